@@ -1,0 +1,75 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from './sluice/v1/BlockChunk';
+import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from './sluice/v1/Chunk';
+import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
+import type { FetchBlocksRequest as _sluice_v1_FetchBlocksRequest, FetchBlocksRequest__Output as _sluice_v1_FetchBlocksRequest__Output } from './sluice/v1/FetchBlocksRequest';
+import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from './sluice/v1/FetchFailure';
+import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from './sluice/v1/GetBlockRequest';
+import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from './sluice/v1/GetBundleRequest';
+import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from './sluice/v1/HeartbeatRequest';
+import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from './sluice/v1/HeartbeatResponse';
+import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from './sluice/v1/JobEvent';
+import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from './sluice/v1/JobFailure';
+import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1_JobHeader__Output } from './sluice/v1/JobHeader';
+import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from './sluice/v1/KillTaskRequest';
+import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from './sluice/v1/KillTaskResponse';
+import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from './sluice/v1/ListWorkersRequest';
+import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from './sluice/v1/ListWorkersResponse';
+import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1_MapStatus__Output } from './sluice/v1/MapStatus';
+import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from './sluice/v1/PutBlockResponse';
+import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from './sluice/v1/RegisterWorkerRequest';
+import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from './sluice/v1/RegisterWorkerResponse';
+import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from './sluice/v1/ReleaseJobRequest';
+import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from './sluice/v1/ReleaseJobResponse';
+import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
+import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from './sluice/v1/SubmitJobRequest';
+import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from './sluice/v1/TaskDescription';
+import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from './sluice/v1/TaskError';
+import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
+import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
+import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  sluice: {
+    v1: {
+      BlockChunk: MessageTypeDefinition<_sluice_v1_BlockChunk, _sluice_v1_BlockChunk__Output>
+      Chunk: MessageTypeDefinition<_sluice_v1_Chunk, _sluice_v1_Chunk__Output>
+      Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }
+      FetchBlocksRequest: MessageTypeDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_FetchBlocksRequest__Output>
+      FetchFailure: MessageTypeDefinition<_sluice_v1_FetchFailure, _sluice_v1_FetchFailure__Output>
+      GetBlockRequest: MessageTypeDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_GetBlockRequest__Output>
+      GetBundleRequest: MessageTypeDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_GetBundleRequest__Output>
+      HeartbeatRequest: MessageTypeDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatRequest__Output>
+      HeartbeatResponse: MessageTypeDefinition<_sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatResponse__Output>
+      JobEvent: MessageTypeDefinition<_sluice_v1_JobEvent, _sluice_v1_JobEvent__Output>
+      JobFailure: MessageTypeDefinition<_sluice_v1_JobFailure, _sluice_v1_JobFailure__Output>
+      JobHeader: MessageTypeDefinition<_sluice_v1_JobHeader, _sluice_v1_JobHeader__Output>
+      KillTaskRequest: MessageTypeDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskRequest__Output>
+      KillTaskResponse: MessageTypeDefinition<_sluice_v1_KillTaskResponse, _sluice_v1_KillTaskResponse__Output>
+      ListWorkersRequest: MessageTypeDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersRequest__Output>
+      ListWorkersResponse: MessageTypeDefinition<_sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersResponse__Output>
+      MapStatus: MessageTypeDefinition<_sluice_v1_MapStatus, _sluice_v1_MapStatus__Output>
+      PutBlockResponse: MessageTypeDefinition<_sluice_v1_PutBlockResponse, _sluice_v1_PutBlockResponse__Output>
+      RegisterWorkerRequest: MessageTypeDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerRequest__Output>
+      RegisterWorkerResponse: MessageTypeDefinition<_sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerResponse__Output>
+      ReleaseJobRequest: MessageTypeDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobRequest__Output>
+      ReleaseJobResponse: MessageTypeDefinition<_sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobResponse__Output>
+      RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
+      RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      SubmitJobRequest: MessageTypeDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_SubmitJobRequest__Output>
+      TaskDescription: MessageTypeDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskDescription__Output>
+      TaskError: MessageTypeDefinition<_sluice_v1_TaskError, _sluice_v1_TaskError__Output>
+      TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
+      Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
+      WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>
+    }
+  }
+}
+

@@ -1,0 +1,16 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface BlockChunk {
+  'block_id'?: (string);
+  'data'?: (Buffer | Uint8Array | string);
+  'last'?: (boolean);
+  'missing'?: (boolean);
+}
+
+export interface BlockChunk__Output {
+  'block_id': (string);
+  'data': (Buffer);
+  'last': (boolean);
+  'missing': (boolean);
+}

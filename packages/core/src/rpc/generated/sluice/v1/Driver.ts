@@ -1,0 +1,75 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from '../../sluice/v1/Chunk';
+import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from '../../sluice/v1/GetBundleRequest';
+import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest';
+import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from '../../sluice/v1/HeartbeatResponse';
+import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from '../../sluice/v1/JobEvent';
+import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from '../../sluice/v1/ListWorkersRequest';
+import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from '../../sluice/v1/ListWorkersResponse';
+import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from '../../sluice/v1/RegisterWorkerRequest';
+import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from '../../sluice/v1/RegisterWorkerResponse';
+import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from '../../sluice/v1/SubmitJobRequest';
+
+export interface DriverClient extends grpc.Client {
+  GetBundle(argument: _sluice_v1_GetBundleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  GetBundle(argument: _sluice_v1_GetBundleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  getBundle(argument: _sluice_v1_GetBundleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  getBundle(argument: _sluice_v1_GetBundleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  Heartbeat(argument: _sluice_v1_HeartbeatRequest, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  heartbeat(argument: _sluice_v1_HeartbeatRequest, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _sluice_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _sluice_v1_ListWorkersRequest, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _sluice_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _sluice_v1_ListWorkersRequest, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  
+  RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  registerWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  registerWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  registerWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  registerWorker(argument: _sluice_v1_RegisterWorkerRequest, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
+  
+  SubmitJob(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
+  SubmitJob(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
+  submitJob(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
+  submitJob(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
+  
+}
+
+export interface DriverHandlers extends grpc.UntypedServiceImplementation {
+  GetBundle: grpc.handleServerStreamingCall<_sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk>;
+  
+  Heartbeat: grpc.handleUnaryCall<_sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse>;
+  
+  ListWorkers: grpc.handleUnaryCall<_sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse>;
+  
+  RegisterWorker: grpc.handleUnaryCall<_sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse>;
+  
+  SubmitJob: grpc.handleBidiStreamingCall<_sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent>;
+  
+}
+
+export interface DriverDefinition extends grpc.ServiceDefinition {
+  GetBundle: MethodDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_Chunk, _sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk__Output>
+  Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
+  ListWorkers: MethodDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse__Output>
+  RegisterWorker: MethodDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse__Output>
+  SubmitJob: MethodDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent, _sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent__Output>
+}

@@ -1,0 +1,10 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface HeartbeatResponse {
+  'known'?: (boolean);
+}
+
+export interface HeartbeatResponse__Output {
+  'known': (boolean);
+}

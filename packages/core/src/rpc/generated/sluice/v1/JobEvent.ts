@@ -1,0 +1,19 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from '../../sluice/v1/JobFailure';
+
+export interface JobEvent {
+  'job_id'?: (string);
+  'output'?: (string);
+  'failure'?: (_sluice_v1_JobFailure | null);
+  'done'?: (boolean);
+  'event'?: "job_id"|"output"|"failure"|"done";
+}
+
+export interface JobEvent__Output {
+  'job_id'?: (string);
+  'output'?: (string);
+  'failure'?: (_sluice_v1_JobFailure__Output | null);
+  'done'?: (boolean);
+  'event'?: "job_id"|"output"|"failure"|"done";
+}

@@ -1,0 +1,19 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface JobHeader {
+  'name'?: (string);
+  'bundle_sha256'?: (string);
+  'bundle_size'?: (number | string | Long);
+  'source_map'?: (string);
+  'args'?: (string)[];
+}
+
+export interface JobHeader__Output {
+  'name': (string);
+  'bundle_sha256': (string);
+  'bundle_size': (number);
+  'source_map': (string);
+  'args': (string)[];
+}

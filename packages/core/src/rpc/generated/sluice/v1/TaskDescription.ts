@@ -1,0 +1,22 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface TaskDescription {
+  'task_id'?: (string);
+  'job_id'?: (string);
+  'bundle_sha256'?: (string);
+  'stage_id'?: (number);
+  'partition'?: (number);
+  'attempt'?: (number);
+  'payload'?: (Buffer | Uint8Array | string);
+}
+
+export interface TaskDescription__Output {
+  'task_id': (string);
+  'job_id': (string);
+  'bundle_sha256': (string);
+  'stage_id': (number);
+  'partition': (number);
+  'attempt': (number);
+  'payload': (Buffer);
+}

@@ -1,0 +1,25 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1_MapStatus__Output } from '../../sluice/v1/MapStatus';
+import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from '../../sluice/v1/TaskError';
+import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from '../../sluice/v1/FetchFailure';
+
+export interface TaskOutcome {
+  'result'?: (Buffer | Uint8Array | string);
+  'map_status'?: (_sluice_v1_MapStatus | null);
+  'error'?: (_sluice_v1_TaskError | null);
+  'fetch_failed'?: (_sluice_v1_FetchFailure | null);
+  'killed'?: (boolean);
+  'stored_blocks'?: (string)[];
+  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
+}
+
+export interface TaskOutcome__Output {
+  'result'?: (Buffer);
+  'map_status'?: (_sluice_v1_MapStatus__Output | null);
+  'error'?: (_sluice_v1_TaskError__Output | null);
+  'fetch_failed'?: (_sluice_v1_FetchFailure__Output | null);
+  'killed'?: (boolean);
+  'stored_blocks': (string)[];
+  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
+}

@@ -1,0 +1,101 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from '../../sluice/v1/BlockChunk';
+import type { FetchBlocksRequest as _sluice_v1_FetchBlocksRequest, FetchBlocksRequest__Output as _sluice_v1_FetchBlocksRequest__Output } from '../../sluice/v1/FetchBlocksRequest';
+import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from '../../sluice/v1/GetBlockRequest';
+import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from '../../sluice/v1/KillTaskRequest';
+import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from '../../sluice/v1/KillTaskResponse';
+import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from '../../sluice/v1/PutBlockResponse';
+import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from '../../sluice/v1/ReleaseJobRequest';
+import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from '../../sluice/v1/ReleaseJobResponse';
+import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from '../../sluice/v1/RemoveRddRequest';
+import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from '../../sluice/v1/RemoveRddResponse';
+import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from '../../sluice/v1/TaskDescription';
+import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from '../../sluice/v1/TaskOutcome';
+
+export interface WorkerClient extends grpc.Client {
+  FetchBlocks(argument: _sluice_v1_FetchBlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  FetchBlocks(argument: _sluice_v1_FetchBlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  fetchBlocks(argument: _sluice_v1_FetchBlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  fetchBlocks(argument: _sluice_v1_FetchBlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  
+  GetBlock(argument: _sluice_v1_GetBlockRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  GetBlock(argument: _sluice_v1_GetBlockRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  getBlock(argument: _sluice_v1_GetBlockRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  getBlock(argument: _sluice_v1_GetBlockRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  
+  KillTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  KillTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  KillTask(argument: _sluice_v1_KillTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  KillTask(argument: _sluice_v1_KillTaskRequest, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  killTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  killTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  killTask(argument: _sluice_v1_KillTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  killTask(argument: _sluice_v1_KillTaskRequest, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  
+  LaunchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  LaunchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  LaunchTask(argument: _sluice_v1_TaskDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  LaunchTask(argument: _sluice_v1_TaskDescription, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  launchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  launchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  launchTask(argument: _sluice_v1_TaskDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  launchTask(argument: _sluice_v1_TaskDescription, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
+  
+  PutBlock(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  PutBlock(metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  PutBlock(options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  PutBlock(callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  putBlock(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  putBlock(metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  putBlock(options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  putBlock(callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
+  
+  ReleaseJob(argument: _sluice_v1_ReleaseJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  ReleaseJob(argument: _sluice_v1_ReleaseJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  ReleaseJob(argument: _sluice_v1_ReleaseJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  ReleaseJob(argument: _sluice_v1_ReleaseJobRequest, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  releaseJob(argument: _sluice_v1_ReleaseJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  releaseJob(argument: _sluice_v1_ReleaseJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  releaseJob(argument: _sluice_v1_ReleaseJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  releaseJob(argument: _sluice_v1_ReleaseJobRequest, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
+  
+  RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  RemoveRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  RemoveRdd(argument: _sluice_v1_RemoveRddRequest, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  removeRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  removeRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  removeRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  removeRdd(argument: _sluice_v1_RemoveRddRequest, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
+  FetchBlocks: grpc.handleServerStreamingCall<_sluice_v1_FetchBlocksRequest__Output, _sluice_v1_BlockChunk>;
+  
+  GetBlock: grpc.handleServerStreamingCall<_sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk>;
+  
+  KillTask: grpc.handleUnaryCall<_sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse>;
+  
+  LaunchTask: grpc.handleUnaryCall<_sluice_v1_TaskDescription__Output, _sluice_v1_TaskOutcome>;
+  
+  PutBlock: grpc.handleClientStreamingCall<_sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse>;
+  
+  ReleaseJob: grpc.handleUnaryCall<_sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse>;
+  
+  RemoveRdd: grpc.handleUnaryCall<_sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse>;
+  
+}
+
+export interface WorkerDefinition extends grpc.ServiceDefinition {
+  FetchBlocks: MethodDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_BlockChunk, _sluice_v1_FetchBlocksRequest__Output, _sluice_v1_BlockChunk__Output>
+  GetBlock: MethodDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_BlockChunk, _sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk__Output>
+  KillTask: MethodDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskResponse, _sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse__Output>
+  LaunchTask: MethodDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskOutcome, _sluice_v1_TaskDescription__Output, _sluice_v1_TaskOutcome__Output>
+  PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>
+  ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
+  RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerate the TS types of proto/ (same options as the runtime load in core/src/rpc/proto.ts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf packages/core/src/rpc/generated
+./node_modules/.bin/proto-loader-gen-types --longs=Number --enums=String --defaults --oneofs --keepCase \
+  --grpcLib=@grpc/grpc-js --outDir=packages/core/src/rpc/generated proto/sluice/v1/sluice.proto
+# The generated files use extensionless imports: compile them as CommonJS (types only).
+echo '{ "type": "commonjs" }' > packages/core/src/rpc/generated/package.json

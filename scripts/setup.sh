@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install dependencies (pnpm via corepack) and build every package with tsc -b.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -f pnpm-lock.yaml ]; then
+  bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only
+else
+  bash scripts/pnpm.sh install --reporter=append-only
+fi
+bash scripts/pnpm.sh exec tsc -b
