@@ -6,6 +6,7 @@ export interface BlockChunk {
   'data'?: (Buffer | Uint8Array | string);
   'last'?: (boolean);
   'missing'?: (boolean);
+  'end_of_block'?: (boolean);
 }
 
 export interface BlockChunk__Output {
@@ -13,4 +14,5 @@ export interface BlockChunk__Output {
   'data': (Buffer);
   'last': (boolean);
   'missing': (boolean);
+  'end_of_block': (boolean);
 }

@@ -9,6 +9,7 @@ export interface TaskDescription {
   'partition'?: (number);
   'attempt'?: (number);
   'payload'?: (Buffer | Uint8Array | string);
+  'shuffle_id'?: (number);
 }
 
 export interface TaskDescription__Output {
@@ -19,4 +20,5 @@ export interface TaskDescription__Output {
   'partition': (number);
   'attempt': (number);
   'payload': (Buffer);
+  'shuffle_id': (number);
 }

@@ -11,6 +11,7 @@ export interface TaskOutcome {
   'fetch_failed'?: (_sluice_v1_FetchFailure | null);
   'killed'?: (boolean);
   'stored_blocks'?: (string)[];
+  'accumulators'?: (Buffer | Uint8Array | string);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }
 
@@ -21,5 +22,6 @@ export interface TaskOutcome__Output {
   'fetch_failed'?: (_sluice_v1_FetchFailure__Output | null);
   'killed'?: (boolean);
   'stored_blocks': (string)[];
+  'accumulators': (Buffer);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }

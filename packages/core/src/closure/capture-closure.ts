@@ -1,0 +1,510 @@
+/**
+ * Turns a function given to an operator into a ShippedFunction: its source plus the
+ * values of the local variables it captured, found through the V8 inspector.
+ *
+ * Only Closure / Block / Catch / Eval scopes are shipped. Module, Script and Global
+ * bindings are not: on a worker the function is revived inside the same job bundle's
+ * module scope, where they resolve as they did on the driver. A scope object lists every
+ * context-allocated variable of that scope, including ones only sibling closures use, so
+ * only names that occur as identifiers in the function's own source are taken.
+ *
+ * Synchronous: an in-process inspector session answers `post` before it returns. One
+ * session per thread, created on first use and kept.
+ */
+import { Session } from 'node:inspector';
+import { fileURLToPath } from 'node:url';
+import { types } from 'node:util';
+import { NotSerializableError, SluiceError } from '../errors.js';
+import { SHIP, isShippable } from './shippable.js';
+import type { CapturedValue, ShippedFunction } from './shipped-function.js';
+
+/** A web of mutually recursive local functions is shipped as a tree; this bounds it. */
+const MAX_FUNCTIONS = 1000;
+
+const FIX = 'Create it inside the function, or use mapPartitions to create one per partition, or pass plain data instead.';
+
+interface CaptureContext {
+  readonly operator: string;
+  readonly callSite: string;
+  /** Functions being shipped, outermost first (for `ref`s). */
+  readonly stack: Function[];
+  /** Names of the captured functions we are inside of, for messages. */
+  readonly via: string[];
+  count: number;
+}
+
+/**
+ * Captures `fn` for shipping. `operator` (e.g. `rdd.map`) and `callSite` (default: the
+ * first stack frame outside this package) only go into error messages and the result.
+ * Throws NotSerializableError when something it captures cannot travel.
+ */
+export function captureClosure(fn: Function, operator: string, callSite?: string): ShippedFunction {
+  const ctx: CaptureContext = { operator, callSite: callSite ?? userCallSite(), stack: [], via: [], count: 0 };
+  if (typeof fn !== 'function') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where(ctx)} was given ${describe(fn)} where a function was expected.`);
+  }
+  return captureFunction(fn, ctx);
+}
+
+function where(ctx: CaptureContext): string {
+  return `${ctx.operator} at ${ctx.callSite}`;
+}
+
+function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
+  if (++ctx.count > MAX_FUNCTIONS) {
+    throw new NotSerializableError(
+      `Task not serializable: ${where(ctx)} captures more than ${MAX_FUNCTIONS} local functions (mutually recursive helpers are copied per path). ` +
+        'Move the helpers to module level: module-level functions are not shipped, the job bundle has them.',
+    );
+  }
+  const raw = Function.prototype.toString.call(fn);
+  const label = fn.name || '<anonymous>';
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
+    const what = ctx.via.length === 0 ? `was given the function '${label}'` : `captures '${ctx.via.join(' → ')}' (the function '${label}')`;
+    throw new NotSerializableError(
+      `Task not serializable: ${where(ctx)} ${what}, which is native or bound and has no source to send to workers. ` +
+        'Wrap it in an arrow function written in the job (x => JSON.parse(x) instead of JSON.parse; x => f(a, x) instead of f.bind(null, a)).',
+    );
+  }
+  const tokens = tokenize(raw);
+  const source = functionExpression(raw, tokens, fn.name, (why) => {
+    throw new NotSerializableError(`Task not serializable: ${where(ctx)}: the function '${label}' cannot be shipped: ${why}`);
+  });
+  const locals = readCapturedLocals(fn, referencedNames(tokens));
+  ctx.stack.push(fn);
+  try {
+    const captures: Record<string, CapturedValue> = {};
+    for (const [name, value] of locals) {
+      // defineProperty: a local may be called `__proto__`.
+      Object.defineProperty(captures, name, { value: encodeCapture(name, value, ctx), enumerable: true, writable: true, configurable: true });
+    }
+    return { source, name: label, callSite: ctx.callSite, captures };
+  } finally {
+    ctx.stack.pop();
+  }
+}
+
+function encodeCapture(name: string, value: unknown, ctx: CaptureContext): CapturedValue {
+  if (typeof value === 'function') {
+    const at = ctx.stack.lastIndexOf(value);
+    if (at >= 0) return { kind: 'ref', index: ctx.stack.length - 1 - at };
+    ctx.via.push(name);
+    try {
+      return { kind: 'function', fn: captureFunction(value, ctx) };
+    } finally {
+      ctx.via.pop();
+    }
+  }
+  const path = [...ctx.via, name].join(' → ');
+  if (isShippable(value)) {
+    const shipped = value[SHIP]();
+    checkPlain(shipped.data, `${path}[SHIP]().data`, ctx, new Set());
+    return { kind: 'shippable', type: shipped.type, data: shipped.data };
+  }
+  checkPlain(value, path, ctx, new Set());
+  return { kind: 'value', value };
+}
+
+// ---------------------------------------------------------------------------------------
+// Values: only what the record codec (v8 serialize) carries faithfully.
+
+function checkPlain(value: unknown, path: string, ctx: CaptureContext, seen: Set<object>): void {
+  const fail = (fix: string): never => {
+    throw new NotSerializableError(
+      `Task not serializable: ${where(ctx)} captures '${path}' (${describe(value)}), which cannot be sent to workers. ${fix}`,
+    );
+  };
+  if (typeof value === 'symbol') fail('Pass a string instead, or create the symbol inside the function.');
+  if (typeof value === 'function') {
+    fail('Functions are only shipped when captured directly: capture it in a variable of its own or define it at module level.');
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (seen.has(value)) return;
+  seen.add(value);
+  if (types.isProxy(value) || types.isArgumentsObject(value) || types.isModuleNamespaceObject(value)) fail(FIX);
+  if (isShippable(value)) fail('Broadcast variables and accumulators travel only when captured directly: capture it in a variable of its own.');
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (Array.isArray(value) && proto === Array.prototype) {
+    for (let i = 0; i < value.length; i++) checkPlain(value[i], `${path}[${i}]`, ctx, seen);
+  } else if (types.isMap(value) && proto === Map.prototype) {
+    for (const [k, v] of value) {
+      checkPlain(k, `${path}.keys()`, ctx, seen);
+      checkPlain(v, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`, ctx, seen);
+    }
+  } else if (types.isSet(value) && proto === Set.prototype) {
+    for (const v of value) checkPlain(v, `${path}.values()`, ctx, seen);
+  } else if (ArrayBuffer.isView(value)) {
+    if (types.isSharedArrayBuffer(value.buffer)) fail('Copy it into an ordinary ArrayBuffer first.');
+  } else if (types.isSharedArrayBuffer(value)) {
+    fail('Copy it into an ordinary ArrayBuffer first.');
+  } else if (
+    !(types.isArrayBuffer(value) || (types.isDate(value) && proto === Date.prototype) || (types.isRegExp(value) && proto === RegExp.prototype))
+  ) {
+    if (proto !== Object.prototype && proto !== null) fail(FIX);
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) checkPlain(record[key], `${path}${propertySuffix(key)}`, ctx, seen);
+  }
+}
+
+function propertySuffix(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'symbol') return 'a Symbol';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  if (types.isProxy(value)) return 'a Proxy';
+  if (types.isArgumentsObject(value)) return 'an arguments object';
+  if (types.isModuleNamespaceObject(value)) return 'a module namespace object';
+  let name: unknown;
+  try {
+    name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== 'string' || name === '') return 'an object with a non-plain prototype';
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// The inspector: [[Scopes]] of a function, and the values of chosen variables in them.
+
+interface RemoteObject {
+  readonly type: string;
+  readonly subtype?: string;
+  readonly description?: string;
+  readonly objectId?: string;
+  readonly value?: unknown;
+  readonly unserializableValue?: string;
+}
+interface PropertyList {
+  readonly result: ReadonlyArray<{ readonly name: string; readonly value?: RemoteObject }>;
+  readonly internalProperties?: ReadonlyArray<{ readonly name: string; readonly value?: RemoteObject }>;
+}
+
+const SLOT_KEY = 'sluice.closure.slot';
+const SLOT: unique symbol = Symbol.for(SLOT_KEY) as never;
+const SLOT_EXPR = `globalThis[Symbol.for(${JSON.stringify(SLOT_KEY)})]`;
+const OBJECT_GROUP = 'sluice-closure';
+type Slotted = typeof globalThis & { [SLOT]?: unknown };
+
+let session: Session | undefined;
+
+function post<R>(method: string, params: object): R {
+  if (session === undefined) {
+    const s = new Session();
+    try {
+      s.connect();
+    } catch (cause) {
+      throw new SluiceError('SLUICE_INTERNAL', 'Cannot find captured variables: the V8 inspector is not available in this Node.js process.', { cause });
+    }
+    session = s;
+  }
+  const answer: { done: boolean; error: Error | null; reply: unknown } = { done: false, error: null, reply: undefined };
+  session.post(method, params, (error, reply) => Object.assign(answer, { done: true, error, reply }));
+  if (!answer.done) throw new SluiceError('SLUICE_INTERNAL', `The V8 inspector answered ${method} asynchronously; closure capture needs an in-process session.`);
+  if (answer.error !== null) throw new SluiceError('SLUICE_INTERNAL', `V8 inspector ${method} failed`, { cause: answer.error });
+  return answer.reply as R;
+}
+
+/** `Closure (outer)` -> `Closure`; `Module`, `Block`, `Catch (f)`, `Global`, ... */
+function scopeType(scope: RemoteObject): string {
+  return (scope.description ?? '').split(' ', 1)[0] ?? '';
+}
+
+const NOT_SHIPPED_SCOPES = new Set(['Module', 'Script', 'Global', 'With']);
+
+function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): Map<string, unknown> {
+  const slotted = globalThis as Slotted;
+  slotted[SLOT] = fn;
+  try {
+    const fnObject = post<{ result: RemoteObject }>('Runtime.evaluate', { expression: SLOT_EXPR, objectGroup: OBJECT_GROUP, silent: true }).result;
+    delete slotted[SLOT];
+    if (fnObject.objectId === undefined) return new Map();
+    const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
+    const scopeList = own.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+    if (scopeList === undefined) return new Map();
+    const scopes = post<PropertyList>('Runtime.getProperties', { objectId: scopeList, ownProperties: true, objectGroup: OBJECT_GROUP })
+      .result.flatMap((p) => (p.value?.subtype === 'internal#scope' && p.value.objectId !== undefined ? [p.value] : []));
+
+    // Innermost scope first: the first binding of a name is the one the function sees.
+    const found = new Map<string, RemoteObject>();
+    // Bindings of a Block scope sitting directly on the Module scope: a module-level
+    // class's own scope (it binds the class name) looks like that. If the Module scope
+    // binds the same name to the same value, the bundle has it and it is not shipped.
+    const moduleTwins: string[] = [];
+    let moduleScope: string | undefined;
+    for (let i = 0; i < scopes.length; i++) {
+      const scope = scopes[i]!;
+      const type = scopeType(scope);
+      if (type === 'Module') moduleScope ??= scope.objectId;
+      if (NOT_SHIPPED_SCOPES.has(type)) continue;
+      const next = scopes[i + 1];
+      const onModule = type === 'Block' && next !== undefined && scopeType(next) === 'Module';
+      for (const v of post<PropertyList>('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true, objectGroup: OBJECT_GROUP }).result) {
+        if (v.value === undefined || !referenced.has(v.name) || found.has(v.name)) continue;
+        found.set(v.name, v.value);
+        if (onModule) moduleTwins.push(v.name);
+      }
+    }
+    const twinRemotes = new Map<string, RemoteObject>();
+    if (moduleTwins.length > 0 && moduleScope !== undefined) {
+      for (const v of post<PropertyList>('Runtime.getProperties', { objectId: moduleScope, ownProperties: true, objectGroup: OBJECT_GROUP }).result) {
+        if (v.value !== undefined && moduleTwins.includes(v.name)) twinRemotes.set(v.name, v.value);
+      }
+    }
+    if (found.size === 0) return new Map();
+
+    // Bring the real values back into JS land through the slot.
+    const names = [...found.keys()];
+    const twins = [...twinRemotes.keys()];
+    post('Runtime.callFunctionOn', {
+      objectId: fnObject.objectId,
+      functionDeclaration: `function (...values) { ${SLOT_EXPR} = values; }`,
+      arguments: [...names.map((n) => callArgument(found.get(n)!)), ...twins.map((n) => callArgument(twinRemotes.get(n)!))],
+      silent: true,
+    });
+    const values = slotted[SLOT] as unknown[];
+    const locals = new Map<string, unknown>();
+    names.forEach((name, i) => locals.set(name, values[i]));
+    twins.forEach((name, i) => {
+      if (locals.get(name) === values[names.length + i]) locals.delete(name);
+    });
+    return locals;
+  } finally {
+    delete slotted[SLOT];
+    post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
+  }
+}
+
+function callArgument(remote: RemoteObject): object {
+  if (remote.objectId !== undefined) return { objectId: remote.objectId };
+  if (remote.unserializableValue !== undefined) return { unserializableValue: remote.unserializableValue };
+  // An uninitialized (TDZ) binding is reported as undefined too.
+  if (remote.type === 'undefined') return {};
+  return { value: remote.value };
+}
+
+// ---------------------------------------------------------------------------------------
+// Call site: the first frame outside this package's sources.
+
+const HERE = fileURLToPath(import.meta.url);
+/** Compiled layout `<pkg>/dist/src/closure/capture-closure.js`: skip `<pkg>/dist/src/` and `<pkg>/src/` (source-mapped frames). */
+const CORE_DIRS = /[\\/]dist[\\/]src[\\/]closure[\\/]capture-closure\.js$/.test(HERE)
+  ? [fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(new URL('../../../src/', import.meta.url))]
+  : [HERE];
+
+function userCallSite(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  let stack: string | undefined;
+  try {
+    stack = new Error().stack;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const at = frameLocation(line);
+    if (at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir))) return at;
+  }
+  return '<unknown>';
+}
+
+function frameLocation(line: string): string | undefined {
+  const text = line.trim();
+  if (!text.startsWith('at ')) return undefined;
+  const open = text.indexOf(' (');
+  const location = text.endsWith(')') && open >= 0 ? text.slice(open + 2, -1) : text.slice(3);
+  const m = /^(.*):(\d+):(\d+)$/.exec(location);
+  if (m === null || m[1]!.startsWith('node:') || m[1]!.includes('eval at ') || m[1] === '<anonymous>') return undefined;
+  const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+  return `${file}:${m[2]}:${m[3]}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Source text: which names the function references, and an expression that revives it.
+
+type TokenType = 'name' | 'private' | 'punct' | 'string' | 'template' | 'number' | 'regexp';
+interface Token {
+  readonly type: TokenType;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const ESC = String.raw`\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]+\}`;
+const NAME = new RegExp(`(?:[\\p{ID_Start}$_]|${ESC})(?:[\\p{ID_Continue}$\\u200C\\u200D]|${ESC})*`, 'uy');
+const NUMBER = /(?:0[xXoObB][\da-fA-F_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?)n?/y;
+const SPACE = /(?:\s|\/\/[^\n\r\u2028\u2029]*|\/\*[\s\S]*?(?:\*\/|$))+/y;
+const PUNCT = /\.\.\.|\?\.(?!\d)|=>|[^]/uy;
+const FLAGS = /[\p{ID_Continue}$]*/uy;
+const BEFORE_EXPRESSION = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+
+function sticky(re: RegExp, src: string, at: number): number {
+  re.lastIndex = at;
+  return re.test(src) ? re.lastIndex : -1;
+}
+
+/** A tolerant tokenizer: enough to tell code from strings, comments, templates and regexps. */
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  const braces: boolean[] = []; // true: the `}` closing it resumes a template
+  let i = 0;
+  const push = (type: TokenType, end: number): void => {
+    out.push({ type, text: src.slice(i, end), start: i, end });
+    i = end;
+  };
+  const template = (from: number): void => {
+    let j = from;
+    while (j < src.length && src[j] !== '`' && !(src[j] === '$' && src[j + 1] === '{')) j += src[j] === '\\' ? 2 : 1;
+    if (src[j] === '$') braces.push(true);
+    push('template', Math.min(src.length, j + (src[j] === '$' ? 2 : 1)));
+  };
+  while (i < src.length) {
+    const space = sticky(SPACE, src, i);
+    if (space >= 0) {
+      i = space;
+      continue;
+    }
+    const c = src[i]!;
+    const prev = out[out.length - 1];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < src.length && src[j] !== c && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      push('string', Math.min(src.length, j + 1));
+    } else if (c === '`') {
+      template(i + 1);
+    } else if (c === '}' && braces.length > 0 && braces[braces.length - 1]) {
+      braces.pop();
+      template(i + 1);
+    } else if (c === '/' && regexpMayFollow(prev)) {
+      const end = regexpEnd(src, i);
+      if (end < 0) push('punct', i + 1);
+      else push('regexp', end);
+    } else if (/\d/.test(c) || (c === '.' && /\d/.test(src[i + 1] ?? ''))) {
+      push('number', sticky(NUMBER, src, i));
+    } else if (c === '#' && sticky(NAME, src, i + 1) > 0) {
+      push('private', sticky(NAME, src, i + 1));
+    } else {
+      const name = sticky(NAME, src, i);
+      if (name > 0) {
+        push('name', name);
+        continue;
+      }
+      if (c === '{') braces.push(false);
+      else if (c === '}') braces.pop();
+      push('punct', sticky(PUNCT, src, i));
+    }
+  }
+  return out;
+}
+
+function regexpMayFollow(prev: Token | undefined): boolean {
+  if (prev === undefined) return true;
+  switch (prev.type) {
+    case 'punct':
+      return prev.text !== ')' && prev.text !== ']';
+    case 'name':
+      return BEFORE_EXPRESSION.has(prev.text);
+    case 'template':
+      return prev.text.endsWith('${');
+    default:
+      return false;
+  }
+}
+
+/** End of a regexp literal starting at `start`, or -1 if the line ends first (then it was a division). */
+function regexpEnd(src: string, start: number): number {
+  let inClass = false;
+  for (let j = start + 1; j < src.length; j++) {
+    const c = src[j];
+    if (c === '\n' || c === '\r') return -1;
+    if (c === '\\') j++;
+    else if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    else if (c === '/' && !inClass) return sticky(FLAGS, src, j + 1);
+  }
+  return -1;
+}
+
+function decodeName(text: string): string {
+  return text.includes('\\')
+    ? text.replace(/\\u\{([0-9a-fA-F]+)\}|\\u([0-9a-fA-F]{4})/g, (_, a?: string, b?: string) => String.fromCodePoint(parseInt(a ?? b ?? '0', 16)))
+    : text;
+}
+
+/** Every name that occurs as an identifier and not as a `.property` (object keys included: over-inclusion is harmless). */
+function referencedNames(tokens: readonly Token[]): Set<string> {
+  const names = new Set<string>();
+  tokens.forEach((t, k) => {
+    const prev = tokens[k - 1];
+    if (t.type === 'name' && !(prev?.type === 'punct' && (prev.text === '.' || prev.text === '?.'))) names.add(decodeName(t.text));
+  });
+  return names;
+}
+
+/** Index of the bracket closing the one at `open`, or -1. */
+function matching(tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.type !== 'punct') continue;
+    if (t.text === '(' || t.text === '[' || t.text === '{') depth++;
+    else if (t.text === ')' || t.text === ']' || t.text === '}') depth--;
+    if (depth === 0) return k;
+  }
+  return -1;
+}
+
+/**
+ * An expression evaluating to the function whose `toString()` is `src`. Function and
+ * class expressions and arrows are parenthesized; method shorthand (`foo(x) {}`,
+ * `async *foo() {}`, `get foo() {}`, `[key]() {}`) is put in an object literal and
+ * picked out again (a computed key is replaced by the function's name).
+ */
+function functionExpression(src: string, tokens: readonly Token[], name: string, fail: (why: string) => never): string {
+  const is = (k: number, type: TokenType, text?: string): boolean =>
+    tokens[k]?.type === type && (text === undefined || tokens[k]!.text === text);
+  const arrowAfter = (open: number): boolean => {
+    const close = matching(tokens, open);
+    return close >= 0 && is(close + 1, 'punct', '=>');
+  };
+  const asExpression = `(${src}\n)`;
+  if ((is(0, 'name', 'class') && !is(1, 'punct', '(')) || is(0, 'name', 'function')) return asExpression;
+  if (is(0, 'punct', '(') || (is(0, 'name') && is(1, 'punct', '=>'))) return asExpression;
+  let k = 0;
+  if (is(0, 'name', 'async') && !is(1, 'punct', '(')) {
+    if (is(1, 'name', 'function') || (is(1, 'name') && is(2, 'punct', '=>'))) return asExpression;
+    k = 1; // async method
+  } else if (is(0, 'name', 'async') && arrowAfter(1)) {
+    return asExpression;
+  }
+  if (is(k, 'punct', '*')) k++;
+  let accessor: 'Getter' | 'Setter' | undefined;
+  if (k === 0 && (is(0, 'name', 'get') || is(0, 'name', 'set')) && !is(1, 'punct', '(')) {
+    accessor = tokens[0]!.text === 'get' ? 'Getter' : 'Setter';
+    k = 1;
+  }
+  const key = tokens[k];
+  let body = src;
+  let keyExpr: string;
+  let after = k + 1;
+  if (key === undefined) return fail('its source is empty.');
+  if (key.type === 'name') keyExpr = JSON.stringify(decodeName(key.text));
+  else if (key.type === 'string' || key.type === 'number') keyExpr = key.text;
+  else if (key.type === 'punct' && key.text === '[') {
+    const close = matching(tokens, k);
+    if (close < 0) return fail('its computed method name could not be read.');
+    keyExpr = JSON.stringify(name.replace(/^[gs]et /, '') || 'method');
+    body = src.slice(0, key.start) + keyExpr + src.slice(tokens[close]!.end);
+    after = close + 1;
+  } else if (key.type === 'private') {
+    return fail('it is a private method (#name); ship an arrow function or a module-level function instead.');
+  } else {
+    return fail(`its source is not a function, class or method: ${src.slice(0, 60)}`);
+  }
+  if (!is(after, 'punct', '(')) return fail(`its source is not a function, class or method: ${src.slice(0, 60)}`);
+  return accessor === undefined ? `({ ${body}\n})[${keyExpr}]` : `({ ${body}\n}).__lookup${accessor}__(${keyExpr})`;
+}

@@ -1,0 +1,37 @@
+/**
+ * The wire form of a function given to an operator: its source text, the values of the
+ * local variables it captured, and where the user called the operator. Plain data: it
+ * is encoded with the record codec (v8 serialize) inside task payloads.
+ *
+ * The tree is acyclic: a function that captures itself, or an enclosing function being
+ * shipped, holds a `ref` instead of a second copy.
+ */
+export interface ShippedFunction {
+  /**
+   * A JS *expression* that evaluates to the function, made from `fn.toString()` of the
+   * function as it runs in the job bundle (parenthesized; method shorthand such as
+   * `foo(x) {...}` is wrapped into an object literal and picked out again).
+   */
+  readonly source: string;
+  /** The function's name, or '<anonymous>'. */
+  readonly name: string;
+  /** `file:line:column` of the operator call in the user's code (source-mapped). */
+  readonly callSite: string;
+  /** Captured local variables, by name (module-level bindings are not listed: the bundle has them). */
+  readonly captures: Readonly<Record<string, CapturedValue>>;
+}
+
+export type CapturedValue =
+  /** Plain data (primitives, plain objects, arrays, Map, Set, Date, RegExp, typed arrays, Buffers). */
+  | { readonly kind: 'value'; readonly value: unknown }
+  /** A local function, shipped in turn with its own captures. */
+  | { readonly kind: 'function'; readonly fn: ShippedFunction }
+  /** A broadcast variable, accumulator, ...: the result of its `[SHIP]()`. */
+  | { readonly kind: 'shippable'; readonly type: string; readonly data: unknown }
+  /**
+   * A captured local that refers back to a function already being shipped (recursion).
+   * `index` counts levels up the chain of enclosing ShippedFunctions: 0 is the function
+   * whose `captures` hold this entry (it captures itself), 1 the function that captured
+   * that one, and so on.
+   */
+  | { readonly kind: 'ref'; readonly index: number };

@@ -1,0 +1,24 @@
+import v8 from 'node:v8';
+
+/**
+ * The record codec: every record batch, task payload and block crosses process
+ * boundaries as v8 structured-clone bytes. It keeps Map, Set, Date, bigint, typed
+ * arrays and nested tuples intact, and is native code on both sides.
+ * (Chosen over msgpackr by bench/codec.js; see README.)
+ */
+export function encode(value: unknown): Buffer {
+  return v8.serialize(value);
+}
+
+export function decode<T = unknown>(bytes: Uint8Array): T {
+  return v8.deserialize(bytes) as T;
+}
+
+/** Split a buffer into chunks of at most `size` bytes, for streaming over gRPC. */
+export function* chunks(buf: Uint8Array, size = 1 << 20): Generator<Uint8Array> {
+  if (buf.length === 0) {
+    yield buf;
+    return;
+  }
+  for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, Math.min(buf.length, off + size));
+}

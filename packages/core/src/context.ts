@@ -1,0 +1,252 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { captureClosure } from './closure/capture-closure.js';
+import type { ShippedFunction } from './closure/shipped-function.js';
+import { SluiceError } from './errors.js';
+import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
+import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
+import { RDD, type Dependency } from './rdd/rdd.js';
+import type { ActionSpec, TaskResultValue } from './scheduler/task-spec.js';
+import { Accumulator } from './shared/accumulator.js';
+import { Broadcast } from './shared/broadcast.js';
+
+/**
+ * What a SluiceContext needs from the cluster: run one action over a lineage and
+ * return one result per requested partition (in the order asked). The driver provides it.
+ */
+export interface ClusterBackend {
+  readonly jobId: string;
+  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<TaskResultValue[]>;
+  removeRdd(rddId: number): Promise<void>;
+  defaultParallelism(): number;
+}
+
+/**
+ * The entry point of a job, as Spark's SparkContext: makes source RDDs, broadcast
+ * variables and accumulators, and runs actions on the cluster. A job file's default
+ * export receives one: `export default async function (sc: SluiceContext) { ... }`.
+ */
+export class SluiceContext {
+  private nextRddId = 0;
+  private nextShuffleId = 0;
+  private nextSharedId = 0;
+  private readonly accumulators = new Map<number, Accumulator<unknown>>();
+  private readonly backend: ClusterBackend;
+  checkpointDirectory: string | undefined;
+
+  /** @internal */
+  constructor(backend: ClusterBackend) {
+    this.backend = backend;
+  }
+
+  get jobId(): string {
+    return this.backend.jobId;
+  }
+
+  get defaultParallelism(): number {
+    return Math.max(2, this.backend.defaultParallelism());
+  }
+
+  /** Distribute a local collection as an RDD of `numSlices` partitions. */
+  parallelize<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
+    checkSlices(numSlices, 'parallelize');
+    const arr = [...data];
+    const slices: T[][] = [];
+    for (let i = 0; i < numSlices; i++) {
+      slices.push(arr.slice(Math.floor((i * arr.length) / numSlices), Math.floor(((i + 1) * arr.length) / numSlices)));
+    }
+    return new RDD<T>(this, numSlices, { kind: 'parallelize', slices }, []);
+  }
+
+  /** Numbers from start (inclusive) to end (exclusive) by step, computed on the workers. */
+  range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): RDD<number> {
+    if (end === undefined) [start, end] = [0, start];
+    if (step === 0 || !Number.isFinite(step)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.range: step must be a non-zero number, got ${step}`);
+    checkSlices(numSlices, 'range');
+    return new RDD<number>(this, numSlices, { kind: 'range', start, end, step }, []);
+  }
+
+  /**
+   * Lines of a text file, or of every file in a directory (hidden and `_`-prefixed files
+   * skipped), split by byte ranges into at least `minPartitions` partitions. The path
+   * must be readable at the same place by every worker (a shared or local disk).
+   */
+  textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
+    const abs = path.resolve(file);
+    let files: { file: string; size: number }[];
+    try {
+      const st = fs.statSync(abs);
+      files = st.isDirectory()
+        ? fs
+            .readdirSync(abs)
+            .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
+            .sort()
+            .map((n) => path.join(abs, n))
+            .filter((f) => fs.statSync(f).isFile())
+            .map((f) => ({ file: f, size: fs.statSync(f).size }))
+        : [{ file: abs, size: st.size }];
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read '${abs}': ${(err as Error).message}`, { cause: err });
+    }
+    const total = files.reduce((a, f) => a + f.size, 0);
+    const goal = Math.max(1, Math.ceil(total / Math.max(1, minPartitions)));
+    const splits: TextSplit[] = [];
+    for (const f of files) {
+      if (f.size === 0) continue;
+      for (let off = 0; off < f.size; off += goal) splits.push({ file: f.file, start: off, end: Math.min(f.size, off + goal) });
+    }
+    if (splits.length === 0) splits.push({ file: files[0]?.file ?? abs, start: 0, end: 0 });
+    return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(abs);
+  }
+
+  union<T>(rdds: RDD<T>[]): RDD<T> {
+    if (rdds.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.union: needs at least one RDD');
+    const parts: [number, number][] = [];
+    rdds.forEach((r, i) => {
+      for (let p = 0; p < r.numPartitions; p++) parts.push([i, p]);
+    });
+    return new RDD<T>(
+      this,
+      parts.length,
+      { kind: 'union', parts },
+      rdds.map((r) => ({ type: 'narrow', rdd: r as RDD<unknown> })),
+    );
+  }
+
+  emptyRDD<T>(): RDD<T> {
+    return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);
+  }
+
+  broadcast<T>(value: T): Broadcast<T> {
+    return new Broadcast(this.nextSharedId++, value);
+  }
+
+  longAccumulator(name?: string): Accumulator<number> {
+    return this.register(new Accumulator<number>({ id: this.nextSharedId++, kind: 'sum', name }));
+  }
+
+  collectionAccumulator<T>(name?: string): Accumulator<T[]> {
+    return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }));
+  }
+
+  private register<T>(acc: Accumulator<T>): Accumulator<T> {
+    this.accumulators.set(acc.id, acc as Accumulator<unknown>);
+    return acc;
+  }
+
+  /** Directory where checkpointed RDDs are written; must be shared by all workers. */
+  setCheckpointDir(dir: string): void {
+    const abs = path.resolve(dir);
+    try {
+      fs.mkdirSync(abs, { recursive: true });
+    } catch (err) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${abs}': ${(err as Error).message}`, { cause: err });
+    }
+    this.checkpointDirectory = abs;
+  }
+
+  // ---- internals used by RDD ---------------------------------------------------------
+
+  /** @internal */
+  newRddId(): number {
+    return this.nextRddId++;
+  }
+
+  /** @internal */
+  newShuffleId(): number {
+    return this.nextShuffleId++;
+  }
+
+  /** @internal */
+  ship(fn: Function, operator: string): ShippedFunction {
+    if (typeof fn !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: expected a function, got ${typeof fn}`);
+    return captureClosure(fn, operator);
+  }
+
+  /** @internal */
+  cogroupInternal(rdds: RDD<[unknown, unknown]>[], partitioner: Partitioner): RDD<[unknown, unknown[][]]> {
+    const deps: Dependency[] = [];
+    const shuffles: (ShuffleSpec | null)[] = [];
+    for (const r of rdds) {
+      if (partitionerEquals(r.partitioner, partitioner)) {
+        deps.push({ type: 'narrow', rdd: r as RDD<unknown> });
+        shuffles.push(null);
+      } else {
+        const spec: ShuffleSpec = { shuffleId: this.newShuffleId(), partitioner, mapSideCombine: false };
+        deps.push({ type: 'shuffle', rdd: r as RDD<unknown>, spec });
+        shuffles.push(spec);
+      }
+    }
+    return new RDD(this, partitioner.numPartitions, { kind: 'cogroup', shuffles }, deps, partitioner);
+  }
+
+  /** @internal */
+  async removeRdd(rddId: number): Promise<void> {
+    await this.backend.removeRdd(rddId);
+  }
+
+  /**
+   * @internal Run one action over `rdd`: prepare what its lineage needs (range bounds,
+   * zipWithIndex offsets), run the job, apply accumulator updates, then write any
+   * checkpoint requested on the lineage. Returns one value per partition.
+   */
+  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[]): Promise<unknown[]> {
+    await this.prepareLineage(rdd);
+    const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
+    if (parts.length === 0) return [];
+    const results = await this.backend.runJob(rdd.lineage(), action, parts);
+    for (const r of results) {
+      for (const [id, update] of Object.entries(r.accumulators)) this.accumulators.get(Number(id))?.merge(update);
+    }
+    if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
+    return results.map((r) => r.value);
+  }
+
+  /** @internal */
+  async saveAsTextFile(rdd: RDD<unknown>, dir: string): Promise<void> {
+    const abs = path.resolve(dir);
+    if (fs.existsSync(abs)) {
+      throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' already exists; remove it or choose another path`);
+    }
+    fs.mkdirSync(abs, { recursive: true });
+    await this.runAction(rdd, { kind: 'saveAsTextFile', dir: abs });
+    fs.writeFileSync(path.join(abs, '_SUCCESS'), '');
+  }
+
+  private async prepareLineage(rdd: RDD<unknown>): Promise<void> {
+    const seen = new Set<number>();
+    const order: RDD<unknown>[] = [];
+    const visit = (r: RDD<unknown>): void => {
+      if (seen.has(r.id)) return;
+      seen.add(r.id);
+      if (r.checkpointDir === undefined) for (const d of r.deps) visit(d.rdd);
+      order.push(r);
+    };
+    visit(rdd);
+    for (const r of order) if (r.prepare) await r.prepare(this);
+  }
+
+  private async writeCheckpoints(rdd: RDD<unknown>): Promise<void> {
+    const marked: RDD<unknown>[] = [];
+    const seen = new Set<number>();
+    const visit = (r: RDD<unknown>): void => {
+      if (seen.has(r.id) || r.checkpointDir !== undefined) return;
+      seen.add(r.id);
+      if (r.checkpointRequested) marked.push(r);
+      for (const d of r.deps) visit(d.rdd);
+    };
+    visit(rdd);
+    for (const r of marked) {
+      const dir = path.join(this.checkpointDirectory!, `${this.jobId}-rdd-${r.id}`);
+      fs.mkdirSync(dir, { recursive: true });
+      await this.runAction(r, { kind: 'writeCheckpoint', dir });
+      r.checkpointDir = dir;
+      r.deps = [];
+      r.checkpointRequested = false;
+    }
+  }
+}
+
+function checkSlices(n: number, op: string): void {
+  if (!Number.isInteger(n) || n < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${op}: numSlices must be a positive integer, got ${String(n)}`);
+}

@@ -1,0 +1,23 @@
+/**
+ * @sluice/core — the Sluice programming model.
+ *
+ * @example
+ *   // wordcount.ts — run with `sluice run wordcount.ts --workers 2`
+ *   import type { SluiceContext } from '@sluice/core';
+ *
+ *   export default async function (sc: SluiceContext) {
+ *     const counts = await sc.parallelize(['a b', 'b c'])
+ *       .flatMap((line) => line.split(' '))
+ *       .map((w) => [w, 1] as [string, number])
+ *       .reduceByKey((a, b) => a + b)
+ *       .collect();
+ *     console.log(counts);
+ *   }
+ */
+export { SluiceContext } from './context.js';
+export { RDD, type Pair } from './rdd/rdd.js';
+export { HashPartitioner, RangePartitioner, type Partitioner } from './rdd/partitioner.js';
+export type { StorageLevel } from './rdd/plan.js';
+export { Accumulator } from './shared/accumulator.js';
+export { Broadcast } from './shared/broadcast.js';
+export { SluiceError, NotSerializableError, TaskFailedError, ErrorCodes, type ErrorCode } from './errors.js';

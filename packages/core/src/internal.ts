@@ -1,0 +1,25 @@
+/**
+ * @sluice/core/internal — what only the driver, the workers and the CLI use.
+ * Not part of the user API; may change without notice.
+ */
+export * from './context.js';
+export * from './errors.js';
+export * from './codec/codec.js';
+export * from './closure/index.js';
+export * from './rdd/key.js';
+export * from './rdd/partitioner.js';
+export * from './rdd/plan.js';
+export * from './rdd/rdd.js';
+export * from './scheduler/task-spec.js';
+export * from './scheduler/task-env.js';
+export * from './scheduler/partition-computer.js';
+export * from './scheduler/run-task.js';
+export * from './shared/accumulator.js';
+export * from './shared/broadcast.js';
+export * from './rpc/proto.js';
+export * from './rpc/security.js';
+export type { ProtoGrpcType } from './rpc/generated/sluice.js';
+export type * as wire from './rpc/wire.js';
+export * from './util/clock.js';
+export * from './util/user-error.js';
+export * from './bundle/bundle-files.js';

@@ -1,0 +1,102 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { Partitioner } from './partitioner.js';
+
+/**
+ * The wire form of an RDD lineage: what a task needs to compute one partition.
+ * Plain data (encoded with the record codec); user functions are ShippedFunctions;
+ * every operator Sluice itself provides is a node kind, computed by compute-partition.ts.
+ */
+export type StorageLevel = 'NONE' | 'MEMORY_ONLY' | 'MEMORY_AND_DISK' | 'DISK_ONLY';
+
+export interface TextSplit {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** How values for one key are combined on either side of a shuffle. */
+export type AggregatorSpec =
+  | { readonly kind: 'reduce'; readonly fn: ShippedFunction }
+  | { readonly kind: 'group' }
+  | { readonly kind: 'fold'; readonly zero: unknown; readonly fn: ShippedFunction }
+  | { readonly kind: 'aggregate'; readonly zero: unknown; readonly seqOp: ShippedFunction; readonly combOp: ShippedFunction }
+  | { readonly kind: 'combine'; readonly createCombiner: ShippedFunction; readonly mergeValue: ShippedFunction; readonly mergeCombiners: ShippedFunction }
+  /** Keep the first value seen for a key (distinct). */
+  | { readonly kind: 'first' };
+
+export interface ShuffleSpec {
+  readonly shuffleId: number;
+  readonly partitioner: Partitioner;
+  /** Applied on the map side too when mapSideCombine is set. */
+  readonly aggregator?: AggregatorSpec;
+  readonly mapSideCombine: boolean;
+}
+
+export type NodeOp =
+  | { readonly kind: 'parallelize'; readonly slices: readonly (readonly unknown[] | null)[] }
+  | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
+  | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
+  | { readonly kind: 'checkpointFile'; readonly dir: string }
+  | { readonly kind: 'map'; readonly fn: ShippedFunction }
+  | { readonly kind: 'filter'; readonly fn: ShippedFunction }
+  | { readonly kind: 'flatMap'; readonly fn: ShippedFunction }
+  | { readonly kind: 'mapPartitions'; readonly fn: ShippedFunction; readonly withIndex: boolean }
+  | { readonly kind: 'mapValues'; readonly fn: ShippedFunction }
+  | { readonly kind: 'flatMapValues'; readonly fn: ShippedFunction }
+  | { readonly kind: 'keyBy'; readonly fn: ShippedFunction }
+  | { readonly kind: 'keys' }
+  | { readonly kind: 'values' }
+  | { readonly kind: 'glom' }
+  | { readonly kind: 'sample'; readonly withReplacement: boolean; readonly fraction: number; readonly seed: number }
+  | { readonly kind: 'zipWithIndex'; readonly offsets: readonly number[] }
+  /** Partition i of a union is partition `parts[i][1]` of parent `parts[i][0]`. */
+  | { readonly kind: 'union'; readonly parts: readonly (readonly [number, number])[] }
+  /** Partition i of a coalesced RDD concatenates these parent partitions. */
+  | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[] }
+  | { readonly kind: 'cartesian'; readonly rightPartitions: number }
+  /** Reads shuffle output; combines with the aggregator; sorts by key when `sort` is set. */
+  | { readonly kind: 'shuffled'; readonly shuffle: ShuffleSpec; readonly sort?: { readonly ascending: boolean } }
+  /** Groups the values of each parent by key: [k, [vs of parent 0, vs of parent 1, ...]]. */
+  | { readonly kind: 'cogroup'; readonly shuffles: readonly (ShuffleSpec | null)[] }
+  /** Combines values by key within each partition (input already partitioned by key). */
+  | { readonly kind: 'combineLocal'; readonly aggregator: AggregatorSpec }
+  /** x -> [x, null] (distinct). */
+  | { readonly kind: 'pairWithNull' }
+  /** x -> [n, x] with n cycling over numPartitions from a per-partition start (repartition). */
+  | { readonly kind: 'roundRobinKeys'; readonly numPartitions: number }
+  /** [k, [vs, ws]] from a cogroup -> [k, [v, w]] for each joined pair. */
+  | { readonly kind: 'joinValues'; readonly mode: 'inner' | 'left' | 'right' | 'full' };
+
+export interface PlanNode {
+  readonly id: number;
+  readonly numPartitions: number;
+  readonly op: NodeOp;
+  /** Narrow parent node ids, in the order the op refers to them. Empty for sources and shuffle reads. */
+  readonly parents: readonly number[];
+  /**
+   * Map-side parents of the shuffles this node reads ('shuffled': one; 'cogroup': one
+   * per shuffled input, -1 for a narrow input). The driver cuts stages here; tasks ignore it.
+   */
+  readonly shuffleParents: readonly number[];
+  readonly storage: StorageLevel;
+}
+
+/** An RDD's whole lineage, down to sources and checkpoints: what the DAG scheduler cuts into stages. */
+export interface LineageGraph {
+  readonly nodes: Readonly<Record<number, PlanNode>>;
+  readonly root: number;
+}
+
+/** A stage's lineage up to the first shuffle reads / checkpoints below it. */
+export interface Plan {
+  readonly nodes: Readonly<Record<number, PlanNode>>;
+  readonly root: number;
+}
+
+export function blockIdForRdd(jobId: string, rddId: number, partition: number): string {
+  return `rdd_${jobId}_${rddId}_${partition}`;
+}
+
+export function shuffleBlockId(jobId: string, shuffleId: number, mapPartition: number, reducePartition: number): string {
+  return `shuffle_${jobId}_${shuffleId}_${mapPartition}_${reducePartition}`;
+}

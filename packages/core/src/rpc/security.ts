@@ -1,0 +1,99 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { SluiceError } from '../errors.js';
+
+export const SECRET_METADATA_KEY = 'x-sluice-secret';
+
+/**
+ * How a process proves it belongs to the cluster (a shared secret sent with every
+ * call) and, optionally, the TLS files that protect the connections.
+ */
+export interface SecurityConfig {
+  readonly secret: string;
+  /** PEM files. With cert+key a server speaks TLS; with ca a client checks the server against it. */
+  readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+}
+
+/** The cluster secret from `--secret-file`, else SLUICE_SECRET_FILE, else SLUICE_SECRET. */
+export function resolveSecret(opts: { secretFile?: string; env?: NodeJS.ProcessEnv }): string {
+  const env = opts.env ?? process.env;
+  const file = opts.secretFile ?? env.SLUICE_SECRET_FILE;
+  if (file) {
+    let s: string;
+    try {
+      s = fs.readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new SluiceError('SLUICE_NO_SECRET', `cannot read the cluster secret file '${file}': ${(err as Error).message}`, { cause: err });
+    }
+    if (!s) throw new SluiceError('SLUICE_NO_SECRET', `the cluster secret file '${file}' is empty`);
+    return s;
+  }
+  const s = env.SLUICE_SECRET?.trim();
+  if (!s) {
+    throw new SluiceError(
+      'SLUICE_NO_SECRET',
+      'no cluster secret: set SLUICE_SECRET (or SLUICE_SECRET_FILE, or pass --secret-file) to the same value on the driver, every worker and the CLI',
+    );
+  }
+  return s;
+}
+
+export function secretMetadata(secret: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(SECRET_METADATA_KEY, secret);
+  return md;
+}
+
+function digest(s: string): Buffer {
+  return crypto.createHash('sha256').update(s).digest();
+}
+
+/** Constant-time check of a call's secret; returns an error to send back, or undefined. */
+export function checkSecret(expected: string, md: grpc.Metadata): grpc.ServiceError | undefined {
+  const got = md.get(SECRET_METADATA_KEY)[0];
+  if (typeof got === 'string' && crypto.timingSafeEqual(digest(got), digest(expected))) return undefined;
+  const err = new Error(
+    got === undefined
+      ? 'refused: the call carried no cluster secret; set SLUICE_SECRET to the cluster secret'
+      : 'refused: wrong cluster secret; set SLUICE_SECRET (or --secret-file) to the same value as the driver',
+  ) as grpc.ServiceError;
+  err.code = grpc.status.UNAUTHENTICATED;
+  return err;
+}
+
+export function serverCredentials(cfg: SecurityConfig): grpc.ServerCredentials {
+  const tls = cfg.tls;
+  if (tls?.cert && tls.key) {
+    return grpc.ServerCredentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : null, [
+      { cert_chain: fs.readFileSync(tls.cert), private_key: fs.readFileSync(tls.key) },
+    ]);
+  }
+  return grpc.ServerCredentials.createInsecure();
+}
+
+export function channelCredentials(cfg: SecurityConfig): grpc.ChannelCredentials {
+  const tls = cfg.tls;
+  if (tls?.ca || tls?.cert) return grpc.credentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : undefined);
+  return grpc.credentials.createInsecure();
+}
+
+/**
+ * Wrap every handler of a service implementation so it first checks the secret.
+ * Unary and streaming handlers alike get UNAUTHENTICATED before any work is done.
+ */
+export function authenticated<S extends grpc.UntypedServiceImplementation>(secret: string, impl: S): S {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(impl)) {
+    out[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+      const err = checkSecret(secret, call.metadata);
+      if (err) {
+        if (typeof callback === 'function') callback(err);
+        else call.emit('error', err);
+        return;
+      }
+      (handler as (c: unknown, cb?: unknown) => void)(call, callback);
+    }) as grpc.UntypedHandleCall;
+  }
+  return out as S;
+}

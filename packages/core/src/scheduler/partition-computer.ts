@@ -1,0 +1,366 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { decode, encode } from '../codec/codec.js';
+import { SluiceError } from '../errors.js';
+import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
+import { blockIdForRdd, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
+import { makeAggregator } from '../shuffle/aggregator.js';
+import type { TaskEnv } from './task-env.js';
+import type { MapOutputLocation } from './task-spec.js';
+
+export type Emit = (record: unknown) => void;
+
+/** Thrown through `emit` to stop computing a partition early (take). */
+export const STOP = Symbol('sluice.stop');
+
+/**
+ * Computes partitions of a stage's plan on a worker, pushing records through the chain
+ * of narrow operators into `emit`. Sources (files, shuffle reads, cached blocks) are
+ * loaded asynchronously; everything downstream of them runs synchronously per record.
+ */
+export class PartitionComputer {
+  private readonly plan: Plan;
+  private readonly env: TaskEnv;
+  private readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
+  private readonly fns = new Map<object, Function>();
+
+  constructor(plan: Plan, env: TaskEnv, mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>) {
+    this.plan = plan;
+    this.env = env;
+    this.mapOutputs = mapOutputs;
+  }
+
+  private fn<F extends Function>(shipped: Parameters<TaskEnv['revive']>[0]): F {
+    let f = this.fns.get(shipped);
+    if (!f) {
+      f = this.env.revive(shipped);
+      this.fns.set(shipped, f);
+    }
+    return f as F;
+  }
+
+  private node(id: number): PlanNode {
+    const n = this.plan.nodes[id];
+    if (!n) throw new SluiceError('SLUICE_INTERNAL', `plan has no node ${id}`);
+    return n;
+  }
+
+  /** All records of one partition, as an array. */
+  async collect(nodeId: number, split: number): Promise<unknown[]> {
+    const out: unknown[] = [];
+    await this.compute(nodeId, split, (r) => out.push(r));
+    return out;
+  }
+
+  async compute(nodeId: number, split: number, emit: Emit): Promise<void> {
+    const node = this.node(nodeId);
+    if (node.storage !== 'NONE' && node.op.kind !== 'checkpointFile') {
+      const blockId = blockIdForRdd(this.env.jobId, node.id, split);
+      const cached = await this.env.getCached(blockId);
+      let records: unknown[];
+      if (cached) {
+        records = decode<unknown[]>(cached);
+      } else {
+        records = [];
+        await this.computeOp(node, split, (r) => records.push(r));
+        this.env.putCached(blockId, encode(records), node.storage);
+      }
+      for (let i = 0; i < records.length; i++) emit(records[i]);
+      return;
+    }
+    await this.computeOp(node, split, emit);
+  }
+
+  private async computeOp(node: PlanNode, split: number, emit: Emit): Promise<void> {
+    const op: NodeOp = node.op;
+    const parent = node.parents[0];
+    switch (op.kind) {
+      case 'parallelize': {
+        const slice = op.slices[split] ?? [];
+        for (let i = 0; i < slice.length; i++) emit(slice[i]);
+        return;
+      }
+      case 'range': {
+        const count = Math.max(0, Math.ceil((op.end - op.start) / op.step));
+        const lo = Math.floor((split * count) / node.numPartitions);
+        const hi = Math.floor(((split + 1) * count) / node.numPartitions);
+        for (let i = lo; i < hi; i++) emit(op.start + i * op.step);
+        return;
+      }
+      case 'textFile': {
+        const s = op.splits[split];
+        const lines = await readLines(s.file, s.start, s.end);
+        for (let i = 0; i < lines.length; i++) emit(lines[i]);
+        return;
+      }
+      case 'checkpointFile': {
+        const file = path.join(op.dir, `part-${split}`);
+        let records: unknown[];
+        try {
+          records = decode<unknown[]>(await fs.promises.readFile(file));
+        } catch (err) {
+          throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+        }
+        for (let i = 0; i < records.length; i++) emit(records[i]);
+        return;
+      }
+      case 'map': {
+        const f = this.fn<(x: unknown) => unknown>(op.fn);
+        return this.compute(parent, split, (x) => emit(f(x)));
+      }
+      case 'filter': {
+        const f = this.fn<(x: unknown) => boolean>(op.fn);
+        return this.compute(parent, split, (x) => {
+          if (f(x)) emit(x);
+        });
+      }
+      case 'flatMap': {
+        const f = this.fn<(x: unknown) => Iterable<unknown>>(op.fn);
+        return this.compute(parent, split, (x) => emitAll(f(x), emit));
+      }
+      case 'mapPartitions': {
+        const input = await this.collect(parent, split);
+        const f = this.fn<Function>(op.fn);
+        const out = op.withIndex ? f(split, input[Symbol.iterator]()) : f(input[Symbol.iterator]());
+        emitAll((await out) as Iterable<unknown>, emit);
+        return;
+      }
+      case 'mapValues': {
+        const f = this.fn<(x: unknown) => unknown>(op.fn);
+        return this.compute(parent, split, (kv) => emit([(kv as unknown[])[0], f((kv as unknown[])[1])]));
+      }
+      case 'flatMapValues': {
+        const f = this.fn<(x: unknown) => Iterable<unknown>>(op.fn);
+        return this.compute(parent, split, (kv) => {
+          const k = (kv as unknown[])[0];
+          for (const v of f((kv as unknown[])[1])) emit([k, v]);
+        });
+      }
+      case 'keyBy': {
+        const f = this.fn<(x: unknown) => unknown>(op.fn);
+        return this.compute(parent, split, (x) => emit([f(x), x]));
+      }
+      case 'keys':
+        return this.compute(parent, split, (kv) => emit((kv as unknown[])[0]));
+      case 'values':
+        return this.compute(parent, split, (kv) => emit((kv as unknown[])[1]));
+      case 'pairWithNull':
+        return this.compute(parent, split, (x) => emit([x, null]));
+      case 'glom': {
+        const all = await this.collect(parent, split);
+        emit(all);
+        return;
+      }
+      case 'sample': {
+        const rand = mulberry32((op.seed ^ Math.imul(split + 1, 0x9e3779b1)) >>> 0);
+        if (op.withReplacement) {
+          return this.compute(parent, split, (x) => {
+            const n = poisson(op.fraction, rand);
+            for (let i = 0; i < n; i++) emit(x);
+          });
+        }
+        return this.compute(parent, split, (x) => {
+          if (rand() < op.fraction) emit(x);
+        });
+      }
+      case 'zipWithIndex': {
+        let i = op.offsets[split] ?? 0;
+        return this.compute(parent, split, (x) => emit([x, i++]));
+      }
+      case 'roundRobinKeys': {
+        let position = nonNegativeMod(hashKey(split), op.numPartitions);
+        return this.compute(parent, split, (x) => {
+          position = (position + 1) % op.numPartitions;
+          emit([position, x]);
+        });
+      }
+      case 'joinValues':
+        return this.compute(parent, split, (kv) => joinValues(op.mode, kv as [unknown, [unknown[], unknown[]]], emit));
+      case 'union': {
+        const [which, parentSplit] = op.parts[split];
+        return this.compute(node.parents[which], parentSplit, emit);
+      }
+      case 'coalesce':
+        for (const p of op.groups[split]) await this.compute(parent, p, emit);
+        return;
+      case 'cartesian': {
+        const right = await this.collect(node.parents[1], split % op.rightPartitions);
+        return this.compute(node.parents[0], Math.floor(split / op.rightPartitions), (l) => {
+          for (let i = 0; i < right.length; i++) emit([l, right[i]]);
+        });
+      }
+      case 'combineLocal': {
+        const agg = makeAggregator(op.aggregator, (f) => this.fn(f));
+        const combined = new Map<KeyId, [unknown, unknown]>();
+        await this.compute(parent, split, (kv) => {
+          const [k, v] = kv as [unknown, unknown];
+          const id = keyId(k);
+          const e = combined.get(id);
+          if (e) e[1] = agg.mergeValue(e[1], v);
+          else combined.set(id, [k, agg.createCombiner(v)]);
+        });
+        for (const e of combined.values()) emit(e);
+        return;
+      }
+      case 'shuffled': {
+        const spec = op.shuffle;
+        const segments = await this.env.fetchShuffle(spec.shuffleId, split, this.mapOutputs[spec.shuffleId] ?? []);
+        let out: [unknown, unknown][];
+        if (spec.aggregator) {
+          const agg = makeAggregator(spec.aggregator, (f) => this.fn(f));
+          const combined = new Map<KeyId, [unknown, unknown]>();
+          const merge = spec.mapSideCombine ? agg.mergeCombiners : agg.mergeValue;
+          const create = spec.mapSideCombine ? (c: unknown) => c : agg.createCombiner;
+          for (const seg of segments) {
+            const recs = decode<[unknown, unknown][]>(seg);
+            for (let i = 0; i < recs.length; i++) {
+              const [k, v] = recs[i];
+              const id = keyId(k);
+              const e = combined.get(id);
+              if (e) e[1] = merge(e[1], v);
+              else combined.set(id, [k, create(v)]);
+            }
+          }
+          out = [...combined.values()];
+        } else {
+          out = [];
+          for (const seg of segments) {
+            const recs = decode<[unknown, unknown][]>(seg);
+            for (let i = 0; i < recs.length; i++) out.push(recs[i]);
+          }
+        }
+        if (op.sort) {
+          const dir = op.sort.ascending ? 1 : -1;
+          out.sort((a, b) => dir * compareKeys(a[0], b[0]));
+        }
+        for (let i = 0; i < out.length; i++) emit(out[i]);
+        return;
+      }
+      case 'cogroup': {
+        const n = op.shuffles.length;
+        const groups = new Map<KeyId, [unknown, unknown[][]]>();
+        const add = (i: number, kv: [unknown, unknown]): void => {
+          const id = keyId(kv[0]);
+          let g = groups.get(id);
+          if (!g) {
+            g = [kv[0], Array.from({ length: n }, () => [])];
+            groups.set(id, g);
+          }
+          g[1][i].push(kv[1]);
+        };
+        for (let i = 0; i < n; i++) {
+          const spec = op.shuffles[i];
+          if (spec) {
+            const segments = await this.env.fetchShuffle(spec.shuffleId, split, this.mapOutputs[spec.shuffleId] ?? []);
+            for (const seg of segments) for (const kv of decode<[unknown, unknown][]>(seg)) add(i, kv);
+          } else {
+            await this.compute(node.parents[i], split, (kv) => add(i, kv as [unknown, unknown]));
+          }
+        }
+        for (const g of groups.values()) emit(g);
+        return;
+      }
+      default: {
+        const never: never = op;
+        throw new SluiceError('SLUICE_INTERNAL', `unknown plan node ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+
+function emitAll(it: Iterable<unknown>, emit: Emit): void {
+  if (Array.isArray(it)) {
+    for (let i = 0; i < it.length; i++) emit(it[i]);
+    return;
+  }
+  for (const x of it) emit(x);
+}
+
+function joinValues(mode: 'inner' | 'left' | 'right' | 'full', [k, [vs, ws]]: [unknown, [unknown[], unknown[]]], emit: Emit): void {
+  if (vs.length === 0) {
+    if (mode === 'right' || mode === 'full') for (const w of ws) emit([k, [undefined, w]]);
+    return;
+  }
+  if (ws.length === 0) {
+    if (mode === 'left' || mode === 'full') for (const v of vs) emit([k, [v, undefined]]);
+    return;
+  }
+  for (const v of vs) for (const w of ws) emit([k, [v, w]]);
+}
+
+/**
+ * Lines whose first byte lies in [start, end) of a file: a split that starts inside a
+ * line leaves it to the split before, and the last line is read past `end` to its end.
+ */
+export async function readLines(file: string, start: number, end: number): Promise<string[]> {
+  if (end <= start) return [];
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (err) {
+    throw new SluiceError('SLUICE_IO', `textFile: cannot open '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, {
+      cause: err,
+    });
+  }
+  try {
+    const from = start > 0 ? start - 1 : 0;
+    const parts: Buffer[] = [];
+    const main = Buffer.allocUnsafe(end - from);
+    const { bytesRead } = await fh.read(main, 0, main.length, from);
+    parts.push(main.subarray(0, bytesRead));
+    let pos = from + bytesRead;
+    // Finish the line that runs past `end`.
+    if (bytesRead > 0 && main[bytesRead - 1] !== 10) {
+      for (;;) {
+        const more = Buffer.allocUnsafe(64 * 1024);
+        const r = await fh.read(more, 0, more.length, pos);
+        if (r.bytesRead === 0) break;
+        const nl = more.subarray(0, r.bytesRead).indexOf(10);
+        if (nl >= 0) {
+          parts.push(more.subarray(0, nl + 1));
+          break;
+        }
+        parts.push(more.subarray(0, r.bytesRead));
+        pos += r.bytesRead;
+      }
+    }
+    let buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    if (start > 0) {
+      // Skip the line that began before `start` (unless `start` is a line start).
+      const nl = buf.indexOf(10);
+      buf = nl < 0 ? buf.subarray(buf.length) : buf.subarray(nl + 1);
+    }
+    if (buf.length === 0) return [];
+    const text = buf.toString('utf8');
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+    }
+    return lines;
+  } finally {
+    await fh.close();
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function poisson(lambda: number, rand: () => number): number {
+  const l = Math.exp(-lambda);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}

@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { encode } from '../codec/codec.js';
+import { SluiceError } from '../errors.js';
+import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
+import { partitionFunction } from '../rdd/partitioner.js';
+import { shuffleBlockId, type ShuffleSpec } from '../rdd/plan.js';
+import { makeAggregator } from '../shuffle/aggregator.js';
+import { PartitionComputer, STOP } from './partition-computer.js';
+import type { TaskEnv } from './task-env.js';
+import type { ActionSpec, TaskPayload } from './task-spec.js';
+
+/** Records buffered by a map task before its buckets are written out as segments. */
+export const DEFAULT_SPILL_RECORDS = 1_000_000;
+
+export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: number[] };
+
+/**
+ * Runs one task on a worker: computes its partition through the stage plan, then either
+ * applies the action (result task) or partitions the records for the shuffle (map task).
+ */
+export async function runTask(payload: TaskPayload, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
+  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs);
+  if (payload.kind === 'shuffleMap') {
+    const sizes = await writeShuffle(computer, payload, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
+    return { kind: 'mapStatus', sizes };
+  }
+  if (!payload.action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
+  return { kind: 'result', value: await runAction(computer, payload, payload.action, env) };
+}
+
+async function runAction(computer: PartitionComputer, payload: TaskPayload, action: ActionSpec, env: TaskEnv): Promise<unknown> {
+  const root = payload.plan.root;
+  const split = payload.partition;
+  switch (action.kind) {
+    case 'collect':
+      return computer.collect(root, split);
+    case 'count': {
+      let n = 0;
+      await computer.compute(root, split, () => void n++);
+      return n;
+    }
+    case 'take': {
+      const out: unknown[] = [];
+      if (action.n <= 0) return out;
+      try {
+        await computer.compute(root, split, (x) => {
+          out.push(x);
+          if (out.length >= action.n) throw STOP;
+        });
+      } catch (e) {
+        if (e !== STOP) throw e;
+      }
+      return out;
+    }
+    case 'reduce': {
+      const f = env.revive(action.fn) as (a: unknown, b: unknown) => unknown;
+      let empty = true;
+      let acc: unknown;
+      await computer.compute(root, split, (x) => {
+        if (empty) {
+          acc = x;
+          empty = false;
+        } else acc = f(acc, x);
+      });
+      return { empty, value: acc };
+    }
+    case 'fold': {
+      const f = env.revive(action.fn) as (a: unknown, b: unknown) => unknown;
+      let acc = structuredClone(action.zero);
+      await computer.compute(root, split, (x) => void (acc = f(acc, x)));
+      return acc;
+    }
+    case 'aggregate': {
+      const f = env.revive(action.seqOp) as (a: unknown, b: unknown) => unknown;
+      let acc = structuredClone(action.zero);
+      await computer.compute(root, split, (x) => void (acc = f(acc, x)));
+      return acc;
+    }
+    case 'foreach': {
+      const f = env.revive(action.fn) as (x: unknown) => unknown;
+      const pending: Promise<unknown>[] = [];
+      await computer.compute(root, split, (x) => {
+        const r = f(x);
+        if (r instanceof Promise) pending.push(r);
+      });
+      await Promise.all(pending);
+      return null;
+    }
+    case 'foreachPartition': {
+      const f = env.revive(action.fn) as (it: Iterator<unknown>) => unknown;
+      const all = await computer.collect(root, split);
+      await f(all[Symbol.iterator]());
+      return null;
+    }
+    case 'countByValue': {
+      const counts = new Map<KeyId, [unknown, number]>();
+      await computer.compute(root, split, (x) => {
+        const id = keyId(x);
+        const e = counts.get(id);
+        if (e) e[1]++;
+        else counts.set(id, [x, 1]);
+      });
+      return [...counts.values()];
+    }
+    case 'top': {
+      const all = await computer.collect(root, split);
+      const cmp = action.compare ? (env.revive(action.compare) as (a: unknown, b: unknown) => number) : compareKeys;
+      all.sort(action.ascending ? cmp : (a, b) => cmp(b, a));
+      return all.slice(0, action.n);
+    }
+    case 'sampleKeys': {
+      // Reservoir sample of keys, seeded by partition so a retry samples alike.
+      const sample: unknown[] = [];
+      let seen = 0;
+      let seed = (split + 1) * 2654435761;
+      const rand = (): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed / 4294967296;
+      };
+      await computer.compute(root, split, (kv) => {
+        const k = (kv as unknown[])[0];
+        if (sample.length < action.perPartition) sample.push(k);
+        else {
+          const j = Math.floor(rand() * (seen + 1));
+          if (j < action.perPartition) sample[j] = k;
+        }
+        seen++;
+      });
+      return sample;
+    }
+    case 'saveAsTextFile': {
+      const lines: string[] = [];
+      await computer.compute(root, split, (x) => void lines.push(String(x)));
+      const name = `part-${String(split).padStart(5, '0')}`;
+      await writeAtomically(path.join(action.dir, name), lines.length ? lines.join('\n') + '\n' : '', env, split);
+      return null;
+    }
+    case 'writeCheckpoint': {
+      const records = await computer.collect(root, split);
+      await writeAtomically(path.join(action.dir, `part-${split}`), encode(records), env, split);
+      return null;
+    }
+    default: {
+      const never: never = action;
+      throw new SluiceError('SLUICE_INTERNAL', `unknown action ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */
+async function writeAtomically(file: string, data: string | Uint8Array, env: TaskEnv, split: number): Promise<void> {
+  const tmp = `${file}.${env.jobId}.${split}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw new SluiceError('SLUICE_IO', `cannot write '${file}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The map side of a shuffle: partition the records by key (combining values per key
+ * first when the shuffle allows), and hand each reduce partition's records to the
+ * worker's block store as encoded segments. Buckets are flushed whenever more than
+ * `spillRecords` records are buffered, so a map task's memory stays bounded.
+ */
+async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, env: TaskEnv, spillRecords: number): Promise<number[]> {
+  const spec = payload.shuffle as ShuffleSpec;
+  const n = spec.partitioner.numPartitions;
+  const part = partitionFunction(spec.partitioner);
+  const sizes = new Array<number>(n).fill(0);
+  const flush = (buckets: unknown[][]): void => {
+    for (let r = 0; r < n; r++) {
+      if (buckets[r].length === 0) continue;
+      const data = encode(buckets[r]);
+      sizes[r] += data.length;
+      env.writeShuffleSegment(shuffleBlockId(env.jobId, spec.shuffleId, payload.partition, r), data);
+    }
+  };
+  if (spec.mapSideCombine && spec.aggregator) {
+    const agg = makeAggregator(spec.aggregator, (f) => env.revive(f));
+    let maps = Array.from({ length: n }, () => new Map<KeyId, [unknown, unknown]>());
+    let buffered = 0;
+    const flushMaps = (): void => {
+      flush(maps.map((m) => [...m.values()]));
+      maps = Array.from({ length: n }, () => new Map<KeyId, [unknown, unknown]>());
+      buffered = 0;
+    };
+    await computer.compute(payload.plan.root, payload.partition, (kv) => {
+      const [k, v] = kv as [unknown, unknown];
+      const id = keyId(k);
+      const m = maps[part(k)];
+      const e = m.get(id);
+      if (e) e[1] = agg.mergeValue(e[1], v);
+      else {
+        m.set(id, [k, agg.createCombiner(v)]);
+        if (++buffered >= spillRecords) flushMaps();
+      }
+    });
+    flushMaps();
+  } else {
+    let buckets: unknown[][] = Array.from({ length: n }, () => []);
+    let buffered = 0;
+    await computer.compute(payload.plan.root, payload.partition, (kv) => {
+      buckets[part((kv as unknown[])[0])].push(kv);
+      if (++buffered >= spillRecords) {
+        flush(buckets);
+        buckets = Array.from({ length: n }, () => []);
+        buffered = 0;
+      }
+    });
+    flush(buckets);
+  }
+  return sizes;
+}

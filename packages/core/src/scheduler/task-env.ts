@@ -1,0 +1,35 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { StorageLevel } from '../rdd/plan.js';
+import type { MapOutputLocation } from './task-spec.js';
+
+/**
+ * What the task-side compute code needs from the worker it runs on. The worker
+ * implements it over its block manager and shuffle fetcher; tests can fake it.
+ */
+export interface TaskEnv {
+  readonly jobId: string;
+  /** Revive a shipped function inside the job bundle's module scope (memoized per task). */
+  revive(fn: ShippedFunction): Function;
+  /** Encoded record segments of one reduce partition, from every map output of the shuffle. */
+  fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[]>;
+  /** Store one encoded segment of a shuffle block produced by this task. */
+  writeShuffleSegment(blockId: string, data: Uint8Array): void;
+  /** An encoded cached partition stored on this worker, if any. */
+  getCached(blockId: string): Promise<Uint8Array | undefined>;
+  putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;
+}
+
+/** Thrown by compute code when a shuffle block cannot be fetched: the map output is lost. */
+export class FetchFailedError extends Error {
+  readonly shuffleId: number;
+  readonly mapPartition: number;
+  readonly workerId: string;
+
+  constructor(shuffleId: number, mapPartition: number, workerId: string, message: string) {
+    super(message);
+    this.name = 'FetchFailedError';
+    this.shuffleId = shuffleId;
+    this.mapPartition = mapPartition;
+    this.workerId = workerId;
+  }
+}

@@ -1,0 +1,46 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { Plan, ShuffleSpec } from '../rdd/plan.js';
+
+/**
+ * What a result task does with the records of its partition. Each kind is computed by
+ * run-task.ts and yields one value per partition, merged on the driver by the action.
+ */
+export type ActionSpec =
+  | { readonly kind: 'collect' }
+  | { readonly kind: 'count' }
+  | { readonly kind: 'take'; readonly n: number }
+  | { readonly kind: 'reduce'; readonly fn: ShippedFunction }
+  | { readonly kind: 'fold'; readonly zero: unknown; readonly fn: ShippedFunction }
+  | { readonly kind: 'aggregate'; readonly zero: unknown; readonly seqOp: ShippedFunction }
+  | { readonly kind: 'foreach'; readonly fn: ShippedFunction }
+  | { readonly kind: 'foreachPartition'; readonly fn: ShippedFunction }
+  | { readonly kind: 'countByValue' }
+  | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
+  | { readonly kind: 'sampleKeys'; readonly perPartition: number }
+  | { readonly kind: 'saveAsTextFile'; readonly dir: string }
+  | { readonly kind: 'writeCheckpoint'; readonly dir: string };
+
+/** Where the map outputs of a shuffle live, indexed by map partition. */
+export interface MapOutputLocation {
+  readonly workerId: string;
+  readonly address: string;
+}
+
+export interface TaskPayload {
+  readonly plan: Plan;
+  readonly partition: number;
+  /** Result task: the action; shuffle map task: the shuffle to write. */
+  readonly kind: 'result' | 'shuffleMap';
+  readonly action?: ActionSpec;
+  readonly shuffle?: ShuffleSpec;
+  /** For every shuffle the plan reads, the location of each map output. */
+  readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
+  /** Accumulator ids this task may update (their updates return with the result). */
+  readonly stageAttempt: number;
+}
+
+export interface TaskResultValue {
+  readonly value: unknown;
+  /** Accumulator updates made by the task, by accumulator id. */
+  readonly accumulators: Readonly<Record<number, unknown>>;
+}

@@ -1,0 +1,55 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { AggregatorSpec } from '../rdd/plan.js';
+
+/** The three functions of a combine-by-key, as Spark's Aggregator. */
+export interface Aggregator {
+  createCombiner(v: unknown): unknown;
+  mergeValue(c: unknown, v: unknown): unknown;
+  mergeCombiners(a: unknown, b: unknown): unknown;
+}
+
+type Revive = (fn: ShippedFunction) => Function;
+
+export function makeAggregator(spec: AggregatorSpec, revive: Revive): Aggregator {
+  switch (spec.kind) {
+    case 'reduce': {
+      const f = revive(spec.fn) as (a: unknown, b: unknown) => unknown;
+      return { createCombiner: (v) => v, mergeValue: f, mergeCombiners: f };
+    }
+    case 'group':
+      return {
+        createCombiner: (v) => [v],
+        mergeValue: (c, v) => {
+          (c as unknown[]).push(v);
+          return c;
+        },
+        mergeCombiners: (a, b) => {
+          for (const x of b as unknown[]) (a as unknown[]).push(x);
+          return a;
+        },
+      };
+    case 'fold': {
+      const f = revive(spec.fn) as (a: unknown, b: unknown) => unknown;
+      const zero = spec.zero;
+      return { createCombiner: (v) => f(structuredClone(zero), v), mergeValue: f, mergeCombiners: f };
+    }
+    case 'aggregate': {
+      const seq = revive(spec.seqOp) as (a: unknown, b: unknown) => unknown;
+      const comb = revive(spec.combOp) as (a: unknown, b: unknown) => unknown;
+      const zero = spec.zero;
+      return { createCombiner: (v) => seq(structuredClone(zero), v), mergeValue: seq, mergeCombiners: comb };
+    }
+    case 'combine':
+      return {
+        createCombiner: revive(spec.createCombiner) as (v: unknown) => unknown,
+        mergeValue: revive(spec.mergeValue) as (c: unknown, v: unknown) => unknown,
+        mergeCombiners: revive(spec.mergeCombiners) as (a: unknown, b: unknown) => unknown,
+      };
+    case 'first':
+      return { createCombiner: (v) => v, mergeValue: (c) => c, mergeCombiners: (a) => a };
+    default: {
+      const never: never = spec;
+      throw new Error(`unknown aggregator ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { Worker as Thread } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
+
+const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
+
+/** What a sandbox asks of the worker's main thread on behalf of its tasks. */
+export interface SandboxHost {
+  onSegment(taskId: string, blockId: string, data: Uint8Array): void;
+  onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
+  cacheGet(blockId: string): Uint8Array | undefined;
+  fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
+}
+
+interface Slot {
+  thread: Thread;
+  taskId: string | undefined;
+  finish: ((o: ThreadOutcome | 'killed') => void) | undefined;
+}
+
+/**
+ * The isolated context one job's tasks run in on a worker: up to `cores` threads, each
+ * with its own import of the job bundle, so jobs never share module state and a crash
+ * in one job's thread leaves other jobs alone. One task per thread at a time; a killed
+ * task's thread is terminated and replaced.
+ */
+export class JobSandbox {
+  private readonly slots: Slot[] = [];
+  private readonly queue: { taskId: string; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly bundlePath: string,
+    private readonly cores: number,
+    private readonly host: SandboxHost,
+    private readonly log: Logger,
+  ) {}
+
+  run(taskId: string, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
+    return new Promise((finish) => {
+      this.queue.push({ taskId, payload, finish });
+      this.pump();
+    });
+  }
+
+  /** Stop a running or queued task; its promise resolves with 'killed'. */
+  kill(taskId: string): boolean {
+    const q = this.queue.findIndex((t) => t.taskId === taskId);
+    if (q >= 0) {
+      this.queue.splice(q, 1)[0].finish('killed');
+      return true;
+    }
+    const slot = this.slots.find((s) => s.taskId === taskId);
+    if (!slot) return false;
+    const finish = slot.finish;
+    this.retire(slot);
+    finish?.('killed');
+    this.pump();
+    return true;
+  }
+
+  get runningTaskIds(): string[] {
+    return this.slots.filter((s) => s.taskId).map((s) => s.taskId!);
+  }
+
+  /** Terminate every thread; queued and running tasks end as killed. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) t.finish('killed');
+    for (const s of [...this.slots]) {
+      const f = s.finish;
+      this.retire(s);
+      f?.('killed');
+    }
+  }
+
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.taskId === undefined);
+      if (!slot) {
+        if (this.slots.length >= this.cores) return;
+        slot = this.spawn();
+      }
+      const task = this.queue.shift()!;
+      slot.taskId = task.taskId;
+      slot.finish = task.finish;
+      slot.thread.postMessage({ type: 'run', taskId: task.taskId, payload: task.payload } satisfies MainToThread);
+    }
+  }
+
+  private spawn(): Slot {
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const slot: Slot = { thread, taskId: undefined, finish: undefined };
+    this.slots.push(slot);
+    thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
+    const crashed = (why: string): void => {
+      if (!this.slots.includes(slot)) return;
+      const finish = slot.finish;
+      const taskId = slot.taskId;
+      this.retire(slot);
+      this.log.warn({ jobId: this.jobId, taskId, why }, 'task thread died');
+      finish?.({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
+      this.pump();
+    };
+    thread.on('error', (err) => crashed(err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
+    thread.on('exit', (code) => crashed(`exited with code ${code}`));
+    return slot;
+  }
+
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    slot.taskId = undefined;
+    slot.finish = undefined;
+    void slot.thread.terminate();
+  }
+
+  private onMessage(slot: Slot, msg: ThreadToMain): void {
+    switch (msg.type) {
+      case 'ready':
+        return;
+      case 'done': {
+        if (slot.taskId !== msg.taskId) return;
+        const finish = slot.finish;
+        slot.taskId = undefined;
+        slot.finish = undefined;
+        finish?.(msg.outcome);
+        this.pump();
+        return;
+      }
+      case 'segment':
+        this.host.onSegment(msg.taskId, msg.blockId, msg.data);
+        return;
+      case 'cachePut':
+        this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);
+        return;
+      case 'cacheGet':
+        slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) } satisfies MainToThread);
+        return;
+      case 'fetch':
+        void this.host.fetch(msg).then((reply) => {
+          if (this.slots.includes(slot)) slot.thread.postMessage(reply);
+        });
+        return;
+      default: {
+        const never: never = msg;
+        this.log.error({ msg: never }, 'unknown message from task thread');
+      }
+    }
+  }
+}

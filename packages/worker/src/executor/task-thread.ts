@@ -1,0 +1,117 @@
+/**
+ * Entry of a task thread: one per core per job. Imports the job bundle once, then runs
+ * tasks one at a time, reaching the worker's block store and shuffle fetcher through
+ * messages to the main thread (see thread-protocol.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import {
+  Broadcast,
+  FetchFailedError,
+  TaskAccumulators,
+  bundleEval,
+  decode,
+  encode,
+  reviveClosure,
+  runTask,
+  userErrorInfo,
+  type ShippedFunction,
+  type StorageLevel,
+  type TaskEnv,
+  type TaskPayload,
+} from '@sluice/core/internal';
+import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
+
+process.setSourceMapsEnabled(true);
+const port = parentPort!;
+const data = workerData as ThreadData;
+
+let evalInScope: ((src: string) => unknown) | undefined;
+let loadError: unknown;
+try {
+  const mod = (await import(pathToFileURL(data.bundlePath).href)) as Record<string, unknown>;
+  evalInScope = bundleEval(mod, data.bundlePath);
+} catch (err) {
+  loadError = err;
+}
+
+let nextReq = 0;
+const pending = new Map<number, { resolve: (v: MainToThread) => void }>();
+
+function request(msg: ThreadToMain & { reqId: number }): Promise<MainToThread> {
+  return new Promise((resolve) => {
+    pending.set(msg.reqId, { resolve });
+    port.postMessage(msg);
+  });
+}
+
+function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
+  port.postMessage(msg, transfer);
+}
+
+async function run(taskId: string, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
+  if (loadError !== undefined || !evalInScope) {
+    const info = userErrorInfo(loadError);
+    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
+  }
+  const payload = decode<TaskPayload>(payloadBytes);
+  const accumulators = new TaskAccumulators();
+  const scope = evalInScope;
+  const reviveShippable = (type: string, d: unknown): unknown => {
+    if (type === 'accumulator') return accumulators.revive(d);
+    if (type === 'broadcast') return Broadcast.revive(d);
+    throw new Error(`cannot revive a captured value of type '${type}'`);
+  };
+  const env: TaskEnv = {
+    jobId: data.jobId,
+    revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable),
+    async fetchShuffle(shuffleId, reducePartition, locations) {
+      const reply = await request({ type: 'fetch', reqId: nextReq++, taskId, shuffleId, reducePartition, locations: [...locations] });
+      if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
+      if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
+      return reply.segments;
+    },
+    writeShuffleSegment(blockId, bytes) {
+      send({ type: 'segment', taskId, blockId, data: bytes });
+    },
+    async getCached(blockId) {
+      const reply = await request({ type: 'cacheGet', reqId: nextReq++, blockId });
+      return reply.type === 'cacheGot' ? reply.data : undefined;
+    },
+    putCached(blockId: string, bytes: Uint8Array, level: StorageLevel) {
+      send({ type: 'cachePut', taskId, blockId, data: bytes, level });
+    },
+  };
+  try {
+    const out = await runTask(payload, env);
+    if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(accumulators.updates) };
+    return { kind: 'result', value: encode({ value: out.value, accumulators: accumulators.updates }) };
+  } catch (err) {
+    if (err instanceof FetchFailedError) {
+      return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
+    }
+    const info = userErrorInfo(err);
+    return { kind: 'error', code: info.code, message: info.message, stack: info.stack };
+  }
+}
+
+port.on('message', (msg: MainToThread) => {
+  switch (msg.type) {
+    case 'run':
+      void run(msg.taskId, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
+      return;
+    case 'fetched':
+    case 'fetchFailed':
+    case 'cacheGot': {
+      const p = pending.get(msg.reqId);
+      pending.delete(msg.reqId);
+      p?.resolve(msg);
+      return;
+    }
+    default: {
+      const never: never = msg;
+      throw new Error(`unknown message ${JSON.stringify(never)}`);
+    }
+  }
+});
+send({ type: 'ready' });

@@ -1,0 +1,35 @@
+import type { MapOutputLocation, StorageLevel } from '@sluice/core/internal';
+
+/** Data a task thread starts with. */
+export interface ThreadData {
+  readonly jobId: string;
+  readonly bundlePath: string;
+}
+
+/** How a task ended, as the thread reports it. */
+export type ThreadOutcome =
+  | { readonly kind: 'result'; readonly value: Uint8Array }
+  | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly accumulators: Uint8Array }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
+  | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
+
+export type MainToThread =
+  | { readonly type: 'run'; readonly taskId: string; readonly payload: Uint8Array }
+  | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
+  | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
+  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined };
+
+export type ThreadToMain =
+  | { readonly type: 'ready' }
+  | { readonly type: 'done'; readonly taskId: string; readonly outcome: ThreadOutcome }
+  | { readonly type: 'segment'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array }
+  | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }
+  | {
+      readonly type: 'fetch';
+      readonly reqId: number;
+      readonly taskId: string;
+      readonly shuffleId: number;
+      readonly reducePartition: number;
+      readonly locations: MapOutputLocation[];
+    }
+  | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string };

@@ -1,0 +1,8 @@
+/**
+ * @sluice/worker — a Sluice worker process: runs tasks, stores blocks, serves shuffles.
+ *
+ * @example
+ *   const worker = new WorkerNode({ driver: '127.0.0.1:7077', cores: 2, security: { secret }, log });
+ *   await worker.start();
+ */
+export { WorkerNode, type WorkerOptions } from './worker-node.js';

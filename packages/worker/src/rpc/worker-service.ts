@@ -1,0 +1,78 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { chunks, type wire } from '@sluice/core/internal';
+import type { Executor } from '../executor/executor.js';
+import type { BlockManager } from '../storage/block-manager.js';
+import { ShuffleClient } from '../shuffle/shuffle-client.js';
+
+/** Converts the Worker service's wire calls into Executor and BlockManager calls. */
+export function workerService(executor: Executor, blocks: BlockManager, log: Logger): wire.WorkerHandlers {
+  const sendBlock = (call: grpc.ServerWritableStream<unknown, wire.BlockChunk>, blockId: string, segments: Uint8Array[] | undefined): void => {
+    if (segments === undefined) {
+      call.write({ block_id: blockId, missing: true });
+      return;
+    }
+    for (const seg of segments) {
+      const parts = [...chunks(seg)];
+      parts.forEach((data, i) => call.write({ block_id: blockId, data, last: i === parts.length - 1 }));
+    }
+    call.write({ block_id: blockId, end_of_block: true });
+  };
+
+  return {
+    LaunchTask(call, callback) {
+      executor.launch(call.request).then(
+        (outcome) => callback(null, outcome),
+        (err: Error) => {
+          log.error({ err }, 'launch failed');
+          callback({ code: grpc.status.INTERNAL, details: err.message });
+        },
+      );
+    },
+    KillTask(call, callback) {
+      callback(null, { found: executor.kill(call.request.task_id) });
+    },
+    FetchBlocks(call) {
+      for (const id of call.request.block_ids) {
+        // shuffle_<job>_<shuffle>_<map>_<reduce>: present only if the map output is committed here.
+        const m = /^shuffle_(.+)_(\d+)_(\d+)_(\d+)$/.exec(id);
+        const held = m ? blocks.has(ShuffleClient.mapOutputMarker(m[1], Number(m[2]), Number(m[3]))) : blocks.has(id);
+        sendBlock(call, id, held ? (blocks.get(id) ?? []) : undefined);
+      }
+      call.end();
+    },
+    GetBlock(call) {
+      sendBlock(call, call.request.block_id, blocks.get(call.request.block_id));
+      call.end();
+    },
+    PutBlock(call, callback) {
+      let blockId = '';
+      const segments: Uint8Array[] = [];
+      let parts: Buffer[] = [];
+      let size = 0;
+      call.on('data', (c: wire.BlockChunk__Output) => {
+        blockId = c.block_id;
+        if (c.end_of_block) return;
+        parts.push(c.data);
+        size += c.data.length;
+        if (c.last) {
+          segments.push(Buffer.concat(parts));
+          parts = [];
+        }
+      });
+      call.on('end', () => {
+        if (!blockId) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'PutBlock: no block sent' });
+        blocks.put(blockId, segments, 'MEMORY_AND_DISK');
+        callback(null, { size });
+      });
+      call.on('error', (err) => log.warn({ err }, 'PutBlock stream failed'));
+    },
+    ReleaseJob(call, callback) {
+      executor.releaseJob(call.request.job_id);
+      callback(null, {});
+    },
+    RemoveRdd(call, callback) {
+      callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, shuffleBlockId, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import type { BlockManager } from '../storage/block-manager.js';
+
+export type FetchResult =
+  | { readonly ok: true; readonly segments: Uint8Array[] }
+  | { readonly ok: false; readonly mapPartition: number; readonly workerId: string; readonly message: string };
+
+/**
+ * Reads the blocks of one reduce partition from every worker holding its map outputs:
+ * local ones from this worker's block store, remote ones with one FetchBlocks stream per
+ * worker, all workers at once. A worker that cannot be reached or no longer has an
+ * output yields a fetch failure naming the lost map output.
+ */
+export class ShuffleClient {
+  private readonly clients = new Map<string, wire.WorkerClient>();
+
+  constructor(
+    private readonly selfWorkerId: string,
+    private readonly blocks: BlockManager,
+    private readonly security: SecurityConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether this worker holds the committed output of a map task. */
+  static mapOutputMarker(jobId: string, shuffleId: number, mapPartition: number): string {
+    return `mapout_${jobId}_${shuffleId}_${mapPartition}`;
+  }
+
+  async fetch(jobId: string, shuffleId: number, reduce: number, locations: readonly MapOutputLocation[]): Promise<FetchResult> {
+    const byWorker = new Map<string, { address: string; maps: number[] }>();
+    locations.forEach((loc, map) => {
+      let e = byWorker.get(loc.workerId);
+      if (!e) byWorker.set(loc.workerId, (e = { address: loc.address, maps: [] }));
+      e.maps.push(map);
+    });
+    const results = await Promise.all(
+      [...byWorker.entries()].map(async ([workerId, { address, maps }]): Promise<FetchResult> => {
+        if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, maps);
+        return this.fetchRemote(workerId, address, maps.map((m) => [m, shuffleBlockId(jobId, shuffleId, m, reduce)] as const));
+      }),
+    );
+    const segments: Uint8Array[] = [];
+    for (const r of results) {
+      if (!r.ok) return r;
+      for (const s of r.segments) segments.push(s);
+    }
+    return { ok: true, segments };
+  }
+
+  private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: number[]): FetchResult {
+    const segments: Uint8Array[] = [];
+    for (const m of maps) {
+      if (!this.blocks.has(ShuffleClient.mapOutputMarker(jobId, shuffleId, m))) {
+        return { ok: false, mapPartition: m, workerId: this.selfWorkerId, message: `map output ${m} of shuffle ${shuffleId} is no longer on this worker` };
+      }
+      for (const s of this.blocks.get(shuffleBlockId(jobId, shuffleId, m, reduce)) ?? []) segments.push(s);
+    }
+    return { ok: true, segments };
+  }
+
+  private client(address: string): wire.WorkerClient {
+    const existing = this.clients.get(address);
+    if (existing) return existing;
+    const c = new (loadProto().sluice.v1.Worker)(address, channelCredentials(this.security), CHANNEL_OPTIONS);
+    this.clients.set(address, c);
+    return c;
+  }
+
+  private fetchRemote(workerId: string, address: string, blocks: readonly (readonly [number, string])[]): Promise<FetchResult> {
+    return new Promise((resolve) => {
+      const byBlock = new Map(blocks.map(([m, id]) => [id, m]));
+      const segments: Uint8Array[] = [];
+      const closed = new Set<string>();
+      let chunks: Buffer[] = [];
+      let settled = false;
+      const fail = (mapPartition: number, message: string): void => {
+        if (settled) return;
+        settled = true;
+        call.cancel();
+        resolve({ ok: false, mapPartition, workerId, message });
+      };
+      const call = this.client(address).FetchBlocks({ block_ids: blocks.map(([, id]) => id) }, secretMetadata(this.security.secret));
+      call.on('data', (c: wire.BlockChunk__Output) => {
+        if (c.missing) return fail(byBlock.get(c.block_id) ?? blocks[0][0], `block ${c.block_id} is missing on worker ${workerId}`);
+        if (c.end_of_block) {
+          closed.add(c.block_id);
+          return;
+        }
+        chunks.push(c.data);
+        if (c.last) {
+          segments.push(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+          chunks = [];
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.CANCELLED && settled) return;
+        this.log.warn({ err, workerId, address }, 'shuffle fetch failed');
+        fail(blocks.find(([, id]) => !closed.has(id))?.[0] ?? blocks[0][0], `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
+      });
+      call.on('end', () => {
+        if (settled) return;
+        const open = blocks.find(([, id]) => !closed.has(id));
+        if (open) return fail(open[0], `worker ${workerId} ended the fetch before sending block ${open[1]}`);
+        settled = true;
+        resolve({ ok: true, segments });
+      });
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { SluiceError, type StorageLevel } from '@sluice/core/internal';
+
+interface BlockEntry {
+  /** Encoded segments held in memory, or undefined once spilled. */
+  segments: Uint8Array[] | undefined;
+  /** Segment files on local disk, once spilled. */
+  files: string[] | undefined;
+  size: number;
+  level: StorageLevel | 'SHUFFLE';
+  lastUse: number;
+}
+
+/**
+ * A worker's store of blocks: shuffle map outputs and cached RDD partitions, each a
+ * list of encoded segments. Memory is bounded: past `memoryLimit` bytes the least
+ * recently used blocks go to local disk (shuffle outputs, MEMORY_AND_DISK) or are
+ * dropped (MEMORY_ONLY: recomputed from lineage when needed).
+ *
+ * Threading: used from the worker's main thread only; task threads reach it by message.
+ */
+export class BlockManager {
+  private readonly blocks = new Map<string, BlockEntry>();
+  private memoryUsed = 0;
+  private useCounter = 0;
+  private fileCounter = 0;
+  private readonly dir: string;
+  private readonly memoryLimit: number;
+  private readonly log: Logger;
+
+  constructor(opts: { dir: string; memoryLimit: number; log: Logger }) {
+    this.dir = opts.dir;
+    this.memoryLimit = opts.memoryLimit;
+    this.log = opts.log.child({ component: 'block-manager' });
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  get memoryBytes(): number {
+    return this.memoryUsed;
+  }
+
+  /** Store (or replace) a block. */
+  put(blockId: string, segments: Uint8Array[], level: StorageLevel | 'SHUFFLE'): void {
+    this.remove(blockId);
+    const size = segments.reduce((a, s) => a + s.length, 0);
+    const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter };
+    if (level === 'DISK_ONLY') {
+      this.writeToDisk(blockId, entry);
+      this.blocks.set(blockId, entry);
+    } else {
+      this.blocks.set(blockId, entry);
+      this.memoryUsed += size;
+      this.evictIfNeeded(blockId);
+    }
+  }
+
+  has(blockId: string): boolean {
+    return this.blocks.has(blockId);
+  }
+
+  /** The block's segments, read back from disk if it was spilled; undefined if absent. */
+  get(blockId: string): Uint8Array[] | undefined {
+    const e = this.blocks.get(blockId);
+    if (!e) return undefined;
+    e.lastUse = ++this.useCounter;
+    if (e.segments) return e.segments;
+    try {
+      return (e.files ?? []).map((f) => fs.readFileSync(f));
+    } catch (err) {
+      this.log.warn({ err, blockId }, 'spilled block unreadable; dropping it');
+      this.remove(blockId);
+      return undefined;
+    }
+  }
+
+  remove(blockId: string): boolean {
+    const e = this.blocks.get(blockId);
+    if (!e) return false;
+    this.blocks.delete(blockId);
+    if (e.segments) this.memoryUsed -= e.size;
+    for (const f of e.files ?? []) fs.rmSync(f, { force: true });
+    return true;
+  }
+
+  /** Remove every block whose id starts with `prefix`; returns how many. */
+  removeByPrefix(prefix: string): number {
+    let n = 0;
+    for (const id of [...this.blocks.keys()]) if (id.startsWith(prefix) && this.remove(id)) n++;
+    return n;
+  }
+
+  close(): void {
+    for (const id of [...this.blocks.keys()]) this.remove(id);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private evictIfNeeded(keep: string): void {
+    if (this.memoryUsed <= this.memoryLimit) return;
+    const inMemory = [...this.blocks.entries()].filter(([id, e]) => e.segments && id !== keep).sort((a, b) => a[1].lastUse - b[1].lastUse);
+    for (const [id, e] of inMemory) {
+      if (this.memoryUsed <= this.memoryLimit) break;
+      if (e.level === 'MEMORY_ONLY') {
+        this.log.debug({ blockId: id, size: e.size }, 'evicting cached block');
+        this.remove(id);
+      } else {
+        this.memoryUsed -= e.size;
+        this.writeToDisk(id, e);
+      }
+    }
+  }
+
+  private writeToDisk(blockId: string, e: BlockEntry): void {
+    const files: string[] = [];
+    try {
+      for (const seg of e.segments ?? []) {
+        const f = path.join(this.dir, `${++this.fileCounter}.seg`);
+        fs.writeFileSync(f, seg);
+        files.push(f);
+      }
+    } catch (err) {
+      for (const f of files) fs.rmSync(f, { force: true });
+      throw new SluiceError('SLUICE_IO', `cannot spill block ${blockId} to '${this.dir}': ${(err as Error).message}. Free disk space or set --local-dir to a larger disk.`, {
+        cause: err,
+      });
+    }
+    e.files = files;
+    e.segments = undefined;
+    this.log.debug({ blockId, size: e.size }, 'block spilled to disk');
+  }
+}

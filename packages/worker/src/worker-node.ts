@@ -1,0 +1,197 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  CHANNEL_OPTIONS,
+  SluiceError,
+  authenticated,
+  channelCredentials,
+  loadProto,
+  materializeBundle,
+  secretMetadata,
+  serverCredentials,
+  type SecurityConfig,
+  type wire,
+} from '@sluice/core/internal';
+import { Executor } from './executor/executor.js';
+import { workerService } from './rpc/worker-service.js';
+import { ShuffleClient } from './shuffle/shuffle-client.js';
+import { BlockManager } from './storage/block-manager.js';
+
+export interface WorkerOptions {
+  /** Driver address, HOST:PORT. */
+  readonly driver: string;
+  readonly cores: number;
+  readonly security: SecurityConfig;
+  readonly log: Logger;
+  /** Interface to listen on (default 127.0.0.1) and port (default: any free port). */
+  readonly bind?: string;
+  readonly port?: number;
+  /** Host other processes use to reach this worker (default: the bind address). */
+  readonly advertiseHost?: string;
+  readonly workerId?: string;
+  /** Scratch space for spilled blocks and job bundles. */
+  readonly localDir?: string;
+  /** Bytes of blocks kept in memory before spilling (default 1 GiB). */
+  readonly memoryLimit?: number;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * A Sluice worker process: serves the Worker gRPC service, registers with the driver
+ * and heartbeats, and runs tasks through its Executor.
+ *
+ * Lifecycle: new -> starting -> running -> stopping -> stopped. `start()` rejects with a
+ * SluiceError when the driver refuses the secret or cannot be reached at first
+ * registration; after that, a lost driver is retried on every heartbeat.
+ * `stop()` order: stop heartbeats, close task threads, shut the server, drop blocks.
+ */
+export class WorkerNode {
+  readonly workerId: string;
+  private state: State = 'new';
+  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly driverClient: wire.DriverClient;
+  private readonly blocks: BlockManager;
+  private readonly shuffle: ShuffleClient;
+  private readonly executor: Executor;
+  private readonly log: Logger;
+  private readonly localDir: string;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private boundPort = 0;
+  private readonly bundleFetches = new Map<string, Promise<string>>();
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
+    this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
+    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
+    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
+    this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
+    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log);
+    const proto = loadProto();
+    this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
+    this.server.addService(proto.sluice.v1.Worker.service, authenticated(opts.security.secret, workerService(this.executor, this.blocks, this.log)));
+  }
+
+  get address(): string {
+    return `${this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1'}:${this.boundPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 0}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
+        err ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${err.message}`, { cause: err })) : resolve(port),
+      ),
+    );
+    const interval = await this.register(10_000);
+    this.state = 'running';
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
+    this.heartbeatTimer.unref();
+    this.log.info({ address: this.address, driver: this.opts.driver, cores: this.opts.cores }, 'worker registered');
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    clearInterval(this.heartbeatTimer);
+    this.executor.close();
+    this.shuffle.close();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.server.forceShutdown();
+    this.driverClient.close();
+    this.blocks.close();
+    fs.rmSync(this.localDir, { recursive: true, force: true });
+    this.state = 'stopped';
+  }
+
+  private register(timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.driverClient.RegisterWorker(
+        { worker_id: this.workerId, host: this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1', port: this.boundPort, cores: this.opts.cores },
+        waitForReady(secretMetadata(this.opts.security.secret)),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => {
+          if (err) return reject(driverError(err, this.opts.driver));
+          resolve(res?.heartbeat_interval_ms || 1000);
+        },
+      );
+    });
+  }
+
+  private heartbeat(): void {
+    if (this.state !== 'running') return;
+    this.driverClient.Heartbeat(
+      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds },
+      secretMetadata(this.opts.security.secret),
+      { deadline: Date.now() + 5000 },
+      (err, res) => {
+        if (err) {
+          this.log.warn({ err: driverError(err, this.opts.driver) }, 'heartbeat failed');
+          return;
+        }
+        if (res && !res.known) {
+          this.log.warn('driver does not know this worker (declared lost or restarted); registering again');
+          this.register(5000).catch((e: unknown) => this.log.warn({ err: e }, 're-registration failed'));
+        }
+      },
+    );
+  }
+
+  /** The path of a job's bundle on local disk, fetched from the driver the first time. */
+  private bundle(sha256: string): Promise<string> {
+    let p = this.bundleFetches.get(sha256);
+    if (!p) {
+      p = this.fetchBundle(sha256);
+      this.bundleFetches.set(sha256, p);
+      p.catch(() => this.bundleFetches.delete(sha256));
+    }
+    return p;
+  }
+
+  private fetchBundle(sha256: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      const call = this.driverClient.GetBundle({ sha256 }, secretMetadata(this.opts.security.secret));
+      call.on('data', (c: { data: Buffer }) => parts.push(c.data));
+      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.opts.driver)));
+      call.on('end', () => {
+        try {
+          // Frame: 4-byte length of the source map, the map, then the bundle code.
+          const all = Buffer.concat(parts);
+          const mapLen = all.readUInt32BE(0);
+          const map = all.subarray(4, 4 + mapLen).toString('utf8');
+          const code = all.subarray(4 + mapLen);
+          const got = crypto.createHash('sha256').update(code).digest('hex');
+          if (got !== sha256) throw new SluiceError('SLUICE_JOB_LOAD', `bundle ${sha256} arrived corrupted (sha256 ${got})`);
+          resolve(materializeBundle(path.join(this.localDir, 'bundles'), sha256, code, map));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+}
+
+function waitForReady(md: grpc.Metadata): grpc.Metadata {
+  md.setOptions({ waitForReady: true });
+  return md;
+}
+
+/** A driver call's failure in words a user can act on. */
+export function driverError(err: grpc.ServiceError, driver: string): SluiceError {
+  if (err.code === grpc.status.UNAUTHENTICATED) {
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `the driver at ${driver} refused this worker: ${err.details}`, { cause: err });
+  }
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${err.details}); check the address and that \`sluice driver\` is running`, {
+      cause: err,
+    });
+  }
+  return new SluiceError('SLUICE_INTERNAL', `driver call failed: ${err.details || err.message}`, { cause: err });
+}
