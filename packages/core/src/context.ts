@@ -6,7 +6,7 @@ import { SluiceError } from './errors.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
-import type { ActionSpec, TaskResultValue } from './scheduler/task-spec.js';
+import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 
@@ -16,7 +16,7 @@ import { Broadcast } from './shared/broadcast.js';
  */
 export interface ClusterBackend {
   readonly jobId: string;
-  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<TaskResultValue[]>;
+  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
   removeRdd(rddId: number): Promise<void>;
   defaultParallelism(): number;
 }
@@ -194,12 +194,12 @@ export class SluiceContext {
     await this.prepareLineage(rdd);
     const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    const results = await this.backend.runJob(rdd.lineage(), action, parts);
-    for (const r of results) {
-      for (const [id, update] of Object.entries(r.accumulators)) this.accumulators.get(Number(id))?.merge(update);
+    const result = await this.backend.runJob(rdd.lineage(), action, parts);
+    for (const updates of result.accumulatorUpdates) {
+      for (const [id, update] of Object.entries(updates)) this.accumulators.get(Number(id))?.merge(update);
     }
     if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
-    return results.map((r) => r.value);
+    return result.values;
   }
 
   /** @internal */

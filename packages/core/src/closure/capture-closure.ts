@@ -58,7 +58,8 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     );
   }
   const raw = Function.prototype.toString.call(fn);
-  const label = fn.name || '<anonymous>';
+  const name = typeof fn.name === 'string' ? fn.name : ''; // a class may define `static name()`
+  const label = name || '<anonymous>';
   if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
     const what = ctx.via.length === 0 ? `was given the function '${label}'` : `captures '${ctx.via.join(' → ')}' (the function '${label}')`;
     throw new NotSerializableError(
@@ -67,7 +68,7 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     );
   }
   const tokens = tokenize(raw);
-  const source = functionExpression(raw, tokens, fn.name, (why) => {
+  const source = functionExpression(raw, tokens, name, (why) => {
     throw new NotSerializableError(`Task not serializable: ${where(ctx)}: the function '${label}' cannot be shipped: ${why}`);
   });
   const locals = readCapturedLocals(fn, referencedNames(tokens));

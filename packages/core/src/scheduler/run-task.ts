@@ -19,19 +19,18 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
  * Runs one task on a worker: computes its partition through the stage plan, then either
  * applies the action (result task) or partitions the records for the shuffle (map task).
  */
-export async function runTask(payload: TaskPayload, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
+export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
   const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs);
   if (payload.kind === 'shuffleMap') {
-    const sizes = await writeShuffle(computer, payload, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
+    const sizes = await writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
     return { kind: 'mapStatus', sizes };
   }
   if (!payload.action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
-  return { kind: 'result', value: await runAction(computer, payload, payload.action, env) };
+  return { kind: 'result', value: await runAction(computer, payload, partition, payload.action, env) };
 }
 
-async function runAction(computer: PartitionComputer, payload: TaskPayload, action: ActionSpec, env: TaskEnv): Promise<unknown> {
+async function runAction(computer: PartitionComputer, payload: TaskPayload, split: number, action: ActionSpec, env: TaskEnv): Promise<unknown> {
   const root = payload.plan.root;
-  const split = payload.partition;
   switch (action.kind) {
     case 'collect':
       return computer.collect(root, split);
@@ -166,7 +165,7 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
  * worker's block store as encoded segments. Buckets are flushed whenever more than
  * `spillRecords` records are buffered, so a map task's memory stays bounded.
  */
-async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, env: TaskEnv, spillRecords: number): Promise<number[]> {
+async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number): Promise<number[]> {
   const spec = payload.shuffle as ShuffleSpec;
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner);
@@ -176,7 +175,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, e
       if (buckets[r].length === 0) continue;
       const data = encode(buckets[r]);
       sizes[r] += data.length;
-      env.writeShuffleSegment(shuffleBlockId(env.jobId, spec.shuffleId, payload.partition, r), data);
+      env.writeShuffleSegment(shuffleBlockId(env.jobId, spec.shuffleId, partition, r), data);
     }
   };
   if (spec.mapSideCombine && spec.aggregator) {
@@ -188,7 +187,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, e
       maps = Array.from({ length: n }, () => new Map<KeyId, [unknown, unknown]>());
       buffered = 0;
     };
-    await computer.compute(payload.plan.root, payload.partition, (kv) => {
+    await computer.compute(payload.plan.root, partition, (kv) => {
       const [k, v] = kv as [unknown, unknown];
       const id = keyId(k);
       const m = maps[part(k)];
@@ -203,7 +202,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, e
   } else {
     let buckets: unknown[][] = Array.from({ length: n }, () => []);
     let buffered = 0;
-    await computer.compute(payload.plan.root, payload.partition, (kv) => {
+    await computer.compute(payload.plan.root, partition, (kv) => {
       buckets[part((kv as unknown[])[0])].push(kv);
       if (++buffered >= spillRecords) {
         flush(buckets);

@@ -26,21 +26,26 @@ export interface MapOutputLocation {
   readonly address: string;
 }
 
+/** A task as the worker receives it (the partition travels beside it, in TaskDescription). */
 export interface TaskPayload {
   readonly plan: Plan;
-  readonly partition: number;
   /** Result task: the action; shuffle map task: the shuffle to write. */
   readonly kind: 'result' | 'shuffleMap';
   readonly action?: ActionSpec;
   readonly shuffle?: ShuffleSpec;
   /** For every shuffle the plan reads, the location of each map output. */
   readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
-  /** Accumulator ids this task may update (their updates return with the result). */
-  readonly stageAttempt: number;
 }
 
 export interface TaskResultValue {
   readonly value: unknown;
   /** Accumulator updates made by the task, by accumulator id. */
   readonly accumulators: Readonly<Record<number, unknown>>;
+}
+
+/** What one action returns to the driver program: a value per requested partition, and accumulator updates of its tasks. */
+export interface JobRunResult {
+  readonly values: unknown[];
+  /** One record of updates per successful task (result and map tasks alike). */
+  readonly accumulatorUpdates: readonly Readonly<Record<number, unknown>>[];
 }

@@ -57,7 +57,7 @@ export class Executor {
     log.debug('task started');
     let outcome: ThreadOutcome | 'killed';
     try {
-      outcome = await sandbox.run(desc.task_id, desc.payload);
+      outcome = await sandbox.run(desc.task_id, desc.partition, desc.payload);
     } finally {
       this.running.delete(desc.task_id);
     }

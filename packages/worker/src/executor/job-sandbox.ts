@@ -26,7 +26,7 @@ interface Slot {
  */
 export class JobSandbox {
   private readonly slots: Slot[] = [];
-  private readonly queue: { taskId: string; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
+  private readonly queue: { taskId: string; partition: number; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
   private closed = false;
 
   constructor(
@@ -37,9 +37,9 @@ export class JobSandbox {
     private readonly log: Logger,
   ) {}
 
-  run(taskId: string, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
+  run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
-      this.queue.push({ taskId, payload, finish });
+      this.queue.push({ taskId, partition, payload, finish });
       this.pump();
     });
   }
@@ -85,7 +85,7 @@ export class JobSandbox {
       const task = this.queue.shift()!;
       slot.taskId = task.taskId;
       slot.finish = task.finish;
-      slot.thread.postMessage({ type: 'run', taskId: task.taskId, payload: task.payload } satisfies MainToThread);
+      slot.thread.postMessage({ type: 'run', taskId: task.taskId, partition: task.partition, payload: task.payload } satisfies MainToThread);
     }
   }
 

@@ -49,7 +49,7 @@ function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
 
-async function run(taskId: string, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
+async function run(taskId: string, partition: number, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
   if (loadError !== undefined || !evalInScope) {
     const info = userErrorInfo(loadError);
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
@@ -83,7 +83,7 @@ async function run(taskId: string, payloadBytes: Uint8Array): Promise<ThreadOutc
     },
   };
   try {
-    const out = await runTask(payload, env);
+    const out = await runTask(payload, partition, env);
     if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(accumulators.updates) };
     return { kind: 'result', value: encode({ value: out.value, accumulators: accumulators.updates }) };
   } catch (err) {
@@ -98,7 +98,7 @@ async function run(taskId: string, payloadBytes: Uint8Array): Promise<ThreadOutc
 port.on('message', (msg: MainToThread) => {
   switch (msg.type) {
     case 'run':
-      void run(msg.taskId, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
+      void run(msg.taskId, msg.partition, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
       return;
     case 'fetched':
     case 'fetchFailed':

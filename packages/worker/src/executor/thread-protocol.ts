@@ -14,7 +14,7 @@ export type ThreadOutcome =
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
 export type MainToThread =
-  | { readonly type: 'run'; readonly taskId: string; readonly payload: Uint8Array }
+  | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly payload: Uint8Array }
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
   | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined };

@@ -1,0 +1,65 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { BUNDLE_EVAL_EXPORT, SluiceError } from '@sluice/core/internal';
+
+export interface JobBundle {
+  readonly name: string;
+  readonly code: Buffer;
+  readonly sourceMap: string;
+  readonly sha256: string;
+}
+
+/**
+ * Bundle a job file (TS or JS) with its npm dependencies into one ESM module, as the
+ * driver and every worker will load it. `@sluice/core` stays external: the process
+ * that loads the bundle provides it. A footer exports a direct `eval` in the bundle's
+ * module scope, where shipped functions are revived so module-level names resolve.
+ */
+export async function bundleJob(file: string): Promise<JobBundle> {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) {
+    throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' does not exist (looked at ${abs})`);
+  }
+  if (!fs.statSync(abs).isFile()) throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' is not a file (${abs})`);
+  const outfile = path.join(path.dirname(abs), 'bundle.mjs');
+  let result: esbuild.BuildResult<{ write: false; metafile: false }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [abs],
+      outfile,
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      logLevel: 'silent',
+      external: ['@sluice/core', '@sluice/core/*'],
+      banner: { js: "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);" },
+      footer: { js: `export const ${BUNDLE_EVAL_EXPORT} = (__sluice_src) => eval(__sluice_src);` },
+    });
+  } catch (err) {
+    const failure = err as esbuild.BuildFailure;
+    const msgs = (failure.errors ?? []).map((e) => {
+      const loc = e.location ? `${path.resolve(e.location.file)}:${e.location.line}:${e.location.column + 1}` : abs;
+      return `${loc}: ${e.text}${e.location?.lineText ? `\n    ${e.location.lineText}` : ''}`;
+    });
+    throw new SluiceError('SLUICE_JOB_COMPILE', `job file '${file}' does not compile:\n${msgs.join('\n') || failure.message}`, { cause: err });
+  }
+  const js = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
+  if (!js) throw new SluiceError('SLUICE_JOB_COMPILE', `esbuild produced no output for '${file}'`);
+  const code = Buffer.from(js.contents);
+  let sourceMap = '';
+  if (map) {
+    // Absolute source paths, so stacks on any machine name the user's own files.
+    const m = JSON.parse(map.text) as { sources: string[]; sourceRoot?: string };
+    m.sources = m.sources.map((s) => path.resolve(path.dirname(outfile), s));
+    m.sourceRoot = '';
+    sourceMap = JSON.stringify(m);
+  }
+  return { name: path.basename(abs), code, sourceMap, sha256: crypto.createHash('sha256').update(code).digest('hex') };
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { DriverNode, type DriverOptions } from '@sluice/driver';
+import { SluiceError } from '@sluice/core/internal';
+
+const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface LocalClusterOptions {
+  readonly workers: number;
+  readonly coresPerWorker: number;
+  readonly logLevel: string;
+  readonly log: Logger;
+  readonly driver?: Partial<DriverOptions>;
+}
+
+/**
+ * An embedded cluster for `sluice run`: the driver in this process and N worker
+ * processes on loopback, sharing a fresh random secret. `stop()` ends the workers
+ * (SIGTERM, then SIGKILL after 3 s) and then the driver.
+ */
+export class LocalCluster {
+  readonly driver: DriverNode;
+  readonly secret = crypto.randomBytes(16).toString('hex');
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly opts: LocalClusterOptions) {
+    this.driver = new DriverNode({ security: { secret: this.secret }, log: opts.log, port: 0, ...opts.driver });
+  }
+
+  async start(): Promise<void> {
+    await this.driver.start();
+    for (let i = 0; i < this.opts.workers; i++) this.addWorker();
+    await this.waitForWorkers(this.opts.workers, 30_000);
+  }
+
+  /** Start one more worker process; returns it (tests kill it). */
+  addWorker(): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel],
+      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    this.children.push(child);
+    child.on('exit', () => {
+      const i = this.children.indexOf(child);
+      if (i >= 0) this.children.splice(i, 1);
+    });
+    return child;
+  }
+
+  get workerProcesses(): readonly ChildProcess[] {
+    return this.children;
+  }
+
+  async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.driver.registry.all().length < n) {
+      if (Date.now() > deadline) {
+        throw new SluiceError('SLUICE_NO_WORKERS', `only ${this.driver.registry.all().length} of ${n} local workers registered within ${timeoutMs} ms; see the worker logs above`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.children].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await this.driver.stop();
+  }
+}

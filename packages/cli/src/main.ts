@@ -1,0 +1,185 @@
+/**
+ * The `sluice` command: thin over @sluice/driver and @sluice/worker.
+ *
+ *   sluice driver [--port 7077]                       run a driver
+ *   sluice worker --driver HOST:PORT --cores N        run a worker
+ *   sluice run job.ts [--workers 2]                   embedded local cluster + job
+ *   sluice submit job.ts --driver HOST:PORT           send a job to a running driver
+ *   sluice workers --driver HOST:PORT                 list a driver's workers
+ */
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { DriverNode } from '@sluice/driver';
+import { WorkerNode } from '@sluice/worker';
+import { isSluiceError, resolveSecret, type SecurityConfig } from '@sluice/core/internal';
+import { bundleJob } from './bundle-job.js';
+import { LocalCluster } from './local-cluster.js';
+import { createRootLogger } from './logger.js';
+import { listWorkers, submitJob, type JobOutcome } from './submit-client.js';
+
+process.setSourceMapsEnabled(true);
+
+interface CommonOpts {
+  logLevel: string;
+  secretFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}
+
+function security(o: CommonOpts): SecurityConfig {
+  return { secret: resolveSecret({ secretFile: o.secretFile }), tls: o.tlsCert || o.tlsCa ? { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa } : undefined };
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log-level <level>', 'trace | debug | info | warn | error | silent').default(process.env.SLUICE_LOG_LEVEL ?? 'info'))
+    .option('--secret-file <file>', 'file holding the cluster secret (default: $SLUICE_SECRET_FILE or $SLUICE_SECRET)')
+    .option('--tls-cert <file>', 'PEM certificate (servers) for TLS')
+    .option('--tls-key <file>', 'PEM private key (servers) for TLS')
+    .option('--tls-ca <file>', 'PEM CA certificate to verify TLS peers');
+}
+
+function int(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** Print a failed job's error the way a user reads it: message, then their stack. */
+function printFailure(outcome: JobOutcome): void {
+  const f = outcome.failure!;
+  process.stderr.write(`\nJob ${outcome.jobId ?? ''} failed [${f.code}]: ${f.message}\n`);
+  if (f.stack && !f.stack.startsWith(f.message)) process.stderr.write(`${f.stack}\n`);
+  else if (f.stack) process.stderr.write(`${f.stack.split('\n').slice(1).join('\n')}\n`);
+}
+
+function onSignals(stop: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal: sig }, 'stopping');
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+const program = new Command('sluice').description('Micro-batch stream processing for TypeScript').showHelpAfterError();
+
+common(program.command('driver').description('run a Sluice driver'))
+  .option('--port <port>', 'gRPC port', int('--port'), 7077)
+  .option('--bind <host>', 'interface to listen on', '127.0.0.1')
+  .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
+  .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
+  .action(async (o: CommonOpts & { port: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+    const log = createRootLogger(o.logLevel);
+    const driver = new DriverNode({ security: security(o), log, port: o.port, bind: o.bind, heartbeatIntervalMs: o.heartbeatMs, workerTimeoutMs: o.workerTimeoutMs });
+    await driver.start();
+    onSignals(() => driver.stop(), log);
+  });
+
+common(program.command('worker').description('run a Sluice worker'))
+  .requiredOption('--driver <host:port>', 'driver address')
+  .option('--cores <n>', 'tasks run at once', int('--cores'), 1)
+  .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
+  .option('--bind <host>', 'interface to listen on', '127.0.0.1')
+  .option('--advertise-host <host>', 'host other processes use to reach this worker (default: --bind)')
+  .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
+  .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
+  .action(
+    async (o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string }) => {
+      const log = createRootLogger(o.logLevel);
+      if (o.cores < 1) throw new Error('--cores must be at least 1');
+      const worker = new WorkerNode({
+        driver: o.driver,
+        cores: o.cores,
+        security: security(o),
+        log,
+        port: o.port,
+        bind: o.bind,
+        advertiseHost: o.advertiseHost,
+        memoryLimit: o.memory * 1024 * 1024,
+        localDir: o.localDir,
+      });
+      onSignals(() => worker.stop(), log);
+      try {
+        await worker.start();
+      } catch (err) {
+        await worker.stop();
+        throw err;
+      }
+    },
+  );
+
+program
+  .command('run')
+  .description('run a job on an embedded local cluster (driver + worker processes)')
+  .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
+  .argument('[args...]', 'arguments passed to the job')
+  .option('--workers <n>', 'worker processes', int('--workers'), 2)
+  .option('--cores <n>', 'cores per worker', int('--cores'), 1)
+  .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string }) => {
+    const log = createRootLogger(o.logLevel);
+    const bundle = await bundleJob(job);
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log });
+    onSignals(() => cluster.stop(), log);
+    try {
+      await cluster.start();
+      const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+      j.on('output', (line) => process.stdout.write(line + '\n'));
+      const outcome = await new Promise<JobOutcome>((resolve) =>
+        j.once('end', (state, error) => resolve({ jobId: j.id, ok: state === 'succeeded', failure: error })),
+      );
+      if (!outcome.ok) {
+        printFailure(outcome);
+        process.exitCode = 1;
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+common(program.command('submit').description('send a job to a running driver and stream its output'))
+  .argument('<job>', 'job file (.ts or .js)')
+  .argument('[args...]', 'arguments passed to the job')
+  .requiredOption('--driver <host:port>', 'driver address')
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string }) => {
+    const sec = security(o);
+    const bundle = await bundleJob(job);
+    const outcome = await submitJob(
+      o.driver,
+      sec,
+      bundle,
+      args,
+      (line) => process.stdout.write(line + '\n'),
+      (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
+    );
+    if (!outcome.ok) {
+      printFailure(outcome);
+      process.exitCode = 1;
+    }
+  });
+
+common(program.command('workers').description("list a driver's workers"))
+  .requiredOption('--driver <host:port>', 'driver address')
+  .action(async (o: CommonOpts & { driver: string }) => {
+    const workers = await listWorkers(o.driver, security(o));
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'HEARTBEAT']];
+    for (const w of workers) rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), `${w.last_heartbeat_ms_ago} ms ago`]);
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = err as Error;
+  process.stderr.write(`error${isSluiceError(e) ? ` [${e.code}]` : ''}: ${e.message}\n`);
+  process.exit(isSluiceError(e) && e.code === 'SLUICE_UNAUTHENTICATED' ? 3 : 1);
+});

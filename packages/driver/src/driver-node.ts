@@ -1,0 +1,230 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  CHANNEL_OPTIONS,
+  SluiceError,
+  SystemClock,
+  authenticated,
+  chunks,
+  loadProto,
+  materializeBundle,
+  serverCredentials,
+  type Clock,
+  type SecurityConfig,
+  type wire,
+} from '@sluice/core/internal';
+import { WorkerRegistry } from './cluster/worker-registry.js';
+import { DriverJob } from './job/driver-job.js';
+import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
+import { DAGScheduler } from './scheduler/dag-scheduler.js';
+import { TaskScheduler } from './scheduler/task-scheduler.js';
+import type { TaskSetOptions } from './scheduler/task-set-manager.js';
+
+export interface DriverOptions {
+  readonly security: SecurityConfig;
+  readonly log: Logger;
+  /** Interface to listen on (default 127.0.0.1) and port (default 7077; 0 for any free port). */
+  readonly bind?: string;
+  readonly port?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** A worker silent this long is declared lost (default 5000 ms). */
+  readonly workerTimeoutMs?: number;
+  readonly tasks?: Partial<TaskSetOptions>;
+  readonly clock?: Clock;
+  readonly localDir?: string;
+  /** For tests: how the driver reaches a worker. */
+  readonly makeEndpoint?: (address: string) => WorkerEndpoint;
+}
+
+export interface SubmitRequest {
+  readonly name: string;
+  readonly code: Uint8Array;
+  readonly sourceMap: string;
+  readonly args?: readonly string[];
+}
+
+export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
+  maxFailures: 4,
+  speculation: true,
+  speculationMultiplier: 1.5,
+  speculationQuantile: 0.75,
+  speculationMinMs: 1000,
+  localityWaitMs: 500,
+};
+
+type State = 'new' | 'running' | 'stopped';
+
+/**
+ * The Sluice driver process: cluster membership, job submission, the DAG and task
+ * schedulers, and the Driver gRPC service workers and the CLI call.
+ *
+ * `stop()` order: cancel running jobs, stop the schedulers and membership timers,
+ * shut down the gRPC server, remove the bundle directory.
+ */
+export class DriverNode {
+  private state: State = 'new';
+  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  readonly registry: WorkerRegistry;
+  readonly taskScheduler: TaskScheduler;
+  readonly dag: DAGScheduler;
+  private readonly bundles = new Map<string, { code: Buffer; sourceMap: string; path: string }>();
+  readonly jobs = new Map<string, DriverJob>();
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly localDir: string;
+  private boundPort = 0;
+  private jobCounter = 0;
+
+  constructor(private readonly opts: DriverOptions) {
+    this.log = opts.log.child({ component: 'driver' });
+    this.clock = opts.clock ?? new SystemClock();
+    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-driver-'));
+    const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
+    this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? 5000, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
+    this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
+    const proto = loadProto();
+    this.server.addService(proto.sluice.v1.Driver.service, authenticated(opts.security.secret, this.service()));
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get address(): string {
+    return `${this.opts.bind ?? '127.0.0.1'}:${this.boundPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
+        err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${err.message}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
+      ),
+    );
+    const hb = this.opts.heartbeatIntervalMs ?? 1000;
+    this.registry.start(Math.max(50, Math.floor(hb / 2)));
+    this.taskScheduler.start();
+    this.state = 'running';
+    this.log.info({ address: this.address }, 'driver listening');
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    for (const j of this.jobs.values()) j.cancel();
+    this.taskScheduler.stop();
+    this.registry.stop();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    fs.rmSync(this.localDir, { recursive: true, force: true });
+  }
+
+  /** Start a job from a bundle built by the CLI. */
+  submit(req: SubmitRequest): DriverJob {
+    if (this.state !== 'running') throw new SluiceError('SLUICE_INTERNAL', 'the driver is not running');
+    const sha = crypto.createHash('sha256').update(req.code).digest('hex');
+    let b = this.bundles.get(sha);
+    if (!b) {
+      const file = materializeBundle(path.join(this.localDir, 'bundles'), sha, req.code, req.sourceMap);
+      b = { code: Buffer.from(req.code), sourceMap: req.sourceMap, path: file };
+      this.bundles.set(sha, b);
+    }
+    const id = `job-${String(++this.jobCounter).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
+    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log);
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  private service(): wire.DriverHandlers {
+    return {
+      RegisterWorker: (call, callback) => {
+        const r = call.request;
+        if (!r.worker_id || !r.port || !r.cores) {
+          return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'RegisterWorker needs worker_id, port and cores > 0' });
+        }
+        this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores);
+        callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000 });
+      },
+      Heartbeat: (call, callback) => {
+        callback(null, { known: this.registry.heartbeat(call.request.worker_id) });
+      },
+      ListWorkers: (_call, callback) => {
+        const now = this.clock.now();
+        callback(null, {
+          workers: this.registry.all().map((w) => ({
+            worker_id: w.id,
+            address: w.address,
+            cores: w.cores,
+            running_tasks: w.cores - w.freeSlots,
+            tasks_completed: w.tasksCompleted,
+            last_heartbeat_ms_ago: Math.max(0, now - w.lastHeartbeat),
+          })),
+        });
+      },
+      GetBundle: (call) => {
+        const b = this.bundles.get(call.request.sha256);
+        if (!b) {
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: `no bundle ${call.request.sha256} on this driver` });
+          return;
+        }
+        const map = Buffer.from(b.sourceMap, 'utf8');
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(map.length, 0);
+        for (const c of chunks(Buffer.concat([head, map, b.code]))) call.write({ data: c });
+        call.end();
+      },
+      SubmitJob: (call) => {
+        let header: wire.JobHeader__Output | undefined;
+        const parts: Buffer[] = [];
+        call.on('data', (m: wire.SubmitJobRequest__Output) => {
+          if (m.header) header = m.header;
+          else if (m.bundle_chunk) parts.push(m.bundle_chunk);
+        });
+        call.on('error', () => undefined);
+        call.on('end', () => {
+          if (!header) {
+            call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'SubmitJob: the first message must be the job header' });
+            return;
+          }
+          const code = Buffer.concat(parts);
+          const sha = crypto.createHash('sha256').update(code).digest('hex');
+          if (sha !== header.bundle_sha256) {
+            call.emit('error', { code: grpc.status.DATA_LOSS, details: `bundle arrived corrupted: sha256 ${sha}, header says ${header.bundle_sha256}` });
+            return;
+          }
+          let job: DriverJob;
+          try {
+            job = this.submit({ name: header.name, code, sourceMap: header.source_map, args: header.args });
+          } catch (err) {
+            call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
+            return;
+          }
+          call.write({ job_id: job.id });
+          job.on('output', (line) => call.write({ output: line }));
+          job.once('end', (state, error) => {
+            if (state === 'succeeded') call.write({ done: true });
+            else call.write({ failure: { code: error?.code ?? 'SLUICE_JOB_FAILED', message: error?.message ?? state, stack: error?.stack ?? '' } });
+            call.end();
+          });
+        });
+      },
+    };
+  }
+}

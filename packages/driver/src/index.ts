@@ -1,0 +1,12 @@
+/**
+ * @sluice/driver — the Sluice driver: membership, scheduling, job submission.
+ *
+ * @example
+ *   const driver = new DriverNode({ security: { secret }, log, port: 7077 });
+ *   await driver.start();
+ *   const job = driver.submit({ name: 'wc', code, sourceMap });
+ *   job.on('output', (line) => console.log(line));
+ */
+export { DriverNode, DEFAULT_TASK_OPTIONS, type DriverOptions, type SubmitRequest } from './driver-node.js';
+export { DriverJob, type JobStateName } from './job/driver-job.js';
+export type { ErrorInfo } from './job/job-protocol.js';

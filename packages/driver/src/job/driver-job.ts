@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import readline from 'node:readline';
+import { Worker as Thread } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { TaskFailedError, isSluiceError, type Clock } from '@sluice/core/internal';
+import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
+
+const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
+
+export type JobStateName = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface DriverJobEvents {
+  output: [line: string];
+  end: [state: JobStateName, error: ErrorInfo | undefined];
+}
+
+/**
+ * One submitted job on the driver: its driver program runs in a thread of its own,
+ * whose actions become DAG scheduler jobs and whose printed lines are re-emitted as
+ * `output` events. When the program ends (or is cancelled) the job's state on the
+ * driver and on every worker is released.
+ *
+ * Lifecycle: running -> succeeded | failed | cancelled (each end emitted once).
+ */
+export class DriverJob extends EventEmitter<DriverJobEvents> {
+  state: JobStateName = 'running';
+  error: ErrorInfo | undefined;
+  readonly startedAt: number;
+  endedAt: number | undefined;
+  actionsRun = 0;
+  private readonly thread: Thread;
+  private readonly log: Logger;
+  private outputOpen = 2;
+  private pendingEnd: [JobStateName, ErrorInfo | undefined] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    bundleSha: string,
+    bundlePath: string,
+    args: readonly string[],
+    private readonly dag: DAGScheduler,
+    private readonly registry: WorkerRegistry,
+    clock: Clock,
+    log: Logger,
+  ) {
+    super();
+    this.log = log.child({ jobId: id });
+    this.startedAt = clock.now();
+    this.dag.startJob(id, bundleSha);
+    const data: JobThreadData = { jobId: id, bundlePath, args, parallelism: Math.max(2, registry.totalCores()) };
+    this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true });
+    for (const stream of [this.thread.stdout, this.thread.stderr]) {
+      const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
+      rl.on('line', (line) => this.emit('output', line));
+      rl.on('close', () => {
+        this.outputOpen--;
+        this.flushEnd();
+      });
+    }
+    this.thread.on('message', (m: JobToMain) => this.onMessage(m));
+    this.thread.on('error', (err) => this.finish('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' }));
+    this.thread.on('exit', (code) => {
+      if (this.state === 'running') this.finish('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
+    });
+    this.log.info({ name }, 'job started');
+  }
+
+  cancel(): void {
+    this.finish('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
+  }
+
+  private post(m: MainToJob): void {
+    if (this.state === 'running') this.thread.postMessage(m);
+  }
+
+  private onMessage(m: JobToMain): void {
+    switch (m.type) {
+      case 'runJob':
+        this.actionsRun++;
+        this.dag.runJob(this.id, m.graph, m.action, m.partitions).then(
+          (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
+          (err: unknown) => {
+            const e = err as Error;
+            this.post({
+              type: 'jobError',
+              reqId: m.reqId,
+              code: isSluiceError(e) ? e.code : 'SLUICE_INTERNAL',
+              message: e.message,
+              stack: e instanceof TaskFailedError ? e.userStack : (e.stack ?? ''),
+            });
+          },
+        );
+        return;
+      case 'removeRdd':
+        this.dag.removeRddBlocks(this.id, m.rddId);
+        void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.id, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+        return;
+      case 'done':
+        this.finish('succeeded', undefined);
+        return;
+      case 'failed':
+        this.finish('failed', { code: m.code, message: m.message, stack: m.stack });
+        return;
+      default: {
+        const never: never = m;
+        this.log.error({ msg: never }, 'unknown message from job thread');
+      }
+    }
+  }
+
+  private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+    if (this.state !== 'running') return;
+    this.state = state;
+    this.error = error;
+    this.endedAt = Date.now();
+    this.dag.endJob(this.id);
+    for (const w of this.registry.all()) void w.endpoint.releaseJob(this.id);
+    if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');
+    else this.log.info({ state }, 'job ended');
+    this.pendingEnd = [state, error];
+    if (state === 'succeeded') {
+      // Let the thread exit by itself so its last printed lines arrive first.
+      setTimeout(() => void this.thread.terminate(), 2000).unref();
+    } else void this.thread.terminate();
+    this.flushEnd();
+  }
+
+  /** Emit `end` once the thread's output streams have drained (or 1 s later at most). */
+  private flushEnd(): void {
+    if (!this.pendingEnd) return;
+    const emitEnd = (): void => {
+      if (!this.pendingEnd) return;
+      const [s, e] = this.pendingEnd;
+      this.pendingEnd = undefined;
+      this.emit('end', s, e);
+    };
+    if (this.outputOpen <= 0) emitEnd();
+    else setTimeout(emitEnd, 1000).unref();
+  }
+}

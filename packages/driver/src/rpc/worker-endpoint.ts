@@ -1,0 +1,59 @@
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
+
+/** The result of asking a worker to run a task: its outcome, or the worker is gone. */
+export type LaunchResult = { readonly ok: true; readonly outcome: wire.TaskOutcome__Output } | { readonly ok: false; readonly workerLost: boolean; readonly message: string };
+
+/**
+ * The driver's view of one worker's Worker service. Scheduling code talks to this
+ * interface, never to gRPC, so it can run against a fake cluster in tests.
+ */
+export interface WorkerEndpoint {
+  launchTask(desc: wire.TaskDescription): Promise<LaunchResult>;
+  killTask(taskId: string): void;
+  releaseJob(jobId: string): Promise<void>;
+  removeRdd(jobId: string, rddId: number): Promise<void>;
+  close(): void;
+}
+
+export class GrpcWorkerEndpoint implements WorkerEndpoint {
+  private readonly client: wire.WorkerClient;
+
+  constructor(
+    address: string,
+    private readonly security: SecurityConfig,
+  ) {
+    this.client = new (loadProto().sluice.v1.Worker)(address, channelCredentials(security), CHANNEL_OPTIONS);
+  }
+
+  private md(): grpc.Metadata {
+    return secretMetadata(this.security.secret);
+  }
+
+  launchTask(desc: wire.TaskDescription): Promise<LaunchResult> {
+    return new Promise((resolve) => {
+      this.client.LaunchTask(desc, this.md(), (err, outcome) => {
+        if (err) {
+          const lost = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED || err.code === grpc.status.DEADLINE_EXCEEDED;
+          resolve({ ok: false, workerLost: lost, message: err.details || err.message });
+        } else resolve({ ok: true, outcome: outcome! });
+      });
+    });
+  }
+
+  killTask(taskId: string): void {
+    this.client.KillTask({ task_id: taskId }, this.md(), { deadline: Date.now() + 5000 }, () => undefined);
+  }
+
+  releaseJob(jobId: string): Promise<void> {
+    return new Promise((resolve) => this.client.ReleaseJob({ job_id: jobId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+
+  removeRdd(jobId: string, rddId: number): Promise<void> {
+    return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

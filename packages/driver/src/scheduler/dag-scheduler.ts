@@ -1,0 +1,246 @@
+import type { Logger } from 'pino';
+import {
+  SluiceError,
+  TaskFailedError,
+  blockIdForRdd,
+  decode,
+  encode,
+  type ActionSpec,
+  type Clock,
+  type JobRunResult,
+  type LineageGraph,
+  type Plan,
+  type ShuffleSpec,
+  type TaskPayload,
+  type TaskResultValue,
+  type wire,
+} from '@sluice/core/internal';
+import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
+import { BlockLocations } from './block-locations.js';
+import { MapOutputTracker } from './map-output-tracker.js';
+import { planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import type { TaskScheduler } from './task-scheduler.js';
+import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+
+interface JobState {
+  readonly jobId: string;
+  readonly bundleSha: string;
+  /** Every shuffle seen in this job's lineages, by shuffle id. */
+  readonly shuffles: Map<number, ShuffleDependencyInfo>;
+  /** Shuffle map stages being (re)computed, so concurrent actions share one run. */
+  readonly ensuring: Map<number, Promise<void>>;
+  /** Stage ids given to shuffles, stable across re-runs. */
+  readonly shuffleStageIds: Map<number, number>;
+  readonly taskSets: Set<TaskSetManager>;
+  /** Accumulator updates of map tasks, handed to the next action that returns. */
+  readonly mapAccumulatorUpdates: Record<number, unknown>[];
+  cancelled: SluiceError | undefined;
+}
+
+/** Stage attempts allowed after fetch failures before an action gives up. */
+const MAX_STAGE_ATTEMPTS = 8;
+
+/**
+ * Turns actions into stages and stages into task sets, as Spark's DAGScheduler.
+ *
+ * An action's lineage is cut at shuffle dependencies: each shuffle is a map stage,
+ * computed once per job and reused by later actions while its outputs live; the
+ * action's own partitions are the result stage. Parent stages that do not depend on
+ * each other run at the same time. A fetch failure forgets the lost map outputs and
+ * re-runs only the missing map tasks of the stage that made them, then the reduce
+ * tasks still missing. A lost worker takes its map outputs and cached blocks with it.
+ *
+ * Invariants: a partition's result is recorded once (first successful attempt); every
+ * per-job map (shuffles, map outputs, block locations) is cleared by `endJob`.
+ * Threading: driver main thread; awaits only between task sets, never inside a state change.
+ */
+export class DAGScheduler implements RegistryListener {
+  private readonly jobs = new Map<string, JobState>();
+  readonly mapOutputs = new MapOutputTracker();
+  readonly blockLocations = new BlockLocations();
+  private nextStageId = 0;
+
+  constructor(
+    private readonly registry: WorkerRegistry,
+    private readonly taskScheduler: TaskScheduler,
+    private readonly options: TaskSetOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    registry.addListener(this);
+  }
+
+  startJob(jobId: string, bundleSha: string): void {
+    this.jobs.set(jobId, {
+      jobId,
+      bundleSha,
+      shuffles: new Map(),
+      ensuring: new Map(),
+      shuffleStageIds: new Map(),
+      taskSets: new Set(),
+      mapAccumulatorUpdates: [],
+      cancelled: undefined,
+    });
+  }
+
+  /** Forget everything about a job; its running task sets are aborted. */
+  endJob(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (job) {
+      job.cancelled = new SluiceError('SLUICE_CANCELLED', `job ${jobId} ended`);
+      for (const t of job.taskSets) t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'job ended', stack: '', partition: -1, attempts: 0 });
+    }
+    this.jobs.delete(jobId);
+    this.mapOutputs.clearJob(jobId);
+    this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
+  }
+
+  get activeJobs(): number {
+    return this.jobs.size;
+  }
+
+  workerAdded(): void {}
+
+  workerLost(w: WorkerInfo): void {
+    const n = this.mapOutputs.removeWorker(w.id);
+    this.blockLocations.removeWorker(w.id);
+    if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
+  }
+
+  removeRddBlocks(jobId: string, rddId: number): void {
+    this.blockLocations.removeByPrefix(`rdd_${jobId}_${rddId}_`);
+  }
+
+  /** Run one action: a value per requested partition, in the order asked. */
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
+    for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
+    const plan = stagePlan(graph, graph.root);
+    const stageId = this.nextStageId++;
+    const results = new Map<number, TaskResultValue>();
+    const accumulatorUpdates: Record<number, unknown>[] = [];
+    const log = this.log.child({ jobId, stageId });
+    log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
+    for (let attempt = 0; ; attempt++) {
+      this.checkAttempts(job, attempt, `result stage ${stageId}`);
+      await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+      const missing = partitions.filter((p) => !results.has(p));
+      if (missing.length === 0) break;
+      const end = await this.runTaskSet(job, stageId, attempt, plan, missing, { kind: 'result', action }, (p, outcome) => {
+        const r = decode<TaskResultValue>(outcome.result!);
+        results.set(p, r);
+        accumulatorUpdates.push(r.accumulators);
+      });
+      if (end.kind === 'done') continue;
+      this.handleFailure(job, end, log);
+    }
+    accumulatorUpdates.push(...job.mapAccumulatorUpdates.splice(0));
+    return { values: partitions.map((p) => results.get(p)!.value), accumulatorUpdates };
+  }
+
+  private checkAttempts(job: JobState, attempt: number, what: string): void {
+    if (job.cancelled) throw job.cancelled;
+    if (attempt >= MAX_STAGE_ATTEMPTS) {
+      throw new SluiceError('SLUICE_FETCH_FAILED', `${what} of job ${job.jobId} failed ${attempt} times fetching shuffle data; workers keep getting lost`);
+    }
+  }
+
+  /** Make sure every map output of a shuffle exists, computing the missing ones (and their parents). */
+  private ensureShuffle(job: JobState, shuffleId: number): Promise<void> {
+    const inFlight = job.ensuring.get(shuffleId);
+    if (inFlight) return inFlight;
+    const info = job.shuffles.get(shuffleId);
+    if (!info) return Promise.reject(new SluiceError('SLUICE_INTERNAL', `job ${job.jobId} has no shuffle ${shuffleId}`));
+    let stageId = job.shuffleStageIds.get(shuffleId);
+    if (stageId === undefined) job.shuffleStageIds.set(shuffleId, (stageId = this.nextStageId++));
+    const sid = stageId;
+    const plan = stagePlan(info.graph, info.mapSide);
+    const numMaps = info.graph.nodes[info.mapSide].numPartitions;
+    const log = this.log.child({ jobId: job.jobId, stageId: sid, shuffleId });
+    const run = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        this.checkAttempts(job, attempt, `map stage ${sid}`);
+        await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+        const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
+        if (missing.length === 0) return;
+        if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
+        const end = await this.runTaskSet(job, sid, attempt, plan, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+          const w = this.registry.get(workerId);
+          if (!w) return; // Its worker died as it finished: the output is gone already.
+          this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
+        });
+        if (end.kind !== 'done') this.handleFailure(job, end, log);
+      }
+    })();
+    job.ensuring.set(shuffleId, run);
+    const clear = (): void => {
+      if (job.ensuring.get(shuffleId) === run) job.ensuring.delete(shuffleId);
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger): void {
+    if (end.kind === 'failed') {
+      if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
+      const where = end.partition >= 0 ? ` (partition ${end.partition}, ${end.attempts} attempts)` : '';
+      throw new TaskFailedError(`${end.message}`, end.stack || `${end.code}: ${end.message}${where}`);
+    }
+    const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
+    log.warn({ shuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
+  }
+
+  private runTaskSet(
+    job: JobState,
+    stageId: number,
+    attempt: number,
+    plan: Plan,
+    partitions: number[],
+    kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
+    onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
+  ): Promise<TaskSetEnd> {
+    const mapOutputs: Record<number, ReturnType<MapOutputTracker['locations']>> = {};
+    for (const s of shufflesRead(plan)) mapOutputs[s] = this.mapOutputs.locations(job.jobId, s);
+    const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
+    const callbacks: StageCallbacks = {
+      jobId: job.jobId,
+      stageId,
+      describe: (partition, taskId, taskAttempt) => {
+        const payload: TaskPayload = {
+          plan: planForPartition(plan, partition),
+          kind: kind.kind,
+          action: kind.kind === 'result' ? kind.action : undefined,
+          shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
+          mapOutputs,
+        };
+        return {
+          task_id: taskId,
+          job_id: job.jobId,
+          bundle_sha256: job.bundleSha,
+          stage_id: stageId,
+          partition,
+          attempt: taskAttempt,
+          payload: encode(payload),
+          shuffle_id: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1,
+        };
+      },
+      preferredWorkers: (partition) => {
+        if (cachedNodes.length === 0) return undefined;
+        const out = new Set<string>();
+        for (const n of cachedNodes) for (const w of this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? []) out.add(w);
+        return out;
+      },
+      onSuccess: (partition, outcome, workerId) => {
+        for (const b of outcome.stored_blocks) this.blockLocations.add(b, workerId);
+        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
+        onSuccess(partition, outcome, workerId);
+      },
+    };
+    const tsm = new TaskSetManager(callbacks, partitions, this.options, this.clock, (workerId, taskId) => this.registry.get(workerId)?.endpoint.killTask(taskId));
+    job.taskSets.add(tsm);
+    this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
+    this.taskScheduler.submit(tsm);
+    return tsm.finished.finally(() => job.taskSets.delete(tsm));
+  }
+}

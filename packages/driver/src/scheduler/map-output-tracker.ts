@@ -1,0 +1,75 @@
+import type { MapOutputLocation } from '@sluice/core/internal';
+
+interface Output extends MapOutputLocation {
+  readonly sizes: readonly number[];
+}
+
+/**
+ * Where every shuffle's map outputs live, as Spark's MapOutputTracker: for each
+ * (job, shuffle), the worker holding each map partition's output. A lost worker takes
+ * its outputs with it; the DAG scheduler then re-runs just those map tasks.
+ */
+export class MapOutputTracker {
+  private readonly shuffles = new Map<string, (Output | undefined)[]>();
+
+  private key(jobId: string, shuffleId: number): string {
+    return `${jobId}/${shuffleId}`;
+  }
+
+  private outputs(jobId: string, shuffleId: number, numMaps: number): (Output | undefined)[] {
+    const k = this.key(jobId, shuffleId);
+    let o = this.shuffles.get(k);
+    if (!o) this.shuffles.set(k, (o = new Array<Output | undefined>(numMaps).fill(undefined)));
+    return o;
+  }
+
+  register(jobId: string, shuffleId: number, numMaps: number, map: number, loc: MapOutputLocation, sizes: readonly number[]): void {
+    this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, sizes };
+  }
+
+  missing(jobId: string, shuffleId: number, numMaps: number): number[] {
+    const o = this.outputs(jobId, shuffleId, numMaps);
+    const out: number[] = [];
+    for (let i = 0; i < numMaps; i++) if (!o[i]) out.push(i);
+    return out;
+  }
+
+  /** Locations of every map output; only call when none is missing. */
+  locations(jobId: string, shuffleId: number): MapOutputLocation[] {
+    return (this.shuffles.get(this.key(jobId, shuffleId)) ?? []).map((o) => ({ workerId: o?.workerId ?? '', address: o?.address ?? '' }));
+  }
+
+  /** Forget one map output (a fetch failed) and every other output of that shuffle on the same worker. */
+  removeOutputsOn(jobId: string, shuffleId: number, workerId: string): number {
+    const o = this.shuffles.get(this.key(jobId, shuffleId)) ?? [];
+    let n = 0;
+    o.forEach((x, i) => {
+      if (x?.workerId === workerId) {
+        o[i] = undefined;
+        n++;
+      }
+    });
+    return n;
+  }
+
+  removeWorker(workerId: string): number {
+    let n = 0;
+    for (const o of this.shuffles.values()) {
+      o.forEach((x, i) => {
+        if (x?.workerId === workerId) {
+          o[i] = undefined;
+          n++;
+        }
+      });
+    }
+    return n;
+  }
+
+  clearJob(jobId: string): void {
+    for (const k of [...this.shuffles.keys()]) if (k.startsWith(`${jobId}/`)) this.shuffles.delete(k);
+  }
+
+  get size(): number {
+    return this.shuffles.size;
+  }
+}

@@ -1,0 +1,93 @@
+import type { LineageGraph, Plan, PlanNode, ShuffleSpec } from '@sluice/core/internal';
+
+export interface ShuffleDependencyInfo {
+  readonly spec: ShuffleSpec;
+  /** Node id of the map side (the RDD being shuffled) in `graph`. */
+  readonly mapSide: number;
+  readonly graph: LineageGraph;
+}
+
+/** Every shuffle in a lineage, with its map side. */
+export function shuffleDependencies(graph: LineageGraph): Map<number, ShuffleDependencyInfo> {
+  const out = new Map<number, ShuffleDependencyInfo>();
+  for (const node of Object.values(graph.nodes)) {
+    if (node.op.kind === 'shuffled') out.set(node.op.shuffle.shuffleId, { spec: node.op.shuffle, mapSide: node.shuffleParents[0], graph });
+    if (node.op.kind === 'cogroup') {
+      node.op.shuffles.forEach((spec, i) => {
+        if (spec) out.set(spec.shuffleId, { spec, mapSide: node.shuffleParents[i], graph });
+      });
+    }
+  }
+  return out;
+}
+
+/** The part of a lineage one stage computes: nodes reachable from `root` through narrow dependencies. */
+export function stagePlan(graph: LineageGraph, root: number): Plan {
+  const nodes: Record<number, PlanNode> = {};
+  const visit = (id: number): void => {
+    if (id < 0 || nodes[id]) return;
+    const n = graph.nodes[id];
+    nodes[id] = n;
+    for (const p of n.parents) visit(p);
+  };
+  visit(root);
+  return { nodes, root };
+}
+
+/** Shuffle ids a stage plan reads. */
+export function shufflesRead(plan: Plan): number[] {
+  const ids: number[] = [];
+  for (const n of Object.values(plan.nodes)) {
+    if (n.op.kind === 'shuffled') ids.push(n.op.shuffle.shuffleId);
+    if (n.op.kind === 'cogroup') for (const s of n.op.shuffles) if (s) ids.push(s.shuffleId);
+  }
+  return ids;
+}
+
+/**
+ * Which partitions of each node a task over `partition` of the root touches
+ * (union, coalesce and cartesian remap them; every other node maps i to i).
+ */
+export function partitionsTouched(plan: Plan, partition: number): Map<number, Set<number>> {
+  const out = new Map<number, Set<number>>();
+  const visit = (id: number, split: number): void => {
+    if (id < 0) return;
+    let s = out.get(id);
+    if (!s) out.set(id, (s = new Set()));
+    if (s.has(split)) return;
+    s.add(split);
+    const n = plan.nodes[id];
+    const op = n.op;
+    if (op.kind === 'union') {
+      const [which, sp] = op.parts[split];
+      visit(n.parents[which], sp);
+    } else if (op.kind === 'coalesce') {
+      for (const sp of op.groups[split]) visit(n.parents[0], sp);
+    } else if (op.kind === 'cartesian') {
+      visit(n.parents[0], Math.floor(split / op.rightPartitions));
+      visit(n.parents[1], split % op.rightPartitions);
+    } else {
+      for (const p of n.parents) visit(p, split);
+    }
+  };
+  visit(plan.root, partition);
+  return out;
+}
+
+/** The plan with every parallelize node's data cut to the slices this task reads. */
+export function planForPartition(plan: Plan, partition: number): Plan {
+  let hasData = false;
+  for (const n of Object.values(plan.nodes)) if (n.op.kind === 'parallelize') hasData = true;
+  if (!hasData) return plan;
+  const touched = partitionsTouched(plan, partition);
+  const nodes: Record<number, PlanNode> = {};
+  for (const [id, n] of Object.entries(plan.nodes)) {
+    if (n.op.kind !== 'parallelize') {
+      nodes[Number(id)] = n;
+      continue;
+    }
+    const keep = touched.get(n.id) ?? new Set<number>();
+    nodes[Number(id)] = { ...n, op: { kind: 'parallelize', slices: n.op.slices.map((s, i) => (keep.has(i) ? s : null)) } };
+  }
+  return { nodes, root: plan.root };
+}

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
+import type { TaskSetManager } from './task-set-manager.js';
+
+/**
+ * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
+ * offered free slots in submission order (FIFO); each launch takes a slot until the
+ * worker reports the task's outcome. Re-offers slots on every change and on a short
+ * tick, so locality waits expire and stragglers get speculated.
+ *
+ * Threading: driver main thread.
+ */
+export class TaskScheduler implements RegistryListener {
+  private readonly taskSets: TaskSetManager[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+
+  constructor(
+    private readonly registry: WorkerRegistry,
+    private readonly log: Logger,
+  ) {
+    registry.addListener(this);
+  }
+
+  start(tickMs = 100): void {
+    this.timer ??= setInterval(() => this.schedule(), tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  submit(tsm: TaskSetManager): void {
+    this.taskSets.push(tsm);
+    void tsm.finished.then(() => {
+      const i = this.taskSets.indexOf(tsm);
+      if (i >= 0) this.taskSets.splice(i, 1);
+    });
+    this.requestSchedule();
+  }
+
+  get activeTaskSets(): number {
+    return this.taskSets.length;
+  }
+
+  workerAdded(): void {
+    this.requestSchedule();
+  }
+
+  workerLost(w: WorkerInfo): void {
+    for (const t of this.taskSets) t.onWorkerLost(w.id);
+    this.requestSchedule();
+  }
+
+  /** Coalesce many triggers in one turn of the event loop into one scheduling pass. */
+  private requestSchedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.taskSets.length === 0) return;
+    // Spread tasks: one slot per worker per round, most free slots first.
+    let launched = true;
+    while (launched) {
+      launched = false;
+      const workers = this.registry.all().filter((w) => w.freeSlots > 0).sort((a, b) => b.freeSlots - a.freeSlots);
+      for (const w of workers) {
+        for (const tsm of this.taskSets) {
+          const t = tsm.offer(w.id);
+          if (!t) continue;
+          this.launch(w, tsm, t.taskId, t.desc);
+          launched = true;
+          break;
+        }
+      }
+    }
+  }
+
+  private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0]): void {
+    w.freeSlots--;
+    this.log.debug({ taskId, workerId: w.id }, 'launching task');
+    void w.endpoint.launchTask(desc).then((res) => {
+      const current = this.registry.get(w.id);
+      if (current === w) {
+        w.freeSlots++;
+        w.tasksCompleted++;
+      }
+      if (!res.ok && res.workerLost && current === w) this.registry.markLost(w.id, `task call failed: ${res.message}`);
+      tsm.onResult(taskId, res);
+      this.requestSchedule();
+    });
+  }
+}
