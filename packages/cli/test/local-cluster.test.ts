@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixture, jsonLine, withCluster } from './harness.js';
+
+test('a word count runs on 2 worker processes and matches a plain loop', async () => {
+  await withCluster({ workers: 2 }, async (h) => {
+    assert.equal(h.cluster.driver.registry.all().length, 2);
+    const run = await h.run(fixture('wordcount-check.ts'), ['5000']);
+    assert.equal(run.ok, true, JSON.stringify(run.failure));
+    const got = new Map(jsonLine<[string, number][]>(run.lines, 'RESULT '));
+    const want = new Map<string, number>();
+    const W = ['a', 'b', 'c', 'd', 'e'];
+    for (let i = 0; i < 5000; i++) for (const w of [W[i % 5], W[(i * 3) % 5]]) want.set(w, (want.get(w) ?? 0) + 1);
+    assert.deepEqual(got, want);
+    // Work really ran on both worker processes.
+    const done = h.cluster.driver.registry.all().map((w) => w.tasksCompleted);
+    assert.ok(done.every((n) => n > 0), `tasks per worker: ${done}`);
+  });
+});
