@@ -4,6 +4,10 @@
 # (this is a 2-core machine) with a per-test timeout so nothing can hang CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The TLS test makes a certificate with openssl.
+if ! command -v openssl >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null) || echo "warning: could not install openssl" >&2
+fi
 bash scripts/setup.sh
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

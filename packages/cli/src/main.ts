@@ -18,6 +18,12 @@ import { createRootLogger } from './logger.js';
 import { listWorkers, submitJob, type JobOutcome } from './submit-client.js';
 
 process.setSourceMapsEnabled(true);
+// grpc-js passes an IP target as the TLS server name, which Node flags (DEP0123) on every
+// connection; the certificate is still checked against the IP. Print other warnings as usual.
+process.removeAllListeners('warning');
+process.on('warning', (w: Error & { code?: string }) => {
+  if (w.code !== 'DEP0123') process.stderr.write(`${w.name}: ${w.message}\n`);
+});
 
 interface CommonOpts {
   logLevel: string;

@@ -26,7 +26,7 @@ function waitReady(client: grpc.Client, address: string, timeoutMs: number): Pro
   return new Promise((resolve, reject) =>
     client.waitForReady(Date.now() + timeoutMs, (err) =>
       err
-        ? reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address} (nothing accepted a connection within ${timeoutMs} ms); check --driver and that \`sluice driver\` is running there`))
+        ? reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address} (no gRPC connection within ${timeoutMs} ms); check --driver, that \`sluice driver\` is running there, and that your TLS options (--tls-ca) match the driver's`))
         : resolve(),
     ),
   );
