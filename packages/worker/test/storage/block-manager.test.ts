@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { BlockManager } from '../../src/storage/block-manager.js';
+
+const log = pino({ level: 'silent' });
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bm-'));
+}
+
+test('blocks past the memory bound spill to disk (LRU first) and read back intact', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 250, log });
+  const seg = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+  bm.put('shuffle_j_0_0_0', [seg(100, 1)], 'SHUFFLE');
+  bm.put('shuffle_j_0_1_0', [seg(100, 2), seg(20, 3)], 'SHUFFLE');
+  bm.get('shuffle_j_0_0_0'); // touch: the second block is now least recently used
+  bm.put('shuffle_j_0_2_0', [seg(100, 4)], 'SHUFFLE');
+  assert.ok(bm.memoryBytes <= 250, `memory ${bm.memoryBytes}`);
+  const spilled = fs.readdirSync(dir).filter((f) => f.endsWith('.seg'));
+  assert.equal(spilled.length, 2, 'the LRU block (2 segments) went to disk');
+  assert.deepEqual(bm.get('shuffle_j_0_1_0'), [seg(100, 2), seg(20, 3)]);
+  assert.deepEqual(bm.get('shuffle_j_0_0_0'), [seg(100, 1)]);
+  assert.deepEqual(bm.get('shuffle_j_0_2_0'), [seg(100, 4)]);
+  bm.close();
+  assert.equal(fs.existsSync(dir), false);
+});
+
+test('MEMORY_ONLY cached blocks are dropped rather than spilled; DISK_ONLY goes straight to disk', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 150, log });
+  bm.put('rdd_j_1_0', [Buffer.alloc(100)], 'MEMORY_ONLY');
+  bm.put('rdd_j_1_1', [Buffer.alloc(100)], 'MEMORY_ONLY');
+  assert.equal(bm.has('rdd_j_1_0'), false, 'evicted: it will be recomputed from lineage');
+  assert.equal(bm.has('rdd_j_1_1'), true);
+  bm.put('rdd_j_2_0', [Buffer.alloc(10, 7)], 'DISK_ONLY');
+  assert.equal(bm.memoryBytes, 100);
+  assert.deepEqual(bm.get('rdd_j_2_0'), [Buffer.alloc(10, 7)]);
+  assert.equal(bm.removeByPrefix('rdd_j_'), 2);
+  assert.equal(bm.memoryBytes, 0);
+  bm.close();
+});
+
+test('a spill that cannot be written fails with an error naming the block and the directory', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 10, log });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.writeFileSync(dir, 'not a directory');
+  try {
+    assert.throws(() => bm.put('rdd_j_3_0', [Buffer.alloc(10)], 'DISK_ONLY'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'SLUICE_IO');
+      assert.match(e.message, /rdd_j_3_0/);
+      assert.match(e.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      return true;
+    });
+  } finally {
+    fs.rmSync(dir, { force: true });
+  }
+});
