@@ -15,5 +15,11 @@ test('a word count runs on 2 worker processes and matches a plain loop', async (
     // Work really ran on both worker processes.
     const done = h.cluster.driver.registry.all().map((w) => w.tasksCompleted);
     assert.ok(done.every((n) => n > 0), `tasks per worker: ${done}`);
+    // Every per-job map on the driver is cleared when the job ends.
+    const d = h.cluster.driver;
+    assert.equal(d.dag.activeJobs, 0);
+    assert.equal(d.dag.mapOutputs.size, 0);
+    assert.equal(d.dag.blockLocations.size, 0);
+    assert.equal(d.taskScheduler.activeTaskSets, 0);
   });
 });

@@ -2,8 +2,8 @@ import { SHIP, type Shippable, type ShippedValue } from '../closure/shippable.js
 
 /**
  * A read-only value made available to every task, as Spark's Broadcast. The value
- * travels once per task set in the stage payload (not once per captured closure) and
- * is decoded once per task.
+ * travels inside the payload of each task whose functions capture it (Spark ships it
+ * once per executor; doing the same is future work) and is decoded once per task.
  */
 export class Broadcast<T> implements Shippable {
   readonly id: number;

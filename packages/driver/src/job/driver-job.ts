@@ -43,7 +43,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     args: readonly string[],
     private readonly dag: DAGScheduler,
     private readonly registry: WorkerRegistry,
-    clock: Clock,
+    private readonly clock: Clock,
     log: Logger,
   ) {
     super();
@@ -115,7 +115,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (this.state !== 'running') return;
     this.state = state;
     this.error = error;
-    this.endedAt = Date.now();
+    this.endedAt = this.clock.now();
     this.dag.endJob(this.id);
     for (const w of this.registry.all()) void w.endpoint.releaseJob(this.id);
     if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');
