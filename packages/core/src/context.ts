@@ -9,6 +9,7 @@ import { RDD, type Dependency } from './rdd/rdd.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
+import type { StreamingBackend } from './streaming/streaming-backend.js';
 
 /**
  * What a SluiceContext needs from the cluster: run one action over a lineage and
@@ -19,6 +20,8 @@ export interface ClusterBackend {
   runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
   removeRdd(rddId: number): Promise<void>;
   defaultParallelism(): number;
+  /** Receivers and batch reporting, for streaming jobs. */
+  readonly streaming?: StreamingBackend;
 }
 
 /**
@@ -111,6 +114,16 @@ export class SluiceContext {
       { kind: 'union', parts },
       rdds.map((r) => ({ type: 'narrow', rdd: r as RDD<unknown> })),
     );
+  }
+
+  /** @internal The RDD of received blocks (one partition per block). */
+  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[] }[]): RDD<T> {
+    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations })) }, []);
+  }
+
+  /** @internal */
+  get streaming(): StreamingBackend | undefined {
+    return this.backend.streaming;
   }
 
   emptyRDD<T>(): RDD<T> {

@@ -21,3 +21,16 @@ export type { StorageLevel } from './rdd/plan.js';
 export { Accumulator } from './shared/accumulator.js';
 export { Broadcast } from './shared/broadcast.js';
 export { SluiceError, NotSerializableError, TaskFailedError, ErrorCodes, type ErrorCode } from './errors.js';
+// Streaming. The derived-stream modules register themselves with DStream when loaded.
+import './dstream/window-dstreams.js';
+import './dstream/state-dstreams.js';
+export { StreamingContext, type StreamingContextOptions, type StreamingState } from './streaming/streaming-context.js';
+export { DStream } from './dstream/dstream.js';
+export { StateSpec } from './dstream/state-spec.js';
+export { StateHandle as State } from './dstream/state-handle.js';
+export type { MapWithStateDStream } from './dstream/state-dstreams.js';
+export { Receiver } from './receiver/receiver.js';
+export type { StreamingListener, ReceiverInfo } from './streaming/streaming-listener.js';
+export type { BatchInfo } from './streaming/streaming-backend.js';
+export type { Duration } from './streaming/duration.js';
+export { ManualClock, type Clock } from './util/clock.js';

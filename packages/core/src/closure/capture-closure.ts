@@ -72,6 +72,7 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   const source = functionExpression(raw, tokens, name, (why) => {
     throw new NotSerializableError(`Task not serializable: ${where(ctx)}: the function '${label}' cannot be shipped: ${why}`);
   });
+  const location = functionLocation(fn);
   const locals = readCapturedLocals(fn, referencedNames(tokens));
   ctx.stack.push(fn);
   try {
@@ -80,7 +81,7 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
       // defineProperty: a local may be called `__proto__`.
       Object.defineProperty(captures, name, { value: encodeCapture(name, value, ctx), enumerable: true, writable: true, configurable: true });
     }
-    return { source, name: label, callSite: ctx.callSite, captures };
+    return { source, name: label, callSite: ctx.callSite, captures, ...(location && { location }) };
   } finally {
     ctx.stack.pop();
   }
@@ -275,6 +276,22 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): Map<
       if (locals.get(name) === values[names.length + i]) locals.delete(name);
     });
     return locals;
+  } finally {
+    delete slotted[SLOT];
+    post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
+  }
+}
+
+/** Where V8 says `fn` is defined (0-based; a point on its first line or inside it), for mapping stacks on workers. */
+function functionLocation(fn: Function): { line: number; column: number } | undefined {
+  const slotted = globalThis as Slotted;
+  slotted[SLOT] = fn;
+  try {
+    const fnObject = post<{ result: RemoteObject }>('Runtime.evaluate', { expression: SLOT_EXPR, objectGroup: OBJECT_GROUP, silent: true }).result;
+    if (fnObject.objectId === undefined) return undefined;
+    const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
+    const loc = own.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { lineNumber?: unknown; columnNumber?: unknown } | undefined;
+    return typeof loc?.lineNumber === 'number' && typeof loc.columnNumber === 'number' ? { line: loc.lineNumber, column: loc.columnNumber } : undefined;
   } finally {
     delete slotted[SLOT];
     post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });

@@ -5,7 +5,7 @@
  *   const fn = reviveClosure(shipped, (s) => eval(s), reviveShippable);      // worker, inside the bundle
  */
 export { captureClosure } from './capture-closure.js';
-export { reviveClosure } from './revive-closure.js';
+export { reviveClosure, type BundleOrigin } from './revive-closure.js';
 export { SHIP, isShippable } from './shippable.js';
 export type { Shippable, ShippedValue } from './shippable.js';
 export type { CapturedValue, ShippedFunction } from './shipped-function.js';

@@ -12,6 +12,11 @@
  * stay on the worker) and shadow module-level names of the same spelling. A capture that
  * refers back to a function still being revived (`ref`) is filled in through the setter
  * as soon as that function exists, before any of them can be called.
+ *
+ * Given the bundle's text and URL, the factory is laid out so the function's source sits
+ * at the line and column it has in the bundle, and named with the bundle's URL
+ * (`//# sourceURL`): stack frames in it then map through the bundle's source map to
+ * the user's own file and line, as frames of the bundle itself do.
  */
 import { SluiceError } from '../errors.js';
 import type { ShippedFunction } from './shipped-function.js';
@@ -28,18 +33,26 @@ interface Frame {
   readonly waiting: Array<(fn: Function) => void>;
 }
 
+/** The loaded job bundle functions are revived in: its module URL and its text. */
+export interface BundleOrigin {
+  readonly url: string;
+  readonly text: string;
+}
+
 interface ReviveContext {
   readonly evalInScope: (source: string) => unknown;
   readonly reviveShippable: (type: string, data: unknown) => unknown;
   readonly stack: Frame[];
+  readonly origin: BundleOrigin | undefined;
 }
 
 export function reviveClosure(
   shipped: ShippedFunction,
   evalInScope: (source: string) => unknown,
   reviveShippable: (type: string, data: unknown) => unknown,
+  origin?: BundleOrigin,
 ): Function {
-  return reviveFunction(shipped, { evalInScope, reviveShippable, stack: [] });
+  return reviveFunction(shipped, { evalInScope, reviveShippable, stack: [], origin });
 }
 
 function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function {
@@ -78,7 +91,7 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
           bad(`the capture '${name}' has the unknown kind ${JSON.stringify((captured as { kind?: unknown }).kind)}.`);
       }
     }
-    const factory = evaluate(factorySource(shipped.source, names, refs.map((r) => r.name)), shipped, ctx);
+    const factory = evaluate(factorySource(shipped.source, names, refs.map((r) => r.name), placement(shipped, ctx.origin)), shipped, ctx);
     const [fn, set] = factory(values) as [Function, Setter | undefined];
     if (typeof fn !== 'function') bad('its source does not evaluate to a function.');
     for (const { name, target } of refs) target.waiting.push((value) => set!(name, value));
@@ -89,13 +102,52 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
   }
 }
 
-function factorySource(source: string, names: readonly string[], late: readonly string[]): string {
-  const lets = names.length === 0 ? '' : `let ${names.map((n) => `${n} = ${CAPS}[${JSON.stringify(n)}]`).join(', ')};\n`;
+interface Placement {
+  readonly url: string;
+  /** 0-based line (at least 1) and column of the function's text in the bundle. */
+  readonly line: number;
+  readonly column: number;
+  /** Length of what `source` adds before the function's text (`(` or `({ `). */
+  readonly prefix: number;
+}
+
+const lineStartsCache = new WeakMap<BundleOrigin, number[]>();
+
+/** Where the shipped function's text is in the bundle, if it is there at its recorded location. */
+function placement(shipped: ShippedFunction, origin: BundleOrigin | undefined): Placement | undefined {
+  const loc = shipped.location;
+  if (origin === undefined || loc === undefined || !Number.isInteger(loc.line) || !Number.isInteger(loc.column)) return undefined;
+  let starts = lineStartsCache.get(origin);
+  if (starts === undefined) {
+    starts = [0];
+    for (let i = origin.text.indexOf('\n'); i >= 0; i = origin.text.indexOf('\n', i + 1)) starts.push(i + 1);
+    lineStartsCache.set(origin, starts);
+  }
+  if (loc.line < 0 || loc.line >= starts.length) return undefined;
+  // `source` is `(<text>\n)` or, for a method, `({ <text>\n})[key]` (see functionExpression).
+  const prefix = shipped.source.startsWith('({ ') ? 3 : shipped.source.startsWith('(') ? 1 : -1;
+  const end = prefix === 3 ? shipped.source.lastIndexOf('\n})') : shipped.source.length - 2;
+  if (prefix < 0 || end <= prefix) return undefined;
+  const text = shipped.source.slice(prefix, end);
+  const at = starts[loc.line]! + loc.column;
+  const start = origin.text.lastIndexOf(text, at);
+  if (start < 0 || start + text.length < at) return undefined;
+  let line = loc.line;
+  while (starts[line]! > start) line--;
+  return line >= 1 ? { url: origin.url, line, column: start - starts[line]!, prefix } : undefined;
+}
+
+function factorySource(source: string, names: readonly string[], late: readonly string[], place?: Placement): string {
+  const lets = names.length === 0 ? '' : `let ${names.map((n) => `${n} = ${CAPS}[${JSON.stringify(n)}]`).join(', ')}; `;
   const setter =
     late.length === 0
       ? 'undefined'
       : `function (${SET_NAME}, ${SET_VALUE}) { switch (${SET_NAME}) { ${late.map((n) => `case ${JSON.stringify(n)}: ${n} = ${SET_VALUE}; break;`).join(' ')} } }`;
-  return `(function (${CAPS}) {\n${lets}return [(${source}\n), ${setter}];\n})`;
+  if (place === undefined) return `(function (${CAPS}) {\n${lets}return [(${source}\n), ${setter}];\n})`;
+  // Everything before the function's text stays on line 0; the text lands where it is in the bundle.
+  const head = `(function (${CAPS}) { ${lets}return [(${source.slice(0, place.prefix)}`;
+  const body = `${'\n'.repeat(place.line)}${' '.repeat(place.column)}${source.slice(place.prefix)}`;
+  return `${head}${body}\n), ${setter}];\n})\n//# sourceURL=${place.url}`;
 }
 
 function evaluate(source: string, shipped: ShippedFunction, ctx: ReviveContext): (caps: Record<string, unknown>) => unknown {

@@ -17,6 +17,12 @@ export interface ShippedFunction {
   readonly name: string;
   /** `file:line:column` of the operator call in the user's code (source-mapped). */
   readonly callSite: string;
+  /**
+   * Where the function is defined in the job bundle, as V8 reports it (0-based; a point
+   * on or inside its source, e.g. its parameter list): lets a worker place the revived
+   * source at the same position, so stacks map through the bundle's source map.
+   */
+  readonly location?: { readonly line: number; readonly column: number };
   /** Captured local variables, by name (module-level bindings are not listed: the bundle has them). */
   readonly captures: Readonly<Record<string, CapturedValue>>;
 }

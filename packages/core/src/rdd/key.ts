@@ -15,6 +15,8 @@ export function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') {
     if (typeof v === 'bigint') return v.toString() + 'n';
     if (v === undefined) return 'u';
+    // JSON.stringify writes NaN and ±Infinity as 'null': [NaN] and [null] would be one key.
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
     return JSON.stringify(v) ?? String(v);
   }
   if (Array.isArray(v)) return '[' + v.map(stableStringify).join(',') + ']';
@@ -89,6 +91,8 @@ export function compareKeys(a: unknown, b: unknown): number {
     case 3: {
       const x = a instanceof Date ? a.getTime() : (a as number | bigint);
       const y = b instanceof Date ? b.getTime() : (b as number | bigint);
+      // NaN sorts after every other number (as Java's Double.compare), so the order stays total.
+      if (x !== x || y !== y) return (x !== x ? 1 : 0) - (y !== y ? 1 : 0);
       return x < y ? -1 : x > y ? 1 : 0;
     }
     case 4:

@@ -37,6 +37,8 @@ export type NodeOp =
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
   | { readonly kind: 'checkpointFile'; readonly dir: string }
+  /** Received input: partition i is the stored block blocks[i] (on any of its locations). */
+  | { readonly kind: 'blocks'; readonly blocks: readonly { readonly blockId: string; readonly locations: readonly { readonly workerId: string; readonly address: string }[] }[] }
   | { readonly kind: 'map'; readonly fn: ShippedFunction }
   | { readonly kind: 'filter'; readonly fn: ShippedFunction }
   | { readonly kind: 'flatMap'; readonly fn: ShippedFunction }
@@ -64,6 +66,18 @@ export type NodeOp =
   | { readonly kind: 'pairWithNull' }
   /** x -> [n, x] with n cycling over numPartitions from a per-partition start (repartition). */
   | { readonly kind: 'roundRobinKeys'; readonly numPartitions: number }
+  /**
+   * [k, [prev, old_1..old_n, new_1..new_m]] from a cogroup -> [k, window value]: the
+   * previous window's value with leaving values inverse-reduced out and entering ones reduced in.
+   */
+  | { readonly kind: 'reduceWindow'; readonly reduce: ShippedFunction; readonly inv: ShippedFunction; readonly filter?: ShippedFunction; readonly numOld: number }
+  /** [k, [prevStates, values]] from a cogroup -> [k, update(values, prevState)] unless undefined. */
+  | { readonly kind: 'updateState'; readonly fn: ShippedFunction }
+  /**
+   * [k, [prevEntries, values]] -> [k, MapWithStateEntry]: calls fn(key, value, state) per
+   * new value, or once with a timing-out state for keys idle longer than timeoutMs.
+   */
+  | { readonly kind: 'mapWithState'; readonly fn: ShippedFunction; readonly timeoutMs: number | undefined; readonly batchTime: number }
   /** [k, [vs, ws]] from a cogroup -> [k, [v, w]] for each joined pair. */
   | { readonly kind: 'joinValues'; readonly mode: 'inner' | 'left' | 'right' | 'full' };
 
@@ -99,4 +113,15 @@ export function blockIdForRdd(jobId: string, rddId: number, partition: number): 
 
 export function shuffleBlockId(jobId: string, shuffleId: number, mapPartition: number, reducePartition: number): string {
   return `shuffle_${jobId}_${shuffleId}_${mapPartition}_${reducePartition}`;
+}
+
+/** A key's record in a mapWithState state RDD. */
+export interface MapWithStateEntry {
+  /** Whether the key has state after this batch (false: removed or timed out). */
+  readonly exists: boolean;
+  readonly state: unknown;
+  /** Batch time the state was last updated. */
+  readonly updatedAt: number;
+  /** What the mapping function returned for this key in this batch. */
+  readonly mapped: readonly unknown[];
 }

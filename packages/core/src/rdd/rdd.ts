@@ -2,7 +2,7 @@ import { SluiceError } from '../errors.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { ActionSpec } from '../scheduler/task-spec.js';
 import type { SluiceContext } from '../context.js';
-import { compareKeys } from './key.js';
+import { compareKeys, keyId, type KeyId } from './key.js';
 import { HashPartitioner, RangePartitioner, partitionerEquals, rangeBounds, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 
@@ -446,9 +446,17 @@ function checkPositive(n: number, op: string): void {
   if (!Number.isInteger(n) || n <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: numPartitions must be a positive integer, got ${String(n)}`);
 }
 
+/** Sums per-partition counts; keys are compared by value, so equal tuple keys from different partitions merge. */
 export function mergeCounts<T>(parts: [T, number][][]): Map<T, number> {
-  const out = new Map<T, number>();
-  for (const p of parts) for (const [k, c] of p) out.set(k, (out.get(k) ?? 0) + c);
-  return out;
+  const byId = new Map<KeyId, [T, number]>();
+  for (const p of parts) {
+    for (const [k, c] of p) {
+      const id = keyId(k);
+      const e = byId.get(id);
+      if (e) e[1] += c;
+      else byId.set(id, [k, c]);
+    }
+  }
+  return new Map(byId.values());
 }
 

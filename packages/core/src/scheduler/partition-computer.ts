@@ -3,7 +3,8 @@ import path from 'node:path';
 import { decode, encode } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
-import { blockIdForRdd, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
+import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
+import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
 import type { TaskEnv } from './task-env.js';
 import type { MapOutputLocation } from './task-spec.js';
@@ -93,6 +94,16 @@ export class PartitionComputer {
         for (let i = 0; i < lines.length; i++) emit(lines[i]);
         return;
       }
+      case 'blocks': {
+        const b = op.blocks[split];
+        const data = await this.env.getBlock(b.blockId, b.locations);
+        if (!data) {
+          throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} is gone: every worker holding it (${b.locations.map((l) => l.workerId).join(', ')}) was lost`);
+        }
+        const records = decode<unknown[]>(data);
+        for (let i = 0; i < records.length; i++) emit(records[i]);
+        return;
+      }
       case 'checkpointFile': {
         const file = path.join(op.dir, `part-${split}`);
         let records: unknown[];
@@ -172,6 +183,59 @@ export class PartitionComputer {
         return this.compute(parent, split, (x) => {
           position = (position + 1) % op.numPartitions;
           emit([position, x]);
+        });
+      }
+      case 'reduceWindow': {
+        const reduce = this.fn<(a: unknown, b: unknown) => unknown>(op.reduce);
+        const inv = this.fn<(a: unknown, b: unknown) => unknown>(op.inv);
+        const keep = op.filter ? this.fn<(kv: unknown) => boolean>(op.filter) : undefined;
+        return this.compute(parent, split, (rec) => {
+          const [k, groups] = rec as [unknown, unknown[][]];
+          let v: unknown = groups[0].length > 0 ? groups[0][0] : undefined;
+          let has = groups[0].length > 0;
+          if (has) for (let i = 1; i <= op.numOld; i++) for (const o of groups[i]) v = inv(v, o);
+          for (let i = 1 + op.numOld; i < groups.length; i++) {
+            for (const n of groups[i]) {
+              v = has ? reduce(v, n) : n;
+              has = true;
+            }
+          }
+          if (!has) return;
+          const kv = [k, v];
+          if (!keep || keep(kv)) emit(kv);
+        });
+      }
+      case 'updateState': {
+        const update = this.fn<(values: unknown[], state: unknown) => unknown>(op.fn);
+        return this.compute(parent, split, (rec) => {
+          const [k, [prev, values]] = rec as [unknown, [unknown[], unknown[]]];
+          const s = update(values, prev.length > 0 ? prev[0] : undefined);
+          if (s !== undefined) emit([k, s]);
+        });
+      }
+      case 'mapWithState': {
+        const f = this.fn<(key: unknown, value: unknown, state: StateHandle) => unknown>(op.fn);
+        return this.compute(parent, split, (rec) => {
+          const [k, [prevEntries, values]] = rec as [unknown, [MapWithStateEntry[], unknown[]]];
+          const prev = prevEntries.find((e) => e.exists);
+          const handle = new StateHandle(prev !== undefined, prev?.state);
+          const mapped: unknown[] = [];
+          if (values.length > 0) {
+            for (const v of values) {
+              const out = f(k, v, handle);
+              if (out !== undefined) mapped.push(out);
+            }
+          } else if (prev && op.timeoutMs !== undefined && op.batchTime - prev.updatedAt >= op.timeoutMs) {
+            handle.timingOut = true;
+            const out = f(k, undefined, handle);
+            if (out !== undefined) mapped.push(out);
+            handle.remove();
+          } else if (!prev) {
+            return;
+          }
+          const updatedAt = values.length > 0 ? op.batchTime : (prev?.updatedAt ?? op.batchTime);
+          const entry: MapWithStateEntry = { exists: handle.exists(), state: handle.exists() ? handle.get() : undefined, updatedAt, mapped };
+          if (entry.exists || mapped.length > 0) emit([k, entry]);
         });
       }
       case 'joinValues':

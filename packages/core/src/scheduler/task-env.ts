@@ -17,6 +17,8 @@ export interface TaskEnv {
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;
+  /** A stored block (received input) from this worker or else from one of `locations`. */
+  getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array | undefined>;
 }
 
 /** Thrown by compute code when a shuffle block cannot be fetched: the map output is lost. */

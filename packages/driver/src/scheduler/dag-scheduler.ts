@@ -206,6 +206,7 @@ export class DAGScheduler implements RegistryListener {
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
+      stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
         const payload: TaskPayload = {
           plan: planForPartition(plan, partition),

@@ -11,6 +11,8 @@ export type TaskSetEnd =
 export interface StageCallbacks {
   readonly jobId: string;
   readonly stageId: number;
+  /** Which run of the stage this is (a stage re-runs after a fetch failure); part of task ids. */
+  readonly stageAttempt: number;
   /** The wire description of one attempt of the task over `partition`. */
   describe(partition: number, taskId: string, attempt: number): wire.TaskDescription;
   /** Workers holding data this partition reads (cached blocks); empty when none. */
@@ -119,7 +121,7 @@ export class TaskSetManager {
   private launch(index: number, workerId: string, speculative: boolean): TaskLaunch {
     const attempt = this.attempts[index]++;
     const partition = this.partitions[index];
-    const taskId = `${this.stage.jobId}.s${this.stage.stageId}.p${partition}.a${attempt}`;
+    const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
     this.running.set(taskId, { index, workerId, start: this.clock.now(), speculative });
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }

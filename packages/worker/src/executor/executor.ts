@@ -132,6 +132,10 @@ export class Executor {
           const segs = this.blocks.get(blockId);
           return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
         },
+        blockGet: async (blockId, locations) => {
+          const segs = this.blocks.get(blockId) ?? (await this.shuffle.getRemoteBlock(blockId, locations));
+          return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
+        },
         fetch: async (msg): Promise<MainToThread> => {
           const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations);
           if (r.ok) return { type: 'fetched', reqId: msg.reqId, segments: r.segments };

@@ -9,6 +9,8 @@ export interface SandboxHost {
   onSegment(taskId: string, blockId: string, data: Uint8Array): void;
   onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
   cacheGet(blockId: string): Uint8Array | undefined;
+  /** A stored block from this worker, else from one of `locations`. */
+  blockGet(blockId: string, locations: readonly { workerId: string; address: string }[]): Promise<Uint8Array | undefined>;
   fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
 }
 
@@ -137,6 +139,11 @@ export class JobSandbox {
         return;
       case 'cacheGet':
         slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) } satisfies MainToThread);
+        return;
+      case 'blockGet':
+        void this.host.blockGet(msg.blockId, msg.locations).then((data) => {
+          if (this.slots.includes(slot)) slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data } satisfies MainToThread);
+        });
         return;
       case 'fetch':
         void this.host.fetch(msg).then((reply) => {

@@ -3,6 +3,7 @@
  * tasks one at a time, reaching the worker's block store and shuffle fetcher through
  * messages to the main thread (see thread-protocol.ts).
  */
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
@@ -15,6 +16,7 @@ import {
   reviveClosure,
   runTask,
   userErrorInfo,
+  type BundleOrigin,
   type ShippedFunction,
   type StorageLevel,
   type TaskEnv,
@@ -27,10 +29,14 @@ const port = parentPort!;
 const data = workerData as ThreadData;
 
 let evalInScope: ((src: string) => unknown) | undefined;
+let origin: BundleOrigin | undefined;
 let loadError: unknown;
 try {
-  const mod = (await import(pathToFileURL(data.bundlePath).href)) as Record<string, unknown>;
+  const url = pathToFileURL(data.bundlePath).href;
+  const mod = (await import(url)) as Record<string, unknown>;
   evalInScope = bundleEval(mod, data.bundlePath);
+  // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
+  origin = { url, text: fs.readFileSync(data.bundlePath, 'utf8') };
 } catch (err) {
   loadError = err;
 }
@@ -64,7 +70,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
   };
   const env: TaskEnv = {
     jobId: data.jobId,
-    revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable),
+    revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations) {
       const reply = await request({ type: 'fetch', reqId: nextReq++, taskId, shuffleId, reducePartition, locations: [...locations] });
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
@@ -80,6 +86,10 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     },
     putCached(blockId: string, bytes: Uint8Array, level: StorageLevel) {
       send({ type: 'cachePut', taskId, blockId, data: bytes, level });
+    },
+    async getBlock(blockId, locations) {
+      const reply = await request({ type: 'blockGet', reqId: nextReq++, blockId, locations: [...locations] });
+      return reply.type === 'cacheGot' ? reply.data : undefined;
     },
   };
   try {

@@ -32,4 +32,5 @@ export type ThreadToMain =
       readonly reducePartition: number;
       readonly locations: MapOutputLocation[];
     }
-  | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string };
+  | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
+  | { readonly type: 'blockGet'; readonly reqId: number; readonly blockId: string; readonly locations: MapOutputLocation[] };

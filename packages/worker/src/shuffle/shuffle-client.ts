@@ -109,6 +109,36 @@ export class ShuffleClient {
     });
   }
 
+  /** A stored block from the first of `locations` (other than this worker) that has it. */
+  async getRemoteBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array[] | undefined> {
+    for (const loc of locations) {
+      if (loc.workerId === this.selfWorkerId) continue;
+      const got = await new Promise<Uint8Array[] | undefined>((resolve) => {
+        const segments: Uint8Array[] = [];
+        let parts: Buffer[] = [];
+        let missing = false;
+        const call = this.client(loc.address).GetBlock({ block_id: blockId }, secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 });
+        call.on('data', (c: wire.BlockChunk__Output) => {
+          if (c.missing) missing = true;
+          else if (!c.end_of_block) {
+            parts.push(c.data);
+            if (c.last) {
+              segments.push(Buffer.concat(parts));
+              parts = [];
+            }
+          }
+        });
+        call.on('error', (err: grpc.ServiceError) => {
+          this.log.warn({ err, blockId, workerId: loc.workerId }, 'block fetch failed');
+          resolve(undefined);
+        });
+        call.on('end', () => resolve(missing ? undefined : segments));
+      });
+      if (got) return got;
+    }
+    return undefined;
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();

@@ -1,0 +1,405 @@
+import { SluiceError } from '../errors.js';
+import type { Partitioner } from '../rdd/partitioner.js';
+import { HashPartitioner } from '../rdd/partitioner.js';
+import type { StorageLevel } from '../rdd/plan.js';
+import type { RDD } from '../rdd/rdd.js';
+import { toMillis, type Duration } from '../streaming/duration.js';
+import type { StreamingContext } from '../streaming/streaming-context.js';
+import type { StateSpec } from './state-spec.js';
+import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
+import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
+
+/**
+ * A discretized stream: a sequence of RDDs, one per batch interval (or per slide, for
+ * windows), as Spark Streaming's DStream. Transformations make new DStreams; output
+ * operations (print, saveAsTextFiles, foreachRDD) register jobs that run for every batch.
+ *
+ * Invariants: an RDD is generated at most once per valid time (a multiple of the slide
+ * after the context's zero time) and remembered for `rememberDuration`; older RDDs are
+ * forgotten (and unpersisted) after each batch.
+ * Threading: the driver program's thread.
+ */
+export abstract class DStream<T> {
+  readonly ssc: StreamingContext;
+  readonly id: number;
+  /** @internal */ readonly generated = new Map<number, RDD<T>>();
+  /** @internal */ storageLevel: StorageLevel = 'NONE';
+  /** @internal */ checkpointInterval: number | undefined;
+  /** @internal */ rememberMs = 0;
+  /** @internal Set for streams that must be checkpointed (stateful). */
+  readonly mustCheckpoint: boolean = false;
+
+  /** @internal */
+  constructor(ssc: StreamingContext) {
+    this.ssc = ssc;
+    this.id = ssc.registerStream(this as DStream<unknown>);
+  }
+
+  /** The streams this one is computed from. */
+  abstract get dependencies(): readonly DStream<unknown>[];
+  /** Time between two RDDs of this stream. */
+  abstract get slideDuration(): number;
+  /** @internal The RDD for `time`, or undefined when this stream has none. */
+  protected abstract compute(time: number): RDD<T> | undefined;
+
+  /** @internal Check the stream before start (windows, checkpoints). */
+  validate(): void {
+    for (const d of this.dependencies) d.validate();
+  }
+
+  /** @internal Ask this stream (and through it its parents) to keep RDDs at least this long. */
+  rememberAtLeast(ms: number): void {
+    if (ms > this.rememberMs) this.rememberMs = ms;
+    for (const d of this.dependencies) d.rememberAtLeast(this.parentRememberMs());
+  }
+
+  /** How long parents must keep their RDDs for this stream to compute (a window's length). */
+  protected parentRememberMs(): number {
+    return this.rememberMs;
+  }
+
+  private isTimeValid(time: number): boolean {
+    const zero = this.ssc.zeroTime;
+    return time > zero && (time - zero) % this.slideDuration === 0;
+  }
+
+  /** @internal The RDD for `time`, generated once and remembered. */
+  getOrCompute(time: number): RDD<T> | undefined {
+    const have = this.generated.get(time);
+    if (have) return have;
+    if (!this.isTimeValid(time)) return undefined;
+    const rdd = this.compute(time);
+    if (rdd) {
+      if (this.storageLevel !== 'NONE') rdd.persist(this.storageLevel);
+      if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) rdd.checkpoint();
+      rdd.setName(`${this.constructor.name} @ ${time}`);
+      this.generated.set(time, rdd);
+    }
+    return rdd;
+  }
+
+  /** @internal RDDs of this stream for times in (from, to], oldest first. */
+  slice(fromExclusive: number, toInclusive: number): RDD<T>[] {
+    const out: RDD<T>[] = [];
+    const zero = this.ssc.zeroTime;
+    const slide = this.slideDuration;
+    let t = zero + Math.ceil((fromExclusive - zero + 1) / slide) * slide;
+    for (; t <= toInclusive; t += slide) {
+      const r = this.getOrCompute(t);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** @internal Forget RDDs older than the remember duration; returns the ones dropped. */
+  clearOldRDDs(time: number): RDD<T>[] {
+    const keep = Math.max(this.rememberMs, this.slideDuration);
+    const dropped: RDD<T>[] = [];
+    for (const [t, rdd] of this.generated) {
+      if (t <= time - keep) {
+        this.generated.delete(t);
+        dropped.push(rdd);
+      }
+    }
+    return dropped;
+  }
+
+  // ---- settings -----------------------------------------------------------------------
+
+  persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+    this.storageLevel = level;
+    return this;
+  }
+
+  cache(): this {
+    return this.persist('MEMORY_ONLY');
+  }
+
+  /** Checkpoint this stream's RDDs every `interval` (a multiple of its slide). */
+  checkpoint(interval: Duration): this {
+    this.checkpointInterval = toMillis(interval, 'dstream.checkpoint interval');
+    return this;
+  }
+
+  // ---- transformations -------------------------------------------------------------------
+
+  /** A new stream whose RDD at each time is `f` of this stream's RDD then. */
+  transform<U>(f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+    return new TransformedDStream<U>(this.ssc, [this as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, time));
+  }
+
+  transformWith<U, R>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
+    return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time));
+  }
+
+  map<U>(f: (t: T) => U): DStream<U> {
+    return this.transform((rdd) => rdd.map(f));
+  }
+
+  flatMap<U>(f: (t: T) => Iterable<U>): DStream<U> {
+    return this.transform((rdd) => rdd.flatMap(f));
+  }
+
+  filter(f: (t: T) => boolean): DStream<T> {
+    return this.transform((rdd) => rdd.filter(f));
+  }
+
+  mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>): DStream<U> {
+    return this.transform((rdd) => rdd.mapPartitions(f));
+  }
+
+  glom(): DStream<T[]> {
+    return this.transform((rdd) => rdd.glom());
+  }
+
+  repartition(numPartitions: number): DStream<T> {
+    return this.transform((rdd) => rdd.repartition(numPartitions));
+  }
+
+  union(other: DStream<T>): DStream<T> {
+    return this.ssc.union([this, other]);
+  }
+
+  /** One-element RDDs holding each batch's count. */
+  count(): DStream<number> {
+    return this.map(countOne)
+      .transform((rdd) => rdd.union(rdd.context.parallelize([0], 1)))
+      .reduce(sum);
+  }
+
+  countByValue(numPartitions?: number): DStream<[T, number]> {
+    return this.map(pairWithOne as (t: T) => [T, number]).reduceByKey(sum, numPartitions);
+  }
+
+  /** One-element RDDs holding each batch's reduction (empty for an empty batch). */
+  reduce(f: (a: T, b: T) => T): DStream<T> {
+    return this.map(keyNull as (t: T) => [null, T])
+      .reduceByKey(f, 1)
+      .map(second as (p: [null, T]) => T);
+  }
+
+  // ---- windows ---------------------------------------------------------------------------
+
+  window(windowDuration: Duration, slideDuration?: Duration): DStream<T> {
+    return new (derived('Windowed'))(this, windowDuration, slideDuration ?? this.slideDuration);
+  }
+
+  countByWindow(windowDuration: Duration, slideDuration: Duration): DStream<number> {
+    return this.window(windowDuration, slideDuration).count();
+  }
+
+  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T> {
+    return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
+  }
+
+  // ---- pair transformations ------------------------------------------------------------
+
+  reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]> {
+    return this.transform((rdd) => rdd.reduceByKey(f, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
+    return this.transform((rdd) => rdd.groupByKey(numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  combineByKey<K, V, C>(
+    this: DStream<[K, V]>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions?: number,
+  ): DStream<[K, C]> {
+    return this.transform((rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  mapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => U): DStream<[K, U]> {
+    return this.transform((rdd) => rdd.mapValues(f));
+  }
+
+  flatMapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => Iterable<U>): DStream<[K, U]> {
+    return this.transform((rdd) => rdd.flatMapValues(f));
+  }
+
+  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]> {
+    return this.transformWith(other, (a, b) => a.join(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W | undefined]]> {
+    return this.transformWith(other, (a, b) => a.leftOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W]]> {
+    return this.transformWith(other, (a, b) => a.rightOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W | undefined]]> {
+    return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
+    return this.transformWith(other, (a, b) => a.cogroup(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  }
+
+  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[K, V[]]> {
+    return this.window(windowDuration, slideDuration).groupByKey(numPartitions);
+  }
+
+  /**
+   * Reduce values by key over a sliding window. With `invFunc` the window is updated
+   * incrementally (values entering are reduced in, values leaving are "inverse reduced"
+   * out), which needs `ssc.checkpoint(dir)`; `filterFunc` then drops keys (e.g. zero counts).
+   */
+  reduceByKeyAndWindow<K, V>(
+    this: DStream<[K, V]>,
+    reduceFunc: (a: V, b: V) => V,
+    windowDuration: Duration,
+    slideDuration?: Duration,
+    options: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number } = {},
+  ): DStream<[K, V]> {
+    const slide = slideDuration ?? this.slideDuration;
+    const numPartitions = options.numPartitions;
+    if (!options.invFunc) {
+      return this.reduceByKey(reduceFunc, numPartitions).window(windowDuration, slide).reduceByKey(reduceFunc, numPartitions);
+    }
+    return new (derived('ReducedWindowed'))<K, V>(this.reduceByKey(reduceFunc, numPartitions), reduceFunc, options.invFunc, options.filterFunc, windowDuration, slide, numPartitions);
+  }
+
+  countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[T, number]> {
+    return this.map(pairWithOne as (t: T) => [T, number]).reduceByKeyAndWindow(sum, windowDuration, slideDuration, {
+      invFunc: subtract,
+      filterFunc: positiveCount as (kv: [T, number]) => boolean,
+      numPartitions,
+    });
+  }
+
+  /**
+   * Keep per-key state across batches: `update(newValues, state)` returns the new state,
+   * or undefined to drop the key. Needs `ssc.checkpoint(dir)`.
+   */
+  updateStateByKey<K, V, S>(
+    this: DStream<[K, V]>,
+    update: (values: V[], state: S | undefined) => S | undefined,
+    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> } = {},
+  ): DStream<[K, S]> {
+    const partitioner = options.partitioner ?? HashPartitioner.of(options.numPartitions ?? this.ssc.sc.defaultParallelism);
+    return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD);
+  }
+
+  /** Per-key state with a mapping function and optional timeout (Spark's mapWithState). */
+  mapWithState<K, V, S, M>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M> {
+    return new (derived('MapWithState'))<K, V, S, M>(this, spec);
+  }
+
+  // ---- output operations ---------------------------------------------------------------
+
+  /** Run `f` on every batch's RDD, in batch order; `f` may be async. */
+  foreachRDD(f: (rdd: RDD<T>, time: number) => void | Promise<void>): void {
+    this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>);
+  }
+
+  /** Print the first `num` elements of every batch, in Spark's format. */
+  print(num = 10): void {
+    this.foreachRDD(async (rdd, time) => {
+      const first = await rdd.take(num + 1);
+      const lines = ['-------------------------------------------', `Time: ${time} ms`, '-------------------------------------------'];
+      for (const x of first.slice(0, num)) lines.push(formatRecord(x));
+      if (first.length > num) lines.push('...');
+      lines.push('');
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+  }
+
+  /** Save each batch as a text directory `prefix-<timeMs>[.suffix]`. */
+  saveAsTextFiles(prefix: string, suffix?: string): void {
+    this.foreachRDD(async (rdd, time) => {
+      await rdd.saveAsTextFile(`${prefix}-${time}${suffix ? `.${suffix}` : ''}`);
+    });
+  }
+}
+
+/** How print() shows a record: tuples as (a,b), like Scala's tuples in Spark's output. */
+export function formatRecord(x: unknown): string {
+  if (Array.isArray(x)) return `(${x.map(formatRecord).join(',')})`;
+  if (typeof x === 'string') return x;
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === 'object') {
+    try {
+      return JSON.stringify(x);
+    } catch {
+      return String(x);
+    }
+  }
+  return String(x);
+}
+
+// Self-contained helpers shipped to workers (they capture nothing and name nothing else).
+function countOne(): number {
+  return 1;
+}
+function sum(a: number, b: number): number {
+  return a + b;
+}
+function subtract(a: number, b: number): number {
+  return a - b;
+}
+function positiveCount(kv: [unknown, number]): boolean {
+  return kv[1] > 0;
+}
+function pairWithOne(t: unknown): [unknown, number] {
+  return [t, 1];
+}
+function keyNull(t: unknown): [null, unknown] {
+  return [null, t];
+}
+function second(p: [unknown, unknown]): unknown {
+  return p[1];
+}
+
+/** A stream computed from its parents' RDDs at the same time by a function of them. */
+export class TransformedDStream<U> extends DStream<U> {
+  constructor(
+    ssc: StreamingContext,
+    private readonly parents: DStream<unknown>[],
+    private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
+  ) {
+    super(ssc);
+    const slides = new Set(parents.map((p) => p.slideDuration));
+    if (slides.size > 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `transformWith/union: the streams slide at different intervals (${[...slides].join(' ms, ')} ms)`);
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return this.parents;
+  }
+
+  get slideDuration(): number {
+    return this.parents[0].slideDuration;
+  }
+
+  protected compute(time: number): RDD<U> | undefined {
+    const rdds: RDD<unknown>[] = [];
+    for (const p of this.parents) {
+      const r = p.getOrCompute(time);
+      if (!r) throw new SluiceError('SLUICE_INTERNAL', `stream ${p.id} has no RDD for time ${time}`);
+      rdds.push(r);
+    }
+    return this.f(rdds, time);
+  }
+}
+
+/**
+ * @internal Constructors of the streams that extend DStream, registered by their own
+ * modules when loaded (index.ts loads them): DStream's methods make them without a
+ * static import, which would be a cycle evaluated before DStream exists.
+ */
+export const derivedStreams: {
+  Windowed?: typeof WindowedDStream;
+  ReducedWindowed?: typeof ReducedWindowedDStream;
+  State?: typeof StateDStream;
+  MapWithState?: typeof MapWithStateDStream;
+} = {};
+
+function derived<K extends keyof typeof derivedStreams>(name: K): NonNullable<(typeof derivedStreams)[K]> {
+  const c = derivedStreams[name];
+  if (!c) throw new SluiceError('SLUICE_INTERNAL', `${name}DStream is not loaded: import DStreams from '@sluice/core'`);
+  return c as NonNullable<(typeof derivedStreams)[K]>;
+}

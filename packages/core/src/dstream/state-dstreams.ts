@@ -1,0 +1,119 @@
+import type { MapWithStateEntry } from '../rdd/plan.js';
+import { HashPartitioner, type Partitioner } from '../rdd/partitioner.js';
+import type { RDD } from '../rdd/rdd.js';
+import { DStream, derivedStreams } from './dstream.js';
+import type { StateSpec } from './state-spec.js';
+
+/**
+ * updateStateByKey, as Spark's StateDStream: the state at t is the state at t - slide
+ * cogrouped with the batch at t, through the update function. State RDDs stay cached
+ * and hash-partitioned, so the next batch joins them without moving the state; they are
+ * checkpointed periodically, which cuts their lineage.
+ */
+export class StateDStream<K, V, S> extends DStream<[K, S]> {
+  override readonly mustCheckpoint = true;
+
+  constructor(
+    private readonly parent: DStream<[K, V]>,
+    private readonly update: (values: V[], state: S | undefined) => S | undefined,
+    private readonly partitioner: Partitioner,
+    private readonly initialRDD: RDD<[K, S]> | undefined,
+  ) {
+    super(parent.ssc);
+    this.persist('MEMORY_ONLY');
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): number {
+    return this.parent.slideDuration;
+  }
+
+  override rememberAtLeast(ms: number): void {
+    super.rememberAtLeast(Math.max(ms, this.slideDuration * 2));
+  }
+
+  protected compute(time: number): RDD<[K, S]> {
+    const sc = this.ssc.sc;
+    const batch = this.parent.getOrCompute(time) ?? sc.emptyRDD<[K, V]>();
+    const prev = this.getOrCompute(time - this.slideDuration) ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
+    const cogrouped = sc.cogroupInternal([prev, batch] as RDD<[unknown, unknown]>[], this.partitioner);
+    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey') }, true);
+  }
+}
+
+/** The per-key entries behind mapWithState: state, last update time, and what this batch mapped. */
+class MapWithStateEntriesDStream<K, V, S, M> extends DStream<[K, MapWithStateEntry]> {
+  override readonly mustCheckpoint = true;
+  private readonly partitioner: Partitioner;
+
+  constructor(
+    private readonly parent: DStream<[K, V]>,
+    private readonly spec: StateSpec<K, V, S, M>,
+  ) {
+    super(parent.ssc);
+    this.partitioner = HashPartitioner.of(spec.partitions ?? parent.ssc.sc.defaultParallelism);
+    this.persist('MEMORY_ONLY');
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): number {
+    return this.parent.slideDuration;
+  }
+
+  override rememberAtLeast(ms: number): void {
+    super.rememberAtLeast(Math.max(ms, this.slideDuration * 2));
+  }
+
+  protected compute(time: number): RDD<[K, MapWithStateEntry]> {
+    const sc = this.ssc.sc;
+    const batch = this.parent.getOrCompute(time) ?? sc.emptyRDD<[K, V]>();
+    let prev = this.getOrCompute(time - this.slideDuration) as RDD<[unknown, unknown]> | undefined;
+    if (!prev) {
+      const zero = this.ssc.zeroTime;
+      prev = this.spec.initial
+        ? (this.spec.initial as RDD<[unknown, unknown]>).mapValues((s) => ({ exists: true, state: s, updatedAt: zero, mapped: [] }))
+        : sc.emptyRDD<[unknown, unknown]>();
+    }
+    const cogrouped = sc.cogroupInternal([prev, batch as RDD<[unknown, unknown]>], this.partitioner);
+    return cogrouped.narrow<[K, MapWithStateEntry]>(
+      { kind: 'mapWithState', fn: sc.ship(this.spec.fn, 'dstream.mapWithState'), timeoutMs: this.spec.timeoutMs, batchTime: time },
+      true,
+    );
+  }
+}
+
+/** The stream of what a mapWithState function returned; `stateSnapshots()` gives [key, state] per batch. */
+export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
+  private readonly entries: MapWithStateEntriesDStream<K, V, S, M>;
+
+  constructor(parent: DStream<[K, V]>, spec: StateSpec<K, V, S, M>) {
+    super(parent.ssc);
+    this.entries = new MapWithStateEntriesDStream(parent, spec);
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.entries as DStream<unknown>];
+  }
+
+  get slideDuration(): number {
+    return this.entries.slideDuration;
+  }
+
+  protected compute(time: number): RDD<M> | undefined {
+    return this.entries.getOrCompute(time)?.flatMap((kv) => kv[1].mapped as M[]);
+  }
+
+  /** Every key's state after each batch. */
+  stateSnapshots(): DStream<[K, S]> {
+    return this.entries.transform((rdd) => rdd.filter((kv) => kv[1].exists).map((kv) => [kv[0], kv[1].state as S] as [K, S]));
+  }
+}
+
+derivedStreams.State = StateDStream;
+derivedStreams.MapWithState = MapWithStateDStream;

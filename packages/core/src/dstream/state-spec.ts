@@ -1,0 +1,35 @@
+import type { RDD } from '../rdd/rdd.js';
+import { toMillis, type Duration } from '../streaming/duration.js';
+import type { StateHandle } from './state-handle.js';
+
+/**
+ * What mapWithState does, as Spark's StateSpec:
+ *   StateSpec.function((key, value, state) => ...).initialState(rdd).numPartitions(4).timeout('30s')
+ * `value` is undefined only on the call made for a key that timed out.
+ */
+export class StateSpec<K, V, S, M> {
+  /** @internal */ initial: RDD<[K, S]> | undefined;
+  /** @internal */ partitions: number | undefined;
+  /** @internal */ timeoutMs: number | undefined;
+
+  private constructor(readonly fn: (key: K, value: V | undefined, state: StateHandle<S>) => M) {}
+
+  static function<K, V, S, M>(fn: (key: K, value: V | undefined, state: StateHandle<S>) => M): StateSpec<K, V, S, M> {
+    return new StateSpec(fn);
+  }
+
+  initialState(rdd: RDD<[K, S]>): this {
+    this.initial = rdd;
+    return this;
+  }
+
+  numPartitions(n: number): this {
+    this.partitions = n;
+    return this;
+  }
+
+  timeout(idle: Duration): this {
+    this.timeoutMs = toMillis(idle, 'StateSpec.timeout');
+    return this;
+  }
+}

@@ -1,0 +1,117 @@
+import { SluiceError } from '../errors.js';
+import { HashPartitioner } from '../rdd/partitioner.js';
+import type { RDD } from '../rdd/rdd.js';
+import { toMillis, type Duration } from '../streaming/duration.js';
+import { DStream, derivedStreams } from './dstream.js';
+
+function checkMultiple(ms: number, of: number, what: string): void {
+  if (ms % of !== 0) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of the parent stream's slide duration (${of} ms, the batch interval)`);
+  }
+}
+
+/** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
+export class WindowedDStream<T> extends DStream<T> {
+  readonly windowMs: number;
+  private readonly slideMs: number;
+
+  constructor(
+    private readonly parent: DStream<T>,
+    windowDuration: Duration,
+    slideDuration: Duration,
+  ) {
+    super(parent.ssc);
+    this.windowMs = toMillis(windowDuration, 'window length');
+    this.slideMs = toMillis(slideDuration, 'window slide');
+    checkMultiple(this.windowMs, parent.slideDuration, 'window length');
+    checkMultiple(this.slideMs, parent.slideDuration, 'window slide');
+    // Each batch's RDD is read by several windows: keep it rather than recompute it.
+    if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): number {
+    return this.slideMs;
+  }
+
+  protected override parentRememberMs(): number {
+    return this.rememberMs + this.windowMs;
+  }
+
+  protected compute(time: number): RDD<T> {
+    const rdds = this.parent.slice(time - this.windowMs, time);
+    return rdds.length > 0 ? this.ssc.sc.union(rdds) : this.ssc.sc.emptyRDD<T>();
+  }
+}
+
+/**
+ * reduceByKeyAndWindow with an inverse function, as Spark's ReducedWindowedDStream: the
+ * window at t is the window at t - slide, minus the batches that left (inverse reduce),
+ * plus the batches that entered. Each window RDD depends on the previous one, so the
+ * stream is checkpointed periodically to keep lineage short.
+ */
+export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
+  override readonly mustCheckpoint = true;
+  private readonly windowMs: number;
+  private readonly slideMs: number;
+
+  constructor(
+    private readonly parent: DStream<[K, V]>,
+    private readonly reduceFunc: (a: V, b: V) => V,
+    private readonly invFunc: (a: V, b: V) => V,
+    private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined,
+    windowDuration: Duration,
+    slideDuration: Duration,
+    private readonly numPartitions: number | undefined,
+  ) {
+    super(parent.ssc);
+    this.windowMs = toMillis(windowDuration, 'window length');
+    this.slideMs = toMillis(slideDuration, 'window slide');
+    checkMultiple(this.windowMs, parent.slideDuration, 'window length');
+    checkMultiple(this.slideMs, parent.slideDuration, 'window slide');
+    this.persist('MEMORY_ONLY');
+    if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
+  }
+
+  get dependencies(): readonly DStream<unknown>[] {
+    return [this.parent as DStream<unknown>];
+  }
+
+  get slideDuration(): number {
+    return this.slideMs;
+  }
+
+  protected override parentRememberMs(): number {
+    return this.rememberMs + this.windowMs + this.slideMs;
+  }
+
+  override rememberAtLeast(ms: number): void {
+    // The previous window's RDD is read to make the next one.
+    super.rememberAtLeast(Math.max(ms, this.slideMs * 2));
+  }
+
+  protected compute(time: number): RDD<[K, V]> {
+    const sc = this.ssc.sc;
+    const olds = this.parent.slice(time - this.slideMs - this.windowMs, time - this.windowMs);
+    const news = this.parent.slice(time - this.slideMs, time);
+    const prev = this.getOrCompute(time - this.slideMs) ?? sc.emptyRDD<[K, V]>();
+    const partitioner = HashPartitioner.of(this.numPartitions ?? sc.defaultParallelism);
+    const cogrouped = sc.cogroupInternal([prev, ...olds, ...news] as RDD<[unknown, unknown]>[], partitioner);
+    return cogrouped.narrow<[K, V]>(
+      {
+        kind: 'reduceWindow',
+        reduce: sc.ship(this.reduceFunc, 'dstream.reduceByKeyAndWindow'),
+        inv: sc.ship(this.invFunc, 'dstream.reduceByKeyAndWindow'),
+        filter: this.filterFunc ? sc.ship(this.filterFunc, 'dstream.reduceByKeyAndWindow') : undefined,
+        numOld: olds.length,
+      },
+      true,
+    );
+  }
+}
+
+derivedStreams.Windowed = WindowedDStream;
+derivedStreams.ReducedWindowed = ReducedWindowedDStream;

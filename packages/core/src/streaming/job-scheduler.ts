@@ -1,0 +1,114 @@
+import { userErrorInfo } from '../util/user-error.js';
+import type { BatchInfo } from './streaming-backend.js';
+import type { StreamingContext } from './streaming-context.js';
+
+/** One output operation of one batch. */
+export interface OutputJob {
+  run(): void | Promise<void>;
+}
+
+interface Batch {
+  readonly time: number;
+  readonly numRecords: number;
+  readonly jobs: readonly OutputJob[];
+  readonly submissionTime: number;
+}
+
+/**
+ * Runs batches' output operations, as Spark Streaming's JobScheduler: batches start in
+ * time order, at most `concurrency` at once (default 1, so every output of batch t ends
+ * before any output of batch t+1 starts); a batch's outputs run in the order they were
+ * registered. An output that throws fails the batch and stops the context, as in Spark:
+ * `awaitTermination()` rethrows it.
+ */
+export class JobScheduler {
+  private readonly queue: Batch[] = [];
+  private running = 0;
+  private lastCompleted = -Infinity;
+  private readonly completedTimes: number[] = [];
+  private waiters: { time: number; resolve: () => void }[] = [];
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly ssc: StreamingContext,
+    private readonly concurrency: number,
+  ) {}
+
+  submit(time: number, numRecords: number, jobs: readonly OutputJob[]): void {
+    const batch: Batch = { time, numRecords, jobs, submissionTime: this.ssc.clock.now() };
+    for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, submissionTime: batch.submissionTime });
+    this.queue.push(batch);
+    this.pump();
+  }
+
+  /** Resolves once every batch up to `time` is done. */
+  waitFor(time: number): Promise<void> {
+    if (this.lastCompleted >= time && this.queue.every((b) => b.time > time)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ time, resolve }));
+  }
+
+  /** Resolves when nothing is queued or running. */
+  drain(): Promise<void> {
+    this.queue.length = 0;
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const batch = this.queue.shift()!;
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.completed(batch.time);
+        this.pump();
+        if (this.running === 0) for (const r of this.idle.splice(0)) r();
+      });
+    }
+  }
+
+  private completed(time: number): void {
+    this.lastCompleted = Math.max(this.lastCompleted, time);
+    const oldestPending = Math.min(...this.queue.map((b) => b.time), Infinity);
+    const done = this.waiters.filter((w) => w.time <= this.lastCompleted && w.time < oldestPending);
+    this.waiters = this.waiters.filter((w) => !done.includes(w));
+    for (const w of done) w.resolve();
+  }
+
+  private async run(batch: Batch): Promise<void> {
+    const clock = this.ssc.clock;
+    const start = clock.now();
+    const listeners = this.ssc.listenersList();
+    for (const l of listeners) l.onBatchStarted?.({ batchTime: batch.time, numRecords: batch.numRecords, processingStartTime: start, schedulingDelay: start - batch.time });
+    let failure: BatchInfo['failure'];
+    for (let i = 0; i < batch.jobs.length; i++) {
+      try {
+        await batch.jobs[i].run();
+        for (const l of listeners) l.onOutputOperationCompleted?.({ batchTime: batch.time, index: i });
+      } catch (err) {
+        const info = userErrorInfo(err);
+        failure = { message: info.message, stack: info.stack };
+        for (const l of listeners) l.onOutputOperationCompleted?.({ batchTime: batch.time, index: i, failure: info.message });
+        process.stderr.write(`Error in output operation ${i} of batch ${batch.time} ms: ${info.stack.startsWith(info.message) ? '' : info.message + '\n'}${info.stack}\n`);
+        this.ssc.failed(err instanceof Error ? err : new Error(info.message));
+        void this.ssc.stop();
+        break;
+      }
+    }
+    const end = clock.now();
+    const info: BatchInfo = {
+      batchTime: batch.time,
+      numRecords: batch.numRecords,
+      submissionTime: batch.submissionTime,
+      processingStartTime: start,
+      processingEndTime: end,
+      schedulingDelay: start - batch.time,
+      processingDelay: end - start,
+      totalDelay: end - batch.time,
+      failure,
+    };
+    this.ssc.clearMetadata(batch.time);
+    this.ssc.sc.streaming?.reportBatch(info);
+    for (const l of listeners) l.onBatchCompleted?.(info);
+  }
+}

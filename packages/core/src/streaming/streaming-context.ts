@@ -1,0 +1,313 @@
+import path from 'node:path';
+import type { SluiceContext } from '../context.js';
+import type { DStream } from '../dstream/dstream.js';
+import { TransformedDStream } from '../dstream/dstream.js';
+import { FileInputDStream, InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
+import { SluiceError } from '../errors.js';
+import type { RDD } from '../rdd/rdd.js';
+import { SocketReceiver } from '../receiver/socket-receiver.js';
+import type { Receiver } from '../receiver/receiver.js';
+import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
+import { toMillis, type Duration } from './duration.js';
+import { JobScheduler, type OutputJob } from './job-scheduler.js';
+import type { StreamingBackend } from './streaming-backend.js';
+import type { StreamingListener } from './streaming-listener.js';
+
+export type StreamingState = 'initialized' | 'active' | 'stopped';
+
+export interface StreamingContextOptions {
+  /** 'system' (default) or 'manual': a ManualClock that `ssc.manualClock` advances (tests). */
+  readonly clock?: 'system' | 'manual' | Clock;
+  /** Block interval of receivers (default 200 ms). */
+  readonly blockInterval?: Duration;
+  /** Batches processed at once (default 1: every output of batch t finishes before t+1 starts). */
+  readonly concurrentJobs?: number;
+}
+
+interface Output {
+  readonly stream: DStream<unknown>;
+  readonly fn: (rdd: RDD<unknown>, time: number) => void | Promise<void>;
+}
+
+/**
+ * The entry point of a streaming job, as Spark's StreamingContext: define input streams
+ * and their transformations and outputs, then `start()`. A JobGenerator ticks every batch
+ * interval on the Clock; at each tick it generates every output stream's RDD for that
+ * time and hands the batch to the JobScheduler, which runs the batch's output operations
+ * in order, one batch at a time by default.
+ *
+ * Lifecycle: initialized -> active -> stopped. `stop({ graceful: true })` stops the
+ * receivers, processes every batch of data already received, then stops.
+ */
+export class StreamingContext {
+  readonly sc: SluiceContext;
+  readonly batchIntervalMs: number;
+  readonly blockIntervalMs: number;
+  readonly clock: Clock;
+  private state: StreamingState = 'initialized';
+  private readonly streams: DStream<unknown>[] = [];
+  private readonly outputs: Output[] = [];
+  private readonly listeners: StreamingListener[] = [];
+  private readonly scheduler: JobScheduler;
+  private nextStreamId = 0;
+  private rememberMs = 0;
+  private checkpointDir: string | undefined;
+  /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
+  zeroTime = 0;
+  private nextBatchTime = 0;
+  private generating: Promise<void> | undefined;
+  private receivingStopped = false;
+  private terminated: Promise<void>;
+  private resolveTerminated!: () => void;
+  private fatal: Error | undefined;
+
+  constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
+    this.sc = sc;
+    this.batchIntervalMs = toMillis(batchInterval, 'StreamingContext batch interval');
+    this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
+    this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
+    this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
+    this.terminated = new Promise((r) => (this.resolveTerminated = r));
+  }
+
+  /** The manual clock, when the context was made with `{ clock: 'manual' }`. */
+  get manualClock(): ManualClock {
+    if (!(this.clock instanceof ManualClock)) throw new SluiceError('SLUICE_BAD_ARGUMENT', "manualClock: this context uses the system clock; create it with { clock: 'manual' }");
+    return this.clock;
+  }
+
+  get streamingState(): StreamingState {
+    return this.state;
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------
+
+  /** Lines of text read from a TCP server (UTF-8, one record per line), through a receiver on a worker. */
+  socketTextStream(host: string, port: number): DStream<string> {
+    return this.receiverStream(new SocketReceiver<string>(host, port, undefined), `socketTextStream(${host}:${port})`);
+  }
+
+  /** Records converted from a TCP server's bytes by `converter`, through a receiver on a worker. */
+  socketStream<T>(host: string, port: number, converter: (input: AsyncIterable<Buffer>) => AsyncIterable<T> | Iterable<T>): DStream<T> {
+    return this.receiverStream(new SocketReceiver<T>(host, port, converter), `socketStream(${host}:${port})`);
+  }
+
+  /** A stream fed by a custom Receiver. */
+  receiverStream<T>(receiver: Receiver<T>, name = `receiverStream(${receiver.constructor.name})`): DStream<T> {
+    this.checkNotStarted('receiverStream');
+    return new ReceiverInputDStream<T>(this, receiver, name);
+  }
+
+  /** Lines of new text files that appear in a directory (move them in atomically). */
+  textFileStream(directory: string): DStream<string> {
+    return this.fileStream(directory);
+  }
+
+  fileStream(directory: string, options: { filter?: (file: string) => boolean; newFilesOnly?: boolean } = {}): DStream<string> {
+    this.checkNotStarted('fileStream');
+    return new FileInputDStream(this, path.resolve(directory), options.filter ?? (() => true), options.newFilesOnly ?? true);
+  }
+
+  /** Each batch takes the next RDD of `queue` (or all of them); `defaultRDD` when it is empty. */
+  queueStream<T>(queue: RDD<T>[], oneAtATime = true, defaultRDD?: RDD<T>): DStream<T> {
+    this.checkNotStarted('queueStream');
+    return new QueueInputDStream<T>(this, queue, oneAtATime, defaultRDD);
+  }
+
+  union<T>(streams: DStream<T>[]): DStream<T> {
+    if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: needs at least one stream');
+    return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]));
+  }
+
+  // ---- settings --------------------------------------------------------------------------
+
+  /** Directory for checkpoints of stateful streams; required by updateStateByKey, mapWithState and windows with an inverse. */
+  checkpoint(directory: string): void {
+    this.sc.setCheckpointDir(directory);
+    this.checkpointDir = this.sc.checkpointDirectory;
+  }
+
+  /** Keep every stream's RDDs at least this long (for ad-hoc queries in foreachRDD). */
+  remember(duration: Duration): void {
+    this.rememberMs = toMillis(duration, 'ssc.remember');
+  }
+
+  addStreamingListener(l: StreamingListener): void {
+    this.listeners.push(l);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  start(): void {
+    if (this.state === 'active') return;
+    if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'a StreamingContext cannot be restarted after stop(); make a new one');
+    this.validate();
+    const streaming = this.sc.streaming;
+    streaming?.onReceiverEvent((e) => {
+      const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
+      for (const l of this.listeners) {
+        if (e.type === 'started') l.onReceiverStarted?.(info);
+        else if (e.type === 'error') l.onReceiverError?.({ ...info, message: e.message });
+        else l.onReceiverStopped?.({ ...info, reason: e.reason });
+      }
+    });
+    streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
+    const now = this.clock.now();
+    this.zeroTime = now - (now % this.batchIntervalMs);
+    this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+    for (const s of this.inputStreams()) s.start();
+    this.state = 'active';
+    for (const l of this.listeners) l.onStreamingStarted?.(now);
+    this.generating = this.generateLoop();
+  }
+
+  /**
+   * Stop. With `graceful`, stop the receivers first, then generate and process every
+   * batch up to the data they received, then stop. Resolves when stopped.
+   */
+  async stop(options: { graceful?: boolean } = {}): Promise<void> {
+    if (this.state !== 'active') {
+      this.state = 'stopped';
+      this.resolveTerminated();
+      return;
+    }
+    if (options.graceful) {
+      this.receivingStopped = true;
+      await this.sc.streaming?.stopReceivers();
+      // Every block received so far belongs to a batch at or before the next tick.
+      const last = this.nextBatchTime;
+      if (this.clock instanceof ManualClock) this.clock.setTime(Math.max(this.clock.now(), last));
+      await this.waitForBatch(last);
+    }
+    this.state = 'stopped';
+    if (this.clock instanceof ManualClock) this.clock.advance(0);
+    await this.sc.streaming?.stopReceivers();
+    for (const s of this.inputStreams()) s.stop();
+    await this.scheduler.drain();
+    this.resolveTerminated();
+  }
+
+  /** Resolves when the context stops; rejects if a batch failed fatally. */
+  async awaitTermination(): Promise<void> {
+    await this.terminated;
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** true if the context stopped within `ms`, false on timeout. */
+  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([this.terminated.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    clearTimeout(timer);
+    if (stopped && this.fatal) throw this.fatal;
+    return stopped;
+  }
+
+  /** Resolves once every batch up to `time` has been processed (with a manual clock, advance it first). */
+  waitForBatch(time: number): Promise<void> {
+    return this.scheduler.waitFor(time);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** @internal */
+  registerStream(s: DStream<unknown>): number {
+    this.streams.push(s);
+    return this.nextStreamId++;
+  }
+
+  /** @internal */
+  registerOutput(stream: DStream<unknown>, fn: Output['fn']): void {
+    this.checkNotStarted('an output operation');
+    this.outputs.push({ stream, fn });
+  }
+
+  /** @internal */
+  streamingBackend(): StreamingBackend {
+    const b = this.sc.streaming;
+    if (!b) throw new SluiceError('SLUICE_INTERNAL', 'this cluster does not support receivers');
+    return b;
+  }
+
+  /** @internal */
+  listenersList(): readonly StreamingListener[] {
+    return this.listeners;
+  }
+
+  /** @internal A batch failed in a way that stops the context (awaitTermination rethrows it). */
+  failed(err: Error): void {
+    this.fatal ??= err;
+  }
+
+  private checkNotStarted(what: string): void {
+    if (this.state !== 'initialized') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs after the StreamingContext has started`);
+  }
+
+  private inputStreams(): InputDStream<unknown>[] {
+    return this.streams.filter((s): s is InputDStream<unknown> => s instanceof InputDStream);
+  }
+
+  private validate(): void {
+    if (this.outputs.length === 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'no output operations registered: add print(), saveAsTextFiles() or foreachRDD() before start()');
+    }
+    for (const o of this.outputs) o.stream.validate();
+    const reachable = new Set<DStream<unknown>>();
+    const visit = (s: DStream<unknown>): void => {
+      if (reachable.has(s)) return;
+      reachable.add(s);
+      for (const d of s.dependencies) visit(d);
+    };
+    for (const o of this.outputs) visit(o.stream);
+    for (const s of reachable) {
+      if (s.mustCheckpoint) {
+        if (!this.checkpointDir) {
+          throw new SluiceError(
+            'SLUICE_CHECKPOINT',
+            `${s.constructor.name} (updateStateByKey, mapWithState or a window with an inverse function) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
+          );
+        }
+        // Default: the smallest multiple of the slide that is at least 10 s.
+        s.checkpointInterval ??= Math.ceil(10_000 / s.slideDuration) * s.slideDuration;
+      }
+    }
+    for (const o of this.outputs) o.stream.rememberAtLeast(Math.max(this.rememberMs, o.stream.slideDuration));
+    for (const s of reachable) s.rememberAtLeast(this.rememberMs);
+  }
+
+  private async generateLoop(): Promise<void> {
+    while (this.state === 'active') {
+      const time = this.nextBatchTime;
+      await this.clock.waitUntil(time);
+      if (this.state !== 'active') break;
+      this.nextBatchTime = time + this.batchIntervalMs;
+      try {
+        await this.generateBatch(time);
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+      if (this.receivingStopped && this.state !== 'active') break;
+    }
+  }
+
+  /** @internal Generate the jobs of one batch and queue them. */
+  async generateBatch(time: number): Promise<void> {
+    const inputs = this.inputStreams();
+    for (const s of inputs) await s.prepareBatch(time);
+    const numRecords = inputs.reduce((a, s) => a + s.recordsAt(time), 0);
+    const jobs: OutputJob[] = [];
+    for (const o of this.outputs) {
+      const rdd = o.stream.getOrCompute(time);
+      if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
+    }
+    this.scheduler.submit(time, numRecords, jobs);
+  }
+
+  /** @internal After a batch: forget RDDs past their remember duration and unpersist them. */
+  clearMetadata(time: number): void {
+    for (const s of this.streams) {
+      for (const rdd of s.clearOldRDDs(time)) if (rdd.storage !== 'NONE') void rdd.unpersist().catch(() => undefined);
+    }
+  }
+}

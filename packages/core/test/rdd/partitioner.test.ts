@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { SluiceError } from '../../src/errors.js';
+import { compareKeys, hashKey, nonNegativeMod } from '../../src/rdd/key.js';
+import { HashPartitioner, RangePartitioner, partitionFunction, partitionerEquals, rangeBounds, type Partitioner } from '../../src/rdd/partitioner.js';
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(xs: T[], rand: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function rangePartitioner(numPartitions: number, bounds: unknown[], ascending: boolean): Partitioner {
+  return { ...RangePartitioner.of(numPartitions, ascending), bounds } as Partitioner;
+}
+
+/** What a sortByKey does: bucket by the partitioner, sort each bucket, concatenate the buckets in partition order. */
+function sortThroughPartitions(keys: unknown[], p: Partitioner, ascending: boolean): unknown[] {
+  const part = partitionFunction(p);
+  const buckets: unknown[][] = range(p.numPartitions).map(() => []);
+  for (const k of keys) {
+    const i = part(k);
+    assert.ok(Number.isInteger(i) && i >= 0 && i < p.numPartitions, `partition ${i} of ${p.numPartitions}`);
+    buckets[i].push(k);
+  }
+  const cmp = ascending ? compareKeys : (a: unknown, b: unknown) => compareKeys(b, a);
+  return buckets.flatMap((b) => b.sort(cmp));
+}
+
+describe('HashPartitioner / RangePartitioner.of', () => {
+  test('reject a partition count that is not a positive integer', () => {
+    for (const bad of [0, -1, 1.5, NaN]) {
+      assert.throws(() => HashPartitioner.of(bad), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_BAD_ARGUMENT' && /numPartitions/.test(e.message));
+      assert.throws(() => RangePartitioner.of(bad), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_BAD_ARGUMENT');
+    }
+  });
+
+  test('partitionerEquals compares kind, count, direction and bounds', () => {
+    assert.ok(partitionerEquals(HashPartitioner.of(4), HashPartitioner.of(4)));
+    assert.ok(!partitionerEquals(HashPartitioner.of(4), HashPartitioner.of(5)));
+    assert.ok(!partitionerEquals(HashPartitioner.of(4), undefined));
+    assert.ok(!partitionerEquals(HashPartitioner.of(3), rangePartitioner(3, [1, 2], true)));
+    assert.ok(partitionerEquals(rangePartitioner(3, [[1, 'a'], 2], true), rangePartitioner(3, [[1, 'a'], 2], true)));
+    assert.ok(!partitionerEquals(rangePartitioner(3, [1, 2], true), rangePartitioner(3, [1, 2], false)));
+    assert.ok(!partitionerEquals(rangePartitioner(3, [1, 2], true), rangePartitioner(3, [1, 3], true)));
+  });
+});
+
+describe('partitionFunction: hash', () => {
+  test('is nonNegativeMod(hashKey(k), n): in range, equal for equal keys', () => {
+    const n = 7;
+    const part = partitionFunction(HashPartitioner.of(n));
+    const rand = mulberry32(11);
+    for (let i = 0; i < 1000; i++) {
+      const k = rand() < 0.5 ? Math.floor(rand() * 2e9) - 1e9 : ['w' + Math.floor(rand() * 100), Math.floor(rand() * 3)];
+      const p = part(k);
+      assert.ok(Number.isInteger(p) && p >= 0 && p < n);
+      assert.equal(p, nonNegativeMod(hashKey(k), n));
+      assert.equal(part(structuredClone(k)), p);
+    }
+    assert.equal(part(-1), 6);
+    assert.equal(part('hello'), 99162322 % 7);
+    assert.equal(part({ a: 1, b: 2 }), part({ b: 2, a: 1 }));
+  });
+
+  test('spreads many distinct keys over every partition', () => {
+    const part = partitionFunction(HashPartitioner.of(8));
+    const counts = new Array<number>(8).fill(0);
+    for (let i = 0; i < 8000; i++) counts[part(`key-${i}`)]++;
+    for (const c of counts) assert.ok(c > 700 && c < 1300, `counts ${counts.join(',')}`);
+  });
+});
+
+describe('partitionFunction: range', () => {
+  test('ascending: keys up to and including bounds[i] go to partition i, the rest to the last', () => {
+    const part = partitionFunction(rangePartitioner(4, [10, 20, 30], true));
+    const cases: [number, number][] = [[-Infinity, 0], [0, 0], [10, 0], [10.5, 1], [20, 1], [21, 2], [30, 2], [31, 3], [1e9, 3], [Infinity, 3]];
+    for (const [k, p] of cases) assert.equal(part(k), p, `key ${k}`);
+  });
+
+  test('descending: the mirror image', () => {
+    const part = partitionFunction(rangePartitioner(4, [10, 20, 30], false));
+    const cases: [number, number][] = [[0, 3], [10, 3], [11, 2], [20, 2], [25, 1], [30, 1], [31, 0], [1e9, 0]];
+    for (const [k, p] of cases) assert.equal(part(k), p, `key ${k}`);
+  });
+
+  test('no bounds (an empty sample): everything in one partition', () => {
+    assert.deepEqual([1, 'a', [2]].map(partitionFunction(rangePartitioner(3, [], true))), [0, 0, 0]);
+    assert.deepEqual([1, 'a', [2]].map(partitionFunction(rangePartitioner(3, [], false))), [2, 2, 2]);
+  });
+
+  test('tuple and string keys use compareKeys', () => {
+    const part = partitionFunction(rangePartitioner(3, [['b', 1], ['c', 0]], true));
+    assert.equal(part(['a', 9]), 0);
+    assert.equal(part(['b', 1]), 0);
+    assert.equal(part(['b', 2]), 1);
+    assert.equal(part(['c']), 1);
+    assert.equal(part(['c', 0]), 1);
+    assert.equal(part(['c', 0, 0]), 2);
+    assert.equal(part(['d']), 2);
+  });
+
+  test('property: bucketing by a range partitioner then sorting each bucket sorts globally, both directions', () => {
+    const rand = mulberry32(12);
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + Math.floor(rand() * 8);
+      const distinct = 1 + Math.floor(rand() * 40);
+      const keys = Array.from({ length: Math.floor(rand() * 200) }, () => {
+        const x = Math.floor(rand() * distinct);
+        return rand() < 0.3 ? ['k' + (x % 5), x] : rand() < 0.5 ? x : 's' + x;
+      });
+      const sample = keys.filter(() => rand() < 0.3);
+      const bounds = rangeBounds(sample, n);
+      for (const ascending of [true, false]) {
+        const p = rangePartitioner(n, bounds, ascending);
+        const got = sortThroughPartitions(keys, p, ascending);
+        const want = [...keys].sort(ascending ? compareKeys : (a, b) => compareKeys(b, a));
+        assert.equal(got.length, want.length);
+        for (let i = 0; i < got.length; i++) assert.equal(compareKeys(got[i], want[i]), 0, `round ${round}, n=${n}, ascending=${ascending}, index ${i}`);
+      }
+    }
+  });
+});
+
+describe('rangeBounds', () => {
+  test('picks numPartitions-1 evenly spaced keys from the sorted sample', () => {
+    const rand = mulberry32(13);
+    assert.deepEqual(rangeBounds(shuffle(range(100), rand), 4), [25, 50, 75]);
+    assert.deepEqual(rangeBounds(shuffle(range(10), rand), 2), [5]);
+  });
+
+  test('degenerate samples', () => {
+    assert.deepEqual(rangeBounds([], 4), []);
+    assert.deepEqual(rangeBounds([3, 1, 2], 1), []);
+    assert.deepEqual(rangeBounds(['a', 'a', 'a', 'a'], 4), ['a']);
+    assert.deepEqual(rangeBounds([5], 3), [5]);
+  });
+
+  test('does not reorder the caller’s sample', () => {
+    const sample = [3, 1, 2];
+    rangeBounds(sample, 2);
+    assert.deepEqual(sample, [3, 1, 2]);
+  });
+
+  test('bounds are strictly increasing, at most numPartitions-1, and balance distinct keys', () => {
+    const rand = mulberry32(14);
+    for (let round = 0; round < 100; round++) {
+      const n = 1 + Math.floor(rand() * 10);
+      const sample = Array.from({ length: Math.floor(rand() * 100) }, () => (rand() < 0.5 ? Math.floor(rand() * 30) : 'x' + Math.floor(rand() * 30)));
+      const b = rangeBounds(sample, n);
+      assert.ok(b.length <= Math.max(0, n - 1));
+      for (let i = 1; i < b.length; i++) assert.ok(compareKeys(b[i - 1], b[i]) < 0, `bounds ${JSON.stringify(b)}`);
+      for (const x of b) assert.ok(sample.includes(x as number | string));
+    }
+    const keys = shuffle(range(1000), rand);
+    const part = partitionFunction(rangePartitioner(8, rangeBounds(keys, 8), true));
+    const counts = new Array<number>(8).fill(0);
+    for (const k of keys) counts[part(k)]++;
+    for (const c of counts) assert.ok(c >= 124 && c <= 126, `counts ${counts.join(',')}`);
+  });
+});

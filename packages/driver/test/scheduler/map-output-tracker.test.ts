@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MapOutputTracker } from '../../src/scheduler/map-output-tracker.js';
+
+const loc = (workerId: string) => ({ workerId, address: `10.0.0.${workerId.slice(1)}:7000` });
+
+describe('MapOutputTracker', () => {
+  test('register / missing / locations', () => {
+    const t = new MapOutputTracker();
+    assert.deepEqual(t.missing('j1', 0, 3), [0, 1, 2]);
+    t.register('j1', 0, 3, 2, loc('w2'), [10, 0]);
+    t.register('j1', 0, 3, 0, loc('w1'), [5, 5]);
+    assert.deepEqual(t.missing('j1', 0, 3), [1]);
+    t.register('j1', 0, 3, 1, loc('w1'), [1, 1]);
+    assert.deepEqual(t.missing('j1', 0, 3), []);
+    assert.deepEqual(t.locations('j1', 0), [loc('w1'), loc('w1'), loc('w2')]);
+    // A re-run map task replaces its output.
+    t.register('j1', 0, 3, 1, loc('w3'), [1, 1]);
+    assert.deepEqual(t.locations('j1', 0)[1], loc('w3'));
+  });
+
+  test('shuffles and jobs are independent', () => {
+    const t = new MapOutputTracker();
+    t.register('j1', 0, 2, 0, loc('w1'), []);
+    t.register('j1', 1, 2, 1, loc('w1'), []);
+    t.register('j2', 0, 2, 1, loc('w2'), []);
+    assert.deepEqual(t.missing('j1', 0, 2), [1]);
+    assert.deepEqual(t.missing('j1', 1, 2), [0]);
+    assert.deepEqual(t.missing('j2', 0, 2), [0]);
+    assert.deepEqual(t.locations('j9', 0), []);
+  });
+
+  test('removeWorker forgets every output on that worker, in every job and shuffle', () => {
+    const t = new MapOutputTracker();
+    t.register('j1', 0, 3, 0, loc('w1'), []);
+    t.register('j1', 0, 3, 1, loc('w2'), []);
+    t.register('j1', 0, 3, 2, loc('w1'), []);
+    t.register('j1', 4, 1, 0, loc('w1'), []);
+    t.register('j2', 0, 2, 0, loc('w2'), []);
+    t.register('j2', 0, 2, 1, loc('w1'), []);
+    assert.equal(t.removeWorker('w1'), 4);
+    assert.deepEqual(t.missing('j1', 0, 3), [0, 2]);
+    assert.deepEqual(t.missing('j1', 4, 1), [0]);
+    assert.deepEqual(t.missing('j2', 0, 2), [1]);
+    assert.equal(t.removeWorker('w1'), 0);
+    assert.equal(t.removeWorker('nobody'), 0);
+  });
+
+  test('removeOutputsOn forgets one shuffle’s outputs on one worker only', () => {
+    const t = new MapOutputTracker();
+    t.register('j1', 0, 2, 0, loc('w1'), []);
+    t.register('j1', 0, 2, 1, loc('w2'), []);
+    t.register('j1', 1, 1, 0, loc('w1'), []);
+    assert.equal(t.removeOutputsOn('j1', 0, 'w1'), 1);
+    assert.deepEqual(t.missing('j1', 0, 2), [0]);
+    assert.deepEqual(t.missing('j1', 1, 1), []);
+    assert.equal(t.removeOutputsOn('j1', 7, 'w1'), 0);
+  });
+
+  test('clearJob drops every shuffle of the job, and only of that job', () => {
+    const t = new MapOutputTracker();
+    t.register('j1', 0, 1, 0, loc('w1'), []);
+    t.register('j1', 3, 1, 0, loc('w1'), []);
+    t.register('j10', 0, 1, 0, loc('w1'), []);
+    t.register('j2', 0, 1, 0, loc('w2'), []);
+    assert.equal(t.size, 4);
+    t.clearJob('j1');
+    assert.equal(t.size, 2, 'j10 is a different job from j1');
+    assert.deepEqual(t.missing('j10', 0, 1), []);
+    assert.deepEqual(t.locations('j1', 0), []);
+    t.clearJob('j10');
+    t.clearJob('j2');
+    assert.equal(t.size, 0, 'every per-job entry is gone when the jobs end');
+  });
+});

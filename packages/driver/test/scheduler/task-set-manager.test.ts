@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ManualClock, type wire } from '@sluice/core/internal';
+import type { LaunchResult } from '../../src/rpc/worker-endpoint.js';
+import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+
+const OPTS: TaskSetOptions = {
+  maxFailures: 4,
+  speculation: false,
+  speculationMultiplier: 1.5,
+  speculationQuantile: 0.75,
+  speculationMinMs: 100,
+  localityWaitMs: 0,
+};
+
+/** A stage and a cluster made of plain records: the test offers slots and reports outcomes by hand. */
+class FakeStage implements StageCallbacks {
+  readonly jobId = 'job1';
+  readonly stageId = 7;
+  readonly stageAttempt = 0;
+  readonly successes: { partition: number; workerId: string; result: string }[] = [];
+  readonly kills: { workerId: string; taskId: string }[] = [];
+  readonly described: { partition: number; taskId: string; attempt: number }[] = [];
+
+  constructor(private readonly prefs: Record<number, string[]> = {}) {}
+
+  describe(partition: number, taskId: string, attempt: number): wire.TaskDescription {
+    this.described.push({ partition, taskId, attempt });
+    return { task_id: taskId, job_id: this.jobId, stage_id: this.stageId, partition, attempt };
+  }
+
+  preferredWorkers(partition: number): ReadonlySet<string> | undefined {
+    const p = this.prefs[partition];
+    return p ? new Set(p) : undefined;
+  }
+
+  onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void {
+    this.successes.push({ partition, workerId, result: outcome.result?.toString() ?? '' });
+  }
+
+  successCount(partition: number): number {
+    return this.successes.filter((s) => s.partition === partition).length;
+  }
+}
+
+function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: Record<number, string[]> = {}) {
+  const clock = new ManualClock(1000);
+  const stage = new FakeStage(prefs);
+  const tsm = new TaskSetManager(stage, partitions, { ...OPTS, ...opts }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+  let end: TaskSetEnd | undefined;
+  void tsm.finished.then((e) => (end = e));
+  return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
+}
+
+const base = { stored_blocks: [] as string[], accumulators: Buffer.alloc(0) };
+const ok = (value = 'v'): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(value) } });
+const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { sizes: [1, 2] } } });
+const userError = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: `Error: ${message}\n    at job.ts:3:9` } } });
+const killed = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'killed', killed: true } });
+const workerLost = (): LaunchResult => ({ ok: false, workerLost: true, message: 'UNAVAILABLE: connection refused' });
+const fetchFailed = (): LaunchResult => ({
+  ok: true,
+  outcome: { ...base, outcome: 'fetch_failed', fetch_failed: { shuffle_id: 2, map_partition: 5, worker_id: 'w9', message: 'cannot fetch shuffle_job1_2_5_0 from w9' } },
+});
+
+/** Offer a slot and insist that a task is launched. */
+function launch(tsm: TaskSetManager, workerId: string): { taskId: string; partition: number; attempt: number } {
+  const t = tsm.offer(workerId);
+  assert.ok(t, `expected a task for ${workerId}`);
+  return { taskId: t.taskId, partition: t.desc.partition as number, attempt: t.desc.attempt as number };
+}
+
+describe('TaskSetManager', () => {
+  test('hands out each partition once, then nothing; ends done when all succeed', async () => {
+    const { stage, tsm, ended } = setup([4, 9]);
+    const a = launch(tsm, 'w1');
+    const b = launch(tsm, 'w2');
+    assert.deepEqual([a.partition, b.partition].sort(), [4, 9]);
+    assert.equal(tsm.offer('w3'), undefined);
+    assert.equal(tsm.runningCount, 2);
+    assert.notEqual(a.taskId, b.taskId);
+    tsm.onResult(a.taskId, ok('A'));
+    assert.equal(await ended(), undefined);
+    tsm.onResult(b.taskId, mapStatus());
+    assert.deepEqual(await ended(), { kind: 'done' });
+    assert.ok(tsm.isEnded);
+    assert.deepEqual(stage.successes.map((s) => [s.partition, s.workerId]).sort(), [[a.partition, 'w1'], [b.partition, 'w2']].sort());
+    assert.equal(tsm.offer('w1'), undefined);
+  });
+
+  test('an empty task set is done at once', async () => {
+    const { ended } = setup([]);
+    assert.deepEqual(await ended(), { kind: 'done' });
+  });
+
+  test('a failing task is retried, and the set fails after maxFailures attempts with its message', async () => {
+    const { stage, tsm, ended } = setup([0, 1]);
+    const other = launch(tsm, 'w2');
+    assert.equal(other.partition, 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = launch(tsm, i % 2 === 0 ? 'w1' : 'w3');
+      assert.equal(t.partition, 1);
+      assert.equal(t.attempt, i);
+      ids.push(t.taskId);
+      assert.equal(await ended(), undefined, `still running after ${i} failures`);
+      tsm.onResult(t.taskId, userError(`bad record ${i}`));
+    }
+    assert.equal(new Set(ids).size, 4, 'every attempt has its own task id');
+    const end = await ended();
+    assert.ok(end?.kind === 'failed');
+    assert.equal(end.message, 'bad record 3');
+    assert.equal(end.code, 'SLUICE_TASK_FAILED');
+    assert.match(end.stack, /job\.ts:3:9/);
+    assert.equal(end.partition, 1);
+    assert.equal(end.attempts, 4);
+    // The set is over: the other running task is killed, and nothing more is handed out.
+    assert.deepEqual(stage.kills, [{ workerId: 'w2', taskId: other.taskId }]);
+    assert.equal(tsm.offer('w1'), undefined);
+    tsm.onResult(other.taskId, ok());
+    assert.equal(stage.successes.length, 0);
+  });
+
+  test('a task that fails fewer than maxFailures times and then succeeds completes the set', async () => {
+    const { stage, tsm, ended } = setup([0]);
+    for (let i = 0; i < 3; i++) tsm.onResult(launch(tsm, 'w1').taskId, userError('flaky'));
+    tsm.onResult(launch(tsm, 'w1').taskId, ok());
+    assert.deepEqual(await ended(), { kind: 'done' });
+    assert.equal(stage.successCount(0), 1);
+  });
+
+  test('a launch the worker could not run (not lost) counts as a failure', async () => {
+    const { tsm, ended } = setup([0], { maxFailures: 2 });
+    tsm.onResult(launch(tsm, 'w1').taskId, { ok: false, workerLost: false, message: 'INVALID_ARGUMENT: bad payload' });
+    tsm.onResult(launch(tsm, 'w1').taskId, { ok: false, workerLost: false, message: 'INVALID_ARGUMENT: bad payload' });
+    const end = await ended();
+    assert.ok(end?.kind === 'failed');
+    assert.match(end.message, /bad payload/);
+    assert.equal(end.attempts, 2);
+  });
+
+  test('a lost worker’s running tasks are re-queued without counting as failures', async () => {
+    const { stage, tsm, ended } = setup([0, 1]);
+    const onW1 = launch(tsm, 'w1');
+    const onW2 = launch(tsm, 'w2');
+    tsm.onWorkerLost('w1');
+    assert.equal(tsm.runningCount, 1);
+    // Far more losses than maxFailures: never fails the set.
+    let last = onW1;
+    for (let i = 0; i < 6; i++) {
+      const again = launch(tsm, 'w3');
+      assert.equal(again.partition, onW1.partition);
+      assert.equal(again.attempt, i + 1);
+      if (i % 2 === 0) tsm.onWorkerLost('w3');
+      else tsm.onResult(again.taskId, workerLost()); // the launch call itself saw the worker go
+      last = again;
+    }
+    assert.equal(await ended(), undefined);
+    // A late outcome from the lost attempt is ignored.
+    tsm.onResult(onW1.taskId, ok('late'));
+    tsm.onResult(last.taskId, ok('late'));
+    assert.equal(stage.successCount(onW1.partition), 0);
+    // Failures still count normally after losses: three user errors do not end the set.
+    for (let i = 0; i < 3; i++) tsm.onResult(launch(tsm, 'w4').taskId, userError('boom'));
+    tsm.onResult(launch(tsm, 'w4').taskId, ok('final'));
+    tsm.onResult(onW2.taskId, ok());
+    assert.deepEqual(await ended(), { kind: 'done' });
+    assert.deepEqual(stage.successes.find((s) => s.partition === onW1.partition), { partition: onW1.partition, workerId: 'w4', result: 'final' });
+  });
+
+  test('losing a worker with no tasks of this set changes nothing', () => {
+    const { tsm } = setup([0]);
+    launch(tsm, 'w1');
+    tsm.onWorkerLost('w2');
+    assert.equal(tsm.runningCount, 1);
+    assert.equal(tsm.offer('w2'), undefined);
+  });
+
+  test('a task killed by the worker (not by us) is re-queued and not counted', async () => {
+    const { tsm, ended } = setup([0], { maxFailures: 1 });
+    tsm.onResult(launch(tsm, 'w1').taskId, killed());
+    tsm.onResult(launch(tsm, 'w1').taskId, ok());
+    assert.deepEqual(await ended(), { kind: 'done' });
+  });
+
+  describe('locality', () => {
+    test('a partition with preferred workers goes to its preferred worker first', () => {
+      const { tsm } = setup([0, 1, 2], { localityWaitMs: 500 }, { 2: ['wB'], 0: ['wA'] });
+      assert.equal(launch(tsm, 'wB').partition, 2, 'wB gets the partition it holds, though others are first in line');
+      assert.equal(launch(tsm, 'wA').partition, 0);
+      assert.equal(launch(tsm, 'wC').partition, 1);
+    });
+
+    test('others get it only after localityWaitMs', () => {
+      const { clock, tsm } = setup([0, 1], { localityWaitMs: 500 }, { 0: ['wA'] });
+      assert.equal(launch(tsm, 'wB').partition, 1, 'a task without preferences runs anywhere at once');
+      assert.equal(tsm.offer('wB'), undefined, 'partition 0 waits for wA');
+      clock.advance(499);
+      assert.equal(tsm.offer('wC'), undefined);
+      clock.advance(1);
+      const t = launch(tsm, 'wC');
+      assert.equal(t.partition, 0);
+    });
+
+    test('an empty preference set does not wait', () => {
+      const { tsm } = setup([0], { localityWaitMs: 500 }, { 0: [] });
+      assert.equal(launch(tsm, 'wZ').partition, 0);
+    });
+
+    test('the preferred worker still wins when it offers within the wait', () => {
+      const { clock, tsm } = setup([0], { localityWaitMs: 500 }, { 0: ['wA', 'wB'] });
+      assert.equal(tsm.offer('wC'), undefined);
+      clock.advance(200);
+      assert.equal(launch(tsm, 'wB').partition, 0);
+    });
+  });
+
+  describe('speculation', () => {
+    const spec = { speculation: true, speculationMultiplier: 1.5, speculationQuantile: 0.75, speculationMinMs: 100 };
+
+    /** Four tasks on w1..w4; the first three finish after 200 ms (median 200: threshold 300 ms). */
+    function straggler() {
+      const s = setup([0, 1, 2, 3], spec);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(s.tsm, w));
+      s.clock.advance(200);
+      for (let i = 0; i < 3; i++) s.tsm.onResult(t[i].taskId, ok(`r${i}`));
+      return { ...s, slow: t[3] };
+    }
+
+    test('a straggler gets a copy on another worker once past multiplier × median', async () => {
+      const { clock, tsm, slow } = straggler();
+      assert.equal(slow.partition, 3);
+      assert.equal(tsm.offer('w1'), undefined, 'running 200 ms: not yet past 1.5 × 200');
+      clock.advance(100);
+      assert.equal(tsm.offer('w1'), undefined, 'running 300 ms: not strictly past the threshold');
+      clock.advance(1);
+      assert.equal(tsm.offer('w4'), undefined, 'never a copy on the worker already running it');
+      const copy = launch(tsm, 'w2');
+      assert.equal(copy.partition, 3);
+      assert.equal(copy.attempt, 1);
+      assert.notEqual(copy.taskId, slow.taskId);
+      assert.equal(tsm.offer('w3'), undefined, 'one speculative copy at most');
+      assert.equal(tsm.runningCount, 2);
+    });
+
+    test('the copy wins: the original is killed, and its later success is ignored', async () => {
+      const { clock, stage, tsm, ended, slow } = straggler();
+      clock.advance(101);
+      const copy = launch(tsm, 'w1');
+      tsm.onResult(copy.taskId, ok('from copy'));
+      assert.deepEqual(stage.kills, [{ workerId: 'w4', taskId: slow.taskId }]);
+      assert.deepEqual(await ended(), { kind: 'done' });
+      tsm.onResult(slow.taskId, ok('from original'));
+      assert.equal(stage.successCount(3), 1);
+      assert.deepEqual(stage.successes.find((s) => s.partition === 3), { partition: 3, workerId: 'w1', result: 'from copy' });
+    });
+
+    test('the original wins: the copy is killed', async () => {
+      const { clock, stage, tsm, ended, slow } = straggler();
+      clock.advance(101);
+      const copy = launch(tsm, 'w1');
+      tsm.onResult(slow.taskId, ok('from original'));
+      assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: copy.taskId }]);
+      tsm.onResult(copy.taskId, killed());
+      assert.deepEqual(await ended(), { kind: 'done' });
+      assert.equal(stage.successCount(3), 1);
+      assert.equal(stage.successes.find((s) => s.partition === 3)?.workerId, 'w4');
+    });
+
+    test('every partition’s onSuccess runs exactly once even if both attempts report success', async () => {
+      const clock = new ManualClock(0);
+      const stage = new FakeStage();
+      // A kill that does nothing, as when the kill RPC loses the race with the result.
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(10);
+      for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
+      clock.advance(500);
+      const copy = launch(tsm, 'w1');
+      tsm.onResult(t[3].taskId, ok('first'));
+      tsm.onResult(copy.taskId, ok('second'));
+      tsm.onResult(t[3].taskId, ok('duplicate report'));
+      for (const p of [0, 1, 2, 3]) assert.equal(stage.successCount(p), 1, `partition ${p}`);
+      assert.equal(stage.successes.find((s) => s.partition === 3)?.result, 'first');
+      assert.deepEqual(await tsm.finished, { kind: 'done' });
+    });
+
+    test('no speculation before the quantile of tasks has finished', () => {
+      const { clock, tsm } = setup([0, 1, 2, 3], spec);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(10);
+      tsm.onResult(t[0].taskId, ok());
+      tsm.onResult(t[1].taskId, ok());
+      clock.advance(100_000);
+      assert.equal(tsm.offer('w1'), undefined, '2 of 4 finished is below 75%');
+    });
+
+    test('no speculation before speculationMinMs, however fast the others were', () => {
+      const { clock, tsm } = setup([0, 1, 2, 3], spec);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(10);
+      for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
+      clock.advance(80); // running 90 ms: far past 1.5 × 10 but under 100
+      assert.equal(tsm.offer('w1'), undefined);
+      clock.advance(11);
+      assert.equal(launch(tsm, 'w1').partition, 3);
+    });
+
+    test('no speculation when it is off', () => {
+      const { clock, tsm } = setup([0, 1, 2, 3], { ...spec, speculation: false });
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(10);
+      for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
+      clock.advance(100_000);
+      assert.equal(tsm.offer('w1'), undefined);
+    });
+
+    test('a failing copy is counted but does not re-queue the task while the original runs; the original completes', async () => {
+      const { clock, stage, tsm, ended, slow } = straggler();
+      clock.advance(101);
+      const copy = launch(tsm, 'w1');
+      tsm.onResult(copy.taskId, userError('copy failed'));
+      assert.equal(await ended(), undefined);
+      assert.equal(tsm.runningCount, 1);
+      tsm.onResult(slow.taskId, ok());
+      assert.deepEqual(await ended(), { kind: 'done' });
+      assert.equal(stage.successCount(3), 1);
+    });
+  });
+
+  test('a fetch failure ends the set with kind fetchFailed, and running tasks are killed', async () => {
+    const { stage, tsm, ended } = setup([0, 1, 2]);
+    const a = launch(tsm, 'w1');
+    const b = launch(tsm, 'w2');
+    tsm.onResult(a.taskId, fetchFailed());
+    assert.deepEqual(await ended(), { kind: 'fetchFailed', shuffleId: 2, mapPartition: 5, workerId: 'w9', message: 'cannot fetch shuffle_job1_2_5_0 from w9' });
+    assert.deepEqual(stage.kills, [{ workerId: 'w2', taskId: b.taskId }]);
+    assert.equal(tsm.offer('w3'), undefined, 'pending tasks are dropped');
+    assert.equal(tsm.runningCount, 0);
+    tsm.onResult(b.taskId, ok());
+    assert.equal(stage.successes.length, 0);
+  });
+
+  test('abort ends the set with the given end and kills running attempts', async () => {
+    const { stage, tsm, ended } = setup([0, 1]);
+    const a = launch(tsm, 'w1');
+    const end: TaskSetEnd = { kind: 'failed', code: 'SLUICE_CANCELLED', message: 'job cancelled', stack: '', partition: -1, attempts: 0 };
+    tsm.abort(end);
+    assert.deepEqual(await ended(), end);
+    assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: a.taskId }]);
+  });
+});
