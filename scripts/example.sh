@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up (install + build) and run the word count example on an embedded local cluster:
-# the driver in-process and 2 worker processes on loopback.
+# Set up (install + build) and run the network word count on an embedded local cluster
+# (driver in-process, 2 worker processes on loopback) against a bundled line generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node packages/cli/bin/sluice.js run examples/wordcount.ts --workers 2
+node packages/cli/bin/sluice.js run examples/network-wordcount.ts --workers 2

@@ -178,6 +178,29 @@ export class DriverNode {
           })),
         });
       },
+      ListJobs: (_call, callback) => {
+        const now = this.clock.now();
+        callback(null, {
+          jobs: [...this.jobs.values()].map((j) => ({
+            job_id: j.id,
+            name: j.name,
+            state: j.state,
+            streaming: j.streaming,
+            batches_completed: j.batchesCompleted,
+            last_processing_time_ms: j.lastBatch?.processingDelay ?? 0,
+            last_total_delay_ms: j.lastBatch?.totalDelay ?? 0,
+            last_batch_records: j.lastBatch?.numRecords ?? 0,
+            started_ms_ago: Math.max(0, now - j.startedAt),
+            error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
+          })),
+        });
+      },
+      StopJob: (call, callback) => {
+        const job = this.jobs.get(call.request.job_id);
+        if (!job) return callback(null, { found: false });
+        job.requestStop(call.request.graceful);
+        callback(null, { found: true });
+      },
       GetBundle: (call) => {
         const b = this.bundles.get(call.request.sha256);
         if (!b) {

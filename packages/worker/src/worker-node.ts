@@ -70,7 +70,7 @@ export class WorkerNode {
     this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
-    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log);
+    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address);
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
     this.server.addService(proto.sluice.v1.Worker.service, authenticated(opts.security.secret, workerService(this.executor, this.blocks, this.log)));

@@ -8,3 +8,7 @@ export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/slu
 export type { WorkerInfo, WorkerInfo__Output } from './generated/sluice/v1/WorkerInfo.js';
 export type { DriverClient, DriverHandlers } from './generated/sluice/v1/Driver.js';
 export type { WorkerClient, WorkerHandlers } from './generated/sluice/v1/Worker.js';
+export type { ReceiverDescription, ReceiverDescription__Output } from './generated/sluice/v1/ReceiverDescription.js';
+export type { ReceiverEvent, ReceiverEvent__Output } from './generated/sluice/v1/ReceiverEvent.js';
+export type { JobInfo, JobInfo__Output } from './generated/sluice/v1/JobInfo.js';
+export type { Peer, Peer__Output } from './generated/sluice/v1/Peer.js';

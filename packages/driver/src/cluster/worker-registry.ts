@@ -41,6 +41,11 @@ export class WorkerRegistry {
     this.listeners.push(l);
   }
 
+  removeListener(l: RegistryListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
   start(checkEveryMs: number): void {
     this.timer ??= setInterval(() => this.expire(), checkEveryMs);
     this.timer.unref();

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, type Clock } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, type BatchInfo, type Clock } from '@sluice/core/internal';
+import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
@@ -30,6 +31,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   readonly startedAt: number;
   endedAt: number | undefined;
   actionsRun = 0;
+  /** Streaming figures, for `sluice jobs`. */
+  streaming = false;
+  batchesCompleted = 0;
+  lastBatch: BatchInfo | undefined;
+  private tracker: ReceiverTracker | undefined;
   private readonly thread: Thread;
   private readonly log: Logger;
   private outputOpen = 2;
@@ -38,7 +44,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   constructor(
     readonly id: string,
     readonly name: string,
-    bundleSha: string,
+    private readonly bundleSha: string,
     bundlePath: string,
     args: readonly string[],
     private readonly dag: DAGScheduler,
@@ -72,6 +78,21 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.finish('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
   }
 
+  /** `sluice stop`: a streaming job stops its StreamingContext (gracefully if asked); a batch job is cancelled. */
+  requestStop(graceful: boolean): void {
+    if (this.state !== 'running') return;
+    if (this.streaming) {
+      this.post({ type: 'stopRequested', graceful });
+      // A driver program that does not end within 60 s of the request is cancelled.
+      setTimeout(() => this.cancel(), 60_000).unref();
+    } else this.cancel();
+  }
+
+  private receiverTracker(): ReceiverTracker {
+    this.tracker ??= new ReceiverTracker(this.id, this.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker' }));
+    return this.tracker;
+  }
+
   private post(m: MainToJob): void {
     if (this.state === 'running') this.thread.postMessage(m);
   }
@@ -98,6 +119,28 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeRddBlocks(this.id, m.rddId);
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.id, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
+      case 'startReceiver':
+        this.streaming = true;
+        this.receiverTracker().start(m.streamId, m.receiver, m.blockIntervalMs, m.name);
+        return;
+      case 'stopReceivers':
+        void (this.tracker?.stopAll() ?? Promise.resolve()).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+        return;
+      case 'allocateBlocks': {
+        const blocks = this.receiverTracker().allocate(m.streamId);
+        for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
+        this.post({ type: 'blocks', reqId: m.reqId, blocks });
+        return;
+      }
+      case 'removeBlocks':
+        this.tracker?.removeBlocks(m.blockIds, (id) => [...(this.dag.blockLocations.workersFor(id) ?? [])]);
+        this.dag.blockLocations.removeIds(m.blockIds);
+        return;
+      case 'batch':
+        this.streaming = true;
+        this.batchesCompleted++;
+        this.lastBatch = m.info;
+        return;
       case 'done':
         this.finish('succeeded', undefined);
         return;
@@ -116,6 +159,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();
+    this.tracker?.close();
+    this.tracker = undefined;
     this.dag.endJob(this.id);
     for (const w of this.registry.all()) void w.endpoint.releaseJob(this.id);
     if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');

@@ -1,4 +1,4 @@
-import type { ActionSpec, JobRunResult, LineageGraph } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, ReceivedBlock, ReceiverEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -18,10 +18,18 @@ export interface ErrorInfo {
 export type JobToMain =
   | { readonly type: 'runJob'; readonly reqId: number; readonly graph: LineageGraph; readonly action: ActionSpec; readonly partitions: readonly number[] }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
+  | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly name: string }
+  | { readonly type: 'stopReceivers'; readonly reqId: number }
+  | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
+  | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
+  | { readonly type: 'batch'; readonly info: BatchInfo }
   | { readonly type: 'done' }
   | ({ readonly type: 'failed' } & ErrorInfo);
 
 export type MainToJob =
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
-  | { readonly type: 'ack'; readonly reqId: number };
+  | { readonly type: 'ack'; readonly reqId: number }
+  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[] }
+  | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
+  | { readonly type: 'stopRequested'; readonly graceful: boolean };

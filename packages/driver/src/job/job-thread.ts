@@ -5,7 +5,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { SluiceContext, SluiceError, TaskFailedError, isSluiceError, userErrorInfo, type ClusterBackend, type JobRunResult } from '@sluice/core/internal';
+import {
+  SluiceContext,
+  SluiceError,
+  TaskFailedError,
+  encode,
+  isSluiceError,
+  userErrorInfo,
+  type ClusterBackend,
+  type JobRunResult,
+  type ReceiverEvent,
+  type StreamingBackend,
+} from '@sluice/core/internal';
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 
 process.setSourceMapsEnabled(true);
@@ -14,11 +25,47 @@ const data = workerData as JobThreadData;
 let nextReq = 0;
 const pending = new Map<number, (m: MainToJob) => void>();
 
+const receiverListeners: ((e: ReceiverEvent) => void)[] = [];
+const stopHandlers: ((graceful: boolean) => void)[] = [];
+
 port.on('message', (m: MainToJob) => {
+  if (m.type === 'receiverEvent') {
+    for (const l of receiverListeners) l(m.event);
+    return;
+  }
+  if (m.type === 'stopRequested') {
+    for (const h of stopHandlers) h(m.graceful);
+    return;
+  }
   const p = pending.get(m.reqId);
   pending.delete(m.reqId);
   p?.(m);
 });
+
+const streaming: StreamingBackend = {
+  startReceiver(streamId, receiver, blockIntervalMs) {
+    port.postMessage({ type: 'startReceiver', streamId, receiver: encode(receiver), blockIntervalMs, name: receiver.className } satisfies JobToMain);
+  },
+  async stopReceivers() {
+    await request({ type: 'stopReceivers', reqId: nextReq++ });
+  },
+  async allocateBlocks(streamId) {
+    const reply = await request({ type: 'allocateBlocks', reqId: nextReq++, streamId });
+    return reply.type === 'blocks' ? reply.blocks : [];
+  },
+  removeBlocks(blockIds) {
+    port.postMessage({ type: 'removeBlocks', blockIds } satisfies JobToMain);
+  },
+  onReceiverEvent(listener) {
+    receiverListeners.push(listener);
+  },
+  reportBatch(info) {
+    port.postMessage({ type: 'batch', info } satisfies JobToMain);
+  },
+  onStopRequested(handler) {
+    stopHandlers.push(handler);
+  },
+};
 
 function request(msg: JobToMain & { reqId: number }): Promise<MainToJob> {
   return new Promise((resolve) => {
@@ -42,6 +89,7 @@ const backend: ClusterBackend = {
   async removeRdd(rddId) {
     await request({ type: 'removeRdd', reqId: nextReq++, rddId });
   },
+  streaming,
 };
 
 function fail(code: string, err: unknown, prefix = ''): void {

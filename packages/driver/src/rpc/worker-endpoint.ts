@@ -13,6 +13,10 @@ export interface WorkerEndpoint {
   killTask(taskId: string): void;
   releaseJob(jobId: string): Promise<void>;
   removeRdd(jobId: string, rddId: number): Promise<void>;
+  removeBlocks(blockIds: readonly string[]): Promise<void>;
+  /** Start a receiver; `onEnd` fires once, with an error message when the stream broke. */
+  startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void };
+  stopReceiver(jobId: string, streamId: number): Promise<void>;
   close(): void;
 }
 
@@ -51,6 +55,28 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
 
   removeRdd(jobId: string, rddId: number): Promise<void> {
     return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+
+  removeBlocks(blockIds: readonly string[]): Promise<void> {
+    return new Promise((resolve) => this.client.RemoveBlocks({ block_ids: [...blockIds] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+
+  startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void } {
+    let ended = false;
+    const end = (error?: string): void => {
+      if (ended) return;
+      ended = true;
+      onEnd(error);
+    };
+    const call = this.client.StartReceiver(desc, this.md());
+    call.on('data', onEvent);
+    call.on('error', (err: grpc.ServiceError) => end(err.details || err.message));
+    call.on('end', () => end());
+    return { cancel: () => call.cancel() };
+  }
+
+  stopReceiver(jobId: string, streamId: number): Promise<void> {
+    return new Promise((resolve) => this.client.StopReceiver({ job_id: jobId, stream_id: streamId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
   }
 
   close(): void {

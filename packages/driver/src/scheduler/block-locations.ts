@@ -22,6 +22,10 @@ export class BlockLocations {
     }
   }
 
+  removeIds(ids: readonly string[]): void {
+    for (const id of ids) this.blocks.delete(id);
+  }
+
   removeByPrefix(prefix: string): void {
     for (const id of [...this.blocks.keys()]) if (id.startsWith(prefix)) this.blocks.delete(id);
   }

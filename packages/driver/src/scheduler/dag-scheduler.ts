@@ -93,6 +93,7 @@ export class DAGScheduler implements RegistryListener {
     this.jobs.delete(jobId);
     this.mapOutputs.clearJob(jobId);
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
+    this.blockLocations.removeByPrefix(`input_${jobId}_`);
   }
 
   get activeJobs(): number {
@@ -203,6 +204,7 @@ export class DAGScheduler implements RegistryListener {
     const mapOutputs: Record<number, ReturnType<MapOutputTracker['locations']>> = {};
     for (const s of shufflesRead(plan)) mapOutputs[s] = this.mapOutputs.locations(job.jobId, s);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
+    const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -227,8 +229,13 @@ export class DAGScheduler implements RegistryListener {
         };
       },
       preferredWorkers: (partition) => {
-        if (cachedNodes.length === 0) return undefined;
+        if (cachedNodes.length === 0 && blockNodes.length === 0) return undefined;
         const out = new Set<string>();
+        for (const n of blockNodes) {
+          if (n.op.kind === 'blocks' && n.numPartitions === plan.nodes[plan.root].numPartitions) {
+            for (const l of n.op.blocks[partition]?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
+          }
+        }
         for (const n of cachedNodes) for (const w of this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? []) out.add(w);
         return out;
       },

@@ -8,6 +8,14 @@ import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
 export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 
+/** Where a receiver's events go (the StartReceiver stream back to the driver). */
+export interface ReceiverReport {
+  started(): void;
+  block(info: { block_id: string; num_records: number; locations: { worker_id: string; address: string }[] }): void;
+  error(message: string): void;
+  stopped(reason: string): void;
+}
+
 interface RunningTask {
   readonly jobId: string;
   /** Shuffle segments written by this attempt, committed only when it succeeds. */
@@ -32,6 +40,8 @@ export class Executor {
     private readonly shuffle: ShuffleClient,
     private readonly bundles: BundleSource,
     private readonly log: Logger,
+    private readonly selfId: string,
+    private readonly selfAddress: () => string,
   ) {}
 
   get runningTaskIds(): string[] {
@@ -85,6 +95,55 @@ export class Executor {
         throw new Error(`unknown outcome ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * Run a receiver for a job. Each block it stores is kept here and replicated to the
+   * first reachable peer before it is reported, so losing one worker loses no block.
+   */
+  async startReceiver(desc: wire.ReceiverDescription__Output, events: ReceiverReport): Promise<void> {
+    const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
+    const sandbox = this.sandbox(desc.job_id, bundlePath);
+    const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id });
+    let chain: Promise<void> = Promise.resolve();
+    const inOrder = (f: () => Promise<void> | void): void => {
+      chain = chain.then(f).catch((err: unknown) => log.error({ err }, 'receiver event failed'));
+    };
+    const peers = desc.peers.filter((p) => p.worker_id !== this.selfId);
+    let next = Math.floor(Math.random() * Math.max(1, peers.length));
+    sandbox.startReceiver(desc.stream_id, desc.receiver, desc.block_interval_ms, `input_${desc.job_id}_${desc.stream_id}_${this.selfId}_${Date.now().toString(36)}`, {
+      block: (blockId, data, count) =>
+        inOrder(async () => {
+          this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
+          const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
+          for (let i = 0; i < peers.length; i++) {
+            const peer = peers[(next + i) % peers.length];
+            try {
+              await this.shuffle.putRemoteBlock(peer.address, blockId, data);
+              locations.push(peer);
+              next = (next + i + 1) % peers.length;
+              break;
+            } catch (err) {
+              log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; trying another worker');
+            }
+          }
+          if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
+          events.block({ block_id: blockId, num_records: count, locations });
+        }),
+      error: (message) => inOrder(() => events.error(message)),
+      started: () => inOrder(() => events.started()),
+      stopped: (reason) => inOrder(() => events.stopped(reason)),
+    });
+  }
+
+  stopReceiver(jobId: string, streamId: number): boolean {
+    return this.sandboxes.get(jobId)?.stopReceiver(streamId) ?? false;
+  }
+
+  removeBlocks(ids: readonly string[]): number {
+    let n = 0;
+    for (const id of ids) if (this.blocks.remove(id)) n++;
+    return n;
   }
 
   kill(taskId: string): boolean {

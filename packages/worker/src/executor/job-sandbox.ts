@@ -14,6 +14,14 @@ export interface SandboxHost {
   fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
 }
 
+/** Where a receiver thread's events go. */
+export interface ReceiverEvents {
+  block(blockId: string, data: Uint8Array, count: number): void;
+  error(message: string): void;
+  started(): void;
+  stopped(reason: string): void;
+}
+
 interface Slot {
   thread: Thread;
   taskId: string | undefined;
@@ -30,6 +38,8 @@ export class JobSandbox {
   private readonly slots: Slot[] = [];
   private readonly queue: { taskId: string; partition: number; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
   private closed = false;
+  /** Receivers run in threads of their own, outside the task slots. */
+  private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean }>();
 
   constructor(
     private readonly jobId: string,
@@ -62,6 +72,56 @@ export class JobSandbox {
     return true;
   }
 
+  startReceiver(streamId: number, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
+    this.stopReceiver(streamId);
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const r = { thread, events, done: false };
+    this.receivers.set(streamId, r);
+    const finish = (reason: string): void => {
+      if (r.done) return;
+      r.done = true;
+      if (this.receivers.get(streamId) === r) this.receivers.delete(streamId);
+      events.stopped(reason);
+      void thread.terminate();
+    };
+    thread.on('message', (msg: ThreadToMain) => {
+      switch (msg.type) {
+        case 'receiverBlock':
+          events.block(msg.blockId, msg.data, msg.count);
+          return;
+        case 'receiverError':
+          events.error(msg.message);
+          return;
+        case 'receiverStarted':
+          events.started();
+          return;
+        case 'receiverStopped':
+          finish(msg.reason);
+          return;
+        default:
+          return;
+      }
+    });
+    thread.on('error', (err) => {
+      events.error(`the receiver thread died: ${err.message}`);
+      finish('receiver thread died');
+    });
+    thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));
+    thread.postMessage({ type: 'startReceiver', streamId, receiver, blockIntervalMs, blockPrefix } satisfies MainToThread);
+  }
+
+  /** Ask a receiver to store its last block and stop; its `stopped` event follows. */
+  stopReceiver(streamId: number): boolean {
+    const r = this.receivers.get(streamId);
+    if (!r) return false;
+    r.thread.postMessage({ type: 'stopReceiver', streamId } satisfies MainToThread);
+    // A receiver that does not stop within 10 s is terminated.
+    setTimeout(() => {
+      if (!r.done) void r.thread.terminate();
+    }, 10_000).unref();
+    return true;
+  }
+
   get runningTaskIds(): string[] {
     return this.slots.filter((s) => s.taskId).map((s) => s.taskId!);
   }
@@ -69,6 +129,12 @@ export class JobSandbox {
   /** Terminate every thread; queued and running tasks end as killed. */
   close(): void {
     this.closed = true;
+    for (const r of this.receivers.values()) {
+      r.done = true;
+      r.events.stopped('job released');
+      void r.thread.terminate();
+    }
+    this.receivers.clear();
     for (const t of this.queue.splice(0)) t.finish('killed');
     for (const s of [...this.slots]) {
       const f = s.finish;
@@ -149,6 +215,12 @@ export class JobSandbox {
         void this.host.fetch(msg).then((reply) => {
           if (this.slots.includes(slot)) slot.thread.postMessage(reply);
         });
+        return;
+      case 'receiverBlock':
+      case 'receiverError':
+      case 'receiverStarted':
+      case 'receiverStopped':
+        // Receivers run in their own threads (startReceiver), never in a task slot.
         return;
       default: {
         const never: never = msg;

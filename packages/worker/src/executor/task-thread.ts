@@ -14,6 +14,8 @@ import {
   decode,
   encode,
   reviveClosure,
+  reviveReceiver,
+  type ShippedReceiver,
   runTask,
   userErrorInfo,
   type BundleOrigin,
@@ -23,6 +25,7 @@ import {
   type TaskPayload,
 } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
+import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -105,8 +108,40 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
   }
 }
 
+const receivers = new Map<number, ReceiverSupervisorImpl>();
+
+function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): void {
+  const streamId = msg.streamId;
+  const sink: SupervisorSink = {
+    block: (blockId, bytes, count) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count }),
+    error: (message) => send({ type: 'receiverError', streamId, message }),
+    started: () => send({ type: 'receiverStarted', streamId }),
+    stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),
+  };
+  try {
+    if (loadError !== undefined || !evalInScope) throw loadError ?? new Error('the job bundle did not load');
+    const receiver = reviveReceiver(decode<ShippedReceiver>(msg.receiver), evalInScope);
+    const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, sink);
+    receivers.set(streamId, sup);
+    sup.start();
+  } catch (err) {
+    sink.error(`receiver could not start: ${userErrorInfo(err).message}`);
+    sink.stopped('failed to start');
+  }
+}
+
 port.on('message', (msg: MainToThread) => {
   switch (msg.type) {
+    case 'startReceiver':
+      startReceiver(msg);
+      return;
+    case 'stopReceiver': {
+      const sup = receivers.get(msg.streamId);
+      receivers.delete(msg.streamId);
+      if (sup) sup.stop('stopped by the driver');
+      else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running' });
+      return;
+    }
     case 'run':
       void run(msg.taskId, msg.partition, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
       return;

@@ -17,7 +17,9 @@ export type MainToThread =
   | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly payload: Uint8Array }
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
-  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined };
+  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined }
+  | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly blockPrefix: string }
+  | { readonly type: 'stopReceiver'; readonly streamId: number };
 
 export type ThreadToMain =
   | { readonly type: 'ready' }
@@ -33,4 +35,8 @@ export type ThreadToMain =
       readonly locations: MapOutputLocation[];
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
+  | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number }
+  | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string }
+  | { readonly type: 'receiverStarted'; readonly streamId: number }
+  | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string }
   | { readonly type: 'blockGet'; readonly reqId: number; readonly blockId: string; readonly locations: MapOutputLocation[] };

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, shuffleBlockId, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, loadProto, secretMetadata, shuffleBlockId, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 
 export type FetchResult =
@@ -106,6 +106,17 @@ export class ShuffleClient {
         settled = true;
         resolve({ ok: true, segments });
       });
+    });
+  }
+
+  /** Store a block on another worker (replication of received input). */
+  putRemoteBlock(address: string, blockId: string, data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 }, (err) => (err ? reject(err) : resolve()));
+      const parts = [...chunks(data)];
+      parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));
+      call.write({ block_id: blockId, end_of_block: true });
+      call.end();
     });
   }
 

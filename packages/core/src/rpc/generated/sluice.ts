@@ -13,18 +13,31 @@ import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatRespon
 import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from './sluice/v1/JobEvent';
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from './sluice/v1/JobFailure';
 import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1_JobHeader__Output } from './sluice/v1/JobHeader';
+import type { JobInfo as _sluice_v1_JobInfo, JobInfo__Output as _sluice_v1_JobInfo__Output } from './sluice/v1/JobInfo';
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from './sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from './sluice/v1/KillTaskResponse';
+import type { ListJobsRequest as _sluice_v1_ListJobsRequest, ListJobsRequest__Output as _sluice_v1_ListJobsRequest__Output } from './sluice/v1/ListJobsRequest';
+import type { ListJobsResponse as _sluice_v1_ListJobsResponse, ListJobsResponse__Output as _sluice_v1_ListJobsResponse__Output } from './sluice/v1/ListJobsResponse';
 import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from './sluice/v1/ListWorkersRequest';
 import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from './sluice/v1/ListWorkersResponse';
 import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1_MapStatus__Output } from './sluice/v1/MapStatus';
+import type { Peer as _sluice_v1_Peer, Peer__Output as _sluice_v1_Peer__Output } from './sluice/v1/Peer';
 import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from './sluice/v1/PutBlockResponse';
+import type { ReceivedBlockInfo as _sluice_v1_ReceivedBlockInfo, ReceivedBlockInfo__Output as _sluice_v1_ReceivedBlockInfo__Output } from './sluice/v1/ReceivedBlockInfo';
+import type { ReceiverDescription as _sluice_v1_ReceiverDescription, ReceiverDescription__Output as _sluice_v1_ReceiverDescription__Output } from './sluice/v1/ReceiverDescription';
+import type { ReceiverEvent as _sluice_v1_ReceiverEvent, ReceiverEvent__Output as _sluice_v1_ReceiverEvent__Output } from './sluice/v1/ReceiverEvent';
 import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from './sluice/v1/RegisterWorkerRequest';
 import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from './sluice/v1/RegisterWorkerResponse';
 import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from './sluice/v1/ReleaseJobRequest';
 import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from './sluice/v1/ReleaseJobResponse';
+import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlocksRequest__Output as _sluice_v1_RemoveBlocksRequest__Output } from './sluice/v1/RemoveBlocksRequest';
+import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from './sluice/v1/StopJobRequest';
+import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Output as _sluice_v1_StopJobResponse__Output } from './sluice/v1/StopJobResponse';
+import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from './sluice/v1/StopReceiverRequest';
+import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from './sluice/v1/StopReceiverResponse';
 import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from './sluice/v1/SubmitJobRequest';
 import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from './sluice/v1/TaskDescription';
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from './sluice/v1/TaskError';
@@ -51,18 +64,31 @@ export interface ProtoGrpcType {
       JobEvent: MessageTypeDefinition<_sluice_v1_JobEvent, _sluice_v1_JobEvent__Output>
       JobFailure: MessageTypeDefinition<_sluice_v1_JobFailure, _sluice_v1_JobFailure__Output>
       JobHeader: MessageTypeDefinition<_sluice_v1_JobHeader, _sluice_v1_JobHeader__Output>
+      JobInfo: MessageTypeDefinition<_sluice_v1_JobInfo, _sluice_v1_JobInfo__Output>
       KillTaskRequest: MessageTypeDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskRequest__Output>
       KillTaskResponse: MessageTypeDefinition<_sluice_v1_KillTaskResponse, _sluice_v1_KillTaskResponse__Output>
+      ListJobsRequest: MessageTypeDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsRequest__Output>
+      ListJobsResponse: MessageTypeDefinition<_sluice_v1_ListJobsResponse, _sluice_v1_ListJobsResponse__Output>
       ListWorkersRequest: MessageTypeDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersRequest__Output>
       ListWorkersResponse: MessageTypeDefinition<_sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersResponse__Output>
       MapStatus: MessageTypeDefinition<_sluice_v1_MapStatus, _sluice_v1_MapStatus__Output>
+      Peer: MessageTypeDefinition<_sluice_v1_Peer, _sluice_v1_Peer__Output>
       PutBlockResponse: MessageTypeDefinition<_sluice_v1_PutBlockResponse, _sluice_v1_PutBlockResponse__Output>
+      ReceivedBlockInfo: MessageTypeDefinition<_sluice_v1_ReceivedBlockInfo, _sluice_v1_ReceivedBlockInfo__Output>
+      ReceiverDescription: MessageTypeDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_ReceiverDescription__Output>
+      ReceiverEvent: MessageTypeDefinition<_sluice_v1_ReceiverEvent, _sluice_v1_ReceiverEvent__Output>
       RegisterWorkerRequest: MessageTypeDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerRequest__Output>
       RegisterWorkerResponse: MessageTypeDefinition<_sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerResponse__Output>
       ReleaseJobRequest: MessageTypeDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobRequest__Output>
       ReleaseJobResponse: MessageTypeDefinition<_sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobResponse__Output>
+      RemoveBlocksRequest: MessageTypeDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksRequest__Output>
+      RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      StopJobRequest: MessageTypeDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobRequest__Output>
+      StopJobResponse: MessageTypeDefinition<_sluice_v1_StopJobResponse, _sluice_v1_StopJobResponse__Output>
+      StopReceiverRequest: MessageTypeDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverRequest__Output>
+      StopReceiverResponse: MessageTypeDefinition<_sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverResponse__Output>
       SubmitJobRequest: MessageTypeDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_SubmitJobRequest__Output>
       TaskDescription: MessageTypeDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskDescription__Output>
       TaskError: MessageTypeDefinition<_sluice_v1_TaskError, _sluice_v1_TaskError__Output>

@@ -7,10 +7,14 @@ import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest_
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from '../../sluice/v1/HeartbeatResponse';
 import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from '../../sluice/v1/JobEvent';
+import type { ListJobsRequest as _sluice_v1_ListJobsRequest, ListJobsRequest__Output as _sluice_v1_ListJobsRequest__Output } from '../../sluice/v1/ListJobsRequest';
+import type { ListJobsResponse as _sluice_v1_ListJobsResponse, ListJobsResponse__Output as _sluice_v1_ListJobsResponse__Output } from '../../sluice/v1/ListJobsResponse';
 import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from '../../sluice/v1/ListWorkersRequest';
 import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from '../../sluice/v1/ListWorkersResponse';
 import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from '../../sluice/v1/RegisterWorkerRequest';
 import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from '../../sluice/v1/RegisterWorkerResponse';
+import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from '../../sluice/v1/StopJobRequest';
+import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Output as _sluice_v1_StopJobResponse__Output } from '../../sluice/v1/StopJobResponse';
 import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from '../../sluice/v1/SubmitJobRequest';
 
 export interface DriverClient extends grpc.Client {
@@ -27,6 +31,15 @@ export interface DriverClient extends grpc.Client {
   heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   heartbeat(argument: _sluice_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   heartbeat(argument: _sluice_v1_HeartbeatRequest, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListJobs(argument: _sluice_v1_ListJobsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _sluice_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _sluice_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _sluice_v1_ListJobsRequest, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _sluice_v1_ListJobsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _sluice_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _sluice_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _sluice_v1_ListJobsRequest, callback: grpc.requestCallback<_sluice_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
   
   ListWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
   ListWorkers(argument: _sluice_v1_ListWorkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
@@ -46,6 +59,15 @@ export interface DriverClient extends grpc.Client {
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   
+  StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  StopJob(argument: _sluice_v1_StopJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  StopJob(argument: _sluice_v1_StopJobRequest, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  stopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  stopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  stopJob(argument: _sluice_v1_StopJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  stopJob(argument: _sluice_v1_StopJobRequest, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
+  
   SubmitJob(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
   SubmitJob(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
   submitJob(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
@@ -58,9 +80,13 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
   
   Heartbeat: grpc.handleUnaryCall<_sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse>;
   
+  ListJobs: grpc.handleUnaryCall<_sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse>;
+  
   ListWorkers: grpc.handleUnaryCall<_sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse>;
   
   RegisterWorker: grpc.handleUnaryCall<_sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse>;
+  
+  StopJob: grpc.handleUnaryCall<_sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse>;
   
   SubmitJob: grpc.handleBidiStreamingCall<_sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent>;
   
@@ -69,7 +95,9 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
 export interface DriverDefinition extends grpc.ServiceDefinition {
   GetBundle: MethodDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_Chunk, _sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk__Output>
   Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
+  ListJobs: MethodDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsResponse, _sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse__Output>
   ListWorkers: MethodDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse__Output>
   RegisterWorker: MethodDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse__Output>
+  StopJob: MethodDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobResponse, _sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse__Output>
   SubmitJob: MethodDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent, _sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent__Output>
 }

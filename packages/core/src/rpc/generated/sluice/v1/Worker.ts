@@ -8,10 +8,16 @@ import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Ou
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from '../../sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from '../../sluice/v1/KillTaskResponse';
 import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from '../../sluice/v1/PutBlockResponse';
+import type { ReceiverDescription as _sluice_v1_ReceiverDescription, ReceiverDescription__Output as _sluice_v1_ReceiverDescription__Output } from '../../sluice/v1/ReceiverDescription';
+import type { ReceiverEvent as _sluice_v1_ReceiverEvent, ReceiverEvent__Output as _sluice_v1_ReceiverEvent__Output } from '../../sluice/v1/ReceiverEvent';
 import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from '../../sluice/v1/ReleaseJobRequest';
 import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from '../../sluice/v1/ReleaseJobResponse';
+import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlocksRequest__Output as _sluice_v1_RemoveBlocksRequest__Output } from '../../sluice/v1/RemoveBlocksRequest';
+import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from '../../sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from '../../sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from '../../sluice/v1/RemoveRddResponse';
+import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from '../../sluice/v1/StopReceiverRequest';
+import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from '../../sluice/v1/StopReceiverResponse';
 import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from '../../sluice/v1/TaskDescription';
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from '../../sluice/v1/TaskOutcome';
 
@@ -62,6 +68,15 @@ export interface WorkerClient extends grpc.Client {
   releaseJob(argument: _sluice_v1_ReleaseJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
   releaseJob(argument: _sluice_v1_ReleaseJobRequest, callback: grpc.requestCallback<_sluice_v1_ReleaseJobResponse__Output>): grpc.ClientUnaryCall;
   
+  RemoveBlocks(argument: _sluice_v1_RemoveBlocksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBlocks(argument: _sluice_v1_RemoveBlocksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBlocks(argument: _sluice_v1_RemoveBlocksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBlocks(argument: _sluice_v1_RemoveBlocksRequest, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
+  
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
@@ -70,6 +85,20 @@ export interface WorkerClient extends grpc.Client {
   removeRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   removeRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   removeRdd(argument: _sluice_v1_RemoveRddRequest, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
+  
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
+  
+  StopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StopReceiver(argument: _sluice_v1_StopReceiverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StopReceiver(argument: _sluice_v1_StopReceiverRequest, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  stopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  stopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  stopReceiver(argument: _sluice_v1_StopReceiverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
+  stopReceiver(argument: _sluice_v1_StopReceiverRequest, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -86,7 +115,13 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   ReleaseJob: grpc.handleUnaryCall<_sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse>;
   
+  RemoveBlocks: grpc.handleUnaryCall<_sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse>;
+  
   RemoveRdd: grpc.handleUnaryCall<_sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse>;
+  
+  StartReceiver: grpc.handleServerStreamingCall<_sluice_v1_ReceiverDescription__Output, _sluice_v1_ReceiverEvent>;
+  
+  StopReceiver: grpc.handleUnaryCall<_sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse>;
   
 }
 
@@ -97,5 +132,8 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   LaunchTask: MethodDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskOutcome, _sluice_v1_TaskDescription__Output, _sluice_v1_TaskOutcome__Output>
   PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>
   ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
+  RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>
   RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
+  StartReceiver: MethodDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_ReceiverEvent, _sluice_v1_ReceiverDescription__Output, _sluice_v1_ReceiverEvent__Output>
+  StopReceiver: MethodDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse__Output>
 }

@@ -1,0 +1,29 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface JobInfo {
+  'job_id'?: (string);
+  'name'?: (string);
+  'state'?: (string);
+  'streaming'?: (boolean);
+  'batches_completed'?: (number | string | Long);
+  'last_processing_time_ms'?: (number | string | Long);
+  'last_total_delay_ms'?: (number | string | Long);
+  'last_batch_records'?: (number | string | Long);
+  'started_ms_ago'?: (number | string | Long);
+  'error'?: (string);
+}
+
+export interface JobInfo__Output {
+  'job_id': (string);
+  'name': (string);
+  'state': (string);
+  'streaming': (boolean);
+  'batches_completed': (number);
+  'last_processing_time_ms': (number);
+  'last_total_delay_ms': (number);
+  'last_batch_records': (number);
+  'started_ms_ago': (number);
+  'error': (string);
+}

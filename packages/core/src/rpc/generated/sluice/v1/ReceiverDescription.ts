@@ -1,0 +1,23 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { Peer as _sluice_v1_Peer, Peer__Output as _sluice_v1_Peer__Output } from '../../sluice/v1/Peer';
+
+export interface ReceiverDescription {
+  'job_id'?: (string);
+  'bundle_sha256'?: (string);
+  'stream_id'?: (number);
+  'receiver'?: (Buffer | Uint8Array | string);
+  'block_interval_ms'?: (number);
+  'peers'?: (_sluice_v1_Peer)[];
+  'name'?: (string);
+}
+
+export interface ReceiverDescription__Output {
+  'job_id': (string);
+  'bundle_sha256': (string);
+  'stream_id': (number);
+  'receiver': (Buffer);
+  'block_interval_ms': (number);
+  'peers': (_sluice_v1_Peer__Output)[];
+  'name': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface RemoveBlocksRequest {
+  'block_ids'?: (string)[];
+}
+
+export interface RemoveBlocksRequest__Output {
+  'block_ids': (string)[];
+}

@@ -1,0 +1,12 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface StopReceiverRequest {
+  'job_id'?: (string);
+  'stream_id'?: (number);
+}
+
+export interface StopReceiverRequest__Output {
+  'job_id': (string);
+  'stream_id': (number);
+}
