@@ -6,6 +6,8 @@
  *   sluice run job.ts [--workers 2]                   embedded local cluster + job
  *   sluice submit job.ts --driver HOST:PORT           send a job to a running driver
  *   sluice workers --driver HOST:PORT                 list a driver's workers
+ *   sluice jobs --driver HOST:PORT                    list jobs and their last batch's figures
+ *   sluice stop JOB --driver HOST:PORT [--graceful]   stop a job
  */
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
@@ -15,7 +17,7 @@ import { isSluiceError, resolveSecret, type SecurityConfig } from '@sluice/core/
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
-import { listWorkers, submitJob, type JobOutcome } from './submit-client.js';
+import { listJobs, listWorkers, stopJob, submitJob, type JobOutcome } from './submit-client.js';
 
 process.setSourceMapsEnabled(true);
 // grpc-js passes an IP target as the TLS server name, which Node flags (DEP0123) on every
@@ -157,7 +159,8 @@ common(program.command('submit').description('send a job to a running driver and
   .argument('<job>', 'job file (.ts or .js)')
   .argument('[args...]', 'arguments passed to the job')
   .requiredOption('--driver <host:port>', 'driver address')
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string }) => {
+  .option('--detach', 'print the job id and return; the job keeps running on the driver')
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean }) => {
     const sec = security(o);
     const bundle = await bundleJob(job);
     const outcome = await submitJob(
@@ -167,6 +170,7 @@ common(program.command('submit').description('send a job to a running driver and
       args,
       (line) => process.stdout.write(line + '\n'),
       (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
+      o.detach === true,
     );
     if (!outcome.ok) {
       printFailure(outcome);
@@ -180,8 +184,35 @@ common(program.command('workers').description("list a driver's workers"))
     const workers = await listWorkers(o.driver, security(o));
     const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'HEARTBEAT']];
     for (const w of workers) rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), `${w.last_heartbeat_ms_ago} ms ago`]);
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+    table(rows);
+  });
+
+function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}
+
+common(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
+  .requiredOption('--driver <host:port>', 'driver address')
+  .action(async (o: CommonOpts & { driver: string }) => {
+    const jobs = await listJobs(o.driver, security(o));
+    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS']];
+    for (const j of jobs) {
+      const s = j.streaming;
+      rows.push([j.job_id, j.name, j.state, s ? String(j.batches_completed) : '-', s ? `${j.last_processing_time_ms} ms` : '-', s ? `${j.last_total_delay_ms} ms` : '-', s ? String(j.last_batch_records) : '-']);
+    }
+    table(rows);
+    for (const j of jobs) if (j.error) process.stdout.write(`\n${j.job_id} failed: ${j.error}\n`);
+  });
+
+common(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))
+  .argument('<job>', 'job id, as `sluice submit` and `sluice jobs` print it')
+  .requiredOption('--driver <host:port>', 'driver address')
+  .option('--graceful', 'stop receiving, process every batch already received, then stop')
+  .action(async (job: string, o: CommonOpts & { driver: string; graceful?: boolean }) => {
+    const found = await stopJob(o.driver, security(o), job, o.graceful === true);
+    if (!found) throw new Error(`the driver at ${o.driver} has no job '${job}'; see \`sluice jobs\``);
+    process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -40,6 +40,7 @@ export async function submitJob(
   args: readonly string[],
   onOutput: (line: string) => void,
   onJobId: (id: string) => void = () => undefined,
+  detach = false,
 ): Promise<JobOutcome> {
   const client = driverClient(address, security);
   try {
@@ -52,6 +53,12 @@ export async function submitJob(
         if (e.job_id) {
           jobId = e.job_id;
           onJobId(jobId);
+          if (detach) {
+            // The job runs on without us: the driver does not tie it to this stream.
+            settled = true;
+            call.cancel();
+            resolve({ jobId, ok: true });
+          }
         } else if (e.output !== undefined && e.event === 'output') onOutput(e.output);
         else if (e.failure) {
           settled = true;
@@ -82,6 +89,30 @@ export async function listWorkers(address: string, security: SecurityConfig): Pr
     await waitReady(client, address, 5000);
     return await new Promise((resolve, reject) =>
       client.ListWorkers({}, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.workers ?? []))),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+export async function listJobs(address: string, security: SecurityConfig): Promise<wire.JobInfo__Output[]> {
+  const client = driverClient(address, security);
+  try {
+    await waitReady(client, address, 5000);
+    return await new Promise((resolve, reject) =>
+      client.ListJobs({}, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.jobs ?? []))),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+export async function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<boolean> {
+  const client = driverClient(address, security);
+  try {
+    await waitReady(client, address, 5000);
+    return await new Promise((resolve, reject) =>
+      client.StopJob({ job_id: jobId, graceful }, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.found ?? false))),
     );
   } finally {
     client.close();
