@@ -1,0 +1,179 @@
+// Bad input through the real `sluice` CLI: each mistake gives a clear message on stderr,
+// a non-zero exit, and no hang.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult } from './harness.js';
+
+/** A port nothing listens on: bind port 0, read the port, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The 1-based line of `file` that contains `text`. */
+function lineOf(file: string, text: string): number {
+  const n = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+  assert.ok(n > 0, `'${text}' not found in ${file}`);
+  return n;
+}
+
+function show(r: CliResult): string {
+  return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** A failure as a user should see it: non-zero exit, no hang, `pattern` on stderr. */
+function assertFails(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.timedOut, false, `the command hung\n${show(r)}`);
+  assert.notEqual(r.code, 0, `the command succeeded\n${show(r)}`);
+  assert.ok(r.code !== null, `the command died of a signal\n${show(r)}`);
+  assert.match(r.stderr, pattern, show(r));
+}
+
+const NO_SECRET_FILE = { SLUICE_SECRET_FILE: '', SLUICE_LOG_LEVEL: 'warn' };
+let tmp: string;
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bad-input-'));
+});
+after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('sluice run of a job file that does not exist', async () => {
+  const missing = path.join(tmp, 'no-such-job.ts');
+  const r = await runCli(['run', missing, '--workers', '1'], { timeoutMs: 30_000 });
+  assertFails(r, /SLUICE_JOB_FILE_NOT_FOUND.*no-such-job\.ts' does not exist/);
+});
+
+test('sluice run of a job file with a TypeScript syntax error names file:line', async () => {
+  const file = path.join(tmp, 'bad-syntax.ts');
+  fs.writeFileSync(file, ["import type { SluiceContext } from '@sluice/core';", '', 'export default async function (sc: SluiceContext) {', '  const x = ;', '  console.log(x, sc);', '}', ''].join('\n'));
+  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 30_000 });
+  assertFails(r, /SLUICE_JOB_COMPILE/);
+  assert.ok(r.stderr.includes(`${file}:4:`), `stderr names ${file}:4\n${show(r)}`);
+});
+
+test('sluice run of a job that throws while loading shows its message and line', async () => {
+  const file = fixture('throws-at-load.ts');
+  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 60_000 });
+  assertFails(r, /SLUICE_JOB_LOAD.*fixture config is missing: set FIXTURE_CONFIG before loading/);
+  assert.ok(r.stderr.includes(`${file}:${lineOf(file, 'throw new Error(')}:`), show(r));
+  assert.doesNotMatch(r.stdout, /UNREACHABLE/);
+});
+
+test('a closure capturing a socket fails at submission, naming the variable and the call site, before any task runs', async () => {
+  const file = fixture('captures-socket.ts');
+  const callSite = `${file}:${lineOf(file, 'numbers.map(')}:`;
+  const started = Date.now();
+  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 60_000 });
+  assertFails(r, /SLUICE_TASK_NOT_SERIALIZABLE/);
+  assert.match(r.stderr, /Task not serializable: rdd\.map at .*captures 'conn' \(a Socket\)/, show(r));
+  assert.ok(r.stderr.includes(callSite), `stderr names the call site ${callSite}\n${show(r)}`);
+  assert.ok(Date.now() - started < 30_000, 'it failed quickly');
+
+  // The same job on a cluster we can inspect: no action was sent and no task ran.
+  await withCluster({ workers: 1, logLevel: 'error' }, async (h) => {
+    const run = await h.run(file);
+    assert.equal(run.ok, false);
+    assert.equal(run.failure?.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
+    assert.match(run.failure?.message ?? '', /'conn'/);
+    assert.ok(run.failure?.message.includes(callSite), run.failure?.message);
+    assert.equal(h.cluster.driver.jobs.get(run.jobId!)?.actionsRun, 0);
+    assert.deepEqual(
+      h.cluster.driver.registry.all().map((w) => w.tasksCompleted),
+      [0],
+    );
+  });
+});
+
+test('sluice run of a good job exits 0 and prints its output', async () => {
+  const r = await runCli(['run', fixture('wordcount-check.ts'), '1000', '--workers', '2'], { timeoutMs: 60_000 });
+  assert.equal(r.timedOut, false, show(r));
+  assert.equal(r.code, 0, show(r));
+  const counts = new Map(jsonLine<[string, number][]>(r.stdout.split('\n'), 'RESULT '));
+  assert.deepEqual(counts, new Map([['a', 400], ['b', 400], ['c', 400], ['d', 400], ['e', 400]]));
+});
+
+/** `sluice driver` as a child process; resolves once it listens. */
+async function startDriver(port: number, secret: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI_BIN, 'driver', '--port', String(port), '--log-level', 'info'], {
+    env: { ...process.env, ...NO_SECRET_FILE, SLUICE_SECRET: secret },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`sluice driver did not start within 20 s:\n${err}`)), 20_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('driver listening')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`sluice driver exited (${code}) before listening:\n${err}`));
+    });
+  }).catch(async (e: unknown) => {
+    await stopProcess(child);
+    throw e;
+  });
+  child.stderr!.resume();
+  return child;
+}
+
+function stopProcess(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+    c.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    c.kill('SIGTERM');
+  });
+}
+
+test('a wrong cluster secret is refused with a clear message (worker, submit, workers)', async () => {
+  const port = await freePort();
+  const driver = await startDriver(port, 'secret-a');
+  try {
+    const addr = `127.0.0.1:${port}`;
+    const env = { ...NO_SECRET_FILE, SLUICE_SECRET: 'secret-b' };
+    const [worker, submit, workers] = await Promise.all([
+      runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
+      runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
+      runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
+    ]);
+    for (const r of [worker, submit, workers]) assertFails(r, /SLUICE_UNAUTHENTICATED.*wrong cluster secret/);
+    // The right secret works against the same driver (the refusals were about the secret).
+    const ok = await runCli(['workers', '--driver', addr], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: 'secret-a' }, timeoutMs: 30_000 });
+    assert.equal(ok.code, 0, show(ok));
+    assert.match(ok.stdout, /^WORKER\s+ADDRESS/, show(ok));
+  } finally {
+    await stopProcess(driver);
+  }
+});
+
+test('a driver address where nothing listens fails clearly (submit, worker, workers)', async () => {
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const env = { ...NO_SECRET_FILE, SLUICE_SECRET: 'whatever' };
+  const [submit, worker, workers] = await Promise.all([
+    runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
+    runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
+    runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
+  ]);
+  for (const r of [submit, worker, workers]) assertFails(r, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answers at ${addr.replace(/\./g, '\\.')}`));
+});

@@ -1,0 +1,236 @@
+// Fault tolerance on a real multi-process cluster: a worker killed (SIGKILL) or frozen
+// (SIGSTOP) mid-job, a worker joining mid-job, and a task that always throws. Each job
+// is compared with a failure-free result computed here with plain JS.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pino, type Logger } from 'pino';
+import { bundleJob } from '../src/bundle-job.js';
+import type { LocalCluster } from '../src/local-cluster.js';
+import { fixture, jsonLine, withCluster, type JobRun } from './harness.js';
+
+type LogEntry = Record<string, unknown> & { msg?: string; level: number };
+
+/** A pino logger that keeps its entries in memory, so a test can read the driver's log. */
+function memoryLogger(level: string): { log: Logger; entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const log = pino({ level, base: undefined }, { write: (s: string) => void entries.push(JSON.parse(s) as LogEntry) });
+  return { log, entries };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or a rejection after `ms`: no wait in these tests is unbounded. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]);
+}
+
+interface RunningJob {
+  readonly id: string;
+  readonly lines: string[];
+  readonly ended: boolean;
+  /** Resolves when a line starting with `prefix` is printed (rejects if the job ends first). */
+  waitLine(prefix: string, ms: number): Promise<string>;
+  readonly done: Promise<JobRun>;
+}
+
+/** Submit a fixture job and watch its output while it runs (harness.run only returns at the end). */
+async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
+  const bundle = await bundleJob(file);
+  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+  const lines: string[] = [];
+  const waiters: { prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  let ended = false;
+  job.on('output', (l) => {
+    lines.push(l);
+    for (const w of [...waiters]) {
+      if (l.startsWith(w.prefix)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  });
+  const done = new Promise<JobRun>((resolve) =>
+    job.once('end', (state, error) => {
+      ended = true;
+      for (const w of waiters.splice(0)) w.reject(new Error(`job ended (${state}: ${error?.message ?? ''}) before printing '${w.prefix}'\n${lines.join('\n')}`));
+      resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines });
+    }),
+  );
+  return {
+    id: job.id,
+    lines,
+    get ended() {
+      return ended;
+    },
+    waitLine(prefix, ms) {
+      const seen = lines.find((l) => l.startsWith(prefix));
+      if (seen !== undefined) return Promise.resolve(seen);
+      if (ended) return Promise.reject(new Error(`job ended before printing '${prefix}'`));
+      return within(new Promise<string>((resolve, reject) => waiters.push({ prefix, resolve, reject })), ms, `line '${prefix}'`);
+    },
+    done,
+  };
+}
+
+/** What fault-pipeline.ts prints when nothing fails, computed with plain JS. */
+function expectedPipeline(n: number): { count: number; result1: [number, number][]; result2: [number, number][] } {
+  const sums = new Map<number, number>();
+  for (let i = 0; i < n; i++) sums.set(i % 50, (sums.get(i % 50) ?? 0) + i);
+  const groups = new Map<number, number>();
+  for (const [k, v] of sums) groups.set(k % 7, (groups.get(k % 7) ?? 0) + v);
+  const byKey = (a: [number, number], b: [number, number]): number => a[0] - b[0];
+  return { count: sums.size, result1: [...sums].sort(byKey), result2: [...groups].sort(byKey) };
+}
+
+function assertPipelineResult(run: JobRun, n: number): void {
+  assert.equal(run.ok, true, `job failed: ${JSON.stringify(run.failure)}\n${run.lines.join('\n')}`);
+  const want = expectedPipeline(n);
+  assert.equal(jsonLine<number>(run.lines, 'COUNT '), want.count);
+  assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT2 '), want.result2);
+  assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT1 '), want.result1);
+}
+
+/** A SIGKILLed worker cannot remove its scratch directory (`<tmp>/sluice-<workerId>-*`); do it for it. */
+function removeScratchOf(workerId: string): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (name.startsWith(`sluice-${workerId}-`)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function exited(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
+}
+
+const PIPELINE = fixture('fault-pipeline.ts');
+const N = 20_000;
+
+test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two actions): same result as without failure', { timeout: 120_000 }, async () => {
+  const { log, entries } = memoryLogger('debug');
+  await withCluster({ workers: 2, logLevel: 'error', log, driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150']);
+    await job.waitLine('MARK first-action-done', 60_000);
+    await sleep(300); // into action 2: its map tasks read the cached RDD and write shuffle 2
+    const victim = h.cluster.workerProcesses[0];
+    assert.ok(victim.pid !== undefined);
+    assert.equal(job.ended, false, 'the job ended before the kill');
+    assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill: make the job slower');
+    const workersBefore = h.cluster.driver.registry.all().map((w) => w.id);
+    const shuffle0Before = h.cluster.driver.dag.mapOutputs.locations(job.id, 0).map((l) => l.workerId);
+    victim.kill('SIGKILL');
+    await exited(victim);
+    const run = await within(job.done, 90_000, 'the job to end after the kill');
+    assertPipelineResult(run, N);
+
+    const survivors = h.cluster.driver.registry.all().map((w) => w.id);
+    assert.equal(survivors.length, 1, 'the killed worker is no longer registered');
+    const victimId = workersBefore.find((id) => !survivors.includes(id))!;
+    removeScratchOf(victimId);
+    assert.ok(entries.some((e) => e.msg === 'worker lost' && e.workerId === victimId), 'the driver logged the lost worker');
+    // Only the lost map outputs of shuffle 1 (shuffle id 0, complete before the kill) were
+    // recomputed: its map stage's later task sets together ran exactly that many tasks.
+    assert.equal(shuffle0Before.length, 16);
+    assert.ok(shuffle0Before.every((w) => workersBefore.includes(w)), `shuffle 0 was complete before the kill: ${shuffle0Before}`);
+    const lost = shuffle0Before.filter((w) => w === victimId).length;
+    const mapSets = entries.filter((e) => e.msg === 'submitting task set' && e.jobId === job.id && e.kind === 'shuffleMap');
+    const shuffle0Stage = mapSets[0].stageId;
+    const reruns = mapSets.filter((e) => e.stageId === shuffle0Stage).slice(1);
+    assert.equal(
+      reruns.reduce((n, e) => n + (e.tasks as number), 0),
+      lost,
+      `${lost} of 16 map outputs of shuffle 0 were on the killed worker; re-runs: ${JSON.stringify(reruns)}`,
+    );
+    // Per-job state is released on the driver.
+    assert.equal(h.cluster.driver.dag.activeJobs, 0);
+    assert.equal(h.cluster.driver.dag.mapOutputs.size, 0);
+    assert.equal(h.cluster.driver.dag.blockLocations.size, 0);
+  });
+});
+
+test('a worker that joins during a job takes tasks', { timeout: 120_000 }, async () => {
+  await withCluster({ workers: 1, logLevel: 'error' }, async (h) => {
+    const before = new Set(h.cluster.driver.registry.all().map((w) => w.id));
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '24', '150']);
+    await job.waitLine('START', 30_000);
+    h.cluster.addWorker();
+    await h.cluster.waitForWorkers(2, 30_000);
+    assert.equal(job.ended, false, 'the new worker registered only after the job ended: make the job slower');
+    const run = await within(job.done, 90_000, 'the job to end');
+    assertPipelineResult(run, N);
+    const joined = h.cluster.driver.registry.all().filter((w) => !before.has(w.id));
+    assert.equal(joined.length, 1);
+    assert.ok(joined[0].tasksCompleted > 0, `the worker that joined mid-job completed ${joined[0].tasksCompleted} tasks`);
+  });
+});
+
+test('a silent worker (SIGSTOP) is declared lost within the timeout and its work is rescheduled', { timeout: 120_000 }, async () => {
+  const workerTimeoutMs = 1500;
+  await withCluster({ workers: 2, logLevel: 'error', driver: { workerTimeoutMs, heartbeatIntervalMs: 300 } }, async (h) => {
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150']);
+    await job.waitLine('MARK first-action-done', 60_000);
+    await sleep(200);
+    const frozen = h.cluster.workerProcesses[0];
+    assert.equal(job.ended, false);
+    const workersBefore = h.cluster.driver.registry.all().map((w) => w.id);
+    let cleanup = (): void => undefined;
+    try {
+      frozen.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      while (h.cluster.driver.registry.all().length > 1) {
+        assert.ok(Date.now() - stoppedAt < 10 * workerTimeoutMs, `the frozen worker is still registered ${Date.now() - stoppedAt} ms after SIGSTOP`);
+        await sleep(20);
+      }
+      const lostAfter = Date.now() - stoppedAt;
+      const frozenId = workersBefore.find((id) => h.cluster.driver.registry.get(id) === undefined)!;
+      cleanup = () => removeScratchOf(frozenId);
+      // Not before it missed heartbeats for about workerTimeoutMs (heartbeats are 300 ms apart).
+      assert.ok(lostAfter >= workerTimeoutMs - 500, `declared lost after only ${lostAfter} ms`);
+      const run = await within(job.done, 90_000, 'the job to end after the worker froze');
+      assertPipelineResult(run, N);
+    } finally {
+      frozen.kill('SIGCONT');
+      frozen.kill('SIGKILL');
+      await exited(frozen);
+      cleanup();
+    }
+  });
+});
+
+test('a task that always throws fails the job after 4 attempts with the user message and stack; the cluster keeps serving', { timeout: 120_000 }, async () => {
+  const { log, entries } = memoryLogger('debug');
+  const file = fixture('always-throws.ts');
+  const throwLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('throw new Error(')) + 1;
+  assert.ok(throwLine > 0);
+  await withCluster({ workers: 2, logLevel: 'error', log }, async (h) => {
+    const failed = await within(h.run(file), 60_000, 'the failing job');
+    assert.equal(failed.ok, false);
+    assert.equal(failed.failure?.code, 'SLUICE_TASK_FAILED');
+    assert.match(failed.failure?.message ?? '', /bad record 13: cannot parse it/);
+    assert.ok(failed.failure?.stack.includes(`${file}:${throwLine}:`), `the stack names ${file}:${throwLine}:\n${failed.failure?.stack}`);
+    // Partition 2 (records 10..14) ran exactly 4 times; attempts are numbered a0..a3.
+    const attempts = entries
+      .filter((e) => e.msg === 'launching task' && typeof e.taskId === 'string' && e.taskId.startsWith(`${failed.jobId}.`))
+      .map((e) => /\.p(\d+)\.a(\d+)$/.exec(e.taskId as string))
+      .filter((m) => m !== null && m[1] === '2')
+      .map((m) => Number(m![2]))
+      .sort();
+    assert.deepEqual(attempts, [0, 1, 2, 3]);
+
+    // The driver and both workers still serve: a second job succeeds.
+    assert.equal(h.cluster.driver.registry.all().length, 2);
+    assert.ok(h.cluster.workerProcesses.every((c) => c.exitCode === null && c.signalCode === null));
+    const ok = await within(h.run(fixture('wordcount-check.ts'), ['1000']), 60_000, 'the second job');
+    assert.equal(ok.ok, true, JSON.stringify(ok.failure));
+    const got = new Map(jsonLine<[string, number][]>(ok.lines, 'RESULT '));
+    assert.equal([...got.values()].reduce((a, b) => a + b, 0), 2000);
+  });
+});
