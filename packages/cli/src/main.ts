@@ -60,8 +60,9 @@ function int(name: string): (v: string) => number {
 function printFailure(outcome: JobOutcome): void {
   const f = outcome.failure!;
   process.stderr.write(`\nJob ${outcome.jobId ?? ''} failed [${f.code}]: ${f.message}\n`);
-  if (f.stack && !f.stack.startsWith(f.message)) process.stderr.write(`${f.stack}\n`);
-  else if (f.stack) process.stderr.write(`${f.stack.split('\n').slice(1).join('\n')}\n`);
+  // The stack's first line repeats the message; its frames point at the user's files.
+  const frames = f.stack.split('\n').filter((l) => /^\s+at /.test(l));
+  if (frames.length > 0) process.stderr.write(`${frames.join('\n')}\n`);
 }
 
 function onSignals(stop: () => Promise<void>, log: Logger): void {

@@ -117,3 +117,6 @@ async function runMain(): Promise<void> {
 }
 
 await runMain();
+// Nothing more to ask the main thread: let this thread exit once the program's own
+// timers and sockets are done, so its last printed lines flush and the job ends at once.
+port.unref();

@@ -59,6 +59,8 @@ export class DAGScheduler implements RegistryListener {
   readonly mapOutputs = new MapOutputTracker();
   readonly blockLocations = new BlockLocations();
   private nextStageId = 0;
+  /** For each running task set that reads shuffles: where each map output it reads lives. */
+  private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -103,6 +105,12 @@ export class DAGScheduler implements RegistryListener {
   workerAdded(): void {}
 
   workerLost(w: WorkerInfo): void {
+    // Tasks fetching shuffle data from the lost worker would wait for a connection
+    // timeout: end their task sets now as fetch failures, so the map outputs are redone.
+    for (const [tsm, sources] of this.shuffleSources) {
+      const lost = sources.find((s) => s.workerId === w.id);
+      if (lost) tsm.abort({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId: w.id, message: `worker ${w.id} holding map outputs was lost` });
+    }
     const n = this.mapOutputs.removeWorker(w.id);
     this.blockLocations.removeWorker(w.id);
     if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
@@ -185,11 +193,12 @@ export class DAGScheduler implements RegistryListener {
   private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
-      const where = end.partition >= 0 ? ` (partition ${end.partition}, ${end.attempts} attempts)` : '';
-      throw new TaskFailedError(`${end.message}`, end.stack || `${end.code}: ${end.message}${where}`);
+      // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
+      const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
+      throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
-    log.warn({ shuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
+    log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
   }
 
   private runTaskSet(
@@ -247,8 +256,13 @@ export class DAGScheduler implements RegistryListener {
     };
     const tsm = new TaskSetManager(callbacks, partitions, this.options, this.clock, (workerId, taskId) => this.registry.get(workerId)?.endpoint.killTask(taskId));
     job.taskSets.add(tsm);
+    const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
+    if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     this.taskScheduler.submit(tsm);
-    return tsm.finished.finally(() => job.taskSets.delete(tsm));
+    return tsm.finished.finally(() => {
+      job.taskSets.delete(tsm);
+      this.shuffleSources.delete(tsm);
+    });
   }
 }
