@@ -84,12 +84,21 @@ const program = new Command('sluice').description('Micro-batch stream processing
 
 common(program.command('driver').description('run a Sluice driver'))
   .option('--port <port>', 'gRPC port', int('--port'), 7077)
+  .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', int('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
   .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
-  .action(async (o: CommonOpts & { port: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
     const log = createRootLogger(o.logLevel);
-    const driver = new DriverNode({ security: security(o), log, port: o.port, bind: o.bind, heartbeatIntervalMs: o.heartbeatMs, workerTimeoutMs: o.workerTimeoutMs });
+    const driver = new DriverNode({
+      security: security(o),
+      log,
+      port: o.port,
+      bind: o.bind,
+      heartbeatIntervalMs: o.heartbeatMs,
+      workerTimeoutMs: o.workerTimeoutMs,
+      webPort: o.webPort === 0 ? undefined : o.webPort,
+    });
     await driver.start();
     onSignals(() => driver.stop(), log);
   });
@@ -99,7 +108,7 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--cores <n>', 'tasks run at once', int('--cores'), 1)
   .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
-  .option('--advertise-host <host>', 'host other processes use to reach this worker (default: --bind)')
+  .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
   .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .action(

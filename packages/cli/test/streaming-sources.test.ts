@@ -216,3 +216,22 @@ test('textFileStream: files moved into the directory are read once, in the batch
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a custom Receiver: every number it stored appears exactly once across the batches after a graceful stop', { timeout: 60_000 }, async () => {
+  await withCluster({ workers: 2, driver: { workerTimeoutMs: 2000 } }, async (h) => {
+    const run = await within(h.run(fixture('stream-custom-receiver.ts'), ['500', '2500']), 40_000, 'the job');
+    assert.equal(run.ok, true, show(run));
+    const tallyLine = jsonLines<{ message: string }>(run.lines, 'RECEIVER error ').find((e) => e.message.startsWith('TALLY '));
+    assert.ok(tallyLine, `the receiver reported its tally as it stopped:\n${run.lines.join('\n')}`);
+    const stored = Number(tallyLine.message.slice('TALLY '.length));
+    assert.ok(stored > 500, `the receiver stored ${stored} numbers in ~2 s`);
+    const batches = jsonLines<{ time: number; nums: number[] }>(run.lines, 'BATCH ');
+    const all = batches.flatMap((b) => b.nums).sort((a, b) => a - b);
+    const dups = all.filter((n, i) => i > 0 && all[i - 1] === n);
+    assert.deepEqual(dups, [], 'no number appears twice');
+    assert.equal(all.length, stored, `every stored number appears (got ${all.length} of ${stored}; max ${all[all.length - 1]})`);
+    assert.deepEqual(all, Array.from({ length: stored }, (_, i) => i));
+    assert.ok(batches.filter((b) => b.nums.length > 0).length >= 3, 'the numbers came in several batches');
+    assert.equal(jsonLine<{ processed: number }>(run.lines, 'STOPPED ').processed, stored, 'all of them were processed when stop() returned');
+  });
+});

@@ -22,6 +22,7 @@ import { DriverJob } from './job/driver-job.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
+import { StatusServer } from './web/status-server.js';
 import type { TaskSetOptions } from './scheduler/task-set-manager.js';
 
 export interface DriverOptions {
@@ -36,6 +37,8 @@ export interface DriverOptions {
   readonly tasks?: Partial<TaskSetOptions>;
   readonly clock?: Clock;
   readonly localDir?: string;
+  /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
+  readonly webPort?: number;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -78,6 +81,9 @@ export class DriverNode {
   private readonly localDir: string;
   private boundPort = 0;
   private jobCounter = 0;
+  private readonly web: StatusServer;
+  /** Port of the web UI, once started (undefined when off). */
+  webPort: number | undefined;
 
   constructor(private readonly opts: DriverOptions) {
     this.log = opts.log.child({ component: 'driver' });
@@ -87,6 +93,7 @@ export class DriverNode {
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? 5000, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
+    this.web = new StatusServer(this, this.log);
     const proto = loadProto();
     this.server.addService(proto.sluice.v1.Driver.service, authenticated(opts.security.secret, this.service()));
   }
@@ -110,6 +117,7 @@ export class DriverNode {
     const hb = this.opts.heartbeatIntervalMs ?? 1000;
     this.registry.start(Math.max(50, Math.floor(hb / 2)));
     this.taskScheduler.start();
+    if (this.opts.webPort !== undefined) this.webPort = await this.web.start(this.opts.bind ?? '127.0.0.1', this.opts.webPort);
     this.state = 'running';
     this.log.info({ address: this.address }, 'driver listening');
   }
@@ -121,6 +129,7 @@ export class DriverNode {
     }
     this.state = 'stopped';
     for (const j of this.jobs.values()) j.cancel();
+    await this.web.stop();
     this.taskScheduler.stop();
     this.registry.stop();
     await new Promise<void>((resolve) => {

@@ -77,7 +77,17 @@ export class WorkerNode {
   }
 
   get address(): string {
-    return `${this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1'}:${this.boundPort}`;
+    return `${this.host}:${this.boundPort}`;
+  }
+
+  /** The host others reach this worker at: --advertise-host ('auto': this machine's first non-loopback IPv4), else the bind address. */
+  private get host(): string {
+    const h = this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1';
+    if (h !== 'auto') return h;
+    for (const addrs of Object.values(os.networkInterfaces())) {
+      for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    }
+    return '127.0.0.1';
   }
 
   async start(): Promise<void> {
@@ -113,7 +123,7 @@ export class WorkerNode {
   private register(timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.driverClient.RegisterWorker(
-        { worker_id: this.workerId, host: this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1', port: this.boundPort, cores: this.opts.cores },
+        { worker_id: this.workerId, host: this.host, port: this.boundPort, cores: this.opts.cores },
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
