@@ -192,8 +192,10 @@ common(program.command('workers').description("list a driver's workers"))
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const workers = await listWorkers(o.driver, security(o));
-    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'HEARTBEAT']];
-    for (const w of workers) rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), `${w.last_heartbeat_ms_ago} ms ago`]);
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT']];
+    for (const w of workers) {
+      rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), String(w.receivers), `${w.last_heartbeat_ms_ago} ms ago`]);
+    }
     table(rows);
   });
 

@@ -65,6 +65,14 @@ function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
   return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
 }
 
+/** Sleep until `offsetMs` after the next multiple of `intervalMs` of the epoch: batches fall on those multiples. */
+async function untilPhase(intervalMs: number, offsetMs: number): Promise<void> {
+  const now = Date.now();
+  let target = now - (now % intervalMs) + offsetMs;
+  if (target <= now + 5) target += intervalMs;
+  await sleep(target - now);
+}
+
 function tmpDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `sluice-test-${name}-`));
 }
@@ -136,6 +144,9 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
         s.write(lines.join('\n') + '\n');
       }, 20);
       await sleep(2000);
+      // Kill 50 ms before a batch boundary: the blocks of the last ~250 ms were stored,
+      // replicated and reported, but the batch that takes them is generated after the kill.
+      await untilPhase(500, 450);
       const killAt = Date.now();
       victim.kill('SIGKILL');
       await exited(victim);
@@ -172,13 +183,19 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
       // Everything sent to the restarted receiver's connection is counted.
       const missingAfter = sent.map((s, k) => ({ ...s, k })).filter((s) => s.conn >= 1 && !got.has(s.k));
       assert.deepEqual(missingAfter.map((s) => s.k), [], 'records sent to the restarted receiver are all counted');
+      // Blocks with records from before the kill went into batches made after it: they were
+      // read from their replicas (their first copy died with the worker).
+      const batchOf = new Map<number, number>();
+      for (const b of batches) for (const [w] of b.counts) batchOf.set(Number(w.slice(1)), b.time);
+      const fromReplicas = sent.filter((s, k) => s.at < killAt && (batchOf.get(k) ?? 0) > killAt).length;
+      assert.ok(fromReplicas > 0, 'some records received before the kill were processed in a batch generated after it');
       const lostCount = sent.filter((_, k) => !got.has(k)).length;
       const window = sent.filter((s) => s.at >= killAt - 1000 && s.conn === 0).length;
       assert.ok(lostCount <= window, `only records of the last second before the kill may be lost: lost ${lostCount}, at risk ${window}`);
       // The stream went on: batches after the restart had data.
       const after = batches.filter((b) => b.time > reconnectedAt && b.counts.length > 0);
       assert.ok(after.length >= 2, `batches after the restart have data (${after.length})`);
-      console.log(`# sent ${sent.length}, counted ${got.size}, lost ${lostCount} (in flight at the kill), receiver ${victimId} -> ${restarted.workerId} in ${restarted.at - killAt} ms`);
+      console.log(`# sent ${sent.length}, counted ${got.size}, lost ${lostCount} (in flight at the kill), ${fromReplicas} read from replicas after the kill, receiver ${victimId} -> ${restarted.workerId} in ${restarted.at - killAt} ms`);
     });
   } finally {
     clearInterval(feeding);
@@ -187,4 +204,122 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
     fs.rmSync(dir, { recursive: true, force: true });
     if (victimId) removeScratchOf(victimId);
   }
+});
+
+test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed): every batch output equals a failure-free run', { timeout: 120_000 }, async () => {
+  const BATCHES = 12;
+  const runOnce = async (kill: boolean): Promise<{ run: JobRun; killedAt?: number }> => {
+    const dir = tmpDir('state');
+    let victimId: string | undefined;
+    try {
+      return await withCluster({ workers: 0, logLevel: 'error', driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
+        const procs = await addWorkers(h, 2);
+        const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), '500', String(BATCHES)]);
+        let killedAt: number | undefined;
+        if (kill) {
+          await job.waitLine('STATE {"i":3,', 60_000);
+          await sleep(250); // into the next batch
+          [victimId] = [...procs.keys()];
+          const victim = procs.get(victimId)!;
+          killedAt = Date.now();
+          victim.kill('SIGKILL');
+          await exited(victim);
+        }
+        const run = await within(job.done, 90_000, 'the stateful job');
+        assert.equal(run.ok, true, show(run));
+        const ckpt = fs.existsSync(path.join(dir, 'ckpt')) ? fs.readdirSync(path.join(dir, 'ckpt')) : [];
+        assert.ok(ckpt.length > 0, 'the state was checkpointed');
+        if (kill) {
+          assert.equal(h.cluster.driver.registry.all().length, 1, 'the killed worker was declared lost');
+        }
+        return { run, killedAt };
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (victimId) removeScratchOf(victimId);
+    }
+  };
+  const clean = await runOnce(false);
+  const killed = await runOnce(true);
+  const outputs = (run: JobRun, prefix: string): unknown[] => jsonLines<{ i: number }>(run.lines, prefix).sort((a, b) => a.i - b.i);
+  const cleanState = outputs(clean.run, 'STATE ');
+  assert.equal(cleanState.length, BATCHES);
+  assert.ok(JSON.stringify(cleanState[BATCHES - 1]).length > 100, 'the final state is not empty');
+  assert.deepEqual(outputs(killed.run, 'STATE '), cleanState, 'the state after every batch equals the failure-free run');
+  assert.deepEqual(outputs(killed.run, 'INPUT '), outputs(clean.run, 'INPUT '), 'every batch input equals the failure-free run');
+});
+
+/** A port nothing listens on: bind port 0, read the port, close. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** 1-based number of the first line of `file` that contains `text`. */
+function lineOf(file: string, text: string): number {
+  const n = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+  assert.ok(n > 0, `'${text}' not found in ${file}`);
+  return n;
+}
+
+test('bad streaming input: clear errors before start, a refusing source does not kill the job, a throwing output fails it', { timeout: 90_000 }, async (t) => {
+  const BAD = fixture('stream-bad-input.ts');
+  await withCluster({ workers: 2, logLevel: 'error', driver: { workerTimeoutMs: 2000 } }, async (h) => {
+    const failsBeforeStart = async (mistake: string, code: string, pattern: RegExp): Promise<void> => {
+      const run = await within(h.run(BAD, [mistake]), 30_000, mistake);
+      assert.equal(run.ok, false, show(run));
+      assert.equal(run.failure?.code, code, show(run));
+      assert.match(run.failure?.message ?? '', pattern);
+      assert.ok(!run.lines.includes('STARTED') && !run.lines.includes('BATCH'), `nothing started:\n${run.lines.join('\n')}`);
+    };
+
+    await t.test('a window length that is not a multiple of the batch interval names both durations', () =>
+      failsBeforeStart('window-length', 'SLUICE_BAD_ARGUMENT', /window length \(1500 ms\).*multiple.*\(1000 ms/),
+    );
+    await t.test('a window slide that is not a multiple of the batch interval names both durations', () =>
+      failsBeforeStart('window-slide', 'SLUICE_BAD_ARGUMENT', /window slide \(1500 ms\).*multiple.*\(1000 ms/),
+    );
+    await t.test('updateStateByKey without ssc.checkpoint(dir) names checkpoint', () => failsBeforeStart('no-checkpoint', 'SLUICE_CHECKPOINT', /ssc\.checkpoint\(dir\)/));
+
+    await t.test('a socket source whose port refuses connections: the receiver retries and reports each error; the job stops cleanly when asked', async () => {
+      const port = await closedPort();
+      const run = await within(h.run(BAD, ['refused', String(port)]), 40_000, 'the refused-socket job');
+      assert.equal(run.ok, true, show(run));
+      const errors = jsonLines<{ message: string; workerId: string; at: number }>(run.lines, 'RECEIVER error ');
+      assert.ok(errors.length >= 3, `onReceiverError was called repeatedly:\n${run.lines.join('\n')}`);
+      for (const e of errors) assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+      assert.ok(errors[errors.length - 1].at - errors[0].at >= 1000, 'the receiver waits between retries');
+      const stopped = jsonLine<{ errors: number; batches: number; state: string }>(run.lines, 'STOPPED ');
+      assert.equal(stopped.state, 'stopped');
+      assert.ok(stopped.batches >= 2, `batches went on while the source refused (${stopped.batches})`);
+    });
+
+    await t.test('an output operation that throws fails the job with the user message and file:line; awaitTermination rejects', async () => {
+      const run = await within(h.run(BAD, ['output-throws']), 30_000, 'the throwing-output job');
+      assert.equal(run.ok, false, show(run));
+      assert.match(run.failure?.message ?? '', /cannot write batch \d+: sink rejected 6 records/);
+      const line = lineOf(BAD, 'cannot write batch');
+      assert.ok(run.failure?.stack.includes(`${BAD}:${line}:`), `the stack names ${BAD}:${line}:\n${run.failure?.stack}`);
+      assert.ok(run.lines.some((l) => l.startsWith('AWAIT_REJECTED cannot write batch')), `awaitTermination rejected with it:\n${run.lines.join('\n')}`);
+    });
+
+    await t.test('an output operation whose task throws on a worker fails the job with the user message and file:line', async () => {
+      const run = await within(h.run(BAD, ['task-throws']), 30_000, 'the throwing-task job');
+      assert.equal(run.ok, false, show(run));
+      assert.equal(run.failure?.code, 'SLUICE_TASK_FAILED');
+      assert.match(run.failure?.message ?? '', /record 4 is not accepted by the sink/);
+      const line = lineOf(BAD, 'is not accepted by the sink');
+      assert.ok(run.failure?.stack.includes(`${BAD}:${line}:`), `the stack names ${BAD}:${line}:\n${run.failure?.stack}`);
+      assert.ok(run.lines.some((l) => l.startsWith('AWAIT_REJECTED ') && l.includes('record 4 is not accepted')), `awaitTermination rejected with it:\n${run.lines.join('\n')}`);
+    });
+
+    // The cluster still serves.
+    assert.equal(h.cluster.driver.registry.all().length, 2);
+  });
 });

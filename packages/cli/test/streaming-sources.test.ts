@@ -7,6 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
 import { bundleJob } from '../src/bundle-job.js';
 import type { LocalCluster } from '../src/local-cluster.js';
 import { fixture, jsonLine, withCluster, type JobRun } from './harness.js';
@@ -79,6 +81,44 @@ interface Batch<T> {
   readonly counts: T;
 }
 
+/** Record the ids of the received blocks the driver hands to batches (it notes where each lives). */
+function watchInputBlocks(cluster: LocalCluster): Set<string> {
+  const ids = new Set<string>();
+  const locations = cluster.driver.dag.blockLocations;
+  const add = locations.add.bind(locations);
+  locations.add = (blockId, workerId) => {
+    if (blockId.startsWith('input_')) ids.add(blockId);
+    add(blockId, workerId);
+  };
+  return ids;
+}
+
+/** Which of `ids` the worker at `address` still stores (asked over its Worker service). */
+function heldBy(address: string, secret: string, ids: readonly string[]): Promise<string[]> {
+  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
+  return new Promise<string[]>((resolve, reject) => {
+    const held = new Set<string>();
+    const call = client.FetchBlocks({ block_ids: ids }, secretMetadata(secret), { deadline: Date.now() + 10_000 });
+    call.on('data', (c: wire.BlockChunk__Output) => void (c.missing ? undefined : held.add(c.block_id)));
+    call.on('error', (err: grpc.ServiceError) => reject(err));
+    call.on('end', () => resolve([...held]));
+  }).finally(() => client.close());
+}
+
+/** After a streaming job ended: the driver and every worker forgot its received blocks (within 5 s: release is asynchronous). */
+async function assertInputReleased(cluster: LocalCluster, ids: ReadonlySet<string>): Promise<void> {
+  assert.ok(ids.size > 0, 'the job had received blocks');
+  assert.equal(cluster.driver.dag.blockLocations.size, 0, 'the driver forgot where the blocks were');
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const left: string[] = [];
+    for (const w of cluster.driver.registry.all()) left.push(...(await heldBy(w.address, cluster.secret, [...ids])).map((id) => `${w.id}: ${id}`));
+    if (left.length === 0) return;
+    assert.ok(Date.now() < deadline, `workers still hold ${left.length} received blocks of the ended job: ${left.slice(0, 5).join(', ')}`);
+    await sleep(100);
+  }
+}
+
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.join('\n')}`;
 
 test('socketTextStream: per-batch word counts add up to every line sent; a graceful stop processes what was received', { timeout: 60_000 }, async () => {
@@ -108,6 +148,7 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
   const port = (server.address() as net.AddressInfo).port;
   try {
     await withCluster({ workers: 2, driver: { workerTimeoutMs: 2000 } }, async (h) => {
+      const inputBlocks = watchInputBlocks(h.cluster);
       const job = await startJob(h.cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String(port), String(BATCH_MS), stopFile]);
       await within(firstClient, 30_000, 'the receiver to connect');
       const expected = new Map<string, number>();
@@ -149,6 +190,7 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
       assert.equal(stopped.batches, batches.length, 'no batch ran after stop() returned');
       const late = infos.filter((i) => i.time > stopped.stopAt && i.numRecords > 0);
       assert.ok(late.length > 0, `the graceful stop processed records received before it was called (batches after ${stopped.stopAt}: ${JSON.stringify(infos.slice(-3))})`);
+      await assertInputReleased(h.cluster, inputBlocks);
     });
   } finally {
     for (const c of clients) c.destroy();
@@ -219,6 +261,7 @@ test('textFileStream: files moved into the directory are read once, in the batch
 
 test('a custom Receiver: every number it stored appears exactly once across the batches after a graceful stop', { timeout: 60_000 }, async () => {
   await withCluster({ workers: 2, driver: { workerTimeoutMs: 2000 } }, async (h) => {
+    const inputBlocks = watchInputBlocks(h.cluster);
     const run = await within(h.run(fixture('stream-custom-receiver.ts'), ['500', '2500']), 40_000, 'the job');
     assert.equal(run.ok, true, show(run));
     const tallyLine = jsonLines<{ message: string }>(run.lines, 'RECEIVER error ').find((e) => e.message.startsWith('TALLY '));
@@ -233,5 +276,6 @@ test('a custom Receiver: every number it stored appears exactly once across the 
     assert.deepEqual(all, Array.from({ length: stored }, (_, i) => i));
     assert.ok(batches.filter((b) => b.nums.length > 0).length >= 3, 'the numbers came in several batches');
     assert.equal(jsonLine<{ processed: number }>(run.lines, 'STOPPED ').processed, stored, 'all of them were processed when stop() returned');
+    await assertInputReleased(h.cluster, inputBlocks);
   });
 });

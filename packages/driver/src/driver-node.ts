@@ -176,6 +176,8 @@ export class DriverNode {
       },
       ListWorkers: (_call, callback) => {
         const now = this.clock.now();
+        const receivers = new Map<string, number>();
+        for (const j of this.jobs.values()) for (const w of j.receiverWorkers()) receivers.set(w, (receivers.get(w) ?? 0) + 1);
         callback(null, {
           workers: this.registry.all().map((w) => ({
             worker_id: w.id,
@@ -184,6 +186,7 @@ export class DriverNode {
             running_tasks: w.cores - w.freeSlots,
             tasks_completed: w.tasksCompleted,
             last_heartbeat_ms_ago: Math.max(0, now - w.lastHeartbeat),
+            receivers: receivers.get(w.id) ?? 0,
           })),
         });
       },

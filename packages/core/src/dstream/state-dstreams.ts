@@ -75,9 +75,9 @@ class MapWithStateEntriesDStream<K, V, S, M> extends DStream<[K, MapWithStateEnt
     const batch = this.parent.getOrCompute(time) ?? sc.emptyRDD<[K, V]>();
     let prev = this.getOrCompute(time - this.slideDuration) as RDD<[unknown, unknown]> | undefined;
     if (!prev) {
-      const zero = this.ssc.zeroTime;
+      // Initial states count as updated at the first batch, as in Spark (createFromPairRDD(initial, partitioner, validTime)).
       prev = this.spec.initial
-        ? (this.spec.initial as RDD<[unknown, unknown]>).mapValues((s) => ({ exists: true, state: s, updatedAt: zero, mapped: [] }))
+        ? (this.spec.initial as RDD<[unknown, unknown]>).mapValues((s) => ({ exists: true, state: s, updatedAt: time, mapped: [] }))
         : sc.emptyRDD<[unknown, unknown]>();
     }
     const cogrouped = sc.cogroupInternal([prev, batch as RDD<[unknown, unknown]>], this.partitioner);

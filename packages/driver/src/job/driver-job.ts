@@ -88,6 +88,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     } else this.cancel();
   }
 
+  /** Worker ids running this job's receivers. */
+  receiverWorkers(): string[] {
+    return this.tracker?.receiverWorkers() ?? [];
+  }
+
   private receiverTracker(): ReceiverTracker {
     this.tracker ??= new ReceiverTracker(this.id, this.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker' }));
     return this.tracker;

@@ -116,6 +116,11 @@ export class ReceiverTracker implements RegistryListener {
     this.unallocated.clear();
   }
 
+  /** Worker ids running this job's receivers (one entry per receiver). */
+  receiverWorkers(): string[] {
+    return [...this.receivers.values()].filter((r) => r.call && r.workerId).map((r) => r.workerId!);
+  }
+
   get size(): number {
     return this.receivers.size + this.unallocated.size;
   }

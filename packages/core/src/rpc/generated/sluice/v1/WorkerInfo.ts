@@ -9,6 +9,7 @@ export interface WorkerInfo {
   'running_tasks'?: (number);
   'tasks_completed'?: (number | string | Long);
   'last_heartbeat_ms_ago'?: (number | string | Long);
+  'receivers'?: (number);
 }
 
 export interface WorkerInfo__Output {
@@ -18,4 +19,5 @@ export interface WorkerInfo__Output {
   'running_tasks': (number);
   'tasks_completed': (number);
   'last_heartbeat_ms_ago': (number);
+  'receivers': (number);
 }
