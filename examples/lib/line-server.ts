@@ -11,9 +11,28 @@ export interface LineServer {
   close(): Promise<void>;
 }
 
-/** Serve `linesPerSecond` generated lines per second on host:port (port 0: any free port). */
-export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number } = {}): Promise<LineServer> {
+/** The i-th generated line (0-based): the same sequence on every run. */
+export function generatedLines(count: number): string[] {
+  let seed = 7;
+  const out: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const words: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      words.push(WORDS[seed % WORDS.length]);
+    }
+    out.push(words.join(' '));
+  }
+  return out;
+}
+
+/**
+ * Serve `linesPerSecond` generated lines per second on host:port (port 0: any free port)
+ * to every connected client; with `total`, stop after that many lines in all.
+ */
+export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number; total?: number } = {}): Promise<LineServer> {
   const rate = opts.linesPerSecond ?? 1000;
+  const total = opts.total ?? Infinity;
   let sent = 0;
   let seed = 7;
   const next = (): string => {
@@ -35,9 +54,9 @@ export function startLineServer(opts: { host?: string; port?: number; linesPerSe
   const timer = setInterval(() => {
     if (clients.size === 0) return;
     debt += (rate * tickMs) / 1000;
-    const n = Math.floor(debt);
+    const n = Math.min(Math.floor(debt), total - sent);
     debt -= n;
-    if (n === 0) return;
+    if (n <= 0) return;
     const lines: string[] = [];
     for (let i = 0; i < n; i++) lines.push(next());
     const text = lines.join('\n') + '\n';

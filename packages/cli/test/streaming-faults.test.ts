@@ -28,6 +28,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 interface RunningJob {
+  readonly id: string;
   readonly lines: string[];
   readonly done: Promise<JobRun>;
   /** Resolves with the first line starting with `prefix` that `pred` accepts (rejects if the job ends first or after `ms`). */
@@ -57,7 +58,7 @@ async function startJob(cluster: LocalCluster, file: string, args: readonly stri
       await sleep(10);
     }
   };
-  return { lines, done, waitLine };
+  return { id: job.id, lines, done, waitLine };
 }
 
 /** Every JSON value printed on a line starting with `prefix`. */
@@ -289,8 +290,14 @@ test('bad streaming input: clear errors before start, a refusing source does not
 
     await t.test('a socket source whose port refuses connections: the receiver retries and reports each error; the job stops cleanly when asked', async () => {
       const port = await closedPort();
-      const run = await within(h.run(BAD, ['refused', String(port)]), 40_000, 'the refused-socket job');
+      const job = await startJob(h.cluster, BAD, ['refused', String(port)]);
+      await job.waitLine('RECEIVER error ', 30_000, () => job.lines.filter((l) => l.startsWith('RECEIVER error ')).length >= 3);
+      // What `sluice stop --graceful JOB` does.
+      const stopAsked = Date.now();
+      h.cluster.driver.jobs.get(job.id)!.requestStop(true);
+      const run = await within(job.done, 20_000, 'the refused-socket job to stop');
       assert.equal(run.ok, true, show(run));
+      assert.ok(Date.now() - stopAsked < 10_000, `the job stopped ${Date.now() - stopAsked} ms after it was asked`);
       const errors = jsonLines<{ message: string; workerId: string; at: number }>(run.lines, 'RECEIVER error ');
       assert.ok(errors.length >= 3, `onReceiverError was called repeatedly:\n${run.lines.join('\n')}`);
       for (const e of errors) assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
@@ -317,6 +324,14 @@ test('bad streaming input: clear errors before start, a refusing source does not
       const line = lineOf(BAD, 'is not accepted by the sink');
       assert.ok(run.failure?.stack.includes(`${BAD}:${line}:`), `the stack names ${BAD}:${line}:\n${run.failure?.stack}`);
       assert.ok(run.lines.some((l) => l.startsWith('AWAIT_REJECTED ') && l.includes('record 4 is not accepted')), `awaitTermination rejected with it:\n${run.lines.join('\n')}`);
+    });
+
+    await t.test('an output that throws while stop({ graceful: true }) waits: stop returns, awaitTermination rejects, the job fails', async () => {
+      const run = await within(h.run(BAD, ['throws-while-stopping']), 20_000, 'the job whose output throws during a graceful stop');
+      assert.equal(run.ok, false, show(run));
+      assert.match(run.failure?.message ?? '', /flush of batch \d+ failed during shutdown/);
+      assert.ok(run.lines.includes('STOP_RETURNED stopped'), `stop({ graceful: true }) returned:\n${run.lines.join('\n')}`);
+      assert.ok(run.lines.some((l) => l.startsWith('AWAIT_REJECTED flush of batch')), `awaitTermination rejected:\n${run.lines.join('\n')}`);
     });
 
     // The cluster still serves.

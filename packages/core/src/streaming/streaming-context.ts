@@ -177,7 +177,9 @@ export class StreamingContext {
       // Every block received so far belongs to a batch at or before the next tick.
       const last = this.nextBatchTime;
       if (this.clock instanceof ManualClock) this.clock.setTime(Math.max(this.clock.now(), last));
-      await this.waitForBatch(last);
+      // A batch that fails meanwhile stops the context at once (its queued batches are
+      // dropped, so `last` may never run): stop waiting then.
+      await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
     if (this.clock instanceof ManualClock) this.clock.advance(0);

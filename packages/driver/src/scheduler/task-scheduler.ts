@@ -66,11 +66,12 @@ export class TaskScheduler implements RegistryListener {
 
   private schedule(): void {
     if (this.taskSets.length === 0) return;
-    // Spread tasks: one slot per worker per round, most free slots first.
+    // Spread tasks: one slot per worker per round, most free slots first, ties in random
+    // order (as Spark shuffles its offers), so a worker that just joined gets work too.
     let launched = true;
     while (launched) {
       launched = false;
-      const workers = this.registry.all().filter((w) => w.freeSlots > 0).sort((a, b) => b.freeSlots - a.freeSlots);
+      const workers = shuffled(this.registry.all().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
       for (const w of workers) {
         for (const tsm of this.taskSets) {
           const t = tsm.offer(w.id);
@@ -97,4 +98,12 @@ export class TaskScheduler implements RegistryListener {
       this.requestSchedule();
     });
   }
+}
+
+function shuffled<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
 }

@@ -151,11 +151,15 @@ export class Executor {
     return false;
   }
 
-  /** Forget a job: stop its threads and drop its blocks. */
+  /** Forget a job: stop its threads and drop its blocks (received input and replicas held for peers included). */
   releaseJob(jobId: string): void {
     this.sandboxes.get(jobId)?.close();
     this.sandboxes.delete(jobId);
-    const n = this.blocks.removeByPrefix(`shuffle_${jobId}_`) + this.blocks.removeByPrefix(`rdd_${jobId}_`) + this.blocks.removeByPrefix(`mapout_${jobId}_`);
+    const n =
+      this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
+      this.blocks.removeByPrefix(`rdd_${jobId}_`) +
+      this.blocks.removeByPrefix(`mapout_${jobId}_`) +
+      this.blocks.removeByPrefix(`input_${jobId}_`);
     this.log.info({ jobId, blocks: n }, 'job released');
   }
 

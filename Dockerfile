@@ -1,0 +1,55 @@
+# Sluice: one image for both roles, `sluice driver` and `sluice worker`.
+#   docker build -t sluice:local .                      (base: node:20-bookworm-slim)
+#   docker build --build-arg NODE_IMAGE=sluice/node-base:local -t sluice:local .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 CI=true
+# Optional extra CA certificates for a registry behind a TLS proxy: put them in
+# .docker-build/extra-ca.crt (the end-to-end test does this when npm has a cafile).
+COPY package.json .docker-build* /tmp/build-extra/
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
+COPY packages/core/package.json packages/core/
+COPY packages/driver/package.json packages/driver/
+COPY packages/worker/package.json packages/worker/
+COPY packages/cli/package.json packages/cli/
+RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \
+    corepack pnpm install --frozen-lockfile --reporter=append-only
+COPY proto proto
+COPY packages packages
+COPY examples examples
+RUN corepack pnpm exec tsc -b \
+ && packages/cli/node_modules/.bin/esbuild examples/lib/serve-lines.ts --bundle --platform=node \
+      --format=esm --target=node20 --outfile=examples/dist/serve-lines.mjs --log-level=warning \
+ && rm -rf node_modules packages/*/node_modules \
+ && corepack pnpm install --prod --frozen-lockfile --offline --reporter=append-only
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+RUN echo 'sluice:x:10001:10001::/home/sluice:/usr/sbin/nologin' >> /etc/passwd \
+ && echo 'sluice:x:10001:' >> /etc/group \
+ && mkdir -p /home/sluice /checkpoints && chown 10001:10001 /home/sluice /checkpoints
+COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/proto proto
+COPY --from=build /app/packages/core/package.json packages/core/package.json
+COPY --from=build /app/packages/core/dist/src packages/core/dist/src
+COPY --from=build /app/packages/core/node_modules packages/core/node_modules
+COPY --from=build /app/packages/driver/package.json packages/driver/package.json
+COPY --from=build /app/packages/driver/dist/src packages/driver/dist/src
+COPY --from=build /app/packages/driver/node_modules packages/driver/node_modules
+COPY --from=build /app/packages/worker/package.json packages/worker/package.json
+COPY --from=build /app/packages/worker/dist/src packages/worker/dist/src
+COPY --from=build /app/packages/worker/node_modules packages/worker/node_modules
+COPY --from=build /app/packages/cli/package.json packages/cli/package.json
+COPY --from=build /app/packages/cli/bin packages/cli/bin
+COPY --from=build /app/packages/cli/dist/src packages/cli/dist/src
+COPY --from=build /app/packages/cli/node_modules packages/cli/node_modules
+COPY --from=build /app/examples examples
+USER 10001:10001
+ENV HOME=/home/sluice
+EXPOSE 7077 4040
+ENTRYPOINT ["node", "/app/packages/cli/bin/sluice.js"]
+CMD ["--help"]

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { REPO_DIR } from './harness.js';
+
+function composeCommand(): string[] | undefined {
+  for (const cmd of [['docker-compose'], ['docker', 'compose']]) {
+    try {
+      execFileSync(cmd[0], [...cmd.slice(1), 'version'], { stdio: 'ignore' });
+      return cmd;
+    } catch {
+      // try the next
+    }
+  }
+  return undefined;
+}
+
+const compose = composeCommand();
+
+test('docker-compose.yml is valid (docker-compose config -q)', { skip: compose ? false : 'docker-compose is not installed (.ci/run installs it)' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-compose-'));
+  const secret = path.join(dir, 'secret.txt');
+  fs.writeFileSync(secret, 'x');
+  try {
+    const [cmd, ...pre] = compose!;
+    execFileSync(cmd, [...pre, 'config', '-q'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const services = execFileSync(cmd, [...pre, 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
+    assert.deepEqual(services.trim().split('\n').sort(), ['driver', 'lines', 'worker']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the compose file publishes the driver on 127.0.0.1 only and runs every service with init', () => {
+  const text = fs.readFileSync(path.join(REPO_DIR, 'docker-compose.yml'), 'utf8');
+  const ports = [...text.matchAll(/^\s+- "([^"]+:\d+)"$/gm)].map((m) => m[1]);
+  assert.ok(ports.length >= 2, 'gRPC and web ports are published');
+  for (const p of ports) assert.match(p, /^127\.0\.0\.1:/, `port ${p} is published beyond loopback`);
+  assert.match(text, /init: true/);
+  assert.match(text, /NODE_IMAGE: \$\{NODE_IMAGE:-node:20-bookworm-slim\}/);
+});
