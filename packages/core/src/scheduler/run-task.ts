@@ -179,26 +179,30 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     }
   };
   if (spec.mapSideCombine && spec.aggregator) {
+    // Combine in one map first and place each distinct key once, at flush: the partition
+    // function (a hash of the key) then runs per key, not per record.
     const agg = makeAggregator(spec.aggregator, (f) => env.revive(f));
-    let maps = Array.from({ length: n }, () => new Map<KeyId, [unknown, unknown]>());
-    let buffered = 0;
-    const flushMaps = (): void => {
-      flush(maps.map((m) => [...m.values()]));
-      maps = Array.from({ length: n }, () => new Map<KeyId, [unknown, unknown]>());
-      buffered = 0;
+    let combined = new Map<KeyId, [unknown, unknown]>();
+    const flushCombined = (): void => {
+      const buckets: unknown[][] = Array.from({ length: n }, () => []);
+      for (const e of combined.values()) buckets[part(e[0])].push(e);
+      flush(buckets);
+      combined = new Map();
     };
+    const createCombiner = agg.createCombiner;
+    const mergeValue = agg.mergeValue;
     await computer.compute(payload.plan.root, partition, (kv) => {
-      const [k, v] = kv as [unknown, unknown];
-      const id = keyId(k);
-      const m = maps[part(k)];
-      const e = m.get(id);
-      if (e) e[1] = agg.mergeValue(e[1], v);
+      const k = (kv as unknown[])[0];
+      const v = (kv as unknown[])[1];
+      const id = typeof k === 'object' && k !== null ? keyId(k) : (k as KeyId);
+      const e = combined.get(id);
+      if (e !== undefined) e[1] = mergeValue(e[1], v);
       else {
-        m.set(id, [k, agg.createCombiner(v)]);
-        if (++buffered >= spillRecords) flushMaps();
+        combined.set(id, [k, createCombiner(v)]);
+        if (combined.size >= spillRecords) flushCombined();
       }
     });
-    flushMaps();
+    flushCombined();
   } else {
     let buckets: unknown[][] = Array.from({ length: n }, () => []);
     let buffered = 0;
