@@ -5,20 +5,13 @@ import { DStream, derivedStreams } from './dstream.js';
 import type { StateSpec } from './state-spec.js';
 
 /**
- * updateStateByKey, as Spark's StateDStream: the state at t is the state at t - slide
- * cogrouped with the batch at t, through the update function. State RDDs stay cached
- * and hash-partitioned, so the next batch joins them without moving the state; they are
- * checkpointed periodically, which cuts their lineage.
+ * A stream whose RDD at t is built from its own RDD at t - slide and its parent's batch
+ * at t: it must be checkpointed, its RDDs stay cached, and the previous one is remembered.
  */
-export class StateDStream<K, V, S> extends DStream<[K, S]> {
+abstract class StatefulDStream<P, T> extends DStream<T> {
   override readonly mustCheckpoint = true;
 
-  constructor(
-    private readonly parent: DStream<[K, V]>,
-    private readonly update: (values: V[], state: S | undefined) => S | undefined,
-    private readonly partitioner: Partitioner,
-    private readonly initialRDD: RDD<[K, S]> | undefined,
-  ) {
+  constructor(protected readonly parent: DStream<P>) {
     super(parent.ssc);
     this.persist('MEMORY_ONLY');
   }
@@ -33,6 +26,23 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
 
   override rememberAtLeast(ms: number): void {
     super.rememberAtLeast(Math.max(ms, this.slideDuration * 2));
+  }
+}
+
+/**
+ * updateStateByKey, as Spark's StateDStream: the state at t is the state at t - slide
+ * cogrouped with the batch at t, through the update function. State RDDs stay cached
+ * and hash-partitioned, so the next batch joins them without moving the state; they are
+ * checkpointed periodically, which cuts their lineage.
+ */
+export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
+  constructor(
+    parent: DStream<[K, V]>,
+    private readonly update: (values: V[], state: S | undefined) => S | undefined,
+    private readonly partitioner: Partitioner,
+    private readonly initialRDD: RDD<[K, S]> | undefined,
+  ) {
+    super(parent);
   }
 
   protected compute(time: number): RDD<[K, S]> {
@@ -45,29 +55,15 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
 }
 
 /** The per-key entries behind mapWithState: state, last update time, and what this batch mapped. */
-class MapWithStateEntriesDStream<K, V, S, M> extends DStream<[K, MapWithStateEntry]> {
-  override readonly mustCheckpoint = true;
+class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K, MapWithStateEntry]> {
   private readonly partitioner: Partitioner;
 
   constructor(
-    private readonly parent: DStream<[K, V]>,
+    parent: DStream<[K, V]>,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
-    super(parent.ssc);
+    super(parent);
     this.partitioner = HashPartitioner.of(spec.partitions ?? parent.ssc.sc.defaultParallelism);
-    this.persist('MEMORY_ONLY');
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return [this.parent as DStream<unknown>];
-  }
-
-  get slideDuration(): number {
-    return this.parent.slideDuration;
-  }
-
-  override rememberAtLeast(ms: number): void {
-    super.rememberAtLeast(Math.max(ms, this.slideDuration * 2));
   }
 
   protected compute(time: number): RDD<[K, MapWithStateEntry]> {
