@@ -83,7 +83,8 @@ export class FileInputDStream extends InputDStream<string> {
       .readdirSync(this.directory)
       .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
       .map((n) => path.join(this.directory, n))
-      .filter((f) => this.fileFilter(f) && fs.statSync(f).isFile())
+      // An entry gone since the listing (or a dangling link) is no file yet: skip it.
+      .filter((f) => this.fileFilter(f) && fs.statSync(f, { throwIfNoEntry: false })?.isFile() === true)
       .sort();
   }
 

@@ -171,8 +171,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');
     else this.log.info({ state }, 'job ended');
     this.pendingEnd = [state, error];
-    if (state === 'succeeded') {
-      // Let the thread exit by itself so its last printed lines arrive first.
+    if (state !== 'cancelled') {
+      // The program returned or threw (or its thread is gone): let the thread exit by
+      // itself so its last printed lines (often what explains a failure) arrive first.
       setTimeout(() => void this.thread.terminate(), 2000).unref();
     } else void this.thread.terminate();
     this.flushEnd();
