@@ -103,6 +103,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   private onMessage(m: JobToMain): void {
+    // A thread still talking after its job ended (cancelled, failed) changes nothing.
+    if (this.state !== 'running') return;
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
