@@ -142,9 +142,9 @@ try {
   await until('the receiver to start', 60_000, () => workers().some((w) => w.receivers > 0));
   await until('a batch with data', 60_000, () => /\(\w+,\d+\)/.test(output.join('')));
 
+  const before = new Set(workers().map((w) => w.id));
   log('docker compose up -d --scale worker=3');
   compose('up', '-d', '--no-recreate', '--scale', 'worker=3');
-  const before = new Set(workers().map((w) => w.id));
   await until('a third worker', 60_000, () => workers().length === 3);
   const third = workers().find((w) => !before.has(w.id));
   await until('the third worker to take tasks', 60_000, () => (workers().find((w) => w.id === third.id)?.completed ?? 0) > 0);

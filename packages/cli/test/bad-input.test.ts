@@ -3,30 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult } from './harness.js';
-
-/** A port nothing listens on: bind port 0, read the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** The 1-based line of `file` that contains `text`. */
-function lineOf(file: string, text: string): number {
-  const n = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
-  assert.ok(n > 0, `'${text}' not found in ${file}`);
-  return n;
-}
+import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult, freePort, lineOf } from './harness.js';
 
 function show(r: CliResult): string {
   return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;

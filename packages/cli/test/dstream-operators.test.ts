@@ -14,19 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HashPartitioner, partitionFunction } from '@sluice/core/internal';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { fixture, withCluster, type JobRun, mulberry32 } from './harness.js';
 
 // ---- deterministic inputs -------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(20240917);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
 const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length)];

@@ -8,9 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
-import { bundleJob } from '../src/bundle-job.js';
-import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type JobRun } from './harness.js';
+import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, sleep, startJob, within } from './harness.js';
 
 type LogEntry = Record<string, unknown> & { msg?: string; level: number };
 
@@ -21,66 +19,6 @@ function memoryLogger(level: string): { log: Logger; entries: LogEntry[] } {
   return { log, entries };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** `p`, or a rejection after `ms`: no wait in these tests is unbounded. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
-
-interface RunningJob {
-  readonly id: string;
-  readonly lines: string[];
-  readonly ended: boolean;
-  /** Resolves when a line starting with `prefix` is printed (rejects if the job ends first). */
-  waitLine(prefix: string, ms: number): Promise<string>;
-  readonly done: Promise<JobRun>;
-}
-
-/** Submit a fixture job and watch its output while it runs (harness.run only returns at the end). */
-async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
-  const bundle = await bundleJob(file);
-  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
-  const lines: string[] = [];
-  const waiters: { prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
-  let ended = false;
-  job.on('output', (l) => {
-    lines.push(l);
-    for (const w of [...waiters]) {
-      if (l.startsWith(w.prefix)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(l);
-      }
-    }
-  });
-  const done = new Promise<JobRun>((resolve) =>
-    job.once('end', (state, error) => {
-      ended = true;
-      for (const w of waiters.splice(0)) w.reject(new Error(`job ended (${state}: ${error?.message ?? ''}) before printing '${w.prefix}'\n${lines.join('\n')}`));
-      resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines });
-    }),
-  );
-  return {
-    id: job.id,
-    lines,
-    get ended() {
-      return ended;
-    },
-    waitLine(prefix, ms) {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      if (seen !== undefined) return Promise.resolve(seen);
-      if (ended) return Promise.reject(new Error(`job ended before printing '${prefix}'`));
-      return within(new Promise<string>((resolve, reject) => waiters.push({ prefix, resolve, reject })), ms, `line '${prefix}'`);
-    },
-    done,
-  };
-}
 
 /** What fault-pipeline.ts prints when nothing fails, computed with plain JS. */
 function expectedPipeline(n: number): { count: number; result1: [number, number][]; result2: [number, number][] } {

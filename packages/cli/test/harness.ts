@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleJob } from '../src/bundle-job.js';
@@ -78,4 +80,103 @@ export function jsonLine<T>(lines: readonly string[], prefix: string): T {
   const l = lines.find((x) => x.startsWith(prefix));
   if (l === undefined) throw new Error(`no line starting with '${prefix}' in:\n${lines.join('\n')}`);
   return JSON.parse(l.slice(prefix.length)) as T;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or a rejection after `ms`: no wait in these tests is unbounded. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]);
+}
+
+/** A port nothing listens on: bind port 0, read the port, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A seeded PRNG in [0, 1), so generated inputs are the same on every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The 1-based line of `file` that contains `text`. */
+export function lineOf(file: string, text: string): number {
+  const n = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+  if (n === 0) throw new Error(`'${text}' not found in ${file}`);
+  return n;
+}
+
+/** Every JSON value printed on a line starting with `prefix`. */
+export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
+  return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
+}
+
+/** Sleep until `offsetMs` after the next multiple of `intervalMs` of the epoch: batches fall on those multiples. */
+export async function untilPhase(intervalMs: number, offsetMs: number): Promise<void> {
+  const now = Date.now();
+  let target = now - (now % intervalMs) + offsetMs;
+  if (target <= now + 5) target += intervalMs;
+  await sleep(target - now);
+}
+
+export interface RunningJob {
+  readonly id: string;
+  readonly lines: string[];
+  readonly ended: boolean;
+  readonly done: Promise<JobRun>;
+  /** Resolves with the first line starting with `prefix` that `pred` accepts (rejects if the job ends first or after `ms`). */
+  waitLine(prefix: string, ms: number, pred?: (line: string) => boolean): Promise<string>;
+}
+
+/** Submit a fixture job and watch its output while it runs (`ClusterHandle.run` only returns at the end). */
+export async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
+  const bundle = await bundleJob(file);
+  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+  const lines: string[] = [];
+  job.on('output', (l) => lines.push(l));
+  let ended = false;
+  const done = new Promise<JobRun>((resolve) =>
+    job.once('end', (state, error) => {
+      ended = true;
+      resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines });
+    }),
+  );
+  const waitLine = async (prefix: string, ms: number, pred: (line: string) => boolean = () => true): Promise<string> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const l = lines.find((x) => x.startsWith(prefix) && pred(x));
+      if (l !== undefined) return l;
+      if (ended) throw new Error(`the job ended before printing '${prefix}':\n${lines.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`no line '${prefix}' within ${ms} ms:\n${lines.join('\n')}`);
+      await sleep(10);
+    }
+  };
+  return {
+    id: job.id,
+    lines,
+    get ended() {
+      return ended;
+    },
+    done,
+    waitLine,
+  };
 }

@@ -9,68 +9,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
-import { bundleJob } from '../src/bundle-job.js';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type JobRun } from './harness.js';
+import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, jsonLines, sleep, startJob, untilPhase, within } from './harness.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** `p`, or a rejection after `ms`: no wait in these tests is unbounded. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
-
-interface RunningJob {
-  readonly lines: string[];
-  readonly done: Promise<JobRun>;
-  /** Resolves with the first line starting with `prefix` (rejects if the job ends first or after `ms`). */
-  waitLine(prefix: string, ms: number): Promise<string>;
-}
-
-/** Submit a fixture job and watch its output while it runs. */
-async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
-  const bundle = await bundleJob(file);
-  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
-  const lines: string[] = [];
-  job.on('output', (l) => lines.push(l));
-  let ended = false;
-  const done = new Promise<JobRun>((resolve) =>
-    job.once('end', (state, error) => {
-      ended = true;
-      resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines });
-    }),
-  );
-  const waitLine = async (prefix: string, ms: number): Promise<string> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const l = lines.find((x) => x.startsWith(prefix));
-      if (l !== undefined) return l;
-      if (ended) throw new Error(`the job ended before printing '${prefix}':\n${lines.join('\n')}`);
-      if (Date.now() > deadline) throw new Error(`no line '${prefix}' within ${ms} ms:\n${lines.join('\n')}`);
-      await sleep(10);
-    }
-  };
-  return { lines, done, waitLine };
-}
-
-/** Every JSON value printed on a line starting with `prefix`. */
-function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
-  return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
-}
-
-/** Sleep until `offsetMs` after the next multiple of `intervalMs` of the epoch: batches fall on those multiples. */
-async function untilPhase(intervalMs: number, offsetMs: number): Promise<void> {
-  const now = Date.now();
-  let target = now - (now % intervalMs) + offsetMs;
-  if (target <= now + 5) target += intervalMs;
-  await sleep(target - now);
-}
 
 function tmpDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `sluice-test-${name}-`));

@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
 import { compareKeys, hashKey, keyId, nonNegativeMod } from '../../src/rdd/key.js';
-
-/** Small seeded PRNG, so a failing case can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
 
 const STRINGS = ['', 'a', 'b', 'ab', 'é', '日本', '𝄞', 'null', 'u', '1', 'NaN', '\u0000x'];
 const NUMBERS = [0, -0, 1, -1, 2, 1.5, -2.25, 2147483647, -2147483648, 3e9, Number.MAX_VALUE, NaN, Infinity, -Infinity];

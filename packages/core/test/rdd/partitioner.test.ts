@@ -3,16 +3,7 @@ import { describe, test } from 'node:test';
 import { SluiceError } from '../../src/errors.js';
 import { compareKeys, hashKey, nonNegativeMod } from '../../src/rdd/key.js';
 import { HashPartitioner, RangePartitioner, partitionFunction, partitionerEquals, rangeBounds, type Partitioner } from '../../src/rdd/partitioner.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {

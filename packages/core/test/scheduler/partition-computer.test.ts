@@ -14,16 +14,7 @@ import { PartitionComputer, readLines } from '../../src/scheduler/partition-comp
 import { runTask } from '../../src/scheduler/run-task.js';
 import type { TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
 
 // ---------------------------------------------------------------------------------------
 // readLines
