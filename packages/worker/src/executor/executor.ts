@@ -111,6 +111,8 @@ export class Executor {
     };
     const peers = desc.peers.filter((p) => p.worker_id !== this.selfId);
     let next = Math.floor(Math.random() * Math.max(1, peers.length));
+    /** Peers that failed a replica, and until when they are skipped. */
+    const badUntil = new Map<string, number>();
     sandbox.startReceiver(desc.stream_id, desc.receiver, desc.block_interval_ms, `input_${desc.job_id}_${desc.stream_id}_${this.selfId}_${Date.now().toString(36)}`, {
       block: (blockId, data, count) =>
         inOrder(async () => {
@@ -118,13 +120,15 @@ export class Executor {
           const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
           for (let i = 0; i < peers.length; i++) {
             const peer = peers[(next + i) % peers.length];
+            if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
             try {
               await this.shuffle.putRemoteBlock(peer.address, blockId, data);
               locations.push(peer);
               next = (next + i + 1) % peers.length;
               break;
             } catch (err) {
-              log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; trying another worker');
+              badUntil.set(peer.worker_id, Date.now() + 30_000);
+              log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; skipping that worker for 30 s');
             }
           }
           if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');

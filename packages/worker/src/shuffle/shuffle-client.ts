@@ -109,10 +109,13 @@ export class ShuffleClient {
     });
   }
 
-  /** Store a block on another worker (replication of received input). */
-  putRemoteBlock(address: string, blockId: string, data: Uint8Array): Promise<void> {
+  /**
+   * Store a block on another worker (replication of received input). Bounded by
+   * `timeoutMs`: a peer that is gone must not hold up the receiver's next blocks.
+   */
+  putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 }, (err) => (err ? reject(err) : resolve()));
+      const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
       const parts = [...chunks(data)];
       parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));
       call.write({ block_id: blockId, end_of_block: true });
