@@ -55,7 +55,6 @@ export class StreamingContext {
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
   zeroTime = 0;
   private nextBatchTime = 0;
-  private generating: Promise<void> | undefined;
   private receivingStopped = false;
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
@@ -158,7 +157,7 @@ export class StreamingContext {
     for (const s of this.inputStreams()) s.start();
     this.state = 'active';
     for (const l of this.listeners) l.onStreamingStarted?.(now);
-    this.generating = this.generateLoop();
+    void this.generateLoop();
   }
 
   /**

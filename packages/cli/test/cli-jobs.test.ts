@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { test } from 'node:test';
+import { CLI_BIN, fixture, freePort, lineOf, runCli, sleep } from './harness.js';
+
+const env = { SLUICE_SECRET: 'cli-jobs-secret' };
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
+}
+
+/** The row of `sluice jobs` for one job, as columns. */
+async function jobRow(driver: string, jobId: string): Promise<string[] | undefined> {
+  const r = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith(jobId));
+  return line?.split(/\s{2,}/);
+}
+
+test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing output reported with file:line', async () => {
+  const port = await freePort();
+  const driver = `127.0.0.1:${port}`;
+  const procs = [start(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn'])];
+  try {
+    procs.push(start(['worker', '--driver', driver, '--cores', '2', '--log-level', 'warn']));
+    for (let i = 0; i < 100; i++) {
+      const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 20_000 });
+      if (/worker-/.test(w.stdout)) break;
+      await sleep(200);
+    }
+
+    const submitted = await runCli(['submit', fixture('stream-cli.ts'), '--driver', driver, '--detach', '--', 'ok'], { env, timeoutMs: 60_000 });
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const jobId = /submitted \S+ as (\S+)/.exec(submitted.stderr)?.[1];
+    assert.ok(jobId, submitted.stderr);
+    let row: string[] | undefined;
+    for (let i = 0; i < 100; i++) {
+      row = await jobRow(driver, jobId!);
+      if (row && Number(row[3]) >= 3) break;
+      await sleep(200);
+    }
+    // JOB NAME STATE BATCHES LAST-PROCESSING LAST-TOTAL-DELAY LAST-RECORDS
+    assert.equal(row?.[1], 'stream-cli.ts');
+    assert.equal(row?.[2], 'running');
+    assert.ok(Number(row?.[3]) >= 3, `batches done: ${row}`);
+    assert.match(row?.[4] ?? '', /^\d+ ms$/);
+    assert.match(row?.[5] ?? '', /^\d+ ms$/);
+
+    const stopped = await runCli(['stop', jobId!, '--driver', driver, '--graceful'], { env, timeoutMs: 20_000 });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    for (let i = 0; i < 100 && row?.[2] === 'running'; i++) {
+      await sleep(200);
+      row = await jobRow(driver, jobId!);
+    }
+    assert.equal(row?.[2], 'succeeded');
+
+    const unknown = await runCli(['stop', 'job-nope', '--driver', driver], { env, timeoutMs: 20_000 });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no job 'job-nope'/);
+
+    // An output operation that throws: the submitting terminal and `sluice jobs` show the user's file:line.
+    const line = lineOf(fixture('stream-cli.ts'), 'output exploded');
+    const failed = await runCli(['submit', fixture('stream-cli.ts'), '--driver', driver, '--', 'throws'], { env, timeoutMs: 60_000 });
+    assert.equal(failed.timedOut, false);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /output exploded at batch two/);
+    assert.match(failed.stderr, new RegExp(`stream-cli\\.ts:${line}:`));
+    const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+    assert.match(jobs.stdout, /stream-cli\.ts\s+failed/);
+    assert.match(jobs.stdout, new RegExp(`failed: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+});
