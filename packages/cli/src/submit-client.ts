@@ -83,38 +83,31 @@ export async function submitJob(
   }
 }
 
-export async function listWorkers(address: string, security: SecurityConfig): Promise<wire.WorkerInfo__Output[]> {
+/** One unary call to the driver: connect (failing fast when nothing answers), call, close. */
+async function driverCall<T>(
+  address: string,
+  security: SecurityConfig,
+  call: (client: wire.DriverClient, md: grpc.Metadata, options: grpc.CallOptions, done: (err: grpc.ServiceError | null, value?: T) => void) => void,
+): Promise<T> {
   const client = driverClient(address, security);
   try {
     await waitReady(client, address, 5000);
-    return await new Promise((resolve, reject) =>
-      client.ListWorkers({}, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.workers ?? []))),
+    return await new Promise<T>((resolve, reject) =>
+      call(client, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, value) => (err ? reject(callError(err, address)) : resolve(value as T))),
     );
   } finally {
     client.close();
   }
 }
 
-export async function listJobs(address: string, security: SecurityConfig): Promise<wire.JobInfo__Output[]> {
-  const client = driverClient(address, security);
-  try {
-    await waitReady(client, address, 5000);
-    return await new Promise((resolve, reject) =>
-      client.ListJobs({}, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.jobs ?? []))),
-    );
-  } finally {
-    client.close();
-  }
+export function listWorkers(address: string, security: SecurityConfig): Promise<wire.WorkerInfo__Output[]> {
+  return driverCall(address, security, (c, md, o, done) => c.ListWorkers({}, md, o, (err, res) => done(err, res?.workers ?? [])));
 }
 
-export async function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<boolean> {
-  const client = driverClient(address, security);
-  try {
-    await waitReady(client, address, 5000);
-    return await new Promise((resolve, reject) =>
-      client.StopJob({ job_id: jobId, graceful }, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(callError(err, address)) : resolve(res?.found ?? false))),
-    );
-  } finally {
-    client.close();
-  }
+export function listJobs(address: string, security: SecurityConfig): Promise<wire.JobInfo__Output[]> {
+  return driverCall(address, security, (c, md, o, done) => c.ListJobs({}, md, o, (err, res) => done(err, res?.jobs ?? [])));
+}
+
+export function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<boolean> {
+  return driverCall(address, security, (c, md, o, done) => c.StopJob({ job_id: jobId, graceful }, md, o, (err, res) => done(err, res?.found ?? false)));
 }

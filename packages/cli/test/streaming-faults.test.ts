@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, untilPhase, within } from './harness.js';
+import { fixture, jsonLine, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, untilPhase, within, freePort } from './harness.js';
 
 
 function tmpDir(name: string): string {
@@ -222,17 +222,6 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed)
   assert.deepEqual(outputs(killed.run, 'INPUT '), outputs(clean.run, 'INPUT '), 'every batch input equals the failure-free run');
 });
 
-/** A port nothing listens on: bind port 0, read the port, close. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('bad streaming input: clear errors before start, a refusing source does not kill the job, a throwing output fails it', { timeout: 90_000 }, async (t) => {
   const BAD = fixture('stream-bad-input.ts');
@@ -254,7 +243,7 @@ test('bad streaming input: clear errors before start, a refusing source does not
     await t.test('updateStateByKey without ssc.checkpoint(dir) names checkpoint', () => failsBeforeStart('no-checkpoint', 'SLUICE_CHECKPOINT', /ssc\.checkpoint\(dir\)/));
 
     await t.test('a socket source whose port refuses connections: the receiver retries and reports each error; the job stops cleanly when asked', async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const job = await startJob(h.cluster, BAD, ['refused', String(port)]);
       await job.waitLine('RECEIVER error ', 30_000, () => job.lines.filter((l) => l.startsWith('RECEIVER error ')).length >= 3);
       // What `sluice stop --graceful JOB` does.
