@@ -4,7 +4,8 @@ import { StreamingContext, type SluiceContext } from '@sluice/core';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
   const [host, port, intervalMs, durationMs] = [args[0], Number(args[1]), Number(args[2]), Number(args[3])];
-  const ssc = new StreamingContext(sc, intervalMs);
+  // Blocks at most half a batch long, so every batch gets data (Spark's advice too).
+  const ssc = new StreamingContext(sc, intervalMs, { blockInterval: Math.min(200, Math.max(10, Math.floor(intervalMs / 2))) });
   ssc.addStreamingListener({
     onBatchCompleted: (b) =>
       console.log('BATCH ' + JSON.stringify({ time: b.batchTime, records: b.numRecords, scheduling: b.schedulingDelay, processing: b.processingDelay, total: b.totalDelay })),

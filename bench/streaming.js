@@ -125,7 +125,7 @@ try {
     best = rate;
   }
   let smallest;
-  for (const interval of [1000, 500, 250, 100]) {
+  for (const interval of [1000, 500, 250, 100, 50, 25]) {
     if (!(await run(10_000, interval))) break;
     smallest = interval;
   }

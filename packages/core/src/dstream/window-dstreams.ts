@@ -4,9 +4,11 @@ import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams } from './dstream.js';
 
-function checkMultiple(ms: number, of: number, what: string): void {
+function checkMultiple(ms: number, parent: DStream<unknown>, what: string): void {
+  const of = parent.slideDuration;
   if (ms % of !== 0) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of the parent stream's slide duration (${of} ms, the batch interval)`);
+    const which = of === parent.ssc.batchIntervalMs ? 'the batch interval' : "the slide of the windowed stream it reads";
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of ${which} (${of} ms)`);
   }
 }
 
@@ -23,8 +25,8 @@ export class WindowedDStream<T> extends DStream<T> {
     super(parent.ssc);
     this.windowMs = toMillis(windowDuration, 'window length');
     this.slideMs = toMillis(slideDuration, 'window slide');
-    checkMultiple(this.windowMs, parent.slideDuration, 'window length');
-    checkMultiple(this.slideMs, parent.slideDuration, 'window slide');
+    checkMultiple(this.windowMs, parent as DStream<unknown>, 'window length');
+    checkMultiple(this.slideMs, parent as DStream<unknown>, 'window slide');
     // Each batch's RDD is read by several windows: keep it rather than recompute it.
     if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
   }
@@ -70,8 +72,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     super(parent.ssc);
     this.windowMs = toMillis(windowDuration, 'window length');
     this.slideMs = toMillis(slideDuration, 'window slide');
-    checkMultiple(this.windowMs, parent.slideDuration, 'window length');
-    checkMultiple(this.slideMs, parent.slideDuration, 'window slide');
+    checkMultiple(this.windowMs, parent as DStream<unknown>, 'window length');
+    checkMultiple(this.slideMs, parent as DStream<unknown>, 'window slide');
     this.persist('MEMORY_ONLY');
     if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
   }
