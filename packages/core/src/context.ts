@@ -19,6 +19,8 @@ export interface ClusterBackend {
   readonly jobId: string;
   runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
   removeRdd(rddId: number): Promise<void>;
+  /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
+  removeShuffles?(shuffleIds: readonly number[]): void;
   defaultParallelism(): number;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
@@ -35,6 +37,12 @@ export class SluiceContext {
   private nextSharedId = 0;
   private readonly accumulators = new Map<number, Accumulator<unknown>>();
   private readonly backend: ClusterBackend;
+  /**
+   * The context cleaner: once the RDD reading a shuffle is garbage, no action can read
+   * that shuffle again, so its map outputs are dropped on the workers (Spark's
+   * ContextCleaner does the same with weak references).
+   */
+  private readonly shuffleCleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffles([shuffleId]));
   checkpointDirectory: string | undefined;
 
   /** @internal */
@@ -191,6 +199,16 @@ export class SluiceContext {
       }
     }
     return new RDD(this, partitioner.numPartitions, { kind: 'cogroup', shuffles }, deps, partitioner);
+  }
+
+  /** @internal Drop `shuffleId`'s outputs once `rdd` (the RDD that reads it) is garbage. */
+  trackShuffle(rdd: RDD<unknown>, shuffleId: number): void {
+    this.shuffleCleaner.register(rdd, shuffleId);
+  }
+
+  /** @internal */
+  removeShuffles(shuffleIds: readonly number[]): void {
+    if (shuffleIds.length > 0) this.backend.removeShuffles?.(shuffleIds);
   }
 
   /** @internal */

@@ -51,6 +51,7 @@ export class RDD<T> {
     this.op = op;
     this.deps = deps;
     this.partitioner = partitioner;
+    for (const d of deps) if (d.type === 'shuffle') context.trackShuffle(this as RDD<unknown>, d.spec.shuffleId);
   }
 
   setName(name: string): this {

@@ -307,8 +307,35 @@ export class StreamingContext {
 
   /** @internal After a batch: forget RDDs past their remember duration and unpersist them. */
   clearMetadata(time: number): void {
+    const dropped: RDD<unknown>[] = [];
     for (const s of this.streams) {
-      for (const rdd of s.clearOldRDDs(time)) if (rdd.storage !== 'NONE') void rdd.unpersist().catch(() => undefined);
+      for (const rdd of s.clearOldRDDs(time)) {
+        dropped.push(rdd as RDD<unknown>);
+        if (rdd.storage !== 'NONE') void rdd.unpersist().catch(() => undefined);
+      }
     }
+    if (dropped.length === 0) return;
+    // Shuffles only forgotten RDDs reach will never be read again: drop their map outputs,
+    // so a stream that runs for days keeps a bounded amount of shuffle data.
+    const retained: RDD<unknown>[] = [];
+    for (const s of this.streams) for (const rdd of s.generated.values()) retained.push(rdd as RDD<unknown>);
+    const keep = shufflesReachable(retained);
+    this.sc.removeShuffles([...shufflesReachable(dropped)].filter((id) => !keep.has(id)));
   }
+}
+
+/** Shuffle ids in the lineage of `roots`, down to checkpoints. */
+function shufflesReachable(roots: readonly RDD<unknown>[]): Set<number> {
+  const ids = new Set<number>();
+  const seen = new Set<RDD<unknown>>();
+  const visit = (r: RDD<unknown>): void => {
+    if (seen.has(r) || r.checkpointDir !== undefined) return;
+    seen.add(r);
+    for (const d of r.deps) {
+      if (d.type === 'shuffle') ids.add(d.spec.shuffleId);
+      visit(d.rdd);
+    }
+  };
+  for (const r of roots) visit(r);
+  return ids;
 }

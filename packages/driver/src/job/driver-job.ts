@@ -126,6 +126,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeRddBlocks(this.id, m.rddId);
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.id, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
+      case 'removeShuffles': {
+        this.dag.removeShuffles(this.id, m.shuffleIds);
+        const prefixes = m.shuffleIds.flatMap((s) => [`shuffle_${this.id}_${s}_`, `mapout_${this.id}_${s}_`]);
+        for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);
+        return;
+      }
       case 'startReceiver':
         this.streaming = true;
         this.receiverTracker().start(m.streamId, m.receiver, m.blockIntervalMs, m.name);

@@ -18,6 +18,7 @@ export interface ErrorInfo {
 export type JobToMain =
   | { readonly type: 'runJob'; readonly reqId: number; readonly graph: LineageGraph; readonly action: ActionSpec; readonly partitions: readonly number[] }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
+  | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly name: string }
   | { readonly type: 'stopReceivers'; readonly reqId: number }
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }

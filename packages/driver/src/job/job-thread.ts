@@ -89,6 +89,9 @@ const backend: ClusterBackend = {
   async removeRdd(rddId) {
     await request({ type: 'removeRdd', reqId: nextReq++, rddId });
   },
+  removeShuffles(shuffleIds) {
+    port.postMessage({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
+  },
   streaming,
 };
 

@@ -13,7 +13,8 @@ export interface WorkerEndpoint {
   killTask(taskId: string): void;
   releaseJob(jobId: string): Promise<void>;
   removeRdd(jobId: string, rddId: number): Promise<void>;
-  removeBlocks(blockIds: readonly string[]): Promise<void>;
+  /** Remove blocks by id, and every block whose id starts with one of `prefixes`. */
+  removeBlocks(blockIds: readonly string[], prefixes?: readonly string[]): Promise<void>;
   /** Start a receiver; `onEnd` fires once, with an error message when the stream broke. */
   startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void };
   stopReceiver(jobId: string, streamId: number): Promise<void>;
@@ -57,8 +58,10 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
   }
 
-  removeBlocks(blockIds: readonly string[]): Promise<void> {
-    return new Promise((resolve) => this.client.RemoveBlocks({ block_ids: [...blockIds] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  removeBlocks(blockIds: readonly string[], prefixes: readonly string[] = []): Promise<void> {
+    return new Promise((resolve) =>
+      this.client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()),
+    );
   }
 
   startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void } {

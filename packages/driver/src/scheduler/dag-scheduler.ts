@@ -116,6 +116,17 @@ export class DAGScheduler implements RegistryListener {
     if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
   }
 
+  /** Forget shuffles no RDD of the job can reach any more (their map outputs go too). */
+  removeShuffles(jobId: string, shuffleIds: readonly number[]): void {
+    const job = this.jobs.get(jobId);
+    for (const id of shuffleIds) {
+      if (job && job.ensuring.has(id)) continue; // Being computed for a running action.
+      job?.shuffles.delete(id);
+      job?.shuffleStageIds.delete(id);
+      this.mapOutputs.removeShuffle(jobId, id);
+    }
+  }
+
   removeRddBlocks(jobId: string, rddId: number): void {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_${rddId}_`);
   }

@@ -65,6 +65,10 @@ export class MapOutputTracker {
     return n;
   }
 
+  removeShuffle(jobId: string, shuffleId: number): void {
+    this.shuffles.delete(this.key(jobId, shuffleId));
+  }
+
   clearJob(jobId: string): void {
     for (const k of [...this.shuffles.keys()]) if (k.startsWith(`${jobId}/`)) this.shuffles.delete(k);
   }

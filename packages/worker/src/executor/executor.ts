@@ -144,9 +144,10 @@ export class Executor {
     return this.sandboxes.get(jobId)?.stopReceiver(streamId) ?? false;
   }
 
-  removeBlocks(ids: readonly string[]): number {
+  removeBlocks(ids: readonly string[], prefixes: readonly string[] = []): number {
     let n = 0;
     for (const id of ids) if (this.blocks.remove(id)) n++;
+    for (const p of prefixes) n += this.blocks.removeByPrefix(p);
     return n;
   }
 

@@ -72,7 +72,7 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
       callback(null, {});
     },
     RemoveBlocks(call, callback) {
-      callback(null, { removed: executor.removeBlocks(call.request.block_ids) });
+      callback(null, { removed: executor.removeBlocks(call.request.block_ids, call.request.prefixes) });
     },
     StartReceiver(call) {
       let ended = false;

@@ -3,8 +3,10 @@
 
 export interface RemoveBlocksRequest {
   'block_ids'?: (string)[];
+  'prefixes'?: (string)[];
 }
 
 export interface RemoveBlocksRequest__Output {
   'block_ids': (string)[];
+  'prefixes': (string)[];
 }
