@@ -39,8 +39,10 @@ export class LocalCluster {
   addWorker(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel],
-      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['ignore', 'inherit', 'inherit'] },
+      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent'],
+      // stdin is a pipe from this process: when this process dies, however, the pipe closes
+      // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
+      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', 'inherit'] },
     );
     this.children.push(child);
     child.on('exit', () => {

@@ -111,8 +111,11 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
   .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
+  .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
   .action(
-    async (o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string }) => {
+    async (
+      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; exitWithParent?: boolean },
+    ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const worker = new WorkerNode({
@@ -127,6 +130,11 @@ common(program.command('worker').description('run a Sluice worker'))
         localDir: o.localDir,
       });
       onSignals(() => worker.stop(), log);
+      if (o.exitWithParent) {
+        process.stdin.on('end', () => void worker.stop().then(() => process.exit(0)));
+        process.stdin.on('error', () => void worker.stop().then(() => process.exit(0)));
+        process.stdin.resume();
+      }
       try {
         await worker.start();
       } catch (err) {

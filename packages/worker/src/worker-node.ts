@@ -61,6 +61,9 @@ export class WorkerNode {
   private readonly log: Logger;
   private readonly localDir: string;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** When heartbeats started failing (undefined while they succeed): failures are logged once, then every 30 s. */
+  private driverUnreachableSince: number | undefined;
+  private lastUnreachableLog = 0;
   private boundPort = 0;
   private readonly bundleFetches = new Map<string, Promise<string>>();
 
@@ -142,9 +145,17 @@ export class WorkerNode {
       { deadline: Date.now() + 5000 },
       (err, res) => {
         if (err) {
-          this.log.warn({ err: driverError(err, this.opts.driver) }, 'heartbeat failed');
+          const now = Date.now();
+          this.driverUnreachableSince ??= now;
+          if (now - this.lastUnreachableLog >= 30_000) {
+            this.lastUnreachableLog = now;
+            this.log.warn({ err: driverError(err, this.opts.driver).message, failingForMs: now - this.driverUnreachableSince }, 'heartbeat failed; retrying');
+          }
           return;
         }
+        if (this.driverUnreachableSince !== undefined) this.log.info({ afterMs: Date.now() - this.driverUnreachableSince }, 'driver reachable again');
+        this.driverUnreachableSince = undefined;
+        this.lastUnreachableLog = 0;
         if (res && !res.known) {
           this.log.warn('driver does not know this worker (declared lost or restarted); registering again');
           this.register(5000).catch((e: unknown) => this.log.warn({ err: e }, 're-registration failed'));
