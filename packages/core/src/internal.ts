@@ -30,3 +30,4 @@ export * from './streaming/streaming-context.js';
 export * from './receiver/receiver.js';
 export * from './receiver/ship-receiver.js';
 export * from './dstream/dstream.js';
+export * from './scheduler/read-lines.js';
