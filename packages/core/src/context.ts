@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { captureClosure } from './closure/capture-closure.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
+import { encode } from './codec/codec.js';
 import { SluiceError } from './errors.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
@@ -19,6 +20,8 @@ export interface ClusterBackend {
   readonly jobId: string;
   runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
   removeRdd(rddId: number): Promise<void>;
+  /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
+  putBroadcast?(id: number, value: Uint8Array): void;
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
   removeShuffles?(shuffleIds: readonly number[]): void;
   defaultParallelism(): number;
@@ -138,8 +141,20 @@ export class SluiceContext {
     return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);
   }
 
+  /** A read-only value for tasks: sent to each worker once, not with every task. */
   broadcast<T>(value: T): Broadcast<T> {
-    return new Broadcast(this.nextSharedId++, value);
+    const id = this.nextSharedId++;
+    const put = this.backend.putBroadcast;
+    if (put) {
+      let bytes: Buffer;
+      try {
+        bytes = encode(value);
+      } catch (err) {
+        throw new SluiceError('SLUICE_TASK_NOT_SERIALIZABLE', `sc.broadcast: the value cannot be sent to workers (${(err as Error).message}); broadcast plain data`, { cause: err });
+      }
+      put.call(this.backend, id, bytes);
+    }
+    return new Broadcast(id, value, put === undefined);
   }
 
   longAccumulator(name?: string): Accumulator<number> {

@@ -213,6 +213,15 @@ export class DriverNode {
         job.requestStop(call.request.graceful);
         callback(null, { found: true });
       },
+      GetBroadcast: (call) => {
+        const value = this.jobs.get(call.request.job_id)?.broadcasts.get(call.request.broadcast_id);
+        if (!value) {
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: `job ${call.request.job_id} has no broadcast ${call.request.broadcast_id} (the job ended?)` });
+          return;
+        }
+        for (const c of chunks(value)) call.write({ data: c });
+        call.end();
+      },
       GetBundle: (call) => {
         const b = this.bundles.get(call.request.sha256);
         if (!b) {

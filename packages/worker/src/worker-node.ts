@@ -73,7 +73,9 @@ export class WorkerNode {
     this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
-    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address);
+    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address, (jobId, id) =>
+      this.fetchBroadcast(jobId, id),
+    );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
     this.server.addService(proto.sluice.v1.Worker.service, authenticated(opts.security.secret, workerService(this.executor, this.blocks, this.log)));
@@ -173,6 +175,16 @@ export class WorkerNode {
       p.catch(() => this.bundleFetches.delete(sha256));
     }
     return p;
+  }
+
+  private fetchBroadcast(jobId: string, id: number): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      const call = this.driverClient.GetBroadcast({ job_id: jobId, broadcast_id: id }, secretMetadata(this.opts.security.secret));
+      call.on('data', (c: { data: Buffer }) => parts.push(c.data));
+      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.opts.driver)));
+      call.on('end', () => resolve(Buffer.concat(parts)));
+    });
   }
 
   private fetchBundle(sha256: string): Promise<string> {

@@ -36,6 +36,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
   private tracker: ReceiverTracker | undefined;
+  /** Encoded broadcast values, by id, served to workers (GetBroadcast). */
+  readonly broadcasts = new Map<number, Uint8Array>();
   private readonly thread: Thread;
   private readonly log: Logger;
   private outputOpen = 2;
@@ -126,6 +128,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeRddBlocks(this.id, m.rddId);
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.id, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
+      case 'putBroadcast':
+        this.broadcasts.set(m.id, m.value);
+        return;
       case 'removeShuffles': {
         this.dag.removeShuffles(this.id, m.shuffleIds);
         const prefixes = m.shuffleIds.flatMap((s) => [`shuffle_${this.id}_${s}_`, `mapout_${this.id}_${s}_`]);
@@ -174,6 +179,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.endedAt = this.clock.now();
     this.tracker?.close();
     this.tracker = undefined;
+    this.broadcasts.clear();
     this.dag.endJob(this.id);
     for (const w of this.registry.all()) void w.endpoint.releaseJob(this.id);
     if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');

@@ -19,6 +19,7 @@ export type JobToMain =
   | { readonly type: 'runJob'; readonly reqId: number; readonly graph: LineageGraph; readonly action: ActionSpec; readonly partitions: readonly number[] }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
+  | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly name: string }
   | { readonly type: 'stopReceivers'; readonly reqId: number }
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }

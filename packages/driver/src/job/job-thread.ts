@@ -89,6 +89,9 @@ const backend: ClusterBackend = {
   async removeRdd(rddId) {
     await request({ type: 'removeRdd', reqId: nextReq++, rddId });
   },
+  putBroadcast(id, value) {
+    port.postMessage({ type: 'putBroadcast', id, value } satisfies JobToMain);
+  },
   removeShuffles(shuffleIds) {
     port.postMessage({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },

@@ -7,6 +7,8 @@ import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
 export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
+/** Fetches a broadcast variable's encoded value from the driver. */
+export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
 
 /** Where a receiver's events go (the StartReceiver stream back to the driver). */
 export interface ReceiverReport {
@@ -32,6 +34,8 @@ interface RunningTask {
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
   private readonly running = new Map<string, RunningTask>();
+  /** Broadcast values per job, fetched once (shared by the job's task threads). */
+  private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
   private completed = 0;
 
   constructor(
@@ -42,6 +46,7 @@ export class Executor {
     private readonly log: Logger,
     private readonly selfId: string,
     private readonly selfAddress: () => string,
+    private readonly broadcastSource: BroadcastSource,
   ) {}
 
   get runningTaskIds(): string[] {
@@ -162,6 +167,7 @@ export class Executor {
   releaseJob(jobId: string): void {
     this.sandboxes.get(jobId)?.close();
     this.sandboxes.delete(jobId);
+    this.broadcastCache.delete(jobId);
     const n =
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
       this.blocks.removeByPrefix(`rdd_${jobId}_`) +
@@ -201,6 +207,21 @@ export class Executor {
         cacheGet: (blockId) => {
           const segs = this.blocks.get(blockId);
           return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
+        },
+        broadcasts: async (ids) => {
+          let cache = this.broadcastCache.get(jobId);
+          if (!cache) this.broadcastCache.set(jobId, (cache = new Map()));
+          const out: Record<number, Uint8Array> = {};
+          for (const id of ids) {
+            let p = cache.get(id);
+            if (!p) {
+              const fetched = this.broadcastSource(jobId, id);
+              cache.set(id, (p = fetched));
+              fetched.catch(() => cache.delete(id));
+            }
+            out[id] = await p;
+          }
+          return out;
         },
         blockGet: async (blockId, locations) => {
           const segs = this.blocks.get(blockId) ?? (await this.shuffle.getRemoteBlock(blockId, locations));

@@ -9,6 +9,8 @@ export interface SandboxHost {
   onSegment(taskId: string, blockId: string, data: Uint8Array): void;
   onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
   cacheGet(blockId: string): Uint8Array | undefined;
+  /** Encoded broadcast values of the job, fetched from the driver once per worker. */
+  broadcasts(ids: readonly number[]): Promise<Record<number, Uint8Array>>;
   /** A stored block from this worker, else from one of `locations`. */
   blockGet(blockId: string, locations: readonly { workerId: string; address: string }[]): Promise<Uint8Array | undefined>;
   fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
@@ -205,6 +207,12 @@ export class JobSandbox {
         return;
       case 'cacheGet':
         slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) } satisfies MainToThread);
+        return;
+      case 'broadcastGet':
+        this.host.broadcasts(msg.ids).then(
+          (values) => this.slots.includes(slot) && slot.thread.postMessage({ type: 'broadcasts', reqId: msg.reqId, values } satisfies MainToThread),
+          (err: Error) => this.slots.includes(slot) && slot.thread.postMessage({ type: 'broadcasts', reqId: msg.reqId, values: {}, error: err.message } satisfies MainToThread),
+        );
         return;
       case 'blockGet':
         void this.host.blockGet(msg.blockId, msg.locations).then((data) => {

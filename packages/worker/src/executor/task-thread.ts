@@ -10,6 +10,7 @@ import {
   Broadcast,
   FetchFailedError,
   TaskAccumulators,
+  broadcastIds,
   bundleEval,
   decode,
   encode,
@@ -58,17 +59,34 @@ function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
 
+/** Broadcast values decoded in this thread, by id: each is fetched and decoded once per thread. */
+const broadcastValues = new Map<number, unknown>();
+
+async function loadBroadcasts(ids: number[]): Promise<void> {
+  const missing = ids.filter((id) => !broadcastValues.has(id));
+  if (missing.length === 0) return;
+  const reply = await request({ type: 'broadcastGet', reqId: nextReq++, ids: missing });
+  if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
+  if (reply.error) throw new Error(reply.error);
+  for (const id of missing) broadcastValues.set(id, decode(reply.values[id]));
+}
+
 async function run(taskId: string, partition: number, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
   if (loadError !== undefined || !evalInScope) {
     const info = userErrorInfo(loadError);
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
   }
   const payload = decode<TaskPayload>(payloadBytes);
+  try {
+    await loadBroadcasts(broadcastIds(payload));
+  } catch (err) {
+    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
+  }
   const accumulators = new TaskAccumulators();
   const scope = evalInScope;
   const reviveShippable = (type: string, d: unknown): unknown => {
     if (type === 'accumulator') return accumulators.revive(d);
-    if (type === 'broadcast') return Broadcast.revive(d);
+    if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcastValues.get(id));
     throw new Error(`cannot revive a captured value of type '${type}'`);
   };
   const env: TaskEnv = {
@@ -147,6 +165,7 @@ port.on('message', (msg: MainToThread) => {
       return;
     case 'fetched':
     case 'fetchFailed':
+    case 'broadcasts':
     case 'cacheGot': {
       const p = pending.get(msg.reqId);
       pending.delete(msg.reqId);

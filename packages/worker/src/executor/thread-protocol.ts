@@ -18,6 +18,7 @@ export type MainToThread =
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
   | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined }
+  | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly blockPrefix: string }
   | { readonly type: 'stopReceiver'; readonly streamId: number };
 
@@ -35,6 +36,7 @@ export type ThreadToMain =
       readonly locations: MapOutputLocation[];
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
+  | { readonly type: 'broadcastGet'; readonly reqId: number; readonly ids: number[] }
   | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number }
   | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string }
   | { readonly type: 'receiverStarted'; readonly streamId: number }

@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from '../../sluice/v1/Chunk';
+import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from '../../sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from '../../sluice/v1/GetBundleRequest';
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from '../../sluice/v1/HeartbeatResponse';
@@ -18,6 +19,11 @@ import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Ou
 import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from '../../sluice/v1/SubmitJobRequest';
 
 export interface DriverClient extends grpc.Client {
+  GetBroadcast(argument: _sluice_v1_GetBroadcastRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  GetBroadcast(argument: _sluice_v1_GetBroadcastRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  getBroadcast(argument: _sluice_v1_GetBroadcastRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  getBroadcast(argument: _sluice_v1_GetBroadcastRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  
   GetBundle(argument: _sluice_v1_GetBundleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   GetBundle(argument: _sluice_v1_GetBundleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   getBundle(argument: _sluice_v1_GetBundleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
@@ -76,6 +82,8 @@ export interface DriverClient extends grpc.Client {
 }
 
 export interface DriverHandlers extends grpc.UntypedServiceImplementation {
+  GetBroadcast: grpc.handleServerStreamingCall<_sluice_v1_GetBroadcastRequest__Output, _sluice_v1_Chunk>;
+  
   GetBundle: grpc.handleServerStreamingCall<_sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk>;
   
   Heartbeat: grpc.handleUnaryCall<_sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse>;
@@ -93,6 +101,7 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface DriverDefinition extends grpc.ServiceDefinition {
+  GetBroadcast: MethodDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_Chunk, _sluice_v1_GetBroadcastRequest__Output, _sluice_v1_Chunk__Output>
   GetBundle: MethodDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_Chunk, _sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk__Output>
   Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
   ListJobs: MethodDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsResponse, _sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse__Output>
