@@ -27,10 +27,18 @@ export class PartitionComputer {
   private readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
   private readonly fns = new Map<object, Function>();
 
-  constructor(plan: Plan, env: TaskEnv, mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>) {
+  private readonly cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>>;
+
+  constructor(
+    plan: Plan,
+    env: TaskEnv,
+    mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>,
+    cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>> = {},
+  ) {
     this.plan = plan;
     this.env = env;
     this.mapOutputs = mapOutputs;
+    this.cachedLocations = cachedLocations;
   }
 
   private fn<F extends Function>(shipped: Parameters<TaskEnv['revive']>[0]): F {
@@ -59,7 +67,9 @@ export class PartitionComputer {
     const node = this.node(nodeId);
     if (node.storage !== 'NONE' && node.op.kind !== 'checkpointFile') {
       const blockId = blockIdForRdd(this.env.jobId, node.id, split);
-      const cached = await this.env.getCached(blockId);
+      // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
+      const elsewhere = this.cachedLocations[blockId];
+      const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? await this.env.getBlock(blockId, elsewhere) : undefined);
       let records: unknown[];
       if (cached) {
         records = decode<unknown[]>(cached);

@@ -35,6 +35,8 @@ export interface TaskPayload {
   readonly shuffle?: ShuffleSpec;
   /** For every shuffle the plan reads, the location of each map output. */
   readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
+  /** Workers holding cached partitions this task reads, by block id (read remotely when not local). */
+  readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
 }
 
 export interface TaskResultValue {

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { captureClosure, reviveClosure } from '../../src/closure/index.js';
 import type { ShippedFunction } from '../../src/closure/index.js';
-import { decode } from '../../src/codec/codec.js';
+import { decode, encode } from '../../src/codec/codec.js';
 import { SluiceError } from '../../src/errors.js';
 import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
-import { shuffleBlockId, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
+import { blockIdForRdd, shuffleBlockId, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
 import { readLines } from '../../src/scheduler/read-lines.js';
 import { runTask } from '../../src/scheduler/run-task.js';
@@ -375,5 +375,32 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: [2, 4, 6] });
     assert.equal(env.revived, revivedBefore, 'the cached block is used: the map function is not run again');
     assert.deepEqual(await new PartitionComputer(payload.plan, env, {}).collect(1, 1), [8]);
+  });
+
+  test('a cached partition held by another worker is read from there, not recomputed', async () => {
+    const remote = new Map<string, Uint8Array>();
+    const asked: string[] = [];
+    const env = new (class extends FakeTaskEnv {
+      override async getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array | undefined> {
+        asked.push(`${blockId}@${locations.map((l) => l.workerId).join(',')}`);
+        return remote.get(blockId);
+      }
+    })();
+    const boom = captureClosure((): number => {
+      throw new Error('recomputed');
+    }, 'rdd.map');
+    const blockId = blockIdForRdd(env.jobId, 1, 0);
+    remote.set(blockId, encode([7, 8, 9]));
+    const payload: TaskPayload = {
+      plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [[1]] }), node(1, 1, { kind: 'map', fn: boom }, [0], [], 'MEMORY_ONLY')),
+      kind: 'result',
+      action: { kind: 'collect' },
+      mapOutputs: {},
+      cachedLocations: { [blockId]: [{ workerId: 'w-2', address: '127.0.0.1:2' }] },
+    };
+    assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: [7, 8, 9] });
+    assert.deepEqual(asked, [`${blockId}@w-2`]);
+    // Without a known location the partition is recomputed (here: the map throws).
+    await assert.rejects(runTask({ ...payload, cachedLocations: {} }, 0, env), /recomputed/);
   });
 });

@@ -9,6 +9,7 @@ import {
   type Clock,
   type JobRunResult,
   type LineageGraph,
+  type MapOutputLocation,
   type Plan,
   type ShuffleSpec,
   type TaskPayload,
@@ -18,7 +19,7 @@ import {
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 
@@ -212,6 +213,24 @@ export class DAGScheduler implements RegistryListener {
     log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
   }
 
+  /** Where the cached partitions a task over `partition` reads live now. */
+  private cachedLocations(jobId: string, plan: Plan, partition: number, cachedNodes: readonly { id: number }[]): Record<string, MapOutputLocation[]> {
+    const touched = partitionsTouched(plan, partition);
+    const out: Record<string, MapOutputLocation[]> = {};
+    for (const n of cachedNodes) {
+      for (const split of touched.get(n.id) ?? []) {
+        const blockId = blockIdForRdd(jobId, n.id, split);
+        const locs: MapOutputLocation[] = [];
+        for (const w of this.blockLocations.workersFor(blockId) ?? []) {
+          const info = this.registry.get(w);
+          if (info) locs.push({ workerId: w, address: info.address });
+        }
+        if (locs.length > 0) out[blockId] = locs;
+      }
+    }
+    return out;
+  }
+
   private runTaskSet(
     job: JobState,
     stageId: number,
@@ -236,6 +255,7 @@ export class DAGScheduler implements RegistryListener {
           action: kind.kind === 'result' ? kind.action : undefined,
           shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
           mapOutputs,
+          cachedLocations: cachedNodes.length > 0 ? this.cachedLocations(job.jobId, plan, partition, cachedNodes) : undefined,
         };
         return {
           task_id: taskId,
