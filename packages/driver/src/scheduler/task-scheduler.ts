@@ -71,10 +71,11 @@ export class TaskScheduler implements RegistryListener {
     let launched = true;
     while (launched) {
       launched = false;
-      const workers = shuffled(this.registry.all().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
+      const all = this.registry.all();
+      const workers = shuffled(all.filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
       for (const w of workers) {
         for (const tsm of this.taskSets) {
-          const t = tsm.offer(w.id);
+          const t = tsm.offer(w.id, all.length);
           if (!t) continue;
           this.launch(w, tsm, t.taskId, t.desc);
           launched = true;

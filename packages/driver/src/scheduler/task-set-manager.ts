@@ -63,6 +63,8 @@ export class TaskSetManager {
   private readonly done: boolean[];
   private readonly failures: number[];
   private readonly attempts: number[];
+  /** Workers each task failed on: it is not offered to them again while others remain. */
+  private readonly failedOn: Set<string>[];
   private readonly durations: number[] = [];
   private remaining: number;
   private ended = false;
@@ -81,6 +83,7 @@ export class TaskSetManager {
     this.done = partitions.map(() => false);
     this.failures = partitions.map(() => 0);
     this.attempts = partitions.map(() => 0);
+    this.failedOn = partitions.map(() => new Set<string>());
     this.remaining = partitions.length;
     this.created = clock.now();
     for (let i = 0; i < partitions.length; i++) this.pending.push(i);
@@ -96,13 +99,19 @@ export class TaskSetManager {
     return this.running.size;
   }
 
-  /** A task for a free slot on `workerId`, or undefined. */
-  offer(workerId: string): TaskLaunch | undefined {
+  /**
+   * A task for a free slot on `workerId`, or undefined. A task that failed on this
+   * worker is left for others while there are `liveWorkers` it has not failed on
+   * (Spark's per-task exclusion of a failing executor).
+   */
+  offer(workerId: string, liveWorkers = 1): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
     const localityExpired = now - this.created >= this.opts.localityWaitMs;
     let pick = -1;
     for (let i = 0; i < this.pending.length; i++) {
+      const failed = this.failedOn[this.pending[i]];
+      if (failed.has(workerId) && failed.size < liveWorkers) continue;
       const prefs = this.stage.preferredWorkers(this.partitions[this.pending[i]]);
       if (prefs?.has(workerId)) {
         pick = i;
@@ -173,6 +182,7 @@ export class TaskSetManager {
       case 'error': {
         if (this.done[a.index]) return;
         this.failures[a.index]++;
+        this.failedOn[a.index].add(a.workerId);
         if (this.failures[a.index] >= this.opts.maxFailures) {
           const e = o.error!;
           this.end({ kind: 'failed', code: e.code, message: e.message, stack: e.stack, partition: this.partitions[a.index], attempts: this.failures[a.index] });

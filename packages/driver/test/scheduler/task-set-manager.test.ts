@@ -88,6 +88,21 @@ describe('TaskSetManager', () => {
     assert.equal(tsm.offer('w1'), undefined);
   });
 
+  test('a task that failed on a worker goes to another while one remains, then anywhere', async () => {
+    const { tsm, ended } = setup([0], { maxFailures: 4 });
+    const first = tsm.offer('w1', 2);
+    assert.ok(first);
+    tsm.onResult(first.taskId, userError('bad disk on w1'));
+    assert.equal(tsm.offer('w1', 2), undefined, 'not offered again to the worker it failed on');
+    const second = tsm.offer('w2', 2);
+    assert.ok(second, 'offered to the other worker');
+    tsm.onResult(second.taskId, userError('fails everywhere'));
+    const third = tsm.offer('w1', 2);
+    assert.ok(third, 'failed on every live worker: any worker may try again');
+    tsm.onResult(third.taskId, ok());
+    assert.deepEqual(await ended(), { kind: 'done' });
+  });
+
   test('an empty task set is done at once', async () => {
     const { ended } = setup([]);
     assert.deepEqual(await ended(), { kind: 'done' });
