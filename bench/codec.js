@@ -23,14 +23,19 @@ const batches = {
   'objects {sensor, value, ts} x 50k': Array.from({ length: 50_000 }, (_, i) => ({ sensor: `s-${i % 40}`, value: rand() * 100, ts: 1_700_000_000_000 + i })),
 };
 
-function time(f, minMs = 400) {
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    f();
-    n++;
+/** Median over 7 rounds of the mean time of `f` within a 250 ms round. */
+function time(f) {
+  const rounds = [];
+  for (let r = 0; r < 7; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 250) {
+      f();
+      n++;
+    }
+    rounds.push((performance.now() - t0) / n);
   }
-  return (performance.now() - t0) / n;
+  return rounds.sort((a, b) => a - b)[3];
 }
 
 for (const [name, records] of Object.entries(batches)) {
@@ -43,11 +48,12 @@ for (const [name, records] of Object.entries(batches)) {
     const ms = time(() => c.decode(c.encode(records)));
     rows[codec] = { ms, size: bytes.length };
   }
+  const best = Object.entries(rows).sort((a, b) => a[1].ms - b[1].ms)[0][0];
   for (const [codec, r] of Object.entries(rows)) {
     const rate = records.length / (r.ms / 1000);
     console.log(
       `  ${codec.padEnd(13)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} records/s encode+decode, ` +
-        `${(r.size / 1e6).toFixed(2)} MB, ${(rows.JSON.ms / r.ms).toFixed(2)}x JSON`,
+        `${(r.size / 1e6).toFixed(2)} MB, ${(rows.JSON.ms / r.ms).toFixed(2)}x JSON${codec === best ? '  (fastest)' : ''}`,
     );
   }
 }
