@@ -12,13 +12,17 @@ function checkMultiple(ms: number, parent: DStream<unknown>, what: string): void
   }
 }
 
-/** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
-export class WindowedDStream<T> extends DStream<T> {
+/**
+ * A stream over a sliding window of its parent: the window's length and slide, checked
+ * to be multiples of the parent's slide; the parent's RDDs are kept (persisted), since
+ * several windows read each of them.
+ */
+abstract class WindowOverDStream<P, T> extends DStream<T> {
   readonly windowMs: number;
-  private readonly slideMs: number;
+  protected readonly slideMs: number;
 
   constructor(
-    private readonly parent: DStream<T>,
+    protected readonly parent: DStream<P>,
     windowDuration: Duration,
     slideDuration: Duration,
   ) {
@@ -27,7 +31,6 @@ export class WindowedDStream<T> extends DStream<T> {
     this.slideMs = toMillis(slideDuration, 'window slide');
     checkMultiple(this.windowMs, parent as DStream<unknown>, 'window length');
     checkMultiple(this.slideMs, parent as DStream<unknown>, 'window slide');
-    // Each batch's RDD is read by several windows: keep it rather than recompute it.
     if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
   }
 
@@ -38,7 +41,10 @@ export class WindowedDStream<T> extends DStream<T> {
   get slideDuration(): number {
     return this.slideMs;
   }
+}
 
+/** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
+export class WindowedDStream<T> extends WindowOverDStream<T, T> {
   protected override parentRememberMs(): number {
     return this.rememberMs + this.windowMs;
   }
@@ -55,13 +61,11 @@ export class WindowedDStream<T> extends DStream<T> {
  * plus the batches that entered. Each window RDD depends on the previous one, so the
  * stream is checkpointed periodically to keep lineage short.
  */
-export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
+export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, V]> {
   override readonly mustCheckpoint = true;
-  private readonly windowMs: number;
-  private readonly slideMs: number;
 
   constructor(
-    private readonly parent: DStream<[K, V]>,
+    parent: DStream<[K, V]>,
     private readonly reduceFunc: (a: V, b: V) => V,
     private readonly invFunc: (a: V, b: V) => V,
     private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined,
@@ -69,21 +73,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     slideDuration: Duration,
     private readonly numPartitions: number | undefined,
   ) {
-    super(parent.ssc);
-    this.windowMs = toMillis(windowDuration, 'window length');
-    this.slideMs = toMillis(slideDuration, 'window slide');
-    checkMultiple(this.windowMs, parent as DStream<unknown>, 'window length');
-    checkMultiple(this.slideMs, parent as DStream<unknown>, 'window slide');
+    super(parent, windowDuration, slideDuration);
     this.persist('MEMORY_ONLY');
-    if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
-  }
-
-  get dependencies(): readonly DStream<unknown>[] {
-    return [this.parent as DStream<unknown>];
-  }
-
-  get slideDuration(): number {
-    return this.slideMs;
   }
 
   protected override parentRememberMs(): number {
