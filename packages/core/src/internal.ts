@@ -31,3 +31,4 @@ export * from './receiver/receiver.js';
 export * from './receiver/ship-receiver.js';
 export * from './dstream/dstream.js';
 export * from './scheduler/read-lines.js';
+export * from './util/port-requests.js';

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
+  PortRequests,
   SluiceContext,
   SluiceError,
   TaskFailedError,
@@ -22,8 +23,7 @@ import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
 const data = workerData as JobThreadData;
-let nextReq = 0;
-const pending = new Map<number, (m: MainToJob) => void>();
+const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { reqId: number }>(port);
 
 const receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 const stopHandlers: ((graceful: boolean) => void)[] = [];
@@ -37,9 +37,7 @@ port.on('message', (m: MainToJob) => {
     for (const h of stopHandlers) h(m.graceful);
     return;
   }
-  const p = pending.get(m.reqId);
-  pending.delete(m.reqId);
-  p?.(m);
+  requests.resolve(m);
 });
 
 const streaming: StreamingBackend = {
@@ -47,10 +45,10 @@ const streaming: StreamingBackend = {
     port.postMessage({ type: 'startReceiver', streamId, receiver: encode(receiver), blockIntervalMs, name: receiver.className } satisfies JobToMain);
   },
   async stopReceivers() {
-    await request({ type: 'stopReceivers', reqId: nextReq++ });
+    await requests.request((reqId) => ({ type: 'stopReceivers', reqId }));
   },
   async allocateBlocks(streamId) {
-    const reply = await request({ type: 'allocateBlocks', reqId: nextReq++, streamId });
+    const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId }));
     return reply.type === 'blocks' ? reply.blocks : [];
   },
   removeBlocks(blockIds) {
@@ -67,18 +65,12 @@ const streaming: StreamingBackend = {
   },
 };
 
-function request(msg: JobToMain & { reqId: number }): Promise<MainToJob> {
-  return new Promise((resolve) => {
-    pending.set(msg.reqId, resolve);
-    port.postMessage(msg);
-  });
-}
 
 const backend: ClusterBackend = {
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions): Promise<JobRunResult> {
-    const reply = await request({ type: 'runJob', reqId: nextReq++, graph, action, partitions });
+    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions }));
     if (reply.type === 'jobResult') return reply.result;
     if (reply.type === 'jobError') {
       if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
@@ -87,7 +79,7 @@ const backend: ClusterBackend = {
     throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type}`);
   },
   async removeRdd(rddId) {
-    await request({ type: 'removeRdd', reqId: nextReq++, rddId });
+    await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
   },
   putBroadcast(id, value) {
     port.postMessage({ type: 'putBroadcast', id, value } satisfies JobToMain);

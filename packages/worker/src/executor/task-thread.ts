@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
   Broadcast,
+  PortRequests,
   FetchFailedError,
   TaskAccumulators,
   broadcastIds,
@@ -45,15 +46,8 @@ try {
   loadError = err;
 }
 
-let nextReq = 0;
-const pending = new Map<number, { resolve: (v: MainToThread) => void }>();
+const requests = new PortRequests<ThreadToMain & { reqId: number }, MainToThread & { reqId: number }>(port);
 
-function request(msg: ThreadToMain & { reqId: number }): Promise<MainToThread> {
-  return new Promise((resolve) => {
-    pending.set(msg.reqId, { resolve });
-    port.postMessage(msg);
-  });
-}
 
 function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
@@ -65,7 +59,7 @@ const broadcastValues = new Map<number, unknown>();
 async function loadBroadcasts(ids: number[]): Promise<void> {
   const missing = ids.filter((id) => !broadcastValues.has(id));
   if (missing.length === 0) return;
-  const reply = await request({ type: 'broadcastGet', reqId: nextReq++, ids: missing });
+  const reply = await requests.request((reqId) => ({ type: 'broadcastGet', reqId, ids: missing }));
   if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
   if (reply.error) throw new Error(reply.error);
   for (const id of missing) broadcastValues.set(id, decode(reply.values[id]));
@@ -93,7 +87,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     jobId: data.jobId,
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations) {
-      const reply = await request({ type: 'fetch', reqId: nextReq++, taskId, shuffleId, reducePartition, locations: [...locations] });
+      const reply = await requests.request((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations] }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
       if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
       return reply.segments;
@@ -102,14 +96,14 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
       send({ type: 'segment', taskId, blockId, data: bytes });
     },
     async getCached(blockId) {
-      const reply = await request({ type: 'cacheGet', reqId: nextReq++, blockId });
+      const reply = await requests.request((reqId) => ({ type: 'cacheGet', reqId, blockId }));
       return reply.type === 'cacheGot' ? reply.data : undefined;
     },
     putCached(blockId: string, bytes: Uint8Array, level: StorageLevel) {
       send({ type: 'cachePut', taskId, blockId, data: bytes, level });
     },
     async getBlock(blockId, locations) {
-      const reply = await request({ type: 'blockGet', reqId: nextReq++, blockId, locations: [...locations] });
+      const reply = await requests.request((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
       return reply.type === 'cacheGot' ? reply.data : undefined;
     },
   };
@@ -167,9 +161,7 @@ port.on('message', (msg: MainToThread) => {
     case 'fetchFailed':
     case 'broadcasts':
     case 'cacheGot': {
-      const p = pending.get(msg.reqId);
-      pending.delete(msg.reqId);
-      p?.resolve(msg);
+      requests.resolve(msg);
       return;
     }
     default: {
