@@ -83,10 +83,12 @@ export class Executor {
         return { result: outcome.value, stored_blocks: task.cached };
       case 'mapStatus': {
         const shuffleId = desc.shuffle_id;
-        // This attempt's output replaces any an earlier attempt of the same map task left here.
-        this.blocks.removeByPrefix(`shuffle_${desc.job_id}_${shuffleId}_${desc.partition}_`);
+        // This attempt's output replaces any an earlier attempt of the same map task left
+        // here (only then is the scan over this worker's blocks needed).
+        const marker = ShuffleClient.mapOutputMarker(desc.job_id, shuffleId, desc.partition);
+        if (this.blocks.has(marker)) this.blocks.removeByPrefix(`shuffle_${desc.job_id}_${shuffleId}_${desc.partition}_`);
         for (const [blockId, segs] of task.segments) this.blocks.put(blockId, segs, 'SHUFFLE');
-        this.blocks.put(ShuffleClient.mapOutputMarker(desc.job_id, shuffleId, desc.partition), [], 'SHUFFLE');
+        this.blocks.put(marker, [], 'SHUFFLE');
         return { map_status: { sizes: outcome.sizes }, accumulators: outcome.accumulators, stored_blocks: task.cached };
       }
       case 'error':
