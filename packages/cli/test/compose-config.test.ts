@@ -23,7 +23,7 @@ const compose = composeCommand();
 test('docker-compose.yml is valid (docker-compose config -q)', { skip: compose ? false : 'docker-compose is not installed (.ci/run installs it)' }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-compose-'));
   const secret = path.join(dir, 'secret.txt');
-  fs.writeFileSync(secret, 'x');
+  fs.writeFileSync(secret, 'a'.repeat(32));
   try {
     const [cmd, ...pre] = compose!;
     execFileSync(cmd, [...pre, 'config', '-q'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
