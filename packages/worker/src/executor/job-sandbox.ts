@@ -1,6 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
+import type { MainToThread, ThreadData, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
 
 const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
 
@@ -49,6 +49,7 @@ export class JobSandbox {
     private readonly cores: number,
     private readonly host: SandboxHost,
     private readonly log: Logger,
+    private readonly shuffleSpillRecords: number,
   ) {}
 
   run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
@@ -76,7 +77,7 @@ export class JobSandbox {
 
   startReceiver(streamId: number, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
     this.stopReceiver(streamId);
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const r = { thread, events, done: false };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
@@ -160,7 +161,7 @@ export class JobSandbox {
   }
 
   private spawn(): Slot {
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const slot: Slot = { thread, taskId: undefined, finish: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
