@@ -9,6 +9,7 @@ import {
   SluiceError,
   authenticated,
   channelCredentials,
+  checkSecretStrength,
   loadProto,
   materializeBundle,
   secretMetadata,
@@ -68,6 +69,7 @@ export class WorkerNode {
   private readonly bundleFetches = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: WorkerOptions) {
+    checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
     this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
