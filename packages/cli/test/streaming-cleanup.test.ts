@@ -24,7 +24,7 @@ test('a long stream keeps bounded shuffle state: outputs of forgotten batches ar
       // The workers: every shuffle block and map-output marker a shuffle id of this job
       // could have (ids are numbered from 0 per job; 3x the batches covers them all).
       const shuffleIds = Array.from({ length: BATCHES * 3 }, (_, s) => s);
-      const tracked = new Set(shuffleIds.filter((s) => h.cluster.driver.dag.mapOutputs.locations(job.id, s).length > 0));
+      const tracked = new Set(shuffleIds.filter((s) => (h.cluster.driver.dag.mapOutputs.locations(job.id, s)?.length ?? 0) > 0));
       const ids = shuffleIds.flatMap((s) =>
         Array.from({ length: MAPS }, (_, m) => [`mapout_${job.id}_${s}_${m}`, ...Array.from({ length: REDUCES }, (_, r) => `shuffle_${job.id}_${s}_${m}_${r}`)]).flat(),
       );

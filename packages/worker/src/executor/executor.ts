@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StorageLevel, wire } from '@sluice/core/internal';
+import type { BlockRead, StorageLevel, wire } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
@@ -227,9 +227,11 @@ export class Executor {
           }
           return out;
         },
-        blockGet: async (blockId, locations) => {
-          const segs = this.blocks.get(blockId) ?? (await this.shuffle.getRemoteBlock(blockId, locations));
-          return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
+        blockGet: async (blockId, locations): Promise<BlockRead> => {
+          const here = this.blocks.get(blockId);
+          const got = here ? { segments: here } : await this.shuffle.getRemoteBlock(blockId, locations);
+          if ('misses' in got) return { misses: got.misses };
+          return { data: got.segments.length === 1 ? got.segments[0] : Buffer.concat(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
           const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations);
