@@ -63,7 +63,7 @@ test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two action
     assert.equal(job.ended, false, 'the job ended before the kill');
     assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill: make the job slower');
     const workersBefore = h.cluster.driver.registry.all().map((w) => w.id);
-    const shuffle0Before = h.cluster.driver.dag.mapOutputs.locations(job.id, 0).map((l) => l.workerId);
+    const shuffle0Before = (h.cluster.driver.dag.mapOutputs.locations(job.id, 0) ?? []).map((l) => l.workerId);
     victim.kill('SIGKILL');
     await exited(victim);
     const run = await within(job.done, 90_000, 'the job to end after the kill');
@@ -79,6 +79,8 @@ test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two action
     assert.equal(shuffle0Before.length, 16);
     assert.ok(shuffle0Before.every((w) => workersBefore.includes(w)), `shuffle 0 was complete before the kill: ${shuffle0Before}`);
     const lost = shuffle0Before.filter((w) => w === victimId).length;
+    // Otherwise "re-ran exactly `lost` map tasks" would hold trivially with nothing re-run.
+    assert.ok(lost > 0, `the killed worker ${victimId} held map outputs of shuffle 0 (${shuffle0Before})`);
     const mapSets = entries.filter((e) => e.msg === 'submitting task set' && e.jobId === job.id && e.kind === 'shuffleMap');
     const shuffle0Stage = mapSets[0].stageId;
     const reruns = mapSets.filter((e) => e.stageId === shuffle0Stage).slice(1);
