@@ -2,6 +2,7 @@
 // a non-zero exit, and no hang.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,10 +128,11 @@ function stopProcess(c: ChildProcess): Promise<void> {
 
 test('a wrong cluster secret is refused with a clear message (worker, submit, workers)', async () => {
   const port = await freePort();
-  const driver = await startDriver(port, 'secret-a');
+  const secretA = crypto.randomBytes(16).toString('hex');
+  const driver = await startDriver(port, secretA);
   try {
     const addr = `127.0.0.1:${port}`;
-    const env = { ...NO_SECRET_FILE, SLUICE_SECRET: 'secret-b' };
+    const env = { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
     const [worker, submit, workers] = await Promise.all([
       runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
       runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
@@ -138,7 +140,7 @@ test('a wrong cluster secret is refused with a clear message (worker, submit, wo
     ]);
     for (const r of [worker, submit, workers]) assertFails(r, /SLUICE_UNAUTHENTICATED.*wrong cluster secret/);
     // The right secret works against the same driver (the refusals were about the secret).
-    const ok = await runCli(['workers', '--driver', addr], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: 'secret-a' }, timeoutMs: 30_000 });
+    const ok = await runCli(['workers', '--driver', addr], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: secretA }, timeoutMs: 30_000 });
     assert.equal(ok.code, 0, show(ok));
     assert.match(ok.stdout, /^WORKER\s+ADDRESS/, show(ok));
   } finally {
@@ -149,7 +151,7 @@ test('a wrong cluster secret is refused with a clear message (worker, submit, wo
 test('a driver address where nothing listens fails clearly (submit, worker, workers)', async () => {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  const env = { ...NO_SECRET_FILE, SLUICE_SECRET: 'whatever' };
+  const env = { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
   const [submit, worker, workers] = await Promise.all([
     runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
     runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { CLI_BIN, fixture, freePort, lineOf, runCli, sleep } from './harness.js';
 
-const env = { SLUICE_SECRET: 'cli-jobs-secret' };
+const env = { SLUICE_SECRET: crypto.randomBytes(16).toString('hex'), SLUICE_SECRET_FILE: '' };
 
 function start(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });

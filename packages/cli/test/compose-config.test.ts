@@ -26,7 +26,7 @@ test('docker-compose.yml is valid (docker-compose config -q)', { skip: compose |
   assert.ok(compose, `neither 'docker-compose' nor 'docker compose' runs here, and CI=${process.env.CI}: under CI the compose file must be checked, so install docker-compose (.ci/run does it with ../shared/tools/local-docker.sh) instead of skipping`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-compose-'));
   const secret = path.join(dir, 'secret.txt');
-  fs.writeFileSync(secret, 'x');
+  fs.writeFileSync(secret, 'a'.repeat(32));
   try {
     const [cmd, ...pre] = compose;
     execFileSync(cmd, [...pre, 'config', '-q'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, stdio: ['ignore', 'pipe', 'pipe'] });

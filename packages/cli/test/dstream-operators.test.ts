@@ -555,6 +555,46 @@ test('countByValueAndWindow', () => {
   check('countByValueAndWindow.4s.2s', reduceByKeyAndWindowInv(ones, 4000, 2000, (kv) => kv[1] > 0), asBag);
 });
 
+/**
+ * An inverse-reduced window checked against the window recomputed from scratch: at every
+ * slide time, its non-zero entries are exactly the plain reduce of the batches in
+ * (t - length, t]; a zero entry is a key that was in the stream before but has no values
+ * in this window (Spark keeps it unless filterFunc drops it), and with `dropsZeros` there
+ * are none.
+ */
+function crossCheckWindow(name: string, b: Batches<[string, number]>, length: number, slide: number, dropsZeros: boolean, project: (have: unknown) => [string, number][] = (v) => v as [string, number][]): void {
+  const have = got<PerBatch>(name);
+  assert.deepEqual(
+    have.map(([t]) => t),
+    slideTimes(slide),
+    `${name}: batch times`,
+  );
+  for (const [t, v] of have) {
+    const kvs = project(v);
+    const plain = reduceByKey(windowData(b, t, length), (x, y) => x + y);
+    assert.deepEqual(bag(kvs.filter(([, n]) => n !== 0)), bag(plain), `${name} at ${t} ms: non-zero entries vs the plain window\n  got  ${key(kvs)}\n  want ${key(plain)}`);
+    const seenBefore = new Set(TIMES.filter((s) => s <= t).flatMap((s) => b.data[idx(s)].map(([k]) => k)));
+    for (const [k, n] of kvs) {
+      if (n !== 0) continue;
+      assert.ok(!dropsZeros, `${name} at ${t} ms: filterFunc should have dropped ${k} = 0`);
+      assert.ok(seenBefore.has(k) && !plain.some(([pk]) => pk === k), `${name} at ${t} ms: ${k} = 0 but it is not a key that left the window`);
+    }
+  }
+}
+
+test('every window with an inverse function equals a plain recomputation of its window', () => {
+  const ones = (xs: Batches<string>, keyOf: (w: string) => string): Batches<[string, number]> => ({ data: xs.data.map((d) => d.map((w): [string, number] => [keyOf(w), 1])), parts: xs.parts });
+  crossCheckWindow('reduceByKeyAndWindow.inv.3s', pairsA, 3000, 1000, false);
+  crossCheckWindow('reduceByKeyAndWindow.inv.4s.2s', pairsA, 4000, 2000, false);
+  crossCheckWindow('reduceByKeyAndWindow.invFilter.4s.2s', pairsA, 4000, 2000, true, (v) => (v as [string, number][][]).flat());
+  crossCheckWindow('countByValueAndWindow.3s', ones(words, (w) => w), 3000, 1000, true);
+  crossCheckWindow('countByValueAndWindow.4s.2s', ones(words, (w) => w), 4000, 2000, true);
+  // countByWindow: one count a window (inverse-reduced, so an empty window after data counts 0).
+  const asCount = (v: unknown): [string, number][] => (v as number[]).map((n): [string, number] => ['*', n]);
+  crossCheckWindow('countByWindow.3s', ones(words, () => '*'), 3000, 1000, false, asCount);
+  crossCheckWindow('countByWindow.4s.2s', ones(words, () => '*'), 4000, 2000, false, asCount);
+});
+
 test('groupByKeyAndWindow', () => {
   check('groupByKeyAndWindow.3s', windowed(pairsA, 3000, 1000, groupByKey), asGroups);
   check('groupByKeyAndWindow.4s.2s', windowed(pairsA, 4000, 2000, groupByKey), asGroups);

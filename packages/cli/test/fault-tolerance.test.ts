@@ -63,7 +63,7 @@ test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two action
     assert.equal(job.ended, false, 'the job ended before the kill');
     assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill: make the job slower');
     const workersBefore = h.cluster.driver.registry.all().map((w) => w.id);
-    const shuffle0Before = h.cluster.driver.dag.mapOutputs.locations(job.id, 0).map((l) => l.workerId);
+    const shuffle0Before = (h.cluster.driver.dag.mapOutputs.locations(job.id, 0) ?? []).map((l) => l.workerId);
     victim.kill('SIGKILL');
     await exited(victim);
     const run = await within(job.done, 90_000, 'the job to end after the kill');

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster, type LocalClusterOptions } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
@@ -179,4 +180,41 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
     done,
     waitLine,
   };
+}
+
+/**
+ * Which of `ids` the worker at `address` stores, asked block by block over its Worker
+ * service (GetBlock reads the block store as is: no map-output bookkeeping in between).
+ * Returns each held id with its segments.
+ */
+export async function blocksOn(address: string, secret: string, ids: readonly string[]): Promise<Map<string, Buffer[]>> {
+  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
+  const held = new Map<string, Buffer[]>();
+  try {
+    for (const id of ids) {
+      await new Promise<void>((resolve, reject) => {
+        const segments: Buffer[] = [];
+        let parts: Buffer[] = [];
+        let missing = false;
+        const call = client.GetBlock({ block_id: id }, secretMetadata(secret), { deadline: Date.now() + 10_000 });
+        call.on('data', (c: wire.BlockChunk__Output) => {
+          if (c.missing) missing = true;
+          if (c.end_of_block || c.missing) return;
+          parts.push(c.data);
+          if (c.last) {
+            segments.push(Buffer.concat(parts));
+            parts = [];
+          }
+        });
+        call.on('error', reject);
+        call.on('end', () => {
+          if (!missing) held.set(id, segments);
+          resolve();
+        });
+      });
+    }
+  } finally {
+    client.close();
+  }
+  return held;
 }

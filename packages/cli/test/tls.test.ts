@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,7 @@ test('a cluster whose every RPC runs over TLS runs a job; a plaintext client is 
     stdio: 'ignore',
   });
   const tls = ['--tls-cert', cert, '--tls-key', key, '--tls-ca', cert];
-  const env = { SLUICE_SECRET: 'tls-test-secret' };
+  const env = { SLUICE_SECRET: crypto.randomBytes(16).toString('hex'), SLUICE_SECRET_FILE: '' };
   const port = await freePort();
   const driverAddr = `127.0.0.1:${port}`;
   const procs: ChildProcess[] = [];

@@ -9,6 +9,7 @@ import {
   SluiceError,
   SystemClock,
   authenticated,
+  checkSecretStrength,
   chunks,
   loadProto,
   materializeBundle,
@@ -99,6 +100,7 @@ export class DriverNode {
   webPort: number | undefined;
 
   constructor(private readonly opts: DriverOptions) {
+    checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();
     this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-driver-'));

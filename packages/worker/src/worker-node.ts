@@ -6,9 +6,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   CHANNEL_OPTIONS,
+  DEFAULT_SPILL_RECORDS,
   SluiceError,
   authenticated,
   channelCredentials,
+  checkSecretStrength,
   loadProto,
   materializeBundle,
   secretMetadata,
@@ -37,6 +39,12 @@ export interface WorkerOptions {
   readonly localDir?: string;
   /** Bytes of blocks kept in memory before spilling (default 1 GiB). */
   readonly memoryLimit?: number;
+  /**
+   * Records a map task buffers before it writes its buckets out as shuffle segments: with
+   * map-side combine, distinct keys held in the combine map (the map starts afresh after
+   * each spill). Bounds a map task's memory. Default DEFAULT_SPILL_RECORDS (1,000,000).
+   */
+  readonly shuffleSpillRecords?: number;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -68,13 +76,26 @@ export class WorkerNode {
   private readonly bundleFetches = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: WorkerOptions) {
+    checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
     this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
-    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address, (jobId, id) =>
-      this.fetchBroadcast(jobId, id),
+    const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
+    if (!Number.isInteger(spillRecords) || spillRecords < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
+    }
+    this.executor = new Executor(
+      opts.cores,
+      this.blocks,
+      this.shuffle,
+      (jobId, sha) => this.bundle(sha),
+      this.log,
+      this.workerId,
+      () => this.address,
+      (jobId, id) => this.fetchBroadcast(jobId, id),
+      spillRecords,
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);

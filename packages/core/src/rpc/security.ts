@@ -15,7 +15,24 @@ export interface SecurityConfig {
   readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
 }
 
-/** The cluster secret from `--secret-file`, else SLUICE_SECRET_FILE, else SLUICE_SECRET. */
+/** Characters a cluster secret needs at least: 128 bits as hex (`openssl rand -hex 16`). */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Refuse a secret too short to resist guessing. `source` names where it came from
+ * (an environment variable, a file) so the message says what to change; the secret
+ * itself is never printed.
+ */
+export function checkSecretStrength(secret: string, source: string): void {
+  if (secret.length >= MIN_SECRET_LENGTH) return;
+  throw new SluiceError(
+    'SLUICE_WEAK_SECRET',
+    `the cluster secret from ${source} has ${secret.length} characters; it needs at least ${MIN_SECRET_LENGTH} (128 bits). ` +
+      'Make one with `openssl rand -hex 16` and give the same value to the driver, every worker and the CLI',
+  );
+}
+
+/** The cluster secret from `--secret-file`, else SLUICE_SECRET_FILE, else SLUICE_SECRET; at least MIN_SECRET_LENGTH characters. */
 export function resolveSecret(opts: { secretFile?: string; env?: NodeJS.ProcessEnv }): string {
   const env = opts.env ?? process.env;
   const file = opts.secretFile ?? env.SLUICE_SECRET_FILE;
@@ -26,16 +43,18 @@ export function resolveSecret(opts: { secretFile?: string; env?: NodeJS.ProcessE
     } catch (err) {
       throw new SluiceError('SLUICE_NO_SECRET', `cannot read the cluster secret file '${file}': ${(err as Error).message}`, { cause: err });
     }
-    if (!s) throw new SluiceError('SLUICE_NO_SECRET', `the cluster secret file '${file}' is empty`);
+    if (!s) throw new SluiceError('SLUICE_NO_SECRET', `the cluster secret file '${file}' is empty; fill it with \`openssl rand -hex 16 > ${file}\``);
+    checkSecretStrength(s, `the file '${file}'`);
     return s;
   }
   const s = env.SLUICE_SECRET?.trim();
   if (!s) {
     throw new SluiceError(
       'SLUICE_NO_SECRET',
-      'no cluster secret: set SLUICE_SECRET (or SLUICE_SECRET_FILE, or pass --secret-file) to the same value on the driver, every worker and the CLI',
+      'no cluster secret: set SLUICE_SECRET (or SLUICE_SECRET_FILE, or pass --secret-file) to the same value on the driver, every worker and the CLI; make one with `openssl rand -hex 16`',
     );
   }
+  checkSecretStrength(s, 'SLUICE_SECRET');
   return s;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
 import { compareKeys, hashKey, keyId, nonNegativeMod } from '../../src/rdd/key.js';
+import { javaArraysHash, javaStringHash } from '../support/java-hash.js';
 import { mulberry32 } from '../support/prng.js';
 
 const STRINGS = ['', 'a', 'b', 'ab', 'é', '日本', '𝄞', 'null', 'u', '1', 'NaN', '\u0000x'];
@@ -63,23 +64,44 @@ const overTheWire = (v: unknown): unknown => v8.deserialize(v8.serialize(v));
 const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
 
 describe('hashKey', () => {
-  test('is stable: known values (computed once; a change breaks shuffles between versions)', () => {
-    // Strings hash as Java's String.hashCode ("hello".hashCode() == 99162322).
-    assert.equal(hashKey('hello'), 99162322);
+  test('is stable: values derived from the definition, not from the code (a change breaks shuffles between versions)', () => {
+    // Strings: Java's String.hashCode. Values Java documents or that are well known:
+    assert.equal(hashKey('hello'), 99162322); // "hello".hashCode()
+    assert.equal(hashKey('Aa'), 2112); // 65*31 + 97, the classic collision with "BB" = 66*31 + 66
+    assert.equal(hashKey('BB'), 2112);
+    assert.equal(hashKey('polygenelubricants'), -2147483648); // its Java hash is Integer.MIN_VALUE
     assert.equal(hashKey('a'), 97);
     assert.equal(hashKey(''), 0);
+    assert.equal(hashKey('𝄞'), 0xd834 * 31 + 0xdd1e); // UTF-16 code units of U+1D11E
+    // Every string from the definition, evaluated with BigInt powers of 31.
+    for (const s of ['hello', 'é', '日本', 'the quick brown fox jumps over the lazy dog', 'x'.repeat(100), '\u0000x']) {
+      assert.equal(hashKey(s), javaStringHash(s), JSON.stringify(s));
+    }
+    // Numbers: a 32-bit integer is its own hash (as Integer.hashCode); others hash their decimal text.
     assert.equal(hashKey(42), 42);
     assert.equal(hashKey(-7), -7);
-    assert.equal(hashKey(1.5), 48568);
-    assert.equal(hashKey(3000000000), 830304605);
+    assert.equal(hashKey(2147483647), 2147483647);
+    assert.equal(hashKey(-2147483648), -2147483648);
+    assert.equal(hashKey(1.5), 49 * 31 * 31 + 46 * 31 + 53); // "1.5" = 48568
+    assert.equal(hashKey(3000000000), javaStringHash('3000000000'));
+    assert.equal(hashKey(2147483648), javaStringHash('2147483648'));
+    // Booleans: Boolean.hashCode. null and undefined: 0.
     assert.equal(hashKey(true), 1231);
     assert.equal(hashKey(false), 1237);
     assert.equal(hashKey(null), 0);
     assert.equal(hashKey(undefined), 0);
-    assert.equal(hashKey(10n), 1567);
-    assert.equal(hashKey([1, 'a']), 1089); // (31 * 1 + 1) * 31 + 97
-    assert.equal(hashKey(new Date(0)), 2156);
-    assert.equal(hashKey({ b: 2, a: [1, 'x'] }), 518002426);
+    // bigint: its decimal text.
+    assert.equal(hashKey(10n), 49 * 31 + 48); // "10" = 1567
+    assert.equal(hashKey(-123456789012345678901234567890n), javaStringHash('-123456789012345678901234567890'));
+    // Arrays: Arrays.hashCode over the elements' hashes.
+    assert.equal(hashKey([1, 'a']), (31 * 1 + 1) * 31 + 97); // 1089
+    assert.equal(hashKey([]), 1);
+    assert.equal(hashKey([['hello', true], 3, null]), javaArraysHash([javaArraysHash([99162322, 1231]), 3, 0]));
+    // Dates, Maps, Sets and objects hash their canonical text, written out here by hand.
+    assert.equal(hashKey(new Date(0)), 68 * 31 + 48); // "D0" = 2156
+    assert.equal(hashKey({ b: 2, a: [1, 'x'] }), javaStringHash('{"a":[1,"x"],"b":2}'));
+    assert.equal(hashKey(new Map([['b', 2], ['a', 1]])), javaStringHash('M[["a",1],["b",2]]'));
+    assert.equal(hashKey(new Set([3, 1, 2])), javaStringHash('S[1,2,3]'));
   });
 
   test('is a 32-bit integer for every key', () => {

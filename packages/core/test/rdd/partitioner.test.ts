@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SluiceError } from '../../src/errors.js';
-import { compareKeys, hashKey, nonNegativeMod } from '../../src/rdd/key.js';
+import { compareKeys } from '../../src/rdd/key.js';
 import { HashPartitioner, RangePartitioner, partitionFunction, partitionerEquals, rangeBounds, type Partitioner } from '../../src/rdd/partitioner.js';
+import { floorMod, javaArraysHash, javaStringHash } from '../support/java-hash.js';
 import { mulberry32 } from '../support/prng.js';
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
@@ -52,19 +53,27 @@ describe('HashPartitioner / RangePartitioner.of', () => {
 });
 
 describe('partitionFunction: hash', () => {
-  test('is nonNegativeMod(hashKey(k), n): in range, equal for equal keys', () => {
+  test('is floorMod(Java-style hash, n), with the hash derived from its definition: in range, equal for equal keys', () => {
     const n = 7;
     const part = partitionFunction(HashPartitioner.of(n));
     const rand = mulberry32(11);
     for (let i = 0; i < 1000; i++) {
-      const k = rand() < 0.5 ? Math.floor(rand() * 2e9) - 1e9 : ['w' + Math.floor(rand() * 100), Math.floor(rand() * 3)];
+      const int = Math.floor(rand() * 2e9) - 1e9;
+      const word = 'w' + Math.floor(rand() * 100);
+      const m = Math.floor(rand() * 3);
+      const isInt = rand() < 0.5;
+      const k = isInt ? int : [word, m];
+      // The expectation is computed here from the definition (an int is its own hash; a
+      // tuple is Arrays.hashCode of its elements' hashes), not with hashKey.
+      const want = floorMod(isInt ? int : javaArraysHash([javaStringHash(word), m]), n);
       const p = part(k);
-      assert.ok(Number.isInteger(p) && p >= 0 && p < n);
-      assert.equal(p, nonNegativeMod(hashKey(k), n));
+      assert.ok(p === want, `key ${JSON.stringify(k)}: partition ${p}, want ${want}`); // === : -0 is index 0
       assert.equal(part(structuredClone(k)), p);
     }
-    assert.equal(part(-1), 6);
-    assert.equal(part('hello'), 99162322 % 7);
+    assert.equal(part(-1), 6); // floorMod(-1, 7)
+    assert.equal(part(-2147483648), 5); // -2^31 = -306783379*7 + 5
+    assert.equal(part('hello'), 99162322 % 7); // "hello".hashCode() = 99162322
+    assert.equal(part('polygenelubricants'), 5); // hashCode = -2^31
     assert.equal(part({ a: 1, b: 2 }), part({ b: 2, a: 1 }));
   });
 

@@ -155,10 +155,10 @@ export class DAGScheduler implements RegistryListener {
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`);
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      const end = await this.runTaskSet(job, stageId, attempt, plan, missing, { kind: 'result', action }, (p, outcome) => {
+      const end = await this.runTaskSet(job, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
         const r = decode<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
@@ -192,11 +192,11 @@ export class DAGScheduler implements RegistryListener {
     const run = (async () => {
       for (let attempt = 0; ; attempt++) {
         this.checkAttempts(job, attempt, `map stage ${sid}`);
-        await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`);
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
-        const end = await this.runTaskSet(job, sid, attempt, plan, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
@@ -210,6 +210,29 @@ export class DAGScheduler implements RegistryListener {
     };
     run.then(clear, clear);
     return run;
+  }
+
+  /**
+   * Make every shuffle `plan` reads complete at the same moment and return where their
+   * map outputs are. Waiting for one shuffle can outlast another's outputs (a worker lost
+   * meanwhile takes them), so all are checked again after the wait and the lost ones
+   * recomputed: a task set is never handed a missing map output.
+   */
+  private async ensureShuffles(job: JobState, plan: Plan, what: string): Promise<Record<number, MapOutputLocation[]>> {
+    const ids = shufflesRead(plan);
+    for (let round = 0; ; round++) {
+      this.checkAttempts(job, round, `${what} (waiting for its parent stages)`);
+      await Promise.all(ids.map((s) => this.ensureShuffle(job, s)));
+      const out: Record<number, MapOutputLocation[]> = {};
+      const lost: number[] = [];
+      for (const s of ids) {
+        const locs = this.mapOutputs.locations(job.jobId, s);
+        if (locs) out[s] = locs;
+        else lost.push(s);
+      }
+      if (lost.length === 0) return out;
+      this.log.info({ jobId: job.jobId, shuffleIds: lost, what }, 'map outputs were lost while parent stages ran; recomputing them');
+    }
   }
 
   private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger): void {
@@ -247,12 +270,11 @@ export class DAGScheduler implements RegistryListener {
     stageId: number,
     attempt: number,
     plan: Plan,
+    mapOutputs: Record<number, MapOutputLocation[]>,
     partitions: number[],
     kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
-    const mapOutputs: Record<number, ReturnType<MapOutputTracker['locations']>> = {};
-    for (const s of shufflesRead(plan)) mapOutputs[s] = this.mapOutputs.locations(job.jobId, s);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     const callbacks: StageCallbacks = {

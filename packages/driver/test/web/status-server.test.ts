@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { DriverNode } from '../../src/driver-node.js';
 
 test('the driver serves a status page, Prometheus metrics and a health check', async () => {
-  const driver = new DriverNode({ security: { secret: 's' }, log: pino({ level: 'silent' }), port: 0, webPort: 0 });
+  const driver = new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log: pino({ level: 'silent' }), port: 0, webPort: 0 });
   await driver.start();
   try {
     const base = `http://127.0.0.1:${driver.webPort}`;
