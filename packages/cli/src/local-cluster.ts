@@ -13,6 +13,8 @@ export interface LocalClusterOptions {
   readonly logLevel: string;
   readonly log: Logger;
   readonly driver?: Partial<DriverOptions>;
+  /** Extra `sluice worker` options for every worker process (e.g. ['--shuffle-spill-records', '100']). */
+  readonly workerArgs?: readonly string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export class LocalCluster {
   addWorker(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent'],
+      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
       { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', 'inherit'] },

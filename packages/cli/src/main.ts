@@ -111,10 +111,11 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
   .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
+  .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
   .action(
     async (
-      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; exitWithParent?: boolean },
+      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; shuffleSpillRecords?: number; exitWithParent?: boolean },
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
@@ -128,6 +129,7 @@ common(program.command('worker').description('run a Sluice worker'))
         advertiseHost: o.advertiseHost,
         memoryLimit: o.memory * 1024 * 1024,
         localDir: o.localDir,
+        shuffleSpillRecords: o.shuffleSpillRecords,
       });
       onSignals(() => worker.stop(), log);
       if (o.exitWithParent) {

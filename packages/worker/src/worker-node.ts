@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   CHANNEL_OPTIONS,
+  DEFAULT_SPILL_RECORDS,
   SluiceError,
   authenticated,
   channelCredentials,
@@ -40,6 +41,12 @@ export interface WorkerOptions {
   readonly localDir?: string;
   /** Bytes of blocks kept in memory before spilling (default 1 GiB). */
   readonly memoryLimit?: number;
+  /**
+   * Records a map task buffers before it writes its buckets out as shuffle segments: with
+   * map-side combine, distinct keys held in the combine map (the map starts afresh after
+   * each spill). Bounds a map task's memory. Default DEFAULT_SPILL_RECORDS (1,000,000).
+   */
+  readonly shuffleSpillRecords?: number;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -79,8 +86,20 @@ export class WorkerNode {
     this.localDir = opts.localDir ?? makeScratchDir(this.workerId);
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
-    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address, (jobId, id) =>
-      this.fetchBroadcast(jobId, id),
+    const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
+    if (!Number.isInteger(spillRecords) || spillRecords < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
+    }
+    this.executor = new Executor(
+      opts.cores,
+      this.blocks,
+      this.shuffle,
+      (jobId, sha) => this.bundle(sha),
+      this.log,
+      this.workerId,
+      () => this.address,
+      (jobId, id) => this.fetchBroadcast(jobId, id),
+      spillRecords,
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);

@@ -47,6 +47,8 @@ export class Executor {
     private readonly selfId: string,
     private readonly selfAddress: () => string,
     private readonly broadcastSource: BroadcastSource,
+    /** Records a map task buffers before spilling its buckets (WorkerOptions.shuffleSpillRecords). */
+    private readonly shuffleSpillRecords: number,
   ) {}
 
   get runningTaskIds(): string[] {
@@ -237,7 +239,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, bundlePath, this.cores, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, bundlePath, this.cores, host, this.log.child({ jobId }), this.shuffleSpillRecords);
       this.sandboxes.set(jobId, s);
     }
     return s;

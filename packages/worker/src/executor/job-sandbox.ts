@@ -1,7 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BlockRead } from '@sluice/core/internal';
-import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
+import type { MainToThread, ThreadData, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
 
 const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
 
@@ -50,6 +50,7 @@ export class JobSandbox {
     private readonly cores: number,
     private readonly host: SandboxHost,
     private readonly log: Logger,
+    private readonly shuffleSpillRecords: number,
   ) {}
 
   run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
@@ -77,7 +78,7 @@ export class JobSandbox {
 
   startReceiver(streamId: number, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
     this.stopReceiver(streamId);
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const r = { thread, events, done: false };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
@@ -161,7 +162,7 @@ export class JobSandbox {
   }
 
   private spawn(): Slot {
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const slot: Slot = { thread, taskId: undefined, finish: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));

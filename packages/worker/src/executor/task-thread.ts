@@ -116,7 +116,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     },
   };
   try {
-    const out = await runTask(payload, partition, env);
+    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(accumulators.updates) };
     return { kind: 'result', value: encode({ value: out.value, accumulators: accumulators.updates }) };
   } catch (err) {

@@ -4,6 +4,8 @@ import type { MapOutputLocation, StorageLevel } from '@sluice/core/internal';
 export interface ThreadData {
   readonly jobId: string;
   readonly bundlePath: string;
+  /** Records a map task buffers (map-side combine: distinct keys) before it spills its buckets as segments. */
+  readonly shuffleSpillRecords: number;
 }
 
 /** How a task ended, as the thread reports it. */
