@@ -11,7 +11,7 @@
  */
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DriverNode } from '@sluice/driver';
+import { DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
 import { isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
@@ -94,7 +94,12 @@ common(program.command('driver').description('run a Sluice driver'))
   .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', int('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
-  .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
+  .option(
+    '--worker-timeout-ms <ms>',
+    'declare a silent worker lost after this long (a worker whose process died is noticed at once, without it)',
+    int('--worker-timeout-ms'),
+    DEFAULT_WORKER_TIMEOUT_MS,
+  )
   .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
@@ -192,16 +197,14 @@ common(program.command('submit').description('send a job to a running driver and
   .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number }) => {
     const sec = security(o);
     const bundle = await bundleJob(job);
-    const outcome = await submitJob(
-      o.driver,
-      sec,
-      bundle,
+    const outcome = await submitJob(o.driver, sec, bundle, {
       args,
-      (line) => process.stdout.write(line + '\n'),
-      (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
-      o.detach === true,
-      o.taskTimeout,
-    );
+      onOutput: (line) => process.stdout.write(line + '\n'),
+      onJobId: (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
+      onNotice: (message) => process.stderr.write(`sluice: ${message}\n`),
+      detach: o.detach === true,
+      taskTimeoutMs: o.taskTimeout,
+    });
     if (!outcome.ok) {
       printFailure(outcome);
       process.exitCode = 1;

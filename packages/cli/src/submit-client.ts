@@ -32,53 +32,124 @@ function waitReady(client: grpc.Client, address: string, timeoutMs: number): Pro
   );
 }
 
-/** Send a bundle to a running driver and stream the job's output lines to `onOutput` until it ends. */
-export async function submitJob(
-  address: string,
-  security: SecurityConfig,
-  bundle: JobBundle,
-  args: readonly string[],
-  onOutput: (line: string) => void,
-  onJobId: (id: string) => void = () => undefined,
-  detach = false,
-  taskTimeoutMs?: number,
-): Promise<JobOutcome> {
+export interface SubmitOptions {
+  readonly args: readonly string[];
+  /** Each line the job prints. */
+  readonly onOutput: (line: string) => void;
+  readonly onJobId?: (id: string) => void;
+  /** What the client does about its connection (lost, reconnected), for the user's terminal. */
+  readonly onNotice?: (message: string) => void;
+  /** Print the job id and return; the job keeps running. */
+  readonly detach?: boolean;
+  readonly taskTimeoutMs?: number;
+  /** Give up attaching again after this long without the driver (default 10 min). */
+  readonly reconnectWindowMs?: number;
+  /** ... or after the driver's port refused connections this long (default 60 s: it is gone). */
+  readonly refusedWindowMs?: number;
+}
+
+/** One SubmitJob or WatchJob stream: how it ended. */
+type StreamEnd = { readonly kind: 'outcome'; readonly outcome: JobOutcome } | { readonly kind: 'broken'; readonly err: grpc.ServiceError | undefined };
+
+/**
+ * Send a bundle to a running driver and stream the job's output lines to `onOutput`
+ * until it ends. When the stream breaks while the job runs (the driver paused, a
+ * connection dropped), attach again with WatchJob, from the last line seen, retrying
+ * with backoff: the job's output goes on with no line lost or repeated (of the last
+ * 10,000 the driver keeps), and the command ends with the job.
+ */
+export async function submitJob(address: string, security: SecurityConfig, bundle: JobBundle, opts: SubmitOptions): Promise<JobOutcome> {
   const client = driverClient(address, security);
-  try {
-    await waitReady(client, address, 5000);
-    return await new Promise<JobOutcome>((resolve, reject) => {
-      let jobId: string | undefined;
+  const notice = opts.onNotice ?? (() => undefined);
+  let jobId: string | undefined;
+  let lastLine = 0;
+  const onEvent = (e: wire.JobEvent__Output): JobOutcome | undefined => {
+    if (e.event === 'job_id' && e.job_id) {
+      if (jobId === undefined) opts.onJobId?.(e.job_id);
+      jobId = e.job_id;
+    } else if (e.event === 'output' && e.output !== undefined) {
+      const n = Number(e.line);
+      if (n > 0 && n <= lastLine) return undefined; // seen before the stream broke
+      if (n > lastLine + 1 && lastLine > 0) notice(`${n - lastLine - 1} lines of output of job ${jobId} were dropped while disconnected (the driver keeps the last 10,000)`);
+      if (n > 0) lastLine = n;
+      opts.onOutput(e.output);
+    } else if (e.event === 'failure' && e.failure) return { jobId, ok: false, failure: e.failure };
+    else if (e.event === 'done') return { jobId, ok: true };
+    return undefined;
+  };
+  const follow = (call: grpc.ClientReadableStream<wire.JobEvent__Output>, cancelOnJobId: boolean): Promise<StreamEnd> =>
+    new Promise((resolve) => {
       let settled = false;
-      const call = client.SubmitJob(secretMetadata(security.secret));
+      const settle = (end: StreamEnd): void => {
+        if (settled) return;
+        settled = true;
+        resolve(end);
+      };
       call.on('data', (e: wire.JobEvent__Output) => {
-        if (e.job_id) {
-          jobId = e.job_id;
-          onJobId(jobId);
-          if (detach) {
-            // The job runs on without us: the driver does not tie it to this stream.
-            settled = true;
-            call.cancel();
-            resolve({ jobId, ok: true });
-          }
-        } else if (e.output !== undefined && e.event === 'output') onOutput(e.output);
-        else if (e.failure) {
-          settled = true;
-          resolve({ jobId, ok: false, failure: e.failure });
-        } else if (e.done) {
-          settled = true;
-          resolve({ jobId, ok: true });
+        const outcome = onEvent(e);
+        if (outcome) settle({ kind: 'outcome', outcome });
+        else if (cancelOnJobId && jobId !== undefined) {
+          // --detach: the job runs on without us; the driver does not tie it to this stream.
+          settle({ kind: 'outcome', outcome: { jobId, ok: true } });
+          call.cancel();
         }
       });
-      call.on('error', (err: grpc.ServiceError) => {
-        if (!settled) reject(callError(err, address));
-      });
-      call.on('end', () => {
-        if (!settled) reject(new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the job stream before the job ended`));
-      });
-      call.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, source_map: bundle.sourceMap, args: [...args], task_timeout_ms: taskTimeoutMs ?? 0 } });
-      for (const c of chunks(bundle.code)) call.write({ bundle_chunk: c });
-      call.end();
+      call.on('error', (err: grpc.ServiceError) => settle({ kind: 'broken', err }));
+      call.on('end', () => settle({ kind: 'broken', err: undefined }));
     });
+  try {
+    await waitReady(client, address, 5000);
+    const submit = client.SubmitJob(secretMetadata(security.secret));
+    const first = follow(submit, opts.detach === true);
+    submit.write({
+      header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, source_map: bundle.sourceMap, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0 },
+    });
+    for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
+    submit.end();
+    let end = await first;
+    if (end.kind === 'outcome') return end.outcome;
+    if (jobId === undefined) {
+      // The job was not created (or its id never arrived): the submission failed.
+      throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the submission before it answered with a job id`);
+    }
+    // The job runs on the driver; only our stream broke. Attach again.
+    const id = jobId;
+    const reconnectWindow = opts.reconnectWindowMs ?? 10 * 60_000;
+    const refusedWindow = opts.refusedWindowMs ?? 60_000;
+    notice(`lost the stream of job ${id} from the driver at ${address} (${end.err?.details || 'it ended'}); the job runs on there; reconnecting`);
+    const since = Date.now();
+    let refusedSince: number | undefined;
+    let backoff = 250;
+    for (;;) {
+      const watch = client.WatchJob({ job_id: id, after_line: lastLine }, secretMetadata(security.secret));
+      let attached = false;
+      watch.once('data', () => {
+        attached = true;
+        refusedSince = undefined;
+        backoff = 250;
+        notice(`reconnected to job ${id} after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      });
+      end = await follow(watch, false);
+      if (end.kind === 'outcome') return end.outcome;
+      const err = end.err;
+      if (err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} no longer knows job ${id}: ${err.details}`, { cause: err });
+      if (err?.code === grpc.status.UNAUTHENTICATED) throw callError(err, address);
+      if (attached) {
+        notice(`lost the stream of job ${id} again (${err?.details || 'it ended'}); reconnecting`);
+        continue;
+      }
+      const now = Date.now();
+      if (err && /ECONNREFUSED/.test(err.details)) refusedSince ??= now;
+      else refusedSince = undefined;
+      if (refusedSince !== undefined && now - refusedSince > refusedWindow) {
+        throw new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} has refused connections for ${Math.round((now - refusedSince) / 1000)} s: it is gone, and job ${id} with it; check \`sluice driver\` there`);
+      }
+      if (now - since > reconnectWindow) {
+        throw new SluiceError('SLUICE_UNREACHABLE', `could not reattach to job ${id} at ${address} for ${Math.round((now - since) / 1000)} s (${err?.details ?? 'no answer'}); it may still run: see \`sluice jobs --driver ${address}\``);
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(2000, backoff * 2);
+    }
   } finally {
     client.close();
   }

@@ -41,22 +41,21 @@ interface BlockReport {
   readonly numRecords: number;
 }
 
-/** Note every block a receiver reports to the driver (when, from which worker, how many records), by wrapping the registered workers' endpoints. */
+/** Note every block a receiver reports to the driver (when, from which worker, how many records), by wrapping the driver's report handler. */
 function watchBlockReports(cluster: LocalCluster): BlockReport[] {
   const reports: BlockReport[] = [];
-  for (const w of cluster.driver.registry.all()) {
-    const endpoint = w.endpoint;
-    const startReceiver = endpoint.startReceiver.bind(endpoint);
-    endpoint.startReceiver = (desc, onEvent, onEnd) =>
-      startReceiver(
-        desc,
-        (e) => {
-          if (e.event === 'block') reports.push({ at: Date.now(), workerId: w.id, numRecords: e.block!.num_records });
-          onEvent(e);
-        },
-        onEnd,
-      );
-  }
+  const driver = cluster.driver;
+  const receiverReport = driver.receiverReport.bind(driver);
+  const applied = new Map<string, number>();
+  driver.receiverReport = (rep) => {
+    rep.events.forEach((e, i) => {
+      const seq = Number(rep.first_seq) + i;
+      if (seq <= (applied.get(rep.receiver_id) ?? 0)) return; // a report sent again
+      applied.set(rep.receiver_id, seq);
+      if (e.event === 'block') reports.push({ at: Date.now(), workerId: rep.worker_id, numRecords: e.block!.num_records });
+    });
+    return receiverReport(rep);
+  };
   return reports;
 }
 

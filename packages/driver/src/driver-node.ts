@@ -20,8 +20,9 @@ import {
   type SecurityConfig,
   type wire,
 } from '@sluice/core/internal';
-import { WorkerRegistry } from './cluster/worker-registry.js';
-import { DriverJob } from './job/driver-job.js';
+import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
+import { DriverJob, type JobStateName } from './job/driver-job.js';
+import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
@@ -35,7 +36,7 @@ export interface DriverOptions {
   readonly bind?: string;
   readonly port?: number;
   readonly heartbeatIntervalMs?: number;
-  /** A worker silent this long is declared lost (default 5000 ms). */
+  /** A worker silent this long is declared lost (default DEFAULT_WORKER_TIMEOUT_MS, 60 s: see there why). */
   readonly workerTimeoutMs?: number;
   readonly tasks?: Partial<TaskSetOptions>;
   readonly clock?: Clock;
@@ -66,6 +67,13 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
 };
 
 type State = 'new' | 'running' | 'stopped';
+
+/** The writing half of a SubmitJob or WatchJob call. */
+interface JobEventSink {
+  write(e: wire.JobEvent): boolean;
+  end(): void;
+  on(event: 'cancelled' | 'error', listener: () => void): unknown;
+}
 
 /** A job's running tasks for `sluice jobs`: how many, and the longest-running one. */
 function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
@@ -109,7 +117,7 @@ export class DriverNode {
     removeDeadScratchDirs(this.log);
     this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
-    this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? 5000, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
+    this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     this.web = new StatusServer(this, this.log);
@@ -178,6 +186,41 @@ export class DriverNode {
     const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log, { taskTimeoutMs: req.taskTimeoutMs });
     this.jobs.set(id, job);
     return job;
+  }
+
+  /** A worker's report of a receiver (Driver.ReportReceiver); false tells it to stop that receiver. */
+  receiverReport(rep: wire.ReceiverReport__Output): boolean {
+    return this.jobs.get(rep.job_id)?.receiverReport(rep) ?? false;
+  }
+
+  /**
+   * Stream a job's output to a client: its id, the kept lines after `afterLine`, then live
+   * lines, then how it ended (at once if it has ended). Used by SubmitJob and by WatchJob
+   * (a client attaching again after its stream broke).
+   */
+  private streamJob(call: JobEventSink, job: DriverJob, afterLine: number): void {
+    const writeEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
+      if (state === 'succeeded') call.write({ done: true });
+      else call.write({ failure: { code: error?.code ?? 'SLUICE_JOB_FAILED', message: error?.message ?? state, stack: error?.stack ?? '' } });
+      call.end();
+    };
+    call.write({ job_id: job.id });
+    for (const [line, output] of job.output.since(afterLine)) call.write({ output, line });
+    if (job.outcome) return writeEnd(job.outcome.state, job.outcome.error);
+    const onOutput = (output: string, line: number): void => void call.write({ output, line });
+    const onEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
+      detach();
+      writeEnd(state, error);
+    };
+    const detach = (): void => {
+      job.off('output', onOutput);
+      job.off('end', onEnd);
+    };
+    job.on('output', onOutput);
+    job.once('end', onEnd);
+    // The client went away (or its connection dropped): stop writing; it may attach again.
+    call.on('cancelled', detach);
+    call.on('error', detach);
   }
 
   private service(): wire.DriverHandlers {
@@ -280,14 +323,19 @@ export class DriverNode {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;
           }
-          call.write({ job_id: job.id });
-          job.on('output', (line) => call.write({ output: line }));
-          job.once('end', (state, error) => {
-            if (state === 'succeeded') call.write({ done: true });
-            else call.write({ failure: { code: error?.code ?? 'SLUICE_JOB_FAILED', message: error?.message ?? state, stack: error?.stack ?? '' } });
-            call.end();
-          });
+          this.streamJob(call, job, 0);
         });
+      },
+      WatchJob: (call) => {
+        const job = this.jobs.get(call.request.job_id);
+        if (!job) {
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: `this driver has no job '${call.request.job_id}' (did the driver restart?); see \`sluice jobs\`` });
+          return;
+        }
+        this.streamJob(call, job, Number(call.request.after_line));
+      },
+      ReportReceiver: (call, callback) => {
+        callback(null, { keep: this.receiverReport(call.request) });
       },
     };
   }

@@ -10,3 +10,4 @@
 export { DriverNode, DEFAULT_TASK_OPTIONS, type DriverOptions, type SubmitRequest } from './driver-node.js';
 export { DriverJob, type JobStateName } from './job/driver-job.js';
 export type { ErrorInfo } from './job/job-protocol.js';
+export { DEFAULT_WORKER_TIMEOUT_MS } from './cluster/worker-registry.js';

@@ -74,6 +74,7 @@ export class WorkerNode {
   /** When heartbeats started failing (undefined while they succeed): failures are logged once, then every 30 s. */
   private driverUnreachableSince: number | undefined;
   private lastUnreachableLog = 0;
+  private reregistering = false;
   private boundPort = 0;
   private readonly bundleFetches = new Map<string, Promise<string>>();
 
@@ -100,6 +101,7 @@ export class WorkerNode {
       () => this.address,
       (jobId, id) => this.fetchBroadcast(jobId, id),
       spillRecords,
+      (report) => this.reportReceiver(report),
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
@@ -183,11 +185,25 @@ export class WorkerNode {
         if (this.driverUnreachableSince !== undefined) this.log.info({ afterMs: Date.now() - this.driverUnreachableSince }, 'driver reachable again');
         this.driverUnreachableSince = undefined;
         this.lastUnreachableLog = 0;
-        if (res && !res.known) {
+        if (res && !res.known && !this.reregistering) {
+          // One registration at a time: heartbeats answered together after a pause of the
+          // driver must not register this worker once each.
+          this.reregistering = true;
           this.log.warn('driver does not know this worker (declared lost or restarted); registering again');
-          this.register(5000).catch((e: unknown) => this.log.warn({ err: e }, 're-registration failed'));
+          this.register(5000)
+            .catch((e: unknown) => this.log.warn({ err: e }, 're-registration failed'))
+            .finally(() => (this.reregistering = false));
         }
       },
+    );
+  }
+
+  /** One receiver report to the driver (the ReceiverReporter retries when this rejects). */
+  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean }> {
+    return new Promise((resolve, reject) =>
+      this.driverClient.ReportReceiver(report, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err, res) =>
+        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false }),
+      ),
     );
   }
 

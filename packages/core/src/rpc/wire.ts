@@ -12,3 +12,6 @@ export type { ReceiverDescription, ReceiverDescription__Output } from './generat
 export type { ReceiverEvent, ReceiverEvent__Output } from './generated/sluice/v1/ReceiverEvent.js';
 export type { JobInfo, JobInfo__Output } from './generated/sluice/v1/JobInfo.js';
 export type { Peer, Peer__Output } from './generated/sluice/v1/Peer.js';
+export type { ReceiverReport, ReceiverReport__Output } from './generated/sluice/v1/ReceiverReport.js';
+export type { ReceiverReportResponse, ReceiverReportResponse__Output } from './generated/sluice/v1/ReceiverReportResponse.js';
+export type { ReceivedBlockInfo, ReceivedBlockInfo__Output } from './generated/sluice/v1/ReceivedBlockInfo.js';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '@sluice/core/internal';
 import type { WorkerEndpoint } from '../rpc/worker-endpoint.js';
+import { probePort, type ProbeResult } from './probe-port.js';
 
 export interface WorkerInfo {
   readonly id: string;
@@ -11,6 +12,12 @@ export interface WorkerInfo {
   freeSlots: number;
   lastHeartbeat: number;
   tasksCompleted: number;
+  /**
+   * Set when a call to the worker failed on its connection while its port still accepts
+   * connections (it may be paused); cleared by its next heartbeat. No task or receiver
+   * is placed on it meanwhile.
+   */
+  unresponsiveSince: number | undefined;
 }
 
 export interface RegistryListener {
@@ -19,9 +26,30 @@ export interface RegistryListener {
 }
 
 /**
+ * The default time a worker may stay silent before it is declared lost: 60 s.
+ *
+ * Why: a worker process that dies is detected at once, without this timeout — the
+ * driver's connection to it drops (or a call to it fails) and a TCP probe of its port is
+ * refused (`probePort`), so it is declared lost within a second. The timeout only decides
+ * for a worker that is alive but silent (a GC pause, a stalled VM, SIGSTOP, a slow disk)
+ * or a host that vanished from the network. Declaring a paused worker lost is expensive
+ * and wrong: its map outputs and cached partitions are recomputed, its receiver restarts
+ * elsewhere, and when it wakes up it must register again. Waiting for a vanished host
+ * costs little: its received blocks are replicated on a peer, and its running tasks fail
+ * over when their connection's keepalive (15 s) gives up. Spark waits 120 s
+ * (spark.network.timeout) for JVM pauses; 60 s rides out pauses of tens of seconds (a
+ * 20 s stall must lose nothing) and still moves a vanished host's receiver within a minute.
+ */
+export const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
+
+/**
  * Cluster membership: who the workers are, how many free slots each has, and when
- * each was last heard from. A worker silent for `workerTimeoutMs` is declared lost;
- * so is one whose connection fails under a running task.
+ * each was last heard from. A worker silent for `workerTimeoutMs` is declared lost; so is
+ * one whose port refuses connections after its connection dropped or a call to it failed
+ * (the process is gone). A worker that registers again with the same id and address (it
+ * was paused and took the driver's silence for a restart) keeps its entry, its map
+ * outputs and its blocks. Time during which the driver itself did not run (its own GC
+ * pause or SIGSTOP: the check timer fires far too late) does not count against workers.
  *
  * Threading: driver main thread. Time comes from the injected Clock.
  */
@@ -29,12 +57,16 @@ export class WorkerRegistry {
   private readonly workers = new Map<string, WorkerInfo>();
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners: RegistryListener[] = [];
+  private checkEveryMs = 500;
+  private lastCheck: number | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly workerTimeoutMs: number,
     private readonly makeEndpoint: (address: string) => WorkerEndpoint,
     private readonly log: Logger,
+    /** How a dropped worker is probed (tests replace it). */
+    private readonly probe: (address: string) => Promise<ProbeResult> = probePort,
   ) {}
 
   addListener(l: RegistryListener): void {
@@ -47,6 +79,8 @@ export class WorkerRegistry {
   }
 
   start(checkEveryMs: number): void {
+    this.checkEveryMs = checkEveryMs;
+    this.lastCheck = this.clock.now();
     this.timer ??= setInterval(() => this.expire(), checkEveryMs);
     this.timer.unref();
   }
@@ -60,9 +94,17 @@ export class WorkerRegistry {
 
   register(id: string, address: string, cores: number): WorkerInfo {
     const old = this.workers.get(id);
-    if (old) this.remove(old, 're-registered');
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, lastHeartbeat: this.clock.now(), tasksCompleted: 0 };
+    if (old && old.address === address && old.cores === cores) {
+      // Known: it was paused, or its heartbeats crossed with the driver's; nothing is lost.
+      old.lastHeartbeat = this.clock.now();
+      old.unresponsiveSince = undefined;
+      this.log.info({ workerId: id, address }, 'worker registered again; it keeps its blocks and map outputs');
+      return old;
+    }
+    if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
+    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined };
     this.workers.set(id, w);
+    w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');
     for (const l of this.listeners) l.workerAdded(w);
     return w;
@@ -73,6 +115,7 @@ export class WorkerRegistry {
     const w = this.workers.get(id);
     if (!w) return false;
     w.lastHeartbeat = this.clock.now();
+    w.unresponsiveSince = undefined;
     return true;
   }
 
@@ -84,16 +127,34 @@ export class WorkerRegistry {
     return [...this.workers.values()];
   }
 
+  /** Workers to place tasks and receivers on: not waiting to be heard from after a failed call. */
+  responsive(): WorkerInfo[] {
+    return this.all().filter((w) => w.unresponsiveSince === undefined);
+  }
+
   totalCores(): number {
     let n = 0;
     for (const w of this.workers.values()) n += w.cores;
     return n;
   }
 
-  /** Declare a worker lost (missed heartbeats, or its connection failed). */
+  /** Declare a worker lost (missed heartbeats, or its process is gone). */
   markLost(id: string, reason: string): void {
     const w = this.workers.get(id);
     if (w) this.remove(w, reason);
+  }
+
+  /**
+   * A call to the worker failed on its connection, or the connection dropped: probe its
+   * port. Refused: the process is gone, declare it lost now. Otherwise it may be paused:
+   * place nothing on it until it heartbeats again (or the timeout declares it lost).
+   */
+  suspect(w: WorkerInfo, reason: string): void {
+    if (this.workers.get(w.id) !== w) return;
+    w.unresponsiveSince ??= this.clock.now();
+    void this.probe(w.address).then((r) => {
+      if (r === 'refused' && this.workers.get(w.id) === w) this.remove(w, `${reason}, and its port ${w.address} refuses connections: the worker process is gone`);
+    });
   }
 
   private remove(w: WorkerInfo, reason: string): void {
@@ -105,6 +166,15 @@ export class WorkerRegistry {
 
   private expire(): void {
     const now = this.clock.now();
+    const gap = now - (this.lastCheck ?? now);
+    this.lastCheck = now;
+    const stalled = gap - this.checkEveryMs;
+    if (stalled > Math.max(1000, 2 * this.checkEveryMs)) {
+      // This timer fired `stalled` ms late: the driver itself did not run. Workers could
+      // not be heard meanwhile; that time is not theirs to answer for.
+      this.log.warn({ stalledMs: stalled }, 'the driver did not run for a while (paused?); workers get that time back');
+      for (const w of this.workers.values()) w.lastHeartbeat = Math.min(now, w.lastHeartbeat + stalled);
+    }
     for (const w of [...this.workers.values()]) {
       if (now - w.lastHeartbeat > this.workerTimeoutMs) this.remove(w, `no heartbeat for ${now - w.lastHeartbeat} ms`);
     }

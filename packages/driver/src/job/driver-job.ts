@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, type BatchInfo, type Clock } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type wire } from '@sluice/core/internal';
+import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
@@ -13,7 +14,8 @@ const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 export type JobStateName = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface DriverJobEvents {
-  output: [line: string];
+  /** A printed line and its number in the job's output (from 1). */
+  output: [line: string, lineNumber: number];
   end: [state: JobStateName, error: ErrorInfo | undefined];
 }
 
@@ -38,6 +40,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private tracker: ReceiverTracker | undefined;
   /** Encoded broadcast values, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
+  /** The last lines the job printed, for clients that attach again (WatchJob). */
+  readonly output = new JobOutput();
+  /** How the job ended, once `end` was emitted. */
+  outcome: { readonly state: JobStateName; readonly error: ErrorInfo | undefined } | undefined;
   private readonly thread: Thread;
   private readonly log: Logger;
   private outputOpen = 2;
@@ -63,7 +69,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true });
     for (const stream of [this.thread.stdout, this.thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
-      rl.on('line', (line) => this.emit('output', line));
+      rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
       rl.on('close', () => {
         this.outputOpen--;
         this.flushEnd();
@@ -89,6 +95,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       // A driver program that does not end within 60 s of the request is cancelled.
       setTimeout(() => this.cancel(), 60_000).unref();
     } else this.cancel();
+  }
+
+  /** A worker's report of one of this job's receivers; false: stop that receiver. */
+  receiverReport(rep: wire.ReceiverReport__Output): boolean {
+    if (this.state !== 'running') return false;
+    return this.tracker?.report(rep) ?? false;
   }
 
   /** Worker ids running this job's receivers. */
@@ -201,6 +213,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       if (!this.pendingEnd) return;
       const [s, e] = this.pendingEnd;
       this.pendingEnd = undefined;
+      this.outcome = { state: s, error: e };
       this.emit('end', s, e);
     };
     if (this.outputOpen <= 0) emitEnd();

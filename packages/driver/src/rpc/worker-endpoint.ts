@@ -15,14 +15,17 @@ export interface WorkerEndpoint {
   removeRdd(jobId: string, rddId: number): Promise<void>;
   /** Remove blocks by id, and every block whose id starts with one of `prefixes`. */
   removeBlocks(blockIds: readonly string[], prefixes?: readonly string[]): Promise<void>;
-  /** Start a receiver; `onEnd` fires once, with an error message when the stream broke. */
-  startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void };
+  /** Start a receiver; resolves once its thread runs (its events come through Driver.ReportReceiver). */
+  startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
   stopReceiver(jobId: string, streamId: number): Promise<void>;
+  /** Call `cb` whenever an established connection to the worker drops. */
+  onConnectionLost?(cb: () => void): void;
   close(): void;
 }
 
 export class GrpcWorkerEndpoint implements WorkerEndpoint {
   private readonly client: wire.WorkerClient;
+  private closed = false;
 
   constructor(
     address: string,
@@ -64,18 +67,29 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     );
   }
 
-  startReceiver(desc: wire.ReceiverDescription, onEvent: (e: wire.ReceiverEvent__Output) => void, onEnd: (error?: string) => void): { cancel(): void } {
-    let ended = false;
-    const end = (error?: string): void => {
-      if (ended) return;
-      ended = true;
-      onEnd(error);
+  startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }> {
+    return new Promise((resolve) =>
+      this.client.StartReceiver(desc, this.md(), { deadline: Date.now() + 30_000 }, (err) => resolve(err ? { ok: false, message: err.details || err.message } : { ok: true })),
+    );
+  }
+
+  /**
+   * Connect now (not at the first call) and watch the connection: each time it drops from
+   * READY, `cb` runs (the registry then probes the worker's port). A killed worker is
+   * noticed at once even when no call is open to it.
+   */
+  onConnectionLost(cb: () => void): void {
+    const channel = this.client.getChannel();
+    const watch = (): void => {
+      if (this.closed) return;
+      const state = channel.getConnectivityState(true);
+      channel.watchConnectivityState(state, Infinity, () => {
+        if (this.closed) return;
+        if (state === grpc.connectivityState.READY && channel.getConnectivityState(false) !== grpc.connectivityState.READY) cb();
+        watch();
+      });
     };
-    const call = this.client.StartReceiver(desc, this.md());
-    call.on('data', onEvent);
-    call.on('error', (err: grpc.ServiceError) => end(err.details || err.message));
-    call.on('end', () => end());
-    return { cancel: () => call.cancel() };
+    watch();
   }
 
   stopReceiver(jobId: string, streamId: number): Promise<void> {
@@ -83,6 +97,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   close(): void {
+    this.closed = true;
     this.client.close();
   }
 }

@@ -89,7 +89,7 @@ export class TaskScheduler implements RegistryListener {
     while (launched) {
       launched = false;
       const all = this.registry.all();
-      const workers = shuffled(all.filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
+      const workers = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
       for (const w of workers) {
         // Pending tasks of every task set first; speculative copies only from slots none of them wants.
         offers: for (const speculate of [false, true]) {
@@ -114,7 +114,9 @@ export class TaskScheduler implements RegistryListener {
         w.freeSlots++;
         w.tasksCompleted++;
       }
-      if (!res.ok && res.workerLost && current === w) this.registry.markLost(w.id, `task call failed: ${res.message}`);
+      // The call failed on its connection: lost if the worker's port refuses connections
+      // (its process is gone), else left alone until it heartbeats again (it may be paused).
+      if (!res.ok && res.workerLost && current === w) this.registry.suspect(w, `a task call failed (${res.message})`);
       tsm.onResult(taskId, res);
       this.requestSchedule();
     });

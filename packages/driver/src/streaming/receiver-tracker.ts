@@ -8,8 +8,12 @@ interface TrackedReceiver {
   readonly receiver: Uint8Array;
   readonly blockIntervalMs: number;
   workerId: string | undefined;
-  call: { cancel(): void } | undefined;
-  /** Set by stopAll: an ending stream is then expected, not a failure. */
+  /** Names the current placement; reports of an earlier one carry another id. */
+  receiverId: string | undefined;
+  placements: number;
+  /** Placed on `workerId` and not known to have stopped. */
+  running: boolean;
+  /** Set by stopAll: a `stopped` report is then expected, not a failure. */
   stopping: boolean;
   stopped: Promise<void>;
   resolveStopped: () => void;
@@ -23,9 +27,16 @@ const RESTART_DELAY_MS = 1000;
 /**
  * Places one streaming job's receivers on workers and keeps them running, as Spark's
  * ReceiverTracker: receivers are spread over the workers (fewest receivers first), a
- * receiver whose worker dies (its stream breaks, or the worker is declared lost) is
- * started again on another worker, and the blocks each receiver reports are held until
- * the next batch takes them (`allocate`).
+ * receiver whose worker is declared lost (or that stops by itself) is started again on
+ * another worker, and the blocks each receiver reports are held until the next batch
+ * takes them (`allocate`).
+ *
+ * Receivers report to the driver (`report`, from Driver.ReportReceiver) rather than over
+ * a stream the driver holds open, and retry until answered: a paused driver or a dropped
+ * connection delays their blocks and loses none, and does not stop them. Each report
+ * names the receiver's placement and numbers its events, so an event sent twice is
+ * applied once and a placement the driver replaced is told to stop (`keep: false`); the
+ * blocks it stored are still taken (they are stored and replicated).
  *
  * Invariants: every reported block is handed to exactly one batch; `close()` clears all.
  * Threading: driver main thread.
@@ -33,6 +44,8 @@ const RESTART_DELAY_MS = 1000;
 export class ReceiverTracker implements RegistryListener {
   private readonly receivers = new Map<number, TrackedReceiver>();
   private readonly unallocated = new Map<number, ReceivedBlock[]>();
+  /** Per placement (receiver id): the last event sequence number applied. */
+  private readonly applied = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -54,7 +67,9 @@ export class ReceiverTracker implements RegistryListener {
       receiver,
       blockIntervalMs,
       workerId: undefined,
-      call: undefined,
+      receiverId: undefined,
+      placements: 0,
+      running: false,
       stopping: false,
       stopped,
       resolveStopped,
@@ -73,6 +88,25 @@ export class ReceiverTracker implements RegistryListener {
     return blocks;
   }
 
+  /**
+   * A worker's report of what a receiver did. Returns whether that placement should go
+   * on (false: the job has no such receiver running there any more; the worker stops it).
+   */
+  report(rep: wire.ReceiverReport__Output): boolean {
+    const r = this.receivers.get(rep.stream_id);
+    if (!r || this.closed) return false;
+    const current = r.receiverId === rep.receiver_id;
+    let last = this.applied.get(rep.receiver_id) ?? 0;
+    rep.events.forEach((e: wire.ReceiverEvent__Output, i: number) => {
+      const seq = Number(rep.first_seq) + i;
+      if (seq <= last) return; // Delivered before; its answer was lost.
+      last = seq;
+      this.apply(r, rep.worker_id, e, current);
+    });
+    this.applied.set(rep.receiver_id, last);
+    return current && r.running;
+  }
+
   /** Stop every receiver; resolves when each reported its last block (or 15 s passed). */
   async stopAll(): Promise<void> {
     const waits: Promise<void>[] = [];
@@ -84,7 +118,7 @@ export class ReceiverTracker implements RegistryListener {
       r.stopping = true;
       clearTimeout(r.restartTimer);
       const w = r.workerId ? this.registry.get(r.workerId) : undefined;
-      if (w && r.call) {
+      if (w && r.running) {
         void w.endpoint.stopReceiver(this.jobId, r.streamId);
         waits.push(r.stopped);
       } else r.resolveStopped();
@@ -109,20 +143,21 @@ export class ReceiverTracker implements RegistryListener {
     this.registry.removeListener(this);
     for (const r of this.receivers.values()) {
       clearTimeout(r.restartTimer);
-      r.call?.cancel();
+      r.running = false;
       r.resolveStopped();
     }
     this.receivers.clear();
     this.unallocated.clear();
+    this.applied.clear();
   }
 
   /** Worker ids running this job's receivers (one entry per receiver). */
   receiverWorkers(): string[] {
-    return [...this.receivers.values()].filter((r) => r.call && r.workerId).map((r) => r.workerId!);
+    return [...this.receivers.values()].filter((r) => r.running && r.workerId).map((r) => r.workerId!);
   }
 
   get size(): number {
-    return this.receivers.size + this.unallocated.size;
+    return this.receivers.size + this.unallocated.size + this.applied.size;
   }
 
   workerAdded(): void {
@@ -131,28 +166,31 @@ export class ReceiverTracker implements RegistryListener {
 
   workerLost(w: WorkerInfo): void {
     for (const r of this.receivers.values()) {
-      if (r.workerId === w.id && r.call) {
-        const call = r.call;
-        r.call = undefined;
-        call.cancel();
-        this.failed(r, w.id, `worker ${w.id} was lost`);
+      if (r.workerId === w.id && r.running) {
+        r.running = false;
+        if (r.stopping) r.resolveStopped();
+        else this.failed(r, w.id, `worker ${w.id} was lost`);
       }
     }
   }
 
   private place(r: TrackedReceiver): void {
     if (this.closed || r.stopping) return;
-    const workers = this.registry.all();
+    const workers = this.registry.responsive();
     if (workers.length === 0) {
       this.log.warn({ streamId: r.streamId }, 'no worker to run the receiver on; retrying');
       r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
       return;
     }
     const load = new Map<string, number>(workers.map((w) => [w.id, 0]));
-    for (const o of this.receivers.values()) if (o.workerId && o.call) load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1);
+    for (const o of this.receivers.values()) if (o.workerId && o.running) load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1);
     const candidates = workers.length > 1 ? workers.filter((w) => w.id !== r.lastFailedWorker) : workers;
     const w = [...candidates].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0];
-    const peers = workers.filter((p) => p.id !== w.id).map((p) => ({ worker_id: p.id, address: p.address }));
+    const peers = this.registry
+      .all()
+      .filter((p) => p.id !== w.id)
+      .map((p) => ({ worker_id: p.id, address: p.address }));
+    const receiverId = `${r.streamId}.${++r.placements}`;
     const desc: wire.ReceiverDescription = {
       job_id: this.jobId,
       bundle_sha256: this.bundleSha,
@@ -161,23 +199,18 @@ export class ReceiverTracker implements RegistryListener {
       block_interval_ms: r.blockIntervalMs,
       peers,
       name: r.name,
+      receiver_id: receiverId,
     };
     r.workerId = w.id;
-    this.log.info({ streamId: r.streamId, workerId: w.id, name: r.name }, 'starting receiver');
-    let ended = false;
-    const call = w.endpoint.startReceiver(
-      desc,
-      (e) => this.onReceiverEvent(r, w.id, e),
-      (error) => {
-        if (ended) return;
-        ended = true;
-        if (r.call !== call) return; // Superseded (worker declared lost, receiver placed again).
-        r.call = undefined;
-        if (r.stopping || this.closed) r.resolveStopped();
-        else this.failed(r, w.id, error ? `receiver stream broke: ${error}` : 'the receiver stopped by itself');
-      },
-    );
-    r.call = call;
+    r.receiverId = receiverId;
+    r.running = true;
+    this.log.info({ streamId: r.streamId, workerId: w.id, name: r.name, receiverId }, 'starting receiver');
+    void w.endpoint.startReceiver(desc).then((res) => {
+      if (res.ok || r.receiverId !== receiverId || !r.running) return;
+      r.running = false;
+      if (r.stopping || this.closed) r.resolveStopped();
+      else this.failed(r, w.id, `the worker could not start the receiver: ${res.message}`);
+    });
   }
 
   private failed(r: TrackedReceiver, workerId: string, message: string): void {
@@ -188,12 +221,13 @@ export class ReceiverTracker implements RegistryListener {
     r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
   }
 
-  private onReceiverEvent(r: TrackedReceiver, workerId: string, e: wire.ReceiverEvent__Output): void {
+  private apply(r: TrackedReceiver, workerId: string, e: wire.ReceiverEvent__Output, current: boolean): void {
     switch (e.event) {
       case 'started':
-        this.onEvent({ type: 'started', streamId: r.streamId, workerId, name: r.name });
+        if (current) this.onEvent({ type: 'started', streamId: r.streamId, workerId, name: r.name });
         return;
       case 'block': {
+        // Taken from any placement: the block is stored and replicated, so it is data.
         const b = e.block!;
         this.unallocated.get(r.streamId)?.push({
           blockId: b.block_id,
@@ -204,11 +238,17 @@ export class ReceiverTracker implements RegistryListener {
         return;
       }
       case 'error':
+        if (!current) return;
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
         this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '' });
         return;
       case 'stopped':
+        if (!current) return;
         this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '' });
+        if (!r.running) return;
+        r.running = false;
+        if (r.stopping || this.closed) r.resolveStopped();
+        else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`);
         return;
       default:
         return;

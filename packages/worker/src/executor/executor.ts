@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { BlockRead, StorageLevel, wire } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
+import { ReceiverReporter, type ReportSender } from '../receiver/receiver-reporter.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
@@ -10,13 +11,6 @@ export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 /** Fetches a broadcast variable's encoded value from the driver. */
 export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
 
-/** Where a receiver's events go (the StartReceiver stream back to the driver). */
-export interface ReceiverReport {
-  started(): void;
-  block(info: { block_id: string; num_records: number; locations: { worker_id: string; address: string }[] }): void;
-  error(message: string): void;
-  stopped(reason: string): void;
-}
 
 interface RunningTask {
   readonly jobId: string;
@@ -36,6 +30,8 @@ export class Executor {
   private readonly running = new Map<string, RunningTask>();
   /** Broadcast values per job, fetched once (shared by the job's task threads). */
   private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
+  /** Each job's receivers' reporters, closed when the job is released. */
+  private readonly reporters = new Map<string, Set<ReceiverReporter>>();
   private completed = 0;
 
   constructor(
@@ -49,6 +45,8 @@ export class Executor {
     private readonly broadcastSource: BroadcastSource,
     /** Records a map task buffers before spilling its buckets (WorkerOptions.shuffleSpillRecords). */
     private readonly shuffleSpillRecords: number,
+    /** Sends a receiver's report to the driver (Driver.ReportReceiver). */
+    private readonly sendReport: ReportSender,
   ) {}
 
   get runningTaskIds(): string[] {
@@ -110,12 +108,36 @@ export class Executor {
 
   /**
    * Run a receiver for a job. Each block it stores is kept here and replicated to the
-   * first reachable peer before it is reported, so losing one worker loses no block.
+   * first reachable peer before it is reported, so losing one worker loses no block. Its
+   * events reach the driver through a ReceiverReporter, which retries until the driver
+   * answers: the receiver goes on whatever happens to the driver's connections.
    */
-  async startReceiver(desc: wire.ReceiverDescription__Output, events: ReceiverReport): Promise<void> {
+  async startReceiver(desc: wire.ReceiverDescription__Output): Promise<void> {
     const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
     const sandbox = this.sandbox(desc.job_id, bundlePath);
-    const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id });
+    const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
+    const reporter = new ReceiverReporter(
+      { job_id: desc.job_id, stream_id: desc.stream_id, receiver_id: desc.receiver_id, worker_id: this.selfId },
+      this.sendReport,
+      () => {
+        log.info('the driver no longer runs this receiver here; stopping it');
+        this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
+      },
+      log,
+    );
+    let reporters = this.reporters.get(desc.job_id);
+    if (!reporters) this.reporters.set(desc.job_id, (reporters = new Set()));
+    reporters.add(reporter);
+    const jobReporters = reporters;
+    const events = {
+      started: () => reporter.report({ started: true }),
+      block: (block: wire.ReceivedBlockInfo) => reporter.report({ block }),
+      error: (error: string) => reporter.report({ error }),
+      stopped: (stopped: string) => {
+        reporter.report({ stopped });
+        jobReporters.delete(reporter);
+      },
+    };
     let chain: Promise<void> = Promise.resolve();
     const inOrder = (f: () => Promise<void> | void): void => {
       chain = chain.then(f).catch((err: unknown) => log.error({ err }, 'receiver event failed'));
@@ -124,7 +146,7 @@ export class Executor {
     let next = Math.floor(Math.random() * Math.max(1, peers.length));
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
-    sandbox.startReceiver(desc.stream_id, desc.receiver, desc.block_interval_ms, `input_${desc.job_id}_${desc.stream_id}_${this.selfId}_${Date.now().toString(36)}`, {
+    sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, desc.block_interval_ms, `input_${desc.job_id}_${desc.stream_id}_${this.selfId}_${Date.now().toString(36)}`, {
       block: (blockId, data, count) =>
         inOrder(async () => {
           this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
@@ -169,6 +191,8 @@ export class Executor {
 
   /** Forget a job: stop its threads and drop its blocks (received input and replicas held for peers included). */
   releaseJob(jobId: string): void {
+    for (const r of this.reporters.get(jobId) ?? []) r.close();
+    this.reporters.delete(jobId);
     this.sandboxes.get(jobId)?.close();
     this.sandboxes.delete(jobId);
     this.broadcastCache.delete(jobId);
@@ -185,6 +209,8 @@ export class Executor {
   }
 
   close(): void {
+    for (const set of this.reporters.values()) for (const r of set) r.close();
+    this.reporters.clear();
     for (const s of this.sandboxes.values()) s.close();
     this.sandboxes.clear();
   }

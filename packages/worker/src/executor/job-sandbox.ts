@@ -42,7 +42,7 @@ export class JobSandbox {
   private readonly queue: { taskId: string; partition: number; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
   private closed = false;
   /** Receivers run in threads of their own, outside the task slots. */
-  private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean }>();
+  private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean; receiverId: string }>();
 
   constructor(
     private readonly jobId: string,
@@ -76,10 +76,10 @@ export class JobSandbox {
     return true;
   }
 
-  startReceiver(streamId: number, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
+  startReceiver(streamId: number, receiverId: string, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
     this.stopReceiver(streamId);
     const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
-    const r = { thread, events, done: false };
+    const r = { thread, events, done: false, receiverId };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
       if (r.done) return;
@@ -114,10 +114,10 @@ export class JobSandbox {
     thread.postMessage({ type: 'startReceiver', streamId, receiver, blockIntervalMs, blockPrefix } satisfies MainToThread);
   }
 
-  /** Ask a receiver to store its last block and stop; its `stopped` event follows. */
-  stopReceiver(streamId: number): boolean {
+  /** Ask a receiver (of that placement, if `receiverId` is given) to store its last block and stop; its `stopped` event follows. */
+  stopReceiver(streamId: number, receiverId?: string): boolean {
     const r = this.receivers.get(streamId);
-    if (!r) return false;
+    if (!r || (receiverId !== undefined && r.receiverId !== receiverId)) return false;
     r.thread.postMessage({ type: 'stopReceiver', streamId } satisfies MainToThread);
     // A receiver that does not stop within 10 s is terminated.
     setTimeout(() => {

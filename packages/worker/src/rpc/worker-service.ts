@@ -76,31 +76,11 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
     RemoveBlocks(call, callback) {
       callback(null, { removed: executor.removeBlocks(call.request.block_ids, call.request.prefixes) });
     },
-    StartReceiver(call) {
-      let ended = false;
-      const end = (): void => {
-        if (ended) return;
-        ended = true;
-        call.end();
-      };
-      executor
-        .startReceiver(call.request, {
-          started: () => !ended && call.write({ started: true }),
-          block: (b) => !ended && call.write({ block: b }),
-          error: (message) => !ended && call.write({ error: message }),
-          stopped: (reason) => {
-            if (!ended) call.write({ stopped: reason });
-            end();
-          },
-        })
-        .catch((err: Error) => {
-          if (!ended) call.write({ error: `worker cannot start the receiver: ${err.message}` });
-          end();
-        });
-      call.on('cancelled', () => {
-        ended = true;
-        executor.stopReceiver(call.request.job_id, call.request.stream_id);
-      });
+    StartReceiver(call, callback) {
+      executor.startReceiver(call.request).then(
+        () => callback(null, {}),
+        (err: Error) => callback({ code: grpc.status.FAILED_PRECONDITION, details: `worker cannot start the receiver: ${err.message}` }),
+      );
     },
     StopReceiver(call, callback) {
       callback(null, { found: executor.stopReceiver(call.request.job_id, call.request.stream_id) });

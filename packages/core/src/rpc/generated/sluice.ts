@@ -27,6 +27,8 @@ import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse_
 import type { ReceivedBlockInfo as _sluice_v1_ReceivedBlockInfo, ReceivedBlockInfo__Output as _sluice_v1_ReceivedBlockInfo__Output } from './sluice/v1/ReceivedBlockInfo';
 import type { ReceiverDescription as _sluice_v1_ReceiverDescription, ReceiverDescription__Output as _sluice_v1_ReceiverDescription__Output } from './sluice/v1/ReceiverDescription';
 import type { ReceiverEvent as _sluice_v1_ReceiverEvent, ReceiverEvent__Output as _sluice_v1_ReceiverEvent__Output } from './sluice/v1/ReceiverEvent';
+import type { ReceiverReport as _sluice_v1_ReceiverReport, ReceiverReport__Output as _sluice_v1_ReceiverReport__Output } from './sluice/v1/ReceiverReport';
+import type { ReceiverReportResponse as _sluice_v1_ReceiverReportResponse, ReceiverReportResponse__Output as _sluice_v1_ReceiverReportResponse__Output } from './sluice/v1/ReceiverReportResponse';
 import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from './sluice/v1/RegisterWorkerRequest';
 import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from './sluice/v1/RegisterWorkerResponse';
 import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from './sluice/v1/ReleaseJobRequest';
@@ -35,6 +37,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from './sluice/v1/StartReceiverResponse';
 import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from './sluice/v1/StopJobRequest';
 import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Output as _sluice_v1_StopJobResponse__Output } from './sluice/v1/StopJobResponse';
 import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from './sluice/v1/StopReceiverRequest';
@@ -43,6 +46,7 @@ import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest_
 import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from './sluice/v1/TaskDescription';
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from './sluice/v1/TaskError';
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
+import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
 import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
 
@@ -79,6 +83,8 @@ export interface ProtoGrpcType {
       ReceivedBlockInfo: MessageTypeDefinition<_sluice_v1_ReceivedBlockInfo, _sluice_v1_ReceivedBlockInfo__Output>
       ReceiverDescription: MessageTypeDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_ReceiverDescription__Output>
       ReceiverEvent: MessageTypeDefinition<_sluice_v1_ReceiverEvent, _sluice_v1_ReceiverEvent__Output>
+      ReceiverReport: MessageTypeDefinition<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReport__Output>
+      ReceiverReportResponse: MessageTypeDefinition<_sluice_v1_ReceiverReportResponse, _sluice_v1_ReceiverReportResponse__Output>
       RegisterWorkerRequest: MessageTypeDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerRequest__Output>
       RegisterWorkerResponse: MessageTypeDefinition<_sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerResponse__Output>
       ReleaseJobRequest: MessageTypeDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobRequest__Output>
@@ -87,6 +93,7 @@ export interface ProtoGrpcType {
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      StartReceiverResponse: MessageTypeDefinition<_sluice_v1_StartReceiverResponse, _sluice_v1_StartReceiverResponse__Output>
       StopJobRequest: MessageTypeDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobRequest__Output>
       StopJobResponse: MessageTypeDefinition<_sluice_v1_StopJobResponse, _sluice_v1_StopJobResponse__Output>
       StopReceiverRequest: MessageTypeDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverRequest__Output>
@@ -95,6 +102,7 @@ export interface ProtoGrpcType {
       TaskDescription: MessageTypeDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskDescription__Output>
       TaskError: MessageTypeDefinition<_sluice_v1_TaskError, _sluice_v1_TaskError__Output>
       TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
+      WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
       WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>
     }

@@ -12,11 +12,14 @@ import type { ListJobsRequest as _sluice_v1_ListJobsRequest, ListJobsRequest__Ou
 import type { ListJobsResponse as _sluice_v1_ListJobsResponse, ListJobsResponse__Output as _sluice_v1_ListJobsResponse__Output } from '../../sluice/v1/ListJobsResponse';
 import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from '../../sluice/v1/ListWorkersRequest';
 import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from '../../sluice/v1/ListWorkersResponse';
+import type { ReceiverReport as _sluice_v1_ReceiverReport, ReceiverReport__Output as _sluice_v1_ReceiverReport__Output } from '../../sluice/v1/ReceiverReport';
+import type { ReceiverReportResponse as _sluice_v1_ReceiverReportResponse, ReceiverReportResponse__Output as _sluice_v1_ReceiverReportResponse__Output } from '../../sluice/v1/ReceiverReportResponse';
 import type { RegisterWorkerRequest as _sluice_v1_RegisterWorkerRequest, RegisterWorkerRequest__Output as _sluice_v1_RegisterWorkerRequest__Output } from '../../sluice/v1/RegisterWorkerRequest';
 import type { RegisterWorkerResponse as _sluice_v1_RegisterWorkerResponse, RegisterWorkerResponse__Output as _sluice_v1_RegisterWorkerResponse__Output } from '../../sluice/v1/RegisterWorkerResponse';
 import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from '../../sluice/v1/StopJobRequest';
 import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Output as _sluice_v1_StopJobResponse__Output } from '../../sluice/v1/StopJobResponse';
 import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from '../../sluice/v1/SubmitJobRequest';
+import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from '../../sluice/v1/WatchJobRequest';
 
 export interface DriverClient extends grpc.Client {
   GetBroadcast(argument: _sluice_v1_GetBroadcastRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
@@ -65,6 +68,15 @@ export interface DriverClient extends grpc.Client {
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   
+  ReportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  ReportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  ReportReceiver(argument: _sluice_v1_ReceiverReport, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  ReportReceiver(argument: _sluice_v1_ReceiverReport, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  reportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  reportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  reportReceiver(argument: _sluice_v1_ReceiverReport, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  reportReceiver(argument: _sluice_v1_ReceiverReport, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
+  
   StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
   StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
   StopJob(argument: _sluice_v1_StopJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
@@ -78,6 +90,11 @@ export interface DriverClient extends grpc.Client {
   SubmitJob(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
   submitJob(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
   submitJob(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent__Output>;
+  
+  WatchJob(argument: _sluice_v1_WatchJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_JobEvent__Output>;
+  WatchJob(argument: _sluice_v1_WatchJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_JobEvent__Output>;
+  watchJob(argument: _sluice_v1_WatchJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_JobEvent__Output>;
+  watchJob(argument: _sluice_v1_WatchJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_JobEvent__Output>;
   
 }
 
@@ -94,9 +111,13 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
   
   RegisterWorker: grpc.handleUnaryCall<_sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse>;
   
+  ReportReceiver: grpc.handleUnaryCall<_sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse>;
+  
   StopJob: grpc.handleUnaryCall<_sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse>;
   
   SubmitJob: grpc.handleBidiStreamingCall<_sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent>;
+  
+  WatchJob: grpc.handleServerStreamingCall<_sluice_v1_WatchJobRequest__Output, _sluice_v1_JobEvent>;
   
 }
 
@@ -107,6 +128,8 @@ export interface DriverDefinition extends grpc.ServiceDefinition {
   ListJobs: MethodDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsResponse, _sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse__Output>
   ListWorkers: MethodDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse__Output>
   RegisterWorker: MethodDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse__Output>
+  ReportReceiver: MethodDefinition<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse, _sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse__Output>
   StopJob: MethodDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobResponse, _sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse__Output>
   SubmitJob: MethodDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent, _sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent__Output>
+  WatchJob: MethodDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_JobEvent, _sluice_v1_WatchJobRequest__Output, _sluice_v1_JobEvent__Output>
 }

@@ -1,12 +1,14 @@
 // Original file: proto/sluice/v1/sluice.proto
 
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from '../../sluice/v1/JobFailure';
+import type { Long } from '@grpc/proto-loader';
 
 export interface JobEvent {
   'job_id'?: (string);
   'output'?: (string);
   'failure'?: (_sluice_v1_JobFailure | null);
   'done'?: (boolean);
+  'line'?: (number | string | Long);
   'event'?: "job_id"|"output"|"failure"|"done";
 }
 
@@ -15,5 +17,6 @@ export interface JobEvent__Output {
   'output'?: (string);
   'failure'?: (_sluice_v1_JobFailure__Output | null);
   'done'?: (boolean);
+  'line': (number);
   'event'?: "job_id"|"output"|"failure"|"done";
 }

@@ -10,6 +10,7 @@ export interface ReceiverDescription {
   'block_interval_ms'?: (number);
   'peers'?: (_sluice_v1_Peer)[];
   'name'?: (string);
+  'receiver_id'?: (string);
 }
 
 export interface ReceiverDescription__Output {
@@ -20,4 +21,5 @@ export interface ReceiverDescription__Output {
   'block_interval_ms': (number);
   'peers': (_sluice_v1_Peer__Output)[];
   'name': (string);
+  'receiver_id': (string);
 }

@@ -9,13 +9,13 @@ import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Ou
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from '../../sluice/v1/KillTaskResponse';
 import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from '../../sluice/v1/PutBlockResponse';
 import type { ReceiverDescription as _sluice_v1_ReceiverDescription, ReceiverDescription__Output as _sluice_v1_ReceiverDescription__Output } from '../../sluice/v1/ReceiverDescription';
-import type { ReceiverEvent as _sluice_v1_ReceiverEvent, ReceiverEvent__Output as _sluice_v1_ReceiverEvent__Output } from '../../sluice/v1/ReceiverEvent';
 import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from '../../sluice/v1/ReleaseJobRequest';
 import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from '../../sluice/v1/ReleaseJobResponse';
 import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlocksRequest__Output as _sluice_v1_RemoveBlocksRequest__Output } from '../../sluice/v1/RemoveBlocksRequest';
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from '../../sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from '../../sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from '../../sluice/v1/RemoveRddResponse';
+import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from '../../sluice/v1/StartReceiverResponse';
 import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from '../../sluice/v1/StopReceiverRequest';
 import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from '../../sluice/v1/StopReceiverResponse';
 import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from '../../sluice/v1/TaskDescription';
@@ -86,10 +86,14 @@ export interface WorkerClient extends grpc.Client {
   removeRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   removeRdd(argument: _sluice_v1_RemoveRddRequest, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   
-  StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
-  StartReceiver(argument: _sluice_v1_ReceiverDescription, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
-  startReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
-  startReceiver(argument: _sluice_v1_ReceiverDescription, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ReceiverEvent__Output>;
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  StartReceiver(argument: _sluice_v1_ReceiverDescription, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
+  startReceiver(argument: _sluice_v1_ReceiverDescription, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
   
   StopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
   StopReceiver(argument: _sluice_v1_StopReceiverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopReceiverResponse__Output>): grpc.ClientUnaryCall;
@@ -119,7 +123,7 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   RemoveRdd: grpc.handleUnaryCall<_sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse>;
   
-  StartReceiver: grpc.handleServerStreamingCall<_sluice_v1_ReceiverDescription__Output, _sluice_v1_ReceiverEvent>;
+  StartReceiver: grpc.handleUnaryCall<_sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse>;
   
   StopReceiver: grpc.handleUnaryCall<_sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse>;
   
@@ -134,6 +138,6 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
   RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>
   RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
-  StartReceiver: MethodDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_ReceiverEvent, _sluice_v1_ReceiverDescription__Output, _sluice_v1_ReceiverEvent__Output>
+  StartReceiver: MethodDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_StartReceiverResponse, _sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse__Output>
   StopReceiver: MethodDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse__Output>
 }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { ManualClock, type ReceiverEvent, type wire } from '@sluice/core/internal';
+import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
+import type { WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
+import { ReceiverTracker } from '../../src/streaming/receiver-tracker.js';
+
+/** A registry of fake workers whose endpoints note the receivers started on them. */
+function cluster(ids: string[]) {
+  const started: { workerId: string; desc: wire.ReceiverDescription }[] = [];
+  const registry = new WorkerRegistry(
+    new ManualClock(0),
+    60_000,
+    (address) =>
+      ({
+        launchTask: () => new Promise(() => undefined),
+        killTask: () => undefined,
+        releaseJob: async () => undefined,
+        removeRdd: async () => undefined,
+        removeBlocks: async () => undefined,
+        startReceiver: async (desc: wire.ReceiverDescription) => {
+          started.push({ workerId: address, desc });
+          return { ok: true };
+        },
+        stopReceiver: async () => undefined,
+        close: () => undefined,
+      }) satisfies WorkerEndpoint,
+    pino({ level: 'silent' }),
+    async () => 'open',
+  );
+  for (const id of ids) registry.register(id, id, 1);
+  return { registry, started };
+}
+
+const block = (id: string): wire.ReceiverEvent__Output => ({ event: 'block', block: { block_id: id, num_records: 2, locations: [{ worker_id: 'w1', address: 'w1' }] } });
+const report = (receiverId: string, firstSeq: number, events: wire.ReceiverEvent__Output[]): wire.ReceiverReport__Output => ({
+  job_id: 'job-1',
+  stream_id: 0,
+  receiver_id: receiverId,
+  worker_id: 'w1',
+  first_seq: firstSeq,
+  events,
+});
+
+test('a report sent again (its answer was lost) is applied once; a replaced placement is told to stop, and its blocks are kept', () => {
+  const { registry, started } = cluster(['w1', 'w2']);
+  const events: ReceiverEvent[] = [];
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, (e) => events.push(e), pino({ level: 'silent' }));
+  try {
+    tracker.start(0, new Uint8Array(), 200, 'SocketReceiver');
+    assert.equal(started.length, 1);
+    const first = started[0].desc.receiver_id!;
+    assert.equal(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), true);
+    // The same report again, and one overlapping it: b1, b2 are not taken twice.
+    assert.equal(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), true);
+    assert.equal(tracker.report(report(first, 3, [block('b2'), block('b3')])), true);
+    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b1', 'b2', 'b3']);
+    assert.deepEqual(tracker.allocate(0), []);
+    assert.deepEqual(events.map((e) => e.type), ['started']);
+
+    // Its worker is declared lost: the receiver is placed again (after the restart delay);
+    // the old placement's late report is still taken, and it is told to stop.
+    registry.markLost(started[0].workerId, 'test');
+    assert.equal(tracker.report(report(first, 5, [block('b4')])), false);
+    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b4']);
+  } finally {
+    tracker.close();
+  }
+  assert.equal(tracker.size, 0, 'close() clears every per-job map');
+  assert.equal(tracker.report(report('0.1', 9, [block('b9')])), false, 'a closed tracker keeps nothing');
+});
