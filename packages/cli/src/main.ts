@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
-import { isSluiceError, resolveSecret, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, isSluiceError, resolveSecret, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
@@ -88,7 +88,8 @@ common(program.command('driver').description('run a Sluice driver'))
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
   .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -97,6 +98,7 @@ common(program.command('driver').description('run a Sluice driver'))
       bind: o.bind,
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
+      maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
     await driver.start();
@@ -112,9 +114,20 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
     async (
-      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; exitWithParent?: boolean },
+      o: CommonOpts & {
+        driver: string;
+        cores: number;
+        port: number;
+        bind: string;
+        advertiseHost?: string;
+        memory: number;
+        localDir?: string;
+        exitWithParent?: boolean;
+        maxCallsPerPeer: number;
+      },
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
@@ -128,6 +141,7 @@ common(program.command('worker').description('run a Sluice worker'))
         advertiseHost: o.advertiseHost,
         memoryLimit: o.memory * 1024 * 1024,
         localDir: o.localDir,
+        maxCallsPerPeer: o.maxCallsPerPeer,
       });
       onSignals(() => worker.stop(), log);
       if (o.exitWithParent) {

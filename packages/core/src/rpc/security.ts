@@ -96,23 +96,3 @@ export function channelCredentials(cfg: SecurityConfig): grpc.ChannelCredentials
   if (tls?.ca || tls?.cert) return grpc.credentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : undefined);
   return grpc.credentials.createInsecure();
 }
-
-/**
- * Wrap every handler of a service implementation so it first checks the secret.
- * Unary and streaming handlers alike get UNAUTHENTICATED before any work is done.
- */
-export function authenticated<S extends grpc.UntypedServiceImplementation>(secret: string, impl: S): S {
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, handler] of Object.entries(impl)) {
-    out[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      const err = checkSecret(secret, call.metadata);
-      if (err) {
-        if (typeof callback === 'function') callback(err);
-        else call.emit('error', err);
-        return;
-      }
-      (handler as (c: unknown, cb?: unknown) => void)(call, callback);
-    }) as grpc.UntypedHandleCall;
-  }
-  return out as S;
-}
