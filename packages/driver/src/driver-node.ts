@@ -12,7 +12,9 @@ import {
   checkSecretStrength,
   chunks,
   loadProto,
+  makeScratchDir,
   materializeBundle,
+  removeDeadScratchDirs,
   serverCredentials,
   type Clock,
   type SecurityConfig,
@@ -90,7 +92,9 @@ export class DriverNode {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();
-    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-driver-'));
+    // Predecessors killed with -9 could not remove their scratch directories: do it for them.
+    removeDeadScratchDirs(this.log);
+    this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? 5000, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
