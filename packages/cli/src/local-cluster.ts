@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
-import { SluiceError } from '@sluice/core/internal';
+import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
 
 const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -13,12 +13,15 @@ export interface LocalClusterOptions {
   readonly logLevel: string;
   readonly log: Logger;
   readonly driver?: Partial<DriverOptions>;
+  /** Extra `sluice worker` options for every worker process (e.g. ['--shuffle-spill-records', '100']). */
+  readonly workerArgs?: readonly string[];
 }
 
 /**
  * An embedded cluster for `sluice run`: the driver in this process and N worker
  * processes on loopback, sharing a fresh random secret. `stop()` ends the workers
- * (SIGTERM, then SIGKILL after 3 s) and then the driver.
+ * (SIGTERM, then SIGKILL after 3 s), removes the scratch directories of workers that
+ * died without removing their own (killed with -9), and then stops the driver.
  */
 export class LocalCluster {
   readonly driver: DriverNode;
@@ -39,7 +42,7 @@ export class LocalCluster {
   addWorker(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent'],
+      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
       { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', 'inherit'] },
@@ -81,6 +84,7 @@ export class LocalCluster {
           }),
       ),
     );
+    removeDeadScratchDirs(this.opts.log);
     await this.driver.stop();
   }
 }

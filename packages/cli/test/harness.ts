@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster, type LocalClusterOptions } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
@@ -27,13 +29,28 @@ export interface JobRun extends JobOutcome {
   readonly lines: string[];
 }
 
-/** Start a driver (in this process) and `workers` worker processes; always stopped after `fn`. */
+/** Scratch directories (`<tmp>/sluice-<workerId>-*`) of a worker that exist now. */
+export function scratchDirsOf(workerId: string): string[] {
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((n) => n.startsWith(`sluice-${workerId}-`))
+    .map((n) => path.join(os.tmpdir(), n));
+}
+
+/**
+ * Start a driver (in this process) and `workers` worker processes; always stopped after
+ * `fn`. Then no worker that ever joined may have left a scratch directory behind (not
+ * even one killed with -9): that fails a test that passed otherwise.
+ */
 export async function withCluster<T>(opts: Partial<LocalClusterOptions> & { workers?: number }, fn: (h: ClusterHandle) => Promise<T>): Promise<T> {
   const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
   const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'warn', log, ...opts });
+  const joined = new Set<string>();
+  cluster.driver.registry.addListener({ workerAdded: (w) => joined.add(w.id), workerLost: () => undefined });
+  let passed = false;
   await cluster.start();
   try {
-    return await fn({
+    const out = await fn({
       cluster,
       async run(file, args = []) {
         const bundle = await bundleJob(file);
@@ -43,8 +60,14 @@ export async function withCluster<T>(opts: Partial<LocalClusterOptions> & { work
         return new Promise<JobRun>((resolve) => job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines })));
       },
     });
+    passed = true;
+    return out;
   } finally {
     await cluster.stop();
+    const left = [...joined].flatMap(scratchDirsOf);
+    for (const d of left) fs.rmSync(d, { recursive: true, force: true });
+    // Only when `fn` passed: otherwise its own failure is the one to report.
+    if (passed && left.length > 0) throw new Error(`workers left scratch directories behind: ${left.join(', ')}`);
   }
 }
 
@@ -179,4 +202,49 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
     done,
     waitLine,
   };
+}
+
+/**
+ * Which of `ids` the worker at `address` stores, asked block by block over its Worker
+ * service (GetBlock reads the block store as is: no map-output bookkeeping in between).
+ * Returns each held id with its segments.
+ */
+export async function blocksOn(address: string, secret: string, ids: readonly string[]): Promise<Map<string, Buffer[]>> {
+  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
+  const held = new Map<string, Buffer[]>();
+  try {
+    for (const id of ids) {
+      await new Promise<void>((resolve, reject) => {
+        const segments: Buffer[] = [];
+        let parts: Buffer[] = [];
+        let missing = false;
+        const call = client.GetBlock({ block_id: id }, secretMetadata(secret), { deadline: Date.now() + 10_000 });
+        call.on('data', (c: wire.BlockChunk__Output) => {
+          if (c.missing) missing = true;
+          if (c.end_of_block || c.missing) return;
+          parts.push(c.data);
+          if (c.last) {
+            segments.push(Buffer.concat(parts));
+            parts = [];
+          }
+        });
+        call.on('error', reject);
+        call.on('end', () => {
+          if (!missing) held.set(id, segments);
+          resolve();
+        });
+      });
+    }
+  } finally {
+    client.close();
+  }
+  return held;
+}
+
+/** Drop blocks from the worker at `address` by id prefix (its RemoveBlocks RPC); resolves with how many it removed. */
+export function removeBlocksOn(address: string, secret: string, prefixes: readonly string[]): Promise<number> {
+  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
+  return new Promise<number>((resolve, reject) => {
+    client.RemoveBlocks({ block_ids: [], prefixes }, secretMetadata(secret), { deadline: Date.now() + 10_000 }, (err: Error | null, res?: { removed: number }) => (err ? reject(err) : resolve(res?.removed ?? 0)));
+  }).finally(() => client.close());
 }

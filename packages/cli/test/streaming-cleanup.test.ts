@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, startJob, within, withCluster } from './harness.js';
+import { blocksOn, fixture, startJob, within, withCluster } from './harness.js';
+
+const MAPS = 3; // the fixture's queued RDDs have 3 partitions
+const REDUCES = 3; // reduceByKey(_, 3)
+const BATCHES = 20;
 
 test('a long stream keeps bounded shuffle state: outputs of forgotten batches are dropped on the driver and the workers', { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cleanup-'));
@@ -12,10 +16,40 @@ test('a long stream keeps bounded shuffle state: outputs of forgotten batches ar
     await withCluster({ workers: 2 }, async (h) => {
       const job = await startJob(h.cluster, fixture('stream-cleanup.ts'), [stopFile]);
       const line = await job.waitLine('TOTAL ', 90_000);
-      assert.equal(line, `TOTAL ${20 * 200}`);
+      assert.equal(line, `TOTAL ${BATCHES * 200}`);
       // 20 batches each made one shuffle; only the last one or two may still be held.
       const driverShuffles = h.cluster.driver.dag.mapOutputs.size;
       assert.ok(driverShuffles <= 3, `the driver still tracks ${driverShuffles} shuffles`);
+
+      // The workers: every shuffle block and map-output marker a shuffle id of this job
+      // could have (ids are numbered from 0 per job; 3x the batches covers them all).
+      const shuffleIds = Array.from({ length: BATCHES * 3 }, (_, s) => s);
+      const tracked = new Set(shuffleIds.filter((s) => (h.cluster.driver.dag.mapOutputs.locations(job.id, s)?.length ?? 0) > 0));
+      const ids = shuffleIds.flatMap((s) =>
+        Array.from({ length: MAPS }, (_, m) => [`mapout_${job.id}_${s}_${m}`, ...Array.from({ length: REDUCES }, (_, r) => `shuffle_${job.id}_${s}_${m}_${r}`)]).flat(),
+      );
+      const heldShuffles = async (): Promise<Set<number>> => {
+        const held = new Set<number>();
+        for (const w of h.cluster.driver.registry.all()) {
+          for (const id of (await blocksOn(w.address, h.cluster.secret, ids)).keys()) held.add(Number(id.split('_')[2]));
+        }
+        return held;
+      };
+      // Positive control: the shuffles the driver still tracks are on the workers, so the
+      // look-up does find shuffle blocks when they are there.
+      assert.ok(tracked.size > 0, 'the driver still tracks the last batch’s shuffle');
+      let held = await heldShuffles();
+      for (const s of tracked) assert.ok(held.has(s), `shuffle ${s}, tracked by the driver, is on a worker`);
+      // The driver tells the workers asynchronously: allow 5 s for the last removals to land.
+      const deadline = Date.now() + 5000;
+      let leaked = [...held].filter((s) => !tracked.has(s));
+      while (leaked.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        held = await heldShuffles();
+        leaked = [...held].filter((s) => !tracked.has(s));
+      }
+      assert.deepEqual(leaked, [], `the workers still hold blocks of ${leaked.length} shuffles the driver dropped (of ${BATCHES})`);
+
       fs.writeFileSync(stopFile, '');
       const run = await within(job.done, 60_000, 'the job to end');
       assert.equal(run.ok, true, JSON.stringify(run.failure));

@@ -7,12 +7,15 @@ import type { Logger } from 'pino';
 import {
   CHANNEL_OPTIONS,
   CallGate,
+  DEFAULT_SPILL_RECORDS,
   SluiceError,
   WORKER_MAX_REQUEST_BYTES,
   channelCredentials,
   checkSecretStrength,
   loadProto,
+  makeScratchDir,
   materializeBundle,
+  removeDeadScratchDirs,
   secretMetadata,
   serverCredentials,
   serverOptions,
@@ -42,6 +45,12 @@ export interface WorkerOptions {
   readonly memoryLimit?: number;
   /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
   readonly maxCallsPerPeer?: number;
+  /**
+   * Records a map task buffers before it writes its buckets out as shuffle segments: with
+   * map-side combine, distinct keys held in the combine map (the map starts afresh after
+   * each spill). Bounds a map task's memory. Default DEFAULT_SPILL_RECORDS (1,000,000).
+   */
+  readonly shuffleSpillRecords?: number;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -76,11 +85,25 @@ export class WorkerNode {
     checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
-    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
+    // Predecessors killed with -9 could not remove their scratch directories: do it for them.
+    removeDeadScratchDirs(this.log);
+    this.localDir = opts.localDir ?? makeScratchDir(this.workerId);
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
-    this.executor = new Executor(opts.cores, this.blocks, this.shuffle, (jobId, sha) => this.bundle(sha), this.log, this.workerId, () => this.address, (jobId, id) =>
-      this.fetchBroadcast(jobId, id),
+    const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
+    if (!Number.isInteger(spillRecords) || spillRecords < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
+    }
+    this.executor = new Executor(
+      opts.cores,
+      this.blocks,
+      this.shuffle,
+      (jobId, sha) => this.bundle(sha),
+      this.log,
+      this.workerId,
+      () => this.address,
+      (jobId, id) => this.fetchBroadcast(jobId, id),
+      spillRecords,
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);

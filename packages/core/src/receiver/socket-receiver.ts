@@ -1,11 +1,20 @@
 import net from 'node:net';
+import { LineSplitter } from './line-splitter.js';
 import { Receiver } from './receiver.js';
+
+/** Default longest line socketTextStream accepts, in bytes (64 MiB). */
+export const DEFAULT_MAX_RECORD_LENGTH = 64 * 1024 * 1024;
 
 /**
  * Reads a TCP server's byte stream, as Spark's SocketReceiver: connects to host:port,
- * feeds the bytes through `converter` (for socketTextStream: UTF-8 lines) and stores
- * what comes out. A refused or broken connection restarts the receiver after 2 s and is
- * reported to the driver; the stream goes on.
+ * feeds the bytes through `converter` (for socketTextStream: UTF-8 lines, cut by a
+ * LineSplitter in linear time) and stores what comes out. A refused or broken connection
+ * restarts the receiver after 2 s and is reported to the driver; the stream goes on.
+ *
+ * A line longer than `maxRecordLength` bytes is skipped (never buffered whole) and
+ * reported to the driver as a receiver error naming the source, the limit and how to
+ * raise it; the lines after it are received as usual (as Hadoop's LineRecordReader
+ * skips lines past its maximum length).
  */
 export class SocketReceiver<T> extends Receiver<T> {
   private socket: net.Socket | undefined;
@@ -15,6 +24,8 @@ export class SocketReceiver<T> extends Receiver<T> {
     readonly port: number,
     /** Turns the connection's bytes into records; undefined means UTF-8 lines. */
     readonly converter: ((input: AsyncIterable<Buffer>) => AsyncIterable<T> | Iterable<T>) | undefined,
+    /** Longest line in bytes (its '\n' or '\r\n' not counted) for UTF-8 lines. */
+    readonly maxRecordLength: number = DEFAULT_MAX_RECORD_LENGTH,
   ) {
     super();
   }
@@ -43,16 +54,20 @@ export class SocketReceiver<T> extends Receiver<T> {
       }
       return;
     }
-    let rest = '';
-    socket.setEncoding('utf8');
-    for await (const chunk of socket as AsyncIterable<string>) {
+    const where = `${this.host}:${this.port}`;
+    const splitter = new LineSplitter(this.maxRecordLength, (bytes, complete) =>
+      this.reportError(
+        `socketTextStream(${where}): skipped a line of ${complete ? '' : 'at least '}${bytes} bytes, over the maxRecordLength of ${this.maxRecordLength} bytes; ` +
+          `end records with '\\n', or raise the limit: ssc.socketTextStream('${this.host}', ${this.port}, { maxRecordLength: <bytes> })`,
+      ),
+    );
+    for await (const chunk of socket as AsyncIterable<Buffer>) {
       if (this.isStopped()) return;
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      const lines = parts.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+      const lines = splitter.push(chunk);
       if (lines.length > 0) this.store(lines as T[]);
     }
-    if (rest) this.store(rest as T);
+    const last = splitter.end();
+    if (last !== undefined) this.store(last as T);
   }
 
   onStop(): void {

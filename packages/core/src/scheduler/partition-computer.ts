@@ -69,7 +69,7 @@ export class PartitionComputer {
       const blockId = blockIdForRdd(this.env.jobId, node.id, split);
       // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
       const elsewhere = this.cachedLocations[blockId];
-      const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? await this.env.getBlock(blockId, elsewhere) : undefined);
+      const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
       let records: unknown[];
       if (cached) {
         records = decode<unknown[]>(cached);
@@ -108,11 +108,14 @@ export class PartitionComputer {
       }
       case 'blocks': {
         const b = op.blocks[split];
-        const data = await this.env.getBlock(b.blockId, b.locations);
-        if (!data) {
-          throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} is gone: every worker holding it (${b.locations.map((l) => l.workerId).join(', ')}) was lost`);
+        const read = await this.env.getBlock(b.blockId, b.locations);
+        if (!read.data) {
+          // Say what each worker it was stored on answered: a live worker that no longer
+          // holds the block is not "lost".
+          const where = read.misses.length > 0 ? read.misses.join('; ') : b.locations.map((l) => l.workerId).join(', ') || 'no worker';
+          throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}`);
         }
-        const records = decode<unknown[]>(data);
+        const records = decode<unknown[]>(read.data);
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }

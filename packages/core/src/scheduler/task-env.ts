@@ -17,9 +17,15 @@ export interface TaskEnv {
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;
-  /** A stored block (received input) from this worker or else from one of `locations`. */
-  getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array | undefined>;
+  /** A stored block (received input, a cached partition) from this worker or else from one of `locations`. */
+  getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead>;
 }
+
+/**
+ * What reading a stored block gave: its bytes, or, when no place had it, what each place
+ * said (`worker-1 (127.0.0.1:7001): does not hold it`), so an error can tell the truth.
+ */
+export type BlockRead = { readonly data: Uint8Array; readonly misses?: undefined } | { readonly data?: undefined; readonly misses: readonly string[] };
 
 /** Thrown by compute code when a shuffle block cannot be fetched: the map output is lost. */
 export class FetchFailedError extends Error {

@@ -5,7 +5,7 @@ import { TransformedDStream } from '../dstream/dstream.js';
 import { FileInputDStream, InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import type { RDD } from '../rdd/rdd.js';
-import { SocketReceiver } from '../receiver/socket-receiver.js';
+import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
@@ -22,6 +22,11 @@ export interface StreamingContextOptions {
   readonly blockInterval?: Duration;
   /** Batches processed at once (default 1: every output of batch t finishes before t+1 starts). */
   readonly concurrentJobs?: number;
+}
+
+export interface SocketTextStreamOptions {
+  /** Longest line accepted, in bytes, its line terminator not counted (default 64 MiB); longer lines are skipped and reported. */
+  readonly maxRecordLength?: number;
 }
 
 interface Output {
@@ -81,9 +86,18 @@ export class StreamingContext {
 
   // ---- inputs ---------------------------------------------------------------------------
 
-  /** Lines of text read from a TCP server (UTF-8, one record per line), through a receiver on a worker. */
-  socketTextStream(host: string, port: number): DStream<string> {
-    return this.receiverStream(new SocketReceiver<string>(host, port, undefined), `socketTextStream(${host}:${port})`);
+  /**
+   * Lines of text read from a TCP server (UTF-8, one record per line, '\n' or '\r\n'),
+   * through a receiver on a worker. A line longer than `maxRecordLength` bytes (default
+   * 64 MiB) is skipped and reported as a receiver error (StreamingListener.onReceiverError).
+   */
+  socketTextStream(host: string, port: number, options: SocketTextStreamOptions = {}): DStream<string> {
+    const name = `socketTextStream(${host}:${port})`;
+    const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxRecordLength must be a whole number of bytes >= 1, got ${String(options.maxRecordLength)}; for example { maxRecordLength: 128 * 1024 * 1024 }`);
+    }
+    return this.receiverStream(new SocketReceiver<string>(host, port, undefined, max), name);
   }
 
   /** Records converted from a TCP server's bytes by `converter`, through a receiver on a worker. */

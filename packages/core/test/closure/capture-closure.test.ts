@@ -193,8 +193,9 @@ describe('captureClosure / reviveClosure', () => {
       get value() {
         return k;
       },
+      stored: 0,
       set value(v: number) {
-        void (v + k);
+        this.stored = v * 10 + k;
       },
       'quoted key'(x: number) {
         return x - k;
@@ -217,7 +218,10 @@ describe('captureClosure / reviveClosure', () => {
     const getter = Object.getOwnPropertyDescriptor(obj, 'value')!.get!;
     assert.equal(roundTrip(getter).revived(), 3);
     const setter = Object.getOwnPropertyDescriptor(obj, 'value')!.set!;
-    assert.equal(typeof roundTrip(setter).revived, 'function');
+    // Called on an object, the revived setter stores v * 10 + k there (k = 3, captured).
+    const target = { stored: 0 };
+    roundTrip(setter).revived.call(target, 4);
+    assert.equal(target.stored, 43);
     assert.equal(roundTrip(obj['quoted key']).revived(5), 2);
     const computed = roundTrip(obj.comp);
     assert.equal(computed.revived(1), 6);

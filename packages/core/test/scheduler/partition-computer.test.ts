@@ -13,7 +13,7 @@ import { blockIdForRdd, shuffleBlockId, type AggregatorSpec, type NodeOp, type P
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
 import { readLines } from '../../src/scheduler/read-lines.js';
 import { runTask } from '../../src/scheduler/run-task.js';
-import type { TaskEnv } from '../../src/scheduler/task-env.js';
+import type { BlockRead, TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -159,8 +159,9 @@ class FakeTaskEnv implements TaskEnv {
     this.cached.set(blockId, data);
   }
 
-  async getBlock(blockId: string, _locations: readonly MapOutputLocation[]): Promise<Uint8Array | undefined> {
-    return this.cached.get(blockId);
+  async getBlock(blockId: string, _locations: readonly MapOutputLocation[]): Promise<BlockRead> {
+    const data = this.cached.get(blockId);
+    return data ? { data } : { misses: [] };
   }
 
   /** Decoded segments of one map output block. */
@@ -381,9 +382,10 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     const remote = new Map<string, Uint8Array>();
     const asked: string[] = [];
     const env = new (class extends FakeTaskEnv {
-      override async getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array | undefined> {
+      override async getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead> {
         asked.push(`${blockId}@${locations.map((l) => l.workerId).join(',')}`);
-        return remote.get(blockId);
+        const data = remote.get(blockId);
+        return data ? { data } : { misses: [] };
       }
     })();
     const boom = captureClosure((): number => {
@@ -402,5 +404,30 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     assert.deepEqual(asked, [`${blockId}@w-2`]);
     // Without a known location the partition is recomputed (here: the map throws).
     await assert.rejects(runTask({ ...payload, cachedLocations: {} }, 0, env), /recomputed/);
+  });
+
+  test('a received block no worker can give: the error says what each one answered, and calls no live worker lost', async () => {
+    const misses = ['w-1 (127.0.0.1:1): unreachable (connection refused)', 'w-2 (127.0.0.1:2): alive, but does not hold it (removed)'];
+    const env = new (class extends FakeTaskEnv {
+      override async getBlock(): Promise<BlockRead> {
+        return { misses };
+      }
+    })();
+    const locations = [
+      { workerId: 'w-1', address: '127.0.0.1:1' },
+      { workerId: 'w-2', address: '127.0.0.1:2' },
+    ];
+    const payload: TaskPayload = {
+      plan: plan(0, node(0, 1, { kind: 'blocks', blocks: [{ blockId: 'input_j_0_x', locations }] })),
+      kind: 'result',
+      action: { kind: 'collect' },
+      mapOutputs: {},
+    };
+    await assert.rejects(runTask(payload, 0, env), (err: SluiceError) => {
+      assert.equal(err.code, 'SLUICE_WORKER_LOST');
+      assert.ok(err.message.includes('input_j_0_x') && misses.every((m) => err.message.includes(m)), err.message);
+      assert.doesNotMatch(err.message, /was lost/);
+      return true;
+    });
   });
 });

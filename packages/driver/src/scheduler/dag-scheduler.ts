@@ -21,7 +21,7 @@ import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 
 interface JobState {
   readonly jobId: string;
@@ -35,6 +35,8 @@ interface JobState {
   readonly taskSets: Set<TaskSetManager>;
   /** Accumulator updates of map tasks, handed to the next action that returns. */
   readonly mapAccumulatorUpdates: Record<number, unknown>[];
+  /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
+  readonly taskTimeoutMs: number;
   cancelled: SluiceError | undefined;
 }
 
@@ -73,7 +75,7 @@ export class DAGScheduler implements RegistryListener {
     registry.addListener(this);
   }
 
-  startJob(jobId: string, bundleSha: string): void {
+  startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
     this.jobs.set(jobId, {
       jobId,
       bundleSha,
@@ -82,6 +84,7 @@ export class DAGScheduler implements RegistryListener {
       shuffleStageIds: new Map(),
       taskSets: new Set(),
       mapAccumulatorUpdates: [],
+      taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
     });
   }
@@ -97,6 +100,13 @@ export class DAGScheduler implements RegistryListener {
     this.mapOutputs.clearJob(jobId);
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
+  }
+
+  /** A job's running task attempts, longest first. */
+  runningTasks(jobId: string): RunningTaskInfo[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return [...job.taskSets].flatMap((t) => t.runningTasks()).sort((a, b) => b.runningMs - a.runningMs);
   }
 
   get activeJobs(): number {
@@ -145,10 +155,10 @@ export class DAGScheduler implements RegistryListener {
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`);
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      const end = await this.runTaskSet(job, stageId, attempt, plan, missing, { kind: 'result', action }, (p, outcome) => {
+      const end = await this.runTaskSet(job, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
         const r = decode<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
@@ -182,11 +192,11 @@ export class DAGScheduler implements RegistryListener {
     const run = (async () => {
       for (let attempt = 0; ; attempt++) {
         this.checkAttempts(job, attempt, `map stage ${sid}`);
-        await Promise.all(shufflesRead(plan).map((s) => this.ensureShuffle(job, s)));
+        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`);
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
-        const end = await this.runTaskSet(job, sid, attempt, plan, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
@@ -202,11 +212,35 @@ export class DAGScheduler implements RegistryListener {
     return run;
   }
 
+  /**
+   * Make every shuffle `plan` reads complete at the same moment and return where their
+   * map outputs are. Waiting for one shuffle can outlast another's outputs (a worker lost
+   * meanwhile takes them), so all are checked again after the wait and the lost ones
+   * recomputed: a task set is never handed a missing map output.
+   */
+  private async ensureShuffles(job: JobState, plan: Plan, what: string): Promise<Record<number, MapOutputLocation[]>> {
+    const ids = shufflesRead(plan);
+    for (let round = 0; ; round++) {
+      this.checkAttempts(job, round, `${what} (waiting for its parent stages)`);
+      await Promise.all(ids.map((s) => this.ensureShuffle(job, s)));
+      const out: Record<number, MapOutputLocation[]> = {};
+      const lost: number[] = [];
+      for (const s of ids) {
+        const locs = this.mapOutputs.locations(job.jobId, s);
+        if (locs) out[s] = locs;
+        else lost.push(s);
+      }
+      if (lost.length === 0) return out;
+      this.log.info({ jobId: job.jobId, shuffleIds: lost, what }, 'map outputs were lost while parent stages ran; recomputing them');
+    }
+  }
+
   private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
       const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
+      if (end.code === 'SLUICE_TASK_TIMEOUT') throw new SluiceError('SLUICE_TASK_TIMEOUT', message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
@@ -236,12 +270,11 @@ export class DAGScheduler implements RegistryListener {
     stageId: number,
     attempt: number,
     plan: Plan,
+    mapOutputs: Record<number, MapOutputLocation[]>,
     partitions: number[],
     kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
-    const mapOutputs: Record<number, ReturnType<MapOutputTracker['locations']>> = {};
-    for (const s of shufflesRead(plan)) mapOutputs[s] = this.mapOutputs.locations(job.jobId, s);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     const callbacks: StageCallbacks = {
@@ -285,7 +318,10 @@ export class DAGScheduler implements RegistryListener {
         onSuccess(partition, outcome, workerId);
       },
     };
-    const tsm = new TaskSetManager(callbacks, partitions, this.options, this.clock, (workerId, taskId) => this.registry.get(workerId)?.endpoint.killTask(taskId));
+    const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
+      this.log.debug({ jobId: job.jobId, stageId, taskId, workerId }, 'killing task');
+      this.registry.get(workerId)?.endpoint.killTask(taskId);
+    });
     job.taskSets.add(tsm);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);

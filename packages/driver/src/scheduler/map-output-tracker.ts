@@ -34,9 +34,14 @@ export class MapOutputTracker {
     return out;
   }
 
-  /** Locations of every map output; only call when none is missing. */
-  locations(jobId: string, shuffleId: number): MapOutputLocation[] {
-    return (this.shuffles.get(this.key(jobId, shuffleId)) ?? []).map((o) => ({ workerId: o?.workerId ?? '', address: o?.address ?? '' }));
+  /**
+   * Locations of every map output of a shuffle, or undefined while any is missing (or the
+   * shuffle is unknown): a reduce task is never handed a hole where a location should be.
+   */
+  locations(jobId: string, shuffleId: number): MapOutputLocation[] | undefined {
+    const o = this.shuffles.get(this.key(jobId, shuffleId));
+    if (!o || o.some((x) => x === undefined)) return undefined;
+    return o.map((x) => ({ workerId: x!.workerId, address: x!.address }));
   }
 
   /** Forget one map output (a fetch failed) and every other output of that shuffle on the same worker. */

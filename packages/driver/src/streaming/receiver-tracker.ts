@@ -204,6 +204,7 @@ export class ReceiverTracker implements RegistryListener {
         return;
       }
       case 'error':
+        this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
         this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '' });
         return;
       case 'stopped':

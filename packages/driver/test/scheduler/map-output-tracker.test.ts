@@ -11,12 +11,13 @@ describe('MapOutputTracker', () => {
     t.register('j1', 0, 3, 2, loc('w2'), [10, 0]);
     t.register('j1', 0, 3, 0, loc('w1'), [5, 5]);
     assert.deepEqual(t.missing('j1', 0, 3), [1]);
+    assert.equal(t.locations('j1', 0), undefined, 'no locations while map output 1 is missing');
     t.register('j1', 0, 3, 1, loc('w1'), [1, 1]);
     assert.deepEqual(t.missing('j1', 0, 3), []);
     assert.deepEqual(t.locations('j1', 0), [loc('w1'), loc('w1'), loc('w2')]);
     // A re-run map task replaces its output.
     t.register('j1', 0, 3, 1, loc('w3'), [1, 1]);
-    assert.deepEqual(t.locations('j1', 0)[1], loc('w3'));
+    assert.deepEqual(t.locations('j1', 0)?.[1], loc('w3'));
   });
 
   test('shuffles and jobs are independent', () => {
@@ -27,7 +28,7 @@ describe('MapOutputTracker', () => {
     assert.deepEqual(t.missing('j1', 0, 2), [1]);
     assert.deepEqual(t.missing('j1', 1, 2), [0]);
     assert.deepEqual(t.missing('j2', 0, 2), [0]);
-    assert.deepEqual(t.locations('j9', 0), []);
+    assert.equal(t.locations('j9', 0), undefined);
   });
 
   test('removeWorker forgets every output on that worker, in every job and shuffle', () => {
@@ -39,6 +40,7 @@ describe('MapOutputTracker', () => {
     t.register('j2', 0, 2, 0, loc('w2'), []);
     t.register('j2', 0, 2, 1, loc('w1'), []);
     assert.equal(t.removeWorker('w1'), 4);
+    assert.equal(t.locations('j1', 0), undefined, 'a shuffle with lost outputs has no locations to hand out');
     assert.deepEqual(t.missing('j1', 0, 3), [0, 2]);
     assert.deepEqual(t.missing('j1', 4, 1), [0]);
     assert.deepEqual(t.missing('j2', 0, 2), [1]);
@@ -67,7 +69,7 @@ describe('MapOutputTracker', () => {
     t.clearJob('j1');
     assert.equal(t.size, 2, 'j10 is a different job from j1');
     assert.deepEqual(t.missing('j10', 0, 1), []);
-    assert.deepEqual(t.locations('j1', 0), []);
+    assert.equal(t.locations('j1', 0), undefined);
     t.clearJob('j10');
     t.clearJob('j2');
     assert.equal(t.size, 0, 'every per-job entry is gone when the jobs end');

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StorageLevel, wire } from '@sluice/core/internal';
+import type { BlockRead, StorageLevel, wire } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
@@ -47,6 +47,8 @@ export class Executor {
     private readonly selfId: string,
     private readonly selfAddress: () => string,
     private readonly broadcastSource: BroadcastSource,
+    /** Records a map task buffers before spilling its buckets (WorkerOptions.shuffleSpillRecords). */
+    private readonly shuffleSpillRecords: number,
   ) {}
 
   get runningTaskIds(): string[] {
@@ -225,9 +227,11 @@ export class Executor {
           }
           return out;
         },
-        blockGet: async (blockId, locations) => {
-          const segs = this.blocks.get(blockId) ?? (await this.shuffle.getRemoteBlock(blockId, locations));
-          return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
+        blockGet: async (blockId, locations): Promise<BlockRead> => {
+          const here = this.blocks.get(blockId);
+          const got = here ? { segments: here } : await this.shuffle.getRemoteBlock(blockId, locations);
+          if ('misses' in got) return { misses: got.misses };
+          return { data: got.segments.length === 1 ? got.segments[0] : Buffer.concat(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
           const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations);
@@ -235,7 +239,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, bundlePath, this.cores, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, bundlePath, this.cores, host, this.log.child({ jobId }), this.shuffleSpillRecords);
       this.sandboxes.set(jobId, s);
     }
     return s;

@@ -1,6 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
+import type { BlockRead } from '@sluice/core/internal';
+import type { MainToThread, ThreadData, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
 
 const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
 
@@ -12,7 +13,7 @@ export interface SandboxHost {
   /** Encoded broadcast values of the job, fetched from the driver once per worker. */
   broadcasts(ids: readonly number[]): Promise<Record<number, Uint8Array>>;
   /** A stored block from this worker, else from one of `locations`. */
-  blockGet(blockId: string, locations: readonly { workerId: string; address: string }[]): Promise<Uint8Array | undefined>;
+  blockGet(blockId: string, locations: readonly { workerId: string; address: string }[]): Promise<BlockRead>;
   fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
 }
 
@@ -49,6 +50,7 @@ export class JobSandbox {
     private readonly cores: number,
     private readonly host: SandboxHost,
     private readonly log: Logger,
+    private readonly shuffleSpillRecords: number,
   ) {}
 
   run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
@@ -76,7 +78,7 @@ export class JobSandbox {
 
   startReceiver(streamId: number, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
     this.stopReceiver(streamId);
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const r = { thread, events, done: false };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
@@ -160,7 +162,7 @@ export class JobSandbox {
   }
 
   private spawn(): Slot {
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath } });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
     const slot: Slot = { thread, taskId: undefined, finish: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
@@ -186,7 +188,39 @@ export class JobSandbox {
     void slot.thread.terminate();
   }
 
+  /** Answer a request of a slot's thread, unless the slot was retired meanwhile. */
+  private reply(slot: Slot, msg: MainToThread): void {
+    if (this.slots.includes(slot)) slot.thread.postMessage(msg);
+  }
+
+  /**
+   * Serve one message of a task thread. Nothing that goes wrong here may escape to the
+   * worker process (an unhandled rejection or exception would take every job down): a
+   * failed request is answered with `requestFailed`, which fails that task; any other
+   * failure fails the slot's task and replaces its thread.
+   */
   private onMessage(slot: Slot, msg: ThreadToMain): void {
+    try {
+      this.serve(slot, msg);
+    } catch (err) {
+      this.log.error({ err, jobId: this.jobId, taskId: slot.taskId, message: msg.type }, 'cannot serve a task thread');
+      const why = `worker error serving the task's ${msg.type}: ${(err as Error).message}`;
+      if ('reqId' in msg) return this.reply(slot, { type: 'requestFailed', reqId: msg.reqId, message: why });
+      const finish = slot.finish;
+      this.retire(slot);
+      finish?.({ kind: 'error', code: 'SLUICE_INTERNAL', message: why, stack: '' });
+      this.pump();
+    }
+  }
+
+  private requestFailed(slot: Slot, reqId: number, what: string): (err: unknown) => void {
+    return (err) => {
+      this.log.error({ err, jobId: this.jobId, taskId: slot.taskId }, `${what} failed`);
+      this.reply(slot, { type: 'requestFailed', reqId, message: `${what} failed on the worker: ${err instanceof Error ? err.message : String(err)}` });
+    };
+  }
+
+  private serve(slot: Slot, msg: ThreadToMain): void {
     switch (msg.type) {
       case 'ready':
         return;
@@ -206,23 +240,25 @@ export class JobSandbox {
         this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);
         return;
       case 'cacheGet':
-        slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) } satisfies MainToThread);
+        this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) });
         return;
       case 'broadcastGet':
         this.host.broadcasts(msg.ids).then(
-          (values) => this.slots.includes(slot) && slot.thread.postMessage({ type: 'broadcasts', reqId: msg.reqId, values } satisfies MainToThread),
-          (err: Error) => this.slots.includes(slot) && slot.thread.postMessage({ type: 'broadcasts', reqId: msg.reqId, values: {}, error: err.message } satisfies MainToThread),
+          (values) => this.reply(slot, { type: 'broadcasts', reqId: msg.reqId, values }),
+          (err: Error) => this.reply(slot, { type: 'broadcasts', reqId: msg.reqId, values: {}, error: err.message }),
         );
         return;
       case 'blockGet':
-        void this.host.blockGet(msg.blockId, msg.locations).then((data) => {
-          if (this.slots.includes(slot)) slot.thread.postMessage({ type: 'cacheGot', reqId: msg.reqId, data } satisfies MainToThread);
-        });
+        this.host.blockGet(msg.blockId, msg.locations).then(
+          (r) => this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: r.data, misses: r.misses }),
+          this.requestFailed(slot, msg.reqId, `reading block ${msg.blockId}`),
+        );
         return;
       case 'fetch':
-        void this.host.fetch(msg).then((reply) => {
-          if (this.slots.includes(slot)) slot.thread.postMessage(reply);
-        });
+        this.host.fetch(msg).then(
+          (reply) => this.reply(slot, reply),
+          this.requestFailed(slot, msg.reqId, `fetching shuffle ${msg.shuffleId} partition ${msg.reducePartition}`),
+        );
         return;
       case 'receiverBlock':
       case 'receiverError':

@@ -48,6 +48,13 @@ try {
 
 const requests = new PortRequests<ThreadToMain & { reqId: number }, MainToThread & { reqId: number }>(port);
 
+/** A request to the main thread; its `requestFailed` reply fails the task with the worker's message. */
+async function ask(build: (reqId: number) => ThreadToMain & { reqId: number }): Promise<Exclude<MainToThread & { reqId: number }, { type: 'requestFailed' }>> {
+  const reply = await requests.request(build);
+  if (reply.type === 'requestFailed') throw new Error(reply.message);
+  return reply;
+}
+
 
 function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
@@ -59,7 +66,7 @@ const broadcastValues = new Map<number, unknown>();
 async function loadBroadcasts(ids: number[]): Promise<void> {
   const missing = ids.filter((id) => !broadcastValues.has(id));
   if (missing.length === 0) return;
-  const reply = await requests.request((reqId) => ({ type: 'broadcastGet', reqId, ids: missing }));
+  const reply = await ask((reqId) => ({ type: 'broadcastGet', reqId, ids: missing }));
   if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
   if (reply.error) throw new Error(reply.error);
   for (const id of missing) broadcastValues.set(id, decode(reply.values[id]));
@@ -87,7 +94,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     jobId: data.jobId,
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations) {
-      const reply = await requests.request((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations] }));
+      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations] }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
       if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
       return reply.segments;
@@ -96,19 +103,20 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
       send({ type: 'segment', taskId, blockId, data: bytes });
     },
     async getCached(blockId) {
-      const reply = await requests.request((reqId) => ({ type: 'cacheGet', reqId, blockId }));
+      const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
       return reply.type === 'cacheGot' ? reply.data : undefined;
     },
     putCached(blockId: string, bytes: Uint8Array, level: StorageLevel) {
       send({ type: 'cachePut', taskId, blockId, data: bytes, level });
     },
     async getBlock(blockId, locations) {
-      const reply = await requests.request((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
-      return reply.type === 'cacheGot' ? reply.data : undefined;
+      const reply = await ask((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
+      if (reply.type !== 'cacheGot') throw new Error(`unexpected reply ${reply.type}`);
+      return reply.data ? { data: reply.data } : { misses: reply.misses ?? [] };
     },
   };
   try {
-    const out = await runTask(payload, partition, env);
+    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(accumulators.updates) };
     return { kind: 'result', value: encode({ value: out.value, accumulators: accumulators.updates }) };
   } catch (err) {
@@ -160,7 +168,8 @@ port.on('message', (msg: MainToThread) => {
     case 'fetched':
     case 'fetchFailed':
     case 'broadcasts':
-    case 'cacheGot': {
+    case 'cacheGot':
+    case 'requestFailed': {
       requests.resolve(msg);
       return;
     }

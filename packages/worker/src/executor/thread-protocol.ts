@@ -4,6 +4,8 @@ import type { MapOutputLocation, StorageLevel } from '@sluice/core/internal';
 export interface ThreadData {
   readonly jobId: string;
   readonly bundlePath: string;
+  /** Records a map task buffers (map-side combine: distinct keys) before it spills its buckets as segments. */
+  readonly shuffleSpillRecords: number;
 }
 
 /** How a task ended, as the thread reports it. */
@@ -17,8 +19,10 @@ export type MainToThread =
   | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly payload: Uint8Array }
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
-  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined }
+  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly misses?: readonly string[] }
   | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
+  /** The main thread could not serve a request (an error on this worker, not the task's): the task fails with `message`. */
+  | { readonly type: 'requestFailed'; readonly reqId: number; readonly message: string }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly blockPrefix: string }
   | { readonly type: 'stopReceiver'; readonly streamId: number };
 

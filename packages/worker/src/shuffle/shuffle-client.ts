@@ -60,6 +60,7 @@ export class ShuffleClient {
     return { ok: true, segments };
   }
 
+  /** A client for a peer; throws (grpc-js cannot parse the target) for a malformed address such as ''. */
   private client(address: string): wire.WorkerClient {
     const existing = this.clients.get(address);
     if (existing) return existing;
@@ -69,6 +70,14 @@ export class ShuffleClient {
   }
 
   private fetchRemote(workerId: string, address: string, blocks: readonly (readonly [number, string])[]): Promise<FetchResult> {
+    let client: wire.WorkerClient;
+    try {
+      client = this.client(address);
+    } catch (err) {
+      // A location this worker cannot even dial is a lost map output, not a crash.
+      this.log.warn({ err, workerId, address }, 'bad shuffle location');
+      return Promise.resolve({ ok: false, mapPartition: blocks[0][0], workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
+    }
     return new Promise((resolve) => {
       const byBlock = new Map(blocks.map(([m, id]) => [id, m]));
       const segments: Uint8Array[] = [];
@@ -81,7 +90,7 @@ export class ShuffleClient {
         call.cancel();
         resolve({ ok: false, mapPartition, workerId, message });
       };
-      const call = this.client(address).FetchBlocks({ block_ids: blocks.map(([, id]) => id) }, secretMetadata(this.security.secret));
+      const call = client.FetchBlocks({ block_ids: blocks.map(([, id]) => id) }, secretMetadata(this.security.secret));
       call.on('data', (c: wire.BlockChunk__Output) => {
         if (c.missing) return fail(byBlock.get(c.block_id) ?? blocks[0][0], `block ${c.block_id} is missing on worker ${workerId}`);
         if (c.end_of_block) {
@@ -123,15 +132,30 @@ export class ShuffleClient {
     });
   }
 
-  /** A stored block from the first of `locations` (other than this worker) that has it. */
-  async getRemoteBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<Uint8Array[] | undefined> {
+  /**
+   * A stored block from the first of `locations` (other than this worker) that has it;
+   * else what each one answered (`misses`), for an error message that tells the truth.
+   */
+  async getRemoteBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<{ segments: Uint8Array[] } | { misses: string[] }> {
+    const misses: string[] = [];
     for (const loc of locations) {
-      if (loc.workerId === this.selfWorkerId) continue;
-      const got = await new Promise<Uint8Array[] | undefined>((resolve) => {
+      const where = `${loc.workerId} (${loc.address || 'no address'})`;
+      if (loc.workerId === this.selfWorkerId) {
+        misses.push(`${where}: this worker does not hold it`);
+        continue;
+      }
+      let client: wire.WorkerClient;
+      try {
+        client = this.client(loc.address);
+      } catch (err) {
+        misses.push(`${where}: cannot be dialled: ${(err as Error).message}`);
+        continue;
+      }
+      const got = await new Promise<Uint8Array[] | string>((resolve) => {
         const segments: Uint8Array[] = [];
         let parts: Buffer[] = [];
         let missing = false;
-        const call = this.client(loc.address).GetBlock({ block_id: blockId }, secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 });
+        const call = client.GetBlock({ block_id: blockId }, secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 });
         call.on('data', (c: wire.BlockChunk__Output) => {
           if (c.missing) missing = true;
           else if (!c.end_of_block) {
@@ -144,13 +168,14 @@ export class ShuffleClient {
         });
         call.on('error', (err: grpc.ServiceError) => {
           this.log.warn({ err, blockId, workerId: loc.workerId }, 'block fetch failed');
-          resolve(undefined);
+          resolve(`unreachable (${err.details || err.message})`);
         });
-        call.on('end', () => resolve(missing ? undefined : segments));
+        call.on('end', () => resolve(missing ? 'alive, but does not hold it (removed)' : segments));
       });
-      if (got) return got;
+      if (typeof got !== 'string') return { segments: got };
+      misses.push(`${where}: ${got}`);
     }
-    return undefined;
+    return { misses };
   }
 
   close(): void {

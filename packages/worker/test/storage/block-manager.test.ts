@@ -37,11 +37,17 @@ test('MEMORY_ONLY cached blocks are dropped rather than spilled; DISK_ONLY goes 
   bm.put('rdd_j_1_1', [Buffer.alloc(100)], 'MEMORY_ONLY');
   assert.equal(bm.has('rdd_j_1_0'), false, 'evicted: it will be recomputed from lineage');
   assert.equal(bm.has('rdd_j_1_1'), true);
-  bm.put('rdd_j_2_0', [Buffer.alloc(10, 7)], 'DISK_ONLY');
+  const onDisk = (): Buffer[] => fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => fs.readFileSync(path.join(dir, f)));
+  assert.deepEqual(onDisk(), [], 'the evicted MEMORY_ONLY block was not written to disk');
+  // DISK_ONLY: its segments are files in the block directory as soon as put returns,
+  // while the memory bound is far from reached.
+  bm.put('rdd_j_2_0', [Buffer.alloc(10, 7), Buffer.alloc(3, 9)], 'DISK_ONLY');
+  assert.deepEqual(onDisk(), [Buffer.alloc(10, 7), Buffer.alloc(3, 9)], 'the DISK_ONLY segments are on disk');
   assert.equal(bm.memoryBytes, 100);
-  assert.deepEqual(bm.get('rdd_j_2_0'), [Buffer.alloc(10, 7)]);
+  assert.deepEqual(bm.get('rdd_j_2_0'), [Buffer.alloc(10, 7), Buffer.alloc(3, 9)]);
   assert.equal(bm.removeByPrefix('rdd_j_'), 2);
   assert.equal(bm.memoryBytes, 0);
+  assert.deepEqual(onDisk(), [], 'removing the block deleted its files');
   bm.close();
 });
 
