@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
-import { SluiceError } from '@sluice/core/internal';
+import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
 
 const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -22,7 +22,8 @@ export interface LocalClusterOptions {
 /**
  * An embedded cluster for `sluice run`: the driver in this process and N worker
  * processes on loopback, sharing a fresh random secret. `stop()` ends the workers
- * (SIGTERM, then SIGKILL after 3 s) and then the driver.
+ * (SIGTERM, then SIGKILL after 3 s), removes the scratch directories of workers that
+ * died without removing their own (killed with -9), and then stops the driver.
  */
 export class LocalCluster {
   readonly driver: DriverNode;
@@ -85,6 +86,7 @@ export class LocalCluster {
           }),
       ),
     );
+    removeDeadScratchDirs(this.opts.log);
     await this.driver.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
@@ -28,13 +29,28 @@ export interface JobRun extends JobOutcome {
   readonly lines: string[];
 }
 
-/** Start a driver (in this process) and `workers` worker processes; always stopped after `fn`. */
+/** Scratch directories (`<tmp>/sluice-<workerId>-*`) of a worker that exist now. */
+export function scratchDirsOf(workerId: string): string[] {
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((n) => n.startsWith(`sluice-${workerId}-`))
+    .map((n) => path.join(os.tmpdir(), n));
+}
+
+/**
+ * Start a driver (in this process) and `workers` worker processes; always stopped after
+ * `fn`. Then no worker that ever joined may have left a scratch directory behind (not
+ * even one killed with -9): that fails a test that passed otherwise.
+ */
 export async function withCluster<T>(opts: Partial<LocalClusterOptions> & { workers?: number }, fn: (h: ClusterHandle) => Promise<T>): Promise<T> {
   const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
   const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'warn', log, ...opts });
+  const joined = new Set<string>();
+  cluster.driver.registry.addListener({ workerAdded: (w) => joined.add(w.id), workerLost: () => undefined });
+  let passed = false;
   await cluster.start();
   try {
-    return await fn({
+    const out = await fn({
       cluster,
       async run(file, args = []) {
         const bundle = await bundleJob(file);
@@ -44,8 +60,14 @@ export async function withCluster<T>(opts: Partial<LocalClusterOptions> & { work
         return new Promise<JobRun>((resolve) => job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines })));
       },
     });
+    passed = true;
+    return out;
   } finally {
     await cluster.stop();
+    const left = [...joined].flatMap(scratchDirsOf);
+    for (const d of left) fs.rmSync(d, { recursive: true, force: true });
+    // Only when `fn` passed: otherwise its own failure is the one to report.
+    if (passed && left.length > 0) throw new Error(`workers left scratch directories behind: ${left.join(', ')}`);
   }
 }
 
@@ -217,4 +239,12 @@ export async function blocksOn(address: string, secret: string, ids: readonly st
     client.close();
   }
   return held;
+}
+
+/** Drop blocks from the worker at `address` by id prefix (its RemoveBlocks RPC); resolves with how many it removed. */
+export function removeBlocksOn(address: string, secret: string, prefixes: readonly string[]): Promise<number> {
+  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
+  return new Promise<number>((resolve, reject) => {
+    client.RemoveBlocks({ block_ids: [], prefixes }, secretMetadata(secret), { deadline: Date.now() + 10_000 }, (err: Error | null, res?: { removed: number }) => (err ? reject(err) : resolve(res?.removed ?? 0)));
+  }).finally(() => client.close());
 }

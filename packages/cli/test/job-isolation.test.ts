@@ -52,7 +52,7 @@ function expectedJoin(n: number): [number, [number, number]][] {
 }
 
 test('errors in one job never kill a worker', { timeout: 150_000 }, async (t) => {
-  await withCluster({ workers: 3, logLevel: 'fatal', driver: { workerTimeoutMs: 1500, heartbeatIntervalMs: 300 } }, async (h) => {
+  await withCluster({ workers: 3, logLevel: 'fatal', driver: { workerTimeoutMs: 5000, heartbeatIntervalMs: 500 } }, async (h) => {
     let hook: LaunchHook | undefined;
     interceptLaunches(h, () => hook);
     const procs = [...h.cluster.workerProcesses];

@@ -32,3 +32,5 @@ export * from './receiver/ship-receiver.js';
 export * from './dstream/dstream.js';
 export * from './scheduler/read-lines.js';
 export * from './util/port-requests.js';
+export * from './streaming/duration.js';
+export * from './util/scratch-dir.js';

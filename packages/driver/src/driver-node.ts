@@ -12,7 +12,9 @@ import {
   checkSecretStrength,
   chunks,
   loadProto,
+  makeScratchDir,
   materializeBundle,
+  removeDeadScratchDirs,
   serverCredentials,
   type Clock,
   type SecurityConfig,
@@ -24,7 +26,7 @@ import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.j
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
 import { StatusServer } from './web/status-server.js';
-import type { TaskSetOptions } from './scheduler/task-set-manager.js';
+import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
 export interface DriverOptions {
   readonly security: SecurityConfig;
@@ -49,6 +51,8 @@ export interface SubmitRequest {
   readonly code: Uint8Array;
   readonly sourceMap: string;
   readonly args?: readonly string[];
+  /** Task attempts running longer are killed and count as failed (default: no limit). */
+  readonly taskTimeoutMs?: number;
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
@@ -58,9 +62,20 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   speculationQuantile: 0.75,
   speculationMinMs: 1000,
   localityWaitMs: 500,
+  taskTimeoutMs: 0,
 };
 
 type State = 'new' | 'running' | 'stopped';
+
+/** A job's running tasks for `sluice jobs`: how many, and the longest-running one. */
+function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
+  const t = tasks[0];
+  return {
+    running_tasks: tasks.length,
+    longest_task: t ? describeRunningTask(t) : '',
+    longest_task_ms: t?.runningMs ?? 0,
+  };
+}
 
 /**
  * The Sluice driver process: cluster membership, job submission, the DAG and task
@@ -90,7 +105,9 @@ export class DriverNode {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();
-    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-driver-'));
+    // Predecessors killed with -9 could not remove their scratch directories: do it for them.
+    removeDeadScratchDirs(this.log);
+    this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? 5000, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
@@ -158,7 +175,7 @@ export class DriverNode {
       this.bundles.set(sha, b);
     }
     const id = `job-${String(++this.jobCounter).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
-    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log);
+    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log, { taskTimeoutMs: req.taskTimeoutMs });
     this.jobs.set(id, job);
     return job;
   }
@@ -206,6 +223,7 @@ export class DriverNode {
             last_batch_records: j.lastBatch?.numRecords ?? 0,
             started_ms_ago: Math.max(0, now - j.startedAt),
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
+            ...runningTasksInfo(this.dag.runningTasks(j.id)),
           })),
         });
       },
@@ -257,7 +275,7 @@ export class DriverNode {
           }
           let job: DriverJob;
           try {
-            job = this.submit({ name: header.name, code, sourceMap: header.source_map, args: header.args });
+            job = this.submit({ name: header.name, code, sourceMap: header.source_map, args: header.args, taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;

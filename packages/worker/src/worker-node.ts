@@ -12,7 +12,9 @@ import {
   channelCredentials,
   checkSecretStrength,
   loadProto,
+  makeScratchDir,
   materializeBundle,
+  removeDeadScratchDirs,
   secretMetadata,
   serverCredentials,
   type SecurityConfig,
@@ -79,7 +81,9 @@ export class WorkerNode {
     checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
-    this.localDir = opts.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${this.workerId}-`));
+    // Predecessors killed with -9 could not remove their scratch directories: do it for them.
+    removeDeadScratchDirs(this.log);
+    this.localDir = opts.localDir ?? makeScratchDir(this.workerId);
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;

@@ -53,11 +53,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
     log: Logger,
+    opts: { readonly taskTimeoutMs?: number } = {},
   ) {
     super();
     this.log = log.child({ jobId: id });
     this.startedAt = clock.now();
-    this.dag.startJob(id, bundleSha);
+    this.dag.startJob(id, bundleSha, opts);
     const data: JobThreadData = { jobId: id, bundlePath, args, parallelism: Math.max(2, registry.totalCores()) };
     this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true });
     for (const stream of [this.thread.stdout, this.thread.stderr]) {
@@ -73,7 +74,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.thread.on('exit', (code) => {
       if (this.state === 'running') this.finish('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
     });
-    this.log.info({ name }, 'job started');
+    this.log.info({ name, taskTimeoutMs: opts.taskTimeoutMs }, 'job started');
   }
 
   cancel(): void {
