@@ -160,6 +160,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.batchesCompleted++;
         this.lastBatch = m.info;
         return;
+      case 'log':
+        this.log[m.level](m.fields, m.message);
+        return;
       case 'done':
         this.finish('succeeded', undefined);
         return;

@@ -236,6 +236,9 @@ export class JobSandbox {
       case 'segment':
         this.host.onSegment(msg.taskId, msg.blockId, msg.data);
         return;
+      case 'warn':
+        this.log.warn({ ...msg.fields, taskId: msg.taskId }, msg.message);
+        return;
       case 'cachePut':
         this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);
         return;
