@@ -60,15 +60,15 @@ export async function spawnSluice(args: readonly string[], secret: string, ready
 }
 
 /** A driver process on a free loopback port. */
-export async function startDriverProcess(secret: string, extraArgs: readonly string[] = []): Promise<SluiceProcess & { readonly address: string }> {
+export async function startDriverProcess(secret: string, extraArgs: readonly string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<SluiceProcess & { readonly address: string }> {
   const port = await freePort();
-  const p = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', ...extraArgs], secret, /driver listening/);
+  const p = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', ...extraArgs], secret, /driver listening/, extraEnv);
   return { ...p, address: `127.0.0.1:${port}` };
 }
 
 /** A worker process registered with `driver`; its address is read back from the driver. */
-export async function startWorkerProcess(driver: string, secret: string, extraArgs: readonly string[] = []): Promise<SluiceProcess & { readonly address: string }> {
-  const p = await spawnSluice(['worker', '--driver', driver, '--cores', '1', '--log-level', 'info', ...extraArgs], secret, /worker registered/);
+export async function startWorkerProcess(driver: string, secret: string, extraArgs: readonly string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<SluiceProcess & { readonly address: string }> {
+  const p = await spawnSluice(['worker', '--driver', driver, '--cores', '1', '--log-level', 'info', ...extraArgs], secret, /worker registered/, extraEnv);
   const line = p.logLines.find((l) => l.includes('worker registered'))!;
   return { ...p, address: (JSON.parse(line) as { address: string }).address };
 }

@@ -96,3 +96,17 @@ export function channelCredentials(cfg: SecurityConfig): grpc.ChannelCredentials
   if (tls?.ca || tls?.cert) return grpc.credentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : undefined);
   return grpc.credentials.createInsecure();
 }
+
+/** Environment variables that lead to the cluster secret. */
+export const SECRET_ENV_VARS = ['SLUICE_SECRET', 'SLUICE_SECRET_FILE'] as const;
+
+/**
+ * The environment job code runs with (driver-program, task and receiver threads): this
+ * process's, without the cluster secret or the path of its file, so neither the job nor
+ * any npm package bundled into it can read them from process.env.
+ */
+export function jobEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const k of SECRET_ENV_VARS) delete out[k];
+  return out;
+}
