@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
-import { isSluiceError, resolveSecret, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
@@ -47,6 +47,13 @@ function common(cmd: Command): Command {
     .option('--tls-key <file>', 'PEM private key (servers) for TLS')
     .option('--tls-ca <file>', 'PEM CA certificate to verify TLS peers');
 }
+
+/** --task-timeout: a duration ('30s', '2m', '500ms' or milliseconds). */
+function taskTimeout(v: string): number {
+  return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--task-timeout');
+}
+
+const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
 
 function int(name: string): (v: string) => number {
   return (v) => {
@@ -88,7 +95,8 @@ common(program.command('driver').description('run a Sluice driver'))
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
   .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -97,6 +105,7 @@ common(program.command('driver').description('run a Sluice driver'))
       bind: o.bind,
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
+      maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
     await driver.start();
@@ -113,9 +122,21 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
     async (
-      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; shuffleSpillRecords?: number; exitWithParent?: boolean },
+      o: CommonOpts & {
+        driver: string;
+        cores: number;
+        port: number;
+        bind: string;
+        advertiseHost?: string;
+        memory: number;
+        localDir?: string;
+        shuffleSpillRecords?: number;
+        exitWithParent?: boolean;
+        maxCallsPerPeer: number;
+      },
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
@@ -129,6 +150,7 @@ common(program.command('worker').description('run a Sluice worker'))
         advertiseHost: o.advertiseHost,
         memoryLimit: o.memory * 1024 * 1024,
         localDir: o.localDir,
+        maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
       });
       onSignals(() => worker.stop(), log);
@@ -153,15 +175,16 @@ program
   .argument('[args...]', 'arguments passed to the job')
   .option('--workers <n>', 'worker processes', int('--workers'), 2)
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
+  .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number }) => {
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log });
     onSignals(() => cluster.stop(), log);
     try {
       await cluster.start();
-      const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+      const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
       j.on('output', (line) => process.stdout.write(line + '\n'));
       const outcome = await new Promise<JobOutcome>((resolve) =>
         j.once('end', (state, error) => resolve({ jobId: j.id, ok: state === 'succeeded', failure: error })),
@@ -180,7 +203,8 @@ common(program.command('submit').description('send a job to a running driver and
   .argument('[args...]', 'arguments passed to the job')
   .requiredOption('--driver <host:port>', 'driver address')
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean }) => {
+  .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number }) => {
     const sec = security(o);
     const bundle = await bundleJob(job);
     const outcome = await submitJob(
@@ -191,6 +215,7 @@ common(program.command('submit').description('send a job to a running driver and
       (line) => process.stdout.write(line + '\n'),
       (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
       o.detach === true,
+      o.taskTimeout,
     );
     if (!outcome.ok) {
       printFailure(outcome);
@@ -218,10 +243,20 @@ common(program.command('jobs').description("list a driver's jobs with their last
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const jobs = await listJobs(o.driver, security(o));
-    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS']];
+    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK']];
     for (const j of jobs) {
       const s = j.streaming;
-      rows.push([j.job_id, j.name, j.state, s ? String(j.batches_completed) : '-', s ? `${j.last_processing_time_ms} ms` : '-', s ? `${j.last_total_delay_ms} ms` : '-', s ? String(j.last_batch_records) : '-']);
+      rows.push([
+        j.job_id,
+        j.name,
+        j.state,
+        s ? String(j.batches_completed) : '-',
+        s ? `${j.last_processing_time_ms} ms` : '-',
+        s ? `${j.last_total_delay_ms} ms` : '-',
+        s ? String(j.last_batch_records) : '-',
+        String(j.running_tasks),
+        j.longest_task ? `${(j.longest_task_ms / 1000).toFixed(1)} s: ${j.longest_task}` : '-',
+      ]);
     }
     table(rows);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${j.job_id} failed: ${j.error}\n`);

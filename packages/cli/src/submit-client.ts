@@ -41,6 +41,7 @@ export async function submitJob(
   onOutput: (line: string) => void,
   onJobId: (id: string) => void = () => undefined,
   detach = false,
+  taskTimeoutMs?: number,
 ): Promise<JobOutcome> {
   const client = driverClient(address, security);
   try {
@@ -74,8 +75,9 @@ export async function submitJob(
       call.on('end', () => {
         if (!settled) reject(new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the job stream before the job ended`));
       });
-      call.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, source_map: bundle.sourceMap, args: [...args] } });
+      call.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...args], task_timeout_ms: taskTimeoutMs ?? 0 } });
       for (const c of chunks(bundle.code)) call.write({ bundle_chunk: c });
+      for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) call.write({ source_map_chunk: c });
       call.end();
     });
   } finally {

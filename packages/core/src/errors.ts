@@ -21,6 +21,7 @@ export const ErrorCodes = [
   'SLUICE_NO_WORKERS',
   'SLUICE_CHECKPOINT',
   'SLUICE_IO',
+  'SLUICE_TASK_TIMEOUT',
   'SLUICE_CANCELLED',
   'SLUICE_INTERNAL',
 ] as const;

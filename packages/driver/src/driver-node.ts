@@ -5,10 +5,10 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
-  CHANNEL_OPTIONS,
+  CallGate,
+  DRIVER_MAX_REQUEST_BYTES,
   SluiceError,
   SystemClock,
-  authenticated,
   checkSecretStrength,
   chunks,
   loadProto,
@@ -16,6 +16,7 @@ import {
   materializeBundle,
   removeDeadScratchDirs,
   serverCredentials,
+  serverOptions,
   type Clock,
   type SecurityConfig,
   type wire,
@@ -26,7 +27,7 @@ import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.j
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
 import { StatusServer } from './web/status-server.js';
-import type { TaskSetOptions } from './scheduler/task-set-manager.js';
+import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
 export interface DriverOptions {
   readonly security: SecurityConfig;
@@ -42,6 +43,8 @@ export interface DriverOptions {
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
   readonly webPort?: number;
+  /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
+  readonly maxCallsPerPeer?: number;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -51,6 +54,8 @@ export interface SubmitRequest {
   readonly code: Uint8Array;
   readonly sourceMap: string;
   readonly args?: readonly string[];
+  /** Task attempts running longer are killed and count as failed (default: no limit). */
+  readonly taskTimeoutMs?: number;
 }
 
 export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
@@ -60,9 +65,20 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   speculationQuantile: 0.75,
   speculationMinMs: 1000,
   localityWaitMs: 500,
+  taskTimeoutMs: 0,
 };
 
 type State = 'new' | 'running' | 'stopped';
+
+/** A job's running tasks for `sluice jobs`: how many, and the longest-running one. */
+function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
+  const t = tasks[0];
+  return {
+    running_tasks: tasks.length,
+    longest_task: t ? describeRunningTask(t) : '',
+    longest_task_ms: t?.runningMs ?? 0,
+  };
+}
 
 /**
  * The Sluice driver process: cluster membership, job submission, the DAG and task
@@ -73,7 +89,7 @@ type State = 'new' | 'running' | 'stopped';
  */
 export class DriverNode {
   private state: State = 'new';
-  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly server: grpc.Server;
   readonly registry: WorkerRegistry;
   readonly taskScheduler: TaskScheduler;
   readonly dag: DAGScheduler;
@@ -101,7 +117,9 @@ export class DriverNode {
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
-    this.server.addService(proto.sluice.v1.Driver.service, authenticated(opts.security.secret, this.service()));
+    const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'driver-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer, clock: this.clock });
+    this.server = new grpc.Server(serverOptions(DRIVER_MAX_REQUEST_BYTES, [gate.interceptor]));
+    this.server.addService(proto.sluice.v1.Driver.service, this.service());
   }
 
   get port(): number {
@@ -162,7 +180,7 @@ export class DriverNode {
       this.bundles.set(sha, b);
     }
     const id = `job-${String(++this.jobCounter).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
-    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log);
+    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log, { taskTimeoutMs: req.taskTimeoutMs });
     this.jobs.set(id, job);
     return job;
   }
@@ -210,6 +228,7 @@ export class DriverNode {
             last_batch_records: j.lastBatch?.numRecords ?? 0,
             started_ms_ago: Math.max(0, now - j.startedAt),
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
+            ...runningTasksInfo(this.dag.runningTasks(j.id)),
           })),
         });
       },
@@ -243,9 +262,11 @@ export class DriverNode {
       SubmitJob: (call) => {
         let header: wire.JobHeader__Output | undefined;
         const parts: Buffer[] = [];
+        const mapParts: Buffer[] = [];
         call.on('data', (m: wire.SubmitJobRequest__Output) => {
           if (m.header) header = m.header;
           else if (m.bundle_chunk) parts.push(m.bundle_chunk);
+          else if (m.source_map_chunk) mapParts.push(m.source_map_chunk);
         });
         call.on('error', () => undefined);
         call.on('end', () => {
@@ -261,7 +282,8 @@ export class DriverNode {
           }
           let job: DriverJob;
           try {
-            job = this.submit({ name: header.name, code, sourceMap: header.source_map, args: header.args });
+            const sourceMap = mapParts.length > 0 ? Buffer.concat(mapParts).toString('utf8') : header.source_map;
+            job = this.submit({ name: header.name, code, sourceMap, args: header.args, taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;

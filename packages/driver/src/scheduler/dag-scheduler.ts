@@ -21,7 +21,7 @@ import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 
 interface JobState {
   readonly jobId: string;
@@ -35,6 +35,8 @@ interface JobState {
   readonly taskSets: Set<TaskSetManager>;
   /** Accumulator updates of map tasks, handed to the next action that returns. */
   readonly mapAccumulatorUpdates: Record<number, unknown>[];
+  /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
+  readonly taskTimeoutMs: number;
   cancelled: SluiceError | undefined;
 }
 
@@ -73,7 +75,7 @@ export class DAGScheduler implements RegistryListener {
     registry.addListener(this);
   }
 
-  startJob(jobId: string, bundleSha: string): void {
+  startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
     this.jobs.set(jobId, {
       jobId,
       bundleSha,
@@ -82,6 +84,7 @@ export class DAGScheduler implements RegistryListener {
       shuffleStageIds: new Map(),
       taskSets: new Set(),
       mapAccumulatorUpdates: [],
+      taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
     });
   }
@@ -97,6 +100,13 @@ export class DAGScheduler implements RegistryListener {
     this.mapOutputs.clearJob(jobId);
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
+  }
+
+  /** A job's running task attempts, longest first. */
+  runningTasks(jobId: string): RunningTaskInfo[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return [...job.taskSets].flatMap((t) => t.runningTasks()).sort((a, b) => b.runningMs - a.runningMs);
   }
 
   get activeJobs(): number {
@@ -230,6 +240,7 @@ export class DAGScheduler implements RegistryListener {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
       const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
+      if (end.code === 'SLUICE_TASK_TIMEOUT') throw new SluiceError('SLUICE_TASK_TIMEOUT', message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
@@ -307,7 +318,10 @@ export class DAGScheduler implements RegistryListener {
         onSuccess(partition, outcome, workerId);
       },
     };
-    const tsm = new TaskSetManager(callbacks, partitions, this.options, this.clock, (workerId, taskId) => this.registry.get(workerId)?.endpoint.killTask(taskId));
+    const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
+      this.log.debug({ jobId: job.jobId, stageId, taskId, workerId }, 'killing task');
+      this.registry.get(workerId)?.endpoint.killTask(taskId);
+    });
     job.taskSets.add(tsm);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);

@@ -2,11 +2,15 @@ import type { Logger } from 'pino';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
 import type { TaskSetManager } from './task-set-manager.js';
 
+/** A task running this long is logged once (it may never return). */
+const LONG_RUNNING_MS = 60_000;
+
 /**
  * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
  * offered free slots in submission order (FIFO); each launch takes a slot until the
  * worker reports the task's outcome. Re-offers slots on every change and on a short
- * tick, so locality waits expire and stragglers get speculated.
+ * tick, so locality waits expire and stragglers get speculated; the tick also enforces
+ * task timeouts. Speculative copies get a slot only after every task set's pending tasks.
  *
  * Threading: driver main thread.
  */
@@ -23,7 +27,7 @@ export class TaskScheduler implements RegistryListener {
   }
 
   start(tickMs = 100): void {
-    this.timer ??= setInterval(() => this.schedule(), tickMs);
+    this.timer ??= setInterval(() => this.tick(), tickMs);
     this.timer.unref();
   }
 
@@ -54,6 +58,19 @@ export class TaskScheduler implements RegistryListener {
     this.requestSchedule();
   }
 
+  /** Kill attempts past their job's task timeout and copies as slow as their original; log tasks running long; offer slots. */
+  private tick(): void {
+    for (const tsm of [...this.taskSets]) {
+      for (const t of tsm.tick(LONG_RUNNING_MS)) {
+        this.log.warn(
+          { jobId: tsm.stage.jobId, stageId: t.stageId, partition: t.partition, taskId: t.taskId, workerId: t.workerId, runningMs: t.runningMs },
+          'task running long; `sluice submit --task-timeout` kills such tasks',
+        );
+      }
+    }
+    this.schedule();
+  }
+
   /** Coalesce many triggers in one turn of the event loop into one scheduling pass. */
   private requestSchedule(): void {
     if (this.scheduled) return;
@@ -74,12 +91,15 @@ export class TaskScheduler implements RegistryListener {
       const all = this.registry.all();
       const workers = shuffled(all.filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
       for (const w of workers) {
-        for (const tsm of this.taskSets) {
-          const t = tsm.offer(w.id, all.length);
-          if (!t) continue;
-          this.launch(w, tsm, t.taskId, t.desc);
-          launched = true;
-          break;
+        // Pending tasks of every task set first; speculative copies only from slots none of them wants.
+        offers: for (const speculate of [false, true]) {
+          for (const tsm of this.taskSets) {
+            const t = tsm.offer(w.id, all.length, speculate);
+            if (!t) continue;
+            this.launch(w, tsm, t.taskId, t.desc);
+            launched = true;
+            break offers;
+          }
         }
       }
     }

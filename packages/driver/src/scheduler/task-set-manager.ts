@@ -30,6 +30,26 @@ export interface TaskSetOptions {
   readonly speculationMinMs: number;
   /** How long a task waits for a slot on a preferred worker before running anywhere (ms). */
   readonly localityWaitMs: number;
+  /**
+   * A task attempt running longer than this is killed and counts as a failed attempt
+   * (0: no limit). Set per job (`sluice submit --task-timeout`).
+   */
+  readonly taskTimeoutMs: number;
+}
+
+/** A running attempt, as `sluice jobs` and the status page show it. */
+export interface RunningTaskInfo {
+  readonly taskId: string;
+  readonly stageId: number;
+  readonly partition: number;
+  readonly workerId: string;
+  readonly runningMs: number;
+  readonly speculative: boolean;
+}
+
+/** "stage S partition P on WORKER" (and whether it is a speculative copy). */
+export function describeRunningTask(t: RunningTaskInfo): string {
+  return `stage ${t.stageId} partition ${t.partition} on ${t.workerId}${t.speculative ? ' (speculative copy)' : ''}`;
 }
 
 export interface TaskLaunch {
@@ -42,6 +62,8 @@ interface Attempt {
   readonly workerId: string;
   readonly start: number;
   readonly speculative: boolean;
+  /** Set once a warning that it runs long has been logged. */
+  warned?: boolean;
 }
 
 export type KillTask = (workerId: string, taskId: string) => void;
@@ -55,6 +77,15 @@ export type KillTask = (workerId: string, taskId: string) => void;
  *
  * Outcomes are a closed set: success, a user error (counted), a fetch failure (ends the
  * set: the parent stage must re-run), a lost worker (not counted), a kill (ignored).
+ *
+ * Speculation, as Spark's (spark.speculation.quantile / multiplier): once `quantile` of
+ * the tasks finished, a task running longer than `multiplier` × their median gets one
+ * copy on another worker — one copy per task for the life of the set, and only from
+ * slots no task set's pending task wants (`offer(..., speculate)`, asked last by the
+ * TaskScheduler). A copy that itself runs past the threshold is killed (`tick`): the task
+ * is slow wherever it runs (it may never return), so a second slot spinning on it
+ * helps nothing and starves other jobs. A task past the job's `taskTimeoutMs` is killed
+ * and counted as a failed attempt (its worker thread is terminated on the worker).
  * Threading: driver main thread; every method changes state synchronously.
  */
 export class TaskSetManager {
@@ -66,6 +97,8 @@ export class TaskSetManager {
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
   private readonly durations: number[] = [];
+  /** Tasks that had their one speculative copy. */
+  private readonly speculated: boolean[];
   private remaining: number;
   private ended = false;
   private readonly created: number;
@@ -84,6 +117,7 @@ export class TaskSetManager {
     this.failures = partitions.map(() => 0);
     this.attempts = partitions.map(() => 0);
     this.failedOn = partitions.map(() => new Set<string>());
+    this.speculated = partitions.map(() => false);
     this.remaining = partitions.length;
     this.created = clock.now();
     for (let i = 0; i < partitions.length; i++) this.pending.push(i);
@@ -102,9 +136,10 @@ export class TaskSetManager {
   /**
    * A task for a free slot on `workerId`, or undefined. A task that failed on this
    * worker is left for others while there are `liveWorkers` it has not failed on
-   * (Spark's per-task exclusion of a failing executor).
+   * (Spark's per-task exclusion of a failing executor). A speculative copy is handed out
+   * only when `speculate` is true (the scheduler asks for copies after pending tasks).
    */
-  offer(workerId: string, liveWorkers = 1): TaskLaunch | undefined {
+  offer(workerId: string, liveWorkers = 1, speculate = true): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
     const localityExpired = now - this.created >= this.opts.localityWaitMs;
@@ -123,8 +158,58 @@ export class TaskSetManager {
       const index = this.pending.splice(pick, 1)[0];
       return this.launch(index, workerId, false);
     }
-    const spec = this.opts.speculation ? this.speculatable(workerId, now) : undefined;
-    return spec === undefined ? undefined : this.launch(spec, workerId, true);
+    const spec = speculate && this.opts.speculation ? this.speculatable(workerId, now) : undefined;
+    if (spec === undefined) return undefined;
+    this.speculated[spec] = true;
+    return this.launch(spec, workerId, true);
+  }
+
+  /** Attempts running now, longest first. */
+  runningTasks(): RunningTaskInfo[] {
+    const now = this.clock.now();
+    return [...this.running]
+      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.start, speculative: a.speculative }))
+      .sort((x, y) => y.runningMs - x.runningMs);
+  }
+
+  /**
+   * Called on the scheduler's tick: kills attempts past the job's task timeout (a failed
+   * attempt each) and speculative copies that turned out as slow as their original.
+   * Returns attempts that passed `longRunningMs` for the first time (to log them).
+   */
+  tick(longRunningMs: number): RunningTaskInfo[] {
+    if (this.ended) return [];
+    const now = this.clock.now();
+    const threshold = this.speculationThreshold();
+    const longRunning: RunningTaskInfo[] = [];
+    for (const [taskId, a] of [...this.running]) {
+      const ran = now - a.start;
+      const partition = this.partitions[a.index];
+      if (this.opts.taskTimeoutMs > 0 && ran > this.opts.taskTimeoutMs) {
+        this.killAttempt(taskId, a);
+        this.taskFailed(a, {
+          code: 'SLUICE_TASK_TIMEOUT',
+          message:
+            `task ${taskId} (stage ${this.stage.stageId}, partition ${partition}) ran past the job's task timeout of ${this.opts.taskTimeoutMs} ms ` +
+            `on worker ${a.workerId} and was killed; find why it does not return, or raise --task-timeout`,
+          stack: '',
+        });
+        if (this.ended) return longRunning;
+        continue;
+      }
+      if (a.speculative && threshold !== undefined && ran > threshold) {
+        // The copy is no faster than the original: the task is slow wherever it runs.
+        // (Queued again only if the original is gone meanwhile, e.g. timed out.)
+        this.killAttempt(taskId, a);
+        this.requeue(a.index);
+        continue;
+      }
+      if (!a.warned && ran > longRunningMs) {
+        a.warned = true;
+        longRunning.push({ taskId, stageId: this.stage.stageId, partition, workerId: a.workerId, runningMs: ran, speculative: a.speculative });
+      }
+    }
+    return longRunning;
   }
 
   private launch(index: number, workerId: string, speculative: boolean): TaskLaunch {
@@ -135,12 +220,18 @@ export class TaskSetManager {
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }
 
-  /** A running task whose run time is far past the median of finished ones, not already on this worker. */
-  private speculatable(workerId: string, now: number): number | undefined {
+  /** Run time past which a task is a straggler (multiplier × median of finished tasks), once `quantile` of them finished. */
+  private speculationThreshold(): number | undefined {
     const finished = this.durations.length;
-    if (finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
+    if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
     const sorted = [...this.durations].sort((a, b) => a - b);
-    const threshold = Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * sorted[Math.floor(sorted.length / 2)]);
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * sorted[Math.floor(sorted.length / 2)]);
+  }
+
+  /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */
+  private speculatable(workerId: string, now: number): number | undefined {
+    const threshold = this.speculationThreshold();
+    if (threshold === undefined) return undefined;
     const copies = new Map<number, string[]>();
     for (const a of this.running.values()) {
       const w = copies.get(a.index) ?? [];
@@ -149,7 +240,7 @@ export class TaskSetManager {
     }
     for (const a of this.running.values()) {
       const onIt = copies.get(a.index)!;
-      if (!this.done[a.index] && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold) return a.index;
+      if (!this.done[a.index] && !this.speculated[a.index] && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold) return a.index;
     }
     return undefined;
   }
@@ -179,16 +270,9 @@ export class TaskSetManager {
         if (this.remaining === 0) this.end({ kind: 'done' });
         return;
       }
-      case 'error': {
-        if (this.done[a.index]) return;
-        this.failures[a.index]++;
-        this.failedOn[a.index].add(a.workerId);
-        if (this.failures[a.index] >= this.opts.maxFailures) {
-          const e = o.error!;
-          this.end({ kind: 'failed', code: e.code, message: e.message, stack: e.stack, partition: this.partitions[a.index], attempts: this.failures[a.index] });
-        } else this.requeue(a.index);
+      case 'error':
+        this.taskFailed(a, o.error!);
         return;
-      }
       case 'fetch_failed': {
         const f = o.fetch_failed!;
         this.end({ kind: 'fetchFailed', shuffleId: f.shuffle_id, mapPartition: f.map_partition, workerId: f.worker_id, message: f.message });
@@ -200,6 +284,16 @@ export class TaskSetManager {
       default:
         this.requeue(a.index);
     }
+  }
+
+  /** A failed attempt: counted; the set fails once a task failed `maxFailures` times, else the task is queued again. */
+  private taskFailed(a: Attempt, e: { code: string; message: string; stack: string }): void {
+    if (this.done[a.index]) return;
+    this.failures[a.index]++;
+    this.failedOn[a.index].add(a.workerId);
+    if (this.failures[a.index] >= this.opts.maxFailures) {
+      this.end({ kind: 'failed', code: e.code, message: e.message, stack: e.stack, partition: this.partitions[a.index], attempts: this.failures[a.index] });
+    } else this.requeue(a.index);
   }
 
   /** A worker was declared lost: its running attempts go back to pending. */

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
+import { describeRunningTask } from '../scheduler/task-set-manager.js';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -40,22 +41,28 @@ export function prometheusMetrics(d: DriverNode): string {
 function statusPage(d: DriverNode): string {
   const rows = (cells: string[][]): string => cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
   const workers = d.registry.all().map((w) => [w.id, w.address, String(w.cores), String(w.cores - w.freeSlots), String(w.tasksCompleted)]);
-  const jobs = [...d.jobs.values()].map((j) => [
-    j.id,
-    j.name,
-    j.state,
-    j.streaming ? String(j.batchesCompleted) : '-',
-    j.lastBatch ? `${j.lastBatch.numRecords}` : '-',
-    j.lastBatch ? `${j.lastBatch.schedulingDelay} ms` : '-',
-    j.lastBatch ? `${j.lastBatch.processingDelay} ms` : '-',
-    j.lastBatch ? `${j.lastBatch.totalDelay} ms` : '-',
-    j.error?.message ?? '',
-  ]);
+  const jobs = [...d.jobs.values()].map((j) => {
+    const tasks = d.dag.runningTasks(j.id);
+    const t = tasks[0];
+    return [
+      j.id,
+      j.name,
+      j.state,
+      j.streaming ? String(j.batchesCompleted) : '-',
+      j.lastBatch ? `${j.lastBatch.numRecords}` : '-',
+      j.lastBatch ? `${j.lastBatch.schedulingDelay} ms` : '-',
+      j.lastBatch ? `${j.lastBatch.processingDelay} ms` : '-',
+      j.lastBatch ? `${j.lastBatch.totalDelay} ms` : '-',
+      String(tasks.length),
+      t ? `${(t.runningMs / 1000).toFixed(1)} s: ${describeRunningTask(t)}` : '-',
+      j.error?.message ?? '',
+    ];
+  });
   return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>Sluice driver</title>
 <style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
 <h1>Sluice driver ${escapeHtml(d.address)}</h1>
 <h2>Workers</h2><table><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running</th><th>Completed</th></tr>${rows(workers)}</table>
-<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Batches</th><th>Input records</th><th>Scheduling delay</th><th>Processing time</th><th>Total delay</th><th>Error</th></tr>${rows(jobs)}</table>
+<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Batches</th><th>Input records</th><th>Scheduling delay</th><th>Processing time</th><th>Total delay</th><th>Running tasks</th><th>Longest task</th><th>Error</th></tr>${rows(jobs)}</table>
 <p><a href="/metrics">Prometheus metrics</a></p>`;
 }
 

@@ -11,6 +11,7 @@ const OPTS: TaskSetOptions = {
   speculationQuantile: 0.75,
   speculationMinMs: 100,
   localityWaitMs: 0,
+  taskTimeoutMs: 0,
 };
 
 /** A stage and a cluster made of plain records: the test offers slots and reports outcomes by hand. */
@@ -340,6 +341,97 @@ describe('TaskSetManager', () => {
       tsm.onResult(slow.taskId, ok());
       assert.deepEqual(await ended(), { kind: 'done' });
       assert.equal(stage.successCount(3), 1);
+    });
+
+    test('a copy is handed out only when the scheduler asks for copies (after every pending task)', () => {
+      const { clock, tsm } = straggler();
+      clock.advance(101);
+      assert.equal(tsm.offer('w1', 4, false), undefined);
+      assert.equal(tsm.offer('w1', 4, true)?.desc.partition, 3);
+    });
+
+    test('a copy as slow as its original is killed, and the task is never copied again', () => {
+      const { clock, stage, tsm, slow } = straggler();
+      clock.advance(101); // the original has run 301 ms, past 1.5 × 200
+      const copy = launch(tsm, 'w1');
+      clock.advance(300);
+      assert.deepEqual(tsm.tick(Infinity), []);
+      assert.deepEqual(stage.kills, [], 'the copy has run 300 ms: not past the threshold yet');
+      clock.advance(1);
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: copy.taskId }]);
+      assert.equal(tsm.runningCount, 1, 'the original runs on');
+      tsm.onResult(copy.taskId, killed());
+      clock.advance(100_000);
+      for (const w of ['w1', 'w2', 'w3']) assert.equal(tsm.offer(w), undefined, `no second copy on ${w}`);
+      assert.deepEqual(tsm.runningTasks().map((t) => [t.taskId, t.workerId]), [[slow.taskId, 'w4']]);
+    });
+
+    test('tick reports a task once when it passes the long-running mark', () => {
+      const { clock, tsm } = setup([0]);
+      const t = launch(tsm, 'w1');
+      clock.advance(1000);
+      assert.deepEqual(tsm.tick(1000), []);
+      clock.advance(1);
+      assert.deepEqual(tsm.tick(1000).map((x) => x.taskId), [t.taskId]);
+      clock.advance(5000);
+      assert.deepEqual(tsm.tick(1000), []);
+    });
+  });
+
+  describe('task timeout', () => {
+    test('an attempt past the timeout is killed and counted; the last one fails the set with SLUICE_TASK_TIMEOUT naming stage, partition and timeout', async () => {
+      const { clock, stage, tsm, ended } = setup([0, 5], { taskTimeoutMs: 500, maxFailures: 2 });
+      const a = launch(tsm, 'w1');
+      const b = launch(tsm, 'w2');
+      tsm.onResult(b.taskId, ok());
+      clock.advance(500);
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, [], 'not past 500 ms yet');
+      clock.advance(1);
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: a.taskId }]);
+      assert.equal(await ended(), undefined, 'one failed attempt of two allowed');
+      const retry = launch(tsm, 'w2');
+      assert.equal(retry.partition, a.partition);
+      clock.advance(501);
+      tsm.tick(Infinity);
+      const end = await ended();
+      assert.equal(end?.kind, 'failed');
+      if (end?.kind !== 'failed') return;
+      assert.equal(end.code, 'SLUICE_TASK_TIMEOUT');
+      assert.equal(end.attempts, 2);
+      assert.equal(end.partition, a.partition);
+      assert.match(end.message, new RegExp(`stage 7, partition ${a.partition}\\) ran past the job's task timeout of 500 ms on worker w2 and was killed`));
+      assert.deepEqual(stage.kills.at(-1), { workerId: 'w2', taskId: retry.taskId });
+    });
+
+    test('a task whose original timed out while its copy ran is queued again when the copy is killed as slow', async () => {
+      const { clock, stage, tsm, ended } = setup([0, 1, 2, 3], { speculation: true, speculationMultiplier: 1.5, speculationQuantile: 0.75, speculationMinMs: 100, taskTimeoutMs: 1000 });
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(100);
+      for (let i = 1; i < 4; i++) tsm.onResult(t[i].taskId, ok());
+      clock.advance(51); // 151 ms: past max(100, 1.5 × 100)
+      const copy = launch(tsm, 'w2');
+      clock.advance(850); // the original: 1001 ms, past the timeout; the copy: 850 ms, past 150 ms
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, [
+        { workerId: 'w1', taskId: t[0].taskId },
+        { workerId: 'w2', taskId: copy.taskId },
+      ]);
+      const again = launch(tsm, 'w3');
+      assert.equal(again.partition, 0);
+      tsm.onResult(again.taskId, ok('third time'));
+      assert.deepEqual(await ended(), { kind: 'done' });
+    });
+
+    test('no timeout when it is 0', async () => {
+      const { clock, stage, tsm, ended } = setup([0]);
+      launch(tsm, 'w1');
+      clock.advance(10_000_000);
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, []);
+      assert.equal(await ended(), undefined);
     });
   });
 

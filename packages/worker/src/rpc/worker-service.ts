@@ -30,7 +30,9 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
       );
     },
     KillTask(call, callback) {
-      callback(null, { found: executor.kill(call.request.task_id) });
+      const found = executor.kill(call.request.task_id);
+      log.debug({ taskId: call.request.task_id, found }, 'kill task');
+      callback(null, { found });
     },
     FetchBlocks(call) {
       for (const id of call.request.block_ids) {

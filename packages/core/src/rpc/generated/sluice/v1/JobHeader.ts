@@ -8,6 +8,7 @@ export interface JobHeader {
   'bundle_size'?: (number | string | Long);
   'source_map'?: (string);
   'args'?: (string)[];
+  'task_timeout_ms'?: (number | string | Long);
 }
 
 export interface JobHeader__Output {
@@ -16,4 +17,5 @@ export interface JobHeader__Output {
   'bundle_size': (number);
   'source_map': (string);
   'args': (string)[];
+  'task_timeout_ms': (number);
 }

@@ -13,6 +13,9 @@ export interface JobInfo {
   'last_batch_records'?: (number | string | Long);
   'started_ms_ago'?: (number | string | Long);
   'error'?: (string);
+  'running_tasks'?: (number);
+  'longest_task'?: (string);
+  'longest_task_ms'?: (number | string | Long);
 }
 
 export interface JobInfo__Output {
@@ -26,4 +29,7 @@ export interface JobInfo__Output {
   'last_batch_records': (number);
   'started_ms_ago': (number);
   'error': (string);
+  'running_tasks': (number);
+  'longest_task': (string);
+  'longest_task_ms': (number);
 }
