@@ -132,10 +132,12 @@ function containerOf(worker) {
 
 /**
  * The run of lines [from, to) whose removal leaves exactly the counts `got` (word -> n),
- * with to - from <= MAX_LOST_LINES; undefined if there is none. Prefix sums of the word
+ * with to - from <= MAX_LOST_LINES, from >= minFrom (lines counted before the receiver's
+ * worker was killed are not lost) and, unless nothing was lost, to < N (the restarted
+ * receiver counted the last lines); undefined if there is none. Prefix sums of the word
  * counts per line: got = P[from] + (P[N] - P[to]), so P[to] - P[from] = P[N] - got.
  */
-function lostRun(lines, got) {
+function lostRun(lines, got, minFrom) {
   const vocab = [...new Set(lines.flatMap((l) => l.split(' ')))].sort();
   if ([...got.keys()].some((w) => !vocab.includes(w))) return undefined;
   const index = new Map(vocab.map((w, i) => [w, i]));
@@ -153,7 +155,8 @@ function lostRun(lines, got) {
   let best;
   for (let from = 0; from <= lines.length; from++) {
     const to = at.get(prefix[from].map((n, i) => n + missing[i]).join(','));
-    if (to !== undefined && to >= from && to - from <= MAX_LOST_LINES && (!best || to - from < best.to - best.from)) best = { from, to };
+    const fits = to !== undefined && to >= from && to - from <= MAX_LOST_LINES && (to === from || (from >= minFrom && to < lines.length));
+    if (fits && (!best || to - from < best.to - best.from)) best = { from, to };
   }
   return best;
 }
@@ -205,6 +208,7 @@ try {
   log(`docker kill ${containerOf(receiverWorker).slice(0, 12)} (worker ${receiverWorker.id}, running the receiver)`);
   sh('docker', ['kill', containerOf(receiverWorker)]);
   const batchesAtReceiverKill = batchCount();
+  const linesCountedBeforeKill = Math.floor(wordsAfterBatch(0) / 8);
   await until('the receiver to restart on another worker', 90_000, () => workers().some((w) => w.receivers > 0 && w.id !== receiverWorker.id));
   await until('words counted from the restarted receiver', 60_000, () => wordsAfterBatch(batchesAtReceiverKill + 2) > 0);
   if (allServed()) log('note: the lines service finished serving before the restarted receiver counted lines');
@@ -251,7 +255,7 @@ try {
   const lines = generatedLines(LINES_TOTAL);
   const got = new Map();
   for (const m of output.join('').matchAll(/^\((\w+),(\d+)\)$/gm)) got.set(m[1], (got.get(m[1]) ?? 0) + Number(m[2]));
-  const lost = lostRun(lines, got);
+  const lost = lostRun(lines, got, linesCountedBeforeKill);
   if (!lost) {
     const want = new Map();
     for (const line of lines) for (const w of line.split(' ')) want.set(w, (want.get(w) ?? 0) + 1);
