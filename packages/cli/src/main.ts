@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
-import { isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
@@ -95,7 +95,8 @@ common(program.command('driver').description('run a Sluice driver'))
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
   .option('--worker-timeout-ms <ms>', 'declare a worker lost after this long without a heartbeat', int('--worker-timeout-ms'), 5000)
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -104,6 +105,7 @@ common(program.command('driver').description('run a Sluice driver'))
       bind: o.bind,
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
+      maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
     await driver.start();
@@ -120,9 +122,21 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
     async (
-      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; shuffleSpillRecords?: number; exitWithParent?: boolean },
+      o: CommonOpts & {
+        driver: string;
+        cores: number;
+        port: number;
+        bind: string;
+        advertiseHost?: string;
+        memory: number;
+        localDir?: string;
+        shuffleSpillRecords?: number;
+        exitWithParent?: boolean;
+        maxCallsPerPeer: number;
+      },
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
@@ -136,6 +150,7 @@ common(program.command('worker').description('run a Sluice worker'))
         advertiseHost: o.advertiseHost,
         memoryLimit: o.memory * 1024 * 1024,
         localDir: o.localDir,
+        maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
       });
       onSignals(() => worker.stop(), log);

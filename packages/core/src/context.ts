@@ -27,7 +27,12 @@ export interface ClusterBackend {
   defaultParallelism(): number;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
+  /** Log on the driver through the job's logger (constant message, data in `fields`). */
+  log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
 }
+
+/** Levels driver-program code may log at through the backend. */
+export type LogLevel = 'debug' | 'info' | 'warn';
 
 /**
  * The entry point of a job, as Spark's SparkContext: makes source RDDs, broadcast
@@ -55,6 +60,11 @@ export class SluiceContext {
 
   get jobId(): string {
     return this.backend.jobId;
+  }
+
+  /** @internal Log on the driver through the job's logger (no-op where the backend has none). */
+  log(level: LogLevel, message: string, fields: Record<string, unknown>): void {
+    this.backend.log?.(level, message, fields);
   }
 
   get defaultParallelism(): number {

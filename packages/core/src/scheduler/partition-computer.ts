@@ -102,7 +102,7 @@ export class PartitionComputer {
       }
       case 'textFile': {
         const s = op.splits[split];
-        const lines = await readLines(s.file, s.start, s.end);
+        const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn });
         for (let i = 0; i < lines.length; i++) emit(lines[i]);
         return;
       }

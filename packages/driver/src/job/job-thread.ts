@@ -87,6 +87,9 @@ const backend: ClusterBackend = {
   removeShuffles(shuffleIds) {
     port.postMessage({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },
+  log(level, message, fields) {
+    port.postMessage({ type: 'log', level, message, fields } satisfies JobToMain);
+  },
   streaming,
 };
 

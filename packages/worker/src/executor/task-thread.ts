@@ -92,6 +92,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
   };
   const env: TaskEnv = {
     jobId: data.jobId,
+    warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations) {
       const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations] }));
