@@ -83,11 +83,11 @@ const MUTATIONS = [
   },
   {
     id: 'file-stream-one-batch-late',
-    what: 'textFileStream reads a new file one batch after the first batch that could',
-    file: 'packages/core/src/dstream/input-dstreams.ts',
-    search: 'this.batches.set(time, fresh);',
+    what: 'textFileStream reads a settled new file one batch after the first batch that could',
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: 'this.batches.set(time, taken);',
     replace:
-      'this.batches.set(time + this.ssc.batchIntervalMs, [...fresh, ...(this.batches.get(time + this.ssc.batchIntervalMs) ?? [])]);',
+      'this.batches.set(time + this.ssc.batchIntervalMs, [...taken, ...(this.batches.get(time + this.ssc.batchIntervalMs) ?? [])]);',
     tests: ['packages/cli/dist/test/streaming-sources.test.js'],
     pattern: 'textFileStream',
   },
