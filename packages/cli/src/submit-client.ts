@@ -75,8 +75,9 @@ export async function submitJob(
       call.on('end', () => {
         if (!settled) reject(new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the job stream before the job ended`));
       });
-      call.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, source_map: bundle.sourceMap, args: [...args], task_timeout_ms: taskTimeoutMs ?? 0 } });
+      call.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...args], task_timeout_ms: taskTimeoutMs ?? 0 } });
       for (const c of chunks(bundle.code)) call.write({ bundle_chunk: c });
+      for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) call.write({ source_map_chunk: c });
       call.end();
     });
   } finally {

@@ -44,9 +44,7 @@ before(async () => {
       for (let tick = 1; tick <= TICKS; tick++) {
         const name = `batch-${tick}.txt`;
         fs.writeFileSync(path.join(workDir, name), tickLines[tick - 1].join('\n') + '\n');
-        // Written long ago (mtime older than a batch interval) and moved in whole: settled
-        // at once, so read by the batch of this tick (a file just written would wait one
-        // listing; file-stream.test.ts covers that).
+        // An old mtime: the file is settled, so the batch at this tick reads it.
         fs.utimesSync(path.join(workDir, name), 0, 0);
         fs.renameSync(path.join(workDir, name), path.join(inDir, name));
         moved.push(name);
