@@ -1,4 +1,6 @@
-// Watches a directory: every new text file moved into it is counted in the next batch.
+// Watches a directory: every new text file moved into it is counted once it has settled
+// (in the next batch when it was written more than a batch interval ago, else one batch
+// later, once a listing found it unchanged).
 //
 //   node packages/cli/bin/sluice.js run examples/directory-wordcount.ts --workers 2 [DIR]
 //       without DIR: uses a temporary directory and drops a file into it every second

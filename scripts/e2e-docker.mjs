@@ -3,9 +3,17 @@
 //
 // Builds the image, starts the compose cluster with 2 workers and a `lines` service that
 // serves a fixed number of generated lines, submits the network word count from this
-// machine with the sluice CLI, scales to 3 workers and checks the third takes tasks,
-// kills a worker container that does not run the receiver, and checks that the counts
-// printed over all batches equal the words of the lines served. Tears everything down.
+// machine with the sluice CLI, then, while lines are still being served:
+//   - kills the worker container that runs the receiver: the receiver restarts on the
+//     other worker and the stream goes on;
+//   - scales to 3 workers and checks the third takes tasks;
+//   - kills a worker container that does not run the receiver.
+// It waits for the `lines` service to log that it served every line (a timeout fails the
+// run), stops the job gracefully, checks the submit process exits with 0, and compares
+// the counts printed over all batches with the lines served: every line is counted once,
+// except one contiguous run lost with the killed receiver (a socket receiver has no
+// write-ahead log: what it had not yet stored and replicated is lost, as in Spark), whose
+// length is bounded and reported. Tears everything down.
 //
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
@@ -22,8 +30,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'packages/cli/bin/sluice.js');
 const PROJECT = `sluice-e2e-${process.pid}`;
-const LINES_TOTAL = 24_000;
+const LINES_TOTAL = 60_000;
 const LINES_RATE = 1000;
+/** At most this many lines may be lost with the killed receiver (30 s of serving). */
+const MAX_LOST_LINES = LINES_RATE * 30;
 const started = Date.now();
 
 function log(msg) {
@@ -111,6 +121,46 @@ function workers() {
   });
 }
 
+/** The compose container of a worker (matched by its address). */
+function containerOf(worker) {
+  const ids = compose('ps', '-q', 'worker').trim().split('\n');
+  const ip = worker.address.split(':')[0];
+  const container = ids.find((c) => sh('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]).trim() === ip);
+  if (!container) throw new Error(`no container has the address ${worker.address}`);
+  return container;
+}
+
+/**
+ * The run of lines [from, to) whose removal leaves exactly the counts `got` (word -> n),
+ * with to - from <= MAX_LOST_LINES, from >= minFrom (lines counted before the receiver's
+ * worker was killed are not lost) and, unless nothing was lost, to < N (the restarted
+ * receiver counted the last lines); undefined if there is none. Prefix sums of the word
+ * counts per line: got = P[from] + (P[N] - P[to]), so P[to] - P[from] = P[N] - got.
+ */
+function lostRun(lines, got, minFrom) {
+  const vocab = [...new Set(lines.flatMap((l) => l.split(' ')))].sort();
+  if ([...got.keys()].some((w) => !vocab.includes(w))) return undefined;
+  const index = new Map(vocab.map((w, i) => [w, i]));
+  const prefix = [new Array(vocab.length).fill(0)];
+  for (const l of lines) {
+    const p = [...prefix[prefix.length - 1]];
+    for (const w of l.split(' ')) p[index.get(w)]++;
+    prefix.push(p);
+  }
+  const total = prefix[lines.length];
+  const missing = vocab.map((w, i) => total[i] - (got.get(w) ?? 0));
+  if (missing.some((n) => n < 0)) return undefined;
+  const at = new Map(prefix.map((p, i) => [p.join(','), i]));
+  // The shortest run that fits (a run of 0 lines: nothing lost).
+  let best;
+  for (let from = 0; from <= lines.length; from++) {
+    const to = at.get(prefix[from].map((n, i) => n + missing[i]).join(','));
+    const fits = to !== undefined && to >= from && to - from <= MAX_LOST_LINES && (to === from || (from >= minFrom && to < lines.length));
+    if (fits && (!best || to - from < best.to - best.from)) best = { from, to };
+  }
+  return best;
+}
+
 let submit;
 let failed = false;
 try {
@@ -138,42 +188,63 @@ try {
     if (m) jobId = m[1];
     process.stderr.write(d);
   });
-  const exited = new Promise((r) => submit.on('exit', r));
+  const exited = new Promise((r) => submit.on('exit', (code, signal) => r({ code, signal })));
+  const linesLog = () => compose('logs', '--no-color', 'lines');
+  const allServed = () => linesLog().includes(`all ${LINES_TOTAL} lines served`);
+  const batchCount = () => (output.join('').match(/^Time: /gm) ?? []).length;
+  /** Words in the batches printed after the first `n` batches. */
+  const wordsAfterBatch = (n) => {
+    const parts = output.join('').split(/^(?=Time: )/m).filter((b) => b.startsWith('Time: '));
+    let words = 0;
+    for (const b of parts.slice(n)) for (const m of b.matchAll(/^\((\w+),(\d+)\)$/gm)) words += Number(m[2]);
+    return words;
+  };
   await until('the receiver to start', 60_000, () => workers().some((w) => w.receivers > 0));
   await until('a batch with data', 60_000, () => /\(\w+,\d+\)/.test(output.join('')));
+
+  // Kill the worker container that runs the receiver, while lines are still being served.
+  const receiverWorker = workers().find((w) => w.receivers > 0);
+  if (allServed()) throw new Error(`all ${LINES_TOTAL} lines were served before the receiver's worker could be killed: raise LINES_TOTAL`);
+  log(`docker kill ${containerOf(receiverWorker).slice(0, 12)} (worker ${receiverWorker.id}, running the receiver)`);
+  sh('docker', ['kill', containerOf(receiverWorker)]);
+  const batchesAtReceiverKill = batchCount();
+  const linesCountedBeforeKill = Math.floor(wordsAfterBatch(0) / 8);
+  await until('the receiver to restart on another worker', 90_000, () => workers().some((w) => w.receivers > 0 && w.id !== receiverWorker.id));
+  await until('words counted from the restarted receiver', 60_000, () => wordsAfterBatch(batchesAtReceiverKill + 2) > 0);
+  if (allServed()) log('note: the lines service finished serving before the restarted receiver counted lines');
+  log('the receiver restarted and the stream goes on');
+  await until('the killed worker to be declared lost', 60_000, () => !workers().some((w) => w.id === receiverWorker.id));
 
   const before = new Set(workers().map((w) => w.id));
   log('docker compose up -d --scale worker=3');
   compose('up', '-d', '--no-recreate', '--scale', 'worker=3');
-  await until('a third worker', 60_000, () => workers().length === 3);
+  await until('a new worker', 60_000, () => workers().some((w) => !before.has(w.id)));
   const third = workers().find((w) => !before.has(w.id));
-  await until('the third worker to take tasks', 60_000, () => (workers().find((w) => w.id === third.id)?.completed ?? 0) > 0);
+  await until('the new worker to take tasks', 60_000, () => (workers().find((w) => w.id === third.id)?.completed ?? 0) > 0);
   log(`the new worker ${third.id} took tasks`);
 
-  // Kill a worker container that does not run the receiver: no record may be lost.
+  // Kill a worker container that does not run the receiver: it loses no record.
   const victim = workers().find((w) => w.receivers === 0 && w.id !== third.id) ?? workers().find((w) => w.receivers === 0);
-  const ids = compose('ps', '-q', 'worker').trim().split('\n');
-  const victimIp = victim.address.split(':')[0];
-  const container = ids.find((c) => sh('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', c]).trim() === victimIp);
-  if (!container) throw new Error(`no container has the address ${victim.address}`);
-  log(`docker kill ${container.slice(0, 12)} (worker ${victim.id})`);
-  sh('docker', ['kill', container]);
+  if (!victim) throw new Error(`no worker without the receiver: ${JSON.stringify(workers())}`);
+  if (allServed()) log('note: all lines were served before the second kill');
+  log(`docker kill ${containerOf(victim).slice(0, 12)} (worker ${victim.id})`);
+  sh('docker', ['kill', containerOf(victim)]);
   await until('the killed worker to be declared lost', 60_000, () => !workers().some((w) => w.id === victim.id));
-  const batchesAtKill = (output.join('').match(/^Time: /gm) ?? []).length;
-  await until('batches after the kill', 60_000, () => (output.join('').match(/^Time: /gm) ?? []).length >= batchesAtKill + 3);
+  const batchesAtKill = batchCount();
+  await until('batches after the kill', 60_000, () => batchCount() >= batchesAtKill + 3);
 
-  // Let the lines service finish, then stop gracefully: every received line is counted.
-  await until('all lines served', 120_000, () => {
-    const text = output.join('');
-    let words = 0;
-    for (const m of text.matchAll(/^\((\w+),(\d+)\)$/gm)) words += Number(m[2]);
-    return words >= LINES_TOTAL * 8;
-  }).catch(() => undefined);
-  await sleep(3000);
+  // Wait until the lines service has served every line (a timeout fails the run), give the
+  // receiver a few batches to store the last of them, then stop gracefully.
+  await until('all lines served (the lines service logs it)', 180_000, allServed);
+  const batchesAtServed = batchCount();
+  await until('3 batches after the last line was served', 60_000, () => batchCount() >= batchesAtServed + 3);
   if (!jobId) throw new Error('the CLI printed no job id');
   log(`sluice stop ${jobId} --graceful`);
   cli('stop', jobId, '--driver', driver, '--graceful');
-  await Promise.race([exited, sleep(60_000)]);
+  const ended = await Promise.race([exited, sleep(60_000).then(() => undefined)]);
+  if (ended === undefined) throw new Error('sluice submit did not exit within 60 s of the graceful stop');
+  if (ended.code !== 0) throw new Error(`sluice submit exited with ${ended.code ?? ended.signal} after a graceful stop (want 0)`);
+  log('sluice submit exited with 0');
 
   // ---- compare with the lines served ---------------------------------------------------
   const require = createRequire(path.join(ROOT, 'packages/cli/package.json'));
@@ -181,13 +252,18 @@ try {
   const gen = path.join(tmp, 'line-server.mjs');
   await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
   const { generatedLines } = await import(pathToFileURL(gen).href);
-  const want = new Map();
-  for (const line of generatedLines(LINES_TOTAL)) for (const w of line.split(' ')) want.set(w, (want.get(w) ?? 0) + 1);
+  const lines = generatedLines(LINES_TOTAL);
   const got = new Map();
   for (const m of output.join('').matchAll(/^\((\w+),(\d+)\)$/gm)) got.set(m[1], (got.get(m[1]) ?? 0) + Number(m[2]));
-  const diff = [...want].filter(([w, n]) => got.get(w) !== n).map(([w, n]) => `${w}: want ${n}, got ${got.get(w) ?? 0}`);
-  if (diff.length > 0 || got.size !== want.size) throw new Error(`counts differ from the lines served:\n${diff.join('\n')}`);
-  log(`counts over ${(output.join('').match(/^Time: /gm) ?? []).length} batches equal the ${LINES_TOTAL} lines served (${LINES_TOTAL * 8} words)`);
+  const lost = lostRun(lines, got, linesCountedBeforeKill);
+  if (!lost) {
+    const want = new Map();
+    for (const line of lines) for (const w of line.split(' ')) want.set(w, (want.get(w) ?? 0) + 1);
+    const diff = [...new Set([...want.keys(), ...got.keys()])].map((w) => `${w}: served ${want.get(w) ?? 0}, counted ${got.get(w) ?? 0}`);
+    throw new Error(`the counts are not the lines served minus one contiguous run of at most ${MAX_LOST_LINES} lines:\n${diff.join('\n')}`);
+  }
+  const counted = LINES_TOTAL - (lost.to - lost.from);
+  log(`counts over ${batchCount()} batches equal the ${LINES_TOTAL} lines served except lines [${lost.from}, ${lost.to}) (${lost.to - lost.from} lost with the killed receiver; ${counted} counted once)`);
   log('PASS');
 } catch (err) {
   failed = true;

@@ -28,9 +28,10 @@ export function generatedLines(count: number): string[] {
 
 /**
  * Serve `linesPerSecond` generated lines per second on host:port (port 0: any free port)
- * to every connected client; with `total`, stop after that many lines in all.
+ * to every connected client; with `total`, stop after that many lines in all (then
+ * `onAllSent` runs once).
  */
-export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number; total?: number } = {}): Promise<LineServer> {
+export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number; total?: number; onAllSent?: () => void } = {}): Promise<LineServer> {
   const rate = opts.linesPerSecond ?? 1000;
   const total = opts.total ?? Infinity;
   let sent = 0;
@@ -62,6 +63,7 @@ export function startLineServer(opts: { host?: string; port?: number; linesPerSe
     const text = lines.join('\n') + '\n';
     for (const c of clients) c.write(text);
     sent += n;
+    if (sent === total) opts.onAllSent?.();
   }, tickMs);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

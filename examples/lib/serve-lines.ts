@@ -1,7 +1,8 @@
 // Standalone line generator for the docker-compose `lines` service:
 //   node serve-lines.mjs [--port 9999] [--rate 1000] [--total N] [--host 0.0.0.0]
-// With --total, serves exactly N lines in all (to the first connection) and then idles:
-// what the end-to-end test compares the printed counts with.
+// With --total, serves exactly N lines in all (to whoever is connected) and then idles,
+// after printing `all N lines served`: what the end-to-end test waits for and compares
+// the printed counts with.
 import { startLineServer } from './line-server.js';
 
 function arg(name: string, fallback: string): string {
@@ -15,6 +16,7 @@ const server = await startLineServer({
   port: Number(arg('port', '9999')),
   linesPerSecond: Number(arg('rate', '1000')),
   total: total > 0 ? total : undefined,
+  onAllSent: () => process.stdout.write(`all ${total} lines served\n`),
 });
 process.stdout.write(`serving lines on port ${server.port}\n`);
 const stop = (): void => void server.close().then(() => process.exit(0));

@@ -15,6 +15,8 @@ export interface LocalClusterOptions {
   readonly driver?: Partial<DriverOptions>;
   /** Extra `sluice worker` options for every worker process (e.g. ['--shuffle-spill-records', '100']). */
   readonly workerArgs?: readonly string[];
+  /** Where worker processes log: this process's stderr (default), or a pipe tests read (`workerProcesses[i].stderr`). */
+  readonly workerStderr?: 'inherit' | 'pipe';
 }
 
 /**
@@ -45,7 +47,7 @@ export class LocalCluster {
       [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
-      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', 'inherit'] },
+      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },
     );
     this.children.push(child);
     child.on('exit', () => {

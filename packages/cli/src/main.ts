@@ -13,10 +13,11 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
-import { isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
+import { escapeControl } from './terminal-text.js';
 import { listJobs, listWorkers, stopJob, submitJob, type JobOutcome } from './submit-client.js';
 
 process.setSourceMapsEnabled(true);
@@ -66,10 +67,11 @@ function int(name: string): (v: string) => number {
 /** Print a failed job's error the way a user reads it: message, then their stack. */
 function printFailure(outcome: JobOutcome): void {
   const f = outcome.failure!;
-  process.stderr.write(`\nJob ${outcome.jobId ?? ''} failed [${f.code}]: ${f.message}\n`);
+  const text = (s: string): string => escapeControl(s, { keepNewlines: true });
+  process.stderr.write(`\nJob ${text(outcome.jobId ?? '')} failed [${text(f.code)}]: ${text(f.message)}\n`);
   // The stack's first line repeats the message; its frames point at the user's files.
   const frames = f.stack.split('\n').filter((l) => /^\s+at /.test(l));
-  if (frames.length > 0) process.stderr.write(`${frames.join('\n')}\n`);
+  if (frames.length > 0) process.stderr.write(`${text(frames.join('\n'))}\n`);
 }
 
 function onSignals(stop: () => Promise<void>, log: Logger): void {
@@ -100,7 +102,8 @@ common(program.command('driver').description('run a Sluice driver'))
     int('--worker-timeout-ms'),
     DEFAULT_WORKER_TIMEOUT_MS,
   )
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number }) => {
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -109,6 +112,7 @@ common(program.command('driver').description('run a Sluice driver'))
       bind: o.bind,
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
+      maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
     await driver.start();
@@ -125,9 +129,21 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
+  .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
     async (
-      o: CommonOpts & { driver: string; cores: number; port: number; bind: string; advertiseHost?: string; memory: number; localDir?: string; shuffleSpillRecords?: number; exitWithParent?: boolean },
+      o: CommonOpts & {
+        driver: string;
+        cores: number;
+        port: number;
+        bind: string;
+        advertiseHost?: string;
+        memory: number;
+        localDir?: string;
+        shuffleSpillRecords?: number;
+        exitWithParent?: boolean;
+        maxCallsPerPeer: number;
+      },
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
@@ -141,6 +157,7 @@ common(program.command('worker').description('run a Sluice worker'))
         advertiseHost: o.advertiseHost,
         memoryLimit: o.memory * 1024 * 1024,
         localDir: o.localDir,
+        maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
       });
       onSignals(() => worker.stop(), log);
@@ -166,11 +183,13 @@ program
   .option('--workers <n>', 'worker processes', int('--workers'), 2)
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
+  .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number }) => {
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log });
+    const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
     onSignals(() => cluster.stop(), log);
     try {
       await cluster.start();
@@ -200,8 +219,8 @@ common(program.command('submit').description('send a job to a running driver and
     const outcome = await submitJob(o.driver, sec, bundle, {
       args,
       onOutput: (line) => process.stdout.write(line + '\n'),
-      onJobId: (id) => process.stderr.write(`submitted ${bundle.name} as ${id}\n`),
-      onNotice: (message) => process.stderr.write(`sluice: ${message}\n`),
+      onJobId: (id) => process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`),
+      onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
       detach: o.detach === true,
       taskTimeoutMs: o.taskTimeout,
     });
@@ -222,9 +241,11 @@ common(program.command('workers').description("list a driver's workers"))
     table(rows);
   });
 
+/** Print rows as aligned columns; every cell is escaped, so what the cluster reports cannot break a line or drive the terminal. */
 function table(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  const cells = rows.map((r) => r.map((c) => escapeControl(c)));
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  for (const r of cells) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
 }
 
 common(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
@@ -247,7 +268,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
       ]);
     }
     table(rows);
-    for (const j of jobs) if (j.error) process.stdout.write(`\n${j.job_id} failed: ${j.error}\n`);
+    for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(j.error, { keepNewlines: true })}\n`);
   });
 
 common(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))

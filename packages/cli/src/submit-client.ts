@@ -101,10 +101,9 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     await waitReady(client, address, 5000);
     const submit = client.SubmitJob(secretMetadata(security.secret));
     const first = follow(submit, opts.detach === true);
-    submit.write({
-      header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, source_map: bundle.sourceMap, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0 },
-    });
+    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0 } });
     for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
+    for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
     submit.end();
     let end = await first;
     if (end.kind === 'outcome') return end.outcome;

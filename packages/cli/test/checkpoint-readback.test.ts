@@ -44,6 +44,8 @@ before(async () => {
       for (let tick = 1; tick <= TICKS; tick++) {
         const name = `batch-${tick}.txt`;
         fs.writeFileSync(path.join(workDir, name), tickLines[tick - 1].join('\n') + '\n');
+        // An old mtime: the file is settled, so the batch at this tick reads it.
+        fs.utimesSync(path.join(workDir, name), 0, 0);
         fs.renameSync(path.join(workDir, name), path.join(inDir, name));
         moved.push(name);
         fs.writeFileSync(path.join(control, `tick-${tick}`), '');

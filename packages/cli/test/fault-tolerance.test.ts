@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { test } from 'node:test';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, sleep, startJob, within } from './harness.js';
 
@@ -41,22 +43,37 @@ function exited(c: ChildProcess): Promise<void> {
 }
 
 const PIPELINE = fixture('fault-pipeline.ts');
+
+/** A gate for fault-pipeline.ts (its action 2 waits until the file exists); removed after the file's tests. */
+const gateDirs: string[] = [];
+after(() => {
+  for (const d of gateDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+function gateFile(): { file: string; open: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
+  gateDirs.push(dir);
+  const file = path.join(dir, 'gate');
+  return { file, open: () => fs.writeFileSync(file, '') };
+}
 const N = 20_000;
 
 test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two actions): same result as without failure', { timeout: 120_000 }, async () => {
   const { log, entries } = memoryLogger('debug');
+  const gate = gateFile();
   await withCluster({ workers: 2, logLevel: 'error', log, driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
-    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150']);
+    // Action 2's tasks (they read the cached RDD and write shuffle 2) wait at the gate: the
+    // kill lands while action 2 runs, whatever the machine's load.
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150', gate.file]);
     await job.waitLine('MARK first-action-done', 60_000);
-    await sleep(300); // into action 2: its map tasks read the cached RDD and write shuffle 2
     const victim = h.cluster.workerProcesses[0];
     assert.ok(victim.pid !== undefined);
     assert.equal(job.ended, false, 'the job ended before the kill');
-    assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill: make the job slower');
+    assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill');
     const workersBefore = h.cluster.driver.registry.all().map((w) => w.id);
     const shuffle0Before = (h.cluster.driver.dag.mapOutputs.locations(job.id, 0) ?? []).map((l) => l.workerId);
     victim.kill('SIGKILL');
     await exited(victim);
+    gate.open();
     const run = await within(job.done, 90_000, 'the job to end after the kill');
     assertPipelineResult(run, N);
 
@@ -87,17 +104,22 @@ test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two action
 });
 
 test('a worker that joins during a job takes tasks', { timeout: 120_000 }, async () => {
+  const gate = gateFile();
   await withCluster({ workers: 1, logLevel: 'error' }, async (h) => {
-    const before = new Set(h.cluster.driver.registry.all().map((w) => w.id));
-    const job = await startJob(h.cluster, PIPELINE, [String(N), '24', '150']);
-    await job.waitLine('START', 30_000);
+      const before = new Set(h.cluster.driver.registry.all().map((w) => w.id));
+    // Action 2's tasks wait at the gate, so the job is certainly running while the new
+    // worker starts and registers, however slow the machine is.
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '24', '50', gate.file]);
+    await job.waitLine('MARK first-action-done', 60_000);
     h.cluster.addWorker();
     await h.cluster.waitForWorkers(2, 30_000);
-    assert.equal(job.ended, false, 'the new worker registered only after the job ended: make the job slower');
-    const run = await within(job.done, 90_000, 'the job to end');
-    assertPipelineResult(run, N);
+    assert.equal(job.ended, false);
     const joined = h.cluster.driver.registry.all().filter((w) => !before.has(w.id));
     assert.equal(joined.length, 1);
+    assert.equal(joined[0].tasksCompleted, 0, 'the new worker has run nothing before the gate opens');
+    gate.open();
+    const run = await within(job.done, 90_000, 'the job to end');
+    assertPipelineResult(run, N);
     assert.ok(joined[0].tasksCompleted > 0, `the worker that joined mid-job completed ${joined[0].tasksCompleted} tasks`);
   });
 });
@@ -105,9 +127,9 @@ test('a worker that joins during a job takes tasks', { timeout: 120_000 }, async
 test('a silent worker (SIGSTOP) is declared lost within the timeout and its work is rescheduled', { timeout: 120_000 }, async () => {
   const workerTimeoutMs = 1500;
   await withCluster({ workers: 2, logLevel: 'error', driver: { workerTimeoutMs, heartbeatIntervalMs: 300 } }, async (h) => {
-    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150']);
-    await job.waitLine('MARK first-action-done', 60_000);
-    await sleep(200);
+    const gate = gateFile();
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150', gate.file]);
+    await job.waitLine('MARK first-action-done', 60_000); // action 2 now waits at the gate
     const frozen = h.cluster.workerProcesses[0];
     assert.equal(job.ended, false);
     try {
@@ -120,6 +142,7 @@ test('a silent worker (SIGSTOP) is declared lost within the timeout and its work
       const lostAfter = Date.now() - stoppedAt;
       // Not before it missed heartbeats for about workerTimeoutMs (heartbeats are 300 ms apart).
       assert.ok(lostAfter >= workerTimeoutMs - 500, `declared lost after only ${lostAfter} ms`);
+      gate.open();
       const run = await within(job.done, 90_000, 'the job to end after the worker froze');
       assertPipelineResult(run, N);
     } finally {

@@ -1,6 +1,6 @@
 // Streaming under failures and bad input, on a real multi-process cluster over
 // loopback: the worker running a receiver is killed (SIGKILL) and the receiver moves;
-// a worker is killed during a stateful job and the outputs equal a failure-free run's;
+// a worker is killed during a stateful job and the outputs equal the state computed from the input;
 // mistakes in a streaming program fail clearly before start, and a source that refuses
 // connections or an output that throws behaves as a user would expect.
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, untilPhase, within, freePort } from './harness.js';
+import { fixture, jsonLine, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, within, freePort } from './harness.js';
 
 
 function tmpDir(name: string): string {
@@ -41,20 +41,28 @@ interface BlockReport {
   readonly numRecords: number;
 }
 
-/** Note every block a receiver reports to the driver (when, from which worker, how many records), by wrapping the driver's report handler. */
-function watchBlockReports(cluster: LocalCluster): BlockReport[] {
+/**
+ * Note every block a receiver reports to the driver (when, from which worker, how many
+ * records), by wrapping the driver's report handler; `then` runs right after the driver
+ * has taken each report in.
+ */
+function watchBlockReports(cluster: LocalCluster, then: (r: BlockReport) => void = () => undefined): BlockReport[] {
   const reports: BlockReport[] = [];
   const driver = cluster.driver;
   const receiverReport = driver.receiverReport.bind(driver);
   const applied = new Map<string, number>();
   driver.receiverReport = (rep) => {
+    const fresh: BlockReport[] = [];
     rep.events.forEach((e, i) => {
       const seq = Number(rep.first_seq) + i;
       if (seq <= (applied.get(rep.receiver_id) ?? 0)) return; // a report sent again
       applied.set(rep.receiver_id, seq);
-      if (e.event === 'block') reports.push({ at: Date.now(), workerId: rep.worker_id, numRecords: e.block!.num_records });
+      if (e.event === 'block') fresh.push({ at: Date.now(), workerId: rep.worker_id, numRecords: e.block!.num_records });
     });
-    return receiverReport(rep);
+    reports.push(...fresh);
+    const keep = receiverReport(rep);
+    for (const r of fresh) then(r);
+    return keep;
   };
   return reports;
 }
@@ -84,7 +92,8 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
   try {
     await withCluster({ workers: 0, logLevel: 'error', driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = await addWorkers(h, 3);
-      const reports = watchBlockReports(h.cluster);
+      let onReport: (r: BlockReport) => void = () => undefined;
+      const reports = watchBlockReports(h.cluster, (r) => onReport(r));
       const job = await startJob(h.cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String(port), '500', stopFile]);
       const first = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverEventLine;
       victimId = first.workerId;
@@ -102,21 +111,44 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
         }
         s.write(lines.join('\n') + '\n');
       }, 20);
-      await sleep(2000);
-      // Kill 50 ms before a batch boundary: the blocks of the last ~250 ms were stored,
-      // replicated and reported, but the batch that takes them is generated after the kill.
-      await untilPhase(500, 450);
-      const killAt = Date.now();
-      victim.kill('SIGKILL');
+      // Kill from the block report itself: once the victim has reported 4 blocks with
+      // records, SIGKILL it the moment the driver has taken the 5th in. That block is
+      // stored, replicated and reported, but no batch can have taken it yet (the batch
+      // that does is submitted after the kill), and lines are still being served.
+      let killAt = 0;
+      const killed = new Promise<void>((resolve) => {
+        let seen = 0;
+        onReport = (r) => {
+          if (killAt !== 0 || r.workerId !== victimId || r.numRecords === 0 || ++seen < 5) return;
+          killAt = Date.now();
+          victim.kill('SIGKILL');
+          resolve();
+        };
+      });
+      await within(killed, 30_000, 'the receiver to report 5 blocks');
       await exited(victim);
       const restartedLine = await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
       const restarted = JSON.parse(restartedLine.slice('RECEIVER started '.length)) as ReceiverEventLine;
       while (conns.length < 2) await sleep(10);
       const reconnectedAt = Date.now();
-      await sleep(2000); // the stream goes on from the new worker
+      // The stream goes on from the new worker: wait for 2 batches with data after the reconnection.
+      const deadline = Date.now() + 30_000;
+      const batchesWithDataAfter = (): number =>
+        jsonLines<{ time: number; submitted: number; numRecords: number }>(job.lines, 'INFO ').filter((i) => i.submitted > reconnectedAt && i.numRecords > 0).length;
+      while (batchesWithDataAfter() < 2) {
+        assert.ok(Date.now() < deadline, `no 2 batches with data within 30 s of the reconnection:\n${job.lines.slice(-10).join('\n')}`);
+        await sleep(20);
+      }
       clearInterval(feeding);
       feeding = undefined;
-      await sleep(500);
+      // Stop once the restarted receiver has reported every line sent to it (a graceful stop
+      // then processes all of them).
+      const sentToNew = (): number => sent.filter((x) => x.conn >= 1).length;
+      const reportedByNew = (): number => reports.filter((r) => r.workerId === restarted.workerId).reduce((a, r) => a + r.numRecords, 0);
+      while (reportedByNew() < sentToNew()) {
+        assert.ok(Date.now() < deadline, `the restarted receiver reported ${reportedByNew()} of ${sentToNew()} lines`);
+        await sleep(20);
+      }
       fs.writeFileSync(stopFile, '');
       const run = await within(job.done, 30_000, 'the job to stop');
       assert.equal(run.ok, true, show(run));
@@ -147,9 +179,10 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
       assert.deepEqual(missingAfter.map((s) => s.k), [], 'records sent to the restarted receiver are all counted');
       // Blocks with records from before the kill went into batches made after it: they were
       // read from their replicas (their first copy died with the worker).
+      const submittedAt = new Map(jsonLines<{ time: number; submitted: number }>(run.lines, 'INFO ').map((i) => [i.time, i.submitted]));
       const batchOf = new Map<number, number>();
-      for (const b of batches) for (const [w] of b.counts) batchOf.set(Number(w.slice(1)), b.time);
-      const fromReplicas = sent.filter((s, k) => s.at < killAt && (batchOf.get(k) ?? 0) > killAt).length;
+      for (const b of batches) for (const [w] of b.counts) batchOf.set(Number(w.slice(1)), submittedAt.get(b.time) ?? 0);
+      const fromReplicas = sent.filter((s, k) => s.at < killAt && (batchOf.get(k) ?? 0) >= killAt).length;
       assert.ok(fromReplicas > 0, 'some records received before the kill were processed in a batch generated after it');
       const lostCount = sent.filter((_, k) => !got.has(k)).length;
       // At most once for what the receiver held but had not reported: lost records are only
@@ -157,7 +190,7 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
       const atRisk = sent.filter((s, k) => k >= reported && s.conn === 0).length;
       assert.ok(lostCount <= atRisk, `lost ${lostCount}, at risk ${atRisk}`);
       // The stream went on: batches after the restart had data.
-      const after = batches.filter((b) => b.time > reconnectedAt && b.counts.length > 0);
+      const after = batches.filter((b) => (submittedAt.get(b.time) ?? 0) > reconnectedAt && b.counts.length > 0);
       assert.ok(after.length >= 2, `batches after the restart have data (${after.length})`);
       console.log(`# sent ${sent.length}, counted ${got.size}, reported before the kill ${reported}, lost ${lostCount} (of ${atRisk} not yet reported at the kill), ${fromReplicas} read from replicas after the kill, receiver ${victimId} -> ${restarted.workerId} in ${restarted.at - killAt} ms`);
     });
@@ -169,7 +202,39 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
   }
 });
 
-test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed): every batch output equals a failure-free run', { timeout: 120_000 }, async () => {
+/**
+ * What stream-stateful.ts prints after batch i, computed here from its definition: batch
+ * i < 8 takes 300 records [`k${(i*7+j) % 23}`, (i*31+j) % 17] (j < 300), later batches
+ * none; a key's state {n, sum} adds its batch's count and sum, and a key is dropped when
+ * its sum lands on a multiple of 50 in a batch that had values for it.
+ */
+function expectedStatefulOutputs(batches: number): { state: unknown[]; input: unknown[] } {
+  const byKey = <T>(m: Map<string, T>): [string, T][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const state = new Map<string, { n: number; sum: number }>();
+  const states: unknown[] = [];
+  const inputs: unknown[] = [];
+  for (let i = 0; i < batches; i++) {
+    const values = new Map<string, number[]>();
+    if (i < 8) {
+      for (let j = 0; j < 300; j++) {
+        const k = `k${(i * 7 + j) % 23}`;
+        values.set(k, [...(values.get(k) ?? []), (i * 31 + j) % 17]);
+      }
+    }
+    for (const [k, vs] of values) {
+      const prev = state.get(k) ?? { n: 0, sum: 0 };
+      const next = { n: prev.n + vs.length, sum: prev.sum + vs.reduce((a, b) => a + b, 0) };
+      if (next.sum % 50 === 0) state.delete(k);
+      else state.set(k, next);
+    }
+    // Keys without values this batch keep their state as it was.
+    states.push({ i, state: byKey(state) });
+    inputs.push({ i, sums: byKey(new Map([...values].map(([k, vs]) => [k, vs.reduce((a, b) => a + b, 0)]))) });
+  }
+  return { state: states, input: inputs };
+}
+
+test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed): every batch output equals the state computed from the input, as in a failure-free run', { timeout: 120_000 }, async () => {
   const BATCHES = 12;
   const runOnce = async (kill: boolean): Promise<{ run: JobRun; killedAt?: number }> => {
     const dir = tmpDir('state');
@@ -202,14 +267,16 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed)
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const clean = await runOnce(false);
-  const killed = await runOnce(true);
+  const want = expectedStatefulOutputs(BATCHES);
+  assert.ok(JSON.stringify(want.state[BATCHES - 1]).length > 100, 'the final state is not empty');
   const outputs = (run: JobRun, prefix: string): unknown[] => jsonLines<{ i: number }>(run.lines, prefix).sort((a, b) => a.i - b.i);
-  const cleanState = outputs(clean.run, 'STATE ');
-  assert.equal(cleanState.length, BATCHES);
-  assert.ok(JSON.stringify(cleanState[BATCHES - 1]).length > 100, 'the final state is not empty');
-  assert.deepEqual(outputs(killed.run, 'STATE '), cleanState, 'the state after every batch equals the failure-free run');
-  assert.deepEqual(outputs(killed.run, 'INPUT '), outputs(clean.run, 'INPUT '), 'every batch input equals the failure-free run');
+  // The oracle is the computation above; the failure-free run is a second check of the same code.
+  const clean = await runOnce(false);
+  assert.deepEqual(outputs(clean.run, 'STATE '), want.state, 'without failures, the state after every batch equals the one computed from the input');
+  assert.deepEqual(outputs(clean.run, 'INPUT '), want.input, 'without failures, every batch input equals the input');
+  const killed = await runOnce(true);
+  assert.deepEqual(outputs(killed.run, 'STATE '), want.state, 'with a worker killed, the state after every batch equals the one computed from the input');
+  assert.deepEqual(outputs(killed.run, 'INPUT '), want.input, 'with a worker killed, every batch input equals the input');
 });
 
 

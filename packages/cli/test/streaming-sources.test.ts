@@ -139,10 +139,14 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
   }
 });
 
-test('textFileStream: files moved into the directory are read once, in the first batch after they arrive; files there before start are ignored, an entry gone before its stat is skipped', { timeout: 60_000 }, async () => {
+test('textFileStream: files moved into the directory are read once, as soon as they are settled; files there before start are ignored, an entry gone before its stat is skipped', { timeout: 60_000 }, async () => {
   // The fixture runs on a manual clock that this test advances one batch at a time (and
-  // waits for that batch to finish), so every file's batch is known exactly: a file moved
-  // in before tick n is read by the batch at n * BATCH_MS, whatever the machine's load.
+  // waits for that batch to finish), so every file's batch is known exactly, whatever the
+  // machine's load. A file just written (its mtime is far after the manual clock's time,
+  // so within the last batch interval) and moved in before tick n is listed by the batch
+  // at n and read, unchanged, by the batch at n + 1; a file moved in with an mtime older
+  // than a batch interval is read by the batch at n (file-stream.test.ts covers files
+  // still being written).
   const BATCH_MS = 500;
   const root = tmpDir('files');
   const dir = path.join(root, 'in');
@@ -162,16 +166,18 @@ test('textFileStream: files moved into the directory are read once, in the first
       const zero = Number((await job.waitLine('STARTED ', 30_000)).slice('STARTED '.length));
       // Written outside the directory, then renamed in (atomic), between two batches.
       const moved: { name: string; lines: string[]; batch: number }[] = [];
-      const moveIn = (name: string, n: number, tick: number): void => {
+      const moveIn = (name: string, n: number, tick: number, writtenLongAgo = false): void => {
         const lines = write(staging, name, n);
+        if (writtenLongAgo) fs.utimesSync(path.join(staging, name), 0, 0);
         fs.renameSync(path.join(staging, name), path.join(dir, name));
-        moved.push({ name, lines, batch: zero + tick * BATCH_MS });
+        moved.push({ name, lines, batch: zero + (writtenLongAgo ? tick : tick + 1) * BATCH_MS });
       };
       const TICKS = 7;
       for (let tick = 1; tick <= TICKS; tick++) {
         if (tick === 1) moveIn('f-0.txt', 3, tick);
         if (tick === 2) {
           moveIn('f-1.txt', 4, tick);
+          moveIn('f-old.txt', 2, tick, true); // read in the same batch as f-0.txt
           // An entry that disappears between the directory listing and its stat (here, for
           // good: a dangling symlink) is skipped, not fatal to the stream.
           fs.symlinkSync(path.join(root, 'gone.txt'), path.join(dir, 'dangling.txt'));
@@ -180,7 +186,7 @@ test('textFileStream: files moved into the directory are read once, in the first
           moveIn('f-2.txt', 5, tick);
           moveIn('f-2b.txt', 4, tick); // two files in one batch
         }
-        // tick 4: a batch with no new file
+        // tick 4: no new file (its batch reads the two of tick 3; the batch at 5, nothing)
         if (tick === 5) moveIn('f-3.txt', 6, tick);
         if (tick === 6) moveIn('f-4.txt', 7, tick);
         // tick 7: nothing new; the files already read are not read again
@@ -201,11 +207,11 @@ test('textFileStream: files moved into the directory are read once, in the first
       for (const b of batches) for (const l of b.lines) seen.set(l, [...(seen.get(l) ?? []), b.time]);
       for (const l of old) assert.equal(seen.has(l), false, `'${l}' was in the directory before start and must be ignored`);
       for (const f of moved) {
-        for (const l of f.lines) assert.deepEqual(seen.get(l), [f.batch], `'${l}' of ${f.name} is read once, by the batch at ${f.batch} (the first after it arrived)`);
+        for (const l of f.lines) assert.deepEqual(seen.get(l), [f.batch], `'${l}' of ${f.name} is read once, by the batch at ${f.batch} (the first where it is settled)`);
       }
       for (const b of batches) {
         const want = moved.filter((f) => f.batch === b.time).flatMap((f) => f.lines);
-        assert.deepEqual([...b.lines].sort(), want.sort(), `batch ${b.time} reads exactly the files moved in before it`);
+        assert.deepEqual([...b.lines].sort(), want.sort(), `batch ${b.time} reads exactly the files settled by then`);
       }
       assert.equal(seen.size, moved.reduce((a, f) => a + f.lines.length, 0), 'no other line appeared');
     });

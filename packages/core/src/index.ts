@@ -25,6 +25,7 @@ export { SluiceError, NotSerializableError, TaskFailedError, ErrorCodes, type Er
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export { StreamingContext, type StreamingContextOptions, type SocketTextStreamOptions, type StreamingState } from './streaming/streaming-context.js';
+export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream } from './dstream/dstream.js';
 export { StateSpec } from './dstream/state-spec.js';
 export { StateHandle as State } from './dstream/state-handle.js';

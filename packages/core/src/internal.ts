@@ -5,6 +5,7 @@
 export * from './context.js';
 export * from './errors.js';
 export * from './codec/codec.js';
+export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';
 export * from './closure/index.js';
 export * from './rdd/key.js';
 export * from './rdd/partitioner.js';
@@ -18,6 +19,7 @@ export * from './shared/accumulator.js';
 export * from './shared/broadcast.js';
 export * from './rpc/proto.js';
 export * from './rpc/security.js';
+export * from './rpc/call-gate.js';
 export type { ProtoGrpcType } from './rpc/generated/sluice.js';
 export type * as wire from './rpc/wire.js';
 export * from './util/clock.js';

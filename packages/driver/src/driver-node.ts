@@ -5,10 +5,10 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
-  CHANNEL_OPTIONS,
+  CallGate,
+  DRIVER_MAX_REQUEST_BYTES,
   SluiceError,
   SystemClock,
-  authenticated,
   checkSecretStrength,
   chunks,
   loadProto,
@@ -16,6 +16,7 @@ import {
   materializeBundle,
   removeDeadScratchDirs,
   serverCredentials,
+  serverOptions,
   type Clock,
   type SecurityConfig,
   type wire,
@@ -43,6 +44,8 @@ export interface DriverOptions {
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
   readonly webPort?: number;
+  /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
+  readonly maxCallsPerPeer?: number;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -94,7 +97,7 @@ function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo,
  */
 export class DriverNode {
   private state: State = 'new';
-  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly server: grpc.Server;
   readonly registry: WorkerRegistry;
   readonly taskScheduler: TaskScheduler;
   readonly dag: DAGScheduler;
@@ -122,7 +125,9 @@ export class DriverNode {
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
-    this.server.addService(proto.sluice.v1.Driver.service, authenticated(opts.security.secret, this.service()));
+    const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'driver-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer, clock: this.clock });
+    this.server = new grpc.Server(serverOptions(DRIVER_MAX_REQUEST_BYTES, [gate.interceptor]));
+    this.server.addService(proto.sluice.v1.Driver.service, this.service());
   }
 
   get port(): number {
@@ -300,9 +305,11 @@ export class DriverNode {
       SubmitJob: (call) => {
         let header: wire.JobHeader__Output | undefined;
         const parts: Buffer[] = [];
+        const mapParts: Buffer[] = [];
         call.on('data', (m: wire.SubmitJobRequest__Output) => {
           if (m.header) header = m.header;
           else if (m.bundle_chunk) parts.push(m.bundle_chunk);
+          else if (m.source_map_chunk) mapParts.push(m.source_map_chunk);
         });
         call.on('error', () => undefined);
         call.on('end', () => {
@@ -318,7 +325,8 @@ export class DriverNode {
           }
           let job: DriverJob;
           try {
-            job = this.submit({ name: header.name, code, sourceMap: header.source_map, args: header.args, taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined });
+            const sourceMap = mapParts.length > 0 ? Buffer.concat(mapParts).toString('utf8') : header.source_map;
+            job = this.submit({ name: header.name, code, sourceMap, args: header.args, taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;

@@ -6,9 +6,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   CHANNEL_OPTIONS,
+  CallGate,
   DEFAULT_SPILL_RECORDS,
   SluiceError,
-  authenticated,
+  WORKER_MAX_REQUEST_BYTES,
   channelCredentials,
   checkSecretStrength,
   loadProto,
@@ -17,6 +18,7 @@ import {
   removeDeadScratchDirs,
   secretMetadata,
   serverCredentials,
+  serverOptions,
   type SecurityConfig,
   type wire,
 } from '@sluice/core/internal';
@@ -41,6 +43,8 @@ export interface WorkerOptions {
   readonly localDir?: string;
   /** Bytes of blocks kept in memory before spilling (default 1 GiB). */
   readonly memoryLimit?: number;
+  /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
+  readonly maxCallsPerPeer?: number;
   /**
    * Records a map task buffers before it writes its buckets out as shuffle segments: with
    * map-side combine, distinct keys held in the combine map (the map starts afresh after
@@ -63,7 +67,7 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 export class WorkerNode {
   readonly workerId: string;
   private state: State = 'new';
-  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly server: grpc.Server;
   private readonly driverClient: wire.DriverClient;
   private readonly blocks: BlockManager;
   private readonly shuffle: ShuffleClient;
@@ -105,7 +109,9 @@ export class WorkerNode {
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
-    this.server.addService(proto.sluice.v1.Worker.service, authenticated(opts.security.secret, workerService(this.executor, this.blocks, this.log)));
+    const gate = new CallGate({ secret: opts.security.secret, log: this.log.child({ component: 'worker-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer });
+    this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
+    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.log));
   }
 
   get address(): string {

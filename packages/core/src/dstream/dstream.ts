@@ -47,9 +47,16 @@ export abstract class DStream<T> {
     for (const d of this.dependencies) d.validate();
   }
 
-  /** @internal Ask this stream (and through it its parents) to keep RDDs at least this long. */
+  /**
+   * @internal Ask this stream (and through it its parents) to keep RDDs at least this long.
+   * A checkpointed stream keeps at least twice its checkpoint interval, as Spark's
+   * DStream.initialize does: until its next checkpoint is written, recomputing a lost
+   * partition walks its lineage back past the last one, through its parents' RDDs of
+   * that time (a receiver's blocks included), so they must still be there.
+   */
   rememberAtLeast(ms: number): void {
-    if (ms > this.rememberMs) this.rememberMs = ms;
+    const least = this.checkpointInterval !== undefined ? Math.max(ms, 2 * this.checkpointInterval) : ms;
+    if (least > this.rememberMs) this.rememberMs = least;
     for (const d of this.dependencies) d.rememberAtLeast(this.parentRememberMs());
   }
 

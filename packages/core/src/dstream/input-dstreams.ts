@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { SluiceError } from '../errors.js';
 import type { RDD } from '../rdd/rdd.js';
 import { shipReceiver } from '../receiver/ship-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -48,58 +45,6 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     if (this.oneAtATime) return this.queue.shift()!;
     const all = this.queue.splice(0);
     return this.ssc.sc.union(all);
-  }
-}
-
-/**
- * textFileStream / fileStream, as Spark's FileInputDStream: at each batch the driver
- * lists the directory; files that appeared since the last batch (moved in atomically)
- * become that batch's data. Each file is read exactly once; hidden and `_` files skipped.
- */
-export class FileInputDStream extends InputDStream<string> {
-  private readonly seen = new Set<string>();
-  private readonly batches = new Map<number, string[]>();
-
-  constructor(
-    ssc: StreamingContext,
-    readonly directory: string,
-    private readonly fileFilter: (file: string) => boolean,
-    private readonly newFilesOnly: boolean,
-  ) {
-    super(ssc);
-  }
-
-  override start(): void {
-    try {
-      fs.mkdirSync(this.directory, { recursive: true });
-      if (this.newFilesOnly) for (const f of this.list()) this.seen.add(f);
-    } catch (err) {
-      throw new SluiceError('SLUICE_IO', `textFileStream: cannot read directory '${this.directory}': ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  private list(): string[] {
-    return fs
-      .readdirSync(this.directory)
-      .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
-      .map((n) => path.join(this.directory, n))
-      // An entry gone since the listing (or a dangling link) is no file yet: skip it.
-      .filter((f) => this.fileFilter(f) && fs.statSync(f, { throwIfNoEntry: false })?.isFile() === true)
-      .sort();
-  }
-
-  override async prepareBatch(time: number): Promise<void> {
-    const fresh = this.list().filter((f) => !this.seen.has(f));
-    for (const f of fresh) this.seen.add(f);
-    this.batches.set(time, fresh);
-  }
-
-  protected compute(time: number): RDD<string> {
-    const files = this.batches.get(time) ?? [];
-    this.batches.delete(time);
-    const sc = this.ssc.sc;
-    if (files.length === 0) return sc.emptyRDD<string>();
-    return sc.union(files.map((f) => sc.textFile(f, 1)));
   }
 }
 

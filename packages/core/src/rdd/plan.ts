@@ -12,6 +12,14 @@ export interface TextSplit {
   readonly file: string;
   readonly start: number;
   readonly end: number;
+  /** Set for a file a file stream chose for a batch: `end` is its size then, read exactly. */
+  readonly stream?: StreamFileSplit;
+}
+
+export interface StreamFileSplit {
+  readonly directory: string;
+  /** A file gone when read is skipped with a warning instead of failing the task. */
+  readonly ignoreMissingFiles: boolean;
 }
 
 /** How values for one key are combined on either side of a shuffle. */
@@ -33,7 +41,8 @@ export interface ShuffleSpec {
 }
 
 export type NodeOp =
-  | { readonly kind: 'parallelize'; readonly slices: readonly (readonly unknown[] | null)[] }
+  /** Each slice's records as toWire made them (job-class instances tagged), or null where a task does not need it. */
+  | { readonly kind: 'parallelize'; readonly slices: readonly unknown[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
   | { readonly kind: 'checkpointFile'; readonly dir: string }

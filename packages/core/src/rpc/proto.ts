@@ -19,6 +19,18 @@ export function loadProto(): ProtoGrpcType {
 /** Messages of at most this size cross the wire; bigger payloads are chunked. */
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * The largest message each server reads, sized to the biggest request of its service
+ * (grpc-js applies one limit per server, before a message is buffered):
+ * - Driver: every request is small except the bundle and source map of SubmitJob,
+ *   which travel in 1 MiB chunks; 4 MiB leaves room for a long argument list.
+ * - Worker: LaunchTask carries the stage's plan with its captured variables and
+ *   parallelized data, as Spark's task messages do; 128 MiB is Spark's
+ *   `spark.rpc.message.maxSize`. Blocks (PutBlock) travel in 1 MiB chunks.
+ */
+export const DRIVER_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+export const WORKER_MAX_REQUEST_BYTES = 128 * 1024 * 1024;
+
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -28,3 +40,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_time_between_pings_ms': 5_000,
   'grpc.enable_retries': 0,
 };
+
+/**
+ * Options of a Sluice server: requests up to `maxRequestBytes`, and `interceptors`
+ * (the CallGate) run on every call's metadata before any request message is read.
+ */
+export function serverOptions(maxRequestBytes: number, interceptors: grpc.ServerInterceptor[]): grpc.ServerOptions {
+  return { ...CHANNEL_OPTIONS, 'grpc.max_receive_message_length': maxRequestBytes, interceptors };
+}

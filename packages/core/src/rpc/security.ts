@@ -97,22 +97,16 @@ export function channelCredentials(cfg: SecurityConfig): grpc.ChannelCredentials
   return grpc.credentials.createInsecure();
 }
 
+/** Environment variables that lead to the cluster secret. */
+export const SECRET_ENV_VARS = ['SLUICE_SECRET', 'SLUICE_SECRET_FILE'] as const;
+
 /**
- * Wrap every handler of a service implementation so it first checks the secret.
- * Unary and streaming handlers alike get UNAUTHENTICATED before any work is done.
+ * The environment job code runs with (driver-program, task and receiver threads): this
+ * process's, without the cluster secret or the path of its file, so neither the job nor
+ * any npm package bundled into it can read them from process.env.
  */
-export function authenticated<S extends grpc.UntypedServiceImplementation>(secret: string, impl: S): S {
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, handler] of Object.entries(impl)) {
-    out[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      const err = checkSecret(secret, call.metadata);
-      if (err) {
-        if (typeof callback === 'function') callback(err);
-        else call.emit('error', err);
-        return;
-      }
-      (handler as (c: unknown, cb?: unknown) => void)(call, callback);
-    }) as grpc.UntypedHandleCall;
-  }
-  return out as S;
+export function jobEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const k of SECRET_ENV_VARS) delete out[k];
+  return out;
 }

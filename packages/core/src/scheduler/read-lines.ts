@@ -1,16 +1,36 @@
 import fs from 'node:fs';
 import { SluiceError } from '../errors.js';
+import type { StreamFileSplit } from '../rdd/plan.js';
+
+/** How a file stream's file is read: exactly [0, end), the size its listing saw. */
+export interface StreamFileRead extends StreamFileSplit {
+  readonly warn?: (message: string, fields: Record<string, unknown>) => void;
+}
 
 /**
  * Lines whose first byte lies in [start, end) of a file: a split that starts inside a
  * line leaves it to the split before, and the last line is read past `end` to its end.
+ * A file stream's file (`stream`) is read exactly up to `end`; if it is gone, the read
+ * fails naming the file, or with `ignoreMissingFiles` gives no lines and a warning.
  */
-export async function readLines(file: string, start: number, end: number): Promise<string[]> {
+export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead): Promise<string[]> {
   if (end <= start) return [];
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');
   } catch (err) {
+    if (stream && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (stream.ignoreMissingFiles) {
+        stream.warn?.('file stream: a file chosen for a batch is gone; skipped (ignoreMissingFiles)', { component: 'file-stream', directory: stream.directory, file });
+        return [];
+      }
+      throw new SluiceError(
+        'SLUICE_IO',
+        `textFileStream(${stream.directory}): '${file}' was chosen for this batch but is gone (${(err as Error).message}). ` +
+          'Leave files in the directory until their batch has been processed, or skip missing files: ssc.textFileStream(dir, { ignoreMissingFiles: true })',
+        { cause: err },
+      );
+    }
     throw new SluiceError('SLUICE_IO', `textFile: cannot open '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, {
       cause: err,
     });
@@ -19,11 +39,24 @@ export async function readLines(file: string, start: number, end: number): Promi
     const from = start > 0 ? start - 1 : 0;
     const parts: Buffer[] = [];
     const main = Buffer.allocUnsafe(end - from);
-    const { bytesRead } = await fh.read(main, 0, main.length, from);
+    let bytesRead = 0;
+    // One read may return less than asked for (past 2 GB on Linux): read until full or EOF.
+    while (bytesRead < main.length) {
+      const r = await fh.read(main, bytesRead, main.length - bytesRead, from + bytesRead);
+      if (r.bytesRead === 0) break;
+      bytesRead += r.bytesRead;
+    }
     parts.push(main.subarray(0, bytesRead));
     let pos = from + bytesRead;
-    // Finish the line that runs past `end`.
-    if (bytesRead > 0 && main[bytesRead - 1] !== 10) {
+    if (stream && bytesRead < main.length) {
+      throw new SluiceError(
+        'SLUICE_IO',
+        `textFileStream(${stream.directory}): '${file}' shrank from ${end} to ${pos} bytes after it was chosen for this batch. ` +
+          'Write files elsewhere and move them into the directory once complete.',
+      );
+    }
+    // Finish the line that runs past `end` (a stream's file ends at `end`: what follows came later).
+    if (!stream && bytesRead > 0 && main[bytesRead - 1] !== 10) {
       for (;;) {
         const more = Buffer.allocUnsafe(64 * 1024);
         const r = await fh.read(more, 0, more.length, pos);

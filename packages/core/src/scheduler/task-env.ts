@@ -19,6 +19,8 @@ export interface TaskEnv {
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;
   /** A stored block (received input, a cached partition) from this worker or else from one of `locations`. */
   getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead>;
+  /** Log a warning on the worker through the task's logger (constant message, data in `fields`). */
+  warn?(message: string, fields: Record<string, unknown>): void;
 }
 
 /**

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { SluiceContext } from '../context.js';
 import type { DStream } from '../dstream/dstream.js';
 import { TransformedDStream } from '../dstream/dstream.js';
-import { FileInputDStream, InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
+import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
+import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -111,14 +112,18 @@ export class StreamingContext {
     return new ReceiverInputDStream<T>(this, receiver, name);
   }
 
-  /** Lines of new text files that appear in a directory (move them in atomically). */
-  textFileStream(directory: string): DStream<string> {
-    return this.fileStream(directory);
+  /**
+   * Lines of new text files that appear in a directory (move them in atomically; a file
+   * still being written is read once it has settled). See FileInputDStream.
+   */
+  textFileStream(directory: string, options: Pick<FileStreamOptions, 'ignoreMissingFiles'> = {}): DStream<string> {
+    return this.fileStream(directory, options);
   }
 
-  fileStream(directory: string, options: { filter?: (file: string) => boolean; newFilesOnly?: boolean } = {}): DStream<string> {
+  /** textFileStream with a file filter, and the files already there read too when `newFilesOnly` is false. */
+  fileStream(directory: string, options: FileStreamOptions = {}): DStream<string> {
     this.checkNotStarted('fileStream');
-    return new FileInputDStream(this, path.resolve(directory), options.filter ?? (() => true), options.newFilesOnly ?? true);
+    return new FileInputDStream(this, path.resolve(directory), options);
   }
 
   /** Each batch takes the next RDD of `queue` (or all of them); `defaultRDD` when it is empty. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, jobEnvironment, type BatchInfo, type Clock, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
@@ -66,7 +66,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.startedAt = clock.now();
     this.dag.startJob(id, bundleSha, opts);
     const data: JobThreadData = { jobId: id, bundlePath, args, parallelism: Math.max(2, registry.totalCores()) };
-    this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true });
+    this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
     for (const stream of [this.thread.stdout, this.thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
@@ -171,6 +171,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.streaming = true;
         this.batchesCompleted++;
         this.lastBatch = m.info;
+        return;
+      case 'log':
+        this.log[m.level](m.fields, m.message);
         return;
       case 'done':
         this.finish('succeeded', undefined);

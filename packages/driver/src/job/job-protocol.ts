@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, ReceivedBlock, ReceiverEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -25,6 +25,7 @@ export type JobToMain =
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
+  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'done' }
   | ({ readonly type: 'failed' } & ErrorInfo);
 

@@ -1,6 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { BlockRead } from '@sluice/core/internal';
+import { jobEnvironment, type BlockRead } from '@sluice/core/internal';
 import type { MainToThread, ThreadData, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
 
 const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
@@ -78,7 +78,7 @@ export class JobSandbox {
 
   startReceiver(streamId: number, receiverId: string, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
     this.stopReceiver(streamId);
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
     const r = { thread, events, done: false, receiverId };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
@@ -162,7 +162,7 @@ export class JobSandbox {
   }
 
   private spawn(): Slot {
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData });
+    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
     const slot: Slot = { thread, taskId: undefined, finish: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
@@ -235,6 +235,9 @@ export class JobSandbox {
       }
       case 'segment':
         this.host.onSegment(msg.taskId, msg.blockId, msg.data);
+        return;
+      case 'warn':
+        this.log.warn({ ...msg.fields, taskId: msg.taskId }, msg.message);
         return;
       case 'cachePut':
         this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);

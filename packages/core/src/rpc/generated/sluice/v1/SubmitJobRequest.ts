@@ -5,11 +5,13 @@ import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1
 export interface SubmitJobRequest {
   'header'?: (_sluice_v1_JobHeader | null);
   'bundle_chunk'?: (Buffer | Uint8Array | string);
-  'part'?: "header"|"bundle_chunk";
+  'source_map_chunk'?: (Buffer | Uint8Array | string);
+  'part'?: "header"|"bundle_chunk"|"source_map_chunk";
 }
 
 export interface SubmitJobRequest__Output {
   'header'?: (_sluice_v1_JobHeader__Output | null);
   'bundle_chunk'?: (Buffer);
-  'part'?: "header"|"bundle_chunk";
+  'source_map_chunk'?: (Buffer);
+  'part'?: "header"|"bundle_chunk"|"source_map_chunk";
 }

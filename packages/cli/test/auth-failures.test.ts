@@ -1,0 +1,144 @@
+// Failed authentications are logged at a bounded rate with the peer's address, repeated
+// failures from one peer are slowed down (issue 7, item 12), and one peer cannot hold
+// more than --max-calls-per-peer calls open (item 11). Against a real `sluice driver`.
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { after, before, test } from 'node:test';
+import { sleep, within } from './harness.js';
+import { callStatus, metadataWith, randomSecret, rawClient, startDriverProcess, type SluiceProcess } from './sluice-processes.js';
+
+const MAX_CALLS = 4;
+const secret = randomSecret();
+const wrong = metadataWith({ kind: 'value', value: randomSecret() });
+const right = (): grpc.Metadata => metadataWith({ kind: 'value', value: secret });
+let driver: SluiceProcess & { address: string };
+let client: grpc.Client;
+before(async () => {
+  driver = await startDriverProcess(secret, ['--max-calls-per-peer', String(MAX_CALLS)]);
+  client = rawClient('Driver', driver.address);
+});
+after(async () => {
+  client?.close();
+  await driver?.stop();
+});
+
+interface RefusalLine {
+  msg: string;
+  peer: string;
+  rpc: string;
+  failuresInStreak: number;
+  refusalsSinceLastLine: number;
+  delayMs: number;
+}
+
+function refusalLines(): RefusalLine[] {
+  return driver.logLines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as RefusalLine)
+    .filter((l) => l.msg === 'refused a call without the right cluster secret');
+}
+
+test('repeated wrong secrets from one peer are refused more and more slowly and logged at a bounded rate', async () => {
+  // The policy under test: 3 refusals at once, then 100 ms doubling to 5 s; one log line
+  // per peer per 10 s, each counting the refusals it stands for.
+  const expectedDelay = (n: number): number => (n <= 3 ? 0 : Math.min(5000, 100 * 2 ** (n - 4)));
+  const took: number[] = [];
+  let firstAnswered = 0;
+  for (let n = 1; n <= 8; n++) {
+    const t0 = Date.now();
+    const s = await callStatus(client, 'Driver', 'ListWorkers', {}, wrong);
+    took.push(Date.now() - t0);
+    if (n === 1) firstAnswered = Date.now();
+    assert.equal(s.code, grpc.status.UNAUTHENTICATED, `call ${n}: ${s.details}`);
+  }
+  // Each refusal waited at least its delay (a timer never fires early).
+  for (let n = 4; n <= 8; n++) assert.ok(took[n - 1] >= expectedDelay(n), `refusal ${n} took ${took[n - 1]} ms, less than its ${expectedDelay(n)} ms delay`);
+  // So this peer got 8 guesses in no less than 3.1 s, where it took a few ms before.
+  assert.ok(took.reduce((a, b) => a + b, 0) >= 3100);
+
+  // The right secret from the same peer is not held back: started after a wrong call
+  // (the 9th, held back 3.2 s), it is answered first.
+  const order: string[] = [];
+  await Promise.all([
+    callStatus(client, 'Driver', 'ListWorkers', {}, wrong).then((s) => order.push(`wrong:${s.code}`)),
+    sleep(20).then(() => callStatus(client, 'Driver', 'ListWorkers', {}, right()).then((s) => order.push(`right:${s.code}`))),
+  ]);
+  assert.deepEqual(order, [`right:${grpc.status.OK}`, `wrong:${grpc.status.UNAUTHENTICATED}`]);
+
+  // Nine refusals within 10 s: one log line, for the first, naming the peer and the RPC.
+  const first = refusalLines();
+  assert.equal(first.length, 1, JSON.stringify(first));
+  assert.match(first[0].peer, /^127\.0\.0\.1:\d+$/);
+  assert.equal(first[0].rpc, 'ListWorkers');
+  assert.deepEqual([first[0].failuresInStreak, first[0].refusalsSinceLastLine, first[0].delayMs], [1, 1, 0]);
+
+  // Ten seconds after the first line, the next refusal is logged with the count of the
+  // refusals since that line: the 2nd to the 10th.
+  await sleep(Math.max(0, firstAnswered + 10_200 - Date.now()));
+  const tenth = await callStatus(client, 'Driver', 'ListWorkers', {}, wrong);
+  assert.equal(tenth.code, grpc.status.UNAUTHENTICATED);
+  const lines = refusalLines();
+  assert.equal(lines.length, 2, JSON.stringify(lines));
+  assert.deepEqual([lines[1].failuresInStreak, lines[1].refusalsSinceLastLine, lines[1].delayMs], [10, 9, expectedDelay(10)]);
+});
+
+test(`a peer with ${MAX_CALLS} calls open gets RESOURCE_EXHAUSTED for one more, and is served again once one ends`, async () => {
+  // SubmitJob streams with the right secret that send nothing stay open on the driver.
+  const open: grpc.ClientDuplexStream<unknown, unknown>[] = [];
+  const submit = (client as unknown as { SubmitJob: (md: grpc.Metadata) => grpc.ClientDuplexStream<unknown, unknown> }).SubmitJob.bind(client);
+  try {
+    for (let i = 0; i < MAX_CALLS; i++) {
+      const call = submit(right());
+      call.on('error', () => undefined);
+      call.on('data', () => undefined);
+      open.push(call);
+    }
+    // Wait until the driver holds all of them: then the next call is refused.
+    let over: { code: grpc.status; details: string } | undefined;
+    await within(
+      (async () => {
+        for (;;) {
+          over = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
+          if (over.code !== grpc.status.OK) return;
+          await sleep(50);
+        }
+      })(),
+      20_000,
+      'the open calls to reach the driver',
+    );
+    assert.equal(over!.code, grpc.status.RESOURCE_EXHAUSTED, over!.details);
+    assert.match(over!.details, new RegExp(`${MAX_CALLS} calls from 127\\.0\\.0\\.1 are already open on this server \\(at most ${MAX_CALLS}, --max-calls-per-peer\\)`));
+    // A call without the secret is refused as well, without being counted or read.
+    const noSecret = await callStatus(client, 'Driver', 'ListWorkers', {}, metadataWith({ kind: 'none' }));
+    assert.equal(noSecret.code, grpc.status.RESOURCE_EXHAUSTED);
+
+    open.pop()!.cancel();
+    await within(
+      (async () => {
+        for (;;) {
+          const s = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
+          if (s.code === grpc.status.OK) return;
+          assert.equal(s.code, grpc.status.RESOURCE_EXHAUSTED, s.details);
+          await sleep(50);
+        }
+      })(),
+      20_000,
+      'a slot to free up after a call ended',
+    );
+  } finally {
+    for (const c of open) c.cancel();
+  }
+  // Every slot comes back once the calls end: MAX_CALLS calls at once are served again.
+  const again = await within(
+    (async () => {
+      for (;;) {
+        const all = await Promise.all(Array.from({ length: MAX_CALLS }, () => callStatus(client, 'Driver', 'ListWorkers', {}, right())));
+        if (all.every((s) => s.code === grpc.status.OK)) return all;
+        await sleep(50);
+      }
+    })(),
+    20_000,
+    'every slot to come back',
+  );
+  assert.equal(again.length, MAX_CALLS);
+});

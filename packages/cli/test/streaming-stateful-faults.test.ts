@@ -1,0 +1,249 @@
+// kill -9 during a socket-fed stateful stream (updateStateByKey, checkpointed, as
+// examples/stateful-wordcount.ts) on a real cluster of 3 worker processes: six runs kill
+// the worker running the receiver, six kill another worker. Every run must survive, and
+// its final state must equal word counts computed here from the lines the test's own TCP
+// source sent (each line carries its number, so the state also shows which lines were
+// counted, and how often).
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fixture, jsonLine, jsonLines, mulberry32, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+
+const RUNS_PER_VICTIM = 6;
+const BATCH_MS = 500;
+/**
+ * The state is checkpointed every 4 batches: recomputing a lost state partition can walk
+ * back up to 3 batches past the last checkpoint, through their received blocks, which
+ * must still be there (a stream that kept only 2 batches failed here).
+ */
+const CHECKPOINT_MS = 2000;
+const VOCABULARY = Array.from({ length: 40 }, (_, i) => `w${i}`);
+
+function exited(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
+}
+
+interface BlockReport {
+  readonly at: number;
+  readonly workerId: string;
+  readonly numRecords: number;
+}
+
+/** Clusters whose driver already notes block reports. */
+const watched = new WeakSet<ClusterHandle['cluster']>();
+
+/**
+ * Start `n` workers one at a time, so each registered id is known to belong to its
+ * process; note every block a receiver reports to the driver (wrapping the driver's
+ * report handler, once per cluster; a report sent again is noted once).
+ */
+async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>, reports: BlockReport[]): Promise<void> {
+  const driver = h.cluster.driver;
+  if (!watched.has(h.cluster)) {
+    watched.add(h.cluster);
+    const receiverReport = driver.receiverReport.bind(driver);
+    const applied = new Map<string, number>();
+    driver.receiverReport = (rep) => {
+      rep.events.forEach((e, i) => {
+        const seq = Number(rep.first_seq) + i;
+        if (seq <= (applied.get(rep.receiver_id) ?? 0)) return;
+        applied.set(rep.receiver_id, seq);
+        if (e.event === 'block') reports.push({ at: Date.now(), workerId: rep.worker_id, numRecords: e.block!.num_records });
+      });
+      return receiverReport(rep);
+    };
+  }
+  for (let i = 0; i < n; i++) {
+    const known = new Set(driver.registry.all().map((w) => w.id));
+    const child = h.cluster.addWorker();
+    await h.cluster.waitForWorkers(known.size + 1, 30_000);
+    const w = driver.registry.all().find((x) => !known.has(x.id))!;
+    byId.set(w.id, child);
+  }
+}
+
+interface SentLine {
+  readonly words: readonly string[];
+  readonly conn: number;
+  readonly at: number;
+}
+
+/**
+ * A TCP source that numbers its lines: line k is `n<k>` and three words drawn with a
+ * seeded PRNG, written to the newest connection (the receiver's, after a restart).
+ */
+class NumberedLineSource {
+  readonly sent: SentLine[] = [];
+  readonly conns: net.Socket[] = [];
+  private readonly server = net.createServer((s) => {
+    this.conns.push(s);
+    s.on('error', () => undefined);
+  });
+  private timer: NodeJS.Timeout | undefined;
+  private readonly rand: () => number;
+
+  constructor(seed: number) {
+    this.rand = mulberry32(seed);
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** `linesPerTick` lines every `everyMs`. */
+  start(linesPerTick: number, everyMs: number): void {
+    this.timer = setInterval(() => {
+      const c = this.conns.length - 1;
+      const s = this.conns[c];
+      if (!s || s.destroyed) return;
+      const out: string[] = [];
+      for (let i = 0; i < linesPerTick; i++) {
+        const words = [0, 1, 2].map(() => VOCABULARY[Math.floor(this.rand() * VOCABULARY.length)]);
+        out.push(`n${this.sent.length} ${words.join(' ')}`);
+        this.sent.push({ words, conn: c, at: Date.now() });
+      }
+      s.write(out.join('\n') + '\n');
+    }, everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    for (const c of this.conns) c.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+interface BatchLine {
+  readonly time: number;
+  readonly numRecords: number;
+}
+interface ReceiverLine {
+  readonly workerId: string;
+  readonly at: number;
+}
+
+const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
+
+/** Resolves once `pred` holds for the batches the job reported so far. */
+function batchesWhere(job: RunningJob, ms: number, what: string, pred: (batches: BatchLine[]) => boolean): Promise<string> {
+  return job.waitLine('BATCH ', ms, () => pred(jsonLines<BatchLine>(job.lines, 'BATCH ')));
+}
+
+/**
+ * The final state checked against the lines the source sent: each line number counted
+ * at most once; every line counted, except (when the receiver's worker was killed) a
+ * tail of the lines sent to the killed receiver after those in the blocks it had
+ * reported (stored and replicated) before the kill; and every word's count equal to its
+ * occurrences in exactly the counted lines.
+ */
+function checkFinalState(state: Map<string, number>, source: NumberedLineSource, reportedByKilledReceiver: number | undefined): { counted: number; lost: number } {
+  const counted = new Set<number>();
+  for (const [key, n] of state) {
+    if (!key.startsWith('n')) continue;
+    assert.equal(n, 1, `line ${key} was counted ${n} times`);
+    counted.add(Number(key.slice(1)));
+  }
+  const missing = source.sent.map((_, k) => k).filter((k) => !counted.has(k));
+  if (reportedByKilledReceiver === undefined) {
+    assert.deepEqual(missing, [], 'with the receiver alive, every line sent is counted');
+  } else {
+    // The killed receiver stored its connection's lines in order, so what it lost is a tail of them.
+    const firstConn = source.sent.map((s, k) => ({ ...s, k })).filter((s) => s.conn === 0);
+    const firstLost = firstConn.findIndex((s) => !counted.has(s.k));
+    if (firstLost >= 0) {
+      const tail = firstConn.slice(firstLost);
+      assert.deepEqual(tail.filter((s) => counted.has(s.k)).map((s) => s.k), [], 'the lines lost with the receiver are a tail of its connection, not holes');
+      // Its reported blocks held its first lines in order, and were replicated: none of those is lost.
+      assert.ok(firstLost >= reportedByKilledReceiver, `line n${firstConn[firstLost].k} is lost, though the killed receiver had reported blocks with its first ${reportedByKilledReceiver} lines`);
+    }
+    assert.deepEqual(
+      missing.filter((k) => source.sent[k].conn !== 0),
+      [],
+      'every line sent to the restarted receiver is counted',
+    );
+  }
+  const want = new Map<string, number>();
+  for (const k of counted) {
+    assert.ok(k < source.sent.length, `line n${k} was never sent`);
+    for (const w of source.sent[k].words) want.set(w, (want.get(w) ?? 0) + 1);
+  }
+  const got = new Map([...state].filter(([key]) => !key.startsWith('n')));
+  assert.deepEqual([...got].sort(), [...want].sort(), 'each word count equals its occurrences in the counted lines');
+  return { counted: counted.size, lost: missing.length };
+}
+
+test(
+  `kill -9 during a socket-fed stateful stream: ${RUNS_PER_VICTIM} runs killing the receiver's worker, ${RUNS_PER_VICTIM} another worker; each survives with the right state`,
+  { timeout: 240_000 },
+  async () => {
+    const started = Date.now();
+    const summary: string[] = [];
+    await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500 } }, async (h) => {
+      const procs = new Map<string, ChildProcess>();
+      const reports: BlockReport[] = [];
+      await addWorkers(h, 3, procs, reports);
+      for (let run = 0; run < 2 * RUNS_PER_VICTIM; run++) {
+        const killReceiver = run % 2 === 0;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-stateful-kill-'));
+        const source = new NumberedLineSource(1000 + run);
+        try {
+          const port = await source.listen();
+          const runStartedAt = Date.now();
+          const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
+          const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
+          const deadline = Date.now() + 20_000;
+          while (source.conns.length === 0) {
+            assert.ok(Date.now() < deadline, 'the receiver connected to the source');
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          source.start(5, 25); // 200 lines/s
+          // Past the first state checkpoint, with data in several batches.
+          await batchesWhere(job, 30_000, 'batches with data', (bs) => bs.filter((b) => b.numRecords > 0).length >= 6);
+          const victimId = killReceiver ? receiver.workerId : [...procs.keys()].find((id) => id !== receiver.workerId)!;
+          const victim = procs.get(victimId);
+          assert.ok(victim, `the victim ${victimId} is a known worker process`);
+          assert.equal(job.ended, false, 'the job runs at the kill');
+          const killedAt = Date.now();
+          victim.kill('SIGKILL');
+          await exited(victim);
+          procs.delete(victimId);
+          const reportedBeforeKill = reports.filter((r) => r.workerId === victimId && r.at >= runStartedAt && r.at < killedAt).reduce((a, r) => a + r.numRecords, 0);
+          if (killReceiver) assert.ok(reportedBeforeKill > 0, 'the killed receiver had reported blocks');
+          // The stream goes on: batches with data after the kill (from the restarted receiver when it was the victim).
+          if (killReceiver) await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
+          const resumedAt = Date.now();
+          await batchesWhere(job, 30_000, 'batches with data after the kill', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
+          source.stop();
+          const lastSentAt = Date.now();
+          // Everything sent is in blocks before the stop: wait for a batch cut well after the last line.
+          await batchesWhere(job, 30_000, 'a batch after the last line', (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
+          fs.writeFileSync(path.join(dir, 'stop'), '');
+          const result = await within(job.done, 60_000, 'the job to stop');
+          assert.equal(result.ok, true, `run ${run} (${killReceiver ? "receiver's worker" : 'another worker'} killed) failed: ${show(result)}`);
+          const state = new Map(jsonLine<[string, number][]>(result.lines, 'FINAL '));
+          const { counted, lost } = checkFinalState(state, source, killReceiver ? reportedBeforeKill : undefined);
+          assert.ok(counted > 0);
+          const batches = jsonLines<BatchLine>(result.lines, 'BATCH ');
+          summary.push(
+            `run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches`,
+          );
+        } finally {
+          await source.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+        await addWorkers(h, 1, procs, reports); // back to 3 workers
+      }
+    });
+    console.log(`# ${summary.join('\n# ')}\n# ${2 * RUNS_PER_VICTIM} runs in ${Date.now() - started} ms`);
+  },
+);

@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SluiceError } from '../errors.js';
+import type { TextSplit } from '../rdd/plan.js';
+import { RDD } from '../rdd/rdd.js';
+import type { StreamingContext } from '../streaming/streaming-context.js';
+import { InputDStream } from './input-dstreams.js';
+
+export interface FileStreamOptions {
+  /** Only files whose full path this accepts (called on the driver at each listing). */
+  readonly filter?: (file: string) => boolean;
+  /** Ignore the files already in the directory at start (default true). */
+  readonly newFilesOnly?: boolean;
+  /**
+   * A file chosen for a batch but gone when its task reads it is skipped with a warning
+   * in the worker's log, and the batch succeeds with the other files (default false: the
+   * batch fails, naming the file, as Spark's `spark.files.ignoreMissingFiles` default).
+   */
+  readonly ignoreMissingFiles?: boolean;
+}
+
+/** A file's size and modification time as one listing saw them. */
+interface Stamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * textFileStream / fileStream, as Spark's FileInputDStream: at each batch the driver
+ * lists the directory, and the new files become that batch's data, each read once, up to
+ * the size the listing saw. Hidden and `_` files are skipped.
+ *
+ * Spark asks that files be moved in atomically. Beyond that, a file still being written
+ * is not read part-way: a new file is taken only once it is settled, that is, modified
+ * more than one batch interval before the batch time, or unchanged (size and mtime) since
+ * the previous listing; until then it is skipped and logged. A file that changes after it
+ * was read (an append) keeps only what was read, as in Spark, and the change is logged as
+ * a warning. A name that leaves the directory is forgotten: a file moved in later under
+ * that name is new. A file deleted after its batch was cut fails the batch (naming the
+ * file) unless `ignoreMissingFiles` is set.
+ *
+ * Threading: the driver program's thread (prepareBatch and compute run in batch order).
+ */
+export class FileInputDStream extends InputDStream<string> {
+  /** Files in the directory at start, ignored with newFilesOnly. */
+  private readonly preexisting = new Set<string>();
+  /** Files read, as they were when chosen (updated when a change is reported). */
+  private readonly read = new Map<string, Stamp & { readonly batchTime: number }>();
+  /** New files not settled yet, as the last listing saw them. */
+  private readonly unsettled = new Map<string, Stamp>();
+  private readonly batches = new Map<number, { file: string; size: number }[]>();
+  private readonly fileFilter: (file: string) => boolean;
+  private readonly newFilesOnly: boolean;
+  private readonly ignoreMissingFiles: boolean;
+
+  constructor(
+    ssc: StreamingContext,
+    readonly directory: string,
+    options: FileStreamOptions,
+  ) {
+    super(ssc);
+    this.fileFilter = options.filter ?? (() => true);
+    this.newFilesOnly = options.newFilesOnly ?? true;
+    this.ignoreMissingFiles = options.ignoreMissingFiles ?? false;
+  }
+
+  override start(): void {
+    try {
+      fs.mkdirSync(this.directory, { recursive: true });
+      if (this.newFilesOnly) for (const f of this.list()) this.preexisting.add(f);
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `textFileStream: cannot read directory '${this.directory}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private list(): string[] {
+    return fs
+      .readdirSync(this.directory)
+      .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
+      .map((n) => path.join(this.directory, n))
+      .filter((f) => this.fileFilter(f))
+      .sort();
+  }
+
+  override async prepareBatch(time: number): Promise<void> {
+    const listed = this.list();
+    const present = new Set(listed);
+    for (const known of [this.preexisting, this.read, this.unsettled]) for (const f of known.keys()) if (!present.has(f)) known.delete(f);
+    const taken: { file: string; size: number }[] = [];
+    for (const file of listed) {
+      if (this.preexisting.has(file)) continue;
+      // An entry gone since the listing (or a dangling link, or a directory) is no file yet.
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (!st?.isFile()) {
+        this.unsettled.delete(file);
+        continue;
+      }
+      const now: Stamp = { size: st.size, mtimeMs: st.mtimeMs };
+      const before = this.read.get(file);
+      if (before) {
+        if (before.size !== now.size || before.mtimeMs !== now.mtimeMs) {
+          this.ssc.sc.log('warn', 'file stream: a file changed after it was read; only what was read counts (move complete files into the directory)', {
+            component: 'file-stream',
+            directory: this.directory,
+            file,
+            readInBatch: before.batchTime,
+            sizeRead: before.size,
+            sizeNow: now.size,
+            batchTime: time,
+          });
+          this.read.set(file, { ...now, batchTime: before.batchTime });
+        }
+        continue;
+      }
+      if (!this.settled(file, now, time)) {
+        this.unsettled.set(file, now);
+        this.ssc.sc.log('info', 'file stream: skipping a file modified within the last batch interval until it is unchanged', {
+          component: 'file-stream',
+          directory: this.directory,
+          file,
+          size: now.size,
+          mtimeMs: now.mtimeMs,
+          batchTime: time,
+        });
+        continue;
+      }
+      this.unsettled.delete(file);
+      this.read.set(file, { ...now, batchTime: time });
+      taken.push({ file, size: now.size });
+    }
+    this.batches.set(time, taken);
+  }
+
+  /**
+   * Modified more than one batch interval before `time`, or unchanged since the previous
+   * listing. An empty file is taken only by age: it is most likely just being created.
+   */
+  private settled(file: string, now: Stamp, time: number): boolean {
+    if (now.mtimeMs <= time - this.ssc.batchIntervalMs) return true;
+    const last = this.unsettled.get(file);
+    return now.size > 0 && last !== undefined && last.size === now.size && last.mtimeMs === now.mtimeMs;
+  }
+
+  protected compute(time: number): RDD<string> {
+    const files = this.batches.get(time) ?? [];
+    this.batches.delete(time);
+    const sc = this.ssc.sc;
+    const splits: TextSplit[] = files
+      .filter((f) => f.size > 0)
+      .map((f) => ({ file: f.file, start: 0, end: f.size, stream: { directory: this.directory, ignoreMissingFiles: this.ignoreMissingFiles } }));
+    if (splits.length === 0) return sc.emptyRDD<string>();
+    return new RDD<string>(sc, splits.length, { kind: 'textFile', splits }, []);
+  }
+}

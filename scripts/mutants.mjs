@@ -1,0 +1,290 @@
+// Mutation check of the test suite (not part of `npm test`): for each deliberate bug
+// below, copy the repository to a scratch directory, apply the bug (an exact search
+// string replaced in one file), build, run the test files that should catch it, and
+// report whether they did.
+//
+//   node scripts/mutants.mjs                  every mutation, one at a time (slow: minutes each)
+//   node scripts/mutants.mjs --list           the mutations, without running anything
+//   node scripts/mutants.mjs --only a,b       just these (by id)
+//   node scripts/mutants.mjs --baseline       also run each mutation's tests unmutated first
+//   node scripts/mutants.mjs --keep           keep the scratch copies (their paths are printed)
+//
+// The copy takes the working tree as it is (committed or not) without .git and the root
+// node_modules, which is linked; each package's node_modules (pnpm's relative symlinks) is
+// copied as links, so @sluice/* resolve to the mutated copy, and dist/ with its build info
+// is copied so `tsc -b` rebuilds only what the mutation touched. Prints a Markdown table
+// (mutation, file, caught?, the tests that failed) and writes it to mutants-report.md in
+// the scratch root. Exit code 1 if a mutation was not caught or could not be applied.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TEST_TIMEOUT_MS = 240_000;
+
+/**
+ * The mutations: `search` must occur exactly once in `file`; `tests` are compiled test
+ * files (relative to the repository), each run on its own, optionally as
+ * `{ file, pattern }` to run only the tests expected to catch the bug
+ * (node --test --test-name-pattern).
+ */
+const MUTATIONS = [
+  {
+    id: 'combine-no-reset',
+    what: 'map-side combine does not start afresh after a spill (keys counted again)',
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: 'flush(buckets);\n      combined = new Map();',
+    replace: 'flush(buckets);',
+    tests: ['packages/cli/dist/test/shuffle-spill.test.js', 'packages/core/dist/test/scheduler/partition-computer.test.js'],
+  },
+  {
+    id: 'window-inverse-late',
+    what: 'reduceByKeyAndWindow with an inverse subtracts the batches that left one batch late',
+    file: 'packages/core/src/dstream/window-dstreams.ts',
+    search: 'const olds = this.parent.slice(time - this.slideMs - this.windowMs, time - this.windowMs);',
+    replace:
+      'const olds = this.parent.slice(time - this.slideMs - this.windowMs - this.parent.slideDuration, time - this.windowMs - this.parent.slideDuration);',
+    tests: ['packages/cli/dist/test/dstream-operators.test.js'],
+  },
+  {
+    id: 'all-maps-rerun',
+    what: 'after a lost map output, every map task of the stage is re-run, not only the lost ones',
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, {',
+    replace: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
+    tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'kill -9 of a worker mid-job' }],
+  },
+  {
+    id: 'missing-secret-accepted',
+    what: 'checkSecret accepts a call that carries no secret',
+    file: 'packages/core/src/rpc/security.ts',
+    search: "if (typeof got === 'string' && crypto.timingSafeEqual(digest(got), digest(expected))) return undefined;",
+    replace: "if (got === undefined || (typeof got === 'string' && crypto.timingSafeEqual(digest(got), digest(expected)))) return undefined;",
+    tests: ['packages/cli/dist/test/auth.test.js'],
+  },
+  {
+    id: 'update-state-drops-idle',
+    what: 'updateStateByKey drops the state of keys with no new values',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'const s = update(values, prev.length > 0 ? prev[0] : undefined);',
+    replace: 'const s = values.length === 0 ? undefined : update(values, prev.length > 0 ? prev[0] : undefined);',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'stateful' }, 'packages/cli/dist/test/dstream-operators.test.js'],
+  },
+  {
+    id: 'hash-array-seed',
+    what: "tuple keys hash from 0 instead of Arrays.hashCode's 1",
+    file: 'packages/core/src/rdd/key.ts',
+    search: 'let h = 1;',
+    replace: 'let h = 0;',
+    tests: ['packages/core/dist/test/rdd/key.test.js', 'packages/core/dist/test/rdd/partitioner.test.js'],
+  },
+  {
+    id: 'file-stream-one-batch-late',
+    what: 'textFileStream reads a settled new file one batch after the first batch that could',
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: 'this.batches.set(time, taken);',
+    replace:
+      'this.batches.set(time + this.ssc.batchIntervalMs, [...taken, ...(this.batches.get(time + this.ssc.batchIntervalMs) ?? [])]);',
+    tests: [{ file: 'packages/cli/dist/test/streaming-sources.test.js', pattern: 'textFileStream' }],
+  },
+  {
+    id: 'disk-only-kept-in-memory',
+    what: 'DISK_ONLY blocks stay in memory (uncounted) instead of going to disk',
+    file: 'packages/worker/src/storage/block-manager.ts',
+    search: '      this.writeToDisk(blockId, entry);\n      this.blocks.set(blockId, entry);',
+    replace: '      this.blocks.set(blockId, entry);',
+    tests: ['packages/worker/dist/test/storage/block-manager.test.js'],
+  },
+  {
+    id: 'setter-revived-empty',
+    what: 'a shipped setter revives as a function that does nothing',
+    file: 'packages/core/src/closure/function-source.ts',
+    search: ': `({ ${body}\\n}).__lookup${accessor}__(${keyExpr})`;',
+    replace: ": accessor === 'Setter' ? '(function (v) {})' : `({ ${body}\\n}).__lookup${accessor}__(${keyExpr})`;",
+    tests: ['packages/core/dist/test/closure/capture-closure.test.js'],
+  },
+  {
+    id: 'shuffle-cleanup-driver-only',
+    what: "dropped shuffles are forgotten on the driver but their blocks stay on the workers",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: 'for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);',
+    replace: 'void prefixes;',
+    tests: ['packages/cli/dist/test/streaming-cleanup.test.js'],
+  },
+  {
+    id: 'checkpoint-lineage-kept',
+    what: 'rdd.checkpoint() writes the files but does not cut the lineage (never reads them back)',
+    file: 'packages/core/src/context.ts',
+    search: '      r.checkpointDir = dir;\n      r.deps = [];',
+    replace: '      void dir;',
+    tests: ['packages/cli/dist/test/checkpoint-readback.test.js'],
+  },
+  {
+    id: 'stream-checkpoint-ignored',
+    what: "a stateful stream's checkpoint interval is ignored (state never checkpointed)",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '% this.checkpointInterval === 0) rdd.checkpoint();',
+    replace: '% this.checkpointInterval === 0) void rdd;',
+    tests: ['packages/cli/dist/test/checkpoint-readback.test.js'],
+  },
+  {
+    id: 'spill-option-ignored',
+    what: 'worker --shuffle-spill-records is not passed to the map tasks',
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '{ spillRecords: data.shuffleSpillRecords }',
+    replace: '{}',
+    tests: ['packages/cli/dist/test/shuffle-spill.test.js'],
+  },
+  {
+    id: 'received-block-no-replica',
+    what: 'a received block is read only from its first location, never from its replica',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'const read = await this.env.getBlock(b.blockId, b.locations);',
+    replace: 'const read = await this.env.getBlock(b.blockId, b.locations.slice(0, 1));',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'socket receiver' }],
+  },
+];
+
+// ---- command line ---------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const onlyArg = argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((argv[onlyArg + 1] ?? '').split(',').filter(Boolean)) : undefined;
+if (only) for (const id of only) if (!MUTATIONS.some((m) => m.id === id)) throw new Error(`--only: no mutation '${id}'; --list shows them`);
+const selected = MUTATIONS.filter((m) => !only || only.has(m.id));
+
+if (flag('list')) {
+  for (const m of MUTATIONS) process.stdout.write(`${m.id.padEnd(28)} ${m.file}\n${''.padEnd(29)}${m.what}\n${''.padEnd(29)}tests: ${testSpecs(m).map(describeSpec).join(', ')}\n`);
+  process.exit(0);
+}
+
+/** A mutation's tests as { file, pattern? }. */
+function testSpecs(m) {
+  return m.tests.map((t) => (typeof t === 'string' ? { file: t } : t));
+}
+function describeSpec(t) {
+  return t.pattern ? `${t.file} (tests matching '${t.pattern}')` : t.file;
+}
+
+const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-mutants-'));
+const log = (msg) => process.stdout.write(`[mutants ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** A copy of the working tree at `dir`, sharing the root node_modules by a link. */
+function copyRepo(dir) {
+  const skip = new Set(['.git', 'node_modules', '.docker-build']);
+  fs.cpSync(ROOT, dir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    preserveTimestamps: true,
+    filter: (src) => {
+      const rel = path.relative(ROOT, src);
+      return rel === '' || !skip.has(rel.split(path.sep)[0]);
+    },
+  });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+}
+
+function applyMutation(dir, m) {
+  const file = path.join(dir, m.file);
+  if (!fs.existsSync(file)) return `no file ${m.file}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const n = text.split(m.search).length - 1;
+  if (n !== 1) return `the search string occurs ${n} times in ${m.file} (want exactly 1): the code moved; update the mutation`;
+  fs.writeFileSync(file, text.replace(m.search, () => m.replace));
+  return undefined;
+}
+
+function build(dir) {
+  const r = spawnSync(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: dir, encoding: 'utf8' });
+  return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split('\n').slice(0, 5).join(' | ');
+}
+
+/** Run one test file; resolves with the names of its failing tests (top level and subtests) and the exit code. */
+function runTestFile(dir, spec) {
+  const args = ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=tap'];
+  if (spec.pattern) args.push(`--test-name-pattern=${spec.pattern}`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...args, spec.file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      const failed = [...out.matchAll(/^(\s*)not ok \d+ - (.*?)(?: # .*)?$/gm)].map((x) => x[2].trim());
+      resolve({ code: code ?? -1, failed, out });
+    });
+  });
+}
+
+/** Run every test file of the mutation; `failed` lists `file: test` for each failing test. */
+async function runTests(dir, m) {
+  const result = { code: 0, failed: [], missing: [], tails: [] };
+  for (const spec of testSpecs(m)) {
+    if (!fs.existsSync(path.join(dir, spec.file))) {
+      result.missing.push(spec.file);
+      continue;
+    }
+    const r = await runTestFile(dir, spec);
+    const name = path.basename(spec.file).replace(/\.test\.js$/, '');
+    if (r.code !== 0) result.code = r.code;
+    for (const f of r.failed.filter((x, i, a) => a.indexOf(x) === i)) result.failed.push(`${name}: ${f}`);
+    if (r.code !== 0 && r.failed.length === 0) result.tails.push(`${name}: exit ${r.code}, ${r.out.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return result;
+}
+
+const results = [];
+log(`${selected.length} mutation(s); scratch copies under ${scratchRoot}`);
+for (const m of selected) {
+  const t0 = Date.now();
+  const dir = path.join(scratchRoot, m.id);
+  copyRepo(dir);
+  const row = { id: m.id, what: m.what, file: m.file, status: '', tests: '', seconds: 0 };
+  try {
+    if (flag('baseline')) {
+      const err = build(dir);
+      const base = err ? undefined : await runTests(dir, m);
+      if (err || base.code !== 0) {
+        row.status = 'BASELINE FAILS';
+        row.tests = err ? `build: ${err}` : [...base.failed, ...base.tails].join('; ') || `exit ${base.code}`;
+        results.push(row);
+        log(`${m.id}: the unmutated tests fail; skipped`);
+        continue;
+      }
+    }
+    const bad = applyMutation(dir, m);
+    if (bad) {
+      row.status = 'NOT APPLIED';
+      row.tests = bad;
+    } else {
+      const err = build(dir);
+      if (err) {
+        row.status = 'BUILD FAILS';
+        row.tests = err;
+      } else {
+        const r = await runTests(dir, m);
+        row.status = r.missing.length === m.tests.length ? 'NO TESTS' : r.code !== 0 ? 'caught' : 'NOT CAUGHT';
+        row.tests = [...r.failed, ...r.tails].join('; ') || 'all passed';
+        if (r.missing.length) row.tests += ` [missing test files: ${r.missing.join(', ')}]`;
+      }
+    }
+  } finally {
+    row.seconds = Math.round((Date.now() - t0) / 1000);
+    if (!flag('keep')) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  results.push(row);
+  log(`${m.id}: ${row.status} (${row.seconds} s) — ${row.tests}`);
+}
+
+const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const table = [
+  '| mutation | what it breaks | file | result | failing tests | s |',
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.id} | ${esc(r.what)} | ${r.file} | ${r.status} | ${esc(r.tests)} | ${r.seconds} |`),
+].join('\n');
+process.stdout.write(`\n${table}\n`);
+fs.writeFileSync(path.join(scratchRoot, 'mutants-report.md'), table + '\n');
+log(`report: ${path.join(scratchRoot, 'mutants-report.md')}`);
+if (!flag('keep')) for (const e of fs.readdirSync(scratchRoot)) if (e !== 'mutants-report.md') fs.rmSync(path.join(scratchRoot, e), { recursive: true, force: true });
+process.exit(results.every((r) => r.status === 'caught') ? 0 : 1);
