@@ -55,8 +55,9 @@ function watchBlockReports(cluster: LocalCluster, then: (r: BlockReport) => void
     const fresh: BlockReport[] = [];
     rep.events.forEach((e, i) => {
       const seq = Number(rep.first_seq) + i;
-      if (seq <= (applied.get(rep.receiver_id) ?? 0)) return; // a report sent again
-      applied.set(rep.receiver_id, seq);
+      const placement = `${rep.job_id}/${rep.receiver_id}`;
+      if (seq <= (applied.get(placement) ?? 0)) return; // a report sent again
+      applied.set(placement, seq);
       if (e.event === 'block') fresh.push({ at: Date.now(), workerId: rep.worker_id, numRecords: e.block!.num_records });
     });
     reports.push(...fresh);

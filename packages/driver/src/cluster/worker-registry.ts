@@ -42,6 +42,9 @@ export interface RegistryListener {
  */
 export const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
 
+/** When a suspect worker's port is probed, after its connection dropped or a call failed. */
+const PROBE_DELAYS_MS = [20, 300, 2000] as const;
+
 /**
  * Cluster membership: who the workers are, how many free slots each has, and when
  * each was last heard from. A worker silent for `workerTimeoutMs` is declared lost; so is
@@ -152,9 +155,21 @@ export class WorkerRegistry {
   suspect(w: WorkerInfo, reason: string): void {
     if (this.workers.get(w.id) !== w) return;
     w.unresponsiveSince ??= this.clock.now();
-    void this.probe(w.address).then((r) => {
-      if (r === 'refused' && this.workers.get(w.id) === w) this.remove(w, `${reason}, and its port ${w.address} refuses connections: the worker process is gone`);
-    });
+    // A dying process's kernel may close its connections before its listening socket,
+    // so the first probe can still be accepted: probe again a little later.
+    const probeAfter = (delays: readonly number[]): void => {
+      if (delays.length === 0) return;
+      const t = setTimeout(() => {
+        if (this.workers.get(w.id) !== w) return;
+        void this.probe(w.address).then((r) => {
+          if (this.workers.get(w.id) !== w) return;
+          if (r === 'refused') this.remove(w, `${reason}, and its port ${w.address} refuses connections: the worker process is gone`);
+          else probeAfter(delays.slice(1));
+        });
+      }, delays[0]);
+      t.unref();
+    };
+    probeAfter(PROBE_DELAYS_MS);
   }
 
   private remove(w: WorkerInfo, reason: string): void {

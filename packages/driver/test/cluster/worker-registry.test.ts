@@ -48,6 +48,15 @@ function setup(probeResult: ProbeResult = 'open') {
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** Wait (at most 5 s) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    assert.ok(Date.now() < deadline, 'timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe('WorkerRegistry', () => {
   test('a worker registering again with the same id and address keeps its entry: no loss, no new worker', () => {
     const { registry, events } = setup();
@@ -91,6 +100,7 @@ describe('WorkerRegistry', () => {
     const { registry, endpoints, probed, events } = setup('refused');
     registry.register('w1', '127.0.0.1:5001', 1);
     endpoints.get('127.0.0.1:5001')!.drop();
+    await until(() => probed.length > 0);
     await settle();
     assert.deepEqual(probed, ['127.0.0.1:5001']);
     assert.equal(registry.get('w1'), undefined);
@@ -98,10 +108,11 @@ describe('WorkerRegistry', () => {
   });
 
   test('a failed call to a worker whose port still accepts: kept, but nothing is placed on it until it heartbeats', async () => {
-    const { registry, events } = setup('open');
+    const { registry, events, probed } = setup('open');
     const w = registry.register('w1', '127.0.0.1:5001', 1);
     registry.register('w2', '127.0.0.1:5002', 1);
     registry.suspect(w, 'a task call failed');
+    await until(() => probed.length >= 2); // probed again: a dying process may still accept at first
     await settle();
     assert.deepEqual(events, ['added w1', 'added w2']);
     assert.deepEqual(registry.responsive().map((x) => x.id), ['w2']);
