@@ -120,7 +120,7 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
-  .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
+  .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
@@ -133,7 +133,7 @@ common(program.command('worker').description('run a Sluice worker'))
         port: number;
         bind: string;
         advertiseHost?: string;
-        memory: number;
+        memory?: number;
         localDir?: string;
         shuffleSpillRecords?: number;
         exitWithParent?: boolean;
@@ -150,7 +150,7 @@ common(program.command('worker').description('run a Sluice worker'))
         port: o.port,
         bind: o.bind,
         advertiseHost: o.advertiseHost,
-        memoryLimit: o.memory * 1024 * 1024,
+        memoryLimit: o.memory === undefined ? undefined : o.memory * 1024 * 1024,
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,

@@ -4,6 +4,7 @@
  * messages to the main thread (see thread-protocol.ts).
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
@@ -31,6 +32,7 @@ import {
 } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
+import { MemoryReleaser } from '../storage/memory-release.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -50,6 +52,18 @@ try {
 } catch (err) {
   loadError = err;
 }
+
+/** Tasks running in this thread (0 or 1; receivers run in threads of their own). */
+let running = 0;
+// This thread's heap, grown by a large task or a receiver's backlog, is collected once it
+// is idle, so a worker gives memory back after an overload.
+new MemoryReleaser(
+  () => {
+    const h = v8.getHeapStatistics();
+    return h.used_heap_size + h.external_memory;
+  },
+  () => running === 0,
+).start();
 
 const requests = new PortRequests<ThreadToMain & { reqId: number }, MainToThread & { reqId: number }>(port);
 
@@ -169,7 +183,10 @@ port.on('message', (msg: MainToThread) => {
       return;
     }
     case 'run':
-      void run(msg.taskId, msg.partition, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
+      running++;
+      void run(msg.taskId, msg.partition, msg.payload)
+        .finally(() => running--)
+        .then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
       return;
     case 'fetched':
     case 'fetchFailed':

@@ -45,6 +45,7 @@ import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
 import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
+import type { WorkerStorage as _sluice_v1_WorkerStorage, WorkerStorage__Output as _sluice_v1_WorkerStorage__Output } from './sluice/v1/WorkerStorage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -97,6 +98,7 @@ export interface ProtoGrpcType {
       TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
       WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>
+      WorkerStorage: MessageTypeDefinition<_sluice_v1_WorkerStorage, _sluice_v1_WorkerStorage__Output>
     }
   }
 }
