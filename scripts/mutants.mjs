@@ -26,8 +26,9 @@ const TEST_TIMEOUT_MS = 240_000;
 
 /**
  * The mutations: `search` must occur exactly once in `file`; `tests` are compiled test
- * files (relative to the repository); `pattern` optionally narrows them to the tests
- * expected to catch the bug (node --test --test-name-pattern).
+ * files (relative to the repository), each run on its own, optionally as
+ * `{ file, pattern }` to run only the tests expected to catch the bug
+ * (node --test --test-name-pattern).
  */
 const MUTATIONS = [
   {
@@ -53,8 +54,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
     search: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, {',
     replace: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
-    tests: ['packages/cli/dist/test/fault-tolerance.test.js'],
-    pattern: 'kill -9 of a worker mid-job',
+    tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'kill -9 of a worker mid-job' }],
   },
   {
     id: 'missing-secret-accepted',
@@ -62,7 +62,7 @@ const MUTATIONS = [
     file: 'packages/core/src/rpc/security.ts',
     search: "if (typeof got === 'string' && crypto.timingSafeEqual(digest(got), digest(expected))) return undefined;",
     replace: "if (got === undefined || (typeof got === 'string' && crypto.timingSafeEqual(digest(got), digest(expected)))) return undefined;",
-    tests: ['packages/cli/dist/test/auth.test.js', 'packages/cli/dist/test/tls.test.js', 'packages/cli/dist/test/secret-strength.test.js'],
+    tests: ['packages/cli/dist/test/auth.test.js'],
   },
   {
     id: 'update-state-drops-idle',
@@ -70,8 +70,7 @@ const MUTATIONS = [
     file: 'packages/core/src/scheduler/partition-computer.ts',
     search: 'const s = update(values, prev.length > 0 ? prev[0] : undefined);',
     replace: 'const s = values.length === 0 ? undefined : update(values, prev.length > 0 ? prev[0] : undefined);',
-    tests: ['packages/cli/dist/test/streaming-faults.test.js'],
-    pattern: 'stateful',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'stateful' }, 'packages/cli/dist/test/dstream-operators.test.js'],
   },
   {
     id: 'hash-array-seed',
@@ -88,8 +87,7 @@ const MUTATIONS = [
     search: 'this.batches.set(time, taken);',
     replace:
       'this.batches.set(time + this.ssc.batchIntervalMs, [...taken, ...(this.batches.get(time + this.ssc.batchIntervalMs) ?? [])]);',
-    tests: ['packages/cli/dist/test/streaming-sources.test.js'],
-    pattern: 'textFileStream',
+    tests: [{ file: 'packages/cli/dist/test/streaming-sources.test.js', pattern: 'textFileStream' }],
   },
   {
     id: 'disk-only-kept-in-memory',
@@ -145,8 +143,7 @@ const MUTATIONS = [
     file: 'packages/core/src/scheduler/partition-computer.ts',
     search: 'const read = await this.env.getBlock(b.blockId, b.locations);',
     replace: 'const read = await this.env.getBlock(b.blockId, b.locations.slice(0, 1));',
-    tests: ['packages/cli/dist/test/streaming-faults.test.js'],
-    pattern: 'socket receiver',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'socket receiver' }],
   },
 ];
 
@@ -159,8 +156,16 @@ if (only) for (const id of only) if (!MUTATIONS.some((m) => m.id === id)) throw 
 const selected = MUTATIONS.filter((m) => !only || only.has(m.id));
 
 if (flag('list')) {
-  for (const m of MUTATIONS) process.stdout.write(`${m.id.padEnd(28)} ${m.file}\n${''.padEnd(29)}${m.what}\n${''.padEnd(29)}tests: ${m.tests.join(', ')}${m.pattern ? ` (matching '${m.pattern}')` : ''}\n`);
+  for (const m of MUTATIONS) process.stdout.write(`${m.id.padEnd(28)} ${m.file}\n${''.padEnd(29)}${m.what}\n${''.padEnd(29)}tests: ${testSpecs(m).map(describeSpec).join(', ')}\n`);
   process.exit(0);
+}
+
+/** A mutation's tests as { file, pattern? }. */
+function testSpecs(m) {
+  return m.tests.map((t) => (typeof t === 'string' ? { file: t } : t));
+}
+function describeSpec(t) {
+  return t.pattern ? `${t.file} (tests matching '${t.pattern}')` : t.file;
 }
 
 const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-mutants-'));
@@ -172,6 +177,7 @@ function copyRepo(dir) {
   fs.cpSync(ROOT, dir, {
     recursive: true,
     verbatimSymlinks: true,
+    preserveTimestamps: true,
     filter: (src) => {
       const rel = path.relative(ROOT, src);
       return rel === '' || !skip.has(rel.split(path.sep)[0]);
@@ -195,23 +201,37 @@ function build(dir) {
   return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split('\n').slice(0, 5).join(' | ');
 }
 
-/** Run the tests; resolves with the names of the failing tests (top level and subtests) and the exit code. */
-function runTests(dir, m) {
-  const missing = m.tests.filter((t) => !fs.existsSync(path.join(dir, t)));
-  const files = m.tests.filter((t) => fs.existsSync(path.join(dir, t)));
+/** Run one test file; resolves with the names of its failing tests (top level and subtests) and the exit code. */
+function runTestFile(dir, spec) {
   const args = ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=tap'];
-  if (m.pattern) args.push(`--test-name-pattern=${m.pattern}`);
+  if (spec.pattern) args.push(`--test-name-pattern=${spec.pattern}`);
   return new Promise((resolve) => {
-    if (files.length === 0) return resolve({ code: -1, failed: [], missing, out: '' });
-    const child = spawn(process.execPath, [...args, ...files], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: process.env.CI ?? '' } });
+    const child = spawn(process.execPath, [...args, spec.file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => {
-      const failed = [...out.matchAll(/^(\s*)not ok \d+ - (.*?)(?: # .*)?$/gm)].map((x) => `${x[1].length > 0 ? '  ' : ''}${x[2]}`);
-      resolve({ code: code ?? -1, failed, missing, out });
+      const failed = [...out.matchAll(/^(\s*)not ok \d+ - (.*?)(?: # .*)?$/gm)].map((x) => x[2].trim());
+      resolve({ code: code ?? -1, failed, out });
     });
   });
+}
+
+/** Run every test file of the mutation; `failed` lists `file: test` for each failing test. */
+async function runTests(dir, m) {
+  const result = { code: 0, failed: [], missing: [], tails: [] };
+  for (const spec of testSpecs(m)) {
+    if (!fs.existsSync(path.join(dir, spec.file))) {
+      result.missing.push(spec.file);
+      continue;
+    }
+    const r = await runTestFile(dir, spec);
+    const name = path.basename(spec.file).replace(/\.test\.js$/, '');
+    if (r.code !== 0) result.code = r.code;
+    for (const f of r.failed.filter((x, i, a) => a.indexOf(x) === i)) result.failed.push(`${name}: ${f}`);
+    if (r.code !== 0 && r.failed.length === 0) result.tails.push(`${name}: exit ${r.code}, ${r.out.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return result;
 }
 
 const results = [];
@@ -227,7 +247,7 @@ for (const m of selected) {
       const base = err ? undefined : await runTests(dir, m);
       if (err || base.code !== 0) {
         row.status = 'BASELINE FAILS';
-        row.tests = err ? `build: ${err}` : base.failed.join('; ') || `exit ${base.code}`;
+        row.tests = err ? `build: ${err}` : [...base.failed, ...base.tails].join('; ') || `exit ${base.code}`;
         results.push(row);
         log(`${m.id}: the unmutated tests fail; skipped`);
         continue;
@@ -244,10 +264,9 @@ for (const m of selected) {
         row.tests = err;
       } else {
         const r = await runTests(dir, m);
-        const top = r.failed.filter((f) => !f.startsWith('  '));
-        row.status = r.code !== 0 ? 'caught' : 'NOT CAUGHT';
-        row.tests = (r.failed.length ? r.failed.map((f) => f.trim()).filter((f, i, a) => a.indexOf(f) === i).join('; ') : r.code !== 0 ? `exit ${r.code}` : 'all passed') + (r.missing.length ? ` [missing test files: ${r.missing.join(', ')}]` : '');
-        if (r.code !== 0 && top.length === 0 && r.failed.length === 0) row.tests += ` (output tail: ${r.out.trim().split('\n').slice(-3).join(' | ')})`;
+        row.status = r.missing.length === m.tests.length ? 'NO TESTS' : r.code !== 0 ? 'caught' : 'NOT CAUGHT';
+        row.tests = [...r.failed, ...r.tails].join('; ') || 'all passed';
+        if (r.missing.length) row.tests += ` [missing test files: ${r.missing.join(', ')}]`;
       }
     }
   } finally {

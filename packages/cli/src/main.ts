@@ -179,11 +179,13 @@ program
   .option('--workers <n>', 'worker processes', int('--workers'), 2)
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
+  .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number }) => {
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log });
+    const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
     onSignals(() => cluster.stop(), log);
     try {
       await cluster.start();

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { captureClosure } from './closure/capture-closure.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
-import { encode } from './codec/codec.js';
+import { encodeRecords } from './codec/codec.js';
+import { fromWire, toWire } from './codec/record-classes.js';
 import { SluiceError } from './errors.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
@@ -75,9 +76,10 @@ export class SluiceContext {
   parallelize<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
     checkSlices(numSlices, 'parallelize');
     const arr = [...data];
-    const slices: T[][] = [];
+    const slices: unknown[] = [];
     for (let i = 0; i < numSlices; i++) {
-      slices.push(arr.slice(Math.floor((i * arr.length) / numSlices), Math.floor(((i + 1) * arr.length) / numSlices)));
+      // toWire: instances of the job's classes travel tagged and are revived on the worker.
+      slices.push(toWire(arr.slice(Math.floor((i * arr.length) / numSlices), Math.floor(((i + 1) * arr.length) / numSlices))));
     }
     return new RDD<T>(this, numSlices, { kind: 'parallelize', slices }, []);
   }
@@ -158,7 +160,7 @@ export class SluiceContext {
     if (put) {
       let bytes: Buffer;
       try {
-        bytes = encode(value);
+        bytes = encodeRecords(value);
       } catch (err) {
         throw new SluiceError('SLUICE_TASK_NOT_SERIALIZABLE', `sc.broadcast: the value cannot be sent to workers (${(err as Error).message}); broadcast plain data`, { cause: err });
       }
@@ -252,10 +254,11 @@ export class SluiceContext {
     if (parts.length === 0) return [];
     const result = await this.backend.runJob(rdd.lineage(), action, parts);
     for (const updates of result.accumulatorUpdates) {
-      for (const [id, update] of Object.entries(updates)) this.accumulators.get(Number(id))?.merge(update);
+      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.merge(update);
     }
     if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
-    return result.values;
+    // Instances of the job's classes come back tagged from the workers: revive them here.
+    return result.values.map((v) => fromWire(v));
   }
 
   /** @internal */

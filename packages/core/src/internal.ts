@@ -5,6 +5,7 @@
 export * from './context.js';
 export * from './errors.js';
 export * from './codec/codec.js';
+export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';
 export * from './closure/index.js';
 export * from './rdd/key.js';
 export * from './rdd/partitioner.js';

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { fromWire, toWire } from './record-classes.js';
 
 /**
  * The record codec: every record batch, task payload and block crosses process
@@ -17,6 +18,15 @@ export function encode(value: unknown): Buffer {
 
 export function decode<T = unknown>(bytes: Uint8Array): T {
   return v8.deserialize(bytes) as T;
+}
+
+/** Records (a batch, a block, a shuffle segment): instances of the job's classes keep their class (see record-classes.ts). */
+export function encodeRecords(records: unknown): Buffer {
+  return v8.serialize(toWire(records));
+}
+
+export function decodeRecords<T = unknown>(bytes: Uint8Array): T {
+  return fromWire<T>(v8.deserialize(bytes));
 }
 
 /** Split a buffer into chunks of at most `size` bytes, for streaming over gRPC. */

@@ -41,7 +41,8 @@ export interface ShuffleSpec {
 }
 
 export type NodeOp =
-  | { readonly kind: 'parallelize'; readonly slices: readonly (readonly unknown[] | null)[] }
+  /** Each slice's records as toWire made them (job-class instances tagged), or null where a task does not need it. */
+  | { readonly kind: 'parallelize'; readonly slices: readonly unknown[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
   | { readonly kind: 'checkpointFile'; readonly dir: string }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { decode, encode } from '../codec/codec.js';
+import { decodeRecords, encodeRecords } from '../codec/codec.js';
+import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
@@ -72,11 +73,11 @@ export class PartitionComputer {
       const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
       let records: unknown[];
       if (cached) {
-        records = decode<unknown[]>(cached);
+        records = decodeRecords<unknown[]>(cached);
       } else {
         records = [];
         await this.computeOp(node, split, (r) => records.push(r));
-        this.env.putCached(blockId, encode(records), node.storage);
+        this.env.putCached(blockId, encodeRecords(records), node.storage);
       }
       for (let i = 0; i < records.length; i++) emit(records[i]);
       return;
@@ -89,7 +90,7 @@ export class PartitionComputer {
     const parent = node.parents[0];
     switch (op.kind) {
       case 'parallelize': {
-        const slice = op.slices[split] ?? [];
+        const slice = fromWire<readonly unknown[]>(op.slices[split] ?? []);
         for (let i = 0; i < slice.length; i++) emit(slice[i]);
         return;
       }
@@ -115,7 +116,7 @@ export class PartitionComputer {
           const where = read.misses.length > 0 ? read.misses.join('; ') : b.locations.map((l) => l.workerId).join(', ') || 'no worker';
           throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}`);
         }
-        const records = decode<unknown[]>(read.data);
+        const records = decodeRecords<unknown[]>(read.data);
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
@@ -123,7 +124,7 @@ export class PartitionComputer {
         const file = path.join(op.dir, `part-${split}`);
         let records: unknown[];
         try {
-          records = decode<unknown[]>(await fs.promises.readFile(file));
+          records = decodeRecords<unknown[]>(await fs.promises.readFile(file));
         } catch (err) {
           throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
         }
@@ -291,7 +292,7 @@ export class PartitionComputer {
           const merge = spec.mapSideCombine ? agg.mergeCombiners : agg.mergeValue;
           const create = spec.mapSideCombine ? (c: unknown) => c : agg.createCombiner;
           for (const seg of segments) {
-            const recs = decode<[unknown, unknown][]>(seg);
+            const recs = decodeRecords<[unknown, unknown][]>(seg);
             for (let i = 0; i < recs.length; i++) {
               const [k, v] = recs[i];
               const id = keyId(k);
@@ -304,7 +305,7 @@ export class PartitionComputer {
         } else {
           out = [];
           for (const seg of segments) {
-            const recs = decode<[unknown, unknown][]>(seg);
+            const recs = decodeRecords<[unknown, unknown][]>(seg);
             for (let i = 0; i < recs.length; i++) out.push(recs[i]);
           }
         }
@@ -331,7 +332,7 @@ export class PartitionComputer {
           const spec = op.shuffles[i];
           if (spec) {
             const segments = await this.env.fetchShuffle(spec.shuffleId, split, this.mapOutputs[spec.shuffleId] ?? []);
-            for (const seg of segments) for (const kv of decode<[unknown, unknown][]>(seg)) add(i, kv);
+            for (const seg of segments) for (const kv of decodeRecords<[unknown, unknown][]>(seg)) add(i, kv);
           } else {
             await this.compute(node.parents[i], split, (kv) => add(i, kv as [unknown, unknown]));
           }

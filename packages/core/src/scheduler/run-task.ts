@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { encode } from '../codec/codec.js';
+import { encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
@@ -137,7 +137,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'writeCheckpoint': {
       const records = await computer.collect(root, split);
-      await writeAtomically(path.join(action.dir, `part-${split}`), encode(records), env, split);
+      await writeAtomically(path.join(action.dir, `part-${split}`), encodeRecords(records), env, split);
       return null;
     }
     default: {
@@ -173,7 +173,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
   const flush = (buckets: unknown[][]): void => {
     for (let r = 0; r < n; r++) {
       if (buckets[r].length === 0) continue;
-      const data = encode(buckets[r]);
+      const data = encodeRecords(buckets[r]);
       sizes[r] += data.length;
       env.writeShuffleSegment(shuffleBlockId(env.jobId, spec.shuffleId, partition, r), data);
     }

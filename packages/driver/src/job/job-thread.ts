@@ -3,6 +3,7 @@
  * state. Imports the job bundle, builds a SluiceContext whose actions run on the
  * cluster through the driver's main thread, and calls the bundle's default export.
  */
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
@@ -12,6 +13,8 @@ import {
   TaskFailedError,
   encode,
   isSluiceError,
+  setRecordClassScope,
+  bundleEval,
   userErrorInfo,
   type ClusterBackend,
   type JobRunResult,
@@ -103,6 +106,8 @@ async function runMain(): Promise<void> {
   try {
     const mod = (await import(pathToFileURL(data.bundlePath).href)) as Record<string, unknown>;
     main = mod.default;
+    // Records that are instances of the job's classes are revived in this thread.
+    setRecordClassScope(bundleEval(mod, data.bundlePath), fs.readFileSync(data.bundlePath, 'utf8'));
   } catch (err) {
     return fail('SLUICE_JOB_LOAD', err, 'the job threw while loading: ');
   }

@@ -14,11 +14,14 @@ import {
   broadcastIds,
   bundleEval,
   decode,
+  decodeRecords,
   encode,
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
   runTask,
+  setRecordClassScope,
+  toWire,
   userErrorInfo,
   type BundleOrigin,
   type ShippedFunction,
@@ -42,6 +45,8 @@ try {
   evalInScope = bundleEval(mod, data.bundlePath);
   // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
   origin = { url, text: fs.readFileSync(data.bundlePath, 'utf8') };
+  // Records that are instances of the job's classes are revived in this thread.
+  setRecordClassScope(evalInScope, origin.text);
 } catch (err) {
   loadError = err;
 }
@@ -69,7 +74,7 @@ async function loadBroadcasts(ids: number[]): Promise<void> {
   const reply = await ask((reqId) => ({ type: 'broadcastGet', reqId, ids: missing }));
   if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
   if (reply.error) throw new Error(reply.error);
-  for (const id of missing) broadcastValues.set(id, decode(reply.values[id]));
+  for (const id of missing) broadcastValues.set(id, decodeRecords(reply.values[id]));
 }
 
 async function run(taskId: string, partition: number, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
@@ -118,8 +123,8 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
   };
   try {
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
-    if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(accumulators.updates) };
-    return { kind: 'result', value: encode({ value: out.value, accumulators: accumulators.updates }) };
+    if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(toWire(accumulators.updates)) };
+    return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }) };
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };

@@ -1,4 +1,4 @@
-import { encode, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
+import { encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
   block(blockId: string, data: Uint8Array, count: number): void;
@@ -53,7 +53,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     if (this.buffer.length === 0) return;
     const records = this.buffer;
     this.buffer = [];
-    this.sink.block(`${this.blockPrefix}_${this.seq++}`, encode(records), records.length);
+    this.sink.block(`${this.blockPrefix}_${this.seq++}`, encodeRecords(records), records.length);
   }
 
   restart(reason: string, error?: unknown, delayMs = 2000): void {
