@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, within } from './harness.js';
-import { randomSecret, spawnSluice, type SluiceProcess } from './sluice-processes.js';
+import { freePort } from './harness.js';
+import { pollUntil, randomSecret, spawnSluice, type SluiceProcess } from './sluice-processes.js';
 
 const secret = randomSecret();
 let tmp: string;
@@ -53,14 +53,7 @@ async function driverOn(bind: string, extra: string[] = []): Promise<SluiceProce
 test('a plaintext driver and worker on 0.0.0.0 warn, naming the address and the fix', async () => {
   const driver = await driverOn('0.0.0.0');
   try {
-    await within(
-      (async () => {
-        while (warnings(driver).length === 0) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      10_000,
-      "the driver's warning",
-    );
-    const [w] = warnings(driver);
+    const [w] = await pollUntil(() => (warnings(driver).length > 0 ? warnings(driver) : undefined), 10_000, "the driver's warning", 20);
     assert.equal(w.level, 40, 'a warning');
     assert.equal(w.address, `0.0.0.0:${driver.port}`);
     assert.match(w.msg, /the cluster secret and all data travel in clear/);
