@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, test } from 'node:test';
-import { sleep, within } from './harness.js';
+import { fixture, runCli, sleep, within } from './harness.js';
 import { callStatus, metadataWith, randomSecret, rawClient, startDriverProcess, type SluiceProcess } from './sluice-processes.js';
 
 const MAX_CALLS = 4;
@@ -141,4 +141,28 @@ test(`a peer with ${MAX_CALLS} calls open gets RESOURCE_EXHAUSTED for one more, 
     'every slot to come back',
   );
   assert.equal(again.length, MAX_CALLS);
+});
+
+test(`${MAX_CALLS} jobs submitted with --detach from one host leave no call open: the host is still served`, async () => {
+  // Each detached submit cancels its SubmitJob call while the job runs on; the driver
+  // must count the call as ended then, not when the job ends (these never end).
+  for (let i = 0; i < MAX_CALLS; i++) {
+    const r = await runCli(['submit', fixture('waits-forever.ts'), '--driver', driver.address, '--detach'], {
+      env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' },
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const served = await within(
+    (async () => {
+      for (;;) {
+        const s = await callStatus(client, 'Driver', 'ListJobs', {}, right());
+        if (s.code === grpc.status.OK) return s;
+        await sleep(50);
+      }
+    })(),
+    20_000,
+    'the driver to serve this host again',
+  );
+  assert.equal(served.code, grpc.status.OK);
 });

@@ -39,16 +39,16 @@ export async function spawnSluice(args: readonly string[], secret: string, ready
       if (ready.test(l)) readyResolve();
     }
   });
-  const stop = (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
+  // 'close': the process exited and its stderr is read to the end.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
       child.kill('SIGTERM');
-    });
+      await closed;
+      clearTimeout(t);
+    }
+    await closed;
   };
   try {
     await within(isReady, 30_000, `sluice ${args[0]} to start`);
