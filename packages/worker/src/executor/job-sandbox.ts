@@ -198,6 +198,7 @@ export class JobSandbox {
     if (i >= 0) this.slots.splice(i, 1);
     slot.taskId = undefined;
     slot.finish = undefined;
+    slot.task = undefined;
     void slot.thread.terminate();
   }
 
@@ -242,6 +243,7 @@ export class JobSandbox {
         const finish = slot.finish;
         slot.taskId = undefined;
         slot.finish = undefined;
+        slot.task = undefined;
         finish?.(msg.outcome);
         this.pump();
         return;
