@@ -217,6 +217,14 @@ const MUTATIONS = [
     replace: "  return !(cfg.tls?.cert && cfg.tls.key) && !isLoopbackHost(host) && host === '';",
     tests: ['packages/cli/dist/test/plaintext-warning.test.js'],
   },
+  {
+    id: 'oversized-task-sent',
+    what: 'a task over the worker request limit is sent anyway (the worker refuses it with a bare gRPC error)',
+    file: 'packages/driver/src/rpc/worker-endpoint.ts',
+    search: '    if (size > WORKER_MAX_REQUEST_BYTES - 64 * 1024) {',
+    replace: '    if (size > Infinity) {',
+    tests: ['packages/cli/dist/test/task-size.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
