@@ -110,8 +110,9 @@ common(program.command('driver').description('run a Sluice driver'))
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
-    await driver.start();
+    // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
     onSignals(() => driver.stop(), log);
+    await driver.start();
   });
 
 common(program.command('worker').description('run a Sluice worker'))

@@ -27,13 +27,35 @@ function exited(c: ChildProcess): Promise<void> {
   return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
 }
 
-/** Start `n` workers one at a time, so each registered id is known to belong to its process. */
-async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
+interface BlockReport {
+  readonly at: number;
+  readonly workerId: string;
+  readonly numRecords: number;
+}
+
+/**
+ * Start `n` workers one at a time, so each registered id is known to belong to its
+ * process; note every block a receiver on them reports to the driver (wrapping the
+ * driver's endpoint of each).
+ */
+async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>, reports: BlockReport[]): Promise<void> {
   for (let i = 0; i < n; i++) {
     const known = new Set(h.cluster.driver.registry.all().map((w) => w.id));
     const child = h.cluster.addWorker();
     await h.cluster.waitForWorkers(known.size + 1, 30_000);
-    byId.set(h.cluster.driver.registry.all().find((w) => !known.has(w.id))!.id, child);
+    const w = h.cluster.driver.registry.all().find((x) => !known.has(x.id))!;
+    byId.set(w.id, child);
+    const endpoint = w.endpoint;
+    const startReceiver = endpoint.startReceiver.bind(endpoint);
+    endpoint.startReceiver = (desc, onEvent, onEnd) =>
+      startReceiver(
+        desc,
+        (e) => {
+          if (e.event === 'block') reports.push({ at: Date.now(), workerId: w.id, numRecords: e.block!.num_records });
+          onEvent(e);
+        },
+        onEnd,
+      );
   }
 }
 
@@ -113,10 +135,11 @@ function batchesWhere(job: RunningJob, ms: number, what: string, pred: (batches:
 /**
  * The final state checked against the lines the source sent: each line number counted
  * at most once; every line counted, except (when the receiver's worker was killed) a
- * tail of the lines sent to the killed receiver that it had not stored and replicated
- * yet; and every word's count equal to its occurrences in exactly the counted lines.
+ * tail of the lines sent to the killed receiver after those in the blocks it had
+ * reported (stored and replicated) before the kill; and every word's count equal to its
+ * occurrences in exactly the counted lines.
  */
-function checkFinalState(state: Map<string, number>, source: NumberedLineSource, receiverKilledAt: number | undefined): { counted: number; lost: number } {
+function checkFinalState(state: Map<string, number>, source: NumberedLineSource, reportedByKilledReceiver: number | undefined): { counted: number; lost: number } {
   const counted = new Set<number>();
   for (const [key, n] of state) {
     if (!key.startsWith('n')) continue;
@@ -124,7 +147,7 @@ function checkFinalState(state: Map<string, number>, source: NumberedLineSource,
     counted.add(Number(key.slice(1)));
   }
   const missing = source.sent.map((_, k) => k).filter((k) => !counted.has(k));
-  if (receiverKilledAt === undefined) {
+  if (reportedByKilledReceiver === undefined) {
     assert.deepEqual(missing, [], 'with the receiver alive, every line sent is counted');
   } else {
     // The killed receiver stored its connection's lines in order, so what it lost is a tail of them.
@@ -133,8 +156,8 @@ function checkFinalState(state: Map<string, number>, source: NumberedLineSource,
     if (firstLost >= 0) {
       const tail = firstConn.slice(firstLost);
       assert.deepEqual(tail.filter((s) => counted.has(s.k)).map((s) => s.k), [], 'the lines lost with the receiver are a tail of its connection, not holes');
-      // Blocks are cut every 100 ms and replicated before they are reported: only the last moments before the kill may be lost.
-      assert.ok(tail[0].at >= receiverKilledAt - 2000, `lines sent ${receiverKilledAt - tail[0].at} ms before the kill were lost`);
+      // Its reported blocks held its first lines in order, and were replicated: none of those is lost.
+      assert.ok(firstLost >= reportedByKilledReceiver, `line n${firstConn[firstLost].k} is lost, though the killed receiver had reported blocks with its first ${reportedByKilledReceiver} lines`);
     }
     assert.deepEqual(
       missing.filter((k) => source.sent[k].conn !== 0),
@@ -160,13 +183,15 @@ test(
     const summary: string[] = [];
     await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = new Map<string, ChildProcess>();
-      await addWorkers(h, 3, procs);
+      const reports: BlockReport[] = [];
+      await addWorkers(h, 3, procs, reports);
       for (let run = 0; run < 2 * RUNS_PER_VICTIM; run++) {
         const killReceiver = run % 2 === 0;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-stateful-kill-'));
         const source = new NumberedLineSource(1000 + run);
         try {
           const port = await source.listen();
+          const runStartedAt = Date.now();
           const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
           const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
           const deadline = Date.now() + 20_000;
@@ -185,6 +210,8 @@ test(
           victim.kill('SIGKILL');
           await exited(victim);
           procs.delete(victimId);
+          const reportedBeforeKill = reports.filter((r) => r.workerId === victimId && r.at >= runStartedAt && r.at < killedAt).reduce((a, r) => a + r.numRecords, 0);
+          if (killReceiver) assert.ok(reportedBeforeKill > 0, 'the killed receiver had reported blocks');
           // The stream goes on: batches with data after the kill (from the restarted receiver when it was the victim).
           if (killReceiver) await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
           const resumedAt = Date.now();
@@ -197,15 +224,17 @@ test(
           const result = await within(job.done, 60_000, 'the job to stop');
           assert.equal(result.ok, true, `run ${run} (${killReceiver ? "receiver's worker" : 'another worker'} killed) failed: ${show(result)}`);
           const state = new Map(jsonLine<[string, number][]>(result.lines, 'FINAL '));
-          const { counted, lost } = checkFinalState(state, source, killReceiver ? killedAt : undefined);
+          const { counted, lost } = checkFinalState(state, source, killReceiver ? reportedBeforeKill : undefined);
           assert.ok(counted > 0);
           const batches = jsonLines<BatchLine>(result.lines, 'BATCH ');
-          summary.push(`run ${run}: killed ${killReceiver ? "the receiver's worker" : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches`);
+          summary.push(
+            `run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches`,
+          );
         } finally {
           await source.close();
           fs.rmSync(dir, { recursive: true, force: true });
         }
-        await addWorkers(h, 1, procs); // back to 3 workers
+        await addWorkers(h, 1, procs, reports); // back to 3 workers
       }
     });
     console.log(`# ${summary.join('\n# ')}\n# ${2 * RUNS_PER_VICTIM} runs in ${Date.now() - started} ms`);

@@ -13,6 +13,9 @@ import {
   chunks,
   loadProto,
   makeScratchDir,
+  PLAINTEXT_HINT,
+  PLAINTEXT_WARNING,
+  isPlaintextExposed,
   materializeBundle,
   removeDeadScratchDirs,
   serverCredentials,
@@ -144,6 +147,7 @@ export class DriverNode {
     if (this.opts.webPort !== undefined) this.webPort = await this.web.start(this.opts.bind ?? '127.0.0.1', this.opts.webPort);
     this.state = 'running';
     this.log.info({ address: this.address }, 'driver listening');
+    if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
   }
 
   async stop(): Promise<void> {

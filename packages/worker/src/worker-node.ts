@@ -14,6 +14,9 @@ import {
   checkSecretStrength,
   loadProto,
   makeScratchDir,
+  PLAINTEXT_HINT,
+  PLAINTEXT_WARNING,
+  isPlaintextExposed,
   materializeBundle,
   removeDeadScratchDirs,
   secretMetadata,
@@ -154,6 +157,7 @@ export class WorkerNode {
     this.heartbeatTimer.unref();
     this.memory.start();
     this.log.info({ address: this.address, driver: this.opts.driver, cores: this.opts.cores }, 'worker registered');
+    if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
   }
 
   async stop(): Promise<void> {
