@@ -225,6 +225,14 @@ const MUTATIONS = [
     replace: '    if (size > Infinity) {',
     tests: ['packages/cli/dist/test/task-size.test.js'],
   },
+  {
+    id: 'over-limit-log-unlimited',
+    what: 'every refusal for too many open calls is logged (no rate limit)',
+    file: 'packages/core/src/rpc/call-gate.ts',
+    search: '    if (now - r.lastLog < AuthFailures.LOG_INTERVAL_MS) return 0;',
+    replace: '    if (now - r.lastLog < 0) return 0;',
+    tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -121,6 +121,10 @@ test(`a peer with ${MAX_CALLS} calls open gets RESOURCE_EXHAUSTED for one more, 
   } finally {
     for (const c of open) c.cancel();
   }
+  // At least two refusals in these few seconds (the probe and the call without a secret): one log line.
+  const overLines = driver.logLines.filter((l) => l.includes('too many open calls from this peer'));
+  assert.equal(overLines.length, 1, overLines.join('\n'));
+  assert.equal((JSON.parse(overLines[0]) as { refusalsSinceLastLine: number }).refusalsSinceLastLine, 1);
   // Every slot comes back once the calls end: MAX_CALLS calls at once are served again.
   const again = await pollUntil(
     async () => {
