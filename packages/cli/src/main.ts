@@ -232,9 +232,23 @@ common(program.command('workers').description("list a driver's workers"))
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const workers = await listWorkers(o.driver, security(o));
-    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT']];
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
+    const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
-      rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), String(w.receivers), `${w.last_heartbeat_ms_ago} ms ago`]);
+      const s = w.storage;
+      rows.push([
+        w.worker_id,
+        w.address,
+        String(w.cores),
+        String(w.running_tasks),
+        String(w.tasks_completed),
+        String(w.receivers),
+        `${w.last_heartbeat_ms_ago} ms ago`,
+        s ? `${s.input_blocks}/${s.shuffle_blocks}/${s.rdd_blocks}` : '-',
+        s ? `${mib(s.memory_bytes)} of ${mib(s.memory_limit_bytes)}` : '-',
+        s ? mib(s.disk_bytes) : '-',
+        s ? mib(s.rss_bytes) : '-',
+      ]);
     }
     table(rows);
   });

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLines, sleep, startJob, within, withCluster } from './harness.js';
+import { fixture, jsonLines, runCli, sleep, startJob, within, withCluster } from './harness.js';
 
 const BATCH_MS = 1000;
 const RATE = 300_000; // lines/s: above what 2 workers x 1 core count on this machine (~150,000)
@@ -113,6 +113,16 @@ test('after an 8 s overload drains, the workers hold no blocks and their RSS com
         return all.every((s) => s.inputBlocks === 0 && s.shuffleBlocks === 0 && s.memoryBytes === 0) ? all : undefined;
       });
       assert.equal(storage.length, 2);
+      // `sluice workers` shows the same: no block, nothing in memory of the default bound.
+      const listed = await runCli(['workers', '--driver', h.cluster.driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' }, timeoutMs: 30_000 });
+      assert.equal(listed.code, 0, listed.stderr);
+      const limitMib = Math.min(1024, Math.floor(os.totalmem() / 4 / (1024 * 1024)));
+      const rows = listed.stdout.split('\n').filter((l) => l.startsWith('worker-')).map((l) => l.split(/\s{2,}/));
+      assert.equal(rows.length, 2, listed.stdout);
+      for (const r of rows) {
+        assert.deepEqual(r.slice(7, 10), ['0/0/0', `0 MiB of ${limitMib} MiB`, '0 MiB'], listed.stdout);
+        assert.match(r[10], /^\d+ MiB$/);
+      }
 
       // RSS back near where it started while the job still runs (receiving nothing).
       let runningRss: number[] = [];
