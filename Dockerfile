@@ -28,6 +28,8 @@ RUN corepack pnpm exec tsc -b \
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
+# Workers give memory back after an overload (see WORKER_MALLOC_ENV in packages/worker).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576
 RUN echo 'sluice:x:10001:10001::/home/sluice:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'sluice:x:10001:' >> /etc/group \
  && mkdir -p /home/sluice /checkpoints && chown 10001:10001 /home/sluice /checkpoints

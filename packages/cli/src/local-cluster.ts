@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
+import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
 
 const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -47,7 +48,7 @@ export class LocalCluster {
       [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
-      { env: { ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },
+      { env: { ...WORKER_MALLOC_ENV, ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },
     );
     this.children.push(child);
     child.on('exit', () => {

@@ -115,8 +115,9 @@ common(program.command('driver').description('run a Sluice driver'))
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
     });
-    await driver.start();
+    // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
     onSignals(() => driver.stop(), log);
+    await driver.start();
   });
 
 common(program.command('worker').description('run a Sluice worker'))
@@ -125,7 +126,7 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
-  .option('--memory <mb>', 'MiB of blocks kept in memory before spilling to disk', int('--memory'), 1024)
+  .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
   .option('--local-dir <dir>', 'scratch directory for spilled blocks and bundles')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
@@ -138,7 +139,7 @@ common(program.command('worker').description('run a Sluice worker'))
         port: number;
         bind: string;
         advertiseHost?: string;
-        memory: number;
+        memory?: number;
         localDir?: string;
         shuffleSpillRecords?: number;
         exitWithParent?: boolean;
@@ -155,7 +156,7 @@ common(program.command('worker').description('run a Sluice worker'))
         port: o.port,
         bind: o.bind,
         advertiseHost: o.advertiseHost,
-        memoryLimit: o.memory * 1024 * 1024,
+        memoryLimit: o.memory === undefined ? undefined : o.memory * 1024 * 1024,
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
@@ -234,9 +235,23 @@ common(program.command('workers').description("list a driver's workers"))
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const workers = await listWorkers(o.driver, security(o));
-    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT']];
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
+    const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
-      rows.push([w.worker_id, w.address, String(w.cores), String(w.running_tasks), String(w.tasks_completed), String(w.receivers), `${w.last_heartbeat_ms_ago} ms ago`]);
+      const s = w.storage;
+      rows.push([
+        w.worker_id,
+        w.address,
+        String(w.cores),
+        String(w.running_tasks),
+        String(w.tasks_completed),
+        String(w.receivers),
+        `${w.last_heartbeat_ms_ago} ms ago`,
+        s ? `${s.input_blocks}/${s.shuffle_blocks}/${s.rdd_blocks}` : '-',
+        s ? `${mib(s.memory_bytes)} of ${mib(s.memory_limit_bytes)}` : '-',
+        s ? mib(s.disk_bytes) : '-',
+        s ? mib(s.rss_bytes) : '-',
+      ]);
     }
     table(rows);
   });

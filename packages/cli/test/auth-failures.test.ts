@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, test } from 'node:test';
-import { sleep, within } from './harness.js';
-import { callStatus, metadataWith, randomSecret, rawClient, startDriverProcess, type SluiceProcess } from './sluice-processes.js';
+import { fixture, runCli, sleep } from './harness.js';
+import { callStatus, metadataWith, pollUntil, randomSecret, rawClient, startDriverProcess, type SluiceProcess } from './sluice-processes.js';
 
 const MAX_CALLS = 4;
 const secret = randomSecret();
@@ -94,51 +94,66 @@ test(`a peer with ${MAX_CALLS} calls open gets RESOURCE_EXHAUSTED for one more, 
       open.push(call);
     }
     // Wait until the driver holds all of them: then the next call is refused.
-    let over: { code: grpc.status; details: string } | undefined;
-    await within(
-      (async () => {
-        for (;;) {
-          over = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
-          if (over.code !== grpc.status.OK) return;
-          await sleep(50);
-        }
-      })(),
+    const over = await pollUntil(
+      async () => {
+        const s = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
+        return s.code === grpc.status.OK ? undefined : s;
+      },
       20_000,
       'the open calls to reach the driver',
     );
-    assert.equal(over!.code, grpc.status.RESOURCE_EXHAUSTED, over!.details);
-    assert.match(over!.details, new RegExp(`${MAX_CALLS} calls from 127\\.0\\.0\\.1 are already open on this server \\(at most ${MAX_CALLS}, --max-calls-per-peer\\)`));
+    assert.equal(over.code, grpc.status.RESOURCE_EXHAUSTED, over.details);
+    assert.match(over.details, new RegExp(`${MAX_CALLS} calls from 127\\.0\\.0\\.1 are already open on this server \\(at most ${MAX_CALLS}, --max-calls-per-peer\\)`));
     // A call without the secret is refused as well, without being counted or read.
     const noSecret = await callStatus(client, 'Driver', 'ListWorkers', {}, metadataWith({ kind: 'none' }));
     assert.equal(noSecret.code, grpc.status.RESOURCE_EXHAUSTED);
 
     open.pop()!.cancel();
-    await within(
-      (async () => {
-        for (;;) {
-          const s = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
-          if (s.code === grpc.status.OK) return;
-          assert.equal(s.code, grpc.status.RESOURCE_EXHAUSTED, s.details);
-          await sleep(50);
-        }
-      })(),
+    await pollUntil(
+      async () => {
+        const s = await callStatus(client, 'Driver', 'ListWorkers', {}, right());
+        assert.ok(s.code === grpc.status.OK || s.code === grpc.status.RESOURCE_EXHAUSTED, s.details);
+        return s.code === grpc.status.OK ? s : undefined;
+      },
       20_000,
       'a slot to free up after a call ended',
     );
   } finally {
     for (const c of open) c.cancel();
   }
+  // At least two refusals in these few seconds (the probe and the call without a secret): one log line.
+  const overLines = driver.logLines.filter((l) => l.includes('too many open calls from this peer'));
+  assert.equal(overLines.length, 1, overLines.join('\n'));
+  assert.equal((JSON.parse(overLines[0]) as { refusalsSinceLastLine: number }).refusalsSinceLastLine, 1);
   // Every slot comes back once the calls end: MAX_CALLS calls at once are served again.
-  const again = await within(
-    (async () => {
-      for (;;) {
-        const all = await Promise.all(Array.from({ length: MAX_CALLS }, () => callStatus(client, 'Driver', 'ListWorkers', {}, right())));
-        if (all.every((s) => s.code === grpc.status.OK)) return all;
-        await sleep(50);
-      }
-    })(),
+  const again = await pollUntil(
+    async () => {
+      const all = await Promise.all(Array.from({ length: MAX_CALLS }, () => callStatus(client, 'Driver', 'ListWorkers', {}, right())));
+      return all.every((s) => s.code === grpc.status.OK) ? all : undefined;
+    },
     20_000,
     'every slot to come back',
   );
   assert.equal(again.length, MAX_CALLS);
+});
+
+test(`${MAX_CALLS} jobs submitted with --detach from one host leave no call open: the host is still served`, async () => {
+  // Each detached submit cancels its SubmitJob call while the job runs on; the driver
+  // must count the call as ended then, not when the job ends (these never end).
+  for (let i = 0; i < MAX_CALLS; i++) {
+    const r = await runCli(['submit', fixture('waits-forever.ts'), '--driver', driver.address, '--detach'], {
+      env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' },
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const served = await pollUntil(
+    async () => {
+      const s = await callStatus(client, 'Driver', 'ListJobs', {}, right());
+      return s.code === grpc.status.OK ? s : undefined;
+    },
+    20_000,
+    'the driver to serve this host again',
+  );
+  assert.equal(served.code, grpc.status.OK);
 });

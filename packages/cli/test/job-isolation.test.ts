@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { decode, encode, type TaskPayload, type wire } from '@sluice/core/internal';
-import { fixture, jsonLine, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { fixture, jsonLine, lineOf, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
 
 type Endpoint = ReturnType<ClusterHandle['cluster']['driver']['registry']['all']>[number]['endpoint'];
 type LaunchResult = Awaited<ReturnType<Endpoint['launchTask']>>;
@@ -75,7 +75,10 @@ test('errors in one job never kill a worker', { timeout: 150_000 }, async (t) =>
       const run = await within(h.run(fixture('leaves-rejection.ts'), ['during']), 60_000, 'the job');
       assert.equal(run.ok, false, show(run));
       assert.equal(run.failure?.code, 'SLUICE_TASK_FAILED', show(run));
-      assert.match(run.failure?.message ?? '', /rejection left behind by partition \d/);
+      assert.match(run.failure?.message ?? '', /left unhandled: rejection left behind by partition \d/);
+      const file = fixture('leaves-rejection.ts');
+      const line = lineOf(file, 'rejection left behind by partition');
+      assert.ok(run.failure?.stack.includes(`${file}:${line}:`), `the stack names ${file}:${line}:\n${run.failure?.stack}`);
       allAlive();
       const next = await within(h.run(fixture('wordcount-check.ts'), ['1000']), 60_000, 'the next job');
       assert.equal(next.ok, true, show(next));

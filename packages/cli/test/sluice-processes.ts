@@ -39,16 +39,16 @@ export async function spawnSluice(args: readonly string[], secret: string, ready
       if (ready.test(l)) readyResolve();
     }
   });
-  const stop = (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
+  // 'close': the process exited and its stderr is read to the end.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
       child.kill('SIGTERM');
-    });
+      await closed;
+      clearTimeout(t);
+    }
+    await closed;
   };
   try {
     await within(isReady, 30_000, `sluice ${args[0]} to start`);
@@ -136,4 +136,19 @@ export function callStatus(client: grpc.Client, service: ServiceName, rpc: strin
       call.end();
     }
   });
+}
+
+/**
+ * Call `probe` every `everyMs` until it returns a value other than undefined, and
+ * resolve with it; reject after `ms`. The loop itself stops at the deadline, so a
+ * failing wait does not keep the test process alive.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined, ms: number, what: string, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

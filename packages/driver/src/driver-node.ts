@@ -13,6 +13,9 @@ import {
   chunks,
   loadProto,
   makeScratchDir,
+  PLAINTEXT_HINT,
+  PLAINTEXT_WARNING,
+  isPlaintextExposed,
   materializeBundle,
   removeDeadScratchDirs,
   serverCredentials,
@@ -152,6 +155,7 @@ export class DriverNode {
     if (this.opts.webPort !== undefined) this.webPort = await this.web.start(this.opts.bind ?? '127.0.0.1', this.opts.webPort);
     this.state = 'running';
     this.log.info({ address: this.address }, 'driver listening');
+    if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
   }
 
   async stop(): Promise<void> {
@@ -239,7 +243,17 @@ export class DriverNode {
         callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000 });
       },
       Heartbeat: (call, callback) => {
-        callback(null, { known: this.registry.heartbeat(call.request.worker_id) });
+        const s = call.request.storage;
+        const storage = s && {
+          inputBlocks: s.input_blocks,
+          shuffleBlocks: s.shuffle_blocks,
+          rddBlocks: s.rdd_blocks,
+          memoryBytes: s.memory_bytes,
+          diskBytes: s.disk_bytes,
+          memoryLimitBytes: s.memory_limit_bytes,
+          rssBytes: s.rss_bytes,
+        };
+        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined) });
       },
       ListWorkers: (_call, callback) => {
         const now = this.clock.now();
@@ -254,6 +268,15 @@ export class DriverNode {
             tasks_completed: w.tasksCompleted,
             last_heartbeat_ms_ago: Math.max(0, now - w.lastHeartbeat),
             receivers: receivers.get(w.id) ?? 0,
+            storage: w.storage && {
+              input_blocks: w.storage.inputBlocks,
+              shuffle_blocks: w.storage.shuffleBlocks,
+              rdd_blocks: w.storage.rddBlocks,
+              memory_bytes: w.storage.memoryBytes,
+              disk_bytes: w.storage.diskBytes,
+              memory_limit_bytes: w.storage.memoryLimitBytes,
+              rss_bytes: w.storage.rssBytes,
+            },
           })),
         });
       },

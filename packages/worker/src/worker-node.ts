@@ -14,6 +14,9 @@ import {
   checkSecretStrength,
   loadProto,
   makeScratchDir,
+  PLAINTEXT_HINT,
+  PLAINTEXT_WARNING,
+  isPlaintextExposed,
   materializeBundle,
   removeDeadScratchDirs,
   secretMetadata,
@@ -26,6 +29,12 @@ import { Executor } from './executor/executor.js';
 import { workerService } from './rpc/worker-service.js';
 import { ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
+import { MemoryReleaser } from './storage/memory-release.js';
+
+/** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
+export function defaultMemoryLimit(): number {
+  return Math.min(1 << 30, Math.floor(os.totalmem() / 4));
+}
 
 export interface WorkerOptions {
   /** Driver address, HOST:PORT. */
@@ -41,7 +50,7 @@ export interface WorkerOptions {
   readonly workerId?: string;
   /** Scratch space for spilled blocks and job bundles. */
   readonly localDir?: string;
-  /** Bytes of blocks kept in memory before spilling (default 1 GiB). */
+  /** Bytes of blocks kept in memory before spilling (default defaultMemoryLimit(): a quarter of the machine's memory, at most 1 GiB). */
   readonly memoryLimit?: number;
   /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
   readonly maxCallsPerPeer?: number;
@@ -81,6 +90,7 @@ export class WorkerNode {
   private reregistering = false;
   private boundPort = 0;
   private readonly bundleFetches = new Map<string, Promise<string>>();
+  private readonly memory: MemoryReleaser;
 
   constructor(private readonly opts: WorkerOptions) {
     checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
@@ -89,7 +99,13 @@ export class WorkerNode {
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
     removeDeadScratchDirs(this.log);
     this.localDir = opts.localDir ?? makeScratchDir(this.workerId);
-    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? 1 << 30, log: this.log });
+    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: this.log });
+    // Buffers outside the blocks that became garbage (blocks removed, messages handled)
+    // are released once they add up, not when V8's small heap of this thread next fills.
+    this.memory = new MemoryReleaser(
+      () => Math.max(0, process.memoryUsage().arrayBuffers - this.blocks.memoryBytes),
+      () => true,
+    );
     this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
@@ -141,13 +157,16 @@ export class WorkerNode {
     this.state = 'running';
     this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
     this.heartbeatTimer.unref();
+    this.memory.start();
     this.log.info({ address: this.address, driver: this.opts.driver, cores: this.opts.cores }, 'worker registered');
+    if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
   }
 
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    this.memory.stop();
     this.executor.close();
     this.shuffle.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
@@ -172,10 +191,24 @@ export class WorkerNode {
     });
   }
 
+  /** What this worker holds, for the driver (`sluice workers`, tests). */
+  private storage(): wire.WorkerStorage {
+    const s = this.blocks.stats();
+    return {
+      input_blocks: s.inputBlocks,
+      shuffle_blocks: s.shuffleBlocks,
+      rdd_blocks: s.rddBlocks,
+      memory_bytes: s.memoryBytes,
+      disk_bytes: s.diskBytes,
+      memory_limit_bytes: s.memoryLimitBytes,
+      rss_bytes: process.memoryUsage.rss(),
+    };
+  }
+
   private heartbeat(): void {
     if (this.state !== 'running') return;
     this.driverClient.Heartbeat(
-      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds },
+      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds, storage: this.storage() },
       secretMetadata(this.opts.security.secret),
       { deadline: Date.now() + 5000 },
       (err, res) => {

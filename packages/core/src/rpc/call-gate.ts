@@ -36,12 +36,32 @@ export class CallGate {
   private readonly clock: Clock;
   private readonly failures = new AuthFailures();
   private readonly open = new Map<string, number>();
+  /** Per IP refused for too many open calls: when that was last logged, and refusals since (least recently logged first). */
+  private readonly overLimit = new Map<string, { lastLog: number; unlogged: number }>();
 
   constructor(opts: CallGateOptions) {
     this.secret = opts.secret;
     this.log = opts.log;
     this.maxCallsPerPeer = opts.maxCallsPerPeer ?? DEFAULT_MAX_CALLS_PER_PEER;
     this.clock = opts.clock ?? new SystemClock();
+  }
+
+  /**
+   * Count a refusal of `ip` for too many open calls; returns how many refusals to log
+   * now (0: not now). One line per IP every AuthFailures.LOG_INTERVAL_MS, as for secrets.
+   */
+  private overLimitRefusal(ip: string): number {
+    const now = this.clock.now();
+    const r = this.overLimit.get(ip) ?? { lastLog: -Infinity, unlogged: 0 };
+    r.unlogged++;
+    this.overLimit.delete(ip);
+    this.overLimit.set(ip, r);
+    if (this.overLimit.size > AuthFailures.MAX_PEERS) this.overLimit.delete(this.overLimit.keys().next().value!);
+    if (now - r.lastLog < AuthFailures.LOG_INTERVAL_MS) return 0;
+    const n = r.unlogged;
+    r.lastLog = now;
+    r.unlogged = 0;
+    return n;
   }
 
   /** Calls open from `ip` now (tests). */
@@ -68,7 +88,8 @@ export class CallGate {
           onReceiveMetadata: (metadata, metadataNext) => {
             const openNow = this.open.get(ip) ?? 0;
             if (openNow >= this.maxCallsPerPeer) {
-              this.log.warn({ peer, rpc, open: openNow, max: this.maxCallsPerPeer }, 'refused a call: too many open calls from this peer');
+              const refusals = this.overLimitRefusal(ip);
+              if (refusals > 0) this.log.warn({ peer, rpc, open: openNow, max: this.maxCallsPerPeer, refusalsSinceLastLine: refusals }, 'refused a call: too many open calls from this peer');
               call.sendStatus({
                 code: grpc.status.RESOURCE_EXHAUSTED,
                 details: `refused: ${openNow} calls from ${ip} are already open on this server (at most ${this.maxCallsPerPeer}, --max-calls-per-peer)`,

@@ -110,3 +110,22 @@ export function jobEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.Pro
   for (const k of SECRET_ENV_VARS) delete out[k];
   return out;
 }
+
+/** Whether `host` (an IP or a name, IPv6 with or without brackets) only reaches this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * Whether a listener on `host` with `cfg` is plaintext (no TLS certificate) on an
+ * address other machines can reach, where the cluster secret and every record travel
+ * in clear. A server warns with PLAINTEXT_WARNING and PLAINTEXT_HINT when it is.
+ */
+export function isPlaintextExposed(host: string, cfg: SecurityConfig): boolean {
+  return !(cfg.tls?.cert && cfg.tls.key) && !isLoopbackHost(host);
+}
+
+export const PLAINTEXT_WARNING = 'plaintext listener on a non-loopback address: the cluster secret and all data travel in clear to anyone who can reach it';
+export const PLAINTEXT_HINT =
+  'pass --tls-cert and --tls-key (and --tls-ca to the clients), or --bind 127.0.0.1; plaintext is acceptable only on a network nobody else can reach, such as a Docker Compose network whose ports are published on 127.0.0.1 only';

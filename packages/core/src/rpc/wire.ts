@@ -6,6 +6,7 @@ export type { JobEvent, JobEvent__Output } from './generated/sluice/v1/JobEvent.
 export type { JobHeader, JobHeader__Output } from './generated/sluice/v1/JobHeader.js';
 export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/sluice/v1/SubmitJobRequest.js';
 export type { WorkerInfo, WorkerInfo__Output } from './generated/sluice/v1/WorkerInfo.js';
+export type { WorkerStorage, WorkerStorage__Output } from './generated/sluice/v1/WorkerStorage.js';
 export type { DriverClient, DriverHandlers } from './generated/sluice/v1/Driver.js';
 export type { WorkerClient, WorkerHandlers } from './generated/sluice/v1/Worker.js';
 export type { ReceiverDescription, ReceiverDescription__Output } from './generated/sluice/v1/ReceiverDescription.js';

@@ -18,6 +18,19 @@ export interface WorkerInfo {
    * is placed on it meanwhile.
    */
   unresponsiveSince: number | undefined;
+  /** What the worker held at its last heartbeat. */
+  storage?: WorkerStorage;
+}
+
+/** A worker's block store and memory as its heartbeat reports them. */
+export interface WorkerStorage {
+  readonly inputBlocks: number;
+  readonly shuffleBlocks: number;
+  readonly rddBlocks: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  readonly memoryLimitBytes: number;
+  readonly rssBytes: number;
 }
 
 export interface RegistryListener {
@@ -114,11 +127,12 @@ export class WorkerRegistry {
   }
 
   /** Returns false when the worker is not (or no longer) known. */
-  heartbeat(id: string): boolean {
+  heartbeat(id: string, storage?: WorkerStorage): boolean {
     const w = this.workers.get(id);
     if (!w) return false;
     w.lastHeartbeat = this.clock.now();
     w.unresponsiveSince = undefined;
+    if (storage) w.storage = storage;
     return true;
   }
 

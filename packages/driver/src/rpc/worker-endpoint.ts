@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
 
 /** The result of asking a worker to run a task: its outcome, or the worker is gone. */
 export type LaunchResult = { readonly ok: true; readonly outcome: wire.TaskOutcome__Output } | { readonly ok: false; readonly workerLost: boolean; readonly message: string };
@@ -39,6 +39,19 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   launchTask(desc: wire.TaskDescription): Promise<LaunchResult> {
+    const size = desc.payload?.length ?? 0;
+    // Leave room for the other fields: a worker reads requests of at most WORKER_MAX_REQUEST_BYTES.
+    if (size > WORKER_MAX_REQUEST_BYTES - 64 * 1024) {
+      const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+      return Promise.resolve({
+        ok: false,
+        workerLost: false,
+        message:
+          `the task for partition ${desc.partition ?? 0} of stage ${desc.stage_id ?? 0} is ${mib(size)} encoded, more than the ${mib(WORKER_MAX_REQUEST_BYTES)} a worker accepts ` +
+          '(a task carries the data given to sc.parallelize and the variables its functions capture); ' +
+          'read large inputs from files (sc.textFile), share large read-only values with sc.broadcast, or parallelize into more partitions',
+      });
+    }
     return new Promise((resolve) => {
       this.client.LaunchTask(desc, this.md(), (err, outcome) => {
         if (err) {

@@ -25,10 +25,19 @@ export interface ReceiverEvents {
   stopped(reason: string): void;
 }
 
+interface QueuedTask {
+  readonly taskId: string;
+  readonly partition: number;
+  readonly payload: Uint8Array;
+  readonly finish: (o: ThreadOutcome | 'killed') => void;
+}
+
 interface Slot {
   thread: Thread;
   taskId: string | undefined;
   finish: ((o: ThreadOutcome | 'killed') => void) | undefined;
+  /** The task given to this thread last (run again elsewhere if the thread retires before starting it). */
+  task: QueuedTask | undefined;
 }
 
 /**
@@ -39,7 +48,7 @@ interface Slot {
  */
 export class JobSandbox {
   private readonly slots: Slot[] = [];
-  private readonly queue: { taskId: string; partition: number; payload: Uint8Array; finish: (o: ThreadOutcome | 'killed') => void }[] = [];
+  private readonly queue: QueuedTask[] = [];
   private closed = false;
   /** Receivers run in threads of their own, outside the task slots. */
   private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean; receiverId: string }>();
@@ -102,6 +111,9 @@ export class JobSandbox {
         case 'receiverStopped':
           finish(msg.reason);
           return;
+        case 'retire':
+          finish(`receiver thread retired: ${msg.reason}`);
+          return;
         default:
           return;
       }
@@ -157,13 +169,14 @@ export class JobSandbox {
       const task = this.queue.shift()!;
       slot.taskId = task.taskId;
       slot.finish = task.finish;
+      slot.task = task;
       slot.thread.postMessage({ type: 'run', taskId: task.taskId, partition: task.partition, payload: task.payload } satisfies MainToThread);
     }
   }
 
   private spawn(): Slot {
     const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
-    const slot: Slot = { thread, taskId: undefined, finish: undefined };
+    const slot: Slot = { thread, taskId: undefined, finish: undefined, task: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
     const crashed = (why: string): void => {
@@ -185,6 +198,7 @@ export class JobSandbox {
     if (i >= 0) this.slots.splice(i, 1);
     slot.taskId = undefined;
     slot.finish = undefined;
+    slot.task = undefined;
     void slot.thread.terminate();
   }
 
@@ -229,6 +243,7 @@ export class JobSandbox {
         const finish = slot.finish;
         slot.taskId = undefined;
         slot.finish = undefined;
+        slot.task = undefined;
         finish?.(msg.outcome);
         this.pump();
         return;
@@ -263,6 +278,16 @@ export class JobSandbox {
           this.requestFailed(slot, msg.reqId, `fetching shuffle ${msg.shuffleId} partition ${msg.reducePartition}`),
         );
         return;
+      case 'retire': {
+        // The thread failed its task (if it ran one) already; a task given to it since has not started there.
+        if (!this.slots.includes(slot)) return;
+        const pending = slot.taskId !== undefined ? slot.task : undefined;
+        this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }, 'task thread retired after an unhandled error in the job code');
+        this.retire(slot);
+        if (pending) this.queue.unshift(pending);
+        this.pump();
+        return;
+      }
       case 'receiverBlock':
       case 'receiverError':
       case 'receiverStarted':

@@ -4,6 +4,7 @@
  * messages to the main thread (see thread-protocol.ts).
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import {
@@ -31,6 +32,7 @@ import {
 } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
+import { MemoryReleaser } from '../storage/memory-release.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -50,6 +52,7 @@ try {
 } catch (err) {
   loadError = err;
 }
+
 
 const requests = new PortRequests<ThreadToMain & { reqId: number }, MainToThread & { reqId: number }>(port);
 
@@ -136,6 +139,41 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();
 
+/** The task this thread runs now (one at a time), if any. */
+let runningTask: string | undefined;
+
+// This thread's heap, grown by a large task or a receiver's backlog, is collected once it
+// is idle, so a worker gives memory back after an overload.
+new MemoryReleaser(
+  () => {
+    const h = v8.getHeapStatistics();
+    return h.used_heap_size + h.external_memory;
+  },
+  () => runningTask === undefined,
+).start();
+
+/** Set once the job's code left an error unhandled here: the thread runs nothing more. */
+let retired = false;
+
+/**
+ * An error the job's code left unhandled (a promise rejected with nobody awaiting it, an
+ * exception thrown from a timer) never reaches the worker process: it fails the task
+ * running now with the user's message and stack (a receiver here reports it), and
+ * retires this thread, whose state is suspect: it runs nothing more, and the sandbox
+ * replaces it (messages, unlike an exit, arrive in order after the task's outcome).
+ */
+function unhandled(err: unknown): void {
+  const info = userErrorInfo(err);
+  const message = `an error the job's code left unhandled: ${info.message}`;
+  if (runningTask !== undefined) send({ type: 'done', taskId: runningTask, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message, stack: info.stack } });
+  runningTask = undefined;
+  for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message });
+  if (!retired) send({ type: 'retire', reason: message });
+  retired = true;
+}
+process.on('unhandledRejection', unhandled);
+process.on('uncaughtException', unhandled);
+
 function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): void {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
@@ -169,7 +207,13 @@ port.on('message', (msg: MainToThread) => {
       return;
     }
     case 'run':
-      void run(msg.taskId, msg.partition, msg.payload).then((outcome) => send({ type: 'done', taskId: msg.taskId, outcome }));
+      if (retired) return; // The sandbox gives this task to a fresh thread.
+      runningTask = msg.taskId;
+      void run(msg.taskId, msg.partition, msg.payload).then((outcome) => {
+        if (runningTask !== msg.taskId) return; // Already failed by an unhandled error.
+        runningTask = undefined;
+        send({ type: 'done', taskId: msg.taskId, outcome });
+      });
       return;
     case 'fetched':
     case 'fetchFailed':

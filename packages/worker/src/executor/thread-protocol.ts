@@ -29,6 +29,8 @@ export type MainToThread =
 export type ThreadToMain =
   | { readonly type: 'ready' }
   | { readonly type: 'done'; readonly taskId: string; readonly outcome: ThreadOutcome }
+  /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */
+  | { readonly type: 'retire'; readonly reason: string }
   | { readonly type: 'segment'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array }
   | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }
   | {

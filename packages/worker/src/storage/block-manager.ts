@@ -3,6 +3,16 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { SluiceError, type StorageLevel } from '@sluice/core/internal';
 
+/** What a worker's store holds: blocks by kind and bytes in memory and on disk. */
+export interface BlockStats {
+  readonly inputBlocks: number;
+  readonly shuffleBlocks: number;
+  readonly rddBlocks: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  readonly memoryLimitBytes: number;
+}
+
 interface BlockEntry {
   /** Encoded segments held in memory, or undefined once spilled. */
   segments: Uint8Array[] | undefined;
@@ -39,6 +49,21 @@ export class BlockManager {
 
   get memoryBytes(): number {
     return this.memoryUsed;
+  }
+
+  /** Counts by kind (block ids start with input_, shuffle_ or mapout_, rdd_) and bytes held. */
+  stats(): BlockStats {
+    let inputBlocks = 0;
+    let shuffleBlocks = 0;
+    let rddBlocks = 0;
+    let diskBytes = 0;
+    for (const [id, e] of this.blocks) {
+      if (id.startsWith('input_')) inputBlocks++;
+      else if (id.startsWith('shuffle_') || id.startsWith('mapout_')) shuffleBlocks++;
+      else if (id.startsWith('rdd_')) rddBlocks++;
+      if (!e.segments) diskBytes += e.size;
+    }
+    return { inputBlocks, shuffleBlocks, rddBlocks, memoryBytes: this.memoryUsed, diskBytes, memoryLimitBytes: this.memoryLimit };
   }
 
   /** Store (or replace) a block. */

@@ -67,3 +67,18 @@ test('a spill that cannot be written fails with an error naming the block and th
     fs.rmSync(dir, { force: true });
   }
 });
+
+test('stats count blocks by kind and bytes in memory and on disk, and drop as blocks are removed', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 250, log });
+  bm.put('input_j_0_w_a_0', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
+  bm.put('input_j_0_w_a_1', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
+  bm.put('shuffle_j_0_0_0', [Buffer.alloc(100)], 'SHUFFLE'); // 300 bytes: the oldest input block spills
+  bm.put('mapout_j_0_0', [Buffer.alloc(1)], 'SHUFFLE');
+  bm.put('rdd_j_1_0', [Buffer.alloc(10)], 'DISK_ONLY');
+  assert.deepEqual(bm.stats(), { inputBlocks: 2, shuffleBlocks: 2, rddBlocks: 1, memoryBytes: 201, diskBytes: 110, memoryLimitBytes: 250 });
+  assert.equal(bm.removeByPrefix('input_j_'), 2);
+  bm.remove('shuffle_j_0_0_0');
+  assert.deepEqual(bm.stats(), { inputBlocks: 0, shuffleBlocks: 1, rddBlocks: 1, memoryBytes: 1, diskBytes: 10, memoryLimitBytes: 250 });
+  bm.close();
+});

@@ -49,6 +49,7 @@ import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _slu
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
 import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
+import type { WorkerStorage as _sluice_v1_WorkerStorage, WorkerStorage__Output as _sluice_v1_WorkerStorage__Output } from './sluice/v1/WorkerStorage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -105,6 +106,7 @@ export interface ProtoGrpcType {
       WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
       WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>
+      WorkerStorage: MessageTypeDefinition<_sluice_v1_WorkerStorage, _sluice_v1_WorkerStorage__Output>
     }
   }
 }

@@ -1,5 +1,6 @@
 // Original file: proto/sluice/v1/sluice.proto
 
+import type { WorkerStorage as _sluice_v1_WorkerStorage, WorkerStorage__Output as _sluice_v1_WorkerStorage__Output } from '../../sluice/v1/WorkerStorage';
 import type { Long } from '@grpc/proto-loader';
 
 export interface WorkerInfo {
@@ -10,6 +11,7 @@ export interface WorkerInfo {
   'tasks_completed'?: (number | string | Long);
   'last_heartbeat_ms_ago'?: (number | string | Long);
   'receivers'?: (number);
+  'storage'?: (_sluice_v1_WorkerStorage | null);
 }
 
 export interface WorkerInfo__Output {
@@ -20,4 +22,5 @@ export interface WorkerInfo__Output {
   'tasks_completed': (number);
   'last_heartbeat_ms_ago': (number);
   'receivers': (number);
+  'storage': (_sluice_v1_WorkerStorage__Output | null);
 }

@@ -1,0 +1,23 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface WorkerStorage {
+  'input_blocks'?: (number);
+  'shuffle_blocks'?: (number);
+  'rdd_blocks'?: (number);
+  'memory_bytes'?: (number | string | Long);
+  'disk_bytes'?: (number | string | Long);
+  'memory_limit_bytes'?: (number | string | Long);
+  'rss_bytes'?: (number | string | Long);
+}
+
+export interface WorkerStorage__Output {
+  'input_blocks': (number);
+  'shuffle_blocks': (number);
+  'rdd_blocks': (number);
+  'memory_bytes': (number);
+  'disk_bytes': (number);
+  'memory_limit_bytes': (number);
+  'rss_bytes': (number);
+}
