@@ -72,7 +72,9 @@ export class LocalCluster {
     }
   }
 
+  /** Stops the driver first, so workers leaving on purpose are not logged as lost; then the workers. */
   async stop(): Promise<void> {
+    await this.driver.stop();
     await Promise.all(
       [...this.children].map(
         (c) =>
@@ -88,6 +90,5 @@ export class LocalCluster {
       ),
     );
     removeDeadScratchDirs(this.opts.log);
-    await this.driver.stop();
   }
 }

@@ -18,8 +18,15 @@ function exited(c: ChildProcess): Promise<void> {
 async function addWorker(h: ClusterHandle): Promise<{ child: ChildProcess; id: string }> {
   const known = new Set(h.cluster.driver.registry.all().map((w) => w.id));
   const child = h.cluster.addWorker();
-  await h.cluster.waitForWorkers(known.size + 1, 30_000);
-  return { child, id: h.cluster.driver.registry.all().find((w) => !known.has(w.id))!.id };
+  // Wait for a new id rather than a count: a worker killed just before may or may not be
+  // declared lost yet (an idle worker has no open connection whose drop would tell).
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const fresh = h.cluster.driver.registry.all().find((w) => !known.has(w.id));
+    if (fresh) return { child, id: fresh.id };
+    if (Date.now() > deadline) throw new Error('the new worker did not register within 30 s; see the worker logs above');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 test('a worker starting up removes the scratch directories of dead predecessors, and only those', { timeout: 60_000 }, async () => {
