@@ -48,7 +48,11 @@ export interface WorkerOptions {
   /** Host other processes use to reach this worker (default: the bind address). */
   readonly advertiseHost?: string;
   readonly workerId?: string;
-  /** Scratch space for spilled blocks and job bundles. */
+  /**
+   * Where this worker makes its scratch directory (`sluice-worker-<id>-*`, for spilled
+   * blocks and job bundles), as Spark's spark.local.dir: a parent the worker never removes
+   * (default: the OS temp directory). The worker removes only its own directory on stop.
+   */
   readonly localDir?: string;
   /** Bytes of blocks kept in memory before spilling (default defaultMemoryLimit(): a quarter of the machine's memory, at most 1 GiB). */
   readonly memoryLimit?: number;
@@ -97,8 +101,10 @@ export class WorkerNode {
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
-    removeDeadScratchDirs(this.log);
-    this.localDir = opts.localDir ?? makeScratchDir(this.workerId);
+    const scratchRoot = opts.localDir ?? os.tmpdir();
+    fs.mkdirSync(scratchRoot, { recursive: true });
+    removeDeadScratchDirs(this.log, scratchRoot);
+    this.localDir = makeScratchDir(this.workerId, scratchRoot);
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: this.log });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
