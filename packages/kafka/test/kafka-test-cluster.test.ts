@@ -142,7 +142,10 @@ test('a leader move and a whole-cluster restart on the same ports: clients retry
   await p.send({ messages: [{ topic: 'moves', value: 'm0', partition: 0 }] });
   const oldLeader = c.log('moves', 0)!.leader;
   c.moveLeader('moves', 0, 1 - oldLeader);
+  const producesAtNew = () => c.brokerRequestCounts.get(`${1 - oldLeader}:${ApiKey.Produce}`) ?? 0;
+  const before = producesAtNew();
   await p.send({ messages: [{ topic: 'moves', value: 'm1', partition: 0 }] });
+  assert.equal(producesAtNew(), before + 1, 'the producer was sent to the new leader');
   const ports = c.bootstrap;
   await c.stop();
   const restarted = (async () => {

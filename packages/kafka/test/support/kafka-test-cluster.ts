@@ -47,6 +47,8 @@ export class KafkaTestCluster {
   readonly defaultPartitions: number;
   /** Requests answered, by API key (tests look at what a client did). */
   readonly requestCounts = new Map<number, number>();
+  /** Requests answered, by broker id and API key (`${brokerId}:${apiKey}`). */
+  readonly brokerRequestCounts = new Map<string, number>();
   private readonly servers = new Map<number, net.Server>();
   private readonly sockets = new Map<number, Set<net.Socket>>();
   private readonly ports: number[];
@@ -229,6 +231,8 @@ export class KafkaTestCluster {
     if (flexible) r.skipTags(); // request header v2
     const request = decode(schemas.request, r, version);
     this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
+    const key = `${brokerId}:${apiKey}`;
+    this.brokerRequestCounts.set(key, (this.brokerRequestCounts.get(key) ?? 0) + 1);
     const outcome = await handleRequest(this, brokerId, apiKey, version, request);
     if (outcome === 'drop') {
       socket.destroy();
