@@ -299,7 +299,7 @@ export class SluiceContext {
     };
     visit(rdd);
     for (const r of marked) {
-      const dir = path.join(this.checkpointDirectory!, `${this.jobId}-rdd-${r.id}`);
+      const dir = path.join(this.checkpointDirectory!, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
       await this.runAction(r, { kind: 'writeCheckpoint', dir });
       r.checkpointDir = dir;
