@@ -124,7 +124,7 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topics, groupId: 'g-exact', startingOffsets: 'earliest', maxRatePerPartition: 1000, expectTotal: 15_000 }));
   await job.waitLine('BATCH ', 60_000);
   await produce(topics, 4, 3000, 2, want); // while the stream runs
-  const batches = batchesOf(await job.done);
+  const batches = batchesOf(await job.finished(60_000));
   const cap = 500; // 1000 records/s x 0.5 s
   // The first batch: every partition from 0, as far as the cap or its end allows.
   const first = batches[0]!;
@@ -153,13 +153,13 @@ test('a worker killed with -9 mid-batch loses nothing: its tasks re-read the sam
   const victim = cluster.workerProcesses[0]!;
   victim.kill('SIGKILL');
   cluster.addWorker();
-  const batches = batchesOf(await job.done);
+  const batches = batchesOf(await job.finished(60_000));
   assert.ok(victim.killed || victim.signalCode === 'SIGKILL');
   assertRangesCover(batches, ['kill'], () => 0);
   assertTotals(batches, want);
 });
 
-test('the brokers restarted mid-stream (same ports): the stream resumes and counts exactly', async () => {
+test('the brokers restarted mid-stream (same ports), then every leader moved: the stream resumes and counts exactly', async () => {
   kafka.createTopic('restart', 3);
   const want: Produced = { count: 0, sum: 0, sumSq: 0 };
   await produce(['restart'], 3, 3000, 4, want);
@@ -168,8 +168,11 @@ test('the brokers restarted mid-stream (same ports): the stream resumes and coun
   await kafka.stop();
   await new Promise((r) => setTimeout(r, 1500));
   await kafka.start();
-  await produce(['restart'], 3, 3000, 5, want);
-  const batches = batchesOf(await job.done);
+  await produce(['restart'], 3, 1500, 5, want);
+  await job.waitLine('BATCH ', 60_000, (l) => (JSON.parse(l.slice(6)) as Batch).ranges.length > 0 && jsonLines<Batch>(job.lines, 'BATCH ').reduce((n, b) => n + b.count, 0) > 3000);
+  for (const log of kafka.topics.get('restart')!.partitions) kafka.moveLeader('restart', log.partition, 1 - log.leader);
+  await produce(['restart'], 3, 1500, 9, want);
+  const batches = batchesOf(await job.finished(60_000));
   assertRangesCover(batches, ['restart'], () => 0);
   assertTotals(batches, want);
 });
@@ -182,7 +185,7 @@ test('partitions added to a topic while the stream runs are read from their star
   await job.waitLine('BATCH ', 60_000);
   kafka.addPartitions('grow', 4);
   await produce(['grow'], 4, 2000, 7, want);
-  const batches = batchesOf(await job.done);
+  const batches = batchesOf(await job.finished(60_000));
   assert.ok(
     batches.some((b) => b.ranges.some((r) => r.partition >= 2)),
     'the new partitions were read',
@@ -200,7 +203,7 @@ test('saveToKafka writes every record once although produce answers were lost (i
   const drops = kafka.requestCounts.get(0) ?? 0;
   kafka.dropNextProduceResponses(3);
   const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topics: ['sink-in'], groupId: 'g-sink', startingOffsets: 'earliest', sinkTopic: 'sink-out', expectTotal: 3000 }));
-  batchesOf(await job.done);
+  batchesOf(await job.finished(60_000));
   assert.ok((kafka.requestCounts.get(0) ?? 0) > drops + 3, 'the sink produced (and retried)');
   const written = [0, 1, 2].flatMap((p) => kafka.records('sink-out', p).map((r) => Number(r.value!.toString())));
   const expected = Array.from({ length: 3000 }, (_, i) => (firstValue + i) * 2);
@@ -219,12 +222,12 @@ test('a wrong broker address fails the job with an error naming it; an unknown t
     });
   });
   const bad = await startJob(cluster, fixture('count-job.ts'), [JSON.stringify({ brokers: [`127.0.0.1:${closed}`], topics: ['x'], groupId: 'g', batchMs: 500, expectTotal: 1 })]);
-  const end = await bad.done;
+  const end = await bad.finished(60_000);
   assert.equal(end.ok, false);
   assert.match(end.failure!, new RegExp(`cannot reach Kafka brokers 127\\.0\\.0\\.1:${closed}`));
   assert.match(end.failure!, /check the broker addresses/);
   const unknown = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topics: ['no-such-topic'], groupId: 'g', expectTotal: 1 }));
-  const end2 = await unknown.done;
+  const end2 = await unknown.finished(60_000);
   assert.equal(end2.ok, false);
   assert.match(end2.failure!, /no-such-topic/);
   assert.match(end2.failure!, /create the topic or fix its name/);

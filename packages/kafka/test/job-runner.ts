@@ -28,6 +28,8 @@ export interface JobEnd {
 export interface RunningJob {
   readonly lines: string[];
   readonly done: Promise<JobEnd>;
+  /** The job's end, or after `ms` the job is cancelled and this rejects with its output. */
+  finished(ms: number): Promise<JobEnd>;
   waitLine(prefix: string, ms: number, pred?: (line: string) => boolean): Promise<string>;
 }
 
@@ -55,7 +57,21 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
       await sleep(10);
     }
   };
-  return { lines, done, waitLine };
+  const finished = async (ms: number): Promise<JobEnd> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        job.cancel();
+        reject(new Error(`the job did not end within ${ms} ms:\n${lines.slice(-30).join('\n')}`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { lines, done, waitLine, finished };
 }
 
 export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
