@@ -36,3 +36,7 @@ export * from './scheduler/read-lines.js';
 export * from './util/port-requests.js';
 export * from './streaming/duration.js';
 export * from './util/scratch-dir.js';
+export * from './checkpoint/checkpoint-store.js';
+export * from './checkpoint/checkpoint-store-registry.js';
+export * from './checkpoint/checkpoint-location.js';
+export * from './checkpoint/local-checkpoint-store.js';

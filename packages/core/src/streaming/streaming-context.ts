@@ -295,6 +295,17 @@ export class StreamingContext {
   }
 
   private async generateLoop(): Promise<void> {
+    // A checkpoint location that cannot be written (a missing bucket, refused
+    // credentials, an unreachable endpoint) stops the stream before its first batch.
+    if (this.checkpointDir !== undefined) {
+      try {
+        await this.sc.checkpointStore();
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
     while (this.state === 'active') {
       const time = this.nextBatchTime;
       await this.clock.waitUntil(time);
