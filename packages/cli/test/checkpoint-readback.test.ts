@@ -69,7 +69,7 @@ before(async () => {
  * map outputs of the earlier batches' shuffles; now from neither).
  */
 async function dropLineage(cluster: LocalCluster, jobId: string, moved: readonly string[]): Promise<void> {
-  const ckpt = path.join(workDir, 'stream-ckpt');
+  const ckpt = path.join(workDir, 'stream-ckpt', 'state');
   ckptPartsAtDrop = fs.existsSync(ckpt) ? fs.readdirSync(ckpt).flatMap((d) => fs.readdirSync(path.join(ckpt, d)).filter((f) => f.startsWith('part-'))).length : 0;
   for (const f of moved) fs.rmSync(path.join(inDir, f));
   removedBlocks = 0;

@@ -611,10 +611,12 @@ test('updateStateByKey: running sums, with an initial RDD', () => {
 
 test('stateful streams are checkpointed mid-run (default interval 10 s) and keep their state', () => {
   // The state checks above and below span batches 11 s and 12 s, after the checkpoint cut the lineage.
-  const dirs = fs.readdirSync(path.join(workDir, 'checkpoints'));
+  // State checkpoints go under state/, named by stream and batch time (no job id).
+  const dirs = fs.readdirSync(path.join(workDir, 'checkpoints', 'state'));
   assert.ok(dirs.length >= 1, 'checkpoint directories written');
+  assert.ok(dirs.every((d) => /^stream-\d+-\d+$/.test(d)), `state checkpoint names: ${dirs}`);
   assert.ok(
-    dirs.some((d) => fs.readdirSync(path.join(workDir, 'checkpoints', d)).some((f) => f.startsWith('part-'))),
+    dirs.some((d) => fs.readdirSync(path.join(workDir, 'checkpoints', 'state', d)).some((f) => f.startsWith('part-'))),
     `part files under ${dirs}`,
   );
 });

@@ -31,6 +31,8 @@ export interface ClusterBackend {
   defaultParallelism(): number;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
+  /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
+  checkpointDirSet?(dir: string): void;
   /** Log on the driver through the job's logger (constant message, data in `fields`). */
   log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
 }
@@ -205,6 +207,7 @@ export class SluiceContext {
     }
     this.checkpointDirectory = location;
     this.checkpointReady = undefined;
+    this.backend.checkpointDirSet?.(location);
   }
 
   /**
@@ -332,7 +335,7 @@ export class SluiceContext {
     if (marked.length === 0) return;
     const store = await this.checkpointStore();
     for (const r of marked) {
-      const dir = joinCheckpointLocation(store.location, `${this.jobId}-rdd-${r.id}`);
+      const dir = joinCheckpointLocation(store.location, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
       await this.runAction(r, { kind: 'writeCheckpoint', dir });
       r.checkpointDir = dir;
       r.deps = [];

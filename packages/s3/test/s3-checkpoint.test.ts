@@ -106,6 +106,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
   assert.ok(streamDirs.size >= 2, `at least 2 state checkpoints in ${BATCHES} batches of 500 ms checkpointed every 1 s: ${[...streamDirs.keys()].join(', ')}`);
   const wanted = new Set(want.map((s) => JSON.stringify(s)));
   for (const [dir, parts] of streamDirs) {
+    assert.match(dir, /^run1\/stream\/state\/stream-\d+-\d+$/, 'state checkpoints are under <dir>/state/, named without the job id');
     assert.deepEqual(parts.sort(), ['part-0', 'part-1', 'part-2'], dir);
     const records = (await Promise.all(parts.map(async (p) => decodeRecords<[string, number][]>(await getObject(`${dir}/${p}`))))).flat();
     records.sort((a, b) => (a[0] < b[0] ? -1 : 1));

@@ -78,7 +78,11 @@ export abstract class DStream<T> {
     const rdd = this.compute(time);
     if (rdd) {
       if (this.storageLevel !== 'NONE') rdd.persist(this.storageLevel);
-      if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) rdd.checkpoint();
+      if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) {
+        rdd.checkpoint();
+        // No job id in the name: a resubmitted job recovers from it (StreamingContext.getOrCreate).
+        rdd.checkpointName = stateCheckpointName(this.id, time);
+      }
       rdd.setName(`${this.constructor.name} @ ${time}`);
       this.generated.set(time, rdd);
     }
@@ -322,6 +326,11 @@ export abstract class DStream<T> {
       await rdd.saveAsTextFile(`${prefix}-${time}${suffix ? `.${suffix}` : ''}`);
     });
   }
+}
+
+/** @internal Where a stream's RDD at `time` is checkpointed, under the checkpoint directory. */
+export function stateCheckpointName(streamId: number, time: number): string {
+  return `state/stream-${streamId}-${time}`;
 }
 
 /** How print() shows a record: tuples as (a,b), like Scala's tuples in Spark's output. */

@@ -25,6 +25,26 @@ interface Stamp {
   readonly mtimeMs: number;
 }
 
+/** A file one batch took, up to `size` bytes. */
+interface TakenFile {
+  readonly file: string;
+  readonly size: number;
+}
+
+/** What `checkpointData()` returns: plain JSON, restored by `restoreCheckpointData`. */
+interface FileStreamCheckpoint {
+  readonly kind: 'fileStream';
+  readonly directory: string;
+  /** Which batch took which files, for every batch time the stream remembers. */
+  readonly batches: [number, TakenFile[]][];
+  /** Files already read (never read again), as they were when chosen. */
+  readonly read: [string, Stamp & { readonly batchTime: number }][];
+  /** Files ignored because they were there at the first start (newFilesOnly). */
+  readonly preexisting: string[];
+  /** New files not settled yet, as the last listing saw them. */
+  readonly unsettled: [string, Stamp][];
+}
+
 /**
  * textFileStream / fileStream, as Spark's FileInputDStream: at each batch the driver
  * lists the directory, and the new files become that batch's data, each read once, up to
@@ -39,6 +59,12 @@ interface Stamp {
  * that name is new. A file deleted after its batch was cut fails the batch (naming the
  * file) unless `ignoreMissingFiles` is set.
  *
+ * Recovery: `checkpointData()` holds which batch took which files (for every batch the
+ * stream remembers), the files already read, the pre-existing files and the unsettled
+ * ones. Restored, a batch time it covers gets exactly its files again (no new listing),
+ * files read before the failure are never read again, and files that arrived while the
+ * driver was down are new to the next batch generated.
+ *
  * Threading: the driver program's thread (prepareBatch and compute run in batch order).
  */
 export class FileInputDStream extends InputDStream<string> {
@@ -48,7 +74,10 @@ export class FileInputDStream extends InputDStream<string> {
   private readonly read = new Map<string, Stamp & { readonly batchTime: number }>();
   /** New files not settled yet, as the last listing saw them. */
   private readonly unsettled = new Map<string, Stamp>();
-  private readonly batches = new Map<number, { file: string; size: number }[]>();
+  /** Files each batch took, kept as long as the stream remembers that batch's RDD. */
+  private readonly batches = new Map<number, TakenFile[]>();
+  /** Set by restoreCheckpointData: start() then keeps the restored pre-existing files. */
+  private restored = false;
   private readonly fileFilter: (file: string) => boolean;
   private readonly newFilesOnly: boolean;
   private readonly ignoreMissingFiles: boolean;
@@ -67,7 +96,7 @@ export class FileInputDStream extends InputDStream<string> {
   override start(): void {
     try {
       fs.mkdirSync(this.directory, { recursive: true });
-      if (this.newFilesOnly) for (const f of this.list()) this.preexisting.add(f);
+      if (this.newFilesOnly && !this.restored) for (const f of this.list()) this.preexisting.add(f);
     } catch (err) {
       throw new SluiceError('SLUICE_IO', `textFileStream: cannot read directory '${this.directory}': ${(err as Error).message}`, { cause: err });
     }
@@ -83,10 +112,12 @@ export class FileInputDStream extends InputDStream<string> {
   }
 
   override async prepareBatch(time: number): Promise<void> {
+    // A batch restored from a checkpoint reads exactly the files it took the first time.
+    if (this.batches.has(time)) return;
     const listed = this.list();
     const present = new Set(listed);
     for (const known of [this.preexisting, this.read, this.unsettled]) for (const f of known.keys()) if (!present.has(f)) known.delete(f);
-    const taken: { file: string; size: number }[] = [];
+    const taken: TakenFile[] = [];
     for (const file of listed) {
       if (this.preexisting.has(file)) continue;
       // An entry gone since the listing (or a dangling link, or a directory) is no file yet.
@@ -143,12 +174,48 @@ export class FileInputDStream extends InputDStream<string> {
 
   protected compute(time: number): RDD<string> {
     const files = this.batches.get(time) ?? [];
-    this.batches.delete(time);
     const sc = this.ssc.sc;
     const splits: TextSplit[] = files
       .filter((f) => f.size > 0)
       .map((f) => ({ file: f.file, start: 0, end: f.size, stream: { directory: this.directory, ignoreMissingFiles: this.ignoreMissingFiles } }));
     if (splits.length === 0) return sc.emptyRDD<string>();
     return new RDD<string>(sc, splits.length, { kind: 'textFile', splits }, []);
+  }
+
+  override clearOldRDDs(time: number): RDD<string>[] {
+    const dropped = super.clearOldRDDs(time);
+    const keep = Math.max(this.rememberMs, this.slideDuration);
+    for (const t of this.batches.keys()) if (t <= time - keep) this.batches.delete(t);
+    return dropped;
+  }
+
+  override checkpointData(): FileStreamCheckpoint {
+    return {
+      kind: 'fileStream',
+      directory: this.directory,
+      batches: [...this.batches].map(([t, files]) => [t, files.map((f) => ({ file: f.file, size: f.size }))]),
+      read: [...this.read].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime }]),
+      preexisting: [...this.preexisting],
+      unsettled: [...this.unsettled].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs }]),
+    };
+  }
+
+  override restoreCheckpointData(data: unknown): void {
+    const d = data as Partial<FileStreamCheckpoint> | null;
+    if (!d || d.kind !== 'fileStream' || !Array.isArray(d.batches) || !Array.isArray(d.read) || !Array.isArray(d.preexisting) || !Array.isArray(d.unsettled)) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `textFileStream(${this.directory}): the checkpoint holds no file-stream position for stream ${this.id} (got ${JSON.stringify(data)?.slice(0, 200)}); start from an empty checkpoint directory`);
+    }
+    if (d.directory !== this.directory) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `textFileStream: stream ${this.id} reads '${this.directory}' but its checkpoint was taken reading '${String(d.directory)}'; start from an empty checkpoint directory or read the same directory`);
+    }
+    this.batches.clear();
+    this.read.clear();
+    this.preexisting.clear();
+    this.unsettled.clear();
+    for (const [t, files] of d.batches) this.batches.set(t, files.map((f) => ({ file: f.file, size: f.size })));
+    for (const [f, s] of d.read) this.read.set(f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime });
+    for (const f of d.preexisting) this.preexisting.add(f);
+    for (const [f, s] of d.unsettled) this.unsettled.set(f, { size: s.size, mtimeMs: s.mtimeMs });
+    this.restored = true;
   }
 }

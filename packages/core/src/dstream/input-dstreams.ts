@@ -5,7 +5,17 @@ import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { DStream } from './dstream.js';
 
-/** A stream read straight from a source at each batch time, without receivers. */
+/**
+ * A stream read straight from a source at each batch time (or fed by a receiver).
+ *
+ * Recovery hooks (metadata checkpoints): `checkpointData()` returns, as plain JSON, what
+ * this input took for each batch time it still remembers (files; blocks with their
+ * write-ahead-log places; offset ranges) and its position in the source. A metadata
+ * checkpoint stores it keyed by stream id; on recovery `restoreCheckpointData(data)` is
+ * called with it before `start()`. Afterwards `prepareBatch(t)` for a batch time the data
+ * covers must leave that batch's input exactly as restored (a re-run batch reads what
+ * the first run read), and `compute(t)` must build the RDD from it.
+ */
 export abstract class InputDStream<T> extends DStream<T> {
   get dependencies(): readonly DStream<unknown>[] {
     return [];
@@ -27,6 +37,18 @@ export abstract class InputDStream<T> extends DStream<T> {
   start(): void {}
   /** @internal */
   stop(): void {}
+
+  /**
+   * @internal What this input took for each batch time it remembers and its position, as
+   * plain JSON (JSON.stringify must give it back unchanged); null when it keeps nothing
+   * (the default: such an input is not replayable, e.g. queueStream).
+   */
+  checkpointData(): unknown {
+    return null;
+  }
+
+  /** @internal Called on recovery, before `start()`, with what `checkpointData()` returned. */
+  restoreCheckpointData(_data: unknown): void {}
 }
 
 /** queueStream: each batch takes the next RDD of a queue (or all queued ones). */

@@ -39,6 +39,12 @@ export class RDD<T> {
   /** @internal */ storage: StorageLevel = 'NONE';
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
+  /**
+   * @internal Where under the checkpoint directory this RDD's checkpoint goes (a stream's
+   * state: `state/stream-<streamId>-<time>`, a name that survives a resubmission);
+   * default `<jobId>-rdd-<id>`.
+   */
+  checkpointName: string | undefined;
   /** @internal Work the driver program must do before a job over this RDD can run. */
   prepare: ((ctx: SluiceContext) => Promise<void>) | undefined;
   name: string | undefined;
