@@ -62,6 +62,10 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     super(ssc);
   }
 
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime } };
+  }
+
   protected compute(): RDD<T> {
     if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();
     if (this.oneAtATime) return this.queue.shift()!;
@@ -83,6 +87,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     readonly name: string,
   ) {
     super(ssc);
+  }
+
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'ReceiverInputDStream', params: { name: this.name } };
   }
 
   override start(): void {

@@ -9,6 +9,7 @@ import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readLines } from './read-lines.js';
+import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { TaskEnv } from './task-env.js';
 import type { MapOutputLocation } from './task-spec.js';
 
@@ -118,6 +119,17 @@ export class PartitionComputer {
         }
         const records = decodeRecords<unknown[]>(read.data);
         for (let i = 0; i < records.length; i++) emit(records[i]);
+        return;
+      }
+      case 'directInput': {
+        const read = this.fn<DirectReader<unknown, unknown>>(op.reader);
+        const ctx: DirectReadContext = { partition: split, warn: (message, fields) => this.env.warn?.(message, fields) };
+        const out = await read(op.ranges[split], ctx);
+        if (out && typeof (out as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+          for await (const r of out as AsyncIterable<unknown>) emit(r);
+        } else {
+          emitAll(out as Iterable<unknown>, emit);
+        }
         return;
       }
       case 'checkpointFile': {
