@@ -6,6 +6,8 @@ import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
+import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -15,7 +17,7 @@ import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import type { StreamingBackend } from './streaming-backend.js';
 import type { StreamingListener } from './streaming-listener.js';
-import { MetadataCheckpointer } from './metadata-checkpointer.js';
+import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -125,8 +127,9 @@ export class StreamingContext {
    * with a warning; when none is usable the error says so.
    */
   static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
-    const dir = path.resolve(checkpointDir);
-    const found = new MetadataStore(dir).readLatest();
+    const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
+    const store = openCheckpointStore(dir);
+    const found = await new MetadataStore(store).readLatest();
     for (const s of found?.skipped ?? []) {
       sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
     }
@@ -138,7 +141,10 @@ export class StreamingContext {
     else if (ssc.checkpointDir !== dir) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
     }
-    if (found) ssc.recoverFrom(found);
+    if (found) {
+      ssc.recoverFrom(found);
+      await checkStateCheckpoints(store, found.metadata);
+    }
     return ssc;
   }
 
@@ -266,7 +272,12 @@ export class StreamingContext {
     });
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
-    if (this.checkpointDir !== undefined) this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), this.checkpointDir);
+    if (this.checkpointDir !== undefined) {
+      this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), openCheckpointStore(this.checkpointDir), (err) => {
+        this.failed(err);
+        void this.stop();
+      });
+    }
     const md = this.recovery?.metadata;
     if (md && this.checkpointer) {
       this.zeroTime = md.zeroTime;
@@ -334,6 +345,8 @@ export class StreamingContext {
     await this.sc.streaming?.stopReceivers();
     for (const s of this.inputStreams()) s.stop();
     await this.scheduler.drain();
+    // The last batches' metadata is written before the context counts as stopped.
+    await this.checkpointer?.flush();
     this.resolveTerminated();
   }
 
@@ -432,6 +445,7 @@ export class StreamingContext {
     if (this.checkpointDir !== undefined) {
       try {
         await this.sc.checkpointStore();
+        await this.checkpointer?.init();
       } catch (err) {
         this.failed(err as Error);
         void this.stop();
@@ -476,7 +490,7 @@ export class StreamingContext {
       const rdd = o.stream.getOrCompute(time);
       if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
     }
-    this.checkpointer?.batchGenerated(time, this.nextBatchTime);
+    await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     this.scheduler.submit(time, numRecords, jobs);
   }
 
