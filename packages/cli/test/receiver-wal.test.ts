@@ -1,0 +1,164 @@
+// Reliable receivers and the receiver write-ahead log on a real cluster (a driver and 3
+// worker processes): a custom receiver over the test's replayable TCP source acknowledges
+// lines only after `await store()` resolved. kill -9 of the receiver's worker, with the
+// log off (blocks replicated) and on (blocks logged, read back from the log): every line
+// the source generated is counted exactly once in the final state, checked against word
+// counts computed here from the source's own lines. With the log on, the log's segments
+// are deleted as batches complete (a bounded number at any time) and all are gone once
+// the job stopped gracefully.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { ReplayableSource } from './replayable-source.js';
+
+const BATCH_MS = 500;
+const ROLL_MS = 250;
+
+function exited(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
+}
+
+async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
+  const driver = h.cluster.driver;
+  for (let i = 0; i < n; i++) {
+    const known = new Set(driver.registry.all().map((w) => w.id));
+    const child = h.cluster.addWorker();
+    await h.cluster.waitForWorkers(known.size + 1, 30_000);
+    byId.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+  }
+}
+
+interface BatchLine {
+  readonly time: number;
+  readonly numRecords: number;
+}
+
+const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
+
+/** Every line the source generated counted once, and each word's count its occurrences in them. */
+export function checkExactlyOnce(state: Map<string, number>, source: ReplayableSource): void {
+  const twice = [...state].filter(([k, n]) => k.startsWith('n') && n !== 1).map(([k, n]) => `${k}×${n}`);
+  assert.deepEqual(twice, [], 'no line counted twice');
+  const missing = source.lines.map((_, k) => `n${k}`).filter((k) => !state.has(k));
+  assert.deepEqual(missing.slice(0, 20), [], `no line lost (${missing.length} missing)`);
+  assert.equal([...state.keys()].filter((k) => k.startsWith('n')).length, source.lines.length, 'no line counted that was never sent');
+  const want = new Map<string, number>();
+  for (const ws of source.words) for (const w of ws) want.set(w, (want.get(w) ?? 0) + 1);
+  const got = [...state].filter(([k]) => !k.startsWith('n')).sort();
+  assert.deepEqual(got, [...want].sort(), 'each word counted as often as the source sent it');
+}
+
+/** Watches a log directory: every segment name seen, and the most present at once. */
+class SegmentWatcher {
+  readonly seen = new Set<string>();
+  maxPresent = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const names = this.present();
+      for (const n of names) this.seen.add(n);
+      this.maxPresent = Math.max(this.maxPresent, names.length);
+    }, 40);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  present(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => n.endsWith('.wal'));
+    } catch {
+      return [];
+    }
+  }
+}
+
+test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_000 }, async (t) => {
+  const summary: string[] = [];
+  await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500 } }, async (h) => {
+    const procs = new Map<string, ChildProcess>();
+    await addWorkers(h, 3, procs);
+    const failsBeforeStart = async (mistake: string, code: string, pattern: RegExp): Promise<void> => {
+      const run = await within(h.run(fixture('stream-bad-input.ts'), [mistake]), 30_000, mistake);
+      assert.equal(run.ok, false, show(run));
+      assert.equal(run.failure?.code, code, show(run));
+      assert.match(run.failure?.message ?? '', pattern);
+      assert.ok(!run.lines.includes('STARTED'), `nothing started:\n${run.lines.join('\n')}`);
+    };
+    await t.test('the write-ahead log without a checkpoint directory is an error at start naming ssc.checkpoint(dir)', () =>
+      failsBeforeStart('wal-no-checkpoint', 'SLUICE_CHECKPOINT', /write-ahead log .*needs a checkpoint directory.*ssc\.checkpoint\(dir\)/),
+    );
+    await t.test('a receiver buffer bound of 0 records is an error naming the option and the value', () =>
+      failsBeforeStart('wal-bad-buffer', 'SLUICE_BAD_ARGUMENT', /receiverMaxBufferedRecords must be a whole number of records >= 1, got 0/),
+    );
+    await t.test("kill -9 of a reliable receiver's worker, write-ahead log off and on: every line counted once; log segments bounded and gone after the run", async () => {
+    for (const mode of ['nowal', 'wal'] as const) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-wal-'));
+      const ckpt = path.join(dir, 'ckpt');
+      const logDir = path.join(ckpt, 'receivedData', '0');
+      const watcher = new SegmentWatcher(logDir);
+      const source = new ReplayableSource(mode === 'wal' ? 7 : 3);
+      try {
+        const port = await source.listen();
+        const job = await startJob(h.cluster, fixture('stream-reliable-receiver.ts'), ['127.0.0.1', String(port), String(BATCH_MS), ckpt, mode, path.join(dir, 'stop'), String(ROLL_MS)]);
+        watcher.start();
+        const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
+        source.start(5, 25); // 200 lines/s
+        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.numRecords > 0).length >= 5);
+        const victim = procs.get(receiver.workerId)!;
+        assert.ok(victim, 'the receiver runs on a known worker process');
+        const ackedAtKill = source.acked;
+        assert.ok(ackedAtKill > 0, 'the receiver acknowledged lines before the kill');
+        victim.kill('SIGKILL');
+        await exited(victim);
+        procs.delete(receiver.workerId);
+        await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`));
+        const resumedAt = Date.now();
+        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 20);
+        source.stop();
+        // Everything generated is durable once acknowledged; then a batch cut after that takes the rest.
+        const deadline = Date.now() + 30_000;
+        while (source.acked < source.lines.length) {
+          assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
+          await sleep(20);
+        }
+        const allAckedAt = Date.now();
+        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').some((b) => b.time >= allAckedAt + BATCH_MS));
+        const midRunPresent = watcher.present().length;
+        fs.writeFileSync(path.join(dir, 'stop'), '');
+        const result = await within(job.done, 60_000, 'the job to stop');
+        watcher.stop();
+        assert.equal(result.ok, true, `${mode}: the job failed: ${show(result)}`);
+        const state = new Map(jsonLine<[string, number][]>(result.lines, 'FINAL '));
+        checkExactlyOnce(state, source);
+        assert.ok(source.connections >= 2, 'the source served a restarted receiver');
+        if (mode === 'wal') {
+          // Segments rolled every 250 ms over ~14 s; those of forgotten batches were deleted as
+          // batches completed (the stream remembers ~2 s for its state checkpoints), and the
+          // graceful stop removed the rest.
+          assert.ok(watcher.seen.size >= 40, `segments were rolled (${watcher.seen.size} seen)`);
+          assert.ok(watcher.maxPresent <= 24, `at most 24 segments at once (${watcher.maxPresent} of ${watcher.seen.size})`);
+          assert.deepEqual(watcher.present(), [], 'no segment is left after the graceful stop');
+        } else {
+          assert.equal(watcher.seen.size, 0, 'no log is written with the log off');
+        }
+        summary.push(`${mode}: ${source.lines.length} lines, ${source.acked} acknowledged (${ackedAtKill} at the kill), ${source.connections} connections, segments seen ${watcher.seen.size}, at most ${watcher.maxPresent} at once, ${midRunPresent} before the stop`);
+      } finally {
+        watcher.stop();
+        await source.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      await addWorkers(h, 1, procs);
+    }
+    });
+  });
+  console.log(`# ${summary.join('\n# ')}`);
+});
