@@ -129,10 +129,14 @@ export class Executor {
     const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
     const sandbox = this.sandbox(desc.job_id, bundlePath);
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
+    let dropped = false;
     const reporter = new ReceiverReporter(
       { job_id: desc.job_id, stream_id: desc.stream_id, receiver_id: desc.receiver_id, worker_id: this.selfId },
       this.sendReport,
       () => {
+        // Blocks cut from now on are not stored: their records were not acknowledged, and
+        // the receiver that replaces this one gets them from the source again.
+        dropped = true;
         log.info('the driver no longer runs this receiver here; stopping it');
         this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
       },
@@ -168,6 +172,10 @@ export class Executor {
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
       block: (blockId, data, count, stored) =>
         inOrder(async () => {
+          if (dropped) {
+            stored('the driver no longer runs this receiver here');
+            return;
+          }
           const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
           if (wal) {
             let place: WalPlace;
