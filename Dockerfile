@@ -14,6 +14,7 @@ COPY packages/core/package.json packages/core/
 COPY packages/driver/package.json packages/driver/
 COPY packages/worker/package.json packages/worker/
 COPY packages/cli/package.json packages/cli/
+COPY packages/kafka/package.json packages/kafka/
 RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \
     corepack pnpm install --frozen-lockfile --reporter=append-only
 COPY proto proto
@@ -32,7 +33,7 @@ ENV NODE_ENV=production
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576
 RUN echo 'sluice:x:10001:10001::/home/sluice:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'sluice:x:10001:' >> /etc/group \
- && mkdir -p /home/sluice /checkpoints && chown 10001:10001 /home/sluice /checkpoints
+ && mkdir -p /home/sluice /checkpoints /state && chown 10001:10001 /home/sluice /checkpoints /state
 COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/proto proto

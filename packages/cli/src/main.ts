@@ -1,7 +1,7 @@
 /**
  * The `sluice` command: thin over @sluice/driver and @sluice/worker.
  *
- *   sluice driver [--port 7077]                       run a driver
+ *   sluice driver [--port 7077] [--state-dir DIR]     run a driver (with DIR: relaunches its jobs when started again)
  *   sluice worker --driver HOST:PORT --cores N        run a worker
  *   sluice run job.ts [--workers 2]                   embedded local cluster + job
  *   sluice submit job.ts --driver HOST:PORT           send a job to a running driver
@@ -11,9 +11,9 @@
  */
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
+import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
 import { WorkerNode } from '@sluice/worker';
-import { DEFAULT_MAX_CALLS_PER_PEER, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
@@ -103,7 +103,11 @@ common(program.command('driver').description('run a Sluice driver'))
     DEFAULT_WORKER_TIMEOUT_MS,
   )
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number }) => {
+  .option(
+    '--state-dir <dir>',
+    'keep the registry of submitted jobs (bundle, args, checkpoint directory, --supervise) here; a driver started again on it relaunches every job that was running and not stopped, under the same id',
+  )
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -114,6 +118,7 @@ common(program.command('driver').description('run a Sluice driver'))
       workerTimeoutMs: o.workerTimeoutMs,
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
+      stateDir: o.stateDir,
     });
     // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
     onSignals(() => driver.stop(), log);
@@ -214,7 +219,11 @@ common(program.command('submit').description('send a job to a running driver and
   .requiredOption('--driver <host:port>', 'driver address')
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number }) => {
+  .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
+  .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number }) => {
+    if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
+    if (o.maxRestarts === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts 0 restarts nothing: give at least 1, or leave out --supervise');
     const sec = security(o);
     const bundle = await bundleJob(job);
     const outcome = await submitJob(o.driver, sec, bundle, {
@@ -224,6 +233,8 @@ common(program.command('submit').description('send a job to a running driver and
       onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
       detach: o.detach === true,
       taskTimeoutMs: o.taskTimeout,
+      supervise: o.supervise === true,
+      maxRestarts: o.maxRestarts,
     });
     if (!outcome.ok) {
       printFailure(outcome);

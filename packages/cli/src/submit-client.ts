@@ -42,6 +42,9 @@ export interface SubmitOptions {
   /** Print the job id and return; the job keeps running. */
   readonly detach?: boolean;
   readonly taskTimeoutMs?: number;
+  /** Restart the program when it fails (at most maxRestarts times; the driver's default when not given). */
+  readonly supervise?: boolean;
+  readonly maxRestarts?: number;
   /** Give up attaching again after this long without the driver (default 10 min). */
   readonly reconnectWindowMs?: number;
   /** ... or after the driver's port refused connections this long (default 60 s: it is gone). */
@@ -63,10 +66,17 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
   const notice = opts.onNotice ?? (() => undefined);
   let jobId: string | undefined;
   let lastLine = 0;
+  /** What lastLine counts in: a driver that restarted (and relaunched the job) numbers its lines afresh. */
+  let epoch = '';
   const onEvent = (e: wire.JobEvent__Output): JobOutcome | undefined => {
     if (e.event === 'job_id' && e.job_id) {
       if (jobId === undefined) opts.onJobId?.(e.job_id);
+      else if (e.output_epoch !== epoch) {
+        notice(`the driver at ${address} restarted and relaunched job ${e.job_id}; its output goes on from the relaunch`);
+        lastLine = 0;
+      }
       jobId = e.job_id;
+      epoch = e.output_epoch;
     } else if (e.event === 'output' && e.output !== undefined) {
       const n = Number(e.line);
       if (n > 0 && n <= lastLine) return undefined; // seen before the stream broke
@@ -101,7 +111,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     await waitReady(client, address, 5000);
     const submit = client.SubmitJob(secretMetadata(security.secret));
     const first = follow(submit, opts.detach === true);
-    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0 } });
+    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0 } });
     for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
     for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
     submit.end();
@@ -120,7 +130,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     let refusedSince: number | undefined;
     let backoff = 250;
     for (;;) {
-      const watch = client.WatchJob({ job_id: id, after_line: lastLine }, secretMetadata(security.secret));
+      const watch = client.WatchJob({ job_id: id, after_line: lastLine, output_epoch: epoch }, secretMetadata(security.secret));
       let attached = false;
       watch.once('data', () => {
         attached = true;
@@ -131,15 +141,23 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       end = await follow(watch, false);
       if (end.kind === 'outcome') return end.outcome;
       const err = end.err;
-      if (err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} no longer knows job ${id}: ${err.details}`, { cause: err });
+      if (err?.code === grpc.status.NOT_FOUND) {
+        throw new SluiceError(
+          'SLUICE_JOB_LOST',
+          `the driver at ${address} came back without job ${id} (${err.details}): it was restarted without --state-dir (or with another one), so it did not relaunch the job; submit it again, and start the driver with \`--state-dir DIR\` to have it relaunch its jobs after a restart`,
+          { cause: err },
+        );
+      }
       if (err?.code === grpc.status.UNAUTHENTICATED) throw callError(err, address);
       if (attached) {
         notice(`lost the stream of job ${id} again (${err?.details || 'it ended'}); reconnecting`);
         continue;
       }
       const now = Date.now();
-      if (err && /ECONNREFUSED/.test(err.details)) refusedSince ??= now;
-      else refusedSince = undefined;
+      if (err && /ECONNREFUSED/.test(err.details)) {
+        if (refusedSince === undefined) notice(`waiting for the driver at ${address} to come back (up to ${Math.round(refusedWindow / 1000)} s while it refuses connections)`);
+        refusedSince ??= now;
+      } else refusedSince = undefined;
       if (refusedSince !== undefined && now - refusedSince > refusedWindow) {
         throw new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} has refused connections for ${Math.round((now - refusedSince) / 1000)} s: it is gone, and job ${id} with it; check \`sluice driver\` there`);
       }

@@ -45,3 +45,15 @@ test('the compose file publishes the driver on 127.0.0.1 only and runs every ser
   assert.match(text, /init: true/);
   assert.match(text, /NODE_IMAGE: \$\{NODE_IMAGE:-node:20-bookworm-slim\}/);
 });
+
+test('the compose driver restarts by itself and keeps its state dir and the checkpoints on named volumes', () => {
+  const text = fs.readFileSync(path.join(REPO_DIR, 'docker-compose.yml'), 'utf8');
+  const driver = /^  driver:\n([\s\S]*?)^  \w+:\n/m.exec(text)?.[1] ?? '';
+  assert.match(driver, /^    restart: unless-stopped$/m);
+  assert.match(driver, /"--state-dir", "\/state"/);
+  assert.match(driver, /^      - driver-state:\/state$/m);
+  assert.match(driver, /^      - checkpoints:\/checkpoints$/m);
+  assert.match(text, /^volumes:\n(?:.*\n)*?  driver-state:/m);
+  // The image makes /state writable by the user it runs as (a named volume takes its owner from it).
+  assert.match(fs.readFileSync(path.join(REPO_DIR, 'Dockerfile'), 'utf8'), /mkdir -p [^\n]*\/state && chown 10001:10001 [^\n]*\/state/);
+});

@@ -29,6 +29,8 @@ export interface ClusterBackend {
   defaultParallelism(): number;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
+  /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
+  checkpointDirSet?(dir: string): void;
   /** Log on the driver through the job's logger (constant message, data in `fields`). */
   log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
 }
@@ -192,6 +194,7 @@ export class SluiceContext {
       throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${abs}': ${(err as Error).message}`, { cause: err });
     }
     this.checkpointDirectory = abs;
+    this.backend.checkpointDirSet?.(abs);
   }
 
   // ---- internals used by RDD ---------------------------------------------------------

@@ -25,7 +25,8 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
-import { DriverJob, type JobStateName } from './job/driver-job.js';
+import { DriverJob, type JobLaunchSpec, type JobStateName } from './job/driver-job.js';
+import { DriverStateStore, type PersistedJob } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
@@ -49,6 +50,12 @@ export interface DriverOptions {
   readonly webPort?: number;
   /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
   readonly maxCallsPerPeer?: number;
+  /**
+   * Directory where the driver keeps the registry of its jobs (`sluice driver --state-dir`):
+   * a driver started again on it relaunches every job that was running and not stopped,
+   * under the same id. Default: none (jobs die with the driver).
+   */
+  readonly stateDir?: string;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -60,7 +67,13 @@ export interface SubmitRequest {
   readonly args?: readonly string[];
   /** Task attempts running longer are killed and count as failed (default: no limit). */
   readonly taskTimeoutMs?: number;
+  /** Restart the program when it fails, at most `maxRestarts` times (default DEFAULT_MAX_RESTARTS) — Spark's --supervise. */
+  readonly supervise?: boolean;
+  readonly maxRestarts?: number;
 }
+
+/** Restarts of a supervised job's program when --max-restarts is not given. */
+export const DEFAULT_MAX_RESTARTS = 3;
 
 export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   maxFailures: 4,
@@ -112,8 +125,12 @@ export class DriverNode {
   private boundPort = 0;
   private jobCounter = 0;
   private readonly web: StatusServer;
+  /** The job registry in --state-dir (undefined without one). */
+  private readonly stateStore: DriverStateStore | undefined;
   /** Port of the web UI, once started (undefined when off). */
   webPort: number | undefined;
+  /** Names this run of the driver process: workers that saw another drop that one's jobs (RegisterWorkerResponse.driver_instance). */
+  readonly instanceId = crypto.randomBytes(8).toString('hex');
 
   constructor(private readonly opts: DriverOptions) {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
@@ -121,6 +138,8 @@ export class DriverNode {
     this.clock = opts.clock ?? new SystemClock();
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
     removeDeadScratchDirs(this.log);
+    // A state dir that cannot be used fails here, before anything listens.
+    this.stateStore = opts.stateDir !== undefined ? new DriverStateStore(opts.stateDir, this.log) : undefined;
     this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
@@ -149,6 +168,8 @@ export class DriverNode {
         err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${err.message}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
       ),
     );
+    // Relaunched before any call is served, so a client attaching again finds its job.
+    this.relaunchJobs();
     const hb = this.opts.heartbeatIntervalMs ?? 1000;
     this.registry.start(Math.max(50, Math.floor(hb / 2)));
     this.taskScheduler.start();
@@ -164,7 +185,10 @@ export class DriverNode {
       return;
     }
     this.state = 'stopped';
+    // Jobs cancelled because the driver stops stay in the state dir's registry: the next
+    // driver on it relaunches them (only a job that ends by itself or is stopped leaves it).
     for (const j of this.jobs.values()) j.cancel();
+    this.stateStore?.close();
     await this.web.stop();
     this.taskScheduler.stop();
     this.registry.stop();
@@ -184,22 +208,90 @@ export class DriverNode {
   /** Start a job from a bundle built by the CLI. */
   submit(req: SubmitRequest): DriverJob {
     if (this.state !== 'running') throw new SluiceError('SLUICE_INTERNAL', 'the driver is not running');
+    if (req.maxRestarts !== undefined && (!Number.isInteger(req.maxRestarts) || req.maxRestarts < 0)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `maxRestarts (--max-restarts) must be a non-negative integer, got ${String(req.maxRestarts)}`);
+    }
     const sha = crypto.createHash('sha256').update(req.code).digest('hex');
+    const b = this.keepBundle(sha, req.code, req.sourceMap);
+    const number = this.stateStore ? this.stateStore.takeJobNumber() : ++this.jobCounter;
+    const id = `job-${String(number).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
+    const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
+    const spec: JobLaunchSpec = { id, name: req.name, bundleSha: sha, bundlePath: b.path, args: req.args ?? [], taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism: Math.max(2, this.registry.totalCores()) };
+    // Registered before it starts: a driver killed from here on relaunches it.
+    this.stateStore?.add(
+      { id, name: req.name, bundleSha: sha, args: spec.args, taskTimeoutMs: req.taskTimeoutMs, parallelism: spec.parallelism!, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running' },
+      req.code,
+      req.sourceMap,
+    );
+    return this.startJob(spec);
+  }
+
+  /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
+  private keepBundle(sha: string, code: Uint8Array, sourceMap: string): { code: Buffer; sourceMap: string; path: string } {
     let b = this.bundles.get(sha);
     if (!b) {
-      const file = materializeBundle(path.join(this.localDir, 'bundles'), sha, req.code, req.sourceMap);
-      b = { code: Buffer.from(req.code), sourceMap: req.sourceMap, path: file };
+      const file = materializeBundle(path.join(this.localDir, 'bundles'), sha, code, sourceMap);
+      b = { code: Buffer.from(code), sourceMap, path: file };
       this.bundles.set(sha, b);
     }
-    const id = `job-${String(++this.jobCounter).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
-    const job = new DriverJob(id, req.name, sha, b.path, req.args ?? [], this.dag, this.registry, this.clock, this.log, { taskTimeoutMs: req.taskTimeoutMs });
-    this.jobs.set(id, job);
+    return b;
+  }
+
+  private startJob(spec: JobLaunchSpec): DriverJob {
+    const job = new DriverJob(spec, this.dag, this.registry, this.clock, this.log);
+    this.jobs.set(spec.id, job);
+    const store = this.stateStore;
+    if (store) {
+      job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
+      job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));
+      job.on('stopRequested', () => store.update(spec.id, { state: 'stopping' }));
+      // A job cancelled because this driver stops stays registered for the next one.
+      job.once('end', () => {
+        if (this.state === 'running') store.remove(spec.id);
+      });
+    }
     return job;
+  }
+
+  /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran. */
+  private relaunchJobs(): void {
+    const store = this.stateStore;
+    if (!store) return;
+    for (const p of store.registered) {
+      if (p.state === 'stopping') {
+        this.log.info({ jobId: p.id }, 'not relaunching a job that was being stopped');
+        store.remove(p.id);
+        continue;
+      }
+      this.relaunch(store, p);
+    }
+  }
+
+  private relaunch(store: DriverStateStore, p: PersistedJob): void {
+    let bundle: { code: Buffer; sourceMap: string };
+    try {
+      bundle = store.readBundle(p.bundleSha);
+    } catch (err) {
+      this.log.error({ jobId: p.id, err }, 'cannot relaunch a registered job: its bundle is gone; forgetting it');
+      store.remove(p.id);
+      return;
+    }
+    const b = this.keepBundle(p.bundleSha, bundle.code, bundle.sourceMap);
+    const attempt = p.attempt + 1;
+    store.update(p.id, { attempt });
+    this.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
+    this.startJob({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt });
+  }
+
+  /** The job whose current attempt workers know as `runId` (DriverJob.runId). */
+  private jobByRunId(runId: string): DriverJob | undefined {
+    for (const j of this.jobs.values()) if (j.runId === runId) return j;
+    return undefined;
   }
 
   /** A worker's report of a receiver (Driver.ReportReceiver); false tells it to stop that receiver. */
   receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    return this.jobs.get(rep.job_id)?.receiverReport(rep) ?? false;
+    return this.jobByRunId(rep.job_id)?.receiverReport(rep) ?? false;
   }
 
   /**
@@ -213,7 +305,7 @@ export class DriverNode {
       else call.write({ failure: { code: error?.code ?? 'SLUICE_JOB_FAILED', message: error?.message ?? state, stack: error?.stack ?? '' } });
       call.end();
     };
-    call.write({ job_id: job.id });
+    call.write({ job_id: job.id, output_epoch: this.instanceId });
     for (const [line, output] of job.output.since(afterLine)) call.write({ output, line });
     if (job.outcome) return writeEnd(job.outcome.state, job.outcome.error);
     const onOutput = (output: string, line: number): void => void call.write({ output, line });
@@ -240,7 +332,7 @@ export class DriverNode {
           return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'RegisterWorker needs worker_id, port and cores > 0' });
         }
         this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores);
-        callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000 });
+        callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000, driver_instance: this.instanceId });
       },
       Heartbeat: (call, callback) => {
         const s = call.request.storage;
@@ -294,7 +386,7 @@ export class DriverNode {
             last_batch_records: j.lastBatch?.numRecords ?? 0,
             started_ms_ago: Math.max(0, now - j.startedAt),
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
-            ...runningTasksInfo(this.dag.runningTasks(j.id)),
+            ...runningTasksInfo(this.dag.runningTasks(j.runId)),
           })),
         });
       },
@@ -305,7 +397,7 @@ export class DriverNode {
         callback(null, { found: true });
       },
       GetBroadcast: (call) => {
-        const value = this.jobs.get(call.request.job_id)?.broadcasts.get(call.request.broadcast_id);
+        const value = this.jobByRunId(call.request.job_id)?.broadcasts.get(call.request.broadcast_id);
         if (!value) {
           call.emit('error', { code: grpc.status.NOT_FOUND, details: `job ${call.request.job_id} has no broadcast ${call.request.broadcast_id} (the job ended?)` });
           return;
@@ -349,7 +441,15 @@ export class DriverNode {
           let job: DriverJob;
           try {
             const sourceMap = mapParts.length > 0 ? Buffer.concat(mapParts).toString('utf8') : header.source_map;
-            job = this.submit({ name: header.name, code, sourceMap, args: header.args, taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined });
+            job = this.submit({
+              name: header.name,
+              code,
+              sourceMap,
+              args: header.args,
+              taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined,
+              supervise: header.supervise,
+              maxRestarts: header.supervise && header.max_restarts > 0 ? header.max_restarts : undefined,
+            });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;
@@ -363,7 +463,8 @@ export class DriverNode {
           call.emit('error', { code: grpc.status.NOT_FOUND, details: `this driver has no job '${call.request.job_id}' (did the driver restart?); see \`sluice jobs\`` });
           return;
         }
-        this.streamJob(call, job, Number(call.request.after_line));
+        // Lines numbered by another driver instance (before a restart) say nothing about ours.
+        this.streamJob(call, job, call.request.output_epoch === this.instanceId ? Number(call.request.after_line) : 0);
       },
       ReportReceiver: (call, callback) => {
         callback(null, { keep: this.receiverReport(call.request) });

@@ -92,6 +92,8 @@ export class WorkerNode {
   private driverUnreachableSince: number | undefined;
   private lastUnreachableLog = 0;
   private reregistering = false;
+  /** The driver instance this worker last registered with (RegisterWorkerResponse.driver_instance). */
+  private driverInstance: string | undefined;
   private boundPort = 0;
   private readonly bundleFetches = new Map<string, Promise<string>>();
   private readonly memory: MemoryReleaser;
@@ -183,7 +185,16 @@ export class WorkerNode {
     this.state = 'stopped';
   }
 
+  /**
+   * Register with the driver. When it answers as another driver instance than the one
+   * this worker registered with before (it restarted), everything the earlier instance's
+   * jobs left here is dropped: those jobs are gone, and a job the new instance relaunches
+   * runs as a new attempt that must not read them. Only jobs known before the request was
+   * sent are dropped — the new instance cannot have sent work for any of them, since it
+   * learns of this worker from this very request.
+   */
   private register(timeoutMs: number): Promise<number> {
+    const known = this.executor.jobIds();
     return new Promise((resolve, reject) => {
       this.driverClient.RegisterWorker(
         { worker_id: this.workerId, host: this.host, port: this.boundPort, cores: this.opts.cores },
@@ -191,6 +202,12 @@ export class WorkerNode {
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
           if (err) return reject(driverError(err, this.opts.driver));
+          const instance = res?.driver_instance ?? '';
+          if (this.driverInstance !== undefined && instance !== this.driverInstance) {
+            this.log.warn({ previousInstance: this.driverInstance, instance, jobs: [...known] }, 'the driver restarted; dropping what the jobs of its previous instance left here');
+            for (const jobId of known) this.executor.releaseJob(jobId);
+          }
+          this.driverInstance = instance;
           resolve(res?.heartbeat_interval_ms || 1000);
         },
       );

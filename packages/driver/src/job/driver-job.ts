@@ -17,6 +17,50 @@ export interface DriverJobEvents {
   /** A printed line and its number in the job's output (from 1). */
   output: [line: string, lineNumber: number];
   end: [state: JobStateName, error: ErrorInfo | undefined];
+  /** A supervised job failed and starts attempt `attempt` (after SUPERVISE_RESTART_DELAY_MS). */
+  restart: [attempt: number, reason: ErrorInfo];
+  /** The program set its checkpoint directory (sc.setCheckpointDir / ssc.checkpoint). */
+  checkpointDir: [dir: string];
+  /** A stop was asked for (`sluice stop`). */
+  stopRequested: [];
+}
+
+/** How a job is launched: what `sluice submit` sent, and what the driver keeps for a relaunch. */
+export interface JobLaunchSpec {
+  /** The id users see (`sluice jobs`, `sluice stop`); the same for every attempt. */
+  readonly id: string;
+  readonly name: string;
+  readonly bundleSha: string;
+  readonly bundlePath: string;
+  readonly args: readonly string[];
+  readonly taskTimeoutMs?: number;
+  /** Default number of partitions the program sees; fixed at the first launch so a relaunch partitions as it did (default: the cluster's cores, at least 2). */
+  readonly parallelism?: number;
+  /** Restart the program (a new attempt) when it fails, at most this many times (0: never). */
+  readonly maxRestarts?: number;
+  /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
+  readonly firstAttempt?: number;
+}
+
+/** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
+export function attemptRunId(jobId: string, attempt: number): string {
+  return attempt <= 1 ? jobId : `${jobId}.${attempt}`;
+}
+
+/** Delay before a supervised job's next attempt starts. */
+export const SUPERVISE_RESTART_DELAY_MS = 500;
+
+/** One run of the job's driver program: its thread and what the cluster keeps for it. */
+interface Attempt {
+  readonly number: number;
+  /** The id workers and the DAG scheduler see for this attempt (attemptRunId). */
+  readonly runId: string;
+  readonly thread: Thread;
+  /** stdout and stderr not yet closed. */
+  outputOpen: number;
+  tracker: ReceiverTracker | undefined;
+  /** Set once the attempt ended (its thread is let go). */
+  over: boolean;
 }
 
 /**
@@ -25,7 +69,16 @@ export interface DriverJobEvents {
  * `output` events. When the program ends (or is cancelled) the job's state on the
  * driver and on every worker is released.
  *
- * Lifecycle: running -> succeeded | failed | cancelled (each end emitted once).
+ * A job runs as one or more **attempts** under the same user-visible `id`: a supervised
+ * job whose program fails is started again (`maxRestarts`), and a driver restarted on its
+ * state dir relaunches a job with the next attempt number. Each attempt has its own run id
+ * (attemptRunId) for everything workers hold — shuffle outputs, cached and received
+ * blocks, job sandboxes, receivers, broadcasts — so no attempt reads what an earlier one
+ * left; an attempt's state is released on the driver and the workers when it ends.
+ *
+ * Lifecycle: running -> succeeded | failed | cancelled (each end emitted once, after the
+ * last attempt). Output lines are numbered across attempts.
+ * Threading: driver main thread.
  */
 export class DriverJob extends EventEmitter<DriverJobEvents> {
   state: JobStateName = 'running';
@@ -37,59 +90,94 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
-  private tracker: ReceiverTracker | undefined;
-  /** Encoded broadcast values, by id, served to workers (GetBroadcast). */
+  /** Encoded broadcast values of the current attempt, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
   /** The last lines the job printed, for clients that attach again (WatchJob). */
   readonly output = new JobOutput();
   /** How the job ended, once `end` was emitted. */
   outcome: { readonly state: JobStateName; readonly error: ErrorInfo | undefined } | undefined;
-  private readonly thread: Thread;
+  /** Restarts a failure may still cause. */
+  private restartsLeft: number;
+  /** A stop was asked for: a failure after it is not restarted. */
+  private stopRequested = false;
+  private current: Attempt;
+  private restartTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
-  private outputOpen = 2;
   private pendingEnd: [JobStateName, ErrorInfo | undefined] | undefined;
+  readonly id: string;
+  readonly name: string;
+  readonly parallelism: number;
 
   constructor(
-    readonly id: string,
-    readonly name: string,
-    private readonly bundleSha: string,
-    bundlePath: string,
-    args: readonly string[],
+    private readonly spec: JobLaunchSpec,
     private readonly dag: DAGScheduler,
     private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
     log: Logger,
-    opts: { readonly taskTimeoutMs?: number } = {},
   ) {
     super();
-    this.log = log.child({ jobId: id });
+    this.id = spec.id;
+    this.name = spec.name;
+    this.log = log.child({ jobId: spec.id });
     this.startedAt = clock.now();
-    this.dag.startJob(id, bundleSha, opts);
-    const data: JobThreadData = { jobId: id, bundlePath, args, parallelism: Math.max(2, registry.totalCores()) };
-    this.thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
-    for (const stream of [this.thread.stdout, this.thread.stderr]) {
+    this.parallelism = spec.parallelism ?? Math.max(2, registry.totalCores());
+    this.restartsLeft = spec.maxRestarts ?? 0;
+    this.current = this.launch(spec.firstAttempt ?? 1);
+  }
+
+  /** Restarts a failure may still cause. */
+  get restartsRemaining(): number {
+    return this.restartsLeft;
+  }
+
+  /** The current attempt's number (from 1). */
+  get attempt(): number {
+    return this.current.number;
+  }
+
+  /** The id workers see for the current attempt's tasks, blocks and receivers. */
+  get runId(): string {
+    return this.current.runId;
+  }
+
+  private launch(number: number): Attempt {
+    const runId = attemptRunId(this.spec.id, number);
+    this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
+    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism };
+    const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
+    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, over: false };
+    for (const stream of [thread.stdout, thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
       rl.on('close', () => {
-        this.outputOpen--;
-        this.flushEnd();
+        a.outputOpen--;
+        if (a === this.current) this.flushEnd();
       });
     }
-    this.thread.on('message', (m: JobToMain) => this.onMessage(m));
-    this.thread.on('error', (err) => this.finish('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' }));
-    this.thread.on('exit', (code) => {
-      if (this.state === 'running') this.finish('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
+    thread.on('message', (m: JobToMain) => {
+      if (a === this.current && !a.over) this.onMessage(m);
     });
-    this.log.info({ name, taskTimeoutMs: opts.taskTimeoutMs }, 'job started');
+    thread.on('error', (err) => {
+      if (a === this.current) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' });
+    });
+    thread.on('exit', (code) => {
+      if (a === this.current && !a.over) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
+    });
+    this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
+    return a;
   }
 
+  /** End the job now, whatever attempt runs (the driver stops, or a stop timed out). */
   cancel(): void {
-    this.finish('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
+    this.attemptEnded('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
   }
 
   /** `sluice stop`: a streaming job stops its StreamingContext (gracefully if asked); a batch job is cancelled. */
   requestStop(graceful: boolean): void {
     if (this.state !== 'running') return;
+    this.stopRequested = true;
+    this.emit('stopRequested');
+    if (this.restartTimer !== undefined) return this.cancel(); // between attempts: nothing runs to stop
     if (this.streaming) {
       this.post({ type: 'stopRequested', graceful });
       // A driver program that does not end within 60 s of the request is cancelled.
@@ -97,24 +185,25 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     } else this.cancel();
   }
 
-  /** A worker's report of one of this job's receivers; false: stop that receiver. */
+  /** A worker's report of one of this job's receivers (of the current attempt); false: stop that receiver. */
   receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    if (this.state !== 'running') return false;
-    return this.tracker?.report(rep) ?? false;
+    if (this.state !== 'running' || rep.job_id !== this.current.runId) return false;
+    return this.current.tracker?.report(rep) ?? false;
   }
 
   /** Worker ids running this job's receivers. */
   receiverWorkers(): string[] {
-    return this.tracker?.receiverWorkers() ?? [];
+    return this.current.tracker?.receiverWorkers() ?? [];
   }
 
   private receiverTracker(): ReceiverTracker {
-    this.tracker ??= new ReceiverTracker(this.id, this.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker' }));
-    return this.tracker;
+    const a = this.current;
+    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker', runId: a.runId }));
+    return a.tracker;
   }
 
   private post(m: MainToJob): void {
-    if (this.state === 'running') this.thread.postMessage(m);
+    if (this.state === 'running' && !this.current.over) this.current.thread.postMessage(m);
   }
 
   private onMessage(m: JobToMain): void {
@@ -123,7 +212,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
-        this.dag.runJob(this.id, m.graph, m.action, m.partitions).then(
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -138,15 +227,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         );
         return;
       case 'removeRdd':
-        this.dag.removeRddBlocks(this.id, m.rddId);
-        void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.id, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+        this.dag.removeRddBlocks(this.runId, m.rddId);
+        void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.runId, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
         return;
       case 'removeShuffles': {
-        this.dag.removeShuffles(this.id, m.shuffleIds);
-        const prefixes = m.shuffleIds.flatMap((s) => [`shuffle_${this.id}_${s}_`, `mapout_${this.id}_${s}_`]);
+        this.dag.removeShuffles(this.runId, m.shuffleIds);
+        const prefixes = m.shuffleIds.flatMap((s) => [`shuffle_${this.runId}_${s}_`, `mapout_${this.runId}_${s}_`]);
         for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);
         return;
       }
@@ -155,7 +244,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.receiverTracker().start(m.streamId, m.receiver, m.options, m.name);
         return;
       case 'stopReceivers':
-        void (this.tracker?.stopAll() ?? Promise.resolve()).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+        void (this.current.tracker?.stopAll() ?? Promise.resolve()).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
       case 'allocateBlocks': {
         const tracker = this.receiverTracker();
@@ -165,7 +254,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'removeBlocks':
-        this.tracker?.removeBlocks(m.blockIds, (id) => [...(this.dag.blockLocations.workersFor(id) ?? [])]);
+        this.current.tracker?.removeBlocks(m.blockIds, (id) => [...(this.dag.blockLocations.workersFor(id) ?? [])]);
         this.dag.blockLocations.removeIds(m.blockIds);
         return;
       case 'batch':
@@ -176,11 +265,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'log':
         this.log[m.level](m.fields, m.message);
         return;
+      case 'checkpointDir':
+        this.emit('checkpointDir', m.dir);
+        return;
       case 'done':
-        this.finish('succeeded', undefined);
+        this.attemptEnded('succeeded', undefined);
         return;
       case 'failed':
-        this.finish('failed', { code: m.code, message: m.message, stack: m.stack });
+        this.attemptEnded('failed', { code: m.code, message: m.message, stack: m.stack });
         return;
       default: {
         const never: never = m;
@@ -189,24 +281,54 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     }
   }
 
-  private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+  /**
+   * The current attempt ended (or is ended: cancelled). Release what it holds on the
+   * driver and the workers; then a supervised job that failed starts its next attempt,
+   * and any other end is the job's.
+   */
+  private attemptEnded(state: JobStateName, error: ErrorInfo | undefined): void {
     if (this.state !== 'running') return;
-    this.state = state;
-    this.error = error;
-    this.endedAt = this.clock.now();
-    this.tracker?.close();
-    this.tracker = undefined;
+    if (this.restartTimer !== undefined) {
+      // Between attempts (only a cancel gets here): nothing runs.
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+      return this.finish(state, error);
+    }
+    const a = this.current;
+    if (a.over) return;
+    a.over = true;
+    a.tracker?.close();
+    a.tracker = undefined;
     this.broadcasts.clear();
-    this.dag.endJob(this.id);
-    for (const w of this.registry.all()) void w.endpoint.releaseJob(this.id);
-    if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message }, 'job failed');
-    else this.log.info({ state }, 'job ended');
-    this.pendingEnd = [state, error];
+    this.dag.endJob(a.runId);
+    for (const w of this.registry.all()) void w.endpoint.releaseJob(a.runId);
     if (state !== 'cancelled') {
       // The program returned or threw (or its thread is gone): let the thread exit by
       // itself so its last printed lines (often what explains a failure) arrive first.
-      setTimeout(() => void this.thread.terminate(), 2000).unref();
-    } else void this.thread.terminate();
+      setTimeout(() => void a.thread.terminate(), 2000).unref();
+    } else void a.thread.terminate();
+    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
+      this.restartsLeft--;
+      const next = a.number + 1;
+      this.log.warn({ attempt: a.number, nextAttempt: next, restartsLeft: this.restartsLeft, code: error?.code, reason: error?.message }, 'job failed; restarting it (--supervise)');
+      this.emit('restart', next, error!);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (this.state !== 'running') return;
+        this.current = this.launch(next);
+      }, SUPERVISE_RESTART_DELAY_MS);
+      return;
+    }
+    this.finish(state, error);
+  }
+
+  private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+    this.state = state;
+    this.error = error;
+    this.endedAt = this.clock.now();
+    if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message, attempt: this.attempt }, 'job failed');
+    else this.log.info({ state, attempt: this.attempt }, 'job ended');
+    this.pendingEnd = [state, error];
     this.flushEnd();
   }
 
@@ -220,7 +342,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.outcome = { state: s, error: e };
       this.emit('end', s, e);
     };
-    if (this.outputOpen <= 0) emitEnd();
+    if (this.current.outputOpen <= 0) emitEnd();
     else setTimeout(emitEnd, 1000).unref();
   }
 }

@@ -26,6 +26,7 @@ export type JobToMain =
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
+  | { readonly type: 'checkpointDir'; readonly dir: string }
   | { readonly type: 'done' }
   | ({ readonly type: 'failed' } & ErrorInfo);
 

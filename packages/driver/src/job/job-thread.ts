@@ -90,6 +90,9 @@ const backend: ClusterBackend = {
   removeShuffles(shuffleIds) {
     port.postMessage({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },
+  checkpointDirSet(dir) {
+    port.postMessage({ type: 'checkpointDir', dir } satisfies JobToMain);
+  },
   log(level, message, fields) {
     port.postMessage({ type: 'log', level, message, fields } satisfies JobToMain);
   },

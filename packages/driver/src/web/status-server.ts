@@ -42,7 +42,7 @@ function statusPage(d: DriverNode): string {
   const rows = (cells: string[][]): string => cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
   const workers = d.registry.all().map((w) => [w.id, w.address, String(w.cores), String(w.cores - w.freeSlots), String(w.tasksCompleted)]);
   const jobs = [...d.jobs.values()].map((j) => {
-    const tasks = d.dag.runningTasks(j.id);
+    const tasks = d.dag.runningTasks(j.runId);
     const t = tasks[0];
     return [
       j.id,

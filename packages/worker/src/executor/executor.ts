@@ -250,6 +250,11 @@ export class Executor {
     this.log.info({ jobId, blocks: n }, 'job released');
   }
 
+  /** Every job that has anything here: a sandbox, receivers, broadcasts or blocks. */
+  jobIds(): Set<string> {
+    return new Set([...this.sandboxes.keys(), ...this.reporters.keys(), ...this.broadcastCache.keys(), ...this.blocks.jobIds()]);
+  }
+
   removeRdd(jobId: string, rddId: number): number {
     return this.blocks.removeByPrefix(`rdd_${jobId}_${rddId}_`);
   }

@@ -109,6 +109,16 @@ export class BlockManager {
     return true;
   }
 
+  /** Ids of the jobs that own blocks here (block ids are `<kind>_<jobId>_...`; job ids hold no '_'). */
+  jobIds(): Set<string> {
+    const out = new Set<string>();
+    for (const id of this.blocks.keys()) {
+      const parts = id.split('_');
+      if (parts.length > 2) out.add(parts[1]);
+    }
+    return out;
+  }
+
   /** Remove every block whose id starts with `prefix`; returns how many. */
   removeByPrefix(prefix: string): number {
     let n = 0;

@@ -9,6 +9,7 @@ export interface JobEvent {
   'failure'?: (_sluice_v1_JobFailure | null);
   'done'?: (boolean);
   'line'?: (number | string | Long);
+  'output_epoch'?: (string);
   'event'?: "job_id"|"output"|"failure"|"done";
 }
 
@@ -18,5 +19,6 @@ export interface JobEvent__Output {
   'failure'?: (_sluice_v1_JobFailure__Output | null);
   'done'?: (boolean);
   'line': (number);
+  'output_epoch': (string);
   'event'?: "job_id"|"output"|"failure"|"done";
 }

@@ -9,6 +9,8 @@ export interface JobHeader {
   'source_map'?: (string);
   'args'?: (string)[];
   'task_timeout_ms'?: (number | string | Long);
+  'supervise'?: (boolean);
+  'max_restarts'?: (number);
 }
 
 export interface JobHeader__Output {
@@ -18,4 +20,6 @@ export interface JobHeader__Output {
   'source_map': (string);
   'args': (string)[];
   'task_timeout_ms': (number);
+  'supervise': (boolean);
+  'max_restarts': (number);
 }

@@ -3,8 +3,10 @@
 
 export interface RegisterWorkerResponse {
   'heartbeat_interval_ms'?: (number);
+  'driver_instance'?: (string);
 }
 
 export interface RegisterWorkerResponse__Output {
   'heartbeat_interval_ms': (number);
+  'driver_instance': (string);
 }

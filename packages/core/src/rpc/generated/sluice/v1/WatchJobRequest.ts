@@ -5,9 +5,11 @@ import type { Long } from '@grpc/proto-loader';
 export interface WatchJobRequest {
   'job_id'?: (string);
   'after_line'?: (number | string | Long);
+  'output_epoch'?: (string);
 }
 
 export interface WatchJobRequest__Output {
   'job_id': (string);
   'after_line': (number);
+  'output_epoch': (string);
 }

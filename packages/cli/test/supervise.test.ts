@@ -1,0 +1,91 @@
+// `--supervise` (as spark-submit's): a job program that throws is started again as a new
+// attempt under the same job id, a bounded number of times, with a log line per restart
+// naming the reason; and no attempt reads what an earlier one left on the workers, even
+// on workers that never got the earlier attempt's release.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { ErrorInfo } from '@sluice/driver';
+import { bundleJob } from '../src/bundle-job.js';
+import { listJobs } from '../src/submit-client.js';
+import { fixture, runCli, sleep, withCluster, within } from './harness.js';
+import { randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
+
+const rounds = (lines: readonly string[]): number[] => lines.filter((l) => l.startsWith('ROUND ')).map((l) => Number(l.split(' ')[2]));
+
+test('a supervised job that throws restarts as attempt 2 under the same id, in fresh sandboxes even where attempt 1 was never released', { timeout: 90_000 }, async () => {
+  await withCluster({ workers: 2, coresPerWorker: 1, logLevel: 'fatal' }, async (h) => {
+    // These workers miss every release (as a worker unreachable when an attempt ends would):
+    // only the attempt's own run id keeps attempt 2 out of attempt 1's sandboxes and blocks.
+    const released: string[] = [];
+    for (const w of h.cluster.driver.registry.all()) {
+      w.endpoint.releaseJob = async (id: string): Promise<void> => void released.push(id);
+    }
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-')), 'crashed');
+    const bundle = await bundleJob(fixture('attempt-probe.ts'));
+    const job = h.cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['4', marker], supervise: true, maxRestarts: 2 });
+    const lines: string[] = [];
+    const restarts: [number, ErrorInfo][] = [];
+    job.on('output', (l) => lines.push(l));
+    job.on('restart', (attempt, reason) => restarts.push([attempt, reason]));
+    const ended = new Promise<string>((r) => job.once('end', (state) => r(state)));
+    const starts = (): number => lines.filter((l) => l.startsWith('START ')).length;
+    await within(
+      (async () => {
+        while (!(starts() === 2 && rounds(lines.slice(lines.lastIndexOf(lines.filter((l) => l.startsWith('START ')).at(-1)!))).length >= 2)) await sleep(50);
+      })(),
+      60_000,
+      `attempt 2 to run two rounds; output so far:\n${lines.join('\n')}`,
+    );
+    const second = lines.lastIndexOf(lines.filter((l) => l.startsWith('START ')).at(-1)!);
+    const before = rounds(lines.slice(0, second));
+    const after = rounds(lines.slice(second));
+    assert.equal(job.state, 'running');
+    assert.equal(restarts.length, 1, JSON.stringify(restarts));
+    assert.equal(restarts[0][0], 2);
+    assert.match(restarts[0][1].message, /attempt-probe crashed on purpose at round 3/);
+    // The same user-visible id in both attempts' programs; workers see another id for attempt 2.
+    assert.deepEqual(lines.filter((l) => l.startsWith('START ')), [`START ${job.id}`, `START ${job.id}`]);
+    assert.equal(job.attempt, 2);
+    assert.deepEqual(released, [job.id, job.id], 'attempt 1 was released on both workers (and the release swallowed)');
+    // Attempt 1 ran 3 rounds of 4 tasks on 2 workers: some sandbox counted to 6 or more.
+    // Attempt 2's first round of 4 tasks counts to 4 at most in fresh sandboxes.
+    assert.equal(before.length, 3, lines.join('\n'));
+    assert.ok(before[2] >= 6, `attempt 1's last round saw ${before[2]}`);
+    assert.ok(after[0] <= 4, `attempt 2's first round saw the counter at ${after[0]}: it ran in a sandbox of attempt 1\n${lines.join('\n')}`);
+    assert.deepEqual(lines.filter((l) => l.startsWith('CACHED ')), ['CACHED 40', 'CACHED 40']);
+    assert.equal(job.runId, `${job.id}.2`);
+    job.requestStop(false);
+    assert.equal(await within(ended, 10_000, 'the job to end'), 'cancelled');
+    fs.rmSync(path.dirname(marker), { recursive: true, force: true });
+  });
+});
+
+test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 attempts under one id, a driver log line per restart with the reason, then the failure', { timeout: 90_000 }, async () => {
+  const secret = randomSecret();
+  const driver = await startDriverProcess(secret);
+  const worker = await startWorkerProcess(driver.address, secret);
+  try {
+    const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const r = await runCli(['submit', fixture('always-throws.ts'), '--driver', driver.address, '--supervise', '--max-restarts', '2'], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /bad record 13: cannot parse it/);
+    const restartLines = driver.logLines.filter((l) => l.includes('restarting it (--supervise)')).map((l) => JSON.parse(l) as { jobId: string; reason: string; nextAttempt: number });
+    assert.deepEqual(restartLines.map((l) => l.nextAttempt), [2, 3]);
+    for (const l of restartLines) assert.match(l.reason, /bad record 13/);
+    const jobs = await listJobs(driver.address, { secret });
+    assert.equal(jobs.length, 1, 'one job, however many attempts');
+    assert.equal(jobs[0].state, 'failed');
+    assert.equal(restartLines[0].jobId, jobs[0].job_id);
+    // Bad flags are refused before anything is sent.
+    const bad = await runCli(['submit', fixture('always-throws.ts'), '--driver', driver.address, '--max-restarts', '2'], { env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /SLUICE_BAD_ARGUMENT.*--max-restarts needs --supervise/);
+    assert.equal((await listJobs(driver.address, { secret })).length, 1);
+  } finally {
+    await worker.stop();
+    await driver.stop();
+  }
+});

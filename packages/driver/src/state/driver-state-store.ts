@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { SluiceError } from '@sluice/core/internal';
+
+/** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
+export interface PersistedJob {
+  /** The user-visible id; a relaunch keeps it. */
+  readonly id: string;
+  readonly name: string;
+  /** sha256 of the bundle, whose code and source map are under `bundles/` in the state dir. */
+  readonly bundleSha: string;
+  readonly args: readonly string[];
+  readonly taskTimeoutMs?: number;
+  /** Default number of partitions the program saw at its first launch. */
+  readonly parallelism: number;
+  /** Submitted with --supervise: a failing program is restarted. */
+  readonly supervise: boolean;
+  /** Restarts a failure may still cause (--max-restarts, minus those used). */
+  readonly restartsLeft: number;
+  /** Number of the attempt running (or last run); a relaunch runs the next one. */
+  readonly attempt: number;
+  /** The job's checkpoint directory, once its program set one. */
+  readonly checkpointDir?: string;
+  /** `stopping`: a stop was asked for, so a restarted driver does not relaunch it. */
+  readonly state: 'running' | 'stopping';
+}
+
+interface StateFile {
+  readonly version: 1;
+  /** The number the driver gives its next job id (ids stay unique across restarts). */
+  readonly nextJobNumber: number;
+  readonly jobs: readonly PersistedJob[];
+}
+
+const STATE_FILE = 'jobs.json';
+const LOCK_FILE = 'driver.pid';
+
+/**
+ * The registry of a driver's streaming (and batch) jobs in `sluice driver --state-dir DIR`,
+ * so a driver started again on the same directory relaunches every job that was running
+ * and not stopped. Layout:
+ *
+ *   DIR/jobs.json                   the registry (written to a temp file, fsynced, renamed)
+ *   DIR/bundles/<sha256>.mjs(.map)  each registered job's bundle and source map
+ *   DIR/driver.pid                  the pid of the driver using DIR (refuses a second one)
+ *
+ * A job is added when submitted, updated when its attempt or state changes, and removed
+ * (its bundle too, once no job uses it) when it ends. Invariant: jobs.json always holds a
+ * whole registry: a driver killed at any moment leaves the previous or the new one.
+ * Threading: driver main thread; every write is synchronous.
+ */
+export class DriverStateStore {
+  readonly dir: string;
+  private readonly jobs = new Map<string, PersistedJob>();
+  private nextJobNumber = 1;
+  private readonly log: Logger;
+
+  /** Opens (creating it if needed) and locks `dir`; throws a SluiceError naming the directory and the fix if it cannot be used. */
+  constructor(dir: string, log: Logger) {
+    this.dir = path.resolve(dir);
+    this.log = log.child({ component: 'driver-state', stateDir: this.dir });
+    const bad = (why: string, cause?: unknown): SluiceError =>
+      new SluiceError('SLUICE_BAD_ARGUMENT', `--state-dir '${dir}' cannot be used: ${why}; give a writable directory (it is created if missing) that only this driver uses`, { cause });
+    try {
+      fs.mkdirSync(path.join(this.dir, 'bundles'), { recursive: true });
+    } catch (err) {
+      throw bad((err as Error).message, err);
+    }
+    try {
+      const probe = path.join(this.dir, `.probe-${process.pid}`);
+      fs.writeFileSync(probe, 'x');
+      fs.rmSync(probe);
+    } catch (err) {
+      throw bad(`it is not writable (${(err as Error).message})`, err);
+    }
+    this.lock(bad);
+    this.load();
+  }
+
+  /** A driver whose pid is in driver.pid and alive uses the directory; the file of a dead one (killed with -9) is taken over. */
+  private lock(bad: (why: string) => SluiceError): void {
+    const file = path.join(this.dir, LOCK_FILE);
+    let pid = NaN;
+    try {
+      pid = Number(fs.readFileSync(file, 'utf8').trim());
+    } catch {
+      // no lock file
+    }
+    // Our own pid in it: a previous life of this container (pid 1 again), not another driver.
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw bad(`the driver with pid ${pid} uses it (${file})`);
+    writeAtomic(file, `${process.pid}\n`);
+  }
+
+  private load(): void {
+    const file = path.join(this.dir, STATE_FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new SluiceError('SLUICE_IO', `cannot read the driver state ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    let parsed: StateFile;
+    try {
+      parsed = JSON.parse(text) as StateFile;
+      if (parsed.version !== 1 || !Array.isArray(parsed.jobs) || !Number.isInteger(parsed.nextJobNumber)) throw new Error('not a version 1 driver state');
+    } catch (err) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `the driver state ${file} is not valid (${(err as Error).message}); it was not written by this version of sluice. Move it away to start with no jobs to relaunch`,
+        { cause: err },
+      );
+    }
+    this.nextJobNumber = parsed.nextJobNumber;
+    for (const j of parsed.jobs) this.jobs.set(j.id, j);
+  }
+
+  /** Jobs to relaunch: every registered job not being stopped. */
+  get registered(): readonly PersistedJob[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Take the next job number (persisted with the next write). */
+  takeJobNumber(): number {
+    return this.nextJobNumber++;
+  }
+
+  /** Keep a bundle (if not kept already) and register `job` with it. */
+  add(job: PersistedJob, code: Uint8Array, sourceMap: string): void {
+    const file = this.bundleFile(job.bundleSha);
+    if (!fs.existsSync(file)) {
+      writeAtomic(file + '.map', sourceMap);
+      writeAtomic(file, code);
+    }
+    this.jobs.set(job.id, job);
+    this.write();
+  }
+
+  update(id: string, change: Partial<Omit<PersistedJob, 'id' | 'bundleSha'>>): void {
+    const j = this.jobs.get(id);
+    if (!j) return;
+    this.jobs.set(id, { ...j, ...change });
+    this.write();
+  }
+
+  /** Forget a job that ended; its bundle goes once no registered job uses it. */
+  remove(id: string): void {
+    const j = this.jobs.get(id);
+    if (!j) return;
+    this.jobs.delete(id);
+    this.write();
+    if (![...this.jobs.values()].some((o) => o.bundleSha === j.bundleSha)) {
+      fs.rmSync(this.bundleFile(j.bundleSha), { force: true });
+      fs.rmSync(this.bundleFile(j.bundleSha) + '.map', { force: true });
+    }
+  }
+
+  /** A registered job's bundle code and source map, or an error naming the missing file. */
+  readBundle(sha: string): { code: Buffer; sourceMap: string } {
+    const file = this.bundleFile(sha);
+    try {
+      return { code: fs.readFileSync(file), sourceMap: fs.existsSync(file + '.map') ? fs.readFileSync(file + '.map', 'utf8') : '' };
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `the bundle ${file} of a registered job cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Let go of the directory (a stopped driver); the registry stays for the next driver. */
+  close(): void {
+    const file = path.join(this.dir, LOCK_FILE);
+    try {
+      if (Number(fs.readFileSync(file, 'utf8').trim()) === process.pid) fs.rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  }
+
+  private bundleFile(sha: string): string {
+    return path.join(this.dir, 'bundles', `${sha}.mjs`);
+  }
+
+  private write(): void {
+    const state: StateFile = { version: 1, nextJobNumber: this.nextJobNumber, jobs: [...this.jobs.values()] };
+    writeAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    this.log.debug({ jobs: state.jobs.length }, 'driver state written');
+  }
+}
+
+/** Write `file` whole or not at all: a temp file, fsynced, renamed over it, and the directory fsynced. */
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dfd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

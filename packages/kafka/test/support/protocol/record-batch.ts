@@ -1,0 +1,151 @@
+import { crc32c } from './crc32c.js';
+import { WireReader, WireWriter } from './wire.js';
+
+/**
+ * Record batches, magic 2: the broker reads only a batch's header (offsets, producer id,
+ * sequence, record count) and checks its CRC-32C, and stores the batch as its bytes with
+ * the base offset rewritten, as a real broker does. Records inside (possibly compressed)
+ * are the clients' business; `decodeRecords` here is for tests of uncompressed batches.
+ *
+ * Layout: baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 |
+ * crc uint32 | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 |
+ * maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32 |
+ * recordCount int32 | records. The CRC covers attributes to the end.
+ */
+export interface BatchHeader {
+  readonly baseOffset: bigint;
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: bigint;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+  readonly attributes: number;
+}
+
+export interface StoredBatch {
+  readonly header: BatchHeader;
+  /** The whole batch as sent, base offset not yet rewritten. */
+  readonly bytes: Buffer;
+}
+
+const HEADER_SIZE = 61;
+const CRC_START = 21;
+
+export class CorruptBatchError extends Error {}
+
+/** Splits a produce request's records into batches, checking each one's magic and CRC. */
+export function splitBatches(records: Buffer): StoredBatch[] {
+  const out: StoredBatch[] = [];
+  let pos = 0;
+  while (pos < records.length) {
+    if (records.length - pos < HEADER_SIZE) throw new CorruptBatchError(`truncated record batch at byte ${pos}`);
+    const batchLength = records.readInt32BE(pos + 8);
+    const end = pos + 12 + batchLength;
+    if (batchLength < HEADER_SIZE - 12 || end > records.length) throw new CorruptBatchError(`record batch length ${batchLength} at byte ${pos} overruns ${records.length}`);
+    const bytes = records.subarray(pos, end);
+    const magic = bytes.readInt8(16);
+    if (magic !== 2) throw new CorruptBatchError(`record batch magic ${magic} (only 2 is supported)`);
+    const crc = bytes.readUInt32BE(17);
+    const actual = crc32c(bytes.subarray(CRC_START));
+    if (crc !== actual) throw new CorruptBatchError(`record batch CRC ${crc} != computed ${actual}`);
+    out.push({ header: readHeader(bytes), bytes });
+    pos = end;
+  }
+  return out;
+}
+
+function readHeader(b: Buffer): BatchHeader {
+  return {
+    baseOffset: b.readBigInt64BE(0),
+    attributes: b.readInt16BE(21),
+    lastOffsetDelta: b.readInt32BE(23),
+    maxTimestamp: b.readBigInt64BE(35),
+    producerId: b.readBigInt64BE(43),
+    producerEpoch: b.readInt16BE(51),
+    baseSequence: b.readInt32BE(53),
+    recordCount: b.readInt32BE(57),
+  };
+}
+
+/** A copy of the batch with its base offset and leader epoch set (outside the CRC). */
+export function withBaseOffset(bytes: Buffer, baseOffset: bigint, leaderEpoch: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy.writeBigInt64BE(baseOffset, 0);
+  copy.writeInt32BE(leaderEpoch, 12);
+  return copy;
+}
+
+export interface PlainRecord {
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly (readonly [string, Buffer | null])[];
+}
+
+/** Records of an uncompressed batch (tests use it to look inside the log). */
+export function decodeRecords(batch: Buffer): PlainRecord[] {
+  const h = readHeader(batch);
+  if ((h.attributes & 0x7) !== 0) throw new Error('decodeRecords: compressed batch');
+  const baseTimestamp = batch.readBigInt64BE(27);
+  const r = new WireReader(batch.subarray(HEADER_SIZE));
+  const out: PlainRecord[] = [];
+  for (let i = 0; i < h.recordCount; i++) {
+    r.varint();
+    r.int8();
+    const tsDelta = r.varlong();
+    const offDelta = r.varint();
+    const kl = r.varint();
+    const key = kl < 0 ? null : Buffer.from(r.bytes(kl));
+    const vl = r.varint();
+    const value = vl < 0 ? null : Buffer.from(r.bytes(vl));
+    const headers: [string, Buffer | null][] = [];
+    const hc = r.varint();
+    for (let j = 0; j < hc; j++) {
+      const hk = r.bytes(r.varint()).toString('utf8');
+      const hl = r.varint();
+      headers.push([hk, hl < 0 ? null : Buffer.from(r.bytes(hl))]);
+    }
+    out.push({ offset: h.baseOffset + BigInt(offDelta), timestamp: baseTimestamp + tsDelta, key, value, headers });
+  }
+  return out;
+}
+
+/** An uncompressed batch of `records` (no producer id), as a client without idempotence sends. */
+export function encodeBatch(records: readonly { key: Buffer | null; value: Buffer | null; timestamp: bigint }[]): Buffer {
+  const body = new WireWriter();
+  const base = records[0]?.timestamp ?? 0n;
+  let max = base;
+  records.forEach((rec, i) => {
+    if (rec.timestamp > max) max = rec.timestamp;
+    const w = new WireWriter();
+    w.int8(0).varlong(rec.timestamp - base).varint(i);
+    if (rec.key === null) w.varint(-1);
+    else w.varint(rec.key.length).raw(rec.key);
+    if (rec.value === null) w.varint(-1);
+    else w.varint(rec.value.length).raw(rec.value);
+    w.varint(0);
+    const r = w.toBuffer();
+    body.varint(r.length).raw(r);
+  });
+  const tail = new WireWriter()
+    .int16(0)
+    .int32(records.length - 1)
+    .int64(base)
+    .int64(max)
+    .int64(-1n)
+    .int16(-1)
+    .int32(-1)
+    .int32(records.length)
+    .raw(body.toBuffer())
+    .toBuffer();
+  return new WireWriter()
+    .int64(0n)
+    .int32(tail.length + 9)
+    .int32(-1)
+    .int8(2)
+    .uint32(crc32c(tail))
+    .raw(tail)
+    .toBuffer();
+}
