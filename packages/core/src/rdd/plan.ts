@@ -52,6 +52,12 @@ export type NodeOp =
       readonly kind: 'blocks';
       readonly blocks: readonly { readonly blockId: string; readonly locations: readonly { readonly workerId: string; readonly address: string }[]; readonly wal?: WalPlace }[];
     }
+  /**
+   * A direct input's batch: partition i is what `reader(ranges[i], context)` yields on a
+   * worker. `localityKeys[i]` names what partition i reads (e.g. a topic-partition): the
+   * scheduler prefers the worker that last read the same key (a client cached there).
+   */
+  | { readonly kind: 'directInput'; readonly reader: ShippedFunction; readonly ranges: readonly unknown[]; readonly localityKeys?: readonly (string | null)[] }
   | { readonly kind: 'map'; readonly fn: ShippedFunction }
   | { readonly kind: 'filter'; readonly fn: ShippedFunction }
   | { readonly kind: 'flatMap'; readonly fn: ShippedFunction }

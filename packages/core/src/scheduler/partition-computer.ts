@@ -10,6 +10,7 @@ import { makeAggregator } from '../shuffle/aggregator.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { readLines } from './read-lines.js';
+import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
 import type { MapOutputLocation } from './task-spec.js';
 
@@ -122,6 +123,17 @@ export class PartitionComputer {
         }
         const records = decodeRecords<unknown[]>(data);
         for (let i = 0; i < records.length; i++) emit(records[i]);
+        return;
+      }
+      case 'directInput': {
+        const read = this.fn<DirectReader<unknown, unknown>>(op.reader);
+        const ctx: DirectReadContext = { partition: split, warn: (message, fields) => this.env.warn?.(message, fields) };
+        const out = await read(op.ranges[split], ctx);
+        if (out && typeof (out as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+          for await (const r of out as AsyncIterable<unknown>) emit(r);
+        } else {
+          emitAll(out as Iterable<unknown>, emit);
+        }
         return;
       }
       case 'checkpointFile': {

@@ -100,6 +100,7 @@ export class DAGScheduler implements RegistryListener {
     this.mapOutputs.clearJob(jobId);
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
+    this.blockLocations.removeByPrefix(`direct_${jobId}_`);
   }
 
   /** A job's running task attempts, longest first. */
@@ -277,6 +278,18 @@ export class DAGScheduler implements RegistryListener {
   ): Promise<TaskSetEnd> {
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
+    // Direct inputs whose partitions line up with the stage's: partition i prefers the
+    // worker that last read the same locality key (a client it keeps for that key).
+    const directKeys = (partition: number): string[] => {
+      const keys: string[] = [];
+      for (const n of Object.values(plan.nodes)) {
+        if (n.op.kind !== 'directInput' || !n.op.localityKeys || n.numPartitions !== plan.nodes[plan.root].numPartitions) continue;
+        const key = n.op.localityKeys[partition];
+        if (key) keys.push(`direct_${job.jobId}_${key}`);
+      }
+      return keys;
+    };
+    const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -302,8 +315,9 @@ export class DAGScheduler implements RegistryListener {
         };
       },
       preferredWorkers: (partition) => {
-        if (cachedNodes.length === 0 && blockNodes.length === 0) return undefined;
+        if (cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys) return undefined;
         const out = new Set<string>();
+        for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
         for (const n of blockNodes) {
           if (n.op.kind === 'blocks' && n.numPartitions === plan.nodes[plan.root].numPartitions) {
             for (const l of n.op.blocks[partition]?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
@@ -314,6 +328,11 @@ export class DAGScheduler implements RegistryListener {
       },
       onSuccess: (partition, outcome, workerId) => {
         for (const b of outcome.stored_blocks) this.blockLocations.add(b, workerId);
+        if (hasDirectKeys) {
+          const keys = directKeys(partition);
+          this.blockLocations.removeIds(keys);
+          for (const k of keys) this.blockLocations.add(k, workerId);
+        }
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId);
       },

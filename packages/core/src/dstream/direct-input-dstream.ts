@@ -1,0 +1,118 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import { SluiceError } from '../errors.js';
+import { DirectInputRDD, type DirectReader } from '../rdd/direct-input-rdd.js';
+import type { StreamingContext } from '../streaming/streaming-context.js';
+import { InputDStream } from './input-dstreams.js';
+
+/** What DirectInputDStream's `checkpointData()` returns (plain JSON). */
+interface DirectInputCheckpoint {
+  readonly kind: 'directInput';
+  /** The ranges of every batch the stream remembers. */
+  readonly batches: [number, unknown[]][];
+  /** The subclass's position in its source (`positionData()`). */
+  readonly position: unknown;
+}
+
+/**
+ * The extension point for direct inputs (Spark's DirectKafkaInputDStream pattern): no
+ * receiver; at each batch time the driver fixes the exact ranges the batch reads (plain
+ * JSON, e.g. offset ranges), and tasks read each range on a worker with a shipped reader.
+ * A batch is a pure function of its ranges, so a failed task re-reads the same range and
+ * a batch recovered from a metadata checkpoint reads exactly what the first run read.
+ *
+ * A subclass gives:
+ *  - `nextRanges(time)` (driver): the ranges of the batch at `time`; called once per
+ *    batch time, in batch order, not for a batch restored from a checkpoint;
+ *  - `reader` (worker): reads one range; shipped with its captured values, so it may
+ *    use only plain data and the connector's module-level code;
+ *  - optionally `localityKey(range)`: ranges with the same key prefer the worker that
+ *    read that key last (its cached client), `recordsIn(range)` for batch input counts,
+ *    `positionData()`/`restorePosition()` for what recovery needs beyond the ranges, and
+ *    `createRDD` to return an RDD subclass that exposes the ranges under its own name.
+ *
+ * Threading: the driver program's thread (prepareBatch and compute run in batch order).
+ */
+export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
+  /** Ranges of each batch, kept as long as the stream remembers that batch's RDD. */
+  private readonly batches = new Map<number, readonly R[]>();
+  private shipped: ShippedFunction | undefined;
+
+  constructor(
+    ssc: StreamingContext,
+    readonly name: string,
+  ) {
+    super(ssc);
+  }
+
+  /** Driver side: the ranges of the batch at `time`. */
+  protected abstract nextRanges(time: number): Promise<readonly R[]>;
+
+  /** Worker side: reads one range. */
+  protected abstract readonly reader: DirectReader<R, T>;
+
+  /** Ranges with the same key prefer the worker that read that key before. */
+  protected localityKey(_range: R): string | null {
+    return null;
+  }
+
+  /** Records in a range, when the range says (counted as the batch's input records). */
+  protected recordsIn(_range: R): number {
+    return 0;
+  }
+
+  /** What recovery needs besides the batches' ranges (the position after the last batch). */
+  protected positionData(): unknown {
+    return null;
+  }
+
+  /** Called on recovery with `positionData()`'s value and the restored batches' ranges. */
+  protected restorePosition(_position: unknown, _batches: ReadonlyMap<number, readonly R[]>): void {}
+
+  /** The RDD of one batch; a subclass may return a subclass of DirectInputRDD. */
+  protected createRDD(ranges: readonly R[], reader: ShippedFunction, localityKeys: readonly (string | null)[] | undefined): DirectInputRDD<T, R> {
+    return new DirectInputRDD<T, R>(this.ssc.sc, ranges, reader, localityKeys);
+  }
+
+  /** The ranges of the batch at `time`, if the stream still remembers it. */
+  rangesAt(time: number): readonly R[] | undefined {
+    return this.batches.get(time);
+  }
+
+  override async prepareBatch(time: number): Promise<void> {
+    // A batch restored from a checkpoint reads exactly the ranges it had the first time.
+    if (this.batches.has(time)) return;
+    this.batches.set(time, await this.nextRanges(time));
+  }
+
+  override recordsAt(time: number): number {
+    return (this.batches.get(time) ?? []).reduce((n, r) => n + this.recordsIn(r), 0);
+  }
+
+  protected compute(time: number): DirectInputRDD<T, R> {
+    const ranges = this.batches.get(time) ?? [];
+    this.shipped ??= this.ssc.sc.ship(this.reader as Function, `${this.name} reader`);
+    const keys = ranges.map((r) => this.localityKey(r));
+    return this.createRDD(ranges, this.shipped, keys.some((k) => k !== null) ? keys : undefined);
+  }
+
+  override clearOldRDDs(time: number) {
+    const dropped = super.clearOldRDDs(time);
+    const keep = Math.max(this.rememberMs, this.slideDuration);
+    for (const t of this.batches.keys()) if (t <= time - keep) this.batches.delete(t);
+    return dropped;
+  }
+
+  override checkpointData(): DirectInputCheckpoint {
+    return { kind: 'directInput', batches: [...this.batches].map(([t, rs]) => [t, [...rs]]), position: this.positionData() };
+  }
+
+  override restoreCheckpointData(data: unknown): void {
+    const d = data as Partial<DirectInputCheckpoint> | null;
+    if (!d || d.kind !== 'directInput' || !Array.isArray(d.batches)) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `${this.name}: the checkpoint holds no direct-input ranges for stream ${this.id} (got ${JSON.stringify(data)?.slice(0, 200)}); start from an empty checkpoint directory`);
+    }
+    this.batches.clear();
+    for (const [t, rs] of d.batches) this.batches.set(t, rs as R[]);
+    this.restorePosition(d.position ?? null, this.batches);
+  }
+}
