@@ -147,6 +147,13 @@ export class SluiceContext {
     return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}) })) }, []);
   }
 
+  /** @internal An RDD read from checkpoint files (`part-<i>` in `dir`), e.g. a stream's state on recovery. */
+  checkpointFileRDD<T>(dir: string, numPartitions: number, partitioner?: Partitioner): RDD<T> {
+    const rdd = new RDD<T>(this, numPartitions, { kind: 'checkpointFile', dir }, [], partitioner);
+    rdd.checkpointDir = dir;
+    return rdd;
+  }
+
   /** @internal */
   get streaming(): StreamingBackend | undefined {
     return this.backend.streaming;
@@ -265,15 +272,45 @@ export class SluiceContext {
     return result.values.map((v) => fromWire(v));
   }
 
-  /** @internal */
-  async saveAsTextFile(rdd: RDD<unknown>, dir: string): Promise<void> {
+  /**
+   * @internal Write `rdd` as a text directory, atomically: the parts and `_SUCCESS` go to a
+   * hidden temporary directory next to `dir`, renamed to `dir` once whole, so a reader never
+   * sees half a directory. With `replace` (saveAsTextFiles, whose re-run batches write their
+   * directory again) an existing `dir` is replaced; without, it is an error, as in Spark.
+   * Hidden leftovers of an earlier attempt killed mid-write are removed first.
+   */
+  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
     const abs = path.resolve(dir);
-    if (fs.existsSync(abs)) {
+    const exists = (): boolean => fs.existsSync(abs);
+    if (!options.replace && exists()) {
       throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' already exists; remove it or choose another path`);
     }
-    fs.mkdirSync(abs, { recursive: true });
-    await this.runAction(rdd, { kind: 'saveAsTextFile', dir: abs });
-    fs.writeFileSync(path.join(abs, '_SUCCESS'), '');
+    const parent = path.dirname(abs);
+    const base = path.basename(abs);
+    const leftover = `.${base}.sluice-`;
+    try {
+      fs.mkdirSync(parent, { recursive: true });
+      for (const n of fs.readdirSync(parent)) if (n.startsWith(leftover)) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `saveAsTextFile: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });
+    }
+    const unique = `${this.jobId}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const tmp = path.join(parent, `${leftover}tmp-${unique}`);
+    fs.mkdirSync(tmp);
+    try {
+      await this.runAction(rdd, { kind: 'saveAsTextFile', dir: tmp });
+      fs.writeFileSync(path.join(tmp, '_SUCCESS'), '');
+      if (exists()) {
+        if (!options.replace) throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' appeared while it was written; remove it or choose another path`);
+        const old = path.join(parent, `${leftover}old-${unique}`);
+        fs.renameSync(abs, old);
+        fs.renameSync(tmp, abs);
+        fs.rmSync(old, { recursive: true, force: true });
+      } else fs.renameSync(tmp, abs);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {

@@ -64,6 +64,10 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     super(ssc);
   }
 
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime } };
+  }
+
   protected compute(): RDD<T> {
     if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();
     if (this.oneAtATime) return this.queue.shift()!;
@@ -106,6 +110,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     readonly name: string,
   ) {
     super(ssc);
+  }
+
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'ReceiverInputDStream', params: { name: this.name } };
   }
 
   private blockLog(): ReceivedBlockLog {
@@ -185,13 +193,6 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   /** @internal Log marks and segments tracked (a test asserts they stay bounded). */
   get trackedLogEntries(): number {
     return this.log?.size ?? 0;
-  }
-
-  /** @internal After a graceful stop every block is in a completed batch: the log can go. */
-  async removeLog(): Promise<void> {
-    const log = this.blockLog();
-    await this.logOps;
-    await log.removeAll();
   }
 }
 

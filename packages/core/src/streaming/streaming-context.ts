@@ -5,6 +5,8 @@ import { TransformedDStream } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
+import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -14,6 +16,7 @@ import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
+import { MetadataCheckpointer } from './metadata-checkpointer.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -56,10 +59,20 @@ export interface SocketTextStreamOptions {
   readonly maxRecordLength?: number;
 }
 
+/** What the graph fingerprint records of an output operation. */
+export interface OutputDescription {
+  readonly op: string;
+  readonly [param: string]: unknown;
+}
+
 interface Output {
   readonly stream: DStream<unknown>;
   readonly fn: (rdd: RDD<unknown>, time: number) => void | Promise<void>;
+  readonly desc: OutputDescription;
 }
+
+/** The StreamingContext started last in this driver program and not stopped (getActive). */
+let activeContext: StreamingContext | undefined;
 
 /**
  * The entry point of a streaming job, as Spark's StreamingContext: define input streams
@@ -70,6 +83,9 @@ interface Output {
  *
  * Lifecycle: initialized -> active -> stopped. `stop({ graceful: true })` stops the
  * receivers, processes every batch of data already received, then stops.
+ *
+ * With a checkpoint directory, each batch's generation and completion write a metadata
+ * checkpoint (MetadataCheckpointer); `StreamingContext.getOrCreate` recovers from it.
  */
 export class StreamingContext {
   readonly sc: SluiceContext;
@@ -84,6 +100,11 @@ export class StreamingContext {
   private nextStreamId = 0;
   private rememberMs = 0;
   private checkpointDir: string | undefined;
+  private checkpointer: MetadataCheckpointer | undefined;
+  /** The metadata checkpoint this context recovers from (set by getOrCreate). */
+  private recovery: ReadMetadata | undefined;
+  /** Batches to re-run on recovery before the loop goes on (generated, not completed). */
+  private rerun: number[] = [];
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
   zeroTime = 0;
   private nextBatchTime = 0;
@@ -119,6 +140,80 @@ export class StreamingContext {
 
   get streamingState(): StreamingState {
     return this.state;
+  }
+
+  // ---- recovery --------------------------------------------------------------------------
+
+  /**
+   * Recreate a StreamingContext from the metadata checkpoint in `checkpointDir`, or make a
+   * new one with `create` when there is none (Spark's StreamingContext.getOrCreate).
+   *
+   * `create` runs in both cases: in TypeScript the code is the graph, so it builds the
+   * streams and outputs again (it should call `ssc.checkpoint(checkpointDir)`; if it does
+   * not, getOrCreate does). With a checkpoint, the graph it builds must match the one the
+   * checkpoint was taken with (operators, their parameters, intervals, outputs; not the
+   * bodies of functions), else a SLUICE_CHECKPOINT error names what differs, before any
+   * batch runs. Then `start()` restores the inputs' positions and the state, re-runs the
+   * batches generated but not completed with their original times and input, generates the
+   * batches whose times passed while the program was down, and goes on.
+   *
+   * A damaged newest metadata file (checksum, truncation) falls back to the previous one,
+   * with a warning; when none is usable the error says so.
+   */
+  static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    const dir = path.resolve(checkpointDir);
+    const found = new MetadataStore(dir).readLatest();
+    for (const s of found?.skipped ?? []) {
+      sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
+    }
+    const ssc = await create();
+    if (!(ssc instanceof StreamingContext)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() must return a StreamingContext, got ${ssc === null ? 'null' : typeof ssc}`);
+    }
+    if (ssc.checkpointDir === undefined) ssc.checkpoint(dir);
+    else if (ssc.checkpointDir !== dir) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
+    }
+    if (found) ssc.recoverFrom(found);
+    return ssc;
+  }
+
+  /** The active context of this driver program if there is one, else getOrCreate (Spark's getActiveOrCreate). */
+  static async getActiveOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    return StreamingContext.getActive() ?? StreamingContext.getOrCreate(sc, checkpointDir, create);
+  }
+
+  /** The context started in this driver program and not yet stopped, if any. */
+  static getActive(): StreamingContext | undefined {
+    return activeContext?.state === 'active' ? activeContext : undefined;
+  }
+
+  /** Check the graph against the checkpoint's fingerprint and keep the checkpoint for start(). */
+  private recoverFrom(found: ReadMetadata): void {
+    this.checkNotStarted('recovery');
+    this.validate();
+    const md = found.metadata;
+    const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint());
+    if (diffs.length > 0) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +
+          `Recovery needs the same graph; to start afresh with the new code (its state and input positions are then lost), move or delete '${this.checkpointDir}' or use another checkpoint directory`,
+      );
+    }
+    this.recovery = found;
+  }
+
+  /** @internal The graph's fingerprint, as metadata checkpoints record it. */
+  fingerprint(): GraphFingerprint {
+    return graphFingerprint(
+      this.batchIntervalMs,
+      this.streams,
+      this.outputs.map((o) => {
+        const { op, ...params } = o.desc;
+        return { streamId: o.stream.id, op, params };
+      }),
+    );
   }
 
   // ---- inputs ---------------------------------------------------------------------------
@@ -170,7 +265,7 @@ export class StreamingContext {
 
   union<T>(streams: DStream<T>[]): DStream<T> {
     if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: needs at least one stream');
-    return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]));
+    return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]), 'union');
   }
 
   // ---- settings --------------------------------------------------------------------------
@@ -207,12 +302,46 @@ export class StreamingContext {
     });
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
-    this.zeroTime = now - (now % this.batchIntervalMs);
-    this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+    if (this.checkpointDir !== undefined) this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), this.checkpointDir);
+    const md = this.recovery?.metadata;
+    if (md && this.checkpointer) {
+      this.zeroTime = md.zeroTime;
+      this.nextBatchTime = md.nextBatchTime;
+      this.rerun = this.checkpointer.restore(md);
+      const missed = Math.max(0, Math.floor((now - md.nextBatchTime) / this.batchIntervalMs) + 1);
+      this.sc.log('info', 'streaming context recovered from a metadata checkpoint', {
+        component: 'streaming-context',
+        file: this.recovery?.file,
+        zeroTime: md.zeroTime,
+        rerun: this.rerun,
+        nextBatchTime: md.nextBatchTime,
+        missedBatches: missed,
+        stateCheckpoints: md.stateCheckpoints,
+      });
+    } else {
+      this.zeroTime = now - (now % this.batchIntervalMs);
+      this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+    }
     for (const s of this.inputStreams()) s.start();
     this.state = 'active';
+    activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
     void this.generateLoop();
+  }
+
+  private checkpointedGraph(): ConstructorParameters<typeof MetadataCheckpointer>[0] {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ssc = this;
+    return {
+      sc: this.sc,
+      batchIntervalMs: this.batchIntervalMs,
+      get zeroTime() {
+        return ssc.zeroTime;
+      },
+      streams: this.streams,
+      inputs: this.inputStreams(),
+      fingerprint: () => this.fingerprint(),
+    };
   }
 
   /**
@@ -236,14 +365,11 @@ export class StreamingContext {
       await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
+    if (activeContext === this) activeContext = undefined;
     if (this.clock instanceof ManualClock) this.clock.advance(0);
     await this.sc.streaming?.stopReceivers();
     for (const s of this.inputStreams()) s.stop();
     await this.scheduler.drain();
-    // Stopped gracefully, every received block is in a completed batch: no log is needed.
-    if (options.graceful && !this.fatal) {
-      for (const s of this.inputStreams()) if (s instanceof ReceiverInputDStream) await s.removeLog().catch(() => undefined);
-    }
     this.resolveTerminated();
   }
 
@@ -275,10 +401,10 @@ export class StreamingContext {
     return this.nextStreamId++;
   }
 
-  /** @internal */
-  registerOutput(stream: DStream<unknown>, fn: Output['fn']): void {
+  /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
+  registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn });
+    this.outputs.push({ stream, fn, desc });
   }
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */
@@ -316,11 +442,13 @@ export class StreamingContext {
     if (this.state !== 'initialized') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs after the StreamingContext has started`);
   }
 
-  private inputStreams(): InputDStream<unknown>[] {
+  /** @internal */
+  inputStreams(): InputDStream<unknown>[] {
     return this.streams.filter((s): s is InputDStream<unknown> => s instanceof InputDStream);
   }
 
-  private validate(): void {
+  /** @internal Check the graph and settle checkpoint intervals and remember durations (idempotent). */
+  validate(): void {
     if (this.outputs.length === 0) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'no output operations registered: add print(), saveAsTextFiles() or foreachRDD() before start()');
     }
@@ -355,6 +483,18 @@ export class StreamingContext {
   }
 
   private async generateLoop(): Promise<void> {
+    // Recovery: the batches generated but not completed before the failure run again,
+    // with their times and their input as the checkpoint recorded them.
+    for (const time of this.rerun.splice(0)) {
+      if (this.state !== 'active') return;
+      try {
+        await this.generateBatch(time);
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
     while (this.state === 'active') {
       const time = this.nextBatchTime;
       await this.clock.waitUntil(time);
@@ -381,7 +521,14 @@ export class StreamingContext {
       const rdd = o.stream.getOrCompute(time);
       if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
     }
+    this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     this.scheduler.submit(time, numRecords, jobs);
+  }
+
+  /** @internal After a batch: forget old RDDs, then checkpoint metadata if every output succeeded. */
+  batchCompleted(time: number, failed: boolean): void {
+    this.clearMetadata(time);
+    if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
   }
 
   /** @internal After a batch: forget RDDs past their remember duration and unpersist them. */

@@ -145,12 +145,6 @@ export class ReceivedBlockLog {
     return deleted;
   }
 
-  /** Delete the whole log once every block in it is in a completed batch (the stream ended). */
-  async removeAll(): Promise<void> {
-    if (this.dir) await fs.promises.rm(this.dir, { recursive: true, force: true });
-    this.scanned.clear();
-  }
-
   data(): ReceivedBlockLogData {
     return { allocated: Object.fromEntries(this.allocated), cleared: Object.fromEntries(this.cleared) };
   }
