@@ -38,3 +38,7 @@ export * from './streaming/duration.js';
 export * from './util/scratch-dir.js';
 export * from './wal/wal-segment.js';
 export * from './wal/received-block-log.js';
+export * from './checkpoint/checkpoint-store.js';
+export * from './checkpoint/checkpoint-store-registry.js';
+export * from './checkpoint/checkpoint-location.js';
+export * from './checkpoint/local-checkpoint-store.js';

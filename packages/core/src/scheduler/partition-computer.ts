@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
@@ -137,12 +136,16 @@ export class PartitionComputer {
         return;
       }
       case 'checkpointFile': {
-        const file = path.join(op.dir, `part-${split}`);
+        const store = openCheckpointStore(op.dir);
+        const key = `part-${split}`;
+        let data: Buffer | undefined;
         let records: unknown[];
         try {
-          records = decodeRecords<unknown[]>(await fs.promises.readFile(file));
+          data = await store.read(key);
+          if (data === undefined) throw new Error('it does not exist');
+          records = decodeRecords<unknown[]>(data);
         } catch (err) {
-          throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+          throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${store.describe(key)}': ${(err as Error).message}`, { cause: err });
         }
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;

@@ -483,6 +483,17 @@ export class StreamingContext {
   }
 
   private async generateLoop(): Promise<void> {
+    // A checkpoint location that cannot be written (a missing bucket, refused
+    // credentials, an unreachable endpoint) stops the stream before its first batch.
+    if (this.checkpointDir !== undefined) {
+      try {
+        await this.sc.checkpointStore();
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
     // Recovery: the batches generated but not completed before the failure run again,
     // with their times and their input as the checkpoint recorded them.
     for (const time of this.rerun.splice(0)) {
