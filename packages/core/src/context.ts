@@ -15,6 +15,7 @@ import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
+import type { WalPlace } from './wal/wal-segment.js';
 
 /**
  * What a SluiceContext needs from the cluster: run one action over a lineage and
@@ -147,8 +148,8 @@ export class SluiceContext {
   }
 
   /** @internal The RDD of received blocks (one partition per block). */
-  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[] }[]): RDD<T> {
-    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations })) }, []);
+  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[]; wal?: WalPlace }[]): RDD<T> {
+    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}) })) }, []);
   }
 
   /** @internal An RDD read from checkpoint files (`part-<i>` in `dir`), e.g. a stream's state on recovery. */

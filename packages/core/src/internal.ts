@@ -36,6 +36,8 @@ export * from './scheduler/read-lines.js';
 export * from './util/port-requests.js';
 export * from './streaming/duration.js';
 export * from './util/scratch-dir.js';
+export * from './wal/wal-segment.js';
+export * from './wal/received-block-log.js';
 export * from './checkpoint/checkpoint-store.js';
 export * from './checkpoint/checkpoint-store-registry.js';
 export * from './checkpoint/checkpoint-location.js';
