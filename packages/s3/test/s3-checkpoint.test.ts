@@ -122,7 +122,16 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
 
 async function failure(args: string[], file = 's3-bad-location.ts'): Promise<string> {
   const job = submit(cluster!, fixture(file), args);
-  const r = await job.done;
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    job.done,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        job.child.kill('SIGKILL');
+        reject(new Error(`the job did not fail within 60 s:\n${job.lines.join('\n')}\n${job.stderr()}`));
+      }, 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   assert.notEqual(r.code, 0, `the job should have failed:\n${r.stdout.join('\n')}`);
   assert.ok(!r.stdout.includes('NOT REACHED'));
   // The location is checked when the stream starts: no batch ran (print() shows each).
@@ -156,4 +165,14 @@ test('an s3:// location in a job that does not import @sluice/s3 names the packa
   assert.match(err, /'s3:\/\/' scheme is provided by @sluice\/s3/);
   assert.match(err, /npm install @sluice\/s3/);
   assert.match(err, /import '@sluice\/s3'/);
+});
+
+test('the receiver write-ahead log with an s3:// checkpoint directory is refused before the stream starts, saying why and what to do', async () => {
+  const err = await failure([`s3://${BUCKET}/wal`], 's3-with-wal.ts');
+  assert.match(err, /SLUICE_CHECKPOINT/);
+  assert.match(err, new RegExp(`write-ahead log .* needs a checkpoint directory on a file system.*'s3://${BUCKET}/wal'`));
+  assert.match(err, /object storage has no append/);
+  assert.match(err, /turn the log off/);
+  assert.deepEqual(await s3!.list(BUCKET, 'wal/'), []);
+  assert.deepEqual(fs.readdirSync(cluster!.cwd), [], 'no local directory named after the location');
 });

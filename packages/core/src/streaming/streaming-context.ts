@@ -6,7 +6,7 @@ import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
-import { normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
+import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
@@ -469,6 +469,15 @@ export class StreamingContext {
       throw new SluiceError(
         'SLUICE_CHECKPOINT',
         'the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory for its log: call ssc.checkpoint(dir) before start(), or turn the log off',
+      );
+    }
+    if (this.wal && this.checkpointDir && locationScheme(this.checkpointDir) !== undefined) {
+      // The log appends each block to a segment file and fsyncs it before the block is
+      // reported; object storage has no append (Spark needs closeFileAfterWrite there).
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory on a file system, local or shared by every host (NFS, a mounted volume), but it is '${this.checkpointDir}': ` +
+          `object storage has no append. Checkpoint to a shared directory to keep the log, or turn the log off (received blocks are then replicated to a second worker) to checkpoint to ${this.checkpointDir.slice(0, this.checkpointDir.indexOf('://') + 3)}`,
       );
     }
     for (const o of this.outputs) o.stream.validate();
