@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } from './checkpoint/checkpoint-location.js';
+import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
 import { captureClosure } from './closure/capture-closure.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import { encodeRecords } from './codec/codec.js';
@@ -12,6 +15,7 @@ import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
+import type { WalPlace } from './wal/wal-segment.js';
 
 /**
  * What a SluiceContext needs from the cluster: run one action over a lineage and
@@ -54,7 +58,9 @@ export class SluiceContext {
    * ContextCleaner does the same with weak references).
    */
   private readonly shuffleCleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffles([shuffleId]));
+  /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
   checkpointDirectory: string | undefined;
+  private checkpointReady: Promise<void> | undefined;
 
   /** @internal */
   constructor(backend: ClusterBackend) {
@@ -142,8 +148,15 @@ export class SluiceContext {
   }
 
   /** @internal The RDD of received blocks (one partition per block). */
-  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[] }[]): RDD<T> {
-    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations })) }, []);
+  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[]; wal?: WalPlace }[]): RDD<T> {
+    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}) })) }, []);
+  }
+
+  /** @internal An RDD read from checkpoint files (`part-<i>` in `dir`), e.g. a stream's state on recovery. */
+  checkpointFileRDD<T>(dir: string, numPartitions: number, partitioner?: Partitioner): RDD<T> {
+    const rdd = new RDD<T>(this, numPartitions, { kind: 'checkpointFile', dir }, [], partitioner);
+    rdd.checkpointDir = dir;
+    return rdd;
   }
 
   /** @internal */
@@ -184,16 +197,45 @@ export class SluiceContext {
     return acc;
   }
 
-  /** Directory where checkpointed RDDs are written; must be shared by all workers. */
+  /**
+   * Directory where checkpointed RDDs are written; every worker and the driver must reach
+   * it: a path on a file system all hosts share (or `file:///...`), or a location another
+   * package provides, such as `s3://bucket/prefix` with `import '@sluice/s3'` in the job file.
+   */
   setCheckpointDir(dir: string): void {
-    const abs = path.resolve(dir);
-    try {
-      fs.mkdirSync(abs, { recursive: true });
-    } catch (err) {
-      throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${abs}': ${(err as Error).message}`, { cause: err });
+    const location = normalizeCheckpointLocation(dir, 'sc.setCheckpointDir');
+    // An unknown scheme (or a connector the job did not import) fails here, at the call.
+    openCheckpointStore(location);
+    if (locationScheme(location) === undefined) {
+      try {
+        fs.mkdirSync(location, { recursive: true });
+      } catch (err) {
+        throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${location}': ${(err as Error).message}`, { cause: err });
+      }
     }
-    this.checkpointDirectory = abs;
-    this.backend.checkpointDirSet?.(abs);
+    this.checkpointDirectory = location;
+    this.checkpointReady = undefined;
+    this.backend.checkpointDirSet?.(location);
+  }
+
+  /**
+   * @internal The checkpoint directory's store, once it was checked to be writable (an
+   * object store's bucket reachable with the credentials given): a clear error before
+   * the first checkpoint is written otherwise.
+   */
+  async checkpointStore(): Promise<CheckpointStore> {
+    if (this.checkpointDirectory === undefined) {
+      throw new SluiceError('SLUICE_CHECKPOINT', 'no checkpoint directory: call sc.setCheckpointDir(dir) (or ssc.checkpoint(dir)) first');
+    }
+    const store = openCheckpointStore(this.checkpointDirectory);
+    this.checkpointReady ??= store.ensure();
+    try {
+      await this.checkpointReady;
+    } catch (err) {
+      this.checkpointReady = undefined; // checked again next time
+      throw err;
+    }
+    return store;
   }
 
   // ---- internals used by RDD ---------------------------------------------------------
@@ -264,15 +306,45 @@ export class SluiceContext {
     return result.values.map((v) => fromWire(v));
   }
 
-  /** @internal */
-  async saveAsTextFile(rdd: RDD<unknown>, dir: string): Promise<void> {
+  /**
+   * @internal Write `rdd` as a text directory, atomically: the parts and `_SUCCESS` go to a
+   * hidden temporary directory next to `dir`, renamed to `dir` once whole, so a reader never
+   * sees half a directory. With `replace` (saveAsTextFiles, whose re-run batches write their
+   * directory again) an existing `dir` is replaced; without, it is an error, as in Spark.
+   * Hidden leftovers of an earlier attempt killed mid-write are removed first.
+   */
+  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
     const abs = path.resolve(dir);
-    if (fs.existsSync(abs)) {
+    const exists = (): boolean => fs.existsSync(abs);
+    if (!options.replace && exists()) {
       throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' already exists; remove it or choose another path`);
     }
-    fs.mkdirSync(abs, { recursive: true });
-    await this.runAction(rdd, { kind: 'saveAsTextFile', dir: abs });
-    fs.writeFileSync(path.join(abs, '_SUCCESS'), '');
+    const parent = path.dirname(abs);
+    const base = path.basename(abs);
+    const leftover = `.${base}.sluice-`;
+    try {
+      fs.mkdirSync(parent, { recursive: true });
+      for (const n of fs.readdirSync(parent)) if (n.startsWith(leftover)) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `saveAsTextFile: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });
+    }
+    const unique = `${this.jobId}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const tmp = path.join(parent, `${leftover}tmp-${unique}`);
+    fs.mkdirSync(tmp);
+    try {
+      await this.runAction(rdd, { kind: 'saveAsTextFile', dir: tmp });
+      fs.writeFileSync(path.join(tmp, '_SUCCESS'), '');
+      if (exists()) {
+        if (!options.replace) throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' appeared while it was written; remove it or choose another path`);
+        const old = path.join(parent, `${leftover}old-${unique}`);
+        fs.renameSync(abs, old);
+        fs.renameSync(tmp, abs);
+        fs.rmSync(old, { recursive: true, force: true });
+      } else fs.renameSync(tmp, abs);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {
@@ -298,9 +370,10 @@ export class SluiceContext {
       for (const d of r.deps) visit(d.rdd);
     };
     visit(rdd);
+    if (marked.length === 0) return;
+    const store = await this.checkpointStore();
     for (const r of marked) {
-      const dir = path.join(this.checkpointDirectory!, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
-      fs.mkdirSync(dir, { recursive: true });
+      const dir = joinCheckpointLocation(store.location, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
       await this.runAction(r, { kind: 'writeCheckpoint', dir });
       r.checkpointDir = dir;
       r.deps = [];

@@ -42,6 +42,14 @@ export abstract class DStream<T> {
   /** @internal The RDD for `time`, or undefined when this stream has none. */
   protected abstract compute(time: number): RDD<T> | undefined;
 
+  /**
+   * @internal The operator and its parameters as the graph fingerprint of a metadata
+   * checkpoint records them (plain JSON; function bodies are not part of it).
+   */
+  fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: this.constructor.name, params: {} };
+  }
+
   /** @internal Check the stream before start (windows, checkpoints). */
   validate(): void {
     for (const d of this.dependencies) d.validate();
@@ -87,6 +95,12 @@ export abstract class DStream<T> {
       this.generated.set(time, rdd);
     }
     return rdd;
+  }
+
+  /** @internal Recovery: the RDD at `time` is `rdd`, read from this stream's checkpoint files. */
+  seedCheckpoint(time: number, rdd: RDD<unknown>): void {
+    rdd.setName(`${this.constructor.name} @ ${time} (from checkpoint)`);
+    this.generated.set(time, rdd as RDD<T>);
   }
 
   /** @internal RDDs of this stream for times in (from, to], oldest first. */
@@ -136,35 +150,44 @@ export abstract class DStream<T> {
 
   /** A new stream whose RDD at each time is `f` of this stream's RDD then. */
   transform<U>(f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
-    return new TransformedDStream<U>(this.ssc, [this as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, time));
+    return this.derive('transform', {}, f);
   }
 
   transformWith<U, R>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
-    return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time));
+    return this.deriveWith('transformWith', {}, other, f);
+  }
+
+  /** A TransformedDStream named `op` (with `params`) for the graph fingerprint. */
+  private derive<U>(op: string, params: Record<string, unknown>, f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+    return new TransformedDStream<U>(this.ssc, [this as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, time), op, params);
+  }
+
+  private deriveWith<U, R>(op: string, params: Record<string, unknown>, other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
+    return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params);
   }
 
   map<U>(f: (t: T) => U): DStream<U> {
-    return this.transform((rdd) => rdd.map(f));
+    return this.derive('map', {}, (rdd) => rdd.map(f));
   }
 
   flatMap<U>(f: (t: T) => Iterable<U>): DStream<U> {
-    return this.transform((rdd) => rdd.flatMap(f));
+    return this.derive('flatMap', {}, (rdd) => rdd.flatMap(f));
   }
 
   filter(f: (t: T) => boolean): DStream<T> {
-    return this.transform((rdd) => rdd.filter(f));
+    return this.derive('filter', {}, (rdd) => rdd.filter(f));
   }
 
   mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>): DStream<U> {
-    return this.transform((rdd) => rdd.mapPartitions(f));
+    return this.derive('mapPartitions', {}, (rdd) => rdd.mapPartitions(f));
   }
 
   glom(): DStream<T[]> {
-    return this.transform((rdd) => rdd.glom());
+    return this.derive('glom', {}, (rdd) => rdd.glom());
   }
 
   repartition(numPartitions: number): DStream<T> {
-    return this.transform((rdd) => rdd.repartition(numPartitions));
+    return this.derive('repartition', { numPartitions }, (rdd) => rdd.repartition(numPartitions));
   }
 
   union(other: DStream<T>): DStream<T> {
@@ -174,7 +197,7 @@ export abstract class DStream<T> {
   /** One-element RDDs holding each batch's count. */
   count(): DStream<number> {
     return this.map(countOne)
-      .transform((rdd) => rdd.union(rdd.context.parallelize([0], 1)))
+      .derive('count', {}, (rdd) => rdd.union(rdd.context.parallelize([0], 1)))
       .reduce(sum);
   }
 
@@ -206,11 +229,11 @@ export abstract class DStream<T> {
   // ---- pair transformations ------------------------------------------------------------
 
   reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]> {
-    return this.transform((rdd) => rdd.reduceByKey(f, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.derive('reduceByKey', { numPartitions }, (rdd) => rdd.reduceByKey(f, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
-    return this.transform((rdd) => rdd.groupByKey(numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.derive('groupByKey', { numPartitions }, (rdd) => rdd.groupByKey(numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   combineByKey<K, V, C>(
@@ -220,35 +243,35 @@ export abstract class DStream<T> {
     mergeCombiners: (a: C, b: C) => C,
     numPartitions?: number,
   ): DStream<[K, C]> {
-    return this.transform((rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.derive('combineByKey', { numPartitions }, (rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   mapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => U): DStream<[K, U]> {
-    return this.transform((rdd) => rdd.mapValues(f));
+    return this.derive('mapValues', {}, (rdd) => rdd.mapValues(f));
   }
 
   flatMapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => Iterable<U>): DStream<[K, U]> {
-    return this.transform((rdd) => rdd.flatMapValues(f));
+    return this.derive('flatMapValues', {}, (rdd) => rdd.flatMapValues(f));
   }
 
   join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]> {
-    return this.transformWith(other, (a, b) => a.join(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.deriveWith('join', { numPartitions }, other, (a, b) => a.join(b, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W | undefined]]> {
-    return this.transformWith(other, (a, b) => a.leftOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.deriveWith('leftOuterJoin', { numPartitions }, other, (a, b) => a.leftOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W]]> {
-    return this.transformWith(other, (a, b) => a.rightOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.deriveWith('rightOuterJoin', { numPartitions }, other, (a, b) => a.rightOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W | undefined]]> {
-    return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.deriveWith('fullOuterJoin', { numPartitions }, other, (a, b) => a.fullOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
-    return this.transformWith(other, (a, b) => a.cogroup(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+    return this.deriveWith('cogroup', { numPartitions }, other, (a, b) => a.cogroup(b, numPartitions ?? this.ssc.sc.defaultParallelism));
   }
 
   groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[K, V[]]> {
@@ -305,26 +328,35 @@ export abstract class DStream<T> {
 
   /** Run `f` on every batch's RDD, in batch order; `f` may be async. */
   foreachRDD(f: (rdd: RDD<T>, time: number) => void | Promise<void>): void {
-    this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>);
+    this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>, { op: 'foreachRDD' });
   }
 
   /** Print the first `num` elements of every batch, in Spark's format. */
   print(num = 10): void {
-    this.foreachRDD(async (rdd, time) => {
+    this.ssc.registerOutput(this as DStream<unknown>, async (rdd, time) => {
       const first = await rdd.take(num + 1);
       const lines = ['-------------------------------------------', `Time: ${time} ms`, '-------------------------------------------'];
       for (const x of first.slice(0, num)) lines.push(formatRecord(x));
       if (first.length > num) lines.push('...');
       lines.push('');
       process.stdout.write(lines.join('\n') + '\n');
-    });
+    }, { op: 'print', num });
   }
 
-  /** Save each batch as a text directory `prefix-<timeMs>[.suffix]`. */
+  /**
+   * Save each batch as a text directory `prefix-<timeMs>[.suffix]`, atomically: the
+   * directory is written under a hidden temporary name and renamed into place once whole,
+   * so a batch re-run after a failure replaces its directory and never duplicates it, and
+   * a reader never sees half of one.
+   */
   saveAsTextFiles(prefix: string, suffix?: string): void {
-    this.foreachRDD(async (rdd, time) => {
-      await rdd.saveAsTextFile(`${prefix}-${time}${suffix ? `.${suffix}` : ''}`);
-    });
+    this.ssc.registerOutput(
+      this as DStream<unknown>,
+      async (rdd, time) => {
+        await rdd.context.saveAsTextFile(rdd, `${prefix}-${time}${suffix ? `.${suffix}` : ''}`, { replace: true });
+      },
+      { op: 'saveAsTextFiles', prefix, suffix },
+    );
   }
 }
 
@@ -377,6 +409,8 @@ export class TransformedDStream<U> extends DStream<U> {
     ssc: StreamingContext,
     private readonly parents: DStream<unknown>[],
     private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
+    private readonly op = 'transform',
+    private readonly params: Record<string, unknown> = {},
   ) {
     super(ssc);
     const slides = new Set(parents.map((p) => p.slideDuration));
@@ -389,6 +423,10 @@ export class TransformedDStream<U> extends DStream<U> {
 
   get slideDuration(): number {
     return this.parents[0].slideDuration;
+  }
+
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: this.op, params: this.params };
   }
 
   protected compute(time: number): RDD<U> | undefined {

@@ -93,6 +93,10 @@ export class FileInputDStream extends InputDStream<string> {
     this.ignoreMissingFiles = options.ignoreMissingFiles ?? false;
   }
 
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'FileInputDStream', params: { directory: this.directory, newFilesOnly: this.newFilesOnly, ignoreMissingFiles: this.ignoreMissingFiles } };
+  }
+
   override start(): void {
     try {
       fs.mkdirSync(this.directory, { recursive: true });

@@ -45,6 +45,10 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
     super(parent);
   }
 
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'StateDStream', params: { initialRDD: this.initialRDD !== undefined } };
+  }
+
   protected compute(time: number): RDD<[K, S]> {
     const sc = this.ssc.sc;
     const batch = this.parent.getOrCompute(time) ?? sc.emptyRDD<[K, V]>();
@@ -64,6 +68,10 @@ class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K,
   ) {
     super(parent);
     this.partitioner = HashPartitioner.of(spec.partitions ?? parent.ssc.sc.defaultParallelism);
+  }
+
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: 'MapWithStateEntriesDStream', params: { timeoutMs: this.spec.timeoutMs, numPartitions: this.spec.partitions, initialState: this.spec.initial !== undefined } };
   }
 
   protected compute(time: number): RDD<[K, MapWithStateEntry]> {

@@ -41,6 +41,14 @@ abstract class WindowOverDStream<P, T> extends DStream<T> {
   get slideDuration(): number {
     return this.slideMs;
   }
+
+  override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
+    return { op: this.constructor.name, params: { windowMs: this.windowMs, slideMs: this.slideMs, ...this.extraParams() } };
+  }
+
+  protected extraParams(): Record<string, unknown> {
+    return {};
+  }
 }
 
 /** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
@@ -79,6 +87,10 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
 
   protected override parentRememberMs(): number {
     return this.rememberMs + this.windowMs + this.slideMs;
+  }
+
+  protected override extraParams(): Record<string, unknown> {
+    return { numPartitions: this.numPartitions, filter: this.filterFunc !== undefined };
   }
 
   override rememberAtLeast(ms: number): void {

@@ -107,7 +107,7 @@ export class JobScheduler {
       totalDelay: end - batch.time,
       failure,
     };
-    this.ssc.clearMetadata(batch.time);
+    this.ssc.batchCompleted(batch.time, failure !== undefined);
     this.ssc.sc.streaming?.reportBatch(info);
     for (const l of listeners) l.onBatchCompleted?.(info);
   }

@@ -5,14 +5,20 @@ import { TransformedDStream } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
+import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
+import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
+import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
-import type { StreamingBackend } from './streaming-backend.js';
+import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.js';
+import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
+import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -23,17 +29,52 @@ export interface StreamingContextOptions {
   readonly blockInterval?: Duration;
   /** Batches processed at once (default 1: every output of batch t finishes before t+1 starts). */
   readonly concurrentJobs?: number;
+  /**
+   * The receivers' write-ahead log, as Spark's spark.streaming.receiver.writeAheadLog.enable
+   * (default off). On, each received block is appended to a log under
+   * `<checkpointDir>/receivedData/<streamId>/` and fsynced before it is reported, so
+   * received data survives the loss of its worker and of the driver; it needs
+   * `ssc.checkpoint(dir)`. Blocks are then not replicated to a second worker.
+   * `true` or the log's settings.
+   */
+  readonly writeAheadLog?: boolean | WriteAheadLogOptions;
+  /**
+   * Records a receiver may hold that are not yet durable (stored but not yet logged or
+   * replicated), default 100,000: `store()` waits while the buffer is full, so a receiver
+   * that awaits it slows its source down instead of growing without bound.
+   */
+  readonly receiverMaxBufferedRecords?: number;
 }
+
+export interface WriteAheadLogOptions {
+  /** A log segment is closed and a new one begun after this long (default 60 s, as Spark). */
+  readonly rollingInterval?: Duration;
+  /** ...or once it holds this many bytes (default 64 MiB). */
+  readonly maxSegmentBytes?: number;
+}
+
+/** Default bound of a receiver's records not yet durable. */
+export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 100_000;
 
 export interface SocketTextStreamOptions {
   /** Longest line accepted, in bytes, its line terminator not counted (default 64 MiB); longer lines are skipped and reported. */
   readonly maxRecordLength?: number;
 }
 
+/** What the graph fingerprint records of an output operation. */
+export interface OutputDescription {
+  readonly op: string;
+  readonly [param: string]: unknown;
+}
+
 interface Output {
   readonly stream: DStream<unknown>;
   readonly fn: (rdd: RDD<unknown>, time: number) => void | Promise<void>;
+  readonly desc: OutputDescription;
 }
+
+/** The StreamingContext started last in this driver program and not stopped (getActive). */
+let activeContext: StreamingContext | undefined;
 
 /**
  * The entry point of a streaming job, as Spark's StreamingContext: define input streams
@@ -44,6 +85,9 @@ interface Output {
  *
  * Lifecycle: initialized -> active -> stopped. `stop({ graceful: true })` stops the
  * receivers, processes every batch of data already received, then stops.
+ *
+ * With a checkpoint directory, each batch's generation and completion write a metadata
+ * checkpoint (MetadataCheckpointer); `StreamingContext.getOrCreate` recovers from it.
  */
 export class StreamingContext {
   readonly sc: SluiceContext;
@@ -58,6 +102,11 @@ export class StreamingContext {
   private nextStreamId = 0;
   private rememberMs = 0;
   private checkpointDir: string | undefined;
+  private checkpointer: MetadataCheckpointer | undefined;
+  /** The metadata checkpoint this context recovers from (set by getOrCreate). */
+  private recovery: ReadMetadata | undefined;
+  /** Batches to re-run on recovery before the loop goes on (generated, not completed). */
+  private rerun: number[] = [];
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
   zeroTime = 0;
   private nextBatchTime = 0;
@@ -65,6 +114,8 @@ export class StreamingContext {
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
   private fatal: Error | undefined;
+  private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
+  private readonly receiverMaxBufferedRecords: number;
 
   constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
     this.sc = sc;
@@ -72,6 +123,14 @@ export class StreamingContext {
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
     this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
+    this.wal = walSettings(options.writeAheadLog);
+    this.receiverMaxBufferedRecords = options.receiverMaxBufferedRecords ?? DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS;
+    if (!Number.isSafeInteger(this.receiverMaxBufferedRecords) || this.receiverMaxBufferedRecords < 1) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `StreamingContext: receiverMaxBufferedRecords must be a whole number of records >= 1, got ${String(options.receiverMaxBufferedRecords)}; for example { receiverMaxBufferedRecords: 50_000 }`,
+      );
+    }
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
   }
 
@@ -83,6 +142,84 @@ export class StreamingContext {
 
   get streamingState(): StreamingState {
     return this.state;
+  }
+
+  // ---- recovery --------------------------------------------------------------------------
+
+  /**
+   * Recreate a StreamingContext from the metadata checkpoint in `checkpointDir`, or make a
+   * new one with `create` when there is none (Spark's StreamingContext.getOrCreate).
+   *
+   * `create` runs in both cases: in TypeScript the code is the graph, so it builds the
+   * streams and outputs again (it should call `ssc.checkpoint(checkpointDir)`; if it does
+   * not, getOrCreate does). With a checkpoint, the graph it builds must match the one the
+   * checkpoint was taken with (operators, their parameters, intervals, outputs; not the
+   * bodies of functions), else a SLUICE_CHECKPOINT error names what differs, before any
+   * batch runs. Then `start()` restores the inputs' positions and the state, re-runs the
+   * batches generated but not completed with their original times and input, generates the
+   * batches whose times passed while the program was down, and goes on.
+   *
+   * A damaged newest metadata file (checksum, truncation) falls back to the previous one,
+   * with a warning; when none is usable the error says so.
+   */
+  static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
+    const store = openCheckpointStore(dir);
+    const found = await new MetadataStore(store).readLatest();
+    for (const s of found?.skipped ?? []) {
+      sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
+    }
+    const ssc = await create();
+    if (!(ssc instanceof StreamingContext)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() must return a StreamingContext, got ${ssc === null ? 'null' : typeof ssc}`);
+    }
+    if (ssc.checkpointDir === undefined) ssc.checkpoint(dir);
+    else if (ssc.checkpointDir !== dir) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
+    }
+    if (found) {
+      ssc.recoverFrom(found);
+      await checkStateCheckpoints(store, found.metadata);
+    }
+    return ssc;
+  }
+
+  /** The active context of this driver program if there is one, else getOrCreate (Spark's getActiveOrCreate). */
+  static async getActiveOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+    return StreamingContext.getActive() ?? StreamingContext.getOrCreate(sc, checkpointDir, create);
+  }
+
+  /** The context started in this driver program and not yet stopped, if any. */
+  static getActive(): StreamingContext | undefined {
+    return activeContext?.state === 'active' ? activeContext : undefined;
+  }
+
+  /** Check the graph against the checkpoint's fingerprint and keep the checkpoint for start(). */
+  private recoverFrom(found: ReadMetadata): void {
+    this.checkNotStarted('recovery');
+    this.validate();
+    const md = found.metadata;
+    const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint());
+    if (diffs.length > 0) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +
+          `Recovery needs the same graph; to start afresh with the new code (its state and input positions are then lost), move or delete '${this.checkpointDir}' or use another checkpoint directory`,
+      );
+    }
+    this.recovery = found;
+  }
+
+  /** @internal The graph's fingerprint, as metadata checkpoints record it. */
+  fingerprint(): GraphFingerprint {
+    return graphFingerprint(
+      this.batchIntervalMs,
+      this.streams,
+      this.outputs.map((o) => {
+        const { op, ...params } = o.desc;
+        return { streamId: o.stream.id, op, params };
+      }),
+    );
   }
 
   // ---- inputs ---------------------------------------------------------------------------
@@ -134,7 +271,7 @@ export class StreamingContext {
 
   union<T>(streams: DStream<T>[]): DStream<T> {
     if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: needs at least one stream');
-    return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]));
+    return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]), 'union');
   }
 
   // ---- settings --------------------------------------------------------------------------
@@ -171,12 +308,51 @@ export class StreamingContext {
     });
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
-    this.zeroTime = now - (now % this.batchIntervalMs);
-    this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+    if (this.checkpointDir !== undefined) {
+      this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), openCheckpointStore(this.checkpointDir), (err) => {
+        this.failed(err);
+        void this.stop();
+      });
+    }
+    const md = this.recovery?.metadata;
+    if (md && this.checkpointer) {
+      this.zeroTime = md.zeroTime;
+      this.nextBatchTime = md.nextBatchTime;
+      this.rerun = this.checkpointer.restore(md);
+      const missed = Math.max(0, Math.floor((now - md.nextBatchTime) / this.batchIntervalMs) + 1);
+      this.sc.log('info', 'streaming context recovered from a metadata checkpoint', {
+        component: 'streaming-context',
+        file: this.recovery?.file,
+        zeroTime: md.zeroTime,
+        rerun: this.rerun,
+        nextBatchTime: md.nextBatchTime,
+        missedBatches: missed,
+        stateCheckpoints: md.stateCheckpoints,
+      });
+    } else {
+      this.zeroTime = now - (now % this.batchIntervalMs);
+      this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+    }
     for (const s of this.inputStreams()) s.start();
     this.state = 'active';
+    activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
     void this.generateLoop();
+  }
+
+  private checkpointedGraph(): ConstructorParameters<typeof MetadataCheckpointer>[0] {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ssc = this;
+    return {
+      sc: this.sc,
+      batchIntervalMs: this.batchIntervalMs,
+      get zeroTime() {
+        return ssc.zeroTime;
+      },
+      streams: this.streams,
+      inputs: this.inputStreams(),
+      fingerprint: () => this.fingerprint(),
+    };
   }
 
   /**
@@ -200,10 +376,13 @@ export class StreamingContext {
       await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
+    if (activeContext === this) activeContext = undefined;
     if (this.clock instanceof ManualClock) this.clock.advance(0);
     await this.sc.streaming?.stopReceivers();
     for (const s of this.inputStreams()) s.stop();
     await this.scheduler.drain();
+    // The last batches' metadata is written before the context counts as stopped.
+    await this.checkpointer?.flush();
     this.resolveTerminated();
   }
 
@@ -235,10 +414,24 @@ export class StreamingContext {
     return this.nextStreamId++;
   }
 
-  /** @internal */
-  registerOutput(stream: DStream<unknown>, fn: Output['fn']): void {
+  /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
+  registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn });
+    this.outputs.push({ stream, fn, desc });
+  }
+
+  /** @internal How stream `streamId`'s receiver runs on its worker. */
+  receiverRunOptions(streamId: number): ReceiverRunOptions {
+    return {
+      blockIntervalMs: this.blockIntervalMs,
+      maxBufferedRecords: this.receiverMaxBufferedRecords,
+      ...(this.wal && this.checkpointDir ? { wal: { dir: walDirectory(this.checkpointDir, streamId), ...this.wal } } : {}),
+    };
+  }
+
+  /** Whether receivers write ahead (StreamingContextOptions.writeAheadLog). */
+  get writeAheadLogEnabled(): boolean {
+    return this.wal !== undefined;
   }
 
   /** @internal */
@@ -262,13 +455,30 @@ export class StreamingContext {
     if (this.state !== 'initialized') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs after the StreamingContext has started`);
   }
 
-  private inputStreams(): InputDStream<unknown>[] {
+  /** @internal */
+  inputStreams(): InputDStream<unknown>[] {
     return this.streams.filter((s): s is InputDStream<unknown> => s instanceof InputDStream);
   }
 
-  private validate(): void {
+  /** @internal Check the graph and settle checkpoint intervals and remember durations (idempotent). */
+  validate(): void {
     if (this.outputs.length === 0) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'no output operations registered: add print(), saveAsTextFiles() or foreachRDD() before start()');
+    }
+    if (this.wal && !this.checkpointDir) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        'the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory for its log: call ssc.checkpoint(dir) before start(), or turn the log off',
+      );
+    }
+    if (this.wal && this.checkpointDir && locationScheme(this.checkpointDir) !== undefined) {
+      // The log appends each block to a segment file and fsyncs it before the block is
+      // reported; object storage has no append (Spark needs closeFileAfterWrite there).
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory on a file system, local or shared by every host (NFS, a mounted volume), but it is '${this.checkpointDir}': ` +
+          `object storage has no append. Checkpoint to a shared directory to keep the log, or turn the log off (received blocks are then replicated to a second worker) to checkpoint to ${this.checkpointDir.slice(0, this.checkpointDir.indexOf('://') + 3)}`,
+      );
     }
     for (const o of this.outputs) o.stream.validate();
     const reachable = new Set<DStream<unknown>>();
@@ -295,6 +505,30 @@ export class StreamingContext {
   }
 
   private async generateLoop(): Promise<void> {
+    // A checkpoint location that cannot be written (a missing bucket, refused
+    // credentials, an unreachable endpoint) stops the stream before its first batch.
+    if (this.checkpointDir !== undefined) {
+      try {
+        await this.sc.checkpointStore();
+        await this.checkpointer?.init();
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
+    // Recovery: the batches generated but not completed before the failure run again,
+    // with their times and their input as the checkpoint recorded them.
+    for (const time of this.rerun.splice(0)) {
+      if (this.state !== 'active') return;
+      try {
+        await this.generateBatch(time);
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
     while (this.state === 'active') {
       const time = this.nextBatchTime;
       await this.clock.waitUntil(time);
@@ -321,7 +555,14 @@ export class StreamingContext {
       const rdd = o.stream.getOrCompute(time);
       if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
     }
+    await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     this.scheduler.submit(time, numRecords, jobs);
+  }
+
+  /** @internal After a batch: forget old RDDs, then checkpoint metadata if every output succeeded. */
+  batchCompleted(time: number, failed: boolean): void {
+    this.clearMetadata(time);
+    if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
   }
 
   /** @internal After a batch: forget RDDs past their remember duration and unpersist them. */
@@ -357,4 +598,15 @@ function shufflesReachable(roots: readonly RDD<unknown>[]): Set<number> {
   };
   for (const r of roots) visit(r);
   return ids;
+}
+
+function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIntervalMs: number; maxSegmentBytes: number } | undefined {
+  if (o === undefined || o === false) return undefined;
+  const opts = o === true ? {} : o;
+  const rollingIntervalMs = toMillis(opts.rollingInterval ?? 60_000, 'writeAheadLog.rollingInterval');
+  const maxSegmentBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+  if (!Number.isSafeInteger(maxSegmentBytes) || maxSegmentBytes < 1) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `writeAheadLog.maxSegmentBytes must be a whole number of bytes >= 1, got ${String(opts.maxSegmentBytes)}; for example { writeAheadLog: { maxSegmentBytes: 16 * 1024 * 1024 } }`);
+  }
+  return { rollingIntervalMs, maxSegmentBytes };
 }

@@ -1,0 +1,149 @@
+// What the recovery tests share: a driver process on a given port (started again after
+// kill -9), submitting the recovery fixture, feeding its input directory, reading its
+// outputs, and the failure-free computation the outputs are checked against.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fixture, runCli, type CliResult } from './harness.js';
+import { spawnSluice, type SluiceProcess } from './sluice-processes.js';
+
+export const RECOVERY_JOB = fixture('recovery-job.ts');
+
+/** `sluice driver` on `port` (the same port again after a kill). */
+export function driverOn(port: number, secret: string): Promise<SluiceProcess> {
+  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], secret, /driver listening/);
+}
+
+/** Resolves once `n` workers joined the driver (its log says so). */
+export async function workersJoined(driver: SluiceProcess, n: number, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (driver.logLines.filter((l) => l.includes('"worker joined"')).length < n) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${n} workers joined within ${ms} ms:\n${driver.logLines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface JobDirs {
+  readonly ckpt: string;
+  readonly input: string;
+  readonly out: string;
+  readonly control: string;
+}
+
+export function jobDirs(root: string): JobDirs {
+  const d = { ckpt: path.join(root, 'ckpt'), input: path.join(root, 'in'), out: path.join(root, 'out'), control: path.join(root, 'control') };
+  for (const x of [d.input, d.out, d.control]) fs.mkdirSync(x, { recursive: true });
+  return d;
+}
+
+export function jobArgs(d: JobDirs, batchMs: number, checkpointEvery: number, variant = 'base'): string[] {
+  return [d.ckpt, d.input, d.out, d.control, String(batchMs), String(checkpointEvery), variant];
+}
+
+/** `sluice submit --detach`; returns the job id it printed. */
+export async function submitDetached(driver: string, secret: string, args: readonly string[]): Promise<string> {
+  const r = await runCli(['submit', RECOVERY_JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
+  const id = / as (\S+)$/m.exec(r.stderr)?.[1];
+  if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return id;
+}
+
+/** `sluice submit` attached: waits for the job to end. */
+export function submitAttached(driver: string, secret: string, args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runCli(['submit', RECOVERY_JOB, '--driver', driver, '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, timeoutMs });
+}
+
+/**
+ * Writes input files as a user should: written elsewhere, dated in the past (so the
+ * stream takes them at the first listing), then moved into the directory. Every line
+ * `key value id` is unique, so a record read twice or never is seen.
+ */
+export class Feeder {
+  readonly lines: string[] = [];
+  private n = 0;
+  private readonly staging: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly rand: () => number,
+  ) {
+    this.staging = path.join(path.dirname(dir), 'staging');
+    fs.mkdirSync(this.staging, { recursive: true });
+  }
+
+  file(numLines = 5): void {
+    const id = this.n++;
+    const lines: string[] = [];
+    for (let i = 0; i < numLines; i++) lines.push(`k${Math.floor(this.rand() * 6)} ${1 + Math.floor(this.rand() * 9)} f${id}l${i}`);
+    const tmp = path.join(this.staging, `f${String(id).padStart(5, '0')}.txt`);
+    fs.writeFileSync(tmp, lines.join('\n') + '\n');
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(tmp, past, past);
+    fs.renameSync(tmp, path.join(this.dir, path.basename(tmp)));
+    this.lines.push(...lines);
+  }
+}
+
+export type Pairs = [string, number][];
+
+export interface Outputs {
+  readonly input: Map<number, string[]>;
+  readonly state: Map<number, Pairs>;
+  readonly window: Map<number, Pairs>;
+}
+
+export function readOutputs(out: string): Outputs {
+  const o: Outputs = { input: new Map(), state: new Map(), window: new Map() };
+  for (const n of fs.readdirSync(out)) {
+    const m = /^(input|state|window)-(\d+)\.json$/.exec(n);
+    if (m) (o[m[1] as keyof Outputs] as Map<number, unknown>).set(Number(m[2]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')));
+  }
+  return o;
+}
+
+export interface OutputEvent {
+  readonly job: string;
+  readonly kind: string;
+  readonly time: number;
+  readonly hash: string;
+}
+
+export function readEvents(out: string): OutputEvent[] {
+  const f = path.join(out, 'events.log');
+  if (!fs.existsSync(f)) return [];
+  return fs
+    .readFileSync(f, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as OutputEvent);
+}
+
+function sumByKey(lines: readonly string[], into = new Map<string, number>()): Map<string, number> {
+  for (const l of lines) {
+    const [k, v] = l.split(' ');
+    into.set(k, (into.get(k) ?? 0) + Number(v));
+  }
+  return into;
+}
+
+function sortedPairs(m: Map<string, number>): Pairs {
+  return [...m].filter(([, v]) => v !== 0).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The running sums after each batch: a failure-free updateStateByKey over the batches' input. */
+export function expectedStates(input: Map<number, string[]>): Map<number, Pairs> {
+  const acc = new Map<string, number>();
+  const out = new Map<number, Pairs>();
+  for (const t of [...input.keys()].sort((a, b) => a - b)) out.set(t, sortedPairs(sumByKey(input.get(t)!, acc)));
+  return out;
+}
+
+/** Sums per key over the last `windowBatches` batches' input at each batch, zero keys dropped. */
+export function expectedWindows(input: Map<number, string[]>, batchMs: number, windowBatches: number): Map<number, Pairs> {
+  const out = new Map<number, Pairs>();
+  for (const t of input.keys()) {
+    const m = new Map<string, number>();
+    for (let i = 0; i < windowBatches; i++) sumByKey(input.get(t - i * batchMs) ?? [], m);
+    out.set(t, sortedPairs(m));
+  }
+  return out;
+}

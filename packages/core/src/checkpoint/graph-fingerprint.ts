@@ -1,0 +1,108 @@
+/**
+ * The fingerprint of a DStream graph that a metadata checkpoint records: every stream's
+ * operator, its parameters (window length and slide, directory, partition counts the
+ * job gave), its slide, its parents and its checkpoint interval; every output operation
+ * and the stream it reads; and the batch interval. Stream ids are the order in which the
+ * job's code made its streams, so the same code makes the same ids.
+ *
+ * Function bodies are not part of it, on purpose: changing what a map or an update
+ * function computes, without changing the graph, is allowed to recover (as Structured
+ * Streaming allows changed map-like operations), while a changed graph could not use the
+ * checkpointed state and input positions and is refused before any batch runs.
+ */
+export interface StreamFingerprint {
+  readonly id: number;
+  readonly op: string;
+  readonly params: Record<string, unknown>;
+  readonly slideMs: number;
+  readonly parents: readonly number[];
+  readonly checkpointIntervalMs: number | null;
+}
+
+export interface OutputFingerprint {
+  readonly streamId: number;
+  readonly op: string;
+  readonly params: Record<string, unknown>;
+}
+
+export interface GraphFingerprint {
+  readonly batchIntervalMs: number;
+  readonly streams: readonly StreamFingerprint[];
+  readonly outputs: readonly OutputFingerprint[];
+}
+
+/** The parts of a stream the fingerprint reads (DStream has them; kept structural to avoid an import cycle). */
+export interface FingerprintedStream {
+  readonly id: number;
+  readonly slideDuration: number;
+  readonly dependencies: readonly { readonly id: number }[];
+  readonly checkpointInterval: number | undefined;
+  fingerprint(): { readonly op: string; readonly params: Record<string, unknown> };
+}
+
+/** Plain JSON: undefined fields dropped, so a fingerprint compares equal after a round trip through a file. */
+function plain(x: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(x)) as Record<string, unknown>;
+}
+
+export function graphFingerprint(
+  batchIntervalMs: number,
+  streams: readonly FingerprintedStream[],
+  outputs: readonly { readonly streamId: number; readonly op: string; readonly params: Record<string, unknown> }[],
+): GraphFingerprint {
+  return {
+    batchIntervalMs,
+    streams: [...streams]
+      .sort((a, b) => a.id - b.id)
+      .map((s) => {
+        const f = s.fingerprint();
+        return {
+          id: s.id,
+          op: f.op,
+          params: plain(f.params),
+          slideMs: s.slideDuration,
+          parents: s.dependencies.map((d) => d.id),
+          checkpointIntervalMs: s.checkpointInterval ?? null,
+        };
+      }),
+    outputs: outputs.map((o) => ({ streamId: o.streamId, op: o.op, params: plain(o.params) })),
+  };
+}
+
+function describe(s: StreamFingerprint): string {
+  const params = Object.entries(s.params)
+    .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+    .join(', ');
+  const parts = [params, `slide ${s.slideMs} ms`, s.parents.length ? `from stream ${s.parents.join(', ')}` : 'input', s.checkpointIntervalMs !== null ? `checkpoint every ${s.checkpointIntervalMs} ms` : ''];
+  return `${s.op}(${parts.filter(Boolean).join('; ')})`;
+}
+
+function describeOutput(o: OutputFingerprint): string {
+  const params = Object.entries(o.params)
+    .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+    .join(', ');
+  return `${o.op}(${params ? params + '; ' : ''}of stream ${o.streamId})`;
+}
+
+/** What differs between the checkpoint's graph (`was`) and the code's (`now`), one line each; empty when the same. */
+export function fingerprintDifferences(was: GraphFingerprint, now: GraphFingerprint): string[] {
+  const out: string[] = [];
+  if (was.batchIntervalMs !== now.batchIntervalMs) out.push(`batch interval: checkpoint ${was.batchIntervalMs} ms, code ${now.batchIntervalMs} ms`);
+  const n = Math.max(was.streams.length, now.streams.length);
+  for (let i = 0; i < n; i++) {
+    const a = was.streams[i];
+    const b = now.streams[i];
+    if (!a) out.push(`stream ${b.id}: not in the checkpoint, code has ${describe(b)}`);
+    else if (!b) out.push(`stream ${a.id}: checkpoint has ${describe(a)}, not in the code`);
+    else if (describe(a) !== describe(b)) out.push(`stream ${a.id}: checkpoint has ${describe(a)}, code has ${describe(b)}`);
+  }
+  const m = Math.max(was.outputs.length, now.outputs.length);
+  for (let i = 0; i < m; i++) {
+    const a = was.outputs[i];
+    const b = now.outputs[i];
+    if (!a) out.push(`output ${i}: not in the checkpoint, code has ${describeOutput(b)}`);
+    else if (!b) out.push(`output ${i}: checkpoint has ${describeOutput(a)}, not in the code`);
+    else if (describeOutput(a) !== describeOutput(b)) out.push(`output ${i}: checkpoint has ${describeOutput(a)}, code has ${describeOutput(b)}`);
+  }
+  return out;
+}

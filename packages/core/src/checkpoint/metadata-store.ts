@@ -1,0 +1,141 @@
+import crypto from 'node:crypto';
+import { SluiceError } from '../errors.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type { StreamingMetadata } from './streaming-metadata.js';
+
+/** Subdirectory of the checkpoint directory holding metadata checkpoints. */
+export const METADATA_DIR = 'metadata';
+/** Subdirectory of the checkpoint directory holding stateful streams' RDD checkpoints. */
+export const STATE_DIR = 'state';
+
+const MAGIC = 'SLUICE-METADATA';
+const KEY = /^metadata\/checkpoint-(\d{12})$/;
+
+/** Why one metadata file could not be used. */
+export interface UnreadableMetadata {
+  /** Its full address (a path, or s3://...). */
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface ReadMetadata {
+  /** The full address of the file read. */
+  readonly file: string;
+  readonly metadata: StreamingMetadata;
+  /** Newer files that were corrupt or truncated, skipped. */
+  readonly skipped: readonly UnreadableMetadata[];
+}
+
+/**
+ * The metadata checkpoints of one checkpoint directory: `metadata/checkpoint-<seq>`, one
+ * object per write, numbered in the order written, in the directory's CheckpointStore
+ * (a local or shared file system, or object storage such as S3). Each is a header line
+ * (`SLUICE-METADATA 1 <sha256> <bytes>`) and the metadata as JSON, written atomically by
+ * the store (temp + fsync + rename on a file system; one PUT on S3), so a crash leaves
+ * either the whole object or none, and one damaged later fails its checksum.
+ *
+ * Invariants: the last `keep` objects are kept (the newest and its fallbacks); older ones
+ * are deleted after each write. Reading takes the newest object that is whole, skipping
+ * (and reporting) damaged ones.
+ * Threading: the driver program's thread; one write at a time (the MetadataCheckpointer
+ * chains them).
+ */
+export class MetadataStore {
+  private nextSeq = 1;
+
+  constructor(
+    readonly store: CheckpointStore,
+    private readonly keep = 3,
+  ) {}
+
+  /** Where the metadata objects are, for messages. */
+  get dir(): string {
+    return this.store.describe(METADATA_DIR);
+  }
+
+  /** Metadata keys, newest first. */
+  async keys(): Promise<string[]> {
+    const keys = (await this.store.list(`${METADATA_DIR}/`)).map((o) => o.key).filter((k) => KEY.test(k));
+    keys.sort().reverse();
+    if (keys.length > 0) this.nextSeq = Math.max(this.nextSeq, seqOf(keys[0]) + 1);
+    return keys;
+  }
+
+  /** Write `metadata` as the newest checkpoint (atomically, durably), then delete objects past the last `keep`. Returns its address. */
+  async write(metadata: StreamingMetadata): Promise<string> {
+    if (this.nextSeq === 1) await this.keys(); // continue the numbering of an existing directory
+    const body = Buffer.from(JSON.stringify(metadata));
+    const sum = crypto.createHash('sha256').update(body).digest('hex');
+    const data = Buffer.concat([Buffer.from(`${MAGIC} 1 ${sum} ${body.length}\n`), body]);
+    const key = `${METADATA_DIR}/checkpoint-${String(this.nextSeq++).padStart(12, '0')}`;
+    try {
+      await this.store.write(key, data);
+    } catch (err) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write metadata checkpoint '${this.store.describe(key)}': ${(err as Error).message}; check that the checkpoint directory is writable and has space`, { cause: err });
+    }
+    await this.store.delete((await this.keys()).slice(this.keep));
+    return this.store.describe(key);
+  }
+
+  /**
+   * The newest whole metadata checkpoint, or undefined when there is none. Damaged objects
+   * (checksum or length wrong, not JSON) are skipped and reported in `skipped`; when every
+   * one is damaged, a SluiceError names them and how to start afresh.
+   */
+  async readLatest(): Promise<ReadMetadata | undefined> {
+    const skipped: UnreadableMetadata[] = [];
+    for (const key of await this.keys()) {
+      const r = await this.readKey(key);
+      if ('metadata' in r) return { file: this.store.describe(key), metadata: r.metadata, skipped };
+      skipped.push({ file: this.store.describe(key), reason: r.reason });
+    }
+    if (skipped.length === 0) return undefined;
+    throw new SluiceError(
+      'SLUICE_CHECKPOINT',
+      `no usable metadata checkpoint in '${this.dir}': ${skipped.map((s) => `${s.file.slice(s.file.lastIndexOf('/') + 1)} (${s.reason})`).join('; ')}. ` +
+        `To start afresh (the stream's state and input positions are then lost), move or delete the checkpoint directory '${this.store.location}' or give getOrCreate another one`,
+    );
+  }
+
+  /** Every whole metadata checkpoint kept (what the newest and its fallbacks refer to must stay). */
+  async readAll(): Promise<StreamingMetadata[]> {
+    const out: StreamingMetadata[] = [];
+    for (const key of await this.keys()) {
+      const r = await this.readKey(key);
+      if ('metadata' in r) out.push(r.metadata);
+    }
+    return out;
+  }
+
+  private async readKey(key: string): Promise<{ metadata: StreamingMetadata } | { reason: string }> {
+    let data: Buffer | undefined;
+    try {
+      data = await this.store.read(key);
+    } catch (err) {
+      return { reason: `unreadable: ${(err as Error).message}` };
+    }
+    if (data === undefined) return { reason: 'deleted while being read' };
+    return parseMetadata(data);
+  }
+}
+
+function seqOf(key: string): number {
+  return Number(KEY.exec(key)![1]);
+}
+
+/** Parse one metadata object, checking its header, length and checksum. */
+export function parseMetadata(data: Buffer): { metadata: StreamingMetadata } | { reason: string } {
+  const nl = data.indexOf(0x0a);
+  const header = (nl < 0 ? data : data.subarray(0, nl)).toString('latin1').split(' ');
+  if (nl < 0 || header.length !== 4 || header[0] !== MAGIC || header[1] !== '1') return { reason: 'no metadata header (truncated or not a Sluice checkpoint)' };
+  const body = data.subarray(nl + 1);
+  if (body.length !== Number(header[3])) return { reason: `truncated: ${body.length} of ${header[3]} bytes` };
+  if (crypto.createHash('sha256').update(body).digest('hex') !== header[2]) return { reason: 'checksum mismatch (corrupt)' };
+  try {
+    const metadata = JSON.parse(body.toString('utf8')) as StreamingMetadata;
+    if (metadata.version !== 1) return { reason: `unknown version ${String(metadata.version)}` };
+    return { metadata };
+  } catch (err) {
+    return { reason: `not JSON: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,35 @@
+import type { Partitioner } from '../rdd/partitioner.js';
+import type { GraphFingerprint } from './graph-fingerprint.js';
+
+/** A stateful stream's latest completed RDD checkpoint. */
+export interface StateCheckpointRef {
+  /** Batch time of the checkpointed RDD. */
+  readonly time: number;
+  /** Its directory, relative to the checkpoint directory (`state/stream-<id>-<time>`). */
+  readonly dir: string;
+  readonly numPartitions: number;
+  /** How its pairs are placed, so the next state joins it without a shuffle. */
+  readonly partitioner: Partitioner | null;
+}
+
+/**
+ * What a metadata checkpoint holds: enough for a driver program started again to go on
+ * where the stream stopped (StreamingContext.getOrCreate). Plain JSON.
+ */
+export interface StreamingMetadata {
+  readonly version: 1;
+  /** Written when a batch was generated (its inputs fixed, its jobs not run) or completed. */
+  readonly reason: 'generated' | 'completed';
+  readonly batchTime: number;
+  readonly fingerprint: GraphFingerprint;
+  readonly zeroTime: number;
+  readonly batchIntervalMs: number;
+  /** Batch times generated but not completed, oldest first: re-run on recovery. */
+  readonly pendingTimes: readonly number[];
+  /** The next batch time to generate. */
+  readonly nextBatchTime: number;
+  /** Every input's `checkpointData()`, keyed by stream id. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Each checkpointed stream's latest completed RDD checkpoint, keyed by stream id. */
+  readonly stateCheckpoints: Readonly<Record<string, StateCheckpointRef>>;
+}
