@@ -140,4 +140,17 @@ describe('checkpoint locations and the scheme registry', () => {
     assert.notEqual(openCheckpointStore('memtest://b/p'), a);
     assert.throws(() => registerCheckpointStore('file', fake, 'x'), /cannot be registered/);
   });
+
+  test('the stores kept open per thread are bounded: a stream opens a new location every checkpoint', () => {
+    let made = 0;
+    registerCheckpointStore('boundtest', (location) => (made++, new LocalCheckpointStore(path.join(root, 'bound', location.slice(-4)))), '@sluice/boundtest');
+    const first = openCheckpointStore('boundtest://b/state/stream-1-0000');
+    for (let i = 1; i < 200; i++) openCheckpointStore(`boundtest://b/state/stream-1-${String(i).padStart(4, '0')}`);
+    assert.equal(made, 200);
+    const last = openCheckpointStore('boundtest://b/state/stream-1-0199');
+    assert.equal(made, 200, 'a recent location is still open');
+    assert.notEqual(openCheckpointStore('boundtest://b/state/stream-1-0000'), first, 'an old one was let go');
+    assert.equal(made, 201);
+    assert.equal(openCheckpointStore('boundtest://b/state/stream-1-0199'), last);
+  });
 });
