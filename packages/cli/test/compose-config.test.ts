@@ -59,5 +59,9 @@ test('the compose driver restarts by itself and keeps its state dir and the chec
   assert.match(driver, /^      - checkpoints:\/checkpoints$/m);
   assert.match(text, /^volumes:\n(?:.*\n)*?  driver-state:/m);
   // The image makes /state writable by the user it runs as (a named volume takes its owner from it).
-  assert.match(fs.readFileSync(path.join(REPO_DIR, 'Dockerfile'), 'utf8'), /mkdir -p [^\n]*\/state && chown 10001:10001 [^\n]*\/state/);
+  const dockerfile = fs.readFileSync(path.join(REPO_DIR, 'Dockerfile'), 'utf8');
+  for (const dir of ['state', 'data']) assert.match(dockerfile, new RegExp(`mkdir -p [^\\n]*/${dir}\\b[^\\n]*&& chown 10001:10001 [^\\n]*/${dir}\\b`));
+  // Input files of file streams: the same /data in every container (the e2e's driver-restart phase feeds it).
+  assert.match(text, /^x-sluice: &sluice\n(?:.*\n)*?    - data:\/data$/m);
+  assert.match(driver, /^      - data:\/data$/m);
 });

@@ -60,6 +60,10 @@ describe('LocalCheckpointStore', () => {
       await assert.rejects(store.write(key, 'x'), (e: unknown) => e instanceof SluiceError && e.message.includes(JSON.stringify(key)), key);
     }
     assert.equal(fs.existsSync(path.join(root, 'escape')), false);
+    fs.mkdirSync(path.join(root, 'outside'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'outside', 'precious'), 'x');
+    await assert.rejects(store.deletePrefix('../outside/'), /is not a relative/);
+    assert.equal(fs.existsSync(path.join(root, 'outside', 'precious')), true, 'nothing outside the root was deleted');
   });
 
   test('a writer killed with -9 in the middle of a write leaves the previous object whole, and no listed part', async () => {
