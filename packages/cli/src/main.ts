@@ -278,7 +278,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const jobs = await listJobs(o.driver, security(o));
-    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK']];
+    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT']];
     for (const j of jobs) {
       const s = j.streaming;
       rows.push([
@@ -291,6 +291,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
         s ? String(j.last_batch_records) : '-',
         String(j.running_tasks),
         j.longest_task ? `${(j.longest_task_ms / 1000).toFixed(1)} s: ${j.longest_task}` : '-',
+        String(j.attempt || 1),
       ]);
     }
     table(rows);

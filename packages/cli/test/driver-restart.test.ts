@@ -100,9 +100,12 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
     assert.equal(registry(stateDir)[0].attempt, 2);
     const jobs = await listJobs(addr, { secret });
     assert.deepEqual(
-      jobs.map((j) => [j.job_id, j.state]),
-      [[id, 'running']],
+      jobs.map((j) => [j.job_id, j.state, j.attempt]),
+      [[id, 'running', 2]],
     );
+    const table = await runCli(['jobs', '--driver', addr], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
+    assert.match(table.stdout, /\bATTEMPT$/m);
+    assert.match(table.stdout, new RegExp(`^${id}\\s+attempt-probe\\.ts\\s+running\\s.*\\s2$`, 'm'));
     // None of the first attempt's blocks is left: the workers dropped them when they
     // registered with the new driver instance.
     await pollUntil(async () => ((await heldOld()) === 0 ? true : undefined), 10_000, "the old attempt's cached blocks to leave the workers");

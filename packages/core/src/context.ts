@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } from './checkpoint/checkpoint-location.js';
+import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
 import { captureClosure } from './closure/capture-closure.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import { encodeRecords } from './codec/codec.js';
@@ -12,6 +15,7 @@ import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
+import type { WalPlace } from './wal/wal-segment.js';
 
 /**
  * What a SluiceContext needs from the cluster: run one action over a lineage and
@@ -54,7 +58,9 @@ export class SluiceContext {
    * ContextCleaner does the same with weak references).
    */
   private readonly shuffleCleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffles([shuffleId]));
+  /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
   checkpointDirectory: string | undefined;
+  private checkpointReady: Promise<void> | undefined;
 
   /** @internal */
   constructor(backend: ClusterBackend) {
@@ -142,8 +148,8 @@ export class SluiceContext {
   }
 
   /** @internal The RDD of received blocks (one partition per block). */
-  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[] }[]): RDD<T> {
-    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations })) }, []);
+  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[]; wal?: WalPlace }[]): RDD<T> {
+    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}) })) }, []);
   }
 
   /** @internal An RDD read from checkpoint files (`part-<i>` in `dir`), e.g. a stream's state on recovery. */
@@ -191,16 +197,45 @@ export class SluiceContext {
     return acc;
   }
 
-  /** Directory where checkpointed RDDs are written; must be shared by all workers. */
+  /**
+   * Directory where checkpointed RDDs are written; every worker and the driver must reach
+   * it: a path on a file system all hosts share (or `file:///...`), or a location another
+   * package provides, such as `s3://bucket/prefix` with `import '@sluice/s3'` in the job file.
+   */
   setCheckpointDir(dir: string): void {
-    const abs = path.resolve(dir);
-    try {
-      fs.mkdirSync(abs, { recursive: true });
-    } catch (err) {
-      throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${abs}': ${(err as Error).message}`, { cause: err });
+    const location = normalizeCheckpointLocation(dir, 'sc.setCheckpointDir');
+    // An unknown scheme (or a connector the job did not import) fails here, at the call.
+    openCheckpointStore(location);
+    if (locationScheme(location) === undefined) {
+      try {
+        fs.mkdirSync(location, { recursive: true });
+      } catch (err) {
+        throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${location}': ${(err as Error).message}`, { cause: err });
+      }
     }
-    this.checkpointDirectory = abs;
-    this.backend.checkpointDirSet?.(abs);
+    this.checkpointDirectory = location;
+    this.checkpointReady = undefined;
+    this.backend.checkpointDirSet?.(location);
+  }
+
+  /**
+   * @internal The checkpoint directory's store, once it was checked to be writable (an
+   * object store's bucket reachable with the credentials given): a clear error before
+   * the first checkpoint is written otherwise.
+   */
+  async checkpointStore(): Promise<CheckpointStore> {
+    if (this.checkpointDirectory === undefined) {
+      throw new SluiceError('SLUICE_CHECKPOINT', 'no checkpoint directory: call sc.setCheckpointDir(dir) (or ssc.checkpoint(dir)) first');
+    }
+    const store = openCheckpointStore(this.checkpointDirectory);
+    this.checkpointReady ??= store.ensure();
+    try {
+      await this.checkpointReady;
+    } catch (err) {
+      this.checkpointReady = undefined; // checked again next time
+      throw err;
+    }
+    return store;
   }
 
   // ---- internals used by RDD ---------------------------------------------------------
@@ -335,9 +370,10 @@ export class SluiceContext {
       for (const d of r.deps) visit(d.rdd);
     };
     visit(rdd);
+    if (marked.length === 0) return;
+    const store = await this.checkpointStore();
     for (const r of marked) {
-      const dir = path.join(this.checkpointDirectory!, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
-      fs.mkdirSync(dir, { recursive: true });
+      const dir = joinCheckpointLocation(store.location, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
       await this.runAction(r, { kind: 'writeCheckpoint', dir });
       r.checkpointDir = dir;
       r.deps = [];

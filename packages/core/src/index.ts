@@ -37,3 +37,7 @@ export type { StreamingListener, ReceiverInfo } from './streaming/streaming-list
 export type { BatchInfo } from './streaming/streaming-backend.js';
 export type { Duration } from './streaming/duration.js';
 export { ManualClock, type Clock } from './util/clock.js';
+// Checkpoint storage: connectors (such as @sluice/s3) register a scheme.
+export type { CheckpointStore, CheckpointObject } from './checkpoint/checkpoint-store.js';
+export { registerCheckpointStore, openCheckpointStore, type CheckpointStoreFactory } from './checkpoint/checkpoint-store-registry.js';
+export { joinCheckpointLocation } from './checkpoint/checkpoint-location.js';

@@ -387,6 +387,7 @@ export class DriverNode {
             started_ms_ago: Math.max(0, now - j.startedAt),
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
+            attempt: j.attempt,
           })),
         });
       },

@@ -1,7 +1,9 @@
 import type { RDD } from '../rdd/rdd.js';
 import { shipReceiver } from '../receiver/ship-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
+import { SluiceError } from '../errors.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
+import { ReceivedBlockLog, type ReceivedBlockLogData } from '../wal/received-block-log.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { DStream } from './dstream.js';
 
@@ -74,12 +76,33 @@ export class QueueInputDStream<T> extends InputDStream<T> {
   }
 }
 
+/** What a receiver stream's `checkpointData()` returns: plain JSON, restored by `restoreCheckpointData`. */
+export interface ReceiverStreamCheckpoint {
+  readonly kind: 'receiverStream';
+  readonly name: string;
+  /** The blocks each remembered batch took, with their places in the write-ahead log. */
+  readonly batches: [number, ReceivedBlock[]][];
+  readonly log: ReceivedBlockLogData;
+}
+
 /**
  * A stream fed by a Receiver running on a worker. At each batch the blocks its receiver
  * stored since the previous batch become the partitions of the batch's RDD.
+ *
+ * With the write-ahead log on (StreamingContextOptions.writeAheadLog) every block is in
+ * the log before it is reported, and a ReceivedBlockLog hands each logged block to exactly
+ * one batch: reported blocks, and blocks of receiver placements that ended before
+ * reporting them. Recovery: `checkpointData()` holds each remembered batch's blocks (with
+ * their log places) and the log's marks; a restored batch takes exactly its blocks again
+ * (read from the log when no worker holds them), and the first new batch takes every
+ * logged block no batch took. Segments are deleted once their batches are forgotten.
  */
 export class ReceiverInputDStream<T> extends InputDStream<T> {
   private readonly blocks = new Map<number, ReceivedBlock[]>();
+  private log: ReceivedBlockLog | undefined;
+  private liveWriters: readonly string[] = [];
+  /** Log reads and deletions, one at a time. */
+  private logOps: Promise<unknown> = Promise.resolve();
 
   constructor(
     ssc: StreamingContext,
@@ -93,13 +116,26 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return { op: 'ReceiverInputDStream', params: { name: this.name } };
   }
 
+  private blockLog(): ReceivedBlockLog {
+    this.log ??= new ReceivedBlockLog(this.id, this.ssc.receiverRunOptions(this.id).wal?.dir);
+    return this.log;
+  }
+
   override start(): void {
     const shipped = shipReceiver(this.receiver as Receiver<unknown>, this.name);
-    this.ssc.streamingBackend().startReceiver(this.id, shipped, this.ssc.blockIntervalMs);
+    this.blockLog();
+    this.ssc.streamingBackend().startReceiver(this.id, shipped, this.ssc.receiverRunOptions(this.id));
   }
 
   override async prepareBatch(time: number): Promise<void> {
-    this.blocks.set(time, await this.ssc.streamingBackend().allocateBlocks(this.id));
+    // A batch restored from a checkpoint takes exactly the blocks it took the first time.
+    if (this.blocks.has(time)) return;
+    const allocation = await this.ssc.streamingBackend().allocateBlocks(this.id);
+    this.liveWriters = allocation.liveWriters;
+    const log = this.blockLog();
+    const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters));
+    this.logOps = taken.catch(() => undefined);
+    this.blocks.set(time, await taken);
   }
 
   override recordsAt(time: number): number {
@@ -114,14 +150,58 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   override clearOldRDDs(time: number): RDD<T>[] {
     const dropped = super.clearOldRDDs(time);
     const keep = Math.max(this.rememberMs, this.slideDuration);
-    const ids: string[] = [];
-    for (const [t, bs] of this.blocks) {
+    const gone: ReceivedBlock[] = [];
+    for (const [t, bs] of [...this.blocks].sort((a, b) => a[0] - b[0])) {
       if (t <= time - keep) {
         this.blocks.delete(t);
-        for (const b of bs) ids.push(b.blockId);
+        gone.push(...bs);
       }
     }
-    if (ids.length > 0) this.ssc.streamingBackend().removeBlocks(ids);
+    if (gone.length > 0) {
+      this.ssc.streamingBackend().removeBlocks(gone.map((b) => b.blockId));
+      const log = this.blockLog();
+      const live = this.liveWriters;
+      this.logOps = this.logOps
+        .then(() => log.clear(gone, live))
+        .catch((err: unknown) => this.ssc.sc.log('warn', 'cannot delete old write-ahead log segments; retrying after the next batch', { streamId: this.id, err: (err as Error).message }));
+    }
     return dropped;
   }
+
+  override checkpointData(): ReceiverStreamCheckpoint {
+    return {
+      kind: 'receiverStream',
+      name: this.name,
+      batches: [...this.blocks].sort((a, b) => a[0] - b[0]).map(([t, bs]) => [t, bs.map(plainBlock)]),
+      log: this.blockLog().data(),
+    };
+  }
+
+  override restoreCheckpointData(data: unknown): void {
+    const d = data as Partial<ReceiverStreamCheckpoint> | null;
+    if (!d || d.kind !== 'receiverStream' || !Array.isArray(d.batches) || typeof d.log !== 'object' || d.log === null) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `${this.name}: the checkpoint holds no receiver-stream position for stream ${this.id} (got ${JSON.stringify(data)?.slice(0, 200)}); start from an empty checkpoint directory`,
+      );
+    }
+    this.blocks.clear();
+    for (const [t, bs] of d.batches) this.blocks.set(t, bs.map(plainBlock));
+    this.blockLog().restore(d.log);
+  }
+
+  /** @internal Log marks and segments tracked (a test asserts they stay bounded). */
+  get trackedLogEntries(): number {
+    return this.log?.size ?? 0;
+  }
+}
+
+function plainBlock(b: ReceivedBlock): ReceivedBlock {
+  return {
+    blockId: b.blockId,
+    streamId: b.streamId,
+    numRecords: b.numRecords,
+    locations: b.locations.map((l) => ({ workerId: l.workerId, address: l.address })),
+    ...(b.wal ? { wal: { path: b.wal.path, offset: b.wal.offset, length: b.wal.length } } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { WalPlace } from '../wal/wal-segment.js';
 import type { Partitioner } from './partitioner.js';
 
 /**
@@ -46,8 +47,11 @@ export type NodeOp =
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
   | { readonly kind: 'checkpointFile'; readonly dir: string }
-  /** Received input: partition i is the stored block blocks[i] (on any of its locations). */
-  | { readonly kind: 'blocks'; readonly blocks: readonly { readonly blockId: string; readonly locations: readonly { readonly workerId: string; readonly address: string }[] }[] }
+  /** Received input: partition i is the stored block blocks[i] (on any of its locations, else at its place in the write-ahead log). */
+  | {
+      readonly kind: 'blocks';
+      readonly blocks: readonly { readonly blockId: string; readonly locations: readonly { readonly workerId: string; readonly address: string }[]; readonly wal?: WalPlace }[];
+    }
   /**
    * A direct input's batch: partition i is what `reader(ranges[i], context)` yields on a
    * worker. `localityKeys[i]` names what partition i reads (e.g. a topic-partition): the

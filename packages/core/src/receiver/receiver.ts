@@ -2,7 +2,10 @@ import { SluiceError } from '../errors.js';
 
 /** What a receiver reaches on the worker that runs it (set by the worker, not by users). */
 export interface ReceiverSupervisor {
-  store(records: unknown[]): void;
+  /** Resolves once the block holding `records` is durable; rejects when it cannot be made so. */
+  store(records: unknown[]): Promise<void>;
+  /** The receiver's buffer of records not yet durable is full: a store now waits for room. */
+  isFull(): boolean;
   restart(reason: string, error?: unknown, delayMs?: number): void;
   reportError(message: string, error?: unknown): void;
   stop(reason: string): void;
@@ -39,10 +42,35 @@ export abstract class Receiver<T> {
     return this.supervisor;
   }
 
-  /** Store one record, or every record of an array. */
-  store(recordOrRecords: T | T[]): void {
-    if (this.supervisor?.isStopped()) return;
-    this.sup().store(Array.isArray(recordOrRecords) ? recordOrRecords : [recordOrRecords]);
+  /**
+   * Store one record, or every record of an array. The promise resolves once they are
+   * durable — written to the write-ahead log when it is on, else replicated to a second
+   * worker and reported to the driver — and rejects if they cannot be made so (or the
+   * receiver stopped first). A reliable receiver acknowledges its source only after it
+   * resolves: `await this.store(batch); source.ack(batch)`.
+   *
+   * The receiver's buffer of records not yet durable is bounded
+   * (StreamingContextOptions.receiverMaxBufferedRecords): while it is full a store waits,
+   * so awaiting stores slows the source down. Calling store without awaiting it (fire and
+   * forget, as an unreliable receiver does) is fine: its promise never reports an
+   * unhandled rejection.
+   */
+  store(recordOrRecords: T | T[]): Promise<void> {
+    let p: Promise<void>;
+    if (this.supervisor?.isStopped()) {
+      p = Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the records were not stored`));
+    } else {
+      p = this.sup().store(Array.isArray(recordOrRecords) ? recordOrRecords : [recordOrRecords]);
+    }
+    // Marked handled: a caller that ignores the promise gets no unhandled rejection; one
+    // that awaits it still sees the rejection.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** @internal The buffer of records not yet durable is full (a store now waits). */
+  bufferFull(): boolean {
+    return this.supervisor?.isFull() ?? false;
   }
 
   /** Stop and start the receiver again after `delayMs` (default 2 s), reporting why. */

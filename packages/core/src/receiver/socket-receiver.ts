@@ -50,7 +50,7 @@ export class SocketReceiver<T> extends Receiver<T> {
       const out = this.converter(socket);
       for await (const rec of out as AsyncIterable<T>) {
         if (this.isStopped()) return;
-        this.store(rec);
+        await this.storeWithBackpressure([rec]);
       }
       return;
     }
@@ -64,10 +64,20 @@ export class SocketReceiver<T> extends Receiver<T> {
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       if (this.isStopped()) return;
       const lines = splitter.push(chunk);
-      if (lines.length > 0) this.store(lines as T[]);
+      if (lines.length > 0) await this.storeWithBackpressure(lines as T[]);
     }
     const last = splitter.end();
-    if (last !== undefined) this.store(last as T);
+    if (last !== undefined) void this.store(last as T);
+  }
+
+  /**
+   * Store without waiting for durability (a socket cannot be asked to send again: what
+   * the peer sent is received at most once) unless the buffer is full: then wait until
+   * this store is durable, which stops reading the socket and so slows the peer down.
+   */
+  private async storeWithBackpressure(records: T[]): Promise<void> {
+    const stored = this.store(records);
+    if (this.bufferFull()) await stored.catch(() => undefined);
   }
 
   onStop(): void {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
@@ -137,7 +138,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'writeCheckpoint': {
       const records = await computer.collect(root, split);
-      await writeAtomically(path.join(action.dir, `part-${split}`), encodeRecords(records), env, split);
+      await openCheckpointStore(action.dir).write(`part-${split}`, encodeRecords(records));
       return null;
     }
     default: {

@@ -1,12 +1,39 @@
 import type { MapOutputLocation } from '../scheduler/task-spec.js';
 import type { ShippedReceiver } from '../receiver/ship-receiver.js';
+import type { WalPlace } from '../wal/wal-segment.js';
 
-/** A block of received records, stored on (and replicated to) workers. */
+/**
+ * A block of received records, stored on a worker and either replicated to a second one
+ * or written to the write-ahead log (`wal`). A block on no live worker is read from its
+ * place in the log.
+ */
 export interface ReceivedBlock {
   readonly blockId: string;
   readonly streamId: number;
   readonly numRecords: number;
   readonly locations: readonly MapOutputLocation[];
+  readonly wal?: WalPlace;
+}
+
+/** How a receiver runs on its worker. */
+export interface ReceiverRunOptions {
+  readonly blockIntervalMs: number;
+  /** Records stored but not yet durable that the receiver may hold; store() waits while it is full. */
+  readonly maxBufferedRecords: number;
+  /** The write-ahead log, when it is on. */
+  readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number };
+}
+
+/** The blocks reported for a stream since the previous allocation, and which log writers still run. */
+export interface BlockAllocation {
+  readonly blocks: ReceivedBlock[];
+  /**
+   * Writers (receiver placements, as named in block ids and log segments) of the stream
+   * that run now: their blocks arrive as reports. A writer not listed ended (its worker
+   * was lost, it stopped, or it belongs to an earlier driver): its log is read for blocks
+   * it wrote but never reported.
+   */
+  readonly liveWriters: readonly string[];
 }
 
 export type ReceiverEvent =
@@ -36,11 +63,11 @@ export interface BatchInfo {
  * a place to report batch figures.
  */
 export interface StreamingBackend {
-  startReceiver(streamId: number, receiver: ShippedReceiver, blockIntervalMs: number): void;
+  startReceiver(streamId: number, receiver: ShippedReceiver, options: ReceiverRunOptions): void;
   /** Stop every receiver; resolves once each has stopped and reported its last block. */
   stopReceivers(): Promise<void>;
   /** Blocks reported for a stream since the previous call, in arrival order. */
-  allocateBlocks(streamId: number): Promise<ReceivedBlock[]>;
+  allocateBlocks(streamId: number): Promise<BlockAllocation>;
   removeBlocks(blockIds: readonly string[]): void;
   onReceiverEvent(listener: (e: ReceiverEvent) => void): void;
   reportBatch(info: BatchInfo): void;

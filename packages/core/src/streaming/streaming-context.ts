@@ -13,7 +13,8 @@ import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
-import type { StreamingBackend } from './streaming-backend.js';
+import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.js';
+import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
 import { MetadataCheckpointer } from './metadata-checkpointer.js';
 
@@ -26,7 +27,32 @@ export interface StreamingContextOptions {
   readonly blockInterval?: Duration;
   /** Batches processed at once (default 1: every output of batch t finishes before t+1 starts). */
   readonly concurrentJobs?: number;
+  /**
+   * The receivers' write-ahead log, as Spark's spark.streaming.receiver.writeAheadLog.enable
+   * (default off). On, each received block is appended to a log under
+   * `<checkpointDir>/receivedData/<streamId>/` and fsynced before it is reported, so
+   * received data survives the loss of its worker and of the driver; it needs
+   * `ssc.checkpoint(dir)`. Blocks are then not replicated to a second worker.
+   * `true` or the log's settings.
+   */
+  readonly writeAheadLog?: boolean | WriteAheadLogOptions;
+  /**
+   * Records a receiver may hold that are not yet durable (stored but not yet logged or
+   * replicated), default 100,000: `store()` waits while the buffer is full, so a receiver
+   * that awaits it slows its source down instead of growing without bound.
+   */
+  readonly receiverMaxBufferedRecords?: number;
 }
+
+export interface WriteAheadLogOptions {
+  /** A log segment is closed and a new one begun after this long (default 60 s, as Spark). */
+  readonly rollingInterval?: Duration;
+  /** ...or once it holds this many bytes (default 64 MiB). */
+  readonly maxSegmentBytes?: number;
+}
+
+/** Default bound of a receiver's records not yet durable. */
+export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 100_000;
 
 export interface SocketTextStreamOptions {
   /** Longest line accepted, in bytes, its line terminator not counted (default 64 MiB); longer lines are skipped and reported. */
@@ -86,6 +112,8 @@ export class StreamingContext {
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
   private fatal: Error | undefined;
+  private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
+  private readonly receiverMaxBufferedRecords: number;
 
   constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
     this.sc = sc;
@@ -93,6 +121,14 @@ export class StreamingContext {
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
     this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
+    this.wal = walSettings(options.writeAheadLog);
+    this.receiverMaxBufferedRecords = options.receiverMaxBufferedRecords ?? DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS;
+    if (!Number.isSafeInteger(this.receiverMaxBufferedRecords) || this.receiverMaxBufferedRecords < 1) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `StreamingContext: receiverMaxBufferedRecords must be a whole number of records >= 1, got ${String(options.receiverMaxBufferedRecords)}; for example { receiverMaxBufferedRecords: 50_000 }`,
+      );
+    }
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
   }
 
@@ -371,6 +407,20 @@ export class StreamingContext {
     this.outputs.push({ stream, fn, desc });
   }
 
+  /** @internal How stream `streamId`'s receiver runs on its worker. */
+  receiverRunOptions(streamId: number): ReceiverRunOptions {
+    return {
+      blockIntervalMs: this.blockIntervalMs,
+      maxBufferedRecords: this.receiverMaxBufferedRecords,
+      ...(this.wal && this.checkpointDir ? { wal: { dir: walDirectory(this.checkpointDir, streamId), ...this.wal } } : {}),
+    };
+  }
+
+  /** Whether receivers write ahead (StreamingContextOptions.writeAheadLog). */
+  get writeAheadLogEnabled(): boolean {
+    return this.wal !== undefined;
+  }
+
   /** @internal */
   streamingBackend(): StreamingBackend {
     const b = this.sc.streaming;
@@ -402,6 +452,12 @@ export class StreamingContext {
     if (this.outputs.length === 0) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'no output operations registered: add print(), saveAsTextFiles() or foreachRDD() before start()');
     }
+    if (this.wal && !this.checkpointDir) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        'the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory for its log: call ssc.checkpoint(dir) before start(), or turn the log off',
+      );
+    }
     for (const o of this.outputs) o.stream.validate();
     const reachable = new Set<DStream<unknown>>();
     const visit = (s: DStream<unknown>): void => {
@@ -427,6 +483,17 @@ export class StreamingContext {
   }
 
   private async generateLoop(): Promise<void> {
+    // A checkpoint location that cannot be written (a missing bucket, refused
+    // credentials, an unreachable endpoint) stops the stream before its first batch.
+    if (this.checkpointDir !== undefined) {
+      try {
+        await this.sc.checkpointStore();
+      } catch (err) {
+        this.failed(err as Error);
+        void this.stop();
+        return;
+      }
+    }
     // Recovery: the batches generated but not completed before the failure run again,
     // with their times and their input as the checkpoint recorded them.
     for (const time of this.rerun.splice(0)) {
@@ -508,4 +575,15 @@ function shufflesReachable(roots: readonly RDD<unknown>[]): Set<number> {
   };
   for (const r of roots) visit(r);
   return ids;
+}
+
+function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIntervalMs: number; maxSegmentBytes: number } | undefined {
+  if (o === undefined || o === false) return undefined;
+  const opts = o === true ? {} : o;
+  const rollingIntervalMs = toMillis(opts.rollingInterval ?? 60_000, 'writeAheadLog.rollingInterval');
+  const maxSegmentBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+  if (!Number.isSafeInteger(maxSegmentBytes) || maxSegmentBytes < 1) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `writeAheadLog.maxSegmentBytes must be a whole number of bytes >= 1, got ${String(opts.maxSegmentBytes)}; for example { writeAheadLog: { maxSegmentBytes: 16 * 1024 * 1024 } }`);
+  }
+  return { rollingIntervalMs, maxSegmentBytes };
 }

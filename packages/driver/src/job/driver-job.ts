@@ -241,15 +241,16 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       }
       case 'startReceiver':
         this.streaming = true;
-        this.receiverTracker().start(m.streamId, m.receiver, m.blockIntervalMs, m.name);
+        this.receiverTracker().start(m.streamId, m.receiver, m.options, m.name);
         return;
       case 'stopReceivers':
         void (this.current.tracker?.stopAll() ?? Promise.resolve()).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
       case 'allocateBlocks': {
-        const blocks = this.receiverTracker().allocate(m.streamId);
+        const tracker = this.receiverTracker();
+        const blocks = tracker.allocate(m.streamId);
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
-        this.post({ type: 'blocks', reqId: m.reqId, blocks });
+        this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });
         return;
       }
       case 'removeBlocks':

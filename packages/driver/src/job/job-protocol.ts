@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent, ReceiverRunOptions } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -20,7 +20,7 @@ export type JobToMain =
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
-  | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly name: string }
+  | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly options: ReceiverRunOptions; readonly name: string }
   | { readonly type: 'stopReceivers'; readonly reqId: number }
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
@@ -34,6 +34,6 @@ export type MainToJob =
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }
-  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[] }
+  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean };

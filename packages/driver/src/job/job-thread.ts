@@ -44,15 +44,15 @@ port.on('message', (m: MainToJob) => {
 });
 
 const streaming: StreamingBackend = {
-  startReceiver(streamId, receiver, blockIntervalMs) {
-    port.postMessage({ type: 'startReceiver', streamId, receiver: encode(receiver), blockIntervalMs, name: receiver.className } satisfies JobToMain);
+  startReceiver(streamId, receiver, options) {
+    port.postMessage({ type: 'startReceiver', streamId, receiver: encode(receiver), options, name: receiver.className } satisfies JobToMain);
   },
   async stopReceivers() {
     await requests.request((reqId) => ({ type: 'stopReceivers', reqId }));
   },
   async allocateBlocks(streamId) {
     const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId }));
-    return reply.type === 'blocks' ? reply.blocks : [];
+    return reply.type === 'blocks' ? { blocks: reply.blocks, liveWriters: reply.liveWriters } : { blocks: [], liveWriters: [] };
   },
   removeBlocks(blockIds) {
     port.postMessage({ type: 'removeBlocks', blockIds } satisfies JobToMain);

@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
-import type { ReceivedBlock, ReceiverEvent, wire } from '@sluice/core/internal';
+import crypto from 'node:crypto';
+import { walWriterName, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 
 interface TrackedReceiver {
   readonly streamId: number;
   readonly name: string;
   readonly receiver: Uint8Array;
-  readonly blockIntervalMs: number;
+  readonly options: ReceiverRunOptions;
   workerId: string | undefined;
+  /** The current placement's name in block ids and log segments. */
+  writer: string | undefined;
   /** Names the current placement; reports of an earlier one carry another id. */
   receiverId: string | undefined;
   placements: number;
@@ -58,15 +61,16 @@ export class ReceiverTracker implements RegistryListener {
     registry.addListener(this);
   }
 
-  start(streamId: number, receiver: Uint8Array, blockIntervalMs: number, name: string): void {
+  start(streamId: number, receiver: Uint8Array, options: ReceiverRunOptions, name: string): void {
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => (resolveStopped = r));
     const r: TrackedReceiver = {
       streamId,
       name,
       receiver,
-      blockIntervalMs,
+      options,
       workerId: undefined,
+      writer: undefined,
       receiverId: undefined,
       placements: 0,
       running: false,
@@ -86,6 +90,12 @@ export class ReceiverTracker implements RegistryListener {
     const blocks = this.unallocated.get(streamId) ?? [];
     this.unallocated.set(streamId, []);
     return blocks;
+  }
+
+  /** The stream's writer that runs now (its blocks come as reports), if any. */
+  liveWriters(streamId: number): string[] {
+    const r = this.receivers.get(streamId);
+    return r?.running && r.writer ? [r.writer] : [];
   }
 
   /**
@@ -191,17 +201,25 @@ export class ReceiverTracker implements RegistryListener {
       .filter((p) => p.id !== w.id)
       .map((p) => ({ worker_id: p.id, address: p.address }));
     const receiverId = `${r.streamId}.${++r.placements}`;
+    // Unique across driver restarts: a restarted driver tells this placement's log from its own.
+    const writer = walWriterName(`w${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}-${r.streamId}-${r.placements}`);
     const desc: wire.ReceiverDescription = {
       job_id: this.jobId,
       bundle_sha256: this.bundleSha,
       stream_id: r.streamId,
       receiver: r.receiver,
-      block_interval_ms: r.blockIntervalMs,
+      block_interval_ms: r.options.blockIntervalMs,
       peers,
       name: r.name,
       receiver_id: receiverId,
+      wal_dir: r.options.wal?.dir ?? '',
+      wal_rolling_interval_ms: r.options.wal?.rollingIntervalMs ?? 0,
+      wal_max_segment_bytes: r.options.wal?.maxSegmentBytes ?? 0,
+      max_buffered_records: r.options.maxBufferedRecords,
+      writer,
     };
     r.workerId = w.id;
+    r.writer = writer;
     r.receiverId = receiverId;
     r.running = true;
     this.log.info({ streamId: r.streamId, workerId: w.id, name: r.name, receiverId }, 'starting receiver');
@@ -234,6 +252,7 @@ export class ReceiverTracker implements RegistryListener {
           streamId: r.streamId,
           numRecords: b.num_records,
           locations: b.locations.map((l: wire.Peer__Output) => ({ workerId: l.worker_id, address: l.address })),
+          ...(b.wal ? { wal: { path: b.wal.path, offset: Number(b.wal.offset), length: Number(b.wal.length) } } : {}),
         });
         return;
       }

@@ -48,7 +48,7 @@ test('a report sent again (its answer was lost) is applied once; a replaced plac
   const events: ReceiverEvent[] = [];
   const tracker = new ReceiverTracker('job-1', 'sha', registry, (e) => events.push(e), pino({ level: 'silent' }));
   try {
-    tracker.start(0, new Uint8Array(), 200, 'SocketReceiver');
+    tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000 }, 'SocketReceiver');
     assert.equal(started.length, 1);
     const first = started[0].desc.receiver_id!;
     assert.equal(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), true);

@@ -1,8 +1,17 @@
 import type { Logger } from 'pino';
-import type { BlockRead, StorageLevel, wire } from '@sluice/core/internal';
+import {
+  DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
+  parseReceivedBlockId,
+  walWriterName,
+  type BlockRead,
+  type StorageLevel,
+  type WalPlace,
+  type wire,
+} from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
 import { ReceiverReporter, type ReportSender } from '../receiver/receiver-reporter.js';
+import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
@@ -107,19 +116,27 @@ export class Executor {
   }
 
   /**
-   * Run a receiver for a job. Each block it stores is kept here and replicated to the
-   * first reachable peer before it is reported, so losing one worker loses no block. Its
-   * events reach the driver through a ReceiverReporter, which retries until the driver
-   * answers: the receiver goes on whatever happens to the driver's connections.
+   * Run a receiver for a job. Each block it stores is kept here and, with the write-ahead
+   * log on, appended to the log (fsynced) before it is reported; with it off, replicated
+   * to the first reachable peer before it is reported. Either way losing one worker loses
+   * no block. Its events reach the driver through a ReceiverReporter, which retries until
+   * the driver answers: the receiver goes on whatever happens to the driver's connections.
+   *
+   * A block is durable — the receiver's `store` resolves — once it is logged (log on), or
+   * once it is replicated and the driver has its report (log off).
    */
   async startReceiver(desc: wire.ReceiverDescription__Output): Promise<void> {
     const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
     const sandbox = this.sandbox(desc.job_id, bundlePath);
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
+    let dropped = false;
     const reporter = new ReceiverReporter(
       { job_id: desc.job_id, stream_id: desc.stream_id, receiver_id: desc.receiver_id, worker_id: this.selfId },
       this.sendReport,
       () => {
+        // Blocks cut from now on are not stored: their records were not acknowledged, and
+        // the receiver that replaces this one gets them from the source again.
+        dropped = true;
         log.info('the driver no longer runs this receiver here; stopping it');
         this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
       },
@@ -131,7 +148,7 @@ export class Executor {
     const jobReporters = reporters;
     const events = {
       started: () => reporter.report({ started: true }),
-      block: (block: wire.ReceivedBlockInfo) => reporter.report({ block }),
+      block: (block: wire.ReceivedBlockInfo, onDelivered?: (err?: Error) => void) => reporter.report({ block }, onDelivered),
       error: (error: string) => reporter.report({ error }),
       stopped: (stopped: string) => {
         reporter.report({ stopped });
@@ -146,11 +163,36 @@ export class Executor {
     let next = Math.floor(Math.random() * Math.max(1, peers.length));
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
-    sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, desc.block_interval_ms, `input_${desc.job_id}_${desc.stream_id}_${this.selfId}_${Date.now().toString(36)}`, {
-      block: (blockId, data, count) =>
+    const writer = desc.writer || walWriterName(`${this.selfId}-${Date.now().toString(36)}`);
+    const wal = desc.wal_dir
+      ? new WriteAheadLogWriter({ dir: desc.wal_dir, writer, rollingIntervalMs: desc.wal_rolling_interval_ms || 60_000, maxSegmentBytes: desc.wal_max_segment_bytes || 64 << 20 })
+      : undefined;
+    const blockPrefix = `input_${desc.job_id}_${desc.stream_id}_${writer}`;
+    const opts = { blockIntervalMs: desc.block_interval_ms, blockPrefix, maxBufferedRecords: desc.max_buffered_records || DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS };
+    sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
+      block: (blockId, data, count, stored) =>
         inOrder(async () => {
-          this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
+          if (dropped) {
+            stored('the driver no longer runs this receiver here');
+            return;
+          }
           const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
+          if (wal) {
+            let place: WalPlace;
+            try {
+              place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data);
+            } catch (err) {
+              log.error({ err, blockId }, 'cannot write received block to the write-ahead log; the receiver is told it was not stored');
+              events.error(`block ${blockId} was not stored: ${(err as Error).message}`);
+              stored((err as Error).message);
+              return;
+            }
+            this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
+            events.block({ block_id: blockId, num_records: count, locations, wal: place });
+            stored();
+            return;
+          }
+          this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
           for (let i = 0; i < peers.length; i++) {
             const peer = peers[(next + i) % peers.length];
             if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
@@ -165,11 +207,15 @@ export class Executor {
             }
           }
           if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
-          events.block({ block_id: blockId, num_records: count, locations });
+          events.block({ block_id: blockId, num_records: count, locations }, (err) => stored(err?.message));
         }),
       error: (message) => inOrder(() => events.error(message)),
       started: () => inOrder(() => events.started()),
-      stopped: (reason) => inOrder(() => events.stopped(reason)),
+      stopped: (reason) =>
+        inOrder(async () => {
+          events.stopped(reason);
+          await wal?.close();
+        }),
     });
   }
 

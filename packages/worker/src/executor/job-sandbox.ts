@@ -19,7 +19,8 @@ export interface SandboxHost {
 
 /** Where a receiver thread's events go. */
 export interface ReceiverEvents {
-  block(blockId: string, data: Uint8Array, count: number): void;
+  /** A block to store; call `stored` once it is durable (or with why it cannot be). */
+  block(blockId: string, data: Uint8Array, count: number, stored: (error?: string) => void): void;
   error(message: string): void;
   started(): void;
   stopped(reason: string): void;
@@ -85,7 +86,13 @@ export class JobSandbox {
     return true;
   }
 
-  startReceiver(streamId: number, receiverId: string, receiver: Uint8Array, blockIntervalMs: number, blockPrefix: string, events: ReceiverEvents): void {
+  startReceiver(
+    streamId: number,
+    receiverId: string,
+    receiver: Uint8Array,
+    opts: { readonly blockIntervalMs: number; readonly blockPrefix: string; readonly maxBufferedRecords: number },
+    events: ReceiverEvents,
+  ): void {
     this.stopReceiver(streamId);
     const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
     const r = { thread, events, done: false, receiverId };
@@ -99,9 +106,13 @@ export class JobSandbox {
     };
     thread.on('message', (msg: ThreadToMain) => {
       switch (msg.type) {
-        case 'receiverBlock':
-          events.block(msg.blockId, msg.data, msg.count);
+        case 'receiverBlock': {
+          const blockId = msg.blockId;
+          events.block(blockId, msg.data, msg.count, (error) => {
+            if (!r.done) thread.postMessage({ type: 'receiverBlockStored', streamId, blockId, ...(error === undefined ? {} : { error }) } satisfies MainToThread);
+          });
           return;
+        }
         case 'receiverError':
           events.error(msg.message);
           return;
@@ -123,7 +134,7 @@ export class JobSandbox {
       finish('receiver thread died');
     });
     thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));
-    thread.postMessage({ type: 'startReceiver', streamId, receiver, blockIntervalMs, blockPrefix } satisfies MainToThread);
+    thread.postMessage({ type: 'startReceiver', streamId, receiver, ...opts } satisfies MainToThread);
   }
 
   /** Ask a receiver (of that placement, if `receiverId` is given) to store its last block and stop; its `stopped` event follows. */

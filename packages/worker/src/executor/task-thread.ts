@@ -185,7 +185,7 @@ function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): v
   try {
     if (loadError !== undefined || !evalInScope) throw loadError ?? new Error('the job bundle did not load');
     const receiver = reviveReceiver(decode<ShippedReceiver>(msg.receiver), evalInScope);
-    const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, sink);
+    const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, msg.maxBufferedRecords, sink);
     receivers.set(streamId, sup);
     sup.start();
   } catch (err) {
@@ -198,6 +198,9 @@ port.on('message', (msg: MainToThread) => {
   switch (msg.type) {
     case 'startReceiver':
       startReceiver(msg);
+      return;
+    case 'receiverBlockStored':
+      receivers.get(msg.streamId)?.onStored(msg.blockId, msg.error);
       return;
     case 'stopReceiver': {
       const sup = receivers.get(msg.streamId);

@@ -23,7 +23,16 @@ export type MainToThread =
   | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
   /** The main thread could not serve a request (an error on this worker, not the task's): the task fails with `message`. */
   | { readonly type: 'requestFailed'; readonly reqId: number; readonly message: string }
-  | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly blockIntervalMs: number; readonly blockPrefix: string }
+  | {
+      readonly type: 'startReceiver';
+      readonly streamId: number;
+      readonly receiver: Uint8Array;
+      readonly blockIntervalMs: number;
+      readonly blockPrefix: string;
+      readonly maxBufferedRecords: number;
+    }
+  /** A block the receiver stored is durable (logged, or replicated and reported), or could not be made so (`error`). */
+  | { readonly type: 'receiverBlockStored'; readonly streamId: number; readonly blockId: string; readonly error?: string }
   | { readonly type: 'stopReceiver'; readonly streamId: number };
 
 export type ThreadToMain =

@@ -29,6 +29,8 @@ type State = 'open' | 'closed';
 export class ReceiverReporter {
   private state: State = 'open';
   private readonly queue: wire.ReceiverEvent[] = [];
+  /** Called once queue[i] is delivered (or with an error once it never will be). */
+  private readonly delivered: (((err?: Error) => void) | undefined)[] = [];
   /** Sequence number of queue[0]. */
   private nextSeq = 1;
   private sending = false;
@@ -44,10 +46,14 @@ export class ReceiverReporter {
     private readonly log: Logger,
   ) {}
 
-  /** Queue an event for the driver. */
-  report(e: wire.ReceiverEvent): void {
-    if (this.state === 'closed') return;
+  /** Queue an event for the driver; `onDelivered` is called once the driver has it, or with an error once it never will. */
+  report(e: wire.ReceiverEvent, onDelivered?: (err?: Error) => void): void {
+    if (this.state === 'closed') {
+      onDelivered?.(new Error('the receiver no longer reports to the driver'));
+      return;
+    }
     this.queue.push(e);
+    this.delivered.push(onDelivered);
     this.pump();
   }
 
@@ -65,6 +71,8 @@ export class ReceiverReporter {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.queue.length = 0;
+    const err = new Error('the driver no longer runs this receiver here');
+    for (const d of this.delivered.splice(0)) d?.(err);
   }
 
   private pump(): void {
@@ -77,6 +85,7 @@ export class ReceiverReporter {
         this.sending = false;
         if (this.state === 'closed') return;
         this.queue.splice(0, events.length);
+        for (const d of this.delivered.splice(0, events.length)) d?.();
         this.nextSeq = firstSeq + events.length;
         this.backoffMs = MIN_BACKOFF_MS;
         if (this.failingSince !== undefined) {

@@ -1,4 +1,4 @@
-import { encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
+import { SluiceError, encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
   block(blockId: string, data: Uint8Array, count: number): void;
@@ -7,14 +7,34 @@ export interface SupervisorSink {
   stopped(reason: string): void;
 }
 
+interface Ack {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
 /**
  * Runs one receiver in a task thread, as Spark's ReceiverSupervisorImpl with its
  * BlockGenerator: records the receiver stores are buffered and cut into a block every
  * block interval; `restart` stops and starts the receiver again after a delay, reporting
  * why; `stop` flushes the last block and reports the stop.
+ *
+ * Reliable store: `store` resolves once the block holding its records is durable (the
+ * worker's main thread answers `onStored`: logged, or replicated and reported), and
+ * rejects when it cannot be. The buffer is bounded: records stored but not yet durable
+ * are at most `maxBuffered` (one store may pass it); a store that finds it full waits,
+ * its records not yet taken, until blocks become durable.
+ *
+ * Invariants: `held` counts the records of the current buffer, the blocks in flight and
+ * nothing else; each store's promise settles once. Threading: the receiver's thread.
  */
 export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private buffer: unknown[] = [];
+  private bufferAcks: Ack[] = [];
+  /** Blocks sent to the main thread and not yet durable. */
+  private readonly inFlight = new Map<string, { readonly count: number; readonly acks: Ack[] }>();
+  /** Stores that found the buffer full, waiting for room. */
+  private readonly waiting: { readonly records: unknown[]; readonly ack: Ack }[] = [];
+  private held = 0;
   private seq = 0;
   private stopped = false;
   private restarting = false;
@@ -24,6 +44,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     private readonly receiver: Receiver<unknown>,
     private readonly blockPrefix: string,
     private readonly blockIntervalMs: number,
+    private readonly maxBuffered: number,
     private readonly sink: SupervisorSink,
   ) {
     receiver.supervisor = this;
@@ -44,16 +65,63 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     }
   }
 
-  store(records: unknown[]): void {
-    if (this.stopped) return;
+  store(records: unknown[]): Promise<void> {
+    if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${records.length} record(s) were not stored`));
+    return new Promise<void>((resolve, reject) => {
+      const ack = { resolve, reject };
+      if (this.waiting.length === 0 && this.hasRoom()) this.take(records, ack);
+      else this.waiting.push({ records, ack });
+    });
+  }
+
+  isFull(): boolean {
+    return !this.hasRoom() || this.waiting.length > 0;
+  }
+
+  /** Records stored and not yet durable (the current buffer and blocks in flight). */
+  get heldRecords(): number {
+    return this.held;
+  }
+
+  /** The main thread's answer for a block: durable, or `error`. */
+  onStored(blockId: string, error?: string): void {
+    const b = this.inFlight.get(blockId);
+    if (!b) return;
+    this.inFlight.delete(blockId);
+    this.held -= b.count;
+    for (const a of b.acks) {
+      if (error === undefined) a.resolve();
+      else a.reject(new SluiceError('SLUICE_IO', `block ${blockId} was not stored: ${error}`));
+    }
+    while (this.waiting.length > 0 && this.hasRoom()) {
+      const w = this.waiting.shift()!;
+      this.take(w.records, w.ack);
+    }
+  }
+
+  private hasRoom(): boolean {
+    return this.held === 0 || this.held < this.maxBuffered;
+  }
+
+  private take(records: unknown[], ack: Ack): void {
     for (const r of records) this.buffer.push(r);
+    this.held += records.length;
+    this.bufferAcks.push(ack);
   }
 
   private flush(): void {
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0) {
+      // A store of no records is durable at once.
+      for (const a of this.bufferAcks.splice(0)) a.resolve();
+      return;
+    }
     const records = this.buffer;
+    const acks = this.bufferAcks;
     this.buffer = [];
-    this.sink.block(`${this.blockPrefix}_${this.seq++}`, encodeRecords(records), records.length);
+    this.bufferAcks = [];
+    const blockId = `${this.blockPrefix}_${this.seq++}`;
+    this.inFlight.set(blockId, { count: records.length, acks });
+    this.sink.block(blockId, encodeRecords(records), records.length);
   }
 
   restart(reason: string, error?: unknown, delayMs = 2000): void {
@@ -76,6 +144,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.callStop();
     this.flush();
     this.stopped = true;
+    for (const w of this.waiting.splice(0)) w.ack.reject(new SluiceError('SLUICE_CANCELLED', `the receiver stopped (${reason}) before ${w.records.length} record(s) were stored`));
     clearInterval(this.timer);
     this.sink.stopped(reason);
   }

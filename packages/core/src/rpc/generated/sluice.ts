@@ -46,6 +46,7 @@ import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest_
 import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from './sluice/v1/TaskDescription';
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from './sluice/v1/TaskError';
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
+import type { WalPlace as _sluice_v1_WalPlace, WalPlace__Output as _sluice_v1_WalPlace__Output } from './sluice/v1/WalPlace';
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
 import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
@@ -103,6 +104,7 @@ export interface ProtoGrpcType {
       TaskDescription: MessageTypeDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskDescription__Output>
       TaskError: MessageTypeDefinition<_sluice_v1_TaskError, _sluice_v1_TaskError__Output>
       TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
+      WalPlace: MessageTypeDefinition<_sluice_v1_WalPlace, _sluice_v1_WalPlace__Output>
       WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
       WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>

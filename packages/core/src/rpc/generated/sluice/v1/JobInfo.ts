@@ -16,6 +16,7 @@ export interface JobInfo {
   'running_tasks'?: (number);
   'longest_task'?: (string);
   'longest_task_ms'?: (number | string | Long);
+  'attempt'?: (number);
 }
 
 export interface JobInfo__Output {
@@ -32,4 +33,5 @@ export interface JobInfo__Output {
   'running_tasks': (number);
   'longest_task': (string);
   'longest_task_ms': (number);
+  'attempt': (number);
 }

@@ -1,6 +1,7 @@
 // Original file: proto/sluice/v1/sluice.proto
 
 import type { Peer as _sluice_v1_Peer, Peer__Output as _sluice_v1_Peer__Output } from '../../sluice/v1/Peer';
+import type { Long } from '@grpc/proto-loader';
 
 export interface ReceiverDescription {
   'job_id'?: (string);
@@ -11,6 +12,11 @@ export interface ReceiverDescription {
   'peers'?: (_sluice_v1_Peer)[];
   'name'?: (string);
   'receiver_id'?: (string);
+  'wal_dir'?: (string);
+  'wal_rolling_interval_ms'?: (number);
+  'wal_max_segment_bytes'?: (number | string | Long);
+  'max_buffered_records'?: (number);
+  'writer'?: (string);
 }
 
 export interface ReceiverDescription__Output {
@@ -22,4 +28,9 @@ export interface ReceiverDescription__Output {
   'peers': (_sluice_v1_Peer__Output)[];
   'name': (string);
   'receiver_id': (string);
+  'wal_dir': (string);
+  'wal_rolling_interval_ms': (number);
+  'wal_max_segment_bytes': (number);
+  'max_buffered_records': (number);
+  'writer': (string);
 }

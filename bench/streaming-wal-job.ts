@@ -1,0 +1,25 @@
+// The job of bench/streaming-wal.js: network word count from HOST:PORT at a batch
+// interval, for a duration, with the receiver write-ahead log on or off; prints each
+// batch's figures as a JSON line.
+import { StreamingContext, type SluiceContext } from '@sluice/core';
+
+export default async function (sc: SluiceContext, args: string[]): Promise<void> {
+  const [host, port, intervalMs, durationMs, wal, checkpointDir] = [args[0], Number(args[1]), Number(args[2]), Number(args[3]), args[4] === 'wal', args[5]];
+  const ssc = new StreamingContext(sc, intervalMs, { blockInterval: Math.min(200, Math.max(10, Math.floor(intervalMs / 2))), writeAheadLog: wal });
+  ssc.checkpoint(checkpointDir);
+  ssc.addStreamingListener({
+    onBatchCompleted: (b) =>
+      console.log('BATCH ' + JSON.stringify({ time: b.batchTime, records: b.numRecords, scheduling: b.schedulingDelay, processing: b.processingDelay, total: b.totalDelay })),
+  });
+  ssc
+    .socketTextStream(host, port)
+    .flatMap((line) => line.split(' '))
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKey((a, b) => a + b)
+    .foreachRDD(async (rdd) => {
+      await rdd.count();
+    });
+  ssc.start();
+  await ssc.awaitTerminationOrTimeout(durationMs);
+  await ssc.stop();
+}

@@ -1,0 +1,80 @@
+// A replayable TCP test source for reliable receivers (fixtures/stream-reliable-receiver.ts).
+import net from 'node:net';
+import { mulberry32 } from './harness.js';
+
+export const VOCABULARY = Array.from({ length: 30 }, (_, i) => `w${i}`);
+
+/**
+ * Generates numbered lines `n<k> w w w` (words drawn with a seeded PRNG) and writes them
+ * to the newest connection. It forgets nothing a receiver has not acknowledged: a client
+ * acknowledges with `ack <m>` (every line before n<m>), and each new connection first gets
+ * every line from the first unacknowledged one on. So a receiver that acknowledges only
+ * what is durable loses nothing when it dies; one that stored lines durably but died
+ * before acknowledging them gets them again (they would count twice).
+ */
+export class ReplayableSource {
+  readonly lines: string[] = [];
+  readonly words: string[][] = [];
+  /** Lines acknowledged (a prefix). */
+  acked = 0;
+  /** Connections so far. */
+  connections = 0;
+  private current: net.Socket | undefined;
+  private readonly all: net.Socket[] = [];
+  private readonly server = net.createServer((s) => this.onConnection(s));
+  private timer: NodeJS.Timeout | undefined;
+  private readonly rand: () => number;
+
+  constructor(seed: number) {
+    this.rand = mulberry32(seed);
+  }
+
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** `perTick` new lines every `everyMs`. */
+  start(perTick: number, everyMs: number): void {
+    this.timer = setInterval(() => {
+      const out: string[] = [];
+      for (let i = 0; i < perTick; i++) {
+        const words = [0, 1, 2].map(() => VOCABULARY[Math.floor(this.rand() * VOCABULARY.length)]);
+        const line = `n${this.lines.length} ${words.join(' ')}`;
+        this.lines.push(line);
+        this.words.push(words);
+        out.push(line);
+      }
+      if (this.current && !this.current.destroyed) this.current.write(out.join('\n') + '\n');
+    }, everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    for (const c of this.all) c.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private onConnection(s: net.Socket): void {
+    this.connections++;
+    this.current = s;
+    this.all.push(s);
+    s.on('error', () => undefined);
+    let partial = '';
+    s.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString('utf8')).split('\n');
+      partial = parts.pop()!;
+      for (const p of parts) {
+        const m = /^ack (\d+)$/.exec(p);
+        if (m) this.acked = Math.max(this.acked, Number(m[1]));
+      }
+    });
+    const pending = this.lines.slice(this.acked);
+    if (pending.length > 0) s.write(pending.join('\n') + '\n');
+  }
+}

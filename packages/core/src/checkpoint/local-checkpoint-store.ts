@@ -1,0 +1,166 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SluiceError } from '../errors.js';
+import { checkKey } from './checkpoint-location.js';
+import type { CheckpointObject, CheckpointStore } from './checkpoint-store.js';
+
+/** Suffix of a file being written; such files are never listed as objects. */
+const TMP_SUFFIX = '.sluice-tmp';
+
+interface Walked {
+  readonly files: { key: string; size: number; tmp: boolean }[];
+  /** Directories under the walk's start and the start itself, deepest first, as keys. */
+  readonly dirs: string[];
+}
+
+/**
+ * A checkpoint store on a local or shared file system (NFS, a mounted volume): the
+ * default, for plain paths and file:// locations. Keys are paths under the root
+ * directory. A write goes to a temporary file in the same directory, is fsynced, and is
+ * renamed over the key, so a reader (or a process killed half way) never sees a part;
+ * a temporary file left by a killed writer is removed by `deletePrefix`.
+ *
+ * For a cluster of several hosts the root must be a directory every host mounts at the
+ * same path, as Spark needs a shared file system (or HDFS) for checkpoints.
+ */
+export class LocalCheckpointStore implements CheckpointStore {
+  readonly location: string;
+
+  constructor(root: string) {
+    this.location = root;
+  }
+
+  describe(key: string): string {
+    return path.join(this.location, ...key.split('/'));
+  }
+
+  async ensure(): Promise<void> {
+    try {
+      await fs.promises.mkdir(this.location, { recursive: true });
+      await fs.promises.access(this.location, fs.constants.W_OK);
+    } catch (err) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `checkpoint directory '${this.location}' cannot be created or written: ${(err as Error).message}; choose a writable directory`, { cause: err });
+    }
+  }
+
+  async write(key: string, data: Uint8Array | string): Promise<void> {
+    checkKey(key, this.location);
+    const file = this.describe(key);
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}${TMP_SUFFIX}`;
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      const fh = await fs.promises.open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.promises.rename(tmp, file);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async read(key: string): Promise<Buffer | undefined> {
+    checkKey(key, this.location);
+    const file = this.describe(key);
+    try {
+      return await fs.promises.readFile(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async list(prefix: string): Promise<CheckpointObject[]> {
+    const walked = await this.walk(prefix);
+    return walked.files.filter((f) => !f.tmp && f.key.startsWith(prefix)).map(({ key, size }) => ({ key, size }));
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      checkKey(key, this.location);
+      await this.remove(this.describe(key));
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const walked = await this.walk(prefix);
+    let n = 0;
+    for (const f of walked.files) {
+      if (!f.key.startsWith(prefix)) continue;
+      await this.remove(this.describe(f.key));
+      if (!f.tmp) n++;
+    }
+    // Directories the prefix covers, now empty (deepest first).
+    for (const d of walked.dirs) {
+      if (!`${d}/`.startsWith(prefix) && !d.startsWith(prefix)) continue;
+      try {
+        await fs.promises.rmdir(this.describe(d));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw this.ioError('delete', d, err);
+      }
+    }
+    return n;
+  }
+
+  private async remove(file: string): Promise<void> {
+    try {
+      await fs.promises.rm(file, { force: true });
+    } catch (err) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot delete checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Files (and directories) under the directory part of `prefix`, recursively. */
+  private async walk(prefix: string): Promise<Walked> {
+    const cut = prefix.lastIndexOf('/');
+    const startKey = cut < 0 ? '' : prefix.slice(0, cut);
+    if (startKey !== '') checkKey(startKey, this.location);
+    const files: Walked['files'] = [];
+    const dirs: string[] = [];
+    const visit = async (dirKey: string): Promise<void> => {
+      const abs = dirKey === '' ? this.location : this.describe(dirKey);
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(abs, { withFileTypes: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw this.ioError('list', dirKey, err);
+      }
+      for (const e of entries) {
+        const key = dirKey === '' ? e.name : `${dirKey}/${e.name}`;
+        // Only descend where keys can still match the prefix.
+        if (!key.startsWith(prefix) && !prefix.startsWith(`${key}/`)) continue;
+        if (e.isDirectory()) {
+          await visit(key);
+          dirs.push(key);
+        } else if (e.isFile()) {
+          let size = 0;
+          try {
+            size = (await fs.promises.stat(path.join(abs, e.name))).size;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile
+            throw this.ioError('list', key, err);
+          }
+          const tmp = e.name.endsWith(TMP_SUFFIX);
+          files.push({ key, size, tmp });
+        }
+      }
+    };
+    await visit(startKey);
+    if (startKey !== '') dirs.push(startKey);
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { files, dirs };
+  }
+
+  private ioError(op: string, key: string, err: unknown): SluiceError {
+    return new SluiceError('SLUICE_CHECKPOINT', `cannot ${op} checkpoint files under '${key === '' ? this.location : this.describe(key)}': ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,188 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SluiceError } from '../errors.js';
+import type { ReceivedBlock } from '../streaming/streaming-backend.js';
+import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment } from './wal-segment.js';
+
+/** What a ReceivedBlockLog keeps across a driver restart (plain JSON). */
+export interface ReceivedBlockLogData {
+  /** Per writer: the highest block sequence number handed to a batch. */
+  readonly allocated: Record<string, number>;
+  /** Per writer: the highest block sequence number of a batch that completed and is forgotten. */
+  readonly cleared: Record<string, number>;
+}
+
+/**
+ * The driver's view of one receiver stream's blocks, as Spark's ReceivedBlockTracker
+ * with its write-ahead log: which blocks went to a batch, which batches are forgotten,
+ * and (with the log on) the log itself.
+ *
+ * Every block a writer (one receiver placement) stores has a sequence number, and a
+ * writer's blocks reach the driver in that order — by report while the writer runs; by
+ * reading its segments once it ended (its worker died after logging a block but before
+ * reporting it, or the blocks were logged after the last metadata checkpoint of a driver
+ * that died). So per writer the blocks handed to batches are the ones up to a high-water
+ * mark (`allocated`), and a block is handed to a batch at most once however it arrives.
+ * Batches are forgotten in time order, so the blocks of forgotten batches are, per
+ * writer, the ones up to `cleared`; a segment whose blocks are all cleared is deleted.
+ *
+ * Invariants: cleared <= allocated per writer; a segment of a live writer is deleted only
+ * once the next one exists (its blocks are then known by their sequence numbers).
+ * Threading: the job's driver thread; one call at a time (the JobGenerator awaits each).
+ */
+export class ReceivedBlockLog {
+  private readonly allocated = new Map<string, number>();
+  private readonly cleared = new Map<string, number>();
+  /** Segments of ended writers read so far: the offset after their last complete record and their last block's sequence number. */
+  private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined }>();
+
+  /** `dir`: the stream's log directory, or undefined when the log is off. */
+  constructor(
+    private readonly streamId: number,
+    private readonly dir: string | undefined,
+  ) {}
+
+  /**
+   * The blocks to hand to the next batch: those of `reported` not handed out before, and
+   * (log on) those that ended writers logged and never reported; in sequence order per
+   * writer. Marks them handed out.
+   */
+  async take(reported: readonly ReceivedBlock[], liveWriters: readonly string[]): Promise<ReceivedBlock[]> {
+    const byWriter = new Map<string, { seq: number; block: ReceivedBlock }[]>();
+    const add = (seq: number, writer: string, block: ReceivedBlock): void => {
+      let list = byWriter.get(writer);
+      if (!list) byWriter.set(writer, (list = []));
+      list.push({ seq, block });
+    };
+    for (const b of reported) {
+      const id = parseReceivedBlockId(b.blockId);
+      if (!id) throw new SluiceError('SLUICE_INTERNAL', `received block id '${b.blockId}' does not name its writer and sequence number`);
+      add(id.seq, id.writer, b);
+    }
+    if (this.dir) {
+      const live = new Set(liveWriters);
+      for (const seg of await this.segments()) {
+        if (live.has(seg.writer)) continue;
+        const file = path.join(this.dir, seg.name);
+        const from = this.scanned.get(file);
+        const { blocks, endOffset } = await scanWalSegment(file, from?.offset ?? 0);
+        let lastSeq = from?.lastSeq;
+        for (const s of blocks) {
+          const id = parseReceivedBlockId(s.blockId);
+          if (!id) continue;
+          lastSeq = id.seq;
+          add(id.seq, id.writer, { blockId: s.blockId, streamId: this.streamId, numRecords: s.numRecords, locations: [], wal: s.place });
+        }
+        this.scanned.set(file, { offset: endOffset, lastSeq });
+      }
+    }
+    const out: ReceivedBlock[] = [];
+    for (const [writer, list] of byWriter) {
+      list.sort((a, b) => a.seq - b.seq);
+      let high = this.allocated.get(writer) ?? -1;
+      for (const { seq, block } of list) {
+        if (seq <= high) continue; // Already in a batch (reported and read from the log, or reported twice).
+        high = seq;
+        out.push(block);
+      }
+      if (high >= 0) this.allocated.set(writer, high);
+    }
+    return out;
+  }
+
+  /**
+   * The batches holding `blocks` completed and are forgotten: with the log on, delete the
+   * segments whose blocks are all in forgotten batches, and forget ended writers that
+   * have nothing left in the log.
+   */
+  async clear(blocks: readonly ReceivedBlock[], liveWriters: readonly string[]): Promise<number> {
+    for (const b of blocks) {
+      const id = parseReceivedBlockId(b.blockId);
+      if (id && id.seq > (this.cleared.get(id.writer) ?? -1)) this.cleared.set(id.writer, id.seq);
+    }
+    const live = new Set(liveWriters);
+    if (!this.dir) {
+      for (const [w, c] of this.cleared) {
+        if (!live.has(w) && this.allocated.get(w) === c) {
+          this.cleared.delete(w);
+          this.allocated.delete(w);
+        }
+      }
+      return 0;
+    }
+    const segs = await this.segments();
+    let deleted = 0;
+    const remaining = new Set<string>();
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i];
+      const next = segs[i + 1]?.writer === seg.writer ? segs[i + 1] : undefined;
+      const file = path.join(this.dir, seg.name);
+      const cleared = this.cleared.get(seg.writer) ?? -1;
+      let done: boolean;
+      if (next) done = next.firstSeq - 1 <= cleared;
+      else if (live.has(seg.writer)) done = false;
+      else {
+        // An ended writer's last segment: its blocks are known once it was read to the end
+        // (or to a torn last record that has not changed for a while: its writer died
+        // writing it, before it was acknowledged).
+        const s = this.scanned.get(file);
+        done = s !== undefined && (s.lastSeq === undefined || s.lastSeq <= cleared) && (await readToEnd(file, s.offset));
+      }
+      if (!done) {
+        remaining.add(seg.writer);
+        continue;
+      }
+      await fs.promises.rm(file, { force: true });
+      this.scanned.delete(file);
+      deleted++;
+    }
+    for (const w of [...this.allocated.keys()]) {
+      if (!live.has(w) && !remaining.has(w) && (this.cleared.get(w) ?? -1) >= (this.allocated.get(w) ?? -1)) {
+        this.allocated.delete(w);
+        this.cleared.delete(w);
+      }
+    }
+    return deleted;
+  }
+
+  data(): ReceivedBlockLogData {
+    return { allocated: Object.fromEntries(this.allocated), cleared: Object.fromEntries(this.cleared) };
+  }
+
+  restore(d: ReceivedBlockLogData): void {
+    for (const [w, s] of Object.entries(d.allocated)) this.allocated.set(w, s);
+    for (const [w, s] of Object.entries(d.cleared)) this.cleared.set(w, s);
+  }
+
+  /** Writers and segments the driver tracks (tests assert they stay bounded). */
+  get size(): number {
+    return this.allocated.size + this.cleared.size + this.scanned.size;
+  }
+
+  /** The log's segments, by writer then first sequence number. */
+  private async segments(): Promise<{ name: string; writer: string; firstSeq: number }[]> {
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.dir!);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot list the write-ahead log directory '${this.dir}': ${(err as Error).message}`, { cause: err });
+    }
+    const out: { name: string; writer: string; firstSeq: number }[] = [];
+    for (const name of names) {
+      const p = parseSegmentFileName(name);
+      if (p) out.push({ name, ...p });
+    }
+    return out.sort((a, b) => (a.writer < b.writer ? -1 : a.writer > b.writer ? 1 : a.firstSeq - b.firstSeq));
+  }
+}
+
+/** A segment a writer no longer appends to was read up to `offset`, its end or a torn record left for 30 s. */
+async function readToEnd(file: string, offset: number): Promise<boolean> {
+  try {
+    const st = await fs.promises.stat(file);
+    return st.size === offset || Date.now() - st.mtimeMs > 30_000;
+  } catch {
+    return true;
+  }
+}

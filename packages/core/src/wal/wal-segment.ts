@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { SluiceError } from '../errors.js';
+
+/**
+ * The receiver write-ahead log's on-disk format, shared by the worker that writes it,
+ * the task that reads a block back and the driver that scans it (Spark's
+ * FileBasedWriteAheadLog). A stream's log is the directory
+ * `<checkpointDir>/receivedData/<streamId>/`; each receiver placement (a writer) appends
+ * to its own segments `<writer>.<firstSeq>.wal`, rolled by size and age, where firstSeq
+ * is the sequence number of the segment's first block. A segment is a run of records:
+ *
+ *   u32 MAGIC | u32 bodyLength | u32 crc32(body) | body
+ *   body = u16 idLength | blockId (UTF-8) | u32 numRecords | encoded records
+ *
+ * A block's place in the log (`WalPlace`) is its record's segment, offset and length.
+ * A record is written and fsynced before its block is reported: a complete record is a
+ * stored block; a torn record can only be the last one of a segment whose writer died.
+ */
+export const WAL_MAGIC = 0x534c574c; // 'SLWL'
+const HEADER = 12;
+
+/** Where a block is in the write-ahead log: its record's segment file, offset and length. */
+export interface WalPlace {
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** The log directory of one input stream. */
+export function walDirectory(checkpointDir: string, streamId: number): string {
+  return path.join(checkpointDir, 'receivedData', String(streamId));
+}
+
+/** A writer's name in segment files and block ids: letters, digits and '-' only. */
+export function walWriterName(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9-]/g, '-');
+}
+
+export function segmentFileName(writer: string, firstSeq: number): string {
+  return `${writer}.${String(firstSeq).padStart(12, '0')}.wal`;
+}
+
+/** The writer and first block sequence number a segment's file name holds; undefined for other files. */
+export function parseSegmentFileName(name: string): { readonly writer: string; readonly firstSeq: number } | undefined {
+  const m = /^([A-Za-z0-9-]+)\.(\d{12})\.wal$/.exec(name);
+  return m ? { writer: m[1], firstSeq: Number(m[2]) } : undefined;
+}
+
+/**
+ * A received block's id: `input_<jobId>_<streamId>_<writer>_<seq>`. The writer (one
+ * receiver placement) and the block's sequence number in it are read back from the id.
+ */
+export function receivedBlockId(prefix: string, seq: number): string {
+  return `${prefix}_${seq}`;
+}
+
+export function parseReceivedBlockId(blockId: string): { readonly writer: string; readonly seq: number } | undefined {
+  const last = blockId.lastIndexOf('_');
+  const prev = blockId.lastIndexOf('_', last - 1);
+  if (last < 0 || prev < 0) return undefined;
+  const seq = Number(blockId.slice(last + 1));
+  if (!Number.isSafeInteger(seq)) return undefined;
+  return { writer: blockId.slice(prev + 1, last), seq };
+}
+
+/** One block as a log record. */
+export function encodeWalRecord(blockId: string, numRecords: number, data: Uint8Array): Buffer {
+  const id = Buffer.from(blockId, 'utf8');
+  const body = Buffer.allocUnsafe(2 + id.length + 4 + data.length);
+  body.writeUInt16BE(id.length, 0);
+  id.copy(body, 2);
+  body.writeUInt32BE(numRecords, 2 + id.length);
+  body.set(data, 2 + id.length + 4);
+  const head = Buffer.allocUnsafe(HEADER);
+  head.writeUInt32BE(WAL_MAGIC, 0);
+  head.writeUInt32BE(body.length, 4);
+  head.writeUInt32BE(zlib.crc32(body), 8);
+  return Buffer.concat([head, body]);
+}
+
+function corrupt(place: WalPlace, why: string): SluiceError {
+  return new SluiceError(
+    'SLUICE_CHECKPOINT',
+    `write-ahead log segment '${place.path}' is corrupt at offset ${place.offset} (${why}); the block stored there cannot be read back. ` +
+      'The file was changed or truncated after it was written: restore it from a backup, or start the job with a fresh checkpoint directory (its unprocessed received data is then lost).',
+  );
+}
+
+/** Read one block back from its place in the log, checking its length and CRC. */
+export async function readWalRecord(place: WalPlace): Promise<{ readonly blockId: string; readonly numRecords: number; readonly data: Buffer }> {
+  let buf: Buffer;
+  try {
+    const fh = await fs.promises.open(place.path, 'r');
+    try {
+      buf = Buffer.allocUnsafe(place.length);
+      const { bytesRead } = await fh.read(buf, 0, place.length, place.offset);
+      if (bytesRead < place.length) throw corrupt(place, `the record of ${place.length} bytes ends after ${bytesRead} bytes`);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if (err instanceof SluiceError) throw err;
+    throw new SluiceError(
+      'SLUICE_CHECKPOINT',
+      `cannot read write-ahead log segment '${place.path}': ${(err as Error).message}. The checkpoint directory must be readable by every worker (a shared directory when workers run on several hosts).`,
+      { cause: err },
+    );
+  }
+  return decodeRecord(buf, place);
+}
+
+function decodeRecord(buf: Buffer, place: WalPlace): { blockId: string; numRecords: number; data: Buffer } {
+  if (buf.length < HEADER || buf.readUInt32BE(0) !== WAL_MAGIC) throw corrupt(place, 'no record starts there');
+  const bodyLength = buf.readUInt32BE(4);
+  if (HEADER + bodyLength !== buf.length) throw corrupt(place, `record length ${HEADER + bodyLength} differs from ${buf.length}`);
+  const body = buf.subarray(HEADER);
+  const crc = zlib.crc32(body);
+  if (crc !== buf.readUInt32BE(8)) throw corrupt(place, `CRC ${crc.toString(16)} differs from the stored ${buf.readUInt32BE(8).toString(16)}`);
+  const idLength = body.readUInt16BE(0);
+  const blockId = body.toString('utf8', 2, 2 + idLength);
+  const numRecords = body.readUInt32BE(2 + idLength);
+  return { blockId, numRecords, data: body.subarray(2 + idLength + 4) };
+}
+
+/** A block found by scanning a segment. */
+export interface ScannedBlock {
+  readonly blockId: string;
+  readonly numRecords: number;
+  readonly place: WalPlace;
+}
+
+/**
+ * The complete records of a segment from `fromOffset` on (headers only: CRCs are checked
+ * when a block is read), and the offset after the last complete one. A record cut short
+ * at the end (its writer died while writing it, before it was acknowledged) ends the
+ * scan; a record that does not start with the magic number is corruption.
+ */
+export async function scanWalSegment(file: string, fromOffset: number): Promise<{ readonly blocks: ScannedBlock[]; readonly endOffset: number }> {
+  const blocks: ScannedBlock[] = [];
+  let offset = fromOffset;
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { blocks, endOffset: offset };
+    throw new SluiceError('SLUICE_CHECKPOINT', `cannot read write-ahead log segment '${file}': ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.allocUnsafe(HEADER + 2 + 1024 + 4);
+    while (offset + HEADER <= size) {
+      const { bytesRead } = await fh.read(head, 0, Math.min(head.length, size - offset), offset);
+      if (head.readUInt32BE(0) !== WAL_MAGIC) throw corrupt({ path: file, offset, length: 0 }, 'no record starts there');
+      const length = HEADER + head.readUInt32BE(4);
+      if (offset + length > size) break; // Torn tail.
+      if (bytesRead < HEADER + 2) throw corrupt({ path: file, offset, length }, 'record too short');
+      const idLength = head.readUInt16BE(HEADER);
+      if (bytesRead < HEADER + 2 + idLength + 4) throw corrupt({ path: file, offset, length }, 'block id does not fit the record');
+      const blockId = head.toString('utf8', HEADER + 2, HEADER + 2 + idLength);
+      const numRecords = head.readUInt32BE(HEADER + 2 + idLength);
+      blocks.push({ blockId, numRecords, place: { path: file, offset, length } });
+      offset += length;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { blocks, endOffset: offset };
+}

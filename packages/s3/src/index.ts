@@ -1,0 +1,48 @@
+/**
+ * @sluice/s3 — checkpoints in S3-compatible object storage.
+ *
+ * @example
+ *   // job.ts — a driver restarted on any host resumes from the bucket
+ *   import '@sluice/s3';
+ *   import { StreamingContext, type SluiceContext } from '@sluice/core';
+ *
+ *   export default async function (sc: SluiceContext) {
+ *     const ssc = new StreamingContext(sc, '1s');
+ *     ssc.checkpoint('s3://my-bucket/jobs/wordcount');
+ *     // ... updateStateByKey, windows with an inverse, ...
+ *   }
+ *
+ * Importing the package registers the `s3://` (and `s3a://`) scheme with @sluice/core in
+ * every thread that loads the job: the driver program and the workers' task threads.
+ * The client takes its endpoint, region and credentials from the AWS SDK's environment
+ * variables on each host (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, ...), or from
+ * `configureS3(...)` called at the top level of the job file (module scope runs wherever
+ * the job is loaded; a call inside the job's function runs on the driver only).
+ */
+import { registerCheckpointStore } from '@sluice/core';
+import { S3CheckpointStore } from './s3-checkpoint-store.js';
+import { resolveS3Options, type S3Options } from './s3-options.js';
+
+export { S3CheckpointStore } from './s3-checkpoint-store.js';
+export { resolveS3Options, type S3Options, type ResolvedS3Options } from './s3-options.js';
+
+const PACKAGE_NAME = '@sluice/s3';
+let configured: S3Options = {};
+
+function register(): void {
+  const factory = (location: string): S3CheckpointStore => new S3CheckpointStore(location, resolveS3Options(configured));
+  registerCheckpointStore('s3', factory, PACKAGE_NAME);
+  registerCheckpointStore('s3a', factory, PACKAGE_NAME);
+}
+
+/**
+ * Set how `s3://` checkpoint locations connect (over the environment's AWS_* variables).
+ * Call it at the top level of the job file so every thread that loads the job sees it;
+ * stores opened before are opened again with the new options.
+ */
+export function configureS3(options: S3Options): void {
+  configured = { ...options };
+  register();
+}
+
+register();

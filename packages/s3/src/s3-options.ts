@@ -1,0 +1,58 @@
+/** How the S3 client of `s3://` checkpoint locations connects. */
+export interface S3Options {
+  /**
+   * Endpoint of an S3-compatible server (MinIO, Ceph, s3rver, ...), e.g.
+   * `http://10.0.0.5:9000`. Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, then AWS S3.
+   */
+  readonly endpoint?: string;
+  /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the SDK's config file; `us-east-1` with a custom endpoint. */
+  readonly region?: string;
+  /**
+   * Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`. Default:
+   * `SLUICE_S3_FORCE_PATH_STYLE` (true/false), else true with a custom endpoint (what
+   * S3-compatible servers expect), false on AWS.
+   */
+  readonly forcePathStyle?: boolean;
+  /** Default: the SDK's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE, instance roles). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Attempts per request, retries with backoff included (default 3, as the SDK). */
+  readonly maxAttempts?: number;
+  /** Milliseconds to wait for a TCP connection to the endpoint (default 5000). */
+  readonly connectionTimeoutMs?: number;
+}
+
+/** Options with the environment applied: what a client is built from. */
+export interface ResolvedS3Options {
+  /** Undefined: AWS S3 itself. */
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+  readonly forcePathStyle: boolean;
+  readonly credentials: S3Options['credentials'];
+  readonly maxAttempts: number;
+  readonly connectionTimeoutMs: number;
+}
+
+/** `options` over the environment `env` (the AWS SDK's variables, as every host sets them). */
+export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = process.env): ResolvedS3Options {
+  const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? (endpoint !== undefined ? 'us-east-1' : undefined);
+  const envPathStyle = nonEmpty(env.SLUICE_S3_FORCE_PATH_STYLE);
+  const forcePathStyle = options.forcePathStyle ?? (envPathStyle !== undefined ? envPathStyle.toLowerCase() === 'true' : endpoint !== undefined);
+  const keyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  const token = nonEmpty(env.AWS_SESSION_TOKEN);
+  const envCredentials = keyId !== undefined && secret !== undefined ? { accessKeyId: keyId, secretAccessKey: secret, ...(token !== undefined ? { sessionToken: token } : {}) } : undefined;
+  return {
+    endpoint,
+    region,
+    forcePathStyle,
+    // Otherwise undefined: the SDK's own chain (AWS_PROFILE, ~/.aws, container and instance roles).
+    credentials: options.credentials ?? envCredentials,
+    maxAttempts: options.maxAttempts ?? 3,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}

@@ -1,0 +1,64 @@
+// S3CheckpointStore against s3rver (a separate process on loopback): the store interface
+// core's checkpoints use, through the real S3 API — listings past one page, deletes past
+// one DeleteObjects call, a root that is a prefix of another, and the error for a missing bucket.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SluiceError } from '@sluice/core';
+import { S3CheckpointStore } from '../src/s3-checkpoint-store.js';
+import { resolveS3Options } from '../src/s3-options.js';
+import { startS3rver, type S3rverProcess } from './s3rver-process.js';
+
+const BUCKET = 'store-test';
+let s3: S3rverProcess | undefined;
+const stores: S3CheckpointStore[] = [];
+
+function open(location: string): S3CheckpointStore {
+  const store = new S3CheckpointStore(location, resolveS3Options({}, s3!.env));
+  stores.push(store);
+  return store;
+}
+
+before(async () => {
+  s3 = await startS3rver([BUCKET]);
+});
+
+after(async () => {
+  for (const s of stores) s.destroy();
+  await s3?.stop();
+});
+
+test('objects are written, read, listed past one page and deleted past one call, under the root prefix only', async () => {
+  const store = open(`s3://${BUCKET}/jobs/a/`);
+  const sibling = open(`s3://${BUCKET}/jobs/ab`);
+  assert.equal(store.location, `s3://${BUCKET}/jobs/a`);
+  await store.ensure();
+  await sibling.write('state/1/part-0', 'sibling');
+  await store.write('metadata/checkpoint-1', 'hello');
+  assert.equal((await store.read('metadata/checkpoint-1'))?.toString(), 'hello');
+  assert.equal(await store.read('metadata/none'), undefined);
+  assert.equal(store.describe('state/x'), `s3://${BUCKET}/jobs/a/state/x`);
+  // 1005 objects: ListObjectsV2 pages at 1000 keys, DeleteObjects takes 1000 a call.
+  const keys = Array.from({ length: 1005 }, (_, i) => `state/${String(i).padStart(4, '0')}/part-0`);
+  for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.write(k, k)));
+  const listed = await store.list('state/');
+  assert.deepEqual(listed.map((o) => o.key), keys);
+  assert.ok(listed.every((o) => o.size === o.key.length));
+  assert.deepEqual((await store.list('')).length, 1006);
+  assert.equal(await store.deletePrefix('state/'), 1005);
+  assert.deepEqual(await s3!.list(BUCKET, 'jobs/a/state/'), []);
+  assert.deepEqual((await s3!.list(BUCKET, 'jobs/')).map((o) => o.key), ['jobs/a/metadata/checkpoint-1', 'jobs/ab/state/1/part-0'], "the sibling prefix 'jobs/ab' is untouched");
+  await store.delete(['metadata/checkpoint-1', 'metadata/never-there']);
+  assert.deepEqual((await s3!.list(BUCKET, 'jobs/')).map((o) => o.key), ['jobs/ab/state/1/part-0']);
+});
+
+test('a missing bucket is an error naming the bucket, the endpoint and the fix; a bad bucket name is refused up front', async () => {
+  const store = open('s3://not-a-bucket-here/p');
+  await assert.rejects(store.ensure(), (e: unknown) => {
+    assert.ok(e instanceof SluiceError && e.code === 'SLUICE_CHECKPOINT');
+    assert.match(e.message, new RegExp(`bucket 'not-a-bucket-here' at endpoint ${s3!.endpoint.replace(/\./g, '\\.')} does not exist`));
+    assert.match(e.message, /aws s3 mb s3:\/\/not-a-bucket-here/);
+    return true;
+  });
+  await assert.rejects(store.write('k', 'v'), /does not exist/);
+  assert.throws(() => open('s3://Bad_Bucket/p'), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_BAD_ARGUMENT' && /'Bad_Bucket' is not an S3 bucket name/.test(e.message));
+});

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SluiceError, encodeWalRecord, segmentFileName, type WalPlace } from '@sluice/core/internal';
+
+export interface WriteAheadLogWriterOptions {
+  /** The stream's log directory, `<checkpointDir>/receivedData/<streamId>`. */
+  readonly dir: string;
+  /** This receiver placement's name in segment files (see walWriterName). */
+  readonly writer: string;
+  /** A segment is closed and a new one begun once it is this old... */
+  readonly rollingIntervalMs: number;
+  /** ...or this large. */
+  readonly maxSegmentBytes: number;
+}
+
+/**
+ * Appends one receiver placement's blocks to the write-ahead log, as Spark's
+ * FileBasedWriteAheadLogWriter: each block is one record (length, CRC, block id, data)
+ * written and fsynced before `append` resolves, so a block is reported (and its source
+ * acknowledged) only once it survives the worker. Segments roll by age and size; a new
+ * segment's directory entry is fsynced too.
+ *
+ * Invariants: appends run one at a time in call order (a segment holds blocks in sequence
+ * order, and a segment is never appended to after the next one exists: the driver relies
+ * on both to know which blocks a closed segment holds). Threading: worker main thread.
+ */
+export class WriteAheadLogWriter {
+  private fh: fs.promises.FileHandle | undefined;
+  private file = '';
+  private size = 0;
+  private openedAt = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly opts: WriteAheadLogWriterOptions) {}
+
+  /** Append block `seq`; resolves with its place once it is on disk. */
+  append(blockId: string, seq: number, numRecords: number, data: Uint8Array): Promise<WalPlace> {
+    const p = this.chain.then(() => this.write(blockId, seq, numRecords, data));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Close the open segment (after pending appends). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = undefined;
+  }
+
+  private async write(blockId: string, seq: number, numRecords: number, data: Uint8Array): Promise<WalPlace> {
+    if (this.closed) throw new SluiceError('SLUICE_IO', `write-ahead log writer ${this.opts.writer} is closed; block ${blockId} was not logged`);
+    const record = encodeWalRecord(blockId, numRecords, data);
+    try {
+      if (!this.fh || this.size >= this.opts.maxSegmentBytes || Date.now() - this.openedAt >= this.opts.rollingIntervalMs) await this.roll(seq);
+      const offset = this.size;
+      await this.fh!.write(record, 0, record.length, offset);
+      await this.fh!.datasync();
+      this.size += record.length;
+      return { path: this.file, offset, length: record.length };
+    } catch (err) {
+      // The segment may end in a torn record now: later blocks go to a fresh one.
+      await this.fh?.close().catch(() => undefined);
+      this.fh = undefined;
+      throw new SluiceError(
+        'SLUICE_IO',
+        `cannot write block ${blockId} to the write-ahead log in '${this.opts.dir}': ${(err as Error).message}. Check that the checkpoint directory is writable and has free space.`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async roll(firstSeq: number): Promise<void> {
+    await this.fh?.close();
+    await fs.promises.mkdir(this.opts.dir, { recursive: true });
+    this.file = path.join(this.opts.dir, segmentFileName(this.opts.writer, firstSeq));
+    this.fh = await fs.promises.open(this.file, 'wx');
+    this.size = 0;
+    this.openedAt = Date.now();
+    // The new file's directory entry must survive a crash too.
+    const d = await fs.promises.open(this.opts.dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  }
+}

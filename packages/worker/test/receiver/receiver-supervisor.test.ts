@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Receiver, decodeRecords } from '@sluice/core/internal';
+import { ReceiverSupervisorImpl, type SupervisorSink } from '../../src/receiver/receiver-supervisor.js';
+
+class Idle extends Receiver<number> {
+  onStart(): void {}
+  onStop(): void {}
+}
+
+function sink() {
+  const blocks: { blockId: string; records: number[] }[] = [];
+  const s: SupervisorSink = {
+    block: (blockId, data) => blocks.push({ blockId, records: decodeRecords<number[]>(data) }),
+    error: () => undefined,
+    started: () => undefined,
+    stopped: () => undefined,
+  };
+  return { blocks, s };
+}
+
+const settled = async (p: Promise<unknown>): Promise<'resolved' | 'rejected' | 'pending'> => {
+  let state: 'resolved' | 'rejected' | 'pending' = 'pending';
+  p.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
+  await new Promise((r) => setImmediate(r));
+  return state;
+};
+
+const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('store resolves only once its block is durable; a full buffer makes store wait, taking its records only when there is room', async () => {
+  const { blocks, s } = sink();
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 20, 10, s);
+  sup.start();
+  try {
+    const a = r.store([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(r.bufferFull(), true, '10 records held of 10');
+    const b = r.store([11, 12]);
+    await tick(60);
+    assert.deepEqual(blocks.map((x) => x.records), [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]], 'the waiting store is not in a block yet');
+    assert.equal(await settled(a), 'pending', 'not durable before the worker says so');
+    assert.equal(await settled(b), 'pending');
+    sup.onStored(blocks[0].blockId);
+    assert.equal(await settled(a), 'resolved');
+    assert.equal(await settled(b), 'pending', 'taken into the buffer, not yet durable');
+    await tick(60);
+    assert.deepEqual(blocks[1].records, [11, 12]);
+    sup.onStored(blocks[1].blockId, 'disk full');
+    assert.equal(await settled(b), 'rejected', 'a block that could not be made durable rejects its stores');
+    assert.equal(sup.heldRecords, 0);
+  } finally {
+    sup.stop('test over');
+  }
+});
+
+test('fire-and-forget stores still work, and a rejected store nobody awaits is no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  const { blocks, s } = sink();
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 20, 100, s);
+  sup.start();
+  try {
+    void r.store(1);
+    void r.store([2, 3]);
+    await tick(60);
+    assert.deepEqual(blocks[0].records, [1, 2, 3]);
+    sup.onStored(blocks[0].blockId, 'no peer');
+    sup.stop('done');
+    void r.store(4); // after the stop: rejected, ignored
+    await tick(20);
+    assert.deepEqual(unhandled, []);
+    await assert.rejects(r.store(5), /stopped/);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    sup.stop('test over');
+  }
+});

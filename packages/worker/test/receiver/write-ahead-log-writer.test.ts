@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ReceivedBlockLog, parseSegmentFileName, readWalRecord, scanWalSegment, type ReceivedBlock, type WalPlace } from '@sluice/core/internal';
+import { WriteAheadLogWriter } from '../../src/receiver/write-ahead-log-writer.js';
+
+const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
+
+test('the writer rolls segments by size, each record is read back whole, and a corrupt or torn record is a clear error or the end of the scan', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-writer-'));
+  try {
+    const w = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 250 });
+    const places: WalPlace[] = [];
+    for (let seq = 0; seq < 6; seq++) places.push(await w.append(`input_j_0_wA_${seq}`, seq, seq + 1, bytes(100, seq)));
+    await w.close();
+    // 100-byte payloads (+ ~35 bytes of header): two records a segment, named by their first block.
+    const names = fs.readdirSync(dir).sort();
+    assert.deepEqual(names.map((n) => parseSegmentFileName(n)?.firstSeq), [0, 2, 4]);
+    for (let seq = 0; seq < 6; seq++) {
+      const r = await readWalRecord(places[seq]);
+      assert.equal(r.blockId, `input_j_0_wA_${seq}`);
+      assert.equal(r.numRecords, seq + 1);
+      assert.deepEqual(new Uint8Array(r.data), bytes(100, seq));
+    }
+    const scan = await scanWalSegment(path.join(dir, names[1]), 0);
+    assert.deepEqual(scan.blocks.map((b) => b.blockId), ['input_j_0_wA_2', 'input_j_0_wA_3']);
+    assert.equal(scan.endOffset, fs.statSync(path.join(dir, names[1])).size);
+
+    // One flipped byte in block 3's data: its CRC no longer matches.
+    const f = places[3].path;
+    const buf = fs.readFileSync(f);
+    buf[places[3].offset + places[3].length - 1] ^= 0xff;
+    fs.writeFileSync(f, buf);
+    await assert.rejects(readWalRecord(places[3]), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SLUICE_CHECKPOINT');
+      assert.match(err.message, new RegExp(`segment '${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is corrupt at offset ${places[3].offset}.*CRC`));
+      return true;
+    });
+    // Cut the last segment inside its second record: the scan ends before it; reading it says where.
+    const last = places[5].path;
+    fs.truncateSync(last, places[5].offset + 20);
+    const torn = await scanWalSegment(last, 0);
+    assert.deepEqual(torn.blocks.map((b) => b.blockId), ['input_j_0_wA_4']);
+    assert.equal(torn.endOffset, places[5].offset);
+    await assert.rejects(readWalRecord(places[5]), /is corrupt at offset .* ends after 20 bytes/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the block log hands every logged block to one batch: reported ones, and those an ended writer logged but never reported; segments go once their batches are forgotten', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-log-'));
+  try {
+    // Writer wA ended after logging blocks 0..4 and reporting 0..2; wB runs and logs 0..3.
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 1 });
+    const b = new WriteAheadLogWriter({ dir, writer: 'wB', rollingIntervalMs: 60_000, maxSegmentBytes: 1 });
+    const blk = async (w: WriteAheadLogWriter, name: string, seq: number): Promise<ReceivedBlock> => {
+      const id = `input_j_0_${name}_${seq}`;
+      return { blockId: id, streamId: 0, numRecords: 1, locations: [], wal: await w.append(id, seq, 1, bytes(10, seq)) };
+    };
+    const aBlocks = [];
+    for (let i = 0; i < 5; i++) aBlocks.push(await blk(a, 'wA', i));
+    const bBlocks = [];
+    for (let i = 0; i < 4; i++) bBlocks.push(await blk(b, 'wB', i));
+    await a.close();
+    const log = new ReceivedBlockLog(0, dir);
+    // Batch 1: wA's reports 0..1 while it ran.
+    assert.deepEqual((await log.take(aBlocks.slice(0, 2), ['wA', 'wB'])).map((x) => x.blockId), ['input_j_0_wA_0', 'input_j_0_wA_1']);
+    // Batch 2: wA ended (its report of 2 arrives late, twice); its log gives 2..4 once. wB reports 0..1.
+    const second = await log.take([aBlocks[2], aBlocks[2], bBlocks[0], bBlocks[1]], ['wB']);
+    assert.deepEqual(second.map((x) => x.blockId).sort(), ['input_j_0_wA_2', 'input_j_0_wA_3', 'input_j_0_wA_4', 'input_j_0_wB_0', 'input_j_0_wB_1']);
+    assert.deepEqual(await log.take([aBlocks[3]], ['wB']), [], 'nothing twice');
+    // Recovery from these marks finds nothing new in the log but wB's unreported 2..3.
+    const restored = new ReceivedBlockLog(0, dir);
+    restored.restore(JSON.parse(JSON.stringify(log.data())));
+    assert.deepEqual((await restored.take([], [])).map((x) => x.blockId), ['input_j_0_wB_2', 'input_j_0_wB_3']);
+    // Batch 1 forgotten: wA's segments 0 and 1 go; nothing of wB (none of its blocks is cleared).
+    await log.clear(aBlocks.slice(0, 2), ['wB']);
+    const left = (): string[] => fs.readdirSync(dir).sort();
+    assert.deepEqual(left().map((n) => n.slice(0, 2) + parseSegmentFileName(n)!.firstSeq), ['wA2', 'wA3', 'wA4', 'wB0', 'wB1', 'wB2', 'wB3']);
+    // Batch 2 forgotten: all of ended wA goes; wB's 0 and 1 go, its last segment stays while it runs.
+    await log.clear(second, ['wB']);
+    assert.deepEqual(left().map((n) => n.slice(0, 2) + parseSegmentFileName(n)!.firstSeq), ['wB2', 'wB3']);
+    await b.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
