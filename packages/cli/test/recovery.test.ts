@@ -93,8 +93,9 @@ before(async () => {
           // Under its temporary name (or, were the write not atomic, under its own).
           const m = /^\.batch-(\d+)\.sluice-tmp-|^batch-(\d+)$/.exec(n);
           if (!m) continue;
-          const parts = fs.readdirSync(path.join(saveDir(), n)).filter((f) => f.startsWith('part-'));
-          if (parts.includes('part-00000') && !parts.includes('part-00001')) return { time: Number(m[1] ?? m[2]), parts };
+          const files = fs.readdirSync(path.join(saveDir(), n));
+          const parts = files.filter((f) => f.startsWith('part-'));
+          if (parts.includes('part-00000') && !parts.includes('part-00001') && !files.includes('_SUCCESS')) return { time: Number(m[1] ?? m[2]), parts };
         }
         return undefined;
       },

@@ -7,6 +7,7 @@ import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstrea
 import { SluiceError } from '../errors.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
+import { normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -161,7 +162,7 @@ export class StreamingContext {
    * with a warning; when none is usable the error says so.
    */
   static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
-    const dir = path.resolve(checkpointDir);
+    const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
     const found = new MetadataStore(dir).readLatest();
     for (const s of found?.skipped ?? []) {
       sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
