@@ -136,6 +136,9 @@ export class S3CheckpointStore implements CheckpointStore {
     return objects.length;
   }
 
+  /** A PUT leaves nothing behind when its writer dies. */
+  async removeTemporary(): Promise<void> {}
+
   /** Stop the client's connections (the store cannot be used after). */
   destroy(): void {
     this.client.destroy();

@@ -2,7 +2,9 @@
 // S3 checkpoint tests (the driver too is its own process, so a test can kill it with -9).
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,8 +43,8 @@ export function randomSecret(): string {
   return crypto.randomBytes(16).toString('hex');
 }
 
-function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<SluiceProcess> {
-  const child = spawn(process.execPath, [SLUICE_BIN, ...args], { env: { ...process.env, SLUICE_SECRET_FILE: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp, cwd: string): Promise<SluiceProcess> {
+  const child = spawn(process.execPath, [SLUICE_BIN, ...args], { cwd, env: { ...process.env, SLUICE_SECRET_FILE: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const logLines: string[] = [];
   let partial = '';
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -88,6 +90,8 @@ function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: Reg
 
 export interface Cluster {
   readonly secret: string;
+  /** The working directory of every process of the cluster (a fresh temp directory): a relative path would land here. */
+  readonly cwd: string;
   readonly driverAddress: string;
   driver: SluiceProcess;
   readonly workers: SluiceProcess[];
@@ -102,9 +106,11 @@ export async function startCluster(workers: number, env: NodeJS.ProcessEnv): Pro
   const port = await freePort();
   const driverAddress = `127.0.0.1:${port}`;
   const full = { ...env, SLUICE_SECRET: secret };
-  const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], full, /driver listening/);
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-s3-cwd-'));
+  const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], full, /driver listening/, cwd);
   const cluster: Cluster = {
     secret,
+    cwd,
     driverAddress,
     driver: await startDriver(),
     workers: [],
@@ -113,10 +119,11 @@ export async function startCluster(workers: number, env: NodeJS.ProcessEnv): Pro
     },
     async stop() {
       await Promise.all([cluster.driver.stop(), ...cluster.workers.map((w) => w.stop())]);
+      fs.rmSync(cwd, { recursive: true, force: true });
     },
   };
   try {
-    for (let i = 0; i < workers; i++) cluster.workers.push(await spawnSluice(['worker', '--driver', driverAddress, '--cores', '1', '--log-level', 'info'], full, /worker registered/));
+    for (let i = 0; i < workers; i++) cluster.workers.push(await spawnSluice(['worker', '--driver', driverAddress, '--cores', '1', '--log-level', 'info'], full, /worker registered/, cwd));
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -139,6 +146,7 @@ export interface Submitted {
 /** `sluice submit file -- args` against the cluster, its output streamed into `lines`. */
 export function submit(cluster: Cluster, file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Submitted {
   const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, '--', ...args], {
+    cwd: cluster.cwd,
     env: { ...process.env, SLUICE_SECRET_FILE: '', ...env, SLUICE_SECRET: cluster.secret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
