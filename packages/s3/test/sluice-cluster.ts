@@ -95,7 +95,7 @@ export interface Cluster {
   readonly driverAddress: string;
   driver: SluiceProcess;
   readonly workers: SluiceProcess[];
-  /** Start a driver again on the same port (after the old one died). */
+  /** Start a driver again on the same port (after the old one died); resolves once every worker registered with it again. */
   restartDriver(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -116,6 +116,11 @@ export async function startCluster(workers: number, env: NodeJS.ProcessEnv): Pro
     workers: [],
     async restartDriver() {
       cluster.driver = await startDriver();
+      const deadline = Date.now() + 30_000;
+      while (cluster.driver.logLines.filter((l) => l.includes('"worker joined"')).length < cluster.workers.length) {
+        if (Date.now() > deadline) throw new Error(`fewer than ${cluster.workers.length} workers joined the restarted driver in 30 s:\n${cluster.driver.logLines.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
       await Promise.all([cluster.driver.stop(), ...cluster.workers.map((w) => w.stop())]);
@@ -143,11 +148,11 @@ export interface Submitted {
   readonly done: Promise<{ code: number | null; stdout: string[]; stderr: string }>;
 }
 
-/** `sluice submit file -- args` against the cluster, its output streamed into `lines`. */
-export function submit(cluster: Cluster, file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Submitted {
-  const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, '--', ...args], {
+/** `sluice submit file -- args` against the cluster (`--detach`: returns once submitted), its output streamed into `lines`. */
+export function submit(cluster: Cluster, file: string, args: readonly string[], options: { detach?: boolean } = {}): Submitted {
+  const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, ...(options.detach ? ['--detach'] : []), '--', ...args], {
     cwd: cluster.cwd,
-    env: { ...process.env, SLUICE_SECRET_FILE: '', ...env, SLUICE_SECRET: cluster.secret },
+    env: { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: cluster.secret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
