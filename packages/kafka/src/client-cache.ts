@@ -28,7 +28,8 @@ export function cachedProducer(c: ConnectionParams, extra: string): Producer {
   const key = keyOf(c, extra);
   let producer = producers.get(key);
   if (!producer) {
-    producer = new Producer({ ...clientOptions(c), idempotent: true, acks: -1, retries: 10, retryDelay: 200 });
+    // autocreateTopics: the brokers create a missing topic if they are set to (auto.create.topics.enable), as for Kafka's Java producer.
+    producer = new Producer({ ...clientOptions(c), idempotent: true, acks: -1, retries: 10, retryDelay: 200, autocreateTopics: true });
     producers.set(key, producer);
   }
   return producer;

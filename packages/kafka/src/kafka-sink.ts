@@ -47,7 +47,8 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
     } catch (err) {
       dropProducer(p.conn, '');
       const msg = [(err as Error).message, ...((err as { errors?: Error[] }).errors ?? []).map((e) => e.message)].join(': ');
-      throw new SluiceError('SLUICE_IO', `${where}: writing ${messages.length} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}`, { cause: err });
+      const hint = /unknown topic/i.test(msg) ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)` : '';
+      throw new SluiceError('SLUICE_IO', `${where}: writing ${messages.length} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}${hint}`, { cause: err });
     }
     written += messages.length;
   };

@@ -91,6 +91,18 @@ export class LocalCheckpointStore implements CheckpointStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    if (prefix.endsWith('/')) {
+      // A whole directory: count its objects, then remove it in one go.
+      checkKey(prefix.slice(0, -1), this.location);
+      const n = (await this.list(prefix)).length;
+      const dir = this.describe(prefix.slice(0, -1));
+      try {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+      } catch (err) {
+        throw this.ioError('delete', prefix.slice(0, -1), err);
+      }
+      return n;
+    }
     const walked = await this.walk(prefix);
     let n = 0;
     for (const f of walked.files) {
