@@ -194,6 +194,22 @@ test('partitions added to a topic while the stream runs are read from their star
   assertTotals(batches, want);
 });
 
+test('topics that come to match topicPattern while the stream runs are read from their start', async () => {
+  kafka.createTopic('pat-one', 2);
+  kafka.createTopic('other', 1);
+  const want: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['pat-one'], 2, 500, 10, want);
+  await produce(['other'], 1, 300, 11, { count: 0, sum: 0, sumSq: 0 }); // not matched: never read
+  const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topicPattern: '^pat-', groupId: 'g-pat', startingOffsets: 'earliest', expectTotal: 1500 }));
+  await job.waitLine('BATCH ', 60_000);
+  kafka.createTopic('pat-two', 3);
+  await produce(['pat-two'], 3, 1000, 12, want);
+  const batches = batchesOf(await job.finished(60_000));
+  assert.ok(batches.every((b) => b.ranges.every((r) => r.topic.startsWith('pat-'))), 'only matching topics are read');
+  assertRangesCover(batches, ['pat-one', 'pat-two'], () => 0);
+  assertTotals(batches, want);
+});
+
 test('saveToKafka writes every record once although produce answers were lost (idempotent producer)', async () => {
   kafka.createTopic('sink-in', 2);
   kafka.createTopic('sink-out', 3);
