@@ -34,7 +34,7 @@ ENV NODE_ENV=production
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576
 RUN echo 'sluice:x:10001:10001::/home/sluice:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'sluice:x:10001:' >> /etc/group \
- && mkdir -p /home/sluice /checkpoints /state && chown 10001:10001 /home/sluice /checkpoints /state
+ && mkdir -p /home/sluice /checkpoints /state /data && chown 10001:10001 /home/sluice /checkpoints /state /data
 COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/proto proto

@@ -13,7 +13,15 @@
 // the counts printed over all batches with the lines served: every line is counted once,
 // except one contiguous run lost with the killed receiver (a socket receiver has no
 // write-ahead log: what it had not yet stored and replicated is lost, as in Spark), whose
-// length is bounded and reported. Tears everything down.
+// length is bounded and reported.
+// Then the driver restart: examples/recoverable-wordcount.ts (a file stream on the `data`
+// volume, running totals with updateStateByKey, checkpointed on the `checkpoints` volume,
+// StreamingContext.getOrCreate) is submitted attached; files are fed; mid-stream the driver
+// process is killed with SIGKILL inside its container (`docker kill` would not do: Docker
+// counts it as a manual stop, which no restart policy undoes); the container comes back by
+// itself (restart: unless-stopped), the driver relaunches the job under the same id from
+// its state dir, the attached submit waits and goes on; after the rest of the files the
+// final totals must equal the words of every file served, exactly. Tears everything down.
 //
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
@@ -161,6 +169,86 @@ function lostRun(lines, got, minFrom) {
   return best;
 }
 
+const FILES = 30;
+const LINES_PER_FILE = 100;
+/** Writes a file into /data/in the way a user should: elsewhere on the volume, dated in the past, then renamed in. */
+const FEED_SCRIPT = `const fs = require('fs'); const name = process.argv[1]; const text = fs.readFileSync(0, 'utf8');
+fs.mkdirSync('/data/staging', { recursive: true }); fs.mkdirSync('/data/in', { recursive: true });
+const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text); const past = new Date(Date.now() - 60000); fs.utimesSync(tmp, past, past);
+fs.renameSync(tmp, '/data/in/' + name);`;
+
+/** The driver process killed inside its container: the container exits by itself (as on a crash) and its restart policy applies. */
+function crashDriver() {
+  const c = compose('ps', '-q', 'driver').trim();
+  const restarts = Number(sh('docker', ['inspect', '-f', '{{.RestartCount}}', c]).trim());
+  // With `init: true` the driver's node process is the only child of the container's init
+  // (pid 1); a `docker exec` process has no parent inside the container, so it kills only that.
+  const killChildrenOfInit = `const fs = require('fs'); for (const p of fs.readdirSync('/proc')) { if (!/^[0-9]+$/.test(p) || p === '1') continue;
+try { const st = fs.readFileSync('/proc/' + p + '/stat', 'utf8'); if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === 1) process.kill(Number(p), 'SIGKILL'); } catch {} }`;
+  sh('docker', ['exec', c, 'node', '-e', killChildrenOfInit]);
+  return { container: c, restarts };
+}
+
+async function driverRestartPhase(generatedLines) {
+  const all = generatedLines(FILES * LINES_PER_FILE);
+  const files = Array.from({ length: FILES }, (_, i) => all.slice(i * LINES_PER_FILE, (i + 1) * LINES_PER_FILE));
+  const feeder = compose('ps', '-q', 'lines').trim();
+  const feed = (i) => sh('docker', ['exec', '-i', feeder, 'node', '-e', FEED_SCRIPT, `part-${String(i).padStart(3, '0')}.txt`], { input: files[i].join('\n') + '\n' });
+  log('sluice submit examples/recoverable-wordcount.ts -- /data/in /checkpoints/recoverable-wordcount 1s');
+  const out = [];
+  let err = '';
+  const sub = spawn(process.execPath, [CLI, 'submit', 'examples/recoverable-wordcount.ts', '--driver', driver, '--', '/data/in', '/checkpoints/recoverable-wordcount', '1s'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  submit = sub;
+  sub.stdout.on('data', (d) => out.push(d.toString()));
+  sub.stderr.on('data', (d) => {
+    err += d.toString();
+    process.stderr.write(d);
+  });
+  const exited = new Promise((r) => sub.on('exit', (code, signal) => r({ code, signal })));
+  /** The totals the job printed last, as a Map. */
+  const lastTotals = () => {
+    const m = [...out.join('').matchAll(/^TOTALS (\d+) (.*)$/gm)].at(-1);
+    return new Map(m ? JSON.parse(m[2]) : []);
+  };
+  const wordsCounted = () => [...lastTotals().values()].reduce((a, b) => a + b, 0);
+  const jobId = await until('the job id', 60_000, () => /submitted \S+ as (\S+)/.exec(err)?.[1]);
+  for (let i = 0; i < FILES / 2; i++) {
+    feed(i);
+    await sleep(300);
+  }
+  await until('totals over a third of the files', 90_000, () => wordsCounted() >= (FILES / 3) * LINES_PER_FILE * 8);
+  const { container, restarts } = crashDriver();
+  log(`kill -9 of the driver process in ${container.slice(0, 12)} (job ${jobId}, ${wordsCounted()} words counted)`);
+  await until('the driver container to come back by itself', 120_000, () => Number(sh('docker', ['inspect', '-f', '{{.RestartCount}}', container]).trim()) > restarts);
+  await until('the driver to relaunch the job under its id', 120_000, () => {
+    try {
+      return cli('jobs', '--driver', driver).split('\n').some((l) => l.startsWith(jobId) && /\brunning\b/.test(l));
+    } catch {
+      return false;
+    }
+  });
+  log(`the driver came back (restart count ${restarts + 1}) and relaunched ${jobId}`);
+  for (let i = FILES / 2; i < FILES; i++) {
+    feed(i);
+    await sleep(300);
+  }
+  const want = new Map();
+  for (const line of all) for (const w of line.split(' ')) want.set(w, (want.get(w) ?? 0) + 1);
+  const same = (a, b) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+  await until('the totals to take in every file', 180_000, () => wordsCounted() >= all.length * 8);
+  await sleep(3000);
+  const got = lastTotals();
+  if (!same(got, want)) {
+    const diff = [...new Set([...want.keys(), ...got.keys()])].filter((w) => want.get(w) !== got.get(w)).map((w) => `${w}: served ${want.get(w) ?? 0}, counted ${got.get(w) ?? 0}`);
+    throw new Error(`after the driver restart the totals differ from the ${all.length} lines served:\n${diff.join('\n')}`);
+  }
+  if (!/waiting for the driver at/.test(err)) throw new Error(`sluice submit did not say it waited for the driver:\n${err}`);
+  cli('stop', jobId, '--driver', driver, '--graceful');
+  const ended = await Promise.race([exited, sleep(60_000).then(() => undefined)]);
+  if (ended?.code !== 0) throw new Error(`the attached sluice submit of the relaunched job ended with ${ended ? ended.code ?? ended.signal : 'nothing within 60 s'} after a graceful stop (want 0)`);
+  log(`final totals equal the ${all.length} lines of the ${FILES} files served (${all.length * 8} words), across the driver restart; sluice submit waited and exited with 0`);
+}
+
 let submit;
 let failed = false;
 try {
@@ -264,6 +352,8 @@ try {
   }
   const counted = LINES_TOTAL - (lost.to - lost.from);
   log(`counts over ${batchCount()} batches equal the ${LINES_TOTAL} lines served except lines [${lost.from}, ${lost.to}) (${lost.to - lost.from} lost with the killed receiver; ${counted} counted once)`);
+
+  await driverRestartPhase(generatedLines);
   log('PASS');
 } catch (err) {
   failed = true;

@@ -12,6 +12,28 @@ export interface JobBundle {
 }
 
 /**
+ * Dependencies that read a file next to their own module when loaded (a `.wasm` by
+ * `new URL(..., import.meta.url)`), which a one-file bundle cannot carry, mapped to the
+ * entry each publishes with that file inlined. @platformatic/kafka (the client of
+ * @sluice/kafka) loads its CRC-32C and compression code from @platformatic/wasm-utils.
+ */
+const INLINED_VARIANTS: Readonly<Record<string, string>> = {
+  '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled',
+};
+
+const inlinedVariants: esbuild.Plugin = {
+  name: 'sluice-inlined-variants',
+  setup(build) {
+    const filter = new RegExp(`^(${Object.keys(INLINED_VARIANTS).map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, async (args) => {
+      if (args.pluginData === 'inlined') return undefined;
+      const r = await build.resolve(INLINED_VARIANTS[args.path]!, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'inlined' });
+      return r.errors.length > 0 ? { errors: r.errors } : { path: r.path, external: r.external };
+    });
+  },
+};
+
+/**
  * Bundle a job file (TS or JS) with its npm dependencies into one ESM module, as the
  * driver and every worker will load it. `@sluice/core` stays external: the process
  * that loads the bundle provides it. A footer exports a direct `eval` in the bundle's
@@ -38,6 +60,7 @@ export async function bundleJob(file: string): Promise<JobBundle> {
       sourcesContent: false,
       logLevel: 'silent',
       external: ['@sluice/core', '@sluice/core/*'],
+      plugins: [inlinedVariants],
       banner: { js: "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);" },
       footer: { js: `export const ${BUNDLE_EVAL_EXPORT} = (__sluice_src) => eval(__sluice_src);` },
     });

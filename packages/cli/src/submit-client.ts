@@ -128,6 +128,8 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     notice(`lost the stream of job ${id} from the driver at ${address} (${end.err?.details || 'it ended'}); the job runs on there; reconnecting`);
     const since = Date.now();
     let refusedSince: number | undefined;
+    /** Said once per outage: the driver is not answering and we wait for it. */
+    let saidWaiting = false;
     let backoff = 250;
     for (;;) {
       const watch = client.WatchJob({ job_id: id, after_line: lastLine, output_epoch: epoch }, secretMetadata(security.secret));
@@ -135,6 +137,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       watch.once('data', () => {
         attached = true;
         refusedSince = undefined;
+        saidWaiting = false;
         backoff = 250;
         notice(`reconnected to job ${id} after ${((Date.now() - since) / 1000).toFixed(1)} s`);
       });
@@ -154,10 +157,12 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
         continue;
       }
       const now = Date.now();
-      if (err && /ECONNREFUSED/.test(err.details)) {
-        if (refusedSince === undefined) notice(`waiting for the driver at ${address} to come back (up to ${Math.round(refusedWindow / 1000)} s while it refuses connections)`);
-        refusedSince ??= now;
-      } else refusedSince = undefined;
+      if (!saidWaiting) {
+        saidWaiting = true;
+        notice(`waiting for the driver at ${address} to come back (${err?.details || 'no answer'}); retrying for up to ${Math.round(refusedWindow / 1000)} s of refused connections, ${Math.round(reconnectWindow / 60_000)} min in all`);
+      }
+      if (err && /ECONNREFUSED/.test(err.details)) refusedSince ??= now;
+      else refusedSince = undefined;
       if (refusedSince !== undefined && now - refusedSince > refusedWindow) {
         throw new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} has refused connections for ${Math.round((now - refusedSince) / 1000)} s: it is gone, and job ${id} with it; check \`sluice driver\` there`);
       }

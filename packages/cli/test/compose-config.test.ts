@@ -31,7 +31,11 @@ test('docker-compose.yml is valid (docker-compose config -q)', { skip: compose |
     const [cmd, ...pre] = compose;
     execFileSync(cmd, [...pre, 'config', '-q'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
     const services = execFileSync(cmd, [...pre, 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
-    assert.deepEqual(services.trim().split('\n').sort(), ['driver', 'lines', 'worker']);
+    // The kafka service is in the 'kafka' profile: some compose versions list it here, some only with --profile kafka.
+    assert.deepEqual(services.trim().split('\n').filter((s) => s !== 'kafka').sort(), ['driver', 'lines', 'worker']);
+    const withKafka = execFileSync(cmd, [...pre, '--profile', 'kafka', 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
+    assert.deepEqual(withKafka.trim().split('\n').sort(), ['driver', 'kafka', 'lines', 'worker']);
+    assert.match(fs.readFileSync(path.join(REPO_DIR, 'docker-compose.yml'), 'utf8'), /^  kafka:\n(?:    .*\n)*?    profiles: \["kafka"\]$/m, 'kafka runs only with --profile kafka');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -55,5 +59,9 @@ test('the compose driver restarts by itself and keeps its state dir and the chec
   assert.match(driver, /^      - checkpoints:\/checkpoints$/m);
   assert.match(text, /^volumes:\n(?:.*\n)*?  driver-state:/m);
   // The image makes /state writable by the user it runs as (a named volume takes its owner from it).
-  assert.match(fs.readFileSync(path.join(REPO_DIR, 'Dockerfile'), 'utf8'), /mkdir -p [^\n]*\/state && chown 10001:10001 [^\n]*\/state/);
+  const dockerfile = fs.readFileSync(path.join(REPO_DIR, 'Dockerfile'), 'utf8');
+  for (const dir of ['state', 'data']) assert.match(dockerfile, new RegExp(`mkdir -p [^\\n]*/${dir}\\b[^\\n]*&& chown 10001:10001 [^\\n]*/${dir}\\b`));
+  // Input files of file streams: the same /data in every container (the e2e's driver-restart phase feeds it).
+  assert.match(text, /^x-sluice: &sluice\n(?:.*\n)*?    - data:\/data$/m);
+  assert.match(driver, /^      - data:\/data$/m);
 });

@@ -71,8 +71,12 @@ test('kill -9 of a worker mid-job (two shuffles, a cached RDD used by two action
     }
     // Action 2's tasks (they read the cached RDD and write shuffle 2) wait at the gate: the
     // kill lands while action 2 runs, whatever the machine's load. Shuffle 1's map tasks
-    // take 20 ms each, so both workers hold some of its outputs.
-    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150', gate.file, '20']);
+    // take 20 ms each and wait until both workers have run one, so both hold some of its
+    // outputs (on a loaded machine one worker could otherwise run all 16 before the other
+    // has loaded the job).
+    const spread = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spread-'));
+    gateDirs.push(spread);
+    const job = await startJob(h.cluster, PIPELINE, [String(N), '16', '150', gate.file, '20', spread]);
     await job.waitLine('MARK first-action-done', 60_000);
     assert.equal(job.ended, false, 'the job ended before the kill');
     assert.equal(job.lines.some((l) => l.startsWith('RESULT2 ')), false, 'action 2 finished before the kill');

@@ -28,7 +28,7 @@ export { StreamingContext, type StreamingContextOptions, type SocketTextStreamOp
 export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream } from './dstream/dstream.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
-export { DirectInputRDD, type DirectReader, type DirectReadContext } from './rdd/direct-input-rdd.js';
+export { DirectInputRDD, type DirectReader, type DirectReadContext, type DirectSource } from './rdd/direct-input-rdd.js';
 export { StateSpec } from './dstream/state-spec.js';
 export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';

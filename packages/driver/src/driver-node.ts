@@ -246,7 +246,7 @@ export class DriverNode {
       job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));
       job.on('stopRequested', () => store.update(spec.id, { state: 'stopping' }));
       // A job cancelled because this driver stops stays registered for the next one.
-      job.once('end', () => {
+      job.once('finished', () => {
         if (this.state === 'running') store.remove(spec.id);
       });
     }

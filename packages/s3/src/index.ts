@@ -20,17 +20,26 @@
  * the job is loaded; a call inside the job's function runs on the driver only).
  */
 import { registerCheckpointStore } from '@sluice/core';
-import { S3CheckpointStore } from './s3-checkpoint-store.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { makeS3Client, S3CheckpointStore } from './s3-checkpoint-store.js';
 import { resolveS3Options, type S3Options } from './s3-options.js';
 
-export { S3CheckpointStore } from './s3-checkpoint-store.js';
+export { S3CheckpointStore, makeS3Client } from './s3-checkpoint-store.js';
 export { resolveS3Options, type S3Options, type ResolvedS3Options } from './s3-options.js';
 
 const PACKAGE_NAME = '@sluice/s3';
 let configured: S3Options = {};
+/** One client per resolved configuration in this thread, shared by its stores. */
+let clients = new Map<string, S3Client>();
 
 function register(): void {
-  const factory = (location: string): S3CheckpointStore => new S3CheckpointStore(location, resolveS3Options(configured));
+  const factory = (location: string): S3CheckpointStore => {
+    const options = resolveS3Options(configured);
+    const key = JSON.stringify(options);
+    let client = clients.get(key);
+    if (!client) clients.set(key, (client = makeS3Client(options)));
+    return new S3CheckpointStore(location, options, client);
+  };
   registerCheckpointStore('s3', factory, PACKAGE_NAME);
   registerCheckpointStore('s3a', factory, PACKAGE_NAME);
 }
@@ -42,6 +51,7 @@ function register(): void {
  */
 export function configureS3(options: S3Options): void {
   configured = { ...options };
+  clients = new Map(); // stores opened before keep theirs
   register();
 }
 

@@ -20,7 +20,8 @@ const DELETE_BATCH = 1000;
  * DeleteObjects. S3 is strongly consistent for reads after writes and for listings
  * (since December 2020), which recovery relies on; an S3-compatible server must be too.
  *
- * Threading: one client per store, shared by the calls of a thread; stores are per thread.
+ * Threading: stores are per thread; the stores of one configuration in a thread share one
+ * client (a stream opens a store per state checkpoint, one every checkpoint interval).
  */
 export class S3CheckpointStore implements CheckpointStore {
   readonly location: string;
@@ -30,8 +31,10 @@ export class S3CheckpointStore implements CheckpointStore {
   /** The endpoint as messages name it. */
   readonly endpoint: string;
   private readonly client: S3Client;
+  private readonly ownsClient: boolean;
 
-  constructor(location: string, options: ResolvedS3Options) {
+  /** `client`: one made from `options` (shared by the stores of one configuration), else a new one. */
+  constructor(location: string, options: ResolvedS3Options, client?: S3Client) {
     const m = /^s3a?:\/\/([^/]*)(?:\/(.*))?$/.exec(location);
     const bucket = m?.[1] ?? '';
     if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
@@ -44,18 +47,8 @@ export class S3CheckpointStore implements CheckpointStore {
     this.prefix = (m[2] ?? '').replace(/\/+$/, '');
     this.location = `${location.slice(0, location.indexOf('://'))}://${bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.endpoint = options.endpoint ?? `AWS S3${options.region ? ` (${options.region})` : ''}`;
-    const custom = options.endpoint !== undefined;
-    const config: S3ClientConfig = {
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle,
-      maxAttempts: options.maxAttempts,
-      requestHandler: { connectionTimeout: options.connectionTimeoutMs },
-      // S3-compatible servers often predate the SDK's default CRC checksums.
-      ...(custom ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    };
-    this.client = new S3Client(config);
+    this.client = client ?? makeS3Client(options);
+    this.ownsClient = client === undefined;
   }
 
   describe(key: string): string {
@@ -136,9 +129,12 @@ export class S3CheckpointStore implements CheckpointStore {
     return objects.length;
   }
 
-  /** Stop the client's connections (the store cannot be used after). */
+  /** A PUT leaves nothing behind when its writer dies. */
+  async removeTemporary(): Promise<void> {}
+
+  /** Stop the client's connections if this store made it (the store cannot be used after). */
   destroy(): void {
-    this.client.destroy();
+    if (this.ownsClient) this.client.destroy();
   }
 
   private objectKey(key: string): string {
@@ -151,4 +147,20 @@ export class S3CheckpointStore implements CheckpointStore {
   private failure(op: string, target: string, err: unknown): SluiceError {
     return s3Failure({ op, bucket: this.bucket, endpoint: this.endpoint, target }, err);
   }
+}
+
+/** An S3 client for `options`; S3-compatible servers get the checksums they understand. */
+export function makeS3Client(options: ResolvedS3Options): S3Client {
+  const custom = options.endpoint !== undefined;
+  const config: S3ClientConfig = {
+    region: options.region,
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle,
+    maxAttempts: options.maxAttempts,
+    requestHandler: { connectionTimeout: options.connectionTimeoutMs },
+    // S3-compatible servers often predate the SDK's default CRC checksums.
+    ...(custom ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  return new S3Client(config);
 }

@@ -6,6 +6,7 @@
 // used (a missing bucket, a closed endpoint, an unknown access key, no import) fails the
 // job with an error naming the bucket and endpoint (or the package to install).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { decodeRecords } from '@sluice/core/internal';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -102,7 +103,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
   );
   for (const s of states) assert.deepEqual(s.state, want[s.i], `state after batch ${s.i}`);
   // Its checkpoints are in the bucket, each one the whole state after one of the batches.
-  const streamDirs = await checkpointsUnder('run1/stream/');
+  const streamDirs = await checkpointsUnder('run1/stream/state/');
   assert.ok(streamDirs.size >= 2, `at least 2 state checkpoints in ${BATCHES} batches of 500 ms checkpointed every 1 s: ${[...streamDirs.keys()].join(', ')}`);
   const wanted = new Set(want.map((s) => JSON.stringify(s)));
   for (const [dir, parts] of streamDirs) {
@@ -112,11 +113,25 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
     records.sort((a, b) => (a[0] < b[0] ? -1 : 1));
     assert.ok(wanted.has(JSON.stringify(records)), `checkpoint ${dir} holds the state after one of the batches: ${JSON.stringify(records)}`);
   }
+  // Metadata checkpoints are in the bucket too, and nothing else is; nothing went to a local directory named 's3:'.
+  const streamKeys = (await s3!.list(BUCKET, 'run1/stream/')).map((o) => o.key);
+  assert.ok(streamKeys.some((k) => /^run1\/stream\/metadata\/checkpoint-\d+$/.test(k)), `metadata checkpoints in the bucket: ${streamKeys.join(', ')}`);
+  assert.deepEqual(streamKeys.filter((k) => !/^run1\/stream\/(metadata|state)\//.test(k)), [], 'only metadata/ and state/ under the checkpoint directory');
+  assert.deepEqual(fs.readdirSync(cluster!.cwd), [], 'nothing was written to the working directory of the driver and workers');
 });
 
 async function failure(args: string[], file = 's3-bad-location.ts'): Promise<string> {
   const job = submit(cluster!, fixture(file), args);
-  const r = await job.done;
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    job.done,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        job.child.kill('SIGKILL');
+        reject(new Error(`the job did not fail within 60 s:\n${job.lines.join('\n')}\n${job.stderr()}`));
+      }, 60_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   assert.notEqual(r.code, 0, `the job should have failed:\n${r.stdout.join('\n')}`);
   assert.ok(!r.stdout.includes('NOT REACHED'));
   // The location is checked when the stream starts: no batch ran (print() shows each).
@@ -150,4 +165,14 @@ test('an s3:// location in a job that does not import @sluice/s3 names the packa
   assert.match(err, /'s3:\/\/' scheme is provided by @sluice\/s3/);
   assert.match(err, /npm install @sluice\/s3/);
   assert.match(err, /import '@sluice\/s3'/);
+});
+
+test('the receiver write-ahead log with an s3:// checkpoint directory is refused before the stream starts, saying why and what to do', async () => {
+  const err = await failure([`s3://${BUCKET}/wal`], 's3-with-wal.ts');
+  assert.match(err, /SLUICE_CHECKPOINT/);
+  assert.match(err, new RegExp(`write-ahead log .* needs a checkpoint directory on a file system.*'s3://${BUCKET}/wal'`));
+  assert.match(err, /object storage has no append/);
+  assert.match(err, /turn the log off/);
+  assert.deepEqual(await s3!.list(BUCKET, 'wal/'), []);
+  assert.deepEqual(fs.readdirSync(cluster!.cwd), [], 'no local directory named after the location');
 });

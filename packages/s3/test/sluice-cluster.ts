@@ -2,7 +2,9 @@
 // S3 checkpoint tests (the driver too is its own process, so a test can kill it with -9).
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,8 +43,8 @@ export function randomSecret(): string {
   return crypto.randomBytes(16).toString('hex');
 }
 
-function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<SluiceProcess> {
-  const child = spawn(process.execPath, [SLUICE_BIN, ...args], { env: { ...process.env, SLUICE_SECRET_FILE: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp, cwd: string): Promise<SluiceProcess> {
+  const child = spawn(process.execPath, [SLUICE_BIN, ...args], { cwd, env: { ...process.env, SLUICE_SECRET_FILE: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const logLines: string[] = [];
   let partial = '';
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -88,10 +90,12 @@ function spawnSluice(args: readonly string[], env: NodeJS.ProcessEnv, ready: Reg
 
 export interface Cluster {
   readonly secret: string;
+  /** The working directory of every process of the cluster (a fresh temp directory): a relative path would land here. */
+  readonly cwd: string;
   readonly driverAddress: string;
   driver: SluiceProcess;
   readonly workers: SluiceProcess[];
-  /** Start a driver again on the same port (after the old one died). */
+  /** Start a driver again on the same port (after the old one died); resolves once every worker registered with it again. */
   restartDriver(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,21 +106,29 @@ export async function startCluster(workers: number, env: NodeJS.ProcessEnv): Pro
   const port = await freePort();
   const driverAddress = `127.0.0.1:${port}`;
   const full = { ...env, SLUICE_SECRET: secret };
-  const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], full, /driver listening/);
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-s3-cwd-'));
+  const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], full, /driver listening/, cwd);
   const cluster: Cluster = {
     secret,
+    cwd,
     driverAddress,
     driver: await startDriver(),
     workers: [],
     async restartDriver() {
       cluster.driver = await startDriver();
+      const deadline = Date.now() + 30_000;
+      while (cluster.driver.logLines.filter((l) => l.includes('"worker joined"')).length < cluster.workers.length) {
+        if (Date.now() > deadline) throw new Error(`fewer than ${cluster.workers.length} workers joined the restarted driver in 30 s:\n${cluster.driver.logLines.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
       await Promise.all([cluster.driver.stop(), ...cluster.workers.map((w) => w.stop())]);
+      fs.rmSync(cwd, { recursive: true, force: true });
     },
   };
   try {
-    for (let i = 0; i < workers; i++) cluster.workers.push(await spawnSluice(['worker', '--driver', driverAddress, '--cores', '1', '--log-level', 'info'], full, /worker registered/));
+    for (let i = 0; i < workers; i++) cluster.workers.push(await spawnSluice(['worker', '--driver', driverAddress, '--cores', '1', '--log-level', 'info'], full, /worker registered/, cwd));
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -136,10 +148,11 @@ export interface Submitted {
   readonly done: Promise<{ code: number | null; stdout: string[]; stderr: string }>;
 }
 
-/** `sluice submit file -- args` against the cluster, its output streamed into `lines`. */
-export function submit(cluster: Cluster, file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Submitted {
-  const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, '--', ...args], {
-    env: { ...process.env, SLUICE_SECRET_FILE: '', ...env, SLUICE_SECRET: cluster.secret },
+/** `sluice submit file -- args` against the cluster (`--detach`: returns once submitted), its output streamed into `lines`. */
+export function submit(cluster: Cluster, file: string, args: readonly string[], options: { detach?: boolean } = {}): Submitted {
+  const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, ...(options.detach ? ['--detach'] : []), '--', ...args], {
+    cwd: cluster.cwd,
+    env: { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: cluster.secret },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

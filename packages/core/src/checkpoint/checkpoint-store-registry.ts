@@ -25,6 +25,12 @@ interface Registry {
  */
 const REGISTRY_KEY = Symbol.for('sluice.checkpointStoreRegistry');
 
+/**
+ * Stores kept open per thread, most recently used last: a stream checkpoints to a new
+ * location (`state/stream-<id>-<time>`) every interval, so the cache is bounded.
+ */
+const MAX_OPEN = 64;
+
 /** Schemes that a Sluice package provides, for the error that says what to install. */
 const KNOWN_PACKAGES: Readonly<Record<string, string>> = { s3: '@sluice/s3', s3a: '@sluice/s3' };
 
@@ -55,7 +61,9 @@ export function registeredCheckpointSchemes(): string[] {
 
 /**
  * The store for a checkpoint directory (a path, `file://...`, or a registered
- * `scheme://...`): the same store object for the same location within a thread. An
+ * `scheme://...`): the same store object for the same location within a thread while it
+ * is among the last 64 opened (a store holds no resources of its own: a connector shares
+ * its clients between its stores). An
  * unregistered scheme is a SLUICE_CHECKPOINT error naming the scheme and the package
  * (and import) that provides it.
  */
@@ -63,7 +71,11 @@ export function openCheckpointStore(dir: string): CheckpointStore {
   const location = normalizeCheckpointLocation(dir, 'checkpoint directory');
   const r = registry();
   let store = r.open.get(location);
-  if (store) return store;
+  if (store) {
+    r.open.delete(location);
+    r.open.set(location, store);
+    return store;
+  }
   const scheme = locationScheme(location);
   if (scheme === undefined) store = new LocalCheckpointStore(location);
   else {
@@ -72,6 +84,7 @@ export function openCheckpointStore(dir: string): CheckpointStore {
     store = entry.factory(location);
   }
   r.open.set(location, store);
+  if (r.open.size > MAX_OPEN) r.open.delete(r.open.keys().next().value!);
   return store;
 }
 

@@ -35,6 +35,11 @@ export interface CheckpointStore {
   delete(keys: readonly string[]): Promise<void>;
   /** Delete every object whose key starts with `prefix`; returns how many were deleted. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Delete what writers killed half way left under `prefix` (temporary files), where
+   * nobody writes now; nothing to do on stores whose writes leave nothing (S3).
+   */
+  removeTemporary(prefix: string): Promise<void>;
 }
 
 /** One object of a store, as `list` returns it. */

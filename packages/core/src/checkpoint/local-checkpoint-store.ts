@@ -18,8 +18,9 @@ interface Walked {
  * A checkpoint store on a local or shared file system (NFS, a mounted volume): the
  * default, for plain paths and file:// locations. Keys are paths under the root
  * directory. A write goes to a temporary file in the same directory, is fsynced, and is
- * renamed over the key, so a reader (or a process killed half way) never sees a part;
- * a temporary file left by a killed writer is removed by `deletePrefix`.
+ * renamed over the key (and the directory fsynced), so a reader (or a process killed
+ * half way) never sees a part; a temporary file left by a killed writer is removed by
+ * `deletePrefix` and `removeTemporary`.
  *
  * For a cluster of several hosts the root must be a directory every host mounts at the
  * same path, as Spark needs a shared file system (or HDFS) for checkpoints.
@@ -58,6 +59,7 @@ export class LocalCheckpointStore implements CheckpointStore {
         await fh.close();
       }
       await fs.promises.rename(tmp, file);
+      await fsyncDir(path.dirname(file));
     } catch (err) {
       await fs.promises.rm(tmp, { force: true });
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
@@ -89,6 +91,18 @@ export class LocalCheckpointStore implements CheckpointStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    if (prefix.endsWith('/')) {
+      // A whole directory: count its objects, then remove it in one go.
+      checkKey(prefix.slice(0, -1), this.location);
+      const n = (await this.list(prefix)).length;
+      const dir = this.describe(prefix.slice(0, -1));
+      try {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+      } catch (err) {
+        throw this.ioError('delete', prefix.slice(0, -1), err);
+      }
+      return n;
+    }
     const walked = await this.walk(prefix);
     let n = 0;
     for (const f of walked.files) {
@@ -107,6 +121,10 @@ export class LocalCheckpointStore implements CheckpointStore {
       }
     }
     return n;
+  }
+
+  async removeTemporary(prefix: string): Promise<void> {
+    for (const f of (await this.walk(prefix)).files) if (f.tmp && f.key.startsWith(prefix)) await this.remove(this.describe(f.key));
   }
 
   private async remove(file: string): Promise<void> {
@@ -162,5 +180,18 @@ export class LocalCheckpointStore implements CheckpointStore {
 
   private ioError(op: string, key: string, err: unknown): SluiceError {
     return new SluiceError('SLUICE_CHECKPOINT', `cannot ${op} checkpoint files under '${key === '' ? this.location : this.describe(key)}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Make a rename in `dir` durable; best effort (some file systems cannot fsync a directory). */
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // the rename is still atomic
+  } finally {
+    await fh?.close();
   }
 }

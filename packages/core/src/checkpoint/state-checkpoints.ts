@@ -1,40 +1,32 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import type { CheckpointStore } from './checkpoint-store.js';
 import { STATE_DIR } from './metadata-store.js';
 
-const NAME = /^stream-(\d+)-(\d+)$/;
+const NAME = /^state\/(stream-(\d+)-(\d+))\//;
 
 /**
- * Delete the RDD checkpoints under `<checkpointDir>/state/` that recovery no longer needs:
- * those no kept metadata checkpoint refers to (`referenced`, paths relative to the
- * checkpoint directory) and whose batch time is at most `upToTime` (a later one may be
- * being written). Returns the directories deleted.
+ * Delete the RDD checkpoints under `state/` that recovery no longer needs: those no kept
+ * metadata checkpoint refers to (`referenced`, keys relative to the checkpoint directory
+ * such as `state/stream-3-1000`) and whose batch time is at most `upToTime` (a later one
+ * may be being written). Returns the checkpoints deleted.
  */
-export function pruneStateCheckpoints(checkpointDir: string, referenced: ReadonlySet<string>, upToTime: number): string[] {
-  const root = path.join(checkpointDir, STATE_DIR);
-  let names: string[];
-  try {
-    names = fs.readdirSync(root);
-  } catch {
-    return [];
+export async function pruneStateCheckpoints(store: CheckpointStore, referenced: ReadonlySet<string>, upToTime: number): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const o of await store.list(`${STATE_DIR}/`)) {
+    const m = NAME.exec(o.key);
+    if (m && Number(m[3]) <= upToTime && !referenced.has(`${STATE_DIR}/${m[1]}`)) dirs.add(m[1]);
   }
   const removed: string[] = [];
-  for (const n of names) {
-    const m = NAME.exec(n);
-    if (!m || Number(m[2]) > upToTime || referenced.has(`${STATE_DIR}/${n}`)) continue;
-    try {
-      fs.rmSync(path.join(root, n), { recursive: true, force: true });
-      removed.push(n);
-    } catch {
-      // A directory still being written by a late task: the next pruning gets it.
-    }
+  for (const d of dirs) {
+    await store.deletePrefix(`${STATE_DIR}/${d}/`);
+    removed.push(d);
   }
   return removed;
 }
 
-/** Whether every part file of a checkpointed RDD is there (a checkpoint is written part by part). */
-export function missingCheckpointParts(dir: string, numPartitions: number): string[] {
+/** The part objects of a checkpointed RDD (`dir` relative to the store) that are not there (a checkpoint is written part by part). */
+export async function missingCheckpointParts(store: CheckpointStore, dir: string, numPartitions: number): Promise<string[]> {
+  const present = new Set((await store.list(`${dir}/`)).map((o) => o.key.slice(dir.length + 1)));
   const missing: string[] = [];
-  for (let i = 0; i < numPartitions; i++) if (!fs.existsSync(path.join(dir, `part-${i}`))) missing.push(`part-${i}`);
+  for (let i = 0; i < numPartitions; i++) if (!present.has(`part-${i}`)) missing.push(`part-${i}`);
   return missing;
 }

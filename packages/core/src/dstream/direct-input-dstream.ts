@@ -1,6 +1,6 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import { SluiceError } from '../errors.js';
-import { DirectInputRDD, type DirectReader } from '../rdd/direct-input-rdd.js';
+import { DirectInputRDD, type DirectReader, type DirectSource } from '../rdd/direct-input-rdd.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
 
@@ -69,8 +69,8 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
   protected restorePosition(_position: unknown, _batches: ReadonlyMap<number, readonly R[]>): void {}
 
   /** The RDD of one batch; a subclass may return a subclass of DirectInputRDD. */
-  protected createRDD(ranges: readonly R[], reader: ShippedFunction, localityKeys: readonly (string | null)[] | undefined): DirectInputRDD<T, R> {
-    return new DirectInputRDD<T, R>(this.ssc.sc, ranges, reader, localityKeys);
+  protected createRDD(ranges: readonly R[], source: DirectSource): DirectInputRDD<T, R> {
+    return new DirectInputRDD<T, R>(this.ssc.sc, ranges, source);
   }
 
   /** The ranges of the batch at `time`, if the stream still remembers it. */
@@ -92,7 +92,7 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
     const ranges = this.batches.get(time) ?? [];
     this.shipped ??= this.ssc.sc.ship(this.reader as Function, `${this.name} reader`);
     const keys = ranges.map((r) => this.localityKey(r));
-    return this.createRDD(ranges, this.shipped, keys.some((k) => k !== null) ? keys : undefined);
+    return this.createRDD(ranges, { reader: this.shipped, localityKeys: keys.some((k) => k !== null) ? keys : undefined });
   }
 
   override clearOldRDDs(time: number) {

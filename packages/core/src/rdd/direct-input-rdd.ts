@@ -18,6 +18,14 @@ export interface DirectReadContext {
  */
 export type DirectReader<R, T> = (range: R, context: DirectReadContext) => Iterable<T> | Promise<Iterable<T>> | AsyncIterable<T>;
 
+/** How a batch's tasks read their ranges (made by DirectInputDStream; opaque to subclasses). */
+export interface DirectSource {
+  /** @internal */
+  readonly reader: ShippedFunction;
+  /** @internal */
+  readonly localityKeys: readonly (string | null)[] | undefined;
+}
+
 /**
  * A batch of a direct input: one partition per range the driver fixed for the batch
  * (plain JSON), each read by the shipped reader on a worker. Re-running a partition reads
@@ -27,9 +35,9 @@ export type DirectReader<R, T> = (range: R, context: DirectReadContext) => Itera
 export class DirectInputRDD<T, R> extends RDD<T> {
   private readonly batchRanges: readonly R[];
 
-  /** @internal Made by DirectInputDStream. */
-  constructor(sc: SluiceContext, ranges: readonly R[], reader: ShippedFunction, localityKeys: readonly (string | null)[] | undefined) {
-    super(sc, ranges.length, { kind: 'directInput', reader, ranges, ...(localityKeys ? { localityKeys } : {}) }, []);
+  /** Made by DirectInputDStream.createRDD (a subclass passes its arguments on). */
+  constructor(sc: SluiceContext, ranges: readonly R[], source: DirectSource) {
+    super(sc, ranges.length, { kind: 'directInput', reader: source.reader, ranges, ...(source.localityKeys ? { localityKeys: source.localityKeys } : {}) }, []);
     this.batchRanges = ranges;
   }
 

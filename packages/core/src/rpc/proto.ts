@@ -39,6 +39,12 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_time_between_pings_ms': 5_000,
   'grpc.enable_retries': 0,
+  // A peer that went away (a driver restarting, a worker replaced) is tried again at least
+  // every second, not on gRPC's default backoff (1 s growing by 1.6x up to 120 s): after an
+  // outage of a minute a worker would otherwise find the restarted driver only up to a
+  // minute later, and every relaunched job would wait for it.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 1000,
 };
 
 /**

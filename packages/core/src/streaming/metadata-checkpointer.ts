@@ -1,9 +1,10 @@
-import path from 'node:path';
 import type { DStream } from '../dstream/dstream.js';
 import type { InputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
+import { joinCheckpointLocation } from '../checkpoint/checkpoint-location.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
-import { MetadataStore } from '../checkpoint/metadata-store.js';
+import { METADATA_DIR, MetadataStore } from '../checkpoint/metadata-store.js';
 import { missingCheckpointParts, pruneStateCheckpoints } from '../checkpoint/state-checkpoints.js';
 import type { StateCheckpointRef, StreamingMetadata } from '../checkpoint/streaming-metadata.js';
 import type { SluiceContext } from '../context.js';
@@ -23,12 +24,15 @@ export interface CheckpointedGraph {
  * its Checkpoint writer): when a batch is generated (its inputs fixed, before its jobs
  * run) and when it completes. Tracks the batches generated but not completed and each
  * checkpointed stream's latest completed RDD checkpoint; after each completion deletes
- * the RDD checkpoints that no kept metadata file refers to.
+ * the RDD checkpoints that no kept metadata file refers to. Everything goes through the
+ * checkpoint directory's CheckpointStore (a file system, or object storage such as S3).
  *
  * On recovery, `restore` hands every input its checkpoint data back and seeds each
  * stateful stream with an RDD read from its checkpoint files.
  *
- * Threading: the driver program's thread.
+ * Threading: the driver program's thread. What a write records is taken when the event
+ * happens; the I/O of writes and pruning runs one operation at a time, in event order
+ * (`chain`), so metadata files are numbered in the order of the events they record.
  */
 export class MetadataCheckpointer {
   readonly store: MetadataStore;
@@ -38,16 +42,34 @@ export class MetadataCheckpointer {
   private readonly latestState = new Map<number, StateCheckpointRef>();
   /** State checkpoints the last kept metadata files refer to, oldest first. */
   private readonly recentRefs: Set<string>[] = [];
+  /** The metadata I/O, one operation after another; never rejects. */
+  private chain: Promise<void> = Promise.resolve();
 
+  /** `onError`: a completion's metadata could not be written (the context stops with it). */
   constructor(
     private readonly graph: CheckpointedGraph,
-    readonly checkpointDir: string,
+    readonly checkpointStore: CheckpointStore,
+    private readonly onError: (err: Error) => void,
     private readonly keep = 3,
   ) {
-    this.store = new MetadataStore(checkpointDir, keep);
-    this.store.removeTemporaryFiles();
-    for (const md of this.store.readAll().reverse()) this.recentRefs.push(refsOf(md));
-    this.pruneState(Infinity);
+    this.store = new MetadataStore(checkpointStore, keep);
+  }
+
+  /** The checkpoint directory (an absolute path or scheme://...). */
+  get checkpointDir(): string {
+    return this.checkpointStore.location;
+  }
+
+  /**
+   * Before the first batch: remove what a killed writer left, learn which state
+   * checkpoints the kept metadata files refer to, and delete the others.
+   */
+  init(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.checkpointStore.removeTemporary(`${METADATA_DIR}/`);
+      for (const md of (await this.store.readAll()).reverse()) this.recentRefs.push(refsOf(md));
+      await this.pruneState(Infinity);
+    });
   }
 
   /** Hand each input its data back and seed each stateful stream from its checkpoint; returns the batches to re-run. */
@@ -57,15 +79,7 @@ export class MetadataCheckpointer {
     for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
       const stream = this.graph.streams.find((s) => s.id === Number(id));
       if (!stream) throw new SluiceError('SLUICE_CHECKPOINT', `the metadata checkpoint has state for stream ${id}, which the code does not make`);
-      const dir = path.join(this.checkpointDir, ref.dir);
-      const missing = missingCheckpointParts(dir, ref.numPartitions);
-      if (missing.length > 0) {
-        throw new SluiceError(
-          'SLUICE_CHECKPOINT',
-          `the state checkpoint of stream ${id} at ${ref.time} ms ('${dir}') lacks ${missing.join(', ')}; the checkpoint directory '${this.checkpointDir}' is damaged: move or delete it to start afresh`,
-        );
-      }
-      const rdd = sc.checkpointFileRDD(dir, ref.numPartitions, ref.partitioner ?? undefined);
+      const rdd = sc.checkpointFileRDD(joinCheckpointLocation(this.checkpointDir, ref.dir), ref.numPartitions, ref.partitioner ?? undefined);
       rdd.checkpointName = ref.dir;
       stream.seedCheckpoint(ref.time, rdd);
       this.latestState.set(stream.id, ref);
@@ -73,19 +87,35 @@ export class MetadataCheckpointer {
     return [...md.pendingTimes].sort((a, b) => a - b);
   }
 
-  batchGenerated(time: number, nextBatchTime: number): void {
+  /** Resolves once the metadata recording the batch as generated is written. */
+  batchGenerated(time: number, nextBatchTime: number): Promise<void> {
     this.pending.add(time);
-    this.write('generated', time, nextBatchTime);
+    const md = this.snapshot('generated', time, nextBatchTime);
+    return this.enqueue(() => this.persist(md));
   }
 
   /** After a batch's jobs all succeeded (a failed batch stays pending, to be re-run). */
   batchCompleted(time: number, nextBatchTime: number): void {
     this.pending.delete(time);
-    this.write('completed', time, nextBatchTime);
-    this.pruneState(time);
+    const md = this.snapshot('completed', time, nextBatchTime);
+    this.enqueue(async () => {
+      await this.persist(md);
+      await this.pruneState(time);
+    }).catch((err: unknown) => this.onError(err as Error));
   }
 
-  private write(reason: StreamingMetadata['reason'], time: number, nextBatchTime: number): void {
+  /** Resolves once every write and pruning asked for so far is done. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(op);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private snapshot(reason: StreamingMetadata['reason'], time: number, nextBatchTime: number): StreamingMetadata {
     for (const s of this.graph.streams) {
       if (s.checkpointInterval === undefined) continue;
       let latest = this.latestState.get(s.id);
@@ -99,7 +129,7 @@ export class MetadataCheckpointer {
     for (const s of this.graph.inputs) inputs[String(s.id)] = s.checkpointData();
     const stateCheckpoints: Record<string, StateCheckpointRef> = {};
     for (const [id, ref] of this.latestState) stateCheckpoints[String(id)] = ref;
-    const md: StreamingMetadata = {
+    return {
       version: 1,
       reason,
       batchTime: time,
@@ -111,17 +141,36 @@ export class MetadataCheckpointer {
       inputs,
       stateCheckpoints,
     };
-    this.store.write(md);
+  }
+
+  private async persist(md: StreamingMetadata): Promise<void> {
+    await this.store.write(md);
     this.recentRefs.push(refsOf(md));
     while (this.recentRefs.length > this.keep) this.recentRefs.shift();
   }
 
-  private pruneState(upToTime: number): void {
+  private async pruneState(upToTime: number): Promise<void> {
     const referenced = new Set<string>();
     for (const refs of this.recentRefs) for (const r of refs) referenced.add(r);
     for (const r of this.latestState.values()) referenced.add(r.dir);
-    const removed = pruneStateCheckpoints(this.checkpointDir, referenced, upToTime);
+    const removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime);
     if (removed.length > 0) this.graph.sc.log('debug', 'state checkpoints deleted: no kept metadata checkpoint refers to them', { component: 'metadata-checkpointer', removed });
+  }
+}
+
+/**
+ * Throws unless every part of every state checkpoint `md` refers to is in `store` (checked
+ * when recovery begins, before any batch runs).
+ */
+export async function checkStateCheckpoints(store: CheckpointStore, md: StreamingMetadata): Promise<void> {
+  for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
+    const missing = await missingCheckpointParts(store, ref.dir, ref.numPartitions);
+    if (missing.length > 0) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the state checkpoint of stream ${id} at ${ref.time} ms ('${store.describe(ref.dir)}') lacks ${missing.join(', ')}; the checkpoint directory '${store.location}' is damaged: move or delete it to start afresh`,
+      );
+    }
   }
 }
 

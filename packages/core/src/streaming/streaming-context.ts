@@ -6,6 +6,8 @@ import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
+import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -16,7 +18,7 @@ import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
-import { MetadataCheckpointer } from './metadata-checkpointer.js';
+import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -161,8 +163,9 @@ export class StreamingContext {
    * with a warning; when none is usable the error says so.
    */
   static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
-    const dir = path.resolve(checkpointDir);
-    const found = new MetadataStore(dir).readLatest();
+    const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
+    const store = openCheckpointStore(dir);
+    const found = await new MetadataStore(store).readLatest();
     for (const s of found?.skipped ?? []) {
       sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
     }
@@ -174,7 +177,10 @@ export class StreamingContext {
     else if (ssc.checkpointDir !== dir) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
     }
-    if (found) ssc.recoverFrom(found);
+    if (found) {
+      ssc.recoverFrom(found);
+      await checkStateCheckpoints(store, found.metadata);
+    }
     return ssc;
   }
 
@@ -302,7 +308,12 @@ export class StreamingContext {
     });
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
-    if (this.checkpointDir !== undefined) this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), this.checkpointDir);
+    if (this.checkpointDir !== undefined) {
+      this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), openCheckpointStore(this.checkpointDir), (err) => {
+        this.failed(err);
+        void this.stop();
+      });
+    }
     const md = this.recovery?.metadata;
     if (md && this.checkpointer) {
       this.zeroTime = md.zeroTime;
@@ -370,6 +381,8 @@ export class StreamingContext {
     await this.sc.streaming?.stopReceivers();
     for (const s of this.inputStreams()) s.stop();
     await this.scheduler.drain();
+    // The last batches' metadata is written before the context counts as stopped.
+    await this.checkpointer?.flush();
     this.resolveTerminated();
   }
 
@@ -458,6 +471,15 @@ export class StreamingContext {
         'the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory for its log: call ssc.checkpoint(dir) before start(), or turn the log off',
       );
     }
+    if (this.wal && this.checkpointDir && locationScheme(this.checkpointDir) !== undefined) {
+      // The log appends each block to a segment file and fsyncs it before the block is
+      // reported; object storage has no append (Spark needs closeFileAfterWrite there).
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the receiver write-ahead log (StreamingContext option writeAheadLog) needs a checkpoint directory on a file system, local or shared by every host (NFS, a mounted volume), but it is '${this.checkpointDir}': ` +
+          `object storage has no append. Checkpoint to a shared directory to keep the log, or turn the log off (received blocks are then replicated to a second worker) to checkpoint to ${this.checkpointDir.slice(0, this.checkpointDir.indexOf('://') + 3)}`,
+      );
+    }
     for (const o of this.outputs) o.stream.validate();
     const reachable = new Set<DStream<unknown>>();
     const visit = (s: DStream<unknown>): void => {
@@ -488,6 +510,7 @@ export class StreamingContext {
     if (this.checkpointDir !== undefined) {
       try {
         await this.sc.checkpointStore();
+        await this.checkpointer?.init();
       } catch (err) {
         this.failed(err as Error);
         void this.stop();
@@ -532,7 +555,7 @@ export class StreamingContext {
       const rdd = o.stream.getOrCompute(time);
       if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
     }
-    this.checkpointer?.batchGenerated(time, this.nextBatchTime);
+    await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     this.scheduler.submit(time, numRecords, jobs);
   }
 

@@ -60,6 +60,10 @@ describe('LocalCheckpointStore', () => {
       await assert.rejects(store.write(key, 'x'), (e: unknown) => e instanceof SluiceError && e.message.includes(JSON.stringify(key)), key);
     }
     assert.equal(fs.existsSync(path.join(root, 'escape')), false);
+    fs.mkdirSync(path.join(root, 'outside'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'outside', 'precious'), 'x');
+    await assert.rejects(store.deletePrefix('../outside/'), /is not a relative/);
+    assert.equal(fs.existsSync(path.join(root, 'outside', 'precious')), true, 'nothing outside the root was deleted');
   });
 
   test('a writer killed with -9 in the middle of a write leaves the previous object whole, and no listed part', async () => {
@@ -139,5 +143,18 @@ describe('checkpoint locations and the scheme registry', () => {
     registerCheckpointStore('memtest', fake, '@sluice/memtest');
     assert.notEqual(openCheckpointStore('memtest://b/p'), a);
     assert.throws(() => registerCheckpointStore('file', fake, 'x'), /cannot be registered/);
+  });
+
+  test('the stores kept open per thread are bounded: a stream opens a new location every checkpoint', () => {
+    let made = 0;
+    registerCheckpointStore('boundtest', (location) => (made++, new LocalCheckpointStore(path.join(root, 'bound', location.slice(-4)))), '@sluice/boundtest');
+    const first = openCheckpointStore('boundtest://b/state/stream-1-0000');
+    for (let i = 1; i < 200; i++) openCheckpointStore(`boundtest://b/state/stream-1-${String(i).padStart(4, '0')}`);
+    assert.equal(made, 200);
+    const last = openCheckpointStore('boundtest://b/state/stream-1-0199');
+    assert.equal(made, 200, 'a recent location is still open');
+    assert.notEqual(openCheckpointStore('boundtest://b/state/stream-1-0000'), first, 'an old one was let go');
+    assert.equal(made, 201);
+    assert.equal(openCheckpointStore('boundtest://b/state/stream-1-0199'), last);
   });
 });

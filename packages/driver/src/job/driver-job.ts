@@ -23,6 +23,8 @@ export interface DriverJobEvents {
   checkpointDir: [dir: string];
   /** A stop was asked for (`sluice stop`). */
   stopRequested: [];
+  /** The job's state is final (emitted at once; `end` follows once its output drained). */
+  finished: [state: JobStateName];
 }
 
 /** How a job is launched: what `sluice submit` sent, and what the driver keeps for a relaunch. */
@@ -329,6 +331,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message, attempt: this.attempt }, 'job failed');
     else this.log.info({ state, attempt: this.attempt }, 'job ended');
     this.pendingEnd = [state, error];
+    this.emit('finished', state);
     this.flushEnd();
   }
 

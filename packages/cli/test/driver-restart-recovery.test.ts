@@ -1,0 +1,78 @@
+// kill -9 of a driver started with --state-dir in the middle of a stateful stream fed by
+// a file stream (updateStateByKey); the driver is started again on the same state dir and
+// port and, with nothing submitted again, relaunches the job under its id; the job
+// recovers through StreamingContext.getOrCreate. Its final state and every batch's output
+// equal a failure-free computation done here from the test's own input: no record lost,
+// none counted twice. Real processes: `sluice driver`, two `sluice worker`s, `sluice submit`.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { listJobs } from '../src/submit-client.js';
+import { freePort, mulberry32, runCli } from './harness.js';
+import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
+import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+
+const BATCH_MS = 500;
+
+function startDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
+  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
+}
+
+async function kill9(p: SluiceProcess): Promise<void> {
+  const c = p.child;
+  const gone = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGKILL');
+  await gone;
+}
+
+test('kill -9 of the driver mid-stream: started again on its state dir it relaunches the job by itself, and every batch equals a failure-free run', { timeout: 110_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-relaunch-'));
+  const d = jobDirs(root);
+  const stateDir = path.join(root, 'state');
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const procs: SluiceProcess[] = [];
+  let stopFeeding = (): void => undefined;
+  try {
+    procs.push(await startDriver(secret, port, stateDir));
+    procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
+    const sub = await runCli(['submit', RESTART_JOB, '--driver', addr, '--detach', '--', ...jobArgs(d, BATCH_MS)], { env });
+    assert.equal(sub.code, 0, sub.stderr);
+    const id = /submitted \S+ as (job-\S+)/.exec(sub.stderr)?.[1];
+    assert.ok(id, sub.stderr);
+    // Files already there when the stream starts are not new: feed from its first batch on.
+    await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
+    const feeder = new Feeder(d, mulberry32(8));
+    stopFeeding = feeder.every(120);
+    await pollUntil(() => (linesTaken(d.out) >= 60 ? true : undefined), 40_000, 'batches over 60 input lines before the kill');
+
+    await kill9(procs[0]);
+    const fedAtKill = feeder.lines.length;
+    procs[0] = await startDriver(secret, port, stateDir);
+    // Nothing is submitted again: the driver relaunches the job from its state dir.
+    assert.deepEqual((await listJobs(addr, { secret })).map((j) => [j.job_id, j.state]), [[id, 'running']]);
+    await pollUntil(() => (firstBatches(d.out).length >= 2 ? true : undefined), 40_000, 'a batch of the relaunched program');
+    await pollUntil(() => (linesTaken(d.out) >= fedAtKill + 40 ? true : undefined), 40_000, 'the relaunched job to take lines fed after the kill');
+
+    stopFeeding();
+    const fed = [...feeder.lines];
+    await pollUntil(() => (linesTaken(d.out) >= fed.length ? true : undefined), 30_000, `every fed line (${fed.length}) to be taken`);
+    fs.writeFileSync(path.join(d.control, 'stop'), '');
+    await pollUntil(async () => ((await listJobs(addr, { secret }))[0]?.state === 'succeeded' ? true : undefined), 30_000, 'the job to stop gracefully');
+    const compared = checkAgainstFailureFree(readOutputs(d.out), fed);
+    const relaunch = procs[0].logLines.filter((l) => l.includes('relaunching a job of the previous driver')).map((l) => (JSON.parse(l) as { jobId: string }).jobId);
+    assert.deepEqual(relaunch, [id]);
+    // The job ended: the registry no longer holds it.
+    assert.deepEqual((JSON.parse(fs.readFileSync(path.join(stateDir, 'jobs.json'), 'utf8')) as { jobs: unknown[] }).jobs, [], 'the registry is written when the job ends');
+    process.stdout.write(`# ${fed.length} lines fed, ${compared} records compared with the failure-free computation\n`);
+  } finally {
+    stopFeeding();
+    for (const p of procs.reverse()) await p.stop();
+    if (!process.env.SLUICE_TEST_KEEP) fs.rmSync(root, { recursive: true, force: true });
+    else process.stdout.write('# kept ' + root + '\n');
+  }
+});

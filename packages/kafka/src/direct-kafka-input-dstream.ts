@@ -1,0 +1,216 @@
+import { Admin, Consumer } from '@platformatic/kafka';
+import { DirectInputDStream, SluiceError, type DirectReader, type DirectSource, type StreamingContext } from '@sluice/core';
+import { clientOptions, connectionParams, validateStreamOptions, type ConnectionParams, type DirectStreamOptions } from './kafka-params.js';
+import type { KafkaRecord } from './kafka-record.js';
+import { KafkaRDD, rangeCount, type OffsetRange } from './offset-range.js';
+import { readOffsetRange } from './read-offset-range.js';
+
+/** What recovery needs besides the batches' ranges: where each partition's next batch starts. */
+interface KafkaPosition {
+  readonly offsets: [string, number, number][];
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Spark's DirectKafkaInputDStream: no receiver. At each batch the driver asks the
+ * brokers for every subscribed partition's latest offset and fixes one range per
+ * topic-partition, [where the previous batch stopped, latest) capped at
+ * maxRatePerPartition x interval; each non-empty range is one partition of the batch's
+ * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
+ * the worker that read it before). Partitions added to a topic and topics matching the
+ * pattern are picked up at the next batch. A broker down or restarting is retried for
+ * `retryTimeoutMs` on both sides. `commitAsync(ranges)` commits to the group after the
+ * output succeeded; the ranges of every remembered batch and the positions go into the
+ * metadata checkpoint, so a recovered batch reads the same records.
+ *
+ * Invariants: the ranges of consecutive batches of a partition are adjacent (until of
+ * one = from of the next); a range never goes past the latest offset the driver saw.
+ * Threading: the driver program's thread (nextRanges runs in batch order).
+ */
+export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, OffsetRange> {
+  protected readonly reader: DirectReader<OffsetRange, KafkaRecord>;
+  private readonly conn: ConnectionParams;
+  private readonly pattern: RegExp | undefined;
+  /** The next offset each known partition's next batch starts at. */
+  private readonly position = new Map<string, { topic: string; partition: number; offset: number }>();
+  private client: Consumer | undefined;
+  private admin: Admin | undefined;
+  /** Whether the brokers ever answered: before that, errors fail at once (a wrong address). */
+  private connected = false;
+  private commits: Promise<void> = Promise.resolve();
+
+  constructor(
+    ssc: StreamingContext,
+    private readonly options: DirectStreamOptions,
+  ) {
+    super(ssc, 'KafkaUtils.createDirectStream');
+    validateStreamOptions(options);
+    this.conn = connectionParams('KafkaUtils.createDirectStream', options);
+    this.pattern = options.topicPattern === undefined ? undefined : new RegExp(options.topicPattern);
+    const conn = this.conn;
+    this.reader = (range: OffsetRange) => readOffsetRange(conn, range);
+  }
+
+  protected override localityKey(r: OffsetRange): string {
+    return `${r.topic}-${r.partition}`;
+  }
+
+  protected override recordsIn(r: OffsetRange): number {
+    return rangeCount(r);
+  }
+
+  protected override createRDD(ranges: readonly OffsetRange[], source: DirectSource): KafkaRDD<KafkaRecord> {
+    return new KafkaRDD<KafkaRecord>(this.ssc.sc, ranges, source);
+  }
+
+  override stop(): void {
+    const client = this.client;
+    const admin = this.admin;
+    this.client = undefined;
+    this.admin = undefined;
+    void this.commits.finally(() => Promise.all([client?.close(true), admin?.close()]).catch(() => undefined));
+  }
+
+  private get consumer(): Consumer {
+    this.client ??= new Consumer({ ...clientOptions(this.conn), groupId: this.options.groupId });
+    return this.client;
+  }
+
+  /** Runs a broker call, retrying transient failures for retryTimeoutMs once the brokers have answered. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.conn.retryTimeoutMs;
+    let delay = 100;
+    for (;;) {
+      try {
+        const v = await fn();
+        this.connected = true;
+        return v;
+      } catch (err) {
+        if (err instanceof SluiceError) throw err;
+        const msg = describe(err);
+        if (/Unknown topic/i.test(msg)) {
+          throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: ${msg.replace(/\.$/, '')} on brokers ${this.conn.brokers.join(',')}; create the topic or fix its name`, { cause: err });
+        }
+        if (!this.connected) {
+          throw new SluiceError('SLUICE_UNREACHABLE', `KafkaUtils.createDirectStream: cannot reach Kafka brokers ${this.conn.brokers.join(',')} (${what}): ${msg}; check the broker addresses and that the brokers are up`, { cause: err });
+        }
+        if (Date.now() > deadline) {
+          throw new SluiceError('SLUICE_IO', `KafkaUtils.createDirectStream: ${what} failed for ${this.conn.retryTimeoutMs} ms on brokers ${this.conn.brokers.join(',')}: ${msg}`, { cause: err });
+        }
+        this.ssc.sc.log('warn', 'kafka direct stream: broker call failed, retrying', { component: 'kafka-direct-stream', what, err: msg, delayMs: delay });
+        this.client?.clearMetadata();
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** Subscribed topics and their partition counts. */
+  private async partitions(): Promise<Map<string, number>> {
+    let topics: string[];
+    if (this.pattern) {
+      this.admin ??= new Admin(clientOptions(this.conn));
+      const all = await this.call('listing topics', () => this.admin!.listTopics({ includeInternals: false }));
+      topics = all.filter((t) => this.pattern!.test(t)).sort();
+      if (topics.length === 0) return new Map();
+    } else {
+      topics = [...this.options.topics!];
+    }
+    const md = await this.call('reading metadata', () => this.consumer.metadata({ topics, forceUpdate: true }));
+    const out = new Map<string, number>();
+    for (const t of topics) out.set(t, md.topics.get(t)?.partitionsCount ?? 0);
+    return out;
+  }
+
+  private async listOffsets(topics: string[], earliest: boolean): Promise<Map<string, bigint[]>> {
+    if (topics.length === 0) return new Map();
+    return this.call(earliest ? 'listing earliest offsets' : 'listing latest offsets', () => this.consumer.listOffsets({ topics, timestamp: earliest ? -2n : -1n }));
+  }
+
+  /** Start offsets of partitions the stream does not know yet. */
+  private async startPartitions(fresh: { topic: string; partition: number }[], firstBatch: boolean): Promise<void> {
+    const byTopic = new Map<string, number[]>();
+    for (const f of fresh) byTopic.set(f.topic, [...(byTopic.get(f.topic) ?? []), f.partition]);
+    const committed = await this.call('reading committed offsets', () =>
+      this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }),
+    );
+    const so = this.options.startingOffsets ?? 'latest';
+    const fallbackEarliest = !firstBatch || so === 'earliest';
+    const bound = await this.listOffsets([...byTopic.keys()], fallbackEarliest);
+    for (const { topic, partition } of fresh) {
+      const explicit = typeof so === 'object' ? so[topic]?.[partition] : undefined;
+      const c = committed.get(topic)?.[partition] ?? -1n;
+      const start = explicit !== undefined ? BigInt(explicit) : c >= 0n ? c : (bound.get(topic)?.[partition] ?? 0n);
+      this.position.set(tpKey(topic, partition), { topic, partition, offset: Number(start) });
+      if (!firstBatch) this.ssc.sc.log('info', 'kafka direct stream: new partition', { component: 'kafka-direct-stream', topic, partition, fromOffset: Number(start) });
+    }
+  }
+
+  protected async nextRanges(time: number): Promise<readonly OffsetRange[]> {
+    const firstBatch = this.position.size === 0 && !this.connected;
+    const parts = await this.partitions();
+    const fresh: { topic: string; partition: number }[] = [];
+    for (const [topic, n] of parts) for (let p = 0; p < n; p++) if (!this.position.has(tpKey(topic, p))) fresh.push({ topic, partition: p });
+    if (fresh.length > 0) await this.startPartitions(fresh, firstBatch);
+    const latest = await this.listOffsets([...parts.keys()], false);
+    const cap = this.options.maxRatePerPartition === undefined ? Infinity : Math.max(1, Math.floor((this.options.maxRatePerPartition * this.ssc.batchIntervalMs) / 1000));
+    const ranges: OffsetRange[] = [];
+    const known = [...this.position.values()].filter((p) => parts.has(p.topic)).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    for (const p of known) {
+      const end = latest.get(p.topic)?.[p.partition];
+      if (end === undefined) continue;
+      const last = Number(end);
+      if (last < p.offset) {
+        throw new SluiceError(
+          'SLUICE_IO',
+          `Kafka ${p.topic}/${p.partition}: the partition ends at offset ${last}, before ${p.offset} where batch ${time} starts (topic deleted and made again, or offsets from another cluster); start the stream from a fresh group or set startingOffsets`,
+        );
+      }
+      const until = Math.min(last, p.offset + cap);
+      if (until > p.offset) ranges.push({ topic: p.topic, partition: p.partition, fromOffset: p.offset, untilOffset: until });
+      p.offset = until;
+    }
+    return ranges;
+  }
+
+  protected override positionData(): KafkaPosition {
+    return { offsets: [...this.position.values()].map((p) => [p.topic, p.partition, p.offset]) };
+  }
+
+  protected override restorePosition(position: unknown): void {
+    const d = position as Partial<KafkaPosition> | null;
+    if (!d || !Array.isArray(d.offsets)) {
+      throw new SluiceError('SLUICE_CHECKPOINT', `KafkaUtils.createDirectStream: the checkpoint holds no Kafka offsets for stream ${this.id} (got ${JSON.stringify(position)?.slice(0, 200)}); start from an empty checkpoint directory`);
+    }
+    this.position.clear();
+    for (const [topic, partition, offset] of d.offsets) this.position.set(tpKey(topic, partition), { topic, partition, offset });
+    this.connected = this.position.size > 0;
+  }
+
+  /**
+   * Commits each range's untilOffset to the group (Spark's CanCommitOffsets.commitAsync):
+   * call it after the batch's output succeeded. Commits run in call order; the promise
+   * settles when this one is done (a failure is logged and rejects it).
+   */
+  commitAsync(ranges: readonly OffsetRange[]): Promise<void> {
+    const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: BigInt(r.untilOffset), leaderEpoch: -1 }));
+    const done = this.commits.then(async () => {
+      if (offsets.length === 0) return;
+      try {
+        await this.call('committing offsets', () => this.consumer.commit({ offsets }));
+      } catch (err) {
+        this.ssc.sc.log('warn', 'kafka direct stream: commit failed', { component: 'kafka-direct-stream', groupId: this.options.groupId, err: describe(err) });
+        throw err;
+      }
+    });
+    this.commits = done.catch(() => undefined);
+    return done;
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; errors?: { message?: string }[] };
+  const inner = e.errors?.map((x) => x.message).filter(Boolean) ?? [];
+  return [e.message ?? String(err), ...inner].join(': ');
+}

@@ -1,0 +1,115 @@
+import { SluiceError } from '@sluice/core';
+
+/** TLS to the brokers (Node's tls.connect options that travel as plain data). */
+export interface KafkaSsl {
+  readonly ca?: string | readonly string[];
+  readonly cert?: string;
+  readonly key?: string;
+  readonly passphrase?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** SASL authentication. */
+export interface KafkaSasl {
+  readonly mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  readonly username: string;
+  readonly password: string;
+}
+
+/** How to reach a cluster; plain data, shipped to workers with the tasks that read or write. */
+export interface KafkaConnection {
+  /** Bootstrap brokers, `host:port`. */
+  readonly brokers: readonly string[];
+  /** Client id the brokers see (default 'sluice'). */
+  readonly clientId?: string;
+  /** TLS: true for the system's CAs, or options. */
+  readonly ssl?: boolean | KafkaSsl;
+  readonly sasl?: KafkaSasl;
+  /**
+   * How long a read, a write or the driver's offset lookups retry a broker that is down,
+   * restarting or no longer the partition's leader before failing (default 30000 ms).
+   */
+  readonly retryTimeoutMs?: number;
+}
+
+/** Where partitions without a committed offset in the group start. */
+export type StartingOffsets = 'latest' | 'earliest' | { readonly [topic: string]: { readonly [partition: number]: number } };
+
+export interface DirectStreamOptions extends KafkaConnection {
+  /** Topics to read; or `topicPattern`. */
+  readonly topics?: readonly string[];
+  /** Every topic whose name matches (checked at each batch: new topics are picked up). */
+  readonly topicPattern?: RegExp | string;
+  /** The consumer group whose committed offsets the stream starts from and `commitAsync` writes. */
+  readonly groupId: string;
+  /**
+   * Partitions with no committed offset in the group start here: 'latest' (default, as
+   * Kafka's auto.offset.reset), 'earliest', or per topic and partition (these win over
+   * committed offsets, as Spark's ConsumerStrategies offsets do). A partition that
+   * appears while the stream runs starts at its earliest offset.
+   */
+  readonly startingOffsets?: StartingOffsets;
+  /** At most this many records per partition per second of batch interval (Spark's spark.streaming.kafka.maxRatePerPartition). */
+  readonly maxRatePerPartition?: number;
+}
+
+/** What a worker needs to connect (normalized, plain JSON). */
+export interface ConnectionParams {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly ssl: KafkaSsl | null;
+  readonly sasl: KafkaSasl | null;
+  readonly retryTimeoutMs: number;
+}
+
+function bad(what: string, value: unknown, fix: string): never {
+  throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: got ${JSON.stringify(value)}; ${fix}`);
+}
+
+export function connectionParams(op: string, c: KafkaConnection): ConnectionParams {
+  if (!Array.isArray(c.brokers) || c.brokers.length === 0) bad(`${op}: brokers`, c.brokers, "give at least one broker as 'host:port'");
+  for (const b of c.brokers) if (typeof b !== 'string' || !/^[^:\s]+:\d+$/.test(b)) bad(`${op}: broker address`, b, "write it as 'host:port', e.g. 'localhost:9092'");
+  if (c.clientId !== undefined && (typeof c.clientId !== 'string' || c.clientId === '')) bad(`${op}: clientId`, c.clientId, 'give a non-empty string');
+  if (c.retryTimeoutMs !== undefined && !(Number.isFinite(c.retryTimeoutMs) && c.retryTimeoutMs >= 0)) bad(`${op}: retryTimeoutMs`, c.retryTimeoutMs, 'give a number of milliseconds >= 0');
+  if (c.sasl !== undefined && !['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].includes(c.sasl.mechanism)) bad(`${op}: sasl.mechanism`, c.sasl.mechanism, "use 'PLAIN', 'SCRAM-SHA-256' or 'SCRAM-SHA-512'");
+  return {
+    brokers: [...c.brokers],
+    clientId: c.clientId ?? 'sluice',
+    ssl: c.ssl === true ? {} : c.ssl ? { ...c.ssl } : null,
+    sasl: c.sasl ? { ...c.sasl } : null,
+    retryTimeoutMs: c.retryTimeoutMs ?? 30_000,
+  };
+}
+
+export function validateStreamOptions(o: DirectStreamOptions): void {
+  const op = 'KafkaUtils.createDirectStream';
+  if (typeof o.groupId !== 'string' || o.groupId === '') bad(`${op}: groupId`, o.groupId, 'give the consumer group the stream commits to');
+  const hasTopics = o.topics !== undefined;
+  const hasPattern = o.topicPattern !== undefined;
+  if (hasTopics === hasPattern) bad(`${op}: topics / topicPattern`, { topics: o.topics, topicPattern: String(o.topicPattern) }, 'give exactly one of them');
+  if (hasTopics && (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.some((t) => typeof t !== 'string' || t === ''))) bad(`${op}: topics`, o.topics, 'give a non-empty list of topic names');
+  if (o.maxRatePerPartition !== undefined && !(Number.isFinite(o.maxRatePerPartition) && o.maxRatePerPartition > 0)) bad(`${op}: maxRatePerPartition`, o.maxRatePerPartition, 'give records per second > 0, or leave it out for no limit');
+  const so = o.startingOffsets;
+  if (so !== undefined && so !== 'latest' && so !== 'earliest') {
+    if (typeof so !== 'object' || so === null) bad(`${op}: startingOffsets`, so, "use 'latest', 'earliest' or { topic: { partition: offset } }");
+    for (const [t, parts] of Object.entries(so)) {
+      for (const [p, off] of Object.entries(parts)) {
+        if (!/^\d+$/.test(p) || !Number.isSafeInteger(off) || off < 0) bad(`${op}: startingOffsets['${t}'][${p}]`, off, 'give a partition number and an offset >= 0');
+      }
+    }
+  }
+}
+
+/** A platformatic client's connection options. */
+export function clientOptions(c: ConnectionParams) {
+  return {
+    clientId: c.clientId,
+    bootstrapBrokers: c.brokers,
+    ...(c.ssl ? { tls: { ...c.ssl, ca: c.ssl.ca as string | string[] | undefined } } : {}),
+    ...(c.sasl ? { sasl: { mechanism: c.sasl.mechanism, username: c.sasl.username, password: c.sasl.password } } : {}),
+    retries: 3,
+    retryDelay: 100,
+    connectTimeout: 5000,
+  };
+}

@@ -1,0 +1,61 @@
+import { SluiceError } from '@sluice/core';
+
+/** One record of a direct Kafka stream. */
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Milliseconds since the epoch (create or log-append time, as the topic says). */
+  readonly timestamp: number;
+  /** In the order the producer wrote them (a key may repeat). */
+  readonly headers: readonly (readonly [string, Buffer | null])[];
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function where(r: KafkaRecord): string {
+  return `record ${r.topic}/${r.partition}@${r.offset}`;
+}
+
+/** The value as UTF-8 text (null stays null); invalid UTF-8 is an error naming the record. */
+export function valueString(r: KafkaRecord): string | null {
+  if (r.value === null) return null;
+  try {
+    return decoder.decode(r.value);
+  } catch (err) {
+    throw new SluiceError('SLUICE_BAD_RECORD', `${where(r)}: the value is not valid UTF-8 (${r.value.length} bytes); read it as bytes (record.value), or filter with isValidUtf8 first`, { cause: err });
+  }
+}
+
+/** The key as UTF-8 text (null stays null). */
+export function keyString(r: KafkaRecord): string | null {
+  if (r.key === null) return null;
+  try {
+    return decoder.decode(r.key);
+  } catch (err) {
+    throw new SluiceError('SLUICE_BAD_RECORD', `${where(r)}: the key is not valid UTF-8 (${r.key.length} bytes); read it as bytes (record.key)`, { cause: err });
+  }
+}
+
+/** The value parsed as JSON; a value that is not JSON is an error naming the record. */
+export function valueJson<T = unknown>(r: KafkaRecord): T {
+  const text = valueString(r);
+  if (text === null) throw new SluiceError('SLUICE_BAD_RECORD', `${where(r)}: the value is null, not JSON`);
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new SluiceError('SLUICE_BAD_RECORD', `${where(r)}: the value is not JSON (${(err as Error).message}): ${JSON.stringify(text.slice(0, 80))}`, { cause: err });
+  }
+}
+
+export function isValidUtf8(b: Buffer | null): boolean {
+  if (b === null) return true;
+  try {
+    decoder.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,30 @@
+// How an s3:// store connects: options given to configureS3 over the AWS SDK's variables.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveS3Options } from '../src/s3-options.js';
+
+test('the endpoint, region, path style and credentials come from the AWS_* variables, options over them', () => {
+  assert.deepEqual(resolveS3Options({}, {}), { endpoint: undefined, region: undefined, forcePathStyle: false, credentials: undefined, maxAttempts: 3, connectionTimeoutMs: 5000 });
+  const env = { AWS_ENDPOINT_URL: 'http://10.0.0.5:9000', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_DEFAULT_REGION: 'eu-west-1' };
+  assert.deepEqual(resolveS3Options({}, env), {
+    endpoint: 'http://10.0.0.5:9000',
+    region: 'eu-west-1',
+    forcePathStyle: true, // a custom endpoint: what S3-compatible servers expect
+    credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+    maxAttempts: 3,
+    connectionTimeoutMs: 5000,
+  });
+  // The S3-specific endpoint variable wins over the general one; AWS_REGION over AWS_DEFAULT_REGION.
+  const specific = resolveS3Options({}, { ...env, AWS_ENDPOINT_URL_S3: 'http://s3.local:9000', AWS_REGION: 'us-west-2', AWS_SESSION_TOKEN: 'tok', SLUICE_S3_FORCE_PATH_STYLE: 'false' });
+  assert.equal(specific.endpoint, 'http://s3.local:9000');
+  assert.equal(specific.region, 'us-west-2');
+  assert.equal(specific.forcePathStyle, false);
+  assert.deepEqual(specific.credentials, { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: 'tok' });
+  // A custom endpoint without a region gets us-east-1 (the SDK needs one; such servers ignore it).
+  assert.equal(resolveS3Options({}, { AWS_ENDPOINT_URL: 'http://x:1' }).region, 'us-east-1');
+  // Only a key id, no secret: the SDK's own chain (profiles, roles) decides.
+  assert.equal(resolveS3Options({}, { AWS_ACCESS_KEY_ID: 'id' }).credentials, undefined);
+  // Options given in the job file win.
+  const given = resolveS3Options({ endpoint: 'http://y:2', region: 'ap-south-1', forcePathStyle: false, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }, env);
+  assert.deepEqual([given.endpoint, given.region, given.forcePathStyle, given.credentials?.accessKeyId, given.maxAttempts], ['http://y:2', 'ap-south-1', false, 'a', 1]);
+});
