@@ -42,6 +42,8 @@ export interface ReadMetadata {
  */
 export class MetadataStore {
   private nextSeq = 1;
+  /** Keys written or listed, newest first, once listed: writes then need no listing (a LIST per write costs on S3). */
+  private known: string[] | undefined;
 
   constructor(
     readonly store: CheckpointStore,
@@ -58,12 +60,13 @@ export class MetadataStore {
     const keys = (await this.store.list(`${METADATA_DIR}/`)).map((o) => o.key).filter((k) => KEY.test(k));
     keys.sort().reverse();
     if (keys.length > 0) this.nextSeq = Math.max(this.nextSeq, seqOf(keys[0]) + 1);
+    this.known = [...keys];
     return keys;
   }
 
   /** Write `metadata` as the newest checkpoint (atomically, durably), then delete objects past the last `keep`. Returns its address. */
   async write(metadata: StreamingMetadata): Promise<string> {
-    if (this.nextSeq === 1) await this.keys(); // continue the numbering of an existing directory
+    if (this.known === undefined) await this.keys(); // continue the numbering of an existing directory
     const body = Buffer.from(JSON.stringify(metadata));
     const sum = crypto.createHash('sha256').update(body).digest('hex');
     const data = Buffer.concat([Buffer.from(`${MAGIC} 1 ${sum} ${body.length}\n`), body]);
@@ -73,7 +76,9 @@ export class MetadataStore {
     } catch (err) {
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot write metadata checkpoint '${this.store.describe(key)}': ${(err as Error).message}; check that the checkpoint directory is writable and has space`, { cause: err });
     }
-    await this.store.delete((await this.keys()).slice(this.keep));
+    const known = [key, ...(this.known ?? [])];
+    this.known = known.slice(0, this.keep);
+    await this.store.delete(known.slice(this.keep));
     return this.store.describe(key);
   }
 

@@ -549,6 +549,9 @@ export class StreamingContext {
   async generateBatch(time: number): Promise<void> {
     const inputs = this.inputStreams();
     for (const s of inputs) await s.prepareBatch(time);
+    // Stopped meanwhile (stop() already drained the scheduler): a batch submitted now would
+    // run while the program ends, and its outputs would be cut off half way.
+    if (this.state !== 'active') return;
     const numRecords = inputs.reduce((a, s) => a + s.recordsAt(time), 0);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
@@ -556,6 +559,7 @@ export class StreamingContext {
       if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
     }
     await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
+    if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
     this.scheduler.submit(time, numRecords, jobs);
   }
 

@@ -1,0 +1,200 @@
+// The limits of recovery: 200 batches of a stateful stream keep the checkpoint directory
+// under a fixed bound (old metadata files and state checkpoints are deleted as batches
+// complete); changed job code against an existing checkpoint is refused before any batch
+// runs; a damaged newest metadata file falls back to the previous one; with every file
+// damaged the job fails with a clear error. One driver and two worker processes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { mulberry32, sleep } from './harness.js';
+import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { Feeder, expectedStates, jobArgs, jobDirs, readEvents, readOutputs, submitAttached, submitDetached, type JobDirs } from './recovery-support.js';
+
+const BATCH_MS = 100;
+const CHECKPOINT_EVERY = 5; // batches
+const BATCHES = 200;
+// The bound: 3 metadata files kept (4 for a moment: a new one is written before the oldest
+// is deleted), and per stateful stream (2) at most 3 state checkpoints (those the kept
+// metadata files refer to, and one being written) of 2 part files each.
+const MAX_FILES = 4 + 2 * 3 * 2;
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-recovery-limits-'));
+const secret = randomSecret();
+const procs: SluiceProcess[] = [];
+let driver: SluiceProcess & { address: string };
+let dirs: JobDirs;
+let feeder: Feeder;
+let setupError: unknown;
+const sampled = { maxFiles: 0, maxBytes: 0, maxMetadata: 0, maxStateDirs: 0, samples: 0 };
+let firstJob = '';
+
+/** Files and bytes under `dir` now (entries deleted while walking are skipped). */
+function usage(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (d: string): void => {
+    let names: fs.Dirent[] = [];
+    try {
+      names = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of names) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        try {
+          bytes += fs.statSync(p).size;
+          files++;
+        } catch {
+          // deleted meanwhile
+        }
+      }
+    }
+  };
+  walk(dir);
+  return { files, bytes };
+}
+
+function count(dir: string): number {
+  try {
+    return fs.readdirSync(dir).length;
+  } catch {
+    return 0;
+  }
+}
+
+const args = (variant: string): string[] => jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY, variant);
+const stopAndWait = async (job: string): Promise<void> => {
+  fs.writeFileSync(path.join(dirs.control, 'stop'), '');
+  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${job}.json`)) ? true : undefined), 60_000, `job ${job} to stop`);
+  fs.rmSync(path.join(dirs.control, 'stop'));
+};
+
+before(async () => {
+  try {
+    dirs = jobDirs(root);
+    feeder = new Feeder(dirs.input, mulberry32(21));
+    driver = await startDriverProcess(secret);
+    procs.push(driver);
+    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(driver.address, secret));
+    firstJob = await submitDetached(driver.address, secret, args('light'));
+    await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${firstJob}.json`)) ? true : undefined), 60_000, 'the first batch');
+    let n = 0;
+    while (readOutputs(dirs.out).state.size < BATCHES) {
+      if (n++ % 3 === 0) feeder.file(3);
+      const u = usage(dirs.ckpt);
+      sampled.maxFiles = Math.max(sampled.maxFiles, u.files);
+      sampled.maxBytes = Math.max(sampled.maxBytes, u.bytes);
+      sampled.maxMetadata = Math.max(sampled.maxMetadata, count(path.join(dirs.ckpt, 'metadata')));
+      sampled.maxStateDirs = Math.max(sampled.maxStateDirs, count(path.join(dirs.ckpt, 'state')));
+      sampled.samples++;
+      await sleep(100);
+      if (n > 3000) throw new Error(`only ${readOutputs(dirs.out).state.size} batches after ${n} samples`);
+    }
+    await stopAndWait(firstJob);
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+after(async () => {
+  for (const p of procs.reverse()) await p.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function ready(): void {
+  if (setupError !== undefined) throw setupError;
+}
+
+test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointed every ${CHECKPOINT_EVERY} batches) keep the checkpoint directory under a fixed bound`, () => {
+  ready();
+  const end = usage(dirs.ckpt);
+  console.log(
+    `# ${readOutputs(dirs.out).state.size} batches, ${sampled.samples} samples: at most ${sampled.maxFiles} files, ${sampled.maxBytes} bytes, ${sampled.maxMetadata} metadata files, ${sampled.maxStateDirs} state checkpoints; at the end ${end.files} files, ${end.bytes} bytes`,
+  );
+  assert.ok(readOutputs(dirs.out).state.size >= BATCHES);
+  assert.ok(sampled.maxMetadata <= 4, `metadata files: ${sampled.maxMetadata}`);
+  assert.ok(count(path.join(dirs.ckpt, 'metadata')) <= 3, 'metadata files kept at the end');
+  assert.ok(sampled.maxStateDirs <= 6, `state checkpoints: ${sampled.maxStateDirs}`);
+  assert.ok(sampled.maxFiles <= MAX_FILES, `files: ${sampled.maxFiles} > ${MAX_FILES}`);
+  assert.ok(sampled.maxBytes <= 256 * 1024, `bytes: ${sampled.maxBytes}`);
+  assert.deepEqual(fs.readdirSync(dirs.ckpt).sort(), ['metadata', 'state'], 'nothing else in the checkpoint directory');
+  const tmp = fs.readdirSync(path.join(dirs.ckpt, 'metadata')).filter((n) => n.endsWith('.tmp'));
+  assert.deepEqual(tmp, [], 'the job left no temporary file');
+});
+
+test('changed job code against the checkpoint: a clear error before any batch runs', async () => {
+  ready();
+  const mdDir = path.join(dirs.ckpt, 'metadata');
+  const before = fs.readdirSync(mdDir).map((n) => [n, fs.readFileSync(path.join(mdDir, n), 'utf8')]);
+  const events = readEvents(dirs.out).length;
+  const r = await submitAttached(driver.address, secret, args('light-wider'));
+  assert.notEqual(r.code, 0, 'the job failed');
+  const err = r.stdout + r.stderr;
+  assert.match(err, /SLUICE_CHECKPOINT/);
+  assert.match(err, /stream \d+: checkpoint has ReducedWindowedDStream\(windowMs 300, .*code has ReducedWindowedDStream\(windowMs 400/);
+  assert.match(err, /move or delete '.*ckpt'/);
+  assert.equal(readEvents(dirs.out).length, events, 'no batch ran');
+  assert.deepEqual(
+    fs.readdirSync(mdDir).map((n) => [n, fs.readFileSync(path.join(mdDir, n), 'utf8')]),
+    before,
+    'the checkpoint is left as it was',
+  );
+  // An added output is a changed graph too.
+  const added = await submitAttached(driver.address, secret, args('base'));
+  assert.notEqual(added.code, 0);
+  assert.match(added.stdout + added.stderr, /output 3: not in the checkpoint, code has saveAsTextFiles/);
+});
+
+test('a truncated newest metadata file: the previous one is used (logged), and the stream goes on with its state', async () => {
+  ready();
+  const mdDir = path.join(dirs.ckpt, 'metadata');
+  const [newest] = fs.readdirSync(mdDir).sort().reverse();
+  const file = path.join(mdDir, newest);
+  fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
+  const job = await submitDetached(driver.address, secret, args('light'));
+  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), 60_000, 'the first recovered batch');
+  const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
+  assert.ok(warned, 'the damaged file is logged');
+  assert.match(warned, /truncated/);
+  const fed = feeder.lines.length;
+  feeder.file(3);
+  feeder.file(3);
+  await pollUntil(
+    () => {
+      const seen = new Set([...readOutputs(dirs.out).input.values()].flat());
+      return feeder.lines.slice(fed).every((l) => seen.has(l)) ? true : undefined;
+    },
+    60_000,
+    'the new lines read',
+  );
+  await stopAndWait(job);
+  const o = readOutputs(dirs.out);
+  const read = [...o.input.values()].flat();
+  assert.equal(read.length, new Set(read).size, 'no line read twice');
+  assert.deepEqual([...new Set(read)].sort(), [...feeder.lines].sort(), 'every line read');
+  const states = expectedStates(o.input);
+  for (const t of o.input.keys()) assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
+});
+
+test('every metadata file damaged: the job fails with a clear error naming them', async () => {
+  ready();
+  const mdDir = path.join(dirs.ckpt, 'metadata');
+  for (const n of fs.readdirSync(mdDir)) {
+    const f = path.join(mdDir, n);
+    const data = fs.readFileSync(f);
+    data[data.length - 2] ^= 0xff;
+    fs.writeFileSync(f, data);
+  }
+  const events = readEvents(dirs.out).length;
+  const r = await submitAttached(driver.address, secret, args('light'));
+  assert.notEqual(r.code, 0);
+  const err = r.stdout + r.stderr;
+  assert.match(err, /SLUICE_CHECKPOINT/);
+  assert.match(err, /no usable metadata checkpoint .*checkpoint-\d{12} \(checksum mismatch/);
+  assert.match(err, /move or delete the checkpoint directory/);
+  assert.equal(readEvents(dirs.out).length, events, 'no batch ran');
+});
