@@ -27,7 +27,7 @@ class SensorReceiver extends Receiver<Reading> {
         batch.push({ sensor, value: 20 + 5 * Math.sin((tick + i) / 10) });
       }
       tick++;
-      this.store(batch);
+      void this.store(batch); // fire and forget: a simulated source has nothing to acknowledge (see the README: reliable receivers)
     }, 100);
   }
 

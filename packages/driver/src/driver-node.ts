@@ -16,7 +16,6 @@ import {
   PLAINTEXT_HINT,
   PLAINTEXT_WARNING,
   isPlaintextExposed,
-  materializeBundle,
   removeDeadScratchDirs,
   serverCredentials,
   serverOptions,
@@ -25,8 +24,9 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
-import { DriverJob, type JobLaunchSpec, type JobStateName } from './job/driver-job.js';
-import { DriverStateStore, type PersistedJob } from './state/driver-state-store.js';
+import type { DriverJob, JobStateName } from './job/driver-job.js';
+import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
+import { DriverStateStore } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
@@ -59,21 +59,6 @@ export interface DriverOptions {
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
-
-export interface SubmitRequest {
-  readonly name: string;
-  readonly code: Uint8Array;
-  readonly sourceMap: string;
-  readonly args?: readonly string[];
-  /** Task attempts running longer are killed and count as failed (default: no limit). */
-  readonly taskTimeoutMs?: number;
-  /** Restart the program when it fails, at most `maxRestarts` times (default DEFAULT_MAX_RESTARTS) — Spark's --supervise. */
-  readonly supervise?: boolean;
-  readonly maxRestarts?: number;
-}
-
-/** Restarts of a supervised job's program when --max-restarts is not given. */
-export const DEFAULT_MAX_RESTARTS = 3;
 
 export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   maxFailures: 4,
@@ -117,16 +102,20 @@ export class DriverNode {
   readonly registry: WorkerRegistry;
   readonly taskScheduler: TaskScheduler;
   readonly dag: DAGScheduler;
-  private readonly bundles = new Map<string, { code: Buffer; sourceMap: string; path: string }>();
-  readonly jobs = new Map<string, DriverJob>();
+  /** Submits, relaunches and keeps the jobs (and their bundles, and the --state-dir registry). */
+  private readonly launcher: JobLauncher;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly localDir: string;
   private boundPort = 0;
-  private jobCounter = 0;
   private readonly web: StatusServer;
   /** The job registry in --state-dir (undefined without one). */
   private readonly stateStore: DriverStateStore | undefined;
+
+  /** Jobs by their user-visible id (all attempts of a job are one entry). */
+  get jobs(): ReadonlyMap<string, DriverJob> {
+    return this.launcher.jobs;
+  }
   /** Port of the web UI, once started (undefined when off). */
   webPort: number | undefined;
   /** Names this run of the driver process: workers that saw another drop that one's jobs (RegisterWorkerResponse.driver_instance). */
@@ -145,6 +134,15 @@ export class DriverNode {
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
+    this.launcher = new JobLauncher({
+      dag: this.dag,
+      registry: this.registry,
+      clock: this.clock,
+      log: this.log,
+      bundleRoot: path.join(this.localDir, 'bundles'),
+      stateStore: this.stateStore,
+      driverRunning: () => this.state === 'running',
+    });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'driver-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer, clock: this.clock });
@@ -169,7 +167,7 @@ export class DriverNode {
       ),
     );
     // Relaunched before any call is served, so a client attaching again finds its job.
-    this.relaunchJobs();
+    this.launcher.relaunchAll();
     const hb = this.opts.heartbeatIntervalMs ?? 1000;
     this.registry.start(Math.max(50, Math.floor(hb / 2)));
     this.taskScheduler.start();
@@ -208,90 +206,12 @@ export class DriverNode {
   /** Start a job from a bundle built by the CLI. */
   submit(req: SubmitRequest): DriverJob {
     if (this.state !== 'running') throw new SluiceError('SLUICE_INTERNAL', 'the driver is not running');
-    if (req.maxRestarts !== undefined && (!Number.isInteger(req.maxRestarts) || req.maxRestarts < 0)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `maxRestarts (--max-restarts) must be a non-negative integer, got ${String(req.maxRestarts)}`);
-    }
-    const sha = crypto.createHash('sha256').update(req.code).digest('hex');
-    const b = this.keepBundle(sha, req.code, req.sourceMap);
-    const number = this.stateStore ? this.stateStore.takeJobNumber() : ++this.jobCounter;
-    const id = `job-${String(number).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
-    const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
-    const spec: JobLaunchSpec = { id, name: req.name, bundleSha: sha, bundlePath: b.path, args: req.args ?? [], taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism: Math.max(2, this.registry.totalCores()) };
-    // Registered before it starts: a driver killed from here on relaunches it.
-    this.stateStore?.add(
-      { id, name: req.name, bundleSha: sha, args: spec.args, taskTimeoutMs: req.taskTimeoutMs, parallelism: spec.parallelism!, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running' },
-      req.code,
-      req.sourceMap,
-    );
-    return this.startJob(spec);
-  }
-
-  /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
-  private keepBundle(sha: string, code: Uint8Array, sourceMap: string): { code: Buffer; sourceMap: string; path: string } {
-    let b = this.bundles.get(sha);
-    if (!b) {
-      const file = materializeBundle(path.join(this.localDir, 'bundles'), sha, code, sourceMap);
-      b = { code: Buffer.from(code), sourceMap, path: file };
-      this.bundles.set(sha, b);
-    }
-    return b;
-  }
-
-  private startJob(spec: JobLaunchSpec): DriverJob {
-    const job = new DriverJob(spec, this.dag, this.registry, this.clock, this.log);
-    this.jobs.set(spec.id, job);
-    const store = this.stateStore;
-    if (store) {
-      job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
-      job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));
-      job.on('stopRequested', () => store.update(spec.id, { state: 'stopping' }));
-      // A job cancelled because this driver stops stays registered for the next one.
-      job.once('finished', () => {
-        if (this.state === 'running') store.remove(spec.id);
-      });
-    }
-    return job;
-  }
-
-  /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran. */
-  private relaunchJobs(): void {
-    const store = this.stateStore;
-    if (!store) return;
-    for (const p of store.registered) {
-      if (p.state === 'stopping') {
-        this.log.info({ jobId: p.id }, 'not relaunching a job that was being stopped');
-        store.remove(p.id);
-        continue;
-      }
-      this.relaunch(store, p);
-    }
-  }
-
-  private relaunch(store: DriverStateStore, p: PersistedJob): void {
-    let bundle: { code: Buffer; sourceMap: string };
-    try {
-      bundle = store.readBundle(p.bundleSha);
-    } catch (err) {
-      this.log.error({ jobId: p.id, err }, 'cannot relaunch a registered job: its bundle is gone; forgetting it');
-      store.remove(p.id);
-      return;
-    }
-    const b = this.keepBundle(p.bundleSha, bundle.code, bundle.sourceMap);
-    const attempt = p.attempt + 1;
-    store.update(p.id, { attempt });
-    this.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.startJob({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt });
-  }
-
-  /** The job whose current attempt workers know as `runId` (DriverJob.runId). */
-  private jobByRunId(runId: string): DriverJob | undefined {
-    for (const j of this.jobs.values()) if (j.runId === runId) return j;
-    return undefined;
+    return this.launcher.submit(req);
   }
 
   /** A worker's report of a receiver (Driver.ReportReceiver); false tells it to stop that receiver. */
   receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    return this.jobByRunId(rep.job_id)?.receiverReport(rep) ?? false;
+    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? false;
   }
 
   /**
@@ -398,7 +318,7 @@ export class DriverNode {
         callback(null, { found: true });
       },
       GetBroadcast: (call) => {
-        const value = this.jobByRunId(call.request.job_id)?.broadcasts.get(call.request.broadcast_id);
+        const value = this.launcher.jobByRunId(call.request.job_id)?.broadcasts.get(call.request.broadcast_id);
         if (!value) {
           call.emit('error', { code: grpc.status.NOT_FOUND, details: `job ${call.request.job_id} has no broadcast ${call.request.broadcast_id} (the job ended?)` });
           return;
@@ -407,7 +327,7 @@ export class DriverNode {
         call.end();
       },
       GetBundle: (call) => {
-        const b = this.bundles.get(call.request.sha256);
+        const b = this.launcher.bundle(call.request.sha256);
         if (!b) {
           call.emit('error', { code: grpc.status.NOT_FOUND, details: `no bundle ${call.request.sha256} on this driver` });
           return;

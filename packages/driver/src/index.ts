@@ -7,7 +7,8 @@
  *   const job = driver.submit({ name: 'wc', code, sourceMap });
  *   job.on('output', (line) => console.log(line));
  */
-export { DriverNode, DEFAULT_MAX_RESTARTS, DEFAULT_TASK_OPTIONS, type DriverOptions, type SubmitRequest } from './driver-node.js';
+export { DriverNode, DEFAULT_TASK_OPTIONS, type DriverOptions } from './driver-node.js';
+export { DEFAULT_MAX_RESTARTS, type SubmitRequest } from './job/job-launcher.js';
 export { DriverJob, attemptRunId, type JobStateName } from './job/driver-job.js';
 export { DriverStateStore, type PersistedJob } from './state/driver-state-store.js';
 export type { ErrorInfo } from './job/job-protocol.js';

@@ -1,0 +1,144 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import { SluiceError, materializeBundle, type Clock } from '@sluice/core/internal';
+import type { WorkerRegistry } from '../cluster/worker-registry.js';
+import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
+import { DriverJob, type JobLaunchSpec } from './driver-job.js';
+
+export interface SubmitRequest {
+  readonly name: string;
+  readonly code: Uint8Array;
+  readonly sourceMap: string;
+  readonly args?: readonly string[];
+  /** Task attempts running longer are killed and count as failed (default: no limit). */
+  readonly taskTimeoutMs?: number;
+  /** Restart the program when it fails, at most `maxRestarts` times (default DEFAULT_MAX_RESTARTS) — Spark's --supervise. */
+  readonly supervise?: boolean;
+  readonly maxRestarts?: number;
+}
+
+/** Restarts of a supervised job's program when --max-restarts is not given. */
+export const DEFAULT_MAX_RESTARTS = 3;
+
+export interface JobLauncherDeps {
+  readonly dag: DAGScheduler;
+  readonly registry: WorkerRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Where bundles are written to be imported (the driver's scratch directory). */
+  readonly bundleRoot: string;
+  /** The --state-dir registry, if the driver has one. */
+  readonly stateStore: DriverStateStore | undefined;
+  /** False once the driver stops: jobs it cancels then stay in the registry for the next driver. */
+  readonly driverRunning: () => boolean;
+}
+
+/**
+ * Starts the driver's jobs — submitted ones, and with a --state-dir the ones a previous
+ * driver ran (`relaunchAll`, each as its next attempt under the same id) — keeps them by
+ * id and their bundles by sha256, and keeps the state dir's registry in step with them:
+ * a job is registered before it starts, updated when its attempt, checkpoint directory
+ * or stop request changes, and removed once its state is final (unless the driver itself
+ * is stopping: then it stays, to be relaunched).
+ *
+ * Invariant: every job in `jobs` that is running and not being stopped is in the registry.
+ * Threading: driver main thread.
+ */
+export class JobLauncher {
+  /** Jobs by their user-visible id (all attempts of a job are one entry). */
+  readonly jobs = new Map<string, DriverJob>();
+  private readonly bundles = new Map<string, { code: Buffer; sourceMap: string; path: string }>();
+  private jobCounter = 0;
+
+  constructor(private readonly deps: JobLauncherDeps) {}
+
+  /** A kept bundle, for workers (GetBundle). */
+  bundle(sha: string): { code: Buffer; sourceMap: string; path: string } | undefined {
+    return this.bundles.get(sha);
+  }
+
+  /** The job whose current attempt workers know as `runId` (DriverJob.runId). */
+  jobByRunId(runId: string): DriverJob | undefined {
+    for (const j of this.jobs.values()) if (j.runId === runId) return j;
+    return undefined;
+  }
+
+  submit(req: SubmitRequest): DriverJob {
+    if (req.maxRestarts !== undefined && (!Number.isInteger(req.maxRestarts) || req.maxRestarts < 0)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `maxRestarts (--max-restarts) must be a non-negative integer, got ${String(req.maxRestarts)}`);
+    }
+    const store = this.deps.stateStore;
+    const sha = crypto.createHash('sha256').update(req.code).digest('hex');
+    const b = this.keepBundle(sha, req.code, req.sourceMap);
+    const number = store ? store.takeJobNumber() : ++this.jobCounter;
+    const id = `job-${String(number).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
+    const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
+    const parallelism = Math.max(2, this.deps.registry.totalCores());
+    const args = req.args ?? [];
+    // Registered before it starts: a driver killed from here on relaunches it.
+    store?.add(
+      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running' },
+      req.code,
+      req.sourceMap,
+    );
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism });
+  }
+
+  /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
+  relaunchAll(): void {
+    const store = this.deps.stateStore;
+    if (!store) return;
+    for (const p of store.registered) {
+      if (p.state === 'stopping') {
+        this.deps.log.info({ jobId: p.id }, 'not relaunching a job that was being stopped');
+        store.remove(p.id);
+        continue;
+      }
+      this.relaunch(store, p);
+    }
+  }
+
+  private relaunch(store: DriverStateStore, p: PersistedJob): void {
+    let bundle: { code: Buffer; sourceMap: string };
+    try {
+      bundle = store.readBundle(p.bundleSha);
+    } catch (err) {
+      this.deps.log.error({ jobId: p.id, err }, 'cannot relaunch a registered job: its bundle is gone; forgetting it');
+      store.remove(p.id);
+      return;
+    }
+    const b = this.keepBundle(p.bundleSha, bundle.code, bundle.sourceMap);
+    const attempt = p.attempt + 1;
+    store.update(p.id, { attempt });
+    this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt });
+  }
+
+  /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
+  private keepBundle(sha: string, code: Uint8Array, sourceMap: string): { code: Buffer; sourceMap: string; path: string } {
+    let b = this.bundles.get(sha);
+    if (!b) {
+      const file = materializeBundle(this.deps.bundleRoot, sha, code, sourceMap);
+      b = { code: Buffer.from(code), sourceMap, path: file };
+      this.bundles.set(sha, b);
+    }
+    return b;
+  }
+
+  private start(spec: JobLaunchSpec): DriverJob {
+    const { dag, registry, clock, log, stateStore: store } = this.deps;
+    const job = new DriverJob(spec, dag, registry, clock, log);
+    this.jobs.set(spec.id, job);
+    if (store) {
+      job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
+      job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));
+      job.on('stopRequested', () => store.update(spec.id, { state: 'stopping' }));
+      // A job cancelled because the driver stops stays registered for the next one.
+      job.once('finished', () => {
+        if (this.deps.driverRunning()) store.remove(spec.id);
+      });
+    }
+    return job;
+  }
+}
