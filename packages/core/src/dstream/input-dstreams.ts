@@ -186,7 +186,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       );
     }
     this.blocks.clear();
-    for (const [t, bs] of d.batches) this.blocks.set(t, bs.map(plainBlock));
+    // A block with a place in the log is read from there: what workers still hold belongs
+    // to the earlier attempt, which a later one does not read (they drop it when they
+    // register with the restarted driver anyway).
+    for (const [t, bs] of d.batches) this.blocks.set(t, bs.map((b) => (b.wal ? { ...plainBlock(b), locations: [] } : plainBlock(b))));
     this.blockLog().restore(d.log);
   }
 
