@@ -104,6 +104,9 @@ before(async () => {
       5,
     );
     const finalDirVisibleAtKill = fs.existsSync(path.join(saveDir(), `batch-${half.time}`));
+    // Two more batch times pass with that batch held: they are generated (their files
+    // taken) but none of their outputs runs before the kill.
+    await sleep(2 * BATCH_MS);
     await killDriver(driver);
     fs.rmSync(path.join(dirs.control, 'slow'));
     await sleep(3 * BATCH_MS); // batches pass while the driver is down; files keep arriving
@@ -229,6 +232,9 @@ test('the batch killed half-written is re-run with its time and input: every bat
   const ev = readEvents(dirs.out).filter((e) => e.time === r.halfWrittenBatch && e.kind === 'input');
   assert.deepEqual([...new Set(ev.map((e) => e.job))].sort(), [r.jobs[0], r.jobs[1]].sort(), 'the batch ran in the first job and again in the recovered one');
   assert.ok(r.firstRecovered[0].batchTime <= r.halfWrittenBatch, 'the recovered job started with the pending batches, at their original times');
+  // The batch after it was generated before the kill and ran only in the recovered job.
+  const next = readEvents(dirs.out).filter((e) => e.time === r.halfWrittenBatch + BATCH_MS);
+  assert.ok(next.length > 0 && next.every((e) => e.job === r.jobs[1]), `batch ${r.halfWrittenBatch + BATCH_MS} ran in the recovered job only`);
 });
 
 test('an output written again by a re-run batch is the same as the first time', () => {

@@ -1,8 +1,10 @@
 // kill -9 of the driver in the middle of a stateful stream (updateStateByKey and
 // reduceByKeyAndWindow with an inverse over a file stream) whose checkpoint directory is
-// an S3 bucket (s3rver on loopback): a driver is started again on the same port, the
-// workers register again, the same job is submitted again, and StreamingContext.getOrCreate
-// recovers it from the metadata and state checkpoints in the bucket. Every batch's outputs
+// an S3 bucket (s3rver on loopback), twice. 1: a driver is started again on the same
+// port (with --state-dir), the workers register again, the same job is submitted again,
+// and StreamingContext.getOrCreate recovers it from the metadata and state checkpoints in
+// the bucket. 2: that driver is killed too and started again on its state dir: it
+// relaunches the job by itself, which recovers from the bucket again. Every batch's outputs
 // must equal a failure-free computation done here from the batches' input; every line fed
 // is read exactly once; the bucket holds only metadata/ and state/, a bounded number of
 // objects, the state checkpoints of the first run deleted by the end.
@@ -22,7 +24,7 @@ const WINDOW_BATCHES = 3;
 type Pairs = [string, number][];
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-s3-recovery-'));
-const dirs = { input: path.join(root, 'in'), out: path.join(root, 'out'), control: path.join(root, 'control'), staging: path.join(root, 'staging') };
+const dirs = { input: path.join(root, 'in'), out: path.join(root, 'out'), control: path.join(root, 'control'), staging: path.join(root, 'staging'), driverState: path.join(root, 'driver-state') };
 for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
 
 let s3: S3rverProcess | undefined;
@@ -33,6 +35,7 @@ const jobs: string[] = [];
 let keysAtKill: string[] = [];
 let keysAtEnd: string[] = [];
 let recoveredLog = '';
+let relaunchLogs: string[] = [];
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -107,10 +110,18 @@ before(async () => {
     keysAtKill = await bucketKeys();
     await cluster.driver.kill9();
     await new Promise((r) => setTimeout(r, 2 * BATCH_MS)); // batches pass while it is down; files keep arriving
-    await cluster.restartDriver();
+    await cluster.restartDriver(['--state-dir', dirs.driverState]);
     jobs.push(await submitDetached());
     const atRestart = stateCount();
     await until(() => (stateCount() >= atRestart + 8 ? true : undefined), 60_000, '8 batches after recovery');
+    recoveredLog = cluster.driver.logLines.find((l) => l.includes('recovered from a metadata checkpoint')) ?? '';
+    // 2. Kill it too; started again on its state dir, the driver relaunches the job itself.
+    await new Promise((r) => setTimeout(r, Math.floor(rand() * BATCH_MS)));
+    await cluster.driver.kill9();
+    await cluster.restartDriver(['--state-dir', dirs.driverState]);
+    const atRelaunch = stateCount();
+    await until(() => (stateCount() >= atRelaunch + 6 ? true : undefined), 60_000, '6 batches after the relaunch');
+    relaunchLogs = cluster.driver.logLines.filter((l) => l.includes('relaunching a job of the previous driver') || l.includes('recovered from a metadata checkpoint'));
     feeding = false;
     await feeding$;
     await until(
@@ -122,9 +133,8 @@ before(async () => {
       'every fed line in some batch',
     );
     fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    await until(() => (fs.existsSync(path.join(dirs.out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
+    await until(() => (fs.readdirSync(dirs.out).some((n) => n.startsWith('done-')) ? true : undefined), 60_000, 'the relaunched job to stop');
     keysAtEnd = await bucketKeys();
-    recoveredLog = cluster.driver.logLines.find((l) => l.includes('recovered from a metadata checkpoint')) ?? '';
   } catch (err) {
     setupError = err;
   }
@@ -152,9 +162,17 @@ const sortedPairs = (m: Map<string, number>): Pairs => [...m].filter(([, v]) => 
 
 test('the recovered job read its checkpoint from the bucket, and every batch from the first to the last has its outputs', (t) => {
   ready();
-  t.diagnostic(`${outputs('input').size} batches, ${fed.length} lines fed; objects in the bucket at the kill ${keysAtKill.length}, at the end ${keysAtEnd.length}`);
+  t.diagnostic(`2 driver kills; ${outputs('input').size} batches, ${fed.length} lines fed; objects in the bucket at the kill ${keysAtKill.length}, at the end ${keysAtEnd.length}`);
   assert.equal(jobs.length, 2);
   assert.match(recoveredLog, /s3:\/\/sluice-recovery\/wordcount\/metadata\/checkpoint-\d+/, `the driver logged the recovery from the bucket: ${recoveredLog}`);
+  assert.ok(
+    relaunchLogs.some((l) => l.includes('relaunching a job of the previous driver') && l.includes(`"checkpointDir":"${LOCATION}"`)),
+    `the driver started again on its state dir relaunched the job with its s3:// checkpoint directory:\n${relaunchLogs.join('\n')}`,
+  );
+  assert.ok(
+    relaunchLogs.some((l) => l.includes('recovered from a metadata checkpoint') && /"file":"s3:\/\/sluice-recovery\/wordcount\/metadata\/checkpoint-\d+"/.test(l)),
+    `the relaunched job recovered from the bucket:\n${relaunchLogs.join('\n')}`,
+  );
   const times = [...outputs('input').keys()].sort((a, b) => a - b);
   assert.ok(times.length >= 16, `${times.length} batches`);
   for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], BATCH_MS, `batch after ${times[i - 1]}`);

@@ -95,8 +95,8 @@ export interface Cluster {
   readonly driverAddress: string;
   driver: SluiceProcess;
   readonly workers: SluiceProcess[];
-  /** Start a driver again on the same port (after the old one died); resolves once every worker registered with it again. */
-  restartDriver(): Promise<void>;
+  /** Start a driver again on the same port (after the old one died), with `extraArgs`; resolves once every worker registered with it again. */
+  restartDriver(extraArgs?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -107,15 +107,16 @@ export async function startCluster(workers: number, env: NodeJS.ProcessEnv): Pro
   const driverAddress = `127.0.0.1:${port}`;
   const full = { ...env, SLUICE_SECRET: secret };
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-s3-cwd-'));
-  const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], full, /driver listening/, cwd);
+  const startDriver = (extraArgs: readonly string[] = []): Promise<SluiceProcess> =>
+    spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', ...extraArgs], full, /driver listening/, cwd);
   const cluster: Cluster = {
     secret,
     cwd,
     driverAddress,
     driver: await startDriver(),
     workers: [],
-    async restartDriver() {
-      cluster.driver = await startDriver();
+    async restartDriver(extraArgs = []) {
+      cluster.driver = await startDriver(extraArgs);
       const deadline = Date.now() + 30_000;
       while (cluster.driver.logLines.filter((l) => l.includes('"worker joined"')).length < cluster.workers.length) {
         if (Date.now() > deadline) throw new Error(`fewer than ${cluster.workers.length} workers joined the restarted driver in 30 s:\n${cluster.driver.logLines.join('\n')}`);
