@@ -10,8 +10,9 @@ import { test } from 'node:test';
 import type { ErrorInfo } from '@sluice/driver';
 import { bundleJob } from '../src/bundle-job.js';
 import { listJobs } from '../src/submit-client.js';
-import { fixture, runCli, sleep, withCluster, within } from './harness.js';
-import { randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
+import { fixture, mulberry32, runCli, sleep, withCluster, within } from './harness.js';
+import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
+import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
 
 const rounds = (lines: readonly string[]): number[] => lines.filter((l) => l.startsWith('ROUND ')).map((l) => Number(l.split(' ')[2]));
 
@@ -87,5 +88,46 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
   } finally {
     await worker.stop();
     await driver.stop();
+  }
+});
+
+test('a supervised stateful stream whose program throws mid-stream restarts from its checkpoint, after the failed attempt is gone: every batch equals a failure-free run', { timeout: 110_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-stream-'));
+  const d = jobDirs(root);
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const driver = await startDriverProcess(secret);
+  const workers = [await startWorkerProcess(driver.address, secret), await startWorkerProcess(driver.address, secret)];
+  let stopFeeding = (): void => undefined;
+  try {
+    const sub = await runCli(['submit', RESTART_JOB, '--driver', driver.address, '--detach', '--supervise', '--max-restarts', '1', '--', ...jobArgs(d, 500), path.join(root, 'crashed')], { env });
+    assert.equal(sub.code, 0, sub.stderr);
+    await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
+    const feeder = new Feeder(d, mulberry32(31));
+    stopFeeding = feeder.every(120);
+    await pollUntil(() => (firstBatches(d.out).length >= 2 ? true : undefined), 60_000, 'the second attempt to complete a batch');
+    await pollUntil(() => (linesTaken(d.out) >= feeder.lines.length - 10 && feeder.lines.length > 60 ? true : undefined), 40_000, 'the second attempt to take new lines');
+    stopFeeding();
+    const fed = [...feeder.lines];
+    await pollUntil(() => (linesTaken(d.out) >= fed.length ? true : undefined), 30_000, `every fed line (${fed.length}) to be taken`);
+    fs.writeFileSync(path.join(d.control, 'stop'), '');
+    await pollUntil(async () => ((await listJobs(driver.address, { secret }))[0]?.state === 'succeeded' ? true : undefined), 30_000, 'the job to stop gracefully');
+    const jobs = await listJobs(driver.address, { secret });
+    assert.deepEqual(jobs.map((j) => j.attempt), [2]);
+    const restart = driver.logLines.find((l) => l.includes('restarting it (--supervise)'));
+    assert.ok(restart && /restart-stateful crashed on purpose after 6 batches/.test(restart), driver.logLines.join('\n'));
+    // Attempt 2 started only once attempt 1's thread (whose stream ran on) had exited.
+    const order = driver.logLines.filter((l) => /"job attempt thread exited"|"job attempt started"/.test(l)).map((l) => {
+      const j = JSON.parse(l) as { msg: string; attempt: number };
+      return `${j.msg} ${j.attempt}`;
+    });
+    assert.deepEqual(order.slice(0, 2), ['job attempt thread exited 1', 'job attempt started 2']);
+    const compared = checkAgainstFailureFree(readOutputs(d.out), fed);
+    process.stdout.write(`# ${fed.length} lines fed, ${compared} records compared with the failure-free computation\n`);
+  } finally {
+    stopFeeding();
+    for (const w of workers) await w.stop();
+    await driver.stop();
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -49,7 +49,7 @@ export function attemptRunId(jobId: string, attempt: number): string {
   return attempt <= 1 ? jobId : `${jobId}.${attempt}`;
 }
 
-/** Delay before a supervised job's next attempt starts. */
+/** Delay before a supervised job's next attempt starts (after the failed attempt's thread exited). */
 export const SUPERVISE_RESTART_DELAY_MS = 500;
 
 /** One run of the job's driver program: its thread and what the cluster keeps for it. */
@@ -63,6 +63,8 @@ interface Attempt {
   tracker: ReceiverTracker | undefined;
   /** Set once the attempt ended (its thread is let go). */
   over: boolean;
+  /** Resolves once the thread has exited: nothing of this attempt runs any more. */
+  readonly exited: Promise<void>;
 }
 
 /**
@@ -103,6 +105,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   /** A stop was asked for: a failure after it is not restarted. */
   private stopRequested = false;
   private current: Attempt;
+  /** A failed attempt is over and the next one is not started yet (its thread must exit first). */
+  private betweenAttempts = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private pendingEnd: [JobStateName, ErrorInfo | undefined] | undefined;
@@ -147,7 +151,13 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
     const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism };
     const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
-    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, over: false };
+    const exited = new Promise<void>((r) =>
+      thread.once('exit', () => {
+        this.log.info({ attempt: number, runId }, 'job attempt thread exited');
+        r();
+      }),
+    );
+    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, over: false, exited };
     for (const stream of [thread.stdout, thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
@@ -179,7 +189,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (this.state !== 'running') return;
     this.stopRequested = true;
     this.emit('stopRequested');
-    if (this.restartTimer !== undefined) return this.cancel(); // between attempts: nothing runs to stop
+    if (this.betweenAttempts) return this.cancel(); // nothing runs to stop
     if (this.streaming) {
       this.post({ type: 'stopRequested', graceful });
       // A driver program that does not end within 60 s of the request is cancelled.
@@ -290,10 +300,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
    */
   private attemptEnded(state: JobStateName, error: ErrorInfo | undefined): void {
     if (this.state !== 'running') return;
-    if (this.restartTimer !== undefined) {
-      // Between attempts (only a cancel gets here): nothing runs.
+    if (this.betweenAttempts) {
+      // Only a cancel gets here: no attempt runs, and none will.
       clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
+      this.betweenAttempts = false;
       return this.finish(state, error);
     }
     const a = this.current;
@@ -314,11 +325,17 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       const next = a.number + 1;
       this.log.warn({ attempt: a.number, nextAttempt: next, restartsLeft: this.restartsLeft, code: error?.code, reason: error?.message }, 'job failed; restarting it (--supervise)');
       this.emit('restart', next, error!);
-      this.restartTimer = setTimeout(() => {
-        this.restartTimer = undefined;
-        if (this.state !== 'running') return;
-        this.current = this.launch(next);
-      }, SUPERVISE_RESTART_DELAY_MS);
+      this.betweenAttempts = true;
+      // Only once the failed program's thread is gone (at most 2 s, see above): two attempts
+      // must never run at once, both writing the job's checkpoints.
+      void a.exited.then(() => {
+        if (this.state !== 'running' || !this.betweenAttempts) return;
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          this.betweenAttempts = false;
+          if (this.state === 'running') this.current = this.launch(next);
+        }, SUPERVISE_RESTART_DELAY_MS);
+      });
       return;
     }
     this.finish(state, error);
