@@ -194,6 +194,22 @@ test('partitions added to a topic while the stream runs are read from their star
   assertTotals(batches, want);
 });
 
+test('topics that come to match topicPattern while the stream runs are read from their start', async () => {
+  kafka.createTopic('pat-one', 2);
+  kafka.createTopic('other', 1);
+  const want: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['pat-one'], 2, 500, 10, want);
+  await produce(['other'], 1, 300, 11, { count: 0, sum: 0, sumSq: 0 }); // not matched: never read
+  const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topicPattern: '^pat-', groupId: 'g-pat', startingOffsets: 'earliest', expectTotal: 1500 }));
+  await job.waitLine('BATCH ', 60_000);
+  kafka.createTopic('pat-two', 3);
+  await produce(['pat-two'], 3, 1000, 12, want);
+  const batches = batchesOf(await job.finished(60_000));
+  assert.ok(batches.every((b) => b.ranges.every((r) => r.topic.startsWith('pat-'))), 'only matching topics are read');
+  assertRangesCover(batches, ['pat-one', 'pat-two'], () => 0);
+  assertTotals(batches, want);
+});
+
 test('saveToKafka writes every record once although produce answers were lost (idempotent producer)', async () => {
   kafka.createTopic('sink-in', 2);
   kafka.createTopic('sink-out', 3);
@@ -231,4 +247,31 @@ test('a wrong broker address fails the job with an error naming it; an unknown t
   assert.equal(end2.ok, false);
   assert.match(end2.failure!, /no-such-topic/);
   assert.match(end2.failure!, /create the topic or fix its name/);
+});
+
+test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', async () => {
+  kafka.createTopic('utf8', 1);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap });
+  const values = [Buffer.from('ok-1'), Buffer.from([0xff, 0xfe]), Buffer.from('ok-2'), Buffer.from([0xc3, 0x28]), Buffer.from('ok-3 é')];
+  for (const value of values) await p.send({ messages: [{ topic: 'utf8', partition: 0, value }] });
+  await p.close();
+  const args = (mode: string) => jobArgs({ mode, topics: ['utf8'], groupId: `g-${mode}`, total: values.length });
+  const failing = await (await startJob(cluster, fixture('edge-job.ts'), args('utf8-fail'))).finished(60_000);
+  assert.equal(failing.ok, false);
+  assert.match(failing.failure!, /record utf8\/0@1: the value is not valid UTF-8 \(2 bytes\)/);
+  const skipping = await (await startJob(cluster, fixture('edge-job.ts'), args('utf8-skip'))).finished(60_000);
+  assert.ok(skipping.ok, `skip mode failed: ${skipping.failure}`);
+  assert.deepEqual(jsonLines<string[]>(skipping.lines, 'STRINGS ').flat(), ['ok-1', 'ok-2', 'ok-3 é']);
+  assert.deepEqual(
+    skipping.lines.filter((l) => l.startsWith('SKIPPED ')),
+    ['SKIPPED 2'],
+  );
+});
+
+test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
+  kafka.createTopic('large-out', 1);
+  const end = await (await startJob(cluster, fixture('edge-job.ts'), jobArgs({ mode: 'sink-large', topics: [], groupId: 'g', total: 0, sinkTopic: 'large-out' }))).finished(60_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
+  assert.deepEqual(kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
 });
