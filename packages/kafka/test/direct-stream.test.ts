@@ -282,3 +282,18 @@ test('saveToKafka: a record over maxRecordBytes fails the job naming the partiti
   assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
   assert.deepEqual(kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
 });
+
+test('KafkaUtils.createRDD reads exactly the given offset ranges', async () => {
+  kafka.createTopic('rdd', 2);
+  const sink: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['rdd'], 2, 40, 13, sink);
+  const ranges = [
+    { topic: 'rdd', partition: 0, fromOffset: 2, untilOffset: 7 },
+    { topic: 'rdd', partition: 1, fromOffset: 0, untilOffset: 3 },
+  ];
+  const end = await (await startJob(cluster, fixture('edge-job.ts'), jobArgs({ mode: 'rdd', ranges, topics: [], groupId: 'g', total: 0 }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const expected = ranges.flatMap((r) => kafka.records('rdd', r.partition).filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset)).map((x) => [r.partition, Number(x.offset), x.value!.toString()]));
+  assert.equal(expected.length, 8);
+  assert.deepEqual(jsonLines<unknown[]>(end.lines, 'RDD ')[0], expected);
+});
