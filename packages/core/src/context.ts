@@ -322,11 +322,21 @@ export class SluiceContext {
     const parent = path.dirname(abs);
     const base = path.basename(abs);
     const leftover = `.${base}.sluice-`;
+    let names: string[];
     try {
       fs.mkdirSync(parent, { recursive: true });
-      for (const n of fs.readdirSync(parent)) if (n.startsWith(leftover)) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+      names = fs.readdirSync(parent);
     } catch (err) {
       throw new SluiceError('SLUICE_IO', `saveAsTextFile: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });
+    }
+    for (const n of names) {
+      if (!n.startsWith(leftover)) continue;
+      try {
+        fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+      } catch (err) {
+        // A task of the killed attempt may still be writing into it: hidden, and removed by a later save.
+        this.log('warn', 'saveAsTextFile: cannot remove what an earlier attempt left', { component: 'save', dir: path.join(parent, n), err: (err as Error).message });
+      }
     }
     const unique = `${this.jobId}-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const tmp = path.join(parent, `${leftover}tmp-${unique}`);

@@ -121,6 +121,7 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   const want: Produced = { count: 0, sum: 0, sumSq: 0 };
   await produce(topics, 4, 12_000, 1, want);
   const ends = new Map(topics.flatMap((t) => kafka.topics.get(t)!.partitions.map((l) => [`${t}/${l.partition}`, Number(l.endOffset)] as const)));
+  const connectionsBefore = kafka.connectionsAccepted;
   const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topics, groupId: 'g-exact', startingOffsets: 'earliest', maxRatePerPartition: 1000, expectTotal: 15_000 }));
   await job.waitLine('BATCH ', 60_000);
   await produce(topics, 4, 3000, 2, want); // while the stream runs
@@ -137,6 +138,12 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   assert.ok(batches.length >= 3, `12,000 records at 6,000 a batch take several batches (${batches.length})`);
   assertRangesCover(batches, topics, () => 0);
   assertTotals(batches, want);
+  // Each worker reads with one cached consumer (a connection per broker, and one to
+  // bootstrap), the driver with one consumer: a handful of connections for dozens of tasks.
+  const tasks = batches.reduce((n, b) => n + b.ranges.length, 0);
+  const connections = kafka.connectionsAccepted - connectionsBefore - 2 * 5; // the test's two producers: at most 5 each
+  assert.ok(tasks >= 30, `${tasks} read tasks`);
+  assert.ok(connections <= 15, `${connections} connections for ${tasks} read tasks: consumers are reused across batches`);
   // Committed offsets, read back through OffsetFetch, are each partition's end.
   const c = new Consumer({ clientId: 'check', groupId: 'g-exact', bootstrapBrokers: kafka.bootstrap });
   const committed = await c.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: [0, 1, 2, 3] })) });
@@ -194,6 +201,22 @@ test('partitions added to a topic while the stream runs are read from their star
   assertTotals(batches, want);
 });
 
+test('topics that come to match topicPattern while the stream runs are read from their start', async () => {
+  kafka.createTopic('pat-one', 2);
+  kafka.createTopic('other', 1);
+  const want: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['pat-one'], 2, 500, 10, want);
+  await produce(['other'], 1, 300, 11, { count: 0, sum: 0, sumSq: 0 }); // not matched: never read
+  const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topicPattern: '^pat-', groupId: 'g-pat', startingOffsets: 'earliest', expectTotal: 1500 }));
+  await job.waitLine('BATCH ', 60_000);
+  kafka.createTopic('pat-two', 3);
+  await produce(['pat-two'], 3, 1000, 12, want);
+  const batches = batchesOf(await job.finished(60_000));
+  assert.ok(batches.every((b) => b.ranges.every((r) => r.topic.startsWith('pat-'))), 'only matching topics are read');
+  assertRangesCover(batches, ['pat-one', 'pat-two'], () => 0);
+  assertTotals(batches, want);
+});
+
 test('saveToKafka writes every record once although produce answers were lost (idempotent producer)', async () => {
   kafka.createTopic('sink-in', 2);
   kafka.createTopic('sink-out', 3);
@@ -231,4 +254,46 @@ test('a wrong broker address fails the job with an error naming it; an unknown t
   assert.equal(end2.ok, false);
   assert.match(end2.failure!, /no-such-topic/);
   assert.match(end2.failure!, /create the topic or fix its name/);
+});
+
+test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', async () => {
+  kafka.createTopic('utf8', 1);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap });
+  const values = [Buffer.from('ok-1'), Buffer.from([0xff, 0xfe]), Buffer.from('ok-2'), Buffer.from([0xc3, 0x28]), Buffer.from('ok-3 é')];
+  for (const value of values) await p.send({ messages: [{ topic: 'utf8', partition: 0, value }] });
+  await p.close();
+  const args = (mode: string) => jobArgs({ mode, topics: ['utf8'], groupId: `g-${mode}`, total: values.length });
+  const failing = await (await startJob(cluster, fixture('edge-job.ts'), args('utf8-fail'))).finished(60_000);
+  assert.equal(failing.ok, false);
+  assert.match(failing.failure!, /record utf8\/0@1: the value is not valid UTF-8 \(2 bytes\)/);
+  const skipping = await (await startJob(cluster, fixture('edge-job.ts'), args('utf8-skip'))).finished(60_000);
+  assert.ok(skipping.ok, `skip mode failed: ${skipping.failure}`);
+  assert.deepEqual(jsonLines<string[]>(skipping.lines, 'STRINGS ').flat(), ['ok-1', 'ok-2', 'ok-3 é']);
+  assert.deepEqual(
+    skipping.lines.filter((l) => l.startsWith('SKIPPED ')),
+    ['SKIPPED 2'],
+  );
+});
+
+test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
+  kafka.createTopic('large-out', 1);
+  const end = await (await startJob(cluster, fixture('edge-job.ts'), jobArgs({ mode: 'sink-large', topics: [], groupId: 'g', total: 0, sinkTopic: 'large-out' }))).finished(60_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
+  assert.deepEqual(kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
+});
+
+test('KafkaUtils.createRDD reads exactly the given offset ranges', async () => {
+  kafka.createTopic('rdd', 2);
+  const sink: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['rdd'], 2, 40, 13, sink);
+  const ranges = [
+    { topic: 'rdd', partition: 0, fromOffset: 2, untilOffset: 7 },
+    { topic: 'rdd', partition: 1, fromOffset: 0, untilOffset: 3 },
+  ];
+  const end = await (await startJob(cluster, fixture('edge-job.ts'), jobArgs({ mode: 'rdd', ranges, topics: [], groupId: 'g', total: 0 }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const expected = ranges.flatMap((r) => kafka.records('rdd', r.partition).filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset)).map((x) => [r.partition, Number(x.offset), x.value!.toString()]));
+  assert.equal(expected.length, 8);
+  assert.deepEqual(jsonLines<unknown[]>(end.lines, 'RDD ')[0], expected);
 });

@@ -192,11 +192,6 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     for (const [t, bs] of d.batches) this.blocks.set(t, bs.map((b) => (b.wal ? { ...plainBlock(b), locations: [] } : plainBlock(b))));
     this.blockLog().restore(d.log);
   }
-
-  /** @internal Log marks and segments tracked (a test asserts they stay bounded). */
-  get trackedLogEntries(): number {
-    return this.log?.size ?? 0;
-  }
 }
 
 function plainBlock(b: ReceivedBlock): ReceivedBlock {

@@ -154,11 +154,6 @@ export class ReceivedBlockLog {
     for (const [w, s] of Object.entries(d.cleared)) this.cleared.set(w, s);
   }
 
-  /** Writers and segments the driver tracks (tests assert they stay bounded). */
-  get size(): number {
-    return this.allocated.size + this.cleared.size + this.scanned.size;
-  }
-
   /** The log's segments, by writer then first sequence number. */
   private async segments(): Promise<{ name: string; writer: string; firstSeq: number }[]> {
     let names: string[];

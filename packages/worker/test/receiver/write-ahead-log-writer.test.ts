@@ -83,6 +83,9 @@ test('the block log hands every logged block to one batch: reported ones, and th
     // Batch 2 forgotten: all of ended wA goes; wB's 0 and 1 go, its last segment stays while it runs.
     await log.clear(second, ['wB']);
     assert.deepEqual(left().map((n) => n.slice(0, 2) + parseSegmentFileName(n)!.firstSeq), ['wB2', 'wB3']);
+    // wA ended and has nothing left in the log: its marks are forgotten (bounded over a run of days).
+    assert.deepEqual(Object.keys(log.data().allocated), ['wB']);
+    assert.deepEqual(Object.keys(log.data().cleared), ['wB']);
     await b.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
