@@ -121,6 +121,7 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   const want: Produced = { count: 0, sum: 0, sumSq: 0 };
   await produce(topics, 4, 12_000, 1, want);
   const ends = new Map(topics.flatMap((t) => kafka.topics.get(t)!.partitions.map((l) => [`${t}/${l.partition}`, Number(l.endOffset)] as const)));
+  const connectionsBefore = kafka.connectionsAccepted;
   const job = await startJob(cluster, fixture('count-job.ts'), jobArgs({ topics, groupId: 'g-exact', startingOffsets: 'earliest', maxRatePerPartition: 1000, expectTotal: 15_000 }));
   await job.waitLine('BATCH ', 60_000);
   await produce(topics, 4, 3000, 2, want); // while the stream runs
@@ -137,6 +138,12 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   assert.ok(batches.length >= 3, `12,000 records at 6,000 a batch take several batches (${batches.length})`);
   assertRangesCover(batches, topics, () => 0);
   assertTotals(batches, want);
+  // Each worker reads with one cached consumer (a connection per broker, and one to
+  // bootstrap), the driver with one consumer: a handful of connections for dozens of tasks.
+  const tasks = batches.reduce((n, b) => n + b.ranges.length, 0);
+  const connections = kafka.connectionsAccepted - connectionsBefore - 2 * 5; // the test's two producers: at most 5 each
+  assert.ok(tasks >= 30, `${tasks} read tasks`);
+  assert.ok(connections <= 15, `${connections} connections for ${tasks} read tasks: consumers are reused across batches`);
   // Committed offsets, read back through OffsetFetch, are each partition's end.
   const c = new Consumer({ clientId: 'check', groupId: 'g-exact', bootstrapBrokers: kafka.bootstrap });
   const committed = await c.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: [0, 1, 2, 3] })) });
@@ -274,4 +281,19 @@ test('saveToKafka: a record over maxRecordBytes fails the job naming the partiti
   assert.equal(end.ok, false);
   assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
   assert.deepEqual(kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
+});
+
+test('KafkaUtils.createRDD reads exactly the given offset ranges', async () => {
+  kafka.createTopic('rdd', 2);
+  const sink: Produced = { count: 0, sum: 0, sumSq: 0 };
+  await produce(['rdd'], 2, 40, 13, sink);
+  const ranges = [
+    { topic: 'rdd', partition: 0, fromOffset: 2, untilOffset: 7 },
+    { topic: 'rdd', partition: 1, fromOffset: 0, untilOffset: 3 },
+  ];
+  const end = await (await startJob(cluster, fixture('edge-job.ts'), jobArgs({ mode: 'rdd', ranges, topics: [], groupId: 'g', total: 0 }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const expected = ranges.flatMap((r) => kafka.records('rdd', r.partition).filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset)).map((x) => [r.partition, Number(x.offset), x.value!.toString()]));
+  assert.equal(expected.length, 8);
+  assert.deepEqual(jsonLines<unknown[]>(end.lines, 'RDD ')[0], expected);
 });
