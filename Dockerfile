@@ -21,7 +21,9 @@ RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tm
 COPY proto proto
 COPY packages packages
 COPY examples examples
-RUN corepack pnpm exec tsc -b \
+# @sluice/core loads (and publishes) its own copy of proto/ (scripts/copy-proto.sh does the same).
+RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. packages/core/proto/ \
+ && corepack pnpm exec tsc -b \
  && packages/cli/node_modules/.bin/esbuild examples/lib/serve-lines.ts --bundle --platform=node \
       --format=esm --target=node20 --outfile=examples/dist/serve-lines.mjs --log-level=warning \
  && rm -rf node_modules packages/*/node_modules \
@@ -37,8 +39,8 @@ RUN echo 'sluice:x:10001:10001::/home/sluice:/usr/sbin/nologin' >> /etc/passwd \
  && mkdir -p /home/sluice /checkpoints /state /data && chown 10001:10001 /home/sluice /checkpoints /state /data
 COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules node_modules
-COPY --from=build /app/proto proto
 COPY --from=build /app/packages/core/package.json packages/core/package.json
+COPY --from=build /app/packages/core/proto packages/core/proto
 COPY --from=build /app/packages/core/dist/src packages/core/dist/src
 COPY --from=build /app/packages/core/node_modules packages/core/node_modules
 COPY --from=build /app/packages/driver/package.json packages/driver/package.json

@@ -20,7 +20,7 @@ export default async function recoverableWordCount(sc: SluiceContext, args: stri
       .textFileStream(inDir)
       .flatMap((line) => line.split(/\s+/).filter((w) => w.length > 0))
       .map((word) => [word, 1] as [string, number])
-      .updateStateByKey<string, number, number>((ones, total) => ones.length + (total ?? 0))
+      .updateStateByKey<number>((ones, total) => ones.length + (total ?? 0))
       .foreachRDD(async (rdd, time) => {
         const totals = (await rdd.collect()).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
         console.log(`TOTALS ${time} ${JSON.stringify(totals)}`);

@@ -16,7 +16,7 @@ export default async function statefulWordCount(sc: SluiceContext, args: string[
     .socketTextStream('127.0.0.1', generator.port)
     .flatMap((line) => line.split(' '))
     .map((word) => [word, 1] as [string, number])
-    .updateStateByKey<string, number, number>((counts, total) => counts.reduce((a, b) => a + b, total ?? 0));
+    .updateStateByKey<number>((counts, total) => counts.reduce((a, b) => a + b, total ?? 0));
   totals.print();
 
   ssc.start();

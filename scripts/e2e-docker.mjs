@@ -193,7 +193,7 @@ async function driverRestartPhase(generatedLines) {
   const all = generatedLines(FILES * LINES_PER_FILE);
   const files = Array.from({ length: FILES }, (_, i) => all.slice(i * LINES_PER_FILE, (i + 1) * LINES_PER_FILE));
   const feeder = compose('ps', '-q', 'lines').trim();
-  const feed = (i) => sh('docker', ['exec', '-i', feeder, 'node', '-e', FEED_SCRIPT, `part-${String(i).padStart(3, '0')}.txt`], { input: files[i].join('\n') + '\n' });
+  const feed = (i) => sh('docker', ['exec', '-i', feeder, 'node', '-e', FEED_SCRIPT, `part-${String(i).padStart(3, '0')}.txt`], { input: files[i].join('\n') + '\n', stdio: ['pipe', 'pipe', 'pipe'] });
   log('sluice submit examples/recoverable-wordcount.ts -- /data/in /checkpoints/recoverable-wordcount 1s');
   const out = [];
   let err = '';
@@ -212,6 +212,8 @@ async function driverRestartPhase(generatedLines) {
   };
   const wordsCounted = () => [...lastTotals().values()].reduce((a, b) => a + b, 0);
   const jobId = await until('the job id', 60_000, () => /submitted \S+ as (\S+)/.exec(err)?.[1]);
+  // Files already in the directory when the stream starts are not new (as in Spark): feed from its first batch on.
+  await until('the first batch', 90_000, () => /^TOTALS /m.test(out.join('')));
   for (let i = 0; i < FILES / 2; i++) {
     feed(i);
     await sleep(300);

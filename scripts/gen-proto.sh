@@ -7,3 +7,5 @@ rm -rf packages/core/src/rpc/generated
   --grpcLib=@grpc/grpc-js --outDir=packages/core/src/rpc/generated proto/sluice/v1/sluice.proto
 # The generated files use extensionless imports: compile them as CommonJS (types only).
 echo '{ "type": "commonjs" }' > packages/core/src/rpc/generated/package.json
+# The copy core loads at runtime and publishes.
+bash scripts/copy-proto.sh

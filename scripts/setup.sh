@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install dependencies (pnpm via corepack) and build every package with tsc -b.
+# Install dependencies (pnpm via corepack), copy proto/ into @sluice/core and build every package with tsc -b.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f pnpm-lock.yaml ]; then
@@ -7,4 +7,5 @@ if [ -f pnpm-lock.yaml ]; then
 else
   bash scripts/pnpm.sh install --reporter=append-only
 fi
+bash scripts/copy-proto.sh
 bash scripts/pnpm.sh exec tsc -b

@@ -19,6 +19,8 @@ export class ReplayableSource {
   acked = 0;
   /** Connections so far. */
   connections = 0;
+  /** Lines sent again to a new connection (not acknowledged on an earlier one). */
+  resent = 0;
   private current: net.Socket | undefined;
   private readonly all: net.Socket[] = [];
   private readonly server = net.createServer((s) => this.onConnection(s));
@@ -75,6 +77,7 @@ export class ReplayableSource {
       }
     });
     const pending = this.lines.slice(this.acked);
+    if (this.connections > 1) this.resent += pending.length;
     if (pending.length > 0) s.write(pending.join('\n') + '\n');
   }
 }

@@ -148,8 +148,15 @@ export class SluiceContext {
   }
 
   /** @internal The RDD of received blocks (one partition per block). */
-  blockRDD<T>(blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[]; wal?: WalPlace }[]): RDD<T> {
-    return new RDD<T>(this, blocks.length, { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}) })) }, []);
+  blockRDD<T>(
+    blocks: readonly { blockId: string; locations: readonly { workerId: string; address: string }[]; wal?: WalPlace; take?: readonly (readonly [number, number])[] }[],
+  ): RDD<T> {
+    return new RDD<T>(
+      this,
+      blocks.length,
+      { kind: 'blocks', blocks: blocks.map((b) => ({ blockId: b.blockId, locations: b.locations, ...(b.wal ? { wal: b.wal } : {}), ...(b.take ? { take: b.take } : {}) })) },
+      [],
+    );
   }
 
   /** @internal An RDD read from checkpoint files (`part-<i>` in `dir`), e.g. a stream's state on recovery. */

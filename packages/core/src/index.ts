@@ -26,7 +26,7 @@ import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export { StreamingContext, type StreamingContextOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
 export type { FileStreamOptions } from './dstream/file-input-dstream.js';
-export { DStream } from './dstream/dstream.js';
+export { DStream, type PairKey, type PairValue } from './dstream/dstream.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
 export { DirectInputRDD, type DirectReader, type DirectReadContext, type DirectSource } from './rdd/direct-input-rdd.js';
 export { StateSpec } from './dstream/state-spec.js';
@@ -35,7 +35,7 @@ export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
 export type { StreamingListener, ReceiverInfo } from './streaming/streaming-listener.js';
 export type { BatchInfo } from './streaming/streaming-backend.js';
-export type { Duration } from './streaming/duration.js';
+export type { Duration, DurationUnit } from './streaming/duration.js';
 export { ManualClock, type Clock } from './util/clock.js';
 // Checkpoint storage: connectors (such as @sluice/s3) register a scheme.
 export type { CheckpointStore, CheckpointObject } from './checkpoint/checkpoint-store.js';

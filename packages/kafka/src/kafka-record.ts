@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, type Accumulator, type DStream } from '@sluice/core';
 
 /** One record of a direct Kafka stream. */
 export interface KafkaRecord {
@@ -58,4 +58,30 @@ export function isValidUtf8(b: Buffer | null): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `valueStrings` does with a value that is not valid UTF-8. */
+export interface ValueStringsOptions {
+  /** 'fail' (default): the batch fails naming the record; 'skip': the record is left out and counted. */
+  readonly invalidUtf8?: 'fail' | 'skip';
+  /** With 'skip', gets 1 added per skipped record (an accumulator from sc.longAccumulator()). */
+  readonly skipped?: Accumulator<number>;
+}
+
+/**
+ * The values of a stream of records as UTF-8 strings (null values left out). A value that
+ * is not valid UTF-8 fails its batch with an error naming topic/partition@offset, or with
+ * `invalidUtf8: 'skip'` is left out and counted in `skipped`.
+ */
+export function valueStrings(stream: DStream<KafkaRecord>, options: ValueStringsOptions = {}): DStream<string> {
+  const mode = options.invalidUtf8 ?? 'fail';
+  if (mode !== 'fail' && mode !== 'skip') throw new SluiceError('SLUICE_BAD_ARGUMENT', `valueStrings: invalidUtf8: got ${JSON.stringify(mode)}; use 'fail' or 'skip'`);
+  const skipped = options.skipped;
+  if (mode === 'fail') return stream.flatMap((r) => (r.value === null ? [] : [valueString(r)!]));
+  return stream.flatMap((r) => {
+    if (r.value === null) return [];
+    if (isValidUtf8(r.value)) return [decoder.decode(r.value)];
+    skipped?.add(1);
+    return [];
+  });
 }

@@ -9,6 +9,11 @@ import type { StateSpec } from './state-spec.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
 
+/** The key type of a stream of [key, value] pairs. */
+export type PairKey<T> = T extends readonly [infer K, unknown] ? K : unknown;
+/** The value type of a stream of [key, value] pairs. */
+export type PairValue<T> = T extends readonly [unknown, infer V] ? V : unknown;
+
 /**
  * A discretized stream: a sequence of RDDs, one per batch interval (or per slide, for
  * windows), as Spark Streaming's DStream. Transformations make new DStreams; output
@@ -308,8 +313,22 @@ export abstract class DStream<T> {
 
   /**
    * Keep per-key state across batches: `update(newValues, state)` returns the new state,
-   * or undefined to drop the key. Needs `ssc.checkpoint(dir)`.
+   * or undefined to drop the key. Needs `ssc.checkpoint(dir)`. The state type is inferred
+   * from an annotated state parameter, from the function's result or from `initialRDD`;
+   * or give it alone, as Spark's `updateStateByKey[Int]`:
+   *   pairs.updateStateByKey<number>((ones, total) => (total ?? 0) + ones.length)
    */
+  updateStateByKey<S>(
+    this: DStream<[unknown, unknown]>,
+    update: (values: PairValue<T>[], state: S | undefined) => S | undefined,
+    options?: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[PairKey<T>, S]> },
+  ): DStream<[PairKey<T>, S]>;
+  /** The same with key, value and state types all given: `updateStateByKey<string, number, number>(...)`. */
+  updateStateByKey<K, V, S>(
+    this: DStream<[K, V]>,
+    update: (values: V[], state: S | undefined) => S | undefined,
+    options?: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+  ): DStream<[K, S]>;
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (values: V[], state: S | undefined) => S | undefined,

@@ -50,7 +50,13 @@ export type NodeOp =
   /** Received input: partition i is the stored block blocks[i] (on any of its locations, else at its place in the write-ahead log). */
   | {
       readonly kind: 'blocks';
-      readonly blocks: readonly { readonly blockId: string; readonly locations: readonly { readonly workerId: string; readonly address: string }[]; readonly wal?: WalPlace }[];
+      readonly blocks: readonly {
+        readonly blockId: string;
+        readonly locations: readonly { readonly workerId: string; readonly address: string }[];
+        readonly wal?: WalPlace;
+        /** Record index ranges [from, to) to read; absent: all. */
+        readonly take?: readonly (readonly [number, number])[];
+      }[];
     }
   /**
    * A direct input's batch: partition i is what `reader(ranges[i], context)` yields on a

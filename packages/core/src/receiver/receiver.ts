@@ -2,8 +2,8 @@ import { SluiceError } from '../errors.js';
 
 /** What a receiver reaches on the worker that runs it (set by the worker, not by users). */
 export interface ReceiverSupervisor {
-  /** Resolves once the block holding `records` is durable; rejects when it cannot be made so. */
-  store(records: unknown[]): Promise<void>;
+  /** Resolves once the block holding `records` is durable; rejects when it cannot be made so. `position`: the source position of records[0]. */
+  store(records: unknown[], position?: number): Promise<void>;
   /** The receiver's buffer of records not yet durable is full: a store now waits for room. */
   isFull(): boolean;
   restart(reason: string, error?: unknown, delayMs?: number): void;
@@ -54,13 +54,22 @@ export abstract class Receiver<T> {
    * so awaiting stores slows the source down. Calling store without awaiting it (fire and
    * forget, as an unreliable receiver does) is fine: its promise never reports an
    * unhandled rejection.
+   *
+   * `options.position`: the source's position of the first record (an offset, a sequence
+   * number), the others following at consecutive positions. With positions, each position
+   * of the stream is counted once however often the source sends it: a receiver that
+   * died after its records became durable but before it acknowledged them gets them again
+   * from the source, and they are not counted twice (exactly once, not at least once).
    */
-  store(recordOrRecords: T | T[]): Promise<void> {
+  store(recordOrRecords: T | T[], options: { readonly position?: number } = {}): Promise<void> {
     let p: Promise<void>;
+    const position = options.position;
     if (this.supervisor?.isStopped()) {
       p = Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the records were not stored`));
+    } else if (position !== undefined && !Number.isSafeInteger(position)) {
+      p = Promise.reject(new SluiceError('SLUICE_BAD_ARGUMENT', `${this.constructor.name}.store: position must be a whole number (the source position of the first record), got ${String(position)}`));
     } else {
-      p = this.sup().store(Array.isArray(recordOrRecords) ? recordOrRecords : [recordOrRecords]);
+      p = this.sup().store(Array.isArray(recordOrRecords) ? recordOrRecords : [recordOrRecords], position);
     }
     // Marked handled: a caller that ignores the promise gets no unhandled rejection; one
     // that awaits it still sees the rejection.

@@ -1,10 +1,19 @@
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { SluiceError } from '../errors.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
 
-/** proto/ at the repository (or image) root; core's dist sits at packages/core/dist/src/rpc. */
-export const PROTO_FILE = fileURLToPath(new URL('../../../../../proto/sluice/v1/sluice.proto', import.meta.url));
+/**
+ * The copy of proto/ inside this package (packages/core/proto, made by scripts/copy-proto.sh),
+ * so an installed @sluice/core carries its contract; dist sits at <core>/dist/src/rpc.
+ */
+export const PROTO_FILE = fileURLToPath(new URL('../../../proto/sluice/v1/sluice.proto', import.meta.url));
+
+/** proto/ at the repository root, when this core runs from a checkout (a workspace beside it). */
+const REPO_PROTO_FILE = fileURLToPath(new URL('../../../../../proto/sluice/v1/sluice.proto', import.meta.url));
+const REPO_WORKSPACE_FILE = fileURLToPath(new URL('../../../../../pnpm-workspace.yaml', import.meta.url));
 
 /** The same options scripts/gen-proto.sh passes to proto-loader-gen-types. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = { longs: Number, enums: String, defaults: true, oneofs: true, keepCase: true };
@@ -12,8 +21,26 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = { longs: Number, enums:
 let loaded: ProtoGrpcType | undefined;
 
 export function loadProto(): ProtoGrpcType {
-  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILE, PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
+  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(checkedProtoFile(), PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
   return loaded;
+}
+
+/**
+ * PROTO_FILE, refused when it is missing, or when this core runs from a checkout whose
+ * proto/ was edited without refreshing the copy: a stale contract would drop the new
+ * fields on the wire without a word.
+ */
+function checkedProtoFile(): string {
+  let copy: Buffer;
+  try {
+    copy = fs.readFileSync(PROTO_FILE);
+  } catch (err) {
+    throw new SluiceError('SLUICE_INTERNAL', `@sluice/core's contract ${PROTO_FILE} cannot be read: reinstall @sluice/core, or in a checkout run scripts/copy-proto.sh`, { cause: err });
+  }
+  if (fs.existsSync(REPO_WORKSPACE_FILE) && fs.existsSync(REPO_PROTO_FILE) && !fs.readFileSync(REPO_PROTO_FILE).equals(copy)) {
+    throw new SluiceError('SLUICE_INTERNAL', `${PROTO_FILE} is stale: it differs from ${REPO_PROTO_FILE}; run scripts/copy-proto.sh (or scripts/gen-proto.sh after editing the .proto)`);
+  }
+  return PROTO_FILE;
 }
 
 /** Messages of at most this size cross the wire; bigger payloads are chunked. */

@@ -121,7 +121,7 @@ export class PartitionComputer {
           throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}`);
         }
         const records = decodeRecords<unknown[]>(data);
-        for (let i = 0; i < records.length; i++) emit(records[i]);
+        for (const [from, to] of b.take ?? [[0, records.length]]) for (let i = from; i < Math.min(to, records.length); i++) emit(records[i]);
         return;
       }
       case 'directInput': {

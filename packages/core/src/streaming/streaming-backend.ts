@@ -13,6 +13,10 @@ export interface ReceivedBlock {
   readonly numRecords: number;
   readonly locations: readonly MapOutputLocation[];
   readonly wal?: WalPlace;
+  /** The source position of the first record (the others follow consecutively), when the receiver gave positions. */
+  readonly firstPosition?: number;
+  /** The record index ranges [from, to) of the block a batch reads (absent: all): positions already counted are left out. */
+  readonly take?: readonly (readonly [number, number])[];
 }
 
 /** How a receiver runs on its worker. */

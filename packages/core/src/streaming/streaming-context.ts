@@ -429,11 +429,6 @@ export class StreamingContext {
     };
   }
 
-  /** Whether receivers write ahead (StreamingContextOptions.writeAheadLog). */
-  get writeAheadLogEnabled(): boolean {
-    return this.wal !== undefined;
-  }
-
   /** @internal */
   streamingBackend(): StreamingBackend {
     const b = this.sc.streaming;

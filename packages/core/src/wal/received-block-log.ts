@@ -10,6 +10,8 @@ export interface ReceivedBlockLogData {
   readonly allocated: Record<string, number>;
   /** Per writer: the highest block sequence number of a batch that completed and is forgotten. */
   readonly cleared: Record<string, number>;
+  /** Source positions handed to batches, as merged [from, to) ranges (receivers that give positions). */
+  readonly positions?: [number, number][];
 }
 
 /**
@@ -26,6 +28,13 @@ export interface ReceivedBlockLogData {
  * Batches are forgotten in time order, so the blocks of forgotten batches are, per
  * writer, the ones up to `cleared`; a segment whose blocks are all cleared is deleted.
  *
+ * Receivers that give source positions (`store(records, { position })`) are counted
+ * exactly once even when their source sends records again (a receiver that died after its
+ * records became durable but before it acknowledged them): the positions handed to
+ * batches are kept as merged ranges, and a block's records at positions already counted
+ * are left out of the batch (`ReceivedBlock.take`; a block left with none stays in the
+ * batch with an empty `take`, so its segment is still deleted when the batch is forgotten).
+ *
  * Invariants: cleared <= allocated per writer; a segment of a live writer is deleted only
  * once the next one exists (its blocks are then known by their sequence numbers).
  * Threading: the job's driver thread; one call at a time (the JobGenerator awaits each).
@@ -33,6 +42,8 @@ export interface ReceivedBlockLogData {
 export class ReceivedBlockLog {
   private readonly allocated = new Map<string, number>();
   private readonly cleared = new Map<string, number>();
+  /** Positions handed to batches: sorted, disjoint, non-adjacent [from, to) ranges. */
+  private positions: [number, number][] = [];
   /** Segments of ended writers read so far: the offset after their last complete record and their last block's sequence number. */
   private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined }>();
 
@@ -71,7 +82,14 @@ export class ReceivedBlockLog {
           const id = parseReceivedBlockId(s.blockId);
           if (!id) continue;
           lastSeq = id.seq;
-          add(id.seq, id.writer, { blockId: s.blockId, streamId: this.streamId, numRecords: s.numRecords, locations: [], wal: s.place });
+          add(id.seq, id.writer, {
+            blockId: s.blockId,
+            streamId: this.streamId,
+            numRecords: s.numRecords,
+            locations: [],
+            wal: s.place,
+            ...(s.firstPosition === undefined ? {} : { firstPosition: s.firstPosition }),
+          });
         }
         this.scanned.set(file, { offset: endOffset, lastSeq });
       }
@@ -83,11 +101,47 @@ export class ReceivedBlockLog {
       for (const { seq, block } of list) {
         if (seq <= high) continue; // Already in a batch (reported and read from the log, or reported twice).
         high = seq;
-        out.push(block);
+        out.push(this.uncounted(block));
       }
       if (high >= 0) this.allocated.set(writer, high);
     }
     return out;
+  }
+
+  /** The block with its records at positions already counted left out, and those positions counted. */
+  private uncounted(block: ReceivedBlock): ReceivedBlock {
+    const a = block.firstPosition;
+    if (a === undefined || block.numRecords === 0) return block;
+    const b = a + block.numRecords;
+    const take: [number, number][] = [];
+    let at = a;
+    for (const [from, to] of this.positions) {
+      if (to <= at) continue;
+      if (from >= b) break;
+      if (from > at) take.push([at - a, from - a]);
+      at = Math.max(at, to);
+      if (at >= b) break;
+    }
+    if (at < b) take.push([at - a, b - a]);
+    this.countPositions(a, b);
+    if (take.length === 1 && take[0][0] === 0 && take[0][1] === block.numRecords) return block;
+    return { ...block, take };
+  }
+
+  private countPositions(from: number, to: number): void {
+    const merged: [number, number][] = [];
+    let cur: [number, number] = [from, to];
+    let placed = false;
+    for (const r of this.positions) {
+      if (r[1] < cur[0]) merged.push(r);
+      else if (r[0] > cur[1]) {
+        if (!placed) merged.push(cur);
+        placed = true;
+        merged.push(r);
+      } else cur = [Math.min(cur[0], r[0]), Math.max(cur[1], r[1])];
+    }
+    if (!placed) merged.push(cur);
+    this.positions = merged;
   }
 
   /**
@@ -146,17 +200,17 @@ export class ReceivedBlockLog {
   }
 
   data(): ReceivedBlockLogData {
-    return { allocated: Object.fromEntries(this.allocated), cleared: Object.fromEntries(this.cleared) };
+    return {
+      allocated: Object.fromEntries(this.allocated),
+      cleared: Object.fromEntries(this.cleared),
+      ...(this.positions.length > 0 ? { positions: this.positions.map(([f, t]): [number, number] => [f, t]) } : {}),
+    };
   }
 
   restore(d: ReceivedBlockLogData): void {
     for (const [w, s] of Object.entries(d.allocated)) this.allocated.set(w, s);
     for (const [w, s] of Object.entries(d.cleared)) this.cleared.set(w, s);
-  }
-
-  /** Writers and segments the driver tracks (tests assert they stay bounded). */
-  get size(): number {
-    return this.allocated.size + this.cleared.size + this.scanned.size;
+    this.positions = (d.positions ?? []).map(([f, t]): [number, number] => [f, t]);
   }
 
   /** The log's segments, by writer then first sequence number. */

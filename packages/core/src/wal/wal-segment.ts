@@ -12,7 +12,10 @@ import { SluiceError } from '../errors.js';
  * is the sequence number of the segment's first block. A segment is a run of records:
  *
  *   u32 MAGIC | u32 bodyLength | u32 crc32(body) | body
- *   body = u16 idLength | blockId (UTF-8) | u32 numRecords | encoded records
+ *   body = u16 idLength | blockId (UTF-8) | u32 numRecords | f64 firstPosition | encoded records
+ *
+ * firstPosition is the source position of the block's first record when the receiver gave
+ * one (`store(records, { position })`; its records are at consecutive positions), else NaN.
  *
  * A block's place in the log (`WalPlace`) is its record's segment, offset and length.
  * A record is written and fsynced before its block is reported: a complete record is a
@@ -66,13 +69,14 @@ export function parseReceivedBlockId(blockId: string): { readonly writer: string
 }
 
 /** One block as a log record. */
-export function encodeWalRecord(blockId: string, numRecords: number, data: Uint8Array): Buffer {
+export function encodeWalRecord(blockId: string, numRecords: number, data: Uint8Array, firstPosition?: number): Buffer {
   const id = Buffer.from(blockId, 'utf8');
-  const body = Buffer.allocUnsafe(2 + id.length + 4 + data.length);
+  const body = Buffer.allocUnsafe(2 + id.length + 12 + data.length);
   body.writeUInt16BE(id.length, 0);
   id.copy(body, 2);
   body.writeUInt32BE(numRecords, 2 + id.length);
-  body.set(data, 2 + id.length + 4);
+  body.writeDoubleBE(firstPosition ?? NaN, 2 + id.length + 4);
+  body.set(data, 2 + id.length + 12);
   const head = Buffer.allocUnsafe(HEADER);
   head.writeUInt32BE(WAL_MAGIC, 0);
   head.writeUInt32BE(body.length, 4);
@@ -89,7 +93,7 @@ function corrupt(place: WalPlace, why: string): SluiceError {
 }
 
 /** Read one block back from its place in the log, checking its length and CRC. */
-export async function readWalRecord(place: WalPlace): Promise<{ readonly blockId: string; readonly numRecords: number; readonly data: Buffer }> {
+export async function readWalRecord(place: WalPlace): Promise<{ readonly blockId: string; readonly numRecords: number; readonly firstPosition?: number; readonly data: Buffer }> {
   let buf: Buffer;
   try {
     const fh = await fs.promises.open(place.path, 'r');
@@ -111,7 +115,7 @@ export async function readWalRecord(place: WalPlace): Promise<{ readonly blockId
   return decodeRecord(buf, place);
 }
 
-function decodeRecord(buf: Buffer, place: WalPlace): { blockId: string; numRecords: number; data: Buffer } {
+function decodeRecord(buf: Buffer, place: WalPlace): { blockId: string; numRecords: number; firstPosition?: number; data: Buffer } {
   if (buf.length < HEADER || buf.readUInt32BE(0) !== WAL_MAGIC) throw corrupt(place, 'no record starts there');
   const bodyLength = buf.readUInt32BE(4);
   if (HEADER + bodyLength !== buf.length) throw corrupt(place, `record length ${HEADER + bodyLength} differs from ${buf.length}`);
@@ -121,13 +125,15 @@ function decodeRecord(buf: Buffer, place: WalPlace): { blockId: string; numRecor
   const idLength = body.readUInt16BE(0);
   const blockId = body.toString('utf8', 2, 2 + idLength);
   const numRecords = body.readUInt32BE(2 + idLength);
-  return { blockId, numRecords, data: body.subarray(2 + idLength + 4) };
+  const position = body.readDoubleBE(2 + idLength + 4);
+  return { blockId, numRecords, ...(Number.isNaN(position) ? {} : { firstPosition: position }), data: body.subarray(2 + idLength + 12) };
 }
 
 /** A block found by scanning a segment. */
 export interface ScannedBlock {
   readonly blockId: string;
   readonly numRecords: number;
+  readonly firstPosition?: number;
   readonly place: WalPlace;
 }
 
@@ -149,7 +155,7 @@ export async function scanWalSegment(file: string, fromOffset: number): Promise<
   }
   try {
     const size = (await fh.stat()).size;
-    const head = Buffer.allocUnsafe(HEADER + 2 + 1024 + 4);
+    const head = Buffer.allocUnsafe(HEADER + 2 + 1024 + 12);
     while (offset + HEADER <= size) {
       const { bytesRead } = await fh.read(head, 0, Math.min(head.length, size - offset), offset);
       if (head.readUInt32BE(0) !== WAL_MAGIC) throw corrupt({ path: file, offset, length: 0 }, 'no record starts there');
@@ -157,10 +163,11 @@ export async function scanWalSegment(file: string, fromOffset: number): Promise<
       if (offset + length > size) break; // Torn tail.
       if (bytesRead < HEADER + 2) throw corrupt({ path: file, offset, length }, 'record too short');
       const idLength = head.readUInt16BE(HEADER);
-      if (bytesRead < HEADER + 2 + idLength + 4) throw corrupt({ path: file, offset, length }, 'block id does not fit the record');
+      if (bytesRead < HEADER + 2 + idLength + 12) throw corrupt({ path: file, offset, length }, 'block id does not fit the record');
       const blockId = head.toString('utf8', HEADER + 2, HEADER + 2 + idLength);
       const numRecords = head.readUInt32BE(HEADER + 2 + idLength);
-      blocks.push({ blockId, numRecords, place: { path: file, offset, length } });
+      const position = head.readDoubleBE(HEADER + 2 + idLength + 4);
+      blocks.push({ blockId, numRecords, ...(Number.isNaN(position) ? {} : { firstPosition: position }), place: { path: file, offset, length } });
       offset += length;
     }
   } finally {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { captureClosure, reviveClosure } from '../../src/closure/index.js';
 import type { ShippedFunction } from '../../src/closure/index.js';
-import { decode, encode } from '../../src/codec/codec.js';
+import { decode, encode, encodeRecords } from '../../src/codec/codec.js';
+import { encodeWalRecord, segmentFileName } from '../../src/wal/wal-segment.js';
 import { SluiceError } from '../../src/errors.js';
 import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
@@ -404,6 +405,29 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     assert.deepEqual(asked, [`${blockId}@w-2`]);
     // Without a known location the partition is recomputed (here: the map throws).
     await assert.rejects(runTask({ ...payload, cachedLocations: {} }, 0, env), /recomputed/);
+  });
+
+  test('a received block on no live worker is read from its place in the write-ahead log, only the records a batch takes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pc-wal-'));
+    try {
+      const file = path.join(dir, segmentFileName('w1', 0));
+      const first = encodeWalRecord('input_j_0_w1_0', 2, encodeRecords(['x', 'y']));
+      const second = encodeWalRecord('input_j_0_w1_1', 5, encodeRecords(['a', 'b', 'c', 'd', 'e']), 40);
+      fs.writeFileSync(file, Buffer.concat([first, second]));
+      const env = new (class extends FakeTaskEnv {
+        override async getBlock(): Promise<BlockRead> {
+          return { misses: ['w-1 (127.0.0.1:1): unreachable (connection refused)'] };
+        }
+      })();
+      const wal = { path: file, offset: first.length, length: second.length };
+      const locations = [{ workerId: 'w-1', address: '127.0.0.1:1' }];
+      const run = (take?: [number, number][]): Promise<unknown> =>
+        runTask({ plan: plan(0, node(0, 1, { kind: 'blocks', blocks: [{ blockId: 'input_j_0_w1_1', locations, wal, ...(take ? { take } : {}) }] })), kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, 0, env);
+      assert.deepEqual(await run(), { kind: 'result', value: ['a', 'b', 'c', 'd', 'e'] });
+      assert.deepEqual(await run([[0, 1], [3, 5]]), { kind: 'result', value: ['a', 'd', 'e'] });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a received block no worker can give: the error says what each one answered, and calls no live worker lost', async () => {

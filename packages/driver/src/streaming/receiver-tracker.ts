@@ -253,6 +253,7 @@ export class ReceiverTracker implements RegistryListener {
           numRecords: b.num_records,
           locations: b.locations.map((l: wire.Peer__Output) => ({ workerId: l.worker_id, address: l.address })),
           ...(b.wal ? { wal: { path: b.wal.path, offset: Number(b.wal.offset), length: Number(b.wal.length) } } : {}),
+          ...(b.has_position ? { firstPosition: b.first_position } : {}),
         });
         return;
       }

@@ -49,6 +49,8 @@ export class KafkaTestCluster {
   readonly requestCounts = new Map<number, number>();
   /** Requests answered, by broker id and API key (`${brokerId}:${apiKey}`). */
   readonly brokerRequestCounts = new Map<string, number>();
+  /** TCP connections accepted, over all brokers and restarts (tests check clients are reused). */
+  connectionsAccepted = 0;
   private readonly servers = new Map<number, net.Server>();
   private readonly sockets = new Map<number, Set<net.Socket>>();
   private readonly ports: number[];
@@ -96,6 +98,7 @@ export class KafkaTestCluster {
     if (this.servers.has(id)) return;
     const sockets = new Set<net.Socket>();
     const server = net.createServer((s) => {
+      this.connectionsAccepted++;
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
       this.serve(id, s);

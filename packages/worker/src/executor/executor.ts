@@ -186,8 +186,9 @@ export class Executor {
     const blockPrefix = `input_${desc.job_id}_${desc.stream_id}_${writer}`;
     const opts = { blockIntervalMs: desc.block_interval_ms, blockPrefix, maxBufferedRecords: desc.max_buffered_records || DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS };
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
-      block: (blockId, data, count, stored) =>
+      block: (blockId, data, count, firstPosition, stored) =>
         inOrder(async () => {
+          const position = firstPosition === undefined ? {} : { has_position: true, first_position: firstPosition };
           if (dropped) {
             stored('the driver no longer runs this receiver here');
             return;
@@ -196,7 +197,7 @@ export class Executor {
           if (wal) {
             let place: WalPlace;
             try {
-              place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data);
+              place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data, firstPosition);
             } catch (err) {
               log.error({ err, blockId }, 'cannot write received block to the write-ahead log; the receiver is told it was not stored');
               events.error(`block ${blockId} was not stored: ${(err as Error).message}`);
@@ -204,7 +205,7 @@ export class Executor {
               return;
             }
             this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
-            events.block({ block_id: blockId, num_records: count, locations, wal: place });
+            events.block({ block_id: blockId, num_records: count, locations, wal: place, ...position });
             stored();
             return;
           }
@@ -223,7 +224,7 @@ export class Executor {
             }
           }
           if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
-          events.block({ block_id: blockId, num_records: count, locations }, (err) => stored(err?.message));
+          events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => stored(err?.message));
         }),
       error: (message) => inOrder(() => events.error(message)),
       started: () => inOrder(() => events.started()),

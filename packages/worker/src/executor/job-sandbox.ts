@@ -18,7 +18,7 @@ export interface SandboxHost {
 /** Where a receiver thread's events go. */
 export interface ReceiverEvents {
   /** A block to store; call `stored` once it is durable (or with why it cannot be). */
-  block(blockId: string, data: Uint8Array, count: number, stored: (error?: string) => void): void;
+  block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined, stored: (error?: string) => void): void;
   error(message: string): void;
   started(): void;
   stopped(reason: string): void;
@@ -107,7 +107,7 @@ export class JobSandbox {
       switch (msg.type) {
         case 'receiverBlock': {
           const blockId = msg.blockId;
-          events.block(blockId, msg.data, msg.count, (error) => {
+          events.block(blockId, msg.data, msg.count, msg.firstPosition, (error) => {
             if (!r.done) thread.postMessage({ type: 'receiverBlockStored', streamId, blockId, ...(error === undefined ? {} : { error }) } satisfies MainToThread);
           });
           return;

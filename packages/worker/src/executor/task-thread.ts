@@ -201,7 +201,7 @@ process.on('uncaughtException', unhandled);
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
-    block: (blockId, bytes, count) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count }),
+    block: (blockId, bytes, count, firstPosition) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) }),
     error: (message) => send({ type: 'receiverError', streamId, message }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),

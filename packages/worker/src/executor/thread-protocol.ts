@@ -57,7 +57,7 @@ export type ThreadToMain =
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'broadcastGet'; readonly reqId: number; readonly ids: number[] }
-  | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number }
+  | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number; readonly firstPosition?: number }
   | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string }
   | { readonly type: 'receiverStarted'; readonly streamId: number }
   | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string }

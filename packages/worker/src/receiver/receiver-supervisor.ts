@@ -1,7 +1,7 @@
 import { SluiceError, encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
-  block(blockId: string, data: Uint8Array, count: number): void;
+  block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined): void;
   error(message: string): void;
   started(): void;
   stopped(reason: string): void;
@@ -30,10 +30,12 @@ interface Ack {
 export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private buffer: unknown[] = [];
   private bufferAcks: Ack[] = [];
+  /** Source position of buffer[0] when the stores gave positions (a block holds consecutive positions only). */
+  private bufferPosition: number | undefined;
   /** Blocks sent to the main thread and not yet durable. */
   private readonly inFlight = new Map<string, { readonly count: number; readonly acks: Ack[] }>();
   /** Stores that found the buffer full, waiting for room. */
-  private readonly waiting: { readonly records: unknown[]; readonly ack: Ack }[] = [];
+  private readonly waiting: { readonly records: unknown[]; readonly ack: Ack; readonly position: number | undefined }[] = [];
   private held = 0;
   private seq = 0;
   private stopped = false;
@@ -65,12 +67,12 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     }
   }
 
-  store(records: unknown[]): Promise<void> {
+  store(records: unknown[], position?: number): Promise<void> {
     if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${records.length} record(s) were not stored`));
     return new Promise<void>((resolve, reject) => {
       const ack = { resolve, reject };
-      if (this.waiting.length === 0 && this.hasRoom()) this.take(records, ack);
-      else this.waiting.push({ records, ack });
+      if (this.waiting.length === 0 && this.hasRoom()) this.take(records, ack, position);
+      else this.waiting.push({ records, ack, position });
     });
   }
 
@@ -95,7 +97,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     }
     while (this.waiting.length > 0 && this.hasRoom()) {
       const w = this.waiting.shift()!;
-      this.take(w.records, w.ack);
+      this.take(w.records, w.ack, w.position);
     }
   }
 
@@ -103,7 +105,12 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     return this.held === 0 || this.held < this.maxBuffered;
   }
 
-  private take(records: unknown[], ack: Ack): void {
+  private take(records: unknown[], ack: Ack, position: number | undefined): void {
+    // A block's records are at consecutive positions, or have none: cut one here otherwise.
+    if (this.buffer.length > 0 && (position === undefined ? this.bufferPosition !== undefined : this.bufferPosition === undefined || position !== this.bufferPosition + this.buffer.length)) {
+      this.flush();
+    }
+    if (this.buffer.length === 0) this.bufferPosition = position;
     for (const r of records) this.buffer.push(r);
     this.held += records.length;
     this.bufferAcks.push(ack);
@@ -117,11 +124,13 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     }
     const records = this.buffer;
     const acks = this.bufferAcks;
+    const position = this.bufferPosition;
     this.buffer = [];
     this.bufferAcks = [];
+    this.bufferPosition = undefined;
     const blockId = `${this.blockPrefix}_${this.seq++}`;
     this.inFlight.set(blockId, { count: records.length, acks });
-    this.sink.block(blockId, encodeRecords(records), records.length);
+    this.sink.block(blockId, encodeRecords(records), records.length, position);
   }
 
   restart(reason: string, error?: unknown, delayMs = 2000): void {

@@ -35,8 +35,8 @@ export class WriteAheadLogWriter {
   constructor(private readonly opts: WriteAheadLogWriterOptions) {}
 
   /** Append block `seq`; resolves with its place once it is on disk. */
-  append(blockId: string, seq: number, numRecords: number, data: Uint8Array): Promise<WalPlace> {
-    const p = this.chain.then(() => this.write(blockId, seq, numRecords, data));
+  append(blockId: string, seq: number, numRecords: number, data: Uint8Array, firstPosition?: number): Promise<WalPlace> {
+    const p = this.chain.then(() => this.write(blockId, seq, numRecords, data, firstPosition));
     this.chain = p.catch(() => undefined);
     return p;
   }
@@ -49,9 +49,9 @@ export class WriteAheadLogWriter {
     this.fh = undefined;
   }
 
-  private async write(blockId: string, seq: number, numRecords: number, data: Uint8Array): Promise<WalPlace> {
+  private async write(blockId: string, seq: number, numRecords: number, data: Uint8Array, firstPosition: number | undefined): Promise<WalPlace> {
     if (this.closed) throw new SluiceError('SLUICE_IO', `write-ahead log writer ${this.opts.writer} is closed; block ${blockId} was not logged`);
-    const record = encodeWalRecord(blockId, numRecords, data);
+    const record = encodeWalRecord(blockId, numRecords, data, firstPosition);
     try {
       if (!this.fh || this.size >= this.opts.maxSegmentBytes || Date.now() - this.openedAt >= this.opts.rollingIntervalMs) await this.roll(seq);
       const offset = this.size;

@@ -81,3 +81,35 @@ test('fire-and-forget stores still work, and a rejected store nobody awaits is n
     sup.stop('test over');
   }
 });
+
+test('a block holds records at consecutive source positions only: a gap, a step back or a store without a position cuts a block', async () => {
+  const got: { records: number[]; position: number | undefined }[] = [];
+  const s: SupervisorSink = {
+    block: (_id, data, _count, position) => got.push({ records: decodeRecords<number[]>(data), position }),
+    error: () => undefined,
+    started: () => undefined,
+    stopped: () => undefined,
+  };
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 10_000, 100, s);
+  sup.start();
+  try {
+    void r.store([10, 11], { position: 10 });
+    void r.store([12], { position: 12 }); // consecutive: same block
+    void r.store([20], { position: 20 }); // a gap
+    void r.store([15, 16], { position: 15 }); // sent again from an earlier position
+    void r.store([99]); // no position
+    void r.store([17], { position: 17 });
+    await assert.rejects(r.store([1], { position: 1.5 }), /position must be a whole number/);
+    sup.stop('flush');
+    assert.deepEqual(got, [
+      { records: [10, 11, 12], position: 10 },
+      { records: [20], position: 20 },
+      { records: [15, 16], position: 15 },
+      { records: [99], position: undefined },
+      { records: [17], position: 17 },
+    ]);
+  } finally {
+    sup.stop('test over');
+  }
+});

@@ -83,7 +83,45 @@ test('the block log hands every logged block to one batch: reported ones, and th
     // Batch 2 forgotten: all of ended wA goes; wB's 0 and 1 go, its last segment stays while it runs.
     await log.clear(second, ['wB']);
     assert.deepEqual(left().map((n) => n.slice(0, 2) + parseSegmentFileName(n)!.firstSeq), ['wB2', 'wB3']);
+    // wA ended and has nothing left in the log: its marks are forgotten (bounded over a run of days).
+    assert.deepEqual(Object.keys(log.data().allocated), ['wB']);
+    assert.deepEqual(Object.keys(log.data().cleared), ['wB']);
     await b.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('blocks with source positions: a position is handed to one batch however often the source sent it, across writers and a restart', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-pos-'));
+  try {
+    // wA logged positions 0-9 and 10-19, acknowledged only 0-9, and died; the source sent
+    // 10-29 again to wB, which logged 10-24 and 25-29.
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 1 << 20 });
+    const b = new WriteAheadLogWriter({ dir, writer: 'wB', rollingIntervalMs: 60_000, maxSegmentBytes: 1 << 20 });
+    const blk = async (w: WriteAheadLogWriter, name: string, seq: number, pos: number, n: number): Promise<ReceivedBlock> => {
+      const id = `input_j_0_${name}_${seq}`;
+      return { blockId: id, streamId: 0, numRecords: n, firstPosition: pos, locations: [], wal: await w.append(id, seq, n, bytes(n, seq), pos) };
+    };
+    const a0 = await blk(a, 'wA', 0, 0, 10);
+    await blk(a, 'wA', 1, 10, 10); // logged, never reported
+    await a.close();
+    const b0 = await blk(b, 'wB', 0, 10, 15);
+    const b1 = await blk(b, 'wB', 1, 25, 5);
+    const log = new ReceivedBlockLog(0, dir);
+    assert.deepEqual((await log.take([a0], ['wA', 'wB'])).map((x) => [x.blockId, x.take]), [['input_j_0_wA_0', undefined]]);
+    // wB reports 10-24 before wA's log is read: all of it counts; wA's 10-19 then counts for nothing.
+    const second = await log.take([b0], ['wA', 'wB']);
+    assert.deepEqual(second.map((x) => [x.blockId, x.take]), [['input_j_0_wB_0', undefined]]);
+    const third = await log.take([b1], ['wB']);
+    assert.deepEqual(third.map((x) => [x.blockId, x.take]).sort(), [['input_j_0_wA_1', []], ['input_j_0_wB_1', undefined]]);
+    // A restart from these marks: wB sent 20-34 again (logged after the checkpoint); only 30-34 are new.
+    const restored = new ReceivedBlockLog(0, dir);
+    restored.restore(JSON.parse(JSON.stringify(log.data())));
+    await b.append('input_j_0_wB_2', 2, 15, bytes(15, 2), 20);
+    await b.close();
+    assert.deepEqual((await restored.take([], [])).map((x) => [x.blockId, x.take]), [['input_j_0_wB_2', [[10, 15]]]]);
+    assert.deepEqual(restored.data().positions, [[0, 35]]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

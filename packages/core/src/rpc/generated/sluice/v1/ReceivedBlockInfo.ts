@@ -9,6 +9,8 @@ export interface ReceivedBlockInfo {
   'num_records'?: (number | string | Long);
   'locations'?: (_sluice_v1_Peer)[];
   'wal'?: (_sluice_v1_WalPlace | null);
+  'has_position'?: (boolean);
+  'first_position'?: (number | string);
 }
 
 export interface ReceivedBlockInfo__Output {
@@ -16,4 +18,6 @@ export interface ReceivedBlockInfo__Output {
   'num_records': (number);
   'locations': (_sluice_v1_Peer__Output)[];
   'wal': (_sluice_v1_WalPlace__Output | null);
+  'has_position': (boolean);
+  'first_position': (number);
 }

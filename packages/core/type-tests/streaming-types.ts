@@ -1,0 +1,90 @@
+// Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
+// (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
+// one (TS2578), so a type that became too loose fails the test as surely as one too strict.
+import { State, StateSpec, StreamingContext, type DStream, type Duration, type SluiceContext } from '@sluice/core';
+
+/** Compiles only when A and B are the same type. */
+type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+function expectType<A, B>(ok: Equal<A, B>): void {
+  void ok;
+}
+
+export function durations(sc: SluiceContext): void {
+  const fine: Duration[] = [500, '500ms', '1s', '1.5s', '2m', '2min', '1h', '1d'];
+  void fine;
+  // @ts-expect-error a space between number and unit
+  const spaced: Duration = '1 sec';
+  // @ts-expect-error 'sec' is not a unit ('s' is)
+  const sec: Duration = '1sec';
+  // @ts-expect-error a unit with no number
+  const bare: Duration = 's';
+  // @ts-expect-error a number with no unit, as text
+  const unitless: Duration = '1000';
+  void [spaced, sec, bare, unitless];
+
+  const ssc = new StreamingContext(sc, '1s');
+  // @ts-expect-error the batch interval is a Duration
+  new StreamingContext(sc, '1 second');
+  const lines = ssc.queueStream([sc.parallelize(['a b'])]);
+  lines.window('30s', '10s');
+  // @ts-expect-error the window length is a Duration
+  lines.window('30 seconds', '10s');
+  lines.checkpoint('10s');
+  StateSpec.function((_k: string, _v: number | undefined, _s: State<number>) => 0).timeout('2min');
+  // @ts-expect-error the timeout is a Duration
+  StateSpec.function((_k: string, _v: number | undefined, _s: State<number>) => 0).timeout('2 minutes');
+}
+
+export function updateStateByKeyInfersItsState(pairs: DStream<[string, number]>, sc: SluiceContext): void {
+  // From an annotated state parameter.
+  const annotated = pairs.updateStateByKey((ones, total: number | undefined) => (total ?? 0) + ones.length);
+  expectType<typeof annotated, DStream<[string, number]>>(true);
+  // From the function's result.
+  const fromResult = pairs.updateStateByKey((ones) => ones.map(String));
+  expectType<typeof fromResult, DStream<[string, string[]]>>(true);
+  // The state type alone, as Spark's updateStateByKey[Int]; key and values come from the stream.
+  const given = pairs.updateStateByKey<number>((ones, total) => ones.reduce((a, b) => a + b, total ?? 0));
+  expectType<typeof given, DStream<[string, number]>>(true);
+  // From the initial RDD.
+  const initial = sc.parallelize<[string, bigint]>([['a', 1n]]);
+  const fromInitial = pairs.updateStateByKey((ones, s) => (s ?? 0n) + BigInt(ones.length), { initialRDD: initial });
+  expectType<typeof fromInitial, DStream<[string, bigint]>>(true);
+  // The long form still compiles.
+  const long = pairs.updateStateByKey<string, number, number>((ones, total) => (total ?? 0) + ones.length);
+  expectType<typeof long, DStream<[string, number]>>(true);
+
+  // @ts-expect-error the values are numbers, not strings
+  pairs.updateStateByKey<number>((vs: string[], total) => (total ?? 0) + vs.length);
+  // @ts-expect-error the result must be the state type
+  pairs.updateStateByKey<number>((ones) => `${ones.length}`);
+  // @ts-expect-error the state is unknown without a hint, so it cannot be added to
+  pairs.updateStateByKey((ones, total) => total + ones.length);
+  // @ts-expect-error only a stream of [key, value] pairs has per-key state
+  pairs.map(([w]) => w).updateStateByKey<number>((vs, s) => (s ?? 0) + vs.length);
+}
+
+export function mapWithStateInfersItsState(pairs: DStream<[string, number]>): void {
+  const spec = StateSpec.function((word: string, one: number | undefined, state: State<number>) => {
+    const total = (state.getOption() ?? 0) + (one ?? 0);
+    state.update(total);
+    return [word, total] as [string, number];
+  });
+  const mapped = pairs.mapWithState(spec);
+  expectType<typeof mapped extends DStream<infer M> ? M : never, [string, number]>(true);
+  const snapshots = mapped.stateSnapshots();
+  expectType<typeof snapshots, DStream<[string, number]>>(true);
+  // Key and value types come from the stream when the spec is made in place.
+  const inPlace = pairs.mapWithState(StateSpec.function((word, one, state: State<string[]>) => {
+    state.update([...(state.getOption() ?? []), word.toUpperCase()]);
+    return (one ?? 0) * 2;
+  }));
+  expectType<typeof inPlace extends DStream<infer M> ? M : never, number>(true);
+  expectType<ReturnType<typeof inPlace.stateSnapshots>, DStream<[string, string[]]>>(true);
+
+  StateSpec.function((_w: string, _one: number | undefined, state: State<number>) => {
+    // @ts-expect-error the state is a number
+    state.update('x');
+  });
+  // @ts-expect-error the values of this stream are numbers, not strings
+  pairs.mapWithState(StateSpec.function((_w: string, v: string | undefined, _s: State<number>) => v));
+}

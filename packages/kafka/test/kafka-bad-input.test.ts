@@ -1,0 +1,72 @@
+// Bad input to the Kafka connector on a real cluster (test broker + driver + 2 worker
+// processes, started once for the file): unreachable brokers, an unknown topic, invalid
+// UTF-8, a record too large for the sink; and KafkaUtils.createRDD over given ranges.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import net from 'node:net';
+import { Producer } from '@platformatic/kafka';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
+
+const env = useEnv();
+
+test('a wrong broker address fails the job with an error naming it; an unknown topic names the topic', async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+  const bad = await startJob(env.cluster, fixture('count-job.ts'), [JSON.stringify({ brokers: [`127.0.0.1:${closed}`], topics: ['x'], groupId: 'g', batchMs: 500, expectTotal: 1 })]);
+  const end = await bad.finished(60_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, new RegExp(`cannot reach Kafka brokers 127\\.0\\.0\\.1:${closed}`));
+  assert.match(end.failure!, /check the broker addresses/);
+  const unknown = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['no-such-topic'], groupId: 'g', expectTotal: 1 }));
+  const end2 = await unknown.finished(60_000);
+  assert.equal(end2.ok, false);
+  assert.match(end2.failure!, /no-such-topic/);
+  assert.match(end2.failure!, /create the topic or fix its name/);
+});
+
+test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', async () => {
+  env.kafka.createTopic('utf8', 1);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  const values = [Buffer.from('ok-1'), Buffer.from([0xff, 0xfe]), Buffer.from('ok-2'), Buffer.from([0xc3, 0x28]), Buffer.from('ok-3 é')];
+  for (const value of values) await p.send({ messages: [{ topic: 'utf8', partition: 0, value }] });
+  await p.close();
+  const args = (mode: string) => jobArgs(env.kafka, { mode, topics: ['utf8'], groupId: `g-${mode}`, total: values.length });
+  const failing = await (await startJob(env.cluster, fixture('edge-job.ts'), args('utf8-fail'))).finished(60_000);
+  assert.equal(failing.ok, false);
+  assert.match(failing.failure!, /record utf8\/0@1: the value is not valid UTF-8 \(2 bytes\)/);
+  const skipping = await (await startJob(env.cluster, fixture('edge-job.ts'), args('utf8-skip'))).finished(60_000);
+  assert.ok(skipping.ok, `skip mode failed: ${skipping.failure}`);
+  assert.deepEqual(jsonLines<string[]>(skipping.lines, 'STRINGS ').flat(), ['ok-1', 'ok-2', 'ok-3 é']);
+  assert.deepEqual(
+    skipping.lines.filter((l) => l.startsWith('SKIPPED ')),
+    ['SKIPPED 2'],
+  );
+});
+
+test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
+  env.kafka.createTopic('large-out', 1);
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-large', topics: [], groupId: 'g', total: 0, sinkTopic: 'large-out' }))).finished(60_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
+  assert.deepEqual(env.kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
+});
+
+test('KafkaUtils.createRDD reads exactly the given offset ranges', async () => {
+  env.kafka.createTopic('rdd', 2);
+  const sink = nothing();
+  await produce(env.kafka, ['rdd'], 2, 40, 13, sink);
+  const ranges = [
+    { topic: 'rdd', partition: 0, fromOffset: 2, untilOffset: 7 },
+    { topic: 'rdd', partition: 1, fromOffset: 0, untilOffset: 3 },
+  ];
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'rdd', ranges, topics: [], groupId: 'g', total: 0 }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const expected = ranges.flatMap((r) => env.kafka.records('rdd', r.partition).filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset)).map((x) => [r.partition, Number(x.offset), x.value!.toString()]));
+  assert.equal(expected.length, 8);
+  assert.deepEqual(jsonLines<unknown[]>(end.lines, 'RDD ')[0], expected);
+});

@@ -1,0 +1,36 @@
+// Bad options to the direct stream and the sink are refused before anything connects,
+// with a SluiceError naming the option, the bad value and the fix.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SluiceError } from '@sluice/core';
+import { connectionParams, validateStreamOptions, type DirectStreamOptions } from '../src/kafka-params.js';
+
+function refused(f: () => unknown, pattern: RegExp): void {
+  assert.throws(f, (err: unknown) => {
+    assert.ok(err instanceof SluiceError, `a SluiceError, got ${String(err)}`);
+    assert.equal(err.code, 'SLUICE_BAD_ARGUMENT');
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+const ok: DirectStreamOptions = { brokers: ['localhost:9092'], topics: ['t'], groupId: 'g' };
+
+test('direct stream options: each bad value is named with its fix', () => {
+  validateStreamOptions(ok);
+  refused(() => validateStreamOptions({ ...ok, groupId: '' }), /groupId: got ""; give the consumer group/);
+  refused(() => validateStreamOptions({ ...ok, topicPattern: '^x' }), /topics \/ topicPattern: .*give exactly one of them/);
+  refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g' }), /give exactly one of them/);
+  refused(() => validateStreamOptions({ ...ok, topics: [] }), /topics: got \[\]; give a non-empty list/);
+  refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: 0 }), /maxRatePerPartition: got 0; give records per second > 0/);
+  refused(() => validateStreamOptions({ ...ok, startingOffsets: 'newest' as 'latest' }), /startingOffsets: got "newest"; use 'latest', 'earliest'/);
+  refused(() => validateStreamOptions({ ...ok, startingOffsets: { t: { 0: -5 } } }), /startingOffsets\['t'\]\[0\]: got -5; give a partition number and an offset >= 0/);
+});
+
+test('connection options: brokers as host:port, a known SASL mechanism', () => {
+  assert.deepEqual(connectionParams('op', { brokers: ['a:1', 'b:2'] }).brokers, ['a:1', 'b:2']);
+  refused(() => connectionParams('op', { brokers: [] }), /op: brokers: got \[\]; give at least one broker/);
+  refused(() => connectionParams('op', { brokers: ['localhost'] }), /op: broker address: got "localhost"; write it as 'host:port'/);
+  refused(() => connectionParams('op', { brokers: ['a:1'], sasl: { mechanism: 'KERBEROS' as 'PLAIN', username: 'u', password: 'p' } }), /sasl.mechanism: got "KERBEROS"/);
+  refused(() => connectionParams('op', { brokers: ['a:1'], retryTimeoutMs: -1 }), /retryTimeoutMs: got -1/);
+});

@@ -1,0 +1,126 @@
+// What the direct-stream test files share: the test broker and a Sluice cluster (driver
+// in the test process, 2 worker processes), started once per file; producing records with
+// known values; and the checks of a job's batches against the broker's logs.
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import type { LocalCluster } from '@sluice/cli';
+import { jsonLines, startCluster, type JobEnd } from './job-runner.js';
+import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+
+export interface Range {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  untilOffset: number;
+}
+export interface Batch {
+  time: number;
+  ranges: Range[];
+  count: number;
+  sum: number;
+  sumSq: number;
+}
+
+export interface Env {
+  kafka: KafkaTestCluster;
+  cluster: LocalCluster;
+}
+
+/** Starts the broker and the cluster before the file's tests, stops them after. */
+export function useEnv(): Env {
+  const env = {} as Env;
+  before(async () => {
+    env.kafka = await KafkaTestCluster.start({ brokers: 2 });
+    env.cluster = await startCluster(2);
+  });
+  after(async () => {
+    await env.cluster?.stop();
+    await env.kafka?.close();
+  });
+  return env;
+}
+
+let nextValue = 1;
+
+/** The value the next produced record gets. */
+export function peekNextValue(): number {
+  return nextValue;
+}
+
+/** A seeded PRNG (mulberry32), so a failing run can be repeated. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Produced {
+  count: number;
+  sum: number;
+  sumSq: number;
+}
+
+export const nothing = (): Produced => ({ count: 0, sum: 0, sumSq: 0 });
+
+/** Writes `n` records with fresh values (decimal numbers) to random partitions of `topics`. */
+export async function produce(kafka: KafkaTestCluster, topics: readonly string[], partitions: number, n: number, seed: number, into: Produced): Promise<void> {
+  const rand = prng(seed);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  try {
+    for (let sent = 0; sent < n; ) {
+      const messages = [];
+      for (let i = 0; i < 500 && sent < n; i++, sent++) {
+        const v = nextValue++;
+        into.count++;
+        into.sum += v;
+        into.sumSq += v * v;
+        messages.push({ topic: topics[Math.floor(rand() * topics.length)]!, partition: Math.floor(rand() * partitions), key: Buffer.from(`k${v}`), value: Buffer.from(String(v)) });
+      }
+      await p.send({ messages });
+    }
+  } finally {
+    await p.close();
+  }
+}
+
+export function jobArgs(kafka: KafkaTestCluster, o: Record<string, unknown>): string[] {
+  return [JSON.stringify({ brokers: kafka.bootstrap, batchMs: 500, ...o })];
+}
+
+/** The batches of a finished job, checked to have ended well. */
+export function batchesOf(end: JobEnd): Batch[] {
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  return jsonLines<Batch>(end.lines, 'BATCH ');
+}
+
+/** Every partition's ranges are adjacent, from `start` to the partition's end in the broker, and each batch counted its ranges. */
+export function assertRangesCover(kafka: KafkaTestCluster, batches: Batch[], topics: readonly string[], start: (topic: string, partition: number) => number): void {
+  const byTp = new Map<string, Range[]>();
+  for (const b of batches) {
+    assert.equal(b.count, b.ranges.reduce((n, r) => n + r.untilOffset - r.fromOffset, 0), `batch ${b.time} counted exactly its ranges`);
+    for (const r of b.ranges) byTp.set(`${r.topic}/${r.partition}`, [...(byTp.get(`${r.topic}/${r.partition}`) ?? []), r]);
+  }
+  for (const t of topics) {
+    for (const log of kafka.topics.get(t)!.partitions) {
+      const rs = byTp.get(`${t}/${log.partition}`) ?? [];
+      let at = start(t, log.partition);
+      for (const r of rs) {
+        assert.equal(r.fromOffset, at, `${t}/${log.partition}: a range starts where the previous one ended`);
+        assert.ok(r.untilOffset > r.fromOffset, 'no empty range');
+        at = r.untilOffset;
+      }
+      assert.equal(at, Number(log.endOffset), `${t}/${log.partition}: the ranges reach the partition's end`);
+    }
+  }
+}
+
+export function assertTotals(batches: Batch[], want: Produced): void {
+  const got = batches.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), nothing());
+  assert.deepEqual(got, want, 'every produced record counted exactly once');
+}

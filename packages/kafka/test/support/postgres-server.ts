@@ -1,0 +1,67 @@
+// A throwaway PostgreSQL server for tests: Debian's postgresql binaries
+// (/usr/lib/postgresql/<version>/bin), a fresh data directory, trust authentication,
+// listening on 127.0.0.1 at a free port. As root, initdb and the server run as the
+// `postgres` user (PostgreSQL refuses root). Stopped (and its directory removed) by `stop()`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface PostgresServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function binDir(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (fs.existsSync(path.join(base, v, 'bin', 'initdb'))) return path.join(base, v, 'bin');
+  throw new Error("no PostgreSQL server binaries under /usr/lib/postgresql: install Debian's postgresql package (apt-get install postgresql)");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = binDir();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-'));
+  const data = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) spawnSync('chown', ['-R', 'postgres:postgres', dir]);
+  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+  const [c1, a1] = wrap(path.join(bin, 'initdb'), ['-D', data, '-U', 'sluice', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const init = spawnSync(c1, a1, { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
+  const port = await freePort();
+  const [c2, a2] = wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']);
+  const child: ChildProcess = spawn(c2, a2, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!/ready to accept connections/.test(log)) {
+    if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}):\n${log}`);
+    if (Date.now() > deadline) throw new Error(`postgres not ready within 30 s:\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `postgres://sluice@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const closed = new Promise((r) => child.once('close', r));
+        const [c3, a3] = wrap(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
+        spawnSync(c3, a3, { encoding: 'utf8' });
+        await closed;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
