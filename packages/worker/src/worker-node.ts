@@ -158,6 +158,8 @@ export class WorkerNode {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    // Task threads start loading now, so the first tasks sent after registering find them ready.
+    this.executor.start();
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 0}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>

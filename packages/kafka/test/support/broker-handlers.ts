@@ -30,7 +30,16 @@ export async function handleRequest(c: KafkaTestCluster, self: number, apiKey: n
     case ApiKey.OffsetFetch:
       return offsetFetch(c, req, version);
     case ApiKey.InitProducerId:
+      if (typeof req.transactionalId === 'string') return { throttleTimeMs: 0, ...c.txns.initProducerId(req.transactionalId) };
       return { errorCode: 0, producerId: c.newProducerId(), producerEpoch: 0 };
+    case ApiKey.AddPartitionsToTxn:
+      return addPartitionsToTxn(c, req);
+    case ApiKey.AddOffsetsToTxn:
+      return { throttleTimeMs: 0, errorCode: c.txns.addOffsets(req.transactionalId as string, req.producerId as bigint, req.producerEpoch as number, req.groupId as string) };
+    case ApiKey.TxnOffsetCommit:
+      return txnOffsetCommit(c, req);
+    case ApiKey.EndTxn:
+      return { throttleTimeMs: 0, errorCode: c.txns.endTxn(req.transactionalId as string, req.producerId as bigint, req.producerEpoch as number, req.committed as boolean) };
     case ApiKey.CreateTopics:
       return createTopics(c, req);
     case ApiKey.CreatePartitions:
@@ -135,6 +144,8 @@ function produce(c: KafkaTestCluster, self: number, req: M): Outcome {
 
 async function fetch(c: KafkaTestCluster, self: number, req: M, version: number): Promise<M> {
   const byId = version >= 13;
+  // read_committed (1): nothing at or past the last stable offset, and the aborted transactions in range.
+  const committedOnly = req.isolationLevel === 1;
   const maxWait = Math.min(req.maxWaitMs as number, 30_000);
   const deadline = Date.now() + maxWait;
   for (;;) {
@@ -161,11 +172,13 @@ async function fetch(c: KafkaTestCluster, self: number, req: M, version: number)
           if (epoch > log.leaderEpoch) return empty(ErrorCode.UNKNOWN_LEADER_EPOCH);
           const from = p.fetchOffset as bigint;
           if (from < log.startOffset || from > log.endOffset) return empty(ErrorCode.OFFSET_OUT_OF_RANGE);
-          const records = budget > 0 ? log.read(from, Math.min(p.partitionMaxBytes as number, budget)) : Buffer.alloc(0);
+          const limit = committedOnly ? log.lastStableOffset : log.endOffset;
+          const records = budget > 0 ? log.read(from, Math.min(p.partitionMaxBytes as number, budget), limit) : Buffer.alloc(0);
           budget -= records.length;
           total += records.length;
           waitOn.push(() => log.onAppend(wake));
-          return { partitionIndex, errorCode: 0, highWatermark: log.endOffset, lastStableOffset: log.endOffset, logStartOffset: log.startOffset, abortedTransactions: null, records };
+          const abortedTransactions = committedOnly ? log.abortedBetween(from, limit) : null;
+          return { partitionIndex, errorCode: 0, highWatermark: log.endOffset, lastStableOffset: log.lastStableOffset, logStartOffset: log.startOffset, abortedTransactions, records };
         }),
       };
     });
@@ -198,7 +211,7 @@ function listOffsets(c: KafkaTestCluster, self: number, req: M): M {
         if (!log) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (log.leader !== self) return { partitionIndex, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
         const ts = p.timestamp as bigint;
-        const offset = ts === -2n ? log.startOffset : log.endOffset;
+        const offset = ts === -2n ? log.startOffset : req.isolationLevel === 1 ? log.lastStableOffset : log.endOffset;
         return { partitionIndex, errorCode: 0, timestamp: -1n, offset, leaderEpoch: log.leaderEpoch };
       }),
     })),
@@ -278,5 +291,44 @@ function createPartitions(c: KafkaTestCluster, req: M): M {
       if (!req.validateOnly) c.addPartitions(name, count);
       return { name, errorCode: 0, errorMessage: null };
     }),
+  };
+}
+
+function addPartitionsToTxn(c: KafkaTestCluster, req: M): M {
+  return {
+    throttleTimeMs: 0,
+    resultsByTopicV3AndBelow: arr(req.topics).map((t) => {
+      const partitions = (t.partitions as number[]) ?? [];
+      const codes = c.txns.addPartitions(
+        req.transactionalId as string,
+        req.producerId as bigint,
+        req.producerEpoch as number,
+        partitions.map((p) => c.log(t.name as string, p)),
+      );
+      return { name: t.name, resultsByPartition: partitions.map((partitionIndex, i) => ({ partitionIndex, partitionErrorCode: codes[i] })) };
+    }),
+  };
+}
+
+function txnOffsetCommit(c: KafkaTestCluster, req: M): M {
+  return {
+    throttleTimeMs: 0,
+    topics: arr(req.topics).map((t) => ({
+      name: t.name,
+      partitions: arr(t.partitions).map((p) => {
+        const partitionIndex = p.partitionIndex as number;
+        if (!c.log(t.name as string, partitionIndex)) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const errorCode = c.txns.txnOffsetCommit(
+          req.transactionalId as string,
+          req.producerId as bigint,
+          req.producerEpoch as number,
+          req.groupId as string,
+          t.name as string,
+          partitionIndex,
+          p.committedOffset as bigint,
+        );
+        return { partitionIndex, errorCode };
+      }),
+    })),
   };
 }

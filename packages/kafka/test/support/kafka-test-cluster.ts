@@ -3,6 +3,7 @@ import net from 'node:net';
 import { handleRequest } from './broker-handlers.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { PartitionLog } from './partition-log.js';
+import { TransactionCoordinator } from './transaction-coordinator.js';
 import { API_RANGES, ApiKey, ErrorCode, SCHEMAS } from './protocol/messages.js';
 import { decodeRecords, type PlainRecord } from './protocol/record-batch.js';
 import { decode, encode } from './protocol/schema.js';
@@ -31,7 +32,8 @@ export interface TopicState {
  * A Kafka cluster for tests, in this process: one TCP listener per broker id on loopback,
  * speaking Kafka's binary protocol (see protocol/messages.ts for the APIs and versions),
  * with topics, partitions, leaders, consumer-group offsets and idempotent producers kept
- * in memory. Not a product: no replication, retention, transactions, TLS or SASL. What it
+ * in memory, and transactions (see transaction-coordinator.ts). Not a product: no
+ * replication, retention, TLS or SASL. What it
  * offers tests beyond Kafka: stop/start (the same ports, state kept), per-broker stops,
  * leader moves, partitions added, and dropping produce responses after the append (to
  * make a client retry).
@@ -41,6 +43,8 @@ export interface TopicState {
 export class KafkaTestCluster {
   readonly topics = new Map<string, TopicState>();
   readonly groups = new GroupCoordinator();
+  /** Transactional producers' state (KIP-98): epochs, open transactions, their offsets. */
+  readonly txns = new TransactionCoordinator(this.groups, () => this.newProducerId());
   readonly clusterId = randomBytes(8).toString('hex');
   readonly maxMessageBytes: number;
   readonly autoCreateTopics: boolean;

@@ -1,5 +1,5 @@
 import { ErrorCode } from './protocol/messages.js';
-import { withBaseOffset, type StoredBatch } from './protocol/record-batch.js';
+import { CONTROL, encodeControlBatch, splitBatches, TRANSACTIONAL, withBaseOffset, type StoredBatch } from './protocol/record-batch.js';
 
 /** What an idempotent producer last wrote to one partition (Kafka keeps the last 5 batches). */
 interface ProducerState {
@@ -23,6 +23,10 @@ export class PartitionLog {
   private readonly batches: { base: bigint; last: bigint; bytes: Buffer }[] = [];
   private readonly producers = new Map<bigint, ProducerState>();
   private waiters = new Set<() => void>();
+  /** Producers with a transaction open on this partition: producer id -> its first offset here. */
+  private readonly openTxns = new Map<bigint, bigint>();
+  /** Aborted transactions: first data offset and the offset of the abort marker. */
+  private readonly abortedTxns: { producerId: bigint; first: bigint; last: bigint }[] = [];
   endOffset = 0n;
   leaderEpoch = 0;
 
@@ -53,6 +57,7 @@ export class PartitionLog {
       this.producers.set(h.producerId, state);
     }
     const base = this.endOffset;
+    if ((h.attributes & TRANSACTIONAL) !== 0 && (h.attributes & CONTROL) === 0 && !this.openTxns.has(h.producerId)) this.openTxns.set(h.producerId, base);
     this.batches.push({ base, last: base + BigInt(h.lastOffsetDelta), bytes: withBaseOffset(batch.bytes, base, this.leaderEpoch) });
     this.endOffset = base + BigInt(h.lastOffsetDelta) + 1n;
     const waiters = this.waiters;
@@ -61,8 +66,41 @@ export class PartitionLog {
     return { errorCode: ErrorCode.NONE, baseOffset: base };
   }
 
-  /** Whole batches from the one holding `from`, up to maxBytes (at least one batch). */
-  read(from: bigint, maxBytes: number): Buffer {
+  /**
+   * The last stable offset: the first offset of the oldest transaction still open here
+   * (read_committed consumers see nothing from it on), or the end of the log.
+   */
+  get lastStableOffset(): bigint {
+    let lso = this.endOffset;
+    for (const first of this.openTxns.values()) if (first < lso) lso = first;
+    return lso;
+  }
+
+  /** Whether `producerId` has a transaction open on this partition. */
+  hasOpenTxn(producerId: bigint): boolean {
+    return this.openTxns.has(producerId);
+  }
+
+  /**
+   * Ends `producerId`'s transaction here with a commit or abort marker (a control batch,
+   * one offset), as the transaction coordinator does at EndTxn. An abort is remembered
+   * so read_committed fetches can list it.
+   */
+  writeMarker(producerId: bigint, producerEpoch: number, commit: boolean): void {
+    const first = this.openTxns.get(producerId);
+    this.openTxns.delete(producerId);
+    const at = this.endOffset;
+    this.append(splitBatches(encodeControlBatch(producerId, producerEpoch, commit, BigInt(Date.now())))[0]!);
+    if (!commit && first !== undefined) this.abortedTxns.push({ producerId, first, last: at });
+  }
+
+  /** Aborted transactions overlapping offsets [from, to), as a read_committed Fetch lists them. */
+  abortedBetween(from: bigint, to: bigint): { producerId: bigint; firstOffset: bigint }[] {
+    return this.abortedTxns.filter((a) => a.last >= from && a.first < to).map((a) => ({ producerId: a.producerId, firstOffset: a.first }));
+  }
+
+  /** Whole batches from the one holding `from`, up to maxBytes (at least one batch), ending below `limit`. */
+  read(from: bigint, maxBytes: number, limit: bigint = this.endOffset): Buffer {
     let lo = 0;
     let hi = this.batches.length;
     while (lo < hi) {
@@ -73,6 +111,7 @@ export class PartitionLog {
     const out: Buffer[] = [];
     let size = 0;
     for (let i = lo; i < this.batches.length; i++) {
+      if (this.batches[i]!.last >= limit) break;
       const b = this.batches[i]!.bytes;
       if (out.length > 0 && size + b.length > maxBytes) break;
       out.push(b);

@@ -13,6 +13,7 @@ import { ShuffleClient } from '../shuffle/shuffle-client.js';
 import { ReceiverReporter, type ReportSender } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
+import { SpareTaskThreads } from './spare-task-threads.js';
 import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
@@ -42,6 +43,8 @@ export class Executor {
   /** Each job's receivers' reporters, closed when the job is released. */
   private readonly reporters = new Map<string, Set<ReceiverReporter>>();
   private completed = 0;
+  /** Threads started ahead of jobs: a job's first tasks here need not wait for one to start. */
+  private readonly spares: SpareTaskThreads;
 
   constructor(
     private readonly cores: number,
@@ -56,7 +59,15 @@ export class Executor {
     private readonly shuffleSpillRecords: number,
     /** Sends a receiver's report to the driver (Driver.ReportReceiver). */
     private readonly sendReport: ReportSender,
-  ) {}
+  ) {
+    // As many spares as tasks run at once: a new job's first stage here finds one per task.
+    this.spares = new SpareTaskThreads(cores, { shuffleSpillRecords }, log.child({ component: 'spare-task-threads' }));
+  }
+
+  /** Start the spare task threads (idempotent). */
+  start(): void {
+    this.spares.start();
+  }
 
   get runningTaskIds(): string[] {
     return [...this.running.keys()];
@@ -68,6 +79,7 @@ export class Executor {
 
   async launch(desc: wire.TaskDescription__Output): Promise<wire.TaskOutcome> {
     const log = this.log.child({ jobId: desc.job_id, taskId: desc.task_id, stageId: desc.stage_id, partition: desc.partition });
+    const launched = performance.now();
     let bundlePath: string;
     try {
       bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
@@ -75,6 +87,7 @@ export class Executor {
       log.error({ err }, 'cannot get job bundle');
       return { error: { code: 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
+    const fresh = !this.sandboxes.has(desc.job_id);
     const sandbox = this.sandbox(desc.job_id, bundlePath);
     const task: RunningTask = { jobId: desc.job_id, segments: new Map(), cached: [] };
     this.running.set(desc.task_id, task);
@@ -86,6 +99,9 @@ export class Executor {
       this.running.delete(desc.task_id);
     }
     this.completed++;
+    // How long a job waits for its first task here (bundle, thread, the task): what a
+    // recovered job's first batch waits for on each worker.
+    if (fresh) log.info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
     if (outcome === 'killed') return { killed: true };
     switch (outcome.kind) {
       case 'result':
@@ -261,6 +277,7 @@ export class Executor {
   }
 
   close(): void {
+    this.spares.close();
     for (const set of this.reporters.values()) for (const r of set) r.close();
     this.reporters.clear();
     for (const s of this.sandboxes.values()) s.close();
@@ -317,7 +334,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, bundlePath, this.cores, host, this.log.child({ jobId }), this.shuffleSpillRecords);
+      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.cores, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

@@ -1,9 +1,7 @@
-import { Worker as Thread } from 'node:worker_threads';
+import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { jobEnvironment, type BlockRead } from '@sluice/core/internal';
-import type { MainToThread, ThreadData, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
-
-const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
+import type { BlockRead } from '@sluice/core/internal';
+import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
@@ -45,7 +43,8 @@ interface Slot {
  * The isolated context one job's tasks run in on a worker: up to `cores` threads, each
  * with its own import of the job bundle, so jobs never share module state and a crash
  * in one job's thread leaves other jobs alone. One task per thread at a time; a killed
- * task's thread is terminated and replaced.
+ * task's thread is terminated and replaced. Threads come from `newThread`, bound to this
+ * job (SpareTaskThreads.take): they serve no other job, and `close()` terminates them.
  */
 export class JobSandbox {
   private readonly slots: Slot[] = [];
@@ -56,11 +55,11 @@ export class JobSandbox {
 
   constructor(
     private readonly jobId: string,
-    private readonly bundlePath: string,
+    /** A new thread for this job only, bound to it (its bundle loaded or loading). */
+    private readonly newThread: () => Thread,
     private readonly cores: number,
     private readonly host: SandboxHost,
     private readonly log: Logger,
-    private readonly shuffleSpillRecords: number,
   ) {}
 
   run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
@@ -94,7 +93,7 @@ export class JobSandbox {
     events: ReceiverEvents,
   ): void {
     this.stopReceiver(streamId);
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
+    const thread = this.newThread();
     const r = { thread, events, done: false, receiverId };
     this.receivers.set(streamId, r);
     const finish = (reason: string): void => {
@@ -186,7 +185,7 @@ export class JobSandbox {
   }
 
   private spawn(): Slot {
-    const thread = new Thread(THREAD_ENTRY, { workerData: { jobId: this.jobId, bundlePath: this.bundlePath, shuffleSpillRecords: this.shuffleSpillRecords } satisfies ThreadData, env: jobEnvironment() });
+    const thread = this.newThread();
     const slot: Slot = { thread, taskId: undefined, finish: undefined, task: undefined };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));

@@ -1,7 +1,9 @@
 /**
- * Entry of a task thread: one per core per job. Imports the job bundle once, then runs
- * tasks one at a time, reaching the worker's block store and shuffle fetcher through
- * messages to the main thread (see thread-protocol.ts).
+ * Entry of a task thread. A thread starts as a spare, with Sluice's code loaded and no
+ * job's: its first message, `bind`, names the one job it serves until it is terminated,
+ * and it imports that job's bundle then. It runs that job's tasks one at a time (or one
+ * receiver), reaching the worker's block store and shuffle fetcher through messages to
+ * the main thread (see thread-protocol.ts).
  */
 import fs from 'node:fs';
 import v8 from 'node:v8';
@@ -38,21 +40,36 @@ process.setSourceMapsEnabled(true);
 const port = parentPort!;
 const data = workerData as ThreadData;
 
-let evalInScope: ((src: string) => unknown) | undefined;
-let origin: BundleOrigin | undefined;
-let loadError: unknown;
-try {
-  const url = pathToFileURL(data.bundlePath).href;
-  const mod = (await import(url)) as Record<string, unknown>;
-  evalInScope = bundleEval(mod, data.bundlePath);
-  // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
-  origin = { url, text: fs.readFileSync(data.bundlePath, 'utf8') };
-  // Records that are instances of the job's classes are revived in this thread.
-  setRecordClassScope(evalInScope, origin.text);
-} catch (err) {
-  loadError = err;
+/** The job this thread serves, once bound: its id and its bundle, loaded (or why not). */
+interface BoundJob {
+  readonly jobId: string;
+  readonly evalInScope: ((src: string) => unknown) | undefined;
+  readonly origin: BundleOrigin | undefined;
+  readonly loadError: unknown;
 }
 
+/** Set by the one `bind` message; resolves once the job's bundle is imported (or failed to). */
+let job: Promise<BoundJob> | undefined;
+
+async function loadJob(jobId: string, bundlePath: string): Promise<BoundJob> {
+  try {
+    const url = pathToFileURL(bundlePath).href;
+    const mod = (await import(url)) as Record<string, unknown>;
+    const evalInScope = bundleEval(mod, bundlePath);
+    // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
+    const origin = { url, text: fs.readFileSync(bundlePath, 'utf8') };
+    // Records that are instances of the job's classes are revived in this thread.
+    setRecordClassScope(evalInScope, origin.text);
+    return { jobId, evalInScope, origin, loadError: undefined };
+  } catch (err) {
+    return { jobId, evalInScope: undefined, origin: undefined, loadError: err };
+  }
+}
+
+/** The bound job, or an error if this thread was given work before `bind` (a worker bug). */
+function boundJob(): Promise<BoundJob> {
+  return job ?? Promise.reject(new Error('this task thread was given work before it was bound to a job'));
+}
 
 const requests = new PortRequests<ThreadToMain & { reqId: number }, MainToThread & { reqId: number }>(port);
 
@@ -81,8 +98,15 @@ async function loadBroadcasts(ids: number[]): Promise<void> {
 }
 
 async function run(taskId: string, partition: number, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
-  if (loadError !== undefined || !evalInScope) {
-    const info = userErrorInfo(loadError);
+  let bound: BoundJob;
+  try {
+    bound = await boundJob();
+  } catch (err) {
+    return { kind: 'error', code: 'SLUICE_INTERNAL', message: (err as Error).message, stack: '' };
+  }
+  const { evalInScope, origin } = bound;
+  if (bound.loadError !== undefined || !evalInScope) {
+    const info = userErrorInfo(bound.loadError);
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
   }
   const payload = decode<TaskPayload>(payloadBytes);
@@ -99,7 +123,7 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     throw new Error(`cannot revive a captured value of type '${type}'`);
   };
   const env: TaskEnv = {
-    jobId: data.jobId,
+    jobId: bound.jobId,
     warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations) {
@@ -174,7 +198,7 @@ function unhandled(err: unknown): void {
 process.on('unhandledRejection', unhandled);
 process.on('uncaughtException', unhandled);
 
-function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): void {
+async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
     block: (blockId, bytes, count, firstPosition) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) }),
@@ -183,6 +207,7 @@ function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): v
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),
   };
   try {
+    const { evalInScope, loadError } = await boundJob();
     if (loadError !== undefined || !evalInScope) throw loadError ?? new Error('the job bundle did not load');
     const receiver = reviveReceiver(decode<ShippedReceiver>(msg.receiver), evalInScope);
     const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, msg.maxBufferedRecords, sink);
@@ -196,8 +221,18 @@ function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): v
 
 port.on('message', (msg: MainToThread) => {
   switch (msg.type) {
+    case 'bind':
+      // One job per thread, for good: a second bind (a worker bug) is never obeyed, and
+      // the thread retires rather than run anything more.
+      if (job) {
+        if (!retired) send({ type: 'retire', reason: `this task thread serves a job already; refused to serve ${msg.jobId} too` });
+        retired = true;
+        return;
+      }
+      job = loadJob(msg.jobId, msg.bundlePath);
+      return;
     case 'startReceiver':
-      startReceiver(msg);
+      void startReceiver(msg);
       return;
     case 'receiverBlockStored':
       receivers.get(msg.streamId)?.onStored(msg.blockId, msg.error);

@@ -1,9 +1,10 @@
 import type { MapOutputLocation, StorageLevel } from '@sluice/core/internal';
 
-/** Data a task thread starts with. */
+/**
+ * Data a task thread starts with: nothing of any job. A thread is started as a spare
+ * (SpareTaskThreads) and learns its one job from its first message, `bind`.
+ */
 export interface ThreadData {
-  readonly jobId: string;
-  readonly bundlePath: string;
   /** Records a map task buffers (map-side combine: distinct keys) before it spills its buckets as segments. */
   readonly shuffleSpillRecords: number;
 }
@@ -16,6 +17,8 @@ export type ThreadOutcome =
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
 export type MainToThread =
+  /** The first message a thread gets, and only once: the job it serves from now on, whose bundle it imports. */
+  | { readonly type: 'bind'; readonly jobId: string; readonly bundlePath: string }
   | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly payload: Uint8Array }
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
@@ -36,6 +39,7 @@ export type MainToThread =
   | { readonly type: 'stopReceiver'; readonly streamId: number };
 
 export type ThreadToMain =
+  /** The thread's own code (and core) is loaded: a spare is ready to be bound to a job. */
   | { readonly type: 'ready' }
   | { readonly type: 'done'; readonly taskId: string; readonly outcome: ThreadOutcome }
   /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */

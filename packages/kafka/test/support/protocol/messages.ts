@@ -20,6 +20,10 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   InitProducerId: 22,
+  AddPartitionsToTxn: 24,
+  AddOffsetsToTxn: 25,
+  EndTxn: 26,
+  TxnOffsetCommit: 28,
   CreatePartitions: 37,
 } as const;
 
@@ -40,6 +44,10 @@ export const API_RANGES: Readonly<Record<number, readonly [number, number]>> = {
   [ApiKey.CreateTopics]: [2, 7],
   [ApiKey.InitProducerId]: [0, 5],
   [ApiKey.CreatePartitions]: [0, 3],
+  [ApiKey.AddPartitionsToTxn]: [3, 3],
+  [ApiKey.AddOffsetsToTxn]: [3, 3],
+  [ApiKey.EndTxn]: [3, 3],
+  [ApiKey.TxnOffsetCommit]: [3, 3],
 };
 
 export interface ApiSchemas {
@@ -357,6 +365,55 @@ const createPartitions: ApiSchemas = {
   ]),
 };
 
+// The transaction APIs, at the one (flexible) version @platformatic/kafka and kafkajs-era clients both speak.
+const addPartitionsToTxn: ApiSchemas = {
+  request: message(ApiKey.AddPartitionsToTxn, '3+', [
+    f('transactionalId', 'string', '0-3'),
+    f('producerId', 'int64', '0-3'),
+    f('producerEpoch', 'int16', '0-3'),
+    arr('topics', '0-3', [f('name', 'string', '0+'), f('partitions', '[]int32', '0+')]),
+  ]),
+  response: message(ApiKey.AddPartitionsToTxn, '3+', [
+    f('throttleTimeMs', 'int32', '0+'),
+    arr('resultsByTopicV3AndBelow', '0-3', [f('name', 'string', '0+'), arr('resultsByPartition', '0+', [f('partitionIndex', 'int32', '0+'), f('partitionErrorCode', 'int16', '0+')])]),
+  ]),
+};
+
+const addOffsetsToTxn: ApiSchemas = {
+  request: message(ApiKey.AddOffsetsToTxn, '3+', [f('transactionalId', 'string', '0+'), f('producerId', 'int64', '0+'), f('producerEpoch', 'int16', '0+'), f('groupId', 'string', '0+')]),
+  response: message(ApiKey.AddOffsetsToTxn, '3+', [f('throttleTimeMs', 'int32', '0+'), f('errorCode', 'int16', '0+')]),
+};
+
+const endTxn: ApiSchemas = {
+  request: message(ApiKey.EndTxn, '3+', [f('transactionalId', 'string', '0+'), f('producerId', 'int64', '0+'), f('producerEpoch', 'int16', '0+'), f('committed', 'bool', '0+')]),
+  response: message(ApiKey.EndTxn, '3+', [f('throttleTimeMs', 'int32', '0+'), f('errorCode', 'int16', '0+')]),
+};
+
+const txnOffsetCommit: ApiSchemas = {
+  request: message(ApiKey.TxnOffsetCommit, '3+', [
+    f('transactionalId', 'string', '0+'),
+    f('groupId', 'string', '0+'),
+    f('producerId', 'int64', '0+'),
+    f('producerEpoch', 'int16', '0+'),
+    f('generationId', 'int32', '3+', { default: -1 }),
+    f('memberId', 'string', '3+'),
+    f('groupInstanceId', 'string', '3+', { nullable: '3+' }),
+    arr('topics', '0+', [
+      f('name', 'string', '0+'),
+      arr('partitions', '0+', [
+        f('partitionIndex', 'int32', '0+'),
+        f('committedOffset', 'int64', '0+'),
+        f('committedLeaderEpoch', 'int32', '2+', { default: -1 }),
+        f('committedMetadata', 'string', '0+', { nullable: '0+' }),
+      ]),
+    ]),
+  ]),
+  response: message(ApiKey.TxnOffsetCommit, '3+', [
+    f('throttleTimeMs', 'int32', '0+'),
+    arr('topics', '0+', [f('name', 'string', '0+'), arr('partitions', '0+', [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')])]),
+  ]),
+};
+
 export const SCHEMAS: Readonly<Record<number, ApiSchemas>> = {
   [ApiKey.Produce]: produce,
   [ApiKey.Fetch]: fetch,
@@ -373,6 +430,10 @@ export const SCHEMAS: Readonly<Record<number, ApiSchemas>> = {
   [ApiKey.CreateTopics]: createTopics,
   [ApiKey.InitProducerId]: initProducerId,
   [ApiKey.CreatePartitions]: createPartitions,
+  [ApiKey.AddPartitionsToTxn]: addPartitionsToTxn,
+  [ApiKey.AddOffsetsToTxn]: addOffsetsToTxn,
+  [ApiKey.EndTxn]: endTxn,
+  [ApiKey.TxnOffsetCommit]: txnOffsetCommit,
 };
 
 /** Kafka error codes the broker answers with. */
@@ -394,9 +455,12 @@ export const ErrorCode = {
   INVALID_REQUEST: 42,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
   UNKNOWN_PRODUCER_ID: 59,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   MEMBER_ID_REQUIRED: 79,
+  PRODUCER_FENCED: 90,
   UNKNOWN_TOPIC_ID: 100,
 } as const;

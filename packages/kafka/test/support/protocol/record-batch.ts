@@ -149,3 +149,31 @@ export function encodeBatch(records: readonly { key: Buffer | null; value: Buffe
     .raw(tail)
     .toBuffer();
 }
+
+/** Batch attribute bits (Kafka's RecordBatch): transactional, control. */
+export const TRANSACTIONAL = 0x10;
+export const CONTROL = 0x20;
+
+/**
+ * A transaction marker as the coordinator writes it to every partition of a transaction
+ * that ends: a control batch of one record whose key is (version 0, type 0 abort / 1
+ * commit) and whose value is (version 0, coordinator epoch).
+ */
+export function encodeControlBatch(producerId: bigint, producerEpoch: number, commit: boolean, timestamp: bigint): Buffer {
+  const key = new WireWriter().int16(0).int16(commit ? 1 : 0).toBuffer();
+  const value = new WireWriter().int16(0).int32(0).toBuffer();
+  const rec = new WireWriter().int8(0).varlong(0n).varint(0).varint(key.length).raw(key).varint(value.length).raw(value).varint(0).toBuffer();
+  const tail = new WireWriter()
+    .int16(TRANSACTIONAL | CONTROL)
+    .int32(0)
+    .int64(timestamp)
+    .int64(timestamp)
+    .int64(producerId)
+    .int16(producerEpoch)
+    .int32(-1)
+    .int32(1)
+    .varint(rec.length)
+    .raw(rec)
+    .toBuffer();
+  return new WireWriter().int64(0n).int32(tail.length + 9).int32(-1).int8(2).uint32(crc32c(tail)).raw(tail).toBuffer();
+}

@@ -1,0 +1,129 @@
+// Workers start task threads ahead of any job (SpareTaskThreads), so a job's first tasks
+// do not wait for a thread to start and load Sluice: on a real cluster (driver here, two
+// worker processes with two cores each), three jobs one after the other. Every thread
+// that ran a job's task was started before that job's program began, yet no thread ever
+// served two jobs and none held another job's bundle or globals. Prints the time from
+// each job's first task launch on a worker to its result, as the driver sees it, and as
+// each worker logs it.
+import assert from 'node:assert/strict';
+import readline from 'node:readline';
+import { test } from 'node:test';
+import type { wire } from '@sluice/core/internal';
+import { fixture, jsonLine, withCluster, within, type ClusterHandle } from './harness.js';
+
+interface Row {
+  partition: number;
+  pid: number;
+  threadId: number;
+  threadStart: number;
+  bundles: number;
+  lastJob: string | null;
+}
+interface Probe {
+  job: string;
+  programStart: number;
+  squares: number;
+  rows: Row[];
+}
+interface LogLine {
+  msg: string;
+  workerId?: string;
+  jobId?: string;
+  ms?: number;
+  ready?: number;
+  size?: number;
+}
+
+const N = 4000;
+const JOBS = 3;
+const CORES = 2;
+
+/** Time from the first task launch of each job on each worker to its outcome, seen from the driver. */
+function timeFirstTasks(h: ClusterHandle): Map<string, number> {
+  const firsts = new Map<string, number>();
+  for (const w of h.cluster.driver.registry.all()) {
+    const endpoint = w.endpoint;
+    const launch = endpoint.launchTask.bind(endpoint);
+    endpoint.launchTask = async (desc: wire.TaskDescription) => {
+      const key = `${desc.job_id} ${w.id}`;
+      if (firsts.has(key)) return launch(desc);
+      firsts.set(key, -1);
+      const t0 = performance.now();
+      const r = await launch(desc);
+      firsts.set(key, Math.round(performance.now() - t0));
+      return r;
+    };
+  }
+  return firsts;
+}
+
+test('a job runs its first tasks on spare threads started before it, and no thread serves two jobs', { timeout: 120_000 }, async () => {
+  await withCluster({ workers: 2, coresPerWorker: CORES, logLevel: 'debug', workerStderr: 'pipe' }, async (h) => {
+    const logs: LogLine[] = [];
+    const waiters = new Set<() => void>();
+    for (const p of h.cluster.workerProcesses) {
+      readline.createInterface({ input: p.stderr! }).on('line', (l) => {
+        try {
+          logs.push(JSON.parse(l) as LogLine);
+        } catch {
+          return;
+        }
+        for (const w of waiters) w();
+      });
+    }
+    /** Resolves once `pred` holds of the logs. */
+    const untilLogged = (pred: () => boolean, what: string): Promise<void> =>
+      within(
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (!pred()) return;
+            waiters.delete(check);
+            resolve();
+          };
+          waiters.add(check);
+          check();
+        }),
+        60_000,
+        what,
+      );
+    const workerIds = h.cluster.driver.registry.all().map((w) => w.id);
+    /** Every worker has logged a full set of ready spares since log line `from`. */
+    const sparesReady = (from: number) => (): boolean =>
+      workerIds.every((id) => logs.slice(from).some((l) => l.msg === 'spare task thread ready' && l.workerId === id && l.ready === l.size && l.size === CORES));
+
+    const firstTasks = timeFirstTasks(h);
+    await untilLogged(sparesReady(0), 'the spares of every worker to be ready');
+    const probes: Probe[] = [];
+    for (let j = 0; j < JOBS; j++) {
+      const mark = logs.length;
+      const run = await h.run(fixture('thread-probe.ts'), [String(N)]);
+      assert.ok(run.ok, JSON.stringify(run.failure));
+      probes.push(jsonLine<Probe>(run.lines, 'PROBE '));
+      // The next job starts once the spares this one took are replaced.
+      if (j < JOBS - 1) await untilLogged(sparesReady(mark), `spares replaced after job ${j + 1}`);
+    }
+
+    const driverSide = probes.map((p) => workerIds.map((id) => firstTasks.get(`${p.job} ${id}`)));
+    const workerSide = probes.map((p) => logs.filter((l) => l.msg === 'first task of the job on this worker done' && l.jobId === p.job).map((l) => l.ms));
+    console.log(`# first task of each job on each worker, launch to result (driver side): ${JSON.stringify(driverSide)} ms; worker side: ${JSON.stringify(workerSide)} ms`);
+    let expected = 0;
+    for (let i = 0; i < N; i++) expected += i * i;
+    const threadsOf = probes.map((p) => new Set(p.rows.map((r) => `${r.pid}/${r.threadId}`)));
+    for (const [j, p] of probes.entries()) {
+      assert.equal(p.squares, expected, `job ${p.job}: the sum of squares`);
+      assert.deepEqual(p.rows.map((r) => r.partition).sort(), [0, 1, 2, 3, 4, 5, 6, 7], `job ${p.job}: one row per partition`);
+      assert.equal(new Set(p.rows.map((r) => r.pid)).size, 2, `job ${p.job}: tasks ran on both workers`);
+      for (const r of p.rows) {
+        assert.ok(r.threadStart < p.programStart, `job ${p.job}: thread ${r.pid}/${r.threadId} started ${r.threadStart - p.programStart} ms after the job's program did: not a spare`);
+        assert.equal(r.bundles, 1, `job ${p.job}: thread ${r.pid}/${r.threadId} loaded ${r.bundles} job bundles`);
+        assert.ok(r.lastJob === null || r.lastJob === p.job, `job ${p.job}: thread ${r.pid}/${r.threadId} held a global of job ${r.lastJob}`);
+      }
+      for (let k = 0; k < j; k++) {
+        const shared = [...threadsOf[j]].filter((t) => threadsOf[k].has(t));
+        assert.deepEqual(shared, [], `threads that served both job ${probes[k].job} and job ${p.job}`);
+      }
+    }
+
+    for (const ms of driverSide.flat()) assert.ok(ms !== undefined && ms >= 0 && ms < 10_000, `first task took ${ms} ms`);
+  });
+});

@@ -1,0 +1,135 @@
+import { Worker as Thread } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { jobEnvironment } from '@sluice/core/internal';
+import type { MainToThread, ThreadData, ThreadToMain } from './thread-protocol.js';
+
+const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
+
+/** How long after a spare is taken its replacement starts: not while the job that took it starts its first tasks. */
+export const SPARE_REPLENISH_DELAY_MS = 1000;
+
+interface Spare {
+  readonly thread: Thread;
+  /** Set once the thread's own code (and Sluice's) is loaded. */
+  ready: boolean;
+  readonly onMessage: (msg: ThreadToMain) => void;
+  readonly onGone: () => void;
+}
+
+/**
+ * Task threads started ahead of any job, so a job's first task on this worker does not
+ * wait for a thread to start and load Sluice (most of a fresh job's first-task time, and
+ * of the first batch of a job recovered after a driver restart).
+ *
+ * Invariants: a spare holds no job's code or data — it has run only the thread entry and
+ * received nothing but its ThreadData, which names no job. `take()` binds a spare to one
+ * job (its first message, `bind`, makes it import that job's bundle) and hands it over for
+ * good: a thread is never given back, so it never serves a second job; the job's sandbox
+ * terminates it. Spares get the job environment (no cluster secret) when they are
+ * started, as every job thread does. Up to `size` spares are kept; one taken is replaced
+ * SPARE_REPLENISH_DELAY_MS later. A spare that dies is dropped, and replaced only at the
+ * next `take()` (never in a loop).
+ *
+ * Threading: the worker's main thread only.
+ */
+export class SpareTaskThreads {
+  private readonly spares: Spare[] = [];
+  private replenishTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly threadData: ThreadData,
+    private readonly log: Logger,
+  ) {}
+
+  /** Start the spares (idempotent). */
+  start(): void {
+    if (!this.closed) this.replenish();
+  }
+
+  /** How many spares there are now, and how many of them are ready. */
+  get counts(): { spares: number; ready: number } {
+    return { spares: this.spares.length, ready: this.spares.filter((s) => s.ready).length };
+  }
+
+  /**
+   * A thread bound to `jobId`, which imports the bundle at `bundlePath`: a ready spare if
+   * there is one, else one still starting, else a new thread. The caller owns it from now
+   * on and must listen to its 'error' and 'exit' events at once.
+   */
+  take(jobId: string, bundlePath: string): Thread {
+    const i = this.spares.findIndex((s) => s.ready);
+    const spare = this.spares.splice(i >= 0 ? i : 0, 1)[0];
+    let thread: Thread;
+    if (spare) {
+      spare.thread.off('message', spare.onMessage);
+      spare.thread.off('error', spare.onGone);
+      spare.thread.off('exit', spare.onGone);
+      thread = spare.thread;
+      thread.ref();
+    } else {
+      thread = this.startThread();
+    }
+    this.log.debug({ jobId, spare: spare !== undefined, ready: spare?.ready ?? false }, 'task thread bound to a job');
+    thread.postMessage({ type: 'bind', jobId, bundlePath } satisfies MainToThread);
+    this.scheduleReplenish();
+    return thread;
+  }
+
+  /** Terminate the spares; `take()` starts threads of its own from now on. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.replenishTimer);
+    this.replenishTimer = undefined;
+    for (const s of this.spares.splice(0)) {
+      s.thread.off('error', s.onGone);
+      s.thread.off('exit', s.onGone);
+      s.thread.on('error', () => undefined);
+      void s.thread.terminate();
+    }
+  }
+
+  private startThread(): Thread {
+    return new Thread(THREAD_ENTRY, { workerData: this.threadData, env: jobEnvironment() });
+  }
+
+  private scheduleReplenish(): void {
+    if (this.closed || this.replenishTimer) return;
+    this.replenishTimer = setTimeout(() => {
+      this.replenishTimer = undefined;
+      this.replenish();
+    }, SPARE_REPLENISH_DELAY_MS);
+    this.replenishTimer.unref();
+  }
+
+  private replenish(): void {
+    while (!this.closed && this.spares.length < this.size) {
+      const thread = this.startThread();
+      const spare: Spare = {
+        thread,
+        ready: false,
+        onMessage: (msg) => {
+          if (msg.type !== 'ready') return;
+          spare.ready = true;
+          this.log.debug({ ...this.counts, size: this.size }, 'spare task thread ready');
+        },
+        onGone: () => {
+          const i = this.spares.indexOf(spare);
+          if (i < 0) return;
+          this.spares.splice(i, 1);
+          this.log.warn('a spare task thread died before any job used it');
+          // 'error' is followed by 'exit'; listen on so neither is unhandled.
+          thread.on('error', () => undefined);
+          void thread.terminate();
+        },
+      };
+      thread.on('message', spare.onMessage);
+      thread.on('error', spare.onGone);
+      thread.on('exit', spare.onGone);
+      // A spare alone keeps no process alive.
+      thread.unref();
+      this.spares.push(spare);
+    }
+  }
+}

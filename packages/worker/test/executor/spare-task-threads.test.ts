@@ -1,0 +1,91 @@
+// SpareTaskThreads with real task threads: each thread is handed out once, spares are
+// replaced after one is taken, a bound thread refuses a second job, and close() ends the
+// spares. (The cluster-level view — jobs' tasks on spares, no thread serving two jobs —
+// is packages/cli/test/spare-task-threads.test.ts.)
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { Worker as Thread } from 'node:worker_threads';
+import { pino } from 'pino';
+import { BUNDLE_EVAL_EXPORT } from '@sluice/core/internal';
+import { SPARE_REPLENISH_DELAY_MS, SpareTaskThreads } from '../../src/executor/spare-task-threads.js';
+import type { MainToThread, ThreadToMain } from '../../src/executor/thread-protocol.js';
+
+const log = pino({ level: 'silent' });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spares-'));
+const bundle = path.join(dir, 'bundle.mjs');
+fs.writeFileSync(bundle, `export const ${BUNDLE_EVAL_EXPORT} = (s) => eval(s);\n`);
+const taken: Thread[] = [];
+after(async () => {
+  for (const t of taken) await t.terminate();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function take(pool: SpareTaskThreads, jobId: string): Thread {
+  const t = pool.take(jobId, bundle);
+  t.on('error', () => undefined);
+  taken.push(t);
+  return t;
+}
+
+test('each spare is handed out once, bound to one job, and replaced after a delay', { timeout: 120_000 }, async () => {
+  const pool = new SpareTaskThreads(2, { shuffleSpillRecords: 1000 }, log);
+  pool.start();
+  pool.start(); // idempotent
+  await until(() => pool.counts.ready === 2, 'two ready spares');
+  assert.deepEqual(pool.counts, { spares: 2, ready: 2 });
+  const a = take(pool, 'job-a');
+  const b = take(pool, 'job-b');
+  assert.notEqual(a.threadId, b.threadId, 'two jobs got the same thread');
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0 }, 'taken threads are no longer spares');
+  const takenAt = Date.now();
+  await until(() => pool.counts.ready === 2, 'the spares replaced');
+  assert.ok(Date.now() - takenAt >= SPARE_REPLENISH_DELAY_MS * 0.9, 'replaced only after the delay');
+  // With no spare left, take() starts a thread of its own; never one handed out before.
+  const c = take(pool, 'job-c');
+  const d = take(pool, 'job-d');
+  const e = take(pool, 'job-e');
+  const ids = [a, b, c, d, e].map((t) => t.threadId);
+  assert.equal(new Set(ids).size, ids.length, `thread ids ${ids.join(', ')}`);
+  pool.close();
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0 });
+});
+
+test('a thread bound to a job refuses a second one: it retires instead', { timeout: 60_000 }, async () => {
+  const pool = new SpareTaskThreads(1, { shuffleSpillRecords: 1000 }, log);
+  pool.start();
+  await until(() => pool.counts.ready === 1, 'a ready spare');
+  const t = take(pool, 'job-a');
+  pool.close();
+  const retired = new Promise<string>((resolve) =>
+    t.on('message', (m: ThreadToMain) => {
+      if (m.type === 'retire') resolve(m.reason);
+    }),
+  );
+  t.postMessage({ type: 'bind', jobId: 'job-b', bundlePath: bundle } satisfies MainToThread);
+  const reason = await Promise.race([retired, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the thread obeyed a second bind: no retire within 15 s')), 15_000).unref())]);
+  assert.match(reason, /serves a job already; refused to serve job-b/);
+});
+
+test('close() terminates the spares', { timeout: 60_000 }, async () => {
+  const pool = new SpareTaskThreads(2, { shuffleSpillRecords: 1000 }, log);
+  pool.start();
+  await until(() => pool.counts.ready === 2, 'two ready spares');
+  const t = take(pool, 'job-a');
+  const exited = new Promise<number>((r) => t.once('exit', r));
+  pool.close();
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0 });
+  // The taken thread is its job's to end, not the pool's: it still runs.
+  const alive = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
+  assert.equal(alive, true, 'close() ended a thread a job owns');
+});
