@@ -230,7 +230,7 @@ function updateState<S>(b: Batches<[string, number]>, update: (vs: number[], s: 
 
 /**
  * mapWithState as Spark runs it: the function once per value; a key with state and no
- * data for `timeout` (batchTime - lastUpdate >= timeout) gets one call with a timing-out
+ * data for longer than `timeout` (batchTime - lastUpdate > timeout, strictly, as Spark) gets one call with a timing-out
  * state and is removed. Initial states count as updated at the first batch time (Spark's
  * createFromPairRDD(initialState, partitioner, firstBatchTime)).
  */
@@ -253,7 +253,7 @@ function mapWithStateExpected(): { mapped: PerBatch<string[]>; snapshots: PerBat
       }
     }
     for (const [k, e] of [...state]) {
-      if (!touched.has(k) && t - e.at >= MWS_TIMEOUT_MS) {
+      if (!touched.has(k) && t - e.at > MWS_TIMEOUT_MS) {
         out.push(`timeout:${k}:${e.s}`);
         state.delete(k);
       }

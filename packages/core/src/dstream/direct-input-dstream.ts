@@ -88,7 +88,13 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
     return (this.batches.get(time) ?? []).reduce((n, r) => n + this.recordsIn(r), 0);
   }
 
-  protected compute(time: number): DirectInputRDD<T, R> {
+  /**
+   * The batch's RDD. A subclass may override it to return undefined for a batch it has
+   * no RDD for (Spark's InputDStream.compute returning None): map, filter, reduceByKey
+   * and the like then have none either, outputs skip the batch, updateStateByKey keeps
+   * its state, windows leave the batch out.
+   */
+  protected compute(time: number): DirectInputRDD<T, R> | undefined {
     const ranges = this.batches.get(time) ?? [];
     this.shipped ??= this.ssc.sc.ship(this.reader as Function, `${this.name} reader`);
     const keys = ranges.map((r) => this.localityKey(r));

@@ -153,22 +153,32 @@ export abstract class DStream<T> {
 
   // ---- transformations -------------------------------------------------------------------
 
-  /** A new stream whose RDD at each time is `f` of this stream's RDD then. */
+  /**
+   * A new stream whose RDD at each time is `f` of this stream's RDD then. `f` must return
+   * an RDD (`rdd.context.emptyRDD()` for no records): null or undefined is an error, as
+   * in Spark. A batch for which this stream has no RDD is an error too (Spark's
+   * TransformedDStream), unlike map, filter, reduceByKey and the like, which pass it on.
+   */
   transform<U>(f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
-    return this.derive('transform', {}, f);
+    return this.derive('transform', {}, f, 'user');
   }
 
   transformWith<U, R>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
-    return this.deriveWith('transformWith', {}, other, f);
+    return this.deriveWith('transformWith', {}, other, f, 'user');
   }
 
-  /** A TransformedDStream named `op` (with `params`) for the graph fingerprint. */
-  private derive<U>(op: string, params: Record<string, unknown>, f: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
-    return new TransformedDStream<U>(this.ssc, [this as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, time), op, params);
+  /**
+   * A TransformedDStream named `op` (with `params`) for the graph fingerprint. `kind`
+   * 'element' (map, filter, reduceByKey, ...): a batch for which this stream has no RDD
+   * has none in the result either (Spark's MappedDStream, ShuffledDStream, ...); 'user':
+   * such a batch is an error, and so is a function that returns no RDD.
+   */
+  private derive<U>(op: string, params: Record<string, unknown>, f: (rdd: RDD<T>, time: number) => RDD<U>, kind: TransformKind = 'element'): DStream<U> {
+    return new TransformedDStream<U>(this.ssc, [this as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, time), op, params, kind);
   }
 
-  private deriveWith<U, R>(op: string, params: Record<string, unknown>, other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
-    return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params);
+  private deriveWith<U, R>(op: string, params: Record<string, unknown>, other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>, kind: TransformKind = 'user'): DStream<R> {
+    return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params, kind);
   }
 
   map<U>(f: (t: T) => U): DStream<U> {
@@ -223,12 +233,26 @@ export abstract class DStream<T> {
     return new (derived('Windowed'))(this, windowDuration, slideDuration ?? this.slideDuration);
   }
 
+  /**
+   * The number of records in each window, as Spark computes it: `map(() => 1)` reduced by
+   * window with `+` and the inverse `-`, on one key. So it needs `ssc.checkpoint(dir)`; a
+   * window before any record has no element, a window emptied after records counts 0.
+   */
   countByWindow(windowDuration: Duration, slideDuration: Duration): DStream<number> {
-    return this.window(windowDuration, slideDuration).count();
+    return this.map(countOne).reduceByWindow(sum, windowDuration, slideDuration, { invFunc: subtract });
   }
 
-  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T> {
-    return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
+  /**
+   * One-element RDDs holding the reduction of each window (none for a window that never
+   * held a record). With `invFunc` the window is updated incrementally (Spark's
+   * reduceByWindow(reduceFunc, invReduceFunc, ...)): needs `ssc.checkpoint(dir)`, and once a
+   * record was seen the window keeps its value, inverse-reduced, when it empties.
+   */
+  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options: { invFunc?(a: T, b: T): T } = {}): DStream<T> {
+    if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
+    return this.map(keyOne as (t: T) => [number, T])
+      .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
+      .map(second as (p: [number, T]) => T);
   }
 
   // ---- pair transformations ------------------------------------------------------------
@@ -415,12 +439,23 @@ function positiveCount(kv: [unknown, number]): boolean {
 function pairWithOne(t: unknown): [unknown, number] {
   return [t, 1];
 }
+function keyOne(t: unknown): [number, unknown] {
+  return [1, t];
+}
 function keyNull(t: unknown): [null, unknown] {
   return [null, t];
 }
 function second(p: [unknown, unknown]): unknown {
   return p[1];
 }
+
+/**
+ * How a TransformedDStream treats a batch for which a parent has no RDD: 'element' passes
+ * "no RDD" on (map, filter, reduceByKey, ...); 'user' (transform, transformWith, union,
+ * the joins) fails the batch naming the operator, as Spark's TransformedDStream and
+ * UnionDStream do.
+ */
+export type TransformKind = 'element' | 'user';
 
 /** A stream computed from its parents' RDDs at the same time by a function of them. */
 export class TransformedDStream<U> extends DStream<U> {
@@ -430,6 +465,7 @@ export class TransformedDStream<U> extends DStream<U> {
     private readonly f: (rdds: RDD<unknown>[], time: number) => RDD<U>,
     private readonly op = 'transform',
     private readonly params: Record<string, unknown> = {},
+    private readonly kind: TransformKind = 'user',
   ) {
     super(ssc);
     const slides = new Set(parents.map((p) => p.slideDuration));
@@ -452,10 +488,25 @@ export class TransformedDStream<U> extends DStream<U> {
     const rdds: RDD<unknown>[] = [];
     for (const p of this.parents) {
       const r = p.getOrCompute(time);
-      if (!r) throw new SluiceError('SLUICE_INTERNAL', `stream ${p.id} has no RDD for time ${time}`);
+      if (!r) {
+        if (this.kind === 'element') return undefined;
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `dstream.${this.op}: stream ${p.id} (${p.constructor.name}) has no RDD for batch time ${time}, and ${this.op} needs one from each stream it reads (as Spark's ${this.op === 'union' ? 'UnionDStream' : 'TransformedDStream'}); ` +
+            `make the input give an RDD for every batch (an empty one for no records)`,
+        );
+      }
       rdds.push(r);
     }
-    return this.f(rdds, time);
+    const out = this.f(rdds, time);
+    if (out === null || out === undefined || typeof (out as Partial<RDD<U>>).collect !== 'function') {
+      const got = out === null ? 'null' : out === undefined ? 'undefined' : typeof out;
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `dstream.${this.op}: the function returned ${got} for batch time ${time}, not an RDD; return an RDD, rdd.context.emptyRDD() for a batch with no records`,
+      );
+    }
+    return out;
   }
 }
 

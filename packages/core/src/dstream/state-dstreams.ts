@@ -49,10 +49,21 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
     return { op: 'StateDStream', params: { initialRDD: this.initialRDD !== undefined } };
   }
 
-  protected compute(time: number): RDD<[K, S]> {
+  /**
+   * As Spark's StateDStream.compute: a batch for which the parent has no RDD leaves the
+   * state as it was (the update function is not called), or gives no RDD when there is
+   * no state yet either; an empty batch calls the update function for every key.
+   */
+  protected compute(time: number): RDD<[K, S]> | undefined {
     const sc = this.ssc.sc;
-    const batch = this.parent.getOrCompute(time) ?? sc.emptyRDD<[K, V]>();
-    const prev = this.getOrCompute(time - this.slideDuration) ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
+    const previous = this.getOrCompute(time - this.slideDuration);
+    const parentRDD = this.parent.getOrCompute(time);
+    if (!parentRDD) {
+      // A new RDD over the same partitions (the previous one is unpersisted when forgotten).
+      return previous?.mapValues(sameState as (s: S) => S);
+    }
+    const batch = parentRDD;
+    const prev = previous ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
     const cogrouped = sc.cogroupInternal([prev, batch] as RDD<[unknown, unknown]>[], this.partitioner);
     return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey') }, true);
   }
@@ -117,6 +128,11 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
   stateSnapshots(): DStream<[K, S]> {
     return this.entries.transform((rdd) => rdd.filter((kv) => kv[1].exists).map((kv) => [kv[0], kv[1].state as S] as [K, S]));
   }
+}
+
+/** Shipped by StateDStream for a batch with no RDD (self-contained). */
+function sameState(s: unknown): unknown {
+  return s;
 }
 
 derivedStreams.State = StateDStream;
