@@ -3,7 +3,8 @@
  *
  *   sluice driver [--port 7077] [--state-dir DIR]     run a driver (with DIR: relaunches its jobs when started again)
  *   sluice worker --driver HOST:PORT --cores N        run a worker
- *   sluice run job.ts [--workers 2]                   embedded local cluster + job
+ *   sluice init DIR                                   scaffold a typed job project
+ *   sluice run job.ts [--workers 2] [--typecheck]     embedded local cluster + job
  *   sluice submit job.ts --driver HOST:PORT           send a job to a running driver
  *   sluice workers --driver HOST:PORT                 list a driver's workers
  *   sluice jobs --driver HOST:PORT                    list jobs and their last batch's figures
@@ -15,10 +16,12 @@ import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sl
 import { WorkerNode } from '@sluice/worker';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { bundleJob } from './bundle-job.js';
+import { initJob } from './init-job.js';
 import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
 import { escapeControl } from './terminal-text.js';
 import { listJobs, listWorkers, stopJob, submitJob, type JobOutcome } from './submit-client.js';
+import { typecheckJob } from './typecheck-job.js';
 
 process.setSourceMapsEnabled(true);
 // grpc-js passes an IP target as the TLS server name, which Node flags (DEP0123) on every
@@ -53,6 +56,8 @@ function common(cmd: Command): Command {
 function taskTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--task-timeout');
 }
+
+const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
 
@@ -182,6 +187,16 @@ common(program.command('worker').description('run a Sluice worker'))
   );
 
 program
+  .command('init')
+  .description('scaffold a job project: package.json depending on the Sluice packages, tsconfig.json, and a typed streaming job (job.ts)')
+  .argument('<dir>', 'folder to make (new or empty)')
+  .action((dir: string) => {
+    const files = initJob(dir);
+    const cd = escapeControl(dir);
+    process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\nNext:\n  cd ${cd}\n  npm install\n  npx tsc --noEmit\n  npx sluice run job.ts\n`);
+  });
+
+program
   .command('run')
   .description('run a job on an embedded local cluster (driver + worker processes)')
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
@@ -190,8 +205,10 @@ program
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
+  .option('--typecheck', TYPECHECK_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean }) => {
+    if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
@@ -221,9 +238,11 @@ common(program.command('submit').description('send a job to a running driver and
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number }) => {
+  .option('--typecheck', TYPECHECK_HELP)
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean }) => {
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
     if (o.maxRestarts === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts 0 restarts nothing: give at least 1, or leave out --supervise');
+    if (o.typecheck) typecheckJob(job);
     const sec = security(o);
     const bundle = await bundleJob(job);
     const outcome = await submitJob(o.driver, sec, bundle, {

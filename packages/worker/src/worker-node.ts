@@ -92,6 +92,9 @@ export class WorkerNode {
   private driverUnreachableSince: number | undefined;
   private lastUnreachableLog = 0;
   private reregistering = false;
+  /** The next quick heartbeat while the driver is unreachable, and the delay it was set with. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
   /** The driver instance this worker last registered with (RegisterWorkerResponse.driver_instance). */
   private driverInstance: string | undefined;
   private boundPort = 0;
@@ -132,7 +135,7 @@ export class WorkerNode {
       (report) => this.reportReceiver(report),
     );
     const proto = loadProto();
-    this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), CHANNEL_OPTIONS);
+    this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);
     const gate = new CallGate({ secret: opts.security.secret, log: this.log.child({ component: 'worker-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
     this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.log));
@@ -167,6 +170,7 @@ export class WorkerNode {
     this.state = 'running';
     this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
     this.heartbeatTimer.unref();
+    this.watchDriverConnection();
     this.memory.start();
     this.log.info({ address: this.address, driver: this.opts.driver, cores: this.opts.cores }, 'worker registered');
     if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
@@ -176,6 +180,7 @@ export class WorkerNode {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.retryTimer);
     this.memory.stop();
     this.executor.close();
     this.shuffle.close();
@@ -244,10 +249,14 @@ export class WorkerNode {
             this.lastUnreachableLog = now;
             this.log.warn({ err: driverError(err, this.opts.driver).message, failingForMs: now - this.driverUnreachableSince }, 'heartbeat failed; retrying');
           }
+          this.retrySoon(now - this.driverUnreachableSince);
           return;
         }
         if (this.driverUnreachableSince !== undefined) this.log.info({ afterMs: Date.now() - this.driverUnreachableSince }, 'driver reachable again');
         this.driverUnreachableSince = undefined;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.retryDelayMs = 0;
         this.lastUnreachableLog = 0;
         if (res && !res.known && !this.reregistering) {
           // One registration at a time: heartbeats answered together after a pause of the
@@ -260,6 +269,42 @@ export class WorkerNode {
         }
       },
     );
+  }
+
+  /**
+   * A connection to the driver that drops (the driver process died or restarts) is
+   * noticed at once, not at the next heartbeat: a heartbeat goes out right away, and its
+   * failure starts the quick retries.
+   */
+  private watchDriverConnection(): void {
+    const channel = this.driverClient.getChannel();
+    const watch = (): void => {
+      if (this.state !== 'running') return;
+      const was = channel.getConnectivityState(false);
+      channel.watchConnectivityState(was, Infinity, (err) => {
+        if (err || this.state !== 'running') return;
+        if (was === grpc.connectivityState.READY && channel.getConnectivityState(false) !== grpc.connectivityState.READY) this.heartbeat();
+        watch();
+      });
+    };
+    watch();
+  }
+
+  /**
+   * While the driver is unreachable, heartbeat again soon rather than on the next interval:
+   * 50 ms growing by 1.5x to 250 ms for the first minute (a restarting driver is found, and
+   * this worker registered with it, within a few hundred ms of it listening), then every
+   * second. One retry is pending at a time; the regular interval heartbeats go on as well.
+   */
+  private retrySoon(failingForMs: number): void {
+    if (this.retryTimer !== undefined || this.state !== 'running') return;
+    const cap = failingForMs < QUICK_RETRY_FOR_MS ? QUICK_RETRY_MAX_MS : SLOW_RETRY_MS;
+    this.retryDelayMs = Math.min(cap, this.retryDelayMs === 0 ? QUICK_RETRY_FIRST_MS : Math.ceil(this.retryDelayMs * 1.5));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.heartbeat();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
   }
 
   /** One receiver report to the driver (the ReceiverReporter retries when this rejects). */
@@ -315,6 +360,19 @@ export class WorkerNode {
     });
   }
 }
+
+/** Quick heartbeat retries while the driver is unreachable (see WorkerNode.retrySoon). */
+const QUICK_RETRY_FIRST_MS = 50;
+const QUICK_RETRY_MAX_MS = 250;
+const QUICK_RETRY_FOR_MS = 60_000;
+const SLOW_RETRY_MS = 1000;
+
+/**
+ * The channel to the driver reconnects on the same quick schedule as the heartbeat
+ * retries (a call fails at once while the channel waits out its backoff, whatever the
+ * call's own retry); connecting to a port with nothing behind it costs next to nothing.
+ */
+const DRIVER_CHANNEL_OPTIONS = { ...CHANNEL_OPTIONS, 'grpc.initial_reconnect_backoff_ms': QUICK_RETRY_FIRST_MS, 'grpc.max_reconnect_backoff_ms': QUICK_RETRY_MAX_MS };
 
 function waitForReady(md: grpc.Metadata): grpc.Metadata {
   md.setOptions({ waitForReady: true });

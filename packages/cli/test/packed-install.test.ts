@@ -1,0 +1,213 @@
+// The packages as a user gets them: every package packed with `pnpm pack` (which rewrites
+// `workspace:` ranges, as `pnpm publish` does), installed with plain npm into folders outside
+// the repository (no workspace), `npx sluice init` scaffolding a job project there, `tsc
+// --noEmit` accepting it and a typed job of the test's own, `npx sluice run` running both on
+// 2 workers with the output computed here from the job's input, and `--typecheck` reporting
+// a type error with file:line before anything runs.
+//
+// npm fetches the packages' own dependencies (grpc-js, esbuild, ...) with --prefer-offline, so
+// after a first run they come from npm's cache.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { REPO_DIR, lineOf, mulberry32 } from './harness.js';
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run a command as a user types it, in `cwd`, failing the test if it outlives `timeoutMs`. */
+function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) ran over ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const show = (r: Ran): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+const PACKAGES = fs.readdirSync(path.join(REPO_DIR, 'packages')).filter((p) => fs.existsSync(path.join(REPO_DIR, 'packages', p, 'package.json'))).sort();
+
+let tmp = '';
+let tarballs: string[] = [];
+const NPM_INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-packed-'));
+  assert.ok(!path.resolve(tmp).startsWith(REPO_DIR + path.sep), 'the install is outside the repository');
+  const dest = path.join(tmp, 'tarballs');
+  fs.mkdirSync(dest);
+  for (const p of PACKAGES) {
+    const r = await run('bash', [path.join(REPO_DIR, 'scripts', 'pnpm.sh'), 'pack', '--pack-destination', dest], path.join(REPO_DIR, 'packages', p), 60_000);
+    assert.equal(r.code, 0, `pnpm pack in packages/${p}: ${show(r)}`);
+  }
+  tarballs = fs.readdirSync(dest).map((f) => path.join(dest, f)).sort();
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The text of `file` inside a tarball (npm puts everything under package/). */
+async function fromTarball(tgz: string, file: string): Promise<string> {
+  const r = await run('tar', ['xzOf', tgz, `package/${file}`], tmp, 30_000);
+  assert.equal(r.code, 0, `${file} in ${path.basename(tgz)}: ${show(r)}`);
+  return r.stdout;
+}
+
+test('every package packs with a license, its LICENSE, its types and no workspace: ranges; core carries its .proto', async () => {
+  assert.deepEqual(tarballs.length, PACKAGES.length, `one tarball per package: ${tarballs.join(', ')}`);
+  for (const tgz of tarballs) {
+    const list = (await run('tar', ['tzf', tgz], tmp, 30_000)).stdout.split('\n').filter(Boolean);
+    const manifest = JSON.parse(await fromTarball(tgz, 'package.json')) as {
+      name: string;
+      license?: string;
+      description?: string;
+      exports?: Record<string, { types?: string; default?: string }>;
+      bin?: Record<string, string>;
+      dependencies?: Record<string, string>;
+    };
+    const what = `${manifest.name} (${path.basename(tgz)})`;
+    assert.equal(manifest.license, 'Apache-2.0', what);
+    assert.ok(manifest.description, `${what} has a description`);
+    assert.match(await fromTarball(tgz, 'LICENSE'), /Apache License\s+Version 2\.0, January 2004/, what);
+    assert.doesNotMatch(JSON.stringify(manifest), /workspace:/, `${what} has no workspace: range`);
+    for (const [entry, target] of Object.entries(manifest.exports ?? {})) {
+      assert.ok(target.types && list.includes(`package/${target.types.replace(/^\.\//, '')}`), `${what}: exports['${entry}'] has types that are in the package`);
+      assert.ok(target.default && list.includes(`package/${target.default.replace(/^\.\//, '')}`), `${what}: exports['${entry}'] has code that is in the package`);
+    }
+    for (const bin of Object.values(manifest.bin ?? {})) assert.ok(list.includes(`package/${bin.replace(/^\.\//, '')}`), `${what}: bin ${bin} is in the package`);
+    assert.ok(!list.some((f) => f.startsWith('package/dist/test/')), `${what} leaves its tests out`);
+    if (manifest.name === '@sluice/core') {
+      assert.equal(await fromTarball(tgz, 'proto/sluice/v1/sluice.proto'), fs.readFileSync(path.join(REPO_DIR, 'proto', 'sluice', 'v1', 'sluice.proto'), 'utf8'));
+    }
+  }
+});
+
+test('npm installs the tarballs outside the repo; sluice init scaffolds a project; tsc accepts it and a typed job; sluice run runs both on 2 workers; --typecheck reports a type error with file:line', async () => {
+  // The CLI, installed in a folder of its own, makes the job project next to it.
+  const tools = path.join(tmp, 'tools');
+  fs.mkdirSync(tools);
+  fs.writeFileSync(path.join(tools, 'package.json'), JSON.stringify({ name: 'tools', private: true }));
+  let r = await run('npm', [...NPM_INSTALL, ...tarballs], tools, 150_000);
+  assert.equal(r.code, 0, `npm install in ${tools}: ${show(r)}`);
+  r = await run('npx', ['--no-install', 'sluice', 'init', '../my-job'], tools, 30_000);
+  assert.equal(r.code, 0, show(r));
+  const job = path.join(tmp, 'my-job');
+  assert.deepEqual(fs.readdirSync(job).sort(), ['.gitignore', 'job.ts', 'package.json', 'tsconfig.json']);
+  const scaffold = JSON.parse(fs.readFileSync(path.join(job, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  assert.ok(scaffold.dependencies['@sluice/core'] && scaffold.devDependencies['@sluice/cli'] && scaffold.devDependencies.typescript, JSON.stringify(scaffold));
+
+  // The project's own install: its dependencies from the tarballs (not yet on a registry), TypeScript from npm.
+  r = await run('npm', [...NPM_INSTALL, ...tarballs], job, 150_000);
+  assert.equal(r.code, 0, `npm install in ${job}: ${show(r)}`);
+  assert.ok(!fs.realpathSync(path.join(job, 'node_modules', '@sluice', 'core')).startsWith(REPO_DIR), 'core is installed, not linked to the repo');
+
+  // A typed streaming job of the test's own: seeded words in 3 batches, counts per batch and running totals.
+  const rand = mulberry32(20261201);
+  const WORDS = ['ant', 'bee', 'cat', 'dog', 'eel', 'fox'];
+  const batches = Array.from({ length: 3 }, () => Array.from({ length: 4 + Math.floor(rand() * 4) }, () => Array.from({ length: 1 + Math.floor(rand() * 5) }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ')));
+  const countsTs = path.join(job, 'counts.ts');
+  fs.writeFileSync(
+    countsTs,
+    `import { StreamingContext, type DStream, type SluiceContext } from '@sluice/core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const BATCHES: string[][] = ${JSON.stringify(batches)};
+
+export default async function counts(sc: SluiceContext): Promise<void> {
+  const pids = await sc.parallelize(Array.from({ length: 16 }, (_, i) => i), 16).mapPartitions(() => [process.pid]).distinct().count();
+  console.log('workers ' + JSON.stringify(pids));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-counts-'));
+  const ssc = new StreamingContext(sc, '300ms');
+  ssc.checkpoint(dir);
+  let completed = 0;
+  const done = new Promise<void>((resolve) => ssc.addStreamingListener({ onBatchCompleted: () => void (++completed === BATCHES.length && resolve()) }));
+  const pairs: DStream<[string, number]> = ssc
+    .queueStream(BATCHES.map((lines) => sc.parallelize(lines, 3)))
+    .flatMap((line: string) => line.split(' '))
+    .map((w): [string, number] => [w, 1]);
+  let batch = 0;
+  pairs.reduceByKey((a, b) => a + b).foreachRDD(async (rdd) => {
+    const got: [string, number][] = await rdd.collect();
+    console.log('batch ' + JSON.stringify([batch++, Object.fromEntries(got.sort())]));
+  });
+  const totals = pairs.updateStateByKey<number>((ones, total) => (total ?? 0) + ones.length);
+  totals.foreachRDD(async (rdd) => {
+    const got: [string, number][] = await rdd.collect();
+    console.log('totals ' + JSON.stringify(Object.fromEntries(got.sort())));
+  });
+  ssc.start();
+  try {
+    await done;
+  } finally {
+    await ssc.stop({ graceful: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+`,
+  );
+
+  r = await run('npx', ['--no-install', 'tsc', '--noEmit'], job, 120_000);
+  assert.equal(r.code, 0, `tsc --noEmit over the scaffold and counts.ts: ${show(r)}`);
+
+  r = await run('npx', ['--no-install', 'sluice', 'run', 'job.ts'], job, 120_000);
+  assert.equal(r.code, 0, `the scaffolded job: ${show(r)}`);
+  // Its input, counted by hand: to=4; be, is, the=2.
+  assert.match(r.stdout, /^totals at \d+: to=4 be=2 is=2$/m, r.stdout);
+
+  r = await run('npx', ['--no-install', 'sluice', 'run', 'counts.ts', '--workers', '2', '--typecheck'], job, 120_000);
+  assert.equal(r.code, 0, `counts.ts: ${show(r)}`);
+  const lines = r.stdout.split('\n');
+  const value = (prefix: string): unknown[] => lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as unknown);
+  assert.deepEqual(value('workers '), [2], 'tasks ran in 2 worker processes');
+  const count = (lines: readonly string[]): Record<string, number> => {
+    const m: Record<string, number> = {};
+    for (const w of lines.flatMap((l) => l.split(' '))) m[w] = (m[w] ?? 0) + 1;
+    return Object.fromEntries(Object.entries(m).sort());
+  };
+  // A graceful stop may finish one more (empty) batch after the input: it counts nothing and changes no total.
+  const perBatch = value('batch ');
+  const totals = value('totals ');
+  assert.ok(perBatch.length >= batches.length && perBatch.length === totals.length, r.stdout);
+  const expected = batches.map((b, i) => count(batches.slice(0, i + 1).flat()));
+  assert.deepEqual(perBatch, perBatch.map((_, i) => [i, i < batches.length ? count(batches[i]) : {}]));
+  assert.deepEqual(totals, totals.map((_, i) => expected[Math.min(i, batches.length - 1)]));
+
+  // A type error in that job: reported with file:line by --typecheck, and nothing runs.
+  const broken = path.join(job, 'broken.ts');
+  fs.writeFileSync(broken, fs.readFileSync(countsTs, 'utf8').replace("console.log('workers '", "const n: number = 'x';\n  console.log('workers ' + n"));
+  const line = lineOf(broken, "const n: number = 'x';");
+  r = await run('npx', ['--no-install', 'sluice', 'run', 'broken.ts', '--typecheck'], job, 120_000);
+  assert.equal(r.code, 1, show(r));
+  assert.ok(r.stderr.includes(`${broken}:${line}:9 - error TS2322: Type 'string' is not assignable to type 'number'.`), r.stderr);
+  assert.match(r.stderr, /\[SLUICE_JOB_COMPILE\]: job file 'broken\.ts' has 1 type error \(--typecheck; nothing was run\)/);
+  assert.equal(r.stdout, '', 'the job never ran');
+
+  // No TypeScript in the job's project: the error says how to install it.
+  const bare = path.join(tmp, 'bare');
+  fs.mkdirSync(bare);
+  fs.writeFileSync(path.join(bare, 'job.ts'), 'export default async function (): Promise<void> {}\n');
+  r = await run(process.execPath, [path.join(tools, 'node_modules', '@sluice', 'cli', 'bin', 'sluice.js'), 'run', path.join(bare, 'job.ts'), '--typecheck'], tools, 60_000);
+  assert.equal(r.code, 1, show(r));
+  assert.match(r.stderr, new RegExp(`--typecheck needs the TypeScript compiler in the job's project, and none is found from ${bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: run \`npm install --save-dev typescript\` there`));
+});

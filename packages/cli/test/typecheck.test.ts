@@ -1,0 +1,51 @@
+// `sluice submit --typecheck` (and run): the job is type-checked with the TypeScript of its
+// project before the CLI bundles it or dials the driver, and every error is printed as
+// file:line:column. The job lives in a folder no tsconfig.json covers (under dist/, which is
+// git-ignored and outside packages/cli's tsconfig include), so strict NodeNext defaults apply.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { CLI_DIR, lineOf, runCli } from './harness.js';
+
+const dir = fs.mkdtempSync(path.join(CLI_DIR, 'dist', 'typecheck-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const JOB = `import { StreamingContext, type SluiceContext } from '@sluice/core';
+
+export default async function (sc: SluiceContext): Promise<void> {
+  const ssc = new StreamingContext(sc, '1 sec');
+  const lines = ssc.queueStream([sc.parallelize(['a b'])]);
+  const lengths = lines.map((l) => l.length);
+  lengths.map((n) => n.toUpperCase()).print();
+  ssc.start();
+}
+`;
+
+/** `file:line:column` of the first occurrence of `text` in the job (1-based, as tsc counts). */
+function where(file: string, text: string): string {
+  const line = lineOf(file, text);
+  return `${file}:${line}:${fs.readFileSync(file, 'utf8').split('\n')[line - 1].indexOf(text) + 1}`;
+}
+
+test('submit --typecheck prints each type error as file:line:column and never reaches the driver', async () => {
+  const job = path.join(dir, 'job.ts');
+  fs.writeFileSync(job, JOB);
+  // Port 1 on loopback: were the job submitted, the error would be about the unreachable driver.
+  const r = await runCli(['submit', job, '--driver', '127.0.0.1:1', '--typecheck'], { env: { SLUICE_SECRET: 'x'.repeat(32) } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\[SLUICE_JOB_COMPILE\]: job file '.*job\.ts' has 2 type errors \(--typecheck; nothing was run\)/);
+  const duration = `${where(job, "'1 sec'")} - error TS2345: Argument of type '"1 sec"' is not assignable to parameter of type 'Duration'.`;
+  assert.ok(r.stderr.includes(duration), r.stderr);
+  assert.ok(r.stderr.includes(`${where(job, 'toUpperCase')} - error TS2339: Property 'toUpperCase' does not exist on type 'number'.`), r.stderr);
+  assert.doesNotMatch(r.stderr, /SLUICE_UNREACHABLE|127\.0\.0\.1:1/);
+});
+
+test('without --typecheck the same job is bundled (types are stripped) and the CLI goes on to the driver', async () => {
+  const job = path.join(dir, 'job.ts');
+  fs.writeFileSync(job, JOB);
+  const r = await runCli(['submit', job, '--driver', '127.0.0.1:1'], { env: { SLUICE_SECRET: 'x'.repeat(32) }, timeoutMs: 60_000 });
+  assert.notEqual(r.code, 0);
+  assert.doesNotMatch(r.stderr, /type error/);
+  assert.match(r.stderr, /127\.0\.0\.1:1/);
+});
