@@ -13,7 +13,8 @@ export class StateSpec<K, V, S, M> {
   /** @internal */ timeoutMs: number | undefined;
 
   private constructor(
-    /** @internal */ readonly fn: Function,
+    /** The mapping function (with `withTime`, it takes the batch time first). */
+    readonly fn: (key: K, value: V | undefined, state: StateHandle<S>) => M,
     /** @internal fn takes the batch time first. */ readonly withTime: boolean,
   ) {}
 
@@ -24,7 +25,7 @@ export class StateSpec<K, V, S, M> {
    */
   static function<K, V, S, M>(fn: (time: number, key: K, value: V | undefined, state: StateHandle<S>) => M | undefined, options: { withBatchTime: true }): StateSpec<K, V, S, M>;
   static function<K, V, S, M>(fn: Function, options: { withBatchTime?: boolean } = {}): StateSpec<K, V, S, M> {
-    return new StateSpec(fn, options.withBatchTime === true);
+    return new StateSpec(fn as (key: K, value: V | undefined, state: StateHandle<S>) => M, options.withBatchTime === true);
   }
 
   initialState(rdd: RDD<[K, S]>): this {
