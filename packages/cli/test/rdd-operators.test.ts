@@ -800,16 +800,15 @@ test('persist of a shuffle output: the second action reads the cache', () => {
   assert.equal(r.computed, want.size);
 });
 
-test('checkpoint: same result, lineage cut, files written', () => {
-  const r = got<{ before: boolean; after: boolean; first: [string, number][]; second: [string, number][]; joined: number; dir: string }>('checkpoint');
+test('checkpoint: same result, lineage cut, files written under rdds/<attempt>/ and deleted when the job ends', () => {
+  const r = got<{ before: boolean; after: boolean; first: [string, number][]; second: [string, number][]; joined: number; dir: string; files: string[] }>('checkpoint');
   const want = new Map([...reduceExpected(pairsS, (a, b) => a + b)].map(([k, v]) => [k, v * 2]));
   assert.equal(r.before, false);
   assert.equal(r.after, true);
   assert.deepEqual(byKey(r.first), want);
   assert.deepEqual(byKey(r.second), want);
   assert.equal(r.joined, pairsS.length);
-  const sub = fs.readdirSync(r.dir);
-  assert.ok(sub.length >= 1, `checkpoint dir is empty: ${r.dir}`);
-  const partFiles = sub.flatMap((d) => fs.readdirSync(path.join(r.dir, d)).filter((f) => f.startsWith('part-')));
-  assert.ok(partFiles.length >= 1, `no part files under ${r.dir}: ${sub}`);
+  const partFiles = r.files.filter((f) => /^rdds\/[0-9a-f]{12}\/rdd-\d+\/part-\d+$/.test(f));
+  assert.ok(partFiles.length >= 1, `no part files under ${r.dir}/rdds/<attempt>/rdd-N while the job ran: ${r.files.join(', ')}`);
+  assert.deepEqual(fs.readdirSync(path.join(r.dir, 'rdds')), [], 'the job ended: its RDD checkpoints are deleted');
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } from './checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
+import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
 import { captureClosure } from './closure/capture-closure.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import { encodeRecords } from './codec/codec.js';
@@ -58,6 +59,8 @@ export class SluiceContext {
    * ContextCleaner does the same with weak references).
    */
   private readonly shuffleCleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffles([shuffleId]));
+  /** @internal Names, tracks and deletes the checkpoints of RDDs the job's code marked. */
+  readonly rddCheckpoints = new RddCheckpointCleaner((message, fields) => this.log('warn', message, { component: 'rdd-checkpoint-cleaner', ...fields }));
   /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
   checkpointDirectory: string | undefined;
   private checkpointReady: Promise<void> | undefined;
@@ -390,11 +393,14 @@ export class SluiceContext {
     if (marked.length === 0) return;
     const store = await this.checkpointStore();
     for (const r of marked) {
-      const dir = joinCheckpointLocation(store.location, r.checkpointName ?? `${this.jobId}-rdd-${r.id}`);
+      const key = r.checkpointName ?? this.rddCheckpoints.keyFor(r.id);
+      const dir = joinCheckpointLocation(store.location, key);
       await this.runAction(r, { kind: 'writeCheckpoint', dir });
       r.checkpointDir = dir;
       r.deps = [];
       r.checkpointRequested = false;
+      // A stream's state checkpoint is the metadata checkpointer's to delete; this one is the cleaner's.
+      if (r.checkpointName === undefined) this.rddCheckpoints.written(r, store, key, dir);
     }
   }
 }

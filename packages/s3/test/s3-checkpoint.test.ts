@@ -7,6 +7,8 @@
 // job with an error naming the bucket and endpoint (or the package to install).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeRecords } from '@sluice/core/internal';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -61,7 +63,7 @@ async function getObject(key: string): Promise<Buffer> {
   return Buffer.from(await res.Body!.transformToByteArray());
 }
 
-/** The checkpoint directories (`.../<jobId>-rdd-N`) under `prefix`, each with its part objects. */
+/** The checkpoint directories (`.../rdds/<attempt>/rdd-N`, `.../state/stream-N-T`) under `prefix`, each with its part objects. */
 async function checkpointsUnder(prefix: string): Promise<Map<string, string[]>> {
   const dirs = new Map<string, string[]>();
   for (const o of await s3!.list(BUCKET, prefix)) {
@@ -74,25 +76,37 @@ async function checkpointsUnder(prefix: string): Promise<Map<string, string[]>> 
 }
 
 test('RDD and state checkpoints go to s3://, are read back by later batches, and hold the state the input gives', async () => {
-  const job = submit(cluster!, fixture('s3-stateful.ts'), [`s3://${BUCKET}/run1`, String(BATCHES), String(SEED)]);
+  const gate = path.join(os.tmpdir(), `sluice-s3-gate-${process.pid}-${Date.now()}`);
+  const job = submit(cluster!, fixture('s3-stateful.ts'), [`s3://${BUCKET}/run1`, String(BATCHES), String(SEED), gate]);
+  // 1. The RDD: checkpointed, the same values before and after (the second collect reads S3).
+  let rddDirs: Map<string, string[]>;
+  let fromBucket: number[];
+  try {
+    await job.waitLine('RDD ', 120_000);
+    rddDirs = await checkpointsUnder('run1/rdd/');
+    fromBucket = (
+      await Promise.all([...rddDirs].flatMap(([dir, parts]) => parts.sort().map(async (p) => decodeRecords<number[]>(await getObject(`${dir}/${p}`)))))
+    ).flat();
+  } finally {
+    fs.writeFileSync(gate, '');
+  }
   const result = await job.done;
+  fs.rmSync(gate, { force: true });
   assert.equal(result.code, 0, `the job failed:\n${result.stderr}\n${result.stdout.join('\n')}`);
   const jobId = /submitted \S+ as (\S+)/.exec(result.stderr)?.[1];
   assert.ok(jobId, result.stderr);
 
-  // 1. The RDD: checkpointed, the same values before and after (the second collect reads S3).
   const rdd = JSON.parse(result.stdout.find((l) => l.startsWith('RDD '))!.slice(4)) as { checkpointed: boolean; first: number[]; second: number[] };
   const wantNums = Array.from({ length: 300 }, (_, i) => i * 3 + 1);
   assert.equal(rdd.checkpointed, true);
   assert.deepEqual(rdd.first, wantNums);
   assert.deepEqual(rdd.second, wantNums);
-  const rddDirs = await checkpointsUnder('run1/rdd/');
-  assert.equal(rddDirs.size, 1, `one RDD checkpoint in the bucket: ${[...rddDirs.keys()].join(', ')}`);
+  assert.equal(rddDirs.size, 1, `one RDD checkpoint in the bucket while the job ran: ${[...rddDirs.keys()].join(', ')}`);
   const [rddDir, rddParts] = [...rddDirs][0];
-  assert.match(rddDir, new RegExp(`^run1/rdd/${jobId}-rdd-\\d+$`));
+  assert.match(rddDir, /^run1\/rdd\/rdds\/[0-9a-f]{12}\/rdd-\d+$/, 'under <dir>/rdds/<attempt>/, named without the job id');
   assert.deepEqual(rddParts.sort(), ['part-0', 'part-1', 'part-2']);
-  const fromBucket = (await Promise.all(rddParts.sort().map(async (p) => decodeRecords<number[]>(await getObject(`${rddDir}/${p}`))))).flat();
   assert.deepEqual(fromBucket, wantNums, 'the RDD checkpoint objects hold the RDD');
+  assert.deepEqual(await s3!.list(BUCKET, 'run1/rdd/'), [], 'the RDD checkpoint is deleted when the program ends');
 
   // 2. The stream: every batch's state equals the running totals of the input.
   const want = expectedStates();

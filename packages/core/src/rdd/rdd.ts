@@ -42,7 +42,7 @@ export class RDD<T> {
   /**
    * @internal Where under the checkpoint directory this RDD's checkpoint goes (a stream's
    * state: `state/stream-<streamId>-<time>`, a name that survives a resubmission);
-   * default `<jobId>-rdd-<id>`.
+   * default `rdds/<attempt>/rdd-<id>` (RddCheckpointCleaner).
    */
   checkpointName: string | undefined;
   /** @internal Work the driver program must do before a job over this RDD can run. */

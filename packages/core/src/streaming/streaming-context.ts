@@ -524,8 +524,12 @@ export class StreamingContext {
     // credentials, an unreachable endpoint) stops the stream before its first batch.
     if (this.checkpointDir !== undefined) {
       try {
-        await this.sc.checkpointStore();
+        const store = await this.sc.checkpointStore();
         await this.checkpointer?.init();
+        // The directory is this stream's: RDD checkpoints earlier runs of the job left
+        // there (killed before their program ended) are read by nothing now.
+        const removed = await this.sc.rddCheckpoints.removeEarlierAttempts(store);
+        if (removed.length > 0) this.sc.log('info', 'removed RDD checkpoints of earlier runs', { component: 'streaming-context', attempts: removed });
       } catch (err) {
         this.failed(err as Error);
         void this.stop();

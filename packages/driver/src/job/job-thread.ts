@@ -117,12 +117,16 @@ async function runMain(): Promise<void> {
   if (typeof main !== 'function') {
     return fail('SLUICE_JOB_NO_MAIN', new SluiceError('SLUICE_JOB_NO_MAIN', 'the job file has no default export function: add `export default async function (sc: SluiceContext) { ... }`'));
   }
+  const sc = new SluiceContext(backend);
   try {
-    await (main as (sc: SluiceContext, args: readonly string[]) => unknown)(new SluiceContext(backend), data.args);
-    port.postMessage({ type: 'done' } satisfies JobToMain);
+    await (main as (sc: SluiceContext, args: readonly string[]) => unknown)(sc, data.args);
   } catch (err) {
-    fail('SLUICE_JOB_FAILED', err);
+    await sc.rddCheckpoints.removeAll();
+    return fail('SLUICE_JOB_FAILED', err);
   }
+  // The program is over: nothing can read the checkpoints of the RDDs it marked.
+  await sc.rddCheckpoints.removeAll();
+  port.postMessage({ type: 'done' } satisfies JobToMain);
 }
 
 await runMain();

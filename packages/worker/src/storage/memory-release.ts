@@ -1,5 +1,4 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { collectGarbage } from '@sluice/core/internal';
 
 /**
  * glibc malloc settings for worker processes (read at process start, so set by whoever
@@ -14,23 +13,6 @@ export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: '131072',
   MALLOC_TRIM_THRESHOLD_: '1048576',
 };
-
-let gc: (() => void) | undefined;
-
-/**
- * A full garbage collection of the calling thread's isolate. V8 collects when its own
- * heap fills, not when memory outside it (Buffers: blocks, shuffle segments, gRPC
- * messages) has become garbage; a worker that goes quiet after an overload would keep
- * that memory for ever. `--expose-gc` is set at run time, once per process, and each
- * thread takes its own `gc` from a fresh context.
- */
-export function collectGarbage(): void {
-  if (!gc) {
-    v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as () => void;
-  }
-  gc();
-}
 
 /**
  * Collects garbage when memory has grown by `thresholdBytes` over what the last
