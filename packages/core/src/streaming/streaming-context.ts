@@ -508,7 +508,7 @@ export class StreamingContext {
         if (!this.checkpointDir) {
           throw new SluiceError(
             'SLUICE_CHECKPOINT',
-            `${s.constructor.name} (updateStateByKey, mapWithState or a window with an inverse function) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
+            `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
           );
         }
         // Default: the smallest multiple of the slide that is at least 10 s.
