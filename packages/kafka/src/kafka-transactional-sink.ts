@@ -8,7 +8,7 @@ import { hasOffsetRanges, type OffsetRange } from './offset-range.js';
 export interface TransactionalKafkaOptions extends KafkaConnection {
   /** The consumer group whose offsets each transaction commits: the direct stream's groupId. */
   readonly groupId: string;
-  /** Transactional ids are `${transactionalIdPrefix}-${batchTime}-${topic}-${partition}` (of the input range). */
+  /** Transactional ids are `${transactionalIdPrefix}-${topic}-${partition}` (of the input partition). */
   readonly transactionalIdPrefix: string;
   /** Records per produce request inside a transaction (default 1000). */
   readonly batchSize?: number;
@@ -44,7 +44,7 @@ function describe(err: unknown): string {
 
 /**
  * One task: the range's output records and the range's end offset for the group, in ONE
- * Kafka transaction whose id is fixed by (batch time, input partition).
+ * Kafka transaction whose id is fixed by the input partition.
  *  1. beginTransaction: InitProducerId for the id bumps its epoch, which fences every
  *     earlier attempt of this task (its produce and commit requests are refused) and
  *     aborts the transaction such an attempt left open.
@@ -57,7 +57,11 @@ function describe(err: unknown): string {
  */
 async function writeRangeTransactionally(p: TxParams, process: RangeProcessor, time: number, range: OffsetRange, records: KafkaRecord[]): Promise<[number, number, number]> {
   const where = `saveToKafkaTransactionally(topic '${p.topic}') batch ${time} range ${range.topic}/${range.partition} [${range.fromOffset}, ${range.untilOffset})`;
-  const transactionalId = `${p.prefix}-${time}-${range.topic}-${range.partition}`;
+  // Stable per input partition, not per batch: a task of a restarted job (new batch times)
+  // must fence a task the dead driver left running on a worker, as a retry fences its
+  // earlier attempt. Batches of a stream run one after the other, so one id per partition
+  // is never used by two live batches.
+  const transactionalId = `${p.prefix}-${range.topic}-${range.partition}`;
   const producer = new Producer({ ...clientOptions(p.conn), idempotent: true, acks: -1, transactionalId, retries: 10, retryDelay: 200, autocreateTopics: true });
   const consumer = new Consumer({ ...clientOptions(p.conn), groupId: p.groupId });
   let stage = 'starting the transaction';
@@ -125,9 +129,9 @@ async function writeRangeTransactionally(p: TxParams, process: RangeProcessor, t
  * `stream.foreachRDD`, with the RDD it gets): for each offset range of the batch (one
  * task per input topic-partition) `process` turns the range's records into output
  * records, and the task writes them to `topic` and commits the range's end offset to
- * `groupId` in one Kafka transaction (transactional id `${prefix}-${time}-${topic}-${partition}`,
- * so a re-run of the task fences and aborts its earlier attempt, and skips a range an
- * earlier attempt already committed). Read the output with isolation level
+ * `groupId` in one Kafka transaction (transactional id `${prefix}-${topic}-${partition}`,
+ * so a re-run of the task, or the task of a restarted job, fences and aborts any earlier
+ * attempt, and skips a range an earlier attempt already committed). Read the output with isolation level
  * read_committed. Start the stream from the group's committed offsets (the default when
  * the group has some), so a restarted job resumes after the last committed range.
  *
