@@ -41,7 +41,7 @@ export default async function customReceiver(sc: SluiceContext): Promise<void> {
   ssc
     .receiverStream(new SensorReceiver(4, 400))
     .map((r) => [r.sensor, [r.value, 1]] as [string, [number, number]])
-    .reduceByKey(([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2])
+    .reduceByKey(([s1, n1], [s2, n2]): [number, number] => [s1 + s2, n1 + n2])
     .mapValues(([sum, n]) => Math.round((sum / n) * 100) / 100)
     .print();
   ssc.start();

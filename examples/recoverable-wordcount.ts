@@ -8,13 +8,13 @@
 //   sluice submit examples/recoverable-wordcount.ts --driver 127.0.0.1:7077 -- IN_DIR CHECKPOINT_DIR [BATCH]
 //       IN_DIR and CHECKPOINT_DIR must be reachable at the same paths on the driver and
 //       every worker (the compose file mounts the `data` and `checkpoints` volumes on all)
-import { StreamingContext, type SluiceContext } from '@sluice/core';
+import { StreamingContext, type Duration, type SluiceContext } from '@sluice/core';
 
 export default async function recoverableWordCount(sc: SluiceContext, args: string[]): Promise<void> {
   const [inDir, checkpointDir, batch = '1s'] = args;
   if (!inDir || !checkpointDir) throw new Error('usage: recoverable-wordcount.ts IN_DIR CHECKPOINT_DIR [BATCH]');
   const ssc = await StreamingContext.getOrCreate(sc, checkpointDir, () => {
-    const ssc = new StreamingContext(sc, batch);
+    const ssc = new StreamingContext(sc, batch as Duration); // a command-line argument: checked when the context is made
     ssc.checkpoint(checkpointDir);
     ssc
       .textFileStream(inDir)

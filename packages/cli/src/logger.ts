@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty (and its dependencies) loaded only for a terminal: processes logging JSON never pay for it. */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 /**
  * The one root logger of a Sluice process; components take `child({ component })`.
@@ -8,6 +12,6 @@ import pretty from 'pino-pretty';
 export function createRootLogger(level: string, opts: { pretty?: boolean; base?: Record<string, unknown> } = {}): Logger {
   const usePretty = opts.pretty ?? process.stderr.isTTY === true;
   const options = { level: level as LevelWithSilent, base: opts.base ?? { pid: process.pid } };
-  if (usePretty) return pino(options, pretty({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' }));
+  if (usePretty) return pino(options, loadPretty()({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' }));
   return pino(options, pino.destination({ dest: 2, sync: true }));
 }

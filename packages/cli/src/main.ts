@@ -13,15 +13,18 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
-import { WorkerNode } from '@sluice/worker';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
-import { bundleJob } from './bundle-job.js';
 import { initJob } from './init-job.js';
-import { LocalCluster } from './local-cluster.js';
 import { createRootLogger } from './logger.js';
 import { escapeControl } from './terminal-text.js';
-import { listJobs, listWorkers, stopJob, submitJob, type JobOutcome } from './submit-client.js';
+import type { JobOutcome } from './submit-client.js';
 import { typecheckJob } from './typecheck-job.js';
+
+// What only some commands use is imported by those commands: esbuild (bundle-job) by
+// run and submit, the worker by worker, the gRPC client by the client commands, so a
+// driver or a worker process starts (and a restarted driver listens) sooner.
+const bundleJob = async (file: string): Promise<import('./bundle-job.js').JobBundle> => (await import('./bundle-job.js')).bundleJob(file);
+const client = (): Promise<typeof import('./submit-client.js')> => import('./submit-client.js');
 
 process.setSourceMapsEnabled(true);
 // grpc-js passes an IP target as the TLS server name, which Node flags (DEP0123) on every
@@ -158,6 +161,7 @@ common(program.command('worker').description('run a Sluice worker'))
     ) => {
       const log = createRootLogger(o.logLevel);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
+      const { WorkerNode } = await import('@sluice/worker');
       const worker = new WorkerNode({
         driver: o.driver,
         cores: o.cores,
@@ -212,6 +216,7 @@ program
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
+    const { LocalCluster } = await import('./local-cluster.js');
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
     onSignals(() => cluster.stop(), log);
     try {
@@ -245,6 +250,7 @@ common(program.command('submit').description('send a job to a running driver and
     if (o.typecheck) typecheckJob(job);
     const sec = security(o);
     const bundle = await bundleJob(job);
+    const { submitJob } = await client();
     const outcome = await submitJob(o.driver, sec, bundle, {
       args,
       onOutput: (line) => process.stdout.write(line + '\n'),
@@ -264,7 +270,7 @@ common(program.command('submit').description('send a job to a running driver and
 common(program.command('workers').description("list a driver's workers"))
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
-    const workers = await listWorkers(o.driver, security(o));
+    const workers = await (await client()).listWorkers(o.driver, security(o));
     const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
     const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
@@ -296,7 +302,7 @@ function table(rows: string[][]): void {
 common(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
-    const jobs = await listJobs(o.driver, security(o));
+    const jobs = await (await client()).listJobs(o.driver, security(o));
     const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT']];
     for (const j of jobs) {
       const s = j.streaming;
@@ -322,7 +328,7 @@ common(program.command('stop').description('stop a job (a streaming job stops it
   .requiredOption('--driver <host:port>', 'driver address')
   .option('--graceful', 'stop receiving, process every batch already received, then stop')
   .action(async (job: string, o: CommonOpts & { driver: string; graceful?: boolean }) => {
-    const found = await stopJob(o.driver, security(o), job, o.graceful === true);
+    const found = await (await client()).stopJob(o.driver, security(o), job, o.graceful === true);
     if (!found) throw new Error(`the driver at ${o.driver} has no job '${job}'; see \`sluice jobs\``);
     process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { CLI_DIR, lineOf, runCli } from './harness.js';
+import { CLI_DIR, REPO_DIR, lineOf, runCli } from './harness.js';
 
 const dir = fs.mkdtempSync(path.join(CLI_DIR, 'dist', 'typecheck-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -48,4 +48,12 @@ test('without --typecheck the same job is bundled (types are stripped) and the C
   assert.notEqual(r.code, 0);
   assert.doesNotMatch(r.stderr, /type error/);
   assert.match(r.stderr, /127\.0\.0\.1:1/);
+});
+
+test("the repository's examples type-check (tsc -p examples/tsconfig.json), so each runs with --typecheck", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
+  const tsc = createRequire(path.join(REPO_DIR, 'package.json')).resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_DIR, 'examples', 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });

@@ -3,7 +3,7 @@ import { DirectInputDStream, SluiceError, type DirectReader, type DirectSource, 
 import { clientOptions, connectionParams, validateStreamOptions, type ConnectionParams, type DirectStreamOptions } from './kafka-params.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { KafkaRDD, rangeCount, type OffsetRange } from './offset-range.js';
-import { readOffsetRange } from './read-offset-range.js';
+import { READ_COMMITTED, readOffsetRange } from './read-offset-range.js';
 
 /** What recovery needs besides the batches' ranges: where each partition's next batch starts. */
 interface KafkaPosition {
@@ -20,7 +20,8 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
  * the worker that read it before). Partitions added to a topic and topics matching the
  * pattern are picked up at the next batch. A broker down or restarting is retried for
- * `retryTimeoutMs` on both sides. `commitAsync(ranges)` commits to the group after the
+ * `retryTimeoutMs` on both sides. Isolation is read_committed: a range ends at the
+ * partition's last stable offset, and records of aborted transactions are not read. `commitAsync(ranges)` commits to the group after the
  * output succeeded; the ranges of every remembered batch and the positions go into the
  * metadata checkpoint, so a recovered batch reads the same records.
  *
@@ -125,7 +126,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
 
   private async listOffsets(topics: string[], earliest: boolean): Promise<Map<string, bigint[]>> {
     if (topics.length === 0) return new Map();
-    return this.call(earliest ? 'listing earliest offsets' : 'listing latest offsets', () => this.consumer.listOffsets({ topics, timestamp: earliest ? -2n : -1n }));
+    return this.call(earliest ? 'listing earliest offsets' : 'listing latest offsets', () => this.consumer.listOffsets({ topics, timestamp: earliest ? -2n : -1n, isolationLevel: READ_COMMITTED }));
   }
 
   /** Start offsets of partitions the stream does not know yet. */

@@ -5,6 +5,10 @@ import type { KafkaRecord } from './kafka-record.js';
 import type { OffsetRange } from './offset-range.js';
 
 const MAX_BYTES_PER_FETCH = 4 * 1024 * 1024;
+/** Kafka's isolation level read_committed: no records of open or aborted transactions. */
+export const READ_COMMITTED = 1;
+/** Record batch attribute: a control batch (a transaction's commit or abort marker). */
+const CONTROL_BATCH = 0x20;
 
 /**
  * Reads exactly the records [fromOffset, untilOffset) of one topic-partition from its
@@ -12,6 +16,10 @@ const MAX_BYTES_PER_FETCH = 4 * 1024 * 1024;
  * leader that moved or a stale leader epoch is retried (fresh metadata each time) for
  * up to `retryTimeoutMs`; then the task fails naming the partition and the range (the
  * task is retried, and reads the same range again).
+ *
+ * Reads are read_committed: the driver's ranges end at the last stable offset, the
+ * client drops the records of aborted transactions, and transaction markers (control
+ * batches) are skipped here; their offsets count in the range but yield no record.
  */
 export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange): Promise<KafkaRecord[]> {
   const out: KafkaRecord[] = [];
@@ -30,6 +38,7 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
       const res = await consumer.fetch({
         node: leader,
         maxWaitTime: 200,
+        isolationLevel: READ_COMMITTED,
         maxBytes: MAX_BYTES_PER_FETCH,
         topics: [{ topicId: topic.id, partitions: [{ partition: range.partition, fetchOffset: next, partitionMaxBytes: MAX_BYTES_PER_FETCH, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
       });
@@ -38,7 +47,7 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
       if (part.errorCode !== 0) throw new Error(`fetch error code ${part.errorCode}`);
       const before = next;
       for (const batch of part.records ?? []) {
-        for (const rec of batch.records) {
+        for (const rec of (batch.attributes & CONTROL_BATCH) !== 0 ? [] : batch.records) {
           const offset = batch.firstOffset + BigInt(rec.offsetDelta);
           if (offset < next || offset >= until) continue;
           out.push({

@@ -9,6 +9,14 @@ import type { StateSpec } from './state-spec.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
 
+/** Which of Spark's updateStateByKey forms a function has. */
+export type UpdateStateForm = 'values' | 'timeKey' | 'iterator';
+/** An updateStateByKey function of any of the forms. */
+export type UpdateStateFunction<K, V, S> =
+  | ((values: V[], state: S | undefined) => S | undefined)
+  | ((time: number, key: K, values: V[], state: S | undefined) => S | undefined)
+  | ((records: IterableIterator<[K, V[], S | undefined]>) => Iterable<[K, S]>);
+
 /** The key type of a stream of [key, value] pairs. */
 export type PairKey<T> = T extends readonly [infer K, unknown] ? K : unknown;
 /** The value type of a stream of [key, value] pairs. */
@@ -108,8 +116,37 @@ export abstract class DStream<T> {
     this.generated.set(time, rdd as RDD<T>);
   }
 
-  /** @internal RDDs of this stream for times in (from, to], oldest first. */
-  slice(fromExclusive: number, toInclusive: number): RDD<T>[] {
+  /**
+   * The RDDs of this stream from `fromTime` to `toTime`, both included, oldest first, as
+   * Spark's DStream.slice: each bound not on a multiple of the slide (after the context's
+   * zero time) is aligned down to one. Only batches already generated and still
+   * remembered give RDDs (`ssc.remember(duration)` keeps more): a time the stream has
+   * forgotten, a time before the stream's first batch or one not reached yet gives none.
+   * Call it once the context has started (from foreachRDD, typically).
+   */
+  slice(fromTime: number, toTime: number): RDD<T>[] {
+    if (!Number.isFinite(fromTime) || !Number.isFinite(toTime)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.slice: fromTime and toTime must be times in ms, got ${String(fromTime)} and ${String(toTime)}`);
+    }
+    if (this.ssc.streamingState === 'initialized') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.slice: the StreamingContext has not started, so stream ${this.id} has no RDDs yet; call slice after ssc.start() (from foreachRDD, typically)`);
+    }
+    const zero = this.ssc.zeroTime;
+    const slide = this.slideDuration;
+    const align = (t: number): number => zero + Math.floor((t - zero) / slide) * slide;
+    const last = this.ssc.lastGeneratedTime;
+    const oldest = last - Math.max(this.rememberMs, slide);
+    const out: RDD<T>[] = [];
+    for (let t = Math.max(align(fromTime), zero); t <= align(toTime); t += slide) {
+      if (t <= oldest || t > last) continue;
+      const r = this.getOrCompute(t);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** @internal RDDs of this stream for times in (from, to], oldest first (windows read them). */
+  rddsIn(fromExclusive: number, toInclusive: number): RDD<T>[] {
     const out: RDD<T>[] = [];
     const zero = this.ssc.zeroTime;
     const slide = this.slideDuration;
@@ -353,13 +390,36 @@ export abstract class DStream<T> {
     update: (values: V[], state: S | undefined) => S | undefined,
     options?: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
   ): DStream<[K, S]>;
+  /**
+   * Spark's form with the batch time and the key: `update(time, key, values, state)`, with
+   * `{ withTimeAndKey: true }`.
+   */
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
-    update: (values: V[], state: S | undefined) => S | undefined,
-    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> } = {},
+    update: (time: number, key: K, values: V[], state: S | undefined) => S | undefined,
+    options: { withTimeAndKey: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+  ): DStream<[K, S]>;
+  /**
+   * Spark's iterator form, with `{ iterator: true }`: `update` gets each partition's keys as
+   * [key, newValues, state] (state undefined for a new key) and returns the [key, state]
+   * pairs to keep; keys it leaves out are dropped.
+   */
+  updateStateByKey<K, V, S>(
+    this: DStream<[K, V]>,
+    update: (records: IterableIterator<[K, V[], S | undefined]>) => Iterable<[K, S]>,
+    options: { iterator: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+  ): DStream<[K, S]>;
+  updateStateByKey<K, V, S>(
+    this: DStream<[K, V]>,
+    update: UpdateStateFunction<K, V, S>,
+    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean } = {},
   ): DStream<[K, S]> {
+    if (options.withTimeAndKey && options.iterator) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: give { withTimeAndKey: true } or { iterator: true }, not both');
+    }
     const partitioner = options.partitioner ?? HashPartitioner.of(options.numPartitions ?? this.ssc.sc.defaultParallelism);
-    return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD);
+    const form: UpdateStateForm = options.iterator ? 'iterator' : options.withTimeAndKey ? 'timeKey' : 'values';
+    return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD, form);
   }
 
   /** Per-key state with a mapping function and optional timeout (Spark's mapWithState). */
@@ -484,6 +544,10 @@ export class TransformedDStream<U> extends DStream<U> {
     return { op: this.op, params: this.params };
   }
 
+  private operatorName(): string {
+    return this.op.startsWith('ssc.') ? this.op : `dstream.${this.op}`;
+  }
+
   protected compute(time: number): RDD<U> | undefined {
     const rdds: RDD<unknown>[] = [];
     for (const p of this.parents) {
@@ -492,7 +556,7 @@ export class TransformedDStream<U> extends DStream<U> {
         if (this.kind === 'element') return undefined;
         throw new SluiceError(
           'SLUICE_BAD_ARGUMENT',
-          `dstream.${this.op}: stream ${p.id} (${p.constructor.name}) has no RDD for batch time ${time}, and ${this.op} needs one from each stream it reads (as Spark's ${this.op === 'union' ? 'UnionDStream' : 'TransformedDStream'}); ` +
+          `${this.operatorName()}: stream ${p.id} (${p.constructor.name}) has no RDD for batch time ${time}, and ${this.op} needs one from each stream it reads (as Spark's ${this.op === 'union' ? 'UnionDStream' : 'TransformedDStream'}); ` +
             `make the input give an RDD for every batch (an empty one for no records)`,
         );
       }
@@ -503,7 +567,7 @@ export class TransformedDStream<U> extends DStream<U> {
       const got = out === null ? 'null' : out === undefined ? 'undefined' : typeof out;
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `dstream.${this.op}: the function returned ${got} for batch time ${time}, not an RDD; return an RDD, rdd.context.emptyRDD() for a batch with no records`,
+        `${this.operatorName()}: the function returned ${got} for batch time ${time}, not an RDD; return an RDD, rdd.context.emptyRDD() for a batch with no records`,
       );
     }
     return out;

@@ -1,7 +1,7 @@
 import type { MapWithStateEntry } from '../rdd/plan.js';
 import { HashPartitioner, type Partitioner } from '../rdd/partitioner.js';
 import type { RDD } from '../rdd/rdd.js';
-import { DStream, derivedStreams } from './dstream.js';
+import { DStream, derivedStreams, type UpdateStateForm, type UpdateStateFunction } from './dstream.js';
 import type { StateSpec } from './state-spec.js';
 
 /**
@@ -38,15 +38,16 @@ abstract class StatefulDStream<P, T> extends DStream<T> {
 export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
   constructor(
     parent: DStream<[K, V]>,
-    private readonly update: (values: V[], state: S | undefined) => S | undefined,
+    private readonly update: UpdateStateFunction<K, V, S>,
     private readonly partitioner: Partitioner,
     private readonly initialRDD: RDD<[K, S]> | undefined,
+    private readonly form: UpdateStateForm = 'values',
   ) {
     super(parent);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'StateDStream', params: { initialRDD: this.initialRDD !== undefined } };
+    return { op: 'StateDStream', params: { initialRDD: this.initialRDD !== undefined, ...(this.form === 'values' ? {} : { form: this.form }) } };
   }
 
   /**
@@ -65,7 +66,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
     const batch = parentRDD;
     const prev = previous ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
     const cogrouped = sc.cogroupInternal([prev, batch] as RDD<[unknown, unknown]>[], this.partitioner);
-    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey') }, true);
+    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey'), form: this.form, batchTime: time }, true);
   }
 }
 
@@ -97,7 +98,7 @@ class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K,
     }
     const cogrouped = sc.cogroupInternal([prev, batch as RDD<[unknown, unknown]>], this.partitioner);
     return cogrouped.narrow<[K, MapWithStateEntry]>(
-      { kind: 'mapWithState', fn: sc.ship(this.spec.fn, 'dstream.mapWithState'), timeoutMs: this.spec.timeoutMs, batchTime: time },
+      { kind: 'mapWithState', fn: sc.ship(this.spec.fn, 'dstream.mapWithState'), timeoutMs: this.spec.timeoutMs, batchTime: time, withTime: this.spec.withTime },
       true,
     );
   }

@@ -12,10 +12,20 @@ export class StateSpec<K, V, S, M> {
   /** @internal */ partitions: number | undefined;
   /** @internal */ timeoutMs: number | undefined;
 
-  private constructor(readonly fn: (key: K, value: V | undefined, state: StateHandle<S>) => M) {}
+  private constructor(
+    /** The mapping function (with `withTime`, it takes the batch time first). */
+    readonly fn: (key: K, value: V | undefined, state: StateHandle<S>) => M,
+    /** @internal fn takes the batch time first. */ readonly withTime: boolean,
+  ) {}
 
-  static function<K, V, S, M>(fn: (key: K, value: V | undefined, state: StateHandle<S>) => M): StateSpec<K, V, S, M> {
-    return new StateSpec(fn);
+  static function<K, V, S, M>(fn: (key: K, value: V | undefined, state: StateHandle<S>) => M): StateSpec<K, V, S, M>;
+  /**
+   * Spark's form with the batch time: `fn(time, key, value, state)`, with
+   * `{ withBatchTime: true }`; a result of undefined maps to nothing (Spark's None).
+   */
+  static function<K, V, S, M>(fn: (time: number, key: K, value: V | undefined, state: StateHandle<S>) => M | undefined, options: { withBatchTime: true }): StateSpec<K, V, S, M>;
+  static function<K, V, S, M>(fn: Function, options: { withBatchTime?: boolean } = {}): StateSpec<K, V, S, M> {
+    return new StateSpec(fn as (key: K, value: V | undefined, state: StateHandle<S>) => M, options.withBatchTime === true);
   }
 
   initialState(rdd: RDD<[K, S]>): this {

@@ -58,7 +58,7 @@ export class WindowedDStream<T> extends WindowOverDStream<T, T> {
   }
 
   protected compute(time: number): RDD<T> {
-    const rdds = this.parent.slice(time - this.windowMs, time);
+    const rdds = this.parent.rddsIn(time - this.windowMs, time);
     return rdds.length > 0 ? this.ssc.sc.union(rdds) : this.ssc.sc.emptyRDD<T>();
   }
 }
@@ -100,8 +100,8 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
 
   protected compute(time: number): RDD<[K, V]> {
     const sc = this.ssc.sc;
-    const olds = this.parent.slice(time - this.slideMs - this.windowMs, time - this.windowMs);
-    const news = this.parent.slice(time - this.slideMs, time);
+    const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);
+    const news = this.parent.rddsIn(time - this.slideMs, time);
     const prev = this.getOrCompute(time - this.slideMs) ?? sc.emptyRDD<[K, V]>();
     const partitioner = HashPartitioner.of(this.numPartitions ?? sc.defaultParallelism);
     const cogrouped = sc.cogroupInternal([prev, ...olds, ...news] as RDD<[unknown, unknown]>[], partitioner);

@@ -97,12 +97,18 @@ export type NodeOp =
    */
   | { readonly kind: 'reduceWindow'; readonly reduce: ShippedFunction; readonly inv: ShippedFunction; readonly filter?: ShippedFunction; readonly numOld: number }
   /** [k, [prevStates, values]] from a cogroup -> [k, update(values, prevState)] unless undefined. */
-  | { readonly kind: 'updateState'; readonly fn: ShippedFunction }
+  | {
+      readonly kind: 'updateState';
+      readonly fn: ShippedFunction;
+      /** 'values' (default): fn(values, state); 'timeKey': fn(batchTime, key, values, state); 'iterator': fn(partition's [key, values, state]) -> [key, state]s. */
+      readonly form?: 'values' | 'timeKey' | 'iterator';
+      readonly batchTime?: number;
+    }
   /**
    * [k, [prevEntries, values]] -> [k, MapWithStateEntry]: calls fn(key, value, state) per
    * new value, or once with a timing-out state for keys idle longer than timeoutMs.
    */
-  | { readonly kind: 'mapWithState'; readonly fn: ShippedFunction; readonly timeoutMs: number | undefined; readonly batchTime: number }
+  | { readonly kind: 'mapWithState'; readonly fn: ShippedFunction; readonly timeoutMs: number | undefined; readonly batchTime: number; /** fn(batchTime, key, value, state) */ readonly withTime?: boolean }
   /** [k, [vs, ws]] from a cogroup -> [k, [v, w]] for each joined pair. */
   | { readonly kind: 'joinValues'; readonly mode: 'inner' | 'left' | 'right' | 'full' };
 

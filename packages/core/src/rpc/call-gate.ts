@@ -1,7 +1,8 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { SystemClock, type Clock } from '../util/clock.js';
 import { AuthFailures } from './auth-failures.js';
+import { grpcLib } from './grpc-lib.js';
 import { checkSecret } from './security.js';
 
 /** Calls one peer (remote IP) may have open on one server at once, unless told otherwise. */
@@ -82,7 +83,7 @@ export class CallGate {
       if (n <= 0) this.open.delete(ip);
       else this.open.set(ip, n);
     };
-    const call: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(next, {
+    const call: grpc.ServerInterceptingCall = new (grpcLib().ServerInterceptingCall)(next, {
       start: (startNext) =>
         startNext({
           onReceiveMetadata: (metadata, metadataNext) => {
@@ -91,7 +92,7 @@ export class CallGate {
               const refusals = this.overLimitRefusal(ip);
               if (refusals > 0) this.log.warn({ peer, rpc, open: openNow, max: this.maxCallsPerPeer, refusalsSinceLastLine: refusals }, 'refused a call: too many open calls from this peer');
               call.sendStatus({
-                code: grpc.status.RESOURCE_EXHAUSTED,
+                code: grpcLib().status.RESOURCE_EXHAUSTED,
                 details: `refused: ${openNow} calls from ${ip} are already open on this server (at most ${this.maxCallsPerPeer}, --max-calls-per-peer)`,
               });
               return;
@@ -110,7 +111,7 @@ export class CallGate {
                 'refused a call without the right cluster secret',
               );
             }
-            const refuse = (): void => call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: refusal.message });
+            const refuse = (): void => call.sendStatus({ code: grpcLib().status.UNAUTHENTICATED, details: refusal.message });
             if (delayMs === 0) refuse();
             else void this.clock.waitUntil(this.clock.now() + delayMs).then(refuse);
           },

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
+import type * as protoLoader from '@grpc/proto-loader';
 import { SluiceError } from '../errors.js';
+import { grpcLib, protoLoaderLib } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
 
 /**
@@ -21,7 +22,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = { longs: Number, enums:
 let loaded: ProtoGrpcType | undefined;
 
 export function loadProto(): ProtoGrpcType {
-  loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(checkedProtoFile(), PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
+  loaded ??= grpcLib().loadPackageDefinition(protoLoaderLib().loadSync(checkedProtoFile(), PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
   return loaded;
 }
 

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../errors.js';
+import { grpcLib } from './grpc-lib.js';
 
 export const SECRET_METADATA_KEY = 'x-sluice-secret';
 
@@ -59,7 +60,7 @@ export function resolveSecret(opts: { secretFile?: string; env?: NodeJS.ProcessE
 }
 
 export function secretMetadata(secret: string): grpc.Metadata {
-  const md = new grpc.Metadata();
+  const md = new (grpcLib().Metadata)();
   md.set(SECRET_METADATA_KEY, secret);
   return md;
 }
@@ -77,24 +78,24 @@ export function checkSecret(expected: string, md: grpc.Metadata): grpc.ServiceEr
       ? 'refused: the call carried no cluster secret; set SLUICE_SECRET to the cluster secret'
       : 'refused: wrong cluster secret; set SLUICE_SECRET (or --secret-file) to the same value as the driver',
   ) as grpc.ServiceError;
-  err.code = grpc.status.UNAUTHENTICATED;
+  err.code = grpcLib().status.UNAUTHENTICATED;
   return err;
 }
 
 export function serverCredentials(cfg: SecurityConfig): grpc.ServerCredentials {
   const tls = cfg.tls;
   if (tls?.cert && tls.key) {
-    return grpc.ServerCredentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : null, [
+    return grpcLib().ServerCredentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : null, [
       { cert_chain: fs.readFileSync(tls.cert), private_key: fs.readFileSync(tls.key) },
     ]);
   }
-  return grpc.ServerCredentials.createInsecure();
+  return grpcLib().ServerCredentials.createInsecure();
 }
 
 export function channelCredentials(cfg: SecurityConfig): grpc.ChannelCredentials {
   const tls = cfg.tls;
-  if (tls?.ca || tls?.cert) return grpc.credentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : undefined);
-  return grpc.credentials.createInsecure();
+  if (tls?.ca || tls?.cert) return grpcLib().credentials.createSsl(tls.ca ? fs.readFileSync(tls.ca) : undefined);
+  return grpcLib().credentials.createInsecure();
 }
 
 /** Environment variables that lead to the cluster secret. */

@@ -241,15 +241,31 @@ export class PartitionComputer {
         });
       }
       case 'updateState': {
-        const update = this.fn<(values: unknown[], state: unknown) => unknown>(op.fn);
+        if (op.form === 'iterator') {
+          const update = this.fn<(records: IterableIterator<[unknown, unknown[], unknown]>) => Iterable<unknown>>(op.fn);
+          const records: [unknown, unknown[], unknown][] = [];
+          await this.compute(parent, split, (rec) => {
+            const [k, [prev, values]] = rec as [unknown, [unknown[], unknown[]]];
+            records.push([k, values, prev.length > 0 ? prev[0] : undefined]);
+          });
+          for (const kv of update(records[Symbol.iterator]())) emit(kv);
+          return;
+        }
+        const fn = this.fn<Function>(op.fn);
+        const batchTime = op.batchTime;
+        const update =
+          op.form === 'timeKey'
+            ? (k: unknown, values: unknown[], s: unknown): unknown => fn(batchTime, k, values, s)
+            : (_k: unknown, values: unknown[], s: unknown): unknown => fn(values, s);
         return this.compute(parent, split, (rec) => {
           const [k, [prev, values]] = rec as [unknown, [unknown[], unknown[]]];
-          const s = update(values, prev.length > 0 ? prev[0] : undefined);
+          const s = update(k, values, prev.length > 0 ? prev[0] : undefined);
           if (s !== undefined) emit([k, s]);
         });
       }
       case 'mapWithState': {
-        const f = this.fn<(key: unknown, value: unknown, state: StateHandle) => unknown>(op.fn);
+        const fn = this.fn<Function>(op.fn);
+        const f = op.withTime ? (key: unknown, value: unknown, state: StateHandle): unknown => fn(op.batchTime, key, value, state) : (fn as (key: unknown, value: unknown, state: StateHandle) => unknown);
         return this.compute(parent, split, (rec) => {
           const [k, [prevEntries, values]] = rec as [unknown, [MapWithStateEntry[], unknown[]]];
           const prev = prevEntries.find((e) => e.exists);

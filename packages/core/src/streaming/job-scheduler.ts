@@ -4,6 +4,10 @@ import type { StreamingContext } from './streaming-context.js';
 
 /** One output operation of one batch. */
 export interface OutputJob {
+  /** The output operation's place among the context's outputs, in registration order. */
+  readonly outputOpId: number;
+  /** The operation: 'print', 'foreachRDD', 'saveAsTextFiles', ... */
+  readonly name: string;
   run(): void | Promise<void>;
 }
 
@@ -82,13 +86,17 @@ export class JobScheduler {
     for (const l of listeners) l.onBatchStarted?.({ batchTime: batch.time, numRecords: batch.numRecords, processingStartTime: start, schedulingDelay: start - batch.time });
     let failure: BatchInfo['failure'];
     for (let i = 0; i < batch.jobs.length; i++) {
+      const job = batch.jobs[i];
+      const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name };
+      const startTime = clock.now();
+      for (const l of listeners) l.onOutputOperationStarted?.({ ...op, startTime });
       try {
-        await batch.jobs[i].run();
-        for (const l of listeners) l.onOutputOperationCompleted?.({ batchTime: batch.time, index: i });
+        await job.run();
+        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime: clock.now() });
       } catch (err) {
         const info = userErrorInfo(err);
         failure = { message: info.message, stack: info.stack };
-        for (const l of listeners) l.onOutputOperationCompleted?.({ batchTime: batch.time, index: i, failure: info.message });
+        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime: clock.now(), failure: info.message });
         process.stderr.write(`Error in output operation ${i} of batch ${batch.time} ms: ${info.stack.startsWith(info.message) ? '' : info.message + '\n'}${info.stack}\n`);
         this.ssc.failed(err instanceof Error ? err : new Error(info.message));
         void this.ssc.stop();

@@ -110,6 +110,8 @@ export class StreamingContext {
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
   zeroTime = 0;
   private nextBatchTime = 0;
+  /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
+  lastGeneratedTime = -Infinity;
   private receivingStopped = false;
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
@@ -274,6 +276,18 @@ export class StreamingContext {
     return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]), 'union');
   }
 
+  /**
+   * A stream whose RDD at each batch is `f` of the RDDs of `streams` at that batch (Spark's
+   * ssc.transform). The streams must slide alike; `f` must return an RDD
+   * (`sc.emptyRDD()` for no records), and every stream must have an RDD for the batch,
+   * else the batch fails with an error naming `ssc.transform`.
+   */
+  transform<T>(streams: readonly DStream<unknown>[], f: (rdds: RDD<unknown>[], time: number) => RDD<T>): DStream<T> {
+    if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.transform: needs at least one stream');
+    this.checkNotStarted('ssc.transform');
+    return new TransformedDStream<T>(this, [...streams], f, 'ssc.transform');
+  }
+
   // ---- settings --------------------------------------------------------------------------
 
   /** Directory for checkpoints of stateful streams; required by updateStateByKey, mapWithState and windows with an inverse. */
@@ -289,6 +303,12 @@ export class StreamingContext {
 
   addStreamingListener(l: StreamingListener): void {
     this.listeners.push(l);
+  }
+
+  /** Stop calling `l` (added with addStreamingListener); its later events are not delivered. */
+  removeStreamingListener(l: StreamingListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -488,7 +508,7 @@ export class StreamingContext {
         if (!this.checkpointDir) {
           throw new SluiceError(
             'SLUICE_CHECKPOINT',
-            `${s.constructor.name} (updateStateByKey, mapWithState or a window with an inverse function) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
+            `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
           );
         }
         // Default: the smallest multiple of the slide that is at least 10 s.
@@ -552,10 +572,11 @@ export class StreamingContext {
     // run while the program ends, and its outputs would be cut off half way.
     if (this.state !== 'active') return;
     const numRecords = inputs.reduce((a, s) => a + s.recordsAt(time), 0);
+    this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
       const rdd = o.stream.getOrCompute(time);
-      if (rdd) jobs.push({ run: () => o.fn(rdd, time) });
+      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run: () => o.fn(rdd, time) });
     }
     await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     if (this.state !== 'active') return; // pending in the metadata: a recovery runs it

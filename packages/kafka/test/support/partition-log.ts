@@ -94,6 +94,16 @@ export class PartitionLog {
     if (!commit && first !== undefined) this.abortedTxns.push({ producerId, first, last: at });
   }
 
+  /** Producers with a transaction open here (tests watch for a transaction in flight). */
+  openProducers(): bigint[] {
+    return [...this.openTxns.keys()];
+  }
+
+  /** How many transactions were aborted here after writing data. */
+  get abortedCount(): number {
+    return this.abortedTxns.length;
+  }
+
   /** Aborted transactions overlapping offsets [from, to), as a read_committed Fetch lists them. */
   abortedBetween(from: bigint, to: bigint): { producerId: bigint; firstOffset: bigint }[] {
     return this.abortedTxns.filter((a) => a.last >= from && a.first < to).map((a) => ({ producerId: a.producerId, firstOffset: a.first }));

@@ -1,0 +1,131 @@
+// Exactly-once Kafka -> aggregate -> Kafka with saveToKafkaTransactionally on a real
+// cluster: the wire-level test broker (2 broker ids) and a Sluice driver with 2 worker
+// processes, started once for the file. The input is keyed by word; part of it is written
+// by a transactional producer, one transaction committed and one aborted (whose words
+// must never be counted). A worker is killed with -9 while two transactions are open on
+// the output topic. A read_committed reader of the output must then see each word's
+// count exactly as this test computes it from the input it committed, each (word, input
+// range) once; the killed attempt's transaction must have been aborted, and the job's
+// own re-save of every batch must have been skipped.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Consumer, Producer } from '@platformatic/kafka';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { useEnv } from './stream-test-support.js';
+import { pollUntil } from './sluice-process.js';
+import type { KafkaTestCluster } from './support/kafka-test-cluster.js';
+
+const env = useEnv();
+
+interface Result {
+  time: number;
+  ranges: { topic: string; partition: number; fromOffset: number; untilOffset: number }[];
+  first: { written: number; committed: number; skipped: number };
+  again: { written: number; committed: number; skipped: number };
+}
+
+/** Every data record of a partition a read_committed reader sees, values as strings. */
+async function readCommitted(kafka: KafkaTestCluster, topic: string, partition: number): Promise<string[]> {
+  const cons = new Consumer({ clientId: 'check', groupId: 'check', bootstrapBrokers: kafka.bootstrap, retries: 5, retryDelay: 50 });
+  const out: string[] = [];
+  try {
+    let next = 0n;
+    for (;;) {
+      const md = await cons.metadata({ topics: [topic], forceUpdate: true });
+      const t = md.topics.get(topic)!;
+      const r = await cons.fetch({
+        node: t.partitions[partition]!.leader,
+        maxWaitTime: 10,
+        isolationLevel: 1,
+        topics: [{ topicId: t.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 256 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+      });
+      const p = r.responses[0]!.partitions[0]!;
+      const before = next;
+      for (const b of p.records ?? []) {
+        if ((b.attributes & 0x20) === 0) for (const rec of b.records) if (b.firstOffset + BigInt(rec.offsetDelta) >= next) out.push(rec.value!.toString());
+        const end = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
+        if (end > next) next = end;
+      }
+      if (next === before) return out;
+    }
+  } finally {
+    await cons.close();
+  }
+}
+
+test('Kafka -> aggregate -> Kafka in one transaction per range: a worker killed mid-transaction, every count seen once by read_committed', async () => {
+  const kafka = env.kafka;
+  kafka.createTopic('tx-words', 3);
+  kafka.createTopic('tx-counts', 2);
+  const expected = new Map<string, number>();
+  let seed = 11;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  /** A line of 1-4 words of partition p (word k lives in partition k % 3). */
+  const line = (p: number, count: boolean): string => {
+    const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + p}`);
+    if (count) for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
+    return words.join(' ');
+  };
+  const plain = new Producer({ clientId: 'in', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  const send = async (producer: { send: Producer['send'] }, lines: number, count: boolean) => {
+    for (let sent = 0; sent < lines; ) {
+      const messages = [];
+      for (let i = 0; i < 100 && sent < lines; i++, sent++) {
+        const p = Math.floor(rand() * 3);
+        messages.push({ topic: 'tx-words', partition: p, value: Buffer.from(line(p, count)) });
+      }
+      await producer.send({ messages });
+    }
+  };
+  await send(plain, 1500, true);
+  const txp = new Producer({ clientId: 'in-tx', bootstrapBrokers: kafka.bootstrap, idempotent: true, transactionalId: 'input-writer', retries: 20, retryDelay: 100 });
+  const committedTx = await txp.beginTransaction();
+  await send(committedTx, 300, true);
+  await committedTx.commit();
+  const abortedTx = await txp.beginTransaction();
+  await send(abortedTx, 300, false);
+  await abortedTx.abort();
+  await send(plain, 1500, true);
+  await Promise.all([plain.close(), txp.close()]);
+  const inputEnds = kafka.topics.get('tx-words')!.partitions.map((l) => l.endOffset);
+  const expectRecords = inputEnds.reduce((a, b) => a + Number(b), 0);
+
+  const args = { brokers: kafka.bootstrap, inTopic: 'tx-words', outTopic: 'tx-counts', groupId: 'g-tx', prefix: 'wordcount', batchMs: 500, slowMs: 40, expectRecords };
+  const job = await startJob(env.cluster, fixture('transactional-job.ts'), [JSON.stringify(args)]);
+  await job.waitLine('BATCH', 60_000);
+  const openOnOutput = () => new Set(kafka.topics.get('tx-counts')!.partitions.flatMap((l) => l.openProducers())).size;
+  await pollUntil(() => (openOnOutput() >= 2 ? true : undefined), 60_000, 'two transactions open on the output topic');
+  const victim = env.cluster.workerProcesses[0]!;
+  victim.kill('SIGKILL');
+  env.cluster.addWorker();
+  const end = await job.finished(120_000);
+  assert.ok(end.ok, `the job succeeded: ${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  assert.equal(victim.signalCode, 'SIGKILL');
+
+  const batches = jsonLines<Result>(end.lines, 'BATCH ');
+  for (const b of batches) {
+    assert.deepEqual(b.again, { written: 0, committed: 0, skipped: b.ranges.length }, `batch ${b.time}: saving it again wrote nothing\n${end.lines.filter((l) => l.startsWith("BATCH")).join("\n")}`);
+  }
+  assert.deepEqual(
+    [0, 1, 2].map((p) => kafka.groups.committed('g-tx', 'tx-words', p)),
+    inputEnds,
+    'the group offsets, committed in the transactions, are the input partitions ends',
+  );
+  assert.ok(
+    kafka.topics.get('tx-counts')!.partitions.reduce((a, l) => a + l.abortedCount, 0) >= 1,
+    'the killed worker left a transaction with records, aborted when its task was re-run',
+  );
+
+  const got = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const p of [0, 1]) {
+    for (const v of await readCommitted(kafka, 'tx-counts', p)) {
+      const r = JSON.parse(v) as { w: string; n: number; p: number; from: number };
+      const id = `${r.w}@${r.p}:${r.from}`;
+      assert.ok(!seen.has(id), `(word, input range) ${id} is written once`);
+      seen.add(id);
+      got.set(r.w, (got.get(r.w) ?? 0) + r.n);
+    }
+  }
+  assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the committed counts are the counts of the committed input');
+});
