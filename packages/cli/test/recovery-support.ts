@@ -76,7 +76,8 @@ export class Feeder {
     for (let i = 0; i < numLines; i++) lines.push(`k${Math.floor(this.rand() * 6)} ${1 + Math.floor(this.rand() * 9)} f${id}l${i}`);
     const tmp = path.join(this.staging, `f${String(id).padStart(5, '0')}.txt`);
     fs.writeFileSync(tmp, lines.join('\n') + '\n');
-    const past = new Date(Date.now() - 60_000);
+    // Settled (older than a batch interval), and inside the remember window (60 s).
+    const past = new Date(Date.now() - 5_000);
     fs.utimesSync(tmp, past, past);
     fs.renameSync(tmp, path.join(this.dir, path.basename(tmp)));
     this.lines.push(...lines);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { TextSplit } from '../rdd/plan.js';
 import { RDD } from '../rdd/rdd.js';
+import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
 
@@ -17,7 +18,19 @@ export interface FileStreamOptions {
    * batch fails, naming the file, as Spark's `spark.files.ignoreMissingFiles` default).
    */
   readonly ignoreMissingFiles?: boolean;
+  /**
+   * The remember window, as Spark's `spark.streaming.fileStream.minRememberDuration`
+   * (default 60 s; rounded up to whole batch intervals, so at least one): files modified
+   * longer ago than this before a batch's time are ignored, and forgotten once read, so
+   * what the stream remembers (and checkpoints) stays bounded however many files the
+   * directory holds. A file must therefore be moved into the directory within this window
+   * of its modification time.
+   */
+  readonly minRememberDuration?: Duration;
 }
+
+/** Spark's default minRememberDuration. */
+export const DEFAULT_FILE_STREAM_REMEMBER_MS = 60_000;
 
 /** A file's size and modification time as one listing saw them. */
 interface Stamp {
@@ -37,10 +50,14 @@ interface FileStreamCheckpoint {
   readonly directory: string;
   /** Which batch took which files, for every batch time the stream remembers. */
   readonly batches: [number, TakenFile[]][];
-  /** Files already read (never read again), as they were when chosen. */
+  /** Files already read (never read again), as they were when chosen, within the remember window. */
   readonly read: [string, Stamp & { readonly batchTime: number }][];
-  /** Files ignored because they were there at the first start (newFilesOnly). */
-  readonly preexisting: string[];
+  /**
+   * Files ignored because they were there at the first start (newFilesOnly), within the
+   * remember window, with their modification times (a bare name: a checkpoint written
+   * before the window existed).
+   */
+  readonly preexisting: (string | [string, number])[];
   /** New files not settled yet, as the last listing saw them. */
   readonly unsettled: [string, Stamp][];
 }
@@ -59,17 +76,28 @@ interface FileStreamCheckpoint {
  * that name is new. A file deleted after its batch was cut fails the batch (naming the
  * file) unless `ignoreMissingFiles` is set.
  *
+ * The remember window (`minRememberDuration`, as Spark's FileInputDStream): a file
+ * modified at or before `batch time - window` is ignored, as Spark assumes such a file was
+ * considered already. So the files read, the pre-existing and the unsettled ones are
+ * remembered only while their modification time is inside the window; what the stream
+ * keeps grows with the files arriving in a window, not with the directory. A file that
+ * appears with a modification time already outside the window (copied with its times
+ * kept) is ignored, with a warning when it first appears; one changed after it was read
+ * and forgotten is read again whole (Spark leaves that undefined). Unlike Spark, a file
+ * whose time is after the batch time is not skipped for that alone (the settled rule
+ * above decides), since manual clocks and recovered batches run behind file times.
+ *
  * Recovery: `checkpointData()` holds which batch took which files (for every batch the
  * stream remembers), the files already read, the pre-existing files and the unsettled
- * ones. Restored, a batch time it covers gets exactly its files again (no new listing),
- * files read before the failure are never read again, and files that arrived while the
- * driver was down are new to the next batch generated.
+ * ones, all within the window. Restored, a batch time it covers gets exactly its files
+ * again (no new listing), files read before the failure are never read again, and files
+ * that arrived while the driver was down are new to the next batch generated.
  *
  * Threading: the driver program's thread (prepareBatch and compute run in batch order).
  */
 export class FileInputDStream extends InputDStream<string> {
-  /** Files in the directory at start, ignored with newFilesOnly. */
-  private readonly preexisting = new Set<string>();
+  /** Files in the directory at start, ignored with newFilesOnly: their modification times. */
+  private readonly preexisting = new Map<string, number>();
   /** Files read, as they were when chosen (updated when a change is reported). */
   private readonly read = new Map<string, Stamp & { readonly batchTime: number }>();
   /** New files not settled yet, as the last listing saw them. */
@@ -81,6 +109,10 @@ export class FileInputDStream extends InputDStream<string> {
   private readonly fileFilter: (file: string) => boolean;
   private readonly newFilesOnly: boolean;
   private readonly ignoreMissingFiles: boolean;
+  /** The remember window, whole batch intervals. */
+  readonly rememberWindowMs: number;
+  /** The names of the last listing (undefined before the first since start): files ignored by age are reported when new. */
+  private lastListing: Set<string> | undefined;
 
   constructor(
     ssc: StreamingContext,
@@ -91,6 +123,9 @@ export class FileInputDStream extends InputDStream<string> {
     this.fileFilter = options.filter ?? (() => true);
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.ignoreMissingFiles = options.ignoreMissingFiles ?? false;
+    const min = options.minRememberDuration === undefined ? DEFAULT_FILE_STREAM_REMEMBER_MS : toMillis(options.minRememberDuration, `textFileStream(${directory}) minRememberDuration`);
+    const interval = ssc.batchIntervalMs;
+    this.rememberWindowMs = Math.ceil(min / interval) * interval;
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
@@ -100,7 +135,9 @@ export class FileInputDStream extends InputDStream<string> {
   override start(): void {
     try {
       fs.mkdirSync(this.directory, { recursive: true });
-      if (this.newFilesOnly && !this.restored) for (const f of this.list()) this.preexisting.add(f);
+      if (this.newFilesOnly && !this.restored) {
+        for (const f of this.list()) this.preexisting.set(f, fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      }
     } catch (err) {
       throw new SluiceError('SLUICE_IO', `textFileStream: cannot read directory '${this.directory}': ${(err as Error).message}`, { cause: err });
     }
@@ -120,7 +157,12 @@ export class FileInputDStream extends InputDStream<string> {
     if (this.batches.has(time)) return;
     const listed = this.list();
     const present = new Set(listed);
-    for (const known of [this.preexisting, this.read, this.unsettled]) for (const f of known.keys()) if (!present.has(f)) known.delete(f);
+    // Files modified at or before the ignore threshold are ignored: forget them.
+    const threshold = time - this.rememberWindowMs;
+    for (const [f, mtimeMs] of this.preexisting) if (!present.has(f) || mtimeMs <= threshold) this.preexisting.delete(f);
+    for (const known of [this.read, this.unsettled]) for (const [f, s] of known) if (!present.has(f) || s.mtimeMs <= threshold) known.delete(f);
+    const lastListing = this.lastListing;
+    this.lastListing = present;
     const taken: TakenFile[] = [];
     for (const file of listed) {
       if (this.preexisting.has(file)) continue;
@@ -144,6 +186,20 @@ export class FileInputDStream extends InputDStream<string> {
             batchTime: time,
           });
           this.read.set(file, { ...now, batchTime: before.batchTime });
+        }
+        continue;
+      }
+      if (now.mtimeMs <= threshold) {
+        if (lastListing && !lastListing.has(file)) {
+          this.ssc.sc.log('warn', 'file stream: ignoring a new file modified before the remember window (move files in within minRememberDuration of their modification time, or raise it)', {
+            component: 'file-stream',
+            directory: this.directory,
+            file,
+            mtimeMs: now.mtimeMs,
+            ignoredUpTo: threshold,
+            minRememberDurationMs: this.rememberWindowMs,
+            batchTime: time,
+          });
         }
         continue;
       }
@@ -218,7 +274,10 @@ export class FileInputDStream extends InputDStream<string> {
     this.unsettled.clear();
     for (const [t, files] of d.batches) this.batches.set(t, files.map((f) => ({ file: f.file, size: f.size })));
     for (const [f, s] of d.read) this.read.set(f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime });
-    for (const f of d.preexisting) this.preexisting.add(f);
+    for (const e of d.preexisting) {
+      if (Array.isArray(e)) this.preexisting.set(e[0], e[1]);
+      else this.preexisting.set(e, fs.statSync(e, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    }
     for (const [f, s] of d.unsettled) this.unsettled.set(f, { size: s.size, mtimeMs: s.mtimeMs });
     this.restored = true;
   }

@@ -255,7 +255,7 @@ export class StreamingContext {
    * Lines of new text files that appear in a directory (move them in atomically; a file
    * still being written is read once it has settled). See FileInputDStream.
    */
-  textFileStream(directory: string, options: Pick<FileStreamOptions, 'ignoreMissingFiles'> = {}): DStream<string> {
+  textFileStream(directory: string, options: Pick<FileStreamOptions, 'ignoreMissingFiles' | 'minRememberDuration'> = {}): DStream<string> {
     return this.fileStream(directory, options);
   }
 
