@@ -245,7 +245,10 @@ export class WorkerNode {
         if (err) {
           const now = Date.now();
           this.driverUnreachableSince ??= now;
-          if (now - this.lastUnreachableLog >= 30_000) {
+          // A driver that stops on purpose (sluice run ending) or restarts within a couple
+          // of seconds is not worth a warning: warn once it has been gone a while, then
+          // every 30 s.
+          if (now - this.driverUnreachableSince >= UNREACHABLE_WARN_AFTER_MS && now - this.lastUnreachableLog >= 30_000) {
             this.lastUnreachableLog = now;
             this.log.warn({ err: driverError(err, this.opts.driver).message, failingForMs: now - this.driverUnreachableSince }, 'heartbeat failed; retrying');
           }
@@ -366,6 +369,8 @@ const QUICK_RETRY_FIRST_MS = 50;
 const QUICK_RETRY_MAX_MS = 250;
 const QUICK_RETRY_FOR_MS = 60_000;
 const SLOW_RETRY_MS = 1000;
+/** How long the driver may be unreachable before a worker logs it at warn. */
+const UNREACHABLE_WARN_AFTER_MS = 2000;
 
 /**
  * The channel to the driver reconnects on the same quick schedule as the heartbeat
