@@ -82,7 +82,8 @@ const feed = setInterval(() => {
   const id = n++;
   const tmp = path.join(d.staging, `f${id}.txt`);
   fs.writeFileSync(tmp, Array.from({ length: 20 }, (_, i) => `k${(id * 7 + i) % 11} ${1 + (i % 9)} f${id}l${i}`).join('\n') + '\n');
-  const past = new Date(Date.now() - 60_000);
+  // Settled (older than a batch interval) and inside the file stream's remember window (60 s).
+  const past = new Date(Date.now() - 5_000);
   fs.utimesSync(tmp, past, past);
   fs.renameSync(tmp, path.join(d.input, `f${id}.txt`));
 }, 100);

@@ -171,10 +171,10 @@ function lostRun(lines, got, minFrom) {
 
 const FILES = 30;
 const LINES_PER_FILE = 100;
-/** Writes a file into /data/in the way a user should: elsewhere on the volume, dated in the past, then renamed in. */
+/** Writes a file into /data/in the way a user should: elsewhere on the volume, then renamed in; dated 5 s back (settled, and inside the file stream's 60 s remember window). */
 const FEED_SCRIPT = `const fs = require('fs'); const name = process.argv[1]; const text = fs.readFileSync(0, 'utf8');
 fs.mkdirSync('/data/staging', { recursive: true }); fs.mkdirSync('/data/in', { recursive: true });
-const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text); const past = new Date(Date.now() - 60000); fs.utimesSync(tmp, past, past);
+const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text); const past = new Date(Date.now() - 5000); fs.utimesSync(tmp, past, past);
 fs.renameSync(tmp, '/data/in/' + name);`;
 
 /** The driver process killed inside its container: the container exits by itself (as on a crash) and its restart policy applies. */

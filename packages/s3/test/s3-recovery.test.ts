@@ -56,7 +56,8 @@ function feedFile(): void {
   const lines = Array.from({ length: 5 }, (_, i) => `k${Math.floor(rand() * 6)} ${1 + Math.floor(rand() * 9)} f${id}l${i}`);
   const tmp = path.join(dirs.staging, `f${String(id).padStart(5, '0')}.txt`);
   fs.writeFileSync(tmp, lines.join('\n') + '\n');
-  const past = new Date(Date.now() - 60_000);
+  // Settled (older than a batch interval) and inside the file stream's remember window (60 s).
+  const past = new Date(Date.now() - 5_000);
   fs.utimesSync(tmp, past, past);
   fs.renameSync(tmp, path.join(dirs.input, path.basename(tmp)));
   fed.push(...lines);
