@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { createRootLogger } from './logger.js';
@@ -115,9 +115,9 @@ function printFailure(outcome: JobOutcome): void {
   if (frames.length > 0) process.stderr.write(`${text(frames.join('\n'))}\n`);
 }
 
-function onSignals(stop: () => Promise<void>, log: Logger): void {
+function onSignals(stop: () => Promise<void>, log: Logger, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
   let stopping = false;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of signals) {
     process.on(sig, () => {
       if (stopping) return;
       stopping = true;
@@ -158,6 +158,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
   )
   .action(async (o: ServerOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string }) => {
     const log = createRootLogger(o.logLevel);
+    routeGrpcLogs(log);
     const driver = new DriverNode({
       security: security(o),
       log,
@@ -201,6 +202,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       },
     ) => {
       const log = createRootLogger(o.logLevel);
+      routeGrpcLogs(log);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
       const worker = new WorkerNode({
@@ -216,8 +218,11 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
       });
-      onSignals(() => worker.stop(), log);
+      // A worker of `sluice run` (--exit-with-parent) ignores SIGINT: a terminal's Ctrl-C
+      // reaches the whole process group, and its parent stops the job first, then it.
+      onSignals(() => worker.stop(), log, o.exitWithParent ? ['SIGTERM'] : ['SIGINT', 'SIGTERM']);
       if (o.exitWithParent) {
+        process.on('SIGINT', () => undefined);
         process.stdin.on('end', () => void worker.stop().then(() => process.exit(0)));
         process.stdin.on('error', () => void worker.stop().then(() => process.exit(0)));
         process.stdin.resume();
@@ -258,17 +263,38 @@ program
     const args = jobArguments(rawArgs);
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
+    routeGrpcLogs(log);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
-    onSignals(() => cluster.stop(), log);
+    let j: import('@sluice/driver').DriverJob | undefined;
+    let signalled = false;
+    // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its
+    // StreamingContext, as Spark's shutdown hook does — and the run ends as usual, the job
+    // `stopped`. A second signal, or a job still running 10 s later, stops the cluster.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!signalled && j?.state === 'running') {
+        signalled = true;
+        log.info({ signal, jobId: j.id }, 'stopping the job');
+        j.requestStop(false);
+        setTimeout(() => void cluster.stop().finally(() => process.exit(1)), 10_000).unref();
+        return;
+      }
+      log.info({ signal }, 'stopping');
+      void cluster.stop().then(
+        () => process.exit(signalled ? 1 : 0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       await cluster.start();
-      const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
-      j.on('output', (line) => process.stdout.write(line + '\n'));
+      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
+      j = job;
+      job.on('output', (line) => process.stdout.write(line + '\n'));
       const outcome = await new Promise<JobOutcome>((resolve) =>
-        j.once('end', (state, error) => resolve({ jobId: j.id, ok: state === 'succeeded', failure: error })),
+        job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
       );
       if (!outcome.ok) {
         printFailure(outcome);
@@ -308,6 +334,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
       supervise: o.supervise === true,
       maxRestarts: o.maxRestarts,
     });
+    if (outcome.stopped) process.stderr.write(`job ${escapeControl(outcome.jobId ?? '')} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
     if (!outcome.ok) {
       printFailure(outcome);
       process.exitCode = 1;

@@ -5,6 +5,8 @@ import type { JobBundle } from './bundle-job.js';
 export interface JobOutcome {
   readonly jobId: string | undefined;
   readonly ok: boolean;
+  /** The job was stopped (`sluice stop`, gracefully or not) and ended without failing. */
+  readonly stopped?: 'graceful' | 'now';
   readonly failure?: { readonly code: string; readonly message: string; readonly stack: string };
 }
 
@@ -85,6 +87,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       opts.onOutput(e.output);
     } else if (e.event === 'failure' && e.failure) return { jobId, ok: false, failure: e.failure };
     else if (e.event === 'done') return { jobId, ok: true };
+    else if (e.event === 'stopped') return { jobId, ok: true, stopped: e.stopped === 'graceful' ? 'graceful' : 'now' };
     return undefined;
   };
   const follow = (call: grpc.ClientReadableStream<wire.JobEvent__Output>, cancelOnJobId: boolean): Promise<StreamEnd> =>

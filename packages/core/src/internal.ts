@@ -20,6 +20,7 @@ export * from './shared/broadcast.js';
 export * from './rpc/proto.js';
 export * from './rpc/security.js';
 export * from './rpc/call-gate.js';
+export * from './rpc/grpc-logs.js';
 export type { ProtoGrpcType } from './rpc/generated/sluice.js';
 export type * as wire from './rpc/wire.js';
 export * from './util/clock.js';

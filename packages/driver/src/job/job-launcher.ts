@@ -26,6 +26,8 @@ export interface JobLauncherDeps {
   readonly registry: WorkerRegistry;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The process's root logger: each job makes its own component loggers from it (no key bound twice). */
+  readonly rootLog: Logger;
   /** Where bundles are written to be imported (the driver's scratch directory). */
   readonly bundleRoot: string;
   /** The --state-dir registry, if the driver has one. */
@@ -127,8 +129,8 @@ export class JobLauncher {
   }
 
   private start(spec: JobLaunchSpec): DriverJob {
-    const { dag, registry, clock, log, stateStore: store } = this.deps;
-    const job = new DriverJob(spec, dag, registry, clock, log);
+    const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
+    const job = new DriverJob(spec, dag, registry, clock, rootLog);
     this.jobs.set(spec.id, job);
     if (store) {
       job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
