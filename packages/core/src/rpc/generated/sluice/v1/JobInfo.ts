@@ -17,6 +17,7 @@ export interface JobInfo {
   'longest_task'?: (string);
   'longest_task_ms'?: (number | string | Long);
   'attempt'?: (number);
+  'falling_behind'?: (string);
 }
 
 export interface JobInfo__Output {
@@ -34,4 +35,5 @@ export interface JobInfo__Output {
   'longest_task': (string);
   'longest_task_ms': (number);
   'attempt': (number);
+  'falling_behind': (string);
 }
