@@ -25,6 +25,10 @@ export interface DriverJobEvents {
   stopRequested: [];
   /** The job's state is final (emitted at once; `end` follows once its output drained). */
   finished: [state: JobStateName];
+  /** A streaming batch completed (its output operations ran, or one threw). */
+  batch: [info: BatchInfo];
+  /** A batch took `records` records its receivers stored for stream `streamId`. */
+  received: [streamId: number, records: number];
 }
 
 /** How a job is launched: what `sluice submit` sent, and what the driver keeps for a relaunch. */
@@ -276,6 +280,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         const blocks = tracker.allocate(m.streamId);
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
         this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });
+        if (blocks.length > 0) this.emit('received', m.streamId, blocks.reduce((n: number, b) => n + Number(b.numRecords), 0));
         return;
       }
       case 'removeBlocks':
@@ -286,6 +291,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.streaming = true;
         this.batchesCompleted++;
         this.lastBatch = m.info;
+        this.emit('batch', m.info);
         return;
       case 'flow': {
         this.streaming = true;
