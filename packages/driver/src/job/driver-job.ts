@@ -8,6 +8,8 @@ import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
+import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
+import { JobStageStatus } from '../status/job-stage-status.js';
 
 const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
@@ -94,6 +96,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
+  /** Batches (the last `retainedBatches` completed ones, and those queued or running) and receivers, for the Streaming UI. */
+  readonly progress: StreamingProgress;
+  /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
+  readonly stages: JobStageStatus;
   /** Encoded broadcast values of the current attempt, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
   /** The last lines the job printed, for clients that attach again (WatchJob). */
@@ -120,8 +126,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
     log: Logger,
+    retainedBatches = DEFAULT_RETAINED_BATCHES,
   ) {
     super();
+    this.progress = new StreamingProgress(retainedBatches);
+    // Every batch runs one action per output operation or more: keep jobs for a few per batch.
+    this.stages = new JobStageStatus(() => this.current.runId, Math.max(1000, 4 * retainedBatches), (jobId, props) => {
+      if (props.outputOperation) this.progress.attachJob(props.outputOperation, jobId);
+    });
+    dag.addListener(this.stages);
     this.id = spec.id;
     this.name = spec.name;
     this.log = log.child({ jobId: spec.id });
@@ -203,6 +216,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return this.current.tracker?.report(rep) ?? false;
   }
 
+  /** The address of a worker, if it is registered. */
+  workerAddress(workerId: string): string | undefined {
+    return this.registry.get(workerId)?.address;
+  }
+
   /** Worker ids running this job's receivers. */
   receiverWorkers(): string[] {
     return this.current.tracker?.receiverWorkers() ?? [];
@@ -210,7 +228,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
 
   private receiverTracker(): ReceiverTracker {
     const a = this.current;
-    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker', runId: a.runId }));
+    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => {
+      this.progress.onReceiverEvent(event, this.clock.now());
+      this.post({ type: 'receiverEvent', event });
+    }, this.log.child({ component: 'receiver-tracker', runId: a.runId }));
     return a.tracker;
   }
 
@@ -224,7 +245,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions).then(
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, m.outputOperation ? { outputOperation: m.outputOperation } : {}).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -253,6 +274,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       }
       case 'startReceiver':
         this.streaming = true;
+        this.progress.onReceiverStarting(m.streamId, m.name);
         this.receiverTracker().start(m.streamId, m.receiver, m.options, m.name);
         return;
       case 'stopReceivers':
@@ -261,6 +283,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'allocateBlocks': {
         const tracker = this.receiverTracker();
         const blocks = tracker.allocate(m.streamId);
+        this.progress.onBlocksAllocated(m.streamId, blocks.reduce((n, b) => n + b.numRecords, 0), this.clock.now());
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
         this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });
         return;
@@ -273,6 +296,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.streaming = true;
         this.batchesCompleted++;
         this.lastBatch = m.info;
+        this.progress.onBatchCompleted(m.info);
+        return;
+      case 'progress':
+        this.streaming = true;
+        this.progress.onProgress(m.event);
         return;
       case 'log':
         this.log[m.level](m.fields, m.message);
@@ -310,6 +338,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     if (a.over) return;
     a.over = true;
+    this.progress.attemptEnded();
     a.tracker?.close();
     a.tracker = undefined;
     this.broadcasts.clear();
@@ -342,6 +371,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+    this.dag.removeListener(this.stages);
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();

@@ -21,7 +21,8 @@ import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskAttemptEnd, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { actionName, type JobProperties, type SchedulerEvent, type SchedulerListener } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -55,6 +56,8 @@ const MAX_STAGE_ATTEMPTS = 8;
  *
  * Invariants: a partition's result is recorded once (first successful attempt); every
  * per-job map (shuffles, map outputs, block locations) is cleared by `endJob`.
+ * Listeners (the job status store) hear every action, stage attempt and task attempt as
+ * a SchedulerEvent, synchronously, in order.
  * Threading: driver main thread; awaits only between task sets, never inside a state change.
  */
 export class DAGScheduler implements RegistryListener {
@@ -62,6 +65,9 @@ export class DAGScheduler implements RegistryListener {
   readonly mapOutputs = new MapOutputTracker();
   readonly blockLocations = new BlockLocations();
   private nextStageId = 0;
+  /** Numbers actions (Spark's job ids). */
+  private nextActionId = 0;
+  private readonly listeners: SchedulerListener[] = [];
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
 
@@ -73,6 +79,23 @@ export class DAGScheduler implements RegistryListener {
     private readonly log: Logger,
   ) {
     registry.addListener(this);
+  }
+
+  addListener(l: SchedulerListener): void {
+    this.listeners.push(l);
+  }
+
+  removeListener(l: SchedulerListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
+  private post(e: SchedulerEvent): void {
+    for (const l of this.listeners) l.onSchedulerEvent(e);
   }
 
   startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
@@ -144,22 +167,35 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Run one action: a value per requested partition, in the order asked. */
-  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
+    const actionId = this.nextActionId++;
+    this.post({ type: 'jobStart', runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties });
+    try {
+      const out = await this.runAction(job, actionId, graph, action, partitions);
+      this.post({ type: 'jobEnd', runId: jobId, jobId: actionId, time: this.clock.now() });
+      return out;
+    } catch (err) {
+      this.post({ type: 'jobEnd', runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
     const plan = stagePlan(graph, graph.root);
     const stageId = this.nextStageId++;
     const results = new Map<number, TaskResultValue>();
     const accumulatorUpdates: Record<number, unknown>[] = [];
-    const log = this.log.child({ jobId, stageId });
+    const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`);
+      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId);
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      const end = await this.runTaskSet(job, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
         const r = decode<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
@@ -179,7 +215,7 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Make sure every map output of a shuffle exists, computing the missing ones (and their parents). */
-  private ensureShuffle(job: JobState, shuffleId: number): Promise<void> {
+  private ensureShuffle(job: JobState, shuffleId: number, actionId: number): Promise<void> {
     const inFlight = job.ensuring.get(shuffleId);
     if (inFlight) return inFlight;
     const info = job.shuffles.get(shuffleId);
@@ -193,11 +229,11 @@ export class DAGScheduler implements RegistryListener {
     const run = (async () => {
       for (let attempt = 0; ; attempt++) {
         this.checkAttempts(job, attempt, `map stage ${sid}`);
-        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`);
+        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`, actionId);
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
-        const end = await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
@@ -219,11 +255,11 @@ export class DAGScheduler implements RegistryListener {
    * meanwhile takes them), so all are checked again after the wait and the lost ones
    * recomputed: a task set is never handed a missing map output.
    */
-  private async ensureShuffles(job: JobState, plan: Plan, what: string): Promise<Record<number, MapOutputLocation[]>> {
+  private async ensureShuffles(job: JobState, plan: Plan, what: string, actionId: number): Promise<Record<number, MapOutputLocation[]>> {
     const ids = shufflesRead(plan);
     for (let round = 0; ; round++) {
       this.checkAttempts(job, round, `${what} (waiting for its parent stages)`);
-      await Promise.all(ids.map((s) => this.ensureShuffle(job, s)));
+      await Promise.all(ids.map((s) => this.ensureShuffle(job, s, actionId)));
       const out: Record<number, MapOutputLocation[]> = {};
       const lost: number[] = [];
       for (const s of ids) {
@@ -266,8 +302,26 @@ export class DAGScheduler implements RegistryListener {
     return out;
   }
 
+  /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
+  private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
+    const reads: [number, number][] = [];
+    for (const n of Object.values(plan.nodes)) {
+      if (n.op.kind === 'shuffled') reads.push([n.id, n.op.shuffle.shuffleId]);
+      if (n.op.kind === 'cogroup') for (const sp of n.op.shuffles) if (sp) reads.push([n.id, sp.shuffleId]);
+    }
+    if (reads.length === 0) return 0;
+    const touched = partitionsTouched(plan, partition);
+    let bytes = 0;
+    for (const [nodeId, shuffleId] of reads) {
+      const sizes = this.mapOutputs.sizes(jobId, shuffleId);
+      for (const split of touched.get(nodeId) ?? []) for (const m of sizes) bytes += Number(m?.[split] ?? 0);
+    }
+    return bytes;
+  }
+
   private runTaskSet(
     job: JobState,
+    actionId: number,
     stageId: number,
     attempt: number,
     plan: Plan,
@@ -336,6 +390,25 @@ export class DAGScheduler implements RegistryListener {
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId);
       },
+      onTaskEnd: (e: TaskAttemptEnd) => {
+        if (this.listeners.length === 0) return;
+        const sizes = e.outcome?.map_status?.sizes ?? [];
+        this.post({
+          type: 'taskEnd',
+          runId: job.jobId,
+          stageId,
+          attempt,
+          taskId: e.taskId,
+          partition: e.partition,
+          workerId: e.workerId,
+          durationMs: e.durationMs,
+          reason: e.reason,
+          ...(e.error && { error: e.error }),
+          shuffleReadBytes: e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0,
+          shuffleWriteBytes: e.reason === 'success' ? sizes.reduce((a: number, b: number) => a + Number(b), 0) : 0,
+          time: this.clock.now(),
+        });
+      },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
       this.log.debug({ jobId: job.jobId, stageId, taskId, workerId }, 'killing task');
@@ -345,10 +418,15 @@ export class DAGScheduler implements RegistryListener {
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
+    this.post({ type: 'stageSubmitted', runId: job.jobId, jobId: actionId, stageId, attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
+    }).then((end) => {
+      const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
+      this.post({ type: 'stageCompleted', runId: job.jobId, stageId, attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
+      return end;
     });
   }
 }

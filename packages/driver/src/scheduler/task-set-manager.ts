@@ -19,6 +19,20 @@ export interface StageCallbacks {
   preferredWorkers(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
+  /** Every attempt that ended (a success, a failure, a kill, a lost worker), for the status store. */
+  onTaskEnd?(end: TaskAttemptEnd): void;
+}
+
+/** One task attempt's end, as `StageCallbacks.onTaskEnd` sees it. */
+export interface TaskAttemptEnd {
+  readonly taskId: string;
+  readonly partition: number;
+  readonly workerId: string;
+  readonly durationMs: number;
+  readonly reason: 'success' | 'failed' | 'fetchFailed' | 'killed' | 'workerLost';
+  readonly error?: { readonly message: string; readonly stack: string };
+  /** The outcome the worker sent (absent when none came). */
+  readonly outcome?: wire.TaskOutcome__Output;
 }
 
 export interface TaskSetOptions {
@@ -187,13 +201,15 @@ export class TaskSetManager {
       const partition = this.partitions[a.index];
       if (this.opts.taskTimeoutMs > 0 && ran > this.opts.taskTimeoutMs) {
         this.killAttempt(taskId, a);
-        this.taskFailed(a, {
+        const error = {
           code: 'SLUICE_TASK_TIMEOUT',
           message:
             `task ${taskId} (stage ${this.stage.stageId}, partition ${partition}) ran past the job's task timeout of ${this.opts.taskTimeoutMs} ms ` +
             `on worker ${a.workerId} and was killed; find why it does not return, or raise --task-timeout`,
           stack: '',
-        });
+        };
+        this.stage.onTaskEnd?.({ taskId, partition, workerId: a.workerId, durationMs: ran, reason: 'failed', error });
+        this.taskFailed(a, error);
         if (this.ended) return longRunning;
         continue;
       }
@@ -250,14 +266,20 @@ export class TaskSetManager {
     if (!a) return; // Already re-queued (its worker was declared lost) or the set ended.
     this.running.delete(taskId);
     if (this.ended) return;
+    const end = { taskId, partition: this.partitions[a.index], workerId: a.workerId, durationMs: this.clock.now() - a.start };
     if (!result.ok && result.workerLost) {
       // The worker is gone or unreachable: not the task's fault.
+      this.stage.onTaskEnd?.({ ...end, reason: 'workerLost' });
       this.requeue(a.index);
       return;
     }
     const o: wire.TaskOutcome__Output = result.ok
       ? result.outcome
       : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0) };
+    const reason = o.outcome === 'result' || o.outcome === 'map_status' ? 'success' : o.outcome === 'error' ? 'failed' : o.outcome === 'fetch_failed' ? 'fetchFailed' : 'killed';
+    const error = o.outcome === 'error' ? { message: o.error!.message, stack: o.error!.stack } : o.outcome === 'fetch_failed' ? { message: o.fetch_failed!.message, stack: '' } : undefined;
+    // A second successful copy of a task already done is not counted twice.
+    if (!(reason === 'success' && this.done[a.index])) this.stage.onTaskEnd?.({ ...end, reason, outcome: o, ...(error && { error }) });
     switch (o.outcome) {
       case 'result':
       case 'map_status': {
