@@ -47,6 +47,8 @@ export type NodeOp =
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
   | { readonly kind: 'checkpointFile'; readonly dir: string }
+  /** Partition i is the records of object file files[i] (codec/object-file.ts). */
+  | { readonly kind: 'objectFile'; readonly files: readonly string[] }
   /** Received input: partition i is the stored block blocks[i] (on any of its locations, else at its place in the write-ahead log). */
   | {
       readonly kind: 'blocks';

@@ -1,5 +1,7 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
+import fs from 'node:fs';
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
+import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
@@ -133,6 +135,18 @@ export class PartitionComputer {
         } else {
           emitAll(out as Iterable<unknown>, emit);
         }
+        return;
+      }
+      case 'objectFile': {
+        const file = op.files[split];
+        let bytes: Buffer;
+        try {
+          bytes = await fs.promises.readFile(file);
+        } catch (err) {
+          throw new SluiceError('SLUICE_IO', `sc.objectFile: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
+        }
+        const records = decodeObjectFile(bytes, file);
+        for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
       case 'checkpointFile': {
