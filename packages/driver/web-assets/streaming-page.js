@@ -55,7 +55,7 @@
   }
 
   function width(el) {
-    return Math.max(280, Math.min(560, el.clientWidth || 480));
+    return Math.max(200, Math.min(560, el.clientWidth || 480));
   }
 
   function timelineOptions(el) {
