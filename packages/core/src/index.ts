@@ -33,6 +33,7 @@ export { StateSpec } from './dstream/state-spec.js';
 export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
+export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
 export type { StreamingListener, ReceiverInfo, OutputOperationInfo } from './streaming/streaming-listener.js';
 export type { BatchInfo } from './streaming/streaming-backend.js';
 export type { Duration, DurationUnit } from './streaming/duration.js';

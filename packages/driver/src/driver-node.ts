@@ -31,6 +31,7 @@ import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
+import { PrometheusMetrics } from './web/prometheus-metrics.js';
 import { StatusServer } from './web/status-server.js';
 import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
@@ -114,6 +115,8 @@ export class DriverNode {
   private readonly localDir: string;
   private boundPort = 0;
   private readonly web: StatusServer;
+  /** What `/metrics` serves (prom-client, a registry per driver). */
+  readonly metrics: PrometheusMetrics;
   /** The job registry in --state-dir (undefined without one). */
   private readonly stateStore: DriverStateStore | undefined;
 
@@ -142,6 +145,8 @@ export class DriverNode {
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
+    this.metrics = new PrometheusMetrics({ workers: this.registry, jobs: () => this.jobs.values(), jobByRunId: (runId) => this.launcher.jobByRunId(runId) });
+    this.dag.addListener(this.metrics);
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,
@@ -151,6 +156,7 @@ export class DriverNode {
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
+      jobStarted: (job) => this.metrics.watchJob(job),
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
@@ -279,7 +285,18 @@ export class DriverNode {
           memoryLimitBytes: s.memory_limit_bytes,
           rssBytes: s.rss_bytes,
         };
-        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined) });
+        const p = call.request.process;
+        const processStats = p && {
+          heapUsedBytes: Number(p.heap_used_bytes),
+          heapTotalBytes: Number(p.heap_total_bytes),
+          externalBytes: Number(p.external_bytes),
+          cpuUserSeconds: p.cpu_user_seconds,
+          cpuSystemSeconds: p.cpu_system_seconds,
+          eventLoopLagMeanSeconds: p.event_loop_lag_mean_seconds,
+          eventLoopLagP99Seconds: p.event_loop_lag_p99_seconds,
+          eventLoopLagMaxSeconds: p.event_loop_lag_max_seconds,
+        };
+        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined) });
       },
       ListWorkers: (_call, callback) => {
         const now = this.clock.now();

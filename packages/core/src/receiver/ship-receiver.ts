@@ -4,10 +4,11 @@ import type { ShippedFunction } from '../closure/shipped-function.js';
 import { encode } from '../codec/codec.js';
 import { NotSerializableError, SluiceError } from '../errors.js';
 import type { Receiver } from './receiver.js';
+import { RawSocketReceiver } from './raw-socket-receiver.js';
 import { SocketReceiver } from './socket-receiver.js';
 
 /** Receiver classes Sluice provides, revived from core rather than from the job bundle. */
-const BUILTIN: Record<string, Function> = { SocketReceiver };
+const BUILTIN: Record<string, Function> = { SocketReceiver, RawSocketReceiver };
 
 /** A receiver instance as it travels to a worker: its class name and its own fields. */
 export interface ShippedReceiver {

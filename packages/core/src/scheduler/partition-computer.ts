@@ -11,6 +11,7 @@ import { makeAggregator } from '../shuffle/aggregator.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { readLines } from './read-lines.js';
+import { readFixedLengthRecords } from './read-records.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
 import type { MapOutputLocation } from './task-spec.js';
@@ -135,6 +136,13 @@ export class PartitionComputer {
         } else {
           emitAll(out as Iterable<unknown>, emit);
         }
+        return;
+      }
+      case 'binaryRecords': {
+        const s = op.splits[split];
+        const stream = s.stream ?? { directory: s.file, ignoreMissingFiles: false };
+        const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn });
+        for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
       case 'objectFile': {

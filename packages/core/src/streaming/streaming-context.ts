@@ -11,6 +11,7 @@ import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js'
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
+import { DEFAULT_MAX_RAW_BLOCK_BYTES, RawSocketReceiver } from '../receiver/raw-socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
@@ -245,6 +246,22 @@ export class StreamingContext {
     return this.receiverStream(new SocketReceiver<T>(host, port, converter), `socketStream(${host}:${port})`);
   }
 
+  /**
+   * Blocks of already-serialized records from a TCP server, as Spark's rawSocketStream:
+   * each block is a 4-byte big-endian length then that many bytes, an array of records
+   * encoded with the record codec (`v8.serialize([...])`, or `encodeRawBlock(records)`).
+   * A block's records land in one batch. A bad block is reported
+   * (StreamingListener.onReceiverError) and the receiver reconnects.
+   */
+  rawSocketStream<T>(host: string, port: number, options: { readonly maxBlockBytes?: number } = {}): DStream<T> {
+    const name = `rawSocketStream(${host}:${port})`;
+    const max = options.maxBlockBytes ?? DEFAULT_MAX_RAW_BLOCK_BYTES;
+    if (!Number.isSafeInteger(max) || max < 1 || max > 0xffffffff) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxBlockBytes must be a whole number of bytes from 1 to 2^32 - 1, got ${String(options.maxBlockBytes)}`);
+    }
+    return this.receiverStream(new RawSocketReceiver<T>(host, port, max), name);
+  }
+
   /** A stream fed by a custom Receiver. */
   receiverStream<T>(receiver: Receiver<T>, name = `receiverStream(${receiver.constructor.name})`): DStream<T> {
     this.checkNotStarted('receiverStream');
@@ -262,7 +279,22 @@ export class StreamingContext {
   /** textFileStream with a file filter, and the files already there read too when `newFilesOnly` is false. */
   fileStream(directory: string, options: FileStreamOptions = {}): DStream<string> {
     this.checkNotStarted('fileStream');
-    return new FileInputDStream(this, path.resolve(directory), options);
+    return new FileInputDStream<string>(this, path.resolve(directory), options);
+  }
+
+  /**
+   * Fixed-length binary records of the new files in a directory, as Spark's
+   * binaryRecordsStream: each file is cut every `recordLength` bytes, each record a Buffer
+   * (Spark's Array[Byte]). Files are chosen as textFileStream chooses them (see
+   * FileInputDStream); a file whose size is not a multiple of `recordLength` fails its
+   * batch with an error naming the file.
+   */
+  binaryRecordsStream(directory: string, recordLength: number, options: Pick<FileStreamOptions, 'ignoreMissingFiles' | 'minRememberDuration'> = {}): DStream<Buffer> {
+    this.checkNotStarted('binaryRecordsStream');
+    if (!Number.isSafeInteger(recordLength) || recordLength < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `binaryRecordsStream(${directory}): recordLength must be a whole number of bytes >= 1, got ${String(recordLength)}`);
+    }
+    return new FileInputDStream<Buffer>(this, path.resolve(directory), options, recordLength);
   }
 
   /** Each batch takes the next RDD of `queue` (or all of them); `defaultRDD` when it is empty. */

@@ -27,6 +27,10 @@ export interface DriverJobEvents {
   stopRequested: [];
   /** The job's state is final (emitted at once; `end` follows once its output drained). */
   finished: [state: JobStateName];
+  /** A streaming batch completed (its output operations ran, or one threw). */
+  batch: [info: BatchInfo];
+  /** A batch took `records` records its receivers stored for stream `streamId`. */
+  received: [streamId: number, records: number];
 }
 
 /** How a job is launched: what `sluice submit` sent, and what the driver keeps for a relaunch. */
@@ -133,7 +137,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     // Every batch runs one action per output operation or more: keep jobs for a few per batch.
     this.stages = new JobStageStatus(() => this.current.runId, Math.max(1000, 4 * retainedBatches), (jobId, props) => {
       if (props.outputOperation) this.progress.attachJob(props.outputOperation, jobId);
-    });
+    }, () => clock.now());
     dag.addListener(this.stages);
     this.id = spec.id;
     this.name = spec.name;
@@ -286,6 +290,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.progress.onBlocksAllocated(m.streamId, blocks.reduce((n, b) => n + b.numRecords, 0), this.clock.now());
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
         this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });
+        if (blocks.length > 0) this.emit('received', m.streamId, blocks.reduce((n: number, b) => n + Number(b.numRecords), 0));
         return;
       }
       case 'removeBlocks':
@@ -297,6 +302,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.batchesCompleted++;
         this.lastBatch = m.info;
         this.progress.onBatchCompleted(m.info);
+        this.emit('batch', m.info);
         return;
       case 'progress':
         this.streaming = true;

@@ -34,6 +34,8 @@ export interface JobLauncherDeps {
   readonly driverRunning: () => boolean;
   /** Completed batches each streaming job's UI keeps (DEFAULT_RETAINED_BATCHES when absent). */
   readonly retainedBatches?: number;
+  /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
+  readonly jobStarted?: (job: DriverJob) => void;
 }
 
 /**
@@ -132,6 +134,7 @@ export class JobLauncher {
     const { dag, registry, clock, log, stateStore: store } = this.deps;
     const job = new DriverJob(spec, dag, registry, clock, log, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
+    this.deps.jobStarted?.(job);
     if (store) {
       job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
       job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));

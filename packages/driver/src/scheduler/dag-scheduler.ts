@@ -21,8 +21,8 @@ import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskAttemptEnd, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
-import { actionName, type JobProperties, type SchedulerEvent, type SchedulerListener } from './scheduler-listener.js';
+import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -56,8 +56,8 @@ const MAX_STAGE_ATTEMPTS = 8;
  *
  * Invariants: a partition's result is recorded once (first successful attempt); every
  * per-job map (shuffles, map outputs, block locations) is cleared by `endJob`.
- * Listeners (the job status store) hear every action, stage attempt and task attempt as
- * a SchedulerEvent, synchronously, in order.
+ * Listeners (metrics, each job's status for the UI) hear every action, stage attempt and
+ * task attempt (SchedulerListener), synchronously, in order.
  * Threading: driver main thread; awaits only between task sets, never inside a state change.
  */
 export class DAGScheduler implements RegistryListener {
@@ -67,9 +67,10 @@ export class DAGScheduler implements RegistryListener {
   private nextStageId = 0;
   /** Numbers actions (Spark's job ids). */
   private nextActionId = 0;
-  private readonly listeners: SchedulerListener[] = [];
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
+  /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
+  private readonly listeners: SchedulerListener[] = [];
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -92,10 +93,6 @@ export class DAGScheduler implements RegistryListener {
 
   get listenerCount(): number {
     return this.listeners.length;
-  }
-
-  private post(e: SchedulerEvent): void {
-    for (const l of this.listeners) l.onSchedulerEvent(e);
   }
 
   startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
@@ -124,6 +121,16 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
     this.blockLocations.removeByPrefix(`direct_${jobId}_`);
+  }
+
+  /** A job's stage attempts running now, by stage id: what a console progress bar shows. */
+  stageProgress(jobId: string): StageProgress[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return [...job.taskSets]
+      .filter((t) => !t.isEnded)
+      .map((t) => t.progress())
+      .sort((a, b) => a.stageId - b.stageId);
   }
 
   /** A job's running task attempts, longest first. */
@@ -171,13 +178,14 @@ export class DAGScheduler implements RegistryListener {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
-    this.post({ type: 'jobStart', runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties });
+    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
+    for (const l of this.listeners) l.onJobStart?.(start);
     try {
       const out = await this.runAction(job, actionId, graph, action, partitions);
-      this.post({ type: 'jobEnd', runId: jobId, jobId: actionId, time: this.clock.now() });
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now() });
       return out;
     } catch (err) {
-      this.post({ type: 'jobEnd', runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
       throw err;
     }
   }
@@ -390,24 +398,10 @@ export class DAGScheduler implements RegistryListener {
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId);
       },
-      onTaskEnd: (e: TaskAttemptEnd) => {
+      onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;
-        const sizes = e.outcome?.map_status?.sizes ?? [];
-        this.post({
-          type: 'taskEnd',
-          runId: job.jobId,
-          stageId,
-          attempt,
-          taskId: e.taskId,
-          partition: e.partition,
-          workerId: e.workerId,
-          durationMs: e.durationMs,
-          reason: e.reason,
-          ...(e.error && { error: e.error }),
-          shuffleReadBytes: e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0,
-          shuffleWriteBytes: e.reason === 'success' ? sizes.reduce((a: number, b: number) => a + Number(b), 0) : 0,
-          time: this.clock.now(),
-        });
+        const shuffleReadBytes = e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0;
+        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt, shuffleReadBytes });
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
@@ -418,14 +412,14 @@ export class DAGScheduler implements RegistryListener {
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
-    this.post({ type: 'stageSubmitted', runId: job.jobId, jobId: actionId, stageId, attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
+    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
     }).then((end) => {
       const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
-      this.post({ type: 'stageCompleted', runId: job.jobId, stageId, attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
+      for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
       return end;
     });
   }

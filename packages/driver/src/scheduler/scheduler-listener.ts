@@ -1,61 +1,97 @@
 import type { ActionSpec, OutputOperationTag } from '@sluice/core/internal';
 
+/**
+ * What the schedulers tell observers (metrics, UIs) about actions, stage attempts and task
+ * attempts, as Spark's SparkListener (onJobStart, onStageSubmitted, onTaskEnd,
+ * onStageCompleted, onJobEnd): one event per attempt that ends, however it ends. Observers
+ * run on the driver's main thread, inside the scheduler's state change: they must only
+ * record, never call back into the scheduler.
+ */
+
+/**
+ * How a task attempt ended (a closed set):
+ * - `success`: the partition's first successful attempt;
+ * - `error`: user code threw (or the worker could not run the task);
+ * - `fetch_failed`: it could not read a parent stage's shuffle output;
+ * - `worker_lost`: its worker died or became unreachable (not counted against the task);
+ * - `timeout`: it ran past the job's task timeout and was killed;
+ * - `killed`: a losing speculative copy, a late duplicate, or its stage ended (cancelled).
+ */
+export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
+
+/** The reasons that count as a failed task (Spark's "failed tasks"). */
+export const FAILED_TASK_REASONS: readonly TaskEndReason[] = ['error', 'fetch_failed', 'worker_lost', 'timeout'];
+
+export interface TaskEndEvent {
+  /** The job attempt's run id (DriverJob.runId). */
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly workerId: string;
+  readonly reason: TaskEndReason;
+  /** From launch to the end as the driver saw it (ms). */
+  readonly durationMs: number;
+  readonly speculative: boolean;
+  /** Bytes of shuffle output a successful map task wrote (0 for anything else). */
+  readonly shuffleWriteBytes: number;
+  /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
+  readonly shuffleReadBytes: number;
+  /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
+  readonly error?: { readonly message: string; readonly stack: string };
+}
+
 /** What an action was run for, given with it to the DAG scheduler (Spark's job properties). */
 export interface JobProperties {
   /** The streaming output operation (and batch) the action runs for. */
   readonly outputOperation?: OutputOperationTag;
 }
 
-/** How one task attempt ended, as the status store counts it. */
-export type TaskEndReason = 'success' | 'failed' | 'fetchFailed' | 'killed' | 'workerLost';
+/** An action was submitted (Spark's onJobStart); `jobId` numbers actions across the driver, from 0. */
+export interface JobStartEvent {
+  readonly runId: string;
+  readonly jobId: number;
+  readonly time: number;
+  /** 'count', 'foreach at job.ts:12:5', ... */
+  readonly name: string;
+  readonly numPartitions: number;
+  readonly properties: JobProperties;
+}
 
-/**
- * The DAG scheduler's events, as Spark's SparkListener events (onJobStart, onStageSubmitted,
- * onTaskEnd, onStageCompleted, onJobEnd). `runId` is the job attempt's id on the cluster;
- * `jobId` numbers actions (Spark's job id), from 0 across the driver.
- */
-export type SchedulerEvent =
-  | {
-      readonly type: 'jobStart';
-      readonly runId: string;
-      readonly jobId: number;
-      readonly time: number;
-      /** 'count', 'foreach at job.ts:12:5', ... */
-      readonly name: string;
-      readonly numPartitions: number;
-      readonly properties: JobProperties;
-    }
-  | {
-      readonly type: 'stageSubmitted';
-      readonly runId: string;
-      readonly jobId: number;
-      readonly stageId: number;
-      readonly attempt: number;
-      readonly kind: 'result' | 'shuffleMap';
-      readonly numTasks: number;
-      readonly time: number;
-    }
-  | {
-      readonly type: 'taskEnd';
-      readonly runId: string;
-      readonly stageId: number;
-      readonly attempt: number;
-      readonly taskId: string;
-      readonly partition: number;
-      readonly workerId: string;
-      readonly durationMs: number;
-      readonly reason: TaskEndReason;
-      /** The user's error (its stack mapped to their files) when the task failed. */
-      readonly error?: { readonly message: string; readonly stack: string };
-      readonly shuffleReadBytes: number;
-      readonly shuffleWriteBytes: number;
-      readonly time: number;
-    }
-  | { readonly type: 'stageCompleted'; readonly runId: string; readonly stageId: number; readonly attempt: number; readonly time: number; readonly failure?: string }
-  | { readonly type: 'jobEnd'; readonly runId: string; readonly jobId: number; readonly time: number; readonly failure?: string };
+export interface StageSubmittedEvent {
+  readonly runId: string;
+  /** The action that submitted it. */
+  readonly jobId: number;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly kind: 'result' | 'shuffleMap';
+  readonly numTasks: number;
+  readonly time: number;
+}
+
+export interface StageCompletedEvent {
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly time: number;
+  /** Why it failed (a task failed too often, a fetch failed, the job ended); absent on success. */
+  readonly failure?: string;
+}
+
+export interface JobEndEvent {
+  readonly runId: string;
+  readonly jobId: number;
+  readonly time: number;
+  readonly failure?: string;
+}
 
 export interface SchedulerListener {
-  onSchedulerEvent(e: SchedulerEvent): void;
+  onJobStart?(e: JobStartEvent): void;
+  onStageSubmitted?(e: StageSubmittedEvent): void;
+  onTaskEnd?(e: TaskEndEvent): void;
+  onStageCompleted?(e: StageCompletedEvent): void;
+  onJobEnd?(e: JobEndEvent): void;
 }
 
 /** How the UI names an action's job: its kind, and where the user's function was given (Spark's "foreach at App.scala:12"). */

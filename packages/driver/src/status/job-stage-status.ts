@@ -1,4 +1,13 @@
-import type { SchedulerEvent, SchedulerListener, JobProperties } from '../scheduler/scheduler-listener.js';
+import {
+  FAILED_TASK_REASONS,
+  type JobEndEvent,
+  type JobProperties,
+  type JobStartEvent,
+  type SchedulerListener,
+  type StageCompletedEvent,
+  type StageSubmittedEvent,
+  type TaskEndEvent,
+} from '../scheduler/scheduler-listener.js';
 import { userFrame } from './user-frame.js';
 
 /** A task attempt that failed, as the stage page lists it. */
@@ -77,91 +86,90 @@ export class JobStageStatus implements SchedulerListener {
     private readonly runId: () => string,
     readonly retained: number,
     /** Called when an action starts (the streaming progress links it to its batch). */
-    private readonly onJobStart: (jobId: number, properties: JobProperties) => void,
+    private readonly onJobStarted: (jobId: number, properties: JobProperties) => void,
+    /** The driver's clock (when a task failure was seen). */
+    private readonly now: () => number,
   ) {}
 
-  onSchedulerEvent(e: SchedulerEvent): void {
+  onJobStart(e: JobStartEvent): void {
     if (e.runId !== this.runId()) return;
-    switch (e.type) {
-      case 'jobStart':
-        this.jobs.set(e.jobId, {
-          jobId: e.jobId,
-          name: e.name,
-          submissionTime: e.time,
-          completionTime: undefined,
-          status: 'RUNNING',
-          numPartitions: e.numPartitions,
-          stageKeys: [],
-          failureReason: undefined,
-          properties: e.properties,
-        });
-        evict(this.jobs, this.retained, (j) => j.status !== 'RUNNING');
-        this.onJobStart(e.jobId, e.properties);
-        return;
-      case 'stageSubmitted': {
-        const key = stageKey(e.stageId, e.attempt);
-        this.jobs.get(e.jobId)?.stageKeys.push(key);
-        this.stages.set(key, {
-          stageId: e.stageId,
-          attemptId: e.attempt,
-          jobId: e.jobId,
-          kind: e.kind,
-          numTasks: e.numTasks,
-          numCompleteTasks: 0,
-          numFailedTasks: 0,
-          numKilledTasks: 0,
-          submissionTime: e.time,
-          completionTime: undefined,
-          status: 'ACTIVE',
-          executorRunTime: 0,
-          maxTaskTime: 0,
-          shuffleReadBytes: 0,
-          shuffleWriteBytes: 0,
-          failureReason: undefined,
-          failures: [],
-        });
-        evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
-        return;
+    this.jobs.set(e.jobId, {
+      jobId: e.jobId,
+      name: e.name,
+      submissionTime: e.time,
+      completionTime: undefined,
+      status: 'RUNNING',
+      numPartitions: e.numPartitions,
+      stageKeys: [],
+      failureReason: undefined,
+      properties: e.properties,
+    });
+    evict(this.jobs, this.retained, (j) => j.status !== 'RUNNING');
+    this.onJobStarted(e.jobId, e.properties);
+  }
+
+  onStageSubmitted(e: StageSubmittedEvent): void {
+    if (e.runId !== this.runId()) return;
+    const key = stageKey(e.stageId, e.stageAttempt);
+    this.jobs.get(e.jobId)?.stageKeys.push(key);
+    this.stages.set(key, {
+      stageId: e.stageId,
+      attemptId: e.stageAttempt,
+      jobId: e.jobId,
+      kind: e.kind,
+      numTasks: e.numTasks,
+      numCompleteTasks: 0,
+      numFailedTasks: 0,
+      numKilledTasks: 0,
+      submissionTime: e.time,
+      completionTime: undefined,
+      status: 'ACTIVE',
+      executorRunTime: 0,
+      maxTaskTime: 0,
+      shuffleReadBytes: 0,
+      shuffleWriteBytes: 0,
+      failureReason: undefined,
+      failures: [],
+    });
+    evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
+  }
+
+  onTaskEnd(e: TaskEndEvent): void {
+    if (e.runId !== this.runId()) return;
+    const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
+    if (!s) return;
+    s.executorRunTime += e.durationMs;
+    s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
+    if (e.reason === 'success') {
+      s.numCompleteTasks++;
+      s.shuffleReadBytes += e.shuffleReadBytes;
+      s.shuffleWriteBytes += e.shuffleWriteBytes;
+    } else if (FAILED_TASK_REASONS.includes(e.reason)) {
+      s.numFailedTasks++;
+      if (s.failures.length < MAX_FAILURES_KEPT) {
+        const stack = e.error?.stack ?? '';
+        const message = e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason);
+        s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
       }
-      case 'taskEnd': {
-        const s = this.stages.get(stageKey(e.stageId, e.attempt));
-        if (!s) return;
-        s.executorRunTime += e.durationMs;
-        s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
-        if (e.reason === 'success') {
-          s.numCompleteTasks++;
-          s.shuffleReadBytes += e.shuffleReadBytes;
-          s.shuffleWriteBytes += e.shuffleWriteBytes;
-        } else if (e.reason === 'failed' || e.reason === 'fetchFailed') {
-          s.numFailedTasks++;
-          if (s.failures.length < MAX_FAILURES_KEPT) {
-            const stack = e.error?.stack ?? '';
-            s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: e.time, message: e.error?.message ?? '', location: userFrame(stack), stack });
-          }
-        } else s.numKilledTasks++;
-        return;
-      }
-      case 'stageCompleted': {
-        const s = this.stages.get(stageKey(e.stageId, e.attempt));
-        if (!s) return;
-        s.completionTime = e.time;
-        s.status = e.failure === undefined ? 'COMPLETE' : 'FAILED';
-        s.failureReason = e.failure;
-        return;
-      }
-      case 'jobEnd': {
-        const j = this.jobs.get(e.jobId);
-        if (!j) return;
-        j.completionTime = e.time;
-        j.status = e.failure === undefined ? 'SUCCEEDED' : 'FAILED';
-        j.failureReason = e.failure;
-        return;
-      }
-      default: {
-        const never: never = e;
-        void never;
-      }
-    }
+    } else s.numKilledTasks++;
+  }
+
+  onStageCompleted(e: StageCompletedEvent): void {
+    if (e.runId !== this.runId()) return;
+    const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
+    if (!s) return;
+    s.completionTime = e.time;
+    s.status = e.failure === undefined ? 'COMPLETE' : 'FAILED';
+    s.failureReason = e.failure;
+  }
+
+  onJobEnd(e: JobEndEvent): void {
+    if (e.runId !== this.runId()) return;
+    const j = this.jobs.get(e.jobId);
+    if (!j) return;
+    j.completionTime = e.time;
+    j.status = e.failure === undefined ? 'SUCCEEDED' : 'FAILED';
+    j.failureReason = e.failure;
   }
 
   allJobs(): JobRecord[] {

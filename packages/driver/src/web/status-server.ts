@@ -6,36 +6,6 @@ import { restApi } from './rest-api.js';
 import { staticAsset } from './static-assets.js';
 import { uiPage } from './ui-pages.js';
 
-function label(v: string): string {
-  return v.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
-}
-
-/** Prometheus text exposition of the driver's workers, jobs and last batches. */
-export function prometheusMetrics(d: DriverNode): string {
-  const out: string[] = [];
-  const gauge = (name: string, help: string, rows: [Record<string, string>, number][]): void => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, v] of rows) {
-      const l = Object.entries(labels).map(([k, x]) => `${k}="${label(x)}"`);
-      out.push(`${name}${l.length ? `{${l.join(',')}}` : ''} ${v}`);
-    }
-  };
-  const workers = d.registry.all();
-  gauge('sluice_workers', 'Registered workers.', [[{}, workers.length]]);
-  gauge('sluice_worker_cores', 'Task slots per worker.', workers.map((w) => [{ worker: w.id }, w.cores]));
-  gauge('sluice_worker_running_tasks', 'Tasks running per worker.', workers.map((w) => [{ worker: w.id }, w.cores - w.freeSlots]));
-  gauge('sluice_worker_tasks_completed', 'Tasks completed per worker.', workers.map((w) => [{ worker: w.id }, w.tasksCompleted]));
-  const jobs = [...d.jobs.values()];
-  gauge('sluice_job_running', 'Whether a job is running.', jobs.map((j) => [{ job: j.id, name: j.name }, j.state === 'running' ? 1 : 0]));
-  const streaming = jobs.filter((j) => j.streaming);
-  gauge('sluice_batches_completed', 'Batches completed per streaming job.', streaming.map((j) => [{ job: j.id }, j.batchesCompleted]));
-  gauge('sluice_last_batch_input_records', 'Input records of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.numRecords ?? 0]));
-  gauge('sluice_last_batch_scheduling_delay_ms', 'Scheduling delay of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.schedulingDelay ?? 0]));
-  gauge('sluice_last_batch_processing_time_ms', 'Processing time of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.processingDelay ?? 0]));
-  gauge('sluice_last_batch_total_delay_ms', 'Total delay of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.totalDelay ?? 0]));
-  return out.join('\n') + '\n';
-}
-
 /** The driver's web UI: its pages (ui-pages), the REST API under `/api/v1` (rest-api), `/metrics` for Prometheus and `/health`. */
 export class StatusServer {
   private server: http.Server | undefined;
@@ -80,7 +50,14 @@ export class StatusServer {
     } else if (url === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusMetrics(this.driver));
+      const metrics = this.driver.metrics;
+      metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: Error) => {
+          this.log.error({ err }, 'cannot collect metrics');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot collect metrics: ${err.message}\n`);
+        },
+      );
     } else {
       const p = uiPage(this.driver, url);
       if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
