@@ -19,8 +19,8 @@ const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(REPO_DIR, 'test-artifacts');
 const SERIES = ['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay'];
 
-/** A TCP source the job's socketTextStream connects to; `feed()` writes a few lines every 100 ms until `stop()`. */
-async function lineSource(): Promise<{ port: number; connected: Promise<void>; sent: () => number; stop: () => void }> {
+/** A TCP source the job's socketTextStream connects to; writes `perTick` lines every 100 ms until `stop()`. */
+async function lineSource(perTick = 15, line = (i: number): string => `w${i % 7} w${i % 3}`): Promise<{ port: number; connected: Promise<void>; sent: () => number; stop: () => void }> {
   let client: net.Socket | undefined;
   let connected!: () => void;
   const first = new Promise<void>((r) => (connected = r));
@@ -33,7 +33,7 @@ async function lineSource(): Promise<{ port: number; connected: Promise<void>; s
   let n = 0;
   const timer = setInterval(() => {
     if (!client) return;
-    const lines = Array.from({ length: 15 }, (_, i) => `w${(n + i) % 7} w${(n + i) % 3}`);
+    const lines = Array.from({ length: perTick }, (_, i) => line(n + i));
     client.write(lines.join('\n') + '\n');
     n += lines.length;
   }, 100);
@@ -185,6 +185,37 @@ test('sluice run --web-port serves the same UI and prints its URL at start', { t
   } finally {
     await browser.close();
     if (child.exitCode === null) child.kill('SIGKILL');
+    source.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a job falling behind shows the warning on its Streaming page', { timeout: 120_000 }, async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-behind-'));
+  // 1,500 lines/s offered to a job that processes 200/s (5 ms a record): each batch waits longer than the one before.
+  const source = await lineSource(150, (i) => `${i} x`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
+      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
+      const bundle = await bundleJob(fixture('stream-overload.ts'));
+      const options = JSON.stringify({ fallingBehindBatches: 3 });
+      const job = h.cluster.driver.submit({ name: 'behind', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), '300', '5', options, path.join(dir, 'stop')] });
+      await within(source.connected, 30_000, 'the receiver to connect');
+      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      await page.goto(`${web}/jobs/${job.id}/streaming/`);
+      await page.waitForSelector('#warning:not([hidden])', { timeout: 60_000 });
+      const text = (await page.locator('#warning').textContent()) ?? '';
+      assert.match(text, /^Falling behind: the scheduling delay grew for \d+ batches in a row/);
+      const stats = (await (await fetch(`${web}/api/v1/applications/${job.id}/streaming/statistics`)).json()) as { fallingBehind?: { batches: number; since: number } };
+      assert.ok(stats.fallingBehind && stats.fallingBehind.batches >= 3, JSON.stringify(stats));
+      assert.equal(stats.fallingBehind.since % 300, 0, "it names a batch (a multiple of the 300 ms interval)");
+      await page.screenshot({ path: path.join(ARTIFACTS, 'falling-behind.png') });
+      fs.writeFileSync(path.join(dir, 'stop'), 'now');
+    });
+  } finally {
+    await browser.close();
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -125,7 +125,7 @@
     const warning = document.getElementById('warning');
     if (stats.fallingBehind) {
       warning.hidden = false;
-      warning.textContent = stats.fallingBehind;
+      warning.textContent = stats.fallingBehind.message;
     } else warning.hidden = true;
     fill('active-batches', batches.filter((b) => b.status !== 'COMPLETED').map((b) => [{ href: pageBase + 'batch/' + b.batchId, text: when(b.batchId) }, b.inputSize, ms(b.schedulingDelay), b.numCompletedOutputOps + '/' + b.numTotalOutputOps, b.status]));
     fill('completed-batches', completed.slice().reverse().slice(0, 200).map((b) => [

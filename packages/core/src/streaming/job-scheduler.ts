@@ -42,7 +42,7 @@ export class JobScheduler {
   submit(time: number, numRecords: number, jobs: readonly OutputJob[]): void {
     const batch: Batch = { time, numRecords, jobs, submissionTime: this.ssc.clock.now() };
     for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, submissionTime: batch.submissionTime });
-    this.ssc.sc.streaming?.reportProgress({
+    this.ssc.sc.streaming?.reportProgress?.({
       type: 'batchSubmitted',
       batchTime: time,
       batchIntervalMs: this.ssc.batchIntervalMs,
@@ -94,26 +94,26 @@ export class JobScheduler {
     const listeners = this.ssc.listenersList();
     const backend = this.ssc.sc.streaming;
     for (const l of listeners) l.onBatchStarted?.({ batchTime: batch.time, numRecords: batch.numRecords, processingStartTime: start, schedulingDelay: start - batch.time });
-    backend?.reportProgress({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
+    backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
     for (let i = 0; i < batch.jobs.length; i++) {
       const job = batch.jobs[i];
       const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name };
       const startTime = clock.now();
       for (const l of listeners) l.onOutputOperationStarted?.({ ...op, startTime });
-      backend?.reportProgress({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
+      backend?.reportProgress?.({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
       try {
         // Actions the output runs carry its batch time and id to the driver (Spark's job properties).
         await runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run());
         const endTime = clock.now();
         for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime });
-        backend?.reportProgress({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
+        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
         const info = userErrorInfo(err);
         failure = { message: info.message, stack: info.stack };
         const endTime = clock.now();
         for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message });
-        backend?.reportProgress({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
+        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
         process.stderr.write(`Error in output operation ${i} of batch ${batch.time} ms: ${info.stack.startsWith(info.message) ? '' : info.message + '\n'}${info.stack}\n`);
         this.ssc.failed(err instanceof Error ? err : new Error(info.message));
         void this.ssc.stop();
@@ -132,7 +132,7 @@ export class JobScheduler {
       totalDelay: end - batch.time,
       failure,
     };
-    this.ssc.batchCompleted(batch.time, failure !== undefined);
+    this.ssc.batchCompleted(info);
     backend?.reportBatch(info);
     for (const l of listeners) l.onBatchCompleted?.(info);
   }

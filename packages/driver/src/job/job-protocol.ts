@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -34,6 +34,8 @@ export type JobToMain =
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
   | { readonly type: 'progress'; readonly event: StreamingProgressEvent }
+  /** Backpressure's rates and the falling-behind state changed. */
+  | { readonly type: 'flow'; readonly status: FlowStatus }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
   | { readonly type: 'done' }

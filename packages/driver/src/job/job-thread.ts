@@ -67,6 +67,9 @@ const streaming: StreamingBackend = {
   reportProgress(event) {
     port.postMessage({ type: 'progress', event } satisfies JobToMain);
   },
+  reportFlow(status) {
+    port.postMessage({ type: 'flow', status } satisfies JobToMain);
+  },
   onStopRequested(handler) {
     stopHandlers.push(handler);
   },

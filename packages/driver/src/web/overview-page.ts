@@ -34,13 +34,13 @@ export function overviewPage(d: DriverNode): string {
       ms(j.lastBatch?.totalDelay),
       tasks.length,
       t ? `${(t.runningMs / 1000).toFixed(1)} s: ${describeRunningTask(t)}` : '-',
-      j.error?.message ?? '',
+      j.error?.message ?? (j.state === 'running' && j.fallingBehind ? `falling behind: scheduling delay grew for ${j.fallingBehind.batches} batches in a row, now ${j.fallingBehind.schedulingDelayMs} ms` : ''),
     ];
   });
   return page(
     `Sluice driver ${d.address}`,
     `<h2>Workers</h2>${workersTable(d)}
-<h2>Jobs</h2>${table(['Job', 'Name', 'State', 'Batches / actions', 'Last batch records', 'Scheduling delay', 'Processing time', 'Total delay', 'Running tasks', 'Longest task', 'Error'], jobs, ' id="jobs"')}
+<h2>Jobs</h2>${table(['Job', 'Name', 'State', 'Batches / actions', 'Last batch records', 'Scheduling delay', 'Processing time', 'Total delay', 'Running tasks', 'Longest task', 'Error or warning'], jobs, ' id="jobs"')}
 <p>${escapeHtml('Each job is an application of the REST API: /api/v1/applications.')}</p>`,
     { head: '<meta http-equiv="refresh" content="2">' },
   );

@@ -1,3 +1,4 @@
+import type { FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
 import type { JobRecord, JobStageStatus, StageRecord } from '../status/job-stage-status.js';
@@ -55,8 +56,16 @@ export function applicationInfo(j: DriverJob, now: number): unknown {
   };
 }
 
-/** Spark's StreamingStatistics. */
-export function streamingStatistics(p: StreamingProgress, receiversActive: number): unknown {
+/** How the UI words a job falling behind. */
+export function fallingBehindMessage(f: FallingBehind, batchIntervalMs: number): string {
+  return (
+    `Falling behind: the scheduling delay grew for ${f.batches} batches in a row (from ${f.fromDelayMs} ms to ${f.schedulingDelayMs} ms, since batch ${new Date(f.since).toISOString().replace('T', ' ').replace('Z', '')}); ` +
+    `batches take longer than the ${batchIntervalMs} ms interval to process. Turn on backpressure, add workers, or lengthen the batch interval.`
+  );
+}
+
+/** Spark's StreamingStatistics, and (Sluice's) whether the job falls behind. */
+export function streamingStatistics(p: StreamingProgress, receiversActive: number, fallingBehind: FallingBehind | undefined): unknown {
   const done = p.completedBatches();
   const receivers = p.receivers();
   const records = done.reduce((a, b) => a + b.numRecords, 0);
@@ -77,6 +86,7 @@ export function streamingStatistics(p: StreamingProgress, receiversActive: numbe
     avgSchedulingDelay: avg(done.map((b) => b.processingStartTime! - b.batchTime)),
     avgProcessingTime: avg(done.map((b) => b.processingEndTime! - b.processingStartTime!)),
     avgTotalDelay: avg(done.map((b) => b.processingEndTime! - b.batchTime)),
+    fallingBehind: fallingBehind && { ...fallingBehind, message: fallingBehindMessage(fallingBehind, p.batchIntervalMs) },
   };
 }
 
@@ -246,7 +256,7 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
   const running = p.receivers().filter((r) => r.active).length;
   switch (rest[0]) {
     case 'statistics':
-      return ok(streamingStatistics(p, running));
+      return ok(streamingStatistics(p, running, j.state === 'running' ? j.fallingBehind : undefined));
     case 'receivers': {
       const list = p.receivers().map((r) => ({
         streamId: r.streamId,
