@@ -258,8 +258,9 @@ program
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
+  .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number }) => {
     const args = jobArguments(rawArgs);
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
@@ -267,7 +268,8 @@ program
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
+    const webPort = o.webPort === 0 ? undefined : o.webPort;
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort } });
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;
     // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its
@@ -292,6 +294,7 @@ program
       await cluster.start();
       const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
       j = job;
+      if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
       job.on('output', (line) => process.stdout.write(line + '\n'));
       const outcome = await new Promise<JobOutcome>((resolve) =>
         job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
