@@ -425,6 +425,22 @@ const MUTATIONS = [
     replace: '    const log = createRootLogger(o.logLevel);\n    const driver',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
   },
+  {
+    id: 'job-paths-against-driver-cwd',
+    what: "a job's relative paths resolve against the driver's working directory, not the submit's",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '  setJobWorkingDirectory(data.workingDir);\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/relative-paths.test.js'],
+  },
+  {
+    id: 'file-stream-path-against-process-cwd',
+    what: 'textFileStream resolves its directory against the process working directory',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'new FileInputDStream<string>(this, resolveJobPath(directory), options)',
+    replace: 'new FileInputDStream<string>(this, path.resolve(directory), options)',
+    tests: [{ file: 'packages/cli/dist/test/relative-paths.test.js', pattern: 'another directory' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

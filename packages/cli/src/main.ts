@@ -292,7 +292,7 @@ program
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       await cluster.start();
-      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
+      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
       j = job;
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
       job.on('output', (line) => process.stdout.write(line + '\n'));

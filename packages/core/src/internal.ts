@@ -3,6 +3,7 @@
  * Not part of the user API; may change without notice.
  */
 export * from './context.js';
+export * from './job-working-directory.js';
 export * from './errors.js';
 export * from './codec/codec.js';
 export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';

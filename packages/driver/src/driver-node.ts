@@ -411,6 +411,7 @@ export class DriverNode {
               taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined,
               supervise: header.supervise,
               maxRestarts: header.supervise && header.max_restarts > 0 ? header.max_restarts : undefined,
+              workingDir: header.working_dir || undefined,
             });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });

@@ -52,6 +52,8 @@ export interface JobLaunchSpec {
   readonly parallelism?: number;
   /** Restart the program (a new attempt) when it fails, at most this many times (0: never). */
   readonly maxRestarts?: number;
+  /** Absolute directory the job's relative paths resolve against (default: the driver's working directory). */
+  readonly workingDir?: string;
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
 }
@@ -185,7 +187,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
-    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism };
+    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
     const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
     const exited = new Promise<void>((r) =>
       thread.once('exit', () => {

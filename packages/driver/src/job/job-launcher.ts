@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { SluiceError, materializeBundle, type Clock } from '@sluice/core/internal';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
@@ -16,6 +17,8 @@ export interface SubmitRequest {
   /** Restart the program when it fails, at most `maxRestarts` times (default DEFAULT_MAX_RESTARTS) — Spark's --supervise. */
   readonly supervise?: boolean;
   readonly maxRestarts?: number;
+  /** Absolute directory the job's relative paths resolve against (where `sluice submit` ran; default: the driver's). */
+  readonly workingDir?: string;
 }
 
 /** Restarts of a supervised job's program when --max-restarts is not given. */
@@ -82,13 +85,14 @@ export class JobLauncher {
     const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
     const parallelism = Math.max(2, this.deps.registry.totalCores());
     const args = req.args ?? [];
+    const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
     // Registered before it starts: a driver killed from here on relaunches it.
     store?.add(
-      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running' },
+      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
       req.code,
       req.sourceMap,
     );
-    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism });
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, workingDir });
   }
 
   /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
@@ -118,7 +122,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
