@@ -30,8 +30,8 @@ const CONVERGED_AFTER_MS = 20_000;
 const LINE_BYTES = 1000;
 /**
  * Bound over each worker's RSS at the start of the overload, with backpressure on. Measured
- * on this 2-core machine under load (load average ~18): peaks of +94 and +47 MB over the
- * 60 s. Without backpressure the same feed takes in ~10 MB/s of received blocks.
+ * on this 2-core machine under load (load average 12-18), two runs: peaks of +47 to +107 MB
+ * over the 60 s. Without backpressure the same feed takes in ~10 MB/s of received blocks.
  */
 const RSS_BOUND_MB = 200;
 
