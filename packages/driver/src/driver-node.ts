@@ -308,6 +308,8 @@ export class DriverNode {
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
             attempt: j.attempt,
+            last_receiver_error: j.lastReceiverError?.text ?? '',
+            last_receiver_error_ms_ago: j.lastReceiverError ? Math.max(0, now - j.lastReceiverError.at) : 0,
           })),
         });
       },

@@ -94,6 +94,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
+  /** The last error a receiver of the job reported or met, and when (clock ms), for `sluice jobs`. */
+  lastReceiverError: { readonly text: string; readonly at: number } | undefined;
   /** Encoded broadcast values of the current attempt, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
   /** The last lines the job printed, for clients that attach again (WatchJob). */
@@ -210,7 +212,16 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
 
   private receiverTracker(): ReceiverTracker {
     const a = this.current;
-    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker', runId: a.runId }));
+    a.tracker ??= new ReceiverTracker(
+      a.runId,
+      this.spec.bundleSha,
+      this.registry,
+      (event) => {
+        if (event.type === 'error') this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${event.message}`, at: this.clock.now() };
+        this.post({ type: 'receiverEvent', event });
+      },
+      this.log.child({ component: 'receiver-tracker', runId: a.runId }),
+    );
     return a.tracker;
   }
 

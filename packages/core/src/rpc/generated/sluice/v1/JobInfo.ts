@@ -17,6 +17,8 @@ export interface JobInfo {
   'longest_task'?: (string);
   'longest_task_ms'?: (number | string | Long);
   'attempt'?: (number);
+  'last_receiver_error'?: (string);
+  'last_receiver_error_ms_ago'?: (number | string | Long);
 }
 
 export interface JobInfo__Output {
@@ -34,4 +36,6 @@ export interface JobInfo__Output {
   'longest_task': (string);
   'longest_task_ms': (number);
   'attempt': (number);
+  'last_receiver_error': (string);
+  'last_receiver_error_ms_ago': (number);
 }
