@@ -29,6 +29,7 @@ import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export * from './streaming/streaming-backend.js';
 export * from './streaming/streaming-context.js';
+export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export * from './receiver/receiver.js';
 export * from './receiver/ship-receiver.js';
 export * from './dstream/dstream.js';
