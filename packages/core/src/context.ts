@@ -138,6 +138,30 @@ export class SluiceContext {
     return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(abs);
   }
 
+  /**
+   * The records saved with `rdd.saveAsObjectFile(dir)` (or one batch's directory of
+   * `dstream.saveAsObjectFiles`), as Spark's sc.objectFile: `path` is such a directory (its
+   * `part-*` files, in name order) or one part file. One partition per part file: a part
+   * file is one encoded array, so it cannot be split further (Spark's minPartitions hint
+   * has nothing to split). The path must be readable at the same place by every worker.
+   */
+  objectFile<T>(file: string): RDD<T> {
+    const abs = path.resolve(file);
+    let files: string[];
+    try {
+      files = fs.statSync(abs).isDirectory()
+        ? fs
+            .readdirSync(abs)
+            .filter((n) => n.startsWith('part-'))
+            .sort()
+            .map((n) => path.join(abs, n))
+        : [abs];
+    } catch (err) {
+      throw new SluiceError('SLUICE_IO', `sc.objectFile: cannot read '${abs}': ${(err as Error).message}`, { cause: err });
+    }
+    return new RDD<T>(this, files.length, { kind: 'objectFile', files }, []).setName(abs);
+  }
+
   union<T>(rdds: RDD<T>[]): RDD<T> {
     if (rdds.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.union: needs at least one RDD');
     const parts: [number, number][] = [];
@@ -349,10 +373,19 @@ export class SluiceContext {
    * Hidden leftovers of an earlier attempt killed mid-write are removed first.
    */
   async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
+    await this.saveAsDirectory(rdd, dir, 'saveAsTextFile', options);
+  }
+
+  /** @internal saveAsTextFile's atomic directory, with part files in the object-file format (codec/object-file.ts). */
+  async saveAsObjectFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
+    await this.saveAsDirectory(rdd, dir, 'saveAsObjectFile', options);
+  }
+
+  private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean }): Promise<void> {
     const abs = path.resolve(dir);
     const exists = (): boolean => fs.existsSync(abs);
     if (!options.replace && exists()) {
-      throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' already exists; remove it or choose another path`);
+      throw new SluiceError('SLUICE_IO', `${kind}: output directory '${abs}' already exists; remove it or choose another path`);
     }
     const parent = path.dirname(abs);
     const base = path.basename(abs);
@@ -362,7 +395,7 @@ export class SluiceContext {
       fs.mkdirSync(parent, { recursive: true });
       names = fs.readdirSync(parent);
     } catch (err) {
-      throw new SluiceError('SLUICE_IO', `saveAsTextFile: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });
+      throw new SluiceError('SLUICE_IO', `${kind}: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });
     }
     for (const n of names) {
       if (!n.startsWith(leftover)) continue;
@@ -370,17 +403,17 @@ export class SluiceContext {
         fs.rmSync(path.join(parent, n), { recursive: true, force: true });
       } catch (err) {
         // A task of the killed attempt may still be writing into it: hidden, and removed by a later save.
-        this.log('warn', 'saveAsTextFile: cannot remove what an earlier attempt left', { component: 'save', dir: path.join(parent, n), err: (err as Error).message });
+        this.log('warn', `${kind}: cannot remove what an earlier attempt left`, { component: 'save', dir: path.join(parent, n), err: (err as Error).message });
       }
     }
     const unique = `${this.jobId}-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const tmp = path.join(parent, `${leftover}tmp-${unique}`);
     fs.mkdirSync(tmp);
     try {
-      await this.runAction(rdd, { kind: 'saveAsTextFile', dir: tmp });
+      await this.runAction(rdd, { kind, dir: tmp });
       fs.writeFileSync(path.join(tmp, '_SUCCESS'), '');
       if (exists()) {
-        if (!options.replace) throw new SluiceError('SLUICE_IO', `saveAsTextFile: output directory '${abs}' appeared while it was written; remove it or choose another path`);
+        if (!options.replace) throw new SluiceError('SLUICE_IO', `${kind}: output directory '${abs}' appeared while it was written; remove it or choose another path`);
         const old = path.join(parent, `${leftover}old-${unique}`);
         fs.renameSync(abs, old);
         fs.renameSync(tmp, abs);

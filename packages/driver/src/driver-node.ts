@@ -20,6 +20,7 @@ import {
   serverCredentials,
   serverOptions,
   type Clock,
+  type FallingBehind,
   type SecurityConfig,
   type wire,
 } from '@sluice/core/internal';
@@ -31,6 +32,7 @@ import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
+import { PrometheusMetrics } from './web/prometheus-metrics.js';
 import { StatusServer } from './web/status-server.js';
 import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
@@ -80,6 +82,11 @@ interface JobEventSink {
 }
 
 /** A job's running tasks for `sluice jobs`: how many, and the longest-running one. */
+/** `sluice jobs`' warning for a job that falls behind. */
+export function describeFallingBehind(f: FallingBehind): string {
+  return `falling behind: scheduling delay grew for ${f.batches} batches in a row, now ${f.schedulingDelayMs} ms (since batch ${f.since})`;
+}
+
 function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
   const t = tasks[0];
   return {
@@ -109,6 +116,8 @@ export class DriverNode {
   private readonly localDir: string;
   private boundPort = 0;
   private readonly web: StatusServer;
+  /** What `/metrics` serves (prom-client, a registry per driver). */
+  readonly metrics: PrometheusMetrics;
   /** The job registry in --state-dir (undefined without one). */
   private readonly stateStore: DriverStateStore | undefined;
 
@@ -134,6 +143,8 @@ export class DriverNode {
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
+    this.metrics = new PrometheusMetrics({ workers: this.registry, jobs: () => this.jobs.values(), jobByRunId: (runId) => this.launcher.jobByRunId(runId) });
+    this.dag.addListener(this.metrics);
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,
@@ -142,6 +153,7 @@ export class DriverNode {
       bundleRoot: path.join(this.localDir, 'bundles'),
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
+      jobStarted: (job) => this.metrics.watchJob(job),
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
@@ -209,9 +221,9 @@ export class DriverNode {
     return this.launcher.submit(req);
   }
 
-  /** A worker's report of a receiver (Driver.ReportReceiver); false tells it to stop that receiver. */
-  receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? false;
+  /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
+  receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
+    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? { keep: false, rateLimit: 0 };
   }
 
   /**
@@ -265,7 +277,18 @@ export class DriverNode {
           memoryLimitBytes: s.memory_limit_bytes,
           rssBytes: s.rss_bytes,
         };
-        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined) });
+        const p = call.request.process;
+        const processStats = p && {
+          heapUsedBytes: Number(p.heap_used_bytes),
+          heapTotalBytes: Number(p.heap_total_bytes),
+          externalBytes: Number(p.external_bytes),
+          cpuUserSeconds: p.cpu_user_seconds,
+          cpuSystemSeconds: p.cpu_system_seconds,
+          eventLoopLagMeanSeconds: p.event_loop_lag_mean_seconds,
+          eventLoopLagP99Seconds: p.event_loop_lag_p99_seconds,
+          eventLoopLagMaxSeconds: p.event_loop_lag_max_seconds,
+        };
+        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined) });
       },
       ListWorkers: (_call, callback) => {
         const now = this.clock.now();
@@ -310,6 +333,7 @@ export class DriverNode {
             attempt: j.attempt,
             last_receiver_error: j.lastReceiverError?.text ?? '',
             last_receiver_error_ms_ago: j.lastReceiverError ? Math.max(0, now - j.lastReceiverError.at) : 0,
+            falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),
         });
       },
@@ -390,7 +414,8 @@ export class DriverNode {
         this.streamJob(call, job, call.request.output_epoch === this.instanceId ? Number(call.request.after_line) : 0);
       },
       ReportReceiver: (call, callback) => {
-        callback(null, { keep: this.receiverReport(call.request) });
+        const answer = this.receiverReport(call.request);
+        callback(null, { keep: answer.keep, rate_limit: answer.rateLimit });
       },
     };
   }

@@ -26,6 +26,7 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { Executor } from './executor/executor.js';
+import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
 import { ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
@@ -88,6 +89,8 @@ export class WorkerNode {
   private readonly log: Logger;
   private readonly localDir: string;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Heap, CPU and event-loop delay for the heartbeat (the driver exports them on /metrics). */
+  private readonly processStats = new ProcessStats();
   /** When heartbeats started failing (undefined while they succeed): failures are logged once, then every 30 s. */
   private driverUnreachableSince: number | undefined;
   private lastUnreachableLog = 0;
@@ -168,6 +171,7 @@ export class WorkerNode {
     );
     const interval = await this.register(10_000);
     this.state = 'running';
+    this.processStats.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
     this.heartbeatTimer.unref();
     this.watchDriverConnection();
@@ -180,6 +184,7 @@ export class WorkerNode {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     clearInterval(this.heartbeatTimer);
+    this.processStats.stop();
     clearTimeout(this.retryTimer);
     this.memory.stop();
     this.executor.close();
@@ -238,7 +243,7 @@ export class WorkerNode {
   private heartbeat(): void {
     if (this.state !== 'running') return;
     this.driverClient.Heartbeat(
-      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds, storage: this.storage() },
+      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds, storage: this.storage(), process: this.processStats.sample() },
       secretMetadata(this.opts.security.secret),
       { deadline: Date.now() + 5000 },
       (err, res) => {
@@ -311,10 +316,10 @@ export class WorkerNode {
   }
 
   /** One receiver report to the driver (the ReceiverReporter retries when this rejects). */
-  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean }> {
+  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean; rateLimit: number }> {
     return new Promise((resolve, reject) =>
       this.driverClient.ReportReceiver(report, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err, res) =>
-        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false }),
+        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false, rateLimit: res?.rate_limit ?? 0 }),
       ),
     );
   }

@@ -477,9 +477,25 @@ export abstract class DStream<T> {
     this.ssc.registerOutput(
       this as DStream<unknown>,
       async (rdd, time) => {
-        await rdd.context.saveAsTextFile(rdd, `${prefix}-${time}${suffix ? `.${suffix}` : ''}`, { replace: true });
+        await rdd.context.saveAsTextFile(rdd, batchOutputName(prefix, suffix, time), { replace: true });
       },
       { op: 'saveAsTextFiles', prefix, suffix },
+    );
+  }
+
+  /**
+   * Save each batch as a directory of object files `prefix-<timeMs>[.suffix]` (Spark's
+   * saveAsObjectFiles), atomically as saveAsTextFiles: records keep their types through
+   * the record codec (Spark uses Java serialization); read one back with
+   * `sc.objectFile(dir)`.
+   */
+  saveAsObjectFiles(prefix: string, suffix?: string): void {
+    this.ssc.registerOutput(
+      this as DStream<unknown>,
+      async (rdd, time) => {
+        await rdd.context.saveAsObjectFile(rdd, batchOutputName(prefix, suffix, time), { replace: true });
+      },
+      { op: 'saveAsObjectFiles', prefix, suffix },
     );
   }
 }
@@ -487,6 +503,11 @@ export abstract class DStream<T> {
 /** @internal Where a stream's RDD at `time` is checkpointed, under the checkpoint directory. */
 export function stateCheckpointName(streamId: number, time: number): string {
   return `state/stream-${streamId}-${time}`;
+}
+
+/** Spark's name for a batch's output: `prefix-TIME_IN_MS[.suffix]`. */
+function batchOutputName(prefix: string, suffix: string | undefined, time: number): string {
+  return `${prefix}-${time}${suffix ? `.${suffix}` : ''}`;
 }
 
 /** How print() shows a record: tuples as (a,b), like Scala's tuples in Spark's output. */

@@ -95,7 +95,7 @@ interface FileStreamCheckpoint {
  *
  * Threading: the driver program's thread (prepareBatch and compute run in batch order).
  */
-export class FileInputDStream extends InputDStream<string> {
+export class FileInputDStream<T = string> extends InputDStream<T> {
   /** Files in the directory at start, ignored with newFilesOnly: their modification times. */
   private readonly preexisting = new Map<string, number>();
   /** Files read, as they were when chosen (updated when a change is reported). */
@@ -118,6 +118,8 @@ export class FileInputDStream extends InputDStream<string> {
     ssc: StreamingContext,
     readonly directory: string,
     options: FileStreamOptions,
+    /** binaryRecordsStream: each file is cut into records of this many bytes (else: lines of text). */
+    readonly recordLength?: number,
   ) {
     super(ssc);
     this.fileFilter = options.filter ?? (() => true);
@@ -129,7 +131,10 @@ export class FileInputDStream extends InputDStream<string> {
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'FileInputDStream', params: { directory: this.directory, newFilesOnly: this.newFilesOnly, ignoreMissingFiles: this.ignoreMissingFiles } };
+    return {
+      op: 'FileInputDStream',
+      params: { directory: this.directory, newFilesOnly: this.newFilesOnly, ignoreMissingFiles: this.ignoreMissingFiles, ...(this.recordLength === undefined ? {} : { recordLength: this.recordLength }) },
+    };
   }
 
   override start(): void {
@@ -215,6 +220,13 @@ export class FileInputDStream extends InputDStream<string> {
         });
         continue;
       }
+      if (this.recordLength !== undefined && now.size % this.recordLength !== 0) {
+        throw new SluiceError(
+          'SLUICE_BAD_RECORD',
+          `binaryRecordsStream(${this.directory}): '${file}' is ${now.size} bytes, not a multiple of the record length ${this.recordLength} ` +
+            `(${now.size % this.recordLength} bytes left over); write whole records only, and move the file out of the directory (it is read once it is settled, so fix it elsewhere and move it back in under a new name)`,
+        );
+      }
       this.unsettled.delete(file);
       this.read.set(file, { ...now, batchTime: time });
       taken.push({ file, size: now.size });
@@ -232,17 +244,18 @@ export class FileInputDStream extends InputDStream<string> {
     return now.size > 0 && last !== undefined && last.size === now.size && last.mtimeMs === now.mtimeMs;
   }
 
-  protected compute(time: number): RDD<string> {
+  protected compute(time: number): RDD<T> {
     const files = this.batches.get(time) ?? [];
     const sc = this.ssc.sc;
     const splits: TextSplit[] = files
       .filter((f) => f.size > 0)
       .map((f) => ({ file: f.file, start: 0, end: f.size, stream: { directory: this.directory, ignoreMissingFiles: this.ignoreMissingFiles } }));
-    if (splits.length === 0) return sc.emptyRDD<string>();
-    return new RDD<string>(sc, splits.length, { kind: 'textFile', splits }, []);
+    if (splits.length === 0) return sc.emptyRDD<T>();
+    if (this.recordLength !== undefined) return new RDD<T>(sc, splits.length, { kind: 'binaryRecords', splits, recordLength: this.recordLength }, []);
+    return new RDD<T>(sc, splits.length, { kind: 'textFile', splits }, []);
   }
 
-  override clearOldRDDs(time: number): RDD<string>[] {
+  override clearOldRDDs(time: number): RDD<T>[] {
     const dropped = super.clearOldRDDs(time);
     const keep = Math.max(this.rememberMs, this.slideDuration);
     for (const t of this.batches.keys()) if (t <= time - keep) this.batches.delete(t);

@@ -46,7 +46,11 @@ export type NodeOp =
   | { readonly kind: 'parallelize'; readonly slices: readonly unknown[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
   | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
+  /** binaryRecordsStream: partition i is file splits[i] (whole, [0, end)) cut into records of recordLength bytes. */
+  | { readonly kind: 'binaryRecords'; readonly splits: readonly TextSplit[]; readonly recordLength: number }
   | { readonly kind: 'checkpointFile'; readonly dir: string }
+  /** Partition i is the records of object file files[i] (codec/object-file.ts). */
+  | { readonly kind: 'objectFile'; readonly files: readonly string[] }
   /** Received input: partition i is the stored block blocks[i] (on any of its locations, else at its place in the write-ahead log). */
   | {
       readonly kind: 'blocks';

@@ -377,6 +377,15 @@ export class RDD<T> {
     await this.context.saveAsTextFile(this as RDD<unknown>, dir);
   }
 
+  /**
+   * Writes one `part-NNNNN` file per partition under `dir` holding its records encoded
+   * with the record codec (Spark uses Java serialization; see codec/object-file.ts), read
+   * back with `sc.objectFile(dir)`. Atomic, as saveAsTextFile; an existing `dir` is an error.
+   */
+  async saveAsObjectFile(dir: string): Promise<void> {
+    await this.context.saveAsObjectFile(this as RDD<unknown>, dir);
+  }
+
   // ---- internals --------------------------------------------------------------------
 
   /** @internal */

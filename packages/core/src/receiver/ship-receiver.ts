@@ -5,10 +5,11 @@ import { encode } from '../codec/codec.js';
 import { topLevelClassBinding } from '../codec/record-classes.js';
 import { NotSerializableError, SluiceError } from '../errors.js';
 import type { Receiver } from './receiver.js';
+import { RawSocketReceiver } from './raw-socket-receiver.js';
 import { SocketReceiver } from './socket-receiver.js';
 
 /** Receiver classes Sluice provides, revived from core rather than from the job bundle. */
-const BUILTIN: Record<string, Function> = { SocketReceiver };
+const BUILTIN: Record<string, Function> = { SocketReceiver, RawSocketReceiver };
 
 /** A receiver instance as it travels to a worker: its class name and its own fields. */
 export interface ShippedReceiver {

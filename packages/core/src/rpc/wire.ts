@@ -16,3 +16,5 @@ export type { Peer, Peer__Output } from './generated/sluice/v1/Peer.js';
 export type { ReceiverReport, ReceiverReport__Output } from './generated/sluice/v1/ReceiverReport.js';
 export type { ReceiverReportResponse, ReceiverReportResponse__Output } from './generated/sluice/v1/ReceiverReportResponse.js';
 export type { ReceivedBlockInfo, ReceivedBlockInfo__Output } from './generated/sluice/v1/ReceivedBlockInfo.js';
+export type { StageProgress, StageProgress__Output } from './generated/sluice/v1/StageProgress.js';
+export type { WorkerProcess, WorkerProcess__Output } from './generated/sluice/v1/WorkerProcess.js';

@@ -1,5 +1,7 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
+import fs from 'node:fs';
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
+import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
@@ -9,6 +11,7 @@ import { makeAggregator } from '../shuffle/aggregator.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { readLines } from './read-lines.js';
+import { readFixedLengthRecords } from './read-records.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
 import type { MapOutputLocation } from './task-spec.js';
@@ -133,6 +136,25 @@ export class PartitionComputer {
         } else {
           emitAll(out as Iterable<unknown>, emit);
         }
+        return;
+      }
+      case 'binaryRecords': {
+        const s = op.splits[split];
+        const stream = s.stream ?? { directory: s.file, ignoreMissingFiles: false };
+        const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn });
+        for (let i = 0; i < records.length; i++) emit(records[i]);
+        return;
+      }
+      case 'objectFile': {
+        const file = op.files[split];
+        let bytes: Buffer;
+        try {
+          bytes = await fs.promises.readFile(file);
+        } catch (err) {
+          throw new SluiceError('SLUICE_IO', `sc.objectFile: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
+        }
+        const records = decodeObjectFile(bytes, file);
+        for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
       case 'checkpointFile': {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { encodeRecords } from '../codec/codec.js';
+import { encodeObjectFile } from '../codec/object-file.js';
 import { SluiceError } from '../errors.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
@@ -134,6 +135,12 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
       await writeAtomically(path.join(action.dir, name), lines.length ? lines.join('\n') + '\n' : '', env, split);
+      return null;
+    }
+    case 'saveAsObjectFile': {
+      const records = await computer.collect(root, split);
+      const name = `part-${String(split).padStart(5, '0')}`;
+      await writeAtomically(path.join(action.dir, name), encodeObjectFile(records), env, split);
       return null;
     }
     case 'writeCheckpoint': {

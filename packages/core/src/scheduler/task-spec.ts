@@ -18,6 +18,8 @@ export type ActionSpec =
   | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
   | { readonly kind: 'sampleKeys'; readonly perPartition: number }
   | { readonly kind: 'saveAsTextFile'; readonly dir: string }
+  /** `part-NNNNN` per partition in the object-file format (codec/object-file.ts). */
+  | { readonly kind: 'saveAsObjectFile'; readonly dir: string }
   | { readonly kind: 'writeCheckpoint'; readonly dir: string };
 
 /** Where the map outputs of a shuffle live, indexed by map partition. */

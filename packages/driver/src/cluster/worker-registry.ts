@@ -20,6 +20,21 @@ export interface WorkerInfo {
   unresponsiveSince: number | undefined;
   /** What the worker held at its last heartbeat. */
   storage?: WorkerStorage;
+  /** The worker process's heap, CPU and event-loop delay at its last heartbeat. */
+  process?: WorkerProcessStats;
+}
+
+/** A worker process's own figures as its heartbeat reports them (wire.WorkerProcess). */
+export interface WorkerProcessStats {
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  readonly cpuUserSeconds: number;
+  readonly cpuSystemSeconds: number;
+  /** Event-loop delay of the worker's main thread since its previous heartbeat (s). */
+  readonly eventLoopLagMeanSeconds: number;
+  readonly eventLoopLagP99Seconds: number;
+  readonly eventLoopLagMaxSeconds: number;
 }
 
 /** A worker's block store and memory as its heartbeat reports them. */
@@ -127,12 +142,13 @@ export class WorkerRegistry {
   }
 
   /** Returns false when the worker is not (or no longer) known. */
-  heartbeat(id: string, storage?: WorkerStorage): boolean {
+  heartbeat(id: string, storage?: WorkerStorage, processStats?: WorkerProcessStats): boolean {
     const w = this.workers.get(id);
     if (!w) return false;
     w.lastHeartbeat = this.clock.now();
     w.unresponsiveSince = undefined;
     if (storage) w.storage = storage;
+    if (processStats) w.process = processStats;
     return true;
   }
 

@@ -32,6 +32,8 @@ export interface JobLauncherDeps {
   readonly stateStore: DriverStateStore | undefined;
   /** False once the driver stops: jobs it cancels then stay in the registry for the next driver. */
   readonly driverRunning: () => boolean;
+  /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
+  readonly jobStarted?: (job: DriverJob) => void;
 }
 
 /**
@@ -130,6 +132,7 @@ export class JobLauncher {
     const { dag, registry, clock, log, stateStore: store } = this.deps;
     const job = new DriverJob(spec, dag, registry, clock, log);
     this.jobs.set(spec.id, job);
+    this.deps.jobStarted?.(job);
     if (store) {
       job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
       job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));

@@ -20,8 +20,9 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import type { SchedulerListener } from './scheduler-listener.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 
 interface JobState {
   readonly jobId: string;
@@ -64,6 +65,8 @@ export class DAGScheduler implements RegistryListener {
   private nextStageId = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
+  /** Told of every task attempt's end (metrics). */
+  private readonly listeners: SchedulerListener[] = [];
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -101,6 +104,20 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
     this.blockLocations.removeByPrefix(`direct_${jobId}_`);
+  }
+
+  addListener(l: SchedulerListener): void {
+    this.listeners.push(l);
+  }
+
+  /** A job's stage attempts running now, by stage id: what a console progress bar shows. */
+  stageProgress(jobId: string): StageProgress[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return [...job.taskSets]
+      .filter((t) => !t.isEnded)
+      .map((t) => t.progress())
+      .sort((a, b) => a.stageId - b.stageId);
   }
 
   /** A job's running task attempts, longest first. */
@@ -335,6 +352,9 @@ export class DAGScheduler implements RegistryListener {
         }
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId);
+      },
+      onTaskEnd: (e) => {
+        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt });
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {

@@ -1,5 +1,6 @@
 import type { Clock, wire } from '@sluice/core/internal';
 import type { LaunchResult } from '../rpc/worker-endpoint.js';
+import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
 /** How a task set ended. */
 export type TaskSetEnd =
@@ -19,6 +20,23 @@ export interface StageCallbacks {
   preferredWorkers(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
+  /** Every attempt that ends, however (for metrics); must not call back into the set. */
+  onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
+}
+
+/** Where a stage attempt stands, as a console progress bar shows it: `(completed + running) / tasks`. */
+export interface StageProgress {
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  /** Tasks of this stage attempt (a re-run after a fetch failure has only the missing ones). */
+  readonly numTasks: number;
+  readonly completedTasks: number;
+  /** Tasks with at least one attempt running (a speculative copy is not counted twice). */
+  readonly runningTasks: number;
+  /** Failed attempts so far (each retried until maxFailures). */
+  readonly failedAttempts: number;
+  /** How long ago the stage attempt was submitted (ms). */
+  readonly submittedMsAgo: number;
 }
 
 export interface TaskSetOptions {
@@ -100,6 +118,8 @@ export class TaskSetManager {
   /** Tasks that had their one speculative copy. */
   private readonly speculated: boolean[];
   private remaining: number;
+  /** Attempts that failed (any reason in FAILED_TASK_REASONS), for progress. */
+  private failedAttempts = 0;
   private ended = false;
   private readonly created: number;
   private resolveEnd!: (e: TaskSetEnd) => void;
@@ -164,6 +184,21 @@ export class TaskSetManager {
     return this.launch(spec, workerId, true);
   }
 
+  /** Tasks done, running and in all, for progress bars (`sluice jobs`, the console). */
+  progress(): StageProgress {
+    const running = new Set<number>();
+    for (const a of this.running.values()) running.add(a.index);
+    return {
+      stageId: this.stage.stageId,
+      stageAttempt: this.stage.stageAttempt,
+      numTasks: this.partitions.length,
+      completedTasks: this.partitions.length - this.remaining,
+      runningTasks: running.size,
+      failedAttempts: this.failedAttempts,
+      submittedMsAgo: Math.max(0, this.clock.now() - this.created),
+    };
+  }
+
   /** Attempts running now, longest first. */
   runningTasks(): RunningTaskInfo[] {
     const now = this.clock.now();
@@ -186,7 +221,7 @@ export class TaskSetManager {
       const ran = now - a.start;
       const partition = this.partitions[a.index];
       if (this.opts.taskTimeoutMs > 0 && ran > this.opts.taskTimeoutMs) {
-        this.killAttempt(taskId, a);
+        this.killAttempt(taskId, a, 'timeout');
         this.taskFailed(a, {
           code: 'SLUICE_TASK_TIMEOUT',
           message:
@@ -249,6 +284,7 @@ export class TaskSetManager {
     const a = this.running.get(taskId);
     if (!a) return; // Already re-queued (its worker was declared lost) or the set ended.
     this.running.delete(taskId);
+    this.reportEnd(taskId, a, result);
     if (this.ended) return;
     if (!result.ok && result.workerLost) {
       // The worker is gone or unreachable: not the task's fault.
@@ -286,6 +322,46 @@ export class TaskSetManager {
     }
   }
 
+  /** Tell the stage how an attempt that came back ended (before the result changes any state). */
+  private reportEnd(taskId: string, a: Attempt, result: LaunchResult): void {
+    let reason: TaskEndReason;
+    let shuffleWriteBytes = 0;
+    if (!result.ok) reason = result.workerLost ? 'worker_lost' : 'error';
+    else {
+      const o = result.outcome;
+      switch (o.outcome) {
+        case 'result':
+        case 'map_status':
+          // Only the partition's first success counts; a late duplicate lost the race.
+          reason = this.done[a.index] || this.ended ? 'killed' : 'success';
+          if (reason === 'success') for (const n of o.map_status?.sizes ?? []) shuffleWriteBytes += Number(n);
+          break;
+        case 'error':
+          reason = 'error';
+          break;
+        case 'fetch_failed':
+          reason = 'fetch_failed';
+          break;
+        default:
+          reason = 'killed';
+      }
+    }
+    this.emitEnd(taskId, a, reason, shuffleWriteBytes);
+  }
+
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0): void {
+    if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
+    this.stage.onTaskEnd?.({
+      taskId,
+      partition: this.partitions[a.index],
+      workerId: a.workerId,
+      reason,
+      durationMs: Math.max(0, this.clock.now() - a.start),
+      speculative: a.speculative,
+      shuffleWriteBytes,
+    });
+  }
+
   /** A failed attempt: counted; the set fails once a task failed `maxFailures` times, else the task is queued again. */
   private taskFailed(a: Attempt, e: { code: string; message: string; stack: string }): void {
     if (this.done[a.index]) return;
@@ -301,6 +377,7 @@ export class TaskSetManager {
     for (const [id, a] of [...this.running]) {
       if (a.workerId !== workerId) continue;
       this.running.delete(id);
+      this.emitEnd(id, a, 'worker_lost');
       if (!this.done[a.index]) this.requeue(a.index);
     }
   }
@@ -315,8 +392,9 @@ export class TaskSetManager {
     if (!this.done[index] && !stillRunning && !this.pending.includes(index)) this.pending.unshift(index);
   }
 
-  private killAttempt(taskId: string, a: Attempt): void {
+  private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason = 'killed'): void {
     this.running.delete(taskId);
+    this.emitEnd(taskId, a, reason);
     this.kill(a.workerId, taskId);
   }
 

@@ -8,36 +8,6 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function label(v: string): string {
-  return v.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
-}
-
-/** Prometheus text exposition of the driver's workers, jobs and last batches. */
-export function prometheusMetrics(d: DriverNode): string {
-  const out: string[] = [];
-  const gauge = (name: string, help: string, rows: [Record<string, string>, number][]): void => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, v] of rows) {
-      const l = Object.entries(labels).map(([k, x]) => `${k}="${label(x)}"`);
-      out.push(`${name}${l.length ? `{${l.join(',')}}` : ''} ${v}`);
-    }
-  };
-  const workers = d.registry.all();
-  gauge('sluice_workers', 'Registered workers.', [[{}, workers.length]]);
-  gauge('sluice_worker_cores', 'Task slots per worker.', workers.map((w) => [{ worker: w.id }, w.cores]));
-  gauge('sluice_worker_running_tasks', 'Tasks running per worker.', workers.map((w) => [{ worker: w.id }, w.cores - w.freeSlots]));
-  gauge('sluice_worker_tasks_completed', 'Tasks completed per worker.', workers.map((w) => [{ worker: w.id }, w.tasksCompleted]));
-  const jobs = [...d.jobs.values()];
-  gauge('sluice_job_running', 'Whether a job is running.', jobs.map((j) => [{ job: j.id, name: j.name }, j.state === 'running' ? 1 : 0]));
-  const streaming = jobs.filter((j) => j.streaming);
-  gauge('sluice_batches_completed', 'Batches completed per streaming job.', streaming.map((j) => [{ job: j.id }, j.batchesCompleted]));
-  gauge('sluice_last_batch_input_records', 'Input records of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.numRecords ?? 0]));
-  gauge('sluice_last_batch_scheduling_delay_ms', 'Scheduling delay of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.schedulingDelay ?? 0]));
-  gauge('sluice_last_batch_processing_time_ms', 'Processing time of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.processingDelay ?? 0]));
-  gauge('sluice_last_batch_total_delay_ms', 'Total delay of the last completed batch.', streaming.map((j) => [{ job: j.id }, j.lastBatch?.totalDelay ?? 0]));
-  return out.join('\n') + '\n';
-}
-
 function statusPage(d: DriverNode): string {
   const rows = (cells: string[][]): string => cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
   const workers = d.registry.all().map((w) => [w.id, w.address, String(w.cores), String(w.cores - w.freeSlots), String(w.tasksCompleted)]);
@@ -81,7 +51,14 @@ export class StatusServer {
       if (url === '/health') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (url === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusMetrics(this.driver));
+        const metrics = this.driver.metrics;
+        metrics.text().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+          (err: Error) => {
+            this.log.error({ err }, 'cannot collect metrics');
+            res.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot collect metrics: ${err.message}\n`);
+          },
+        );
       } else if (url === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(this.driver));
       } else {

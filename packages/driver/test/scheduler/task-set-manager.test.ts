@@ -22,6 +22,7 @@ class FakeStage implements StageCallbacks {
   readonly successes: { partition: number; workerId: string; result: string }[] = [];
   readonly kills: { workerId: string; taskId: string }[] = [];
   readonly described: { partition: number; taskId: string; attempt: number }[] = [];
+  readonly ends: Parameters<NonNullable<StageCallbacks['onTaskEnd']>>[0][] = [];
 
   constructor(private readonly prefs: Record<number, string[]> = {}) {}
 
@@ -37,6 +38,10 @@ class FakeStage implements StageCallbacks {
 
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void {
     this.successes.push({ partition, workerId, result: outcome.result?.toString() ?? '' });
+  }
+
+  onTaskEnd(e: Parameters<NonNullable<StageCallbacks['onTaskEnd']>>[0]): void {
+    this.ends.push(e);
   }
 
   successCount(partition: number): number {
@@ -455,5 +460,53 @@ describe('TaskSetManager', () => {
     tsm.abort(end);
     assert.deepEqual(await ended(), end);
     assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: a.taskId }]);
+  });
+
+  describe('task ends (onTaskEnd) and progress', () => {
+    test('every attempt that ends is reported once, with its reason, duration and shuffle bytes; progress counts (completed + running) / tasks', async () => {
+      const clock = new ManualClock(1000);
+      const stage = new FakeStage();
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], { ...OPTS, taskTimeoutMs: 5000 }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+      assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 0, runningTasks: 0, failedAttempts: 0, submittedMsAgo: 0 });
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(40);
+      tsm.onResult(t[0].taskId, mapStatus()); // sizes [1, 2]
+      tsm.onResult(t[1].taskId, userError('boom'));
+      tsm.onResult(t[2].taskId, workerLost());
+      assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 1, runningTasks: 1, failedAttempts: 2, submittedMsAgo: 40 });
+      clock.advance(6000); // past the task timeout: t[3] is killed and counted
+      tsm.tick(Infinity);
+      const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
+      assert.equal(stage.ends.length, 4, 'one report per ended attempt');
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3 });
+      assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
+      assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');
+      assert.equal(byTask.get(t[3].taskId)?.reason, 'timeout');
+      assert.equal(byTask.get(t[3].taskId)?.durationMs, 6040);
+      // A result arriving for the killed attempt is not reported again.
+      tsm.onResult(t[3].taskId, ok());
+      assert.equal(stage.ends.length, 4);
+      assert.equal(tsm.progress().failedAttempts, 3, "error, worker_lost, timeout");
+    });
+
+    test('a late duplicate success and the losing copy are reported as killed, not as completed', async () => {
+      const clock = new ManualClock(0);
+      const stage = new FakeStage();
+      const spec = { speculation: true, speculationMinMs: 100, speculationQuantile: 0.75, speculationMultiplier: 1.5 };
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(10);
+      for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
+      clock.advance(500);
+      const copy = launch(tsm, 'w1');
+      assert.equal(tsm.progress().runningTasks, 1, 'an original and its copy are one running task');
+      tsm.onResult(t[3].taskId, ok());
+      tsm.onResult(copy.taskId, ok());
+      const reasons = stage.ends.map((e) => e.reason);
+      assert.deepEqual(reasons.filter((r) => r === 'success').length, 4, 'one success per partition');
+      assert.deepEqual(reasons.filter((r) => r === 'killed').length, 1, 'the copy, killed once the original won');
+      assert.equal(stage.ends.length, 5);
+      assert.deepEqual(await tsm.finished, { kind: 'done' });
+    });
   });
 });

@@ -37,6 +37,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { StageProgress as _sluice_v1_StageProgress, StageProgress__Output as _sluice_v1_StageProgress__Output } from './sluice/v1/StageProgress';
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from './sluice/v1/StartReceiverResponse';
 import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from './sluice/v1/StopJobRequest';
 import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Output as _sluice_v1_StopJobResponse__Output } from './sluice/v1/StopJobResponse';
@@ -50,6 +51,7 @@ import type { WalPlace as _sluice_v1_WalPlace, WalPlace__Output as _sluice_v1_Wa
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
 import type { WorkerInfo as _sluice_v1_WorkerInfo, WorkerInfo__Output as _sluice_v1_WorkerInfo__Output } from './sluice/v1/WorkerInfo';
+import type { WorkerProcess as _sluice_v1_WorkerProcess, WorkerProcess__Output as _sluice_v1_WorkerProcess__Output } from './sluice/v1/WorkerProcess';
 import type { WorkerStorage as _sluice_v1_WorkerStorage, WorkerStorage__Output as _sluice_v1_WorkerStorage__Output } from './sluice/v1/WorkerStorage';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -95,6 +97,7 @@ export interface ProtoGrpcType {
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      StageProgress: MessageTypeDefinition<_sluice_v1_StageProgress, _sluice_v1_StageProgress__Output>
       StartReceiverResponse: MessageTypeDefinition<_sluice_v1_StartReceiverResponse, _sluice_v1_StartReceiverResponse__Output>
       StopJobRequest: MessageTypeDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobRequest__Output>
       StopJobResponse: MessageTypeDefinition<_sluice_v1_StopJobResponse, _sluice_v1_StopJobResponse__Output>
@@ -108,6 +111,7 @@ export interface ProtoGrpcType {
       WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }
       WorkerInfo: MessageTypeDefinition<_sluice_v1_WorkerInfo, _sluice_v1_WorkerInfo__Output>
+      WorkerProcess: MessageTypeDefinition<_sluice_v1_WorkerProcess, _sluice_v1_WorkerProcess__Output>
       WorkerStorage: MessageTypeDefinition<_sluice_v1_WorkerStorage, _sluice_v1_WorkerStorage__Output>
     }
   }

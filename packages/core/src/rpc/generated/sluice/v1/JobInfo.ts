@@ -1,5 +1,6 @@
 // Original file: proto/sluice/v1/sluice.proto
 
+import type { StageProgress as _sluice_v1_StageProgress, StageProgress__Output as _sluice_v1_StageProgress__Output } from '../../sluice/v1/StageProgress';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobInfo {
@@ -17,6 +18,8 @@ export interface JobInfo {
   'longest_task'?: (string);
   'longest_task_ms'?: (number | string | Long);
   'attempt'?: (number);
+  'stages'?: (_sluice_v1_StageProgress)[];
+  'falling_behind'?: (string);
   'last_receiver_error'?: (string);
   'last_receiver_error_ms_ago'?: (number | string | Long);
 }
@@ -36,6 +39,8 @@ export interface JobInfo__Output {
   'longest_task': (string);
   'longest_task_ms': (number);
   'attempt': (number);
+  'stages': (_sluice_v1_StageProgress__Output)[];
+  'falling_behind': (string);
   'last_receiver_error': (string);
   'last_receiver_error_ms_ago': (number);
 }
