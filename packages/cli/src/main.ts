@@ -350,6 +350,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
       ]);
     }
     table(rows);
+    for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(j.error, { keepNewlines: true })}\n`);
   });
 

@@ -24,7 +24,7 @@ export { SluiceError, NotSerializableError, TaskFailedError, ErrorCodes, type Er
 // Streaming. The derived-stream modules register themselves with DStream when loaded.
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
-export { StreamingContext, type StreamingContextOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
+export { StreamingContext, type StreamingContextOptions, type BackpressureOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
 export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream, type PairKey, type PairValue } from './dstream/dstream.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
@@ -35,7 +35,9 @@ export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
 export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
 export type { StreamingListener, ReceiverInfo, OutputOperationInfo } from './streaming/streaming-listener.js';
-export type { BatchInfo } from './streaming/streaming-backend.js';
+export type { BatchInfo, FlowStatus, InputRate } from './streaming/streaming-backend.js';
+export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
+export type { FallingBehind } from './streaming/falling-behind-detector.js';
 export type { Duration, DurationUnit } from './streaming/duration.js';
 export { ManualClock, type Clock } from './util/clock.js';
 // Checkpoint storage: connectors (such as @sluice/s3) register a scheme.

@@ -20,6 +20,7 @@ import {
   serverCredentials,
   serverOptions,
   type Clock,
+  type FallingBehind,
   type SecurityConfig,
   type wire,
 } from '@sluice/core/internal';
@@ -81,6 +82,11 @@ interface JobEventSink {
 }
 
 /** A job's running tasks for `sluice jobs`: how many, and the longest-running one. */
+/** `sluice jobs`' warning for a job that falls behind. */
+export function describeFallingBehind(f: FallingBehind): string {
+  return `falling behind: scheduling delay grew for ${f.batches} batches in a row, now ${f.schedulingDelayMs} ms (since batch ${f.since})`;
+}
+
 function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
   const t = tasks[0];
   return {
@@ -230,9 +236,9 @@ export class DriverNode {
     }));
   }
 
-  /** A worker's report of a receiver (Driver.ReportReceiver); false tells it to stop that receiver. */
-  receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? false;
+  /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
+  receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
+    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? { keep: false, rateLimit: 0 };
   }
 
   /**
@@ -343,6 +349,7 @@ export class DriverNode {
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
             attempt: j.attempt,
             stages: j.state === 'running' ? this.stageProgress(j.id) : [],
+            falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),
         });
       },
@@ -423,7 +430,8 @@ export class DriverNode {
         this.streamJob(call, job, call.request.output_epoch === this.instanceId ? Number(call.request.after_line) : 0);
       },
       ReportReceiver: (call, callback) => {
-        callback(null, { keep: this.receiverReport(call.request) });
+        const answer = this.receiverReport(call.request);
+        callback(null, { keep: answer.keep, rate_limit: answer.rateLimit });
       },
     };
   }

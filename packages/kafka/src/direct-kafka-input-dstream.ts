@@ -16,7 +16,9 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * Spark's DirectKafkaInputDStream: no receiver. At each batch the driver asks the
  * brokers for every subscribed partition's latest offset and fixes one range per
  * topic-partition, [where the previous batch stopped, latest) capped at
- * maxRatePerPartition x interval; each non-empty range is one partition of the batch's
+ * maxRatePerPartition x interval (with backpressure: the stream's estimated rate split
+ * over the partitions by lag, each share capped at maxRatePerPartition, as Spark's
+ * maxMessagesPerPartition); each non-empty range is one partition of the batch's
  * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
  * the worker that read it before). Partitions added to a topic and topics matching the
  * pattern are picked up at the next batch. A broker down or restarting is retried for
@@ -155,9 +157,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     for (const [topic, n] of parts) for (let p = 0; p < n; p++) if (!this.position.has(tpKey(topic, p))) fresh.push({ topic, partition: p });
     if (fresh.length > 0) await this.startPartitions(fresh, firstBatch);
     const latest = await this.listOffsets([...parts.keys()], false);
-    const cap = this.options.maxRatePerPartition === undefined ? Infinity : Math.max(1, Math.floor((this.options.maxRatePerPartition * this.ssc.batchIntervalMs) / 1000));
-    const ranges: OffsetRange[] = [];
     const known = [...this.position.values()].filter((p) => parts.has(p.topic)).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    const ends: { p: (typeof known)[number]; last: number }[] = [];
     for (const p of known) {
       const end = latest.get(p.topic)?.[p.partition];
       if (end === undefined) continue;
@@ -168,10 +169,20 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
           `Kafka ${p.topic}/${p.partition}: the partition ends at offset ${last}, before ${p.offset} where batch ${time} starts (topic deleted and made again, or offsets from another cluster); start the stream from a fresh group or set startingOffsets`,
         );
       }
-      const until = Math.min(last, p.offset + cap);
+      ends.push({ p, last });
+    }
+    // Spark's maxMessagesPerPartition: backpressure's rate split over the partitions by
+    // lag, each capped at maxRatePerPartition (or that cap alone without backpressure).
+    const caps = this.maxRecordsPerRange(
+      ends.map((e) => e.last - e.p.offset),
+      this.options.maxRatePerPartition,
+    );
+    const ranges: OffsetRange[] = [];
+    ends.forEach(({ p, last }, i) => {
+      const until = Math.min(last, p.offset + (caps?.[i] ?? Infinity));
       if (until > p.offset) ranges.push({ topic: p.topic, partition: p.partition, fromOffset: p.offset, untilOffset: until });
       p.offset = until;
-    }
+    });
     return ranges;
   }
 

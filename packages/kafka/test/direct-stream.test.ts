@@ -48,6 +48,30 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   for (const t of topics) assert.deepEqual(committed.get(t), env.kafka.topics.get(t)!.partitions.map((l) => l.endOffset), `${t}: committed offsets are the ends`);
 });
 
+test('backpressure: the first batch takes initialRate x interval split over the partitions by lag, each share capped by maxRatePerPartition; then the estimate; every record counted once', async () => {
+  env.kafka.createTopic('bp', 3);
+  const want = nothing();
+  await produce(env.kafka, ['bp'], 1, 3000, 12, want); // partition 0 only
+  await produce(env.kafka, ['bp'], 3, 3000, 13, want); // all three
+  const ends = env.kafka.topics.get('bp')!.partitions.map((l) => Number(l.endOffset));
+  const total = ends.reduce((a, b) => a + b, 0);
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['bp'], groupId: 'g-bp', startingOffsets: 'earliest', maxRatePerPartition: 1200, backpressure: { initialRate: 2000 }, expectTotal: 6000 }));
+  const batches = batchesOf(await job.finished(90_000)) as (Batch & { rate: number | null })[];
+  // 2000/s over lags e0 : e1 : e2, each at most 1200/s, x 0.5 s, rounded down (at least 1).
+  const expectedFirst = ends.map((e) => Math.min(e, Math.max(1, Math.floor(0.5 * Math.min(1200, (2000 * e) / total)))));
+  assert.ok(ends[0] > 3000 && expectedFirst[0] === 600, `partition 0 (${ends}) is capped by maxRatePerPartition: ${expectedFirst}`);
+  const first = batches.find((b) => b.ranges.length > 0)!;
+  assert.deepEqual(
+    [0, 1, 2].map((p) => first.ranges.find((r) => r.partition === p)?.untilOffset ?? 0),
+    expectedFirst,
+    `first batch ${JSON.stringify(first.ranges)} (ends ${ends})`,
+  );
+  for (const b of batches) for (const r of b.ranges) assert.ok(r.untilOffset - r.fromOffset <= 600, `range ${JSON.stringify(r)} within maxRatePerPartition x interval`);
+  assert.ok(batches.some((b) => b.rate !== null && b.rate >= 100 && b.rate !== 2000), `an estimate replaced the initial rate: ${batches.map((b) => b.rate)}`);
+  assertRangesCover(env.kafka, batches, ['bp'], () => 0);
+  assertTotals(batches, want);
+});
+
 test('a worker killed with -9 mid-batch loses nothing: its tasks re-read the same ranges elsewhere', async () => {
   env.kafka.createTopic('kill', 4);
   const want = nothing();

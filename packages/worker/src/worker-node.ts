@@ -316,10 +316,10 @@ export class WorkerNode {
   }
 
   /** One receiver report to the driver (the ReceiverReporter retries when this rejects). */
-  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean }> {
+  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean; rateLimit: number }> {
     return new Promise((resolve, reject) =>
       this.driverClient.ReportReceiver(report, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err, res) =>
-        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false }),
+        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false, rateLimit: res?.rate_limit ?? 0 }),
       ),
     );
   }

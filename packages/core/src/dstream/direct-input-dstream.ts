@@ -3,6 +3,7 @@ import { SluiceError } from '../errors.js';
 import { DirectInputRDD, type DirectReader, type DirectSource } from '../rdd/direct-input-rdd.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
+import { maxRecordsPerPartition } from '../streaming/rate/max-records-per-partition.js';
 
 /** What DirectInputDStream's `checkpointData()` returns (plain JSON). */
 interface DirectInputCheckpoint {
@@ -42,6 +43,35 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
     readonly name: string,
   ) {
     super(ssc);
+  }
+
+  override get rateControlled(): boolean {
+    return true;
+  }
+
+  override get inputName(): string {
+    return this.name;
+  }
+
+  /**
+   * Backpressure's rate for this input (records/s over all its ranges): the last estimate,
+   * else the initial rate; undefined with backpressure off or no rate yet. `nextRanges`
+   * bounds the batch with it (see `maxRecordsPerRange`).
+   */
+  protected latestRate(): number | undefined {
+    return this.ssc.latestRate(this.id);
+  }
+
+  /**
+   * How many records each range of the next batch may hold, given how many records wait
+   * in each (`lags`, in the order of the ranges), as Spark's maxMessagesPerPartition: with
+   * a backpressure rate, each range's share of it by lag, capped at `maxRatePerRange`
+   * (records/s); else `maxRatePerRange`; times the batch interval, at least one record.
+   * Undefined: no bound.
+   */
+  protected maxRecordsPerRange(lags: readonly number[], maxRatePerRange?: number): number[] | undefined {
+    const rate = this.latestRate();
+    return maxRecordsPerPartition(lags, this.ssc.batchIntervalMs, { ...(rate === undefined ? {} : { rate }), ...(maxRatePerRange === undefined ? {} : { maxRatePerPartition: maxRatePerRange }) });
   }
 
   /** Driver side: the ranges of the batch at `time`. */

@@ -27,6 +27,16 @@ export abstract class InputDStream<T> extends DStream<T> {
     return this.ssc.batchIntervalMs;
   }
 
+  /** @internal Backpressure sets this input's rate (receiver streams and direct inputs; Spark's rateController). */
+  get rateControlled(): boolean {
+    return false;
+  }
+
+  /** @internal How the input is named in logs and flow status. */
+  get inputName(): string {
+    return this.constructor.name;
+  }
+
   /** @internal Called once per batch before RDDs are generated. */
   async prepareBatch(_time: number): Promise<void> {}
 
@@ -114,6 +124,14 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
     return { op: 'ReceiverInputDStream', params: { name: this.name } };
+  }
+
+  override get rateControlled(): boolean {
+    return true;
+  }
+
+  override get inputName(): string {
+    return this.name;
   }
 
   private blockLog(): ReceivedBlockLog {

@@ -4,8 +4,10 @@ import { SluiceError } from '../errors.js';
 export interface ReceiverSupervisor {
   /** Resolves once the block holding `records` is durable; rejects when it cannot be made so. `position`: the source position of records[0]. */
   store(records: unknown[], position?: number): Promise<void>;
-  /** The receiver's buffer of records not yet durable is full: a store now waits for room. */
+  /** The receiver's buffer of records not yet durable is full, or its rate is used up: a store now waits. */
   isFull(): boolean;
+  /** Resolves once no store waits for room or for the rate (every record stored so far is taken). */
+  whenAccepting(): Promise<void>;
   restart(reason: string, error?: unknown, delayMs?: number): void;
   reportError(message: string, error?: unknown): void;
   stop(reason: string): void;
@@ -50,8 +52,9 @@ export abstract class Receiver<T> {
    * resolves: `await this.store(batch); source.ack(batch)`.
    *
    * The receiver's buffer of records not yet durable is bounded
-   * (StreamingContextOptions.receiverMaxBufferedRecords): while it is full a store waits,
-   * so awaiting stores slows the source down. Calling store without awaiting it (fire and
+   * (StreamingContextOptions.receiverMaxBufferedRecords), and so is its rate
+   * (receiverMaxRate, and the rate backpressure sets): while the buffer is full or the
+   * rate used up a store waits, so awaiting stores slows the source down. Calling store without awaiting it (fire and
    * forget, as an unreliable receiver does) is fine: its promise never reports an
    * unhandled rejection.
    *
@@ -77,9 +80,14 @@ export abstract class Receiver<T> {
     return p;
   }
 
-  /** @internal The buffer of records not yet durable is full (a store now waits). */
+  /** @internal The buffer of records not yet durable is full, or the rate is used up (a store now waits). */
   bufferFull(): boolean {
     return this.supervisor?.isFull() ?? false;
+  }
+
+  /** @internal Resolves once no store waits for room or for the rate. */
+  untilAccepting(): Promise<void> {
+    return this.supervisor?.whenAccepting() ?? Promise.resolve();
   }
 
   /** Stop and start the receiver again after `delayMs` (default 2 s), reporting why. */

@@ -72,12 +72,13 @@ export class SocketReceiver<T> extends Receiver<T> {
 
   /**
    * Store without waiting for durability (a socket cannot be asked to send again: what
-   * the peer sent is received at most once) unless the buffer is full: then wait until
-   * this store is durable, which stops reading the socket and so slows the peer down.
+   * the peer sent is received at most once) unless the buffer is full or the receiver's
+   * rate is used up: then wait until the records are taken (a block became durable, or
+   * the rate allows them), which stops reading the socket and so slows the peer down.
    */
   private async storeWithBackpressure(records: T[]): Promise<void> {
-    const stored = this.store(records);
-    if (this.bufferFull()) await stored.catch(() => undefined);
+    void this.store(records);
+    if (this.bufferFull()) await this.untilAccepting();
   }
 
   onStop(): void {

@@ -115,7 +115,7 @@ export class JobScheduler {
       totalDelay: end - batch.time,
       failure,
     };
-    this.ssc.batchCompleted(batch.time, failure !== undefined);
+    this.ssc.batchCompleted(info);
     this.ssc.sc.streaming?.reportBatch(info);
     for (const l of listeners) l.onBatchCompleted?.(info);
   }

@@ -1,3 +1,4 @@
+import type { FallingBehind } from './falling-behind-detector.js';
 import type { MapOutputLocation } from '../scheduler/task-spec.js';
 import type { ShippedReceiver } from '../receiver/ship-receiver.js';
 import type { WalPlace } from '../wal/wal-segment.js';
@@ -24,6 +25,14 @@ export interface ReceiverRunOptions {
   readonly blockIntervalMs: number;
   /** Records stored but not yet durable that the receiver may hold; store() waits while it is full. */
   readonly maxBufferedRecords: number;
+  /**
+   * The most records per second the receiver takes in (StreamingContextOptions.receiverMaxRate,
+   * Spark's spark.streaming.receiver.maxRate); absent: no bound. Rates set by backpressure
+   * never exceed it.
+   */
+  readonly maxRate?: number;
+  /** The rate the receiver starts at under backpressure (backpressure.initialRate); absent: unbounded until the first estimate. */
+  readonly initialRate?: number;
   /** The write-ahead log, when it is on. */
   readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number };
 }
@@ -44,6 +53,24 @@ export type ReceiverEvent =
   | { readonly type: 'started'; readonly streamId: number; readonly workerId: string; readonly name: string }
   | { readonly type: 'error'; readonly streamId: number; readonly workerId: string; readonly name: string; readonly message: string }
   | { readonly type: 'stopped'; readonly streamId: number; readonly workerId: string; readonly name: string; readonly reason: string };
+
+/** One input stream's rate under backpressure. */
+export interface InputRate {
+  readonly streamId: number;
+  readonly name: string;
+  /** 'receiver': sent to its receiver's rate limiter; 'direct': bounds the records of its next batches. */
+  readonly kind: 'receiver' | 'direct';
+  /** Records per second, as the PID estimator set it last. */
+  readonly rate: number;
+}
+
+/** A streaming job's flow control as it stands: its inputs' rates and whether it falls behind. */
+export interface FlowStatus {
+  /** Inputs under backpressure that have an estimate (empty with backpressure off). */
+  readonly rates: readonly InputRate[];
+  /** Set while the scheduling delay has grown for the configured number of batches in a row, until the job catches up. */
+  readonly fallingBehind: FallingBehind | null;
+}
 
 /** Figures of one finished batch, as StreamingListener.onBatchCompleted and `sluice jobs` show them. */
 export interface BatchInfo {
@@ -75,6 +102,8 @@ export interface StreamingBackend {
   removeBlocks(blockIds: readonly string[]): void;
   onReceiverEvent(listener: (e: ReceiverEvent) => void): void;
   reportBatch(info: BatchInfo): void;
+  /** Flow control changed (a rate was estimated, the job fell behind or caught up); receivers' rates go to their rate limiters. */
+  reportFlow?(status: FlowStatus): void;
   /** The job is a streaming job; `sluice stop --graceful` calls the handler. */
   onStopRequested(handler: (graceful: boolean) => void): void;
 }

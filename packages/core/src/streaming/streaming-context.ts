@@ -20,6 +20,10 @@ import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.j
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { PIDRateEstimator, type PIDSettings } from './rate/pid-rate-estimator.js';
+import { RateController } from './rate/rate-controller.js';
+import { DEFAULT_FALLING_BEHIND_BATCHES, FallingBehindDetector } from './falling-behind-detector.js';
+import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -45,6 +49,33 @@ export interface StreamingContextOptions {
    * that awaits it slows its source down instead of growing without bound.
    */
   readonly receiverMaxBufferedRecords?: number;
+  /**
+   * Backpressure, as Spark's spark.streaming.backpressure.enabled (default off): after each
+   * batch a PID estimator (Spark's PIDRateEstimator) sets each receiver stream's and each
+   * direct input's rate from the batch's processing and scheduling delays, so the job takes
+   * in about what it can process. `true`, or the estimator's settings and an initial rate.
+   */
+  readonly backpressure?: boolean | BackpressureOptions;
+  /**
+   * The most records per second each receiver takes in (Spark's spark.streaming.receiver.maxRate);
+   * default no bound. With backpressure, the estimated rate never goes above it.
+   */
+  readonly receiverMaxRate?: number;
+  /**
+   * Warn (in the log, `sluice jobs` and the job's status) once the scheduling delay has grown
+   * for this many completed batches in a row: the job falls behind its input (default 10; 0: never).
+   */
+  readonly fallingBehindBatches?: number;
+}
+
+/** Backpressure settings: Spark's spark.streaming.backpressure.* */
+export interface BackpressureOptions extends PIDSettings {
+  /**
+   * Records per second each receiver (and each direct input, over all its partitions) takes
+   * in until the first estimate (Spark's spark.streaming.backpressure.initialRate); default
+   * unbounded. An estimate needs two completed batches with records.
+   */
+  readonly initialRate?: number;
 }
 
 export interface WriteAheadLogOptions {
@@ -119,6 +150,12 @@ export class StreamingContext {
   private fatal: Error | undefined;
   private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
+  /** Backpressure's settings when it is on (validated: the estimator is built once here). */
+  private readonly backpressure: { readonly initialRate: number | undefined; readonly pid: PIDSettings } | undefined;
+  private readonly receiverMaxRate: number | undefined;
+  private readonly fallingBehind: FallingBehindDetector;
+  /** Each rate-controlled input's controller, by stream id (made at start with backpressure on). */
+  private readonly rateControllers = new Map<number, RateController>();
 
   constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
     this.sc = sc;
@@ -134,7 +171,40 @@ export class StreamingContext {
         `StreamingContext: receiverMaxBufferedRecords must be a whole number of records >= 1, got ${String(options.receiverMaxBufferedRecords)}; for example { receiverMaxBufferedRecords: 50_000 }`,
       );
     }
+    this.receiverMaxRate = positiveRate(options.receiverMaxRate, 'receiverMaxRate', '{ receiverMaxRate: 10_000 }');
+    const bp = options.backpressure;
+    if (bp !== undefined && bp !== false && bp !== true && (typeof bp !== 'object' || bp === null)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext: backpressure must be true, false or its settings, got ${JSON.stringify(bp)}; for example { backpressure: true } or { backpressure: { initialRate: 1000 } }`);
+    }
+    if (bp) {
+      const o = bp === true ? {} : bp;
+      const { initialRate, ...pid } = o;
+      new PIDRateEstimator(this.batchIntervalMs, pid); // checks the settings now, not at start
+      this.backpressure = { initialRate: positiveRate(initialRate, 'backpressure.initialRate', '{ backpressure: { initialRate: 1000 } }'), pid };
+    }
+    const n = options.fallingBehindBatches ?? DEFAULT_FALLING_BEHIND_BATCHES;
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext: fallingBehindBatches must be a whole number of batches >= 0 (0: never warn), got ${String(options.fallingBehindBatches)}; for example { fallingBehindBatches: 10 }`);
+    }
+    this.fallingBehind = new FallingBehindDetector(n, this.batchIntervalMs);
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
+  }
+
+  /** Whether backpressure is on (StreamingContextOptions.backpressure). */
+  get backpressureEnabled(): boolean {
+    return this.backpressure !== undefined;
+  }
+
+  /**
+   * The rate backpressure set last for input stream `streamId` (records/s); before the first
+   * estimate its initial rate; undefined with backpressure off, before start(), for an input
+   * it does not control (queue and file streams), or with neither an estimate nor an
+   * initial rate yet.
+   */
+  latestRate(streamId: number): number | undefined {
+    const c = this.rateControllers.get(streamId);
+    if (!this.backpressure || !c) return undefined;
+    return c.latestRate ?? this.backpressure.initialRate;
   }
 
   /** The manual clock, when the context was made with `{ clock: 'manual' }`. */
@@ -385,6 +455,13 @@ export class StreamingContext {
       this.zeroTime = now - (now % this.batchIntervalMs);
       this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
     }
+    if (this.backpressure) {
+      for (const s of this.inputStreams()) {
+        if (!s.rateControlled) continue;
+        const estimator = new PIDRateEstimator(this.batchIntervalMs, this.backpressure.pid);
+        this.rateControllers.set(s.id, new RateController(s.id, estimator, () => this.publishFlow()));
+      }
+    }
     for (const s of this.inputStreams()) s.start();
     this.state = 'active';
     activeContext = this;
@@ -474,9 +551,12 @@ export class StreamingContext {
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */
   receiverRunOptions(streamId: number): ReceiverRunOptions {
+    const initialRate = this.backpressure ? this.latestRate(streamId) : undefined;
     return {
       blockIntervalMs: this.blockIntervalMs,
       maxBufferedRecords: this.receiverMaxBufferedRecords,
+      ...(this.receiverMaxRate === undefined ? {} : { maxRate: this.receiverMaxRate }),
+      ...(initialRate === undefined ? {} : { initialRate }),
       ...(this.wal && this.checkpointDir ? { wal: { dir: walDirectory(this.checkpointDir, streamId), ...this.wal } } : {}),
     };
   }
@@ -615,10 +695,47 @@ export class StreamingContext {
     this.scheduler.submit(time, numRecords, jobs);
   }
 
-  /** @internal After a batch: forget old RDDs, then checkpoint metadata if every output succeeded. */
-  batchCompleted(time: number, failed: boolean): void {
+  /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */
+  batchCompleted(info: BatchInfo): void {
+    const time = info.batchTime;
+    const failed = info.failure !== undefined;
+    this.controlFlow(info);
     this.clearMetadata(time);
     if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
+  }
+
+  /** Backpressure's estimates from a completed batch (each input's own records), and the falling-behind check. */
+  private controlFlow(info: BatchInfo): void {
+    for (const s of this.inputStreams()) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime), info.processingDelay, info.schedulingDelay);
+    const change = this.fallingBehind.onBatchCompleted(info.batchTime, info.schedulingDelay);
+    if (!change) return;
+    if (change.type === 'fallingBehind') {
+      const f = change.state;
+      this.sc.log(
+        'warn',
+        `streaming job is falling behind: the scheduling delay grew for ${f.batches} batches in a row (${f.fromDelayMs} ms to ${f.schedulingDelayMs} ms); it takes in more records per second than it processes. ` +
+          `Turn on backpressure (new StreamingContext(sc, interval, { backpressure: true })), bound receivers with receiverMaxRate, add workers, or lengthen the batch interval`,
+        { component: 'streaming-context', batchTime: info.batchTime, batches: f.batches, schedulingDelayMs: f.schedulingDelayMs, fromDelayMs: f.fromDelayMs, batchIntervalMs: this.batchIntervalMs, backpressure: this.backpressureEnabled },
+      );
+    } else {
+      this.sc.log('info', 'streaming job caught up: a batch started within one batch interval of its time', { component: 'streaming-context', batchTime: change.batchTime, schedulingDelayMs: change.schedulingDelayMs });
+    }
+    this.publishFlow();
+  }
+
+  /** @internal The job's flow control as it stands (the inputs' estimated rates; falling behind or not). */
+  flowStatus(): FlowStatus {
+    const rates: InputRate[] = [];
+    for (const s of this.inputStreams()) {
+      const rate = this.rateControllers.get(s.id)?.latestRate;
+      if (rate === undefined) continue;
+      rates.push({ streamId: s.id, name: s.inputName, kind: s instanceof ReceiverInputDStream ? 'receiver' : 'direct', rate });
+    }
+    return { rates, fallingBehind: this.fallingBehind.state ?? null };
+  }
+
+  private publishFlow(): void {
+    this.sc.streaming?.reportFlow?.(this.flowStatus());
   }
 
   /** @internal After a batch: forget RDDs past their remember duration and unpersist them. */
@@ -654,6 +771,14 @@ function shufflesReachable(roots: readonly RDD<unknown>[]): Set<number> {
   };
   for (const r of roots) visit(r);
   return ids;
+}
+
+function positiveRate(v: number | undefined, what: string, example: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext: ${what} must be a number of records per second > 0, got ${JSON.stringify(v)}; for example ${example}, or leave it out for no bound`);
+  }
+  return v;
 }
 
 function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIntervalMs: number; maxSegmentBytes: number } | undefined {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, jobEnvironment, type BatchInfo, type Clock, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, jobEnvironment, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
@@ -98,6 +98,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
+  /**
+   * Set while the streaming job falls behind: its scheduling delay grew for N completed
+   * batches in a row (StreamingContextOptions.fallingBehindBatches, default 10), until a
+   * batch starts within one batch interval again. `sluice jobs` and the UI show it.
+   */
+  fallingBehind: FallingBehind | undefined;
+  /** Each input's rate as backpressure set it last (empty with backpressure off), by stream id. */
+  private readonly rates = new Map<number, InputRate>();
   /** Encoded broadcast values of the current attempt, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
   /** The last lines the job printed, for clients that attach again (WatchJob). */
@@ -201,10 +209,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     } else this.cancel();
   }
 
-  /** A worker's report of one of this job's receivers (of the current attempt); false: stop that receiver. */
-  receiverReport(rep: wire.ReceiverReport__Output): boolean {
-    if (this.state !== 'running' || rep.job_id !== this.current.runId) return false;
-    return this.current.tracker?.report(rep) ?? false;
+  /** A worker's report of one of this job's receivers (of the current attempt); keep false: stop that receiver. */
+  receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
+    if (this.state !== 'running' || rep.job_id !== this.current.runId) return { keep: false, rateLimit: 0 };
+    return this.current.tracker?.report(rep) ?? { keep: false, rateLimit: 0 };
+  }
+
+  /** The inputs' rates backpressure set last (records/s), in stream order; empty with backpressure off. */
+  inputRates(): InputRate[] {
+    return [...this.rates.values()].sort((a, b) => a.streamId - b.streamId);
   }
 
   /** Worker ids running this job's receivers. */
@@ -280,6 +293,16 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.lastBatch = m.info;
         this.emit('batch', m.info);
         return;
+      case 'flow': {
+        this.streaming = true;
+        this.fallingBehind = m.status.fallingBehind ?? undefined;
+        this.rates.clear();
+        for (const r of m.status.rates) {
+          this.rates.set(r.streamId, r);
+          if (r.kind === 'receiver') this.current.tracker?.updateRate(r.streamId, r.rate);
+        }
+        return;
+      }
       case 'log':
         this.log[m.level](m.fields, m.message);
         return;

@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent, ReceiverRunOptions } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, FlowStatus, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent, ReceiverRunOptions } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -25,6 +25,8 @@ export type JobToMain =
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
+  /** Backpressure's rates and the falling-behind state changed. */
+  | { readonly type: 'flow'; readonly status: FlowStatus }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
   | { readonly type: 'done' }

@@ -63,6 +63,9 @@ const streaming: StreamingBackend = {
   reportBatch(info) {
     port.postMessage({ type: 'batch', info } satisfies JobToMain);
   },
+  reportFlow(status) {
+    port.postMessage({ type: 'flow', status } satisfies JobToMain);
+  },
   onStopRequested(handler) {
     stopHandlers.push(handler);
   },

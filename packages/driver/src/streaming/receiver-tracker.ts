@@ -22,6 +22,8 @@ interface TrackedReceiver {
   resolveStopped: () => void;
   lastFailedWorker: string | undefined;
   restartTimer: NodeJS.Timeout | undefined;
+  /** The rate backpressure set last (records/s), sent with every answer to its reports; 0: none. */
+  rate: number;
 }
 
 /** How long a receiver waits before it is placed again after its worker failed. */
@@ -79,6 +81,7 @@ export class ReceiverTracker implements RegistryListener {
       resolveStopped,
       lastFailedWorker: undefined,
       restartTimer: undefined,
+      rate: 0,
     };
     this.receivers.set(streamId, r);
     this.unallocated.set(streamId, []);
@@ -99,12 +102,30 @@ export class ReceiverTracker implements RegistryListener {
   }
 
   /**
-   * A worker's report of what a receiver did. Returns whether that placement should go
-   * on (false: the job has no such receiver running there any more; the worker stops it).
+   * Backpressure's new rate for a stream's receiver (records/s), as Spark's
+   * ReceiverTracker.sendRateUpdate: it goes with the answer to the receiver's next report
+   * (at the latest one block interval later while it receives), and a receiver placed
+   * again starts at it.
    */
-  report(rep: wire.ReceiverReport__Output): boolean {
+  updateRate(streamId: number, rate: number): void {
+    const r = this.receivers.get(streamId);
+    if (r && rate > 0) r.rate = rate;
+  }
+
+  /** The rate backpressure set last for a stream's receiver (records/s), if any. */
+  rateOf(streamId: number): number | undefined {
+    const r = this.receivers.get(streamId)?.rate;
+    return r ? r : undefined;
+  }
+
+  /**
+   * A worker's report of what a receiver did. Returns whether that placement should go
+   * on (false: the job has no such receiver running there any more; the worker stops it)
+   * and the receiver's backpressure rate (0: none).
+   */
+  report(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
     const r = this.receivers.get(rep.stream_id);
-    if (!r || this.closed) return false;
+    if (!r || this.closed) return { keep: false, rateLimit: 0 };
     const current = r.receiverId === rep.receiver_id;
     let last = this.applied.get(rep.receiver_id) ?? 0;
     rep.events.forEach((e: wire.ReceiverEvent__Output, i: number) => {
@@ -114,7 +135,7 @@ export class ReceiverTracker implements RegistryListener {
       this.apply(r, rep.worker_id, e, current);
     });
     this.applied.set(rep.receiver_id, last);
-    return current && r.running;
+    return { keep: current && r.running, rateLimit: r.rate };
   }
 
   /** Stop every receiver; resolves when each reported its last block (or 15 s passed). */
@@ -217,6 +238,9 @@ export class ReceiverTracker implements RegistryListener {
       wal_max_segment_bytes: r.options.wal?.maxSegmentBytes ?? 0,
       max_buffered_records: r.options.maxBufferedRecords,
       writer,
+      max_rate: r.options.maxRate ?? 0,
+      // Placed again: it starts at the rate backpressure set last, not at the initial rate.
+      initial_rate: r.rate || (r.options.initialRate ?? 0),
     };
     r.workerId = w.id;
     r.writer = writer;

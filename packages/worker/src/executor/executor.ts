@@ -157,6 +157,10 @@ export class Executor {
         this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
       },
       log,
+      (rate) => {
+        log.debug({ rate }, 'backpressure set the receiver rate');
+        this.sandboxes.get(desc.job_id)?.updateReceiverRate(desc.stream_id, desc.receiver_id, rate);
+      },
     );
     let reporters = this.reporters.get(desc.job_id);
     if (!reporters) this.reporters.set(desc.job_id, (reporters = new Set()));
@@ -184,7 +188,13 @@ export class Executor {
       ? new WriteAheadLogWriter({ dir: desc.wal_dir, writer, rollingIntervalMs: desc.wal_rolling_interval_ms || 60_000, maxSegmentBytes: desc.wal_max_segment_bytes || 64 << 20 })
       : undefined;
     const blockPrefix = `input_${desc.job_id}_${desc.stream_id}_${writer}`;
-    const opts = { blockIntervalMs: desc.block_interval_ms, blockPrefix, maxBufferedRecords: desc.max_buffered_records || DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS };
+    const opts = {
+      blockIntervalMs: desc.block_interval_ms,
+      blockPrefix,
+      maxBufferedRecords: desc.max_buffered_records || DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
+      ...(desc.max_rate > 0 ? { maxRate: desc.max_rate } : {}),
+      ...(desc.initial_rate > 0 ? { initialRate: desc.initial_rate } : {}),
+    };
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
       block: (blockId, data, count, firstPosition, stored) =>
         inOrder(async () => {

@@ -89,7 +89,7 @@ export class JobSandbox {
     streamId: number,
     receiverId: string,
     receiver: Uint8Array,
-    opts: { readonly blockIntervalMs: number; readonly blockPrefix: string; readonly maxBufferedRecords: number },
+    opts: { readonly blockIntervalMs: number; readonly blockPrefix: string; readonly maxBufferedRecords: number; readonly maxRate?: number; readonly initialRate?: number },
     events: ReceiverEvents,
   ): void {
     this.stopReceiver(streamId);
@@ -134,6 +134,12 @@ export class JobSandbox {
     });
     thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));
     thread.postMessage({ type: 'startReceiver', streamId, receiver, ...opts } satisfies MainToThread);
+  }
+
+  /** Backpressure's new rate (records/s) for the receiver of that placement. */
+  updateReceiverRate(streamId: number, receiverId: string, rate: number): void {
+    const r = this.receivers.get(streamId);
+    if (r && !r.done && r.receiverId === receiverId) r.thread.postMessage({ type: 'receiverRate', streamId, rate } satisfies MainToThread);
   }
 
   /** Ask a receiver (of that placement, if `receiverId` is given) to store its last block and stop; its `stopped` event follows. */

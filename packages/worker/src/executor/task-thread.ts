@@ -162,6 +162,8 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
 }
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();
+/** Backpressure rates that came for a receiver still starting, by stream. */
+const pendingRates = new Map<number, number>();
 
 /** The task this thread runs now (one at a time), if any. */
 let runningTask: string | undefined;
@@ -210,8 +212,15 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
     const { evalInScope, loadError } = await boundJob();
     if (loadError !== undefined || !evalInScope) throw loadError ?? new Error('the job bundle did not load');
     const receiver = reviveReceiver(decode<ShippedReceiver>(msg.receiver), evalInScope);
-    const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, msg.maxBufferedRecords, sink);
+    const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, msg.maxBufferedRecords, sink, {
+      ...(msg.maxRate === undefined ? {} : { maxRate: msg.maxRate }),
+      ...(msg.initialRate === undefined ? {} : { initialRate: msg.initialRate }),
+    });
     receivers.set(streamId, sup);
+    // A rate that came while the receiver was starting.
+    const rate = pendingRates.get(streamId);
+    pendingRates.delete(streamId);
+    if (rate !== undefined) sup.updateRate(rate);
     sup.start();
   } catch (err) {
     sink.error(`receiver could not start: ${userErrorInfo(err).message}`);
@@ -234,6 +243,12 @@ port.on('message', (msg: MainToThread) => {
     case 'startReceiver':
       void startReceiver(msg);
       return;
+    case 'receiverRate': {
+      const sup = receivers.get(msg.streamId);
+      if (sup) sup.updateRate(msg.rate);
+      else pendingRates.set(msg.streamId, msg.rate);
+      return;
+    }
     case 'receiverBlockStored':
       receivers.get(msg.streamId)?.onStored(msg.blockId, msg.error);
       return;

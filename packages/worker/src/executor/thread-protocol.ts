@@ -33,7 +33,13 @@ export type MainToThread =
       readonly blockIntervalMs: number;
       readonly blockPrefix: string;
       readonly maxBufferedRecords: number;
+      /** Records/s the receiver never goes above (receiverMaxRate); absent: no bound. */
+      readonly maxRate?: number;
+      /** Records/s until backpressure's first rate; absent: unbounded. */
+      readonly initialRate?: number;
     }
+  /** Backpressure set the receiver's rate (records/s). */
+  | { readonly type: 'receiverRate'; readonly streamId: number; readonly rate: number }
   /** A block the receiver stored is durable (logged, or replicated and reported), or could not be made so (`error`). */
   | { readonly type: 'receiverBlockStored'; readonly streamId: number; readonly blockId: string; readonly error?: string }
   | { readonly type: 'stopReceiver'; readonly streamId: number };

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { wire } from '@sluice/core/internal';
 
 /** Sends one report to the driver; resolves with its answer, rejects when the driver did not answer. */
-export type ReportSender = (report: wire.ReceiverReport) => Promise<{ readonly keep: boolean }>;
+export type ReportSender = (report: wire.ReceiverReport) => Promise<{ readonly keep: boolean; readonly rateLimit?: number }>;
 
 /** Events sent in one report at most. */
 const MAX_EVENTS_PER_REPORT = 500;
@@ -24,7 +24,9 @@ type State = 'open' | 'closed';
  * Invariants: events are numbered from 1 in the order `report` got them; a report is
  * resent with the same numbers until answered, so the driver applies each event once.
  * The driver answering `keep: false` (job ended, receiver placed elsewhere) closes the
- * reporter and calls `onDropped`. Threading: worker main thread.
+ * reporter and calls `onDropped`. An answer with a backpressure rate (`rateLimit` > 0)
+ * other than the last one calls `onRate`: the driver's rates reach receivers this way, at
+ * the latest with their next block's report. Threading: worker main thread.
  */
 export class ReceiverReporter {
   private state: State = 'open';
@@ -44,7 +46,10 @@ export class ReceiverReporter {
     private readonly send: ReportSender,
     private readonly onDropped: () => void,
     private readonly log: Logger,
+    private readonly onRate: (rate: number) => void = () => undefined,
   ) {}
+
+  private lastRate = 0;
 
   /** Queue an event for the driver; `onDelivered` is called once the driver has it, or with an error once it never will. */
   report(e: wire.ReceiverEvent, onDelivered?: (err?: Error) => void): void {
@@ -92,6 +97,10 @@ export class ReceiverReporter {
           this.log.info({ afterMs: Date.now() - this.failingSince, delivered: events.length, pending: this.queue.length }, 'driver takes receiver reports again');
           this.failingSince = undefined;
           this.lastFailureLog = 0;
+        }
+        if (answer.keep && answer.rateLimit !== undefined && answer.rateLimit > 0 && answer.rateLimit !== this.lastRate) {
+          this.lastRate = answer.rateLimit;
+          this.onRate(answer.rateLimit);
         }
         if (!answer.keep) {
           this.close();

@@ -1,3 +1,4 @@
+import { RateLimiter } from './rate-limiter.js';
 import { SluiceError, encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
@@ -16,13 +17,19 @@ interface Ack {
  * Runs one receiver in a task thread, as Spark's ReceiverSupervisorImpl with its
  * BlockGenerator: records the receiver stores are buffered and cut into a block every
  * block interval; `restart` stops and starts the receiver again after a delay, reporting
- * why; `stop` flushes the last block and reports the stop.
+ * why; `stop` flushes the last block (with the stores still waiting) and reports the stop.
  *
  * Reliable store: `store` resolves once the block holding its records is durable (the
  * worker's main thread answers `onStored`: logged, or replicated and reported), and
  * rejects when it cannot be. The buffer is bounded: records stored but not yet durable
  * are at most `maxBuffered` (one store may pass it); a store that finds it full waits,
  * its records not yet taken, until blocks become durable.
+ *
+ * Rate: records are taken at most at the limiter's rate (receiverMaxRate, and the rate
+ * backpressure sets with `updateRate`, as Spark's BlockGenerator waits on its RateLimiter);
+ * a store over the rate waits, its records not yet taken. `whenAccepting()` resolves once
+ * no store waits (for room or for the rate), so a receiver reading a socket stops reading
+ * until then and TCP slows its peer down.
  *
  * Invariants: `held` counts the records of the current buffer, the blocks in flight and
  * nothing else; each store's promise settles once. Threading: the receiver's thread.
@@ -41,6 +48,11 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private stopped = false;
   private restarting = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while the first waiting store waits for the rate limiter. */
+  private rateTimer: NodeJS.Timeout | undefined;
+  private readonly limiter: RateLimiter;
+  /** Callers of whenAccepting(), resolved once no store waits. */
+  private accepting: (() => void)[] = [];
 
   constructor(
     private readonly receiver: Receiver<unknown>,
@@ -48,8 +60,29 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     private readonly blockIntervalMs: number,
     private readonly maxBuffered: number,
     private readonly sink: SupervisorSink,
+    /** Records/s: `maxRate` bounds every rate; `initialRate` holds until the first updateRate (both unbounded when absent). */
+    rates: { readonly maxRate?: number; readonly initialRate?: number } = {},
   ) {
     receiver.supervisor = this;
+    this.limiter = new RateLimiter(rates.maxRate ?? Infinity, rates.initialRate ?? Infinity, blockIntervalMs);
+  }
+
+  /** Backpressure's new rate for this receiver (records/s); receiverMaxRate still bounds it. */
+  updateRate(rate: number): void {
+    this.limiter.setRate(rate);
+    clearTimeout(this.rateTimer);
+    this.rateTimer = undefined;
+    this.drain();
+  }
+
+  /** Records per second the receiver takes in now (Infinity: unbounded). */
+  get rate(): number {
+    return this.limiter.rate;
+  }
+
+  whenAccepting(): Promise<void> {
+    if (this.waiting.length === 0 || this.stopped) return Promise.resolve();
+    return new Promise((r) => this.accepting.push(r));
   }
 
   start(): void {
@@ -71,8 +104,11 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${records.length} record(s) were not stored`));
     return new Promise<void>((resolve, reject) => {
       const ack = { resolve, reject };
-      if (this.waiting.length === 0 && this.hasRoom()) this.take(records, ack, position);
-      else this.waiting.push({ records, ack, position });
+      if (this.waiting.length === 0 && this.hasRoom() && this.limiter.tryAcquire(records.length) === 0) this.take(records, ack, position);
+      else {
+        this.waiting.push({ records, ack, position });
+        this.drain();
+      }
     });
   }
 
@@ -95,10 +131,25 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       if (error === undefined) a.resolve();
       else a.reject(new SluiceError('SLUICE_IO', `block ${blockId} was not stored: ${error}`));
     }
-    while (this.waiting.length > 0 && this.hasRoom()) {
+    this.drain();
+  }
+
+  /** Take waiting stores while there is room and the rate allows; else wait for either. */
+  private drain(): void {
+    while (this.waiting.length > 0 && this.hasRoom() && !this.stopped) {
+      if (this.rateTimer !== undefined) return;
+      const wait = this.limiter.tryAcquire(this.waiting[0].records.length);
+      if (wait > 0) {
+        this.rateTimer = setTimeout(() => {
+          this.rateTimer = undefined;
+          this.drain();
+        }, wait);
+        return;
+      }
       const w = this.waiting.shift()!;
       this.take(w.records, w.ack, w.position);
     }
+    if (this.waiting.length === 0) for (const r of this.accepting.splice(0)) r();
   }
 
   private hasRoom(): boolean {
@@ -151,10 +202,14 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   stop(reason: string): void {
     if (this.stopped) return;
     this.callStop();
+    // Stores still waiting (for room or for the rate) are in memory already: they go into
+    // the last block rather than being dropped, so stopping loses no received record.
+    for (const w of this.waiting.splice(0)) this.take(w.records, w.ack, w.position);
     this.flush();
     this.stopped = true;
-    for (const w of this.waiting.splice(0)) w.ack.reject(new SluiceError('SLUICE_CANCELLED', `the receiver stopped (${reason}) before ${w.records.length} record(s) were stored`));
+    for (const r of this.accepting.splice(0)) r();
     clearInterval(this.timer);
+    clearTimeout(this.rateTimer);
     this.sink.stopped(reason);
   }
 

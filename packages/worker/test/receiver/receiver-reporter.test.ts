@@ -13,7 +13,7 @@ function driver(failures: number) {
   const sends: number[] = [];
   let last = 0;
   let keep = true;
-  const send = async (r: wire.ReceiverReport): Promise<{ keep: boolean }> => {
+  const send = async (r: wire.ReceiverReport): Promise<{ keep: boolean; rateLimit?: number }> => {
     sends.push(Date.now());
     if (failures-- > 0) throw new Error('UNAVAILABLE: the driver does not answer');
     r.events!.forEach((e, i) => {
@@ -57,4 +57,16 @@ test('keep: false from the driver closes the reporter and stops the receiver', a
   r.report(block('b1'));
   await new Promise((res) => setTimeout(res, 50));
   assert.deepEqual(d.applied, ['b0']);
+});
+
+test("the driver's backpressure rate in an answer reaches the receiver once per change; 0 (no rate) does not", async () => {
+  const answers = [0, 800, 800, 650.5, 0, 650.5, 900];
+  const send = async (): Promise<{ keep: boolean; rateLimit: number }> => ({ keep: true, rateLimit: answers.shift() ?? 900 });
+  const rates: number[] = [];
+  const r = new ReceiverReporter(header, send, () => assert.fail('not dropped'), pino({ level: 'silent' }), (rate) => rates.push(rate));
+  for (let i = 0; i < 7; i++) {
+    r.report(block(`b${i}`));
+    while (r.pending > 0) await new Promise((res) => setTimeout(res, 5));
+  }
+  assert.deepEqual(rates, [800, 650.5, 900]);
 });

@@ -19,6 +19,7 @@ export interface JobInfo {
   'longest_task_ms'?: (number | string | Long);
   'attempt'?: (number);
   'stages'?: (_sluice_v1_StageProgress)[];
+  'falling_behind'?: (string);
 }
 
 export interface JobInfo__Output {
@@ -37,4 +38,5 @@ export interface JobInfo__Output {
   'longest_task_ms': (number);
   'attempt': (number);
   'stages': (_sluice_v1_StageProgress__Output)[];
+  'falling_behind': (string);
 }

@@ -17,6 +17,8 @@ export interface ReceiverDescription {
   'wal_max_segment_bytes'?: (number | string | Long);
   'max_buffered_records'?: (number);
   'writer'?: (string);
+  'max_rate'?: (number | string);
+  'initial_rate'?: (number | string);
 }
 
 export interface ReceiverDescription__Output {
@@ -33,4 +35,6 @@ export interface ReceiverDescription__Output {
   'wal_max_segment_bytes': (number);
   'max_buffered_records': (number);
   'writer': (string);
+  'max_rate': (number);
+  'initial_rate': (number);
 }

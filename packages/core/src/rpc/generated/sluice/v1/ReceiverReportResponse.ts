@@ -3,8 +3,10 @@
 
 export interface ReceiverReportResponse {
   'keep'?: (boolean);
+  'rate_limit'?: (number | string);
 }
 
 export interface ReceiverReportResponse__Output {
   'keep': (boolean);
+  'rate_limit': (number);
 }

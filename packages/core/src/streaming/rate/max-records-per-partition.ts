@@ -1,0 +1,37 @@
+/**
+ * How many records each partition of a direct input may take in one batch, as Spark's
+ * DirectKafkaInputDStream.maxMessagesPerPartition:
+ *
+ *  - with a rate from backpressure (records/s for the whole stream), each partition gets
+ *    the share of it that its lag (records waiting) is of the total lag, capped at
+ *    `maxRatePerPartition`;
+ *  - without one, each partition gets `maxRatePerPartition`;
+ *  - a partition's rate × the batch interval, rounded down, and at least
+ *    `minRatePerPartition` (default 1, Spark's spark.streaming.kafka.minRatePerPartition).
+ *
+ * Returns one limit per partition, in the order of `lags`, or undefined for no limit
+ * (no rate and no maxRatePerPartition, or every partition without lag).
+ */
+export function maxRecordsPerPartition(
+  lags: readonly number[],
+  batchIntervalMs: number,
+  options: { readonly rate?: number; readonly maxRatePerPartition?: number; readonly minRatePerPartition?: number } = {},
+): number[] | undefined {
+  const maxPer = options.maxRatePerPartition !== undefined && options.maxRatePerPartition > 0 ? options.maxRatePerPartition : undefined;
+  let perPartition: number[];
+  if (options.rate !== undefined && options.rate > 0) {
+    const totalLag = lags.reduce((a, l) => a + Math.max(0, l), 0);
+    if (totalLag === 0) return undefined;
+    perPartition = lags.map((l) => {
+      const share = (Math.max(0, l) / totalLag) * options.rate!;
+      return maxPer === undefined ? share : Math.min(share, maxPer);
+    });
+  } else {
+    if (maxPer === undefined) return undefined;
+    perPartition = lags.map(() => maxPer);
+  }
+  if (!(perPartition.reduce((a, r) => a + r, 0) > 0)) return undefined;
+  const secs = batchIntervalMs / 1000;
+  const min = options.minRatePerPartition ?? 1;
+  return perPartition.map((r) => Math.max(Math.floor(secs * r), min));
+}

@@ -1,0 +1,174 @@
+// Flow control in a StreamingContext, in process on a manual clock with a fake cluster
+// (no batch runs a task): each receiver stream gets its own PID estimate from its own
+// records (not the batch's total), the rates reach the backend for the receivers, the
+// receivers start with receiverMaxRate and the initial rate, and the falling-behind
+// warning comes after N growing scheduling delays and goes once a batch is on time.
+// The expected rates are Spark's formula written out here, fed the delays the batches
+// reported (measured facts), not the estimator's own numbers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SluiceContext } from '../../../src/context.js';
+import { SluiceError } from '../../../src/errors.js';
+import { Receiver } from '../../../src/receiver/receiver.js';
+import type { BatchInfo, FlowStatus, ReceiverRunOptions, StreamingBackend } from '../../../src/streaming/streaming-backend.js';
+import { StreamingContext } from '../../../src/streaming/streaming-context.js';
+
+export class Idle extends Receiver<string> {
+  onStart(): void {}
+  onStop(): void {}
+}
+
+/** Spark's PIDRateEstimator with default gains, as a reference. */
+function referencePid(batchMs: number) {
+  let first = true;
+  let latestRate = -1;
+  let latestError = -1;
+  let latestTime = -1;
+  return (time: number, n: number, proc: number, sched: number): number | undefined => {
+    if (!(time > latestTime && n > 0 && proc > 0)) return undefined;
+    const pr = (n / proc) * 1000;
+    const err = latestRate - pr;
+    const hist = (sched * pr) / batchMs;
+    const dErr = (err - latestError) / ((time - latestTime) / 1000);
+    const rate = Math.max(100, latestRate - 1.0 * err - 0.2 * hist - 0 * dErr);
+    latestTime = time;
+    if (first) {
+      first = false;
+      latestRate = pr;
+      latestError = 0;
+      return undefined;
+    }
+    latestRate = rate;
+    latestError = err;
+    return rate;
+  };
+}
+
+function fakeCluster(recordsPerBatch: Record<number, number>) {
+  const started = new Map<number, ReceiverRunOptions>();
+  const flows: FlowStatus[] = [];
+  let seq = 0;
+  const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const streaming: StreamingBackend = {
+    startReceiver: (streamId, _r, options) => void started.set(streamId, options),
+    stopReceivers: async () => undefined,
+    allocateBlocks: async (streamId) => ({ blocks: [{ blockId: `input_j_${streamId}_w${streamId}_${seq++}`, streamId, numRecords: recordsPerBatch[streamId] ?? 0, locations: [] }], liveWriters: [] }),
+    removeBlocks: () => undefined,
+    onReceiverEvent: () => undefined,
+    reportBatch: () => undefined,
+    reportFlow: (s) => void flows.push(s),
+    onStopRequested: () => undefined,
+  };
+  const sc = new SluiceContext({
+    jobId: 'j',
+    defaultParallelism: () => 2,
+    runJob: () => Promise.reject(new Error('no cluster')),
+    removeRdd: async () => undefined,
+    streaming,
+    log: (level, message, fields) => void logs.push({ level, message, fields }),
+  });
+  return { sc, started, flows, logs };
+}
+
+test('per-stream PID rates reach the backend; receivers start with maxRate and initialRate; falling behind warns after 3 growing delays and clears when on time', async () => {
+  const BATCH = 1000;
+  const { sc, started, flows, logs } = fakeCluster({ 0: 1000, 1: 3000 });
+  const ssc = new StreamingContext(sc, BATCH, { clock: 'manual', backpressure: { initialRate: 500 }, receiverMaxRate: 800, fallingBehindBatches: 3 });
+  const a = ssc.receiverStream(new Idle(), 'a');
+  const b = ssc.receiverStream(new Idle(), 'b');
+  // Batches 1-5 take 1500 ms (behind), later ones 200 ms (catching up).
+  let k = 0;
+  a.union(b).foreachRDD(() => {
+    k++;
+    ssc.manualClock.advance(k <= 5 ? 1500 : 200);
+  });
+  const infos: BatchInfo[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  ssc.addStreamingListener({
+    onBatchCompleted: (info) => {
+      infos.push(info);
+      // A batch that ended before the next batch time: move on to it.
+      const next = info.batchTime + BATCH;
+      if (ssc.manualClock.now() < next) ssc.manualClock.setTime(next);
+      if (infos.length === 14) done();
+    },
+  });
+  ssc.start();
+  ssc.manualClock.advance(BATCH);
+  await finished;
+  await ssc.stop();
+
+  assert.deepEqual([started.get(0)?.maxRate, started.get(0)?.initialRate, started.get(1)?.maxRate, started.get(1)?.initialRate], [800, 500, 800, 500]);
+  assert.equal(ssc.latestRate(99), undefined, 'no such stream');
+
+  // Each stream's rates, from its own record count and the batches' delays.
+  const expected: Record<number, (number | undefined)[]> = { 0: [], 1: [] };
+  for (const [streamId, n] of [[0, 1000], [1, 3000]] as const) {
+    const pid = referencePid(BATCH);
+    for (const i of infos.slice(0, 13)) expected[streamId].push(pid(i.batchTime, n, i.processingDelay, i.schedulingDelay));
+  }
+  const lastRate = (streamId: number): number | undefined => expected[streamId].filter((r) => r !== undefined).at(-1);
+  const final = flows.at(-1)!;
+  const rate = (s: FlowStatus, id: number) => s.rates.find((r) => r.streamId === id)?.rate;
+  // (the 14th batch's estimate may or may not be in before stop: compare with the 13th's or the 14th's)
+  const pid14 = (id: number, n: number) => {
+    const pid = referencePid(BATCH);
+    let r: number | undefined;
+    for (const i of infos) r = pid(i.batchTime, n, i.processingDelay, i.schedulingDelay) ?? r;
+    return r;
+  };
+  for (const [id, n] of [[0, 1000], [1, 3000]] as const) {
+    const got = rate(final, id);
+    assert.ok(got !== undefined && (Math.abs(got - lastRate(id)!) < 1e-6 || Math.abs(got - pid14(id, n)!) < 1e-6), `stream ${id}: got ${got}, expected ${lastRate(id)} or ${pid14(id, n)}`);
+    assert.equal(final.rates.find((r) => r.streamId === id)?.kind, 'receiver');
+  }
+  assert.notEqual(rate(final, 0), rate(final, 1), 'the two streams have different records, so different rates');
+  // Every published status has, for each stream, one of the reference's rates.
+  const seen0 = flows.map((f) => rate(f, 0)).filter((r) => r !== undefined);
+  for (const r of seen0) assert.ok(expected[0].some((e) => e !== undefined && Math.abs(e - r!) < 1e-6) || Math.abs(pid14(0, 1000)! - r!) < 1e-6, `rate ${r} of stream 0 is not one of the reference's`);
+
+  // Falling behind: delays 0, 500, 1000, 1500, ...: the third growth is batch 4.
+  const delays = infos.map((i) => i.schedulingDelay);
+  let growing = 0;
+  let warnAt: number | undefined;
+  for (let i = 1; i < delays.length && warnAt === undefined; i++) {
+    growing = delays[i] > delays[i - 1] ? growing + 1 : 0;
+    if (growing === 3) warnAt = infos[i].batchTime;
+  }
+  assert.ok(warnAt !== undefined, `delays ${delays}`);
+  const warns = logs.filter((l) => l.level === 'warn');
+  assert.equal(warns.length, 1, JSON.stringify(warns));
+  assert.match(warns[0].message, /falling behind.*grew for 3 batches in a row.*backpressure/);
+  assert.equal(warns[0].fields.batchTime, warnAt);
+  const behind = flows.find((f) => f.fallingBehind !== null)?.fallingBehind;
+  assert.equal(behind?.since, warnAt);
+  // Caught up: the first batch after the warning that started within one interval.
+  const caught = infos.find((i) => i.batchTime > warnAt! && i.schedulingDelay < BATCH);
+  assert.ok(caught, `delays ${delays}`);
+  assert.ok(logs.some((l) => l.level === 'info' && /caught up/.test(l.message) && l.fields.batchTime === caught.batchTime));
+  assert.equal(final.fallingBehind, null);
+});
+
+test('bad flow-control options are refused naming the option, the value and the fix', () => {
+  const { sc } = fakeCluster({});
+  for (const [opts, name] of [
+    [{ receiverMaxRate: 0 }, 'receiverMaxRate'],
+    [{ receiverMaxRate: Number.POSITIVE_INFINITY }, 'receiverMaxRate'],
+    [{ backpressure: { initialRate: -5 } }, 'backpressure.initialRate'],
+    [{ backpressure: { minRate: 0 } }, 'minRate'],
+    [{ backpressure: 'yes' as unknown as boolean }, 'backpressure'],
+    [{ fallingBehindBatches: 2.5 }, 'fallingBehindBatches'],
+  ] as const) {
+    assert.throws(
+      () => new StreamingContext(sc, 1000, opts),
+      (err: unknown) => err instanceof SluiceError && err.code === 'SLUICE_BAD_ARGUMENT' && err.message.includes(name) && /for example/.test(err.message),
+      name,
+    );
+  }
+  // Off by default: no rates.
+  const ssc = new StreamingContext(sc, 1000, { clock: 'manual' });
+  const s = ssc.receiverStream(new Idle(), 'x');
+  assert.equal(ssc.backpressureEnabled, false);
+  assert.equal(ssc.latestRate(s.id), undefined);
+});
