@@ -213,19 +213,22 @@ program
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
+  .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; progress: boolean }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
+    const webPort = o.webPort === 0 ? undefined : o.webPort;
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort } });
     onSignals(() => cluster.stop(), log);
     try {
       await cluster.start();
       const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
+      if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(j.id)}/ (REST: /api/v1/applications)\n`);
       const bar = ConsoleProgressBar.forStderr(() => (j.streaming ? [] : cluster.driver.stageProgress(j.id)), o.progress);
       bar?.start();
       j.on('output', (line) => {
