@@ -9,7 +9,13 @@
 //  - rawSocketStream(host, port): blocks of a 4-byte big-endian length + v8.serialize(array
 //    of records), written here by a real TCP server in arbitrary chunks; every record
 //    arrives once, in order, and each block lands whole in one batch; a block that is not
-//    in the format is reported naming the source, the receiver reconnects.
+//    in the format is reported naming the source, the receiver reconnects;
+//  - every keyed operator takes a partition count, a Partitioner or { numPartitions } /
+//    { partitioner } (StateSpec.partitioner for mapWithState): its RDDs have that many
+//    partitions and each key sits in the partition the partitioner gives (computed here:
+//    a custom rule, and Java's String.hashCode modulo n for the HashPartitioner);
+//  - combineByKey with mapSideCombine false: same result, createCombiner/mergeValue run
+//    on the reduce side over the raw records and mergeCombiners never (Spark's Aggregator).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,6 +68,30 @@ const badGood = ['ok-1', 'ok-2'];
 const badBytes = Buffer.concat([frame(v8.serialize(badGood)), frame(Buffer.from('not v8 at all')), frame(v8.serialize(['never read']))]);
 const afterReconnect = frame(v8.serialize(['after-reconnect']));
 
+const pairs: [string, number][][] = [
+  [['apple', 1], ['bean', 2], ['corn', 3], ['apple', 4], ['date', 5], ['bean', 6], ['apple', 7], ['fig', 8]],
+  [['grape', 1], ['grape', 2], ['hop', 3], ['grape', 4]],
+  [],
+  [['corn', 9], ['kiwi', 1], ['lime', 2], ['corn', 3], ['kiwi', 5], ['apple', 6]],
+];
+const others: [string, string][][] = [[['apple', 'A'], ['zest', 'Z'], ['corn', 'C']], [], [['bean', 'B']], [['kiwi', 'K'], ['nut', 'N']]];
+const CUSTOM_PARTITIONS = 3;
+const HASH_PARTITIONS = 5;
+const customPart = (key: string): number => key.charCodeAt(0) % CUSTOM_PARTITIONS;
+/** Java's String.hashCode (UTF-16 units), then a non-negative modulo: Spark's HashPartitioner on a string. */
+function hashPart(key: string, n: number): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return ((h % n) + n) % n;
+}
+const sums = (kvs: readonly [string, number][]): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const [k, v] of kvs) m.set(k, (m.get(k) ?? 0) + v);
+  return m;
+};
+/** parallelize(xs, 2)'s slices. */
+const halves = <T>(xs: readonly T[]): T[][] => [xs.slice(0, Math.floor(xs.length / 2)), xs.slice(Math.floor(xs.length / 2))];
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dstream-spark-api-'));
 const inputFile = path.join(tmp, 'inputs.v8');
 const sockets = new Set<net.Socket>();
@@ -111,6 +141,10 @@ before(async () => {
         badRawPort,
         rawRecordCount: rawBlocks.flat().length,
         badRawGoodCount: badGood.length + 1,
+        pairs,
+        others,
+        customPartitions: CUSTOM_PARTITIONS,
+        hashPartitions: HASH_PARTITIONS,
       }),
     );
     await withCluster({ workers: 2 }, async (h) => {
@@ -239,4 +273,110 @@ test('rawSocketStream: a block not in the format is reported naming the source, 
   assert.match(e, /block 1 \(13 bytes\) is not in the record codec/);
   assert.ok(connections.bad >= 2, 'the receiver reconnected');
   assert.match(badOption, /rawSocketStream\(127\.0\.0\.1:\d+\): maxBlockBytes must be a whole number of bytes from 1/);
+});
+
+type Placed = { numPartitions: number; where: [number, [string, ...unknown[]]][] };
+/** The first NUM_BATCHES batches of a placed() result. */
+function placedBatches(name: string): [number, Placed][] {
+  const last = TIMES[TIMES.length - 1];
+  return got<[number, Placed][]>(name).filter(([t]) => t <= last);
+}
+
+test('every keyed operator takes a partition count, a Partitioner or { numPartitions } / { partitioner }: its partitions and where each key lands', () => {
+  const cases: [string, number, (k: string) => number][] = [
+    ['reduceByKey.custom', CUSTOM_PARTITIONS, customPart],
+    ['reduceByKey.partitioner', HASH_PARTITIONS, (k) => hashPart(k, HASH_PARTITIONS)],
+    ['reduceByKey.count', HASH_PARTITIONS, (k) => hashPart(k, HASH_PARTITIONS)],
+    ['groupByKey.custom', CUSTOM_PARTITIONS, customPart],
+    ['groupByKey.numPartitions', HASH_PARTITIONS, (k) => hashPart(k, HASH_PARTITIONS)],
+    ['combineByKey.custom', CUSTOM_PARTITIONS, customPart],
+    ['join.custom', CUSTOM_PARTITIONS, customPart],
+    ['leftOuterJoin.custom', CUSTOM_PARTITIONS, customPart],
+    ['rightOuterJoin.hash', HASH_PARTITIONS, (k) => hashPart(k, HASH_PARTITIONS)],
+    ['fullOuterJoin.custom', CUSTOM_PARTITIONS, customPart],
+    ['cogroup.custom', CUSTOM_PARTITIONS, customPart],
+    ['updateStateByKey.custom', CUSTOM_PARTITIONS, customPart],
+    ['mapWithState.custom', CUSTOM_PARTITIONS, customPart],
+    ['reduceByKeyAndWindow.custom', CUSTOM_PARTITIONS, customPart],
+    ['reduceByKeyAndWindow.inv.custom', CUSTOM_PARTITIONS, customPart],
+    ['groupByKeyAndWindow.custom', CUSTOM_PARTITIONS, customPart],
+    ['countByValueAndWindow.custom', CUSTOM_PARTITIONS, customPart],
+    ['countByValue.custom', CUSTOM_PARTITIONS, customPart],
+  ];
+  for (const [name, numPartitions, part] of cases) {
+    const batches = placedBatches(name);
+    assert.deepEqual(batches.map(([t]) => t), TIMES, `${name}: a result per batch`);
+    const used = new Set<number>();
+    for (const [t, p] of batches) {
+      assert.equal(p.numPartitions, numPartitions, `${name} at ${t}: partitions`);
+      for (const [i, rec] of p.where) {
+        assert.equal(i, part(rec[0]), `${name} at ${t}: key '${rec[0]}' in partition ${i}`);
+        used.add(i);
+      }
+    }
+    assert.ok(used.size > 1, `${name}: keys spread over more than one partition`);
+  }
+});
+
+test('the partitioned operators give Spark\'s values', () => {
+  const bag = (xs: unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+  const values = (name: string): [number, string[]][] => placedBatches(name).map(([t, p]) => [t, bag(p.where.map(([, r]) => r))]);
+  assert.deepEqual(values('reduceByKey.custom'), TIMES.map((t) => [t, bag([...sums(pairs[idx(t)])])]));
+  assert.deepEqual(values('reduceByKey.partitioner'), values('reduceByKey.custom'));
+  const state = new Map<string, number>();
+  const expectedState = TIMES.map((t): [number, string[]] => {
+    for (const [k, v] of sums(pairs[idx(t)])) state.set(k, (state.get(k) ?? 0) + v);
+    return [t, bag([...state])];
+  });
+  assert.deepEqual(values('updateStateByKey.custom'), expectedState);
+  assert.deepEqual(values('mapWithState.custom'), expectedState);
+  assert.deepEqual(
+    values('join.custom'),
+    TIMES.map((t) => [t, bag(pairs[idx(t)].flatMap(([k, v]) => others[idx(t)].filter(([k2]) => k2 === k).map(([, w]) => [k, [v, w]])))]),
+  );
+  assert.deepEqual(
+    values('reduceByKeyAndWindow.custom'),
+    TIMES.map((t) => [t, bag([...sums([...(pairs[idx(t) - 1] ?? []), ...pairs[idx(t)]])])]),
+  );
+});
+
+test('partitioner arguments that cannot work are refused, naming the operator', () => {
+  const [both, zero, range] = got<string[]>('partitionerErrors');
+  assert.match(both, /dstream\.reduceByKey: give numPartitions or a partitioner, not both/);
+  assert.match(zero, /dstream\.groupByKey: numPartitions must be a positive integer, got 0/);
+  assert.match(range, /StateSpec\.partitioner: RangePartitioner\.of\(3\) has no bounds yet/);
+  const custom = got<{ code: string; message: string }>('badCustom');
+  assert.match(custom.message, /CustomPartitioner \(.*dstream-spark-api\.ts:\d+.*\): getPartition\("x"\) returned 7, not a whole number in \[0, 2\)/);
+});
+
+test('combineByKey with mapSideCombine false: the same result, combined on the reduce side only (mergeCombiners never called)', () => {
+  const last = TIMES[TIMES.length - 1];
+  type Combined = { result: [string, number][]; calls: { create: number; merge: number; combine: number } };
+  const bag = (kvs: [string, number][]): string[] => kvs.map((kv) => JSON.stringify(kv)).sort();
+  for (const side of ['map', 'raw'] as const) {
+    const batches = got<[number, Combined][]>(`combineByKey.${side}`).filter(([t]) => t <= last);
+    const expected = TIMES.map((t) => {
+      const batch = pairs[idx(t)];
+      const distinct = (kvs: [string, number][]): number => new Set(kvs.map(([k]) => k)).size;
+      let calls: Combined['calls'];
+      if (side === 'raw') calls = { create: distinct(batch), merge: batch.length - distinct(batch), combine: 0 };
+      else {
+        const parts = batch.length ? halves(batch) : [];
+        const keys = new Set(batch.map(([k]) => k));
+        calls = {
+          create: parts.reduce((a, p) => a + distinct(p), 0),
+          merge: parts.reduce((a, p) => a + p.length - distinct(p), 0),
+          combine: [...keys].reduce((a, k) => a + parts.filter((p) => p.some(([k2]) => k2 === k)).length - 1, 0),
+        };
+      }
+      return [t, { result: bag([...sums(batch)]), calls }];
+    });
+    assert.deepEqual(
+      batches.map(([t, c]) => [t, { result: bag(c.result), calls: c.calls }]),
+      expected,
+      side,
+    );
+  }
+  // The input makes the difference visible: some key is in both map partitions of a batch.
+  assert.ok(pairs.some((b) => { const [x, y] = halves(b); return x.some(([k]) => y.some(([k2]) => k2 === k)); }));
 });

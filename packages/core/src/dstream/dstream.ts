@@ -1,8 +1,7 @@
 import { SluiceError } from '../errors.js';
-import type { Partitioner } from '../rdd/partitioner.js';
-import { HashPartitioner } from '../rdd/partitioner.js';
+import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import type { StorageLevel } from '../rdd/plan.js';
-import type { RDD } from '../rdd/rdd.js';
+import type { CombineByKeyOptions, RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
@@ -218,19 +217,31 @@ export abstract class DStream<T> {
     return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params, kind);
   }
 
+  /**
+   * Check, where the user calls `operator`, that the functions it ships can travel (see
+   * SluiceContext.checkShippable): a mistake fails at that line, not at the first batch.
+   */
+  private shippable(operator: string, ...fns: readonly (Function | undefined)[]): void {
+    for (const f of fns) if (f !== undefined) this.ssc.sc.checkShippable(f, `dstream.${operator}`);
+  }
+
   map<U>(f: (t: T) => U): DStream<U> {
+    this.shippable('map', f);
     return this.derive('map', {}, (rdd) => rdd.map(f));
   }
 
   flatMap<U>(f: (t: T) => Iterable<U>): DStream<U> {
+    this.shippable('flatMap', f);
     return this.derive('flatMap', {}, (rdd) => rdd.flatMap(f));
   }
 
   filter(f: (t: T) => boolean): DStream<T> {
+    this.shippable('filter', f);
     return this.derive('filter', {}, (rdd) => rdd.filter(f));
   }
 
   mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>): DStream<U> {
+    this.shippable('mapPartitions', f);
     return this.derive('mapPartitions', {}, (rdd) => rdd.mapPartitions(f));
   }
 
@@ -253,12 +264,13 @@ export abstract class DStream<T> {
       .reduce(sum);
   }
 
-  countByValue(numPartitions?: number): DStream<[T, number]> {
-    return this.map(pairWithOne as (t: T) => [T, number]).reduceByKey(sum, numPartitions);
+  countByValue(partitions?: PartitionArg): DStream<[T, number]> {
+    return this.map(pairWithOne as (t: T) => [T, number]).reduceByKey(sum, partitions);
   }
 
   /** One-element RDDs holding each batch's reduction (empty for an empty batch). */
   reduce(f: (a: T, b: T) => T): DStream<T> {
+    this.shippable('reduce', f);
     return this.map(keyNull as (t: T) => [null, T])
       .reduceByKey(f, 1)
       .map(second as (p: [null, T]) => T);
@@ -286,6 +298,7 @@ export abstract class DStream<T> {
    * record was seen the window keeps its value, inverse-reduced, when it empties.
    */
   reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options: { invFunc?(a: T, b: T): T } = {}): DStream<T> {
+    this.shippable('reduceByWindow', f, options.invFunc);
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
       .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
@@ -294,54 +307,90 @@ export abstract class DStream<T> {
 
   // ---- pair transformations ------------------------------------------------------------
 
-  reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): DStream<[K, V]> {
-    return this.derive('reduceByKey', { numPartitions }, (rdd) => rdd.reduceByKey(f, numPartitions ?? this.ssc.sc.defaultParallelism));
+  /**
+   * @internal The partitioner of a keyed operator (Spark's PairDStreamFunctions): from
+   * `partitions` (a count, a Partitioner, { numPartitions } or { partitioner }), else a
+   * HashPartitioner over the context's default parallelism. Made once, so every batch's
+   * RDD is placed alike.
+   */
+  partitionerFor(partitions: PartitionArg | undefined, operator: string): Partitioner {
+    return resolvePartitioner(partitions, () => HashPartitioner.of(this.ssc.sc.defaultParallelism), `dstream.${operator}`);
   }
 
-  groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
-    return this.derive('groupByKey', { numPartitions }, (rdd) => rdd.groupByKey(numPartitions ?? this.ssc.sc.defaultParallelism));
+  /**
+   * Reduce each batch's values by key. `partitions`: a partition count, a Partitioner
+   * (HashPartitioner.of(n), CustomPartitioner.of(n, getPartition)), or { numPartitions } /
+   * { partitioner }, as Spark's overloads; default a HashPartitioner of the default parallelism.
+   */
+  reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): DStream<[K, V]> {
+    this.shippable('reduceByKey', f);
+    const p = this.partitionerFor(partitions, 'reduceByKey');
+    return this.derive('reduceByKey', partitionParams(partitions), (rdd) => rdd.reduceByKey(f, p));
   }
 
+  groupByKey<K, V>(this: DStream<[K, V]>, partitions?: PartitionArg): DStream<[K, V[]]> {
+    const p = this.partitionerFor(partitions, 'groupByKey');
+    return this.derive('groupByKey', partitionParams(partitions), (rdd) => rdd.groupByKey(p));
+  }
+
+  /**
+   * Spark's combineByKey: `options` is a partition count or Partitioner, or
+   * `{ numPartitions, partitioner, mapSideCombine }`; `mapSideCombine: false` shuffles the
+   * records as they are and combines them on the reduce side only (mergeCombiners is then
+   * never called).
+   */
   combineByKey<K, V, C>(
     this: DStream<[K, V]>,
     createCombiner: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
     mergeCombiners: (a: C, b: C) => C,
-    numPartitions?: number,
+    options?: CombineByKeyOptions,
   ): DStream<[K, C]> {
-    return this.derive('combineByKey', { numPartitions }, (rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions ?? this.ssc.sc.defaultParallelism));
+    this.shippable('combineByKey', createCombiner, mergeValue, mergeCombiners);
+    const p = this.partitionerFor(options, 'combineByKey');
+    const mapSideCombine = typeof options === 'object' && options !== null && !('kind' in options) ? options.mapSideCombine !== false : true;
+    return this.derive('combineByKey', { ...partitionParams(options), ...(mapSideCombine ? {} : { mapSideCombine }) }, (rdd) =>
+      rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, { partitioner: p, mapSideCombine }),
+    );
   }
 
   mapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => U): DStream<[K, U]> {
+    this.shippable('mapValues', f);
     return this.derive('mapValues', {}, (rdd) => rdd.mapValues(f));
   }
 
   flatMapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => Iterable<U>): DStream<[K, U]> {
+    this.shippable('flatMapValues', f);
     return this.derive('flatMapValues', {}, (rdd) => rdd.flatMapValues(f));
   }
 
-  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]> {
-    return this.deriveWith('join', { numPartitions }, other, (a, b) => a.join(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitions?: PartitionArg): DStream<[K, [V, W]]> {
+    const p = this.partitionerFor(partitions, 'join');
+    return this.deriveWith('join', partitionParams(partitions), other, (a, b) => a.join(b, p));
   }
 
-  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W | undefined]]> {
-    return this.deriveWith('leftOuterJoin', { numPartitions }, other, (a, b) => a.leftOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitions?: PartitionArg): DStream<[K, [V, W | undefined]]> {
+    const p = this.partitionerFor(partitions, 'leftOuterJoin');
+    return this.deriveWith('leftOuterJoin', partitionParams(partitions), other, (a, b) => a.leftOuterJoin(b, p));
   }
 
-  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W]]> {
-    return this.deriveWith('rightOuterJoin', { numPartitions }, other, (a, b) => a.rightOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitions?: PartitionArg): DStream<[K, [V | undefined, W]]> {
+    const p = this.partitionerFor(partitions, 'rightOuterJoin');
+    return this.deriveWith('rightOuterJoin', partitionParams(partitions), other, (a, b) => a.rightOuterJoin(b, p));
   }
 
-  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | undefined, W | undefined]]> {
-    return this.deriveWith('fullOuterJoin', { numPartitions }, other, (a, b) => a.fullOuterJoin(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitions?: PartitionArg): DStream<[K, [V | undefined, W | undefined]]> {
+    const p = this.partitionerFor(partitions, 'fullOuterJoin');
+    return this.deriveWith('fullOuterJoin', partitionParams(partitions), other, (a, b) => a.fullOuterJoin(b, p));
   }
 
-  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
-    return this.deriveWith('cogroup', { numPartitions }, other, (a, b) => a.cogroup(b, numPartitions ?? this.ssc.sc.defaultParallelism));
+  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitions?: PartitionArg): DStream<[K, [V[], W[]]]> {
+    const p = this.partitionerFor(partitions, 'cogroup');
+    return this.deriveWith('cogroup', partitionParams(partitions), other, (a, b) => a.cogroup(b, p));
   }
 
-  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[K, V[]]> {
-    return this.window(windowDuration, slideDuration).groupByKey(numPartitions);
+  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[K, V[]]> {
+    return this.window(windowDuration, slideDuration).groupByKey(partitions);
   }
 
   /**
@@ -354,21 +403,34 @@ export abstract class DStream<T> {
     reduceFunc: (a: V, b: V) => V,
     windowDuration: Duration,
     slideDuration?: Duration,
-    options: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number } = {},
+    options: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } = {},
   ): DStream<[K, V]> {
+    this.shippable('reduceByKeyAndWindow', reduceFunc, options.invFunc, options.filterFunc);
     const slide = slideDuration ?? this.slideDuration;
-    const numPartitions = options.numPartitions;
+    const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
+    const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');
     if (!options.invFunc) {
-      return this.reduceByKey(reduceFunc, numPartitions).window(windowDuration, slide).reduceByKey(reduceFunc, numPartitions);
+      return this.reduceByKey(reduceFunc, partitions).window(windowDuration, slide).reduceByKey(reduceFunc, partitions);
     }
-    return new (derived('ReducedWindowed'))<K, V>(this.reduceByKey(reduceFunc, numPartitions), reduceFunc, options.invFunc, options.filterFunc, windowDuration, slide, numPartitions);
+    return new (derived('ReducedWindowed'))<K, V>(
+      this.reduceByKey(reduceFunc, partitions),
+      reduceFunc,
+      options.invFunc,
+      options.filterFunc,
+      windowDuration,
+      slide,
+      p,
+      partitionParams(partitions),
+    );
   }
 
-  countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, numPartitions?: number): DStream<[T, number]> {
+  countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[T, number]> {
+    if (partitions !== undefined) this.partitionerFor(partitions, 'countByValueAndWindow');
+    const given = partitions === undefined ? {} : typeof partitions === 'number' ? { numPartitions: partitions } : 'kind' in partitions ? { partitioner: partitions } : partitions;
     return this.map(pairWithOne as (t: T) => [T, number]).reduceByKeyAndWindow(sum, windowDuration, slideDuration, {
       invFunc: subtract,
       filterFunc: positiveCount as (kv: [T, number]) => boolean,
-      numPartitions,
+      ...given,
     });
   }
 
@@ -414,16 +476,21 @@ export abstract class DStream<T> {
     update: UpdateStateFunction<K, V, S>,
     options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean } = {},
   ): DStream<[K, S]> {
+    this.shippable('updateStateByKey', update);
     if (options.withTimeAndKey && options.iterator) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: give { withTimeAndKey: true } or { iterator: true }, not both');
     }
-    const partitioner = options.partitioner ?? HashPartitioner.of(options.numPartitions ?? this.ssc.sc.defaultParallelism);
+    const partitioner = this.partitionerFor(
+      options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner },
+      'updateStateByKey',
+    );
     const form: UpdateStateForm = options.iterator ? 'iterator' : options.withTimeAndKey ? 'timeKey' : 'values';
     return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD, form);
   }
 
   /** Per-key state with a mapping function and optional timeout (Spark's mapWithState). */
   mapWithState<K, V, S, M>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M> {
+    this.shippable('mapWithState', spec.fn);
     return new (derived('MapWithState'))<K, V, S, M>(this, spec);
   }
 
@@ -477,6 +544,19 @@ export abstract class DStream<T> {
       { op: 'saveAsObjectFiles', prefix, suffix },
     );
   }
+}
+
+/**
+ * What the graph fingerprint records of a keyed operator's partitioning: the count given
+ * (as before partitioners could be given, so older checkpoints still match), and the
+ * partitioner's kind when one was given.
+ */
+function partitionParams(partitions: PartitionArg | CombineByKeyOptions | undefined): Record<string, unknown> {
+  if (partitions === undefined) return { numPartitions: undefined };
+  if (typeof partitions === 'number') return { numPartitions: partitions };
+  if ('kind' in partitions) return { numPartitions: partitions.numPartitions, partitioner: partitions.kind };
+  if (partitions.partitioner) return { numPartitions: partitions.partitioner.numPartitions, partitioner: partitions.partitioner.kind };
+  return { numPartitions: partitions.numPartitions };
 }
 
 /** @internal Where a stream's RDD at `time` is checkpointed, under the checkpoint directory. */

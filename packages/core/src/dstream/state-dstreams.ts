@@ -79,11 +79,15 @@ class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K,
     private readonly spec: StateSpec<K, V, S, M>,
   ) {
     super(parent);
-    this.partitioner = HashPartitioner.of(spec.partitions ?? parent.ssc.sc.defaultParallelism);
+    this.partitioner = spec.statePartitioner ?? HashPartitioner.of(parent.ssc.sc.defaultParallelism);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'MapWithStateEntriesDStream', params: { timeoutMs: this.spec.timeoutMs, numPartitions: this.spec.partitions, initialState: this.spec.initial !== undefined } };
+    const custom = this.spec.statePartitioner !== undefined && this.spec.statePartitioner.kind !== 'hash';
+    return {
+      op: 'MapWithStateEntriesDStream',
+      params: { timeoutMs: this.spec.timeoutMs, numPartitions: this.spec.partitions, initialState: this.spec.initial !== undefined, ...(custom ? { partitioner: this.spec.statePartitioner?.kind } : {}) },
+    };
   }
 
   protected compute(time: number): RDD<[K, MapWithStateEntry]> {

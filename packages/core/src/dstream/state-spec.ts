@@ -1,3 +1,4 @@
+import { resolvePartitioner, type Partitioner } from '../rdd/partitioner.js';
 import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StateHandle } from './state-handle.js';
@@ -10,6 +11,8 @@ import type { StateHandle } from './state-handle.js';
 export class StateSpec<K, V, S, M> {
   /** @internal */ initial: RDD<[K, S]> | undefined;
   /** @internal */ partitions: number | undefined;
+  /** @internal Set by numPartitions() or partitioner(), the later call winning (as Spark's). */
+  statePartitioner: Partitioner | undefined;
   /** @internal */ timeoutMs: number | undefined;
 
   private constructor(
@@ -33,8 +36,17 @@ export class StateSpec<K, V, S, M> {
     return this;
   }
 
+  /** State in `n` hash partitions (default: the context's default parallelism). */
   numPartitions(n: number): this {
+    this.statePartitioner = resolvePartitioner(n, () => ({ kind: 'hash', numPartitions: n }), 'StateSpec.numPartitions');
     this.partitions = n;
+    return this;
+  }
+
+  /** State placed by `partitioner` (HashPartitioner.of(n), CustomPartitioner.of(n, getPartition)), as Spark's StateSpec.partitioner. */
+  partitioner(partitioner: Partitioner): this {
+    this.statePartitioner = resolvePartitioner(partitioner, () => partitioner, 'StateSpec.partitioner');
+    this.partitions = partitioner.numPartitions;
     return this;
   }
 

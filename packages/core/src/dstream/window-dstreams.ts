@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { HashPartitioner } from '../rdd/partitioner.js';
+import type { Partitioner } from '../rdd/partitioner.js';
 import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams } from './dstream.js';
@@ -79,7 +79,9 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
     private readonly filterFunc: ((kv: [K, V]) => boolean) | undefined,
     windowDuration: Duration,
     slideDuration: Duration,
-    private readonly numPartitions: number | undefined,
+    private readonly partitioner: Partitioner,
+    /** What the graph fingerprint records of the partitioning given. */
+    private readonly partitionParams: Record<string, unknown>,
   ) {
     super(parent, windowDuration, slideDuration);
     this.persist('MEMORY_ONLY');
@@ -90,7 +92,7 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
   }
 
   protected override extraParams(): Record<string, unknown> {
-    return { numPartitions: this.numPartitions, filter: this.filterFunc !== undefined };
+    return { ...this.partitionParams, filter: this.filterFunc !== undefined };
   }
 
   override rememberAtLeast(ms: number): void {
@@ -103,8 +105,7 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
     const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);
     const news = this.parent.rddsIn(time - this.slideMs, time);
     const prev = this.getOrCompute(time - this.slideMs) ?? sc.emptyRDD<[K, V]>();
-    const partitioner = HashPartitioner.of(this.numPartitions ?? sc.defaultParallelism);
-    const cogrouped = sc.cogroupInternal([prev, ...olds, ...news] as RDD<[unknown, unknown]>[], partitioner);
+    const cogrouped = sc.cogroupInternal([prev, ...olds, ...news] as RDD<[unknown, unknown]>[], this.partitioner);
     return cogrouped.narrow<[K, V]>(
       {
         kind: 'reduceWindow',

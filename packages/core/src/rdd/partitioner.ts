@@ -1,14 +1,24 @@
+import { captureClosure } from '../closure/capture-closure.js';
+import type { ShippedFunction } from '../closure/shipped-function.js';
 import { SluiceError } from '../errors.js';
-import { compareKeys, hashKey, nonNegativeMod } from './key.js';
+import { compareKeys, hashKey, nonNegativeMod, stableStringify } from './key.js';
 
 /**
  * How pair records are spread over reduce partitions. Plain data, so it travels in
- * task payloads: a hash partitioner, or a range partitioner with sorted upper bounds
- * (found by sampling the keys, as Spark's RangePartitioner does).
+ * task payloads: a hash partitioner, a range partitioner with sorted upper bounds
+ * (found by sampling the keys, as Spark's RangePartitioner does), or a custom one whose
+ * `getPartition(key)` is a shipped function (a subclass of Spark's Partitioner).
  */
 export type Partitioner =
   | { readonly kind: 'hash'; readonly numPartitions: number }
-  | { readonly kind: 'range'; readonly numPartitions: number; readonly bounds: readonly unknown[]; readonly ascending: boolean };
+  | { readonly kind: 'range'; readonly numPartitions: number; readonly bounds: readonly unknown[]; readonly ascending: boolean }
+  | { readonly kind: 'custom'; readonly numPartitions: number; readonly getPartition: ShippedFunction };
+
+/**
+ * Where a keyed operator puts its keys, as Spark's overloads take them: a partition count,
+ * a Partitioner, or `{ numPartitions }` / `{ partitioner }`.
+ */
+export type PartitionArg = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner };
 
 export class HashPartitioner {
   static of(numPartitions: number): Partitioner {
@@ -25,6 +35,63 @@ export class RangePartitioner {
   }
 }
 
+/**
+ * A partitioner of your own, as a subclass of Spark's Partitioner: `getPartition(key)`
+ * returns the partition, a whole number in [0, numPartitions). It is shipped to the workers
+ * with what it captures, as operator functions are. Two custom partitioners are equal (no
+ * shuffle between RDDs placed by them) when their functions have the same source and
+ * captured values, as Spark's `equals` of a partitioner decides.
+ *
+ * @example
+ *   const byRegion = CustomPartitioner.of(3, (key: string) => (key.startsWith('eu-') ? 0 : key.startsWith('us-') ? 1 : 2));
+ *   pairs.reduceByKey((a, b) => a + b, { partitioner: byRegion });
+ */
+export class CustomPartitioner {
+  static of<K>(numPartitions: number, getPartition: (key: K) => number): Partitioner {
+    checkPartitions(numPartitions);
+    if (typeof getPartition !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `CustomPartitioner.of: getPartition must be a function (key) => partition, got ${typeof getPartition}`);
+    return { kind: 'custom', numPartitions, getPartition: captureClosure(getPartition, 'CustomPartitioner.of') };
+  }
+}
+
+/**
+ * The partitioner a keyed operator uses: from `arg` (see PartitionArg), else `fallback()`.
+ * A RangePartitioner without bounds (RangePartitioner.of) only works where Sluice samples
+ * the keys (sortByKey, partitionBy), so here it is refused.
+ */
+export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () => Partitioner, operator: string): Partitioner {
+  let p: Partitioner | undefined;
+  if (arg === undefined) return fallback();
+  if (typeof arg === 'number') p = checkedHash(arg, operator);
+  else if (typeof arg === 'object' && arg !== null && 'kind' in arg) p = arg;
+  else if (typeof arg === 'object' && arg !== null) {
+    const { numPartitions, partitioner } = arg;
+    if (partitioner !== undefined && numPartitions !== undefined && numPartitions !== partitioner.numPartitions) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: give numPartitions or a partitioner, not both (numPartitions ${numPartitions}, partitioner of ${partitioner.numPartitions})`);
+    }
+    p = partitioner ?? (numPartitions === undefined ? undefined : checkedHash(numPartitions, operator));
+    if (p === undefined) return fallback();
+  } else {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: expected a partition count, a Partitioner or { numPartitions } / { partitioner }, got ${String(arg)}`);
+  }
+  if (p.kind !== 'hash' && p.kind !== 'range' && p.kind !== 'custom') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: not a Partitioner: ${JSON.stringify(p)}; use HashPartitioner.of(n) or CustomPartitioner.of(n, getPartition)`);
+  }
+  checkPartitions(p.numPartitions);
+  if (p.kind === 'range' && p.bounds.length === 0 && p.numPartitions > 1) {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${operator}: RangePartitioner.of(${p.numPartitions}) has no bounds yet (they come from sampling the keys, which only sortByKey and partitionBy do); use HashPartitioner.of(n) or CustomPartitioner.of(n, getPartition)`,
+    );
+  }
+  return p;
+}
+
+function checkedHash(n: number, operator: string): Partitioner {
+  if (!Number.isInteger(n) || n <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: numPartitions must be a positive integer, got ${String(n)}`);
+  return { kind: 'hash', numPartitions: n };
+}
+
 function checkPartitions(n: number): void {
   if (!Number.isInteger(n) || n <= 0) {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `numPartitions must be a positive integer, got ${String(n)}`);
@@ -36,14 +103,35 @@ export function partitionerEquals(a: Partitioner | undefined, b: Partitioner | u
   if (a.kind === 'range' && b.kind === 'range') {
     return a.ascending === b.ascending && a.bounds.length === b.bounds.length && a.bounds.every((x, i) => compareKeys(x, b.bounds[i]) === 0);
   }
+  if (a.kind === 'custom' && b.kind === 'custom') {
+    return a.getPartition === b.getPartition || (a.getPartition.source === b.getPartition.source && stableStringify(a.getPartition.captures) === stableStringify(b.getPartition.captures));
+  }
   return true;
 }
 
-/** Returns a fast `key -> partition` function for a partitioner. */
-export function partitionFunction(p: Partitioner): (key: unknown) => number {
+/**
+ * Returns a fast `key -> partition` function for a partitioner; `revive` turns a custom
+ * partitioner's shipped function into a function (on a worker, in the job's scope).
+ */
+export function partitionFunction(p: Partitioner, revive?: (fn: ShippedFunction) => Function): (key: unknown) => number {
   if (p.kind === 'hash') {
     const n = p.numPartitions;
     return (k) => nonNegativeMod(hashKey(k), n);
+  }
+  if (p.kind === 'custom') {
+    if (!revive) throw new SluiceError('SLUICE_INTERNAL', 'a custom partitioner needs the job scope to run');
+    const f = revive(p.getPartition) as (key: unknown) => unknown;
+    const n = p.numPartitions;
+    return (k) => {
+      const i = f(k);
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `CustomPartitioner (${p.getPartition.name}, defined at ${p.getPartition.callSite}): getPartition(${formatKey(k)}) returned ${typeof i === 'number' ? i : `${typeof i} ${String(i)}`}, not a whole number in [0, ${n})`,
+        );
+      }
+      return i;
+    };
   }
   const bounds = p.bounds;
   const asc = p.ascending;
@@ -71,4 +159,12 @@ export function rangeBounds(sample: unknown[], numPartitions: number): unknown[]
     if (bounds.length === 0 || compareKeys(b, bounds[bounds.length - 1]) > 0) bounds.push(b);
   }
   return bounds;
+}
+
+function formatKey(k: unknown): string {
+  try {
+    return stableStringify(k).slice(0, 100);
+  } catch {
+    return String(k).slice(0, 100);
+  }
 }

@@ -3,10 +3,13 @@ import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { ActionSpec } from '../scheduler/task-spec.js';
 import type { SluiceContext } from '../context.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
-import { HashPartitioner, RangePartitioner, partitionerEquals, rangeBounds, type Partitioner } from './partitioner.js';
+import { HashPartitioner, RangePartitioner, partitionerEquals, rangeBounds, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 
 export type Pair<K, V> = [K, V];
+
+/** combineByKey's last argument: where keys go (see PartitionArg) and whether to combine on the map side (default true). */
+export type CombineByKeyOptions = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner; readonly mapSideCombine?: boolean };
 
 /** How an RDD depends on its parents: narrow (partition to partitions), or through a shuffle. */
 export type Dependency =
@@ -188,29 +191,37 @@ export class RDD<T> {
     return this.narrow({ kind: 'flatMapValues', fn: this.ship(f, 'flatMapValues') }, true);
   }
 
-  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.combineInternal<K, V, V>({ kind: 'reduce', fn: this.ship(f, 'reduceByKey') }, this.defaultPartitioner(numPartitions), true);
+  /** `partitions`: a partition count, a Partitioner, or { numPartitions } / { partitioner } (Spark's overloads). */
+  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]> {
+    return this.combineInternal<K, V, V>({ kind: 'reduce', fn: this.ship(f, 'reduceByKey') }, this.defaultPartitioner(partitions, [], 'rdd.reduceByKey'), true);
   }
 
-  groupByKey<K, V>(this: RDD<[K, V]>, numPartitions?: number): RDD<[K, V[]]> {
-    return this.combineInternal<K, V, V[]>({ kind: 'group' }, this.defaultPartitioner(numPartitions), false);
+  groupByKey<K, V>(this: RDD<[K, V]>, partitions?: PartitionArg): RDD<[K, V[]]> {
+    return this.combineInternal<K, V, V[]>({ kind: 'group' }, this.defaultPartitioner(partitions, [], 'rdd.groupByKey'), false);
   }
 
-  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, numPartitions?: number): RDD<[K, V]> {
-    return this.combineInternal<K, V, V>({ kind: 'fold', zero, fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(numPartitions), true);
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]> {
+    return this.combineInternal<K, V, V>({ kind: 'fold', zero, fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(partitions, [], 'rdd.foldByKey'), true);
   }
 
-  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, numPartitions?: number): RDD<[K, U]> {
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, partitions?: PartitionArg): RDD<[K, U]> {
     const spec: AggregatorSpec = { kind: 'aggregate', zero, seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp, 'aggregateByKey') };
-    return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(numPartitions), true);
+    return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(partitions, [], 'rdd.aggregateByKey'), true);
   }
 
+  /**
+   * Spark's combineByKey. `options`: a partition count or Partitioner, or
+   * `{ numPartitions, partitioner, mapSideCombine }`; with `mapSideCombine: false` the
+   * records are shuffled as they are and combined only on the reduce side
+   * (createCombiner and mergeValue there, mergeCombiners never), as Spark's
+   * combineByKeyWithClassTag(..., mapSideCombine = false).
+   */
   combineByKey<K, V, C>(
     this: RDD<[K, V]>,
     createCombiner: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
     mergeCombiners: (a: C, b: C) => C,
-    numPartitions?: number,
+    options?: CombineByKeyOptions,
   ): RDD<[K, C]> {
     const spec: AggregatorSpec = {
       kind: 'combine',
@@ -218,7 +229,8 @@ export class RDD<T> {
       mergeValue: this.ship(mergeValue, 'combineByKey'),
       mergeCombiners: this.ship(mergeCombiners, 'combineByKey'),
     };
-    return this.combineInternal<K, V, C>(spec, this.defaultPartitioner(numPartitions), true);
+    const mapSideCombine = typeof options === 'object' && options !== null && !('kind' in options) ? options.mapSideCombine !== false : true;
+    return this.combineInternal<K, V, C>(spec, this.defaultPartitioner(options, [], 'rdd.combineByKey'), mapSideCombine);
   }
 
   partitionBy<K, V>(this: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]> {
@@ -234,26 +246,29 @@ export class RDD<T> {
     return this.rangeShuffle(numPartitions, ascending, true);
   }
 
-  join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
-    return this.cogroup(other, numPartitions).narrow({ kind: 'joinValues', mode: 'inner' }, true) as RDD<[K, [V, W]]>;
+  join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V, W]]> {
+    return this.cogroupAs(other, partitions, 'rdd.join').narrow({ kind: 'joinValues', mode: 'inner' }, true) as RDD<[K, [V, W]]>;
   }
 
-  leftOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W | undefined]]> {
-    return this.cogroup(other, numPartitions).narrow({ kind: 'joinValues', mode: 'left' }, true) as RDD<[K, [V, W | undefined]]>;
+  leftOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V, W | undefined]]> {
+    return this.cogroupAs(other, partitions, 'rdd.leftOuterJoin').narrow({ kind: 'joinValues', mode: 'left' }, true) as RDD<[K, [V, W | undefined]]>;
   }
 
-  rightOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V | undefined, W]]> {
-    return this.cogroup(other, numPartitions).narrow({ kind: 'joinValues', mode: 'right' }, true) as RDD<[K, [V | undefined, W]]>;
+  rightOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V | undefined, W]]> {
+    return this.cogroupAs(other, partitions, 'rdd.rightOuterJoin').narrow({ kind: 'joinValues', mode: 'right' }, true) as RDD<[K, [V | undefined, W]]>;
   }
 
-  fullOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V | undefined, W | undefined]]> {
-    return this.cogroup(other, numPartitions).narrow({ kind: 'joinValues', mode: 'full' }, true) as RDD<[K, [V | undefined, W | undefined]]>;
+  fullOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V | undefined, W | undefined]]> {
+    return this.cogroupAs(other, partitions, 'rdd.fullOuterJoin').narrow({ kind: 'joinValues', mode: 'full' }, true) as RDD<[K, [V | undefined, W | undefined]]>;
   }
 
-  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
-    return this.context.cogroupInternal([this as RDD<[unknown, unknown]>, other as RDD<[unknown, unknown]>], this.defaultPartitioner(numPartitions, other)) as RDD<
-      [K, [V[], W[]]]
-    >;
+  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V[], W[]]]> {
+    return this.cogroupAs(other, partitions, 'rdd.cogroup');
+  }
+
+  private cogroupAs<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg | undefined, operator: string): RDD<[K, [V[], W[]]]> {
+    const partitioner = this.defaultPartitioner(partitions, [other as RDD<unknown>], operator);
+    return this.context.cogroupInternal([this as RDD<[unknown, unknown]>, other as RDD<[unknown, unknown]>], partitioner) as RDD<[K, [V[], W[]]]>;
   }
 
   // ---- persistence ------------------------------------------------------------------
@@ -389,10 +404,12 @@ export class RDD<T> {
   // ---- internals --------------------------------------------------------------------
 
   /** @internal */
-  defaultPartitioner(numPartitions?: number, ...others: RDD<unknown>[]): Partitioner {
-    if (numPartitions !== undefined) return HashPartitioner.of(numPartitions);
-    for (const r of [this as RDD<unknown>, ...others]) if (r.partitioner && r.partitioner.kind === 'hash') return r.partitioner;
-    return HashPartitioner.of(Math.max(this.numPartitions, ...others.map((o) => o.numPartitions)));
+  defaultPartitioner(partitions: PartitionArg | undefined, others: readonly RDD<unknown>[] = [], operator = 'rdd'): Partitioner {
+    return resolvePartitioner(partitions, () => {
+      // Spark's Partitioner.defaultPartitioner: an input's partitioner (not a range one, whose bounds fit its own keys), else the most partitions.
+      for (const r of [this as RDD<unknown>, ...others]) if (r.partitioner && r.partitioner.kind !== 'range') return r.partitioner;
+      return HashPartitioner.of(Math.max(this.numPartitions, ...others.map((o) => o.numPartitions)));
+    }, operator);
   }
 
   /** @internal */

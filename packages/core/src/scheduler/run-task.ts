@@ -176,7 +176,7 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
 async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number): Promise<number[]> {
   const spec = payload.shuffle as ShuffleSpec;
   const n = spec.partitioner.numPartitions;
-  const part = partitionFunction(spec.partitioner);
+  const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
   const sizes = new Array<number>(n).fill(0);
   const flush = (buckets: unknown[][]): void => {
     for (let r = 0; r < n; r++) {

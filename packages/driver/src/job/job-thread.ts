@@ -15,6 +15,8 @@ import {
   isSluiceError,
   setRecordClassScope,
   bundleEval,
+  checkStreamingContextsStarted,
+  currentOutputOperation,
   userErrorInfo,
   type ClusterBackend,
   type JobRunResult,
@@ -63,6 +65,9 @@ const streaming: StreamingBackend = {
   reportBatch(info) {
     port.postMessage({ type: 'batch', info } satisfies JobToMain);
   },
+  reportProgress(event) {
+    port.postMessage({ type: 'progress', event } satisfies JobToMain);
+  },
   reportFlow(status) {
     port.postMessage({ type: 'flow', status } satisfies JobToMain);
   },
@@ -76,7 +81,8 @@ const backend: ClusterBackend = {
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions): Promise<JobRunResult> {
-    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions }));
+    const outputOperation = currentOutputOperation();
+    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }) }));
     if (reply.type === 'jobResult') return reply.result;
     if (reply.type === 'jobError') {
       if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
@@ -129,6 +135,12 @@ async function runMain(): Promise<void> {
   }
   // The program is over: nothing can read the checkpoints of the RDDs it marked.
   await sc.rddCheckpoints.removeAll();
+  try {
+    // Streams defined and never started: the job did nothing; it says so instead of succeeding.
+    checkStreamingContextsStarted();
+  } catch (err) {
+    return fail('SLUICE_NOT_STARTED', err);
+  }
   port.postMessage({ type: 'done' } satisfies JobToMain);
 }
 
