@@ -20,6 +20,7 @@ import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { createRootLogger } from './logger.js';
 import { SluiceCommand } from './sluice-command.js';
+import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
 import { typecheckJob } from './typecheck-job.js';
@@ -94,6 +95,8 @@ function taskTimeout(v: string): number {
 }
 
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
+
+const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
 
@@ -259,8 +262,9 @@ program
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
+  .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number }) => {
+  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
@@ -295,10 +299,16 @@ program
       const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
       j = job;
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
-      job.on('output', (line) => process.stdout.write(line + '\n'));
+      const bar = ConsoleProgressBar.forStderr(() => (job.streaming ? [] : cluster.driver.stageProgress(job.id)), o.progress);
+      bar?.start();
+      job.on('output', (line) => {
+        bar?.clear();
+        process.stdout.write(line + '\n');
+      });
       const outcome = await new Promise<JobOutcome>((resolve) =>
         job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
       );
+      bar?.stop();
       if (!outcome.ok) {
         printFailure(outcome);
         process.exitCode = 1;
@@ -318,7 +328,8 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
   .option('--typecheck', TYPECHECK_HELP)
-  .action(async (job: string, rawArgs: string[], o: ClientOpts & { detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean }) => {
+  .option('--no-progress', PROGRESS_HELP)
+  .action(async (job: string, rawArgs: string[], o: ClientOpts & { detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     const driver = driverOf(o, 'submit', args);
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
@@ -327,15 +338,33 @@ clientCommand(program.command('submit').description('send a job to a running dri
     const sec = security(o);
     const bundle = await bundleJob(job);
     const { submitJob } = await client();
+    // The job's stages, asked of the driver while it runs (only when stderr is a terminal).
+    let jobId: string | undefined;
+    const stagesClient = o.progress && !o.detach && process.stderr.isTTY ? new (await import('./job-stages-client.js')).JobStagesClient(driver, sec) : undefined;
+    const bar = stagesClient && ConsoleProgressBar.forStderr(() => (jobId === undefined ? [] : stagesClient.stages(jobId)));
+    bar?.start();
     const outcome = await submitJob(driver, sec, bundle, {
       args,
-      onOutput: (line) => process.stdout.write(line + '\n'),
-      onJobId: (id) => process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`),
-      onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
+      onOutput: (line) => {
+        bar?.clear();
+        process.stdout.write(line + '\n');
+      },
+      onJobId: (id) => {
+        jobId = id;
+        bar?.clear();
+        process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`);
+      },
+      onNotice: (message) => {
+        bar?.clear();
+        process.stderr.write(`sluice: ${escapeControl(message)}\n`);
+      },
       detach: o.detach === true,
       taskTimeoutMs: o.taskTimeout,
       supervise: o.supervise === true,
       maxRestarts: o.maxRestarts,
+    }).finally(() => {
+      bar?.stop();
+      stagesClient?.close();
     });
     if (outcome.stopped) process.stderr.write(`job ${escapeControl(outcome.jobId ?? '')} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
     if (!outcome.ok) {
@@ -378,7 +407,7 @@ function table(rows: string[][]): void {
 clientCommand(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
   .action(async (o: ClientOpts) => {
     const jobs = await (await client()).listJobs(driverOf(o, 'jobs'), security(o));
-    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT']];
+    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT', 'STAGES']];
     for (const j of jobs) {
       const s = j.streaming;
       rows.push([
@@ -392,11 +421,15 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
         String(j.running_tasks),
         j.longest_task ? `${(j.longest_task_ms / 1000).toFixed(1)} s: ${j.longest_task}` : '-',
         String(j.attempt || 1),
+        describeStages(j.stages),
       ]);
     }
     table(rows);
     for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(j.error, { keepNewlines: true })}\n`);
+    for (const j of jobs) {
+      if (j.last_receiver_error) process.stdout.write(`\n${escapeControl(j.job_id)} last receiver error, ${(j.last_receiver_error_ms_ago / 1000).toFixed(1)} s ago: ${escapeControl(j.last_receiver_error)}\n`);
+    }
   });
 
 clientCommand(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))

@@ -57,8 +57,8 @@ test("each client command's --help lists only the options it uses; the servers k
     jobs: client,
     workers: client,
     stop: [...client, '--graceful'],
-    submit: [...client, '--detach', '--max-restarts', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--cores', '--help', '--log-level', '--shuffle-spill-records', '--task-timeout', '--typecheck', '--workers'],
+    submit: [...client, '--detach', '--max-restarts', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
+    run: ['--cores', '--help', '--log-level', '--no-progress', '--shuffle-spill-records', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });

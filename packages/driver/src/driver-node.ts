@@ -237,6 +237,21 @@ export class DriverNode {
     return this.launcher.submit(req);
   }
 
+  /** The running stages of a job's current attempt (`sluice jobs`, console progress bars). */
+  stageProgress(jobId: string): wire.StageProgress__Output[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return this.dag.stageProgress(job.runId).map((s) => ({
+      stage_id: s.stageId,
+      stage_attempt: s.stageAttempt,
+      num_tasks: s.numTasks,
+      completed_tasks: s.completedTasks,
+      running_tasks: s.runningTasks,
+      failed_attempts: s.failedAttempts,
+      submitted_ms_ago: s.submittedMsAgo,
+    }));
+  }
+
   /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
   receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
     return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? { keep: false, rateLimit: 0 };
@@ -332,10 +347,12 @@ export class DriverNode {
           })),
         });
       },
-      ListJobs: (_call, callback) => {
+      ListJobs: (call, callback) => {
         const now = this.clock.now();
+        const only = call.request.job_id;
+        const jobs = only ? [this.jobs.get(only)].filter((j) => j !== undefined) : [...this.jobs.values()];
         callback(null, {
-          jobs: [...this.jobs.values()].map((j) => ({
+          jobs: jobs.map((j) => ({
             job_id: j.id,
             name: j.name,
             state: j.state,
@@ -348,6 +365,9 @@ export class DriverNode {
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
             attempt: j.attempt,
+            last_receiver_error: j.lastReceiverError?.text ?? '',
+            last_receiver_error_ms_ago: j.lastReceiverError ? Math.max(0, now - j.lastReceiverError.at) : 0,
+            stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),
         });
