@@ -371,10 +371,10 @@ const MUTATIONS = [
   },
   {
     id: 'job-failed-always-warn',
-    what: "the driver logs 'job failed' at warn even when sluice run reports it",
-    file: 'packages/driver/src/job/driver-job.ts',
-    search: "this.log[this.listenerCount('end') > 0 ? 'info' : 'warn']",
-    replace: "this.log['warn']",
+    what: "sluice run's driver logs 'job failed' at warn on the stderr where sluice run reports it too",
+    file: 'packages/cli/src/main.ts',
+    search: "workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });",
+    replace: 'workerArgs, driver: { webPort } });',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'failing streaming' }],
   },
   {

@@ -273,7 +273,7 @@ program
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort } });
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;
     // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its

@@ -64,6 +64,11 @@ export interface DriverOptions {
    * spark.streaming.ui.retainedBatches; default DEFAULT_RETAINED_BATCHES, 1,000).
    */
   readonly retainedBatches?: number;
+  /**
+   * Level of the driver's 'job failed' line (default warn). `sluice run` prints a failure
+   * itself, on the same stderr as this log, and passes info so it is reported once.
+   */
+  readonly jobFailureLogLevel?: 'warn' | 'info';
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -164,6 +169,7 @@ export class DriverNode {
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
+      jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics.watchJob(job),
     });
     this.web = new StatusServer(this, this.log);

@@ -54,6 +54,8 @@ export interface JobLaunchSpec {
   readonly maxRestarts?: number;
   /** Absolute directory the job's relative paths resolve against (default: the driver's working directory). */
   readonly workingDir?: string;
+  /** Level of the 'job failed' log line (default warn; `sluice run` reports the failure itself: info). */
+  readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
 }
@@ -433,9 +435,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();
-    // A client attached to the job (`sluice submit`, `sluice run`) reports its failure to the
-    // user, once; the driver's log then records it at info. Nobody attached: warn.
-    if (state === 'failed') this.log[this.listenerCount('end') > 0 ? 'info' : 'warn']({ code: error?.code, reason: error?.message, attempt: this.attempt }, 'job failed');
+    if (state === 'failed') this.log[this.spec.failureLogLevel ?? 'warn']({ code: error?.code, message: error?.message, attempt: this.attempt }, 'job failed');
     else this.log.info({ state, attempt: this.attempt }, 'job ended');
     this.pendingEnd = [state, error];
     this.emit('finished', state);

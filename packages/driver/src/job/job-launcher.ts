@@ -39,6 +39,8 @@ export interface JobLauncherDeps {
   readonly driverRunning: () => boolean;
   /** Completed batches each streaming job's UI keeps (DEFAULT_RETAINED_BATCHES when absent). */
   readonly retainedBatches?: number;
+  /** Level of each job's 'job failed' line (DriverOptions.jobFailureLogLevel). */
+  readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
 }
@@ -138,7 +140,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob(spec, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {
