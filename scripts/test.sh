@@ -12,6 +12,15 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql" >&2
 fi
+# The console progress bar test runs `sluice` on a pseudo-terminal with util-linux `script` (package bsdutils).
+if ! command -v script >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null) || echo "warning: could not install bsdutils (script)" >&2
+fi
+# The Streaming UI browser tests drive Debian's Chromium (headless) with playwright-core
+# (packages/cli/test/streaming-ui-browser.test.ts); playwright downloads no browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium" >&2
+fi
 bash scripts/setup.sh
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

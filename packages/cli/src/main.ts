@@ -16,6 +16,7 @@ import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sl
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { initJob } from './init-job.js';
 import { createRootLogger } from './logger.js';
+import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
 import { typecheckJob } from './typecheck-job.js';
@@ -61,6 +62,8 @@ function taskTimeout(v: string): number {
 }
 
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
+
+const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
 
@@ -210,22 +213,32 @@ program
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
+  .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
+  .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean }) => {
+  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs });
+    const webPort = o.webPort === 0 ? undefined : o.webPort;
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort } });
     onSignals(() => cluster.stop(), log);
     try {
       await cluster.start();
       const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
-      j.on('output', (line) => process.stdout.write(line + '\n'));
+      if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(j.id)}/ (REST: /api/v1/applications)\n`);
+      const bar = ConsoleProgressBar.forStderr(() => (j.streaming ? [] : cluster.driver.stageProgress(j.id)), o.progress);
+      bar?.start();
+      j.on('output', (line) => {
+        bar?.clear();
+        process.stdout.write(line + '\n');
+      });
       const outcome = await new Promise<JobOutcome>((resolve) =>
         j.once('end', (state, error) => resolve({ jobId: j.id, ok: state === 'succeeded', failure: error })),
       );
+      bar?.stop();
       if (!outcome.ok) {
         printFailure(outcome);
         process.exitCode = 1;
@@ -244,22 +257,41 @@ common(program.command('submit').description('send a job to a running driver and
   .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
   .option('--typecheck', TYPECHECK_HELP)
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean }) => {
+  .option('--no-progress', PROGRESS_HELP)
+  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
     if (o.maxRestarts === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts 0 restarts nothing: give at least 1, or leave out --supervise');
     if (o.typecheck) typecheckJob(job);
     const sec = security(o);
     const bundle = await bundleJob(job);
     const { submitJob } = await client();
+    // The job's stages, asked of the driver while it runs (only when stderr is a terminal).
+    let jobId: string | undefined;
+    const stagesClient = o.progress && !o.detach && process.stderr.isTTY ? new (await import('./job-stages-client.js')).JobStagesClient(o.driver, sec) : undefined;
+    const bar = stagesClient && ConsoleProgressBar.forStderr(() => (jobId === undefined ? [] : stagesClient.stages(jobId)));
+    bar?.start();
     const outcome = await submitJob(o.driver, sec, bundle, {
       args,
-      onOutput: (line) => process.stdout.write(line + '\n'),
-      onJobId: (id) => process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`),
-      onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
+      onOutput: (line) => {
+        bar?.clear();
+        process.stdout.write(line + '\n');
+      },
+      onJobId: (id) => {
+        jobId = id;
+        bar?.clear();
+        process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`);
+      },
+      onNotice: (message) => {
+        bar?.clear();
+        process.stderr.write(`sluice: ${escapeControl(message)}\n`);
+      },
       detach: o.detach === true,
       taskTimeoutMs: o.taskTimeout,
       supervise: o.supervise === true,
       maxRestarts: o.maxRestarts,
+    }).finally(() => {
+      bar?.stop();
+      stagesClient?.close();
     });
     if (!outcome.ok) {
       printFailure(outcome);
@@ -303,7 +335,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
   .requiredOption('--driver <host:port>', 'driver address')
   .action(async (o: CommonOpts & { driver: string }) => {
     const jobs = await (await client()).listJobs(o.driver, security(o));
-    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT']];
+    const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT', 'STAGES']];
     for (const j of jobs) {
       const s = j.streaming;
       rows.push([
@@ -317,6 +349,7 @@ common(program.command('jobs').description("list a driver's jobs with their last
         String(j.running_tasks),
         j.longest_task ? `${(j.longest_task_ms / 1000).toFixed(1)} s: ${j.longest_task}` : '-',
         String(j.attempt || 1),
+        describeStages(j.stages),
       ]);
     }
     table(rows);

@@ -28,6 +28,7 @@ export * from './bundle/bundle-files.js';
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export * from './streaming/streaming-backend.js';
+export * from './streaming/output-operation-scope.js';
 export * from './streaming/streaming-context.js';
 export * from './streaming/rate/pid-rate-estimator.js';
 export * from './streaming/rate/rate-controller.js';

@@ -58,6 +58,11 @@ export interface DriverOptions {
    * under the same id. Default: none (jobs die with the driver).
    */
   readonly stateDir?: string;
+  /**
+   * Completed batches each streaming job's UI and REST API keep, in a ring (Spark's
+   * spark.streaming.ui.retainedBatches; default DEFAULT_RETAINED_BATCHES, 1,000).
+   */
+  readonly retainedBatches?: number;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -132,6 +137,9 @@ export class DriverNode {
 
   constructor(private readonly opts: DriverOptions) {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
+    if (opts.retainedBatches !== undefined && (!Number.isSafeInteger(opts.retainedBatches) || opts.retainedBatches < 1)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver option retainedBatches must be a whole number of batches >= 1, got ${String(opts.retainedBatches)}; for example 1000 (the default)`);
+    }
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
@@ -153,6 +161,7 @@ export class DriverNode {
       bundleRoot: path.join(this.localDir, 'bundles'),
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
+      retainedBatches: opts.retainedBatches,
       jobStarted: (job) => this.metrics.watchJob(job),
     });
     this.web = new StatusServer(this, this.log);
@@ -160,6 +169,11 @@ export class DriverNode {
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'driver-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer, clock: this.clock });
     this.server = new grpc.Server(serverOptions(DRIVER_MAX_REQUEST_BYTES, [gate.interceptor]));
     this.server.addService(proto.sluice.v1.Driver.service, this.service());
+  }
+
+  /** The driver's clock (what every time the UI shows is read from). */
+  now(): number {
+    return this.clock.now();
   }
 
   get port(): number {
@@ -219,6 +233,21 @@ export class DriverNode {
   submit(req: SubmitRequest): DriverJob {
     if (this.state !== 'running') throw new SluiceError('SLUICE_INTERNAL', 'the driver is not running');
     return this.launcher.submit(req);
+  }
+
+  /** The running stages of a job's current attempt (`sluice jobs`, console progress bars). */
+  stageProgress(jobId: string): wire.StageProgress__Output[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    return this.dag.stageProgress(job.runId).map((s) => ({
+      stage_id: s.stageId,
+      stage_attempt: s.stageAttempt,
+      num_tasks: s.numTasks,
+      completed_tasks: s.completedTasks,
+      running_tasks: s.runningTasks,
+      failed_attempts: s.failedAttempts,
+      submitted_ms_ago: s.submittedMsAgo,
+    }));
   }
 
   /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
@@ -315,10 +344,12 @@ export class DriverNode {
           })),
         });
       },
-      ListJobs: (_call, callback) => {
+      ListJobs: (call, callback) => {
         const now = this.clock.now();
+        const only = call.request.job_id;
+        const jobs = only ? [this.jobs.get(only)].filter((j) => j !== undefined) : [...this.jobs.values()];
         callback(null, {
-          jobs: [...this.jobs.values()].map((j) => ({
+          jobs: jobs.map((j) => ({
             job_id: j.id,
             name: j.name,
             state: j.state,
@@ -331,6 +362,7 @@ export class DriverNode {
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
             attempt: j.attempt,
+            stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),
         });

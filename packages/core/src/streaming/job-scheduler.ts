@@ -1,6 +1,7 @@
 import { userErrorInfo } from '../util/user-error.js';
 import type { BatchInfo } from './streaming-backend.js';
 import type { StreamingContext } from './streaming-context.js';
+import { runInOutputOperation } from './output-operation-scope.js';
 
 /** One output operation of one batch. */
 export interface OutputJob {
@@ -41,6 +42,14 @@ export class JobScheduler {
   submit(time: number, numRecords: number, jobs: readonly OutputJob[]): void {
     const batch: Batch = { time, numRecords, jobs, submissionTime: this.ssc.clock.now() };
     for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, submissionTime: batch.submissionTime });
+    this.ssc.sc.streaming?.reportProgress?.({
+      type: 'batchSubmitted',
+      batchTime: time,
+      batchIntervalMs: this.ssc.batchIntervalMs,
+      numRecords,
+      submissionTime: batch.submissionTime,
+      outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name })),
+    });
     this.queue.push(batch);
     this.pump();
   }
@@ -83,20 +92,28 @@ export class JobScheduler {
     const clock = this.ssc.clock;
     const start = clock.now();
     const listeners = this.ssc.listenersList();
+    const backend = this.ssc.sc.streaming;
     for (const l of listeners) l.onBatchStarted?.({ batchTime: batch.time, numRecords: batch.numRecords, processingStartTime: start, schedulingDelay: start - batch.time });
+    backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
     for (let i = 0; i < batch.jobs.length; i++) {
       const job = batch.jobs[i];
       const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name };
       const startTime = clock.now();
       for (const l of listeners) l.onOutputOperationStarted?.({ ...op, startTime });
+      backend?.reportProgress?.({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
       try {
-        await job.run();
-        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime: clock.now() });
+        // Actions the output runs carry its batch time and id to the driver (Spark's job properties).
+        await runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run());
+        const endTime = clock.now();
+        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime });
+        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
         const info = userErrorInfo(err);
         failure = { message: info.message, stack: info.stack };
-        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime: clock.now(), failure: info.message });
+        const endTime = clock.now();
+        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message });
+        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
         process.stderr.write(`Error in output operation ${i} of batch ${batch.time} ms: ${info.stack.startsWith(info.message) ? '' : info.message + '\n'}${info.stack}\n`);
         this.ssc.failed(err instanceof Error ? err : new Error(info.message));
         void this.ssc.stop();
@@ -116,7 +133,7 @@ export class JobScheduler {
       failure,
     };
     this.ssc.batchCompleted(info);
-    this.ssc.sc.streaming?.reportBatch(info);
+    backend?.reportBatch(info);
     for (const l of listeners) l.onBatchCompleted?.(info);
   }
 }

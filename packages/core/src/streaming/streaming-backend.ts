@@ -89,6 +89,31 @@ export interface BatchInfo {
 }
 
 /**
+ * A batch's progress before it completes, as the driver's Streaming UI and REST API
+ * show it (its completion is `reportBatch`): Spark's onBatchSubmitted, onBatchStarted,
+ * onOutputOperationStarted and onOutputOperationCompleted.
+ */
+export type StreamingProgressEvent =
+  | {
+      readonly type: 'batchSubmitted';
+      readonly batchTime: number;
+      readonly batchIntervalMs: number;
+      readonly numRecords: number;
+      readonly submissionTime: number;
+      /** The batch's output operations, in the order they run. */
+      readonly outputOperations: readonly { readonly id: number; readonly name: string }[];
+    }
+  | { readonly type: 'batchStarted'; readonly batchTime: number; readonly processingStartTime: number }
+  | { readonly type: 'outputOperationStarted'; readonly batchTime: number; readonly id: number; readonly startTime: number }
+  | {
+      readonly type: 'outputOperationCompleted';
+      readonly batchTime: number;
+      readonly id: number;
+      readonly endTime: number;
+      readonly failure?: { readonly message: string; readonly stack: string };
+    };
+
+/**
  * What a StreamingContext needs from the driver beyond running jobs: receivers placed
  * on workers (restarted elsewhere when their worker dies), the blocks they stored, and
  * a place to report batch figures.
@@ -102,6 +127,8 @@ export interface StreamingBackend {
   removeBlocks(blockIds: readonly string[]): void;
   onReceiverEvent(listener: (e: ReceiverEvent) => void): void;
   reportBatch(info: BatchInfo): void;
+  /** A batch was queued, started, or one of its output operations started or ended. */
+  reportProgress?(event: StreamingProgressEvent): void;
   /** Flow control changed (a rate was estimated, the job fell behind or caught up); receivers' rates go to their rate limiters. */
   reportFlow?(status: FlowStatus): void;
   /** The job is a streaming job; `sluice stop --graceful` calls the handler. */

@@ -8,6 +8,8 @@ import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
+import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
+import { JobStageStatus } from '../status/job-stage-status.js';
 
 const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
@@ -98,6 +100,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
+  /** Batches (the last `retainedBatches` completed ones, and those queued or running) and receivers, for the Streaming UI. */
+  readonly progress: StreamingProgress;
+  /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
+  readonly stages: JobStageStatus;
   /**
    * Set while the streaming job falls behind: its scheduling delay grew for N completed
    * batches in a row (StreamingContextOptions.fallingBehindBatches, default 10), until a
@@ -132,8 +138,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
     log: Logger,
+    retainedBatches = DEFAULT_RETAINED_BATCHES,
   ) {
     super();
+    this.progress = new StreamingProgress(retainedBatches);
+    // Every batch runs one action per output operation or more: keep jobs for a few per batch.
+    this.stages = new JobStageStatus(() => this.current.runId, Math.max(1000, 4 * retainedBatches), (jobId, props) => {
+      if (props.outputOperation) this.progress.attachJob(props.outputOperation, jobId);
+    }, () => clock.now());
+    dag.addListener(this.stages);
     this.id = spec.id;
     this.name = spec.name;
     this.log = log.child({ jobId: spec.id });
@@ -220,6 +233,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return [...this.rates.values()].sort((a, b) => a.streamId - b.streamId);
   }
 
+  /** The address of a worker, if it is registered. */
+  workerAddress(workerId: string): string | undefined {
+    return this.registry.get(workerId)?.address;
+  }
+
   /** Worker ids running this job's receivers. */
   receiverWorkers(): string[] {
     return this.current.tracker?.receiverWorkers() ?? [];
@@ -227,7 +245,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
 
   private receiverTracker(): ReceiverTracker {
     const a = this.current;
-    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => this.post({ type: 'receiverEvent', event }), this.log.child({ component: 'receiver-tracker', runId: a.runId }));
+    a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => {
+      this.progress.onReceiverEvent(event, this.clock.now());
+      this.post({ type: 'receiverEvent', event });
+    }, this.log.child({ component: 'receiver-tracker', runId: a.runId }));
     return a.tracker;
   }
 
@@ -241,7 +262,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions).then(
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, m.outputOperation ? { outputOperation: m.outputOperation } : {}).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -270,6 +291,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       }
       case 'startReceiver':
         this.streaming = true;
+        this.progress.onReceiverStarting(m.streamId, m.name);
         this.receiverTracker().start(m.streamId, m.receiver, m.options, m.name);
         return;
       case 'stopReceivers':
@@ -278,6 +300,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'allocateBlocks': {
         const tracker = this.receiverTracker();
         const blocks = tracker.allocate(m.streamId);
+        this.progress.onBlocksAllocated(m.streamId, blocks.reduce((n, b) => n + b.numRecords, 0), this.clock.now());
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
         this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });
         if (blocks.length > 0) this.emit('received', m.streamId, blocks.reduce((n: number, b) => n + Number(b.numRecords), 0));
@@ -291,7 +314,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.streaming = true;
         this.batchesCompleted++;
         this.lastBatch = m.info;
+        this.progress.onBatchCompleted(m.info);
         this.emit('batch', m.info);
+        return;
+      case 'progress':
+        this.streaming = true;
+        this.progress.onProgress(m.event);
         return;
       case 'flow': {
         this.streaming = true;
@@ -339,6 +367,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     if (a.over) return;
     a.over = true;
+    this.progress.attemptEnded();
     a.tracker?.close();
     a.tracker = undefined;
     this.broadcasts.clear();
@@ -371,6 +400,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+    this.dag.removeListener(this.stages);
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();

@@ -32,6 +32,8 @@ export interface JobLauncherDeps {
   readonly stateStore: DriverStateStore | undefined;
   /** False once the driver stops: jobs it cancels then stay in the registry for the next driver. */
   readonly driverRunning: () => boolean;
+  /** Completed batches each streaming job's UI keeps (DEFAULT_RETAINED_BATCHES when absent). */
+  readonly retainedBatches?: number;
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
 }
@@ -130,7 +132,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, log, stateStore: store } = this.deps;
-    const job = new DriverJob(spec, dag, registry, clock, log);
+    const job = new DriverJob(spec, dag, registry, clock, log, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

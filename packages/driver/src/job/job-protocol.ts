@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, FlowStatus, JobRunResult, LineageGraph, LogLevel, ReceivedBlock, ReceiverEvent, ReceiverRunOptions } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -16,7 +16,15 @@ export interface ErrorInfo {
 }
 
 export type JobToMain =
-  | { readonly type: 'runJob'; readonly reqId: number; readonly graph: LineageGraph; readonly action: ActionSpec; readonly partitions: readonly number[] }
+  | {
+      readonly type: 'runJob';
+      readonly reqId: number;
+      readonly graph: LineageGraph;
+      readonly action: ActionSpec;
+      readonly partitions: readonly number[];
+      /** The streaming output operation the action runs for, if any. */
+      readonly outputOperation?: OutputOperationTag;
+    }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
@@ -25,6 +33,7 @@ export type JobToMain =
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
+  | { readonly type: 'progress'; readonly event: StreamingProgressEvent }
   /** Backpressure's rates and the falling-behind state changed. */
   | { readonly type: 'flow'; readonly status: FlowStatus }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }

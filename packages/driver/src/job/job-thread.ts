@@ -15,6 +15,7 @@ import {
   isSluiceError,
   setRecordClassScope,
   bundleEval,
+  currentOutputOperation,
   userErrorInfo,
   type ClusterBackend,
   type JobRunResult,
@@ -63,6 +64,9 @@ const streaming: StreamingBackend = {
   reportBatch(info) {
     port.postMessage({ type: 'batch', info } satisfies JobToMain);
   },
+  reportProgress(event) {
+    port.postMessage({ type: 'progress', event } satisfies JobToMain);
+  },
   reportFlow(status) {
     port.postMessage({ type: 'flow', status } satisfies JobToMain);
   },
@@ -76,7 +80,8 @@ const backend: ClusterBackend = {
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions): Promise<JobRunResult> {
-    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions }));
+    const outputOperation = currentOutputOperation();
+    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }) }));
     if (reply.type === 'jobResult') return reply.result;
     if (reply.type === 'jobError') {
       if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);

@@ -20,9 +20,9 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
-import type { SchedulerListener } from './scheduler-listener.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -56,6 +56,8 @@ const MAX_STAGE_ATTEMPTS = 8;
  *
  * Invariants: a partition's result is recorded once (first successful attempt); every
  * per-job map (shuffles, map outputs, block locations) is cleared by `endJob`.
+ * Listeners (metrics, each job's status for the UI) hear every action, stage attempt and
+ * task attempt (SchedulerListener), synchronously, in order.
  * Threading: driver main thread; awaits only between task sets, never inside a state change.
  */
 export class DAGScheduler implements RegistryListener {
@@ -63,9 +65,11 @@ export class DAGScheduler implements RegistryListener {
   readonly mapOutputs = new MapOutputTracker();
   readonly blockLocations = new BlockLocations();
   private nextStageId = 0;
+  /** Numbers actions (Spark's job ids). */
+  private nextActionId = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
-  /** Told of every task attempt's end (metrics). */
+  /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
   private readonly listeners: SchedulerListener[] = [];
 
   constructor(
@@ -76,6 +80,19 @@ export class DAGScheduler implements RegistryListener {
     private readonly log: Logger,
   ) {
     registry.addListener(this);
+  }
+
+  addListener(l: SchedulerListener): void {
+    this.listeners.push(l);
+  }
+
+  removeListener(l: SchedulerListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.length;
   }
 
   startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
@@ -104,10 +121,6 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
     this.blockLocations.removeByPrefix(`direct_${jobId}_`);
-  }
-
-  addListener(l: SchedulerListener): void {
-    this.listeners.push(l);
   }
 
   /** A job's stage attempts running now, by stage id: what a console progress bar shows. */
@@ -161,22 +174,36 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Run one action: a value per requested partition, in the order asked. */
-  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
+    const actionId = this.nextActionId++;
+    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
+    for (const l of this.listeners) l.onJobStart?.(start);
+    try {
+      const out = await this.runAction(job, actionId, graph, action, partitions);
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now() });
+      return out;
+    } catch (err) {
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
     const plan = stagePlan(graph, graph.root);
     const stageId = this.nextStageId++;
     const results = new Map<number, TaskResultValue>();
     const accumulatorUpdates: Record<number, unknown>[] = [];
-    const log = this.log.child({ jobId, stageId });
+    const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`);
+      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId);
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      const end = await this.runTaskSet(job, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
         const r = decode<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
@@ -196,7 +223,7 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Make sure every map output of a shuffle exists, computing the missing ones (and their parents). */
-  private ensureShuffle(job: JobState, shuffleId: number): Promise<void> {
+  private ensureShuffle(job: JobState, shuffleId: number, actionId: number): Promise<void> {
     const inFlight = job.ensuring.get(shuffleId);
     if (inFlight) return inFlight;
     const info = job.shuffles.get(shuffleId);
@@ -210,11 +237,11 @@ export class DAGScheduler implements RegistryListener {
     const run = (async () => {
       for (let attempt = 0; ; attempt++) {
         this.checkAttempts(job, attempt, `map stage ${sid}`);
-        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`);
+        const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`, actionId);
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
-        const end = await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
@@ -236,11 +263,11 @@ export class DAGScheduler implements RegistryListener {
    * meanwhile takes them), so all are checked again after the wait and the lost ones
    * recomputed: a task set is never handed a missing map output.
    */
-  private async ensureShuffles(job: JobState, plan: Plan, what: string): Promise<Record<number, MapOutputLocation[]>> {
+  private async ensureShuffles(job: JobState, plan: Plan, what: string, actionId: number): Promise<Record<number, MapOutputLocation[]>> {
     const ids = shufflesRead(plan);
     for (let round = 0; ; round++) {
       this.checkAttempts(job, round, `${what} (waiting for its parent stages)`);
-      await Promise.all(ids.map((s) => this.ensureShuffle(job, s)));
+      await Promise.all(ids.map((s) => this.ensureShuffle(job, s, actionId)));
       const out: Record<number, MapOutputLocation[]> = {};
       const lost: number[] = [];
       for (const s of ids) {
@@ -283,8 +310,26 @@ export class DAGScheduler implements RegistryListener {
     return out;
   }
 
+  /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
+  private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
+    const reads: [number, number][] = [];
+    for (const n of Object.values(plan.nodes)) {
+      if (n.op.kind === 'shuffled') reads.push([n.id, n.op.shuffle.shuffleId]);
+      if (n.op.kind === 'cogroup') for (const sp of n.op.shuffles) if (sp) reads.push([n.id, sp.shuffleId]);
+    }
+    if (reads.length === 0) return 0;
+    const touched = partitionsTouched(plan, partition);
+    let bytes = 0;
+    for (const [nodeId, shuffleId] of reads) {
+      const sizes = this.mapOutputs.sizes(jobId, shuffleId);
+      for (const split of touched.get(nodeId) ?? []) for (const m of sizes) bytes += Number(m?.[split] ?? 0);
+    }
+    return bytes;
+  }
+
   private runTaskSet(
     job: JobState,
+    actionId: number,
     stageId: number,
     attempt: number,
     plan: Plan,
@@ -354,7 +399,9 @@ export class DAGScheduler implements RegistryListener {
         onSuccess(partition, outcome, workerId);
       },
       onTaskEnd: (e) => {
-        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt });
+        if (this.listeners.length === 0) return;
+        const shuffleReadBytes = e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0;
+        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt, shuffleReadBytes });
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
@@ -365,10 +412,15 @@ export class DAGScheduler implements RegistryListener {
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
+    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
+    }).then((end) => {
+      const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
+      for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
+      return end;
     });
   }
 }

@@ -44,6 +44,11 @@ export class MapOutputTracker {
     return o.map((x) => ({ workerId: x!.workerId, address: x!.address }));
   }
 
+  /** Bytes each live map output of a shuffle holds per reduce partition (undefined for a lost one). */
+  sizes(jobId: string, shuffleId: number): readonly (readonly number[] | undefined)[] {
+    return (this.shuffles.get(this.key(jobId, shuffleId)) ?? []).map((x) => x?.sizes);
+  }
+
   /** Forget one map output (a fetch failed) and every other output of that shuffle on the same worker. */
   removeOutputsOn(jobId: string, shuffleId: number, workerId: string): number {
     const o = this.shuffles.get(this.key(jobId, shuffleId)) ?? [];

@@ -1,6 +1,9 @@
+import type { ActionSpec, OutputOperationTag } from '@sluice/core/internal';
+
 /**
- * What the schedulers tell observers (metrics, UIs) about task attempts, as Spark's
- * SparkListener.onTaskEnd: one event per attempt that ends, however it ends. Observers
+ * What the schedulers tell observers (metrics, UIs) about actions, stage attempts and task
+ * attempts, as Spark's SparkListener (onJobStart, onStageSubmitted, onTaskEnd,
+ * onStageCompleted, onJobEnd): one event per attempt that ends, however it ends. Observers
  * run on the driver's main thread, inside the scheduler's state change: they must only
  * record, never call back into the scheduler.
  */
@@ -33,8 +36,66 @@ export interface TaskEndEvent {
   readonly speculative: boolean;
   /** Bytes of shuffle output a successful map task wrote (0 for anything else). */
   readonly shuffleWriteBytes: number;
+  /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
+  readonly shuffleReadBytes: number;
+  /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
+  readonly error?: { readonly message: string; readonly stack: string };
+}
+
+/** What an action was run for, given with it to the DAG scheduler (Spark's job properties). */
+export interface JobProperties {
+  /** The streaming output operation (and batch) the action runs for. */
+  readonly outputOperation?: OutputOperationTag;
+}
+
+/** An action was submitted (Spark's onJobStart); `jobId` numbers actions across the driver, from 0. */
+export interface JobStartEvent {
+  readonly runId: string;
+  readonly jobId: number;
+  readonly time: number;
+  /** 'count', 'foreach at job.ts:12:5', ... */
+  readonly name: string;
+  readonly numPartitions: number;
+  readonly properties: JobProperties;
+}
+
+export interface StageSubmittedEvent {
+  readonly runId: string;
+  /** The action that submitted it. */
+  readonly jobId: number;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly kind: 'result' | 'shuffleMap';
+  readonly numTasks: number;
+  readonly time: number;
+}
+
+export interface StageCompletedEvent {
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly time: number;
+  /** Why it failed (a task failed too often, a fetch failed, the job ended); absent on success. */
+  readonly failure?: string;
+}
+
+export interface JobEndEvent {
+  readonly runId: string;
+  readonly jobId: number;
+  readonly time: number;
+  readonly failure?: string;
 }
 
 export interface SchedulerListener {
+  onJobStart?(e: JobStartEvent): void;
+  onStageSubmitted?(e: StageSubmittedEvent): void;
   onTaskEnd?(e: TaskEndEvent): void;
+  onStageCompleted?(e: StageCompletedEvent): void;
+  onJobEnd?(e: JobEndEvent): void;
+}
+
+/** How the UI names an action's job: its kind, and where the user's function was given (Spark's "foreach at App.scala:12"). */
+export function actionName(action: ActionSpec): string {
+  const fn = 'fn' in action ? action.fn : 'seqOp' in action ? action.seqOp : undefined;
+  return fn && fn.callSite !== '<unknown>' ? `${action.kind} at ${fn.callSite}` : action.kind;
 }

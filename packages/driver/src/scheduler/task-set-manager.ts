@@ -21,7 +21,7 @@ export interface StageCallbacks {
   /** A task's first successful attempt. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
-  onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
+  onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt' | 'shuffleReadBytes'>): void;
 }
 
 /** Where a stage attempt stands, as a console progress bar shows it: `(completed + running) / tasks`. */
@@ -326,8 +326,11 @@ export class TaskSetManager {
   private reportEnd(taskId: string, a: Attempt, result: LaunchResult): void {
     let reason: TaskEndReason;
     let shuffleWriteBytes = 0;
-    if (!result.ok) reason = result.workerLost ? 'worker_lost' : 'error';
-    else {
+    let error: { message: string; stack: string } | undefined;
+    if (!result.ok) {
+      reason = result.workerLost ? 'worker_lost' : 'error';
+      if (!result.workerLost) error = { message: `the worker could not run the task: ${result.message}`, stack: '' };
+    } else {
       const o = result.outcome;
       switch (o.outcome) {
         case 'result':
@@ -338,18 +341,20 @@ export class TaskSetManager {
           break;
         case 'error':
           reason = 'error';
+          error = { message: o.error?.message ?? '', stack: o.error?.stack ?? '' };
           break;
         case 'fetch_failed':
           reason = 'fetch_failed';
+          error = { message: o.fetch_failed?.message ?? '', stack: '' };
           break;
         default:
           reason = 'killed';
       }
     }
-    this.emitEnd(taskId, a, reason, shuffleWriteBytes);
+    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error);
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     this.stage.onTaskEnd?.({
       taskId,
@@ -359,6 +364,7 @@ export class TaskSetManager {
       durationMs: Math.max(0, this.clock.now() - a.start),
       speculative: a.speculative,
       shuffleWriteBytes,
+      ...(error && { error }),
     });
   }
 

@@ -2,41 +2,11 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
-import { describeRunningTask } from '../scheduler/task-set-manager.js';
+import { restApi } from './rest-api.js';
+import { staticAsset } from './static-assets.js';
+import { uiPage } from './ui-pages.js';
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function statusPage(d: DriverNode): string {
-  const rows = (cells: string[][]): string => cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
-  const workers = d.registry.all().map((w) => [w.id, w.address, String(w.cores), String(w.cores - w.freeSlots), String(w.tasksCompleted)]);
-  const jobs = [...d.jobs.values()].map((j) => {
-    const tasks = d.dag.runningTasks(j.runId);
-    const t = tasks[0];
-    return [
-      j.id,
-      j.name,
-      j.state,
-      j.streaming ? String(j.batchesCompleted) : '-',
-      j.lastBatch ? `${j.lastBatch.numRecords}` : '-',
-      j.lastBatch ? `${j.lastBatch.schedulingDelay} ms` : '-',
-      j.lastBatch ? `${j.lastBatch.processingDelay} ms` : '-',
-      j.lastBatch ? `${j.lastBatch.totalDelay} ms` : '-',
-      String(tasks.length),
-      t ? `${(t.runningMs / 1000).toFixed(1)} s: ${describeRunningTask(t)}` : '-',
-      j.error?.message ?? '',
-    ];
-  });
-  return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>Sluice driver</title>
-<style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
-<h1>Sluice driver ${escapeHtml(d.address)}</h1>
-<h2>Workers</h2><table><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running</th><th>Completed</th></tr>${rows(workers)}</table>
-<h2>Jobs</h2><table><tr><th>Job</th><th>Name</th><th>State</th><th>Batches</th><th>Input records</th><th>Scheduling delay</th><th>Processing time</th><th>Total delay</th><th>Running tasks</th><th>Longest task</th><th>Error</th></tr>${rows(jobs)}</table>
-<p><a href="/metrics">Prometheus metrics</a></p>`;
-}
-
-/** The driver's web UI: a status page, `/metrics` for Prometheus and `/health`. */
+/** The driver's web UI: its pages (ui-pages), the REST API under `/api/v1` (rest-api), `/metrics` for Prometheus and `/health`. */
 export class StatusServer {
   private server: http.Server | undefined;
 
@@ -47,22 +17,12 @@ export class StatusServer {
 
   async start(host: string, port: number): Promise<number> {
     const server = http.createServer((req, res) => {
-      const url = req.url?.split('?')[0] ?? '/';
-      if (url === '/health') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      } else if (url === '/metrics') {
-        const metrics = this.driver.metrics;
-        metrics.text().then(
-          (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-          (err: Error) => {
-            this.log.error({ err }, 'cannot collect metrics');
-            res.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot collect metrics: ${err.message}\n`);
-          },
-        );
-      } else if (url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(this.driver));
-      } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      try {
+        this.route(req, res);
+      } catch (err) {
+        // A malformed path (a bad %-escape) or a bug in a page: answer, never crash the driver.
+        this.log.warn({ err, url: req.url }, 'web UI request failed');
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request: ${(err as Error).message}\n`);
       }
     });
     this.server = server;
@@ -74,6 +34,35 @@ export class StatusServer {
         resolve(p);
       });
     });
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const [url = '/', search = ''] = (req.url ?? '/').split('?');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET and HEAD\n');
+    } else if (url.startsWith('/api/v1/')) {
+      const r = restApi(this.driver, url, new URLSearchParams(search));
+      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(r.body, null, 2));
+    } else if (url.startsWith('/static/')) {
+      const a = staticAsset(url.slice('/static/'.length));
+      if (a) res.writeHead(200, { 'content-type': a.type, 'cache-control': 'max-age=3600' }).end(a.body);
+      else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } else if (url === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (url === '/metrics') {
+      const metrics = this.driver.metrics;
+      metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: Error) => {
+          this.log.error({ err }, 'cannot collect metrics');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot collect metrics: ${err.message}\n`);
+        },
+      );
+    } else {
+      const p = uiPage(this.driver, url);
+      if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
+      else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
   }
 
   async stop(): Promise<void> {

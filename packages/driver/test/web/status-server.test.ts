@@ -22,3 +22,29 @@ test('the driver serves a status page, Prometheus metrics and a health check', a
     await driver.stop();
   }
 });
+
+test('the web UI serves uPlot from node_modules, and refuses a bad retainedBatches naming it', async () => {
+  const log = pino({ level: 'silent' });
+  for (const bad of [0, -1, 1.5]) {
+    assert.throws(
+      () => new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log, port: 0, retainedBatches: bad }),
+      (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message.includes(`retainedBatches must be a whole number of batches >= 1, got ${bad}`),
+    );
+  }
+  const driver = new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log, port: 0, webPort: 0 });
+  await driver.start();
+  try {
+    const base = `http://127.0.0.1:${driver.webPort}`;
+    const js = await fetch(`${base}/static/uPlot.iife.min.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    assert.match(await js.text(), /uPlot/);
+    assert.equal((await fetch(`${base}/static/..%2Fpackage.json`)).status, 404, 'only the listed assets');
+    assert.equal((await fetch(`${base}/static/constructor`)).status, 404);
+    assert.deepEqual(await (await fetch(`${base}/api/v1/applications`)).json(), []);
+    assert.equal((await fetch(`${base}/jobs/nope/streaming/`)).status, 404);
+    assert.equal((await fetch(`${base}/api/v1/applications`, { method: 'POST' })).status, 405);
+  } finally {
+    await driver.stop();
+  }
+});

@@ -2,7 +2,9 @@
 
 
 export interface ListJobsRequest {
+  'job_id'?: (string);
 }
 
 export interface ListJobsRequest__Output {
+  'job_id': (string);
 }

@@ -1,0 +1,253 @@
+// The driver's REST API in Spark's shape (/api/v1/applications/...), checked against a
+// streaming job the test feeds: batch counts, record counts and times, output operations
+// with their actions, stages with shuffle bytes and a failed task at the user's line.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { bundleJob } from '../src/bundle-job.js';
+import type { LocalCluster } from '../src/local-cluster.js';
+import { fixture, jsonLines, lineOf, mulberry32, sleep, within, withCluster } from './harness.js';
+
+const BATCH_MS = 400;
+const LINES = 600;
+
+interface BatchJson {
+  batchId: number;
+  batchTime: string;
+  status: string;
+  batchDuration: number;
+  inputSize: number;
+  schedulingDelay?: number;
+  processingTime?: number;
+  totalDelay?: number;
+  numCompletedOutputOps: number;
+  numFailedOutputOps: number;
+  numTotalOutputOps: number;
+}
+interface OpJson {
+  outputOpId: number;
+  name: string;
+  duration?: number;
+  failureReason?: string;
+  jobIds: number[];
+}
+interface JobJson {
+  jobId: number;
+  name: string;
+  status: string;
+  stageIds: number[];
+  numTasks: number;
+  numCompletedTasks: number;
+  numFailedTasks: number;
+  batchId?: number;
+  outputOpId?: number;
+}
+interface StageJson {
+  stageId: number;
+  jobId: number;
+  status: string;
+  numTasks: number;
+  numCompleteTasks: number;
+  numFailedTasks: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  executorRunTime: number;
+  failedTasks: { errorMessage: string; location?: string; executorId: string }[];
+}
+
+test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rest-'));
+  const stopFile = path.join(dir, 'stop');
+  const marker = path.join(dir, 'boom-marker');
+  let client: net.Socket | undefined;
+  let connected!: () => void;
+  const firstClient = new Promise<void>((r) => (connected = r));
+  const server = net.createServer((s) => {
+    client ??= s;
+    s.on('error', () => undefined);
+    connected();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
+      await t.test('streaming: applications, statistics, batches, operations, receivers, jobs and stages match the batches the job ran', async () => {
+        const base = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
+        const get = async <T>(p: string, status = 200): Promise<T> => {
+          const r = await fetch(base + p);
+          assert.equal(r.status, status, `GET ${p}: ${r.status} ${await r.clone().text()}`);
+          assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+          return (await r.json()) as T;
+        };
+        const listenersBefore = h.cluster.driver.dag.listenerCount;
+        const bundle = await bundleJob(fixture('stream-ui.ts'));
+        const job = h.cluster.driver.submit({ name: 'rest-test', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(port), String(BATCH_MS), stopFile, marker] });
+        const printed: string[] = [];
+        job.on('output', (l) => printed.push(l));
+        const ended = new Promise<boolean>((r) => job.once('end', (s) => r(s === 'succeeded')));
+        await within(firstClient, 30_000, 'the receiver to connect');
+
+        // Input: LINES lines of seeded random words, one of them 'boom', sent over ~2 s.
+        const rnd = mulberry32(7);
+        const words = ['ant', 'bee', 'cat', 'dog', 'eel'];
+        const sent: string[] = [];
+        for (let i = 0; i < LINES; i++) sent.push(i === 123 ? 'boom' : Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => words[Math.floor(rnd() * words.length)]).join(' '));
+        for (let i = 0; i < sent.length; i += 60) {
+          client!.write(sent.slice(i, i + 60).join('\n') + '\n');
+          await sleep(200);
+        }
+        // Every line sent is in a completed batch: the statistics say so.
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const s = await get<{ numProcessedRecords: number }>(`/applications/${job.id}/streaming/statistics`);
+          if (s.numProcessedRecords >= LINES) break;
+          assert.ok(Date.now() < deadline, `only ${s.numProcessedRecords} of ${LINES} records processed within 30 s`);
+          await sleep(100);
+        }
+        fs.writeFileSync(stopFile, '');
+        assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
+
+        // Applications: one per submitted job.
+        const apps = await get<{ id: string; name: string; attempts: { completed: boolean; startTimeEpoch: number }[] }[]>('/applications');
+        assert.deepEqual(apps.map((a) => [a.id, a.name, a.attempts[0].completed]), [[job.id, 'rest-test', true]]);
+        const app = `/applications/${job.id}`;
+
+        // Batches: every batch the job printed is there, with the records it counted itself.
+        const printedBatches = jsonLines<{ time: number; records: number }>(printed, 'BATCH ');
+        const batches = await get<BatchJson[]>(`${app}/streaming/batches`);
+        assert.deepEqual(batches.map((b) => b.batchId), [...batches.map((b) => b.batchId)].sort((a, b) => b - a), 'newest first, as Spark');
+        assert.deepEqual(
+          batches.map((b) => [b.batchId, b.inputSize]).reverse(),
+          printedBatches.map((b) => [b.time, b.records]),
+          'one batch per batch the job ran, each with the records its own count() saw',
+        );
+        assert.equal(batches.reduce((a, b) => a + b.inputSize, 0), LINES, 'the batches hold every line sent, once');
+        for (const b of batches) {
+          assert.equal(b.status, 'COMPLETED');
+          assert.equal(b.batchDuration, BATCH_MS);
+          assert.equal(b.batchId % BATCH_MS, 0, 'batches fall on multiples of the interval');
+          assert.equal(new Date(b.batchTime.replace('GMT', 'Z')).getTime(), b.batchId);
+          assert.equal(b.schedulingDelay! + b.processingTime!, b.totalDelay);
+          assert.ok(b.schedulingDelay! >= 0 && b.processingTime! >= 0 && b.totalDelay! < 10 * 30_000);
+          assert.deepEqual([b.numTotalOutputOps, b.numCompletedOutputOps, b.numFailedOutputOps], [2, 2, 0]);
+        }
+        const stats = await get<Record<string, number>>(`${app}/streaming/statistics`);
+        assert.equal(stats.numTotalCompletedBatches, printedBatches.length);
+        assert.equal(stats.numRetainedCompletedBatches, printedBatches.length);
+        assert.equal(stats.numProcessedRecords, LINES);
+        assert.equal(stats.numReceivedRecords, LINES);
+        assert.equal(stats.batchDuration, BATCH_MS);
+        assert.equal(stats.numActiveBatches, 0);
+        const mean = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+        assert.equal(stats.avgTotalDelay, mean(batches.map((b) => b.totalDelay!)));
+        assert.ok(Math.abs(stats.avgInputRate - LINES / ((batches.length * BATCH_MS) / 1000)) < 1e-6);
+
+        // Operations of a batch with records: both ran actions on the cluster, tagged with the batch.
+        const busy = batches.find((b) => b.inputSize > 0)!;
+        const one = await get<BatchJson>(`${app}/streaming/batches/${busy.batchId}`);
+        assert.deepEqual(one, busy);
+        const ops = await get<OpJson[]>(`${app}/streaming/batches/${busy.batchId}/operations`);
+        assert.deepEqual(ops.map((o) => [o.outputOpId, o.name, o.failureReason]), [[0, 'foreachRDD', undefined], [1, 'foreachRDD', undefined]]);
+        // Op 0 runs count() and collect() (whose reduceByKey is one more stage); op 1 one foreachPartition.
+        assert.equal(ops[0].jobIds.length, 2);
+        assert.equal(ops[1].jobIds.length, 1);
+        const jobs = await get<JobJson[]>(`${app}/jobs`);
+        for (const o of ops) {
+          for (const id of o.jobIds) {
+            const jj = jobs.find((x) => x.jobId === id)!;
+            assert.deepEqual([jj.batchId, jj.outputOpId, jj.status], [busy.batchId, o.outputOpId, 'SUCCEEDED']);
+          }
+        }
+        const collectJob = await get<JobJson>(`${app}/jobs/${ops[0].jobIds[1]}`);
+        assert.equal(collectJob.name, 'collect');
+        assert.equal(collectJob.stageIds.length, 2, 'the collect after reduceByKey ran a shuffle map stage and a result stage');
+        const stages = await get<StageJson[]>(`${app}/stages`);
+        const [mapStage, resultStage] = collectJob.stageIds.map((id) => stages.find((s) => s.stageId === id)!);
+        assert.ok(mapStage.shuffleWriteBytes > 0, 'the map stage wrote shuffle bytes');
+        assert.equal(resultStage.shuffleReadBytes, mapStage.shuffleWriteBytes, 'the result stage read every byte the map stage wrote');
+        assert.equal(resultStage.numTasks, 2, 'reduceByKey(…, 2): two reduce tasks');
+        assert.equal(resultStage.numCompleteTasks, 2);
+        // Every job of every batch: the job list holds as many as the operations name.
+        const allOps = (await Promise.all(batches.map((b) => get<OpJson[]>(`${app}/streaming/batches/${b.batchId}/operations`)))).flat();
+        assert.equal(jobs.length, allOps.reduce((a, o) => a + o.jobIds.length, 0), 'every action the job ran was for an output operation');
+
+        // The failed first attempt on 'boom': one failed task, at the fixture's own line.
+        const failedStages = stages.filter((s) => s.numFailedTasks > 0);
+        assert.equal(failedStages.length, 1, JSON.stringify(failedStages));
+        const f = failedStages[0];
+        assert.equal(f.status, 'COMPLETE', 'the retry succeeded');
+        assert.equal(f.failedTasks[0].errorMessage, 'boom: the first attempt fails');
+        const line = lineOf(fixture('stream-ui.ts'), "throw new Error('boom");
+        assert.match(f.failedTasks[0].location ?? '', new RegExp(`stream-ui\\.ts:${line}:\\d+$`));
+
+        // Receivers: the one socket receiver, on a worker, with every record.
+        const receivers = await get<{ streamId: number; streamName: string; executorId: string; numRecords: number; isActive: boolean }[]>(`${app}/streaming/receivers`);
+        assert.equal(receivers.length, 1);
+        assert.equal(receivers[0].numRecords, LINES);
+        assert.equal(receivers[0].isActive, false, 'stopped with the job');
+        assert.ok(h.cluster.driver.registry.all().some((w) => w.id === receivers[0].executorId));
+
+        // Bad requests name what is wrong.
+        assert.match((await get<{ error: string }>(`${app}/streaming/batches/soon`, 400)).error, /batch id 'soon' is not a number/);
+        assert.match((await get<{ error: string }>(`${app}/streaming/batches/12345`, 404)).error, /no batch 12345/);
+        assert.match((await get<{ error: string }>(`${app}/streaming/batches?status=DONE`, 400)).error, /unknown status 'DONE'/);
+        assert.match((await get<{ error: string }>('/applications/nope', 404)).error, /no application \(job\) 'nope'/);
+        assert.equal((await fetch(`${base}/applications/%E0`)).status, 400, 'a malformed path is refused, not a crash');
+        assert.equal(h.cluster.driver.dag.listenerCount, listenersBefore, 'an ended job no longer listens to the DAG scheduler');
+      });
+      await t.test("batch job: its page shows stage progress while it runs; jobs and stages with task counts, shuffle bytes and the failed task's line", () => batchJob(h.cluster));
+    });
+  } finally {
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A two-stage batch job (12 map tasks of 300 ms, 3 reduce tasks; map task 1 fails once): its page while it runs, its REST jobs and stages after. */
+async function batchJob(cluster: LocalCluster): Promise<void> {
+  const web = `http://127.0.0.1:${cluster.driver.webPort}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rest-batch-'));
+  try {
+    const MAPS = 12;
+    const REDUCES = 3;
+    const bundle = await bundleJob(fixture('stage-tasks.ts'));
+    const job = cluster.driver.submit({ name: 'batch <b>job</b>', code: bundle.code, sourceMap: bundle.sourceMap, args: [String(MAPS), String(REDUCES), '300', path.join(dir, 'marker')] });
+    const ended = new Promise<boolean>((r) => job.once('end', (s) => r(s === 'succeeded')));
+    // While it runs: the job page's progress bar of the map stage, part done.
+    const seen: [number, number][] = [];
+    const deadline = Date.now() + 60_000;
+    while (job.state === 'running' && Date.now() < deadline) {
+      const html = await (await fetch(`${web}/jobs/${job.id}/`)).text();
+      assert.ok(!html.includes('<b>job</b>'), 'the job name is escaped');
+      const active = /<h2>Active stages<\/h2>(.*?)<\/table>/s.exec(html)?.[1] ?? '';
+      for (const m of active.matchAll(/data-complete="(\d+)" data-total="(\d+)"/g)) seen.push([Number(m[1]), Number(m[2])]);
+      await sleep(100);
+    }
+    assert.equal(await within(ended, 60_000, 'the batch job to end'), true);
+    const partial = seen.filter(([done, total]) => total === MAPS && done > 0 && done < MAPS);
+    assert.ok(partial.length > 0, `the map stage was seen part done on the job page: ${JSON.stringify(seen)}`);
+    assert.ok(seen.every(([done, total]) => done <= total));
+
+    const app = `${web}/api/v1/applications/${job.id}`;
+    const jobs = (await (await fetch(`${app}/jobs`)).json()) as JobJson[];
+    assert.deepEqual(jobs.map((j) => [j.name, j.status, j.numTasks, j.numCompletedTasks, j.numFailedTasks]), [['collect', 'SUCCEEDED', MAPS + REDUCES, MAPS + REDUCES, 1]]);
+    const stages = (await (await fetch(`${app}/stages`)).json()) as StageJson[];
+    const [map, result] = jobs[0].stageIds.map((id) => stages.find((s) => s.stageId === id)!);
+    assert.deepEqual([map.numTasks, map.numCompleteTasks, map.numFailedTasks, map.status], [MAPS, MAPS, 1, 'COMPLETE']);
+    assert.deepEqual([result.numTasks, result.numCompleteTasks, result.status], [REDUCES, REDUCES, 'COMPLETE']);
+    assert.ok(map.shuffleWriteBytes > 0);
+    assert.equal(result.shuffleReadBytes, map.shuffleWriteBytes);
+    assert.ok(map.executorRunTime >= (MAPS - 1) * 300 * 0.9, `12 map tasks of 300 ms ran ${map.executorRunTime} ms in all`);
+    const line = lineOf(fixture('stage-tasks.ts'), "throw new Error('map task 1 fails once");
+    assert.equal(map.failedTasks[0].errorMessage, 'map task 1 fails once on purpose');
+    assert.match(map.failedTasks[0].location ?? '', new RegExp(`stage-tasks\\.ts:${line}:\\d+$`));
+    const page = await (await fetch(`${web}/jobs/${job.id}/`)).text();
+    assert.match(page, new RegExp(`stage-tasks\\.ts:${line}:\\d+</td>`), 'the job page names the line that threw');
+    assert.equal((await fetch(`${app}/streaming/statistics`)).status, 404, 'a batch job has no streaming statistics');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

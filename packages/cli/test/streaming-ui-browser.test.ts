@@ -1,0 +1,222 @@
+// The Streaming UI in a real browser: Debian's Chromium (headless) driven by
+// playwright-core. A running job's Streaming page must chart one point per completed
+// batch (compared with the REST API and with the batches the job printed itself), link
+// to batch pages, and show a job name with markup as text. Screenshots are saved under
+// test-artifacts/ at the repository root. The same for `sluice run --web-port`.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { bundleJob } from '../src/bundle-job.js';
+import { CLI_BIN, REPO_DIR, fixture, freePort, jsonLines, sleep, within, withCluster } from './harness.js';
+
+const BATCH_MS = 500;
+const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.join(REPO_DIR, 'test-artifacts');
+const SERIES = ['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay'];
+
+/** A TCP source the job's socketTextStream connects to; writes `perTick` lines every 100 ms until `stop()`. */
+async function lineSource(perTick = 15, line = (i: number): string => `w${i % 7} w${i % 3}`): Promise<{ port: number; connected: Promise<void>; sent: () => number; stop: () => void }> {
+  let client: net.Socket | undefined;
+  let connected!: () => void;
+  const first = new Promise<void>((r) => (connected = r));
+  const server = net.createServer((s) => {
+    client ??= s;
+    s.on('error', () => undefined);
+    connected();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  let n = 0;
+  const timer = setInterval(() => {
+    if (!client) return;
+    const lines = Array.from({ length: perTick }, (_, i) => line(n + i));
+    client.write(lines.join('\n') + '\n');
+    n += lines.length;
+  }, 100);
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connected: first,
+    sent: () => n,
+    stop: () => {
+      clearInterval(timer);
+      client?.destroy();
+      server.close();
+    },
+  };
+}
+
+interface ChartState {
+  points: number[];
+  lastBatch: string[];
+  histogram: number[];
+  canvases: number;
+}
+
+/** Every chart's plotted point count and last batch, read in one go (the page redraws every second). */
+function readCharts(page: Page): Promise<ChartState> {
+  // Runs in the page (this package compiles without the DOM types: the code is a string).
+  return page.evaluate(`(() => {
+    const series = ${JSON.stringify(SERIES)};
+    const el = (id) => document.getElementById(id);
+    return {
+      points: series.map((s) => Number(el('timeline-' + s).dataset.points)),
+      lastBatch: series.map((s) => el('timeline-' + s).dataset.lastBatch ?? ''),
+      histogram: series.map((s) => Number(el('histogram-' + s).dataset.points)),
+      canvases: document.querySelectorAll('.timeline canvas, .histogram canvas').length,
+    };
+  })()`);
+}
+
+/**
+ * Open `streamingUrl`, wait until the charts plot at least `minPoints` batches, and check
+ * that each chart drew one point per completed batch: as many as the REST API lists up to
+ * the last plotted batch, and as many as the job printed (its own BATCH lines).
+ */
+async function checkStreamingPage(browser: Browser, streamingUrl: string, restBase: string, printed: () => string[], minPoints: number, shot: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(streamingUrl);
+  await page.waitForFunction(`Number(document.getElementById('timeline-totalDelay')?.dataset.points ?? 0) >= ${minPoints}`, undefined, { timeout: 60_000 });
+  const charts = await readCharts(page);
+  const last = Number(charts.lastBatch[0]);
+  assert.ok(last > 0, JSON.stringify(charts));
+  assert.deepEqual(charts.lastBatch, SERIES.map(() => String(last)), 'every chart plots the same batches');
+  const rest = (await (await fetch(`${restBase}/streaming/batches?status=COMPLETED`)).json()) as { batchId: number }[];
+  const restUpTo = rest.filter((b) => b.batchId <= last).length;
+  const printedUpTo = jsonLines<{ time: number }>(printed(), 'BATCH ').filter((b) => b.time <= last).length;
+  assert.deepEqual(charts.points, SERIES.map(() => restUpTo), 'one point per completed batch the REST API lists');
+  assert.equal(restUpTo, printedUpTo, 'the REST API lists every batch the job ran');
+  assert.deepEqual(charts.histogram, SERIES.map(() => restUpTo), 'each histogram counts every completed batch');
+  assert.equal(charts.canvases, 8, 'uPlot drew 4 timelines and 4 histograms');
+  assert.equal(await page.locator('#workers tbody tr').count(), 2);
+  assert.match((await page.locator('#receivers tbody tr').first().textContent()) ?? '', /ACTIVE/);
+  await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
+  assert.deepEqual(errors, [], 'the page script threw nothing');
+  return page;
+}
+
+test('Streaming UI in Chromium: charts plot one point per completed batch, batch pages, escaped job names', { timeout: 150_000 }, async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-'));
+  const source = await lineSource();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
+      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
+      const bundle = await bundleJob(fixture('stream-ui.ts'));
+      const name = '<script>window.__xss = true</script> ui & co';
+      const job = h.cluster.driver.submit({ name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), String(BATCH_MS), path.join(dir, 'stop'), path.join(dir, 'marker')] });
+      const printed: string[] = [];
+      job.on('output', (l) => printed.push(l));
+      const ended = new Promise<boolean>((r) => job.once('end', (s) => r(s === 'succeeded')));
+      await within(source.connected, 30_000, 'the receiver to connect');
+
+      const page = await checkStreamingPage(browser, `${web}/jobs/${job.id}/streaming/`, `${web}/api/v1/applications/${job.id}`, () => printed, 4, 'streaming-page.png');
+      // The job's name is text, never markup: shown literally, its script never ran.
+      assert.equal(await page.evaluate('window.__xss === undefined'), true);
+      assert.match((await page.locator('h1').textContent()) ?? '', /<script>window\.__xss = true<\/script> ui & co/);
+      const html = await (await fetch(`${web}/jobs/${job.id}/streaming/`)).text();
+      assert.ok(!html.includes('<script>window'), 'the raw name is not in the page source');
+      assert.ok(html.includes('&lt;script&gt;window.__xss = true&lt;/script&gt; ui &amp; co'));
+      for (const p of ['/', `/jobs/${job.id}/`]) assert.ok(!(await (await fetch(web + p)).text()).includes('<script>window'), `${p} escapes the name`);
+
+      // A batch page, from the completed batches table.
+      // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
+      const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
+      const batchId = href.split('/').pop()!;
+      await page.goto(web + href);
+      await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
+      assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
+      assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
+      assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'batch-page.png'), fullPage: true });
+
+      fs.writeFileSync(path.join(dir, 'stop'), '');
+      assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
+    });
+  } finally {
+    await browser.close();
+    source.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sluice run --web-port serves the same UI and prints its URL at start', { timeout: 150_000 }, async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-run-'));
+  const source = await lineSource();
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI_BIN, 'run', fixture('stream-ui.ts'), '--web-port', String(port), '--', '127.0.0.1', String(source.port), String(BATCH_MS), path.join(dir, 'stop'), path.join(dir, 'marker')], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  let stderr = '';
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString()).split('\n');
+    partial = parts.pop()!;
+    stdout.push(...parts);
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const deadline = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!(url = /web UI at (http:\/\/\S+)/.exec(stderr)?.[1])) {
+      assert.ok(Date.now() < deadline && child.exitCode === null, `no web UI URL printed:\n${stderr}`);
+      await sleep(50);
+    }
+    const m = /^http:\/\/127\.0\.0\.1:(\d+)\/jobs\/([^/]+)\/$/.exec(url);
+    assert.ok(m, url);
+    assert.equal(Number(m[1]), port);
+    await within(source.connected, 30_000, 'the receiver to connect');
+    const page = await checkStreamingPage(browser, `${url}streaming/`, `http://127.0.0.1:${port}/api/v1/applications/${m[2]}`, () => stdout, 3, 'sluice-run-streaming-page.png');
+    await page.goto(url);
+    assert.match((await page.locator('#job-state').textContent()) ?? '', /running/);
+    fs.writeFileSync(path.join(dir, 'stop'), '');
+    assert.equal(await within(exited, 30_000, 'sluice run to exit'), 0, stderr);
+  } finally {
+    await browser.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+    source.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a job falling behind shows the warning on its Streaming page', { timeout: 120_000 }, async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-behind-'));
+  // 1,500 lines/s offered to a job that processes 200/s (5 ms a record): each batch waits longer than the one before.
+  const source = await lineSource(150, (i) => `${i} x`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
+      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
+      const bundle = await bundleJob(fixture('stream-overload.ts'));
+      const options = JSON.stringify({ fallingBehindBatches: 3 });
+      const job = h.cluster.driver.submit({ name: 'behind', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), '300', '5', options, path.join(dir, 'stop')] });
+      await within(source.connected, 30_000, 'the receiver to connect');
+      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      await page.goto(`${web}/jobs/${job.id}/streaming/`);
+      await page.waitForSelector('#warning:not([hidden])', { timeout: 60_000 });
+      const text = (await page.locator('#warning').textContent()) ?? '';
+      assert.match(text, /^Falling behind: the scheduling delay grew for \d+ batches in a row/);
+      const stats = (await (await fetch(`${web}/api/v1/applications/${job.id}/streaming/statistics`)).json()) as { fallingBehind?: { batches: number; since: number } };
+      assert.ok(stats.fallingBehind && stats.fallingBehind.batches >= 3, JSON.stringify(stats));
+      assert.equal(stats.fallingBehind.since % 300, 0, "it names a batch (a multiple of the 300 ms interval)");
+      await page.screenshot({ path: path.join(ARTIFACTS, 'falling-behind.png') });
+      fs.writeFileSync(path.join(dir, 'stop'), 'now');
+    });
+  } finally {
+    await browser.close();
+    source.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,204 @@
+import {
+  FAILED_TASK_REASONS,
+  type JobEndEvent,
+  type JobProperties,
+  type JobStartEvent,
+  type SchedulerListener,
+  type StageCompletedEvent,
+  type StageSubmittedEvent,
+  type TaskEndEvent,
+} from '../scheduler/scheduler-listener.js';
+import { userFrame } from './user-frame.js';
+
+/** A task attempt that failed, as the stage page lists it. */
+export interface TaskFailureRecord {
+  readonly taskId: string;
+  readonly partition: number;
+  readonly workerId: string;
+  readonly time: number;
+  readonly message: string;
+  /** The user's `file:line:col` the error was thrown at, when its stack has one. */
+  readonly location: string | undefined;
+  readonly stack: string;
+}
+
+export type StageStatus = 'ACTIVE' | 'COMPLETE' | 'FAILED';
+export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** One attempt of one stage (Spark's StageData). */
+export interface StageRecord {
+  readonly stageId: number;
+  readonly attemptId: number;
+  /** The action (Spark job) that submitted it. */
+  readonly jobId: number;
+  readonly kind: 'result' | 'shuffleMap';
+  readonly numTasks: number;
+  numCompleteTasks: number;
+  numFailedTasks: number;
+  numKilledTasks: number;
+  readonly submissionTime: number;
+  completionTime: number | undefined;
+  status: StageStatus;
+  /** Sum of the task attempts' run times (ms). */
+  executorRunTime: number;
+  /** The longest task attempt (ms). */
+  maxTaskTime: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  failureReason: string | undefined;
+  /** The first failed task attempts (at most MAX_FAILURES_KEPT). */
+  readonly failures: TaskFailureRecord[];
+}
+
+/** One action (Spark's JobData). */
+export interface JobRecord {
+  readonly jobId: number;
+  readonly name: string;
+  readonly submissionTime: number;
+  completionTime: number | undefined;
+  status: JobStatus;
+  readonly numPartitions: number;
+  readonly stageKeys: string[];
+  failureReason: string | undefined;
+  readonly properties: JobProperties;
+}
+
+const MAX_FAILURES_KEPT = 20;
+
+export function stageKey(stageId: number, attempt: number): string {
+  return `${stageId}.${attempt}`;
+}
+
+/**
+ * The actions (jobs) and stage attempts one submitted job ran, for its UI pages and
+ * `/api/v1/applications/{id}/jobs|stages` — Spark's AppStatusListener for one application.
+ * Hears the DAG scheduler's events for the job's current attempt (`runId()`).
+ *
+ * Invariants: at most `retained` jobs and `retained` stages are kept; the oldest finished
+ * ones go first (a running one is never dropped).
+ * Threading: driver main thread.
+ */
+export class JobStageStatus implements SchedulerListener {
+  private readonly jobs = new Map<number, JobRecord>();
+  private readonly stages = new Map<string, StageRecord>();
+
+  constructor(
+    private readonly runId: () => string,
+    readonly retained: number,
+    /** Called when an action starts (the streaming progress links it to its batch). */
+    private readonly onJobStarted: (jobId: number, properties: JobProperties) => void,
+    /** The driver's clock (when a task failure was seen). */
+    private readonly now: () => number,
+  ) {}
+
+  onJobStart(e: JobStartEvent): void {
+    if (e.runId !== this.runId()) return;
+    this.jobs.set(e.jobId, {
+      jobId: e.jobId,
+      name: e.name,
+      submissionTime: e.time,
+      completionTime: undefined,
+      status: 'RUNNING',
+      numPartitions: e.numPartitions,
+      stageKeys: [],
+      failureReason: undefined,
+      properties: e.properties,
+    });
+    evict(this.jobs, this.retained, (j) => j.status !== 'RUNNING');
+    this.onJobStarted(e.jobId, e.properties);
+  }
+
+  onStageSubmitted(e: StageSubmittedEvent): void {
+    if (e.runId !== this.runId()) return;
+    const key = stageKey(e.stageId, e.stageAttempt);
+    this.jobs.get(e.jobId)?.stageKeys.push(key);
+    this.stages.set(key, {
+      stageId: e.stageId,
+      attemptId: e.stageAttempt,
+      jobId: e.jobId,
+      kind: e.kind,
+      numTasks: e.numTasks,
+      numCompleteTasks: 0,
+      numFailedTasks: 0,
+      numKilledTasks: 0,
+      submissionTime: e.time,
+      completionTime: undefined,
+      status: 'ACTIVE',
+      executorRunTime: 0,
+      maxTaskTime: 0,
+      shuffleReadBytes: 0,
+      shuffleWriteBytes: 0,
+      failureReason: undefined,
+      failures: [],
+    });
+    evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
+  }
+
+  onTaskEnd(e: TaskEndEvent): void {
+    if (e.runId !== this.runId()) return;
+    const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
+    if (!s) return;
+    s.executorRunTime += e.durationMs;
+    s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
+    if (e.reason === 'success') {
+      s.numCompleteTasks++;
+      s.shuffleReadBytes += e.shuffleReadBytes;
+      s.shuffleWriteBytes += e.shuffleWriteBytes;
+    } else if (FAILED_TASK_REASONS.includes(e.reason)) {
+      s.numFailedTasks++;
+      if (s.failures.length < MAX_FAILURES_KEPT) {
+        const stack = e.error?.stack ?? '';
+        const message = e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason);
+        s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
+      }
+    } else s.numKilledTasks++;
+  }
+
+  onStageCompleted(e: StageCompletedEvent): void {
+    if (e.runId !== this.runId()) return;
+    const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
+    if (!s) return;
+    s.completionTime = e.time;
+    s.status = e.failure === undefined ? 'COMPLETE' : 'FAILED';
+    s.failureReason = e.failure;
+  }
+
+  onJobEnd(e: JobEndEvent): void {
+    if (e.runId !== this.runId()) return;
+    const j = this.jobs.get(e.jobId);
+    if (!j) return;
+    j.completionTime = e.time;
+    j.status = e.failure === undefined ? 'SUCCEEDED' : 'FAILED';
+    j.failureReason = e.failure;
+  }
+
+  allJobs(): JobRecord[] {
+    return [...this.jobs.values()];
+  }
+
+  job(jobId: number): JobRecord | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  allStages(): StageRecord[] {
+    return [...this.stages.values()];
+  }
+
+  stage(stageId: number, attempt: number): StageRecord | undefined {
+    return this.stages.get(stageKey(stageId, attempt));
+  }
+
+  /** The job's stage attempts that are still kept. */
+  stagesOf(job: JobRecord): StageRecord[] {
+    return job.stageKeys.flatMap((k) => this.stages.get(k) ?? []);
+  }
+}
+
+/** Drop the oldest entries `done` accepts until `map` holds at most `max`. */
+function evict<K, V>(map: Map<K, V>, max: number, done: (v: V) => boolean): void {
+  if (map.size <= max) return;
+  for (const [k, v] of map) {
+    if (map.size <= max) return;
+    if (done(v)) map.delete(k);
+  }
+}

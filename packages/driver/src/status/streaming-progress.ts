@@ -1,0 +1,213 @@
+import type { BatchInfo, OutputOperationTag, ReceiverEvent, StreamingProgressEvent } from '@sluice/core/internal';
+import { BoundedRing } from './bounded-ring.js';
+
+export type BatchStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED';
+
+/** One output operation of one batch (Spark's OutputOperationUIData). */
+export interface OutputOpRecord {
+  readonly id: number;
+  readonly name: string;
+  startTime: number | undefined;
+  endTime: number | undefined;
+  failure: { readonly message: string; readonly stack: string } | undefined;
+  /** The actions (Spark job ids) it ran. */
+  readonly jobIds: number[];
+}
+
+/** One batch, queued, processing or completed (Spark's BatchUIData). */
+export interface BatchRecord {
+  readonly batchTime: number;
+  readonly numRecords: number;
+  readonly submissionTime: number;
+  processingStartTime: number | undefined;
+  processingEndTime: number | undefined;
+  status: BatchStatus;
+  readonly outputOps: OutputOpRecord[];
+}
+
+/** One receiver (Spark's ReceiverInfo plus its records). */
+export interface ReceiverRecord {
+  readonly streamId: number;
+  readonly name: string;
+  workerId: string | undefined;
+  active: boolean;
+  lastErrorTime: number | undefined;
+  lastErrorMessage: string | undefined;
+  /** Records of its stream handed to batches since the job started. */
+  numRecords: number;
+  /** (driver time, records) of each hand-over in the last RATE_WINDOW_MS. */
+  readonly recent: [number, number][];
+}
+
+/** Receivers' records/s are averaged over this window. */
+export const RATE_WINDOW_MS = 10_000;
+
+/** Batches a streaming job's UI keeps by default (Spark's spark.streaming.ui.retainedBatches). */
+export const DEFAULT_RETAINED_BATCHES = 1000;
+
+/**
+ * The batches and receivers of one streaming job, as its Streaming page and
+ * `/api/v1/applications/{id}/streaming/...` show them: Spark's StreamingJobProgressListener.
+ * Fed by the job thread's progress events, its completed batches, the receiver tracker's
+ * events and the blocks each batch takes.
+ *
+ * Invariants: completed batches are kept in a ring of `retainedBatches` (the oldest go
+ * first); a batch is in `active` (queued or processing) or in the ring, never both;
+ * `attemptEnded` empties `active` (a new attempt starts its batches afresh).
+ * Threading: driver main thread.
+ */
+export class StreamingProgress {
+  private readonly active = new Map<number, BatchRecord>();
+  private readonly completed: BoundedRing<BatchRecord>;
+  private readonly receiverRecords = new Map<number, ReceiverRecord>();
+  /** When the first batch was queued (undefined before). */
+  startTime: number | undefined;
+  batchIntervalMs = 0;
+  numTotalCompletedBatches = 0;
+  numReceivedRecords = 0;
+  numProcessedRecords = 0;
+
+  constructor(readonly retainedBatches: number) {
+    this.completed = new BoundedRing(retainedBatches);
+  }
+
+  onProgress(e: StreamingProgressEvent): void {
+    switch (e.type) {
+      case 'batchSubmitted':
+        this.startTime ??= e.submissionTime;
+        this.batchIntervalMs = e.batchIntervalMs;
+        this.numReceivedRecords += e.numRecords;
+        this.active.set(e.batchTime, {
+          batchTime: e.batchTime,
+          numRecords: e.numRecords,
+          submissionTime: e.submissionTime,
+          processingStartTime: undefined,
+          processingEndTime: undefined,
+          status: 'QUEUED',
+          outputOps: e.outputOperations.map((o) => ({ id: o.id, name: o.name, startTime: undefined, endTime: undefined, failure: undefined, jobIds: [] })),
+        });
+        return;
+      case 'batchStarted': {
+        const b = this.active.get(e.batchTime);
+        if (!b) return;
+        b.status = 'PROCESSING';
+        b.processingStartTime = e.processingStartTime;
+        return;
+      }
+      case 'outputOperationStarted': {
+        const op = this.active.get(e.batchTime)?.outputOps.find((o) => o.id === e.id);
+        if (op) op.startTime = e.startTime;
+        return;
+      }
+      case 'outputOperationCompleted': {
+        const op = this.active.get(e.batchTime)?.outputOps.find((o) => o.id === e.id);
+        if (!op) return;
+        op.endTime = e.endTime;
+        op.failure = e.failure;
+        return;
+      }
+      default: {
+        const never: never = e;
+        void never;
+      }
+    }
+  }
+
+  onBatchCompleted(info: BatchInfo): void {
+    const b: BatchRecord = this.active.get(info.batchTime) ?? {
+      batchTime: info.batchTime,
+      numRecords: info.numRecords,
+      submissionTime: info.submissionTime,
+      processingStartTime: undefined,
+      processingEndTime: undefined,
+      status: 'QUEUED',
+      outputOps: [],
+    };
+    this.active.delete(info.batchTime);
+    b.processingStartTime = info.processingStartTime;
+    b.processingEndTime = info.processingEndTime;
+    b.status = 'COMPLETED';
+    this.numTotalCompletedBatches++;
+    this.numProcessedRecords += info.numRecords;
+    this.completed.push(b);
+  }
+
+  /** An action started for an output operation of a batch. */
+  attachJob(tag: OutputOperationTag, jobId: number): void {
+    const b = this.active.get(tag.batchTime) ?? this.completed.findLast((x) => x.batchTime === tag.batchTime);
+    b?.outputOps.find((o) => o.id === tag.outputOpId)?.jobIds.push(jobId);
+  }
+
+  onReceiverStarting(streamId: number, name: string): void {
+    if (!this.receiverRecords.has(streamId)) {
+      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, numRecords: 0, recent: [] });
+    }
+  }
+
+  onReceiverEvent(e: ReceiverEvent, now: number): void {
+    this.onReceiverStarting(e.streamId, e.name);
+    const r = this.receiverRecords.get(e.streamId)!;
+    r.workerId = e.workerId;
+    switch (e.type) {
+      case 'started':
+        r.active = true;
+        return;
+      case 'error':
+        r.lastErrorTime = now;
+        r.lastErrorMessage = e.message;
+        return;
+      case 'stopped':
+        r.active = false;
+        return;
+      default: {
+        const never: never = e;
+        void never;
+      }
+    }
+  }
+
+  /** A batch took `numRecords` records of stream `streamId`. */
+  onBlocksAllocated(streamId: number, numRecords: number, now: number): void {
+    const r = this.receiverRecords.get(streamId);
+    if (!r) return;
+    r.numRecords += numRecords;
+    r.recent.push([now, numRecords]);
+    while (r.recent.length > 0 && r.recent[0][0] < now - RATE_WINDOW_MS) r.recent.shift();
+  }
+
+  /** The attempt running the batches ended: its queued and running batches will never complete. */
+  attemptEnded(): void {
+    this.active.clear();
+    for (const r of this.receiverRecords.values()) r.active = false;
+  }
+
+  /** Queued and processing batches, newest first (Spark's order). */
+  activeBatches(): BatchRecord[] {
+    return [...this.active.values()].sort((a, b) => b.batchTime - a.batchTime);
+  }
+
+  /** Retained completed batches, oldest first. */
+  completedBatches(): BatchRecord[] {
+    return this.completed.toArray();
+  }
+
+  batch(batchTime: number): BatchRecord | undefined {
+    return this.active.get(batchTime) ?? this.completed.findLast((b) => b.batchTime === batchTime);
+  }
+
+  receivers(): ReceiverRecord[] {
+    return [...this.receiverRecords.values()].sort((a, b) => a.streamId - b.streamId);
+  }
+
+  /** Records/s a receiver handed to batches over the last RATE_WINDOW_MS (0 with none). */
+  receiverRate(r: ReceiverRecord, now: number): number {
+    const recent = r.recent.filter(([t]) => t >= now - RATE_WINDOW_MS);
+    if (recent.length === 0) return 0;
+    return recent.reduce((a, [, n]) => a + n, 0) / (RATE_WINDOW_MS / 1000);
+  }
+
+  /** Whether the job ever ran a streaming batch. */
+  get isStreaming(): boolean {
+    return this.startTime !== undefined;
+  }
+}

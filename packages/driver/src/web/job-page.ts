@@ -1,0 +1,75 @@
+import type { DriverJob } from '../job/driver-job.js';
+import type { DriverNode } from '../driver-node.js';
+import type { JobRecord, StageRecord } from '../status/job-stage-status.js';
+import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
+
+/** A stage's tasks as a progress bar: done of total, and how many run now. */
+export function progressBar(s: StageRecord, running: number): { html: string } {
+  const pct = s.numTasks === 0 ? 100 : (100 * s.numCompleteTasks) / s.numTasks;
+  const label = `${s.numCompleteTasks}/${s.numTasks}${running > 0 ? ` (${running} running)` : ''}${s.numFailedTasks > 0 ? ` (${s.numFailedTasks} failed)` : ''}`;
+  return { html: `<div class="progress" data-complete="${s.numCompleteTasks}" data-total="${s.numTasks}"><div style="width:${pct.toFixed(1)}%"></div><span>${escapeHtml(label)}</span></div>` };
+}
+
+/** The stages table of some actions: status, task progress, durations, shuffle bytes. */
+export function stagesTable(stages: readonly StageRecord[], running: (stageId: number) => number): string {
+  const rows: Cell[][] = stages.map((s) => [
+    s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId,
+    s.kind === 'result' ? 'result' : 'shuffle map',
+    s.status,
+    progressBar(s, s.status === 'ACTIVE' ? running(s.stageId) : 0),
+    time(s.submissionTime),
+    ms(s.completionTime !== undefined ? s.completionTime - s.submissionTime : undefined),
+    ms(s.executorRunTime),
+    ms(s.maxTaskTime),
+    bytes(s.shuffleReadBytes),
+    bytes(s.shuffleWriteBytes),
+    s.failureReason ?? '',
+  ]);
+  return table(['Stage', 'Kind', 'Status', 'Tasks', 'Submitted', 'Duration', 'Task time (sum)', 'Longest task', 'Shuffle read', 'Shuffle write', 'Failure'], rows, ' class="stages"');
+}
+
+/** Failed task attempts of some stages, each with the user's file:line. */
+export function failuresTable(stages: readonly StageRecord[]): string {
+  const rows: Cell[][] = stages.flatMap((s) =>
+    s.failures.map((f) => [s.stageId, f.partition, f.workerId, time(f.time), f.location ?? '-', f.message]),
+  );
+  if (rows.length === 0) return '';
+  return `<h3>Failed tasks</h3>${table(['Stage', 'Partition', 'Worker', 'When', 'Thrown at', 'Error'], rows, ' class="failures"')}`;
+}
+
+export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
+  const rows: Cell[][] = jobs.map((a) => {
+    const stages = j.stages.stagesOf(a);
+    const t = a.properties.outputOperation;
+    return [
+      a.jobId,
+      a.name,
+      t ? link(`/jobs/${encodeURIComponent(j.id)}/streaming/batch/${t.batchTime}`, `batch ${t.batchTime}, op ${t.outputOpId}`) : '-',
+      a.status,
+      time(a.submissionTime),
+      ms(a.completionTime !== undefined ? a.completionTime - a.submissionTime : undefined),
+      `${stages.filter((s) => s.status === 'COMPLETE').length}/${stages.length}`,
+      `${stages.reduce((n, s) => n + s.numCompleteTasks, 0)}/${stages.reduce((n, s) => n + s.numTasks, 0)}`,
+      a.failureReason ?? '',
+    ];
+  });
+  return table(['Action (job id)', 'Name', 'Batch', 'Status', 'Submitted', 'Duration', 'Stages done', 'Tasks done', 'Failure'], rows, ' class="actions"');
+}
+
+/** `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs). */
+export function jobPage(d: DriverNode, j: DriverJob): string {
+  const running = d.dag.runningTasks(j.runId);
+  const runningOf = (stageId: number): number => running.filter((t) => t.stageId === stageId).length;
+  const jobs = j.stages.allJobs().reverse();
+  const active = j.stages.allStages().filter((s) => s.status === 'ACTIVE');
+  const recent = jobs.slice(0, 100);
+  const stages = recent.flatMap((a) => j.stages.stagesOf(a));
+  const body = `<p>State: <b id="job-state">${escapeHtml(j.state)}</b>, attempt ${escapeHtml(j.attempt)}, started ${escapeHtml(time(j.startedAt))}${
+    j.endedAt !== undefined ? `, ended ${escapeHtml(time(j.endedAt))}` : ''
+  }${j.error ? `. Error: <span class="error">${escapeHtml(j.error.message)}</span>` : ''}</p>
+${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a></p>` : ''}
+<h2>Active stages</h2>${stagesTable(active, runningOf)}
+<h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
+<h2>Stages of those actions</h2>${stagesTable(stages, runningOf)}${failuresTable(stages)}`;
+  return page(`Job ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
+}

@@ -1,0 +1,36 @@
+import type { DriverJob } from '../job/driver-job.js';
+import { escapeHtml, page } from './html.js';
+
+/** The four series each streaming job is charted by (a timeline and a histogram each), keyed as the page script reads them. */
+export const STREAMING_SERIES = [
+  ['inputRate', 'Input rate (records/s)'],
+  ['schedulingDelay', 'Scheduling delay (ms)'],
+  ['processingTime', 'Processing time (ms)'],
+  ['totalDelay', 'Total delay (ms)'],
+] as const;
+
+/**
+ * `/jobs/{id}/streaming/`: the page's frame. Its script (static/streaming-page.js) reads the
+ * REST API every second and draws the timelines and histograms with uPlot and fills the
+ * tables; it writes values as text only (no markup from data).
+ */
+export function streamingPage(j: DriverJob): string {
+  const charts = STREAMING_SERIES.map(
+    ([key, title]) => `<div class="series"><h3>${escapeHtml(title)}</h3><p class="stat" id="stat-${key}"></p>
+<div class="timeline" id="timeline-${key}" data-points="0"></div><div class="histogram" id="histogram-${key}" data-points="0"></div></div>`,
+  ).join('\n');
+  const body = `<p id="summary">Loading…</p>
+<p id="warning" class="warning" hidden></p>
+<section class="charts">${charts}</section>
+<h2>Active batches</h2><table id="active-batches"><thead><tr><th>Batch time</th><th>Records</th><th>Scheduling delay</th><th>Output ops</th><th>Status</th></tr></thead><tbody></tbody></table>
+<h2>Completed batches (newest first)</h2><table id="completed-batches"><thead><tr><th>Batch time</th><th>Records</th><th>Scheduling delay</th><th>Processing time</th><th>Total delay</th><th>Output ops: done/total</th><th>Failure</th></tr></thead><tbody></tbody></table>
+<h2>Receivers</h2><table id="receivers"><thead><tr><th>Stream</th><th>Name</th><th>Worker</th><th>State</th><th>Records/s</th><th>Records</th><th>Last error</th><th>When</th></tr></thead><tbody></tbody></table>
+<h2>Workers</h2><table id="workers"><thead><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running tasks</th><th>Block memory</th><th>RSS</th><th>Blocks</th></tr></thead><tbody></tbody></table>
+<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/">Actions and stages of this job</a></p>
+<script src="/static/uPlot.iife.min.js"></script>
+<script src="/static/streaming-page.js"></script>`;
+  return page(`Streaming: ${j.name} (${j.id})`, body, {
+    head: '<link rel="stylesheet" href="/static/uPlot.min.css">',
+    bodyAttrs: ` data-app="${escapeHtml(j.id)}"`,
+  });
+}

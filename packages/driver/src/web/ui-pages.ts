@@ -1,0 +1,34 @@
+import type { DriverNode } from '../driver-node.js';
+import { batchPage } from './batch-page.js';
+import { escapeHtml, page } from './html.js';
+import { jobPage } from './job-page.js';
+import { overviewPage } from './overview-page.js';
+import { streamingPage } from './streaming-page.js';
+
+/** An HTML answer. */
+export interface PageReply {
+  readonly status: number;
+  readonly html: string;
+}
+
+const missing = (what: string): PageReply => ({ status: 404, html: page('Not found', `<p>${escapeHtml(what)}</p><p><a href="/">Back to the driver</a></p>`) });
+
+/**
+ * The UI's pages: `/` (workers, jobs), `/jobs/{id}/` (actions, stages), `/jobs/{id}/streaming/`
+ * (charts, batches, receivers, workers) and `/jobs/{id}/streaming/batch/{batchTime}`.
+ * Returns undefined for a path that is no page.
+ */
+export function uiPage(d: DriverNode, path: string): PageReply | undefined {
+  if (path === '/') return { status: 200, html: overviewPage(d) };
+  const m = /^\/jobs\/([^/]+)(?:\/(?:(streaming)(?:\/(?:batch\/([^/]+))?)?)?)?$/.exec(path);
+  if (!m) return undefined;
+  const id = decodeURIComponent(m[1]);
+  const j = d.jobs.get(id);
+  if (!j) return missing(`No job '${id}' on this driver.`);
+  if (m[2] === undefined) return { status: 200, html: jobPage(d, j) };
+  if (!j.streaming) return missing(`Job '${id}' is not a streaming job (it started no StreamingContext).`);
+  if (m[3] === undefined) return { status: 200, html: streamingPage(j) };
+  const b = j.progress.batch(Number(m[3]));
+  if (!b) return missing(`Job '${id}' has no batch '${m[3]}' (the last ${j.progress.retainedBatches} completed batches are kept).`);
+  return { status: 200, html: batchPage(d, j, b) };
+}

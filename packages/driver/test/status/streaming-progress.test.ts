@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BoundedRing } from '../../src/status/bounded-ring.js';
+import { JobStageStatus } from '../../src/status/job-stage-status.js';
+import { StreamingProgress } from '../../src/status/streaming-progress.js';
+import { userFrame } from '../../src/status/user-frame.js';
+
+test('BoundedRing keeps the last `capacity` items, oldest first', () => {
+  const r = new BoundedRing<number>(3);
+  const dropped: (number | undefined)[] = [];
+  for (let i = 1; i <= 7; i++) dropped.push(r.push(i));
+  assert.deepEqual(r.toArray(), [5, 6, 7]);
+  assert.deepEqual(dropped, [undefined, undefined, undefined, 1, 2, 3, 4]);
+  assert.equal(r.size, 3);
+  assert.equal(r.findLast((x) => x % 2 === 1), 7);
+  assert.equal(r.findLast((x) => x === 4), undefined);
+});
+
+test('StreamingProgress keeps the last N completed batches (1,000 by default in the driver), counts every one', () => {
+  const N = 5;
+  const p = new StreamingProgress(N);
+  const total = 23;
+  for (let i = 1; i <= total; i++) {
+    const t = i * 100;
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 100, numRecords: i, submissionTime: t + 1, outputOperations: [{ id: 0, name: 'print' }] });
+    p.onProgress({ type: 'batchStarted', batchTime: t, processingStartTime: t + 2 });
+    assert.equal(p.activeBatches()[0].status, 'PROCESSING');
+    p.attachJob({ batchTime: t, outputOpId: 0 }, i);
+    p.onBatchCompleted({ batchTime: t, numRecords: i, submissionTime: t + 1, processingStartTime: t + 2, processingEndTime: t + 7, schedulingDelay: 2, processingDelay: 5, totalDelay: 7 });
+  }
+  assert.deepEqual(p.completedBatches().map((b) => b.batchTime), [1900, 2000, 2100, 2200, 2300]);
+  assert.equal(p.numTotalCompletedBatches, total);
+  assert.equal(p.numProcessedRecords, (total * (total + 1)) / 2);
+  assert.deepEqual(p.batch(2300)?.outputOps[0].jobIds, [23]);
+  assert.equal(p.batch(1800), undefined, 'dropped from the ring');
+  assert.equal(p.activeBatches().length, 0);
+});
+
+test('JobStageStatus keeps at most `retained` jobs and never drops a running one', () => {
+  const s = new JobStageStatus(() => 'run-1', 3, () => undefined, () => 0);
+  for (let i = 0; i < 6; i++) {
+    s.onJobStart({ runId: 'run-1', jobId: i, time: i, name: 'count', numPartitions: 1, properties: {} });
+    if (i !== 1) s.onJobEnd({ runId: 'run-1', jobId: i, time: i + 1 });
+  }
+  s.onJobStart({ runId: 'other-run', jobId: 99, time: 0, name: 'count', numPartitions: 1, properties: {} });
+  assert.deepEqual(s.allJobs().map((j) => [j.jobId, j.status]), [[1, 'RUNNING'], [4, 'SUCCEEDED'], [5, 'SUCCEEDED']]);
+});
+
+test("userFrame finds the user's file:line:col in a mapped stack", () => {
+  assert.equal(userFrame('Error: x\n    at Object.fn (/home/u/job.ts:12:7)\n    at other (/home/u/lib.ts:1:1)'), '/home/u/job.ts:12:7');
+  assert.equal(userFrame('Error: x\n    at file:///home/u/my%20job.ts:3:9'), '/home/u/my job.ts:3:9');
+  assert.equal(userFrame('Error: x'), undefined);
+});

@@ -1,0 +1,155 @@
+// The Streaming page's script: reads the driver's REST API every second and draws each
+// series' timeline and histogram with uPlot (served by the driver), and fills the tables.
+// Every value is written with textContent, never as markup.
+(() => {
+  'use strict';
+  const app = document.body.dataset.app;
+  const base = '/api/v1/applications/' + encodeURIComponent(app);
+  const pageBase = '/jobs/' + encodeURIComponent(app) + '/streaming/';
+  const SERIES = {
+    inputRate: (b) => (b.batchDuration > 0 ? b.inputSize / (b.batchDuration / 1000) : b.inputSize),
+    schedulingDelay: (b) => b.schedulingDelay,
+    processingTime: (b) => b.processingTime,
+    totalDelay: (b) => b.totalDelay,
+  };
+  const timelines = {};
+  const histograms = {};
+
+  const ms = (v) => (v === undefined || v === null ? '-' : v < 1000 ? Math.round(v) + ' ms' : (v / 1000).toFixed(v < 10000 ? 2 : 1) + ' s');
+  const num = (v) => (v === undefined || v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(1));
+  const bytes = (v) => {
+    if (!v) return '0 B';
+    const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0;
+    while (v >= 1024 && i < u.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    return (i === 0 ? v : v.toFixed(1)) + ' ' + u[i];
+  };
+  const when = (v) => (v ? new Date(typeof v === 'number' ? v : v.replace('GMT', 'Z')).toISOString().replace('T', ' ').replace('Z', '') : '-');
+
+  function row(cells) {
+    const tr = document.createElement('tr');
+    for (const c of cells) {
+      const td = document.createElement('td');
+      if (c && typeof c === 'object') {
+        const a = document.createElement('a');
+        a.href = c.href;
+        a.textContent = c.text;
+        td.appendChild(a);
+      } else td.textContent = c === undefined || c === null ? '-' : String(c);
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function fill(id, rows) {
+    document.querySelector('#' + id + ' tbody').replaceChildren(...rows.map(row));
+  }
+
+  async function getJson(path) {
+    const r = await fetch(base + path, { cache: 'no-store' });
+    if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
+    return r.json();
+  }
+
+  function width(el) {
+    return Math.max(200, Math.min(560, el.clientWidth || 480));
+  }
+
+  function timelineOptions(el) {
+    return {
+      width: width(el),
+      height: 150,
+      legend: { show: false },
+      scales: { x: { time: true } },
+      axes: [{}, { size: 56 }],
+      series: [{}, { stroke: '#2f6fb0', width: 1.5, fill: 'rgba(47,111,176,0.08)', points: { show: true, size: 4 } }],
+    };
+  }
+
+  function histogramOptions(el) {
+    return {
+      width: width(el),
+      height: 150,
+      legend: { show: false },
+      scales: { x: { time: false } },
+      axes: [{}, { size: 40 }],
+      series: [{}, { stroke: '#4f8f4f', fill: 'rgba(79,143,79,0.4)', paths: uPlot.paths.bars({ size: [0.9, 60] }), points: { show: false } }],
+    };
+  }
+
+  /** Counts of `values` in `bins` equal-width bins; x is each bin's centre. */
+  function bin(values, bins) {
+    if (values.length === 0) return [[], []];
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    const w = hi > lo ? (hi - lo) / bins : 1;
+    const n = hi > lo ? bins : 1;
+    const xs = Array.from({ length: n }, (_, i) => lo + w * (i + 0.5));
+    const ys = new Array(n).fill(0);
+    for (const v of values) ys[Math.min(n - 1, Math.floor((v - lo) / w))]++;
+    return [xs, ys];
+  }
+
+  function draw(key, xs, ys) {
+    const tl = document.getElementById('timeline-' + key);
+    if (!timelines[key]) timelines[key] = new uPlot(timelineOptions(tl), [xs, ys], tl);
+    else timelines[key].setData([xs, ys]);
+    // What the chart holds now: one point per completed batch (tests read it).
+    tl.dataset.points = String(timelines[key].data[0].length);
+    tl.dataset.lastBatch = xs.length ? String(Math.round(xs[xs.length - 1] * 1000)) : '';
+    const hg = document.getElementById('histogram-' + key);
+    const h = bin(ys.filter((v) => v !== undefined && v !== null), 12);
+    if (!histograms[key]) histograms[key] = new uPlot(histogramOptions(hg), h, hg);
+    else histograms[key].setData(h);
+    hg.dataset.points = String(h[1].reduce((a, b) => a + b, 0));
+  }
+
+  async function refresh() {
+    const [stats, batches, receivers, workers] = await Promise.all([getJson('/streaming/statistics'), getJson('/streaming/batches'), getJson('/streaming/receivers'), getJson('/executors')]);
+    const completed = batches.filter((b) => b.status === 'COMPLETED').reverse(); // oldest first
+    const xs = completed.map((b) => b.batchId / 1000);
+    for (const [key, f] of Object.entries(SERIES)) {
+      const ys = completed.map(f);
+      draw(key, xs, ys);
+      const vals = ys.filter((v) => v !== undefined && v !== null);
+      const avg = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : undefined;
+      document.getElementById('stat-' + key).textContent = 'avg ' + (key === 'inputRate' ? num(avg) + ' records/s' : ms(avg));
+    }
+    document.getElementById('summary').textContent =
+      'Running batches of ' + ms(stats.batchDuration) + ' since ' + when(stats.startTimeEpoch) + ': ' + stats.numTotalCompletedBatches + ' completed (' +
+      stats.numRetainedCompletedBatches + ' kept), ' + stats.numActiveBatches + ' active; ' + stats.numProcessedRecords + ' records processed; ' +
+      stats.numActiveReceivers + ' of ' + stats.numReceivers + ' receivers active.';
+    const warning = document.getElementById('warning');
+    if (stats.fallingBehind) {
+      warning.hidden = false;
+      warning.textContent = stats.fallingBehind.message;
+    } else warning.hidden = true;
+    fill('active-batches', batches.filter((b) => b.status !== 'COMPLETED').map((b) => [{ href: pageBase + 'batch/' + b.batchId, text: when(b.batchId) }, b.inputSize, ms(b.schedulingDelay), b.numCompletedOutputOps + '/' + b.numTotalOutputOps, b.status]));
+    fill('completed-batches', completed.slice().reverse().slice(0, 200).map((b) => [
+      { href: pageBase + 'batch/' + b.batchId, text: when(b.batchId) },
+      b.inputSize,
+      ms(b.schedulingDelay),
+      ms(b.processingTime),
+      ms(b.totalDelay),
+      b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
+      b.firstFailureReason || '',
+    ]));
+    fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', when(r.lastErrorTime)]));
+    fill('workers', workers.map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
+  }
+
+  async function loop() {
+    try {
+      await refresh();
+    } catch (e) {
+      document.getElementById('summary').textContent = 'Cannot read the REST API: ' + e.message;
+    } finally {
+      setTimeout(loop, 1000);
+    }
+  }
+  loop();
+})();
