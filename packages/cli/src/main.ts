@@ -355,6 +355,9 @@ common(program.command('jobs').description("list a driver's jobs with their last
     table(rows);
     for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(j.error, { keepNewlines: true })}\n`);
+    for (const j of jobs) {
+      if (j.last_receiver_error) process.stdout.write(`\n${escapeControl(j.job_id)} last receiver error, ${(j.last_receiver_error_ms_ago / 1000).toFixed(1)} s ago: ${escapeControl(j.last_receiver_error)}\n`);
+    }
   });
 
 common(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))

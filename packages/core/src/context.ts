@@ -4,7 +4,9 @@ import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } f
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
 import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
-import { captureClosure } from './closure/capture-closure.js';
+import { userCallSite } from './closure/call-site.js';
+import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
+import { rememberShipOrigin } from './closure/ship-origin.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
@@ -287,8 +289,31 @@ export class SluiceContext {
   /** @internal */
   ship(fn: Function, operator: string): ShippedFunction {
     if (typeof fn !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: expected a function, got ${typeof fn}`);
-    return captureClosure(fn, operator);
+    return captureClosure(fn, operator, undefined, this.captureWarned);
   }
+
+  /**
+   * @internal Check, where the user calls a DStream operator (`dstream.map`), that `fn` can
+   * be shipped, as Spark cleans a DStream's closures at definition: the batches' RDDs ship
+   * it again each batch, where no stack frame is the user's. Remembers the operator and
+   * the user's call for the errors and warnings of that later shipping.
+   */
+  checkShippable(fn: Function, operator: string): void {
+    const callSite = userCallSite();
+    if (typeof fn !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator} at ${callSite}: expected a function, got ${fn === null ? 'null' : typeof fn}`);
+    captureClosure(fn, operator, callSite, this.captureWarned);
+    rememberShipOrigin(fn, { operator, callSite });
+  }
+
+  /** Capture warnings already logged (a DStream's functions are shipped again every batch): each is logged once. */
+  private readonly captureWarnings = new Set<string>();
+
+  private readonly captureWarned = (w: CaptureWarning): void => {
+    const key = JSON.stringify(w.fields);
+    if (this.captureWarnings.has(key)) return;
+    this.captureWarnings.add(key);
+    this.log('warn', w.message, { component: 'closure', ...w.fields });
+  };
 
   /** @internal */
   cogroupInternal(rdds: RDD<[unknown, unknown]>[], partitioner: Partitioner): RDD<[unknown, unknown[][]]> {

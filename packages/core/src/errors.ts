@@ -24,6 +24,7 @@ export const ErrorCodes = [
   'SLUICE_IO',
   'SLUICE_TASK_TIMEOUT',
   'SLUICE_CANCELLED',
+  'SLUICE_NOT_STARTED',
   'SLUICE_INTERNAL',
 ] as const;
 

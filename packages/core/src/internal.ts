@@ -30,6 +30,7 @@ import './dstream/state-dstreams.js';
 export * from './streaming/streaming-backend.js';
 export * from './streaming/output-operation-scope.js';
 export * from './streaming/streaming-context.js';
+export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export * from './streaming/rate/pid-rate-estimator.js';
 export * from './streaming/rate/rate-controller.js';
 export * from './streaming/rate/max-records-per-partition.js';

@@ -362,6 +362,8 @@ export class DriverNode {
             error: j.error ? `${j.error.message}${j.error.stack ? `\n${j.error.stack}` : ''}` : '',
             ...runningTasksInfo(this.dag.runningTasks(j.runId)),
             attempt: j.attempt,
+            last_receiver_error: j.lastReceiverError?.text ?? '',
+            last_receiver_error_ms_ago: j.lastReceiverError ? Math.max(0, now - j.lastReceiverError.at) : 0,
             stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),

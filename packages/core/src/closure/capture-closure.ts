@@ -12,21 +12,34 @@
  * session per thread, created on first use and kept.
  */
 import { Session } from 'node:inspector';
-import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import { NotSerializableError, SluiceError } from '../errors.js';
 import { SHIP, isShippable } from './shippable.js';
 import type { CapturedValue, ShippedFunction } from './shipped-function.js';
-import { functionExpression, referencedNames, tokenize } from './function-source.js';
+import { UNKNOWN_CALL_SITE, userCallSite } from './call-site.js';
+import { capturedWrites, functionExpression, ownThisTokens, referencedNames, thisProperty, tokenize } from './function-source.js';
+import { shipOriginOf } from './ship-origin.js';
 
 /** A web of mutually recursive local functions is shipped as a tree; this bounds it. */
 const MAX_FUNCTIONS = 1000;
 
 const FIX = 'Create it inside the function, or use mapPartitions to create one per partition, or pass plain data instead.';
 
+/**
+ * Something that ships but probably does not do what its author meant: a write to a
+ * captured variable happens on a worker's copy, never on the driver's variable.
+ */
+export interface CaptureWarning {
+  /** Constant text, for the log line's message. */
+  readonly message: string;
+  /** What and where: operator, callSite, function, variable, write, hint. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
 interface CaptureContext {
   readonly operator: string;
   readonly callSite: string;
+  readonly onWarning: ((w: CaptureWarning) => void) | undefined;
   /** Functions being shipped, outermost first (for `ref`s). */
   readonly stack: Function[];
   /** Names of the captured functions we are inside of, for messages. */
@@ -36,11 +49,20 @@ interface CaptureContext {
 
 /**
  * Captures `fn` for shipping. `operator` (e.g. `rdd.map`) and `callSite` (default: the
- * first stack frame outside this package) only go into error messages and the result.
- * Throws NotSerializableError when something it captures cannot travel.
+ * first stack frame outside this package; when no frame is the user's, as at batch time,
+ * where `fn` was given to a DStream operator, see ship-origin.ts) only go into error
+ * messages, warnings and the result. Throws NotSerializableError when something it
+ * captures cannot travel or it uses `this`; `onWarning` hears of writes to captured
+ * variables (they change a worker's copy only).
  */
-export function captureClosure(fn: Function, operator: string, callSite?: string): ShippedFunction {
-  const ctx: CaptureContext = { operator, callSite: callSite ?? userCallSite(), stack: [], via: [], count: 0 };
+export function captureClosure(fn: Function, operator: string, callSite?: string, onWarning?: (w: CaptureWarning) => void): ShippedFunction {
+  let op = operator;
+  let site = callSite ?? userCallSite();
+  if (callSite === undefined && site === UNKNOWN_CALL_SITE && typeof fn === 'function') {
+    const origin = shipOriginOf(fn);
+    if (origin !== undefined) ({ operator: op, callSite: site } = origin);
+  }
+  const ctx: CaptureContext = { operator: op, callSite: site, onWarning, stack: [], via: [], count: 0 };
   if (typeof fn !== 'function') {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where(ctx)} was given ${describe(fn)} where a function was expected.`);
   }
@@ -72,8 +94,19 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   const source = functionExpression(raw, tokens, name, (why) => {
     throw new NotSerializableError(`Task not serializable: ${where(ctx)}: the function '${label}' cannot be shipped: ${why}`);
   });
+  const selfRefs = ownThisTokens(tokens);
+  if (selfRefs.length > 0) {
+    const property = thisProperty(tokens, selfRefs[0]!);
+    const what = ctx.via.length === 0 ? `the function '${label}'` : `the function '${label}' (captured as '${ctx.via.join(' → ')}')`;
+    const local = property !== undefined && /^[A-Za-z_$][\w$]*$/.test(property) ? property : 'value';
+    throw new NotSerializableError(
+      `Task not serializable: ${where(ctx)}: ${what} uses \`this\`${property !== undefined ? ` (this.${property})` : ''}, which does not travel with a shipped function (on a worker it is not your object). ` +
+        `Copy the field into a local before the call and use the local inside the function: const ${local} = this.${property ?? 'value'};`,
+    );
+  }
   const location = functionLocation(fn);
   const locals = readCapturedLocals(fn, referencedNames(tokens));
+  if (ctx.onWarning !== undefined) warnOfWrites(raw, tokens, label, locals, ctx);
   ctx.stack.push(fn);
   try {
     const captures: Record<string, CapturedValue> = {};
@@ -84,6 +117,25 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     return { source, name: label, callSite: ctx.callSite, captures, ...(location && { location }) };
   } finally {
     ctx.stack.pop();
+  }
+}
+
+function warnOfWrites(raw: string, tokens: ReturnType<typeof tokenize>, label: string, locals: ReadonlyMap<string, unknown>, ctx: CaptureContext): void {
+  // Data only: a broadcast or accumulator (`acc.add(x)`) is meant to be used that way, a captured function is code.
+  const data = new Set([...locals].filter(([, v]) => typeof v !== 'function' && !isShippable(v)).map(([name]) => name));
+  if (data.size === 0) return;
+  for (const w of capturedWrites(raw, tokens, data)) {
+    ctx.onWarning!({
+      message: 'a shipped function writes to a captured driver variable; the write happens on a worker and the driver never sees it',
+      fields: {
+        operator: ctx.operator,
+        callSite: ctx.callSite,
+        function: ctx.via.length === 0 ? label : `${ctx.via.join(' → ')} (${label})`,
+        variable: w.name,
+        write: w.text,
+        hint: `use an accumulator to bring values back to the driver (const ${w.name}Acc = sc.longAccumulator(); ${w.name}Acc.add(...) in the function; ${w.name}Acc.value on the driver), or collect()/reduce() the result`,
+      },
+    });
   }
 }
 
@@ -304,40 +356,4 @@ function callArgument(remote: RemoteObject): object {
   // An uninitialized (TDZ) binding is reported as undefined too.
   if (remote.type === 'undefined') return {};
   return { value: remote.value };
-}
-
-// ---------------------------------------------------------------------------------------
-// Call site: the first frame outside this package's sources.
-
-const HERE = fileURLToPath(import.meta.url);
-/** Compiled layout `<pkg>/dist/src/closure/capture-closure.js`: skip `<pkg>/dist/src/` and `<pkg>/src/` (source-mapped frames). */
-const CORE_DIRS = /[\\/]dist[\\/]src[\\/]closure[\\/]capture-closure\.js$/.test(HERE)
-  ? [fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(new URL('../../../src/', import.meta.url))]
-  : [HERE];
-
-function userCallSite(): string {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 64;
-  let stack: string | undefined;
-  try {
-    stack = new Error().stack;
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  for (const line of (stack ?? '').split('\n').slice(1)) {
-    const at = frameLocation(line);
-    if (at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir))) return at;
-  }
-  return '<unknown>';
-}
-
-function frameLocation(line: string): string | undefined {
-  const text = line.trim();
-  if (!text.startsWith('at ')) return undefined;
-  const open = text.indexOf(' (');
-  const location = text.endsWith(')') && open >= 0 ? text.slice(open + 2, -1) : text.slice(3);
-  const m = /^(.*):(\d+):(\d+)$/.exec(location);
-  if (m === null || m[1]!.startsWith('node:') || m[1]!.includes('eval at ') || m[1] === '<anonymous>') return undefined;
-  const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
-  return `${file}:${m[2]}:${m[3]}`;
 }

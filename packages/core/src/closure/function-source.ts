@@ -185,3 +185,184 @@ export function functionExpression(src: string, tokens: readonly Token[], name: 
   if (!is(after, 'punct', '(')) return fail(`its source is not a function, class or method: ${src.slice(0, 60)}`);
   return accessor === undefined ? `({ ${body}\n})[${keyExpr}]` : `({ ${body}\n}).__lookup${accessor}__(${keyExpr})`;
 }
+
+// ---------------------------------------------------------------------------------------
+// `this` and writes to captured variables: mistakes a shipped function's source shows.
+
+/** Names that, before `(...) {`, start a statement or expression rather than a method. */
+const NOT_METHOD = new Set(['if', 'for', 'while', 'switch', 'catch', 'with', 'function', 'return', 'typeof', 'await', 'yield', 'new', 'in', 'of', 'do', 'else', 'super', 'import', 'void', 'delete', 'throw', 'case']);
+
+function isPunct(t: Token | undefined, text: string): boolean {
+  return t?.type === 'punct' && t.text === text;
+}
+
+function afterDot(tokens: readonly Token[], k: number): boolean {
+  const prev = tokens[k - 1];
+  return prev?.type === 'punct' && (prev.text === '.' || prev.text === '?.');
+}
+
+/** Index of the token closing the body that opens at the first `{` at bracket depth 0 from `k`, or the last index. */
+function endOfBodyFrom(tokens: readonly Token[], k: number): number {
+  let depth = 0;
+  for (let j = k; j < tokens.length; j++) {
+    const t = tokens[j]!;
+    if (t.type !== 'punct') continue;
+    if (depth === 0 && t.text === '{') {
+      const close = matching(tokens, j);
+      return close < 0 ? tokens.length - 1 : close;
+    }
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+  }
+  return tokens.length - 1;
+}
+
+/** At `k`, a method (`name(...) {`, `'key'(...) {`, `[key](...) {`): the index of its closing `}`, else -1. */
+function methodEnd(tokens: readonly Token[], k: number): number {
+  const t = tokens[k]!;
+  const keyLike = (t.type === 'name' && !NOT_METHOD.has(t.text) && !afterDot(tokens, k)) || t.type === 'string' || t.type === 'number' || isPunct(t, ']');
+  if (!keyLike || !isPunct(tokens[k + 1], '(')) return -1;
+  const close = matching(tokens, k + 1);
+  if (close < 0 || !isPunct(tokens[close + 1], '{')) return -1;
+  const end = matching(tokens, close + 1);
+  return end < 0 ? tokens.length - 1 : end;
+}
+
+/** Whether `tokens` are those of an arrow function (`x => ...`, `(x) => ...`, `async (x) => ...`). */
+function isArrow(tokens: readonly Token[]): boolean {
+  let k = 0;
+  if (tokens[0]?.type === 'name' && tokens[0].text === 'async' && (isPunct(tokens[1], '(') || (tokens[1]?.type === 'name' && isPunct(tokens[2], '=>')))) k = 1;
+  if (tokens[k]?.type === 'name' && isPunct(tokens[k + 1], '=>')) return true;
+  if (!isPunct(tokens[k], '(')) return false;
+  const close = matching(tokens, k);
+  return close >= 0 && isPunct(tokens[close + 1], '=>');
+}
+
+/**
+ * The `this` tokens of a function's source that mean the function's own receiver (or, in
+ * an arrow, the receiver where it was written): not those inside a nested `function`, a
+ * method or a class, which have a receiver of their own. A class's source has none.
+ */
+export function ownThisTokens(tokens: readonly Token[]): number[] {
+  if (tokens[0]?.type === 'name' && tokens[0].text === 'class') return [];
+  // A function, method or accessor: its own head (`function f`, `get x`, the key) is not
+  // scanned as a nested method; scanning starts at its parameter list.
+  let start = 0;
+  if (!isArrow(tokens)) {
+    start = tokens.findIndex((t) => isPunct(t, '('));
+    if (start < 0) return [];
+  }
+  const out: number[] = [];
+  for (let k = start; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.type === 'name' && !afterDot(tokens, k)) {
+      if (t.text === 'this') {
+        // `{ this: 1 }`: a property name.
+        const key = (isPunct(tokens[k - 1], '{') || isPunct(tokens[k - 1], ',')) && isPunct(tokens[k + 1], ':');
+        if (!key) out.push(k);
+        continue;
+      }
+      if (t.text === 'function' || t.text === 'class') {
+        k = endOfBodyFrom(tokens, k + 1);
+        continue;
+      }
+    }
+    const end = methodEnd(tokens, k);
+    if (end >= 0) k = end;
+  }
+  return out;
+}
+
+/** The property `this` is read for at `tokens[k]` (`this.factor` -> 'factor'), if it is a plain name. */
+export function thisProperty(tokens: readonly Token[], k: number): string | undefined {
+  const dot = tokens[k + 1];
+  const name = tokens[k + 2];
+  return dot?.type === 'punct' && (dot.text === '.' || dot.text === '?.') && name?.type === 'name' ? decodeName(name.text) : undefined;
+}
+
+const ASSIGNMENT_OPERATORS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '**=', '<<=', '>>=', '>>>=', '&=', '|=', '^=', '&&=', '||=', '??=', '++', '--']);
+const OPERATOR_CHARS = /^[=+\-*/%&|^<>!?]$/;
+/** Methods that change an Array, Map or Set in place. */
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'delete', 'clear']);
+
+/** The operator spelled by the adjacent one-character punctuators from `k` (`+`, `=` -> `+=`). */
+function operatorAt(tokens: readonly Token[], k: number): string {
+  let op = '';
+  for (let j = k; j < tokens.length; j++) {
+    const t = tokens[j]!;
+    if (t.type !== 'punct' || !OPERATOR_CHARS.test(t.text) || (j > k && tokens[j - 1]!.end !== t.start)) break;
+    op += t.text;
+  }
+  return op;
+}
+
+/** A write to a captured variable in a function's source: the variable and what the source does. */
+export interface CapturedWrite {
+  readonly name: string;
+  /** The expression as written, shortened: `total += x`, `seen.add(x)`, `counts[k] = 1`. */
+  readonly text: string;
+}
+
+/**
+ * Writes a function's source makes to the variables in `names`: assignments (`=`, `+=`,
+ * `++`, ...) to the variable or to a property or element of it, and calls of in-place
+ * methods (`push`, `set`, `add`, ...) on it. A declaration of the same name (`let x =`)
+ * is not one. Found from the text alone, so a local of the same name in a nested scope is
+ * taken for the captured one: what it reports is a warning, never an error.
+ */
+export function capturedWrites(src: string, tokens: readonly Token[], names: ReadonlySet<string>): CapturedWrite[] {
+  const out: CapturedWrite[] = [];
+  const seen = new Set<string>();
+  tokens.forEach((t, k) => {
+    if (t.type !== 'name' || afterDot(tokens, k) || !names.has(decodeName(t.text))) return;
+    const prev = tokens[k - 1];
+    if (prev?.type === 'name' && (prev.text === 'let' || prev.text === 'const' || prev.text === 'var')) return;
+    if (isPunct(prev, '{') || isPunct(prev, ',')) {
+      // `{ x: 1 }` or `{ x }` in an object literal: a read, not a write.
+      if (isPunct(tokens[k + 1], ':')) return;
+    }
+    const name = decodeName(t.text);
+    // Prefix ++x / --x.
+    const p1 = tokens[k - 1];
+    const p2 = tokens[k - 2];
+    const prefixed = p1?.type === 'punct' && p2?.type === 'punct' && p1.text === p2.text && (p1.text === '+' || p1.text === '-') && p2.end === p1.start;
+    // Property chain: x.a.b, x[k], x?.a
+    let j = k + 1;
+    let lastProperty: string | undefined;
+    for (;;) {
+      const n = tokens[j];
+      if ((isPunct(n, '.') || isPunct(n, '?.')) && tokens[j + 1]?.type === 'name') {
+        lastProperty = tokens[j + 1]!.text;
+        j += 2;
+      } else if (isPunct(n, '[')) {
+        const close = matching(tokens, j);
+        if (close < 0) break;
+        lastProperty = undefined;
+        j = close + 1;
+      } else break;
+    }
+    let end = j - 1;
+    let write = prefixed;
+    if (!write) {
+      const op = operatorAt(tokens, j);
+      if (ASSIGNMENT_OPERATORS.has(op)) {
+        write = true;
+        end = j + op.length - 1;
+        // `x = ...`: show the first token of what is assigned.
+        if (op !== '++' && op !== '--') end = Math.min(tokens.length - 1, end + 1);
+      } else if (lastProperty !== undefined && MUTATORS.has(lastProperty) && isPunct(tokens[j], '(')) {
+        write = true;
+        const close = matching(tokens, j);
+        end = close < 0 ? j : close;
+      }
+    }
+    if (!write) return;
+    let text = src.slice(prefixed ? p2!.start : t.start, tokens[end]!.end).replace(/\s+/g, ' ');
+    if (text.length > 60) text = `${text.slice(0, 57)}...`;
+    const key = `${name}\u0000${text}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ name, text });
+  });
+  return out;
+}

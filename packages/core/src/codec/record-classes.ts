@@ -79,6 +79,16 @@ function classBindings(): Map<Function, string> {
   return bindings;
 }
 
+/**
+ * The name `ctor` is bound to at the top level of this thread's job bundle; null when a
+ * bundle is loaded here and the class is not among its top-level classes (defined inside
+ * a function, say); undefined when no bundle is loaded in this thread (nothing to check).
+ */
+export function topLevelClassBinding(ctor: Function): string | null | undefined {
+  if (!scope) return undefined;
+  return classBindings().get(ctor) ?? null;
+}
+
 /** Prototypes v8 serialize carries faithfully (or rejects itself): not user classes. */
 const BUILTIN_PROTOS = new Set<unknown>([
   Object.prototype,

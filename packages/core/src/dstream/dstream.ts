@@ -217,20 +217,32 @@ export abstract class DStream<T> {
     return new TransformedDStream<R>(this.ssc, [this as DStream<unknown>, other as DStream<unknown>], (rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params, kind);
   }
 
+  /**
+   * Check, where the user calls `operator`, that the functions it ships can travel (see
+   * SluiceContext.checkShippable): a mistake fails at that line, not at the first batch.
+   */
+  private shippable(operator: string, ...fns: readonly (Function | undefined)[]): void {
+    for (const f of fns) if (f !== undefined) this.ssc.sc.checkShippable(f, `dstream.${operator}`);
+  }
+
   map<U>(f: (t: T) => U): DStream<U> {
+    this.shippable('map', f);
     return this.derive('map', {}, (rdd) => rdd.map(f));
   }
 
   flatMap<U>(f: (t: T) => Iterable<U>): DStream<U> {
+    this.shippable('flatMap', f);
     return this.derive('flatMap', {}, (rdd) => rdd.flatMap(f));
   }
 
   filter(f: (t: T) => boolean): DStream<T> {
+    this.shippable('filter', f);
     return this.derive('filter', {}, (rdd) => rdd.filter(f));
   }
 
   /** `preservePartitioning`: the result keeps the parent RDD's partitioner (f leaves keys where they are), as Spark's. */
   mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>, preservePartitioning = false): DStream<U> {
+    this.shippable('mapPartitions', f);
     return this.derive('mapPartitions', preservePartitioning ? { preservePartitioning } : {}, (rdd) => rdd.mapPartitions(f, preservePartitioning));
   }
 
@@ -259,6 +271,7 @@ export abstract class DStream<T> {
 
   /** One-element RDDs holding each batch's reduction (empty for an empty batch). */
   reduce(f: (a: T, b: T) => T): DStream<T> {
+    this.shippable('reduce', f);
     return this.map(keyNull as (t: T) => [null, T])
       .reduceByKey(f, 1)
       .map(second as (p: [null, T]) => T);
@@ -286,6 +299,7 @@ export abstract class DStream<T> {
    * record was seen the window keeps its value, inverse-reduced, when it empties.
    */
   reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options: { invFunc?(a: T, b: T): T } = {}): DStream<T> {
+    this.shippable('reduceByWindow', f, options.invFunc);
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
       .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
@@ -310,6 +324,7 @@ export abstract class DStream<T> {
    * { partitioner }, as Spark's overloads; default a HashPartitioner of the default parallelism.
    */
   reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): DStream<[K, V]> {
+    this.shippable('reduceByKey', f);
     const p = this.partitionerFor(partitions, 'reduceByKey');
     return this.derive('reduceByKey', partitionParams(partitions), (rdd) => rdd.reduceByKey(f, p));
   }
@@ -332,6 +347,7 @@ export abstract class DStream<T> {
     mergeCombiners: (a: C, b: C) => C,
     options?: CombineByKeyOptions,
   ): DStream<[K, C]> {
+    this.shippable('combineByKey', createCombiner, mergeValue, mergeCombiners);
     const p = this.partitionerFor(options, 'combineByKey');
     const mapSideCombine = typeof options === 'object' && options !== null && !('kind' in options) ? options.mapSideCombine !== false : true;
     return this.derive('combineByKey', { ...partitionParams(options), ...(mapSideCombine ? {} : { mapSideCombine }) }, (rdd) =>
@@ -340,10 +356,12 @@ export abstract class DStream<T> {
   }
 
   mapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => U): DStream<[K, U]> {
+    this.shippable('mapValues', f);
     return this.derive('mapValues', {}, (rdd) => rdd.mapValues(f));
   }
 
   flatMapValues<K, V, U>(this: DStream<[K, V]>, f: (v: V) => Iterable<U>): DStream<[K, U]> {
+    this.shippable('flatMapValues', f);
     return this.derive('flatMapValues', {}, (rdd) => rdd.flatMapValues(f));
   }
 
@@ -388,6 +406,7 @@ export abstract class DStream<T> {
     slideDuration?: Duration,
     options: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } = {},
   ): DStream<[K, V]> {
+    this.shippable('reduceByKeyAndWindow', reduceFunc, options.invFunc, options.filterFunc);
     const slide = slideDuration ?? this.slideDuration;
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
     const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');
@@ -458,6 +477,7 @@ export abstract class DStream<T> {
     update: UpdateStateFunction<K, V, S>,
     options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean; rememberPartitioner?: boolean } = {},
   ): DStream<[K, S]> {
+    this.shippable('updateStateByKey', update);
     if (options.withTimeAndKey && options.iterator) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: give { withTimeAndKey: true } or { iterator: true }, not both');
     }
@@ -474,6 +494,7 @@ export abstract class DStream<T> {
 
   /** Per-key state with a mapping function and optional timeout (Spark's mapWithState). */
   mapWithState<K, V, S, M>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, M>): MapWithStateDStream<K, V, S, M> {
+    this.shippable('mapWithState', spec.fn);
     return new (derived('MapWithState'))<K, V, S, M>(this, spec);
   }
 

@@ -1,4 +1,5 @@
 import type { RDD } from '../rdd/rdd.js';
+import { userCallSite } from '../closure/call-site.js';
 import { shipReceiver } from '../receiver/ship-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { SluiceError } from '../errors.js';
@@ -123,6 +124,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     super(ssc);
   }
 
+  /** Where the job's code made this stream (ssc.receiverStream), for errors about its receiver. */
+  private readonly callSite = userCallSite();
+
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
     return { op: 'ReceiverInputDStream', params: { name: this.name } };
   }
@@ -140,8 +144,14 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return this.log;
   }
 
+  /** Checked with the graph at start(), before any receiver starts: a receiver that cannot travel fails there. */
+  override validate(): void {
+    super.validate();
+    shipReceiver(this.receiver as Receiver<unknown>, this.name, this.callSite);
+  }
+
   override start(): void {
-    const shipped = shipReceiver(this.receiver as Receiver<unknown>, this.name);
+    const shipped = shipReceiver(this.receiver as Receiver<unknown>, this.name, this.callSite);
     this.blockLog();
     this.ssc.streamingBackend().startReceiver(this.id, shipped, this.ssc.receiverRunOptions(this.id));
   }

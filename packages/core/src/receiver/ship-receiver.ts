@@ -2,6 +2,7 @@ import { captureClosure } from '../closure/capture-closure.js';
 import { reviveClosure } from '../closure/revive-closure.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import { encode } from '../codec/codec.js';
+import { topLevelClassBinding } from '../codec/record-classes.js';
 import { NotSerializableError, SluiceError } from '../errors.js';
 import type { Receiver } from './receiver.js';
 import { RawSocketReceiver } from './raw-socket-receiver.js';
@@ -17,22 +18,41 @@ export interface ShippedReceiver {
   readonly fields: Record<string, { readonly fn: ShippedFunction } | { readonly value: unknown }>;
 }
 
-export function shipReceiver(r: Receiver<unknown>, operator: string): ShippedReceiver {
+/**
+ * The receiver as it travels. `operator` names the stream (`receiverStream(MyReceiver)`),
+ * `callSite` where the job made it. Its class must be found by name in the job bundle's
+ * module scope on the worker: in a thread that loaded the bundle (the driver program's),
+ * a class not bound at its top level is refused here, at start(), rather than on every
+ * worker it would be tried on.
+ */
+export function shipReceiver(r: Receiver<unknown>, operator: string, callSite?: string): ShippedReceiver {
   const ctor = r.constructor as Function;
-  const className = ctor.name;
+  let className = ctor.name;
   const builtin = BUILTIN[className] === ctor;
+  const where = callSite === undefined ? operator : `${operator} at ${callSite}`;
+  if (!builtin) {
+    const binding = topLevelClassBinding(ctor);
+    if (binding === null) {
+      const name = className || '(anonymous class)';
+      throw new NotSerializableError(
+        `${where}: the receiver class ${name} is not defined at the top level of the job file or of a module it imports (is it defined inside a function?). ` +
+          `Workers create the receiver from its class, found by name in the job's module scope, so this one could never start. Move class ${name} to the top level of its module`,
+      );
+    }
+    if (binding !== undefined) className = binding;
+  }
   const fields: ShippedReceiver['fields'] = {};
   for (const [k, v] of Object.entries(r)) {
     if (k === 'supervisor' || v === undefined) continue;
     if (typeof v === 'function') {
-      fields[k] = { fn: captureClosure(v, `${operator} (${className}.${k})`) };
+      fields[k] = { fn: captureClosure(v, `${operator} (${className}.${k})`, callSite) };
       continue;
     }
     try {
       encode(v);
     } catch (err) {
       throw new NotSerializableError(
-        `${operator}: the receiver ${className} has a field '${k}' that cannot be sent to a worker (${(err as Error).message}). Keep plain data in receiver fields and create sockets and clients in onStart().`,
+        `${where}: the receiver ${className} has a field '${k}' that cannot be sent to a worker (${(err as Error).message}). Keep plain data in receiver fields and create sockets and clients in onStart().`,
       );
     }
     fields[k] = { value: v };

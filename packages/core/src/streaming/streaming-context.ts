@@ -20,6 +20,8 @@ import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.j
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { contextCreated, contextSettled } from './unstarted-contexts.js';
+import { userCallSite } from '../closure/call-site.js';
 import { PIDRateEstimator, type PIDSettings } from './rate/pid-rate-estimator.js';
 import { RateController } from './rate/rate-controller.js';
 import { DEFAULT_FALLING_BEHIND_BATCHES, FallingBehindDetector } from './falling-behind-detector.js';
@@ -160,6 +162,8 @@ export class StreamingContext {
   private fatal: Error | undefined;
   private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
+  /** @internal Where the job's code made this context (`file:line:column`), for errors. */
+  readonly createdAt = userCallSite();
   /** Backpressure's settings when it is on (validated: the estimator is built once here). */
   private readonly backpressure: { readonly initialRate: number | undefined; readonly pid: PIDSettings } | undefined;
   private readonly receiverMaxRate: number | undefined;
@@ -198,6 +202,7 @@ export class StreamingContext {
     }
     this.fallingBehind = new FallingBehindDetector(n, this.batchIntervalMs);
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
+    contextCreated(this);
   }
 
   /** Whether backpressure is on (StreamingContextOptions.backpressure). */
@@ -519,6 +524,7 @@ export class StreamingContext {
     }
     for (const s of this.inputStreams()) s.start();
     this.state = 'active';
+    contextSettled(this);
     activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
     void this.generateLoop();
@@ -544,6 +550,7 @@ export class StreamingContext {
    * batch up to the data they received, then stop. Resolves when stopped.
    */
   async stop(options: { graceful?: boolean } = {}): Promise<void> {
+    contextSettled(this);
     if (this.state !== 'active') {
       this.state = 'stopped';
       this.resolveTerminated();
@@ -572,12 +579,14 @@ export class StreamingContext {
 
   /** Resolves when the context stops; rejects if a batch failed fatally. */
   async awaitTermination(): Promise<void> {
+    this.checkStarted('awaitTermination');
     await this.terminated;
     if (this.fatal) throw this.fatal;
   }
 
   /** true if the context stopped within `ms`, false on timeout. */
   async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
+    this.checkStarted('awaitTerminationOrTimeout');
     let timer: NodeJS.Timeout | undefined;
     const stopped = await Promise.race([this.terminated.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
     clearTimeout(timer);
@@ -631,6 +640,25 @@ export class StreamingContext {
   /** @internal A batch failed in a way that stops the context (awaitTermination rethrows it). */
   failed(err: Error): void {
     this.fatal ??= err;
+  }
+
+  /** Waiting for a context nobody started would wait forever (Spark's would): an error instead. */
+  private checkStarted(what: string): void {
+    if (this.state !== 'initialized') return;
+    throw new SluiceError(
+      'SLUICE_NOT_STARTED',
+      `ssc.${what}(): the StreamingContext created at ${this.createdAt} was never started, so it would wait forever with nothing running; call ssc.start() before ssc.${what}()`,
+    );
+  }
+
+  /** @internal Names of the output operations (`print`, `foreachRDD`, ...), for errors. */
+  outputNames(): string[] {
+    return this.outputs.map((o) => String(o.desc.op));
+  }
+
+  /** @internal */
+  streamCount(): number {
+    return this.streams.length;
   }
 
   private checkNotStarted(what: string): void {

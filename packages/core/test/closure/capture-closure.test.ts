@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import v8 from 'node:v8';
 import { NotSerializableError } from '../../src/errors.js';
 import { SHIP, captureClosure, reviveClosure } from '../../src/closure/index.js';
-import type { Shippable, ShippedFunction } from '../../src/closure/index.js';
+import type { CaptureWarning, Shippable, ShippedFunction } from '../../src/closure/index.js';
+import { rememberShipOrigin } from '../../src/closure/ship-origin.js';
 
 // Module-level names: the job bundle has them on the worker too, so they are not shipped.
 const MODULE_OFFSET = 100;
@@ -17,6 +18,8 @@ class ModulePoint {
     return new ModulePoint(x);
   }
 }
+
+const sink: number[] = [];
 
 // Exactly what the bundle does on a worker: a direct eval placed in the module's scope.
 const evalInScope = (source: string): unknown => eval(source);
@@ -193,9 +196,8 @@ describe('captureClosure / reviveClosure', () => {
       get value() {
         return k;
       },
-      stored: 0,
       set value(v: number) {
-        this.stored = v * 10 + k;
+        sink.push(v * 10 + k);
       },
       'quoted key'(x: number) {
         return x - k;
@@ -218,10 +220,9 @@ describe('captureClosure / reviveClosure', () => {
     const getter = Object.getOwnPropertyDescriptor(obj, 'value')!.get!;
     assert.equal(roundTrip(getter).revived(), 3);
     const setter = Object.getOwnPropertyDescriptor(obj, 'value')!.set!;
-    // Called on an object, the revived setter stores v * 10 + k there (k = 3, captured).
-    const target = { stored: 0 };
-    roundTrip(setter).revived.call(target, 4);
-    assert.equal(target.stored, 43);
+    // The revived setter pushes v * 10 + k (k = 3, captured) onto the module-level sink.
+    roundTrip(setter).revived(4);
+    assert.deepEqual(sink.splice(0), [43]);
     assert.equal(roundTrip(obj['quoted key']).revived(5), 2);
     const computed = roundTrip(obj.comp);
     assert.equal(computed.revived(1), 6);
@@ -275,5 +276,121 @@ describe('captureClosure / reviveClosure', () => {
     const ms = (used.user + used.system) / 1000;
     // Measured ~0.5 ms per capture (two functions); 10x slack.
     assert.ok(ms < 5000, `1000 captures took ${ms.toFixed(0)} ms of CPU time`);
+  });
+
+  test('`this` in a shipped function is an error naming the field and the fix; a nested function, method or class has its own `this`', () => {
+    class Scaler {
+      factor = 3;
+      arrow() {
+        return (x: number) => x * this.factor;
+      }
+      nested() {
+        return (xs: number[]) => xs.map(function (this: unknown, x: number) {
+          return [this, x];
+        });
+      }
+    }
+    const s = new Scaler();
+    notSerializable(
+      () => captureClosure(s.arrow(), 'dstream.map'),
+      /^Task not serializable: dstream\.map at .*capture-closure\.test\.(js|ts):\d+:\d+: the function '<anonymous>' uses `this` \(this\.factor\)/,
+      /Copy the field into a local before the call and use the local inside the function: const factor = this\.factor;$/,
+    );
+    // A function expression and a method use `this` too.
+    notSerializable(() => captureClosure(function (this: { k: number }, x: number) { return x + this.k; }, 'rdd.map'), /uses `this` \(this\.k\)/);
+    const obj = { k: 1, plus(x: number) { return x + this.k; } };
+    notSerializable(() => captureClosure(obj.plus, 'rdd.map'), /the function 'plus' uses `this` \(this\.k\)/);
+    // A captured helper that uses `this` is named through the capture.
+    const helper = () => this;
+    notSerializable(() => captureClosure((x: number) => [x, helper()], 'rdd.map'), /the function 'helper' \(captured as 'helper'\) uses `this`/);
+    // Not `this` of the shipped function: a nested function, an object method, a class; `.this` and strings.
+    const k = 2;
+    const fine = (x: number) => {
+      const o = { n: x, get twice() { return this.n * k; } };
+      class Local {
+        v = x;
+        get() {
+          return this.v;
+        }
+      }
+      const f = function (this: { q: number } | void) { return this; };
+      return [o.twice, new Local().get(), typeof f, 'this', { this: 1 }.this];
+    };
+    assert.deepEqual(roundTrip(fine).revived(5), [10, 5, 'function', 'this', 1]);
+    assert.equal(s.nested().length, 1);
+    assert.doesNotThrow(() => captureClosure(s.nested(), 'rdd.map'));
+  });
+
+  test('writes to captured variables are warned of (with the operator and call site); reads, declarations and accumulators are not', () => {
+    let total = 0;
+    const seen = new Set<number>();
+    const counts: Record<string, number> = {};
+    const bc = new FakeBroadcast(1, 'x');
+    const warnings: CaptureWarning[] = [];
+    const fn = (x: number) => {
+      total += x;
+      seen.add(x);
+      counts[String(x)] = 1;
+      ++total;
+      const copy = [...seen, total, bc.value];
+      return copy;
+    };
+    captureClosure(fn, 'rdd.foreach', 'job.ts:7:3', (w) => warnings.push(w));
+    assert.deepEqual(
+      warnings.map((w) => [w.fields.variable, w.fields.write]),
+      [
+        ['total', 'total += x'],
+        ['seen', 'seen.add(x)'],
+        ['counts', 'counts[String(x)] = 1'],
+        ['total', '++total'],
+      ],
+    );
+    for (const w of warnings) {
+      assert.equal(w.fields.operator, 'rdd.foreach');
+      assert.equal(w.fields.callSite, 'job.ts:7:3');
+      assert.match(w.fields.hint ?? '', /accumulator/);
+    }
+    // Reads only, comparisons, a shadowing declaration and a broadcast's use: no warning.
+    const quiet: CaptureWarning[] = [];
+    const limit = 5;
+    captureClosure((x: number) => {
+      if (total === x || limit >= x || total == x) return [bc.value, total];
+      { const limit = 3; return limit; }
+    }, 'rdd.map', 'job.ts:1:1', (w) => quiet.push(w));
+    assert.deepEqual(quiet, []);
+    assert.equal(total + seen.size + Object.keys(counts).length, 0);
+  });
+
+  test('with no user frame on the stack (a batch), errors name the DStream operator and call where the function was given', () => {
+    const sock = new net.Socket();
+    try {
+      const fn = (x: number) => (sock.destroyed ? x : -x);
+      rememberShipOrigin(fn, { operator: 'dstream.map', callSite: '/jobs/job.ts:12:8' });
+      // Given a call site, it is used as given.
+      notSerializable(() => captureClosure(fn, 'rdd.map', 'x.ts:1:1'), /^Task not serializable: rdd\.map at x\.ts:1:1 captures 'sock'/);
+      // From this test's frame (a user frame), the stack's call site.
+      notSerializable(() => captureClosure(fn, 'rdd.map'), /^Task not serializable: rdd\.map at .*capture-closure\.test/);
+      // From a timer whose stack has no user frame (only node: and eval'd frames), as at batch time: the origin.
+      return new Promise<void>((resolve, reject) => {
+        const done = (err: unknown): void => {
+          try {
+            notSerializable(() => {
+              throw err ?? new Error('captured without an error');
+            }, /^Task not serializable: dstream\.map at \/jobs\/job\.ts:12:8 captures 'sock'/);
+            resolve();
+          } catch (e) {
+            reject(e);
+          }
+        };
+        const tick = new Function('capture', 'fn', 'done', 'return () => { try { capture(fn, "rdd.map"); done(undefined); } catch (e) { done(e); } };') as (
+          capture: typeof captureClosure,
+          fn: Function,
+          done: (err: unknown) => void,
+        ) => () => void;
+        setImmediate(tick(captureClosure, fn, done));
+      });
+    } finally {
+      setImmediate(() => sock.destroy());
+    }
   });
 });

@@ -100,6 +100,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
+  /** The last error a receiver of the job reported or met, and when (clock ms), for `sluice jobs`. */
+  lastReceiverError: { readonly text: string; readonly at: number } | undefined;
   /** Batches (the last `retainedBatches` completed ones, and those queued or running) and receivers, for the Streaming UI. */
   readonly progress: StreamingProgress;
   /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
@@ -247,6 +249,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => {
       this.progress.onReceiverEvent(event, this.clock.now());
+      if (event.type === 'error') this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${event.message}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
     }, this.log.child({ component: 'receiver-tracker', runId: a.runId }));
     return a.tracker;

@@ -15,6 +15,7 @@ import {
   isSluiceError,
   setRecordClassScope,
   bundleEval,
+  checkStreamingContextsStarted,
   currentOutputOperation,
   userErrorInfo,
   type ClusterBackend,
@@ -134,6 +135,12 @@ async function runMain(): Promise<void> {
   }
   // The program is over: nothing can read the checkpoints of the RDDs it marked.
   await sc.rddCheckpoints.removeAll();
+  try {
+    // Streams defined and never started: the job did nothing; it says so instead of succeeding.
+    checkStreamingContextsStarted();
+  } catch (err) {
+    return fail('SLUICE_NOT_STARTED', err);
+  }
   port.postMessage({ type: 'done' } satisfies JobToMain);
 }
 

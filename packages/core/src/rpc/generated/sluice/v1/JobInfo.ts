@@ -20,6 +20,8 @@ export interface JobInfo {
   'attempt'?: (number);
   'stages'?: (_sluice_v1_StageProgress)[];
   'falling_behind'?: (string);
+  'last_receiver_error'?: (string);
+  'last_receiver_error_ms_ago'?: (number | string | Long);
 }
 
 export interface JobInfo__Output {
@@ -39,4 +41,6 @@ export interface JobInfo__Output {
   'attempt': (number);
   'stages': (_sluice_v1_StageProgress__Output)[];
   'falling_behind': (string);
+  'last_receiver_error': (string);
+  'last_receiver_error_ms_ago': (number);
 }

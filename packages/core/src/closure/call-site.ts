@@ -1,0 +1,43 @@
+/**
+ * Where the user called Sluice: the first stack frame outside @sluice/core's own sources.
+ * In a driver program the stack is source-mapped (the job thread enables source maps),
+ * so a frame of the job bundle names the user's own `.ts` file and line.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** What `userCallSite` returns when no frame of the stack is the user's (e.g. at batch time). */
+export const UNKNOWN_CALL_SITE = '<unknown>';
+
+const HERE = fileURLToPath(import.meta.url);
+/** Compiled layout `<pkg>/dist/src/closure/call-site.js`: skip `<pkg>/dist/src/` and `<pkg>/src/` (source-mapped frames). */
+const CORE_DIRS = /[\\/]dist[\\/]src[\\/]closure[\\/]call-site\.js$/.test(HERE)
+  ? [fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(new URL('../../../src/', import.meta.url))]
+  : [HERE];
+
+/** `file:line:column` of the first frame outside @sluice/core, or UNKNOWN_CALL_SITE. */
+export function userCallSite(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  let stack: string | undefined;
+  try {
+    stack = new Error().stack;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const at = frameLocation(line);
+    if (at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir))) return at;
+  }
+  return UNKNOWN_CALL_SITE;
+}
+
+function frameLocation(line: string): string | undefined {
+  const text = line.trim();
+  if (!text.startsWith('at ')) return undefined;
+  const open = text.indexOf(' (');
+  const location = text.endsWith(')') && open >= 0 ? text.slice(open + 2, -1) : text.slice(3);
+  const m = /^(.*):(\d+):(\d+)$/.exec(location);
+  if (m === null || m[1]!.startsWith('node:') || m[1]!.includes('eval at ') || m[1] === '<anonymous>') return undefined;
+  const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+  return `${file}:${m[2]}:${m[3]}`;
+}
