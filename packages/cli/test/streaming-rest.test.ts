@@ -107,6 +107,20 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
           assert.ok(Date.now() < deadline, `only ${s.numProcessedRecords} of ${LINES} records processed within 30 s`);
           await sleep(100);
         }
+        // The source drops the connection: the receiver reports it (and reconnects); the receivers table shows the error and when.
+        const dropped = Date.now();
+        client!.destroy();
+        type ReceiverJson = { streamId: number; streamName: string; executorId: string; numRecords: number; isActive: boolean; lastErrorMessage?: string; lastErrorTime?: string; avgEventRate: number };
+        let withError: ReceiverJson | undefined;
+        for (const until = Date.now() + 30_000; !withError?.lastErrorMessage; await sleep(100)) {
+          assert.ok(Date.now() < until, 'no receiver error within 30 s');
+          [withError] = await get<ReceiverJson[]>(`/applications/${job.id}/streaming/receivers`);
+        }
+        assert.match(withError.lastErrorMessage, new RegExp(`127\\.0\\.0\\.1:${port} closed the connection`));
+        const errorAt = new Date(withError.lastErrorTime!.replace('GMT', 'Z')).getTime();
+        assert.ok(errorAt >= dropped - 1000 && errorAt <= Date.now() + 1000, `error time ${withError.lastErrorTime} is when the connection dropped`);
+        assert.equal(withError.isActive, true, 'still running (it reconnects)');
+        assert.ok(withError.avgEventRate > 0 && withError.avgEventRate <= LINES, `records/s over the last 10 s: ${withError.avgEventRate}`);
         fs.writeFileSync(stopFile, '');
         assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
 

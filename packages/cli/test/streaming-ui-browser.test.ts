@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { bundleJob } from '../src/bundle-job.js';
+import type { LocalCluster } from '../src/local-cluster.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, jsonLines, sleep, within, withCluster } from './harness.js';
 
 const BATCH_MS = 500;
@@ -100,51 +101,60 @@ async function checkStreamingPage(browser: Browser, streamingUrl: string, restBa
   return page;
 }
 
-test('Streaming UI in Chromium: charts plot one point per completed batch, batch pages, escaped job names', { timeout: 150_000 }, async () => {
+test('Streaming UI in Chromium, on one cluster', { timeout: 200_000 }, async (t) => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-'));
-  const source = await lineSource();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
-      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
-      const bundle = await bundleJob(fixture('stream-ui.ts'));
-      const name = '<script>window.__xss = true</script> ui & co';
-      const job = h.cluster.driver.submit({ name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), String(BATCH_MS), path.join(dir, 'stop'), path.join(dir, 'marker')] });
-      const printed: string[] = [];
-      job.on('output', (l) => printed.push(l));
-      const ended = new Promise<boolean>((r) => job.once('end', (s) => r(s === 'succeeded')));
-      await within(source.connected, 30_000, 'the receiver to connect');
-
-      const page = await checkStreamingPage(browser, `${web}/jobs/${job.id}/streaming/`, `${web}/api/v1/applications/${job.id}`, () => printed, 4, 'streaming-page.png');
-      // The job's name is text, never markup: shown literally, its script never ran.
-      assert.equal(await page.evaluate('window.__xss === undefined'), true);
-      assert.match((await page.locator('h1').textContent()) ?? '', /<script>window\.__xss = true<\/script> ui & co/);
-      const html = await (await fetch(`${web}/jobs/${job.id}/streaming/`)).text();
-      assert.ok(!html.includes('<script>window'), 'the raw name is not in the page source');
-      assert.ok(html.includes('&lt;script&gt;window.__xss = true&lt;/script&gt; ui &amp; co'));
-      for (const p of ['/', `/jobs/${job.id}/`]) assert.ok(!(await (await fetch(web + p)).text()).includes('<script>window'), `${p} escapes the name`);
-
-      // A batch page, from the completed batches table.
-      // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
-      const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
-      const batchId = href.split('/').pop()!;
-      await page.goto(web + href);
-      await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
-      assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
-      assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
-      assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'batch-page.png'), fullPage: true });
-
-      fs.writeFileSync(path.join(dir, 'stop'), '');
-      assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
+      await t.test('a running job: the charts plot one point per completed batch, a batch page, escaped job names', () => chartsAndBatchPage(browser, h.cluster));
+      await t.test('a job falling behind shows the warning on its Streaming page', () => fallingBehind(browser, h.cluster));
     });
   } finally {
     await browser.close();
+  }
+});
+
+/** A running job's Streaming page: one point per completed batch, a batch page, the job's name (with markup) as text. */
+async function chartsAndBatchPage(browser: Browser, cluster: LocalCluster): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-'));
+  const source = await lineSource();
+  try {
+    const web = `http://127.0.0.1:${cluster.driver.webPort}`;
+    const bundle = await bundleJob(fixture('stream-ui.ts'));
+    const name = '<script>window.__xss = true</script> ui & co';
+    const job = cluster.driver.submit({ name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), String(BATCH_MS), path.join(dir, 'stop'), path.join(dir, 'marker')] });
+    const printed: string[] = [];
+    job.on('output', (l) => printed.push(l));
+    const ended = new Promise<boolean>((r) => job.once('end', (s) => r(s === 'succeeded')));
+    await within(source.connected, 30_000, 'the receiver to connect');
+
+    const page = await checkStreamingPage(browser, `${web}/jobs/${job.id}/streaming/`, `${web}/api/v1/applications/${job.id}`, () => printed, 4, 'streaming-page.png');
+    // The job's name is text, never markup: shown literally, its script never ran.
+    assert.equal(await page.evaluate('window.__xss === undefined'), true);
+    assert.match((await page.locator('h1').textContent()) ?? '', /<script>window\.__xss = true<\/script> ui & co/);
+    const html = await (await fetch(`${web}/jobs/${job.id}/streaming/`)).text();
+    assert.ok(!html.includes('<script>window'), 'the raw name is not in the page source');
+    assert.ok(html.includes('&lt;script&gt;window.__xss = true&lt;/script&gt; ui &amp; co'));
+    for (const p of ['/', `/jobs/${job.id}/`]) assert.ok(!(await (await fetch(web + p)).text()).includes('<script>window'), `${p} escapes the name`);
+
+    // A batch page, from the completed batches table.
+    // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
+    const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
+    const batchId = href.split('/').pop()!;
+    await page.goto(web + href);
+    await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
+    assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
+    assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
+    assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'batch-page.png'), fullPage: true });
+
+    fs.writeFileSync(path.join(dir, 'stop'), '');
+    assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
+  } finally {
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
 test('sluice run --web-port serves the same UI and prints its URL at start', { timeout: 150_000 }, async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -190,33 +200,30 @@ test('sluice run --web-port serves the same UI and prints its URL at start', { t
   }
 });
 
-test('a job falling behind shows the warning on its Streaming page', { timeout: 120_000 }, async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
+/** A job offered 7x what it processes: its Streaming page shows the falling-behind warning. */
+async function fallingBehind(browser: Browser, cluster: LocalCluster): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-behind-'));
   // 1,500 lines/s offered to a job that processes 200/s (5 ms a record): each batch waits longer than the one before.
   const source = await lineSource(150, (i) => `${i} x`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
-    await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
-      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
-      const bundle = await bundleJob(fixture('stream-overload.ts'));
-      const options = JSON.stringify({ fallingBehindBatches: 3 });
-      const job = h.cluster.driver.submit({ name: 'behind', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), '300', '5', options, path.join(dir, 'stop')] });
-      await within(source.connected, 30_000, 'the receiver to connect');
-      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-      await page.goto(`${web}/jobs/${job.id}/streaming/`);
-      await page.waitForSelector('#warning:not([hidden])', { timeout: 60_000 });
-      const text = (await page.locator('#warning').textContent()) ?? '';
-      assert.match(text, /^Falling behind: the scheduling delay grew for \d+ batches in a row/);
-      const stats = (await (await fetch(`${web}/api/v1/applications/${job.id}/streaming/statistics`)).json()) as { fallingBehind?: { batches: number; since: number } };
-      assert.ok(stats.fallingBehind && stats.fallingBehind.batches >= 3, JSON.stringify(stats));
-      assert.equal(stats.fallingBehind.since % 300, 0, "it names a batch (a multiple of the 300 ms interval)");
-      await page.screenshot({ path: path.join(ARTIFACTS, 'falling-behind.png') });
-      fs.writeFileSync(path.join(dir, 'stop'), 'now');
-    });
+    const web = `http://127.0.0.1:${cluster.driver.webPort}`;
+    const bundle = await bundleJob(fixture('stream-overload.ts'));
+    const options = JSON.stringify({ fallingBehindBatches: 3 });
+    const job = cluster.driver.submit({ name: 'behind', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(source.port), '300', '5', options, path.join(dir, 'stop')] });
+    await within(source.connected, 30_000, 'the receiver to connect');
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(`${web}/jobs/${job.id}/streaming/`);
+    await page.waitForSelector('#warning:not([hidden])', { timeout: 60_000 });
+    const text = (await page.locator('#warning').textContent()) ?? '';
+    assert.match(text, /^Falling behind: the scheduling delay grew for \d+ batches in a row/);
+    const stats = (await (await fetch(`${web}/api/v1/applications/${job.id}/streaming/statistics`)).json()) as { fallingBehind?: { batches: number; since: number } };
+    assert.ok(stats.fallingBehind && stats.fallingBehind.batches >= 3, JSON.stringify(stats));
+    assert.equal(stats.fallingBehind.since % 300, 0, "it names a batch (a multiple of the 300 ms interval)");
+    await page.screenshot({ path: path.join(ARTIFACTS, 'falling-behind.png') });
+    fs.writeFileSync(path.join(dir, 'stop'), 'now');
+    await within(new Promise((r) => job.once('end', r)), 30_000, 'the job to stop');
   } finally {
-    await browser.close();
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}
