@@ -268,6 +268,39 @@ test('a batch job: tasks completed equal its partitions, the one failure it was 
   assert.equal(family(m, 'sluice_batches_completed_total', 'counter').filter((s) => s.labels.job_id === job.id).length, 0);
 });
 
+test('a streaming job whose batch waits at a gate: queued and processing batches are what its listener saw submitted and started, and none once it stopped', { timeout: 120_000 }, async () => {
+  const gate = path.join(tmp, 'gate');
+  const stopFile = path.join(tmp, 'stop-gated');
+  const job = await startJob(cluster, fixture('stream-gated.ts'), ['300', gate, stopFile]);
+  const count = (prefix: string): number => job.lines.filter((l) => l.startsWith(prefix)).length;
+  const j = { job_id: job.id };
+  // The listener's lines and the driver's batch events travel apart: look until a scrape
+  // and the lines around it agree (batches come every 300 ms, and only queue up).
+  let agreed: { queued: number; processing: number } | undefined;
+  for (const deadline = Date.now() + 60_000; !agreed; await sleep(50)) {
+    assert.ok(Date.now() < deadline && !job.ended, `queued batches never matched the listener's lines:\n${job.lines.join('\n')}`);
+    if (count('SUBMITTED ') < 4) continue;
+    const submitted = count('SUBMITTED ');
+    const started = count('STARTED ');
+    const m = await scrape();
+    const queued = one(m, 'sluice_streaming_queued_batches', 'gauge', j);
+    const processing = one(m, 'sluice_streaming_processing_batches', 'gauge', j);
+    if (count('SUBMITTED ') !== submitted || count('STARTED ') !== started) continue;
+    if (queued === submitted - started && processing === started) agreed = { queued, processing };
+  }
+  assert.equal(agreed.processing, 1, 'one batch processes at a time');
+  assert.ok(agreed.queued >= 3, `batches queued behind the gate: ${agreed.queued}`);
+  assert.equal(count('COMPLETED '), 0);
+  fs.writeFileSync(gate, '');
+  fs.writeFileSync(stopFile, '');
+  const run = await within(job.done, 60_000, 'the gated job to stop');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  const m = await scrape();
+  assert.equal(one(m, 'sluice_streaming_queued_batches', 'gauge', j), 0);
+  assert.equal(one(m, 'sluice_streaming_processing_batches', 'gauge', j), 0);
+  assert.equal(one(m, 'sluice_batches_completed_total', 'counter', j), count('COMPLETED '));
+});
+
 test('counters are counters, histograms histograms, and every counter (only counters) ends in _total', { timeout: 30_000 }, async () => {
   const m = await scrape();
   for (const [name, type] of m.types) {
@@ -289,7 +322,7 @@ test('counters are counters, histograms histograms, and every counter (only coun
     family(m, name, 'counter');
   }
   for (const name of ['sluice_batch_processing_seconds', 'sluice_batch_scheduling_delay_seconds', 'sluice_batch_total_delay_seconds', 'sluice_task_duration_seconds']) family(m, name, 'histogram');
-  for (const name of ['sluice_workers', 'sluice_receivers_up', 'sluice_worker_blocks', 'sluice_worker_process_resident_memory_bytes', 'sluice_last_batch_total_delay_ms']) family(m, name, 'gauge');
+  for (const name of ['sluice_workers', 'sluice_receivers_up', 'sluice_streaming_queued_batches', 'sluice_streaming_processing_batches', 'sluice_worker_blocks', 'sluice_worker_process_resident_memory_bytes', 'sluice_last_batch_total_delay_ms']) family(m, name, 'gauge');
   // The driver's own process, from prom-client's defaults.
   assert.ok(sum(m, 'sluice_driver_process_resident_memory_bytes', 'gauge') > 0);
   // Renamed counters leave no gauge behind under the old name.

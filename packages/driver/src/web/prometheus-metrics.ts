@@ -35,8 +35,8 @@ const jobLabels = (j: DriverJob): Record<JobLabels, string> => ({ job_id: j.id, 
  *   `job_id` and `job_name`; a job's series stay while the driver keeps the job.
  * - **gauges read at scrape time**: workers (slots, running tasks, blocks, memory, and the
  *   process figures each worker sends with its heartbeat: RSS, heap, CPU, event-loop
- *   delay), jobs running, receivers up, the last batch's figures. A lost worker's series
- *   go with it.
+ *   delay), jobs running, receivers up, batches queued and processing, the last batch's
+ *   figures. A lost worker's series go with it.
  *
  * Workers serve no /metrics of their own: the driver gathers their figures through the
  * heartbeat it already receives, so a cluster is one scrape target (one port to expose in
@@ -209,6 +209,9 @@ export class PrometheusMetrics implements SchedulerListener {
     const streaming = (j: DriverJob): boolean => j.streaming;
     gauge('sluice_job_running', 'Whether a job is running (1) or ended (0).', J, perJob((j) => (j.state === 'running' ? 1 : 0)));
     gauge('sluice_receivers_up', "Receivers of a streaming job running on a worker now.", J, perJob((j) => (j.state === 'running' ? j.receiverWorkers().length : 0), streaming));
+    const activeBatches = (j: DriverJob, status: 'QUEUED' | 'PROCESSING'): number => (j.state === 'running' ? j.progress.activeBatches().filter((b) => b.status === status).length : 0);
+    gauge('sluice_streaming_queued_batches', 'Batches generated and waiting for an earlier one to finish (Spark: waitingBatches).', J, perJob((j) => activeBatches(j, 'QUEUED'), streaming));
+    gauge('sluice_streaming_processing_batches', 'Batches whose output operations are running (Spark: runningBatches).', J, perJob((j) => activeBatches(j, 'PROCESSING'), streaming));
     gauge('sluice_last_batch_input_records', 'Input records of the last completed batch.', J, perJob((j) => j.lastBatch?.numRecords ?? 0, streaming));
     gauge('sluice_last_batch_scheduling_delay_ms', 'Scheduling delay of the last completed batch.', J, perJob((j) => j.lastBatch?.schedulingDelay ?? 0, streaming));
     gauge('sluice_last_batch_processing_time_ms', 'Processing time of the last completed batch.', J, perJob((j) => j.lastBatch?.processingDelay ?? 0, streaming));
