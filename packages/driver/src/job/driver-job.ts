@@ -374,6 +374,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     a.tracker?.close();
     a.tracker = undefined;
     this.broadcasts.clear();
+    // The attempt's flow control is over with it (a next attempt reports its own).
+    this.rates.clear();
+    this.fallingBehind = undefined;
     this.dag.endJob(a.runId);
     for (const w of this.registry.all()) void w.endpoint.releaseJob(a.runId);
     if (state !== 'cancelled') {

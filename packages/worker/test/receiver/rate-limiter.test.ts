@@ -99,14 +99,17 @@ test('stopping puts the stores still waiting for the rate into the last block in
   const r = new Idle();
   const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 10_000, 1000, s, { initialRate: 1 });
   sup.start();
-  const first = r.store([1]);
-  const waiting = r.store([2, 3]);
-  assert.equal(r.bufferFull(), true, 'the second store waits a second for the rate');
-  let rejected = false;
-  waiting.catch(() => (rejected = true));
-  sup.stop('test over');
-  await new Promise((res) => setImmediate(res));
-  assert.deepEqual(blocks, [[1, 2, 3]]);
-  assert.equal(rejected, false, 'its records are in the last block, to be made durable');
-  void first;
+  try {
+    void r.store([1]);
+    const waiting = r.store([2, 3]);
+    assert.equal(r.bufferFull(), true, 'the second store waits a second for the rate');
+    let rejected = false;
+    waiting.catch(() => (rejected = true));
+    sup.stop('test over');
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(blocks, [[1, 2, 3]]);
+    assert.equal(rejected, false, 'its records are in the last block, to be made durable');
+  } finally {
+    sup.stop('test over');
+  }
 });
