@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { test } from 'node:test';
 import { CLI_BIN, fixture, lineOf, runCli, within, type CliResult } from './harness.js';
-import { randomSecret } from './sluice-processes.js';
+import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
 
 function show(r: CliResult): string {
   return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -131,5 +131,43 @@ test('a driver or worker on a port in use: stderr holds Sluice\'s one clear erro
     assert.equal(worker.stderr, `error [SLUICE_IO]: worker cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE); use --port to pick another port (0: any free port)\n`);
   } finally {
     holder.close();
+  }
+});
+
+test('sluice stop, then sluice stop --graceful, of streaming jobs with receivers on driver and worker processes: no warning in either log, no log line with a key twice', { timeout: 120_000 }, async () => {
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const driver = await startDriverProcess(secret, ['--log-level', 'debug']);
+  const worker = await startWorkerProcess(driver.address, secret, ['--cores', '4', '--log-level', 'debug']);
+  try {
+    for (const graceful of [false, true]) {
+      const sub = await runCli(['submit', '--driver', driver.address, '--detach', fixture('stream-ticks.ts')], { env, timeoutMs: 60_000 });
+      assert.equal(sub.code, 0, show(sub));
+      const id = /submitted \S+ as (\S+)/.exec(sub.stderr)?.[1];
+      assert.ok(id, sub.stderr);
+      await pollUntil(async () => {
+        const row = (await runCli(['jobs', '--driver', driver.address], { env, timeoutMs: 20_000 })).stdout.split('\n').find((l) => l.startsWith(id!));
+        return row && Number(row.split(/\s{2,}/)[3]) >= 3 ? true : undefined;
+      }, 60_000, `3 batches of ${id}`, 200);
+      const stop = await runCli(['stop', id!, '--driver', driver.address, ...(graceful ? ['--graceful'] : [])], { env, timeoutMs: 20_000 });
+      assert.equal(stop.code, 0, show(stop));
+      await pollUntil(() => (driver.logLines.some((l) => l.includes(id!) && l.includes('"msg":"job ended"')) ? true : undefined), 30_000, `${id} to end`);
+      const ended = JSON.parse(driver.logLines.find((l) => l.includes(id!) && l.includes('"msg":"job ended"'))!) as { state: string };
+      assert.equal(ended.state, 'stopped');
+    }
+    // The workers released both jobs (the last log lines of a stop are in).
+    await pollUntil(() => (worker.logLines.filter((l) => l.includes('"msg":"job released"')).length >= 2 ? true : undefined), 30_000, 'both jobs released on the worker');
+    for (const [name, p] of [['driver', driver], ['worker', worker]] as const) {
+      const text = p.logLines.join('\n');
+      assert.doesNotMatch(text, /receiver lost|restarting it/, `${name} log:\n${text}`);
+      const { lines, withDuplicates } = logLines(text);
+      assert.deepEqual(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40), [], `no warning in the ${name} log`);
+      assert.deepEqual(withDuplicates, [], `${name} log`);
+    }
+    const components = new Set([...driver.logLines, ...worker.logLines].filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { component?: string }).component));
+    for (const c of ['receiver-tracker', 'driver', 'worker', 'spare-task-threads', 'dag-scheduler']) assert.ok(components.has(c), `a ${c} line was checked`);
+  } finally {
+    await worker.stop();
+    await driver.stop();
   }
 });
