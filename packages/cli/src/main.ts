@@ -118,7 +118,8 @@ common(program.command('driver').description('run a Sluice driver'))
     '--state-dir <dir>',
     'keep the registry of submitted jobs (bundle, args, checkpoint directory, --supervise) here; a driver started again on it relaunches every job that was running and not stopped, under the same id',
   )
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string }) => {
+  .option('--retained-batches <n>', "completed batches each streaming job's UI and REST API keep (Spark's spark.streaming.ui.retainedBatches)", int('--retained-batches'), 1000)
+  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string; retainedBatches: number }) => {
     const log = createRootLogger(o.logLevel);
     const driver = new DriverNode({
       security: security(o),
@@ -130,6 +131,7 @@ common(program.command('driver').description('run a Sluice driver'))
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,
+      retainedBatches: o.retainedBatches,
     });
     // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
     onSignals(() => driver.stop(), log);

@@ -163,3 +163,10 @@ test('a driver address where nothing listens fails clearly (submit, worker, work
   ]);
   for (const r of [submit, worker, workers]) assertFails(r, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answers at ${addr.replace(/\./g, '\\.')}`));
 });
+
+test('sluice driver --retained-batches 0 is refused, naming the option and the value', async () => {
+  const r = await runCli(['driver', '--retained-batches', '0', '--port', '0', '--web-port', '0'], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') }, timeoutMs: 20_000 });
+  assert.equal(r.timedOut, false, r.stderr);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /SLUICE_BAD_ARGUMENT.*--retained-batches\) must be a whole number of batches >= 1, got 0/);
+});

@@ -75,6 +75,9 @@ const pairs: [string, number][][] = [
   [['corn', 9], ['kiwi', 1], ['lime', 2], ['corn', 3], ['kiwi', 5], ['apple', 6]],
 ];
 const others: [string, string][][] = [[['apple', 'A'], ['zest', 'Z'], ['corn', 'C']], [], [['bean', 'B']], [['kiwi', 'K'], ['nut', 'N']]];
+// Keys that the iterator updateStateByKey renames (lowercases): a renamed key's state is
+// then in the partition of its old name unless the partitioner is not remembered.
+const cased: string[][] = [['A', 'B'], ['a', 'b', 'c'], [], ['a', 'D']];
 const CUSTOM_PARTITIONS = 3;
 const HASH_PARTITIONS = 5;
 const customPart = (key: string): number => key.charCodeAt(0) % CUSTOM_PARTITIONS;
@@ -145,6 +148,7 @@ before(async () => {
         others,
         customPartitions: CUSTOM_PARTITIONS,
         hashPartitions: HASH_PARTITIONS,
+        cased,
       }),
     );
     await withCluster({ workers: 2 }, async (h) => {
@@ -379,4 +383,39 @@ test('combineByKey with mapSideCombine false: the same result, combined on the r
   }
   // The input makes the difference visible: some key is in both map partitions of a batch.
   assert.ok(pairs.some((b) => { const [x, y] = halves(b); return x.some(([k]) => y.some(([k2]) => k2 === k)); }));
+});
+
+test('mapPartitions(f, preservePartitioning) keeps the partitioner only when asked', () => {
+  const last = TIMES[TIMES.length - 1];
+  const kinds = (keep: boolean): unknown[] => got<[number, unknown][]>(`mapPartitions.${keep}`).filter(([t]) => t <= last).map(([, k]) => k);
+  assert.deepEqual(kinds(true), TIMES.map(() => 'custom'));
+  assert.deepEqual(kinds(false), TIMES.map(() => null));
+});
+
+test('updateStateByKey iterator form with rememberPartitioner false: a function that renames keys keeps one state per key', () => {
+  const state = new Map<string, number>();
+  const expected = TIMES.map((t) => {
+    for (const k of cased[idx(t)]) state.set(k.toLowerCase(), (state.get(k.toLowerCase()) ?? 0) + 1);
+    return [t, [...state].map(([k, n]) => JSON.stringify([k, n])).sort()];
+  });
+  const batches = placedBatches('updateStateByKey.renamed');
+  assert.deepEqual(
+    batches.map(([t, p]) => [t, p.where.map(([, r]) => JSON.stringify(r)).sort()]),
+    expected,
+  );
+});
+
+test('getState, one active context at a time, getActiveOrCreate(create), getOrCreate { createOnError }', () => {
+  const c = got<{ states: string[]; secondStart: string; activeOrCreate: boolean; otherState: string }>('context');
+  assert.deepEqual(c.states, ['initialized', 'active', 'stopped']);
+  assert.match(c.secondStart, /only one StreamingContext may be active in a job at a time/);
+  assert.equal(c.otherState, 'initialized', 'the refused context did not start');
+  assert.equal(c.activeOrCreate, true, 'getActiveOrCreate returned the active context, not the created one');
+  const e = got<{ strict: string | null; lenientState: string }>('createOnError');
+  assert.match(e.strict ?? '', /no usable metadata checkpoint in '.*damaged-ckpt/);
+  assert.equal(e.lenientState, 'initialized');
+});
+
+test('queueStream(queue, oneAtATime, null): once the queue is empty a batch has no RDD, and outputs do not run', () => {
+  assert.deepEqual(got('queueNoDefault'), [BATCH_MS, 2 * BATCH_MS]);
 });

@@ -138,7 +138,7 @@ export class DriverNode {
   constructor(private readonly opts: DriverOptions) {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
     if (opts.retainedBatches !== undefined && (!Number.isSafeInteger(opts.retainedBatches) || opts.retainedBatches < 1)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver option retainedBatches must be a whole number of batches >= 1, got ${String(opts.retainedBatches)}; for example 1000 (the default)`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver option retainedBatches (sluice driver --retained-batches) must be a whole number of batches >= 1, got ${String(opts.retainedBatches)}; for example 1000 (the default)`);
     }
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();

@@ -240,9 +240,10 @@ export abstract class DStream<T> {
     return this.derive('filter', {}, (rdd) => rdd.filter(f));
   }
 
-  mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>): DStream<U> {
+  /** `preservePartitioning`: the result keeps the parent RDD's partitioner (f leaves keys where they are), as Spark's. */
+  mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>, preservePartitioning = false): DStream<U> {
     this.shippable('mapPartitions', f);
-    return this.derive('mapPartitions', {}, (rdd) => rdd.mapPartitions(f));
+    return this.derive('mapPartitions', preservePartitioning ? { preservePartitioning } : {}, (rdd) => rdd.mapPartitions(f, preservePartitioning));
   }
 
   glom(): DStream<T[]> {
@@ -469,12 +470,12 @@ export abstract class DStream<T> {
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (records: IterableIterator<[K, V[], S | undefined]>) => Iterable<[K, S]>,
-    options: { iterator: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+    options: { iterator: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; rememberPartitioner?: boolean },
   ): DStream<[K, S]>;
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: UpdateStateFunction<K, V, S>,
-    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean } = {},
+    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean; rememberPartitioner?: boolean } = {},
   ): DStream<[K, S]> {
     this.shippable('updateStateByKey', update);
     if (options.withTimeAndKey && options.iterator) {
@@ -485,7 +486,10 @@ export abstract class DStream<T> {
       'updateStateByKey',
     );
     const form: UpdateStateForm = options.iterator ? 'iterator' : options.withTimeAndKey ? 'timeKey' : 'values';
-    return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD, form);
+    if (options.rememberPartitioner === false && form !== 'iterator') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: rememberPartitioner applies to the iterator form ({ iterator: true }), whose function may change keys');
+    }
+    return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD, form, options.rememberPartitioner !== false);
   }
 
   /** Per-key state with a mapping function and optional timeout (Spark's mapWithState). */
@@ -564,7 +568,7 @@ export function stateCheckpointName(streamId: number, time: number): string {
   return `state/stream-${streamId}-${time}`;
 }
 
-/** Spark's name for a batch's output: `prefix-TIME_IN_MS[.suffix]`. */
+/** Spark's name for a batch's output (StreamingContext.rddToFileName): `prefix-TIME_IN_MS[.suffix]`. */
 function batchOutputName(prefix: string, suffix: string | undefined, time: number): string {
   return `${prefix}-${time}${suffix ? `.${suffix}` : ''}`;
 }

@@ -70,17 +70,18 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     ssc: StreamingContext,
     private readonly queue: RDD<T>[],
     private readonly oneAtATime: boolean,
-    private readonly defaultRDD: RDD<T> | undefined,
+    /** The RDD of a batch when the queue is empty: undefined means an empty RDD, null no RDD (as Spark's defaultRDD = null). */
+    private readonly defaultRDD: RDD<T> | null | undefined,
   ) {
     super(ssc);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime } };
+    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime, ...(this.defaultRDD === null ? { noDefaultRDD: true } : {}) } };
   }
 
-  protected compute(): RDD<T> {
-    if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();
+  protected compute(): RDD<T> | undefined {
+    if (this.queue.length === 0) return this.defaultRDD === null ? undefined : (this.defaultRDD ?? this.ssc.sc.emptyRDD<T>());
     if (this.oneAtATime) return this.queue.shift()!;
     const all = this.queue.splice(0);
     return this.ssc.sc.union(all);

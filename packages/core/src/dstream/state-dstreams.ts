@@ -42,12 +42,21 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
     private readonly partitioner: Partitioner,
     private readonly initialRDD: RDD<[K, S]> | undefined,
     private readonly form: UpdateStateForm = 'values',
+    /**
+     * The state RDDs keep the partitioner, so the next batch's cogroup reads them in place
+     * (Spark's rememberPartitioner). False for an iterator function that changes keys:
+     * the state is then shuffled by key again each batch.
+     */
+    private readonly rememberPartitioner = true,
   ) {
     super(parent);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'StateDStream', params: { initialRDD: this.initialRDD !== undefined, ...(this.form === 'values' ? {} : { form: this.form }) } };
+    return {
+      op: 'StateDStream',
+      params: { initialRDD: this.initialRDD !== undefined, ...(this.form === 'values' ? {} : { form: this.form }), ...(this.rememberPartitioner ? {} : { rememberPartitioner: false }) },
+    };
   }
 
   /**
@@ -66,7 +75,7 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
     const batch = parentRDD;
     const prev = previous ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
     const cogrouped = sc.cogroupInternal([prev, batch] as RDD<[unknown, unknown]>[], this.partitioner);
-    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey'), form: this.form, batchTime: time }, true);
+    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey'), form: this.form, batchTime: time }, this.rememberPartitioner);
   }
 }
 

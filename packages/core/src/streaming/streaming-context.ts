@@ -80,6 +80,16 @@ export interface BackpressureOptions extends PIDSettings {
   readonly initialRate?: number;
 }
 
+/** Options of StreamingContext.getOrCreate, as Spark's. */
+export interface GetOrCreateOptions {
+  /**
+   * When no metadata checkpoint in the directory can be read (every one damaged), create a
+   * new StreamingContext with `create` (its state and input positions start afresh)
+   * instead of failing; a warning says so. Default false, as Spark's createOnError.
+   */
+  readonly createOnError?: boolean;
+}
+
 export interface WriteAheadLogOptions {
   /** A log segment is closed and a new one begun after this long (default 60 s, as Spark). */
   readonly rollingInterval?: Duration;
@@ -222,6 +232,11 @@ export class StreamingContext {
     return this.state;
   }
 
+  /** 'initialized' (streams and outputs may be added), 'active' (started), or 'stopped' (Spark's getState()). */
+  getState(): StreamingState {
+    return this.state;
+  }
+
   // ---- recovery --------------------------------------------------------------------------
 
   /**
@@ -240,10 +255,21 @@ export class StreamingContext {
    * A damaged newest metadata file (checksum, truncation) falls back to the previous one,
    * with a warning; when none is usable the error says so.
    */
-  static async getOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
+  static async getOrCreate(
+    sc: SluiceContext,
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options: GetOrCreateOptions = {},
+  ): Promise<StreamingContext> {
     const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
     const store = openCheckpointStore(dir);
-    const found = await new MetadataStore(store).readLatest();
+    let found: ReadMetadata | undefined;
+    try {
+      found = await new MetadataStore(store).readLatest();
+    } catch (err) {
+      if (!options.createOnError) throw err;
+      sc.log('warn', 'no usable metadata checkpoint; creating a new StreamingContext (createOnError)', { component: 'streaming-context', dir, err: (err as Error).message });
+    }
     for (const s of found?.skipped ?? []) {
       sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
     }
@@ -262,9 +288,28 @@ export class StreamingContext {
     return ssc;
   }
 
-  /** The active context of this driver program if there is one, else getOrCreate (Spark's getActiveOrCreate). */
-  static async getActiveOrCreate(sc: SluiceContext, checkpointDir: string, create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext> {
-    return StreamingContext.getActive() ?? StreamingContext.getOrCreate(sc, checkpointDir, create);
+  /** The active context of this driver program if there is one, else `create()` (Spark's getActiveOrCreate(creatingFunc)). */
+  static async getActiveOrCreate(create: () => StreamingContext | Promise<StreamingContext>): Promise<StreamingContext>;
+  /** The active context of this driver program if there is one, else getOrCreate (Spark's getActiveOrCreate(checkpointPath, creatingFunc)). */
+  static async getActiveOrCreate(
+    sc: SluiceContext,
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options?: GetOrCreateOptions,
+  ): Promise<StreamingContext>;
+  static async getActiveOrCreate(
+    scOrCreate: SluiceContext | (() => StreamingContext | Promise<StreamingContext>),
+    checkpointDir?: string,
+    create?: () => StreamingContext | Promise<StreamingContext>,
+    options?: GetOrCreateOptions,
+  ): Promise<StreamingContext> {
+    const active = StreamingContext.getActive();
+    if (active) return active;
+    if (typeof scOrCreate === 'function') return scOrCreate();
+    if (checkpointDir === undefined || create === undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext.getActiveOrCreate: give (create) or (sc, checkpointDir, create)');
+    }
+    return StreamingContext.getOrCreate(scOrCreate, checkpointDir, create, options);
   }
 
   /** The context started in this driver program and not yet stopped, if any. */
@@ -372,8 +417,12 @@ export class StreamingContext {
     return new FileInputDStream<Buffer>(this, path.resolve(directory), options, recordLength);
   }
 
-  /** Each batch takes the next RDD of `queue` (or all of them); `defaultRDD` when it is empty. */
-  queueStream<T>(queue: RDD<T>[], oneAtATime = true, defaultRDD?: RDD<T>): DStream<T> {
+  /**
+   * Each batch takes the next RDD of `queue` (or all of them); when it is empty, `defaultRDD`
+   * (default an empty RDD; `null`: the batch has no RDD, as Spark's defaultRDD = null, so
+   * element-wise operators pass "no RDD" on and outputs do not run).
+   */
+  queueStream<T>(queue: RDD<T>[], oneAtATime = true, defaultRDD?: RDD<T> | null): DStream<T> {
     this.checkNotStarted('queueStream');
     return new QueueInputDStream<T>(this, queue, oneAtATime, defaultRDD);
   }
@@ -423,6 +472,12 @@ export class StreamingContext {
   start(): void {
     if (this.state === 'active') return;
     if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'a StreamingContext cannot be restarted after stop(); make a new one');
+    if (activeContext !== undefined && activeContext !== this && activeContext.state === 'active') {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `only one StreamingContext may be active in a job at a time (as in Spark): another one (batch interval ${activeContext.batchIntervalMs} ms) is running; stop it first (await ssc.stop()) or use StreamingContext.getActive()`,
+      );
+    }
     this.validate();
     const streaming = this.sc.streaming;
     streaming?.onReceiverEvent((e) => {

@@ -28,7 +28,7 @@ test('the web UI serves uPlot from node_modules, and refuses a bad retainedBatch
   for (const bad of [0, -1, 1.5]) {
     assert.throws(
       () => new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log, port: 0, retainedBatches: bad }),
-      (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message.includes(`retainedBatches must be a whole number of batches >= 1, got ${bad}`),
+      (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message.includes(`retainedBatches (sluice driver --retained-batches) must be a whole number of batches >= 1, got ${bad}`),
     );
   }
   const driver = new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log, port: 0, webPort: 0 });
