@@ -301,6 +301,59 @@ test('a streaming job whose batch waits at a gate: queued and processing batches
   assert.equal(one(m, 'sluice_batches_completed_total', 'counter', j), count('COMPLETED '));
 });
 
+test('backpressure: the rate limit gauge is the PID estimate computed here from the last batch with records (P = 1: its processing rate)', { timeout: 120_000 }, async () => {
+  const sockets: net.Socket[] = [];
+  let connected!: (s: net.Socket) => void;
+  const client = new Promise<net.Socket>((r) => (connected = r));
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    sockets.push(s);
+    connected(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const stopFile = path.join(tmp, 'stop-rate');
+  try {
+    const job = await startJob(cluster, fixture('stream-socket-rate.ts'), ['127.0.0.1', String((server.address() as net.AddressInfo).port), '300', stopFile]);
+    const sock = await within(client, 30_000, 'the receiver to connect');
+    const LINES = 800;
+    for (let part = 0; part < 4; part++) {
+      sock.write(Array.from({ length: LINES / 4 }, (_, i) => `line ${part} ${i}`).join('\n') + '\n');
+      await sleep(450);
+    }
+    type Info = { time: number; numRecords: number; processingDelay: number };
+    const infos = (): Info[] => jsonLines<Info>(job.lines, 'INFO ');
+    for (const deadline = Date.now() + 60_000; infos().reduce((n, b) => n + b.numRecords, 0) < LINES; await sleep(50)) {
+      assert.ok(Date.now() < deadline, `the job processed ${JSON.stringify(infos())}`);
+    }
+    // The estimator's rule: a batch counts when it has records and took time; the first such
+    // batch only sets its starting point. With P = 1, I = D = 0 each estimate is the batch's
+    // processing rate, at least minRate (1).
+    const used = infos().filter((b) => b.numRecords > 0 && b.processingDelay > 0);
+    assert.ok(used.length >= 2, `two batches with records make an estimate: ${JSON.stringify(infos())}`);
+    const last = used.at(-1)!;
+    const expected = Math.max(1, (last.numRecords / last.processingDelay) * 1000);
+    const j = { job_id: job.id };
+    let rate = NaN;
+    for (const deadline = Date.now() + 30_000; !(Math.abs(rate - expected) <= 1e-9 * expected); await sleep(100)) {
+      assert.ok(Date.now() < deadline, `rate limit ${rate}, the estimate from ${JSON.stringify(last)} is ${expected}`);
+      const m = await scrape();
+      const series = family(m, 'sluice_streaming_rate_limit_records_per_second', 'gauge').filter((x) => matches(x.labels, j));
+      if (series.length === 0) continue;
+      assert.equal(series.length, 1, 'one input');
+      assert.deepEqual({ ...series[0].labels, job_name: '' }, { job_id: job.id, job_name: '', stream_id: series[0].labels.stream_id, input: series[0].labels.input, kind: 'receiver' });
+      rate = series[0].value;
+    }
+    fs.writeFileSync(stopFile, '');
+    const run = await within(job.done, 60_000, 'the job to stop');
+    assert.equal(run.ok, true, JSON.stringify(run.failure));
+    const m = await scrape();
+    assert.equal(family(m, 'sluice_streaming_rate_limit_records_per_second', 'gauge').filter((x) => matches(x.labels, j)).length, 0, 'no rate once the job ended');
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 test('counters are counters, histograms histograms, and every counter (only counters) ends in _total', { timeout: 30_000 }, async () => {
   const m = await scrape();
   for (const [name, type] of m.types) {

@@ -314,7 +314,7 @@ export abstract class DStream<T> {
    * HashPartitioner over the context's default parallelism. Made once, so every batch's
    * RDD is placed alike.
    */
-  partitionerFor(partitions: PartitionArg | undefined, operator: string): Partitioner {
+  private partitionerFor(partitions: PartitionArg | undefined, operator: string): Partitioner {
     return resolvePartitioner(partitions, () => HashPartitioner.of(this.ssc.sc.defaultParallelism), `dstream.${operator}`);
   }
 

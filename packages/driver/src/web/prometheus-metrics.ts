@@ -35,8 +35,8 @@ const jobLabels = (j: DriverJob): Record<JobLabels, string> => ({ job_id: j.id, 
  *   `job_id` and `job_name`; a job's series stay while the driver keeps the job.
  * - **gauges read at scrape time**: workers (slots, running tasks, blocks, memory, and the
  *   process figures each worker sends with its heartbeat: RSS, heap, CPU, event-loop
- *   delay), jobs running, receivers up, batches queued and processing, the last batch's
- *   figures. A lost worker's series go with it.
+ *   delay), jobs running, receivers up, batches queued and processing, backpressure's
+ *   rate per input, the last batch's figures. A lost worker's series go with it.
  *
  * Workers serve no /metrics of their own: the driver gathers their figures through the
  * heartbeat it already receives, so a cluster is one scrape target (one port to expose in
@@ -212,6 +212,17 @@ export class PrometheusMetrics implements SchedulerListener {
     const activeBatches = (j: DriverJob, status: 'QUEUED' | 'PROCESSING'): number => (j.state === 'running' ? j.progress.activeBatches().filter((b) => b.status === status).length : 0);
     gauge('sluice_streaming_queued_batches', 'Batches generated and waiting for an earlier one to finish (Spark: waitingBatches).', J, perJob((j) => activeBatches(j, 'QUEUED'), streaming));
     gauge('sluice_streaming_processing_batches', 'Batches whose output operations are running (Spark: runningBatches).', J, perJob((j) => activeBatches(j, 'PROCESSING'), streaming));
+    gauge(
+      'sluice_streaming_rate_limit_records_per_second',
+      'Records per second an input takes in as backpressure (the PID estimator) set it last; absent with backpressure off or before the first estimate.',
+      [...J, 'stream_id', 'input', 'kind'],
+      function* () {
+        for (const j of jobs()) {
+          if (j.state !== 'running') continue;
+          for (const r of j.inputRates()) yield [{ ...jobLabels(j), stream_id: String(r.streamId), input: r.name, kind: r.kind }, r.rate];
+        }
+      },
+    );
     gauge('sluice_last_batch_input_records', 'Input records of the last completed batch.', J, perJob((j) => j.lastBatch?.numRecords ?? 0, streaming));
     gauge('sluice_last_batch_scheduling_delay_ms', 'Scheduling delay of the last completed batch.', J, perJob((j) => j.lastBatch?.schedulingDelay ?? 0, streaming));
     gauge('sluice_last_batch_processing_time_ms', 'Processing time of the last completed batch.', J, perJob((j) => j.lastBatch?.processingDelay ?? 0, streaming));
