@@ -219,7 +219,8 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       assert.equal(behind.since, expectedSince, JSON.stringify(offInfos));
       assert.equal(behind.batches, 10);
       assert.equal(jobs.code, 0, jobs.stderr);
-      assert.match(jobs.stdout, new RegExp(`WARNING ${off.id} is falling behind: scheduling delay grew for 10 batches in a row, now \\d+ ms \\(since batch ${behind.since}\\)`));
+      // (by the time `sluice jobs` ran, more batches may have grown the delay)
+      assert.match(jobs.stdout, new RegExp(`WARNING ${off.id} is falling behind: scheduling delay grew for \\d+ batches in a row, now \\d+ ms \\(since batch ${behind.since}\\)`));
       const warn = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: string; batchTime?: number }).find((l) => l.jobId === off.id && l.level === 40 && /falling behind/.test(l.msg));
       assert.ok(warn, 'the warning is in the driver log');
       assert.equal(warn.batchTime, behind.since);

@@ -2,10 +2,11 @@
 export interface FallingBehind {
   /** The batch at which the delay had grown for `batches` batches in a row. */
   readonly since: number;
-  /** Batches in a row whose scheduling delay grew, up to the last one seen. */
+  /** The longest run of batches in a row whose scheduling delay grew, while behind. */
   readonly batches: number;
-  /** The scheduling delay of the first and of the last of those batches (ms). */
+  /** The scheduling delay before the first of those batches grew it (ms). */
   readonly fromDelayMs: number;
+  /** The scheduling delay of the last batch completed (ms). */
   readonly schedulingDelayMs: number;
 }
 
@@ -51,7 +52,7 @@ export class FallingBehindDetector {
         this.current = undefined;
         return { type: 'caughtUp', batchTime, schedulingDelayMs: schedulingDelay };
       }
-      if (this.growing > 0) this.current = { ...this.current, batches: Math.max(this.current.batches, this.growing), schedulingDelayMs: schedulingDelay };
+      this.current = { ...this.current, batches: Math.max(this.current.batches, this.growing), schedulingDelayMs: schedulingDelay };
       return undefined;
     }
     if (this.n > 0 && this.growing >= this.n) {

@@ -791,7 +791,11 @@ export class StreamingContext {
   private controlFlow(info: BatchInfo): void {
     for (const s of this.inputStreams()) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime), info.processingDelay, info.schedulingDelay);
     const change = this.fallingBehind.onBatchCompleted(info.batchTime, info.schedulingDelay);
-    if (!change) return;
+    if (!change) {
+      // While behind, every batch updates the delay `sluice jobs` and the UI show.
+      if (this.fallingBehind.state) this.publishFlow();
+      return;
+    }
     if (change.type === 'fallingBehind') {
       const f = change.state;
       this.sc.log(

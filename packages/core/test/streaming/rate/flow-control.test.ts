@@ -147,7 +147,46 @@ test('per-stream PID rates reach the backend; receivers start with maxRate and i
   const caught = infos.find((i) => i.batchTime > warnAt! && i.schedulingDelay < BATCH);
   assert.ok(caught, `delays ${delays}`);
   assert.ok(logs.some((l) => l.level === 'info' && /caught up/.test(l.message) && l.fields.batchTime === caught.batchTime));
+
   assert.equal(final.fallingBehind, null);
+});
+
+test('backpressure off: while behind, every batch publishes the current delay; caught up, the status clears', async () => {
+  const BATCH = 1000;
+  const { sc, flows } = fakeCluster({ 0: 10 });
+  const ssc = new StreamingContext(sc, BATCH, { clock: 'manual', fallingBehindBatches: 2 });
+  let k = 0;
+  ssc.receiverStream(new Idle(), 'a').foreachRDD(() => {
+    k++;
+    ssc.manualClock.advance(k <= 5 ? 1700 : 100);
+  });
+  const infos: BatchInfo[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  ssc.addStreamingListener({
+    onBatchCompleted: (info) => {
+      infos.push(info);
+      const next = info.batchTime + BATCH;
+      if (ssc.manualClock.now() < next) ssc.manualClock.setTime(next);
+      if (infos.length === 12) done();
+    },
+  });
+  ssc.start();
+  ssc.manualClock.advance(BATCH);
+  await finished;
+  await ssc.stop();
+  const delays = infos.map((i) => i.schedulingDelay);
+  const warnAt = delays.findIndex((d, i) => i >= 2 && d > delays[i - 1] && delays[i - 1] > delays[i - 2]);
+  const caught = delays.findIndex((d, i) => i > warnAt && d < BATCH);
+  assert.ok(warnAt > 0 && caught > warnAt, `delays ${delays}`);
+  assert.deepEqual(flows.map((f) => f.rates), flows.map(() => []), 'no rates with backpressure off');
+  // One status per batch from the warning to the catch-up, each with that batch's delay; then a cleared one.
+  assert.deepEqual(
+    flows.map((f) => f.fallingBehind?.schedulingDelayMs ?? null),
+    [...delays.slice(warnAt, caught), null],
+    `delays ${delays}`,
+  );
+  assert.ok(flows.slice(0, -1).every((f) => f.fallingBehind?.since === infos[warnAt].batchTime));
 });
 
 test('bad flow-control options are refused naming the option, the value and the fix', () => {
