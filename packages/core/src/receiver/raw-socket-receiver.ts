@@ -1,11 +1,10 @@
 import net from 'node:net';
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
+import { RawBlockSplitter, RAW_BLOCK_HEADER_BYTES } from './raw-block-splitter.js';
 import { Receiver } from './receiver.js';
 
 /** Default largest block rawSocketStream accepts (256 MiB); a larger length is taken as a broken stream. */
 export const DEFAULT_MAX_RAW_BLOCK_BYTES = 256 * 1024 * 1024;
-
-const HEADER_BYTES = 4;
 
 /**
  * One block of a rawSocketStream's wire format: a 4-byte big-endian payload length, then
@@ -14,7 +13,7 @@ const HEADER_BYTES = 4;
  */
 export function encodeRawBlock(records: readonly unknown[]): Buffer {
   const payload = encodeRecords(records);
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  const header = Buffer.allocUnsafe(RAW_BLOCK_HEADER_BYTES);
   header.writeUInt32BE(payload.length, 0);
   return Buffer.concat([header, payload]);
 }
@@ -62,47 +61,21 @@ export class RawSocketReceiver<T> extends Receiver<T> {
 
   /** Reads blocks until the connection ends; returns how it ended, throws on a bad block. */
   private async consume(socket: net.Socket): Promise<string> {
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let need = -1; // payload length of the block being read, -1 while reading a header
-    let blocks = 0;
-    const take = (n: number): Buffer => {
-      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      const out = all.subarray(0, n);
-      const rest = all.subarray(n);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
-      return out;
-    };
+    const splitter = new RawBlockSplitter(this.maxBlockBytes);
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       if (this.isStopped()) return 'stopped';
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      for (;;) {
-        if (need < 0) {
-          if (pendingBytes < HEADER_BYTES) break;
-          need = take(HEADER_BYTES).readUInt32BE(0);
-          if (need > this.maxBlockBytes) {
-            throw new Error(
-              `block ${blocks} announces ${need} bytes, over the ${this.maxBlockBytes}-byte limit: the stream is not in rawSocketStream's format ` +
-                `(each block: a 4-byte big-endian length, then v8.serialize(array of records)), or raise the limit with { maxBlockBytes }`,
-            );
-          }
-        }
-        if (pendingBytes < need) break;
-        const payload = take(need);
-        need = -1;
-        blocks++;
-        if (payload.length === 0) continue;
-        const records = decodeBlock(payload, blocks - 1);
+      const payloads = splitter.push(chunk);
+      let index = splitter.blocks - payloads.length;
+      for (const payload of payloads) {
+        const records = payload.length === 0 ? [] : decodeBlock(payload, index);
+        index++;
         if (records.length === 0) continue;
         const stored = this.store(records as T[]);
         if (this.bufferFull()) await stored.catch(() => undefined);
       }
     }
-    if (need >= 0 || pendingBytes > 0) {
-      this.reportError(`${this.where()}: the connection closed inside block ${blocks} (${pendingBytes} of ${need >= 0 ? need : HEADER_BYTES} bytes read); that block is lost`);
-    }
+    const cut = splitter.unfinished();
+    if (cut) this.reportError(`${this.where()}: the connection closed inside block ${splitter.blocks} (${cut.read} of ${cut.of} bytes read); that block is lost`);
     return 'the server closed the connection';
   }
 
