@@ -341,8 +341,8 @@ const MUTATIONS = [
     id: 'job-args-need-dashes',
     what: 'options after the job file are parsed as sluice options (no passThroughOptions)',
     file: 'packages/cli/src/main.ts',
-    search: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .passThroughOptions()\n  .option('--workers'",
-    replace: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .option('--workers'",
+    search: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .passThroughOptions()\n  .option('--workers",
+    replace: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .option('--workers",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'after the job file' }],
   },
   {
@@ -587,8 +587,8 @@ const MUTATIONS = [
     id: 'progress-no-clear-before-output',
     what: 'sluice run prints a job line over the drawn progress bar',
     file: 'packages/cli/src/main.ts',
-    search: "      j.on('output', (line) => {\n        bar?.clear();",
-    replace: "      j.on('output', (line) => {",
+    search: "      job.on('output', (line) => {\n        bar?.clear();",
+    replace: "      job.on('output', (line) => {",
     tests: [{ file: 'packages/cli/dist/test/stage-progress.test.js', pattern: 'sluice run' }],
   },
   {
