@@ -1,7 +1,7 @@
 // A custom Receiver: simulated sensor readings, generated on a worker and stored in
 // blocks; the driver keeps a per-sensor average of each batch.
 //
-//   node packages/cli/bin/sluice.js run examples/custom-receiver.ts --workers 2
+//   node packages/cli/bin/sluice.js run --workers 2 examples/custom-receiver.ts
 //       (stops after 6 seconds)
 import { Receiver, StreamingContext, type SluiceContext } from '@sluice/core';
 

@@ -2,7 +2,7 @@
 // (in the next batch when it was written more than a batch interval ago, else one batch
 // later, once a listing found it unchanged).
 //
-//   node packages/cli/bin/sluice.js run examples/directory-wordcount.ts --workers 2 [DIR]
+//   node packages/cli/bin/sluice.js run --workers 2 examples/directory-wordcount.ts [DIR]
 //       without DIR: uses a temporary directory and drops a file into it every second
 //       for 6 seconds; with DIR: watches DIR until stopped (`sluice stop JOB`)
 import fs from 'node:fs';

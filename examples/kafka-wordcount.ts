@@ -3,9 +3,9 @@
 // batch's offsets committed to the consumer group once the counts were written.
 //
 // Against the compose file's Kafka (one KRaft broker, `docker compose --profile kafka up -d kafka`):
-//   node packages/cli/bin/sluice.js run examples/kafka-wordcount.ts --workers 2 -- 127.0.0.1:29092 lines
+//   node packages/cli/bin/sluice.js run --workers 2 examples/kafka-wordcount.ts 127.0.0.1:29092 lines
 // or on the compose cluster (its containers reach the broker as kafka:9092):
-//   node packages/cli/bin/sluice.js submit examples/kafka-wordcount.ts --driver 127.0.0.1:7077 -- kafka:9092 lines
+//   node packages/cli/bin/sluice.js submit --driver 127.0.0.1:7077 examples/kafka-wordcount.ts kafka:9092 lines
 // Arguments: BROKERS (comma-separated host:port) TOPIC [COUNTS_TOPIC, default TOPIC-counts]
 // [GROUP, default sluice-wordcount]. Runs until stopped (`sluice stop JOB`, or Ctrl-C for `run`).
 import { SluiceError, StreamingContext, type SluiceContext } from '@sluice/core';

@@ -2,9 +2,9 @@
 // 1-second batch and printed.
 //
 //   npm run example                      (or, after `npm run setup`:)
-//   node packages/cli/bin/sluice.js run examples/network-wordcount.ts --workers 2
+//   node packages/cli/bin/sluice.js run --workers 2 examples/network-wordcount.ts
 //       no arguments: starts a bundled line generator and stops after 10 seconds
-//   node packages/cli/bin/sluice.js submit examples/network-wordcount.ts --driver 127.0.0.1:7077 -- HOST PORT
+//   node packages/cli/bin/sluice.js submit --driver 127.0.0.1:7077 examples/network-wordcount.ts HOST PORT
 //       counts the lines served at HOST:PORT until `sluice stop JOB`
 import { StreamingContext, type SluiceContext } from '@sluice/core';
 import { startLineServer } from './lib/line-server.js';

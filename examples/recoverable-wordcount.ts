@@ -5,7 +5,7 @@
 // `TOTALS <batch time> <json [[word, count], ...] sorted by word>`.
 //
 //   sluice driver --state-dir /var/lib/sluice &
-//   sluice submit examples/recoverable-wordcount.ts --driver 127.0.0.1:7077 -- IN_DIR CHECKPOINT_DIR [BATCH]
+//   sluice submit --driver 127.0.0.1:7077 examples/recoverable-wordcount.ts IN_DIR CHECKPOINT_DIR [BATCH]
 //       IN_DIR and CHECKPOINT_DIR must be reachable at the same paths on the driver and
 //       every worker (the compose file mounts the `data` and `checkpoints` volumes on all)
 import { StreamingContext, type Duration, type SluiceContext } from '@sluice/core';

@@ -1,6 +1,6 @@
 // Running word counts across batches with updateStateByKey (state is checkpointed).
 //
-//   node packages/cli/bin/sluice.js run examples/stateful-wordcount.ts --workers 2
+//   node packages/cli/bin/sluice.js run --workers 2 examples/stateful-wordcount.ts
 //       (a bundled line generator; stops after 8 seconds)
 import os from 'node:os';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // Word counts over the last 6 seconds, every 2 seconds, kept up to date incrementally:
 // reduceByKeyAndWindow with an inverse function (words leaving the window are subtracted).
 //
-//   node packages/cli/bin/sluice.js run examples/windowed-counts.ts --workers 2
+//   node packages/cli/bin/sluice.js run --workers 2 examples/windowed-counts.ts
 //       (a bundled line generator; stops after 10 seconds)
 import os from 'node:os';
 import path from 'node:path';

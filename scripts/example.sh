@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node packages/cli/bin/sluice.js run examples/network-wordcount.ts --workers 2
+node packages/cli/bin/sluice.js run --workers 2 examples/network-wordcount.ts

@@ -51,7 +51,7 @@ const TSCONFIG = `${JSON.stringify(
 const JOB = `// A streaming word count, typed end to end: three batches of lines come from a queue, each
 // batch's counts are printed, and running totals are kept per word across batches.
 //
-//   npx tsc --noEmit                       type-check (or: npx sluice run job.ts --typecheck)
+//   npx tsc --noEmit                       type-check (or: npx sluice run --typecheck job.ts)
 //   npx sluice run job.ts                  run on an embedded local cluster (a driver and 2 workers)
 import fs from 'node:fs';
 import os from 'node:os';

@@ -4,18 +4,22 @@
  *   sluice driver [--port 7077] [--state-dir DIR]     run a driver (with DIR: relaunches its jobs when started again)
  *   sluice worker --driver HOST:PORT --cores N        run a worker
  *   sluice init DIR                                   scaffold a typed job project
- *   sluice run job.ts [--workers 2] [--typecheck]     embedded local cluster + job
- *   sluice submit job.ts --driver HOST:PORT           send a job to a running driver
+ *   sluice run [--workers 2] [--typecheck] job.ts [ARGS]   embedded local cluster + job (ARGS: the job's)
+ *   sluice submit --driver HOST:PORT job.ts [ARGS]    send a job to a running driver
  *   sluice workers --driver HOST:PORT                 list a driver's workers
  *   sluice jobs --driver HOST:PORT                    list jobs and their last batch's figures
  *   sluice stop JOB --driver HOST:PORT [--graceful]   stop a job
+ *   sluice --version
  */
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { initJob } from './init-job.js';
+import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { createRootLogger } from './logger.js';
+import { SluiceCommand } from './sluice-command.js';
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
@@ -35,7 +39,8 @@ process.on('warning', (w: Error & { code?: string }) => {
   if (w.code !== 'DEP0123') process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-interface CommonOpts {
+/** What a server (driver, worker) takes: its log level, the secret, its certificate. */
+interface ServerOpts {
   logLevel: string;
   secretFile?: string;
   tlsCert?: string;
@@ -43,17 +48,45 @@ interface CommonOpts {
   tlsCa?: string;
 }
 
-function security(o: CommonOpts): SecurityConfig {
+/** What a client of a driver (submit, workers, jobs, stop) takes: the secret and the CA to verify the driver by. */
+interface ClientOpts {
+  driver?: string;
+  secretFile?: string;
+  tlsCa?: string;
+}
+
+function security(o: { secretFile?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string }): SecurityConfig {
   return { secret: resolveSecret({ secretFile: o.secretFile }), tls: o.tlsCert || o.tlsCa ? { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa } : undefined };
 }
 
-function common(cmd: Command): Command {
+const SECRET_FILE_HELP = 'file holding the cluster secret (default: $SLUICE_SECRET_FILE or $SLUICE_SECRET)';
+
+function serverCommand(cmd: Command): Command {
   return cmd
     .addOption(new Option('--log-level <level>', 'trace | debug | info | warn | error | silent').default(process.env.SLUICE_LOG_LEVEL ?? 'info'))
-    .option('--secret-file <file>', 'file holding the cluster secret (default: $SLUICE_SECRET_FILE or $SLUICE_SECRET)')
+    .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--tls-cert <file>', 'PEM certificate (servers) for TLS')
     .option('--tls-key <file>', 'PEM private key (servers) for TLS')
     .option('--tls-ca <file>', 'PEM CA certificate to verify TLS peers');
+}
+
+function clientCommand(cmd: Command): Command {
+  return cmd
+    .option('--driver <host:port>', 'driver address (required)')
+    .option('--secret-file <file>', SECRET_FILE_HELP)
+    .option('--tls-ca <file>', "PEM CA certificate to verify the driver's TLS certificate by (TLS is used when given)");
+}
+
+/** The --driver a client command was given; without one, what to do (and whether it went to the job by mistake). */
+function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = []): string {
+  if (o.driver) return o.driver;
+  const toJob = jobArgs.some((a) => a === '--driver' || a.startsWith('--driver='));
+  throw new SluiceError(
+    'SLUICE_BAD_ARGUMENT',
+    toJob
+      ? `sluice ${command} needs --driver HOST:PORT before the job file: the --driver after it was passed to the job (sluice ${command} --driver HOST:PORT job.ts [job arguments])`
+      : `sluice ${command} needs --driver HOST:PORT, the address of a running \`sluice driver\``,
+  );
 }
 
 /** --task-timeout: a duration ('30s', '2m', '500ms' or milliseconds). */
@@ -85,9 +118,9 @@ function printFailure(outcome: JobOutcome): void {
   if (frames.length > 0) process.stderr.write(`${text(frames.join('\n'))}\n`);
 }
 
-function onSignals(stop: () => Promise<void>, log: Logger): void {
+function onSignals(stop: () => Promise<void>, log: Logger, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
   let stopping = false;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of signals) {
     process.on(sig, () => {
       if (stopping) return;
       stopping = true;
@@ -100,9 +133,17 @@ function onSignals(stop: () => Promise<void>, log: Logger): void {
   }
 }
 
-const program = new Command('sluice').description('Micro-batch stream processing for TypeScript').showHelpAfterError();
+/** This package's version (its package.json sits two levels above dist/src/main.js, in the repo and installed alike). */
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-common(program.command('driver').description('run a Sluice driver'))
+const program = new SluiceCommand('sluice')
+  .description('Micro-batch stream processing for TypeScript')
+  .version(VERSION, '-V, --version', 'print the version of sluice')
+  // Options of `sluice` itself only before a command, so `run` and `submit` can hand everything after the job file to the job.
+  .enablePositionalOptions()
+  .showHelpAfterError();
+
+serverCommand(program.command('driver').description('run a Sluice driver'))
   .option('--port <port>', 'gRPC port', int('--port'), 7077)
   .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', int('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
@@ -119,8 +160,9 @@ common(program.command('driver').description('run a Sluice driver'))
     'keep the registry of submitted jobs (bundle, args, checkpoint directory, --supervise) here; a driver started again on it relaunches every job that was running and not stopped, under the same id',
   )
   .option('--retained-batches <n>', "completed batches each streaming job's UI and REST API keep (Spark's spark.streaming.ui.retainedBatches)", int('--retained-batches'), 1000)
-  .action(async (o: CommonOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string; retainedBatches: number }) => {
+  .action(async (o: ServerOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string; retainedBatches: number }) => {
     const log = createRootLogger(o.logLevel);
+    routeGrpcLogs(log);
     const driver = new DriverNode({
       security: security(o),
       log,
@@ -138,7 +180,7 @@ common(program.command('driver').description('run a Sluice driver'))
     await driver.start();
   });
 
-common(program.command('worker').description('run a Sluice worker'))
+serverCommand(program.command('worker').description('run a Sluice worker'))
   .requiredOption('--driver <host:port>', 'driver address')
   .option('--cores <n>', 'tasks run at once', int('--cores'), 1)
   .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
@@ -151,7 +193,7 @@ common(program.command('worker').description('run a Sluice worker'))
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
     async (
-      o: CommonOpts & {
+      o: ServerOpts & {
         driver: string;
         cores: number;
         port: number;
@@ -165,6 +207,7 @@ common(program.command('worker').description('run a Sluice worker'))
       },
     ) => {
       const log = createRootLogger(o.logLevel);
+      routeGrpcLogs(log);
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
       const worker = new WorkerNode({
@@ -180,8 +223,11 @@ common(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
       });
-      onSignals(() => worker.stop(), log);
+      // A worker of `sluice run` (--exit-with-parent) ignores SIGINT: a terminal's Ctrl-C
+      // reaches the whole process group, and its parent stops the job first, then it.
+      onSignals(() => worker.stop(), log, o.exitWithParent ? ['SIGTERM'] : ['SIGINT', 'SIGTERM']);
       if (o.exitWithParent) {
+        process.on('SIGINT', () => undefined);
         process.stdin.on('end', () => void worker.stop().then(() => process.exit(0)));
         process.stdin.on('error', () => void worker.stop().then(() => process.exit(0)));
         process.stdin.resume();
@@ -208,8 +254,10 @@ program
 program
   .command('run')
   .description('run a job on an embedded local cluster (driver + worker processes)')
+  .usage('[options] <job> [job arguments...]')
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
-  .argument('[args...]', 'arguments passed to the job')
+  .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
+  .passThroughOptions()
   .option('--workers <n>', 'worker processes', int('--workers'), 2)
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
@@ -218,27 +266,49 @@ program
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, args: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
+    const args = jobArguments(rawArgs);
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
+    routeGrpcLogs(log);
     const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort } });
-    onSignals(() => cluster.stop(), log);
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });
+    let j: import('@sluice/driver').DriverJob | undefined;
+    let signalled = false;
+    // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its
+    // StreamingContext, as Spark's shutdown hook does — and the run ends as usual, the job
+    // `stopped`. A second signal, or a job still running 10 s later, stops the cluster.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!signalled && j?.state === 'running') {
+        signalled = true;
+        log.info({ signal, jobId: j.id }, 'stopping the job');
+        j.requestStop(false);
+        setTimeout(() => void cluster.stop().finally(() => process.exit(1)), 10_000).unref();
+        return;
+      }
+      log.info({ signal }, 'stopping');
+      void cluster.stop().then(
+        () => process.exit(signalled ? 1 : 0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
       await cluster.start();
-      const j = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout });
-      if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(j.id)}/ (REST: /api/v1/applications)\n`);
-      const bar = ConsoleProgressBar.forStderr(() => (j.streaming ? [] : cluster.driver.stageProgress(j.id)), o.progress);
+      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
+      j = job;
+      if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
+      const bar = ConsoleProgressBar.forStderr(() => (job.streaming ? [] : cluster.driver.stageProgress(job.id)), o.progress);
       bar?.start();
-      j.on('output', (line) => {
+      job.on('output', (line) => {
         bar?.clear();
         process.stdout.write(line + '\n');
       });
       const outcome = await new Promise<JobOutcome>((resolve) =>
-        j.once('end', (state, error) => resolve({ jobId: j.id, ok: state === 'succeeded', failure: error })),
+        job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
       );
       bar?.stop();
       if (!outcome.ok) {
@@ -250,17 +320,20 @@ program
     }
   });
 
-common(program.command('submit').description('send a job to a running driver and stream its output'))
+clientCommand(program.command('submit').description('send a job to a running driver and stream its output'))
+  .usage('--driver <host:port> [options] <job> [job arguments...]')
   .argument('<job>', 'job file (.ts or .js)')
-  .argument('[args...]', 'arguments passed to the job')
-  .requiredOption('--driver <host:port>', 'driver address')
+  .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
+  .passThroughOptions()
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--no-progress', PROGRESS_HELP)
-  .action(async (job: string, args: string[], o: CommonOpts & { driver: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: ClientOpts & { detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
+    const args = jobArguments(rawArgs);
+    const driver = driverOf(o, 'submit', args);
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
     if (o.maxRestarts === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts 0 restarts nothing: give at least 1, or leave out --supervise');
     if (o.typecheck) typecheckJob(job);
@@ -269,10 +342,10 @@ common(program.command('submit').description('send a job to a running driver and
     const { submitJob } = await client();
     // The job's stages, asked of the driver while it runs (only when stderr is a terminal).
     let jobId: string | undefined;
-    const stagesClient = o.progress && !o.detach && process.stderr.isTTY ? new (await import('./job-stages-client.js')).JobStagesClient(o.driver, sec) : undefined;
+    const stagesClient = o.progress && !o.detach && process.stderr.isTTY ? new (await import('./job-stages-client.js')).JobStagesClient(driver, sec) : undefined;
     const bar = stagesClient && ConsoleProgressBar.forStderr(() => (jobId === undefined ? [] : stagesClient.stages(jobId)));
     bar?.start();
-    const outcome = await submitJob(o.driver, sec, bundle, {
+    const outcome = await submitJob(driver, sec, bundle, {
       args,
       onOutput: (line) => {
         bar?.clear();
@@ -295,16 +368,16 @@ common(program.command('submit').description('send a job to a running driver and
       bar?.stop();
       stagesClient?.close();
     });
+    if (outcome.stopped) process.stderr.write(`job ${escapeControl(outcome.jobId ?? '')} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
     if (!outcome.ok) {
       printFailure(outcome);
       process.exitCode = 1;
     }
   });
 
-common(program.command('workers').description("list a driver's workers"))
-  .requiredOption('--driver <host:port>', 'driver address')
-  .action(async (o: CommonOpts & { driver: string }) => {
-    const workers = await (await client()).listWorkers(o.driver, security(o));
+clientCommand(program.command('workers').description("list a driver's workers"))
+  .action(async (o: ClientOpts) => {
+    const workers = await (await client()).listWorkers(driverOf(o, 'workers'), security(o));
     const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
     const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
@@ -333,10 +406,9 @@ function table(rows: string[][]): void {
   for (const r of cells) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
 }
 
-common(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
-  .requiredOption('--driver <host:port>', 'driver address')
-  .action(async (o: CommonOpts & { driver: string }) => {
-    const jobs = await (await client()).listJobs(o.driver, security(o));
+clientCommand(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
+  .action(async (o: ClientOpts) => {
+    const jobs = await (await client()).listJobs(driverOf(o, 'jobs'), security(o));
     const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT', 'STAGES']];
     for (const j of jobs) {
       const s = j.streaming;
@@ -362,17 +434,26 @@ common(program.command('jobs').description("list a driver's jobs with their last
     }
   });
 
-common(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))
+clientCommand(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))
   .argument('<job>', 'job id, as `sluice submit` and `sluice jobs` print it')
-  .requiredOption('--driver <host:port>', 'driver address')
   .option('--graceful', 'stop receiving, process every batch already received, then stop')
-  .action(async (job: string, o: CommonOpts & { driver: string; graceful?: boolean }) => {
-    const found = await (await client()).stopJob(o.driver, security(o), job, o.graceful === true);
-    if (!found) throw new Error(`the driver at ${o.driver} has no job '${job}'; see \`sluice jobs\``);
+  .action(async (job: string, o: ClientOpts & { graceful?: boolean }) => {
+    const driver = driverOf(o, 'stop');
+    const found = await (await client()).stopJob(driver, security(o), job, o.graceful === true);
+    if (!found) throw new Error(`the driver at ${driver} has no job '${job}'; see \`sluice jobs\``);
     process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+/** `run` and `submit` hand everything after the job file to the job (see arrangeJobArguments). */
+function commandLine(argv: readonly string[]): string[] {
+  const cmd = program.commands.find((c) => c.name() === argv[0]);
+  if (!cmd || (argv[0] !== 'run' && argv[0] !== 'submit')) return [...argv];
+  const arranged = arrangeJobArguments(cmd, argv.slice(1));
+  for (const n of arranged.notices) process.stderr.write(`sluice: ${escapeControl(n)}\n`);
+  return [argv[0], ...arranged.tokens];
+}
+
+program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }).catch((err: unknown) => {
   const e = err as Error;
   process.stderr.write(`error${isSluiceError(e) ? ` [${e.code}]` : ''}: ${e.message}\n`);
   process.exit(isSluiceError(e) && e.code === 'SLUICE_UNAUTHENTICATED' ? 3 : 1);

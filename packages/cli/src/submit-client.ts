@@ -5,6 +5,8 @@ import type { JobBundle } from './bundle-job.js';
 export interface JobOutcome {
   readonly jobId: string | undefined;
   readonly ok: boolean;
+  /** The job was stopped (`sluice stop`, gracefully or not) and ended without failing. */
+  readonly stopped?: 'graceful' | 'now';
   readonly failure?: { readonly code: string; readonly message: string; readonly stack: string };
 }
 
@@ -45,6 +47,8 @@ export interface SubmitOptions {
   /** Restart the program when it fails (at most maxRestarts times; the driver's default when not given). */
   readonly supervise?: boolean;
   readonly maxRestarts?: number;
+  /** The directory the job's relative paths resolve against (default: this process's working directory). */
+  readonly workingDir?: string;
   /** Give up attaching again after this long without the driver (default 10 min). */
   readonly reconnectWindowMs?: number;
   /** ... or after the driver's port refused connections this long (default 60 s: it is gone). */
@@ -85,6 +89,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       opts.onOutput(e.output);
     } else if (e.event === 'failure' && e.failure) return { jobId, ok: false, failure: e.failure };
     else if (e.event === 'done') return { jobId, ok: true };
+    else if (e.event === 'stopped') return { jobId, ok: true, stopped: e.stopped === 'graceful' ? 'graceful' : 'now' };
     return undefined;
   };
   const follow = (call: grpc.ClientReadableStream<wire.JobEvent__Output>, cancelOnJobId: boolean): Promise<StreamEnd> =>
@@ -111,7 +116,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     await waitReady(client, address, 5000);
     const submit = client.SubmitJob(secretMetadata(security.secret));
     const first = follow(submit, opts.detach === true);
-    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0 } });
+    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd() } });
     for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
     for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
     submit.end();

@@ -141,7 +141,7 @@ test(`${MAX_CALLS} jobs submitted with --detach from one host leave no call open
   // Each detached submit cancels its SubmitJob call while the job runs on; the driver
   // must count the call as ended then, not when the job ends (these never end).
   for (let i = 0; i < MAX_CALLS; i++) {
-    const r = await runCli(['submit', fixture('waits-forever.ts'), '--driver', driver.address, '--detach'], {
+    const r = await runCli(['submit', '--driver', driver.address, '--detach', fixture('waits-forever.ts')], {
       env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' },
       timeoutMs: 60_000,
     });

@@ -33,21 +33,21 @@ after(() => {
 
 test('sluice run of a job file that does not exist', async () => {
   const missing = path.join(tmp, 'no-such-job.ts');
-  const r = await runCli(['run', missing, '--workers', '1'], { timeoutMs: 30_000 });
+  const r = await runCli(['run', '--workers', '1', missing], { timeoutMs: 30_000 });
   assertFails(r, /SLUICE_JOB_FILE_NOT_FOUND.*no-such-job\.ts' does not exist/);
 });
 
 test('sluice run of a job file with a TypeScript syntax error names file:line', async () => {
   const file = path.join(tmp, 'bad-syntax.ts');
   fs.writeFileSync(file, ["import type { SluiceContext } from '@sluice/core';", '', 'export default async function (sc: SluiceContext) {', '  const x = ;', '  console.log(x, sc);', '}', ''].join('\n'));
-  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 30_000 });
+  const r = await runCli(['run', '--workers', '1', file], { timeoutMs: 30_000 });
   assertFails(r, /SLUICE_JOB_COMPILE/);
   assert.ok(r.stderr.includes(`${file}:4:`), `stderr names ${file}:4\n${show(r)}`);
 });
 
 test('sluice run of a job that throws while loading shows its message and line', async () => {
   const file = fixture('throws-at-load.ts');
-  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 60_000 });
+  const r = await runCli(['run', '--workers', '1', file], { timeoutMs: 60_000 });
   assertFails(r, /SLUICE_JOB_LOAD.*fixture config is missing: set FIXTURE_CONFIG before loading/);
   assert.ok(r.stderr.includes(`${file}:${lineOf(file, 'throw new Error(')}:`), show(r));
   assert.doesNotMatch(r.stdout, /UNREACHABLE/);
@@ -57,7 +57,7 @@ test('a closure capturing a socket fails at submission, naming the variable and 
   const file = fixture('captures-socket.ts');
   const callSite = `${file}:${lineOf(file, 'numbers.map(')}:`;
   const started = Date.now();
-  const r = await runCli(['run', file, '--workers', '1'], { timeoutMs: 60_000 });
+  const r = await runCli(['run', '--workers', '1', file], { timeoutMs: 60_000 });
   assertFails(r, /SLUICE_TASK_NOT_SERIALIZABLE/);
   assert.match(r.stderr, /Task not serializable: rdd\.map at .*captures 'conn' \(a Socket\)/, show(r));
   assert.ok(r.stderr.includes(callSite), `stderr names the call site ${callSite}\n${show(r)}`);
@@ -79,7 +79,7 @@ test('a closure capturing a socket fails at submission, naming the variable and 
 });
 
 test('sluice run of a good job exits 0 and prints its output', async () => {
-  const r = await runCli(['run', fixture('wordcount-check.ts'), '1000', '--workers', '2'], { timeoutMs: 60_000 });
+  const r = await runCli(['run', '--workers', '2', fixture('wordcount-check.ts'), '1000'], { timeoutMs: 60_000 });
   assert.equal(r.timedOut, false, show(r));
   assert.equal(r.code, 0, show(r));
   const counts = new Map(jsonLine<[string, number][]>(r.stdout.split('\n'), 'RESULT '));
@@ -139,7 +139,7 @@ test('a wrong cluster secret is refused with a clear message (worker, submit, wo
     const env = { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
     const [worker, submit, workers] = await Promise.all([
       runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
-      runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
+      runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }),
       runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
     ]);
     for (const r of [worker, submit, workers]) assertFails(r, /SLUICE_UNAUTHENTICATED.*wrong cluster secret/);
@@ -157,7 +157,7 @@ test('a driver address where nothing listens fails clearly (submit, worker, work
   const addr = `127.0.0.1:${port}`;
   const env = { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
   const [submit, worker, workers] = await Promise.all([
-    runCli(['submit', fixture('wordcount-check.ts'), '--driver', addr], { env, timeoutMs: 30_000 }),
+    runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }),
     runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
     runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
   ]);

@@ -42,7 +42,7 @@ test('sluice jobs escapes a job name with a newline and escape sequences, and it
   const file = path.join(tmp, name);
   // The job fails with a message that tries to clear the screen.
   fs.writeFileSync(file, `export default async function () {\n  throw new Error('boom ${'\\u001b'}[2J cleared');\n}\n`);
-  const submit = await runCli(['submit', file, '--driver', driver.address], { env, timeoutMs: 60_000 });
+  const submit = await runCli(['submit', '--driver', driver.address, file], { env, timeoutMs: 60_000 });
   assert.equal(submit.code, 1, show(submit));
   assertNoControls(submit.stderr, 'sluice submit stderr');
   assert.ok(submit.stderr.includes('boom \\x1b[2J cleared'), show(submit));

@@ -52,7 +52,29 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
       await sleep(200);
       row = await jobRow(driver, jobId!);
     }
-    assert.equal(row?.[2], 'succeeded');
+    // Stopped, not succeeded: the job did not finish its work, it was stopped (Spark: KILLED).
+    assert.equal(row?.[2], 'stopped');
+
+    // A non-graceful stop of a job whose `sluice submit` is attached: the job is `stopped`
+    // too, and the attached submit says so once and exits 0 (the stop was asked for).
+    const attached = runCli(['submit', '--driver', driver, fixture('stream-cli.ts'), 'ok'], { env, timeoutMs: 60_000 });
+    let nowId: string | undefined;
+    for (let i = 0; i < 100 && !nowId; i++) {
+      await sleep(200);
+      const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+      nowId = jobs.stdout.split('\n').find((l) => /\srunning\s+[1-9]/.test(l))?.split(/\s+/)[0];
+    }
+    assert.ok(nowId, 'the attached job runs batches');
+    const stopNow = await runCli(['stop', nowId!, '--driver', driver], { env, timeoutMs: 20_000 });
+    assert.equal(stopNow.code, 0, stopNow.stderr);
+    const ended = await attached;
+    assert.equal(ended.timedOut, false, ended.stderr);
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.match(ended.stdout, /^SUM 10$/m);
+    assert.equal(ended.stderr.match(/was stopped/g)?.length, 1, ended.stderr);
+    assert.match(ended.stderr, new RegExp(`job ${nowId} was stopped \\(sluice stop\\)\n`));
+    assert.doesNotMatch(ended.stderr, /failed|SLUICE_/, ended.stderr);
+    assert.equal((await jobRow(driver, nowId!))?.[2], 'stopped');
 
     const unknown = await runCli(['stop', 'job-nope', '--driver', driver], { env, timeoutMs: 20_000 });
     assert.notEqual(unknown.code, 0);
@@ -64,6 +86,8 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.equal(failed.timedOut, false);
     assert.notEqual(failed.code, 0);
     assert.match(failed.stderr, /output exploded at batch two/);
+    // Once: not also as the job's own stderr (forwarded to stdout) or a second summary.
+    assert.equal((failed.stdout + failed.stderr).match(/output exploded at batch two/g)?.length, 1, `${failed.stdout}\n${failed.stderr}`);
     assert.match(failed.stderr, new RegExp(`stream-cli\\.ts:${line}:`));
     const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
     assert.match(jobs.stdout, /stream-cli\.ts\s+failed/);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
+import type { JobStateName } from '@sluice/driver';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster, type LocalClusterOptions } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
@@ -26,6 +27,8 @@ export interface ClusterHandle {
 }
 
 export interface JobRun extends JobOutcome {
+  /** How the job ended (ok: it succeeded, or was stopped and ended without failing). */
+  readonly state: JobStateName;
   readonly lines: string[];
 }
 
@@ -57,7 +60,7 @@ export async function withCluster<T>(opts: Partial<LocalClusterOptions> & { work
         const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
         const lines: string[] = [];
         job.on('output', (l) => lines.push(l));
-        return new Promise<JobRun>((resolve) => job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines })));
+        return new Promise<JobRun>((resolve) => job.once('end', (state, error) => resolve({ jobId: job.id, state, ok: state === 'succeeded' || state === 'stopped', failure: error, lines })));
       },
     });
     passed = true;
@@ -180,7 +183,7 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
   const done = new Promise<JobRun>((resolve) =>
     job.once('end', (state, error) => {
       ended = true;
-      resolve({ jobId: job.id, ok: state === 'succeeded', failure: error, lines });
+      resolve({ jobId: job.id, state, ok: state === 'succeeded' || state === 'stopped', failure: error, lines });
     }),
   );
   const waitLine = async (prefix: string, ms: number, pred: (line: string) => boolean = () => true): Promise<string> => {

@@ -52,11 +52,11 @@ function assertHidden(r: CliResult): void {
 }
 
 test('sluice submit: the driver program, tasks and a receiver see neither SLUICE_SECRET nor SLUICE_SECRET_FILE', async () => {
-  const r = await runCli(['submit', fixture('env-probe.ts'), '--driver', driver.address], { env, timeoutMs: 90_000 });
+  const r = await runCli(['submit', '--driver', driver.address, fixture('env-probe.ts')], { env, timeoutMs: 90_000 });
   assertHidden(r);
 });
 
 test('sluice run: the same on the embedded local cluster', async () => {
-  const r = await runCli(['run', fixture('env-probe.ts'), '--workers', '1'], { env, timeoutMs: 90_000 });
+  const r = await runCli(['run', '--workers', '1', fixture('env-probe.ts')], { env, timeoutMs: 90_000 });
   assertHidden(r);
 });

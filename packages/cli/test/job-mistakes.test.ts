@@ -34,7 +34,7 @@ function show(r: CliResult): string {
 }
 
 function submit(mistake: string, extra: readonly string[] = []): Promise<CliResult> {
-  return runCli(['submit', FIX, mistake, '--driver', driver.address, ...extra], { env, timeoutMs: 90_000 });
+  return runCli(['submit', '--driver', driver.address, ...extra, FIX, mistake], { env, timeoutMs: 90_000 });
 }
 
 function jobIdOf(r: CliResult): string {
@@ -106,7 +106,7 @@ async function assertMistake(mistake: string, code: string, patterns: readonly R
 
 test('a DStream map capturing a class instance with methods fails at the map call (sluice run and submit), naming the variable, dstream.map and the line', async () => {
   const patterns = [/Task not serializable: dstream\.map at /, /captures 'client' \(a MetricsClient\), which cannot be sent to workers/, /Create it inside the function, or use mapPartitions/];
-  const run = await runCli(['run', FIX, 'dstream-client', '--workers', '2'], { env, timeoutMs: 90_000 });
+  const run = await runCli(['run', '--workers', '2', FIX, 'dstream-client'], { env, timeoutMs: 90_000 });
   assert.equal(run.timedOut, false, show(run));
   assert.equal(run.code, 1, show(run));
   assert.ok(run.stderr.includes('failed [SLUICE_TASK_NOT_SERIALIZABLE]'), show(run));
@@ -162,7 +162,7 @@ test('a receiver class defined inside the job function fails at start(), before 
 test('a program that returns without starting its StreamingContext fails (sluice run and submit), naming where the context was made', async () => {
   const patterns = [/the job's program returned without starting the StreamingContext created at /, /1 stream\(s\)|\d+ stream\(s\)/, /output operations: foreachRDD/, /Call ssc\.start\(\)/];
   const place = `created at ${at('new-context')}`;
-  const run = await runCli(['run', FIX, 'never-started', '--workers', '2'], { env, timeoutMs: 90_000 });
+  const run = await runCli(['run', '--workers', '2', FIX, 'never-started'], { env, timeoutMs: 90_000 });
   assert.equal(run.timedOut, false, show(run));
   assert.equal(run.code, 1, show(run));
   assert.ok(run.stderr.includes('failed [SLUICE_NOT_STARTED]'), show(run));

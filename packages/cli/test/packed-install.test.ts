@@ -175,7 +175,7 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   // Its input, counted by hand: to=4; be, is, the=2.
   assert.match(r.stdout, /^totals at \d+: to=4 be=2 is=2$/m, r.stdout);
 
-  r = await run('npx', ['--no-install', 'sluice', 'run', 'counts.ts', '--workers', '2', '--typecheck'], job, 120_000);
+  r = await run('npx', ['--no-install', 'sluice', 'run', '--workers', '2', '--typecheck', 'counts.ts'], job, 120_000);
   assert.equal(r.code, 0, `counts.ts: ${show(r)}`);
   const lines = r.stdout.split('\n');
   const value = (prefix: string): unknown[] => lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as unknown);
@@ -197,7 +197,7 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   const broken = path.join(job, 'broken.ts');
   fs.writeFileSync(broken, fs.readFileSync(countsTs, 'utf8').replace("console.log('workers '", "const n: number = 'x';\n  console.log('workers ' + n"));
   const line = lineOf(broken, "const n: number = 'x';");
-  r = await run('npx', ['--no-install', 'sluice', 'run', 'broken.ts', '--typecheck'], job, 120_000);
+  r = await run('npx', ['--no-install', 'sluice', 'run', '--typecheck', 'broken.ts'], job, 120_000);
   assert.equal(r.code, 1, show(r));
   assert.ok(r.stderr.includes(`${broken}:${line}:9 - error TS2322: Type 'string' is not assignable to type 'number'.`), r.stderr);
   assert.match(r.stderr, /\[SLUICE_JOB_COMPILE\]: job file 'broken\.ts' has 1 type error \(--typecheck; nothing was run\)/);

@@ -19,8 +19,9 @@ export interface SluiceProcess {
 }
 
 /** Spawn `sluice <args>` with `secret`; resolves once a stderr line matches `ready`. */
-export async function spawnSluice(args: readonly string[], secret: string, ready: RegExp, extraEnv: NodeJS.ProcessEnv = {}): Promise<SluiceProcess> {
+export async function spawnSluice(args: readonly string[], secret: string, ready: RegExp, extraEnv: NodeJS.ProcessEnv = {}, cwd?: string): Promise<SluiceProcess> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    cwd,
     env: { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '', ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -101,6 +101,19 @@ async function checkStreamingPage(browser: Browser, streamingUrl: string, restBa
   return page;
 }
 
+/** From a Streaming page, open the newest completed batch's page: its two output operations, completed; save a screenshot. */
+async function openBatchPage(page: Page, web: string, shot: string): Promise<void> {
+  // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
+  const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
+  const batchId = href.split('/').pop()!;
+  await page.goto(web + href);
+  await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
+  assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
+  assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
+  assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
+  await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
+}
+
 test('Streaming UI in Chromium, on one cluster', { timeout: 200_000 }, async (t) => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -137,16 +150,7 @@ async function chartsAndBatchPage(browser: Browser, cluster: LocalCluster): Prom
     assert.ok(html.includes('&lt;script&gt;window.__xss = true&lt;/script&gt; ui &amp; co'));
     for (const p of ['/', `/jobs/${job.id}/`]) assert.ok(!(await (await fetch(web + p)).text()).includes('<script>window'), `${p} escapes the name`);
 
-    // A batch page, from the completed batches table.
-    // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
-    const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
-    const batchId = href.split('/').pop()!;
-    await page.goto(web + href);
-    await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
-    assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
-    assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
-    assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'batch-page.png'), fullPage: true });
+    await openBatchPage(page, web, 'batch-page.png');
 
     fs.writeFileSync(path.join(dir, 'stop'), '');
     assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
@@ -188,6 +192,7 @@ test('sluice run --web-port serves the same UI and prints its URL at start', { t
     assert.equal(Number(m[1]), port);
     await within(source.connected, 30_000, 'the receiver to connect');
     const page = await checkStreamingPage(browser, `${url}streaming/`, `http://127.0.0.1:${port}/api/v1/applications/${m[2]}`, () => stdout, 3, 'sluice-run-streaming-page.png');
+    await openBatchPage(page, `http://127.0.0.1:${port}`, 'sluice-run-batch-page.png');
     await page.goto(url);
     assert.match((await page.locator('#job-state').textContent()) ?? '', /running/);
     fs.writeFileSync(path.join(dir, 'stop'), '');

@@ -92,5 +92,5 @@ test('without a timeout, a stuck task shows in sluice jobs, its speculative copy
     await runCli(['stop', jobId!, '--driver', driver], { env, timeoutMs: 20_000 });
   }
   const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
-  assert.match(jobs.stdout, new RegExp(`${jobId}\\s+spin-task\\.ts\\s+cancelled`));
+  assert.match(jobs.stdout, new RegExp(`${jobId}\\s+spin-task\\.ts\\s+stopped`));
 });

@@ -59,7 +59,7 @@ test('a supervised job that throws restarts as attempt 2 under the same id, in f
     assert.deepEqual(lines.filter((l) => l.startsWith('CACHED ')), ['CACHED 40', 'CACHED 40']);
     assert.equal(job.runId, `${job.id}.2`);
     job.requestStop(false);
-    assert.equal(await within(ended, 10_000, 'the job to end'), 'cancelled');
+    assert.equal(await within(ended, 10_000, 'the job to end'), 'stopped');
     fs.rmSync(path.dirname(marker), { recursive: true, force: true });
   });
 });
@@ -70,7 +70,7 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
   const worker = await startWorkerProcess(driver.address, secret);
   try {
     const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
-    const r = await runCli(['submit', fixture('always-throws.ts'), '--driver', driver.address, '--supervise', '--max-restarts', '2'], { env, timeoutMs: 60_000 });
+    const r = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '2', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /bad record 13: cannot parse it/);
     const restartLines = driver.logLines.filter((l) => l.includes('restarting it (--supervise)')).map((l) => JSON.parse(l) as { jobId: string; reason: string; nextAttempt: number });
@@ -81,7 +81,7 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
     assert.equal(jobs[0].state, 'failed');
     assert.equal(restartLines[0].jobId, jobs[0].job_id);
     // Bad flags are refused before anything is sent.
-    const bad = await runCli(['submit', fixture('always-throws.ts'), '--driver', driver.address, '--max-restarts', '2'], { env });
+    const bad = await runCli(['submit', '--driver', driver.address, '--max-restarts', '2', fixture('always-throws.ts')], { env });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /SLUICE_BAD_ARGUMENT.*--max-restarts needs --supervise/);
     assert.equal((await listJobs(driver.address, { secret })).length, 1);

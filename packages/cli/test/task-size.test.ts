@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fixture, runCli } from './harness.js';
 
 test('a task over 128 MiB fails with its size and the fix; a 100 MB task runs', async () => {
-  const big = await runCli(['run', fixture('big-task.ts'), '140', '--workers', '1'], { timeoutMs: 120_000 });
+  const big = await runCli(['run', '--workers', '1', fixture('big-task.ts'), '140'], { timeoutMs: 120_000 });
   assert.equal(big.code, 1, big.stderr);
   const m = /the task for partition 0 of stage \d+ is ([\d.]+) MiB encoded, more than the 128\.0 MiB a worker accepts/.exec(big.stderr);
   assert.ok(m, big.stderr);
@@ -15,7 +15,7 @@ test('a task over 128 MiB fails with its size and the fix; a 100 MB task runs', 
   assert.ok(mib >= 133.5 && mib < 140, `reported ${mib} MiB`);
   assert.match(big.stderr, /sc\.textFile.*sc\.broadcast/);
 
-  const ok = await runCli(['run', fixture('big-task.ts'), '100', '--workers', '1'], { timeoutMs: 120_000 });
+  const ok = await runCli(['run', '--workers', '1', fixture('big-task.ts'), '100'], { timeoutMs: 120_000 });
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /^COUNT 100000$/m);
 });

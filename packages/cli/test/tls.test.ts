@@ -29,11 +29,11 @@ test('a cluster whose every RPC runs over TLS runs a job; a plaintext client is 
     // Wait until both workers registered (over TLS).
     let listed = '';
     for (let i = 0; i < 100 && (listed.match(/worker-/g) ?? []).length < 2; i++) {
-      listed = (await runCli(['workers', '--driver', driverAddr, ...tls], { env, timeoutMs: 20_000 })).stdout;
+      listed = (await runCli(['workers', '--driver', driverAddr, '--tls-ca', cert], { env, timeoutMs: 20_000 })).stdout;
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal((listed.match(/worker-/g) ?? []).length, 2, listed);
-    const run = await runCli(['submit', 'examples/wordcount.ts', '--driver', driverAddr, ...tls], { env, timeoutMs: 60_000, cwd: REPO_DIR });
+    const run = await runCli(['submit', '--driver', driverAddr, '--tls-ca', cert, 'examples/wordcount.ts'], { env, timeoutMs: 60_000, cwd: REPO_DIR });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^stream\t75000$/m);
     const plain = await runCli(['workers', '--driver', driverAddr], { env, timeoutMs: 30_000 });

@@ -32,7 +32,7 @@ test('submit --typecheck prints each type error as file:line:column and never re
   const job = path.join(dir, 'job.ts');
   fs.writeFileSync(job, JOB);
   // Port 1 on loopback: were the job submitted, the error would be about the unreachable driver.
-  const r = await runCli(['submit', job, '--driver', '127.0.0.1:1', '--typecheck'], { env: { SLUICE_SECRET: 'x'.repeat(32) } });
+  const r = await runCli(['submit', '--driver', '127.0.0.1:1', '--typecheck', job], { env: { SLUICE_SECRET: 'x'.repeat(32) } });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /\[SLUICE_JOB_COMPILE\]: job file '.*job\.ts' has 2 type errors \(--typecheck; nothing was run\)/);
   const duration = `${where(job, "'1 sec'")} - error TS2345: Argument of type '"1 sec"' is not assignable to parameter of type 'Duration'.`;
@@ -44,7 +44,7 @@ test('submit --typecheck prints each type error as file:line:column and never re
 test('without --typecheck the same job is bundled (types are stripped) and the CLI goes on to the driver', async () => {
   const job = path.join(dir, 'job.ts');
   fs.writeFileSync(job, JOB);
-  const r = await runCli(['submit', job, '--driver', '127.0.0.1:1'], { env: { SLUICE_SECRET: 'x'.repeat(32) }, timeoutMs: 60_000 });
+  const r = await runCli(['submit', '--driver', '127.0.0.1:1', job], { env: { SLUICE_SECRET: 'x'.repeat(32) }, timeoutMs: 60_000 });
   assert.notEqual(r.code, 0);
   assert.doesNotMatch(r.stderr, /type error/);
   assert.match(r.stderr, /127\.0\.0\.1:1/);

@@ -11,6 +11,7 @@ import type { ShippedFunction } from './closure/shipped-function.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
 import { SluiceError } from './errors.js';
+import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-working-directory.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
@@ -81,6 +82,16 @@ export class SluiceContext {
     this.backend.log?.(level, message, fields);
   }
 
+  /**
+   * The directory relative paths resolve against in Sluice's file APIs (textFile,
+   * saveAsTextFile(s), textFileStream, checkpoint directories, ...): where `sluice submit`
+   * or `sluice run` was run. Your own `fs` calls resolve against the driver's working
+   * directory instead: use `path.resolve(sc.workingDirectory, p)` for those.
+   */
+  get workingDirectory(): string {
+    return jobWorkingDirectory();
+  }
+
   get defaultParallelism(): number {
     return Math.max(2, this.backend.defaultParallelism());
   }
@@ -111,7 +122,7 @@ export class SluiceContext {
    * must be readable at the same place by every worker (a shared or local disk).
    */
   textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
-    const abs = path.resolve(file);
+    const abs = resolveJobPath(file);
     let files: { file: string; size: number }[];
     try {
       const st = fs.statSync(abs);
@@ -125,7 +136,7 @@ export class SluiceContext {
             .map((f) => ({ file: f, size: fs.statSync(f).size }))
         : [{ file: abs, size: st.size }];
     } catch (err) {
-      throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read '${abs}': ${(err as Error).message}`, { cause: err });
+      throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read ${describeJobPath(file, abs)}: ${(err as Error).message}`, { cause: err });
     }
     const total = files.reduce((a, f) => a + f.size, 0);
     const goal = Math.max(1, Math.ceil(total / Math.max(1, minPartitions)));
@@ -146,7 +157,7 @@ export class SluiceContext {
    * has nothing to split). The path must be readable at the same place by every worker.
    */
   objectFile<T>(file: string): RDD<T> {
-    const abs = path.resolve(file);
+    const abs = resolveJobPath(file);
     let files: string[];
     try {
       files = fs.statSync(abs).isDirectory()
@@ -382,7 +393,7 @@ export class SluiceContext {
   }
 
   private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean }): Promise<void> {
-    const abs = path.resolve(dir);
+    const abs = resolveJobPath(dir);
     const exists = (): boolean => fs.existsSync(abs);
     if (!options.replace && exists()) {
       throw new SluiceError('SLUICE_IO', `${kind}: output directory '${abs}' already exists; remove it or choose another path`);

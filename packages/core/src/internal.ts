@@ -3,6 +3,7 @@
  * Not part of the user API; may change without notice.
  */
 export * from './context.js';
+export * from './job-working-directory.js';
 export * from './errors.js';
 export * from './codec/codec.js';
 export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';
@@ -20,6 +21,7 @@ export * from './shared/broadcast.js';
 export * from './rpc/proto.js';
 export * from './rpc/security.js';
 export * from './rpc/call-gate.js';
+export * from './rpc/grpc-logs.js';
 export type { ProtoGrpcType } from './rpc/generated/sluice.js';
 export type * as wire from './rpc/wire.js';
 export * from './util/clock.js';

@@ -16,6 +16,7 @@ import {
   PLAINTEXT_HINT,
   PLAINTEXT_WARNING,
   isPlaintextExposed,
+  listenFailure,
   removeDeadScratchDirs,
   serverCredentials,
   serverOptions,
@@ -63,6 +64,11 @@ export interface DriverOptions {
    * spark.streaming.ui.retainedBatches; default DEFAULT_RETAINED_BATCHES, 1,000).
    */
   readonly retainedBatches?: number;
+  /**
+   * Level of the driver's 'job failed' line (default warn). `sluice run` prints a failure
+   * itself, on the same stderr as this log, and passes info so it is reported once.
+   */
+  readonly jobFailureLogLevel?: 'warn' | 'info';
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -145,7 +151,7 @@ export class DriverNode {
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
     removeDeadScratchDirs(this.log);
     // A state dir that cannot be used fails here, before anything listens.
-    this.stateStore = opts.stateDir !== undefined ? new DriverStateStore(opts.stateDir, this.log) : undefined;
+    this.stateStore = opts.stateDir !== undefined ? new DriverStateStore(opts.stateDir, opts.log) : undefined;
     this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
@@ -158,10 +164,12 @@ export class DriverNode {
       registry: this.registry,
       clock: this.clock,
       log: this.log,
+      rootLog: opts.log,
       bundleRoot: path.join(this.localDir, 'bundles'),
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
+      jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics.watchJob(job),
     });
     this.web = new StatusServer(this, this.log);
@@ -189,7 +197,7 @@ export class DriverNode {
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
-        err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${err.message}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
+        err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${listenFailure(err)}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
       ),
     );
     // Relaunched before any call is served, so a client attaching again finds its job.
@@ -263,6 +271,7 @@ export class DriverNode {
   private streamJob(call: JobEventSink, job: DriverJob, afterLine: number): void {
     const writeEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
       if (state === 'succeeded') call.write({ done: true });
+      else if (state === 'stopped') call.write({ stopped: job.stopKind ?? 'now' });
       else call.write({ failure: { code: error?.code ?? 'SLUICE_JOB_FAILED', message: error?.message ?? state, stack: error?.stack ?? '' } });
       call.end();
     };
@@ -428,6 +437,7 @@ export class DriverNode {
               taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined,
               supervise: header.supervise,
               maxRestarts: header.supervise && header.max_restarts > 0 ? header.max_restarts : undefined,
+              workingDir: header.working_dir || undefined,
             });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });

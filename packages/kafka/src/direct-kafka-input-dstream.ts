@@ -55,6 +55,11 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     this.reader = (range: OffsetRange) => readOffsetRange(conn, range);
   }
 
+  /** Backpressure bounds its batches (nextRanges uses maxRecordsPerRange). */
+  override get rateControlled(): boolean {
+    return true;
+  }
+
   protected override localityKey(r: OffsetRange): string {
     return `${r.topic}-${r.partition}`;
   }

@@ -17,6 +17,7 @@ import {
   PLAINTEXT_HINT,
   PLAINTEXT_WARNING,
   isPlaintextExposed,
+  listenFailure,
   materializeBundle,
   removeDeadScratchDirs,
   secretMetadata,
@@ -113,7 +114,7 @@ export class WorkerNode {
     fs.mkdirSync(scratchRoot, { recursive: true });
     removeDeadScratchDirs(this.log, scratchRoot);
     this.localDir = makeScratchDir(this.workerId, scratchRoot);
-    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: this.log });
+    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }) });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
     this.memory = new MemoryReleaser(
@@ -136,10 +137,11 @@ export class WorkerNode {
       (jobId, id) => this.fetchBroadcast(jobId, id),
       spillRecords,
       (report) => this.reportReceiver(report),
+      opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);
-    const gate = new CallGate({ secret: opts.security.secret, log: this.log.child({ component: 'worker-rpc' }), maxCallsPerPeer: opts.maxCallsPerPeer });
+    const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
     this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.log));
   }
@@ -166,7 +168,7 @@ export class WorkerNode {
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 0}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
-        err ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${err.message}`, { cause: err })) : resolve(port),
+        err ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; use --port to pick another port (0: any free port)`, { cause: err })) : resolve(port),
       ),
     );
     const interval = await this.register(10_000);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveJobPath } from '../job-working-directory.js';
 import { SluiceError } from '../errors.js';
 
 /** `scheme://rest`: the scheme of a URI-style location (lower case), or undefined for a plain path. */
@@ -10,7 +11,7 @@ export function locationScheme(location: string): string | undefined {
 
 /**
  * A checkpoint directory as the user gave it, normalized: a plain path is made absolute
- * (against this process's working directory), `file://` becomes its absolute path, any
+ * (against the job's working directory: see resolveJobPath), `file://` becomes its absolute path, any
  * other `scheme://...` keeps its scheme (lower-cased) and loses trailing slashes.
  */
 export function normalizeCheckpointLocation(dir: string, what: string): string {
@@ -18,7 +19,7 @@ export function normalizeCheckpointLocation(dir: string, what: string): string {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: expected a checkpoint directory (a path, file://..., or s3://bucket/prefix), got ${JSON.stringify(dir)}`);
   }
   const scheme = locationScheme(dir);
-  if (scheme === undefined) return path.resolve(dir);
+  if (scheme === undefined) return resolveJobPath(dir);
   if (scheme === 'file') {
     try {
       return path.resolve(fileURLToPath(dir));

@@ -45,8 +45,14 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
     super(ssc);
   }
 
+  /**
+   * Whether backpressure estimates a rate for this input: a subclass that bounds its
+   * batches with `maxRecordsPerRange` returns true (DirectKafkaInputDStream does); others
+   * get no estimate (Spark's DirectKafkaInputDStream has a rate controller, other direct
+   * inputs do not).
+   */
   override get rateControlled(): boolean {
-    return true;
+    return false;
   }
 
   override get inputName(): string {

@@ -121,7 +121,9 @@ export class JobScheduler {
         const endTime = clock.now();
         for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message });
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
-        process.stderr.write(`Error in output operation ${i} of batch ${batch.time} ms: ${info.stack.startsWith(info.message) ? '' : info.message + '\n'}${info.stack}\n`);
+        // Not printed here: the failure stops the context and rejects awaitTermination, and
+        // the job's failure is reported once, by whoever submitted it (the CLI), with this stack.
+        this.ssc.sc.log('info', 'output operation failed; stopping the streaming context', { component: 'job-scheduler', batchTime: batch.time, outputOperation: i, reason: info.message });
         this.ssc.failed(err instanceof Error ? err : new Error(info.message));
         void this.ssc.stop();
         break;

@@ -5,6 +5,7 @@ import { TransformedDStream } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
+import { resolveJobPath } from '../job-working-directory.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
@@ -399,7 +400,7 @@ export class StreamingContext {
   /** textFileStream with a file filter, and the files already there read too when `newFilesOnly` is false. */
   fileStream(directory: string, options: FileStreamOptions = {}): DStream<string> {
     this.checkNotStarted('fileStream');
-    return new FileInputDStream<string>(this, path.resolve(directory), options);
+    return new FileInputDStream<string>(this, resolveJobPath(directory), options);
   }
 
   /**
@@ -414,7 +415,7 @@ export class StreamingContext {
     if (!Number.isSafeInteger(recordLength) || recordLength < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `binaryRecordsStream(${directory}): recordLength must be a whole number of bytes >= 1, got ${String(recordLength)}`);
     }
-    return new FileInputDStream<Buffer>(this, path.resolve(directory), options, recordLength);
+    return new FileInputDStream<Buffer>(this, resolveJobPath(directory), options, recordLength);
   }
 
   /**

@@ -13,7 +13,13 @@ import { JobStageStatus } from '../status/job-stage-status.js';
 
 const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
-export type JobStateName = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
+ * then ended without failing — as Spark's KILLED application state, never `succeeded`, so
+ * `sluice jobs` tells a job that finished its work from one that was stopped. `cancelled`:
+ * ended without being asked (the driver stopped).
+ */
+export type JobStateName = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'stopped';
 
 export interface DriverJobEvents {
   /** A printed line and its number in the job's output (from 1). */
@@ -46,6 +52,10 @@ export interface JobLaunchSpec {
   readonly parallelism?: number;
   /** Restart the program (a new attempt) when it fails, at most this many times (0: never). */
   readonly maxRestarts?: number;
+  /** Absolute directory the job's relative paths resolve against (default: the driver's working directory). */
+  readonly workingDir?: string;
+  /** Level of the 'job failed' log line (default warn; `sluice run` reports the failure itself: info). */
+  readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
 }
@@ -86,7 +96,7 @@ interface Attempt {
  * blocks, job sandboxes, receivers, broadcasts — so no attempt reads what an earlier one
  * left; an attempt's state is released on the driver and the workers when it ends.
  *
- * Lifecycle: running -> succeeded | failed | cancelled (each end emitted once, after the
+ * Lifecycle: running -> succeeded | failed | cancelled | stopped (each end emitted once, after the
  * last attempt). Output lines are numbered across attempts.
  * Threading: driver main thread.
  */
@@ -122,13 +132,17 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   outcome: { readonly state: JobStateName; readonly error: ErrorInfo | undefined } | undefined;
   /** Restarts a failure may still cause. */
   private restartsLeft: number;
-  /** A stop was asked for: a failure after it is not restarted. */
+  /** A stop was asked for (`sluice stop`): a failure after it is not restarted, and an end without one is `stopped`. */
   private stopRequested = false;
+  /** How the stop was asked for, once it was. */
+  stopKind: 'graceful' | 'now' | undefined;
   private current: Attempt;
   /** A failed attempt is over and the next one is not started yet (its thread must exit first). */
   private betweenAttempts = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** The process's root logger, for this job's other components (their `component` is bound once). */
+  private readonly rootLog: Logger;
   private pendingEnd: [JobStateName, ErrorInfo | undefined] | undefined;
   readonly id: string;
   readonly name: string;
@@ -139,7 +153,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     private readonly dag: DAGScheduler,
     private readonly registry: WorkerRegistry,
     private readonly clock: Clock,
-    log: Logger,
+    rootLog: Logger,
     retainedBatches = DEFAULT_RETAINED_BATCHES,
   ) {
     super();
@@ -151,7 +165,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     dag.addListener(this.stages);
     this.id = spec.id;
     this.name = spec.name;
-    this.log = log.child({ jobId: spec.id });
+    this.rootLog = rootLog;
+    this.log = rootLog.child({ component: 'driver', jobId: spec.id });
     this.startedAt = clock.now();
     this.parallelism = spec.parallelism ?? Math.max(2, registry.totalCores());
     this.restartsLeft = spec.maxRestarts ?? 0;
@@ -176,7 +191,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
-    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism };
+    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
     const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
     const exited = new Promise<void>((r) =>
       thread.once('exit', () => {
@@ -215,6 +230,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   requestStop(graceful: boolean): void {
     if (this.state !== 'running') return;
     this.stopRequested = true;
+    this.stopKind = graceful ? 'graceful' : 'now';
     this.emit('stopRequested');
     if (this.betweenAttempts) return this.cancel(); // nothing runs to stop
     if (this.streaming) {
@@ -251,7 +267,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.progress.onReceiverEvent(event, this.clock.now());
       if (event.type === 'error') this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${event.message}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
-    }, this.log.child({ component: 'receiver-tracker', runId: a.runId }));
+    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }));
     return a.tracker;
   }
 
@@ -334,9 +350,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         }
         return;
       }
-      case 'log':
-        this.log[m.level](m.fields, m.message);
+      case 'log': {
+        // The program's components (streaming-context, job-scheduler) name themselves; the
+        // job id is bound here. Neither key may appear twice in a line.
+        const { component, jobId: _jobId, ...fields } = m.fields;
+        const log = typeof component === 'string' ? this.rootLog.child({ component, jobId: this.id }) : this.log;
+        log[m.level](fields, m.message);
         return;
+      }
       case 'checkpointDir':
         this.emit('checkpointDir', m.dir);
         return;
@@ -348,7 +369,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       default: {
         const never: never = m;
-        this.log.error({ msg: never }, 'unknown message from job thread');
+        this.log.error({ message: never }, 'unknown message from job thread');
       }
     }
   }
@@ -405,12 +426,16 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.finish(state, error);
   }
 
-  private finish(state: JobStateName, error: ErrorInfo | undefined): void {
+  private finish(ended: JobStateName, endError: ErrorInfo | undefined): void {
     this.dag.removeListener(this.stages);
+    // Asked to stop, and it did (or was cancelled when it did not in time): stopped, with no error.
+    const stopped = this.stopRequested && (ended === 'succeeded' || ended === 'cancelled');
+    const state: JobStateName = stopped ? 'stopped' : ended;
+    const error = stopped ? undefined : endError;
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();
-    if (state === 'failed') this.log.warn({ code: error?.code, message: error?.message, attempt: this.attempt }, 'job failed');
+    if (state === 'failed') this.log[this.spec.failureLogLevel ?? 'warn']({ code: error?.code, message: error?.message, attempt: this.attempt }, 'job failed');
     else this.log.info({ state, attempt: this.attempt }, 'job ended');
     this.pendingEnd = [state, error];
     this.emit('finished', state);

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { SluiceError, materializeBundle, type Clock } from '@sluice/core/internal';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
@@ -16,6 +17,8 @@ export interface SubmitRequest {
   /** Restart the program when it fails, at most `maxRestarts` times (default DEFAULT_MAX_RESTARTS) — Spark's --supervise. */
   readonly supervise?: boolean;
   readonly maxRestarts?: number;
+  /** Absolute directory the job's relative paths resolve against (where `sluice submit` ran; default: the driver's). */
+  readonly workingDir?: string;
 }
 
 /** Restarts of a supervised job's program when --max-restarts is not given. */
@@ -26,6 +29,8 @@ export interface JobLauncherDeps {
   readonly registry: WorkerRegistry;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The process's root logger: each job makes its own component loggers from it (no key bound twice). */
+  readonly rootLog: Logger;
   /** Where bundles are written to be imported (the driver's scratch directory). */
   readonly bundleRoot: string;
   /** The --state-dir registry, if the driver has one. */
@@ -34,6 +39,8 @@ export interface JobLauncherDeps {
   readonly driverRunning: () => boolean;
   /** Completed batches each streaming job's UI keeps (DEFAULT_RETAINED_BATCHES when absent). */
   readonly retainedBatches?: number;
+  /** Level of each job's 'job failed' line (DriverOptions.jobFailureLogLevel). */
+  readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
 }
@@ -80,13 +87,14 @@ export class JobLauncher {
     const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
     const parallelism = Math.max(2, this.deps.registry.totalCores());
     const args = req.args ?? [];
+    const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
     // Registered before it starts: a driver killed from here on relaunches it.
     store?.add(
-      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running' },
+      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
       req.code,
       req.sourceMap,
     );
-    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism });
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, workingDir });
   }
 
   /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
@@ -116,7 +124,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
@@ -131,8 +139,8 @@ export class JobLauncher {
   }
 
   private start(spec: JobLaunchSpec): DriverJob {
-    const { dag, registry, clock, log, stateStore: store } = this.deps;
-    const job = new DriverJob(spec, dag, registry, clock, log, this.deps.retainedBatches);
+    const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -7,6 +7,8 @@ export interface JobThreadData {
   readonly args: readonly string[];
   /** Total worker cores when the job started: the default number of partitions. */
   readonly parallelism: number;
+  /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
+  readonly workingDir?: string;
 }
 
 export interface ErrorInfo {

@@ -13,6 +13,7 @@ import {
   TaskFailedError,
   encode,
   isSluiceError,
+  setJobWorkingDirectory,
   setRecordClassScope,
   bundleEval,
   checkStreamingContextsStarted,
@@ -114,6 +115,8 @@ function fail(code: string, err: unknown, prefix = ''): void {
 }
 
 async function runMain(): Promise<void> {
+  // Before the job's module runs: paths it resolves at load time resolve the same way.
+  setJobWorkingDirectory(data.workingDir);
   let main: unknown;
   try {
     const mod = (await import(pathToFileURL(data.bundlePath).href)) as Record<string, unknown>;

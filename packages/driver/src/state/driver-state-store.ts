@@ -22,6 +22,8 @@ export interface PersistedJob {
   readonly attempt: number;
   /** The job's checkpoint directory, once its program set one. */
   readonly checkpointDir?: string;
+  /** The directory the job was submitted from: its relative paths resolve against it. */
+  readonly workingDir?: string;
   /** `stopping`: a stop was asked for, so a restarted driver does not relaunch it. */
   readonly state: 'running' | 'stopping';
 }

@@ -42,7 +42,7 @@ export class StatusServer {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET and HEAD\n');
     } else if (url.startsWith('/api/v1/')) {
       const r = restApi(this.driver, url, new URLSearchParams(search));
-      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(r.body, null, 2));
+      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(r.body));
     } else if (url.startsWith('/static/')) {
       const a = staticAsset(url.slice('/static/'.length));
       if (a) res.writeHead(200, { 'content-type': a.type, 'cache-control': 'max-age=3600' }).end(a.body);

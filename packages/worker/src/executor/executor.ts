@@ -59,9 +59,11 @@ export class Executor {
     private readonly shuffleSpillRecords: number,
     /** Sends a receiver's report to the driver (Driver.ReportReceiver). */
     private readonly sendReport: ReportSender,
+    /** The spare task threads' logger (its own component, bound once). */
+    sparesLog: Logger,
   ) {
     // As many spares as tasks run at once: a new job's first stage here finds one per task.
-    this.spares = new SpareTaskThreads(cores, { shuffleSpillRecords }, log.child({ component: 'spare-task-threads' }));
+    this.spares = new SpareTaskThreads(cores, { shuffleSpillRecords }, sparesLog);
   }
 
   /** Start the spare task threads (idempotent). */

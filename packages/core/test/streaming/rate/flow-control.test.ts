@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { SluiceContext } from '../../../src/context.js';
 import { SluiceError } from '../../../src/errors.js';
 import { Receiver } from '../../../src/receiver/receiver.js';
+import { DirectInputDStream } from '../../../src/dstream/direct-input-dstream.js';
 import type { BatchInfo, FlowStatus, ReceiverRunOptions, StreamingBackend } from '../../../src/streaming/streaming-backend.js';
 import { StreamingContext } from '../../../src/streaming/streaming-context.js';
 
@@ -187,6 +188,31 @@ test('backpressure off: while behind, every batch publishes the current delay; c
     `delays ${delays}`,
   );
   assert.ok(flows.slice(0, -1).every((f) => f.fallingBehind?.since === infos[warnAt].batchTime));
+});
+
+/** A direct input that does not bound its batches with maxRecordsPerRange. */
+class Fixed extends DirectInputDStream<number, number> {
+  protected readonly reader = (r: number): number[] => [r];
+  protected async nextRanges(): Promise<readonly number[]> {
+    return [];
+  }
+}
+
+test('with backpressure on, receiver streams get a rate (the initial one first); a direct input that does not opt in gets none', async () => {
+  const { sc } = fakeCluster({});
+  const ssc = new StreamingContext(sc, 1000, { clock: 'manual', backpressure: { initialRate: 750 } });
+  const r = ssc.receiverStream(new Idle(), 'r');
+  const d = new Fixed(ssc, 'fixed');
+  r.foreachRDD(() => undefined);
+  d.foreachRDD(() => undefined);
+  assert.equal(ssc.latestRate(r.id), undefined, 'not before start()');
+  ssc.start();
+  try {
+    assert.equal(ssc.latestRate(r.id), 750);
+    assert.equal(ssc.latestRate(d.id), undefined);
+  } finally {
+    await ssc.stop();
+  }
 });
 
 test('bad flow-control options are refused naming the option, the value and the fix', () => {

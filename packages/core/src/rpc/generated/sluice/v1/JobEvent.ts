@@ -10,7 +10,8 @@ export interface JobEvent {
   'done'?: (boolean);
   'line'?: (number | string | Long);
   'output_epoch'?: (string);
-  'event'?: "job_id"|"output"|"failure"|"done";
+  'stopped'?: (string);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
 }
 
 export interface JobEvent__Output {
@@ -20,5 +21,6 @@ export interface JobEvent__Output {
   'done'?: (boolean);
   'line': (number);
   'output_epoch': (string);
-  'event'?: "job_id"|"output"|"failure"|"done";
+  'stopped'?: (string);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
 }

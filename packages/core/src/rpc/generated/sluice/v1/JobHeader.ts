@@ -11,6 +11,7 @@ export interface JobHeader {
   'task_timeout_ms'?: (number | string | Long);
   'supervise'?: (boolean);
   'max_restarts'?: (number);
+  'working_dir'?: (string);
 }
 
 export interface JobHeader__Output {
@@ -22,4 +23,5 @@ export interface JobHeader__Output {
   'task_timeout_ms': (number);
   'supervise': (boolean);
   'max_restarts': (number);
+  'working_dir': (string);
 }

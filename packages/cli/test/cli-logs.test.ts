@@ -1,0 +1,173 @@
+// What `sluice` prints on stderr, checked line by line on real processes: one report of a
+// failure, JSON log lines without a key twice, a Ctrl-C that stops the job without warnings
+// (no `receiver lost; restarting it`), and a port in use reported by Sluice alone.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { test } from 'node:test';
+import { CLI_BIN, fixture, lineOf, runCli, within, type CliResult } from './harness.js';
+import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
+
+function show(r: CliResult): string {
+  return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/**
+ * The keys that occur more than once in one object of a JSON text. JSON.parse keeps the
+ * last of them silently, so this reads the text itself: strings (with escapes) are
+ * skipped, and a string followed by ':' inside an object is a key of that object.
+ */
+export function duplicateKeys(json: string): string[] {
+  const dups: string[] = [];
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      let key = '';
+      while (j < json.length && json[j] !== '"') {
+        if (json[j] === '\\') key += json[j++];
+        key += json[j++];
+      }
+      let k = j + 1;
+      while (k < json.length && /\s/.test(json[k])) k++;
+      const top = stack[stack.length - 1];
+      if (json[k] === ':' && top) {
+        if (top.has(key)) dups.push(key);
+        top.add(key);
+      }
+      i = j;
+    } else if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
+  }
+  return dups;
+}
+
+/** JSON log lines of a stderr text, and the ones with a key twice. */
+function logLines(stderr: string): { lines: string[]; withDuplicates: string[] } {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('{'));
+  return { lines, withDuplicates: lines.filter((l) => duplicateKeys(l).length > 0).map((l) => `${duplicateKeys(l).join(',')}: ${l}`) };
+}
+
+/** Components named by the log lines (their `component` field). */
+function components(lines: readonly string[]): Set<string> {
+  return new Set(lines.map((l) => (JSON.parse(l) as { component?: string }).component).filter((c): c is string => c !== undefined));
+}
+
+test('the duplicate-key check itself: finds a key twice at any depth, not in strings or in sibling objects', () => {
+  assert.deepEqual(duplicateKeys('{"a":1,"b":{"c":1,"c":2},"a":3}'), ['c', 'a']);
+  assert.deepEqual(duplicateKeys('{"a":"\\"a\\":","b":[{"a":1},{"a":2}]}'), []);
+  assert.deepEqual(duplicateKeys('{"component":"driver","jobId":"j","component":"receiver-tracker"}'), ['component']);
+});
+
+test('a failing streaming job under `sluice run --log-level trace`: the failure reported once, every log line without a key twice', async () => {
+  const r = await runCli(['run', '--workers', '2', '--log-level', 'trace', fixture('stream-cli.ts'), 'throws'], { timeoutMs: 90_000 });
+  assert.equal(r.timedOut, false, show(r));
+  assert.equal(r.code, 1, show(r));
+  // What a user reads: the output, stderr's text, and log lines at warn or above (lines at
+  // info and below, shown here only because of --log-level trace, record it for the driver).
+  const read = [...r.stdout.split('\n'), ...r.stderr.split('\n').filter((l) => !l.startsWith('{') || (JSON.parse(l) as { level: number }).level >= 40)];
+  assert.equal(read.join('\n').match(/output exploded at batch two/g)?.length, 1, `the failure is reported once:\n${show(r)}`);
+  assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_JOB_FAILED\]: output exploded at batch two\n/);
+  assert.match(r.stderr, new RegExp(`stream-cli\\.ts:${lineOf(fixture('stream-cli.ts'), 'output exploded')}:`));
+  const { lines, withDuplicates } = logLines(r.stderr);
+  assert.ok(lines.length >= 20, `trace logging printed lines:\n${r.stderr}`);
+  assert.deepEqual(withDuplicates, []);
+  // The job's own components log through the driver (where `component` was bound twice).
+  for (const c of ['driver', 'job-scheduler', 'dag-scheduler', 'spare-task-threads', 'worker']) assert.ok(components(lines).has(c), `a ${c} line was checked`);
+});
+
+test('Ctrl-C on `sluice run` of a streaming job with receivers: the job stops, no warning (no `receiver lost; restarting it`), no failure, exit 0; no log line has a key twice', async () => {
+  // As a terminal does: SIGINT to the whole process group (sluice run and its workers).
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', '2', '--log-level', 'trace', fixture('stream-ticks.ts')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await within(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if ((stdout.match(/^BATCH [1-9]\d*$/gm) ?? []).length >= 3) resolve();
+        };
+        child.stdout.on('data', check);
+      }),
+      60_000,
+      `3 batches with records:\n${stdout}\n${stderr}`,
+    );
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await within(exited, 30_000, `sluice run to exit after SIGINT:\n${stderr}`);
+    const r = { code, stdout, stderr, timedOut: false };
+    assert.equal(code, 0, show(r));
+    assert.doesNotMatch(stderr, /receiver lost|restarting it|worker lost/, show(r));
+    assert.doesNotMatch(stderr, /failed|SLUICE_CANCELLED/, show(r));
+    const { lines, withDuplicates } = logLines(stderr);
+    const warnings = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40);
+    assert.deepEqual(warnings, [], 'no warning or error logged');
+    assert.ok(lines.some((l) => /"state":"stopped".*"msg":"job ended"/.test(l)), `the job ended stopped:\n${stderr}`);
+    assert.deepEqual(withDuplicates, []);
+    for (const c of ['receiver-tracker', 'spare-task-threads', 'worker', 'driver']) assert.ok(components(lines).has(c), `a ${c} line was checked`);
+  } finally {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+  }
+});
+
+test('a driver or worker on a port in use: stderr holds Sluice\'s one clear error, not grpc-js\'s "No address added"', async () => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const port = (holder.address() as net.AddressInfo).port;
+  const env = { SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' };
+  try {
+    const driver = await runCli(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn'], { env, timeoutMs: 30_000 });
+    assert.equal(driver.code, 1, show(driver));
+    assert.equal(
+      driver.stderr,
+      `error [SLUICE_IO]: driver cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE). Is another driver running? Use --port to pick another port.\n`,
+    );
+    const worker = await runCli(['worker', '--driver', '127.0.0.1:1', '--port', String(port), '--log-level', 'warn'], { env, timeoutMs: 30_000 });
+    assert.equal(worker.code, 1, show(worker));
+    assert.equal(worker.stderr, `error [SLUICE_IO]: worker cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE); use --port to pick another port (0: any free port)\n`);
+  } finally {
+    holder.close();
+  }
+});
+
+test('sluice stop, then sluice stop --graceful, of streaming jobs with receivers on driver and worker processes: no warning in either log, no log line with a key twice', { timeout: 120_000 }, async () => {
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const driver = await startDriverProcess(secret, ['--log-level', 'debug']);
+  const worker = await startWorkerProcess(driver.address, secret, ['--cores', '4', '--log-level', 'debug']);
+  try {
+    for (const graceful of [false, true]) {
+      const sub = await runCli(['submit', '--driver', driver.address, '--detach', fixture('stream-ticks.ts')], { env, timeoutMs: 60_000 });
+      assert.equal(sub.code, 0, show(sub));
+      const id = /submitted \S+ as (\S+)/.exec(sub.stderr)?.[1];
+      assert.ok(id, sub.stderr);
+      await pollUntil(async () => {
+        const row = (await runCli(['jobs', '--driver', driver.address], { env, timeoutMs: 20_000 })).stdout.split('\n').find((l) => l.startsWith(id!));
+        return row && Number(row.split(/\s{2,}/)[3]) >= 3 ? true : undefined;
+      }, 60_000, `3 batches of ${id}`, 200);
+      const stop = await runCli(['stop', id!, '--driver', driver.address, ...(graceful ? ['--graceful'] : [])], { env, timeoutMs: 20_000 });
+      assert.equal(stop.code, 0, show(stop));
+      await pollUntil(() => (driver.logLines.some((l) => l.includes(id!) && l.includes('"msg":"job ended"')) ? true : undefined), 30_000, `${id} to end`);
+      const ended = JSON.parse(driver.logLines.find((l) => l.includes(id!) && l.includes('"msg":"job ended"'))!) as { state: string };
+      assert.equal(ended.state, 'stopped');
+    }
+    // The workers released both jobs (the last log lines of a stop are in).
+    await pollUntil(() => (worker.logLines.filter((l) => l.includes('"msg":"job released"')).length >= 2 ? true : undefined), 30_000, 'both jobs released on the worker');
+    for (const [name, p] of [['driver', driver], ['worker', worker]] as const) {
+      const text = p.logLines.join('\n');
+      assert.doesNotMatch(text, /receiver lost|restarting it/, `${name} log:\n${text}`);
+      const { lines, withDuplicates } = logLines(text);
+      assert.deepEqual(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40), [], `no warning in the ${name} log`);
+      assert.deepEqual(withDuplicates, [], `${name} log`);
+    }
+    const components = new Set([...driver.logLines, ...worker.logLines].filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { component?: string }).component));
+    for (const c of ['receiver-tracker', 'driver', 'worker', 'spare-task-threads', 'dag-scheduler']) assert.ok(components.has(c), `a ${c} line was checked`);
+  } finally {
+    await worker.stop();
+    await driver.stop();
+  }
+});

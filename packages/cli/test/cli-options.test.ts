@@ -1,0 +1,121 @@
+// The `sluice` command line as a user types it: --version, each command's own options in
+// its --help (and a clear refusal of the others), and job arguments after the job file.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CLI_DIR, fixture, runCli, type CliResult } from './harness.js';
+import { randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+
+function show(r: CliResult): string {
+  return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+const JOB = fixture('print-args.ts');
+
+/** The arguments the print-args fixture reported (and that its one action counted as many). */
+function argsOf(r: CliResult): string[] {
+  const m = /^ARGS (.*) (\d+)$/m.exec(r.stdout);
+  assert.ok(m, `no ARGS line\n${show(r)}`);
+  const args = JSON.parse(m[1]) as string[];
+  assert.equal(Number(m[2]), args.length, 'the action on the cluster counted the arguments');
+  return args;
+}
+
+/** The long flags a command's --help lists. */
+function helpFlags(help: string): string[] {
+  return [...help.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]).sort();
+}
+
+const secret = randomSecret();
+const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '', SLUICE_LOG_LEVEL: 'warn' };
+let driver: SluiceProcess & { address: string };
+let worker: SluiceProcess;
+
+before(async () => {
+  driver = await startDriverProcess(secret);
+  worker = await startWorkerProcess(driver.address, secret);
+});
+after(async () => {
+  await worker?.stop();
+  await driver?.stop();
+});
+
+test('sluice --version and -V print the version in packages/cli/package.json', async () => {
+  const version = (JSON.parse(fs.readFileSync(path.join(CLI_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  for (const flag of ['--version', '-V']) {
+    const r = await runCli([flag], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.stdout, `${version}\n`);
+  }
+});
+
+test("each client command's --help lists only the options it uses; the servers keep theirs", async () => {
+  const client = ['--driver', '--help', '--secret-file', '--tls-ca'];
+  const expected: Record<string, string[]> = {
+    jobs: client,
+    workers: client,
+    stop: [...client, '--graceful'],
+    submit: [...client, '--detach', '--max-restarts', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
+    run: ['--cores', '--help', '--log-level', '--no-progress', '--shuffle-spill-records', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+  };
+  for (const [cmd, flags] of Object.entries(expected)) {
+    const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^Usage: sluice ${cmd} `, 'm'));
+    assert.deepEqual(helpFlags(r.stdout), [...flags].sort(), `sluice ${cmd} --help:\n${r.stdout}`);
+  }
+  for (const cmd of ['driver', 'worker']) {
+    const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
+    for (const f of ['--log-level', '--secret-file', '--tls-cert', '--tls-key', '--tls-ca']) assert.ok(helpFlags(r.stdout).includes(f), `sluice ${cmd} --help lists ${f}:\n${r.stdout}`);
+  }
+});
+
+test('a client command refuses an option it does not use, naming the commands that take it', async () => {
+  const cases: [string[], RegExp][] = [
+    [['jobs', '--driver', driver.address, '--tls-cert', 'c.pem'], /sluice jobs does not take --tls-cert \(an option of sluice driver, sluice worker\): a client presents no certificate; give the CA .* with --tls-ca/],
+    [['workers', '--driver', driver.address, '--tls-key', 'k.pem'], /sluice workers does not take --tls-key \(an option of sluice driver, sluice worker\)/],
+    [['stop', 'job-x', '--driver', driver.address, '--log-level', 'info'], /sluice stop does not take --log-level \(an option of sluice driver, sluice worker, sluice run\): it logs nothing/],
+    [['submit', '--driver', driver.address, '--workers', '2', JOB], /sluice submit does not take --workers \(an option of sluice run\)/],
+    [['jobs', '--driver', driver.address, '--no-such-option'], /unknown option '--no-such-option'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 20_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+    assert.equal(r.stdout, '', 'nothing ran');
+  }
+  const none = await runCli(['jobs'], { env, timeoutMs: 20_000 });
+  assert.equal(none.code, 1, show(none));
+  assert.match(none.stderr, /SLUICE_BAD_ARGUMENT.*sluice jobs needs --driver HOST:PORT/);
+});
+
+test('everything after the job file is the job\'s: `sluice run job.ts a b --flag`, with `--` still working', async () => {
+  const cases: { argv: string[]; job: string[]; notice?: RegExp }[] = [
+    { argv: ['run', '--workers', '1', JOB, 'a', 'b', '--flag'], job: ['a', 'b', '--flag'] },
+    { argv: ['run', '--workers', '1', JOB, '-n', '3', '--workers=7'], job: ['-n', '3', '--workers=7'], notice: /--workers after the job file is passed to the job, not to sluice/ },
+    { argv: ['run', '--workers', '1', JOB, '--', '--workers', '3'], job: ['--workers', '3'] },
+    // The older form: sluice's options after the job file, then `--`.
+    { argv: ['run', JOB, '--workers', '1', '--', 'x', '--y'], job: ['x', '--y'] },
+    { argv: ['run', '--workers', '1', '--', JOB, 'c'], job: ['c'] },
+  ];
+  for (const c of cases) {
+    const r = await runCli(c.argv, { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(argsOf(r), c.job, c.argv.join(' '));
+    if (c.notice) assert.match(r.stderr, c.notice);
+    else assert.doesNotMatch(r.stderr, /passed to the job/, show(r));
+  }
+  const sub = await runCli(['submit', '--driver', driver.address, JOB, 'p', '--q', '--driver', 'r'], { env, timeoutMs: 60_000 });
+  assert.equal(sub.code, 0, show(sub));
+  assert.deepEqual(argsOf(sub), ['p', '--q', '--driver', 'r']);
+  const legacy = await runCli(['submit', JOB, '--driver', driver.address, '--', 's', '-t'], { env, timeoutMs: 60_000 });
+  assert.equal(legacy.code, 0, show(legacy));
+  assert.deepEqual(argsOf(legacy), ['s', '-t']);
+  // --driver after the job file (no `--`) went to the job: the error says where it belongs.
+  const late = await runCli(['submit', JOB, '--driver', driver.address], { env, timeoutMs: 30_000 });
+  assert.equal(late.code, 1, show(late));
+  assert.match(late.stderr, /sluice submit needs --driver HOST:PORT before the job file: the --driver after it was passed to the job/);
+});
