@@ -426,6 +426,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
   },
   {
+    id: 'driver-bind-failure-leaks-scratch',
+    what: 'a driver that cannot listen leaves its scratch directory behind',
+    file: 'packages/driver/src/driver-node.ts',
+    search: '      fs.rmSync(this.localDir, { recursive: true, force: true });\n      throw err;',
+    replace: '      throw err;',
+    tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
+  },
+  {
     id: 'job-paths-against-driver-cwd',
     what: "a job's relative paths resolve against the driver's working directory, not the submit's",
     file: 'packages/driver/src/job/job-thread.ts',

@@ -3,7 +3,10 @@
 // (no `receiver lost; restarting it`), and a port in use reported by Sluice alone.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { CLI_BIN, fixture, lineOf, runCli, within, type CliResult } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
@@ -118,7 +121,9 @@ test('a driver or worker on a port in use: stderr holds Sluice\'s one clear erro
   const holder = net.createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   const port = (holder.address() as net.AddressInfo).port;
-  const env = { SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' };
+  // A temp directory of their own: what they leave in it is what a failed start leaks.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-port-in-use-'));
+  const env = { SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '', TMPDIR: tmp };
   try {
     const driver = await runCli(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn'], { env, timeoutMs: 30_000 });
     assert.equal(driver.code, 1, show(driver));
@@ -126,11 +131,15 @@ test('a driver or worker on a port in use: stderr holds Sluice\'s one clear erro
       driver.stderr,
       `error [SLUICE_IO]: driver cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE). Is another driver running? Use --port to pick another port.\n`,
     );
+    // (Checked before the worker runs: a starting worker removes dead processes' directories.)
+    assert.deepEqual(fs.readdirSync(tmp), [], 'the driver left no scratch directory behind');
     const worker = await runCli(['worker', '--driver', '127.0.0.1:1', '--port', String(port), '--log-level', 'warn'], { env, timeoutMs: 30_000 });
     assert.equal(worker.code, 1, show(worker));
     assert.equal(worker.stderr, `error [SLUICE_IO]: worker cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE); use --port to pick another port (0: any free port)\n`);
+    assert.deepEqual(fs.readdirSync(tmp), [], 'the worker left no scratch directory behind');
   } finally {
     holder.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 

@@ -195,11 +195,19 @@ export class DriverNode {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
-        err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${listenFailure(err)}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
-      ),
-    );
+    try {
+      this.boundPort = await new Promise<number>((resolve, reject) =>
+        this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
+          err ? reject(new SluiceError('SLUICE_IO', `driver cannot listen on ${bind}: ${listenFailure(err)}. Is another driver running? Use --port to pick another port.`, { cause: err })) : resolve(port),
+        ),
+      );
+    } catch (err) {
+      // Nothing started: leave no scratch directory behind (nor the state dir's lock).
+      this.state = 'stopped';
+      this.stateStore?.close();
+      fs.rmSync(this.localDir, { recursive: true, force: true });
+      throw err;
+    }
     // Relaunched before any call is served, so a client attaching again finds its job.
     this.launcher.relaunchAll();
     const hb = this.opts.heartbeatIntervalMs ?? 1000;

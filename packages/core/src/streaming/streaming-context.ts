@@ -54,9 +54,9 @@ export interface StreamingContextOptions {
   readonly receiverMaxBufferedRecords?: number;
   /**
    * Backpressure, as Spark's spark.streaming.backpressure.enabled (default off): after each
-   * batch a PID estimator (Spark's PIDRateEstimator) sets each receiver stream's and each
-   * direct input's rate from the batch's processing and scheduling delays, so the job takes
-   * in about what it can process. `true`, or the estimator's settings and an initial rate.
+   * batch a PID estimator (Spark's PIDRateEstimator) sets each receiver stream's rate, and
+   * that of each direct input that takes one (Kafka's), from the batch's processing and
+   * scheduling delays, so the job takes in about what it can process. `true`, or the estimator's settings and an initial rate.
    */
   readonly backpressure?: boolean | BackpressureOptions;
   /**
@@ -214,7 +214,7 @@ export class StreamingContext {
   /**
    * The rate backpressure set last for input stream `streamId` (records/s); before the first
    * estimate its initial rate; undefined with backpressure off, before start(), for an input
-   * it does not control (queue and file streams), or with neither an estimate nor an
+   * it does not control (queue and file streams, direct inputs that take no rate), or with neither an estimate nor an
    * initial rate yet.
    */
   latestRate(streamId: number): number | undefined {
