@@ -434,6 +434,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
   },
   {
+    id: 'sandbox-jobid-twice',
+    what: "the worker's job sandbox passes jobId again to a logger that binds it",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: "this.log.warn({ reason: msg.reason, requeued: pending?.taskId }",
+    replace: "this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }",
+    tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'sandbox' }],
+  },
+  {
     id: 'job-paths-against-driver-cwd',
     what: "a job's relative paths resolve against the driver's working directory, not the submit's",
     file: 'packages/driver/src/job/job-thread.ts',

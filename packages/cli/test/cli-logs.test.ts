@@ -89,6 +89,14 @@ test('a failing streaming job under `sluice run --log-level trace`: the failure 
   for (const c of ['driver', 'job-scheduler', 'dag-scheduler', 'spare-task-threads', 'worker']) assert.ok(components(lines).has(c), `a ${c} line was checked`);
 });
 
+test("a worker's job sandbox warning (task thread retired after an unhandled rejection in the job's code) has no key twice", async () => {
+  const r = await runCli(['run', '--workers', '1', fixture('leaves-rejection.ts'), 'during'], { timeoutMs: 90_000 });
+  assert.equal(r.timedOut, false, show(r));
+  const { lines, withDuplicates } = logLines(r.stderr);
+  assert.ok(lines.some((l) => l.includes('task thread retired after an unhandled error')), `the sandbox warned:\n${show(r)}`);
+  assert.deepEqual(withDuplicates, []);
+});
+
 test('Ctrl-C on `sluice run` of a streaming job with receivers: the job stops, no warning (no `receiver lost; restarting it`), no failure, exit 0; no log line has a key twice', async () => {
   // As a terminal does: SIGINT to the whole process group (sluice run and its workers).
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', '2', '--log-level', 'trace', fixture('stream-ticks.ts')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
