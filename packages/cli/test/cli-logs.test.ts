@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CLI_BIN, fixture, lineOf, runCli, within, type CliResult } from './harness.js';
+import { CLI_BIN, fixture, lineOf, runCli, sleep, within, type CliResult } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
 
 function show(r: CliResult): string {
@@ -192,6 +192,49 @@ test('sluice stop, then sluice stop --graceful, of streaming jobs with receivers
     for (const c of ['receiver-tracker', 'driver', 'worker', 'spare-task-threads', 'dag-scheduler']) assert.ok(components.has(c), `a ${c} line was checked`);
   } finally {
     await worker.stop();
+    await driver.stop();
+  }
+});
+
+test('a worker killed with -9 under a streaming job with receivers: the failure paths (worker lost, receiver lost and placed again) log no key twice', { timeout: 120_000 }, async () => {
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const driver = await startDriverProcess(secret, ['--log-level', 'debug']);
+  const workers = [
+    await startWorkerProcess(driver.address, secret, ['--cores', '2', '--log-level', 'debug']),
+    await startWorkerProcess(driver.address, secret, ['--cores', '2', '--log-level', 'debug']),
+  ];
+  try {
+    const sub = await runCli(['submit', '--driver', driver.address, '--detach', fixture('stream-ticks.ts')], { env, timeoutMs: 60_000 });
+    assert.equal(sub.code, 0, show(sub));
+    const id = /submitted \S+ as (\S+)/.exec(sub.stderr)?.[1];
+    assert.ok(id, sub.stderr);
+    // Both receivers placed (one per worker: fewest receivers first), then batches run.
+    await pollUntil(() => (driver.logLines.filter((l) => l.includes('"msg":"starting receiver"')).length >= 2 ? true : undefined), 60_000, 'two receivers');
+    const victim = workers[1];
+    const victimId = (JSON.parse(victim.logLines.find((x) => x.includes('worker registered'))!) as { workerId: string }).workerId;
+    const receiverOnVictim = await pollUntil(
+      () => driver.logLines.find((l) => l.includes('"msg":"starting receiver"') && l.includes(victimId)),
+      30_000,
+      'a receiver on the worker to kill',
+    );
+    assert.ok(receiverOnVictim);
+    await sleep(1500);
+    victim.child.kill('SIGKILL');
+    // The driver notices, and places the receiver again on the other worker.
+    await pollUntil(() => (driver.logLines.some((l) => l.includes('"msg":"receiver lost; restarting it"')) ? true : undefined), 60_000, 'the receiver to be restarted');
+    await pollUntil(() => (driver.logLines.filter((l) => l.includes('"msg":"starting receiver"')).length >= 3 ? true : undefined), 30_000, 'the receiver placed again');
+    const stop = await runCli(['stop', id!, '--driver', driver.address], { env, timeoutMs: 20_000 });
+    assert.equal(stop.code, 0, show(stop));
+    await pollUntil(() => (driver.logLines.some((l) => l.includes(id!) && l.includes('"msg":"job ended"')) ? true : undefined), 30_000, `${id} to end`);
+    for (const [name, p] of [['driver', driver], ['worker', workers[0]], ['killed worker', victim]] as const) {
+      const { lines, withDuplicates } = logLines(p.logLines.join('\n'));
+      assert.ok(lines.length > 0, `${name} logged`);
+      assert.deepEqual(withDuplicates, [], `${name} log`);
+    }
+    assert.ok(driver.logLines.some((l) => l.includes('"msg":"worker lost"')), 'the driver logged the lost worker');
+  } finally {
+    for (const w of workers) await w.stop();
     await driver.stop();
   }
 });
