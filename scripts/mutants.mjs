@@ -456,6 +456,8 @@ const MUTATIONS = [
     search: 'new FileInputDStream<string>(this, resolveJobPath(directory), options)',
     replace: 'new FileInputDStream<string>(this, path.resolve(directory), options)',
     tests: [{ file: 'packages/cli/dist/test/relative-paths.test.js', pattern: 'another directory' }],
+  },
+  {
     id: 'dstream-map-unchecked',
     what: 'dstream.map does not check its function at the call (a captured client fails at the first batch instead)',
     file: 'packages/core/src/dstream/dstream.ts',
