@@ -2,8 +2,9 @@
 // cost of 0.5 ms per record, see fixtures/stream-overload.ts) is offered 5x that, 10,000
 // numbered 1 KB lines/s, for 60 s, on a real cluster (driver + 2 worker processes on
 // loopback).
-//  - Backpressure on ({ backpressure: { initialRate: 1000 } }): after convergence (the
-//    first 20 s) every batch's scheduling delay stays under 3 batch intervals; each
+//  - Backpressure on ({ backpressure: { initialRate: 400 } }): after convergence (the
+//    first 20 s) the batches take in about the estimated rate (well above the initial
+//    one) and every batch's scheduling delay stays under 3 batch intervals; each
 //    worker's RSS (/proc/PID/status) stays within RSS_BOUND_MB of where it started; the
 //    source is slowed by TCP (it writes far less than offered); and once it stops, every
 //    line it wrote is counted by exactly one batch (ids 0..written-1, none twice, none
@@ -27,6 +28,7 @@ const COST_MS = 0.5; // per record: the job processes at most 2,000 records/s
 const OFFERED = 10_000; // lines/s: 5x
 const OVERLOAD_MS = 60_000;
 const CONVERGED_AFTER_MS = 20_000;
+const INITIAL_RATE = 400; // records/s until the first estimate: a fifth of what the job can process
 const LINE_BYTES = 1000;
 /**
  * Bound over each worker's RSS at the start of the overload, with backpressure on. Measured
@@ -129,7 +131,7 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       // ---- backpressure on --------------------------------------------------------------
       const src = await LineSource.start();
       const stopOn = path.join(dir, 'stop-on');
-      const on = await startJob(h.cluster, fixture('stream-overload.ts'), ['127.0.0.1', String(src.port), String(BATCH_MS), String(COST_MS), JSON.stringify({ backpressure: { initialRate: 1000 } }), stopOn]);
+      const on = await startJob(h.cluster, fixture('stream-overload.ts'), ['127.0.0.1', String(src.port), String(BATCH_MS), String(COST_MS), JSON.stringify({ backpressure: { initialRate: INITIAL_RATE } }), stopOn]);
       await within(src.connected, 30_000, 'the receiver to connect');
       const startRss = pids.map(rssMb);
       const peakRss = [...startRss];
@@ -176,6 +178,10 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       const converged = infos.filter((i) => i.time >= t0 + CONVERGED_AFTER_MS && i.time <= feedEnd);
       assert.ok(converged.length >= 30, `${converged.length} batches after convergence`);
       for (const i of converged) assert.ok(i.sched < 3 * BATCH_MS, `batch ${i.time - feedStartBatch} ms into the overload: scheduling delay ${i.sched} ms (>= 3 intervals)\n${JSON.stringify(infos)}`);
+      // The receiver follows the estimates (not its initial rate): batches take in about the estimated rate.
+      const meanTaken = converged.reduce((a, i) => a + i.n, 0) / converged.length;
+      const meanRate = converged.reduce((a, i) => a + (i.rate ?? 0), 0) / converged.length;
+      assert.ok(meanTaken > 2 * INITIAL_RATE && meanTaken > 0.5 * meanRate, `batches took ${Math.round(meanTaken)} records on average at an estimated ${Math.round(meanRate)}/s (initial rate ${INITIAL_RATE}/s)`);
       const lastRate = converged.at(-1)!.rate;
       assert.ok(lastRate !== null && lastRate < OFFERED / 2, `the estimated rate (${lastRate}/s) is below what was offered`);
       for (let i = 0; i < pids.length; i++) assert.ok(peakRss[i] - startRss[i] <= RSS_BOUND_MB, `worker ${i}: RSS ${startRss[i]} MB at the start, ${peakRss[i]} MB at the peak (bound +${RSS_BOUND_MB} MB)`);
@@ -185,9 +191,8 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       const during = infos.filter((i) => i.time >= feedStartBatch && i.time <= feedEnd);
       let settled = during.length;
       while (settled > 0 && during[settled - 1].sched < BATCH_MS) settled--;
-      const meanRate = Math.round(written / ((feedEnd - t0) / 1000));
       console.log(
-        `# backpressure on: ${written} lines written of ${OFFERED * (OVERLOAD_MS / 1000)} offered (${meanRate}/s), all counted once; ` +
+        `# backpressure on: ${written} lines written of ${OFFERED * (OVERLOAD_MS / 1000)} offered (${Math.round(written / ((feedEnd - t0) / 1000))}/s), all counted once; ` +
           `delay under one interval from batch ${settled} of ${during.length}; max delay after ${CONVERGED_AFTER_MS / 1000} s ${Math.max(...converged.map((i) => i.sched))} ms; ` +
           `last rate ${Math.round(lastRate)}/s; RSS MB start ${startRss}, peak ${peakRss}`,
       );
