@@ -341,8 +341,8 @@ const MUTATIONS = [
     id: 'job-args-need-dashes',
     what: 'options after the job file are parsed as sluice options (no passThroughOptions)',
     file: 'packages/cli/src/main.ts',
-    search: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .passThroughOptions()\n  .option('--workers'",
-    replace: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .option('--workers'",
+    search: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .passThroughOptions()\n  .option('--workers",
+    replace: "  .argument('[args...]', \"arguments passed to the job: everything after the job file (sluice's options go before it)\")\n  .option('--workers",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'after the job file' }],
   },
   {
@@ -432,6 +432,14 @@ const MUTATIONS = [
     search: '      fs.rmSync(this.localDir, { recursive: true, force: true });\n      throw err;',
     replace: '      throw err;',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
+  },
+  {
+    id: 'sandbox-jobid-twice',
+    what: "the worker's job sandbox passes jobId again to a logger that binds it",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: "this.log.warn({ reason: msg.reason, requeued: pending?.taskId }",
+    replace: "this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }",
+    tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'sandbox' }],
   },
   {
     id: 'job-paths-against-driver-cwd',
@@ -587,8 +595,8 @@ const MUTATIONS = [
     id: 'progress-no-clear-before-output',
     what: 'sluice run prints a job line over the drawn progress bar',
     file: 'packages/cli/src/main.ts',
-    search: "      j.on('output', (line) => {\n        bar?.clear();",
-    replace: "      j.on('output', (line) => {",
+    search: "      job.on('output', (line) => {\n        bar?.clear();",
+    replace: "      job.on('output', (line) => {",
     tests: [{ file: 'packages/cli/dist/test/stage-progress.test.js', pattern: 'sluice run' }],
   },
   {

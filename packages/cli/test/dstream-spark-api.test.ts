@@ -419,3 +419,16 @@ test('getState, one active context at a time, getActiveOrCreate(create), getOrCr
 test('queueStream(queue, oneAtATime, null): once the queue is empty a batch has no RDD, and outputs do not run', () => {
   assert.deepEqual(got('queueNoDefault'), [BATCH_MS, 2 * BATCH_MS]);
 });
+
+test('BatchInfo.streamIdToInputInfo: the records each counting input took, per batch (Spark\'s StreamInputInfo)', () => {
+  const { rawId, objectsId, batches } = got<{ rawId: number; objectsId: number; batches: [number, number, Record<number, { inputStreamId: number; numRecords: number }>][] }>('inputInfo');
+  const rawByTime = new Map(got<[number, unknown[]][]>('raw').map(([t, xs]) => [t, xs.length]));
+  let total = 0;
+  for (const [t, numRecords, info] of batches) {
+    assert.deepEqual(info[rawId], { inputStreamId: rawId, numRecords: rawByTime.get(t) ?? 0 }, `raw stream at ${t}`);
+    assert.equal(info[objectsId], undefined, 'a queue stream does not count its records');
+    assert.equal(numRecords, Object.values(info).reduce((a, i) => a + i.numRecords, 0), `numRecords at ${t} is the sum`);
+    total += info[rawId].numRecords;
+  }
+  assert.equal(total, rawBlocks.flat().length);
+});

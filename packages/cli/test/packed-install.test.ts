@@ -207,7 +207,7 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   const bare = path.join(tmp, 'bare');
   fs.mkdirSync(bare);
   fs.writeFileSync(path.join(bare, 'job.ts'), 'export default async function (): Promise<void> {}\n');
-  r = await run(process.execPath, [path.join(tools, 'node_modules', '@sluice', 'cli', 'bin', 'sluice.js'), 'run', path.join(bare, 'job.ts'), '--typecheck'], tools, 60_000);
+  r = await run(process.execPath, [path.join(tools, 'node_modules', '@sluice', 'cli', 'bin', 'sluice.js'), 'run', '--typecheck', path.join(bare, 'job.ts')], tools, 60_000);
   assert.equal(r.code, 1, show(r));
   assert.match(r.stderr, new RegExp(`--typecheck needs the TypeScript compiler in the job's project, and none is found from ${bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: run \`npm install --save-dev typescript\` there`));
 });

@@ -41,9 +41,9 @@ export abstract class InputDStream<T> extends DStream<T> {
   /** @internal Called once per batch before RDDs are generated. */
   async prepareBatch(_time: number): Promise<void> {}
 
-  /** @internal Records in the batch at `time`, when the source knows (receivers do). */
-  recordsAt(_time: number): number {
-    return 0;
+  /** @internal Records in the batch at `time`, when the source knows (receivers and direct inputs do); undefined otherwise. */
+  recordsAt(_time: number): number | undefined {
+    return undefined;
   }
 
   /** @internal */

@@ -1,5 +1,5 @@
 import { userErrorInfo } from '../util/user-error.js';
-import type { BatchInfo } from './streaming-backend.js';
+import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
 
@@ -15,6 +15,7 @@ export interface OutputJob {
 interface Batch {
   readonly time: number;
   readonly numRecords: number;
+  readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
   readonly jobs: readonly OutputJob[];
   readonly submissionTime: number;
 }
@@ -39,9 +40,9 @@ export class JobScheduler {
     private readonly concurrency: number,
   ) {}
 
-  submit(time: number, numRecords: number, jobs: readonly OutputJob[]): void {
-    const batch: Batch = { time, numRecords, jobs, submissionTime: this.ssc.clock.now() };
-    for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, submissionTime: batch.submissionTime });
+  submit(time: number, numRecords: number, jobs: readonly OutputJob[], streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>> = {}): void {
+    const batch: Batch = { time, numRecords, streamIdToInputInfo, jobs, submissionTime: this.ssc.clock.now() };
+    for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime });
     this.ssc.sc.streaming?.reportProgress?.({
       type: 'batchSubmitted',
       batchTime: time,
@@ -93,7 +94,13 @@ export class JobScheduler {
     const start = clock.now();
     const listeners = this.ssc.listenersList();
     const backend = this.ssc.sc.streaming;
-    for (const l of listeners) l.onBatchStarted?.({ batchTime: batch.time, numRecords: batch.numRecords, processingStartTime: start, schedulingDelay: start - batch.time });
+    for (const l of listeners) l.onBatchStarted?.({
+        batchTime: batch.time,
+        numRecords: batch.numRecords,
+        streamIdToInputInfo: batch.streamIdToInputInfo,
+        processingStartTime: start,
+        schedulingDelay: start - batch.time,
+      });
     backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
     for (let i = 0; i < batch.jobs.length; i++) {
@@ -126,6 +133,7 @@ export class JobScheduler {
     const info: BatchInfo = {
       batchTime: batch.time,
       numRecords: batch.numRecords,
+      streamIdToInputInfo: batch.streamIdToInputInfo,
       submissionTime: batch.submissionTime,
       processingStartTime: start,
       processingEndTime: end,

@@ -73,9 +73,17 @@ export interface FlowStatus {
 }
 
 /** Figures of one finished batch, as StreamingListener.onBatchCompleted and `sluice jobs` show them. */
+/** What one input stream took for a batch, as Spark's StreamInputInfo. */
+export interface StreamInputInfo {
+  readonly inputStreamId: number;
+  readonly numRecords: number;
+}
+
 export interface BatchInfo {
   readonly batchTime: number;
   readonly numRecords: number;
+  /** Per input stream that counts its records (receivers, direct inputs), as Spark's BatchInfo.streamIdToInputInfo. */
+  readonly streamIdToInputInfo?: Readonly<Record<number, StreamInputInfo>>;
   readonly submissionTime: number;
   readonly processingStartTime: number;
   readonly processingEndTime: number;

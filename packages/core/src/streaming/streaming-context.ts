@@ -17,7 +17,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
-import type { ReceiverRunOptions, StreamingBackend } from './streaming-backend.js';
+import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
@@ -767,7 +767,14 @@ export class StreamingContext {
     // Stopped meanwhile (stop() already drained the scheduler): a batch submitted now would
     // run while the program ends, and its outputs would be cut off half way.
     if (this.state !== 'active') return;
-    const numRecords = inputs.reduce((a, s) => a + s.recordsAt(time), 0);
+    const inputInfo: Record<number, StreamInputInfo> = {};
+    let numRecords = 0;
+    for (const s of inputs) {
+      const n = s.recordsAt(time);
+      if (n === undefined) continue;
+      inputInfo[s.id] = { inputStreamId: s.id, numRecords: n };
+      numRecords += n;
+    }
     this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
@@ -776,7 +783,7 @@ export class StreamingContext {
     }
     await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
     if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
-    this.scheduler.submit(time, numRecords, jobs);
+    this.scheduler.submit(time, numRecords, jobs, inputInfo);
   }
 
   /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */
@@ -790,7 +797,7 @@ export class StreamingContext {
 
   /** Backpressure's estimates from a completed batch (each input's own records), and the falling-behind check. */
   private controlFlow(info: BatchInfo): void {
-    for (const s of this.inputStreams()) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime), info.processingDelay, info.schedulingDelay);
+    for (const s of this.inputStreams()) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime) ?? 0, info.processingDelay, info.schedulingDelay);
     const change = this.fallingBehind.onBatchCompleted(info.batchTime, info.schedulingDelay);
     if (!change) {
       // While behind, every batch updates the delay `sluice jobs` and the UI show.

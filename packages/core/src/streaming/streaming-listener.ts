@@ -1,4 +1,4 @@
-import type { BatchInfo } from './streaming-backend.js';
+import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 
 export interface ReceiverInfo {
   readonly streamId: number;
@@ -24,8 +24,19 @@ export interface OutputOperationInfo {
  */
 export interface StreamingListener {
   onStreamingStarted?(time: number): void;
-  onBatchSubmitted?(info: { readonly batchTime: number; readonly numRecords: number; readonly submissionTime: number }): void;
-  onBatchStarted?(info: { readonly batchTime: number; readonly numRecords: number; readonly processingStartTime: number; readonly schedulingDelay: number }): void;
+  onBatchSubmitted?(info: {
+    readonly batchTime: number;
+    readonly numRecords: number;
+    readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
+    readonly submissionTime: number;
+  }): void;
+  onBatchStarted?(info: {
+    readonly batchTime: number;
+    readonly numRecords: number;
+    readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
+    readonly processingStartTime: number;
+    readonly schedulingDelay: number;
+  }): void;
   onBatchCompleted?(info: BatchInfo): void;
   /** An output operation of a batch starts (Spark's onOutputOperationStarted). */
   onOutputOperationStarted?(info: OutputOperationInfo): void;

@@ -200,7 +200,7 @@ export class JobSandbox {
       const finish = slot.finish;
       const taskId = slot.taskId;
       this.retire(slot);
-      this.log.warn({ jobId: this.jobId, taskId, why }, 'task thread died');
+      this.log.warn({ taskId, why }, 'task thread died');
       finish?.({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
       this.pump();
     };
@@ -233,7 +233,7 @@ export class JobSandbox {
     try {
       this.serve(slot, msg);
     } catch (err) {
-      this.log.error({ err, jobId: this.jobId, taskId: slot.taskId, message: msg.type }, 'cannot serve a task thread');
+      this.log.error({ err, taskId: slot.taskId, message: msg.type }, 'cannot serve a task thread');
       const why = `worker error serving the task's ${msg.type}: ${(err as Error).message}`;
       if ('reqId' in msg) return this.reply(slot, { type: 'requestFailed', reqId: msg.reqId, message: why });
       const finish = slot.finish;
@@ -245,7 +245,7 @@ export class JobSandbox {
 
   private requestFailed(slot: Slot, reqId: number, what: string): (err: unknown) => void {
     return (err) => {
-      this.log.error({ err, jobId: this.jobId, taskId: slot.taskId }, `${what} failed`);
+      this.log.error({ err, taskId: slot.taskId }, `${what} failed`);
       this.reply(slot, { type: 'requestFailed', reqId, message: `${what} failed on the worker: ${err instanceof Error ? err.message : String(err)}` });
     };
   }
@@ -267,9 +267,13 @@ export class JobSandbox {
       case 'segment':
         this.host.onSegment(msg.taskId, msg.blockId, msg.data);
         return;
-      case 'warn':
-        this.log.warn({ ...msg.fields, taskId: msg.taskId }, msg.message);
+      case 'warn': {
+        // This logger binds component (the worker's) and jobId: the task's own component
+        // (file-stream, ...) goes in `from`, so no key appears twice in the line.
+        const { component, jobId: _jobId, taskId: _taskId, ...fields } = msg.fields;
+        this.log.warn({ ...fields, ...(component === undefined ? {} : { from: component }), taskId: msg.taskId }, msg.message);
         return;
+      }
       case 'cachePut':
         this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);
         return;
@@ -298,7 +302,7 @@ export class JobSandbox {
         // The thread failed its task (if it ran one) already; a task given to it since has not started there.
         if (!this.slots.includes(slot)) return;
         const pending = slot.taskId !== undefined ? slot.task : undefined;
-        this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }, 'task thread retired after an unhandled error in the job code');
+        this.log.warn({ reason: msg.reason, requeued: pending?.taskId }, 'task thread retired after an unhandled error in the job code');
         this.retire(slot);
         if (pending) this.queue.unshift(pending);
         this.pump();
@@ -312,7 +316,7 @@ export class JobSandbox {
         return;
       default: {
         const never: never = msg;
-        this.log.error({ msg: never }, 'unknown message from task thread');
+        this.log.error({ message: never }, 'unknown message from task thread');
       }
     }
   }

@@ -75,7 +75,7 @@ export class ShuffleClient {
       client = this.client(address);
     } catch (err) {
       // A location this worker cannot even dial is a lost map output, not a crash.
-      this.log.warn({ err, workerId, address }, 'bad shuffle location');
+      this.log.warn({ err, peer: workerId, address }, 'bad shuffle location');
       return Promise.resolve({ ok: false, mapPartition: blocks[0][0], workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
     }
     return new Promise((resolve) => {
@@ -105,7 +105,7 @@ export class ShuffleClient {
       });
       call.on('error', (err: grpc.ServiceError) => {
         if (err.code === grpc.status.CANCELLED && settled) return;
-        this.log.warn({ err, workerId, address }, 'shuffle fetch failed');
+        this.log.warn({ err, peer: workerId, address }, 'shuffle fetch failed');
         fail(blocks.find(([, id]) => !closed.has(id))?.[0] ?? blocks[0][0], `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
       });
       call.on('end', () => {
@@ -167,7 +167,7 @@ export class ShuffleClient {
           }
         });
         call.on('error', (err: grpc.ServiceError) => {
-          this.log.warn({ err, blockId, workerId: loc.workerId }, 'block fetch failed');
+          this.log.warn({ err, blockId, peer: loc.workerId }, 'block fetch failed');
           resolve(`unreachable (${err.details || err.message})`);
         });
         call.on('end', () => resolve(missing ? 'alive, but does not hold it (removed)' : segments));
