@@ -617,6 +617,30 @@ const MUTATIONS = [
     replace: '      completedTasks: this.remaining,',
     tests: [{ file: 'packages/cli/dist/test/stage-progress.test.js', pattern: 'sluice jobs' }],
   },
+  {
+    id: 'falling-behind-default-9',
+    what: 'the falling-behind warning comes after 9 growing batches by default, not 10',
+    file: 'packages/core/src/streaming/falling-behind-detector.ts',
+    search: 'export const DEFAULT_FALLING_BEHIND_BATCHES = 10;',
+    replace: 'export const DEFAULT_FALLING_BEHIND_BATCHES = 9;',
+    tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
+  },
+  {
+    id: 'no-flow-while-behind',
+    what: "while a job falls behind, its status keeps the delay at the warning (not each batch's)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (this.fallingBehind.state) this.publishFlow();',
+    replace: '',
+    tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
+  },
+  {
+    id: 'every-direct-input-rated',
+    what: 'every direct input gets a backpressure rate, also those that never apply it',
+    file: 'packages/core/src/dstream/direct-input-dstream.ts',
+    search: '  override get rateControlled(): boolean {\n    return false;\n  }',
+    replace: '  override get rateControlled(): boolean {\n    return true;\n  }',
+    tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

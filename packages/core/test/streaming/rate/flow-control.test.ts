@@ -237,3 +237,19 @@ test('bad flow-control options are refused naming the option, the value and the 
   assert.equal(ssc.backpressureEnabled, false);
   assert.equal(ssc.latestRate(s.id), undefined);
 });
+
+test('by default the warning comes at the 10th batch in a row whose scheduling delay grew, not the 9th; a drop starts the count again', async () => {
+  const { sc, logs } = fakeCluster({});
+  const ssc = new StreamingContext(sc, 1000, { clock: 'manual' });
+  ssc.receiverStream(new Idle(), 'a').foreachRDD(() => undefined);
+  // Delays 0, 100, ..., 900 (9 growths), a drop to 50, then 10 growths: 150, ..., 1050.
+  const delays = [...Array.from({ length: 10 }, (_, i) => i * 100), 50, ...Array.from({ length: 10 }, (_, i) => 150 + i * 100)];
+  let warnedAt: number | undefined;
+  delays.forEach((d, i) => {
+    ssc.batchCompleted({ batchTime: (i + 1) * 1000, numRecords: 0, submissionTime: 0, processingStartTime: 0, processingEndTime: 0, schedulingDelay: d, processingDelay: 10, totalDelay: d + 10 });
+    if (warnedAt === undefined && logs.some((l) => l.level === 'warn')) warnedAt = i;
+  });
+  assert.equal(warnedAt, delays.length - 1, `warned after delay index ${warnedAt}`);
+  assert.equal(ssc.flowStatus().fallingBehind?.batches, 10);
+  assert.equal(ssc.flowStatus().fallingBehind?.fromDelayMs, 50);
+});
