@@ -406,7 +406,7 @@ const MUTATIONS = [
     what: 'Ctrl-C on sluice run cancels the job (reported as failed) instead of stopping it',
     file: 'packages/cli/src/main.ts',
     search: "      if (!signalled && j?.state === 'running') {",
-    replace: '      if (false) {',
+    replace: "      if (signalled && j?.state === 'running') {",
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'Ctrl-C' }],
   },
   {
