@@ -245,7 +245,7 @@ const MUTATIONS = [
     id: 'rate-from-batch-total',
     what: "each input's rate is estimated from the batch's total records, not its own",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: 'onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime),',
+    search: 'onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime) ?? 0,',
     replace: 'onBatchCompleted(info.batchTime, info.numRecords,',
     tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
   },
