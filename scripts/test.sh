@@ -21,6 +21,10 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium" >&2
 fi
+# The MQTT tests run Debian's mosquitto broker (packages/mqtt/test/support/mosquitto.ts); the binary is in /usr/sbin.
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) || echo "warning: could not install mosquitto" >&2
+fi
 bash scripts/setup.sh
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

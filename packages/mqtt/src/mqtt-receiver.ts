@@ -1,0 +1,144 @@
+import { Receiver } from '@sluice/core';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { ResolvedMQTTOptions } from './mqtt-options.js';
+
+/** The mqtt client's internal packet writer, through which it sends a PUBACK (see deferAcks). */
+interface PacketWriter {
+  _sendPacket(packet: { cmd: string; messageId?: number; reasonCode?: number }, cb?: (err?: Error) => void, ...rest: unknown[]): void;
+}
+
+/**
+ * The receiver behind MQTTUtils.createStream: one `mqtt` client on the worker that runs it.
+ * With QoS 1 the PUBACK of each message is held back until the `store` of the block that
+ * holds it resolved (the message is durable); a receiver that dies first never acknowledged
+ * it, and the broker sends it again to the next connection with the same client id.
+ */
+export class MQTTReceiver<T> extends Receiver<T> {
+  private client: MqttClient | undefined;
+  private pending: { records: T[]; ids: number[] } | undefined;
+  /** Bumped on every (re)connection: an acknowledgement belongs to the connection that got the message. */
+  private generation = 0;
+  private acking = false;
+  private lastError = '';
+
+  constructor(
+    readonly brokerUrl: string,
+    readonly topics: readonly string[],
+    readonly options: ResolvedMQTTOptions,
+    readonly paired: boolean,
+  ) {
+    super();
+  }
+
+  onStart(): void {
+    const o = this.options;
+    this.generation = 0;
+    this.lastError = '';
+    const client = mqtt.connect(this.brokerUrl, {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      clean: !o.persistentSession,
+      keepalive: o.keepalive,
+      connectTimeout: o.connectTimeoutMs,
+      reconnectPeriod: o.reconnectPeriodMs,
+      protocolVersion: 5,
+      // Up to 65535 unacknowledged messages in flight (acknowledgements wait for a block),
+      // and a session the broker keeps while the receiver is away.
+      properties: { receiveMaximum: 65535, sessionExpiryInterval: o.persistentSession ? 0xffffffff : 0 },
+      customHandleAcks: (topic: string, message: Buffer, packet: IPublishPacket, done: (error: Error | number, code?: number) => void) => {
+        this.take(topic, message, packet.messageId);
+        done(0);
+      },
+    });
+    this.client = client;
+    this.deferAcks(client);
+    client.on('connect', () => {
+      this.generation++;
+      this.lastError = '';
+      client.subscribe([...this.topics], { qos: this.options.qos }, (err, granted) => {
+        const refused = granted?.find((g) => g.qos >= 128);
+        if (err || refused) {
+          this.report(`MQTT: broker ${this.brokerUrl} refused the subscription to ${refused ? JSON.stringify(refused.topic) : JSON.stringify(this.topics)} (topics): ${err?.message ?? `reason code ${refused!.qos}`}; check the topic filters and the broker's ACL`, err);
+        }
+      });
+    });
+    client.on('message', (topic, message) => {
+      if (this.options.qos === 0) this.take(topic, message, undefined);
+    });
+    client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o), err));
+  }
+
+  onStop(): void {
+    this.pending = undefined;
+    const client = this.client;
+    this.client = undefined;
+    client?.end(true);
+  }
+
+  /** The client sends a PUBACK as soon as the message was handed over; hold it back: `ack` sends it once the message is durable. */
+  private deferAcks(client: MqttClient): void {
+    const writer = client as unknown as PacketWriter;
+    const send = writer._sendPacket.bind(client);
+    writer._sendPacket = (packet, cb, ...rest) => {
+      if (packet.cmd === 'puback' && !this.acking) {
+        cb?.();
+        return;
+      }
+      send(packet, cb, ...rest);
+    };
+  }
+
+  private take(topic: string, message: Buffer, messageId: number | undefined): void {
+    const payload = message.toString('utf8');
+    const record = (this.paired ? [topic, payload] : payload) as T;
+    if (!this.pending) {
+      this.pending = { records: [], ids: [] };
+      setImmediate(() => this.flush());
+    }
+    this.pending.records.push(record);
+    if (messageId !== undefined) this.pending.ids.push(messageId);
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = undefined;
+    if (!batch || batch.records.length === 0 || this.isStopped()) return;
+    const client = this.client;
+    const generation = this.generation;
+    this.store(batch.records).then(
+      () => {
+        // Durable: only now may the broker forget them. A connection that dropped since got
+        // them again (the broker redelivers unacknowledged messages to the new one).
+        if (!client || client !== this.client || generation !== this.generation || !client.connected) return;
+        this.acking = true;
+        try {
+          for (const messageId of batch.ids) (client as unknown as PacketWriter)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+        } finally {
+          this.acking = false;
+        }
+      },
+      (err: unknown) => {
+        if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.brokerUrl}; they were not acknowledged and the broker sends them again`, err);
+      },
+    );
+  }
+
+  private report(message: string, err: unknown): void {
+    if (message === this.lastError || this.isStopped()) return;
+    this.lastError = message;
+    this.reportError(message, err);
+  }
+}
+
+function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions): string {
+  const code = err.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
+    return `MQTT: cannot reach the broker at ${url} (brokerUrl): ${err.message}; check the host and port and that the broker runs (retrying every ${o.reconnectPeriodMs} ms)`;
+  }
+  // CONNACK reason codes: 4/5 (MQTT 3.1.1), 134 bad user name or password, 135 not authorized (MQTT 5).
+  if (code === 134 || code === 135 || code === 4 || code === 5) {
+    return `MQTT: the broker at ${url} refused the credentials (username ${JSON.stringify(o.username ?? null)}, password ${o.password === undefined ? 'not set' : 'set'}): ${err.message}; check the username and password options`;
+  }
+  return `MQTT: broker ${url}: ${err.message}`;
+}

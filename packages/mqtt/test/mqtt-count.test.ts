@@ -1,0 +1,59 @@
+// The issue's scale check: 100,000 QoS 1 messages published to a real mosquitto while a
+// Sluice job (driver in this process, 2 worker processes) reads them with
+// MQTTUtils.createStream; each key counted exactly as often as the test published it.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
+import { Mosquitto } from './support/mosquitto.js';
+import { emptySent, makeSession, publish } from './support/publisher.js';
+
+interface Batch {
+  readonly time: number;
+  readonly counts: Record<string, number>;
+  readonly ids: number[];
+}
+
+let broker: Mosquitto;
+let cluster: LocalCluster;
+
+before(async () => {
+  broker = new Mosquitto();
+  await broker.start();
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  await broker?.dispose();
+});
+
+test('100,000 QoS 1 messages through MQTTUtils.createStream on 2 workers: every key counted exactly', { timeout: 120_000 }, async () => {
+  const N = 100_000;
+  const topic = 'sensors/count';
+  const clientId = 'sluice-count-test';
+  await makeSession(broker.url, clientId, topic);
+  const sent = emptySent();
+  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 1000, expectIds: N })]);
+  await job.waitLine('RECEIVER started', 30_000);
+  const t0 = Date.now();
+  await publish(broker.url, topic, 0, N, 7, sent);
+  const end = await job.finished(80_000);
+  const secs = (Date.now() - t0) / 1000;
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  const batches = jsonLines<Batch>(end.lines, 'BATCH ');
+  const got = new Map<string, number>();
+  let total = 0;
+  for (const b of batches) {
+    for (const [k, n] of Object.entries(b.counts)) {
+      got.set(k, (got.get(k) ?? 0) + n);
+      total += n;
+    }
+  }
+  assert.equal(total, N, 'each message counted once (no failure, so no redelivery)');
+  assert.deepEqual([...got].sort(), [...sent.counts].sort());
+  const ids = new Set(batches.flatMap((b) => b.ids));
+  assert.equal(ids.size, N);
+  assert.ok(batches.filter((b) => b.ids.length > 0).length >= 2, 'several batches');
+  console.log(`# ${N} messages in ${secs.toFixed(1)} s (${Math.round(N / secs)} msg/s published and counted)`);
+});
