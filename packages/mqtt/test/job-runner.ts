@@ -32,6 +32,9 @@ export interface RunningJob {
   /** The job's end, or after `ms` the job is cancelled and this rejects with its output. */
   finished(ms: number): Promise<JobEnd>;
   waitLine(prefix: string, ms: number, pred?: (line: string) => boolean): Promise<string>;
+  cancel(): void;
+  /** The job's last receiver error as `sluice jobs` shows it. */
+  lastReceiverError(): string | undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +75,7 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
       clearTimeout(timer);
     }
   };
-  return { lines, done, waitLine, finished };
+  return { lines, done, waitLine, finished, cancel: () => job.cancel(), lastReceiverError: () => job.lastReceiverError?.text };
 }
 
 export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {

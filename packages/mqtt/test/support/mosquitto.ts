@@ -41,6 +41,8 @@ export class Mosquitto {
       `log_type error`,
       `log_type warning`,
     ];
+    // Run as root, mosquitto drops to the user `mosquitto`, who cannot read this temp dir: stay.
+    if (process.getuid?.() === 0) lines.push('user root');
     if (this.users) {
       const pw = path.join(this.dir, 'passwd');
       fs.writeFileSync(pw, '');

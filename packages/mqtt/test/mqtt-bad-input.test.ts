@@ -1,0 +1,79 @@
+// Bad input to MQTTUtils.createStream against a real mosquitto that wants a password:
+// an unreachable broker and wrong credentials are receiver errors (StreamingListener
+// onReceiverError, as `sluice jobs` and the driver log show them) naming MQTT, the broker
+// URL and the setting to fix; the receiver keeps retrying. A bad option fails the job at
+// once. The right credentials read every message (the control).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, freePort, jsonLines, startCluster, startJob } from './job-runner.js';
+import { Mosquitto } from './support/mosquitto.js';
+import { emptySent, makeSession, publish } from './support/publisher.js';
+
+let broker: Mosquitto;
+let cluster: LocalCluster;
+const USER = { username: 'sluice', password: 'right-horse-battery' };
+
+before(async () => {
+  broker = new Mosquitto({ [USER.username]: USER.password });
+  await broker.start();
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  await broker?.dispose();
+});
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+async function receiverError(args: object): Promise<string> {
+  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ topic: 't/bad', batchMs: 500, expectIds: 1, reconnectPeriodMs: 300, ...args })]);
+  try {
+    const line = await job.waitLine('RECEIVER error ', 30_000);
+    const message = (JSON.parse(line.slice('RECEIVER error '.length)) as { message: string }).message;
+    assert.ok(job.lastReceiverError()?.endsWith(message), `sluice jobs shows the error: ${job.lastReceiverError()}`);
+    return message;
+  } finally {
+    job.cancel();
+    await job.done;
+  }
+}
+
+test('an unreachable broker: a receiver error naming MQTT, the broker URL and brokerUrl', async () => {
+  const url = `mqtt://127.0.0.1:${await freePort()}`;
+  const message = await receiverError({ url, clientId: 'bad-unreachable' });
+  assert.match(message, new RegExp(`^MQTT: cannot reach the broker at ${esc(url)} \\(brokerUrl\\): .*ECONNREFUSED.*check the host and port`));
+});
+
+test('a wrong password: a receiver error naming MQTT, the broker URL and the username/password options', async () => {
+  const message = await receiverError({ url: broker.url, clientId: 'bad-password', username: USER.username, password: 'wrong' });
+  assert.match(message, new RegExp(`^MQTT: the broker at ${esc(broker.url)} refused the credentials \\(username "sluice", password set\\): .*check the username and password options`));
+  const anonymous = await receiverError({ url: broker.url, clientId: 'bad-anonymous' });
+  assert.match(anonymous, /^MQTT: the broker at .* refused the credentials \(username null, password not set\)/);
+});
+
+test('a bad option fails the job at once, naming MQTT, the option and its value', async () => {
+  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic: 't/bad', batchMs: 500, expectIds: 1, qos: 2 })]);
+  const end = await job.finished(30_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure ?? '', /SLUICE_BAD_ARGUMENT: .*MQTT: qos 2 is not valid: use 0 .* or 1/);
+  const job2 = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: 'http://127.0.0.1:1', topic: 't/bad', batchMs: 500, expectIds: 1 })]);
+  const end2 = await job2.finished(30_000);
+  assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: .*MQTT: brokerUrl "http:\/\/127\.0\.0\.1:1" is not valid: the scheme must be one of mqtt:/);
+});
+
+test('the right credentials: every message read (the control)', async () => {
+  const topic = 't/auth';
+  const clientId = 'good-password';
+  await makeSession(broker.url, clientId, topic, USER);
+  const sent = emptySent();
+  await publish(broker.url, topic, 0, 2000, 3, sent, USER);
+  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, batchMs: 500, expectIds: 2000, ...USER })]);
+  const end = await job.finished(60_000);
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids);
+  assert.equal(ids.length, 2000);
+  assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), sent.ids);
+  assert.ok(!end.lines.some((l) => l.startsWith('RECEIVER error ')), end.lines.filter((l) => l.startsWith('RECEIVER error ')).join('\n'));
+});
