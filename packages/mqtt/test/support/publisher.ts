@@ -19,14 +19,14 @@ export async function makeSession(url: string, clientId: string, topic: string, 
   await c.endAsync();
 }
 
-/** Publishes ids `from`..`from+n-1` to `topic`, QoS 1, in windows of 2000 unacknowledged. */
-export async function publish(url: string, topic: string, from: number, n: number, seed: number, sent: Sent, auth: { username?: string; password?: string } = {}, onProgress?: (done: number) => Promise<void> | void): Promise<void> {
+/** Publishes ids `from`..`from+n-1` to `topic`, QoS 1, in windows of `window` (default 2000) unacknowledged; onProgress after each. */
+export async function publish(url: string, topic: string, from: number, n: number, seed: number, sent: Sent, auth: { username?: string; password?: string } = {}, onProgress?: (done: number) => Promise<void> | void, windowSize = 2000): Promise<void> {
   const c = await mqtt.connectAsync(url, { clientId: `pub-${seed}-${from}`, clean: true, reconnectPeriod: 500, ...auth });
   const rnd = mulberry32(seed);
   try {
-    for (let i = 0; i < n; i += 2000) {
+    for (let i = 0; i < n; i += windowSize) {
       const window: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(n, i + 2000); j++) {
+      for (let j = i; j < Math.min(n, i + windowSize); j++) {
         const id = from + j;
         const key = `k${Math.floor(rnd() * 10)}`;
         sent.counts.set(key, (sent.counts.get(key) ?? 0) + 1);
@@ -34,7 +34,7 @@ export async function publish(url: string, topic: string, from: number, n: numbe
         window.push(c.publishAsync(topic, `${key} ${id}`, { qos: 1 }));
       }
       await Promise.all(window);
-      await onProgress?.(Math.min(n, i + 2000));
+      await onProgress?.(Math.min(n, i + windowSize));
     }
   } finally {
     await c.endAsync();
