@@ -104,8 +104,13 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
       [[id, 'running', 2]],
     );
     const table = await runCli(['jobs', '--driver', addr], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
-    assert.match(table.stdout, /\bATTEMPT$/m);
-    assert.match(table.stdout, new RegExp(`^${id}\\s+attempt-probe\\.ts\\s+running\\s.*\\s2$`, 'm'));
+    // The table's columns are separated by two spaces or more; read ATTEMPT by its header.
+    const lines = table.stdout.split('\n').filter((l) => l.trim() !== '');
+    const cells = (l: string): string[] => l.trim().split(/\s{2,}/);
+    const header = cells(lines[0]!);
+    const row = lines.map(cells).find((r) => r[0] === id);
+    assert.ok(header.includes('ATTEMPT') && row, table.stdout);
+    assert.deepEqual([row[1], row[2], row[header.indexOf('ATTEMPT')]], ['attempt-probe.ts', 'running', '2'], table.stdout);
     // None of the first attempt's blocks is left: the workers dropped them when they
     // registered with the new driver instance.
     await pollUntil(async () => ((await heldOld()) === 0 ? true : undefined), 10_000, "the old attempt's cached blocks to leave the workers");
