@@ -63,8 +63,10 @@ export class MQTTReceiver<T> extends Receiver<T> {
         }
       });
     });
-    client.on('message', (topic, message) => {
-      if (this.options.qos === 0) this.take(topic, message, undefined);
+    // QoS 0 deliveries (a QoS 0 subscription, or a message published at QoS 0) are not
+    // acknowledged; QoS 1 ones come through customHandleAcks.
+    client.on('message', (topic, message, packet) => {
+      if (packet.qos === 0) this.take(topic, message, undefined);
     });
     client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o), err));
   }

@@ -63,17 +63,19 @@ test('a bad option fails the job at once, naming MQTT, the option and its value'
   assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: .*MQTT: brokerUrl "http:\/\/127\.0\.0\.1:1" is not valid: the scheme must be one of mqtt:/);
 });
 
-test('the right credentials: every message read (the control)', async () => {
+test('the right credentials: every message read, QoS 1 and QoS 0 (the control)', async () => {
   const topic = 't/auth';
   const clientId = 'good-password';
   await makeSession(broker.url, clientId, topic, USER);
   const sent = emptySent();
   await publish(broker.url, topic, 0, 2000, 3, sent, USER);
-  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, batchMs: 500, expectIds: 2000, ...USER })]);
+  // Published at QoS 0, delivered at QoS 0 to the QoS 1 subscription (queued: queue_qos0_messages).
+  await publish(broker.url, topic, 2000, 500, 4, sent, USER, undefined, 500, 0);
+  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, batchMs: 500, expectIds: 2500, ...USER })]);
   const end = await job.finished(60_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
   const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids);
-  assert.equal(ids.length, 2000);
+  assert.equal(ids.length, 2500);
   assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), sent.ids);
   assert.ok(!end.lines.some((l) => l.startsWith('RECEIVER error ')), end.lines.filter((l) => l.startsWith('RECEIVER error ')).join('\n'));
 });

@@ -37,6 +37,7 @@ export class Mosquitto {
       `persistence_location ${this.dir}/`,
       `max_queued_messages 0`,
       `max_inflight_messages 0`,
+      `queue_qos0_messages true`,
       `log_dest stderr`,
       `log_type error`,
       `log_type warning`,

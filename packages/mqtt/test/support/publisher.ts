@@ -20,7 +20,7 @@ export async function makeSession(url: string, clientId: string, topic: string, 
 }
 
 /** Publishes ids `from`..`from+n-1` to `topic`, QoS 1, in windows of `window` (default 2000) unacknowledged; onProgress after each. */
-export async function publish(url: string, topic: string, from: number, n: number, seed: number, sent: Sent, auth: { username?: string; password?: string } = {}, onProgress?: (done: number) => Promise<void> | void, windowSize = 2000): Promise<void> {
+export async function publish(url: string, topic: string, from: number, n: number, seed: number, sent: Sent, auth: { username?: string; password?: string } = {}, onProgress?: (done: number) => Promise<void> | void, windowSize = 2000, qos: 0 | 1 = 1): Promise<void> {
   const c = await mqtt.connectAsync(url, { clientId: `pub-${seed}-${from}`, clean: true, reconnectPeriod: 500, ...auth });
   const rnd = mulberry32(seed);
   try {
@@ -31,7 +31,7 @@ export async function publish(url: string, topic: string, from: number, n: numbe
         const key = `k${Math.floor(rnd() * 10)}`;
         sent.counts.set(key, (sent.counts.get(key) ?? 0) + 1);
         sent.ids.push(id);
-        window.push(c.publishAsync(topic, `${key} ${id}`, { qos: 1 }));
+        window.push(c.publishAsync(topic, `${key} ${id}`, { qos }));
       }
       await Promise.all(window);
       await onProgress?.(Math.min(n, i + windowSize));
