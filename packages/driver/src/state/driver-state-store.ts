@@ -80,18 +80,32 @@ export class DriverStateStore {
     this.load();
   }
 
-  /** A driver whose pid is in driver.pid and alive uses the directory; the file of a dead one (killed with -9) is taken over. */
+  /**
+   * A driver whose pid is in driver.pid and alive uses the directory; the file of a dead one
+   * (killed with -9) is taken over. The file holds the pid and, where /proc exists, the
+   * process's start time: a container started again on the same volume has new pids, so a
+   * live process that merely got the old driver's pid (a health check, the init) is not
+   * taken for that driver.
+   */
   private lock(bad: (why: string) => SluiceError): void {
     const file = path.join(this.dir, LOCK_FILE);
     let pid = NaN;
+    let started: string | undefined;
     try {
-      pid = Number(fs.readFileSync(file, 'utf8').trim());
+      const [p, s] = fs.readFileSync(file, 'utf8').trim().split(/\s+/);
+      pid = Number(p);
+      started = s;
     } catch {
       // no lock file
     }
     // Our own pid in it: a previous life of this container (pid 1 again), not another driver.
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw bad(`the driver with pid ${pid} uses it (${file})`);
-    writeAtomic(file, `${process.pid}\n`);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      const now = processStartTime(pid);
+      if (started === undefined || now === undefined || now === started) throw bad(`the driver with pid ${pid} uses it (${file})`);
+      this.log.info({ pid, lockFile: file }, 'the pid in the lock file now belongs to another process (a restarted container); taking the state dir over');
+    }
+    const own = processStartTime(process.pid);
+    writeAtomic(file, own === undefined ? `${process.pid}\n` : `${process.pid} ${own}\n`);
   }
 
   private load(): void {
@@ -205,6 +219,17 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
     fs.fsyncSync(dfd);
   } finally {
     fs.closeSync(dfd);
+  }
+}
+
+/** The start time of a process in clock ticks since boot (/proc/PID/stat field 22), where /proc exists. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
