@@ -641,6 +641,46 @@ const MUTATIONS = [
     replace: '  override get rateControlled(): boolean {\n    return true;\n  }',
     tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
   },
+  {
+    id: 'revive-factory-recompiled',
+    what: "a shipped function's factory is compiled again for every task (the per-thread cache never hits)",
+    file: 'packages/core/src/closure/revive-closure.ts',
+    search: '  let factory = cache.get(key);',
+    replace: '  let factory: Factory | undefined = undefined;',
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'compiles each shipped function once' }],
+  },
+  {
+    id: 'launch-tasks-one-per-call',
+    what: 'the tasks a scheduling pass gives a worker go one per call again (LaunchTasks never used)',
+    file: 'packages/driver/src/scheduler/task-scheduler.ts',
+    search: 'list.length > 1 && w.endpoint.launchTasks ?',
+    replace: 'false && w.endpoint.launchTasks ?',
+    tests: ['packages/driver/dist/test/scheduler/task-scheduler.test.js'],
+  },
+  {
+    id: 'launch-tasks-outcome-mixup',
+    what: "every task of a LaunchTasks call takes the first task's outcome",
+    file: 'packages/driver/src/scheduler/task-scheduler.ts',
+    search: 'void results[i].then((res) => {',
+    replace: 'void results[0].then((res) => {',
+    tests: ['packages/driver/dist/test/scheduler/task-scheduler.test.js'],
+  },
+  {
+    id: 'launch-tasks-untagged-outcome',
+    what: "the worker streams LaunchTasks outcomes without their task_id (the driver cannot tell whose they are)",
+    file: 'packages/worker/src/rpc/worker-service.ts',
+    search: '(outcome) => finish({ ...outcome, task_id: desc.task_id }),',
+    replace: "(outcome) => finish({ ...outcome, task_id: '' }),",
+    tests: ['packages/cli/dist/test/launch-tasks.test.js'],
+  },
+  {
+    id: 'map-locations-unshared',
+    what: "a reduce task's map output locations are one object per map output again (the payload grows with the maps)",
+    file: 'packages/driver/src/scheduler/map-output-tracker.ts',
+    search: '      let loc = shared.get(key);',
+    replace: '      let loc: MapOutputLocation | undefined = undefined;',
+    tests: [{ file: 'packages/driver/dist/test/scheduler/map-output-tracker.test.js', pattern: 'encode each worker once' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
