@@ -654,7 +654,7 @@ const MUTATIONS = [
     what: 'the tasks a scheduling pass gives a worker go one per call again (LaunchTasks never used)',
     file: 'packages/driver/src/scheduler/task-scheduler.ts',
     search: 'list.length > 1 && w.endpoint.launchTasks ?',
-    replace: 'false && w.endpoint.launchTasks ?',
+    replace: 'list.length > 1_000_000 && w.endpoint.launchTasks ?',
     tests: ['packages/driver/dist/test/scheduler/task-scheduler.test.js'],
   },
   {
