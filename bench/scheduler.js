@@ -5,7 +5,7 @@
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
 // the 2,000 x 2,000 shuffle runs once.
 //
-//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle]
+//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
@@ -14,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const REPEATS = Number(process.argv[2] ?? 5);
 const WORKERS = Number(process.argv[3] ?? 2);
 const CORES = Number(process.argv[4] ?? 2);
-const PARTS = (process.argv[5] ?? 'narrow,shuffle').split(',');
+const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
 
 const log = createRootLogger('warn', { pretty: false });
 const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log });
@@ -39,12 +39,10 @@ try {
     const ms = median(runs.map((r) => r.ms));
     out.push(`  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')})`);
   }
-  for (const [m, r] of PARTS.includes('shuffle')
-    ? [
-        [200, 200],
-        [2000, 2000],
-      ]
-    : []) {
+  for (const [m, r] of [
+    [200, 200],
+    [2000, 2000],
+  ].filter(([m]) => PARTS.includes(`shuffle${m}`))) {
     // 2,000 x 2,000 runs once (4,000,000 blocks; the 200 x 200 runs warmed the cluster up).
     const big = m >= 2000;
     const all = await run(['shuffle', String(m), String(r), String(big ? 1 : REPEATS + 1)]);
