@@ -137,8 +137,10 @@ export class ShardReader<T> {
   private async finish(): Promise<void> {
     await this.chain;
     const cp: ShardCheckpoint = { ...(this.safe ? { after: this.safe.after } : this.start.after ? { after: this.start.after } : {}), next: this.next, end: true };
-    await this.host.writeCheckpoint(this.shardId, cp);
+    // Ended before the write is queued: a periodic checkpoint() queued after it would
+    // otherwise overwrite `end`, and the shard's children would wait for it forever.
     this.ended = true;
+    await this.host.writeCheckpoint(this.shardId, cp);
   }
 
   /** Write the safe point if it moved since the last write (every checkpoint interval, and at stop). */

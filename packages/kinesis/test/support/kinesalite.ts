@@ -24,7 +24,7 @@ export class Kinesalite {
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const cli = path.join(path.dirname(require.resolve('kinesalite/package.json')), 'cli.js');
-    const args = [cli, '--port', String(this.port), ...(process.env.KL_MEM ? [] : ['--path', path.join(this.dir, 'db')]), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'];
+    const args = [cli, '--port', String(this.port), '--path', path.join(this.dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
