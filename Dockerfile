@@ -17,6 +17,7 @@ COPY packages/cli/package.json packages/cli/
 COPY packages/kafka/package.json packages/kafka/
 COPY packages/s3/package.json packages/s3/
 COPY packages/mqtt/package.json packages/mqtt/
+COPY packages/flume/package.json packages/flume/
 RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \
     corepack pnpm install --frozen-lockfile --reporter=append-only
 COPY proto proto
