@@ -1,6 +1,6 @@
-// The issue's scale check: 100,000 Flume events pushed by four avro sinks of the test's
+// The issue's scale check: 100,000 Flume events pushed by five avro sinks of the test's
 // own (test/support/flume-avro-client.ts, Flume's wire protocol byte for byte) in
-// appendBatch calls of 1..1500 events, and 40 single `append` calls, to a Sluice job (driver
+// appendBatch calls of 1..2000 events, and 40 single `append` calls, to a Sluice job (driver
 // in this process, 2 worker processes) reading them with FlumeUtils.createStream: each
 // key counted exactly as often as it was sent, every event exactly once (no failure, so
 // nothing is sent twice) with its headers and body intact.
@@ -29,7 +29,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-test('100,000 events from 4 avro sinks through FlumeUtils.createStream on 2 workers: every key counted exactly, headers and bodies kept', { timeout: 120_000 }, async () => {
+test('100,000 events from 5 avro sinks through FlumeUtils.createStream on 2 workers: every key counted exactly, headers and bodies kept', { timeout: 120_000 }, async () => {
   const N = 100_000;
   const port = await freePort();
   const job = await startJob(cluster, fixture('flume-count-job.ts'), [JSON.stringify({ host: '127.0.0.1', port, batchMs: 1000, expectIds: N })]);
@@ -45,9 +45,9 @@ test('100,000 events from 4 avro sinks through FlumeUtils.createStream on 2 work
   probe.close();
   const sent = emptySent();
   const t0 = Date.now();
-  const sinks = [0, 1, 2, 3].map((i) => new FlumeSink({ host: '127.0.0.1', port, singleAsAppend: i === 3, giveUpAfterMs: 60_000 }));
-  const share = N / 4;
-  await Promise.all(sinks.map((s, i) => sendAll(s, i * share, share, 100 + i, `agent-${i}`, sent, 1500, undefined, i === 3 ? 40 : 0)));
+  const sinks = [0, 1, 2, 3, 4].map((i) => new FlumeSink({ host: '127.0.0.1', port, singleAsAppend: i === 4, giveUpAfterMs: 60_000 }));
+  const share = N / 5;
+  await Promise.all(sinks.map((s, i) => sendAll(s, i * share, share, 100 + i, `agent-${i}`, sent, 2000, undefined, i === 4 ? 40 : 0)));
   const sendSecs = (Date.now() - t0) / 1000;
   for (const s of sinks) s.close();
   const end = await job.finished(60_000);
