@@ -12,14 +12,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { bundleJob } from '../src/bundle-job.js';
-import { REPO_DIR, fixture, mulberry32, within, withCluster } from './harness.js';
+import { ARTIFACTS, launchChromium } from './browser-support.js';
+import { fixture, mulberry32, within, withCluster } from './harness.js';
 
 const BATCH_MS = 500;
 const MAX_BARS = 8;
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO_DIR, 'test-artifacts');
 const SCRIPT_KEY = '<script>window.__dash=1</script>';
 /** Words with skewed frequencies (w0 most often), so each batch has ties and a clear top. */
 const VOCABULARY = Array.from({ length: 16 }, (_, i) => `w${i}`);
@@ -140,10 +139,9 @@ function fullBatchAfter(page: Page, after: number): Promise<unknown> {
 }
 
 test('toDashboard: live bar and line charts of a network word count in Chromium', { timeout: 120_000 }, async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dashboard-'));
   const source = await wordSource(15);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
       const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
