@@ -69,7 +69,7 @@ function assertExact(lines: readonly string[], sent: Sent, n: number): number[] 
   return ids;
 }
 
-test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed with -9 mid-stream: every key counted exactly', { timeout: 120_000 }, async () => {
+test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed with -9 mid-stream: every key counted exactly', { timeout: 240_000 }, async () => {
   const N = 100_000;
   const stream = 'count';
   const c = client(kinesis.endpoint);
@@ -96,7 +96,7 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   await putting;
   const putSecs = (Date.now() - t0) / 1000;
   assert.ok(killedAt > 0 && killedAt < N, `the worker was killed mid-stream (${killedAt} put)`);
-  const end = await job.finished(80_000);
+  const end = await job.finished(120_000);
   const secs = (Date.now() - t0) / 1000;
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
   assertExact(end.lines, sent, N);
