@@ -30,6 +30,8 @@ RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. 
  && corepack pnpm exec tsc -b \
  && packages/cli/node_modules/.bin/esbuild examples/lib/serve-lines.ts --bundle --platform=node \
       --format=esm --target=node20 --outfile=examples/dist/serve-lines.mjs --log-level=warning \
+ && packages/cli/node_modules/.bin/esbuild examples/lib/publish-lines.ts --bundle --platform=node \
+      --format=cjs --target=node20 --outfile=examples/dist/publish-lines.cjs --log-level=warning \
  && rm -rf node_modules packages/*/node_modules \
  && corepack pnpm install --prod --frozen-lockfile --offline --reporter=append-only
 
