@@ -698,6 +698,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/dashboard-browser.test.js'],
   },
   {
+    id: 'dashboard-line-series-not-redrawn',
+    what: "a line chart drawn before its series were known never shows them (uPlot not rebuilt when a series is added)",
+    file: 'packages/driver/web-assets/dashboard-page.js',
+    search: '    if (!b.plot || b.plotSeries !== series.length) {',
+    replace: '    if (!b.plot) {',
+    tests: ['packages/cli/dist/test/dashboard-browser.test.js'],
+  },
+  {
     id: 'dashboard-stream-listener-leak',
     what: "a closed dashboard event stream stays subscribed to its job's dashboards",
     file: 'packages/driver/src/web/dashboard-events.ts',
