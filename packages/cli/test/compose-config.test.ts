@@ -22,6 +22,10 @@ function composeCommand(): string[] | undefined {
 const PROFILES: Record<string, { server: string; feeders: string[] }> = {
   kafka: { server: 'kafka', feeders: [] },
   mqtt: { server: 'mosquitto', feeders: ['mqtt-lines'] },
+  // Fed by the `lines` service, which runs without a profile.
+  postgres: { server: 'postgres', feeders: [] },
+  redis: { server: 'redis', feeders: [] },
+  s3: { server: 's3', feeders: [] },
 };
 const PROFILE_SERVICES = Object.values(PROFILES).flatMap((p) => [p.server, ...p.feeders]);
 
@@ -97,5 +101,6 @@ test('each connector profile runs its server only with --profile, with a health 
   assert.match(text, /^x-connector: &connector\n(?:.*\n)*?      NODE_IMAGE: \$\{NODE_IMAGE:-node:20-bookworm-slim\}$/m);
   const dockerfile = fs.readFileSync(path.join(REPO_DIR, 'docker/connectors/Dockerfile'), 'utf8');
   assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m);
-  assert.match(dockerfile, /apt-get install [^\n]*\n?[^\n]*mosquitto/);
+  for (const pkg of ['mosquitto', 'postgresql', 'redis-server']) assert.match(dockerfile, new RegExp(`apt-get install [^\\n]*\\n?[^\\n]*\\b${pkg}\\b`));
+  assert.match(dockerfile, /npm ci\b/, 's3rver comes from its lock file');
 });
