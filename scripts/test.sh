@@ -25,6 +25,10 @@ fi
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) || echo "warning: could not install mosquitto" >&2
 fi
+# The @sluice/redis tests run Debian's redis-server (packages/test-servers/src/redis-server.ts).
+if ! command -v redis-server >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || echo "warning: could not install redis-server" >&2
+fi
 bash scripts/setup.sh
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

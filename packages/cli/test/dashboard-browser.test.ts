@@ -188,9 +188,19 @@ test('toDashboard: live bar and line charts of a network word count in Chromium'
       for (const p of line.points) assert.deepEqual(p.values, [byBatch.get(p.batchTime)!.reduce((n, l) => n + l.split(' ').length, 0)], `batch ${p.batchTime}'s word count`);
       assert.ok(line.points.length >= next.linePoints);
 
+      // A line of two series ([word, count] pairs): each batch's count of each word (null: not in the batch).
+      const two = (await (await fetch(`${rest}/streaming/dashboards/${encodeURIComponent('w0 and w1')}`)).json()) as { series: string[]; points: { batchTime: number; values: (number | null)[] }[] };
+      assert.deepEqual([...two.series].sort(), ['w0', 'w1']);
+      for (const p of two.points) {
+        const counts = new Map(expectedCounts(byBatch.get(p.batchTime)!));
+        assert.deepEqual(p.values, two.series.map((w) => counts.get(w) ?? null), `batch ${p.batchTime}'s counts of w0 and w1`);
+      }
+      const legend = await page.evaluate(`[...[...document.querySelectorAll('section.dashboard')].find((s) => s.dataset.name === 'w0 and w1').querySelectorAll('.u-legend .u-series th')].map((th) => th.textContent.trim())`);
+      assert.deepEqual(legend, ['Time', ...two.series], 'the chart draws both series');
+
       // Each dashboard is an output operation of the batch.
       const ops = (await (await fetch(`${rest}/streaming/batches/${next.batch}/operations`)).json()) as { name: string; failureReason?: string }[];
-      assert.deepEqual(ops.map((o) => o.name), ['toDashboard', 'toDashboard', 'toDashboard']);
+      assert.deepEqual(ops.map((o) => o.name), ['toDashboard', 'toDashboard', 'toDashboard', 'toDashboard']);
       assert.deepEqual(ops.filter((o) => o.failureReason), []);
 
       // A reloaded page shows the current state at once: the snapshot carries the line's points so far.
@@ -214,7 +224,7 @@ test('toDashboard: live bar and line charts of a network word count in Chromium'
       // A dashboard or a job that is not there: 404s that say what is.
       const missing = await fetch(`${rest}/streaming/dashboards/nope`);
       assert.equal(missing.status, 404);
-      assert.match(((await missing.json()) as { error: string }).error, /has no dashboard "nope"; \/streaming\/dashboards lists them \(\["word counts","words per batch","lines"\]\)/);
+      assert.match(((await missing.json()) as { error: string }).error, /has no dashboard "nope"; \/streaming\/dashboards lists them \(\["word counts","w0 and w1","words per batch","lines"\]\)/);
       assert.equal((await fetch(`${web}/jobs/nope/dashboard/events`)).status, 404);
 
       fs.writeFileSync(path.join(dir, 'stop'), '');

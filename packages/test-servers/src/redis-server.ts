@@ -31,7 +31,7 @@ function bin(): string {
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
   if (options.password !== undefined) args.push('--requirepass', options.password);
   const child: ChildProcess = spawn(bin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -40,7 +40,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const deadline = Date.now() + 15_000;
   while (!/Ready to accept connections/i.test(log)) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${log}`);
-    if (Date.now() > deadline) throw new Error(`redis-server not ready within 15 s:\n${log}`);
+    if (Date.now() > deadline) {
+      process.kill(child.pid!, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server not ready within 15 s:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
