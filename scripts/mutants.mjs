@@ -769,6 +769,46 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'another type' }],
   },
+  {
+    id: 'flume-ok-before-store',
+    what: 'the Flume receiver answers OK as soon as a batch arrives, before store made it durable',
+    file: 'packages/flume/src/flume-connection.ts',
+    search: "    this.host.store(events).then(\n      () => this.send(serial, [head, statusBytes('OK')]),",
+    replace: "    this.send(serial, [head, statusBytes('OK')]);\n    this.host.store(events).then(\n      () => undefined,",
+    tests: ['packages/flume/dist/test/flume-kill.test.js'],
+  },
+  {
+    id: 'flume-no-frame-limit',
+    what: 'the Flume receiver takes any Avro frame length (no maxBatchBytes check)',
+    file: 'packages/flume/src/netty-transport-codec.ts',
+    search: 'if (this.frameLength > this.maxPackBytes - this.packBytes) {',
+    replace: 'if (false) {',
+    tests: [{ file: 'packages/flume/dist/test/flume-bad-input.test.js', pattern: 'a malformed frame' }, 'packages/flume/dist/test/avro-wire.test.js'],
+  },
+  {
+    id: 'flume-headers-dropped',
+    what: "the Flume receiver keeps only an event's id and key headers",
+    file: 'packages/flume/src/avro-responder.ts',
+    search: 'const events = raw.map((e) => ({ headers: { ...e.headers }, body: e.body }));',
+    replace: 'const events = raw.map((e) => ({ headers: { id: e.headers.id!, key: e.headers.key! }, body: e.body }));',
+    tests: ['packages/flume/dist/test/flume-count.test.js'],
+  },
+  {
+    id: 'flume-handshake-always-client',
+    what: "the Flume receiver answers CLIENT where the client's server hash matches (BOTH)",
+    file: 'packages/flume/src/avro-responder.ts',
+    search: "(h.serverHash.equals(AVRO_SOURCE_PROTOCOL_MD5) ? 'BOTH' : 'CLIENT')",
+    replace: "'CLIENT'",
+    tests: ['packages/flume/dist/test/avro-wire.test.js', 'packages/flume/dist/test/flume-count.test.js'],
+  },
+  {
+    id: 'flume-frame-across-chunks',
+    what: 'the Avro frame decoder reads a header split over two TCP chunks from the first chunk only',
+    file: 'packages/flume/src/netty-transport-codec.ts',
+    search: 'if (first.length >= n) {',
+    replace: 'if (first.length >= 1) {',
+    tests: ['packages/flume/dist/test/avro-wire.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
