@@ -21,6 +21,7 @@ COPY packages/postgres/package.json packages/postgres/
 COPY packages/redis/package.json packages/redis/
 COPY packages/test-servers/package.json packages/test-servers/
 COPY packages/flume/package.json packages/flume/
+COPY packages/kinesis/package.json packages/kinesis/
 RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \
     corepack pnpm install --frozen-lockfile --reporter=append-only
 COPY proto proto
@@ -69,6 +70,9 @@ COPY --from=build /app/packages/redis/node_modules packages/redis/node_modules
 COPY --from=build /app/packages/flume/package.json packages/flume/package.json
 COPY --from=build /app/packages/flume/dist/src packages/flume/dist/src
 COPY --from=build /app/packages/flume/node_modules packages/flume/node_modules
+COPY --from=build /app/packages/kinesis/package.json packages/kinesis/package.json
+COPY --from=build /app/packages/kinesis/dist/src packages/kinesis/dist/src
+COPY --from=build /app/packages/kinesis/node_modules packages/kinesis/node_modules
 COPY --from=build /app/examples examples
 USER 10001:10001
 ENV HOME=/home/sluice
