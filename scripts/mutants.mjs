@@ -809,6 +809,14 @@ const MUTATIONS = [
     replace: 'if (first.length >= 1) {',
     tests: ['packages/flume/dist/test/avro-wire.test.js'],
   },
+  {
+    id: 'advertise-host-ignored',
+    what: 'a worker advertises its --bind address (0.0.0.0) instead of --advertise-host',
+    file: 'packages/worker/src/worker-node.ts',
+    search: "const h = this.opts.advertiseHost ?? this.opts.bind ?? '127.0.0.1';",
+    replace: "const h = this.opts.bind ?? '127.0.0.1';",
+    tests: ['packages/cli/dist/test/multi-host-netns.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
