@@ -55,10 +55,12 @@ async function runAt(workers) {
   clearTimeout(startTimer);
   const cpu = process.cpuUsage(cpu0);
   if (state !== 'succeeded') throw new Error(`scale job failed at ${workers} workers: ${err?.message}`);
-  if (batches.length < 2) throw new Error(`only ${batches.length} batches completed in the window at ${workers} workers`);
-  // The window: from the first measured batch's end to the last one's; the tasks of the batches after the first.
-  const windowMs = batches[batches.length - 1].end - batches[0].end;
-  const tasks = (batches.length - 1) * tasksPerBatch;
+  if (batches.length === 0) throw new Error(`no batch completed after the warm-up at ${workers} workers; give it more seconds`);
+  // The window: from the first measured batch's end to the last one's, and the tasks of the
+  // batches after the first; with one batch only, from the window's start to its end.
+  const one = batches.length === 1;
+  const windowMs = batches[batches.length - 1].end - (one ? windowStart : batches[0].end);
+  const tasks = (one ? 1 : batches.length - 1) * tasksPerBatch;
   return {
     workers,
     tasksPerBatch,
@@ -111,7 +113,9 @@ try {
     while (cluster.workerProcesses.length < n) cluster.addWorker();
     await cluster.waitForWorkers(n, 120_000);
     process.stderr.write(`${n} workers ...\n`);
-    rows.push(await runAt(n));
+    const r = await runAt(n);
+    rows.push(r);
+    process.stderr.write(`  ${JSON.stringify(r)}\n`);
   }
 } finally {
   await cluster.stop();

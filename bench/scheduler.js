@@ -1,5 +1,7 @@
 // Scheduler benchmark (not a test): driver + 2 worker processes x 2 cores on loopback.
-//   narrow tasks: sc.parallelize(N numbers, N partitions).count() — tasks/s
+//   narrow tasks: sc.parallelize(N numbers, N partitions).count() — tasks/s, and the driver's
+//                 CPU per task (this process's CPU time over the job: less sensitive to
+//                 other load on the machine than tasks/s)
 //   shuffle: M map tasks x R reduce partitions (every map task writes to every reduce
 //            partition), then R reduce tasks — the two stages' time
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
@@ -21,12 +23,18 @@ const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logL
 const bundle = await bundleJob(path.join(here, 'scheduler-job.ts'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The driver's CPU (this process: scheduler, gRPC, the job's thread) over the last run() call, ms. */
+let lastCpuMs = 0;
+
 async function run(args) {
+  const cpu0 = process.cpuUsage();
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
   const lines = [];
   job.on('output', (l) => lines.push(l));
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
   if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}\n${err?.stack}`);
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuMs = (cpu.user + cpu.system) / 1000;
   return lines.filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6)));
 }
 
@@ -37,7 +45,11 @@ try {
     const runs = (await run(['narrow', String(n), '0', String(REPEATS + 1)])).slice(1);
     for (const r of runs) if (r.result !== n) throw new Error(`narrow count ${r.result}, expected ${n}`);
     const ms = median(runs.map((r) => r.ms));
-    out.push(`  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')})`);
+    // The warm-up run included: the driver's CPU per task over every task of the job.
+    const cpuPerTask = lastCpuMs / (n * (REPEATS + 1));
+    out.push(
+      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task`,
+    );
   }
   for (const [m, r] of [
     [200, 200],
