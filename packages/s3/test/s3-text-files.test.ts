@@ -155,7 +155,7 @@ test('a part above the multipart threshold is uploaded in pieces and round-trips
   assert.match(lineAfter(out, 'ERR exists '), /^SLUICE_IO @sluice\/s3 saveAsTextFile: output directory s3:\/\/sluice-text\/big already exists .*remove it or choose another path/);
 });
 
-test('a batch whose task fails after part of the batch was written leaves the bucket exactly as a failure-free run', async () => {
+test('a re-run batch (an earlier run\'s leftovers in its directory, a task failing after part of the batch was written) leaves the bucket exactly as a failure-free run', async () => {
   const sizes = [1000, 1500, 1000];
   const marker = path.join(os.tmpdir(), `sluice-s3-text-fault-${process.pid}-${Date.now()}`);
   const logFrom = cluster!.workers.map((w) => w.logLines.length);
