@@ -165,7 +165,7 @@ export class SluiceContext {
     const rdd = new RDD<string>(this, minPartitions, { kind: 'textFile', splits: [], groups: Array.from({ length: minPartitions }, () => []) }, []).setName(location);
     rdd.prepare = async () => {
       const files = await fsys.listTextFiles(location);
-      rdd.op = { kind: 'textFile', ...planTextSplits(files, minPartitions) };
+      rdd.op = { kind: 'textFile', ...planTextSplits(files, minPartitions), fsSettings: fsys.settings?.() };
       rdd.prepare = undefined;
     };
     return rdd;
@@ -470,7 +470,7 @@ export class SluiceContext {
     await fsys.setupSave(dir, options);
     let parts: unknown[];
     try {
-      parts = await this.runAction(rdd, { kind: 'saveAsTextFile', dir });
+      parts = await this.runAction(rdd, { kind: 'saveAsTextFile', dir, fsSettings: fsys.settings?.() });
     } catch (err) {
       try {
         await fsys.abortSave(dir, options);

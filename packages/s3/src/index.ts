@@ -40,9 +40,9 @@ let configured: S3Options = {};
 /** One client per resolved configuration in this thread, shared by its stores. */
 let clients = new Map<string, S3Client>();
 
-/** The client of the current configuration (over this host's environment), and its options. */
-function currentClient(): { client: S3Client; options: ResolvedS3Options } {
-  const options = resolveS3Options(configured);
+/** The client of `given` options (the driver's, in a task) or of this thread's configuration, over this host's environment, and its options. */
+function currentClient(given?: S3Options): { client: S3Client; options: ResolvedS3Options } {
+  const options = resolveS3Options(given ?? configured);
   const key = JSON.stringify(options);
   let client = clients.get(key);
   if (!client) clients.set(key, (client = makeS3Client(options)));
@@ -56,7 +56,7 @@ function register(): void {
   };
   registerCheckpointStore('s3', factory, PACKAGE_NAME);
   registerCheckpointStore('s3a', factory, PACKAGE_NAME);
-  const files = new S3FileSystem(currentClient);
+  const files = new S3FileSystem(currentClient, () => configured);
   registerFileSystem('s3', files, PACKAGE_NAME);
   registerFileSystem('s3a', files, PACKAGE_NAME);
 }

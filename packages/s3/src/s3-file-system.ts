@@ -13,7 +13,7 @@ import {
 import { SluiceError, type FileStatus, type FileSystem, type RangeReader, type SaveOptions } from '@sluice/core';
 import { s3Failure } from './s3-failure.js';
 import { parseS3Location, type S3Location } from './s3-location.js';
-import type { ResolvedS3Options } from './s3-options.js';
+import type { ResolvedS3Options, S3Options } from './s3-options.js';
 
 /** What a task returns for its part: where its attempt put it, for the driver's commit. */
 export interface S3PartCommit {
@@ -26,8 +26,14 @@ export interface S3PartCommit {
   readonly pieces: number;
 }
 
-/** The S3 client (and the options it was made from) for the current configuration. */
-export type S3ClientSource = () => { readonly client: S3Client; readonly options: ResolvedS3Options };
+/**
+ * The S3 client (and the options it was made from) for `options` (configureS3's, as the
+ * driver had them), or for this thread's configuration when undefined.
+ */
+export type S3ClientSource = (options?: S3Options) => { readonly client: S3Client; readonly options: ResolvedS3Options };
+
+/** Where this thread's configureS3 options come from. */
+export type S3OptionsSource = () => S3Options;
 
 /** Where a save's task attempts write, under its directory; hidden from readers ('_'). */
 export const TEMPORARY = '_temporary';
@@ -66,9 +72,16 @@ const COPY_CONCURRENCY = 8;
  */
 export class S3FileSystem implements FileSystem {
   private readonly source: S3ClientSource;
+  private readonly configured: S3OptionsSource;
 
-  constructor(source: S3ClientSource) {
+  constructor(source: S3ClientSource, configured: S3OptionsSource) {
     this.source = source;
+    this.configured = configured;
+  }
+
+  /** configureS3's options on the driver, for the tasks (credentials given there included). */
+  settings(): S3Options {
+    return this.configured();
   }
 
   check(location: string, operation: string): void {
@@ -113,9 +126,10 @@ export class S3FileSystem implements FileSystem {
     return files.map((o) => ({ file: this.url(loc, o.key), size: o.size }));
   }
 
-  async open(file: string): Promise<RangeReader> {
+  async open(file: string, settings: unknown): Promise<RangeReader> {
     const loc = parseS3Location(file, 'textFile', true);
-    const { client } = this.source();
+    const { client, options } = this.source(taskOptions(settings));
+    const endpoint = describeEndpoint(options);
     return {
       read: async (buffer, offset, length, position) => {
         if (length <= 0) return { bytesRead: 0 };
@@ -126,7 +140,7 @@ export class S3FileSystem implements FileSystem {
         } catch (err) {
           // Past the end: no bytes (as a file read at EOF).
           if ((err as { name?: string }).name === 'InvalidRange' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return { bytesRead: 0 };
-          throw this.failure('textFile', 'read', loc, `s3://${loc.bucket}/${loc.key}`, err);
+          throw this.failure('textFile', 'read', loc, `s3://${loc.bucket}/${loc.key}`, err, endpoint);
         }
         const n = Math.min(bytes.length, length);
         buffer.set(bytes.subarray(0, n), offset);
@@ -148,9 +162,9 @@ export class S3FileSystem implements FileSystem {
     }
   }
 
-  async writePart(dir: string, name: string, chunks: AsyncIterable<Uint8Array>, attempt: string): Promise<S3PartCommit> {
+  async writePart(dir: string, name: string, chunks: AsyncIterable<Uint8Array>, attempt: string, settings: unknown): Promise<S3PartCommit> {
     const loc = parseS3Location(dir, 'saveAsTextFile', true);
-    const { client, options } = this.source();
+    const { client, options } = this.source(taskOptions(settings));
     const pieceSize = options.multipartPartSize;
     const tempKey = `${loc.key}/${TEMPORARY}/${attempt}/${name}`;
     const target = `s3://${loc.bucket}/${tempKey}`;
@@ -197,8 +211,8 @@ export class S3FileSystem implements FileSystem {
       // This attempt's pieces and object are not the output: remove them (best effort;
       // commit deletes _temporary/ whatever is left).
       if (uploadId !== undefined) await client.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: tempKey, UploadId: uploadId })).catch(() => undefined);
-      await this.deleteKeys(loc, [tempKey], 'saveAsTextFile').catch(() => undefined);
-      throw s3Call ? this.failure('saveAsTextFile', 'write', loc, target, err) : err;
+      await client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: [{ Key: tempKey }], Quiet: true } })).catch(() => undefined);
+      throw s3Call ? this.failure('saveAsTextFile', 'write', loc, target, err, describeEndpoint(options)) : err;
     }
     return { name, tempKey, size, pieces: etags.length };
   }
@@ -292,13 +306,23 @@ export class S3FileSystem implements FileSystem {
   }
 
   private endpoint(): string {
-    const { options } = this.source();
-    return options.endpoint ?? `AWS S3${options.region ? ` (${options.region})` : ''}`;
+    return describeEndpoint(this.source().options);
   }
 
-  private failure(operation: string, op: string, loc: S3Location, target: string, err: unknown): SluiceError {
-    return s3Failure({ op, bucket: loc.bucket, endpoint: this.endpoint(), target, subject: `@sluice/s3 ${operation} (${op})`, location: 'the s3:// path', code: 'SLUICE_IO' }, err);
+  private failure(operation: string, op: string, loc: S3Location, target: string, err: unknown, endpoint = this.endpoint()): SluiceError {
+    return s3Failure({ op, bucket: loc.bucket, endpoint, target, subject: `@sluice/s3 ${operation} (${op})`, location: 'the s3:// path', code: 'SLUICE_IO' }, err);
   }
+}
+
+function describeEndpoint(options: ResolvedS3Options): string {
+  return options.endpoint ?? `AWS S3${options.region ? ` (${options.region})` : ''}`;
+}
+
+/** The driver's settings as a task received them (undefined: none came, use this thread's). */
+function taskOptions(settings: unknown): S3Options | undefined {
+  if (settings === undefined || settings === null) return undefined;
+  if (typeof settings !== 'object') throw new SluiceError('SLUICE_INTERNAL', `@sluice/s3: a task received settings that are not configureS3 options: ${JSON.stringify(settings)?.slice(0, 200)}`);
+  return settings as S3Options;
 }
 
 function checkCommit(p: unknown, loc: S3Location, dir: string): S3PartCommit {

@@ -1,7 +1,9 @@
 // Text files in S3: jobs that import @sluice/s3 write with dstream.saveAsTextFiles and
 // rdd.saveAsTextFile to s3:// and read back with sc.textFile, on a real driver and two
 // worker processes against one s3rver on loopback. Expected lines come from the test's own
-// copy of the fixture's line function; the bucket is read through the S3 API.
+// copy of the fixture's line function; the bucket is read through the S3 API. The driver
+// and workers' AWS_ENDPOINT_URL is a closed port: the jobs set s3rver's endpoint with
+// configureS3 on the driver, which the tasks receive with their work.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,7 +22,9 @@ let cluster: Cluster | undefined;
 
 before(async () => {
   s3 = await startS3rver([BUCKET]);
-  cluster = await startCluster(2, s3.env);
+  // The processes' own endpoint is a closed port: each job gives s3rver's to configureS3
+  // on the driver, and its tasks reach s3rver only through the settings sent with them.
+  cluster = await startCluster(2, { ...s3.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}` });
 });
 
 after(async () => {
@@ -58,8 +62,9 @@ async function putObject(key: string, body: string): Promise<void> {
   await s3!.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 }
 
-async function run(args: string[], limitMs = 45_000): Promise<string[]> {
-  const job = submit(cluster!, fixture('s3-text.ts'), args);
+/** The fixture in `mode` with s3rver's endpoint and `args`. */
+async function run([mode, ...args]: string[], limitMs = 45_000): Promise<string[]> {
+  const job = submit(cluster!, fixture('s3-text.ts'), [mode, s3!.endpoint, ...args]);
   let timer: NodeJS.Timeout | undefined;
   const r = await Promise.race([
     job.done,
@@ -196,7 +201,7 @@ test('sc.textFile reads a directory only once its save committed it (_SUCCESS), 
 
 test('bad settings and locations fail with an error naming @sluice/s3, the bucket or URL, and the setting to fix', async () => {
   const closed = `http://127.0.0.1:${await freePort()}`;
-  const out = await run(['bad', s3!.endpoint, BUCKET, closed]);
+  const out = await run(['bad', BUCKET, closed]);
   const err = (name: string): string => lineAfter(out, `ERR ${name} `);
   const ep = s3!.endpoint.replace(/\./g, '\\.');
   for (const op of ['save', 'read']) {

@@ -23,22 +23,30 @@ export interface FileSystem {
    */
   check(location: string, operation: string): void;
   /**
+   * Driver: the settings this file system has in the driver program (plain data), sent
+   * with every task that reads or writes through it and given back to `open` and
+   * `writePart` there, as Spark ships its Hadoop configuration with tasks: what the job
+   * set on the driver (an endpoint from its arguments, say) reaches the workers.
+   */
+  settings?(): unknown;
+  /**
    * Driver: the files `sc.textFile(location)` reads, in the order their lines come, with
    * their sizes. `location` names one file, or a directory of them; what a directory
    * yields (hidden files, outputs still being written) is the file system's to say.
    */
   listTextFiles(location: string): Promise<readonly FileStatus[]>;
-  /** Worker: `file` (as listTextFiles named it) opened for reads at byte positions. */
-  open(file: string): Promise<RangeReader>;
+  /** Worker: `file` (as listTextFiles named it) opened for reads at byte positions; `settings` as `settings()` gave them on the driver. */
+  open(file: string, settings: unknown): Promise<RangeReader>;
   /** Driver, before any task: check `dir` can be written; without `replace`, that it does not exist. */
   setupSave(dir: string, options: SaveOptions): Promise<void>;
   /**
    * Task: write part `name` (`part-00000`) of the save into `dir` from `chunks` (the part's
    * bytes, in order, produced while the task computes them; the iteration throws if the
    * task fails). `attempt` is unique to this task attempt. Returns what `commitSave` needs
-   * to commit this part (plain data). A failed write cleans up what it can.
+   * to commit this part (plain data). A failed write cleans up what it can. `settings` as
+   * `settings()` gave them on the driver.
    */
-  writePart(dir: string, name: string, chunks: AsyncIterable<Uint8Array>, attempt: string): Promise<unknown>;
+  writePart(dir: string, name: string, chunks: AsyncIterable<Uint8Array>, attempt: string, settings: unknown): Promise<unknown>;
   /**
    * Driver, once every task succeeded: make the parts the tasks returned (one a
    * partition, in order) the contents of `dir`, replacing what was there with `replace`.

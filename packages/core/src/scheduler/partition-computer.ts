@@ -108,7 +108,7 @@ export class PartitionComputer {
       case 'textFile': {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
-          const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn });
+          const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn }, op.fsSettings);
           for (let i = 0; i < lines.length; i++) emit(lines[i]);
         }
         return;

@@ -14,13 +14,14 @@ export interface StreamFileRead extends StreamFileSplit {
  * line leaves it to the split before, and the last line is read past `end` to its end.
  * A file stream's file (`stream`) is read exactly up to `end`; if it is gone, the read
  * fails naming the file, or with `ignoreMissingFiles` gives no lines and a warning.
+ * A `scheme://` file is read through its registered FileSystem, given `fsSettings`.
  */
-export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead): Promise<string[]> {
+export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead, fsSettings?: unknown): Promise<string[]> {
   if (end <= start) return [];
   let fh: RangeReader;
   try {
     const fsys = fileSystemFor(file, 'textFile');
-    fh = fsys ? await fsys.open(file) : await fs.promises.open(file, 'r');
+    fh = fsys ? await fsys.open(file, fsSettings) : await fs.promises.open(file, 'r');
   } catch (err) {
     if (isSluiceError(err)) throw err;
     if (stream && (err as NodeJS.ErrnoException).code === 'ENOENT') {

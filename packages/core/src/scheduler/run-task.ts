@@ -135,7 +135,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'saveAsTextFile': {
       const fsys = fileSystemFor(action.dir, 'saveAsTextFile');
-      if (fsys) return writePartOn(fsys, computer, root, split, action.dir, env);
+      if (fsys) return writePartOn(fsys, computer, root, split, action, env);
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
@@ -167,11 +167,11 @@ const WRITE_CHUNK_BYTES = 1024 * 1024;
  * saveAsTextFile's part on a registered file system: lines go to its writer in chunks
  * while the partition is computed; returns what the writer returns for the commit.
  */
-async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, dir: string, env: TaskEnv): Promise<unknown> {
+async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
   const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
   const name = `part-${String(split).padStart(5, '0')}`;
   const attempt = `${env.jobId}-${split}-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const writing = fsys.writePart(dir, name, queue, attempt);
+  const writing = fsys.writePart(action.dir, name, queue, attempt, action.fsSettings);
   // The writer may fail first (an unreachable endpoint): stop computing then.
   let writeFailed = false;
   writing.catch(() => void (writeFailed = true));
