@@ -17,6 +17,11 @@ COPY packages/cli/package.json packages/cli/
 COPY packages/kafka/package.json packages/kafka/
 COPY packages/s3/package.json packages/s3/
 COPY packages/mqtt/package.json packages/mqtt/
+COPY packages/postgres/package.json packages/postgres/
+COPY packages/redis/package.json packages/redis/
+COPY packages/test-servers/package.json packages/test-servers/
+COPY packages/flume/package.json packages/flume/
+COPY packages/kinesis/package.json packages/kinesis/
 RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \
     corepack pnpm install --frozen-lockfile --reporter=append-only
 COPY proto proto
@@ -27,6 +32,8 @@ RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. 
  && corepack pnpm exec tsc -b \
  && packages/cli/node_modules/.bin/esbuild examples/lib/serve-lines.ts --bundle --platform=node \
       --format=esm --target=node20 --outfile=examples/dist/serve-lines.mjs --log-level=warning \
+ && packages/cli/node_modules/.bin/esbuild examples/lib/publish-lines.ts --bundle --platform=node \
+      --format=cjs --target=node20 --outfile=examples/dist/publish-lines.cjs --log-level=warning \
  && rm -rf node_modules packages/*/node_modules \
  && corepack pnpm install --prod --frozen-lockfile --offline --reporter=append-only
 
@@ -54,6 +61,18 @@ COPY --from=build /app/packages/cli/package.json packages/cli/package.json
 COPY --from=build /app/packages/cli/bin packages/cli/bin
 COPY --from=build /app/packages/cli/dist/src packages/cli/dist/src
 COPY --from=build /app/packages/cli/node_modules packages/cli/node_modules
+COPY --from=build /app/packages/postgres/package.json packages/postgres/package.json
+COPY --from=build /app/packages/postgres/dist/src packages/postgres/dist/src
+COPY --from=build /app/packages/postgres/node_modules packages/postgres/node_modules
+COPY --from=build /app/packages/redis/package.json packages/redis/package.json
+COPY --from=build /app/packages/redis/dist/src packages/redis/dist/src
+COPY --from=build /app/packages/redis/node_modules packages/redis/node_modules
+COPY --from=build /app/packages/flume/package.json packages/flume/package.json
+COPY --from=build /app/packages/flume/dist/src packages/flume/dist/src
+COPY --from=build /app/packages/flume/node_modules packages/flume/node_modules
+COPY --from=build /app/packages/kinesis/package.json packages/kinesis/package.json
+COPY --from=build /app/packages/kinesis/dist/src packages/kinesis/dist/src
+COPY --from=build /app/packages/kinesis/node_modules packages/kinesis/node_modules
 COPY --from=build /app/examples examples
 USER 10001:10001
 ENV HOME=/home/sluice

@@ -21,7 +21,15 @@
 // counts it as a manual stop, which no restart policy undoes); the container comes back by
 // itself (restart: unless-stopped), the driver relaunches the job under the same id from
 // its state dir, the attached submit waits and goes on; after the rest of the files the
-// final totals must equal the words of every file served, exactly. Tears everything down.
+// final totals must equal the words of every file served, exactly.
+// Then the connector profiles (README "Connectors with docker compose"), one after the other
+// on the same cluster, each server started, its example submitted, what the server got or
+// the job printed compared with what the feeder sent, the profile's containers removed:
+//   - mqtt: mosquitto; examples/mqtt-wordcount.ts; once mosquitto logs the receiver's
+//     subscription, mqtt-lines publishes MQTT_LINES_TOTAL lines at QoS 1; the counts printed
+//     over all batches must equal the words of those lines exactly.
+// The servers' image (docker/connectors/Dockerfile) is built once. Tears everything down.
+//   node scripts/e2e-docker.mjs [--phases cluster,connectors] [--profiles mqtt]
 //
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
@@ -42,7 +50,23 @@ const LINES_TOTAL = 60_000;
 const LINES_RATE = 1000;
 /** At most this many lines may be lost with the killed receiver (30 s of serving). */
 const MAX_LOST_LINES = LINES_RATE * 30;
+/** MQTT profile: lines the mqtt-lines service publishes, and how fast. */
+const MQTT_LINES_TOTAL = 20_000;
+const MQTT_LINES_RATE = 4000;
 const started = Date.now();
+
+// `--phases cluster,connectors` (default both): the cluster phases (network word count with
+// killed workers and scaling, driver restart) and the connector profiles' phases;
+// `--profiles mqtt,...` (default every profile) picks the connector profiles.
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return (i >= 0 ? process.argv[i + 1] ?? '' : fallback).split(',').filter((x) => x !== '');
+}
+const PHASES = new Set(option('phases', 'cluster,connectors'));
+const ALL_PROFILES = ['mqtt'];
+const PROFILES = PHASES.has('connectors') ? option('profiles', ALL_PROFILES.join(',')) : [];
+for (const p of PHASES) if (!['cluster', 'connectors'].includes(p)) throw new Error(`--phases: unknown phase '${p}' (cluster, connectors)`);
+for (const p of PROFILES) if (!ALL_PROFILES.includes(p)) throw new Error(`--profiles: unknown profile '${p}' (${ALL_PROFILES.join(', ')})`);
 
 function log(msg) {
   process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -115,7 +139,13 @@ Object.assign(env, {
   SLUICE_WEB_PORT: String(webPort),
   LINES_TOTAL: String(LINES_TOTAL),
   LINES_RATE: String(LINES_RATE),
-  SLUICE_IMAGE: `sluice:e2e`,
+  MQTT_LINES_TOTAL: String(MQTT_LINES_TOTAL),
+  MQTT_LINES_RATE: String(MQTT_LINES_RATE),
+  // The servers' ports published on 127.0.0.1: free ones, not the defaults another server here may hold.
+  MQTT_PORT: String(await freePort()),
+  // Set SLUICE_IMAGE / CONNECTORS_IMAGE to keep apart from another checkout's end-to-end run.
+  SLUICE_IMAGE: process.env.SLUICE_IMAGE ?? 'sluice:e2e',
+  CONNECTORS_IMAGE: process.env.CONNECTORS_IMAGE ?? 'sluice-connectors:e2e',
 });
 const compose = (...args) => sh('docker-compose', ['-p', PROJECT, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 const driver = `127.0.0.1:${port}`;
@@ -251,23 +281,105 @@ async function driverRestartPhase(generatedLines) {
   log(`final totals equal the ${all.length} lines of the ${FILES} files served (${all.length * 8} words), across the driver restart; sluice submit waited and exited with 0`);
 }
 
-let submit;
-let failed = false;
-try {
-  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
-  compose('build', 'driver');
-  log('docker compose up -d --scale worker=2');
-  compose('up', '-d', '--scale', 'worker=2');
-  await until('2 workers registered', 120_000, () => {
-    try {
-      return workers().length === 2;
-    } catch {
-      return false;
-    }
+/** `sluice submit JOB -- ARGS` attached; its output, the job id once printed, and its exit. */
+function submitAttached(job, args) {
+  log(`sluice submit ${job} -- ${args.join(' ')}`);
+  const out = [];
+  let err = '';
+  const sub = spawn(process.execPath, [CLI, 'submit', job, '--driver', driver, '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  submit = sub;
+  sub.stdout.on('data', (d) => out.push(d.toString()));
+  sub.stderr.on('data', (d) => {
+    err += d.toString();
+    process.stderr.write(d);
   });
-  const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
-  if (!/^sluice_workers 2$/m.test(metrics)) throw new Error(`web UI /metrics does not show 2 workers:\n${metrics}`);
+  const exited = new Promise((r) => sub.on('exit', (code, signal) => r({ code, signal })));
+  return {
+    output: () => out.join(''),
+    jobId: () => /submitted \S+ as (\S+)/.exec(err)?.[1],
+    /** Batches printed so far (`Time: ...` headers of print()). */
+    batches: () => (out.join('').match(/^Time: /gm) ?? []).length,
+    /** The `(word,n)` lines of every batch printed, summed per word. */
+    counts: () => {
+      const got = new Map();
+      for (const m of out.join('').matchAll(/^\((\w+),(\d+)\)$/gm)) got.set(m[1], (got.get(m[1]) ?? 0) + Number(m[2]));
+      return got;
+    },
+    /** Stops the job gracefully; the attached submit must exit with 0. */
+    async stop() {
+      const id = await until('the job id', 60_000, () => /submitted \S+ as (\S+)/.exec(err)?.[1]);
+      log(`sluice stop ${id} --graceful`);
+      cli('stop', id, '--driver', driver, '--graceful');
+      const ended = await Promise.race([exited, sleep(60_000).then(() => undefined)]);
+      if (ended?.code !== 0) throw new Error(`sluice submit ${job} ended with ${ended ? ended.code ?? ended.signal : 'nothing within 60 s'} after a graceful stop (want 0)`);
+    },
+  };
+}
 
+/** Word -> occurrences in `lines`. */
+function wordCounts(lines) {
+  const want = new Map();
+  for (const line of lines) for (const w of line.split(' ')) want.set(w, (want.get(w) ?? 0) + 1);
+  return want;
+}
+
+/** Throws naming every word whose count differs. */
+function assertSameCounts(what, want, got) {
+  const diff = [...new Set([...want.keys(), ...got.keys()])].filter((w) => want.get(w) !== got.get(w)).map((w) => `${w}: sent ${want.get(w) ?? 0}, counted ${got.get(w) ?? 0}`);
+  if (diff.length > 0) throw new Error(`${what}: the counts differ from what was sent:\n${diff.join('\n')}`);
+}
+
+/** Waits until the job's printed counts reach `total` words, or stay the same over 5 batches (then the comparison tells what is missing). */
+async function untilCounted(job, total) {
+  const counted = () => [...job.counts().values()].reduce((a, b) => a + b, 0);
+  let last = -1;
+  let since = 0;
+  await until(`the ${total} words sent to be counted`, 180_000, () => {
+    const [n, b] = [counted(), job.batches()];
+    if (n >= total) return true;
+    if (n !== last) [last, since] = [n, b];
+    return b >= since + 5;
+  });
+}
+
+/** Waits for the health check of a compose service's container to pass. */
+async function untilHealthy(service) {
+  const c = compose('ps', '-q', service).trim();
+  if (!c) throw new Error(`the ${service} service has no container`);
+  await until(`${service} to be healthy`, 120_000, () => sh('docker', ['inspect', '-f', '{{.State.Health.Status}}', c]).trim() === 'healthy');
+}
+
+/**
+ * Profile mqtt: mosquitto up (healthy), examples/mqtt-wordcount.ts submitted; once mosquitto
+ * logs the receiver's subscription, the mqtt-lines service publishes MQTT_LINES_TOTAL lines at
+ * QoS 1. The counts printed over all batches must equal the words of those lines exactly
+ * (QoS 1 is at least once, but nothing fails here, so nothing may come twice).
+ */
+async function mqttPhase(generatedLines) {
+  const mqtt = (...args) => compose('--profile', 'mqtt', ...args);
+  log('docker compose --profile mqtt up -d mosquitto');
+  mqtt('up', '-d', 'mosquitto');
+  await untilHealthy('mosquitto');
+  const clientId = `e2e-mqtt-wordcount-${process.pid}`;
+  const job = submitAttached('examples/mqtt-wordcount.ts', ['mqtt://mosquitto:1883', 'lines', clientId]);
+  await until('the receiver to subscribe (mosquitto logs it)', 90_000, () => compose('logs', '--no-color', 'mosquitto').includes(`${clientId} 1 lines`));
+  log(`docker compose --profile mqtt up -d mqtt-lines (publishes ${MQTT_LINES_TOTAL} lines)`);
+  mqtt('up', '-d', 'mqtt-lines');
+  await until(`mqtt-lines to publish all ${MQTT_LINES_TOTAL} lines`, 120_000, () => compose('logs', '--no-color', 'mqtt-lines').includes(`all ${MQTT_LINES_TOTAL} lines published`));
+  const want = wordCounts(generatedLines(MQTT_LINES_TOTAL));
+  const total = MQTT_LINES_TOTAL * 8;
+  await untilCounted(job, total);
+  const batches = job.batches();
+  await until('3 batches more (nothing counted twice comes late)', 60_000, () => job.batches() >= batches + 3);
+  await job.stop();
+  assertSameCounts(`examples/mqtt-wordcount.ts over ${job.batches()} batches`, want, job.counts());
+  log(`mqtt: the counts over ${job.batches()} batches equal the words of the ${MQTT_LINES_TOTAL} lines published (${total} words), each counted once`);
+  mqtt('rm', '-s', '-f', '-v', 'mqtt-lines', 'mosquitto');
+}
+
+const CONNECTORS = { mqtt: mqttPhase };
+
+async function networkWordCountPhase(generatedLines) {
   log('sluice submit examples/network-wordcount.ts -- lines 9999');
   const output = [];
   submit = spawn(process.execPath, [CLI, 'submit', 'examples/network-wordcount.ts', '--driver', driver, '--', 'lines', '9999'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -337,11 +449,6 @@ try {
   log('sluice submit exited with 0');
 
   // ---- compare with the lines served ---------------------------------------------------
-  const require = createRequire(path.join(ROOT, 'packages/cli/package.json'));
-  const esbuild = require('esbuild');
-  const gen = path.join(tmp, 'line-server.mjs');
-  await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
-  const { generatedLines } = await import(pathToFileURL(gen).href);
   const lines = generatedLines(LINES_TOTAL);
   const got = new Map();
   for (const m of output.join('').matchAll(/^\((\w+),(\d+)\)$/gm)) got.set(m[1], (got.get(m[1]) ?? 0) + Number(m[2]));
@@ -355,7 +462,41 @@ try {
   const counted = LINES_TOTAL - (lost.to - lost.from);
   log(`counts over ${batchCount()} batches equal the ${LINES_TOTAL} lines served except lines [${lost.from}, ${lost.to}) (${lost.to - lost.from} lost with the killed receiver; ${counted} counted once)`);
 
-  await driverRestartPhase(generatedLines);
+}
+
+let submit;
+let failed = false;
+try {
+  // The lines every feeder (lines, mqtt-lines) sends, computed here from line-server.ts.
+  const require = createRequire(path.join(ROOT, 'packages/cli/package.json'));
+  const esbuild = require('esbuild');
+  const gen = path.join(tmp, 'line-server.mjs');
+  await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
+  const { generatedLines } = await import(pathToFileURL(gen).href);
+  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
+  compose('build', 'driver');
+  if (PROFILES.length > 0) {
+    // One image holds every profile's server: built once, here.
+    log(`building the connector servers' image (docker/connectors/Dockerfile) for the profiles ${PROFILES.join(', ')}`);
+    compose('--profile', 'mqtt', 'build', 'mosquitto');
+  }
+  log('docker compose up -d --scale worker=2');
+  compose('up', '-d', '--scale', 'worker=2');
+  await until('2 workers registered', 120_000, () => {
+    try {
+      return workers().length === 2;
+    } catch {
+      return false;
+    }
+  });
+  const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
+  if (!/^sluice_workers 2$/m.test(metrics)) throw new Error(`web UI /metrics does not show 2 workers:\n${metrics}`);
+
+  if (PHASES.has('cluster')) {
+    await networkWordCountPhase(generatedLines);
+    await driverRestartPhase(generatedLines);
+  }
+  for (const profile of PROFILES) await CONNECTORS[profile](generatedLines);
   log('PASS');
 } catch (err) {
   failed = true;

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if ! command -v openssl >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null) || echo "warning: could not install openssl" >&2
 fi
-# The Kafka exactly-once test runs Debian's PostgreSQL server (packages/kafka/test/support/postgres-server.ts).
+# The Kafka exactly-once test runs Debian's PostgreSQL server (packages/test-servers/src/postgres-server.ts), and so do the @sluice/postgres tests.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql" >&2
 fi
@@ -17,13 +17,17 @@ if ! command -v script >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null) || echo "warning: could not install bsdutils (script)" >&2
 fi
 # The Streaming UI browser tests drive Debian's Chromium (headless) with playwright-core
-# (packages/cli/test/streaming-ui-browser.test.ts); playwright downloads no browser of its own.
+# (packages/cli/test/streaming-ui-browser.test.ts, dashboard-browser.test.ts); playwright downloads no browser of its own.
 if [ ! -x /usr/bin/chromium ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium" >&2
 fi
 # The MQTT tests run Debian's mosquitto broker (packages/mqtt/test/support/mosquitto.ts); the binary is in /usr/sbin.
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null) || echo "warning: could not install mosquitto" >&2
+fi
+# The @sluice/redis tests run Debian's redis-server (packages/test-servers/src/redis-server.ts).
+if ! command -v redis-server >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || echo "warning: could not install redis-server" >&2
 fi
 bash scripts/setup.sh
 mapfile -t files < <(find packages/*/dist/test -name '*.test.js' | sort)

@@ -11,19 +11,23 @@ export interface LineServer {
   close(): Promise<void>;
 }
 
-/** The i-th generated line (0-based): the same sequence on every run. */
-export function generatedLines(count: number): string[] {
+/** The generated lines one by one, from the first: the same sequence on every run (8 words a line). */
+export function lineGenerator(): () => string {
   let seed = 7;
-  const out: string[] = [];
-  for (let n = 0; n < count; n++) {
+  return () => {
     const words: string[] = [];
     for (let i = 0; i < 8; i++) {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       words.push(WORDS[seed % WORDS.length]);
     }
-    out.push(words.join(' '));
-  }
-  return out;
+    return words.join(' ');
+  };
+}
+
+/** The first `count` generated lines (the i-th is the same on every run). */
+export function generatedLines(count: number): string[] {
+  const next = lineGenerator();
+  return Array.from({ length: count }, () => next());
 }
 
 /**
@@ -35,15 +39,7 @@ export function startLineServer(opts: { host?: string; port?: number; linesPerSe
   const rate = opts.linesPerSecond ?? 1000;
   const total = opts.total ?? Infinity;
   let sent = 0;
-  let seed = 7;
-  const next = (): string => {
-    const words: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      words.push(WORDS[seed % WORDS.length]);
-    }
-    return words.join(' ');
-  };
+  const next = lineGenerator();
   const clients = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     clients.add(socket);

@@ -18,6 +18,24 @@ function composeCommand(): string[] | undefined {
   return undefined;
 }
 
+/** The connector profiles (README "Connectors with docker compose"): each profile's server (with a health check) and what feeds its example. */
+const PROFILES: Record<string, { server: string; feeders: string[] }> = {
+  kafka: { server: 'kafka', feeders: [] },
+  mqtt: { server: 'mosquitto', feeders: ['mqtt-lines'] },
+  // Fed by the `lines` service, which runs without a profile.
+  postgres: { server: 'postgres', feeders: [] },
+  redis: { server: 'redis', feeders: [] },
+  s3: { server: 's3', feeders: [] },
+};
+const PROFILE_SERVICES = Object.values(PROFILES).flatMap((p) => [p.server, ...p.feeders]);
+
+/** The lines of service `name` in the compose file (up to the next service or top-level key). */
+function serviceBlock(text: string, name: string): string {
+  const m = new RegExp(`^  ${name.replace(/[-]/g, '\\-')}:\n((?:(?:    .*)?\n)*)`, 'm').exec(text);
+  assert.ok(m, `the compose file has a service '${name}'`);
+  return m[1];
+}
+
 const compose = composeCommand();
 /** CI (the usual `CI=true`, set by .ci/run too) must run this test, so a missing docker-compose fails it there. */
 const underCi = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI.toLowerCase());
@@ -31,11 +49,16 @@ test('docker-compose.yml is valid (docker-compose config -q)', { skip: compose |
     const [cmd, ...pre] = compose;
     execFileSync(cmd, [...pre, 'config', '-q'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
     const services = execFileSync(cmd, [...pre, 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
-    // The kafka service is in the 'kafka' profile: some compose versions list it here, some only with --profile kafka.
-    assert.deepEqual(services.trim().split('\n').filter((s) => s !== 'kafka').sort(), ['driver', 'lines', 'worker']);
-    const withKafka = execFileSync(cmd, [...pre, '--profile', 'kafka', 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
-    assert.deepEqual(withKafka.trim().split('\n').sort(), ['driver', 'kafka', 'lines', 'worker']);
-    assert.match(fs.readFileSync(path.join(REPO_DIR, 'docker-compose.yml'), 'utf8'), /^  kafka:\n(?:    .*\n)*?    profiles: \["kafka"\]$/m, 'kafka runs only with --profile kafka');
+    // Profile services: some compose versions list them here, some only with their --profile.
+    assert.deepEqual(services.trim().split('\n').filter((s) => !PROFILE_SERVICES.includes(s)).sort(), ['driver', 'lines', 'worker']);
+    const profiles = execFileSync(cmd, [...pre, 'config', '--profiles'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
+    assert.deepEqual(profiles.trim().split('\n').sort(), Object.keys(PROFILES).sort());
+    for (const [profile, { server, feeders }] of Object.entries(PROFILES)) {
+      // Validates the file with the profile's services too, and lists them.
+      const withProfile = execFileSync(cmd, [...pre, '--profile', profile, 'config', '--services'], { cwd: REPO_DIR, env: { ...process.env, SLUICE_SECRET_PATH: secret }, encoding: 'utf8' });
+      const listed = withProfile.trim().split('\n');
+      for (const s of ['driver', 'lines', 'worker', server, ...feeders]) assert.ok(listed.includes(s), `--profile ${profile} runs ${s} (listed: ${listed.join(', ')})`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -64,4 +87,20 @@ test('the compose driver restarts by itself and keeps its state dir and the chec
   // Input files of file streams: the same /data in every container (the e2e's driver-restart phase feeds it).
   assert.match(text, /^x-sluice: &sluice\n(?:.*\n)*?    - data:\/data$/m);
   assert.match(driver, /^      - data:\/data$/m);
+});
+
+test('each connector profile runs its server only with --profile, with a health check, and its feeder once the server is healthy', () => {
+  const text = fs.readFileSync(path.join(REPO_DIR, 'docker-compose.yml'), 'utf8');
+  for (const [profile, { server, feeders }] of Object.entries(PROFILES)) {
+    for (const s of [server, ...feeders]) assert.match(serviceBlock(text, s), new RegExp(`^    profiles: \\["${profile}"\\]$`, 'm'), `${s} runs only with --profile ${profile}`);
+    if (profile === 'kafka') continue; // the official Kafka image: no health check command in it
+    assert.match(serviceBlock(text, server), /^    healthcheck:\n      test: \[.+\]$/m, `${server} has a health check`);
+    for (const f of feeders) assert.match(serviceBlock(text, f), new RegExp(`^    depends_on:\n      ${server}:\n        condition: service_healthy$`, 'm'), `${f} starts once ${server} is healthy`);
+  }
+  // The servers' image is built from the local base too (no registry needed), from Debian's packages.
+  assert.match(text, /^x-connector: &connector\n(?:.*\n)*?      NODE_IMAGE: \$\{NODE_IMAGE:-node:20-bookworm-slim\}$/m);
+  const dockerfile = fs.readFileSync(path.join(REPO_DIR, 'docker/connectors/Dockerfile'), 'utf8');
+  assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m);
+  for (const pkg of ['mosquitto', 'postgresql', 'redis-server']) assert.match(dockerfile, new RegExp(`apt-get install [^\\n]*\\n?[^\\n]*\\b${pkg}\\b`));
+  assert.match(dockerfile, /npm ci\b/, 's3rver comes from its lock file');
 });

@@ -10,14 +10,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { bundleJob } from '../src/bundle-job.js';
 import type { LocalCluster } from '../src/local-cluster.js';
+import { ARTIFACTS, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, jsonLines, sleep, within, withCluster } from './harness.js';
 
 const BATCH_MS = 500;
-const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-export const ARTIFACTS = path.join(REPO_DIR, 'test-artifacts');
 const SERIES = ['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay'];
 
 /** A TCP source the job's socketTextStream connects to; writes `perTick` lines every 100 ms until `stop()`. */
@@ -115,8 +114,7 @@ async function openBatchPage(page: Page, web: string, shot: string): Promise<voi
 }
 
 test('Streaming UI in Chromium, on one cluster', { timeout: 200_000 }, async (t) => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
       await t.test('a running job: the charts plot one point per completed batch, a batch page, escaped job names', () => chartsAndBatchPage(browser, h.cluster));
@@ -161,7 +159,6 @@ async function chartsAndBatchPage(browser: Browser, cluster: LocalCluster): Prom
 }
 
 test('sluice run --web-port serves the same UI and prints its URL at start', { timeout: 150_000 }, async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-run-'));
   const source = await lineSource();
   const port = await freePort();
@@ -179,7 +176,7 @@ test('sluice run --web-port serves the same UI and prints its URL at start', { t
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
     const deadline = Date.now() + 60_000;
     let url: string | undefined;

@@ -27,6 +27,7 @@ import './dstream/state-dstreams.js';
 export { StreamingContext, type GetOrCreateOptions, type StreamingContextOptions, type BackpressureOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
 export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream, type PairKey, type PairValue } from './dstream/dstream.js';
+export type { DashboardKind, DashboardOptions } from './dashboard/dashboard-options.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
 export { DirectInputRDD, type DirectReader, type DirectReadContext, type DirectSource } from './rdd/direct-input-rdd.js';
 export { StateSpec } from './dstream/state-spec.js';

@@ -88,3 +88,16 @@ export function mapWithStateInfersItsState(pairs: DStream<[string, number]>): vo
   // @ts-expect-error the values of this stream are numbers, not strings
   pairs.mapWithState(StateSpec.function((_w: string, v: string | undefined, _s: State<number>) => v));
 }
+
+export function toDashboardTakesTheShapeOfItsKind(pairs: DStream<[string, number]>, lines: DStream<string>, counts: DStream<number>): void {
+  pairs.toDashboard('words', { kind: 'bar', maxItems: 20 });
+  counts.toDashboard('records', { kind: 'line', keepBatches: 300 });
+  pairs.toDashboard('per key', { kind: 'line' });
+  lines.toDashboard('lines', { kind: 'table', columns: ['line'] });
+  // @ts-expect-error a bar chart takes [key, number] pairs, not strings
+  lines.toDashboard('bad', { kind: 'bar' });
+  // @ts-expect-error a line takes numbers or [series, number] pairs
+  lines.toDashboard('bad', { kind: 'line' });
+  // @ts-expect-error 'pie' is no kind
+  pairs.toDashboard('bad', { kind: 'pie' });
+}

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { fixture } from './job-runner.js';
 import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
-import { startPostgres, type PostgresServer } from './support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 
 const procs: SluiceProcess[] = [];
 let kafka: KafkaTestCluster | undefined;

@@ -6,6 +6,8 @@ import type { CombineByKeyOptions, RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
+import type { DashboardOptions } from '../dashboard/dashboard-options.js';
+import { registerDashboard } from '../dashboard/dashboard-output.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
 
@@ -516,6 +518,26 @@ export abstract class DStream<T> {
       lines.push('');
       process.stdout.write(lines.join('\n') + '\n');
     }, { op: 'print', num });
+  }
+
+  /**
+   * Show every batch's result live on the driver's web UI (the job's Dashboard page,
+   * `/jobs/{id}/dashboard/`, and `/api/v1/applications/{id}/streaming/dashboards/{name}`).
+   * An output operation: it runs for each batch after the ones registered before it, and
+   * sends the driver a bounded summary, never the whole RDD:
+   * - `bar`: [key, number] pairs (such as reduceByKey's word counts); the latest batch's
+   *   `maxItems` (default 100) largest values are shown, the page says how many keys it left out;
+   * - `line`: a number per batch (such as `count()`'s), or [series, number] pairs (summed by
+   *   series), plotted against batch time; the last `keepBatches` (default 120) are kept;
+   * - `table`: any records; the latest batch's first `maxItems` (default 100) rows.
+   * Records of the wrong shape are left out with a warning on the page, not a failed batch.
+   *   counts.toDashboard('words', { kind: 'bar' });
+   */
+  toDashboard(this: DStream<readonly [unknown, number]>, name: string, options: DashboardOptions & { readonly kind: 'bar' }): void;
+  toDashboard(this: DStream<number | readonly [unknown, number]>, name: string, options: DashboardOptions & { readonly kind: 'line' }): void;
+  toDashboard(name: string, options: DashboardOptions & { readonly kind: 'table' }): void;
+  toDashboard(name: string, options: DashboardOptions): void {
+    registerDashboard(this as DStream<unknown>, name, options);
   }
 
   /**

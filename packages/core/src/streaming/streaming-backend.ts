@@ -2,6 +2,7 @@ import type { FallingBehind } from './falling-behind-detector.js';
 import type { MapOutputLocation } from '../scheduler/task-spec.js';
 import type { ShippedReceiver } from '../receiver/ship-receiver.js';
 import type { WalPlace } from '../wal/wal-segment.js';
+import type { DashboardEvent } from '../dashboard/dashboard-event.js';
 
 /**
  * A block of received records, stored on a worker and either replicated to a second one
@@ -139,6 +140,8 @@ export interface StreamingBackend {
   reportProgress?(event: StreamingProgressEvent): void;
   /** Flow control changed (a rate was estimated, the job fell behind or caught up); receivers' rates go to their rate limiters. */
   reportFlow?(status: FlowStatus): void;
+  /** A dashboard was defined (dstream.toDashboard) or has a batch's result, for the driver's web UI. */
+  reportDashboard?(event: DashboardEvent): void;
   /** The job is a streaming job; `sluice stop --graceful` calls the handler. */
   onStopRequested(handler: (graceful: boolean) => void): void;
 }

@@ -10,6 +10,7 @@ import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
+import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
 
 const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
@@ -114,6 +115,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   lastReceiverError: { readonly text: string; readonly at: number } | undefined;
   /** Batches (the last `retainedBatches` completed ones, and those queued or running) and receivers, for the Streaming UI. */
   readonly progress: StreamingProgress;
+  /** The job's live dashboards (dstream.toDashboard), for the UI's Dashboard page and REST API; kept after it ends. */
+  readonly dashboards = new DashboardStore();
   /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
   readonly stages: JobStageStatus;
   /**
@@ -350,6 +353,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         }
         return;
       }
+      case 'dashboard':
+        this.streaming = true;
+        if (!this.dashboards.apply(m.event) && m.event.type === 'defined') {
+          this.log.warn({ dashboard: m.event.definition.name, max: MAX_DASHBOARDS_PER_JOB }, 'too many dashboards: this one is not shown');
+        }
+        return;
       case 'log': {
         // The program's components (streaming-context, job-scheduler) name themselves; the
         // job id is bound here. Neither key may appear twice in a line.

@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -38,6 +38,8 @@ export type JobToMain =
   | { readonly type: 'progress'; readonly event: StreamingProgressEvent }
   /** Backpressure's rates and the falling-behind state changed. */
   | { readonly type: 'flow'; readonly status: FlowStatus }
+  /** A dashboard was defined or has a batch's result (dstream.toDashboard). */
+  | { readonly type: 'dashboard'; readonly event: DashboardEvent }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
   | { readonly type: 'done' }

@@ -72,6 +72,9 @@ const streaming: StreamingBackend = {
   reportFlow(status) {
     port.postMessage({ type: 'flow', status } satisfies JobToMain);
   },
+  reportDashboard(event) {
+    port.postMessage({ type: 'dashboard', event } satisfies JobToMain);
+  },
   onStopRequested(handler) {
     stopHandlers.push(handler);
   },

@@ -67,7 +67,9 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
   const body = `<p>State: <b id="job-state">${escapeHtml(j.state)}</b>, attempt ${escapeHtml(j.attempt)}, started ${escapeHtml(time(j.startedAt))}${
     j.endedAt !== undefined ? `, ended ${escapeHtml(time(j.endedAt))}` : ''
   }${j.error ? `. Error: <span class="error">${escapeHtml(j.error.message)}</span>` : ''}</p>
-${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a></p>` : ''}
+${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${
+    j.dashboards.size > 0 ? ` · <a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard</a>` : ''
+  }</p>` : ''}
 <h2>Active stages</h2>${stagesTable(active, runningOf)}
 <h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
 <h2>Stages of those actions</h2>${stagesTable(stages, runningOf)}${failuresTable(stages)}`;

@@ -198,7 +198,8 @@ export function executors(d: DriverNode): unknown[] {
  * The driver's REST API in Spark's shape, read by the UI: `/api/v1/applications` (one
  * application per submitted job) and, under `/api/v1/applications/{id}`: `streaming/statistics`,
  * `streaming/receivers[/{streamId}]`, `streaming/batches[?status=]`, `streaming/batches/{batchId}`,
- * `streaming/batches/{batchId}/operations[/{outputOpId}]`, `jobs[?status=]`, `jobs/{jobId}`,
+ * `streaming/batches/{batchId}/operations[/{outputOpId}]`, `streaming/dashboards[/{name}]`
+ * (Sluice's: the job's live dashboards, as their page shows them), `jobs[?status=]`, `jobs/{jobId}`,
  * `stages[?status=]`, `stages/{stageId}[/{attemptId}]`, `executors`.
  * Field names follow Spark's (status/api/v1 and its streaming package); lists of batches
  * are newest first, as Spark's.
@@ -291,7 +292,15 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
       const op = b.outputOps.find((o) => o.id === Number(rest[3]));
       return op ? ok(outputOperationInfo(op)) : notFound(`batch ${id} has no output operation '${rest[3]}'`);
     }
+    case 'dashboards': {
+      if (rest.length === 1) return ok(j.dashboards.views());
+      const name = decodeURIComponent(rest[1]);
+      if (rest.length > 2 || !j.dashboards.has(name)) {
+        return notFound(`application ${j.id} has no dashboard ${JSON.stringify(name)}${rest.length > 2 ? ` with a resource '${rest.slice(2).join('/')}'` : ''}; /streaming/dashboards lists them (${JSON.stringify(j.dashboards.names())})`);
+      }
+      return ok(j.dashboards.view(name));
+    }
     default:
-      return notFound(`no REST resource 'streaming/${rest[0] ?? ''}'; use statistics, receivers or batches`);
+      return notFound(`no REST resource 'streaming/${rest[0] ?? ''}'; use statistics, receivers, batches or dashboards`);
   }
 }

@@ -11,6 +11,7 @@ const ASSETS: Readonly<Record<string, { readonly path: () => string; readonly ty
   'uPlot.iife.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
   'streaming-page.js': { path: () => `${OWN}streaming-page.js`, type: 'text/javascript; charset=utf-8' },
+  'dashboard-page.js': { path: () => `${OWN}dashboard-page.js`, type: 'text/javascript; charset=utf-8' },
   'sluice.css': { path: () => `${OWN}sluice.css`, type: 'text/css; charset=utf-8' },
 };
 

@@ -2,18 +2,28 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
+import { DashboardEvents } from './dashboard-events.js';
 import { restApi } from './rest-api.js';
 import { staticAsset } from './static-assets.js';
 import { uiPage } from './ui-pages.js';
 
-/** The driver's web UI: its pages (ui-pages), the REST API under `/api/v1` (rest-api), `/metrics` for Prometheus and `/health`. */
+/** A job's dashboards as Server-Sent Events (dashboard-events). */
+const DASHBOARD_EVENTS = /^\/jobs\/([^/]+)\/dashboard\/events$/;
+
+/**
+ * The driver's web UI: its pages (ui-pages), the REST API under `/api/v1` (rest-api), the
+ * dashboards' event streams (dashboard-events), `/metrics` for Prometheus and `/health`.
+ */
 export class StatusServer {
   private server: http.Server | undefined;
+  private readonly dashboardEvents: DashboardEvents;
 
   constructor(
     private readonly driver: DriverNode,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.dashboardEvents = new DashboardEvents(log);
+  }
 
   async start(host: string, port: number): Promise<number> {
     const server = http.createServer((req, res) => {
@@ -47,6 +57,12 @@ export class StatusServer {
       const a = staticAsset(url.slice('/static/'.length));
       if (a) res.writeHead(200, { 'content-type': a.type, 'cache-control': 'max-age=3600' }).end(a.body);
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } else if (DASHBOARD_EVENTS.test(url)) {
+      const id = decodeURIComponent(DASHBOARD_EVENTS.exec(url)![1]);
+      const j = this.driver.jobs.get(id);
+      if (!j) res.writeHead(404, { 'content-type': 'text/plain' }).end(`no job '${id}' on this driver\n`);
+      else if (req.method === 'HEAD') res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' }).end();
+      else this.dashboardEvents.serve(j, req, res);
     } else if (url === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (url === '/metrics') {

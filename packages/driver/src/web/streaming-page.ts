@@ -19,7 +19,8 @@ export function streamingPage(j: DriverJob): string {
     ([key, title]) => `<div class="series"><h3>${escapeHtml(title)}</h3><p class="stat" id="stat-${key}"></p>
 <div class="timeline" id="timeline-${key}" data-points="0"></div><div class="histogram" id="histogram-${key}" data-points="0"></div></div>`,
   ).join('\n');
-  const body = `<p id="summary">Loading…</p>
+  const body = `${j.dashboards.size > 0 ? `<p><a id="dashboard-link" href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard: ${escapeHtml(j.dashboards.names().join(', '))}</a></p>
+` : ''}<p id="summary">Loading…</p>
 <p id="warning" class="warning" hidden></p>
 <section class="charts">${charts}</section>
 <h2>Active batches</h2><table id="active-batches"><thead><tr><th>Batch time</th><th>Records</th><th>Scheduling delay</th><th>Output ops</th><th>Status</th></tr></thead><tbody></tbody></table>

@@ -1,5 +1,6 @@
 import type { DriverNode } from '../driver-node.js';
 import { batchPage } from './batch-page.js';
+import { dashboardPage } from './dashboard-page.js';
 import { escapeHtml, page } from './html.js';
 import { jobPage } from './job-page.js';
 import { overviewPage } from './overview-page.js';
@@ -15,11 +16,18 @@ const missing = (what: string): PageReply => ({ status: 404, html: page('Not fou
 
 /**
  * The UI's pages: `/` (workers, jobs), `/jobs/{id}/` (actions, stages), `/jobs/{id}/streaming/`
- * (charts, batches, receivers, workers) and `/jobs/{id}/streaming/batch/{batchTime}`.
+ * (charts, batches, receivers, workers), `/jobs/{id}/streaming/batch/{batchTime}` and
+ * `/jobs/{id}/dashboard/` (the job's live dashboards).
  * Returns undefined for a path that is no page.
  */
 export function uiPage(d: DriverNode, path: string): PageReply | undefined {
   if (path === '/') return { status: 200, html: overviewPage(d) };
+  const dash = /^\/jobs\/([^/]+)\/dashboard\/?$/.exec(path);
+  if (dash) {
+    const id = decodeURIComponent(dash[1]);
+    const j = d.jobs.get(id);
+    return j ? { status: 200, html: dashboardPage(j) } : missing(`No job '${id}' on this driver.`);
+  }
   const m = /^\/jobs\/([^/]+)(?:\/(?:(streaming)(?:\/(?:batch\/([^/]+))?)?)?)?$/.exec(path);
   if (!m) return undefined;
   const id = decodeURIComponent(m[1]);

@@ -1,15 +1,25 @@
 // A throwaway PostgreSQL server for tests: Debian's postgresql binaries
-// (/usr/lib/postgresql/<version>/bin), a fresh data directory, trust authentication,
-// listening on 127.0.0.1 at a free port. As root, initdb and the server run as the
-// `postgres` user (PostgreSQL refuses root). Stopped (and its directory removed) by `stop()`.
+// (/usr/lib/postgresql/<version>/bin), a fresh data directory in a temp dir, listening on
+// 127.0.0.1 at a free port. Without a password, trust authentication; with one, the user
+// `sluice` must give it over TCP (scram-sha-256). As root, initdb and the server run as the
+// `postgres` user (PostgreSQL refuses root). `stop()` stops the postmaster by the PID in its
+// data directory (pg_ctl stop -m fast) and removes the directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
+
+export interface PostgresServerOptions {
+  /** Require this password of the user `sluice` (scram-sha-256); default: trust. */
+  readonly password?: string;
+}
 
 export interface PostgresServer {
+  /** postgres://sluice[:password]@127.0.0.1:PORT/postgres */
   readonly url: string;
+  readonly port: number;
+  readonly user: string;
   stop(): Promise<void>;
 }
 
@@ -17,28 +27,23 @@ function binDir(): string {
   const base = '/usr/lib/postgresql';
   const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (fs.existsSync(path.join(base, v, 'bin', 'initdb'))) return path.join(base, v, 'bin');
-  throw new Error("no PostgreSQL server binaries under /usr/lib/postgresql: install Debian's postgresql package (apt-get install postgresql)");
+  throw new Error("no PostgreSQL server binaries under /usr/lib/postgresql: install Debian's postgresql package (apt-get install postgresql; scripts/test.sh does)");
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-'));
   const data = path.join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
+  const auth = ['--auth=trust'];
+  if (options.password !== undefined) {
+    const pwfile = path.join(dir, 'pwfile');
+    fs.writeFileSync(pwfile, options.password + '\n', { mode: 0o600 });
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
   if (asRoot) spawnSync('chown', ['-R', 'postgres:postgres', dir]);
   const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
-  const [c1, a1] = wrap(path.join(bin, 'initdb'), ['-D', data, '-U', 'sluice', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const [c1, a1] = wrap(path.join(bin, 'initdb'), ['-D', data, '-U', 'sluice', ...auth, '--no-sync', '-E', 'UTF8']);
   const init = spawnSync(c1, a1, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
   const port = await freePort();
@@ -52,8 +57,11 @@ export async function startPostgres(): Promise<PostgresServer> {
     if (Date.now() > deadline) throw new Error(`postgres not ready within 30 s:\n${log}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}`;
   return {
-    url: `postgres://sluice@127.0.0.1:${port}/postgres`,
+    url: `postgres://sluice${secret}@127.0.0.1:${port}/postgres`,
+    port,
+    user: 'sluice',
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const closed = new Promise((r) => child.once('close', r));

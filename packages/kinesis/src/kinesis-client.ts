@@ -1,0 +1,56 @@
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisReaderConfig } from './kinesis-reader-config.js';
+
+/** A Kinesis client for one receiver run; every call is bounded in time, retries are the reader's. */
+export function createKinesisClient(c: KinesisReaderConfig): KinesisClient {
+  return new KinesisClient({
+    endpoint: c.endpointUrl,
+    region: c.regionName,
+    ...(c.credentials ? { credentials: c.credentials } : {}),
+    maxAttempts: 1,
+    // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard (enhanced fan-out), not used here.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 20_000 }),
+  });
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ENETUNREACH']);
+
+/** What went wrong, as a kind the reader acts on. */
+export type KinesisFailure = 'unreachable' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
+
+export function classify(err: unknown): KinesisFailure {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  const name = e?.name ?? '';
+  if (name === 'ResourceNotFoundException') return 'missing-stream';
+  if (name === 'ExpiredIteratorException') return 'expired-iterator';
+  if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException' || name === 'KMSThrottlingException') return 'throttled';
+  if (
+    name === 'CredentialsProviderError' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'InvalidSignatureException' ||
+    name === 'AccessDeniedException' ||
+    name === 'ExpiredTokenException' ||
+    name === 'MissingAuthenticationTokenException'
+  ) {
+    return 'credentials';
+  }
+  const code = e?.code ?? e?.cause?.code;
+  if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout') return 'unreachable';
+  return 'other';
+}
+
+/** The message a receiver error carries: names Kinesis, the thing, the setting to fix. */
+export function describeFailure(err: unknown, c: KinesisReaderConfig, retryMs: number): string {
+  const message = (err as Error)?.message ?? String(err);
+  switch (classify(err)) {
+    case 'unreachable':
+      return `Kinesis: cannot reach the endpoint ${c.endpointUrl} (endpointUrl) for stream '${c.streamName}': ${message}; check the URL and that Kinesis is reachable from the workers (retrying every ${retryMs} ms)`;
+    case 'missing-stream':
+      return `Kinesis: the stream '${c.streamName}' (streamName) does not exist at ${c.endpointUrl} in region ${c.regionName} (regionName): ${message}; create it or fix streamName, regionName or endpointUrl (retrying every ${retryMs} ms)`;
+    case 'credentials':
+      return `Kinesis: ${c.endpointUrl} refused the credentials (kinesisCredentials ${c.credentials ? `with accessKeyId ${JSON.stringify(c.credentials.accessKeyId)}` : 'not set: the AWS SDK default chain on the worker'}): ${message}; check kinesisCredentials or the worker's AWS environment (retrying every ${retryMs} ms)`;
+    default:
+      return `Kinesis: stream '${c.streamName}' at ${c.endpointUrl}: ${(err as Error)?.name ?? 'Error'}: ${message} (retrying every ${retryMs} ms)`;
+  }
+}

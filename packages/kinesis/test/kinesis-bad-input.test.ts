@@ -1,0 +1,111 @@
+// Bad input to KinesisInputDStream against a real kinesalite: an unreachable endpoint and a
+// stream that does not exist are receiver errors (StreamingListener onReceiverError, as
+// `sluice jobs` and the driver log show them) naming Kinesis, the value and the setting to
+// fix; the readers keep retrying. A bad initialPosition and a missing checkpoint directory
+// fail the job at once. The controls: LATEST reads only what is put after the readers
+// started, { atTimestamp } only what arrived from then on.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, freePort, jsonLines, startCluster, startJob } from './job-runner.js';
+import { Kinesalite } from './support/kinesalite.js';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { client, createStream, emptySent, put, shards } from './support/producer.js';
+
+let kinesis: Kinesalite;
+let cluster: LocalCluster;
+let tmp: string;
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-bad-'));
+  kinesis = new Kinesalite();
+  await kinesis.start();
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  await kinesis?.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function args(o: object): string {
+  return JSON.stringify({ endpoint: kinesis.endpoint, readers: 1, checkpointDir: path.join(tmp, 'cp'), batchMs: 500, expectIds: 1, ...o });
+}
+
+async function receiverError(o: object): Promise<string> {
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [args(o)]);
+  try {
+    const line = await job.waitLine('RECEIVER error ', 30_000);
+    const message = (JSON.parse(line.slice('RECEIVER error '.length)) as { message: string }).message;
+    assert.ok(job.lastReceiverError()?.endsWith(message), `sluice jobs shows the error: ${job.lastReceiverError()}`);
+    return message;
+  } finally {
+    job.cancel();
+    await job.done;
+  }
+}
+
+test('an unreachable endpoint: a receiver error naming Kinesis, the URL and endpointUrl', async () => {
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const message = await receiverError({ endpoint, stream: 'words', app: 'bad-endpoint' });
+  assert.match(message, new RegExp(`^Kinesis: cannot reach the endpoint ${esc(endpoint)} \\(endpointUrl\\) for stream 'words': .*ECONNREFUSED.*check the URL`));
+});
+
+test('a stream that does not exist: a receiver error naming Kinesis, the stream and streamName', async () => {
+  const message = await receiverError({ stream: 'no-such-stream', app: 'bad-stream' });
+  assert.match(message, new RegExp(`^Kinesis: the stream 'no-such-stream' \\(streamName\\) does not exist at ${esc(kinesis.endpoint)} in region us-east-1 \\(regionName\\): .*create it or fix streamName`));
+});
+
+test('a bad initialPosition or no checkpoint directory fails the job at once, naming Kinesis and the setting', async () => {
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'words', app: 'bad-position', initialPosition: 'EARLIEST' })]);
+  const end = await job.finished(30_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure ?? '', /SLUICE_BAD_ARGUMENT: Kinesis: initialPosition "EARLIEST" is not valid: use 'LATEST', 'TRIM_HORIZON' or \{ atTimestamp/);
+  const job2 = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'words', app: 'no-dir', noCheckpointDir: true })]);
+  const end2 = await job2.finished(30_000);
+  assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: Kinesis stream 'words' \(checkpointAppName 'no-dir'\) needs a checkpoint directory: .*call ssc\.checkpoint\(dir\) before ssc\.start\(\)/);
+});
+
+test("the controls: LATEST reads nothing put before the readers ran, { atTimestamp } exactly what arrived from then on", { timeout: 90_000 }, async () => {
+  const c = client(kinesis.endpoint);
+  await createStream(c, 'positions', 2);
+  await put(c, 'positions', 0, 500, 1, emptySent());
+  const latest = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'positions', app: 'latest', readers: 2, initialPosition: 'LATEST', expectIds: 500, handler: true })]);
+  // Event-driven start: put a probe into each shard (ids from 1,000,000) until the job has
+  // counted one from each, so every shard's reader runs; the records put then come later.
+  const probes: number[] = [];
+  const counted = () => jsonLines<{ shards: Record<string, number[]> }>(latest.lines, 'BATCH ');
+  const probed = () => new Set(counted().flatMap((b) => Object.keys(b.shards))).size;
+  const targets = await shards(c, 'positions');
+  while (probed() < 2) {
+    for (const s of targets) {
+      const id = 1_000_000 + probes.length;
+      probes.push(id);
+      await c.send(new PutRecordCommand({ StreamName: 'positions', Data: Buffer.from(`probe ${id}`), PartitionKey: 'probe', ExplicitHashKey: s.HashKeyRange!.StartingHashKey! }));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  const tsMs = Date.now();
+  await new Promise((r) => setTimeout(r, 20));
+  const later = emptySent();
+  await put(c, 'positions', 500, 500, 2, later);
+  const end = await latest.finished(60_000);
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids).sort((a, b) => a - b);
+  assert.deepEqual(ids.filter((id) => id < 1_000_000), later.ids, 'LATEST: none of the records put before the readers started, all put after');
+  assert.ok(ids.filter((id) => id >= 1_000_000).every((id) => probes.includes(id)), 'and probes only');
+  const at = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'positions', app: 'at-timestamp', readers: 2, atTimestamp: tsMs, expectIds: 500 })]);
+  const end2 = await at.finished(60_000);
+  assert.ok(end2.ok, `${end2.failure}\n${end2.lines.slice(-20).join('\n')}`);
+  const ids2 = jsonLines<{ ids: number[] }>(end2.lines, 'BATCH ').flatMap((b) => b.ids).sort((a, b) => a - b);
+  assert.deepEqual(ids2, later.ids, '{ atTimestamp }: exactly the records that arrived from then on');
+  assert.ok(!end2.lines.some((l) => l.startsWith('RECEIVER error ')), end2.lines.filter((l) => l.startsWith('RECEIVER error ')).join('\n'));
+  c.destroy();
+});

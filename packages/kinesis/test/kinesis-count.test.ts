@@ -1,0 +1,109 @@
+// The issue's scale and failure checks in one run against a real Kinesis API (kinesalite):
+// 100,000 records over 4 shards read by 4 KinesisInputDStreams (one reader a shard, spread
+// over 2 worker processes); once a fifth is counted, the worker running the first reader is
+// killed with -9 while records keep coming. Its readers restart on the other worker from
+// their shard checkpoints; every key is counted exactly as often as the test put it, no
+// record lost or counted twice. (One run: kinesalite takes ~3,000 puts/s, so a second
+// 100,000 would not fit the file's minute.)
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { LocalCluster, createRootLogger } from '@sluice/cli';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { Kinesalite } from './support/kinesalite.js';
+import { client, createStream, emptySent, put, type Sent } from './support/producer.js';
+
+interface Batch {
+  readonly time: number;
+  readonly counts: Record<string, number>;
+  readonly ids: number[];
+}
+
+let kinesis: Kinesalite;
+let cluster: LocalCluster;
+let tmp: string;
+const procs = new Map<string, ChildProcess>();
+
+async function addWorker(): Promise<void> {
+  const driver = cluster.driver;
+  const known = new Set(driver.registry.all().map((w) => w.id));
+  const child = cluster.addWorker();
+  await cluster.waitForWorkers(known.size + 1, 30_000);
+  procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-count-'));
+  kinesis = new Kinesalite();
+  await kinesis.start();
+  const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
+  cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500 } });
+  await cluster.start();
+  await addWorker();
+  await addWorker();
+});
+
+after(async () => {
+  await cluster?.stop();
+  await kinesis?.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function totals(lines: readonly string[]): { counts: Map<string, number>; ids: number[]; batches: Batch[] } {
+  const batches = jsonLines<Batch>(lines, 'BATCH ');
+  const counts = new Map<string, number>();
+  for (const b of batches) for (const [k, n] of Object.entries(b.counts)) counts.set(k, (counts.get(k) ?? 0) + n);
+  return { counts, ids: batches.flatMap((b) => b.ids), batches };
+}
+
+function assertExact(lines: readonly string[], sent: Sent, n: number): number[] {
+  const { counts, ids } = totals(lines);
+  const distinct = new Set(ids);
+  const missing = sent.ids.filter((id) => !distinct.has(id));
+  assert.deepEqual(missing.slice(0, 20), [], `no record lost (${missing.length} missing)`);
+  assert.equal(ids.length, n, `each record counted once (${ids.length - distinct.size} counted twice)`);
+  assert.deepEqual([...counts].sort(), [...sent.counts].sort(), 'per key counts equal what was put');
+  return ids;
+}
+
+test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed with -9 mid-stream: every key counted exactly', { timeout: 240_000 }, async () => {
+  const N = 100_000;
+  const stream = 'count';
+  const c = client(kinesis.endpoint);
+  await createStream(c, stream, 4);
+  const sent = emptySent();
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [
+    JSON.stringify({ endpoint: kinesis.endpoint, stream, app: 'count-app', readers: 4, checkpointDir: path.join(tmp, 'count'), batchMs: 1000, expectIds: N, checkpointInterval: 300 }),
+  ]);
+  await job.waitLine('STARTED', 30_000);
+  const started = () => jsonLines<{ workerId: string; streamId: number }>(job.lines, 'RECEIVER started ');
+  while (started().length < 4) await new Promise((r) => setTimeout(r, 20));
+  const first = started();
+  assert.equal(new Set(first.map((s) => s.workerId)).size, 2, `the 4 readers run on both workers: ${JSON.stringify(first)}`);
+  const victim = first[0]!.workerId;
+  const readersOnVictim = first.filter((s) => s.workerId === victim).length;
+  const t0 = Date.now();
+  let putSoFar = 0;
+  const putting = put(c, stream, 0, N, 7, sent, { onBatch: (n) => void (putSoFar = n) });
+  // Once a fifth is counted, with more arriving: kill the worker of the first reader.
+  const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
+  while (seen() < N / 5) await new Promise((r) => setTimeout(r, 20));
+  procs.get(victim)!.kill('SIGKILL');
+  const killedAt = putSoFar;
+  await putting;
+  const putSecs = (Date.now() - t0) / 1000;
+  assert.ok(killedAt > 0 && killedAt < N, `the worker was killed mid-stream (${killedAt} put)`);
+  const end = await job.finished(120_000);
+  const secs = (Date.now() - t0) / 1000;
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  assertExact(end.lines, sent, N);
+  const all = jsonLines<{ workerId: string; streamId: number }>(end.lines, 'RECEIVER started ');
+  assert.ok(all.length >= 4 + readersOnVictim, `the killed worker's ${readersOnVictim} readers started again: ${JSON.stringify(all)}`);
+  assert.ok(all.slice(4).every((s) => s.workerId !== victim), 'on the other worker');
+  assert.ok(totals(end.lines).batches.filter((b) => b.ids.length > 0).length >= 2, 'several batches');
+  c.destroy();
+  console.log(`# ${N} records put in ${putSecs.toFixed(1)} s, all counted ${secs.toFixed(1)} s after the first put; a worker with ${readersOnVictim} of 4 readers killed after ${killedAt} were put`);
+});

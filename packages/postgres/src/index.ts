@@ -1,0 +1,24 @@
+/**
+ * @sluice/postgres: a Postgres sink for Sluice, on `pg`.
+ *
+ *   import { StreamingContext, type SluiceContext } from '@sluice/core';
+ *   import { saveToPostgres } from '@sluice/postgres';
+ *
+ *   export default async function (sc: SluiceContext) {
+ *     const ssc = new StreamingContext(sc, '1s');
+ *     const counts = ssc.socketTextStream('localhost', 9999)
+ *       .flatMap((line) => line.split(' '))
+ *       .map((w) => [w, 1] as [string, number])
+ *       .reduceByKey((a, b) => a + b);
+ *     // CREATE TABLE word_counts (word text PRIMARY KEY, n bigint)
+ *     saveToPostgres(counts, { connectionString: 'postgres://sluice@localhost/postgres', table: 'word_counts', columns: ['word', 'n'], conflictKey: ['word'] });
+ *     ssc.start();
+ *     await ssc.awaitTermination();
+ *   }
+ *
+ * Each partition of each batch is written in one transaction with a marker row, so a
+ * re-run of a batch or task writes nothing twice (see saveToPostgres and the README).
+ */
+export { saveToPostgres, type PostgresRow, type PostgresSaveResult } from './save-to-postgres.js';
+export type { SaveToPostgresOptions, PostgresProgress } from './postgres-options.js';
+export { closePools } from './pool-cache.js';

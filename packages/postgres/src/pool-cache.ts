@@ -1,0 +1,36 @@
+import pg from 'pg';
+
+/**
+ * The pg Pools of this job thread, one per connection string and pool size, reused across
+ * batches. Module-level state of the job bundle: a worker runs a job's tasks in up to
+ * --cores threads, each with its own import of the bundle (sockets cannot cross threads),
+ * so a worker holds at most cores × poolSize connections per connection string. A thread
+ * ends with its job, and its sockets with it; `closePools` ends them in order earlier.
+ * A pool stays (pg replaces a broken connection); an idle connection closes after 60 s.
+ */
+const pools = new Map<string, pg.Pool>();
+
+export function cachedPool(connectionString: string, max: number): pg.Pool {
+  const key = `${max} ${connectionString}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 60_000, connectionTimeoutMillis: 10_000, application_name: 'sluice-postgres', allowExitOnIdle: true });
+    // An idle connection that breaks (the server restarted) is dropped by the pool; without a
+    // listener its 'error' would end the thread.
+    pool.on('error', () => undefined);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** Ends every pool of this thread (the connections close in order). */
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.end().catch(() => undefined)));
+}
+
+/** How many pools this thread keeps (tests look at reuse). */
+export function cachedPoolCount(): number {
+  return pools.size;
+}

@@ -1,0 +1,53 @@
+import { SluiceError } from '@sluice/core';
+import { redact } from './postgres-options.js';
+
+/** What a failed pg call says: the server's SQLSTATE or the socket's errno. */
+interface PgError {
+  readonly code?: string;
+  readonly message?: string;
+  readonly column?: string;
+  readonly constraint?: string;
+  readonly detail?: string;
+}
+
+/** host:port/database of a connection string, for messages. */
+export function serverOf(connectionString: string): string {
+  try {
+    const u = new URL(connectionString);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return redact(connectionString);
+  }
+}
+
+/**
+ * A pg failure as a SluiceError naming the connector, the setting to fix and `where`
+ * (the output, batch and partition). Connection failures and refused credentials name
+ * connectionString; a missing table names `table`; the rest is the server's own word.
+ */
+export function postgresFailure(err: unknown, where: string, connectionString: string, table: string): SluiceError {
+  if (err instanceof SluiceError) return err;
+  const e = (err ?? {}) as PgError;
+  const msg = e.message ?? String(err);
+  const server = serverOf(connectionString);
+  const user = (() => {
+    try {
+      return decodeURIComponent(new URL(connectionString).username) || '(default)';
+    } catch {
+      return '(unknown)';
+    }
+  })();
+  const code = e.code ?? '';
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(msg)) {
+    return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Postgres server ${server} (connectionString ${redact(connectionString)}): ${msg}; check the host and port in connectionString and that the server runs`, { cause: err });
+  }
+  if (code === '28P01' || code === '28000') {
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Postgres server ${server} refused user '${user}': ${msg}; fix the user or password in connectionString`, { cause: err });
+  }
+  if (code === '3D000') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${msg} on the Postgres server ${server}; fix the database in connectionString`, { cause: err });
+  if (code === '42P01') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: table: '${table}' does not exist in ${server}; create it or fix the table setting (${msg})`, { cause: err });
+  if (code === '42P10') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: conflictKey: ${msg}; give the columns of a unique index or primary key of '${table}'`, { cause: err });
+  if (code === '21000') return new SluiceError('SLUICE_BAD_RECORD', `${where}: two rows of one partition have the same conflictKey (${msg}); reduce by the key before saving`, { cause: err });
+  if (code.startsWith('22') || code.startsWith('23')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: the Postgres server rejected a row of '${table}': ${msg}${e.detail ? ` (${e.detail})` : ''}`, { cause: err });
+  return new SluiceError('SLUICE_IO', `${where}: Postgres ${server}: ${msg}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: err });
+}

@@ -1,0 +1,93 @@
+import { SluiceError } from '@sluice/core';
+
+/** What the sink says on the worker as it writes a partition (tests use it to fail a task at that point). */
+export interface PostgresProgress {
+  /** 'written': `rows` of the partition were sent inside its open transaction (not visible yet); 'committed': the partition's rows and marker are committed. */
+  readonly stage: 'written' | 'committed';
+  readonly outputId: string;
+  /** The batch time, or for an RDD without `batchTime` the id of that saveToPostgres call. */
+  readonly batch: string;
+  readonly partition: number;
+  readonly rows: number;
+}
+
+export interface SaveToPostgresOptions {
+  /** `postgres://user:password@host:port/database` (any option pg takes in a connection string). */
+  readonly connectionString: string;
+  /** The table to write (`name` or `schema.name`, taken as written: quoted). It must exist. */
+  readonly table: string;
+  /** The table's columns each record fills: an array record by position, an object record by property name. */
+  readonly columns: readonly string[];
+  /** Columns of a unique index: a row whose key exists updates the other columns (INSERT ... ON CONFLICT (key) DO UPDATE). Without it rows are appended. */
+  readonly conflictKey?: readonly string[];
+  /** 'copy' (default, measured faster: see the README) streams rows with COPY FROM STDIN; 'insert' sends multi-row INSERT statements. */
+  readonly method?: 'copy' | 'insert';
+  /**
+   * Names this output in the marker table: (outputId, batch, partition) is written once.
+   * Default: the table name. Two jobs, or two outputs of one job, writing the same table at
+   * the same batch times must each give their own; keep it when the job is restarted.
+   */
+  readonly outputId?: string;
+  /** Rows per INSERT statement or per COPY chunk (default 1000). */
+  readonly batchSize?: number;
+  /** The table of markers (created if missing; default `sluice_output_markers`). */
+  readonly markerTable?: string;
+  /** Connections per pool (one pool per job thread of a worker, per connection string; default 2). */
+  readonly poolSize?: number;
+  /** For an RDD: the batch it belongs to (the time foreachRDD gets), so a re-run of that batch writes once. Default: a new id per call (task retries within the call write once). */
+  readonly batchTime?: number;
+  /** Called on the worker as the partition is written (see PostgresProgress); an exception it throws fails the task, as any failure at that point would. */
+  readonly onProgress?: (p: PostgresProgress) => void | Promise<void>;
+}
+
+export interface PostgresSinkParams {
+  readonly connectionString: string;
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly conflictKey: readonly string[] | undefined;
+  readonly method: 'copy' | 'insert';
+  readonly outputId: string;
+  readonly batchSize: number;
+  readonly markerTable: string;
+  readonly poolSize: number;
+  readonly onProgress: ((p: PostgresProgress) => void | Promise<void>) | undefined;
+}
+
+const OP = 'saveToPostgres';
+
+function bad(setting: string, got: unknown, fix: string): SluiceError {
+  return new SluiceError('SLUICE_BAD_ARGUMENT', `${OP}: ${setting}: got ${got === undefined ? 'nothing' : JSON.stringify(got)}; ${fix}`);
+}
+
+const isName = (s: unknown): s is string => typeof s === 'string' && s.trim() !== '';
+
+/** The connection string without its password, for messages. */
+export function redact(connectionString: string): string {
+  return connectionString.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+export function postgresSinkParams(options: SaveToPostgresOptions): PostgresSinkParams {
+  if (options === null || typeof options !== 'object') throw bad('options', options, 'give { connectionString, table, columns }');
+  const { connectionString, table, columns, conflictKey } = options;
+  if (!isName(connectionString) || !/^postgres(ql)?:\/\//.test(connectionString)) throw bad('connectionString', connectionString === undefined ? undefined : redact(String(connectionString)), "give 'postgres://user:password@host:5432/database'");
+  if (!isName(table)) throw bad('table', table, 'give the name of an existing table');
+  if (!Array.isArray(columns) || columns.length === 0 || !columns.every(isName)) throw bad('columns', columns, "give the table's columns the records fill, e.g. ['word', 'n']");
+  if (new Set(columns).size !== columns.length) throw bad('columns', columns, 'name each column once');
+  if (conflictKey !== undefined) {
+    if (!Array.isArray(conflictKey) || conflictKey.length === 0 || !conflictKey.every(isName)) throw bad('conflictKey', conflictKey, "give the columns of a unique index, e.g. ['word']");
+    const missing = conflictKey.filter((k) => !columns.includes(k));
+    if (missing.length > 0) throw bad('conflictKey', conflictKey, `${missing.map((m) => `'${m}'`).join(', ')} must be among columns ${JSON.stringify(columns)}`);
+  }
+  const method = options.method ?? 'copy';
+  if (method !== 'copy' && method !== 'insert') throw bad('method', options.method, "give 'copy' or 'insert'");
+  const outputId = options.outputId ?? table;
+  if (!isName(outputId)) throw bad('outputId', options.outputId, 'give a name for this output, the same when the job is restarted');
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw bad('batchSize', options.batchSize, 'give a whole number of rows >= 1');
+  const markerTable = options.markerTable ?? 'sluice_output_markers';
+  if (!isName(markerTable)) throw bad('markerTable', options.markerTable, 'give a table name (it is created if missing)');
+  const poolSize = options.poolSize ?? 2;
+  if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw bad('poolSize', options.poolSize, 'give a whole number of connections >= 1');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw bad('onProgress', typeof options.onProgress, 'give a function or nothing');
+  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress };
+}

@@ -1,0 +1,249 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { SluiceError } from '@sluice/core';
+import { cachedPool } from './pool-cache.js';
+import { postgresFailure, serverOf } from './postgres-failure.js';
+import type { PostgresSinkParams } from './postgres-options.js';
+import { copyField, quoteIdent, quoteQualified, toPostgresText } from './postgres-value.js';
+
+/** What writing one partition did: rows written, and 1 if an earlier attempt had committed it (nothing written). */
+export type PartitionResult = [written: number, skipped: number];
+
+/** Tables this thread has checked (they exist, with the columns): checked once per pool. */
+const checked = new Set<string>();
+
+/** Postgres' limit of parameters in one statement. */
+const MAX_PARAMS = 65_535;
+
+/**
+ * Writes one partition of one batch, Spark's "transactional output": in ONE transaction
+ *  1. the marker row (outputId, batch, partition) is inserted ON CONFLICT DO NOTHING. If it
+ *     exists, an earlier attempt of this partition committed: roll back, write nothing.
+ *     (A concurrent attempt, a speculative copy, waits here on the marker's unique index
+ *     until the first commits, then finds its marker, or aborts, then writes.)
+ *  2. the rows go in by COPY (into a temporary table first when there is a conflictKey,
+ *     then INSERT ... SELECT ... ON CONFLICT DO UPDATE) or by multi-row INSERT statements;
+ *  3. the marker gets the row count, and the transaction commits.
+ * Any failure before the commit rolls everything back, so the partition's rows and its
+ * marker are in the table together or not at all. An empty partition writes nothing.
+ */
+export async function writePostgresPartition(p: PostgresSinkParams, batch: string, partition: number, records: Iterable<unknown>): Promise<PartitionResult> {
+  const where = `saveToPostgres(table '${p.table}', output '${p.outputId}') batch ${batch} partition ${partition}`;
+  const it = records[Symbol.iterator]();
+  const first = it.next();
+  if (first.done) return [0, 0];
+  const pool = cachedPool(p.connectionString, p.poolSize);
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw postgresFailure(err, where, p.connectionString, p.table);
+  }
+  let broken: Error | undefined;
+  let inTransaction = false;
+  const state = { abandoned: false };
+  try {
+    await checkTables(client, p, where);
+    await client.query('BEGIN');
+    inTransaction = true;
+    const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition]);
+    if (marker.rowCount === 0) {
+      await client.query('ROLLBACK');
+      inTransaction = false;
+      return [0, 1];
+    }
+    const rows = rowsOf(p, first.value, it, where);
+    const written = p.method === 'copy' ? await copyRows(client, p, batch, partition, rows, state) : await insertRows(client, p, batch, partition, rows);
+    await client.query(`UPDATE ${quoteQualified(p.markerTable)} SET rows = $4 WHERE output_id = $1 AND batch = $2 AND partition = $3`, [p.outputId, batch, partition, written]);
+    await client.query('COMMIT');
+    inTransaction = false;
+    await p.onProgress?.({ stage: 'committed', outputId: p.outputId, batch, partition, rows: written });
+    return [written, 0];
+  } catch (err) {
+    if (state.abandoned) {
+      // The connection is in the middle of a COPY: drop it, which rolls the transaction back on the server.
+      broken = err instanceof Error ? err : new Error(String(err));
+    } else if (inTransaction) {
+      // Roll back on this connection; if that fails too the connection is dropped, which
+      // rolls the transaction back on the server.
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    }
+    if (err instanceof SluiceError) throw err;
+    if ((err as { code?: string }).code === '42703') throw await missingColumns(pool, p, where, err);
+    throw postgresFailure(err, where, p.connectionString, p.table);
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** The records as rows of text values in column order; a record that does not fit is a SLUICE_BAD_RECORD naming it. */
+function* rowsOf(p: PostgresSinkParams, first: unknown, rest: Iterator<unknown>, where: string): Generator<(string | null)[]> {
+  let n = 0;
+  for (let r: IteratorResult<unknown> = { done: false, value: first }; !r.done; r = rest.next(), n++) {
+    yield rowOf(p, r.value, n, where);
+  }
+}
+
+function rowOf(p: PostgresSinkParams, record: unknown, n: number, where: string): (string | null)[] {
+  if (Array.isArray(record)) {
+    if (record.length !== p.columns.length) {
+      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition is an array of ${record.length} values for ${p.columns.length} columns ${JSON.stringify(p.columns)}; give one value per column`);
+    }
+    return record.map(toPostgresText);
+  }
+  if (record !== null && typeof record === 'object') {
+    const obj = record as Record<string, unknown>;
+    return p.columns.map((c) => {
+      if (!(c in obj)) throw new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition has no property '${c}' (columns ${JSON.stringify(p.columns)}; it has ${JSON.stringify(Object.keys(obj))}); give every column (null for NULL)`);
+      return toPostgresText(obj[c]);
+    });
+  }
+  throw new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition is ${record === null ? 'null' : `a ${typeof record}`}; give an array (one value per column) or an object with the columns as properties`);
+}
+
+function updateClause(p: PostgresSinkParams): string {
+  if (!p.conflictKey) return '';
+  const rest = p.columns.filter((c) => !p.conflictKey!.includes(c));
+  const action = rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
+  return ` ON CONFLICT (${p.conflictKey.map(quoteIdent).join(', ')}) ${action}`;
+}
+
+async function insertRows(client: pg.PoolClient, p: PostgresSinkParams, batch: string, partition: number, rows: Iterable<(string | null)[]>): Promise<number> {
+  const perStatement = Math.max(1, Math.min(p.batchSize, Math.floor(MAX_PARAMS / p.columns.length)));
+  const cols = p.columns.map(quoteIdent).join(', ');
+  const head = `INSERT INTO ${quoteQualified(p.table)} (${cols}) VALUES `;
+  const tail = updateClause(p);
+  const statement = (n: number): string => {
+    const tuples: string[] = [];
+    for (let i = 0; i < n; i++) tuples.push('(' + p.columns.map((_, j) => `$${i * p.columns.length + j + 1}`).join(', ') + ')');
+    return head + tuples.join(', ') + tail;
+  };
+  // A full chunk's statement is prepared once per connection (named), and reused.
+  const fullText = statement(perStatement);
+  const fullName = `sluice_ins_${hash(fullText)}`;
+  let written = 0;
+  let values: (string | null)[] = [];
+  let count = 0;
+  const flush = async (): Promise<void> => {
+    if (count === 0) return;
+    if (count === perStatement) await client.query({ name: fullName, text: fullText, values });
+    else await client.query(statement(count), values);
+    written += count;
+    values = [];
+    count = 0;
+    await p.onProgress?.({ stage: 'written', outputId: p.outputId, batch, partition, rows: written });
+  };
+  for (const row of rows) {
+    for (const v of row) values.push(v);
+    if (++count === perStatement) await flush();
+  }
+  await flush();
+  return written;
+}
+
+async function copyRows(client: pg.PoolClient, p: PostgresSinkParams, batch: string, partition: number, rows: Iterable<(string | null)[]>, state: { abandoned: boolean }): Promise<number> {
+  const cols = p.columns.map(quoteIdent).join(', ');
+  let target = quoteQualified(p.table);
+  if (p.conflictKey) {
+    // COPY cannot update: stage the rows in a temporary table dropped at commit (or rollback).
+    target = 'sluice_copy_stage';
+    await client.query(`CREATE TEMPORARY TABLE ${target} (LIKE ${quoteQualified(p.table)} INCLUDING DEFAULTS) ON COMMIT DROP`);
+  }
+  const stream = client.query(copyFrom(`COPY ${target} (${cols}) FROM STDIN`));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+  // A COPY the server refuses (a bad value) errors the stream while rows are still being written.
+  let failed: unknown;
+  done.catch((e: unknown) => (failed = e));
+  const write = (chunk: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (failed) return reject(failed);
+      stream.write(chunk, (err) => (err ? reject(failed ?? err) : resolve()));
+    });
+  let written = 0;
+  let chunk = '';
+  let count = 0;
+  try {
+    for (const row of rows) {
+      chunk += row.map(copyField).join('\t') + '\n';
+      if (++count === p.batchSize) {
+        await write(chunk);
+        written += count;
+        chunk = '';
+        count = 0;
+        await p.onProgress?.({ stage: 'written', outputId: p.outputId, batch, partition, rows: written });
+      }
+    }
+    if (count > 0) await write(chunk);
+    written += count;
+  } catch (err) {
+    // Abandon the COPY: the connection may be in COPY mode, where it cannot run ROLLBACK; the
+    // caller drops it, which ends the transaction on the server.
+    state.abandoned = true;
+    throw err;
+  }
+  stream.end();
+  await done;
+  if (count > 0) await p.onProgress?.({ stage: 'written', outputId: p.outputId, batch, partition, rows: written });
+  if (p.conflictKey) await client.query(`INSERT INTO ${quoteQualified(p.table)} (${cols}) SELECT ${cols} FROM ${target}${updateClause(p)}`);
+  return written;
+}
+
+/** Checks once per thread and pool that the table exists with the columns, and creates the marker table if missing. */
+async function checkTables(client: pg.PoolClient, p: PostgresSinkParams, where: string): Promise<void> {
+  const key = JSON.stringify([p.connectionString, p.table, p.columns, p.markerTable]);
+  if (checked.has(key)) return;
+  const t = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid AS oid', [quoteQualified(p.table)]);
+  if (!t.rows[0]?.oid) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: table: '${p.table}' does not exist in ${serverOf(p.connectionString)}; create it (CREATE TABLE ${quoteQualified(p.table)} (...)) or fix the table setting`);
+  }
+  const have = await tableColumns(client, t.rows[0].oid);
+  const missing = p.columns.filter((c) => !have.includes(c));
+  if (missing.length > 0) throw missingColumnsError(p, where, missing, have);
+  try {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoteQualified(p.markerTable)} (output_id text NOT NULL, batch text NOT NULL, partition integer NOT NULL, rows bigint, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (output_id, batch, partition))`,
+    );
+  } catch (err) {
+    // Two workers creating it at once: one wins, the other sees a duplicate; either way it exists.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P07') throw err;
+  }
+  checked.add(key);
+}
+
+async function tableColumns(client: pg.ClientBase, oid: string): Promise<string[]> {
+  const r = await client.query<{ attname: string }>('SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [oid]);
+  return r.rows.map((x) => x.attname);
+}
+
+function missingColumnsError(p: PostgresSinkParams, where: string, missing: readonly string[], have: readonly string[]): SluiceError {
+  return new SluiceError(
+    'SLUICE_BAD_ARGUMENT',
+    `${where}: columns: ${missing.map((m) => `'${m}'`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not a column of table '${p.table}' (it has ${have.map((c) => `'${c}'`).join(', ')}); fix the columns setting (names are taken as written, case included)`,
+  );
+}
+
+/** A column vanished after the check (the table was altered): say which, as the check would. */
+async function missingColumns(pool: pg.Pool, p: PostgresSinkParams, where: string, err: unknown): Promise<SluiceError> {
+  checked.clear();
+  try {
+    const t = await pool.query<{ oid: string | null }>('SELECT to_regclass($1)::oid AS oid', [quoteQualified(p.table)]);
+    if (t.rows[0]?.oid) {
+      const have = await tableColumns(pool as unknown as pg.ClientBase, t.rows[0].oid);
+      const missing = p.columns.filter((c) => !have.includes(c));
+      if (missing.length > 0) return missingColumnsError(p, where, missing, have);
+    }
+  } catch {
+    // fall through to the server's own message
+  }
+  return postgresFailure(err, where, p.connectionString, p.table);
+}
+
+function hash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}

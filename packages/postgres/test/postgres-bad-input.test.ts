@@ -1,0 +1,92 @@
+// Bad input to saveToPostgres gets a SluiceError naming the connector, the setting and the
+// fix, and writes nothing: an unreachable server, a wrong password (not echoed), a missing
+// table, a missing column, a bad option. A real Debian PostgreSQL requiring a password;
+// driver in this process + 2 worker processes.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import type { LocalCluster } from '@sluice/cli';
+import { freePort, startPostgres, type PostgresServer } from '@sluice/test-servers';
+import { fixture, startCluster, startJob } from './job-runner.js';
+
+let server: PostgresServer;
+let cluster: LocalCluster;
+let db: pg.Client;
+
+before(async () => {
+  server = await startPostgres({ password: 'right-secret' });
+  db = new pg.Client({ connectionString: server.url });
+  await db.connect();
+  await db.query('CREATE TABLE events (id bigint, word text, n integer)');
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  await db?.end();
+  await server?.stop();
+});
+
+async function run(options: Record<string, unknown>): Promise<{ ok: boolean; failure: string | undefined; lines: string[] }> {
+  const job = await startJob(cluster, fixture('pg-rdd-job.ts'), [JSON.stringify({ count: 100, table: 'events', columns: ['id', 'word', 'n'], connectionString: server.url, ...options })]);
+  return job.finished(60_000);
+}
+
+async function nothingWritten(): Promise<void> {
+  assert.equal((await db.query('SELECT * FROM events')).rowCount, 0, 'no row written');
+  const markers = await db.query("SELECT to_regclass('sluice_output_markers') AS t");
+  if (markers.rows[0].t) assert.equal((await db.query('SELECT * FROM sluice_output_markers')).rowCount, 0, 'no marker written');
+}
+
+test('control: the same job with good settings writes its 100 rows', { timeout: 60_000 }, async () => {
+  const end = await run({});
+  assert.ok(end.ok, end.failure);
+  assert.deepEqual(JSON.parse(end.lines.find((l) => l.startsWith('SAVED '))!.slice(6)), { written: 100, skipped: 0 });
+  assert.equal((await db.query('SELECT * FROM events')).rowCount, 100);
+  await db.query('TRUNCATE events');
+  await db.query('DROP TABLE sluice_output_markers');
+});
+
+test('an unreachable server: an error naming saveToPostgres, the address and connectionString (password hidden)', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const end = await run({ connectionString: `postgres://sluice:right-secret@127.0.0.1:${port}/postgres` });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, new RegExp(`saveToPostgres\\(table 'events'.*cannot reach the Postgres server 127\\.0\\.0\\.1:${port}/postgres`));
+  assert.match(end.failure!, /check the host and port in connectionString/);
+  assert.doesNotMatch(end.failure!, /right-secret/, 'the password is not in the message');
+  await nothingWritten();
+});
+
+test('a wrong password: an error naming the user and connectionString, without the password', { timeout: 60_000 }, async () => {
+  const end = await run({ connectionString: server.url.replace('right-secret', 'wrong-secret') });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToPostgres\(table 'events'.*the Postgres server 127\.0\.0\.1:\d+\/postgres refused user 'sluice'/);
+  assert.match(end.failure!, /password authentication failed/);
+  assert.match(end.failure!, /fix the user or password in connectionString/);
+  assert.doesNotMatch(end.failure!, /wrong-secret/);
+  await nothingWritten();
+});
+
+test("a missing table: names the table setting", { timeout: 60_000 }, async () => {
+  const end = await run({ table: 'no_such_table' });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToPostgres\(table 'no_such_table'.*table: 'no_such_table' does not exist in 127\.0\.0\.1:\d+\/postgres; create it/);
+  await nothingWritten();
+});
+
+test("a missing column: names the columns setting and the table's columns", { timeout: 60_000 }, async () => {
+  const end = await run({ columns: ['id', 'word', 'count'], count: 100 });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToPostgres\(table 'events'.*columns: 'count' is not a column of table 'events' \(it has 'id', 'word', 'n'\); fix the columns setting/);
+  await nothingWritten();
+});
+
+test('bad options fail at the call, before any task: method, conflictKey outside columns', { timeout: 60_000 }, async () => {
+  const m = await run({ method: 'upsert' });
+  assert.equal(m.ok, false);
+  assert.match(m.failure!, /SLUICE_BAD_ARGUMENT: saveToPostgres: method: got "upsert"; give 'copy' or 'insert'/);
+  const k = await run({ conflictKey: ['key'] });
+  assert.equal(k.ok, false);
+  assert.match(k.failure!, /saveToPostgres: conflictKey: got \["key"\]; 'key' must be among columns \["id","word","n"\]/);
+  await nothingWritten();
+});

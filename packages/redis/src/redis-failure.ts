@@ -1,0 +1,27 @@
+import { SluiceError } from '@sluice/core';
+import { redactUrl } from './redis-options.js';
+
+/** host:port of a Redis URL, for messages. */
+export function serverOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return redactUrl(url);
+  }
+}
+
+/** An ioredis failure as a SluiceError naming the connector, the setting to fix and `where`. */
+export function redisFailure(err: unknown, where: string, url: string): SluiceError {
+  if (err instanceof SluiceError) return err;
+  const e = (err ?? {}) as { code?: string; message?: string };
+  const msg = e.message ?? String(err);
+  const server = serverOf(url);
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(e.code ?? '') || /connect ETIMEDOUT|Connection is closed|Stream isn't writeable/i.test(msg)) {
+    return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Redis server ${server} (url ${redactUrl(url)}): ${msg}; check the host and port in url and that the server runs`, { cause: err });
+  }
+  if (/WRONGPASS|NOAUTH|invalid password|AUTH.*no password is set|invalid username-password/i.test(msg)) {
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Redis server ${server} refused the credentials: ${msg}; fix the password (and user) in url (redis://user:password@host:port)`, { cause: err });
+  }
+  return new SluiceError('SLUICE_IO', `${where}: Redis ${server}: ${msg}`, { cause: err });
+}

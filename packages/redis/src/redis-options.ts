@@ -1,0 +1,118 @@
+import { SluiceError } from '@sluice/core';
+
+export type RedisKind = 'counter' | 'hash' | 'sortedSet';
+
+/** What the sink says on the worker as it writes a partition (tests use it to fail a task at that point). */
+export interface RedisProgress {
+  /** 'queued': `commands` of the partition were sent inside its MULTI (not applied yet); 'applied': EXEC applied them with the marker. */
+  readonly stage: 'queued' | 'applied';
+  readonly outputId: string;
+  /** The batch time, or for an RDD without `batchTime` the id of that saveToRedis call. */
+  readonly batch: string;
+  readonly partition: number;
+  readonly commands: number;
+}
+
+export interface SaveToRedisOptions<T> {
+  /** `redis://[[user]:password@]host:port[/db]` (rediss:// for TLS). */
+  readonly url: string;
+  /**
+   * 'counter': INCRBY key by `value` (HINCRBY key field with a `field`); 'hash': HSET key
+   * field value; 'sortedSet': ZADD key score member (ZINCRBY with `increment: true`).
+   */
+  readonly kind: RedisKind;
+  /** The Redis key: one for every record, or a function of the record. */
+  readonly key: string | ((record: T) => string);
+  /** counter: the hash field to HINCRBY (default: none, INCRBY the key). hash: the field (default: record[0] of a pair). */
+  readonly field?: (record: T) => string;
+  /** counter: the increment (default: record[1] of a pair, else 1; an integer uses INCRBY, another number INCRBYFLOAT). hash: the value (default: record[1]). */
+  readonly value?: (record: T) => number | string;
+  /** sortedSet: the member (default: record[0] of a pair). */
+  readonly member?: (record: T) => string;
+  /** sortedSet: the score (default: record[1] of a pair). */
+  readonly score?: (record: T) => number;
+  /** sortedSet: add the score to the member's (ZINCRBY) instead of setting it (ZADD). */
+  readonly increment?: boolean;
+  /**
+   * Names this output in its marker keys `sluice:output:{outputId}:{batch}:{partition}`.
+   * Default: `${kind}:${key}` for a string key; required with a key function. Keep it when
+   * the job is restarted; two outputs writing at the same batch times need distinct ones.
+   */
+  readonly outputId?: string;
+  /** Commands per round trip (default 1000). */
+  readonly chunkSize?: number;
+  /** How long a marker key lives, in seconds (default 86400): a re-run later than that applies again. */
+  readonly markerTtlSeconds?: number;
+  /** For an RDD: the batch it belongs to (the time foreachRDD gets). Default: a new id per call. */
+  readonly batchTime?: number;
+  /** Called on the worker as the partition is written (see RedisProgress); an exception it throws fails the task. */
+  readonly onProgress?: (p: RedisProgress) => void | Promise<void>;
+}
+
+/** The settings without functions (functions travel to the workers as variables of their own). */
+export interface RedisSinkParams {
+  readonly url: string;
+  readonly kind: RedisKind;
+  /** The key when it is a string. */
+  readonly key: string | undefined;
+  readonly increment: boolean;
+  readonly outputId: string;
+  readonly chunkSize: number;
+  readonly markerTtlSeconds: number;
+}
+
+/** The record functions, defaults filled in. */
+export interface RedisRecordFunctions<T> {
+  readonly key: ((record: T) => string) | undefined;
+  readonly field: ((record: T) => string) | undefined;
+  readonly value: ((record: T) => number | string) | undefined;
+  readonly member: ((record: T) => string) | undefined;
+  readonly score: ((record: T) => number) | undefined;
+  readonly onProgress: ((p: RedisProgress) => void | Promise<void>) | undefined;
+}
+
+const OP = 'saveToRedis';
+const KINDS: readonly RedisKind[] = ['counter', 'hash', 'sortedSet'];
+
+function bad(setting: string, got: unknown, fix: string): SluiceError {
+  return new SluiceError('SLUICE_BAD_ARGUMENT', `${OP}: ${setting}: got ${got === undefined ? 'nothing' : JSON.stringify(got)}; ${fix}`);
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: RedisSinkParams; fns: RedisRecordFunctions<T> } {
+  if (options === null || typeof options !== 'object') throw bad('options', options, "give { url, kind, key }");
+  const { url, kind, key } = options;
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw bad('url', typeof url === 'string' ? redactUrl(url) : url, "give 'redis://[:password@]host:6379[/db]'");
+  if (!KINDS.includes(kind)) throw bad('kind', kind, "give 'counter', 'hash' or 'sortedSet'");
+  if (!(typeof key === 'string' && key !== '') && typeof key !== 'function') throw bad('key', typeof key === 'function' ? 'a function' : key, 'give a key name or a function from a record to its key');
+  for (const f of ['field', 'value', 'member', 'score', 'onProgress'] as const) {
+    if (options[f] !== undefined && typeof options[f] !== 'function') throw bad(f, options[f], 'give a function of the record, or nothing');
+  }
+  if (kind !== 'sortedSet' && (options.member !== undefined || options.score !== undefined || options.increment !== undefined)) {
+    throw bad(options.member !== undefined ? 'member' : options.score !== undefined ? 'score' : 'increment', 'a setting', `it is for kind 'sortedSet', not '${kind}'; use field and value`);
+  }
+  if (kind === 'sortedSet' && (options.field !== undefined || options.value !== undefined)) {
+    throw bad(options.field !== undefined ? 'field' : 'value', 'a setting', "kind 'sortedSet' takes member and score");
+  }
+  const outputId = options.outputId ?? (typeof key === 'string' ? `${kind}:${key}` : undefined);
+  if (typeof outputId !== 'string' || outputId === '') throw bad('outputId', options.outputId, 'give a name for this output (required when key is a function), the same when the job is restarted');
+  const chunkSize = options.chunkSize ?? 1000;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw bad('chunkSize', options.chunkSize, 'give a whole number of commands >= 1');
+  const markerTtlSeconds = options.markerTtlSeconds ?? 86_400;
+  if (!Number.isSafeInteger(markerTtlSeconds) || markerTtlSeconds < 1) throw bad('markerTtlSeconds', options.markerTtlSeconds, 'give a whole number of seconds >= 1');
+  return {
+    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds },
+    fns: {
+      key: typeof key === 'function' ? key : undefined,
+      field: options.field,
+      value: options.value,
+      member: options.member,
+      score: options.score,
+      onProgress: options.onProgress,
+    },
+  };
+}

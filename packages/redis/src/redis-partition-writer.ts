@@ -1,0 +1,147 @@
+import type { Redis } from 'ioredis';
+import { SluiceError } from '@sluice/core';
+import { giveBack, takeClient } from './client-cache.js';
+import { redisFailure } from './redis-failure.js';
+import type { RedisRecordFunctions, RedisSinkParams } from './redis-options.js';
+
+/** What writing one partition did: commands applied, and 1 if an earlier attempt had applied it (nothing applied). */
+export type PartitionResult = [applied: number, skipped: number];
+
+/** One Redis command of the sink, and the key it writes (for messages). */
+interface Command {
+  readonly key: string;
+  readonly name: string;
+  readonly args: (string | number)[];
+}
+
+const pairAt = (record: unknown, i: number): unknown => (Array.isArray(record) ? record[i] : undefined);
+
+/** Sends a pipeline of queued commands; a command Redis refused to queue (it would abort EXEC) throws. */
+async function queued(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+  const replies = await pipeline.exec();
+  for (const [err] of replies ?? []) if (err) throw err;
+}
+
+/** The Redis type each kind writes, for a WRONGTYPE message. */
+const TYPE_OF: Record<string, string> = { counter: 'string', 'counter+field': 'hash', hash: 'hash', sortedSet: 'zset' };
+
+/**
+ * The command for one record. Defaults for pairs: [field or member, value or score].
+ * A record that does not give what the kind needs is a SLUICE_BAD_RECORD naming it.
+ */
+function commandOf<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, record: T, n: number, where: string): Command {
+  const badRecord = (what: string): SluiceError =>
+    new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition (${JSON.stringify(record)?.slice(0, 100)}): ${what}`);
+  const key = f.key ? f.key(record) : p.key!;
+  if (typeof key !== 'string' || key === '') throw badRecord(`the key function gave ${JSON.stringify(key)}; give a non-empty string`);
+  switch (p.kind) {
+    case 'counter': {
+      const by = f.value ? f.value(record) : Array.isArray(record) ? record[1] : 1;
+      if (typeof by !== 'number' || !Number.isFinite(by)) throw badRecord(`the increment is ${JSON.stringify(by)}; give a finite number (value: (r) => number)`);
+      const float = !Number.isSafeInteger(by);
+      if (f.field) {
+        const field = f.field(record);
+        if (typeof field !== 'string') throw badRecord(`the field is ${JSON.stringify(field)}; give a string`);
+        return { key, name: float ? 'hincrbyfloat' : 'hincrby', args: [key, field, by] };
+      }
+      return { key, name: float ? 'incrbyfloat' : 'incrby', args: [key, by] };
+    }
+    case 'hash': {
+      const field = f.field ? f.field(record) : pairAt(record, 0);
+      const value = f.value ? f.value(record) : pairAt(record, 1);
+      if (typeof field !== 'string') throw badRecord(`the field is ${JSON.stringify(field)}; give a string (field: (r) => string, or [field, value] records)`);
+      if (typeof value !== 'string' && typeof value !== 'number') throw badRecord(`the value is ${JSON.stringify(value)}; give a string or number`);
+      return { key, name: 'hset', args: [key, field, value] };
+    }
+    case 'sortedSet': {
+      const member = f.member ? f.member(record) : pairAt(record, 0);
+      const score = f.score ? f.score(record) : pairAt(record, 1);
+      if (typeof member !== 'string') throw badRecord(`the member is ${JSON.stringify(member)}; give a string (member: (r) => string, or [member, score] records)`);
+      if (typeof score !== 'number' || Number.isNaN(score)) throw badRecord(`the score is ${JSON.stringify(score)}; give a number`);
+      return p.increment ? { key, name: 'zincrby', args: [key, score, member] } : { key, name: 'zadd', args: [key, score, member] };
+    }
+  }
+}
+
+/**
+ * Writes one partition of one batch so that it is applied at most once, however often the
+ * task runs (Redis has no rollback, so "once" is made with a marker and MULTI/EXEC):
+ *  1. WATCH the marker key `sluice:output:{outputId}:{batch}:{partition}` and GET it. It
+ *     exists: an earlier attempt applied this partition; apply nothing.
+ *  2. MULTI, then the partition's commands in chunks of chunkSize, one round trip each
+ *     (Redis queues them; nothing is applied yet), then SET the marker (with its TTL).
+ *  3. EXEC applies the commands and the marker together, atomically; or, when the marker
+ *     was written meanwhile (a concurrent attempt, WATCH), applies nothing.
+ * A failure before EXEC (the task failed, the connection broke) leaves nothing applied:
+ * the queued commands are discarded with the connection. A command Redis refuses inside
+ * EXEC (a key of another type) does not undo the others: the marker then records the
+ * failure, and every retry fails with it instead of applying the partition again.
+ */
+export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, batch: string, partition: number, records: Iterable<T>): Promise<PartitionResult> {
+  const where = `saveToRedis(kind '${p.kind}', output '${p.outputId}') batch ${batch} partition ${partition}`;
+  const it = records[Symbol.iterator]();
+  let next = it.next();
+  if (next.done) return [0, 0];
+  const marker = `sluice:output:{${p.outputId}}:${batch}:${partition}`;
+  let client: Redis;
+  try {
+    client = await takeClient(p.url);
+  } catch (err) {
+    throw redisFailure(err, where, p.url);
+  }
+  let broken = false;
+  let inMulti = false;
+  try {
+    await client.watch(marker);
+    const found = await client.get(marker);
+    if (found !== null) {
+      await client.unwatch();
+      if (found.startsWith('failed ')) throw new SluiceError('SLUICE_BAD_RECORD', `${where}: an earlier attempt failed inside EXEC (its other commands were applied): ${found.slice(7)}`);
+      return [0, 1];
+    }
+    // MULTI and the commands go in pipelines of chunkSize (one write and one round trip each);
+    // Redis answers QUEUED and applies nothing until EXEC.
+    inMulti = true;
+    const keys: string[] = [];
+    let n = 0;
+    let pipeline = client.pipeline().call('multi');
+    while (!next.done) {
+      let size = 0;
+      for (; !next.done && size < p.chunkSize; next = it.next(), n++, size++) {
+        const c = commandOf(p, f, next.value, n, where);
+        keys.push(c.key);
+        pipeline.call(c.name, ...c.args);
+      }
+      await queued(pipeline);
+      pipeline = client.pipeline();
+      await f.onProgress?.({ stage: 'queued', outputId: p.outputId, batch, partition, commands: n });
+    }
+    await queued(client.pipeline().call('set', marker, `applied ${n}`, 'EX', p.markerTtlSeconds));
+    // EXEC: null when WATCH saw the marker written meanwhile (a concurrent attempt applied the partition).
+    const results = await client.exec();
+    inMulti = false;
+    if (results === null) return [0, 1];
+    const failedAt = results.findIndex(([e]) => e);
+    if (failedAt >= 0) {
+      const e = results[failedAt]![0]!;
+      const key = keys[failedAt] ?? marker;
+      let message = `${e.message} (command ${failedAt} of the partition, key '${key}')`;
+      if (/WRONGTYPE/.test(e.message)) {
+        const has = await client.type(key).catch(() => 'another type');
+        const kindType = TYPE_OF[p.kind === 'counter' && f.field ? 'counter+field' : p.kind];
+        message = `kind: key '${key}' holds a Redis ${has}, and kind '${p.kind}' writes a ${kindType}; give keys of the kind's type (or another key) — the partition's other commands were applied (Redis does not roll back)`;
+      }
+      await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds);
+      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: ${message}`);
+    }
+    await f.onProgress?.({ stage: 'applied', outputId: p.outputId, batch, partition, commands: n });
+    return [n, 0];
+  } catch (err) {
+    // Drop the connection: Redis discards a MULTI's queued commands and the WATCH with it.
+    if (inMulti) broken = true;
+    else await client.unwatch().catch(() => (broken = true));
+    throw redisFailure(err, where, p.url);
+  } finally {
+    giveBack(p.url, client, broken);
+  }
+}

@@ -1,0 +1,85 @@
+// Bad input to saveToRedis gets a SluiceError naming the connector, the setting and the
+// fix: an unreachable server, a wrong password (not echoed), a kind that does not exist,
+// a key holding another type than the kind writes (nothing applied), a key function
+// without an outputId. A real Debian redis-server requiring a password; driver in this
+// process + 2 worker processes.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import type { LocalCluster } from '@sluice/cli';
+import { freePort, startRedis, type RedisServer } from '@sluice/test-servers';
+import { fixture, startCluster, startJob } from './job-runner.js';
+
+let server: RedisServer;
+let cluster: LocalCluster;
+let redis: Redis;
+
+before(async () => {
+  server = await startRedis({ password: 'right-secret' });
+  redis = new Redis(server.url);
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  redis?.disconnect();
+  await server?.stop();
+});
+
+async function run(options: Record<string, unknown>): Promise<{ ok: boolean; failure: string | undefined; lines: string[] }> {
+  const job = await startJob(cluster, fixture('redis-rdd-job.ts'), [JSON.stringify({ url: server.url, kind: 'counter', key: 'counts', count: 100, ...options })]);
+  return job.finished(60_000);
+}
+
+async function nothingWritten(): Promise<void> {
+  assert.deepEqual((await redis.keys('*')).filter((k) => k !== 'taken').sort(), [], 'no key written, no marker');
+}
+
+test('control: the same job with good settings applies its 100 commands', { timeout: 60_000 }, async () => {
+  const end = await run({ kind: 'hash', key: 'last' });
+  assert.ok(end.ok, end.failure);
+  assert.deepEqual(JSON.parse(end.lines.find((l) => l.startsWith('SAVED '))!.slice(6)), { applied: 100, skipped: 0 });
+  assert.ok((await redis.hlen('last')) > 0);
+  await redis.flushall();
+});
+
+test('an unreachable server: an error naming saveToRedis, the address and url (password hidden)', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const end = await run({ url: `redis://:right-secret@127.0.0.1:${port}` });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, new RegExp(`saveToRedis\\(kind 'counter', output 'counter:counts'\\).*cannot reach the Redis server 127\\.0\\.0\\.1:${port} \\(url redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}\\)`));
+  assert.match(end.failure!, /check the host and port in url/);
+  assert.doesNotMatch(end.failure!, /right-secret/);
+  await nothingWritten();
+});
+
+test('a wrong password: an error naming the credentials in url, without the password', { timeout: 60_000 }, async () => {
+  const end = await run({ url: server.url.replace('right-secret', 'wrong-secret') });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToRedis\(kind 'counter'.*the Redis server 127\.0\.0\.1:\d+ refused the credentials: WRONGPASS/);
+  assert.match(end.failure!, /fix the password \(and user\) in url/);
+  assert.doesNotMatch(end.failure!, /wrong-secret/);
+  await nothingWritten();
+});
+
+test("a kind that does not exist fails at the call; a key function needs an outputId", { timeout: 60_000 }, async () => {
+  const k = await run({ kind: 'list' });
+  assert.equal(k.ok, false);
+  assert.match(k.failure!, /SLUICE_BAD_ARGUMENT: saveToRedis: kind: got "list"; give 'counter', 'hash' or 'sortedSet'/);
+  const f = await run({ keyFunction: true });
+  assert.equal(f.ok, false);
+  assert.match(f.failure!, /saveToRedis: outputId: got nothing; give a name for this output \(required when key is a function\)/);
+  await nothingWritten();
+});
+
+test('a key that holds another type than the kind writes: names the key, its type and kind; nothing applied', { timeout: 60_000 }, async () => {
+  await redis.set('taken', 'a string');
+  const end = await run({ kind: 'hash', key: 'taken' });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToRedis\(kind 'hash', output 'hash:taken'\).*kind: key 'taken' holds a Redis string, and kind 'hash' writes a hash/);
+  assert.equal(await redis.get('taken'), 'a string');
+  // The markers record the failure (so a retry fails the same way instead of applying again).
+  const markers = await redis.keys('sluice:output:*');
+  assert.ok(markers.length > 0);
+  for (const m of markers) assert.match((await redis.get(m))!, /^failed kind: key 'taken' holds a Redis string/);
+});

@@ -1,0 +1,23 @@
+// The sink tests' input, made from a seed: batch b's records are
+// { id, word, n } with ids b*perBatch .. (b+1)*perBatch-1, words from a vocabulary of
+// `words`, n in [1, 100). The fixture job and the test both call it, so the test's
+// expected table is computed from the input, never from the sink.
+import { mulberry32 } from '../job-runner.js';
+
+export interface SinkRecord {
+  readonly id: number;
+  readonly word: string;
+  readonly n: number;
+}
+
+export function batchRecords(seed: number, batch: number, perBatch: number, words: number): SinkRecord[] {
+  const rand = mulberry32((seed ^ Math.imul(batch + 1, 0x9e3779b1)) >>> 0);
+  const out: SinkRecord[] = [];
+  for (let i = 0; i < perBatch; i++) {
+    const w = Math.floor(rand() * words);
+    // A few words need escaping in COPY's text format and in SQL.
+    const word = w % 97 === 0 ? `w${w}\t"quote'\\` : w % 89 === 0 ? `wörd ${w}\n` : `w${w}`;
+    out.push({ id: batch * perBatch + i, word, n: 1 + Math.floor(rand() * 99) });
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+/**
+ * @sluice/test-servers (private, tests only): real servers from Debian's packages for the
+ * connector tests, each started once per test file on a free loopback port in a temp dir
+ * and stopped by PID.
+ *
+ *   const pg = await startPostgres({ password: 'secret' });   // postgresql
+ *   const redis = await startRedis({ password: 'secret' });   // redis-server
+ *   ...
+ *   await Promise.all([pg.stop(), redis.stop()]);
+ *
+ * scripts/test.sh installs both packages when they are missing.
+ */
+export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
+export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
+export { freePort } from './free-port.js';

@@ -1,0 +1,65 @@
+// A throwaway Redis for tests: Debian's redis-server on 127.0.0.1 at a free port, its
+// working directory a temp dir, no persistence (no RDB snapshots, no AOF), optionally a
+// password (requirepass). `stop()` sends SIGTERM to its PID, waits for the exit (SIGKILL
+// after 10 s) and removes the directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './free-port.js';
+
+export interface RedisServerOptions {
+  /** requirepass: clients must AUTH with this password. */
+  readonly password?: string;
+}
+
+export interface RedisServer {
+  /** redis://[:password@]127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function bin(): string {
+  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin']) {
+    const p = path.join(dir, 'redis-server');
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error("redis-server not found: install Debian's redis-server package (apt-get install redis-server; scripts/test.sh does)");
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-'));
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
+  if (options.password !== undefined) args.push('--requirepass', options.password);
+  const child: ChildProcess = spawn(bin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!/Ready to accept connections/i.test(log)) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${log}`);
+    if (Date.now() > deadline) {
+      process.kill(child.pid!, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server not ready within 15 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  return {
+    url: `redis://${secret}127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        process.kill(child.pid!, 'SIGTERM');
+        const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
