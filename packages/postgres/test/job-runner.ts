@@ -39,8 +39,12 @@ export interface RunningJob {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Bundles made in this test file, by fixture: each is bundled once, however many jobs run it. */
+const bundles = new Map<string, ReturnType<typeof bundleJob>>();
+
 export async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
-  const bundle = await bundleJob(file);
+  if (!bundles.has(file)) bundles.set(file, bundleJob(file));
+  const bundle = await bundles.get(file)!;
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
   const lines: string[] = [];
   job.on('output', (l: string) => lines.push(l));
