@@ -1,4 +1,7 @@
 // The engine side of bench/wordcount.js: word count over a text file, timed on the driver.
+// Prints one BENCH line: the time, and the result's digest (sha256 of the sorted
+// `word<TAB>count` lines), which every engine of the bench computes alike.
+import crypto from 'node:crypto';
 import type { SluiceContext } from '@sluice/core';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
@@ -11,7 +14,12 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     .reduceByKey((a, b) => a + b)
     .collect();
   const ms = performance.now() - t0;
+  counts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let words = 0;
-  for (const [, n] of counts) words += n;
-  console.log('BENCH ' + JSON.stringify({ ms, distinct: counts.length, words }));
+  const h = crypto.createHash('sha256');
+  for (const [w, n] of counts) {
+    words += n;
+    h.update(`${w}\t${n}\n`);
+  }
+  console.log('BENCH ' + JSON.stringify({ ms, distinct: counts.length, words, digest: h.digest('hex') }));
 }

@@ -63,8 +63,10 @@ function option(name, fallback) {
   return (i >= 0 ? process.argv[i + 1] ?? '' : fallback).split(',').filter((x) => x !== '');
 }
 const PHASES = new Set(option('phases', 'cluster,connectors'));
-const ALL_PROFILES = ['mqtt'];
-const PROFILES = PHASES.has('connectors') ? option('profiles', ALL_PROFILES.join(',')) : [];
+const ALL_PROFILES = ['mqtt', 'postgres', 'redis', 's3'];
+/** Run by default: the profiles whose example job is on main. */
+const DEFAULT_PROFILES = ['mqtt', 'postgres', 'redis'];
+const PROFILES = PHASES.has('connectors') ? option('profiles', DEFAULT_PROFILES.join(',')) : [];
 for (const p of PHASES) if (!['cluster', 'connectors'].includes(p)) throw new Error(`--phases: unknown phase '${p}' (cluster, connectors)`);
 for (const p of PROFILES) if (!ALL_PROFILES.includes(p)) throw new Error(`--profiles: unknown profile '${p}' (${ALL_PROFILES.join(', ')})`);
 
@@ -143,6 +145,9 @@ Object.assign(env, {
   MQTT_LINES_RATE: String(MQTT_LINES_RATE),
   // The servers' ports published on 127.0.0.1: free ones, not the defaults another server here may hold.
   MQTT_PORT: String(await freePort()),
+  POSTGRES_PORT: String(await freePort()),
+  REDIS_PORT: String(await freePort()),
+  S3_PORT: String(await freePort()),
   // Set SLUICE_IMAGE / CONNECTORS_IMAGE to keep apart from another checkout's end-to-end run.
   SLUICE_IMAGE: process.env.SLUICE_IMAGE ?? 'sluice:e2e',
   CONNECTORS_IMAGE: process.env.CONNECTORS_IMAGE ?? 'sluice-connectors:e2e',
@@ -293,9 +298,15 @@ function submitAttached(job, args) {
     err += d.toString();
     process.stderr.write(d);
   });
-  const exited = new Promise((r) => sub.on('exit', (code, signal) => r({ code, signal })));
+  let ended;
+  const exited = new Promise((r) => sub.on('exit', (code, signal) => r((ended = { code, signal }))));
   return {
     output: () => out.join(''),
+    /** Throws if the submit ended before it was stopped (the job failed): no waiting for a timeout. */
+    running() {
+      if (ended) throw new Error(`sluice submit ${job} ended (${ended.code ?? ended.signal}) before it was stopped:\n${err.split('\n').slice(-15).join('\n')}`);
+      return true;
+    },
     jobId: () => /submitted \S+ as (\S+)/.exec(err)?.[1],
     /** Batches printed so far (`Time: ...` headers of print()). */
     batches: () => (out.join('').match(/^Time: /gm) ?? []).length,
@@ -335,6 +346,7 @@ async function untilCounted(job, total) {
   let last = -1;
   let since = 0;
   await until(`the ${total} words sent to be counted`, 180_000, () => {
+    job.running();
     const [n, b] = [counted(), job.batches()];
     if (n >= total) return true;
     if (n !== last) [last, since] = [n, b];
@@ -350,19 +362,17 @@ async function untilHealthy(service) {
 }
 
 /**
- * Profile mqtt: mosquitto up (healthy), examples/mqtt-wordcount.ts submitted; once mosquitto
+ * Profile mqtt: mosquitto healthy, examples/mqtt-wordcount.ts submitted; once mosquitto
  * logs the receiver's subscription, the mqtt-lines service publishes MQTT_LINES_TOTAL lines at
  * QoS 1. The counts printed over all batches must equal the words of those lines exactly
  * (QoS 1 is at least once, but nothing fails here, so nothing may come twice).
  */
 async function mqttPhase(generatedLines) {
   const mqtt = (...args) => compose('--profile', 'mqtt', ...args);
-  log('docker compose --profile mqtt up -d mosquitto');
-  mqtt('up', '-d', 'mosquitto');
   await untilHealthy('mosquitto');
   const clientId = `e2e-mqtt-wordcount-${process.pid}`;
   const job = submitAttached('examples/mqtt-wordcount.ts', ['mqtt://mosquitto:1883', 'lines', clientId]);
-  await until('the receiver to subscribe (mosquitto logs it)', 90_000, () => compose('logs', '--no-color', 'mosquitto').includes(`${clientId} 1 lines`));
+  await until('the receiver to subscribe (mosquitto logs it)', 90_000, () => job.running() && compose('logs', '--no-color', 'mosquitto').includes(`${clientId} 1 lines`));
   log(`docker compose --profile mqtt up -d mqtt-lines (publishes ${MQTT_LINES_TOTAL} lines)`);
   mqtt('up', '-d', 'mqtt-lines');
   await until(`mqtt-lines to publish all ${MQTT_LINES_TOTAL} lines`, 120_000, () => compose('logs', '--no-color', 'mqtt-lines').includes(`all ${MQTT_LINES_TOTAL} lines published`));
@@ -370,14 +380,144 @@ async function mqttPhase(generatedLines) {
   const total = MQTT_LINES_TOTAL * 8;
   await untilCounted(job, total);
   const batches = job.batches();
-  await until('3 batches more (nothing counted twice comes late)', 60_000, () => job.batches() >= batches + 3);
+  await until('3 batches more (nothing counted twice comes late)', 60_000, () => job.running() && job.batches() >= batches + 3);
   await job.stop();
   assertSameCounts(`examples/mqtt-wordcount.ts over ${job.batches()} batches`, want, job.counts());
   log(`mqtt: the counts over ${job.batches()} batches equal the words of the ${MQTT_LINES_TOTAL} lines published (${total} words), each counted once`);
   mqtt('rm', '-s', '-f', '-v', 'mqtt-lines', 'mosquitto');
 }
 
-const CONNECTORS = { mqtt: mqttPhase };
+/** Profiles postgres, redis, s3: lines the `lines` service serves to each example, and how fast. */
+const SINK_LINES_TOTAL = 10_000;
+const SINK_LINES_RATE = 2000;
+
+/**
+ * A sink profile fed by the `lines` service: the server healthy, `lines` started again to
+ * serve SINK_LINES_TOTAL lines, the example submitted; once every line was served and
+ * `contents()` (what the server holds, word -> count, read with the server's own client)
+ * reaches their words (or stays the same over 5 batches), the job is stopped and the
+ * contents must equal the words of the lines served exactly: each batch written once.
+ */
+async function sinkPhase(generatedLines, { profile, server, job: jobFile, args, contents, check }) {
+  await untilHealthy(server);
+  // The same service with a new total: serves to the example's receiver only, from its first line.
+  sh('docker-compose', ['-p', PROJECT, 'up', '-d', '--force-recreate', '--no-deps', 'lines'], { env: { ...env, LINES_TOTAL: String(SINK_LINES_TOTAL), LINES_RATE: String(SINK_LINES_RATE) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const job = submitAttached(jobFile, args);
+  await until(`lines to serve all ${SINK_LINES_TOTAL} lines`, 120_000, () => job.running() && compose('logs', '--no-color', 'lines').includes(`all ${SINK_LINES_TOTAL} lines served`));
+  const want = wordCounts(generatedLines(SINK_LINES_TOTAL));
+  const total = SINK_LINES_TOTAL * 8;
+  const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+  let last = -1;
+  let since = 0;
+  await until(`the ${total} words served to reach ${server}`, 180_000, async () => {
+    job.running();
+    const [n, b] = [sum(await contents()), job.batches()];
+    if (n >= total) return true;
+    if (n !== last) [last, since] = [n, b];
+    return b >= since + 5;
+  });
+  const batches = job.batches();
+  await until('3 batches more (nothing written twice comes late)', 60_000, () => job.running() && job.batches() >= batches + 3);
+  await job.stop();
+  const got = await contents();
+  assertSameCounts(`${jobFile}: what ${server} holds after ${job.batches()} batches`, want, got);
+  const extra = check ? await check(job) : '';
+  log(`${profile}: ${server} holds the counts of the ${SINK_LINES_TOTAL} lines served (${total} words), each counted once${extra}`);
+  compose('--profile', profile, 'rm', '-s', '-f', '-v', server);
+}
+
+/** `docker exec` in the container of a compose service. */
+function execIn(service, ...cmd) {
+  return sh('docker', ['exec', compose('ps', '-q', service).trim(), ...cmd]);
+}
+
+/** Profile postgres: examples/postgres-wordcount.ts writes (batch_time, word, n) rows to word_counts. */
+async function postgresPhase(generatedLines) {
+  const psql = (sql) => execIn('postgres', 'psql', '-h', '/tmp', '-U', 'sluice', '-d', 'sluice', '-v', 'ON_ERROR_STOP=1', '-Atc', sql);
+  const tableExists = () => psql("SELECT to_regclass('public.word_counts') IS NOT NULL").trim() === 't';
+  await sinkPhase(generatedLines, {
+    profile: 'postgres',
+    server: 'postgres',
+    job: 'examples/postgres-wordcount.ts',
+    args: ['postgres://sluice:sluice@postgres:5432/sluice', 'lines', '9999'],
+    contents: () => {
+      if (!tableExists()) return new Map();
+      const rows = psql('SELECT word, sum(n) FROM word_counts GROUP BY word').trim();
+      return new Map(rows === '' ? [] : rows.split('\n').map((l) => [l.split('|')[0], Number(l.split('|')[1])]));
+    },
+    // One row per word per batch: as many as the (word,n) lines the job printed (print shows
+    // up to 10 a batch; the generated lines have 10 words).
+    check: (job) => {
+      const rows = Number(psql('SELECT count(*) FROM word_counts').trim());
+      const printed = (job.output().match(/^\(\w+,\d+\)$/gm) ?? []).length;
+      if (rows !== printed) throw new Error(`word_counts has ${rows} rows, but the job printed ${printed} (word,n) pairs over its batches: a batch written twice or not at all`);
+      return `; ${rows} rows, one per word and batch`;
+    },
+  });
+}
+
+/** Profile redis: examples/redis-wordcount.ts adds each batch's counts to the hash `wordcount` (HINCRBY). */
+async function redisPhase(generatedLines) {
+  await sinkPhase(generatedLines, {
+    profile: 'redis',
+    server: 'redis',
+    job: 'examples/redis-wordcount.ts',
+    args: ['redis://redis:6379', 'lines', '9999'],
+    contents: () => {
+      const out = execIn('redis', 'redis-cli', '--no-raw', 'HGETALL', 'wordcount').trim();
+      const fields = out === '' || out === '(empty array)' ? [] : out.split('\n').map((l) => JSON.parse(l.replace(/^\s*\d+\) /, '')));
+      const m = new Map();
+      for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i], Number(fields[i + 1]));
+      return m;
+    },
+  });
+}
+
+/** Profile s3: examples/s3-wordcount.ts saves each batch as s3://sluice/wordcount/counts-<time>/part-NNNNN (`word<TAB>n` lines) and _SUCCESS. */
+async function s3Phase(generatedLines) {
+  const require = createRequire(path.join(ROOT, 'packages/s3/package.json'));
+  const { S3Client, ListObjectsV2Command, GetObjectCommand } = require('@aws-sdk/client-s3');
+  const s3 = new S3Client({ endpoint: `http://127.0.0.1:${env.S3_PORT}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const list = async () => {
+    const keys = [];
+    let token;
+    do {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket: 'sluice', Prefix: 'wordcount/counts-', ContinuationToken: token }));
+      keys.push(...(r.Contents ?? []).map((o) => o.Key));
+      token = r.NextContinuationToken;
+    } while (token);
+    return keys;
+  };
+  /** Only committed batches (with _SUCCESS) count: a batch's parts without it are not its output yet. */
+  const contents = async () => {
+    const keys = await list();
+    const done = new Set(keys.filter((k) => k.endsWith('/_SUCCESS')).map((k) => k.slice(0, -'/_SUCCESS'.length)));
+    const m = new Map();
+    for (const k of keys.filter((k) => /\/part-\d+$/.test(k) && done.has(k.slice(0, k.lastIndexOf('/'))))) {
+      const text = await (await s3.send(new GetObjectCommand({ Bucket: 'sluice', Key: k }))).Body.transformToString();
+      for (const line of text.split('\n').filter((l) => l !== '')) {
+        const [w, n] = line.split('\t');
+        m.set(w, (m.get(w) ?? 0) + Number(n));
+      }
+    }
+    return m;
+  };
+  await sinkPhase(generatedLines, {
+    profile: 's3',
+    server: 's3',
+    job: 'examples/s3-wordcount.ts',
+    args: ['http://s3:4568', 'sluice', 'wordcount/counts', 'lines', '9999'],
+    contents,
+    check: async () => {
+      const dirs = new Set((await list()).map((k) => k.slice(0, k.lastIndexOf('/'))));
+      return `; ${dirs.size} batch directories under s3://sluice/wordcount/`;
+    },
+  });
+}
+
+const CONNECTORS = { mqtt: mqttPhase, postgres: postgresPhase, redis: redisPhase, s3: s3Phase };
+/** Each profile's server service. */
+const SERVERS = { mqtt: 'mosquitto', postgres: 'postgres', redis: 'redis', s3: 's3' };
 
 async function networkWordCountPhase(generatedLines) {
   log('sluice submit examples/network-wordcount.ts -- lines 9999');
@@ -496,7 +636,13 @@ try {
     await networkWordCountPhase(generatedLines);
     await driverRestartPhase(generatedLines);
   }
-  for (const profile of PROFILES) await CONNECTORS[profile](generatedLines);
+  if (PROFILES.length > 0) {
+    // Every profile's server at once (their start-ups overlap); each phase waits for its health check.
+    const servers = PROFILES.map((p) => SERVERS[p]);
+    log(`docker compose ${PROFILES.map((p) => `--profile ${p}`).join(' ')} up -d ${servers.join(' ')}`);
+    compose(...PROFILES.flatMap((p) => ['--profile', p]), 'up', '-d', ...servers);
+    for (const profile of PROFILES) await CONNECTORS[profile](generatedLines);
+  }
   log('PASS');
 } catch (err) {
   failed = true;

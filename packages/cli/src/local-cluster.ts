@@ -62,14 +62,29 @@ export class LocalCluster {
     return this.children;
   }
 
+  /** Resolves once `n` workers are registered (on the registry's event, not by polling), else rejects after `timeoutMs`. */
   async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.driver.registry.all().length < n) {
-      if (Date.now() > deadline) {
-        throw new SluiceError('SLUICE_NO_WORKERS', `only ${this.driver.registry.all().length} of ${n} local workers registered within ${timeoutMs} ms; see the worker logs above`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const registry = this.driver.registry;
+    if (registry.all().length >= n) return;
+    await new Promise<void>((resolve, reject) => {
+      const listener = {
+        workerAdded: (): void => {
+          if (registry.all().length < n) return;
+          done();
+          resolve();
+        },
+        workerLost: (): void => undefined,
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new SluiceError('SLUICE_NO_WORKERS', `only ${registry.all().length} of ${n} local workers registered within ${timeoutMs} ms; see the worker logs above`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        registry.removeListener(listener);
+      };
+      registry.addListener(listener);
+    });
   }
 
   /** Stops the driver first, so workers leaving on purpose are not logged as lost; then the workers. */

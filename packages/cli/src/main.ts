@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS, DriverNode } from '@sluice/driver';
+import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
@@ -26,8 +26,9 @@ import type { JobOutcome } from './submit-client.js';
 import { typecheckJob } from './typecheck-job.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
-// run and submit, the worker by worker, the gRPC client by the client commands, so a
-// driver or a worker process starts (and a restarted driver listens) sooner.
+// run and submit, the driver by driver and run, the worker by worker, the gRPC client by
+// the client commands, so a driver or a worker process starts (and a restarted driver
+// listens) sooner.
 const bundleJob = async (file: string): Promise<import('./bundle-job.js').JobBundle> => (await import('./bundle-job.js')).bundleJob(file);
 const client = (): Promise<typeof import('./submit-client.js')> => import('./submit-client.js');
 
@@ -193,6 +194,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
     ) => {
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
+    const { DriverNode } = await import('@sluice/driver');
     const driver = new DriverNode({
       security: security(o),
       log,
@@ -305,10 +307,10 @@ program
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
   .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     const args = jobArguments(rawArgs);
+    const jobFile = job;
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
-    const bundle = await bundleJob(job);
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
@@ -334,7 +336,15 @@ program
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
-      await cluster.start();
+      // The worker processes start (load their code, register) while esbuild bundles the
+      // job: what a user waits for before the first task is the slower of the two, not both.
+      const started = cluster.start();
+      const bundled = bundleJob(jobFile);
+      const [bundle] = await Promise.all([bundled, started]).catch(async (err: unknown) => {
+        // Both settle before the cluster stops (finally), so nothing is left starting.
+        await Promise.allSettled([bundled, started]);
+        throw err;
+      });
       const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
       j = job;
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);

@@ -91,7 +91,7 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
           bad(`the capture '${name}' has the unknown kind ${JSON.stringify((captured as { kind?: unknown }).kind)}.`);
       }
     }
-    const factory = evaluate(factorySource(shipped.source, names, refs.map((r) => r.name), placement(shipped, ctx.origin)), shipped, ctx);
+    const factory = cachedFactory(shipped, names, refs.map((r) => r.name), ctx);
     const [fn, set] = factory(values) as [Function, Setter | undefined];
     if (typeof fn !== 'function') bad('its source does not evaluate to a function.');
     for (const { name, target } of refs) target.waiting.push((value) => set!(name, value));
@@ -150,7 +150,33 @@ function factorySource(source: string, names: readonly string[], late: readonly 
   return `${head}${body}\n), ${setter}];\n})\n//# sourceURL=${place.url}`;
 }
 
-function evaluate(source: string, shipped: ShippedFunction, ctx: ReviveContext): (caps: Record<string, unknown>) => unknown {
+type Factory = (caps: Record<string, unknown>) => unknown;
+
+/** Factories compiled in each job scope, by what they are made of; bounded (a job has a finite set of functions). */
+const factories = new WeakMap<ReviveContext['evalInScope'], Map<string, Factory>>();
+const MAX_FACTORIES = 10_000;
+
+/**
+ * The factory of a shipped function, evaluated once per job scope (a worker thread) and
+ * kept: every task of a stage, and every batch of a stream, ships the same functions, and
+ * compiling them is most of what reviving them costs. Each task still calls the factory
+ * with its own decoded captures, so its bindings are its own, as when compiled afresh.
+ */
+function cachedFactory(shipped: ShippedFunction, names: readonly string[], late: readonly string[], ctx: ReviveContext): Factory {
+  let cache = factories.get(ctx.evalInScope);
+  if (cache === undefined) factories.set(ctx.evalInScope, (cache = new Map()));
+  const loc = shipped.location;
+  const key = `${ctx.origin?.url ?? ''}\0${loc?.line ?? ''}:${loc?.column ?? ''}\0${names.join(',')}\0${late.join(',')}\0${shipped.source}`;
+  let factory = cache.get(key);
+  if (factory === undefined) {
+    factory = evaluate(factorySource(shipped.source, names, late, placement(shipped, ctx.origin)), shipped, ctx);
+    if (cache.size >= MAX_FACTORIES) cache.clear();
+    cache.set(key, factory);
+  }
+  return factory;
+}
+
+function evaluate(source: string, shipped: ShippedFunction, ctx: ReviveContext): Factory {
   let factory: unknown;
   try {
     factory = ctx.evalInScope(source);
@@ -160,7 +186,7 @@ function evaluate(source: string, shipped: ShippedFunction, ctx: ReviveContext):
   if (typeof factory !== 'function') {
     throw new SluiceError('SLUICE_INTERNAL', `Cannot revive the function '${shipped.name}': evalInScope did not return the factory function.`);
   }
-  return factory as (caps: Record<string, unknown>) => unknown;
+  return factory as Factory;
 }
 
 const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;

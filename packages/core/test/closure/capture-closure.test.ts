@@ -393,4 +393,30 @@ describe('captureClosure / reviveClosure', () => {
       setImmediate(() => sock.destroy());
     }
   });
+  test('a job scope compiles each shipped function once; every revival still gets its own captured bindings', () => {
+    let total = 0;
+    const add = (x: number) => {
+      total += x;
+      return total;
+    };
+    const shipped = v8.deserialize(v8.serialize(captureClosure(add, 'rdd.map'))) as ShippedFunction;
+    // A scope of its own (one per worker thread), counting what it is asked to compile.
+    let compiled = 0;
+    const scope = (source: string): unknown => {
+      compiled++;
+      return evalInScope(source);
+    };
+    const first = reviveClosure(shipped, scope, reviveShippable) as typeof add;
+    const second = reviveClosure(v8.deserialize(v8.serialize(shipped)) as ShippedFunction, scope, reviveShippable) as typeof add;
+    assert.equal(compiled, 1, 'the second revival reuses the compiled factory');
+    // Writes to a captured variable stay with the revived copy that made them (as two tasks' closures).
+    assert.equal(first(5), 5);
+    assert.equal(first(2), 7);
+    assert.equal(second(1), 1);
+    assert.equal(total, 0, "the driver's own binding is untouched");
+    // Another function (other source) is compiled for itself.
+    const mul = (x: number) => x * total;
+    assert.equal((reviveClosure(captureClosure(mul, 'rdd.map'), scope, reviveShippable) as typeof mul)(3), 0);
+    assert.equal(compiled, 2);
+  });
 });

@@ -53,22 +53,8 @@ export interface RegistryListener {
   workerLost(w: WorkerInfo, reason: string): void;
 }
 
-/**
- * The default time a worker may stay silent before it is declared lost: 60 s.
- *
- * Why: a worker process that dies is detected at once, without this timeout — the
- * driver's connection to it drops (or a call to it fails) and a TCP probe of its port is
- * refused (`probePort`), so it is declared lost within a second. The timeout only decides
- * for a worker that is alive but silent (a GC pause, a stalled VM, SIGSTOP, a slow disk)
- * or a host that vanished from the network. Declaring a paused worker lost is expensive
- * and wrong: its map outputs and cached partitions are recomputed, its receiver restarts
- * elsewhere, and when it wakes up it must register again. Waiting for a vanished host
- * costs little: its received blocks are replicated on a peer, and its running tasks fail
- * over when their connection's keepalive (15 s) gives up. Spark waits 120 s
- * (spark.network.timeout) for JVM pauses; 60 s rides out pauses of tens of seconds (a
- * 20 s stall must lose nothing) and still moves a vanished host's receiver within a minute.
- */
-export const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
+/** Where it is defined (a module of constants the command line can load alone). */
+export { DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
 
 /** When a suspect worker's port is probed, after its connection dropped or a call failed. */
 const PROBE_DELAYS_MS = [20, 300, 2000] as const;
@@ -137,7 +123,7 @@ export class WorkerRegistry {
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');
-    for (const l of this.listeners) l.workerAdded(w);
+    for (const l of [...this.listeners]) l.workerAdded(w);
     return w;
   }
 
@@ -206,7 +192,7 @@ export class WorkerRegistry {
     this.workers.delete(w.id);
     w.endpoint.close();
     this.log.warn({ workerId: w.id, address: w.address, reason }, 'worker lost');
-    for (const l of this.listeners) l.workerLost(w, reason);
+    for (const l of [...this.listeners]) l.workerLost(w, reason);
   }
 
   private expire(): void {

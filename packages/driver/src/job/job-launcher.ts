@@ -6,6 +6,7 @@ import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
 import { DriverJob, type JobLaunchSpec } from './driver-job.js';
+import { DEFAULT_MAX_RESTARTS } from '../defaults.js';
 
 export interface SubmitRequest {
   readonly name: string;
@@ -21,8 +22,8 @@ export interface SubmitRequest {
   readonly workingDir?: string;
 }
 
-/** Restarts of a supervised job's program when --max-restarts is not given. */
-export const DEFAULT_MAX_RESTARTS = 3;
+/** Where it is defined (a module of constants the command line can load alone). */
+export { DEFAULT_MAX_RESTARTS } from '../defaults.js';
 
 export interface JobLauncherDeps {
   readonly dag: DAGScheduler;

@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
+import type { wire } from '@sluice/core/internal';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
 import type { TaskSetManager } from './task-set-manager.js';
+
+/** A task a scheduling pass gave a worker. */
+interface Launch {
+  readonly tsm: TaskSetManager;
+  readonly taskId: string;
+  readonly desc: wire.TaskDescription;
+}
 
 /** A task running this long is logged once (it may never return). */
 const LONG_RUNNING_MS = 60_000;
@@ -11,6 +19,8 @@ const LONG_RUNNING_MS = 60_000;
  * worker reports the task's outcome. Re-offers slots on every change and on a short
  * tick, so locality waits expire and stragglers get speculated; the tick also enforces
  * task timeouts. Speculative copies get a slot only after every task set's pending tasks.
+ * The tasks one pass gives a worker travel in one call (Worker.LaunchTasks), as Spark's
+ * LaunchTasks message; their outcomes still come back, and free their slots, one by one.
  *
  * Threading: driver main thread.
  */
@@ -83,6 +93,8 @@ export class TaskScheduler implements RegistryListener {
 
   private schedule(): void {
     if (this.taskSets.length === 0) return;
+    // What this pass gives each worker, sent in one call per worker once the pass is done.
+    const launches = new Map<WorkerInfo, Launch[]>();
     // Spread tasks: one slot per worker per round, most free slots first, ties in random
     // order (as Spark shuffles its offers), so a worker that just joined gets work too.
     let launched = true;
@@ -96,29 +108,36 @@ export class TaskScheduler implements RegistryListener {
           for (const tsm of this.taskSets) {
             const t = tsm.offer(w.id, all.length, speculate);
             if (!t) continue;
-            this.launch(w, tsm, t.taskId, t.desc);
+            w.freeSlots--;
+            this.log.debug({ taskId: t.taskId, workerId: w.id }, 'launching task');
+            let list = launches.get(w);
+            if (!list) launches.set(w, (list = []));
+            list.push({ tsm, taskId: t.taskId, desc: t.desc });
             launched = true;
             break offers;
           }
         }
       }
     }
+    for (const [w, list] of launches) this.launch(w, list);
   }
 
-  private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0]): void {
-    w.freeSlots--;
-    this.log.debug({ taskId, workerId: w.id }, 'launching task');
-    void w.endpoint.launchTask(desc).then((res) => {
-      const current = this.registry.get(w.id);
-      if (current === w) {
-        w.freeSlots++;
-        w.tasksCompleted++;
-      }
-      // The call failed on its connection: lost if the worker's port refuses connections
-      // (its process is gone), else left alone until it heartbeats again (it may be paused).
-      if (!res.ok && res.workerLost && current === w) this.registry.suspect(w, `a task call failed (${res.message})`);
-      tsm.onResult(taskId, res);
-      this.requestSchedule();
+  /** Send a worker the tasks of one pass: one call for all of them when its endpoint can (Worker.LaunchTasks). */
+  private launch(w: WorkerInfo, list: readonly Launch[]): void {
+    const results = list.length > 1 && w.endpoint.launchTasks ? w.endpoint.launchTasks(list.map((l) => l.desc)) : list.map((l) => w.endpoint.launchTask(l.desc));
+    list.forEach(({ tsm, taskId }, i) => {
+      void results[i].then((res) => {
+        const current = this.registry.get(w.id);
+        if (current === w) {
+          w.freeSlots++;
+          w.tasksCompleted++;
+        }
+        // The call failed on its connection: lost if the worker's port refuses connections
+        // (its process is gone), else left alone until it heartbeats again (it may be paused).
+        if (!res.ok && res.workerLost && current === w) this.registry.suspect(w, `a task call failed (${res.message})`);
+        tsm.onResult(taskId, res);
+        this.requestSchedule();
+      });
     });
   }
 }

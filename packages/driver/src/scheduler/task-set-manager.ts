@@ -293,7 +293,7 @@ export class TaskSetManager {
     }
     const o: wire.TaskOutcome__Output = result.ok
       ? result.outcome
-      : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0) };
+      : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0), task_id: taskId };
     switch (o.outcome) {
       case 'result':
       case 'map_status': {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decode, encode } from '@sluice/core/internal';
 import { MapOutputTracker } from '../../src/scheduler/map-output-tracker.js';
 
 const loc = (workerId: string) => ({ workerId, address: `10.0.0.${workerId.slice(1)}:7000` });
@@ -18,6 +19,20 @@ describe('MapOutputTracker', () => {
     // A re-run map task replaces its output.
     t.register('j1', 0, 3, 1, loc('w3'), [1, 1]);
     assert.deepEqual(t.locations('j1', 0)?.[1], loc('w3'));
+  });
+
+  test("a reduce task's locations of 2,000 map outputs on 2 workers encode each worker once", () => {
+    const t = new MapOutputTracker();
+    const maps = 2000;
+    for (let m = 0; m < maps; m++) t.register('j1', 0, maps, m, loc(m % 3 === 0 ? 'w1' : 'w2'), [1]);
+    const locs = t.locations('j1', 0)!;
+    const bytes = encode({ mapOutputs: { 0: locs } });
+    // Each copy of an id and an address would take about 30 bytes: 2,000 of them 60 KB.
+    assert.ok(bytes.length < 8 * maps, `encoded in ${bytes.length} bytes, expected under ${8 * maps}`);
+    // What the worker decodes is the same list, map output by map output.
+    const back = decode<{ mapOutputs: Record<number, { workerId: string; address: string }[]> }>(bytes).mapOutputs[0];
+    assert.equal(back.length, maps);
+    for (let m = 0; m < maps; m++) assert.deepEqual(back[m], loc(m % 3 === 0 ? 'w1' : 'w2'), `map output ${m}`);
   });
 
   test('shuffles and jobs are independent', () => {

@@ -29,6 +29,26 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
         },
       );
     },
+    LaunchTasks(call) {
+      const tasks = call.request.tasks;
+      let left = tasks.length;
+      if (left === 0) return call.end();
+      // All start at once (the executor queues what exceeds the job's threads); each
+      // outcome goes back as its task ends. Nothing is written once the driver cancelled.
+      for (const desc of tasks) {
+        executor.launch(desc).then(
+          (outcome) => finish({ ...outcome, task_id: desc.task_id }),
+          (err: Error) => {
+            log.error({ err, taskId: desc.task_id }, 'launch failed');
+            finish({ error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${err.message}`, stack: '' }, task_id: desc.task_id });
+          },
+        );
+      }
+      function finish(outcome: wire.TaskOutcome): void {
+        if (!call.cancelled && !call.destroyed) call.write(outcome);
+        if (--left === 0 && !call.cancelled && !call.destroyed) call.end();
+      }
+    },
     KillTask(call, callback) {
       const found = executor.kill(call.request.task_id);
       log.debug({ taskId: call.request.task_id, found }, 'kill task');

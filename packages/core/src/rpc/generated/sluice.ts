@@ -17,6 +17,7 @@ import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1
 import type { JobInfo as _sluice_v1_JobInfo, JobInfo__Output as _sluice_v1_JobInfo__Output } from './sluice/v1/JobInfo';
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from './sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from './sluice/v1/KillTaskResponse';
+import type { LaunchTasksRequest as _sluice_v1_LaunchTasksRequest, LaunchTasksRequest__Output as _sluice_v1_LaunchTasksRequest__Output } from './sluice/v1/LaunchTasksRequest';
 import type { ListJobsRequest as _sluice_v1_ListJobsRequest, ListJobsRequest__Output as _sluice_v1_ListJobsRequest__Output } from './sluice/v1/ListJobsRequest';
 import type { ListJobsResponse as _sluice_v1_ListJobsResponse, ListJobsResponse__Output as _sluice_v1_ListJobsResponse__Output } from './sluice/v1/ListJobsResponse';
 import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from './sluice/v1/ListWorkersRequest';
@@ -77,6 +78,7 @@ export interface ProtoGrpcType {
       JobInfo: MessageTypeDefinition<_sluice_v1_JobInfo, _sluice_v1_JobInfo__Output>
       KillTaskRequest: MessageTypeDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskRequest__Output>
       KillTaskResponse: MessageTypeDefinition<_sluice_v1_KillTaskResponse, _sluice_v1_KillTaskResponse__Output>
+      LaunchTasksRequest: MessageTypeDefinition<_sluice_v1_LaunchTasksRequest, _sluice_v1_LaunchTasksRequest__Output>
       ListJobsRequest: MessageTypeDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsRequest__Output>
       ListJobsResponse: MessageTypeDefinition<_sluice_v1_ListJobsResponse, _sluice_v1_ListJobsResponse__Output>
       ListWorkersRequest: MessageTypeDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersRequest__Output>

@@ -12,6 +12,7 @@ export interface TaskOutcome {
   'killed'?: (boolean);
   'stored_blocks'?: (string)[];
   'accumulators'?: (Buffer | Uint8Array | string);
+  'task_id'?: (string);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }
 
@@ -23,5 +24,6 @@ export interface TaskOutcome__Output {
   'killed'?: (boolean);
   'stored_blocks': (string)[];
   'accumulators': (Buffer);
+  'task_id': (string);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }

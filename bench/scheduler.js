@@ -1,0 +1,58 @@
+// Scheduler benchmark (not a test): driver + 2 worker processes x 2 cores on loopback.
+//   narrow tasks: sc.parallelize(N numbers, N partitions).count() — tasks/s
+//   shuffle: M map tasks x R reduce partitions (every map task writes to every reduce
+//            partition), then R reduce tasks — the two stages' time
+// Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
+// the 2,000 x 2,000 shuffle runs once.
+//
+//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REPEATS = Number(process.argv[2] ?? 5);
+const WORKERS = Number(process.argv[3] ?? 2);
+const CORES = Number(process.argv[4] ?? 2);
+const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
+
+const log = createRootLogger('warn', { pretty: false });
+const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log });
+const bundle = await bundleJob(path.join(here, 'scheduler-job.ts'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function run(args) {
+  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+  const lines = [];
+  job.on('output', (l) => lines.push(l));
+  const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
+  if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}\n${err?.stack}`);
+  return lines.filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6)));
+}
+
+await cluster.start();
+const out = [];
+try {
+  for (const n of PARTS.includes('narrow') ? [2000] : []) {
+    const runs = (await run(['narrow', String(n), '0', String(REPEATS + 1)])).slice(1);
+    for (const r of runs) if (r.result !== n) throw new Error(`narrow count ${r.result}, expected ${n}`);
+    const ms = median(runs.map((r) => r.ms));
+    out.push(`  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')})`);
+  }
+  for (const [m, r] of [
+    [200, 200],
+    [2000, 2000],
+  ].filter(([m]) => PARTS.includes(`shuffle${m}`))) {
+    // 2,000 x 2,000 runs once (4,000,000 blocks; the 200 x 200 runs warmed the cluster up).
+    const big = m >= 2000;
+    const all = await run(['shuffle', String(m), String(r), String(big ? 1 : REPEATS + 1)]);
+    const runs = big ? all : all.slice(1);
+    for (const x of runs) if (x.result !== r) throw new Error(`shuffle gave ${x.result} keys, expected ${r}`);
+    const ms = median(runs.map((x) => x.ms));
+    out.push(`  shuffle ${m} x ${r} (map stage + reduce stage, ${(m * r).toLocaleString('en-US')} blocks): ${(ms / 1000).toFixed(2)} s (runs ${runs.map((x) => (x.ms / 1000).toFixed(2)).join(' ')})`);
+  }
+} finally {
+  await cluster.stop();
+}
+console.log(`scheduler, driver + ${WORKERS} workers x ${CORES} cores, median of ${REPEATS} runs after one warm-up (2,000 x 2,000: one run)`);
+for (const l of out) console.log(l);
