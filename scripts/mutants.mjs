@@ -936,6 +936,8 @@ const MUTATIONS = [
     search: "} else if (DENIED.has(name) || status === 403) {",
     replace: "} else if (false) {",
     tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'bad settings' }],
+  },
+  {
     id: 'kinesis-children-ignore-parents',
     what: 'Kinesis: a child shard of a split or merge is read at once, not after its parents were read to the end',
     file: 'packages/kinesis/src/shard-coordinator.ts',
