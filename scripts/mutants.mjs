@@ -903,7 +903,7 @@ const MUTATIONS = [
     file: 'packages/s3/src/s3-file-system.ts',
     search: "const incomplete = (dir: string): boolean => writing.has(dir) && !committed.has(dir);",
     replace: "const incomplete = (dir: string): boolean => false && writing.has(dir) && !committed.has(dir);",
-    tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'only once' }],
+    tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'bad settings' }],
   },
   {
     id: 's3-text-no-multipart',
@@ -952,6 +952,8 @@ const MUTATIONS = [
     search: "} else if (DENIED.has(name) || status === 403) {",
     replace: "} else if (false) {",
     tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'bad settings' }],
+  },
+  {
     id: 'kinesis-children-ignore-parents',
     what: 'Kinesis: a child shard of a split or merge is read at once, not after its parents were read to the end',
     file: 'packages/kinesis/src/shard-coordinator.ts',
