@@ -122,7 +122,9 @@ export class SluiceContext {
   /**
    * Lines of a text file, or of every file in a directory (hidden and `_`-prefixed files
    * skipped), split by byte ranges into at least `minPartitions` partitions. The path
-   * must be readable at the same place by every worker (a shared or local disk).
+   * must be readable at the same place by every worker (a shared or local disk), or be a
+   * location of a registered file system (`s3://bucket/path` with `import '@sluice/s3'`;
+   * see textFileOn).
    */
   textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
     const fsys = fileSystemFor(file, 'sc.textFile');
