@@ -8,6 +8,9 @@ import { userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
 import { rememberShipOrigin } from './closure/ship-origin.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
+import type { FileSystem, SaveOptions } from './io/file-system.js';
+import { fileSystemFor } from './io/file-system-registry.js';
+import { planTextSplits } from './io/text-splits.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
 import { SluiceError } from './errors.js';
@@ -119,9 +122,13 @@ export class SluiceContext {
   /**
    * Lines of a text file, or of every file in a directory (hidden and `_`-prefixed files
    * skipped), split by byte ranges into at least `minPartitions` partitions. The path
-   * must be readable at the same place by every worker (a shared or local disk).
+   * must be readable at the same place by every worker (a shared or local disk), or be a
+   * location of a registered file system (`s3://bucket/path` with `import '@sluice/s3'`;
+   * see textFileOn).
    */
   textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
+    const fsys = fileSystemFor(file, 'sc.textFile');
+    if (fsys) return this.textFileOn(fsys, file, minPartitions);
     const abs = resolveJobPath(file);
     let files: { file: string; size: number }[];
     try {
@@ -150,6 +157,23 @@ export class SluiceContext {
   }
 
   /**
+   * textFile on a registered file system (`s3://...`): its files are listed when the first
+   * action runs (listing is I/O the driver program must await; Spark lists lazily too), so
+   * the RDD has exactly `minPartitions` partitions, each an equal share of the files' bytes
+   * in order (several files' ranges, or none when there are fewer bytes than partitions).
+   */
+  private textFileOn(fsys: FileSystem, location: string, minPartitions: number): RDD<string> {
+    checkSlices(minPartitions, 'textFile');
+    const rdd = new RDD<string>(this, minPartitions, { kind: 'textFile', splits: [], groups: Array.from({ length: minPartitions }, () => []) }, []).setName(location);
+    rdd.prepare = async () => {
+      const files = await fsys.listTextFiles(location);
+      rdd.op = { kind: 'textFile', ...planTextSplits(files, minPartitions), fsSettings: fsys.settings?.() };
+      rdd.prepare = undefined;
+    };
+    return rdd;
+  }
+
+  /**
    * The records saved with `rdd.saveAsObjectFile(dir)` (or one batch's directory of
    * `dstream.saveAsObjectFiles`), as Spark's sc.objectFile: `path` is such a directory (its
    * `part-*` files, in name order) or one part file. One partition per part file: a part
@@ -157,6 +181,7 @@ export class SluiceContext {
    * has nothing to split). The path must be readable at the same place by every worker.
    */
   objectFile<T>(file: string): RDD<T> {
+    if (fileSystemFor(file, 'sc.objectFile')) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.objectFile('${file}'): object files are read from a path on a file system only; read text with sc.textFile there`);
     const abs = resolveJobPath(file);
     let files: string[];
     try {
@@ -393,6 +418,12 @@ export class SluiceContext {
   }
 
   private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean }): Promise<void> {
+    const fsys = fileSystemFor(dir, kind);
+    if (fsys) {
+      if (kind !== 'saveAsTextFile') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${kind}('${dir}'): object files go to a path on a file system only; save text with saveAsTextFile(s) there`);
+      await this.saveOn(fsys, rdd, dir, { operation: kind, replace: options.replace === true });
+      return;
+    }
     const abs = resolveJobPath(dir);
     const exists = (): boolean => fs.existsSync(abs);
     if (!options.replace && exists()) {
@@ -434,6 +465,24 @@ export class SluiceContext {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** saveAsTextFile on a registered file system: its committer's setup, the tasks' writes, then commit (or abort). */
+  private async saveOn(fsys: FileSystem, rdd: RDD<unknown>, dir: string, options: SaveOptions): Promise<void> {
+    await fsys.setupSave(dir, options);
+    let parts: unknown[];
+    try {
+      parts = await this.runAction(rdd, { kind: 'saveAsTextFile', dir, fsSettings: fsys.settings?.() });
+    } catch (err) {
+      try {
+        await fsys.abortSave(dir, options);
+      } catch (abortErr) {
+        this.log('warn', 'cannot remove what the failed save wrote', { component: 'save', dir, err: (abortErr as Error).message });
+      }
+      throw err;
+    }
+    const fields = await fsys.commitSave(dir, parts, options);
+    this.log('info', 'output committed', { component: 'save', operation: options.operation, dir, ...fields });
   }
 
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {

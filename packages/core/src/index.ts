@@ -45,3 +45,6 @@ export { ManualClock, type Clock } from './util/clock.js';
 export type { CheckpointStore, CheckpointObject } from './checkpoint/checkpoint-store.js';
 export { registerCheckpointStore, openCheckpointStore, type CheckpointStoreFactory } from './checkpoint/checkpoint-store-registry.js';
 export { joinCheckpointLocation } from './checkpoint/checkpoint-location.js';
+// File systems for text files: connectors (such as @sluice/s3) register a scheme.
+export type { FileSystem, FileStatus, RangeReader, SaveOptions } from './io/file-system.js';
+export { registerFileSystem } from './io/file-system-registry.js';

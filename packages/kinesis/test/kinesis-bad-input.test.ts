@@ -3,7 +3,8 @@
 // `sluice jobs` and the driver log show them) naming Kinesis, the value and the setting to
 // fix; the readers keep retrying. A bad initialPosition and a missing checkpoint directory
 // fail the job at once. The controls: LATEST reads only what is put after the readers
-// started, { atTimestamp } only what arrived from then on.
+// started; the same job submitted again resumes after the shard checkpoints (nothing old
+// counted again); { atTimestamp } reads only what arrived from then on.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,7 +73,7 @@ test('a bad initialPosition or no checkpoint directory fails the job at once, na
   assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: Kinesis stream 'words' \(checkpointAppName 'no-dir'\) needs a checkpoint directory: .*call ssc\.checkpoint\(dir\) before ssc\.start\(\)/);
 });
 
-test("the controls: LATEST reads nothing put before the readers ran, { atTimestamp } exactly what arrived from then on", { timeout: 90_000 }, async () => {
+test("the controls: LATEST reads nothing put before the readers ran; the job submitted again resumes after its checkpoints; { atTimestamp } reads exactly what arrived from then on", { timeout: 150_000 }, async () => {
   const c = client(kinesis.endpoint);
   await createStream(c, 'positions', 2);
   await put(c, 'positions', 0, 500, 1, emptySent());
@@ -101,11 +102,28 @@ test("the controls: LATEST reads nothing put before the readers ran, { atTimesta
   const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids).sort((a, b) => a - b);
   assert.deepEqual(ids.filter((id) => id < 1_000_000), later.ids, 'LATEST: none of the records put before the readers started, all put after');
   assert.ok(ids.filter((id) => id >= 1_000_000).every((id) => probes.includes(id)), 'and probes only');
-  const at = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'positions', app: 'at-timestamp', readers: 2, atTimestamp: tsMs, expectIds: 500 })]);
+  // A job submitted again with the same checkpointAppName resumes after each shard's
+  // checkpoint: once the checkpoints cover everything the first job read (their ordinals add
+  // up to it), the second job counts exactly what is put afterwards.
+  const cpDir = path.join(tmp, 'cp', 'kinesis', 'latest', 'positions');
+  const covered = () => fs.readdirSync(cpDir).reduce((n, f) => n + (JSON.parse(fs.readFileSync(path.join(cpDir, f), 'utf8')) as { next: number }).next, 0);
+  for (let i = 0; covered() < ids.length; i++) {
+    assert.ok(i < 200, `the shard checkpoints cover the ${ids.length} records read (${covered()})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Put while no job runs: LATEST would never see these; resuming after the checkpoints does.
+  const more = emptySent();
+  await put(c, 'positions', 2000, 300, 4, more);
+  const resumed = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'positions', app: 'latest', readers: 2, initialPosition: 'LATEST', expectIds: 300 })]);
+  const end3 = await resumed.finished(60_000);
+  assert.ok(end3.ok, `${end3.failure}\n${end3.lines.slice(-20).join('\n')}`);
+  const ids3 = jsonLines<{ ids: number[] }>(end3.lines, 'BATCH ').flatMap((b) => b.ids).sort((a, b) => a - b);
+  assert.deepEqual(ids3, more.ids, 'the job submitted again: exactly the records put since the first one stopped');
+  const at = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'positions', app: 'at-timestamp', readers: 2, atTimestamp: tsMs, expectIds: 800 })]);
   const end2 = await at.finished(60_000);
   assert.ok(end2.ok, `${end2.failure}\n${end2.lines.slice(-20).join('\n')}`);
   const ids2 = jsonLines<{ ids: number[] }>(end2.lines, 'BATCH ').flatMap((b) => b.ids).sort((a, b) => a - b);
-  assert.deepEqual(ids2, later.ids, '{ atTimestamp }: exactly the records that arrived from then on');
+  assert.deepEqual(ids2, [...later.ids, ...more.ids].sort((a, b) => a - b), '{ atTimestamp }: exactly the records that arrived from then on');
   assert.ok(!end2.lines.some((l) => l.startsWith('RECEIVER error ')), end2.lines.filter((l) => l.startsWith('RECEIVER error ')).join('\n'));
   c.destroy();
 });

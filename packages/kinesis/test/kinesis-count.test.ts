@@ -76,7 +76,7 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   await createStream(c, stream, 4);
   const sent = emptySent();
   const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [
-    JSON.stringify({ endpoint: kinesis.endpoint, stream, app: 'count-app', readers: 4, checkpointDir: path.join(tmp, 'count'), batchMs: 1000, expectIds: N, checkpointInterval: 300 }),
+    JSON.stringify({ endpoint: kinesis.endpoint, stream, app: 'count-app', readers: 4, checkpointDir: path.join(tmp, 'count'), batchMs: 1000, expectIds: N, checkpointInterval: 2000 }),
   ]);
   await job.waitLine('STARTED', 30_000);
   const started = () => jsonLines<{ workerId: string; streamId: number }>(job.lines, 'RECEIVER started ');

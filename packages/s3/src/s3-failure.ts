@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, type ErrorCode } from '@sluice/core';
 
 /** What a failed S3 call was about, for its message. */
 export interface S3CallContext {
@@ -9,6 +9,12 @@ export interface S3CallContext {
   readonly endpoint: string;
   /** The object or prefix (`s3://bucket/key`) the call was about. */
   readonly target: string;
+  /** What failed, opening the message (default `checkpoint <op>`), e.g. '@sluice/s3 saveAsTextFile'. */
+  readonly subject?: string;
+  /** What the user fixes if the bucket is missing (default 'the checkpoint location'). */
+  readonly location?: string;
+  /** Default SLUICE_CHECKPOINT. */
+  readonly code?: ErrorCode;
 }
 
 interface AwsErrorShape {
@@ -32,19 +38,20 @@ export function s3Failure(ctx: S3CallContext, err: unknown): SluiceError {
   const status = e.$metadata?.httpStatusCode;
   const detail = `${name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
   const where = `bucket '${ctx.bucket}' at endpoint ${ctx.endpoint}`;
+  const what = `${ctx.subject ?? `checkpoint ${ctx.op}`} of ${ctx.target} failed`;
   let message: string;
   if (name === 'NoSuchBucket' || (name === 'NotFound' && ctx.op === 'check')) {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed: ${where} does not exist (${detail}); create the bucket (for example \`aws s3 mb s3://${ctx.bucket}\`) or fix the checkpoint location`;
+    message = `${what}: ${where} does not exist (${detail}); create the bucket (for example \`aws s3 mb s3://${ctx.bucket}\`) or fix ${ctx.location ?? 'the checkpoint location'}`;
   } else if (DENIED.has(name) || status === 403) {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed: access to ${where} was refused (${detail}); check the credentials every host uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or configureS3({ credentials })) and the bucket's policy`;
+    message = `${what}: access to ${where} was refused (${detail}); check the credentials every host uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or configureS3({ credentials })) and the bucket's policy`;
   } else if (name === 'CredentialsProviderError') {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed: no S3 credentials were found for ${where} (${detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) on every host, or call configureS3({ credentials })`;
+    message = `${what}: no S3 credentials were found for ${where} (${detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) on every host, or call configureS3({ credentials })`;
   } else if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed: ${where} is in another region (${detail}); set AWS_REGION (or configureS3({ region })) to the bucket's region`;
+    message = `${what}: ${where} is in another region (${detail}); set AWS_REGION (or configureS3({ region })) to the bucket's region`;
   } else if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed: cannot reach the S3 endpoint ${ctx.endpoint} for bucket '${ctx.bucket}' (${e.code ?? name}: ${e.message ?? ''}); check AWS_ENDPOINT_URL (or configureS3({ endpoint })) and that the server is up`;
+    message = `${what}: cannot reach the S3 endpoint ${ctx.endpoint} for bucket '${ctx.bucket}' (${e.code ?? name}: ${e.message ?? ''}); check AWS_ENDPOINT_URL (or configureS3({ endpoint })) and that the server is up`;
   } else {
-    message = `checkpoint ${ctx.op} of ${ctx.target} failed at ${where}: ${detail}`;
+    message = `${what} at ${where}: ${detail}`;
   }
-  return new SluiceError('SLUICE_CHECKPOINT', message, { cause: err });
+  return new SluiceError(ctx.code ?? 'SLUICE_CHECKPOINT', message, { cause: err });
 }

@@ -1,3 +1,5 @@
+import { SluiceError } from '@sluice/core';
+
 /** How the S3 client of `s3://` checkpoint locations connects. */
 export interface S3Options {
   /**
@@ -19,7 +21,16 @@ export interface S3Options {
   readonly maxAttempts?: number;
   /** Milliseconds to wait for a TCP connection to the endpoint (default 5000). */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Text files: a part larger than this is uploaded as a multipart upload in pieces of this
+   * many bytes, as its records are computed (default 8 MiB; S3's minimum piece is 5 MiB).
+   */
+  readonly multipartPartSize?: number;
 }
+
+/** S3's smallest piece of a multipart upload (but the last). */
+export const MIN_MULTIPART_PART_SIZE = 5 * 1024 * 1024;
+export const DEFAULT_MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 
 /** Options with the environment applied: what a client is built from. */
 export interface ResolvedS3Options {
@@ -30,6 +41,7 @@ export interface ResolvedS3Options {
   readonly credentials: S3Options['credentials'];
   readonly maxAttempts: number;
   readonly connectionTimeoutMs: number;
+  readonly multipartPartSize: number;
 }
 
 /** `options` over the environment `env` (the AWS SDK's variables, as every host sets them). */
@@ -50,9 +62,17 @@ export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = pr
     credentials: options.credentials ?? envCredentials,
     maxAttempts: options.maxAttempts ?? 3,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+    multipartPartSize: checkPartSize(options.multipartPartSize ?? DEFAULT_MULTIPART_PART_SIZE),
   };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function checkPartSize(n: number): number {
+  if (!Number.isSafeInteger(n) || n < MIN_MULTIPART_PART_SIZE) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `@sluice/s3: configureS3({ multipartPartSize: ${String(n)} }): a multipart piece must be a whole number of bytes >= ${MIN_MULTIPART_PART_SIZE} (5 MiB, S3's minimum)`);
+  }
+  return n;
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { resolveS3Options } from '../src/s3-options.js';
 
 test('the endpoint, region, path style and credentials come from the AWS_* variables, options over them', () => {
-  assert.deepEqual(resolveS3Options({}, {}), { endpoint: undefined, region: undefined, forcePathStyle: false, credentials: undefined, maxAttempts: 3, connectionTimeoutMs: 5000 });
+  assert.deepEqual(resolveS3Options({}, {}), { endpoint: undefined, region: undefined, forcePathStyle: false, credentials: undefined, maxAttempts: 3, connectionTimeoutMs: 5000, multipartPartSize: 8 * 1024 * 1024 });
   const env = { AWS_ENDPOINT_URL: 'http://10.0.0.5:9000', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_DEFAULT_REGION: 'eu-west-1' };
   assert.deepEqual(resolveS3Options({}, env), {
     endpoint: 'http://10.0.0.5:9000',
@@ -13,6 +13,7 @@ test('the endpoint, region, path style and credentials come from the AWS_* varia
     credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
     maxAttempts: 3,
     connectionTimeoutMs: 5000,
+    multipartPartSize: 8 * 1024 * 1024,
   });
   // The S3-specific endpoint variable wins over the general one; AWS_REGION over AWS_DEFAULT_REGION.
   const specific = resolveS3Options({}, { ...env, AWS_ENDPOINT_URL_S3: 'http://s3.local:9000', AWS_REGION: 'us-west-2', AWS_SESSION_TOKEN: 'tok', SLUICE_S3_FORCE_PATH_STYLE: 'false' });
@@ -27,4 +28,9 @@ test('the endpoint, region, path style and credentials come from the AWS_* varia
   // Options given in the job file win.
   const given = resolveS3Options({ endpoint: 'http://y:2', region: 'ap-south-1', forcePathStyle: false, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }, env);
   assert.deepEqual([given.endpoint, given.region, given.forcePathStyle, given.credentials?.accessKeyId, given.maxAttempts], ['http://y:2', 'ap-south-1', false, 'a', 1]);
+});
+
+test("a multipart piece below S3's 5 MiB minimum is refused, naming the option", () => {
+  assert.equal(resolveS3Options({ multipartPartSize: 5 * 1024 * 1024 }, {}).multipartPartSize, 5 * 1024 * 1024);
+  assert.throws(() => resolveS3Options({ multipartPartSize: 1024 }, {}), (e: unknown) => (e as { code?: string }).code === 'SLUICE_BAD_ARGUMENT' && /multipartPartSize: 1024.*>= 5242880/.test((e as Error).message));
 });

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import type { StorageLevel } from '../rdd/plan.js';
 import type { CombineByKeyOptions, RDD } from '../rdd/rdd.js';
@@ -543,9 +544,13 @@ export abstract class DStream<T> {
    * Save each batch as a text directory `prefix-<timeMs>[.suffix]`, atomically: the
    * directory is written under a hidden temporary name and renamed into place once whole,
    * so a batch re-run after a failure replaces its directory and never duplicates it, and
-   * a reader never sees half of one.
+   * a reader never sees half of one. A `scheme://` prefix goes to the file system its
+   * package registered (`s3://bucket/prefix` with `import '@sluice/s3'`), which commits
+   * each batch its own way (see that package).
    */
   saveAsTextFiles(prefix: string, suffix?: string): void {
+    // A location of a registered file system (`s3://...`) is checked here, at the call.
+    fileSystemFor(prefix, 'saveAsTextFiles');
     this.ssc.registerOutput(
       this as DStream<unknown>,
       async (rdd, time) => {

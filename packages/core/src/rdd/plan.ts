@@ -45,7 +45,11 @@ export type NodeOp =
   /** Each slice's records as toWire made them (job-class instances tagged), or null where a task does not need it. */
   | { readonly kind: 'parallelize'; readonly slices: readonly unknown[] }
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number }
-  | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[] }
+  /**
+   * Partition i reads splits[i], or with `groups` the splits groups[i] names, in order
+   * (textFile on a registered file system, whose driver-side settings are `fsSettings`).
+   */
+  | { readonly kind: 'textFile'; readonly splits: readonly TextSplit[]; readonly groups?: readonly (readonly number[])[]; readonly fsSettings?: unknown }
   /** binaryRecordsStream: partition i is file splits[i] (whole, [0, end)) cut into records of recordLength bytes. */
   | { readonly kind: 'binaryRecords'; readonly splits: readonly TextSplit[]; readonly recordLength: number }
   | { readonly kind: 'checkpointFile'; readonly dir: string }

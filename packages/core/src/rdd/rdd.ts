@@ -387,7 +387,11 @@ export class RDD<T> {
     return this.keys().countByValue();
   }
 
-  /** Writes one `part-NNNNN` text file per partition (String(record) per line) under `dir`. */
+  /**
+   * Writes one `part-NNNNN` text file per partition (String(record) per line) under `dir`,
+   * then `_SUCCESS`. `dir` may be a location of a registered file system
+   * (`s3://bucket/path` with `import '@sluice/s3'`).
+   */
   async saveAsTextFile(dir: string): Promise<void> {
     await this.context.saveAsTextFile(this as RDD<unknown>, dir);
   }

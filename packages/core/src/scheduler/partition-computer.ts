@@ -106,9 +106,11 @@ export class PartitionComputer {
         return;
       }
       case 'textFile': {
-        const s = op.splits[split];
-        const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn });
-        for (let i = 0; i < lines.length; i++) emit(lines[i]);
+        for (const index of op.groups ? op.groups[split] : [split]) {
+          const s = op.splits[index];
+          const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn }, op.fsSettings);
+          for (let i = 0; i < lines.length; i++) emit(lines[i]);
+        }
         return;
       }
       case 'blocks': {

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { SluiceError } from '../errors.js';
+import { isSluiceError, SluiceError } from '../errors.js';
+import type { RangeReader } from '../io/file-system.js';
+import { fileSystemFor } from '../io/file-system-registry.js';
 import type { StreamFileSplit } from '../rdd/plan.js';
 
 /** How a file stream's file is read: exactly [0, end), the size its listing saw. */
@@ -12,13 +14,16 @@ export interface StreamFileRead extends StreamFileSplit {
  * line leaves it to the split before, and the last line is read past `end` to its end.
  * A file stream's file (`stream`) is read exactly up to `end`; if it is gone, the read
  * fails naming the file, or with `ignoreMissingFiles` gives no lines and a warning.
+ * A `scheme://` file is read through its registered FileSystem, given `fsSettings`.
  */
-export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead): Promise<string[]> {
+export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead, fsSettings?: unknown): Promise<string[]> {
   if (end <= start) return [];
-  let fh: fs.promises.FileHandle;
+  let fh: RangeReader;
   try {
-    fh = await fs.promises.open(file, 'r');
+    const fsys = fileSystemFor(file, 'textFile');
+    fh = fsys ? await fsys.open(file, fsSettings) : await fs.promises.open(file, 'r');
   } catch (err) {
+    if (isSluiceError(err)) throw err;
     if (stream && (err as NodeJS.ErrnoException).code === 'ENOENT') {
       if (stream.ignoreMissingFiles) {
         stream.warn?.('file stream: a file chosen for a batch is gone; skipped (ignoreMissingFiles)', { component: 'file-stream', directory: stream.directory, file });

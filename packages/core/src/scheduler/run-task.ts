@@ -4,6 +4,9 @@ import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js'
 import { encodeRecords } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
 import { SluiceError } from '../errors.js';
+import { ChunkQueue } from '../io/chunk-queue.js';
+import type { FileSystem } from '../io/file-system.js';
+import { fileSystemFor } from '../io/file-system-registry.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
 import { shuffleBlockId, type ShuffleSpec } from '../rdd/plan.js';
@@ -131,6 +134,8 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       return sample;
     }
     case 'saveAsTextFile': {
+      const fsys = fileSystemFor(action.dir, 'saveAsTextFile');
+      if (fsys) return writePartOn(fsys, computer, root, split, action, env);
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
@@ -153,6 +158,35 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       throw new SluiceError('SLUICE_INTERNAL', `unknown action ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Bytes the compute loop hands to a file system's writer at a time. */
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * saveAsTextFile's part on a registered file system: lines go to its writer in chunks
+ * while the partition is computed; returns what the writer returns for the commit.
+ */
+async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
+  const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
+  const name = `part-${String(split).padStart(5, '0')}`;
+  const attempt = `${env.jobId}-${split}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const writing = fsys.writePart(action.dir, name, queue, attempt, action.fsSettings);
+  // The writer may fail first (an unreachable endpoint): stop computing then.
+  let writeFailed = false;
+  writing.catch(() => void (writeFailed = true));
+  try {
+    await computer.compute(root, split, (x) => {
+      if (writeFailed) throw STOP;
+      queue.push(Buffer.from(`${String(x)}\n`));
+    });
+    queue.end();
+  } catch (err) {
+    queue.fail(err);
+    await writing.catch(() => undefined);
+    if (err !== STOP) throw err;
+  }
+  return await writing;
 }
 
 /** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */

@@ -17,7 +17,8 @@ export type ActionSpec =
   | { readonly kind: 'countByValue' }
   | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
   | { readonly kind: 'sampleKeys'; readonly perPartition: number }
-  | { readonly kind: 'saveAsTextFile'; readonly dir: string }
+  /** `fsSettings`: a registered file system's settings on the driver (FileSystem.settings). */
+  | { readonly kind: 'saveAsTextFile'; readonly dir: string; readonly fsSettings?: unknown }
   /** `part-NNNNN` per partition in the object-file format (codec/object-file.ts). */
   | { readonly kind: 'saveAsObjectFile'; readonly dir: string }
   | { readonly kind: 'writeCheckpoint'; readonly dir: string };

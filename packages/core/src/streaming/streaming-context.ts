@@ -6,6 +6,7 @@ import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
 import { resolveJobPath } from '../job-working-directory.js';
+import { fileSystemFor } from '../io/file-system-registry.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
@@ -400,7 +401,7 @@ export class StreamingContext {
   /** textFileStream with a file filter, and the files already there read too when `newFilesOnly` is false. */
   fileStream(directory: string, options: FileStreamOptions = {}): DStream<string> {
     this.checkNotStarted('fileStream');
-    return new FileInputDStream<string>(this, resolveJobPath(directory), options);
+    return new FileInputDStream<string>(this, localStreamDirectory(directory, 'fileStream'), options);
   }
 
   /**
@@ -415,7 +416,7 @@ export class StreamingContext {
     if (!Number.isSafeInteger(recordLength) || recordLength < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `binaryRecordsStream(${directory}): recordLength must be a whole number of bytes >= 1, got ${String(recordLength)}`);
     }
-    return new FileInputDStream<Buffer>(this, resolveJobPath(directory), options, recordLength);
+    return new FileInputDStream<Buffer>(this, localStreamDirectory(directory, 'binaryRecordsStream'), options, recordLength);
   }
 
   /**
@@ -885,4 +886,12 @@ function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIn
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `writeAheadLog.maxSegmentBytes must be a whole number of bytes >= 1, got ${String(opts.maxSegmentBytes)}; for example { writeAheadLog: { maxSegmentBytes: 16 * 1024 * 1024 } }`);
   }
   return { rollingIntervalMs, maxSegmentBytes };
+}
+
+/** A file stream's directory made absolute; a registered scheme (`s3://`) is refused: file streams watch a file system's directory. */
+function localStreamDirectory(directory: string, operation: string): string {
+  if (fileSystemFor(directory, operation)) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operation}('${directory}'): file streams watch a directory on a file system every host shares; '${directory}' is not one (read what is there with sc.textFile inside foreachRDD or transform)`);
+  }
+  return resolveJobPath(directory);
 }
