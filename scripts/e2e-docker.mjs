@@ -64,8 +64,8 @@ function option(name, fallback) {
 }
 const PHASES = new Set(option('phases', 'cluster,connectors'));
 const ALL_PROFILES = ['mqtt', 'postgres', 'redis', 's3'];
-/** Run by default: the profiles whose example job is on main. */
-const DEFAULT_PROFILES = ['mqtt', 'postgres', 'redis'];
+/** Run by default: every profile. */
+const DEFAULT_PROFILES = ['mqtt', 'postgres', 'redis', 's3'];
 const PROFILES = PHASES.has('connectors') ? option('profiles', DEFAULT_PROFILES.join(',')) : [];
 for (const p of PHASES) if (!['cluster', 'connectors'].includes(p)) throw new Error(`--phases: unknown phase '${p}' (cluster, connectors)`);
 for (const p of PROFILES) if (!ALL_PROFILES.includes(p)) throw new Error(`--profiles: unknown profile '${p}' (${ALL_PROFILES.join(', ')})`);

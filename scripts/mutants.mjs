@@ -858,6 +858,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/multi-host-netns.test.js'],
   },
   {
+    id: 'desired-workers-no-hysteresis',
+    what: 'sluice_desired_workers asks for one worker fewer whenever the ratio is under the up ratio (no band between the ratios)',
+    file: 'packages/driver/src/streaming/worker-allocation-manager.ts',
+    search: 'else if (ratio !== undefined && ratio <= this.options.scalingDownRatio)',
+    replace: 'else if (ratio !== undefined && ratio < this.options.scalingUpRatio)',
+    tests: ['packages/driver/dist/test/streaming/worker-allocation-manager.test.js', 'packages/cli/dist/test/desired-workers.test.js'],
+  },
+  {
+    id: 'desired-workers-no-max',
+    what: 'sluice_desired_workers ignores --max-workers',
+    file: 'packages/driver/src/streaming/worker-allocation-manager.ts',
+    search: 'return Math.min(this.options.maxWorkers, Math.max(this.options.minWorkers, want));',
+    replace: 'return Math.max(this.options.minWorkers, want);',
+    tests: ['packages/driver/dist/test/streaming/worker-allocation-manager.test.js', 'packages/cli/dist/test/desired-workers.test.js'],
+  },
+  {
     id: 'text-splits-shifted',
     what: "textFile on a registered file system starts every split but the first one byte late",
     file: 'packages/core/src/io/text-splits.ts',

@@ -101,6 +101,14 @@ const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only wh
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
 
+function ratio(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a number > 0 (a ratio of processing time to batch interval, such as 0.9), got '${v}'`);
+    return n;
+  };
+}
+
 function int(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -161,7 +169,29 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
     'keep the registry of submitted jobs (bundle, args, checkpoint directory, --supervise) here; a driver started again on it relaunches every job that was running and not stopped, under the same id',
   )
   .option('--retained-batches <n>', "completed batches each streaming job's UI and REST API keep (Spark's spark.streaming.ui.retainedBatches)", int('--retained-batches'), 1000)
-  .action(async (o: ServerOpts & { port: number; webPort: number; bind: string; heartbeatMs: number; workerTimeoutMs: number; maxCallsPerPeer: number; stateDir?: string; retainedBatches: number }) => {
+  .option('--min-workers <n>', 'sluice_desired_workers never goes below this (spark.streaming.dynamicAllocation.minExecutors)', int('--min-workers'), 1)
+  .option('--max-workers <n>', 'sluice_desired_workers never goes above this (maxExecutors; default: no limit)', int('--max-workers'))
+  .option('--scaling-up-ratio <r>', 'ask for more workers when batch processing time / batch interval reaches this (scalingUpRatio)', ratio('--scaling-up-ratio'), 0.9)
+  .option('--scaling-down-ratio <r>', 'ask for one worker fewer when that ratio is at most this (scalingDownRatio)', ratio('--scaling-down-ratio'), 0.3)
+  .option('--scaling-interval-ms <ms>', 'decide sluice_desired_workers anew this often, from the batches completed since (scalingInterval)', int('--scaling-interval-ms'), 60_000)
+  .action(
+    async (
+      o: ServerOpts & {
+        port: number;
+        webPort: number;
+        bind: string;
+        heartbeatMs: number;
+        workerTimeoutMs: number;
+        maxCallsPerPeer: number;
+        stateDir?: string;
+        retainedBatches: number;
+        minWorkers: number;
+        maxWorkers?: number;
+        scalingUpRatio: number;
+        scalingDownRatio: number;
+        scalingIntervalMs: number;
+      },
+    ) => {
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
     const { DriverNode } = await import('@sluice/driver');
@@ -176,6 +206,13 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,
       retainedBatches: o.retainedBatches,
+      workerAllocation: {
+        minWorkers: o.minWorkers,
+        maxWorkers: o.maxWorkers ?? Number.POSITIVE_INFINITY,
+        scalingUpRatio: o.scalingUpRatio,
+        scalingDownRatio: o.scalingDownRatio,
+        scalingIntervalMs: o.scalingIntervalMs,
+      },
     });
     // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
     onSignals(() => driver.stop(), log);

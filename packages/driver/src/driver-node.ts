@@ -34,6 +34,7 @@ import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.j
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
 import { PrometheusMetrics } from './web/prometheus-metrics.js';
+import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
 import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
@@ -69,6 +70,11 @@ export interface DriverOptions {
    * itself, on the same stderr as this log, and passes info so it is reported once.
    */
   readonly jobFailureLogLevel?: 'warn' | 'info';
+  /**
+   * How `sluice_desired_workers` (the workers the running streams need, for an autoscaler)
+   * is computed: Spark's spark.streaming.dynamicAllocation.* (defaults DEFAULT_WORKER_ALLOCATION).
+   */
+  readonly workerAllocation?: Partial<WorkerAllocationOptions>;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -157,7 +163,13 @@ export class DriverNode {
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
-    this.metrics = new PrometheusMetrics({ workers: this.registry, jobs: () => this.jobs.values(), jobByRunId: (runId) => this.launcher.jobByRunId(runId) });
+    const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
+    this.metrics = new PrometheusMetrics({
+      workers: this.registry,
+      jobs: () => this.jobs.values(),
+      jobByRunId: (runId) => this.launcher.jobByRunId(runId),
+      desiredWorkers: () => allocation.desired(this.registry.all().length, this.runningStreams()),
+    });
     this.dag.addListener(this.metrics);
     this.launcher = new JobLauncher({
       dag: this.dag,
@@ -186,6 +198,19 @@ export class DriverNode {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The running streaming jobs' batch interval and completed batches (the retained ones), for the worker allocation. */
+  private runningStreams(): AllocationStream[] {
+    const out: AllocationStream[] = [];
+    for (const j of this.jobs.values()) {
+      if (j.state !== 'running' || !j.streaming) continue;
+      const completed = j.progress
+        .completedBatches()
+        .flatMap((b) => (b.processingStartTime === undefined || b.processingEndTime === undefined ? [] : [{ processingEndTime: b.processingEndTime, processingDelay: b.processingEndTime - b.processingStartTime }]));
+      out.push({ batchIntervalMs: j.progress.batchIntervalMs, completed });
+    }
+    return out;
   }
 
   get address(): string {

@@ -11,6 +11,8 @@ export interface MetricsSources {
   jobs(): Iterable<DriverJob>;
   /** The job whose attempt the schedulers and workers know as `runId`. */
   jobByRunId(runId: string): DriverJob | undefined;
+  /** The workers the running streams need (WorkerAllocationManager). */
+  desiredWorkers(): number;
 }
 
 /**
@@ -167,6 +169,12 @@ export class PrometheusMetrics implements SchedulerListener {
     const W = ['worker'] as const;
 
     gauge('sluice_workers', 'Registered workers.', [], () => [[{}, workers().length]]);
+    gauge(
+      'sluice_desired_workers',
+      "Workers the running streams need, for an autoscaler: from batch processing time against the batch interval, decided every --scaling-interval-ms (Spark's spark.streaming.dynamicAllocation).",
+      [],
+      () => [[{}, this.src.desiredWorkers()]],
+    );
     gauge('sluice_worker_cores', 'Task slots per worker.', W, perWorker((w) => w.cores));
     gauge('sluice_worker_running_tasks', 'Tasks running per worker.', W, perWorker((w) => w.cores - w.freeSlots));
     total('sluice_worker_tasks_completed_total', 'Task attempts this worker finished (any outcome) since it registered.', W, perWorker((w) => w.tasksCompleted));
