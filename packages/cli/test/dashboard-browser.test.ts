@@ -98,9 +98,8 @@ interface PageState {
 }
 
 /** What the page shows, read in one go (an update may come between two reads otherwise). */
-function readPage(page: Page): Promise<PageState> {
-  // Runs in the page (this package compiles without the DOM types: the code is a string).
-  return page.evaluate(`(() => {
+// Runs in the page (this package compiles without the DOM types: the code is a string).
+const READ_PAGE = `(() => {
     const board = (name) => [...document.querySelectorAll('section.dashboard')].find((s) => s.dataset.name === name);
     const bars = board('word counts');
     const line = board('words per batch')?.querySelector('.dashboard-body');
@@ -116,7 +115,10 @@ function readPage(page: Page): Promise<PageState> {
       marker: window.__marker,
       xss: window.__dash !== undefined,
     };
-  })()`);
+  })()`;
+
+function readPage(page: Page): Promise<PageState> {
+  return page.evaluate(READ_PAGE) as Promise<PageState>;
 }
 
 /** The page's bars are exactly batch `s.batch`'s largest counts, from the lines that batch took (none for a batch that took none). */
@@ -129,13 +131,18 @@ async function checkBars(s: PageState, rest: string, sent: readonly string[]): P
   assert.deepEqual(s.warnings, cut);
 }
 
-/** Until the bar chart shows a batch after `after` with all MAX_BARS bars (a batch that took few lines may have fewer keys). */
-function fullBatchAfter(page: Page, after: number): Promise<unknown> {
-  return page.waitForFunction(
-    `[...document.querySelectorAll('section.dashboard')].some((s) => s.dataset.name === 'word counts' && Number(s.dataset.batch) > ${after} && s.querySelectorAll('.bar').length === ${MAX_BARS})`,
+/**
+ * Until the bar chart shows a batch after `after` with all MAX_BARS bars (a batch that took few
+ * lines may have fewer keys), and what the page shows at that moment: read in the same
+ * evaluation, as the next batch (maybe one that took no lines) can replace the bars at once.
+ */
+async function fullBatchAfter(page: Page, after: number): Promise<PageState> {
+  const handle = await page.waitForFunction(
+    `(() => { const s = ${READ_PAGE}; return s.batch > ${after} && s.bars.length === ${MAX_BARS} ? s : null; })()`,
     undefined,
     { timeout: 60_000 },
   );
+  return (await handle.jsonValue()) as PageState;
 }
 
 test('toDashboard: live bar and line charts of a network word count in Chromium', { timeout: 120_000 }, async () => {
@@ -161,15 +168,13 @@ test('toDashboard: live bar and line charts of a network word count in Chromium'
       await page.evaluate('window.__marker = 1');
 
       // The latest batch with lines: its counts, exactly.
-      await fullBatchAfter(page, 0);
-      const first = await readPage(page);
+      const first = await fullBatchAfter(page, 0);
       assert.equal(first.bars.length, MAX_BARS);
       await checkBars(first, rest, source.sent);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-page.png'), fullPage: true });
 
       // The next batch replaces them, with no reload (the page's own variable survives).
-      await fullBatchAfter(page, first.batch);
-      const next = await readPage(page);
+      const next = await fullBatchAfter(page, first.batch);
       assert.equal(next.marker, 1, 'the page was not reloaded');
       assert.ok(next.updates > first.updates);
       await checkBars(next, rest, source.sent);
