@@ -19,7 +19,7 @@ import {
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import { nonEmptyMaps, partitionsTouched, planForPartition, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -312,11 +312,7 @@ export class DAGScheduler implements RegistryListener {
 
   /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
   private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
-    const reads: [number, number][] = [];
-    for (const n of Object.values(plan.nodes)) {
-      if (n.op.kind === 'shuffled') reads.push([n.id, n.op.shuffle.shuffleId]);
-      if (n.op.kind === 'cogroup') for (const sp of n.op.shuffles) if (sp) reads.push([n.id, sp.shuffleId]);
-    }
+    const reads = shuffleReads(plan);
     if (reads.length === 0) return 0;
     const touched = partitionsTouched(plan, partition);
     let bytes = 0;
@@ -352,6 +348,8 @@ export class DAGScheduler implements RegistryListener {
       return keys;
     };
     const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
+    // Segment sizes of the map outputs this task set reads, as of its locations.
+    const readSizes = new Map(Object.keys(mapOutputs).map((s) => [Number(s), this.mapOutputs.sizes(job.jobId, Number(s))] as const));
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -363,6 +361,7 @@ export class DAGScheduler implements RegistryListener {
           action: kind.kind === 'result' ? kind.action : undefined,
           shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
           mapOutputs,
+          nonEmptyMaps: readSizes.size > 0 ? nonEmptyMaps(plan, partition, readSizes) : undefined,
           cachedLocations: cachedNodes.length > 0 ? this.cachedLocations(job.jobId, plan, partition, cachedNodes) : undefined,
         };
         return {
