@@ -22,7 +22,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -379,18 +379,8 @@ export class DAGScheduler implements RegistryListener {
       stageId,
       stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
-        let part: TaskPart | undefined;
-        if (dataNodes.length > 0) {
-          const touched = partitionsTouched(plan, partition);
-          const slices: Record<number, Record<number, unknown>> = {};
-          for (const n of dataNodes) {
-            if (n.op.kind !== 'parallelize') continue;
-            const mine: Record<number, unknown> = {};
-            for (const i of touched.get(n.id) ?? []) mine[i] = n.op.slices[i];
-            slices[n.id] = mine;
-          }
-          part = { slices };
-        }
+        const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
+        let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
