@@ -112,8 +112,8 @@ export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
  * (grpc-js applies one limit per server, before a message is buffered):
  * - Driver: every request is small except the bundle and source map of SubmitJob,
  *   which travel in 1 MiB chunks; 4 MiB leaves room for a long argument list.
- * - Worker: LaunchTask carries the stage's plan with its captured variables and
- *   parallelized data, as Spark's task messages do; 128 MiB is Spark's
+ * - Worker: a RunTasks message carries a stage's plan with its captured variables and
+ *   tasks' parallelized data, as Spark's task messages do; 128 MiB is Spark's
  *   `spark.rpc.message.maxSize`. Blocks (PutBlock) travel in 1 MiB chunks.
  */
 export const DRIVER_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
