@@ -4,6 +4,7 @@ import { chunks, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
+import { handleTaskStream } from './task-stream-handler.js';
 
 /** Bytes of segments one ShuffleChunk message carries (the last of a call may carry fewer). */
 export const SHUFFLE_CHUNK_BYTES = 1 << 20;
@@ -23,14 +24,8 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffle:
   };
 
   return {
-    LaunchTask(call, callback) {
-      executor.launch(call.request).then(
-        (outcome) => callback(null, outcome),
-        (err: Error) => {
-          log.error({ err }, 'launch failed');
-          callback({ code: grpc.status.INTERNAL, details: err.message });
-        },
-      );
+    RunTasks(call) {
+      handleTaskStream(call, executor, log);
     },
     KillTask(call, callback) {
       const found = executor.kill(call.request.task_id);
