@@ -162,7 +162,7 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
   const srv = await lineServer();
   const stopFile = path.join(tmp, 'stop-wordcount');
   try {
-    const job = await startJob(cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
+    const job = await startJob(cluster, fixture('stream-socket-small-batches.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
     const sock = await within(srv.client, 30_000, 'the receiver to connect');
     // 3,000 lines of words with 2-, 3- and 4-byte characters, some ending '\r\n', and a last line 'END'.
     const rand = mulberry32(13);
