@@ -1,5 +1,5 @@
 import type { Clock, wire } from '@sluice/core/internal';
-import type { LaunchResult } from '../rpc/worker-endpoint.js';
+import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
 /** How a task set ended. */
@@ -14,8 +14,8 @@ export interface StageCallbacks {
   readonly stageId: number;
   /** Which run of the stage this is (a stage re-runs after a fetch failure); part of task ids. */
   readonly stageAttempt: number;
-  /** The wire description of one attempt of the task over `partition`. */
-  describe(partition: number, taskId: string, attempt: number): wire.TaskDescription;
+  /** The description of one attempt of the task over `partition` (its stage's part shared by every task). */
+  describe(partition: number, taskId: string, attempt: number): TaskDescription;
   /** Workers holding data this partition reads (cached blocks); empty when none. */
   preferredWorkers(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
@@ -72,7 +72,7 @@ export function describeRunningTask(t: RunningTaskInfo): string {
 
 export interface TaskLaunch {
   readonly taskId: string;
-  readonly desc: wire.TaskDescription;
+  readonly desc: TaskDescription;
 }
 
 interface Attempt {
@@ -115,6 +115,9 @@ export class TaskSetManager {
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
   private readonly durations: number[] = [];
+  /** The median of `durations` when it held `medianOf` entries. */
+  private median = 0;
+  private medianOf = 0;
   /** Tasks that had their one speculative copy. */
   private readonly speculated: boolean[];
   private remaining: number;
@@ -259,8 +262,13 @@ export class TaskSetManager {
   private speculationThreshold(): number | undefined {
     const finished = this.durations.length;
     if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
-    const sorted = [...this.durations].sort((a, b) => a - b);
-    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * sorted[Math.floor(sorted.length / 2)]);
+    // The median is sorted out again only when a task finished since (every offer of a slot asks).
+    if (this.medianOf !== finished) {
+      const sorted = [...this.durations].sort((a, b) => a - b);
+      this.median = sorted[Math.floor(sorted.length / 2)];
+      this.medianOf = finished;
+    }
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.median);
   }
 
   /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */
