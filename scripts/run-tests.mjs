@@ -1,14 +1,16 @@
 // Runs test files with Node's test runner, two at a time, in the two lanes scripts/test.sh
 // describes (the why is there):
-//   node scripts/run-tests.mjs --paced A,B --own-core C,D --long E,F -- FILE... [-- NODE_TEST_ARG...]
+//   node scripts/run-tests.mjs --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]
 // Lane 1 runs the --paced files first, one after the other; lane 2 runs the --own-core files
 // first; then both lanes take the remaining files from one queue (--long files first, then
-// the rest in the order given), one file at a time each. Every file runs in its own
+// the rest in the order given), one file at a time each; last, the --alone files run one
+// after the other with nothing beside them. Every file runs in its own
 // `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`; its output
 // is printed in one piece when it ends (so two files' lines never interleave), and a table of
 // every file's wall and CPU time (with its descendants', from /usr/bin/time where there is
-// one) closes the run. Each file runs in a process group of its own, killed when the file
-// ends: processes a file leaves behind (a test that timed out) do not load the files after it.
+// one) closes the run. Each file runs in a process group of its own: what is still running
+// in it 5 s after the file ended (a test that timed out) is named and killed, so it does not
+// load the files after it.
 // Exits 1 if any file failed (or a named file is not among FILE...).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +19,7 @@ import path from 'node:path';
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
-if (sep < 0) throw new Error('usage: run-tests.mjs --paced A,B --own-core C,D --long E,F -- FILE... [-- NODE_TEST_ARG...]');
+if (sep < 0) throw new Error('usage: run-tests.mjs --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]');
 const opts = argv.slice(0, sep);
 const rest = argv.slice(sep + 1);
 const sep2 = rest.indexOf('--');
@@ -30,12 +32,13 @@ const list = (name) => {
 const paced = list('paced');
 const ownCore = list('own-core');
 const long = list('long');
-const missing = [...paced, ...ownCore, ...long].filter((f) => !files.includes(f));
+const alone = list('alone');
+const missing = [...paced, ...ownCore, ...long, ...alone].filter((f) => !files.includes(f));
 if (missing.length > 0) {
   process.stderr.write(`run-tests: no such test file (rename it in scripts/test.sh's lanes too): ${missing.join(', ')}\n`);
   process.exit(1);
 }
-const named = new Set([...paced, ...ownCore]);
+const named = new Set([...paced, ...ownCore, ...alone]);
 const queue = [...long.filter((f) => !named.has(f)), ...files.filter((f) => !named.has(f) && !long.includes(f))];
 const lanes = [[...paced], [...ownCore]];
 
@@ -47,6 +50,8 @@ const results = [];
 
 /** Process groups of the files running now. */
 const groups = new Set();
+/** Reaping of the groups of files that ended. */
+const cleanups = [];
 /** SIGKILL to a file's process group; whether anything in it was still running. */
 function killGroup(pgid) {
   try {
@@ -55,6 +60,20 @@ function killGroup(pgid) {
   } catch {
     return false;
   }
+}
+/** 5 s after a file ended (its processes' own shutdown), kills what is left in its group and says so. */
+async function reap(pgid, file) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      groups.delete(pgid);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  groups.delete(pgid);
+  if (killGroup(pgid)) process.stdout.write(`# run-tests: ${file} left processes running 5 s after it ended; killed them\n`);
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
@@ -80,8 +99,7 @@ function runFile(file, lane) {
     child.stderr.on('data', (d) => out.push(d));
     child.on('close', (code, signal) => {
       const wall = (Date.now() - t0) / 1000;
-      groups.delete(child.pid);
-      const leftovers = killGroup(child.pid);
+      cleanups.push(reap(child.pid, file));
       let cpu;
       try {
         const [user, sys] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
@@ -94,7 +112,6 @@ function runFile(file, lane) {
       results.push(r);
       process.stdout.write(`# run-tests: ${ok ? 'ok' : 'FAILED'} ${file} (lane ${lane}, ${wall.toFixed(1)} s${cpu === undefined ? '' : `, ${cpu.toFixed(1)} s CPU`}${ok ? '' : `, exit ${r.status}`})\n`);
       process.stdout.write(Buffer.concat(out));
-      if (leftovers) process.stdout.write(`# run-tests: ${file} left processes running when it ended; killed them\n`);
       resolve(r);
     });
   });
@@ -106,6 +123,9 @@ async function lane(n) {
 }
 
 await Promise.all([lane(1), lane(2)]);
+await Promise.all(cleanups); // nothing of the lanes' files beside an --alone file
+for (const f of alone) await runFile(f, 'alone');
+await Promise.all(cleanups);
 fs.rmSync(tmp, { recursive: true, force: true });
 
 const elapsed = (Date.now() - started) / 1000;
