@@ -28,11 +28,16 @@ import path from 'node:path';
 
 const FILES = 24;
 const LINES_PER_FILE = 100;
-/** Writes a file into /data/in the way a user should: elsewhere on the volume, then renamed in; dated 5 s back (settled, and inside the file stream's 60 s remember window). */
-const FEED_SCRIPT = `const fs = require('fs'); const name = process.argv[1]; const text = fs.readFileSync(0, 'utf8');
-fs.mkdirSync('/data/staging', { recursive: true }); fs.mkdirSync('/data/in', { recursive: true });
-const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text); const past = new Date(Date.now() - 5000); fs.utimesSync(tmp, past, past);
-fs.renameSync(tmp, '/data/in/' + name);`;
+/** Files written by one `docker exec` (an exec takes seconds on a loaded machine). */
+const FILES_PER_ROUND = 3;
+/**
+ * Writes files (stdin: JSON [[name, text], ...]) into /data/in the way a user should: elsewhere
+ * on the volume, then renamed in; dated 5 s back (settled, and inside the file stream's 60 s
+ * remember window).
+ */
+const FEED_SCRIPT = `const fs = require('fs'); fs.mkdirSync('/data/staging', { recursive: true }); fs.mkdirSync('/data/in', { recursive: true });
+for (const [name, text] of JSON.parse(fs.readFileSync(0, 'utf8'))) { const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text);
+const past = new Date(Date.now() - 5000); fs.utimesSync(tmp, past, past); fs.renameSync(tmp, '/data/in/' + name); }`;
 /** An address the test gives a dummy interface of its own, only where the engine refuses to advertise 127.0.0.1. */
 const DUMMY = { link: 'sluice-swarm0', address: '10.213.77.1' };
 
@@ -130,14 +135,16 @@ export async function swarmPhase(t) {
     // ---- a stream, and scaling while it runs ---------------------------------------------
     const all = t.generatedLines(FILES * LINES_PER_FILE);
     const driverContainer = containers('driver')[0];
-    /** One file into /data/in, written inside the driver's container (the volume is the stack's). */
-    const feed = (i) =>
+    /** Files [from, to) into /data/in, written inside the driver's container (the volume is the stack's). */
+    const feed = (from, to) =>
       new Promise((resolve, reject) => {
-        const p = spawn('docker', ['exec', '-i', driverContainer, 'node', '-e', FEED_SCRIPT, `part-${String(i).padStart(3, '0')}.txt`], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+        const p = spawn('docker', ['exec', '-i', driverContainer, 'node', '-e', FEED_SCRIPT], { env, stdio: ['pipe', 'ignore', 'pipe'] });
         let err = '';
         p.stderr.on('data', (d) => (err += d));
-        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`feeding file ${i} failed (${code}): ${err}`))));
-        p.stdin.end(all.slice(i * LINES_PER_FILE, (i + 1) * LINES_PER_FILE).join('\n') + '\n');
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`feeding files ${from}-${to - 1} failed (${code}): ${err}`))));
+        const files = [];
+        for (let i = from; i < to; i++) files.push([`part-${String(i).padStart(3, '0')}.txt`, all.slice(i * LINES_PER_FILE, (i + 1) * LINES_PER_FILE).join('\n') + '\n']);
+        p.stdin.end(JSON.stringify(files));
       });
     log('sluice submit examples/recoverable-wordcount.ts -- /data/in /checkpoints/swarm-wordcount 1s');
     const out = [];
@@ -164,12 +171,14 @@ export async function swarmPhase(t) {
     // Files already in the directory when the stream starts are not new (as in Spark): feed from its first batch on.
     await until('the first batch', 90_000, () => running() && /^TOTALS /m.test(out.join('')));
 
-    // Files go in all along, one every 600 ms, while workers come and go.
+    // Files go in all along, a few at a time with 1 s between, while workers come and go.
     let fed = 0;
     const feeder = (async () => {
-      for (; fed < FILES; fed++) {
-        await feed(fed);
-        await sleep(600);
+      while (fed < FILES) {
+        const to = Math.min(FILES, fed + FILES_PER_ROUND);
+        await feed(fed, to);
+        fed = to;
+        await sleep(1000);
       }
     })();
     feeder.catch(() => undefined);
