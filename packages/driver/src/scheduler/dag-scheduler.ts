@@ -5,6 +5,7 @@ import {
   blockIdForRdd,
   decode,
   encode,
+  stageSharedPlan,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -12,14 +13,16 @@ import {
   type MapOutputLocation,
   type Plan,
   type ShuffleSpec,
+  type TaskPart,
   type TaskPayload,
   type TaskResultValue,
   type wire,
 } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -67,6 +70,8 @@ export class DAGScheduler implements RegistryListener {
   private nextStageId = 0;
   /** Numbers actions (Spark's job ids). */
   private nextActionId = 0;
+  /** Numbers task sets: part of each stage attempt's key on the workers, never reused by this driver. */
+  private nextTaskSetSeq = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
   /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
@@ -352,29 +357,32 @@ export class DAGScheduler implements RegistryListener {
       return keys;
     };
     const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
+    const dataNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'parallelize');
+    // The stage's part of every task, encoded once when its first task launches.
+    let stage: StageDescription | undefined;
+    const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;
+    const stageDescription = (): StageDescription => {
+      if (stage) return stage;
+      const payload: TaskPayload = {
+        plan: stageSharedPlan(plan),
+        kind: kind.kind,
+        action: kind.kind === 'result' ? kind.action : undefined,
+        shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
+        mapOutputs,
+      };
+      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload) };
+      return stage;
+    };
+    const noTaskData = new Uint8Array(0);
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
       stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
-        const payload: TaskPayload = {
-          plan: planForPartition(plan, partition),
-          kind: kind.kind,
-          action: kind.kind === 'result' ? kind.action : undefined,
-          shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
-          mapOutputs,
-          cachedLocations: cachedNodes.length > 0 ? this.cachedLocations(job.jobId, plan, partition, cachedNodes) : undefined,
-        };
-        return {
-          task_id: taskId,
-          job_id: job.jobId,
-          bundle_sha256: job.bundleSha,
-          stage_id: stageId,
-          partition,
-          attempt: taskAttempt,
-          payload: encode(payload),
-          shuffle_id: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1,
-        };
+        const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
+        let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
+        if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
+        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
       preferredWorkers: (partition) => {
         if (cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys) return undefined;
@@ -417,6 +425,8 @@ export class DAGScheduler implements RegistryListener {
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
+      // No task of this stage attempt launches again: the workers may drop its description.
+      if (stage) for (const w of this.registry.all()) w.endpoint.forgetStage(stageKey);
     }).then((end) => {
       const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });

@@ -4,6 +4,7 @@ import { chunks, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
+import { handleTaskStream } from './task-stream-handler.js';
 
 /** Converts the Worker service's wire calls into Executor and BlockManager calls. */
 export function workerService(executor: Executor, blocks: BlockManager, log: Logger): wire.WorkerHandlers {
@@ -20,14 +21,8 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
   };
 
   return {
-    LaunchTask(call, callback) {
-      executor.launch(call.request).then(
-        (outcome) => callback(null, outcome),
-        (err: Error) => {
-          log.error({ err }, 'launch failed');
-          callback({ code: grpc.status.INTERNAL, details: err.message });
-        },
-      );
+    RunTasks(call) {
+      handleTaskStream(call, executor, log);
     },
     KillTask(call, callback) {
       const found = executor.kill(call.request.task_id);
