@@ -5,7 +5,7 @@
 //   - docker_gwbridge made first with host_binding_ipv4=127.0.0.1, so the driver's ports,
 //     published in `mode: host`, listen on loopback only; `docker swarm init
 //     --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377` (where the engine refuses a
-//     loopback address: a dummy interface with an address made for the test);
+//     loopback address: a veth link with an address made for the test);
 //   - the node labelled sluice.driver=true (the driver's placement), the cluster secret made
 //     with `docker secret create`, the stack deployed with 2 workers; driver and workers must
 //     pass their health checks and the 2 workers register;
@@ -19,7 +19,7 @@
 //     nothing with a worker: its tasks are recomputed), and the graceful stop ends the
 //     attached submit with 0.
 // Teardown, also on failure: stack rm, secret rm, swarm leave --force, the stack's volumes
-// and containers, the docker_gwbridge made here, the dummy interface if one was made.
+// and containers, the docker_gwbridge made here, the veth link if one was made.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -38,8 +38,11 @@ const FILES_PER_ROUND = 3;
 const FEED_SCRIPT = `const fs = require('fs'); fs.mkdirSync('/data/staging', { recursive: true }); fs.mkdirSync('/data/in', { recursive: true });
 for (const [name, text] of JSON.parse(fs.readFileSync(0, 'utf8'))) { const tmp = '/data/staging/' + name; fs.writeFileSync(tmp, text);
 const past = new Date(Date.now() - 5000); fs.utimesSync(tmp, past, past); fs.renameSync(tmp, '/data/in/' + name); }`;
-/** An address the test gives a dummy interface of its own, only where the engine refuses to advertise 127.0.0.1. */
-const DUMMY = { link: 'sluice-swarm0', address: '10.213.77.1' };
+/**
+ * Only where the engine refuses to advertise 127.0.0.1: an address the test gives a link of its
+ * own, one end of a veth pair (a kernel without the dummy link type still has veth).
+ */
+const OWN_LINK = { link: 'sluice-swarm0', peer: 'sluice-swarm1', address: '10.213.77.1' };
 
 /**
  * @param {object} t what e2e-docker.mjs shares: ROOT, CLI, env (with SLUICE_IMAGE), log, sh,
@@ -57,7 +60,7 @@ export async function swarmPhase(t) {
   const docker = (...args) => sh('docker', args, { env });
   const driver = `127.0.0.1:${port}`;
   const cli = (...args) => sh(process.execPath, [CLI, ...args], { env });
-  const made = { gwbridge: false, swarm: false, dummy: false, secret: false, stack: false };
+  const made = { gwbridge: false, swarm: false, link: false, secret: false, stack: false };
 
   /** Workers as `sluice workers` lists them ([] while the driver does not answer). */
   const workers = () => {
@@ -107,12 +110,13 @@ export async function swarmPhase(t) {
     try {
       docker('swarm', 'init', '--advertise-addr', advertise, '--listen-addr', `${advertise}:2377`);
     } catch (err) {
-      log(`docker swarm init --advertise-addr 127.0.0.1 refused (${String(err.stderr ?? err.message).trim()}); on a dummy interface ${DUMMY.link} ${DUMMY.address}/32 instead`);
-      sh('ip', ['link', 'add', DUMMY.link, 'type', 'dummy']);
-      made.dummy = true;
-      sh('ip', ['addr', 'add', `${DUMMY.address}/32`, 'dev', DUMMY.link]);
-      sh('ip', ['link', 'set', DUMMY.link, 'up']);
-      advertise = DUMMY.address;
+      log(`docker swarm init --advertise-addr 127.0.0.1 refused (${String(err.stderr ?? err.message).trim()}); on a veth link of its own, ${OWN_LINK.link} ${OWN_LINK.address}/32, instead`);
+      sh('ip', ['link', 'add', OWN_LINK.link, 'type', 'veth', 'peer', 'name', OWN_LINK.peer]);
+      made.link = true;
+      sh('ip', ['addr', 'add', `${OWN_LINK.address}/32`, 'dev', OWN_LINK.link]);
+      sh('ip', ['link', 'set', OWN_LINK.link, 'up']);
+      sh('ip', ['link', 'set', OWN_LINK.peer, 'up']);
+      advertise = OWN_LINK.address;
       docker('swarm', 'init', '--advertise-addr', advertise, '--listen-addr', `${advertise}:2377`);
     }
     made.swarm = true;
@@ -293,7 +297,7 @@ async function teardown({ STACK, secretName, made, docker, sh, log, until }) {
     }
   };
   if (made.gwbridge) await step('docker network rm docker_gwbridge', () => until('docker_gwbridge to be removable', 30_000, removeGwbridge));
-  if (made.dummy) await step(`ip link del ${DUMMY.link}`, () => sh('ip', ['link', 'del', DUMMY.link]));
+  if (made.link) await step(`ip link del ${OWN_LINK.link}`, () => sh('ip', ['link', 'del', OWN_LINK.link]));
   await step('checking the engine left the swarm', () => {
     const state = docker('info', '-f', '{{.Swarm.LocalNodeState}}').trim();
     if (made.swarm && state !== 'inactive') throw new Error(`the swarm state is ${state}`);
