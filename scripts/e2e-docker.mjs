@@ -33,6 +33,9 @@
 // deployed on a one-node swarm made for it with the image built above; workers scaled up and
 // down and a worker task killed while a file stream runs; exact totals; the swarm left.
 //   node scripts/e2e-docker.mjs [--phases cluster,connectors,swarm] [--profiles mqtt]
+//   node scripts/e2e-docker.mjs --build-only [--profiles ...]   only builds the images the
+//     run needs, then exits (.ci/run does this beside npm test, so the run itself finds them
+//     in Docker's build cache; the run builds them again in any case, from the same sources).
 //
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
@@ -609,6 +612,26 @@ async function networkWordCountPhase(generatedLines) {
 
 }
 
+/** The Sluice image, and the connector servers' image when a profile runs (one image holds every profile's server). */
+function buildImages() {
+  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
+  compose('build', 'driver');
+  if (PROFILES.length > 0) {
+    log(`building the connector servers' image (docker/connectors/Dockerfile) for the profiles ${PROFILES.join(', ')}`);
+    compose('--profile', 'mqtt', 'build', 'mosquitto');
+  }
+}
+
+if (process.argv.includes('--build-only')) {
+  try {
+    buildImages();
+    log('images built');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 let submit;
 let failed = false;
 let generatedLines;
@@ -621,13 +644,7 @@ try {
   const gen = path.join(tmp, 'line-server.mjs');
   await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
   ({ generatedLines } = await import(pathToFileURL(gen).href));
-  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
-  compose('build', 'driver');
-  if (PROFILES.length > 0) {
-    // One image holds every profile's server: built once, here.
-    log(`building the connector servers' image (docker/connectors/Dockerfile) for the profiles ${PROFILES.join(', ')}`);
-    compose('--profile', 'mqtt', 'build', 'mosquitto');
-  }
+  buildImages();
   if (COMPOSE_CLUSTER) {
     log('docker compose up -d --scale worker=2');
     compose('up', '-d', '--scale', 'worker=2');
