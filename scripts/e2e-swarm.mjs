@@ -89,7 +89,18 @@ export async function swarmPhase(t) {
 
   const swarmState = () => docker('info', '-f', '{{.Swarm.LocalNodeState}}').trim();
   if (swarmState() === 'active' && docker('node', 'inspect', 'self', '-f', '{{index .Spec.Labels "sluice.e2e"}}').trim() === 'true') {
-    // An earlier run stopped before its teardown (killed): its swarm, and what its stacks left.
+    // This phase's swarm: another run's, still going (its stack is named after its pid), or
+    // one an earlier run left when it was killed before its teardown.
+    const alive = (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return err.code === 'EPERM';
+      }
+    };
+    const live = docker('stack', 'ls', '--format', '{{.Name}}').trim().split('\n').map((n) => /^sluice-swarm-(\d+)$/.exec(n)?.[1]).filter((pid) => pid !== undefined && alive(Number(pid)));
+    if (live.length > 0) throw new Error(`the swarm phase of another run (pid ${live.join(', ')}) is using this Docker engine's swarm: run this one after it`);
     log('leaving the swarm an earlier run of this phase left (its node is labelled sluice.e2e=true)');
     docker('swarm', 'leave', '--force');
     const old = docker('ps', '-a', '-q', '--filter', 'label=com.docker.stack.namespace').trim().split('\n').filter((c) => c !== '' && inspect(c, '{{index .Config.Labels "com.docker.stack.namespace"}}').startsWith('sluice-swarm-'));
