@@ -6,6 +6,8 @@
 //   processes compile everything, and the code cache they leave is used by the next run's.
 // - After a Sluice file the bundle was made from changes, the bundle is not used: the
 //   changed code runs (--help shows the edit) in every process, with the same exact counts.
+// - In a checkout (a pnpm workspace around the package) a file touched without changing its
+//   size makes the bundle stale too; outside one, sizes alone decide.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,13 +20,25 @@ let copy = '';
 
 before(() => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-bundle-'));
-  copy = path.join(tmp, 'cli');
+  copy = path.join(tmp, 'packages', 'cli');
   for (const part of ['bin', 'dist/src', 'package.json']) fs.cpSync(path.join(CLI_DIR, part), path.join(copy, part), { recursive: true, preserveTimestamps: true });
   fs.symlinkSync(path.join(CLI_DIR, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-  execFileSync(process.execPath, [path.join(REPO_DIR, 'scripts', 'bundle-cli.mjs'), '--cli-dir', copy], { stdio: 'pipe' });
+  bundle();
 });
 
-after(() => fs.rmSync(path.dirname(copy), { recursive: true, force: true }));
+after(() => fs.rmSync(path.resolve(copy, '..', '..'), { recursive: true, force: true }));
+
+function bundle(): void {
+  execFileSync(process.execPath, [path.join(REPO_DIR, 'scripts', 'bundle-cli.mjs'), '--cli-dir', copy], { stdio: 'pipe' });
+}
+
+/** How a `sluice worker` of the copy loaded its code: it logs that first, then stops (no driver address on its standard input). */
+async function probe(): Promise<CodeLine['code']> {
+  const r = await runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '' } });
+  const line = r.stderr.split('\n').find((l) => l.includes('"sluice code loaded"'));
+  assert.ok(line, r.stderr);
+  return (JSON.parse(line) as CodeLine).code;
+}
 
 /** The word counts wordcount-check.ts must print for `n` lines, from its input alone. */
 function expectedCounts(n: number): Map<string, number> {
@@ -76,4 +90,19 @@ test('after a file the bundle was made from changes, every process runs the modu
     assert.equal(c.code.from, 'modules');
     assert.ok(c.code.reason?.includes(`${main} changed since the bundle was made`), c.code.reason);
   }
+});
+
+test('in a checkout, a file with a new modification time and the same size makes the bundle stale; outside one it does not', async () => {
+  bundle();
+  const workspace = path.resolve(copy, '..', '..', 'pnpm-workspace.yaml');
+  fs.writeFileSync(workspace, "packages:\n  - 'packages/*'\n");
+  assert.equal((await probe()).from, 'bundle');
+  const logger = path.join(copy, 'dist', 'src', 'logger.js');
+  const later = new Date(fs.statSync(logger).mtimeMs + 5000);
+  fs.utimesSync(logger, later, later);
+  const stale = await probe();
+  assert.equal(stale.from, 'modules');
+  assert.ok(stale.reason?.includes(`${logger} changed since the bundle was made`), stale.reason);
+  fs.rmSync(workspace);
+  assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
 });
