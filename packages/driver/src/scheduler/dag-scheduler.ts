@@ -41,6 +41,11 @@ interface JobState {
   cancelled: SluiceError | undefined;
 }
 
+/** The job id in a block id (`<kind>_<jobId>_...`; job ids hold no '_'). */
+function jobOfBlock(blockId: string): string {
+  return blockId.split('_')[1] ?? '';
+}
+
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
 
@@ -69,6 +74,8 @@ export class DAGScheduler implements RegistryListener {
   private nextActionId = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
+  /** For each running task set that reads shuffles: the locations its tasks are described with (moved in place by `applyMigration`). */
+  private readonly taskSetOutputs = new Map<TaskSetManager, { readonly jobId: string; readonly outputs: Record<number, MapOutputLocation[]> }>();
   /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
   private readonly listeners: SchedulerListener[] = [];
 
@@ -156,6 +163,64 @@ export class DAGScheduler implements RegistryListener {
     const n = this.mapOutputs.removeWorker(w.id);
     this.blockLocations.removeWorker(w.id);
     if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
+  }
+
+  /**
+   * A decommissioning worker copied its blocks to other workers (Worker.MigrateBlocks):
+   * its map outputs now live on the copies — for later stages and for the tasks running
+   * task sets launch from now on — and its received and cached blocks are found on the
+   * copies too. Returns how many map outputs and blocks were taken.
+   */
+  applyMigration(
+    fromWorkerId: string,
+    mapOutputs: readonly { readonly jobId: string; readonly shuffleId: number; readonly mapPartition: number; readonly to: MapOutputLocation }[],
+    blocks: readonly { readonly blockId: string; readonly workerId: string }[],
+  ): { mapOutputs: number; blocks: number } {
+    let moved = 0;
+    for (const m of mapOutputs) {
+      if (!this.mapOutputs.move(m.jobId, m.shuffleId, m.mapPartition, fromWorkerId, m.to)) continue;
+      moved++;
+      for (const [tsm, t] of this.taskSetOutputs) {
+        const locs = t.jobId === m.jobId ? t.outputs[m.shuffleId] : undefined;
+        if (locs?.[m.mapPartition]?.workerId === fromWorkerId) locs[m.mapPartition] = m.to;
+        for (const s of this.shuffleSources.get(tsm) ?? []) {
+          if (s.shuffleId === m.shuffleId && s.mapPartition === m.mapPartition && s.workerId === fromWorkerId && t.jobId === m.jobId) s.workerId = m.to.workerId;
+        }
+      }
+    }
+    let known = 0;
+    for (const b of blocks) {
+      if (!this.jobs.has(jobOfBlock(b.blockId))) continue;
+      this.blockLocations.add(b.blockId, b.workerId);
+      known++;
+    }
+    return { mapOutputs: moved, blocks: known };
+  }
+
+  /** A received-input partition's block locations: those the plan names that are still registered, then copies made since (a decommissioned worker's blocks). */
+  private withMovedBlocks(plan: Plan): Plan {
+    let changed = false;
+    const nodes: Record<number, Plan['nodes'][number]> = {};
+    for (const [id, n] of Object.entries(plan.nodes)) {
+      if (n.op.kind !== 'blocks') {
+        nodes[Number(id)] = n;
+        continue;
+      }
+      const blocks = n.op.blocks.map((b) => {
+        const extra = [...(this.blockLocations.workersFor(b.blockId) ?? [])].filter((w) => !b.locations.some((l) => l.workerId === w));
+        const live = b.locations.filter((l) => this.registry.get(l.workerId));
+        const added = extra.flatMap((w) => {
+          const info = this.registry.get(w);
+          return info ? [{ workerId: w, address: info.address }] : [];
+        });
+        if (added.length === 0 && live.length === b.locations.length) return b;
+        changed = true;
+        const locations = [...live, ...added];
+        return { ...b, locations: locations.length > 0 ? locations : b.locations };
+      });
+      nodes[Number(id)] = { ...n, op: { ...n.op, blocks } };
+    }
+    return changed ? { nodes, root: plan.root } : plan;
   }
 
   /** Forget shuffles no RDD of the job can reach any more (their map outputs go too). */
@@ -358,7 +423,7 @@ export class DAGScheduler implements RegistryListener {
       stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
         const payload: TaskPayload = {
-          plan: planForPartition(plan, partition),
+          plan: blockNodes.length > 0 ? this.withMovedBlocks(planForPartition(plan, partition)) : planForPartition(plan, partition),
           kind: kind.kind,
           action: kind.kind === 'result' ? kind.action : undefined,
           shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
@@ -382,7 +447,9 @@ export class DAGScheduler implements RegistryListener {
         for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
         for (const n of blockNodes) {
           if (n.op.kind === 'blocks' && n.numPartitions === plan.nodes[plan.root].numPartitions) {
-            for (const l of n.op.blocks[partition]?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
+            const b = n.op.blocks[partition];
+            for (const l of b?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
+            for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) if (this.registry.get(w)) out.add(w);
           }
         }
         for (const n of cachedNodes) for (const w of this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? []) out.add(w);
@@ -410,13 +477,17 @@ export class DAGScheduler implements RegistryListener {
     });
     job.taskSets.add(tsm);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
-    if (sources.length > 0) this.shuffleSources.set(tsm, sources);
+    if (sources.length > 0) {
+      this.shuffleSources.set(tsm, sources);
+      this.taskSetOutputs.set(tsm, { jobId: job.jobId, outputs: mapOutputs });
+    }
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
+      this.taskSetOutputs.delete(tsm);
     }).then((end) => {
       const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });

@@ -72,6 +72,19 @@ export class MapOutputTracker {
     return n;
   }
 
+  /**
+   * A map output was copied to another worker (its old one is being decommissioned):
+   * point at the copy, keeping the sizes. Only if it is still where the copy came from
+   * (a re-run may have replaced it meanwhile). Returns whether it moved.
+   */
+  move(jobId: string, shuffleId: number, map: number, fromWorkerId: string, to: MapOutputLocation): boolean {
+    const o = this.shuffles.get(this.key(jobId, shuffleId));
+    const x = o?.[map];
+    if (!o || !x || x.workerId !== fromWorkerId) return false;
+    o[map] = { workerId: to.workerId, address: to.address, sizes: x.sizes };
+    return true;
+  }
+
   removeWorker(workerId: string): number {
     let n = 0;
     for (const o of this.shuffles.values()) {

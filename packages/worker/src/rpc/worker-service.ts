@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { chunks, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
+import type { BlockMigrator } from '../storage/block-migrator.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
 
 /** Converts the Worker service's wire calls into Executor and BlockManager calls. */
-export function workerService(executor: Executor, blocks: BlockManager, log: Logger): wire.WorkerHandlers {
+export function workerService(executor: Executor, blocks: BlockManager, migrator: BlockMigrator, log: Logger): wire.WorkerHandlers {
   const sendBlock = (call: grpc.ServerWritableStream<unknown, wire.BlockChunk>, blockId: string, segments: Uint8Array[] | undefined): void => {
     if (segments === undefined) {
       call.write({ block_id: blockId, missing: true });
@@ -84,6 +85,13 @@ export function workerService(executor: Executor, blocks: BlockManager, log: Log
     },
     StopReceiver(call, callback) {
       callback(null, { found: executor.stopReceiver(call.request.job_id, call.request.stream_id) });
+    },
+    MigrateBlocks(call, callback) {
+      const peers = call.request.peers.map((p: wire.Peer__Output) => ({ workerId: p.worker_id, address: p.address }));
+      migrator.migrate(peers, { rddBlocks: call.request.rdd_blocks, shuffleBlocks: call.request.shuffle_blocks }).then(
+        (res) => callback(null, res),
+        (err: Error) => callback({ code: grpc.status.INTERNAL, details: `cannot copy blocks: ${err.message}` }),
+      );
     },
     RemoveRdd(call, callback) {
       callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });
