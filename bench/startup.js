@@ -1,11 +1,22 @@
-// Start-up benchmark (not a test): the wall and CPU time of `sluice run startup-job.ts` — bundling,
-// the local cluster's start (driver + 2 worker processes x 1 core), one tiny action, and the
-// stop — what a user waits for beyond the job's own work. Given several checkouts, runs
-// them alternately (a round runs each once) and prints each one's median, so builds are
-// compared under the same load.
+// Start-up benchmark (not a test), two parts, each given several checkouts run alternately
+// (a round runs each once) so builds are compared under the same load; medians printed.
+//
+// 1. `sluice run startup-job.ts`: bundling, the local cluster's start (driver + 2 worker
+//    processes x 1 core), one tiny action, and the stop — what a user waits for beyond the
+//    job's own work: wall time, and CPU time of the process tree (GNU time; the CLI reaps
+//    its workers).
+// 2. A worker's own start: `sluice worker` started against a driver already listening (one
+//    driver per checkout, started first): wall time from spawn to its 'worker registered'
+//    log line, and at that moment the CPU time of its main thread and of its whole process
+//    (spare task threads, V8's helper threads), read from /proc.
+// Also the floors: `node -e 0` and `node -e "require('@grpc/grpc-js')"`.
 //
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,12 +24,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
 const checkouts = process.argv.length > 3 ? process.argv.slice(3) : [path.dirname(here)];
 const job = path.join(here, 'startup-job.ts');
+const main = (checkout) => path.join(checkout, 'packages/cli/dist/src/main.js');
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
-function once(checkout) {
+function sluiceRun(checkout) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    // GNU time reports the CPU of the whole tree: the CLI reaps its worker processes.
-    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, path.join(checkout, 'packages/cli/dist/src/main.js'), 'run', '--no-progress', job], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, main(checkout), 'run', '--no-progress', job], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -32,10 +44,90 @@ function once(checkout) {
   });
 }
 
-const runs = new Map(checkouts.map((c) => [c, []]));
-for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) runs.get(c).push(await once(c));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`sluice run of a one-action job (driver + 2 workers x 1 core): wall time and CPU time of the process tree (user + system), median of ${ROUNDS} alternating rounds`);
-for (const [c, xs] of runs) {
-  console.log(`  ${c}: wall ${Math.round(median(xs.map((x) => x.ms)))} ms, CPU ${Math.round(median(xs.map((x) => x.cpuMs)))} ms (wall of each run ${xs.map((x) => Math.round(x.ms)).join(' ')})`);
+/** utime + stime of /proc/<pid>[/task/<tid>]/stat, in ms. */
+function cpuOf(statFile) {
+  const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+const secret = crypto.randomBytes(16).toString('hex');
+const env = { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+
+async function startDriver(checkout) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [main(checkout), 'driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('driver listening')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`${checkout}: sluice driver exited ${code}: ${err}`)));
+  });
+  child.stderr.resume();
+  return { child, address: `127.0.0.1:${port}` };
+}
+
+function workerStart(checkout, driver) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [main(checkout), 'worker', '--driver', driver, '--log-level', 'info', '--local-dir', os.tmpdir()], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    let result;
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (result || !err.includes('worker registered')) return;
+      const ms = performance.now() - t0;
+      result = { ms, mainCpuMs: cpuOf(`/proc/${child.pid}/task/${child.pid}/stat`), cpuMs: cpuOf(`/proc/${child.pid}/stat`) };
+      child.kill('SIGTERM');
+    });
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`${checkout}: sluice worker exited ${code} before registering: ${err}`))));
+  });
+}
+
+function floor(args) {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, ...args], { cwd: path.join(checkouts[0], 'packages/core'), encoding: 'utf8' });
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms: performance.now() - t0, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (xs, key) => Math.round(median(xs.map((x) => x[key])));
+
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const runs = new Map(checkouts.map((c) => [c, []]));
+for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) runs.get(c).push(await sluiceRun(c));
+console.log(`sluice run of a one-action job (driver + 2 workers x 1 core): wall time and CPU time of the process tree (user + system), median of ${ROUNDS} alternating rounds`);
+for (const [c, xs] of runs) console.log(`  ${c}: wall ${fmt(xs, 'ms')} ms, CPU ${fmt(xs, 'cpuMs')} ms (wall of each run ${xs.map((x) => Math.round(x.ms)).join(' ')})`);
+
+const drivers = new Map();
+try {
+  for (const c of checkouts) drivers.set(c, await startDriver(c));
+  const starts = new Map(checkouts.map((c) => [c, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) starts.get(c).push(await workerStart(c, drivers.get(c).address));
+  console.log(`a worker's start (sluice worker, 1 core, driver already listening): spawn to 'worker registered', median of ${ROUNDS} alternating rounds`);
+  for (const [c, xs] of starts) {
+    console.log(`  ${c}: wall ${fmt(xs, 'ms')} ms, main thread CPU ${fmt(xs, 'mainCpuMs')} ms, process CPU ${fmt(xs, 'cpuMs')} ms (wall of each ${xs.map((x) => Math.round(x.ms)).join(' ')})`);
+  }
+} finally {
+  for (const d of drivers.values()) d.child.kill('SIGTERM');
+}
+const floors = { 'node -e 0': [], "node -e \"require('@grpc/grpc-js')\"": [] };
+for (let r = 0; r < ROUNDS; r++) {
+  floors['node -e 0'].push(floor(['-e', '0']));
+  floors["node -e \"require('@grpc/grpc-js')\""].push(floor(['-e', "require('@grpc/grpc-js')"]));
+}
+console.log('floors, median of ' + ROUNDS);
+for (const [k, xs] of Object.entries(floors)) console.log(`  ${k}: wall ${fmt(xs, 'ms')} ms, CPU ${fmt(xs, 'cpuMs')} ms`);
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 rm -rf packages/core/proto
 mkdir -p packages/core/proto
 cp -R proto/. packages/core/proto/
+# The descriptor core builds its services from (the .proto parsed at build time).
+node scripts/gen-proto-descriptor.mjs

@@ -91,7 +91,7 @@ async function flood(address: string, path: string, size: number, headers: http2
 
 for (const [name, target, path, limit] of [
   ['driver', () => driver, '/sluice.v1.Driver/RegisterWorker', DRIVER_MAX_REQUEST_BYTES],
-  ['worker', () => worker, '/sluice.v1.Worker/LaunchTask', WORKER_MAX_REQUEST_BYTES],
+  ['worker', () => worker, '/sluice.v1.Worker/RunTasks', WORKER_MAX_REQUEST_BYTES],
 ] as const) {
   test(`the ${name} stays under 200 MB while ${CALLS} concurrent unauthenticated 250 MB ${path.split('/')[2]} calls are refused`, async () => {
     const p = target();

@@ -10,9 +10,10 @@ import { fixture, jsonLine, lineOf, withCluster, within, type ClusterHandle, typ
 
 type Endpoint = ReturnType<ClusterHandle['cluster']['driver']['registry']['all']>[number]['endpoint'];
 type LaunchResult = Awaited<ReturnType<Endpoint['launchTask']>>;
-type Launch = (desc: wire.TaskDescription) => Promise<LaunchResult>;
+type TaskDescription = Parameters<Endpoint['launchTask']>[0];
+type Launch = (desc: TaskDescription) => Promise<LaunchResult>;
 /** Sees (and may change) every task the driver sends to a worker, and its result. */
-type LaunchHook = (workerId: string, desc: wire.TaskDescription, launch: Launch) => Promise<LaunchResult>;
+type LaunchHook = (workerId: string, desc: TaskDescription, launch: Launch) => Promise<LaunchResult>;
 
 /** Route every task launch of the registered workers through `hook()` (read at each launch). */
 function interceptLaunches(h: ClusterHandle, hook: () => LaunchHook | undefined): void {
@@ -90,14 +91,15 @@ test('errors in one job never kill a worker', { timeout: 150_000 }, async (t) =>
       // on another worker (a local one is read without dialling) becomes ''.
       let corrupted: { workerId: string; outcome?: string } | undefined;
       hook = async (workerId, desc, launch) => {
-        const payload = decode<TaskPayload>(desc.payload as Uint8Array);
+        const payload = decode<TaskPayload>(desc.stage.payload);
         const shuffle = Object.keys(payload.mapOutputs)[0];
         const locs = shuffle === undefined ? [] : payload.mapOutputs[Number(shuffle)];
         const remote = locs.findIndex((l) => l.workerId !== workerId);
         if (corrupted || remote < 0) return launch(desc);
         const bad: TaskPayload = { ...payload, mapOutputs: { ...payload.mapOutputs, [shuffle]: locs.map((l, i) => (i === remote ? { ...l, address: '' } : l)) } };
         corrupted = { workerId };
-        const res = await launch({ ...desc, payload: encode(bad) });
+        // The stage's description under a key of its own: the worker holds the right one for the stage's other tasks.
+        const res = await launch({ ...desc, stage: { ...desc.stage, key: `${desc.stage.key}-corrupted`, payload: encode(bad) } });
         corrupted.outcome = res.ok ? res.outcome.outcome : `call failed: ${res.message}`;
         return res;
       };
@@ -137,21 +139,21 @@ test('errors in one job never kill a worker', { timeout: 150_000 }, async (t) =>
         victimExit = exited(victim);
       };
       hook = async (workerId, desc, launch) => {
-        const payload = decode<TaskPayload>(desc.payload as Uint8Array);
+        const payload = decode<TaskPayload>(desc.stage.payload);
         for (const [s, locs] of Object.entries(payload.mapOutputs)) {
           locs.forEach((l, m) => {
-            if (!l || !l.workerId || !l.address) holes.push(`task ${desc.task_id}: shuffle ${s} map ${m} at ${JSON.stringify(l)}`);
+            if (!l || !l.workerId || !l.address) holes.push(`task ${desc.taskId}: shuffle ${s} map ${m} at ${JSON.stringify(l)}`);
           });
         }
-        const shuffleId = Number(desc.shuffle_id ?? -1);
-        if (killed && shuffleId === killed.fastShuffle) fastReruns.push(Number(desc.partition));
-        running.set(String(desc.task_id), { workerId, shuffleId });
+        const shuffleId = desc.stage.shuffleId;
+        if (killed && shuffleId === killed.fastShuffle) fastReruns.push(desc.partition);
+        running.set(desc.taskId, { workerId, shuffleId });
         const res = await launch(desc);
-        running.delete(String(desc.task_id));
+        running.delete(desc.taskId);
         if (res.ok && res.outcome.outcome === 'map_status') {
           let m = mapSuccesses.get(shuffleId);
           if (!m) mapSuccesses.set(shuffleId, (m = new Map()));
-          m.set(Number(desc.partition), workerId);
+          m.set(desc.partition, workerId);
           maybeKill();
         }
         return res;

@@ -44,8 +44,8 @@ function timeFirstTasks(h: ClusterHandle): Map<string, number> {
   for (const w of h.cluster.driver.registry.all()) {
     const endpoint = w.endpoint;
     const launch = endpoint.launchTask.bind(endpoint);
-    endpoint.launchTask = async (desc: wire.TaskDescription) => {
-      const key = `${desc.job_id} ${w.id}`;
+    endpoint.launchTask = async (desc) => {
+      const key = `${desc.stage.jobId} ${w.id}`;
       if (firsts.has(key)) return launch(desc);
       firsts.set(key, -1);
       const t0 = performance.now();

@@ -13,6 +13,7 @@ export * from './rdd/partitioner.js';
 export * from './rdd/plan.js';
 export * from './rdd/rdd.js';
 export * from './scheduler/task-spec.js';
+export * from './scheduler/task-part.js';
 export * from './scheduler/task-env.js';
 export * from './scheduler/partition-computer.js';
 export * from './scheduler/run-task.js';

@@ -202,6 +202,7 @@ export class DriverNode {
             result.blocks,
           );
         },
+        inUse: (workerId) => this.dag.readsFrom(workerId),
         ended: (_workerId, outcome) => this.metrics.decommissionEnded(outcome),
       },
       this.clock,

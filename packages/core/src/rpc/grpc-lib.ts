@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type * as Grpc from '@grpc/grpc-js';
-import type * as ProtoLoader from '@grpc/proto-loader';
+import type * as Protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 let grpc: typeof Grpc | undefined;
-let protoLoader: typeof ProtoLoader | undefined;
+let protobuf: typeof Protobuf | undefined;
 
 /**
  * @grpc/grpc-js, loaded on first use rather than with @sluice/core: threads that import
@@ -15,7 +15,7 @@ export function grpcLib(): typeof Grpc {
   return (grpc ??= require('@grpc/grpc-js') as typeof Grpc);
 }
 
-/** @grpc/proto-loader (and protobufjs), loaded on first use: see grpcLib. */
-export function protoLoaderLib(): typeof ProtoLoader {
-  return (protoLoader ??= require('@grpc/proto-loader') as typeof ProtoLoader);
+/** protobufjs without its .proto parser (the descriptor is parsed at build time), loaded on first use: see grpcLib. */
+export function protobufLib(): typeof Protobuf {
+  return (protobuf ??= require('protobufjs/light') as typeof Protobuf);
 }

@@ -1,10 +1,13 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
+import type * as protobuf from 'protobufjs';
 import { SluiceError } from '../errors.js';
-import { grpcLib, protoLoaderLib } from './grpc-lib.js';
+import { grpcLib, protobufLib } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
+import { PROTO_DESCRIPTOR, PROTO_SHA256 } from './proto-descriptor.js';
 
 /**
  * The copy of proto/ inside this package (packages/core/proto, made by scripts/copy-proto.sh),
@@ -16,22 +19,76 @@ export const PROTO_FILE = fileURLToPath(new URL('../../../proto/sluice/v1/sluice
 const REPO_PROTO_FILE = fileURLToPath(new URL('../../../../../proto/sluice/v1/sluice.proto', import.meta.url));
 const REPO_WORKSPACE_FILE = fileURLToPath(new URL('../../../../../pnpm-workspace.yaml', import.meta.url));
 
-/** The same options scripts/gen-proto.sh passes to proto-loader-gen-types. */
+/** The same options scripts/gen-proto.sh passes to proto-loader-gen-types (keepCase is applied when the descriptor is made). */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = { longs: Number, enums: String, defaults: true, oneofs: true, keepCase: true };
 
-let loaded: ProtoGrpcType | undefined;
+/** The services of the contract: what the driver, the workers and the clients construct. */
+export interface SluiceServices {
+  readonly sluice: { readonly v1: Pick<ProtoGrpcType['sluice']['v1'], 'Driver' | 'Worker'> };
+}
 
-export function loadProto(): ProtoGrpcType {
-  loaded ??= grpcLib().loadPackageDefinition(protoLoaderLib().loadSync(checkedProtoFile(), PROTO_LOADER_OPTIONS)) as unknown as ProtoGrpcType;
+const SERVICES = ['Driver', 'Worker'] as const;
+
+let loaded: SluiceServices | undefined;
+
+/**
+ * The Driver and Worker services, built from the descriptor generated at build time
+ * (proto-descriptor.ts) rather than by parsing the .proto: messages are encoded and
+ * decoded exactly as @grpc/proto-loader does with PROTO_LOADER_OPTIONS (fromObject and
+ * encode; decode and toObject), which the proto-descriptor test checks message by message.
+ */
+export function loadProto(): SluiceServices {
+  if (loaded) return loaded;
+  checkDescriptor();
+  const root = protobufLib().Root.fromJSON(PROTO_DESCRIPTOR as protobuf.INamespace);
+  root.resolveAll();
+  const grpcJs = grpcLib();
+  const v1: Record<string, grpc.ServiceClientConstructor> = {};
+  for (const name of SERVICES) v1[name] = grpcJs.makeClientConstructor(serviceDefinition(root.lookupService(`sluice.v1.${name}`)), name);
+  loaded = { sluice: { v1 } } as unknown as SluiceServices;
   return loaded;
 }
 
+/** A grpc-js service definition of one service, as @grpc/proto-loader makes it (without the reflection descriptors nothing here reads). */
+function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const m of service.methodsArray) {
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${service.fullName.slice(1)}/${m.name}`,
+      requestStream: m.requestStream === true,
+      responseStream: m.responseStream === true,
+      requestSerialize: serializer(req),
+      requestDeserialize: deserializer(req),
+      responseSerialize: serializer(res),
+      responseDeserialize: deserializer(res),
+      // proto-loader's lodash camelCase of a PascalCase name: grpc-js adds it as an alias on clients.
+      originalName: m.name.charAt(0).toLowerCase() + m.name.slice(1),
+    };
+  }
+  return def;
+}
+
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
+    return Buffer.from(type.encode(type.fromObject(value)).finish());
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  const options: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+  return (bytes) => type.toObject(type.decode(bytes), options);
+}
+
 /**
- * PROTO_FILE, refused when it is missing, or when this core runs from a checkout whose
- * proto/ was edited without refreshing the copy: a stale contract would drop the new
- * fields on the wire without a word.
+ * The descriptor is refused when the contract it was made from differs from PROTO_FILE
+ * (missing, or edited without running scripts/copy-proto.sh), and when this core runs from
+ * a checkout whose proto/ was edited without refreshing the copy: a stale contract would
+ * drop the new fields on the wire without a word.
  */
-function checkedProtoFile(): string {
+function checkDescriptor(): void {
   let copy: Buffer;
   try {
     copy = fs.readFileSync(PROTO_FILE);
@@ -41,7 +98,10 @@ function checkedProtoFile(): string {
   if (fs.existsSync(REPO_WORKSPACE_FILE) && fs.existsSync(REPO_PROTO_FILE) && !fs.readFileSync(REPO_PROTO_FILE).equals(copy)) {
     throw new SluiceError('SLUICE_INTERNAL', `${PROTO_FILE} is stale: it differs from ${REPO_PROTO_FILE}; run scripts/copy-proto.sh (or scripts/gen-proto.sh after editing the .proto)`);
   }
-  return PROTO_FILE;
+  const sha = crypto.createHash('sha256').update(copy).digest('hex');
+  if (sha !== PROTO_SHA256) {
+    throw new SluiceError('SLUICE_INTERNAL', `@sluice/core's compiled descriptor (rpc/proto-descriptor) was made from another .proto than ${PROTO_FILE} (sha256 ${PROTO_SHA256.slice(0, 12)}, the file's ${sha.slice(0, 12)}); run scripts/copy-proto.sh and rebuild`);
+  }
 }
 
 /** Messages of at most this size cross the wire; bigger payloads are chunked. */
@@ -52,8 +112,8 @@ export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
  * (grpc-js applies one limit per server, before a message is buffered):
  * - Driver: every request is small except the bundle and source map of SubmitJob,
  *   which travel in 1 MiB chunks; 4 MiB leaves room for a long argument list.
- * - Worker: LaunchTask carries the stage's plan with its captured variables and
- *   parallelized data, as Spark's task messages do; 128 MiB is Spark's
+ * - Worker: a RunTasks message carries a stage's plan with its captured variables and
+ *   tasks' parallelized data, as Spark's task messages do; 128 MiB is Spark's
  *   `spark.rpc.message.maxSize`. Blocks (PutBlock) travel in 1 MiB chunks.
  */
 export const DRIVER_MAX_REQUEST_BYTES = 4 * 1024 * 1024;

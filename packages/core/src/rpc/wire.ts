@@ -1,5 +1,9 @@
 // Re-exports of the generated message types the driver and worker use, under short names.
-export type { TaskDescription, TaskDescription__Output } from './generated/sluice/v1/TaskDescription.js';
+export type { TaskBatch, TaskBatch__Output } from './generated/sluice/v1/TaskBatch.js';
+export type { TaskLaunch, TaskLaunch__Output } from './generated/sluice/v1/TaskLaunch.js';
+export type { StageDescription, StageDescription__Output } from './generated/sluice/v1/StageDescription.js';
+export type { TaskOutcomeBatch, TaskOutcomeBatch__Output } from './generated/sluice/v1/TaskOutcomeBatch.js';
+export type { TaskEnded, TaskEnded__Output } from './generated/sluice/v1/TaskEnded.js';
 export type { TaskOutcome, TaskOutcome__Output } from './generated/sluice/v1/TaskOutcome.js';
 export type { BlockChunk, BlockChunk__Output } from './generated/sluice/v1/BlockChunk.js';
 export type { JobEvent, JobEvent__Output } from './generated/sluice/v1/JobEvent.js';

@@ -1,6 +1,6 @@
 // @sluice/core loads gRPC only when something makes a call: a fresh process that imports
 // core (as a job's program thread and task threads do) has neither @grpc/grpc-js nor
-// @grpc/proto-loader loaded; the first loadProto() loads them and gives the services.
+// protobufjs loaded; the first loadProto() loads them and gives the services.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ test('importing @sluice/core/internal loads no gRPC module; loadProto() loads th
   const script = `
     import { createRequire } from 'node:module';
     const cache = createRequire(import.meta.url).cache;
-    const loaded = () => Object.keys(cache).filter((k) => /@grpc[\\\\/](grpc-js|proto-loader)[\\\\/]/.test(k)).length;
+    const loaded = () => Object.keys(cache).filter((k) => /@grpc[\\\\/](grpc-js)|protobufjs[\\\\/]/.test(k)).length;
     const core = await import(${JSON.stringify(INTERNAL)});
     const before = loaded();
     const proto = core.loadProto();

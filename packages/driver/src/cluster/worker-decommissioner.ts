@@ -59,12 +59,14 @@ export interface DecommissionHost {
   migrate(w: WorkerInfo, peers: readonly WorkerInfo[], kinds: { readonly rddBlocks: boolean; readonly shuffleBlocks: boolean }): Promise<MigrationResult>;
   /** Point the schedulers at the copies; returns how many map outputs and blocks were taken. */
   applyMigration(fromWorkerId: string, result: MigrationResult, peers: readonly WorkerInfo[]): { readonly mapOutputs: number; readonly blocks: number };
+  /** Whether a running stage still reads from the worker (its description names it): it then stays until none does. */
+  inUse?(workerId: string): boolean;
   /** Told of every decommission's end (metrics). */
   ended?(workerId: string, outcome: DecommissionOutcome): void;
 }
 
 /** Where one worker's decommission stands. */
-export type DecommissionPhase = 'draining' | 'migrating' | 'decommissioned' | 'lost';
+export type DecommissionPhase = 'draining' | 'migrating' | 'releasing' | 'decommissioned' | 'lost';
 
 interface Decommission {
   readonly worker: WorkerInfo;
@@ -74,6 +76,8 @@ interface Decommission {
   receiversMoved: number | undefined;
   deadline: NodeJS.Timeout | undefined;
   poll: NodeJS.Timeout | undefined;
+  /** Releasing: how it will end once no running stage reads from it. */
+  release: { readonly message: string; readonly counts: Partial<Omit<DecommissionOutcome, 'state' | 'message'>> } | undefined;
   readonly outcome: Promise<DecommissionOutcome>;
   resolve: (o: DecommissionOutcome) => void;
 }
@@ -98,15 +102,18 @@ const POLL_MS = 50;
  * goes through
  *
  *   draining ──(its receivers run elsewhere, its tasks ended)──> migrating
- *   migrating ──(MigrateBlocks answered, copies taken)──> decommissioned (registry.release)
- *   draining | migrating ──(deadline, or the worker died)──> lost (registry.markLost)
+ *   migrating ──(MigrateBlocks answered, copies taken)──> releasing
+ *   releasing ──(no running stage reads from it)──> decommissioned (registry.release)
+ *   draining | migrating | releasing ──(deadline, or the worker died)──> lost (registry.markLost)
  *
  * While draining, the registry offers the worker to no task set and no receiver
  * (`decommissioning`); its receivers are stopped — each stores, replicates and reports
  * its current block first — and started on other workers at once; its running tasks
  * finish. Migrating, the worker copies its received, cached and shuffle blocks to the
  * workers that stay, and the schedulers are pointed at the copies, so nothing it held is
- * recomputed. Past `timeoutMs` it is declared lost, as today without decommissioning.
+ * recomputed; stages submitted before the copies read from it until they end (their
+ * description, sent to the workers once, names it), so it leaves after them. Past
+ * `timeoutMs` it is declared lost, as today without decommissioning.
  *
  * Invariants: one decommission per worker at a time; every `request` for it gets the same
  * outcome; a finished decommission leaves no timer and no entry.
@@ -162,7 +169,7 @@ export class WorkerDecommissioner implements RegistryListener {
     }
     let resolve!: (o: DecommissionOutcome) => void;
     const outcome = new Promise<DecommissionOutcome>((r) => (resolve = r));
-    const d: Decommission = { worker: w, phase: 'draining', startedAt: this.clock.now(), receiversMoved: undefined, deadline: undefined, poll: undefined, outcome, resolve };
+    const d: Decommission = { worker: w, phase: 'draining', startedAt: this.clock.now(), receiversMoved: undefined, deadline: undefined, poll: undefined, release: undefined, outcome, resolve };
     this.running.set(workerId, d);
     w.decommissioning = true;
     this.log.info({ workerId, timeoutMs: this.options.timeoutMs }, 'decommissioning worker: no new tasks or receivers; moving its receivers, waiting for its tasks');
@@ -207,6 +214,10 @@ export class WorkerDecommissioner implements RegistryListener {
         return;
       case 'poll':
         d.poll = undefined;
+        if (d.phase === 'releasing') {
+          this.releaseWhenUnused(d);
+          return;
+        }
         if (d.phase !== 'draining') return;
         this.advance(d);
         if (d.phase === 'draining') {
@@ -233,7 +244,12 @@ export class WorkerDecommissioner implements RegistryListener {
           bytesMoved: e.result.bytes,
         };
         const failed = e.result.failed > 0 ? `; ${e.result.failed} block(s) no worker accepted are recomputed where needed` : '';
-        this.finish(d, 'decommissioned', `moved ${counts.receiversMoved} receiver(s), ${input} received block(s), ${counts.rddBlocksMoved} cached block(s), ${counts.mapOutputsMoved} map output(s), ${counts.bytesMoved} bytes${failed}`, counts);
+        d.phase = 'releasing';
+        d.release = {
+          counts,
+          message: `moved ${counts.receiversMoved} receiver(s), ${input} received block(s), ${counts.rddBlocksMoved} cached block(s), ${counts.mapOutputsMoved} map output(s), ${counts.bytesMoved} bytes${failed}`,
+        };
+        this.releaseWhenUnused(d);
         return;
       }
       case 'deadline':
@@ -269,6 +285,16 @@ export class WorkerDecommissioner implements RegistryListener {
       (result) => this.handle({ type: 'migrated', workerId: w.id, result }),
       (err: unknown) => this.handle({ type: 'migrated', workerId: w.id, result: err instanceof Error ? err : new Error(String(err)) }),
     );
+  }
+
+  /** Releasing: stages submitted before its blocks were copied may still read from it; it leaves once none does. */
+  private releaseWhenUnused(d: Decommission): void {
+    if (this.host.inUse?.(d.worker.id)) {
+      d.poll = setTimeout(() => this.handle({ type: 'poll', workerId: d.worker.id }), POLL_MS);
+      d.poll.unref();
+      return;
+    }
+    this.finish(d, 'decommissioned', d.release!.message, d.release!.counts);
   }
 
   private finish(d: Decommission, state: 'decommissioned' | 'lost', message: string, counts: Partial<Omit<DecommissionOutcome, 'state' | 'message'>>): void {

@@ -1,16 +1,42 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { MigrationResult } from '../cluster/worker-decommissioner.js';
+import { TaskStream } from './task-stream.js';
 
 /** The result of asking a worker to run a task: its outcome, or the worker is gone. */
 export type LaunchResult = { readonly ok: true; readonly outcome: wire.TaskOutcome__Output } | { readonly ok: false; readonly workerLost: boolean; readonly message: string };
+
+/** One stage attempt as its tasks need it on a worker: encoded once, sent once per worker connection. */
+export interface StageDescription {
+  /** Names this stage attempt for as long as the driver process runs (never reused). */
+  readonly key: string;
+  readonly jobId: string;
+  readonly bundleSha256: string;
+  readonly stageId: number;
+  /** The shuffle a map task writes; -1 for a result task. */
+  readonly shuffleId: number;
+  /** Encoded TaskPayload: the plan (parallelize data left out), the action or shuffle, map output locations. */
+  readonly payload: Uint8Array;
+}
+
+/** One task attempt: its stage, and the little it carries of its own. */
+export interface TaskDescription {
+  readonly taskId: string;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly stage: StageDescription;
+  /** Encoded TaskPart (its parallelize slices, cached block locations); empty when it needs none. */
+  readonly taskData: Uint8Array;
+}
 
 /**
  * The driver's view of one worker's Worker service. Scheduling code talks to this
  * interface, never to gRPC, so it can run against a fake cluster in tests.
  */
 export interface WorkerEndpoint {
-  launchTask(desc: wire.TaskDescription): Promise<LaunchResult>;
+  launchTask(desc: TaskDescription): Promise<LaunchResult>;
+  /** The stage attempt's task set ended: the worker may drop what it keeps of it. */
+  forgetStage(stageKey: string): void;
   killTask(taskId: string): void;
   releaseJob(jobId: string): Promise<void>;
   removeRdd(jobId: string, rddId: number): Promise<void>;
@@ -31,6 +57,7 @@ export interface WorkerEndpoint {
 
 export class GrpcWorkerEndpoint implements WorkerEndpoint {
   private readonly client: wire.WorkerClient;
+  private readonly tasks: TaskStream;
   private closed = false;
 
   constructor(
@@ -38,14 +65,15 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     private readonly security: SecurityConfig,
   ) {
     this.client = new (loadProto().sluice.v1.Worker)(address, channelCredentials(security), CHANNEL_OPTIONS);
+    this.tasks = new TaskStream(() => this.client.RunTasks(this.md()));
   }
 
   private md(): grpc.Metadata {
     return secretMetadata(this.security.secret);
   }
 
-  launchTask(desc: wire.TaskDescription): Promise<LaunchResult> {
-    const size = desc.payload?.length ?? 0;
+  launchTask(desc: TaskDescription): Promise<LaunchResult> {
+    const size = desc.stage.payload.length + desc.taskData.length;
     // Leave room for the other fields: a worker reads requests of at most WORKER_MAX_REQUEST_BYTES.
     if (size > WORKER_MAX_REQUEST_BYTES - 64 * 1024) {
       const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -53,19 +81,16 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
         ok: false,
         workerLost: false,
         message:
-          `the task for partition ${desc.partition ?? 0} of stage ${desc.stage_id ?? 0} is ${mib(size)} encoded, more than the ${mib(WORKER_MAX_REQUEST_BYTES)} a worker accepts ` +
+          `the task for partition ${desc.partition} of stage ${desc.stage.stageId} is ${mib(size)} encoded, more than the ${mib(WORKER_MAX_REQUEST_BYTES)} a worker accepts ` +
           '(a task carries the data given to sc.parallelize and the variables its functions capture); ' +
           'read large inputs from files (sc.textFile), share large read-only values with sc.broadcast, or parallelize into more partitions',
       });
     }
-    return new Promise((resolve) => {
-      this.client.LaunchTask(desc, this.md(), (err, outcome) => {
-        if (err) {
-          const lost = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED || err.code === grpc.status.DEADLINE_EXCEEDED;
-          resolve({ ok: false, workerLost: lost, message: err.details || err.message });
-        } else resolve({ ok: true, outcome: outcome! });
-      });
-    });
+    return this.tasks.launch(desc);
+  }
+
+  forgetStage(stageKey: string): void {
+    this.tasks.forget(stageKey);
   }
 
   killTask(taskId: string): void {
@@ -137,6 +162,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
 
   close(): void {
     this.closed = true;
+    this.tasks.close();
     this.client.close();
   }
 }

@@ -5,6 +5,7 @@ import {
   blockIdForRdd,
   decode,
   encode,
+  stageSharedPlan,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -12,14 +13,16 @@ import {
   type MapOutputLocation,
   type Plan,
   type ShuffleSpec,
+  type TaskPart,
   type TaskPayload,
   type TaskResultValue,
   type wire,
 } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -72,10 +75,16 @@ export class DAGScheduler implements RegistryListener {
   private nextStageId = 0;
   /** Numbers actions (Spark's job ids). */
   private nextActionId = 0;
+  /** Numbers task sets: part of each stage attempt's key on the workers, never reused by this driver. */
+  private nextTaskSetSeq = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
-  /** For each running task set that reads shuffles: the locations its tasks are described with (moved in place by `applyMigration`). */
-  private readonly taskSetOutputs = new Map<TaskSetManager, { readonly jobId: string; readonly outputs: Record<number, MapOutputLocation[]> }>();
+  /**
+   * For each running task set: the workers its stage description names as holders of the
+   * map outputs and received blocks it reads (encoded once, so fixed for the task set). A
+   * decommissioned worker leaves only once no running task set names it (`readsFrom`).
+   */
+  private readonly taskSetWorkers = new Map<TaskSetManager, ReadonlySet<string>>();
   /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
   private readonly listeners: SchedulerListener[] = [];
 
@@ -177,17 +186,7 @@ export class DAGScheduler implements RegistryListener {
     blocks: readonly { readonly blockId: string; readonly workerId: string }[],
   ): { mapOutputs: number; blocks: number } {
     let moved = 0;
-    for (const m of mapOutputs) {
-      if (!this.mapOutputs.move(m.jobId, m.shuffleId, m.mapPartition, fromWorkerId, m.to)) continue;
-      moved++;
-      for (const [tsm, t] of this.taskSetOutputs) {
-        const locs = t.jobId === m.jobId ? t.outputs[m.shuffleId] : undefined;
-        if (locs?.[m.mapPartition]?.workerId === fromWorkerId) locs[m.mapPartition] = m.to;
-        for (const s of this.shuffleSources.get(tsm) ?? []) {
-          if (s.shuffleId === m.shuffleId && s.mapPartition === m.mapPartition && s.workerId === fromWorkerId && t.jobId === m.jobId) s.workerId = m.to.workerId;
-        }
-      }
-    }
+    for (const m of mapOutputs) if (this.mapOutputs.move(m.jobId, m.shuffleId, m.mapPartition, fromWorkerId, m.to)) moved++;
     let known = 0;
     for (const b of blocks) {
       if (!this.jobs.has(jobOfBlock(b.blockId))) continue;
@@ -197,7 +196,21 @@ export class DAGScheduler implements RegistryListener {
     return { mapOutputs: moved, blocks: known };
   }
 
-  /** A received-input partition's block locations: those the plan names that are still registered, then copies made since (a decommissioned worker's blocks). */
+  /**
+   * Whether a running task set reads map outputs or received blocks from this worker (its
+   * stage description, sent to workers once, names it). A decommissioning worker stays
+   * until none does: task sets submitted after its blocks were copied read the copies.
+   */
+  readsFrom(workerId: string): boolean {
+    for (const ws of this.taskSetWorkers.values()) if (ws.has(workerId)) return true;
+    return false;
+  }
+
+  /**
+   * A plan whose received-input blocks name the workers that hold them now: those the plan
+   * names that are registered and staying, then copies made since (a decommissioning
+   * worker's blocks, Worker.MigrateBlocks); the plan itself when nothing changed.
+   */
   private withMovedBlocks(plan: Plan): Plan {
     let changed = false;
     const nodes: Record<number, Plan['nodes'][number]> = {};
@@ -208,15 +221,20 @@ export class DAGScheduler implements RegistryListener {
       }
       const blocks = n.op.blocks.map((b) => {
         const extra = [...(this.blockLocations.workersFor(b.blockId) ?? [])].filter((w) => !b.locations.some((l) => l.workerId === w));
-        const live = b.locations.filter((l) => this.registry.get(l.workerId));
+        // Registered and staying: a decommissioning worker's blocks were copied (or are being).
+        const live = b.locations.filter((l) => {
+          const w = this.registry.get(l.workerId);
+          return w !== undefined && !w.decommissioning;
+        });
         const added = extra.flatMap((w) => {
           const info = this.registry.get(w);
-          return info ? [{ workerId: w, address: info.address }] : [];
+          return info && !info.decommissioning ? [{ workerId: w, address: info.address }] : [];
         });
         if (added.length === 0 && live.length === b.locations.length) return b;
         changed = true;
         const locations = [...live, ...added];
-        return { ...b, locations: locations.length > 0 ? locations : b.locations };
+        // None staying: the plan's own (a decommissioning worker still serves them until it leaves).
+        return { ...b, locations: locations.length > 0 ? locations : b.locations.filter((l) => this.registry.get(l.workerId)).concat(b.locations.filter((l) => !this.registry.get(l.workerId))) };
       });
       nodes[Number(id)] = { ...n, op: { ...n.op, blocks } };
     }
@@ -403,6 +421,8 @@ export class DAGScheduler implements RegistryListener {
     kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
+    // Received blocks are read where they are now (a decommissioning worker's were copied).
+    if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     // Direct inputs whose partitions line up with the stage's: partition i prefers the
@@ -417,29 +437,32 @@ export class DAGScheduler implements RegistryListener {
       return keys;
     };
     const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
+    const dataNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'parallelize');
+    // The stage's part of every task, encoded once when its first task launches.
+    let stage: StageDescription | undefined;
+    const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;
+    const stageDescription = (): StageDescription => {
+      if (stage) return stage;
+      const payload: TaskPayload = {
+        plan: stageSharedPlan(plan),
+        kind: kind.kind,
+        action: kind.kind === 'result' ? kind.action : undefined,
+        shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
+        mapOutputs,
+      };
+      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload) };
+      return stage;
+    };
+    const noTaskData = new Uint8Array(0);
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
       stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
-        const payload: TaskPayload = {
-          plan: blockNodes.length > 0 ? this.withMovedBlocks(planForPartition(plan, partition)) : planForPartition(plan, partition),
-          kind: kind.kind,
-          action: kind.kind === 'result' ? kind.action : undefined,
-          shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
-          mapOutputs,
-          cachedLocations: cachedNodes.length > 0 ? this.cachedLocations(job.jobId, plan, partition, cachedNodes) : undefined,
-        };
-        return {
-          task_id: taskId,
-          job_id: job.jobId,
-          bundle_sha256: job.bundleSha,
-          stage_id: stageId,
-          partition,
-          attempt: taskAttempt,
-          payload: encode(payload),
-          shuffle_id: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1,
-        };
+        const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
+        let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
+        if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
+        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
       preferredWorkers: (partition) => {
         if (cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys) return undefined;
@@ -477,17 +500,19 @@ export class DAGScheduler implements RegistryListener {
     });
     job.taskSets.add(tsm);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
-    if (sources.length > 0) {
-      this.shuffleSources.set(tsm, sources);
-      this.taskSetOutputs.set(tsm, { jobId: job.jobId, outputs: mapOutputs });
-    }
+    if (sources.length > 0) this.shuffleSources.set(tsm, sources);
+    const named = new Set(sources.map((x) => x.workerId));
+    for (const n of Object.values(plan.nodes)) if (n.op.kind === 'blocks') for (const b of n.op.blocks) for (const l of b.locations) named.add(l.workerId);
+    if (named.size > 0) this.taskSetWorkers.set(tsm, named);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
-      this.taskSetOutputs.delete(tsm);
+      this.taskSetWorkers.delete(tsm);
+      // No task of this stage attempt launches again: the workers may drop its description.
+      if (stage) for (const w of this.registry.all()) w.endpoint.forgetStage(stageKey);
     }).then((end) => {
       const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });

@@ -74,20 +74,21 @@ export function partitionsTouched(plan: Plan, partition: number): Map<number, Se
   return out;
 }
 
-/** The plan with every parallelize node's data cut to the slices this task reads. */
-export function planForPartition(plan: Plan, partition: number): Plan {
-  let hasData = false;
-  for (const n of Object.values(plan.nodes)) if (n.op.kind === 'parallelize') hasData = true;
-  if (!hasData) return plan;
-  const touched = partitionsTouched(plan, partition);
-  const nodes: Record<number, PlanNode> = {};
-  for (const [id, n] of Object.entries(plan.nodes)) {
-    if (n.op.kind !== 'parallelize') {
-      nodes[Number(id)] = n;
-      continue;
-    }
-    const keep = touched.get(n.id) ?? new Set<number>();
-    nodes[Number(id)] = { ...n, op: { kind: 'parallelize', slices: n.op.slices.map((s, i) => (keep.has(i) ? s : null)) } };
+/**
+ * The parallelized data a task over `partition` reads, by parallelize node id and slice
+ * index (union, coalesce and cartesian read other slices than their own index): what the
+ * task carries beside its stage's shared plan (TaskPart.slices); undefined when the plan
+ * parallelizes nothing.
+ */
+export function taskSlices(plan: Plan, partition: number): Record<number, Record<number, unknown>> | undefined {
+  let touched: Map<number, Set<number>> | undefined;
+  let out: Record<number, Record<number, unknown>> | undefined;
+  for (const n of Object.values(plan.nodes)) {
+    if (n.op.kind !== 'parallelize') continue;
+    touched ??= partitionsTouched(plan, partition);
+    const mine: Record<number, unknown> = {};
+    for (const i of touched.get(n.id) ?? []) mine[i] = n.op.slices[i];
+    (out ??= {})[n.id] = mine;
   }
-  return { nodes, root: plan.root };
+  return out;
 }

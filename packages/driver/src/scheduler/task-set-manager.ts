@@ -1,5 +1,5 @@
 import type { Clock, wire } from '@sluice/core/internal';
-import type { LaunchResult } from '../rpc/worker-endpoint.js';
+import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
 /** How a task set ended. */
@@ -14,8 +14,8 @@ export interface StageCallbacks {
   readonly stageId: number;
   /** Which run of the stage this is (a stage re-runs after a fetch failure); part of task ids. */
   readonly stageAttempt: number;
-  /** The wire description of one attempt of the task over `partition`. */
-  describe(partition: number, taskId: string, attempt: number): wire.TaskDescription;
+  /** The description of one attempt of the task over `partition` (its stage's part shared by every task). */
+  describe(partition: number, taskId: string, attempt: number): TaskDescription;
   /** Workers holding data this partition reads (cached blocks); empty when none. */
   preferredWorkers(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
@@ -72,7 +72,7 @@ export function describeRunningTask(t: RunningTaskInfo): string {
 
 export interface TaskLaunch {
   readonly taskId: string;
-  readonly desc: wire.TaskDescription;
+  readonly desc: TaskDescription;
 }
 
 interface Attempt {

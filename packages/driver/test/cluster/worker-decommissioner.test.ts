@@ -35,7 +35,10 @@ function setup(options: Partial<DecommissionOptions> = {}) {
   const migration = deferred<MigrationResult>();
   const calls: string[] = [];
   const applied: { from: string; result: MigrationResult; peers: string[] }[] = [];
+  /** Workers a running stage still reads from. */
+  const busy = new Set<string>();
   const host: DecommissionHost = {
+    inUse: (id) => busy.has(id),
     moveReceivers: (id) => {
       calls.push(`moveReceivers ${id}`);
       return receivers.promise;
@@ -50,7 +53,7 @@ function setup(options: Partial<DecommissionOptions> = {}) {
     },
   };
   const d = new WorkerDecommissioner(decommissionOptions({ timeoutMs: 5000, ...options }), registry, host, clock, log);
-  return { registry, d, events, receivers, migration, calls, applied };
+  return { registry, d, events, receivers, migration, calls, applied, busy };
 }
 
 const RESULT: MigrationResult = {
@@ -68,8 +71,8 @@ describe('WorkerDecommissioner', () => {
   let keepAlive: NodeJS.Timeout;
   before(() => (keepAlive = setInterval(() => undefined, 1000)));
   after(() => clearInterval(keepAlive));
-  test('draining until its receivers moved and its tasks ended, then migrating, then released (not lost) with what moved', async () => {
-    const { registry, d, events, receivers, migration, calls, applied } = setup();
+  test('draining until its receivers moved and its tasks ended, then migrating, releasing while a stage reads from it, then released (not lost) with what moved', async () => {
+    const { registry, d, events, receivers, migration, calls, applied, busy } = setup();
     const w1 = registry.get('w1')!;
     w1.freeSlots = 1; // one task running
     const outcome = d.request('w1')!;
@@ -88,7 +91,12 @@ describe('WorkerDecommissioner', () => {
     await until(() => d.phase('w1') === 'migrating');
     assert.deepEqual(calls, ['moveReceivers w1', 'migrate w1 to w2,w3 rdd=true shuffle=true']);
     assert.ok(registry.get('w1'), 'still registered while it copies');
+    busy.add('w1');
     migration.resolve(RESULT);
+    await until(() => d.phase('w1') === 'releasing');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.ok(registry.get('w1'), 'a stage submitted before the copies still reads from it: it stays');
+    busy.delete('w1');
     const o = await outcome;
     assert.equal(o.state, 'decommissioned');
     assert.deepEqual(

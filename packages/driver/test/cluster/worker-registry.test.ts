@@ -11,6 +11,7 @@ function fakeEndpoint(): WorkerEndpoint & { drop(): void } {
   let lost: (() => void) | undefined;
   return {
     launchTask: () => new Promise(() => undefined),
+    forgetStage: () => undefined,
     killTask: () => undefined,
     releaseJob: async () => undefined,
     removeRdd: async () => undefined,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HashPartitioner, PartitionComputer, type LineageGraph, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type TaskEnv } from '@sluice/core/internal';
-import { partitionsTouched, planForPartition, shuffleDependencies, shufflesRead, stagePlan } from '../../src/scheduler/stage-plan.js';
+import { HashPartitioner, PartitionComputer, stageSharedPlan, withTaskPart, type LineageGraph, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type TaskEnv } from '@sluice/core/internal';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices } from '../../src/scheduler/stage-plan.js';
 
 function node(id: number, numPartitions: number, op: NodeOp, parents: number[] = [], shuffleParents: number[] = []): PlanNode {
   return { id, numPartitions, op, parents, shuffleParents, storage: 'NONE' };
@@ -66,7 +66,13 @@ describe('stagePlan', () => {
   });
 });
 
-describe('planForPartition', () => {
+/** The plan a task over `partition` runs on a worker: its stage's shared plan with the task's own slices put back. */
+function planForPartition(plan: Plan, partition: number): Plan {
+  const slices = taskSlices(plan, partition);
+  return withTaskPart({ plan: stageSharedPlan(plan), kind: 'result', mapOutputs: {} }, slices === undefined ? undefined : { slices }).plan;
+}
+
+describe('a task\'s slices of parallelized data (taskSlices, stageSharedPlan, withTaskPart)', () => {
   const A = slices(2, 'a');
   const B = slices(3, 'b');
   const C = slices(4, 'c');

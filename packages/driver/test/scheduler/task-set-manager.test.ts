@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, type wire } from '@sluice/core/internal';
-import type { LaunchResult } from '../../src/rpc/worker-endpoint.js';
+import type { LaunchResult, TaskDescription } from '../../src/rpc/worker-endpoint.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
 
 const OPTS: TaskSetOptions = {
@@ -26,9 +26,10 @@ class FakeStage implements StageCallbacks {
 
   constructor(private readonly prefs: Record<number, string[]> = {}) {}
 
-  describe(partition: number, taskId: string, attempt: number): wire.TaskDescription {
+  describe(partition: number, taskId: string, attempt: number): TaskDescription {
     this.described.push({ partition, taskId, attempt });
-    return { task_id: taskId, job_id: this.jobId, stage_id: this.stageId, partition, attempt };
+    const stage = { key: 'job1/7.0', jobId: this.jobId, bundleSha256: '', stageId: this.stageId, shuffleId: -1, payload: new Uint8Array(0) };
+    return { taskId, partition, attempt, stage, taskData: new Uint8Array(0) };
   }
 
   preferredWorkers(partition: number): ReadonlySet<string> | undefined {

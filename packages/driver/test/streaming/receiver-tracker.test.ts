@@ -15,6 +15,7 @@ function cluster(ids: string[]) {
     (address) =>
       ({
         launchTask: () => new Promise(() => undefined),
+    forgetStage: () => undefined,
         killTask: () => undefined,
         releaseJob: async () => undefined,
         removeRdd: async () => undefined,

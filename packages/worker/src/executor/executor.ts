@@ -22,6 +22,23 @@ export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
 
 
+/** One task to run, with its stage's shared description (Worker.RunTasks). */
+export interface TaskToRun {
+  readonly taskId: string;
+  readonly jobId: string;
+  readonly bundleSha256: string;
+  readonly stageId: number;
+  /** The shuffle a map task writes; -1 for a result task. */
+  readonly shuffleId: number;
+  /** Names the stage's payload on this worker (task threads keep it decoded under this key). */
+  readonly stageKey: string;
+  /** Encoded TaskPayload shared by the stage's tasks. */
+  readonly stagePayload: Uint8Array;
+  readonly partition: number;
+  /** Encoded TaskPart of this task; empty when it has none. */
+  readonly taskData: Uint8Array;
+}
+
 interface RunningTask {
   readonly jobId: string;
   /** Shuffle segments written by this attempt, committed only when it succeeds. */
@@ -79,52 +96,53 @@ export class Executor {
     return this.completed;
   }
 
-  async launch(desc: wire.TaskDescription__Output): Promise<wire.TaskOutcome> {
-    const log = this.log.child({ jobId: desc.job_id, taskId: desc.task_id, stageId: desc.stage_id, partition: desc.partition });
+  async launch(task: TaskToRun): Promise<wire.TaskOutcome> {
+    // The task's logger is made only when something is logged (a child logger per task costs more than a tiny task).
+    const log = (): Logger => this.log.child({ jobId: task.jobId, taskId: task.taskId, stageId: task.stageId, partition: task.partition });
     const launched = performance.now();
     let bundlePath: string;
     try {
-      bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
+      bundlePath = await this.bundles(task.jobId, task.bundleSha256);
     } catch (err) {
-      log.error({ err }, 'cannot get job bundle');
+      log().error({ err }, 'cannot get job bundle');
       return { error: { code: 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
-    const fresh = !this.sandboxes.has(desc.job_id);
-    const sandbox = this.sandbox(desc.job_id, bundlePath);
-    const task: RunningTask = { jobId: desc.job_id, segments: new Map(), cached: [] };
-    this.running.set(desc.task_id, task);
-    log.debug('task started');
+    const fresh = !this.sandboxes.has(task.jobId);
+    const sandbox = this.sandbox(task.jobId, bundlePath);
+    const running: RunningTask = { jobId: task.jobId, segments: new Map(), cached: [] };
+    this.running.set(task.taskId, running);
+    if (this.log.isLevelEnabled('debug')) log().debug('task started');
     let outcome: ThreadOutcome | 'killed';
     try {
-      outcome = await sandbox.run(desc.task_id, desc.partition, desc.payload);
+      outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData);
     } finally {
-      this.running.delete(desc.task_id);
+      this.running.delete(task.taskId);
     }
     this.completed++;
     // How long a job waits for its first task here (bundle, thread, the task): what a
     // recovered job's first batch waits for on each worker.
-    if (fresh) log.info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
+    if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
     if (outcome === 'killed') return { killed: true };
     switch (outcome.kind) {
       case 'result':
-        return { result: outcome.value, stored_blocks: task.cached };
+        return { result: outcome.value, stored_blocks: running.cached };
       case 'mapStatus': {
-        const shuffleId = desc.shuffle_id;
+        const shuffleId = task.shuffleId;
         // This attempt's output replaces any an earlier attempt of the same map task left
         // here (only then is the scan over this worker's blocks needed).
-        const marker = ShuffleClient.mapOutputMarker(desc.job_id, shuffleId, desc.partition);
-        if (this.blocks.has(marker)) this.blocks.removeByPrefix(`shuffle_${desc.job_id}_${shuffleId}_${desc.partition}_`);
-        for (const [blockId, segs] of task.segments) this.blocks.put(blockId, segs, 'SHUFFLE');
+        const marker = ShuffleClient.mapOutputMarker(task.jobId, shuffleId, task.partition);
+        if (this.blocks.has(marker)) this.blocks.removeByPrefix(`shuffle_${task.jobId}_${shuffleId}_${task.partition}_`);
+        for (const [blockId, segs] of running.segments) this.blocks.put(blockId, segs, 'SHUFFLE');
         this.blocks.put(marker, [], 'SHUFFLE');
-        return { map_status: { sizes: outcome.sizes }, accumulators: outcome.accumulators, stored_blocks: task.cached };
+        return { map_status: { sizes: outcome.sizes }, accumulators: outcome.accumulators, stored_blocks: running.cached };
       }
       case 'error':
-        log.info({ code: outcome.code, message: outcome.message }, 'task failed');
-        return { error: { code: outcome.code, message: outcome.message, stack: outcome.stack }, stored_blocks: task.cached };
+        log().info({ code: outcome.code, message: outcome.message }, 'task failed');
+        return { error: { code: outcome.code, message: outcome.message, stack: outcome.stack }, stored_blocks: running.cached };
       case 'fetchFailed':
         return {
           fetch_failed: { shuffle_id: outcome.shuffleId, map_partition: outcome.mapPartition, worker_id: outcome.workerId, message: outcome.message },
-          stored_blocks: task.cached,
+          stored_blocks: running.cached,
         };
       default: {
         const never: never = outcome;
@@ -246,6 +264,11 @@ export class Executor {
           await wal?.close();
         }),
     });
+  }
+
+  /** No task of this stage comes again: its job's threads drop what they keep of it. */
+  forgetStage(jobId: string, stageKey: string): void {
+    this.sandboxes.get(jobId)?.forgetStage(stageKey);
   }
 
   stopReceiver(jobId: string, streamId: number): boolean {

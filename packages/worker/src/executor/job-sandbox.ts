@@ -27,7 +27,9 @@ export interface ReceiverEvents {
 interface QueuedTask {
   readonly taskId: string;
   readonly partition: number;
-  readonly payload: Uint8Array;
+  readonly stageKey: string;
+  readonly stagePayload: Uint8Array;
+  readonly taskData: Uint8Array;
   readonly finish: (o: ThreadOutcome | 'killed') => void;
 }
 
@@ -37,6 +39,8 @@ interface Slot {
   finish: ((o: ThreadOutcome | 'killed') => void) | undefined;
   /** The task given to this thread last (run again elsewhere if the thread retires before starting it). */
   task: QueuedTask | undefined;
+  /** Stages whose payload this thread holds (sent with its first task there, dropped on forgetStage). */
+  readonly stages: Set<string>;
 }
 
 /**
@@ -62,11 +66,24 @@ export class JobSandbox {
     private readonly log: Logger,
   ) {}
 
-  run(taskId: string, partition: number, payload: Uint8Array): Promise<ThreadOutcome | 'killed'> {
+  /**
+   * Run a task of the stage `stageKey` (its encoded payload `stagePayload`, shared by the
+   * stage's tasks: a thread is sent it with its first task of the stage and keeps it decoded
+   * until `forgetStage`), with its own encoded TaskPart `taskData`.
+   */
+  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
-      this.queue.push({ taskId, partition, payload, finish });
+      this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish });
       this.pump();
     });
+  }
+
+  /** No task of the stage comes again: threads holding its payload drop it. */
+  forgetStage(stageKey: string): void {
+    for (const slot of this.slots) {
+      if (!slot.stages.delete(stageKey)) continue;
+      slot.thread.postMessage({ type: 'forgetStage', stageKey } satisfies MainToThread);
+    }
   }
 
   /** Stop a running or queued task; its promise resolves with 'killed'. */
@@ -186,13 +203,22 @@ export class JobSandbox {
       slot.taskId = task.taskId;
       slot.finish = task.finish;
       slot.task = task;
-      slot.thread.postMessage({ type: 'run', taskId: task.taskId, partition: task.partition, payload: task.payload } satisfies MainToThread);
+      const known = slot.stages.has(task.stageKey);
+      if (!known) slot.stages.add(task.stageKey);
+      slot.thread.postMessage({
+        type: 'run',
+        taskId: task.taskId,
+        partition: task.partition,
+        stageKey: task.stageKey,
+        ...(known ? {} : { stage: task.stagePayload }),
+        ...(task.taskData.length > 0 ? { taskData: task.taskData } : {}),
+      } satisfies MainToThread);
     }
   }
 
   private spawn(): Slot {
     const thread = this.newThread();
-    const slot: Slot = { thread, taskId: undefined, finish: undefined, task: undefined };
+    const slot: Slot = { thread, taskId: undefined, finish: undefined, task: undefined, stages: new Set() };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
     const crashed = (why: string): void => {

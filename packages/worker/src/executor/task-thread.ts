@@ -30,7 +30,9 @@ import {
   type ShippedFunction,
   type StorageLevel,
   type TaskEnv,
+  type TaskPart,
   type TaskPayload,
+  withTaskPart,
 } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
@@ -97,7 +99,16 @@ async function loadBroadcasts(ids: number[]): Promise<void> {
   for (const id of missing) broadcastValues.set(id, decodeRecords(reply.values[id]));
 }
 
-async function run(taskId: string, partition: number, payloadBytes: Uint8Array): Promise<ThreadOutcome> {
+/** A stage's payload as this thread keeps it for the stage's tasks: decoded once, with the broadcasts it reads. */
+interface KeptStage {
+  readonly payload: TaskPayload;
+  readonly broadcastIds: number[];
+}
+
+/** Stages whose tasks this thread runs, by stage key, until the main thread says `forgetStage`. */
+const stages = new Map<string, KeptStage>();
+
+async function run(taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined): Promise<ThreadOutcome> {
   let bound: BoundJob;
   try {
     bound = await boundJob();
@@ -109,9 +120,16 @@ async function run(taskId: string, partition: number, payloadBytes: Uint8Array):
     const info = userErrorInfo(bound.loadError);
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
   }
-  const payload = decode<TaskPayload>(payloadBytes);
+  let stage = stages.get(stageKey);
+  if (stageBytes !== undefined) {
+    const decoded = decode<TaskPayload>(stageBytes);
+    stage = { payload: decoded, broadcastIds: broadcastIds(decoded) };
+    stages.set(stageKey, stage);
+  }
+  if (stage === undefined) return { kind: 'error', code: 'SLUICE_INTERNAL', message: `this task thread holds no stage ${stageKey} (a worker bug)`, stack: '' };
+  const payload = withTaskPart(stage.payload, taskData === undefined ? undefined : decode<TaskPart>(taskData));
   try {
-    await loadBroadcasts(broadcastIds(payload));
+    await loadBroadcasts(stage.broadcastIds);
   } catch (err) {
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
   }
@@ -259,15 +277,19 @@ port.on('message', (msg: MainToThread) => {
       else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running' });
       return;
     }
-    case 'run':
+    case 'forgetStage':
+      stages.delete(msg.stageKey);
+      return;
+    case 'run': {
       if (retired) return; // The sandbox gives this task to a fresh thread.
       runningTask = msg.taskId;
-      void run(msg.taskId, msg.partition, msg.payload).then((outcome) => {
+      void run(msg.taskId, msg.partition, msg.stageKey, msg.stage, msg.taskData).then((outcome) => {
         if (runningTask !== msg.taskId) return; // Already failed by an unhandled error.
         runningTask = undefined;
         send({ type: 'done', taskId: msg.taskId, outcome });
       });
       return;
+    }
     case 'fetched':
     case 'fetchFailed':
     case 'broadcasts':

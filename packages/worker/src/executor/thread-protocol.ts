@@ -19,7 +19,13 @@ export type ThreadOutcome =
 export type MainToThread =
   /** The first message a thread gets, and only once: the job it serves from now on, whose bundle it imports. */
   | { readonly type: 'bind'; readonly jobId: string; readonly bundlePath: string }
-  | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly payload: Uint8Array }
+  /**
+   * Run a task of stage `stageKey`: `stage` (its encoded TaskPayload) comes with the
+   * thread's first task of the stage and is kept until `forgetStage`; `taskData` is the
+   * task's encoded TaskPart, when it has one.
+   */
+  | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly stageKey: string; readonly stage?: Uint8Array; readonly taskData?: Uint8Array }
+  | { readonly type: 'forgetStage'; readonly stageKey: string }
   | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
   | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly misses?: readonly string[] }

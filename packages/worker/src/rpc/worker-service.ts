@@ -5,6 +5,7 @@ import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { BlockMigrator } from '../storage/block-migrator.js';
 import { ShuffleClient } from '../shuffle/shuffle-client.js';
+import { handleTaskStream } from './task-stream-handler.js';
 
 /** Converts the Worker service's wire calls into Executor and BlockManager calls. */
 export function workerService(executor: Executor, blocks: BlockManager, migrator: BlockMigrator, log: Logger): wire.WorkerHandlers {
@@ -21,14 +22,8 @@ export function workerService(executor: Executor, blocks: BlockManager, migrator
   };
 
   return {
-    LaunchTask(call, callback) {
-      executor.launch(call.request).then(
-        (outcome) => callback(null, outcome),
-        (err: Error) => {
-          log.error({ err }, 'launch failed');
-          callback({ code: grpc.status.INTERNAL, details: err.message });
-        },
-      );
+    RunTasks(call) {
+      handleTaskStream(call, executor, log);
     },
     KillTask(call, callback) {
       const found = executor.kill(call.request.task_id);

@@ -43,6 +43,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { StageDescription as _sluice_v1_StageDescription, StageDescription__Output as _sluice_v1_StageDescription__Output } from './sluice/v1/StageDescription';
 import type { StageProgress as _sluice_v1_StageProgress, StageProgress__Output as _sluice_v1_StageProgress__Output } from './sluice/v1/StageProgress';
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from './sluice/v1/StartReceiverResponse';
 import type { StopJobRequest as _sluice_v1_StopJobRequest, StopJobRequest__Output as _sluice_v1_StopJobRequest__Output } from './sluice/v1/StopJobRequest';
@@ -50,9 +51,12 @@ import type { StopJobResponse as _sluice_v1_StopJobResponse, StopJobResponse__Ou
 import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from './sluice/v1/StopReceiverRequest';
 import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from './sluice/v1/StopReceiverResponse';
 import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest__Output as _sluice_v1_SubmitJobRequest__Output } from './sluice/v1/SubmitJobRequest';
-import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from './sluice/v1/TaskDescription';
+import type { TaskBatch as _sluice_v1_TaskBatch, TaskBatch__Output as _sluice_v1_TaskBatch__Output } from './sluice/v1/TaskBatch';
+import type { TaskEnded as _sluice_v1_TaskEnded, TaskEnded__Output as _sluice_v1_TaskEnded__Output } from './sluice/v1/TaskEnded';
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from './sluice/v1/TaskError';
+import type { TaskLaunch as _sluice_v1_TaskLaunch, TaskLaunch__Output as _sluice_v1_TaskLaunch__Output } from './sluice/v1/TaskLaunch';
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
+import type { TaskOutcomeBatch as _sluice_v1_TaskOutcomeBatch, TaskOutcomeBatch__Output as _sluice_v1_TaskOutcomeBatch__Output } from './sluice/v1/TaskOutcomeBatch';
 import type { WalPlace as _sluice_v1_WalPlace, WalPlace__Output as _sluice_v1_WalPlace__Output } from './sluice/v1/WalPlace';
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
@@ -109,6 +113,7 @@ export interface ProtoGrpcType {
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      StageDescription: MessageTypeDefinition<_sluice_v1_StageDescription, _sluice_v1_StageDescription__Output>
       StageProgress: MessageTypeDefinition<_sluice_v1_StageProgress, _sluice_v1_StageProgress__Output>
       StartReceiverResponse: MessageTypeDefinition<_sluice_v1_StartReceiverResponse, _sluice_v1_StartReceiverResponse__Output>
       StopJobRequest: MessageTypeDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobRequest__Output>
@@ -116,9 +121,12 @@ export interface ProtoGrpcType {
       StopReceiverRequest: MessageTypeDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverRequest__Output>
       StopReceiverResponse: MessageTypeDefinition<_sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverResponse__Output>
       SubmitJobRequest: MessageTypeDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_SubmitJobRequest__Output>
-      TaskDescription: MessageTypeDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskDescription__Output>
+      TaskBatch: MessageTypeDefinition<_sluice_v1_TaskBatch, _sluice_v1_TaskBatch__Output>
+      TaskEnded: MessageTypeDefinition<_sluice_v1_TaskEnded, _sluice_v1_TaskEnded__Output>
       TaskError: MessageTypeDefinition<_sluice_v1_TaskError, _sluice_v1_TaskError__Output>
+      TaskLaunch: MessageTypeDefinition<_sluice_v1_TaskLaunch, _sluice_v1_TaskLaunch__Output>
       TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
+      TaskOutcomeBatch: MessageTypeDefinition<_sluice_v1_TaskOutcomeBatch, _sluice_v1_TaskOutcomeBatch__Output>
       WalPlace: MessageTypeDefinition<_sluice_v1_WalPlace, _sluice_v1_WalPlace__Output>
       WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }

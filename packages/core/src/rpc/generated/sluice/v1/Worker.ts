@@ -20,8 +20,8 @@ import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddRespon
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from '../../sluice/v1/StartReceiverResponse';
 import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from '../../sluice/v1/StopReceiverRequest';
 import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from '../../sluice/v1/StopReceiverResponse';
-import type { TaskDescription as _sluice_v1_TaskDescription, TaskDescription__Output as _sluice_v1_TaskDescription__Output } from '../../sluice/v1/TaskDescription';
-import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from '../../sluice/v1/TaskOutcome';
+import type { TaskBatch as _sluice_v1_TaskBatch, TaskBatch__Output as _sluice_v1_TaskBatch__Output } from '../../sluice/v1/TaskBatch';
+import type { TaskOutcomeBatch as _sluice_v1_TaskOutcomeBatch, TaskOutcomeBatch__Output as _sluice_v1_TaskOutcomeBatch__Output } from '../../sluice/v1/TaskOutcomeBatch';
 
 export interface WorkerClient extends grpc.Client {
   FetchBlocks(argument: _sluice_v1_FetchBlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
@@ -42,15 +42,6 @@ export interface WorkerClient extends grpc.Client {
   killTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
   killTask(argument: _sluice_v1_KillTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
   killTask(argument: _sluice_v1_KillTaskRequest, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
-  
-  LaunchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  LaunchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  LaunchTask(argument: _sluice_v1_TaskDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  LaunchTask(argument: _sluice_v1_TaskDescription, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  launchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  launchTask(argument: _sluice_v1_TaskDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  launchTask(argument: _sluice_v1_TaskDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
-  launchTask(argument: _sluice_v1_TaskDescription, callback: grpc.requestCallback<_sluice_v1_TaskOutcome__Output>): grpc.ClientUnaryCall;
   
   MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
   MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
@@ -97,6 +88,11 @@ export interface WorkerClient extends grpc.Client {
   removeRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   removeRdd(argument: _sluice_v1_RemoveRddRequest, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   
+  RunTasks(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
+  RunTasks(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
+  runTasks(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
+  runTasks(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
+  
   StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
   StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
   StartReceiver(argument: _sluice_v1_ReceiverDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
@@ -124,8 +120,6 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   KillTask: grpc.handleUnaryCall<_sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse>;
   
-  LaunchTask: grpc.handleUnaryCall<_sluice_v1_TaskDescription__Output, _sluice_v1_TaskOutcome>;
-  
   MigrateBlocks: grpc.handleUnaryCall<_sluice_v1_MigrateBlocksRequest__Output, _sluice_v1_MigrateBlocksResponse>;
   
   PutBlock: grpc.handleClientStreamingCall<_sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse>;
@@ -135,6 +129,8 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   RemoveBlocks: grpc.handleUnaryCall<_sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse>;
   
   RemoveRdd: grpc.handleUnaryCall<_sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse>;
+  
+  RunTasks: grpc.handleBidiStreamingCall<_sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch>;
   
   StartReceiver: grpc.handleUnaryCall<_sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse>;
   
@@ -146,12 +142,12 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   FetchBlocks: MethodDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_BlockChunk, _sluice_v1_FetchBlocksRequest__Output, _sluice_v1_BlockChunk__Output>
   GetBlock: MethodDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_BlockChunk, _sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk__Output>
   KillTask: MethodDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskResponse, _sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse__Output>
-  LaunchTask: MethodDefinition<_sluice_v1_TaskDescription, _sluice_v1_TaskOutcome, _sluice_v1_TaskDescription__Output, _sluice_v1_TaskOutcome__Output>
   MigrateBlocks: MethodDefinition<_sluice_v1_MigrateBlocksRequest, _sluice_v1_MigrateBlocksResponse, _sluice_v1_MigrateBlocksRequest__Output, _sluice_v1_MigrateBlocksResponse__Output>
   PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>
   ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
   RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>
   RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
+  RunTasks: MethodDefinition<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch, _sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch__Output>
   StartReceiver: MethodDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_StartReceiverResponse, _sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse__Output>
   StopReceiver: MethodDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse__Output>
 }

@@ -1,0 +1,127 @@
+// Core builds its gRPC services from the descriptor generated at build time
+// (src/rpc/proto-descriptor.ts) instead of parsing the .proto when a process starts. The
+// oracle is @grpc/proto-loader parsing proto/ itself, as core did before: for every RPC of
+// both services, the same path, streaming shape and client alias, and for seeded random
+// messages of every request and response type, the same bytes on the wire and the same
+// objects decoded (with PROTO_LOADER_OPTIONS: numbers for 64-bit ints, enum names, defaults,
+// oneof names).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type * as Protobuf from 'protobufjs';
+import { PROTO_LOADER_OPTIONS, loadProto } from '../../src/rpc/proto.js';
+import { PROTO_SHA256 } from '../../src/rpc/proto-descriptor.js';
+import { mulberry32 } from '../support/prng.js';
+
+const REPO_PROTO = fileURLToPath(new URL('../../../../../proto/sluice/v1/sluice.proto', import.meta.url));
+const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+
+test('the descriptor was made from proto/ as it is now (run scripts/copy-proto.sh after editing it)', () => {
+  assert.equal(PROTO_SHA256, crypto.createHash('sha256').update(fs.readFileSync(REPO_PROTO)).digest('hex'));
+});
+
+/** A value of every field of `type`, drawn from `random` (one member of each oneof; nested messages to depth 3). */
+function sample(type: Protobuf.Type, random: () => number, depth = 0): Record<string, unknown> {
+  const int = (max: number): number => Math.floor(random() * max);
+  const scalar = (f: Protobuf.Field): unknown => {
+    if (f.resolvedType instanceof protobuf.Enum) {
+      const names = Object.keys(f.resolvedType.values);
+      return names[int(names.length)];
+    }
+    if (f.resolvedType instanceof protobuf.Type) return depth < 3 ? sample(f.resolvedType, random, depth + 1) : {};
+    switch (f.type) {
+      case 'string':
+        return `s${int(1e6)}-é✓`;
+      case 'bytes':
+        return crypto.createHash('sha256').update(String(random())).digest().subarray(0, 1 + int(31));
+      case 'bool':
+        return random() < 0.5;
+      case 'double':
+        return (int(2e6) - 1e6) / 8;
+      case 'float':
+        return (int(2000) - 1000) / 4;
+      case 'int32':
+      case 'sint32':
+      case 'sfixed32':
+        return int(2 ** 31) - 2 ** 30;
+      case 'uint32':
+      case 'fixed32':
+        return int(2 ** 32);
+      case 'int64':
+      case 'sint64':
+      case 'sfixed64':
+        return int(2 ** 52) - 2 ** 51;
+      default:
+        return int(2 ** 53); // uint64, fixed64
+    }
+  };
+  const chosenOneofMember = new Set(type.oneofsArray.map((o) => o.fieldsArray[int(o.fieldsArray.length)]!.name));
+  const msg: Record<string, unknown> = {};
+  for (const f of type.fieldsArray) {
+    if (f.partOf && !chosenOneofMember.has(f.name)) continue;
+    if (f.map) msg[f.name] = { [`k${int(100)}`]: scalar(f), [`k${100 + int(100)}`]: scalar(f) };
+    else if (f.repeated) msg[f.name] = Array.from({ length: int(4) }, () => scalar(f));
+    else msg[f.name] = scalar(f);
+  }
+  return msg;
+}
+
+test('every RPC: the same path, streaming and client alias as proto-loader, the same bytes and decoded objects for seeded random messages', () => {
+  const reference = protoLoader.loadSync(REPO_PROTO, PROTO_LOADER_OPTIONS);
+  const root = new protobuf.Root().loadSync(REPO_PROTO, { keepCase: true });
+  root.resolveAll();
+  const random = mulberry32(13);
+  const services = loadProto().sluice.v1;
+  let messages = 0;
+  for (const name of ['Driver', 'Worker'] as const) {
+    const ours = (services[name] as unknown as grpc.ServiceClientConstructor).service;
+    const theirs = reference[`sluice.v1.${name}`] as grpc.ServiceDefinition;
+    assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).sort(), `${name}'s RPCs`);
+    const rpcs = root.lookupService(`sluice.v1.${name}`).methodsArray;
+    assert.equal(rpcs.length, Object.keys(ours).length);
+    for (const m of rpcs) {
+      const o = ours[m.name]!;
+      const t = theirs[m.name]!;
+      assert.deepEqual([o.path, o.requestStream, o.responseStream, o.originalName], [t.path, t.requestStream, t.responseStream, t.originalName], `${name}.${m.name}`);
+      const sides = [
+        [m.resolvedRequestType!, o.requestSerialize, t.requestSerialize, o.requestDeserialize, t.requestDeserialize],
+        [m.resolvedResponseType!, o.responseSerialize, t.responseSerialize, o.responseDeserialize, t.responseDeserialize],
+      ] as const;
+      for (const [type, ourEncode, theirEncode, ourDecode, theirDecode] of sides) {
+        for (let i = 0; i < 4; i++) {
+          const msg = i === 0 ? {} : sample(type, random);
+          const bytes = ourEncode(msg);
+          assert.ok(bytes.equals(theirEncode(msg)), `${name}.${m.name} ${type.name}: the same bytes for ${JSON.stringify(msg)}`);
+          assert.deepEqual(ourDecode(bytes), theirDecode(bytes), `${name}.${m.name} ${type.name}: the same object decoded`);
+          messages++;
+        }
+      }
+    }
+  }
+  assert.ok(messages >= 8 * 20, `${messages} messages compared`);
+});
+
+test('an installed core whose .proto differs from the descriptor it was built with refuses to load it, naming the fix', (t) => {
+  // A copy of this core outside the checkout (as an installed package: dist, proto, its
+  // node_modules), its .proto then edited: loadProto() must not go on with the old descriptor.
+  const core = fileURLToPath(new URL('../../../', import.meta.url));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-copy-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(path.join(core, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true });
+  fs.cpSync(path.join(core, 'proto'), path.join(dir, 'proto'), { recursive: true });
+  fs.copyFileSync(path.join(core, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(core, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const load = (): string =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `import { loadProto } from ${JSON.stringify(pathToFileURL(path.join(dir, 'dist/src/internal.js')).href)}; try { console.log(Object.keys(loadProto().sluice.v1.Driver.service).length); } catch (e) { console.log(e.code + ' ' + e.message); }`], { encoding: 'utf8' }).trim();
+  assert.match(load(), /^\d+$/, 'the unchanged copy loads');
+  fs.appendFileSync(path.join(dir, 'proto', 'sluice', 'v1', 'sluice.proto'), '\nmessage Added { string x = 1; }\n');
+  assert.match(load(), /^SLUICE_INTERNAL .*compiled descriptor.*run scripts\/copy-proto\.sh/);
+});

@@ -1,0 +1,120 @@
+import * as grpc from '@grpc/grpc-js';
+import { WORKER_MAX_REQUEST_BYTES, type wire } from '@sluice/core/internal';
+import type { LaunchResult, StageDescription, TaskDescription } from './worker-endpoint.js';
+
+/** A batch is written once it holds this many bytes of payloads, not only at the end of the turn. */
+const FLUSH_BYTES = 4 * 1024 * 1024;
+/** Room left in a message for everything but the payloads. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+/** Opens a RunTasks call (the secret in its metadata). */
+export type OpenTaskCall = () => grpc.ClientDuplexStream<wire.TaskBatch, wire.TaskOutcomeBatch__Output>;
+
+/**
+ * The driver's side of one worker's RunTasks stream: tasks launched in one turn of the
+ * event loop go to the worker in one message, each stage's description once per stream
+ * before its first task, and the worker's outcome batches resolve the tasks' launches.
+ *
+ * Invariants: `sent` names the stages the worker holds for the current call (a new call
+ * starts empty: the worker's side forgets a stream's stages when it ends); every launch
+ * in `inFlight` resolves exactly once — with its outcome, or, when the call fails or ends,
+ * as lost with its worker (the scheduler then runs it elsewhere).
+ * Threading: driver main thread.
+ */
+export class TaskStream {
+  private call: ReturnType<OpenTaskCall> | undefined;
+  private readonly sent = new Set<string>();
+  private readonly inFlight = new Map<string, (r: LaunchResult) => void>();
+  private batch: { stages: wire.StageDescription[]; tasks: wire.TaskLaunch[]; forget: string[]; bytes: number } = { stages: [], tasks: [], forget: [], bytes: 0 };
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(private readonly open: OpenTaskCall) {}
+
+  launch(desc: TaskDescription): Promise<LaunchResult> {
+    if (this.closed) return Promise.resolve({ ok: false, workerLost: true, message: 'the worker endpoint is closed' });
+    this.ensureCall();
+    return new Promise<LaunchResult>((resolve) => {
+      this.inFlight.set(desc.taskId, resolve);
+      const stage = desc.stage;
+      if (!this.sent.has(stage.key)) {
+        this.add(stage.payload.length);
+        this.sent.add(stage.key);
+        this.batch.stages.push(toWireStage(stage));
+      }
+      this.add(desc.taskData.length);
+      this.batch.tasks.push({ task_id: desc.taskId, stage_key: stage.key, partition: desc.partition, attempt: desc.attempt, task_data: desc.taskData });
+      this.scheduleFlush();
+    });
+  }
+
+  /** The stage's task set ended: the worker may drop its description (no task of it comes again). */
+  forget(stageKey: string): void {
+    if (!this.sent.delete(stageKey) || this.call === undefined) return;
+    this.batch.forget.push(stageKey);
+    this.scheduleFlush();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.call?.cancel();
+  }
+
+  /** Make room for `bytes` of payloads in the batch: write the batch first if they would not fit. */
+  private add(bytes: number): void {
+    if (this.batch.bytes > 0 && this.batch.bytes + bytes > WORKER_MAX_REQUEST_BYTES - ENVELOPE_BYTES) this.flush();
+    this.batch.bytes += bytes;
+    if (this.batch.bytes >= FLUSH_BYTES) queueMicrotask(() => this.flush());
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const b = this.batch;
+    if (b.stages.length === 0 && b.tasks.length === 0 && b.forget.length === 0) return;
+    this.batch = { stages: [], tasks: [], forget: [], bytes: 0 };
+    if (!this.call) return; // The call failed since: its launches were resolved as lost.
+    this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget });
+  }
+
+  private ensureCall(): ReturnType<OpenTaskCall> {
+    if (this.call) return this.call;
+    const call = this.open();
+    this.call = call;
+    this.sent.clear();
+    call.on('data', (m: wire.TaskOutcomeBatch__Output) => {
+      for (const e of m.ended) {
+        const resolve = this.inFlight.get(e.task_id);
+        if (!resolve) continue;
+        this.inFlight.delete(e.task_id);
+        resolve({ ok: true, outcome: e.outcome! });
+      }
+    });
+    const ended = (err: grpc.ServiceError | undefined): void => {
+      if (this.call !== call) return;
+      this.call = undefined;
+      this.sent.clear();
+      // Launches still in the batch were never written: they fail with the others.
+      this.batch = { stages: [], tasks: [], forget: [], bytes: 0 };
+      const lost = err === undefined || err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED || err.code === grpc.status.DEADLINE_EXCEEDED;
+      const message = err ? err.details || err.message : 'the worker ended its task stream';
+      const waiting = [...this.inFlight.values()];
+      this.inFlight.clear();
+      for (const resolve of waiting) resolve({ ok: false, workerLost: lost, message });
+    };
+    call.on('error', (err: grpc.ServiceError) => ended(err));
+    call.on('end', () => ended(undefined));
+    return call;
+  }
+}
+
+function toWireStage(s: StageDescription): wire.StageDescription {
+  return { stage_key: s.key, job_id: s.jobId, bundle_sha256: s.bundleSha256, stage_id: s.stageId, payload: s.payload, shuffle_id: s.shuffleId };
+}

@@ -1,0 +1,99 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { wire } from '@sluice/core/internal';
+import type { Executor } from '../executor/executor.js';
+
+/** An outcome batch is written at once when its results hold this many bytes (else at the end of the turn). */
+const FLUSH_BYTES = 1024 * 1024;
+
+let nextStream = 0;
+
+/**
+ * The worker's side of one RunTasks stream (the driver keeps one open per worker): keeps
+ * the stage descriptions the driver sent on it, runs each task it launches with its
+ * stage, and writes the outcomes of the tasks that ended in one turn of the event loop
+ * as one message.
+ *
+ * Invariants: a stage key names one stage description for the life of the stream (the
+ * executor sees it prefixed with this stream's number, so stages of different streams, a
+ * restarted driver's included, never meet); when the stream ends, its stages are
+ * forgotten. A task of an unknown stage fails (a driver bug), it is not dropped.
+ * Threading: the worker's main thread.
+ */
+export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__Output, wire.TaskOutcomeBatch>, executor: Executor, log: Logger): void {
+  const prefix = `${nextStream++}:`;
+  const stages = new Map<string, wire.StageDescription__Output>();
+  let ended: wire.TaskEnded[] = [];
+  let endedBytes = 0;
+  let flushScheduled = false;
+  let open = true;
+
+  const flush = (): void => {
+    flushScheduled = false;
+    if (ended.length === 0) return;
+    const batch = ended;
+    ended = [];
+    endedBytes = 0;
+    if (open) call.write({ ended: batch });
+  };
+  const done = (taskId: string, outcome: wire.TaskOutcome): void => {
+    ended.push({ task_id: taskId, outcome });
+    endedBytes += outcome.result?.length ?? 0;
+    if (endedBytes >= FLUSH_BYTES) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  call.on('data', (m: wire.TaskBatch__Output) => {
+    for (const s of m.stages) stages.set(s.stage_key, s);
+    for (const t of m.tasks) {
+      const s = stages.get(t.stage_key);
+      if (!s) {
+        done(t.task_id, { error: { code: 'SLUICE_INTERNAL', message: `the worker has no stage ${t.stage_key} on this task stream (a driver bug)`, stack: '' } });
+        continue;
+      }
+      executor
+        .launch({
+          taskId: t.task_id,
+          jobId: s.job_id,
+          bundleSha256: s.bundle_sha256,
+          stageId: s.stage_id,
+          shuffleId: s.shuffle_id,
+          stageKey: prefix + s.stage_key,
+          stagePayload: s.payload,
+          partition: t.partition,
+          taskData: t.task_data,
+        })
+        .then(
+          (outcome) => done(t.task_id, outcome),
+          (err: Error) => {
+            log.error({ err, taskId: t.task_id }, 'launch failed');
+            done(t.task_id, { error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${err.message}`, stack: '' } });
+          },
+        );
+    }
+    for (const key of m.forget_stages) {
+      const s = stages.get(key);
+      if (!s) continue;
+      stages.delete(key);
+      executor.forgetStage(s.job_id, prefix + key);
+    }
+  });
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    for (const [key, s] of stages) executor.forgetStage(s.job_id, prefix + key);
+    stages.clear();
+  };
+  call.on('end', () => {
+    close();
+    call.end();
+  });
+  call.on('cancelled', close);
+  call.on('error', (err) => {
+    log.debug({ err }, 'task stream failed');
+    close();
+  });
+}
