@@ -413,8 +413,8 @@ const MUTATIONS = [
     id: 'run-workers-take-sigint',
     what: "sluice run's workers stop on the terminal's SIGINT, under the job",
     file: 'packages/cli/src/main.ts',
-    search: "onSignals(() => worker.stop(), log, o.exitWithParent ? ['SIGTERM'] : ['SIGINT', 'SIGTERM']);",
-    replace: 'onSignals(() => worker.stop(), log);',
+    search: "if (!o.exitWithParent) onSignals(() => worker.stop(), log, ['SIGINT']);",
+    replace: "onSignals(() => worker.stop(), log, ['SIGINT']);",
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'Ctrl-C' }],
   },
   {
@@ -1032,6 +1032,30 @@ const MUTATIONS = [
     search: '    this.next = start.next;',
     replace: '    this.next = 0;',
     tests: ['packages/kinesis/dist/test/shard-reader.test.js'],
+  },
+  {
+    id: 'decommission-no-migration',
+    what: 'a decommissioning worker copies none of its blocks or map outputs (they are recomputed after it leaves)',
+    file: 'packages/driver/src/cluster/worker-decommissioner.ts',
+    search: 'const kinds = { rddBlocks: this.options.migrateRddBlocks, shuffleBlocks: this.options.migrateShuffleBlocks };',
+    replace: 'const kinds = { rddBlocks: false, shuffleBlocks: false };',
+    tests: ['packages/cli/dist/test/graceful-decommission.test.js', 'packages/driver/dist/test/cluster/worker-decommissioner.test.js'],
+  },
+  {
+    id: 'receiver-stop-drops-block',
+    what: "a stopped receiver drops its current block instead of storing it (a decommission's receiver move loses records)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '      this.flush();\n      this.stopped = true;',
+    replace: '      this.buffer = [];\n      this.bufferAcks = [];\n      this.stopped = true;',
+    tests: ['packages/cli/dist/test/graceful-decommission.test.js'],
+  },
+  {
+    id: 'decommission-release-while-read',
+    what: 'a decommissioned worker is released while running stages still read from it',
+    file: 'packages/driver/src/cluster/worker-decommissioner.ts',
+    search: 'if (this.host.inUse?.(d.worker.id)) {',
+    replace: 'if (false) {',
+    tests: ['packages/driver/dist/test/cluster/worker-decommissioner.test.js'],
   },
 ];
 

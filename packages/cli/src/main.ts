@@ -307,7 +307,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
           stopNow(0);
           return;
         }
-        log.info({ signal: 'SIGTERM' }, 'decommissioning (a second SIGTERM stops at once)');
+        log.info({ signal: 'SIGTERM', how: 'decommissioning first: the driver moves what this worker holds (a second SIGTERM stops at once)' }, 'stopping');
         leave();
       });
       // A worker of `sluice run` (--exit-with-parent) ignores SIGINT: a terminal's Ctrl-C

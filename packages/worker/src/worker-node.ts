@@ -244,7 +244,8 @@ export class WorkerNode {
         (err, res) => {
           if (err || !res) {
             const message = err ? driverError(err, this.opts.driver).message : 'no answer';
-            this.log.warn({ err: message }, 'decommission: the driver did not answer; leaving as a lost worker');
+            // Usually the driver stopped first (a local cluster, compose down): nothing to hand over.
+            this.log.info({ err: message }, 'decommission: no driver answers; stopping without handing anything over');
             return resolve({ state: 'unreachable', message });
           }
           if (!res.found) return resolve({ state: 'unknown', message: res.message });
