@@ -8,6 +8,7 @@
 // the 2,000 x 2,000 shuffle runs once.
 //
 //   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
@@ -25,9 +26,27 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The driver's CPU (this process: scheduler, gRPC, the job's thread) over the last run() call, ms. */
 let lastCpuMs = 0;
+/** The worker processes' CPU (user + system, every thread) over the last run() call, ms. */
+let lastWorkerCpuMs = 0;
+
+/** CPU time of the worker processes so far (ms), from /proc (0 where there is none). */
+function workersCpuMs() {
+  let ticks = 0;
+  for (const p of cluster.workerProcesses) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th.
+      const f = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // Not Linux, or the process is gone.
+    }
+  }
+  return ticks * 10;
+}
 
 async function run(args) {
   const cpu0 = process.cpuUsage();
+  const workers0 = workersCpuMs();
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
   const lines = [];
   job.on('output', (l) => lines.push(l));
@@ -35,6 +54,7 @@ async function run(args) {
   if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}\n${err?.stack}`);
   const cpu = process.cpuUsage(cpu0);
   lastCpuMs = (cpu.user + cpu.system) / 1000;
+  lastWorkerCpuMs = workersCpuMs() - workers0;
   return lines.filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6)));
 }
 
@@ -47,8 +67,9 @@ try {
     const ms = median(runs.map((r) => r.ms));
     // The warm-up run included: the driver's CPU per task over every task of the job.
     const cpuPerTask = lastCpuMs / (n * (REPEATS + 1));
+    const workerCpuPerTask = lastWorkerCpuMs / (n * (REPEATS + 1));
     out.push(
-      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task`,
+      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
     );
   }
   for (const [m, r] of [

@@ -1057,6 +1057,46 @@ const MUTATIONS = [
     replace: 'if (false) {',
     tests: ['packages/driver/dist/test/cluster/worker-decommissioner.test.js'],
   },
+  {
+    id: 'task-stream-first-outcome-only',
+    what: "the driver takes only the first outcome of each of a worker's outcome batches on the task stream",
+    file: 'packages/driver/src/rpc/task-stream.ts',
+    search: 'for (const e of m.ended) {',
+    replace: 'for (const e of m.ended.slice(0, 1)) {',
+    tests: ['packages/cli/dist/test/task-stream.test.js'],
+  },
+  {
+    id: 'task-part-slice-shifted',
+    what: "a task's parallelized slice is put back at the next slice index on the worker",
+    file: 'packages/core/src/scheduler/task-part.ts',
+    search: 'slices[Number(i)] = s;',
+    replace: 'slices[Number(i) + 1] = s;',
+    tests: ['packages/cli/dist/test/task-stream.test.js', 'packages/driver/dist/test/scheduler/stage-plan.test.js'],
+  },
+  {
+    id: 'stage-key-per-job',
+    what: "a stage attempt's key on the workers names only its job (a worker runs another action's stage description)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: 'const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;',
+    replace: 'const stageKey = `${job.jobId}`;',
+    tests: ['packages/cli/dist/test/task-stream.test.js'],
+  },
+  {
+    id: 'thread-keeps-first-stage',
+    what: 'a task thread decodes the first stage it is sent and ignores later ones',
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: 'if (stageBytes !== undefined) {',
+    replace: 'if (stageBytes !== undefined && stages.size === 0) {',
+    tests: ['packages/cli/dist/test/task-stream.test.js'],
+  },
+  {
+    id: 'task-stream-lost-as-failure',
+    what: "tasks in flight on a worker's broken task stream fail as errors instead of as lost with their worker",
+    file: 'packages/driver/src/rpc/task-stream.ts',
+    search: 'resolve({ ok: false, workerLost: lost, message });',
+    replace: 'resolve({ ok: false, workerLost: lost && false, message });',
+    tests: ['packages/cli/dist/test/task-stream.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

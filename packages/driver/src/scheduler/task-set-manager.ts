@@ -115,6 +115,9 @@ export class TaskSetManager {
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
   private readonly durations: number[] = [];
+  /** The median of `durations` when it held `medianOf` entries. */
+  private median = 0;
+  private medianOf = 0;
   /** Tasks that had their one speculative copy. */
   private readonly speculated: boolean[];
   private remaining: number;
@@ -259,8 +262,13 @@ export class TaskSetManager {
   private speculationThreshold(): number | undefined {
     const finished = this.durations.length;
     if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
-    const sorted = [...this.durations].sort((a, b) => a - b);
-    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * sorted[Math.floor(sorted.length / 2)]);
+    // The median is sorted out again only when a task finished since (every offer of a slot asks).
+    if (this.medianOf !== finished) {
+      const sorted = [...this.durations].sort((a, b) => a - b);
+      this.median = sorted[Math.floor(sorted.length / 2)];
+      this.medianOf = finished;
+    }
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.median);
   }
 
   /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */

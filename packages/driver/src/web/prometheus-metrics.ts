@@ -22,6 +22,16 @@ export interface MetricsSources {
  */
 type JobLabels = 'job_id' | 'job_name';
 
+/** A job attempt's task series, their labels bound. */
+interface TaskSeries {
+  readonly job: DriverJob;
+  readonly completed: { inc(value?: number): void };
+  readonly killed: { inc(value?: number): void };
+  readonly shuffleWriteBytes: { inc(value?: number): void };
+  readonly succeededDuration: { observe(value: number): void };
+  readonly failedDuration: { observe(value: number): void };
+}
+
 /** Seconds: from 5 ms to 2 min, for batch times and task durations alike. */
 const TIME_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -66,6 +76,8 @@ export class PrometheusMetrics implements SchedulerListener {
   private readonly shuffleWriteBytes: Counter<JobLabels>;
   private readonly decommissions: Counter<'outcome'>;
   private readonly decommissionMoved: Counter<'kind'>;
+  /** Task series by job attempt (run id), resolved once per attempt. */
+  private readonly taskSeriesByRun = new Map<string, TaskSeries>();
 
   constructor(private readonly src: MetricsSources) {
     const registers = [this.registry];
@@ -124,17 +136,42 @@ export class PrometheusMetrics implements SchedulerListener {
   }
 
   onTaskEnd(e: TaskEndEvent): void {
-    const job = this.src.jobByRunId(e.runId);
-    if (!job) return;
-    const l = jobLabels(job);
+    const c = this.taskSeries(e.runId);
+    if (!c) return;
     if (e.reason === 'success') {
-      this.tasksCompleted.inc(l);
-      this.taskDuration.observe({ ...l, outcome: 'success' }, e.durationMs / 1000);
-      if (e.shuffleWriteBytes > 0) this.shuffleWriteBytes.inc(l, e.shuffleWriteBytes);
+      c.completed.inc();
+      c.succeededDuration.observe(e.durationMs / 1000);
+      if (e.shuffleWriteBytes > 0) c.shuffleWriteBytes.inc(e.shuffleWriteBytes);
     } else if (FAILED_TASK_REASONS.includes(e.reason)) {
+      const l = jobLabels(c.job);
       this.tasksFailed.inc({ ...l, reason: e.reason });
-      this.taskDuration.observe({ ...l, outcome: 'failed' }, e.durationMs / 1000);
-    } else this.tasksKilled.inc(l);
+      c.failedDuration.observe(e.durationMs / 1000);
+    } else c.killed.inc();
+  }
+
+  /**
+   * The task series of a job attempt, their labels resolved once (tiny tasks end thousands
+   * of times a second); forgotten when the job is no longer the attempt's.
+   */
+  private taskSeries(runId: string): TaskSeries | undefined {
+    const cached = this.taskSeriesByRun.get(runId);
+    const job = this.src.jobByRunId(runId);
+    if (cached && cached.job === job) return cached;
+    this.taskSeriesByRun.delete(runId);
+    if (!job) return undefined;
+    const l = jobLabels(job);
+    const c: TaskSeries = {
+      job,
+      completed: this.tasksCompleted.labels(l),
+      killed: this.tasksKilled.labels(l),
+      shuffleWriteBytes: this.shuffleWriteBytes.labels(l),
+      succeededDuration: this.taskDuration.labels({ ...l, outcome: 'success' }),
+      failedDuration: this.taskDuration.labels({ ...l, outcome: 'failed' }),
+    };
+    // Bounded: a driver runs few jobs at once; the oldest entry goes first.
+    if (this.taskSeriesByRun.size >= 64) this.taskSeriesByRun.delete(this.taskSeriesByRun.keys().next().value!);
+    this.taskSeriesByRun.set(runId, c);
+    return c;
   }
 
   private batchCompleted(job: DriverJob, info: BatchInfo): void {

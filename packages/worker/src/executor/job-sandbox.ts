@@ -205,14 +205,25 @@ export class JobSandbox {
       slot.task = task;
       const known = slot.stages.has(task.stageKey);
       if (!known) slot.stages.add(task.stageKey);
-      slot.thread.postMessage({
-        type: 'run',
-        taskId: task.taskId,
-        partition: task.partition,
-        stageKey: task.stageKey,
-        ...(known ? {} : { stage: task.stagePayload }),
-        ...(task.taskData.length > 0 ? { taskData: task.taskData } : {}),
-      } satisfies MainToThread);
+      // The payloads are views into the gRPC message they came in (or a larger pooled
+      // buffer): posted as they are, the whole underlying buffer would be copied. Their own
+      // bytes are copied once and moved to the thread instead.
+      const stage = known ? undefined : ownBytes(task.stagePayload);
+      const taskData = task.taskData.length > 0 ? ownBytes(task.taskData) : undefined;
+      const transfer: ArrayBuffer[] = [];
+      if (stage) transfer.push(stage.buffer);
+      if (taskData) transfer.push(taskData.buffer);
+      slot.thread.postMessage(
+        {
+          type: 'run',
+          taskId: task.taskId,
+          partition: task.partition,
+          stageKey: task.stageKey,
+          ...(stage ? { stage } : {}),
+          ...(taskData ? { taskData } : {}),
+        } satisfies MainToThread,
+        transfer,
+      );
     }
   }
 
@@ -346,4 +357,9 @@ export class JobSandbox {
       }
     }
   }
+}
+
+/** A copy of `view`'s bytes in an ArrayBuffer of their own (to transfer to a thread). */
+function ownBytes(view: Uint8Array): Uint8Array {
+  return new Uint8Array(view);
 }
