@@ -231,7 +231,8 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
 
       // A failure-free run over the same lines, on 3 workers again.
       await addWorkers(h, 2, procs);
-      const reference = await runStream(h, new DrainingLineSource(4242, sent.length), dirB, 20 /* 1,000 lines/s */, async () => undefined);
+      const again = new DrainingLineSource(4242, sent.length);
+      const reference = await runStream(h, again, dirB, 20 /* 1,000 lines/s */, async () => undefined).finally(() => again.close());
       assert.deepEqual(graceful.state, reference.state, 'the final state equals the failure-free run\'s');
     } finally {
       await source.close();
