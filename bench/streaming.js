@@ -1,19 +1,32 @@
 // Streaming benchmark (not a test): the network word count on driver + 2 workers (1 core
-// each), fed over loopback by a generator of 100-byte lines.
+// each), fed over loopback by a generator of 100-byte lines (its own process, so the
+// driver's CPU is the driver's alone).
 //  1. At a 1 s batch interval, rates rise until a run is unstable; a run is stable when,
-//     after 3 warm-up batches, every batch's total delay stays under the interval and the
-//     batches take in at least 90% of the records sent. Prints the highest stable rate.
+//     after 3 warm-up batches, the 99th percentile of the batches' total delay stays under
+//     the interval and the batches take in at least 90% of the records sent. Prints the
+//     highest stable rate.
 //  2. At 10,000 records/s, batch intervals shrink until unstable; prints the smallest stable one.
-// The baseline of the same run is the generator alone: the rate it can write on loopback.
+// Each run prints its total delay (p50, p99, max), the batches' processing time, and the CPU
+// time (user + system) of the driver process and of the two worker processes per 1,000 lines
+// and per batch, with the load average. The baseline of the same run is the generator alone:
+// the rate it can write on loopback.
 //
 //   node bench/streaming.js [secondsPerStep=30]
+//   node bench/streaming.js [secondsPerStep] step <rate> <intervalMs>
+//        one run (to profile it: node --cpu-prof --cpu-prof-dir=DIR bench/streaming.js ...: the
+//        driver process, its threads and the worker processes write a profile each)
+//   node bench/streaming.js [secondsPerStep] compare <rate> <intervalMs> <rounds> <checkout> <checkout> ...
+//        the same run on built checkouts in turn (A B A B ...), each on its own fresh cluster;
+//        prints each run and each checkout's medians
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECONDS = Number(process.argv[2] ?? 30);
+const self = fileURLToPath(import.meta.url);
 
 /** 100-byte lines (99 characters + newline) over a 1,000-word vocabulary, prebuilt. */
 function makeLines(n) {
@@ -29,10 +42,10 @@ function makeLines(n) {
   return Buffer.from(lines.join('\n') + '\n');
 }
 const POOL_LINES = 20_000;
-const POOL = makeLines(POOL_LINES);
 
-/** A TCP server writing `rate` lines/s to its client in 10 ms ticks. */
-function startGenerator(rate) {
+/** In the generator process: a TCP server writing `rate` lines/s to its client in 10 ms ticks. */
+function runGenerator(rate) {
+  const pool = makeLines(POOL_LINES);
   let sent = 0;
   let client;
   let offsetLine = 0;
@@ -42,7 +55,7 @@ function startGenerator(rate) {
   });
   let debt = 0;
   let last = performance.now();
-  const timer = setInterval(() => {
+  setInterval(() => {
     const now = performance.now();
     if (!client) {
       last = now;
@@ -54,25 +67,40 @@ function startGenerator(rate) {
     debt -= n;
     while (n > 0) {
       const take = Math.min(n, POOL_LINES - offsetLine);
-      client.write(POOL.subarray(offsetLine * 100, (offsetLine + take) * 100));
+      client.write(pool.subarray(offsetLine * 100, (offsetLine + take) * 100));
       offsetLine = (offsetLine + take) % POOL_LINES;
       sent += take;
       n -= take;
     }
   }, 10);
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
+  process.on('message', (m) => {
+    if (m === 'stop') {
+      client?.destroy();
+      server.close();
+      process.send({ sent }, () => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+}
+
+/** A generator process; resolves once it listens. */
+function startGenerator(rate) {
+  const child = fork(self, ['generator', String(rate)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (m) =>
       resolve({
-        port: server.address().port,
-        sent: () => sent,
-        close: () => new Promise((r) => {
-          clearInterval(timer);
-          client?.destroy();
-          server.close(() => r());
-        }),
+        port: m.port,
+        /** Stops it; resolves with the lines it sent. */
+        stop: () =>
+          new Promise((r) => {
+            child.once('message', (s) => r(s.sent));
+            child.send('stop');
+          }),
       }),
-    ),
-  );
+    );
+  });
 }
 
 /** The generator alone: lines/s it writes to a loopback client that discards them. */
@@ -83,54 +111,155 @@ async function generatorCeiling() {
   sock.on('data', (d) => (bytes += d.length));
   await new Promise((r) => setTimeout(r, 3000));
   sock.destroy();
-  await gen.close();
+  await gen.stop();
   return bytes / 100 / 3;
 }
 
-const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log });
-const bundle = await bundleJob(path.join(here, 'streaming-job.ts'));
+/** user + system CPU ms of a process by pid (all its threads), from /proc. */
+function processCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return 0;
+  }
+}
 
-async function run(rate, intervalMs) {
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A local cluster of the checkout at `root` (its built packages and its bench job). */
+async function openCluster(root) {
+  const cli = await import(pathToFileURL(path.join(root, 'packages/cli/dist/src/index.js')).href);
+  const log = cli.createRootLogger('warn', { pretty: false });
+  // `node --cpu-prof --cpu-prof-dir=DIR bench/streaming.js ...` profiles the worker processes too.
+  const workerExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const cluster = new cli.LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, workerExecArgv });
+  const bundle = await cli.bundleJob(path.join(root, 'bench/streaming-job.ts'));
+  await cluster.start();
+  return { cluster, bundle };
+}
+
+/** One run: `rate` lines/s at `intervalMs` batches for `seconds`; returns its figures. */
+async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const gen = await startGenerator(rate);
-  const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(gen.port), String(intervalMs), String(SECONDS * 1000)] });
+  const pids = cluster.workerProcesses.map((c) => c.pid);
+  const load0 = os.loadavg()[0];
+  const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(gen.port), String(intervalMs), String(seconds * 1000)] });
   const batches = [];
-  job.on('output', (l) => l.startsWith('BATCH ') && batches.push(JSON.parse(l.slice(6))));
+  // CPU is taken over the measured batches only: from the end of the warm-up batches to the end.
+  let cpu0;
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return { driver: (u.user + u.system) / 1000, workers: pids.reduce((a, p) => a + processCpuMs(p), 0) };
+  };
+  job.on('output', (l) => {
+    if (!l.startsWith('BATCH ')) return;
+    batches.push(JSON.parse(l.slice(6)));
+    if (batches.length === 3) cpu0 = cpuNow();
+  });
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
-  const sent = gen.sent();
-  await gen.close();
+  const cpu1 = cpuNow();
+  const sent = await gen.stop();
+  const load = (load0 + os.loadavg()[0]) / 2;
   if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}`);
   const measured = batches.slice(3);
   const received = measured.reduce((a, b) => a + b.records, 0);
   const expected = (rate * measured.length * intervalMs) / 1000;
-  const maxDelay = Math.max(...measured.map((b) => b.total));
-  const stable = measured.length > 0 && maxDelay < intervalMs && received >= 0.9 * expected;
+  const totals = measured.map((b) => b.total).sort((a, b) => a - b);
+  const p50 = percentile(totals, 50);
+  const p99 = percentile(totals, 99);
+  const maxDelay = totals.length ? totals[totals.length - 1] : NaN;
+  const stable = measured.length > 0 && p99 < intervalMs && received >= 0.9 * expected;
   const meanProcessing = measured.reduce((a, b) => a + b.processing, 0) / Math.max(1, measured.length);
+  const driverCpu = cpu0 ? cpu1.driver - cpu0.driver : NaN;
+  const workerCpu = cpu0 ? cpu1.workers - cpu0.workers : NaN;
+  const perK = (ms) => (received > 0 ? (ms * 1000) / received : NaN);
+  const perBatch = (ms) => ms / Math.max(1, measured.length);
   console.log(
-    `  rate ${rate.toLocaleString('en-US').padStart(9)} lines/s, interval ${String(intervalMs).padStart(4)} ms: ` +
-      `${stable ? 'stable  ' : 'UNSTABLE'} max total delay ${maxDelay} ms, mean processing ${meanProcessing.toFixed(0)} ms, ` +
-      `received ${((100 * received) / Math.max(1, expected)).toFixed(0)}% of sent (${sent.toLocaleString('en-US')} lines sent)`,
+    `  ${label}rate ${rate.toLocaleString('en-US').padStart(9)} lines/s, interval ${String(intervalMs).padStart(4)} ms: ` +
+      `${stable ? 'stable  ' : 'UNSTABLE'} total delay p50 ${p50} p99 ${p99} max ${maxDelay} ms, mean processing ${meanProcessing.toFixed(0)} ms, ` +
+      `received ${((100 * received) / Math.max(1, expected)).toFixed(0)}% of sent (${sent.toLocaleString('en-US')} lines sent); ` +
+      `CPU per 1,000 lines: driver ${perK(driverCpu).toFixed(2)} ms, workers ${perK(workerCpu).toFixed(2)} ms; ` +
+      `per batch: driver ${perBatch(driverCpu).toFixed(1)} ms, workers ${perBatch(workerCpu).toFixed(1)} ms; load ${load.toFixed(1)}`,
   );
-  return stable;
+  return { stable, p50, p99, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load };
 }
 
-await cluster.start();
-try {
-  const ceiling = await generatorCeiling();
-  console.log(`network word count, driver + 2 workers x 1 core, 100-byte lines, ${SECONDS} s per step`);
-  console.log(`  baseline: the generator alone writes ${Math.round(ceiling).toLocaleString('en-US')} lines/s on loopback`);
-  let best = 0;
-  for (const rate of [10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 300_000, 400_000]) {
-    if (!(await run(rate, 1000))) break;
-    best = rate;
+async function ladders(seconds) {
+  const env = await openCluster(path.join(here, '..'));
+  try {
+    const ceiling = await generatorCeiling();
+    console.log(`network word count, driver + 2 workers x 1 core, 100-byte lines, ${seconds} s per step`);
+    console.log(`  baseline: the generator alone writes ${Math.round(ceiling).toLocaleString('en-US')} lines/s on loopback`);
+    let best = 0;
+    for (const rate of [10_000, 25_000, 50_000, 100_000, 200_000, 300_000, 400_000, 500_000, 600_000, 800_000]) {
+      if (!(await run(env, rate, 1000, seconds)).stable) break;
+      best = rate;
+    }
+    let smallest;
+    let at50;
+    for (const interval of [1000, 500, 250, 100, 50, 25]) {
+      const r = await run(env, 10_000, interval, seconds);
+      if (interval === 50) at50 = r;
+      if (!r.stable) break;
+      smallest = interval;
+    }
+    console.log(`highest stable rate at a 1 s batch interval: ${best.toLocaleString('en-US')} lines/s (${(best / 2).toLocaleString('en-US')} per core; ratio to the generator alone ${(best / ceiling).toFixed(2)}x)`);
+    console.log(`smallest stable batch interval at 10,000 lines/s: ${smallest ?? 'none of 1000'} ms${at50 ? `; at 50 ms the p99 total delay was ${at50.p99} ms` : ''}`);
+  } finally {
+    await env.cluster.stop();
   }
-  let smallest;
-  for (const interval of [1000, 500, 250, 100, 50, 25]) {
-    if (!(await run(10_000, interval))) break;
-    smallest = interval;
+}
+
+async function compare(seconds, rate, intervalMs, rounds, checkouts) {
+  console.log(`network word count at ${rate.toLocaleString('en-US')} lines/s, ${intervalMs} ms batches, ${seconds} s a run, driver + 2 workers x 1 core; checkouts alternate, ${rounds} rounds`);
+  const results = new Map(checkouts.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of checkouts) {
+      const env = await openCluster(path.resolve(c));
+      try {
+        results.get(c).push(await run(env, rate, intervalMs, seconds, `${c}: `));
+      } finally {
+        await env.cluster.stop();
+      }
+    }
   }
-  console.log(`highest stable rate at a 1 s batch interval: ${best.toLocaleString('en-US')} lines/s (${(best / 2).toLocaleString('en-US')} per core; ratio to the generator alone ${(best / ceiling).toFixed(2)}x)`);
-  console.log(`smallest stable batch interval at 10,000 lines/s: ${smallest ?? 'none of 1000'} ms`);
-} finally {
-  await cluster.stop();
+  console.log('medians:');
+  for (const [c, rs] of results) {
+    const m = (f) => median(rs.map(f));
+    console.log(
+      `  ${c}: stable ${rs.filter((r) => r.stable).length}/${rs.length}, total delay p50 ${m((r) => r.p50)} p99 ${m((r) => r.p99)} max ${m((r) => r.maxDelay)} ms, ` +
+        `processing ${m((r) => r.meanProcessing).toFixed(0)} ms; CPU per 1,000 lines driver ${m((r) => (r.driverCpu * 1000) / r.received).toFixed(2)} ms, ` +
+        `workers ${m((r) => (r.workerCpu * 1000) / r.received).toFixed(2)} ms; per batch driver ${m((r) => r.driverCpu / r.batches).toFixed(1)} ms, ` +
+        `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; load ${m((r) => r.load).toFixed(1)}`,
+    );
+  }
+}
+
+const [a0, mode, ...rest] = process.argv.slice(2);
+if (a0 === 'generator') {
+  runGenerator(Number(mode));
+} else {
+  const seconds = Number(a0 ?? 30);
+  if (mode === 'step') {
+    const env = await openCluster(path.join(here, '..'));
+    try {
+      await run(env, Number(rest[0]), Number(rest[1]), seconds);
+    } finally {
+      await env.cluster.stop();
+    }
+  } else if (mode === 'compare') {
+    await compare(seconds, Number(rest[0]), Number(rest[1]), Number(rest[2]), rest.slice(3));
+  } else {
+    await ladders(seconds);
+  }
 }

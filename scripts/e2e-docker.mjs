@@ -30,6 +30,9 @@
 //     over all batches must equal the words of those lines exactly.
 // The servers' image (docker/connectors/Dockerfile) is built once. Tears everything down.
 //   node scripts/e2e-docker.mjs [--phases cluster,connectors] [--profiles mqtt]
+//   node scripts/e2e-docker.mjs --build-only [--profiles ...]   only builds the images the
+//     run needs, then exits (.ci/run does this beside npm test, so the run itself finds them
+//     in Docker's build cache; the run builds them again in any case, from the same sources).
 //
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
@@ -604,6 +607,26 @@ async function networkWordCountPhase(generatedLines) {
 
 }
 
+/** The Sluice image, and the connector servers' image when a profile runs (one image holds every profile's server). */
+function buildImages() {
+  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
+  compose('build', 'driver');
+  if (PROFILES.length > 0) {
+    log(`building the connector servers' image (docker/connectors/Dockerfile) for the profiles ${PROFILES.join(', ')}`);
+    compose('--profile', 'mqtt', 'build', 'mosquitto');
+  }
+}
+
+if (process.argv.includes('--build-only')) {
+  try {
+    buildImages();
+    log('images built');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 let submit;
 let failed = false;
 try {
@@ -613,13 +636,7 @@ try {
   const gen = path.join(tmp, 'line-server.mjs');
   await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
   const { generatedLines } = await import(pathToFileURL(gen).href);
-  log(`building the image (NODE_IMAGE=${env.NODE_IMAGE ?? 'node:20-bookworm-slim'})`);
-  compose('build', 'driver');
-  if (PROFILES.length > 0) {
-    // One image holds every profile's server: built once, here.
-    log(`building the connector servers' image (docker/connectors/Dockerfile) for the profiles ${PROFILES.join(', ')}`);
-    compose('--profile', 'mqtt', 'build', 'mosquitto');
-  }
+  buildImages();
   log('docker compose up -d --scale worker=2');
   compose('up', '-d', '--scale', 'worker=2');
   await until('2 workers registered', 120_000, () => {

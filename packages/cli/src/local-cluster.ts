@@ -18,6 +18,8 @@ export interface LocalClusterOptions {
   readonly workerArgs?: readonly string[];
   /** Where worker processes log: this process's stderr (default), or a pipe tests read (`workerProcesses[i].stderr`). */
   readonly workerStderr?: 'inherit' | 'pipe';
+  /** Node options for each worker process, before the script (e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile them). */
+  readonly workerExecArgv?: readonly string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export class LocalCluster {
   addWorker(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
+      [...(this.opts.workerExecArgv ?? []), CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
       { env: { ...WORKER_MALLOC_ENV, ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },

@@ -156,3 +156,62 @@ test('a line over maxRecordLength is skipped with an error naming the source, th
     await srv.close();
   }
 });
+
+test('at 50 ms batches every batch comes, in order, and the word counts are exact for lines cut at random bytes (multi-byte characters, \\r\\n)', { timeout: 120_000 }, async () => {
+  const INTERVAL = 50;
+  const srv = await lineServer();
+  const stopFile = path.join(tmp, 'stop-wordcount');
+  try {
+    const job = await startJob(cluster, fixture('stream-socket-small-batches.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
+    const sock = await within(srv.client, 30_000, 'the receiver to connect');
+    // 3,000 lines of words with 2-, 3- and 4-byte characters, some ending '\r\n', and a last line 'END'.
+    const rand = mulberry32(13);
+    const vocabulary = ['a', 'bé', 'ça', '日本', '語', '𝄞', '🎉x', 'plain', 'wörd', '€uro'];
+    const sentLines: string[] = [];
+    let text = '';
+    for (let i = 0; i < 3000; i++) {
+      const words: string[] = [];
+      const n = 1 + Math.floor(rand() * 8);
+      for (let k = 0; k < n; k++) words.push(vocabulary[Math.floor(rand() * vocabulary.length)]);
+      const line = words.join(' ');
+      sentLines.push(line);
+      text += line + (rand() < 0.3 ? '\r\n' : '\n');
+    }
+    sentLines.push('END');
+    text += 'END\n';
+    const expected = new Map<string, number>();
+    for (const l of sentLines) for (const w of l.split(' ')) expected.set(w, (expected.get(w) ?? 0) + 1);
+    // Written in pieces cut at random bytes (inside characters and between '\r' and '\n'), over several batches.
+    const bytes = Buffer.from(text, 'utf8');
+    for (let at = 0; at < bytes.length; ) {
+      const n = 1 + Math.floor(rand() * 400);
+      await write(sock, bytes.subarray(at, at + n));
+      at += n;
+      if (rand() < 0.1) await sleep(5);
+    }
+    await job.waitLine('BATCH ', 60_000, (l) => l.includes('"END"'));
+    const lines = await stop(job, stopFile);
+
+    const batches = jsonLines<{ time: number; counts: [string, number][] }>(lines, 'BATCH ');
+    const got = new Map<string, number>();
+    for (const b of batches) for (const [w, c] of b.counts) got.set(w, (got.get(w) ?? 0) + c);
+    assert.deepEqual([...got].sort(), [...expected].sort(), 'every word of every line counted once');
+    const times = batches.map((b) => b.time);
+    assert.ok(times.length >= 3, `${times.length} batches`);
+    for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], INTERVAL, `batch ${i} at ${times[i]} follows ${times[i - 1]} by one interval (none missing, in order)`);
+    const done = jsonLines<{ time: number; records: number }>(lines, 'DONE ');
+    assert.deepEqual(
+      done.map((d) => d.time),
+      times,
+      'each batch completed once, in order',
+    );
+    assert.equal(
+      done.reduce((a, d) => a + d.records, 0),
+      sentLines.length,
+      'the batches took in as many records as lines were sent',
+    );
+    assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
+  } finally {
+    await srv.close();
+  }
+});

@@ -42,6 +42,8 @@ export * from './streaming/rate/rate-controller.js';
 export * from './streaming/rate/max-records-per-partition.js';
 export * from './streaming/falling-behind-detector.js';
 export * from './receiver/receiver.js';
+export * from './receiver/line-block.js';
+export * from './receiver/line-chunker.js';
 export * from './receiver/ship-receiver.js';
 export * from './dstream/dstream.js';
 export * from './scheduler/read-lines.js';

@@ -18,7 +18,7 @@ import { SHIP, isShippable } from './shippable.js';
 import type { CapturedValue, ShippedFunction } from './shipped-function.js';
 import { UNKNOWN_CALL_SITE, userCallSite } from './call-site.js';
 import { capturedWrites, functionExpression, ownThisTokens, referencedNames, thisProperty, tokenize } from './function-source.js';
-import { shipOriginOf } from './ship-origin.js';
+import { isGeneratingBatch, shipOriginOf } from './ship-origin.js';
 
 /** A web of mutually recursive local functions is shipped as a tree; this bounds it. */
 const MAX_FUNCTIONS = 1000;
@@ -57,17 +57,37 @@ interface CaptureContext {
  */
 export function captureClosure(fn: Function, operator: string, callSite?: string, onWarning?: (w: CaptureWarning) => void): ShippedFunction {
   let op = operator;
-  let site = callSite ?? userCallSite();
-  if (callSite === undefined && site === UNKNOWN_CALL_SITE && typeof fn === 'function') {
-    const origin = shipOriginOf(fn);
-    if (origin !== undefined) ({ operator: op, callSite: site } = origin);
-  }
+  // At batch time a DStream's function is shipped with where the user gave it (no user
+  // frame is on the stack then, and reading the stack costs).
+  const origin = callSite === undefined && typeof fn === 'function' ? shipOriginOf(fn) : undefined;
+  let site = callSite ?? (origin !== undefined && isGeneratingBatch() ? UNKNOWN_CALL_SITE : userCallSite());
+  if (callSite === undefined && site === UNKNOWN_CALL_SITE && origin !== undefined) ({ operator: op, callSite: site } = origin);
   const ctx: CaptureContext = { operator: op, callSite: site, onWarning, stack: [], via: [], count: 0 };
   if (typeof fn !== 'function') {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where(ctx)} was given ${describe(fn)} where a function was expected.`);
   }
-  return captureFunction(fn, ctx);
+  const key = `${op}\n${site}`;
+  const known = capturesNothing.get(fn)?.get(key);
+  if (known !== undefined) return known;
+  const shipped = captureFunction(fn, ctx);
+  if (Object.keys(shipped.captures).length === 0) {
+    let byKey = capturesNothing.get(fn);
+    if (byKey === undefined) capturesNothing.set(fn, (byKey = new Map()));
+    byKey.set(key, shipped);
+  }
+  return shipped;
 }
+
+/**
+ * Functions that capture no local variable, shipped already, by operator and call site.
+ * Which variables a function captures is fixed when it is created (its scopes do not
+ * change), so a function that captured none ships the same way every time: a DStream's
+ * functions, shipped again for every batch, are read through the inspector once. A
+ * function that captures something is read every time (the values may have changed
+ * since, and each shipping takes them as they are then, as Spark serializes a closure
+ * per job). Entries go with their functions.
+ */
+const capturesNothing = new WeakMap<Function, Map<string, ShippedFunction>>();
 
 function where(ctx: CaptureContext): string {
   return `${ctx.operator} at ${ctx.callSite}`;

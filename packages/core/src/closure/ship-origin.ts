@@ -22,3 +22,26 @@ export function rememberShipOrigin(fn: Function, origin: ShipOrigin): void {
 export function shipOriginOf(fn: Function): ShipOrigin | undefined {
   return origins.get(fn);
 }
+
+/** Depth of batch generation on this thread (see generatingBatch). */
+let generating = 0;
+
+/**
+ * Run `f`, a batch's RDD generation from its DStreams, as the job generator does: while
+ * it runs, a function with a remembered origin is shipped with that origin without
+ * looking for the user's frame on the stack first (there is none at batch time, and
+ * reading a source-mapped stack for every operator of every batch is a large part of a
+ * small batch's cost on the driver).
+ */
+export function generatingBatch<T>(f: () => T): T {
+  generating++;
+  try {
+    return f();
+  } finally {
+    generating--;
+  }
+}
+
+export function isGeneratingBatch(): boolean {
+  return generating > 0;
+}

@@ -1,9 +1,12 @@
 import { SluiceError } from '../errors.js';
+import type { LineRun } from './line-chunker.js';
 
 /** What a receiver reaches on the worker that runs it (set by the worker, not by users). */
 export interface ReceiverSupervisor {
   /** Resolves once the block holding `records` is durable; rejects when it cannot be made so. `position`: the source position of records[0]. */
   store(records: unknown[], position?: number): Promise<void>;
+  /** Like store, for `lines` whole text lines given as their bytes (each ending with '\n'; see line-block.ts): kept as bytes, decoded where they are read. */
+  storeLines(run: LineRun): Promise<void>;
   /** The receiver's buffer of records not yet durable is full, or its rate is used up: a store now waits. */
   isFull(): boolean;
   /** Resolves once no store waits for room or for the rate (every record stored so far is taken). */
@@ -76,6 +79,19 @@ export abstract class Receiver<T> {
     }
     // Marked handled: a caller that ignores the promise gets no unhandled rejection; one
     // that awaits it still sees the rejection.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * @internal Store whole text lines as the bytes they came in (socketTextStream): they
+   * count as `run.lines` records and become String records where the block is read.
+   * Same durability, bounds and rate as store().
+   */
+  storeLines(run: LineRun): Promise<void> {
+    const p = this.supervisor?.isStopped()
+      ? Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the lines were not stored`))
+      : this.sup().storeLines(run);
     p.catch(() => undefined);
     return p;
   }

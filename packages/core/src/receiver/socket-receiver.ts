@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { LineSplitter } from './line-splitter.js';
+import { LineChunker, type LineRun } from './line-chunker.js';
 import { Receiver } from './receiver.js';
 
 /** Default longest line socketTextStream accepts, in bytes (64 MiB). */
@@ -7,8 +7,9 @@ export const DEFAULT_MAX_RECORD_LENGTH = 64 * 1024 * 1024;
 
 /**
  * Reads a TCP server's byte stream, as Spark's SocketReceiver: connects to host:port,
- * feeds the bytes through `converter` (for socketTextStream: UTF-8 lines, cut by a
- * LineSplitter in linear time) and stores what comes out. A refused or broken connection
+ * feeds the bytes through `converter` and stores what comes out; for socketTextStream
+ * (no converter) it cuts the bytes at line ends in linear time (LineChunker) and stores
+ * the whole lines as bytes, decoded into UTF-8 strings by the tasks that read them. A refused or broken connection
  * restarts the receiver after 2 s and is reported to the driver; the stream goes on.
  *
  * A line longer than `maxRecordLength` bytes is skipped (never buffered whole) and
@@ -63,19 +64,27 @@ export class SocketReceiver<T> extends Receiver<T> {
       return;
     }
     const where = `${this.host}:${this.port}`;
-    const splitter = new LineSplitter(this.maxRecordLength, (bytes, complete) =>
+    const chunker = new LineChunker(this.maxRecordLength, (bytes, complete) =>
       this.reportError(
         `socketTextStream(${where}): skipped a line of ${complete ? '' : 'at least '}${bytes} bytes, over the maxRecordLength of ${this.maxRecordLength} bytes; ` +
           `end records with '\\n', or raise the limit: ssc.socketTextStream('${this.host}', ${this.port}, { maxRecordLength: <bytes> })`,
       ),
     );
+    // Lines are stored as the bytes that came in (no string per line here): the task
+    // that reads a block decodes it (see line-block.ts).
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       if (this.isStopped()) return;
-      const lines = splitter.push(chunk);
-      if (lines.length > 0) await this.storeWithBackpressure(lines as T[]);
+      const run = chunker.push(chunk);
+      if (run.lines > 0) await this.storeLinesWithBackpressure(run);
     }
-    const last = splitter.end();
-    if (last !== undefined) void this.store(last as T);
+    const last = chunker.end();
+    if (last.lines > 0) void this.storeLines(last);
+  }
+
+  /** As storeWithBackpressure, for lines kept as bytes. */
+  private async storeLinesWithBackpressure(run: LineRun): Promise<void> {
+    void this.storeLines(run);
+    if (this.bufferFull()) await this.untilAccepting();
   }
 
   /**

@@ -10,6 +10,7 @@ import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
+import { emitLines, isLineBlock } from '../receiver/line-block.js';
 import { readLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
@@ -124,6 +125,11 @@ export class PartitionComputer {
           // holds the block is not "lost".
           const where = read.misses && read.misses.length > 0 ? read.misses.join('; ') : b.locations.map((l) => l.workerId).join(', ') || 'no worker';
           throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}`);
+        }
+        // socketTextStream's blocks are the lines' bytes: decoded here, once, and cut.
+        if (isLineBlock(data)) {
+          emitLines(data, emit, b.take);
+          return;
         }
         const records = decodeRecords<unknown[]>(data);
         for (const [from, to] of b.take ?? [[0, records.length]]) for (let i = from; i < Math.min(to, records.length); i++) emit(records[i]);

@@ -24,6 +24,7 @@ import type { StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite } from '../closure/call-site.js';
+import { generatingBatch } from '../closure/ship-origin.js';
 import { PIDRateEstimator, type PIDSettings } from './rate/pid-rate-estimator.js';
 import { RateController } from './rate/rate-controller.js';
 import { DEFAULT_FALLING_BEHIND_BATCHES, FallingBehindDetector } from './falling-behind-detector.js';
@@ -779,7 +780,7 @@ export class StreamingContext {
     this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
-      const rdd = o.stream.getOrCompute(time);
+      const rdd = generatingBatch(() => o.stream.getOrCompute(time));
       if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run: () => o.fn(rdd, time) });
     }
     await this.checkpointer?.batchGenerated(time, this.nextBatchTime);

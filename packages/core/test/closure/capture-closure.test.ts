@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { NotSerializableError } from '../../src/errors.js';
 import { SHIP, captureClosure, reviveClosure } from '../../src/closure/index.js';
 import type { CaptureWarning, Shippable, ShippedFunction } from '../../src/closure/index.js';
-import { rememberShipOrigin } from '../../src/closure/ship-origin.js';
+import { generatingBatch, rememberShipOrigin } from '../../src/closure/ship-origin.js';
 
 // Module-level names: the job bundle has them on the worker too, so they are not shipped.
 const MODULE_OFFSET = 100;
@@ -393,6 +393,43 @@ describe('captureClosure / reviveClosure', () => {
       setImmediate(() => sock.destroy());
     }
   });
+  test('shipped again and again (each batch): a function that captures nothing is read once; captured values are read each time, as they are then', () => {
+    const pure = (line: string) => line.split(' ');
+    const first = captureClosure(pure, 'rdd.flatMap', '/jobs/job.ts:3:4');
+    assert.deepEqual(first.captures, {});
+    assert.equal(captureClosure(pure, 'rdd.flatMap', '/jobs/job.ts:3:4'), first, 'the same shipped form, not read through the inspector again');
+    // Another operator or call site is named in its own shipped form.
+    const elsewhere = captureClosure(pure, 'rdd.map', '/jobs/job.ts:9:1');
+    assert.notEqual(elsewhere, first);
+    assert.equal(elsewhere.callSite, '/jobs/job.ts:9:1');
+    // A captured variable changed between two shippings (a driver program that updates a
+    // threshold between batches): the second shipping carries the new value.
+    let threshold = 1;
+    const above = (x: number) => x > threshold;
+    const before = reviveClosure(v8.deserialize(v8.serialize(captureClosure(above, 'rdd.filter', '/jobs/job.ts:5:5'))) as ShippedFunction, evalInScope, reviveShippable) as typeof above;
+    threshold = 10;
+    const after = reviveClosure(v8.deserialize(v8.serialize(captureClosure(above, 'rdd.filter', '/jobs/job.ts:5:5'))) as ShippedFunction, evalInScope, reviveShippable) as typeof above;
+    assert.equal(before(5), true, 'shipped while threshold was 1');
+    assert.equal(after(5), false, 'shipped after threshold became 10');
+  });
+
+  test('while a batch is generated, a DStream function is shipped with where it was given, whatever frames are on the stack', () => {
+    const sock = new net.Socket();
+    try {
+      const fn = (x: number) => (sock.destroyed ? x : -x);
+      rememberShipOrigin(fn, { operator: 'dstream.filter', callSite: '/jobs/job.ts:21:3' });
+      // Outside batch generation this test's frame is the user's call site...
+      notSerializable(() => captureClosure(fn, 'rdd.filter'), /^Task not serializable: rdd\.filter at .*capture-closure\.test/);
+      // ...inside it, the origin, without reading the stack.
+      notSerializable(() => generatingBatch(() => captureClosure(fn, 'rdd.filter')), /^Task not serializable: dstream\.filter at \/jobs\/job\.ts:21:3 captures 'sock'/);
+      // A function given to no DStream operator still gets the user's frame.
+      const plain = (x: number) => (sock.destroyed ? x : 0);
+      notSerializable(() => generatingBatch(() => captureClosure(plain, 'rdd.map')), /^Task not serializable: rdd\.map at .*capture-closure\.test/);
+    } finally {
+      sock.destroy();
+    }
+  });
+
   test('a job scope compiles each shipped function once; every revival still gets its own captured bindings', () => {
     let total = 0;
     const add = (x: number) => {

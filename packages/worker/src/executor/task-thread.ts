@@ -221,7 +221,13 @@ process.on('uncaughtException', unhandled);
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
-    block: (blockId, bytes, count, firstPosition) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) }),
+    // The block's bytes move to the main thread without a copy when they own their buffer
+    // (a line block always does; the supervisor keeps no reference to a block it sent).
+    block: (blockId, bytes, count, firstPosition) =>
+      send(
+        { type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) },
+        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined,
+      ),
     error: (message) => send({ type: 'receiverError', streamId, message }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),

@@ -1,5 +1,5 @@
 import { RateLimiter } from './rate-limiter.js';
-import { SluiceError, encodeRecords, userErrorInfo, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
+import { SluiceError, encodeLineBlock, encodeRecords, userErrorInfo, type LineRun, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
   block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined): void;
@@ -14,6 +14,13 @@ export const STOP_DRAIN_MS = 2000;
 interface Ack {
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
+}
+
+/** What one store gave: records, or whole text lines kept as their bytes (storeLines). */
+type Stored = unknown[] | LineRun;
+
+function countOf(s: Stored): number {
+  return Array.isArray(s) ? s.length : s.lines;
 }
 
 /**
@@ -34,18 +41,26 @@ interface Ack {
  * no store waits (for room or for the rate), so a receiver reading a socket stops reading
  * until then and TCP slows its peer down.
  *
- * Invariants: `held` counts the records of the current buffer, the blocks in flight and
- * nothing else; each store's promise settles once. Threading: the receiver's thread.
+ * Lines stored as bytes (storeLines, socketTextStream) are buffered as those bytes and
+ * make a line block (line-block.ts): one copy at the cut, no codec call. A block holds
+ * records or lines, never both: a store of the other kind cuts one.
+ *
+ * Invariants: `held` counts the records (lines) of the current buffer, the blocks in
+ * flight and nothing else; each store's promise settles once. Threading: the receiver's thread.
  */
 export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private buffer: unknown[] = [];
+  /** Lines of the current buffer kept as bytes (a line block), when it holds lines. */
+  private lineParts: Uint8Array[] = [];
+  private lineBytes = 0;
+  private lineCount = 0;
   private bufferAcks: Ack[] = [];
   /** Source position of buffer[0] when the stores gave positions (a block holds consecutive positions only). */
   private bufferPosition: number | undefined;
   /** Blocks sent to the main thread and not yet durable. */
   private readonly inFlight = new Map<string, { readonly count: number; readonly acks: Ack[] }>();
   /** Stores that found the buffer full, waiting for room. */
-  private readonly waiting: { readonly records: unknown[]; readonly ack: Ack; readonly position: number | undefined }[] = [];
+  private readonly waiting: { readonly records: Stored; readonly ack: Ack; readonly position: number | undefined }[] = [];
   private held = 0;
   private seq = 0;
   private stopped = false;
@@ -106,10 +121,18 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   store(records: unknown[], position?: number): Promise<void> {
-    if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${records.length} record(s) were not stored`));
+    return this.storeAny(records, position);
+  }
+
+  storeLines(run: LineRun): Promise<void> {
+    return this.storeAny(run, undefined);
+  }
+
+  private storeAny(records: Stored, position: number | undefined): Promise<void> {
+    if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${countOf(records)} record(s) were not stored`));
     return new Promise<void>((resolve, reject) => {
       const ack = { resolve, reject };
-      if (this.waiting.length === 0 && this.hasRoom() && this.limiter.tryAcquire(records.length) === 0) this.take(records, ack, position);
+      if (this.waiting.length === 0 && this.hasRoom() && this.limiter.tryAcquire(countOf(records)) === 0) this.take(records, ack, position);
       else {
         this.waiting.push({ records, ack, position });
         this.drain();
@@ -143,7 +166,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private drain(): void {
     while (this.waiting.length > 0 && this.hasRoom() && !this.stopped) {
       if (this.rateTimer !== undefined) return;
-      const wait = this.limiter.tryAcquire(this.waiting[0].records.length);
+      const wait = this.limiter.tryAcquire(countOf(this.waiting[0].records));
       if (wait > 0) {
         this.rateTimer = setTimeout(() => {
           this.rateTimer = undefined;
@@ -161,7 +184,18 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     return this.held === 0 || this.held < this.maxBuffered;
   }
 
-  private take(records: unknown[], ack: Ack, position: number | undefined): void {
+  private take(records: Stored, ack: Ack, position: number | undefined): void {
+    if (!Array.isArray(records)) {
+      // Lines as bytes: a block of records is cut first (a block holds one kind).
+      if (this.buffer.length > 0) this.flush();
+      for (const p of records.parts) this.lineParts.push(p);
+      this.lineBytes += records.bytes;
+      this.lineCount += records.lines;
+      this.held += records.lines;
+      this.bufferAcks.push(ack);
+      return;
+    }
+    if (this.lineCount > 0) this.flush();
     // A block's records are at consecutive positions, or have none: cut one here otherwise.
     if (this.buffer.length > 0 && (position === undefined ? this.bufferPosition !== undefined : this.bufferPosition === undefined || position !== this.bufferPosition + this.buffer.length)) {
       this.flush();
@@ -173,6 +207,19 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   private flush(): void {
+    if (this.lineCount > 0) {
+      const data = encodeLineBlock(this.lineParts, this.lineBytes);
+      const count = this.lineCount;
+      const acks = this.bufferAcks;
+      this.lineParts = [];
+      this.lineBytes = 0;
+      this.lineCount = 0;
+      this.bufferAcks = [];
+      const blockId = `${this.blockPrefix}_${this.seq++}`;
+      this.inFlight.set(blockId, { count, acks });
+      this.sink.block(blockId, data, count, undefined);
+      return;
+    }
     if (this.buffer.length === 0) {
       // A store of no records is durable at once.
       for (const a of this.bufferAcks.splice(0)) a.resolve();

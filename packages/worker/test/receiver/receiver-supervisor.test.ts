@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Receiver, decodeRecords } from '@sluice/core/internal';
+import { Receiver, decodeRecords, emitLines, isLineBlock } from '@sluice/core/internal';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../../src/receiver/receiver-supervisor.js';
 
 class Idle extends Receiver<number> {
@@ -11,7 +11,13 @@ class Idle extends Receiver<number> {
 function sink() {
   const blocks: { blockId: string; records: number[] }[] = [];
   const s: SupervisorSink = {
-    block: (blockId, data) => blocks.push({ blockId, records: decodeRecords<number[]>(data) }),
+    block: (blockId, data, count) => {
+      const records: unknown[] = [];
+      if (isLineBlock(data)) emitLines(data, (l) => records.push(l));
+      else records.push(...decodeRecords<unknown[]>(data));
+      assert.equal(count, records.length, `block ${blockId} reports the records it holds`);
+      blocks.push({ blockId, records: records as number[] });
+    },
     error: () => undefined,
     started: () => undefined,
     stopped: () => undefined,
@@ -109,6 +115,31 @@ test('a block holds records at consecutive source positions only: a gap, a step 
       { records: [99], position: undefined },
       { records: [17], position: 17 },
     ]);
+  } finally {
+    sup.stop('test over');
+  }
+});
+
+test('lines stored as bytes make line blocks of their own, counted as records: held, bounded and acknowledged as records are', async () => {
+  const { blocks, s } = sink();
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 20, 5, s);
+  sup.start();
+  try {
+    const a = r.storeLines({ parts: [Buffer.from('one\ntw'), Buffer.from('o\r\n')], bytes: 10, lines: 2 });
+    const b = r.store([7]);
+    const c = r.storeLines({ parts: [Buffer.from('three\nfour\nfive\n')], bytes: 16, lines: 3 });
+    assert.equal(sup.heldRecords, 6, '2 lines, 1 record, 3 lines');
+    assert.equal(r.bufferFull(), true, '6 held of 5');
+    await tick(60);
+    assert.deepEqual(
+      blocks.map((x) => x.records),
+      [['one', 'two'], [7], ['three', 'four', 'five']],
+      'a block holds one kind: lines, then the record, then lines',
+    );
+    for (const blk of blocks) sup.onStored(blk.blockId);
+    assert.deepEqual([await settled(a), await settled(b), await settled(c)], ['resolved', 'resolved', 'resolved']);
+    assert.equal(sup.heldRecords, 0);
   } finally {
     sup.stop('test over');
   }

@@ -1,16 +1,35 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LineSplitter } from '../../src/receiver/line-splitter.js';
+import { LineChunker, type LineRun } from '../../src/receiver/line-chunker.js';
+import { emitLines, encodeLineBlock, isLineBlock } from '../../src/receiver/line-block.js';
+import { encodeRecords } from '../../src/codec/codec.js';
 import { mulberry32 } from '../support/prng.js';
 
-/** Feed `chunks` and the end of stream; returns the lines and the too-long reports. */
+/** The lines of the runs, read back as a task reads them: the runs of `perBlock` pushes make one line block. */
+function readBack(runs: readonly LineRun[], perBlock: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < runs.length; i += perBlock) {
+    const group = runs.slice(i, i + perBlock);
+    const block = encodeLineBlock(group.flatMap((r) => r.parts), group.reduce((a, r) => a + r.bytes, 0));
+    assert.ok(isLineBlock(block));
+    const before = lines.length;
+    emitLines(block, (l) => lines.push(l));
+    assert.equal(lines.length - before, group.reduce((a, r) => a + r.lines, 0), 'a block holds as many lines as its runs counted');
+  }
+  return lines;
+}
+
+/**
+ * Feed `chunks` and the end of stream to a LineChunker; returns the lines read back from
+ * blocks of one push each and from one block of all pushes (which must agree), and the too-long reports.
+ */
 function split(chunks: readonly Buffer[], max = 1 << 20): { lines: string[]; tooLong: [number, boolean][] } {
   const tooLong: [number, boolean][] = [];
-  const s = new LineSplitter(max, (n, complete) => tooLong.push([n, complete]));
-  const lines: string[] = [];
-  for (const c of chunks) lines.push(...s.push(c));
-  const last = s.end();
-  if (last !== undefined) lines.push(last);
+  const s = new LineChunker(max, (n, complete) => tooLong.push([n, complete]));
+  const runs = chunks.map((c) => s.push(c));
+  runs.push(s.end());
+  const lines = readBack(runs, 1);
+  assert.deepEqual(readBack(runs, runs.length), lines, 'one block of every push reads the same lines as a block per push');
   return { lines, tooLong };
 }
 
@@ -77,9 +96,22 @@ test('a line over the maximum is skipped and reported once; the lines around it 
 
 test('the rest of a line found too long mid-way is dropped up to its newline', () => {
   const max = 1000;
-  const s = new LineSplitter(max, () => undefined);
+  const s = new LineChunker(max, () => undefined);
   const big = Buffer.alloc(64 * 1024, 0x61);
-  for (let i = 0; i < 100; i++) assert.deepEqual(s.push(big), []);
-  assert.deepEqual(s.push(Buffer.from('tail\nnext\n')), ['next']);
-  assert.equal(s.end(), undefined);
+  for (let i = 0; i < 100; i++) assert.equal(s.push(big).lines, 0);
+  const run = s.push(Buffer.from('tail\nnext\n'));
+  assert.deepEqual(readBack([run], 1), ['next']);
+  assert.equal(s.end().lines, 0);
+});
+
+test('a line block is told apart from a block of records, and take picks lines by index', () => {
+  assert.equal(isLineBlock(encodeRecords(['a', 'b'])), false);
+  assert.equal(isLineBlock(encodeRecords([])), false);
+  const block = encodeLineBlock([Buffer.from('l0\nl1\r\nl2\n'), Buffer.from('l3\nl4\n')], 16);
+  const got: string[] = [];
+  emitLines(block, (l) => got.push(l), [
+    [1, 2],
+    [3, 9],
+  ]);
+  assert.deepEqual(got, ['l1', 'l3', 'l4']);
 });

@@ -1,0 +1,142 @@
+// Runs test files with Node's test runner, two at a time, in the two lanes scripts/test.sh
+// describes (the why is there):
+//   node scripts/run-tests.mjs --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]
+// Lane 1 runs the --paced files first, one after the other; lane 2 runs the --own-core files
+// first; then both lanes take the remaining files from one queue (--long files first, then
+// the rest in the order given), one file at a time each; last, the --alone files run one
+// after the other with nothing beside them. Every file runs in its own
+// `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`; its output
+// is printed in one piece when it ends (so two files' lines never interleave), and a table of
+// every file's wall and CPU time (with its descendants', from /usr/bin/time where there is
+// one) closes the run. Each file runs in a process group of its own: what is still running
+// in it 5 s after the file ended (a test that timed out) is named and killed, so it does not
+// load the files after it.
+// Exits 1 if any file failed (or a named file is not among FILE...).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const argv = process.argv.slice(2);
+const sep = argv.indexOf('--');
+if (sep < 0) throw new Error('usage: run-tests.mjs --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]');
+const opts = argv.slice(0, sep);
+const rest = argv.slice(sep + 1);
+const sep2 = rest.indexOf('--');
+const files = sep2 < 0 ? rest : rest.slice(0, sep2);
+const nodeArgs = sep2 < 0 ? [] : rest.slice(sep2 + 1);
+const list = (name) => {
+  const i = opts.indexOf(`--${name}`);
+  return i < 0 ? [] : opts[i + 1].split(',').filter((f) => f !== '');
+};
+const paced = list('paced');
+const ownCore = list('own-core');
+const long = list('long');
+const alone = list('alone');
+const missing = [...paced, ...ownCore, ...long, ...alone].filter((f) => !files.includes(f));
+if (missing.length > 0) {
+  process.stderr.write(`run-tests: no such test file (rename it in scripts/test.sh's lanes too): ${missing.join(', ')}\n`);
+  process.exit(1);
+}
+const named = new Set([...paced, ...ownCore, ...alone]);
+const queue = [...long.filter((f) => !named.has(f)), ...files.filter((f) => !named.has(f) && !long.includes(f))];
+const lanes = [[...paced], [...ownCore]];
+
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
+const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
+const started = Date.now();
+const results = [];
+
+/** Process groups of the files running now. */
+const groups = new Set();
+/** Reaping of the groups of files that ended. */
+const cleanups = [];
+/** SIGKILL to a file's process group; whether anything in it was still running. */
+function killGroup(pgid) {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** 5 s after a file ended (its processes' own shutdown), kills what is left in its group and says so. */
+async function reap(pgid, file) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      groups.delete(pgid);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  groups.delete(pgid);
+  if (killGroup(pgid)) process.stdout.write(`# run-tests: ${file} left processes running 5 s after it ended; killed them\n`);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const g of groups) killGroup(g);
+    process.exit(130);
+  });
+}
+
+/** Runs one file; resolves with its result once its output is printed. */
+function runFile(file, lane) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const cpuFile = path.join(tmp, `${results.length}-${path.basename(file)}.cpu`);
+    const node = [process.execPath, '--test', '--test-concurrency=1', '--test-timeout=240000', ...reporter, ...nodeArgs, file];
+    const [cmd, ...args] = TIME ? [TIME, '-f', '%U %S', '-o', cpuFile, ...node] : node;
+    process.stdout.write(`# run-tests: lane ${lane} starts ${file} at ${((t0 - started) / 1000).toFixed(0)} s\n`);
+    // Its own process group: whatever the file leaves running when it ends (a server or a
+    // cluster process of a test that timed out) is killed then, not left to load the files after it.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    groups.add(child.pid);
+    const out = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => out.push(d));
+    child.on('close', (code, signal) => {
+      const wall = (Date.now() - t0) / 1000;
+      cleanups.push(reap(child.pid, file));
+      let cpu;
+      try {
+        const [user, sys] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+        if (Number.isFinite(user + sys)) cpu = user + sys;
+      } catch {
+        // no /usr/bin/time: wall time only
+      }
+      const ok = code === 0;
+      const r = { file, lane, ok, wall, cpu, status: code ?? signal };
+      results.push(r);
+      process.stdout.write(`# run-tests: ${ok ? 'ok' : 'FAILED'} ${file} (lane ${lane}, ${wall.toFixed(1)} s${cpu === undefined ? '' : `, ${cpu.toFixed(1)} s CPU`}${ok ? '' : `, exit ${r.status}`})\n`);
+      process.stdout.write(Buffer.concat(out));
+      resolve(r);
+    });
+  });
+}
+
+async function lane(n) {
+  for (let f = lanes[n - 1].shift(); f !== undefined; f = lanes[n - 1].shift()) await runFile(f, n);
+  for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runFile(f, n);
+}
+
+await Promise.all([lane(1), lane(2)]);
+await Promise.all(cleanups); // nothing of the lanes' files beside an --alone file
+for (const f of alone) await runFile(f, 'alone');
+await Promise.all(cleanups);
+fs.rmSync(tmp, { recursive: true, force: true });
+
+const elapsed = (Date.now() - started) / 1000;
+const sum = (k) => results.reduce((a, r) => a + (r[k] ?? 0), 0);
+process.stdout.write('# run-tests: every file, longest first: wall s, CPU s (with its processes), lane\n');
+for (const r of [...results].sort((a, b) => b.wall - a.wall)) {
+  process.stdout.write(`# ${r.wall.toFixed(1).padStart(7)} ${(r.cpu === undefined ? '-' : r.cpu.toFixed(1)).padStart(7)}  ${r.lane}  ${r.ok ? '' : 'FAILED '}${r.file}\n`);
+}
+const failed = results.filter((r) => !r.ok);
+process.stdout.write(
+  `# run-tests: ${results.length} files in ${elapsed.toFixed(0)} s (sum of their wall times ${sum('wall').toFixed(0)} s, of their CPU ${sum('cpu').toFixed(0)} s; load average ${os.loadavg()[0].toFixed(1)}); ` +
+    (failed.length === 0 ? 'all passed\n' : `${failed.length} FAILED: ${failed.map((r) => r.file).join(', ')}\n`),
+);
+process.exit(failed.length === 0 ? 0 : 1);
