@@ -3,16 +3,16 @@ import type { MapOutputLocation, wire } from '@sluice/core/internal';
 import type { BlockManager } from './block-manager.js';
 import type { ShuffleClient } from '../shuffle/shuffle-client.js';
 
-/** One unit to copy: a block, or a map output's blocks (its commit marker last, so a peer serves it only once complete). */
+/** One unit to copy: a received or cached block, or a map output (one block: a peer serves it once it is stored whole). */
 type Unit =
   | { readonly kind: 'block'; readonly blockId: string }
-  | { readonly kind: 'mapOutput'; readonly jobId: string; readonly shuffleId: number; readonly mapPartition: number; readonly blockIds: readonly string[]; readonly marker: string };
+  | { readonly kind: 'mapOutput'; readonly jobId: string; readonly shuffleId: number; readonly mapPartition: number; readonly blockId: string };
 
 /** Copies in flight to one peer at once. */
 const LANES_PER_PEER = 4;
 
-/** `mapout_<job>_<shuffle>_<map>`: the commit marker of a map output (ShuffleClient.mapOutputMarker); its blocks are `shuffle_<job>_<shuffle>_<map>_<reduce>`. */
-const MARKER = /^mapout_([^_]+)_(\d+)_(\d+)$/;
+/** `shuffle_<job>_<shuffle>_<map>`: a map task's consolidated output, index and data (IndexShuffleBlockResolver); present only once committed. */
+const MAP_OUTPUT = /^shuffle_([^_]+)_(\d+)_(\d+)$/;
 
 /**
  * A decommissioning worker's copy of what it holds to the workers that stay, as Spark's
@@ -37,10 +37,8 @@ export class BlockMigrator {
     const out: Unit[] = [];
     if (kinds.shuffleBlocks) {
       for (const id of ids) {
-        const m = MARKER.exec(id);
-        if (!m) continue;
-        const prefix = `shuffle_${m[1]}_${m[2]}_${m[3]}_`;
-        out.push({ kind: 'mapOutput', jobId: m[1], shuffleId: Number(m[2]), mapPartition: Number(m[3]), blockIds: ids.filter((x) => x.startsWith(prefix)), marker: id });
+        const m = MAP_OUTPUT.exec(id);
+        if (m) out.push({ kind: 'mapOutput', jobId: m[1], shuffleId: Number(m[2]), mapPartition: Number(m[3]), blockId: id });
       }
     }
     if (kinds.rddBlocks) {
@@ -61,7 +59,7 @@ export class BlockMigrator {
     let turn = 0;
     /** Copy one unit to `peer`: false when it is gone here (removed meanwhile: its batch is done); throws when the peer fails. */
     const copy = async (u: Unit, peer: MapOutputLocation): Promise<boolean> => {
-      const ids = u.kind === 'block' ? [u.blockId] : [...u.blockIds, u.marker];
+      const ids = [u.blockId];
       const all: Uint8Array[][] = [];
       for (const id of ids) {
         const segments = this.blocks.get(id);

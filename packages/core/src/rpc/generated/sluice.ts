@@ -6,8 +6,8 @@ import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Outp
 import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from './sluice/v1/DecommissionWorkerRequest';
 import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerResponse, DecommissionWorkerResponse__Output as _sluice_v1_DecommissionWorkerResponse__Output } from './sluice/v1/DecommissionWorkerResponse';
 import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
-import type { FetchBlocksRequest as _sluice_v1_FetchBlocksRequest, FetchBlocksRequest__Output as _sluice_v1_FetchBlocksRequest__Output } from './sluice/v1/FetchBlocksRequest';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from './sluice/v1/FetchFailure';
+import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffleRequest__Output as _sluice_v1_FetchShuffleRequest__Output } from './sluice/v1/FetchShuffleRequest';
 import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from './sluice/v1/GetBlockRequest';
 import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from './sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from './sluice/v1/GetBundleRequest';
@@ -43,6 +43,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { ShuffleChunk as _sluice_v1_ShuffleChunk, ShuffleChunk__Output as _sluice_v1_ShuffleChunk__Output } from './sluice/v1/ShuffleChunk';
 import type { StageDescription as _sluice_v1_StageDescription, StageDescription__Output as _sluice_v1_StageDescription__Output } from './sluice/v1/StageDescription';
 import type { StageProgress as _sluice_v1_StageProgress, StageProgress__Output as _sluice_v1_StageProgress__Output } from './sluice/v1/StageProgress';
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from './sluice/v1/StartReceiverResponse';
@@ -76,8 +77,8 @@ export interface ProtoGrpcType {
       DecommissionWorkerRequest: MessageTypeDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerRequest__Output>
       DecommissionWorkerResponse: MessageTypeDefinition<_sluice_v1_DecommissionWorkerResponse, _sluice_v1_DecommissionWorkerResponse__Output>
       Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }
-      FetchBlocksRequest: MessageTypeDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_FetchBlocksRequest__Output>
       FetchFailure: MessageTypeDefinition<_sluice_v1_FetchFailure, _sluice_v1_FetchFailure__Output>
+      FetchShuffleRequest: MessageTypeDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_FetchShuffleRequest__Output>
       GetBlockRequest: MessageTypeDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_GetBlockRequest__Output>
       GetBroadcastRequest: MessageTypeDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_GetBroadcastRequest__Output>
       GetBundleRequest: MessageTypeDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_GetBundleRequest__Output>
@@ -113,6 +114,7 @@ export interface ProtoGrpcType {
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      ShuffleChunk: MessageTypeDefinition<_sluice_v1_ShuffleChunk, _sluice_v1_ShuffleChunk__Output>
       StageDescription: MessageTypeDefinition<_sluice_v1_StageDescription, _sluice_v1_StageDescription__Output>
       StageProgress: MessageTypeDefinition<_sluice_v1_StageProgress, _sluice_v1_StageProgress__Output>
       StartReceiverResponse: MessageTypeDefinition<_sluice_v1_StartReceiverResponse, _sluice_v1_StartReceiverResponse__Output>
