@@ -581,8 +581,8 @@ const MUTATIONS = [
     id: 'lines-and-records-mixed',
     what: 'lines stored after records go into the same block as them (a block of one kind is not cut first)',
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
-    search: '      if (this.buffer.length > 0) this.flush();\n      for (const p of records.parts)',
-    replace: '      for (const p of records.parts)',
+    search: '      if (this.buffer.length > 0) this.flush();\n      this.reserveLines(records.bytes);',
+    replace: '      this.reserveLines(records.bytes);',
     tests: ['packages/worker/dist/test/receiver/receiver-supervisor.test.js'],
   },
   {
