@@ -1110,7 +1110,7 @@ const MUTATIONS = [
     what: "a stopped receiver drops its current block instead of storing it (a decommission's receiver move loses records)",
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
     search: '      this.flush();\n      this.stopped = true;',
-    replace: '      this.buffer = [];\n      this.bufferAcks = [];\n      this.stopped = true;',
+    replace: '      this.stopped = true;',
     tests: ['packages/cli/dist/test/graceful-decommission.test.js'],
   },
   {
@@ -1118,7 +1118,7 @@ const MUTATIONS = [
     what: 'a decommissioned worker is released while running stages still read from it',
     file: 'packages/driver/src/cluster/worker-decommissioner.ts',
     search: 'if (this.host.inUse?.(d.worker.id)) {',
-    replace: 'if (false) {',
+    replace: 'if (this.host.inUse?.(d.worker.id) && false) {',
     tests: ['packages/driver/dist/test/cluster/worker-decommissioner.test.js'],
   },
   {
