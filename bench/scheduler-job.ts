@@ -1,11 +1,32 @@
 // The engine side of bench/scheduler.js: how fast the scheduler runs tiny tasks.
 //   narrow N        sc.parallelize of N numbers in N partitions, counted: N one-record tasks
 //   shuffle M R     M map tasks writing to R reduce partitions, then R reduce tasks
-// Prints one BENCH line per run: the time and the result (checked by the bench).
+// Prints one BENCH line per run: the time and the result (checked by the bench). After the
+// repeat count, worker pids: a shuffle run also reports the CPU time (user + system) this
+// process (the driver) and those processes spent on it, read from /proc (Linux).
+import fs from 'node:fs';
 import type { SluiceContext } from '@sluice/core';
+
+/** CPU ms of this process and of the processes `pids` so far (NaN where /proc cannot be read). */
+function cpuMs(pids: readonly string[]): number {
+  const own = process.cpuUsage();
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name: the state is the 1st, utime the 12th, stime the 13th (clock ticks of 10 ms).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return (own.user + own.system) / 1000 + ticks * 10;
+}
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
   const [kind, a, b, repeats] = [args[0], Number(args[1]), Number(args[2] ?? 0), Number(args[3] ?? 3)];
+  const pids = args.slice(4);
   for (let i = 0; i < repeats; i++) {
     if (kind === 'narrow') {
       const xs = Array.from({ length: a }, (_, j) => j);
@@ -17,12 +38,14 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       const maps = Array.from({ length: a }, (_, j) => j);
       const r = b;
       const t0 = performance.now();
+      const c0 = cpuMs(pids);
       const pairs = await sc
         .parallelize(maps, a)
         .flatMap((m) => Array.from({ length: r }, (_, k) => [k, m] as [number, number]))
         .reduceByKey((x, y) => x + y, r)
         .count();
-      console.log('BENCH ' + JSON.stringify({ kind, maps: a, reduces: r, ms: performance.now() - t0, result: pairs }));
+      const ms = performance.now() - t0;
+      console.log('BENCH ' + JSON.stringify({ kind, maps: a, reduces: r, ms, cpuMs: cpuMs(pids) - c0, result: pairs }));
     }
   }
 }

@@ -3,11 +3,14 @@
 //                 CPU per task (this process's CPU time over the job: less sensitive to
 //                 other load on the machine than tasks/s)
 //   shuffle: M map tasks x R reduce partitions (every map task writes to every reduce
-//            partition), then R reduce tasks — the two stages' time
+//            partition), then R reduce tasks — the two stages' time, and the CPU time the
+//            driver process and the worker processes spent on them (user + system, from
+//            /proc: steadier than wall time on a shared machine), measured by the job per run
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
-// the 2,000 x 2,000 shuffle runs once.
+// shuffles of 1,000 x 1,000 and more run once.
 //
 //   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
+// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,20 +75,23 @@ try {
       `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
     );
   }
-  for (const [m, r] of [
-    [200, 200],
-    [2000, 2000],
-  ].filter(([m]) => PARTS.includes(`shuffle${m}`))) {
-    // 2,000 x 2,000 runs once (4,000,000 blocks; the 200 x 200 runs warmed the cluster up).
-    const big = m >= 2000;
-    const all = await run(['shuffle', String(m), String(r), String(big ? 1 : REPEATS + 1)]);
+  for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {
+    const [m, r] = [n, n];
+    // 1,000 x 1,000 and more run once (a warm-up would double a long run).
+    const big = m >= 1000;
+    // The job measures each run's CPU: its own process's (the driver's) and the workers' (by pid).
+    const pids = cluster.workerProcesses.map((c) => String(c.pid));
+    const all = await run(['shuffle', String(m), String(r), String(big ? 1 : REPEATS + 1), ...pids]);
     const runs = big ? all : all.slice(1);
     for (const x of runs) if (x.result !== r) throw new Error(`shuffle gave ${x.result} keys, expected ${r}`);
     const ms = median(runs.map((x) => x.ms));
-    out.push(`  shuffle ${m} x ${r} (map stage + reduce stage, ${(m * r).toLocaleString('en-US')} blocks): ${(ms / 1000).toFixed(2)} s (runs ${runs.map((x) => (x.ms / 1000).toFixed(2)).join(' ')})`);
+    const cpu = median(runs.map((x) => x.cpuMs));
+    out.push(
+      `  shuffle ${m} x ${r} (map stage + reduce stage, ${(m * r).toLocaleString('en-US')} segments): ${(ms / 1000).toFixed(2)} s, CPU ${(cpu / 1000).toFixed(2)} s (runs ${runs.map((x) => `${(x.ms / 1000).toFixed(2)}/${(x.cpuMs / 1000).toFixed(2)}`).join(' ')}; wall/CPU s)`,
+    );
   }
 } finally {
   await cluster.stop();
 }
-console.log(`scheduler, driver + ${WORKERS} workers x ${CORES} cores, median of ${REPEATS} runs after one warm-up (2,000 x 2,000: one run)`);
+console.log(`scheduler, driver + ${WORKERS} workers x ${CORES} cores, median of ${REPEATS} runs after one warm-up (1,000 x 1,000 and larger: one run)`);
 for (const l of out) console.log(l);

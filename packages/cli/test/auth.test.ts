@@ -42,7 +42,7 @@ const BAD_SECRETS: readonly [string, Secret, RegExp][] = [
 /** The RPCs the issue names, so a renamed or dropped RPC fails here rather than going unchecked. */
 const EXPECTED: Record<ServiceName, string[]> = {
   Driver: ['RegisterWorker', 'Heartbeat', 'SubmitJob', 'GetBundle', 'GetBroadcast', 'ListWorkers', 'ListJobs', 'StopJob', 'WatchJob', 'ReportReceiver'],
-  Worker: ['RunTasks', 'KillTask', 'FetchBlocks', 'GetBlock', 'PutBlock', 'ReleaseJob', 'RemoveRdd', 'RemoveBlocks', 'StartReceiver', 'StopReceiver'],
+  Worker: ['RunTasks', 'KillTask', 'FetchShuffle', 'GetBlock', 'PutBlock', 'ReleaseJob', 'RemoveRdd', 'RemoveBlocks', 'StartReceiver', 'StopReceiver'],
 };
 
 for (const service of ['Driver', 'Worker'] as const) {

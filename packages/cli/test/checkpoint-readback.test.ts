@@ -73,7 +73,7 @@ async function dropLineage(cluster: LocalCluster, jobId: string, moved: readonly
   ckptPartsAtDrop = fs.existsSync(ckpt) ? fs.readdirSync(ckpt).flatMap((d) => fs.readdirSync(path.join(ckpt, d)).filter((f) => f.startsWith('part-'))).length : 0;
   for (const f of moved) fs.rmSync(path.join(inDir, f));
   removedBlocks = 0;
-  for (const w of cluster.driver.registry.all()) removedBlocks += await removeBlocksOn(w.address, cluster.secret, [`rdd_${jobId}_`, `shuffle_${jobId}_`, `mapout_${jobId}_`]);
+  for (const w of cluster.driver.registry.all()) removedBlocks += await removeBlocksOn(w.address, cluster.secret, [`rdd_${jobId}_`, `shuffle_${jobId}_`]);
 }
 
 after(() => fs.rmSync(workDir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decode } from '@sluice/core/internal';
+import { decodeShuffleFrame } from '@sluice/core/internal';
 import { blocksOn, fixture, jsonLine, mulberry32, startJob, within, withCluster } from './harness.js';
 
 const SPILL_RECORDS = 40;
@@ -37,17 +37,24 @@ test('map-side combine spills past --shuffle-spill-records on worker processes; 
       assert.deepEqual(sorted(jsonLine<[string, number][]>(job.lines, 'COUNTS ')), want, 'reduceByKey (map-side combine, spilled) equals the plain count');
       assert.deepEqual(sorted(jsonLine<[string, number][]>(job.lines, 'GROUPED ')), want, 'groupByKey (no combine, spilled) equals the plain count');
 
-      // The word count's shuffle is the job's first (id 0): read its blocks on the workers.
-      const ids = Array.from({ length: SLICES }, (_, m) => Array.from({ length: REDUCES }, (_, r) => `shuffle_${job.id}_0_${m}_${r}`)).flat();
+      // The word count's shuffle is the job's first (id 0): read its map outputs on the
+      // workers, one block per map task (its index, then its data), and parse them here.
+      const ids = Array.from({ length: SLICES }, (_, m) => `shuffle_${job.id}_0_${m}`);
       const blocks = new Map<string, Buffer[]>();
       for (const w of h.cluster.driver.registry.all()) for (const [id, segs] of await blocksOn(w.address, h.cluster.secret, ids)) blocks.set(id, segs);
-      assert.equal(blocks.size, ids.length, `every map output block is on a worker: ${[...blocks.keys()].join(', ')}`);
+      assert.equal(blocks.size, ids.length, `every map output is on a worker: ${[...blocks.keys()].join(', ')}`);
       for (let m = 0; m < SLICES; m++) {
         let records = 0;
         let segments = 0;
+        const [index, data] = blocks.get(`shuffle_${job.id}_0_${m}`)!;
+        assert.equal(index.length, (REDUCES + 1) * 8, `map ${m}: an index of ${REDUCES + 1} offsets`);
+        assert.equal(Number(index.readBigUInt64LE(REDUCES * 8)), data.length, `map ${m}: the last offset is the data's length`);
         for (let r = 0; r < REDUCES; r++) {
-          for (const seg of blocks.get(`shuffle_${job.id}_0_${m}_${r}`)!) {
-            const recs = decode<[string, number][]>(seg);
+          const end = Number(index.readBigUInt64LE((r + 1) * 8));
+          for (let at = Number(index.readBigUInt64LE(r * 8)); at < end; ) {
+            const len = data.readUInt32LE(at);
+            const recs = decodeShuffleFrame<[string, number]>(data.subarray(at + 4, at + 4 + len));
+            at += 4 + len;
             assert.ok(recs.length <= SPILL_RECORDS, `a segment of map ${m} holds ${recs.length} records, more than the ${SPILL_RECORDS} buffered before a spill`);
             records += recs.length;
             segments++;

@@ -7,10 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, jsonLines, sleep, startJob, untilPhase, within } from './harness.js';
+import { blocksOn, fixture, jsonLine, withCluster, type JobRun, type RunningJob, jsonLines, sleep, startJob, untilPhase, within } from './harness.js';
 
 
 function tmpDir(name: string): string {
@@ -35,15 +33,8 @@ function watchInputBlocks(cluster: LocalCluster): Set<string> {
 }
 
 /** Which of `ids` the worker at `address` still stores (asked over its Worker service). */
-function heldBy(address: string, secret: string, ids: readonly string[]): Promise<string[]> {
-  const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
-  return new Promise<string[]>((resolve, reject) => {
-    const held = new Set<string>();
-    const call = client.FetchBlocks({ block_ids: ids }, secretMetadata(secret), { deadline: Date.now() + 10_000 });
-    call.on('data', (c: wire.BlockChunk__Output) => void (c.missing ? undefined : held.add(c.block_id)));
-    call.on('error', (err: grpc.ServiceError) => reject(err));
-    call.on('end', () => resolve([...held]));
-  }).finally(() => client.close());
+async function heldBy(address: string, secret: string, ids: readonly string[]): Promise<string[]> {
+  return [...(await blocksOn(address, secret, ids)).keys()];
 }
 
 /** After a streaming job ended: the driver and every worker forgot its received blocks (within 5 s: release is asynchronous). */

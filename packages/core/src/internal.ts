@@ -17,6 +17,8 @@ export * from './scheduler/task-part.js';
 export * from './scheduler/task-env.js';
 export * from './scheduler/partition-computer.js';
 export * from './scheduler/run-task.js';
+export * from './shuffle/map-output-file.js';
+export * from './shuffle/shuffle-frame.js';
 export * from './shared/accumulator.js';
 export * from './shared/broadcast.js';
 export * from './rpc/proto.js';

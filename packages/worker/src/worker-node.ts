@@ -29,6 +29,7 @@ import {
 import { Executor } from './executor/executor.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
+import { IndexShuffleBlockResolver } from './shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
 import { MemoryReleaser } from './storage/memory-release.js';
@@ -121,7 +122,8 @@ export class WorkerNode {
       () => Math.max(0, process.memoryUsage().arrayBuffers - this.blocks.memoryBytes),
       () => true,
     );
-    this.shuffle = new ShuffleClient(this.workerId, this.blocks, opts.security, this.log);
+    const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
+    this.shuffle = new ShuffleClient(this.workerId, mapOutputs, opts.security, this.log);
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
@@ -129,6 +131,7 @@ export class WorkerNode {
     this.executor = new Executor(
       opts.cores,
       this.blocks,
+      mapOutputs,
       this.shuffle,
       (jobId, sha) => this.bundle(sha),
       this.log,
@@ -143,7 +146,7 @@ export class WorkerNode {
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
-    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.log));
+    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, mapOutputs, this.log));
   }
 
   get address(): string {

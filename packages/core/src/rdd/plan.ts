@@ -150,10 +150,6 @@ export function blockIdForRdd(jobId: string, rddId: number, partition: number): 
   return `rdd_${jobId}_${rddId}_${partition}`;
 }
 
-export function shuffleBlockId(jobId: string, shuffleId: number, mapPartition: number, reducePartition: number): string {
-  return `shuffle_${jobId}_${shuffleId}_${mapPartition}_${reducePartition}`;
-}
-
 /** A key's record in a mapWithState state RDD. */
 export interface MapWithStateEntry {
   /** Whether the key has state after this batch (false: removed or timed out). */

@@ -6,6 +6,8 @@ export type { TaskOutcomeBatch, TaskOutcomeBatch__Output } from './generated/slu
 export type { TaskEnded, TaskEnded__Output } from './generated/sluice/v1/TaskEnded.js';
 export type { TaskOutcome, TaskOutcome__Output } from './generated/sluice/v1/TaskOutcome.js';
 export type { BlockChunk, BlockChunk__Output } from './generated/sluice/v1/BlockChunk.js';
+export type { ShuffleChunk, ShuffleChunk__Output } from './generated/sluice/v1/ShuffleChunk.js';
+export type { FetchShuffleRequest, FetchShuffleRequest__Output } from './generated/sluice/v1/FetchShuffleRequest.js';
 export type { JobEvent, JobEvent__Output } from './generated/sluice/v1/JobEvent.js';
 export type { JobHeader, JobHeader__Output } from './generated/sluice/v1/JobHeader.js';
 export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/sluice/v1/SubmitJobRequest.js';

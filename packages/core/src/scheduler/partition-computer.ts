@@ -8,6 +8,7 @@ import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
 import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
+import { decodeShuffleFrame } from '../shuffle/shuffle-frame.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLines, isLineBlock } from '../receiver/line-block.js';
@@ -15,7 +16,7 @@ import { readLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
-import type { MapOutputLocation } from './task-spec.js';
+import type { MapOutputLocation, TaskPayload } from './task-spec.js';
 
 export type Emit = (record: unknown) => void;
 
@@ -34,17 +35,25 @@ export class PartitionComputer {
   private readonly fns = new Map<object, Function>();
 
   private readonly cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>>;
+  private readonly nonEmptyMaps: TaskPayload['nonEmptyMaps'];
 
   constructor(
     plan: Plan,
     env: TaskEnv,
     mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>,
     cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>> = {},
+    nonEmptyMaps?: TaskPayload['nonEmptyMaps'],
   ) {
     this.plan = plan;
     this.env = env;
     this.mapOutputs = mapOutputs;
     this.cachedLocations = cachedLocations;
+    this.nonEmptyMaps = nonEmptyMaps;
+  }
+
+  /** The encoded record arrays of one reduce partition of a shuffle (only the map outputs with data for it). */
+  private fetchShuffle(shuffleId: number, split: number): Promise<Uint8Array[]> {
+    return this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], this.nonEmptyMaps?.[shuffleId]?.[split]);
   }
 
   private fn<F extends Function>(shipped: Parameters<TaskEnv['revive']>[0]): F {
@@ -349,7 +358,7 @@ export class PartitionComputer {
       }
       case 'shuffled': {
         const spec = op.shuffle;
-        const segments = await this.env.fetchShuffle(spec.shuffleId, split, this.mapOutputs[spec.shuffleId] ?? []);
+        const segments = await this.fetchShuffle(spec.shuffleId, split);
         let out: [unknown, unknown][];
         if (spec.aggregator) {
           const agg = makeAggregator(spec.aggregator, (f) => this.fn(f));
@@ -357,7 +366,7 @@ export class PartitionComputer {
           const merge = spec.mapSideCombine ? agg.mergeCombiners : agg.mergeValue;
           const create = spec.mapSideCombine ? (c: unknown) => c : agg.createCombiner;
           for (const seg of segments) {
-            const recs = decodeRecords<[unknown, unknown][]>(seg);
+            const recs = decodeShuffleFrame<[unknown, unknown]>(seg);
             for (let i = 0; i < recs.length; i++) {
               const [k, v] = recs[i];
               const id = keyId(k);
@@ -370,7 +379,7 @@ export class PartitionComputer {
         } else {
           out = [];
           for (const seg of segments) {
-            const recs = decodeRecords<[unknown, unknown][]>(seg);
+            const recs = decodeShuffleFrame<[unknown, unknown]>(seg);
             for (let i = 0; i < recs.length; i++) out.push(recs[i]);
           }
         }
@@ -396,8 +405,8 @@ export class PartitionComputer {
         for (let i = 0; i < n; i++) {
           const spec = op.shuffles[i];
           if (spec) {
-            const segments = await this.env.fetchShuffle(spec.shuffleId, split, this.mapOutputs[spec.shuffleId] ?? []);
-            for (const seg of segments) for (const kv of decodeRecords<[unknown, unknown][]>(seg)) add(i, kv);
+            const segments = await this.fetchShuffle(spec.shuffleId, split);
+            for (const seg of segments) for (const kv of decodeShuffleFrame<[unknown, unknown]>(seg)) add(i, kv);
           } else {
             await this.compute(node.parents[i], split, (kv) => add(i, kv as [unknown, unknown]));
           }

@@ -9,8 +9,10 @@ import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
-import { shuffleBlockId, type ShuffleSpec } from '../rdd/plan.js';
+import type { ShuffleSpec } from '../rdd/plan.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
+import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.js';
+import { encodeShuffleFrame } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
@@ -18,17 +20,18 @@ import type { ActionSpec, TaskPayload } from './task-spec.js';
 /** Records buffered by a map task before its buckets are written out as segments. */
 export const DEFAULT_SPILL_RECORDS = 1_000_000;
 
-export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: number[] };
+/** A map task's outcome carries its consolidated output (index and data) and the size of each reduce partition's segment. */
+export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly output: MapOutputFile };
 
 /**
  * Runs one task on a worker: computes its partition through the stage plan, then either
  * applies the action (result task) or partitions the records for the shuffle (map task).
  */
 export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
-  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations);
+  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.nonEmptyMaps);
   if (payload.kind === 'shuffleMap') {
-    const sizes = await writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
-    return { kind: 'mapStatus', sizes };
+    const output = await writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
+    return { kind: 'mapStatus', sizes: output.sizes, output };
   }
   if (!payload.action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
   return { kind: 'result', value: await runAction(computer, payload, partition, payload.action, env) };
@@ -203,22 +206,19 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
 
 /**
  * The map side of a shuffle: partition the records by key (combining values per key
- * first when the shuffle allows), and hand each reduce partition's records to the
- * worker's block store as encoded segments. Buckets are flushed whenever more than
- * `spillRecords` records are buffered, so a map task's memory stays bounded.
+ * first when the shuffle allows) and lay every reduce partition's records out in one
+ * consolidated output with an index (MapOutputFile), which the worker stores as one
+ * block. Buckets are encoded (a frame per non-empty reduce partition) whenever
+ * `spillRecords` records are buffered, so a map task holds at most that many records
+ * as objects; what it holds beyond them is encoded bytes.
  */
-async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number): Promise<number[]> {
+async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number): Promise<MapOutputFile> {
   const spec = payload.shuffle as ShuffleSpec;
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
-  const sizes = new Array<number>(n).fill(0);
+  const writer = new MapOutputWriter(n);
   const flush = (buckets: unknown[][]): void => {
-    for (let r = 0; r < n; r++) {
-      if (buckets[r].length === 0) continue;
-      const data = encodeRecords(buckets[r]);
-      sizes[r] += data.length;
-      env.writeShuffleSegment(shuffleBlockId(env.jobId, spec.shuffleId, partition, r), data);
-    }
+    for (let r = 0; r < n; r++) if (buckets[r].length > 0) writer.add(r, encodeShuffleFrame(buckets[r]));
   };
   if (spec.mapSideCombine && spec.aggregator) {
     // Combine in one map first and place each distinct key once, at flush: the partition
@@ -258,5 +258,5 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     });
     flush(buckets);
   }
-  return sizes;
+  return writer.finish();
 }

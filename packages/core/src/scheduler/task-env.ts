@@ -10,10 +10,12 @@ export interface TaskEnv {
   readonly jobId: string;
   /** Revive a shipped function inside the job bundle's module scope (memoized per task). */
   revive(fn: ShippedFunction): Function;
-  /** Encoded record segments of one reduce partition, from every map output of the shuffle. */
-  fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[]>;
-  /** Store one encoded segment of a shuffle block produced by this task. */
-  writeShuffleSegment(blockId: string, data: Uint8Array): void;
+  /**
+   * Encoded record arrays of one reduce partition, from the map outputs of the shuffle:
+   * every map output (`locations[m]` holds map m's), or only `maps` when given (the
+   * driver leaves out map outputs whose segment for this partition is empty).
+   */
+  fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]>;
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;

@@ -38,6 +38,12 @@ export interface TaskPayload {
   readonly shuffle?: ShuffleSpec;
   /** For every shuffle the plan reads, the location of each map output. */
   readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
+  /**
+   * For a shuffle this task reads and one of its reduce partitions: the map outputs whose
+   * segment for that partition is not empty, when some are (absent: fetch from every map
+   * output). By shuffle id, then reduce partition.
+   */
+  readonly nonEmptyMaps?: Readonly<Record<number, Readonly<Record<number, readonly number[]>>>>;
   /** Workers holding cached partitions this task reads, by block id (read remotely when not local). */
   readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
 }

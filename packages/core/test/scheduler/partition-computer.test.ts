@@ -10,10 +10,12 @@ import { encodeWalRecord, segmentFileName } from '../../src/wal/wal-segment.js';
 import { SluiceError } from '../../src/errors.js';
 import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
-import { blockIdForRdd, shuffleBlockId, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
+import { blockIdForRdd, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
 import { readLines } from '../../src/scheduler/read-lines.js';
 import { runTask } from '../../src/scheduler/run-task.js';
+import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
+import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import type { BlockRead, TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
 import { mulberry32 } from '../support/prng.js';
@@ -125,11 +127,11 @@ describe('readLines', () => {
 // What the bundle does on a worker: a direct eval placed in the module's scope.
 const evalInScope = (source: string): unknown => eval(source);
 
-/** A worker that keeps shuffle segments and cached blocks in memory. */
+/** A worker that keeps map outputs and cached blocks in memory. */
 class FakeTaskEnv implements TaskEnv {
   readonly jobId = 'job-test';
-  /** Shuffle block id -> the segments written to it, in order. */
-  readonly segments = new Map<string, Uint8Array[]>();
+  /** `shuffleId/map` -> the map task's consolidated output. */
+  readonly outputs = new Map<string, MapOutputFile>();
   readonly cached = new Map<string, Uint8Array>();
   revived = 0;
 
@@ -142,14 +144,21 @@ class FakeTaskEnv implements TaskEnv {
 
   async fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let m = 0; m < locations.length; m++) out.push(...(this.segments.get(shuffleBlockId(this.jobId, shuffleId, m, reducePartition)) ?? []));
+    for (let m = 0; m < locations.length; m++) out.push(...this.frames(shuffleId, m, reducePartition));
     return out;
   }
 
-  writeShuffleSegment(blockId: string, data: Uint8Array): void {
-    const list = this.segments.get(blockId) ?? [];
-    list.push(data);
-    this.segments.set(blockId, list);
+  /** The encoded record arrays of one map output's segment for `reduce`. */
+  frames(shuffleId: number, map: number, reduce: number): Uint8Array[] {
+    const o = this.outputs.get(`${shuffleId}/${map}`);
+    if (!o) return [];
+    const { start, end } = segmentRange(o.index, reduce);
+    return splitFrames(o.data.subarray(start, end));
+  }
+
+  /** Bytes of one map output's segment for `reduce`, counted from its frames: a 4-byte header each. */
+  segmentBytes(shuffleId: number, map: number, reduce: number): number {
+    return this.frames(shuffleId, map, reduce).reduce((n, f) => n + 4 + f.length, 0);
   }
 
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
@@ -167,7 +176,7 @@ class FakeTaskEnv implements TaskEnv {
 
   /** Decoded segments of one map output block. */
   block(shuffleId: number, map: number, reduce: number): [unknown, unknown][][] {
-    return (this.segments.get(shuffleBlockId(this.jobId, shuffleId, map, reduce)) ?? []).map((s) => decode<[unknown, unknown][]>(s));
+    return this.frames(shuffleId, map, reduce).map((s) => decodeShuffleFrame<[unknown, unknown]>(s));
   }
 }
 
@@ -233,7 +242,10 @@ async function runMaps(env: FakeTaskEnv, slices: string[][], spec: ShuffleSpec, 
   for (let m = 0; m < slices.length; m++) {
     const out = await runTask(mapPayload(slices, spec), m, env, spillRecords === undefined ? {} : { spillRecords });
     assert.equal(out.kind, 'mapStatus');
-    if (out.kind === 'mapStatus') sizes.push(out.sizes);
+    if (out.kind === 'mapStatus') {
+      sizes.push(out.sizes);
+      env.outputs.set(`${spec.shuffleId}/${m}`, out.output);
+    }
   }
   return sizes;
 }
@@ -276,7 +288,7 @@ describe('runTask with a fake in-memory TaskEnv', () => {
       for (let r = 0; r < REDUCES; r++) {
         const segs = env.block(SHUFFLE_ID, m, r);
         assert.ok(segs.length <= 1, `map ${m} reduce ${r}: ${segs.length} segments`);
-        const bytes = (env.segments.get(shuffleBlockId(env.jobId, SHUFFLE_ID, m, r)) ?? []).reduce((n, s) => n + s.length, 0);
+        const bytes = env.segmentBytes(SHUFFLE_ID, m, r);
         assert.equal(sizes[m][r], bytes, 'the map status reports the bytes written per reduce partition');
         for (const [k, v] of segs.flat()) {
           assert.equal(part(k), r);
@@ -300,7 +312,7 @@ describe('runTask with a fake in-memory TaskEnv', () => {
         const segs = env.block(SHUFFLE_ID, m, r);
         if (segs.length > 1) multi++;
         for (const seg of segs) assert.ok(seg.length > 0 && seg.length <= 3, `a spilled segment holds at most spillRecords keys, got ${seg.length}`);
-        const bytes = (env.segments.get(shuffleBlockId(env.jobId, SHUFFLE_ID, m, r)) ?? []).reduce((n, s) => n + s.length, 0);
+        const bytes = env.segmentBytes(SHUFFLE_ID, m, r);
         assert.equal(sizes[m][r], bytes);
       }
       // Partial sums over all segments of a map task still add up to its input.

@@ -307,7 +307,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       case 'removeShuffles': {
         this.dag.removeShuffles(this.runId, m.shuffleIds);
-        const prefixes = m.shuffleIds.flatMap((s) => [`shuffle_${this.runId}_${s}_`, `mapout_${this.runId}_${s}_`]);
+        // Each map output is one block, shuffle_<run>_<shuffle>_<map>.
+        const prefixes = m.shuffleIds.map((s) => `shuffle_${this.runId}_${s}_`);
         for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);
         return;
       }

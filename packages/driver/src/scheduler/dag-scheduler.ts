@@ -22,7 +22,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
+import { nonEmptyMaps, partitionsTouched, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -317,11 +317,7 @@ export class DAGScheduler implements RegistryListener {
 
   /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
   private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
-    const reads: [number, number][] = [];
-    for (const n of Object.values(plan.nodes)) {
-      if (n.op.kind === 'shuffled') reads.push([n.id, n.op.shuffle.shuffleId]);
-      if (n.op.kind === 'cogroup') for (const sp of n.op.shuffles) if (sp) reads.push([n.id, sp.shuffleId]);
-    }
+    const reads = shuffleReads(plan);
     if (reads.length === 0) return 0;
     const touched = partitionsTouched(plan, partition);
     let bytes = 0;
@@ -374,6 +370,8 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
+    // Segment sizes of the map outputs this task set reads, as of its locations.
+    const readSizes = new Map(Object.keys(mapOutputs).map((s) => [Number(s), this.mapOutputs.sizes(job.jobId, Number(s))] as const));
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -382,6 +380,8 @@ export class DAGScheduler implements RegistryListener {
         const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
+        const nonEmpty = readSizes.size > 0 ? nonEmptyMaps(plan, partition, readSizes) : undefined;
+        if (nonEmpty !== undefined) part = { ...part, nonEmptyMaps: nonEmpty };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
       preferredWorkers: (partition) => {

@@ -4,10 +4,23 @@ interface Output extends MapOutputLocation {
   readonly sizes: readonly number[];
 }
 
+/** One map output as `outputsOn` lists it. */
+export interface MapOutputRef {
+  readonly jobId: string;
+  readonly shuffleId: number;
+  readonly mapPartition: number;
+}
+
 /**
  * Where every shuffle's map outputs live, as Spark's MapOutputTracker: for each
- * (job, shuffle), the worker holding each map partition's output. A lost worker takes
- * its outputs with it; the DAG scheduler then re-runs just those map tasks.
+ * (job, shuffle), the worker holding each map partition's output and the bytes of its
+ * segment for each reduce partition (0: empty, not fetched). A lost worker takes its
+ * outputs with it; the DAG scheduler then re-runs just those map tasks.
+ *
+ * On the worker a map output is one block, `shuffle_<job>_<shuffle>_<map>` (segments:
+ * index, data; see MapOutputFile), readable with GetBlock and storable elsewhere with
+ * PutBlock. Moving one (a worker being decommissioned) is: copy the block to the new
+ * worker, then `updateLocation` here; reduce tasks made after that read it there.
  */
 export class MapOutputTracker {
   private readonly shuffles = new Map<string, (Output | undefined)[]>();
@@ -70,6 +83,33 @@ export class MapOutputTracker {
       }
     });
     return n;
+  }
+
+  /** Every map output this tracker places on `workerId` (what a decommissioned worker must hand over). */
+  outputsOn(workerId: string): MapOutputRef[] {
+    const out: MapOutputRef[] = [];
+    for (const [k, o] of this.shuffles) {
+      const slash = k.lastIndexOf('/');
+      const jobId = k.slice(0, slash);
+      const shuffleId = Number(k.slice(slash + 1));
+      o.forEach((x, mapPartition) => {
+        if (x?.workerId === workerId) out.push({ jobId, shuffleId, mapPartition });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A map output now lives on another worker (its block was copied there), as Spark's
+   * updateMapOutput; its sizes stay. Only if it is still where the mover found it:
+   * returns false (and changes nothing) when it was lost or re-registered meanwhile.
+   */
+  updateLocation(jobId: string, shuffleId: number, mapPartition: number, fromWorkerId: string, to: MapOutputLocation): boolean {
+    const o = this.shuffles.get(this.key(jobId, shuffleId));
+    const x = o?.[mapPartition];
+    if (!o || !x || x.workerId !== fromWorkerId) return false;
+    o[mapPartition] = { workerId: to.workerId, address: to.address, sizes: x.sizes };
+    return true;
   }
 
   removeWorker(workerId: string): number {

@@ -1,4 +1,4 @@
-import type { LineageGraph, Plan, PlanNode, ShuffleSpec } from '@sluice/core/internal';
+import type { LineageGraph, Plan, PlanNode, ShuffleSpec, TaskPayload } from '@sluice/core/internal';
 
 export interface ShuffleDependencyInfo {
   readonly spec: ShuffleSpec;
@@ -32,6 +32,16 @@ export function stagePlan(graph: LineageGraph, root: number): Plan {
   };
   visit(root);
   return { nodes, root };
+}
+
+/** The shuffle reads of a stage plan: the node reading and the shuffle it reads, one pair per read. */
+export function shuffleReads(plan: Plan): [nodeId: number, shuffleId: number][] {
+  const out: [number, number][] = [];
+  for (const n of Object.values(plan.nodes)) {
+    if (n.op.kind === 'shuffled') out.push([n.id, n.op.shuffle.shuffleId]);
+    if (n.op.kind === 'cogroup') for (const s of n.op.shuffles) if (s) out.push([n.id, s.shuffleId]);
+  }
+  return out;
 }
 
 /** Shuffle ids a stage plan reads. */
@@ -89,6 +99,30 @@ export function taskSlices(plan: Plan, partition: number): Record<number, Record
     const mine: Record<number, unknown> = {};
     for (const i of touched.get(n.id) ?? []) mine[i] = n.op.slices[i];
     (out ??= {})[n.id] = mine;
+  }
+  return out;
+}
+
+/**
+ * For each shuffle read of a task over `partition` and each reduce partition it reads
+ * there: the map outputs with data for it, where some have none (`sizes`: by shuffle id,
+ * each map output's bytes per reduce partition, as of the locations the task gets; a
+ * missing size counts as data). Undefined when every read needs every map output.
+ */
+export function nonEmptyMaps(plan: Plan, partition: number, sizes: ReadonlyMap<number, readonly (readonly number[] | undefined)[]>): TaskPayload['nonEmptyMaps'] {
+  const reads = shuffleReads(plan);
+  if (reads.length === 0) return undefined;
+  const touched = partitionsTouched(plan, partition);
+  let out: Record<number, Record<number, number[]>> | undefined;
+  for (const [nodeId, shuffleId] of reads) {
+    const perMap = sizes.get(shuffleId) ?? [];
+    for (const split of touched.get(nodeId) ?? []) {
+      const maps: number[] = [];
+      for (let m = 0; m < perMap.length; m++) if (Number(perMap[m]?.[split] ?? 1) > 0) maps.push(m);
+      if (maps.length === perMap.length) continue;
+      out ??= {};
+      (out[shuffleId] ??= {})[split] = maps;
+    }
   }
   return out;
 }

@@ -89,4 +89,27 @@ describe('MapOutputTracker', () => {
     t.clearJob('j2');
     assert.equal(t.size, 0, 'every per-job entry is gone when the jobs end');
   });
+
+  test('outputsOn lists a worker\'s map outputs; updateLocation moves one (sizes kept) only from where it was found', () => {
+    const t = new MapOutputTracker();
+    t.register('job-a', 0, 3, 0, loc('w1'), [4, 0]);
+    t.register('job-a', 0, 3, 1, loc('w2'), [0, 7]);
+    t.register('job-a', 0, 3, 2, loc('w1'), [1, 1]);
+    t.register('job-b', 5, 1, 0, loc('w1'), [9]);
+    assert.deepEqual(t.outputsOn('w1'), [
+      { jobId: 'job-a', shuffleId: 0, mapPartition: 0 },
+      { jobId: 'job-a', shuffleId: 0, mapPartition: 2 },
+      { jobId: 'job-b', shuffleId: 5, mapPartition: 0 },
+    ]);
+    assert.equal(t.updateLocation('job-a', 0, 2, 'w1', loc('w3')), true);
+    assert.deepEqual(t.locations('job-a', 0), [loc('w1'), loc('w2'), loc('w3')]);
+    assert.deepEqual(t.sizes('job-a', 0), [[4, 0], [0, 7], [1, 1]], 'a moved output keeps its sizes');
+    // Not where the mover found it (moved already, or lost and re-run elsewhere): nothing changes.
+    assert.equal(t.updateLocation('job-a', 0, 2, 'w1', loc('w4')), false);
+    assert.equal(t.updateLocation('job-a', 0, 9, 'w1', loc('w4')), false);
+    t.removeWorker('w2');
+    assert.equal(t.updateLocation('job-a', 0, 1, 'w2', loc('w4')), false);
+    assert.deepEqual(t.missing('job-a', 0, 3), [1]);
+    assert.deepEqual(t.outputsOn('w1').length, 2);
+  });
 });

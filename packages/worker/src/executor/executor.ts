@@ -9,7 +9,8 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
-import { ShuffleClient } from '../shuffle/shuffle-client.js';
+import type { ShuffleClient } from '../shuffle/shuffle-client.js';
+import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
 import { ReceiverReporter, type ReportSender } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
@@ -41,16 +42,15 @@ export interface TaskToRun {
 
 interface RunningTask {
   readonly jobId: string;
-  /** Shuffle segments written by this attempt, committed only when it succeeds. */
-  readonly segments: Map<string, Uint8Array[]>;
   readonly cached: string[];
 }
 
 /**
  * Runs tasks on a worker, as Spark's Executor: one JobSandbox (threads) per job, the
- * worker's BlockManager for shuffle outputs and cached partitions, and a ShuffleClient
- * for reduce-side fetches. A map task's output becomes visible only when the task
- * succeeds, so a failed or killed attempt leaves nothing half-written.
+ * worker's BlockManager for cached partitions, its IndexShuffleBlockResolver for shuffle
+ * map outputs, and a ShuffleClient for reduce-side fetches. A map task's output comes
+ * with its outcome and is stored only when the task succeeds, so a failed or killed
+ * attempt leaves nothing half-written.
  */
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
@@ -66,6 +66,7 @@ export class Executor {
   constructor(
     private readonly cores: number,
     private readonly blocks: BlockManager,
+    private readonly mapOutputs: IndexShuffleBlockResolver,
     private readonly shuffle: ShuffleClient,
     private readonly bundles: BundleSource,
     private readonly log: Logger,
@@ -109,7 +110,7 @@ export class Executor {
     }
     const fresh = !this.sandboxes.has(task.jobId);
     const sandbox = this.sandbox(task.jobId, bundlePath);
-    const running: RunningTask = { jobId: task.jobId, segments: new Map(), cached: [] };
+    const running: RunningTask = { jobId: task.jobId, cached: [] };
     this.running.set(task.taskId, running);
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
     let outcome: ThreadOutcome | 'killed';
@@ -127,13 +128,8 @@ export class Executor {
       case 'result':
         return { result: outcome.value, stored_blocks: running.cached };
       case 'mapStatus': {
-        const shuffleId = task.shuffleId;
-        // This attempt's output replaces any an earlier attempt of the same map task left
-        // here (only then is the scan over this worker's blocks needed).
-        const marker = ShuffleClient.mapOutputMarker(task.jobId, shuffleId, task.partition);
-        if (this.blocks.has(marker)) this.blocks.removeByPrefix(`shuffle_${task.jobId}_${shuffleId}_${task.partition}_`);
-        for (const [blockId, segs] of running.segments) this.blocks.put(blockId, segs, 'SHUFFLE');
-        this.blocks.put(marker, [], 'SHUFFLE');
+        // This attempt's output replaces any an earlier attempt of the same map task left here.
+        this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
         return { map_status: { sizes: outcome.sizes }, accumulators: outcome.accumulators, stored_blocks: running.cached };
       }
       case 'error':
@@ -297,7 +293,6 @@ export class Executor {
     const n =
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
       this.blocks.removeByPrefix(`rdd_${jobId}_`) +
-      this.blocks.removeByPrefix(`mapout_${jobId}_`) +
       this.blocks.removeByPrefix(`input_${jobId}_`);
     this.log.info({ jobId, blocks: n }, 'job released');
   }
@@ -327,13 +322,6 @@ export class Executor {
     let s = this.sandboxes.get(jobId);
     if (!s) {
       const host: SandboxHost = {
-        onSegment: (taskId, blockId, data) => {
-          const t = this.running.get(taskId);
-          if (!t) return;
-          let segs = t.segments.get(blockId);
-          if (!segs) t.segments.set(blockId, (segs = []));
-          segs.push(data);
-        },
         onCachePut: (taskId, blockId, data, level) => {
           this.blocks.put(blockId, [data], level as StorageLevel);
           this.running.get(taskId)?.cached.push(blockId);
@@ -364,8 +352,8 @@ export class Executor {
           return { data: got.segments.length === 1 ? got.segments[0] : Buffer.concat(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
-          const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations);
-          if (r.ok) return { type: 'fetched', reqId: msg.reqId, segments: r.segments };
+          const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations, msg.maps);
+          if (r.ok) return { type: 'fetched', reqId: msg.reqId, framed: r.framed };
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };

@@ -5,7 +5,6 @@ import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protoco
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
-  onSegment(taskId: string, blockId: string, data: Uint8Array): void;
   onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
   cacheGet(blockId: string): Uint8Array | undefined;
   /** Encoded broadcast values of the job, fetched from the driver once per worker. */
@@ -255,9 +254,9 @@ export class JobSandbox {
     void slot.thread.terminate();
   }
 
-  /** Answer a request of a slot's thread, unless the slot was retired meanwhile. */
-  private reply(slot: Slot, msg: MainToThread): void {
-    if (this.slots.includes(slot)) slot.thread.postMessage(msg);
+  /** Answer a request of a slot's thread, unless the slot was retired meanwhile; `transfer`: buffers moved, not copied. */
+  private reply(slot: Slot, msg: MainToThread, transfer?: ArrayBuffer[]): void {
+    if (this.slots.includes(slot)) slot.thread.postMessage(msg, transfer);
   }
 
   /**
@@ -301,9 +300,6 @@ export class JobSandbox {
         this.pump();
         return;
       }
-      case 'segment':
-        this.host.onSegment(msg.taskId, msg.blockId, msg.data);
-        return;
       case 'warn': {
         // This logger binds component (the worker's) and jobId: the task's own component
         // (file-stream, ...) goes in `from`, so no key appears twice in the line.
@@ -331,7 +327,8 @@ export class JobSandbox {
         return;
       case 'fetch':
         this.host.fetch(msg).then(
-          (reply) => this.reply(slot, reply),
+          // The fetched buffers are this worker's own copies (concatOwned): moved, not copied again.
+          (reply) => this.reply(slot, reply, reply.type === 'fetched' ? reply.framed.map((b) => b.buffer as ArrayBuffer) : undefined),
           this.requestFailed(slot, msg.reqId, `fetching shuffle ${msg.shuffleId} partition ${msg.reducePartition}`),
         );
         return;

@@ -24,6 +24,7 @@ import {
   type ShippedReceiver,
   runTask,
   setRecordClassScope,
+  splitFrames,
   toWire,
   userErrorInfo,
   type BundleOrigin,
@@ -144,14 +145,11 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     jobId: bound.jobId,
     warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
-    async fetchShuffle(shuffleId, reducePartition, locations) {
-      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations] }));
+    async fetchShuffle(shuffleId, reducePartition, locations, maps) {
+      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations], ...(maps === undefined ? {} : { maps }) }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
       if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
-      return reply.segments;
-    },
-    writeShuffleSegment(blockId, bytes) {
-      send({ type: 'segment', taskId, blockId, data: bytes });
+      return reply.framed.flatMap(splitFrames);
     },
     async getCached(blockId) {
       const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
@@ -168,7 +166,9 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   };
   try {
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
-    if (out.kind === 'mapStatus') return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(toWire(accumulators.updates)) };
+    if (out.kind === 'mapStatus') {
+      return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data };
+    }
     return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }) };
   } catch (err) {
     if (err instanceof FetchFailedError) {
@@ -292,7 +292,8 @@ port.on('message', (msg: MainToThread) => {
       void run(msg.taskId, msg.partition, msg.stageKey, msg.stage, msg.taskData).then((outcome) => {
         if (runningTask !== msg.taskId) return; // Already failed by an unhandled error.
         runningTask = undefined;
-        send({ type: 'done', taskId: msg.taskId, outcome });
+        // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
+        send({ type: 'done', taskId: msg.taskId, outcome }, outcome.kind === 'mapStatus' ? [outcome.index.buffer as ArrayBuffer, outcome.data.buffer as ArrayBuffer] : undefined);
       });
       return;
     }

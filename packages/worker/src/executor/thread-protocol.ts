@@ -12,7 +12,8 @@ export interface ThreadData {
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =
   | { readonly kind: 'result'; readonly value: Uint8Array }
-  | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly accumulators: Uint8Array }
+  /** A map task's consolidated output (MapOutputFile's index and data, transferred with the message) and its segments' sizes. */
+  | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
@@ -26,7 +27,8 @@ export type MainToThread =
    */
   | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly stageKey: string; readonly stage?: Uint8Array; readonly taskData?: Uint8Array }
   | { readonly type: 'forgetStage'; readonly stageKey: string }
-  | { readonly type: 'fetched'; readonly reqId: number; readonly segments: Uint8Array[] }
+  /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
+  | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
   | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly misses?: readonly string[] }
   | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
@@ -56,7 +58,6 @@ export type ThreadToMain =
   | { readonly type: 'done'; readonly taskId: string; readonly outcome: ThreadOutcome }
   /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */
   | { readonly type: 'retire'; readonly reason: string }
-  | { readonly type: 'segment'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array }
   | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }
   | {
       readonly type: 'fetch';
@@ -65,6 +66,8 @@ export type ThreadToMain =
       readonly shuffleId: number;
       readonly reducePartition: number;
       readonly locations: MapOutputLocation[];
+      /** Only these map outputs (the others have nothing for this partition); absent: all. */
+      readonly maps?: readonly number[];
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }

@@ -37,8 +37,11 @@ export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__O
     if (open) call.write({ ended: batch });
   };
   const done = (taskId: string, outcome: wire.TaskOutcome): void => {
+    const bytes = outcome.result?.length ?? 0;
+    // A large result goes in a message of its own: a batch stays under the driver's message limit whenever each result does.
+    if (bytes >= FLUSH_BYTES) flush();
     ended.push({ task_id: taskId, outcome });
-    endedBytes += outcome.result?.length ?? 0;
+    endedBytes += bytes;
     if (endedBytes >= FLUSH_BYTES) flush();
     else if (!flushScheduled) {
       flushScheduled = true;

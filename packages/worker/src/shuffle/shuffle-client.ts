@@ -1,63 +1,65 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, loadProto, secretMetadata, shuffleBlockId, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
-import type { BlockManager } from '../storage/block-manager.js';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, concatOwned, loadProto, secretMetadata, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 
 export type FetchResult =
-  | { readonly ok: true; readonly segments: Uint8Array[] }
+  | { readonly ok: true; readonly framed: Uint8Array[] }
   | { readonly ok: false; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
 /**
- * Reads the blocks of one reduce partition from every worker holding its map outputs:
- * local ones from this worker's block store, remote ones with one FetchBlocks stream per
- * worker, all workers at once. A worker that cannot be reached or no longer has an
- * output yields a fetch failure naming the lost map output.
+ * Reads the segments of one reduce partition from every worker holding its map outputs:
+ * local ones from this worker's block store (a range of each map output, no RPC), remote
+ * ones with one FetchShuffle call per worker, all workers at once. What each place gives is
+ * one buffer of frames (MapOutputFile), owned by this thread so it can be transferred to the
+ * task thread. A worker that cannot be reached or no longer has an output yields a fetch
+ * failure naming the lost map output.
  */
 export class ShuffleClient {
   private readonly clients = new Map<string, wire.WorkerClient>();
 
   constructor(
     private readonly selfWorkerId: string,
-    private readonly blocks: BlockManager,
+    private readonly resolver: IndexShuffleBlockResolver,
     private readonly security: SecurityConfig,
     private readonly log: Logger,
   ) {}
 
-  /** Whether this worker holds the committed output of a map task. */
-  static mapOutputMarker(jobId: string, shuffleId: number, mapPartition: number): string {
-    return `mapout_${jobId}_${shuffleId}_${mapPartition}`;
-  }
-
-  async fetch(jobId: string, shuffleId: number, reduce: number, locations: readonly MapOutputLocation[]): Promise<FetchResult> {
+  /**
+   * `locations[m]` holds map m's output; `maps` (when given) are the only map outputs to
+   * read: the driver leaves out those whose segment for `reduce` is empty.
+   */
+  async fetch(jobId: string, shuffleId: number, reduce: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<FetchResult> {
     const byWorker = new Map<string, { address: string; maps: number[] }>();
-    locations.forEach((loc, map) => {
+    const add = (map: number): void => {
+      const loc = locations[map];
+      if (loc === undefined) return;
       let e = byWorker.get(loc.workerId);
       if (!e) byWorker.set(loc.workerId, (e = { address: loc.address, maps: [] }));
       e.maps.push(map);
-    });
+    };
+    if (maps === undefined) for (let m = 0; m < locations.length; m++) add(m);
+    else for (const m of maps) add(m);
     const results = await Promise.all(
-      [...byWorker.entries()].map(async ([workerId, { address, maps }]): Promise<FetchResult> => {
-        if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, maps);
-        return this.fetchRemote(workerId, address, maps.map((m) => [m, shuffleBlockId(jobId, shuffleId, m, reduce)] as const));
+      [...byWorker.entries()].map(async ([workerId, { address, maps: here }]): Promise<FetchResult> => {
+        if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, here);
+        return this.fetchRemote(workerId, address, { job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: here });
       }),
     );
-    const segments: Uint8Array[] = [];
+    const framed: Uint8Array[] = [];
     for (const r of results) {
       if (!r.ok) return r;
-      for (const s of r.segments) segments.push(s);
+      framed.push(...r.framed);
     }
-    return { ok: true, segments };
+    return { ok: true, framed };
   }
 
-  private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: number[]): FetchResult {
-    const segments: Uint8Array[] = [];
-    for (const m of maps) {
-      if (!this.blocks.has(ShuffleClient.mapOutputMarker(jobId, shuffleId, m))) {
-        return { ok: false, mapPartition: m, workerId: this.selfWorkerId, message: `map output ${m} of shuffle ${shuffleId} is no longer on this worker` };
-      }
-      for (const s of this.blocks.get(shuffleBlockId(jobId, shuffleId, m, reduce)) ?? []) segments.push(s);
+  private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): FetchResult {
+    const read = this.resolver.readSegments(jobId, shuffleId, reduce, maps);
+    if ('missing' in read) {
+      return { ok: false, mapPartition: read.missing, workerId: this.selfWorkerId, message: `map output ${read.missing} of shuffle ${shuffleId} is no longer on this worker` };
     }
-    return { ok: true, segments };
+    return { ok: true, framed: [concatOwned(read.segments)] };
   }
 
   /** A client for a peer; throws (grpc-js cannot parse the target) for a malformed address such as ''. */
@@ -69,20 +71,18 @@ export class ShuffleClient {
     return c;
   }
 
-  private fetchRemote(workerId: string, address: string, blocks: readonly (readonly [number, string])[]): Promise<FetchResult> {
+  private fetchRemote(workerId: string, address: string, request: wire.FetchShuffleRequest & { map_partitions: number[] }): Promise<FetchResult> {
+    const first = request.map_partitions[0];
     let client: wire.WorkerClient;
     try {
       client = this.client(address);
     } catch (err) {
       // A location this worker cannot even dial is a lost map output, not a crash.
       this.log.warn({ err, peer: workerId, address }, 'bad shuffle location');
-      return Promise.resolve({ ok: false, mapPartition: blocks[0][0], workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
+      return Promise.resolve({ ok: false, mapPartition: first, workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
     }
     return new Promise((resolve) => {
-      const byBlock = new Map(blocks.map(([m, id]) => [id, m]));
-      const segments: Uint8Array[] = [];
-      const closed = new Set<string>();
-      let chunks: Buffer[] = [];
+      const parts: Buffer[] = [];
       let settled = false;
       const fail = (mapPartition: number, message: string): void => {
         if (settled) return;
@@ -90,30 +90,20 @@ export class ShuffleClient {
         call.cancel();
         resolve({ ok: false, mapPartition, workerId, message });
       };
-      const call = client.FetchBlocks({ block_ids: blocks.map(([, id]) => id) }, secretMetadata(this.security.secret));
-      call.on('data', (c: wire.BlockChunk__Output) => {
-        if (c.missing) return fail(byBlock.get(c.block_id) ?? blocks[0][0], `block ${c.block_id} is missing on worker ${workerId}`);
-        if (c.end_of_block) {
-          closed.add(c.block_id);
-          return;
-        }
-        chunks.push(c.data);
-        if (c.last) {
-          segments.push(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-          chunks = [];
-        }
+      const call = client.FetchShuffle(request, secretMetadata(this.security.secret));
+      call.on('data', (c: wire.ShuffleChunk__Output) => {
+        if (c.missing) return fail(c.missing_map, `map output ${c.missing_map} of shuffle ${request.shuffle_id} is no longer on worker ${workerId}`);
+        parts.push(c.data);
       });
       call.on('error', (err: grpc.ServiceError) => {
         if (err.code === grpc.status.CANCELLED && settled) return;
         this.log.warn({ err, peer: workerId, address }, 'shuffle fetch failed');
-        fail(blocks.find(([, id]) => !closed.has(id))?.[0] ?? blocks[0][0], `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
+        fail(first, `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
       });
       call.on('end', () => {
         if (settled) return;
-        const open = blocks.find(([, id]) => !closed.has(id));
-        if (open) return fail(open[0], `worker ${workerId} ended the fetch before sending block ${open[1]}`);
         settled = true;
-        resolve({ ok: true, segments });
+        resolve({ ok: true, framed: [concatOwned(parts)] });
       });
     });
   }

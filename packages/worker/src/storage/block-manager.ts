@@ -13,6 +13,16 @@ export interface BlockStats {
   readonly memoryLimitBytes: number;
 }
 
+type BlockKind = 'input' | 'shuffle' | 'rdd' | 'other';
+
+/** A block's kind from its id: `input_`, `shuffle_` (a map task's consolidated output), `rdd_`. */
+function kindOf(blockId: string): BlockKind {
+  if (blockId.startsWith('input_')) return 'input';
+  if (blockId.startsWith('shuffle_')) return 'shuffle';
+  if (blockId.startsWith('rdd_')) return 'rdd';
+  return 'other';
+}
+
 interface BlockEntry {
   /** Encoded segments held in memory, or undefined once spilled. */
   segments: Uint8Array[] | undefined;
@@ -21,18 +31,25 @@ interface BlockEntry {
   size: number;
   level: StorageLevel | 'SHUFFLE';
   lastUse: number;
+  readonly kind: BlockKind;
 }
 
 /**
- * A worker's store of blocks: shuffle map outputs and cached RDD partitions, each a
- * list of encoded segments. Memory is bounded: past `memoryLimit` bytes the least
- * recently used blocks go to local disk (shuffle outputs, MEMORY_AND_DISK) or are
- * dropped (MEMORY_ONLY: recomputed from lineage when needed).
+ * A worker's store of blocks: shuffle map outputs (one block per map task: its index and
+ * its data, MapOutputFile), cached RDD partitions and received input, each a list of
+ * encoded segments. Memory is bounded: past `memoryLimit` bytes the least recently used
+ * blocks go to local disk, a file per segment (shuffle outputs, MEMORY_AND_DISK), or are
+ * dropped (MEMORY_ONLY: recomputed from lineage when needed). `readRange` reads part of a
+ * segment without reading the rest, from memory or from its file.
  *
+ * Invariants: `counts`, `memoryUsed` and `diskUsed` always equal what a walk over the
+ * blocks would sum (stats() is called on every heartbeat and does not walk them).
  * Threading: used from the worker's main thread only; task threads reach it by message.
  */
 export class BlockManager {
   private readonly blocks = new Map<string, BlockEntry>();
+  private readonly counts: Record<BlockKind, number> = { input: 0, shuffle: 0, rdd: 0, other: 0 };
+  private diskUsed = 0;
   private memoryUsed = 0;
   private useCounter = 0;
   private fileCounter = 0;
@@ -51,30 +68,29 @@ export class BlockManager {
     return this.memoryUsed;
   }
 
-  /** Counts by kind (block ids start with input_, shuffle_ or mapout_, rdd_) and bytes held. */
+  /** Counts by kind (block ids start with input_, shuffle_, rdd_) and bytes held. */
   stats(): BlockStats {
-    let inputBlocks = 0;
-    let shuffleBlocks = 0;
-    let rddBlocks = 0;
-    let diskBytes = 0;
-    for (const [id, e] of this.blocks) {
-      if (id.startsWith('input_')) inputBlocks++;
-      else if (id.startsWith('shuffle_') || id.startsWith('mapout_')) shuffleBlocks++;
-      else if (id.startsWith('rdd_')) rddBlocks++;
-      if (!e.segments) diskBytes += e.size;
-    }
-    return { inputBlocks, shuffleBlocks, rddBlocks, memoryBytes: this.memoryUsed, diskBytes, memoryLimitBytes: this.memoryLimit };
+    return {
+      inputBlocks: this.counts.input,
+      shuffleBlocks: this.counts.shuffle,
+      rddBlocks: this.counts.rdd,
+      memoryBytes: this.memoryUsed,
+      diskBytes: this.diskUsed,
+      memoryLimitBytes: this.memoryLimit,
+    };
   }
 
   /** Store (or replace) a block. */
   put(blockId: string, segments: Uint8Array[], level: StorageLevel | 'SHUFFLE'): void {
     this.remove(blockId);
     const size = segments.reduce((a, s) => a + s.length, 0);
-    const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter };
+    const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter, kind: kindOf(blockId) };
     if (level === 'DISK_ONLY') {
       this.writeToDisk(blockId, entry);
       this.blocks.set(blockId, entry);
+      this.counts[entry.kind]++;
     } else {
+      this.counts[entry.kind]++;
       this.blocks.set(blockId, entry);
       this.memoryUsed += size;
       this.evictIfNeeded(blockId);
@@ -100,11 +116,63 @@ export class BlockManager {
     }
   }
 
+  /**
+   * The segments of a block held in memory, as they are (no copy, the block's use not
+   * recorded); undefined when it is absent or spilled. For hot reads of a few bytes (a
+   * map output's index entries), where `readRange`'s bookkeeping would cost more than the read.
+   */
+  memorySegments(blockId: string): readonly Uint8Array[] | undefined {
+    return this.blocks.get(blockId)?.segments;
+  }
+
+  /**
+   * Bytes [start, end) of segment `segment` of a block: a view of the segment in memory
+   * (no copy), or read from its file alone when the block was spilled. Undefined if the
+   * block is absent (or its file is unreadable: the block is dropped, as in `get`).
+   * Throws when the range lies outside the segment.
+   */
+  readRange(blockId: string, segment: number, start: number, end: number): Uint8Array | undefined {
+    const e = this.blocks.get(blockId);
+    if (!e) return undefined;
+    e.lastUse = ++this.useCounter;
+    if (e.segments) {
+      const seg = e.segments[segment];
+      if (seg === undefined || start < 0 || end < start || end > seg.length) throw this.badRange(blockId, segment, start, end, seg?.length);
+      return seg.subarray(start, end);
+    }
+    const file = e.files?.[segment];
+    if (file === undefined) throw this.badRange(blockId, segment, start, end, undefined);
+    const out = Buffer.allocUnsafeSlow(end - start);
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, 'r');
+      let at = 0;
+      while (at < out.length) {
+        const n = fs.readSync(fd, out, at, out.length - at, start + at);
+        if (n === 0) throw new Error(`the file ends before byte ${start + at}`);
+        at += n;
+      }
+      return out;
+    } catch (err) {
+      this.log.warn({ err, blockId }, 'spilled block unreadable; dropping it');
+      this.remove(blockId);
+      return undefined;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  private badRange(blockId: string, segment: number, start: number, end: number, length: number | undefined): SluiceError {
+    return new SluiceError('SLUICE_INTERNAL', `block ${blockId} has no bytes [${start}, ${end}) in segment ${segment} (${length === undefined ? 'no such segment' : `${length} bytes`})`);
+  }
+
   remove(blockId: string): boolean {
     const e = this.blocks.get(blockId);
     if (!e) return false;
     this.blocks.delete(blockId);
+    this.counts[e.kind]--;
     if (e.segments) this.memoryUsed -= e.size;
+    else this.diskUsed -= e.size;
     for (const f of e.files ?? []) fs.rmSync(f, { force: true });
     return true;
   }
@@ -162,6 +230,7 @@ export class BlockManager {
     }
     e.files = files;
     e.segments = undefined;
+    this.diskUsed += e.size;
     this.log.debug({ blockId, size: e.size }, 'block spilled to disk');
   }
 }

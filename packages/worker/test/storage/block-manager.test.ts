@@ -74,7 +74,7 @@ test('stats count blocks by kind and bytes in memory and on disk, and drop as bl
   bm.put('input_j_0_w_a_0', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
   bm.put('input_j_0_w_a_1', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
   bm.put('shuffle_j_0_0_0', [Buffer.alloc(100)], 'SHUFFLE'); // 300 bytes: the oldest input block spills
-  bm.put('mapout_j_0_0', [Buffer.alloc(1)], 'SHUFFLE');
+  bm.put('shuffle_j_0_1', [Buffer.alloc(1)], 'SHUFFLE');
   bm.put('rdd_j_1_0', [Buffer.alloc(10)], 'DISK_ONLY');
   assert.deepEqual(bm.stats(), { inputBlocks: 2, shuffleBlocks: 2, rddBlocks: 1, memoryBytes: 201, diskBytes: 110, memoryLimitBytes: 250 });
   assert.equal(bm.removeByPrefix('input_j_'), 2);

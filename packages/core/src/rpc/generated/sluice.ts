@@ -4,8 +4,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from './sluice/v1/BlockChunk';
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from './sluice/v1/Chunk';
 import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
-import type { FetchBlocksRequest as _sluice_v1_FetchBlocksRequest, FetchBlocksRequest__Output as _sluice_v1_FetchBlocksRequest__Output } from './sluice/v1/FetchBlocksRequest';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from './sluice/v1/FetchFailure';
+import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffleRequest__Output as _sluice_v1_FetchShuffleRequest__Output } from './sluice/v1/FetchShuffleRequest';
 import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from './sluice/v1/GetBlockRequest';
 import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from './sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from './sluice/v1/GetBundleRequest';
@@ -37,6 +37,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
+import type { ShuffleChunk as _sluice_v1_ShuffleChunk, ShuffleChunk__Output as _sluice_v1_ShuffleChunk__Output } from './sluice/v1/ShuffleChunk';
 import type { StageDescription as _sluice_v1_StageDescription, StageDescription__Output as _sluice_v1_StageDescription__Output } from './sluice/v1/StageDescription';
 import type { StageProgress as _sluice_v1_StageProgress, StageProgress__Output as _sluice_v1_StageProgress__Output } from './sluice/v1/StageProgress';
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from './sluice/v1/StartReceiverResponse';
@@ -68,8 +69,8 @@ export interface ProtoGrpcType {
       BlockChunk: MessageTypeDefinition<_sluice_v1_BlockChunk, _sluice_v1_BlockChunk__Output>
       Chunk: MessageTypeDefinition<_sluice_v1_Chunk, _sluice_v1_Chunk__Output>
       Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }
-      FetchBlocksRequest: MessageTypeDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_FetchBlocksRequest__Output>
       FetchFailure: MessageTypeDefinition<_sluice_v1_FetchFailure, _sluice_v1_FetchFailure__Output>
+      FetchShuffleRequest: MessageTypeDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_FetchShuffleRequest__Output>
       GetBlockRequest: MessageTypeDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_GetBlockRequest__Output>
       GetBroadcastRequest: MessageTypeDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_GetBroadcastRequest__Output>
       GetBundleRequest: MessageTypeDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_GetBundleRequest__Output>
@@ -101,6 +102,7 @@ export interface ProtoGrpcType {
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
+      ShuffleChunk: MessageTypeDefinition<_sluice_v1_ShuffleChunk, _sluice_v1_ShuffleChunk__Output>
       StageDescription: MessageTypeDefinition<_sluice_v1_StageDescription, _sluice_v1_StageDescription__Output>
       StageProgress: MessageTypeDefinition<_sluice_v1_StageProgress, _sluice_v1_StageProgress__Output>
       StartReceiverResponse: MessageTypeDefinition<_sluice_v1_StartReceiverResponse, _sluice_v1_StartReceiverResponse__Output>

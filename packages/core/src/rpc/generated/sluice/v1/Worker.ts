@@ -3,7 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from '../../sluice/v1/BlockChunk';
-import type { FetchBlocksRequest as _sluice_v1_FetchBlocksRequest, FetchBlocksRequest__Output as _sluice_v1_FetchBlocksRequest__Output } from '../../sluice/v1/FetchBlocksRequest';
+import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffleRequest__Output as _sluice_v1_FetchShuffleRequest__Output } from '../../sluice/v1/FetchShuffleRequest';
 import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from '../../sluice/v1/GetBlockRequest';
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from '../../sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from '../../sluice/v1/KillTaskResponse';
@@ -15,6 +15,7 @@ import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlock
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from '../../sluice/v1/RemoveBlocksResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from '../../sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from '../../sluice/v1/RemoveRddResponse';
+import type { ShuffleChunk as _sluice_v1_ShuffleChunk, ShuffleChunk__Output as _sluice_v1_ShuffleChunk__Output } from '../../sluice/v1/ShuffleChunk';
 import type { StartReceiverResponse as _sluice_v1_StartReceiverResponse, StartReceiverResponse__Output as _sluice_v1_StartReceiverResponse__Output } from '../../sluice/v1/StartReceiverResponse';
 import type { StopReceiverRequest as _sluice_v1_StopReceiverRequest, StopReceiverRequest__Output as _sluice_v1_StopReceiverRequest__Output } from '../../sluice/v1/StopReceiverRequest';
 import type { StopReceiverResponse as _sluice_v1_StopReceiverResponse, StopReceiverResponse__Output as _sluice_v1_StopReceiverResponse__Output } from '../../sluice/v1/StopReceiverResponse';
@@ -22,10 +23,10 @@ import type { TaskBatch as _sluice_v1_TaskBatch, TaskBatch__Output as _sluice_v1
 import type { TaskOutcomeBatch as _sluice_v1_TaskOutcomeBatch, TaskOutcomeBatch__Output as _sluice_v1_TaskOutcomeBatch__Output } from '../../sluice/v1/TaskOutcomeBatch';
 
 export interface WorkerClient extends grpc.Client {
-  FetchBlocks(argument: _sluice_v1_FetchBlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
-  FetchBlocks(argument: _sluice_v1_FetchBlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
-  fetchBlocks(argument: _sluice_v1_FetchBlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
-  fetchBlocks(argument: _sluice_v1_FetchBlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
+  FetchShuffle(argument: _sluice_v1_FetchShuffleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
+  FetchShuffle(argument: _sluice_v1_FetchShuffleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
+  fetchShuffle(argument: _sluice_v1_FetchShuffleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
+  fetchShuffle(argument: _sluice_v1_FetchShuffleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
   
   GetBlock(argument: _sluice_v1_GetBlockRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
   GetBlock(argument: _sluice_v1_GetBlockRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
@@ -103,7 +104,7 @@ export interface WorkerClient extends grpc.Client {
 }
 
 export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
-  FetchBlocks: grpc.handleServerStreamingCall<_sluice_v1_FetchBlocksRequest__Output, _sluice_v1_BlockChunk>;
+  FetchShuffle: grpc.handleServerStreamingCall<_sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk>;
   
   GetBlock: grpc.handleServerStreamingCall<_sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk>;
   
@@ -126,7 +127,7 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface WorkerDefinition extends grpc.ServiceDefinition {
-  FetchBlocks: MethodDefinition<_sluice_v1_FetchBlocksRequest, _sluice_v1_BlockChunk, _sluice_v1_FetchBlocksRequest__Output, _sluice_v1_BlockChunk__Output>
+  FetchShuffle: MethodDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk, _sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk__Output>
   GetBlock: MethodDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_BlockChunk, _sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk__Output>
   KillTask: MethodDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskResponse, _sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse__Output>
   PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>

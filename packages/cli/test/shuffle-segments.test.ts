@@ -1,0 +1,123 @@
+// The consolidated shuffle on worker processes: each map task's output is one block (an
+// index and the data) on the worker that ran it; a reduce task reads its segment of every
+// map output, locally without RPC and from each other worker in one FetchShuffle call, and
+// skips map outputs whose segment for it is empty. One job on 3 workers collects the same
+// shuffled RDD three times: as it is; after one worker lost its map output blocks (the
+// reduce tasks' fetches fail, and only that worker's map tasks run again); and after a
+// worker was killed (only its map tasks run again). Every result equals the sums computed
+// here from the fixture's rule.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { blocksOn, fixture, jsonLine, removeBlocksOn, startJob, within, withCluster } from './harness.js';
+
+const MAPS = 24;
+const REDUCES = 40;
+const SHUFFLE = 0;
+
+/** The fixture's rule (fixtures/shuffle-segments.ts), written again here. */
+const writes = (m: number, r: number): boolean => r % 4 !== 0 && (r * 7 + m * 3) % 5 < 2;
+
+function expectedSums(): [number, number][] {
+  const sums = new Map<number, number>();
+  for (let m = 0; m < MAPS; m++) {
+    for (let r = 0; r < REDUCES; r++) if (writes(m, r)) for (let j = 0; j <= m % 3; j++) sums.set(r + REDUCES * j, (sums.get(r + REDUCES * j) ?? 0) + m * 1000 + j);
+  }
+  return [...sums].sort((a, b) => a[0] - b[0]);
+}
+
+test('consolidated map outputs: exact sums with many empty segments; lost outputs (fetch failure, killed worker) re-run only their map tasks', { timeout: 110_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-segments-'));
+  try {
+    await withCluster({ workers: 0 }, async (h) => {
+      const driver = h.cluster.driver;
+      // Workers started one at a time, so each registered id is known to belong to its process.
+      const procs = new Map<string, ChildProcess>();
+      for (let i = 0; i < 3; i++) {
+        const known = new Set(driver.registry.all().map((w) => w.id));
+        const child = h.cluster.addWorker();
+        await h.cluster.waitForWorkers(known.size + 1, 30_000);
+        procs.set(driver.registry.all().find((w) => !known.has(w.id))!.id, child);
+      }
+      // Map tasks that succeeded, and task ends by reason, since the last look.
+      const mapStages = new Set<number>();
+      let mapRuns: number[] = [];
+      let fetchFailures = 0;
+      const listener: Parameters<typeof driver.dag.addListener>[0] = {
+        onStageSubmitted: (e) => void (e.kind === 'shuffleMap' && mapStages.add(e.stageId)),
+        onTaskEnd: (e) => {
+          if (mapStages.has(e.stageId) && e.reason === 'success') mapRuns.push(e.partition);
+          if (e.reason === 'fetch_failed') fetchFailures++;
+        },
+      };
+      driver.dag.addListener(listener);
+      const want = expectedSums();
+      const job = await startJob(h.cluster, fixture('shuffle-segments.ts'), [dir, String(MAPS), String(REDUCES)]);
+
+      // a: as it is.
+      await job.waitLine('MARK a', 60_000);
+      assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_a '), want);
+      assert.deepEqual([...mapRuns].sort((x, y) => x - y), Array.from({ length: MAPS }, (_, m) => m), 'each map task ran once');
+      // The driver knows which segments are empty (from the map tasks' sizes): exactly the fixture's rule.
+      const sizes = driver.dag.mapOutputs.sizes(job.id, SHUFFLE);
+      for (let m = 0; m < MAPS; m++) for (let r = 0; r < REDUCES; r++) assert.equal(sizes[m]![r] > 0, writes(m, r), `map ${m} reduce ${r}: size ${sizes[m]![r]}`);
+      // Each worker holds one block per map output the driver places on it; its index gives the same sizes.
+      const placed = (driver.dag.mapOutputs.locations(job.id, SHUFFLE) ?? []).map((l) => l.workerId);
+      assert.equal(placed.length, MAPS);
+      const ids = Array.from({ length: MAPS }, (_, m) => `shuffle_${job.id}_${SHUFFLE}_${m}`);
+      for (const w of driver.registry.all()) {
+        const held = await blocksOn(w.address, h.cluster.secret, ids);
+        assert.deepEqual([...held.keys()].sort(), ids.filter((_, m) => placed[m] === w.id).sort(), `the map outputs on ${w.id}`);
+        for (const [id, [index, data]] of held) {
+          const m = Number(id.split('_').pop());
+          const offsets = Array.from({ length: REDUCES + 1 }, (_, r) => Number(index.readBigUInt64LE(r * 8)));
+          assert.deepEqual(offsets.slice(1).map((o, r) => o - offsets[r]), sizes[m], `the index of map output ${m}`);
+          assert.equal(offsets[REDUCES], data.length);
+        }
+      }
+
+      // b: one worker's map output blocks are gone, the driver still places them there: the
+      // reduce tasks' fetches fail, and only the lost map tasks run again.
+      const spread = (): { id: string; maps: number[] } => {
+        const now = (driver.dag.mapOutputs.locations(job.id, SHUFFLE) ?? []).map((l) => l.workerId);
+        const byWorker = driver.registry.all().map((w) => ({ id: w.id, maps: now.flatMap((x, m) => (x === w.id ? [m] : [])) }));
+        // Some but not all: re-running every map task, or none, would show.
+        const pick = byWorker.filter((x) => x.maps.length > 0 && x.maps.length < MAPS).sort((x, y) => y.maps.length - x.maps.length)[0];
+        assert.ok(pick, `a worker holds some but not all map outputs: ${JSON.stringify(byWorker)}`);
+        return pick;
+      };
+      const emptied = spread();
+      assert.equal(await removeBlocksOn(driver.registry.get(emptied.id)!.address, h.cluster.secret, [`shuffle_${job.id}_${SHUFFLE}_`]), emptied.maps.length);
+      mapRuns = [];
+      fetchFailures = 0;
+      fs.writeFileSync(path.join(dir, 'go-b'), '');
+      await job.waitLine('MARK b', 60_000);
+      assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_b '), want);
+      assert.ok(fetchFailures > 0, 'reduce tasks met the missing map outputs');
+      assert.deepEqual([...mapRuns].sort((x, y) => x - y), emptied.maps, `only the map outputs of ${emptied.id} were computed again`);
+
+      // c: a worker is killed; only its map tasks run again.
+      const victim = spread();
+      const lost = new Promise<void>((resolve) =>
+        driver.registry.addListener({ workerAdded: () => undefined, workerLost: (w) => void (w.id === victim.id && resolve()) }),
+      );
+      procs.get(victim.id)!.kill('SIGKILL');
+      await within(lost, 30_000, `the driver to declare ${victim.id} lost`);
+      mapRuns = [];
+      fs.writeFileSync(path.join(dir, 'go-c'), '');
+      await job.waitLine('MARK c', 60_000);
+      assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_c '), want);
+      assert.deepEqual([...mapRuns].sort((x, y) => x - y), victim.maps, `only the map outputs of the killed ${victim.id} were computed again`);
+
+      const run = await within(job.done, 30_000, 'the job to end');
+      assert.equal(run.ok, true, JSON.stringify(run.failure));
+      driver.dag.removeListener(listener);
+      assert.equal(driver.dag.mapOutputs.size, 0, 'the job’s map outputs are forgotten on the driver');
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

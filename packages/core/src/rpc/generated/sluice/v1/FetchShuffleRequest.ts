@@ -1,0 +1,16 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface FetchShuffleRequest {
+  'job_id'?: (string);
+  'shuffle_id'?: (number);
+  'reduce_partition'?: (number);
+  'map_partitions'?: (number)[];
+}
+
+export interface FetchShuffleRequest__Output {
+  'job_id': (string);
+  'shuffle_id': (number);
+  'reduce_partition': (number);
+  'map_partitions': (number)[];
+}

@@ -1,0 +1,14 @@
+// Original file: proto/sluice/v1/sluice.proto
+
+
+export interface ShuffleChunk {
+  'data'?: (Buffer | Uint8Array | string);
+  'missing'?: (boolean);
+  'missing_map'?: (number);
+}
+
+export interface ShuffleChunk__Output {
+  'data': (Buffer);
+  'missing': (boolean);
+  'missing_map': (number);
+}

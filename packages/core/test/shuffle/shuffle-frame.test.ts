@@ -1,0 +1,46 @@
+// Shuffle frames: small buckets of number/string pairs take the compact form, everything
+// else v8; either way a bucket decodes to exactly what was encoded (Object.is on every
+// number: -0, NaN and infinities included; strings with characters past U+00FF and lone
+// surrogates included).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, encodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
+import { mulberry32 } from '../support/prng.js';
+
+const rand = mulberry32(77);
+const NUMBERS = [0, -0, 1, -1.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 5e-324, 123456.789];
+const STRINGS = ['', 'a', 'naïve', 'ÿ', 'Ā', '日本語', '\ud83d\ude00', '\ud800', 'x'.repeat(300)];
+const anyElement = (): number | string => (rand() < 0.5 ? NUMBERS[Math.floor(rand() * NUMBERS.length)] : STRINGS[Math.floor(rand() * STRINGS.length)]);
+
+test('small buckets of number/string pairs use the compact form and decode to the same records', () => {
+  for (let n = 0; n <= COMPACT_MAX_RECORDS; n++) {
+    for (let round = 0; round < 20; round++) {
+      const bucket = Array.from({ length: n }, () => [anyElement(), anyElement()]);
+      const bytes = encodeShuffleFrame(bucket);
+      assert.equal(bytes[0], PAIRS_TAG, `a bucket of ${n} pairs is compact`);
+      assert.deepStrictEqual(decodeShuffleFrame(bytes), bucket);
+    }
+  }
+  // Its size, counted here: 5 bytes, then 9 a number, 5 + length a one-byte string, 5 + 2 x length any other.
+  assert.equal(encodeShuffleFrame([[7, 'ab'], ['日本', -0]]).length, 5 + 9 + 7 + 9 + 9);
+});
+
+test('other buckets go through v8 serialize and decode to the same records', () => {
+  const cases: unknown[][] = [
+    Array.from({ length: COMPACT_MAX_RECORDS + 1 }, (_, i) => [i, `w${i}`]),
+    [[1, 2, 3]],
+    [[1n, 2]],
+    [[{ a: 1 }, 2]],
+    [[new Date(5), 'x']],
+    [[undefined, 1]],
+    [[null, 1]],
+    [[true, 1]],
+    [7],
+    [[[1, 2], 3]],
+  ];
+  for (const bucket of cases) {
+    const bytes = encodeShuffleFrame(bucket);
+    assert.equal(bytes[0], 0xff, `v8 for ${String(bucket[0])}`);
+    assert.deepStrictEqual(decodeShuffleFrame(bytes), bucket);
+  }
+});
