@@ -24,7 +24,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
 const checkouts = process.argv.length > 3 ? process.argv.slice(3) : [path.dirname(here)];
 const job = path.join(here, 'startup-job.ts');
-const main = (checkout) => path.join(checkout, 'packages/cli/dist/src/main.js');
+// bin/sluice.js, as a user runs it (it runs the bundled command where the checkout has a fresh one).
+const main = (checkout) => path.join(checkout, 'packages/cli/bin/sluice.js');
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 function sluiceRun(checkout) {

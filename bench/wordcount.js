@@ -30,7 +30,8 @@ const PARTITIONS = Number(process.argv[3] ?? 8);
 const ROUNDS = Number(process.argv[4] ?? 3);
 const SKALE_DIR = path.join(os.tmpdir(), 'sluice-bench-skale-1.2.2');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const CLI_MAIN = path.join(root, 'packages/cli/dist/src/main.js');
+// bin/sluice.js as a user runs it: the bundled command when it is fresh (see packages/cli/src/cli-entry.ts).
+const CLI_MAIN = path.join(root, 'packages/cli/bin/sluice.js');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-wc-'));
 const file = path.join(tmp, 'lines.txt');

@@ -29,7 +29,10 @@
 //     subscription, mqtt-lines publishes MQTT_LINES_TOTAL lines at QoS 1; the counts printed
 //     over all batches must equal the words of those lines exactly.
 // The servers' image (docker/connectors/Dockerfile) is built once. Tears everything down.
-//   node scripts/e2e-docker.mjs [--phases cluster,connectors] [--profiles mqtt]
+// Then the swarm phase (scripts/e2e-swarm.mjs, README "Docker Swarm"): docker-stack.yml
+// deployed on a one-node swarm made for it with the image built above; workers scaled up and
+// down and a worker task killed while a file stream runs; exact totals; the swarm left.
+//   node scripts/e2e-docker.mjs [--phases cluster,connectors,swarm] [--profiles mqtt]
 //   node scripts/e2e-docker.mjs --build-only [--profiles ...]   only builds the images the
 //     run needs, then exits (.ci/run does this beside npm test, so the run itself finds them
 //     in Docker's build cache; the run builds them again in any case, from the same sources).
@@ -45,6 +48,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { swarmPhase } from './e2e-swarm.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'packages/cli/bin/sluice.js');
@@ -58,19 +62,20 @@ const MQTT_LINES_TOTAL = 20_000;
 const MQTT_LINES_RATE = 4000;
 const started = Date.now();
 
-// `--phases cluster,connectors` (default both): the cluster phases (network word count with
-// killed workers and scaling, driver restart) and the connector profiles' phases;
+// `--phases cluster,connectors,swarm` (default all three): the cluster phases (network word
+// count with killed workers and scaling, driver restart), the connector profiles' phases, and
+// the Docker Swarm phase (after the compose cluster is down);
 // `--profiles mqtt,...` (default every profile) picks the connector profiles.
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return (i >= 0 ? process.argv[i + 1] ?? '' : fallback).split(',').filter((x) => x !== '');
 }
-const PHASES = new Set(option('phases', 'cluster,connectors'));
+const PHASES = new Set(option('phases', 'cluster,connectors,swarm'));
 const ALL_PROFILES = ['mqtt', 'postgres', 'redis', 's3'];
 /** Run by default: every profile. */
 const DEFAULT_PROFILES = ['mqtt', 'postgres', 'redis', 's3'];
 const PROFILES = PHASES.has('connectors') ? option('profiles', DEFAULT_PROFILES.join(',')) : [];
-for (const p of PHASES) if (!['cluster', 'connectors'].includes(p)) throw new Error(`--phases: unknown phase '${p}' (cluster, connectors)`);
+for (const p of PHASES) if (!['cluster', 'connectors', 'swarm'].includes(p)) throw new Error(`--phases: unknown phase '${p}' (cluster, connectors, swarm)`);
 for (const p of PROFILES) if (!ALL_PROFILES.includes(p)) throw new Error(`--profiles: unknown profile '${p}' (${ALL_PROFILES.join(', ')})`);
 
 function log(msg) {
@@ -629,25 +634,30 @@ if (process.argv.includes('--build-only')) {
 
 let submit;
 let failed = false;
+let generatedLines;
+/** The compose cluster runs for the cluster and connector phases only. */
+const COMPOSE_CLUSTER = PHASES.has('cluster') || PROFILES.length > 0;
 try {
   // The lines every feeder (lines, mqtt-lines) sends, computed here from line-server.ts.
   const require = createRequire(path.join(ROOT, 'packages/cli/package.json'));
   const esbuild = require('esbuild');
   const gen = path.join(tmp, 'line-server.mjs');
   await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
-  const { generatedLines } = await import(pathToFileURL(gen).href);
+  ({ generatedLines } = await import(pathToFileURL(gen).href));
   buildImages();
-  log('docker compose up -d --scale worker=2');
-  compose('up', '-d', '--scale', 'worker=2');
-  await until('2 workers registered', 120_000, () => {
-    try {
-      return workers().length === 2;
-    } catch {
-      return false;
-    }
-  });
-  const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
-  if (!/^sluice_workers 2$/m.test(metrics)) throw new Error(`web UI /metrics does not show 2 workers:\n${metrics}`);
+  if (COMPOSE_CLUSTER) {
+    log('docker compose up -d --scale worker=2');
+    compose('up', '-d', '--scale', 'worker=2');
+    await until('2 workers registered', 120_000, () => {
+      try {
+        return workers().length === 2;
+      } catch {
+        return false;
+      }
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${webPort}/metrics`)).text();
+    if (!/^sluice_workers 2$/m.test(metrics)) throw new Error(`web UI /metrics does not show 2 workers:\n${metrics}`);
+  }
 
   if (PHASES.has('cluster')) {
     await networkWordCountPhase(generatedLines);
@@ -660,23 +670,40 @@ try {
     compose(...PROFILES.flatMap((p) => ['--profile', p]), 'up', '-d', ...servers);
     for (const profile of PROFILES) await CONNECTORS[profile](generatedLines);
   }
-  log('PASS');
 } catch (err) {
   failed = true;
   process.stderr.write(`[e2e] FAIL: ${err.stack ?? err}\n`);
   try {
-    process.stderr.write(sh('docker-compose', ['-p', PROJECT, 'logs', '--tail', '40'], { env }));
+    if (COMPOSE_CLUSTER) process.stderr.write(sh('docker-compose', ['-p', PROJECT, 'logs', '--tail', '40'], { env }));
   } catch {
     // best effort
   }
 } finally {
   submit?.kill('SIGKILL');
-  log('docker compose down');
-  try {
-    compose('down', '-v', '--remove-orphans');
-  } catch (err) {
-    process.stderr.write(`docker-compose down failed: ${err.message}\n`);
+  if (COMPOSE_CLUSTER) {
+    log('docker compose down');
+    try {
+      compose('down', '-v', '--remove-orphans');
+    } catch (err) {
+      process.stderr.write(`docker-compose down failed: ${err.message}\n`);
+    }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 }
+// The swarm phase runs on the same engine once the compose cluster is gone, with the image
+// built above (a failed build or base image skips it: there is nothing to deploy).
+if (PHASES.has('swarm') && generatedLines && works('docker', ['image', 'inspect', env.SLUICE_IMAGE])) {
+  try {
+    await swarmPhase({ ROOT, CLI, env, log, sh, works, until, sleep, freePort, generatedLines, onSubmit: (p) => (submit = p) });
+  } catch (err) {
+    failed = true;
+    process.stderr.write(`[e2e] FAIL (swarm): ${err.stack ?? err}\n`);
+  } finally {
+    submit?.kill('SIGKILL');
+  }
+} else if (PHASES.has('swarm')) {
+  failed = true;
+  process.stderr.write(`[e2e] FAIL: the swarm phase did not run: no image ${env.SLUICE_IMAGE} was built\n`);
+}
+log(failed ? 'FAIL' : 'PASS');
 process.exit(failed ? 1 : 0);

@@ -581,8 +581,8 @@ const MUTATIONS = [
     id: 'lines-and-records-mixed',
     what: 'lines stored after records go into the same block as them (a block of one kind is not cut first)',
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
-    search: '      if (this.buffer.length > 0) this.flush();\n      for (const p of records.parts)',
-    replace: '      for (const p of records.parts)',
+    search: '      if (this.buffer.length > 0) this.flush();\n      this.reserveLines(records.bytes);',
+    replace: '      this.reserveLines(records.bytes);',
     tests: ['packages/worker/dist/test/receiver/receiver-supervisor.test.js'],
   },
   {
@@ -1136,6 +1136,47 @@ const MUTATIONS = [
     search: 'resolve({ ok: false, workerLost: lost, message });',
     replace: 'resolve({ ok: false, workerLost: lost && false, message });',
     tests: ['packages/cli/dist/test/task-stream.test.js'],
+  },
+  // docker-stack.yml, checked offline (the e2e swarm phase, scripts/e2e-swarm.mjs, runs it).
+  {
+    id: 'stack-worker-vip',
+    what: 'the worker service behind a virtual IP (needs IPVS on every node)',
+    file: 'docker-stack.yml',
+    search: '      endpoint_mode: dnsrr\n      placement:\n        # Spread',
+    replace: '      endpoint_mode: vip\n      placement:\n        # Spread',
+    tests: ['packages/cli/dist/test/docker-stack.test.js'],
+  },
+  {
+    id: 'stack-worker-wrong-driver-port',
+    what: "workers look for the driver on a port it does not listen on (they never register)",
+    file: 'docker-stack.yml',
+    search: '"--driver", "driver:7077"',
+    replace: '"--driver", "driver:7078"',
+    tests: ['packages/cli/dist/test/docker-stack.test.js'],
+  },
+  {
+    id: 'stack-secret-from-file',
+    what: 'the cluster secret from a file on the manager instead of an external swarm secret',
+    file: 'docker-stack.yml',
+    search: '    external: true\n',
+    replace: '    file: ./sluice-secret.txt\n',
+    tests: ['packages/cli/dist/test/docker-stack.test.js'],
+  },
+  {
+    id: 'stack-short-grace',
+    what: 'workers get 10 s between SIGTERM and SIGKILL',
+    file: 'docker-stack.yml',
+    search: 'stop_grace_period: 90s',
+    replace: 'stop_grace_period: 10s',
+    tests: ['packages/cli/dist/test/docker-stack.test.js'],
+  },
+  {
+    id: 'stack-misspelt-key',
+    what: 'a misspelt service key in the stack file',
+    file: 'docker-stack.yml',
+    search: '    stop_grace_period: 90s',
+    replace: '    stop_grace_periode: 90s',
+    tests: ['packages/cli/dist/test/docker-stack.test.js'],
   },
 ];
 

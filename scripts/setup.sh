@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install dependencies (pnpm via corepack), copy proto/ into @sluice/core and build every package with tsc -b.
+# Install dependencies (pnpm via corepack), copy proto/ into @sluice/core, build every package with tsc -b and bundle the CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f pnpm-lock.yaml ]; then
@@ -9,3 +9,5 @@ else
 fi
 bash scripts/copy-proto.sh
 bash scripts/pnpm.sh exec tsc -b
+# The `sluice` command bundled into one file (see packages/cli/src/cli-entry.ts).
+node scripts/bundle-cli.mjs

@@ -6,7 +6,8 @@ import { DriverNode, type DriverOptions } from '@sluice/driver';
 import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
 
-const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/** What a worker process runs: the bundled command when it is fresh, else the modules (see cli-entry). */
+const CLI_ENTRY = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
 
 export interface LocalClusterOptions {
   readonly workers: number;
@@ -32,14 +33,21 @@ export class LocalCluster {
   readonly driver: DriverNode;
   readonly secret = crypto.randomBytes(16).toString('hex');
   private readonly children: ChildProcess[] = [];
+  private driverListening = false;
 
   constructor(private readonly opts: LocalClusterOptions) {
     this.driver = new DriverNode({ security: { secret: this.secret }, log: opts.log, port: 0, ...opts.driver });
   }
 
+  /**
+   * The worker processes start first (`--driver -`) and load their code while the driver
+   * starts; each is written the driver's address once it listens.
+   */
   async start(): Promise<void> {
-    await this.driver.start();
     for (let i = 0; i < this.opts.workers; i++) this.addWorker();
+    await this.driver.start();
+    this.driverListening = true;
+    for (const child of this.children) this.tellDriverAddress(child);
     await this.waitForWorkers(this.opts.workers, 30_000);
   }
 
@@ -47,17 +55,24 @@ export class LocalCluster {
   addWorker(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [...(this.opts.workerExecArgv ?? []), CLI_MAIN, 'worker', '--driver', this.driver.address, '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
+      [...(this.opts.workerExecArgv ?? []), CLI_ENTRY, 'worker', '--driver', '-', '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
       // stdin is a pipe from this process: when this process dies, however, the pipe closes
       // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
       { env: { ...WORKER_MALLOC_ENV, ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },
     );
+    // A worker that died has a closed stdin: writing its address then must not throw here.
+    child.stdin?.on('error', () => undefined);
     this.children.push(child);
+    if (this.driverListening) this.tellDriverAddress(child);
     child.on('exit', () => {
       const i = this.children.indexOf(child);
       if (i >= 0) this.children.splice(i, 1);
     });
     return child;
+  }
+
+  private tellDriverAddress(child: ChildProcess): void {
+    child.stdin?.write(`${this.driver.address}\n`);
   }
 
   get workerProcesses(): readonly ChildProcess[] {

@@ -15,7 +15,9 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, loadProto, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { cliCode } from './cli-code.js';
+import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { createRootLogger } from './logger.js';
@@ -194,6 +196,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
     ) => {
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
+    log.debug({ code: cliCode() }, 'sluice code loaded');
     const { DriverNode } = await import('@sluice/driver');
     const driver = new DriverNode({
       security: security(o),
@@ -220,7 +223,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
   });
 
 serverCommand(program.command('worker').description('run a Sluice worker'))
-  .requiredOption('--driver <host:port>', 'driver address')
+  .requiredOption('--driver <host:port>', "driver address ('-': read it from the first line of standard input)")
   .option('--cores <n>', 'tasks run at once', int('--cores'), 1)
   .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
@@ -247,10 +250,17 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
     ) => {
       const log = createRootLogger(o.logLevel);
       routeGrpcLogs(log);
+      log.debug({ code: cliCode() }, 'sluice code loaded');
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
+      let driver = o.driver;
+      if (driver === '-') {
+        // The gRPC code is ready while the driver is still starting (sluice run's workers).
+        loadProto();
+        driver = await driverFromStdin();
+      }
       const worker = new WorkerNode({
-        driver: o.driver,
+        driver,
         cores: o.cores,
         security: security(o),
         log,
@@ -311,6 +321,7 @@ program
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
+    log.debug({ code: cliCode() }, 'sluice code loaded');
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;

@@ -92,6 +92,21 @@ test('a client command refuses an option it does not use, naming the commands th
   assert.match(none.stderr, /SLUICE_BAD_ARGUMENT.*sluice jobs needs --driver HOST:PORT/);
 });
 
+test('sluice worker --driver - reads the address from the first line of standard input; without one it stops with a clear error', async () => {
+  // (sluice run starts its workers so and writes them the address once its driver listens: every run test covers the line given.)
+  const cases: [string | undefined, RegExp][] = [
+    [undefined, /error \[SLUICE_BAD_ARGUMENT\]: --driver -: standard input ended before a line with the driver's HOST:PORT/],
+    [driver.address, /error \[SLUICE_BAD_ARGUMENT\]: --driver -: standard input ended before a line/],
+    ['not an address\n', /error \[SLUICE_BAD_ARGUMENT\]: --driver -: the first line of standard input must be the driver's HOST:PORT, got 'not an address'/],
+  ];
+  for (const [stdin, pattern] of cases) {
+    const r = await runCli(['worker', '--driver', '-'], { env, stdin, timeoutMs: 30_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+  }
+});
+
 test('everything after the job file is the job\'s: `sluice run job.ts a b --flag`, with `--` still working', async () => {
   const cases: { argv: string[]; job: string[]; notice?: RegExp }[] = [
     { argv: ['run', '--workers', '1', JOB, 'a', 'b', '--flag'], job: ['a', 'b', '--flag'] },

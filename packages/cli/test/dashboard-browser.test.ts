@@ -219,8 +219,15 @@ test('toDashboard: live bar and line charts of a network word count in Chromium'
       await checkBars(reloaded, rest, source.sent);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-page-reloaded.png'), fullPage: true });
 
-      // The table: the first 3 rows of the latest batch, as text.
-      const table = (await (await fetch(`${rest}/streaming/dashboards/lines`)).json()) as { columns: string[]; rows: string[][]; batchTime: number; warnings: string[] };
+      // The table: the first 3 rows of the latest batch, as text. Under load a batch can take
+      // no line (the source's timer starved): then its table is empty, so wait for one that took lines.
+      type Table = { columns: string[]; rows: string[][]; batchTime: number; warnings: string[] };
+      const tableDeadline = Date.now() + 30_000;
+      let table = (await (await fetch(`${rest}/streaming/dashboards/lines`)).json()) as Table;
+      while (table.rows.length === 0 && Date.now() < tableDeadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        table = (await (await fetch(`${rest}/streaming/dashboards/lines`)).json()) as Table;
+      }
       assert.deepEqual(table.columns, ['line', 'words']);
       const tableLines = (await linesByBatch(rest, source.sent)).get(table.batchTime)!;
       assert.deepEqual(table.rows, tableLines.slice(0, 3).map((l) => [l, '3']));

@@ -180,6 +180,8 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   const lines = r.stdout.split('\n');
   const value = (prefix: string): unknown[] => lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as unknown);
   assert.deepEqual(value('workers '), [2], 'tasks ran in 2 worker processes');
+  // The installed command ran from its bundle: only the bundle leaves V8's code cache beside it (when its processes exit).
+  assert.ok(fs.existsSync(path.join(job, 'node_modules', '@sluice', 'cli', 'dist', 'sluice.cjs.cache')), 'the installed sluice ran its bundle (dist/sluice.cjs.cache was written)');
   const count = (lines: readonly string[]): Record<string, number> => {
     const m: Record<string, number> = {};
     for (const w of lines.flatMap((l) => l.split(' '))) m[w] = (m[w] ?? 0) + 1;

@@ -56,8 +56,9 @@ export function workerAllocationOptions(o: Partial<WorkerAllocationOptions> = {}
  * the most loaded stream governs (the workers are shared). At or above `scalingUpRatio`:
  * the registered workers plus max(1, round(ratio)); at or below `scalingDownRatio`: one
  * fewer; between them (the hysteresis band): as many as are registered. Always within
- * [minWorkers, maxWorkers]. With no batch completed in the interval it keeps the
- * registered count. Between decisions it answers the last one, so an autoscaler that acts
+ * [minWorkers, maxWorkers]. With no stream running it answers the registered count; with
+ * streams running but no batch of theirs completed in the interval (a batch that takes longer
+ * than the interval) it keeps its last decision, as Spark's manager changes nothing then. Between decisions it answers the last one, so an autoscaler that acts
  * on it gets one step per interval, as in Spark.
  *
  * Threading: driver main thread; time from the injected Clock.
@@ -84,15 +85,18 @@ export class WorkerAllocationManager {
 
   private decide(registered: number, streams: readonly AllocationStream[], since: number): number {
     let ratio: number | undefined;
+    let running = false;
     for (const s of streams) {
       if (s.batchIntervalMs <= 0) continue;
+      running = true;
       const recent = s.completed.filter((b) => b.processingEndTime > since);
       if (recent.length === 0) continue;
       const r = recent.reduce((a, b) => a + b.processingDelay, 0) / recent.length / s.batchIntervalMs;
       ratio = Math.max(ratio ?? 0, r);
     }
     let want = registered;
-    if (ratio !== undefined && ratio >= this.options.scalingUpRatio) want = registered + Math.max(1, Math.round(ratio));
+    if (ratio === undefined && running && this.decided !== undefined) want = this.decided;
+    else if (ratio !== undefined && ratio >= this.options.scalingUpRatio) want = registered + Math.max(1, Math.round(ratio));
     else if (ratio !== undefined && ratio <= this.options.scalingDownRatio) want = registered - 1;
     return Math.min(this.options.maxWorkers, Math.max(this.options.minWorkers, want));
   }

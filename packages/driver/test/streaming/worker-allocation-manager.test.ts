@@ -35,6 +35,14 @@ test('WorkerAllocationManager decides once per interval, from the batches comple
   assert.equal(m.desired(4, [stream(1000, 10, [109_000])]), 4, 'within the interval: the last decision');
   clock.advance(1);
   assert.equal(m.desired(4, [{ batchIntervalMs: 1000, completed: [...slow.completed, ...stream(1000, 10, [109_000]).completed] }]), 3, 'the slow batch before the last decision no longer counts');
+  clock.advance(10_000);
+  const stuck = stream(1000, 8000, [99_000]);
+  assert.equal(m.desired(3, [stuck]), 3, 'a running stream with no batch completed in the interval: the last decision (3), not the registered');
+  assert.equal(m.desired(2, [stuck]), 3, 'within the interval: the last decision');
+  clock.advance(10_000);
+  assert.equal(m.desired(2, [stuck]), 3, 'still no batch completed: the last decision again');
+  clock.advance(10_000);
+  assert.equal(m.desired(2, []), 2, 'no stream running: the registered workers');
 });
 
 test('workerAllocationOptions refuses bad options naming the option, the value and the fix', () => {

@@ -221,13 +221,10 @@ process.on('uncaughtException', unhandled);
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
-    // The block's bytes move to the main thread without a copy when they own their buffer
-    // (a line block always does; the supervisor keeps no reference to a block it sent).
-    block: (blockId, bytes, count, firstPosition) =>
-      send(
-        { type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) },
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined,
-      ),
+    // Copied to the main thread, not transferred: a worker whose main thread received its
+    // blocks' buffers by transfer kept hundreds of MB of RSS after an overload's job had
+    // ended (overload-memory), where copies are given back.
+    block: (blockId, bytes, count, firstPosition) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) }),
     error: (message) => send({ type: 'receiverError', streamId, message }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),

@@ -47,8 +47,13 @@ function countOf(s: Stored): number {
  */
 export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private buffer: unknown[] = [];
-  /** Lines of the current buffer kept as bytes (a line block), when it holds lines. */
-  private lineParts: Uint8Array[] = [];
+  /**
+   * Lines of the current buffer kept as bytes (a line block), when it holds lines: copied
+   * in as they are stored, so the socket's chunks die young (held until the block is cut
+   * they outlived young-generation collections, and their freed memory stayed in the
+   * process after an overload). Kept and reused from block to block.
+   */
+  private lineBuf: Buffer = Buffer.alloc(0);
   private lineBytes = 0;
   private lineCount = 0;
   private bufferAcks: Ack[] = [];
@@ -183,8 +188,11 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     if (!Array.isArray(records)) {
       // Lines as bytes: a block of records is cut first (a block holds one kind).
       if (this.buffer.length > 0) this.flush();
-      for (const p of records.parts) this.lineParts.push(p);
-      this.lineBytes += records.bytes;
+      this.reserveLines(records.bytes);
+      for (const p of records.parts) {
+        this.lineBuf.set(p, this.lineBytes);
+        this.lineBytes += p.length;
+      }
       this.lineCount += records.lines;
       this.held += records.lines;
       this.bufferAcks.push(ack);
@@ -201,13 +209,23 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.bufferAcks.push(ack);
   }
 
+  /** Room in lineBuf for `more` bytes past what it holds (grown by doubling, from 1 MiB). */
+  private reserveLines(more: number): void {
+    const need = this.lineBytes + more;
+    if (need <= this.lineBuf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.lineBuf.length, 1 << 20));
+    this.lineBuf.copy(grown, 0, 0, this.lineBytes);
+    this.lineBuf = grown;
+  }
+
   private flush(): void {
     if (this.lineCount > 0) {
-      const data = encodeLineBlock(this.lineParts, this.lineBytes);
+      const data = encodeLineBlock([this.lineBuf.subarray(0, this.lineBytes)], this.lineBytes);
       const count = this.lineCount;
       const acks = this.bufferAcks;
-      this.lineParts = [];
       this.lineBytes = 0;
+      // A buffer grown by an unusually large block is not kept for good.
+      if (this.lineBuf.length > 16 << 20) this.lineBuf = Buffer.alloc(0);
       this.lineCount = 0;
       this.bufferAcks = [];
       const blockId = `${this.blockPrefix}_${this.seq++}`;

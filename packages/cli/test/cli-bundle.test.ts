@@ -1,0 +1,108 @@
+// The `sluice` command bundled into one file (scripts/bundle-cli.mjs; packages/cli/src/cli-entry.ts
+// chooses it). On a copy of the cli package outside the workspace (as installed: bin, dist,
+// its node_modules), bundled by the test itself:
+// - `sluice run` of a word count runs its driver and both worker processes from the bundle
+//   (their debug log says so) with the counts computed here from the job's input; the first
+//   processes compile everything, and the code cache they leave is used by the next run's.
+// - After a Sluice file the bundle was made from changes, the bundle is not used: the
+//   changed code runs (--help shows the edit) in every process, with the same exact counts.
+// - In a checkout (a pnpm workspace around the package) a file touched without changing its
+//   size makes the bundle stale too; outside one, sizes alone decide.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CLI_DIR, REPO_DIR, fixture, jsonLine, runCli } from './harness.js';
+
+let copy = '';
+
+before(() => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-bundle-'));
+  copy = path.join(tmp, 'packages', 'cli');
+  for (const part of ['bin', 'dist/src', 'package.json']) fs.cpSync(path.join(CLI_DIR, part), path.join(copy, part), { recursive: true, preserveTimestamps: true });
+  fs.symlinkSync(path.join(CLI_DIR, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  bundle();
+});
+
+after(() => fs.rmSync(path.resolve(copy, '..', '..'), { recursive: true, force: true }));
+
+function bundle(): void {
+  execFileSync(process.execPath, [path.join(REPO_DIR, 'scripts', 'bundle-cli.mjs'), '--cli-dir', copy], { stdio: 'pipe' });
+}
+
+/** How a `sluice worker` of the copy loaded its code: it logs that first, then stops (no driver address on its standard input). */
+async function probe(): Promise<CodeLine['code']> {
+  const r = await runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '' } });
+  const line = r.stderr.split('\n').find((l) => l.includes('"sluice code loaded"'));
+  assert.ok(line, r.stderr);
+  return (JSON.parse(line) as CodeLine).code;
+}
+
+/** The word counts wordcount-check.ts must print for `n` lines, from its input alone. */
+function expectedCounts(n: number): Map<string, number> {
+  const W = ['a', 'b', 'c', 'd', 'e'];
+  const want = new Map<string, number>();
+  for (let i = 0; i < n; i++) for (const w of [W[i % 5], W[(i * 3) % 5]]) want.set(w, (want.get(w) ?? 0) + 1);
+  return want;
+}
+
+interface CodeLine {
+  readonly pid: number;
+  readonly code: { readonly from: string; readonly reason?: string; readonly codeCache?: boolean };
+}
+
+/** `sluice run` of the word count with the copy's bin; its counts and each process's 'sluice code loaded' line. */
+async function wordCount(n: number): Promise<{ counts: Map<string, number>; code: CodeLine[] }> {
+  const r = await runCli(['run', '--log-level', 'debug', '--no-progress', fixture('wordcount-check.ts'), String(n)], { cliBin: path.join(copy, 'bin', 'sluice.js'), timeoutMs: 120_000 });
+  assert.equal(r.code, 0, `sluice run: ${r.stderr}`);
+  const code = r.stderr
+    .split('\n')
+    .filter((l) => l.includes('"sluice code loaded"'))
+    .map((l) => JSON.parse(l) as CodeLine);
+  return { counts: new Map(jsonLine<[string, number][]>(r.stdout.split('\n'), 'RESULT ')), code };
+}
+
+test('sluice run runs the driver and both workers from the bundle, with exact counts; the next run uses the code cache the first left', async () => {
+  const first = await wordCount(3000);
+  assert.deepEqual(first.counts, expectedCounts(3000));
+  assert.equal(new Set(first.code.map((c) => c.pid)).size, 3, `one line per process (driver + 2 workers): ${JSON.stringify(first.code)}`);
+  assert.deepEqual(first.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: false })));
+  assert.ok(fs.statSync(path.join(copy, 'dist', 'sluice.cjs.cache')).size > 0, 'the code cache was written');
+  const second = await wordCount(4000);
+  assert.deepEqual(second.counts, expectedCounts(4000));
+  assert.deepEqual(second.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: true })));
+});
+
+test('after a file the bundle was made from changes, every process runs the modules as they are now, with exact counts', async () => {
+  const main = path.join(copy, 'dist', 'src', 'main.js');
+  const text = fs.readFileSync(main, 'utf8');
+  const description = 'run a job on an embedded local cluster';
+  assert.ok(text.includes(description));
+  fs.writeFileSync(main, text.replace(description, `${description} (edited after bundling)`));
+  const help = await runCli(['run', '--help'], { cliBin: path.join(copy, 'bin', 'sluice.js') });
+  assert.match(help.stdout, /edited after bundling/);
+  const run = await wordCount(2000);
+  assert.deepEqual(run.counts, expectedCounts(2000));
+  assert.equal(run.code.length, 3, JSON.stringify(run.code));
+  for (const c of run.code) {
+    assert.equal(c.code.from, 'modules');
+    assert.ok(c.code.reason?.includes(`${main} changed since the bundle was made`), c.code.reason);
+  }
+});
+
+test('in a checkout, a file with a new modification time and the same size makes the bundle stale; outside one it does not', async () => {
+  bundle();
+  const workspace = path.resolve(copy, '..', '..', 'pnpm-workspace.yaml');
+  fs.writeFileSync(workspace, "packages:\n  - 'packages/*'\n");
+  assert.equal((await probe()).from, 'bundle');
+  const logger = path.join(copy, 'dist', 'src', 'logger.js');
+  const later = new Date(fs.statSync(logger).mtimeMs + 5000);
+  fs.utimesSync(logger, later, later);
+  const stale = await probe();
+  assert.equal(stale.from, 'modules');
+  assert.ok(stale.reason?.includes(`${logger} changed since the bundle was made`), stale.reason);
+  fs.rmSync(workspace);
+  assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
+});
