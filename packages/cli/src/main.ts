@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
+import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, loadProto, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
 import { driverFromStdin } from './driver-from-stdin.js';
@@ -176,6 +176,15 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
   .option('--scaling-up-ratio <r>', 'ask for more workers when batch processing time / batch interval reaches this (scalingUpRatio)', ratio('--scaling-up-ratio'), 0.9)
   .option('--scaling-down-ratio <r>', 'ask for one worker fewer when that ratio is at most this (scalingDownRatio)', ratio('--scaling-down-ratio'), 0.3)
   .option('--scaling-interval-ms <ms>', 'decide sluice_desired_workers anew this often, from the batches completed since (scalingInterval)', int('--scaling-interval-ms'), 60_000)
+  .option(
+    '--decommission-timeout-ms <ms>',
+    'a worker leaving gracefully (SIGTERM, `sluice workers decommission`) that has not moved its receivers, finished its tasks and copied its blocks within this is declared lost; keep it below the orchestrator grace period (terminationGracePeriodSeconds)',
+    int('--decommission-timeout-ms'),
+    DEFAULT_DECOMMISSION_TIMEOUT_MS,
+  )
+  .option('--no-decommission', 'a worker that gets SIGTERM leaves at once, as a lost worker (spark.decommission.enabled=false)')
+  .option('--no-decommission-blocks', 'a leaving worker does not copy its received and cached blocks (they are read from replicas or recomputed; spark.storage.decommission.rddBlocks.enabled=false)')
+  .option('--no-decommission-shuffle', 'a leaving worker does not copy its shuffle map outputs (they are recomputed; spark.storage.decommission.shuffleBlocks.enabled=false)')
   .action(
     async (
       o: ServerOpts & {
@@ -192,6 +201,10 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
         scalingUpRatio: number;
         scalingDownRatio: number;
         scalingIntervalMs: number;
+        decommissionTimeoutMs: number;
+        decommission: boolean;
+        decommissionBlocks: boolean;
+        decommissionShuffle: boolean;
       },
     ) => {
     const log = createRootLogger(o.logLevel);
@@ -215,6 +228,12 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
         scalingUpRatio: o.scalingUpRatio,
         scalingDownRatio: o.scalingDownRatio,
         scalingIntervalMs: o.scalingIntervalMs,
+      },
+      decommission: {
+        enabled: o.decommission,
+        migrateRddBlocks: o.decommissionBlocks,
+        migrateShuffleBlocks: o.decommissionShuffle,
+        timeoutMs: o.decommissionTimeoutMs,
       },
     });
     // Handle SIGTERM from the moment the driver may be listening ('driver listening' is logged inside start()).
@@ -271,10 +290,39 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
+        onDecommissionRequested: () => leave(),
+      });
+      // SIGTERM (what Kubernetes, Docker Swarm and compose send on scale-down) decommissions
+      // the worker gracefully: the driver moves its receivers, lets its tasks finish and has
+      // it copy its blocks elsewhere; then it exits 0 (1 if the driver's deadline passed). A
+      // second SIGTERM, or SIGINT, stops it at once: the driver then treats it as lost.
+      let leaving = false;
+      let stopping = false;
+      const stopNow = (code: number): void => {
+        if (stopping) return;
+        stopping = true;
+        worker.stop().then(
+          () => process.exit(code),
+          () => process.exit(1),
+        );
+      };
+      const leave = (): void => {
+        if (leaving) return;
+        leaving = true;
+        void worker.decommission().then((r) => stopNow(r.state === 'lost' ? 1 : 0));
+      };
+      process.on('SIGTERM', () => {
+        if (leaving) {
+          log.info({ signal: 'SIGTERM' }, 'second SIGTERM: stopping now, without waiting for the decommission');
+          stopNow(0);
+          return;
+        }
+        log.info({ signal: 'SIGTERM', how: 'decommissioning first: the driver moves what this worker holds (a second SIGTERM stops at once)' }, 'stopping');
+        leave();
       });
       // A worker of `sluice run` (--exit-with-parent) ignores SIGINT: a terminal's Ctrl-C
       // reaches the whole process group, and its parent stops the job first, then it.
-      onSignals(() => worker.stop(), log, o.exitWithParent ? ['SIGTERM'] : ['SIGINT', 'SIGTERM']);
+      if (!o.exitWithParent) onSignals(() => worker.stop(), log, ['SIGINT']);
       if (o.exitWithParent) {
         process.on('SIGINT', () => undefined);
         process.stdin.on('end', () => void worker.stop().then(() => process.exit(0)));
@@ -455,6 +503,22 @@ clientCommand(program.command('workers').description("list a driver's workers"))
       ]);
     }
     table(rows);
+  });
+
+clientCommand(
+  program
+    .commands.find((c) => c.name() === 'workers')!
+    .command('decommission')
+    .description('release a worker gracefully, as SIGTERM to it does: its receivers, blocks and map outputs move to the other workers, its running tasks finish, then it exits 0'),
+)
+  .argument('<worker>', 'worker id, as `sluice workers` lists it')
+  .option('--no-wait', 'return once the decommission began, not when it ended')
+  .action(async (worker: string, o: ClientOpts & { wait: boolean }) => {
+    const driver = driverOf(o, 'workers decommission');
+    const res = await (await client()).decommissionWorker(driver, security(o), worker, o.wait);
+    if (!res.found) throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver at ${driver} has no worker '${worker}'; \`sluice workers --driver ${driver}\` lists them`);
+    if (res.state === 'lost') throw new SluiceError('SLUICE_WORKER_LOST', `worker ${worker} was declared lost: ${res.message}`);
+    process.stdout.write(`${escapeControl(worker)}: ${escapeControl(res.state)}${res.message ? `: ${escapeControl(res.message)}` : ''}\n`);
   });
 
 /** Print rows as aligned columns; every cell is escaped, so what the cluster reports cannot break a line or drive the terminal. */

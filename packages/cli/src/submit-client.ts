@@ -187,12 +187,13 @@ async function driverCall<T>(
   address: string,
   security: SecurityConfig,
   call: (client: wire.DriverClient, md: grpc.Metadata, options: grpc.CallOptions, done: (err: grpc.ServiceError | null, value?: T) => void) => void,
+  deadlineMs = 5000,
 ): Promise<T> {
   const client = driverClient(address, security);
   try {
     await waitReady(client, address, 5000);
     return await new Promise<T>((resolve, reject) =>
-      call(client, secretMetadata(security.secret), { deadline: Date.now() + 5000 }, (err, value) => (err ? reject(callError(err, address)) : resolve(value as T))),
+      call(client, secretMetadata(security.secret), { deadline: Date.now() + deadlineMs }, (err, value) => (err ? reject(callError(err, address)) : resolve(value as T))),
     );
   } finally {
     client.close();
@@ -205,6 +206,19 @@ export function listWorkers(address: string, security: SecurityConfig): Promise<
 
 export function listJobs(address: string, security: SecurityConfig): Promise<wire.JobInfo__Output[]> {
   return driverCall(address, security, (c, md, o, done) => c.ListJobs({}, md, o, (err, res) => done(err, res?.jobs ?? [])));
+}
+
+/**
+ * Ask the driver to release a worker gracefully (Driver.DecommissionWorker); with `wait`,
+ * resolves once it is decided (the driver's --decommission-timeout-ms bounds that).
+ */
+export function decommissionWorker(address: string, security: SecurityConfig, workerId: string, wait: boolean): Promise<wire.DecommissionWorkerResponse__Output> {
+  return driverCall(
+    address,
+    security,
+    (c, md, o, done) => c.DecommissionWorker({ worker_id: workerId, wait }, md, o, (err, res) => done(err, res)),
+    wait ? 60 * 60_000 : 5000,
+  );
 }
 
 export function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<boolean> {

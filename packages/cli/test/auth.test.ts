@@ -41,8 +41,8 @@ const BAD_SECRETS: readonly [string, Secret, RegExp][] = [
 
 /** The RPCs the issue names, so a renamed or dropped RPC fails here rather than going unchecked. */
 const EXPECTED: Record<ServiceName, string[]> = {
-  Driver: ['RegisterWorker', 'Heartbeat', 'SubmitJob', 'GetBundle', 'GetBroadcast', 'ListWorkers', 'ListJobs', 'StopJob', 'WatchJob', 'ReportReceiver'],
-  Worker: ['RunTasks', 'KillTask', 'FetchShuffle', 'GetBlock', 'PutBlock', 'ReleaseJob', 'RemoveRdd', 'RemoveBlocks', 'StartReceiver', 'StopReceiver'],
+  Driver: ['RegisterWorker', 'Heartbeat', 'SubmitJob', 'GetBundle', 'GetBroadcast', 'ListWorkers', 'ListJobs', 'StopJob', 'WatchJob', 'ReportReceiver', 'DecommissionWorker'],
+  Worker: ['RunTasks', 'KillTask', 'FetchShuffle', 'GetBlock', 'PutBlock', 'ReleaseJob', 'RemoveRdd', 'RemoveBlocks', 'StartReceiver', 'StopReceiver', 'MigrateBlocks'],
 };
 
 for (const service of ['Driver', 'Worker'] as const) {

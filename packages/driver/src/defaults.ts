@@ -23,3 +23,11 @@ export const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
 
 /** Restarts of a supervised job's program when --max-restarts is not given. */
 export const DEFAULT_MAX_RESTARTS = 3;
+
+/**
+ * How long a worker leaving gracefully (SIGTERM, `sluice workers decommission`) may take to
+ * move its receivers, finish its tasks and copy its blocks before it is declared lost: 30 s.
+ * An orchestrator's grace period must be longer (the Kubernetes manifests give workers
+ * terminationGracePeriodSeconds: 45).
+ */
+export const DEFAULT_DECOMMISSION_TIMEOUT_MS = 30_000;

@@ -26,6 +26,7 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
+import { WorkerDecommissioner, decommissionOptions, type DecommissionOptions, type DecommissionOutcome } from './cluster/worker-decommissioner.js';
 import type { DriverJob, JobStateName } from './job/driver-job.js';
 import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
 import { DriverStateStore } from './state/driver-state-store.js';
@@ -75,6 +76,12 @@ export interface DriverOptions {
    * is computed: Spark's spark.streaming.dynamicAllocation.* (defaults DEFAULT_WORKER_ALLOCATION).
    */
   readonly workerAllocation?: Partial<WorkerAllocationOptions>;
+  /**
+   * How workers leave gracefully (SIGTERM to a worker, `sluice workers decommission`):
+   * Spark 3.1's spark.decommission.* (defaults DEFAULT_DECOMMISSION: on, blocks and map
+   * outputs copied, 30 s deadline).
+   */
+  readonly decommission?: Partial<DecommissionOptions>;
   /** For tests: how the driver reaches a worker. */
   readonly makeEndpoint?: (address: string) => WorkerEndpoint;
 }
@@ -137,6 +144,8 @@ export class DriverNode {
   readonly metrics: PrometheusMetrics;
   /** The job registry in --state-dir (undefined without one). */
   private readonly stateStore: DriverStateStore | undefined;
+  /** Releases workers gracefully (Driver.DecommissionWorker, SIGTERM on a worker). */
+  readonly decommissioner: WorkerDecommissioner;
 
   /** Jobs by their user-visible id (all attempts of a job are one entry). */
   get jobs(): ReadonlyMap<string, DriverJob> {
@@ -168,8 +177,37 @@ export class DriverNode {
       workers: this.registry,
       jobs: () => this.jobs.values(),
       jobByRunId: (runId) => this.launcher.jobByRunId(runId),
-      desiredWorkers: () => allocation.desired(this.registry.all().length, this.runningStreams()),
+      desiredWorkers: () => allocation.desired(this.registry.staying().length, this.runningStreams()),
     });
+    this.decommissioner = new WorkerDecommissioner(
+      decommissionOptions(opts.decommission),
+      this.registry,
+      {
+        moveReceivers: async (workerId) => {
+          const moved = await Promise.all([...this.jobs.values()].map((j) => j.moveReceiversFrom(workerId)));
+          return moved.reduce((a, b) => a + b, 0);
+        },
+        migrate: (w, peers, kinds) => {
+          if (!w.endpoint.migrateBlocks) return Promise.reject(new Error('this worker endpoint cannot migrate blocks'));
+          return w.endpoint.migrateBlocks(peers.map((p) => ({ workerId: p.id, address: p.address })), kinds);
+        },
+        applyMigration: (from, result, peers) => {
+          const address = new Map(peers.map((p) => [p.id, p.address]));
+          return this.dag.applyMigration(
+            from,
+            result.mapOutputs.flatMap((m) => {
+              const a = address.get(m.workerId);
+              return a === undefined ? [] : [{ jobId: m.jobId, shuffleId: m.shuffleId, mapPartition: m.mapPartition, to: { workerId: m.workerId, address: a } }];
+            }),
+            result.blocks,
+          );
+        },
+        inUse: (workerId) => this.dag.readsFrom(workerId),
+        ended: (_workerId, outcome) => this.metrics.decommissionEnded(outcome),
+      },
+      this.clock,
+      opts.log.child({ component: 'decommissioner' }),
+    );
     this.dag.addListener(this.metrics);
     this.launcher = new JobLauncher({
       dag: this.dag,
@@ -255,6 +293,7 @@ export class DriverNode {
     for (const j of this.jobs.values()) j.cancel();
     this.stateStore?.close();
     await this.web.stop();
+    this.decommissioner.stop();
     this.taskScheduler.stop();
     this.registry.stop();
     await new Promise<void>((resolve) => {
@@ -289,6 +328,21 @@ export class DriverNode {
       failed_attempts: s.failedAttempts,
       submitted_ms_ago: s.submittedMsAgo,
     }));
+  }
+
+  /**
+   * Begin (or join) a worker's graceful decommission (Driver.DecommissionWorker, the REST
+   * API, SIGTERM on the worker); undefined when no such worker is registered.
+   */
+  decommission(workerId: string): Promise<DecommissionOutcome> | undefined {
+    return this.decommissioner.request(workerId);
+  }
+
+  /** Whether `given` is the cluster secret (compared in constant time): the REST API's POSTs need it. */
+  isClusterSecret(given: string): boolean {
+    const a = Buffer.from(given, 'utf8');
+    const b = Buffer.from(this.opts.security.secret, 'utf8');
+    return a.length === b.length && crypto.timingSafeEqual(a, b);
   }
 
   /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
@@ -359,7 +413,10 @@ export class DriverNode {
           eventLoopLagP99Seconds: p.event_loop_lag_p99_seconds,
           eventLoopLagMaxSeconds: p.event_loop_lag_max_seconds,
         };
-        callback(null, { known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined) });
+        callback(null, {
+          known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined),
+          decommission: this.decommissioner.phase(call.request.worker_id) !== undefined,
+        });
       },
       ListWorkers: (_call, callback) => {
         const now = this.clock.now();
@@ -487,6 +544,29 @@ export class DriverNode {
         }
         // Lines numbered by another driver instance (before a restart) say nothing about ours.
         this.streamJob(call, job, call.request.output_epoch === this.instanceId ? Number(call.request.after_line) : 0);
+      },
+      DecommissionWorker: (call, callback) => {
+        const id = call.request.worker_id;
+        const outcome = this.decommission(id);
+        if (!outcome) {
+          return callback(null, { found: false, state: '', message: `this driver has no worker '${id}'; \`sluice workers\` lists them` });
+        }
+        if (!call.request.wait) {
+          const phase = this.decommissioner.phase(id);
+          if (phase !== undefined) return callback(null, { found: true, state: phase, message: `decommissioning worker ${id}` });
+        }
+        void outcome.then((o) =>
+          callback(null, {
+            found: true,
+            state: o.state,
+            receivers_moved: o.receiversMoved,
+            input_blocks_moved: o.inputBlocksMoved,
+            rdd_blocks_moved: o.rddBlocksMoved,
+            map_outputs_moved: o.mapOutputsMoved,
+            bytes_moved: o.bytesMoved,
+            message: o.message,
+          }),
+        );
       },
       ReportReceiver: (call, callback) => {
         const answer = this.receiverReport(call.request);

@@ -5,5 +5,5 @@
  *   const worker = new WorkerNode({ driver: '127.0.0.1:7077', cores: 2, security: { secret }, log });
  *   await worker.start();
  */
-export { WorkerNode, defaultMemoryLimit, type WorkerOptions } from './worker-node.js';
+export { WorkerNode, defaultMemoryLimit, type DecommissionResult, type WorkerOptions } from './worker-node.js';
 export { WORKER_MALLOC_ENV } from './storage/memory-release.js';

@@ -32,6 +32,7 @@ import { workerService } from './rpc/worker-service.js';
 import { IndexShuffleBlockResolver } from './shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
+import { BlockMigrator } from './storage/block-migrator.js';
 import { MemoryReleaser } from './storage/memory-release.js';
 
 /** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
@@ -67,6 +68,22 @@ export interface WorkerOptions {
    * each spill). Bounds a map task's memory. Default DEFAULT_SPILL_RECORDS (1,000,000).
    */
   readonly shuffleSpillRecords?: number;
+  /**
+   * Called when the driver asks this worker to leave (`sluice workers decommission`, told
+   * with a heartbeat's answer): the CLI then runs `decommission()` and exits as SIGTERM does.
+   */
+  readonly onDecommissionRequested?: () => void;
+}
+
+/** How a worker's graceful decommission ended (`WorkerNode.decommission`). */
+export interface DecommissionResult {
+  /**
+   * decommissioned: everything it held moved, exit 0; lost: the driver's deadline passed
+   * (it was declared lost); disabled: the driver runs with --no-decommission; unreachable:
+   * no driver answered (nothing to hand over); unknown: the driver does not know it.
+   */
+  readonly state: 'decommissioned' | 'lost' | 'disabled' | 'unreachable' | 'unknown';
+  readonly message: string;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -105,6 +122,8 @@ export class WorkerNode {
   private boundPort = 0;
   private readonly bundleFetches = new Map<string, Promise<string>>();
   private readonly memory: MemoryReleaser;
+  /** Set once this worker is leaving gracefully: the decommission's outcome. */
+  private leaving: Promise<DecommissionResult> | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
     checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
@@ -146,7 +165,8 @@ export class WorkerNode {
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
-    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, mapOutputs, this.log));
+    const migrator = new BlockMigrator(this.blocks, this.shuffle, this.log.child({ component: 'block-migrator' }));
+    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, mapOutputs, migrator, this.log));
   }
 
   get address(): string {
@@ -200,6 +220,52 @@ export class WorkerNode {
     this.blocks.close();
     fs.rmSync(this.localDir, { recursive: true, force: true });
     this.state = 'stopped';
+  }
+
+  /**
+   * Leave the cluster gracefully (SIGTERM, or the driver asked): Driver.DecommissionWorker
+   * tells the driver, which places nothing new here, moves this worker's receivers, lets its
+   * running tasks finish and has it copy its blocks to the workers that stay
+   * (Worker.MigrateBlocks); this worker keeps heartbeating and serving meanwhile. Resolves
+   * with how it ended; the caller then stops the worker (the CLI exits 0 after
+   * `decommissioned`). A second call returns the same promise.
+   */
+  decommission(): Promise<DecommissionResult> {
+    this.leaving ??= this.askToLeave();
+    return this.leaving;
+  }
+
+  private askToLeave(): Promise<DecommissionResult> {
+    if (this.state !== 'running') return Promise.resolve({ state: 'unreachable', message: 'the worker is not registered' });
+    this.log.info('decommissioning: asking the driver to move what this worker holds');
+    return new Promise((resolve) =>
+      this.driverClient.DecommissionWorker(
+        { worker_id: this.workerId, wait: true },
+        secretMetadata(this.opts.security.secret),
+        // The driver's own deadline (--decommission-timeout-ms) ends it first.
+        { deadline: Date.now() + 60 * 60_000 },
+        (err, res) => {
+          if (err || !res) {
+            const message = err ? driverError(err, this.opts.driver).message : 'no answer';
+            // Usually the driver stopped first (a local cluster, compose down): nothing to hand over.
+            this.log.info({ err: message }, 'decommission: no driver answers; stopping without handing anything over');
+            return resolve({ state: 'unreachable', message });
+          }
+          if (!res.found) return resolve({ state: 'unknown', message: res.message });
+          const state = res.state === 'decommissioned' || res.state === 'lost' || res.state === 'disabled' ? res.state : 'lost';
+          const moved = {
+            receivers: res.receivers_moved,
+            inputBlocks: res.input_blocks_moved,
+            rddBlocks: res.rdd_blocks_moved,
+            mapOutputs: res.map_outputs_moved,
+            bytes: Number(res.bytes_moved),
+          };
+          if (state === 'decommissioned') this.log.info({ moved, message: res.message }, 'decommissioned: everything this worker held was moved; exiting');
+          else this.log.warn({ state, message: res.message }, 'decommission did not complete; leaving as a lost worker');
+          resolve({ state, message: res.message });
+        },
+      ),
+    );
   }
 
   /**
@@ -271,7 +337,14 @@ export class WorkerNode {
         this.retryTimer = undefined;
         this.retryDelayMs = 0;
         this.lastUnreachableLog = 0;
-        if (res && !res.known && !this.reregistering) {
+        if (this.state !== 'running') return;
+        if (res?.decommission && this.leaving === undefined) {
+          this.log.info('the driver asks this worker to leave (decommission)');
+          if (this.opts.onDecommissionRequested) this.opts.onDecommissionRequested();
+          else void this.decommission();
+        }
+        // A worker that is leaving does not come back: the driver released it.
+        if (res && !res.known && !this.reregistering && this.leaving === undefined) {
           // One registration at a time: heartbeats answered together after a pause of the
           // driver must not register this worker once each.
           this.reregistering = true;

@@ -19,6 +19,8 @@ export const DEFAULT_MAX_RECORD_LENGTH = 64 * 1024 * 1024;
  */
 export class SocketReceiver<T> extends Receiver<T> {
   private socket: net.Socket | undefined;
+  /** Settles once the current connection's bytes are all read and stored. */
+  private consumed: Promise<void> | undefined;
 
   constructor(
     readonly host: string,
@@ -35,13 +37,19 @@ export class SocketReceiver<T> extends Receiver<T> {
     const where = `${this.host}:${this.port}`;
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
-    socket.on('error', (err) => this.restart(`socket receiver cannot read from ${where}: ${err.message}`, err));
+    // Events of a connection this receiver let go of (onStop) change nothing.
+    const current = (): boolean => this.socket === socket && !this.isStopped();
+    socket.on('error', (err) => {
+      if (current()) this.restart(`socket receiver cannot read from ${where}: ${err.message}`, err);
+    });
     socket.on('connect', () => {
-      void this.consume(socket).then(
+      this.consumed = this.consume(socket).then(
         () => {
-          if (!this.isStopped()) this.restart(`${where} closed the connection; reconnecting`);
+          if (current()) this.restart(`${where} closed the connection; reconnecting`);
         },
-        (err: Error) => this.restart(`socket receiver failed reading ${where}: ${err.message}`, err),
+        (err: Error) => {
+          if (current()) this.restart(`socket receiver failed reading ${where}: ${err.message}`, err);
+        },
       );
     });
   }
@@ -90,8 +98,33 @@ export class SocketReceiver<T> extends Receiver<T> {
     if (this.bufferFull()) await this.untilAccepting();
   }
 
-  onStop(): void {
-    this.socket?.destroy();
+  /**
+   * Stop reading gracefully: close this side of the connection (a TCP half-close) and go on
+   * reading until the peer closes its side, storing what arrives; the supervisor cuts the
+   * last block after that (or after STOP_DRAIN_MS, when the peer keeps its side open). A
+   * peer that ends its side on seeing ours — as a Node.js server does by default — so loses
+   * nothing it wrote: what a receiver that moves to another worker (a decommission) or a
+   * graceful stop leaves unread is what the peer never sent. A peer that keeps writing
+   * after our half-close loses what was in flight when the connection is cut, as any
+   * unreliable receiver may.
+   */
+  onStop(): Promise<void> | void {
+    const socket = this.socket;
+    const consumed = this.consumed;
     this.socket = undefined;
+    this.consumed = undefined;
+    if (!socket) return;
+    if (!consumed || socket.connecting || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    socket.end();
+    // The supervisor waits 2 s at most; a peer that never closes its side is cut a little later.
+    const cut = setTimeout(() => socket.destroy(), 3000);
+    cut.unref();
+    return consumed.finally(() => {
+      clearTimeout(cut);
+      socket.destroy();
+    });
   }
 }

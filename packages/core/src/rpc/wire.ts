@@ -24,3 +24,8 @@ export type { ReceiverReportResponse, ReceiverReportResponse__Output } from './g
 export type { ReceivedBlockInfo, ReceivedBlockInfo__Output } from './generated/sluice/v1/ReceivedBlockInfo.js';
 export type { StageProgress, StageProgress__Output } from './generated/sluice/v1/StageProgress.js';
 export type { WorkerProcess, WorkerProcess__Output } from './generated/sluice/v1/WorkerProcess.js';
+export type { MovedBlock, MovedBlock__Output } from './generated/sluice/v1/MovedBlock.js';
+export type { MovedMapOutput, MovedMapOutput__Output } from './generated/sluice/v1/MovedMapOutput.js';
+export type { MigrateBlocksRequest__Output } from './generated/sluice/v1/MigrateBlocksRequest.js';
+export type { MigrateBlocksResponse } from './generated/sluice/v1/MigrateBlocksResponse.js';
+export type { DecommissionWorkerResponse__Output } from './generated/sluice/v1/DecommissionWorkerResponse.js';

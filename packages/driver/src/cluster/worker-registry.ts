@@ -18,6 +18,11 @@ export interface WorkerInfo {
    * is placed on it meanwhile.
    */
   unresponsiveSince: number | undefined;
+  /**
+   * Set while the worker is being decommissioned (it leaves gracefully): no task or
+   * receiver is placed on it, and no received block is replicated to it.
+   */
+  decommissioning: boolean;
   /** What the worker held at its last heartbeat. */
   storage?: WorkerStorage;
   /** The worker process's heap, CPU and event-loop delay at its last heartbeat. */
@@ -119,7 +124,7 @@ export class WorkerRegistry {
       return old;
     }
     if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined };
+    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false };
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');
@@ -146,9 +151,28 @@ export class WorkerRegistry {
     return [...this.workers.values()];
   }
 
-  /** Workers to place tasks and receivers on: not waiting to be heard from after a failed call. */
+  /** Workers to place tasks and receivers on: not waiting to be heard from after a failed call, nor leaving. */
   responsive(): WorkerInfo[] {
-    return this.all().filter((w) => w.unresponsiveSince === undefined);
+    return this.all().filter((w) => w.unresponsiveSince === undefined && !w.decommissioning);
+  }
+
+  /** Workers not being decommissioned (what the cluster will have once they left). */
+  staying(): WorkerInfo[] {
+    return this.all().filter((w) => !w.decommissioning);
+  }
+
+  /**
+   * Forget a worker that left gracefully (its decommission moved what it held): listeners
+   * hear `workerLost` with the reason, so whatever they still keep for it goes, but it is
+   * logged as a departure, not a loss.
+   */
+  release(id: string, reason: string): void {
+    const w = this.workers.get(id);
+    if (!w) return;
+    this.workers.delete(w.id);
+    w.endpoint.close();
+    this.log.info({ workerId: w.id, address: w.address, reason }, 'worker decommissioned');
+    for (const l of [...this.listeners]) l.workerLost(w, reason);
   }
 
   totalCores(): number {

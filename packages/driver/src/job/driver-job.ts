@@ -259,6 +259,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return this.registry.get(workerId)?.address;
   }
 
+  /** Move this job's receivers off a decommissioning worker (ReceiverTracker.moveFrom); resolves with how many moved. */
+  moveReceiversFrom(workerId: string): Promise<number> {
+    if (this.state !== 'running') return Promise.resolve(0);
+    return this.current.tracker?.moveFrom(workerId) ?? Promise.resolve(0);
+  }
+
   /** Worker ids running this job's receivers. */
   receiverWorkers(): string[] {
     return this.current.tracker?.receiverWorkers() ?? [];

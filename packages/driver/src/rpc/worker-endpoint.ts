@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import type { MigrationResult } from '../cluster/worker-decommissioner.js';
 import { TaskStream } from './task-stream.js';
 
 /** The result of asking a worker to run a task: its outcome, or the worker is gone. */
@@ -44,6 +45,11 @@ export interface WorkerEndpoint {
   /** Start a receiver; resolves once its thread runs (its events come through Driver.ReportReceiver). */
   startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
   stopReceiver(jobId: string, streamId: number): Promise<void>;
+  /**
+   * Decommissioning: have the worker copy its blocks to `peers` (Worker.MigrateBlocks);
+   * rejects when the call fails. Optional: a fake cluster may not move blocks.
+   */
+  migrateBlocks?(peers: readonly MapOutputLocation[], kinds: { readonly rddBlocks: boolean; readonly shuffleBlocks: boolean }): Promise<MigrationResult>;
   /** Call `cb` whenever an established connection to the worker drops. */
   onConnectionLost?(cb: () => void): void;
   close(): void;
@@ -128,6 +134,26 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
       });
     };
     watch();
+  }
+
+  migrateBlocks(peers: readonly MapOutputLocation[], kinds: { readonly rddBlocks: boolean; readonly shuffleBlocks: boolean }): Promise<MigrationResult> {
+    return new Promise((resolve, reject) =>
+      this.client.MigrateBlocks(
+        { peers: peers.map((p) => ({ worker_id: p.workerId, address: p.address })), rdd_blocks: kinds.rddBlocks, shuffle_blocks: kinds.shuffleBlocks },
+        this.md(),
+        // Bounded by the decommission's own deadline too; this one only stops a call that hangs.
+        { deadline: Date.now() + 10 * 60_000 },
+        (err, res) => {
+          if (err || !res) return reject(new Error(err?.details || err?.message || 'no answer'));
+          resolve({
+            blocks: res.blocks.map((b: wire.MovedBlock__Output) => ({ blockId: b.block_id, workerId: b.worker_id })),
+            mapOutputs: res.map_outputs.map((m: wire.MovedMapOutput__Output) => ({ jobId: m.job_id, shuffleId: m.shuffle_id, mapPartition: m.map_partition, workerId: m.worker_id })),
+            bytes: Number(res.bytes),
+            failed: res.failed,
+          });
+        },
+      ),
+    );
   }
 
   stopReceiver(jobId: string, streamId: number): Promise<void> {

@@ -44,6 +44,11 @@ interface JobState {
   cancelled: SluiceError | undefined;
 }
 
+/** The job id in a block id (`<kind>_<jobId>_...`; job ids hold no '_'). */
+function jobOfBlock(blockId: string): string {
+  return blockId.split('_')[1] ?? '';
+}
+
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
 
@@ -74,6 +79,12 @@ export class DAGScheduler implements RegistryListener {
   private nextTaskSetSeq = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
+  /**
+   * For each running task set: the workers its stage description names as holders of the
+   * map outputs and received blocks it reads (encoded once, so fixed for the task set). A
+   * decommissioned worker leaves only once no running task set names it (`readsFrom`).
+   */
+  private readonly taskSetWorkers = new Map<TaskSetManager, ReadonlySet<string>>();
   /** Told of every action, stage attempt and task attempt (metrics, the jobs' status for the UI). */
   private readonly listeners: SchedulerListener[] = [];
 
@@ -161,6 +172,73 @@ export class DAGScheduler implements RegistryListener {
     const n = this.mapOutputs.removeWorker(w.id);
     this.blockLocations.removeWorker(w.id);
     if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
+  }
+
+  /**
+   * A decommissioning worker copied its blocks to other workers (Worker.MigrateBlocks):
+   * its map outputs now live on the copies — for later stages and for the tasks running
+   * task sets launch from now on — and its received and cached blocks are found on the
+   * copies too. Returns how many map outputs and blocks were taken.
+   */
+  applyMigration(
+    fromWorkerId: string,
+    mapOutputs: readonly { readonly jobId: string; readonly shuffleId: number; readonly mapPartition: number; readonly to: MapOutputLocation }[],
+    blocks: readonly { readonly blockId: string; readonly workerId: string }[],
+  ): { mapOutputs: number; blocks: number } {
+    let moved = 0;
+    for (const m of mapOutputs) if (this.mapOutputs.updateLocation(m.jobId, m.shuffleId, m.mapPartition, fromWorkerId, m.to)) moved++;
+    let known = 0;
+    for (const b of blocks) {
+      if (!this.jobs.has(jobOfBlock(b.blockId))) continue;
+      this.blockLocations.add(b.blockId, b.workerId);
+      known++;
+    }
+    return { mapOutputs: moved, blocks: known };
+  }
+
+  /**
+   * Whether a running task set reads map outputs or received blocks from this worker (its
+   * stage description, sent to workers once, names it). A decommissioning worker stays
+   * until none does: task sets submitted after its blocks were copied read the copies.
+   */
+  readsFrom(workerId: string): boolean {
+    for (const ws of this.taskSetWorkers.values()) if (ws.has(workerId)) return true;
+    return false;
+  }
+
+  /**
+   * A plan whose received-input blocks name the workers that hold them now: those the plan
+   * names that are registered and staying, then copies made since (a decommissioning
+   * worker's blocks, Worker.MigrateBlocks); the plan itself when nothing changed.
+   */
+  private withMovedBlocks(plan: Plan): Plan {
+    let changed = false;
+    const nodes: Record<number, Plan['nodes'][number]> = {};
+    for (const [id, n] of Object.entries(plan.nodes)) {
+      if (n.op.kind !== 'blocks') {
+        nodes[Number(id)] = n;
+        continue;
+      }
+      const blocks = n.op.blocks.map((b) => {
+        const extra = [...(this.blockLocations.workersFor(b.blockId) ?? [])].filter((w) => !b.locations.some((l) => l.workerId === w));
+        // Registered and staying: a decommissioning worker's blocks were copied (or are being).
+        const live = b.locations.filter((l) => {
+          const w = this.registry.get(l.workerId);
+          return w !== undefined && !w.decommissioning;
+        });
+        const added = extra.flatMap((w) => {
+          const info = this.registry.get(w);
+          return info && !info.decommissioning ? [{ workerId: w, address: info.address }] : [];
+        });
+        if (added.length === 0 && live.length === b.locations.length) return b;
+        changed = true;
+        const locations = [...live, ...added];
+        // None staying: the plan's own (a decommissioning worker still serves them until it leaves).
+        return { ...b, locations: locations.length > 0 ? locations : b.locations.filter((l) => this.registry.get(l.workerId)).concat(b.locations.filter((l) => !this.registry.get(l.workerId))) };
+      });
+      nodes[Number(id)] = { ...n, op: { ...n.op, blocks } };
+    }
+    return changed ? { nodes, root: plan.root } : plan;
   }
 
   /** Forget shuffles no RDD of the job can reach any more (their map outputs go too). */
@@ -339,6 +417,8 @@ export class DAGScheduler implements RegistryListener {
     kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
+    // Received blocks are read where they are now (a decommissioning worker's were copied).
+    if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     // Direct inputs whose partitions line up with the stage's: partition i prefers the
@@ -390,7 +470,9 @@ export class DAGScheduler implements RegistryListener {
         for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
         for (const n of blockNodes) {
           if (n.op.kind === 'blocks' && n.numPartitions === plan.nodes[plan.root].numPartitions) {
-            for (const l of n.op.blocks[partition]?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
+            const b = n.op.blocks[partition];
+            for (const l of b?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
+            for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) if (this.registry.get(w)) out.add(w);
           }
         }
         for (const n of cachedNodes) for (const w of this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? []) out.add(w);
@@ -419,12 +501,16 @@ export class DAGScheduler implements RegistryListener {
     job.taskSets.add(tsm);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
+    const named = new Set(sources.map((x) => x.workerId));
+    for (const n of Object.values(plan.nodes)) if (n.op.kind === 'blocks') for (const b of n.op.blocks) for (const l of b.locations) named.add(l.workerId);
+    if (named.size > 0) this.taskSetWorkers.set(tsm, named);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.shuffleSources.delete(tsm);
+      this.taskSetWorkers.delete(tsm);
       // No task of this stage attempt launches again: the workers may drop its description.
       if (stage) for (const w of this.registry.all()) w.endpoint.forgetStage(stageKey);
     }).then((end) => {

@@ -24,6 +24,11 @@ interface TrackedReceiver {
   restartTimer: NodeJS.Timeout | undefined;
   /** The rate backpressure set last (records/s), sent with every answer to its reports; 0: none. */
   rate: number;
+  /**
+   * Set while the receiver moves off a decommissioning worker (`moveFrom`): its `stopped`
+   * report (after its last block's) places it on another worker at once, not as a failure.
+   */
+  moved: (() => void) | undefined;
 }
 
 /** How long a receiver waits before it is placed again after its worker failed. */
@@ -82,6 +87,7 @@ export class ReceiverTracker implements RegistryListener {
       lastFailedWorker: undefined,
       restartTimer: undefined,
       rate: 0,
+      moved: undefined,
     };
     this.receivers.set(streamId, r);
     this.unallocated.set(streamId, []);
@@ -157,6 +163,26 @@ export class ReceiverTracker implements RegistryListener {
     await Promise.race([Promise.all(waits), new Promise((res) => setTimeout(res, 15_000).unref())]);
   }
 
+  /**
+   * Move every receiver running on a worker that is being decommissioned: each is stopped
+   * there (it stores its current block, replicated, and reports it before its stop) and,
+   * once its stop is reported, started at once on another worker (the registry no longer
+   * offers the leaving one). Resolves with how many moved, once each is placed again (or
+   * its worker was lost meanwhile: then it restarts as after any loss).
+   */
+  moveFrom(workerId: string): Promise<number> {
+    const waits: Promise<boolean>[] = [];
+    for (const r of this.receivers.values()) {
+      if (r.workerId !== workerId || !r.running || r.stopping || r.moved) continue;
+      const w = this.registry.get(workerId);
+      if (!w) continue;
+      waits.push(new Promise<boolean>((resolve) => (r.moved = () => resolve(r.workerId !== workerId && r.running))));
+      this.log.info({ streamId: r.streamId, workerId, name: r.name }, 'moving receiver off a decommissioning worker');
+      void w.endpoint.stopReceiver(this.jobId, r.streamId);
+    }
+    return Promise.all(waits).then((moved) => moved.filter(Boolean).length);
+  }
+
   removeBlocks(ids: readonly string[], locationsOf: (id: string) => readonly string[]): void {
     const byWorker = new Map<string, string[]>();
     for (const id of ids) {
@@ -176,6 +202,7 @@ export class ReceiverTracker implements RegistryListener {
       clearTimeout(r.restartTimer);
       r.running = false;
       r.resolveStopped();
+      this.endMove(r);
     }
     this.receivers.clear();
     this.unallocated.clear();
@@ -201,6 +228,7 @@ export class ReceiverTracker implements RegistryListener {
         r.running = false;
         if (r.stopping) r.resolveStopped();
         else this.failed(r, w.id, `worker ${w.id} was lost`);
+        this.endMove(r);
       }
     }
   }
@@ -217,8 +245,9 @@ export class ReceiverTracker implements RegistryListener {
     for (const o of this.receivers.values()) if (o.workerId && o.running) load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1);
     const candidates = workers.length > 1 ? workers.filter((w) => w.id !== r.lastFailedWorker) : workers;
     const w = [...candidates].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0];
+    // Not to a worker that is leaving: its blocks would have to move again.
     const peers = this.registry
-      .all()
+      .staying()
       .filter((p) => p.id !== w.id)
       .map((p) => ({ worker_id: p.id, address: p.address }));
     const receiverId = `${r.streamId}.${++r.placements}`;
@@ -253,6 +282,12 @@ export class ReceiverTracker implements RegistryListener {
       if (r.stopping || this.closed) r.resolveStopped();
       else this.failed(r, w.id, `the worker could not start the receiver: ${res.message}`);
     });
+  }
+
+  private endMove(r: TrackedReceiver): void {
+    const done = r.moved;
+    r.moved = undefined;
+    done?.();
   }
 
   private failed(r: TrackedReceiver, workerId: string, message: string): void {
@@ -292,7 +327,13 @@ export class ReceiverTracker implements RegistryListener {
         if (!r.running) return;
         r.running = false;
         if (r.stopping || this.closed) r.resolveStopped();
-        else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`);
+        else if (r.moved) {
+          // Its last block was reported before this (reports keep their order): place it anew now.
+          this.log.info({ streamId: r.streamId, from: workerId, name: r.name }, 'receiver stopped on its decommissioning worker; starting it on another');
+          clearTimeout(r.restartTimer);
+          this.place(r);
+          this.endMove(r);
+        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`);
         return;
       default:
         return;

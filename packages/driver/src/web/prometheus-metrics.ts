@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchInfo } from '@sluice/core/internal';
 import type { WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
+import type { DecommissionOutcome } from '../cluster/worker-decommissioner.js';
 import type { DriverJob } from '../job/driver-job.js';
 import { FAILED_TASK_REASONS, type SchedulerListener, type TaskEndEvent } from '../scheduler/scheduler-listener.js';
 
@@ -73,6 +74,8 @@ export class PrometheusMetrics implements SchedulerListener {
   private readonly tasksKilled: Counter<JobLabels>;
   private readonly taskDuration: Histogram<JobLabels | 'outcome'>;
   private readonly shuffleWriteBytes: Counter<JobLabels>;
+  private readonly decommissions: Counter<'outcome'>;
+  private readonly decommissionMoved: Counter<'kind'>;
   /** Task series by job attempt (run id), resolved once per attempt. */
   private readonly taskSeriesByRun = new Map<string, TaskSeries>();
 
@@ -96,6 +99,12 @@ export class PrometheusMetrics implements SchedulerListener {
     this.taskDuration = histogram('sluice_task_duration_seconds', 'Run time of task attempts that succeeded or failed, launch to result as the driver saw it.', [...J, 'outcome']);
     this.shuffleWriteBytes = counter('sluice_shuffle_write_bytes_total', 'Bytes of shuffle output written by map tasks (first successful attempts).', J);
 
+    this.decommissions = counter('sluice_worker_decommissions_total', 'Workers that left: decommissioned (everything they held moved), lost (the decommission deadline passed, or they died meanwhile), disabled (decommissioning off).', ['outcome']);
+    this.decommissionMoved = counter(
+      'sluice_decommission_moved_total',
+      'What decommissioned workers moved before leaving, by kind: receivers, input_blocks (received), rdd_blocks (cached), map_outputs, bytes.',
+      ['kind'],
+    );
     this.scrapedGauges();
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_driver_' });
   }
@@ -114,6 +123,16 @@ export class PrometheusMetrics implements SchedulerListener {
   watchJob(job: DriverJob): void {
     job.on('batch', (info) => this.batchCompleted(job, info));
     job.on('received', (streamId, records) => this.receivedRecords.inc({ ...jobLabels(job), stream_id: String(streamId) }, records));
+  }
+
+  /** Count a finished decommission and what it moved. */
+  decommissionEnded(o: DecommissionOutcome): void {
+    this.decommissions.inc({ outcome: o.state });
+    this.decommissionMoved.inc({ kind: 'receivers' }, o.receiversMoved);
+    this.decommissionMoved.inc({ kind: 'input_blocks' }, o.inputBlocksMoved);
+    this.decommissionMoved.inc({ kind: 'rdd_blocks' }, o.rddBlocksMoved);
+    this.decommissionMoved.inc({ kind: 'map_outputs' }, o.mapOutputsMoved);
+    this.decommissionMoved.inc({ kind: 'bytes' }, o.bytesMoved);
   }
 
   onTaskEnd(e: TaskEndEvent): void {

@@ -7,6 +7,9 @@ import { restApi } from './rest-api.js';
 import { staticAsset } from './static-assets.js';
 import { uiPage } from './ui-pages.js';
 
+/** POST: release a worker gracefully (DriverNode.decommission), as `sluice workers decommission`. */
+const DECOMMISSION = /^\/api\/v1\/workers\/([^/]+)\/decommission$/;
+
 /** A job's dashboards as Server-Sent Events (dashboard-events). */
 const DASHBOARD_EVENTS = /^\/jobs\/([^/]+)\/dashboard\/events$/;
 
@@ -48,7 +51,9 @@ export class StatusServer {
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const [url = '/', search = ''] = (req.url ?? '/').split('?');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (req.method === 'POST' && DECOMMISSION.test(url)) {
+      this.decommission(req, res, decodeURIComponent(DECOMMISSION.exec(url)![1]), new URLSearchParams(search).get('wait') === 'true');
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET and HEAD\n');
     } else if (url.startsWith('/api/v1/')) {
       const r = restApi(this.driver, url, new URLSearchParams(search));
@@ -79,6 +84,24 @@ export class StatusServer {
       if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
+  }
+
+  /**
+   * `POST /api/v1/workers/{id}/decommission[?wait=true]`, with the cluster secret in the
+   * `x-sluice-secret` header (the UI's GETs need none; this changes the cluster): 202 with
+   * the phase once it began, or with `wait=true` 200 with the outcome; 404 for an unknown
+   * worker; 401 without the right secret.
+   */
+  private decommission(req: http.IncomingMessage, res: http.ServerResponse, workerId: string, wait: boolean): void {
+    const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    const given = req.headers['x-sluice-secret'];
+    if (typeof given !== 'string' || !this.driver.isClusterSecret(given)) {
+      return json(401, { error: 'POST /api/v1/workers/{id}/decommission needs the cluster secret in the x-sluice-secret header' });
+    }
+    const outcome = this.driver.decommission(workerId);
+    if (!outcome) return json(404, { error: `no worker '${workerId}' on this driver; GET /api/v1/applications/{id}/executors lists them` });
+    if (!wait) return json(202, { workerId, state: this.driver.decommissioner.phase(workerId) ?? 'disabled' });
+    void outcome.then((o) => json(200, { workerId, ...o }));
   }
 
   async stop(): Promise<void> {

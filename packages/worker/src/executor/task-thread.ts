@@ -275,8 +275,8 @@ port.on('message', (msg: MainToThread) => {
       return;
     case 'stopReceiver': {
       const sup = receivers.get(msg.streamId);
-      receivers.delete(msg.streamId);
-      if (sup) sup.stop('stopped by the driver');
+      // Kept until it stopped: blocks cut while it drains still hear they were stored.
+      if (sup) void sup.stop('stopped by the driver').then(() => receivers.get(msg.streamId) === sup && receivers.delete(msg.streamId));
       else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running' });
       return;
     }

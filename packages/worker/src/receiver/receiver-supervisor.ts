@@ -8,6 +8,9 @@ export interface SupervisorSink {
   stopped(reason: string): void;
 }
 
+/** Longest a receiver's onStop may drain its source before its last block is cut (a socket's peer closing its side). */
+export const STOP_DRAIN_MS = 2000;
+
 interface Ack {
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
@@ -66,6 +69,8 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private held = 0;
   private seq = 0;
   private stopped = false;
+  /** Set once stop() began (the receiver may still be draining). */
+  private stopDone: Promise<void> | undefined;
   private restarting = false;
   private timer: NodeJS.Timeout | undefined;
   /** Set while the first waiting store waits for the rate limiter. */
@@ -250,13 +255,13 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   restart(reason: string, error?: unknown, delayMs = 2000): void {
-    if (this.stopped || this.restarting) return;
+    if (this.stopped || this.restarting || this.stopDone) return;
     this.restarting = true;
     this.sink.error(error === undefined ? reason : `${reason}: ${userErrorInfo(error).message}`);
     this.callStop();
     setTimeout(() => {
       this.restarting = false;
-      if (!this.stopped) this.startReceiver();
+      if (!this.stopped && !this.stopDone) this.startReceiver();
     }, delayMs).unref();
   }
 
@@ -264,30 +269,52 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.sink.error(error === undefined ? message : `${message}: ${userErrorInfo(error).message}`);
   }
 
-  stop(reason: string): void {
-    if (this.stopped) return;
-    this.callStop();
-    // Stores still waiting (for room or for the rate) are in memory already: they go into
-    // the last block rather than being dropped, so stopping loses no received record.
-    for (const w of this.waiting.splice(0)) this.take(w.records, w.ack, w.position);
-    this.flush();
-    this.stopped = true;
-    for (const r of this.accepting.splice(0)) r();
-    clearInterval(this.timer);
-    clearTimeout(this.rateTimer);
-    this.sink.stopped(reason);
+  /**
+   * Stop the receiver: its onStop runs first, and while a promise it returns is pending (a
+   * socket receiver reading what its peer sent before closing; at most STOP_DRAIN_MS) what it
+   * stores is still taken. Then the stores still waiting and the current buffer become the
+   * last block, so stopping loses no received record; then `stopped` is reported.
+   */
+  stop(reason: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.stopDone) return this.stopDone;
+    const finish = (): void => {
+      // Stores still waiting (for room or for the rate) are in memory already: they go into
+      // the last block rather than being dropped.
+      for (const w of this.waiting.splice(0)) this.take(w.records, w.ack, w.position);
+      this.flush();
+      this.stopped = true;
+      for (const r of this.accepting.splice(0)) r();
+      clearInterval(this.timer);
+      clearTimeout(this.rateTimer);
+      this.sink.stopped(reason);
+    };
+    const draining = this.callStop();
+    if (!draining) {
+      finish();
+      return Promise.resolve();
+    }
+    let t: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((r) => (t = setTimeout(r, STOP_DRAIN_MS)));
+    this.stopDone = Promise.race([draining, limit]).then(() => {
+      clearTimeout(t);
+      finish();
+    });
+    return this.stopDone;
   }
 
   isStopped(): boolean {
     return this.stopped;
   }
 
-  private callStop(): void {
+  /** Run the receiver's onStop; returns its promise (settled either way) when it returned one. */
+  private callStop(): Promise<void> | undefined {
     try {
       const r = this.receiver.onStop();
-      if (r instanceof Promise) r.catch((err: unknown) => this.sink.error(`onStop failed: ${userErrorInfo(err).message}`));
+      if (r instanceof Promise) return r.catch((err: unknown) => this.sink.error(`onStop failed: ${userErrorInfo(err).message}`));
     } catch (err) {
       this.sink.error(`onStop failed: ${userErrorInfo(err).message}`);
     }
+    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { chunks, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
+import type { BlockMigrator } from '../storage/block-migrator.js';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
 import { handleTaskStream } from './task-stream-handler.js';
 
@@ -10,7 +11,7 @@ import { handleTaskStream } from './task-stream-handler.js';
 export const SHUFFLE_CHUNK_BYTES = 1 << 20;
 
 /** Converts the Worker service's wire calls into Executor, BlockManager and shuffle resolver calls. */
-export function workerService(executor: Executor, blocks: BlockManager, shuffle: IndexShuffleBlockResolver, log: Logger): wire.WorkerHandlers {
+export function workerService(executor: Executor, blocks: BlockManager, shuffle: IndexShuffleBlockResolver, migrator: BlockMigrator, log: Logger): wire.WorkerHandlers {
   const sendBlock = (call: grpc.ServerWritableStream<unknown, wire.BlockChunk>, blockId: string, segments: Uint8Array[] | undefined): void => {
     if (segments === undefined) {
       call.write({ block_id: blockId, missing: true });
@@ -93,6 +94,13 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffle:
     },
     StopReceiver(call, callback) {
       callback(null, { found: executor.stopReceiver(call.request.job_id, call.request.stream_id) });
+    },
+    MigrateBlocks(call, callback) {
+      const peers = call.request.peers.map((p: wire.Peer__Output) => ({ workerId: p.worker_id, address: p.address }));
+      migrator.migrate(peers, { rddBlocks: call.request.rdd_blocks, shuffleBlocks: call.request.shuffle_blocks }).then(
+        (res) => callback(null, res),
+        (err: Error) => callback({ code: grpc.status.INTERNAL, details: `cannot copy blocks: ${err.message}` }),
+      );
     },
     RemoveRdd(call, callback) {
       callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });

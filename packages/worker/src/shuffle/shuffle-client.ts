@@ -123,6 +123,29 @@ export class ShuffleClient {
   }
 
   /**
+   * Store a block of any number of segments on another worker (a decommissioning worker's
+   * copies). Bounded by `timeoutMs`.
+   */
+  putRemoteSegments(address: string, blockId: string, segments: readonly Uint8Array[], timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let call: ReturnType<wire.WorkerClient['PutBlock']>;
+      try {
+        call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      for (const seg of segments) {
+        const parts = [...chunks(seg)];
+        if (parts.length === 0) parts.push(Buffer.alloc(0));
+        parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));
+      }
+      call.write({ block_id: blockId, end_of_block: true });
+      call.end();
+    });
+  }
+
+  /**
    * A stored block from the first of `locations` (other than this worker) that has it;
    * else what each one answered (`misses`), for an error message that tells the truth.
    */

@@ -177,6 +177,11 @@ export class BlockManager {
     return true;
   }
 
+  /** Every block id held now. */
+  ids(): string[] {
+    return [...this.blocks.keys()];
+  }
+
   /** Ids of the jobs that own blocks here (block ids are `<kind>_<jobId>_...`; job ids hold no '_'). */
   jobIds(): Set<string> {
     const out = new Set<string>();

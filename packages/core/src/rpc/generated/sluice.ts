@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from './sluice/v1/BlockChunk';
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from './sluice/v1/Chunk';
+import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from './sluice/v1/DecommissionWorkerRequest';
+import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerResponse, DecommissionWorkerResponse__Output as _sluice_v1_DecommissionWorkerResponse__Output } from './sluice/v1/DecommissionWorkerResponse';
 import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from './sluice/v1/FetchFailure';
 import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffleRequest__Output as _sluice_v1_FetchShuffleRequest__Output } from './sluice/v1/FetchShuffleRequest';
@@ -22,6 +24,10 @@ import type { ListJobsResponse as _sluice_v1_ListJobsResponse, ListJobsResponse_
 import type { ListWorkersRequest as _sluice_v1_ListWorkersRequest, ListWorkersRequest__Output as _sluice_v1_ListWorkersRequest__Output } from './sluice/v1/ListWorkersRequest';
 import type { ListWorkersResponse as _sluice_v1_ListWorkersResponse, ListWorkersResponse__Output as _sluice_v1_ListWorkersResponse__Output } from './sluice/v1/ListWorkersResponse';
 import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1_MapStatus__Output } from './sluice/v1/MapStatus';
+import type { MigrateBlocksRequest as _sluice_v1_MigrateBlocksRequest, MigrateBlocksRequest__Output as _sluice_v1_MigrateBlocksRequest__Output } from './sluice/v1/MigrateBlocksRequest';
+import type { MigrateBlocksResponse as _sluice_v1_MigrateBlocksResponse, MigrateBlocksResponse__Output as _sluice_v1_MigrateBlocksResponse__Output } from './sluice/v1/MigrateBlocksResponse';
+import type { MovedBlock as _sluice_v1_MovedBlock, MovedBlock__Output as _sluice_v1_MovedBlock__Output } from './sluice/v1/MovedBlock';
+import type { MovedMapOutput as _sluice_v1_MovedMapOutput, MovedMapOutput__Output as _sluice_v1_MovedMapOutput__Output } from './sluice/v1/MovedMapOutput';
 import type { Peer as _sluice_v1_Peer, Peer__Output as _sluice_v1_Peer__Output } from './sluice/v1/Peer';
 import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from './sluice/v1/PutBlockResponse';
 import type { ReceivedBlockInfo as _sluice_v1_ReceivedBlockInfo, ReceivedBlockInfo__Output as _sluice_v1_ReceivedBlockInfo__Output } from './sluice/v1/ReceivedBlockInfo';
@@ -68,6 +74,8 @@ export interface ProtoGrpcType {
     v1: {
       BlockChunk: MessageTypeDefinition<_sluice_v1_BlockChunk, _sluice_v1_BlockChunk__Output>
       Chunk: MessageTypeDefinition<_sluice_v1_Chunk, _sluice_v1_Chunk__Output>
+      DecommissionWorkerRequest: MessageTypeDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerRequest__Output>
+      DecommissionWorkerResponse: MessageTypeDefinition<_sluice_v1_DecommissionWorkerResponse, _sluice_v1_DecommissionWorkerResponse__Output>
       Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }
       FetchFailure: MessageTypeDefinition<_sluice_v1_FetchFailure, _sluice_v1_FetchFailure__Output>
       FetchShuffleRequest: MessageTypeDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_FetchShuffleRequest__Output>
@@ -87,6 +95,10 @@ export interface ProtoGrpcType {
       ListWorkersRequest: MessageTypeDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersRequest__Output>
       ListWorkersResponse: MessageTypeDefinition<_sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersResponse__Output>
       MapStatus: MessageTypeDefinition<_sluice_v1_MapStatus, _sluice_v1_MapStatus__Output>
+      MigrateBlocksRequest: MessageTypeDefinition<_sluice_v1_MigrateBlocksRequest, _sluice_v1_MigrateBlocksRequest__Output>
+      MigrateBlocksResponse: MessageTypeDefinition<_sluice_v1_MigrateBlocksResponse, _sluice_v1_MigrateBlocksResponse__Output>
+      MovedBlock: MessageTypeDefinition<_sluice_v1_MovedBlock, _sluice_v1_MovedBlock__Output>
+      MovedMapOutput: MessageTypeDefinition<_sluice_v1_MovedMapOutput, _sluice_v1_MovedMapOutput__Output>
       Peer: MessageTypeDefinition<_sluice_v1_Peer, _sluice_v1_Peer__Output>
       PutBlockResponse: MessageTypeDefinition<_sluice_v1_PutBlockResponse, _sluice_v1_PutBlockResponse__Output>
       ReceivedBlockInfo: MessageTypeDefinition<_sluice_v1_ReceivedBlockInfo, _sluice_v1_ReceivedBlockInfo__Output>

@@ -3,6 +3,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from '../../sluice/v1/Chunk';
+import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from '../../sluice/v1/DecommissionWorkerRequest';
+import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerResponse, DecommissionWorkerResponse__Output as _sluice_v1_DecommissionWorkerResponse__Output } from '../../sluice/v1/DecommissionWorkerResponse';
 import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from '../../sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from '../../sluice/v1/GetBundleRequest';
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest';
@@ -22,6 +24,15 @@ import type { SubmitJobRequest as _sluice_v1_SubmitJobRequest, SubmitJobRequest_
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from '../../sluice/v1/WatchJobRequest';
 
 export interface DriverClient extends grpc.Client {
+  DecommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  DecommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  DecommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  DecommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  decommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  decommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  decommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  decommissionWorker(argument: _sluice_v1_DecommissionWorkerRequest, callback: grpc.requestCallback<_sluice_v1_DecommissionWorkerResponse__Output>): grpc.ClientUnaryCall;
+  
   GetBroadcast(argument: _sluice_v1_GetBroadcastRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   GetBroadcast(argument: _sluice_v1_GetBroadcastRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   getBroadcast(argument: _sluice_v1_GetBroadcastRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
@@ -99,6 +110,8 @@ export interface DriverClient extends grpc.Client {
 }
 
 export interface DriverHandlers extends grpc.UntypedServiceImplementation {
+  DecommissionWorker: grpc.handleUnaryCall<_sluice_v1_DecommissionWorkerRequest__Output, _sluice_v1_DecommissionWorkerResponse>;
+  
   GetBroadcast: grpc.handleServerStreamingCall<_sluice_v1_GetBroadcastRequest__Output, _sluice_v1_Chunk>;
   
   GetBundle: grpc.handleServerStreamingCall<_sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk>;
@@ -122,6 +135,7 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface DriverDefinition extends grpc.ServiceDefinition {
+  DecommissionWorker: MethodDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerResponse, _sluice_v1_DecommissionWorkerRequest__Output, _sluice_v1_DecommissionWorkerResponse__Output>
   GetBroadcast: MethodDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_Chunk, _sluice_v1_GetBroadcastRequest__Output, _sluice_v1_Chunk__Output>
   GetBundle: MethodDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_Chunk, _sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk__Output>
   Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>

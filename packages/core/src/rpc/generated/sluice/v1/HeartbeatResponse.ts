@@ -3,8 +3,10 @@
 
 export interface HeartbeatResponse {
   'known'?: (boolean);
+  'decommission'?: (boolean);
 }
 
 export interface HeartbeatResponse__Output {
   'known': (boolean);
+  'decommission': (boolean);
 }

@@ -7,6 +7,8 @@ import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffl
 import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from '../../sluice/v1/GetBlockRequest';
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from '../../sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from '../../sluice/v1/KillTaskResponse';
+import type { MigrateBlocksRequest as _sluice_v1_MigrateBlocksRequest, MigrateBlocksRequest__Output as _sluice_v1_MigrateBlocksRequest__Output } from '../../sluice/v1/MigrateBlocksRequest';
+import type { MigrateBlocksResponse as _sluice_v1_MigrateBlocksResponse, MigrateBlocksResponse__Output as _sluice_v1_MigrateBlocksResponse__Output } from '../../sluice/v1/MigrateBlocksResponse';
 import type { PutBlockResponse as _sluice_v1_PutBlockResponse, PutBlockResponse__Output as _sluice_v1_PutBlockResponse__Output } from '../../sluice/v1/PutBlockResponse';
 import type { ReceiverDescription as _sluice_v1_ReceiverDescription, ReceiverDescription__Output as _sluice_v1_ReceiverDescription__Output } from '../../sluice/v1/ReceiverDescription';
 import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobRequest__Output as _sluice_v1_ReleaseJobRequest__Output } from '../../sluice/v1/ReleaseJobRequest';
@@ -41,6 +43,15 @@ export interface WorkerClient extends grpc.Client {
   killTask(argument: _sluice_v1_KillTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
   killTask(argument: _sluice_v1_KillTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
   killTask(argument: _sluice_v1_KillTaskRequest, callback: grpc.requestCallback<_sluice_v1_KillTaskResponse__Output>): grpc.ClientUnaryCall;
+  
+  MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  MigrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  migrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  migrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  migrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
+  migrateBlocks(argument: _sluice_v1_MigrateBlocksRequest, callback: grpc.requestCallback<_sluice_v1_MigrateBlocksResponse__Output>): grpc.ClientUnaryCall;
   
   PutBlock(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
   PutBlock(metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_PutBlockResponse__Output>): grpc.ClientWritableStream<_sluice_v1_BlockChunk>;
@@ -110,6 +121,8 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   KillTask: grpc.handleUnaryCall<_sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse>;
   
+  MigrateBlocks: grpc.handleUnaryCall<_sluice_v1_MigrateBlocksRequest__Output, _sluice_v1_MigrateBlocksResponse>;
+  
   PutBlock: grpc.handleClientStreamingCall<_sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse>;
   
   ReleaseJob: grpc.handleUnaryCall<_sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse>;
@@ -130,6 +143,7 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   FetchShuffle: MethodDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk, _sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk__Output>
   GetBlock: MethodDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_BlockChunk, _sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk__Output>
   KillTask: MethodDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskResponse, _sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse__Output>
+  MigrateBlocks: MethodDefinition<_sluice_v1_MigrateBlocksRequest, _sluice_v1_MigrateBlocksResponse, _sluice_v1_MigrateBlocksRequest__Output, _sluice_v1_MigrateBlocksResponse__Output>
   PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>
   ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
   RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>

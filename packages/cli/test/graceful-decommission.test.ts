@@ -1,0 +1,263 @@
+// Graceful scale-down (issue 14 item 3): a socket-fed stateful stream (updateStateByKey,
+// checkpointed, as examples/stateful-wordcount.ts) on 3 worker processes; the worker
+// running the receiver gets SIGTERM mid-stream, then another one does. A socket receiver
+// is unreliable: only a graceful move (its current block stored and reported, its
+// connection drained) keeps every line. The final state must equal word counts computed
+// here from the lines the source wrote, and a failure-free run's state over the same lines;
+// and the graceful path must have been taken: both workers exit 0, the receiver moved
+// without an error, the decommissions moved blocks and map outputs, and no task failed
+// and no map stage ran again for lost outputs. Then `sluice workers decommission` and the
+// REST endpoint release a worker each.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fixture, jsonLine, jsonLines, mulberry32, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
+
+const BATCH_MS = 1000;
+const CHECKPOINT_MS = 3000;
+const VOCABULARY = Array.from({ length: 40 }, (_, i) => `w${i}`);
+
+/** Start `n` workers one at a time, so each registered id is known to belong to its process. */
+async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
+  const driver = h.cluster.driver;
+  for (let i = 0; i < n; i++) {
+    const known = new Set(driver.registry.all().map((w) => w.id));
+    const child = h.cluster.addWorker();
+    await h.cluster.waitForWorkers(known.size + 1, 30_000);
+    byId.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+  }
+}
+
+function exitCode(c: ChildProcess): Promise<number | null> {
+  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code)));
+}
+
+/**
+ * A TCP source of numbered lines (`n<k>` and three words drawn with a seeded PRNG) that
+ * writes only to a connection whose reader has not closed its side: when the receiver
+ * half-closes (it stops gracefully), the source stops writing to it and ends its own side
+ * (Node's default), so every line it wrote was on the wire before its FIN. Lines go on to
+ * the next connection (the moved receiver's). With `limit`, it writes that many lines, then
+ * nothing.
+ */
+class DrainingLineSource {
+  readonly lines: string[] = [];
+  /** When each connection opened and when its reader half-closed. */
+  readonly conns: { readonly socket: net.Socket; readonly openedAt: number; endedAt: number | undefined }[] = [];
+  private readonly server = net.createServer((socket) => {
+    const c = { socket, openedAt: Date.now(), endedAt: undefined as number | undefined };
+    this.conns.push(c);
+    socket.on('end', () => (c.endedAt = Date.now()));
+    socket.on('error', () => undefined);
+  });
+  private timer: NodeJS.Timeout | undefined;
+  private readonly rand: () => number;
+
+  constructor(
+    seed: number,
+    /** Lines to write in all (then nothing more). */
+    public limit = Infinity,
+  ) {
+    this.rand = mulberry32(seed);
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** `linesPerTick` lines every `everyMs` to the open connection (none while the receiver moves). */
+  start(linesPerTick: number, everyMs: number): void {
+    this.timer = setInterval(() => {
+      const c = this.conns[this.conns.length - 1];
+      if (!c || c.endedAt !== undefined || c.socket.destroyed || c.socket.writableEnded) return;
+      const out: string[] = [];
+      for (let i = 0; i < linesPerTick && this.lines.length < this.limit; i++) {
+        const words = [0, 1, 2].map(() => VOCABULARY[Math.floor(this.rand() * VOCABULARY.length)]);
+        const line = `n${this.lines.length} ${words.join(' ')}`;
+        this.lines.push(line);
+        out.push(line);
+      }
+      if (out.length > 0) c.socket.write(out.join('\n') + '\n');
+    }, everyMs);
+  }
+
+  get done(): boolean {
+    return this.lines.length >= this.limit;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    for (const c of this.conns) c.socket.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** Word counts of `lines`, and each line number once: what updateStateByKey must hold at the end. */
+function expectedState(lines: readonly string[]): [string, number][] {
+  const m = new Map<string, number>();
+  for (const l of lines) for (const w of l.split(' ')) m.set(w, (m.get(w) ?? 0) + 1);
+  return [...m].sort();
+}
+
+interface BatchLine {
+  readonly time: number;
+  readonly numRecords: number;
+}
+interface ReceiverLine {
+  readonly workerId: string;
+  readonly at: number;
+}
+
+function batchesWhere(job: RunningJob, ms: number, pred: (batches: BatchLine[]) => boolean): Promise<string> {
+  return job.waitLine('BATCH ', ms, () => pred(jsonLines<BatchLine>(job.lines, 'BATCH ')));
+}
+
+/** Feed the stateful job from `source` until `until` resolves (and then until the source is done), stop it, return its final state sorted. */
+async function runStream(
+  h: ClusterHandle,
+  source: DrainingLineSource,
+  dir: string,
+  linesPerTick: number,
+  during: (job: RunningJob, receiver: ReceiverLine) => Promise<void>,
+): Promise<{ state: [string, number][]; lines: string[] }> {
+  const port = await source.listen();
+  const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
+  const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
+  const deadline = Date.now() + 20_000;
+  while (source.conns.length === 0) {
+    assert.ok(Date.now() < deadline, 'the receiver connected to the source');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  source.start(linesPerTick, 20);
+  await during(job, receiver);
+  while (!source.done) {
+    assert.equal(job.ended, false, `the job ended early:\n${job.lines.slice(-20).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  source.stop();
+  const lastSentAt = Date.now();
+  // Everything sent is in blocks: wait for a batch cut well after the last line.
+  await batchesWhere(job, 90_000, (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
+  fs.writeFileSync(path.join(dir, 'stop'), '');
+  const result = await within(job.done, 90_000, 'the job to stop');
+  assert.equal(result.ok, true, `the job failed: ${JSON.stringify(result.failure)}\n${result.lines.slice(-30).join('\n')}`);
+  return { state: jsonLine<[string, number][]>(result.lines, 'FINAL ').sort(), lines: result.lines };
+}
+
+test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave gracefully, exit 0, and the state is exact', { timeout: 240_000 }, async () => {
+  const started = Date.now();
+  await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500, webPort: 0, decommission: { timeoutMs: 45_000 } } }, async (h) => {
+    const driver = h.cluster.driver;
+    const procs = new Map<string, ChildProcess>();
+    await addWorkers(h, 3, procs);
+    // What the schedulers did: map stages run again (lost outputs) and failed task attempts.
+    const mapStageRuns = new Map<number, number>();
+    const failedTasks: string[] = [];
+    const stageLog: string[] = [];
+    driver.dag.addListener({
+      onStageSubmitted: (e) => {
+        if (e.kind === 'shuffleMap') mapStageRuns.set(e.stageId, (mapStageRuns.get(e.stageId) ?? 0) + 1);
+        stageLog.push(`${Date.now() - started} ${e.kind} ${e.stageId}.${e.stageAttempt} n=${e.numTasks}`);
+      },
+      onTaskEnd: (e) => {
+        if (e.reason !== 'success' && e.reason !== 'killed') failedTasks.push(`${e.reason} stage ${e.stageId} partition ${e.partition}`);
+      },
+    });
+    const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
+    const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
+    const source = new DrainingLineSource(4242);
+    const gaps: number[] = [];
+    const exits: (number | null)[] = [];
+    const movedFrom: string[] = [];
+    try {
+      const graceful = await runStream(h, source, dirA, 4 /* 200 lines/s */, async (job, receiver) => {
+        // Past the first state checkpoint, with data in several batches: state, map outputs and blocks on every worker.
+        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.numRecords > 0).length >= 4);
+        const victims = [receiver.workerId];
+        // The worker running the receiver first.
+        const connsBefore = source.conns.length;
+        const a = procs.get(receiver.workerId)!;
+        a.kill('SIGTERM');
+        stageLog.push(`${Date.now() - started} SIGTERM A`);
+        exits.push(await within(exitCode(a), 60_000, 'the receiver\'s worker to exit'));
+        movedFrom.push(receiver.workerId);
+        const moved = JSON.parse((await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
+        while (source.conns.length === connsBefore) await new Promise((r) => setTimeout(r, 10));
+        const old = source.conns[connsBefore - 1];
+        assert.ok(old.endedAt !== undefined, 'the old receiver half-closed its connection (a graceful stop)');
+        gaps.push(source.conns[connsBefore].openedAt - old.endedAt);
+        // Then another worker (not the receiver's), once batches ran on the two left.
+        const resumedAt = Date.now();
+        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
+        const other = [...procs.keys()].find((id) => !victims.includes(id) && id !== moved.workerId)!;
+        victims.push(other);
+        const b = procs.get(other)!;
+        b.kill('SIGTERM');
+        stageLog.push(`${Date.now() - started} SIGTERM B`);
+        exits.push(await within(exitCode(b), 60_000, 'the other worker to exit'));
+        movedFrom.push(other);
+        // Some more batches on the last worker, then the source ends.
+        const afterB = Date.now();
+        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > afterB && b.numRecords > 0).length >= 2);
+        source.limit = source.lines.length;
+      });
+      const sent = [...source.lines];
+      assert.deepEqual(exits, [0, 0], 'both workers exited 0 after their decommission');
+      assert.deepEqual(graceful.state, expectedState(sent), `the final state counts each of the ${sent.length} lines written exactly once`);
+      assert.deepEqual(jsonLines(graceful.lines, 'RECEIVER error '), [], 'the receiver moved without an error');
+      assert.equal(jsonLines(graceful.lines, 'RECEIVER started ').length, 2, 'the receiver started twice: first placement and one move');
+      for (const g of gaps) assert.ok(g >= 0 && g < 10_000, `the moved receiver connected ${g} ms after the old one closed`);
+      assert.deepEqual(failedTasks, [], 'no task attempt failed (no fetch failure, no lost worker)');
+      assert.deepEqual([...mapStageRuns].filter(([, n]) => n > 1), [], `no map stage ran again for lost map outputs:\n${stageLog.join('\n')}`);
+      const metrics = await driver.metrics.text();
+      const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+      assert.equal(value('sluice_worker_decommissions_total{outcome="decommissioned"}'), 2, metrics);
+      assert.equal(value('sluice_worker_decommissions_total{outcome="lost"}'), 0);
+      assert.equal(value('sluice_decommission_moved_total{kind="receivers"}'), 1);
+      assert.ok(value('sluice_decommission_moved_total{kind="map_outputs"}') > 0, 'map outputs were copied');
+      assert.ok(value('sluice_decommission_moved_total{kind="rdd_blocks"}') > 0, 'cached state blocks were copied');
+      assert.ok(value('sluice_decommission_moved_total{kind="input_blocks"}') > 0, 'received blocks were copied');
+      assert.deepEqual(driver.registry.all().map((w) => w.id).filter((id) => movedFrom.includes(id)), [], 'the driver forgot both workers');
+
+      // A failure-free run over the same lines, on 3 workers again.
+      await addWorkers(h, 2, procs);
+      const again = new DrainingLineSource(4242, sent.length);
+      const reference = await runStream(h, again, dirB, 20 /* 1,000 lines/s */, async () => undefined).finally(() => again.close());
+      assert.deepEqual(graceful.state, reference.state, 'the final state equals the failure-free run\'s');
+    } finally {
+      await source.close();
+      fs.rmSync(dirA, { recursive: true, force: true });
+      fs.rmSync(dirB, { recursive: true, force: true });
+    }
+
+    // `sluice workers decommission ID` and the REST endpoint release an idle worker each: it exits 0.
+    const idle = [...procs.keys()].filter((id) => driver.registry.get(id));
+    assert.ok(idle.length >= 2, 'two workers to release');
+    const cli = await runCli(['workers', 'decommission', idle[0], '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`^${idle[0]}: decommissioned`, 'm'));
+    assert.equal(await within(exitCode(procs.get(idle[0])!), 30_000, 'the CLI-released worker to exit'), 0);
+    const unknown = await runCli(['workers', 'decommission', 'no-such-worker', '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /has no worker 'no-such-worker'/);
+    const url = `http://127.0.0.1:${driver.webPort}/api/v1/workers/${idle[1]}/decommission?wait=true`;
+    const refused = await fetch(url, { method: 'POST' });
+    assert.equal(refused.status, 401, 'the REST endpoint needs the cluster secret');
+    assert.ok(driver.registry.get(idle[1]), 'a refused request releases nothing');
+    const rest = await fetch(url, { method: 'POST', headers: { 'x-sluice-secret': h.cluster.secret } });
+    assert.equal(rest.status, 200);
+    assert.equal(((await rest.json()) as { state: string }).state, 'decommissioned');
+    assert.equal(await within(exitCode(procs.get(idle[1])!), 30_000, 'the REST-released worker to exit'), 0);
+  });
+  console.log(`# graceful decommission test: ${Date.now() - started} ms`);
+});
