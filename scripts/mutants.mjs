@@ -1118,7 +1118,7 @@ const MUTATIONS = [
     what: 'a decommissioned worker is released while running stages still read from it',
     file: 'packages/driver/src/cluster/worker-decommissioner.ts',
     search: 'if (this.host.inUse?.(d.worker.id)) {',
-    replace: 'if (this.host.inUse?.(d.worker.id) && false) {',
+    replace: "if (this.host.inUse?.(d.worker.id) && d.worker.id === '') {",
     tests: ['packages/driver/dist/test/cluster/worker-decommissioner.test.js'],
   },
   {

@@ -2,9 +2,11 @@
 // kill a driver and start it again (the CLI tests' sluice-processes.ts, in small).
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@sluice/test-servers';
+
+export { freePort };
 
 const CLI_BIN = path.join(fileURLToPath(new URL('../../../', import.meta.url)), 'cli', 'bin', 'sluice.js');
 
@@ -16,17 +18,6 @@ export interface SluiceProcess {
 }
 
 export const randomSecret = (): string => crypto.randomBytes(16).toString('hex');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function pollUntil<T>(f: () => T | undefined, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;

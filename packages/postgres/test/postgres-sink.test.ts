@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { LocalCluster } from '@sluice/cli';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob } from './job-runner.js';
-import { batchRecords, type SinkRecord } from './support/sink-input.js';
+import { batchRecords, type SinkRecord } from '@sluice/test-servers/sink-input';
 
 let server: PostgresServer;
 let cluster: LocalCluster;

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob } from './job-runner.js';
-import { batchRecords, type SinkRecord } from './support/sink-input.js';
+import { batchRecords, type SinkRecord } from '@sluice/test-servers/sink-input';
 
 let server: RedisServer;
 let cluster: LocalCluster;

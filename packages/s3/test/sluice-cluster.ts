@@ -3,10 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@sluice/test-servers';
+
+export { freePort };
 
 /** packages/s3 (tests run from packages/s3/dist/test). */
 const S3_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,17 +28,6 @@ export interface SluiceProcess {
   stop(): Promise<void>;
   /** kill -9; resolves once it exited. */
   kill9(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function randomSecret(): string {

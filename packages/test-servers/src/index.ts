@@ -9,7 +9,14 @@
  *   await Promise.all([pg.stop(), redis.stop()]);
  *
  * scripts/test.sh installs both packages when they are missing.
+ *
+ * Beside this entry (which loads no Sluice package):
+ *  - `@sluice/test-servers/job-runner`: a fixture job on a LocalCluster (startCluster,
+ *    startJob, fixturesOf, jsonLines), for the connector packages' tests;
+ *  - `@sluice/test-servers/sink-input`: the sink tests' seeded input, which their fixture
+ *    jobs import too (bundled into the job).
  */
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
 export { freePort } from './free-port.js';
+export { mulberry32 } from './prng.js';

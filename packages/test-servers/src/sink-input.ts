@@ -1,8 +1,10 @@
-// The sink tests' input, made from a seed: batch b's records are
-// { id, word, n } with ids b*perBatch .. (b+1)*perBatch-1, words from a vocabulary of
-// `words`, n in [1, 100). The fixture job and the test both call it, so the test's
-// expected table is computed from the input, never from the sink.
-import { mulberry32 } from '../job-runner.js';
+// The sink tests' input (@sluice/postgres, @sluice/redis), made from a seed: batch b's
+// records are { id, word, n } with ids b*perBatch .. (b+1)*perBatch-1, words from a
+// vocabulary of `words`, n in [1, 100). The fixture job and the test both call it, so the
+// test's expected contents are computed from the input, never from the sink. Fixture jobs
+// import it as `@sluice/test-servers/sink-input` (bundled into the job: it imports nothing
+// but the PRNG).
+import { mulberry32 } from './prng.js';
 
 export interface SinkRecord {
   readonly id: number;

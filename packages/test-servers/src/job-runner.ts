@@ -1,0 +1,97 @@
+// Runs a fixture job on a LocalCluster (driver in this process, worker processes on
+// loopback), as the CLI tests' harness does, and lets a test watch its output: the connector
+// packages' tests share it (`@sluice/test-servers/job-runner`), each with its own fixtures:
+//
+//   export const fixture = fixturesOf(new URL('../../', import.meta.url)); // the package's dir
+//   const cluster = await startCluster(2);
+//   const job = await startJob(cluster, fixture('count-job.ts'), [...args]);
+//   await job.waitLine('COUNT ', 60_000);
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalCluster, bundleJob, createRootLogger } from '@sluice/cli';
+
+/**
+ * `fixture(name)`: the path of `<package>/test/fixtures/<name>`, given the package's
+ * directory (tests run from `<package>/dist/test`, so `new URL('../../', import.meta.url)`).
+ */
+export function fixturesOf(packageDir: URL): (name: string) => string {
+  const dir = fileURLToPath(packageDir);
+  return (name) => path.join(dir, 'test', 'fixtures', name);
+}
+
+export async function startCluster(workers: number): Promise<LocalCluster> {
+  const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
+  const cluster = new LocalCluster({ workers, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'warn', log });
+  await cluster.start();
+  return cluster;
+}
+
+export interface JobEnd {
+  readonly ok: boolean;
+  /** `CODE: message` of the job's failure. */
+  readonly failure: string | undefined;
+  readonly lines: string[];
+}
+
+export interface RunningJob {
+  readonly lines: string[];
+  readonly done: Promise<JobEnd>;
+  /** The job's end, or after `ms` the job is cancelled and this rejects with its output. */
+  finished(ms: number): Promise<JobEnd>;
+  waitLine(prefix: string, ms: number, pred?: (line: string) => boolean): Promise<string>;
+  cancel(): void;
+  /** The job's last receiver error as `sluice jobs` shows it. */
+  lastReceiverError(): string | undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Bundles made in this test process, by job file: each is bundled once, however many jobs run it. */
+const bundles = new Map<string, ReturnType<typeof bundleJob>>();
+
+export async function startJob(cluster: LocalCluster, file: string, args: readonly string[]): Promise<RunningJob> {
+  if (!bundles.has(file)) bundles.set(file, bundleJob(file));
+  const bundle = await bundles.get(file)!;
+  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+  const lines: string[] = [];
+  job.on('output', (l: string) => lines.push(l));
+  let ended = false;
+  const done = new Promise<JobEnd>((resolve) =>
+    job.once('end', (state, error) => {
+      ended = true;
+      resolve({ ok: state === 'succeeded', failure: error ? `${error.code}: ${error.message}` : undefined, lines });
+    }),
+  );
+  const waitLine = async (prefix: string, ms: number, pred: (line: string) => boolean = () => true): Promise<string> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const l = lines.find((x) => x.startsWith(prefix) && pred(x));
+      if (l !== undefined) return l;
+      if (ended) throw new Error(`the job ended before printing '${prefix}':\n${lines.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`no line '${prefix}' within ${ms} ms:\n${lines.join('\n')}`);
+      await sleep(10);
+    }
+  };
+  const finished = async (ms: number): Promise<JobEnd> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        job.cancel();
+        reject(new Error(`the job did not end within ${ms} ms:\n${lines.slice(-30).join('\n')}`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([done, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { lines, done, waitLine, finished, cancel: () => job.cancel(), lastReceiverError: () => job.lastReceiverError?.text };
+}
+
+export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
+  return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
+}
+
+export { freePort } from './free-port.js';
+export { mulberry32 } from './prng.js';
