@@ -186,10 +186,17 @@ export async function swarmPhase(t) {
     // Files already in the directory when the stream starts are not new (as in Spark): feed from its first batch on.
     await until('the first batch', 90_000, () => running() && /^TOTALS /m.test(out.join('')));
 
-    // Files go in all along, a few at a time with 1 s between, while workers come and go.
+    // Files go in all along, a few at a time with 1 s between, while workers come and go. The
+    // last HELD files wait until the killed task's replacement has registered: a batch's stage
+    // over the running totals prefers the worker that caches them (delay scheduling, as in
+    // Spark), so only new files' tasks give a newcomer work; fed before it came, it could idle.
+    const HELD = 2 * FILES_PER_ROUND;
+    let release = () => undefined;
+    const released = new Promise((r) => (release = r));
     let fed = 0;
     const feeder = (async () => {
       while (fed < FILES) {
+        if (fed >= FILES - HELD) await released;
         const to = Math.min(FILES, fed + FILES_PER_ROUND);
         await feed(fed, to);
         fed = to;
@@ -226,6 +233,7 @@ export async function swarmPhase(t) {
     const replacement = await until('Swarm to start a new worker task', 90_000, () => running() && containers('worker').find((c) => !tasksBefore.has(c)));
     const known = new Set(two.map((w) => w.id));
     const newcomer = await until('the new task to register a worker', 90_000, () => running() && workers().find((w) => !known.has(w.id)));
+    release();
     if (containerOf(newcomer) !== replacement) throw new Error(`the worker ${newcomer.id} that registered is not in the task Swarm started (${replacement.slice(0, 12)})`);
     await until(`the killed worker ${victim.id} to leave the driver's list`, 90_000, () => running() && !workers().some((w) => w.id === victim.id));
     await until(`the replacement worker ${newcomer.id} to take tasks`, 60_000, () => running() && (workers().find((w) => w.id === newcomer.id)?.completed ?? 0) > 0);
