@@ -58,8 +58,9 @@ export function workerAllocationOptions(o: Partial<WorkerAllocationOptions> = {}
  * fewer; between them (the hysteresis band): as many as are registered. Always within
  * [minWorkers, maxWorkers]. With no stream running it answers the registered count; with
  * streams running but no batch of theirs completed in the interval (a batch that takes longer
- * than the interval) it keeps its last decision, as Spark's manager changes nothing then. Between decisions it answers the last one, so an autoscaler that acts
- * on it gets one step per interval, as in Spark.
+ * than the interval) it keeps its last decision, as Spark's manager changes nothing then.
+ * Between decisions it answers the last one, so an autoscaler that acts on it gets one step
+ * per interval, as in Spark.
  *
  * Threading: driver main thread; time from the injected Clock.
  */
