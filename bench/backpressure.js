@@ -19,24 +19,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+import { makeLines } from './lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.argv[2] ?? 30);
 const INTERVAL = 1000;
 const WARMUP = Math.floor(SECONDS / 2);
 
-function makeLines(n) {
-  let seed = 1;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  const vocab = Array.from({ length: 1000 }, (_, i) => 'w' + i.toString(36).padStart(3, '0'));
-  const lines = [];
-  for (let i = 0; i < n; i++) {
-    let line = '';
-    while (line.length < 95) line += (line ? ' ' : '') + vocab[Math.floor(rand() * vocab.length)];
-    lines.push(line.padEnd(99, 'x'));
-  }
-  return Buffer.from(lines.join('\n') + '\n');
-}
 const POOL_LINES = 20_000;
 const POOL = makeLines(POOL_LINES);
 

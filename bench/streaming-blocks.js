@@ -12,24 +12,13 @@
 //   node bench/streaming-blocks.js [rounds=5] [lines=400000]
 import v8 from 'node:v8';
 import { LineChunker, emitLines, encodeLineBlock } from '../packages/core/dist/src/internal.js';
+import { makeLines } from './lines.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const LINES = Number(process.argv[3] ?? 400_000);
 const BLOCK_LINES = 20_000;
 
-function makeText(n) {
-  let seed = 1;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  const vocab = Array.from({ length: 1000 }, (_, i) => 'w' + i.toString(36).padStart(3, '0'));
-  const lines = [];
-  for (let i = 0; i < n; i++) {
-    let line = '';
-    while (line.length < 95) line += (line ? ' ' : '') + vocab[Math.floor(rand() * vocab.length)];
-    lines.push(line.padEnd(99, 'x'));
-  }
-  return Buffer.from(lines.join('\n') + '\n');
-}
-const text = makeText(LINES);
+const text = makeLines(LINES);
 const chunks = [];
 for (let at = 0; at < text.length; at += 65536) chunks.push(Buffer.from(text.subarray(at, at + 65536)));
 

@@ -24,23 +24,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { makeLines } from './lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
-/** 100-byte lines (99 characters + newline) over a 1,000-word vocabulary, prebuilt. */
-function makeLines(n) {
-  let seed = 1;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  const vocab = Array.from({ length: 1000 }, (_, i) => 'w' + i.toString(36).padStart(3, '0'));
-  const lines = [];
-  for (let i = 0; i < n; i++) {
-    let line = '';
-    while (line.length < 95) line += (line ? ' ' : '') + vocab[Math.floor(rand() * vocab.length)];
-    lines.push(line.padEnd(99, 'x'));
-  }
-  return Buffer.from(lines.join('\n') + '\n');
-}
 const POOL_LINES = 20_000;
 
 /** In the generator process: a TCP server writing `rate` lines/s to its client in 10 ms ticks. */
