@@ -1206,6 +1206,30 @@ const MUTATIONS = [
     replace: '    stop_grace_periode: 90s',
     tests: ['packages/cli/dist/test/docker-stack.test.js'],
   },
+  {
+    id: 'shuffle-fetch-waits-silent-peer',
+    what: 'a shuffle fetch from a peer that accepts and never answers waits for ever (no --peer-connect-timeout)',
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '        fail(first, `cannot fetch shuffle blocks: ${this.silentPeer(workerId, address)}`);\n',
+    replace: '        void first;\n',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'never answers' }, { file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'silent listener' }],
+  },
+  {
+    id: 'block-fetch-waits-silent-peer',
+    what: "a block fetch waits out its 30 s deadline on a silent peer before it tries the block's replica",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '          settle(`unreachable (${this.silentPeer(loc.workerId, loc.address)})`);\n          call.cancel();\n',
+    replace: '          void loc;\n',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'never answers' }],
+  },
+  {
+    id: 'peer-connect-timeout-ignored',
+    what: 'sluice worker --peer-connect-timeout is not passed to the worker (the 30 s default holds)',
+    file: 'packages/cli/src/main.ts',
+    search: '        peerConnectTimeoutMs: o.peerConnectTimeout,\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'silent listener' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
