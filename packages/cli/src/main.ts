@@ -495,7 +495,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
 clientCommand(program.command('workers').description("list a driver's workers"))
   .action(async (o: ClientOpts) => {
     const workers = await (await client()).listWorkers(driverOf(o, 'workers'), security(o));
-    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS', 'STATE']];
     const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
       const s = w.storage;
@@ -511,6 +511,8 @@ clientCommand(program.command('workers').description("list a driver's workers"))
         s ? `${mib(s.memory_bytes)} of ${mib(s.memory_limit_bytes)}` : '-',
         s ? mib(s.disk_bytes) : '-',
         s ? mib(s.rss_bytes) : '-',
+        // 'draining', 'migrating' or 'releasing' while it is being decommissioned.
+        w.decommission || 'active',
       ]);
     }
     table(rows);
