@@ -143,10 +143,12 @@ const MUTATIONS = [
   },
   {
     id: 'received-block-no-replica',
-    what: 'a received block is read only from its first location, never from its replica',
-    file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: 'await this.env.getBlock(b.blockId, b.locations) : { misses: [] };',
-    replace: 'await this.env.getBlock(b.blockId, b.locations.slice(0, 1)) : { misses: [] };',
+    what: "a received block is read only from its first location (even when that worker is lost), never from its replica",
+    // The driver hands a task only the registered, staying locations of each block (a lost
+    // worker's are dropped before launch), so that is where a task would miss the replica.
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '        const live = b.locations.filter((l) => {\n          const w = this.registry.get(l.workerId);\n          return w !== undefined && !w.decommissioning;\n        });',
+    replace: '        const live = b.locations.slice(0, 1);',
     tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'socket receiver' }],
   },
   {
@@ -1229,6 +1231,22 @@ const MUTATIONS = [
     search: '        peerConnectTimeoutMs: o.peerConnectTimeout,\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'silent listener' }],
+  },
+  {
+    id: 'decommission-state-hidden',
+    what: 'sluice workers shows a worker being decommissioned as active',
+    file: 'packages/driver/src/driver-node.ts',
+    search: "            decommission: this.decommissionState(w.id) ?? '',",
+    replace: "            decommission: '',",
+    tests: [{ file: 'packages/cli/dist/test/graceful-decommission.test.js', pattern: 'show its phase' }],
+  },
+  {
+    id: 'rest-workers-no-decommission',
+    what: 'GET /api/v1/workers shows no decommission phase',
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    decommission: d.decommissionState(w.id) ?? null,',
+    replace: '    decommission: null,',
+    tests: [{ file: 'packages/cli/dist/test/graceful-decommission.test.js', pattern: 'show its phase' }],
   },
 ];
 
