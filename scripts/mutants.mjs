@@ -379,8 +379,8 @@ const MUTATIONS = [
     id: 'job-failed-always-warn',
     what: "sluice run's driver logs 'job failed' at warn on the stderr where sluice run reports it too",
     file: 'packages/cli/src/main.ts',
-    search: "workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });",
-    replace: 'workerArgs, driver: { webPort } });',
+    search: "driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });",
+    replace: 'driver: { webPort, spareJobThread: true } });',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'failing streaming' }],
   },
   {
