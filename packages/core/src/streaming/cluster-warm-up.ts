@@ -2,6 +2,8 @@ import type { SluiceContext } from '../context.js';
 
 /** How long a StreamingContext's start waits for its warm-up job before its clock starts anyway. */
 export const WARM_UP_TIMEOUT_MS = 5_000;
+const MAX_WARM_UP_MAPS = 100;
+const MAX_WARM_UP_REDUCERS = 50;
 
 /**
  * One small job with a shuffle, run once when a StreamingContext starts on a system clock,
@@ -20,9 +22,10 @@ export const WARM_UP_TIMEOUT_MS = 5_000;
  * numbers it makes itself; nothing of the stream's is read.
  */
 export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_UP_TIMEOUT_MS): Promise<void> {
-  const reducers = sc.defaultParallelism;
-  // Two map tasks for every core, so each worker's task threads all take one.
-  const maps = 2 * reducers;
+  // Two map tasks for every core, so each worker's task threads all take one; bounded for
+  // big clusters (Spark's dummy job: 50 map and 20 reduce tasks).
+  const reducers = Math.min(sc.defaultParallelism, MAX_WARM_UP_REDUCERS);
+  const maps = Math.min(2 * sc.defaultParallelism, MAX_WARM_UP_MAPS);
   const job = sc
     .parallelize(range(4 * maps), maps)
     .map(keyByRemainder)
