@@ -113,7 +113,7 @@ const MUTATIONS = [
     id: 'shuffle-cleanup-driver-only',
     what: "dropped shuffles are forgotten on the driver but their blocks stay on the workers",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: 'for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);',
+    search: 'for (const w of this.registry.all()) this.current.removals.remove(w.id, [], prefixes);',
     replace: 'void prefixes;',
     tests: ['packages/cli/dist/test/streaming-cleanup.test.js'],
   },
