@@ -75,7 +75,7 @@ test('a peer that accepts TCP and never answers: a shuffle fetch fails naming it
   const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, log, timeoutMs);
   try {
     let t0 = Date.now();
-    const got = await client.fetch('j', 0, 0, [{ workerId: 'gone', address: silentAddress }]);
+    const got = await client.fetch('j', 0, 0, placesOf([{ workerId: 'gone', address: silentAddress }]));
     let took = Date.now() - t0;
     assert.equal(got.ok, false);
     assert.ok(!got.ok);
