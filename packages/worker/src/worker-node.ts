@@ -143,8 +143,11 @@ export class WorkerNode {
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }) });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
+    // Line blocks moved in from receiver threads are not in `arrayBuffers` (they count where
+    // they were made): all of them are added, so the ones dropped count (the held ones
+    // are in the blocks' bytes).
     this.memory = new MemoryReleaser(
-      () => Math.max(0, process.memoryUsage().arrayBuffers - this.blocks.memoryBytes),
+      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes),
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
