@@ -394,9 +394,7 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
-  private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
-    const reads = shuffleReads(plan);
-    if (reads.length === 0) return 0;
+  private shuffleReadBytes(jobId: string, plan: Plan, reads: ReturnType<typeof shuffleReads>, partition: number): number {
     const touched = partitionsTouched(plan, partition);
     let bytes = 0;
     for (const [nodeId, shuffleId] of reads) {
@@ -450,6 +448,8 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
+    // The shuffles the stage reads (for each task's shuffle read bytes), found once.
+    const reads = shuffleReads(plan);
     // Segment sizes of the map outputs this task set reads, as of its locations.
     const readSizes = new Map(Object.keys(mapOutputs).map((s) => [Number(s), this.mapOutputs.sizes(job.jobId, Number(s))] as const));
     const callbacks: StageCallbacks = {
@@ -464,8 +464,8 @@ export class DAGScheduler implements RegistryListener {
         if (nonEmpty !== undefined) part = { ...part, nonEmptyMaps: nonEmpty };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
-      preferredWorkers: (partition) => {
-        if (cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys) return undefined;
+      // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
+      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => {
         const out = new Set<string>();
         for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
         for (const n of blockNodes) {
@@ -490,8 +490,10 @@ export class DAGScheduler implements RegistryListener {
       },
       onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;
-        const shuffleReadBytes = e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0;
-        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt, shuffleReadBytes });
+        const shuffleReadBytes = e.reason === 'success' && reads.length > 0 ? this.shuffleReadBytes(job.jobId, plan, reads, e.partition) : 0;
+        // One event for every listener (tiny tasks end thousands of times a second).
+        const event = { ...e, runId: job.jobId, stageId, stageAttempt: attempt, shuffleReadBytes };
+        for (const l of this.listeners) l.onTaskEnd?.(event);
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
