@@ -2,17 +2,18 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, jobEnvironment, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
+import { BlockRemovals } from './block-removals.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
+import { JOB_THREAD_ENTRY, jobThreadOptions } from './spare-job-thread.js';
 
-const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
 /**
  * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
@@ -59,6 +60,8 @@ export interface JobLaunchSpec {
   readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
+  /** A thread started ahead (SpareJobThread.take), bound to this data; undefined: start one. */
+  readonly takeSpareThread?: (data: JobThreadData) => Thread | undefined;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -78,6 +81,8 @@ interface Attempt {
   /** stdout and stderr not yet closed. */
   outputOpen: number;
   tracker: ReceiverTracker | undefined;
+  /** Removals of the attempt's blocks on workers, a call per worker per BLOCK_REMOVAL_DELAY_MS. */
+  readonly removals: BlockRemovals;
   /** Set once the attempt ended (its thread is let go). */
   over: boolean;
   /** Resolves once the thread has exited: nothing of this attempt runs any more. */
@@ -195,14 +200,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
     const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
-    const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
+    const thread = this.spec.takeSpareThread?.(data) ?? new Thread(JOB_THREAD_ENTRY, jobThreadOptions(data));
     const exited = new Promise<void>((r) =>
       thread.once('exit', () => {
         this.log.info({ attempt: number, runId }, 'job attempt thread exited');
         r();
       }),
     );
-    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, over: false, exited };
+    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited };
     for (const stream of [thread.stdout, thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
@@ -315,7 +320,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeShuffles(this.runId, m.shuffleIds);
         // Each map output is one block, shuffle_<run>_<shuffle>_<map>.
         const prefixes = m.shuffleIds.map((s) => `shuffle_${this.runId}_${s}_`);
-        for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);
+        for (const w of this.registry.all()) this.current.removals.remove(w.id, [], prefixes);
         return;
       }
       case 'startReceiver':
@@ -336,7 +341,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'removeBlocks':
-        this.current.tracker?.removeBlocks(m.blockIds, (id) => [...(this.dag.blockLocations.workersFor(id) ?? [])]);
+        // Where each block is now: its worker and its replica, or the copies a decommission made.
+        for (const id of m.blockIds) for (const w of this.dag.blockLocations.workersFor(id) ?? []) this.current.removals.remove(w, [id]);
         this.dag.blockLocations.removeIds(m.blockIds);
         return;
       case 'batch':
@@ -410,6 +416,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.progress.attemptEnded();
     a.tracker?.close();
     a.tracker = undefined;
+    a.removals.close();
     this.broadcasts.clear();
     // The attempt's flow control is over with it (a next attempt reports its own).
     this.rates.clear();
