@@ -9,23 +9,61 @@
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
 // shuffles of 1,000 x 1,000 and more run once.
 //
-//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
-// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...).
+//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
+// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
+// options after the parts go to every `sluice worker` (e.g. --task-threads 2).
+//
+// Builds compared, alternated in one run (the narrow part only; each round runs every build
+// once, on a cluster of its own started from that build's packages):
+//   node bench/scheduler.js compare ROUNDS REPEATS WORKERS CORES BUILD...
+// where a BUILD is a checkout's directory (built), optionally followed by worker options
+// after commas: `/tmp/base` `.` `.,--task-threads,2`. Prints each run and the medians.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (process.argv[2] === 'compare') {
+  const [rounds, repeats, workers, cores] = process.argv.slice(3, 7).map(Number);
+  const builds = process.argv.slice(7);
+  const rows = new Map(builds.map((b) => [b, []]));
+  for (let i = 0; i < rounds; i++) {
+    for (const b of builds) {
+      const [dir, ...workerArgs] = b.split(',');
+      const load = os.loadavg()[0].toFixed(1);
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), 'narrow', ...workerArgs], {
+        env: { ...process.env, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
+        encoding: 'utf8',
+      });
+      const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (!line) throw new Error(`${b}: no result\n${r.stdout}\n${r.stderr}`);
+      const x = JSON.parse(line.slice(7));
+      rows.get(b).push(x);
+      console.log(`${b.padEnd(40)} load ${load.padStart(5)}  ${String(Math.round(x.tasksPerS)).padStart(6)} tasks/s  driver ${x.driverMsPerTask.toFixed(3)} ms/task  workers ${x.workersMsPerTask.toFixed(3)} ms/task`);
+    }
+  }
+  for (const [b, xs] of rows) {
+    console.log(`median ${b}: ${Math.round(median(xs.map((x) => x.tasksPerS)))} tasks/s, driver ${median(xs.map((x) => x.driverMsPerTask)).toFixed(3)} ms, workers ${median(xs.map((x) => x.workersMsPerTask)).toFixed(3)} ms CPU per task`);
+  }
+  process.exit(0);
+}
+
 const REPEATS = Number(process.argv[2] ?? 5);
 const WORKERS = Number(process.argv[3] ?? 2);
 const CORES = Number(process.argv[4] ?? 2);
 const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
+const WORKER_ARGS = process.argv.slice(6);
+/** The checkout whose packages run (compare mode), else this one. */
+const CHECKOUT = process.env.SLUICE_BENCH_CHECKOUT ?? path.join(here, '..');
+const { LocalCluster, bundleJob, createRootLogger } = await import(pathToFileURL(path.join(CHECKOUT, 'packages/cli/dist/src/index.js')).href);
 
 const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log });
+const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: WORKER_ARGS });
 const bundle = await bundleJob(path.join(here, 'scheduler-job.ts'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The driver's CPU (this process: scheduler, gRPC, the job's thread) over the last run() call, ms. */
 let lastCpuMs = 0;
@@ -71,6 +109,7 @@ try {
     // The warm-up run included: the driver's CPU per task over every task of the job.
     const cpuPerTask = lastCpuMs / (n * (REPEATS + 1));
     const workerCpuPerTask = lastWorkerCpuMs / (n * (REPEATS + 1));
+    if (process.env.SLUICE_BENCH_CHECKOUT) console.log('RESULT ' + JSON.stringify({ tasksPerS: (n / ms) * 1000, driverMsPerTask: cpuPerTask, workersMsPerTask: workerCpuPerTask }));
     out.push(
       `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
     );

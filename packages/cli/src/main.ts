@@ -250,6 +250,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
+  .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
@@ -263,6 +264,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         memory?: number;
         localDir?: string;
         shuffleSpillRecords?: number;
+        taskThreads?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
       },
@@ -290,6 +292,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
+        taskThreads: o.taskThreads,
         onDecommissionRequested: () => leave(),
       });
       // SIGTERM (what Kubernetes, Docker Swarm and compose send on scale-down) decommissions
