@@ -203,11 +203,13 @@ function flushEnded(): void {
   send({ type: 'done', ended: batch }, transfer);
 }
 
+/** A task's outcome: sent now if no task waits here, else at the end of the turn (with the next task's, if it ends in the same turn). */
 function taskEnded(taskId: string, outcome: ThreadOutcome): void {
   ended.push({ taskId, outcome });
   // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
   if (outcome.kind === 'mapStatus') endedTransfer.push(outcome.index.buffer as ArrayBuffer, outcome.data.buffer as ArrayBuffer);
-  if (!flushScheduled) {
+  if (pending.length === 0) flushEnded();
+  else if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flushEnded);
   }
@@ -227,7 +229,7 @@ function startNext(): void {
       runningTask = undefined;
       taskEnded(t.taskId, outcome);
     } // Else: already failed by an unhandled error.
-    setImmediate(startNext);
+    if (pending.length > 0) setImmediate(startNext);
   });
 }
 

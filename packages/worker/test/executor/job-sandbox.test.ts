@@ -92,7 +92,7 @@ function valueOf(o: ThreadOutcome | 'killed'): number | string {
   return o.kind;
 }
 
-test('tasks given to threads in one turn go in one message each; each task ends once with its own outcome', async () => {
+test('tasks given to threads in one turn go in one message each; each task ends once with its own outcome', { timeout: 60_000 }, async () => {
   assert.equal(TASKS_PER_THREAD, 2);
   const { box, runs } = sandbox(2);
   try {
@@ -111,7 +111,7 @@ test('tasks given to threads in one turn go in one message each; each task ends 
   }
 });
 
-test('killing a task that waits in a thread: it ends killed, the thread goes, the task it ran runs again on another', async () => {
+test('killing a task that waits in a thread: it ends killed, the thread goes, the task it ran runs again on another', { timeout: 60_000 }, async () => {
   const { box, runs } = sandbox(1);
   try {
     const slow = run(box, 'slow', 7, 'slow');
@@ -129,7 +129,7 @@ test('killing a task that waits in a thread: it ends killed, the thread goes, th
   }
 });
 
-test('killing the running task of a thread: the task held behind it runs on another thread', async () => {
+test('killing the running task of a thread: the task held behind it runs on another thread', { timeout: 60_000 }, async () => {
   const { box, runs } = sandbox(1);
   try {
     const stuck = run(box, 'stuck', 1, 'block');
@@ -145,7 +145,7 @@ test('killing the running task of a thread: the task held behind it runs on anot
   }
 });
 
-test('a thread that exits fails the task it ran only; the task it held next succeeds on another thread', async () => {
+test('a thread that exits fails the task it ran only; the task it held next succeeds on another thread', { timeout: 60_000 }, async () => {
   const { box, runs } = sandbox(1);
   try {
     const dies = run(box, 'dies', 1, 'exit');
@@ -161,7 +161,7 @@ test('a thread that exits fails the task it ran only; the task it held next succ
   }
 });
 
-test('a thread that retires: its failed task ends once, the task it held next runs on another thread', async () => {
+test('a thread that retires: its failed task ends once, the task it held next runs on another thread', { timeout: 60_000 }, async () => {
   const { box, runs } = sandbox(1);
   try {
     const bad = run(box, 'bad', 1, 'retire');
@@ -177,7 +177,7 @@ test('a thread that retires: its failed task ends once, the task it held next ru
   }
 });
 
-test('close(): running, held and queued tasks all end killed', async () => {
+test('close(): running, held and queued tasks all end killed', { timeout: 60_000 }, async () => {
   const { box } = sandbox(1);
   const all = ['a', 'b', 'c'].map((id, p) => run(box, id, p, 'block'));
   box.close();
