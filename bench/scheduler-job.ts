@@ -1,6 +1,8 @@
 // The engine side of bench/scheduler.js: how fast the scheduler runs tiny tasks.
 //   narrow N        sc.parallelize of N numbers in N partitions, counted: N one-record tasks
 //   shuffle M R     M map tasks writing to R reduce partitions, then R reduce tasks
+//   shuffle0 M R    the same two stages with no record at all (every segment empty): what
+//                   the tasks cost by themselves
 // Prints one BENCH line per run: the time and the result (checked by the bench). After the
 // repeat count, worker pids: a shuffle run also reports the CPU time (user + system) this
 // process (the driver) and those processes spent on it, read from /proc (Linux).
@@ -41,7 +43,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       const c0 = cpuMs(pids);
       const pairs = await sc
         .parallelize(maps, a)
-        .flatMap((m) => Array.from({ length: r }, (_, k) => [k, m] as [number, number]))
+        .flatMap((m) => (kind === 'shuffle0' ? [] : Array.from({ length: r }, (_, k) => [k, m] as [number, number])))
         .reduceByKey((x, y) => x + y, r)
         .count();
       const ms = performance.now() - t0;

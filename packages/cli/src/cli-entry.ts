@@ -11,6 +11,9 @@
  * modification time, or the workspace's dependencies were installed again. A stale bundle
  * is never run: rebuild it with scripts/bundle-cli.mjs (scripts/setup.sh does).
  *
+ * For `sluice run` it first spawns the local cluster's worker processes (see
+ * local-worker-process.ts), so they boot while this process loads the command.
+ *
  * This file imports only Node's own modules, so it costs nothing before the choice.
  */
 import fs from 'node:fs';
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { CLI_CODE, type CliCode } from './cli-code.js';
+import { prestartLocalWorkers } from './local-worker-process.js';
 
 interface Manifest {
   readonly bundle: string;
@@ -104,6 +108,9 @@ function runBundle(): void {
   (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache };
   wrapper(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST);
 }
+
+// `sluice run`: its worker processes boot while this one loads the command's code.
+prestartLocalWorkers(fileURLToPath(import.meta.url), process.argv.slice(2));
 
 const reason = staleness();
 if (reason === undefined) {

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
 import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
+import { prestartMatches, spawnLocalWorker, type LocalWorkerSpec, type PrestartedWorkers } from './local-worker-process.js';
 
 /** What a worker process runs: the bundled command when it is fresh, else the modules (see cli-entry). */
 const CLI_ENTRY = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
@@ -21,22 +22,43 @@ export interface LocalClusterOptions {
   readonly workerStderr?: 'inherit' | 'pipe';
   /** Node options for each worker process, before the script (e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile them). */
   readonly workerExecArgv?: readonly string[];
+  /**
+   * Worker processes cli-entry started for this command before its code loaded
+   * (local-worker-process.ts): adopted when they were started as this cluster would start
+   * its own (count, cores, log level, worker arguments; no execArgv), else ended.
+   */
+  readonly prestarted?: PrestartedWorkers;
 }
 
 /**
  * An embedded cluster for `sluice run`: the driver in this process and N worker
- * processes on loopback, sharing a fresh random secret. `stop()` ends the workers
- * (SIGTERM, then SIGKILL after 3 s), removes the scratch directories of workers that
- * died without removing their own (killed with -9), and then stops the driver.
+ * processes on loopback, sharing a fresh random secret. `stop()` stops the driver and
+ * ends the workers (their standard input closed, SIGKILL after 3 s) together, then removes
+ * the scratch directories of workers that died without removing their own (killed with -9).
  */
 export class LocalCluster {
   readonly driver: DriverNode;
-  readonly secret = crypto.randomBytes(16).toString('hex');
+  readonly secret: string;
   private readonly children: ChildProcess[] = [];
   private driverListening = false;
+  private readonly spec: LocalWorkerSpec;
+  /** Prestarted workers this cluster took over (undefined: none, or they did not match). */
+  private adopted: PrestartedWorkers | undefined;
 
   constructor(private readonly opts: LocalClusterOptions) {
+    this.spec = { cores: opts.coresPerWorker, logLevel: opts.logLevel, workerArgs: opts.workerArgs ?? [] };
+    const p = opts.prestarted;
+    if (p && !opts.workerExecArgv?.length && opts.workerStderr !== 'pipe' && prestartMatches(p, opts.workers, this.spec)) this.adopted = p;
+    else if (p) for (const c of p.children) c.stdin?.end();
+    this.secret = this.adopted?.secret ?? crypto.randomBytes(16).toString('hex');
     this.driver = new DriverNode({ security: { secret: this.secret }, log: opts.log, port: 0, ...opts.driver });
+    // Tracked from now, so stop() ends them even if start() is never called.
+    for (const c of this.adopted?.children ?? []) this.track(c);
+  }
+
+  /** Whether this cluster runs workers cli-entry prestarted (tests ask). */
+  get usesPrestartedWorkers(): boolean {
+    return this.adopted !== undefined;
   }
 
   /**
@@ -44,7 +66,7 @@ export class LocalCluster {
    * starts; each is written the driver's address once it listens.
    */
   async start(): Promise<void> {
-    for (let i = 0; i < this.opts.workers; i++) this.addWorker();
+    if (!this.adopted) for (let i = 0; i < this.opts.workers; i++) this.addWorker();
     await this.driver.start();
     this.driverListening = true;
     for (const child of this.children) this.tellDriverAddress(child);
@@ -53,15 +75,12 @@ export class LocalCluster {
 
   /** Start one more worker process; returns it (tests kill it). */
   addWorker(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [...(this.opts.workerExecArgv ?? []), CLI_ENTRY, 'worker', '--driver', '-', '--cores', String(this.opts.coresPerWorker), '--log-level', this.opts.logLevel, '--exit-with-parent', ...(this.opts.workerArgs ?? [])],
-      // stdin is a pipe from this process: when this process dies, however, the pipe closes
-      // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
-      { env: { ...WORKER_MALLOC_ENV, ...process.env, SLUICE_SECRET: this.secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', this.opts.workerStderr ?? 'inherit'] },
-    );
-    // A worker that died has a closed stdin: writing its address then must not throw here.
-    child.stdin?.on('error', () => undefined);
+    return this.track(spawnLocalWorker(CLI_ENTRY, this.spec, this.secret, { execArgv: this.opts.workerExecArgv, stderr: this.opts.workerStderr, mallocEnv: WORKER_MALLOC_ENV }));
+  }
+
+  private track(child: ChildProcess): ChildProcess {
+    // One that died already (a prestarted worker that failed at once) is not waited for.
+    if (child.exitCode !== null || child.signalCode !== null) return child;
     this.children.push(child);
     if (this.driverListening) this.tellDriverAddress(child);
     child.on('exit', () => {
@@ -104,11 +123,18 @@ export class LocalCluster {
     });
   }
 
-  /** Stops the driver first, so workers leaving on purpose are not logged as lost; then the workers. */
+  /**
+   * Stops the driver and the workers together: the driver's membership ends synchronously
+   * in `driver.stop()` (so workers leaving are not logged as lost), then each worker's
+   * standard input is closed — with --exit-with-parent it stops at once, without the
+   * decommission a SIGTERM would begin (it would ask a driver that is going away to move
+   * blocks nobody will read) — and is killed if it has not exited 3 s later.
+   */
   async stop(): Promise<void> {
-    await this.driver.stop();
-    await Promise.all(
-      [...this.children].map(
+    const driverStopped = this.driver.stop();
+    await Promise.all([
+      driverStopped,
+      ...[...this.children].map(
         (c) =>
           new Promise<void>((resolve) => {
             if (c.exitCode !== null || c.signalCode !== null) return resolve();
@@ -117,10 +143,10 @@ export class LocalCluster {
               clearTimeout(t);
               resolve();
             });
-            c.kill('SIGTERM');
+            c.stdin?.end();
           }),
       ),
-    );
+    ]);
     removeDeadScratchDirs(this.opts.log);
   }
 }

@@ -278,7 +278,13 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       if (driver === '-') {
         // The gRPC code is ready while the driver is still starting (sluice run's workers).
         loadProto();
-        driver = await driverFromStdin();
+        driver = await driverFromStdin().catch((err: unknown) => {
+          // The process that started this worker (`sluice run`, which may prestart its
+          // workers before it has parsed its own arguments) ended before its driver
+          // listened: it reported why itself; this worker just goes.
+          if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
+          throw err;
+        });
       }
       const worker = new WorkerNode({
         driver,
@@ -376,7 +382,10 @@ program
     const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });
+    const { takePrestartedWorkers } = await import('./local-worker-process.js');
+    const prestarted = takePrestartedWorkers();
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });
+    if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;
     // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its

@@ -37,6 +37,7 @@ import { TaskScheduler } from './scheduler/task-scheduler.js';
 import { PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
+import { SpareJobThread } from './job/spare-job-thread.js';
 import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
 export interface DriverOptions {
@@ -53,6 +54,12 @@ export interface DriverOptions {
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
   readonly webPort?: number;
+  /**
+   * Start one driver-program thread when the driver starts, for the first job to take
+   * (SpareJobThread): `sluice run` sets it, so its job's thread loads Sluice while the
+   * workers start. Default false.
+   */
+  readonly spareJobThread?: boolean;
   /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
   readonly maxCallsPerPeer?: number;
   /**
@@ -124,8 +131,9 @@ function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo,
  * The Sluice driver process: cluster membership, job submission, the DAG and task
  * schedulers, and the Driver gRPC service workers and the CLI call.
  *
- * `stop()` order: cancel running jobs, stop the schedulers and membership timers,
- * shut down the gRPC server, remove the bundle directory.
+ * `stop()` order: cancel running jobs, stop the schedulers and membership timers (all
+ * before its first await), stop the web UI, shut down the gRPC server, remove the bundle
+ * directory.
  */
 export class DriverNode {
   private state: State = 'new';
@@ -135,6 +143,7 @@ export class DriverNode {
   readonly dag: DAGScheduler;
   /** Submits, relaunches and keeps the jobs (and their bundles, and the --state-dir registry). */
   private readonly launcher: JobLauncher;
+  private readonly spareJobThread: SpareJobThread;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly localDir: string;
@@ -209,6 +218,7 @@ export class DriverNode {
       opts.log.child({ component: 'decommissioner' }),
     );
     this.dag.addListener(this.metrics);
+    this.spareJobThread = new SpareJobThread(opts.log.child({ component: 'spare-job-thread' }));
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,
@@ -221,6 +231,7 @@ export class DriverNode {
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics.watchJob(job),
+      takeSpareThread: (data) => this.spareJobThread.take(data),
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();
@@ -257,6 +268,7 @@ export class DriverNode {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
+    if (this.opts.spareJobThread) this.spareJobThread.start();
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
     try {
       this.boundPort = await new Promise<number>((resolve, reject) =>
@@ -267,6 +279,7 @@ export class DriverNode {
     } catch (err) {
       // Nothing started: leave no scratch directory behind (nor the state dir's lock).
       this.state = 'stopped';
+      this.spareJobThread.close();
       this.stateStore?.close();
       fs.rmSync(this.localDir, { recursive: true, force: true });
       throw err;
@@ -291,11 +304,14 @@ export class DriverNode {
     // Jobs cancelled because the driver stops stay in the state dir's registry: the next
     // driver on it relaunches them (only a job that ends by itself or is stopped leaves it).
     for (const j of this.jobs.values()) j.cancel();
+    this.spareJobThread.close();
     this.stateStore?.close();
-    await this.web.stop();
+    // Synchronously, before the first await: a caller that ends the workers right after
+    // calling stop() (LocalCluster) finds no registry left to mark them lost.
     this.decommissioner.stop();
     this.taskScheduler.stop();
     this.registry.stop();
+    await this.web.stop();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();

@@ -9,6 +9,7 @@ import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type Pla
 import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
 import { decodeShuffleFrame } from '../shuffle/shuffle-frame.js';
+import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLines, isLineBlock } from '../receiver/line-block.js';
@@ -35,25 +36,26 @@ export class PartitionComputer {
   private readonly fns = new Map<object, Function>();
 
   private readonly cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>>;
-  private readonly nonEmptyMaps: TaskPayload['nonEmptyMaps'];
+  private readonly emptySegments: TaskPayload['emptySegments'];
 
   constructor(
     plan: Plan,
     env: TaskEnv,
     mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>,
     cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>> = {},
-    nonEmptyMaps?: TaskPayload['nonEmptyMaps'],
+    emptySegments?: TaskPayload['emptySegments'],
   ) {
     this.plan = plan;
     this.env = env;
     this.mapOutputs = mapOutputs;
     this.cachedLocations = cachedLocations;
-    this.nonEmptyMaps = nonEmptyMaps;
+    this.emptySegments = emptySegments;
   }
 
   /** The encoded record arrays of one reduce partition of a shuffle (only the map outputs with data for it). */
   private fetchShuffle(shuffleId: number, split: number): Promise<Uint8Array[]> {
-    return this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], this.nonEmptyMaps?.[shuffleId]?.[split]);
+    const empties = this.emptySegments?.[shuffleId];
+    return this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], empties === undefined ? undefined : mapsWithData(empties, split));
   }
 
   private fn<F extends Function>(shipped: Parameters<TaskEnv['revive']>[0]): F {

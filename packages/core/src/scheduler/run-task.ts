@@ -28,7 +28,7 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
  * applies the action (result task) or partitions the records for the shuffle (map task).
  */
 export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
-  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.nonEmptyMaps);
+  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
   if (payload.kind === 'shuffleMap') {
     const output = await writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
     return { kind: 'mapStatus', sizes: output.sizes, output };

@@ -4,7 +4,7 @@ import type { MapOutputLocation, TaskPayload } from './task-spec.js';
 /**
  * What one task carries beside its stage's TaskPayload, which a worker gets once per stage
  * (Worker.RunTasks): the slices of parallelized data the task reads, where the cached
- * partitions it reads live now, and which map outputs hold data for its shuffle reads. Everything else a task needs is the same for every task
+ * partitions it reads live now. Everything else a task needs is the same for every task
  * of its stage, so the stage's plan and shipped functions are encoded and sent once.
  */
 export interface TaskPart {
@@ -12,8 +12,6 @@ export interface TaskPart {
   readonly slices?: Readonly<Record<number, Readonly<Record<number, unknown>>>>;
   /** Workers holding cached partitions this task reads, by block id. */
   readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
-  /** The map outputs with data for the reduce partitions this task reads, where some have none (TaskPayload.nonEmptyMaps). */
-  readonly nonEmptyMaps?: TaskPayload['nonEmptyMaps'];
 }
 
 /** The plan as every task of its stage shares it: each parallelize node without its data (a task's slices travel in its TaskPart). */
@@ -49,6 +47,5 @@ export function withTaskPart(stage: TaskPayload, part: TaskPart | undefined): Ta
     ...stage,
     plan,
     ...(part.cachedLocations !== undefined && { cachedLocations: part.cachedLocations }),
-    ...(part.nonEmptyMaps !== undefined && { nonEmptyMaps: part.nonEmptyMaps }),
   };
 }

@@ -39,11 +39,12 @@ export interface TaskPayload {
   /** For every shuffle the plan reads, the location of each map output. */
   readonly mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>;
   /**
-   * For a shuffle this task reads and one of its reduce partitions: the map outputs whose
-   * segment for that partition is not empty, when some are (absent: fetch from every map
-   * output). By shuffle id, then reduce partition.
+   * For a shuffle this stage reads where some map output has an empty segment: for each map
+   * output, the bitmap of its empty segments (MapStatus.emptyBitmap; null where none is
+   * empty). A reduce task does not fetch a map output whose segment for it is empty. Sent
+   * once per stage, as Spark sends the map statuses once per executor.
    */
-  readonly nonEmptyMaps?: Readonly<Record<number, Readonly<Record<number, readonly number[]>>>>;
+  readonly emptySegments?: Readonly<Record<number, readonly (Uint8Array | null)[]>>;
   /** Workers holding cached partitions this task reads, by block id (read remotely when not local). */
   readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, jobEnvironment, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
@@ -11,8 +11,8 @@ import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-proto
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
+import { JOB_THREAD_ENTRY, jobThreadOptions } from './spare-job-thread.js';
 
-const THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
 /**
  * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
@@ -59,6 +59,8 @@ export interface JobLaunchSpec {
   readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
+  /** A thread started ahead (SpareJobThread.take), bound to this data; undefined: start one. */
+  readonly takeSpareThread?: (data: JobThreadData) => Thread | undefined;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -195,7 +197,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
     const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
-    const thread = new Thread(THREAD_ENTRY, { workerData: data, stdout: true, stderr: true, env: jobEnvironment() });
+    const thread = this.spec.takeSpareThread?.(data) ?? new Thread(JOB_THREAD_ENTRY, jobThreadOptions(data));
     const exited = new Promise<void>((r) =>
       thread.once('exit', () => {
         this.log.info({ attempt: number, runId }, 'job attempt thread exited');

@@ -44,6 +44,8 @@ export interface JobLauncherDeps {
   readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
+  /** A driver-program thread started ahead, for the next job to start (DriverOptions.spareJobThread). */
+  readonly takeSpareThread?: JobLaunchSpec['takeSpareThread'];
 }
 
 /**
@@ -141,7 +143,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, takeSpareThread: this.deps.takeSpareThread }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -46,6 +46,8 @@ export type JobToMain =
   | ({ readonly type: 'failed' } & ErrorInfo);
 
 export type MainToJob =
+  /** A spare thread's first message: the job it runs (SpareJobThread). */
+  | { readonly type: 'bind'; readonly data: JobThreadData }
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }

@@ -1,6 +1,7 @@
 /**
  * Entry of a driver-program thread: one per submitted job, so jobs never share module
- * state. Imports the job bundle, builds a SluiceContext whose actions run on the
+ * state. A thread started ahead of its job (SpareJobThread) loads Sluice and waits for
+ * its one `bind` message, which carries the job's data. Imports the job bundle, builds a SluiceContext whose actions run on the
  * cluster through the driver's main thread, and calls the bundle's default export.
  */
 import fs from 'node:fs';
@@ -28,13 +29,17 @@ import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
-const data = workerData as JobThreadData;
+/** A spare thread (SpareJobThread) waits for its job's data; a thread started for a job has it. */
+const data: JobThreadData = (workerData as { spare?: boolean }).spare
+  ? await new Promise<JobThreadData>((resolve) => port.once('message', (m: MainToJob) => resolve((m as Extract<MainToJob, { type: 'bind' }>).data)))
+  : (workerData as JobThreadData);
 const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { reqId: number }>(port);
 
 const receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 const stopHandlers: ((graceful: boolean) => void)[] = [];
 
 port.on('message', (m: MainToJob) => {
+  if (m.type === 'bind') return; // a spare's first message, taken above
   if (m.type === 'receiverEvent') {
     for (const l of receiverListeners) l(m.event);
     return;

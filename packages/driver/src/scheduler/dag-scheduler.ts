@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  MapStatus,
   SluiceError,
   TaskFailedError,
   blockIdForRdd,
@@ -22,7 +23,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { nonEmptyMaps, partitionsTouched, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
@@ -51,6 +52,24 @@ function jobOfBlock(blockId: string): string {
 
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
+
+/**
+ * The MapStatus a map task's outcome reports; one that is absent or unreadable (a worker
+ * bug) counts as data in every segment: fetching an empty segment costs a request, skipping
+ * a full one would lose records.
+ */
+function mapStatusOf(outcome: wire.TaskOutcome__Output, numReducePartitions: number): MapStatus {
+  const bytes = outcome.map_status?.status;
+  if (bytes !== undefined && bytes.length > 0) {
+    try {
+      const s = MapStatus.decode(bytes);
+      if (s.numPartitions === numReducePartitions) return s;
+    } catch {
+      // Unknown sizes, below.
+    }
+  }
+  return MapStatus.of(new Array<number>(numReducePartitions).fill(1));
+}
 
 /**
  * Turns actions into stages and stages into task sets, as Spark's DAGScheduler.
@@ -327,7 +346,7 @@ export class DAGScheduler implements RegistryListener {
         const end = await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
-          this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, outcome.map_status?.sizes ?? []);
+          this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
         });
         if (end.kind !== 'done') this.handleFailure(job, end, log);
       }
@@ -400,8 +419,8 @@ export class DAGScheduler implements RegistryListener {
     const touched = partitionsTouched(plan, partition);
     let bytes = 0;
     for (const [nodeId, shuffleId] of reads) {
-      const sizes = this.mapOutputs.sizes(jobId, shuffleId);
-      for (const split of touched.get(nodeId) ?? []) for (const m of sizes) bytes += Number(m?.[split] ?? 0);
+      const statuses = this.mapOutputs.statuses(jobId, shuffleId);
+      for (const split of touched.get(nodeId) ?? []) for (const m of statuses) bytes += m?.size(split) ?? 0;
     }
     return bytes;
   }
@@ -445,13 +464,18 @@ export class DAGScheduler implements RegistryListener {
         action: kind.kind === 'result' ? kind.action : undefined,
         shuffle: kind.kind === 'shuffleMap' ? kind.spec : undefined,
         mapOutputs,
+        ...(Object.keys(emptySegments).length > 0 && { emptySegments }),
       };
       stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload) };
       return stage;
     };
     const noTaskData = new Uint8Array(0);
-    // Segment sizes of the map outputs this task set reads, as of its locations.
-    const readSizes = new Map(Object.keys(mapOutputs).map((s) => [Number(s), this.mapOutputs.sizes(job.jobId, Number(s))] as const));
+    // The empty segments of the map outputs this task set reads, as of its locations.
+    const emptySegments: Record<number, (Uint8Array | null)[]> = {};
+    for (const s of Object.keys(mapOutputs)) {
+      const e = this.mapOutputs.emptySegments(job.jobId, Number(s));
+      if (e !== undefined) emptySegments[Number(s)] = e;
+    }
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -460,8 +484,6 @@ export class DAGScheduler implements RegistryListener {
         const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
-        const nonEmpty = readSizes.size > 0 ? nonEmptyMaps(plan, partition, readSizes) : undefined;
-        if (nonEmpty !== undefined) part = { ...part, nonEmptyMaps: nonEmpty };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
       preferredWorkers: (partition) => {

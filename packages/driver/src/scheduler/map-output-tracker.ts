@@ -1,7 +1,7 @@
-import type { MapOutputLocation } from '@sluice/core/internal';
+import type { MapOutputLocation, MapStatus } from '@sluice/core/internal';
 
 interface Output extends MapOutputLocation {
-  readonly sizes: readonly number[];
+  readonly status: MapStatus;
 }
 
 /** One map output as `outputsOn` lists it. */
@@ -13,8 +13,10 @@ export interface MapOutputRef {
 
 /**
  * Where every shuffle's map outputs live, as Spark's MapOutputTracker: for each
- * (job, shuffle), the worker holding each map partition's output and the bytes of its
- * segment for each reduce partition (0: empty, not fetched). A lost worker takes its
+ * (job, shuffle), the worker holding each map partition's output and its MapStatus: the
+ * bytes of its segment for each reduce partition, compactly (a byte each, or above 2,000
+ * partitions a bitmap of the empty ones and an average), exact on which are empty (those
+ * are not fetched). A lost worker takes its
  * outputs with it; the DAG scheduler then re-runs just those map tasks.
  *
  * On the worker a map output is one block, `shuffle_<job>_<shuffle>_<map>` (segments:
@@ -36,8 +38,8 @@ export class MapOutputTracker {
     return o;
   }
 
-  register(jobId: string, shuffleId: number, numMaps: number, map: number, loc: MapOutputLocation, sizes: readonly number[]): void {
-    this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, sizes };
+  register(jobId: string, shuffleId: number, numMaps: number, map: number, loc: MapOutputLocation, status: MapStatus): void {
+    this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, status };
   }
 
   missing(jobId: string, shuffleId: number, numMaps: number): number[] {
@@ -67,9 +69,26 @@ export class MapOutputTracker {
     });
   }
 
-  /** Bytes each live map output of a shuffle holds per reduce partition (undefined for a lost one). */
-  sizes(jobId: string, shuffleId: number): readonly (readonly number[] | undefined)[] {
-    return (this.shuffles.get(this.key(jobId, shuffleId)) ?? []).map((x) => x?.sizes);
+  /** The MapStatus of each live map output of a shuffle (undefined for a lost one). */
+  statuses(jobId: string, shuffleId: number): readonly (MapStatus | undefined)[] {
+    return (this.shuffles.get(this.key(jobId, shuffleId)) ?? []).map((x) => x?.status);
+  }
+
+  /**
+   * For each map output of a shuffle, the bitmap of its empty segments (null: none empty,
+   * or the output is lost); undefined when no output has an empty segment. What a reduce
+   * stage is sent once (TaskPayload.emptySegments).
+   */
+  emptySegments(jobId: string, shuffleId: number): (Uint8Array | null)[] | undefined {
+    const o = this.shuffles.get(this.key(jobId, shuffleId)) ?? [];
+    let any = false;
+    const out = o.map((x) => {
+      const b = x?.status.emptyBitmap();
+      if (b === undefined) return null;
+      any = true;
+      return b;
+    });
+    return any ? out : undefined;
   }
 
   /** Forget one map output (a fetch failed) and every other output of that shuffle on the same worker. */
@@ -101,14 +120,14 @@ export class MapOutputTracker {
 
   /**
    * A map output now lives on another worker (its block was copied there), as Spark's
-   * updateMapOutput; its sizes stay. Only if it is still where the mover found it:
+   * updateMapOutput; its status stays. Only if it is still where the mover found it:
    * returns false (and changes nothing) when it was lost or re-registered meanwhile.
    */
   updateLocation(jobId: string, shuffleId: number, mapPartition: number, fromWorkerId: string, to: MapOutputLocation): boolean {
     const o = this.shuffles.get(this.key(jobId, shuffleId));
     const x = o?.[mapPartition];
     if (!o || !x || x.workerId !== fromWorkerId) return false;
-    o[mapPartition] = { workerId: to.workerId, address: to.address, sizes: x.sizes };
+    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status };
     return true;
   }
 

@@ -102,27 +102,3 @@ export function taskSlices(plan: Plan, partition: number): Record<number, Record
   }
   return out;
 }
-
-/**
- * For each shuffle read of a task over `partition` and each reduce partition it reads
- * there: the map outputs with data for it, where some have none (`sizes`: by shuffle id,
- * each map output's bytes per reduce partition, as of the locations the task gets; a
- * missing size counts as data). Undefined when every read needs every map output.
- */
-export function nonEmptyMaps(plan: Plan, partition: number, sizes: ReadonlyMap<number, readonly (readonly number[] | undefined)[]>): TaskPayload['nonEmptyMaps'] {
-  const reads = shuffleReads(plan);
-  if (reads.length === 0) return undefined;
-  const touched = partitionsTouched(plan, partition);
-  let out: Record<number, Record<number, number[]>> | undefined;
-  for (const [nodeId, shuffleId] of reads) {
-    const perMap = sizes.get(shuffleId) ?? [];
-    for (const split of touched.get(nodeId) ?? []) {
-      const maps: number[] = [];
-      for (let m = 0; m < perMap.length; m++) if (Number(perMap[m]?.[split] ?? 1) > 0) maps.push(m);
-      if (maps.length === perMap.length) continue;
-      out ??= {};
-      (out[shuffleId] ??= {})[split] = maps;
-    }
-  }
-  return out;
-}

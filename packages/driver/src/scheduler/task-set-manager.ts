@@ -1,4 +1,4 @@
-import type { Clock, wire } from '@sluice/core/internal';
+import { mapStatusTotalBytes, type Clock, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
@@ -345,7 +345,7 @@ export class TaskSetManager {
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
           reason = this.done[a.index] || this.ended ? 'killed' : 'success';
-          if (reason === 'success') for (const n of o.map_status?.sizes ?? []) shuffleWriteBytes += Number(n);
+          if (reason === 'success' && o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
           break;
         case 'error':
           reason = 'error';

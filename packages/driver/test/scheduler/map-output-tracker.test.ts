@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decode, encode } from '@sluice/core/internal';
+import { MapStatus, decode, encode, mapsWithData } from '@sluice/core/internal';
 import { MapOutputTracker } from '../../src/scheduler/map-output-tracker.js';
 
 const loc = (workerId: string) => ({ workerId, address: `10.0.0.${workerId.slice(1)}:7000` });
@@ -9,22 +9,22 @@ describe('MapOutputTracker', () => {
   test('register / missing / locations', () => {
     const t = new MapOutputTracker();
     assert.deepEqual(t.missing('j1', 0, 3), [0, 1, 2]);
-    t.register('j1', 0, 3, 2, loc('w2'), [10, 0]);
-    t.register('j1', 0, 3, 0, loc('w1'), [5, 5]);
+    t.register('j1', 0, 3, 2, loc('w2'), MapStatus.of([10, 0]));
+    t.register('j1', 0, 3, 0, loc('w1'), MapStatus.of([5, 5]));
     assert.deepEqual(t.missing('j1', 0, 3), [1]);
     assert.equal(t.locations('j1', 0), undefined, 'no locations while map output 1 is missing');
-    t.register('j1', 0, 3, 1, loc('w1'), [1, 1]);
+    t.register('j1', 0, 3, 1, loc('w1'), MapStatus.of([1, 1]));
     assert.deepEqual(t.missing('j1', 0, 3), []);
     assert.deepEqual(t.locations('j1', 0), [loc('w1'), loc('w1'), loc('w2')]);
     // A re-run map task replaces its output.
-    t.register('j1', 0, 3, 1, loc('w3'), [1, 1]);
+    t.register('j1', 0, 3, 1, loc('w3'), MapStatus.of([1, 1]));
     assert.deepEqual(t.locations('j1', 0)?.[1], loc('w3'));
   });
 
   test("a reduce task's locations of 2,000 map outputs on 2 workers encode each worker once", () => {
     const t = new MapOutputTracker();
     const maps = 2000;
-    for (let m = 0; m < maps; m++) t.register('j1', 0, maps, m, loc(m % 3 === 0 ? 'w1' : 'w2'), [1]);
+    for (let m = 0; m < maps; m++) t.register('j1', 0, maps, m, loc(m % 3 === 0 ? 'w1' : 'w2'), MapStatus.of([1]));
     const locs = t.locations('j1', 0)!;
     const bytes = encode({ mapOutputs: { 0: locs } });
     // Each copy of an id and an address would take about 30 bytes: 2,000 of them 60 KB.
@@ -37,9 +37,9 @@ describe('MapOutputTracker', () => {
 
   test('shuffles and jobs are independent', () => {
     const t = new MapOutputTracker();
-    t.register('j1', 0, 2, 0, loc('w1'), []);
-    t.register('j1', 1, 2, 1, loc('w1'), []);
-    t.register('j2', 0, 2, 1, loc('w2'), []);
+    t.register('j1', 0, 2, 0, loc('w1'), MapStatus.of([]));
+    t.register('j1', 1, 2, 1, loc('w1'), MapStatus.of([]));
+    t.register('j2', 0, 2, 1, loc('w2'), MapStatus.of([]));
     assert.deepEqual(t.missing('j1', 0, 2), [1]);
     assert.deepEqual(t.missing('j1', 1, 2), [0]);
     assert.deepEqual(t.missing('j2', 0, 2), [0]);
@@ -48,12 +48,12 @@ describe('MapOutputTracker', () => {
 
   test('removeWorker forgets every output on that worker, in every job and shuffle', () => {
     const t = new MapOutputTracker();
-    t.register('j1', 0, 3, 0, loc('w1'), []);
-    t.register('j1', 0, 3, 1, loc('w2'), []);
-    t.register('j1', 0, 3, 2, loc('w1'), []);
-    t.register('j1', 4, 1, 0, loc('w1'), []);
-    t.register('j2', 0, 2, 0, loc('w2'), []);
-    t.register('j2', 0, 2, 1, loc('w1'), []);
+    t.register('j1', 0, 3, 0, loc('w1'), MapStatus.of([]));
+    t.register('j1', 0, 3, 1, loc('w2'), MapStatus.of([]));
+    t.register('j1', 0, 3, 2, loc('w1'), MapStatus.of([]));
+    t.register('j1', 4, 1, 0, loc('w1'), MapStatus.of([]));
+    t.register('j2', 0, 2, 0, loc('w2'), MapStatus.of([]));
+    t.register('j2', 0, 2, 1, loc('w1'), MapStatus.of([]));
     assert.equal(t.removeWorker('w1'), 4);
     assert.equal(t.locations('j1', 0), undefined, 'a shuffle with lost outputs has no locations to hand out');
     assert.deepEqual(t.missing('j1', 0, 3), [0, 2]);
@@ -65,9 +65,9 @@ describe('MapOutputTracker', () => {
 
   test('removeOutputsOn forgets one shuffle’s outputs on one worker only', () => {
     const t = new MapOutputTracker();
-    t.register('j1', 0, 2, 0, loc('w1'), []);
-    t.register('j1', 0, 2, 1, loc('w2'), []);
-    t.register('j1', 1, 1, 0, loc('w1'), []);
+    t.register('j1', 0, 2, 0, loc('w1'), MapStatus.of([]));
+    t.register('j1', 0, 2, 1, loc('w2'), MapStatus.of([]));
+    t.register('j1', 1, 1, 0, loc('w1'), MapStatus.of([]));
     assert.equal(t.removeOutputsOn('j1', 0, 'w1'), 1);
     assert.deepEqual(t.missing('j1', 0, 2), [0]);
     assert.deepEqual(t.missing('j1', 1, 1), []);
@@ -76,10 +76,10 @@ describe('MapOutputTracker', () => {
 
   test('clearJob drops every shuffle of the job, and only of that job', () => {
     const t = new MapOutputTracker();
-    t.register('j1', 0, 1, 0, loc('w1'), []);
-    t.register('j1', 3, 1, 0, loc('w1'), []);
-    t.register('j10', 0, 1, 0, loc('w1'), []);
-    t.register('j2', 0, 1, 0, loc('w2'), []);
+    t.register('j1', 0, 1, 0, loc('w1'), MapStatus.of([]));
+    t.register('j1', 3, 1, 0, loc('w1'), MapStatus.of([]));
+    t.register('j10', 0, 1, 0, loc('w1'), MapStatus.of([]));
+    t.register('j2', 0, 1, 0, loc('w2'), MapStatus.of([]));
     assert.equal(t.size, 4);
     t.clearJob('j1');
     assert.equal(t.size, 2, 'j10 is a different job from j1');
@@ -92,10 +92,10 @@ describe('MapOutputTracker', () => {
 
   test('outputsOn lists a worker\'s map outputs; updateLocation moves one (sizes kept) only from where it was found', () => {
     const t = new MapOutputTracker();
-    t.register('job-a', 0, 3, 0, loc('w1'), [4, 0]);
-    t.register('job-a', 0, 3, 1, loc('w2'), [0, 7]);
-    t.register('job-a', 0, 3, 2, loc('w1'), [1, 1]);
-    t.register('job-b', 5, 1, 0, loc('w1'), [9]);
+    t.register('job-a', 0, 3, 0, loc('w1'), MapStatus.of([4, 0]));
+    t.register('job-a', 0, 3, 1, loc('w2'), MapStatus.of([0, 7]));
+    t.register('job-a', 0, 3, 2, loc('w1'), MapStatus.of([1, 1]));
+    t.register('job-b', 5, 1, 0, loc('w1'), MapStatus.of([9]));
     assert.deepEqual(t.outputsOn('w1'), [
       { jobId: 'job-a', shuffleId: 0, mapPartition: 0 },
       { jobId: 'job-a', shuffleId: 0, mapPartition: 2 },
@@ -103,7 +103,15 @@ describe('MapOutputTracker', () => {
     ]);
     assert.equal(t.updateLocation('job-a', 0, 2, 'w1', loc('w3')), true);
     assert.deepEqual(t.locations('job-a', 0), [loc('w1'), loc('w2'), loc('w3')]);
-    assert.deepEqual(t.sizes('job-a', 0), [[4, 0], [0, 7], [1, 1]], 'a moved output keeps its sizes');
+    assert.deepEqual(
+      t.statuses('job-a', 0).map((x) => [x?.isEmpty(0), x?.isEmpty(1)]),
+      [
+        [false, true],
+        [true, false],
+        [false, false],
+      ],
+      'a moved output keeps its status',
+    );
     // Not where the mover found it (moved already, or lost and re-run elsewhere): nothing changes.
     assert.equal(t.updateLocation('job-a', 0, 2, 'w1', loc('w4')), false);
     assert.equal(t.updateLocation('job-a', 0, 9, 'w1', loc('w4')), false);

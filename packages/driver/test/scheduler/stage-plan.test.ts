@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HashPartitioner, PartitionComputer, stageSharedPlan, withTaskPart, type LineageGraph, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type TaskEnv } from '@sluice/core/internal';
-import { nonEmptyMaps, partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices } from '../../src/scheduler/stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices } from '../../src/scheduler/stage-plan.js';
 
 function node(id: number, numPartitions: number, op: NodeOp, parents: number[] = [], shuffleParents: number[] = []): PlanNode {
   return { id, numPartitions, op, parents, shuffleParents, storage: 'NONE' };
@@ -151,41 +151,5 @@ describe('a task\'s slices of parallelized data (taskSlices, stageSharedPlan, wi
         assert.ok(whole.length > 0);
       }
     }
-  });
-});
-
-describe('nonEmptyMaps', () => {
-  // 0 shuffled (shuffle 3, 4 reduce partitions) -> 1 coalesce [[0, 2], [1, 3]]; 2 cogroup of shuffles 5 and 6.
-  const shuffled = stagePlan(graph(1, node(0, 4, { kind: 'shuffled', shuffle: spec(3) }, [], [9]), node(1, 2, { kind: 'coalesce', groups: [[0, 2], [1, 3]] }, [0])), 1);
-  const cogroup = stagePlan(graph(2, node(2, 2, { kind: 'cogroup', shuffles: [spec(5), spec(6)] }, [-1, -1], [7, 8])), 2);
-  // sizes[m][r]: bytes of map output m's segment for reduce partition r.
-  const sizes3 = [
-    [0, 4, 0, 9],
-    [1, 0, 0, 2],
-    [0, 0, 0, 5],
-  ];
-
-  test('lists, per shuffle and reduce partition read, the map outputs with data for it', () => {
-    // Partition 0 of the coalesce reads reduce partitions 0 and 2 of shuffle 3.
-    assert.deepEqual(nonEmptyMaps(shuffled, 0, new Map([[3, sizes3]])), { 3: { 0: [1], 2: [] } });
-    // Partition 1 reads 1 and 3: partition 3 needs every map output, so it is left out.
-    assert.deepEqual(nonEmptyMaps(shuffled, 1, new Map([[3, sizes3]])), { 3: { 1: [0] } });
-    assert.deepEqual(
-      nonEmptyMaps(
-        cogroup,
-        1,
-        new Map([
-          [5, [[3, 0], [2, 7]]],
-          [6, [[0, 1], [0, 1]]],
-        ]),
-      ),
-      { 5: { 1: [1] } },
-    );
-  });
-
-  test('undefined when every read needs every map output; a map output without sizes counts as data', () => {
-    assert.equal(nonEmptyMaps(shuffled, 1, new Map([[3, [[1, 1, 1, 1], undefined, [1, 1, 1, 1]]]])), undefined);
-    assert.equal(nonEmptyMaps(shuffled, 1, new Map([[3, [[1, 1, 1, 1], [], [1, 1, 1, 1]]]])), undefined);
-    assert.equal(nonEmptyMaps(stagePlan(graph(0, node(0, 2, { kind: 'range', start: 0, end: 4, step: 1 })), 0), 0, new Map()), undefined);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock, type wire } from '@sluice/core/internal';
+import { ManualClock, encodeMapStatus, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../../src/rpc/worker-endpoint.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
 
@@ -61,7 +61,7 @@ function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: 
 
 const base = { stored_blocks: [] as string[], accumulators: Buffer.alloc(0) };
 const ok = (value = 'v'): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(value) } });
-const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { sizes: [1, 2] } } });
+const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) } } });
 const userError = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: `Error: ${message}\n    at job.ts:3:9` } } });
 const killed = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'killed', killed: true } });
 const workerLost = (): LaunchResult => ({ ok: false, workerLost: true, message: 'UNAVAILABLE: connection refused' });

@@ -133,7 +133,7 @@ export class Executor {
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
         this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
-        return { map_status: { sizes: outcome.sizes }, accumulators: outcome.accumulators, stored_blocks: running.cached };
+        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached };
       }
       case 'error':
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');

@@ -19,6 +19,7 @@ import {
   decode,
   decodeRecords,
   encode,
+  encodeMapStatus,
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
@@ -167,7 +168,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   try {
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') {
-      return { kind: 'mapStatus', sizes: out.sizes, accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data };
+      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data };
     }
     return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }) };
   } catch (err) {

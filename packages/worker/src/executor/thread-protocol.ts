@@ -13,7 +13,7 @@ export interface ThreadData {
 export type ThreadOutcome =
   | { readonly kind: 'result'; readonly value: Uint8Array }
   /** A map task's consolidated output (MapOutputFile's index and data, transferred with the message) and its segments' sizes. */
-  | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array }
+  | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 

@@ -1,11 +1,10 @@
 // Original file: proto/sluice/v1/sluice.proto
 
-import type { Long } from '@grpc/proto-loader';
 
 export interface MapStatus {
-  'sizes'?: (number | string | Long)[];
+  'status'?: (Buffer | Uint8Array | string);
 }
 
 export interface MapStatus__Output {
-  'sizes': (number)[];
+  'status': (Buffer);
 }

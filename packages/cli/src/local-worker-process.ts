@@ -1,0 +1,123 @@
+/**
+ * The worker processes of `sluice run`'s local cluster: how one is spawned (LocalCluster
+ * and the prestart share it, so both start the very same command), and the prestart —
+ * cli-entry spawns them for `sluice run` before it loads the command's code, so they boot
+ * while the driver's process is still loading its own.
+ *
+ * A prestart is only an offer: LocalCluster adopts the prestarted workers when they were
+ * started with exactly the options the parsed command asks for (count, cores, log level,
+ * worker arguments), and otherwise ends them (they exit when their standard input closes)
+ * and starts its own. The prestart understands only the `run` options below; with any
+ * other option before the job file, `--help`, or no job file, it starts nothing.
+ *
+ * This file imports only Node's own modules: cli-entry loads it before anything else.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+
+/**
+ * Allocator settings for worker processes (glibc): the same as @sluice/worker's
+ * WORKER_MALLOC_ENV, which this file cannot import (a test pins the two equal).
+ */
+export const LOCAL_WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '1048576',
+};
+
+/** What a local worker process is started with. */
+export interface LocalWorkerSpec {
+  readonly cores: number;
+  readonly logLevel: string;
+  /** Extra `sluice worker` options (e.g. ['--shuffle-spill-records', '100']). */
+  readonly workerArgs: readonly string[];
+}
+
+/** Start one `sluice worker --driver -` (the address comes on its standard input) of a local cluster. */
+export function spawnLocalWorker(cliEntry: string, spec: LocalWorkerSpec, secret: string, opts: { readonly execArgv?: readonly string[]; readonly stderr?: 'inherit' | 'pipe'; readonly mallocEnv?: Readonly<Record<string, string>> } = {}): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [...(opts.execArgv ?? []), cliEntry, 'worker', '--driver', '-', '--cores', String(spec.cores), '--log-level', spec.logLevel, '--exit-with-parent', ...spec.workerArgs],
+    // stdin is a pipe from this process: when this process dies, however, the pipe closes
+    // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
+    { env: { ...(opts.mallocEnv ?? LOCAL_WORKER_MALLOC_ENV), ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', opts.stderr ?? 'inherit'] },
+  );
+  // A worker that died has a closed stdin: writing to it then must not throw.
+  child.stdin?.on('error', () => undefined);
+  return child;
+}
+
+/** Worker processes started by cli-entry for `sluice run`, waiting for their driver's address. */
+export interface PrestartedWorkers extends LocalWorkerSpec {
+  readonly workers: number;
+  readonly secret: string;
+  readonly children: readonly ChildProcess[];
+}
+
+/** What the prestart reads from a `sluice run` command line. */
+export interface PrestartPlan extends LocalWorkerSpec {
+  readonly workers: number;
+}
+
+/** `run` options with a value and without one, as main.ts declares them; the prestart reads four of them. */
+const VALUED = new Set(['--workers', '--cores', '--task-timeout', '--shuffle-spill-records', '--web-port', '--log-level']);
+const FLAGS = new Set(['--typecheck', '--no-progress']);
+/** At most this many prestarted workers (a typo of --workers 2000 must not fork 2,000 processes before the command is parsed). */
+const MAX_PRESTART = 16;
+
+/**
+ * The workers `sluice run <args>` will want, read from its arguments (those after `run`),
+ * or undefined when the prestart should not guess: an option it does not know, `--help`,
+ * a value that is not a plain count, or no job file.
+ */
+export function prestartPlan(args: readonly string[], env: NodeJS.ProcessEnv = process.env): PrestartPlan | undefined {
+  const values = new Map<string, string>();
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) break;
+    if (FLAGS.has(a)) continue;
+    if (!VALUED.has(a) || i + 1 >= args.length) return undefined;
+    values.set(a, args[++i]!);
+  }
+  if (i >= args.length) return undefined; // no job file: commander reports it
+  const count = (name: string, dflt: number): number | undefined => {
+    const v = values.get(name);
+    if (v === undefined) return dflt;
+    return /^[0-9]{1,4}$/.test(v) ? Math.max(1, Number(v)) : undefined;
+  };
+  const workers = count('--workers', 2);
+  const cores = count('--cores', 1);
+  if (workers === undefined || cores === undefined || workers > MAX_PRESTART) return undefined;
+  const spill = values.get('--shuffle-spill-records');
+  if (spill !== undefined && !/^[0-9]{1,12}$/.test(spill)) return undefined;
+  const logLevel = values.get('--log-level') ?? env.SLUICE_LOG_LEVEL ?? 'warn';
+  return { workers, cores, logLevel, workerArgs: spill === undefined ? [] : ['--shuffle-spill-records', String(Number(spill))] };
+}
+
+const PRESTARTED = Symbol.for('sluice.prestartedWorkers');
+type Slot = Record<symbol, PrestartedWorkers | undefined>;
+
+/** For `sluice run`: spawn the workers its command line asks for, kept for LocalCluster to adopt. Returns them, or undefined. */
+export function prestartLocalWorkers(cliEntry: string, argv: readonly string[]): PrestartedWorkers | undefined {
+  if (argv[0] !== 'run' || process.env.SLUICE_NO_PRESTART === '1') return undefined;
+  const plan = prestartPlan(argv.slice(1));
+  if (!plan) return undefined;
+  const secret = crypto.randomBytes(16).toString('hex');
+  const children = Array.from({ length: plan.workers }, () => spawnLocalWorker(cliEntry, plan, secret));
+  const prestarted: PrestartedWorkers = { ...plan, secret, children };
+  (globalThis as Slot)[PRESTARTED] = prestarted;
+  return prestarted;
+}
+
+/** The prestarted workers, handed out once (LocalCluster adopts or ends them). */
+export function takePrestartedWorkers(): PrestartedWorkers | undefined {
+  const p = (globalThis as Slot)[PRESTARTED];
+  (globalThis as Slot)[PRESTARTED] = undefined;
+  return p;
+}
+
+/** Whether prestarted workers are what a cluster of `workers` x `spec` would start itself. */
+export function prestartMatches(p: PrestartedWorkers, workers: number, spec: LocalWorkerSpec): boolean {
+  return p.workers === workers && p.cores === spec.cores && p.logLevel === spec.logLevel && p.workerArgs.length === spec.workerArgs.length && p.workerArgs.every((a, i) => a === spec.workerArgs[i]);
+}

@@ -1,0 +1,176 @@
+// How `sluice run` starts its local cluster fast, and that each shortcut falls back
+// correctly: cli-entry prestarts the worker processes before the command's code loads
+// (adopted only when they match what the parsed command asks for; otherwise ended and
+// replaced), and the driver starts its job's thread ahead (a spare bound to the first
+// job only). Real processes on loopback; expected sums computed here from the input.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { test } from 'node:test';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { WORKER_MALLOC_ENV } from '@sluice/worker';
+import { bundleJob } from '../src/bundle-job.js';
+import { LocalCluster } from '../src/local-cluster.js';
+import { LOCAL_WORKER_MALLOC_ENV, prestartPlan, spawnLocalWorker, type PrestartedWorkers } from '../src/local-worker-process.js';
+import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
+import path from 'node:path';
+
+const PROBE = fixture('driver-thread-probe.ts');
+const CLI_ENTRY = path.join(CLI_DIR, 'dist', 'src', 'cli-entry.js');
+/** Sum of x*x for x in 0..n-1, computed here. */
+const squares = (n: number): number => Array.from({ length: n }, (_, i) => i * i).reduce((a, b) => a + b, 0);
+
+interface Probe {
+  job: string;
+  threadId: number;
+  runs: number;
+  sum: number;
+}
+interface LogLine {
+  msg: string;
+  pid?: number;
+  adopted?: boolean;
+  workers?: number;
+  jobId?: string;
+  cores?: number;
+}
+
+function logLines(stderr: string): LogLine[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+function probeOf(stdout: string): Probe {
+  const l = stdout.split('\n').find((x) => x.startsWith('DRIVER_PROBE '));
+  assert.ok(l, `no DRIVER_PROBE line in:\n${stdout}`);
+  return JSON.parse(l.slice('DRIVER_PROBE '.length)) as Probe;
+}
+
+test('the prestart reads only the run options it knows, before the job file; anything else starts nothing', () => {
+  const dflt = { workers: 2, cores: 1, logLevel: 'warn', workerArgs: [] };
+  assert.deepEqual(prestartPlan(['job.ts'], {}), dflt);
+  assert.deepEqual(prestartPlan(['job.ts'], { SLUICE_LOG_LEVEL: 'info' }), { ...dflt, logLevel: 'info' });
+  assert.deepEqual(prestartPlan(['--workers', '3', '--cores', '2', '--log-level', 'debug', '--no-progress', '--typecheck', 'job.ts', 'a', '--workers', '9'], {}), {
+    workers: 3,
+    cores: 2,
+    logLevel: 'debug',
+    workerArgs: [],
+  });
+  assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--shuffle-spill-records', '100'] });
+  // Commander's own rule: --workers 0 is clamped to 1 by the command, so by the prestart too.
+  assert.deepEqual(prestartPlan(['--workers', '0', 'job.ts'], {}), { ...dflt, workers: 1 });
+  for (const args of [[], ['--workers', '2'], ['--help', 'job.ts'], ['-h'], ['--workers=3', 'job.ts'], ['--workers', 'two', 'job.ts'], ['--workers', '400', 'job.ts'], ['--cores', '-1', 'job.ts'], ['--shuffle-spill-records', '1e3', 'job.ts'], ['--unknown', 'job.ts']]) {
+    assert.equal(prestartPlan(args, {}), undefined, `prestart for ${JSON.stringify(args)}`);
+  }
+});
+
+test("the prestart's allocator settings are the worker package's", () => {
+  assert.deepEqual(LOCAL_WORKER_MALLOC_ENV, WORKER_MALLOC_ENV);
+});
+
+test('sluice run adopts the workers it prestarted and runs its job on the spare driver-program thread', { timeout: 120_000 }, async () => {
+  const n = 3000;
+  const r = await runCli(['run', '--no-progress', '--log-level', 'debug', '--workers', '3', PROBE, String(n)], { timeoutMs: 100_000 });
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const probe = probeOf(r.stdout);
+  assert.equal(probe.sum, squares(n));
+  assert.equal(probe.runs, 1);
+  const logs = logLines(r.stderr);
+  const pre = logs.find((l) => l.msg === 'prestarted workers');
+  assert.deepEqual([pre?.adopted, pre?.workers], [true, 3], 'the 3 prestarted workers were adopted');
+  assert.equal(logs.filter((l) => l.msg === 'worker registered').length, 3, 'three workers registered, no more');
+  // Every worker process that logged is one the driver's process spawned once: three pids besides the driver's.
+  const driverPid = logs.find((l) => l.msg === 'prestarted workers')?.pid;
+  assert.equal(new Set(logs.filter((l) => l.pid !== driverPid).map((l) => l.pid)).size, 3);
+  const bound = logs.find((l) => l.msg === 'spare job thread bound to a job');
+  assert.equal(bound?.jobId, probe.job, 'the job ran on the spare job thread');
+});
+
+test('an option form the prestart does not read (--workers=3) starts nothing ahead: the command starts its own workers', { timeout: 120_000 }, async () => {
+  const n = 2000;
+  const r = await runCli(['run', '--no-progress', '--log-level', 'debug', '--workers=3', PROBE, String(n)], { timeoutMs: 100_000 });
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  assert.equal(probeOf(r.stdout).sum, squares(n));
+  const logs = logLines(r.stderr);
+  assert.equal(logs.find((l) => l.msg === 'prestarted workers'), undefined);
+  assert.equal(logs.filter((l) => l.msg === 'worker registered').length, 3);
+});
+
+/** `sluice <args>` to the end of its output: 'close' waits for every process holding its stderr (its workers inherit it). */
+function runToClose(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_DIR, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => reject(new Error(`sluice ${args.join(' ')}: its output did not end within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+test('a run that fails before its cluster exists (here --typecheck of a missing file) leaves its prestarted workers to exit quietly', { timeout: 60_000 }, async () => {
+  const r = await runToClose(['run', '--no-progress', '--typecheck', 'no-such-job-file.ts'], 50_000);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /SLUICE_JOB_FILE_NOT_FOUND.*no-such-job-file\.ts/);
+  assert.doesNotMatch(r.stderr, /standard input|SLUICE_BAD_ARGUMENT/, 'a prestarted worker reported its parent leaving');
+});
+
+test('a run whose job file is missing stops the prestarted workers it adopted', { timeout: 60_000 }, async () => {
+  const r = await runToClose(['run', '--no-progress', 'no-such-job-file.ts'], 50_000);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /SLUICE_JOB_FILE_NOT_FOUND.*no-such-job-file\.ts/);
+  assert.doesNotMatch(r.stderr, /standard input|SLUICE_BAD_ARGUMENT/);
+});
+
+test('prestarted workers that do not match the cluster are ended and replaced; a second job does not get the spare job thread', { timeout: 120_000 }, async () => {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l.startsWith('{')) lines.push(JSON.parse(l) as LogLine);
+      done();
+    },
+  });
+  const log = pino({ level: 'debug' }, sink);
+  // Started as a cluster of 2 cores a worker would be: this cluster wants 1 core each.
+  const secret = 'p'.repeat(32);
+  const spec = { cores: 2, logLevel: 'warn', workerArgs: [] };
+  const children = [spawnLocalWorker(CLI_ENTRY, spec, secret), spawnLocalWorker(CLI_ENTRY, spec, secret)];
+  const prestarted: PrestartedWorkers = { ...spec, workers: 2, secret, children };
+  const exited = (c: ChildProcess): Promise<number | null> => new Promise((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
+  const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, prestarted, driver: { spareJobThread: true } });
+  try {
+    assert.equal(cluster.usesPrestartedWorkers, false);
+    assert.notEqual(cluster.secret, secret);
+    // Ended (their standard input closed before any address came): they exit 0, quietly.
+    assert.deepEqual(await within(Promise.all(children.map(exited)), 30_000, 'the unmatched prestarted workers to exit'), [0, 0]);
+    await cluster.start();
+    assert.deepEqual(
+      cluster.driver.registry.all().map((w) => w.cores),
+      [1, 1],
+    );
+    assert.ok(cluster.workerProcesses.every((c) => !children.includes(c)));
+    const bundle = await bundleJob(PROBE);
+    const run = async (n: number): Promise<Probe> => {
+      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: [String(n)] });
+      const out: string[] = [];
+      job.on('output', (l) => out.push(l));
+      const [state, err] = await within(new Promise<[string, unknown]>((resolve) => job.once('end', (s, e) => resolve([s, e]))), 90_000, 'the job');
+      assert.equal(state, 'succeeded', String((err as Error | undefined)?.message));
+      return probeOf(out.join('\n'));
+    };
+    const a = await run(1000);
+    const b = await run(1500);
+    assert.deepEqual([a.sum, b.sum], [squares(1000), squares(1500)]);
+    // Each program in a thread of its own: the spare served the first job only.
+    assert.notEqual(a.threadId, b.threadId);
+    assert.deepEqual([a.runs, b.runs], [1, 1]);
+    const bound = lines.filter((l) => l.msg === 'spare job thread bound to a job').map((l) => l.jobId);
+    assert.deepEqual(bound, [a.job]);
+  } finally {
+    await cluster.stop();
+  }
+});
