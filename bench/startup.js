@@ -9,6 +9,11 @@
 //    driver per checkout, started first): wall time from spawn to its 'worker registered'
 //    log line, and at that moment the CPU time of its main thread and of its whole process
 //    (spare task threads, V8's helper threads), read from /proc.
+// 3. The phases of `sluice run startup-job.ts --log-level debug`, from its log lines' times
+//    (one clock, all processes) against the spawn: every worker registered; the job's
+//    first action submitted (its driver program loaded and ran); the job ended; the process
+//    exited — so a change that moves work off the critical path shows even where the CPU
+//    it costs does not change.
 // Also the floors: `node -e 0` and `node -e "require('@grpc/grpc-js')"`.
 //
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
@@ -111,6 +116,32 @@ const runs = new Map(checkouts.map((c) => [c, []]));
 for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) runs.get(c).push(await sluiceRun(c));
 console.log(`sluice run of a one-action job (driver + 2 workers x 1 core): wall time and CPU time of the process tree (user + system), median of ${ROUNDS} alternating rounds`);
 for (const [c, xs] of runs) console.log(`  ${c}: wall ${fmt(xs, 'ms')} ms, CPU ${fmt(xs, 'cpuMs')} ms (wall of each run ${xs.map((x) => Math.round(x.ms)).join(' ')})`);
+
+/** Phases of one `sluice run --log-level debug` (ms from the spawn), from its JSON log lines. */
+function phases(checkout) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [main(checkout), 'run', '--no-progress', '--log-level', 'debug', job], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const exit = Date.now() - t0;
+      if (code !== 0) return reject(new Error(`${checkout}: sluice run exited ${code}: ${err.slice(-2000)}`));
+      const logs = err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const at = (msg) => logs.filter((l) => l.msg === msg).map((l) => l.time - t0);
+      const registered = at('worker registered');
+      resolve({ registered: Math.max(...registered), action: at('action submitted')[0], ended: at('job ended')[0], exit });
+    });
+  });
+}
+const phaseRuns = new Map(checkouts.map((c) => [c, []]));
+for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) phaseRuns.get(c).push(await phases(c));
+console.log(`phases of sluice run --log-level debug (ms from the spawn; job end to exit is the stop), median of ${ROUNDS} alternating rounds`);
+for (const [c, xs] of phaseRuns) {
+  const stop = xs.map((x) => ({ stop: x.exit - x.ended }));
+  console.log(`  ${c}: workers registered ${fmt(xs, 'registered')}, first action submitted ${fmt(xs, 'action')}, job ended ${fmt(xs, 'ended')}, exited ${fmt(xs, 'exit')} (stop ${fmt(stop, 'stop')})`);
+}
 
 const drivers = new Map();
 try {

@@ -5,8 +5,12 @@
 //     after 3 warm-up batches, the 99th percentile of the batches' total delay stays under
 //     the interval and the batches take in at least 90% of the records sent. Prints the
 //     highest stable rate.
-//  2. At 10,000 records/s, batch intervals shrink until unstable; prints the smallest stable one.
-// Each run prints its total delay (p50, p99, max), the batches' processing time, and the CPU
+//  2. At 10,000 records/s, batch intervals shrink until unstable; prints the smallest stable one,
+//     and issue 13's figure: 50 ms batches stable or not, and their p99 total delay (run even
+//     when a longer interval was unstable).
+// Each run prints its total delay (p50, p99, max), the batches' processing time, the first
+// batch's processing time and the slowest measured batches by number (a backlog the start
+// left decays over the first numbers; a hiccup in the steady state does not), and the CPU
 // time (user + system) of the driver process and of the two worker processes per 1,000 lines
 // and per batch, with the load average. The baseline of the same run is the generator alone:
 // the rate it can write on loopback.
@@ -129,7 +133,7 @@ async function openCluster(root) {
   const cli = await import(pathToFileURL(path.join(root, 'packages/cli/dist/src/index.js')).href);
   const log = cli.createRootLogger('warn', { pretty: false });
   // `node --cpu-prof --cpu-prof-dir=DIR bench/streaming.js ...` profiles the worker processes too.
-  const workerExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const workerExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof') || a.startsWith('--trace-gc'));
   const cluster = new cli.LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, workerExecArgv });
   const bundle = await cli.bundleJob(path.join(root, 'bench/streaming-job.ts'));
   await cluster.start();
@@ -166,6 +170,14 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const p50 = percentile(totals, 50);
   const p99 = percentile(totals, 99);
   const maxDelay = totals.length ? totals[totals.length - 1] : NaN;
+  // The slowest measured batches, by their number from the job's first batch (0-based): a
+  // backlog left by the start decays over the first numbers; a steady-state hiccup does not.
+  const first = batches[0];
+  const slowest = batches
+    .map((b, i) => [i, b.total])
+    .slice(3)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4);
   const stable = measured.length > 0 && p99 < intervalMs && received >= 0.9 * expected;
   const meanProcessing = measured.reduce((a, b) => a + b.processing, 0) / Math.max(1, measured.length);
   const driverCpu = cpu0 ? cpu1.driver - cpu0.driver : NaN;
@@ -177,9 +189,10 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
       `${stable ? 'stable  ' : 'UNSTABLE'} total delay p50 ${p50} p99 ${p99} max ${maxDelay} ms, mean processing ${meanProcessing.toFixed(0)} ms, ` +
       `received ${((100 * received) / Math.max(1, expected)).toFixed(0)}% of sent (${sent.toLocaleString('en-US')} lines sent); ` +
       `CPU per 1,000 lines: driver ${perK(driverCpu).toFixed(2)} ms, workers ${perK(workerCpu).toFixed(2)} ms; ` +
-      `per batch: driver ${perBatch(driverCpu).toFixed(1)} ms, workers ${perBatch(workerCpu).toFixed(1)} ms; load ${load.toFixed(1)}`,
+      `per batch: driver ${perBatch(driverCpu).toFixed(1)} ms, workers ${perBatch(workerCpu).toFixed(1)} ms; ` +
+      `first batch processing ${first?.processing} ms; slowest batches (number: total delay) ${slowest.map(([i, t]) => `#${i}: ${t}`).join(', ')} ms; load ${load.toFixed(1)}`,
   );
-  return { stable, p50, p99, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load };
+  return { stable, p50, p99, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load, firstProcessing: first?.processing ?? NaN };
 }
 
 async function ladders(seconds) {
@@ -201,8 +214,13 @@ async function ladders(seconds) {
       if (!r.stable) break;
       smallest = interval;
     }
+    // Issue 13's target is at 50 ms: its p99 is reported even when a longer interval was unstable.
+    at50 ??= await run(env, 10_000, 50, seconds);
     console.log(`highest stable rate at a 1 s batch interval: ${best.toLocaleString('en-US')} lines/s (${(best / 2).toLocaleString('en-US')} per core; ratio to the generator alone ${(best / ceiling).toFixed(2)}x)`);
-    console.log(`smallest stable batch interval at 10,000 lines/s: ${smallest ?? 'none of 1000'} ms${at50 ? `; at 50 ms the p99 total delay was ${at50.p99} ms` : ''}`);
+    console.log(
+      `smallest stable batch interval at 10,000 lines/s: ${smallest ?? 'none of 1000'} ms; at 50 ms batches (issue 13: stable with p99 total delay < 50 ms): ` +
+        `${at50.stable ? 'stable' : 'UNSTABLE'}, p99 total delay ${at50.p99} ms`,
+    );
   } finally {
     await env.cluster.stop();
   }
@@ -228,7 +246,7 @@ async function compare(seconds, rate, intervalMs, rounds, checkouts) {
       `  ${c}: stable ${rs.filter((r) => r.stable).length}/${rs.length}, total delay p50 ${m((r) => r.p50)} p99 ${m((r) => r.p99)} max ${m((r) => r.maxDelay)} ms, ` +
         `processing ${m((r) => r.meanProcessing).toFixed(0)} ms; CPU per 1,000 lines driver ${m((r) => (r.driverCpu * 1000) / r.received).toFixed(2)} ms, ` +
         `workers ${m((r) => (r.workerCpu * 1000) / r.received).toFixed(2)} ms; per batch driver ${m((r) => r.driverCpu / r.batches).toFixed(1)} ms, ` +
-        `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; load ${m((r) => r.load).toFixed(1)}`,
+        `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; first batch processing ${m((r) => r.firstProcessing)} ms; load ${m((r) => r.load).toFixed(1)}`,
     );
   }
 }

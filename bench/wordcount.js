@@ -16,6 +16,11 @@
 // A peer that cannot be run is reported in the table with the reason.
 //
 //   node bench/wordcount.js [lines=2000000] [partitions=8] [rounds=3]
+//   node bench/wordcount.js [lines] [partitions] [rounds] compare CHECKOUT...
+// The second form compares built checkouts (e.g. the build before a change and this one):
+// each round runs the baseline once and then `sluice run` of each checkout (its own
+// bin/sluice.js and bench/wordcount-job.ts), alternately; it prints each one's whole-process
+// wall time and the CPU time of its process tree (GNU time), medians, and the ratios.
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +33,7 @@ const root = path.dirname(here);
 const LINES = Number(process.argv[2] ?? 2_000_000);
 const PARTITIONS = Number(process.argv[3] ?? 8);
 const ROUNDS = Number(process.argv[4] ?? 3);
+const COMPARE = process.argv[5] === 'compare' ? process.argv.slice(6) : undefined;
 const SKALE_DIR = path.join(os.tmpdir(), 'sluice-bench-skale-1.2.2');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // bin/sluice.js as a user runs it: the bundled command when it is fresh (see packages/cli/src/cli-entry.ts).
@@ -89,7 +95,8 @@ function timed(cmd, args, opts, what) {
       const wallMs = performance.now() - t0;
       if (code !== 0) return reject(new Error(`${what} exited with ${code ?? signal}:\n${(out + err).slice(-3000)}`));
       try {
-        resolve({ wallMs, ...benchLine(out, what) });
+        const cpu = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
+        resolve({ wallMs, ...(cpu ? { cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 } : {}), ...benchLine(out, what) });
       } catch (e) {
         reject(e);
       }
@@ -119,6 +126,45 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 process.stderr.write(`generating ${fmt(LINES)} lines in ${tmp} ...\n`);
 makeData();
+if (COMPARE) {
+  await compareCheckouts(COMPARE);
+  process.exit(0);
+}
+
+/** `compare` mode: the baseline and each checkout's `sluice run`, alternated; medians of wall and tree CPU. */
+async function compareCheckouts(checkouts) {
+  const base = [];
+  const runs = new Map(checkouts.map((c) => [c, []]));
+  let want;
+  const same = (what, r) => {
+    want ??= r;
+    if (r.words !== want.words || r.digest !== want.digest) throw new Error(`results differ: ${what} ${JSON.stringify(r)} vs ${JSON.stringify(want)}`);
+  };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      process.stderr.write(`round ${round + 1} of ${ROUNDS} (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+      const b = await timed(process.execPath, [path.join(here, 'wordcount-baseline.js'), file, 'chunked', '2'], {}, 'baseline');
+      same('baseline', b);
+      base.push(b.ms);
+      for (const c of checkouts) {
+        const r = await timed('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', '--cores', '1', path.join(c, 'bench/wordcount-job.ts'), file, String(PARTITIONS)], { cwd: c }, `sluice run (${c})`);
+        same(c, r);
+        runs.get(c).push(r);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const baseMs = median(base);
+  console.log(`word count, ${fmt(LINES)} lines, ${PARTITIONS} partitions, sluice run (driver + 2 workers x 1 core) of each checkout and the baseline alternated; median of ${ROUNDS} rounds; load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`  baseline (1 JS thread): ${fmt(baseMs)} ms (each ${base.map(fmt).join(' ')})`);
+  for (const [c, xs] of runs) {
+    const wall = median(xs.map((x) => x.wallMs));
+    const cpu = median(xs.map((x) => x.cpuMs));
+    const job = median(xs.map((x) => x.ms));
+    console.log(`  ${c}: whole process ${fmt(wall)} ms wall = ${(baseMs / wall).toFixed(2)}x the baseline; the job itself ${fmt(job)} ms = ${(baseMs / job).toFixed(2)}x; tree CPU ${fmt(cpu)} ms (walls ${xs.map((x) => fmt(x.wallMs)).join(' ')})`);
+  }
+}
 const skale = installSkale();
 const dask = checkDask();
 

@@ -20,6 +20,7 @@ export * from './scheduler/run-task.js';
 export * from './shuffle/map-output-file.js';
 export * from './shuffle/shuffle-frame.js';
 export * from './shuffle/map-status.js';
+export * from './shuffle/map-output-places.js';
 export * from './shared/accumulator.js';
 export * from './shared/broadcast.js';
 export * from './rpc/proto.js';

@@ -8,7 +8,7 @@ import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
 import { StateHandle } from '../dstream/state-handle.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
-import { decodeShuffleFrame } from '../shuffle/shuffle-frame.js';
+import { decodeShuffleFrames } from '../shuffle/shuffle-frame.js';
 import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
@@ -52,10 +52,13 @@ export class PartitionComputer {
     this.emptySegments = emptySegments;
   }
 
-  /** The encoded record arrays of one reduce partition of a shuffle (only the map outputs with data for it). */
-  private fetchShuffle(shuffleId: number, split: number): Promise<Uint8Array[]> {
+  /** The records of one reduce partition of a shuffle, fetched from the map outputs with data for it. */
+  private async fetchShuffle(shuffleId: number, split: number): Promise<[unknown, unknown][]> {
     const empties = this.emptySegments?.[shuffleId];
-    return this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], empties === undefined ? undefined : mapsWithData(empties, split));
+    const framed = await this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], empties === undefined ? undefined : mapsWithData(empties, split));
+    const out: [unknown, unknown][] = [];
+    for (const buf of framed) decodeShuffleFrames(buf, out);
+    return out;
   }
 
   private fn<F extends Function>(shipped: Parameters<TaskEnv['revive']>[0]): F {
@@ -360,30 +363,23 @@ export class PartitionComputer {
       }
       case 'shuffled': {
         const spec = op.shuffle;
-        const segments = await this.fetchShuffle(spec.shuffleId, split);
+        const recs = await this.fetchShuffle(spec.shuffleId, split);
         let out: [unknown, unknown][];
         if (spec.aggregator) {
           const agg = makeAggregator(spec.aggregator, (f) => this.fn(f));
           const combined = new Map<KeyId, [unknown, unknown]>();
           const merge = spec.mapSideCombine ? agg.mergeCombiners : agg.mergeValue;
           const create = spec.mapSideCombine ? (c: unknown) => c : agg.createCombiner;
-          for (const seg of segments) {
-            const recs = decodeShuffleFrame<[unknown, unknown]>(seg);
-            for (let i = 0; i < recs.length; i++) {
-              const [k, v] = recs[i];
-              const id = keyId(k);
-              const e = combined.get(id);
-              if (e) e[1] = merge(e[1], v);
-              else combined.set(id, [k, create(v)]);
-            }
+          for (let i = 0; i < recs.length; i++) {
+            const [k, v] = recs[i];
+            const id = keyId(k);
+            const e = combined.get(id);
+            if (e) e[1] = merge(e[1], v);
+            else combined.set(id, [k, create(v)]);
           }
           out = [...combined.values()];
         } else {
-          out = [];
-          for (const seg of segments) {
-            const recs = decodeShuffleFrame<[unknown, unknown]>(seg);
-            for (let i = 0; i < recs.length; i++) out.push(recs[i]);
-          }
+          out = recs;
         }
         if (op.sort) {
           const dir = op.sort.ascending ? 1 : -1;
@@ -407,8 +403,7 @@ export class PartitionComputer {
         for (let i = 0; i < n; i++) {
           const spec = op.shuffles[i];
           if (spec) {
-            const segments = await this.fetchShuffle(spec.shuffleId, split);
-            for (const seg of segments) for (const kv of decodeShuffleFrame<[unknown, unknown]>(seg)) add(i, kv);
+            for (const kv of await this.fetchShuffle(spec.shuffleId, split)) add(i, kv);
           } else {
             await this.compute(node.parents[i], split, (kv) => add(i, kv as [unknown, unknown]));
           }

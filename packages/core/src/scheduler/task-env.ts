@@ -11,9 +11,11 @@ export interface TaskEnv {
   /** Revive a shipped function inside the job bundle's module scope (memoized per task). */
   revive(fn: ShippedFunction): Function;
   /**
-   * Encoded record arrays of one reduce partition, from the map outputs of the shuffle:
-   * every map output (`locations[m]` holds map m's), or only `maps` when given (the
-   * driver leaves out map outputs whose segment for this partition is empty).
+   * One reduce partition's segments of the shuffle's map outputs, as buffers of whole
+   * frames (MapOutputFile's layout: each frame a 4-byte length and an encoded record
+   * array; any number of segments back to back in a buffer): of every map output
+   * (`locations[m]` holds map m's), or only of `maps` when given (the map outputs whose
+   * segment for this partition is empty are left out).
    */
   fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]>;
   /** An encoded cached partition stored on this worker, if any. */

@@ -83,9 +83,40 @@ export function encodeShuffleFrame(records: readonly unknown[]): Uint8Array {
 export function decodeShuffleFrame<T = unknown>(bytes: Uint8Array): T[] {
   if (bytes[0] !== PAIRS_TAG) return decodeRecords<T[]>(bytes);
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = buf.readUInt32LE(1);
-  const out = new Array<unknown>(count);
-  let at = 5;
+  const out: T[] = [];
+  decodePairs(buf, 0, buf.length, out);
+  return out;
+}
+
+/**
+ * Every record of a buffer of whole frames (a 4-byte little-endian length, then the frame:
+ * MapOutputFile's layout, one segment or several back to back), pushed onto `out` in order.
+ * Compact frames are decoded where they lie, through one Buffer over the whole buffer: no
+ * view or Buffer per frame (a reduce task of a 2,000 x 2,000 shuffle reads 2,000 frames).
+ */
+export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): void {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = buf.length;
+  let at = 0;
+  while (at < total) {
+    if (at + 4 > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame header at byte ${at} of ${total}`);
+    const len = buf.readUInt32LE(at);
+    const from = at + 4;
+    const end = from + len;
+    if (end > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame of ${len} bytes at byte ${at} of ${total}`);
+    if (len > 0 && buf[from] === PAIRS_TAG) decodePairs(buf, from, end, out);
+    else {
+      const recs = decodeRecords<T[]>(buf.subarray(from, end));
+      for (let i = 0; i < recs.length; i++) out.push(recs[i]);
+    }
+    at = end;
+  }
+}
+
+/** The records of the compact frame at buf[start, end), pushed onto `out`. */
+function decodePairs<T>(buf: Buffer, start: number, end: number, out: T[]): void {
+  const count = buf.readUInt32LE(start + 1);
+  let at = start + 5;
   const element = (): number | string => {
     const tag = buf[at];
     if (tag === NUMBER) {
@@ -105,7 +136,7 @@ export function decodeShuffleFrame<T = unknown>(bytes: Uint8Array): T[] {
   };
   for (let i = 0; i < count; i++) {
     const k = element();
-    out[i] = [k, element()];
+    out.push([k, element()] as T);
   }
-  return out as T[];
+  if (at !== end) throw new SluiceError('SLUICE_INTERNAL', `corrupt shuffle frame: ${count} records end at byte ${at - start} of a ${end - start}-byte frame`);
 }

@@ -18,6 +18,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
+import { warmUpCluster } from './cluster-warm-up.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
@@ -160,6 +161,8 @@ export class StreamingContext {
   /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
   lastGeneratedTime = -Infinity;
   private receivingStopped = false;
+  /** Resolves once the start's warm-up job ended (or its wait timed out) and the batches' times are fixed. */
+  private warmedUp: Promise<void> = Promise.resolve();
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
   private fatal: Error | undefined;
@@ -500,6 +503,7 @@ export class StreamingContext {
       });
     }
     const md = this.recovery?.metadata;
+    const recovering = md !== undefined && this.checkpointer !== undefined;
     if (md && this.checkpointer) {
       this.zeroTime = md.zeroTime;
       this.nextBatchTime = md.nextBatchTime;
@@ -530,7 +534,19 @@ export class StreamingContext {
     contextSettled(this);
     activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
-    void this.generateLoop();
+    // On the system clock a warm-up job runs first (warmUpCluster) and the batches' times
+    // start from when it ended; a manual clock's time is the test's, so it starts at once.
+    const warm = this.clock instanceof SystemClock;
+    this.warmedUp = warm ? warmUpCluster(this.sc) : Promise.resolve();
+    void this.warmedUp.then(() => {
+      if (this.state !== 'active') return;
+      if (warm && !recovering) {
+        const t = this.clock.now();
+        this.zeroTime = t - (t % this.batchIntervalMs);
+        this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+      }
+      return this.generateLoop();
+    });
   }
 
   private checkpointedGraph(): ConstructorParameters<typeof MetadataCheckpointer>[0] {
@@ -562,6 +578,8 @@ export class StreamingContext {
     if (options.graceful) {
       this.receivingStopped = true;
       await this.sc.streaming?.stopReceivers();
+      // The first batch's time is fixed once the warm-up ends: what was received meanwhile goes to it.
+      await this.warmedUp;
       // Every block received so far belongs to a batch at or before the next tick.
       const last = this.nextBatchTime;
       if (this.clock instanceof ManualClock) this.clock.setTime(Math.max(this.clock.now(), last));

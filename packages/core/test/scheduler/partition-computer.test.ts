@@ -143,8 +143,14 @@ class FakeTaskEnv implements TaskEnv {
   }
 
   async fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[]> {
+    // Segments as a worker gives them: whole frames, one buffer per map output.
     const out: Uint8Array[] = [];
-    for (let m = 0; m < locations.length; m++) out.push(...this.frames(shuffleId, m, reducePartition));
+    for (let m = 0; m < locations.length; m++) {
+      const o = this.outputs.get(`${shuffleId}/${m}`);
+      if (!o) continue;
+      const { start, end } = segmentRange(o.index, reducePartition);
+      out.push(o.data.subarray(start, end));
+    }
     return out;
   }
 

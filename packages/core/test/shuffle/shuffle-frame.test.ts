@@ -4,7 +4,8 @@
 // surrogates included).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, encodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
+import { MapOutputWriter } from '../../src/shuffle/map-output-file.js';
+import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, decodeShuffleFrames, encodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import { mulberry32 } from '../support/prng.js';
 
 const rand = mulberry32(77);
@@ -43,4 +44,33 @@ test('other buckets go through v8 serialize and decode to the same records', () 
     assert.equal(bytes[0], 0xff, `v8 for ${String(bucket[0])}`);
     assert.deepStrictEqual(decodeShuffleFrame(bytes), bucket);
   }
+});
+
+test('decodeShuffleFrames reads every frame of a buffer of segments where it lies (compact and v8 frames mixed, at any offset)', () => {
+  // 30 reduce partitions, each 0-3 frames of 0-40 pairs (compact up to 16, v8 above), laid out by MapOutputWriter.
+  const reduces = 30;
+  const want: unknown[][] = Array.from({ length: reduces }, () => []);
+  const w = new MapOutputWriter(reduces);
+  for (let r = 0; r < reduces; r++) {
+    for (let f = Math.floor(rand() * 4); f > 0; f--) {
+      const bucket = Array.from({ length: Math.floor(rand() * 41) }, () => [anyElement(), anyElement()]);
+      w.add(r, encodeShuffleFrame(bucket));
+      want[r].push(...bucket);
+    }
+  }
+  const { data, sizes } = w.finish();
+  // The whole output at an odd offset of a larger buffer (as a view into a received message would be).
+  const host = new Uint8Array(data.length + 13);
+  host.set(data, 7);
+  const all: unknown[] = [];
+  decodeShuffleFrames(host.subarray(7, 7 + data.length), all);
+  assert.deepStrictEqual(all, want.flat());
+  // One segment alone: partition 5's bytes.
+  const start = sizes.slice(0, 5).reduce((a, b) => a + b, 0);
+  const one: unknown[] = [];
+  decodeShuffleFrames(data.subarray(start, start + sizes[5]), one);
+  assert.deepStrictEqual(one, want[5]);
+  // A cut-off buffer is an error naming where, not records made up.
+  const cut = data.subarray(0, data.length - 1);
+  assert.throws(() => decodeShuffleFrames(cut, []), /truncated shuffle segment/);
 });

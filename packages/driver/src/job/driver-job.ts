@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker } from '../streaming/receiver-tracker.js';
+import { BlockRemovals } from './block-removals.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
@@ -80,6 +81,8 @@ interface Attempt {
   /** stdout and stderr not yet closed. */
   outputOpen: number;
   tracker: ReceiverTracker | undefined;
+  /** Removals of the attempt's blocks on workers, a call per worker per BLOCK_REMOVAL_DELAY_MS. */
+  readonly removals: BlockRemovals;
   /** Set once the attempt ended (its thread is let go). */
   over: boolean;
   /** Resolves once the thread has exited: nothing of this attempt runs any more. */
@@ -204,7 +207,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         r();
       }),
     );
-    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, over: false, exited };
+    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited };
     for (const stream of [thread.stdout, thread.stderr]) {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
@@ -317,7 +320,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeShuffles(this.runId, m.shuffleIds);
         // Each map output is one block, shuffle_<run>_<shuffle>_<map>.
         const prefixes = m.shuffleIds.map((s) => `shuffle_${this.runId}_${s}_`);
-        for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);
+        for (const w of this.registry.all()) this.current.removals.remove(w.id, [], prefixes);
         return;
       }
       case 'startReceiver':
@@ -338,7 +341,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'removeBlocks':
-        this.current.tracker?.removeBlocks(m.blockIds, (id) => [...(this.dag.blockLocations.workersFor(id) ?? [])]);
+        // Where each block is now: its worker and its replica, or the copies a decommission made.
+        for (const id of m.blockIds) for (const w of this.dag.blockLocations.workersFor(id) ?? []) this.current.removals.remove(w, [id]);
         this.dag.blockLocations.removeIds(m.blockIds);
         return;
       case 'batch':
@@ -412,6 +416,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.progress.attemptEnded();
     a.tracker?.close();
     a.tracker = undefined;
+    a.removals.close();
     this.broadcasts.clear();
     // The attempt's flow control is over with it (a next attempt reports its own).
     this.rates.clear();

@@ -183,18 +183,6 @@ export class ReceiverTracker implements RegistryListener {
     return Promise.all(waits).then((moved) => moved.filter(Boolean).length);
   }
 
-  removeBlocks(ids: readonly string[], locationsOf: (id: string) => readonly string[]): void {
-    const byWorker = new Map<string, string[]>();
-    for (const id of ids) {
-      for (const w of locationsOf(id)) {
-        const list = byWorker.get(w) ?? [];
-        list.push(id);
-        byWorker.set(w, list);
-      }
-    }
-    for (const [w, list] of byWorker) void this.registry.get(w)?.endpoint.removeBlocks(list);
-  }
-
   close(): void {
     this.closed = true;
     this.registry.removeListener(this);

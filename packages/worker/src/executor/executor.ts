@@ -355,7 +355,7 @@ export class Executor {
           return { data: got.segments.length === 1 ? got.segments[0] : Buffer.concat(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
-          const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.locations, msg.maps);
+          const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.places, msg.maps);
           if (r.ok) return { type: 'fetched', reqId: msg.reqId, framed: r.framed };
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },

@@ -20,12 +20,12 @@ import {
   decodeRecords,
   encode,
   encodeMapStatus,
+  placesOf,
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
   runTask,
   setRecordClassScope,
-  splitFrames,
   toWire,
   userErrorInfo,
   type BundleOrigin,
@@ -147,10 +147,11 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations, maps) {
-      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, locations: [...locations], ...(maps === undefined ? {} : { maps }) }));
+      const places = placesOf(locations);
+      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
       if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
-      return reply.framed.flatMap(splitFrames);
+      return reply.framed;
     },
     async getCached(blockId) {
       const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));

@@ -1,4 +1,4 @@
-import type { MapOutputLocation, StorageLevel } from '@sluice/core/internal';
+import type { MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/core/internal';
 
 /**
  * Data a task thread starts with: nothing of any job. A thread is started as a spare
@@ -85,9 +85,10 @@ export type ThreadToMain =
       readonly taskId: string;
       readonly shuffleId: number;
       readonly reducePartition: number;
-      readonly locations: MapOutputLocation[];
+      /** Where the map outputs are (placesOf the stage's locations). */
+      readonly places: MapOutputPlaces;
       /** Only these map outputs (the others have nothing for this partition); absent: all. */
-      readonly maps?: readonly number[];
+      readonly maps?: Int32Array;
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }

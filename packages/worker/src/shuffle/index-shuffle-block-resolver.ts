@@ -33,12 +33,22 @@ export class IndexShuffleBlockResolver {
    * before any is read: the first one missing is named and nothing else is returned.
    */
   readSegments(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): SegmentsRead {
-    for (const m of maps) if (!this.has(jobId, shuffleId, m)) return { missing: m };
+    // One block id and one look-up per map output (a reduce task of a 2,000-map shuffle
+    // asks a worker for 1,000 of them): the in-memory ones' segments are kept from it.
+    const prefix = mapOutputBlockId(jobId, shuffleId, 0).slice(0, -1);
+    const ids = new Array<string>(maps.length);
+    const held = new Array<readonly Uint8Array[] | undefined>(maps.length);
+    for (let i = 0; i < maps.length; i++) {
+      const id = (ids[i] = prefix + maps[i]);
+      held[i] = this.blocks.memorySegments(id);
+      if (held[i] === undefined && !this.blocks.has(id)) return { missing: maps[i] };
+    }
     const segments: Uint8Array[] = [];
     let bytes = 0;
-    for (const m of maps) {
-      const id = mapOutputBlockId(jobId, shuffleId, m);
-      const inMemory = this.blocks.memorySegments(id);
+    for (let i = 0; i < maps.length; i++) {
+      const m = maps[i];
+      const id = ids[i];
+      const inMemory = held[i];
       let seg: Uint8Array | undefined;
       if (inMemory !== undefined) {
         // Entries reduce and reduce + 1 of the index: where the segment starts and ends.

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, concatOwned, loadProto, secretMetadata, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, concatOwned, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 
 export type FetchResult =
@@ -26,22 +26,18 @@ export class ShuffleClient {
   ) {}
 
   /**
-   * `locations[m]` holds map m's output; `maps` (when given) are the only map outputs to
-   * read: the driver leaves out those whose segment for `reduce` is empty.
+   * `places` says where each map output is (placesOf); `maps` (when given) are the only map
+   * outputs to read: those whose segment for `reduce` is empty are left out.
    */
-  async fetch(jobId: string, shuffleId: number, reduce: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<FetchResult> {
-    const byWorker = new Map<string, { address: string; maps: number[] }>();
-    const add = (map: number): void => {
-      const loc = locations[map];
-      if (loc === undefined) return;
-      let e = byWorker.get(loc.workerId);
-      if (!e) byWorker.set(loc.workerId, (e = { address: loc.address, maps: [] }));
-      e.maps.push(map);
-    };
-    if (maps === undefined) for (let m = 0; m < locations.length; m++) add(m);
-    else for (const m of maps) add(m);
+  async fetch(jobId: string, shuffleId: number, reduce: number, places: MapOutputPlaces, maps?: ArrayLike<number>): Promise<FetchResult> {
+    const { workers, owner } = places;
+    const byWorker: number[][] = workers.map(() => []);
+    if (maps === undefined) for (let m = 0; m < owner.length; m++) byWorker[owner[m]].push(m);
+    else for (let i = 0; i < maps.length; i++) if (maps[i] < owner.length) byWorker[owner[maps[i]]].push(maps[i]);
     const results = await Promise.all(
-      [...byWorker.entries()].map(async ([workerId, { address, maps: here }]): Promise<FetchResult> => {
+      byWorker.map(async (here, w): Promise<FetchResult> => {
+        if (here.length === 0) return { ok: true, framed: [] };
+        const { workerId, address } = workers[w];
         if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, here);
         return this.fetchRemote(workerId, address, { job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: here });
       }),

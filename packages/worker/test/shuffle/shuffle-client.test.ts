@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { MapOutputWriter, splitFrames } from '@sluice/core/internal';
+import { MapOutputWriter, placesOf, splitFrames } from '@sluice/core/internal';
 import { IndexShuffleBlockResolver } from '../../src/shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
 import { BlockManager } from '../../src/storage/block-manager.js';
@@ -28,7 +28,7 @@ test('local fetch: only the map outputs asked for, in order, as one buffer of fr
       resolver.commit('j', 2, m, out.index, out.data);
     }
     const here = { workerId: 'w1', address: '127.0.0.1:1' };
-    const locations = [here, here, here, here];
+    const locations = placesOf([here, here, here, here]);
     const got = await client.fetch('j', 2, 1, locations, [3, 1]);
     assert.ok(got.ok);
     assert.equal(got.framed.length, 1);
