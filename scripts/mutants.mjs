@@ -8,6 +8,10 @@
 //   node scripts/mutants.mjs --only a,b       just these (by id)
 //   node scripts/mutants.mjs --baseline       also run each mutation's tests unmutated first
 //   node scripts/mutants.mjs --keep           keep the scratch copies (their paths are printed)
+//   node scripts/mutants.mjs --check          only check that every mutation still applies (its file
+//                                             exists, its search text occurs exactly once, its test
+//                                             files have sources); fast, runs no test. Exit code 1,
+//                                             naming each stale mutation. Every run checks this first.
 //
 // The copy takes the working tree as it is (committed or not) without .git and the root
 // node_modules, which is linked; each package's node_modules (pnpm's relative symlinks) is
@@ -43,17 +47,17 @@ const MUTATIONS = [
     id: 'window-inverse-late',
     what: 'reduceByKeyAndWindow with an inverse subtracts the batches that left one batch late',
     file: 'packages/core/src/dstream/window-dstreams.ts',
-    search: 'const olds = this.parent.slice(time - this.slideMs - this.windowMs, time - this.windowMs);',
+    search: 'const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);',
     replace:
-      'const olds = this.parent.slice(time - this.slideMs - this.windowMs - this.parent.slideDuration, time - this.windowMs - this.parent.slideDuration);',
+      'const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs - this.parent.slideDuration, time - this.windowMs - this.parent.slideDuration);',
     tests: ['packages/cli/dist/test/dstream-operators.test.js'],
   },
   {
     id: 'all-maps-rerun',
     what: 'after a lost map output, every map task of the stage is re-run, not only the lost ones',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
-    search: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, missing, {',
-    replace: 'await this.runTaskSet(job, sid, attempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
+    search: 'await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, {',
+    replace: 'await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
     tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'kill -9 of a worker mid-job' }],
   },
   {
@@ -68,8 +72,8 @@ const MUTATIONS = [
     id: 'update-state-drops-idle',
     what: 'updateStateByKey drops the state of keys with no new values',
     file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: 'const s = update(values, prev.length > 0 ? prev[0] : undefined);',
-    replace: 'const s = values.length === 0 ? undefined : update(values, prev.length > 0 ? prev[0] : undefined);',
+    search: 'const s = update(k, values, prev.length > 0 ? prev[0] : undefined);',
+    replace: 'const s = values.length === 0 ? undefined : update(k, values, prev.length > 0 ? prev[0] : undefined);',
     tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'stateful' }, 'packages/cli/dist/test/dstream-operators.test.js'],
   },
   {
@@ -109,7 +113,7 @@ const MUTATIONS = [
     id: 'shuffle-cleanup-driver-only',
     what: "dropped shuffles are forgotten on the driver but their blocks stay on the workers",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: 'for (const w of this.registry.all()) void w.endpoint.removeBlocks([], prefixes);',
+    search: 'for (const w of this.registry.all()) this.current.removals.remove(w.id, [], prefixes);',
     replace: 'void prefixes;',
     tests: ['packages/cli/dist/test/streaming-cleanup.test.js'],
   },
@@ -125,8 +129,8 @@ const MUTATIONS = [
     id: 'stream-checkpoint-ignored',
     what: "a stateful stream's checkpoint interval is ignored (state never checkpointed)",
     file: 'packages/core/src/dstream/dstream.ts',
-    search: '% this.checkpointInterval === 0) rdd.checkpoint();',
-    replace: '% this.checkpointInterval === 0) void rdd;',
+    search: '% this.checkpointInterval === 0) {\n        rdd.checkpoint();',
+    replace: '% this.checkpointInterval === 0) {\n        void rdd;',
     tests: ['packages/cli/dist/test/checkpoint-readback.test.js'],
   },
   {
@@ -139,10 +143,12 @@ const MUTATIONS = [
   },
   {
     id: 'received-block-no-replica',
-    what: 'a received block is read only from its first location, never from its replica',
-    file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: 'const read = await this.env.getBlock(b.blockId, b.locations);',
-    replace: 'const read = await this.env.getBlock(b.blockId, b.locations.slice(0, 1));',
+    what: "a received block is read only from its first location (even when that worker is lost), never from its replica",
+    // The driver hands a task only the registered, staying locations of each block (a lost
+    // worker's are dropped before launch), so that is where a task would miss the replica.
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '        const live = b.locations.filter((l) => {\n          const w = this.registry.get(l.workerId);\n          return w !== undefined && !w.decommissioning;\n        });',
+    replace: '        const live = b.locations.slice(0, 1);',
     tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'socket receiver' }],
   },
   {
@@ -373,8 +379,8 @@ const MUTATIONS = [
     id: 'job-failed-always-warn',
     what: "sluice run's driver logs 'job failed' at warn on the stderr where sluice run reports it too",
     file: 'packages/cli/src/main.ts',
-    search: "workerArgs, driver: { webPort, jobFailureLogLevel: 'info' } });",
-    replace: 'workerArgs, driver: { webPort } });',
+    search: "driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });",
+    replace: 'driver: { webPort, spareJobThread: true } });',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'failing streaming' }],
   },
   {
@@ -421,8 +427,8 @@ const MUTATIONS = [
     id: 'grpc-logs-to-console',
     what: "grpc-js's own log lines are printed to stderr (No address added out of total 1 resolved)",
     file: 'packages/cli/src/main.ts',
-    search: '    const log = createRootLogger(o.logLevel);\n    routeGrpcLogs(log);\n    const driver',
-    replace: '    const log = createRootLogger(o.logLevel);\n    const driver',
+    search: "    const log = createRootLogger(o.logLevel);\n    routeGrpcLogs(log);\n    log.debug({ code: cliCode() }, 'sluice code loaded');\n    const { DriverNode }",
+    replace: "    const log = createRootLogger(o.logLevel);\n    log.debug({ code: cliCode() }, 'sluice code loaded');\n    const { DriverNode }",
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'port in use' }],
   },
   {
@@ -1202,6 +1208,46 @@ const MUTATIONS = [
     replace: '    stop_grace_periode: 90s',
     tests: ['packages/cli/dist/test/docker-stack.test.js'],
   },
+  {
+    id: 'shuffle-fetch-waits-silent-peer',
+    what: 'a shuffle fetch from a peer that accepts and never answers waits for ever (no --peer-connect-timeout)',
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '        fail(first, `cannot fetch shuffle blocks: ${this.silentPeer(workerId, address)}`);\n',
+    replace: '        void first;\n',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'never answers' }, { file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'silent listener' }],
+  },
+  {
+    id: 'block-fetch-waits-silent-peer',
+    what: "a block fetch waits out its 30 s deadline on a silent peer before it tries the block's replica",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '          settle(`unreachable (${this.silentPeer(loc.workerId, loc.address)})`);\n          call.cancel();\n',
+    replace: '          void loc;\n',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'never answers' }],
+  },
+  {
+    id: 'peer-connect-timeout-ignored',
+    what: 'sluice worker --peer-connect-timeout is not passed to the worker (the 30 s default holds)',
+    file: 'packages/cli/src/main.ts',
+    search: '        peerConnectTimeoutMs: o.peerConnectTimeout,\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'silent listener' }],
+  },
+  {
+    id: 'decommission-state-hidden',
+    what: 'sluice workers shows a worker being decommissioned as active',
+    file: 'packages/driver/src/driver-node.ts',
+    search: "            decommission: this.decommissionState(w.id) ?? '',",
+    replace: "            decommission: '',",
+    tests: [{ file: 'packages/cli/dist/test/graceful-decommission.test.js', pattern: 'show its phase' }],
+  },
+  {
+    id: 'rest-workers-no-decommission',
+    what: 'GET /api/v1/workers shows no decommission phase',
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    decommission: d.decommissionState(w.id) ?? null,',
+    replace: '    decommission: null,',
+    tests: [{ file: 'packages/cli/dist/test/graceful-decommission.test.js', pattern: 'show its phase' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
@@ -1225,6 +1271,32 @@ function describeSpec(t) {
   return t.pattern ? `${t.file} (tests matching '${t.pattern}')` : t.file;
 }
 
+/** Why mutation `m` no longer applies to the working tree at `dir`, or undefined if it does. */
+function staleness(dir, m) {
+  const file = path.join(dir, m.file);
+  if (!fs.existsSync(file)) return `no file ${m.file}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const n = text.split(m.search).length - 1;
+  if (n !== 1) return `its search text occurs ${n} times in ${m.file} (want exactly 1): the code moved; re-point the mutation at the code that now does this`;
+  for (const t of testSpecs(m)) {
+    // packages/X/dist/test/Y.test.js is compiled from packages/X/test/Y.test.ts.
+    const source = t.file.replace(/\/dist\/test\//, '/test/').replace(/\.js$/, '.ts');
+    if (!fs.existsSync(path.join(dir, source))) return `its test ${t.file} has no source ${source}`;
+  }
+  return undefined;
+}
+
+const stale = selected.map((m) => ({ m, why: staleness(ROOT, m) })).filter((x) => x.why !== undefined);
+if (stale.length > 0) {
+  for (const { m, why } of stale) process.stderr.write(`mutants: stale mutation '${m.id}': ${why}\n`);
+  process.stderr.write(`mutants: ${stale.length} of ${selected.length} mutation(s) no longer apply (${stale.map((x) => x.m.id).join(', ')})\n`);
+  process.exit(1);
+}
+if (flag('check')) {
+  process.stdout.write(`mutants: all ${selected.length} mutation(s) apply (each search text occurs exactly once; every test file has a source)\n`);
+  process.exit(0);
+}
+
 const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-mutants-'));
 const log = (msg) => process.stdout.write(`[mutants ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -1244,11 +1316,10 @@ function copyRepo(dir) {
 }
 
 function applyMutation(dir, m) {
+  const bad = staleness(dir, m);
+  if (bad) return bad;
   const file = path.join(dir, m.file);
-  if (!fs.existsSync(file)) return `no file ${m.file}`;
   const text = fs.readFileSync(file, 'utf8');
-  const n = text.split(m.search).length - 1;
-  if (n !== 1) return `the search string occurs ${n} times in ${m.file} (want exactly 1): the code moved; update the mutation`;
   fs.writeFileSync(file, text.replace(m.search, () => m.replace));
   return undefined;
 }

@@ -97,6 +97,10 @@ function taskTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--task-timeout');
 }
 
+function peerConnectTimeout(v: string): number {
+  return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--peer-connect-timeout');
+}
+
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
 
 const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
@@ -251,6 +255,11 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
+  .option(
+    '--peer-connect-timeout <duration>',
+    "give up a shuffle or block fetch from another worker that has not connected and answered within this ('30s', '2m'; Spark's spark.shuffle.io.connectionTimeout): its map outputs are recomputed (default 30s)",
+    peerConnectTimeout,
+  )
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .action(
@@ -265,6 +274,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir?: string;
         shuffleSpillRecords?: number;
         taskThreads?: number;
+        peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
       },
@@ -299,6 +309,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
         taskThreads: o.taskThreads,
+        peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
       // SIGTERM (what Kubernetes, Docker Swarm and compose send on scale-down) decommissions
@@ -496,7 +507,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
 clientCommand(program.command('workers').description("list a driver's workers"))
   .action(async (o: ClientOpts) => {
     const workers = await (await client()).listWorkers(driverOf(o, 'workers'), security(o));
-    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS']];
+    const rows = [['WORKER', 'ADDRESS', 'CORES', 'RUNNING', 'COMPLETED', 'RECEIVERS', 'HEARTBEAT', 'BLOCKS IN/SHUF/RDD', 'MEMORY', 'DISK', 'RSS', 'STATE']];
     const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
     for (const w of workers) {
       const s = w.storage;
@@ -512,6 +523,8 @@ clientCommand(program.command('workers').description("list a driver's workers"))
         s ? `${mib(s.memory_bytes)} of ${mib(s.memory_limit_bytes)}` : '-',
         s ? mib(s.disk_bytes) : '-',
         s ? mib(s.rss_bytes) : '-',
+        // 'draining', 'migrating' or 'releasing' while it is being decommissioned.
+        w.decommission || 'active',
       ]);
     }
     table(rows);

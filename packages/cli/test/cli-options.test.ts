@@ -116,6 +116,17 @@ test('sluice worker --task-threads above --cores (or below 1) stops with a clear
   }
 });
 
+test('sluice worker refuses a bad --peer-connect-timeout with SLUICE_BAD_ARGUMENT naming the value, before it dials the driver', async () => {
+  for (const [value, pattern] of [
+    ['soon', /error \[SLUICE_BAD_ARGUMENT\]: --peer-connect-timeout: 'soon' is not a duration/],
+    ['0', /error \[SLUICE_BAD_ARGUMENT\]: --peer-connect-timeout must be a positive whole number of milliseconds, got 0/],
+  ] as const) {
+    const r = await runCli(['worker', '--driver', driver.address, '--peer-connect-timeout', value], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+  }
+});
+
 test('everything after the job file is the job\'s: `sluice run job.ts a b --flag`, with `--` still working', async () => {
   const cases: { argv: string[]; job: string[]; notice?: RegExp }[] = [
     { argv: ['run', '--workers', '1', JOB, 'a', 'b', '--flag'], job: ['a', 'b', '--flag'] },

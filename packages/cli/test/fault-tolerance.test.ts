@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -164,6 +165,52 @@ test('a silent worker (SIGSTOP) is declared lost within the timeout and its work
       await exited(frozen);
     }
   });
+});
+
+test('a map output whose worker address answers nothing (a silent listener) fails the fetch after --peer-connect-timeout; the map outputs are recomputed, results exact', { timeout: 120_000 }, async () => {
+  // A peer gone without a reset: this listener accepts TCP connections and never sends a
+  // byte, so gRPC would stay CONNECTING for ever. Every map output registered the first time
+  // points at it (under a worker id no process has, so every reduce task must fetch remotely);
+  // outputs registered again (the recomputation) point at their real worker.
+  const silentSockets: net.Socket[] = [];
+  const silent = net.createServer((sock) => {
+    silentSockets.push(sock);
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const silentAddress = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  const timeoutMs = 2000;
+  const { log, entries } = memoryLogger('warn');
+  try {
+    await withCluster({ workers: 2, logLevel: 'error', log, workerArgs: ['--peer-connect-timeout', `${timeoutMs / 1000}s`] }, async (h) => {
+      const tracker = h.cluster.driver.dag.mapOutputs;
+      const register = tracker.register.bind(tracker);
+      const seen = new Set<string>();
+      tracker.register = (jobId, shuffleId, numMaps, map, loc, sizes) => {
+        const key = `${jobId}/${shuffleId}/${map}`;
+        const first = !seen.has(key);
+        seen.add(key);
+        register(jobId, shuffleId, numMaps, map, first ? { workerId: 'vanished-worker', address: silentAddress } : loc, sizes);
+      };
+      const t0 = Date.now();
+      const job = await startJob(h.cluster, PIPELINE, [String(N), '8', '0']);
+      // Both shuffles each wait out the bound once; 10x loose over that and the job itself.
+      const run = await within(job.done, 10 * (2 * timeoutMs + 4000), 'the job to end (a fetch from a silent peer must give up after --peer-connect-timeout)');
+      assertPipelineResult(run, N);
+      const tookMs = Date.now() - t0;
+      const failed = entries.filter((e) => e.msg === 'fetch failed; resubmitting map stage');
+      assert.deepEqual([...new Set(failed.map((e) => e.lostShuffleId))].sort(), [0, 1], `each shuffle's map stage was resubmitted once its fetch failed: ${JSON.stringify(failed)}`);
+      for (const e of failed) {
+        assert.equal(e.workerId, 'vanished-worker');
+        assert.match(String(e.reason), new RegExp(`vanished-worker at ${silentAddress} did not connect and answer within ${timeoutMs} ms.*--peer-connect-timeout`));
+      }
+      assert.ok(silentSockets.length > 0, 'the workers dialled the silent address');
+      assert.ok(tookMs >= timeoutMs, `the job ended after ${tookMs} ms, before the bound of ${timeoutMs} ms passed once`);
+    });
+  } finally {
+    for (const s of silentSockets) s.destroy();
+    silent.close();
+  }
 });
 
 test('a task that always throws fails the job after 4 attempts with the user message and stack; the cluster keeps serving', { timeout: 120_000 }, async () => {

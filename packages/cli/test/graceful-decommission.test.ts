@@ -261,3 +261,58 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
   });
   console.log(`# graceful decommission test: ${Date.now() - started} ms`);
 });
+
+test('while a worker is being decommissioned, sluice workers, GET /api/v1/workers and the UI show its phase (draining while its task runs); once it left, it is gone from them', { timeout: 120_000 }, async () => {
+  const gateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
+  const gate = path.join(gateDir, 'gate');
+  const env = { SLUICE_SECRET: '', SLUICE_SECRET_FILE: '' };
+  try {
+    await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500, webPort: 0, decommission: { timeoutMs: 60_000 } } }, async (h) => {
+      const driver = h.cluster.driver;
+      env.SLUICE_SECRET = h.cluster.secret;
+      const procs = new Map<string, ChildProcess>();
+      await addWorkers(h, 2, procs);
+      // Action 2's tasks wait at the gate: the worker being released keeps one running, so it stays draining.
+      const job = await startJob(h.cluster, fixture('fault-pipeline.ts'), ['2000', '4', '0', gate]);
+      await job.waitLine('MARK first-action-done', 60_000);
+      for (const deadline = Date.now() + 60_000; !driver.registry.all().every((w) => w.freeSlots === 0); ) {
+        assert.ok(Date.now() < deadline, 'both workers run a gated task of action 2');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const [leaving, staying] = [...procs.keys()];
+      const started = await runCli(['workers', 'decommission', leaving, '--no-wait', '--driver', driver.address], { env });
+      assert.equal(started.code, 0, started.stderr);
+
+      const listed = await runCli(['workers', '--driver', driver.address], { env });
+      assert.equal(listed.code, 0, listed.stderr);
+      const lines = listed.stdout.split('\n').filter((l) => l !== '');
+      assert.deepEqual(lines[0].split(/\s{2,}/).at(-1), 'STATE', listed.stdout);
+      const stateOf = (id: string): string | undefined => lines.find((l) => l.startsWith(`${id} `))?.split(/\s{2,}/).at(-1);
+      assert.equal(stateOf(leaving), 'draining', listed.stdout);
+      assert.equal(stateOf(staying), 'active', listed.stdout);
+
+      const base = `http://127.0.0.1:${driver.webPort}`;
+      const rest = (await (await fetch(`${base}/api/v1/workers`)).json()) as { id: string; decommission: string | null; activeTasks: number }[];
+      assert.deepEqual(
+        rest.map((w) => [w.id, w.decommission, w.activeTasks]).sort(),
+        [[leaving, 'draining', 1], [staying, null, 1]].sort(),
+        JSON.stringify(rest),
+      );
+      const overview = await (await fetch(`${base}/`)).text();
+      const row = (id: string): string => overview.slice(overview.indexOf(`<td>${id}</td>`)).split('</tr>')[0];
+      assert.match(row(leaving), /<td>draining<\/td>$/);
+      assert.match(row(staying), /<td>active<\/td>$/);
+
+      fs.writeFileSync(gate, '');
+      const run = await within(job.done, 60_000, 'the job to end');
+      assert.equal(run.ok, true, JSON.stringify(run.failure));
+      assert.equal(await within(exitCode(procs.get(leaving)!), 60_000, 'the released worker to exit'), 0);
+      const after = await runCli(['workers', '--driver', driver.address], { env });
+      assert.equal(after.code, 0, after.stderr);
+      assert.deepEqual(after.stdout.split('\n').filter((l) => l.startsWith('worker-') || l.startsWith(leaving)).map((l) => [l.split(/\s{2,}/)[0], l.split(/\s{2,}/).at(-1)]), [[staying, 'active']], after.stdout);
+      assert.deepEqual(((await (await fetch(`${base}/api/v1/workers`)).json()) as { id: string; decommission: string | null }[]).map((w) => [w.id, w.decommission]), [[staying, null]]);
+    });
+  } finally {
+    fs.rmSync(gateDir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,8 @@
 // project before the CLI bundles it or dials the driver, and every error is printed as
 // file:line:column. The job lives in a folder no tsconfig.json covers (under dist/, which is
 // git-ignored and outside packages/cli's tsconfig include), so strict NodeNext defaults apply.
+// Also the repository checks that sit beside it: the examples type-check, and every mutation of
+// scripts/mutants.mjs still finds its search text (so a stale one is caught without running it).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,4 +58,11 @@ test("the repository's examples type-check (tsc -p examples/tsconfig.json), so e
   const tsc = createRequire(path.join(REPO_DIR, 'package.json')).resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_DIR, 'examples', 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('every mutation in scripts/mutants.mjs still applies (node scripts/mutants.mjs --check: its search text occurs once in its file)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(REPO_DIR, 'scripts', 'mutants.mjs'), '--check'], { cwd: REPO_DIR, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `a stale mutation (re-point it at the code that now does that thing):\n${r.stderr}${r.stdout}`);
+  assert.match(r.stdout, /all \d+ mutation\(s\) apply/);
 });

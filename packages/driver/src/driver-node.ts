@@ -354,6 +354,16 @@ export class DriverNode {
     return this.decommissioner.request(workerId);
   }
 
+  /**
+   * Where a registered worker's graceful decommission stands while one runs: 'draining',
+   * 'migrating' or 'releasing' (`sluice workers`, `/api/v1/workers`, the UI's workers table);
+   * undefined when none runs.
+   */
+  decommissionState(workerId: string): 'draining' | 'migrating' | 'releasing' | undefined {
+    const p = this.decommissioner.phase(workerId);
+    return p === 'draining' || p === 'migrating' || p === 'releasing' ? p : undefined;
+  }
+
   /** Whether `given` is the cluster secret (compared in constant time): the REST API's POSTs need it. */
   isClusterSecret(given: string): boolean {
     const a = Buffer.from(given, 'utf8');
@@ -456,6 +466,7 @@ export class DriverNode {
               memory_limit_bytes: w.storage.memoryLimitBytes,
               rss_bytes: w.storage.rssBytes,
             },
+            decommission: this.decommissionState(w.id) ?? '',
           })),
         });
       },

@@ -30,7 +30,7 @@ import { Executor } from './executor/executor.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
 import { IndexShuffleBlockResolver } from './shuffle/index-shuffle-block-resolver.js';
-import { ShuffleClient } from './shuffle/shuffle-client.js';
+import { DEFAULT_PEER_CONNECT_TIMEOUT_MS, PEER_CONNECT_TIMEOUT_OPTION, ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
 import { BlockMigrator } from './storage/block-migrator.js';
 import { MemoryReleaser } from './storage/memory-release.js';
@@ -75,6 +75,12 @@ export interface WorkerOptions {
    * driver; it must be a positive integer not above `cores`.
    */
   readonly taskThreads?: number;
+  /**
+   * Milliseconds this worker waits for another worker to connect and answer a shuffle or
+   * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
+   * Spark's spark.shuffle.io.connectionTimeout. Default DEFAULT_PEER_CONNECT_TIMEOUT_MS (30 s).
+   */
+  readonly peerConnectTimeoutMs?: number;
   /**
    * Called when the driver asks this worker to leave (`sluice workers decommission`, told
    * with a heartbeat's answer): the CLI then runs `decommission()` and exits as SIGTERM does.
@@ -144,12 +150,19 @@ export class WorkerNode {
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }) });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
+    // Line blocks moved in from receiver threads are not in `arrayBuffers` (they count where
+    // they were made): all of them are added, so the ones dropped count (the held ones
+    // are in the blocks' bytes).
     this.memory = new MemoryReleaser(
-      () => Math.max(0, process.memoryUsage().arrayBuffers - this.blocks.memoryBytes),
+      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes),
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
-    this.shuffle = new ShuffleClient(this.workerId, mapOutputs, opts.security, this.log);
+    const peerTimeout = opts.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;
+    if (!Number.isInteger(peerTimeout) || peerTimeout < 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `peerConnectTimeoutMs must be a whole number of milliseconds >= 1, got ${peerTimeout} (${PEER_CONNECT_TIMEOUT_OPTION}: e.g. '30s')`);
+    }
+    this.shuffle = new ShuffleClient(this.workerId, mapOutputs, opts.security, this.log, peerTimeout);
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);

@@ -2,7 +2,7 @@ import type { DriverNode } from '../driver-node.js';
 import { describeRunningTask } from '../scheduler/task-set-manager.js';
 import { bytes, escapeHtml, link, ms, page, table, type Cell } from './html.js';
 
-/** The workers table: cores, running tasks, memory and blocks as each worker's last heartbeat reported them. */
+/** The workers table: cores, running tasks, memory and blocks as each worker's last heartbeat reported them, and its decommission phase. */
 export function workersTable(d: DriverNode): string {
   const rows: Cell[][] = d.registry.all().map((w) => [
     w.id,
@@ -13,8 +13,9 @@ export function workersTable(d: DriverNode): string {
     w.storage ? `${bytes(w.storage.memoryBytes)} / ${bytes(w.storage.memoryLimitBytes)}` : '-',
     w.storage ? bytes(w.storage.rssBytes) : '-',
     w.storage ? `${w.storage.inputBlocks} input, ${w.storage.rddBlocks} cached, ${w.storage.shuffleBlocks} shuffle` : '-',
+    d.decommissionState(w.id) ?? 'active',
   ]);
-  return table(['Worker', 'Address', 'Cores', 'Running tasks', 'Completed tasks', 'Block memory', 'RSS', 'Blocks'], rows, ' id="workers"');
+  return table(['Worker', 'Address', 'Cores', 'Running tasks', 'Completed tasks', 'Block memory', 'RSS', 'Blocks', 'State'], rows, ' id="workers"');
 }
 
 /** `/`: the workers and every job, each linking to its page (and a streaming job to its Streaming page). */

@@ -195,18 +195,37 @@ export function executors(d: DriverNode): unknown[] {
 }
 
 /**
+ * `/api/v1/workers` (Sluice's, as `sluice workers`): every registered worker, with
+ * `decommission` its graceful release's phase ('draining', 'migrating', 'releasing') while
+ * one runs, else null.
+ */
+export function workers(d: DriverNode): unknown[] {
+  const now = d.now();
+  return d.registry.all().map((w) => ({
+    id: w.id,
+    address: w.address,
+    cores: w.cores,
+    activeTasks: w.cores - w.freeSlots,
+    completedTasks: w.tasksCompleted,
+    lastHeartbeatMsAgo: Math.max(0, now - w.lastHeartbeat),
+    decommission: d.decommissionState(w.id) ?? null,
+  }));
+}
+
+/**
  * The driver's REST API in Spark's shape, read by the UI: `/api/v1/applications` (one
  * application per submitted job) and, under `/api/v1/applications/{id}`: `streaming/statistics`,
  * `streaming/receivers[/{streamId}]`, `streaming/batches[?status=]`, `streaming/batches/{batchId}`,
  * `streaming/batches/{batchId}/operations[/{outputOpId}]`, `streaming/dashboards[/{name}]`
  * (Sluice's: the job's live dashboards, as their page shows them), `jobs[?status=]`, `jobs/{jobId}`,
- * `stages[?status=]`, `stages/{stageId}[/{attemptId}]`, `executors`.
+ * `stages[?status=]`, `stages/{stageId}[/{attemptId}]`, `executors`; and `/api/v1/workers`.
  * Field names follow Spark's (status/api/v1 and its streaming package); lists of batches
  * are newest first, as Spark's.
  */
 export function restApi(d: DriverNode, path: string, query: URLSearchParams): RestReply {
   const parts = path.split('/').filter((x) => x !== '').slice(2); // after api/v1
-  if (parts[0] !== 'applications') return notFound(`no REST resource /api/v1/${parts.join('/')}; start at /api/v1/applications`);
+  if (parts[0] === 'workers' && parts.length === 1) return ok(workers(d));
+  if (parts[0] !== 'applications') return notFound(`no REST resource /api/v1/${parts.join('/')}; start at /api/v1/applications (or /api/v1/workers)`);
   if (parts.length === 1) return ok([...d.jobs.values()].map((x) => applicationInfo(x, d.now())));
   const j = d.jobs.get(decodeURIComponent(parts[1]));
   if (!j) return notFound(`no application (job) '${decodeURIComponent(parts[1])}'; /api/v1/applications lists them`);

@@ -20,6 +20,7 @@ import {
   decodeRecords,
   encode,
   encodeMapStatus,
+  isLineBlock,
   placesOf,
   reviveClosure,
   reviveReceiver,
@@ -271,13 +272,22 @@ function unhandled(err: unknown): void {
 process.on('unhandledRejection', unhandled);
 process.on('uncaughtException', unhandled);
 
+/** True when `bytes` spans the whole of its ArrayBuffer (moving that buffer moves nothing else). */
+function ownsWholeBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
-    // Copied to the main thread, not transferred: a worker whose main thread received its
-    // blocks' buffers by transfer kept hundreds of MB of RSS after an overload's job had
-    // ended (overload-memory), where copies are given back.
-    block: (blockId, bytes, count, firstPosition) => send({ type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) }),
+    // A line block owns its ArrayBuffer (encodeLineBlock): it is moved to the main thread,
+    // not cloned (a clone copies the bytes twice: into the message and out of it). A block
+    // of records is copied: its buffer may be shared with others.
+    block: (blockId, bytes, count, firstPosition) =>
+      send(
+        { type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) },
+        isLineBlock(bytes) && ownsWholeBuffer(bytes) ? [bytes.buffer as ArrayBuffer] : undefined,
+      ),
     error: (message) => send({ type: 'receiverError', streamId, message }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),

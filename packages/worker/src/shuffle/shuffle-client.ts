@@ -3,6 +3,19 @@ import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, channelCredentials, chunks, concatOwned, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 
+/**
+ * How long a worker waits for another worker to connect and send the first byte of a shuffle
+ * or block fetch (as Spark's spark.shuffle.io.connectionTimeout, whose default is 120 s): a
+ * peer that vanished without a reset (a removed container, a dropped route) accepts nothing
+ * or answers nothing, and gRPC would wait for it without end. Loopback and LAN peers answer
+ * within milliseconds; 30 s leaves room for a peer busy under load. `sluice worker
+ * --peer-connect-timeout`.
+ */
+export const DEFAULT_PEER_CONNECT_TIMEOUT_MS = 30_000;
+
+/** The worker option that sets the bound, named in the fetch failure it causes. */
+export const PEER_CONNECT_TIMEOUT_OPTION = '--peer-connect-timeout';
+
 export type FetchResult =
   | { readonly ok: true; readonly framed: Uint8Array[] }
   | { readonly ok: false; readonly mapPartition: number; readonly workerId: string; readonly message: string };
@@ -23,7 +36,14 @@ export class ShuffleClient {
     private readonly resolver: IndexShuffleBlockResolver,
     private readonly security: SecurityConfig,
     private readonly log: Logger,
+    /** Bound on a peer's connect and first reply (DEFAULT_PEER_CONNECT_TIMEOUT_MS). */
+    private readonly connectTimeoutMs: number = DEFAULT_PEER_CONNECT_TIMEOUT_MS,
   ) {}
+
+  /** Why a peer that sent nothing within the bound is given up on. */
+  private silentPeer(workerId: string, address: string): string {
+    return `worker ${workerId} at ${address} did not connect and answer within ${this.connectTimeoutMs} ms (its process or container may be gone without a reset); set the bound with sluice worker ${PEER_CONNECT_TIMEOUT_OPTION}`;
+  }
 
   /**
    * `places` says where each map output is (placesOf); `maps` (when given) are the only map
@@ -83,11 +103,21 @@ export class ShuffleClient {
       const fail = (mapPartition: number, message: string): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(silent);
         call.cancel();
         resolve({ ok: false, mapPartition, workerId, message });
       };
       const call = client.FetchShuffle(request, secretMetadata(this.security.secret));
+      // A peer gone without a reset leaves the channel CONNECTING for ever: bound the wait
+      // for its first reply (headers or data); the stream itself is unbounded once it flows.
+      const silent = setTimeout(() => {
+        this.log.warn({ peer: workerId, address, timeoutMs: this.connectTimeoutMs }, 'shuffle fetch: peer silent; giving up on it');
+        fail(first, `cannot fetch shuffle blocks: ${this.silentPeer(workerId, address)}`);
+      }, this.connectTimeoutMs);
+      const answered = (): void => clearTimeout(silent);
+      call.on('metadata', answered);
       call.on('data', (c: wire.ShuffleChunk__Output) => {
+        answered();
         if (c.missing) return fail(c.missing_map, `map output ${c.missing_map} of shuffle ${request.shuffle_id} is no longer on worker ${workerId}`);
         parts.push(c.data);
       });
@@ -97,6 +127,7 @@ export class ShuffleClient {
         fail(first, `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
       });
       call.on('end', () => {
+        clearTimeout(silent);
         if (settled) return;
         settled = true;
         resolve({ ok: true, framed: [concatOwned(parts)] });
@@ -164,8 +195,23 @@ export class ShuffleClient {
         const segments: Uint8Array[] = [];
         let parts: Buffer[] = [];
         let missing = false;
+        let done = false;
+        const settle = (r: Uint8Array[] | string): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(silent);
+          resolve(r);
+        };
         const call = client.GetBlock({ block_id: blockId }, secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 });
+        // As for shuffle fetches: a silent peer is passed over for the next location.
+        const silent = setTimeout(() => {
+          this.log.warn({ blockId, peer: loc.workerId, timeoutMs: this.connectTimeoutMs }, 'block fetch: peer silent; trying the next location');
+          settle(`unreachable (${this.silentPeer(loc.workerId, loc.address)})`);
+          call.cancel();
+        }, this.connectTimeoutMs);
+        call.on('metadata', () => clearTimeout(silent));
         call.on('data', (c: wire.BlockChunk__Output) => {
+          clearTimeout(silent);
           if (c.missing) missing = true;
           else if (!c.end_of_block) {
             parts.push(c.data);
@@ -176,10 +222,11 @@ export class ShuffleClient {
           }
         });
         call.on('error', (err: grpc.ServiceError) => {
+          if (done) return;
           this.log.warn({ err, blockId, peer: loc.workerId }, 'block fetch failed');
-          resolve(`unreachable (${err.details || err.message})`);
+          settle(`unreachable (${err.details || err.message})`);
         });
-        call.on('end', () => resolve(missing ? 'alive, but does not hold it (removed)' : segments));
+        call.on('end', () => settle(missing ? 'alive, but does not hold it (removed)' : segments));
       });
       if (typeof got !== 'string') return { segments: got };
       misses.push(`${where}: ${got}`);

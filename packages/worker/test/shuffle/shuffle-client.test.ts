@@ -45,3 +45,64 @@ test('local fetch: only the map outputs asked for, in order, as one buffer of fr
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a peer that accepts TCP and never answers: a shuffle fetch fails naming it and --peer-connect-timeout, and a block fetch passes it over for the next location, each after the bound', async () => {
+  const grpc = await import('@grpc/grpc-js');
+  const net = await import('node:net');
+  const { loadProto } = await import('@sluice/core/internal');
+  // The silent peer: a listener that takes connections and sends nothing (a peer gone
+  // without a reset); gRPC alone would wait on it for ever.
+  const sockets: import('node:net').Socket[] = [];
+  const silent = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const silentAddress = `127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+  // A live peer that holds block b: a gRPC Worker service answering GetBlock.
+  const server = new grpc.Server();
+  server.addService(loadProto().sluice.v1.Worker.service, {
+    GetBlock: (call: import('@grpc/grpc-js').ServerWritableStream<{ block_id: string }, unknown>) => {
+      call.write({ block_id: call.request.block_id, data: Buffer.from('live'), last: true });
+      call.write({ block_id: call.request.block_id, end_of_block: true });
+      call.end();
+    },
+  } as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+  const livePort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const timeoutMs = 300;
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, log, timeoutMs);
+  try {
+    let t0 = Date.now();
+    const got = await client.fetch('j', 0, 0, placesOf([{ workerId: 'gone', address: silentAddress }]));
+    let took = Date.now() - t0;
+    assert.equal(got.ok, false);
+    assert.ok(!got.ok);
+    assert.equal(got.workerId, 'gone');
+    assert.equal(got.mapPartition, 0);
+    assert.match(got.message, new RegExp(`worker gone at ${silentAddress} did not connect and answer within ${timeoutMs} ms.*--peer-connect-timeout`));
+    assert.ok(took >= timeoutMs - 20 && took < 10 * timeoutMs, `the fetch gave up after ${took} ms (bound ${timeoutMs} ms)`);
+    assert.ok(sockets.length > 0, 'the client dialled the silent peer');
+
+    t0 = Date.now();
+    const block = await client.getRemoteBlock('b', [
+      { workerId: 'gone', address: silentAddress },
+      { workerId: 'live', address: `127.0.0.1:${livePort}` },
+    ]);
+    took = Date.now() - t0;
+    assert.ok('segments' in block, JSON.stringify(block));
+    assert.deepEqual(block.segments.map((s) => Buffer.from(s).toString()), ['live']);
+    assert.ok(took >= timeoutMs - 20 && took < 10 * timeoutMs, `the block fetch moved on after ${took} ms (bound ${timeoutMs} ms)`);
+    const alone = await client.getRemoteBlock('b', [{ workerId: 'gone', address: silentAddress }]);
+    assert.ok('misses' in alone);
+    assert.match(alone.misses[0], /^gone \(127\.0\.0\.1:\d+\): unreachable \(worker gone at .* did not connect and answer within 300 ms.*--peer-connect-timeout\)$/);
+  } finally {
+    client.close();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    server.forceShutdown();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
+});

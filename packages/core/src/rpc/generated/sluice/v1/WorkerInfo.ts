@@ -12,6 +12,7 @@ export interface WorkerInfo {
   'last_heartbeat_ms_ago'?: (number | string | Long);
   'receivers'?: (number);
   'storage'?: (_sluice_v1_WorkerStorage | null);
+  'decommission'?: (string);
 }
 
 export interface WorkerInfo__Output {
@@ -23,4 +24,5 @@ export interface WorkerInfo__Output {
   'last_heartbeat_ms_ago': (number);
   'receivers': (number);
   'storage': (_sluice_v1_WorkerStorage__Output | null);
+  'decommission': (string);
 }
