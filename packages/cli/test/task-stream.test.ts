@@ -1,8 +1,9 @@
 // The driver's one task stream per worker (Worker.RunTasks) on a real cluster over
 // loopback: thousands of tiny tasks give exact results with one outcome per task; actions
 // of the same shape running at once (and another job beside them) never get each
-// other's stage description; a worker killed with tasks in flight on its stream loses
-// them to other workers as "worker lost" (never as failures) and the result is exact.
+// other's stage description; a worker killed with tasks in flight on its stream (queued
+// there beyond its slots by the driver's pipelining) loses them to other workers as
+// "worker lost" (never as failures) and the result is exact.
 // The workers run 4 cores' tasks in 2 threads (--task-threads 2): each thread holds a
 // running task and the next, given in one message, so every part here goes through the
 // batched hop; a task that fails, a thread that exits and an error left unhandled in a
@@ -33,7 +34,9 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 test('task streams: thousands of tiny tasks, concurrent actions and a second job, a worker killed with tasks in flight', { timeout: 180_000 }, async (t) => {
   // Speculation off: every task has one attempt unless a worker is lost, so the ends are exact.
-  await withCluster({ workers: 0, coresPerWorker: 4, workerArgs: ['--task-threads', '2'], logLevel: 'error', driver: { tasks: { speculation: false }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500 } }, async (h) => {
+  // Pipelining on whatever the tasks' run time under this machine's load: workers hold
+  // tasks queued beyond their slots, so every subtest runs its tasks pipelined.
+  await withCluster({ workers: 0, coresPerWorker: 4, workerArgs: ['--task-threads', '2'], logLevel: 'error', driver: { tasks: { speculation: false, pipelineMaxTaskMs: 60_000 }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500 } }, async (h) => {
     // Workers started one at a time, so each registered id is known to belong to its process.
     const procs = new Map<string, ChildProcess>();
     for (let i = 0; i < 3; i++) {
@@ -157,13 +160,15 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
       ends = [];
       let victim: string | undefined;
       let victimExit: Promise<void> | undefined;
-      // Once 100 tasks succeeded, kill the worker with the most tasks running now.
+      let queuedAtKill = 0;
+      // Once 100 tasks succeeded, kill a worker holding tasks queued beyond its slots (pipelined).
       onEnd = () => {
         if (victim !== undefined || ends.filter((e) => e.reason === 'success').length < 100) return;
-        const running = h.cluster.driver.registry.all().map((w) => ({ id: w.id, running: w.cores - w.freeSlots }));
-        const busiest = running.sort((x, y) => y.running - x.running)[0];
-        if (busiest.running === 0) return;
+        const running = h.cluster.driver.registry.all().map((w) => ({ id: w.id, queued: w.queuedTasks }));
+        const busiest = running.sort((x, y) => y.queued - x.queued)[0];
+        if (busiest.queued === 0) return;
         victim = busiest.id;
+        queuedAtKill = busiest.queued;
         const p = procs.get(victim)!;
         victimExit = new Promise((r) => p.once('exit', () => r()));
         p.kill('SIGKILL');
@@ -175,6 +180,7 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
         onEnd = undefined;
       }
       assert.ok(victim !== undefined, 'a worker was killed');
+      assert.ok(queuedAtKill > 0, 'it held queued tasks');
       await victimExit;
       const lost = ends.filter((e) => e.workerId === victim && e.reason === 'worker_lost');
       assert.ok(lost.length > 0, `tasks in flight on the killed worker ended as worker_lost (ends there: ${JSON.stringify(ends.filter((e) => e.workerId === victim).map((e) => e.reason).slice(-10))})`);
