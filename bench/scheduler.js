@@ -9,14 +9,16 @@
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
 // shuffles of 1,000 x 1,000 and more run once.
 //
-//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
-// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...).
+//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
+// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
+// options after the parts go to every `sluice worker` (e.g. --task-threads 2).
 //
 // Checkouts compared, alternated (A B A B ...), each run in a process of its own with this
 // script over that checkout's build: tasks/s and driver and workers' CPU per task for each
 // run, the load average beside it, and the medians per checkout:
 //   node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> <checkout> ...
-// (e.g. `git worktree add /tmp/base <commit>` + `bash scripts/setup.sh` there.)
+// (e.g. `git worktree add /tmp/base <commit>` + `bash scripts/setup.sh` there.) A checkout
+// may be followed by worker options after commas: `.,--cores,8,--task-threads,4`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,7 +29,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 if (process.argv[2] === 'compare') {
   const [rounds, workers, cores] = process.argv.slice(3, 6).map(Number);
-  const checkouts = process.argv.slice(6).map((c) => path.resolve(c));
+  const checkouts = process.argv.slice(6);
   if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || checkouts.length === 0) {
     console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> [checkout ...]');
     process.exit(2);
@@ -38,8 +40,9 @@ if (process.argv[2] === 'compare') {
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
-      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '3', String(workers), String(cores), 'narrow'], {
-        env: { ...process.env, SLUICE_BENCH_CHECKOUT: c },
+      const [dir, ...workerArgs] = c.split(',');
+      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '3', String(workers), String(cores), 'narrow', ...workerArgs], {
+        env: { ...process.env, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -65,7 +68,7 @@ const CORES = Number(process.argv[4] ?? 2);
 const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
 
 const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log });
+const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: process.argv.slice(6) });
 const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
