@@ -444,8 +444,8 @@ const MUTATIONS = [
     id: 'sandbox-jobid-twice',
     what: "the worker's job sandbox passes jobId again to a logger that binds it",
     file: 'packages/worker/src/executor/job-sandbox.ts',
-    search: "this.log.warn({ reason: msg.reason, requeued: pending?.taskId }",
-    replace: "this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }",
+    search: 'this.log.warn({ reason: msg.reason, requeued: pending.map((t) => t.taskId) }',
+    replace: 'this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending.map((t) => t.taskId) }',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'sandbox' }],
   },
   {

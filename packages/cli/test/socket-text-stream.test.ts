@@ -215,3 +215,53 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
     await srv.close();
   }
 });
+
+test("a graceful stop asked for while the start's warm-up job (and so the first batch) waits for task slots processes every line received, once", { timeout: 120_000 }, async () => {
+  const srv = await lineServer();
+  const stopFile = path.join(tmp, 'stop-warm-up');
+  const gate = path.join(tmp, 'gate-warm-up');
+  const driver = cluster.driver;
+  // Records the receivers report to the driver (a report sent again counts again: only a
+  // lower bound is used), and whether a receiver reported its stop.
+  let reported = 0;
+  let receiverStopped = false;
+  const receiverReport = driver.receiverReport.bind(driver);
+  driver.receiverReport = (rep) => {
+    for (const e of rep.events) {
+      if (e.event === 'block') reported += Number(e.block!.num_records);
+      if (e.event === 'stopped') receiverStopped = true;
+    }
+    return receiverReport(rep);
+  };
+  const until = async (what: string, cond: () => boolean): Promise<void> => {
+    for (const deadline = Date.now() + 30_000; !cond(); await sleep(20)) assert.ok(Date.now() < deadline, what);
+  };
+  try {
+    // Another job's two tasks hold both task slots (2 workers x 1 core) until the gate
+    // opens: the stream's warm-up job (then its first batch) cannot run meanwhile.
+    const blocker = await startJob(cluster, fixture('gated-tasks.ts'), [gate]);
+    await until('the blocking job took both task slots', () => driver.dag.runningTasks(blocker.id).length === 2);
+    const job = await startJob(cluster, fixture('stream-socket-lines.ts'), ['127.0.0.1', String(srv.port), String(BATCH_MS), 'default', stopFile]);
+    const sock = await within(srv.client, 30_000, 'the receiver to connect');
+    const sent = Array.from({ length: 300 }, (_, i) => `during the warm-up ${i}`);
+    await write(sock, sent.join('\n') + '\n');
+    await until(`the receiver reported the ${sent.length} lines`, () => reported >= sent.length);
+    // The graceful stop stops the receiver first: its stop report says the stop was asked for.
+    fs.writeFileSync(stopFile, '');
+    await until('the receiver stopped', () => receiverStopped);
+    assert.equal(driver.dag.runningTasks(blocker.id).length, 2, 'the blocking job still holds the slots');
+    assert.deepEqual(jsonLines(job.lines, 'REC '), [], 'no batch has run yet');
+    fs.writeFileSync(gate, '');
+    const run = await within(job.done, 60_000, 'the job to stop');
+    assert.equal(run.ok, true, `${JSON.stringify(run.failure)}\n${run.lines.slice(-20).join('\n')}`);
+    assert.deepEqual(jsonLines<Rec>(run.lines, 'REC '), sent.map(recOf), 'every line received before the stop arrived once, in order');
+    assert.ok(run.lines.includes('STOPPED'));
+    const b = await within(blocker.done, 60_000, 'the blocking job to end');
+    assert.equal(b.ok, true);
+    assert.ok(b.lines.includes('RESULT 1'));
+  } finally {
+    driver.receiverReport = receiverReport;
+    fs.writeFileSync(gate, '');
+    await srv.close();
+  }
+});

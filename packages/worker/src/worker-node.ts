@@ -69,6 +69,13 @@ export interface WorkerOptions {
    */
   readonly shuffleSpillRecords?: number;
   /**
+   * Threads each job's tasks run in on this worker (default `cores`). Below `cores`, the
+   * tasks the driver launches beyond the threads wait on the worker, one in each busy
+   * thread, so a thread goes from one tiny task to the next without a round trip to the
+   * driver; it must be a positive integer not above `cores`.
+   */
+  readonly taskThreads?: number;
+  /**
    * Milliseconds this worker waits for another worker to connect and answer a shuffle or
    * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
    * Spark's spark.shuffle.io.connectionTimeout. Default DEFAULT_PEER_CONNECT_TIMEOUT_MS (30 s).
@@ -143,8 +150,11 @@ export class WorkerNode {
     this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }) });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
+    // Line blocks moved in from receiver threads are not in `arrayBuffers` (they count where
+    // they were made): all of them are added, so the ones dropped count (the held ones
+    // are in the blocks' bytes).
     this.memory = new MemoryReleaser(
-      () => Math.max(0, process.memoryUsage().arrayBuffers - this.blocks.memoryBytes),
+      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes),
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
@@ -156,6 +166,10 @@ export class WorkerNode {
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
+    }
+    const taskThreads = opts.taskThreads ?? opts.cores;
+    if (!Number.isInteger(taskThreads) || taskThreads < 1 || taskThreads > opts.cores) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `taskThreads (--task-threads) must be an integer from 1 to the worker's cores (${opts.cores}), got ${String(opts.taskThreads)}; it is how many threads run a job's tasks here (default: the cores)`);
     }
     this.executor = new Executor(
       opts.cores,
@@ -170,6 +184,7 @@ export class WorkerNode {
       spillRecords,
       (report) => this.reportReceiver(report),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
+      taskThreads,
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);

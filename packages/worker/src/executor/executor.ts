@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
+  isLineBlock,
   parseReceivedBlockId,
   walWriterName,
   type BlockRead,
@@ -60,11 +61,19 @@ export class Executor {
   /** Each job's receivers' reporters, closed when the job is released. */
   private readonly reporters = new Map<string, Set<ReceiverReporter>>();
   private completed = 0;
+  /**
+   * Bytes of line blocks this thread took over from receiver threads (moved, not copied:
+   * task-thread.ts). They count in the receiver thread's allocator, not in this thread's
+   * `arrayBuffers` nor in V8's external memory here, so nothing else tells this thread's
+   * collector that the blocks it drops are garbage: the worker's MemoryReleaser adds them.
+   */
+  movedInBytes = 0;
   /** Threads started ahead of jobs: a job's first tasks here need not wait for one to start. */
   private readonly spares: SpareTaskThreads;
 
   constructor(
-    private readonly cores: number,
+    /** Tasks the driver runs here at once. */
+    cores: number,
     private readonly blocks: BlockManager,
     private readonly mapOutputs: IndexShuffleBlockResolver,
     private readonly shuffle: ShuffleClient,
@@ -79,9 +88,11 @@ export class Executor {
     private readonly sendReport: ReportSender,
     /** The spare task threads' logger (its own component, bound once). */
     sparesLog: Logger,
+    /** Threads a job's tasks run in here (WorkerOptions.taskThreads; default `cores`). */
+    private readonly taskThreads: number = cores,
   ) {
-    // As many spares as tasks run at once: a new job's first stage here finds one per task.
-    this.spares = new SpareTaskThreads(cores, { shuffleSpillRecords }, sparesLog);
+    // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
+    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog);
   }
 
   /** Start the spare task threads (idempotent). */
@@ -212,7 +223,8 @@ export class Executor {
       ...(desc.initial_rate > 0 ? { initialRate: desc.initial_rate } : {}),
     };
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
-      block: (blockId, data, count, firstPosition, stored) =>
+      block: (blockId, data, count, firstPosition, stored) => {
+        if (isLineBlock(data)) this.movedInBytes += data.byteLength;
         inOrder(async () => {
           const position = firstPosition === undefined ? {} : { has_position: true, first_position: firstPosition };
           if (dropped) {
@@ -251,7 +263,8 @@ export class Executor {
           }
           if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
           events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => stored(err?.message));
-        }),
+        });
+      },
       error: (message) => inOrder(() => events.error(message)),
       started: () => inOrder(() => events.started()),
       stopped: (reason) =>
@@ -357,7 +370,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.cores, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;
