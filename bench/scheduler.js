@@ -9,22 +9,67 @@
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
 // shuffles of 1,000 x 1,000 and more run once.
 //
-//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000]
-// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...).
+//   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
+// A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
+// options after the parts go to every `sluice worker` (e.g. --task-threads 2).
+//
+// Checkouts compared, alternated (A B A B ...), each run in a process of its own with this
+// script over that checkout's build: tasks/s and driver and workers' CPU per task for each
+// run, the load average beside it, and the medians per checkout:
+//   node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> <checkout> ...
+// (e.g. `git worktree add /tmp/base <commit>` + `bash scripts/setup.sh` there.) A checkout
+// may be followed by worker options after commas: `.,--cores,8,--task-threads,4`.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+if (process.argv[2] === 'compare') {
+  const [rounds, workers, cores] = process.argv.slice(3, 6).map(Number);
+  const checkouts = process.argv.slice(6);
+  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || checkouts.length === 0) {
+    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> [checkout ...]');
+    process.exit(2);
+  }
+  const rows = new Map(checkouts.map((c) => [c, []]));
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log('checkout                         load   tasks/s   driver CPU/task   workers CPU/task');
+  for (let r = 0; r < rounds; r++) {
+    for (const c of checkouts) {
+      const load = os.loadavg()[0];
+      const [dir, ...workerArgs] = c.split(',');
+      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '3', String(workers), String(cores), 'narrow', ...workerArgs], {
+        env: { ...process.env, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const m = /: ([\d,]+) tasks\/s .*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task/.exec(res.stdout);
+      if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
+      const row = { load, tps: Number(m[1].replace(/,/g, '')), driver: Number(m[2]), workers: Number(m[3]) };
+      rows.get(c).push(row);
+      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms`);
+    }
+  }
+  for (const [c, rs] of rows) {
+    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s, driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+  }
+  process.exit(0);
+}
+
+// The checkout whose build runs (compare mode sets it; this one by default).
+const checkout = process.env.SLUICE_BENCH_CHECKOUT ?? path.dirname(here);
+const { LocalCluster, bundleJob, createRootLogger } = await import(pathToFileURL(path.join(checkout, 'packages/cli/dist/src/index.js')).href);
 const REPEATS = Number(process.argv[2] ?? 5);
 const WORKERS = Number(process.argv[3] ?? 2);
 const CORES = Number(process.argv[4] ?? 2);
 const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
 
 const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log });
-const bundle = await bundleJob(path.join(here, 'scheduler-job.ts'));
+const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: process.argv.slice(6) });
+const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The driver's CPU (this process: scheduler, gRPC, the job's thread) over the last run() call, ms. */

@@ -254,6 +254,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
+  .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
   .option(
     '--peer-connect-timeout <duration>',
     "give up a shuffle or block fetch from another worker that has not connected and answered within this ('30s', '2m'; Spark's spark.shuffle.io.connectionTimeout): its map outputs are recomputed (default 30s)",
@@ -272,6 +273,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         memory?: number;
         localDir?: string;
         shuffleSpillRecords?: number;
+        taskThreads?: number;
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
@@ -306,6 +308,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
+        taskThreads: o.taskThreads,
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });

@@ -107,6 +107,15 @@ test('sluice worker --driver - reads the address from the first line of standard
   }
 });
 
+test('sluice worker --task-threads above --cores (or below 1) stops with a clear error naming the bound', async () => {
+  for (const [threads, got] of [['3', '3'], ['0', '0']]) {
+    const r = await runCli(['worker', '--driver', driver.address, '--cores', '2', '--task-threads', threads], { env, timeoutMs: 30_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, new RegExp(`error \\[SLUICE_BAD_ARGUMENT\\]: taskThreads \\(--task-threads\\) must be an integer from 1 to the worker's cores \\(2\\), got ${got}`), show(r));
+  }
+});
+
 test('sluice worker refuses a bad --peer-connect-timeout with SLUICE_BAD_ARGUMENT naming the value, before it dials the driver', async () => {
   for (const [value, pattern] of [
     ['soon', /error \[SLUICE_BAD_ARGUMENT\]: --peer-connect-timeout: 'soon' is not a duration/],

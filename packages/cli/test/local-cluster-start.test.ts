@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster } from '../src/local-cluster.js';
-import { LOCAL_WORKER_MALLOC_ENV, prestartPlan, spawnLocalWorker, type PrestartedWorkers } from '../src/local-worker-process.js';
+import { LOCAL_WORKER_MALLOC_ENV, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
 import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
 import path from 'node:path';
 
@@ -64,6 +64,20 @@ test('the prestart reads only the run options it knows, before the job file; any
   for (const args of [[], ['--workers', '2'], ['--help', 'job.ts'], ['-h'], ['--workers=3', 'job.ts'], ['--workers', 'two', 'job.ts'], ['--workers', '400', 'job.ts'], ['--cores', '-1', 'job.ts'], ['--shuffle-spill-records', '1e3', 'job.ts'], ['--unknown', 'job.ts']]) {
     assert.equal(prestartPlan(args, {}), undefined, `prestart for ${JSON.stringify(args)}`);
   }
+});
+
+test('SLUICE_NO_PRESTART=1 turns the prestart off, and only `run` prestarts', () => {
+  const before = process.env.SLUICE_NO_PRESTART;
+  process.env.SLUICE_NO_PRESTART = '1';
+  try {
+    // Nothing is spawned: a spawn of a missing entry would still return children.
+    assert.equal(prestartLocalWorkers('/nonexistent/cli-entry.js', ['run', 'job.ts']), undefined);
+  } finally {
+    if (before === undefined) delete process.env.SLUICE_NO_PRESTART;
+    else process.env.SLUICE_NO_PRESTART = before;
+  }
+  assert.equal(prestartLocalWorkers('/nonexistent/cli-entry.js', ['submit', 'job.ts']), undefined);
+  assert.equal(takePrestartedWorkers(), undefined);
 });
 
 test("the prestart's allocator settings are the worker package's", () => {

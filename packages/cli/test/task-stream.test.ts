@@ -1,11 +1,20 @@
 // The driver's one task stream per worker (Worker.RunTasks) on a real cluster over
 // loopback: thousands of tiny tasks give exact results with one outcome per task; actions
 // of the same shape running at once (and another job beside them) never get each
-// other's stage description; a worker killed with tasks in flight on its stream loses
-// them to other workers as "worker lost" (never as failures) and the result is exact.
+// other's stage description; a worker killed with tasks in flight on its stream (queued
+// there beyond its slots by the driver's pipelining) loses them to other workers as
+// "worker lost" (never as failures) and the result is exact.
+// The workers run 4 cores' tasks in 2 threads (--task-threads 2): each thread holds a
+// running task and the next, given in one message, so every part here goes through the
+// batched hop; a task that fails, a thread that exits and an error left unhandled in a
+// thread each fail (at most) their own task, the tasks held behind it run elsewhere, and
+// the other tasks of a stage aborted by a failing task are killed where they wait or run.
 // Expected values are computed here from the fixture's input.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { fixture, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
 
@@ -25,7 +34,9 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 test('task streams: thousands of tiny tasks, concurrent actions and a second job, a worker killed with tasks in flight', { timeout: 180_000 }, async (t) => {
   // Speculation off: every task has one attempt unless a worker is lost, so the ends are exact.
-  await withCluster({ workers: 0, coresPerWorker: 2, logLevel: 'error', driver: { tasks: { speculation: false }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500 } }, async (h) => {
+  // Pipelining on whatever the tasks' run time under this machine's load: workers hold
+  // tasks queued beyond their slots, so every subtest runs its tasks pipelined.
+  await withCluster({ workers: 0, coresPerWorker: 4, workerArgs: ['--task-threads', '2'], logLevel: 'error', driver: { tasks: { speculation: false, pipelineMaxTaskMs: 60_000 }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500 } }, async (h) => {
     // Workers started one at a time, so each registered id is known to belong to its process.
     const procs = new Map<string, ChildProcess>();
     for (let i = 0; i < 3; i++) {
@@ -68,19 +79,96 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
       assert.deepEqual(result<number[]>(b, 'tiny'), range(N).map((x) => 3 * x + 1));
     });
 
+    /** Ends of the last run by partition, as `reason` (and the error's message for failures). */
+    const endsByPartition = (): Map<number, string[]> => {
+      const m = new Map<number, string[]>();
+      for (const e of ends) m.set(e.partition, [...(m.get(e.partition) ?? []), e.reason === 'success' ? 'success' : `${e.reason}: ${e.error?.message ?? ''}`]);
+      return m;
+    };
+    const expectOnce = (mode: string, p: number, failure: RegExp): void => {
+      const byPartition = endsByPartition();
+      for (const x of range(N_ONCE)) {
+        const got = byPartition.get(x) ?? [];
+        if (x !== p) {
+          assert.deepEqual(got, ['success'], `${mode}: partition ${x}, held in a thread beside the failing one or not, ran once and succeeded`);
+          continue;
+        }
+        assert.equal(got.length, 2, `${mode}: partition ${p} failed once and ran again: ${JSON.stringify(got)}`);
+        assert.match(got[0], failure);
+        assert.equal(got[1], 'success');
+      }
+    };
+    const N_ONCE = 120;
+
+    await t.test('a task that throws in a batch fails only itself; it runs again and the result is exact', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      ends = [];
+      const run = await within(h.run(TINY, ['fail-once', String(N_ONCE), '37', dir]), 120_000, 'fail-once');
+      assert.deepEqual(result<number[]>(run, 'fail-once'), range(N_ONCE).map((x) => 3 * x + 1));
+      expectOnce('fail-once', 37, /^error: .*planned failure of partition 37/);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    await t.test('a task thread that exits mid-batch fails its running task only; the task it held next runs elsewhere', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      ends = [];
+      const run = await within(h.run(TINY, ['exit-once', String(N_ONCE), '53', dir]), 120_000, 'exit-once');
+      assert.deepEqual(result<number[]>(run, 'exit-once'), range(N_ONCE).map((x) => 3 * x + 1));
+      expectOnce('exit-once', 53, /^error: .*the task thread died/);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    await t.test('an error left unhandled in a thread retires it; no other task is blamed, each partition succeeds once', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      ends = [];
+      const run = await within(h.run(TINY, ['unhandled-once', String(N_ONCE), '71', dir]), 120_000, 'unhandled-once');
+      assert.deepEqual(result<number[]>(run, 'unhandled-once'), range(N_ONCE).map((x) => 3 * x + 1));
+      // The rejection fails partition 71's task if it surfaces while it runs, else (it
+      // returned already) nothing: either way the thread retires, and no other task fails
+      // or runs twice — the task it held next runs on a fresh thread.
+      const byPartition = endsByPartition();
+      for (const x of range(N_ONCE)) {
+        if (x === 71 && byPartition.get(x)?.length === 2) {
+          assert.match(byPartition.get(x)![0], /^error: .*left unhandled: planned unhandled rejection in partition 71/);
+          assert.equal(byPartition.get(x)![1], 'success');
+          continue;
+        }
+        assert.deepEqual(byPartition.get(x), ['success'], `partition ${x} ran once and succeeded`);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    await t.test("a stage aborted by a failing task: its other running tasks are killed and never finish; the job goes on", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      const SLEEP = 5000;
+      ends = [];
+      const run = await within(h.run(TINY, ['abort', '2', '0', dir, String(SLEEP)]), 120_000, 'abort');
+      assert.match(result<string>(run, 'abort-error'), /planned failure of partition 0, every attempt/);
+      const wrote = result<number[]>(run, 'abort-wrote');
+      const abortEnds = endsByPartition();
+      // Partition 1 sleeps 5 s: killed when partition 0 failed its last attempt (unless that took longer).
+      const succeeded = (abortEnds.get(1) ?? []).slice(0, 1).includes('success');
+      assert.deepEqual(wrote, succeeded ? [1] : [], `a killed task never finished (ends of partition 1: ${JSON.stringify(abortEnds.get(1))})`);
+      assert.ok(!succeeded, `partition 1 was killed, not left to run (ends ${JSON.stringify(abortEnds.get(1))}); the abort took over ${SLEEP} ms`);
+      assert.deepEqual(result<number[]>(run, 'tiny'), range(2).map((x) => 3 * x + 1), 'the job ran another action after the abort');
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
     await t.test('kill -9 of a worker with tasks in flight on its stream: they end as worker_lost, run elsewhere, the sum is exact', async () => {
       const N = 400;
       const MS = 10;
       ends = [];
       let victim: string | undefined;
       let victimExit: Promise<void> | undefined;
-      // Once 100 tasks succeeded, kill the worker with the most tasks running now.
+      let queuedAtKill = 0;
+      // Once 100 tasks succeeded, kill a worker holding tasks queued beyond its slots (pipelined).
       onEnd = () => {
         if (victim !== undefined || ends.filter((e) => e.reason === 'success').length < 100) return;
-        const running = h.cluster.driver.registry.all().map((w) => ({ id: w.id, running: w.cores - w.freeSlots }));
-        const busiest = running.sort((x, y) => y.running - x.running)[0];
-        if (busiest.running === 0) return;
+        const running = h.cluster.driver.registry.all().map((w) => ({ id: w.id, queued: w.queuedTasks }));
+        const busiest = running.sort((x, y) => y.queued - x.queued)[0];
+        if (busiest.queued === 0) return;
         victim = busiest.id;
+        queuedAtKill = busiest.queued;
         const p = procs.get(victim)!;
         victimExit = new Promise((r) => p.once('exit', () => r()));
         p.kill('SIGKILL');
@@ -92,6 +180,7 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
         onEnd = undefined;
       }
       assert.ok(victim !== undefined, 'a worker was killed');
+      assert.ok(queuedAtKill > 0, 'it held queued tasks');
       await victimExit;
       const lost = ends.filter((e) => e.workerId === victim && e.reason === 'worker_lost');
       assert.ok(lost.length > 0, `tasks in flight on the killed worker ended as worker_lost (ends there: ${JSON.stringify(ends.filter((e) => e.workerId === victim).map((e) => e.reason).slice(-10))})`);

@@ -101,6 +101,8 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   speculationMinMs: 1000,
   localityWaitMs: 500,
   taskTimeoutMs: 0,
+  // Tiny tasks (recent ones under 50 ms launch to outcome) are pipelined: see TaskScheduler.
+  pipelineMaxTaskMs: 50,
 };
 
 type State = 'new' | 'running' | 'stopped';

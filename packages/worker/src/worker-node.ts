@@ -69,6 +69,13 @@ export interface WorkerOptions {
    */
   readonly shuffleSpillRecords?: number;
   /**
+   * Threads each job's tasks run in on this worker (default `cores`). Below `cores`, the
+   * tasks the driver launches beyond the threads wait on the worker, one in each busy
+   * thread, so a thread goes from one tiny task to the next without a round trip to the
+   * driver; it must be a positive integer not above `cores`.
+   */
+  readonly taskThreads?: number;
+  /**
    * Milliseconds this worker waits for another worker to connect and answer a shuffle or
    * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
    * Spark's spark.shuffle.io.connectionTimeout. Default DEFAULT_PEER_CONNECT_TIMEOUT_MS (30 s).
@@ -160,6 +167,10 @@ export class WorkerNode {
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
     }
+    const taskThreads = opts.taskThreads ?? opts.cores;
+    if (!Number.isInteger(taskThreads) || taskThreads < 1 || taskThreads > opts.cores) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `taskThreads (--task-threads) must be an integer from 1 to the worker's cores (${opts.cores}), got ${String(opts.taskThreads)}; it is how many threads run a job's tasks here (default: the cores)`);
+    }
     this.executor = new Executor(
       opts.cores,
       this.blocks,
@@ -173,6 +184,7 @@ export class WorkerNode {
       spillRecords,
       (report) => this.reportReceiver(report),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
+      taskThreads,
     );
     const proto = loadProto();
     this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);

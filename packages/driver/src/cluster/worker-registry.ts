@@ -10,6 +10,11 @@ export interface WorkerInfo {
   readonly endpoint: WorkerEndpoint;
   /** Slots not running a task. */
   freeSlots: number;
+  /**
+   * Tasks sent beyond its slots, waiting on the worker for one to free (the
+   * TaskScheduler's pipelining of tiny tasks); 0 whenever `freeSlots` > 0.
+   */
+  queuedTasks: number;
   lastHeartbeat: number;
   tasksCompleted: number;
   /**
@@ -124,7 +129,7 @@ export class WorkerRegistry {
       return old;
     }
     if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false };
+    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false };
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');

@@ -26,7 +26,7 @@ import { MapOutputTracker } from './map-output-tracker.js';
 import { partitionsTouched, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
-import { actionName, type JobProperties, type SchedulerListener } from './scheduler-listener.js';
+import { actionName, type JobProperties, type SchedulerListener, type TaskEndEvent } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -413,9 +413,7 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
-  private shuffleReadBytes(jobId: string, plan: Plan, partition: number): number {
-    const reads = shuffleReads(plan);
-    if (reads.length === 0) return 0;
+  private shuffleReadBytes(jobId: string, plan: Plan, reads: ReturnType<typeof shuffleReads>, partition: number): number {
     const touched = partitionsTouched(plan, partition);
     let bytes = 0;
     for (const [nodeId, shuffleId] of reads) {
@@ -470,6 +468,8 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
+    // The shuffles the stage reads (for each task's shuffle read bytes), found once.
+    const reads = shuffleReads(plan);
     // The empty segments of the map outputs this task set reads, as of its locations.
     const emptySegments: Record<number, (Uint8Array | null)[]> = {};
     for (const s of Object.keys(mapOutputs)) {
@@ -486,8 +486,8 @@ export class DAGScheduler implements RegistryListener {
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
       },
-      preferredWorkers: (partition) => {
-        if (cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys) return undefined;
+      // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
+      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => {
         const out = new Set<string>();
         for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
         for (const n of blockNodes) {
@@ -512,8 +512,24 @@ export class DAGScheduler implements RegistryListener {
       },
       onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;
-        const shuffleReadBytes = e.reason === 'success' ? this.shuffleReadBytes(job.jobId, plan, e.partition) : 0;
-        for (const l of this.listeners) l.onTaskEnd?.({ ...e, runId: job.jobId, stageId, stageAttempt: attempt, shuffleReadBytes });
+        const shuffleReadBytes = e.reason === 'success' && reads.length > 0 ? this.shuffleReadBytes(job.jobId, plan, reads, e.partition) : 0;
+        // One event for every listener, its fields spelled out: an object spread here cost
+        // more than the rest of a tiny task's end (it ends thousands of times a second).
+        const base = {
+          runId: job.jobId,
+          stageId,
+          stageAttempt: attempt,
+          taskId: e.taskId,
+          partition: e.partition,
+          workerId: e.workerId,
+          reason: e.reason,
+          durationMs: e.durationMs,
+          speculative: e.speculative,
+          shuffleWriteBytes: e.shuffleWriteBytes,
+          shuffleReadBytes,
+        };
+        const event: TaskEndEvent = e.error ? { ...base, error: e.error } : base;
+        for (const l of this.listeners) l.onTaskEnd?.(event);
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {

@@ -12,6 +12,17 @@ const LONG_RUNNING_MS = 60_000;
  * tick, so locality waits expire and stragglers get speculated; the tick also enforces
  * task timeouts. Speculative copies get a slot only after every task set's pending tasks.
  *
+ * Pipelining of tiny tasks (as Drizzle's pre-scheduling): a worker whose slots are all
+ * taken and that has nothing queued is sent up to one more task per core from task sets
+ * that allow it (`TaskSetManager.canQueue`: recent tasks under `pipelineMaxTaskMs`, no
+ * task timeout, no locality preference); the worker queues them and starts each as a slot
+ * frees, without a round trip to the driver. The queue is refilled only once it is empty,
+ * so one message carries several tasks. Never more than twice its cores are in flight to
+ * a worker.
+ *
+ * Invariants: for each worker, `cores - freeSlots + queuedTasks` is the number of its
+ * launches not yet resolved (while it stays registered); `queuedTasks` > 0 only when
+ * `freeSlots` is 0.
  * Threading: driver main thread.
  */
 export class TaskScheduler implements RegistryListener {
@@ -83,6 +94,11 @@ export class TaskScheduler implements RegistryListener {
 
   private schedule(): void {
     if (this.taskSets.length === 0) return;
+    this.fillSlots();
+    this.fillQueues();
+  }
+
+  private fillSlots(): void {
     // Spread tasks: one slot per worker per round, most free slots first, ties in random
     // order (as Spark shuffles its offers), so a worker that just joined gets work too.
     let launched = true;
@@ -96,7 +112,7 @@ export class TaskScheduler implements RegistryListener {
           for (const tsm of this.taskSets) {
             const t = tsm.offer(w.id, all.length, speculate);
             if (!t) continue;
-            this.launch(w, tsm, t.taskId, t.desc);
+            this.launch(w, tsm, t.taskId, t.desc, false);
             launched = true;
             break offers;
           }
@@ -105,13 +121,39 @@ export class TaskScheduler implements RegistryListener {
     }
   }
 
-  private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0]): void {
-    w.freeSlots--;
-    this.log.debug({ taskId, workerId: w.id }, 'launching task');
+  /** Queue tasks on workers whose slots are all taken and whose queue is empty (see the class comment). */
+  private fillQueues(): void {
+    let sets: TaskSetManager[] | undefined;
+    let live = 0;
+    for (const w of this.registry.responsive()) {
+      if (w.freeSlots > 0 || w.queuedTasks > 0) continue;
+      if (sets === undefined) {
+        sets = this.taskSets.filter((t) => t.canQueue());
+        if (sets.length === 0) return;
+        live = this.registry.all().length;
+      }
+      fill: for (let n = 0; n < w.cores; n++) {
+        for (const tsm of sets) {
+          const t = tsm.offer(w.id, live, false);
+          if (!t) continue;
+          this.launch(w, tsm, t.taskId, t.desc, true);
+          continue fill;
+        }
+        break;
+      }
+    }
+  }
+
+  private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0], queued: boolean): void {
+    if (queued) w.queuedTasks++;
+    else w.freeSlots--;
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, workerId: w.id, queued }, 'launching task');
     void w.endpoint.launchTask(desc).then((res) => {
       const current = this.registry.get(w.id);
       if (current === w) {
-        w.freeSlots++;
+        // One launch fewer in flight: a queued task (if any) now has the slot.
+        if (w.queuedTasks > 0) w.queuedTasks--;
+        else w.freeSlots++;
         w.tasksCompleted++;
       }
       // The call failed on its connection: lost if the worker's port refuses connections

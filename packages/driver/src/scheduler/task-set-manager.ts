@@ -16,8 +16,12 @@ export interface StageCallbacks {
   readonly stageAttempt: number;
   /** The description of one attempt of the task over `partition` (its stage's part shared by every task). */
   describe(partition: number, taskId: string, attempt: number): TaskDescription;
-  /** Workers holding data this partition reads (cached blocks); empty when none. */
-  preferredWorkers(partition: number): ReadonlySet<string> | undefined;
+  /**
+   * Workers holding data this partition reads (cached blocks); empty when none. Left out
+   * when no task of the stage can have any: an offer then takes the first pending task
+   * without asking (tiny tasks are offered thousands of times a second).
+   */
+  preferredWorkers?(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
@@ -53,6 +57,12 @@ export interface TaskSetOptions {
    * (0: no limit). Set per job (`sluice submit --task-timeout`).
    */
   readonly taskTimeoutMs: number;
+  /**
+   * Tasks of the set may be queued on a worker beyond its free slots (pipelining, see
+   * TaskScheduler) while its recent tasks ran at most this long, launch to outcome as the
+   * driver saw them (ms); 0 or unset: never.
+   */
+  readonly pipelineMaxTaskMs?: number;
 }
 
 /** A running attempt, as `sluice jobs` and the status page show it. */
@@ -115,6 +125,8 @@ export class TaskSetManager {
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
   private readonly durations: number[] = [];
+  /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
+  private recentMs: number | undefined;
   /** The median of `durations` when it held `medianOf` entries. */
   private median = 0;
   private medianOf = 0;
@@ -166,11 +178,17 @@ export class TaskSetManager {
     if (this.ended) return undefined;
     const now = this.clock.now();
     const localityExpired = now - this.created >= this.opts.localityWaitMs;
+    const anyPreferences = this.stage.preferredWorkers !== undefined;
     let pick = -1;
     for (let i = 0; i < this.pending.length; i++) {
       const failed = this.failedOn[this.pending[i]];
-      if (failed.has(workerId) && failed.size < liveWorkers) continue;
-      const prefs = this.stage.preferredWorkers(this.partitions[this.pending[i]]);
+      if (failed.size > 0 && failed.has(workerId) && failed.size < liveWorkers) continue;
+      if (!anyPreferences) {
+        // No task of the stage prefers a worker: the first one this worker may run.
+        pick = i;
+        break;
+      }
+      const prefs = this.stage.preferredWorkers!(this.partitions[this.pending[i]]);
       if (prefs?.has(workerId)) {
         pick = i;
         break;
@@ -185,6 +203,18 @@ export class TaskSetManager {
     if (spec === undefined) return undefined;
     this.speculated[spec] = true;
     return this.launch(spec, workerId, true);
+  }
+
+  /**
+   * Whether more of this set's tasks may be sent to a worker than it has free slots (they
+   * wait there for one): only tiny tasks, whose run time is mostly the round trip to the
+   * worker — the recent ones ran at most `pipelineMaxTaskMs` as the driver saw them — and
+   * only when nothing depends on when a task starts: no task timeout (a queued task's clock
+   * runs from its launch), no locality preference (a queued task would not wait for its worker).
+   */
+  canQueue(): boolean {
+    const max = this.opts.pipelineMaxTaskMs ?? 0;
+    return max > 0 && !this.ended && this.pending.length > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
   }
 
   /** Tasks done, running and in all, for progress bars (`sluice jobs`, the console). */
@@ -308,7 +338,9 @@ export class TaskSetManager {
         if (this.done[a.index]) return;
         this.done[a.index] = true;
         this.remaining--;
-        this.durations.push(this.clock.now() - a.start);
+        const ran = this.clock.now() - a.start;
+        this.durations.push(ran);
+        this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
         this.stage.onSuccess(this.partitions[a.index], o, a.workerId);
         for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
         if (this.remaining === 0) this.end({ kind: 'done' });
@@ -364,16 +396,10 @@ export class TaskSetManager {
 
   private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
-    this.stage.onTaskEnd?.({
-      taskId,
-      partition: this.partitions[a.index],
-      workerId: a.workerId,
-      reason,
-      durationMs: Math.max(0, this.clock.now() - a.start),
-      speculative: a.speculative,
-      shuffleWriteBytes,
-      ...(error && { error }),
-    });
+    if (!this.stage.onTaskEnd) return;
+    const e = { taskId, partition: this.partitions[a.index], workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes };
+    // `error` only where there is one (no spread: a tiny task ends thousands of times a second).
+    this.stage.onTaskEnd(error ? { ...e, error } : e);
   }
 
   /** A failed attempt: counted; the set fails once a task failed `maxFailures` times, else the task is queued again. */

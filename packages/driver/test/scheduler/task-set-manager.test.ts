@@ -95,7 +95,35 @@ describe('TaskSetManager', () => {
     assert.equal(tsm.offer('w1'), undefined);
   });
 
-  test('a task that failed on a worker goes to another while one remains, then anywhere', async () => {
+  for (const locality of [true, false]) {
+  test(`a task that failed on a worker goes to another while one remains, then anywhere${locality ? '' : ' (a stage without locality: the offer’s fast path)'}`, async () => {
+    const { tsm, ended, stage } = setup([0, 1], { maxFailures: 4 });
+    if (!locality) (stage as { preferredWorkers?: unknown }).preferredWorkers = undefined;
+    // Partition 1 runs on w3 the whole time: partition 0 is alone in the queue after its first offer.
+    const other = tsm.offer('w3', 3);
+    assert.equal(other?.desc.partition, 0);
+    const first = other;
+    assert.ok(first);
+    tsm.onResult(first.taskId, userError('bad disk on w3'));
+    const p1 = tsm.offer('w3', 3);
+    assert.equal(p1?.desc.partition, 1, 'w3 gets partition 1, not 0 that failed on it');
+    assert.equal(tsm.offer('w3', 3), undefined, 'not offered again to the worker it failed on');
+    const second = tsm.offer('w2', 3);
+    assert.equal(second?.desc.partition, 0, 'offered to another worker');
+    tsm.onResult(second!.taskId, userError('fails on w2 too'));
+    tsm.onResult(p1!.taskId, ok());
+    assert.equal(tsm.offer('w2', 3), undefined, 'not to w2 either');
+    const third = tsm.offer('w1', 3);
+    assert.ok(third, 'offered to the last worker it did not fail on');
+    tsm.onResult(third.taskId, userError('fails everywhere'));
+    const fourth = tsm.offer('w2', 3);
+    assert.ok(fourth, 'failed on every live worker: any worker may try again');
+    tsm.onResult(fourth.taskId, ok());
+    assert.deepEqual(await ended(), { kind: 'done' });
+  });
+  }
+
+  test('a task that failed on a worker goes to another while one remains, then anywhere (two workers)', async () => {
     const { tsm, ended } = setup([0], { maxFailures: 4 });
     const first = tsm.offer('w1', 2);
     assert.ok(first);

@@ -72,7 +72,8 @@ export class Executor {
   private readonly spares: SpareTaskThreads;
 
   constructor(
-    private readonly cores: number,
+    /** Tasks the driver runs here at once. */
+    cores: number,
     private readonly blocks: BlockManager,
     private readonly mapOutputs: IndexShuffleBlockResolver,
     private readonly shuffle: ShuffleClient,
@@ -87,9 +88,11 @@ export class Executor {
     private readonly sendReport: ReportSender,
     /** The spare task threads' logger (its own component, bound once). */
     sparesLog: Logger,
+    /** Threads a job's tasks run in here (WorkerOptions.taskThreads; default `cores`). */
+    private readonly taskThreads: number = cores,
   ) {
-    // As many spares as tasks run at once: a new job's first stage here finds one per task.
-    this.spares = new SpareTaskThreads(cores, { shuffleSpillRecords }, sparesLog);
+    // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
+    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog);
   }
 
   /** Start the spare task threads (idempotent). */
@@ -367,7 +370,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.cores, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

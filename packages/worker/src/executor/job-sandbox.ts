@@ -1,7 +1,7 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BlockRead } from '@sluice/core/internal';
-import type { MainToThread, ThreadOutcome, ThreadToMain } from './thread-protocol.js';
+import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
@@ -34,25 +34,40 @@ interface QueuedTask {
 
 interface Slot {
   thread: Thread;
-  taskId: string | undefined;
-  finish: ((o: ThreadOutcome | 'killed') => void) | undefined;
-  /** The task given to this thread last (run again elsewhere if the thread retires before starting it). */
-  task: QueuedTask | undefined;
+  /**
+   * The tasks given to this thread that have not ended, in the order it runs them: the
+   * first is running (or about to), the others wait in the thread. A thread that dies fails
+   * the first and the others run elsewhere.
+   */
+  readonly held: Map<string, QueuedTask>;
   /** Stages whose payload this thread holds (sent with its first task there, dropped on forgetStage). */
   readonly stages: Set<string>;
 }
 
 /**
- * The isolated context one job's tasks run in on a worker: up to `cores` threads, each
+ * Tasks a thread holds at most: one running and one waiting in the thread, so that when
+ * the worker was launched more tasks than it has threads (the driver sent them ahead, or
+ * --task-threads is below --cores) a thread starts its next task without waiting for a
+ * message from the main thread. A task given to a busy thread waits for the one before
+ * it, even if another thread frees meanwhile: hence no more than one.
+ */
+export const TASKS_PER_THREAD = 2;
+
+/**
+ * The isolated context one job's tasks run in on a worker: up to `threads` threads, each
  * with its own import of the job bundle, so jobs never share module state and a crash
- * in one job's thread leaves other jobs alone. One task per thread at a time; a killed
- * task's thread is terminated and replaced. Threads come from `newThread`, bound to this
- * job (SpareTaskThreads.take): they serve no other job, and `close()` terminates them.
+ * in one job's thread leaves other jobs alone. A thread runs one task at a time; tasks
+ * beyond the free threads wait here, or (up to TASKS_PER_THREAD) in a busy thread, and all
+ * the tasks a thread is given in one turn go in one message. A killed task's thread is
+ * terminated and replaced, and the other tasks it held run elsewhere. Threads come from
+ * `newThread`, bound to this job (SpareTaskThreads.take): they serve no other job, and
+ * `close()` terminates them.
  */
 export class JobSandbox {
   private readonly slots: Slot[] = [];
   private readonly queue: QueuedTask[] = [];
   private closed = false;
+  private pumpScheduled = false;
   /** Receivers run in threads of their own, outside the task slots. */
   private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean; receiverId: string }>();
 
@@ -60,7 +75,8 @@ export class JobSandbox {
     private readonly jobId: string,
     /** A new thread for this job only, bound to it (its bundle loaded or loading). */
     private readonly newThread: () => Thread,
-    private readonly cores: number,
+    /** Threads at most (each runs one task at a time). */
+    private readonly threads: number,
     private readonly host: SandboxHost,
     private readonly log: Logger,
   ) {}
@@ -73,7 +89,15 @@ export class JobSandbox {
   run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
       this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish });
-      this.pump();
+      // Once the tasks launched in this turn are all queued (the executor's launches of one
+      // RunTasks message resume in one run of the microtask queue): a thread given several gets them in one message.
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        process.nextTick(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -92,11 +116,13 @@ export class JobSandbox {
       this.queue.splice(q, 1)[0].finish('killed');
       return true;
     }
-    const slot = this.slots.find((s) => s.taskId === taskId);
+    const slot = this.slots.find((s) => s.held.has(taskId));
     if (!slot) return false;
-    const finish = slot.finish;
-    this.retire(slot);
-    finish?.('killed');
+    const task = slot.held.get(taskId)!;
+    slot.held.delete(taskId);
+    // The thread is terminated with whatever it runs: the other tasks it held run elsewhere.
+    this.requeue(this.retire(slot));
+    task.finish('killed');
     this.pump();
     return true;
   }
@@ -171,7 +197,7 @@ export class JobSandbox {
   }
 
   get runningTaskIds(): string[] {
-    return this.slots.filter((s) => s.taskId).map((s) => s.taskId!);
+    return this.slots.flatMap((s) => [...s.held.keys()]);
   }
 
   /** Terminate every thread; queued and running tasks end as killed. */
@@ -184,24 +210,36 @@ export class JobSandbox {
     }
     this.receivers.clear();
     for (const t of this.queue.splice(0)) t.finish('killed');
-    for (const s of [...this.slots]) {
-      const f = s.finish;
-      this.retire(s);
-      f?.('killed');
-    }
+    for (const s of [...this.slots]) for (const t of this.retire(s)) t.finish('killed');
   }
 
+  /**
+   * Give the waiting tasks to threads: to idle ones first (starting threads up to
+   * `threads`), then one more to each busy thread (up to TASKS_PER_THREAD). A thread gets
+   * the tasks of one call in one message.
+   */
   private pump(): void {
-    while (!this.closed && this.queue.length > 0) {
-      let slot = this.slots.find((s) => s.taskId === undefined);
-      if (!slot) {
-        if (this.slots.length >= this.cores) return;
-        slot = this.spawn();
-      }
+    if (this.closed || this.queue.length === 0) return;
+    const given = new Map<Slot, QueuedTask[]>();
+    const give = (slot: Slot): void => {
       const task = this.queue.shift()!;
-      slot.taskId = task.taskId;
-      slot.finish = task.finish;
-      slot.task = task;
+      slot.held.set(task.taskId, task);
+      let list = given.get(slot);
+      if (!list) given.set(slot, (list = []));
+      list.push(task);
+    };
+    for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === 0) give(slot);
+    while (this.queue.length > 0 && this.slots.length < this.threads) give(this.spawn());
+    for (let depth = 1; depth < TASKS_PER_THREAD; depth++) {
+      for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === depth) give(slot);
+    }
+    for (const [slot, tasks] of given) this.post(slot, tasks);
+  }
+
+  /** Send tasks to a slot's thread in one message, each stage's payload with the thread's first task of it. */
+  private post(slot: Slot, tasks: readonly QueuedTask[]): void {
+    const transfer: ArrayBuffer[] = [];
+    const out: ThreadTask[] = tasks.map((task) => {
       const known = slot.stages.has(task.stageKey);
       if (!known) slot.stages.add(task.stageKey);
       // The payloads are views into the gRPC message they came in (or a larger pooled
@@ -209,35 +247,30 @@ export class JobSandbox {
       // bytes are copied once and moved to the thread instead.
       const stage = known ? undefined : ownBytes(task.stagePayload);
       const taskData = task.taskData.length > 0 ? ownBytes(task.taskData) : undefined;
-      const transfer: ArrayBuffer[] = [];
       if (stage) transfer.push(stage.buffer);
       if (taskData) transfer.push(taskData.buffer);
-      slot.thread.postMessage(
-        {
-          type: 'run',
-          taskId: task.taskId,
-          partition: task.partition,
-          stageKey: task.stageKey,
-          ...(stage ? { stage } : {}),
-          ...(taskData ? { taskData } : {}),
-        } satisfies MainToThread,
-        transfer,
-      );
-    }
+      return { taskId: task.taskId, partition: task.partition, stageKey: task.stageKey, ...(stage ? { stage } : {}), ...(taskData ? { taskData } : {}) };
+    });
+    slot.thread.postMessage({ type: 'run', tasks: out } satisfies MainToThread, transfer);
+  }
+
+  /** Tasks back to the front of the queue, in their order (they had not ended). */
+  private requeue(tasks: readonly QueuedTask[]): void {
+    this.queue.unshift(...tasks);
   }
 
   private spawn(): Slot {
     const thread = this.newThread();
-    const slot: Slot = { thread, taskId: undefined, finish: undefined, task: undefined, stages: new Set() };
+    const slot: Slot = { thread, held: new Map(), stages: new Set() };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
     const crashed = (why: string): void => {
       if (!this.slots.includes(slot)) return;
-      const finish = slot.finish;
-      const taskId = slot.taskId;
-      this.retire(slot);
-      this.log.warn({ taskId, why }, 'task thread died');
-      finish?.({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
+      // The first task it held was running: it fails; the others had not started and run elsewhere.
+      const [running, ...waiting] = this.retire(slot);
+      this.log.warn({ taskId: running?.taskId, requeued: waiting.length, why }, 'task thread died');
+      this.requeue(waiting);
+      running?.finish({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
       this.pump();
     };
     thread.on('error', (err) => crashed(err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
@@ -245,13 +278,14 @@ export class JobSandbox {
     return slot;
   }
 
-  private retire(slot: Slot): void {
+  /** Take a slot out of service and terminate its thread; returns the tasks it held that had not ended, in order. */
+  private retire(slot: Slot): QueuedTask[] {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    slot.taskId = undefined;
-    slot.finish = undefined;
-    slot.task = undefined;
+    const held = [...slot.held.values()];
+    slot.held.clear();
     void slot.thread.terminate();
+    return held;
   }
 
   /** Answer a request of a slot's thread, unless the slot was retired meanwhile; `transfer`: buffers moved, not copied. */
@@ -269,19 +303,20 @@ export class JobSandbox {
     try {
       this.serve(slot, msg);
     } catch (err) {
-      this.log.error({ err, taskId: slot.taskId, message: msg.type }, 'cannot serve a task thread');
+      this.log.error({ err, taskId: slot.held.keys().next().value, message: msg.type }, 'cannot serve a task thread');
       const why = `worker error serving the task's ${msg.type}: ${(err as Error).message}`;
       if ('reqId' in msg) return this.reply(slot, { type: 'requestFailed', reqId: msg.reqId, message: why });
-      const finish = slot.finish;
-      this.retire(slot);
-      finish?.({ kind: 'error', code: 'SLUICE_INTERNAL', message: why, stack: '' });
+      if (!this.slots.includes(slot)) return;
+      const [running, ...waiting] = this.retire(slot);
+      this.requeue(waiting);
+      running?.finish({ kind: 'error', code: 'SLUICE_INTERNAL', message: why, stack: '' });
       this.pump();
     }
   }
 
   private requestFailed(slot: Slot, reqId: number, what: string): (err: unknown) => void {
     return (err) => {
-      this.log.error({ err, taskId: slot.taskId }, `${what} failed`);
+      this.log.error({ err, taskId: slot.held.keys().next().value }, `${what} failed`);
       this.reply(slot, { type: 'requestFailed', reqId, message: `${what} failed on the worker: ${err instanceof Error ? err.message : String(err)}` });
     };
   }
@@ -291,12 +326,12 @@ export class JobSandbox {
       case 'ready':
         return;
       case 'done': {
-        if (slot.taskId !== msg.taskId) return;
-        const finish = slot.finish;
-        slot.taskId = undefined;
-        slot.finish = undefined;
-        slot.task = undefined;
-        finish?.(msg.outcome);
+        for (const { taskId, outcome } of msg.ended) {
+          const task = slot.held.get(taskId);
+          if (!task) continue; // Killed meanwhile (and the slot retired).
+          slot.held.delete(taskId);
+          task.finish(outcome);
+        }
         this.pump();
         return;
       }
@@ -333,12 +368,11 @@ export class JobSandbox {
         );
         return;
       case 'retire': {
-        // The thread failed its task (if it ran one) already; a task given to it since has not started there.
+        // The thread failed the task it ran (if any) already, in a message before this one; the tasks it held since have not started there.
         if (!this.slots.includes(slot)) return;
-        const pending = slot.taskId !== undefined ? slot.task : undefined;
-        this.log.warn({ reason: msg.reason, requeued: pending?.taskId }, 'task thread retired after an unhandled error in the job code');
-        this.retire(slot);
-        if (pending) this.queue.unshift(pending);
+        const pending = this.retire(slot);
+        this.log.warn({ reason: msg.reason, requeued: pending.map((t) => t.taskId) }, 'task thread retired after an unhandled error in the job code');
+        this.requeue(pending);
         this.pump();
         return;
       }

@@ -37,7 +37,7 @@ import {
   type TaskPayload,
   withTaskPart,
 } from '@sluice/core/internal';
-import type { MainToThread, ThreadOutcome, ThreadToMain, ThreadData } from './thread-protocol.js';
+import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
 
@@ -188,6 +188,53 @@ const pendingRates = new Map<number, number>();
 
 /** The task this thread runs now (one at a time), if any. */
 let runningTask: string | undefined;
+/** Tasks given to this thread and not started yet, in the order they run. */
+const pending: ThreadTask[] = [];
+/** Outcomes not yet sent (tasks that ended in one turn go to the main thread in one message). */
+let ended: TaskEnded[] = [];
+let endedTransfer: ArrayBuffer[] = [];
+let flushScheduled = false;
+
+/** Send the outcomes gathered so far, in the order their tasks ran. */
+function flushEnded(): void {
+  flushScheduled = false;
+  if (ended.length === 0) return;
+  const batch = ended;
+  const transfer = endedTransfer;
+  ended = [];
+  endedTransfer = [];
+  send({ type: 'done', ended: batch }, transfer);
+}
+
+/** A task's outcome: sent now if no task waits here, else at the end of the turn (with the next task's, if it ends in the same turn). */
+function taskEnded(taskId: string, outcome: ThreadOutcome): void {
+  ended.push({ taskId, outcome });
+  // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
+  if (outcome.kind === 'mapStatus') endedTransfer.push(outcome.index.buffer as ArrayBuffer, outcome.data.buffer as ArrayBuffer);
+  if (pending.length === 0) flushEnded();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushEnded);
+  }
+}
+
+/**
+ * Start the next pending task, if the thread is idle. The task after one that ended starts
+ * in a later turn (`setImmediate`, queued after its outcome's flush): an error the ended
+ * task's code left unhandled surfaces before, and is never blamed on the next task.
+ */
+function startNext(): void {
+  if (retired || runningTask !== undefined || pending.length === 0) return;
+  const t = pending.shift()!;
+  runningTask = t.taskId;
+  void run(t.taskId, t.partition, t.stageKey, t.stage, t.taskData).then((outcome) => {
+    if (runningTask === t.taskId) {
+      runningTask = undefined;
+      taskEnded(t.taskId, outcome);
+    } // Else: already failed by an unhandled error.
+    if (pending.length > 0) setImmediate(startNext);
+  });
+}
 
 // This thread's heap, grown by a large task or a receiver's backlog, is collected once it
 // is idle, so a worker gives memory back after an overload.
@@ -212,8 +259,12 @@ let retired = false;
 function unhandled(err: unknown): void {
   const info = userErrorInfo(err);
   const message = `an error the job's code left unhandled: ${info.message}`;
-  if (runningTask !== undefined) send({ type: 'done', taskId: runningTask, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message, stack: info.stack } });
+  // The outcomes of tasks that ended before go first: the main thread requeues only the tasks that did not end.
+  if (runningTask !== undefined) ended.push({ taskId: runningTask, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message, stack: info.stack } });
+  flushEnded();
   runningTask = undefined;
+  // The tasks not started yet run elsewhere: the main thread gives them to another thread on `retire`.
+  pending.length = 0;
   for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message });
   if (!retired) send({ type: 'retire', reason: message });
   retired = true;
@@ -296,14 +347,9 @@ port.on('message', (msg: MainToThread) => {
       stages.delete(msg.stageKey);
       return;
     case 'run': {
-      if (retired) return; // The sandbox gives this task to a fresh thread.
-      runningTask = msg.taskId;
-      void run(msg.taskId, msg.partition, msg.stageKey, msg.stage, msg.taskData).then((outcome) => {
-        if (runningTask !== msg.taskId) return; // Already failed by an unhandled error.
-        runningTask = undefined;
-        // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
-        send({ type: 'done', taskId: msg.taskId, outcome }, outcome.kind === 'mapStatus' ? [outcome.index.buffer as ArrayBuffer, outcome.data.buffer as ArrayBuffer] : undefined);
-      });
+      if (retired) return; // The sandbox gives these tasks to a fresh thread.
+      pending.push(...msg.tasks);
+      startNext();
       return;
     }
     case 'fetched':

@@ -17,15 +17,34 @@ export type ThreadOutcome =
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
+/**
+ * One task for a thread: of stage `stageKey`, whose `stage` (its encoded TaskPayload)
+ * comes with the thread's first task of the stage and is kept until `forgetStage`;
+ * `taskData` is the task's encoded TaskPart, when it has one.
+ */
+export interface ThreadTask {
+  readonly taskId: string;
+  readonly partition: number;
+  readonly stageKey: string;
+  readonly stage?: Uint8Array;
+  readonly taskData?: Uint8Array;
+}
+
+/** A task's outcome as a thread reports it. */
+export interface TaskEnded {
+  readonly taskId: string;
+  readonly outcome: ThreadOutcome;
+}
+
 export type MainToThread =
   /** The first message a thread gets, and only once: the job it serves from now on, whose bundle it imports. */
   | { readonly type: 'bind'; readonly jobId: string; readonly bundlePath: string }
   /**
-   * Run a task of stage `stageKey`: `stage` (its encoded TaskPayload) comes with the
-   * thread's first task of the stage and is kept until `forgetStage`; `taskData` is the
-   * task's encoded TaskPart, when it has one.
+   * Run these tasks, one after another in this order (queued behind any the thread holds
+   * already): one message for all the tasks a thread is given in one turn. Their buffers
+   * are transferred.
    */
-  | { readonly type: 'run'; readonly taskId: string; readonly partition: number; readonly stageKey: string; readonly stage?: Uint8Array; readonly taskData?: Uint8Array }
+  | { readonly type: 'run'; readonly tasks: readonly ThreadTask[] }
   | { readonly type: 'forgetStage'; readonly stageKey: string }
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
@@ -55,7 +74,8 @@ export type MainToThread =
 export type ThreadToMain =
   /** The thread's own code (and core) is loaded: a spare is ready to be bound to a job. */
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly taskId: string; readonly outcome: ThreadOutcome }
+  /** Tasks that ended, in the order they ran: the outcomes of one turn in one message (map outputs' buffers transferred). */
+  | { readonly type: 'done'; readonly ended: readonly TaskEnded[] }
   /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */
   | { readonly type: 'retire'; readonly reason: string }
   | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }

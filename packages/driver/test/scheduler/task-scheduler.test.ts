@@ -1,0 +1,213 @@
+// The TaskScheduler against a fake cluster (the real WorkerRegistry, endpoints that hold each
+// launch until the test answers it): pipelining of tiny tasks — never more than twice a
+// worker's cores in flight, the queue refilled only once empty, every partition succeeding
+// once, slots and queues back to empty at the end, a worker lost with queued tasks losing
+// them to the others — and the task sets it must not pipeline (a task timeout, locality
+// preferences, slow tasks, pipelining off).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { ManualClock, type wire } from '@sluice/core/internal';
+import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
+import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
+import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
+import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+
+const OPTS: TaskSetOptions = {
+  maxFailures: 4,
+  speculation: false,
+  speculationMultiplier: 1.5,
+  speculationQuantile: 0.75,
+  speculationMinMs: 100,
+  localityWaitMs: 0,
+  taskTimeoutMs: 0,
+  pipelineMaxTaskMs: 50,
+};
+
+interface Launch {
+  readonly desc: TaskDescription;
+  readonly resolve: (r: LaunchResult) => void;
+}
+
+/** An endpoint whose launches wait until the test answers them. */
+class FakeWorker implements WorkerEndpoint {
+  /** Launches not answered yet, oldest first. */
+  readonly waiting: Launch[] = [];
+  launched = 0;
+  /** The most launches ever unanswered at once. */
+  maxInFlight = 0;
+  launchTask(desc: TaskDescription): Promise<LaunchResult> {
+    return new Promise((resolve) => {
+      this.waiting.push({ desc, resolve });
+      this.launched++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.waiting.length);
+    });
+  }
+  forgetStage(): void {}
+  killTask(): void {}
+  async releaseJob(): Promise<void> {}
+  async removeRdd(): Promise<void> {}
+  async removeBlocks(): Promise<void> {}
+  async startReceiver(): Promise<{ ok: false; message: string }> {
+    return { ok: false, message: 'fake' };
+  }
+  async stopReceiver(): Promise<void> {}
+  close(): void {}
+}
+
+const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], accumulators: Buffer.alloc(0) } });
+
+class Stage implements StageCallbacks {
+  readonly jobId = 'job1';
+  readonly stageId = 3;
+  readonly stageAttempt = 0;
+  /** Successes by partition (must end up exactly one each). */
+  readonly successes = new Map<number, number>();
+  readonly reasons: string[] = [];
+  constructor(prefs?: Record<number, string[]>) {
+    if (prefs) this.preferredWorkers = (p: number): ReadonlySet<string> => new Set(prefs[p] ?? []);
+  }
+  preferredWorkers?: (partition: number) => ReadonlySet<string> | undefined;
+  describe(partition: number, taskId: string, attempt: number): TaskDescription {
+    const stage = { key: 'job1/3.0#0', jobId: this.jobId, bundleSha256: '', stageId: this.stageId, shuffleId: -1, payload: new Uint8Array(0) };
+    return { taskId, partition, attempt, stage, taskData: new Uint8Array(0) };
+  }
+  onSuccess(partition: number, _o: wire.TaskOutcome__Output): void {
+    this.successes.set(partition, (this.successes.get(partition) ?? 0) + 1);
+  }
+  onTaskEnd(e: { reason: string }): void {
+    this.reasons.push(e.reason);
+  }
+}
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
+
+function cluster(workers: Record<string, number>) {
+  const clock = new ManualClock(1_000_000);
+  const fakes = new Map<string, FakeWorker>();
+  let next = '';
+  const registry = new WorkerRegistry(
+    clock,
+    60_000,
+    () => {
+      const f = new FakeWorker();
+      fakes.set(next, f);
+      return f;
+    },
+    pino({ level: 'silent' }),
+    async () => 'open',
+  );
+  const scheduler = new TaskScheduler(registry, pino({ level: 'silent' }));
+  for (const [id, cores] of Object.entries(workers)) {
+    next = id;
+    registry.register(id, `127.0.0.1:${id.length}`, cores);
+  }
+  const run = (partitions: number, opts: Partial<TaskSetOptions> = {}, prefs?: Record<number, string[]>) => {
+    const stage = new Stage(prefs);
+    const tsm = new TaskSetManager(
+      stage,
+      Array.from({ length: partitions }, (_, i) => i),
+      { ...OPTS, ...opts },
+      clock,
+      () => undefined,
+    );
+    let end: TaskSetEnd | undefined;
+    void tsm.finished.then((e) => (end = e));
+    scheduler.submit(tsm);
+    return { stage, tsm, end: () => end };
+  };
+  /** Answer the oldest launch of each worker (`perWorker` of them), after `ms` of task time. */
+  const answer = async (perWorker = 1, ms = 1): Promise<number> => {
+    let n = 0;
+    clock.advance(ms);
+    for (const f of fakes.values()) for (const l of f.waiting.splice(0, perWorker)) (l.resolve(ok()), n++);
+    await settle();
+    return n;
+  };
+  return { clock, registry, scheduler, fakes, run, answer };
+}
+
+/** In flight to each worker as the driver counts them (cores - freeSlots + queuedTasks). */
+function driverCount(registry: WorkerRegistry): Record<string, number> {
+  return Object.fromEntries(registry.all().map((w) => [w.id, w.cores - w.freeSlots + w.queuedTasks]));
+}
+
+describe('TaskScheduler: pipelining tiny tasks', () => {
+  test('never more than twice the cores in flight, queues refilled only once empty, each partition once, everything freed at the end', async () => {
+    const c = cluster({ wA: 2, wB: 3 });
+    const { stage, end } = c.run(200);
+    await settle();
+    // The first wave: one task per slot (nothing finished yet, so nothing is known to be tiny).
+    assert.deepEqual([c.fakes.get('wA')!.waiting.length, c.fakes.get('wB')!.waiting.length], [2, 3]);
+    let queuedSeen = false;
+    while (end() === undefined) {
+      const before = c.fakes.get('wA')!.launched;
+      const queuedBefore = c.registry.get('wA')!.queuedTasks;
+      assert.ok((await c.answer(1)) > 0, 'something was in flight');
+      for (const w of c.registry.all()) {
+        const f = c.fakes.get(w.id)!;
+        assert.ok(f.waiting.length <= 2 * w.cores, `${w.id}: ${f.waiting.length} in flight, more than twice its ${w.cores} cores`);
+        assert.ok(w.queuedTasks === 0 || w.freeSlots === 0, `${w.id}: ${w.queuedTasks} queued beside ${w.freeSlots} free slots`);
+        if (w.queuedTasks > 0) queuedSeen = true;
+      }
+      assert.deepEqual(driverCount(c.registry), Object.fromEntries([...c.fakes].map(([id, f]) => [id, f.waiting.length])), 'the driver counts what the workers hold');
+      // While wA's queue was not empty, an answer launched nothing new to it.
+      if (queuedBefore > 1 && end() === undefined) assert.equal(c.fakes.get('wA')!.launched, before, 'queue refilled before it was empty');
+    }
+    assert.ok(queuedSeen, 'tasks were queued beyond free slots');
+    assert.ok(c.fakes.get('wA')!.maxInFlight > 2 && c.fakes.get('wB')!.maxInFlight > 3, 'both workers held more tasks than cores');
+    assert.deepEqual(end(), { kind: 'done' });
+    assert.deepEqual([...stage.successes].sort((a, b) => a[0] - b[0]), Array.from({ length: 200 }, (_, i) => [i, 1]), 'each partition succeeded once');
+    assert.deepEqual(stage.reasons.filter((r) => r !== 'success'), []);
+    for (const w of c.registry.all()) assert.deepEqual([w.id, w.freeSlots, w.queuedTasks], [w.id, w.cores, 0], 'slots free and queues empty at the end');
+    assert.equal(c.scheduler.activeTaskSets, 0);
+  });
+
+  test('a worker lost with queued tasks: they run on the other worker, each partition succeeds once', async () => {
+    const c = cluster({ wA: 2, wB: 2 });
+    const { stage, end } = c.run(60);
+    await settle();
+    // One task each ended (and was tiny): each worker gets a task for its slot and one more per core queued.
+    await c.answer(1);
+    const a = c.registry.get('wA')!;
+    assert.ok(a.queuedTasks > 0, `wA has queued tasks (free ${a.freeSlots}, queued ${a.queuedTasks})`);
+    const held = c.fakes.get('wA')!.waiting.splice(0).map((l) => l);
+    assert.equal(held.length, 4, 'wA holds twice its cores');
+    // The worker dies: the registry forgets it, then its stream fails every launch on it.
+    c.registry.markLost('wA', 'killed');
+    for (const l of held) l.resolve({ ok: false, workerLost: true, message: 'UNAVAILABLE' });
+    await settle();
+    while (end() === undefined) assert.ok((await c.answer(2)) > 0, 'wB has work until the set ends');
+    assert.deepEqual(end(), { kind: 'done' });
+    assert.deepEqual([...stage.successes].sort((x, y) => x[0] - y[0]), Array.from({ length: 60 }, (_, i) => [i, 1]), 'each partition succeeded once');
+    assert.equal(stage.reasons.filter((r) => r === 'worker_lost').length, 4, "wA's four tasks ended as worker_lost");
+    assert.deepEqual(stage.reasons.filter((r) => r !== 'success' && r !== 'worker_lost'), []);
+    const b = c.registry.get('wB')!;
+    assert.deepEqual([b.freeSlots, b.queuedTasks], [2, 0]);
+    assert.ok(c.fakes.get('wB')!.maxInFlight <= 4);
+  });
+
+  for (const [what, opts, prefs, taskMs] of [
+    ['a job with a task timeout', { taskTimeoutMs: 60_000 }, undefined, 1],
+    ['a stage whose tasks prefer workers', {}, { 0: ['wB'] }, 1],
+    ['tasks slower than pipelineMaxTaskMs', {}, undefined, 80],
+    ['pipelining off (pipelineMaxTaskMs 0)', { pipelineMaxTaskMs: 0 }, undefined, 1],
+  ] as const) {
+    test(`not pipelined: ${what}`, async () => {
+      const c = cluster({ wA: 2, wB: 2 });
+      const { stage, end } = c.run(40, opts, prefs as Record<number, string[]> | undefined);
+      await settle();
+      while (end() === undefined) {
+        assert.ok((await c.answer(1, taskMs)) > 0);
+        for (const w of c.registry.all()) {
+          assert.equal(w.queuedTasks, 0, `${w.id} got queued tasks`);
+          assert.ok(c.fakes.get(w.id)!.waiting.length <= w.cores);
+        }
+      }
+      assert.equal(stage.successes.size, 40);
+      assert.ok([...stage.successes.values()].every((n) => n === 1));
+    });
+  }
+});

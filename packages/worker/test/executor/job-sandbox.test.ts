@@ -1,0 +1,185 @@
+// JobSandbox's batched hop, with real threads that play a task thread from a script: the
+// tasks a thread is given in one turn go in one message (an idle thread's and the one
+// waiting behind it), each task ends once with its own outcome; killing a task that waits
+// in a thread, a thread that exits and a thread that retires each end at most the task
+// they concern, and the tasks the thread held behind it run on another thread. (The same
+// on a cluster, with the real task thread: packages/cli/test/task-stream.test.ts.)
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Worker as Thread } from 'node:worker_threads';
+import { pino } from 'pino';
+import { JobSandbox, TASKS_PER_THREAD, type SandboxHost } from '../../src/executor/job-sandbox.js';
+import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-protocol.js';
+
+/**
+ * A task thread's stand-in: runs the tasks it is given one at a time, in order; what a task
+ * does is its stage key: `quick` ends at once with [partition], `slow` after 300 ms, `block`
+ * never, `exit` ends the thread, `retire` fails itself and retires the thread (as an
+ * unhandled error in the job's code does).
+ */
+const FAKE_THREAD = `
+const { parentPort } = require('node:worker_threads');
+const pending = [];
+let running = false;
+function next() {
+  if (running || pending.length === 0) return;
+  const t = pending.shift();
+  running = true;
+  const end = (outcome) => {
+    running = false;
+    parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome }] });
+    setImmediate(next);
+  };
+  const result = { kind: 'result', value: new Uint8Array([t.partition]) };
+  if (t.stageKey === 'quick') setImmediate(() => end(result));
+  else if (t.stageKey === 'slow') setTimeout(() => end(result), 300);
+  else if (t.stageKey === 'block') setInterval(() => undefined, 1000);
+  else if (t.stageKey === 'exit') process.exit(3);
+  else if (t.stageKey === 'retire') {
+    parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message: 'left unhandled', stack: '' } }] });
+    parentPort.postMessage({ type: 'retire', reason: 'test' });
+  }
+}
+parentPort.on('message', (m) => {
+  if (m.type === 'run') {
+    pending.push(...m.tasks);
+    next();
+  }
+});
+`;
+
+const host: SandboxHost = {
+  onCachePut: () => undefined,
+  cacheGet: () => undefined,
+  broadcasts: () => Promise.resolve({}),
+  blockGet: () => Promise.resolve({ misses: [] }),
+  fetch: () => Promise.reject(new Error('no shuffles here')),
+};
+
+/** A sandbox of `threads` fake threads; `runs` lists each 'run' message: the thread's number and its task ids. */
+function sandbox(threads: number): { box: JobSandbox; runs: { thread: number; tasks: string[] }[]; started: () => number } {
+  const runs: { thread: number; tasks: string[] }[] = [];
+  let n = 0;
+  const box = new JobSandbox(
+    'job-1',
+    () => {
+      const thread = new Thread(FAKE_THREAD, { eval: true });
+      const id = n++;
+      const post = thread.postMessage.bind(thread);
+      thread.postMessage = (msg: MainToThread, transfer?: readonly ArrayBuffer[]) => {
+        if (msg.type === 'run') runs.push({ thread: id, tasks: msg.tasks.map((t) => t.taskId) });
+        post(msg, transfer as ArrayBuffer[]);
+      };
+      return thread;
+    },
+    threads,
+    host,
+    pino({ level: 'silent' }),
+  );
+  return { box, runs, started: () => n };
+}
+
+const run = (box: JobSandbox, taskId: string, partition: number, kind: string): Promise<ThreadOutcome | 'killed'> =>
+  box.run(taskId, partition, kind, new Uint8Array([1, 2, 3]), new Uint8Array(0));
+
+/** The end of this turn of the event loop (the sandbox gives a turn's tasks to threads then). */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function valueOf(o: ThreadOutcome | 'killed'): number | string {
+  if (o === 'killed') return 'killed';
+  if (o.kind === 'result') return o.value[0];
+  if (o.kind === 'error') return `error: ${o.message}`;
+  return o.kind;
+}
+
+test('tasks given to threads in one turn go in one message each; each task ends once with its own outcome', { timeout: 60_000 }, async () => {
+  assert.equal(TASKS_PER_THREAD, 2);
+  const { box, runs } = sandbox(2);
+  try {
+    const outcomes = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((p) => run(box, `t${p}`, p, 'quick')));
+    assert.deepEqual(outcomes.map(valueOf), [0, 1, 2, 3, 4, 5, 6]);
+    // The first turn: two threads started, each given a running task and the next in one message.
+    assert.deepEqual(runs.slice(0, 2), [
+      { thread: 0, tasks: ['t0', 't2'] },
+      { thread: 1, tasks: ['t1', 't3'] },
+    ]);
+    const given = runs.flatMap((r) => r.tasks).sort();
+    assert.deepEqual(given, ['t0', 't1', 't2', 't3', 't4', 't5', 't6'], 'every task given to a thread once');
+    assert.ok(runs.every((r) => r.thread < 2), 'no thread beyond the two');
+  } finally {
+    box.close();
+  }
+});
+
+test('killing a task that waits in a thread: it ends killed, the thread goes, the task it ran runs again on another', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const slow = run(box, 'slow', 7, 'slow');
+    const waiting = run(box, 'waiting', 8, 'quick');
+    await turn();
+    assert.deepEqual(runs, [{ thread: 0, tasks: ['slow', 'waiting'] }]);
+    assert.equal(box.kill('waiting'), true);
+    assert.equal(valueOf(await waiting), 'killed');
+    assert.equal(valueOf(await slow), 7, 'the task the killed one waited behind ran again and ended');
+    assert.deepEqual(runs.slice(1), [{ thread: 1, tasks: ['slow'] }]);
+    assert.deepEqual(box.runningTaskIds, []);
+    assert.equal(valueOf(await run(box, 'after', 9, 'quick')), 9);
+  } finally {
+    box.close();
+  }
+});
+
+test('killing the running task of a thread: the task held behind it runs on another thread', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const stuck = run(box, 'stuck', 1, 'block');
+    const next = run(box, 'next', 2, 'quick');
+    await turn();
+    assert.deepEqual(runs, [{ thread: 0, tasks: ['stuck', 'next'] }]);
+    assert.equal(box.kill('stuck'), true);
+    assert.equal(valueOf(await stuck), 'killed');
+    assert.equal(valueOf(await next), 2);
+    assert.deepEqual(runs.slice(1), [{ thread: 1, tasks: ['next'] }]);
+  } finally {
+    box.close();
+  }
+});
+
+test('a thread that exits fails the task it ran only; the task it held next succeeds on another thread', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const dies = run(box, 'dies', 1, 'exit');
+    const next = run(box, 'next', 2, 'quick');
+    assert.match(String(valueOf(await dies)), /^error: the task thread died: exited with code 3/);
+    assert.equal(valueOf(await next), 2);
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['dies', 'next'] },
+      { thread: 1, tasks: ['next'] },
+    ]);
+  } finally {
+    box.close();
+  }
+});
+
+test('a thread that retires: its failed task ends once, the task it held next runs on another thread', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const bad = run(box, 'bad', 1, 'retire');
+    const next = run(box, 'next', 2, 'quick');
+    assert.equal(valueOf(await bad), 'error: left unhandled');
+    assert.equal(valueOf(await next), 2);
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['bad', 'next'] },
+      { thread: 1, tasks: ['next'] },
+    ]);
+  } finally {
+    box.close();
+  }
+});
+
+test('close(): running, held and queued tasks all end killed', { timeout: 60_000 }, async () => {
+  const { box } = sandbox(1);
+  const all = ['a', 'b', 'c'].map((id, p) => run(box, id, p, 'block'));
+  box.close();
+  assert.deepEqual((await Promise.all(all)).map(valueOf), ['killed', 'killed', 'killed']);
+});
