@@ -4,8 +4,10 @@
 // skips map outputs whose segment for it is empty. One job on 3 workers collects the same
 // shuffled RDD three times: as it is; after one worker lost its map output blocks (the
 // reduce tasks' fetches fail, and only that worker's map tasks run again); and after a
-// worker was killed (only its map tasks run again). Every result equals the sums computed
-// here from the fixture's rule.
+// worker was killed (only its map tasks run again). Before it, a wide shuffle (2,100 reduce
+// partitions, so the map statuses are highly compressed) with skewed sizes and mostly empty
+// segments: its sums, and that no non-empty segment reads as empty on the driver. Every
+// result equals the sums computed here from the fixtures' rules.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +23,20 @@ const SHUFFLE = 0;
 /** The fixture's rule (fixtures/shuffle-segments.ts), written again here. */
 const writes = (m: number, r: number): boolean => r % 4 !== 0 && (r * 7 + m * 3) % 5 < 2;
 
+const WIDE_MAPS = 12;
+const WIDE_REDUCES = 2100;
+/** The wide fixture's rule (fixtures/shuffle-wide.ts), written again here. */
+const writesWide = (m: number, r: number): boolean => r % 3 !== 0 && (r * 5 + m * 11) % 7 < 2;
+const keysWide = (r: number): number => (r % 150 === 1 ? 200 : 1);
+
+function expectedWideSums(): [number, number][] {
+  const sums = new Map<number, number>();
+  for (let m = 0; m < WIDE_MAPS; m++) {
+    for (let r = 0; r < WIDE_REDUCES; r++) if (writesWide(m, r)) for (let j = 0; j < keysWide(r); j++) sums.set(r + WIDE_REDUCES * j, (sums.get(r + WIDE_REDUCES * j) ?? 0) + m * 1000 + j);
+  }
+  return [...sums].sort((a, b) => a[0] - b[0]);
+}
+
 function expectedSums(): [number, number][] {
   const sums = new Map<number, number>();
   for (let m = 0; m < MAPS; m++) {
@@ -29,7 +45,7 @@ function expectedSums(): [number, number][] {
   return [...sums].sort((a, b) => a[0] - b[0]);
 }
 
-test('consolidated map outputs: exact sums with many empty segments; lost outputs (fetch failure, killed worker) re-run only their map tasks', { timeout: 110_000 }, async () => {
+test('consolidated map outputs: exact sums with many empty segments (and 2,100 reduce partitions, skewed); lost outputs (fetch failure, killed worker) re-run only their map tasks', { timeout: 170_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-segments-'));
   try {
     await withCluster({ workers: 0 }, async (h) => {
@@ -41,6 +57,26 @@ test('consolidated map outputs: exact sums with many empty segments; lost output
         const child = h.cluster.addWorker();
         await h.cluster.waitForWorkers(known.size + 1, 30_000);
         procs.set(driver.registry.all().find((w) => !known.has(w.id))!.id, child);
+      }
+      // A wide shuffle first (2,100 reduce partitions: highly compressed map statuses), skewed and mostly empty.
+      {
+        const wide = await startJob(h.cluster, fixture('shuffle-wide.ts'), [dir, String(WIDE_MAPS), String(WIDE_REDUCES)]);
+        await wide.waitLine('RESULT_wide ', 90_000);
+        assert.deepEqual(jsonLine<[number, number][]>(wide.lines, 'RESULT_wide '), expectedWideSums(), 'the wide shuffle’s sums');
+        const statuses = driver.dag.mapOutputs.statuses(wide.id, SHUFFLE);
+        assert.equal(statuses.length, WIDE_MAPS);
+        for (let m = 0; m < WIDE_MAPS; m++) {
+          const s = statuses[m]!;
+          for (let r = 0; r < WIDE_REDUCES; r++) {
+            if (s.isEmpty(r) === writesWide(m, r)) assert.fail(`wide map ${m} reduce ${r}: writes ${writesWide(m, r)}, status says empty ${s.isEmpty(r)}`);
+            // A 200-key segment keeps its own size (about 23 bytes a key); a one-key one reads as the average of those.
+            if (writesWide(m, r) && keysWide(r) > 1) assert.ok(s.size(r) > 2000, `wide map ${m} reduce ${r}: a huge segment read as ${s.size(r)} bytes`);
+            if (writesWide(m, r) && keysWide(r) === 1) assert.ok(s.size(r) > 0 && s.size(r) < 100, `wide map ${m} reduce ${r}: a one-key segment read as ${s.size(r)} bytes`);
+          }
+        }
+        fs.writeFileSync(path.join(dir, 'go-wide'), '');
+        const end = await within(wide.done, 30_000, 'the wide job to end');
+        assert.equal(end.ok, true, JSON.stringify(end.failure));
       }
       // Map tasks that succeeded, and task ends by reason, since the last look.
       const mapStages = new Set<number>();

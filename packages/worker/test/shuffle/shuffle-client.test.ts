@@ -1,18 +1,25 @@
 // ShuffleClient on this worker's own map outputs (no RPC): it reads only the map outputs
 // it is given (the driver leaves out those with an empty segment), and a missing one it
-// is asked for is a fetch failure naming it.
+// is asked for is a fetch failure naming it. Then one fetch over this worker, a live peer
+// and a peer (a process of its own) that dies after sending part of its answer: each peer
+// is asked once for all its map outputs, and the dying one fails the fetch.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { MapOutputWriter, placesOf, splitFrames } from '@sluice/core/internal';
+import { MapOutputWriter, loadProto, placesOf, segmentRange, splitFrames, type wire } from '@sluice/core/internal';
 import { IndexShuffleBlockResolver } from '../../src/shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
 import { BlockManager } from '../../src/storage/block-manager.js';
 
 const log = pino({ level: 'silent' });
+/** packages/worker (tests run from packages/worker/dist/test/shuffle). */
+const WORKER_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('local fetch: only the map outputs asked for, in order, as one buffer of frames of its own; a missing one asked for fails the fetch', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
@@ -41,6 +48,107 @@ test('local fetch: only the map outputs asked for, in order, as one buffer of fr
     assert.deepEqual(await client.fetch('j', 2, 1, locations, []), { ok: true, framed: [] });
   } finally {
     client.close();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A peer that answers FetchShuffle with the first half of the segments asked for and then
+ * dies (SIGKILL) before ending the call, in a process of its own. Resolves its port once it
+ * listens; `sent` once its first chunk is written.
+ */
+function dyingPeer(firstChunk: Buffer): { port: Promise<number>; sent: Promise<void>; exited: Promise<NodeJS.Signals | null>; child: ChildProcess } {
+  const code = `
+    import * as grpc from '@grpc/grpc-js';
+    import { loadProto } from '@sluice/core/internal';
+    const chunk = Buffer.from(process.argv[1], 'base64');
+    const server = new grpc.Server();
+    server.addService(loadProto().sluice.v1.Worker.service, {
+      FetchShuffle(call) {
+        call.write({ data: chunk }, () => {
+          console.log('SENT ' + JSON.stringify(call.request.map_partitions));
+          setTimeout(() => process.kill(process.pid, 'SIGKILL'), 100);
+        });
+      },
+    });
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => console.log(err ? 'ERR ' + err.message : 'PORT ' + port));
+  `;
+  // Run from packages/worker, whose dependencies the imports resolve against.
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, firstChunk.toString('base64')], { cwd: WORKER_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const lines: ((l: string) => void)[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const f of lines) f(out);
+  });
+  const waitFor = <T>(re: RegExp, map: (m: RegExpMatchArray) => T): Promise<T> =>
+    new Promise((resolve) => {
+      const f = (s: string): void => {
+        const m = s.match(re);
+        if (m) resolve(map(m));
+      };
+      lines.push(f);
+    });
+  return {
+    port: waitFor(/PORT (\d+)/, (m) => Number(m[1])),
+    sent: waitFor(/SENT \[4,5\]/, () => undefined),
+    exited: new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal))),
+    child,
+  };
+}
+
+test('one fetch over three places (local, a live peer, a peer that dies mid-stream): each peer asked once for all its map outputs; the dying one fails the fetch naming it', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  const client = new ShuffleClient('w1', resolver, { secret: 'x'.repeat(32) }, log);
+  // Map output m writes the byte m + 10 * r to reduce partitions 0..2; maps 0-1 are here, 2-3 on w2, 4-5 on w3.
+  const outputs = Array.from({ length: 6 }, (_, m) => {
+    const w = new MapOutputWriter(3);
+    for (let r = 0; r < 3; r++) w.add(r, Uint8Array.of(m + 10 * r));
+    return w.finish();
+  });
+  const segment = (m: number, r: number): Buffer => {
+    const { start, end } = segmentRange(outputs[m].index, r);
+    return Buffer.from(outputs[m].data.subarray(start, end));
+  };
+  for (const m of [0, 1]) resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  // The live peer: answers with the segments asked for, back to back, and records each request.
+  const requests: { reduce: number; maps: number[] }[] = [];
+  const server = new grpc.Server();
+  server.addService(loadProto().sluice.v1.Worker.service, {
+    FetchShuffle(call: grpc.ServerWritableStream<wire.FetchShuffleRequest__Output, wire.ShuffleChunk>) {
+      requests.push({ reduce: call.request.reduce_partition, maps: [...call.request.map_partitions] });
+      call.write({ data: Buffer.concat(call.request.map_partitions.map((m) => segment(m, call.request.reduce_partition))) });
+      call.end();
+    },
+  } as unknown as grpc.UntypedServiceImplementation);
+  const livePort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  // The dying peer sends map 4's segment of partition 1 (of the 4 and 5 asked for), then dies.
+  const dying = dyingPeer(segment(4, 1));
+  try {
+    const dyingPort = await dying.port;
+    const places = placesOf([0, 1, 2, 3, 4, 5].map((m) => (m < 2 ? { workerId: 'w1', address: '127.0.0.1:1' } : m < 4 ? { workerId: 'w2', address: `127.0.0.1:${livePort}` } : { workerId: 'w3', address: `127.0.0.1:${dyingPort}` })));
+    // Without the dying peer: every segment, each peer asked once for all of its map outputs.
+    const got = await client.fetch('j', 2, 1, places, [0, 1, 2, 3]);
+    assert.ok(got.ok, JSON.stringify(got));
+    assert.deepEqual(got.framed.flatMap((b) => splitFrames(b).map((f) => [...f])).sort(), [[10], [11], [12], [13]].sort());
+    assert.deepEqual(requests, [{ reduce: 1, maps: [2, 3] }]);
+    // With it: the fetch fails naming a map output of the peer that died, after it had sent part of its answer.
+    const failed = await client.fetch('j', 2, 1, places);
+    await dying.sent;
+    assert.equal(failed.ok, false, 'a fetch whose peer died mid-stream is a failure, not the part it got');
+    if (!failed.ok) {
+      assert.equal(failed.workerId, 'w3');
+      assert.equal(failed.mapPartition, 4);
+    }
+    assert.equal(await dying.exited, 'SIGKILL');
+    assert.deepEqual(requests, [{ reduce: 1, maps: [2, 3] }, { reduce: 1, maps: [2, 3] }], 'the live peer asked once more, for both its map outputs');
+  } finally {
+    dying.child.kill('SIGKILL');
+    client.close();
+    server.forceShutdown();
     blocks.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
