@@ -1253,8 +1253,8 @@ const MUTATIONS = [
     id: 'bundle-stacks-unmapped',
     what: "stack traces from the CLI bundle keep the bundle's own positions (dist/sluice.cjs:LINE)",
     file: 'packages/cli/src/cli-entry.ts',
-    search: '  mapBundleStackTraces(BUNDLE, `${BUNDLE}.map`);',
-    replace: '  void mapBundleStackTraces;',
+    search: '  installBundleStackMapping(BUNDLE, `${BUNDLE}.map`);',
+    replace: '  void installBundleStackMapping;',
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'stack trace' }],
   },
   {

@@ -2,44 +2,45 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Where cli-entry leaves the mapper when the bundle runs (mapBundleStack reads it). */
+const MAPPER = Symbol.for('sluice.bundleStackMapper');
+
 /**
- * Stack traces through the bundle (dist/sluice.cjs) name the .ts files it was made from, as
- * those of the modules do: the bundle runs as a vm.Script (for V8's code cache), whose source
- * map Node 20 does not load even with --enable-source-maps, so this formats stacks itself
- * (Error.prepareStackTrace) and maps each frame in the bundle through dist/sluice.cjs.map
- * (made by scripts/bundle-cli.mjs, through tsc's maps). Frames elsewhere print as V8 prints them.
- *
- * Nothing is read at start-up. The map (about 1 MiB) is read the first time a stack with a
- * frame in the bundle is formatted — which happens in ordinary runs too: grpc-js reads the
- * stack of every call that fails, as calls do when a peer stops — so it is not decoded
- * whole (Node's module.SourceMap takes most of a second of CPU on a loaded machine): one
- * pass over its mappings notes where each generated line starts and the running values
- * there, and a lookup decodes that one line.
+ * Stack traces through the bundle (dist/sluice.cjs) name the .ts files it was made from:
+ * the bundle runs as a vm.Script (for V8's code cache), whose source map Node 20 does not
+ * load even with --enable-source-maps, so each stack is mapped through dist/sluice.cjs.map
+ * (made by scripts/bundle-cli.mjs, through tsc's maps) when it is printed: by the CLI's
+ * error line (SLUICE_STACK_TRACES=1), in a logged error (the root logger's err serializer),
+ * or as an uncaught exception ends the process. Not in Error.prepareStackTrace: grpc-js
+ * reads the stack of every call that fails, as calls do when a peer stops, and the map
+ * (about 1 MiB) would then be read by every process at every stop. Nothing is read before
+ * a stack is printed; then only where each generated line starts (one pass), and a lookup
+ * decodes its one line.
  */
-export function mapBundleStackTraces(bundle: string, mapFile: string): void {
+export function installBundleStackMapping(bundle: string, mapFile: string): void {
   let map: LineIndexedMap | null | undefined;
   const dir = path.dirname(mapFile);
   const original = (source: string): string => (source.startsWith('file:') ? fileURLToPath(source) : path.resolve(dir, source));
-  Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]): string => {
-    let head: string;
-    try {
-      head = Error.prototype.toString.call(error);
-    } catch {
-      head = '<error>';
-    }
-    const lines = frames.map((f) => {
-      const text = String(f);
-      if (f.getFileName() !== bundle) return `    at ${text}`;
-      const line = f.getLineNumber();
-      const column = f.getColumnNumber();
-      const at = `${bundle}:${line}:${column}`;
-      if (line === null || column === null || !text.includes(at)) return `    at ${text}`;
+  const escaped = bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mapper = (stack: string): string => {
+    if (!stack.includes(bundle)) return stack;
+    return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (at, l: string, c: string) => {
       map ??= LineIndexedMap.read(mapFile);
-      const e = map?.find(line - 1, column - 1);
-      return e ? `    at ${text.replace(at, `${original(e.source)}:${e.line + 1}:${e.column + 1}`)}` : `    at ${text}`;
+      const e = map?.find(Number(l) - 1, Number(c) - 1);
+      return e ? `${original(e.source)}:${e.line + 1}:${e.column + 1}` : at;
     });
-    return [head, ...lines].join('\n');
   };
+  (globalThis as Record<symbol, unknown>)[MAPPER] = mapper;
+  // Node prints an uncaught exception's `stack` after the monitors ran.
+  process.on('uncaughtExceptionMonitor', (err) => {
+    if (err instanceof Error && typeof err.stack === 'string') err.stack = mapper(err.stack);
+  });
+}
+
+/** `stack` with the bundle's positions mapped to the .ts files when the bundle runs; as it is otherwise. */
+export function mapBundleStack(stack: string): string {
+  const mapper = (globalThis as Record<symbol, ((s: string) => string) | undefined>)[MAPPER];
+  return mapper ? mapper(stack) : stack;
 }
 
 const BASE64 = new Int8Array(128).fill(-1);

@@ -20,6 +20,7 @@ import { cliCode } from './cli-code.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
+import { mapBundleStack } from './bundle-stack-traces.js';
 import { createRootLogger } from './logger.js';
 import { SluiceCommand } from './sluice-command.js';
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
@@ -604,6 +605,6 @@ program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }).catch((
   const e = err as Error;
   process.stderr.write(`error${isSluiceError(e) ? ` [${e.code}]` : ''}: ${e.message}\n`);
   // Its stack (source-mapped to the .ts files, from the bundle too) for a bug report.
-  if (process.env.SLUICE_STACK_TRACES === '1' && typeof e.stack === 'string') process.stderr.write(`${e.stack}\n`);
+  if (process.env.SLUICE_STACK_TRACES === '1' && typeof e.stack === 'string') process.stderr.write(`${mapBundleStack(e.stack)}\n`);
   process.exit(isSluiceError(e) && e.code === 'SLUICE_UNAUTHENTICATED' ? 3 : 1);
 });
