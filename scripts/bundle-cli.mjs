@@ -11,6 +11,8 @@
 // it came from, found at run time from where the packages are installed, so files next to
 // a module (thread entries, the .proto, web assets, package.json) resolve as before.
 //
+// The bundle comes with its source map, dist/sluice.cjs.map (sources: the packages' .ts files).
+//
 // Run by scripts/setup.sh after the build and by the cli package's prepack.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,8 +65,20 @@ const sluiceModules = {
         source = source.replace(line, '');
       }
       const ident = '__sluiceUrl_' + rel.replace(/\W/g, '_');
-      const { code } = await esbuild.transform(source, { loader: 'js', format: 'esm', define: { 'import.meta.url': ident } });
-      return { contents: `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});\n${code}`, loader: 'js', resolveDir: path.dirname(args.path) };
+      source = `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});\n${source}`;
+      // tsc's map of the module goes in inline (its sources made absolute; one line more at
+      // the top, the one above), so the transform's map, and the bundle's, reach through it
+      // to the .ts files.
+      const mapFile = `${args.path}.map`;
+      if (fs.existsSync(mapFile)) {
+        const tsMap = JSON.parse(await fs.promises.readFile(mapFile, 'utf8'));
+        tsMap.sources = tsMap.sources.map((s) => path.resolve(path.dirname(args.path), tsMap.sourceRoot ?? '', s));
+        delete tsMap.sourceRoot;
+        tsMap.mappings = `;${tsMap.mappings}`;
+        source = source.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n') + `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(tsMap)).toString('base64')}\n`;
+      }
+      const { code } = await esbuild.transform(source, { loader: 'js', format: 'esm', define: { 'import.meta.url': ident }, sourcemap: 'inline', sourcefile: args.path });
+      return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
     });
   },
 };
@@ -77,6 +91,10 @@ const result = await esbuild.build({
   target: 'node20',
   format: 'cjs',
   metafile: true,
+  // dist/sluice.cjs.map, naming the .ts files (through tsc's maps): cli-entry turns source
+  // maps on when it runs the bundle, so a stack trace names src/X.ts:line as the modules' do.
+  sourcemap: 'external',
+  sourcesContent: false,
   logLevel: 'warning',
   external: ['esbuild', 'typescript', 'pino-pretty'],
   plugins: [sluiceModules],
@@ -91,6 +109,8 @@ for (const input of Object.keys(result.metafile.inputs)) {
   inputs.push({ pkg: own[0], path: own[1], size: st.size, mtimeMs: st.mtimeMs });
 }
 if (!inputs.some((i) => i.pkg === 'cli' && i.path === 'dist/src/main.js')) throw new Error('bundle-cli: main.js is not among the inputs');
+fs.renameSync(`${OUT}.${process.pid}.tmp.map`, `${OUT}.map`);
+fs.appendFileSync(`${OUT}.${process.pid}.tmp`, `//# sourceMappingURL=${path.basename(OUT)}.map\n`);
 fs.renameSync(`${OUT}.${process.pid}.tmp`, OUT);
 // The code cache of an earlier bundle does not fit this one.
 fs.rmSync(`${OUT}.cache`, { force: true });

@@ -143,13 +143,14 @@ const MUTATIONS = [
   },
   {
     id: 'received-block-no-replica',
-    what: "a received block is read only from its first location (even when that worker is lost), never from its replica",
+    what: 'a received block is read only from its first location, never from its replica',
     // The driver hands a task only the registered, staying locations of each block (a lost
-    // worker's are dropped before launch), so that is where a task would miss the replica.
-    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
-    search: '        const live = b.locations.filter((l) => {\n          const w = this.registry.get(l.workerId);\n          return w !== undefined && !w.decommissioning;\n        });',
-    replace: '        const live = b.locations.slice(0, 1);',
-    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'socket receiver' }],
+    // worker's are dropped before launch), so the kill test reads replicas from the first
+    // location and cannot catch this; a silent first location (a peer gone without a reset) does.
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '    for (const loc of locations) {',
+    replace: '    for (const loc of locations.slice(0, 1)) {',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'never answers' }],
   },
   {
     id: 'short-secret-accepted',
@@ -443,8 +444,8 @@ const MUTATIONS = [
     id: 'sandbox-jobid-twice',
     what: "the worker's job sandbox passes jobId again to a logger that binds it",
     file: 'packages/worker/src/executor/job-sandbox.ts',
-    search: "this.log.warn({ reason: msg.reason, requeued: pending?.taskId }",
-    replace: "this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending?.taskId }",
+    search: 'this.log.warn({ reason: msg.reason, requeued: pending.map((t) => t.taskId) }',
+    replace: 'this.log.warn({ jobId: this.jobId, reason: msg.reason, requeued: pending.map((t) => t.taskId) }',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'sandbox' }],
   },
   {
@@ -1247,6 +1248,22 @@ const MUTATIONS = [
     search: '    decommission: d.decommissionState(w.id) ?? null,',
     replace: '    decommission: null,',
     tests: [{ file: 'packages/cli/dist/test/graceful-decommission.test.js', pattern: 'show its phase' }],
+  },
+  {
+    id: 'bundle-stacks-unmapped',
+    what: "stack traces from the CLI bundle keep the bundle's own positions (dist/sluice.cjs:LINE)",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: '  mapBundleStackTraces(BUNDLE, `${BUNDLE}.map`);',
+    replace: '  void mapBundleStackTraces;',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'stack trace' }],
+  },
+  {
+    id: 'bundle-map-line-off',
+    what: "the bundle's source map is one line off in every Sluice module (the line bundle-cli adds above each is not accounted for)",
+    file: 'scripts/bundle-cli.mjs',
+    search: '        tsMap.mappings = `;${tsMap.mappings}`;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'stack trace' }],
   },
 ];
 

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { mapBundleStackTraces } from './bundle-stack-traces.js';
 import { CLI_CODE, type CliCode } from './cli-code.js';
 import { prestartLocalWorkers } from './local-worker-process.js';
 
@@ -103,6 +104,7 @@ function runBundle(): void {
       }
     });
   }
+  mapBundleStackTraces(BUNDLE, `${BUNDLE}.map`);
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache };

@@ -603,5 +603,7 @@ function commandLine(argv: readonly string[]): string[] {
 program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }).catch((err: unknown) => {
   const e = err as Error;
   process.stderr.write(`error${isSluiceError(e) ? ` [${e.code}]` : ''}: ${e.message}\n`);
+  // Its stack (source-mapped to the .ts files, from the bundle too) for a bug report.
+  if (process.env.SLUICE_STACK_TRACES === '1' && typeof e.stack === 'string') process.stderr.write(`${e.stack}\n`);
   process.exit(isSluiceError(e) && e.code === 'SLUICE_UNAUTHENTICATED' ? 3 : 1);
 });

@@ -106,3 +106,23 @@ test('in a checkout, a file with a new modification time and the same size makes
   fs.rmSync(workspace);
   assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
 });
+
+test("a stack trace from the bundle names the .ts files and lines it was made from (dist/sluice.cjs.map)", async () => {
+  assert.equal((await probe()).from, 'bundle');
+  assert.ok(fs.existsSync(path.join(copy, 'dist', 'sluice.cjs.map')), 'bundle-cli wrote the source map');
+  assert.match(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8').slice(-100), /\/\/# sourceMappingURL=sluice\.cjs\.map\n$/);
+  // `sluice worker --driver -` whose standard input ends at once fails in driver-from-stdin.ts; SLUICE_STACK_TRACES=1 prints the stack.
+  const r = await runCli(['worker', '--driver', '-'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '', SLUICE_STACK_TRACES: '1' } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error \[SLUICE_BAD_ARGUMENT\]: --driver -: standard input ended/m);
+  const frames = r.stderr.split('\n').filter((l) => /^\s+at /.test(l));
+  assert.ok(frames.length > 0, r.stderr);
+  assert.deepEqual(frames.filter((l) => l.includes('sluice.cjs')), [], `no frame left in the bundle's own positions:\n${r.stderr}`);
+  // The first frame is the line of driver-from-stdin.ts that makes the error (the copy has no src/: read the checkout's).
+  const top = /\((.*\/packages\/cli\/src\/(driver-from-stdin\.ts)):(\d+):(\d+)\)$/.exec(frames[0]);
+  assert.ok(top, `the first frame names src/driver-from-stdin.ts: ${frames[0]}`);
+  const line = fs.readFileSync(path.join(CLI_DIR, 'src', top[2]), 'utf8').split('\n')[Number(top[3]) - 1];
+  assert.match(line, /new SluiceError\('SLUICE_BAD_ARGUMENT', "--driver -: standard input ended/, `line ${top[3]} of ${top[2]}`);
+  // Frames of other Sluice packages map to their .ts files too (commander's, node's stay as they are).
+  assert.ok(frames.every((l) => !/dist\/src\/.*\.js:/.test(l)), r.stderr);
+});
