@@ -23,7 +23,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, shuffleDependencies, shuffleReads, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener, type TaskEndEvent } from './scheduler-listener.js';
@@ -412,17 +412,6 @@ export class DAGScheduler implements RegistryListener {
     return out;
   }
 
-  /** Shuffle bytes a task over `partition` of `plan` reads: what the map outputs it fetches hold for it. */
-  private shuffleReadBytes(jobId: string, plan: Plan, reads: ReturnType<typeof shuffleReads>, partition: number): number {
-    const touched = partitionsTouched(plan, partition);
-    let bytes = 0;
-    for (const [nodeId, shuffleId] of reads) {
-      const statuses = this.mapOutputs.statuses(jobId, shuffleId);
-      for (const split of touched.get(nodeId) ?? []) for (const m of statuses) bytes += m?.size(split) ?? 0;
-    }
-    return bytes;
-  }
-
   private runTaskSet(
     job: JobState,
     actionId: number,
@@ -468,8 +457,6 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
-    // The shuffles the stage reads (for each task's shuffle read bytes), found once.
-    const reads = shuffleReads(plan);
     // The empty segments of the map outputs this task set reads, as of its locations.
     const emptySegments: Record<number, (Uint8Array | null)[]> = {};
     for (const s of Object.keys(mapOutputs)) {
@@ -512,7 +499,6 @@ export class DAGScheduler implements RegistryListener {
       },
       onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;
-        const shuffleReadBytes = e.reason === 'success' && reads.length > 0 ? this.shuffleReadBytes(job.jobId, plan, reads, e.partition) : 0;
         // One event for every listener, its fields spelled out: an object spread here cost
         // more than the rest of a tiny task's end (it ends thousands of times a second).
         const base = {
@@ -526,7 +512,8 @@ export class DAGScheduler implements RegistryListener {
           durationMs: e.durationMs,
           speculative: e.speculative,
           shuffleWriteBytes: e.shuffleWriteBytes,
-          shuffleReadBytes,
+          // What the task itself counted reading (map statuses' sizes are approximate).
+          shuffleReadBytes: e.shuffleReadBytes,
         };
         const event: TaskEndEvent = e.error ? { ...base, error: e.error } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);

@@ -25,7 +25,7 @@ export interface StageCallbacks {
   /** A task's first successful attempt. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
-  onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt' | 'shuffleReadBytes'>): void;
+  onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
 }
 
 /** Where a stage attempt stands, as a console progress bar shows it: `(completed + running) / tasks`. */
@@ -331,7 +331,7 @@ export class TaskSetManager {
     }
     const o: wire.TaskOutcome__Output = result.ok
       ? result.outcome
-      : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0) };
+      : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
     switch (o.outcome) {
       case 'result':
       case 'map_status': {
@@ -366,6 +366,7 @@ export class TaskSetManager {
   private reportEnd(taskId: string, a: Attempt, result: LaunchResult): void {
     let reason: TaskEndReason;
     let shuffleWriteBytes = 0;
+    let shuffleReadBytes = 0;
     let error: { message: string; stack: string } | undefined;
     if (!result.ok) {
       reason = result.workerLost ? 'worker_lost' : 'error';
@@ -377,7 +378,10 @@ export class TaskSetManager {
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
           reason = this.done[a.index] || this.ended ? 'killed' : 'success';
-          if (reason === 'success' && o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
+          if (reason === 'success') {
+            if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
+            shuffleReadBytes = o.shuffle_read_bytes || 0;
+          }
           break;
         case 'error':
           reason = 'error';
@@ -391,13 +395,13 @@ export class TaskSetManager {
           reason = 'killed';
       }
     }
-    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error);
+    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
-    const e = { taskId, partition: this.partitions[a.index], workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes };
+    const e = { taskId, partition: this.partitions[a.index], workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };
     // `error` only where there is one (no spread: a tiny task ends thousands of times a second).
     this.stage.onTaskEnd(error ? { ...e, error } : e);
   }

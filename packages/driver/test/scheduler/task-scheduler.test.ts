@@ -55,7 +55,7 @@ class FakeWorker implements WorkerEndpoint {
   close(): void {}
 }
 
-const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], accumulators: Buffer.alloc(0) } });
+const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 } });
 
 class Stage implements StageCallbacks {
   readonly jobId = 'job1';

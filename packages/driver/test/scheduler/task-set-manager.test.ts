@@ -59,7 +59,7 @@ function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: 
   return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
 }
 
-const base = { stored_blocks: [] as string[], accumulators: Buffer.alloc(0) };
+const base = { stored_blocks: [] as string[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
 const ok = (value = 'v'): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(value) } });
 const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) } } });
 const userError = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: `Error: ${message}\n    at job.ts:3:9` } } });
@@ -499,7 +499,7 @@ describe('TaskSetManager', () => {
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 0, runningTasks: 0, failedAttempts: 0, submittedMsAgo: 0 });
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(40);
-      tsm.onResult(t[0].taskId, mapStatus()); // sizes [1, 2]
+      tsm.onResult(t[0].taskId, { ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) }, shuffle_read_bytes: 11 } }); // sizes [1, 2]; it read 11 shuffle bytes
       tsm.onResult(t[1].taskId, userError('boom'));
       tsm.onResult(t[2].taskId, workerLost());
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 1, runningTasks: 1, failedAttempts: 2, submittedMsAgo: 40 });
@@ -507,8 +507,9 @@ describe('TaskSetManager', () => {
       tsm.tick(Infinity);
       const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
       assert.equal(stage.ends.length, 4, 'one report per ended attempt');
-      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3 });
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3, shuffleReadBytes: 11 });
       assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
+      assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');
       assert.equal(byTask.get(t[3].taskId)?.reason, 'timeout');
       assert.equal(byTask.get(t[3].taskId)?.durationMs, 6040);

@@ -137,11 +137,11 @@ export class Executor {
     if (outcome === 'killed') return { killed: true };
     switch (outcome.kind) {
       case 'result':
-        return { result: outcome.value, stored_blocks: running.cached };
+        return { result: outcome.value, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
         this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
-        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached };
+        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
       }
       case 'error':
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');

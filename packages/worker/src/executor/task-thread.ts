@@ -137,6 +137,8 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
   }
   const accumulators = new TaskAccumulators();
+  // The bytes of the shuffle segments this task reads (Spark's shuffle read metrics).
+  let shuffleReadBytes = 0;
   const scope = evalInScope;
   const reviveShippable = (type: string, d: unknown): unknown => {
     if (type === 'accumulator') return accumulators.revive(d);
@@ -152,6 +154,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
       const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
       if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
+      for (const b of reply.framed) shuffleReadBytes += b.byteLength;
       return reply.framed;
     },
     async getCached(blockId) {
@@ -170,9 +173,9 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   try {
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') {
-      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data };
+      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
     }
-    return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }) };
+    return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };

@@ -11,9 +11,10 @@ export interface ThreadData {
 
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =
-  | { readonly kind: 'result'; readonly value: Uint8Array }
+  /** `shuffleReadBytes`: the bytes of shuffle segments the task read (local and fetched). */
+  | { readonly kind: 'result'; readonly value: Uint8Array; readonly shuffleReadBytes: number }
   /** A map task's consolidated output (MapOutputFile's index and data, transferred with the message) and its segments' sizes. */
-  | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array }
+  | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array; readonly shuffleReadBytes: number }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 

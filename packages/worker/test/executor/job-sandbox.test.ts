@@ -30,7 +30,7 @@ function next() {
     parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome }] });
     setImmediate(next);
   };
-  const result = { kind: 'result', value: new Uint8Array([t.partition]) };
+  const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
   if (t.stageKey === 'quick') setImmediate(() => end(result));
   else if (t.stageKey === 'slow') setTimeout(() => end(result), 300);
   else if (t.stageKey === 'block') setInterval(() => undefined, 1000);

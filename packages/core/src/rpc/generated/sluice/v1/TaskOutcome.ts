@@ -12,6 +12,7 @@ export interface TaskOutcome {
   'killed'?: (boolean);
   'stored_blocks'?: (string)[];
   'accumulators'?: (Buffer | Uint8Array | string);
+  'shuffle_read_bytes'?: (number | string);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }
 
@@ -23,5 +24,6 @@ export interface TaskOutcome__Output {
   'killed'?: (boolean);
   'stored_blocks': (string)[];
   'accumulators': (Buffer);
+  'shuffle_read_bytes': (number);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
 }
