@@ -152,7 +152,7 @@ export class MapStatus {
 
   /** Whether segment `reduce` is empty: exact (no non-empty segment reads as empty). */
   isEmpty(reduce: number): boolean {
-    return this.empties !== undefined && (this.empties[reduce >> 3] & (1 << (reduce & 7))) !== 0;
+    return this.empties !== undefined && bitmapHas(this.empties, reduce);
   }
 
   /** The empty segments as a bitmap (bit r % 8 of byte r >> 3), or undefined when none is empty. */

@@ -34,16 +34,6 @@ export function stagePlan(graph: LineageGraph, root: number): Plan {
   return { nodes, root };
 }
 
-/** The shuffle reads of a stage plan: the node reading and the shuffle it reads, one pair per read. */
-export function shuffleReads(plan: Plan): [nodeId: number, shuffleId: number][] {
-  const out: [number, number][] = [];
-  for (const n of Object.values(plan.nodes)) {
-    if (n.op.kind === 'shuffled') out.push([n.id, n.op.shuffle.shuffleId]);
-    if (n.op.kind === 'cogroup') for (const s of n.op.shuffles) if (s) out.push([n.id, s.shuffleId]);
-  }
-  return out;
-}
-
 /** Shuffle ids a stage plan reads. */
 export function shufflesRead(plan: Plan): number[] {
   const ids: number[] = [];
