@@ -32,7 +32,8 @@ import { typecheckJob } from './typecheck-job.js';
 // run and submit, the driver by driver and run, the worker by worker, the gRPC client by
 // the client commands, so a driver or a worker process starts (and a restarted driver
 // listens) sooner.
-const bundleJob = async (file: string): Promise<import('./bundle-job.js').JobBundle> => (await import('./bundle-job.js')).bundleJob(file);
+// A job unchanged since its last run takes its bundle from the cache, without esbuild.
+const bundleJob = async (file: string, log?: Logger): Promise<import('./bundle-job.js').JobBundle> => (await import('./job-bundle-cache.js')).cachedBundleJob(file, log);
 const client = (): Promise<typeof import('./submit-client.js')> => import('./submit-client.js');
 
 process.setSourceMapsEnabled(true);
@@ -422,7 +423,7 @@ program
       // The worker processes start (load their code, register) while esbuild bundles the
       // job: what a user waits for before the first task is the slower of the two, not both.
       const started = cluster.start();
-      const bundled = bundleJob(jobFile);
+      const bundled = bundleJob(jobFile, log);
       const [bundle] = await Promise.all([bundled, started]).catch(async (err: unknown) => {
         // Both settle before the cluster stops (finally), so nothing is left starting.
         await Promise.allSettled([bundled, started]);
