@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, loadProto, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
@@ -286,18 +286,19 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       log.debug({ code: cliCode() }, 'sluice code loaded');
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
-      let driver = o.driver;
-      if (driver === '-') {
-        // The gRPC code is ready while the driver is still starting (sluice run's workers).
-        loadProto();
-        driver = await driverFromStdin().catch((err: unknown) => {
-          // The process that started this worker (`sluice run`, which may prestart its
-          // workers before it has parsed its own arguments) ended before its driver
-          // listened: it reported why itself; this worker just goes.
-          if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
-          throw err;
-        });
-      }
+      // `--driver -` (sluice run's workers): the worker is made, starts its task threads
+      // (they load Sluice) and listens while the driver is still starting; it registers
+      // once the address comes on standard input.
+      const driver =
+        o.driver !== '-'
+          ? o.driver
+          : driverFromStdin().catch((err: unknown) => {
+              // The process that started this worker (`sluice run`, which may prestart its
+              // workers before it has parsed its own arguments) ended before its driver
+              // listened: it reported why itself; this worker just goes.
+              if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
+              throw err;
+            });
       const worker = new WorkerNode({
         driver,
         cores: o.cores,

@@ -236,3 +236,53 @@ test('sluice run: an unchanged job comes from the bundle cache, an edited job or
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A worker of `sluice run` (`--driver -`) starts its task threads while it waits for the
+// driver's address, so the first task finds a thread that has loaded Sluice: here the
+// address is written only after the spare thread said it was ready, and the job's first
+// task on the worker is bound to that ready spare. The worker then registers and runs the
+// job (sum computed here), and exits 0 when its standard input closes.
+test('sluice worker --driver - starts its task threads before the address comes; the first task gets the ready spare', { timeout: 120_000 }, async () => {
+  const lines: LogLine[] = [];
+  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: 'warn', log: pino({ level: 'warn' }) });
+  await cluster.start();
+  const worker = spawnLocalWorker(CLI_ENTRY, { cores: 1, logLevel: 'debug', workerArgs: [] }, cluster.secret, { stderr: 'pipe' });
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+  let buf = '';
+  const waiters: { msg: string; resolve: () => void }[] = [];
+  worker.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      const l = JSON.parse(line) as LogLine;
+      lines.push(l);
+      for (const w of waiters.filter((x) => x.msg === l.msg)) w.resolve();
+    }
+  });
+  const logged = (msg: string): Promise<void> =>
+    lines.some((l) => l.msg === msg) ? Promise.resolve() : new Promise((resolve) => waiters.push({ msg, resolve }));
+  try {
+    await within(logged('spare task thread ready'), 60_000, "the worker's spare task thread to be ready before it has the driver's address");
+    assert.ok(!lines.some((l) => l.msg === 'worker registered'), 'registered before it was given the address');
+    assert.equal(cluster.driver.registry.all().length, 0);
+    worker.stdin!.write(`${cluster.driver.address}\n`);
+    await cluster.waitForWorkers(1, 30_000);
+    const bundle = await bundleJob(PROBE);
+    const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['700'] });
+    const out: string[] = [];
+    job.on('output', (l) => out.push(l));
+    const [state, err] = await within(new Promise<[string, unknown]>((resolve) => job.once('end', (st, e) => resolve([st, e]))), 90_000, 'the job');
+    assert.equal(state, 'succeeded', String((err as Error | undefined)?.message));
+    assert.equal(probeOf(out.join('\n')).sum, squares(700));
+    const bound = lines.filter((l) => l.msg === 'task thread bound to a job') as (LogLine & { spare?: boolean; ready?: boolean })[];
+    assert.ok(bound.length >= 1, 'the worker bound a task thread to the job');
+    assert.deepEqual([bound[0]!.spare, bound[0]!.ready], [true, true]);
+  } finally {
+    worker.stdin!.end();
+    await cluster.stop();
+  }
+  assert.equal(await within(exited, 30_000, 'the worker to exit'), 0);
+});
