@@ -66,7 +66,7 @@ test('decodeShuffleFrames reads every frame of a buffer of segments where it lie
   decodeShuffleFrames(host.subarray(7, 7 + data.length), all);
   assert.deepStrictEqual(all, want.flat());
   // One segment alone: partition 5's bytes.
-  const start = sizes.slice(0, 5).reduce((a, b) => a + b, 0);
+  const start = Array.from(sizes).slice(0, 5).reduce((a, b) => a + b, 0);
   const one: unknown[] = [];
   decodeShuffleFrames(data.subarray(start, start + sizes[5]), one);
   assert.deepStrictEqual(one, want[5]);
