@@ -82,7 +82,7 @@ export class IndexShuffleBlockResolver {
     for (let i = 0; i < n; i++) {
       const m = maps[i];
       let h = table?.handles[m];
-      if (h === undefined || h.segments === undefined) {
+      if (h === undefined) {
         h = this.blocks.handle(mapOutputBlockId(jobId, shuffleId, m));
         if (h === undefined) return { missing: m };
         table ??= this.table(jobId, shuffleId);

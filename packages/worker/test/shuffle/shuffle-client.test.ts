@@ -329,16 +329,18 @@ test('a stream to a peer that stopped: the peer ends its streams (its server shu
     assert.ok(got.ok);
     assert.deepEqual(got.framed.flatMap((b) => splitFrames(b).map((f) => [...f])), [[10]]);
     assert.equal(first.handler.openCount, 1);
-    // The worker stops: it ends the streams open to it, so its server's graceful shutdown completes.
+    // The worker stops: it ends the streams open to it (an open call would hold up its
+    // server's graceful shutdown), and the client forgets its stream at once.
     first.handler.closeAll();
+    await until(() => client.openStreams === 0, 10_000, 'the client to see the peer end its stream');
+    assert.equal(first.handler.openCount, 0);
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('the server’s graceful shutdown waited on the open shuffle stream')), 10_000);
+      const t = setTimeout(() => reject(new Error('the server’s graceful shutdown waited on a shuffle stream')), 10_000);
       first.server.tryShutdown(() => {
         clearTimeout(t);
         resolve();
       });
     });
-    await until(() => client.openStreams === 0, 10_000, 'the client to see its stream end');
     first.stop();
     // Another worker at the same address, holding map output 1 of the same shuffle (map 0's is not there).
     second = await peer(first.port);
