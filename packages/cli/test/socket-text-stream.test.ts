@@ -12,7 +12,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalCluster } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
-import { fixture, jsonLines, mulberry32, sleep, startJob, within, type RunningJob } from './harness.js';
+import { CHANNEL_OPTIONS, channelCredentials, loadProto, secretMetadata, type wire } from '@sluice/core/internal';
+import { blocksOn, fixture, jsonLines, mulberry32, removeBlocksOn, sleep, startJob, within, type RunningJob } from './harness.js';
 
 const BATCH_MS = 500;
 let cluster: LocalCluster;
@@ -99,11 +100,41 @@ test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters w
     const bigBytes = Buffer.from(big + '\n', 'utf8');
     const bigRec = recOf(big);
     assert.ok(bigBytes.length > 50_000_000, `the line is ${bigBytes.length} bytes`);
+    // Every copy of the blocks reported from here on, read back from the workers that hold
+    // them the moment the driver takes the report in (before any batch can use and drop
+    // them): the block with the big line goes to its replica in several PutBlock messages.
+    const copies: Promise<{ blockId: string; workerId: string; segments: Buffer[] | undefined }>[] = [];
+    const driver = cluster.driver;
+    const receiverReport = driver.receiverReport.bind(driver);
+    driver.receiverReport = (rep) => {
+      for (const e of rep.events) {
+        const b = e.block;
+        if (!b || Number(b.num_records) === 0) continue;
+        for (const l of b.locations) copies.push(blocksOn(l.address, cluster.secret, [b.block_id]).then((held) => ({ blockId: b.block_id, workerId: l.worker_id, segments: held.get(b.block_id) })));
+      }
+      return receiverReport(rep);
+    };
     const t0 = Date.now();
-    await write(sock, bigBytes);
-    await job.waitLine('REC ', 60_000, (l) => l.includes(bigRec.sha));
+    try {
+      await write(sock, bigBytes);
+      await job.waitLine('REC ', 60_000, (l) => l.includes(bigRec.sha));
+    } finally {
+      driver.receiverReport = receiverReport;
+    }
     const ms = Date.now() - t0;
     sent.push(big);
+    // The big line's block is stored on two workers (the receiver's and a replica), each
+    // copy exactly the line block of that one line: the 4-byte magic, then the line's bytes.
+    const got = await within(Promise.all(copies), 60_000, 'the copies of the big block to be read back');
+    const bigCopies = got.filter((c) => c.segments !== undefined && c.segments.reduce((a, s) => a + s.length, 0) > bigBytes.length);
+    assert.equal(new Set(bigCopies.map((c) => c.workerId)).size, 2, `the big line's block is held by 2 workers: ${JSON.stringify(got.map((c) => ({ ...c, segments: c.segments?.map((s) => s.length) })))}`);
+    for (const c of bigCopies) {
+      assert.equal(c.segments!.length, 1, `${c.blockId} on ${c.workerId} is one segment`);
+      const seg = c.segments![0];
+      assert.equal(seg.length, 4 + bigBytes.length, `${c.blockId} on ${c.workerId}: its size`);
+      assert.ok(seg.subarray(0, 4).equals(Buffer.from([0x00, 0x53, 0x4c, 0x31])), `${c.blockId} on ${c.workerId} starts with the line-block magic`);
+      assert.ok(seg.subarray(4).equals(bigBytes), `${c.blockId} on ${c.workerId} holds the line's bytes exactly`);
+    }
     // From the write to the batch's output: receive and split, store and replicate the
     // ~100 MB block, wait for the batch, run the task. About 1.5 s on an idle 2-core machine
     // (3.2 s measured at load average 6); ten times that, loosely. The quadratic splitter
@@ -263,5 +294,52 @@ test("a graceful stop asked for while the start's warm-up job (and so the first 
     driver.receiverReport = receiverReport;
     fs.writeFileSync(gate, '');
     await srv.close();
+  }
+});
+
+test('a block put on a worker in several messages (PutBlock: segments cut at random bytes, empty ones, one of 40 MB) is stored exact, segment by segment', { timeout: 60_000 }, async () => {
+  const [w] = cluster.driver.registry.all();
+  const client = new (loadProto().sluice.v1.Worker)(w.address, channelCredentials({ secret: cluster.secret }), CHANNEL_OPTIONS);
+  const rand = mulberry32(77);
+  const bytes = (n: number): Buffer => {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+    return b;
+  };
+  /** Send `segments`, each cut into messages at `cuts(segment)` offsets; resolves with the size the worker answered. */
+  const put = (blockId: string, segments: readonly Buffer[], cuts: (seg: Buffer) => number[]): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const call = client.PutBlock(secretMetadata(cluster.secret), { deadline: Date.now() + 30_000 }, (err: Error | null, res?: { size: string | number }) => (err ? reject(err) : resolve(Number(res?.size ?? -1))));
+      for (const seg of segments) {
+        const at = [0, ...cuts(seg).filter((c) => c > 0 && c < seg.length).sort((a, b) => a - b), seg.length];
+        for (let i = 1; i < at.length; i++) call.write({ block_id: blockId, data: seg.subarray(at[i - 1], at[i]), last: i === at.length - 1 } satisfies wire.BlockChunk);
+      }
+      call.write({ block_id: blockId, end_of_block: true });
+      call.end();
+    });
+  const prefix = 'input_puttest_0_w';
+  try {
+    const blocks: { id: string; segments: Buffer[]; cuts: (seg: Buffer) => number[] }[] = [
+      // Three segments (one empty), each cut into up to 20 messages at random bytes.
+      { id: `${prefix}-0`, segments: [bytes(300_000), Buffer.alloc(0), bytes(2_500_000)], cuts: (seg) => Array.from({ length: Math.floor(rand() * 20) }, () => Math.floor(rand() * seg.length)) },
+      // One segment of 40 MB in messages of 1 MiB (as a block larger than one message goes).
+      { id: `${prefix}-1`, segments: [bytes(40_000_000)], cuts: (seg) => Array.from({ length: Math.ceil(seg.length / (1 << 20)) }, (_, i) => i << 20) },
+      // Many small segments, several of them a byte each, some in one message.
+      { id: `${prefix}-2`, segments: Array.from({ length: 50 }, (_, i) => bytes(i % 5 === 0 ? 1 : Math.floor(rand() * 5000))), cuts: (seg) => (rand() < 0.5 ? [] : [Math.floor(seg.length / 3), Math.floor((2 * seg.length) / 3)]) },
+    ];
+    for (const b of blocks) {
+      const size = await put(b.id, b.segments, b.cuts);
+      assert.equal(size, b.segments.reduce((a, s) => a + s.length, 0), `${b.id}: the size the worker answered`);
+    }
+    const held = await blocksOn(w.address, cluster.secret, blocks.map((b) => b.id));
+    for (const b of blocks) {
+      const got = held.get(b.id);
+      assert.ok(got, `${b.id} is stored`);
+      assert.deepEqual(got.map((s) => s.length), b.segments.map((s) => s.length), `${b.id}: its segments' sizes`);
+      got.forEach((s, i) => assert.ok(s.equals(b.segments[i]), `${b.id}: segment ${i} byte for byte`));
+    }
+  } finally {
+    await removeBlocksOn(w.address, cluster.secret, [prefix]);
+    client.close();
   }
 });

@@ -26,6 +26,8 @@ export type JobToMain =
       readonly partitions: readonly number[];
       /** The streaming output operation the action runs for, if any. */
       readonly outputOperation?: OutputOperationTag;
+      /** The description the action runs under (runWithJobDescription: the streaming warm-up), if any. */
+      readonly description?: string;
     }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }

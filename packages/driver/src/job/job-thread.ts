@@ -19,6 +19,7 @@ import {
   bundleEval,
   checkStreamingContextsStarted,
   currentOutputOperation,
+  currentJobDescription,
   userErrorInfo,
   type ClusterBackend,
   type JobRunResult,
@@ -91,7 +92,8 @@ const backend: ClusterBackend = {
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
-    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }) }));
+    const description = currentJobDescription();
+    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }) }));
     if (reply.type === 'jobResult') return reply.result;
     if (reply.type === 'jobError') {
       if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
