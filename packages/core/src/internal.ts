@@ -39,6 +39,7 @@ export * from './dashboard/dashboard-event.js';
 export * from './dashboard/dashboard-options.js';
 export * from './dashboard/dashboard-summary.js';
 export * from './streaming/output-operation-scope.js';
+export * from './scheduler/job-description-scope.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export * from './streaming/rate/pid-rate-estimator.js';

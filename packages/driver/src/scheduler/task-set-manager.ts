@@ -90,6 +90,14 @@ interface Attempt {
   readonly workerId: string;
   readonly start: number;
   readonly speculative: boolean;
+  /**
+   * Sent to a worker beyond its free slots (pipelining) and, as far as the driver can
+   * tell, still waiting there for one: not running yet (progress, `sluice jobs` and the
+   * REST API leave it out). TaskScheduler says when it gets a slot (`markStarted`).
+   */
+  queued: boolean;
+  /** When it got a slot: its launch, or when a queued attempt was counted as started. */
+  startedAt: number;
   /** Set once a warning that it runs long has been logged. */
   warned?: boolean;
 }
@@ -217,10 +225,29 @@ export class TaskSetManager {
     return max > 0 && !this.ended && this.pending.length > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
   }
 
-  /** Tasks done, running and in all, for progress bars (`sluice jobs`, the console). */
+  /** An attempt just launched was sent to wait on its worker beyond the worker's free slots (pipelining): not running yet. */
+  markQueued(taskId: string): void {
+    const a = this.running.get(taskId);
+    if (a) a.queued = true;
+  }
+
+  /** A queued attempt got a slot on its worker (a launch before it there resolved): it counts as running from now. */
+  markStarted(taskId: string): void {
+    const a = this.running.get(taskId);
+    if (a?.queued) {
+      a.queued = false;
+      a.startedAt = this.clock.now();
+    }
+  }
+
+  /**
+   * Tasks done, running and in all, for progress bars (`sluice jobs`, the console). An
+   * attempt queued on a worker beyond its slots is not running yet (as Spark counts only
+   * tasks that hold a core as active): running never exceeds the cores the set holds.
+   */
   progress(): StageProgress {
     const running = new Set<number>();
-    for (const a of this.running.values()) running.add(a.index);
+    for (const a of this.running.values()) if (!a.queued) running.add(a.index);
     return {
       stageId: this.stage.stageId,
       stageAttempt: this.stage.stageAttempt,
@@ -232,11 +259,12 @@ export class TaskSetManager {
     };
   }
 
-  /** Attempts running now, longest first. */
+  /** Attempts running now (not those queued on a worker beyond its slots), longest first. */
   runningTasks(): RunningTaskInfo[] {
     const now = this.clock.now();
     return [...this.running]
-      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.start, speculative: a.speculative }))
+      .filter(([, a]) => !a.queued)
+      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative }))
       .sort((x, y) => y.runningMs - x.runningMs);
   }
 
@@ -284,7 +312,8 @@ export class TaskSetManager {
     const attempt = this.attempts[index]++;
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
-    this.running.set(taskId, { index, workerId, start: this.clock.now(), speculative });
+    const now = this.clock.now();
+    this.running.set(taskId, { index, workerId, start: now, speculative, queued: false, startedAt: now });
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }
 
