@@ -421,3 +421,37 @@ test('a block put on a worker in several messages (PutBlock: segments cut at ran
     client.close();
   }
 });
+
+test('a received block read by two jobs of its batch gives the same lines both times, every line once per job, in order', { timeout: 90_000 }, async () => {
+  const INTERVAL = 300;
+  const srv = await lineServer();
+  const stopFile = path.join(tmp, 'stop-read-twice');
+  try {
+    const job = await startJob(cluster, fixture('stream-socket-read-twice.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
+    const sock = await within(srv.client, 30_000, 'the receiver to connect');
+    // 4 rounds of 10 writes of 50 numbered lines (some 20 kB long, so blocks are of many
+    // sizes); each round once the one before was read by both jobs, so in several batches.
+    const sent: string[] = [];
+    const rand = mulberry32(31);
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 10; i++) {
+        const chunk: string[] = [];
+        for (let k = 0; k < 50; k++) chunk.push(`line ${sent.length + chunk.length} ${'x'.repeat(rand() < 0.05 ? 20_000 : Math.floor(rand() * 100))}`);
+        sent.push(...chunk);
+        await write(sock, chunk.join('\n') + '\n');
+        await sleep(10);
+      }
+      const last = sent[sent.length - 1];
+      await job.waitLine('AGAIN ', 60_000, (l) => l.includes(`"${last}"`));
+    }
+    const lines = await stop(job, stopFile);
+    const first = jsonLines<{ time: number; lines: string[] }>(lines, 'BATCH ');
+    const again = jsonLines<{ time: number; lines: string[] }>(lines, 'AGAIN ');
+    assert.deepEqual(first.flatMap((b) => b.lines), sent, 'the first job of the batches took every line once, in order');
+    assert.deepEqual(again, first, 'the second job of each batch read the same lines');
+    assert.ok(first.filter((b) => b.lines.length > 0).length >= 4, 'the lines came in several batches');
+    assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
+  } finally {
+    await srv.close();
+  }
+});
