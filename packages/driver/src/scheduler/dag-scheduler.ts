@@ -5,7 +5,9 @@ import {
   TaskFailedError,
   blockIdForRdd,
   decode,
+  decodeSmall,
   encode,
+  encodeSmall,
   stageSharedPlan,
   type ActionSpec,
   type Clock,
@@ -306,7 +308,7 @@ export class DAGScheduler implements RegistryListener {
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
       const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
-        const r = decode<TaskResultValue>(outcome.result!);
+        const r = decodeSmall<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
       });
@@ -471,7 +473,7 @@ export class DAGScheduler implements RegistryListener {
         const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
-        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
+        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => {
