@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, loadProto, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
@@ -32,7 +32,8 @@ import { typecheckJob } from './typecheck-job.js';
 // run and submit, the driver by driver and run, the worker by worker, the gRPC client by
 // the client commands, so a driver or a worker process starts (and a restarted driver
 // listens) sooner.
-const bundleJob = async (file: string): Promise<import('./bundle-job.js').JobBundle> => (await import('./bundle-job.js')).bundleJob(file);
+// A job unchanged since its last run takes its bundle from the cache, without esbuild.
+const bundleJob = async (file: string, log?: Logger): Promise<import('./bundle-job.js').JobBundle> => (await import('./job-bundle-cache.js')).cachedBundleJob(file, log);
 const client = (): Promise<typeof import('./submit-client.js')> => import('./submit-client.js');
 
 process.setSourceMapsEnabled(true);
@@ -285,18 +286,19 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       log.debug({ code: cliCode() }, 'sluice code loaded');
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
-      let driver = o.driver;
-      if (driver === '-') {
-        // The gRPC code is ready while the driver is still starting (sluice run's workers).
-        loadProto();
-        driver = await driverFromStdin().catch((err: unknown) => {
-          // The process that started this worker (`sluice run`, which may prestart its
-          // workers before it has parsed its own arguments) ended before its driver
-          // listened: it reported why itself; this worker just goes.
-          if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
-          throw err;
-        });
-      }
+      // `--driver -` (sluice run's workers): the worker is made, starts its task threads
+      // (they load Sluice) and listens while the driver is still starting; it registers
+      // once the address comes on standard input.
+      const driver =
+        o.driver !== '-'
+          ? o.driver
+          : driverFromStdin().catch((err: unknown) => {
+              // The process that started this worker (`sluice run`, which may prestart its
+              // workers before it has parsed its own arguments) ended before its driver
+              // listened: it reported why itself; this worker just goes.
+              if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
+              throw err;
+            });
       const worker = new WorkerNode({
         driver,
         cores: o.cores,
@@ -422,7 +424,7 @@ program
       // The worker processes start (load their code, register) while esbuild bundles the
       // job: what a user waits for before the first task is the slower of the two, not both.
       const started = cluster.start();
-      const bundled = bundleJob(jobFile);
+      const bundled = bundleJob(jobFile, log);
       const [bundle] = await Promise.all([bundled, started]).catch(async (err: unknown) => {
         // Both settle before the cluster stops (finally), so nothing is left starting.
         await Promise.allSettled([bundled, started]);

@@ -3,16 +3,8 @@ import { describe, test } from 'node:test';
 import { ManualClock, encodeMapStatus, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../../src/rpc/worker-endpoint.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+import { taskSetOptions } from './task-set-test-options.js';
 
-const OPTS: TaskSetOptions = {
-  maxFailures: 4,
-  speculation: false,
-  speculationMultiplier: 1.5,
-  speculationQuantile: 0.75,
-  speculationMinMs: 100,
-  localityWaitMs: 0,
-  taskTimeoutMs: 0,
-};
 
 /** A stage and a cluster made of plain records: the test offers slots and reports outcomes by hand. */
 class FakeStage implements StageCallbacks {
@@ -53,7 +45,7 @@ class FakeStage implements StageCallbacks {
 function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: Record<number, string[]> = {}) {
   const clock = new ManualClock(1000);
   const stage = new FakeStage(prefs);
-  const tsm = new TaskSetManager(stage, partitions, { ...OPTS, ...opts }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+  const tsm = new TaskSetManager(stage, partitions, taskSetOptions(opts), clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
   let end: TaskSetEnd | undefined;
   void tsm.finished.then((e) => (end = e));
   return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
@@ -321,7 +313,7 @@ describe('TaskSetManager', () => {
       const clock = new ManualClock(0);
       const stage = new FakeStage();
       // A kill that does nothing, as when the kill RPC loses the race with the result.
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(spec), clock, () => undefined);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(10);
       for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
@@ -520,7 +512,7 @@ describe('TaskSetManager', () => {
     test('every attempt that ends is reported once, with its reason, duration and shuffle bytes; progress counts (completed + running) / tasks', async () => {
       const clock = new ManualClock(1000);
       const stage = new FakeStage();
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], { ...OPTS, taskTimeoutMs: 5000 }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], taskSetOptions({ taskTimeoutMs: 5000 }), clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 0, runningTasks: 0, failedAttempts: 0, submittedMsAgo: 0 });
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(40);
@@ -548,7 +540,7 @@ describe('TaskSetManager', () => {
       const clock = new ManualClock(0);
       const stage = new FakeStage();
       const spec = { speculation: true, speculationMinMs: 100, speculationQuantile: 0.75, speculationMultiplier: 1.5 };
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(spec), clock, () => undefined);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(10);
       for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());

@@ -68,7 +68,8 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffle:
         parts.push(c.data);
         size += c.data.length;
         if (c.last) {
-          segments.push(Buffer.concat(parts));
+          // A segment in one message (a received block's replica) is kept as gRPC gave it.
+          segments.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
           parts = [];
         }
       });
