@@ -6,11 +6,20 @@
 //            (its ArrayBuffer transferred: socketTextStream's line blocks now);
 //   replica: the block encoded for PutBlock as the replica travels (1 MiB BlockChunk
 //            messages), with the Worker service's serializer of each checkout given
-//            (main before: protobufjs's array copied into a Buffer; now: a Buffer over it).
+//            (main before: protobufjs's array copied into a Buffer; now: a Buffer over it);
+//   read:    a stored block posted from the worker's main thread to the task thread that
+//            reads it: cloned (main before) or copied once into a buffer of its own and
+//            moved (now);
+//   round trip: the replica as it really goes, both sides in this process: each checkout's
+//            ShuffleClient.putRemoteBlock to a gRPC server running that checkout's Worker
+//            service PutBlock handler (the block store a stub that keeps the segments), so
+//            the sender's encoding, gRPC's framing and assembly on both sides, the peer's
+//            decoding and its joining of a segment's messages are all counted.
 // Prints CPU ms per block (process.cpuUsage of the whole process, user + system, so the
 // thread's side is included), median of the rounds, with the load average.
 //
 //   node bench/streaming-hops.js [rounds=7] <checkout> <checkout> ...
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +54,26 @@ function hop(move) {
   });
 }
 
+/** A thread that takes BLOCKS blocks from this thread, each posted from the one stored block cloned, or copied once and moved. */
+function read(move, stored) {
+  const src = `
+    const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (m) => parentPort.postMessage(m.data[m.data.length - 1]));`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(src, { eval: true });
+    let n = 0;
+    const post = () => {
+      if (!move) return w.postMessage({ data: stored });
+      const own = Buffer.allocUnsafeSlow(stored.length);
+      own.set(stored);
+      w.postMessage({ data: own }, [own.buffer]);
+    };
+    w.on('message', () => (++n === BLOCKS ? w.terminate().then(() => resolve(n), reject) : post()));
+    w.on('error', reject);
+    w.once('online', post);
+  });
+}
+
 async function cpuOf(f) {
   const c0 = process.cpuUsage();
   await f();
@@ -52,18 +81,54 @@ async function cpuOf(f) {
   return (c.user + c.system) / 1000 / BLOCKS;
 }
 
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; } };
+
+/** A gRPC server with `c`'s Worker service (only PutBlock is called) and `c`'s ShuffleClient to it. */
+async function replicaPair(c) {
+  const grpc = createRequire(path.resolve(c, 'packages/worker/package.json'))('@grpc/grpc-js');
+  const core = await import(pathToFileURL(path.resolve(c, 'packages/core/dist/src/internal.js')).href);
+  const { workerService } = await import(pathToFileURL(path.resolve(c, 'packages/worker/dist/src/rpc/worker-service.js')).href);
+  const { ShuffleClient } = await import(pathToFileURL(path.resolve(c, 'packages/worker/dist/src/shuffle/shuffle-client.js')).href);
+  const stored = new Map();
+  const blocks = { put: (id, segments) => stored.set(id, segments), get: (id) => stored.get(id) };
+  const server = new grpc.Server(core.CHANNEL_OPTIONS);
+  server.addService(core.loadProto().sluice.v1.Worker.service, workerService({}, blocks, {}, {}, silent));
+  const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = new ShuffleClient('bench', {}, { secret: 'bench-secret' }, silent);
+  return { name: c, stored, put: (id, data) => client.putRemoteBlock(`127.0.0.1:${port}`, id, data, 60_000), close: () => server.forceShutdown() };
+}
+
 const serializers = [];
+const pairs = [];
 for (const c of checkouts) {
   const core = await import(pathToFileURL(path.resolve(c, 'packages/core/dist/src/internal.js')).href);
   serializers.push({ name: c, serialize: core.loadProto().sluice.v1.Worker.service.PutBlock.requestSerialize, chunks: core.chunks });
+  pairs.push(await replicaPair(c));
 }
 
 const block = Buffer.alloc(BLOCK_BYTES, 98);
 const hops = { cloned: [], moved: [] };
+const reads = { cloned: [], moved: [] };
 const replica = new Map(serializers.map((s) => [s.name, []]));
+const roundTrip = new Map(pairs.map((p) => [p.name, []]));
 for (let r = 0; r < ROUNDS; r++) {
   hops.cloned.push(await cpuOf(() => hop(false)));
   hops.moved.push(await cpuOf(() => hop(true)));
+  reads.cloned.push(await cpuOf(() => read(false, block)));
+  reads.moved.push(await cpuOf(() => read(true, block)));
+  for (const p of pairs) {
+    roundTrip.get(p.name).push(
+      await cpuOf(async () => {
+        for (let i = 0; i < BLOCKS; i++) {
+          const id = `input_0_0_w_${r}_${i}`;
+          await p.put(id, block);
+          const segs = p.stored.get(id);
+          if (segs.length !== 1 || !Buffer.from(segs[0].buffer, segs[0].byteOffset, segs[0].length).equals(block)) throw new Error(`${p.name}: the replica was not stored exact`);
+          p.stored.delete(id);
+        }
+      }),
+    );
+  }
   for (const s of serializers) {
     replica.get(s.name).push(
       await cpuOf(async () => {
@@ -80,4 +145,8 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log(`received line block of ${BLOCK_BYTES.toLocaleString('en-US')} bytes; CPU ms per block, median of ${ROUNDS} alternated rounds; load ${os.loadavg()[0].toFixed(1)}`);
 console.log(`  receiver thread -> main thread, cloned  ${median(hops.cloned).toFixed(2)} ms (includes making and filling the block)`);
 console.log(`  receiver thread -> main thread, moved   ${median(hops.moved).toFixed(2)} ms (includes making and filling the block)`);
+console.log(`  main thread -> task thread, cloned      ${median(reads.cloned).toFixed(2)} ms (a thread started per round, included)`);
+console.log(`  main thread -> task thread, copied and moved ${median(reads.moved).toFixed(2)} ms (a thread started per round, included)`);
 for (const [name, xs] of replica) console.log(`  replica encoded for PutBlock, ${name}: ${median(xs).toFixed(2)} ms`);
+for (const [name, xs] of roundTrip) console.log(`  replica sent and stored (PutBlock over loopback, both sides), ${name}: ${median(xs).toFixed(2)} ms`);
+for (const p of pairs) p.close();

@@ -9,6 +9,8 @@ export interface JobBundle {
   readonly code: Buffer;
   readonly sourceMap: string;
   readonly sha256: string;
+  /** The files esbuild read to make it (absolute paths): what a cached copy depends on. */
+  readonly inputs: readonly string[];
 }
 
 /**
@@ -46,13 +48,14 @@ export async function bundleJob(file: string): Promise<JobBundle> {
   }
   if (!fs.statSync(abs).isFile()) throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' is not a file (${abs})`);
   const outfile = path.join(path.dirname(abs), 'bundle.mjs');
-  let result: esbuild.BuildResult<{ write: false; metafile: false }>;
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
       entryPoints: [abs],
       outfile,
       bundle: true,
       write: false,
+      metafile: true,
       format: 'esm',
       platform: 'node',
       target: 'node20',
@@ -84,5 +87,7 @@ export async function bundleJob(file: string): Promise<JobBundle> {
     m.sourceRoot = '';
     sourceMap = JSON.stringify(m);
   }
-  return { name: path.basename(abs), code, sourceMap, sha256: crypto.createHash('sha256').update(code).digest('hex') };
+  // Metafile paths are relative to esbuild's working directory (this process's).
+  const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(f));
+  return { name: path.basename(abs), code, sourceMap, sha256: crypto.createHash('sha256').update(code).digest('hex'), inputs };
 }

@@ -48,7 +48,11 @@ for (let i = 0; i < 64; i++) BASE64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 
 /** A source map (version 3) looked up one generated line at a time (0-based lines and columns). */
 export class LineIndexedMap {
-  /** For generated line g: where its segments start in `mappings`, and the running source (-1: none yet), line and column before it. */
+  /**
+   * For generated line g: where its segments start in `mappings`; the running source, line
+   * and column before it; and whether the last segment before it maps to a source (1) or not
+   * (0: none yet, or a 1-field segment, generated code with no original).
+   */
   private readonly starts: Int32Array;
   private readonly state: Int32Array;
 
@@ -59,10 +63,9 @@ export class LineIndexedMap {
     let lines = 1;
     for (let i = 0; i < mappings.length; i++) if (mappings.charCodeAt(i) === 59 /* ; */) lines++;
     this.starts = new Int32Array(lines + 1);
-    this.state = new Int32Array(lines * 3);
-    this.state[0] = -1;
+    this.state = new Int32Array(lines * 4);
     const v = [0, 0, 0, 0, 0];
-    let seen = false; // a segment with a source before this point
+    let mapped = false; // the last segment before this point has a source
     let g = 0;
     let field = 0;
     let value = 0;
@@ -70,14 +73,17 @@ export class LineIndexedMap {
     for (let i = 0; i <= mappings.length; i++) {
       const c = i < mappings.length ? mappings.charCodeAt(i) : 59;
       if (c === 59 || c === 44 /* , */) {
+        if (field === 1) mapped = false;
+        else if (field >= 4) mapped = true;
         field = 0;
         if (c === 59) {
           g++;
           this.starts[g] = i + 1;
           if (g < lines) {
-            this.state[g * 3] = seen ? v[1] : -1;
-            this.state[g * 3 + 1] = v[2];
-            this.state[g * 3 + 2] = v[3];
+            this.state[g * 4] = v[1];
+            this.state[g * 4 + 1] = v[2];
+            this.state[g * 4 + 2] = v[3];
+            this.state[g * 4 + 3] = mapped ? 1 : 0;
           }
         }
         continue;
@@ -91,7 +97,6 @@ export class LineIndexedMap {
       // Fields 1-3 (source, original line, original column) run on across lines; field 0 (generated column) restarts per line.
       const delta = value & 1 ? -(value >>> 1) : value >>> 1;
       if (field >= 1 && field <= 3) v[field] += delta;
-      if (field === 3) seen = true;
       field++;
       value = 0;
       shift = 0;
@@ -108,15 +113,18 @@ export class LineIndexedMap {
     }
   }
 
-  /** The original position of generated (line, column): the last segment at or before the column. */
+  /**
+   * The original position of generated (line, column): the last segment at or before the
+   * column (searching back over earlier lines), as Node's SourceMap.findEntry; undefined when
+   * that segment has no source (1 field: code the bundler generated).
+   */
   find(line: number, column: number): { source: string; line: number; column: number } | undefined {
     if (line < 0 || line >= this.starts.length - 1) return undefined;
     const end = this.starts[line + 1] - 1;
-    let [source, oLine, oColumn] = [this.state[line * 3], this.state[line * 3 + 1], this.state[line * 3 + 2]];
+    let [source, oLine, oColumn] = [this.state[line * 4], this.state[line * 4 + 1], this.state[line * 4 + 2]];
     let gColumn = 0;
     // Before the line's first segment: the last one of the lines before (as Node's SourceMap.findEntry).
-    let best: { source: number; line: number; column: number } | undefined = source >= 0 ? { source, line: oLine, column: oColumn } : undefined;
-    if (source < 0) source = 0;
+    let best: { source: number; line: number; column: number } | undefined = this.state[line * 4 + 3] === 1 ? { source, line: oLine, column: oColumn } : undefined;
     const v = [0, 0, 0, 0];
     let field = 0;
     let value = 0;
@@ -131,7 +139,11 @@ export class LineIndexedMap {
           oColumn += v[3];
           if (gColumn > column) break;
           best = { source, line: oLine, column: oColumn };
-        } else if (field >= 1) gColumn += v[0];
+        } else if (field >= 1) {
+          gColumn += v[0];
+          if (gColumn > column) break;
+          best = undefined;
+        }
         v.fill(0);
         field = 0;
         continue;

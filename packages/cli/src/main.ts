@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, loadProto, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
@@ -32,7 +32,8 @@ import { typecheckJob } from './typecheck-job.js';
 // run and submit, the driver by driver and run, the worker by worker, the gRPC client by
 // the client commands, so a driver or a worker process starts (and a restarted driver
 // listens) sooner.
-const bundleJob = async (file: string): Promise<import('./bundle-job.js').JobBundle> => (await import('./bundle-job.js')).bundleJob(file);
+// A job unchanged since its last run takes its bundle from the cache, without esbuild.
+const bundleJob = async (file: string, log?: Logger): Promise<import('./bundle-job.js').JobBundle> => (await import('./job-bundle-cache.js')).cachedBundleJob(file, log);
 const client = (): Promise<typeof import('./submit-client.js')> => import('./submit-client.js');
 
 process.setSourceMapsEnabled(true);
@@ -256,6 +257,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
+  .option('--no-replace-spare-threads', "do not start a new spare task thread when a job takes one (sluice run's workers, which serve one job: a replacement would load Sluice during its first stage and never be used)")
   .option(
     '--peer-connect-timeout <duration>',
     "give up a shuffle or block fetch from another worker that has not connected and answered within this ('30s', '2m'; Spark's spark.shuffle.io.connectionTimeout): its map outputs are recomputed (default 30s)",
@@ -275,6 +277,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir?: string;
         shuffleSpillRecords?: number;
         taskThreads?: number;
+        replaceSpareThreads: boolean;
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
@@ -285,18 +288,19 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       log.debug({ code: cliCode() }, 'sluice code loaded');
       if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
-      let driver = o.driver;
-      if (driver === '-') {
-        // The gRPC code is ready while the driver is still starting (sluice run's workers).
-        loadProto();
-        driver = await driverFromStdin().catch((err: unknown) => {
-          // The process that started this worker (`sluice run`, which may prestart its
-          // workers before it has parsed its own arguments) ended before its driver
-          // listened: it reported why itself; this worker just goes.
-          if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
-          throw err;
-        });
-      }
+      // `--driver -` (sluice run's workers): the worker is made, starts its task threads
+      // (they load Sluice) and listens while the driver is still starting; it registers
+      // once the address comes on standard input.
+      const driver =
+        o.driver !== '-'
+          ? o.driver
+          : driverFromStdin().catch((err: unknown) => {
+              // The process that started this worker (`sluice run`, which may prestart its
+              // workers before it has parsed its own arguments) ended before its driver
+              // listened: it reported why itself; this worker just goes.
+              if (o.exitWithParent && process.stdin.readableEnded) process.exit(0);
+              throw err;
+            });
       const worker = new WorkerNode({
         driver,
         cores: o.cores,
@@ -310,6 +314,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
         taskThreads: o.taskThreads,
+        replaceSpareThreads: o.replaceSpareThreads,
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
@@ -391,10 +396,10 @@ program
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
     log.debug({ code: cliCode() }, 'sluice code loaded');
-    const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const { takePrestartedWorkers } = await import('./local-worker-process.js');
+    const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
+    const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
@@ -422,7 +427,7 @@ program
       // The worker processes start (load their code, register) while esbuild bundles the
       // job: what a user waits for before the first task is the slower of the two, not both.
       const started = cluster.start();
-      const bundled = bundleJob(jobFile);
+      const bundled = bundleJob(jobFile, log);
       const [bundle] = await Promise.all([bundled, started]).catch(async (err: unknown) => {
         // Both settle before the cluster stops (finally), so nothing is left starting.
         await Promise.allSettled([bundled, started]);

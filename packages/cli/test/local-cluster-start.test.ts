@@ -13,6 +13,8 @@ import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster } from '../src/local-cluster.js';
 import { LOCAL_WORKER_MALLOC_ENV, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
 import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const PROBE = fixture('driver-thread-probe.ts');
@@ -49,16 +51,16 @@ function probeOf(stdout: string): Probe {
 }
 
 test('the prestart reads only the run options it knows, before the job file; anything else starts nothing', () => {
-  const dflt = { workers: 2, cores: 1, logLevel: 'warn', workerArgs: [] };
+  const dflt = { workers: 2, cores: 1, logLevel: 'warn', workerArgs: ['--no-replace-spare-threads'] };
   assert.deepEqual(prestartPlan(['job.ts'], {}), dflt);
   assert.deepEqual(prestartPlan(['job.ts'], { SLUICE_LOG_LEVEL: 'info' }), { ...dflt, logLevel: 'info' });
   assert.deepEqual(prestartPlan(['--workers', '3', '--cores', '2', '--log-level', 'debug', '--no-progress', '--typecheck', 'job.ts', 'a', '--workers', '9'], {}), {
     workers: 3,
     cores: 2,
     logLevel: 'debug',
-    workerArgs: [],
+    workerArgs: ['--no-replace-spare-threads'],
   });
-  assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--shuffle-spill-records', '100'] });
+  assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--no-replace-spare-threads', '--shuffle-spill-records', '100'] });
   // Commander's own rule: --workers 0 is clamped to 1 by the command, so by the prestart too.
   assert.deepEqual(prestartPlan(['--workers', '0', 'job.ts'], {}), { ...dflt, workers: 1 });
   for (const args of [[], ['--workers', '2'], ['--help', 'job.ts'], ['-h'], ['--workers=3', 'job.ts'], ['--workers', 'two', 'job.ts'], ['--workers', '400', 'job.ts'], ['--cores', '-1', 'job.ts'], ['--shuffle-spill-records', '1e3', 'job.ts'], ['--unknown', 'job.ts']]) {
@@ -186,5 +188,130 @@ test('prestarted workers that do not match the cluster are ended and replaced; a
     assert.deepEqual(bound, [a.job]);
   } finally {
     await cluster.stop();
+  }
+});
+
+// The job bundle cache (job-bundle-cache.ts), through `sluice run` as a user runs it: a job
+// run twice unchanged takes its bundle from the cache the second time; an edit of a file
+// the job imports, or of the job file, is bundled again (same sizes: content, not size or
+// mtime, decides). Sums computed here from the job's input; each run's processes (every
+// pid in its debug log) are gone when `sluice run` has exited.
+test('sluice run: an unchanged job comes from the bundle cache, an edited job or imported file is bundled again, and no process outlives the run', { timeout: 200_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-job-cache-'));
+  const env = { SLUICE_CACHE_DIR: path.join(dir, 'cache') };
+  const jobFile = path.join(dir, 'job.ts');
+  const helper = path.join(dir, 'factor.ts');
+  const writeJob = (offset: number): void =>
+    fs.writeFileSync(
+      jobFile,
+      `import type { SluiceContext } from '@sluice/core';\nimport { FACTOR } from './factor.js';\nexport default async function (sc: SluiceContext): Promise<void> {\n  const sum = await sc.parallelize([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 2).map((x) => x * FACTOR + ${offset}).reduce((a, b) => a + b);\n  console.log('CACHE_PROBE ' + JSON.stringify({ sum }));\n}\n`,
+    );
+  /** Sum over 1..10 of x * factor + offset, computed here. */
+  const expected = (factor: number, offset: number): number => Array.from({ length: 10 }, (_, i) => (i + 1) * factor + offset).reduce((a, b) => a + b, 0);
+  const run = async (): Promise<{ sum: number; cached: boolean }> => {
+    const r = await runCli(['run', '--no-progress', '--log-level', 'debug', jobFile], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `sluice run failed:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
+    const logs = logLines(r.stderr);
+    const fromCache = logs.filter((l) => l.msg === 'job bundle from the cache').length;
+    const bundled = logs.filter((l) => l.msg === 'job bundled').length;
+    assert.equal(fromCache + bundled, 1, 'one bundle a run');
+    const pids = [...new Set(logs.map((l) => l.pid).filter((p): p is number => typeof p === 'number'))];
+    assert.ok(pids.length >= 3, `driver and 2 workers logged: ${pids.join(' ')}`);
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} of the run is still alive`);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('CACHE_PROBE '));
+    assert.ok(line, `no CACHE_PROBE line in:\n${r.stdout}`);
+    return { sum: (JSON.parse(line.slice('CACHE_PROBE '.length)) as { sum: number }).sum, cached: fromCache === 1 };
+  };
+  try {
+    fs.writeFileSync(helper, 'export const FACTOR = 3;\n');
+    writeJob(1);
+    assert.deepEqual(await run(), { sum: expected(3, 1), cached: false });
+    assert.deepEqual(await run(), { sum: expected(3, 1), cached: true });
+    fs.writeFileSync(helper, 'export const FACTOR = 7;\n');
+    assert.deepEqual(await run(), { sum: expected(7, 1), cached: false });
+    writeJob(5);
+    assert.deepEqual(await run(), { sum: expected(7, 5), cached: false });
+    assert.deepEqual(await run(), { sum: expected(7, 5), cached: true });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A worker of `sluice run` (`--driver -`) starts its task threads while it waits for the
+// driver's address, so the first task finds a thread that has loaded Sluice: here the
+// address is written only after the spare thread said it was ready, and the job's first
+// task on the worker is bound to that ready spare. The worker then registers and runs the
+// job (sum computed here), and exits 0 when its standard input closes.
+test('sluice worker --driver - starts its task threads before the address comes; the first task gets the ready spare', { timeout: 120_000 }, async () => {
+  const lines: LogLine[] = [];
+  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: 'warn', log: pino({ level: 'warn' }) });
+  await cluster.start();
+  const worker = spawnLocalWorker(CLI_ENTRY, { cores: 1, logLevel: 'debug', workerArgs: [] }, cluster.secret, { stderr: 'pipe' });
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+  let buf = '';
+  const waiters: { msg: string; resolve: () => void }[] = [];
+  worker.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      const l = JSON.parse(line) as LogLine;
+      lines.push(l);
+      for (const w of waiters.filter((x) => x.msg === l.msg)) w.resolve();
+    }
+  });
+  const logged = (msg: string): Promise<void> =>
+    lines.some((l) => l.msg === msg) ? Promise.resolve() : new Promise((resolve) => waiters.push({ msg, resolve }));
+  try {
+    await within(logged('spare task thread ready'), 60_000, "the worker's spare task thread to be ready before it has the driver's address");
+    assert.ok(!lines.some((l) => l.msg === 'worker registered'), 'registered before it was given the address');
+    assert.equal(cluster.driver.registry.all().length, 0);
+    worker.stdin!.write(`${cluster.driver.address}\n`);
+    await cluster.waitForWorkers(1, 30_000);
+    const bundle = await bundleJob(PROBE);
+    const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['700'] });
+    const out: string[] = [];
+    job.on('output', (l) => out.push(l));
+    const [state, err] = await within(new Promise<[string, unknown]>((resolve) => job.once('end', (st, e) => resolve([st, e]))), 90_000, 'the job');
+    assert.equal(state, 'succeeded', String((err as Error | undefined)?.message));
+    assert.equal(probeOf(out.join('\n')).sum, squares(700));
+    const bound = lines.filter((l) => l.msg === 'task thread bound to a job') as (LogLine & { spare?: boolean; ready?: boolean })[];
+    assert.ok(bound.length >= 1, 'the worker bound a task thread to the job');
+    assert.deepEqual([bound[0]!.spare, bound[0]!.ready], [true, true]);
+  } finally {
+    worker.stdin!.end();
+    await cluster.stop();
+  }
+  assert.equal(await within(exited, 30_000, 'the worker to exit'), 0);
+});
+
+// `sluice run`'s workers serve one job: the spare task thread the job takes is not
+// replaced (a replacement would load Sluice beside the job's tasks and never be used).
+// Each task here runs 2 s, past the 1 s after which a worker replaces a spare taken; the
+// debug log must show each worker start its one spare only. Sum computed here.
+test('sluice run: a spare task thread taken by the job is not replaced while it runs', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spares-'));
+  const jobFile = path.join(dir, 'job.ts');
+  fs.writeFileSync(
+    jobFile,
+    `import type { SluiceContext } from '@sluice/core';\nexport default async function (sc: SluiceContext): Promise<void> {\n  const sum = await sc.parallelize([1, 2, 3, 4], 2).map((x) => { const end = Date.now() + 2000; while (Date.now() < end); return x * 10; }).reduce((a, b) => a + b);\n  console.log('SPARES_PROBE ' + JSON.stringify({ sum }));\n}\n`,
+  );
+  try {
+    const r = await runCli(['run', '--no-progress', '--log-level', 'debug', jobFile], { timeoutMs: 90_000 });
+    assert.equal(r.code, 0, `sluice run failed:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('SPARES_PROBE '));
+    assert.ok(line, `no SPARES_PROBE line in:\n${r.stdout}`);
+    assert.equal((JSON.parse(line.slice('SPARES_PROBE '.length)) as { sum: number }).sum, [1, 2, 3, 4].reduce((a, x) => a + x * 10, 0));
+    const logs = logLines(r.stderr);
+    const bound = logs.filter((l) => l.msg === 'task thread bound to a job');
+    assert.ok(bound.length >= 1, 'a worker bound a task thread to the job');
+    const started = new Map<number, number>();
+    for (const l of logs.filter((x) => x.msg === 'spare task thread started')) started.set(l.pid!, (started.get(l.pid!) ?? 0) + 1);
+    assert.equal(started.size, 2, 'both workers started their spare');
+    assert.deepEqual([...started.values()], [1, 1], 'a worker started a spare beyond its first');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

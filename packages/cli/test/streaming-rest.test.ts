@@ -44,6 +44,7 @@ interface JobJson {
   numFailedTasks: number;
   batchId?: number;
   outputOpId?: number;
+  description?: string;
 }
 interface StageJson {
   stageId: number;
@@ -192,11 +193,20 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         assert.equal(forBatches.size, allOps.reduce((a, o) => a + o.jobIds.length, 0));
         const others = jobs.filter((j) => !forBatches.has(j.jobId));
         assert.deepEqual(
-          others.map((j) => [j.name, j.status, j.stageIds.length, j.batchId, j.outputOpId]),
-          [['count', 'SUCCEEDED', 2, undefined, undefined]],
-          'every action the job ran was for an output operation, but the warm-up',
+          others.map((j) => [j.name, j.status, j.stageIds.length, j.batchId, j.outputOpId, j.description]),
+          [['count', 'SUCCEEDED', 2, undefined, undefined, 'streaming warm-up']],
+          'every action the job ran was for an output operation, but the warm-up, which says it is one',
         );
         assert.equal(others[0].jobId, Math.min(...jobs.map((j) => j.jobId)), 'the warm-up ran before every batch');
+        // A batch's action is described by its batch and operation, never as the warm-up.
+        for (const j of jobs.filter((x) => forBatches.has(x.jobId))) assert.equal(j.description, `batch ${j.batchId}, output operation ${j.outputOpId}`);
+        // The job page's list of actions says the same: the warm-up's row names it where a batch's names its batch.
+        const jobPage = await (await fetch(`http://127.0.0.1:${h.cluster.driver.webPort}/jobs/${job.id}/`)).text();
+        const actionRows = (/<table class="actions">(.*?)<\/table>/s.exec(jobPage)?.[1] ?? '').split('<tr>').slice(2);
+        const warmRows = actionRows.filter((r) => r.includes('streaming warm-up'));
+        assert.equal(warmRows.length, 1, 'one action on the job page is the warm-up');
+        assert.match(warmRows[0], new RegExp(`<td>${others[0].jobId}</td>`), 'the warm-up row is the warm-up action');
+        assert.ok(actionRows.filter((r) => r.includes('/streaming/batch/')).every((r) => !r.includes('warm-up')));
 
         // The failed first attempt on 'boom': one failed task, at the fixture's own line.
         const failedStages = stages.filter((s) => s.numFailedTasks > 0);

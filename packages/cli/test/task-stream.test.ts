@@ -3,7 +3,8 @@
 // of the same shape running at once (and another job beside them) never get each
 // other's stage description; a worker killed with tasks in flight on its stream (queued
 // there beyond its slots by the driver's pipelining) loses them to other workers as
-// "worker lost" (never as failures) and the result is exact.
+// "worker lost" (never as failures) and the result is exact; tasks queued there beyond
+// the slots are not shown as running (`sluice jobs`, the REST API: at most the cores).
 // The workers run 4 cores' tasks in 2 threads (--task-threads 2): each thread holds a
 // running task and the next, given in one message, so every part here goes through the
 // batched hop; a task that fails, a thread that exits and an error left unhandled in a
@@ -16,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { fixture, runCli, sleep, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
 
 const TINY = fixture('tiny-tasks.ts');
 
@@ -36,7 +37,7 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
   // Speculation off: every task has one attempt unless a worker is lost, so the ends are exact.
   // Pipelining on whatever the tasks' run time under this machine's load: workers hold
   // tasks queued beyond their slots, so every subtest runs its tasks pipelined.
-  await withCluster({ workers: 0, coresPerWorker: 4, workerArgs: ['--task-threads', '2'], logLevel: 'error', driver: { tasks: { speculation: false, pipelineMaxTaskMs: 60_000 }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500 } }, async (h) => {
+  await withCluster({ workers: 0, coresPerWorker: 4, workerArgs: ['--task-threads', '2'], logLevel: 'error', driver: { tasks: { speculation: false, pipelineMaxTaskMs: 60_000 }, workerTimeoutMs: 20_000, heartbeatIntervalMs: 500, webPort: 0 } }, async (h) => {
     // Workers started one at a time, so each registered id is known to belong to its process.
     const procs = new Map<string, ChildProcess>();
     for (let i = 0; i < 3; i++) {
@@ -151,6 +152,61 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
       assert.deepEqual(wrote, succeeded ? [1] : [], `a killed task never finished (ends of partition 1: ${JSON.stringify(abortEnds.get(1))})`);
       assert.ok(!succeeded, `partition 1 was killed, not left to run (ends ${JSON.stringify(abortEnds.get(1))}); the abort took over ${SLEEP} ms`);
       assert.deepEqual(result<number[]>(run, 'tiny'), range(2).map((x) => 3 * x + 1), 'the job ran another action after the abort');
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    await t.test('tasks queued on a worker beyond its slots are not running: sluice jobs and the REST API show at most the cores as running', async () => {
+      // FAST partitions return at once (so the set's tasks are tiny and get pipelined), the
+      // others wait for a gate file: every slot ends up holding a gated task and every
+      // worker more of them queued behind its slots, until the gate opens.
+      const N = 60;
+      const FAST = 12;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      const gate = path.join(dir, 'gate');
+      const driver = h.cluster.driver;
+      const cores = driver.registry.all().reduce((a, w) => a + w.cores, 0);
+      assert.equal(cores, 12, 'three workers of 4 cores');
+      const before = new Set(driver.jobs.keys());
+      ends = [];
+      const done = h.run(TINY, ['gated', String(N), String(FAST), gate]);
+      try {
+        let job: { id: string; runId: string } | undefined;
+        // Settled: the FAST tasks done, every slot taken by a gated task and every worker holding queued ones.
+        for (const deadline = Date.now() + 60_000; ; await sleep(50)) {
+          assert.ok(Date.now() < deadline, `the gated tasks to fill every slot and queue (workers ${JSON.stringify(driver.registry.all().map((w) => [w.freeSlots, w.queuedTasks]))})`);
+          job ??= [...driver.jobs.values()].find((j) => !before.has(j.id));
+          const p = job && driver.dag.stageProgress(job.runId)[0];
+          if (p?.completedTasks === FAST && driver.registry.all().every((w) => w.freeSlots === 0 && w.queuedTasks > 0)) break;
+        }
+        const queued = driver.registry.all().reduce((a, w) => a + w.queuedTasks, 0);
+        assert.ok(queued > 0 && FAST + cores + queued < N, `tasks queued beyond the slots: ${queued}`);
+        const [p] = driver.dag.stageProgress(job!.runId);
+        assert.deepEqual([p.completedTasks, p.runningTasks, p.numTasks], [FAST, cores, N], `the stage: done, running (the cores, not the ${cores + queued} launched), tasks`);
+        // `sluice jobs`: the job's running tasks and its stage as (done + running) / tasks.
+        const env = { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' };
+        const r = await runCli(['jobs', '--driver', driver.address], { env, timeoutMs: 30_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const header = r.stdout.split('\n')[0].split(/\s{2,}/);
+        const row = r.stdout.split('\n').find((l) => l.startsWith(job!.id))?.split(/\s{2,}/);
+        assert.ok(row, r.stdout);
+        assert.equal(row[header.indexOf('TASKS')], String(cores), r.stdout);
+        assert.match(row[header.indexOf('STAGES')], new RegExp(`^stage \\d+ \\(${FAST} \\+ ${cores}\\) / ${N}$`), r.stdout);
+        // The REST API: the active stage's and the job's active tasks.
+        const base = `http://127.0.0.1:${driver.webPort}/api/v1/applications/${job!.id}`;
+        const stages = (await (await fetch(`${base}/stages?status=active`)).json()) as { numActiveTasks: number; numCompleteTasks: number }[];
+        assert.deepEqual(stages.map((x) => [x.numCompleteTasks, x.numActiveTasks]), [[FAST, cores]]);
+        const jobs = (await (await fetch(`${base}/jobs?status=running`)).json()) as { numActiveTasks: number }[];
+        assert.deepEqual(jobs.map((x) => x.numActiveTasks), [cores]);
+      } catch (err) {
+        // The job ends before the next subtest starts (its task ends would count there).
+        fs.writeFileSync(gate, '');
+        await within(done, 120_000, 'the gated tasks');
+        throw err;
+      }
+      fs.writeFileSync(gate, '');
+      const run = await within(done, 120_000, 'the gated tasks');
+      assert.equal(result<number>(run, 'gated'), range(N).reduce((s, x) => s + 3 * x + 1, 0));
+      assert.deepEqual(ends.filter((e) => e.reason === 'success').map((e) => e.partition).sort((a, b) => a - b), range(N), 'each partition succeeded once');
       fs.rmSync(dir, { recursive: true, force: true });
     });
 

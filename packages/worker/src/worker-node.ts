@@ -29,6 +29,7 @@ import {
 import { Executor } from './executor/executor.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
+import { ShuffleStreamHandler } from './rpc/shuffle-stream-handler.js';
 import { IndexShuffleBlockResolver } from './shuffle/index-shuffle-block-resolver.js';
 import { DEFAULT_PEER_CONNECT_TIMEOUT_MS, PEER_CONNECT_TIMEOUT_OPTION, ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
@@ -41,8 +42,12 @@ export function defaultMemoryLimit(): number {
 }
 
 export interface WorkerOptions {
-  /** Driver address, HOST:PORT. */
-  readonly driver: string;
+  /**
+   * Driver address, HOST:PORT; or a promise of it (`sluice worker --driver -`, the address
+   * read from standard input): the worker starts its task threads and listens meanwhile,
+   * and registers once it has the address. A rejected promise fails `start()`.
+   */
+  readonly driver: string | Promise<string>;
   readonly cores: number;
   readonly security: SecurityConfig;
   readonly log: Logger;
@@ -75,6 +80,13 @@ export interface WorkerOptions {
    * driver; it must be a positive integer not above `cores`.
    */
   readonly taskThreads?: number;
+  /**
+   * Whether a spare task thread taken by a job is replaced by a new one (default true, so
+   * the next job's first tasks find one loaded). False for a worker that serves one job
+   * (`sluice run`'s, --no-replace-spare-threads): the replacement would load Sluice
+   * during that job's first stage and never be used.
+   */
+  readonly replaceSpareThreads?: boolean;
   /**
    * Milliseconds this worker waits for another worker to connect and answer a shuffle or
    * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
@@ -114,9 +126,13 @@ export class WorkerNode {
   readonly workerId: string;
   private state: State = 'new';
   private readonly server: grpc.Server;
-  private readonly driverClient: wire.DriverClient;
+  /** Made from the driver's address: in the constructor, or in `start()` when the address comes later. */
+  private driverClientOrUndefined: wire.DriverClient | undefined;
+  /** The driver's address ('' until it is known). */
+  private driverAddress = '';
   private readonly blocks: BlockManager;
   private readonly shuffle: ShuffleClient;
+  private readonly shuffleStreams: ShuffleStreamHandler;
   private readonly executor: Executor;
   private readonly log: Logger;
   private readonly localDir: string;
@@ -158,6 +174,7 @@ export class WorkerNode {
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
+    this.shuffleStreams = new ShuffleStreamHandler(mapOutputs, this.log.child({ component: 'shuffle-streams' }));
     const peerTimeout = opts.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;
     if (!Number.isInteger(peerTimeout) || peerTimeout < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `peerConnectTimeoutMs must be a whole number of milliseconds >= 1, got ${peerTimeout} (${PEER_CONNECT_TIMEOUT_OPTION}: e.g. '30s')`);
@@ -185,13 +202,25 @@ export class WorkerNode {
       (report) => this.reportReceiver(report),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,
+      opts.replaceSpareThreads ?? true,
     );
     const proto = loadProto();
-    this.driverClient = new proto.sluice.v1.Driver(opts.driver, channelCredentials(opts.security), DRIVER_CHANNEL_OPTIONS);
+    if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
     const migrator = new BlockMigrator(this.blocks, this.shuffle, this.log.child({ component: 'block-migrator' }));
-    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, mapOutputs, migrator, this.log));
+    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.shuffleStreams, migrator, this.log));
+  }
+
+  private connectDriver(address: string): void {
+    this.driverAddress = address;
+    this.driverClientOrUndefined = new (loadProto().sluice.v1.Driver)(address, channelCredentials(this.opts.security), DRIVER_CHANNEL_OPTIONS);
+  }
+
+  /** The driver's client; only used once `start()` has the address (every call to the driver follows registration). */
+  private get driverClient(): wire.DriverClient {
+    if (!this.driverClientOrUndefined) throw new Error('the worker has no driver address yet: start() first');
+    return this.driverClientOrUndefined;
   }
 
   get address(): string {
@@ -219,6 +248,11 @@ export class WorkerNode {
         err ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; use --port to pick another port (0: any free port)`, { cause: err })) : resolve(port),
       ),
     );
+    if (!this.driverClientOrUndefined) {
+      const address = await this.opts.driver;
+      if (this.state !== 'starting') return; // stopped while it waited for the address
+      this.connectDriver(address);
+    }
     const interval = await this.register(10_000);
     this.state = 'running';
     this.processStats.start();
@@ -226,7 +260,7 @@ export class WorkerNode {
     this.heartbeatTimer.unref();
     this.watchDriverConnection();
     this.memory.start();
-    this.log.info({ address: this.address, driver: this.opts.driver, cores: this.opts.cores }, 'worker registered');
+    this.log.info({ address: this.address, driver: this.driverAddress, cores: this.opts.cores }, 'worker registered');
     if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
   }
 
@@ -239,9 +273,11 @@ export class WorkerNode {
     this.memory.stop();
     this.executor.close();
     this.shuffle.close();
+    // Other workers' shuffle streams to this one stay open between fetches: end them, or the shutdown would wait for them.
+    this.shuffleStreams.closeAll();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
-    this.driverClient.close();
+    this.driverClientOrUndefined?.close();
     this.blocks.close();
     fs.rmSync(this.localDir, { recursive: true, force: true });
     this.state = 'stopped';
@@ -271,7 +307,7 @@ export class WorkerNode {
         { deadline: Date.now() + 60 * 60_000 },
         (err, res) => {
           if (err || !res) {
-            const message = err ? driverError(err, this.opts.driver).message : 'no answer';
+            const message = err ? driverError(err, this.driverAddress).message : 'no answer';
             // Usually the driver stopped first (a local cluster, compose down): nothing to hand over.
             this.log.info({ err: message }, 'decommission: no driver answers; stopping without handing anything over');
             return resolve({ state: 'unreachable', message });
@@ -309,7 +345,7 @@ export class WorkerNode {
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
-          if (err) return reject(driverError(err, this.opts.driver));
+          if (err) return reject(driverError(err, this.driverAddress));
           const instance = res?.driver_instance ?? '';
           if (this.driverInstance !== undefined && instance !== this.driverInstance) {
             this.log.warn({ previousInstance: this.driverInstance, instance, jobs: [...known] }, 'the driver restarted; dropping what the jobs of its previous instance left here');
@@ -351,7 +387,7 @@ export class WorkerNode {
           // every 30 s.
           if (now - this.driverUnreachableSince >= UNREACHABLE_WARN_AFTER_MS && now - this.lastUnreachableLog >= 30_000) {
             this.lastUnreachableLog = now;
-            this.log.warn({ err: driverError(err, this.opts.driver).message, failingForMs: now - this.driverUnreachableSince }, 'heartbeat failed; retrying');
+            this.log.warn({ err: driverError(err, this.driverAddress).message, failingForMs: now - this.driverUnreachableSince }, 'heartbeat failed; retrying');
           }
           this.retrySoon(now - this.driverUnreachableSince);
           return;
@@ -422,7 +458,7 @@ export class WorkerNode {
   private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean; rateLimit: number }> {
     return new Promise((resolve, reject) =>
       this.driverClient.ReportReceiver(report, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err, res) =>
-        err ? reject(driverError(err, this.opts.driver)) : resolve({ keep: res?.keep ?? false, rateLimit: res?.rate_limit ?? 0 }),
+        err ? reject(driverError(err, this.driverAddress)) : resolve({ keep: res?.keep ?? false, rateLimit: res?.rate_limit ?? 0 }),
       ),
     );
   }
@@ -443,7 +479,7 @@ export class WorkerNode {
       const parts: Buffer[] = [];
       const call = this.driverClient.GetBroadcast({ job_id: jobId, broadcast_id: id }, secretMetadata(this.opts.security.secret));
       call.on('data', (c: { data: Buffer }) => parts.push(c.data));
-      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.opts.driver)));
+      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.driverAddress)));
       call.on('end', () => resolve(Buffer.concat(parts)));
     });
   }
@@ -453,7 +489,7 @@ export class WorkerNode {
       const parts: Buffer[] = [];
       const call = this.driverClient.GetBundle({ sha256 }, secretMetadata(this.opts.security.secret));
       call.on('data', (c: { data: Buffer }) => parts.push(c.data));
-      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.opts.driver)));
+      call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.driverAddress)));
       call.on('end', () => {
         try {
           // Frame: 4-byte length of the source map, the map, then the bundle code.

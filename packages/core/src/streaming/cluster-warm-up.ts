@@ -1,9 +1,15 @@
 import type { SluiceContext } from '../context.js';
+import { runWithJobDescription } from '../scheduler/job-description-scope.js';
 
 /** How long a StreamingContext's start waits for its warm-up job before its clock starts anyway. */
 export const WARM_UP_TIMEOUT_MS = 5_000;
 const MAX_WARM_UP_MAPS = 100;
 const MAX_WARM_UP_REDUCERS = 50;
+/**
+ * The description the warm-up's action carries (Spark's job description): the driver's job
+ * list and REST API show it for that job, which belongs to no batch.
+ */
+export const WARM_UP_JOB_DESCRIPTION = 'streaming warm-up';
 
 /**
  * One small job with a shuffle, run once when a StreamingContext starts on a system clock,
@@ -26,15 +32,11 @@ export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_
   // big clusters (Spark's dummy job: 50 map and 20 reduce tasks).
   const reducers = Math.min(sc.defaultParallelism, MAX_WARM_UP_REDUCERS);
   const maps = Math.min(2 * sc.defaultParallelism, MAX_WARM_UP_MAPS);
-  const job = sc
-    .parallelize(range(4 * maps), maps)
-    .map(keyByRemainder)
-    .reduceByKey(sum, reducers)
-    .count()
-    .then(
-      () => undefined,
-      (err: unknown) => sc.log('info', 'the streaming warm-up job failed; the stream starts without it', { component: 'streaming-context', reason: err instanceof Error ? err.message : String(err) }),
-    );
+  const count = runWithJobDescription(WARM_UP_JOB_DESCRIPTION, () => sc.parallelize(range(4 * maps), maps).map(keyByRemainder).reduceByKey(sum, reducers).count());
+  const job = count.then(
+    () => undefined,
+    (err: unknown) => sc.log('info', 'the streaming warm-up job failed; the stream starts without it', { component: 'streaming-context', reason: err instanceof Error ? err.message : String(err) }),
+  );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([job, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
   clearTimeout(timer);

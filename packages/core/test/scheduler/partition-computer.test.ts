@@ -250,7 +250,7 @@ async function runMaps(env: FakeTaskEnv, slices: string[][], spec: ShuffleSpec, 
     const out = await runTask(mapPayload(slices, spec), m, env, spillRecords === undefined ? {} : { spillRecords });
     assert.equal(out.kind, 'mapStatus');
     if (out.kind === 'mapStatus') {
-      sizes.push(out.sizes);
+      sizes.push(Array.from(out.sizes));
       env.outputs.set(`${spec.shuffleId}/${m}`, out.output);
     }
   }
@@ -610,7 +610,7 @@ describe('fused narrow pipelines', () => {
     assert.deepEqual(await runTask({ plan: chain, kind: 'result', action: { kind: 'count' }, mapOutputs: {} }, 0, env), { kind: 'result', value: 0 });
     const out = await runTask({ plan: chain, kind: 'shuffleMap', shuffle: shuffleSpec(sumFn(), true), mapOutputs: {} }, 0, env);
     assert.equal(out.kind, 'mapStatus');
-    if (out.kind === 'mapStatus') assert.deepEqual(out.sizes, [0, 0, 0]);
+    if (out.kind === 'mapStatus') assert.deepEqual(Array.from(out.sizes), [0, 0, 0]);
     // Without the filter: what flatMap keeps (x % 3 === 2) arrives once each, keyed.
     const kept = plan(2, chain.nodes[0]!, chain.nodes[1]!, node(2, 1, { kind: 'keyBy', fn: ship((x: number) => -x, 'keyBy') }, [1]));
     const r = await runTask({ plan: kept, kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, 0, env);

@@ -295,7 +295,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, m.outputOperation ? { outputOperation: m.outputOperation } : {}).then(
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -386,6 +386,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'done':
         this.attemptEnded('succeeded', undefined);
         return;
+      case 'many': {
+        // Once one of them ended the attempt, the rest change nothing (as the thread's own messages then).
+        const a = this.current;
+        for (const one of m.messages) {
+          if (a !== this.current || a.over) return;
+          this.onMessage(one);
+        }
+        return;
+      }
       case 'failed':
         this.attemptEnded('failed', { code: m.code, message: m.message, stack: m.stack });
         return;

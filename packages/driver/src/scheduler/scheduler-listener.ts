@@ -46,6 +46,8 @@ export interface TaskEndEvent {
 export interface JobProperties {
   /** The streaming output operation (and batch) the action runs for. */
   readonly outputOperation?: OutputOperationTag;
+  /** What the action is for, when its program said (Spark's job description): 'streaming warm-up' for a streaming context's start. */
+  readonly description?: string;
 }
 
 /** An action was submitted (Spark's onJobStart); `jobId` numbers actions across the driver, from 0. */

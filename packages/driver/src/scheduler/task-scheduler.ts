@@ -22,11 +22,16 @@ const LONG_RUNNING_MS = 60_000;
  *
  * Invariants: for each worker, `cores - freeSlots + queuedTasks` is the number of its
  * launches not yet resolved (while it stays registered); `queuedTasks` > 0 only when
- * `freeSlots` is 0.
+ * `freeSlots` is 0. The driver cannot see when a queued task starts there: it counts the
+ * oldest queued launch on a worker as started when any launch there resolves (the
+ * worker starts its queued tasks in the order they came), so a task set's progress
+ * shows as running at most the cores it holds, the queued ones as not yet running.
  * Threading: driver main thread.
  */
 export class TaskScheduler implements RegistryListener {
   private readonly taskSets: TaskSetManager[] = [];
+  /** Launches queued on each worker beyond its slots, oldest first (as many as its `queuedTasks`). */
+  private readonly queuedOn = new Map<WorkerInfo, { readonly tsm: TaskSetManager; readonly taskId: string }[]>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
 
@@ -65,6 +70,7 @@ export class TaskScheduler implements RegistryListener {
   }
 
   workerLost(w: WorkerInfo): void {
+    this.queuedOn.delete(w);
     for (const t of this.taskSets) t.onWorkerLost(w.id);
     this.requestSchedule();
   }
@@ -145,15 +151,22 @@ export class TaskScheduler implements RegistryListener {
   }
 
   private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0], queued: boolean): void {
-    if (queued) w.queuedTasks++;
-    else w.freeSlots--;
+    if (queued) {
+      w.queuedTasks++;
+      tsm.markQueued(taskId);
+      let q = this.queuedOn.get(w);
+      if (!q) this.queuedOn.set(w, (q = []));
+      q.push({ tsm, taskId });
+    } else w.freeSlots--;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, workerId: w.id, queued }, 'launching task');
     void w.endpoint.launchTask(desc).then((res) => {
       const current = this.registry.get(w.id);
       if (current === w) {
         // One launch fewer in flight: a queued task (if any) now has the slot.
-        if (w.queuedTasks > 0) w.queuedTasks--;
-        else w.freeSlots++;
+        if (w.queuedTasks > 0) {
+          w.queuedTasks--;
+          this.queuedLaunchEnded(w, taskId);
+        } else w.freeSlots++;
         w.tasksCompleted++;
       }
       // The call failed on its connection: lost if the worker's port refuses connections
@@ -162,6 +175,22 @@ export class TaskScheduler implements RegistryListener {
       tsm.onResult(taskId, res);
       this.requestSchedule();
     });
+  }
+
+  /**
+   * A launch on `w` resolved while launches were queued there: if it was one of them, it
+   * leaves the queue (the running count stays); else the oldest queued one has its slot now.
+   */
+  private queuedLaunchEnded(w: WorkerInfo, taskId: string): void {
+    const q = this.queuedOn.get(w);
+    if (!q || q.length === 0) return;
+    const own = q.findIndex((x) => x.taskId === taskId);
+    if (own >= 0) q.splice(own, 1);
+    else {
+      const next = q.shift()!;
+      next.tsm.markStarted(next.taskId);
+    }
+    if (q.length === 0) this.queuedOn.delete(w);
   }
 }
 

@@ -90,6 +90,14 @@ interface Attempt {
   readonly workerId: string;
   readonly start: number;
   readonly speculative: boolean;
+  /**
+   * Sent to a worker beyond its free slots (pipelining) and, as far as the driver can
+   * tell, still waiting there for one: not running yet (progress, `sluice jobs` and the
+   * REST API leave it out). TaskScheduler says when it gets a slot (`markStarted`).
+   */
+  queued: boolean;
+  /** When it got a slot: its launch, or when a queued attempt was counted as started. */
+  startedAt: number;
   /** Set once a warning that it runs long has been logged. */
   warned?: boolean;
 }
@@ -124,12 +132,10 @@ export class TaskSetManager {
   private readonly attempts: number[];
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
+  /** Run times of the successful attempts (ms), kept sorted: the median is read, not sorted out, on each offer. */
   private readonly durations: number[] = [];
   /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
   private recentMs: number | undefined;
-  /** The median of `durations` when it held `medianOf` entries. */
-  private median = 0;
-  private medianOf = 0;
   /** Tasks that had their one speculative copy. */
   private readonly speculated: boolean[];
   private remaining: number;
@@ -217,10 +223,29 @@ export class TaskSetManager {
     return max > 0 && !this.ended && this.pending.length > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
   }
 
-  /** Tasks done, running and in all, for progress bars (`sluice jobs`, the console). */
+  /** An attempt just launched was sent to wait on its worker beyond the worker's free slots (pipelining): not running yet. */
+  markQueued(taskId: string): void {
+    const a = this.running.get(taskId);
+    if (a) a.queued = true;
+  }
+
+  /** A queued attempt got a slot on its worker (a launch before it there resolved): it counts as running from now. */
+  markStarted(taskId: string): void {
+    const a = this.running.get(taskId);
+    if (a?.queued) {
+      a.queued = false;
+      a.startedAt = this.clock.now();
+    }
+  }
+
+  /**
+   * Tasks done, running and in all, for progress bars (`sluice jobs`, the console). An
+   * attempt queued on a worker beyond its slots is not running yet (as Spark counts only
+   * tasks that hold a core as active): running never exceeds the cores the set holds.
+   */
   progress(): StageProgress {
     const running = new Set<number>();
-    for (const a of this.running.values()) running.add(a.index);
+    for (const a of this.running.values()) if (!a.queued) running.add(a.index);
     return {
       stageId: this.stage.stageId,
       stageAttempt: this.stage.stageAttempt,
@@ -232,11 +257,12 @@ export class TaskSetManager {
     };
   }
 
-  /** Attempts running now, longest first. */
+  /** Attempts running now (not those queued on a worker beyond its slots), longest first. */
   runningTasks(): RunningTaskInfo[] {
     const now = this.clock.now();
     return [...this.running]
-      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.start, speculative: a.speculative }))
+      .filter(([, a]) => !a.queued)
+      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative }))
       .sort((x, y) => y.runningMs - x.runningMs);
   }
 
@@ -284,7 +310,8 @@ export class TaskSetManager {
     const attempt = this.attempts[index]++;
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
-    this.running.set(taskId, { index, workerId, start: this.clock.now(), speculative });
+    const now = this.clock.now();
+    this.running.set(taskId, { index, workerId, start: now, speculative, queued: false, startedAt: now });
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }
 
@@ -292,13 +319,9 @@ export class TaskSetManager {
   private speculationThreshold(): number | undefined {
     const finished = this.durations.length;
     if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
-    // The median is sorted out again only when a task finished since (every offer of a slot asks).
-    if (this.medianOf !== finished) {
-      const sorted = [...this.durations].sort((a, b) => a - b);
-      this.median = sorted[Math.floor(sorted.length / 2)];
-      this.medianOf = finished;
-    }
-    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.median);
+    // Every offer of a slot asks (thousands a second for tiny tasks): a sort per task end
+    // here was O(n log n) a task over the stage's last quarter; `durations` is kept sorted.
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.durations[finished >> 1]);
   }
 
   /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */
@@ -339,7 +362,7 @@ export class TaskSetManager {
         this.done[a.index] = true;
         this.remaining--;
         const ran = this.clock.now() - a.start;
-        this.durations.push(ran);
+        insertSorted(this.durations, ran);
         this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
         this.stage.onSuccess(this.partitions[a.index], o, a.workerId);
         for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
@@ -449,4 +472,17 @@ export class TaskSetManager {
     this.pending.length = 0;
     this.resolveEnd(e);
   }
+}
+
+/** Insert `x` into the ascending array `xs`, keeping it ascending (binary search for the place). */
+export function insertSorted(xs: number[], x: number): void {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === xs.length) xs.push(x);
+  else xs.splice(lo, 0, x);
 }

@@ -44,7 +44,7 @@ export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
     return [
       a.jobId,
       a.name,
-      t ? link(`/jobs/${encodeURIComponent(j.id)}/streaming/batch/${t.batchTime}`, `batch ${t.batchTime}, op ${t.outputOpId}`) : '-',
+      t ? link(`/jobs/${encodeURIComponent(j.id)}/streaming/batch/${t.batchTime}`, `batch ${t.batchTime}, op ${t.outputOpId}`) : (a.properties.description ?? '-'),
       a.status,
       time(a.submissionTime),
       ms(a.completionTime !== undefined ? a.completionTime - a.submissionTime : undefined),
@@ -53,7 +53,7 @@ export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
       a.failureReason ?? '',
     ];
   });
-  return table(['Action (job id)', 'Name', 'Batch', 'Status', 'Submitted', 'Duration', 'Stages done', 'Tasks done', 'Failure'], rows, ' class="actions"');
+  return table(['Action (job id)', 'Name', 'Batch (or description)', 'Status', 'Submitted', 'Duration', 'Stages done', 'Tasks done', 'Failure'], rows, ' class="actions"');
 }
 
 /** `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs). */

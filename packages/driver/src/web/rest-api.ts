@@ -131,7 +131,7 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
   return {
     jobId: j.jobId,
     name: j.name,
-    description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : undefined,
+    description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : j.properties.description,
     submissionTime: sparkDate(j.submissionTime),
     completionTime: sparkDate(j.completionTime),
     stageIds: stages.map((x) => x.stageId),

@@ -12,17 +12,10 @@ import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+import { taskSetOptions } from './task-set-test-options.js';
 
-const OPTS: TaskSetOptions = {
-  maxFailures: 4,
-  speculation: false,
-  speculationMultiplier: 1.5,
-  speculationQuantile: 0.75,
-  speculationMinMs: 100,
-  localityWaitMs: 0,
-  taskTimeoutMs: 0,
-  pipelineMaxTaskMs: 50,
-};
+/** Pipelining stops adding tasks to a worker's queue once its tasks take this long. */
+const PIPELINE_MAX_TASK_MS = 50;
 
 interface Launch {
   readonly desc: TaskDescription;
@@ -109,7 +102,7 @@ function cluster(workers: Record<string, number>) {
     const tsm = new TaskSetManager(
       stage,
       Array.from({ length: partitions }, (_, i) => i),
-      { ...OPTS, ...opts },
+      taskSetOptions({ pipelineMaxTaskMs: PIPELINE_MAX_TASK_MS, ...opts }),
       clock,
       () => undefined,
     );

@@ -3,16 +3,8 @@ import { describe, test } from 'node:test';
 import { ManualClock, encodeMapStatus, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../../src/rpc/worker-endpoint.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+import { taskSetOptions } from './task-set-test-options.js';
 
-const OPTS: TaskSetOptions = {
-  maxFailures: 4,
-  speculation: false,
-  speculationMultiplier: 1.5,
-  speculationQuantile: 0.75,
-  speculationMinMs: 100,
-  localityWaitMs: 0,
-  taskTimeoutMs: 0,
-};
 
 /** A stage and a cluster made of plain records: the test offers slots and reports outcomes by hand. */
 class FakeStage implements StageCallbacks {
@@ -53,7 +45,7 @@ class FakeStage implements StageCallbacks {
 function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: Record<number, string[]> = {}) {
   const clock = new ManualClock(1000);
   const stage = new FakeStage(prefs);
-  const tsm = new TaskSetManager(stage, partitions, { ...OPTS, ...opts }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+  const tsm = new TaskSetManager(stage, partitions, taskSetOptions(opts), clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
   let end: TaskSetEnd | undefined;
   void tsm.finished.then((e) => (end = e));
   return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
@@ -321,7 +313,7 @@ describe('TaskSetManager', () => {
       const clock = new ManualClock(0);
       const stage = new FakeStage();
       // A kill that does nothing, as when the kill RPC loses the race with the result.
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(spec), clock, () => undefined);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(10);
       for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
@@ -333,6 +325,31 @@ describe('TaskSetManager', () => {
       for (const p of [0, 1, 2, 3]) assert.equal(stage.successCount(p), 1, `partition ${p}`);
       assert.equal(stage.successes.find((s) => s.partition === 3)?.result, 'first');
       assert.deepEqual(await tsm.finished, { kind: 'done' });
+    });
+
+    test('the threshold is multiplier × the median of the finished run times, whatever order they finished in', () => {
+      const { clock, tsm } = setup([0, 1, 2, 3, 4, 5, 6, 7, 8], spec);
+      // Tasks 0..6 launched 100 ms apart, 7 and 8 with 6; all of 0..6 finish at 1,000 ms
+      // after the first launch, in a shuffled order, so their run times come in unsorted.
+      const t: ReturnType<typeof launch>[] = [];
+      for (let i = 0; i < 9; i++) {
+        if (i > 0 && i < 7) clock.advance(100);
+        t.push(launch(tsm, `w${i}`));
+      }
+      clock.advance(400);
+      const order = [3, 0, 5, 1, 6, 2, 4];
+      for (const i of order) tsm.onResult(t[i].taskId, ok());
+      // Run times 1000 - 100 i; their median, computed here: 700, so the threshold is 1,050 ms.
+      const runs = order.map((i) => 1000 - 100 * i).sort((a, b) => a - b);
+      const threshold = 1.5 * runs[Math.floor(runs.length / 2)];
+      assert.equal(threshold, 1050);
+      // Tasks 7 and 8 have run 400 ms.
+      clock.advance(threshold - 400);
+      assert.equal(tsm.offer('w0'), undefined, 'running exactly the threshold: no copy');
+      clock.advance(1);
+      const copy = launch(tsm, 'w0');
+      assert.equal(copy.partition, 7);
+      assert.equal(copy.attempt, 1);
     });
 
     test('no speculation before the quantile of tasks has finished', () => {
@@ -495,7 +512,7 @@ describe('TaskSetManager', () => {
     test('every attempt that ends is reported once, with its reason, duration and shuffle bytes; progress counts (completed + running) / tasks', async () => {
       const clock = new ManualClock(1000);
       const stage = new FakeStage();
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], { ...OPTS, taskTimeoutMs: 5000 }, clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], taskSetOptions({ taskTimeoutMs: 5000 }), clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 0, runningTasks: 0, failedAttempts: 0, submittedMsAgo: 0 });
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(40);
@@ -523,7 +540,7 @@ describe('TaskSetManager', () => {
       const clock = new ManualClock(0);
       const stage = new FakeStage();
       const spec = { speculation: true, speculationMinMs: 100, speculationQuantile: 0.75, speculationMultiplier: 1.5 };
-      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], { ...OPTS, ...spec }, clock, () => undefined);
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(spec), clock, () => undefined);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(10);
       for (let i = 0; i < 3; i++) tsm.onResult(t[i].taskId, ok());
