@@ -7,6 +7,9 @@
 //   replica: the block encoded for PutBlock as the replica travels (1 MiB BlockChunk
 //            messages), with the Worker service's serializer of each checkout given
 //            (main before: protobufjs's array copied into a Buffer; now: a Buffer over it);
+//   read:    a stored block posted from the worker's main thread to the task thread that
+//            reads it: cloned (main before) or copied once into a buffer of its own and
+//            moved (now);
 //   round trip: the replica as it really goes, both sides in this process: each checkout's
 //            ShuffleClient.putRemoteBlock to a gRPC server running that checkout's Worker
 //            service PutBlock handler (the block store a stub that keeps the segments), so
@@ -51,6 +54,26 @@ function hop(move) {
   });
 }
 
+/** A thread that takes BLOCKS blocks from this thread, each posted from the one stored block cloned, or copied once and moved. */
+function read(move, stored) {
+  const src = `
+    const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (m) => parentPort.postMessage(m.data[m.data.length - 1]));`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(src, { eval: true });
+    let n = 0;
+    const post = () => {
+      if (!move) return w.postMessage({ data: stored });
+      const own = Buffer.allocUnsafeSlow(stored.length);
+      own.set(stored);
+      w.postMessage({ data: own }, [own.buffer]);
+    };
+    w.on('message', () => (++n === BLOCKS ? w.terminate().then(() => resolve(n), reject) : post()));
+    w.on('error', reject);
+    w.once('online', post);
+  });
+}
+
 async function cpuOf(f) {
   const c0 = process.cpuUsage();
   await f();
@@ -85,11 +108,14 @@ for (const c of checkouts) {
 
 const block = Buffer.alloc(BLOCK_BYTES, 98);
 const hops = { cloned: [], moved: [] };
+const reads = { cloned: [], moved: [] };
 const replica = new Map(serializers.map((s) => [s.name, []]));
 const roundTrip = new Map(pairs.map((p) => [p.name, []]));
 for (let r = 0; r < ROUNDS; r++) {
   hops.cloned.push(await cpuOf(() => hop(false)));
   hops.moved.push(await cpuOf(() => hop(true)));
+  reads.cloned.push(await cpuOf(() => read(false, block)));
+  reads.moved.push(await cpuOf(() => read(true, block)));
   for (const p of pairs) {
     roundTrip.get(p.name).push(
       await cpuOf(async () => {
@@ -119,6 +145,8 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log(`received line block of ${BLOCK_BYTES.toLocaleString('en-US')} bytes; CPU ms per block, median of ${ROUNDS} alternated rounds; load ${os.loadavg()[0].toFixed(1)}`);
 console.log(`  receiver thread -> main thread, cloned  ${median(hops.cloned).toFixed(2)} ms (includes making and filling the block)`);
 console.log(`  receiver thread -> main thread, moved   ${median(hops.moved).toFixed(2)} ms (includes making and filling the block)`);
+console.log(`  main thread -> task thread, cloned      ${median(reads.cloned).toFixed(2)} ms (a thread started per round, included)`);
+console.log(`  main thread -> task thread, copied and moved ${median(reads.moved).toFixed(2)} ms (a thread started per round, included)`);
 for (const [name, xs] of replica) console.log(`  replica encoded for PutBlock, ${name}: ${median(xs).toFixed(2)} ms`);
 for (const [name, xs] of roundTrip) console.log(`  replica sent and stored (PutBlock over loopback, both sides), ${name}: ${median(xs).toFixed(2)} ms`);
 for (const p of pairs) p.close();

@@ -247,6 +247,84 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
   }
 });
 
+test('at 50 ms batches over many batches, running totals (updateStateByKey) and a 4-batch window (with an inverse) are exact, and a graceful stop mid-stream keeps every line', { timeout: 120_000 }, async () => {
+  const INTERVAL = 50;
+  const srv = await lineServer();
+  const stopFile = path.join(tmp, 'stop-state');
+  const ckpt = path.join(tmp, 'ckpt-state');
+  const driver = cluster.driver;
+  // Records the receivers report to the driver (a report sent again counts again: a lower bound).
+  let reported = 0;
+  const receiverReport = driver.receiverReport.bind(driver);
+  driver.receiverReport = (rep) => {
+    for (const e of rep.events) if (e.event === 'block') reported += Number(e.block!.num_records);
+    return receiverReport(rep);
+  };
+  try {
+    const job = await startJob(cluster, fixture('stream-socket-small-state.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile, ckpt]);
+    const sock = await within(srv.client, 30_000, 'the receiver to connect');
+    // Batches run (the start's warm-up is over): the lines spread over the batches that follow.
+    await job.waitLine('COUNTS ', 60_000);
+    const rand = mulberry32(29);
+    const vocabulary = ['ax', 'by', 'cz', 'dw', 'ev', 'fu', 'gt'];
+    const sentLines: string[] = [];
+    // Lines over about 3 s (60 batches), in bursts with gaps, so batches differ and some are
+    // empty; the stop is asked for as soon as the receiver reported the last burst's block,
+    // before the batches that take it ran.
+    const burst = async (n: number): Promise<void> => {
+      const lines = Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(rand() * 5) }, () => vocabulary[Math.floor(rand() * vocabulary.length)]).join(' '));
+      sentLines.push(...lines);
+      if (n > 0) await write(sock, lines.join('\n') + '\n');
+    };
+    for (let i = 0; i < 60; i++) {
+      await burst(Math.floor(rand() * 40));
+      await sleep(rand() < 0.2 ? 120 : 40);
+    }
+    await burst(50);
+    for (const deadline = Date.now() + 30_000; reported < sentLines.length; await sleep(5)) assert.ok(Date.now() < deadline, `the receiver reported ${reported} of ${sentLines.length} lines`);
+    const lines = await stop(job, stopFile);
+    assert.ok(lines.includes('STOPPED'), 'the program ended its graceful stop');
+    const expected = new Map<string, number>();
+    for (const l of sentLines) for (const w of l.split(' ')) expected.set(w, (expected.get(w) ?? 0) + 1);
+
+    type Out = { time: number; pairs: [string, number][] };
+    const byTime = (prefix: string): Map<number, Map<string, number>> => new Map(jsonLines<Out>(lines, prefix).map((o) => [o.time, new Map(o.pairs)]));
+    const counts = byTime('COUNTS ');
+    const state = byTime('STATE ');
+    const window = byTime('WINDOW ');
+    const times = [...counts.keys()].sort((a, b) => a - b);
+    assert.ok(times.length >= 30, `${times.length} batches`);
+    for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], INTERVAL, `batch ${times[i]} follows ${times[i - 1]} by one interval`);
+    assert.deepEqual([...state.keys()].sort((a, b) => a - b), times, 'every batch printed its state');
+    assert.deepEqual([...window.keys()].sort((a, b) => a - b), times, 'every batch printed its window');
+    // Every line sent before the stop was counted, once, in some batch (a graceful stop keeps received data).
+    const total = new Map<string, number>();
+    for (const t of times) for (const [w, n] of counts.get(t)!) total.set(w, (total.get(w) ?? 0) + n);
+    assert.deepEqual([...total].sort(), [...expected].sort(), 'the batches counted every word of every line once');
+    // Each batch read the lines of the blocks the driver gave it, and no other batch's.
+    const readLines = new Map(jsonLines<{ time: number; n: number }>(lines, 'LINES ').map((o) => [o.time, o.n]));
+    const given = new Map(jsonLines<{ time: number; records: number }>(lines, 'DONE ').map((o) => [o.time, o.records]));
+    assert.deepEqual(times.map((t) => [t, readLines.get(t)]), times.map((t) => [t, given.get(t)]), 'each batch read as many lines as its blocks hold');
+    assert.equal([...readLines.values()].reduce((a, b) => a + b, 0), sentLines.length, 'every line was read once');
+    assert.ok(new Set(readLines.values()).size > 3, 'the batches took different numbers of lines');
+    // State and window computed from the batches' own counts: a batch that read another batch's
+    // blocks, or lost or repeated one, makes these differ.
+    const run = new Map<string, number>();
+    const show = (m: Map<string, number>): [string, number][] => [...m].sort();
+    for (let i = 0; i < times.length; i++) {
+      for (const [w, n] of counts.get(times[i])!) run.set(w, (run.get(w) ?? 0) + n);
+      assert.deepEqual(show(state.get(times[i])!), show(run), `the running totals after batch ${times[i]}`);
+      const win = new Map<string, number>();
+      for (const t of times.slice(Math.max(0, i - 3), i + 1)) for (const [w, n] of counts.get(t)!) win.set(w, (win.get(w) ?? 0) + n);
+      assert.deepEqual(show(window.get(times[i])!), show(win), `the window of the 4 batches up to ${times[i]}`);
+    }
+    assert.deepEqual(show(state.get(times[times.length - 1])!), [...expected].sort(), 'the final state is the input\'s word counts');
+  } finally {
+    driver.receiverReport = receiverReport;
+    await srv.close();
+  }
+});
+
 test("a graceful stop asked for while the start's warm-up job (and so the first batch) waits for task slots processes every line received, once", { timeout: 120_000 }, async () => {
   const srv = await lineServer();
   const stopFile = path.join(tmp, 'stop-warm-up');
@@ -341,5 +419,39 @@ test('a block put on a worker in several messages (PutBlock: segments cut at ran
   } finally {
     await removeBlocksOn(w.address, cluster.secret, [prefix]);
     client.close();
+  }
+});
+
+test('a received block read by two jobs of its batch gives the same lines both times, every line once per job, in order', { timeout: 90_000 }, async () => {
+  const INTERVAL = 300;
+  const srv = await lineServer();
+  const stopFile = path.join(tmp, 'stop-read-twice');
+  try {
+    const job = await startJob(cluster, fixture('stream-socket-read-twice.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
+    const sock = await within(srv.client, 30_000, 'the receiver to connect');
+    // 4 rounds of 10 writes of 50 numbered lines (some 20 kB long, so blocks are of many
+    // sizes); each round once the one before was read by both jobs, so in several batches.
+    const sent: string[] = [];
+    const rand = mulberry32(31);
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 10; i++) {
+        const chunk: string[] = [];
+        for (let k = 0; k < 50; k++) chunk.push(`line ${sent.length + chunk.length} ${'x'.repeat(rand() < 0.05 ? 20_000 : Math.floor(rand() * 100))}`);
+        sent.push(...chunk);
+        await write(sock, chunk.join('\n') + '\n');
+        await sleep(10);
+      }
+      const last = sent[sent.length - 1];
+      await job.waitLine('AGAIN ', 60_000, (l) => l.includes(`"${last}"`));
+    }
+    const lines = await stop(job, stopFile);
+    const first = jsonLines<{ time: number; lines: string[] }>(lines, 'BATCH ');
+    const again = jsonLines<{ time: number; lines: string[] }>(lines, 'AGAIN ');
+    assert.deepEqual(first.flatMap((b) => b.lines), sent, 'the first job of the batches took every line once, in order');
+    assert.deepEqual(again, first, 'the second job of each batch read the same lines');
+    assert.ok(first.filter((b) => b.lines.length > 0).length >= 4, 'the lines came in several batches');
+    assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
+  } finally {
+    await srv.close();
   }
 });

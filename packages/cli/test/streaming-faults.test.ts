@@ -209,14 +209,14 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
  * none; a key's state {n, sum} adds its batch's count and sum, and a key is dropped when
  * its sum lands on a multiple of 50 in a batch that had values for it.
  */
-function expectedStatefulOutputs(batches: number): { state: unknown[]; input: unknown[] } {
+function expectedStatefulOutputs(batches: number, withInput = 8): { state: unknown[]; input: unknown[] } {
   const byKey = <T>(m: Map<string, T>): [string, T][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const state = new Map<string, { n: number; sum: number }>();
   const states: unknown[] = [];
   const inputs: unknown[] = [];
   for (let i = 0; i < batches; i++) {
     const values = new Map<string, number[]>();
-    if (i < 8) {
+    if (i < withInput) {
       for (let j = 0; j < 300; j++) {
         const k = `k${(i * 7 + j) % 23}`;
         values.set(k, [...(values.get(k) ?? []), (i * 31 + j) % 17]);
@@ -280,6 +280,33 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed)
   assert.deepEqual(outputs(killed.run, 'INPUT '), want.input, 'with a worker killed, every batch input equals the input');
 });
 
+
+test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByKey, checkpointed): every batch output equals the state computed from the input', { timeout: 120_000 }, async () => {
+  const BATCHES = 40;
+  const dir = tmpDir('state-small');
+  try {
+    const run = await withCluster({ workers: 0, logLevel: 'error', driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
+      const procs = await addWorkers(h, 2);
+      // Every batch takes input (40 queued RDDs), each partition spins 2 ms.
+      const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), '50', String(BATCHES), String(BATCHES), '2']);
+      await job.waitLine('STATE {"i":5,', 60_000);
+      assert.ok(!job.lines.some((l) => l.startsWith(`STATE {"i":${BATCHES - 1},`)), 'the job is still running at the kill');
+      const victim = [...procs.values()][0];
+      victim.kill('SIGKILL');
+      await exited(victim);
+      const r = await within(job.done, 90_000, 'the stateful job');
+      assert.equal(r.ok, true, show(r));
+      assert.equal(h.cluster.driver.registry.all().length, 1, 'the killed worker was declared lost');
+      return r;
+    });
+    const want = expectedStatefulOutputs(BATCHES, BATCHES);
+    const outputs = (prefix: string): unknown[] => jsonLines<{ i: number }>(run.lines, prefix).sort((a, b) => a.i - b.i);
+    assert.deepEqual(outputs('STATE '), want.state, 'with a worker killed, the state after every batch equals the one computed from the input');
+    assert.deepEqual(outputs('INPUT '), want.input, 'with a worker killed, every batch input equals the input');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('bad streaming input: clear errors before start, a refusing source does not kill the job, a throwing output fails it', { timeout: 90_000 }, async (t) => {
   const BAD = fixture('stream-bad-input.ts');

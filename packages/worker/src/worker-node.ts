@@ -29,6 +29,7 @@ import {
 import { Executor } from './executor/executor.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
+import { ShuffleStreamHandler } from './rpc/shuffle-stream-handler.js';
 import { IndexShuffleBlockResolver } from './shuffle/index-shuffle-block-resolver.js';
 import { DEFAULT_PEER_CONNECT_TIMEOUT_MS, PEER_CONNECT_TIMEOUT_OPTION, ShuffleClient } from './shuffle/shuffle-client.js';
 import { BlockManager } from './storage/block-manager.js';
@@ -124,6 +125,7 @@ export class WorkerNode {
   private driverAddress = '';
   private readonly blocks: BlockManager;
   private readonly shuffle: ShuffleClient;
+  private readonly shuffleStreams: ShuffleStreamHandler;
   private readonly executor: Executor;
   private readonly log: Logger;
   private readonly localDir: string;
@@ -165,6 +167,7 @@ export class WorkerNode {
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
+    this.shuffleStreams = new ShuffleStreamHandler(mapOutputs, this.log.child({ component: 'shuffle-streams' }));
     const peerTimeout = opts.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;
     if (!Number.isInteger(peerTimeout) || peerTimeout < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `peerConnectTimeoutMs must be a whole number of milliseconds >= 1, got ${peerTimeout} (${PEER_CONNECT_TIMEOUT_OPTION}: e.g. '30s')`);
@@ -198,7 +201,7 @@ export class WorkerNode {
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
     const migrator = new BlockMigrator(this.blocks, this.shuffle, this.log.child({ component: 'block-migrator' }));
-    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, mapOutputs, migrator, this.log));
+    this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.shuffleStreams, migrator, this.log));
   }
 
   private connectDriver(address: string): void {
@@ -262,6 +265,8 @@ export class WorkerNode {
     this.memory.stop();
     this.executor.close();
     this.shuffle.close();
+    // Other workers' shuffle streams to this one stay open between fetches: end them, or the shutdown would wait for them.
+    this.shuffleStreams.closeAll();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
     this.driverClientOrUndefined?.close();

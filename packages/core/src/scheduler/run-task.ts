@@ -12,7 +12,7 @@ import { partitionFunction } from '../rdd/partitioner.js';
 import type { ShuffleSpec } from '../rdd/plan.js';
 import { makeAggregator } from '../shuffle/aggregator.js';
 import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.js';
-import { encodeShuffleFrame } from '../shuffle/shuffle-frame.js';
+import { encodeRun } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
@@ -21,7 +21,7 @@ import type { ActionSpec, TaskPayload } from './task-spec.js';
 export const DEFAULT_SPILL_RECORDS = 1_000_000;
 
 /** A map task's outcome carries its consolidated output (index and data) and the size of each reduce partition's segment. */
-export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: number[]; readonly output: MapOutputFile };
+export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: ArrayLike<number>; readonly output: MapOutputFile };
 
 /**
  * Runs one task on a worker: computes its partition through the stage plan, then either
@@ -217,18 +217,20 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
   const writer = new MapOutputWriter(n);
-  const flush = (buckets: unknown[][]): void => {
-    for (let r = 0; r < n; r++) if (buckets[r].length > 0) writer.add(r, encodeShuffleFrame(buckets[r]));
-  };
   if (spec.mapSideCombine && spec.aggregator) {
     // Combine in one map first and place each distinct key once, at flush: the partition
     // function (a hash of the key) then runs per key, not per record.
     const agg = makeAggregator(spec.aggregator, (f) => env.revive(f));
     let combined = new Map<KeyId, [unknown, unknown]>();
     const flushCombined = (): void => {
-      const buckets: unknown[][] = Array.from({ length: n }, () => []);
-      for (const e of combined.values()) buckets[part(e[0])].push(e);
-      flush(buckets);
+      const entries = new Array<[unknown, unknown]>(combined.size);
+      const parts = new Int32Array(combined.size);
+      let i = 0;
+      for (const e of combined.values()) {
+        entries[i] = e;
+        parts[i++] = part(e[0]);
+      }
+      writer.addRun(encodeRun(entries, parts, i, n));
       combined = new Map();
     };
     const createCombiner = agg.createCombiner;
@@ -246,17 +248,19 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     });
     flushCombined();
   } else {
-    let buckets: unknown[][] = Array.from({ length: n }, () => []);
-    let buffered = 0;
+    // Records and their partitions as they come; each spill is laid out by partition at once.
+    let records: unknown[] = [];
+    let parts: number[] = [];
     await computer.compute(payload.plan.root, partition, (kv) => {
-      buckets[part((kv as unknown[])[0])].push(kv);
-      if (++buffered >= spillRecords) {
-        flush(buckets);
-        buckets = Array.from({ length: n }, () => []);
-        buffered = 0;
+      records.push(kv);
+      parts.push(part((kv as unknown[])[0]));
+      if (records.length >= spillRecords) {
+        writer.addRun(encodeRun(records, parts, records.length, n));
+        records = [];
+        parts = [];
       }
     });
-    flush(buckets);
+    writer.addRun(encodeRun(records, parts, records.length, n));
   }
   return writer.finish();
 }

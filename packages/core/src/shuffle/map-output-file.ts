@@ -18,58 +18,143 @@ export interface MapOutputFile {
   readonly index: Uint8Array;
   readonly data: Uint8Array;
   /** Bytes of each reduce partition's segment (frame headers included): offsets[r + 1] - offsets[r]. */
-  readonly sizes: number[];
+  readonly sizes: ArrayLike<number>;
 }
 
 export const FRAME_HEADER_BYTES = 4;
 export const INDEX_ENTRY_BYTES = 8;
 
 /**
- * Collects a map task's encoded record arrays by reduce partition (several per partition
- * when the task spilled) and lays them out as one MapOutputFile. `finish` copies each
- * frame once into a buffer of its own (no pool), so the output can be transferred to
- * another thread without copying again.
+ * One spill of a map task (encodeRun): every reduce partition's frames of it back to back
+ * in reduce-partition order, partition r's at data[offsets[r], offsets[r + 1]).
+ */
+export interface MapOutputRun {
+  readonly data: Uint8Array;
+  /** R + 1 offsets into `data`. */
+  readonly offsets: Float64Array;
+}
+
+/**
+ * Collects a map task's output, one run per spill (each already laid out in partition
+ * order, `addRun`) or frame by frame (`add`), and lays it out as one MapOutputFile:
+ * partition r's segment is its frames of every run, in the order they were added. A task
+ * that spilled once hands over its one run's buffer as the data, uncopied; several runs
+ * are merged with one copy of each segment. The output's buffers are their own (no pool),
+ * so they can be transferred to another thread without copying again.
  */
 export class MapOutputWriter {
-  private readonly frames: Uint8Array[][];
-  private dataBytes = 0;
+  private readonly runs: MapOutputRun[] = [];
+  /** Frames given one by one (`add`) since the last run, by reduce partition; made a run when one is added or at the end. */
+  private frames: Uint8Array[][] | undefined;
+  private frameBytes = 0;
 
   constructor(readonly numReducePartitions: number) {
     if (!Number.isInteger(numReducePartitions) || numReducePartitions < 0) {
       throw new SluiceError('SLUICE_INTERNAL', `a map output needs a whole number of reduce partitions, got ${numReducePartitions}`);
     }
-    this.frames = Array.from({ length: numReducePartitions }, () => []);
   }
 
   /** One encoded record array for reduce partition `reduce`. */
   add(reduce: number, encoded: Uint8Array): void {
-    const list = this.frames[reduce];
-    if (list === undefined) throw new SluiceError('SLUICE_INTERNAL', `reduce partition ${reduce} is outside 0..${this.numReducePartitions - 1}`);
-    list.push(encoded);
-    this.dataBytes += FRAME_HEADER_BYTES + encoded.length;
+    if (!Number.isInteger(reduce) || reduce < 0 || reduce >= this.numReducePartitions) {
+      throw new SluiceError('SLUICE_INTERNAL', `reduce partition ${reduce} is outside 0..${this.numReducePartitions - 1}`);
+    }
+    this.frames ??= Array.from({ length: this.numReducePartitions }, () => []);
+    this.frames[reduce].push(encoded);
+    this.frameBytes += FRAME_HEADER_BYTES + encoded.length;
+  }
+
+  /** One spill's frames, laid out by partition (encodeRun). */
+  addRun(run: MapOutputRun): void {
+    if (run.offsets.length !== this.numReducePartitions + 1) {
+      throw new SluiceError('SLUICE_INTERNAL', `a run of a map output of ${this.numReducePartitions} reduce partitions has ${run.offsets.length} offsets, not ${this.numReducePartitions + 1}`);
+    }
+    this.closeFrames();
+    this.runs.push(run);
   }
 
   finish(): MapOutputFile {
+    this.closeFrames();
     const n = this.numReducePartitions;
-    const data = new Uint8Array(this.dataBytes);
-    const dataView = new DataView(data.buffer);
+    const runs = this.runs;
     const index = new Uint8Array((n + 1) * INDEX_ENTRY_BYTES);
-    const indexView = new DataView(index.buffer);
-    const sizes = new Array<number>(n);
+    const sizes = new Float64Array(n);
+    let data: Uint8Array;
+    if (runs.length === 1 && runs[0].data.byteOffset === 0 && runs[0].data.buffer.byteLength === runs[0].data.length) {
+      // One spill: its buffer is the data as it is.
+      const { offsets } = runs[0];
+      data = runs[0].data;
+      for (let r = 0; r < n; r++) {
+        writeIndexEntry(index, r, offsets[r]);
+        sizes[r] = offsets[r + 1] - offsets[r];
+      }
+      writeIndexEntry(index, n, offsets[n]);
+    } else {
+      let total = 0;
+      for (const run of runs) total += run.offsets[n] - run.offsets[0];
+      data = new Uint8Array(total);
+      let at = 0;
+      for (let r = 0; r < n; r++) {
+        const start = at;
+        writeIndexEntry(index, r, start);
+        for (const run of runs) {
+          const from = run.offsets[r];
+          const to = run.offsets[r + 1];
+          if (to === from) continue;
+          data.set(run.data.subarray(from, to), at);
+          at += to - from;
+        }
+        sizes[r] = at - start;
+      }
+      writeIndexEntry(index, n, at);
+    }
+    return { index, data, sizes };
+  }
+
+  /** The frames given one by one so far, as a run of their own. */
+  private closeFrames(): void {
+    const frames = this.frames;
+    if (frames === undefined) return;
+    this.frames = undefined;
+    const n = this.numReducePartitions;
+    const data = new Uint8Array(this.frameBytes);
+    this.frameBytes = 0;
+    const offsets = new Float64Array(n + 1);
     let at = 0;
     for (let r = 0; r < n; r++) {
-      const start = at;
-      indexView.setBigUint64(r * INDEX_ENTRY_BYTES, BigInt(start), true);
-      for (const f of this.frames[r]) {
-        dataView.setUint32(at, f.length, true);
+      offsets[r] = at;
+      for (const f of frames[r]) {
+        writeFrameHeader(data, at, f.length);
         data.set(f, at + FRAME_HEADER_BYTES);
         at += FRAME_HEADER_BYTES + f.length;
       }
-      sizes[r] = at - start;
     }
-    indexView.setBigUint64(n * INDEX_ENTRY_BYTES, BigInt(at), true);
-    return { index, data, sizes };
+    offsets[n] = at;
+    this.runs.push({ data, offsets });
   }
+}
+
+/** A frame's header: its length, 4 bytes little-endian, at `at`. */
+export function writeFrameHeader(data: Uint8Array, at: number, length: number): void {
+  data[at] = length & 0xff;
+  data[at + 1] = (length >>> 8) & 0xff;
+  data[at + 2] = (length >>> 16) & 0xff;
+  data[at + 3] = (length >>> 24) & 0xff;
+}
+
+/** Index entry `i` (a u64, little-endian) set to `offset`, written as two 32-bit halves without a BigInt. */
+function writeIndexEntry(index: Uint8Array, i: number, offset: number): void {
+  const o = i * INDEX_ENTRY_BYTES;
+  const lo = offset % 0x100000000;
+  const hi = Math.floor(offset / 0x100000000);
+  index[o] = lo & 0xff;
+  index[o + 1] = (lo >>> 8) & 0xff;
+  index[o + 2] = (lo >>> 16) & 0xff;
+  index[o + 3] = (lo >>> 24) & 0xff;
+  index[o + 4] = hi & 0xff;
+  index[o + 5] = (hi >>> 8) & 0xff;
+  index[o + 6] = (hi >>> 16) & 0xff;
+  index[o + 7] = (hi >>> 24) & 0xff;
 }
 
 /** How many reduce partitions an index covers. */

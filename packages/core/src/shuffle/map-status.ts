@@ -47,7 +47,7 @@ export function decompressSize(b: number): number {
 }
 
 /** Encode a map task's segment sizes (bytes per reduce partition). */
-export function encodeMapStatus(sizes: readonly number[]): Uint8Array {
+export function encodeMapStatus(sizes: ArrayLike<number>): Uint8Array {
   const n = sizes.length;
   let total = 0;
   let nonEmpty = 0;

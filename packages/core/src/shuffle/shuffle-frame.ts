@@ -1,5 +1,6 @@
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
+import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-output-file.js';
 
 /**
  * How a map task encodes one bucket of records (a frame of its MapOutputFile) and how a
@@ -32,11 +33,11 @@ function elementBytes(x: unknown): number {
   return -1;
 }
 
-/** The compact encoding's size, or -1 when the bucket does not fit it. */
-function compactBytes(records: readonly unknown[]): number {
-  if (records.length > COMPACT_MAX_RECORDS) return -1;
+/** The compact encoding's size of records[from, to), or -1 when that bucket does not fit it. */
+function compactBytes(records: readonly unknown[], from = 0, to = records.length): number {
+  if (to - from > COMPACT_MAX_RECORDS) return -1;
   let n = 5;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = from; i < to; i++) {
     const r = records[i];
     if (!Array.isArray(r) || r.length !== 2 || Object.getPrototypeOf(r) !== Array.prototype) return -1;
     const k = elementBytes(r[0]);
@@ -68,15 +69,76 @@ export function encodeShuffleFrame(records: readonly unknown[]): Uint8Array {
   const size = compactBytes(records);
   if (size < 0) return encodeRecords(records);
   const buf = Buffer.allocUnsafe(size);
-  buf[0] = PAIRS_TAG;
-  buf.writeUInt32LE(records.length, 1);
-  let at = 5;
-  for (let i = 0; i < records.length; i++) {
+  writePairs(buf, 0, records, 0, records.length);
+  return buf;
+}
+
+/** The compact frame of records[from, to) written at buf[at]; returns where it ends. */
+function writePairs(buf: Buffer, at: number, records: readonly unknown[], from: number, to: number): number {
+  buf[at] = PAIRS_TAG;
+  buf.writeUInt32LE(to - from, at + 1);
+  at += 5;
+  for (let i = from; i < to; i++) {
     const r = records[i] as [number | string, number | string];
     at = writeElement(buf, at, r[0]);
     at = writeElement(buf, at, r[1]);
   }
-  return buf;
+  return at;
+}
+
+/**
+ * One spill of a map task laid out as a run of its MapOutputFile: `records[i]` (i < count)
+ * goes to reduce partition `partitions[i]`; each partition's records, in their order here,
+ * become one frame (as encodeShuffleFrame would encode them), and the frames are written
+ * straight into one buffer of its own in partition order: no array per partition, no
+ * buffer per frame (a 2,000-partition shuffle's map task writes 2,000 frames a spill).
+ */
+export function encodeRun(records: readonly unknown[], partitions: ArrayLike<number>, count: number, numPartitions: number): MapOutputRun {
+  const n = numPartitions;
+  // Records in partition order (a counting sort: stable, so each partition keeps their order).
+  const bounds = new Int32Array(n + 1);
+  for (let i = 0; i < count; i++) bounds[partitions[i] + 1]++;
+  for (let r = 0; r < n; r++) bounds[r + 1] += bounds[r];
+  let sorted: unknown[];
+  if (n === 1) sorted = count === records.length ? (records as unknown[]) : records.slice(0, count);
+  else {
+    sorted = new Array<unknown>(count);
+    const next = bounds.slice(0, n);
+    for (let i = 0; i < count; i++) sorted[next[partitions[i]]++] = records[i];
+  }
+  // Each non-empty partition's frame size (v8-encoded frames made now), then one buffer.
+  const sizes = new Int32Array(n);
+  let v8: (Uint8Array | undefined)[] | undefined;
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const from = bounds[r];
+    const to = bounds[r + 1];
+    if (from === to) continue;
+    let size = compactBytes(sorted, from, to);
+    if (size < 0) {
+      const enc = encodeRecords(sorted.slice(from, to));
+      (v8 ??= [])[r] = enc;
+      size = enc.length;
+    }
+    sizes[r] = size;
+    total += FRAME_HEADER_BYTES + size;
+  }
+  const data = Buffer.allocUnsafeSlow(total);
+  const offsets = new Float64Array(n + 1);
+  let at = 0;
+  for (let r = 0; r < n; r++) {
+    offsets[r] = at;
+    const size = sizes[r];
+    if (size === 0) continue;
+    writeFrameHeader(data, at, size);
+    at += FRAME_HEADER_BYTES;
+    const enc = v8?.[r];
+    if (enc !== undefined) data.set(enc, at);
+    else writePairs(data, at, sorted, bounds[r], bounds[r + 1]);
+    at += size;
+  }
+  offsets[n] = at;
+  return { data, offsets };
 }
 
 /** The records of one frame, whichever way it was encoded. */

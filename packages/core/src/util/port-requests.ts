@@ -9,7 +9,7 @@ export class PortRequests<Req extends { readonly reqId: number }, Reply extends 
   private next = 0;
   private readonly pending = new Map<number, (reply: Reply) => void>();
 
-  constructor(private readonly port: MessagePort) {}
+  constructor(private readonly port: Pick<MessagePort, 'postMessage'>) {}
 
   /** Send the request `make` builds with a fresh id; resolves with its reply. */
   request(make: (reqId: number) => Req): Promise<Reply> {

@@ -249,7 +249,7 @@ async function runMaps(env: FakeTaskEnv, slices: string[][], spec: ShuffleSpec, 
     const out = await runTask(mapPayload(slices, spec), m, env, spillRecords === undefined ? {} : { spillRecords });
     assert.equal(out.kind, 'mapStatus');
     if (out.kind === 'mapStatus') {
-      sizes.push(out.sizes);
+      sizes.push(Array.from(out.sizes));
       env.outputs.set(`${spec.shuffleId}/${m}`, out.output);
     }
   }

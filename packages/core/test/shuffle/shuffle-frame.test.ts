@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MapOutputWriter } from '../../src/shuffle/map-output-file.js';
-import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, decodeShuffleFrames, encodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
+import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, decodeShuffleFrames, encodeRun, encodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import { mulberry32 } from '../support/prng.js';
 
 const rand = mulberry32(77);
@@ -66,11 +66,59 @@ test('decodeShuffleFrames reads every frame of a buffer of segments where it lie
   decodeShuffleFrames(host.subarray(7, 7 + data.length), all);
   assert.deepStrictEqual(all, want.flat());
   // One segment alone: partition 5's bytes.
-  const start = sizes.slice(0, 5).reduce((a, b) => a + b, 0);
+  const start = Array.from(sizes).slice(0, 5).reduce((a, b) => a + b, 0);
   const one: unknown[] = [];
   decodeShuffleFrames(data.subarray(start, start + sizes[5]), one);
   assert.deepStrictEqual(one, want[5]);
   // A cut-off buffer is an error naming where, not records made up.
   const cut = data.subarray(0, data.length - 1);
   assert.throws(() => decodeShuffleFrames(cut, []), /truncated shuffle segment/);
+});
+
+test('encodeRun lays a spill out by partition straight into one buffer: each partition one frame of its records in their order, wide (2,100 partitions), skewed and mostly empty; several runs merge in run order; the data and index are checked with Buffer’s readers', () => {
+  for (const [partitions, records] of [
+    [1, 40],
+    [2, 0],
+    [7, 300],
+    [2100, 5000],
+  ] as const) {
+    // Two runs (spills) of random records: most go to a few hot partitions, a quarter of the
+    // partitions never get one; pairs of numbers and strings (compact up to 16 a partition),
+    // and now and then a record of another shape (the partition's frame is then v8).
+    const hot = [0, Math.floor(partitions / 2), partitions - 1];
+    const cold = (r: number): boolean => partitions > 3 && r % 4 === 3 && !hot.includes(r);
+    const runs = [0, 1].map(() => {
+      const recs: unknown[] = [];
+      const parts: number[] = [];
+      for (let i = 0; i < records; i++) {
+        let r = rand() < 0.5 ? hot[Math.floor(rand() * hot.length)] : Math.floor(rand() * partitions);
+        if (cold(r)) r = hot[0];
+        recs.push(rand() < 0.02 ? { odd: i } : [anyElement(), anyElement()]);
+        parts.push(r);
+      }
+      return { recs, parts };
+    });
+    const w = new MapOutputWriter(partitions);
+    for (const { recs, parts } of runs) w.addRun(encodeRun(recs, Int32Array.from(parts), recs.length, partitions));
+    const out = w.finish();
+    const index = Buffer.from(out.index.buffer, out.index.byteOffset, out.index.byteLength);
+    const data = Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+    assert.equal(index.length, (partitions + 1) * 8);
+    assert.equal(Number(index.readBigUInt64LE(partitions * 8)), data.length);
+    assert.equal(out.data.buffer.byteLength, out.data.length, 'a buffer of its own (it is transferred to the main thread)');
+    for (let r = 0; r < partitions; r++) {
+      const [start, end] = [Number(index.readBigUInt64LE(r * 8)), Number(index.readBigUInt64LE((r + 1) * 8))];
+      assert.equal(out.sizes[r], end - start, `size of partition ${r}`);
+      // One frame per run that had records for r, each that run's records for r in their order.
+      const wantFrames = runs.map(({ recs, parts }) => recs.filter((_, i) => parts[i] === r)).filter((f) => f.length > 0);
+      let at = start;
+      for (const want of wantFrames) {
+        const len = data.readUInt32LE(at);
+        assert.deepStrictEqual(decodeShuffleFrame(data.subarray(at + 4, at + 4 + len)), want, `partition ${r} of ${partitions}`);
+        at += 4 + len;
+      }
+      assert.equal(at, end, `partition ${r} of ${partitions} holds exactly its frames`);
+      if (cold(r)) assert.equal(end, start, `cold partition ${r} is empty`);
+    }
+  }
 });

@@ -386,6 +386,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'done':
         this.attemptEnded('succeeded', undefined);
         return;
+      case 'many': {
+        // Once one of them ended the attempt, the rest change nothing (as the thread's own messages then).
+        const a = this.current;
+        for (const one of m.messages) {
+          if (a !== this.current || a.over) return;
+          this.onMessage(one);
+        }
+        return;
+      }
       case 'failed':
         this.attemptEnded('failed', { code: m.code, message: m.message, stack: m.stack });
         return;

@@ -45,7 +45,9 @@ export type JobToMain =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
   | { readonly type: 'done' }
-  | ({ readonly type: 'failed' } & ErrorInfo);
+  | ({ readonly type: 'failed' } & ErrorInfo)
+  /** Several of the above, in the order the program made them (MainOutbox). */
+  | { readonly type: 'many'; readonly messages: readonly JobToMain[] };
 
 export type MainToJob =
   /** A spare thread's first message: the job it runs (SpareJobThread). */

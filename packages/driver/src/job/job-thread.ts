@@ -27,6 +27,7 @@ import {
   type StreamingBackend,
 } from '@sluice/core/internal';
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
+import { MainOutbox } from './main-outbox.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -34,7 +35,9 @@ const port = parentPort!;
 const data: JobThreadData = (workerData as { spare?: boolean }).spare
   ? await new Promise<JobThreadData>((resolve) => port.once('message', (m: MainToJob) => resolve((m as Extract<MainToJob, { type: 'bind' }>).data)))
   : (workerData as JobThreadData);
-const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { reqId: number }>(port);
+/** Notifications go at the end of the turn, together; requests and the end go at once, after them. */
+const outbox = new MainOutbox(port);
+const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { reqId: number }>({ postMessage: (m: JobToMain) => outbox.send(m) });
 
 const receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 const stopHandlers: ((graceful: boolean) => void)[] = [];
@@ -54,7 +57,7 @@ port.on('message', (m: MainToJob) => {
 
 const streaming: StreamingBackend = {
   startReceiver(streamId, receiver, options) {
-    port.postMessage({ type: 'startReceiver', streamId, receiver: encode(receiver), options, name: receiver.className } satisfies JobToMain);
+    outbox.post({ type: 'startReceiver', streamId, receiver: encode(receiver), options, name: receiver.className } satisfies JobToMain);
   },
   async stopReceivers() {
     await requests.request((reqId) => ({ type: 'stopReceivers', reqId }));
@@ -64,22 +67,22 @@ const streaming: StreamingBackend = {
     return reply.type === 'blocks' ? { blocks: reply.blocks, liveWriters: reply.liveWriters } : { blocks: [], liveWriters: [] };
   },
   removeBlocks(blockIds) {
-    port.postMessage({ type: 'removeBlocks', blockIds } satisfies JobToMain);
+    outbox.post({ type: 'removeBlocks', blockIds } satisfies JobToMain);
   },
   onReceiverEvent(listener) {
     receiverListeners.push(listener);
   },
   reportBatch(info) {
-    port.postMessage({ type: 'batch', info } satisfies JobToMain);
+    outbox.post({ type: 'batch', info } satisfies JobToMain);
   },
   reportProgress(event) {
-    port.postMessage({ type: 'progress', event } satisfies JobToMain);
+    outbox.post({ type: 'progress', event } satisfies JobToMain);
   },
   reportFlow(status) {
-    port.postMessage({ type: 'flow', status } satisfies JobToMain);
+    outbox.post({ type: 'flow', status } satisfies JobToMain);
   },
   reportDashboard(event) {
-    port.postMessage({ type: 'dashboard', event } satisfies JobToMain);
+    outbox.post({ type: 'dashboard', event } satisfies JobToMain);
   },
   onStopRequested(handler) {
     stopHandlers.push(handler);
@@ -105,23 +108,26 @@ const backend: ClusterBackend = {
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
   },
   putBroadcast(id, value) {
-    port.postMessage({ type: 'putBroadcast', id, value } satisfies JobToMain);
+    outbox.post({ type: 'putBroadcast', id, value } satisfies JobToMain);
   },
   removeShuffles(shuffleIds) {
-    port.postMessage({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
+    outbox.post({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },
   checkpointDirSet(dir) {
-    port.postMessage({ type: 'checkpointDir', dir } satisfies JobToMain);
+    outbox.post({ type: 'checkpointDir', dir } satisfies JobToMain);
   },
   log(level, message, fields) {
-    port.postMessage({ type: 'log', level, message, fields } satisfies JobToMain);
+    // A warning goes at once: the thread may be about to fail.
+    const m = { type: 'log', level, message, fields } satisfies JobToMain;
+    if (level === 'warn') outbox.send(m);
+    else outbox.post(m);
   },
   streaming,
 };
 
 function fail(code: string, err: unknown, prefix = ''): void {
   const info = userErrorInfo(err);
-  port.postMessage({ type: 'failed', code: isSluiceError(err) ? err.code : code, message: prefix + info.message, stack: info.stack } satisfies JobToMain);
+  outbox.send({ type: 'failed', code: isSluiceError(err) ? err.code : code, message: prefix + info.message, stack: info.stack } satisfies JobToMain);
 }
 
 async function runMain(): Promise<void> {
@@ -154,7 +160,7 @@ async function runMain(): Promise<void> {
   } catch (err) {
     return fail('SLUICE_NOT_STARTED', err);
   }
-  port.postMessage({ type: 'done' } satisfies JobToMain);
+  outbox.send({ type: 'done' } satisfies JobToMain);
 }
 
 await runMain();

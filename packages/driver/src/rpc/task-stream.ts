@@ -6,6 +6,11 @@ import type { LaunchResult, StageDescription, TaskDescription } from './worker-e
 const FLUSH_BYTES = 4 * 1024 * 1024;
 /** Room left in a message for everything but the payloads. */
 const ENVELOPE_BYTES = 64 * 1024;
+/**
+ * A stage's end waits this long for tasks to go with (the next micro-batch's, at short
+ * batch intervals) before it is written alone: a message fewer per worker per stage.
+ */
+export const FORGET_DELAY_MS = 250;
 
 /** Opens a RunTasks call (the secret in its metadata). */
 export type OpenTaskCall = () => grpc.ClientDuplexStream<wire.TaskBatch, wire.TaskOutcomeBatch__Output>;
@@ -27,6 +32,8 @@ export class TaskStream {
   private readonly inFlight = new Map<string, (r: LaunchResult) => void>();
   private batch: { stages: wire.StageDescription[]; tasks: wire.TaskLaunch[]; forget: string[]; bytes: number } = { stages: [], tasks: [], forget: [], bytes: 0 };
   private flushScheduled = false;
+  /** Writes stages' ends that no task took along (FORGET_DELAY_MS). */
+  private forgetTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly open: OpenTaskCall) {}
@@ -41,6 +48,10 @@ export class TaskStream {
         this.add(stage.payload.length);
         this.sent.add(stage.key);
         this.batch.stages.push(toWireStage(stage));
+        // Sent again after its end was queued: the worker applies a message's ends after its
+        // stages, so that end must not go (it would drop the description just sent).
+        const queuedEnd = this.batch.forget.indexOf(stage.key);
+        if (queuedEnd >= 0) this.batch.forget.splice(queuedEnd, 1);
       }
       this.add(desc.taskData.length);
       this.batch.tasks.push({ task_id: desc.taskId, stage_key: stage.key, partition: desc.partition, attempt: desc.attempt, task_data: desc.taskData });
@@ -48,15 +59,25 @@ export class TaskStream {
     });
   }
 
-  /** The stage's task set ended: the worker may drop its description (no task of it comes again). */
+  /**
+   * The stage's task set ended: the worker may drop its description (no task of it comes
+   * again). Written with the next tasks, or alone FORGET_DELAY_MS later.
+   */
   forget(stageKey: string): void {
     if (!this.sent.delete(stageKey) || this.call === undefined) return;
     this.batch.forget.push(stageKey);
-    this.scheduleFlush();
+    if (this.forgetTimer) return;
+    this.forgetTimer = setTimeout(() => {
+      this.forgetTimer = undefined;
+      this.flush();
+    }, FORGET_DELAY_MS);
+    this.forgetTimer.unref();
   }
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.forgetTimer);
+    this.forgetTimer = undefined;
     this.call?.cancel();
   }
 
@@ -80,6 +101,8 @@ export class TaskStream {
     const b = this.batch;
     if (b.stages.length === 0 && b.tasks.length === 0 && b.forget.length === 0) return;
     this.batch = { stages: [], tasks: [], forget: [], bytes: 0 };
+    clearTimeout(this.forgetTimer);
+    this.forgetTimer = undefined;
     if (!this.call) return; // The call failed since: its launches were resolved as lost.
     this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget });
   }

@@ -10,6 +10,7 @@ export interface SandboxHost {
   /** Encoded broadcast values of the job, fetched from the driver once per worker. */
   broadcasts(ids: readonly number[]): Promise<Record<number, Uint8Array>>;
   /** A stored block from this worker, else from one of `locations`. */
+  /** A stored block's bytes (here or from a peer), in an ArrayBuffer of their own that the sandbox moves to the task thread. */
   blockGet(blockId: string, locations: readonly { workerId: string; address: string }[]): Promise<BlockRead>;
   fetch(msg: Extract<ThreadToMain, { type: 'fetch' }>): Promise<MainToThread>;
 }
@@ -356,7 +357,8 @@ export class JobSandbox {
         return;
       case 'blockGet':
         this.host.blockGet(msg.blockId, msg.locations).then(
-          (r) => this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: r.data, misses: r.misses }),
+          // The host's block is a copy of its own (blockGet): moved to the thread, not cloned.
+          (r) => this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: r.data, misses: r.misses }, r.data === undefined ? undefined : [r.data.buffer as ArrayBuffer]),
           this.requestFailed(slot, msg.reqId, `reading block ${msg.blockId}`),
         );
         return;

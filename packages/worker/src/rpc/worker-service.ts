@@ -4,14 +4,11 @@ import { chunks, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { BlockMigrator } from '../storage/block-migrator.js';
-import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
+import type { ShuffleStreamHandler } from './shuffle-stream-handler.js';
 import { handleTaskStream } from './task-stream-handler.js';
 
-/** Bytes of segments one ShuffleChunk message carries (the last of a call may carry fewer). */
-export const SHUFFLE_CHUNK_BYTES = 1 << 20;
-
-/** Converts the Worker service's wire calls into Executor, BlockManager and shuffle resolver calls. */
-export function workerService(executor: Executor, blocks: BlockManager, shuffle: IndexShuffleBlockResolver, migrator: BlockMigrator, log: Logger): wire.WorkerHandlers {
+/** Converts the Worker service's wire calls into Executor, BlockManager and shuffle stream calls. */
+export function workerService(executor: Executor, blocks: BlockManager, shuffleStreams: ShuffleStreamHandler, migrator: BlockMigrator, log: Logger): wire.WorkerHandlers {
   const sendBlock = (call: grpc.ServerWritableStream<unknown, wire.BlockChunk>, blockId: string, segments: Uint8Array[] | undefined): void => {
     if (segments === undefined) {
       call.write({ block_id: blockId, missing: true });
@@ -33,25 +30,8 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffle:
       log.debug({ taskId: call.request.task_id, found }, 'kill task');
       callback(null, { found });
     },
-    FetchShuffle(call) {
-      const { job_id, shuffle_id, reduce_partition, map_partitions } = call.request;
-      let read;
-      try {
-        read = shuffle.readSegments(job_id, shuffle_id, reduce_partition, map_partitions);
-      } catch (err) {
-        log.warn({ err, jobId: job_id, shuffleId: shuffle_id }, 'bad shuffle fetch');
-        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `FetchShuffle: ${(err as Error).message}` });
-        return;
-      }
-      if ('missing' in read) {
-        call.write({ missing: true, missing_map: read.missing });
-        call.end();
-        return;
-      }
-      void streamSegments(call, read.segments).catch((err: unknown) => {
-        log.warn({ err, jobId: job_id, shuffleId: shuffle_id }, 'shuffle fetch stream failed');
-        call.emit('error', { code: grpc.status.INTERNAL, details: `FetchShuffle: ${(err as Error).message}` });
-      });
+    ShuffleStream(call) {
+      shuffleStreams.handle(call);
     },
     GetBlock(call) {
       sendBlock(call, call.request.block_id, blocks.get(call.request.block_id));
@@ -107,40 +87,4 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffle:
       callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });
     },
   };
-}
-
-/**
- * Write `segments` back to back as ShuffleChunk messages of SHUFFLE_CHUNK_BYTES (small
- * segments share a message, a large one spans several), waiting for the stream to drain
- * when gRPC's buffer is full; stops if the caller cancels.
- */
-async function streamSegments(call: grpc.ServerWritableStream<wire.FetchShuffleRequest__Output, wire.ShuffleChunk>, segments: readonly Uint8Array[]): Promise<void> {
-  let cancelled = false;
-  const gone = new Promise<void>((resolve) =>
-    call.once('cancelled', () => {
-      cancelled = true;
-      resolve();
-    }),
-  );
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingBytes === 0 || cancelled) return;
-    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    if (!call.write({ data })) await Promise.race([new Promise<void>((resolve) => call.once('drain', resolve)), gone]);
-  };
-  for (const seg of segments) {
-    let at = 0;
-    while (at < seg.length && !cancelled) {
-      const take = Math.min(seg.length - at, SHUFFLE_CHUNK_BYTES - pendingBytes);
-      pending.push(seg.subarray(at, at + take));
-      pendingBytes += take;
-      at += take;
-      if (pendingBytes >= SHUFFLE_CHUNK_BYTES) await flush();
-    }
-  }
-  await flush();
-  if (!cancelled) call.end();
 }

@@ -1,8 +1,22 @@
 import { INDEX_ENTRY_BYTES, SluiceError, indexEntry, mapOutputBlockId } from '@sluice/core/internal';
-import type { BlockManager } from '../storage/block-manager.js';
+import type { BlockHandle, BlockManager } from '../storage/block-manager.js';
 
-/** What reading one reduce partition's segments of some map outputs gave. */
-export type SegmentsRead = { readonly segments: Uint8Array[]; readonly bytes: number } | { readonly missing: number };
+/**
+ * What reading one reduce partition's segments of some map outputs gave: the segments back
+ * to back in one buffer of its own (safe to transfer to another thread), or the first map
+ * output asked for that is not here.
+ */
+export type SegmentsRead = { readonly data: Uint8Array } | { readonly missing: number };
+
+/** Segments up to this many bytes are copied byte by byte: cheaper than a view and `set`. */
+const SMALL_COPY_BYTES = 64;
+
+/** One shuffle's map outputs on this worker, by map number. */
+interface ShuffleTable {
+  readonly handles: (BlockHandle | undefined)[];
+  /** Slots of `handles` that are set. */
+  live: number;
+}
 
 /**
  * A worker's shuffle map outputs, as Spark's IndexShuffleBlockResolver: each map task's
@@ -12,65 +26,138 @@ export type SegmentsRead = { readonly segments: Uint8Array[]; readonly bytes: nu
  * an earlier attempt of the same map task left: its presence is the map output's commit.
  *
  * Reading a reduce partition's segment costs two index entries and one range of the data,
- * from memory or from the files alike; nothing else of the map output is read.
+ * from memory or from the files alike; nothing else of the map output is read. The map
+ * outputs of a shuffle are found through a table by map number holding the BlockManager's
+ * handles (no block id built and looked up per map output and reduce partition: a
+ * 2,000 x 2,000 shuffle reads 4,000,000 segments). A handle is only a shortcut: one that
+ * reads as removed or spilled, or a slot never filled (a block a decommissioning peer put
+ * here), is looked up by id again (a removed block's handle has no segments either).
+ *
+ * Invariants: a table slot is either empty or a handle of the block with that map number's
+ * id (set by `commit` or a look-up by id, cleared when the BlockManager removes that
+ * block); a table with no slot set is dropped, so a finished job leaves none behind.
  * Threading: the worker's main thread (the BlockManager's).
  */
 export class IndexShuffleBlockResolver {
-  constructor(private readonly blocks: BlockManager) {}
+  /** By `<job>_<shuffle>`: the prefix of its map outputs' block ids, without the map number. */
+  private readonly tables = new Map<string, ShuffleTable>();
+
+  constructor(private readonly blocks: BlockManager) {
+    blocks.onRemoved((blockId) => this.removed(blockId));
+  }
 
   /** Store a successful map task's output (replacing an earlier attempt's). */
   commit(jobId: string, shuffleId: number, mapPartition: number, index: Uint8Array, data: Uint8Array): void {
-    this.blocks.put(mapOutputBlockId(jobId, shuffleId, mapPartition), [index, data], 'SHUFFLE');
+    const id = mapOutputBlockId(jobId, shuffleId, mapPartition);
+    this.blocks.put(id, [index, data], 'SHUFFLE');
+    const h = this.blocks.handle(id);
+    if (h !== undefined) this.set(this.table(jobId, shuffleId), mapPartition, h);
   }
 
   has(jobId: string, shuffleId: number, mapPartition: number): boolean {
     return this.blocks.has(mapOutputBlockId(jobId, shuffleId, mapPartition));
   }
 
+  /** How many shuffles have a table here (a test's view: a finished job leaves none). */
+  get tableCount(): number {
+    return this.tables.size;
+  }
+
   /**
-   * Segment `reduce` of each map output in `maps`, in that order, as views (in memory) or
-   * copies (read from disk); empty segments are left out. Every map output is looked for
-   * before any is read: the first one missing is named and nothing else is returned.
+   * Segment `reduce` of each map output in `maps`, in that order, copied back to back into
+   * one buffer (read from memory or from the spilled files); empty segments add nothing.
+   * Every map output is looked for before any is copied: the first one missing is named
+   * and nothing else is returned.
    */
-  readSegments(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): SegmentsRead {
-    // One block id and one look-up per map output (a reduce task of a 2,000-map shuffle
-    // asks a worker for 1,000 of them): the in-memory ones' segments are kept from it.
-    const prefix = mapOutputBlockId(jobId, shuffleId, 0).slice(0, -1);
-    const ids = new Array<string>(maps.length);
-    const held = new Array<readonly Uint8Array[] | undefined>(maps.length);
-    for (let i = 0; i < maps.length; i++) {
-      const id = (ids[i] = prefix + maps[i]);
-      held[i] = this.blocks.memorySegments(id);
-      if (held[i] === undefined && !this.blocks.has(id)) return { missing: maps[i] };
-    }
-    const segments: Uint8Array[] = [];
-    let bytes = 0;
-    for (let i = 0; i < maps.length; i++) {
+  read(jobId: string, shuffleId: number, reduce: number, maps: ArrayLike<number>): SegmentsRead {
+    let table = this.tables.get(`${jobId}_${shuffleId}`);
+    const n = maps.length;
+    // First pass: where each segment lies (in memory: a view's source and range; spilled:
+    // read now, as a copy), and the total.
+    const sources = new Array<Uint8Array | undefined>(n);
+    const starts = new Float64Array(n);
+    const ends = new Float64Array(n);
+    const entryEnd = (reduce + 2) * INDEX_ENTRY_BYTES;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
       const m = maps[i];
-      const id = ids[i];
-      const inMemory = held[i];
-      let seg: Uint8Array | undefined;
-      if (inMemory !== undefined) {
+      let h = table?.handles[m];
+      if (h === undefined) {
+        h = this.blocks.handle(mapOutputBlockId(jobId, shuffleId, m));
+        if (h === undefined) return { missing: m };
+        table ??= this.table(jobId, shuffleId);
+        this.set(table, m, h);
+      }
+      const held = h.segments;
+      if (held !== undefined) {
         // Entries reduce and reduce + 1 of the index: where the segment starts and ends.
-        const [index, data] = inMemory;
-        if ((reduce + 2) * INDEX_ENTRY_BYTES > index.length) throw new SluiceError('SLUICE_INTERNAL', `reduce partition ${reduce} is outside map output ${id}'s ${index.length / INDEX_ENTRY_BYTES - 1} partitions`);
+        const index = held[0];
+        if (entryEnd > index.length) throw this.outside(jobId, shuffleId, m, reduce, index.length);
         const start = indexEntry(index, reduce);
         const end = indexEntry(index, reduce + 1);
-        if (end === start) continue;
-        seg = data.subarray(start, end);
+        sources[i] = held[1];
+        starts[i] = start;
+        ends[i] = end;
+        total += end - start;
       } else {
         // Spilled: the two index entries, then the segment, each read from its file alone.
-        const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, (reduce + 2) * INDEX_ENTRY_BYTES);
+        const id = mapOutputBlockId(jobId, shuffleId, m);
+        const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, entryEnd);
         if (entries === undefined) return { missing: m };
         const start = indexEntry(entries, 0);
         const end = indexEntry(entries, 1);
         if (end === start) continue;
-        seg = this.blocks.readRange(id, 1, start, end);
+        const seg = this.blocks.readRange(id, 1, start, end);
         if (seg === undefined) return { missing: m };
+        sources[i] = seg;
+        ends[i] = seg.length;
+        total += seg.length;
       }
-      segments.push(seg);
-      bytes += seg.length;
     }
-    return { segments, bytes };
+    const data = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const src = sources[i];
+      if (src === undefined) continue;
+      const start = starts[i];
+      const end = ends[i];
+      const len = end - start;
+      if (len <= SMALL_COPY_BYTES) {
+        for (let j = start; j < end; j++) data[at++] = src[j];
+      } else {
+        data.set(src.subarray(start, end), at);
+        at += len;
+      }
+    }
+    return { data };
+  }
+
+  private outside(jobId: string, shuffleId: number, m: number, reduce: number, indexBytes: number): SluiceError {
+    return new SluiceError('SLUICE_INTERNAL', `reduce partition ${reduce} is outside map output ${mapOutputBlockId(jobId, shuffleId, m)}'s ${indexBytes / INDEX_ENTRY_BYTES - 1} partitions`);
+  }
+
+  private table(jobId: string, shuffleId: number): ShuffleTable {
+    const key = `${jobId}_${shuffleId}`;
+    let t = this.tables.get(key);
+    if (t === undefined) this.tables.set(key, (t = { handles: [], live: 0 }));
+    return t;
+  }
+
+  private set(table: ShuffleTable, m: number, h: BlockHandle): void {
+    if (table.handles[m] === undefined) table.live++;
+    table.handles[m] = h;
+  }
+
+  /** A block left the store: a map output's slot is emptied (and its table dropped once empty). */
+  private removed(blockId: string): void {
+    if (!blockId.startsWith('shuffle_')) return;
+    // shuffle_<job>_<shuffle>_<map>: job ids hold no '_'.
+    const cut = blockId.lastIndexOf('_');
+    const t = this.tables.get(blockId.slice(8, cut));
+    if (t === undefined) return;
+    const m = Number(blockId.slice(cut + 1));
+    if (t.handles[m] === undefined) return;
+    t.handles[m] = undefined;
+    if (--t.live === 0) this.tables.delete(blockId.slice(8, cut));
   }
 }

@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, concatOwned, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
+import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
+
+export type { FetchResult } from './peer-fetch-stream.js';
 
 /**
  * How long a worker waits for another worker to connect and send the first byte of a shuffle
@@ -23,20 +26,19 @@ export const PEER_CONNECT_TIMEOUT_OPTION = '--peer-connect-timeout';
  */
 export const REPLICA_MESSAGE_BYTES = 32 * 1024 * 1024;
 
-export type FetchResult =
-  | { readonly ok: true; readonly framed: Uint8Array[] }
-  | { readonly ok: false; readonly mapPartition: number; readonly workerId: string; readonly message: string };
-
 /**
  * Reads the segments of one reduce partition from every worker holding its map outputs:
  * local ones from this worker's block store (a range of each map output, no RPC), remote
- * ones with one FetchShuffle call per worker, all workers at once. What each place gives is
- * one buffer of frames (MapOutputFile), owned by this thread so it can be transferred to the
- * task thread. A worker that cannot be reached or no longer has an output yields a fetch
- * failure naming the lost map output.
+ * ones with one request per worker on this worker's long-lived stream to it
+ * (PeerFetchStream), all workers at once. What each place gives is one buffer of frames
+ * (MapOutputFile), owned by this thread so it can be transferred to the task thread. A
+ * worker that cannot be reached or no longer has an output yields a fetch failure naming
+ * the lost map output.
  */
 export class ShuffleClient {
   private readonly clients = new Map<string, wire.WorkerClient>();
+  /** The open shuffle stream to each peer address (a closed one is forgotten at once). */
+  private readonly streams = new Map<string, PeerFetchStream>();
 
   constructor(
     private readonly selfWorkerId: string,
@@ -66,7 +68,7 @@ export class ShuffleClient {
         if (here.length === 0) return { ok: true, framed: [] };
         const { workerId, address } = workers[w];
         if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, here);
-        return this.fetchRemote(workerId, address, { job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: here });
+        return this.fetchRemote(workerId, address, jobId, shuffleId, reduce, here);
       }),
     );
     const framed: Uint8Array[] = [];
@@ -77,12 +79,17 @@ export class ShuffleClient {
     return { ok: true, framed };
   }
 
+  /** Shuffle streams open to peers now (a test's view). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): FetchResult {
-    const read = this.resolver.readSegments(jobId, shuffleId, reduce, maps);
+    const read = this.resolver.read(jobId, shuffleId, reduce, maps);
     if ('missing' in read) {
       return { ok: false, mapPartition: read.missing, workerId: this.selfWorkerId, message: `map output ${read.missing} of shuffle ${shuffleId} is no longer on this worker` };
     }
-    return { ok: true, framed: [concatOwned(read.segments)] };
+    return { ok: true, framed: [read.data] };
   }
 
   /** A client for a peer; throws (grpc-js cannot parse the target) for a malformed address such as ''. */
@@ -94,52 +101,29 @@ export class ShuffleClient {
     return c;
   }
 
-  private fetchRemote(workerId: string, address: string, request: wire.FetchShuffleRequest & { map_partitions: number[] }): Promise<FetchResult> {
-    const first = request.map_partitions[0];
-    let client: wire.WorkerClient;
-    try {
-      client = this.client(address);
-    } catch (err) {
-      // A location this worker cannot even dial is a lost map output, not a crash.
-      this.log.warn({ err, peer: workerId, address }, 'bad shuffle location');
-      return Promise.resolve({ ok: false, mapPartition: first, workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
+  private fetchRemote(workerId: string, address: string, jobId: string, shuffleId: number, reduce: number, maps: number[]): Promise<FetchResult> {
+    let stream = this.streams.get(address);
+    if (stream === undefined) {
+      try {
+        stream = new PeerFetchStream(
+          address,
+          this.client(address),
+          this.security.secret,
+          this.connectTimeoutMs,
+          (w) => this.silentPeer(w, address),
+          this.log,
+          (closed) => {
+            if (this.streams.get(address) === closed) this.streams.delete(address);
+          },
+        );
+      } catch (err) {
+        // A location this worker cannot even dial is a lost map output, not a crash.
+        this.log.warn({ err, peer: workerId, address }, 'bad shuffle location');
+        return Promise.resolve({ ok: false, mapPartition: maps[0], workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at '${address}': ${(err as Error).message}` });
+      }
+      this.streams.set(address, stream);
     }
-    return new Promise((resolve) => {
-      const parts: Buffer[] = [];
-      let settled = false;
-      const fail = (mapPartition: number, message: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(silent);
-        call.cancel();
-        resolve({ ok: false, mapPartition, workerId, message });
-      };
-      const call = client.FetchShuffle(request, secretMetadata(this.security.secret));
-      // A peer gone without a reset leaves the channel CONNECTING for ever: bound the wait
-      // for its first reply (headers or data); the stream itself is unbounded once it flows.
-      const silent = setTimeout(() => {
-        this.log.warn({ peer: workerId, address, timeoutMs: this.connectTimeoutMs }, 'shuffle fetch: peer silent; giving up on it');
-        fail(first, `cannot fetch shuffle blocks: ${this.silentPeer(workerId, address)}`);
-      }, this.connectTimeoutMs);
-      const answered = (): void => clearTimeout(silent);
-      call.on('metadata', answered);
-      call.on('data', (c: wire.ShuffleChunk__Output) => {
-        answered();
-        if (c.missing) return fail(c.missing_map, `map output ${c.missing_map} of shuffle ${request.shuffle_id} is no longer on worker ${workerId}`);
-        parts.push(c.data);
-      });
-      call.on('error', (err: grpc.ServiceError) => {
-        if (err.code === grpc.status.CANCELLED && settled) return;
-        this.log.warn({ err, peer: workerId, address }, 'shuffle fetch failed');
-        fail(first, `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
-      });
-      call.on('end', () => {
-        clearTimeout(silent);
-        if (settled) return;
-        settled = true;
-        resolve({ ok: true, framed: [concatOwned(parts)] });
-      });
-    });
+    return stream.fetch(workerId, jobId, shuffleId, reduce, maps);
   }
 
   /**
@@ -245,6 +229,8 @@ export class ShuffleClient {
   }
 
   close(): void {
+    for (const s of [...this.streams.values()]) s.cancel();
+    this.streams.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

@@ -23,8 +23,17 @@ function kindOf(blockId: string): BlockKind {
   return 'other';
 }
 
+/**
+ * A stored block as the shuffle resolver keeps it between reads (BlockManager.handle):
+ * `segments` while it is held in memory, undefined once spilled or removed. Read-only to
+ * its holder; the BlockManager changes it in place.
+ */
+export interface BlockHandle {
+  readonly segments: readonly Uint8Array[] | undefined;
+}
+
 interface BlockEntry {
-  /** Encoded segments held in memory, or undefined once spilled. */
+  /** Encoded segments held in memory, or undefined once spilled or removed (a handle held elsewhere then reads it as gone). */
   segments: Uint8Array[] | undefined;
   /** Segment files on local disk, once spilled. */
   files: string[] | undefined;
@@ -56,6 +65,7 @@ export class BlockManager {
   private readonly dir: string;
   private readonly memoryLimit: number;
   private readonly log: Logger;
+  private readonly removalListeners: ((blockId: string) => void)[] = [];
 
   constructor(opts: { dir: string; memoryLimit: number; log: Logger }) {
     this.dir = opts.dir;
@@ -117,12 +127,17 @@ export class BlockManager {
   }
 
   /**
-   * The segments of a block held in memory, as they are (no copy, the block's use not
-   * recorded); undefined when it is absent or spilled. For hot reads of a few bytes (a
-   * map output's index entries), where `readRange`'s bookkeeping would cost more than the read.
+   * The block's entry, kept by a caller that reads it often (the shuffle resolver's table
+   * by map number) instead of looking its id up each time: it has no `segments` once the
+   * block is spilled or removed. Its use is not recorded.
    */
-  memorySegments(blockId: string): readonly Uint8Array[] | undefined {
-    return this.blocks.get(blockId)?.segments;
+  handle(blockId: string): BlockHandle | undefined {
+    return this.blocks.get(blockId);
+  }
+
+  /** Call `listener` with the id of every block removed from now on (replaced, evicted, dropped, released). */
+  onRemoved(listener: (blockId: string) => void): void {
+    this.removalListeners.push(listener);
   }
 
   /**
@@ -174,6 +189,9 @@ export class BlockManager {
     if (e.segments) this.memoryUsed -= e.size;
     else this.diskUsed -= e.size;
     for (const f of e.files ?? []) fs.rmSync(f, { force: true });
+    // A handle held elsewhere must not keep the bytes alive, nor read them.
+    e.segments = undefined;
+    for (const l of this.removalListeners) l(blockId);
     return true;
   }
 

@@ -32,7 +32,7 @@ function commitMap(resolver: IndexShuffleBlockResolver, m: number): void {
   resolver.commit('j', 4, m, out.index, out.data);
 }
 
-test('readSegments returns each map output’s segment for one reduce partition, empty ones left out, from memory and from spilled files', () => {
+test('read returns each map output’s segment for one reduce partition back to back in one buffer of its own, empty ones adding nothing, from memory and from spilled files', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-isbr-'));
   // Room for about one map output: the earlier ones spill to disk (index and data files).
   const blocks = new BlockManager({ dir, memoryLimit: 600, log });
@@ -44,20 +44,67 @@ test('readSegments returns each map output’s segment for one reduce partition,
     assert.equal(blocks.stats().shuffleBlocks, 4, 'one block per map output');
     for (let r = 0; r < REDUCES; r++) {
       const maps = [3, 0, 2, 1];
-      const read = resolver.readSegments('j', 4, r, maps);
+      const read = resolver.read('j', 4, r, maps);
       assert.ok(!('missing' in read));
-      const want = maps.filter((m) => framesOf(m, r).length > 0).map((m) => framed(framesOf(m, r)));
-      assert.deepEqual(read.segments.map((s) => Buffer.from(s)), want, `reduce partition ${r}`);
-      assert.equal(read.bytes, want.reduce((n, b) => n + b.length, 0));
+      assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => framed(framesOf(m, r)))), `reduce partition ${r}`);
+      assert.equal(read.data.buffer.byteLength, read.data.length, 'a buffer of its own (it is transferred to a task thread)');
     }
     // A map output another attempt replaces is read as the new one, and still one block.
     commitMap(resolver, 2);
     assert.equal(blocks.stats().shuffleBlocks, 4);
     // One absent map output: named, nothing read.
-    assert.deepEqual(resolver.readSegments('j', 4, 1, [0, 9, 1]), { missing: 9 });
+    assert.deepEqual(resolver.read('j', 4, 1, [0, 9, 1]), { missing: 9 });
     blocks.remove('shuffle_j_4_1');
-    assert.deepEqual(resolver.readSegments('j', 4, 1, [0, 1]), { missing: 1 });
+    assert.deepEqual(resolver.read('j', 4, 1, [0, 1]), { missing: 1 });
     assert.equal(blocks.stats().shuffleBlocks, 3);
+  } finally {
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the table by map number follows the block store: a replaced, spilled, removed or peer-put map output is read as the store holds it now, and a shuffle whose outputs are all gone leaves no table', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-isbr-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  /** A map output of 3 reduce partitions whose segment r is one frame of `len` bytes of value `fill + r`. */
+  const output = (len: number, fill: number): { index: Uint8Array; data: Uint8Array } => {
+    const w = new MapOutputWriter(3);
+    for (let r = 0; r < 3; r++) w.add(r, Buffer.alloc(len, fill + r));
+    return w.finish();
+  };
+  const expect = (len: number, fills: number[]): Buffer => framed(fills.map((f) => Buffer.alloc(len, f)));
+  try {
+    const a = output(10, 1);
+    resolver.commit('j', 7, 0, a.index, a.data);
+    const b = output(100, 50);
+    resolver.commit('j', 7, 1, b.index, b.data);
+    const read = (r: number, maps: number[]): Buffer => {
+      const got = resolver.read('j', 7, r, maps);
+      assert.ok('data' in got, JSON.stringify(got));
+      return Buffer.from(got.data);
+    };
+    assert.deepEqual(read(2, [0, 1]), Buffer.concat([expect(10, [3]), expect(100, [52])]));
+    assert.equal(resolver.tableCount, 1);
+    // Replaced by another attempt (other bytes): the new one.
+    const a2 = output(20, 9);
+    resolver.commit('j', 7, 0, a2.index, a2.data);
+    assert.deepEqual(read(1, [0]), expect(20, [10]));
+    // Removed, then put by id as a decommissioning peer's copy is (not through commit): found by id.
+    blocks.remove('shuffle_j_7_1');
+    assert.deepEqual(resolver.read('j', 7, 0, [1]), { missing: 1 });
+    const b2 = output(70, 30);
+    blocks.put('shuffle_j_7_1', [b2.index, b2.data], 'MEMORY_AND_DISK');
+    assert.deepEqual(read(0, [1, 0]), Buffer.concat([expect(70, [30]), expect(20, [9])]));
+    // Spilled (a large block pushes both out of memory): read from the files.
+    blocks.put('rdd_j_1_0', [Buffer.alloc(1 << 20)], 'MEMORY_AND_DISK');
+    assert.ok(blocks.stats().diskBytes > 0, 'map outputs spilled');
+    assert.deepEqual(read(2, [0, 1]), Buffer.concat([expect(20, [11]), expect(70, [32])]));
+    // Every map output gone: no table is left for the shuffle.
+    blocks.removeByPrefix('shuffle_j_7_');
+    assert.equal(resolver.tableCount, 0, 'the shuffle’s table is dropped with its last map output');
+    assert.deepEqual(resolver.read('j', 7, 0, [0]), { missing: 0 });
+    assert.equal(resolver.tableCount, 0, 'a read of nothing makes no table');
   } finally {
     blocks.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { MapOutputWriter, loadProto, placesOf, segmentRange, splitFrames, type wire } from '@sluice/core/internal';
+import { ShuffleStreamHandler } from '../../src/rpc/shuffle-stream-handler.js';
 import { IndexShuffleBlockResolver } from '../../src/shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
 import { BlockManager } from '../../src/storage/block-manager.js';
@@ -54,28 +55,37 @@ test('local fetch: only the map outputs asked for, in order, as one buffer of fr
 });
 
 /**
- * A peer that answers FetchShuffle with the first half of the segments asked for and then
- * dies (SIGKILL) before ending the call, in a process of its own. Resolves its port once it
- * listens; `sent` once its first chunk is written.
+ * A peer that answers ShuffleStream in a process of its own: the first request whole (with
+ * `first`), the second with part of an answer (`partial`, not the last chunk), and then it
+ * dies (SIGKILL) before answering more. Resolves its port once it listens; `sent` once the
+ * part is written.
  */
-function dyingPeer(firstChunk: Buffer): { port: Promise<number>; sent: Promise<void>; exited: Promise<NodeJS.Signals | null>; child: ChildProcess } {
+function dyingPeer(first: Buffer, partial: Buffer): { port: Promise<number>; sent: Promise<void>; exited: Promise<NodeJS.Signals | null>; child: ChildProcess } {
   const code = `
     import * as grpc from '@grpc/grpc-js';
     import { loadProto } from '@sluice/core/internal';
-    const chunk = Buffer.from(process.argv[1], 'base64');
+    const first = Buffer.from(process.argv[1], 'base64');
+    const partial = Buffer.from(process.argv[2], 'base64');
     const server = new grpc.Server();
     server.addService(loadProto().sluice.v1.Worker.service, {
-      FetchShuffle(call) {
-        call.write({ data: chunk }, () => {
-          console.log('SENT ' + JSON.stringify(call.request.map_partitions));
-          setTimeout(() => process.kill(process.pid, 'SIGKILL'), 100);
+      ShuffleStream(call) {
+        let n = 0;
+        call.on('data', (req) => {
+          n++;
+          if (n === 1) call.write({ request_id: req.request_id, data: first, last: true });
+          else if (n === 2) {
+            call.write({ request_id: req.request_id, data: partial, last: false }, () => {
+              console.log('SENT ' + JSON.stringify(req.map_partitions));
+              setTimeout(() => process.kill(process.pid, 'SIGKILL'), 100);
+            });
+          }
         });
       },
     });
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => console.log(err ? 'ERR ' + err.message : 'PORT ' + port));
   `;
   // Run from packages/worker, whose dependencies the imports resolve against.
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code, firstChunk.toString('base64')], { cwd: WORKER_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, first.toString('base64'), partial.toString('base64')], { cwd: WORKER_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const lines: ((l: string) => void)[] = [];
   child.stdout!.on('data', (d: Buffer) => {
@@ -98,59 +108,252 @@ function dyingPeer(firstChunk: Buffer): { port: Promise<number>; sent: Promise<v
   };
 }
 
-test('one fetch over three places (local, a live peer, a peer that dies mid-stream): each peer asked once for all its map outputs; the dying one fails the fetch naming it', { timeout: 60_000 }, async () => {
+/** A seeded PRNG (mulberry32), so a failure is the same on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Frames laid out by hand: a 4-byte little-endian length, then the bytes. */
+function framedBytes(frames: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(frames.flatMap((f) => [Buffer.from(Uint32Array.of(f.length).buffer), Buffer.from(f)]));
+}
+
+/** A client of worker w1 with a block store of its own (removed by `close`). */
+function lonelyClient(): { client: ShuffleClient; close(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
   const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
-  const resolver = new IndexShuffleBlockResolver(blocks);
-  const client = new ShuffleClient('w1', resolver, { secret: 'x'.repeat(32) }, log);
-  // Map output m writes the byte m + 10 * r to reduce partitions 0..2; maps 0-1 are here, 2-3 on w2, 4-5 on w3.
-  const outputs = Array.from({ length: 6 }, (_, m) => {
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, log);
+  return {
+    client,
+    close() {
+      client.close();
+      blocks.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Map output m (of 3 reduce partitions) writes the byte m + 10 * r to reduce partition r. */
+function tinyOutputs(count: number): { index: Uint8Array; data: Uint8Array }[] {
+  return Array.from({ length: count }, (_, m) => {
     const w = new MapOutputWriter(3);
     for (let r = 0; r < 3; r++) w.add(r, Uint8Array.of(m + 10 * r));
     return w.finish();
   });
-  const segment = (m: number, r: number): Buffer => {
-    const { start, end } = segmentRange(outputs[m].index, r);
-    return Buffer.from(outputs[m].data.subarray(start, end));
+}
+
+function segmentOf(out: { index: Uint8Array; data: Uint8Array }, r: number): Buffer {
+  const { start, end } = segmentRange(out.index, r);
+  return Buffer.from(out.data.subarray(start, end));
+}
+
+/** A worker's shuffle service alone, in this process: a resolver over a block store of its own, served on `port` (0: any). */
+async function peer(port = 0): Promise<{ resolver: IndexShuffleBlockResolver; handler: ShuffleStreamHandler; server: grpc.Server; port: number; reads: { reduce: number; maps: number[] }[]; stop(): void }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-peer-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 64 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  // Every read the peer makes, as it is asked: one per request.
+  const reads: { reduce: number; maps: number[] }[] = [];
+  const read = resolver.read.bind(resolver);
+  resolver.read = (jobId, shuffleId, reduce, maps) => {
+    reads.push({ reduce, maps: Array.from(maps) });
+    return read(jobId, shuffleId, reduce, maps);
   };
-  for (const m of [0, 1]) resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
-  // The live peer: answers with the segments asked for, back to back, and records each request.
-  const requests: { reduce: number; maps: number[] }[] = [];
+  const handler = new ShuffleStreamHandler(resolver, log);
   const server = new grpc.Server();
-  server.addService(loadProto().sluice.v1.Worker.service, {
-    FetchShuffle(call: grpc.ServerWritableStream<wire.FetchShuffleRequest__Output, wire.ShuffleChunk>) {
-      requests.push({ reduce: call.request.reduce_partition, maps: [...call.request.map_partitions] });
-      call.write({ data: Buffer.concat(call.request.map_partitions.map((m) => segment(m, call.request.reduce_partition))) });
-      call.end();
+  server.addService(loadProto().sluice.v1.Worker.service, { ShuffleStream: (call: Parameters<ShuffleStreamHandler['handle']>[0]) => handler.handle(call) } as unknown as grpc.UntypedServiceImplementation);
+  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return {
+    resolver,
+    handler,
+    server,
+    port: bound,
+    reads,
+    stop() {
+      server.forceShutdown();
+      blocks.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     },
-  } as unknown as grpc.UntypedServiceImplementation);
-  const livePort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
-  // The dying peer sends map 4's segment of partition 1 (of the 4 and 5 asked for), then dies.
-  const dying = dyingPeer(segment(4, 1));
+  };
+}
+
+/** Resolves once `cond` holds (checked each turn of the event loop), failing after `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('fetches over three places (local, a live peer, a peer that dies mid-answer) on persistent streams: each peer asked once a fetch for all its map outputs; the dying one fails every fetch waiting on it, naming it and never returning the part it got', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  const client = new ShuffleClient('w1', resolver, { secret: 'x'.repeat(32) }, log);
+  // Maps 0-1 are here, 2-3 on the live peer w2, 4-5 on the dying peer w3.
+  const outputs = tinyOutputs(6);
+  for (const m of [0, 1]) resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  const live = await peer();
+  for (const m of [2, 3]) live.resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  // The dying peer answers reduce partition 0 whole, then sends map 4's segment of partition 1 (of the 4 and 5 asked for) and dies.
+  const dying = dyingPeer(Buffer.concat([segmentOf(outputs[4], 0), segmentOf(outputs[5], 0)]), segmentOf(outputs[4], 1));
   try {
     const dyingPort = await dying.port;
-    const places = placesOf([0, 1, 2, 3, 4, 5].map((m) => (m < 2 ? { workerId: 'w1', address: '127.0.0.1:1' } : m < 4 ? { workerId: 'w2', address: `127.0.0.1:${livePort}` } : { workerId: 'w3', address: `127.0.0.1:${dyingPort}` })));
-    // Without the dying peer: every segment, each peer asked once for all of its map outputs.
-    const got = await client.fetch('j', 2, 1, places, [0, 1, 2, 3]);
+    const places = placesOf([0, 1, 2, 3, 4, 5].map((m) => (m < 2 ? { workerId: 'w1', address: '127.0.0.1:1' } : m < 4 ? { workerId: 'w2', address: `127.0.0.1:${live.port}` } : { workerId: 'w3', address: `127.0.0.1:${dyingPort}` })));
+    const bytesOf = (r: { ok: true; framed: Uint8Array[] }): number[][] => r.framed.flatMap((b) => splitFrames(b).map((f) => [...f])).sort((a, b) => a[0] - b[0]);
+    // Every map output's segment of partition 0, each peer asked once.
+    const got = await client.fetch('j', 2, 0, places);
     assert.ok(got.ok, JSON.stringify(got));
-    assert.deepEqual(got.framed.flatMap((b) => splitFrames(b).map((f) => [...f])).sort(), [[10], [11], [12], [13]].sort());
-    assert.deepEqual(requests, [{ reduce: 1, maps: [2, 3] }]);
-    // With it: the fetch fails naming a map output of the peer that died, after it had sent part of its answer.
-    const failed = await client.fetch('j', 2, 1, places);
+    assert.deepEqual(bytesOf(got), [[0], [1], [2], [3], [4], [5]]);
+    assert.deepEqual(live.reads, [{ reduce: 0, maps: [2, 3] }]);
+    assert.equal(client.openStreams, 2, 'one stream a peer, kept open');
+    // Partition 1 of every map output and, at once, partition 2 of map 5 alone: both wait on the dying peer's one stream.
+    const [failed, alsoFailed] = await Promise.all([client.fetch('j', 2, 1, places), client.fetch('j', 2, 2, places, [5])]);
     await dying.sent;
-    assert.equal(failed.ok, false, 'a fetch whose peer died mid-stream is a failure, not the part it got');
-    if (!failed.ok) {
-      assert.equal(failed.workerId, 'w3');
-      assert.equal(failed.mapPartition, 4);
-    }
+    assert.equal(failed.ok, false, 'a fetch whose peer died mid-answer is a failure, not the part it got');
+    assert.ok(!failed.ok);
+    assert.equal(failed.workerId, 'w3');
+    assert.equal(failed.mapPartition, 4);
+    assert.match(failed.message, new RegExp(`worker w3 at 127\\.0\\.0\\.1:${dyingPort}`));
+    assert.ok(!alsoFailed.ok, 'the other fetch waiting on the same stream fails too');
+    assert.equal(alsoFailed.workerId, 'w3');
+    assert.equal(alsoFailed.mapPartition, 5);
     assert.equal(await dying.exited, 'SIGKILL');
-    assert.deepEqual(requests, [{ reduce: 1, maps: [2, 3] }, { reduce: 1, maps: [2, 3] }], 'the live peer asked once more, for both its map outputs');
+    assert.deepEqual(live.reads, [{ reduce: 0, maps: [2, 3] }, { reduce: 1, maps: [2, 3] }], 'the live peer asked once more, for both its map outputs');
+    assert.equal(client.openStreams, 1, 'the dead peer’s stream is closed and forgotten; the live one stays');
   } finally {
     dying.child.kill('SIGKILL');
     client.close();
-    server.forceShutdown();
+    live.stop();
     blocks.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('reduce tasks fetching at once over one stream each get their own segments (small answers and one of several chunks mixed), and so does a peer that answers out of order with chunks interleaved', { timeout: 60_000 }, async () => {
+  const rand = mulberry32(13);
+  const REDUCES = 8;
+  const MAPS = 12;
+  const big = new Uint8Array(1_500_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + 1) & 0xff;
+  // Map m's segment of partition r: 0-2 frames of random bytes; map 3's partition 5 alone is 1.5 MB (two chunks or more).
+  const frames: Uint8Array[][][] = Array.from({ length: MAPS }, (_, m) =>
+    Array.from({ length: REDUCES }, (_, r) =>
+      m === 3 && r === 5 ? [big] : Array.from({ length: Math.floor(rand() * 3) }, () => Uint8Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256))),
+    ),
+  );
+  const outputs = frames.map((byReduce) => {
+    const w = new MapOutputWriter(REDUCES);
+    byReduce.forEach((fs, r) => fs.forEach((f) => w.add(r, f)));
+    return w.finish();
+  });
+  const live = await peer();
+  for (let m = 0; m < MAPS; m++) live.resolver.commit('j', 1, m, outputs[m].index, outputs[m].data);
+  const lonely = lonelyClient();
+  const client = lonely.client;
+  try {
+    const places = placesOf(Array.from({ length: MAPS }, () => ({ workerId: 'w2', address: `127.0.0.1:${live.port}` })));
+    // 40 fetches at once: random reduce partitions and random subsets of the map outputs (in a random order).
+    const asks = Array.from({ length: 40 }, (_, i) => {
+      const reduce = i === 7 ? 5 : Math.floor(rand() * REDUCES);
+      const maps = Array.from({ length: MAPS }, (_, m) => m).filter((m) => (i === 7 && m === 3) || rand() < 0.5);
+      return { reduce, maps };
+    });
+    const results = await Promise.all(asks.map((a) => client.fetch('j', 1, a.reduce, places, a.maps)));
+    results.forEach((got, i) => {
+      assert.ok(got.ok, JSON.stringify(got));
+      // Compared as bytes laid out here by hand (the 1.5 MB frame makes arrays of numbers slow to compare).
+      const want = framedBytes(asks[i].maps.flatMap((m) => frames[m][asks[i].reduce]));
+      assert.ok(Buffer.concat(got.framed).equals(want), `fetch ${i}: partition ${asks[i].reduce} of maps ${asks[i].maps.join(',')}`);
+    });
+    assert.equal(live.reads.length, 40);
+    assert.equal(client.openStreams, 1, 'one stream to the peer');
+    assert.equal(live.handler.openCount, 1, 'the peer served them all on one stream');
+  } finally {
+    lonely.close();
+    live.stop();
+  }
+
+  // A peer that holds every request until it has 3, then answers them last first, each in two chunks, interleaved.
+  const server = new grpc.Server();
+  server.addService(loadProto().sluice.v1.Worker.service, {
+    ShuffleStream(call: grpc.ServerDuplexStream<wire.FetchShuffleRequest__Output, wire.ShuffleChunk>) {
+      const held: wire.FetchShuffleRequest__Output[] = [];
+      call.on('data', (req: wire.FetchShuffleRequest__Output) => {
+        held.push(req);
+        if (held.length < 3) return;
+        const answer = (q: wire.FetchShuffleRequest__Output): Buffer => Buffer.concat(q.map_partitions.map((m) => framedBytes([Uint8Array.of(q.reduce_partition, m)])));
+        const order = [...held].reverse();
+        for (const q of order) call.write({ request_id: q.request_id, data: answer(q).subarray(0, 3), last: false });
+        for (const q of order) call.write({ request_id: q.request_id, data: answer(q).subarray(3), last: true });
+      });
+    },
+  } as unknown as grpc.UntypedServiceImplementation);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const lonely2 = lonelyClient();
+  const client2 = lonely2.client;
+  try {
+    const places = placesOf([0, 1, 2].map(() => ({ workerId: 'w9', address: `127.0.0.1:${port}` })));
+    const got = await Promise.all([0, 1, 2].map((r) => client2.fetch('j', 1, r, places, r === 1 ? [2] : [0, 1])));
+    got.forEach((g, r) => {
+      assert.ok(g.ok, JSON.stringify(g));
+      assert.deepEqual(
+        g.framed.flatMap((b) => splitFrames(b).map((f) => [...f])),
+        (r === 1 ? [2] : [0, 1]).map((m) => [r, m]),
+        `partition ${r}`,
+      );
+    });
+  } finally {
+    lonely2.close();
+    server.forceShutdown();
+  }
+});
+
+test('a stream to a peer that stopped: the peer ends its streams (its server shuts down at once), and a worker started again at the same address is fetched from on a new stream', { timeout: 60_000 }, async () => {
+  const outputs = tinyOutputs(2);
+  const first = await peer();
+  first.resolver.commit('j', 3, 0, outputs[0].index, outputs[0].data);
+  const lonely = lonelyClient();
+  const client = lonely.client;
+  let second: Awaited<ReturnType<typeof peer>> | undefined;
+  try {
+    const address = `127.0.0.1:${first.port}`;
+    const got = await client.fetch('j', 3, 1, placesOf([{ workerId: 'w2', address }]));
+    assert.ok(got.ok);
+    assert.deepEqual(got.framed.flatMap((b) => splitFrames(b).map((f) => [...f])), [[10]]);
+    assert.equal(first.handler.openCount, 1);
+    // The worker stops: it ends the streams open to it (an open call would hold up its
+    // server's graceful shutdown), and the client forgets its stream at once.
+    first.handler.closeAll();
+    await until(() => client.openStreams === 0, 10_000, 'the client to see the peer end its stream');
+    assert.equal(first.handler.openCount, 0);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the server’s graceful shutdown waited on a shuffle stream')), 10_000);
+      first.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    first.stop();
+    // Another worker at the same address, holding map output 1 of the same shuffle (map 0's is not there).
+    second = await peer(first.port);
+    second.resolver.commit('j', 3, 1, outputs[1].index, outputs[1].data);
+    const again = await client.fetch('j', 3, 2, placesOf([{ workerId: 'w3', address }, { workerId: 'w3', address }]), [1]);
+    assert.ok(again.ok, JSON.stringify(again));
+    assert.deepEqual(again.framed.flatMap((b) => splitFrames(b).map((f) => [...f])), [[21]]);
+    const lost = await client.fetch('j', 3, 2, placesOf([{ workerId: 'w3', address }]), [0]);
+    assert.deepEqual(lost, { ok: false, mapPartition: 0, workerId: 'w3', message: 'map output 0 of shuffle 3 is no longer on worker w3' });
+    assert.equal(second.handler.openCount, 1, 'one new stream');
+  } finally {
+    lonely.close();
+    second?.stop();
   }
 });
 

@@ -6,6 +6,7 @@ export interface FetchShuffleRequest {
   'shuffle_id'?: (number);
   'reduce_partition'?: (number);
   'map_partitions'?: (number)[];
+  'request_id'?: (number);
 }
 
 export interface FetchShuffleRequest__Output {
@@ -13,4 +14,5 @@ export interface FetchShuffleRequest__Output {
   'shuffle_id': (number);
   'reduce_partition': (number);
   'map_partitions': (number)[];
+  'request_id': (number);
 }

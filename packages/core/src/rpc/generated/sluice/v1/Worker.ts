@@ -25,11 +25,6 @@ import type { TaskBatch as _sluice_v1_TaskBatch, TaskBatch__Output as _sluice_v1
 import type { TaskOutcomeBatch as _sluice_v1_TaskOutcomeBatch, TaskOutcomeBatch__Output as _sluice_v1_TaskOutcomeBatch__Output } from '../../sluice/v1/TaskOutcomeBatch';
 
 export interface WorkerClient extends grpc.Client {
-  FetchShuffle(argument: _sluice_v1_FetchShuffleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
-  FetchShuffle(argument: _sluice_v1_FetchShuffleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
-  fetchShuffle(argument: _sluice_v1_FetchShuffleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
-  fetchShuffle(argument: _sluice_v1_FetchShuffleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_ShuffleChunk__Output>;
-  
   GetBlock(argument: _sluice_v1_GetBlockRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
   GetBlock(argument: _sluice_v1_GetBlockRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
   getBlock(argument: _sluice_v1_GetBlockRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_BlockChunk__Output>;
@@ -94,6 +89,11 @@ export interface WorkerClient extends grpc.Client {
   runTasks(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
   runTasks(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch__Output>;
   
+  ShuffleStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk__Output>;
+  ShuffleStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk__Output>;
+  shuffleStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk__Output>;
+  shuffleStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk__Output>;
+  
   StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
   StartReceiver(argument: _sluice_v1_ReceiverDescription, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
   StartReceiver(argument: _sluice_v1_ReceiverDescription, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StartReceiverResponse__Output>): grpc.ClientUnaryCall;
@@ -115,8 +115,6 @@ export interface WorkerClient extends grpc.Client {
 }
 
 export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
-  FetchShuffle: grpc.handleServerStreamingCall<_sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk>;
-  
   GetBlock: grpc.handleServerStreamingCall<_sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk>;
   
   KillTask: grpc.handleUnaryCall<_sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse>;
@@ -133,6 +131,8 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   RunTasks: grpc.handleBidiStreamingCall<_sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch>;
   
+  ShuffleStream: grpc.handleBidiStreamingCall<_sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk>;
+  
   StartReceiver: grpc.handleUnaryCall<_sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse>;
   
   StopReceiver: grpc.handleUnaryCall<_sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse>;
@@ -140,7 +140,6 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface WorkerDefinition extends grpc.ServiceDefinition {
-  FetchShuffle: MethodDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk, _sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk__Output>
   GetBlock: MethodDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_BlockChunk, _sluice_v1_GetBlockRequest__Output, _sluice_v1_BlockChunk__Output>
   KillTask: MethodDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskResponse, _sluice_v1_KillTaskRequest__Output, _sluice_v1_KillTaskResponse__Output>
   MigrateBlocks: MethodDefinition<_sluice_v1_MigrateBlocksRequest, _sluice_v1_MigrateBlocksResponse, _sluice_v1_MigrateBlocksRequest__Output, _sluice_v1_MigrateBlocksResponse__Output>
@@ -149,6 +148,7 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>
   RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
   RunTasks: MethodDefinition<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch, _sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch__Output>
+  ShuffleStream: MethodDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk, _sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk__Output>
   StartReceiver: MethodDefinition<_sluice_v1_ReceiverDescription, _sluice_v1_StartReceiverResponse, _sluice_v1_ReceiverDescription__Output, _sluice_v1_StartReceiverResponse__Output>
   StopReceiver: MethodDefinition<_sluice_v1_StopReceiverRequest, _sluice_v1_StopReceiverResponse, _sluice_v1_StopReceiverRequest__Output, _sluice_v1_StopReceiverResponse__Output>
 }
