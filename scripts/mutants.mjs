@@ -1305,6 +1305,30 @@ const MUTATIONS = [
     replace: "if ((m && port >= 1 && port <= 65535) || !value.includes(':')) return value;",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'not HOST:PORT' }],
   },
+  {
+    id: 'putblock-first-message-only',
+    what: "a worker storing a PutBlock segment sent in several messages keeps only its first message",
+    file: 'packages/worker/src/rpc/worker-service.ts',
+    search: 'segments.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));',
+    replace: 'segments.push(parts[0]);',
+    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'PutBlock|50 MB' }],
+  },
+  {
+    id: 'replica-messages-each-a-segment',
+    what: "a received block's replica marks every message the last of its segment (a block over one message stored as several segments)",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: 'const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));',
+    replace: 'const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c) => call.write({ block_id: blockId, data: c, last: true }));',
+    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: '50 MB' }],
+  },
+  {
+    id: 'stored-block-moved-to-task',
+    what: 'the stored block itself (not a copy) handed to the sandbox, which moves it to the task thread (the store keeps a detached, empty block)',
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '          return { data: ownedCopy(got.segments) };',
+    replace: '          return { data: here && here.length === 1 ? here[0] : ownedCopy(got.segments) };',
+    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'two jobs' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -258,6 +258,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
+  .option('--no-replace-spare-threads', "do not start a new spare task thread when a job takes one (sluice run's workers, which serve one job: a replacement would load Sluice during its first stage and never be used)")
   .option(
     '--peer-connect-timeout <duration>',
     "give up a shuffle or block fetch from another worker that has not connected and answered within this ('30s', '2m'; Spark's spark.shuffle.io.connectionTimeout): its map outputs are recomputed (default 30s)",
@@ -277,6 +278,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir?: string;
         shuffleSpillRecords?: number;
         taskThreads?: number;
+        replaceSpareThreads: boolean;
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
@@ -313,6 +315,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
         taskThreads: o.taskThreads,
+        replaceSpareThreads: o.replaceSpareThreads,
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
@@ -394,10 +397,10 @@ program
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
     log.debug({ code: cliCode() }, 'sluice code loaded');
-    const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const { takePrestartedWorkers } = await import('./local-worker-process.js');
+    const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
+    const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
