@@ -1274,6 +1274,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-wal.test.js'],
   },
   {
+    id: 'wal-closed-segments-kept',
+    what: "a live receiver's closed write-ahead log segments are never deleted as their batches are forgotten",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: 'if (next) done = next.firstSeq - 1 <= cleared;',
+    replace: 'if (next) done = false;',
+    tests: ['packages/cli/dist/test/receiver-wal.test.js'],
+  },
+  {
     id: 'bundle-map-vlq-no-continuation',
     what: "the bundle map's hand decoder drops the VLQ continuation digits of a line's segments (values >= 16 come out wrong)",
     file: 'packages/cli/src/bundle-stack-traces.ts',
