@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
+import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
@@ -84,7 +85,7 @@ function clientCommand(cmd: Command): Command {
 
 /** The --driver a client command was given; without one, what to do (and whether it went to the job by mistake). */
 function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = []): string {
-  if (o.driver) return o.driver;
+  if (o.driver) return driverAddress(o.driver);
   const toJob = jobArgs.some((a) => a === '--driver' || a.startsWith('--driver='));
   throw new SluiceError(
     'SLUICE_BAD_ARGUMENT',
@@ -293,7 +294,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       // once the address comes on standard input.
       const driver =
         o.driver !== '-'
-          ? o.driver
+          ? driverAddress(o.driver)
           : driverFromStdin().catch((err: unknown) => {
               // The process that started this worker (`sluice run`, which may prestart its
               // workers before it has parsed its own arguments) ended before its driver
