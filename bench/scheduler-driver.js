@@ -49,7 +49,9 @@ const checkout = process.env.SLUICE_BENCH_CHECKOUT ?? path.dirname(here);
 const load = (p) => import(pathToFileURL(path.join(checkout, p)).href);
 const { DriverNode } = await load('packages/driver/dist/src/index.js');
 const { bundleJob, createRootLogger } = await load('packages/cli/dist/src/index.js');
-const { encode } = await load('packages/core/dist/src/internal.js');
+const core = await load('packages/core/dist/src/internal.js');
+// A result as that checkout's task threads encode it (the compact task-value form where it has one).
+const encode = core.encodeSmall ?? core.encode;
 
 /** A worker that runs nothing: every task it is given returns a one-record count on the next turn. */
 function fakeWorker() {

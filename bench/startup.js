@@ -14,6 +14,7 @@
 //    first action submitted (its driver program loaded and ran); the job ended; the process
 //    exited — so a change that moves work off the critical path shows even where the CPU
 //    it costs does not change.
+// 4. The job's bundle: CPU with the job bundle cache off and warm (checkouts that have it).
 // Also the floors: `node -e 0` and `node -e "require('@grpc/grpc-js')"`.
 //
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
@@ -131,7 +132,9 @@ function phases(checkout) {
       const logs = err.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
       const at = (msg) => logs.filter((l) => l.msg === msg).map((l) => l.time - t0);
       const registered = at('worker registered');
-      resolve({ registered: Math.max(...registered), action: at('action submitted')[0], ended: at('job ended')[0], exit });
+      // Each worker's first task thread: a spare that had loaded Sluice (ready) or not.
+      const bound = logs.filter((l) => l.msg === 'task thread bound to a job');
+      resolve({ registered: Math.max(...registered), action: at('action submitted')[0], ended: at('job ended')[0], exit, readySpares: bound.filter((l) => l.ready === true).length, bound: bound.length });
     });
   });
 }
@@ -140,7 +143,10 @@ for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) phaseRuns.get(c).pus
 console.log(`phases of sluice run --log-level debug (ms from the spawn; job end to exit is the stop), median of ${ROUNDS} alternating rounds`);
 for (const [c, xs] of phaseRuns) {
   const stop = xs.map((x) => ({ stop: x.exit - x.ended }));
-  console.log(`  ${c}: workers registered ${fmt(xs, 'registered')}, first action submitted ${fmt(xs, 'action')}, job ended ${fmt(xs, 'ended')}, exited ${fmt(xs, 'exit')} (stop ${fmt(stop, 'stop')})`);
+  const job = xs.map((x) => ({ job: x.ended - x.action }));
+  const ready = xs.reduce((n, x) => n + x.readySpares, 0);
+  const bound = xs.reduce((n, x) => n + x.bound, 0);
+  console.log(`  ${c}: workers registered ${fmt(xs, 'registered')}, first action submitted ${fmt(xs, 'action')}, job ended ${fmt(xs, 'ended')} (action to end ${fmt(job, 'job')}), exited ${fmt(xs, 'exit')} (stop ${fmt(stop, 'stop')}); first task threads already loaded (ready spares): ${ready} of ${bound}`);
 }
 
 const drivers = new Map();
@@ -155,6 +161,34 @@ try {
 } finally {
   for (const d of drivers.values()) d.child.kill('SIGTERM');
 }
+// 4. The job's bundle alone (checkouts with the job bundle cache): CPU of a process that
+//    has loaded core (as the CLI has) and then bundles startup-job.ts with the cache off
+//    (esbuild loaded, its service started) or takes it from a warm cache, less the same
+//    process that only loads core.
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'startup-bench-cache-'));
+try {
+  for (const c of checkouts) {
+    const cacheModule = path.resolve(c, 'packages/cli/dist/src/job-bundle-cache.js');
+    if (!fs.existsSync(cacheModule)) continue;
+    const script = `await import(${JSON.stringify(path.resolve(c, 'packages/core/dist/src/internal.js'))});
+const m = await import(${JSON.stringify(cacheModule)});
+if (process.env.MODE !== 'none' && (await m.cachedBundleJob(${JSON.stringify(job)})).code.length < 10) throw new Error('no bundle');`;
+    const once = (mode) => {
+      const env = { ...process.env, MODE: mode, SLUICE_CACHE_DIR: cacheDir, SLUICE_JOB_CACHE: mode === 'off' ? '0' : '1' };
+      const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, '--input-type=module', '-e', script], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${c}: bundling failed: ${r.stderr}`);
+      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+      return { cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 };
+    };
+    once('warm'); // fills the cache
+    const xs = { none: [], off: [], warm: [] };
+    for (let r = 0; r < ROUNDS; r++) for (const mode of Object.keys(xs)) xs[mode].push(once(mode));
+    console.log(`the job's bundle in ${c}: process CPU, median of ${ROUNDS} alternating: core only ${fmt(xs.none, 'cpuMs')} ms; + bundling (cache off) ${fmt(xs.off, 'cpuMs')} ms; + from the cache ${fmt(xs.warm, 'cpuMs')} ms`);
+  }
+} finally {
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+}
+
 const floors = { 'node -e 0': [], "node -e \"require('@grpc/grpc-js')\"": [] };
 for (let r = 0; r < ROUNDS; r++) {
   floors['node -e 0'].push(floor(['-e', '0']));

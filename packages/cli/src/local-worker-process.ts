@@ -92,7 +92,15 @@ export function prestartPlan(args: readonly string[], env: NodeJS.ProcessEnv = p
   const spill = values.get('--shuffle-spill-records');
   if (spill !== undefined && !/^[0-9]{1,12}$/.test(spill)) return undefined;
   const logLevel = values.get('--log-level') ?? env.SLUICE_LOG_LEVEL ?? 'warn';
-  return { workers, cores, logLevel, workerArgs: spill === undefined ? [] : ['--shuffle-spill-records', String(Number(spill))] };
+  return { workers, cores, logLevel, workerArgs: runWorkerArgs(spill === undefined ? undefined : Number(spill)) };
+}
+
+/**
+ * The `sluice worker` options `sluice run` starts its workers with: they serve its one job,
+ * so a spare task thread it takes is not replaced; and its --shuffle-spill-records.
+ */
+export function runWorkerArgs(shuffleSpillRecords: number | undefined): string[] {
+  return ['--no-replace-spare-threads', ...(shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(shuffleSpillRecords)])];
 }
 
 const PRESTARTED = Symbol.for('sluice.prestartedWorkers');

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode } from './cli-code.js';
+import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
@@ -84,7 +85,7 @@ function clientCommand(cmd: Command): Command {
 
 /** The --driver a client command was given; without one, what to do (and whether it went to the job by mistake). */
 function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = []): string {
-  if (o.driver) return o.driver;
+  if (o.driver) return driverAddress(o.driver);
   const toJob = jobArgs.some((a) => a === '--driver' || a.startsWith('--driver='));
   throw new SluiceError(
     'SLUICE_BAD_ARGUMENT',
@@ -257,6 +258,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
+  .option('--no-replace-spare-threads', "do not start a new spare task thread when a job takes one (sluice run's workers, which serve one job: a replacement would load Sluice during its first stage and never be used)")
   .option(
     '--peer-connect-timeout <duration>',
     "give up a shuffle or block fetch from another worker that has not connected and answered within this ('30s', '2m'; Spark's spark.shuffle.io.connectionTimeout): its map outputs are recomputed (default 30s)",
@@ -276,6 +278,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir?: string;
         shuffleSpillRecords?: number;
         taskThreads?: number;
+        replaceSpareThreads: boolean;
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
@@ -291,7 +294,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       // once the address comes on standard input.
       const driver =
         o.driver !== '-'
-          ? o.driver
+          ? driverAddress(o.driver)
           : driverFromStdin().catch((err: unknown) => {
               // The process that started this worker (`sluice run`, which may prestart its
               // workers before it has parsed its own arguments) ended before its driver
@@ -312,6 +315,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
         taskThreads: o.taskThreads,
+        replaceSpareThreads: o.replaceSpareThreads,
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
@@ -393,10 +397,10 @@ program
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);
     log.debug({ code: cliCode() }, 'sluice code loaded');
-    const workerArgs = o.shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(o.shuffleSpillRecords)];
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
-    const { takePrestartedWorkers } = await import('./local-worker-process.js');
+    const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
+    const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
     const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');

@@ -107,6 +107,28 @@ test('sluice worker --driver - reads the address from the first line of standard
   }
 });
 
+test('a --driver that is not HOST:PORT is refused at once, naming the value and what is wrong (submit, worker, jobs, stop)', async () => {
+  const cases: [string[], string, string][] = [
+    [['submit', '--driver', '127.0.0.1', JOB], '127.0.0.1', 'it has no port'],
+    [['worker', '--driver', 'driver-host'], 'driver-host', 'it has no port'],
+    [['jobs', '--driver', '127.0.0.1:'], '127.0.0.1:', 'it has no port'],
+    [['stop', 'job-x', '--driver', '127.0.0.1:70000'], '127.0.0.1:70000', 'port 70000 is not from 1 to 65535'],
+    [['workers', '--driver', '::1:7077'], '::1:7077', 'it is not HOST:PORT \\(an IPv6 address goes in brackets: \\[::1\\]:7077\\)'],
+  ];
+  for (const [args, got, why] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 20_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    const escaped = got.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.match(r.stderr, new RegExp(`error \\[SLUICE_BAD_ARGUMENT\\]: --driver must be the driver's HOST:PORT \\(as \`sluice driver\` prints it, e.g\\. 10\\.0\\.0\\.5:7077\\), got '${escaped}': ${why}`), show(r));
+    assert.equal(r.stdout, '', 'nothing ran');
+    assert.doesNotMatch(r.stderr, /SLUICE_UNREACHABLE/, 'refused before dialling');
+  }
+  // A well-formed address is taken.
+  const ok = await runCli(['jobs', '--driver', driver.address], { env, timeoutMs: 20_000 });
+  assert.equal(ok.code, 0, show(ok));
+});
+
 test('sluice worker --task-threads above --cores (or below 1) stops with a clear error naming the bound', async () => {
   for (const [threads, got] of [['3', '3'], ['0', '0']]) {
     const r = await runCli(['worker', '--driver', driver.address, '--cores', '2', '--task-threads', threads], { env, timeoutMs: 30_000 });

@@ -11,96 +11,15 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, jsonLines, mulberry32, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
+import { addWorkers, exited } from './cluster-workers.js';
+import { fixture, jsonLine, jsonLines, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
+import { NumberedLineSource } from './numbered-line-source.js';
 
 const BATCH_MS = 1000;
 const CHECKPOINT_MS = 3000;
-const VOCABULARY = Array.from({ length: 40 }, (_, i) => `w${i}`);
-
-/** Start `n` workers one at a time, so each registered id is known to belong to its process. */
-async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
-  const driver = h.cluster.driver;
-  for (let i = 0; i < n; i++) {
-    const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = h.cluster.addWorker();
-    await h.cluster.waitForWorkers(known.size + 1, 30_000);
-    byId.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
-  }
-}
-
-function exitCode(c: ChildProcess): Promise<number | null> {
-  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code)));
-}
-
-/**
- * A TCP source of numbered lines (`n<k>` and three words drawn with a seeded PRNG) that
- * writes only to a connection whose reader has not closed its side: when the receiver
- * half-closes (it stops gracefully), the source stops writing to it and ends its own side
- * (Node's default), so every line it wrote was on the wire before its FIN. Lines go on to
- * the next connection (the moved receiver's). With `limit`, it writes that many lines, then
- * nothing.
- */
-class DrainingLineSource {
-  readonly lines: string[] = [];
-  /** When each connection opened and when its reader half-closed. */
-  readonly conns: { readonly socket: net.Socket; readonly openedAt: number; endedAt: number | undefined }[] = [];
-  private readonly server = net.createServer((socket) => {
-    const c = { socket, openedAt: Date.now(), endedAt: undefined as number | undefined };
-    this.conns.push(c);
-    socket.on('end', () => (c.endedAt = Date.now()));
-    socket.on('error', () => undefined);
-  });
-  private timer: NodeJS.Timeout | undefined;
-  private readonly rand: () => number;
-
-  constructor(
-    seed: number,
-    /** Lines to write in all (then nothing more). */
-    public limit = Infinity,
-  ) {
-    this.rand = mulberry32(seed);
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** `linesPerTick` lines every `everyMs` to the open connection (none while the receiver moves). */
-  start(linesPerTick: number, everyMs: number): void {
-    this.timer = setInterval(() => {
-      const c = this.conns[this.conns.length - 1];
-      if (!c || c.endedAt !== undefined || c.socket.destroyed || c.socket.writableEnded) return;
-      const out: string[] = [];
-      for (let i = 0; i < linesPerTick && this.lines.length < this.limit; i++) {
-        const words = [0, 1, 2].map(() => VOCABULARY[Math.floor(this.rand() * VOCABULARY.length)]);
-        const line = `n${this.lines.length} ${words.join(' ')}`;
-        this.lines.push(line);
-        out.push(line);
-      }
-      if (out.length > 0) c.socket.write(out.join('\n') + '\n');
-    }, everyMs);
-  }
-
-  get done(): boolean {
-    return this.lines.length >= this.limit;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async close(): Promise<void> {
-    this.stop();
-    for (const c of this.conns) c.socket.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 /** Word counts of `lines`, and each line number once: what updateStateByKey must hold at the end. */
 function expectedState(lines: readonly string[]): [string, number][] {
@@ -125,7 +44,7 @@ function batchesWhere(job: RunningJob, ms: number, pred: (batches: BatchLine[]) 
 /** Feed the stateful job from `source` until `until` resolves (and then until the source is done), stop it, return its final state sorted. */
 async function runStream(
   h: ClusterHandle,
-  source: DrainingLineSource,
+  source: NumberedLineSource,
   dir: string,
   linesPerTick: number,
   during: (job: RunningJob, receiver: ReceiverLine) => Promise<void>,
@@ -175,7 +94,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     });
     const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
     const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
-    const source = new DrainingLineSource(4242);
+    const source = new NumberedLineSource(4242, { stopAtReaderEnd: true });
     const gaps: number[] = [];
     const exits: (number | null)[] = [];
     const movedFrom: string[] = [];
@@ -189,7 +108,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         const a = procs.get(receiver.workerId)!;
         a.kill('SIGTERM');
         stageLog.push(`${Date.now() - started} SIGTERM A`);
-        exits.push(await within(exitCode(a), 60_000, 'the receiver\'s worker to exit'));
+        exits.push(await within(exited(a), 60_000, 'the receiver\'s worker to exit'));
         movedFrom.push(receiver.workerId);
         const moved = JSON.parse((await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
         while (source.conns.length === connsBefore) await new Promise((r) => setTimeout(r, 10));
@@ -204,7 +123,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         const b = procs.get(other)!;
         b.kill('SIGTERM');
         stageLog.push(`${Date.now() - started} SIGTERM B`);
-        exits.push(await within(exitCode(b), 60_000, 'the other worker to exit'));
+        exits.push(await within(exited(b), 60_000, 'the other worker to exit'));
         movedFrom.push(other);
         // Some more batches on the last worker, then the source ends.
         const afterB = Date.now();
@@ -231,7 +150,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
 
       // A failure-free run over the same lines, on 3 workers again.
       await addWorkers(h, 2, procs);
-      const again = new DrainingLineSource(4242, sent.length);
+      const again = new NumberedLineSource(4242, { stopAtReaderEnd: true, limit: sent.length });
       const reference = await runStream(h, again, dirB, 20 /* 1,000 lines/s */, async () => undefined).finally(() => again.close());
       assert.deepEqual(graceful.state, reference.state, 'the final state equals the failure-free run\'s');
     } finally {
@@ -246,7 +165,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     const cli = await runCli(['workers', 'decommission', idle[0], '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, new RegExp(`^${idle[0]}: decommissioned`, 'm'));
-    assert.equal(await within(exitCode(procs.get(idle[0])!), 30_000, 'the CLI-released worker to exit'), 0);
+    assert.equal(await within(exited(procs.get(idle[0])!), 30_000, 'the CLI-released worker to exit'), 0);
     const unknown = await runCli(['workers', 'decommission', 'no-such-worker', '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /has no worker 'no-such-worker'/);
@@ -257,7 +176,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     const rest = await fetch(url, { method: 'POST', headers: { 'x-sluice-secret': h.cluster.secret } });
     assert.equal(rest.status, 200);
     assert.equal(((await rest.json()) as { state: string }).state, 'decommissioned');
-    assert.equal(await within(exitCode(procs.get(idle[1])!), 30_000, 'the REST-released worker to exit'), 0);
+    assert.equal(await within(exited(procs.get(idle[1])!), 30_000, 'the REST-released worker to exit'), 0);
   });
   console.log(`# graceful decommission test: ${Date.now() - started} ms`);
 });
@@ -306,7 +225,7 @@ test('while a worker is being decommissioned, sluice workers, GET /api/v1/worker
       fs.writeFileSync(gate, '');
       const run = await within(job.done, 60_000, 'the job to end');
       assert.equal(run.ok, true, JSON.stringify(run.failure));
-      assert.equal(await within(exitCode(procs.get(leaving)!), 60_000, 'the released worker to exit'), 0);
+      assert.equal(await within(exited(procs.get(leaving)!), 60_000, 'the released worker to exit'), 0);
       const after = await runCli(['workers', '--driver', driver.address], { env });
       assert.equal(after.code, 0, after.stderr);
       assert.deepEqual(after.stdout.split('\n').filter((l) => l.startsWith('worker-') || l.startsWith(leaving)).map((l) => [l.split(/\s{2,}/)[0], l.split(/\s{2,}/).at(-1)]), [[staying, 'active']], after.stdout);

@@ -51,16 +51,16 @@ function probeOf(stdout: string): Probe {
 }
 
 test('the prestart reads only the run options it knows, before the job file; anything else starts nothing', () => {
-  const dflt = { workers: 2, cores: 1, logLevel: 'warn', workerArgs: [] };
+  const dflt = { workers: 2, cores: 1, logLevel: 'warn', workerArgs: ['--no-replace-spare-threads'] };
   assert.deepEqual(prestartPlan(['job.ts'], {}), dflt);
   assert.deepEqual(prestartPlan(['job.ts'], { SLUICE_LOG_LEVEL: 'info' }), { ...dflt, logLevel: 'info' });
   assert.deepEqual(prestartPlan(['--workers', '3', '--cores', '2', '--log-level', 'debug', '--no-progress', '--typecheck', 'job.ts', 'a', '--workers', '9'], {}), {
     workers: 3,
     cores: 2,
     logLevel: 'debug',
-    workerArgs: [],
+    workerArgs: ['--no-replace-spare-threads'],
   });
-  assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--shuffle-spill-records', '100'] });
+  assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--no-replace-spare-threads', '--shuffle-spill-records', '100'] });
   // Commander's own rule: --workers 0 is clamped to 1 by the command, so by the prestart too.
   assert.deepEqual(prestartPlan(['--workers', '0', 'job.ts'], {}), { ...dflt, workers: 1 });
   for (const args of [[], ['--workers', '2'], ['--help', 'job.ts'], ['-h'], ['--workers=3', 'job.ts'], ['--workers', 'two', 'job.ts'], ['--workers', '400', 'job.ts'], ['--cores', '-1', 'job.ts'], ['--shuffle-spill-records', '1e3', 'job.ts'], ['--unknown', 'job.ts']]) {
@@ -285,4 +285,33 @@ test('sluice worker --driver - starts its task threads before the address comes;
     await cluster.stop();
   }
   assert.equal(await within(exited, 30_000, 'the worker to exit'), 0);
+});
+
+// `sluice run`'s workers serve one job: the spare task thread the job takes is not
+// replaced (a replacement would load Sluice beside the job's tasks and never be used).
+// Each task here runs 2 s, past the 1 s after which a worker replaces a spare taken; the
+// debug log must show each worker start its one spare only. Sum computed here.
+test('sluice run: a spare task thread taken by the job is not replaced while it runs', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spares-'));
+  const jobFile = path.join(dir, 'job.ts');
+  fs.writeFileSync(
+    jobFile,
+    `import type { SluiceContext } from '@sluice/core';\nexport default async function (sc: SluiceContext): Promise<void> {\n  const sum = await sc.parallelize([1, 2, 3, 4], 2).map((x) => { const end = Date.now() + 2000; while (Date.now() < end); return x * 10; }).reduce((a, b) => a + b);\n  console.log('SPARES_PROBE ' + JSON.stringify({ sum }));\n}\n`,
+  );
+  try {
+    const r = await runCli(['run', '--no-progress', '--log-level', 'debug', jobFile], { timeoutMs: 90_000 });
+    assert.equal(r.code, 0, `sluice run failed:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('SPARES_PROBE '));
+    assert.ok(line, `no SPARES_PROBE line in:\n${r.stdout}`);
+    assert.equal((JSON.parse(line.slice('SPARES_PROBE '.length)) as { sum: number }).sum, [1, 2, 3, 4].reduce((a, x) => a + x * 10, 0));
+    const logs = logLines(r.stderr);
+    const bound = logs.filter((l) => l.msg === 'task thread bound to a job');
+    assert.ok(bound.length >= 1, 'a worker bound a task thread to the job');
+    const started = new Map<number, number>();
+    for (const l of logs.filter((x) => x.msg === 'spare task thread started')) started.set(l.pid!, (started.get(l.pid!) ?? 0) + 1);
+    assert.equal(started.size, 2, 'both workers started their spare');
+    assert.deepEqual([...started.values()], [1, 1], 'a worker started a spare beyond its first');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

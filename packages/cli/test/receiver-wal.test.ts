@@ -15,29 +15,34 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { addWorkers, exited } from './cluster-workers.js';
+import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
 const ROLL_MS = 250;
 
-function exited(c: ChildProcess): Promise<void> {
-  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
-}
-
-async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
-  const driver = h.cluster.driver;
-  for (let i = 0; i < n; i++) {
-    const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = h.cluster.addWorker();
-    await h.cluster.waitForWorkers(known.size + 1, 30_000);
-    byId.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
-  }
-}
-
 interface BatchLine {
   readonly time: number;
   readonly numRecords: number;
+}
+
+/**
+ * Resolves once `pred` holds for the batches the job reported so far. Fails if no batch
+ * completes for 30 s (the stream stopped making progress), not after a fixed time: on a
+ * loaded machine batches complete seconds behind the clock, and that lag is waited out.
+ */
+async function batchesWhere(job: RunningJob, what: string, pred: (batches: BatchLine[]) => boolean): Promise<void> {
+  let seen = -1;
+  let progressAt = Date.now();
+  for (;;) {
+    const batches = jsonLines<BatchLine>(job.lines, 'BATCH ');
+    if (pred(batches)) return;
+    if (batches.length !== seen) [seen, progressAt] = [batches.length, Date.now()];
+    if (job.ended) throw new Error(`the job ended before ${what}:\n${job.lines.slice(-30).join('\n')}`);
+    if (Date.now() - progressAt > 30_000) throw new Error(`no batch completed for 30 s before ${what}:\n${job.lines.slice(-30).join('\n')}`);
+    await sleep(20);
+  }
 }
 
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
@@ -58,6 +63,18 @@ export function checkCounts(state: Map<string, number>, source: ReplayableSource
   for (const ws of source.words) for (const w of ws) want.set(w, (want.get(w) ?? 0) + 1);
   const got = [...state].filter(([k]) => !k.startsWith('n')).sort();
   assert.deepEqual(got, [...want].sort(), 'each word counted as often as the source generated it');
+}
+
+/** Every file under `dir` (relative path -> "size mtimeMs"), as the fixture's TREE line gives it. */
+function fileTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    const st = fs.statSync(full);
+    out[path.relative(dir, full)] = `${st.size} ${st.mtimeMs}`;
+  }
+  return out;
 }
 
 /** Watches a log directory: every segment name seen, and the most present at once. */
@@ -114,13 +131,15 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
       const logDir = path.join(ckpt, 'receivedData', '0');
       const watcher = new SegmentWatcher(logDir);
       const source = new ReplayableSource(mode === 'wal' ? 7 : 3);
+      let started: RunningJob | undefined;
       try {
         const port = await source.listen();
         const job = await startJob(h.cluster, fixture('stream-reliable-receiver.ts'), ['127.0.0.1', String(port), String(BATCH_MS), ckpt, mode, path.join(dir, 'stop'), String(ROLL_MS)]);
+        started = job;
         watcher.start();
         const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
         source.start(5, 25); // 200 lines/s
-        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.numRecords > 0).length >= 5);
+        await batchesWhere(job, '5 batches with records', (bs) => bs.filter((b) => b.numRecords > 0).length >= 5);
         const victim = procs.get(receiver.workerId)!;
         assert.ok(victim, 'the receiver runs on a known worker process');
         assert.ok(source.acked > 0, 'the receiver acknowledged lines before the kill');
@@ -131,7 +150,7 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
         const ackedAtKill = source.acked;
         await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`));
         const resumedAt = Date.now();
-        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 20);
+        await batchesWhere(job, '20 batches with records after the restart', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 20);
         source.stop();
         // Everything generated is durable once acknowledged; then a batch cut after that takes the rest.
         const deadline = Date.now() + 30_000;
@@ -140,12 +159,19 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
           await sleep(20);
         }
         const allAckedAt = Date.now();
-        await job.waitLine('BATCH ', 30_000, () => jsonLines<BatchLine>(job.lines, 'BATCH ').some((b) => b.time >= allAckedAt + BATCH_MS));
+        await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
         const midRunPresent = watcher.present().length;
         fs.writeFileSync(path.join(dir, 'stop'), '');
         const result = await within(job.done, 60_000, 'the job to stop');
         watcher.stop();
         assert.equal(result.ok, true, `${mode}: the job failed: ${show(result)}`);
+        // Stopped means stopped: nothing under the checkpoint directory changes once stop()
+        // returned (no log segment, no state or metadata checkpoint written late), checked
+        // over 3 batch intervals (the receiver cut a block every 100 ms while it ran).
+        const atStop = jsonLine<Record<string, string>>(result.lines, 'TREE ');
+        assert.ok(Object.keys(atStop).length > 0, 'the checkpoint directory holds files at the stop');
+        await sleep(3 * BATCH_MS);
+        assert.deepEqual(fileTree(ckpt), atStop, `${mode}: nothing is written to the checkpoint directory after stop() returned`);
         const state = new Map(jsonLine<[string, number][]>(result.lines, 'FINAL '));
         checkCounts(state, source);
         assert.ok(source.connections >= 2, 'the source served a restarted receiver');
@@ -155,7 +181,11 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
           // left after the stop holds the last remembered batches (kept for a restart), and
           // nothing of the killed receiver's writer, whose batches are long forgotten.
           assert.ok(watcher.seen.size >= 32, `segments were rolled (${watcher.seen.size} seen)`);
-          assert.ok(watcher.maxPresent <= 24, `at most 24 segments at once (${watcher.maxPresent} of ${watcher.seen.size})`);
+          // Segments roll by the clock, batches complete (and delete them) as the machine
+          // allows: on a loaded machine batches lag and more segments wait at once. Kept until
+          // the stop, all would be present at once.
+          const bound = Math.max(24, Math.floor(0.75 * watcher.seen.size));
+          assert.ok(watcher.maxPresent <= bound, `at most ${bound} segments at once (${watcher.maxPresent} of ${watcher.seen.size})`);
           const writerOf = (n: string): string => n.slice(0, n.indexOf('.'));
           const writers = [...new Set([...watcher.seen].map(writerOf))];
           assert.equal(writers.length, 2, `two writers: the killed receiver and its successor (${writers.join(', ')})`);
@@ -169,8 +199,14 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
         summary.push(`${mode}: ${source.lines.length} lines, ${source.acked} acknowledged (${ackedAtKill} at the kill), ${source.resent} sent again to the restarted receiver, ${source.connections} connections, segments seen ${watcher.seen.size}, at most ${watcher.maxPresent} at once, ${midRunPresent} before the stop`);
       } finally {
         watcher.stop();
+        // After a failed assertion the job still runs, its receiver still logging into `dir`:
+        // end it first, or removing `dir` races its writes (ENOTEMPTY, hiding the failure).
+        if (started && !started.ended) {
+          h.cluster.driver.jobs.get(started.id)?.cancel();
+          await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
+        }
         await source.close();
-        fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
       }
       await addWorkers(h, 1, procs);
     }

@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, jsonLines, mulberry32, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+import { addWorkers, exited } from './cluster-workers.js';
+import { fixture, jsonLine, jsonLines, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+import { NumberedLineSource } from './numbered-line-source.js';
 
 const RUNS_PER_VICTIM = 6;
 const BATCH_MS = 500;
@@ -21,11 +22,6 @@ const BATCH_MS = 500;
  * must still be there (a stream that kept only 2 batches failed here).
  */
 const CHECKPOINT_MS = 2000;
-const VOCABULARY = Array.from({ length: 40 }, (_, i) => `w${i}`);
-
-function exited(c: ChildProcess): Promise<void> {
-  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
-}
 
 interface BlockReport {
   readonly at: number;
@@ -41,7 +37,7 @@ const watched = new WeakSet<ClusterHandle['cluster']>();
  * process; note every block a receiver reports to the driver (wrapping the driver's
  * report handler, once per cluster; a report sent again is noted once).
  */
-async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>, reports: BlockReport[]): Promise<void> {
+async function addWorkersNotingBlocks(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>, reports: BlockReport[]): Promise<void> {
   const driver = h.cluster.driver;
   if (!watched.has(h.cluster)) {
     watched.add(h.cluster);
@@ -58,70 +54,7 @@ async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildPr
       return receiverReport(rep);
     };
   }
-  for (let i = 0; i < n; i++) {
-    const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = h.cluster.addWorker();
-    await h.cluster.waitForWorkers(known.size + 1, 30_000);
-    const w = driver.registry.all().find((x) => !known.has(x.id))!;
-    byId.set(w.id, child);
-  }
-}
-
-interface SentLine {
-  readonly words: readonly string[];
-  readonly conn: number;
-  readonly at: number;
-}
-
-/**
- * A TCP source that numbers its lines: line k is `n<k>` and three words drawn with a
- * seeded PRNG, written to the newest connection (the receiver's, after a restart).
- */
-class NumberedLineSource {
-  readonly sent: SentLine[] = [];
-  readonly conns: net.Socket[] = [];
-  private readonly server = net.createServer((s) => {
-    this.conns.push(s);
-    s.on('error', () => undefined);
-  });
-  private timer: NodeJS.Timeout | undefined;
-  private readonly rand: () => number;
-
-  constructor(seed: number) {
-    this.rand = mulberry32(seed);
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** `linesPerTick` lines every `everyMs`. */
-  start(linesPerTick: number, everyMs: number): void {
-    this.timer = setInterval(() => {
-      const c = this.conns.length - 1;
-      const s = this.conns[c];
-      if (!s || s.destroyed) return;
-      const out: string[] = [];
-      for (let i = 0; i < linesPerTick; i++) {
-        const words = [0, 1, 2].map(() => VOCABULARY[Math.floor(this.rand() * VOCABULARY.length)]);
-        out.push(`n${this.sent.length} ${words.join(' ')}`);
-        this.sent.push({ words, conn: c, at: Date.now() });
-      }
-      s.write(out.join('\n') + '\n');
-    }, everyMs);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  async close(): Promise<void> {
-    this.stop();
-    for (const c of this.conns) c.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
+  await addWorkers(h, n, byId);
 }
 
 interface BatchLine {
@@ -192,7 +125,7 @@ test(
     await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = new Map<string, ChildProcess>();
       const reports: BlockReport[] = [];
-      await addWorkers(h, 3, procs, reports);
+      await addWorkersNotingBlocks(h, 3, procs, reports);
       for (let run = 0; run < 2 * RUNS_PER_VICTIM; run++) {
         const killReceiver = run % 2 === 0;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-stateful-kill-'));
@@ -242,7 +175,7 @@ test(
           await source.close();
           fs.rmSync(dir, { recursive: true, force: true });
         }
-        await addWorkers(h, 1, procs, reports); // back to 3 workers
+        await addWorkersNotingBlocks(h, 1, procs, reports); // back to 3 workers
       }
     });
     console.log(`# ${summary.join('\n# ')}\n# ${2 * RUNS_PER_VICTIM} runs in ${Date.now() - started} ms`);

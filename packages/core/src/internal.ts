@@ -6,6 +6,7 @@ export * from './context.js';
 export * from './job-working-directory.js';
 export * from './errors.js';
 export * from './codec/codec.js';
+export { decodeSmall, encodeSmall } from './codec/small-value.js';
 export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';
 export * from './closure/index.js';
 export * from './rdd/key.js';

@@ -81,6 +81,13 @@ export interface WorkerOptions {
    */
   readonly taskThreads?: number;
   /**
+   * Whether a spare task thread taken by a job is replaced by a new one (default true, so
+   * the next job's first tasks find one loaded). False for a worker that serves one job
+   * (`sluice run`'s, --no-replace-spare-threads): the replacement would load Sluice
+   * during that job's first stage and never be used.
+   */
+  readonly replaceSpareThreads?: boolean;
+  /**
    * Milliseconds this worker waits for another worker to connect and answer a shuffle or
    * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
    * Spark's spark.shuffle.io.connectionTimeout. Default DEFAULT_PEER_CONNECT_TIMEOUT_MS (30 s).
@@ -195,6 +202,7 @@ export class WorkerNode {
       (report) => this.reportReceiver(report),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,
+      opts.replaceSpareThreads ?? true,
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);

@@ -7,7 +7,7 @@ import { SluiceError } from '../errors.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
 import { StateHandle } from '../dstream/state-handle.js';
-import { makeAggregator } from '../shuffle/aggregator.js';
+import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
 import { decodeShuffleFrames } from '../shuffle/shuffle-frame.js';
 import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
@@ -15,19 +15,22 @@ import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLines, isLineBlock } from '../receiver/line-block.js';
 import { readLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
+import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
 import type { MapOutputLocation, TaskPayload } from './task-spec.js';
 
-export type Emit = (record: unknown) => void;
+export type { Emit, Sink } from './narrow-pipeline.js';
 
 /** Thrown through `emit` to stop computing a partition early (take). */
 export const STOP = Symbol('sluice.stop');
 
 /**
  * Computes partitions of a stage's plan on a worker, pushing records through the chain
- * of narrow operators into `emit`. Sources (files, shuffle reads, cached blocks) are
- * loaded asynchronously; everything downstream of them runs synchronously per record.
+ * of narrow operators into `emit` (or a map-side combine's table). Sources (files, shuffle
+ * reads, cached blocks) are loaded asynchronously; everything downstream of them runs
+ * synchronously per record. A run of per-record operators (map, filter, flatMap, ...)
+ * between a source and the sink is one fused function (narrow-pipeline.ts).
  */
 export class PartitionComputer {
   private readonly plan: Plan;
@@ -84,7 +87,15 @@ export class PartitionComputer {
   }
 
   async compute(nodeId: number, split: number, emit: Emit): Promise<void> {
+    return this.computeInto(nodeId, split, { kind: 'emit', emit });
+  }
+
+  /** Computes one partition into `sink`: a function, or a map-side combine's table. */
+  async computeInto(nodeId: number, split: number, sink: Sink): Promise<void> {
     const node = this.node(nodeId);
+    const op = node.op;
+    if (node.storage === 'NONE' && isPerRecord(op)) return this.computeChain(node, op, split, sink);
+    const emit = sinkEmit(sink);
     if (node.storage !== 'NONE' && node.op.kind !== 'checkpointFile') {
       const blockId = blockIdForRdd(this.env.jobId, node.id, split);
       // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
@@ -102,6 +113,25 @@ export class PartitionComputer {
       return;
     }
     await this.computeOp(node, split, emit);
+  }
+
+  /**
+   * `top` and the per-record operators below it that are not cached, as one fused
+   * pipeline into `sink`, fed by the partition of the node below them. `top` itself is
+   * taken whatever its storage (a cached node's records are computed here, then stored).
+   */
+  private computeChain(top: PlanNode, topOp: PerRecordOp, split: number, sink: Sink): Promise<void> {
+    const chain: PerRecordOp[] = [topOp];
+    let loopOps = loops(topOp) ? 1 : 0;
+    let below = this.node(top.parents[0]);
+    while (below.storage === 'NONE' && isPerRecord(below.op) && (!loops(below.op) || loopOps < MAX_LOOPS)) {
+      chain.push(below.op);
+      if (loops(below.op)) loopOps++;
+      below = this.node(below.parents[0]);
+    }
+    chain.reverse();
+    const fns = chain.map((op) => ('fn' in op ? this.fn<Function>(op.fn) : undefined));
+    return this.computeInto(below.id, split, { kind: 'emit', emit: narrowPipeline(chain, fns, sink) });
   }
 
   private async computeOp(node: PlanNode, split: number, emit: Emit): Promise<void> {
@@ -194,20 +224,17 @@ export class PartitionComputer {
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
-      case 'map': {
-        const f = this.fn<(x: unknown) => unknown>(op.fn);
-        return this.compute(parent, split, (x) => emit(f(x)));
-      }
-      case 'filter': {
-        const f = this.fn<(x: unknown) => boolean>(op.fn);
-        return this.compute(parent, split, (x) => {
-          if (f(x)) emit(x);
-        });
-      }
-      case 'flatMap': {
-        const f = this.fn<(x: unknown) => Iterable<unknown>>(op.fn);
-        return this.compute(parent, split, (x) => emitAll(f(x), emit));
-      }
+      case 'map':
+      case 'filter':
+      case 'flatMap':
+      case 'mapValues':
+      case 'flatMapValues':
+      case 'keyBy':
+      case 'keys':
+      case 'values':
+      case 'pairWithNull':
+        // Reached for a cached node only (compute fuses uncached ones): the chain from it down.
+        return this.computeChain(node, op, split, { kind: 'emit', emit });
       case 'mapPartitions': {
         const input = await this.collect(parent, split);
         const f = this.fn<Function>(op.fn);
@@ -215,27 +242,6 @@ export class PartitionComputer {
         emitAll((await out) as Iterable<unknown>, emit);
         return;
       }
-      case 'mapValues': {
-        const f = this.fn<(x: unknown) => unknown>(op.fn);
-        return this.compute(parent, split, (kv) => emit([(kv as unknown[])[0], f((kv as unknown[])[1])]));
-      }
-      case 'flatMapValues': {
-        const f = this.fn<(x: unknown) => Iterable<unknown>>(op.fn);
-        return this.compute(parent, split, (kv) => {
-          const k = (kv as unknown[])[0];
-          for (const v of f((kv as unknown[])[1])) emit([k, v]);
-        });
-      }
-      case 'keyBy': {
-        const f = this.fn<(x: unknown) => unknown>(op.fn);
-        return this.compute(parent, split, (x) => emit([f(x), x]));
-      }
-      case 'keys':
-        return this.compute(parent, split, (kv) => emit((kv as unknown[])[0]));
-      case 'values':
-        return this.compute(parent, split, (kv) => emit((kv as unknown[])[1]));
-      case 'pairWithNull':
-        return this.compute(parent, split, (x) => emit([x, null]));
       case 'glom': {
         const all = await this.collect(parent, split);
         emit(all);
@@ -349,16 +355,9 @@ export class PartitionComputer {
         });
       }
       case 'combineLocal': {
-        const agg = makeAggregator(op.aggregator, (f) => this.fn(f));
-        const combined = new Map<KeyId, [unknown, unknown]>();
-        await this.compute(parent, split, (kv) => {
-          const [k, v] = kv as [unknown, unknown];
-          const id = keyId(k);
-          const e = combined.get(id);
-          if (e) e[1] = agg.mergeValue(e[1], v);
-          else combined.set(id, [k, agg.createCombiner(v)]);
-        });
-        for (const e of combined.values()) emit(e);
+        const table = combineTable(makeAggregator(op.aggregator, (f) => this.fn(f)));
+        await this.computeInto(parent, split, { kind: 'combine', table });
+        for (const e of table.entries.values()) emit(e);
         return;
       }
       case 'shuffled': {
@@ -417,6 +416,13 @@ export class PartitionComputer {
       }
     }
   }
+}
+
+/** The sink as a function of one record (a pair, for a combine's table). */
+function sinkEmit(sink: Sink): Emit {
+  if (sink.kind === 'emit') return sink.emit;
+  const table = sink.table;
+  return (kv) => table.add((kv as unknown[])[0], (kv as unknown[])[1]);
 }
 
 function emitAll(it: Iterable<unknown>, emit: Emit): void {

@@ -10,7 +10,8 @@ import { fileSystemFor } from '../io/file-system-registry.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
 import type { ShuffleSpec } from '../rdd/plan.js';
-import { makeAggregator } from '../shuffle/aggregator.js';
+import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
+import type { CombineEntries } from '../shuffle/combine-table.js';
 import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.js';
 import { encodeRun } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
@@ -218,11 +219,10 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
   const writer = new MapOutputWriter(n);
   if (spec.mapSideCombine && spec.aggregator) {
-    // Combine in one map first and place each distinct key once, at flush: the partition
-    // function (a hash of the key) then runs per key, not per record.
-    const agg = makeAggregator(spec.aggregator, (f) => env.revive(f));
-    let combined = new Map<KeyId, [unknown, unknown]>();
-    const flushCombined = (): void => {
+    // Combine in one table first and place each distinct key once, at a spill: the partition
+    // function (a hash of the key) then runs per key, not per record. The table's steps run
+    // inside the narrow pipeline that feeds it (one look-up per pair, no call to reach it).
+    const spill = (combined: CombineEntries): void => {
       const entries = new Array<[unknown, unknown]>(combined.size);
       const parts = new Int32Array(combined.size);
       let i = 0;
@@ -231,22 +231,10 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
         parts[i++] = part(e[0]);
       }
       writer.addRun(encodeRun(entries, parts, i, n));
-      combined = new Map();
     };
-    const createCombiner = agg.createCombiner;
-    const mergeValue = agg.mergeValue;
-    await computer.compute(payload.plan.root, partition, (kv) => {
-      const k = (kv as unknown[])[0];
-      const v = (kv as unknown[])[1];
-      const id = typeof k === 'object' && k !== null ? keyId(k) : (k as KeyId);
-      const e = combined.get(id);
-      if (e !== undefined) e[1] = mergeValue(e[1], v);
-      else {
-        combined.set(id, [k, createCombiner(v)]);
-        if (combined.size >= spillRecords) flushCombined();
-      }
-    });
-    flushCombined();
+    const table = combineTable(makeAggregator(spec.aggregator, (f) => env.revive(f)), spillRecords, spill);
+    await computer.computeInto(payload.plan.root, partition, { kind: 'combine', table });
+    table.spill();
   } else {
     // Records and their partitions as they come; each spill is laid out by partition at once.
     let records: unknown[] = [];

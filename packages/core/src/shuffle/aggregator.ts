@@ -1,5 +1,6 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { AggregatorSpec } from '../rdd/plan.js';
+import { CombineTable, type CombineEntries } from './combine-table.js';
 
 /** The three functions of a combine-by-key, as Spark's Aggregator. */
 export interface Aggregator {
@@ -10,11 +11,14 @@ export interface Aggregator {
 
 type Revive = (fn: ShippedFunction) => Function;
 
+/** The createCombiner of reduceByKey and distinct: the first value is the combiner (a CombineTable then calls nothing). */
+export const identityCombiner = (v: unknown): unknown => v;
+
 export function makeAggregator(spec: AggregatorSpec, revive: Revive): Aggregator {
   switch (spec.kind) {
     case 'reduce': {
       const f = revive(spec.fn) as (a: unknown, b: unknown) => unknown;
-      return { createCombiner: (v) => v, mergeValue: f, mergeCombiners: f };
+      return { createCombiner: identityCombiner, mergeValue: f, mergeCombiners: f };
     }
     case 'group':
       return {
@@ -46,10 +50,18 @@ export function makeAggregator(spec: AggregatorSpec, revive: Revive): Aggregator
         mergeCombiners: revive(spec.mergeCombiners) as (a: unknown, b: unknown) => unknown,
       };
     case 'first':
-      return { createCombiner: (v) => v, mergeValue: (c) => c, mergeCombiners: (a) => a };
+      return { createCombiner: identityCombiner, mergeValue: (c) => c, mergeCombiners: (a) => a };
     default: {
       const never: never = spec;
       throw new Error(`unknown aggregator ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * A table combining values by key with `agg` (createCombiner, mergeValue): one look-up per
+ * pair; see CombineTable for `limit` and `spill`.
+ */
+export function combineTable(agg: Aggregator, limit?: number, spill?: (entries: CombineEntries) => void): CombineTable {
+  return new CombineTable(agg.createCombiner === identityCombiner ? undefined : agg.createCombiner, agg.mergeValue, limit, spill);
 }

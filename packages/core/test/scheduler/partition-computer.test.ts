@@ -8,6 +8,7 @@ import type { ShippedFunction } from '../../src/closure/index.js';
 import { decode, encode, encodeRecords } from '../../src/codec/codec.js';
 import { encodeWalRecord, segmentFileName } from '../../src/wal/wal-segment.js';
 import { SluiceError } from '../../src/errors.js';
+import { userErrorInfo } from '../../src/util/user-error.js';
 import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
 import { blockIdForRdd, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
@@ -471,5 +472,252 @@ describe('runTask with a fake in-memory TaskEnv', () => {
       assert.doesNotMatch(err.message, /was lost/);
       return true;
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Fused narrow pipelines (narrow-pipeline.ts): a chain of per-record operators runs as one
+// generated function, into an emit or straight into a map-side combine's table.
+
+/** Calls of the user functions below, by name: module-level, so revived functions (evaluated in this module) count here. */
+const calls: Record<string, number> = {};
+const count = (name: string): void => void (calls[name] = (calls[name] ?? 0) + 1);
+/** Set by an infinite generator's finally block: the pipeline closed it. */
+const closed: string[] = [];
+
+const ship = (f: Function, op: string): ShippedFunction => captureClosure(f, `rdd.${op}`);
+
+/** Seeded random text: words of 1-4 UTF-8 byte characters, blank lines, runs of spaces (empty words), CRLF. */
+function randomText(seed: number, lines: number): string {
+  const rand = mulberry32(seed);
+  const vocab = ['a', 'bb', 'é', 'naïve', '日本', '𝄞x', '😀', 'Straße', 'w1', 'w2', 'w3', 'zz'];
+  let s = '';
+  for (let i = 0; i < lines; i++) {
+    const n = rand() < 0.1 ? 0 : Math.floor(rand() * 15);
+    const words: string[] = [];
+    for (let j = 0; j < n; j++) words.push(rand() < 0.05 ? '' : vocab[Math.floor(rand() * vocab.length)]);
+    s += words.join(' ') + (rand() < 0.2 ? '\r\n' : '\n');
+  }
+  return s;
+}
+
+/** textFile splits as sc.textFile cuts a file: `n` equal byte ranges. */
+function textSplits(file: string, n: number): { file: string; start: number; end: number }[] {
+  const size = fs.statSync(file).size;
+  return Array.from({ length: n }, (_, i) => ({ file, start: Math.floor((size * i) / n), end: Math.floor((size * (i + 1)) / n) }));
+}
+
+describe('fused narrow pipelines', () => {
+  let dir = '';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-fused-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('word count through textFile, flatMap, filter, map and the map-side combine equals an independent count (unicode, blank lines, 13 splits)', async () => {
+    const text = randomText(77, 3000);
+    const file = path.join(dir, 'words.txt');
+    fs.writeFileSync(file, text);
+    // Independent: every line's words, '' dropped, counted.
+    const want = new Map<string, number>();
+    const wantPairs: [string, number][] = [];
+    for (const line of text.split(/\r?\n/).slice(0, -1)) {
+      for (const w of line.split(' ')) {
+        if (w === '') continue;
+        want.set(w, (want.get(w) ?? 0) + 1);
+        wantPairs.push([w, 1]);
+      }
+    }
+    const splits = textSplits(file, 13);
+    const chain = (root: number): Plan =>
+      plan(
+        root,
+        node(0, splits.length, { kind: 'textFile', splits }),
+        node(1, splits.length, { kind: 'flatMap', fn: ship((line: string) => line.split(' '), 'flatMap') }, [0]),
+        node(2, splits.length, { kind: 'filter', fn: ship((w: string) => w !== '', 'filter') }, [1]),
+        node(3, splits.length, { kind: 'map', fn: ship((w: string) => [w, 1], 'map') }, [2]),
+      );
+    const env = new FakeTaskEnv();
+    // Every record in order, through the emit sink.
+    const collected: unknown[] = [];
+    for (let s = 0; s < splits.length; s++) {
+      const r = await runTask({ plan: chain(3), kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, s, env);
+      collected.push(...(r.kind === 'result' ? (r.value as unknown[]) : []));
+    }
+    assert.deepEqual(collected, wantPairs);
+    // The combine sink (and spills of 5 keys): map outputs hold each split's partial sums.
+    for (const spill of [undefined, 5]) {
+      const spec = shuffleSpec(sumFn(), true, HashPartitioner.of(7));
+      const got = new Map<string, number>();
+      for (let s = 0; s < splits.length; s++) {
+        const out = await runTask({ plan: chain(3), kind: 'shuffleMap', shuffle: spec, mapOutputs: {} }, s, env, spill === undefined ? {} : { spillRecords: spill });
+        assert.equal(out.kind, 'mapStatus');
+        if (out.kind !== 'mapStatus') continue;
+        env.outputs.set(`${SHUFFLE_ID}/${s}`, out.output);
+        for (let r = 0; r < 7; r++) for (const [k, v] of env.block(SHUFFLE_ID, s, r).flat()) got.set(k as string, (got.get(k as string) ?? 0) + (v as number));
+      }
+      assert.deepEqual(got, want, `spill ${spill}`);
+    }
+  });
+
+  test('take stops early: each user function is called no more than the records the taken ones needed', async () => {
+    for (const k of Object.keys(calls)) delete calls[k];
+    const env = new FakeTaskEnv();
+    const records = Array.from({ length: 1000 }, (_, i) => i);
+    const payload = (n: number): TaskPayload => ({
+      plan: plan(
+        3,
+        node(0, 1, { kind: 'parallelize', slices: [records] }),
+        node(1, 1, { kind: 'map', fn: ship((x: number) => (count('map'), x * 10), 'map') }, [0]),
+        node(2, 1, { kind: 'flatMap', fn: ship((x: number) => (count('flatMap'), [x, x + 1, x + 2]), 'flatMap') }, [1]),
+        node(3, 1, { kind: 'filter', fn: ship((x: number) => (count('filter'), x % 2 === 0), 'filter') }, [2]),
+      ),
+      kind: 'result',
+      action: { kind: 'take', n },
+      mapOutputs: {},
+    });
+    // Record i gives 10i, 10i+1, 10i+2; the even ones pass: 2 per input record.
+    assert.deepEqual(await runTask(payload(5), 0, env), { kind: 'result', value: [0, 2, 10, 12, 20] });
+    assert.deepEqual(calls, { map: 3, flatMap: 3, filter: 7 });
+    // An infinite generator from flatMap: pulled one record at a time, and closed when take stops.
+    const gen = ship(function* (x: number) {
+      try {
+        for (let i = 0; ; i++) yield `${x}.${i}`;
+      } finally {
+        closed.push(`closed ${x}`);
+      }
+    }, 'flatMap');
+    const infinite: TaskPayload = {
+      plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [records] }), node(1, 1, { kind: 'flatMap', fn: gen }, [0])),
+      kind: 'result',
+      action: { kind: 'take', n: 4 },
+      mapOutputs: {},
+    };
+    assert.deepEqual(await runTask(infinite, 0, env), { kind: 'result', value: ['0.0', '0.1', '0.2', '0.3'] });
+    assert.deepEqual(closed, ['closed 0']);
+  });
+
+  test('filter and flatMap that return nothing: no record reaches the sink, the map output is empty', async () => {
+    const env = new FakeTaskEnv();
+    const nums = Array.from({ length: 200 }, (_, i) => i);
+    const chain = plan(
+      3,
+      node(0, 1, { kind: 'parallelize', slices: [nums] }),
+      node(1, 1, { kind: 'flatMap', fn: ship((x: number) => (x % 3 === 0 ? [] : x % 3 === 1 ? new Set<number>() : [x]), 'flatMap') }, [0]),
+      node(2, 1, { kind: 'filter', fn: ship(() => false, 'filter') }, [1]),
+      node(3, 1, { kind: 'keyBy', fn: ship((x: number) => x, 'keyBy') }, [2]),
+    );
+    assert.deepEqual(await runTask({ plan: chain, kind: 'result', action: { kind: 'count' }, mapOutputs: {} }, 0, env), { kind: 'result', value: 0 });
+    const out = await runTask({ plan: chain, kind: 'shuffleMap', shuffle: shuffleSpec(sumFn(), true), mapOutputs: {} }, 0, env);
+    assert.equal(out.kind, 'mapStatus');
+    if (out.kind === 'mapStatus') assert.deepEqual(Array.from(out.sizes), [0, 0, 0]);
+    // Without the filter: what flatMap keeps (x % 3 === 2) arrives once each, keyed.
+    const kept = plan(2, chain.nodes[0]!, chain.nodes[1]!, node(2, 1, { kind: 'keyBy', fn: ship((x: number) => -x, 'keyBy') }, [1]));
+    const r = await runTask({ plan: kept, kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, 0, env);
+    assert.deepEqual(r, { kind: 'result', value: nums.filter((x) => x % 3 === 2).map((x) => [-x, x]) });
+  });
+
+  test('a user function that throws mid-partition: its error comes out as thrown, after exactly the records before it', async () => {
+    for (const k of Object.keys(calls)) delete calls[k];
+    const env = new FakeTaskEnv();
+    const bad = ship((w: string) => {
+      count('pair');
+      if (w === 'w7') throw new RangeError(`cannot pair the word ${w}`);
+      return [w, 1];
+    }, 'map');
+    const words = Array.from({ length: 20 }, (_, i) => `w${i}`);
+    const p: TaskPayload = {
+      plan: plan(2, node(0, 1, { kind: 'parallelize', slices: [words] }), node(1, 1, { kind: 'map', fn: ship((w: string) => w, 'map') }, [0]), node(2, 1, { kind: 'map', fn: bad }, [1])),
+      kind: 'shuffleMap',
+      shuffle: shuffleSpec(sumFn(), true),
+      mapOutputs: {},
+    };
+    await assert.rejects(runTask(p, 0, env), (err: Error) => {
+      assert.ok(err instanceof RangeError, `the user's own error, got ${err.name}`);
+      assert.equal(err.message, 'cannot pair the word w7');
+      // What the worker sends back (userErrorInfo) keeps the user's frame and drops the generated one.
+      const info = userErrorInfo(err);
+      assert.equal(info.code, 'SLUICE_TASK_FAILED');
+      assert.doesNotMatch(info.stack, /sluiceNarrowPipeline/);
+      return true;
+    });
+    assert.equal(calls.pair, 8, 'records w0..w7 were paired, none after the throw');
+  });
+
+  test("a flatMap function that returns something not iterable is a clear error naming the operator's call site", async () => {
+    const env = new FakeTaskEnv();
+    const fn = captureClosure((x: number) => (x === 3 ? undefined : [x]), 'rdd.flatMap', 'job.ts:12:3');
+    const p: TaskPayload = { plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [[1, 2, 3, 4]] }), node(1, 1, { kind: 'flatMap', fn }, [0])), kind: 'result', action: { kind: 'collect' }, mapOutputs: {} };
+    await assert.rejects(runTask(p, 0, env), (err: SluiceError) => {
+      assert.equal(err.code, 'SLUICE_BAD_RECORD');
+      assert.match(err.message, /rdd\.flatMap \(job\.ts:12:3\): its function returned undefined, which is not iterable/);
+      return true;
+    });
+  });
+
+  test('mapPartitions with generators between fused chains', async () => {
+    for (const k of Object.keys(calls)) delete calls[k];
+    const env = new FakeTaskEnv();
+    const nums = Array.from({ length: 50 }, (_, i) => i);
+    const chain = plan(
+      4,
+      node(0, 2, { kind: 'parallelize', slices: [nums.slice(0, 25), nums.slice(25)] }),
+      node(1, 2, { kind: 'map', fn: ship((x: number) => (count('below'), x + 1), 'map') }, [0]),
+      node(
+        2,
+        2,
+        {
+          kind: 'mapPartitions',
+          withIndex: true,
+          fn: ship(function* (index: number, it: Iterator<number>) {
+            let sum = 0;
+            for (let r = it.next(); !r.done; r = it.next()) {
+              sum += r.value;
+              if (r.value % 5 === 0) yield r.value;
+            }
+            yield `p${index}:${sum}`;
+          }, 'mapPartitionsWithIndex'),
+        },
+        [1],
+      ),
+      node(3, 2, { kind: 'flatMap', fn: ship((x: unknown) => (count('above'), [x, x]), 'flatMap') }, [2]),
+      node(4, 2, { kind: 'filter', fn: ship((x: unknown) => typeof x === 'string' || (x as number) > 10, 'filter') }, [3]),
+    );
+    const want = (p: number): unknown[] => {
+      const xs = nums.slice(p * 25, p * 25 + 25).map((x) => x + 1);
+      const out: unknown[] = [...xs.filter((x) => x % 5 === 0), `p${p}:${xs.reduce((a, b) => a + b, 0)}`];
+      return out.flatMap((x) => [x, x]).filter((x) => typeof x === 'string' || (x as number) > 10);
+    };
+    for (const p of [0, 1]) assert.deepEqual(await runTask({ plan: chain, kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, p, env), { kind: 'result', value: want(p) });
+    assert.deepEqual(calls, { below: 50, above: 5 + 1 + 5 + 1 });
+  });
+
+  test('a stage both cached and pipelined: the cached node is computed once, through its own chain, and read back after', async () => {
+    for (const k of Object.keys(calls)) delete calls[k];
+    const env = new FakeTaskEnv();
+    const lines = ['a b', '', 'c a b', 'b'];
+    // parallelize -> flatMap -> map (cached) -> filter -> mapValues -> combine
+    const chain = plan(
+      4,
+      node(0, 1, { kind: 'parallelize', slices: [lines] }),
+      node(1, 1, { kind: 'flatMap', fn: ship((l: string) => (count('split'), l.split(' ')), 'flatMap') }, [0]),
+      node(2, 1, { kind: 'map', fn: ship((w: string) => (count('pair'), [w, 1]), 'map') }, [1], [], 'MEMORY_ONLY'),
+      node(3, 1, { kind: 'filter', fn: ship((kv: [string, number]) => (count('filter'), kv[0] !== ''), 'filter') }, [2]),
+      node(4, 1, { kind: 'mapValues', fn: ship((v: number) => (count('values'), v * 10), 'mapValues') }, [3]),
+    );
+    const sums = async (): Promise<Map<unknown, unknown>> => {
+      const out = await runTask({ plan: chain, kind: 'shuffleMap', shuffle: shuffleSpec(sumFn(), true), mapOutputs: {} }, 0, env);
+      assert.equal(out.kind, 'mapStatus');
+      if (out.kind === 'mapStatus') env.outputs.set(`${SHUFFLE_ID}/0`, out.output);
+      return new Map([0, 1, 2].flatMap((r) => env.block(SHUFFLE_ID, 0, r).flat()));
+    };
+    const want = new Map([['a', 20], ['b', 30], ['c', 10]]);
+    assert.deepEqual(await sums(), want);
+    assert.deepEqual(calls, { split: 4, pair: 7, filter: 7, values: 6 });
+    assert.equal(env.cached.size, 1);
+    assert.deepEqual(decode(env.cached.get(blockIdForRdd(env.jobId, 2, 0))!), [['a', 1], ['b', 1], ['', 1], ['c', 1], ['a', 1], ['b', 1], ['b', 1]]);
+    // Again: the cached partition is read; only the chain above it runs.
+    assert.deepEqual(await sums(), want);
+    assert.deepEqual(calls, { split: 4, pair: 7, filter: 14, values: 12 });
   });
 });

@@ -5,7 +5,9 @@ import {
   TaskFailedError,
   blockIdForRdd,
   decode,
+  decodeSmall,
   encode,
+  encodeSmall,
   stageSharedPlan,
   type ActionSpec,
   type Clock,
@@ -23,7 +25,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener, type TaskEndEvent } from './scheduler-listener.js';
@@ -306,7 +308,7 @@ export class DAGScheduler implements RegistryListener {
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
       const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
-        const r = decode<TaskResultValue>(outcome.result!);
+        const r = decodeSmall<TaskResultValue>(outcome.result!);
         results.set(p, r);
         accumulatorUpdates.push(r.accumulators);
       });
@@ -439,7 +441,6 @@ export class DAGScheduler implements RegistryListener {
       return keys;
     };
     const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
-    const dataNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'parallelize');
     // The stage's part of every task, encoded once when its first task launches.
     let stage: StageDescription | undefined;
     const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;
@@ -457,6 +458,7 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
+    const slicer = taskSlicer(plan);
     // The empty segments of the map outputs this task set reads, as of its locations.
     const emptySegments: Record<number, (Uint8Array | null)[]> = {};
     for (const s of Object.keys(mapOutputs)) {
@@ -468,10 +470,10 @@ export class DAGScheduler implements RegistryListener {
       stageId,
       stageAttempt: attempt,
       describe: (partition, taskId, taskAttempt) => {
-        const slices = dataNodes.length > 0 ? taskSlices(plan, partition) : undefined;
+        const slices = slicer(partition);
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
-        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encode(part) };
+        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => {

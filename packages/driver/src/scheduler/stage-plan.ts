@@ -74,6 +74,27 @@ export function partitionsTouched(plan: Plan, partition: number): Map<number, Se
   return out;
 }
 
+/** A task's slices by partition, as taskSlices gives them. */
+export type TaskSlicer = (partition: number) => Record<number, Record<number, unknown>> | undefined;
+
+/**
+ * taskSlices for every task of a stage, with what does not change from task to task
+ * worked out once: without union, coalesce or cartesian in the plan every node maps
+ * partition i to i, so a task over `partition` reads slice `partition` of each
+ * parallelize node (tiny tasks are described thousands of times a second).
+ */
+export function taskSlicer(plan: Plan): TaskSlicer {
+  const all = Object.values(plan.nodes);
+  const data = all.filter((n) => n.op.kind === 'parallelize');
+  if (data.length === 0) return () => undefined;
+  if (all.some((n) => n.op.kind === 'union' || n.op.kind === 'coalesce' || n.op.kind === 'cartesian')) return (partition) => taskSlices(plan, partition);
+  return (partition) => {
+    const out: Record<number, Record<number, unknown>> = {};
+    for (const n of data) if (n.op.kind === 'parallelize') out[n.id] = { [partition]: n.op.slices[partition] };
+    return out;
+  };
+}
+
 /**
  * The parallelized data a task over `partition` reads, by parallelize node id and slice
  * index (union, coalesce and cartesian read other slices than their own index): what the

@@ -132,12 +132,10 @@ export class TaskSetManager {
   private readonly attempts: number[];
   /** Workers each task failed on: it is not offered to them again while others remain. */
   private readonly failedOn: Set<string>[];
+  /** Run times of the successful attempts (ms), kept sorted: the median is read, not sorted out, on each offer. */
   private readonly durations: number[] = [];
   /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
   private recentMs: number | undefined;
-  /** The median of `durations` when it held `medianOf` entries. */
-  private median = 0;
-  private medianOf = 0;
   /** Tasks that had their one speculative copy. */
   private readonly speculated: boolean[];
   private remaining: number;
@@ -321,13 +319,9 @@ export class TaskSetManager {
   private speculationThreshold(): number | undefined {
     const finished = this.durations.length;
     if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
-    // The median is sorted out again only when a task finished since (every offer of a slot asks).
-    if (this.medianOf !== finished) {
-      const sorted = [...this.durations].sort((a, b) => a - b);
-      this.median = sorted[Math.floor(sorted.length / 2)];
-      this.medianOf = finished;
-    }
-    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.median);
+    // Every offer of a slot asks (thousands a second for tiny tasks): a sort per task end
+    // here was O(n log n) a task over the stage's last quarter; `durations` is kept sorted.
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.durations[finished >> 1]);
   }
 
   /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */
@@ -368,7 +362,7 @@ export class TaskSetManager {
         this.done[a.index] = true;
         this.remaining--;
         const ran = this.clock.now() - a.start;
-        this.durations.push(ran);
+        insertSorted(this.durations, ran);
         this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
         this.stage.onSuccess(this.partitions[a.index], o, a.workerId);
         for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
@@ -478,4 +472,17 @@ export class TaskSetManager {
     this.pending.length = 0;
     this.resolveEnd(e);
   }
+}
+
+/** Insert `x` into the ascending array `xs`, keeping it ascending (binary search for the place). */
+export function insertSorted(xs: number[], x: number): void {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === xs.length) xs.push(x);
+  else xs.splice(lo, 0, x);
 }

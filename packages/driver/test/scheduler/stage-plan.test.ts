@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HashPartitioner, PartitionComputer, stageSharedPlan, withTaskPart, type LineageGraph, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type TaskEnv } from '@sluice/core/internal';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlices } from '../../src/scheduler/stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, taskSlices } from '../../src/scheduler/stage-plan.js';
 
 function node(id: number, numPartitions: number, op: NodeOp, parents: number[] = [], shuffleParents: number[] = []): PlanNode {
   return { id, numPartitions, op, parents, shuffleParents, storage: 'NONE' };
@@ -113,6 +113,21 @@ describe('a task\'s slices of parallelized data (taskSlices, stageSharedPlan, wi
     assert.ok(op.kind === 'parallelize' && op.slices[1] === C[1] && op.slices[3] === C[3]);
     assert.deepEqual(kept(coalesce, 0), [0, 1, 2, 3]);
     assert.equal(cut.nodes[1], coalesce.nodes[1], 'other nodes are shared');
+  });
+
+  test('taskSlicer gives what taskSlices gives, for every partition of narrow, union, coalesce and cartesian plans', () => {
+    const D = slices(4, 'd');
+    const E = slices(4, 'e');
+    // Two parallelized parents zipped (every node maps i to i), under a map.
+    const narrow = stagePlan(graph(3, node(0, 4, { kind: 'parallelize', slices: D }), node(1, 4, { kind: 'parallelize', slices: E }), node(2, 4, { kind: 'keys' }, [0, 1]), node(3, 4, { kind: 'values' }, [2])), 3);
+    for (const [name, p] of [['narrow', narrow], ['union', union], ['coalesce', coalesce], ['cartesian', cartesian]] as const) {
+      const n = p.nodes[p.root].numPartitions;
+      const slicer = taskSlicer(p);
+      for (let i = 0; i < n; i++) assert.deepStrictEqual(slicer(i), taskSlices(p, i), `${name} partition ${i}`);
+    }
+    // The narrow plan, independently: slice i of each parallelized node.
+    assert.deepStrictEqual(taskSlicer(narrow)(2), { 0: { 2: D[2] }, 1: { 2: E[2] } });
+    assert.equal(taskSlicer(stagePlan(graph(0, node(0, 3, { kind: 'range', start: 0, end: 9, step: 1 })), 0))(1), undefined);
   });
 
   test('a plan without parallelize nodes is returned as is', () => {

@@ -158,6 +158,32 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     assert.equal(c.scheduler.activeTaskSets, 0);
   });
 
+  test('queued launches are not running: progress and the running list count the cores held, whichever launch resolves first', async () => {
+    const c = cluster({ wA: 2, wB: 3 });
+    const { tsm, end } = c.run(120);
+    await settle();
+    const held = (): number => c.registry.all().reduce((n, w) => n + w.cores - w.freeSlots, 0);
+    const queued = (): number => c.registry.all().reduce((n, w) => n + w.queuedTasks, 0);
+    let queuedSeen = 0;
+    for (let round = 0; end() === undefined; round++) {
+      // Alternately the oldest launch of each worker, or its newest (a queued one, when it has any).
+      c.clock.advance(1);
+      for (const f of c.fakes.values()) {
+        const l = round % 2 === 0 ? f.waiting.shift() : f.waiting.pop();
+        l?.resolve(ok());
+      }
+      await settle();
+      if (end() !== undefined) break;
+      queuedSeen = Math.max(queuedSeen, queued());
+      const inFlight = [...c.fakes.values()].reduce((n, f) => n + f.waiting.length, 0);
+      assert.equal(inFlight, held() + queued(), 'what the workers hold: the slots taken and the queued');
+      assert.equal(tsm.progress().runningTasks, held(), `running: the ${held()} cores held, not the ${inFlight} launched`);
+      assert.equal(tsm.runningTasks().length, held());
+    }
+    assert.ok(queuedSeen > 0, 'tasks were queued beyond the slots');
+    assert.deepEqual(end(), { kind: 'done' });
+  });
+
   test('a worker lost with queued tasks: they run on the other worker, each partition succeeds once', async () => {
     const c = cluster({ wA: 2, wB: 2 });
     const { stage, end } = c.run(60);

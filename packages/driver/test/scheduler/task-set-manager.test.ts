@@ -327,6 +327,31 @@ describe('TaskSetManager', () => {
       assert.deepEqual(await tsm.finished, { kind: 'done' });
     });
 
+    test('the threshold is multiplier × the median of the finished run times, whatever order they finished in', () => {
+      const { clock, tsm } = setup([0, 1, 2, 3, 4, 5, 6, 7, 8], spec);
+      // Tasks 0..6 launched 100 ms apart, 7 and 8 with 6; all of 0..6 finish at 1,000 ms
+      // after the first launch, in a shuffled order, so their run times come in unsorted.
+      const t: ReturnType<typeof launch>[] = [];
+      for (let i = 0; i < 9; i++) {
+        if (i > 0 && i < 7) clock.advance(100);
+        t.push(launch(tsm, `w${i}`));
+      }
+      clock.advance(400);
+      const order = [3, 0, 5, 1, 6, 2, 4];
+      for (const i of order) tsm.onResult(t[i].taskId, ok());
+      // Run times 1000 - 100 i; their median, computed here: 700, so the threshold is 1,050 ms.
+      const runs = order.map((i) => 1000 - 100 * i).sort((a, b) => a - b);
+      const threshold = 1.5 * runs[Math.floor(runs.length / 2)];
+      assert.equal(threshold, 1050);
+      // Tasks 7 and 8 have run 400 ms.
+      clock.advance(threshold - 400);
+      assert.equal(tsm.offer('w0'), undefined, 'running exactly the threshold: no copy');
+      clock.advance(1);
+      const copy = launch(tsm, 'w0');
+      assert.equal(copy.partition, 7);
+      assert.equal(copy.attempt, 1);
+    });
+
     test('no speculation before the quantile of tasks has finished', () => {
       const { clock, tsm } = setup([0, 1, 2, 3], spec);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));

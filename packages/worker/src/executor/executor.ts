@@ -90,9 +90,11 @@ export class Executor {
     sparesLog: Logger,
     /** Threads a job's tasks run in here (WorkerOptions.taskThreads; default `cores`). */
     private readonly taskThreads: number = cores,
+    /** Whether a spare task thread a job took is replaced (WorkerOptions.replaceSpareThreads). */
+    replaceSpares = true,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
-    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog);
+    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares);
   }
 
   /** Start the spare task threads (idempotent). */

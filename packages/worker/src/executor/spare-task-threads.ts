@@ -27,8 +27,10 @@ interface Spare {
  * good: a thread is never given back, so it never serves a second job; the job's sandbox
  * terminates it. Spares get the job environment (no cluster secret) when they are
  * started, as every job thread does. Up to `size` spares are kept; one taken is replaced
- * SPARE_REPLENISH_DELAY_MS later. A spare that dies is dropped, and replaced only at the
- * next `take()` (never in a loop).
+ * SPARE_REPLENISH_DELAY_MS later — unless `replace` is false (a worker that serves one
+ * job, `sluice run`'s: a replacement would load Sluice during that job's first stage and
+ * never be used; a later thread of the job starts cold). A spare that dies is dropped, and
+ * replaced only at the next `take()` (never in a loop).
  *
  * Threading: the worker's main thread only.
  */
@@ -41,6 +43,8 @@ export class SpareTaskThreads {
     private readonly size: number,
     private readonly threadData: ThreadData,
     private readonly log: Logger,
+    /** Whether a spare taken is replaced (see above). */
+    private readonly replace: boolean = true,
   ) {}
 
   /** Start the spares (idempotent). */
@@ -95,7 +99,7 @@ export class SpareTaskThreads {
   }
 
   private scheduleReplenish(): void {
-    if (this.closed || this.replenishTimer) return;
+    if (this.closed || this.replenishTimer || !this.replace) return;
     this.replenishTimer = setTimeout(() => {
       this.replenishTimer = undefined;
       this.replenish();
@@ -106,6 +110,7 @@ export class SpareTaskThreads {
   private replenish(): void {
     while (!this.closed && this.spares.length < this.size) {
       const thread = this.startThread();
+      this.log.debug({ spares: this.spares.length + 1, size: this.size }, 'spare task thread started');
       const spare: Spare = {
         thread,
         ready: false,

@@ -17,8 +17,10 @@ import {
   broadcastIds,
   bundleEval,
   decode,
+  decodeSmall,
   decodeRecords,
   encode,
+  encodeSmall,
   encodeMapStatus,
   isLineBlock,
   placesOf,
@@ -130,7 +132,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     stages.set(stageKey, stage);
   }
   if (stage === undefined) return { kind: 'error', code: 'SLUICE_INTERNAL', message: `this task thread holds no stage ${stageKey} (a worker bug)`, stack: '' };
-  const payload = withTaskPart(stage.payload, taskData === undefined ? undefined : decode<TaskPart>(taskData));
+  const payload = withTaskPart(stage.payload, taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData));
   try {
     await loadBroadcasts(stage.broadcastIds);
   } catch (err) {
@@ -175,7 +177,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     if (out.kind === 'mapStatus') {
       return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
     }
-    return { kind: 'result', value: encode({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
+    return { kind: 'result', value: encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
