@@ -1,6 +1,7 @@
 // The consolidated shuffle on worker processes: each map task's output is one block (an
 // index and the data) on the worker that ran it; a reduce task reads its segment of every
-// map output, locally without RPC and from each other worker in one FetchShuffle call, and
+// map output, locally without RPC and from each other worker with one request on its
+// persistent ShuffleStream to that worker, and
 // skips map outputs whose segment for it is empty. One job on 3 workers collects the same
 // shuffled RDD three times: as it is; after one worker lost its map output blocks (the
 // reduce tasks' fetches fail, and only that worker's map tasks run again); and after a

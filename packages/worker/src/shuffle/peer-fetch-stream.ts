@@ -24,7 +24,7 @@ type StreamState = 'open' | 'closed';
  * This worker's one long-lived ShuffleStream call to another worker (at one address),
  * shared by all its reduce tasks' fetches there: each fetch is a request with a number of
  * its own, and the chunks that come back are routed to their request by that number, so
- * reduce tasks running at once each get their own segments. It replaces a FetchShuffle
+ * reduce tasks running at once each get their own segments. It replaced a FetchShuffle
  * call per reduce task and worker, whose set-up (headers, an HTTP/2 stream, the server's
  * handler) cost more than a small answer itself.
  *
