@@ -16,7 +16,10 @@
  * `job-bundles/`, private to the user (0700). A directory that cannot be written keeps
  * nothing; the job is bundled as without a cache. Entries are written whole (a temporary
  * file renamed), the description last, so two runs at once never read half an entry; a
- * bundle whose sha256 is not the one described is not used.
+ * bundle whose sha256 is not the one described is not used. The cache keeps the
+ * JOB_BUNDLE_CACHE_ENTRIES entries used last (a hit touches its entry); storing a new one
+ * removes the rest, so a machine that runs many different job paths (tests' temporary
+ * directories) does not fill its disk.
  *
  * Threading: one call at a time per process (the CLI's main thread).
  */
@@ -31,6 +34,8 @@ import type { JobBundle } from './bundle-job.js';
 
 /** Changes when what is stored changes shape. */
 const FORMAT = 1;
+/** How many entries the cache keeps: those used last. */
+export const JOB_BUNDLE_CACHE_ENTRIES = 64;
 /** Files beside the job (and above it) that change how esbuild resolves and compiles it. */
 const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
 
@@ -110,6 +115,12 @@ function lookup(dir: string, key: string): JobBundle | undefined {
     return undefined;
   }
   if (sha256(code) !== entry.sha256) return undefined;
+  const now = new Date();
+  try {
+    fs.utimesSync(path.join(dir, `${key}.json`), now, now); // used last: kept longest
+  } catch {
+    // a cache that cannot be written still serves what it has
+  }
   return { name: entry.name, code, sourceMap, sha256: entry.sha256, inputs: entry.inputs.filter(([, h]) => h !== null).map(([f]) => f) };
 }
 
@@ -127,6 +138,44 @@ function store(dir: string, key: string, jobFile: string, bundle: JobBundle): vo
   writeWhole(path.join(dir, `${key}.mjs`), bundle.code);
   writeWhole(path.join(dir, `${key}.mjs.map`), bundle.sourceMap);
   writeWhole(path.join(dir, `${key}.json`), JSON.stringify({ format: FORMAT, name: bundle.name, sha256: bundle.sha256, inputs } satisfies Entry));
+}
+
+/**
+ * Removes all but the `keep` entries of the cache directory used last (by the time of their
+ * description file, which a hit touches): each entry's bundle, map and description; and
+ * what a run killed while it wrote left over an hour ago (temporary files, a bundle without
+ * its description). `justStored` (a key) is kept whatever its time. Returns the keys removed.
+ */
+export function pruneJobBundleCache(dir: string, keep: number = JOB_BUNDLE_CACHE_ENTRIES, justStored?: string): string[] {
+  const entries: { key: string; mtimeMs: number }[] = [];
+  const hourAgo = Date.now() - 3_600_000;
+  const names = new Set(fs.readdirSync(dir));
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.endsWith('.json')) {
+      try {
+        entries.push({ key: name.slice(0, -'.json'.length), mtimeMs: fs.statSync(file).mtimeMs });
+      } catch {
+        // removed by another run meanwhile
+      }
+    } else if (name.endsWith('.tmp') || ((name.endsWith('.mjs') || name.endsWith('.mjs.map')) && !names.has(`${name.slice(0, name.indexOf('.'))}.json`))) {
+      // left by a run killed while it wrote: its description was never written
+      try {
+        if (fs.statSync(file).mtimeMs < hourAgo) fs.rmSync(file, { force: true });
+      } catch {
+        // removed by another run meanwhile
+      }
+    }
+  }
+  if (entries.length <= keep) return [];
+  // Newest first; the entry just stored before all (entries written within one clock tick tie).
+  entries.sort((a, b) => Number(b.key === justStored) - Number(a.key === justStored) || b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1));
+  const removed = entries.slice(keep).map((e) => e.key);
+  for (const key of removed) {
+    // The description first: a run reading at the same time then finds no entry, never half of one.
+    for (const suffix of ['.json', '.mjs', '.mjs.map']) fs.rmSync(path.join(dir, `${key}${suffix}`), { force: true });
+  }
+  return removed;
 }
 
 /**
@@ -153,6 +202,8 @@ export async function cachedBundleJob(file: string, log?: Logger, env: NodeJS.Pr
   if (dir !== undefined && key !== undefined) {
     try {
       store(dir, key, abs, bundle);
+      const removed = pruneJobBundleCache(dir, JOB_BUNDLE_CACHE_ENTRIES, key);
+      if (removed.length > 0) log?.debug({ cache: dir, removed: removed.length }, 'job bundle cache pruned');
     } catch (err) {
       log?.debug({ err, cache: dir }, 'job bundle not cached');
     }
