@@ -38,9 +38,9 @@ const MUTATIONS = [
   {
     id: 'combine-no-reset',
     what: 'map-side combine does not start afresh after a spill (keys counted again)',
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: 'writer.addRun(encodeRun(entries, parts, i, n));\n      combined = new Map();',
-    replace: 'writer.addRun(encodeRun(entries, parts, i, n));',
+    file: 'packages/core/src/shuffle/combine-table.ts',
+    search: '    this.entries = new Map();\n    this.onSpill?.(m);',
+    replace: '    this.onSpill?.(m);',
     tests: ['packages/cli/dist/test/shuffle-spill.test.js', 'packages/core/dist/test/scheduler/partition-computer.test.js'],
   },
   {
