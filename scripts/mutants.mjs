@@ -44,6 +44,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/shuffle-spill.test.js', 'packages/core/dist/test/scheduler/partition-computer.test.js'],
   },
   {
+    id: 'cached-remote-miss-empty',
+    what: 'a cached partition its known holder can no longer give is read as empty instead of recomputed',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '(await this.env.getBlock(blockId, elsewhere)).data : undefined);',
+    replace: '((await this.env.getBlock(blockId, elsewhere)).data ?? encodeRecords([])) : undefined);',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'never read as empty' }],
+  },
+  {
     id: 'window-inverse-late',
     what: 'reduceByKeyAndWindow with an inverse subtracts the batches that left one batch late',
     file: 'packages/core/src/dstream/window-dstreams.ts',

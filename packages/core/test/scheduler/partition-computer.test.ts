@@ -426,6 +426,27 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     await assert.rejects(runTask({ ...payload, cachedLocations: {} }, 0, env), /recomputed/);
   });
 
+  test('a cached partition its known holder can no longer give is recomputed from lineage and cached here, never read as empty', async () => {
+    const env = new (class extends FakeTaskEnv {
+      override async getBlock(): Promise<BlockRead> {
+        return { misses: ['w-2 (127.0.0.1:2): alive, but does not hold it (evicted)'] };
+      }
+    })();
+    const triple = captureClosure((x: number): number => x * 3, 'rdd.map');
+    const input = [4, 5, 6, 7];
+    const blockId = blockIdForRdd(env.jobId, 1, 0);
+    const payload: TaskPayload = {
+      plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [input] }), node(1, 1, { kind: 'map', fn: triple }, [0], [], 'MEMORY_ONLY')),
+      kind: 'result',
+      action: { kind: 'collect' },
+      mapOutputs: {},
+      cachedLocations: { [blockId]: [{ workerId: 'w-2', address: '127.0.0.1:2' }] },
+    };
+    assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: input.map((x) => x * 3) });
+    assert.ok(env.revived > 0, 'recomputed: the map function was revived to run');
+    assert.equal(env.cached.size, 1, 'the recomputed partition is cached on this worker');
+  });
+
   test('a received block on no live worker is read from its place in the write-ahead log, only the records a batch takes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pc-wal-'));
     try {
