@@ -18,6 +18,7 @@ import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
 import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
 import { ReplayableSource } from './replayable-source.js';
+import { fileTree } from './fixtures/file-tree.js';
 
 const BATCH_MS = 500;
 const ROLL_MS = 250;
@@ -63,18 +64,6 @@ export function checkCounts(state: Map<string, number>, source: ReplayableSource
   for (const ws of source.words) for (const w of ws) want.set(w, (want.get(w) ?? 0) + 1);
   const got = [...state].filter(([k]) => !k.startsWith('n')).sort();
   assert.deepEqual(got, [...want].sort(), 'each word counted as often as the source generated it');
-}
-
-/** Every file under `dir` (relative path -> "size mtimeMs"), as the fixture's TREE line gives it. */
-function fileTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const full = path.join(e.parentPath, e.name);
-    const st = fs.statSync(full);
-    out[path.relative(dir, full)] = `${st.size} ${st.mtimeMs}`;
-  }
-  return out;
 }
 
 /** Watches a log directory: every segment name seen, and the most present at once. */
