@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { MapOutputWriter, loadProto, placesOf, segmentRange, splitFrames, type wire } from '@sluice/core/internal';
+import { MapOutputWriter, loadProto, mulberry32, placesOf, segmentRange, splitFrames, type wire } from '@sluice/core/internal';
 import { ShuffleStreamHandler } from '../../src/rpc/shuffle-stream-handler.js';
 import { IndexShuffleBlockResolver } from '../../src/shuffle/index-shuffle-block-resolver.js';
 import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
@@ -105,17 +105,6 @@ function dyingPeer(first: Buffer, partial: Buffer): { port: Promise<number>; sen
     sent: waitFor(/SENT \[4,5\]/, () => undefined),
     exited: new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal))),
     child,
-  };
-}
-
-/** A seeded PRNG (mulberry32), so a failure is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
