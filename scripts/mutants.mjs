@@ -1317,8 +1317,8 @@ const MUTATIONS = [
     id: 'driver-address-no-port-taken',
     what: 'a --driver without a port is taken (and dialled on gRPC\'s default port until "no driver answers")',
     file: 'packages/cli/src/driver-address.ts',
-    search: 'if (m && port >= 1 && port <= 65535) return value;',
-    replace: "if ((m && port >= 1 && port <= 65535) || !value.includes(':')) return value;",
+    search: 'if (m && port >= 1 && port <= 65535) return undefined;',
+    replace: "if ((m && port >= 1 && port <= 65535) || !value.includes(':')) return undefined;",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'not HOST:PORT' }],
   },
   {

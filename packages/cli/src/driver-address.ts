@@ -3,6 +3,14 @@ import { SluiceError } from '@sluice/core/internal';
 /** HOST:PORT, the host a name or IPv4 address, or an IPv6 address in brackets. */
 const HOST_PORT = /^(?:[^\s:[\]]+|\[[0-9a-fA-F:.]+\]):(\d+)$/;
 
+/** What is wrong with `value` as a driver's HOST:PORT (port 1-65535), or undefined when nothing is. */
+export function driverAddressProblem(value: string): string | undefined {
+  const m = HOST_PORT.exec(value);
+  const port = m ? Number(m[1]) : NaN;
+  if (m && port >= 1 && port <= 65535) return undefined;
+  return !value.includes(':') || value.endsWith(':') ? 'it has no port' : m ? `port ${m[1]} is not from 1 to 65535` : 'it is not HOST:PORT (an IPv6 address goes in brackets: [::1]:7077)';
+}
+
 /**
  * `value` if it is a driver address (HOST:PORT, port 1-65535); otherwise a
  * SLUICE_BAD_ARGUMENT naming `option`, the value and what is wrong with it. Checked before
@@ -10,10 +18,8 @@ const HOST_PORT = /^(?:[^\s:[\]]+|\[[0-9a-fA-F:.]+\]):(\d+)$/;
  * (443) and fail, long after, as "no driver answers".
  */
 export function driverAddress(value: string, option = '--driver'): string {
-  const m = HOST_PORT.exec(value);
-  const port = m ? Number(m[1]) : NaN;
-  if (m && port >= 1 && port <= 65535) return value;
-  const why = !value.includes(':') || value.endsWith(':') ? 'it has no port' : m ? `port ${m[1]} is not from 1 to 65535` : 'it is not HOST:PORT (an IPv6 address goes in brackets: [::1]:7077)';
+  const why = driverAddressProblem(value);
+  if (why === undefined) return value;
   throw new SluiceError(
     'SLUICE_BAD_ARGUMENT',
     `${option} must be the driver's HOST:PORT (as \`sluice driver\` prints it, e.g. 10.0.0.5:7077), got '${value.slice(0, 100)}': ${why}`,

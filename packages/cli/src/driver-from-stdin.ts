@@ -1,4 +1,5 @@
 import { SluiceError } from '@sluice/core/internal';
+import { driverAddressProblem } from './driver-address.js';
 
 /**
  * `sluice worker --driver -`: the driver's address read from the first line of standard
@@ -21,8 +22,9 @@ export function driverFromStdin(stdin: NodeJS.ReadableStream = process.stdin): P
       if (nl < 0) return;
       done();
       const address = text.slice(0, nl).trim();
-      if (/^[^\s:]+:\d+$|^\[[0-9a-fA-F:.]+\]:\d+$/.test(address)) resolve(address);
-      else reject(new SluiceError('SLUICE_BAD_ARGUMENT', `--driver -: the first line of standard input must be the driver's HOST:PORT, got '${address.slice(0, 100)}'`));
+      const why = driverAddressProblem(address);
+      if (why === undefined) resolve(address);
+      else reject(new SluiceError('SLUICE_BAD_ARGUMENT', `--driver -: the first line of standard input must be the driver's HOST:PORT, got '${address.slice(0, 100)}': ${why}`));
     };
     const onEnd = (): void => {
       done();
