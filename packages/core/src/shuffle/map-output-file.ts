@@ -222,7 +222,7 @@ export function mapOutputBlockId(jobId: string, shuffleId: number, mapPartition:
 export function concatOwned(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
+  const out = Buffer.allocUnsafeSlow(total); // not Node's pool, not zero-filled: every byte is written below
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
+  concatOwned,
   isLineBlock,
   parseReceivedBlockId,
   walWriterName,
@@ -366,7 +367,7 @@ export class Executor {
           if ('misses' in got) return { misses: got.misses };
           // A copy of its own (the sandbox moves its buffer to the task thread): one copy
           // here instead of a structured clone's two (into the message, out of it in the thread).
-          return { data: ownedCopy(got.segments) };
+          return { data: concatOwned(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
           const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.places, msg.maps);
@@ -379,15 +380,4 @@ export class Executor {
     }
     return s;
   }
-}
-
-/** The bytes of `segments` in one new ArrayBuffer of exactly their size (not Node's pool), so it can be moved to another thread. */
-function ownedCopy(segments: readonly Uint8Array[]): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(segments.reduce((a, s) => a + s.length, 0));
-  let at = 0;
-  for (const seg of segments) {
-    out.set(seg, at);
-    at += seg.length;
-  }
-  return out;
 }
