@@ -1341,8 +1341,8 @@ const MUTATIONS = [
     id: 'stored-block-moved-to-task',
     what: 'the stored block itself (not a copy) handed to the sandbox, which moves it to the task thread (the store keeps a detached, empty block)',
     file: 'packages/worker/src/executor/executor.ts',
-    search: '          return { data: ownedCopy(got.segments) };',
-    replace: '          return { data: here && here.length === 1 ? here[0] : ownedCopy(got.segments) };',
+    search: '          return { data: concatOwned(got.segments) };',
+    replace: '          return { data: here && here.length === 1 ? here[0] : concatOwned(got.segments) };',
     tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'two jobs' }],
   },
 ];
