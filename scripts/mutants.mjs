@@ -1345,6 +1345,14 @@ const MUTATIONS = [
     replace: '          return { data: here && here.length === 1 ? here[0] : concatOwned(got.segments) };',
     tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'two jobs' }],
   },
+  {
+    id: 'worker-refusal-says-refused-twice',
+    what: 'a worker refused for its cluster secret says "refused this worker: refused: wrong cluster secret"',
+    file: 'packages/worker/src/worker-node.ts',
+    search: "refused this worker: ${err.details.replace(/^refused: /, '')}`",
+    replace: 'refused this worker: ${err.details}`',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'wrong cluster secret' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

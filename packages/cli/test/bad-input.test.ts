@@ -143,6 +143,11 @@ test('a wrong cluster secret is refused with a clear message (worker, submit, wo
       runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
     ]);
     for (const r of [worker, submit, workers]) assertFails(r, /SLUICE_UNAUTHENTICATED.*wrong cluster secret/);
+    // The exact words, each said once (the worker's once read "refused this worker: refused: wrong ...").
+    const fix = 'wrong cluster secret; set SLUICE_SECRET (or --secret-file) to the same value as the driver';
+    assert.ok(worker.stderr.includes(`the driver at ${addr} refused this worker: ${fix}`), show(worker));
+    for (const r of [submit, workers]) assert.ok(r.stderr.includes(`the driver at ${addr} refused: ${fix}`), show(r));
+    for (const r of [worker, submit, workers]) assert.doesNotMatch(r.stderr, /refused.*refused/, show(r));
     // The right secret works against the same driver (the refusals were about the secret).
     const ok = await runCli(['workers', '--driver', addr], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: secretA }, timeoutMs: 30_000 });
     assert.equal(ok.code, 0, show(ok));

@@ -531,7 +531,8 @@ function waitForReady(md: grpc.Metadata): grpc.Metadata {
 /** A driver call's failure in words a user can act on. */
 export function driverError(err: grpc.ServiceError, driver: string): SluiceError {
   if (err.code === grpc.status.UNAUTHENTICATED) {
-    return new SluiceError('SLUICE_UNAUTHENTICATED', `the driver at ${driver} refused this worker: ${err.details}`, { cause: err });
+    // checkSecret's details begin with 'refused: ' (a CLI command shows them after 'the driver at X').
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `the driver at ${driver} refused this worker: ${err.details.replace(/^refused: /, '')}`, { cause: err });
   }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
     return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${err.details}); check the address and that \`sluice driver\` is running`, {
