@@ -1353,6 +1353,30 @@ const MUTATIONS = [
     replace: 'refused this worker: ${err.details}`',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'wrong cluster secret' }],
   },
+  {
+    id: 'job-cache-config-untracked',
+    what: 'a cached job bundle does not depend on the package.json and tsconfig.json above the job (an edit of them runs the old bundle)',
+    file: 'packages/cli/src/job-bundle-cache.ts',
+    search: '  for (const f of configFiles(jobFile)) if (!bundle.inputs.includes(f)) inputs.push([f, fileHash(f)]);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'an edit of the package' }],
+  },
+  {
+    id: 'job-cache-absent-config-untracked',
+    what: 'a cached job bundle is still used after a package.json or tsconfig.json appears beside or above the job',
+    file: 'packages/cli/src/job-bundle-cache.ts',
+    search: 'if (!bundle.inputs.includes(f)) inputs.push([f, fileHash(f)]);',
+    replace: 'if (!bundle.inputs.includes(f) && fileHash(f) !== null) inputs.push([f, fileHash(f)]);',
+    tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'an edit of the package' }],
+  },
+  {
+    id: 'job-cache-config-only-beside',
+    what: "a cached job bundle depends only on the config files in the job's own directory, not those above it",
+    file: 'packages/cli/src/job-bundle-cache.ts',
+    search: '    if (path.dirname(dir) === dir) return out;',
+    replace: '    return out;',
+    tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'an edit of the package' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

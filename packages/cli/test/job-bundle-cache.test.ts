@@ -98,3 +98,44 @@ test(`through cachedBundleJob the cache never holds more than ${JOB_BUNDLE_CACHE
   assert.equal(fs.readdirSync(cacheDir).length, 3 * JOB_BUNDLE_CACHE_ENTRIES, 'each entry is a description, a bundle and a map; nothing else is left');
   assert.equal((await cachedBundleJob(last, undefined, env)).cached, true);
 });
+
+test('an edit of the package.json or tsconfig.json above a job, or a new one, bundles it again with what the edit changes', { timeout: 60_000 }, async () => {
+  // The job reads '#value' through package.json's "imports" and '@alias/other' through the
+  // tsconfig.json's "paths", both in the directory above the job's: which file each names
+  // is in the bundle only if the bundle is made again after the edit.
+  const root = path.join(tmp, 'config');
+  const src = path.join(root, 'src');
+  fs.mkdirSync(src, { recursive: true });
+  for (const name of ['a', 'b', 'c', 'd']) fs.writeFileSync(path.join(src, `${name}.ts`), `export const v: string = 'from-${name}';\n`);
+  const pkg = (target: string): string => JSON.stringify({ name: 'config-job', private: true, type: 'module', imports: { '#value': target } });
+  const tsconfig = (target: string): string => JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@alias/other': [target] } } });
+  fs.writeFileSync(path.join(root, 'package.json'), pkg('./src/a.ts'));
+  fs.writeFileSync(path.join(root, 'tsconfig.json'), tsconfig('./src/c.ts'));
+  const file = path.join(src, 'job.ts');
+  fs.writeFileSync(file, "import { v as value } from '#value';\nimport { v as other } from '@alias/other';\nexport default async function (): Promise<string> {\n  return `${value}+${other}`;\n}\n");
+  const cfgEnv = { SLUICE_CACHE_DIR: path.join(tmp, 'config-cache') };
+  /** Bundles (or takes from the cache) the job; which of a..d its code holds. */
+  const bundled = async (): Promise<{ cached: boolean; holds: string[] }> => {
+    const b = await cachedBundleJob(file, undefined, cfgEnv);
+    const code = Buffer.from(b.code).toString('utf8');
+    return { cached: b.cached, holds: ['a', 'b', 'c', 'd'].filter((n) => code.includes(`from-${n}`)) };
+  };
+  assert.deepEqual(await bundled(), { cached: false, holds: ['a', 'c'] });
+  assert.deepEqual(await bundled(), { cached: true, holds: ['a', 'c'] });
+  // package.json edited: '#value' is b now.
+  fs.writeFileSync(path.join(root, 'package.json'), pkg('./src/b.ts'));
+  assert.deepEqual(await bundled(), { cached: false, holds: ['b', 'c'] });
+  assert.deepEqual(await bundled(), { cached: true, holds: ['b', 'c'] });
+  // tsconfig.json edited: '@alias/other' is d now.
+  fs.writeFileSync(path.join(root, 'tsconfig.json'), tsconfig('./src/d.ts'));
+  assert.deepEqual(await bundled(), { cached: false, holds: ['b', 'd'] });
+  assert.deepEqual(await bundled(), { cached: true, holds: ['b', 'd'] });
+  // A tsconfig.json that was not there (beside the job, nearer than the one above): '@alias/other' is a.
+  fs.writeFileSync(path.join(src, 'tsconfig.json'), JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@alias/other': ['./a.ts'] } } }));
+  assert.deepEqual(await bundled(), { cached: false, holds: ['a', 'b'] });
+  assert.deepEqual(await bundled(), { cached: true, holds: ['a', 'b'] });
+  // A package.json that was not there, beside the job: '#value' resolves from it now (to d).
+  fs.writeFileSync(path.join(src, 'package.json'), JSON.stringify({ name: 'config-job-src', private: true, imports: { '#value': './d.ts' } }));
+  assert.deepEqual(await bundled(), { cached: false, holds: ['a', 'd'] });
+  assert.deepEqual(await bundled(), { cached: true, holds: ['a', 'd'] });
+});
