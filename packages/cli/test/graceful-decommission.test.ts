@@ -21,6 +21,11 @@ import { NumberedLineSource } from './numbered-line-source.js';
 const BATCH_MS = 1000;
 const CHECKPOINT_MS = 3000;
 
+/** Where the first test's time went (s since its start), printed at its end. */
+const phases: string[] = [];
+let phasesFrom = Date.now();
+const phase = (what: string): void => void phases.push(`${what} ${((Date.now() - phasesFrom) / 1000).toFixed(1)}`);
+
 /** Word counts of `lines`, and each line number once: what updateStateByKey must hold at the end. */
 function expectedState(lines: readonly string[]): [string, number][] {
   const m = new Map<string, number>();
@@ -51,34 +56,44 @@ async function runStream(
 ): Promise<{ state: [string, number][]; lines: string[] }> {
   const port = await source.listen();
   const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
+  phase('job submitted');
   const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
+  phase('receiver started');
   const deadline = Date.now() + 20_000;
   while (source.conns.length === 0) {
     assert.ok(Date.now() < deadline, 'the receiver connected to the source');
     await new Promise((r) => setTimeout(r, 10));
   }
   source.start(linesPerTick, 20);
+  phase('feeding');
   await during(job, receiver);
+  phase('during done');
   while (!source.done) {
     assert.equal(job.ended, false, `the job ended early:\n${job.lines.slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   source.stop();
   const lastSentAt = Date.now();
+  phase(`sent ${source.lines.length}`);
   // Everything sent is in blocks: wait for a batch cut well after the last line.
   await batchesWhere(job, 90_000, (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
+  phase('last batch');
   fs.writeFileSync(path.join(dir, 'stop'), '');
   const result = await within(job.done, 90_000, 'the job to stop');
+  phase('stopped');
   assert.equal(result.ok, true, `the job failed: ${JSON.stringify(result.failure)}\n${result.lines.slice(-30).join('\n')}`);
   return { state: jsonLine<[string, number][]>(result.lines, 'FINAL ').sort(), lines: result.lines };
 }
 
 test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave gracefully, exit 0, and the state is exact', { timeout: 240_000 }, async () => {
   const started = Date.now();
+  phasesFrom = started;
   await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500, webPort: 0, decommission: { timeoutMs: 45_000 } } }, async (h) => {
+    phase('cluster');
     const driver = h.cluster.driver;
     const procs = new Map<string, ChildProcess>();
     await addWorkers(h, 3, procs);
+    phase('3 workers');
     // What the schedulers did: map stages run again (lost outputs) and failed task attempts.
     const mapStageRuns = new Map<number, number>();
     const failedTasks: string[] = [];
@@ -102,6 +117,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       const graceful = await runStream(h, source, dirA, 4 /* 200 lines/s */, async (job, receiver) => {
         // Past the first state checkpoint, with data in several batches: state, map outputs and blocks on every worker.
         await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.numRecords > 0).length >= 4);
+        phase('4 batches');
         const victims = [receiver.workerId];
         // The worker running the receiver first.
         const connsBefore = source.conns.length;
@@ -109,6 +125,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         a.kill('SIGTERM');
         stageLog.push(`${Date.now() - started} SIGTERM A`);
         exits.push(await within(exited(a), 60_000, 'the receiver\'s worker to exit'));
+        phase('A exited');
         movedFrom.push(receiver.workerId);
         const moved = JSON.parse((await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
         while (source.conns.length === connsBefore) await new Promise((r) => setTimeout(r, 10));
@@ -117,17 +134,21 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         gaps.push(source.conns[connsBefore].openedAt - old.endedAt);
         // Then another worker (not the receiver's), once batches ran on the two left.
         const resumedAt = Date.now();
+        phase('receiver moved');
         await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
+        phase('3 batches');
         const other = [...procs.keys()].find((id) => !victims.includes(id) && id !== moved.workerId)!;
         victims.push(other);
         const b = procs.get(other)!;
         b.kill('SIGTERM');
         stageLog.push(`${Date.now() - started} SIGTERM B`);
         exits.push(await within(exited(b), 60_000, 'the other worker to exit'));
+        phase('B exited');
         movedFrom.push(other);
         // Some more batches on the last worker, then the source ends.
         const afterB = Date.now();
         await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > afterB && b.numRecords > 0).length >= 2);
+        phase('2 batches');
         source.limit = source.lines.length;
       });
       const sent = [...source.lines];
@@ -148,10 +169,14 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       assert.ok(value('sluice_decommission_moved_total{kind="input_blocks"}') > 0, 'received blocks were copied');
       assert.deepEqual(driver.registry.all().map((w) => w.id).filter((id) => movedFrom.includes(id)), [], 'the driver forgot both workers');
 
-      // A failure-free run over the same lines, on 3 workers again.
+      // A failure-free run over the same lines, on 3 workers again, written in one piece: how
+      // the lines spread over batches does not change the final state, and a 1,000 lines/s
+      // feed of them took 15 s at load 45 (a 20 ms timer fires late there).
+      phase('checked');
       await addWorkers(h, 2, procs);
+      phase('2 workers added');
       const again = new NumberedLineSource(4242, { stopAtReaderEnd: true, limit: sent.length });
-      const reference = await runStream(h, again, dirB, 20 /* 1,000 lines/s */, async () => undefined).finally(() => again.close());
+      const reference = await runStream(h, again, dirB, sent.length, async () => undefined).finally(() => again.close());
       assert.deepEqual(graceful.state, reference.state, 'the final state equals the failure-free run\'s');
     } finally {
       await source.close();
@@ -160,12 +185,14 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     }
 
     // `sluice workers decommission ID` and the REST endpoint release an idle worker each: it exits 0.
+    phase('reference run');
     const idle = [...procs.keys()].filter((id) => driver.registry.get(id));
     assert.ok(idle.length >= 2, 'two workers to release');
     const cli = await runCli(['workers', 'decommission', idle[0], '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, new RegExp(`^${idle[0]}: decommissioned`, 'm'));
     assert.equal(await within(exited(procs.get(idle[0])!), 30_000, 'the CLI-released worker to exit'), 0);
+    phase('CLI decommission');
     const unknown = await runCli(['workers', 'decommission', 'no-such-worker', '--driver', driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' } });
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /has no worker 'no-such-worker'/);
@@ -177,8 +204,9 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     assert.equal(rest.status, 200);
     assert.equal(((await rest.json()) as { state: string }).state, 'decommissioned');
     assert.equal(await within(exited(procs.get(idle[1])!), 30_000, 'the REST-released worker to exit'), 0);
+    phase('REST decommission');
   });
-  console.log(`# graceful decommission test: ${Date.now() - started} ms`);
+  console.log(`# graceful decommission test: ${Date.now() - started} ms; phases (s): ${phases.join(', ')}`);
 });
 
 test('while a worker is being decommissioned, sluice workers, GET /api/v1/workers and the UI show its phase (draining while its task runs); once it left, it is gone from them', { timeout: 120_000 }, async () => {
