@@ -1,16 +1,18 @@
-// Runs test files with Node's test runner, two at a time, in the two lanes scripts/test.sh
+// Runs test files with Node's test runner, several at a time, in the lanes scripts/test.sh
 // describes (the why is there):
-//   node scripts/run-tests.mjs --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]
-// Lane 1 runs the --paced files first, one after the other; lane 2 runs the --own-core files
-// first; then both lanes take the remaining files from one queue (--long files first, then
-// the rest in the order given), one file at a time each; last, the --alone files run one
-// after the other with nothing beside them. Every file runs in its own
-// `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`; its output
-// is printed in one piece when it ends (so two files' lines never interleave), and a table of
-// every file's wall and CPU time (with its descendants', from /usr/bin/time where there is
-// one) closes the run. Each file runs in a process group of its own: what is still running
-// in it 5 s after the file ended (a test that timed out) is named and killed, so it does not
-// load the files after it.
+//   node scripts/run-tests.mjs [--lanes N] --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]
+// N lanes (default 2). Lane 2 runs the --own-core files first, one after the other; every
+// other lane takes --paced files from one queue (in the order given) meanwhile. A lane with
+// nothing of its own left waits until the --own-core files are done (so those share the
+// machine with --paced files only), then every lane takes the remaining files from one
+// queue (--long files first, then the rest in the order given), one file at a time each;
+// last, the --alone files run one after the other with nothing beside them. Every file runs
+// in its own `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`;
+// its output is printed in one piece when it ends (so two files' lines never interleave),
+// and a table of every file's wall and CPU time (with its descendants', from /usr/bin/time
+// where there is one) closes the run. Each file runs in a process group of its own: what is
+// still running in it 5 s after the file ended (a test that timed out) is named and killed,
+// so it does not load the files after it.
 // Exits 1 if any file failed (or a named file is not among FILE...).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +31,9 @@ const list = (name) => {
   const i = opts.indexOf(`--${name}`);
   return i < 0 ? [] : opts[i + 1].split(',').filter((f) => f !== '');
 };
+const lanesOpt = opts.indexOf('--lanes');
+const laneCount = lanesOpt < 0 ? 2 : Number(opts[lanesOpt + 1]);
+if (!Number.isInteger(laneCount) || laneCount < 2) throw new Error(`run-tests: --lanes must be a whole number >= 2, got ${opts[lanesOpt + 1]}`);
 const paced = list('paced');
 const ownCore = list('own-core');
 const long = list('long');
@@ -40,7 +45,8 @@ if (missing.length > 0) {
 }
 const named = new Set([...paced, ...ownCore, ...alone]);
 const queue = [...long.filter((f) => !named.has(f)), ...files.filter((f) => !named.has(f) && !long.includes(f))];
-const lanes = [[...paced], [...ownCore]];
+/** --paced files not started yet (taken by every lane but lane 2). */
+const pacedQueue = [...paced];
 
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
@@ -117,12 +123,22 @@ function runFile(file, lane) {
   });
 }
 
+/** Lane 2 runs the --own-core files, then resolves this; the other lanes wait for it before taking from `queue`. */
+let ownCoreDone;
+const ownCoreOver = new Promise((r) => (ownCoreDone = r));
+
 async function lane(n) {
-  for (let f = lanes[n - 1].shift(); f !== undefined; f = lanes[n - 1].shift()) await runFile(f, n);
+  if (n === 2) {
+    for (const f of ownCore) await runFile(f, n);
+    ownCoreDone();
+  } else {
+    for (let f = pacedQueue.shift(); f !== undefined; f = pacedQueue.shift()) await runFile(f, n);
+    await ownCoreOver;
+  }
   for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runFile(f, n);
 }
 
-await Promise.all([lane(1), lane(2)]);
+await Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i + 1)));
 await Promise.all(cleanups); // nothing of the lanes' files beside an --alone file
 for (const f of alone) await runFile(f, 'alone');
 await Promise.all(cleanups);

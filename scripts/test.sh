@@ -2,18 +2,22 @@
 # Set up (install + build) and run every test with Node's test runner.
 # Tests start real driver and worker processes on loopback. Each file runs in its own
 # `node --test --test-concurrency=1 --test-timeout=240000` (a per-test timeout, so nothing
-# can hang CI); scripts/run-tests.mjs runs two files at a time, in two lanes, on this
-# 2-core machine:
-#  - lane 1 first runs PACED, one after the other: files whose wall time is mostly waiting
-#    on a clock (a 180 s soak with a kill every ~15 s, 6 + 6 kill runs, the WAL kill runs,
-#    a 20 s SIGSTOP), at well under half of one core each;
+# can hang CI); scripts/run-tests.mjs runs three files at a time, in three lanes, on this
+# 2-core machine: most files spend most of their wall time waiting (batch intervals, process
+# start-up, kills and restarts): their CPU time, their processes' included, sums to about
+# 45% of their wall time, so two lanes left most of a core idle:
+#  - lanes 1 and 3 first run PACED, each taking the next from one list: files whose wall
+#    time is mostly waiting on a clock (a 180 s soak with a kill every ~15 s, 6 + 6 kill runs,
+#    the WAL kill runs, a 20 s SIGSTOP, two SIGTERMs mid-stream), at well under half of one
+#    core each;
 #  - lane 2 meanwhile runs OWN_CORE: the overload tests, which bound scheduling delay and each
-#    worker's RSS under a 5x feed, and so share the machine only with a PACED file (the soak,
-#    first in lane 1, outlasts both): never with another file that needs a core of its own;
-#  - then both lanes take the other files from one queue, LONG first (so no long file is
+#    worker's RSS under a 5x feed, and so share the machine only with PACED files (together
+#    under one core): never with another file that needs a core of its own. A lane whose
+#    PACED files are done waits for the OWN_CORE files to end (the soak outlasts them anyway);
+#  - then every lane takes the other files from one queue, LONG first (so no long file is
 #    left to run alone at the end), one file each at a time. These tests are written to
 #    pass on a machine shared with other engineers' test runs (load averages of 10-20), far
-#    more than one other file beside them;
+#    more than two other files beside them;
 #  - last, ALONE runs with nothing beside it: desired-workers needs each 3 s scaling interval
 #    to see a batch of 2.6 s finish (it failed beside the overload-memory test at load 34).
 # A file that fails beside another must be made event-driven, or be moved to ALONE.
@@ -79,4 +83,4 @@ LONG=(
   $t/bad-input.test.js $t/fault-tolerance.test.js $t/packed-install.test.js $t/compose-config.test.js
 )
 join() { local IFS=,; echo "$*"; }
-node scripts/run-tests.mjs --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" -- "${files[@]}" -- "$@"
+node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" -- "${files[@]}" -- "$@"
