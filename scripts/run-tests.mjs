@@ -1,13 +1,17 @@
 // Runs test files with Node's test runner, several at a time, in the lanes scripts/test.sh
 // describes (the why is there):
-//   node scripts/run-tests.mjs [--lanes N] --paced A,B --own-core C,D --long E,F --alone G -- FILE... [-- NODE_TEST_ARG...]
+//   node scripts/run-tests.mjs [--lanes N] --paced A,B --own-core C,D --long E,F --alone G [--own-timeouts H,I] -- FILE... [-- NODE_TEST_ARG...]
 // N lanes (default 2). Lane 2 runs the --own-core files first, one after the other; every
 // other lane takes --paced files from one queue (in the order given) meanwhile. A lane with
 // nothing of its own left waits until the --own-core files are done (so those share the
 // machine with --paced files only), then every lane takes the remaining files from one
 // queue (--long files first, then the rest in the order given), one file at a time each;
 // last, the --alone files run one after the other with nothing beside them. Every file runs
-// in its own `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`;
+// in its own `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`.
+// On Node 20 that timeout bounds the file as a whole (its tests get none from it: only those
+// they declare): an --own-timeouts file, each of whose tests declares its own timeout, runs
+// with --test-timeout=600000 instead, so on a loaded machine its tests' own timeouts, not
+// the sum of their times, decide;
 // its output is printed in one piece when it ends (so two files' lines never interleave),
 // and a table of every file's wall and CPU time (with its descendants', from /usr/bin/time
 // where there is one) closes the run. Each file runs in a process group of its own: what is
@@ -38,7 +42,8 @@ const paced = list('paced');
 const ownCore = list('own-core');
 const long = list('long');
 const alone = list('alone');
-const missing = [...paced, ...ownCore, ...long, ...alone].filter((f) => !files.includes(f));
+const ownTimeouts = new Set(list('own-timeouts'));
+const missing = [...paced, ...ownCore, ...long, ...alone, ...ownTimeouts].filter((f) => !files.includes(f));
 if (missing.length > 0) {
   process.stderr.write(`run-tests: no such test file (rename it in scripts/test.sh's lanes too): ${missing.join(', ')}\n`);
   process.exit(1);
@@ -93,7 +98,7 @@ function runFile(file, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const cpuFile = path.join(tmp, `${results.length}-${path.basename(file)}.cpu`);
-    const node = [process.execPath, '--test', '--test-concurrency=1', '--test-timeout=240000', ...reporter, ...nodeArgs, file];
+    const node = [process.execPath, '--test', '--test-concurrency=1', `--test-timeout=${ownTimeouts.has(file) ? 600_000 : 240_000}`, ...reporter, ...nodeArgs, file];
     const [cmd, ...args] = TIME ? [TIME, '-f', '%U %S', '-o', cpuFile, ...node] : node;
     process.stdout.write(`# run-tests: lane ${lane} starts ${file} at ${((t0 - started) / 1000).toFixed(0)} s\n`);
     // Its own process group: whatever the file leaves running when it ends (a server or a
