@@ -40,6 +40,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'small-value-pooled',
+    what: "encodeSmall's bytes are a slice of Node's 8 KiB Buffer pool again (a task thread's result posted to the main thread clones all 8 KiB)",
+    file: 'packages/core/src/codec/small-value.ts',
+    search: '    const out = Buffer.allocUnsafeSlow(this.at);',
+    replace: '    const out = Buffer.allocUnsafe(this.at);',
+    tests: [{ file: 'packages/core/dist/test/codec/small-value.test.js', pattern: 'whole of its ArrayBuffer' }],
+  },
+  {
     id: 'combine-no-reset',
     what: 'map-side combine does not start afresh after a spill (keys counted again)',
     file: 'packages/core/src/shuffle/combine-table.ts',

@@ -72,7 +72,10 @@ class SmallWriter {
     } finally {
       this.containers.length = 0;
     }
-    const out = Buffer.allocUnsafe(this.at);
+    // An ArrayBuffer of its own, not a slice of Node's 8 KiB pool: a task thread posts
+    // this result to the worker's main thread, and a structured clone copies a view's whole
+    // ArrayBuffer (8 KiB into the message and out of it again for a 40-byte result).
+    const out = Buffer.allocUnsafeSlow(this.at);
     this.buf.copy(out, 0, 0, this.at);
     return out;
   }
@@ -170,7 +173,11 @@ class SmallWriter {
 
 const writer = new SmallWriter();
 
-/** `value` encoded: in the compact layout above when it is small plain data, else by v8 serialize. */
+/**
+ * `value` encoded: in the compact layout above when it is small plain data, else by v8
+ * serialize. Either way the bytes are the whole of their ArrayBuffer (posted to another
+ * thread, only they are copied).
+ */
 export function encodeSmall(value: unknown): Buffer {
   if (!writer.busy) {
     writer.busy = true;

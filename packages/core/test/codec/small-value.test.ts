@@ -57,6 +57,14 @@ test('small plain values take the compact form and decode to what v8 would give'
   assert.deepEqual(Object.keys(own), ['__proto__']);
 });
 
+test('an encoding is the whole of its ArrayBuffer (a task thread posts it: a clone copies the whole buffer, never a pool of 8 KiB)', () => {
+  for (const [what, x] of [...SMALL, ['a result task\'s value', { value: 1, accumulators: [] }], ['v8', new Map([[1, 2]])]] as [string, unknown][]) {
+    const bytes = encodeSmall(x);
+    assert.equal(bytes.buffer.byteLength, bytes.length, `${what}: ${bytes.length} bytes in an ArrayBuffer of ${bytes.buffer.byteLength}`);
+    assert.equal(bytes.byteOffset, 0, what);
+  }
+});
+
 class Point {
   constructor(readonly x: number) {}
 }

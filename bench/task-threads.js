@@ -1,0 +1,147 @@
+// Task threads benchmark (not a test): one worker's main thread <-> task thread hop for
+// tiny tasks, in one process, without gRPC or a driver: each checkout's JobSandbox and
+// task threads (4 threads, the job bundle of bench/scheduler-job.ts) run TASKS one-record
+// count tasks of one stage (the stage's payload and each task's part encoded as the
+// driver encodes them), at most INFLIGHT at once (as a worker of 4 cores with the
+// driver's queued tasks holds 8). Prints, per run, the process's CPU per task (user +
+// system: the main thread, the task threads, V8's helpers), medians per checkout;
+// checkouts alternated A B A B.
+//
+//   node bench/task-threads.js [rounds=5] [tasks=4000] <checkout> <checkout> ...
+// For a load-independent count, one run of one checkout under valgrind:
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/task-threads.js --child <checkout> <tasks>
+// (subtract a run of 0 tasks: "I refs").
+// The result's hop alone: a thread posts N results as task-thread.ts does (a 'done' message,
+// the value encoded by each checkout's encodeSmall, or encode before it existed), the main
+// thread decodes them; CPU per result (both threads), median of 7 alternated rounds:
+//   node bench/task-threads.js results <checkout> <checkout> ...
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const THREADS = 4;
+const INFLIGHT = 8;
+const WARM = 400;
+
+if (process.argv[2] === 'results') {
+  const N = 20000;
+  const cs = process.argv.slice(3);
+  const threadSource = (core) => `
+const { parentPort } = require('node:worker_threads');
+import(${JSON.stringify(pathToFileURL(core).href)}).then((c) => parentPort.on('message', async (n) => {
+  const enc = c.encodeSmall ?? c.encode;
+  for (let i = 0; i < n; i++) {
+    parentPort.postMessage({ type: 'done', ended: [{ taskId: 'j.s1r0.p' + i + '.a0', outcome: { kind: 'result', value: enc({ value: 1, accumulators: [] }), shuffleReadBytes: 0 } }] });
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+}));`;
+  const runs = new Map(cs.map((c) => [c, []]));
+  const threads = new Map();
+  for (const c of cs) {
+    const core = path.join(path.resolve(c), 'packages/core/dist/src/internal.js');
+    threads.set(c, { w: new Worker(threadSource(core), { eval: true }), core: await import(pathToFileURL(core).href) });
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  for (let r = 0; r < 7; r++) {
+    for (const c of cs) {
+      const { w, core } = threads.get(c);
+      const dec = core.decodeSmall ?? core.decode;
+      const c0 = process.cpuUsage();
+      let got = 0;
+      let sum = 0;
+      await new Promise((resolve) => {
+        const on = (m) => {
+          sum += dec(m.ended[0].outcome.value).value;
+          if (++got === N) {
+            w.off('message', on);
+            resolve();
+          }
+        };
+        w.on('message', on);
+        w.postMessage(N);
+      });
+      const cpu = process.cpuUsage(c0);
+      if (sum !== N) throw new Error(`${c}: results summed to ${sum}, expected ${N}`);
+      runs.get(c).push((cpu.user + cpu.system) / N);
+    }
+  }
+  for (const [c, xs] of runs) console.log(`${c}: ${[...xs].sort((a, b) => a - b)[3].toFixed(1)} us CPU per result (runs ${xs.map((x) => x.toFixed(1)).join(' ')}), load ${os.loadavg()[0].toFixed(1)}`);
+  for (const { w } of threads.values()) await w.terminate();
+  process.exit(0);
+}
+
+if (process.argv[2] === '--child') {
+  const checkout = path.resolve(process.argv[3]);
+  const TASKS = Number(process.argv[4] ?? 4000);
+  const imp = (p) => import(pathToFileURL(path.join(checkout, p)).href);
+  const core = await imp('packages/core/dist/src/internal.js');
+  const { JobSandbox } = await imp('packages/worker/dist/src/executor/job-sandbox.js');
+  const { SpareTaskThreads } = await imp('packages/worker/dist/src/executor/spare-task-threads.js');
+  const { bundleJob, createRootLogger } = await imp('packages/cli/dist/src/index.js');
+  const log = createRootLogger('warn', { pretty: false });
+  const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'task-threads-'));
+  const bundlePath = core.materializeBundle(root, 'b', bundle.code, bundle.sourceMap ?? '');
+  const spares = new SpareTaskThreads(THREADS, { shuffleSpillRecords: 1_000_000 }, log, false);
+  spares.start();
+  const host = { onCachePut() {}, cacheGet: () => undefined, broadcasts: async () => ({}), blockGet: async () => ({ misses: [] }), fetch: async () => { throw new Error('no shuffle'); } };
+  const sandbox = new JobSandbox('j', () => spares.take('j', bundlePath), THREADS, host, log);
+  // The stage as the driver ships it: a parallelize node without its data, counted; each task's slice in its part.
+  const plan = { root: 0, nodes: { 0: { id: 0, numPartitions: TASKS, op: { kind: 'parallelize', slices: [] }, parents: [], shuffleParents: [], storage: 'NONE' } } };
+  const stagePayload = core.encode({ kind: 'result', plan, action: { kind: 'count' }, mapOutputs: {} });
+  const encodePart = core.encodeSmall ?? core.encode;
+  const parts = Array.from({ length: TASKS + WARM }, (_, p) => encodePart({ slices: { 0: { [p]: [p] } } }));
+  let next = 0;
+  let counted = 0;
+  const runAll = (n, key) =>
+    new Promise((resolve, reject) => {
+      let done = 0;
+      const start = () => {
+        const p = next++;
+        sandbox.run(`t${p}`, p, key, stagePayload, parts[p]).then((o) => {
+          if (o === 'killed' || o.kind !== 'result') return reject(new Error(`task ${p}: ${JSON.stringify(o)}`));
+          counted += (core.decodeSmall ?? core.decode)(o.value).value;
+          if (++done === n) resolve();
+          else if (next < base + n) start();
+        }, reject);
+      };
+      const base = next;
+      for (let i = 0; i < Math.min(INFLIGHT, n); i++) start();
+    });
+  // Warm-up: the threads bound and loaded, the stage decoded in each, the code optimized.
+  await runAll(WARM, 'warm');
+  counted = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  if (TASKS > 0) await runAll(TASKS, 'stage');
+  const cpu = process.cpuUsage(c0);
+  const ms = performance.now() - t0;
+  if (counted !== TASKS) throw new Error(`counted ${counted}, expected ${TASKS}`);
+  sandbox.close();
+  spares.close();
+  fs.rmSync(root, { recursive: true, force: true });
+  console.log(JSON.stringify({ cpuMsPerTask: (cpu.user + cpu.system) / 1000 / Math.max(1, TASKS), tasksPerS: (TASKS / ms) * 1000 }));
+  process.exit(0);
+}
+
+const ROUNDS = Number(process.argv[2] ?? 5);
+const TASKS = Number(process.argv[3] ?? 4000);
+const checkouts = process.argv.slice(4);
+const rows = new Map(checkouts.map((c) => [c, []]));
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`task threads: ${TASKS} one-record count tasks, ${THREADS} threads, ${INFLIGHT} in flight; CPU of the process per task`);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const c of checkouts) {
+    const load = os.loadavg()[0];
+    const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', c, String(TASKS)], { encoding: 'utf8' });
+    const line = res.stdout.trim().split('\n').pop() ?? '';
+    if (res.status !== 0 || !line.startsWith('{')) throw new Error(`${c}: failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
+    const x = JSON.parse(line);
+    rows.get(c).push(x);
+    console.log(`${c.padEnd(28)} load ${load.toFixed(1).padStart(5)}  ${x.cpuMsPerTask.toFixed(3)} ms CPU/task  ${Math.round(x.tasksPerS)} tasks/s`);
+  }
+}
+for (const [c, xs] of rows) console.log(`median ${c}: ${med(xs.map((x) => x.cpuMsPerTask)).toFixed(3)} ms CPU/task, ${Math.round(med(xs.map((x) => x.tasksPerS)))} tasks/s`);
