@@ -10,6 +10,10 @@
 //   read:    a stored block posted from the worker's main thread to the task thread that
 //            reads it: cloned (main before) or copied once into a buffer of its own and
 //            moved (now);
+//   lines:   a stored block read by a task thread as each checkout's worker and task do it:
+//            copied on the main thread (whole, concatOwned; or in pieces of whole lines,
+//            linePieces, where the checkout has it), moved to the thread, decoded and cut
+//            into lines there (emitLines; emitLinePieces), every line counted;
 //   round trip: the replica as it really goes, both sides in this process: each checkout's
 //            ShuffleClient.putRemoteBlock to a gRPC server running that checkout's Worker
 //            service PutBlock handler (the block store a stub that keeps the segments), so
@@ -24,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { makeLines } from './lines.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);
 const checkouts = process.argv.slice(3);
@@ -74,6 +79,40 @@ function read(move, stored) {
   });
 }
 
+/** A thread with checkout `c`'s core that reads BLOCKS line blocks as a task does, each moved to it from `stored` the way `c`'s worker does. */
+function readLines(c, core, stored) {
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.core).then((core) => {
+      parentPort.on('message', (m) => {
+        let n = 0;
+        if (m.lines) core.emitLinePieces(m.lines, () => void n++);
+        else core.emitLines(m.data, () => void n++);
+        parentPort.postMessage(n);
+      });
+      parentPort.postMessage('ready');
+    });`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(src, { eval: true, workerData: { core: pathToFileURL(path.resolve(c, 'packages/core/dist/src/internal.js')).href } });
+    let n = 0;
+    const post = () => {
+      if (core.linePieces) {
+        const lines = core.linePieces([stored]);
+        return w.postMessage({ lines }, lines.map((p) => p.buffer));
+      }
+      const data = core.concatOwned([stored]);
+      w.postMessage({ data }, [data.buffer]);
+    };
+    w.on('message', (m) => {
+      if (m === 'ready') return post();
+      if (m !== 60_000) reject(new Error(`${c}: ${m} lines read, not 60,000`));
+      if (++n === BLOCKS) w.terminate().then(() => resolve(n), reject);
+      else post();
+    });
+    w.on('error', reject);
+  });
+}
+
 async function cpuOf(f) {
   const c0 = process.cpuUsage();
   await f();
@@ -100,13 +139,17 @@ async function replicaPair(c) {
 
 const serializers = [];
 const pairs = [];
+const cores = [];
 for (const c of checkouts) {
   const core = await import(pathToFileURL(path.resolve(c, 'packages/core/dist/src/internal.js')).href);
+  cores.push({ name: c, core });
   serializers.push({ name: c, serialize: core.loadProto().sluice.v1.Worker.service.PutBlock.requestSerialize, chunks: core.chunks });
   pairs.push(await replicaPair(c));
 }
 
 const block = Buffer.alloc(BLOCK_BYTES, 98);
+const lineBlock = cores[0].core.encodeLineBlock([makeLines(60_000)], BLOCK_BYTES);
+const lineReads = new Map(cores.map((c) => [c.name, []]));
 const hops = { cloned: [], moved: [] };
 const reads = { cloned: [], moved: [] };
 const replica = new Map(serializers.map((s) => [s.name, []]));
@@ -116,6 +159,7 @@ for (let r = 0; r < ROUNDS; r++) {
   hops.moved.push(await cpuOf(() => hop(true)));
   reads.cloned.push(await cpuOf(() => read(false, block)));
   reads.moved.push(await cpuOf(() => read(true, block)));
+  for (const c of cores) lineReads.get(c.name).push(await cpuOf(() => readLines(c.name, c.core, lineBlock)));
   for (const p of pairs) {
     roundTrip.get(p.name).push(
       await cpuOf(async () => {
@@ -147,6 +191,7 @@ console.log(`  receiver thread -> main thread, cloned  ${median(hops.cloned).toF
 console.log(`  receiver thread -> main thread, moved   ${median(hops.moved).toFixed(2)} ms (includes making and filling the block)`);
 console.log(`  main thread -> task thread, cloned      ${median(reads.cloned).toFixed(2)} ms (a thread started per round, included)`);
 console.log(`  main thread -> task thread, copied and moved ${median(reads.moved).toFixed(2)} ms (a thread started per round, included)`);
+for (const [name, xs] of lineReads) console.log(`  stored line block read by a task thread (copied, moved, decoded, cut), ${name}: ${median(xs).toFixed(2)} ms (a thread started per round, included)`);
 for (const [name, xs] of replica) console.log(`  replica encoded for PutBlock, ${name}: ${median(xs).toFixed(2)} ms`);
 for (const [name, xs] of roundTrip) console.log(`  replica sent and stored (PutBlock over loopback, both sides), ${name}: ${median(xs).toFixed(2)} ms`);
 for (const p of pairs) p.close();

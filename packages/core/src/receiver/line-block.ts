@@ -14,13 +14,16 @@
  */
 export const LINE_BLOCK_MAGIC = Buffer.from([0x00, 0x53, 0x4c, 0x31]); // "\0SL1"
 
-/** Above this many bytes a block's lines are decoded one by one (a V8 string has a maximum length). */
-const WHOLE_DECODE_MAX_BYTES = 64 * 1024 * 1024;
-
 /**
- * One block from `parts` (whole '\n'-terminated lines, `bytes` in all), copied once into
- * an ArrayBuffer of its own, so it can be transferred to another thread without a copy.
+ * Bytes of lines decoded into one string, and copied into one buffer for a task thread:
+ * a string or buffer this size is allocated from memory the runtime reuses (V8's young
+ * generation, malloc's heap), where one of a whole 6 MB block is fresh memory, mapped and
+ * faulted in page by page each time (measured: decoding a 6 MB block whole cost 24-28 ms of
+ * CPU on the shared machine, in 64 KiB pieces 4-9 ms; copying it whole for a task thread 9 ms,
+ * in pieces under 1 ms). A line longer than this is one piece of its own.
  */
+export const LINE_PIECE_BYTES = 64 * 1024;
+
 export function encodeLineBlock(parts: readonly Uint8Array[], bytes: number): Buffer {
   const out = Buffer.allocUnsafeSlow(LINE_BLOCK_MAGIC.length + bytes);
   LINE_BLOCK_MAGIC.copy(out, 0);
@@ -37,30 +40,79 @@ export function isLineBlock(data: Uint8Array): boolean {
 }
 
 /**
+ * The lines of a line block stored as `segments` (its bytes back to back: one segment, or
+ * the parts a replica came in), copied into pieces of whole lines for a task thread: each
+ * piece an ArrayBuffer of its own (safe to transfer), at most LINE_PIECE_BYTES unless one
+ * line is longer, the magic left out. Read them with emitLinePieces.
+ */
+export function linePieces(segments: readonly Uint8Array[]): Uint8Array[] {
+  const whole = segments.length === 1 ? segments[0] : Buffer.concat(segments);
+  const buf = Buffer.from(whole.buffer, whole.byteOffset + LINE_BLOCK_MAGIC.length, whole.length - LINE_BLOCK_MAGIC.length);
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < buf.length; ) {
+    const stop = pieceEnd(buf, at);
+    const piece = Buffer.allocUnsafeSlow(stop - at); // every byte written below
+    buf.copy(piece, 0, at, stop);
+    pieces.push(piece);
+    at = stop;
+  }
+  return pieces;
+}
+
+/** Where the piece of whole lines starting at `at` ends: after the last '\n' within LINE_PIECE_BYTES, or after the first one past it. */
+function pieceEnd(buf: Buffer, at: number): number {
+  if (buf.length - at <= LINE_PIECE_BYTES) return buf.length;
+  const nl = buf.lastIndexOf(0x0a, at + LINE_PIECE_BYTES - 1);
+  if (nl >= at) return nl + 1;
+  const next = buf.indexOf(0x0a, at + LINE_PIECE_BYTES);
+  return next === -1 ? buf.length : next + 1;
+}
+
+/** Which lines to emit: all, or those whose index lies in one of `take`'s [from, to) ranges. */
+type Wanted = ((index: number) => boolean) | undefined;
+
+function wantedOf(take: readonly (readonly [number, number])[] | undefined): Wanted {
+  return take === undefined ? undefined : (i: number): boolean => take.some(([from, to]) => i >= from && i < to);
+}
+
+/**
+ * The lines of `bytes[from, to)` (whole lines) to `emit`, numbered from `index`; returns the
+ * next line's index. One decode of the range, then cuts: each line a slice of one string.
+ */
+function emitRange(bytes: Buffer, from: number, to: number, index: number, emit: (line: string) => void, wanted: Wanted): number {
+  const text = bytes.toString('utf8', from, to);
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (wanted === undefined || wanted(index)) emit(text.slice(start, end));
+    index++;
+    start = nl + 1;
+  }
+  return index;
+}
+
+/**
  * The lines of a line block to `emit`, in order, without their '\n' (or '\r\n'); with
- * `take`, only the lines whose index lies in one of its [from, to) ranges.
+ * `take`, only the lines whose index lies in one of its [from, to) ranges. Decoded in
+ * pieces of whole lines (LINE_PIECE_BYTES), never as one string of the whole block.
  */
 export function emitLines(data: Uint8Array, emit: (line: string) => void, take?: readonly (readonly [number, number])[]): void {
   const buf = Buffer.from(data.buffer, data.byteOffset + LINE_BLOCK_MAGIC.length, data.length - LINE_BLOCK_MAGIC.length);
-  const wanted = take === undefined ? undefined : (i: number): boolean => take.some(([from, to]) => i >= from && i < to);
+  const wanted = wantedOf(take);
   let index = 0;
-  if (buf.length <= WHOLE_DECODE_MAX_BYTES) {
-    // One decode of the whole block, then cuts: each line a slice of one string.
-    const text = buf.toString('utf8');
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      if (wanted === undefined || wanted(index)) emit(text.slice(start, end));
-      index++;
-      start = nl + 1;
-    }
-    return;
+  for (let at = 0; at < buf.length; ) {
+    const stop = pieceEnd(buf, at);
+    index = emitRange(buf, at, stop, index, emit, wanted);
+    at = stop;
   }
-  let start = 0;
-  for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-    const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
-    if (wanted === undefined || wanted(index)) emit(buf.toString('utf8', start, end));
-    index++;
-    start = nl + 1;
+}
+
+/** The lines of a line block given as linePieces made them, as emitLines gives them. */
+export function emitLinePieces(pieces: readonly Uint8Array[], emit: (line: string) => void, take?: readonly (readonly [number, number])[]): void {
+  const wanted = wantedOf(take);
+  let index = 0;
+  for (const p of pieces) {
+    const buf = Buffer.from(p.buffer, p.byteOffset, p.length);
+    index = emitRange(buf, 0, buf.length, index, emit, wanted);
   }
 }

@@ -12,7 +12,7 @@ import { decodeShuffleFrames } from '../shuffle/shuffle-frame.js';
 import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
-import { emitLines, isLineBlock } from '../receiver/line-block.js';
+import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
 import { readLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
@@ -161,6 +161,10 @@ export class PartitionComputer {
       case 'blocks': {
         const b = op.blocks[split];
         const read: BlockRead = b.locations.length > 0 || !b.wal ? await this.env.getBlock(b.blockId, b.locations) : { misses: [] };
+        if (read.lines) {
+          emitLinePieces(read.lines, emit, b.take);
+          return;
+        }
         let data = read.data;
         // On no live worker: read it back from the write-ahead log (its CRC checked).
         if (!data && b.wal) data = (await readWalRecord(b.wal)).data;

@@ -28,10 +28,14 @@ export interface TaskEnv {
 }
 
 /**
- * What reading a stored block gave: its bytes, or, when no place had it, what each place
+ * What reading a stored block gave: its bytes; or, for a line block (line-block.ts), its
+ * lines in pieces of whole lines (linePieces); or, when no place had it, what each place
  * said (`worker-1 (127.0.0.1:7001): does not hold it`), so an error can tell the truth.
  */
-export type BlockRead = { readonly data: Uint8Array; readonly misses?: undefined } | { readonly data?: undefined; readonly misses: readonly string[] };
+export type BlockRead =
+  | { readonly data: Uint8Array; readonly lines?: undefined; readonly misses?: undefined }
+  | { readonly lines: readonly Uint8Array[]; readonly data?: undefined; readonly misses?: undefined }
+  | { readonly data?: undefined; readonly lines?: undefined; readonly misses: readonly string[] };
 
 /** Thrown by compute code when a shuffle block cannot be fetched: the map output is lost. */
 export class FetchFailedError extends Error {

@@ -3,6 +3,7 @@ import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
   concatOwned,
   isLineBlock,
+  linePieces,
   parseReceivedBlockId,
   walWriterName,
   type BlockRead,
@@ -367,6 +368,9 @@ export class Executor {
           if ('misses' in got) return { misses: got.misses };
           // A copy of its own (the sandbox moves its buffer to the task thread): one copy
           // here instead of a structured clone's two (into the message, out of it in the thread).
+          // A line block goes as pieces of whole lines (linePieces): small buffers from memory
+          // malloc reuses, not one fresh buffer of the whole block, faulted in page by page.
+          if (got.segments.length > 0 && isLineBlock(got.segments[0])) return { lines: linePieces(got.segments) };
           return { data: concatOwned(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {

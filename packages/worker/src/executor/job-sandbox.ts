@@ -357,8 +357,13 @@ export class JobSandbox {
         return;
       case 'blockGet':
         this.host.blockGet(msg.blockId, msg.locations).then(
-          // The host's block is a copy of its own (blockGet): moved to the thread, not cloned.
-          (r) => this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: r.data, misses: r.misses }, r.data === undefined ? undefined : [r.data.buffer as ArrayBuffer]),
+          // The host's block (or its lines' pieces) is a copy of its own (blockGet): moved to the thread, not cloned.
+          (r) =>
+            this.reply(
+              slot,
+              { type: 'cacheGot', reqId: msg.reqId, data: r.data, ...(r.lines === undefined ? {} : { lines: r.lines }), misses: r.misses },
+              r.lines !== undefined ? r.lines.map((p) => p.buffer as ArrayBuffer) : r.data === undefined ? undefined : [r.data.buffer as ArrayBuffer],
+            ),
           this.requestFailed(slot, msg.reqId, `reading block ${msg.blockId}`),
         );
         return;

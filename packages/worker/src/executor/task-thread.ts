@@ -169,7 +169,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     async getBlock(blockId, locations) {
       const reply = await ask((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
       if (reply.type !== 'cacheGot') throw new Error(`unexpected reply ${reply.type}`);
-      return reply.data ? { data: reply.data } : { misses: reply.misses ?? [] };
+      return reply.lines ? { lines: reply.lines } : reply.data ? { data: reply.data } : { misses: reply.misses ?? [] };
     },
   };
   try {

@@ -50,7 +50,7 @@ export type MainToThread =
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
-  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly misses?: readonly string[] }
+  | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly lines?: readonly Uint8Array[]; readonly misses?: readonly string[] }
   | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
   /** The main thread could not serve a request (an error on this worker, not the task's): the task fails with `message`. */
   | { readonly type: 'requestFailed'; readonly reqId: number; readonly message: string }
