@@ -222,7 +222,8 @@ export async function blocksOn(address: string, secret: string, ids: readonly st
         const segments: Buffer[] = [];
         let parts: Buffer[] = [];
         let missing = false;
-        const call = client.GetBlock({ block_id: id }, secretMetadata(secret), { deadline: Date.now() + 10_000 });
+        // 60 s: a 50 MB block read back from a worker took over 10 s at load 44 (failed the test on main).
+        const call = client.GetBlock({ block_id: id }, secretMetadata(secret), { deadline: Date.now() + 60_000 });
         call.on('data', (c: wire.BlockChunk__Output) => {
           if (c.missing) missing = true;
           if (c.end_of_block || c.missing) return;
