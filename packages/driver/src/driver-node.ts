@@ -29,6 +29,7 @@ import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-regi
 import { WorkerDecommissioner, decommissionOptions, type DecommissionOptions, type DecommissionOutcome } from './cluster/worker-decommissioner.js';
 import type { DriverJob, JobStateName } from './job/driver-job.js';
 import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
+import { unknownReceiverAnswer, type ReceiverReportAnswer } from './streaming/receiver-tracker.js';
 import { DriverStateStore } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
@@ -157,6 +158,8 @@ export class DriverNode {
   private readonly stateStore: DriverStateStore | undefined;
   /** Releases workers gracefully (Driver.DecommissionWorker, SIGTERM on a worker). */
   readonly decommissioner: WorkerDecommissioner;
+  /** Receivers' open report streams (Driver.ReceiverReports), ended by stop(). */
+  private readonly reportStreams = new Set<grpc.ServerDuplexStream<wire.ReceiverReport__Output, wire.ReceiverReportResponse>>();
 
   /** Jobs by their user-visible id (all attempts of a job are one entry). */
   get jobs(): ReadonlyMap<string, DriverJob> {
@@ -314,6 +317,9 @@ export class DriverNode {
     this.taskScheduler.stop();
     this.registry.stop();
     await this.web.stop();
+    // Receivers' report streams stay open between reports: end them, or the shutdown would wait for them.
+    for (const call of this.reportStreams) call.end();
+    this.reportStreams.clear();
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();
@@ -373,9 +379,12 @@ export class DriverNode {
     return a.length === b.length && crypto.timingSafeEqual(a, b);
   }
 
-  /** A worker's report of a receiver (Driver.ReportReceiver); keep false tells it to stop that receiver; rateLimit is its backpressure rate. */
-  receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
-    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? { keep: false, rateLimit: 0 };
+  /**
+   * A worker's report of a receiver (Driver.ReceiverReports); keep false tells it to stop
+   * that receiver; rateLimit is its backpressure rate; appliedSeq the last of its events applied.
+   */
+  receiverReport(rep: wire.ReceiverReport__Output): ReceiverReportAnswer {
+    return this.launcher.jobByRunId(rep.job_id)?.receiverReport(rep) ?? unknownReceiverAnswer(rep);
   }
 
   /**
@@ -597,9 +606,20 @@ export class DriverNode {
           }),
         );
       },
-      ReportReceiver: (call, callback) => {
-        const answer = this.receiverReport(call.request);
-        callback(null, { keep: answer.keep, rate_limit: answer.rateLimit });
+      ReceiverReports: (call) => {
+        // One receiver placement's reports, answered one by one in order (ReceiverReporter).
+        this.reportStreams.add(call);
+        const forget = (): void => void this.reportStreams.delete(call);
+        call.on('data', (rep: wire.ReceiverReport__Output) => {
+          const answer = this.receiverReport(rep);
+          call.write({ keep: answer.keep, rate_limit: answer.rateLimit, applied_seq: answer.appliedSeq });
+        });
+        call.on('end', () => {
+          forget();
+          call.end();
+        });
+        call.on('error', forget);
+        call.on('cancelled', forget);
       },
     };
   }

@@ -27,6 +27,7 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { Executor } from './executor/executor.js';
+import type { ReportStream, ReportStreamHandlers } from './receiver/receiver-reporter.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
 import { ShuffleStreamHandler } from './rpc/shuffle-stream-handler.js';
@@ -199,7 +200,7 @@ export class WorkerNode {
       () => this.address,
       (jobId, id) => this.fetchBroadcast(jobId, id),
       spillRecords,
-      (report) => this.reportReceiver(report),
+      (handlers) => this.openReports(handlers),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,
       opts.replaceSpareThreads ?? true,
@@ -454,13 +455,23 @@ export class WorkerNode {
     this.retryTimer.unref();
   }
 
-  /** One receiver report to the driver (the ReceiverReporter retries when this rejects). */
-  private reportReceiver(report: wire.ReceiverReport): Promise<{ keep: boolean; rateLimit: number }> {
-    return new Promise((resolve, reject) =>
-      this.driverClient.ReportReceiver(report, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err, res) =>
-        err ? reject(driverError(err, this.driverAddress)) : resolve({ keep: res?.keep ?? false, rateLimit: res?.rate_limit ?? 0 }),
-      ),
-    );
+  /** One receiver's report stream to the driver (Driver.ReceiverReports); the ReceiverReporter opens another when it closes. */
+  private openReports(handlers: ReportStreamHandlers): ReportStream {
+    const call = this.driverClient.ReceiverReports(secretMetadata(this.opts.security.secret));
+    let closed = false;
+    const close = (err: Error): void => {
+      if (closed) return;
+      closed = true;
+      handlers.closed(err);
+    };
+    call.on('data', (res: wire.ReceiverReportResponse__Output) => handlers.answer({ keep: res.keep, rateLimit: res.rate_limit, appliedSeq: Number(res.applied_seq) }));
+    call.on('error', (err: grpc.ServiceError) => close(driverError(err, this.driverAddress)));
+    call.on('end', () => close(new Error('the driver ended the report stream')));
+    return {
+      write: (report) => void call.write(report),
+      end: () => call.end(),
+      cancel: () => call.cancel(),
+    };
   }
 
   /** The path of a job's bundle on local disk, fetched from the driver the first time. */

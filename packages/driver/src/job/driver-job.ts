@@ -4,7 +4,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
-import { ReceiverTracker } from '../streaming/receiver-tracker.js';
+import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
@@ -249,9 +249,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   /** A worker's report of one of this job's receivers (of the current attempt); keep false: stop that receiver. */
-  receiverReport(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
-    if (this.state !== 'running' || rep.job_id !== this.current.runId) return { keep: false, rateLimit: 0 };
-    return this.current.tracker?.report(rep) ?? { keep: false, rateLimit: 0 };
+  receiverReport(rep: wire.ReceiverReport__Output): ReceiverReportAnswer {
+    if (this.state !== 'running' || rep.job_id !== this.current.runId) return unknownReceiverAnswer(rep);
+    return this.current.tracker?.report(rep) ?? unknownReceiverAnswer(rep);
   }
 
   /** The inputs' rates backpressure set last (records/s), in stream order; empty with backpressure off. */

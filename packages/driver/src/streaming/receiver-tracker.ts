@@ -31,6 +31,21 @@ interface TrackedReceiver {
   moved: (() => void) | undefined;
 }
 
+/** The driver's answer to one report of a receiver (Driver.ReceiverReports). */
+export interface ReceiverReportAnswer {
+  /** False: the job has no such receiver running there any more; the worker stops it. */
+  readonly keep: boolean;
+  /** The receiver's backpressure rate, records/s (0: none). */
+  readonly rateLimit: number;
+  /** Every event of the placement numbered up to this one is applied. */
+  readonly appliedSeq: number;
+}
+
+/** The answer to a report of a receiver the driver does not run (any more): stop it; nothing of it will be applied. */
+export function unknownReceiverAnswer(rep: wire.ReceiverReport__Output): ReceiverReportAnswer {
+  return { keep: false, rateLimit: 0, appliedSeq: Number(rep.first_seq) + rep.events.length - 1 };
+}
+
 /** How long a receiver waits before it is placed again after its worker failed. */
 const RESTART_DELAY_MS = 1000;
 
@@ -41,12 +56,13 @@ const RESTART_DELAY_MS = 1000;
  * another worker, and the blocks each receiver reports are held until the next batch
  * takes them (`allocate`).
  *
- * Receivers report to the driver (`report`, from Driver.ReportReceiver) rather than over
- * a stream the driver holds open, and retry until answered: a paused driver or a dropped
- * connection delays their blocks and loses none, and does not stop them. Each report
- * names the receiver's placement and numbers its events, so an event sent twice is
- * applied once and a placement the driver replaced is told to stop (`keep: false`); the
- * blocks it stored are still taken (they are stored and replicated).
+ * Receivers report to the driver (`report`, from Driver.ReceiverReports) over a stream
+ * each worker opens per receiver placement, and send again what the driver did not
+ * acknowledge on a new stream: a paused driver or a dropped connection delays their
+ * blocks and loses none, and does not stop them. Each report names the receiver's
+ * placement and numbers its events, so an event sent twice is applied once (the answer
+ * says up to which number) and a placement the driver replaced is told to stop
+ * (`keep: false`); the blocks it stored are still taken (they are stored and replicated).
  *
  * Invariants: every reported block is handed to exactly one batch; `close()` clears all.
  * Threading: driver main thread.
@@ -126,22 +142,23 @@ export class ReceiverTracker implements RegistryListener {
 
   /**
    * A worker's report of what a receiver did. Returns whether that placement should go
-   * on (false: the job has no such receiver running there any more; the worker stops it)
-   * and the receiver's backpressure rate (0: none).
+   * on (false: the job has no such receiver running there any more; the worker stops it),
+   * the receiver's backpressure rate (0: none) and the last of the placement's events
+   * applied (the worker sends the ones after it again if its stream breaks).
    */
-  report(rep: wire.ReceiverReport__Output): { readonly keep: boolean; readonly rateLimit: number } {
+  report(rep: wire.ReceiverReport__Output): ReceiverReportAnswer {
     const r = this.receivers.get(rep.stream_id);
-    if (!r || this.closed) return { keep: false, rateLimit: 0 };
+    if (!r || this.closed) return unknownReceiverAnswer(rep);
     const current = r.receiverId === rep.receiver_id;
     let last = this.applied.get(rep.receiver_id) ?? 0;
-    rep.events.forEach((e: wire.ReceiverEvent__Output, i: number) => {
-      const seq = Number(rep.first_seq) + i;
-      if (seq <= last) return; // Delivered before; its answer was lost.
-      last = seq;
-      this.apply(r, rep.worker_id, e, current);
-    });
+    const first = Number(rep.first_seq);
+    // Events after a gap wait: the answer says what is applied, and the worker sends the rest again.
+    for (let i = Math.max(0, last + 1 - first); i < rep.events.length && first + i === last + 1; i++) {
+      last++;
+      this.apply(r, rep.worker_id, rep.events[i], current);
+    }
     this.applied.set(rep.receiver_id, last);
-    return { keep: current && r.running, rateLimit: r.rate };
+    return { keep: current && r.running, rateLimit: r.rate, appliedSeq: last };
   }
 
   /** Stop every receiver; resolves when each reported its last block (or 15 s passed). */

@@ -52,19 +52,23 @@ test('a report sent again (its answer was lost) is applied once; a replaced plac
     tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000 }, 'SocketReceiver');
     assert.equal(started.length, 1);
     const first = started[0].desc.receiver_id!;
-    assert.equal(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])).keep, true);
+    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
     // The same report again, and one overlapping it: b1, b2 are not taken twice.
-    assert.equal(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])).keep, true);
-    assert.equal(tracker.report(report(first, 3, [block('b2'), block('b3')])).keep, true);
-    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b1', 'b2', 'b3']);
+    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
+    assert.deepEqual(tracker.report(report(first, 3, [block('b2'), block('b3')])), { keep: true, rateLimit: 0, appliedSeq: 4 });
+    // A report after a gap (events 5 and 6 never came): nothing of it is applied, and the
+    // answer says 4, so the worker sends 5 on again; then all of it is taken, in order.
+    assert.deepEqual(tracker.report(report(first, 7, [block('b6')])), { keep: true, rateLimit: 0, appliedSeq: 4 });
+    assert.deepEqual(tracker.report(report(first, 5, [block('b4'), block('b5'), block('b6')])), { keep: true, rateLimit: 0, appliedSeq: 7 });
+    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
     assert.deepEqual(tracker.allocate(0), []);
     assert.deepEqual(events.map((e) => e.type), ['started']);
 
     // Its worker is declared lost: the receiver is placed again (after the restart delay);
     // the old placement's late report is still taken, and it is told to stop.
     registry.markLost(started[0].workerId, 'test');
-    assert.equal(tracker.report(report(first, 5, [block('b4')])).keep, false);
-    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b4']);
+    assert.deepEqual(tracker.report(report(first, 8, [block('b7')])), { keep: false, rateLimit: 0, appliedSeq: 8 });
+    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b7']);
   } finally {
     tracker.close();
   }
@@ -79,13 +83,13 @@ test("backpressure's rate goes with every answer to the receiver's reports; plac
     tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000, maxRate: 5000, initialRate: 300 }, 'SocketReceiver');
     assert.deepEqual([started[0].desc.max_rate, started[0].desc.initial_rate], [5000, 300]);
     const first = started[0].desc.receiver_id!;
-    assert.deepEqual(tracker.report(report(first, 1, [block('b1')])), { keep: true, rateLimit: 0 }, 'no rate yet');
+    assert.deepEqual(tracker.report(report(first, 1, [block('b1')])), { keep: true, rateLimit: 0, appliedSeq: 1 }, 'no rate yet');
     tracker.updateRate(0, 1234.5);
     tracker.updateRate(0, 0); // not a rate: ignored (as Spark's RateLimiter.updateRate)
     tracker.updateRate(7, 99); // no such stream
     assert.equal(tracker.rateOf(0), 1234.5);
     assert.equal(tracker.rateOf(7), undefined);
-    assert.deepEqual(tracker.report(report(first, 2, [block('b2')])), { keep: true, rateLimit: 1234.5 });
+    assert.deepEqual(tracker.report(report(first, 2, [block('b2')])), { keep: true, rateLimit: 1234.5, appliedSeq: 2 });
     registry.markLost(started[0].workerId, 'test');
     await new Promise((r) => setTimeout(r, 1100)); // the restart delay
     assert.equal(started.length, 2);

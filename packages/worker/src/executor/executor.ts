@@ -14,7 +14,7 @@ import {
 import type { BlockManager } from '../storage/block-manager.js';
 import type { ShuffleClient } from '../shuffle/shuffle-client.js';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
-import { ReceiverReporter, type ReportSender } from '../receiver/receiver-reporter.js';
+import { ReceiverReporter, type ReportStreamOpener } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
@@ -86,8 +86,8 @@ export class Executor {
     private readonly broadcastSource: BroadcastSource,
     /** Records a map task buffers before spilling its buckets (WorkerOptions.shuffleSpillRecords). */
     private readonly shuffleSpillRecords: number,
-    /** Sends a receiver's report to the driver (Driver.ReportReceiver). */
-    private readonly sendReport: ReportSender,
+    /** Opens a receiver's report stream to the driver (Driver.ReceiverReports). */
+    private readonly openReports: ReportStreamOpener,
     /** The spare task threads' logger (its own component, bound once). */
     sparesLog: Logger,
     /** Threads a job's tasks run in here (WorkerOptions.taskThreads; default `cores`). */
@@ -166,8 +166,8 @@ export class Executor {
    * Run a receiver for a job. Each block it stores is kept here and, with the write-ahead
    * log on, appended to the log (fsynced) before it is reported; with it off, replicated
    * to the first reachable peer before it is reported. Either way losing one worker loses
-   * no block. Its events reach the driver through a ReceiverReporter, which retries until
-   * the driver answers: the receiver goes on whatever happens to the driver's connections.
+   * no block. Its events reach the driver through a ReceiverReporter, which sends them again until
+   * the driver acknowledges them: the receiver goes on whatever happens to the driver's connections.
    *
    * A block is durable — the receiver's `store` resolves — once it is logged (log on), or
    * once it is replicated and the driver has its report (log off).
@@ -179,7 +179,7 @@ export class Executor {
     let dropped = false;
     const reporter = new ReceiverReporter(
       { job_id: desc.job_id, stream_id: desc.stream_id, receiver_id: desc.receiver_id, worker_id: this.selfId },
-      this.sendReport,
+      this.openReports,
       () => {
         // Blocks cut from now on are not stored: their records were not acknowledged, and
         // the receiver that replaces this one gets them from the source again.

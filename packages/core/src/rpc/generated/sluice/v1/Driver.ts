@@ -70,6 +70,11 @@ export interface DriverClient extends grpc.Client {
   listWorkers(argument: _sluice_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
   listWorkers(argument: _sluice_v1_ListWorkersRequest, callback: grpc.requestCallback<_sluice_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
   
+  ReceiverReports(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse__Output>;
+  ReceiverReports(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse__Output>;
+  receiverReports(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse__Output>;
+  receiverReports(options?: grpc.CallOptions): grpc.ClientDuplexStream<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse__Output>;
+  
   RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   RegisterWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
@@ -78,15 +83,6 @@ export interface DriverClient extends grpc.Client {
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
   registerWorker(argument: _sluice_v1_RegisterWorkerRequest, callback: grpc.requestCallback<_sluice_v1_RegisterWorkerResponse__Output>): grpc.ClientUnaryCall;
-  
-  ReportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  ReportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  ReportReceiver(argument: _sluice_v1_ReceiverReport, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  ReportReceiver(argument: _sluice_v1_ReceiverReport, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  reportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  reportReceiver(argument: _sluice_v1_ReceiverReport, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  reportReceiver(argument: _sluice_v1_ReceiverReport, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
-  reportReceiver(argument: _sluice_v1_ReceiverReport, callback: grpc.requestCallback<_sluice_v1_ReceiverReportResponse__Output>): grpc.ClientUnaryCall;
   
   StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
   StopJob(argument: _sluice_v1_StopJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_StopJobResponse__Output>): grpc.ClientUnaryCall;
@@ -122,9 +118,9 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
   
   ListWorkers: grpc.handleUnaryCall<_sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse>;
   
-  RegisterWorker: grpc.handleUnaryCall<_sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse>;
+  ReceiverReports: grpc.handleBidiStreamingCall<_sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse>;
   
-  ReportReceiver: grpc.handleUnaryCall<_sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse>;
+  RegisterWorker: grpc.handleUnaryCall<_sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse>;
   
   StopJob: grpc.handleUnaryCall<_sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse>;
   
@@ -141,8 +137,8 @@ export interface DriverDefinition extends grpc.ServiceDefinition {
   Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
   ListJobs: MethodDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsResponse, _sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse__Output>
   ListWorkers: MethodDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse__Output>
+  ReceiverReports: MethodDefinition<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse, _sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse__Output>
   RegisterWorker: MethodDefinition<_sluice_v1_RegisterWorkerRequest, _sluice_v1_RegisterWorkerResponse, _sluice_v1_RegisterWorkerRequest__Output, _sluice_v1_RegisterWorkerResponse__Output>
-  ReportReceiver: MethodDefinition<_sluice_v1_ReceiverReport, _sluice_v1_ReceiverReportResponse, _sluice_v1_ReceiverReport__Output, _sluice_v1_ReceiverReportResponse__Output>
   StopJob: MethodDefinition<_sluice_v1_StopJobRequest, _sluice_v1_StopJobResponse, _sluice_v1_StopJobRequest__Output, _sluice_v1_StopJobResponse__Output>
   SubmitJob: MethodDefinition<_sluice_v1_SubmitJobRequest, _sluice_v1_JobEvent, _sluice_v1_SubmitJobRequest__Output, _sluice_v1_JobEvent__Output>
   WatchJob: MethodDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_JobEvent, _sluice_v1_WatchJobRequest__Output, _sluice_v1_JobEvent__Output>
