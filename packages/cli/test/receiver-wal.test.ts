@@ -180,7 +180,10 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
           assert.equal(writers.length, 2, `two writers: the killed receiver and its successor (${writers.join(', ')})`);
           const left = watcher.present();
           assert.ok(left.length <= 20, `at most 20 segments are left after the run (${left.length})`);
-          const successor = writerOf(left.sort().at(-1)!);
+          // The successor's writer is the later one (writer names begin with their start time in
+          // base 36). Nothing may be left at all: a graceful stop whose last batches forgot every
+          // block the receiver logged deletes its last segment too (seen at 2f0c854 and after).
+          const successor = writers.sort().at(-1);
           assert.deepEqual(left.filter((n) => writerOf(n) !== successor), [], 'no segment of the killed receiver is left');
         } else {
           assert.equal(watcher.seen.size, 0, 'no log is written with the log off');

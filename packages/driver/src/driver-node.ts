@@ -611,7 +611,16 @@ export class DriverNode {
         this.reportStreams.add(call);
         const forget = (): void => void this.reportStreams.delete(call);
         call.on('data', (rep: wire.ReceiverReport__Output) => {
-          const answer = this.receiverReport(rep);
+          let answer: ReceiverReportAnswer;
+          try {
+            answer = this.receiverReport(rep);
+          } catch (err) {
+            // The worker opens another stream and sends the report again.
+            this.log.error({ err, jobId: rep.job_id, receiverId: rep.receiver_id }, 'cannot apply a receiver report');
+            forget();
+            call.emit('error', { code: grpc.status.INTERNAL, details: `the driver could not apply the report: ${(err as Error).message}` });
+            return;
+          }
           call.write({ keep: answer.keep, rate_limit: answer.rateLimit, applied_seq: answer.appliedSeq });
         });
         call.on('end', () => {

@@ -42,7 +42,7 @@ export interface WorkerEndpoint {
   removeRdd(jobId: string, rddId: number): Promise<void>;
   /** Remove blocks by id, and every block whose id starts with one of `prefixes`. */
   removeBlocks(blockIds: readonly string[], prefixes?: readonly string[]): Promise<void>;
-  /** Start a receiver; resolves once its thread runs (its events come through Driver.ReportReceiver). */
+  /** Start a receiver; resolves once its thread runs (its events come through Driver.ReceiverReports). */
   startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
   stopReceiver(jobId: string, streamId: number): Promise<void>;
   /**
