@@ -5,13 +5,21 @@
 // (dist/src/cli-entry.js) checks before it uses the bundle, running the modules instead
 // when one changed. A process then starts without resolving and reading some 400 modules.
 //
-// What runs in worker threads (task and job threads) is not bundled: they load their
-// entries from the packages as before. esbuild, typescript and pino-pretty stay outside
-// (loaded when used). `import.meta.url` of each Sluice module becomes the URL of the file
-// it came from, found at run time from where the packages are installed, so files next to
-// a module (thread entries, the .proto, web assets, package.json) resolve as before.
+// What runs in worker threads is bundled too, into packages/cli/dist/threads/ (ES modules,
+// split in one build so that each Sluice module is in exactly one file): `task-thread.mjs`
+// (the worker's task threads), `job-thread.mjs` (the driver's driver-program threads), and
+// @sluice/core as a package of its own (`package.json` exporting `index.mjs` and
+// `internal.mjs`), which a job bundle imported in such a thread reaches through its bundle
+// root's node_modules link (see materializeBundle): the job and the thread share one core.
+// The command passes them to its driver and workers when it runs the bundle (cli-entry).
 //
-// The bundle comes with its source map, dist/sluice.cjs.map (sources: the packages' .ts files).
+// esbuild, typescript and pino-pretty stay outside (loaded when used). `import.meta.url` of
+// each Sluice module becomes the URL of the file it came from, found at run time from where
+// the packages are installed, so files next to a module (the .proto, web assets,
+// package.json, the modules' thread entries) resolve as before.
+//
+// The bundles come with source maps, dist/sluice.cjs.map and dist/threads/*.mjs.map
+// (sources: the packages' .ts files).
 //
 // Run by scripts/setup.sh after the build and by the cli package's prepack.
 import fs from 'node:fs';
@@ -26,6 +34,7 @@ const cli = dirArg > 0 ? path.resolve(process.argv[dirArg + 1]) : path.join(repo
 const esbuild = createRequire(path.join(cli, 'package.json'))('esbuild');
 const PACKAGES = ['core', 'driver', 'worker', 'cli'];
 const OUT = path.join(cli, 'dist/sluice.cjs');
+const THREADS = path.join(cli, 'dist/threads');
 const MANIFEST = path.join(cli, 'dist/sluice-bundle.json');
 const cliFile = new RegExp(`^${cli.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(dist/src/.*\\.js)$`);
 const packageFile = new RegExp(`/packages/(${PACKAGES.join('|')})/(dist/src/.*\\.js)$`);
@@ -49,7 +58,22 @@ function __sluiceModuleUrl(pkg, rel) {
   return require('node:url').pathToFileURL(require('node:path').join(dir, rel)).href;
 }`;
 
-const sluiceModules = {
+// The same for the thread bundles (ES modules, in dist/threads): resolved from there.
+const threadsBanner = `import { createRequire as __sluiceCreateRequire } from 'node:module';
+import __sluicePath from 'node:path';
+import { fileURLToPath as __sluiceUrlToPath, pathToFileURL as __sluiceFileUrl } from 'node:url';
+var __sluicePackageDirs = new Map();
+function __sluiceModuleUrl(pkg, rel) {
+  let dir = __sluicePackageDirs.get(pkg);
+  if (dir === undefined) {
+    dir = __sluicePath.resolve(__sluicePath.dirname(__sluiceCreateRequire(import.meta.url).resolve('@sluice/' + pkg)), '..', '..');
+    __sluicePackageDirs.set(pkg, dir);
+  }
+  return __sluiceFileUrl(__sluicePath.join(dir, rel)).href;
+}`;
+
+/** The plugin that makes each Sluice module know its own file; `cjs`: for the command's CommonJS bundle. */
+const sluiceModules = (cjs) => ({
   name: 'sluice-modules',
   setup(build) {
     build.onLoad({ filter: /\.js$/ }, async (args) => {
@@ -59,13 +83,15 @@ const sluiceModules = {
       let source = await fs.promises.readFile(args.path, 'utf8');
       // core loads grpc-js and protobufjs through createRequire (so threads that never call
       // load neither): in the bundle a plain require, which esbuild bundles and runs on first use.
-      if (rel === 'dist/src/rpc/grpc-lib.js') {
+      if (cjs && rel === 'dist/src/rpc/grpc-lib.js') {
         const line = 'const require = createRequire(import.meta.url);';
         if (!source.includes(line)) throw new Error(`bundle-cli: ${args.path} no longer has '${line}': two copies of grpc-js would be loaded; update this script`);
         source = source.replace(line, '');
       }
+      // (Only in modules that read it: the others would compute it for nothing as they load.)
       const ident = '__sluiceUrl_' + rel.replace(/\W/g, '_');
-      source = `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});\n${source}`;
+      const prefix = source.includes('import.meta') ? `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});` : '';
+      source = `${prefix}\n${source}`;
       // tsc's map of the module goes in inline (its sources made absolute; one line more at
       // the top, the one above), so the transform's map, and the bundle's, reach through it
       // to the .ts files.
@@ -81,7 +107,7 @@ const sluiceModules = {
       return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
     });
   },
-};
+});
 
 const result = await esbuild.build({
   entryPoints: [path.join(cli, 'dist/src/main.js')],
@@ -97,12 +123,51 @@ const result = await esbuild.build({
   sourcesContent: false,
   logLevel: 'warning',
   external: ['esbuild', 'typescript', 'pino-pretty'],
-  plugins: [sluiceModules],
+  plugins: [sluiceModules(true)],
   banner: { js: banner },
 });
 
+// The thread bundles, into a directory of their own, then moved in place of the last ones.
+const requireFromCli = createRequire(path.join(cli, 'package.json'));
+const packageSrc = (pkg) => path.dirname(requireFromCli.resolve(`@sluice/${pkg}`));
+const threadsTmp = `${THREADS}.${process.pid}.tmp`;
+fs.rmSync(threadsTmp, { recursive: true, force: true });
+const threads = await esbuild.build({
+  entryPoints: {
+    index: requireFromCli.resolve('@sluice/core'),
+    internal: requireFromCli.resolve('@sluice/core/internal'),
+    'task-thread': path.join(packageSrc('worker'), 'executor/task-thread.js'),
+    'job-thread': path.join(packageSrc('driver'), 'job/job-thread.js'),
+  },
+  outdir: threadsTmp,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunk-[hash]',
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  metafile: true,
+  sourcemap: 'external',
+  sourcesContent: false,
+  logLevel: 'warning',
+  plugins: [sluiceModules(false)],
+  banner: { js: threadsBanner },
+});
+const threadImports = new Set(Object.values(threads.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path)));
+if (threadImports.size > 0) throw new Error(`bundle-cli: the thread bundles import ${[...threadImports].join(', ')}, which dist/threads cannot resolve; bundle them or load them with createRequire`);
+for (const out of Object.keys(threads.metafile.outputs)) {
+  if (out.endsWith('.mjs')) fs.appendFileSync(path.resolve(out), `//# sourceMappingURL=${path.basename(out)}.map\n`);
+}
+// The directory a job bundle's node_modules/@sluice/core links to in a thread that runs these.
+fs.writeFileSync(
+  path.join(threadsTmp, 'package.json'),
+  `${JSON.stringify({ name: '@sluice/core', private: true, description: '@sluice/core bundled for the sluice command\'s threads (scripts/bundle-cli.mjs)', type: 'module', exports: { '.': './index.mjs', './internal': './internal.mjs' } }, null, 2)}\n`,
+);
+const threadFiles = fs.readdirSync(threadsTmp).sort().map((f) => ({ path: f, size: fs.statSync(path.join(threadsTmp, f)).size }));
+
 const inputs = [];
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(threads.metafile.inputs)])]) {
   const own = ownFile(path.resolve(input));
   if (!own) continue;
   const st = fs.statSync(path.resolve(input));
@@ -112,10 +177,12 @@ if (!inputs.some((i) => i.pkg === 'cli' && i.path === 'dist/src/main.js')) throw
 fs.renameSync(`${OUT}.${process.pid}.tmp.map`, `${OUT}.map`);
 fs.appendFileSync(`${OUT}.${process.pid}.tmp`, `//# sourceMappingURL=${path.basename(OUT)}.map\n`);
 fs.renameSync(`${OUT}.${process.pid}.tmp`, OUT);
+fs.rmSync(THREADS, { recursive: true, force: true });
+fs.renameSync(threadsTmp, THREADS);
 // The code cache of an earlier bundle does not fit this one.
 fs.rmSync(`${OUT}.cache`, { force: true });
 const lock = path.resolve(cli, '../../node_modules/.modules.yaml');
-const manifest = { bundle: 'sluice.cjs', inputs, dependencies: fs.existsSync(lock) ? { file: 'node_modules/.modules.yaml', mtimeMs: fs.statSync(lock).mtimeMs } : undefined };
+const manifest = { bundle: 'sluice.cjs', threads: { dir: 'threads', files: threadFiles }, inputs, dependencies: fs.existsSync(lock) ? { file: 'node_modules/.modules.yaml', mtimeMs: fs.statSync(lock).mtimeMs } : undefined };
 fs.writeFileSync(`${MANIFEST}.${process.pid}.tmp`, JSON.stringify(manifest));
 fs.renameSync(`${MANIFEST}.${process.pid}.tmp`, MANIFEST);
-console.log(`bundle-cli: ${OUT} (${Math.round(fs.statSync(OUT).size / 1024)} KiB, ${inputs.length} Sluice modules, ${Object.keys(result.metafile.inputs).length} in all)`);
+console.log(`bundle-cli: ${OUT} (${Math.round(fs.statSync(OUT).size / 1024)} KiB, ${inputs.length} Sluice modules, ${Object.keys(result.metafile.inputs).length} in all); ${THREADS}: ${threadFiles.map((f) => `${f.path} ${Math.round(f.size / 1024)} KiB`).join(', ')}`);

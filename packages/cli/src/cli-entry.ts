@@ -27,6 +27,8 @@ import { prestartLocalWorkers } from './local-worker-process.js';
 
 interface Manifest {
   readonly bundle: string;
+  /** The thread bundles made with it: their directory (under dist) and files, with sizes. */
+  readonly threads?: { readonly dir: string; readonly files: readonly { readonly path: string; readonly size: number }[] };
   readonly inputs: readonly { readonly pkg: string; readonly path: string; readonly size: number; readonly mtimeMs: number }[];
   readonly dependencies?: { readonly file: string; readonly mtimeMs: number };
 }
@@ -35,6 +37,8 @@ const DIST = fileURLToPath(new URL('../', import.meta.url));
 const CLI_DIR = path.resolve(DIST, '..');
 const BUNDLE = path.join(DIST, 'sluice.cjs');
 const MANIFEST = path.join(DIST, 'sluice-bundle.json');
+/** The thread bundles made with it (scripts/bundle-cli.mjs), run by the driver's and the workers' threads when the bundle runs. */
+const THREADS = path.join(DIST, 'threads');
 
 /** Why the bundle cannot be used, or undefined when it can. */
 function staleness(): string | undefined {
@@ -44,6 +48,11 @@ function staleness(): string | undefined {
     manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Manifest;
   } catch {
     return `no bundle (${MANIFEST} is missing: run scripts/bundle-cli.mjs)`;
+  }
+  if (!manifest.threads) return 'the bundle has no thread bundles (made by an older scripts/bundle-cli.mjs: run it again)';
+  for (const f of manifest.threads.files) {
+    const file = path.join(THREADS, f.path);
+    if (fs.statSync(file, { throwIfNoEntry: false })?.size !== f.size) return `${file} is missing or changed since the bundle was made`;
   }
   const repo = path.resolve(CLI_DIR, '..', '..');
   const checkout = fs.existsSync(path.join(repo, 'pnpm-workspace.yaml'));
@@ -107,7 +116,7 @@ function runBundle(): void {
   installBundleStackMapping(BUNDLE, `${BUNDLE}.map`);
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache };
+  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache, threads: THREADS };
   wrapper(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST);
 }
 

@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
-import { cliCode } from './cli-code.js';
+import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
@@ -228,6 +228,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,
+      jobThreadCode: cliThreadCode('job'),
       retainedBatches: o.retainedBatches,
       workerAllocation: {
         minWorkers: o.minWorkers,
@@ -316,6 +317,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         shuffleSpillRecords: o.shuffleSpillRecords,
         taskThreads: o.taskThreads,
         replaceSpareThreads: o.replaceSpareThreads,
+        taskThreadCode: cliThreadCode('task'),
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
@@ -402,7 +404,7 @@ program
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true } });
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job') } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

@@ -4,8 +4,12 @@
 // - `sluice run` of a word count runs its driver and both worker processes from the bundle
 //   (their debug log says so) with the counts computed here from the job's input; the first
 //   processes compile everything, and the code cache they leave is used by the next run's.
+//   The driver-program thread and the task threads run the thread bundles made with it
+//   (dist/threads): the Sluice frames under the job's code are theirs, and the job's bundle
+//   imports that same @sluice/core (an error core throws is the job's SluiceError).
 // - After a Sluice file the bundle was made from changes, the bundle is not used: the
-//   changed code runs (--help shows the edit) in every process, with the same exact counts.
+//   changed code runs (--help shows the edit) in every process, with the same exact counts,
+//   and the threads run the packages' modules, the job's bundle importing core's.
 // - In a checkout (a pnpm workspace around the package) a file touched without changing its
 //   size makes the bundle stale too; outside one, sizes alone decide.
 import assert from 'node:assert/strict';
@@ -53,26 +57,52 @@ interface CodeLine {
   readonly code: { readonly from: string; readonly reason?: string; readonly codeCache?: boolean };
 }
 
-/** `sluice run` of the word count with the copy's bin; its counts and each process's 'sluice code loaded' line. */
-async function wordCount(n: number): Promise<{ counts: Map<string, number>; code: CodeLine[] }> {
-  const r = await runCli(['run', '--log-level', 'debug', '--no-progress', fixture('wordcount-check.ts'), String(n)], { cliBin: path.join(copy, 'bin', 'sluice.js'), timeoutMs: 120_000 });
+/** What thread-code-probe.ts prints: the core its bundle imported and the Sluice files under its code, in the driver-program thread and in each task. */
+interface ThreadProbe {
+  readonly driver: { readonly core: string; readonly frames: readonly string[]; readonly oneCore: boolean };
+  readonly tasks: readonly { readonly core: string; readonly frames: readonly string[] }[];
+}
+
+/** `sluice run` of the word count with the copy's bin; its counts, each process's 'sluice code loaded' line and (thread-code-probe.ts) what its threads ran. */
+async function wordCount(n: number, job = 'wordcount-check.ts'): Promise<{ counts: Map<string, number>; code: CodeLine[]; threads?: ThreadProbe }> {
+  const r = await runCli(['run', '--log-level', 'debug', '--no-progress', fixture(job), String(n)], { cliBin: path.join(copy, 'bin', 'sluice.js'), timeoutMs: 120_000 });
   assert.equal(r.code, 0, `sluice run: ${r.stderr}`);
   const code = r.stderr
     .split('\n')
     .filter((l) => l.includes('"sluice code loaded"'))
     .map((l) => JSON.parse(l) as CodeLine);
-  return { counts: new Map(jsonLine<[string, number][]>(r.stdout.split('\n'), 'RESULT ')), code };
+  const lines = r.stdout.split('\n');
+  const threads = lines.some((l) => l.startsWith('CODE_PROBE ')) ? jsonLine<ThreadProbe>(lines, 'CODE_PROBE ') : undefined;
+  return { counts: new Map(jsonLine<[string, number][]>(lines, 'RESULT ')), code, threads };
 }
+
+/** Checks that every thread of the probe ran Sluice's code from `dir` and its job imported `core`. */
+function assertThreadCode(probe: ThreadProbe | undefined, core: string, framesUnder: RegExp): void {
+  assert.ok(probe, 'the probe printed CODE_PROBE');
+  const own = (frames: readonly string[]): string[] => frames.filter((f) => !f.endsWith('thread-code-probe.ts'));
+  assert.equal(probe.driver.core, core, 'the driver program imported that core');
+  assert.ok(probe.driver.oneCore, "an error core throws in the driver program is the job's own SluiceError");
+  assert.ok(own(probe.driver.frames).length > 0 && own(probe.driver.frames).every((f) => framesUnder.test(f)), JSON.stringify(probe.driver));
+  assert.equal(probe.tasks.length, 4);
+  for (const t of probe.tasks) {
+    assert.equal(t.core, core, 'the task imported that core');
+    assert.ok(own(t.frames).length > 0 && own(t.frames).every((f) => framesUnder.test(f)), JSON.stringify(t));
+  }
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('sluice run runs the driver and both workers from the bundle, with exact counts; the next run uses the code cache the first left', async () => {
   const first = await wordCount(3000);
   assert.deepEqual(first.counts, expectedCounts(3000));
   assert.equal(new Set(first.code.map((c) => c.pid)).size, 3, `one line per process (driver + 2 workers): ${JSON.stringify(first.code)}`);
-  assert.deepEqual(first.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: false })));
+  const threads = path.join(copy, 'dist', 'threads');
+  assert.deepEqual(first.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: false, threads })));
   assert.ok(fs.statSync(path.join(copy, 'dist', 'sluice.cjs.cache')).size > 0, 'the code cache was written');
-  const second = await wordCount(4000);
+  const second = await wordCount(4000, 'thread-code-probe.ts');
   assert.deepEqual(second.counts, expectedCounts(4000));
-  assert.deepEqual(second.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: true })));
+  assert.deepEqual(second.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: true, threads })));
+  assertThreadCode(second.threads, path.join(threads, 'index.mjs'), new RegExp(`^${escape(threads)}/[\\w-]+\\.mjs$`));
 });
 
 test('after a file the bundle was made from changes, every process runs the modules as they are now, with exact counts', async () => {
@@ -83,13 +113,14 @@ test('after a file the bundle was made from changes, every process runs the modu
   fs.writeFileSync(main, text.replace(description, `${description} (edited after bundling)`));
   const help = await runCli(['run', '--help'], { cliBin: path.join(copy, 'bin', 'sluice.js') });
   assert.match(help.stdout, /edited after bundling/);
-  const run = await wordCount(2000);
+  const run = await wordCount(2000, 'thread-code-probe.ts');
   assert.deepEqual(run.counts, expectedCounts(2000));
   assert.equal(run.code.length, 3, JSON.stringify(run.code));
   for (const c of run.code) {
     assert.equal(c.code.from, 'modules');
     assert.ok(c.code.reason?.includes(`${main} changed since the bundle was made`), c.code.reason);
   }
+  assertThreadCode(run.threads, path.join(REPO_DIR, 'packages', 'core', 'dist', 'src', 'index.js'), new RegExp(`^${escape(REPO_DIR)}/packages/(core|driver|worker)/dist/src/`));
 });
 
 test('in a checkout, a file with a new modification time and the same size makes the bundle stale; outside one it does not', async () => {

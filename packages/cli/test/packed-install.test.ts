@@ -135,6 +135,7 @@ import path from 'node:path';
 const BATCHES: string[][] = ${JSON.stringify(batches)};
 
 export default async function counts(sc: SluiceContext): Promise<void> {
+  console.log('called from ' + JSON.stringify((new Error().stack ?? '').split('\\n').slice(2)));
   const pids = await sc.parallelize(Array.from({ length: 16 }, (_, i) => i), 16).mapPartitions(() => [process.pid]).distinct().count();
   console.log('workers ' + JSON.stringify(pids));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-counts-'));
@@ -182,6 +183,8 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   assert.deepEqual(value('workers '), [2], 'tasks ran in 2 worker processes');
   // The installed command ran from its bundle: only the bundle leaves V8's code cache beside it (when its processes exit).
   assert.ok(fs.existsSync(path.join(job, 'node_modules', '@sluice', 'cli', 'dist', 'sluice.cjs.cache')), 'the installed sluice ran its bundle (dist/sluice.cjs.cache was written)');
+  // ... and its driver-program thread the thread bundle made with it.
+  assert.match(r.stdout, /^called from .*\/node_modules\/@sluice\/cli\/dist\/threads\/job-thread\.mjs:/m, r.stdout);
   const count = (lines: readonly string[]): Record<string, number> => {
     const m: Record<string, number> = {};
     for (const w of lines.flatMap((l) => l.split(' '))) m[w] = (m[w] ?? 0) + 1;

@@ -23,6 +23,7 @@ import {
   type Clock,
   type FallingBehind,
   type SecurityConfig,
+  type ThreadCode,
   type wire,
 } from '@sluice/core/internal';
 import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
@@ -61,6 +62,12 @@ export interface DriverOptions {
    * workers start. Default false.
    */
   readonly spareJobThread?: boolean;
+  /**
+   * What driver-program threads run (default: this package's job-thread module and the
+   * @sluice/core package it imports); the `sluice` command passes its thread bundles when it
+   * runs its own.
+   */
+  readonly jobThreadCode?: ThreadCode;
   /** Calls one remote IP may have open at once (default DEFAULT_MAX_CALLS_PER_PEER). */
   readonly maxCallsPerPeer?: number;
   /**
@@ -223,7 +230,7 @@ export class DriverNode {
       opts.log.child({ component: 'decommissioner' }),
     );
     this.dag.addListener(this.metrics);
-    this.spareJobThread = new SpareJobThread(opts.log.child({ component: 'spare-job-thread' }));
+    this.spareJobThread = new SpareJobThread(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry);
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,
@@ -236,7 +243,8 @@ export class DriverNode {
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics.watchJob(job),
-      takeSpareThread: (data) => this.spareJobThread.take(data),
+      startThread: (data) => this.spareJobThread.threadFor(data),
+      coreDir: opts.jobThreadCode?.coreDir,
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();

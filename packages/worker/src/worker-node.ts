@@ -24,6 +24,7 @@ import {
   serverCredentials,
   serverOptions,
   type SecurityConfig,
+  type ThreadCode,
   type wire,
 } from '@sluice/core/internal';
 import { Executor } from './executor/executor.js';
@@ -88,6 +89,11 @@ export interface WorkerOptions {
    * during that job's first stage and never be used.
    */
   readonly replaceSpareThreads?: boolean;
+  /**
+   * What task threads run (default: this package's task-thread module and the @sluice/core
+   * package it imports); the `sluice` command passes its thread bundles when it runs its own.
+   */
+  readonly taskThreadCode?: ThreadCode;
   /**
    * Milliseconds this worker waits for another worker to connect and answer a shuffle or
    * block fetch before giving it up (a FetchFailed: the map outputs there are recomputed), as
@@ -204,6 +210,7 @@ export class WorkerNode {
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,
       opts.replaceSpareThreads ?? true,
+      opts.taskThreadCode?.entry,
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
@@ -510,7 +517,7 @@ export class WorkerNode {
           const code = all.subarray(4 + mapLen);
           const got = crypto.createHash('sha256').update(code).digest('hex');
           if (got !== sha256) throw new SluiceError('SLUICE_JOB_LOAD', `bundle ${sha256} arrived corrupted (sha256 ${got})`);
-          resolve(materializeBundle(path.join(this.localDir, 'bundles'), sha256, code, map));
+          resolve(materializeBundle(path.join(this.localDir, 'bundles'), sha256, code, map, this.opts.taskThreadCode?.coreDir));
         } catch (err) {
           reject(err);
         }

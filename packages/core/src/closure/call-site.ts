@@ -3,6 +3,7 @@
  * In a driver program the stack is source-mapped (the job thread enables source maps),
  * so a frame of the job bundle names the user's own `.ts` file and line.
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What `userCallSite` returns when no frame of the stack is the user's (e.g. at batch time). */
@@ -13,6 +14,14 @@ const HERE = fileURLToPath(import.meta.url);
 const CORE_DIRS = /[\\/]dist[\\/]src[\\/]closure[\\/]call-site\.js$/.test(HERE)
   ? [fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(new URL('../../../src/', import.meta.url))]
   : [HERE];
+// The `sluice` command's bundles (scripts/bundle-cli.mjs) give this module the URL of the file
+// it was built from, while its frames name the bundle it runs in: every file beside that
+// bundle (dist/ or dist/threads/, Sluice's own) is skipped too.
+const RUNNING = frameLocation(new Error().stack?.split('\n')[1] ?? '');
+if (RUNNING !== undefined) {
+  const file = RUNNING.replace(/:\d+:\d+$/, '');
+  if (file !== HERE) CORE_DIRS.push(path.dirname(file) + path.sep);
+}
 
 /** `file:line:column` of the first frame outside @sluice/core, or UNKNOWN_CALL_SITE. */
 export function userCallSite(): string {

@@ -60,8 +60,8 @@ export interface JobLaunchSpec {
   readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
-  /** A thread started ahead (SpareJobThread.take), bound to this data; undefined: start one. */
-  readonly takeSpareThread?: (data: JobThreadData) => Thread | undefined;
+  /** The thread of an attempt, started for (or bound to) this data (SpareJobThread.threadFor); undefined: a new thread of the modules' entry. */
+  readonly startThread?: (data: JobThreadData) => Thread;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -200,7 +200,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
     const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
-    const thread = this.spec.takeSpareThread?.(data) ?? new Thread(JOB_THREAD_ENTRY, jobThreadOptions(data));
+    const thread = this.spec.startThread?.(data) ?? new Thread(JOB_THREAD_ENTRY, jobThreadOptions(data));
     const exited = new Promise<void>((r) =>
       thread.once('exit', () => {
         this.log.info({ attempt: number, runId }, 'job attempt thread exited');

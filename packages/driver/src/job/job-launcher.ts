@@ -44,8 +44,10 @@ export interface JobLauncherDeps {
   readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
-  /** A driver-program thread started ahead, for the next job to start (DriverOptions.spareJobThread). */
-  readonly takeSpareThread?: JobLaunchSpec['takeSpareThread'];
+  /** Starts each attempt's driver-program thread (taking the one started ahead, DriverOptions.spareJobThread, first). */
+  readonly startThread?: JobLaunchSpec['startThread'];
+  /** The @sluice/core those threads run, which the bundles link to (DriverOptions.jobThreadCode; default the package). */
+  readonly coreDir?: string;
 }
 
 /**
@@ -134,7 +136,7 @@ export class JobLauncher {
   private keepBundle(sha: string, code: Uint8Array, sourceMap: string): { code: Buffer; sourceMap: string; path: string } {
     let b = this.bundles.get(sha);
     if (!b) {
-      const file = materializeBundle(this.deps.bundleRoot, sha, code, sourceMap);
+      const file = materializeBundle(this.deps.bundleRoot, sha, code, sourceMap, this.deps.coreDir);
       b = { code: Buffer.from(code), sourceMap, path: file };
       this.bundles.set(sha, b);
     }
@@ -143,7 +145,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, takeSpareThread: this.deps.takeSpareThread }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, startThread: this.deps.startThread }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -1,9 +1,9 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { jobEnvironment } from '@sluice/core/internal';
+import { jobEnvironment, type ThreadCode } from '@sluice/core/internal';
 import type { JobThreadData, MainToJob } from './job-protocol.js';
 
-/** The driver-program thread's entry (job-thread.ts). */
+/** The driver-program thread's entry (job-thread.ts) as tsc built it (the default; the `sluice` command may pass its bundle, ThreadCode). */
 export const JOB_THREAD_ENTRY = new URL('./job-thread.js', import.meta.url);
 
 /** What a job thread is started with: a job's data, or (a spare) none yet. */
@@ -31,13 +31,17 @@ export class SpareJobThread {
   private spare: { readonly thread: Thread; readonly onGone: () => void } | undefined;
   private used = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** The entry job threads start from (DriverOptions.jobThreadCode). */
+    private readonly entry: URL = JOB_THREAD_ENTRY,
+  ) {}
 
   /** Start the spare (once; later calls do nothing). */
   start(): void {
     if (this.used || this.spare) return;
     this.used = true;
-    const thread = new Thread(JOB_THREAD_ENTRY, jobThreadOptions({ spare: true }));
+    const thread = new Thread(this.entry, jobThreadOptions({ spare: true }));
     const onGone = (): void => {
       if (this.spare?.thread !== thread) return;
       this.spare = undefined;
@@ -49,6 +53,11 @@ export class SpareJobThread {
     thread.on('exit', onGone);
     thread.unref();
     this.spare = { thread, onGone };
+  }
+
+  /** A thread for the job `data` describes: the spare bound to it if there is one, else a new thread. */
+  threadFor(data: JobThreadData): Thread {
+    return this.take(data) ?? new Thread(this.entry, jobThreadOptions(data));
   }
 
   /** The spare, bound to the job `data` describes; undefined when there is none (start a thread). */

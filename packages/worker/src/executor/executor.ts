@@ -94,9 +94,11 @@ export class Executor {
     private readonly taskThreads: number = cores,
     /** Whether a spare task thread a job took is replaced (WorkerOptions.replaceSpareThreads). */
     replaceSpares = true,
+    /** The entry task threads start from (WorkerOptions.taskThreadCode; default the module). */
+    threadEntry?: URL,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
-    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares);
+    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares, threadEntry);
   }
 
   /** Start the spare task threads (idempotent). */

@@ -1,9 +1,10 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { jobEnvironment } from '@sluice/core/internal';
+import { jobEnvironment, type ThreadCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadData, ThreadToMain } from './thread-protocol.js';
 
-const THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
+/** The task threads' entry as tsc built it (the default; the `sluice` command may pass its bundle, ThreadCode). */
+export const TASK_THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
 
 /** How long after a spare is taken its replacement starts: not while the job that took it starts its first tasks. */
 export const SPARE_REPLENISH_DELAY_MS = 1000;
@@ -45,6 +46,8 @@ export class SpareTaskThreads {
     private readonly log: Logger,
     /** Whether a spare taken is replaced (see above). */
     private readonly replace: boolean = true,
+    /** The entry every task thread starts from (WorkerOptions.taskThreadCode). */
+    private readonly entry: URL = TASK_THREAD_ENTRY,
   ) {}
 
   /** Start the spares (idempotent). */
@@ -95,7 +98,7 @@ export class SpareTaskThreads {
   }
 
   private startThread(): Thread {
-    return new Thread(THREAD_ENTRY, { workerData: this.threadData, env: jobEnvironment() });
+    return new Thread(this.entry, { workerData: this.threadData, env: jobEnvironment() });
   }
 
   private scheduleReplenish(): void {
