@@ -27,6 +27,7 @@ RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tm
 COPY proto proto
 COPY packages packages
 COPY examples examples
+COPY scripts/bundle-cli.mjs scripts/bundle-cli.mjs
 # @sluice/core loads (and publishes) its own copy of proto/ (scripts/copy-proto.sh does the same).
 RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. packages/core/proto/ \
  && corepack pnpm exec tsc -b \
@@ -35,7 +36,12 @@ RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. 
  && packages/cli/node_modules/.bin/esbuild examples/lib/publish-lines.ts --bundle --platform=node \
       --format=cjs --target=node20 --outfile=examples/dist/publish-lines.cjs --log-level=warning \
  && rm -rf node_modules packages/*/node_modules \
- && corepack pnpm install --prod --frozen-lockfile --offline --reporter=append-only
+ && corepack pnpm install --prod --frozen-lockfile --offline --reporter=append-only \
+ && node scripts/bundle-cli.mjs \
+ && node packages/cli/bin/sluice.js --help > /dev/null
+# The command runs as one bundled file, its threads from dist/threads (scripts/bundle-cli.mjs,
+# after the production install it checks); `--help` leaves V8's code cache of the bundle
+# (dist/sluice.cjs.cache), which the image's user could not write.
 
 FROM ${NODE_IMAGE}
 WORKDIR /app
@@ -60,6 +66,8 @@ COPY --from=build /app/packages/worker/node_modules packages/worker/node_modules
 COPY --from=build /app/packages/cli/package.json packages/cli/package.json
 COPY --from=build /app/packages/cli/bin packages/cli/bin
 COPY --from=build /app/packages/cli/dist/src packages/cli/dist/src
+COPY --from=build /app/packages/cli/dist/sluice.cjs /app/packages/cli/dist/sluice.cjs.map /app/packages/cli/dist/sluice.cjs.cache /app/packages/cli/dist/sluice-bundle.json packages/cli/dist/
+COPY --from=build /app/packages/cli/dist/threads packages/cli/dist/threads
 COPY --from=build /app/packages/cli/node_modules packages/cli/node_modules
 COPY --from=build /app/packages/postgres/package.json packages/postgres/package.json
 COPY --from=build /app/packages/postgres/dist/src packages/postgres/dist/src

@@ -72,42 +72,55 @@ function __sluiceModuleUrl(pkg, rel) {
   return __sluiceFileUrl(__sluicePath.join(dir, rel)).href;
 }`;
 
+/** Each Sluice module's transformed source, by path and build kind: the two builds share most modules. */
+const transformed = new Map();
+
 /** The plugin that makes each Sluice module know its own file; `cjs`: for the command's CommonJS bundle. */
 const sluiceModules = (cjs) => ({
   name: 'sluice-modules',
   setup(build) {
-    build.onLoad({ filter: /\.js$/ }, async (args) => {
+    build.onLoad({ filter: /\.js$/ }, (args) => {
       const own = ownFile(args.path);
       if (!own) return undefined;
-      const [pkg, rel] = own;
-      let source = await fs.promises.readFile(args.path, 'utf8');
-      // core loads grpc-js and protobufjs through createRequire (so threads that never call
-      // load neither): in the bundle a plain require, which esbuild bundles and runs on first use.
-      if (cjs && rel === 'dist/src/rpc/grpc-lib.js') {
-        const line = 'const require = createRequire(import.meta.url);';
-        if (!source.includes(line)) throw new Error(`bundle-cli: ${args.path} no longer has '${line}': two copies of grpc-js would be loaded; update this script`);
-        source = source.replace(line, '');
+      const key = `${cjs && own[1] === 'dist/src/rpc/grpc-lib.js' ? 'cjs' : 'any'}:${args.path}`;
+      let contents = transformed.get(key);
+      if (contents === undefined) {
+        contents = transform(args.path, own, cjs);
+        transformed.set(key, contents);
       }
-      // (Only in modules that read it: the others would compute it for nothing as they load.)
-      const ident = '__sluiceUrl_' + rel.replace(/\W/g, '_');
-      const prefix = source.includes('import.meta') ? `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});` : '';
-      source = `${prefix}\n${source}`;
-      // tsc's map of the module goes in inline (its sources made absolute; one line more at
-      // the top, the one above), so the transform's map, and the bundle's, reach through it
-      // to the .ts files.
-      const mapFile = `${args.path}.map`;
-      if (fs.existsSync(mapFile)) {
-        const tsMap = JSON.parse(await fs.promises.readFile(mapFile, 'utf8'));
-        tsMap.sources = tsMap.sources.map((s) => path.resolve(path.dirname(args.path), tsMap.sourceRoot ?? '', s));
-        delete tsMap.sourceRoot;
-        tsMap.mappings = `;${tsMap.mappings}`;
-        source = source.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n') + `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(tsMap)).toString('base64')}\n`;
-      }
-      const { code } = await esbuild.transform(source, { loader: 'js', format: 'esm', define: { 'import.meta.url': ident }, sourcemap: 'inline', sourcefile: args.path });
-      return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
+      return contents.then((code) => ({ contents: code, loader: 'js', resolveDir: path.dirname(args.path) }));
     });
   },
 });
+
+/** A Sluice module made to know its own URL, with tsc's map inline (see above). */
+async function transform(file, [pkg, rel], cjs) {
+  let source = await fs.promises.readFile(file, 'utf8');
+  // core loads grpc-js and protobufjs through createRequire (so threads that never call
+  // load neither): in the bundle a plain require, which esbuild bundles and runs on first use.
+  if (cjs && rel === 'dist/src/rpc/grpc-lib.js') {
+    const line = 'const require = createRequire(import.meta.url);';
+    if (!source.includes(line)) throw new Error(`bundle-cli: ${file} no longer has '${line}': two copies of grpc-js would be loaded; update this script`);
+    source = source.replace(line, '');
+  }
+  // (Only in modules that read it: the others would compute it for nothing as they load.)
+  const ident = '__sluiceUrl_' + rel.replace(/\W/g, '_');
+  const prefix = source.includes('import.meta') ? `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});` : '';
+  source = `${prefix}\n${source}`;
+  // tsc's map of the module goes in inline (its sources made absolute; one line more at
+  // the top, the one above), so the transform's map, and the bundle's, reach through it
+  // to the .ts files.
+  const mapFile = `${file}.map`;
+  if (fs.existsSync(mapFile)) {
+    const tsMap = JSON.parse(await fs.promises.readFile(mapFile, 'utf8'));
+    tsMap.sources = tsMap.sources.map((s) => path.resolve(path.dirname(file), tsMap.sourceRoot ?? '', s));
+    delete tsMap.sourceRoot;
+    tsMap.mappings = `;${tsMap.mappings}`;
+    source = source.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n') + `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(tsMap)).toString('base64')}\n`;
+  }
+  const { code } = await esbuild.transform(source, { loader: 'js', format: 'esm', define: { 'import.meta.url': ident }, sourcemap: 'inline', sourcefile: file });
+  return code;
+}
 
 const result = await esbuild.build({
   entryPoints: [path.join(cli, 'dist/src/main.js')],

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Where cli-entry leaves the mapper when the bundle runs (mapBundleStack reads it). */
 const MAPPER = Symbol.for('sluice.bundleStackMapper');
@@ -16,18 +16,32 @@ const MAPPER = Symbol.for('sluice.bundleStackMapper');
  * (about 1 MiB) would then be read by every process at every stop. Nothing is read before
  * a stack is printed; then only where each generated line starts (one pass), and a lookup
  * decodes its one line.
+ *
+ * Frames of the thread bundles in `threadsDir` (dist/threads: a stack a driver-program or
+ * task thread sent, e.g. in a job's failure) are mapped the same way, each file through its
+ * own map beside it; the threads load them before they turn source maps on (the job's own
+ * bundle is mapped by Node there).
  */
-export function installBundleStackMapping(bundle: string, mapFile: string): void {
-  let map: LineIndexedMap | null | undefined;
-  const dir = path.dirname(mapFile);
-  const original = (source: string): string => (source.startsWith('file:') ? fileURLToPath(source) : path.resolve(dir, source));
-  const escaped = bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export function installBundleStackMapping(bundle: string, mapFile: string, threadsDir?: string): void {
+  const maps = new Map<string, LineIndexedMap | null>();
+  const dirs = [bundle, ...(threadsDir === undefined ? [] : [threadsDir, pathToFileURL(threadsDir).href])];
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const threads = threadsDir === undefined ? [] : [`(?:${escape(pathToFileURL(threadsDir).href)}|${escape(threadsDir)})/[\\w-]+\\.mjs`];
+  const frame = new RegExp(`(${[escape(bundle), ...threads].join('|')}):(\\d+):(\\d+)`, 'g');
   const mapper = (stack: string): string => {
-    if (!stack.includes(bundle)) return stack;
-    return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (at, l: string, c: string) => {
-      map ??= LineIndexedMap.read(mapFile);
+    if (!dirs.some((d) => stack.includes(d))) return stack;
+    return stack.replace(frame, (at, generated: string, l: string, c: string) => {
+      const file = generated.startsWith('file:') ? fileURLToPath(generated) : generated;
+      const ownMap = file === bundle ? mapFile : `${file}.map`;
+      let map = maps.get(ownMap);
+      if (map === undefined) {
+        map = LineIndexedMap.read(ownMap);
+        maps.set(ownMap, map);
+      }
       const e = map?.find(Number(l) - 1, Number(c) - 1);
-      return e ? `${original(e.source)}:${e.line + 1}:${e.column + 1}` : at;
+      if (!e) return at;
+      const source = e.source.startsWith('file:') ? fileURLToPath(e.source) : path.resolve(path.dirname(ownMap), e.source);
+      return `${source}:${e.line + 1}:${e.column + 1}`;
     });
   };
   (globalThis as Record<symbol, unknown>)[MAPPER] = mapper;

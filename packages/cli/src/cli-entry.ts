@@ -113,7 +113,7 @@ function runBundle(): void {
       }
     });
   }
-  installBundleStackMapping(BUNDLE, `${BUNDLE}.map`);
+  installBundleStackMapping(BUNDLE, `${BUNDLE}.map`, THREADS);
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
   (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache, threads: THREADS };

@@ -9,7 +9,9 @@
 //   segments), 1-field segments (generated code with no source: nothing to map to, as the
 //   bundle has them), large and negative deltas (multi-digit VLQ), checked also against a
 //   plain scan of the segments;
-// - on a small map written out by hand, with the expected answers spelled out.
+// - on a small map written out by hand, with the expected answers spelled out;
+// - through the mapper cli-entry installs: a frame of a thread bundle (dist/threads), named
+//   by a file URL or a path, maps to core's .ts line where the function is defined.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +19,8 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { LineIndexedMap } from '../src/bundle-stack-traces.js';
+import { pathToFileURL } from 'node:url';
+import { LineIndexedMap, installBundleStackMapping, mapBundleStack } from '../src/bundle-stack-traces.js';
 import { CLI_DIR, REPO_DIR, mulberry32 } from './harness.js';
 
 let tmp = '';
@@ -191,4 +194,28 @@ test('a small map written out by hand: first column, a line with no mappings, a 
   assert.deepEqual(ours.find(2, 3), { source: 'b.ts', line: 9, column: 0 });
   assert.equal(ours.find(3, 0), undefined, 'no line 3');
   assert.equal(LineIndexedMap.read(path.join(tmp, 'no-such.map')), null, 'an unreadable map is null (the bundle positions are printed then)');
+});
+
+test("a frame of a thread bundle (dist/threads, as a thread's stack names it: a file URL) maps to the .ts line through that file's own map", () => {
+  const threads = path.join(copy, 'dist', 'threads');
+  // Where userCallSite is defined: in the bundle (whichever chunk holds it) and in core's source.
+  let at: { file: string; line: number; column: number } | undefined;
+  for (const f of fs.readdirSync(threads).filter((n) => n.endsWith('.mjs'))) {
+    const lines = fs.readFileSync(path.join(threads, f), 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.startsWith('function userCallSite('));
+    if (i >= 0) at = { file: f, line: i + 1, column: 1 };
+  }
+  assert.ok(at, 'a thread bundle defines userCallSite');
+  const src = path.join(REPO_DIR, 'packages', 'core', 'src', 'closure', 'call-site.ts');
+  const want = fs.readFileSync(src, 'utf8').split('\n').findIndex((l) => l.startsWith('export function userCallSite(')) + 1;
+  const bundle = path.join(copy, 'dist', 'sluice.cjs');
+  installBundleStackMapping(bundle, `${bundle}.map`, threads);
+  const url = `${pathToFileURL(path.join(threads, at.file)).href}:${at.line}:${at.column}`;
+  // (The column is the declaration's in tsc's output, which `export ` shifts: the line is the check.)
+  const line = (stack: string): string => stack.replace(/(call-site\.ts:\d+):\d+/, '$1');
+  const mapped = mapBundleStack(`Error: x\n    at userCallSite (${url})\n    at node:internal/x:1:1`);
+  assert.equal(line(mapped), `Error: x\n    at userCallSite (${src}:${want})\n    at node:internal/x:1:1`);
+  // A plain path (a stack printed with paths) maps the same; a frame elsewhere is left as it is.
+  assert.equal(line(mapBundleStack(`    at f (${path.join(threads, at.file)}:${at.line}:${at.column})`)), `    at f (${src}:${want})`);
+  assert.equal(mapBundleStack('    at f (/elsewhere/chunk-X.mjs:3:4)'), '    at f (/elsewhere/chunk-X.mjs:3:4)');
 });
