@@ -1461,6 +1461,30 @@ const MUTATIONS = [
     replace: '    return out;',
     tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'an edit of the package' }],
   },
+  {
+    id: 'index-words-stale',
+    what: "the resolver keeps a map output's index words after another attempt replaced it (the old offsets read on the new data)",
+    file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
+    search: 'const words = table.indexes[m] === index ? table.words[m] : this.wordsOf(table, m, index);',
+    replace: 'const words = table.words[m] ?? this.wordsOf(table, m, index);',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js', pattern: 'follows the block store' }],
+  },
+  {
+    id: 'index-words-unaligned',
+    what: 'an index not 4-byte aligned in its buffer is given a words view (it cannot have one: the resolver fails to read it)',
+    file: 'packages/core/src/shuffle/map-output-file.ts',
+    search: 'if (!LITTLE_ENDIAN || index.byteOffset % 4 !== 0 || index.length % 4 !== 0) return undefined;',
+    replace: 'if (!LITTLE_ENDIAN || index.length % 4 !== 0) return undefined;',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js', pattern: 'any place of its buffer' }],
+  },
+  {
+    id: 'index-words-no-high-half',
+    what: "an index entry read through its words drops the high half (offsets past 4 GiB wrap)",
+    file: 'packages/core/src/shuffle/map-output-file.ts',
+    search: 'return hi === 0 ? words[2 * i] : hi * 0x100000000 + words[2 * i];',
+    replace: 'return words[2 * i];',
+    tests: [{ file: 'packages/core/dist/test/shuffle/map-output-file.test.js', pattern: 'past 4 GiB' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -78,6 +78,7 @@ export class MapOutputWriter {
     const n = this.numReducePartitions;
     const runs = this.runs;
     const index = new Uint8Array((n + 1) * INDEX_ENTRY_BYTES);
+    const words = indexWords(index);
     const sizes = new Float64Array(n);
     let data: Uint8Array;
     if (runs.length === 1 && runs[0].data.byteOffset === 0 && runs[0].data.buffer.byteLength === runs[0].data.length) {
@@ -85,10 +86,10 @@ export class MapOutputWriter {
       const { offsets } = runs[0];
       data = runs[0].data;
       for (let r = 0; r < n; r++) {
-        writeIndexEntry(index, r, offsets[r]);
+        writeIndexEntry(index, words, r, offsets[r]);
         sizes[r] = offsets[r + 1] - offsets[r];
       }
-      writeIndexEntry(index, n, offsets[n]);
+      writeIndexEntry(index, words, n, offsets[n]);
     } else {
       let total = 0;
       for (const run of runs) total += run.offsets[n] - run.offsets[0];
@@ -96,7 +97,7 @@ export class MapOutputWriter {
       let at = 0;
       for (let r = 0; r < n; r++) {
         const start = at;
-        writeIndexEntry(index, r, start);
+        writeIndexEntry(index, words, r, start);
         for (const run of runs) {
           const from = run.offsets[r];
           const to = run.offsets[r + 1];
@@ -106,7 +107,7 @@ export class MapOutputWriter {
         }
         sizes[r] = at - start;
       }
-      writeIndexEntry(index, n, at);
+      writeIndexEntry(index, words, n, at);
     }
     return { index, data, sizes };
   }
@@ -142,11 +143,39 @@ export function writeFrameHeader(data: Uint8Array, at: number, length: number): 
   data[at + 3] = (length >>> 24) & 0xff;
 }
 
-/** Index entry `i` (a u64, little-endian) set to `offset`, written as two 32-bit halves without a BigInt. */
-function writeIndexEntry(index: Uint8Array, i: number, offset: number): void {
-  const o = i * INDEX_ENTRY_BYTES;
+/** Whether this machine stores a Uint32Array's words little-endian, as an index's entries are. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * An index's bytes as 32-bit words, entry i being words 2i (its low half) and 2i + 1 (its
+ * high half): two aligned loads or stores an entry instead of eight byte ones. Undefined
+ * where that view would read other values than the bytes say (the index not 4-byte aligned
+ * in its buffer, a big-endian machine): read and write it by bytes then (indexEntry).
+ */
+export function indexWords(index: Uint8Array): Uint32Array | undefined {
+  if (!LITTLE_ENDIAN || index.byteOffset % 4 !== 0 || index.length % 4 !== 0) return undefined;
+  return new Uint32Array(index.buffer, index.byteOffset, index.length / 4);
+}
+
+/** Entry `i` of an index through its words (indexWords): as indexEntry, two aligned loads, no bounds check (the caller checked the index's length). */
+export function wordEntry(words: Uint32Array, i: number): number {
+  const hi = words[2 * i + 1];
+  return hi === 0 ? words[2 * i] : hi * 0x100000000 + words[2 * i];
+}
+
+/**
+ * Index entry `i` (a u64, little-endian) set to `offset`, written as two 32-bit halves
+ * without a BigInt: through `words` (indexWords of `index`) when there is that view.
+ */
+function writeIndexEntry(index: Uint8Array, words: Uint32Array | undefined, i: number, offset: number): void {
   const lo = offset % 0x100000000;
   const hi = Math.floor(offset / 0x100000000);
+  if (words !== undefined) {
+    words[2 * i] = lo;
+    words[2 * i + 1] = hi;
+    return;
+  }
+  const o = i * INDEX_ENTRY_BYTES;
   index[o] = lo & 0xff;
   index[o + 1] = (lo >>> 8) & 0xff;
   index[o + 2] = (lo >>> 16) & 0xff;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SluiceError } from '../../src/errors.js';
-import { MapOutputWriter, concatOwned, segmentRange, splitFrames } from '../../src/shuffle/map-output-file.js';
+import { MapOutputWriter, concatOwned, indexEntry, indexWords, segmentRange, splitFrames, wordEntry } from '../../src/shuffle/map-output-file.js';
 import { mulberry32 } from '../support/prng.js';
 
 /** Random frames for each of `reduces` partitions: about half the partitions empty, some with several frames, some frames empty. */
@@ -53,6 +53,24 @@ test('the index holds R + 1 little-endian u64 offsets; each segment is 4-byte li
     assert.equal(out.index.byteOffset, 0);
     assert.equal(out.index.buffer.byteLength, out.index.length);
     assert.equal(out.data.buffer.byteLength, out.data.length);
+  }
+});
+
+test('an index read through its 32-bit words gives the offsets its bytes hold, past 4 GiB too; an index not 4-byte aligned has no words view', () => {
+  // Offsets written with Buffer's own writer, some with a high half (past 4 GiB).
+  const offsets = [0, 1, 0xffffffff, 0x100000000, 0x100000000 + 7, 5 * 0x100000000 + 0xfffffff0, Number.MAX_SAFE_INTEGER];
+  const bytes = Buffer.alloc(8 + offsets.length * 8 + 1);
+  for (const at of [8, 1]) {
+    offsets.forEach((o, i) => bytes.writeBigUInt64LE(BigInt(o), at + i * 8));
+    const index = new Uint8Array(bytes.buffer, bytes.byteOffset + at, offsets.length * 8);
+    const words = indexWords(index);
+    if (at % 4 !== 0 || (bytes.byteOffset + at) % 4 !== 0) {
+      assert.equal(words, undefined, 'an unaligned index is read by bytes');
+    } else {
+      assert.ok(words !== undefined, 'an aligned index has a words view');
+      offsets.forEach((o, i) => assert.equal(wordEntry(words, i), o, `entry ${i} through the words`));
+    }
+    offsets.forEach((o, i) => assert.equal(indexEntry(index, i), o, `entry ${i} by bytes`));
   }
 });
 

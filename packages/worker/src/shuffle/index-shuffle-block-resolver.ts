@@ -1,4 +1,4 @@
-import { INDEX_ENTRY_BYTES, SluiceError, indexEntry, mapOutputBlockId } from '@sluice/core/internal';
+import { INDEX_ENTRY_BYTES, SluiceError, indexEntry, indexWords, mapOutputBlockId, wordEntry } from '@sluice/core/internal';
 import type { BlockHandle, BlockManager } from '../storage/block-manager.js';
 
 /**
@@ -14,6 +14,14 @@ const SMALL_COPY_BYTES = 64;
 /** One shuffle's map outputs on this worker, by map number. */
 interface ShuffleTable {
   readonly handles: (BlockHandle | undefined)[];
+  /**
+   * By map number: the index (segment 0 of the handle's block) that `words` views, and that
+   * view of it as 32-bit words (an entry is two: low, high), made once per map output and
+   * not per read. Stale when the handle's index is another buffer (a replaced map output):
+   * made again then.
+   */
+  readonly indexes: (Uint8Array | undefined)[];
+  readonly words: (Uint32Array | undefined)[];
   /** Slots of `handles` that are set. */
   live: number;
 }
@@ -93,8 +101,10 @@ export class IndexShuffleBlockResolver {
         // Entries reduce and reduce + 1 of the index: where the segment starts and ends.
         const index = held[0];
         if (entryEnd > index.length) throw this.outside(jobId, shuffleId, m, reduce, index.length);
-        const start = indexEntry(index, reduce);
-        const end = indexEntry(index, reduce + 1);
+        table ??= this.table(jobId, shuffleId);
+        const words = table.indexes[m] === index ? table.words[m] : this.wordsOf(table, m, index);
+        const start = words !== undefined ? wordEntry(words, reduce) : indexEntry(index, reduce);
+        const end = words !== undefined ? wordEntry(words, reduce + 1) : indexEntry(index, reduce + 1);
         sources[i] = held[1];
         starts[i] = start;
         ends[i] = end;
@@ -139,8 +149,16 @@ export class IndexShuffleBlockResolver {
   private table(jobId: string, shuffleId: number): ShuffleTable {
     const key = `${jobId}_${shuffleId}`;
     let t = this.tables.get(key);
-    if (t === undefined) this.tables.set(key, (t = { handles: [], live: 0 }));
+    if (t === undefined) this.tables.set(key, (t = { handles: [], indexes: [], words: [], live: 0 }));
     return t;
+  }
+
+  /** Map output `m`'s index as 32-bit words (indexWords), kept in its slot; undefined (read by bytes) where there is no such view. */
+  private wordsOf(table: ShuffleTable, m: number, index: Uint8Array): Uint32Array | undefined {
+    const words = indexWords(index);
+    table.indexes[m] = index;
+    table.words[m] = words;
+    return words;
   }
 
   private set(table: ShuffleTable, m: number, h: BlockHandle): void {
@@ -158,6 +176,8 @@ export class IndexShuffleBlockResolver {
     const m = Number(blockId.slice(cut + 1));
     if (t.handles[m] === undefined) return;
     t.handles[m] = undefined;
+    t.indexes[m] = undefined;
+    t.words[m] = undefined;
     if (--t.live === 0) this.tables.delete(blockId.slice(8, cut));
   }
 }

@@ -111,6 +111,37 @@ test('the table by map number follows the block store: a replaced, spilled, remo
   }
 });
 
+test('an index held at any place of its buffer is read right: 4-byte aligned through its words, unaligned by bytes', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-isbr-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  try {
+    // Map m's index copied to byte offset 8 (aligned) or 5 or 3 (not) of a larger buffer.
+    const at = [8, 5, 3];
+    for (let m = 0; m < at.length; m++) {
+      const w = new MapOutputWriter(REDUCES);
+      for (let r = 0; r < REDUCES; r++) for (const f of framesOf(m, r)) w.add(r, f);
+      const out = w.finish();
+      const room = new Uint8Array(at[m] + out.index.length + 3);
+      room.set(out.index, at[m]);
+      resolver.commit('j', 5, m, room.subarray(at[m], at[m] + out.index.length), out.data);
+    }
+    for (const maps of [
+      [0, 1, 2],
+      [2, 0],
+    ]) {
+      for (let r = 0; r < REDUCES; r++) {
+        const read = resolver.read('j', 5, r, maps);
+        assert.ok('data' in read, JSON.stringify(read));
+        assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => framed(framesOf(m, r)))), `reduce partition ${r} of maps ${maps}`);
+      }
+    }
+  } finally {
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('readRange reads part of one segment, from memory (a view) or from its spilled file; a range outside the segment is an error', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-isbr-'));
   const blocks = new BlockManager({ dir, memoryLimit: 100, log });
