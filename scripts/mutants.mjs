@@ -1462,11 +1462,11 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'an edit of the package' }],
   },
   {
-    id: 'index-words-stale',
-    what: "the resolver keeps a map output's index words after another attempt replaced it (the old offsets read on the new data)",
+    id: 'index-words-held-after-spill',
+    what: "the resolver keeps a spilled map output's index alive through its words view (the memory the spill was to free)",
     file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
-    search: 'const words = table.indexes[m] === index ? table.words[m] : this.wordsOf(table, m, index);',
-    replace: 'const words = table.words[m] ?? this.wordsOf(table, m, index);',
+    search: 'if (table?.indexes[m] !== undefined) table.indexes[m] = table.words[m] = undefined;',
+    replace: '',
     tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js', pattern: 'follows the block store' }],
   },
   {
@@ -1484,6 +1484,22 @@ const MUTATIONS = [
     search: 'return hi === 0 ? words[2 * i] : hi * 0x100000000 + words[2 * i];',
     replace: 'return words[2 * i];',
     tests: [{ file: 'packages/core/dist/test/shuffle/map-output-file.test.js', pattern: 'past 4 GiB' }],
+  },
+  {
+    id: 'compact-int32-minus-zero',
+    what: 'a compact shuffle frame writes -0 as an int32 (it reads back as 0)',
+    file: 'packages/core/src/shuffle/shuffle-frame.ts',
+    search: 'return (x | 0) === x && (x !== 0 || 1 / x > 0);',
+    replace: 'return (x | 0) === x;',
+    tests: [{ file: 'packages/core/dist/test/shuffle/shuffle-frame.test.js', pattern: 'compact form' }],
+  },
+  {
+    id: 'compact-int32-unsigned',
+    what: "a compact shuffle frame's int32 element read unsigned (negative keys and values come back as large positive ones)",
+    file: 'packages/core/src/shuffle/shuffle-frame.ts',
+    search: 'const x = buf[at + 1] | (buf[at + 2] << 8) | (buf[at + 3] << 16) | (buf[at + 4] << 24);',
+    replace: 'const x = (buf[at + 1] | (buf[at + 2] << 8) | (buf[at + 3] << 16) | (buf[at + 4] << 24)) >>> 0;',
+    tests: [{ file: 'packages/core/dist/test/shuffle/shuffle-frame.test.js', pattern: 'compact form' }],
   },
 ];
 

@@ -14,9 +14,11 @@ import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-o
  * faster per record than code written in JS.
  *
  * PAIRS: the tag byte, a u32 record count, then for each record its key and its value,
- * each one of: 0x01 and a float64 (every number, -0 and NaN included); 0x02, a u32 length
- * and the string's code units as one byte each (every code unit below 256); 0x03, a u32
- * length and its UTF-16 code units (any string, lone surrogates included). Little-endian.
+ * each one of: 0x04 and an int32 (a number that is a 32-bit integer, not -0: keys and
+ * counts mostly are; 5 bytes, written and read as bytes); 0x01 and a float64 (every other
+ * number, -0 and NaN included); 0x02, a u32 length and the string's code units as one byte
+ * each (every code unit below 256); 0x03, a u32 length and its UTF-16 code units (any
+ * string, lone surrogates included). Little-endian.
  */
 export const PAIRS_TAG = 0x50;
 /** Buckets of at most this many records may use the compact form. */
@@ -25,10 +27,16 @@ export const COMPACT_MAX_RECORDS = 16;
 const NUMBER = 0x01;
 const ONE_BYTE = 0x02;
 const TWO_BYTE = 0x03;
+const INT32 = 0x04;
 const NOT_ONE_BYTE = /[^\u0000-\u00ff]/;
 
+/** Whether `x` is written as an INT32 element: a 32-bit integer, and not -0 (which an int32 would read back as 0). */
+function isInt32(x: number): boolean {
+  return (x | 0) === x && (x !== 0 || 1 / x > 0);
+}
+
 function elementBytes(x: unknown): number {
-  if (typeof x === 'number') return 9;
+  if (typeof x === 'number') return isInt32(x) ? 5 : 9;
   if (typeof x === 'string') return 5 + (NOT_ONE_BYTE.test(x) ? 2 * x.length : x.length);
   return -1;
 }
@@ -50,6 +58,14 @@ function compactBytes(records: readonly unknown[], from = 0, to = records.length
 
 function writeElement(buf: Buffer, at: number, x: number | string): number {
   if (typeof x === 'number') {
+    if (isInt32(x)) {
+      buf[at] = INT32;
+      buf[at + 1] = x;
+      buf[at + 2] = x >> 8;
+      buf[at + 3] = x >> 16;
+      buf[at + 4] = x >> 24;
+      return at + 5;
+    }
     buf[at] = NUMBER;
     buf.writeDoubleLE(x, at + 1);
     return at + 9;
@@ -181,6 +197,11 @@ function decodePairs<T>(buf: Buffer, start: number, end: number, out: T[]): void
   let at = start + 5;
   const element = (): number | string => {
     const tag = buf[at];
+    if (tag === INT32) {
+      const x = buf[at + 1] | (buf[at + 2] << 8) | (buf[at + 3] << 16) | (buf[at + 4] << 24);
+      at += 5;
+      return x;
+    }
     if (tag === NUMBER) {
       const x = buf.readDoubleLE(at + 1);
       at += 9;

@@ -9,7 +9,7 @@ import { COMPACT_MAX_RECORDS, PAIRS_TAG, decodeShuffleFrame, decodeShuffleFrames
 import { mulberry32 } from '../support/prng.js';
 
 const rand = mulberry32(77);
-const NUMBERS = [0, -0, 1, -1.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 5e-324, 123456.789];
+const NUMBERS = [0, -0, 1, -1, -1.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 5e-324, 123456.789, 255, 256, -256, 65535, -65537, 2 ** 24 + 3, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32];
 const STRINGS = ['', 'a', 'naïve', 'ÿ', 'Ā', '日本語', '\ud83d\ude00', '\ud800', 'x'.repeat(300)];
 const anyElement = (): number | string => (rand() < 0.5 ? NUMBERS[Math.floor(rand() * NUMBERS.length)] : STRINGS[Math.floor(rand() * STRINGS.length)]);
 
@@ -22,8 +22,14 @@ test('small buckets of number/string pairs use the compact form and decode to th
       assert.deepStrictEqual(decodeShuffleFrame(bytes), bucket);
     }
   }
-  // Its size, counted here: 5 bytes, then 9 a number, 5 + length a one-byte string, 5 + 2 x length any other.
-  assert.equal(encodeShuffleFrame([[7, 'ab'], ['日本', -0]]).length, 5 + 9 + 7 + 9 + 9);
+  // Its size, counted here: 5 bytes, then 5 a 32-bit integer (not -0), 9 any other number, 5 + length a one-byte string, 5 + 2 x length any other.
+  assert.equal(encodeShuffleFrame([[7, 'ab'], ['日本', -0]]).length, 5 + 5 + 7 + 9 + 9);
+  // Its layout, read with Buffer's readers: an int32 element (tag 4), a float64 one (tag 1).
+  const b = Buffer.from(encodeShuffleFrame([[-2, 2 ** 31], [-(2 ** 31), 1.5]]));
+  assert.deepEqual([b[0], b.readUInt32LE(1)], [PAIRS_TAG, 2]);
+  assert.deepEqual([b[5], b.readInt32LE(6), b[10], b.readDoubleLE(11)], [4, -2, 1, 2 ** 31]);
+  assert.deepEqual([b[19], b.readInt32LE(20), b[24], b.readDoubleLE(25)], [4, -(2 ** 31), 1, 1.5]);
+  assert.equal(b.length, 33);
 });
 
 test('other buckets go through v8 serialize and decode to the same records', () => {

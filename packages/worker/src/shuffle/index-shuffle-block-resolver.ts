@@ -16,9 +16,10 @@ interface ShuffleTable {
   readonly handles: (BlockHandle | undefined)[];
   /**
    * By map number: the index (segment 0 of the handle's block) that `words` views, and that
-   * view of it as 32-bit words (an entry is two: low, high), made once per map output and
-   * not per read. Stale when the handle's index is another buffer (a replaced map output):
-   * made again then.
+   * view of it as 32-bit words (an entry is two: low, high), made at the map output's first
+   * read in memory and not per read; let go when the block is removed (its slot emptied) or
+   * read spilled. Made again if the handle's index is another buffer (the store never does
+   * that to a held block: a replaced one is removed first; checked all the same).
    */
   readonly indexes: (Uint8Array | undefined)[];
   readonly words: (Uint32Array | undefined)[];
@@ -66,6 +67,13 @@ export class IndexShuffleBlockResolver {
     return this.blocks.has(mapOutputBlockId(jobId, shuffleId, mapPartition));
   }
 
+  /** How many map outputs' indexes the tables hold a words view of (a test's view: none once spilled and read, or removed). */
+  get indexViews(): number {
+    let n = 0;
+    for (const t of this.tables.values()) for (const x of t.indexes) if (x !== undefined) n++;
+    return n;
+  }
+
   /** How many shuffles have a table here (a test's view: a finished job leaves none). */
   get tableCount(): number {
     return this.tables.size;
@@ -111,6 +119,8 @@ export class IndexShuffleBlockResolver {
         total += end - start;
       } else {
         // Spilled: the two index entries, then the segment, each read from its file alone.
+        // The index's words view held for it is let go (the spill was to free its memory).
+        if (table?.indexes[m] !== undefined) table.indexes[m] = table.words[m] = undefined;
         const id = mapOutputBlockId(jobId, shuffleId, m);
         const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, entryEnd);
         if (entries === undefined) return { missing: m };

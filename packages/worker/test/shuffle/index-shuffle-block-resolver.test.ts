@@ -96,10 +96,12 @@ test('the table by map number follows the block store: a replaced, spilled, remo
     const b2 = output(70, 30);
     blocks.put('shuffle_j_7_1', [b2.index, b2.data], 'MEMORY_AND_DISK');
     assert.deepEqual(read(0, [1, 0]), Buffer.concat([expect(70, [30]), expect(20, [9])]));
+    assert.equal(resolver.indexViews, 2, 'an index view held for each map output read in memory');
     // Spilled (a large block pushes both out of memory): read from the files.
     blocks.put('rdd_j_1_0', [Buffer.alloc(1 << 20)], 'MEMORY_AND_DISK');
     assert.ok(blocks.stats().diskBytes > 0, 'map outputs spilled');
     assert.deepEqual(read(2, [0, 1]), Buffer.concat([expect(20, [11]), expect(70, [32])]));
+    assert.equal(resolver.indexViews, 0, 'no index is held for map outputs read spilled');
     // Every map output gone: no table is left for the shuffle.
     blocks.removeByPrefix('shuffle_j_7_');
     assert.equal(resolver.tableCount, 0, 'the shuffle’s table is dropped with its last map output');
