@@ -17,14 +17,20 @@ import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
 import { fixture, jsonLine, jsonLines, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
 import { NumberedLineSource } from './numbered-line-source.js';
+import { batchesWhere } from './batch-progress.js';
 
 const BATCH_MS = 1000;
 const CHECKPOINT_MS = 3000;
+/** A wait on batches fails when none completed for a minute (the stream stopped), however far behind the clock they run. */
+const STALL = { stallMs: 60_000 };
 
-/** Where the first test's time went (s since its start), printed at its end. */
+/** Where the first test's time went (s since its start): printed as it goes (a file over its time is cancelled before its end) and with a failed wait. */
 const phases: string[] = [];
 let phasesFrom = Date.now();
-const phase = (what: string): void => void phases.push(`${what} ${((Date.now() - phasesFrom) / 1000).toFixed(1)}`);
+function phase(what: string): void {
+  phases.push(`${what} ${((Date.now() - phasesFrom) / 1000).toFixed(1)}`);
+  console.log(`# phase ${phases.at(-1)!}`);
+}
 
 /** Word counts of `lines`, and each line number once: what updateStateByKey must hold at the end. */
 function expectedState(lines: readonly string[]): [string, number][] {
@@ -33,18 +39,11 @@ function expectedState(lines: readonly string[]): [string, number][] {
   return [...m].sort();
 }
 
-interface BatchLine {
-  readonly time: number;
-  readonly numRecords: number;
-}
 interface ReceiverLine {
   readonly workerId: string;
   readonly at: number;
 }
 
-function batchesWhere(job: RunningJob, ms: number, pred: (batches: BatchLine[]) => boolean): Promise<string> {
-  return job.waitLine('BATCH ', ms, () => pred(jsonLines<BatchLine>(job.lines, 'BATCH ')));
-}
 
 /** Feed the stateful job from `source` until `until` resolves (and then until the source is done), stop it, return its final state sorted. */
 async function runStream(
@@ -76,7 +75,7 @@ async function runStream(
   const lastSentAt = Date.now();
   phase(`sent ${source.lines.length}`);
   // Everything sent is in blocks: wait for a batch cut well after the last line.
-  await batchesWhere(job, 90_000, (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
+  await batchesWhere(job, 'a batch after the last line', (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS), STALL);
   phase('last batch');
   fs.writeFileSync(path.join(dir, 'stop'), '');
   const result = await within(job.done, 90_000, 'the job to stop');
@@ -106,7 +105,9 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       onTaskEnd: (e) => {
         if (e.reason !== 'success' && e.reason !== 'killed') failedTasks.push(`${e.reason} stage ${e.stageId} partition ${e.partition}`);
       },
+      onStageCompleted: (e) => void stageLog.push(`${Date.now() - started} done ${e.stageId}.${e.stageAttempt}${e.failure === undefined ? '' : ` failed: ${e.failure}`}`),
     });
+    let jobId: string | undefined;
     const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
     const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-decommission-'));
     const source = new NumberedLineSource(4242, { stopAtReaderEnd: true });
@@ -115,8 +116,9 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     const movedFrom: string[] = [];
     try {
       const graceful = await runStream(h, source, dirA, 4 /* 200 lines/s */, async (job, receiver) => {
+        jobId = job.id;
         // Past the first state checkpoint, with data in several batches: state, map outputs and blocks on every worker.
-        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.numRecords > 0).length >= 4);
+        await batchesWhere(job, '4 batches with data', (bs) => bs.filter((b) => b.numRecords > 0).length >= 4, STALL);
         phase('4 batches');
         const victims = [receiver.workerId];
         // The worker running the receiver first.
@@ -135,7 +137,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         // Then another worker (not the receiver's), once batches ran on the two left.
         const resumedAt = Date.now();
         phase('receiver moved');
-        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
+        await batchesWhere(job, '3 batches with data after the move', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3, STALL);
         phase('3 batches');
         const other = [...procs.keys()].find((id) => !victims.includes(id) && id !== moved.workerId)!;
         victims.push(other);
@@ -147,9 +149,13 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         movedFrom.push(other);
         // Some more batches on the last worker, then the source ends.
         const afterB = Date.now();
-        await batchesWhere(job, 90_000, (bs) => bs.filter((b) => b.time > afterB && b.numRecords > 0).length >= 2);
+        await batchesWhere(job, '2 batches with data on the last worker', (bs) => bs.filter((b) => b.time > afterB && b.numRecords > 0).length >= 2, STALL);
         phase('2 batches');
         source.limit = source.lines.length;
+      }).catch((err: Error) => {
+        // A stream that stopped making progress: what it waits for.
+        const running = jobId === undefined ? [] : driver.dag.runningTasks(jobId).map((t) => `stage ${t.stageId} partition ${t.partition} on ${t.workerId} for ${t.runningMs} ms`);
+        throw new Error(`${err.message}\nphases (s): ${phases.join(', ')}\nrunning tasks: ${running.join('; ') || 'none'}\nstages (ms since the start): ${stageLog.slice(-40).join(', ')}`, { cause: err });
       });
       const sent = [...source.lines];
       assert.deepEqual(exits, [0, 0], 'both workers exited 0 after their decommission');
@@ -206,7 +212,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     assert.equal(await within(exited(procs.get(idle[1])!), 30_000, 'the REST-released worker to exit'), 0);
     phase('REST decommission');
   });
-  console.log(`# graceful decommission test: ${Date.now() - started} ms; phases (s): ${phases.join(', ')}`);
+  console.log(`# graceful decommission test: ${Date.now() - started} ms`);
 });
 
 test('while a worker is being decommissioned, sluice workers, GET /api/v1/workers and the UI show its phase (draining while its task runs); once it left, it is gone from them', { timeout: 120_000 }, async () => {

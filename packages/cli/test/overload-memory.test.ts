@@ -107,10 +107,17 @@ test('after an 8 s overload drains, the workers hold no blocks and their RSS com
       const infos = jsonLines<{ time: number; submitted: number; numRecords: number }>(job.lines, 'INFO ');
       assert.ok(peakInput >= 5, `the receiver's worker held a backlog of received blocks during the overload (peak ${peakInput})`);
 
-      // The stores empty out: no received block, no shuffle output of a finished batch.
-      const storage = await until('the workers to report empty stores', 20_000, () => {
+      // The stores empty out: no received block, no shuffle output of a finished batch. They
+      // do as the (empty) batches after the drain complete, each clearing what the stream no
+      // longer remembers, and the heartbeats after report it: waited for over 15 batches, not
+      // a fixed time (20 s ran out at load 46, batches completing far behind the clock).
+      const batchesAtDrain = infos.length;
+      const storage = await until('the workers to report empty stores', 90_000, () => {
         const all = registry.all().map((w) => w.storage!);
-        return all.every((s) => s.inputBlocks === 0 && s.shuffleBlocks === 0 && s.memoryBytes === 0) ? all : undefined;
+        if (all.every((s) => s.inputBlocks === 0 && s.shuffleBlocks === 0 && s.memoryBytes === 0)) return all;
+        const since = jsonLines(job.lines, 'INFO ').length - batchesAtDrain;
+        if (since >= 15) throw new Error(`the workers still report ${JSON.stringify(all.map((s) => [s.inputBlocks, s.shuffleBlocks, s.memoryBytes]))} (input blocks, shuffle blocks, bytes in memory) ${since} batches after the drain`);
+        return undefined;
       });
       assert.equal(storage.length, 2);
       // `sluice workers` shows the same: no block, nothing in memory of the default bound.

@@ -16,35 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
-import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
+import { batchesWhere } from './batch-progress.js';
+import { fixture, jsonLine, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
 import { ReplayableSource } from './replayable-source.js';
 import { fileTree } from './fixtures/file-tree.js';
 
 const BATCH_MS = 500;
 const ROLL_MS = 250;
-
-interface BatchLine {
-  readonly time: number;
-  readonly numRecords: number;
-}
-
-/**
- * Resolves once `pred` holds for the batches the job reported so far. Fails if no batch
- * completes for 30 s (the stream stopped making progress), not after a fixed time: on a
- * loaded machine batches complete seconds behind the clock, and that lag is waited out.
- */
-async function batchesWhere(job: RunningJob, what: string, pred: (batches: BatchLine[]) => boolean): Promise<void> {
-  let seen = -1;
-  let progressAt = Date.now();
-  for (;;) {
-    const batches = jsonLines<BatchLine>(job.lines, 'BATCH ');
-    if (pred(batches)) return;
-    if (batches.length !== seen) [seen, progressAt] = [batches.length, Date.now()];
-    if (job.ended) throw new Error(`the job ended before ${what}:\n${job.lines.slice(-30).join('\n')}`);
-    if (Date.now() - progressAt > 30_000) throw new Error(`no batch completed for 30 s before ${what}:\n${job.lines.slice(-30).join('\n')}`);
-    await sleep(20);
-  }
-}
 
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
 

@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
-import { fixture, jsonLine, jsonLines, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
 import { NumberedLineSource } from './numbered-line-source.js';
+import { batchesWhere, type BatchLine } from './batch-progress.js';
 
 const RUNS_PER_VICTIM = 6;
 const BATCH_MS = 500;
@@ -57,21 +58,19 @@ async function addWorkersNotingBlocks(h: ClusterHandle, n: number, byId: Map<str
   await addWorkers(h, n, byId);
 }
 
-interface BatchLine {
-  readonly time: number;
-  readonly numRecords: number;
+/** Resolves once the driver no longer lists worker `id` (it noticed the kill). */
+async function forgotten(h: ClusterHandle, id: string): Promise<void> {
+  for (const deadline = Date.now() + 60_000; h.cluster.driver.registry.get(id) !== undefined; await sleep(20)) {
+    assert.ok(Date.now() < deadline, `the driver forgot the killed worker ${id}`);
+  }
 }
+
 interface ReceiverLine {
   readonly workerId: string;
   readonly at: number;
 }
 
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
-
-/** Resolves once `pred` holds for the batches the job reported so far. */
-function batchesWhere(job: RunningJob, ms: number, what: string, pred: (batches: BatchLine[]) => boolean): Promise<string> {
-  return job.waitLine('BATCH ', ms, () => pred(jsonLines<BatchLine>(job.lines, 'BATCH ')));
-}
 
 /**
  * The final state checked against the lines the source sent: each line number counted
@@ -121,7 +120,6 @@ test(
   { timeout: 240_000 },
   async () => {
     const started = Date.now();
-    const summary: string[] = [];
     await withCluster({ workers: 0, logLevel: 'error', driver: { heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = new Map<string, ChildProcess>();
       const reports: BlockReport[] = [];
@@ -130,6 +128,7 @@ test(
         const killReceiver = run % 2 === 0;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-stateful-kill-'));
         const source = new NumberedLineSource(1000 + run);
+        let replacement: Promise<void> | undefined;
         try {
           const port = await source.listen();
           const runStartedAt = Date.now();
@@ -142,7 +141,7 @@ test(
           }
           source.start(5, 25); // 200 lines/s
           // Past the first state checkpoint, with data in several batches.
-          await batchesWhere(job, 30_000, 'batches with data', (bs) => bs.filter((b) => b.numRecords > 0).length >= 6);
+          await batchesWhere(job, 'batches with data', (bs) => bs.filter((b) => b.numRecords > 0).length >= 6);
           const victimId = killReceiver ? receiver.workerId : [...procs.keys()].find((id) => id !== receiver.workerId)!;
           const victim = procs.get(victimId);
           assert.ok(victim, `the victim ${victimId} is a known worker process`);
@@ -156,28 +155,33 @@ test(
           // The stream goes on: batches with data after the kill (from the restarted receiver when it was the victim).
           if (killReceiver) await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
           const resumedAt = Date.now();
-          await batchesWhere(job, 30_000, 'batches with data after the kill', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
+          await batchesWhere(job, 'batches with data after the kill', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
           source.stop();
           const lastSentAt = Date.now();
           // Everything sent is in blocks before the stop: wait for a batch cut well after the last line.
-          await batchesWhere(job, 30_000, 'a batch after the last line', (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
+          await batchesWhere(job, 'a batch after the last line', (bs) => bs.some((b) => b.time >= lastSentAt + BATCH_MS));
           fs.writeFileSync(path.join(dir, 'stop'), '');
+          // The worker that brings the cluster back to 3 for the next run starts while this
+          // job stops (once the driver forgot the victim, so the one that joins is the new one).
+          replacement = forgotten(h, victimId).then(() => addWorkersNotingBlocks(h, 1, procs, reports));
+          replacement.catch(() => undefined); // awaited after this run; its failure is reported there
           const result = await within(job.done, 60_000, 'the job to stop');
           assert.equal(result.ok, true, `run ${run} (${killReceiver ? "receiver's worker" : 'another worker'} killed) failed: ${show(result)}`);
           const state = new Map(jsonLine<[string, number][]>(result.lines, 'FINAL '));
           const { counted, lost } = checkFinalState(state, source, killReceiver ? reportedBeforeKill : undefined);
           assert.ok(counted > 0);
           const batches = jsonLines<BatchLine>(result.lines, 'BATCH ');
-          summary.push(
-            `run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches`,
+          // Printed as each run ends, so a run that times out shows how far the others got.
+          console.log(
+            `# run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches, ${Date.now() - runStartedAt} ms`,
           );
         } finally {
           await source.close();
           fs.rmSync(dir, { recursive: true, force: true });
         }
-        await addWorkersNotingBlocks(h, 1, procs, reports); // back to 3 workers
+        await within(replacement!, 60_000, 'the replacement worker to register'); // back to 3 workers
       }
     });
-    console.log(`# ${summary.join('\n# ')}\n# ${2 * RUNS_PER_VICTIM} runs in ${Date.now() - started} ms`);
+    console.log(`# ${2 * RUNS_PER_VICTIM} runs in ${Date.now() - started} ms`);
   },
 );
