@@ -7,9 +7,14 @@
 # load 30-45 their tests' waiting on batches and restarts adds up past 240 s (the soak alone
 # is 180 s of kills; socket-text-stream is 7 tests of 60-120 s each).
 # scripts/run-tests.mjs runs three files at a time, in three lanes, on this 2-core machine:
-# most files spend most of their wall time waiting (batch intervals, process
-# start-up, kills and restarts): their CPU time, their processes' included, sums to about
-# 45% of their wall time, so two lanes left most of a core idle:
+# most files spend most of their wall time waiting (batch intervals, process start-up, kills
+# and restarts), so two lanes left much of a core idle. Their CPU time, their processes'
+# included, is about half their wall time on a quiet machine (the soak 28 s of 181 s; today
+# at load 35-48, where CPU time grows with the waits, 1,519 s over 131 of the 154 files,
+# against 2,136 s of walls for all in the last quiet run). This schedule modelled on those
+# walls: 1,071 s with two lanes (the quiet run took 1,089 s), 730 s with three, before any
+# slowdown from sharing the cores.
+# The lanes:
 #  - lanes 1 and 3 first run PACED, each taking the next from one list: files whose wall
 #    time is mostly waiting on a clock (a 180 s soak with a kill every ~15 s, 6 + 6 kill runs,
 #    the WAL kill runs, a 20 s SIGSTOP, two SIGTERMs mid-stream), at well under half of one
