@@ -45,6 +45,9 @@ interface ReceiverLine {
 }
 
 
+/** The job runStream runs now (a failed test cancels it before removing its directories). */
+let running: RunningJob | undefined;
+
 /** Feed the stateful job from `source` until `until` resolves (and then until the source is done), stop it, return its final state sorted. */
 async function runStream(
   h: ClusterHandle,
@@ -54,7 +57,7 @@ async function runStream(
   during: (job: RunningJob, receiver: ReceiverLine) => Promise<void>,
 ): Promise<{ state: [string, number][]; lines: string[] }> {
   const port = await source.listen();
-  const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
+  const job = (running = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]));
   phase('job submitted');
   const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
   phase('receiver started');
@@ -154,8 +157,8 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         source.limit = source.lines.length;
       }).catch((err: Error) => {
         // A stream that stopped making progress: what it waits for.
-        const running = jobId === undefined ? [] : driver.dag.runningTasks(jobId).map((t) => `stage ${t.stageId} partition ${t.partition} on ${t.workerId} for ${t.runningMs} ms`);
-        throw new Error(`${err.message}\nphases (s): ${phases.join(', ')}\nrunning tasks: ${running.join('; ') || 'none'}\nstages (ms since the start): ${stageLog.slice(-40).join(', ')}`, { cause: err });
+        const inFlight = jobId === undefined ? [] : driver.dag.runningTasks(jobId).map((t) => `stage ${t.stageId} partition ${t.partition} on ${t.workerId} for ${t.runningMs} ms`);
+        throw new Error(`${err.message}\nphases (s): ${phases.join(', ')}\nrunning tasks: ${inFlight.join('; ') || 'none'}\nstages (ms since the start): ${stageLog.slice(-40).join(', ')}`, { cause: err });
       });
       const sent = [...source.lines];
       assert.deepEqual(exits, [0, 0], 'both workers exited 0 after their decommission');
@@ -185,9 +188,15 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       const reference = await runStream(h, again, dirB, sent.length, async () => undefined).finally(() => again.close());
       assert.deepEqual(graceful.state, reference.state, 'the final state equals the failure-free run\'s');
     } finally {
+      // After a failed wait the job still runs, checkpointing into its directory: end it
+      // first, or removing the directory races those writes (ENOTEMPTY, hiding the failure).
+      if (running && !running.ended) {
+        driver.jobs.get(running.id)?.cancel();
+        await within(running.done, 30_000, 'the cancelled job to end').catch(() => undefined);
+      }
       await source.close();
-      fs.rmSync(dirA, { recursive: true, force: true });
-      fs.rmSync(dirB, { recursive: true, force: true });
+      fs.rmSync(dirA, { recursive: true, force: true, maxRetries: 5 });
+      fs.rmSync(dirB, { recursive: true, force: true, maxRetries: 5 });
     }
 
     // `sluice workers decommission ID` and the REST endpoint release an idle worker each: it exits 0.

@@ -129,10 +129,12 @@ test(
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-stateful-kill-'));
         const source = new NumberedLineSource(1000 + run);
         let replacement: Promise<void> | undefined;
+        let started: RunningJob | undefined;
         try {
           const port = await source.listen();
           const runStartedAt = Date.now();
           const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
+          started = job;
           const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
           const deadline = Date.now() + 20_000;
           while (source.conns.length === 0) {
@@ -176,8 +178,14 @@ test(
             `# run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches, ${Date.now() - runStartedAt} ms`,
           );
         } finally {
+          // After a failed wait the job still runs, checkpointing into `dir`: end it first, or
+          // removing `dir` races those writes (ENOTEMPTY at load 45, hiding the failure).
+          if (started && !started.ended) {
+            h.cluster.driver.jobs.get(started.id)?.cancel();
+            await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
+          }
           await source.close();
-          fs.rmSync(dir, { recursive: true, force: true });
+          fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
         }
         await within(replacement!, 60_000, 'the replacement worker to register'); // back to 3 workers
       }
