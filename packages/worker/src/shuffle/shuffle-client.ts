@@ -128,12 +128,15 @@ export class ShuffleClient {
 
   /**
    * Store a block on another worker (replication of received input). Bounded by
-   * `timeoutMs`: a peer that is gone must not hold up the receiver's next blocks.
+   * `timeoutMs`: a peer that is gone must not hold up the receiver's next blocks; by
+   * default 3 s plus 0.5 s a MiB, so a large block (a 50 MB line) on a loaded machine is
+   * not cut off mid-transfer and left on one worker only, while a 6 MB block still gives up
+   * on a silent peer within 6 s.
    * The block goes in messages of up to REPLICA_MESSAGE_BYTES (a received block is one
    * message up to that size: protobufjs copies each message's bytes once, gRPC frames it
    * once, and the peer keeps what gRPC assembled without joining parts).
    */
-  putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000): Promise<void> {
+  putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000 + Math.ceil(data.byteLength / 2_097_152) * 1000): Promise<void> {
     return new Promise((resolve, reject) => {
       const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
       const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];
