@@ -10,9 +10,9 @@
 # most files spend most of their wall time waiting (batch intervals, process start-up, kills
 # and restarts), so two lanes left much of a core idle. Their CPU time, their processes'
 # included, is about half their wall time on a quiet machine (the soak 28 s of 181 s; today
-# at load 35-48, where CPU time grows with the waits, 1,519 s over 131 of the 154 files,
-# against 2,136 s of walls for all in the last quiet run). This schedule modelled on those
-# walls: 1,071 s with two lanes (the quiet run took 1,089 s), 730 s with three, before any
+# at load 24-48, where CPU time grows with the waits, 1,781 s for all 154 files, against
+# 2,136 s of walls in the last quiet run). This schedule modelled on today's walls scaled to
+# that sum: 1,103 s with two lanes (the quiet run took 1,089 s), 754 s with three, before any
 # slowdown from sharing the cores.
 # The lanes:
 #  - lanes 1 and 3 first run PACED, each taking the next from one list: files whose wall
