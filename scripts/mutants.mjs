@@ -1334,6 +1334,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/bundle-stack-traces.test.js', pattern: 'thread bundle' }],
   },
   {
+    id: 'threads-not-packed',
+    what: "the cli package's tarball leaves out dist/threads: the installed command's bundle is then stale and every process runs the modules",
+    file: 'packages/cli/package.json',
+    search: '    "dist/threads",\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/packed-install.test.js'],
+  },
+  {
     id: 'bundle-map-line-off',
     what: "the bundle's source map is one line off in every Sluice module (the line bundle-cli adds above each is not accounted for)",
     file: 'scripts/bundle-cli.mjs',
