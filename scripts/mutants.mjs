@@ -40,6 +40,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'stream-shuffles-kept',
+    what: "a stream's shuffles are never removed when their batches' RDDs are forgotten (shuffle outputs pile up on the workers)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    this.sc.removeShuffles([...shufflesReachable(dropped)].filter((id) => !keep.has(id)));',
+    replace: '    void keep;',
+    tests: ['packages/cli/dist/test/overload-memory.test.js'],
+  },
+  {
     id: 'small-value-pooled',
     what: "encodeSmall's bytes are a slice of Node's 8 KiB Buffer pool again (a task thread's result posted to the main thread clones all 8 KiB)",
     file: 'packages/core/src/codec/small-value.ts',
