@@ -73,7 +73,7 @@ async function stop(job: RunningJob, stopFile: string): Promise<string[]> {
   return run.lines;
 }
 
-test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters written a byte at a time and \\r\\n endings arrive intact', { timeout: 120_000 }, async () => {
+test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters written a byte at a time and \\r\\n endings arrive intact', { timeout: 180_000 }, async () => {
   const srv = await lineServer();
   const stopFile = path.join(tmp, 'stop-big');
   try {
@@ -117,7 +117,7 @@ test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters w
     const t0 = Date.now();
     try {
       await write(sock, bigBytes);
-      await job.waitLine('REC ', 60_000, (l) => l.includes(bigRec.sha));
+      await job.waitLine('REC ', 90_000, (l) => l.includes(bigRec.sha));
     } finally {
       driver.receiverReport = receiverReport;
     }
@@ -137,11 +137,11 @@ test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters w
     }
     // From the write to the batch's output: receive and split, store and replicate the
     // ~100 MB block, wait for the batch, run the task. About 1.5 s on an idle 2-core machine
-    // (3.2 s measured at load average 6); ten times that, loosely. The quadratic splitter
-    // this replaces took 60 s for the same line under that load.
+    // (3.2 s measured at load average 6), 7.8 s in CI with three test files beside it: 40 s,
+    // loosely, still under the 60 s the quadratic splitter this replaces took at load 6.
     const mbPerS = bigBytes.length / 1e6 / (ms / 1000);
     console.log(`# 50 MB line: ${bigBytes.length} bytes in ${ms} ms from write to the batch output (${mbPerS.toFixed(1)} MB/s)`);
-    assert.ok(ms < 15_000, `the ${bigBytes.length}-byte line took ${ms} ms (${mbPerS.toFixed(1)} MB/s) from write to output`);
+    assert.ok(ms < 40_000, `the ${bigBytes.length}-byte line took ${ms} ms (${mbPerS.toFixed(1)} MB/s) from write to output`);
 
     await write(sock, 'after the big one\n');
     sent.push('after the big one');
