@@ -40,6 +40,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'report-refusal-drops-receiver',
+    what: 'a receiver report the driver cannot apply is answered keep: false (the receiver stops) instead of ending the stream for the worker to send it again',
+    file: 'packages/driver/src/driver-node.ts',
+    search: "            call.emit('error', { code: grpc.status.INTERNAL, details: `the driver could not apply the report: ${(err as Error).message}` });",
+    replace: '            call.write({ keep: false, rate_limit: 0, applied_seq: 0 });',
+    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'every 4th receiver report' }],
+  },
+  {
     id: 'stream-shuffles-kept',
     what: "a stream's shuffles are never removed when their batches' RDDs are forgotten (shuffle outputs pile up on the workers)",
     file: 'packages/core/src/streaming/streaming-context.ts',

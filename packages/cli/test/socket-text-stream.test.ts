@@ -188,10 +188,24 @@ test('a line over maxRecordLength is skipped with an error naming the source, th
   }
 });
 
-test('at 50 ms batches every batch comes, in order, and the word counts are exact for lines cut at random bytes (multi-byte characters, \\r\\n)', { timeout: 120_000 }, async () => {
+test('at 50 ms batches every batch comes, in order, and the word counts are exact for lines cut at random bytes (multi-byte characters, \\r\\n), with every 4th receiver report refused by the driver', { timeout: 120_000 }, async () => {
   const INTERVAL = 50;
   const srv = await lineServer();
   const stopFile = path.join(tmp, 'stop-wordcount');
+  // The driver fails to apply every 4th receiver report (it throws before applying any of
+  // its events): the report stream ends with INTERNAL and the worker sends what was not
+  // acknowledged again on a new one, so the counts below stay exact.
+  const driver = cluster.driver;
+  const receiverReport = driver.receiverReport.bind(driver);
+  let reports = 0;
+  let refused = 0;
+  driver.receiverReport = (rep) => {
+    if (++reports % 4 === 0 && rep.events.length > 0) {
+      refused++;
+      throw new Error('a report refused by the test');
+    }
+    return receiverReport(rep);
+  };
   try {
     const job = await startJob(cluster, fixture('stream-socket-small-batches.ts'), ['127.0.0.1', String(srv.port), String(INTERVAL), stopFile]);
     const sock = await within(srv.client, 30_000, 'the receiver to connect');
@@ -242,7 +256,9 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
       'the batches took in as many records as lines were sent',
     );
     assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
+    assert.ok(refused >= 3, `the driver refused ${refused} reports of ${reports}`);
   } finally {
+    driver.receiverReport = receiverReport;
     await srv.close();
   }
 });
