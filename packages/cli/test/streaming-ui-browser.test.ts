@@ -151,7 +151,7 @@ async function chartsAndBatchPage(browser: Browser, cluster: LocalCluster): Prom
     await openBatchPage(page, web, 'batch-page.png');
 
     fs.writeFileSync(path.join(dir, 'stop'), '');
-    assert.equal(await within(ended, 30_000, 'the job to stop'), true, printed.join('\n'));
+    assert.equal(await within(ended, 90_000, 'the job to stop'), true, printed.join('\n'));
   } finally {
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -193,7 +193,7 @@ test('sluice run --web-port serves the same UI and prints its URL at start', { t
     await page.goto(url);
     assert.match((await page.locator('#job-state').textContent()) ?? '', /running/);
     fs.writeFileSync(path.join(dir, 'stop'), '');
-    assert.equal(await within(exited, 30_000, 'sluice run to exit'), 0, stderr);
+    assert.equal(await within(exited, 90_000, 'sluice run to exit'), 0, stderr);
   } finally {
     await browser.close();
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -223,7 +223,7 @@ async function fallingBehind(browser: Browser, cluster: LocalCluster): Promise<v
     assert.equal(stats.fallingBehind.since % 300, 0, "it names a batch (a multiple of the 300 ms interval)");
     await page.screenshot({ path: path.join(ARTIFACTS, 'falling-behind.png') });
     fs.writeFileSync(path.join(dir, 'stop'), 'now');
-    await within(new Promise((r) => job.once('end', r)), 30_000, 'the job to stop');
+    await within(new Promise((r) => job.once('end', r)), 90_000, 'the job to stop');
   } finally {
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
