@@ -56,6 +56,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/overload-memory.test.js'],
   },
   {
+    id: 'warm-up-shuffle-kept',
+    what: "the streaming start's warm-up job leaves its shuffle's map outputs on the workers until the job thread's collector finalizes its RDD",
+    file: 'packages/core/src/streaming/cluster-warm-up.ts',
+    search: '    () => sc.removeShuffles(shuffleIds),',
+    replace: '    () => undefined,',
+    tests: ['packages/cli/dist/test/socket-text-stream.test.js'],
+  },
+  {
     id: 'small-value-pooled',
     what: "encodeSmall's bytes are a slice of Node's 8 KiB Buffer pool again (a task thread's result posted to the main thread clones all 8 KiB)",
     file: 'packages/core/src/codec/small-value.ts',

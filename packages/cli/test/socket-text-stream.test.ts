@@ -91,6 +91,23 @@ test('a 50 MB line arrives intact at a linear-time rate; multi-byte characters w
     sent.push(...small);
     await job.waitLine('REC ', 30_000, (l) => l.includes('𝄞 clef'));
 
+    // Batches run, so the start's warm-up job is over: its shuffle's map outputs (shuffle 0
+    // of the job, two map tasks a core: 4 here) are gone from every worker, removed when it
+    // ended, not held until the job thread's collector finalizes the RDD (it may never: a
+    // job thread that allocates little; they outlived a whole overload test in CI).
+    const warmUpOutputs = [0, 1, 2, 3].map((m) => `shuffle_${job.id}_0_${m}`);
+    const warmUpHeld = async (): Promise<string[]> => {
+      const held: string[] = [];
+      for (const w of cluster.driver.registry.all()) for (const [id, segs] of await blocksOn(w.address, cluster.secret, warmUpOutputs)) if (segs) held.push(`${id} on ${w.id}`);
+      return held;
+    };
+    for (let waited = 0; ; waited += 500) {
+      const held = await warmUpHeld();
+      if (held.length === 0) break;
+      assert.ok(waited < 15_000, `the warm-up's map outputs are still held 15 s after the first batch: ${held.join(', ')}`);
+      await sleep(500);
+    }
+
     // One line of ~50 MB: random letters and multi-byte characters, no terminator inside.
     const rand = mulberry32(50);
     const alphabet = 'abcdefghijklmnopqrstuvwxyz é日€';

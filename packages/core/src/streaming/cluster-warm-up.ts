@@ -32,10 +32,18 @@ export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_
   // big clusters (Spark's dummy job: 50 map and 20 reduce tasks).
   const reducers = Math.min(sc.defaultParallelism, MAX_WARM_UP_REDUCERS);
   const maps = Math.min(2 * sc.defaultParallelism, MAX_WARM_UP_MAPS);
-  const count = runWithJobDescription(WARM_UP_JOB_DESCRIPTION, () => sc.parallelize(range(4 * maps), maps).map(keyByRemainder).reduceByKey(sum, reducers).count());
+  const counts = sc.parallelize(range(4 * maps), maps).map(keyByRemainder).reduceByKey(sum, reducers);
+  const count = runWithJobDescription(WARM_UP_JOB_DESCRIPTION, () => counts.count());
+  // Nothing reads the warm-up's shuffle again: its map outputs go from the workers once the
+  // job ends, not when this thread's collector next finalizes the RDD (which, in a job
+  // thread that allocates little, may be never).
+  const shuffleIds = counts.deps.flatMap((d) => (d.type === 'shuffle' ? [d.spec.shuffleId] : []));
   const job = count.then(
-    () => undefined,
-    (err: unknown) => sc.log('info', 'the streaming warm-up job failed; the stream starts without it', { component: 'streaming-context', reason: err instanceof Error ? err.message : String(err) }),
+    () => sc.removeShuffles(shuffleIds),
+    (err: unknown) => {
+      sc.removeShuffles(shuffleIds);
+      sc.log('info', 'the streaming warm-up job failed; the stream starts without it', { component: 'streaming-context', reason: err instanceof Error ? err.message : String(err) });
+    },
   );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([job, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
