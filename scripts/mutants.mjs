@@ -64,6 +64,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/socket-text-stream.test.js'],
   },
   {
+    id: 'collect-soon-skipped',
+    what: "a released job's garbage is not collected at once (collectSoon does nothing): it stays until the thread grows by the threshold",
+    file: 'packages/worker/src/storage/memory-release.ts',
+    search: '      this.soon = undefined;\n      collectGarbage();\n      this.collections++;',
+    replace: '      this.soon = undefined;',
+    tests: ['packages/worker/dist/test/storage/memory-release.test.js'],
+  },
+  {
     id: 'small-value-pooled',
     what: "encodeSmall's bytes are a slice of Node's 8 KiB Buffer pool again (a task thread's result posted to the main thread clones all 8 KiB)",
     file: 'packages/core/src/codec/small-value.ts',

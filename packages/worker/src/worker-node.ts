@@ -211,6 +211,9 @@ export class WorkerNode {
       taskThreads,
       opts.replaceSpareThreads ?? true,
       opts.taskThreadCode?.entry,
+      // What the job left in this thread's heap (its blocks' Buffers, decoded stages) is
+      // garbage now: collected at once, not when the heap next grows by the threshold.
+      () => this.memory.collectSoon(),
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);

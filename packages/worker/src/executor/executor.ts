@@ -96,6 +96,8 @@ export class Executor {
     replaceSpares = true,
     /** The entry task threads start from (WorkerOptions.taskThreadCode; default the module). */
     threadEntry?: URL,
+    /** Called once a job was released here (its threads stopped, its blocks dropped). */
+    private readonly jobReleased: () => void = () => undefined,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares, threadEntry);
@@ -314,6 +316,7 @@ export class Executor {
       this.blocks.removeByPrefix(`rdd_${jobId}_`) +
       this.blocks.removeByPrefix(`input_${jobId}_`);
     this.log.info({ jobId, blocks: n }, 'job released');
+    this.jobReleased();
   }
 
   /** Every job that has anything here: a sandbox, receivers, broadcasts or blocks. */

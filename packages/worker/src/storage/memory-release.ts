@@ -23,6 +23,7 @@ export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
  */
 export class MemoryReleaser {
   private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
   private baseline = 0;
   collections = 0;
 
@@ -41,6 +42,22 @@ export class MemoryReleaser {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.soon);
+    this.soon = undefined;
+  }
+
+  /**
+   * Collects once shortly, whatever the growth: when much has just become garbage at once
+   * (a job released, its blocks dropped), which may be less than the threshold and would
+   * otherwise stay until this thread next grows by it. Calls close together collect once.
+   */
+  collectSoon(delayMs = 100): void {
+    this.soon ??= setTimeout(() => {
+      this.soon = undefined;
+      collectGarbage();
+      this.collections++;
+      this.baseline = this.sizeBytes();
+    }, delayMs).unref();
   }
 
   check(): void {
