@@ -1334,6 +1334,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'stack trace' }],
   },
   {
+    id: 'bundle-checked-any-stamp',
+    what: "a worker takes its parent's check of the bundle whatever manifest the parent checked (a stale bundle run after a rebuild)",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: '  if (checkedByParent !== undefined && checkedByParent === stamp) return { manifest, stamp };',
+    replace: '  if (checkedByParent !== undefined) return { manifest, stamp };',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'modification time and the same size' }],
+  },
+  {
+    id: 'bundle-not-ascii',
+    what: 'the CLI bundle keeps the non-ASCII characters of its comments (a two-byte string in every process; read as latin1 they are garbled)',
+    file: 'scripts/bundle-cli.mjs',
+    search: 'asciiOnly(`${OUT}.${process.pid}.tmp`);',
+    replace: 'void asciiOnly;',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
+  },
+  {
     id: 'thread-bundle-core-unlinked',
     what: "a job bundle's node_modules/@sluice/core links to the core package whatever its threads run (the thread bundles' core and the modules' both loaded, two SluiceError classes)",
     file: 'packages/core/src/bundle/bundle-files.ts',

@@ -11,8 +11,11 @@
  * modification time, or the workspace's dependencies were installed again. A stale bundle
  * is never run: rebuild it with scripts/bundle-cli.mjs (scripts/setup.sh does).
  *
- * For `sluice run` it first spawns the local cluster's worker processes (see
- * local-worker-process.ts), so they boot while this process loads the command.
+ * For `sluice run` it first checks the bundle, then spawns the local cluster's worker
+ * processes (see local-worker-process.ts), so they boot while this process loads the
+ * command. A worker it starts is told that the bundle was found fresh (SLUICE_BUNDLE_CHECKED:
+ * the manifest's path, size and modification time at the check) and does not check the
+ * Sluice files again while the manifest is that same file.
  *
  * This file imports only Node's own modules, so it costs nothing before the choice.
  */
@@ -23,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { installBundleStackMapping } from './bundle-stack-traces.js';
 import { CLI_CODE, type CliCode } from './cli-code.js';
-import { prestartLocalWorkers } from './local-worker-process.js';
+import { BUNDLE_CHECKED_ENV, prestartLocalWorkers, setBundleChecked } from './local-worker-process.js';
 
 interface Manifest {
   readonly bundle: string;
@@ -31,6 +34,8 @@ interface Manifest {
   readonly threads?: { readonly dir: string; readonly files: readonly { readonly path: string; readonly size: number }[] };
   readonly inputs: readonly { readonly pkg: string; readonly path: string; readonly size: number; readonly mtimeMs: number }[];
   readonly dependencies?: { readonly file: string; readonly mtimeMs: number };
+  /** The bundle is ASCII only (scripts/bundle-cli.mjs makes it so): read as latin1, it is a one-byte string, half the memory of the two-byte one a single non-ASCII character makes. */
+  readonly ascii?: boolean;
 }
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
@@ -40,15 +45,30 @@ const MANIFEST = path.join(DIST, 'sluice-bundle.json');
 /** The thread bundles made with it (scripts/bundle-cli.mjs), run by the driver's and the workers' threads when the bundle runs. */
 const THREADS = path.join(DIST, 'threads');
 
-/** Why the bundle cannot be used, or undefined when it can. */
-function staleness(): string | undefined {
-  if (process.env.SLUICE_NO_BUNDLE === '1') return 'SLUICE_NO_BUNDLE=1';
+/** The manifest as a process that checked it saw it (its path, size and modification time), or undefined when there is none. */
+function manifestStamp(): string | undefined {
+  const st = fs.statSync(MANIFEST, { throwIfNoEntry: false });
+  return st && `${MANIFEST}:${st.size}:${st.mtimeMs}`;
+}
+
+/** The bundle's manifest when the bundle can be used, else why not. */
+function checkBundle(checkedByParent: string | undefined): { readonly manifest: Manifest; readonly stamp: string | undefined } | { readonly reason: string } {
+  if (process.env.SLUICE_NO_BUNDLE === '1') return { reason: 'SLUICE_NO_BUNDLE=1' };
+  const stamp = manifestStamp();
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Manifest;
   } catch {
-    return `no bundle (${MANIFEST} is missing: run scripts/bundle-cli.mjs)`;
+    return { reason: `no bundle (${MANIFEST} is missing: run scripts/bundle-cli.mjs)` };
   }
+  // A worker of `sluice run` whose parent checked this very manifest a moment ago.
+  if (checkedByParent !== undefined && checkedByParent === stamp) return { manifest, stamp };
+  const reason = staleness(manifest);
+  return reason === undefined ? { manifest, stamp } : { reason };
+}
+
+/** Why the bundle of `manifest` cannot be used, or undefined when it can. */
+function staleness(manifest: Manifest): string | undefined {
   if (!manifest.threads) return 'the bundle has no thread bundles (made by an older scripts/bundle-cli.mjs: run it again)';
   for (const f of manifest.threads.files) {
     const file = path.join(THREADS, f.path);
@@ -85,8 +105,8 @@ function staleness(): string | undefined {
 }
 
 /** Run the bundle as Node runs a CommonJS module, compiled with (and then into) V8's code cache. */
-function runBundle(): void {
-  const source = fs.readFileSync(BUNDLE, 'utf8');
+function runBundle(manifest: Manifest): void {
+  const source = fs.readFileSync(BUNDLE, manifest.ascii === true ? 'latin1' : 'utf8');
   const cacheFile = `${BUNDLE}.cache`;
   let cachedData: Buffer | undefined;
   try {
@@ -120,13 +140,19 @@ function runBundle(): void {
   wrapper(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST);
 }
 
+// Read once and taken out of the environment: this process's threads and the jobs they run never see it.
+const checkedByParent = process.env[BUNDLE_CHECKED_ENV] || undefined;
+delete process.env[BUNDLE_CHECKED_ENV];
+const checked = checkBundle(checkedByParent);
+// The local workers this process starts skip the check when the manifest is still the one checked here.
+if ('manifest' in checked) setBundleChecked(checked.stamp);
+
 // `sluice run`: its worker processes boot while this one loads the command's code.
 prestartLocalWorkers(fileURLToPath(import.meta.url), process.argv.slice(2));
 
-const reason = staleness();
-if (reason === undefined) {
-  runBundle();
+if ('manifest' in checked) {
+  runBundle(checked.manifest);
 } else {
-  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'modules', reason };
+  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'modules', reason: checked.reason };
   await import('./main.js');
 }

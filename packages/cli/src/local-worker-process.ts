@@ -33,6 +33,19 @@ export interface LocalWorkerSpec {
   readonly workerArgs: readonly string[];
 }
 
+/**
+ * The environment variable by which a local cluster's worker processes are told that the
+ * process starting them found the command's bundle fresh (cli-entry): the manifest's path,
+ * size and modification time then; '' when it did not run the bundle.
+ */
+export const BUNDLE_CHECKED_ENV = 'SLUICE_BUNDLE_CHECKED';
+const BUNDLE_CHECKED = Symbol.for('sluice.bundleChecked');
+
+/** cli-entry: this process found the bundle fresh, with its manifest as `stamp` says (see BUNDLE_CHECKED_ENV). */
+export function setBundleChecked(stamp: string | undefined): void {
+  (globalThis as Record<symbol, string | undefined>)[BUNDLE_CHECKED] = stamp;
+}
+
 /** Start one `sluice worker --driver -` (the address comes on its standard input) of a local cluster. */
 export function spawnLocalWorker(cliEntry: string, spec: LocalWorkerSpec, secret: string, opts: { readonly execArgv?: readonly string[]; readonly stderr?: 'inherit' | 'pipe'; readonly mallocEnv?: Readonly<Record<string, string>> } = {}): ChildProcess {
   const child = spawn(
@@ -40,7 +53,10 @@ export function spawnLocalWorker(cliEntry: string, spec: LocalWorkerSpec, secret
     [...(opts.execArgv ?? []), cliEntry, 'worker', '--driver', '-', '--cores', String(spec.cores), '--log-level', spec.logLevel, '--exit-with-parent', ...spec.workerArgs],
     // stdin is a pipe from this process: when this process dies, however, the pipe closes
     // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
-    { env: { ...(opts.mallocEnv ?? LOCAL_WORKER_MALLOC_ENV), ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, stdio: ['pipe', 'inherit', opts.stderr ?? 'inherit'] },
+    {
+      env: { ...(opts.mallocEnv ?? LOCAL_WORKER_MALLOC_ENV), ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '', [BUNDLE_CHECKED_ENV]: (globalThis as Record<symbol, string | undefined>)[BUNDLE_CHECKED] ?? '' },
+      stdio: ['pipe', 'inherit', opts.stderr ?? 'inherit'],
+    },
   );
   // A worker that died has a closed stdin: writing to it then must not throw.
   child.stdin?.on('error', () => undefined);

@@ -37,8 +37,8 @@ function bundle(): void {
 }
 
 /** How a `sluice worker` of the copy loaded its code: it logs that first, then stops (no driver address on its standard input). */
-async function probe(): Promise<CodeLine['code']> {
-  const r = await runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '' } });
+async function probe(env: Record<string, string> = {}): Promise<CodeLine['code']> {
+  const r = await runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '', ...env } });
   const line = r.stderr.split('\n').find((l) => l.includes('"sluice code loaded"'));
   assert.ok(line, r.stderr);
   return (JSON.parse(line) as CodeLine).code;
@@ -99,6 +99,8 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   const threads = path.join(copy, 'dist', 'threads');
   assert.deepEqual(first.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: false, threads })));
   assert.ok(fs.statSync(path.join(copy, 'dist', 'sluice.cjs.cache')).size > 0, 'the code cache was written');
+  // ASCII only, as cli-entry reads it (latin1: a one-byte string in V8).
+  assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
   const second = await wordCount(4000, 'thread-code-probe.ts');
   assert.deepEqual(second.counts, expectedCounts(4000));
   assert.deepEqual(second.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: true, threads })));
@@ -134,6 +136,12 @@ test('in a checkout, a file with a new modification time and the same size makes
   const stale = await probe();
   assert.equal(stale.from, 'modules');
   assert.ok(stale.reason?.includes(`${logger} changed since the bundle was made`), stale.reason);
+  // A worker `sluice run` starts takes its parent's check while the manifest is the one the
+  // parent checked (its path, size, modification time), and checks itself otherwise.
+  const manifest = path.join(copy, 'dist', 'sluice-bundle.json');
+  const st = fs.statSync(manifest);
+  assert.equal((await probe({ SLUICE_BUNDLE_CHECKED: `${manifest}:${st.size}:${st.mtimeMs}` })).from, 'bundle', "the parent's check taken");
+  assert.equal((await probe({ SLUICE_BUNDLE_CHECKED: `${manifest}:${st.size}:${st.mtimeMs + 1}` })).from, 'modules', 'another manifest: checked again');
   fs.rmSync(workspace);
   assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
 });
