@@ -22,6 +22,9 @@
 //   node bench/streaming.js [secondsPerStep] compare <rate> <intervalMs> <rounds> <checkout> <checkout> ...
 //        the same run on built checkouts in turn (A B A B ...), each on its own fresh cluster;
 //        prints each run and each checkout's medians
+// Environment: BENCH_BATCHES=1 prints every batch's figures and when it completed (ms after the
+// job's submit); BENCH_WORKER_LOG=debug sets the cluster's log level (e.g. to see when each
+// worker starts and binds task threads).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -134,7 +137,7 @@ async function openCluster(root) {
   const log = cli.createRootLogger('warn', { pretty: false });
   // `node --cpu-prof --cpu-prof-dir=DIR bench/streaming.js ...` profiles the worker processes too.
   const workerExecArgv = process.execArgv.filter((a) => a.startsWith('--cpu-prof') || a.startsWith('--trace-gc'));
-  const cluster = new cli.LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, workerExecArgv });
+  const cluster = new cli.LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: process.env.BENCH_WORKER_LOG ?? 'warn', log, workerExecArgv });
   const bundle = await cli.bundleJob(path.join(root, 'bench/streaming-job.ts'));
   await cluster.start();
   return { cluster, bundle };
@@ -147,6 +150,7 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const load0 = os.loadavg()[0];
   const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(gen.port), String(intervalMs), String(seconds * 1000)] });
   const batches = [];
+  const t0 = Date.now();
   // CPU is taken over the measured batches only: from the end of the warm-up batches to the end.
   let cpu0;
   const cpuNow = () => {
@@ -156,6 +160,7 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   job.on('output', (l) => {
     if (!l.startsWith('BATCH ')) return;
     batches.push(JSON.parse(l.slice(6)));
+    if (process.env.BENCH_BATCHES) console.log(`    #${batches.length - 1} ${l.slice(6)} at ${Date.now() - t0} ms`);
     if (batches.length === 3) cpu0 = cpuNow();
   });
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));

@@ -40,6 +40,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'spare-replaced-while-task-runs',
+    what: 'a taken spare task thread is replaced while a task runs on the worker (a thread start beside a stream\'s batches: their spike about 1 s after the start)',
+    file: 'packages/worker/src/executor/spare-task-threads.ts',
+    search: '      if (this.activeTasks > 0) this.scheduleReplenish();',
+    replace: '      if (this.activeTasks < 0) this.scheduleReplenish();',
+    tests: [{ file: 'packages/worker/dist/test/executor/spare-task-threads.test.js', pattern: 'no task for the delay' }],
+  },
+  {
+    id: 'spare-replaced-between-tasks',
+    what: 'a taken spare task thread is replaced between short tasks (a stream\'s batches), not after the worker was idle for the delay',
+    file: 'packages/worker/src/executor/spare-task-threads.ts',
+    search: '      else if (quietMs < SPARE_REPLENISH_DELAY_MS) this.scheduleReplenish(SPARE_REPLENISH_DELAY_MS - quietMs);',
+    replace: '      else if (quietMs < 0) this.scheduleReplenish(SPARE_REPLENISH_DELAY_MS - quietMs);',
+    tests: [{ file: 'packages/worker/dist/test/executor/spare-task-threads.test.js', pattern: 'no task for the delay' }],
+  },
+  {
     id: 'report-refusal-drops-receiver',
     what: 'a receiver report the driver cannot apply is answered keep: false (the receiver stops) instead of ending the stream for the worker to send it again',
     file: 'packages/driver/src/driver-node.ts',

@@ -131,12 +131,14 @@ export class Executor {
     const sandbox = this.sandbox(task.jobId, bundlePath);
     const running: RunningTask = { jobId: task.jobId, cached: [] };
     this.running.set(task.taskId, running);
+    this.spares.taskStarted();
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
     let outcome: ThreadOutcome | 'killed';
     try {
       outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData);
     } finally {
       this.running.delete(task.taskId);
+      this.spares.taskEnded();
     }
     this.completed++;
     // How long a job waits for its first task here (bundle, thread, the task): what a

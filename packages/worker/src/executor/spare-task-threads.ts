@@ -6,7 +6,10 @@ import type { MainToThread, ThreadData, ThreadToMain } from './thread-protocol.j
 /** The task threads' entry as tsc built it (the default; the `sluice` command may pass its bundle, ThreadCode). */
 export const TASK_THREAD_ENTRY = new URL('./task-thread.js', import.meta.url);
 
-/** How long after a spare is taken its replacement starts: not while the job that took it starts its first tasks. */
+/**
+ * How long the worker must have run no task before a taken spare's replacement starts: not
+ * while the job that took it starts its first tasks, nor between a stream's batches.
+ */
 export const SPARE_REPLENISH_DELAY_MS = 1000;
 
 interface Spare {
@@ -28,10 +31,16 @@ interface Spare {
  * good: a thread is never given back, so it never serves a second job; the job's sandbox
  * terminates it. Spares get the job environment (no cluster secret) when they are
  * started, as every job thread does. Up to `size` spares are kept; one taken is replaced
- * SPARE_REPLENISH_DELAY_MS later — unless `replace` is false (a worker that serves one
- * job, `sluice run`'s: a replacement would load Sluice during that job's first stage and
- * never be used; a later thread of the job starts cold). A spare that dies is dropped, and
- * replaced only at the next `take()` (never in a loop).
+ * once the worker has run no task for SPARE_REPLENISH_DELAY_MS (`taskStarted` and
+ * `taskEnded` tell the pool; a task running counts as busy): starting a thread and loading
+ * Sluice costs 100-300 ms of CPU, which on a one-core worker delayed the batches a stream
+ * ran about 1 s after its start (at 50 ms batches the slowest of a run: numbers 15-21).
+ * A worker kept busy by a job (a stream's batches) keeps no spare until it is idle; a
+ * second job submitted meanwhile starts its threads cold. No replacement at all when
+ * `replace` is false (a worker that serves one job, `sluice run`'s: a replacement would
+ * load Sluice during that job's first stage and never be used; a later thread of the job
+ * starts cold). A spare that dies is dropped, and replaced only at the next `take()`
+ * (never in a loop).
  *
  * Threading: the worker's main thread only.
  */
@@ -39,6 +48,10 @@ export class SpareTaskThreads {
   private readonly spares: Spare[] = [];
   private replenishTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Tasks running on this worker now (taskStarted minus taskEnded). */
+  private activeTasks = 0;
+  /** performance.now() of the last task start or end here. */
+  private lastActivity = -Infinity;
 
   constructor(
     private readonly size: number,
@@ -84,6 +97,18 @@ export class SpareTaskThreads {
     return thread;
   }
 
+  /** A task started on this worker: no replacement starts while it runs (see above). */
+  taskStarted(): void {
+    this.activeTasks++;
+    this.lastActivity = performance.now();
+  }
+
+  /** A task ended on this worker: a replacement waits SPARE_REPLENISH_DELAY_MS from now. */
+  taskEnded(): void {
+    this.activeTasks = Math.max(0, this.activeTasks - 1);
+    this.lastActivity = performance.now();
+  }
+
   /** Terminate the spares; `take()` starts threads of its own from now on. */
   close(): void {
     this.closed = true;
@@ -101,12 +126,16 @@ export class SpareTaskThreads {
     return new Thread(this.entry, { workerData: this.threadData, env: jobEnvironment() });
   }
 
-  private scheduleReplenish(): void {
+  private scheduleReplenish(delayMs: number = SPARE_REPLENISH_DELAY_MS): void {
     if (this.closed || this.replenishTimer || !this.replace) return;
     this.replenishTimer = setTimeout(() => {
       this.replenishTimer = undefined;
-      this.replenish();
-    }, SPARE_REPLENISH_DELAY_MS);
+      const quietMs = performance.now() - this.lastActivity;
+      // Busy (a task runs, or one ran within the delay): look again once it could be quiet.
+      if (this.activeTasks > 0) this.scheduleReplenish();
+      else if (quietMs < SPARE_REPLENISH_DELAY_MS) this.scheduleReplenish(SPARE_REPLENISH_DELAY_MS - quietMs);
+      else this.replenish();
+    }, delayMs);
     this.replenishTimer.unref();
   }
 

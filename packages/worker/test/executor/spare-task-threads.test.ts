@@ -1,5 +1,5 @@
 // SpareTaskThreads with real task threads: each thread is handed out once, spares are
-// replaced after one is taken, a bound thread refuses a second job, and close() ends the
+// replaced after one is taken (once the worker has been idle for a while), a bound thread refuses a second job, and close() ends the
 // spares. (The cluster-level view — jobs' tasks on spares, no thread serving two jobs —
 // is packages/cli/test/spare-task-threads.test.ts.)
 import assert from 'node:assert/strict';
@@ -59,6 +59,30 @@ test('each spare is handed out once, bound to one job, and replaced after a dela
   assert.equal(new Set(ids).size, ids.length, `thread ids ${ids.join(', ')}`);
   pool.close();
   assert.deepEqual(pool.counts, { spares: 0, ready: 0 });
+});
+
+test('a taken spare is replaced only once the worker has run no task for the delay', { timeout: 120_000 }, async () => {
+  const pool = new SpareTaskThreads(1, { shuffleSpillRecords: 1000 }, log);
+  pool.start();
+  await until(() => pool.counts.ready === 1, 'a ready spare');
+  take(pool, 'job-a');
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  // One long task: nothing starts while it runs, however long past the delay.
+  pool.taskStarted();
+  await sleep(SPARE_REPLENISH_DELAY_MS * 2.5);
+  assert.equal(pool.counts.spares, 0, 'a replacement started while a task ran');
+  pool.taskEnded();
+  // Then short tasks every 100 ms (a stream's batches): each pushes the replacement back.
+  for (let i = 0; i < 15; i++) {
+    await sleep(SPARE_REPLENISH_DELAY_MS / 10);
+    pool.taskStarted();
+    pool.taskEnded();
+    assert.equal(pool.counts.spares, 0, `a replacement started ${i + 1} short tasks after a long one, each under the delay after the one before`);
+  }
+  const lastTaskAt = performance.now();
+  await until(() => pool.counts.ready === 1, 'the spare replaced once the worker was idle');
+  assert.ok(performance.now() - lastTaskAt >= SPARE_REPLENISH_DELAY_MS * 0.9, 'replaced before the worker had been idle for the delay');
+  pool.close();
 });
 
 test('a thread bound to a job refuses a second one: it retires instead', { timeout: 60_000 }, async () => {
