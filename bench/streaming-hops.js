@@ -18,7 +18,9 @@
 //            ShuffleClient.putRemoteBlock to a gRPC server running that checkout's Worker
 //            service PutBlock handler (the block store a stub that keeps the segments), so
 //            the sender's encoding, gRPC's framing and assembly on both sides, the peer's
-//            decoding and its joining of a segment's messages are all counted.
+//            decoding and its joining of a segment's messages are all counted; the blocks
+//            are line blocks made by each checkout's encodeLineBlock (with the headroom a
+//            replica is written in place in, where the checkout has it).
 // Prints CPU ms per block (process.cpuUsage of the whole process, user + system, so the
 // thread's side is included), median of the rounds, with the load average.
 //
@@ -148,7 +150,8 @@ for (const c of checkouts) {
 }
 
 const block = Buffer.alloc(BLOCK_BYTES, 98);
-const lineBlock = cores[0].core.encodeLineBlock([makeLines(60_000)], BLOCK_BYTES);
+const lineText = makeLines(60_000);
+const lineBlock = cores[0].core.encodeLineBlock([lineText], BLOCK_BYTES);
 const lineReads = new Map(cores.map((c) => [c.name, []]));
 const hops = { cloned: [], moved: [] };
 const reads = { cloned: [], moved: [] };
@@ -160,14 +163,16 @@ for (let r = 0; r < ROUNDS; r++) {
   reads.cloned.push(await cpuOf(() => read(false, block)));
   reads.moved.push(await cpuOf(() => read(true, block)));
   for (const c of cores) lineReads.get(c.name).push(await cpuOf(() => readLines(c.name, c.core, lineBlock)));
-  for (const p of pairs) {
+  for (const [k, p] of pairs.entries()) {
+    // Each checkout's own line blocks, as its receiver thread makes them (made before the clock starts).
+    const sent = Array.from({ length: BLOCKS }, () => cores[k].core.encodeLineBlock([lineText], BLOCK_BYTES));
     roundTrip.get(p.name).push(
       await cpuOf(async () => {
         for (let i = 0; i < BLOCKS; i++) {
           const id = `input_0_0_w_${r}_${i}`;
-          await p.put(id, block);
+          await p.put(id, sent[i]);
           const segs = p.stored.get(id);
-          if (segs.length !== 1 || !Buffer.from(segs[0].buffer, segs[0].byteOffset, segs[0].length).equals(block)) throw new Error(`${p.name}: the replica was not stored exact`);
+          if (segs.length !== 1 || !Buffer.from(segs[0].buffer, segs[0].byteOffset, segs[0].length).equals(sent[i])) throw new Error(`${p.name}: the replica was not stored exact`);
           p.stored.delete(id);
         }
       }),

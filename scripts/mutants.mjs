@@ -40,6 +40,30 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'replica-in-place-not-last',
+    what: "a line block's replica message written in place says last: false (the peer never closes the block's segment)",
+    file: 'packages/worker/src/shuffle/replica-message.ts',
+    search: '  message[at++] = LAST_TAG;\n  message[at++] = 1;',
+    replace: '  message[at++] = LAST_TAG;\n  message[at++] = 0;',
+    tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
+  },
+  {
+    id: 'replica-in-place-varint-short',
+    what: "the in-place replica message's data length written as a one-byte varint (any block of 128 bytes or more is cut or misread)",
+    file: 'packages/worker/src/shuffle/replica-message.ts',
+    search: '  writeVarint(message, at, block.length);',
+    replace: '  message[at] = block.length & 0x7f;',
+    tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
+  },
+  {
+    id: 'replica-in-place-unused',
+    what: 'putRemoteBlock never sends a line block in place (protobufjs copies every replica again)',
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '      const inPlace = data.byteLength <= REPLICA_MESSAGE_BYTES ? replicaMessageInPlace(blockId, data) : undefined;',
+    replace: '      const inPlace = data.byteLength < 0 ? replicaMessageInPlace(blockId, data) : undefined;',
+    tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
+  },
+  {
     id: 'spare-replaced-while-task-runs',
     what: 'a taken spare task thread is replaced while a task runs on the worker (a thread start beside a stream\'s batches: their spike about 1 s after the start)',
     file: 'packages/worker/src/executor/spare-task-threads.ts',
@@ -1473,8 +1497,8 @@ const MUTATIONS = [
     id: 'replica-messages-each-a-segment',
     what: "a received block's replica marks every message the last of its segment (a block over one message stored as several segments)",
     file: 'packages/worker/src/shuffle/shuffle-client.ts',
-    search: 'const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));',
-    replace: 'const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c) => call.write({ block_id: blockId, data: c, last: true }));',
+    search: 'const parts = inPlace ? [] : [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));',
+    replace: 'const parts = inPlace ? [] : [...chunks(data, REPLICA_MESSAGE_BYTES)];\n      parts.forEach((c) => call.write({ block_id: blockId, data: c, last: true }));',
     tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: '50 MB' }],
   },
   {

@@ -26,6 +26,7 @@ export * from './shuffle/map-output-places.js';
 export * from './shared/accumulator.js';
 export * from './shared/broadcast.js';
 export * from './rpc/proto.js';
+export * from './rpc/encoded-message.js';
 export * from './rpc/security.js';
 export * from './rpc/call-gate.js';
 export * from './rpc/grpc-logs.js';

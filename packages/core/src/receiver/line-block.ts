@@ -24,8 +24,23 @@ export const LINE_BLOCK_MAGIC = Buffer.from([0x00, 0x53, 0x4c, 0x31]); // "\0SL1
  */
 export const LINE_PIECE_BYTES = 64 * 1024;
 
+/**
+ * Bytes left free in front of a block encodeLineBlock makes, in the same ArrayBuffer: the
+ * worker writes the header of the block's replica message (a PutBlock BlockChunk: the
+ * block id, `last`, the data's tag and length) there and sends block and header as one
+ * pre-encoded message, with no copy of the block into a message of its own
+ * (replicaMessageInPlace). 256 bytes hold the header of any block id up to 240 bytes.
+ */
+export const LINE_BLOCK_HEADROOM = 256;
+
+/**
+ * The block of `bytes` bytes of `parts` (whole lines), in an ArrayBuffer of its own that
+ * holds LINE_BLOCK_HEADROOM free bytes and then the block: the Buffer returned is the
+ * block alone (byteOffset LINE_BLOCK_HEADROOM), and it ends where its ArrayBuffer does.
+ */
 export function encodeLineBlock(parts: readonly Uint8Array[], bytes: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(LINE_BLOCK_MAGIC.length + bytes);
+  const whole = Buffer.allocUnsafeSlow(LINE_BLOCK_HEADROOM + LINE_BLOCK_MAGIC.length + bytes);
+  const out = whole.subarray(LINE_BLOCK_HEADROOM);
   LINE_BLOCK_MAGIC.copy(out, 0);
   let at = LINE_BLOCK_MAGIC.length;
   for (const p of parts) {
@@ -33,6 +48,15 @@ export function encodeLineBlock(parts: readonly Uint8Array[], bytes: number): Bu
     at += p.length;
   }
   return out;
+}
+
+/**
+ * Whether `data` is a line block as encodeLineBlock made it: its headroom free in front of
+ * it, and nothing after it, in an ArrayBuffer (not shared) of its own. Moved to another
+ * thread (its ArrayBuffer transferred) or cloned, it still is.
+ */
+export function hasLineBlockHeadroom(data: Uint8Array): boolean {
+  return isLineBlock(data) && data.buffer instanceof ArrayBuffer && data.byteOffset === LINE_BLOCK_HEADROOM && data.byteOffset + data.byteLength === data.buffer.byteLength;
 }
 
 export function isLineBlock(data: Uint8Array): boolean {

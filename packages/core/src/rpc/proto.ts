@@ -5,6 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import type * as protobuf from 'protobufjs';
 import { SluiceError } from '../errors.js';
+import { EncodedMessage } from './encoded-message.js';
 import { grpcLib, protobufLib } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
 import { PROTO_DESCRIPTOR, PROTO_SHA256 } from './proto-descriptor.js';
@@ -72,6 +73,7 @@ function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
 
 function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
+    if (value instanceof EncodedMessage) return value.bytes;
     if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
     // A Buffer over the encoded bytes, not a copy of them: the encoder's array is this
     // message's alone (a copy doubled the cost of every large message, a replica's block).

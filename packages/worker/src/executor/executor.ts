@@ -234,7 +234,7 @@ export class Executor {
     };
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
       block: (blockId, data, count, firstPosition, stored) => {
-        if (isLineBlock(data)) this.movedInBytes += data.byteLength;
+        if (isLineBlock(data)) this.movedInBytes += data.buffer.byteLength;
         inOrder(async () => {
           const position = firstPosition === undefined ? {} : { has_position: true, first_position: firstPosition };
           if (dropped) {

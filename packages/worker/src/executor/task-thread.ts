@@ -22,7 +22,7 @@ import {
   encode,
   encodeSmall,
   encodeMapStatus,
-  isLineBlock,
+  hasLineBlockHeadroom,
   placesOf,
   reviveClosure,
   reviveReceiver,
@@ -277,21 +277,17 @@ function unhandled(err: unknown): void {
 process.on('unhandledRejection', unhandled);
 process.on('uncaughtException', unhandled);
 
-/** True when `bytes` spans the whole of its ArrayBuffer (moving that buffer moves nothing else). */
-function ownsWholeBuffer(bytes: Uint8Array): boolean {
-  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-}
 
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
   const sink: SupervisorSink = {
-    // A line block owns its ArrayBuffer (encodeLineBlock): it is moved to the main thread,
-    // not cloned (a clone copies the bytes twice: into the message and out of it). A block
-    // of records is copied: its buffer may be shared with others.
+    // A line block owns its ArrayBuffer (encodeLineBlock: the block and its headroom): it is
+    // moved to the main thread, not cloned (a clone copies the bytes twice: into the
+    // message and out of it). A block of records is copied: its buffer may be shared with others.
     block: (blockId, bytes, count, firstPosition) =>
       send(
         { type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) },
-        isLineBlock(bytes) && ownsWholeBuffer(bytes) ? [bytes.buffer as ArrayBuffer] : undefined,
+        hasLineBlockHeadroom(bytes) ? [bytes.buffer as ArrayBuffer] : undefined,
       ),
     error: (message) => send({ type: 'receiverError', streamId, message }),
     started: () => send({ type: 'receiverStarted', streamId }),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, channelCredentials, chunks, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
+import { replicaMessageInPlace } from './replica-message.js';
 
 export type { FetchResult } from './peer-fetch-stream.js';
 
@@ -133,13 +134,18 @@ export class ShuffleClient {
    * not cut off mid-transfer and left on one worker only, while a 6 MB block still gives up
    * on a silent peer within 6 s.
    * The block goes in messages of up to REPLICA_MESSAGE_BYTES (a received block is one
-   * message up to that size: protobufjs copies each message's bytes once, gRPC frames it
-   * once, and the peer keeps what gRPC assembled without joining parts).
+   * message up to that size, and the peer keeps what gRPC assembled without joining parts).
+   * A line block made with headroom (encodeLineBlock) goes as its message written in place
+   * (replicaMessageInPlace): gRPC's framing is the one copy on this side. Any other block
+   * is encoded by protobufjs, a copy more.
    */
   putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000 + Math.ceil(data.byteLength / 2_097_152) * 1000): Promise<void> {
     return new Promise((resolve, reject) => {
       const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
-      const parts = [...chunks(data, REPLICA_MESSAGE_BYTES)];
+      const inPlace = data.byteLength <= REPLICA_MESSAGE_BYTES ? replicaMessageInPlace(blockId, data) : undefined;
+      // The services' serializer passes an EncodedMessage through (loadProto).
+      if (inPlace) call.write(inPlace as unknown as wire.BlockChunk);
+      const parts = inPlace ? [] : [...chunks(data, REPLICA_MESSAGE_BYTES)];
       parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));
       call.write({ block_id: blockId, end_of_block: true });
       call.end();

@@ -1,0 +1,95 @@
+// A received line block's replica written as its PutBlock message in the block's headroom
+// (replicaMessageInPlace): protobufjs's decoder reads it as the BlockChunk protobufjs would
+// have encoded (block id, last, the block's bytes), for lengths at every varint size and
+// block ids up to what fits; nothing is written outside the headroom. Then the whole path:
+// ShuffleClient.putRemoteBlock to a gRPC server running the Worker service's PutBlock
+// stores every block exact, line blocks (in place: the header is in their headroom) and
+// blocks of records (encoded) alike.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { CHANNEL_OPTIONS, LINE_BLOCK_HEADROOM, encodeLineBlock, encodeRecords, loadProto, mulberry32, type wire } from '@sluice/core/internal';
+import { workerService } from '../../src/rpc/worker-service.js';
+import { replicaMessageInPlace } from '../../src/shuffle/replica-message.js';
+import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
+
+const log = pino({ level: 'silent' });
+const putBlock = loadProto().sluice.v1.Worker.service.PutBlock;
+
+/** A line block of `bytes` bytes of lines (random letters, a '\n' every 1-99 bytes, the last byte one). */
+function lineBlock(bytes: number, seed: number): Buffer {
+  const rnd = mulberry32(seed);
+  const body = Buffer.allocUnsafe(bytes);
+  for (let i = 0; i < bytes; i++) body[i] = rnd() < 0.02 ? 0x0a : 0x61 + Math.floor(rnd() * 26);
+  if (bytes > 0) body[bytes - 1] = 0x0a;
+  return encodeLineBlock([body], bytes);
+}
+
+test('a line block replica written in place decodes as its BlockChunk; no byte outside the headroom changes', () => {
+  // Data lengths around each varint size (1 to 4 bytes), block ids of 1 to 240 bytes (some of 2-4-byte characters).
+  const sizes = [0, 1, 123, 124, 16_379, 16_380, 2_097_147, 2_097_148, 3_000_000];
+  const ids = ['b', 'input_job-0001-1af5c9#1_0_0.1_17', 'é'.repeat(60), '𝄞'.repeat(30), 'x'.repeat(240)];
+  for (const [n, size] of sizes.entries()) {
+    for (const id of ids) {
+      const block = lineBlock(size, n + 1);
+      const before = Buffer.from(block);
+      const msg = replicaMessageInPlace(id, block);
+      assert.ok(msg, `no message in place for a ${block.length}-byte block with a ${Buffer.byteLength(id)}-byte id`);
+      assert.equal(msg.bytes.buffer, block.buffer, 'the message is not in the block\'s own ArrayBuffer');
+      assert.equal(msg.bytes.byteOffset + msg.bytes.length, block.byteOffset + block.length, 'the message does not end with the block');
+      assert.ok(msg.bytes.byteOffset >= 0);
+      const chunk = putBlock.requestDeserialize(msg.bytes) as wire.BlockChunk__Output;
+      assert.equal(chunk.block_id, id);
+      assert.equal(chunk.last, true);
+      assert.equal(chunk.end_of_block, false);
+      assert.equal(chunk.missing, false);
+      assert.ok(Buffer.from(chunk.data).equals(before), `block ${id.slice(0, 10)} of ${block.length} bytes: the data decoded differs`);
+      assert.ok(block.equals(before), 'the block changed');
+      // protobufjs's own encoding of the same message, as the peer's reader sees it.
+      assert.deepEqual(putBlock.requestDeserialize(putBlock.requestSerialize({ block_id: id, data: before, last: true })), chunk);
+    }
+  }
+});
+
+test('no message in place for a block without headroom or an id that does not fit', () => {
+  const block = lineBlock(1000, 7);
+  assert.equal(replicaMessageInPlace('x'.repeat(LINE_BLOCK_HEADROOM), block), undefined, 'an id longer than the headroom');
+  assert.equal(replicaMessageInPlace('b', Buffer.from(block)), undefined, 'a copy of the block (no headroom)');
+  assert.equal(replicaMessageInPlace('b', block.subarray(0, 500)), undefined, 'a block that does not end its buffer');
+  assert.equal(replicaMessageInPlace('b', encodeRecords(['a', 'b'])), undefined, 'a block of records');
+});
+
+test('putRemoteBlock stores line blocks (sent in place) and blocks of records exact on the peer', { timeout: 120_000 }, async () => {
+  const stored = new Map<string, Uint8Array[]>();
+  const blocks = { put: (id: string, segments: Uint8Array[]) => stored.set(id, segments), get: (id: string) => stored.get(id) };
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  // Only PutBlock is called: the service's other parts are not needed.
+  server.addService(loadProto().sluice.v1.Worker.service, workerService({} as never, blocks as never, {} as never, {} as never, log));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = new ShuffleClient('w1', {} as never, { secret: 'x'.repeat(32) }, log);
+  try {
+    const sent = new Map<string, Buffer>();
+    for (const [i, size] of [0, 10, 100_000, 6_000_000].entries()) {
+      const id = `input_j_0_w_${i}`;
+      const block = lineBlock(size, 100 + i);
+      const headroom = Buffer.from(block.buffer, 0, block.byteOffset).fill(0);
+      sent.set(id, Buffer.from(block));
+      await client.putRemoteBlock(`127.0.0.1:${port}`, id, block, 60_000);
+      assert.ok(Buffer.from(block).equals(sent.get(id)!), 'the sender\'s block changed');
+      assert.ok(headroom.includes(Buffer.from(id)), `block ${id}: not sent in place (its headroom holds no message header)`);
+    }
+    const records = encodeRecords(Array.from({ length: 1000 }, (_, i) => `record ${i}`));
+    sent.set('input_j_1_w_0', Buffer.from(records));
+    await client.putRemoteBlock(`127.0.0.1:${port}`, 'input_j_1_w_0', records, 60_000);
+    for (const [id, bytes] of sent) {
+      const segments = stored.get(id);
+      assert.ok(segments, `block ${id} not stored`);
+      assert.equal(segments.length, 1, `block ${id}: ${segments.length} segments`);
+      assert.ok(Buffer.from(segments[0]).equals(bytes), `block ${id} stored differs from what was sent`);
+    }
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+});
