@@ -154,7 +154,7 @@ const reason = missingPrivilege();
 
 test(
   'driver and two workers in separate network namespaces over TLS with --advertise-host: a stateful stream survives a 10 s link cut of the receiver’s worker and counts every line once',
-  { timeout: 120_000, skip: reason === undefined || underCi ? false : `${reason}; under CI (CI=true) this test fails instead` },
+  { timeout: 300_000, skip: reason === undefined || underCi ? false : `${reason}; under CI (CI=true) this test fails instead` },
   async () => {
     assert.equal(reason, undefined, `CI=${process.env.CI}: the multi-host test must run under CI, but ${reason}`);
     const started = Date.now();
@@ -206,9 +206,9 @@ test(
       source.child.stdin!.write('start 10 100\n');
 
       // Records counted before the cut, over a few batches.
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       while ([...batches(job).values()].filter((n) => n > 0).length < 3) {
-        assert.ok(Date.now() < deadline, `3 batches with records within 30 s:\n${job.stdout.slice(-10).join('\n')}`);
+        assert.ok(Date.now() < deadline, `3 batches with records within 60 s:\n${job.stdout.slice(-10).join('\n')}`);
         await sleep(50);
       }
       const before = batches(job).size;
@@ -221,18 +221,23 @@ test(
 
       // The stream goes on: batches with records complete after the link is back.
       const afterBatches = (): number => [...batches(job).entries()].filter(([t, n]) => t > restoredAt && n > 0).length;
-      const resumeBy = Date.now() + 40_000;
+      const resumeBy = Date.now() + 90_000;
       while (afterBatches() < 3) {
-        assert.ok(Date.now() < resumeBy, `3 batches with records within 40 s of the link coming back:\n${job.stdout.slice(-10).join('\n')}\n${driver.stderr.slice(-10).join('\n')}`);
+        assert.ok(Date.now() < resumeBy, `3 batches with records within 90 s of the link coming back:\n${job.stdout.slice(-10).join('\n')}\n${driver.stderr.slice(-10).join('\n')}`);
         await sleep(50);
       }
       const resumedMs = Date.now() - restoredAt;
       source.child.stdin!.write('stop\n');
       const sent = Number((await source.line('stdout', /^STOPPED /, 10_000, 'the source to stop')).slice('STOPPED '.length));
       // Every line sent reached a batch (none lost in a buffer when the job stops) before stopping.
-      const drainBy = Date.now() + 30_000;
-      while (sum(batches(job)) < sent) {
-        assert.ok(Date.now() < drainBy, `batches counted ${sum(batches(job))} of the ${sent} lines sent within 30 s`);
+      // Waited for while batches count more, not a fixed time: at load 43 (CI beside five
+      // engineers' work) 30 s ended with 4,290 of 4,360 counted and batches still completing.
+      let counted = { n: -1, at: Date.now() };
+      for (;;) {
+        const n = sum(batches(job));
+        if (n >= sent) break;
+        if (n !== counted.n) counted = { n, at: Date.now() };
+        assert.ok(Date.now() - counted.at < 30_000, `batches counted ${n} of the ${sent} lines sent, and no more for 30 s`);
         await sleep(50);
       }
       fs.writeFileSync(stopFile, '');
