@@ -78,7 +78,7 @@ async function fromTarball(tgz: string, file: string): Promise<string> {
   return r.stdout;
 }
 
-test('every package packs with a license, its LICENSE, its types and no workspace: ranges; core carries its .proto', async () => {
+test('every package packs with a license, its LICENSE, its types and no workspace: ranges; core carries its .proto', { timeout: 240_000 }, async () => {
   assert.deepEqual(tarballs.length, PACKAGES.length, `one tarball per package: ${tarballs.join(', ')}`);
   for (const tgz of tarballs) {
     const list = (await run('tar', ['tzf', tgz], tmp, 30_000)).stdout.split('\n').filter(Boolean);
@@ -107,7 +107,8 @@ test('every package packs with a license, its LICENSE, its types and no workspac
   }
 });
 
-test('npm installs the tarballs outside the repo; sluice init scaffolds a project; tsc accepts it and a typed job; sluice run runs both on 2 workers; --typecheck reports a type error with file:line', async () => {
+// 480 s: 105 s quiet; over 240 s at load 47 (npm install and two sluice runs of a fresh project).
+test('npm installs the tarballs outside the repo; sluice init scaffolds a project; tsc accepts it and a typed job; sluice run runs both on 2 workers; --typecheck reports a type error with file:line', { timeout: 480_000 }, async () => {
   // The CLI, installed in a folder of its own, makes the job project next to it.
   const tools = path.join(tmp, 'tools');
   fs.mkdirSync(tools);
