@@ -10,7 +10,9 @@
 // batched hop; a task that fails, a thread that exits and an error left unhandled in a
 // thread each fail (at most) their own task, the tasks held behind it run elsewhere, and
 // the other tasks of a stage aborted by a failing task are killed where they wait or run.
-// Expected values are computed here from the fixture's input.
+// A thread holding one stage's description while it is sent another's decodes each (two
+// actions at once, one held live by a waiting task). Expected values are computed here
+// from the fixture's input.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -78,6 +80,23 @@ test('task streams: thousands of tiny tasks, concurrent actions and a second job
       assert.deepEqual(result<number[]>(a, 'squares'), range(N).map((x) => x * x));
       assert.deepEqual(result<number[]>(a, 'evens'), range(N).filter((x) => x % 2 === 0));
       assert.deepEqual(result<number[]>(b, 'tiny'), range(N).map((x) => 3 * x + 1));
+    });
+
+    await t.test("a thread holding a live stage is sent another's tasks: it decodes each stage, and the results are exact", async () => {
+      // A's 24 tasks fill every slot and queue of the three workers in one pass (both threads
+      // of each worker's sandbox start with A), and A's partition 0 waits until a task of B
+      // has run: B's map stage and then its reduce stage run in threads that hold A's stage.
+      const N = 24;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-stream-'));
+      ends = [];
+      const run = await within(h.run(TINY, ['live-stages', String(N), dir]), 120_000, 'live-stages');
+      assert.deepEqual(result<number[]>(run, 'live-a'), range(N).map((x) => 3 * x + 1));
+      const sums = new Map<number, number>();
+      for (const x of range(N)) sums.set(x % 7, (sums.get(x % 7) ?? 0) + x);
+      assert.deepEqual(result<[number, number][]>(run, 'live-b'), [...sums].sort((p, q) => p[0] - q[0]));
+      assert.deepEqual(ends.filter((e) => e.reason !== 'success').map((e) => `${e.partition} ${e.reason} ${e.error?.message ?? ''}`), [], 'no task failed');
+      assert.equal(ends.length, N + N + 3, 'each task of A, of B\'s map stage and of its reduce stage ended once');
+      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     /** Ends of the last run by partition, as `reason` (and the error's message for failures). */
