@@ -1284,6 +1284,14 @@ const MUTATIONS = [
     replace: 'resolve({ ok: false, workerLost: lost && false, message });',
     tests: ['packages/cli/dist/test/task-stream.test.js'],
   },
+  {
+    id: 'receiver-rate-not-per-second',
+    what: "a receiver's avgEventRate (REST receivers) is the records of the last 10 s, not per second",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '    return recent.reduce((a, [, n]) => a + n, 0) / (RATE_WINDOW_MS / 1000);',
+    replace: '    return recent.reduce((a, [, n]) => a + n, 0);',
+    tests: ['packages/cli/dist/test/streaming-rest.test.js'],
+  },
   // docker-stack.yml, checked offline (the e2e swarm phase, scripts/e2e-swarm.mjs, runs it).
   {
     id: 'stack-worker-vip',
