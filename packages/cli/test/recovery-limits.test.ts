@@ -1,14 +1,16 @@
 // The limits of recovery: 200 batches of a stateful stream keep the checkpoint directory
 // under a fixed bound (old metadata files and state checkpoints are deleted as batches
-// complete); changed job code against an existing checkpoint is refused before any batch
-// runs; a damaged newest metadata file falls back to the previous one; with every file
-// damaged the job fails with a clear error. One driver and two worker processes.
+// complete); a damaged newest metadata file falls back to the previous one; changed job
+// code against an existing checkpoint is refused before any batch runs; with every file
+// damaged the job fails with a clear error. One driver and two worker processes. The
+// recovery runs right after the first job stopped: a recovered job first runs every batch
+// due since the checkpoint (100 ms batches: at load 25, 20 s apart took 100 s to run).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32, sleep } from './harness.js';
+import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { Feeder, expectedStates, jobArgs, jobDirs, readEvents, readOutputs, submitAttached, submitDetached, type JobDirs } from './recovery-support.js';
 
@@ -67,38 +69,81 @@ function count(dir: string): number {
 }
 
 const args = (variant: string): string[] => jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY, variant);
+/**
+ * Waits until `probe` holds (asked every `everyMs`). Under load batches complete far behind
+ * the clock, and a graceful stop or a recovery first runs every batch already due: the wait
+ * fails only when the job wrote no output for 60 s (it stopped making progress), or after
+ * `maxMs` in all.
+ */
+async function whileProgressing(probe: () => boolean | Promise<boolean>, what: string, { everyMs = 50, maxMs = 300_000 } = {}): Promise<void> {
+  const events = path.join(dirs.out, 'events.log');
+  const size = (): number => (fs.existsSync(events) ? fs.statSync(events).size : 0);
+  let [last, at] = [size(), Date.now()];
+  const deadline = Date.now() + maxMs;
+  while (!(await probe())) {
+    if (size() !== last) [last, at] = [size(), Date.now()];
+    if (Date.now() - at > 60_000) throw new Error(`no batch output for 60 s while waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`batches ran for ${maxMs / 1000} s without ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 const stopAndWait = async (job: string): Promise<void> => {
   fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${job}.json`)) ? true : undefined), 60_000, `job ${job} to stop`);
+  await whileProgressing(() => fs.existsSync(path.join(dirs.out, `done-${job}.json`)), `job ${job} to stop`);
   fs.rmSync(path.join(dirs.control, 'stop'));
 };
+
+/** Batches the driver's REST API counts for `job`: completed, and submitted but not completed yet. */
+async function batchesGenerated(web: string, job: string): Promise<number> {
+  const r = await fetch(`${web}api/v1/applications/${job}/streaming/statistics`);
+  if (r.status !== 200) return 0;
+  const s = (await r.json()) as { numTotalCompletedBatches: number; numActiveBatches: number };
+  return s.numTotalCompletedBatches + s.numActiveBatches;
+}
 
 before(async () => {
   try {
     dirs = jobDirs(root);
     feeder = new Feeder(dirs.input, mulberry32(21));
-    driver = await startDriverProcess(secret);
+    // With its web UI (the REST API's streaming statistics below).
+    driver = await startDriverProcess(secret, ['--web-port', String(await freePort())]);
     procs.push(driver);
+    const web = /"url":"(http:[^"]+)"/.exec(driver.logLines.find((l) => l.includes('web UI listening')) ?? '')?.[1];
+    if (web === undefined) throw new Error(`the driver logged no web UI address:\n${driver.logLines.join('\n')}`);
     for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(driver.address, secret));
     firstJob = await submitDetached(driver.address, secret, args('light'));
     await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${firstJob}.json`)) ? true : undefined), 60_000, 'the first batch');
+    // Under load batches complete far behind the clock (at load 25, 200 of them took 80 s
+    // while 800 were generated), and a graceful stop first runs every batch already
+    // generated: the stop is asked once BATCHES batches are generated (the driver's REST
+    // statistics), not completed, and the directory is sampled until the job is done.
     let n = 0;
-    while (readOutputs(dirs.out).state.size < BATCHES) {
-      if (n++ % 3 === 0) feeder.file(3);
-      const u = usage(dirs.ckpt);
-      sampled.maxFiles = Math.max(sampled.maxFiles, u.files);
-      sampled.maxBytes = Math.max(sampled.maxBytes, u.bytes);
-      sampled.maxMetadata = Math.max(sampled.maxMetadata, count(path.join(dirs.ckpt, 'metadata')));
-      sampled.maxStateDirs = Math.max(sampled.maxStateDirs, count(path.join(dirs.ckpt, 'state')));
-      sampled.samples++;
-      await sleep(100);
-      if (n > 3000) throw new Error(`only ${readOutputs(dirs.out).state.size} batches after ${n} samples`);
-    }
-    await stopAndWait(firstJob);
+    let stopping = false;
+    await whileProgressing(
+      async () => {
+        if (!stopping && n % 3 === 0) feeder.file(3);
+        const u = usage(dirs.ckpt);
+        sampled.maxFiles = Math.max(sampled.maxFiles, u.files);
+        sampled.maxBytes = Math.max(sampled.maxBytes, u.bytes);
+        sampled.maxMetadata = Math.max(sampled.maxMetadata, count(path.join(dirs.ckpt, 'metadata')));
+        sampled.maxStateDirs = Math.max(sampled.maxStateDirs, count(path.join(dirs.ckpt, 'state')));
+        sampled.samples++;
+        if (!stopping && n % 5 === 0 && (await batchesGenerated(web, firstJob)) >= BATCHES) {
+          fs.writeFileSync(path.join(dirs.control, 'stop'), '');
+          stopping = true;
+        }
+        n++;
+        return fs.existsSync(path.join(dirs.out, `done-${firstJob}.json`));
+      },
+      `${BATCHES} batches and the stop`,
+      { everyMs: 100 },
+    );
+    fs.rmSync(path.join(dirs.control, 'stop'));
   } catch (err) {
     setupError = err;
   }
-});
+}, { timeout: 400_000 });
 
 after(async () => {
   for (const p of procs.reverse()) await p.stop();
@@ -109,7 +154,7 @@ function ready(): void {
   if (setupError !== undefined) throw setupError;
 }
 
-test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointed every ${CHECKPOINT_EVERY} batches) keep the checkpoint directory under a fixed bound`, () => {
+test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointed every ${CHECKPOINT_EVERY} batches) keep the checkpoint directory under a fixed bound`, { timeout: 30_000 }, () => {
   ready();
   const end = usage(dirs.ckpt);
   console.log(
@@ -126,7 +171,39 @@ test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointe
   assert.deepEqual(tmp, [], 'the job left no temporary file');
 });
 
-test('changed job code against the checkpoint: a clear error before any batch runs', async () => {
+test('a truncated newest metadata file: the previous one is used (logged), and the stream goes on with its state', { timeout: 300_000 }, async () => {
+  ready();
+  const mdDir = path.join(dirs.ckpt, 'metadata');
+  const [newest] = fs.readdirSync(mdDir).sort().reverse();
+  const file = path.join(mdDir, newest);
+  fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
+  const job = await submitDetached(driver.address, secret, args('light'));
+  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), 60_000, 'the first recovered batch');
+  const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
+  assert.ok(warned, 'the damaged file is logged');
+  assert.match(warned, /truncated/);
+  const fed = feeder.lines.length;
+  feeder.file(3);
+  feeder.file(3);
+  // The recovered job first runs the batches due since the checkpoint (a backlog under load).
+  await whileProgressing(
+    () => {
+      const seen = new Set([...readOutputs(dirs.out).input.values()].flat());
+      return feeder.lines.slice(fed).every((l) => seen.has(l));
+    },
+    'the new lines read',
+    { everyMs: 200 },
+  );
+  await stopAndWait(job);
+  const o = readOutputs(dirs.out);
+  const read = [...o.input.values()].flat();
+  assert.equal(read.length, new Set(read).size, 'no line read twice');
+  assert.deepEqual([...new Set(read)].sort(), [...feeder.lines].sort(), 'every line read');
+  const states = expectedStates(o.input);
+  for (const t of o.input.keys()) assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
+});
+
+test('changed job code against the checkpoint: a clear error before any batch runs', { timeout: 180_000 }, async () => {
   ready();
   const mdDir = path.join(dirs.ckpt, 'metadata');
   const before = fs.readdirSync(mdDir).map((n) => [n, fs.readFileSync(path.join(mdDir, n), 'utf8')]);
@@ -149,38 +226,7 @@ test('changed job code against the checkpoint: a clear error before any batch ru
   assert.match(added.stdout + added.stderr, /output 3: not in the checkpoint, code has saveAsTextFiles/);
 });
 
-test('a truncated newest metadata file: the previous one is used (logged), and the stream goes on with its state', async () => {
-  ready();
-  const mdDir = path.join(dirs.ckpt, 'metadata');
-  const [newest] = fs.readdirSync(mdDir).sort().reverse();
-  const file = path.join(mdDir, newest);
-  fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
-  const job = await submitDetached(driver.address, secret, args('light'));
-  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), 60_000, 'the first recovered batch');
-  const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
-  assert.ok(warned, 'the damaged file is logged');
-  assert.match(warned, /truncated/);
-  const fed = feeder.lines.length;
-  feeder.file(3);
-  feeder.file(3);
-  await pollUntil(
-    () => {
-      const seen = new Set([...readOutputs(dirs.out).input.values()].flat());
-      return feeder.lines.slice(fed).every((l) => seen.has(l)) ? true : undefined;
-    },
-    60_000,
-    'the new lines read',
-  );
-  await stopAndWait(job);
-  const o = readOutputs(dirs.out);
-  const read = [...o.input.values()].flat();
-  assert.equal(read.length, new Set(read).size, 'no line read twice');
-  assert.deepEqual([...new Set(read)].sort(), [...feeder.lines].sort(), 'every line read');
-  const states = expectedStates(o.input);
-  for (const t of o.input.keys()) assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
-});
-
-test('every metadata file damaged: the job fails with a clear error naming them', async () => {
+test('every metadata file damaged: the job fails with a clear error naming them', { timeout: 120_000 }, async () => {
   ready();
   const mdDir = path.join(dirs.ckpt, 'metadata');
   for (const n of fs.readdirSync(mdDir)) {
