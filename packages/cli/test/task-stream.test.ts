@@ -35,7 +35,7 @@ function result<T>(run: JobRun, name: string): T {
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-test('task streams: thousands of tiny tasks, concurrent actions and a second job, a worker killed with tasks in flight', { timeout: 180_000 }, async (t) => {
+test('task streams: thousands of tiny tasks, concurrent actions and a second job, a worker killed with tasks in flight', { timeout: 300_000 }, async (t) => {
   // Speculation off: every task has one attempt unless a worker is lost, so the ends are exact.
   // Pipelining on whatever the tasks' run time under this machine's load: workers hold
   // tasks queued beyond their slots, so every subtest runs its tasks pipelined.
