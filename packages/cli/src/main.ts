@@ -408,6 +408,8 @@ program
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;
+    let clusterStopped: Promise<void> | undefined;
+    const stopCluster = (): Promise<void> => (clusterStopped ??= cluster.stop());
     // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its
     // StreamingContext, as Spark's shutdown hook does — and the run ends as usual, the job
     // `stopped`. A second signal, or a job still running 10 s later, stops the cluster.
@@ -416,11 +418,11 @@ program
         signalled = true;
         log.info({ signal, jobId: j.id }, 'stopping the job');
         j.requestStop(false);
-        setTimeout(() => void cluster.stop().finally(() => process.exit(1)), 10_000).unref();
+        setTimeout(() => void stopCluster().finally(() => process.exit(1)), 10_000).unref();
         return;
       }
       log.info({ signal }, 'stopping');
-      void cluster.stop().then(
+      void stopCluster().then(
         () => process.exit(signalled ? 1 : 0),
         () => process.exit(1),
       );
@@ -445,6 +447,10 @@ program
         bar?.clear();
         process.stdout.write(line + '\n');
       });
+      // Once the job's state is final its program has returned (or thrown, or was stopped):
+      // the workers and the driver's server stop while its thread exits and its last lines
+      // drain ('end'), which they do not need. (A failed stop is thrown by the finally below.)
+      job.once('finished', () => void stopCluster().catch(() => undefined));
       const outcome = await new Promise<JobOutcome>((resolve) =>
         job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
       );
@@ -454,7 +460,7 @@ program
         process.exitCode = 1;
       }
     } finally {
-      await cluster.stop();
+      await stopCluster();
     }
   });
 
