@@ -40,6 +40,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'task-stream-removals-ignored',
+    what: 'a worker ignores the block removals the driver sends on the task stream (received blocks and map outputs pile up)',
+    file: 'packages/worker/src/rpc/task-stream-handler.ts',
+    search: '    if (m.remove_block_ids.length > 0 || m.remove_block_prefixes.length > 0) executor.removeBlocks(m.remove_block_ids, m.remove_block_prefixes);',
+    replace: '    if (m.remove_block_ids.length > 0 && m.remove_block_prefixes.length > 0) executor.removeBlocks(m.remove_block_ids, m.remove_block_prefixes);',
+    tests: ['packages/worker/dist/test/rpc/task-stream-handler.test.js'],
+  },
+  {
+    id: 'task-stream-unsent-removals-dropped',
+    what: "block removals queued on a task stream that fails before writing them are dropped (the worker keeps those blocks until the job ends)",
+    file: 'packages/driver/src/rpc/task-stream.ts',
+    search: '      if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);',
+    replace: '      void unsent;',
+    tests: ['packages/driver/dist/test/rpc/task-stream.test.js'],
+  },
+  {
     id: 'replica-in-place-not-last',
     what: "a line block's replica message written in place says last: false (the peer never closes the block's segment)",
     file: 'packages/worker/src/shuffle/replica-message.ts',

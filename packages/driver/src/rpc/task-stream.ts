@@ -12,6 +12,21 @@ const ENVELOPE_BYTES = 64 * 1024;
  */
 export const FORGET_DELAY_MS = 250;
 
+/** What the next message on the call carries. */
+interface Batch {
+  stages: wire.StageDescription[];
+  tasks: wire.TaskLaunch[];
+  forget: string[];
+  /** Blocks to remove (removeBlocks), by id and by prefix. */
+  removeIds: string[];
+  removePrefixes: string[];
+  bytes: number;
+}
+
+function emptyBatch(): Batch {
+  return { stages: [], tasks: [], forget: [], removeIds: [], removePrefixes: [], bytes: 0 };
+}
+
 /** Opens a RunTasks call (the secret in its metadata). */
 export type OpenTaskCall = () => grpc.ClientDuplexStream<wire.TaskBatch, wire.TaskOutcomeBatch__Output>;
 
@@ -19,6 +34,9 @@ export type OpenTaskCall = () => grpc.ClientDuplexStream<wire.TaskBatch, wire.Ta
  * The driver's side of one worker's RunTasks stream: tasks launched in one turn of the
  * event loop go to the worker in one message, each stage's description once per stream
  * before its first task, and the worker's outcome batches resolve the tasks' launches.
+ * Block removals for the worker ride on the same stream while it is open (a stream's
+ * batches remove their received blocks and map outputs several times a second: a
+ * RemoveBlocks call each cost both sides a call's setup).
  *
  * Invariants: `sent` names the stages the worker holds for the current call (a new call
  * starts empty: the worker's side forgets a stream's stages when it ends); every launch
@@ -30,13 +48,17 @@ export class TaskStream {
   private call: ReturnType<OpenTaskCall> | undefined;
   private readonly sent = new Set<string>();
   private readonly inFlight = new Map<string, (r: LaunchResult) => void>();
-  private batch: { stages: wire.StageDescription[]; tasks: wire.TaskLaunch[]; forget: string[]; bytes: number } = { stages: [], tasks: [], forget: [], bytes: 0 };
+  private batch: Batch = emptyBatch();
   private flushScheduled = false;
   /** Writes stages' ends that no task took along (FORGET_DELAY_MS). */
   private forgetTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly open: OpenTaskCall) {}
+  constructor(
+    private readonly open: OpenTaskCall,
+    /** Sends block removals the stream could not carry (it failed before writing them): RemoveBlocks calls. */
+    private readonly removeElsewhere: (blockIds: readonly string[], prefixes: readonly string[]) => void = () => undefined,
+  ) {}
 
   launch(desc: TaskDescription): Promise<LaunchResult> {
     if (this.closed) return Promise.resolve({ ok: false, workerLost: true, message: 'the worker endpoint is closed' });
@@ -74,6 +96,21 @@ export class TaskStream {
     this.forgetTimer.unref();
   }
 
+  /**
+   * Have the worker remove blocks `blockIds` and those whose ids start with one of
+   * `prefixes`, in the next message on the open call (this turn's tasks', or one of its
+   * own at the end of the turn): no RemoveBlocks call of their own. False when no call is
+   * open (nothing launched there yet, or it failed): then the caller makes that call. A
+   * call that fails before writing them hands them to `removeElsewhere`.
+   */
+  removeBlocks(blockIds: readonly string[], prefixes: readonly string[]): boolean {
+    if (this.closed || this.call === undefined) return false;
+    this.batch.removeIds.push(...blockIds);
+    this.batch.removePrefixes.push(...prefixes);
+    this.scheduleFlush();
+    return true;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.forgetTimer);
@@ -99,12 +136,12 @@ export class TaskStream {
 
   private flush(): void {
     const b = this.batch;
-    if (b.stages.length === 0 && b.tasks.length === 0 && b.forget.length === 0) return;
-    this.batch = { stages: [], tasks: [], forget: [], bytes: 0 };
+    if (b.stages.length === 0 && b.tasks.length === 0 && b.forget.length === 0 && b.removeIds.length === 0 && b.removePrefixes.length === 0) return;
+    this.batch = emptyBatch();
     clearTimeout(this.forgetTimer);
     this.forgetTimer = undefined;
-    if (!this.call) return; // The call failed since: its launches were resolved as lost.
-    this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget });
+    if (!this.call) return; // The call failed since: its launches were resolved as lost (and its removals sent elsewhere).
+    this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget, remove_block_ids: b.removeIds, remove_block_prefixes: b.removePrefixes });
   }
 
   private ensureCall(): ReturnType<OpenTaskCall> {
@@ -124,8 +161,11 @@ export class TaskStream {
       if (this.call !== call) return;
       this.call = undefined;
       this.sent.clear();
-      // Launches still in the batch were never written: they fail with the others.
-      this.batch = { stages: [], tasks: [], forget: [], bytes: 0 };
+      // Launches still in the batch were never written: they fail with the others; its
+      // removals go another way.
+      const unsent = this.batch;
+      this.batch = emptyBatch();
+      if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);
       const lost = err === undefined || err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED || err.code === grpc.status.DEADLINE_EXCEEDED;
       const message = err ? err.details || err.message : 'the worker ended its task stream';
       const waiting = [...this.inFlight.values()];

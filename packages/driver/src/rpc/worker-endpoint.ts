@@ -65,7 +65,13 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     private readonly security: SecurityConfig,
   ) {
     this.client = new (loadProto().sluice.v1.Worker)(address, channelCredentials(security), CHANNEL_OPTIONS);
-    this.tasks = new TaskStream(() => this.client.RunTasks(this.md()));
+    this.tasks = new TaskStream(
+      () => this.client.RunTasks(this.md()),
+      // A closed endpoint's worker is gone from the cluster, its blocks with it.
+      (ids, prefixes) => {
+        if (!this.closed) void this.removeBlocksCall(ids, prefixes);
+      },
+    );
   }
 
   private md(): grpc.Metadata {
@@ -105,7 +111,13 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
   }
 
+  /** On the task stream while it is open (TaskStream.removeBlocks), else a RemoveBlocks call. */
   removeBlocks(blockIds: readonly string[], prefixes: readonly string[] = []): Promise<void> {
+    if (this.tasks.removeBlocks(blockIds, prefixes)) return Promise.resolve();
+    return this.removeBlocksCall(blockIds, prefixes);
+  }
+
+  private removeBlocksCall(blockIds: readonly string[], prefixes: readonly string[]): Promise<void> {
     return new Promise((resolve) =>
       this.client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()),
     );

@@ -82,3 +82,30 @@ test('a stage sent again after its end was queued keeps its description on the w
   assert.equal(call.written.length, 2, 'nothing more is written');
   stream.close();
 });
+
+test('block removals ride on the open stream (with the tasks of their turn); with no call open the caller sends them; a failed call hands its unsent ones back', async () => {
+  const call = new FakeCall();
+  const elsewhere: [string[], string[]][] = [];
+  const stream = new TaskStream((() => call) as unknown as OpenTaskCall, (ids, prefixes) => elsewhere.push([[...ids], [...prefixes]]));
+  const removals = (): [string[], string[]][] => call.written.map((m) => [[...(m.remove_block_ids ?? [])], [...(m.remove_block_prefixes ?? [])]]);
+  assert.equal(stream.removeBlocks(['b0'], []), false, 'no call is open yet: the caller makes a RemoveBlocks call');
+  const s1 = stage('s1');
+  void stream.launch(task('t1', s1));
+  assert.equal(stream.removeBlocks(['b1', 'b2'], ['shuffle_j_1_']), true);
+  await turn();
+  assert.deepEqual(shape(call), [[['s1'], ['t1'], []]]);
+  assert.deepEqual(removals(), [[['b1', 'b2'], ['shuffle_j_1_']]], 'the removals go with the tasks of their turn');
+  // Alone: a message of their own at the end of the turn.
+  assert.equal(stream.removeBlocks([], ['shuffle_j_2_']), true);
+  await turn();
+  assert.deepEqual(removals().slice(1), [[[], ['shuffle_j_2_']]]);
+  assert.deepEqual(elsewhere, []);
+  // The call fails before the next ones are written: they go back to the caller's way.
+  assert.equal(stream.removeBlocks(['b3'], []), true);
+  call.emit('error', Object.assign(new Error('gone'), { code: 14 }));
+  await turn();
+  assert.equal(call.written.length, 2, 'nothing written after the failure');
+  assert.deepEqual(elsewhere, [[['b3'], []]]);
+  assert.equal(stream.removeBlocks(['b4'], []), false, 'the call failed: none is open');
+  stream.close();
+});

@@ -11,7 +11,7 @@ let nextStream = 0;
 /**
  * The worker's side of one RunTasks stream (the driver keeps one open per worker): keeps
  * the stage descriptions the driver sent on it, runs each task it launches with its
- * stage, and writes the outcomes of the tasks that ended in one turn of the event loop
+ * stage, removes the blocks it is told to (as RemoveBlocks), and writes the outcomes of the tasks that ended in one turn of the event loop
  * as one message.
  *
  * Invariants: a stage key names one stage description for the life of the stream (the
@@ -77,6 +77,8 @@ export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__O
           },
         );
     }
+    // Blocks the driver no longer needs (as Worker.RemoveBlocks).
+    if (m.remove_block_ids.length > 0 || m.remove_block_prefixes.length > 0) executor.removeBlocks(m.remove_block_ids, m.remove_block_prefixes);
     for (const key of m.forget_stages) {
       const s = stages.get(key);
       if (!s) continue;

@@ -7,10 +7,14 @@ export interface TaskBatch {
   'stages'?: (_sluice_v1_StageDescription)[];
   'tasks'?: (_sluice_v1_TaskLaunch)[];
   'forget_stages'?: (string)[];
+  'remove_block_ids'?: (string)[];
+  'remove_block_prefixes'?: (string)[];
 }
 
 export interface TaskBatch__Output {
   'stages': (_sluice_v1_StageDescription__Output)[];
   'tasks': (_sluice_v1_TaskLaunch__Output)[];
   'forget_stages': (string)[];
+  'remove_block_ids': (string)[];
+  'remove_block_prefixes': (string)[];
 }
