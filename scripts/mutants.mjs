@@ -1621,6 +1621,30 @@ const MUTATIONS = [
     replace: 'const x = (buf[at + 1] | (buf[at + 2] << 8) | (buf[at + 3] << 16) | (buf[at + 4] << 24)) >>> 0;',
     tests: [{ file: 'packages/core/dist/test/shuffle/shuffle-frame.test.js', pattern: 'compact form' }],
   },
+  {
+    id: 'dead-thread-blames-first-held',
+    what: "a task thread that dies is taken to have run the first task it held, not the one its running-task cell names (a tiny task whose outcome waited to go with the next one's fails instead of the task that killed the thread)",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: 'const n = Atomics.load(slot.running, 0);',
+    replace: 'const n = 0;',
+    tests: [{ file: 'packages/worker/dist/test/executor/job-sandbox.test.js', pattern: 'not sent yet' }],
+  },
+  {
+    id: 'thread-dead-before-task-blames-none',
+    what: 'a task thread that dies before it starts a task fails none of its tasks: they are all given to the next thread, which dies too, forever',
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '    if (n === 0) return 0;',
+    replace: '    if (n === 0) return -1;',
+    tests: [{ file: 'packages/worker/dist/test/executor/job-sandbox.test.js', pattern: 'before it starts a task' }],
+  },
+  {
+    id: 'thread-running-cell-not-written',
+    what: "a task thread never shows in its running-task cell which task it runs (when it dies, the task whose outcome waited to go with the next one's is blamed)",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '  if (runningCell) Atomics.store(runningCell, 0, started);',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/task-stream.test.js' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -43,6 +43,10 @@ interface Slot {
   readonly held: Map<string, QueuedTask>;
   /** Stages whose payload this thread holds (sent with its first task there, dropped on forgetStage). */
   readonly stages: Set<string>;
+  /** Tasks given to this thread so far (those whose outcomes came are the first `given - held.size`). */
+  given: number;
+  /** The thread's running-task cell (thread-protocol's `run.running`): the number of the task it runs, 0 between tasks. */
+  readonly running: Int32Array;
 }
 
 /**
@@ -252,7 +256,24 @@ export class JobSandbox {
       if (taskData) transfer.push(taskData.buffer);
       return { taskId: task.taskId, partition: task.partition, stageKey: task.stageKey, ...(stage ? { stage } : {}), ...(taskData ? { taskData } : {}) };
     });
-    slot.thread.postMessage({ type: 'run', tasks: out } satisfies MainToThread, transfer);
+    const first = slot.given === 0;
+    slot.given += tasks.length;
+    slot.thread.postMessage({ type: 'run', tasks: out, ...(first ? { running: slot.running.buffer as SharedArrayBuffer } : {}) } satisfies MainToThread, transfer);
+  }
+
+  /**
+   * Of the tasks a retired thread held (`held`, in the order given, as `retire` returns
+   * them): the one it ran when it died (or could not be served), by its running-task cell.
+   * When the cell names none (it died between tasks, or while loading), the first it held:
+   * a thread that dies before any task starts must fail one, or its tasks would go to thread
+   * after thread forever. Tasks before the one it ran had ended, but their outcomes were not
+   * sent yet (task-thread.ts's startNext): they run again.
+   */
+  private taskItRan(slot: Slot, held: readonly QueuedTask[]): number {
+    const n = Atomics.load(slot.running, 0);
+    if (n === 0) return 0;
+    const i = n - 1 - (slot.given - held.length);
+    return i >= 0 && i < held.length ? i : 0;
   }
 
   /** Tasks back to the front of the queue, in their order (they had not ended). */
@@ -262,13 +283,16 @@ export class JobSandbox {
 
   private spawn(): Slot {
     const thread = this.newThread();
-    const slot: Slot = { thread, held: new Map(), stages: new Set() };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, running: new Int32Array(new SharedArrayBuffer(4)) };
     this.slots.push(slot);
     thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
     const crashed = (why: string): void => {
       if (!this.slots.includes(slot)) return;
-      // The first task it held was running: it fails; the others had not started and run elsewhere.
-      const [running, ...waiting] = this.retire(slot);
+      // The task it ran fails; the others (not started, or ended with their outcomes unsent) run elsewhere.
+      const held = this.retire(slot);
+      const ran = this.taskItRan(slot, held);
+      const running = held[ran];
+      const waiting = held.filter((_, i) => i !== ran);
       this.log.warn({ taskId: running?.taskId, requeued: waiting.length, why }, 'task thread died');
       this.requeue(waiting);
       running?.finish({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
@@ -308,8 +332,10 @@ export class JobSandbox {
       const why = `worker error serving the task's ${msg.type}: ${(err as Error).message}`;
       if ('reqId' in msg) return this.reply(slot, { type: 'requestFailed', reqId: msg.reqId, message: why });
       if (!this.slots.includes(slot)) return;
-      const [running, ...waiting] = this.retire(slot);
-      this.requeue(waiting);
+      const held = this.retire(slot);
+      const ran = this.taskItRan(slot, held);
+      const running = held[ran];
+      this.requeue(held.filter((_, i) => i !== ran));
       running?.finish({ kind: 'error', code: 'SLUICE_INTERNAL', message: why, stack: '' });
       this.pump();
     }

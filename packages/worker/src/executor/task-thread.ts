@@ -211,7 +211,11 @@ function flushEnded(): void {
   send({ type: 'done', ended: batch }, transfer);
 }
 
-/** A task's outcome: sent now if no task waits here, else at the end of the turn (with the next task's, if it ends in the same turn). */
+/**
+ * A task's outcome: sent now if no task waits here, else later in this turn of the event
+ * loop (with the outcome of the next task, when that one is started first and ends in the
+ * same turn: see startNext).
+ */
 function taskEnded(taskId: string, outcome: ThreadOutcome): void {
   ended.push({ taskId, outcome });
   // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
@@ -224,17 +228,47 @@ function taskEnded(taskId: string, outcome: ThreadOutcome): void {
 }
 
 /**
+ * A task that ran less than this (ms, wall time: on a busy machine a one-record task takes
+ * a few) was tiny: when the next task here is of the same stage, it starts before the
+ * outcome is sent, so that its outcome (likely tiny too) goes in the same message.
+ */
+const QUICK_TASK_MS = 10;
+
+/** Where this thread shows the task it runs, for the sandbox (`run`'s `running`); set by the first `run`. */
+let runningCell: Int32Array | undefined;
+/** Tasks started here so far: the number of the one running, as `runningCell` shows it. */
+let started = 0;
+
+/**
  * Start the next pending task, if the thread is idle. The task after one that ended starts
- * in a later turn (`setImmediate`, queued after its outcome's flush): an error the ended
- * task's code left unhandled surfaces before, and is never blamed on the next task.
+ * in a later turn (`setImmediate`): an error the ended task's code left unhandled surfaces
+ * before, and is never blamed on the next task. The ended task's outcome is sent in that
+ * later turn too: before the next task starts, or — when the ended task was tiny
+ * (QUICK_TASK_MS) and the next is of its stage — after the next task's start and the
+ * microtasks that follow it, so that a tiny next task, which ends there, sends both outcomes
+ * in one message (one wake-up of the main thread for two tasks). An outcome is held no
+ * longer than that turn: at most the next task's synchronous part (tiny, like its stage's
+ * task before). If the next task kills the thread meanwhile, the sandbox reads from
+ * `runningCell` which task ran: that one fails, the one whose outcome was not sent runs
+ * again elsewhere (JobSandbox.taskItRan).
  */
 function startNext(): void {
   if (retired || runningTask !== undefined || pending.length === 0) return;
   const t = pending.shift()!;
   runningTask = t.taskId;
+  started++;
+  if (runningCell) Atomics.store(runningCell, 0, started);
+  const t0 = performance.now();
   void run(t.taskId, t.partition, t.stageKey, t.stage, t.taskData).then((outcome) => {
     if (runningTask === t.taskId) {
       runningTask = undefined;
+      if (runningCell) Atomics.store(runningCell, 0, 0);
+      // A tiny task's outcome is flushed after the next task's start (immediates run in the order queued).
+      if (pending.length > 0 && pending[0].stageKey === t.stageKey && performance.now() - t0 < QUICK_TASK_MS) {
+        setImmediate(startNext);
+        taskEnded(t.taskId, outcome);
+        return;
+      }
       taskEnded(t.taskId, outcome);
     } // Else: already failed by an unhandled error.
     if (pending.length > 0) setImmediate(startNext);
@@ -268,6 +302,7 @@ function unhandled(err: unknown): void {
   if (runningTask !== undefined) ended.push({ taskId: runningTask, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message, stack: info.stack } });
   flushEnded();
   runningTask = undefined;
+  if (runningCell) Atomics.store(runningCell, 0, 0);
   // The tasks not started yet run elsewhere: the main thread gives them to another thread on `retire`.
   pending.length = 0;
   for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message });
@@ -348,6 +383,7 @@ port.on('message', (msg: MainToThread) => {
       stages.delete(msg.stageKey);
       return;
     case 'run': {
+      if (msg.running !== undefined) runningCell = new Int32Array(msg.running);
       if (retired) return; // The sandbox gives these tasks to a fresh thread.
       pending.push(...msg.tasks);
       startNext();

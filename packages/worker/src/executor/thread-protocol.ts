@@ -45,7 +45,17 @@ export type MainToThread =
    * already): one message for all the tasks a thread is given in one turn. Their buffers
    * are transferred.
    */
-  | { readonly type: 'run'; readonly tasks: readonly ThreadTask[] }
+  | {
+      readonly type: 'run';
+      readonly tasks: readonly ThreadTask[];
+      /**
+       * With a thread's first `run` only: an Int32Array's memory, shared, in which the thread
+       * shows the task it runs — its number among the tasks it was given (1 for the first,
+       * in the order given), 0 between tasks — so that when the thread dies the sandbox
+       * knows which task it ran, even when outcomes of tasks before it were not sent yet.
+       */
+      readonly running?: SharedArrayBuffer;
+    }
   | { readonly type: 'forgetStage'; readonly stageKey: string }
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }

@@ -13,25 +13,40 @@ import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-prot
 
 /**
  * A task thread's stand-in: runs the tasks it is given one at a time, in order; what a task
- * does is its stage key: `quick` ends at once with [partition], `slow` after 300 ms, `block`
- * never, `exit` ends the thread, `retire` fails itself and retires the thread (as an
- * unhandled error in the job's code does).
+ * does is its stage key: `quick` ends at once with [partition], `hold` too but its outcome
+ * waits to go with the next task's, if one waits (as task-thread.ts does after a tiny task), `slow` after
+ * 300 ms, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
+ * starts), `retire` fails itself and retires the thread
+ * (as an unhandled error in the job's code does). It shows the task it runs in the sandbox's
+ * running-task cell, as the real thread does.
  */
 const FAKE_THREAD = `
 const { parentPort } = require('node:worker_threads');
 const pending = [];
 let running = false;
+/** The running-task cell (run.running): the number of the task running, 0 between tasks. */
+let cell;
+let started = 0;
+/** Outcomes not sent yet ('hold'): they go with the next task's. */
+let unsent = [];
 function next() {
   if (running || pending.length === 0) return;
   const t = pending.shift();
   running = true;
-  const end = (outcome) => {
+  if (cell) Atomics.store(cell, 0, ++started);
+  const end = (outcome, send = true) => {
     running = false;
-    parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome }] });
+    if (cell) Atomics.store(cell, 0, 0);
+    unsent.push({ taskId: t.taskId, outcome });
+    if (send || pending.length === 0) {
+      parentPort.postMessage({ type: 'done', ended: unsent });
+      unsent = [];
+    }
     setImmediate(next);
   };
   const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
   if (t.stageKey === 'quick') setImmediate(() => end(result));
+  else if (t.stageKey === 'hold') setImmediate(() => end(result, false));
   else if (t.stageKey === 'slow') setTimeout(() => end(result), 300);
   else if (t.stageKey === 'block') setInterval(() => undefined, 1000);
   else if (t.stageKey === 'exit') process.exit(3);
@@ -42,6 +57,8 @@ function next() {
 }
 parentPort.on('message', (m) => {
   if (m.type === 'run') {
+    if (m.running) cell = new Int32Array(m.running);
+    if (m.tasks[0]?.stageKey === 'early') process.exit(4);
     pending.push(...m.tasks);
     next();
   }
@@ -154,6 +171,38 @@ test('a thread that exits fails the task it ran only; the task it held next succ
     assert.equal(valueOf(await next), 2);
     assert.deepEqual(runs, [
       { thread: 0, tasks: ['dies', 'next'] },
+      { thread: 1, tasks: ['next'] },
+    ]);
+  } finally {
+    box.close();
+  }
+});
+
+test('a thread that exits while the outcome of the task before is not sent yet: only the task it ran fails; the other runs again', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const held = run(box, 'held', 4, 'hold');
+    const dies = run(box, 'dies', 5, 'exit');
+    assert.match(String(valueOf(await dies)), /^error: the task thread died: exited with code 3/);
+    assert.equal(valueOf(await held), 4, 'the task that ended before, its outcome lost with the thread, ran again on another thread');
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['held', 'dies'] },
+      { thread: 1, tasks: ['held'] },
+    ]);
+  } finally {
+    box.close();
+  }
+});
+
+test('a thread that dies before it starts a task fails the first task it held, once (not given to thread after thread)', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(1);
+  try {
+    const early = run(box, 'early', 1, 'early');
+    const next = run(box, 'next', 2, 'quick');
+    assert.match(String(valueOf(await early)), /^error: the task thread died: exited with code 4/);
+    assert.equal(valueOf(await next), 2);
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['early', 'next'] },
       { thread: 1, tasks: ['next'] },
     ]);
   } finally {
