@@ -1308,6 +1308,14 @@ const MUTATIONS = [
     replace: '    return recent.reduce((a, [, n]) => a + n, 0);',
     tests: ['packages/cli/dist/test/streaming-rest.test.js'],
   },
+  {
+    id: 'metadata-checkpoints-kept',
+    what: 'old metadata checkpoints are never deleted (the checkpoint directory grows with every batch)',
+    file: 'packages/core/src/checkpoint/metadata-store.ts',
+    search: '    await this.store.delete(known.slice(this.keep));',
+    replace: '    void known;',
+    tests: ['packages/cli/dist/test/recovery-limits.test.js'],
+  },
   // docker-stack.yml, checked offline (the e2e swarm phase, scripts/e2e-swarm.mjs, runs it).
   {
     id: 'stack-worker-vip',

@@ -129,6 +129,10 @@ before(async () => {
         sampled.maxMetadata = Math.max(sampled.maxMetadata, count(path.join(dirs.ckpt, 'metadata')));
         sampled.maxStateDirs = Math.max(sampled.maxStateDirs, count(path.join(dirs.ckpt, 'state')));
         sampled.samples++;
+        // Past a bound: fail now, not after the 200 batches (minutes under load).
+        if (sampled.maxMetadata > 4 || sampled.maxStateDirs > 6 || sampled.maxFiles > MAX_FILES) {
+          throw new Error(`the checkpoint directory passed its bound after ${count(dirs.out)} output files: ${JSON.stringify(sampled)}`);
+        }
         if (!stopping && n % 5 === 0 && (await batchesGenerated(web, firstJob)) >= BATCHES) {
           fs.writeFileSync(path.join(dirs.control, 'stop'), '');
           stopping = true;
