@@ -11,6 +11,30 @@ export type SegmentsRead = { readonly data: Uint8Array } | { readonly missing: n
 /** Segments up to this many bytes are copied byte by byte: cheaper than a view and `set`. */
 const SMALL_COPY_BYTES = 64;
 
+/**
+ * How many reduce partitions a read covers: the one asked for and the next ones, read while
+ * the map outputs' index and data lines are still in the cache and kept for their requests
+ * (every reduce partition is asked of a worker once, mostly in order). A read of one
+ * partition of M map outputs misses the cache on each map output's index and data; the next
+ * partitions' entries and segments lie beside them.
+ */
+export const READ_AHEAD_PARTITIONS = 8;
+
+/** At most this many bytes of read-ahead answers are held by a resolver (past it, partitions are read when asked). */
+export const READ_AHEAD_BYTES = 8 << 20;
+
+/** Partitions larger than this are not read ahead (nor after one this large): their copy, not the cache, is their cost. */
+const AHEAD_PARTITION_BYTES = 1 << 20;
+
+/** A reduce partition read ahead: its answer, and what it was read from (to tell whether it answers a request). */
+interface ReadAhead {
+  readonly data: Uint8Array;
+  /** The map outputs read, in strictly ascending order. */
+  readonly maps: ArrayLike<number>;
+  /** By position in `maps`: 1 where that map output's segment is not empty. */
+  readonly nonEmpty: Uint8Array;
+}
+
 /** One shuffle's map outputs on this worker, by map number. */
 interface ShuffleTable {
   readonly handles: (BlockHandle | undefined)[];
@@ -25,6 +49,8 @@ interface ShuffleTable {
   readonly words: (Uint32Array | undefined)[];
   /** Slots of `handles` that are set. */
   live: number;
+  /** Reduce partitions read ahead and not asked for yet (emptied when any map output of the shuffle comes or goes). */
+  readonly ahead: Map<number, ReadAhead>;
 }
 
 /**
@@ -50,6 +76,8 @@ interface ShuffleTable {
 export class IndexShuffleBlockResolver {
   /** By `<job>_<shuffle>`: the prefix of its map outputs' block ids, without the map number. */
   private readonly tables = new Map<string, ShuffleTable>();
+  /** Bytes of the read-ahead answers held (READ_AHEAD_BYTES at most). */
+  private aheadBytes = 0;
 
   constructor(private readonly blocks: BlockManager) {
     blocks.onRemoved((blockId) => this.removed(blockId));
@@ -60,6 +88,8 @@ export class IndexShuffleBlockResolver {
     const id = mapOutputBlockId(jobId, shuffleId, mapPartition);
     this.blocks.put(id, [index, data], 'SHUFFLE');
     const h = this.blocks.handle(id);
+    const t = this.tables.get(`${jobId}_${shuffleId}`);
+    if (t !== undefined) this.forgetAhead(t);
     if (h !== undefined) this.set(this.table(jobId, shuffleId), mapPartition, h);
   }
 
@@ -79,14 +109,81 @@ export class IndexShuffleBlockResolver {
     return this.tables.size;
   }
 
+  /** Reduce partitions read ahead and not asked for yet, and their bytes (a test's view). */
+  get readAhead(): { readonly partitions: number; readonly bytes: number } {
+    let partitions = 0;
+    for (const t of this.tables.values()) partitions += t.ahead.size;
+    return { partitions, bytes: this.aheadBytes };
+  }
+
   /**
    * Segment `reduce` of each map output in `maps`, in that order, copied back to back into
    * one buffer (read from memory or from the spilled files); empty segments add nothing.
    * Every map output is looked for before any is copied: the first one missing is named
    * and nothing else is returned.
+   *
+   * When `maps` names every map output held here of the shuffle, in ascending order, and all
+   * are in memory, the next
+   * reduce partitions (READ_AHEAD_PARTITIONS in all) are read too, while their lines are in
+   * the cache, and kept: a later request for one of them is answered from what was kept when
+   * that is exactly what a read would give now (the same map outputs with data for it, in
+   * the same order; none of the shuffle's map outputs has come or gone since), else read.
    */
   read(jobId: string, shuffleId: number, reduce: number, maps: ArrayLike<number>): SegmentsRead {
+    const table = this.tables.get(`${jobId}_${shuffleId}`);
+    const kept = table?.ahead.get(reduce);
+    if (kept !== undefined) {
+      table!.ahead.delete(reduce);
+      this.aheadBytes -= kept.data.length;
+      if (answers(kept, maps)) return { data: kept.data };
+    }
+    const got = this.readOne(jobId, shuffleId, reduce, maps, undefined, Infinity);
+    if (!('data' in got)) return got;
+    if (got.inMemory && got.data.length <= AHEAD_PARTITION_BYTES) this.readAheadOf(jobId, shuffleId, reduce, maps);
+    return { data: got.data };
+  }
+
+  /**
+   * Read partitions reduce + 1 on (up to READ_AHEAD_PARTITIONS in all, within the shuffle's
+   * partitions and READ_AHEAD_BYTES) of `maps`, all in memory, and keep the non-empty ones.
+   */
+  private readAheadOf(jobId: string, shuffleId: number, reduce: number, asked: ArrayLike<number>): void {
+    const table = this.tables.get(`${jobId}_${shuffleId}`);
+    // Only a request of every map output held here (a dense shuffle's): one that leaves some
+    // out (those empty for it) says little of what the next partitions' requests will name.
+    if (table === undefined || asked.length === 0 || asked.length !== table.live) return;
+    for (let i = 1; i < asked.length; i++) if (!(asked[i] > asked[i - 1])) return;
+    const index = table.indexes[asked[0]];
+    if (index === undefined) return;
+    const partitions = index.length / INDEX_ENTRY_BYTES - 1;
+    const last = Math.min(partitions, reduce + READ_AHEAD_PARTITIONS) - 1;
+    // A copy: the caller's array is not held.
+    const maps = Int32Array.from(asked);
+    for (let p = reduce + 1; p <= last; p++) {
+      if (table.ahead.has(p)) continue;
+      const nonEmpty = new Uint8Array(maps.length);
+      const got = this.readOne(jobId, shuffleId, p, maps, nonEmpty, Math.min(AHEAD_PARTITION_BYTES, READ_AHEAD_BYTES - this.aheadBytes));
+      if (!('data' in got) || !got.inMemory) return;
+      if (got.data.length === 0) continue;
+      table.ahead.set(p, { data: got.data, maps, nonEmpty });
+      this.aheadBytes += got.data.length;
+    }
+  }
+
+  /** Let go of a shuffle's read-ahead answers (a map output came or went: they may no longer be what a read gives). */
+  private forgetAhead(table: ShuffleTable): void {
+    for (const a of table.ahead.values()) this.aheadBytes -= a.data.length;
+    table.ahead.clear();
+  }
+
+  /**
+   * `read` of one partition; `inMemory`: every map output was read from memory; `nonEmpty[i]`
+   * set where maps[i]'s segment is not empty. A read of more than `limit` bytes copies
+   * nothing and gives an empty answer not `inMemory`.
+   */
+  private readOne(jobId: string, shuffleId: number, reduce: number, maps: ArrayLike<number>, nonEmpty: Uint8Array | undefined, limit: number): { readonly data: Uint8Array; readonly inMemory: boolean } | { readonly missing: number } {
     let table = this.tables.get(`${jobId}_${shuffleId}`);
+    let inMemory = true;
     const n = maps.length;
     // First pass: where each segment lies (in memory: a view's source and range; spilled:
     // read now, as a copy), and the total.
@@ -117,9 +214,11 @@ export class IndexShuffleBlockResolver {
         starts[i] = start;
         ends[i] = end;
         total += end - start;
+        if (nonEmpty !== undefined && end > start) nonEmpty[i] = 1;
       } else {
         // Spilled: the two index entries, then the segment, each read from its file alone.
         // The index's words view held for it is let go (the spill was to free its memory).
+        inMemory = false;
         if (table?.indexes[m] !== undefined) table.indexes[m] = table.words[m] = undefined;
         const id = mapOutputBlockId(jobId, shuffleId, m);
         const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, entryEnd);
@@ -132,8 +231,10 @@ export class IndexShuffleBlockResolver {
         sources[i] = seg;
         ends[i] = seg.length;
         total += seg.length;
+        if (nonEmpty !== undefined) nonEmpty[i] = 1;
       }
     }
+    if (total > limit) return { data: new Uint8Array(0), inMemory: false };
     const data = new Uint8Array(total);
     let at = 0;
     for (let i = 0; i < n; i++) {
@@ -149,7 +250,7 @@ export class IndexShuffleBlockResolver {
         at += len;
       }
     }
-    return { data };
+    return { data, inMemory };
   }
 
   private outside(jobId: string, shuffleId: number, m: number, reduce: number, indexBytes: number): SluiceError {
@@ -159,7 +260,7 @@ export class IndexShuffleBlockResolver {
   private table(jobId: string, shuffleId: number): ShuffleTable {
     const key = `${jobId}_${shuffleId}`;
     let t = this.tables.get(key);
-    if (t === undefined) this.tables.set(key, (t = { handles: [], indexes: [], words: [], live: 0 }));
+    if (t === undefined) this.tables.set(key, (t = { handles: [], indexes: [], words: [], live: 0, ahead: new Map() }));
     return t;
   }
 
@@ -184,10 +285,26 @@ export class IndexShuffleBlockResolver {
     const t = this.tables.get(blockId.slice(8, cut));
     if (t === undefined) return;
     const m = Number(blockId.slice(cut + 1));
+    this.forgetAhead(t);
     if (t.handles[m] === undefined) return;
     t.handles[m] = undefined;
     t.indexes[m] = undefined;
     t.words[m] = undefined;
     if (--t.live === 0) this.tables.delete(blockId.slice(8, cut));
   }
+}
+
+/**
+ * Whether a partition read ahead is what a read of `maps` gives now: `maps` in ascending
+ * order, each among the map outputs it was read from, and the ones left out all empty for
+ * it (then the same segments come in the same order).
+ */
+function answers(kept: ReadAhead, maps: ArrayLike<number>): boolean {
+  const from = kept.maps;
+  let j = 0;
+  for (let i = 0; i < from.length; i++) {
+    if (j < maps.length && maps[j] === from[i]) j++;
+    else if (kept.nonEmpty[i] === 1) return false;
+  }
+  return j === maps.length;
 }

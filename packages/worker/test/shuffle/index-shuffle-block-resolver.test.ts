@@ -164,3 +164,76 @@ test('readRange reads part of one segment, from memory (a view) or from its spil
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('partitions read ahead answer a later request only as a read would now: left-out map outputs empty, none new, none replaced or removed; spilled ones are not read ahead', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-isbr-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  /** Map m (attempt `a`) of 20 partitions: segment r empty where (m + r) % 3 === 0, else one frame of m + r + a bytes. */
+  const R = 20;
+  const frame = (m: number, r: number, a: number): Buffer[] => ((m + r) % 3 === 0 ? [] : [Buffer.alloc(5 + m + r, 10 * a + m + r)]);
+  const commit = (m: number, a: number): void => {
+    const w = new MapOutputWriter(R);
+    for (let r = 0; r < R; r++) for (const f of frame(m, r, a)) w.add(r, f);
+    const out = w.finish();
+    resolver.commit('j', 9, m, out.index, out.data);
+  };
+  const attempt = [0, 0, 0, 0, 0];
+  const expect = (r: number, maps: number[]): Buffer => Buffer.concat(maps.map((m) => framed(frame(m, r, attempt[m]))));
+  const read = (r: number, maps: number[]): Buffer => {
+    const got = resolver.read('j', 9, r, maps);
+    assert.ok('data' in got, JSON.stringify(got));
+    return Buffer.from(got.data);
+  };
+  try {
+    for (let m = 0; m < 4; m++) commit(m, 0);
+    // Partition 0 of maps 0-3 reads 1-7 ahead; each then answers from what was kept.
+    assert.deepEqual(read(0, [0, 1, 2, 3]), expect(0, [0, 1, 2, 3]));
+    assert.equal(resolver.readAhead.partitions, 7, 'partitions 1-7 read ahead');
+    assert.deepEqual(read(1, [0, 1, 2, 3]), expect(1, [0, 1, 2, 3]));
+    assert.equal(resolver.readAhead.partitions, 6, 'partition 1 answered from what was kept');
+    // Partition 2 asked without map 1, whose segment for it is empty ((1 + 2) % 3 === 0): what was kept answers.
+    assert.deepEqual(read(2, [0, 2, 3]), expect(2, [0, 1, 2, 3]));
+    // Partition 3 asked without map 1, whose segment is not empty: the kept answer is not it (and a
+    // request of some of the map outputs reads nothing ahead).
+    assert.deepEqual(read(3, [0, 2, 3]), expect(3, [0, 2, 3]));
+    // Partition 4 asked of a map output the read ahead did not cover (map 4, committed since: all kept is let go).
+    commit(4, 0);
+    assert.equal(resolver.readAhead.partitions, 0, 'a new map output lets go of what was read ahead');
+    assert.deepEqual(read(4, [0, 1, 2, 3, 4]), expect(4, [0, 1, 2, 3, 4]));
+    assert.equal(resolver.readAhead.partitions, 7, 'partitions 5-11 read ahead of all five');
+    assert.deepEqual(read(5, [0, 1, 2, 3, 4]), expect(5, [0, 1, 2, 3, 4]));
+    // A map output not held here is named missing, not answered from what was read ahead.
+    assert.deepEqual(resolver.read('j', 9, 6, [0, 1, 2, 3, 4, 7]), { missing: 7 });
+    // Asked without map 4, whose segment for 10 is not empty: read, not answered from what was kept.
+    assert.deepEqual(read(10, [0, 1, 2, 3]), expect(10, [0, 1, 2, 3]));
+    assert.deepEqual(read(11, [0, 1, 2, 3, 4]), expect(11, [0, 1, 2, 3, 4]));
+    // Out of order: asked [3, 0] is not what was read ahead ([0 .. 4] in order).
+    assert.deepEqual(read(12, [3, 0]), Buffer.concat([framed(frame(3, 12, 0)), framed(frame(0, 12, 0))]));
+    // A map output replaced by another attempt (other bytes): its new segments, not the kept ones.
+    assert.deepEqual(read(13, [0, 1, 2, 3, 4]), expect(13, [0, 1, 2, 3, 4]));
+    attempt[2] = 1;
+    commit(2, 1);
+    assert.deepEqual(read(14, [0, 1, 2, 3, 4]), expect(14, [0, 1, 2, 3, 4]));
+    assert.deepEqual(read(15, [0, 1, 2, 3, 4]), expect(15, [0, 1, 2, 3, 4]));
+    // Removed: the request names it missing, not what was kept.
+    blocks.remove('shuffle_j_9_3');
+    assert.deepEqual(resolver.read('j', 9, 16, [0, 1, 2, 3, 4]), { missing: 3 });
+    assert.equal(resolver.readAhead.partitions, 0, 'a removed map output lets go of what was read ahead');
+    // The last partitions: nothing read ahead past the shuffle's 20.
+    assert.deepEqual(read(19, [0, 1, 2, 4]), expect(19, [0, 1, 2, 4]));
+    // Spilled (a large block pushes the map outputs out of memory): read when asked, nothing ahead.
+    blocks.removeByPrefix('rdd_');
+    blocks.put('rdd_j_1_0', [Buffer.alloc(1 << 20)], 'MEMORY_AND_DISK');
+    assert.ok(blocks.stats().diskBytes > 0, 'map outputs spilled');
+    assert.deepEqual(read(17, [0, 1, 2, 4]), expect(17, [0, 1, 2, 4]));
+    assert.equal(resolver.readAhead.partitions, 0, 'nothing read ahead of spilled map outputs');
+    assert.deepEqual(read(18, [0, 1, 2, 4]), expect(18, [0, 1, 2, 4]));
+    // Every map output gone: nothing kept is left.
+    blocks.removeByPrefix('shuffle_j_9_');
+    assert.deepEqual(resolver.readAhead, { partitions: 0, bytes: 0 }, 'the shuffle’s read-ahead answers go with it');
+  } finally {
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
