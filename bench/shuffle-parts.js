@@ -4,10 +4,13 @@
 //   read    IndexShuffleBlockResolver.read of every reduce partition of M in-memory map
 //           outputs of R partitions (one compact [k, m] record a segment), as a worker's
 //           main thread reads them for its reduce tasks and its peers;
+//   readcold the same with 32 MB touched between requests (out of the CPU time counted), as
+//           a worker's other work does between them: the map outputs' lines are no longer
+//           cached when a request comes;
 //   frames  encodeRun of M map tasks' R one-pair partitions, then decodeShuffleFrames of them
 //           (the task threads' map and reduce sides; the pairs are made in the loop).
 //
-//   node bench/shuffle-parts.js [read|frames] [M=1000] [R=2000] [rounds=6] [checkout ...]
+//   node bench/shuffle-parts.js [read|readcold|frames] [M=1000] [R=2000] [rounds=6] [checkout ...]
 // A checkout is a built clone of this repository (bash scripts/setup.sh); default: this one.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,9 +28,10 @@ const cpuMs = (c0) => {
 };
 
 const setups = [];
+const junk = new Uint8Array(32 << 20);
 for (const c of checkouts) {
   const core = await imp(c, 'packages/core/dist/src/internal.js');
-  if (kind === 'read') {
+  if (kind === 'read' || kind === 'readcold') {
     const { IndexShuffleBlockResolver } = await imp(c, 'packages/worker/dist/src/shuffle/index-shuffle-block-resolver.js');
     const { BlockManager } = await imp(c, 'packages/worker/dist/src/storage/block-manager.js');
     const { pino } = createRequire(path.join(c, 'packages/worker/package.json'))('pino');
@@ -44,8 +48,19 @@ for (const c of checkouts) {
     setups.push({ c, blocks, run: () => {
       const maps = Int32Array.from({ length: M }, (_, i) => i);
       let bytes = 0;
-      for (let r = 0; r < R; r++) bytes += resolver.read('j', 1, r, maps).data.length;
-      return `${bytes} bytes`;
+      if (kind === 'read') {
+        for (let r = 0; r < R; r++) bytes += resolver.read('j', 1, r, maps).data.length;
+        return `${bytes} bytes`;
+      }
+      // The flush's own CPU is left out: only the reads' is returned (the caller's figure is replaced).
+      let readMs = 0;
+      for (let r = 0; r < R; r++) {
+        for (let i = 0; i < junk.length; i += 64) junk[i]++;
+        const c0 = process.cpuUsage();
+        bytes += resolver.read('j', 1, r, maps).data.length;
+        readMs += cpuMs(c0);
+      }
+      return { readMs, what: `${bytes} bytes, cache flushed between requests` };
     } });
   } else {
     const parts = Int32Array.from({ length: R }, (_, k) => k);
@@ -68,8 +83,9 @@ console.log(`shuffle parts: ${kind}, ${M} map outputs x ${R} reduce partitions, 
 for (let round = 0; round < rounds; round++) {
   for (const s of setups) {
     const c0 = process.cpuUsage();
-    const what = s.run();
-    const ms = cpuMs(c0);
+    const got = s.run();
+    const ms = typeof got === 'string' ? cpuMs(c0) : got.readMs;
+    const what = typeof got === 'string' ? got : got.what;
     console.log(`  round ${round + 1} ${s.c}: ${ms.toFixed(0)} ms CPU, ${((1e6 * ms) / (M * R)).toFixed(0)} ns a segment (${what})`);
   }
 }
