@@ -22,10 +22,13 @@ const SECONDS = 8;
  * without the malloc settings, +180 to +415 once drained and +40 to +130 after the job
  * (caught in some runs only); with neither, +250 to +415 once drained (caught) and about
  * +450 after the job. Since the worker collects its main thread's garbage when a job is
- * released: +27 to +31 after the job at load 28 (+41 to +99 quiet before).
+ * released: +27 to +31 after the job at load 28, +68 and +73 in a quiet CI run (+41 to +99
+ * quiet before, and +114 once in CI, which failed the earlier 100 MB bound). What stays is
+ * malloc's main arena (`[heap]` in /proc/PID/smaps: 75-101 MB after the overload), freed
+ * but fragmented; 150 MB still fails the worker without either fix by 300 MB.
  */
 const RUNNING_SLACK_MB = 300;
-const ENDED_SLACK_MB = 100;
+const ENDED_SLACK_MB = 150;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
