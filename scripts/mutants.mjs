@@ -101,7 +101,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/driver-node.ts',
     search: "            call.emit('error', { code: grpc.status.INTERNAL, details: `the driver could not apply the report: ${(err as Error).message}` });",
     replace: '            call.write({ keep: false, rate_limit: 0, applied_seq: 0 });',
-    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'every 4th receiver report' }],
+    tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'every other receiver report refused' }],
   },
   {
     id: 'stream-shuffles-kept',

@@ -205,19 +205,25 @@ test('a line over maxRecordLength is skipped with an error naming the source, th
   }
 });
 
-test('at 50 ms batches every batch comes, in order, and the word counts are exact for lines cut at random bytes (multi-byte characters, \\r\\n), with every 4th receiver report refused by the driver', { timeout: 120_000 }, async () => {
+test('at 50 ms batches every batch comes, in order, and the word counts are exact for lines cut at random bytes (multi-byte characters, \\r\\n), with every other receiver report refused by the driver', { timeout: 120_000 }, async () => {
   const INTERVAL = 50;
   const srv = await lineServer();
   const stopFile = path.join(tmp, 'stop-wordcount');
-  // The driver fails to apply every 4th receiver report (it throws before applying any of
+  // The driver fails to apply receiver reports (it throws before applying any of
   // its events): the report stream ends with INTERNAL and the worker sends what was not
   // acknowledged again on a new one, so the counts below stay exact.
   const driver = cluster.driver;
   const receiverReport = driver.receiverReport.bind(driver);
+  // Every other report with events is refused, from the first (each refused one's events
+  // come again in the next, which is applied): a refusal for every block reported, whatever
+  // the machine's speed (every 4th report by count made only 2 when a quiet run sent all in
+  // 10 reports).
   let reports = 0;
+  let withEvents = 0;
   let refused = 0;
   driver.receiverReport = (rep) => {
-    if (++reports % 4 === 0 && rep.events.length > 0) {
+    reports++;
+    if (rep.events.length > 0 && ++withEvents % 2 === 1) {
       refused++;
       throw new Error('a report refused by the test');
     }
@@ -273,7 +279,7 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
       'the batches took in as many records as lines were sent',
     );
     assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
-    assert.ok(refused >= 3, `the driver refused ${refused} reports of ${reports}`);
+    assert.ok(refused >= 2, `the driver refused ${refused} reports of ${reports}`);
   } finally {
     driver.receiverReport = receiverReport;
     await srv.close();
