@@ -123,7 +123,7 @@ const MUTATIONS = [
     id: 'collect-soon-skipped',
     what: "a released job's garbage is not collected at once (collectSoon does nothing): it stays until the thread grows by the threshold",
     file: 'packages/worker/src/storage/memory-release.ts',
-    search: '      this.soon = undefined;\n      collectGarbage();\n      this.collections++;',
+    search: '      this.soon = undefined;\n      this.collect();',
     replace: '      this.soon = undefined;',
     tests: ['packages/worker/dist/test/storage/memory-release.test.js'],
   },

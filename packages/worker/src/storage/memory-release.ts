@@ -54,9 +54,7 @@ export class MemoryReleaser {
   collectSoon(delayMs = 100): void {
     this.soon ??= setTimeout(() => {
       this.soon = undefined;
-      collectGarbage();
-      this.collections++;
-      this.baseline = this.sizeBytes();
+      this.collect();
     }, delayMs).unref();
   }
 
@@ -65,6 +63,11 @@ export class MemoryReleaser {
     const size = this.sizeBytes();
     if (size < this.baseline) this.baseline = size;
     if (size - this.baseline < this.thresholdBytes) return;
+    this.collect();
+  }
+
+  /** A full collection; what it leaves is the new baseline. */
+  private collect(): void {
     collectGarbage();
     this.collections++;
     this.baseline = this.sizeBytes();
