@@ -1,4 +1,6 @@
 import type { SluiceContext } from '../context.js';
+import type { RDD } from '../rdd/rdd.js';
+import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import { runWithJobDescription } from '../scheduler/job-description-scope.js';
 
 /** How long a StreamingContext's start waits for its warm-up job before its clock starts anyway. */
@@ -37,7 +39,7 @@ export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_
   // Nothing reads the warm-up's shuffle again: its map outputs go from the workers once the
   // job ends, not when this thread's collector next finalizes the RDD (which, in a job
   // thread that allocates little, may be never).
-  const shuffleIds = counts.deps.flatMap((d) => (d.type === 'shuffle' ? [d.spec.shuffleId] : []));
+  const shuffleIds = [...shufflesReachable([counts as RDD<unknown>])];
   const job = count.then(
     () => sc.removeShuffles(shuffleIds),
     (err: unknown) => {

@@ -19,6 +19,7 @@ import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import { warmUpCluster } from './cluster-warm-up.js';
+import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
@@ -870,22 +871,6 @@ export class StreamingContext {
     const keep = shufflesReachable(retained);
     this.sc.removeShuffles([...shufflesReachable(dropped)].filter((id) => !keep.has(id)));
   }
-}
-
-/** Shuffle ids in the lineage of `roots`, down to checkpoints. */
-function shufflesReachable(roots: readonly RDD<unknown>[]): Set<number> {
-  const ids = new Set<number>();
-  const seen = new Set<RDD<unknown>>();
-  const visit = (r: RDD<unknown>): void => {
-    if (seen.has(r) || r.checkpointDir !== undefined) return;
-    seen.add(r);
-    for (const d of r.deps) {
-      if (d.type === 'shuffle') ids.add(d.spec.shuffleId);
-      visit(d.rdd);
-    }
-  };
-  for (const r of roots) visit(r);
-  return ids;
 }
 
 function positiveRate(v: number | undefined, what: string, example: string): number | undefined {
