@@ -1053,6 +1053,22 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/streaming/worker-allocation-manager.test.js', 'packages/cli/dist/test/desired-workers.test.js'],
   },
   {
+    id: 'text-lines-past-end-whole-read',
+    what: "textFile's chunked line reader, reading past a split's end to finish its last line, emits every line of that read (the next split's lines twice)",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: "emitCut(buf.toString('utf8', cut, nl), emit);",
+    replace: "emitCut(buf.toString('utf8', cut, Math.max(nl, buf.lastIndexOf(10, avail - 1))), emit);",
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
+  },
+  {
+    id: 'text-lines-partial-line-dropped',
+    what: "textFile's chunked line reader drops the unfinished line at the end of a read instead of carrying it to the next",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: 'held = avail - cut;',
+    replace: 'held = avail - cut > buf.length / 2 ? avail - cut : 0;',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
+  },
+  {
     id: 'text-splits-shifted',
     what: "textFile on a registered file system starts every split but the first one byte late",
     file: 'packages/core/src/io/text-splits.ts',

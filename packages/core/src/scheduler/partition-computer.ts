@@ -13,7 +13,7 @@ import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
-import { readLines } from './read-lines.js';
+import { emitFileLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
@@ -153,8 +153,7 @@ export class PartitionComputer {
       case 'textFile': {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
-          const lines = await readLines(s.file, s.start, s.end, s.stream && { ...s.stream, warn: this.env.warn }, op.fsSettings);
-          for (let i = 0; i < lines.length; i++) emit(lines[i]);
+          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings });
         }
         return;
       }

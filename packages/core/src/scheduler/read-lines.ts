@@ -9,6 +9,18 @@ export interface StreamFileRead extends StreamFileSplit {
   readonly warn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
+/** Bytes read (and decoded) at a time by textFile: a partition's lines are cut as they come, not held as one string. */
+export const LINE_CHUNK_BYTES = 1024 * 1024;
+
+export interface ReadLinesOptions {
+  /** A file stream's file: read exactly [0, end) at once (it must not have shrunk) before any line is emitted. */
+  readonly stream?: StreamFileRead;
+  /** The registered FileSystem's settings for a `scheme://` file. */
+  readonly fsSettings?: unknown;
+  /** Bytes a read asks for (LINE_CHUNK_BYTES); a line longer than that is carried over reads. */
+  readonly chunkBytes?: number;
+}
+
 /**
  * Lines whose first byte lies in [start, end) of a file: a split that starts inside a
  * line leaves it to the split before, and the last line is read past `end` to its end.
@@ -17,17 +29,110 @@ export interface StreamFileRead extends StreamFileSplit {
  * A `scheme://` file is read through its registered FileSystem, given `fsSettings`.
  */
 export async function readLines(file: string, start: number, end: number, stream?: StreamFileRead, fsSettings?: unknown): Promise<string[]> {
-  if (end <= start) return [];
-  let fh: RangeReader;
+  const lines: string[] = [];
+  await emitFileLines(file, start, end, (line) => void lines.push(line), { stream, fsSettings });
+  return lines;
+}
+
+/**
+ * readLines' lines handed to `emit` one by one as they are cut: the file is read
+ * `chunkBytes` at a time into one buffer, and each read's complete lines are decoded
+ * (a '\n' byte is never inside a UTF-8 character, so a cut there never splits one) and
+ * emitted before the next read — as a hand-written loop over the file reads it, with
+ * neither the partition's text nor its array of lines held at once. A partial line is
+ * kept as bytes at the buffer's start for the next read. Whatever `emit` throws (take's
+ * stop, a user function's error) goes through, and the file is closed.
+ */
+export async function emitFileLines(file: string, start: number, end: number, emit: (line: string) => void, opts: ReadLinesOptions = {}): Promise<void> {
+  if (end <= start) return;
+  const { stream } = opts;
+  const fh = await openForLines(file, stream, opts.fsSettings);
+  if (fh === undefined) return;
+  try {
+    const from = start > 0 ? start - 1 : 0;
+    // A stream's file is read whole first: its shrinking fails the read before any line is given.
+    let buf = Buffer.allocUnsafe(stream ? end - from : Math.max(1, Math.min(opts.chunkBytes ?? LINE_CHUNK_BYTES, end - from)));
+    let held = 0; // bytes of an unfinished line at buf[0, held)
+    let pos = from; // the file offset of the next read
+    // Bytes up to the first '\n' belong to a line that began before `start` (unless `start` is a line start).
+    let skipping = start > 0;
+    for (;;) {
+      if (held === buf.length) {
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, held);
+        buf = grown;
+      }
+      // Past `end`, reads only finish the line begun before it (a file stream's file ends at `end`).
+      const pastEnd = pos >= end;
+      const want = pastEnd ? buf.length - held : Math.min(buf.length - held, end - pos);
+      const n = await readFull(fh, buf, held, want, pos);
+      if (stream && n < want) {
+        throw new SluiceError(
+          'SLUICE_IO',
+          `textFileStream(${stream.directory}): '${file}' shrank from ${end} to ${pos + n} bytes after it was chosen for this batch. ` +
+            'Write files elsewhere and move them into the directory once complete.',
+        );
+      }
+      if (n === 0) break;
+      pos += n;
+      const avail = held + n;
+      let cut = 0; // buf[0, cut) is done with
+      if (skipping) {
+        const nl = buf.indexOf(10, held);
+        if (nl < 0 || nl >= avail) {
+          held = 0;
+          if (pos >= end) break; // the line begun before `start` runs to `end` or past it: none starts here
+          continue;
+        }
+        cut = nl + 1;
+        skipping = false;
+      }
+      if (pastEnd) {
+        const nl = buf.indexOf(10, held);
+        if (nl >= 0 && nl < avail) {
+          emitCut(buf.toString('utf8', cut, nl), emit);
+          held = 0;
+          break;
+        }
+      } else {
+        const last = buf.lastIndexOf(10, avail - 1);
+        if (last >= cut) {
+          emitCut(buf.toString('utf8', cut, last), emit);
+          cut = last + 1;
+        }
+      }
+      if (cut > 0) buf.copy(buf, 0, cut, avail);
+      held = avail - cut;
+      if (n < want || (pos >= end && (stream || held === 0))) break;
+    }
+    if (held > 0 && !skipping) emitCut(buf.toString('utf8', 0, held), emit);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads until `length` bytes are in or the file ends (one read may return less than asked for, past 2 GB on Linux). */
+async function readFull(fh: RangeReader, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const r = await fh.read(buf, offset + got, length - got, position + got);
+    if (r.bytesRead === 0) break;
+    got += r.bytesRead;
+  }
+  return got;
+}
+
+/** The file opened, or undefined for a stream's missing file skipped with `ignoreMissingFiles` (warned). */
+async function openForLines(file: string, stream: StreamFileRead | undefined, fsSettings: unknown): Promise<RangeReader | undefined> {
   try {
     const fsys = fileSystemFor(file, 'textFile');
-    fh = fsys ? await fsys.open(file, fsSettings) : await fs.promises.open(file, 'r');
+    return fsys ? await fsys.open(file, fsSettings) : await fs.promises.open(file, 'r');
   } catch (err) {
     if (isSluiceError(err)) throw err;
     if (stream && (err as NodeJS.ErrnoException).code === 'ENOENT') {
       if (stream.ignoreMissingFiles) {
         stream.warn?.('file stream: a file chosen for a batch is gone; skipped (ignoreMissingFiles)', { component: 'file-stream', directory: stream.directory, file });
-        return [];
+        return undefined;
       }
       throw new SluiceError(
         'SLUICE_IO',
@@ -40,57 +145,13 @@ export async function readLines(file: string, start: number, end: number, stream
       cause: err,
     });
   }
-  try {
-    const from = start > 0 ? start - 1 : 0;
-    const parts: Buffer[] = [];
-    const main = Buffer.allocUnsafe(end - from);
-    let bytesRead = 0;
-    // One read may return less than asked for (past 2 GB on Linux): read until full or EOF.
-    while (bytesRead < main.length) {
-      const r = await fh.read(main, bytesRead, main.length - bytesRead, from + bytesRead);
-      if (r.bytesRead === 0) break;
-      bytesRead += r.bytesRead;
-    }
-    parts.push(main.subarray(0, bytesRead));
-    let pos = from + bytesRead;
-    if (stream && bytesRead < main.length) {
-      throw new SluiceError(
-        'SLUICE_IO',
-        `textFileStream(${stream.directory}): '${file}' shrank from ${end} to ${pos} bytes after it was chosen for this batch. ` +
-          'Write files elsewhere and move them into the directory once complete.',
-      );
-    }
-    // Finish the line that runs past `end` (a stream's file ends at `end`: what follows came later).
-    if (!stream && bytesRead > 0 && main[bytesRead - 1] !== 10) {
-      for (;;) {
-        const more = Buffer.allocUnsafe(64 * 1024);
-        const r = await fh.read(more, 0, more.length, pos);
-        if (r.bytesRead === 0) break;
-        const nl = more.subarray(0, r.bytesRead).indexOf(10);
-        if (nl >= 0) {
-          parts.push(more.subarray(0, nl + 1));
-          break;
-        }
-        parts.push(more.subarray(0, r.bytesRead));
-        pos += r.bytesRead;
-      }
-    }
-    let buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    if (start > 0) {
-      // Skip the line that began before `start` (unless `start` is a line start).
-      const nl = buf.indexOf(10);
-      buf = nl < 0 ? buf.subarray(buf.length) : buf.subarray(nl + 1);
-    }
-    if (buf.length === 0) return [];
-    const text = buf.toString('utf8');
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i];
-      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
-    }
-    return lines;
-  } finally {
-    await fh.close();
+}
+
+/** Each '\n'-separated line of `text` (whole lines, without the last terminator) to `emit`, a final '\r' taken off. */
+function emitCut(text: string, emit: (line: string) => void): void {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    emit(l.length > 0 && l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l);
   }
 }

@@ -13,7 +13,7 @@ import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
 import { blockIdForRdd, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
-import { readLines } from '../../src/scheduler/read-lines.js';
+import { emitFileLines, readLines } from '../../src/scheduler/read-lines.js';
 import { runTask } from '../../src/scheduler/run-task.js';
 import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
 import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
@@ -105,6 +105,47 @@ describe('readLines', () => {
       const got = await readAllSplits(file, cuts);
       assert.deepEqual(got, expectedLines(content), `case ${c}: ${JSON.stringify(content)} cut at ${cuts.join(',')}`);
     }
+  });
+
+  test('property: read in chunks of 1 to 64 bytes, consecutive splits yield every line exactly once, in order', async () => {
+    // textFile emits each read's lines before the next read: chunk edges fall inside
+    // characters, CRLFs and lines, at a split's start and end, and past its end.
+    const rand = mulberry32(20261202);
+    const file = path.join(dir, 'chunked.txt');
+    for (let c = 0; c < 150; c++) {
+      const content = randomFile(rand);
+      const bytes = Buffer.from(content, 'utf8');
+      fs.writeFileSync(file, bytes);
+      const k = Math.floor(rand() * 6);
+      const cuts = [0, ...Array.from({ length: k }, () => Math.floor(rand() * (bytes.length + 1))).sort((a, b) => a - b), bytes.length];
+      for (const chunkBytes of [1, 3, 64]) {
+        const got: string[] = [];
+        for (let i = 0; i + 1 < cuts.length; i++) await emitFileLines(file, cuts[i], cuts[i + 1], (l) => void got.push(l), { chunkBytes });
+        assert.deepEqual(got, expectedLines(content), `case ${c}, chunks of ${chunkBytes}: ${JSON.stringify(content)} cut at ${cuts.join(',')}`);
+      }
+    }
+  });
+
+  test('chunked: what emit throws ends the read (the file is closed), and a file stream that shrank gives no line', async () => {
+    const file = path.join(dir, 'stop.txt');
+    fs.writeFileSync(file, 'a\nb\nc\nd\n');
+    const seen: string[] = [];
+    const stop = new Error('stop');
+    await assert.rejects(
+      emitFileLines(file, 0, 8, (l) => {
+        seen.push(l);
+        if (l === 'b') throw stop;
+      }, { chunkBytes: 2 }),
+      (e) => e === stop,
+    );
+    assert.deepEqual(seen, ['a', 'b']);
+    // A stream's file listed at 12 bytes holding 8 now: the read fails before any line is given.
+    const given: string[] = [];
+    const stream = { directory: dir, ignoreMissingFiles: false };
+    await assert.rejects(emitFileLines(file, 0, 12, (l) => void given.push(l), { stream, chunkBytes: 2 }), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_IO' && /shrank from 12 to 8/.test(e.message));
+    assert.deepEqual(given, []);
+    // A stream's file grown past its listed size: exactly [0, end), the last line unfinished as it was then.
+    assert.deepEqual(await readLines(file, 0, 5, stream), ['a', 'b', 'c']);
   });
 
   test('a line longer than the read-ahead chunk, split many times', async () => {
