@@ -4,6 +4,13 @@ import type { TaskSetManager } from './task-set-manager.js';
 
 /** A task running this long is logged once (it may never return). */
 const LONG_RUNNING_MS = 60_000;
+/**
+ * Tasks queued on a worker beyond its slots at most, per core (pipelining). 2: one message
+ * carries twice a worker's cores' tasks, and the worker sends their outcomes about as many
+ * to a message (task-stream-handler.ts holds them while tasks queued here are left); with
+ * 1 a tiny task cost the driver 0.27 ms of CPU, with 2 0.22, with 4 0.23 (bench/README).
+ */
+export const QUEUED_PER_CORE = 2;
 
 /**
  * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
@@ -13,12 +20,12 @@ const LONG_RUNNING_MS = 60_000;
  * task timeouts. Speculative copies get a slot only after every task set's pending tasks.
  *
  * Pipelining of tiny tasks (as Drizzle's pre-scheduling): a worker whose slots are all
- * taken and that has nothing queued is sent up to one more task per core from task sets
+ * taken and that has nothing queued is sent up to QUEUED_PER_CORE more tasks per core from task sets
  * that allow it (`TaskSetManager.canQueue`: recent tasks under `pipelineMaxTaskMs`, no
  * task timeout, no locality preference); the worker queues them and starts each as a slot
  * frees, without a round trip to the driver. The queue is refilled only once it is empty,
- * so one message carries several tasks. Never more than twice its cores are in flight to
- * a worker.
+ * so one message carries several tasks. Never more than (1 + QUEUED_PER_CORE) times its
+ * cores are in flight to a worker.
  *
  * Invariants: for each worker, `cores - freeSlots + queuedTasks` is the number of its
  * launches not yet resolved (while it stays registered); `queuedTasks` > 0 only when
@@ -138,7 +145,7 @@ export class TaskScheduler implements RegistryListener {
         if (sets.length === 0) return;
         live = this.registry.all().length;
       }
-      fill: for (let n = 0; n < w.cores; n++) {
+      fill: for (let n = 0; n < QUEUED_PER_CORE * w.cores; n++) {
         for (const tsm of sets) {
           const t = tsm.offer(w.id, live, false);
           if (!t) continue;

@@ -1,6 +1,6 @@
 // The TaskScheduler against a fake cluster (the real WorkerRegistry, endpoints that hold each
-// launch until the test answers it): pipelining of tiny tasks — never more than twice a
-// worker's cores in flight, the queue refilled only once empty, every partition succeeding
+// launch until the test answers it): pipelining of tiny tasks — never more than
+// (1 + QUEUED_PER_CORE) times a worker's cores in flight, the queue refilled only once empty, every partition succeeding
 // once, slots and queues back to empty at the end, a worker lost with queued tasks losing
 // them to the others — and the task sets it must not pipeline (a task timeout, locality
 // preferences, slow tasks, pipelining off).
@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { ManualClock, type wire } from '@sluice/core/internal';
 import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
-import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
+import { QUEUED_PER_CORE, TaskScheduler } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
@@ -128,20 +128,22 @@ function driverCount(registry: WorkerRegistry): Record<string, number> {
 }
 
 describe('TaskScheduler: pipelining tiny tasks', () => {
-  test('never more than twice the cores in flight, queues refilled only once empty, each partition once, everything freed at the end', async () => {
+  test('never more than (1 + QUEUED_PER_CORE) x the cores in flight, queues refilled only once empty, each partition once, everything freed at the end', async () => {
     const c = cluster({ wA: 2, wB: 3 });
     const { stage, end } = c.run(200);
     await settle();
     // The first wave: one task per slot (nothing finished yet, so nothing is known to be tiny).
     assert.deepEqual([c.fakes.get('wA')!.waiting.length, c.fakes.get('wB')!.waiting.length], [2, 3]);
     let queuedSeen = false;
+    const maxInFlight = new Map<string, number>();
     while (end() === undefined) {
       const before = c.fakes.get('wA')!.launched;
       const queuedBefore = c.registry.get('wA')!.queuedTasks;
       assert.ok((await c.answer(1)) > 0, 'something was in flight');
       for (const w of c.registry.all()) {
         const f = c.fakes.get(w.id)!;
-        assert.ok(f.waiting.length <= 2 * w.cores, `${w.id}: ${f.waiting.length} in flight, more than twice its ${w.cores} cores`);
+        assert.ok(f.waiting.length <= (1 + QUEUED_PER_CORE) * w.cores, `${w.id}: ${f.waiting.length} in flight, more than ${1 + QUEUED_PER_CORE} x its ${w.cores} cores`);
+        maxInFlight.set(w.id, Math.max(maxInFlight.get(w.id) ?? 0, f.waiting.length));
         assert.ok(w.queuedTasks === 0 || w.freeSlots === 0, `${w.id}: ${w.queuedTasks} queued beside ${w.freeSlots} free slots`);
         if (w.queuedTasks > 0) queuedSeen = true;
       }
@@ -151,6 +153,8 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     }
     assert.ok(queuedSeen, 'tasks were queued beyond free slots');
     assert.ok(c.fakes.get('wA')!.maxInFlight > 2 && c.fakes.get('wB')!.maxInFlight > 3, 'both workers held more tasks than cores');
+    // Each worker's queue filled to QUEUED_PER_CORE tasks a core at least once.
+    assert.deepEqual(Object.fromEntries(maxInFlight), { wA: (1 + QUEUED_PER_CORE) * 2, wB: (1 + QUEUED_PER_CORE) * 3 }, 'the deepest each queue went');
     assert.deepEqual(end(), { kind: 'done' });
     assert.deepEqual([...stage.successes].sort((a, b) => a[0] - b[0]), Array.from({ length: 200 }, (_, i) => [i, 1]), 'each partition succeeded once');
     assert.deepEqual(stage.reasons.filter((r) => r !== 'success'), []);
@@ -188,12 +192,13 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     const c = cluster({ wA: 2, wB: 2 });
     const { stage, end } = c.run(60);
     await settle();
-    // One task each ended (and was tiny): each worker gets a task for its slot and one more per core queued.
+    // One task each ended (and was tiny): each worker gets a task for its slot and QUEUED_PER_CORE more per core queued.
     await c.answer(1);
     const a = c.registry.get('wA')!;
     assert.ok(a.queuedTasks > 0, `wA has queued tasks (free ${a.freeSlots}, queued ${a.queuedTasks})`);
     const held = c.fakes.get('wA')!.waiting.splice(0).map((l) => l);
-    assert.equal(held.length, 4, 'wA holds twice its cores');
+    const lost = (1 + QUEUED_PER_CORE) * 2;
+    assert.equal(held.length, lost, `wA holds ${1 + QUEUED_PER_CORE} x its cores`);
     // The worker dies: the registry forgets it, then its stream fails every launch on it.
     c.registry.markLost('wA', 'killed');
     for (const l of held) l.resolve({ ok: false, workerLost: true, message: 'UNAVAILABLE' });
@@ -201,11 +206,11 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     while (end() === undefined) assert.ok((await c.answer(2)) > 0, 'wB has work until the set ends');
     assert.deepEqual(end(), { kind: 'done' });
     assert.deepEqual([...stage.successes].sort((x, y) => x[0] - y[0]), Array.from({ length: 60 }, (_, i) => [i, 1]), 'each partition succeeded once');
-    assert.equal(stage.reasons.filter((r) => r === 'worker_lost').length, 4, "wA's four tasks ended as worker_lost");
+    assert.equal(stage.reasons.filter((r) => r === 'worker_lost').length, lost, "wA's tasks ended as worker_lost");
     assert.deepEqual(stage.reasons.filter((r) => r !== 'success' && r !== 'worker_lost'), []);
     const b = c.registry.get('wB')!;
     assert.deepEqual([b.freeSlots, b.queuedTasks], [2, 0]);
-    assert.ok(c.fakes.get('wB')!.maxInFlight <= 4);
+    assert.ok(c.fakes.get('wB')!.maxInFlight <= lost);
   });
 
   for (const [what, opts, prefs, taskMs] of [

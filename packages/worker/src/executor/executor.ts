@@ -75,7 +75,7 @@ export class Executor {
 
   constructor(
     /** Tasks the driver runs here at once. */
-    cores: number,
+    readonly cores: number,
     private readonly blocks: BlockManager,
     private readonly mapOutputs: IndexShuffleBlockResolver,
     private readonly shuffle: ShuffleClient,

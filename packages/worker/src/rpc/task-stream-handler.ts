@@ -5,6 +5,8 @@ import type { Executor } from '../executor/executor.js';
 
 /** An outcome batch is written at once when its results hold this many bytes (else at the end of the turn). */
 const FLUSH_BYTES = 1024 * 1024;
+/** Outcomes held while the driver has tasks queued here beyond the cores (see `done`) are written this long after the first at the latest. */
+export const HOLD_OUTCOMES_MS = 2;
 
 let nextStream = 0;
 
@@ -14,22 +16,40 @@ let nextStream = 0;
  * stage, removes the blocks it is told to (as RemoveBlocks), and writes the outcomes of the tasks that ended in one turn of the event loop
  * as one message.
  *
+ * While more of the stream's tasks are here than the worker has cores (the driver's
+ * pipelining queued some beyond them), outcomes are held until that is no longer so, or
+ * HOLD_OUTCOMES_MS after the first: the driver refills a worker's queue only once every
+ * queued task there has started, so an outcome that comes while others are still queued
+ * changes nothing there but its message count. Tiny tasks' outcomes then go `cores` to a
+ * message, and the driver's refill likewise.
+ *
  * Invariants: a stage key names one stage description for the life of the stream (the
  * executor sees it prefixed with this stream's number, so stages of different streams, a
  * restarted driver's included, never meet); when the stream ends, its stages are
  * forgotten. A task of an unknown stage fails (a driver bug), it is not dropped.
  * Threading: the worker's main thread.
  */
-export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__Output, wire.TaskOutcomeBatch>, executor: Executor, log: Logger): void {
+export function handleTaskStream(
+  call: grpc.ServerDuplexStream<wire.TaskBatch__Output, wire.TaskOutcomeBatch>,
+  executor: Pick<Executor, 'cores' | 'launch' | 'removeBlocks' | 'forgetStage'>,
+  log: Logger,
+  holdMs = HOLD_OUTCOMES_MS,
+): void {
   const prefix = `${nextStream++}:`;
   const stages = new Map<string, wire.StageDescription__Output>();
   let ended: wire.TaskEnded[] = [];
   let endedBytes = 0;
   let flushScheduled = false;
+  /** Writes held outcomes (HOLD_OUTCOMES_MS). */
+  let holdTimer: NodeJS.Timeout | undefined;
+  /** Tasks launched on this stream whose outcome was not yet added to a batch. */
+  let inFlight = 0;
   let open = true;
 
   const flush = (): void => {
     flushScheduled = false;
+    clearTimeout(holdTimer);
+    holdTimer = undefined;
     if (ended.length === 0) return;
     const batch = ended;
     ended = [];
@@ -37,12 +57,14 @@ export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__O
     if (open) call.write({ ended: batch });
   };
   const done = (taskId: string, outcome: wire.TaskOutcome): void => {
+    inFlight--;
     const bytes = outcome.result?.length ?? 0;
     // A large result goes in a message of its own: a batch stays under the driver's message limit whenever each result does.
     if (bytes >= FLUSH_BYTES) flush();
     ended.push({ task_id: taskId, outcome });
     endedBytes += bytes;
     if (endedBytes >= FLUSH_BYTES) flush();
+    else if (inFlight > executor.cores) holdTimer ??= setTimeout(flush, holdMs);
     else if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);
@@ -51,6 +73,7 @@ export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__O
 
   call.on('data', (m: wire.TaskBatch__Output) => {
     for (const s of m.stages) stages.set(s.stage_key, s);
+    inFlight += m.tasks.length;
     for (const t of m.tasks) {
       const s = stages.get(t.stage_key);
       if (!s) {
@@ -89,6 +112,8 @@ export function handleTaskStream(call: grpc.ServerDuplexStream<wire.TaskBatch__O
   const close = (): void => {
     if (!open) return;
     open = false;
+    clearTimeout(holdTimer);
+    holdTimer = undefined;
     for (const [key, s] of stages) executor.forgetStage(s.job_id, prefix + key);
     stages.clear();
   };
