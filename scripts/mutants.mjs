@@ -209,6 +209,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'stateful' }, 'packages/cli/dist/test/dstream-operators.test.js'],
   },
   {
+    id: 'update-state-no-rdd-skips-update',
+    what: "updateStateByKey keeps the state of a batch with no RDD without calling the update function (Spark re-applies it with no values)",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: 'return previous?.mapValues(stateWithNoValues as (s: S) => [S[], V[]]).narrow<[K, S]>(op, this.rememberPartitioner);',
+    replace: 'return previous?.mapValues((s: S) => s);',
+    tests: [{ file: 'packages/cli/dist/test/dstream-edges.test.js', pattern: 'updateStateByKey' }],
+  },
+  {
     id: 'hash-array-seed',
     what: "tuple keys hash from 0 instead of Arrays.hashCode's 1",
     file: 'packages/core/src/rdd/key.ts',

@@ -4,8 +4,8 @@
 //  - an input with no RDD for a batch (Spark's InputDStream.compute returning None):
 //    map, filter, flatMap, reduceByKey, groupByKey, mapValues, count have no RDD then and
 //    their outputs do not run (ForEachDStream generates no job); a window leaves the batch
-//    out; updateStateByKey keeps its state without calling the update function (none at
-//    all before the first state); mapWithState takes it as an empty batch;
+//    out; updateStateByKey calls the update function with no values for every key's state
+//    (none at all before the first state); mapWithState takes it as an empty batch;
 //  - a transform function that returns undefined, and a union with a stream that has no
 //    RDD, fail the batch with an error naming the operator;
 //  - countByWindow = map(1).reduceByWindow(+, -): no element before any record, 0 once the
@@ -116,9 +116,10 @@ test('a window leaves out the batches with no RDD, and has an RDD at every slide
   );
 });
 
-test('updateStateByKey keeps its state, without calling the update function, for a batch with no RDD', () => {
+test('updateStateByKey calls the update function with no values for every key, for a batch with no RDD', () => {
   // Spark's StateDStream: no previous state and no RDD -> no RDD; previous state and no
-  // RDD -> the previous state; an RDD (even empty) -> update(values, state) for every key.
+  // RDD -> update([], state) for every key ("re-apply the update function to the old state
+  // RDD"); an RDD (even empty) -> update(values, state) for every key.
   let state: Map<string, [number, number]> | undefined;
   const expected: PerBatch<unknown[]> = [];
   for (const t of TIMES) {
@@ -131,13 +132,15 @@ test('updateStateByKey keeps its state, without calling the update function, for
         next.set(k, [s + sum(groups.get(k) ?? []), calls + 1]);
       }
       state = next;
+    } else if (state) {
+      state = new Map([...state].map(([k, [s, calls]]) => [k, [s, calls + 1]]));
     }
     if (state) expected.push([t, [...state]]);
   }
   check('updateStateByKey', expected);
-  // Hand check of the rule at the first batch and a gap: odd was updated at 2000 and 4000 only.
+  // Hand check of the rule at the first batch and a gap: the function ran for both keys at 2000 and at 3000 (no RDD).
   const at3000 = got<PerBatch<[string, [number, number]][]>>('updateStateByKey').find(([t]) => t === 3000)?.[1];
-  assert.deepEqual(new Map(at3000), new Map([['odd', [4, 1]], ['even', [2, 1]]]));
+  assert.deepEqual(new Map(at3000), new Map([['odd', [4, 2]], ['even', [2, 2]]]));
   assert.ok(!got<PerBatch>('updateStateByKey').some(([t]) => t === 1000), 'no state RDD before the first batch with an RDD');
 });
 

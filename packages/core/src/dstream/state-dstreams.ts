@@ -60,22 +60,23 @@ export class StateDStream<K, V, S> extends StatefulDStream<[K, V], [K, S]> {
   }
 
   /**
-   * As Spark's StateDStream.compute: a batch for which the parent has no RDD leaves the
-   * state as it was (the update function is not called), or gives no RDD when there is
-   * no state yet either; an empty batch calls the update function for every key.
+   * As Spark's StateDStream.compute: a batch for which the parent has no RDD re-applies
+   * the update function to every key's state with no new values (Spark's "re-apply the
+   * update function to the old state RDD"), in place, without a shuffle; with no state
+   * yet either it gives no RDD. A batch with an RDD (even empty) cogroups it with the state.
    */
   protected compute(time: number): RDD<[K, S]> | undefined {
     const sc = this.ssc.sc;
     const previous = this.getOrCompute(time - this.slideDuration);
     const parentRDD = this.parent.getOrCompute(time);
+    const op = { kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey'), form: this.form, batchTime: time } as const;
     if (!parentRDD) {
-      // A new RDD over the same partitions (the previous one is unpersisted when forgotten).
-      return previous?.mapValues(sameState as (s: S) => S);
+      // Each state as a cogrouped record with no values: [key, [[state], []]].
+      return previous?.mapValues(stateWithNoValues as (s: S) => [S[], V[]]).narrow<[K, S]>(op, this.rememberPartitioner);
     }
-    const batch = parentRDD;
     const prev = previous ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();
-    const cogrouped = sc.cogroupInternal([prev, batch] as RDD<[unknown, unknown]>[], this.partitioner);
-    return cogrouped.narrow<[K, S]>({ kind: 'updateState', fn: sc.ship(this.update, 'dstream.updateStateByKey'), form: this.form, batchTime: time }, this.rememberPartitioner);
+    const cogrouped = sc.cogroupInternal([prev, parentRDD] as RDD<[unknown, unknown]>[], this.partitioner);
+    return cogrouped.narrow<[K, S]>(op, this.rememberPartitioner);
   }
 }
 
@@ -144,9 +145,9 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
   }
 }
 
-/** Shipped by StateDStream for a batch with no RDD (self-contained). */
-function sameState(s: unknown): unknown {
-  return s;
+/** Shipped by StateDStream for a batch with no RDD (self-contained): a state as cogroup gives it, with no new values. */
+function stateWithNoValues(s: unknown): [unknown[], unknown[]] {
+  return [[s], []];
 }
 
 derivedStreams.State = StateDStream;
