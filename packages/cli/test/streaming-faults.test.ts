@@ -1,6 +1,7 @@
 // Streaming under failures and bad input, on a real multi-process cluster over
 // loopback: the worker running a receiver is killed (SIGKILL) and the receiver moves;
-// a worker is killed during a stateful job and the outputs equal the state computed from the input;
+// a worker is killed during a stateful job (updateStateByKey, mapWithState with a timeout,
+// reduceByKeyAndWindow with an inverse) and every output equals the one computed from the input;
 // mistakes in a streaming program fail clearly before start, and a source that refuses
 // connections or an output that throws behaves as a user would expect.
 import assert from 'node:assert/strict';
@@ -209,11 +210,23 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
  * none; a key's state {n, sum} adds its batch's count and sum, and a key is dropped when
  * its sum lands on a multiple of 50 in a batch that had values for it.
  */
-function expectedStatefulOutputs(batches: number, withInput = 8): { state: unknown[]; input: unknown[] } {
+/**
+ * What fixtures/stream-stateful.ts prints for each batch, computed from its input rules:
+ * updateStateByKey's state, the batch's sums by key, mapWithState's mapped values and state
+ * snapshots (one call a key a batch with the batch's sum; removed on a multiple of 40;
+ * timed out when idle longer than 2 batches), and the sums of the last 3 batches by key
+ * without zeros (reduceByKeyAndWindow with an inverse and a filterFunc).
+ */
+function expectedStatefulOutputs(batches: number, withInput = 8): { state: unknown[]; input: unknown[]; mapped: unknown[]; snapshot: unknown[]; window: unknown[] } {
   const byKey = <T>(m: Map<string, T>): [string, T][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const state = new Map<string, { n: number; sum: number }>();
+  const mws = new Map<string, { n: number; sum: number; at: number }>();
   const states: unknown[] = [];
   const inputs: unknown[] = [];
+  const mappeds: unknown[] = [];
+  const snapshots: unknown[] = [];
+  const windows: unknown[] = [];
+  const sumsOf: Map<string, number>[] = [];
   for (let i = 0; i < batches; i++) {
     const values = new Map<string, number[]>();
     if (i < withInput) {
@@ -230,12 +243,62 @@ function expectedStatefulOutputs(batches: number, withInput = 8): { state: unkno
     }
     // Keys without values this batch keep their state as it was.
     states.push({ i, state: byKey(state) });
-    inputs.push({ i, sums: byKey(new Map([...values].map(([k, vs]) => [k, vs.reduce((a, b) => a + b, 0)]))) });
+    const sums = new Map([...values].map(([k, vs]) => [k, vs.reduce((a, b) => a + b, 0)]));
+    sumsOf.push(sums);
+    inputs.push({ i, sums: byKey(sums) });
+    const mapped: string[] = [];
+    for (const [k, v] of sums) {
+      const prev = mws.get(k);
+      const acc = { n: (prev?.n ?? 0) + 1, sum: (prev?.sum ?? 0) + v };
+      if (acc.sum % 40 === 0) {
+        mws.delete(k);
+        mapped.push(`R:${k}`);
+      } else {
+        mws.set(k, { ...acc, at: i });
+        mapped.push(`${k}:${acc.sum}`);
+      }
+    }
+    for (const [k, e] of [...mws]) {
+      if (!sums.has(k) && i - e.at > 2) {
+        mapped.push(`T:${k}:${e.sum}`);
+        mws.delete(k);
+      }
+    }
+    mappeds.push({ i, mapped: mapped.sort() });
+    snapshots.push({ i, state: byKey(new Map([...mws].map(([k, e]) => [k, { n: e.n, sum: e.sum }]))) });
+    const win = new Map<string, number>();
+    for (const m of sumsOf.slice(Math.max(0, i - 2))) for (const [k, v] of m) win.set(k, (win.get(k) ?? 0) + v);
+    windows.push({ i, sums: byKey(new Map([...win].filter(([, v]) => v !== 0))) });
   }
-  return { state: states, input: inputs };
+  return { state: states, input: inputs, mapped: mappeds, snapshot: snapshots, window: windows };
 }
 
-test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed): every batch output equals the state computed from the input, as in a failure-free run', { timeout: 120_000 }, async () => {
+/**
+ * Each stateful stream of fixtures/stream-stateful.ts was checkpointed at its own interval:
+ * updateStateByKey's and the window's; mapped.checkpoint() checkpointed mapWithState's state
+ * (a stream of its own), not the mapped records (as Spark's MapWithStateDStream.checkpoint).
+ */
+function assertStateCheckpoints(run: JobRun, ckpt: string): void {
+  const ids = jsonLine<{ state: number; mapped: number; window: number }>(run.lines, 'IDS ');
+  const dir = path.join(ckpt, 'state');
+  const streams = new Set(fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((f) => /^stream-(\d+)-\d+$/.exec(f)?.[1] ?? []).map(Number) : []);
+  assert.ok(streams.has(ids.state) && streams.has(ids.window), `updateStateByKey's and the window's state checkpointed: ${JSON.stringify([...streams])}, ids ${JSON.stringify(ids)}`);
+  assert.ok(!streams.has(ids.mapped), `mapWithState's mapped records are not what is checkpointed: ${JSON.stringify([...streams])}, ids ${JSON.stringify(ids)}`);
+  assert.equal(streams.size, 3, `mapWithState's state checkpointed as a third stream: ${JSON.stringify([...streams])}, ids ${JSON.stringify(ids)}`);
+}
+
+/** Every output of fixtures/stream-stateful.ts equals the computation above, batch by batch. */
+function assertStatefulOutputs(run: JobRun, want: ReturnType<typeof expectedStatefulOutputs>, what: string): void {
+  const outputs = <T extends { i: number }>(prefix: string, norm: (x: T) => T = (x) => x): unknown[] => jsonLines<T>(run.lines, prefix).map(norm).sort((a, b) => a.i - b.i);
+  const sortedPairs = (xs: [string, unknown][]): [string, unknown][] => [...xs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  assert.deepEqual(outputs('STATE '), want.state, `${what}, the state (updateStateByKey) after every batch equals the one computed from the input`);
+  assert.deepEqual(outputs('INPUT '), want.input, `${what}, every batch input equals the input`);
+  assert.deepEqual(outputs<{ i: number; mapped: string[] }>('MAPPED ', (x) => ({ ...x, mapped: [...x.mapped].sort() })), want.mapped, `${what}, what mapWithState's function returned in every batch equals the computation`);
+  assert.deepEqual(outputs<{ i: number; state: [string, unknown][] }>('SNAPSHOT ', (x) => ({ ...x, state: sortedPairs(x.state) })), want.snapshot, `${what}, mapWithState's state snapshots equal the computation`);
+  assert.deepEqual(outputs<{ i: number; sums: [string, unknown][] }>('WINDOW ', (x) => ({ ...x, sums: sortedPairs(x.sums) })), want.window, `${what}, every window (reduceByKeyAndWindow with an inverse) equals the computation`);
+}
+
+test('kill -9 of a worker during a stateful job (updateStateByKey, mapWithState with a timeout, reduceByKeyAndWindow with an inverse; checkpointed): every batch output equals the one computed from the input, as in a failure-free run', { timeout: 120_000 }, async () => {
   const BATCHES = 12;
   const runOnce = async (kill: boolean): Promise<{ run: JobRun; killedAt?: number }> => {
     const dir = tmpDir('state');
@@ -259,6 +322,7 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed)
         assert.equal(run.ok, true, show(run));
         const ckpt = fs.existsSync(path.join(dir, 'ckpt')) ? fs.readdirSync(path.join(dir, 'ckpt')) : [];
         assert.ok(ckpt.length > 0, 'the state was checkpointed');
+        assertStateCheckpoints(run, path.join(dir, 'ckpt'));
         if (kill) {
           assert.equal(h.cluster.driver.registry.all().length, 1, 'the killed worker was declared lost');
         }
@@ -270,18 +334,18 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, checkpointed)
   };
   const want = expectedStatefulOutputs(BATCHES);
   assert.ok(JSON.stringify(want.state[BATCHES - 1]).length > 100, 'the final state is not empty');
-  const outputs = (run: JobRun, prefix: string): unknown[] => jsonLines<{ i: number }>(run.lines, prefix).sort((a, b) => a.i - b.i);
+  const mappedAll = want.mapped.flatMap((m) => (m as { mapped: string[] }).mapped);
+  assert.ok(mappedAll.some((x) => x.startsWith('R:')) && mappedAll.some((x) => x.startsWith('T:')), 'the input removes and times out some mapWithState keys');
+  assert.ok((want.window[BATCHES - 1] as { sums: unknown[] }).sums.length === 0, 'the last windows empty out (the inverse and the filter)');
   // The oracle is the computation above; the failure-free run is a second check of the same code.
   const clean = await runOnce(false);
-  assert.deepEqual(outputs(clean.run, 'STATE '), want.state, 'without failures, the state after every batch equals the one computed from the input');
-  assert.deepEqual(outputs(clean.run, 'INPUT '), want.input, 'without failures, every batch input equals the input');
+  assertStatefulOutputs(clean.run, want, 'without failures');
   const killed = await runOnce(true);
-  assert.deepEqual(outputs(killed.run, 'STATE '), want.state, 'with a worker killed, the state after every batch equals the one computed from the input');
-  assert.deepEqual(outputs(killed.run, 'INPUT '), want.input, 'with a worker killed, every batch input equals the input');
+  assertStatefulOutputs(killed.run, want, 'with a worker killed');
 });
 
 
-test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByKey, checkpointed): every batch output equals the state computed from the input', { timeout: 120_000 }, async () => {
+test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByKey, mapWithState, reduceByKeyAndWindow with an inverse; checkpointed): every batch output equals the one computed from the input', { timeout: 120_000 }, async () => {
   const BATCHES = 40;
   const dir = tmpDir('state-small');
   try {
@@ -299,10 +363,7 @@ test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByK
       assert.equal(h.cluster.driver.registry.all().length, 1, 'the killed worker was declared lost');
       return r;
     });
-    const want = expectedStatefulOutputs(BATCHES, BATCHES);
-    const outputs = (prefix: string): unknown[] => jsonLines<{ i: number }>(run.lines, prefix).sort((a, b) => a.i - b.i);
-    assert.deepEqual(outputs('STATE '), want.state, 'with a worker killed, the state after every batch equals the one computed from the input');
-    assert.deepEqual(outputs('INPUT '), want.input, 'with a worker killed, every batch input equals the input');
+    assertStatefulOutputs(run, expectedStatefulOutputs(BATCHES, BATCHES), 'with a worker killed');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -326,6 +387,12 @@ test('bad streaming input: clear errors before start, a refusing source does not
       failsBeforeStart('window-slide', 'SLUICE_BAD_ARGUMENT', /window slide \(1500 ms\).*multiple.*\(1000 ms/),
     );
     await t.test('updateStateByKey without ssc.checkpoint(dir) names checkpoint', () => failsBeforeStart('no-checkpoint', 'SLUICE_CHECKPOINT', /ssc\.checkpoint\(dir\)/));
+    await t.test('a checkpoint interval that is not a multiple of the slide names both and a fix (Spark refuses it at start)', () =>
+      failsBeforeStart('checkpoint-interval', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(1500 ms\) must be a multiple of its slide \(1000 ms\).*dstream\.checkpoint\(2000\)/),
+    );
+    await t.test('dstream.checkpoint(interval) without ssc.checkpoint(dir) fails at start, naming ssc.checkpoint', () =>
+      failsBeforeStart('stream-checkpoint-no-dir', 'SLUICE_CHECKPOINT', /checkpointed every 2000 ms.*ssc\.checkpoint\(dir\)/),
+    );
 
     await t.test('a socket source whose port refuses connections: the receiver retries and reports each error; the job stops cleanly when asked', async () => {
       const port = await freePort();

@@ -1,6 +1,7 @@
 import type { MapWithStateEntry } from '../rdd/plan.js';
 import { HashPartitioner, type Partitioner } from '../rdd/partitioner.js';
 import type { RDD } from '../rdd/rdd.js';
+import type { Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams, type UpdateStateForm, type UpdateStateFunction } from './dstream.js';
 import type { StateSpec } from './state-spec.js';
 
@@ -137,6 +138,16 @@ export class MapWithStateDStream<K, V, S, M> extends DStream<M> {
 
   protected compute(time: number): RDD<M> | undefined {
     return this.entries.getOrCompute(time)?.flatMap((kv) => kv[1].mapped as M[]);
+  }
+
+  /**
+   * Checkpoint the state every `interval` (a multiple of the slide), as Spark's
+   * MapWithStateDStream.checkpoint: the state's RDDs are what a checkpoint cuts the
+   * lineage of; the mapped records are recomputed from them.
+   */
+  override checkpoint(interval: Duration): this {
+    this.entries.checkpoint(interval);
+    return this;
   }
 
   /** Every key's state after each batch. */

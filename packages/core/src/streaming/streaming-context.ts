@@ -731,6 +731,19 @@ export class StreamingContext {
         // Default: the smallest multiple of the slide that is at least 10 s.
         s.checkpointInterval ??= Math.ceil(10_000 / s.slideDuration) * s.slideDuration;
       }
+      // As Spark's DStream.validateAtStart: a checkpoint interval needs the directory and is a multiple of the slide.
+      if (s.checkpointInterval !== undefined) {
+        if (!this.checkpointDir) {
+          throw new SluiceError('SLUICE_CHECKPOINT', `stream ${s.id} (${s.constructor.name}) is checkpointed every ${s.checkpointInterval} ms (dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()`);
+        }
+        if (s.checkpointInterval % s.slideDuration !== 0) {
+          const up = Math.ceil(s.checkpointInterval / s.slideDuration) * s.slideDuration;
+          throw new SluiceError(
+            'SLUICE_BAD_ARGUMENT',
+            `stream ${s.id} (${s.constructor.name}): its checkpoint interval (${s.checkpointInterval} ms) must be a multiple of its slide (${s.slideDuration} ms), as in Spark; for example dstream.checkpoint(${up})`,
+          );
+        }
+      }
     }
     for (const o of this.outputs) o.stream.rememberAtLeast(Math.max(this.rememberMs, o.stream.slideDuration));
     for (const s of reachable) s.rememberAtLeast(this.rememberMs);
