@@ -222,7 +222,7 @@ const MUTATIONS = [
     file: 'packages/core/src/dstream/state-dstreams.ts',
     search: '    this.entries.checkpoint(interval);\n    return this;',
     replace: '    return super.checkpoint(interval);',
-    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'kill -9 of a worker during a stateful job' }, 'packages/cli/dist/test/recovery.test.js'],
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'kill -9 of a worker during a stateful job' }],
   },
   {
     id: 'checkpoint-interval-not-multiple-accepted',
@@ -239,6 +239,22 @@ const MUTATIONS = [
     search: '  remove(): void {\n    this.present = false;',
     replace: '  remove(): void {',
     tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'kill -9 of a worker during a stateful job' }],
+  },
+  {
+    id: 'mapwithstate-default-checkpoint-10s',
+    what: "mapWithState's state is checkpointed every 10 s by default, not every 10 batches as Spark's",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: '    return 10 * this.slideDuration;',
+    replace: '    return super.defaultCheckpointInterval();',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: '50 ms batches of a stateful job' }],
+  },
+  {
+    id: 'mapwithstate-idle-clock-restarts',
+    what: "mapWithState restarts an idle key's timeout clock every batch (keys never time out)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'const updatedAt = values.length > 0 ? op.batchTime : (prev?.updatedAt ?? op.batchTime);',
+    replace: 'const updatedAt = op.batchTime;',
+    tests: [{ file: 'packages/cli/dist/test/recovery.test.js', pattern: 'mapWithState' }],
   },
   {
     id: 'hash-array-seed',

@@ -90,12 +90,15 @@ export interface Outputs {
   readonly input: Map<number, string[]>;
   readonly state: Map<number, Pairs>;
   readonly window: Map<number, Pairs>;
+  /** mapWithState's mapped records (sorted) and state snapshots (the variants without 'light'). */
+  readonly mapped: Map<number, string[]>;
+  readonly snapshot: Map<number, Pairs>;
 }
 
 export function readOutputs(out: string): Outputs {
-  const o: Outputs = { input: new Map(), state: new Map(), window: new Map() };
+  const o: Outputs = { input: new Map(), state: new Map(), window: new Map(), mapped: new Map(), snapshot: new Map() };
   for (const n of fs.readdirSync(out)) {
-    const m = /^(input|state|window)-(\d+)\.json$/.exec(n);
+    const m = /^(input|state|window|mapped|snapshot)-(\d+)\.json$/.exec(n);
     if (m) (o[m[1] as keyof Outputs] as Map<number, unknown>).set(Number(m[2]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')));
   }
   return o;
@@ -136,6 +139,40 @@ export function expectedStates(input: Map<number, string[]>): Map<number, Pairs>
   const out = new Map<number, Pairs>();
   for (const t of [...input.keys()].sort((a, b) => a - b)) out.set(t, sortedPairs(sumByKey(input.get(t)!, acc)));
   return out;
+}
+
+/**
+ * What the fixture's mapWithState gives at each batch, failure-free: per key, the running
+ * sum of its batch sums (`k:sum`), removed when a multiple of 25 (`R:k`), timed out when
+ * idle longer than `timeoutMs` (`T:k:sum`, then gone); and the states after the batch.
+ */
+export function expectedMapWithState(input: Map<number, string[]>, timeoutMs: number): { mapped: Map<number, string[]>; snapshot: Map<number, Pairs> } {
+  const state = new Map<string, { s: number; at: number }>();
+  const mapped = new Map<number, string[]>();
+  const snapshot = new Map<number, Pairs>();
+  for (const t of [...input.keys()].sort((a, b) => a - b)) {
+    const out: string[] = [];
+    const sums = sumByKey(input.get(t)!);
+    for (const [k, v] of sums) {
+      const s = (state.get(k)?.s ?? 0) + v;
+      if (s % 25 === 0) {
+        state.delete(k);
+        out.push(`R:${k}`);
+      } else {
+        state.set(k, { s, at: t });
+        out.push(`${k}:${s}`);
+      }
+    }
+    for (const [k, e] of [...state]) {
+      if (!sums.has(k) && t - e.at > timeoutMs) {
+        out.push(`T:${k}:${e.s}`);
+        state.delete(k);
+      }
+    }
+    mapped.set(t, out.sort());
+    snapshot.set(t, sortedPairs(new Map([...state].map(([k, e]) => [k, e.s]))));
+  }
+  return { mapped, snapshot };
 }
 
 /** Sums per key over the last `windowBatches` batches' input at each batch, zero keys dropped. */

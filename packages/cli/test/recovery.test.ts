@@ -1,5 +1,5 @@
-// kill -9 of the driver in the middle of a stateful stream (updateStateByKey and
-// reduceByKeyAndWindow with an inverse, fed by a file stream), twice: once while a
+// kill -9 of the driver in the middle of a stateful stream (updateStateByKey,
+// reduceByKeyAndWindow with an inverse and mapWithState with a timeout, fed by a file stream), twice: once while a
 // batch's saveAsTextFiles output is half written, once at an arbitrary moment. Each time
 // a driver is started again on the same port, the workers register again, and the same
 // job is submitted again: StreamingContext.getOrCreate recovers it from its checkpoint.
@@ -15,6 +15,7 @@ import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from 
 import {
   Feeder,
   driverOn,
+  expectedMapWithState,
   expectedStates,
   expectedWindows,
   jobArgs,
@@ -210,6 +211,18 @@ test('every batch state (updateStateByKey) and window (reduceByKeyAndWindow with
   for (const t of [...o.input.keys()].sort((a, b) => a - b)) {
     assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
     assert.deepEqual(o.window.get(t), windows.get(t), `window at ${t}`);
+  }
+});
+
+test('every batch of mapWithState (a timeout of one batch, state.remove) equals the failure-free computation: what it mapped and its state', () => {
+  ready();
+  const o = readOutputs(dirs.out);
+  const want = expectedMapWithState(o.input, BATCH_MS);
+  const all = [...want.mapped.values()].flat();
+  assert.ok(all.some((x) => x.startsWith('T:')) && all.some((x) => x.startsWith('R:')), 'some keys timed out and some were removed');
+  for (const t of [...o.input.keys()].sort((a, b) => a - b)) {
+    assert.deepEqual(o.mapped.get(t), want.mapped.get(t), `mapped at ${t}`);
+    assert.deepEqual(o.snapshot.get(t), want.snapshot.get(t), `state snapshot at ${t}`);
   }
 });
 

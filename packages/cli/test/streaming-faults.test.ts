@@ -352,7 +352,8 @@ test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByK
     const run = await withCluster({ workers: 0, logLevel: 'error', driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = await addWorkers(h, 2);
       // Every batch takes input (40 queued RDDs), each partition spins 2 ms.
-      const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), '50', String(BATCHES), String(BATCHES), '2']);
+      // mapWithState's state at its default checkpoint interval: Spark's 10 batches (500 ms), not 10 s.
+      const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), '50', String(BATCHES), String(BATCHES), '2', 'default']);
       await job.waitLine('STATE {"i":5,', 60_000);
       assert.ok(!job.lines.some((l) => l.startsWith(`STATE {"i":${BATCHES - 1},`)), 'the job is still running at the kill');
       const victim = [...procs.values()][0];
@@ -361,6 +362,7 @@ test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByK
       const r = await within(job.done, 90_000, 'the stateful job');
       assert.equal(r.ok, true, show(r));
       assert.equal(h.cluster.driver.registry.all().length, 1, 'the killed worker was declared lost');
+      assertStateCheckpoints(r, path.join(dir, 'ckpt'));
       return r;
     });
     assertStatefulOutputs(run, expectedStatefulOutputs(BATCHES, BATCHES), 'with a worker killed');

@@ -65,6 +65,14 @@ export abstract class DStream<T> {
     return { op: this.constructor.name, params: {} };
   }
 
+  /**
+   * @internal The checkpoint interval of a stream that must be checkpointed and was given
+   * none, as Spark's DStream.initialize: the smallest multiple of the slide of at least 10 s.
+   */
+  defaultCheckpointInterval(): number {
+    return Math.ceil(10_000 / this.slideDuration) * this.slideDuration;
+  }
+
   /** @internal Check the stream before start (windows, checkpoints). */
   validate(): void {
     for (const d of this.dependencies) d.validate();

@@ -93,6 +93,11 @@ class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K,
     this.partitioner = spec.statePartitioner ?? HashPartitioner.of(parent.ssc.sc.defaultParallelism);
   }
 
+  /** Every 10 batches, as Spark's InternalMapWithStateDStream (DEFAULT_CHECKPOINT_DURATION_MULTIPLIER). */
+  override defaultCheckpointInterval(): number {
+    return 10 * this.slideDuration;
+  }
+
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
     const custom = this.spec.statePartitioner !== undefined && this.spec.statePartitioner.kind !== 'hash';
     return {

@@ -728,8 +728,7 @@ export class StreamingContext {
             `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
           );
         }
-        // Default: the smallest multiple of the slide that is at least 10 s.
-        s.checkpointInterval ??= Math.ceil(10_000 / s.slideDuration) * s.slideDuration;
+        s.checkpointInterval ??= s.defaultCheckpointInterval();
       }
       // As Spark's DStream.validateAtStart: a checkpoint interval needs the directory and is a multiple of the slide.
       if (s.checkpointInterval !== undefined) {
