@@ -1,8 +1,10 @@
 // Workers start task threads ahead of any job (SpareTaskThreads), so a job's first tasks
 // do not wait for a thread to start and load Sluice: on a real cluster (driver here, two
 // worker processes with two cores each), three jobs one after the other. Every thread
-// that ran a job's task was started before that job's program began, yet no thread ever
-// served two jobs and none held another job's bundle or globals. Prints the time from
+// that ran a job's task was started before that job's program began, yet no thread
+// served two of those jobs (each leaves globals behind, so its threads are not kept) and
+// none held another job's bundle or globals. Then two jobs of a bundle that leaves nothing
+// behind: the second runs on threads the first ran on, each with a module instance of its own. Prints the time from
 // each job's first task launch on a worker to its result, as the driver sees it, and as
 // each worker logs it.
 import assert from 'node:assert/strict';
@@ -25,12 +27,20 @@ interface Probe {
   squares: number;
   rows: Row[];
 }
+interface ReuseRow {
+  partition: number;
+  pid: number;
+  threadId: number;
+  token: string;
+  before: number;
+}
 interface LogLine {
   msg: string;
   workerId?: string;
   jobId?: string;
   ms?: number;
   ready?: number;
+  fresh?: number;
   size?: number;
 }
 
@@ -57,7 +67,7 @@ function timeFirstTasks(h: ClusterHandle): Map<string, number> {
   return firsts;
 }
 
-test('a job runs its first tasks on spare threads started before it, and no thread serves two jobs', { timeout: 120_000 }, async () => {
+test('a job runs its first tasks on spare threads started before it, no thread serves two jobs that leave globals, a clean job\'s threads serve its next', { timeout: 120_000 }, async () => {
   await withCluster({ workers: 2, coresPerWorker: CORES, logLevel: 'debug', workerStderr: 'pipe' }, async (h) => {
     const logs: LogLine[] = [];
     const waiters = new Set<() => void>();
@@ -89,7 +99,7 @@ test('a job runs its first tasks on spare threads started before it, and no thre
     const workerIds = h.cluster.driver.registry.all().map((w) => w.id);
     /** Every worker has logged a full set of ready spares since log line `from`. */
     const sparesReady = (from: number) => (): boolean =>
-      workerIds.every((id) => logs.slice(from).some((l) => l.msg === 'spare task thread ready' && l.workerId === id && l.ready === l.size && l.size === CORES));
+      workerIds.every((id) => logs.slice(from).some((l) => l.msg === 'spare task thread ready' && l.workerId === id && l.fresh === l.size && l.size === CORES));
 
     const firstTasks = timeFirstTasks(h);
     await untilLogged(sparesReady(0), 'the spares of every worker to be ready');
@@ -125,5 +135,31 @@ test('a job runs its first tasks on spare threads started before it, and no thre
     }
 
     for (const ms of driverSide.flat()) assert.ok(ms !== undefined && ms >= 0 && ms < 10_000, `first task took ${ms} ms`);
+
+    // A bundle that leaves nothing behind: its threads are kept for its next job.
+    const reuse: { job: string; squares: number; rows: ReuseRow[] }[] = [];
+    for (let j = 0; j < 2; j++) {
+      const mark = logs.length;
+      const run = await h.run(fixture('thread-reuse-probe.ts'), [String(N)]);
+      assert.ok(run.ok, JSON.stringify(run.failure));
+      reuse.push(jsonLine(run.lines, 'REUSE '));
+      // Each worker answered for every thread the job ran there (kept or not) before the next job.
+      if (j === 0) await untilLogged(() => logs.slice(mark).filter((l) => l.msg === 'task thread kept for a later job of its bundle').length >= 2, 'threads of the first job kept');
+    }
+    const [first, second] = reuse;
+    for (const r of reuse) {
+      assert.equal(r.squares, expected, `job ${r.job}: the sum of squares`);
+      assert.deepEqual(r.rows.map((x) => x.partition).sort(), [0, 1, 2, 3, 4, 5, 6, 7], `job ${r.job}: one row per partition`);
+    }
+    const firstThreads = new Set(first.rows.map((r) => `${r.pid}/${r.threadId}`));
+    const shared = second.rows.filter((r) => firstThreads.has(`${r.pid}/${r.threadId}`));
+    console.log(`# threads of the first clean job reused by the second: ${new Set(shared.map((r) => `${r.pid}/${r.threadId}`)).size} of ${firstThreads.size}`);
+    assert.ok(shared.length > 0, `the second job ran on none of the first job's threads: ${JSON.stringify(second.rows)}`);
+    // Its own module instance in each: no token of the first job, its task counts begin at 0 in each thread.
+    const firstTokens = new Set(first.rows.map((r) => r.token));
+    for (const r of second.rows) assert.ok(!firstTokens.has(r.token), `job ${second.job}: thread ${r.pid}/${r.threadId} saw the first job's module instance`);
+    const byThread = new Map<string, number[]>();
+    for (const r of second.rows) byThread.set(`${r.pid}/${r.threadId}`, [...(byThread.get(`${r.pid}/${r.threadId}`) ?? []), r.before]);
+    for (const [t, befores] of byThread) assert.deepEqual(befores.sort((a, b) => a - b), befores.map((_, i) => i), `job ${second.job}: thread ${t} counted tasks of another job`);
   });
 });

@@ -57,6 +57,8 @@ interface RunningTask {
  */
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
+  /** The sha256 of each sandboxed job's bundle (its threads go back to the spares under it). */
+  private readonly bundleOf = new Map<string, string>();
   private readonly running = new Map<string, RunningTask>();
   /** Broadcast values per job, fetched once (shared by the job's task threads). */
   private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
@@ -128,7 +130,7 @@ export class Executor {
       return { error: { code: 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
     const fresh = !this.sandboxes.has(task.jobId);
-    const sandbox = this.sandbox(task.jobId, bundlePath);
+    const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
     const running: RunningTask = { jobId: task.jobId, cached: [] };
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
@@ -180,7 +182,7 @@ export class Executor {
    */
   async startReceiver(desc: wire.ReceiverDescription__Output): Promise<void> {
     const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
-    const sandbox = this.sandbox(desc.job_id, bundlePath);
+    const sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath);
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
     let dropped = false;
     const reporter = new ReceiverReporter(
@@ -306,12 +308,18 @@ export class Executor {
     return false;
   }
 
-  /** Forget a job: stop its threads and drop its blocks (received input and replicas held for peers included). */
+  /**
+   * Forget a job: stop its threads (its idle task threads go back to the spares, to serve
+   * a later job of the same bundle if they are clean) and drop its blocks (received input
+   * and replicas held for peers included).
+   */
   releaseJob(jobId: string): void {
     for (const r of this.reporters.get(jobId) ?? []) r.close();
     this.reporters.delete(jobId);
-    this.sandboxes.get(jobId)?.close();
+    const sha = this.bundleOf.get(jobId);
+    this.sandboxes.get(jobId)?.close((thread) => this.spares.giveBack(thread, jobId, sha!));
     this.sandboxes.delete(jobId);
+    this.bundleOf.delete(jobId);
     this.broadcastCache.delete(jobId);
     const n =
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
@@ -336,15 +344,17 @@ export class Executor {
     this.reporters.clear();
     for (const s of this.sandboxes.values()) s.close();
     this.sandboxes.clear();
+    this.bundleOf.clear();
   }
 
   get jobCount(): number {
     return this.sandboxes.size;
   }
 
-  private sandbox(jobId: string, bundlePath: string): JobSandbox {
+  private sandbox(jobId: string, bundleSha256: string, bundlePath: string): JobSandbox {
     let s = this.sandboxes.get(jobId);
     if (!s) {
+      this.bundleOf.set(jobId, bundleSha256);
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {
           this.blocks.put(blockId, [data], level as StorageLevel);
@@ -386,7 +396,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundleSha256, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

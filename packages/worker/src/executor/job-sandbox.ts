@@ -47,6 +47,8 @@ interface Slot {
   given: number;
   /** The thread's running-task cell (thread-protocol's `run.running`): the number of the task it runs, 0 between tasks. */
   readonly running: Int32Array;
+  /** Takes this sandbox's listeners off the thread (before it is handed back: close's `giveBack`). */
+  readonly detach: () => void;
 }
 
 /**
@@ -65,8 +67,8 @@ export const TASKS_PER_THREAD = 2;
  * beyond the free threads wait here, or (up to TASKS_PER_THREAD) in a busy thread, and all
  * the tasks a thread is given in one turn go in one message. A killed task's thread is
  * terminated and replaced, and the other tasks it held run elsewhere. Threads come from
- * `newThread`, bound to this job (SpareTaskThreads.take): they serve no other job, and
- * `close()` terminates them.
+ * `newThread`, bound to this job (SpareTaskThreads.take): they serve no other job while
+ * this sandbox has them; `close()` terminates them, or hands the idle ones back.
  */
 export class JobSandbox {
   private readonly slots: Slot[] = [];
@@ -205,8 +207,13 @@ export class JobSandbox {
     return this.slots.flatMap((s) => [...s.held.keys()]);
   }
 
-  /** Terminate every thread; queued and running tasks end as killed. */
-  close(): void {
+  /**
+   * Terminate every thread; queued and running tasks end as killed. With `giveBack`, a task
+   * thread that holds no task is handed to it instead (this sandbox's listeners taken off),
+   * to be unbound and kept for a later job (SpareTaskThreads.giveBack); receiver threads
+   * and threads that hold tasks are terminated.
+   */
+  close(giveBack?: (thread: Thread) => void): void {
     this.closed = true;
     for (const r of this.receivers.values()) {
       r.done = true;
@@ -215,7 +222,13 @@ export class JobSandbox {
     }
     this.receivers.clear();
     for (const t of this.queue.splice(0)) t.finish('killed');
-    for (const s of [...this.slots]) for (const t of this.retire(s)) t.finish('killed');
+    for (const s of [...this.slots]) {
+      if (giveBack !== undefined && s.held.size === 0) {
+        this.slots.splice(this.slots.indexOf(s), 1);
+        s.detach();
+        giveBack(s.thread);
+      } else for (const t of this.retire(s)) t.finish('killed');
+    }
   }
 
   /**
@@ -283,9 +296,17 @@ export class JobSandbox {
 
   private spawn(): Slot {
     const thread = this.newThread();
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, running: new Int32Array(new SharedArrayBuffer(4)) };
+    const onMessage = (msg: ThreadToMain): void => this.onMessage(slot, msg);
+    const onError = (err: unknown): void => crashed(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    const onExit = (code: number): void => crashed(`exited with code ${code}`);
+    const detach = (): void => {
+      thread.off('message', onMessage);
+      thread.off('error', onError);
+      thread.off('exit', onExit);
+    };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
-    thread.on('message', (msg: ThreadToMain) => this.onMessage(slot, msg));
+    thread.on('message', onMessage);
     const crashed = (why: string): void => {
       if (!this.slots.includes(slot)) return;
       // The task it ran fails; the others (not started, or ended with their outcomes unsent) run elsewhere.
@@ -298,8 +319,8 @@ export class JobSandbox {
       running?.finish({ kind: 'error', code: 'SLUICE_TASK_FAILED', message: `the task thread died: ${why}`, stack: '' });
       this.pump();
     };
-    thread.on('error', (err) => crashed(err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
-    thread.on('exit', (code) => crashed(`exited with code ${code}`));
+    thread.on('error', onError);
+    thread.on('exit', onExit);
     return slot;
   }
 
@@ -351,6 +372,7 @@ export class JobSandbox {
   private serve(slot: Slot, msg: ThreadToMain): void {
     switch (msg.type) {
       case 'ready':
+      case 'unbound':
         return;
       case 'done': {
         for (const { taskId, outcome } of msg.ended) {

@@ -14,8 +14,10 @@ export const SPARE_REPLENISH_DELAY_MS = 1000;
 
 interface Spare {
   readonly thread: Thread;
-  /** Set once the thread's own code (and Sluice's) is loaded. */
+  /** Set once the thread's own code (and Sluice's) is loaded; for a thread given back, once it answered `unbound` clean. */
   ready: boolean;
+  /** The sha256 of the bundle of the job a thread given back served (it serves only jobs of that bundle); undefined: a fresh thread, for any job. */
+  readonly bundle: string | undefined;
   readonly onMessage: (msg: ThreadToMain) => void;
   readonly onGone: () => void;
 }
@@ -25,12 +27,20 @@ interface Spare {
  * wait for a thread to start and load Sluice (most of a fresh job's first-task time, and
  * of the first batch of a job recovered after a driver restart).
  *
- * Invariants: a spare holds no job's code or data — it has run only the thread entry and
- * received nothing but its ThreadData, which names no job. `take()` binds a spare to one
- * job (its first message, `bind`, makes it import that job's bundle) and hands it over for
- * good: a thread is never given back, so it never serves a second job; the job's sandbox
- * terminates it. Spares get the job environment (no cluster secret) when they are
- * started, as every job thread does. Up to `size` spares are kept; one taken is replaced
+ * Invariants: a fresh spare holds no job's code or data — it has run only the thread entry
+ * and received nothing but its ThreadData, which names no job. `take()` binds a spare to
+ * one job (`bind` makes it import that job's bundle) and hands it over: the job's sandbox
+ * owns it, and no other job gets it while it does. When the job is released its idle task
+ * threads are given back (`giveBack`): each is unbound and kept only if it answers clean
+ * (the job left no timer, socket, global, builtin change, environment variable or process
+ * listener behind: ThreadBaseline), and only for a later job of the same bundle (same
+ * sha256: the same code), which imports the bundle afresh (no module state carried); such
+ * a thread runs warm (Sluice's code and the job's compiled by V8's optimizing tiers), where a
+ * fresh one loads and compiles all of it again: most of a short job's CPU on a worker. Up
+ * to `size` threads given back are kept (the oldest dropped first), apart from the `size`
+ * fresh spares; a thread serves at most 64 jobs (task-thread.ts). A job of another bundle
+ * takes a fresh spare or starts a thread. Spares get the job environment (no cluster
+ * secret) when they are started, as every job thread does. Up to `size` fresh spares are kept; one taken is replaced
  * once the worker has run no task for SPARE_REPLENISH_DELAY_MS (`taskStarted` and
  * `taskEnded` tell the pool; a task running counts as busy): starting a thread and loading
  * Sluice costs 100-300 ms of CPU, which on a one-core worker delayed the batches a stream
@@ -68,19 +78,22 @@ export class SpareTaskThreads {
     if (!this.closed) this.replenish();
   }
 
-  /** How many spares there are now, and how many of them are ready. */
-  get counts(): { spares: number; ready: number } {
-    return { spares: this.spares.length, ready: this.spares.filter((s) => s.ready).length };
+  /** How many spares there are now, how many of them are ready, and how many of those were given back by a job. */
+  get counts(): { spares: number; ready: number; reused: number } {
+    return { spares: this.spares.length, ready: this.spares.filter((s) => s.ready).length, reused: this.spares.filter((s) => s.ready && s.bundle !== undefined).length };
   }
 
   /**
-   * A thread bound to `jobId`, which imports the bundle at `bundlePath`: a ready spare if
-   * there is one, else one still starting, else a new thread. The caller owns it from now
+   * A thread bound to `jobId`, which imports the bundle at `bundlePath`: a ready thread
+   * given back by a job of the same bundle (`bundleSha256`) if there is one, else a ready
+   * fresh spare, else one still starting, else a new thread. The caller owns it from now
    * on and must listen to its 'error' and 'exit' events at once.
    */
-  take(jobId: string, bundlePath: string): Thread {
-    const i = this.spares.findIndex((s) => s.ready);
-    const spare = this.spares.splice(i >= 0 ? i : 0, 1)[0];
+  take(jobId: string, bundleSha256: string, bundlePath: string): Thread {
+    let i = this.spares.findIndex((s) => s.ready && s.bundle === bundleSha256);
+    if (i < 0) i = this.spares.findIndex((s) => s.ready && s.bundle === undefined);
+    if (i < 0) i = this.spares.findIndex((s) => s.bundle === undefined);
+    const spare = i >= 0 ? this.spares.splice(i, 1)[0] : undefined;
     let thread: Thread;
     if (spare) {
       spare.thread.off('message', spare.onMessage);
@@ -91,10 +104,44 @@ export class SpareTaskThreads {
     } else {
       thread = this.startThread();
     }
-    this.log.debug({ jobId, spare: spare !== undefined, ready: spare?.ready ?? false }, 'task thread bound to a job');
+    this.log.debug({ jobId, spare: spare !== undefined, ready: spare?.ready ?? false, reused: spare?.bundle !== undefined }, 'task thread bound to a job');
     thread.postMessage({ type: 'bind', jobId, bundlePath } satisfies MainToThread);
     this.scheduleReplenish();
     return thread;
+  }
+
+  /**
+   * A thread `take()` handed to job `jobId` (of the bundle `bundleSha256`), idle, back from
+   * the job's sandbox once the job was released: the caller has taken its listeners off.
+   * Kept if it answers `unbind` clean, else terminated.
+   */
+  giveBack(thread: Thread, jobId: string, bundleSha256: string): void {
+    const spare: Spare = {
+      thread,
+      ready: false,
+      bundle: bundleSha256,
+      onMessage: (msg) => {
+        if (msg.type !== 'unbound') return;
+        if (!msg.clean) {
+          this.log.debug({ jobId, reason: msg.reason }, 'task thread not kept after its job');
+          this.drop(spare);
+          return;
+        }
+        spare.ready = true;
+        this.log.debug({ jobId, ...this.counts }, 'task thread kept for a later job of its bundle');
+      },
+      onGone: () => this.drop(spare),
+    };
+    thread.on('message', spare.onMessage);
+    thread.on('error', spare.onGone);
+    thread.on('exit', spare.onGone);
+    if (this.closed) return this.drop(spare);
+    thread.unref();
+    this.spares.push(spare);
+    thread.postMessage({ type: 'unbind' } satisfies MainToThread);
+    // Kept: `size` threads given back at most, the oldest dropped first.
+    const givenBack = this.spares.filter((s) => s.bundle !== undefined);
+    if (givenBack.length > this.size) this.drop(givenBack[0]);
   }
 
   /** A task started on this worker: no replacement starts while it runs (see above). */
@@ -114,12 +161,19 @@ export class SpareTaskThreads {
     this.closed = true;
     clearTimeout(this.replenishTimer);
     this.replenishTimer = undefined;
-    for (const s of this.spares.splice(0)) {
-      s.thread.off('error', s.onGone);
-      s.thread.off('exit', s.onGone);
-      s.thread.on('error', () => undefined);
-      void s.thread.terminate();
-    }
+    for (const s of [...this.spares]) this.drop(s);
+  }
+
+  /** A spare out of the pool, terminated. */
+  private drop(spare: Spare): void {
+    const i = this.spares.indexOf(spare);
+    if (i >= 0) this.spares.splice(i, 1);
+    spare.thread.off('message', spare.onMessage);
+    spare.thread.off('error', spare.onGone);
+    spare.thread.off('exit', spare.onGone);
+    // 'error' is followed by 'exit'; listen on so neither is unhandled.
+    spare.thread.on('error', () => undefined);
+    void spare.thread.terminate();
   }
 
   private startThread(): Thread {
@@ -140,25 +194,22 @@ export class SpareTaskThreads {
   }
 
   private replenish(): void {
-    while (!this.closed && this.spares.length < this.size) {
+    while (!this.closed && this.spares.filter((s) => s.bundle === undefined).length < this.size) {
       const thread = this.startThread();
       this.log.debug({ spares: this.spares.length + 1, size: this.size }, 'spare task thread started');
       const spare: Spare = {
         thread,
         ready: false,
+        bundle: undefined,
         onMessage: (msg) => {
           if (msg.type !== 'ready') return;
           spare.ready = true;
-          this.log.debug({ ...this.counts, size: this.size }, 'spare task thread ready');
+          this.log.debug({ ...this.counts, fresh: this.spares.filter((s) => s.ready && s.bundle === undefined).length, size: this.size }, 'spare task thread ready');
         },
         onGone: () => {
-          const i = this.spares.indexOf(spare);
-          if (i < 0) return;
-          this.spares.splice(i, 1);
+          if (!this.spares.includes(spare)) return;
           this.log.warn('a spare task thread died before any job used it');
-          // 'error' is followed by 'exit'; listen on so neither is unhandled.
-          thread.on('error', () => undefined);
-          void thread.terminate();
+          this.drop(spare);
         },
       };
       thread.on('message', spare.onMessage);

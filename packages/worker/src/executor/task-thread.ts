@@ -1,7 +1,9 @@
 /**
  * Entry of a task thread. A thread starts as a spare, with Sluice's code loaded and no
- * job's: its first message, `bind`, names the one job it serves until it is terminated,
- * and it imports that job's bundle then. It runs that job's tasks one at a time (or one
+ * job's: its first message, `bind`, names the one job it serves, and it imports that
+ * job's bundle then. It serves that job until it is terminated, or until the job is
+ * released and `unbind` finds it clean (ThreadBaseline): then it may be bound to a later
+ * job of the same bundle, which imports the bundle afresh (SpareTaskThreads.giveBack). It runs that job's tasks one at a time (or one
  * receiver), reaching the worker's block store and shuffle fetcher through messages to
  * the main thread (see thread-protocol.ts).
  */
@@ -42,6 +44,7 @@ import {
 import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
+import { ThreadBaseline } from './thread-baseline.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -55,16 +58,27 @@ interface BoundJob {
   readonly loadError: unknown;
 }
 
-/** Set by the one `bind` message; resolves once the job's bundle is imported (or failed to). */
+/** Set by `bind` (unset by a clean `unbind`); resolves once the job's bundle is imported (or failed to). */
 let job: Promise<BoundJob> | undefined;
+/** Jobs this thread was bound to so far. */
+let binds = 0;
+/** Characters of the job bundles this thread imported (each import stays loaded: ES modules are never unloaded). */
+let importedChars = 0;
+/** A thread serves at most this many jobs, one after another, ... */
+const MAX_JOBS_PER_THREAD = 64;
+/** ... and imports at most this much of their bundles (characters: 64 MiB of ASCII) before it is terminated. */
+const MAX_IMPORTED_CHARS = 64 << 20;
 
 async function loadJob(jobId: string, bundlePath: string): Promise<BoundJob> {
   try {
-    const url = pathToFileURL(bundlePath).href;
+    // A thread bound again imports the bundle as a module of its own (a new URL): the job
+    // before's module state is not seen, even when its bundle was the same file.
+    const url = pathToFileURL(bundlePath).href + (binds > 1 ? `?job=${encodeURIComponent(jobId)}` : '');
     const mod = (await import(url)) as Record<string, unknown>;
     const evalInScope = bundleEval(mod, bundlePath);
     // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
     const origin = { url, text: fs.readFileSync(bundlePath, 'utf8') };
+    importedChars += origin.text.length;
     // Records that are instances of the job's classes are revived in this thread.
     setRecordClassScope(evalInScope, origin.text);
     return { jobId, evalInScope, origin, loadError: undefined };
@@ -312,6 +326,36 @@ function unhandled(err: unknown): void {
 process.on('unhandledRejection', unhandled);
 process.on('uncaughtException', unhandled);
 
+/**
+ * The bound job was released: why this thread cannot serve another job (it holds work, it
+ * retired, it served its share, or the job left something behind), or undefined. When
+ * undefined, everything this thread kept of the job is dropped and it is unbound.
+ */
+async function unbind(): Promise<string | undefined> {
+  const bound = job;
+  if (bound) await bound;
+  if (retired) return 'the thread retired';
+  if (job !== bound) return 'the thread was bound again meanwhile';
+  if (runningTask !== undefined || pending.length > 0) return 'the thread holds tasks';
+  if (receivers.size > 0) return 'the thread runs a receiver';
+  if (binds >= MAX_JOBS_PER_THREAD) return `the thread served ${binds} jobs`;
+  if (importedChars >= MAX_IMPORTED_CHARS) return `the thread imported ${importedChars} characters of job bundles`;
+  const left = baseline?.difference();
+  if (left !== undefined) return left;
+  flushEnded();
+  job = undefined;
+  stages.clear();
+  broadcastValues.clear();
+  pendingRates.clear();
+  setRecordClassScope(undefined);
+  runningCell = undefined;
+  started = 0;
+  return undefined;
+}
+
+/** What this thread held before its first job (taken once its own code is loaded, below). */
+let baseline: ThreadBaseline | undefined;
+
 
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
@@ -351,14 +395,18 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
 port.on('message', (msg: MainToThread) => {
   switch (msg.type) {
     case 'bind':
-      // One job per thread, for good: a second bind (a worker bug) is never obeyed, and
+      // One job at a time: a bind while a job is bound (a worker bug) is never obeyed, and
       // the thread retires rather than run anything more.
-      if (job) {
+      if (job || retired) {
         if (!retired) send({ type: 'retire', reason: `this task thread serves a job already; refused to serve ${msg.jobId} too` });
         retired = true;
         return;
       }
+      binds++;
       job = loadJob(msg.jobId, msg.bundlePath);
+      return;
+    case 'unbind':
+      void unbind().then((reason) => send({ type: 'unbound', clean: reason === undefined, ...(reason === undefined ? {} : { reason }) }));
       return;
     case 'startReceiver':
       void startReceiver(msg);
@@ -403,4 +451,5 @@ port.on('message', (msg: MainToThread) => {
     }
   }
 });
+baseline = new ThreadBaseline();
 send({ type: 'ready' });

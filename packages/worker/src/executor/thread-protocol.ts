@@ -2,7 +2,8 @@ import type { MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/c
 
 /**
  * Data a task thread starts with: nothing of any job. A thread is started as a spare
- * (SpareTaskThreads) and learns its one job from its first message, `bind`.
+ * (SpareTaskThreads) and learns its job from its first message, `bind`; once that job is
+ * released here, `unbind` may free it for a later job of the same bundle (see `unbind`).
  */
 export interface ThreadData {
   /** Records a map task buffers (map-side combine: distinct keys) before it spills its buckets as segments. */
@@ -38,8 +39,18 @@ export interface TaskEnded {
 }
 
 export type MainToThread =
-  /** The first message a thread gets, and only once: the job it serves from now on, whose bundle it imports. */
+  /**
+   * The first message a thread gets: the job it serves from now on, whose bundle it imports
+   * (an instance of its own: a thread bound again imports the bundle afresh, so no module
+   * state of the job before is seen). Again only after an `unbind` it answered clean.
+   */
   | { readonly type: 'bind'; readonly jobId: string; readonly bundlePath: string }
+  /**
+   * The job this thread served was released here: forget it (its stages, broadcasts,
+   * record classes) and answer `unbound`, clean only if the job left nothing behind that
+   * could act later or be seen by another job (see task-thread.ts's `leftBehind`).
+   */
+  | { readonly type: 'unbind' }
   /**
    * Run these tasks, one after another in this order (queued behind any the thread holds
    * already): one message for all the tasks a thread is given in one turn. Their buffers
@@ -87,6 +98,8 @@ export type ThreadToMain =
   | { readonly type: 'ready' }
   /** Tasks that ended, in the order they ran: the outcomes of one turn in one message (map outputs' buffers transferred). */
   | { readonly type: 'done'; readonly ended: readonly TaskEnded[] }
+  /** The answer to `unbind`: `clean`, the thread may be bound to another job; else why not (it is to be terminated). */
+  | { readonly type: 'unbound'; readonly clean: boolean; readonly reason?: string }
   /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */
   | { readonly type: 'retire'; readonly reason: string }
   | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }

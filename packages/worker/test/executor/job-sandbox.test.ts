@@ -232,3 +232,28 @@ test('close(): running, held and queued tasks all end killed', { timeout: 60_000
   box.close();
   assert.deepEqual((await Promise.all(all)).map(valueOf), ['killed', 'killed', 'killed']);
 });
+
+test('close(giveBack): idle threads are handed back, alive and with no listener of the sandbox; a busy one is terminated and its tasks end killed', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(2);
+  // Two threads: one ends its task (idle), the other keeps running one.
+  const quick = run(box, 'quick', 1, 'quick');
+  const busy = run(box, 'busy', 2, 'block');
+  assert.equal(valueOf(await quick), 1);
+  assert.deepEqual(runs, [
+    { thread: 0, tasks: ['quick'] },
+    { thread: 1, tasks: ['busy'] },
+  ]);
+  const given: Thread[] = [];
+  box.close((t) => given.push(t));
+  assert.equal(valueOf(await busy), 'killed');
+  assert.equal(given.length, 1, 'one idle thread handed back');
+  const idle = given[0];
+  assert.equal(idle.listenerCount('message'), 0, "the sandbox's message listener left on the thread handed back");
+  assert.equal(idle.listenerCount('exit'), 0, "the sandbox's exit listener left on the thread handed back");
+  assert.equal(idle.listenerCount('error'), 0, "the sandbox's error listener left on the thread handed back");
+  // Alive: it still answers (the fake thread runs a task given to it directly).
+  const answered = new Promise<unknown>((r) => idle.once('message', r));
+  idle.postMessage({ type: 'run', tasks: [{ taskId: 'direct', partition: 5, stageKey: 'quick' }] } satisfies MainToThread);
+  assert.ok(await answered, 'the thread handed back answers');
+  await idle.terminate();
+});

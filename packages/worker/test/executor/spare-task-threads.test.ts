@@ -1,6 +1,7 @@
 // SpareTaskThreads with real task threads: each thread is handed out once, spares are
 // replaced after one is taken (once the worker has been idle for a while), a bound thread refuses a second job, and close() ends the
-// spares. (The cluster-level view — jobs' tasks on spares, no thread serving two jobs —
+// spares; a thread given back after its job serves a later job of the same bundle only,
+// importing the bundle afresh, and only if the job left nothing behind. (The cluster-level view — jobs' tasks on spares, no thread serving two jobs —
 // is packages/cli/test/spare-task-threads.test.ts.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,6 +18,22 @@ const log = pino({ level: 'silent' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spares-'));
 const bundle = path.join(dir, 'bundle.mjs');
 fs.writeFileSync(bundle, `export const ${BUNDLE_EVAL_EXPORT} = (s) => eval(s);\n`);
+/** Each import of a probe bundle (probeBundle) appends `<name> <threadId>` here. */
+const imports = path.join(dir, 'imports.log');
+/** A bundle that logs each import of it, then runs `top` (its top-level code: what a job leaves behind). */
+function probeBundle(name: string, top = ''): string {
+  const file = path.join(dir, `${name}.mjs`);
+  fs.writeFileSync(
+    file,
+    `import fs from 'node:fs';\nimport { threadId } from 'node:worker_threads';\nfs.appendFileSync(${JSON.stringify(imports)}, ${JSON.stringify(name)} + ' ' + threadId + '\\n');\n${top}\nexport const ${BUNDLE_EVAL_EXPORT} = (s) => eval(s);\n`,
+  );
+  return file;
+}
+const importsOf = (name: string): number[] =>
+  (fs.existsSync(imports) ? fs.readFileSync(imports, 'utf8') : '')
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `))
+    .map((l) => Number(l.split(' ')[1]));
 const taken: Thread[] = [];
 after(async () => {
   for (const t of taken) await t.terminate();
@@ -32,7 +49,7 @@ async function until(pred: () => boolean, what: string, ms = 60_000): Promise<vo
 }
 
 function take(pool: SpareTaskThreads, jobId: string): Thread {
-  const t = pool.take(jobId, bundle);
+  const t = pool.take(jobId, 'sha-of-the-bundle', bundle);
   t.on('error', () => undefined);
   taken.push(t);
   return t;
@@ -43,11 +60,11 @@ test('each spare is handed out once, bound to one job, and replaced after a dela
   pool.start();
   pool.start(); // idempotent
   await until(() => pool.counts.ready === 2, 'two ready spares');
-  assert.deepEqual(pool.counts, { spares: 2, ready: 2 });
+  assert.deepEqual(pool.counts, { spares: 2, ready: 2, reused: 0 });
   const a = take(pool, 'job-a');
   const b = take(pool, 'job-b');
   assert.notEqual(a.threadId, b.threadId, 'two jobs got the same thread');
-  assert.deepEqual(pool.counts, { spares: 0, ready: 0 }, 'taken threads are no longer spares');
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0, reused: 0 }, 'taken threads are no longer spares');
   const takenAt = Date.now();
   await until(() => pool.counts.ready === 2, 'the spares replaced');
   assert.ok(Date.now() - takenAt >= SPARE_REPLENISH_DELAY_MS * 0.9, 'replaced only after the delay');
@@ -58,7 +75,7 @@ test('each spare is handed out once, bound to one job, and replaced after a dela
   const ids = [a, b, c, d, e].map((t) => t.threadId);
   assert.equal(new Set(ids).size, ids.length, `thread ids ${ids.join(', ')}`);
   pool.close();
-  assert.deepEqual(pool.counts, { spares: 0, ready: 0 });
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0, reused: 0 });
 });
 
 test('a taken spare is replaced only once the worker has run no task for the delay', { timeout: 120_000 }, async () => {
@@ -108,8 +125,63 @@ test('close() terminates the spares', { timeout: 60_000 }, async () => {
   const t = take(pool, 'job-a');
   const exited = new Promise<number>((r) => t.once('exit', r));
   pool.close();
-  assert.deepEqual(pool.counts, { spares: 0, ready: 0 });
+  assert.deepEqual(pool.counts, { spares: 0, ready: 0, reused: 0 });
   // The taken thread is its job's to end, not the pool's: it still runs.
   const alive = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
   assert.equal(alive, true, 'close() ended a thread a job owns');
 });
+
+test('a thread given back serves a later job of the same bundle only, which imports it afresh; one whose job left something behind is not kept', { timeout: 120_000 }, async () => {
+  const clean = probeBundle('clean');
+  const leaks = {
+    timer: probeBundle('timer', 'setInterval(() => undefined, 60_000);'),
+    global: probeBundle('global', 'globalThis.jobCounter = 1;'),
+    builtin: probeBundle('builtin', 'Array.prototype.total = function () { return 0; };'),
+    env: probeBundle('env', "process.env.JOB_SETTING = 'a';"),
+  };
+  const pool = new SpareTaskThreads(2, { shuffleSpillRecords: 1000 }, log, false);
+  pool.start();
+  await until(() => pool.counts.ready === 2, 'two ready spares');
+  const bind = (jobId: string, sha: string, file: string): Thread => {
+    const t = pool.take(jobId, sha, file);
+    t.on('error', () => undefined);
+    taken.push(t);
+    return t;
+  };
+  const a = bind('job-a', 'sha-clean', clean);
+  const b = bind('job-b', 'sha-clean', clean);
+  await until(() => importsOf('clean').length === 2, 'both threads to import the bundle');
+  pool.giveBack(a, 'job-a', 'sha-clean');
+  pool.giveBack(b, 'job-b', 'sha-clean');
+  await until(() => pool.counts.reused === 2, 'both threads kept');
+  // Another bundle gets neither of them: a thread of its own (no spare is replaced here).
+  const other = bind('job-c', 'sha-other', probeBundle('other'));
+  assert.ok(![a.threadId, b.threadId].includes(other.threadId), 'a thread of another bundle was handed to job-c');
+  assert.equal(pool.counts.reused, 2);
+  // The same bundle gets them back, and each imports the bundle again (its module state is new).
+  const again = [bind('job-d', 'sha-clean', clean), bind('job-e', 'sha-clean', clean)];
+  assert.deepEqual(again.map((t) => t.threadId).sort(), [a.threadId, b.threadId].sort(), 'the threads given back were not reused');
+  await until(() => importsOf('clean').length === 4, 'the bundle imported again by each reused thread');
+  assert.deepEqual(importsOf('clean').sort(), [a.threadId, a.threadId, b.threadId, b.threadId].sort());
+
+  // A job that left a timer, a global, a builtin's property or an environment variable: its thread is not kept.
+  for (const [what, file] of Object.entries(leaks)) {
+    const t = again[0];
+    pool.giveBack(t, 'job-d', 'sha-clean');
+    await until(() => pool.counts.reused === 1, `job-d's thread kept (${what})`);
+    const u = bind(`job-${what}`, `sha-${what}`, file);
+    // A fresh thread: the kept one is of another bundle.
+    await until(() => importsOf(what).length === 1, `the ${what} bundle imported`);
+    const exited = new Promise<void>((r) => u.once('exit', () => r()));
+    pool.giveBack(u, `job-${what}`, `sha-${what}`);
+    await within(exited, `the thread whose job left a ${what} to be terminated`);
+    assert.equal(pool.counts.reused, 1, `the thread whose job left a ${what} was kept`);
+    again[0] = bind('job-d', 'sha-clean', clean);
+    assert.equal(again[0].threadId, t.threadId);
+  }
+  pool.close();
+});
+
+async function within<T>(p: Promise<T>, what: string, ms = 30_000): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
+}
