@@ -10,7 +10,9 @@
 //    RDD, fail the batch with an error naming the operator;
 //  - countByWindow = map(1).reduceByWindow(+, -): no element before any record, 0 once the
 //    window empties; reduceByWindow with an inverse likewise;
-//  - mapWithState timeouts: a key times out when idle strictly longer than the timeout.
+//  - mapWithState timeouts: a key times out when idle strictly longer than the timeout;
+//  - mapWithState's State as Spark's StateImpl: no update after remove in the same call, no
+//    second remove, neither on a timing-out state.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -181,6 +183,36 @@ test('mapWithState: a key times out only when idle strictly longer than the time
   const at = (t: number): string[] => got<PerBatch<string[]>>('mapWithState.timeout').find(([u]) => u === t)?.[1] ?? [];
   assert.ok(!at(3000).some((s) => s.startsWith('timeout:a')), `a is not timed out at 3000: ${at(3000)}`);
   assert.ok(at(4000).includes('timeout:a:1'), `a times out at 4000: ${at(4000)}`);
+});
+
+test("mapWithState keeps Spark's State rules: no update after remove, no second remove, no remove or update of a timing-out state", () => {
+  // Spark's StateImpl: update requires !removed and !timingOut; remove requires !timingOut and !removed.
+  const state = new Map<string, { s: number; at: number }>();
+  const expected: PerBatch<string[]> = TIMES.map((t) => {
+    const out: string[] = [];
+    const touched = new Set<string>();
+    for (const [k, v] of idle[idx(t)]) {
+      touched.add(k);
+      if (v % 2 === 1) {
+        state.delete(k);
+        out.push(`R:${k}:refused:refused`);
+      } else {
+        const s = (state.get(k)?.s ?? 0) + v;
+        state.set(k, { s, at: t });
+        out.push(`U:${k}:ok:${s}`);
+      }
+    }
+    for (const [k, e] of [...state]) {
+      if (!touched.has(k) && t - e.at > TIMEOUT_MS) {
+        out.push(`T:${k}:refused:refused`);
+        state.delete(k);
+      }
+    }
+    return [t, out];
+  });
+  const all = expected.flatMap(([, xs]) => xs);
+  assert.ok(['R:', 'U:', 'T:'].every((p) => all.some((x) => x.startsWith(p))), `the input removes, updates and times out keys: ${all}`);
+  check('mapWithState.rules', expected);
 });
 
 /** reduceByKeyAndWindow with an inverse on one key: no value before any record, then the window's reduction. */

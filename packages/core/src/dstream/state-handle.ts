@@ -3,10 +3,14 @@ import { SluiceError } from '../errors.js';
 /**
  * The state of one key as a mapWithState function sees it, as Spark's State: read it,
  * update it, remove it; `isTimingOut()` is true on the call made for a key that timed out.
+ * Spark's rules hold: a call may not update the state after removing it, nor remove it
+ * twice; a timing-out state can be neither updated nor removed (it is removed after the call).
  */
 export class StateHandle<S = unknown> {
   private present: boolean;
   private value: S | undefined;
+  /** state.remove() was called in this call of the function. */
+  private removed = false;
   /** @internal */ timingOut = false;
 
   /** @internal */
@@ -29,17 +33,32 @@ export class StateHandle<S = unknown> {
   }
 
   update(value: S): void {
+    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): cannot update the state after state.remove() in the same call (as in Spark); update or remove, not both');
     if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): cannot update the state of a key that is timing out');
     this.present = true;
     this.value = value;
   }
 
   remove(): void {
+    if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): cannot remove the state of a key that is timing out (as in Spark); it is removed after this call');
+    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): the state was already removed in this call (as in Spark)');
     this.present = false;
     this.value = undefined;
+    this.removed = true;
   }
 
   isTimingOut(): boolean {
     return this.timingOut;
+  }
+
+  /** @internal Before the function's call for the key's next value: the state as the last call left it, nothing removed yet (Spark's wrap). */
+  nextCall(): void {
+    this.removed = false;
+  }
+
+  /** @internal After the call for a timing-out key: its state goes. */
+  drop(): void {
+    this.present = false;
+    this.value = undefined;
   }
 }

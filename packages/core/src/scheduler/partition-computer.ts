@@ -326,6 +326,7 @@ export class PartitionComputer {
           const mapped: unknown[] = [];
           if (values.length > 0) {
             for (const v of values) {
+              handle.nextCall();
               const out = f(k, v, handle);
               if (out !== undefined) mapped.push(out);
             }
@@ -333,7 +334,7 @@ export class PartitionComputer {
             handle.timingOut = true;
             const out = f(k, undefined, handle);
             if (out !== undefined) mapped.push(out);
-            handle.remove();
+            handle.drop();
           } else if (!prev) {
             return;
           }
