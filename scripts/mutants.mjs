@@ -329,6 +329,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-operators.test.js', pattern: 'mapWithState' }],
   },
   {
+    id: 'rdd-subtract-drops-duplicates',
+    what: "rdd.subtract/subtractByKey keep one element of a key, not every one (Spark keeps duplicates)",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '  return ws.length > 0 ? [] : vs.map((v) => [k, v]);',
+    replace: '  return ws.length > 0 ? [] : vs.slice(0, 1).map((v) => [k, v]);',
+    tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'subtract' }],
+  },
+  {
+    id: 'rdd-collectasmap-first-wins',
+    what: "rdd.collectAsMap keeps a key's first value, not its last (Spark's later pair replaces it)",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '      if (e) e[1] = v;',
+    replace: '      if (e) void e;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'collectAsMap' }],
+  },
+  {
     id: 'hash-array-seed',
     what: "tuple keys hash from 0 instead of Arrays.hashCode's 1",
     file: 'packages/core/src/rdd/key.ts',

@@ -565,6 +565,37 @@ test('cogroup', () => {
   assert.deepEqual(new Map([...m].map(([id, [vs, ws]]) => [id, [bag(vs), bag(ws)]])), want);
 });
 
+test("subtract, subtractByKey, intersection: Spark's multiplicities, keys compared by value", () => {
+  const has = (xs: readonly unknown[]): ((x: unknown) => boolean) => {
+    const s = new Set(xs.map(key));
+    return (x) => s.has(key(x));
+  };
+  const taken = has(nums.slice(0, 20));
+  const sub = got<Parts<number>>('subtract');
+  assert.equal(sub.n, 4, "this RDD's partition count");
+  assert.deepEqual(bag(flat(sub.parts)), bag(nums.filter((x) => !taken(x))), 'every element not in the other RDD, duplicates kept');
+  assert.ok(nums.some((x) => !taken(x) && nums.filter((y) => y === x).length > 1), 'the input has a duplicate that is kept');
+  const tupleKeys = tupleRight.map(([k]) => k);
+  const inTuples = has(tupleKeys);
+  assert.deepEqual(bag(got('subtract.tuple')), bag(pairsT.map(([k]) => k).filter((k) => !inTuples(k))));
+  const rightKey = has(right.map(([k]) => k));
+  assert.deepEqual(bag(got('subtractByKey')), bag(left.filter(([k]) => !rightKey(k))));
+  const vocabPart = has(VOCAB.slice(3, 9));
+  assert.deepEqual(bag(got('intersection')), [...new Set(words.filter(vocabPart))].sort().map(key).sort(), 'each common element once');
+  const leftTuples = has(pairsT.map(([k]) => k));
+  assert.deepEqual(bag(got('intersection.tuple')), bag([...new Map(tupleKeys.filter(leftTuples).map((k) => [key(k), k])).values()]));
+  assert.ok((got('intersection.tuple') as unknown[]).length > 0);
+});
+
+test('isEmpty and collectAsMap (a later pair of a key replaces its value; tuple keys compared by value)', () => {
+  assert.deepEqual(got('isEmpty'), [false, true, true, true]);
+  const want = new Map<string, [unknown, number]>();
+  for (const [k, v] of pairsT) want.set(key(k), [k, v]);
+  const m = got<[unknown, number][]>('collectAsMap.tuple');
+  assert.deepEqual(new Map(m.map(([k, v]) => [key(k), [k, v]])), want);
+  assert.equal(m.length, want.size, 'one entry a key');
+});
+
 test('cartesian', () => {
   const c = got<Parts<[number, string]>>('cartesian');
   assert.equal(c.n, 6);

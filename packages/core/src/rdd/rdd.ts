@@ -271,6 +271,26 @@ export class RDD<T> {
     return this.context.cogroupInternal([this as RDD<[unknown, unknown]>, other as RDD<[unknown, unknown]>], partitioner) as RDD<[K, [V[], W[]]]>;
   }
 
+  /**
+   * The pairs whose key `other` does not have, every value of such a key kept (Spark's
+   * subtractByKey); keys compared by value. Default: this RDD's partition count.
+   */
+  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.numPartitions): RDD<[K, V]> {
+    return this.cogroupAs(other, partitions, 'rdd.subtractByKey').flatMap(pairsOnlyLeft as (kv: [K, [V[], W[]]]) => [K, V][]);
+  }
+
+  /** The elements `other` does not have, duplicates kept (Spark's subtract). Default: this RDD's partition count. */
+  subtract(other: RDD<T>, partitions: PartitionArg = this.numPartitions): RDD<T> {
+    const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
+    return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), partitions).keys();
+  }
+
+  /** The elements both RDDs have, each once (Spark's intersection). */
+  intersection(other: RDD<T>, partitions?: PartitionArg): RDD<T> {
+    const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
+    return mine.cogroupAs(other.narrow<[T, null]>({ kind: 'pairWithNull' }), partitions, 'rdd.intersection').flatMap(keyInBoth as (kv: [T, [null[], null[]]]) => T[]);
+  }
+
   // ---- persistence ------------------------------------------------------------------
 
   cache(): this {
@@ -387,6 +407,22 @@ export class RDD<T> {
     return this.keys().countByValue();
   }
 
+  /** true when the RDD has no element (Spark's isEmpty: no partition, or take(1) finds none). */
+  async isEmpty(): Promise<boolean> {
+    return this.numPartitions === 0 || (await this.take(1)).length === 0;
+  }
+
+  /** The pairs as a Map on the driver, keys compared by value; a later pair of a key replaces its value (Spark's collectAsMap). */
+  async collectAsMap<K, V>(this: RDD<[K, V]>): Promise<Map<K, V>> {
+    const byId = new Map<KeyId, [K, V]>();
+    for (const [k, v] of await this.collect()) {
+      const e = byId.get(keyId(k));
+      if (e) e[1] = v;
+      else byId.set(keyId(k), [k, v]);
+    }
+    return new Map(byId.values());
+  }
+
   /**
    * Writes one `part-NNNNN` text file per partition (String(record) per line) under `dir`,
    * then `_SUCCESS`. `dir` may be a location of a registered file system
@@ -477,6 +513,15 @@ export class RDD<T> {
     visit(this as RDD<unknown>);
     return { nodes, root: this.id };
   }
+}
+
+// Self-contained helpers shipped to workers (they capture nothing and name nothing else).
+function pairsOnlyLeft(kv: [unknown, [unknown[], unknown[]]]): [unknown, unknown][] {
+  const [k, [vs, ws]] = kv;
+  return ws.length > 0 ? [] : vs.map((v) => [k, v]);
+}
+function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
+  return kv[1][0].length > 0 && kv[1][1].length > 0 ? [kv[0]] : [];
 }
 
 function checkPositive(n: number, op: string): void {
