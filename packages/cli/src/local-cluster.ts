@@ -3,7 +3,6 @@ import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
-import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
 import { prestartMatches, spawnLocalWorker, type LocalWorkerSpec, type PrestartedWorkers } from './local-worker-process.js';
 
@@ -75,7 +74,7 @@ export class LocalCluster {
 
   /** Start one more worker process; returns it (tests kill it). */
   addWorker(): ChildProcess {
-    return this.track(spawnLocalWorker(CLI_ENTRY, this.spec, this.secret, { execArgv: this.opts.workerExecArgv, stderr: this.opts.workerStderr, mallocEnv: WORKER_MALLOC_ENV }));
+    return this.track(spawnLocalWorker(CLI_ENTRY, this.spec, this.secret, { execArgv: this.opts.workerExecArgv, stderr: this.opts.workerStderr }));
   }
 
   private track(child: ChildProcess): ChildProcess {
