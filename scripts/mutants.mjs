@@ -345,6 +345,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'collectAsMap' }],
   },
   {
+    id: 'stop-during-stop-returns-early',
+    what: "a StreamingContext.stop() called while another stop is under way returns (and awaitTermination resolves) before the running batch ended",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (this.stopping) return this.stopping;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/dstream-edges.test.js', pattern: 'stop\\(\\) twice' }],
+  },
+  {
     id: 'hash-array-seed',
     what: "tuple keys hash from 0 instead of Arrays.hashCode's 1",
     file: 'packages/core/src/rdd/key.ts',

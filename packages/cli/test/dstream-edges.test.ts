@@ -250,6 +250,15 @@ test('a transform function that returns undefined is an error naming the operato
   assert.match(e, /emptyRDD\(\)/);
 });
 
+test('stop() twice while an output runs: each returns once the context stopped (its running batch done), as Spark\'s synchronized stop; start() after stop is an error', () => {
+  const r = got<{ events: string[]; state: string; restart: string }>('stopTwice');
+  // Spark: stop() is synchronized, so a second call returns once the first finished; a stopped context cannot start.
+  assert.equal(r.events[0], 'output done: 3', `the running batch's output finished before any stop returned: ${JSON.stringify(r.events)}`);
+  assert.deepEqual([...r.events].sort(), ['first stop returned', 'output done: 3', 'second stop returned', 'terminated'], JSON.stringify(r.events));
+  assert.equal(r.state, 'stopped');
+  assert.match(r.restart, /cannot be restarted after stop/);
+});
+
 test('a union with a stream that has no RDD for the batch is an error naming the operator', () => {
   if (setupError !== undefined) throw setupError;
   assert.match(errors.get('union') ?? '', /dstream\.union: stream 0 \(GappyInput\) has no RDD for batch time 1000/);

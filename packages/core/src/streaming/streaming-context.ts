@@ -166,6 +166,8 @@ export class StreamingContext {
   private warmedUp: Promise<void> = Promise.resolve();
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
+  /** The last stop() of the active context, under way or done: later calls wait for it. */
+  private stopping: Promise<void> | undefined;
   private fatal: Error | undefined;
   private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
@@ -567,15 +569,24 @@ export class StreamingContext {
 
   /**
    * Stop. With `graceful`, stop the receivers first, then generate and process every
-   * batch up to the data they received, then stop. Resolves when stopped.
+   * batch up to the data they received, then stop. Resolves when stopped: a call made while
+   * a stop is under way resolves when that one ends (Spark's stop is synchronized); a
+   * non-graceful call during a graceful stop stops at once.
    */
   async stop(options: { graceful?: boolean } = {}): Promise<void> {
     contextSettled(this);
     if (this.state !== 'active') {
+      if (this.stopping) return this.stopping;
       this.state = 'stopped';
       this.resolveTerminated();
       return;
     }
+    const stopping = this.stopActive(options);
+    this.stopping = stopping;
+    return stopping;
+  }
+
+  private async stopActive(options: { graceful?: boolean }): Promise<void> {
     if (options.graceful) {
       this.receivingStopped = true;
       await this.sc.streaming?.stopReceivers();
