@@ -1237,6 +1237,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
   },
   {
+    id: 'text-lines-piece-last-empty-dropped',
+    what: "textFile's line reader, decoding a read's lines in pieces of at most 64 KiB, drops an empty line that ends a read",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: "if (from <= to) emitCut(buf.toString('utf8', from, to), emit);",
+    replace: "if (from < to) emitCut(buf.toString('utf8', from, to), emit);",
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
+  },
+  {
+    id: 'text-lines-long-line-in-piece-cut',
+    what: "textFile's line reader cuts a line longer than a decode piece at the piece's end (two lines)",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: 'if (nl < from) nl = buf.indexOf(10, from + decodeBytes);',
+    replace: 'if (nl < from) nl = from + decodeBytes;',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
+  },
+  {
     id: 'text-splits-shifted',
     what: "textFile on a registered file system starts every split but the first one byte late",
     file: 'packages/core/src/io/text-splits.ts',

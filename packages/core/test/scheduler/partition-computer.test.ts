@@ -107,7 +107,7 @@ describe('readLines', () => {
     }
   });
 
-  test('property: read in chunks of 1 to 64 bytes, consecutive splits yield every line exactly once, in order', async () => {
+  test('property: read in chunks of 1 to 4096 bytes, decoded in pieces of 1 to 40, consecutive splits yield every line exactly once, in order', async () => {
     // textFile emits each read's lines before the next read: chunk edges fall inside
     // characters, CRLFs and lines, at a split's start and end, and past its end.
     const rand = mulberry32(20261202);
@@ -118,10 +118,12 @@ describe('readLines', () => {
       fs.writeFileSync(file, bytes);
       const k = Math.floor(rand() * 6);
       const cuts = [0, ...Array.from({ length: k }, () => Math.floor(rand() * (bytes.length + 1))).sort((a, b) => a - b), bytes.length];
-      for (const chunkBytes of [1, 3, 64]) {
+      for (const chunkBytes of [1, 3, 64, 4096]) {
+        // Each read's lines decoded in pieces of at most 1 to 40 bytes (a longer line alone).
+        const decodeBytes = 1 + Math.floor(rand() * 40);
         const got: string[] = [];
-        for (let i = 0; i + 1 < cuts.length; i++) await emitFileLines(file, cuts[i], cuts[i + 1], (l) => void got.push(l), { chunkBytes });
-        assert.deepEqual(got, expectedLines(content), `case ${c}, chunks of ${chunkBytes}: ${JSON.stringify(content)} cut at ${cuts.join(',')}`);
+        for (let i = 0; i + 1 < cuts.length; i++) await emitFileLines(file, cuts[i], cuts[i + 1], (l) => void got.push(l), { chunkBytes, decodeBytes });
+        assert.deepEqual(got, expectedLines(content), `case ${c}, reads of ${chunkBytes}, pieces of ${decodeBytes}: ${JSON.stringify(content)} cut at ${cuts.join(',')}`);
       }
     }
   });
