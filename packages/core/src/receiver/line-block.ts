@@ -83,17 +83,17 @@ export function linePieces(segments: readonly Uint8Array[]): Uint8Array[] {
   return pieces;
 }
 
-/** Where the piece of whole lines starting at `at` ends: after the last '\n' within LINE_PIECE_BYTES, or after the first one past it. */
-function pieceEnd(buf: Buffer, at: number): number {
-  if (buf.length - at <= LINE_PIECE_BYTES) return buf.length;
-  const nl = buf.lastIndexOf(0x0a, at + LINE_PIECE_BYTES - 1);
+/** Where the piece of whole lines of buf[at, end) starting at `at` ends: after the last '\n' within `pieceBytes`, or after the first one past it. */
+function pieceEnd(buf: Buffer, at: number, end: number = buf.length, pieceBytes: number = LINE_PIECE_BYTES): number {
+  if (end - at <= pieceBytes) return end;
+  const nl = buf.lastIndexOf(0x0a, at + pieceBytes - 1);
   if (nl >= at) return nl + 1;
-  const next = buf.indexOf(0x0a, at + LINE_PIECE_BYTES);
-  return next === -1 ? buf.length : next + 1;
+  const next = buf.indexOf(0x0a, at + pieceBytes);
+  return next === -1 ? end : next + 1;
 }
 
 /** Which lines to emit: all, or those whose index lies in one of `take`'s [from, to) ranges. */
-type Wanted = ((index: number) => boolean) | undefined;
+export type Wanted = ((index: number) => boolean) | undefined;
 
 function wantedOf(take: readonly (readonly [number, number])[] | undefined): Wanted {
   return take === undefined ? undefined : (i: number): boolean => take.some(([from, to]) => i >= from && i < to);
@@ -122,11 +122,20 @@ function emitRange(bytes: Buffer, from: number, to: number, index: number, emit:
  */
 export function emitLines(data: Uint8Array, emit: (line: string) => void, take?: readonly (readonly [number, number])[]): void {
   const buf = Buffer.from(data.buffer, data.byteOffset + LINE_BLOCK_MAGIC.length, data.length - LINE_BLOCK_MAGIC.length);
-  const wanted = wantedOf(take);
+  emitLineRange(buf, 0, buf.length, emit, LINE_PIECE_BYTES, wantedOf(take));
+}
+
+/**
+ * The lines of `bytes[from, to)` — whole lines, the last ending just before `to` — to
+ * `emit` without their '\n' (or '\r\n'), decoded in pieces of whole lines of at most
+ * `pieceBytes` (a longer line is a piece of its own): emitLines' cut, which textFile's
+ * reader (scheduler/read-lines.ts) uses for each read too.
+ */
+export function emitLineRange(bytes: Buffer, from: number, to: number, emit: (line: string) => void, pieceBytes: number = LINE_PIECE_BYTES, wanted?: Wanted): void {
   let index = 0;
-  for (let at = 0; at < buf.length; ) {
-    const stop = pieceEnd(buf, at);
-    index = emitRange(buf, at, stop, index, emit, wanted);
+  for (let at = from; at < to; ) {
+    const stop = pieceEnd(bytes, at, to, pieceBytes);
+    index = emitRange(bytes, at, stop, index, emit, wanted);
     at = stop;
   }
 }

@@ -3,6 +3,7 @@ import { isSluiceError, SluiceError } from '../errors.js';
 import type { RangeReader } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import type { StreamFileSplit } from '../rdd/plan.js';
+import { emitLineRange, LINE_PIECE_BYTES } from '../receiver/line-block.js';
 
 /** How a file stream's file is read: exactly [0, end), the size its listing saw. */
 export interface StreamFileRead extends StreamFileSplit {
@@ -12,14 +13,6 @@ export interface StreamFileRead extends StreamFileSplit {
 /** Bytes read at a time by textFile: a partition's lines are cut as they come, not held as one string. */
 export const LINE_CHUNK_BYTES = 1024 * 1024;
 
-/**
- * At most this many bytes (whole lines) decoded into one string: a string of 128 KiB or
- * more is a large object, which V8 allocates on pages of its own and frees only after a
- * full collection, so 1 MiB strings cost twice what 64 KiB ones do to decode and split
- * (measured: 1,150 against 650 ms of CPU per 100 MB of 100-byte lines, split into words).
- */
-export const LINE_DECODE_BYTES = 64 * 1024;
-
 export interface ReadLinesOptions {
   /** A file stream's file: read exactly [0, end) at once (it must not have shrunk) before any line is emitted. */
   readonly stream?: StreamFileRead;
@@ -27,7 +20,12 @@ export interface ReadLinesOptions {
   readonly fsSettings?: unknown;
   /** Bytes a read asks for (LINE_CHUNK_BYTES); a line longer than that is carried over reads. */
   readonly chunkBytes?: number;
-  /** Bytes of whole lines decoded into one string (LINE_DECODE_BYTES); a longer line is decoded alone. */
+  /**
+   * Bytes of whole lines decoded into one string (LINE_PIECE_BYTES, 64 KiB, as a received
+   * line block's): a string of 128 KiB or more is a V8 large object, on pages of its own and
+   * freed only by a full collection; decoding and splitting 100 MB of 100-byte lines cost
+   * 1,150 ms of CPU in 1 MiB strings, 650 ms in 64 KiB ones. A longer line is decoded alone.
+   */
   readonly decodeBytes?: number;
 }
 
@@ -56,7 +54,7 @@ export async function readLines(file: string, start: number, end: number, stream
 export async function emitFileLines(file: string, start: number, end: number, emit: (line: string) => void, opts: ReadLinesOptions = {}): Promise<void> {
   if (end <= start) return;
   const { stream } = opts;
-  const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_DECODE_BYTES);
+  const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_PIECE_BYTES);
   const fh = await openForLines(file, stream, opts.fsSettings);
   if (fh === undefined) return;
   try {
@@ -101,14 +99,14 @@ export async function emitFileLines(file: string, start: number, end: number, em
       if (pastEnd) {
         const nl = buf.indexOf(10, held);
         if (nl >= 0 && nl < avail) {
-          emitCut(buf.toString('utf8', cut, nl), emit);
+          emitLineRange(buf, cut, nl + 1, emit, decodeBytes);
           held = 0;
           break;
         }
       } else {
         const last = buf.lastIndexOf(10, avail - 1);
         if (last >= cut) {
-          emitPieces(buf, cut, last, decodeBytes, emit);
+          emitLineRange(buf, cut, last + 1, emit, decodeBytes);
           cut = last + 1;
         }
       }
@@ -116,7 +114,11 @@ export async function emitFileLines(file: string, start: number, end: number, em
       held = avail - cut;
       if (n < want || (pos >= end && (stream || held === 0))) break;
     }
-    if (held > 0 && !skipping) emitCut(buf.toString('utf8', 0, held), emit);
+    if (held > 0 && !skipping) {
+      // The file's last line, with no '\n' after it.
+      const line = buf.toString('utf8', 0, held);
+      emit(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
+    }
   } finally {
     await fh.close();
   }
@@ -155,25 +157,5 @@ async function openForLines(file: string, stream: StreamFileRead | undefined, fs
     throw new SluiceError('SLUICE_IO', `textFile: cannot open '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, {
       cause: err,
     });
-  }
-}
-
-/** The lines of buf[from, to) (buf[to] is a '\n') to `emit`, decoded in pieces of whole lines of at most `decodeBytes`. */
-function emitPieces(buf: Buffer, from: number, to: number, decodeBytes: number, emit: (line: string) => void): void {
-  while (to - from > decodeBytes) {
-    let nl = buf.lastIndexOf(10, from + decodeBytes);
-    if (nl < from) nl = buf.indexOf(10, from + decodeBytes); // a line longer than a piece, alone (at most up to `to`)
-    emitCut(buf.toString('utf8', from, nl), emit);
-    from = nl + 1;
-  }
-  if (from <= to) emitCut(buf.toString('utf8', from, to), emit);
-}
-
-/** Each '\n'-separated line of `text` (whole lines, without the last terminator) to `emit`, a final '\r' taken off. */
-function emitCut(text: string, emit: (line: string) => void): void {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    emit(l.length > 0 && l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l);
   }
 }
