@@ -93,7 +93,10 @@ if (process.argv[2] === '--child') {
   const plan = { root: 0, nodes: { 0: { id: 0, numPartitions: TASKS, op: { kind: 'parallelize', slices: [] }, parents: [], shuffleParents: [], storage: 'NONE' } } };
   const stagePayload = core.encode({ kind: 'result', plan, action: { kind: 'count' }, mapOutputs: {} });
   const encodePart = core.encodeSmall ?? core.encode;
-  const parts = Array.from({ length: TASKS + WARM }, (_, p) => encodePart({ slices: { 0: { [p]: [p] } } }));
+  // Each task's slice as that checkout's driver puts it in the task's part.
+  const { taskSlicer } = await imp('packages/driver/dist/src/scheduler/stage-plan.js');
+  const slicer = taskSlicer({ root: 0, nodes: { 0: { ...plan.nodes[0], op: { kind: 'parallelize', slices: Array.from({ length: TASKS + WARM }, (_, p) => [p]) } } } });
+  const parts = Array.from({ length: TASKS + WARM }, (_, p) => encodePart({ slices: slicer(p) }));
   let next = 0;
   let counted = 0;
   const runAll = (n, key) =>

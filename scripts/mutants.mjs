@@ -72,6 +72,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/task-scheduler.test.js'],
   },
   {
+    id: 'task-slicer-first-slice',
+    what: "the driver's slicer gives every task of a narrow stage slice 0 of each parallelized node",
+    file: 'packages/driver/src/scheduler/stage-plan.ts',
+    search: '    for (const n of sources) out.push(n.id, partition, n.slices[partition]);',
+    replace: '    for (const n of sources) out.push(n.id, partition, n.slices[0]);',
+    tests: ['packages/driver/dist/test/scheduler/stage-plan.test.js'],
+  },
+  {
     id: 'task-stream-unsent-removals-dropped',
     what: "block removals queued on a task stream that fails before writing them are dropped (the worker keeps those blocks until the job ends)",
     file: 'packages/driver/src/rpc/task-stream.ts',
@@ -1464,8 +1472,8 @@ const MUTATIONS = [
     id: 'task-part-slice-shifted',
     what: "a task's parallelized slice is put back at the next slice index on the worker",
     file: 'packages/core/src/scheduler/task-part.ts',
-    search: 'slices[Number(i)] = s;',
-    replace: 'slices[Number(i) + 1] = s;',
+    search: '      slices[flat[k + 1] as number] = flat[k + 2];',
+    replace: '      slices[(flat[k + 1] as number) + 1] = flat[k + 2];',
     tests: ['packages/cli/dist/test/task-stream.test.js', 'packages/driver/dist/test/scheduler/stage-plan.test.js'],
   },
   {

@@ -8,11 +8,20 @@ import type { MapOutputLocation, TaskPayload } from './task-spec.js';
  * of its stage, so the stage's plan and shipped functions are encoded and sent once.
  */
 export interface TaskPart {
-  /** By parallelize node id: the slices (by slice index) this task reads. */
-  readonly slices?: Readonly<Record<number, Readonly<Record<number, unknown>>>>;
+  /** The slices of parallelized data this task reads (TaskSlices). */
+  readonly slices?: TaskSlices;
   /** Workers holding cached partitions this task reads, by block id. */
   readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
 }
+
+/**
+ * The slices of parallelized data a task reads, flat: parallelize node id, slice index,
+ * the slice, and again for the next (`[0, 7, slice7]`). Not objects keyed by node and
+ * slice: a task's part is encoded on the driver and decoded in a task thread for every
+ * task, and an object keyed by a large integer (a slice index) costs V8 a dictionary
+ * each time, and the encoder `Object.keys` and the key as a string.
+ */
+export type TaskSlices = readonly unknown[];
 
 /** The plan as every task of its stage shares it: each parallelize node without its data (a task's slices travel in its TaskPart). */
 export function stageSharedPlan(plan: Plan): Plan {
@@ -34,12 +43,18 @@ export function withTaskPart(stage: TaskPayload, part: TaskPart | undefined): Ta
   let plan = stage.plan;
   if (part.slices !== undefined) {
     const nodes: Record<number, PlanNode> = { ...plan.nodes };
-    for (const [id, bySlice] of Object.entries(part.slices)) {
-      const n = nodes[Number(id)];
+    const flat = part.slices;
+    const byNode = new Map<number, unknown[]>();
+    for (let k = 0; k + 2 < flat.length; k += 3) {
+      const id = flat[k] as number;
+      let slices = byNode.get(id);
+      if (slices === undefined) byNode.set(id, (slices = []));
+      slices[flat[k + 1] as number] = flat[k + 2];
+    }
+    for (const [id, slices] of byNode) {
+      const n = nodes[id];
       if (n === undefined || n.op.kind !== 'parallelize') continue;
-      const slices: unknown[] = [];
-      for (const [i, s] of Object.entries(bySlice)) slices[Number(i)] = s;
-      nodes[Number(id)] = { ...n, op: { kind: 'parallelize', slices } };
+      nodes[id] = { ...n, op: { kind: 'parallelize', slices } };
     }
     plan = { nodes, root: plan.root };
   }

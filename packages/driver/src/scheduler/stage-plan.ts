@@ -1,4 +1,4 @@
-import type { LineageGraph, Plan, PlanNode, ShuffleSpec, TaskPayload } from '@sluice/core/internal';
+import type { LineageGraph, Plan, PlanNode, ShuffleSpec, TaskPayload, TaskSlices } from '@sluice/core/internal';
 
 export interface ShuffleDependencyInfo {
   readonly spec: ShuffleSpec;
@@ -75,7 +75,7 @@ export function partitionsTouched(plan: Plan, partition: number): Map<number, Se
 }
 
 /** A task's slices by partition, as taskSlices gives them. */
-export type TaskSlicer = (partition: number) => Record<number, Record<number, unknown>> | undefined;
+export type TaskSlicer = (partition: number) => TaskSlices | undefined;
 
 /**
  * taskSlices for every task of a stage, with what does not change from task to task
@@ -88,9 +88,10 @@ export function taskSlicer(plan: Plan): TaskSlicer {
   const data = all.filter((n) => n.op.kind === 'parallelize');
   if (data.length === 0) return () => undefined;
   if (all.some((n) => n.op.kind === 'union' || n.op.kind === 'coalesce' || n.op.kind === 'cartesian')) return (partition) => taskSlices(plan, partition);
+  const sources = data.map((n) => ({ id: n.id, slices: n.op.kind === 'parallelize' ? n.op.slices : [] }));
   return (partition) => {
-    const out: Record<number, Record<number, unknown>> = {};
-    for (const n of data) if (n.op.kind === 'parallelize') out[n.id] = { [partition]: n.op.slices[partition] };
+    const out: unknown[] = [];
+    for (const n of sources) out.push(n.id, partition, n.slices[partition]);
     return out;
   };
 }
@@ -101,15 +102,14 @@ export function taskSlicer(plan: Plan): TaskSlicer {
  * task carries beside its stage's shared plan (TaskPart.slices); undefined when the plan
  * parallelizes nothing.
  */
-export function taskSlices(plan: Plan, partition: number): Record<number, Record<number, unknown>> | undefined {
+export function taskSlices(plan: Plan, partition: number): TaskSlices | undefined {
   let touched: Map<number, Set<number>> | undefined;
-  let out: Record<number, Record<number, unknown>> | undefined;
+  let out: unknown[] | undefined;
   for (const n of Object.values(plan.nodes)) {
     if (n.op.kind !== 'parallelize') continue;
     touched ??= partitionsTouched(plan, partition);
-    const mine: Record<number, unknown> = {};
-    for (const i of touched.get(n.id) ?? []) mine[i] = n.op.slices[i];
-    (out ??= {})[n.id] = mine;
+    out ??= [];
+    for (const i of touched.get(n.id) ?? []) out.push(n.id, i, n.op.slices[i]);
   }
   return out;
 }
