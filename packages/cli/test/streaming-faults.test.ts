@@ -346,12 +346,12 @@ test('kill -9 of a worker during a stateful job (updateStateByKey, mapWithState 
 
 
 test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByKey, mapWithState, reduceByKeyAndWindow with an inverse; checkpointed): every batch output equals the one computed from the input', { timeout: 120_000 }, async () => {
-  const BATCHES = 40;
+  const BATCHES = 30;
   const dir = tmpDir('state-small');
   try {
     const run = await withCluster({ workers: 0, logLevel: 'error', driver: { workerTimeoutMs: 2000, heartbeatIntervalMs: 500 } }, async (h) => {
       const procs = await addWorkers(h, 2);
-      // Every batch takes input (40 queued RDDs), each partition spins 2 ms.
+      // Every batch takes input (BATCHES queued RDDs), each partition spins 2 ms.
       // mapWithState's state at its default checkpoint interval: Spark's 10 batches (500 ms), not 10 s.
       const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), '50', String(BATCHES), String(BATCHES), '2', 'default']);
       await job.waitLine('STATE {"i":5,', 60_000);
