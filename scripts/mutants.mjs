@@ -1253,6 +1253,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }, 'packages/core/dist/test/receiver/line-block.test.js'],
   },
   {
+    id: 'text-lines-remote-read-per-mib',
+    what: "textFile reads a file on a registered file system (s3: a ranged GET a read) 1 MiB a request instead of a split a request",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: 'opts.chunkBytes ?? (remote ? Infinity : LINE_CHUNK_BYTES)',
+    replace: 'opts.chunkBytes ?? LINE_CHUNK_BYTES',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'readLines' }],
+  },
+  {
     id: 'text-splits-shifted',
     what: "textFile on a registered file system starts every split but the first one byte late",
     file: 'packages/core/src/io/text-splits.ts',

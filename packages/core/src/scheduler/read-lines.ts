@@ -10,15 +10,22 @@ export interface StreamFileRead extends StreamFileSplit {
   readonly warn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-/** Bytes read at a time by textFile: a partition's lines are cut as they come, not held as one string. */
+/** Bytes read at a time from a local file by textFile: a partition's lines are cut as they come, not held as one string. */
 export const LINE_CHUNK_BYTES = 1024 * 1024;
+
+/** Bytes a read past a split's end asks for (it only finishes the split's last line). */
+const PAST_END_BYTES = 64 * 1024;
 
 export interface ReadLinesOptions {
   /** A file stream's file: read exactly [0, end) at once (it must not have shrunk) before any line is emitted. */
   readonly stream?: StreamFileRead;
   /** The registered FileSystem's settings for a `scheme://` file. */
   readonly fsSettings?: unknown;
-  /** Bytes a read asks for (LINE_CHUNK_BYTES); a line longer than that is carried over reads. */
+  /**
+   * Bytes a read asks for: LINE_CHUNK_BYTES for a local file; the whole split for a file
+   * on a registered FileSystem (each read there is a request: s3's is a ranged GET).
+   * A line longer than that is carried over reads.
+   */
   readonly chunkBytes?: number;
   /**
    * Bytes of whole lines decoded into one string (LINE_PIECE_BYTES, 64 KiB, as a received
@@ -55,12 +62,13 @@ export async function emitFileLines(file: string, start: number, end: number, em
   if (end <= start) return;
   const { stream } = opts;
   const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_PIECE_BYTES);
-  const fh = await openForLines(file, stream, opts.fsSettings);
-  if (fh === undefined) return;
+  const opened = await openForLines(file, stream, opts.fsSettings);
+  if (opened === undefined) return;
+  const { fh, remote } = opened;
   try {
     const from = start > 0 ? start - 1 : 0;
     // A stream's file is read whole first: its shrinking fails the read before any line is given.
-    let buf = Buffer.allocUnsafe(stream ? end - from : Math.max(1, Math.min(opts.chunkBytes ?? LINE_CHUNK_BYTES, end - from)));
+    let buf = Buffer.allocUnsafe(stream ? end - from : Math.max(1, Math.min(opts.chunkBytes ?? (remote ? Infinity : LINE_CHUNK_BYTES), end - from)));
     let held = 0; // bytes of an unfinished line at buf[0, held)
     let pos = from; // the file offset of the next read
     // Bytes up to the first '\n' belong to a line that began before `start` (unless `start` is a line start).
@@ -73,7 +81,7 @@ export async function emitFileLines(file: string, start: number, end: number, em
       }
       // Past `end`, reads only finish the line begun before it (a file stream's file ends at `end`).
       const pastEnd = pos >= end;
-      const want = pastEnd ? buf.length - held : Math.min(buf.length - held, end - pos);
+      const want = Math.min(buf.length - held, pastEnd ? PAST_END_BYTES : end - pos);
       const n = await readFull(fh, buf, held, want, pos);
       if (stream && n < want) {
         throw new SluiceError(
@@ -135,11 +143,11 @@ async function readFull(fh: RangeReader, buf: Buffer, offset: number, length: nu
   return got;
 }
 
-/** The file opened, or undefined for a stream's missing file skipped with `ignoreMissingFiles` (warned). */
-async function openForLines(file: string, stream: StreamFileRead | undefined, fsSettings: unknown): Promise<RangeReader | undefined> {
+/** The file opened (`remote`: through a registered FileSystem), or undefined for a stream's missing file skipped with `ignoreMissingFiles` (warned). */
+async function openForLines(file: string, stream: StreamFileRead | undefined, fsSettings: unknown): Promise<{ fh: RangeReader; remote: boolean } | undefined> {
   try {
     const fsys = fileSystemFor(file, 'textFile');
-    return fsys ? await fsys.open(file, fsSettings) : await fs.promises.open(file, 'r');
+    return fsys ? { fh: await fsys.open(file, fsSettings), remote: true } : { fh: await fs.promises.open(file, 'r'), remote: false };
   } catch (err) {
     if (isSluiceError(err)) throw err;
     if (stream && (err as NodeJS.ErrnoException).code === 'ENOENT') {

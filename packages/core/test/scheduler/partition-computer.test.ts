@@ -14,6 +14,8 @@ import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/
 import { blockIdForRdd, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
 import { emitFileLines, readLines } from '../../src/scheduler/read-lines.js';
+import { registerFileSystem } from '../../src/io/file-system-registry.js';
+import type { FileSystem } from '../../src/io/file-system.js';
 import { runTask } from '../../src/scheduler/run-task.js';
 import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
 import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
@@ -148,6 +150,30 @@ describe('readLines', () => {
     assert.deepEqual(given, []);
     // A stream's file grown past its listed size: exactly [0, end), the last line unfinished as it was then.
     assert.deepEqual(await readLines(file, 0, 5, stream), ['a', 'b', 'c']);
+  });
+
+  test('a file on a registered file system is read with one request a split (and one past its end), not a request per 1 MiB', async () => {
+    // Each read of a registered FileSystem is a request (s3: a ranged GET).
+    const data = Buffer.from(Array.from({ length: 50_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 90)}`).join('\n') + '\n');
+    const reads: [number, number][] = [];
+    const memFs = {
+      check: () => undefined,
+      open: async () => ({
+        read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+          reads.push([position, length]);
+          const n = Math.max(0, Math.min(length, data.length - position));
+          buffer.set(data.subarray(position, position + n), offset);
+          return { bytesRead: n };
+        },
+        close: async () => undefined,
+      }),
+    } as unknown as FileSystem;
+    registerFileSystem('memtest', memFs, 'partition-computer.test');
+    const half = Math.floor(data.length / 2);
+    assert.ok(data.length > 2 * 1024 * 1024, 'the file is over 2 MiB');
+    const got = [...(await readLines('memtest://f', 0, half)), ...(await readLines('memtest://f', half, data.length))];
+    assert.deepEqual(got, expectedLines(data.toString('utf8')));
+    assert.ok(reads.length <= 4, `${reads.length} reads for 2 splits: ${JSON.stringify(reads)}`);
   });
 
   test('a line longer than the read-ahead chunk, split many times', async () => {
