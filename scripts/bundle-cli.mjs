@@ -18,6 +18,10 @@
 // the packages are installed, so files next to a module (the .proto, web assets,
 // package.json, the modules' thread entries) resolve as before.
 //
+// dist/src/cli-entry.js (what chooses the bundle) is built as CommonJS too, into
+// packages/cli/dist/sluice-entry.cjs: `sluice run` starts its local worker processes from it
+// (cli-entry's localWorkerEntry), so Node starts them without its ES module loader.
+//
 // The bundles come with source maps, dist/sluice.cjs.map and dist/threads/*.mjs.map
 // (sources: the packages' .ts files).
 //
@@ -36,6 +40,7 @@ const PACKAGES = ['core', 'driver', 'worker', 'cli'];
 const OUT = path.join(cli, 'dist/sluice.cjs');
 const THREADS = path.join(cli, 'dist/threads');
 const MANIFEST = path.join(cli, 'dist/sluice-bundle.json');
+const ENTRY = path.join(cli, 'dist/sluice-entry.cjs');
 const cliFile = new RegExp(`^${cli.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(dist/src/.*\\.js)$`);
 const packageFile = new RegExp(`/packages/(${PACKAGES.join('|')})/(dist/src/.*\\.js)$`);
 /** [package, path in it] of a Sluice module (the cli's own files are those under --cli-dir), or undefined. */
@@ -164,6 +169,39 @@ function asciiOnly(file) {
 }
 asciiOnly(`${OUT}.${process.pid}.tmp`);
 
+// cli-entry as CommonJS. Its `import.meta.url` becomes dist/src/cli-entry.js's URL (from where
+// the file sits at run time), so what it finds from there (dist, the bundle, main.js) is
+// found as from cli-entry.js; its one top-level await (the modules' import, when the bundle
+// is not used) is not awaited, which CommonJS cannot do: nothing follows it.
+const ENTRY_IMPORT = 'await import(new URL(\'./main.js\', import.meta.url).href);';
+const entry = await esbuild.build({
+  entryPoints: [path.join(cli, 'dist/src/cli-entry.js')],
+  outfile: `${ENTRY}.${process.pid}.tmp`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  metafile: true,
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__sluiceEntryUrl' },
+  banner: { js: "var __sluiceEntryUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'src', 'cli-entry.js')).href;" },
+  plugins: [
+    {
+      name: 'cli-entry-cjs',
+      setup(build) {
+        build.onLoad({ filter: /[\\/]cli-entry\.js$/ }, async (args) => {
+          const source = await fs.promises.readFile(args.path, 'utf8');
+          if (source.split(ENTRY_IMPORT).length !== 2) throw new Error(`bundle-cli: ${args.path} no longer has '${ENTRY_IMPORT}' once; update this script`);
+          return { contents: source.replace(ENTRY_IMPORT, ENTRY_IMPORT.replace('await ', 'void ')), loader: 'js', resolveDir: path.dirname(args.path) };
+        });
+      },
+    },
+  ],
+});
+const entryImports = Object.values(entry.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path));
+if (entryImports.length > 0) throw new Error(`bundle-cli: cli-entry imports ${entryImports.join(', ')} besides Node's own modules; its CommonJS build cannot`);
+asciiOnly(`${ENTRY}.${process.pid}.tmp`);
+
 // The thread bundles, into a directory of their own, then moved in place of the last ones.
 const requireFromCli = createRequire(path.join(cli, 'package.json'));
 const packageSrc = (pkg) => path.dirname(requireFromCli.resolve(`@sluice/${pkg}`));
@@ -206,7 +244,7 @@ fs.writeFileSync(
 const threadFiles = fs.readdirSync(threadsTmp).sort().map((f) => ({ path: f, size: fs.statSync(path.join(threadsTmp, f)).size }));
 
 const inputs = [];
-for (const input of [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(threads.metafile.inputs)])]) {
+for (const input of [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(threads.metafile.inputs), ...Object.keys(entry.metafile.inputs)])]) {
   const own = ownFile(path.resolve(input));
   if (!own) continue;
   const st = fs.statSync(path.resolve(input));
@@ -216,12 +254,13 @@ if (!inputs.some((i) => i.pkg === 'cli' && i.path === 'dist/src/main.js')) throw
 fs.renameSync(`${OUT}.${process.pid}.tmp.map`, `${OUT}.map`);
 fs.appendFileSync(`${OUT}.${process.pid}.tmp`, `//# sourceMappingURL=${path.basename(OUT)}.map\n`);
 fs.renameSync(`${OUT}.${process.pid}.tmp`, OUT);
+fs.renameSync(`${ENTRY}.${process.pid}.tmp`, ENTRY);
 fs.rmSync(THREADS, { recursive: true, force: true });
 fs.renameSync(threadsTmp, THREADS);
 // The code cache of an earlier bundle does not fit this one.
 fs.rmSync(`${OUT}.cache`, { force: true });
 const lock = path.resolve(cli, '../../node_modules/.modules.yaml');
-const manifest = { bundle: 'sluice.cjs', ascii: true, threads: { dir: 'threads', files: threadFiles }, inputs, dependencies: fs.existsSync(lock) ? { file: 'node_modules/.modules.yaml', mtimeMs: fs.statSync(lock).mtimeMs } : undefined };
+const manifest = { bundle: 'sluice.cjs', ascii: true, threads: { dir: 'threads', files: threadFiles }, entry: { path: path.basename(ENTRY), size: fs.statSync(ENTRY).size }, inputs, dependencies: fs.existsSync(lock) ? { file: 'node_modules/.modules.yaml', mtimeMs: fs.statSync(lock).mtimeMs } : undefined };
 fs.writeFileSync(`${MANIFEST}.${process.pid}.tmp`, JSON.stringify(manifest));
 fs.renameSync(`${MANIFEST}.${process.pid}.tmp`, MANIFEST);
 console.log(`bundle-cli: ${OUT} (${Math.round(fs.statSync(OUT).size / 1024)} KiB, ${inputs.length} Sluice modules, ${Object.keys(result.metafile.inputs).length} in all); ${THREADS}: ${threadFiles.map((f) => `${f.path} ${Math.round(f.size / 1024)} KiB`).join(', ')}`);

@@ -14,6 +14,8 @@ export interface CliCode {
    * scripts/bundle-cli.mjs), which the driver's and the workers' threads then run.
    */
   readonly threads?: string;
+  /** Which build of cli-entry started the process: 'esm' (dist/src/cli-entry.js), or 'cjs' (dist/sluice-entry.cjs, sluice run's local workers). */
+  readonly entry?: 'esm' | 'cjs';
 }
 
 /** The global slot cli-entry fills before the command's code runs. */

@@ -15,7 +15,10 @@
  * processes (see local-worker-process.ts), so they boot while this process loads the
  * command. A worker it starts is told that the bundle was found fresh (SLUICE_BUNDLE_CHECKED:
  * the manifest's path, size and modification time at the check) and does not check the
- * Sluice files again while the manifest is that same file.
+ * Sluice files again while the manifest is that same file. Those workers start from this file's
+ * CommonJS build, dist/sluice-entry.cjs (bundle-cli makes it with the bundle, from the same
+ * source), when the bundle is used and that file is the one the manifest lists: Node then
+ * starts them without its ES module loader (about 5% of a worker's CPU to registration).
  *
  * This file imports only Node's own modules, so it costs nothing before the choice.
  */
@@ -32,6 +35,8 @@ interface Manifest {
   readonly bundle: string;
   /** The thread bundles made with it: their directory (under dist) and files, with sizes. */
   readonly threads?: { readonly dir: string; readonly files: readonly { readonly path: string; readonly size: number }[] };
+  /** This file built as CommonJS (bundle-cli), which the local workers of `sluice run` start from: its path under dist and size. */
+  readonly entry?: { readonly path: string; readonly size: number };
   readonly inputs: readonly { readonly pkg: string; readonly path: string; readonly size: number; readonly mtimeMs: number }[];
   readonly dependencies?: { readonly file: string; readonly mtimeMs: number };
   /** The bundle is ASCII only (scripts/bundle-cli.mjs makes it so): read as latin1, it is a one-byte string, half the memory of the two-byte one a single non-ASCII character makes. */
@@ -104,6 +109,16 @@ function staleness(manifest: Manifest): string | undefined {
   return undefined;
 }
 
+/**
+ * The file the local worker processes of `sluice run` start from: the CommonJS build of this
+ * file when the bundle is used and that build is the one made with it, else this file.
+ */
+function localWorkerEntry(manifest: Manifest | undefined): string {
+  const entry = manifest?.entry && path.join(DIST, manifest.entry.path);
+  if (entry && fs.statSync(entry, { throwIfNoEntry: false })?.size === manifest!.entry!.size) return entry;
+  return fileURLToPath(import.meta.url);
+}
+
 /** Run the bundle as Node runs a CommonJS module, compiled with (and then into) V8's code cache. */
 function runBundle(manifest: Manifest): void {
   const source = fs.readFileSync(BUNDLE, manifest.ascii === true ? 'latin1' : 'utf8');
@@ -136,23 +151,27 @@ function runBundle(manifest: Manifest): void {
   installBundleStackMapping(BUNDLE, `${BUNDLE}.map`, THREADS);
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache, threads: THREADS };
+  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'bundle', codeCache, threads: THREADS, entry: ENTRY_KIND };
   wrapper(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST);
 }
+
+/** Which build of this file runs: the CommonJS one has __filename (see localWorkerEntry). */
+const ENTRY_KIND = typeof __filename === 'string' ? 'cjs' : 'esm';
 
 // Read once and taken out of the environment: this process's threads and the jobs they run never see it.
 const checkedByParent = process.env[BUNDLE_CHECKED_ENV] || undefined;
 delete process.env[BUNDLE_CHECKED_ENV];
 const checked = checkBundle(checkedByParent);
 // The local workers this process starts skip the check when the manifest is still the one checked here.
-if ('manifest' in checked) setBundleChecked(checked.stamp);
+if ('manifest' in checked) setBundleChecked(checked.stamp, localWorkerEntry(checked.manifest));
 
 // `sluice run`: its worker processes boot while this one loads the command's code.
-prestartLocalWorkers(fileURLToPath(import.meta.url), process.argv.slice(2));
+prestartLocalWorkers(localWorkerEntry('manifest' in checked ? checked.manifest : undefined), process.argv.slice(2));
 
 if ('manifest' in checked) {
   runBundle(checked.manifest);
 } else {
-  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'modules', reason: checked.reason };
-  await import('./main.js');
+  (globalThis as Record<symbol, CliCode>)[CLI_CODE] = { from: 'modules', reason: checked.reason, entry: ENTRY_KIND };
+  // (Resolved from this file's URL: the CommonJS build sits elsewhere, and has the URL this file has.)
+  await import(new URL('./main.js', import.meta.url).href);
 }

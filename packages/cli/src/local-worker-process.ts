@@ -40,10 +40,21 @@ export interface LocalWorkerSpec {
  */
 export const BUNDLE_CHECKED_ENV = 'SLUICE_BUNDLE_CHECKED';
 const BUNDLE_CHECKED = Symbol.for('sluice.bundleChecked');
+const WORKER_ENTRY = Symbol.for('sluice.localWorkerEntry');
 
-/** cli-entry: this process found the bundle fresh, with its manifest as `stamp` says (see BUNDLE_CHECKED_ENV). */
-export function setBundleChecked(stamp: string | undefined): void {
+/**
+ * cli-entry: this process found the bundle fresh, with its manifest as `stamp` says (see
+ * BUNDLE_CHECKED_ENV), and its local workers start from `entry` (the CommonJS build of
+ * cli-entry made with the bundle, or cli-entry itself).
+ */
+export function setBundleChecked(stamp: string | undefined, entry: string): void {
   (globalThis as Record<symbol, string | undefined>)[BUNDLE_CHECKED] = stamp;
+  (globalThis as Record<symbol, string | undefined>)[WORKER_ENTRY] = entry;
+}
+
+/** The file a local worker process starts from: what cli-entry chose (setBundleChecked), else `fallback` (cli-entry.js). */
+export function localWorkerEntry(fallback: string): string {
+  return (globalThis as Record<symbol, string | undefined>)[WORKER_ENTRY] ?? fallback;
 }
 
 /** Start one `sluice worker --driver -` (the address comes on its standard input) of a local cluster. */

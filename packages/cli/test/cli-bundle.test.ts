@@ -2,7 +2,8 @@
 // chooses it). On a copy of the cli package outside the workspace (as installed: bin, dist,
 // its node_modules), bundled by the test itself:
 // - `sluice run` of a word count runs its driver and both worker processes from the bundle
-//   (their debug log says so) with the counts computed here from the job's input; the first
+//   (their debug log says so; the workers started from cli-entry's CommonJS build,
+//   dist/sluice-entry.cjs) with the counts computed here from the job's input; the first
 //   processes compile everything, and the code cache they leave is used by the next run's.
 //   The driver-program thread and the task threads run the thread bundles made with it
 //   (dist/threads): the Sluice frames under the job's code are theirs, and the job's bundle
@@ -54,8 +55,11 @@ function expectedCounts(n: number): Map<string, number> {
 
 interface CodeLine {
   readonly pid: number;
-  readonly code: { readonly from: string; readonly reason?: string; readonly codeCache?: boolean };
+  readonly code: { readonly from: string; readonly reason?: string; readonly codeCache?: boolean; readonly entry?: string };
 }
+
+/** The processes' code lines, the CommonJS-started ones first. */
+const byEntry = (lines: readonly CodeLine[]): CodeLine['code'][] => lines.map((c) => c.code).sort((a, b) => String(a.entry).localeCompare(String(b.entry)));
 
 /** What thread-code-probe.ts prints: the core its bundle imported and the Sluice files under its code, in the driver-program thread and in each task. */
 interface ThreadProbe {
@@ -97,13 +101,14 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   assert.deepEqual(first.counts, expectedCounts(3000));
   assert.equal(new Set(first.code.map((c) => c.pid)).size, 3, `one line per process (driver + 2 workers): ${JSON.stringify(first.code)}`);
   const threads = path.join(copy, 'dist', 'threads');
-  assert.deepEqual(first.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: false, threads })));
+  // The driver's process as bin/sluice.js started it, its workers from dist/sluice-entry.cjs.
+  assert.deepEqual(byEntry(first.code), ['cjs', 'cjs', 'esm'].map((entry) => ({ from: 'bundle', codeCache: false, threads, entry })));
   assert.ok(fs.statSync(path.join(copy, 'dist', 'sluice.cjs.cache')).size > 0, 'the code cache was written');
   // ASCII only, as cli-entry reads it (latin1: a one-byte string in V8).
   assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
   const second = await wordCount(4000, 'thread-code-probe.ts');
   assert.deepEqual(second.counts, expectedCounts(4000));
-  assert.deepEqual(second.code.map((c) => c.code), [0, 1, 2].map(() => ({ from: 'bundle', codeCache: true, threads })));
+  assert.deepEqual(byEntry(second.code), ['cjs', 'cjs', 'esm'].map((entry) => ({ from: 'bundle', codeCache: true, threads, entry })));
   assertThreadCode(second.threads, path.join(threads, 'index.mjs'), new RegExp(`^${escape(threads)}/[\\w-]+\\.mjs$`));
 });
 
@@ -120,6 +125,7 @@ test('after a file the bundle was made from changes, every process runs the modu
   assert.equal(run.code.length, 3, JSON.stringify(run.code));
   for (const c of run.code) {
     assert.equal(c.code.from, 'modules');
+    assert.equal(c.code.entry, 'esm', 'a stale bundle: the workers start from cli-entry.js, not its CommonJS build made with the bundle');
     assert.ok(c.code.reason?.includes(`${main} changed since the bundle was made`), c.code.reason);
   }
   assertThreadCode(run.threads, path.join(REPO_DIR, 'packages', 'core', 'dist', 'src', 'index.js'), new RegExp(`^${escape(REPO_DIR)}/packages/(core|driver|worker)/dist/src/`));
