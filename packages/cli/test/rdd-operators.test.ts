@@ -77,6 +77,7 @@ const results = new Map<string, Outcome>();
 const sampleRun2 = new Map<string, Outcome>();
 let runs: JobRun[] = [];
 let tasksPerWorker: number[] = [];
+const unionMapStages: number[] = [];
 let setupError: unknown;
 
 function parse(run: JobRun, into: Map<string, Outcome>): void {
@@ -91,6 +92,13 @@ before(async () => {
     await withCluster({ workers: 2 }, async (h) => {
       const full = await h.run(fixture('rdd-operators.ts'), [inputFile, workDir, 'all']);
       const again = await h.run(fixture('rdd-operators.ts'), [inputFile, workDir, 'sample']);
+      // The shuffle map stages the driver runs for the union run alone.
+      let counting = false;
+      h.cluster.driver.dag.addListener({ onStageSubmitted: (e) => void (counting && e.kind === 'shuffleMap' && unionMapStages.push(e.stageId)) });
+      counting = true;
+      const unionRun = await h.run(fixture('rdd-operators.ts'), [inputFile, workDir, 'union']);
+      counting = false;
+      parse(unionRun, results);
       runs = [full, again];
       tasksPerWorker = h.cluster.driver.registry.all().map((w) => w.tasksCompleted);
       parse(full, results);
@@ -347,6 +355,52 @@ test('union', () => {
   assert.deepEqual(flat(u.parts), [...nums, ...Array.from({ length: 10 }, (_, i) => i)]);
   assert.deepEqual(got('union.context'), [...smallA, 100, 101, 200, 201, 202]);
   assert.deepEqual(got('union.self'), [...smallA, ...smallA]);
+});
+
+/** The pairs a reduceByKey into HashPartitioner.of(n) leaves in each partition, computed here. */
+function reducedParts(pairs: readonly (readonly [string, number])[], n: number): [string, number][][] {
+  const place = partitionFunction(HashPartitioner.of(n));
+  const parts: [string, number][][] = Array.from({ length: n }, () => []);
+  for (const [id, v] of reduceExpected(pairs, (a, b) => a + b)) {
+    const k = JSON.parse(id) as string;
+    parts[place(k)].push([k, v]);
+  }
+  return parts;
+}
+
+test('union of inputs with the same partitioner keeps it: partition i is the inputs\' partitions i', () => {
+  const half = Math.floor(pairsS.length / 2);
+  const a = reducedParts(pairsS.slice(0, half), 4);
+  const b = reducedParts(pairsS.slice(half), 4);
+  const two = got<Parts<[string, number]> & { partitioner: unknown }>('union.aware');
+  assert.deepEqual(two.partitioner, { kind: 'hash', numPartitions: 4 });
+  assert.equal(two.n, 4);
+  assert.deepEqual(two.parts.map(bag), a.map((p, i) => bag([...p, ...b[i]])));
+  const three = got<Parts<[string, number]> & { partitioner: unknown }>('union.aware.three');
+  assert.deepEqual(three.partitioner, { kind: 'hash', numPartitions: 4 });
+  assert.deepEqual(three.parts.map(bag), a.map((p, i) => bag([...p, ...b[i], ...p])));
+  const one = got<Parts<[string, number]> & { partitioner: unknown }>('union.aware.one');
+  assert.deepEqual(one.partitioner, { kind: 'hash', numPartitions: 4 }, 'an empty RDD does not count (as Spark)');
+  assert.deepEqual(one.parts.map(bag), a.map(bag));
+});
+
+test('union then reduceByKey with the same partitioner: no new shuffle, the same sums', () => {
+  const r = got<Parts<[string, number]> & { partitioner: unknown }>('union.reduced');
+  assert.deepEqual(r.partitioner, { kind: 'hash', numPartitions: 4 });
+  assert.deepEqual(r.parts.map(bag), reducedParts(pairsS, 4).map(bag));
+  assert.equal(unionMapStages.length, 2, `one shuffle map stage per reduceByKey below the union, none after it (stages ${JSON.stringify(unionMapStages)})`);
+});
+
+test('union of inputs with other partition counts, partitioners or none: the plain union', () => {
+  const a = reducedParts(pairsS.slice(0, Math.floor(pairsS.length / 2)), 4);
+  for (const [name, n] of [['union.otherCount', 7], ['union.otherPartitioner', 8], ['union.unpartitioned', 6]] as const) {
+    const u = got<Parts<[string, number]> & { partitioner: unknown }>(name);
+    assert.equal(u.partitioner, null, name);
+    assert.equal(u.n, n, name);
+    assert.deepEqual(u.parts.slice(0, 4).map(bag), a.map(bag), `${name}: the first input's partitions first`);
+  }
+  assert.deepEqual(got<Parts<[string, number]>>('union.unpartitioned').parts.slice(4), slices(pairsS, 2));
+  assert.deepEqual(bag(flat(got<Parts<[string, number]>>('union.otherCount').parts.slice(4))), bag(flat(reducedParts(pairsS, 3))));
 });
 
 test('distinct', () => {

@@ -17,6 +17,7 @@ import { SluiceError } from './errors.js';
 import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-working-directory.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
+import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator } from './shared/accumulator.js';
@@ -200,6 +201,8 @@ export class SluiceContext {
 
   union<T>(rdds: RDD<T>[]): RDD<T> {
     if (rdds.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.union: needs at least one RDD');
+    const aware = partitionerAwareUnion(this, rdds);
+    if (aware) return aware;
     const parts: [number, number][] = [];
     rdds.forEach((r, i) => {
       for (let p = 0; p < r.numPartitions; p++) parts.push([i, p]);

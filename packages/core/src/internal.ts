@@ -65,3 +65,4 @@ export * from './checkpoint/checkpoint-store.js';
 export * from './checkpoint/checkpoint-store-registry.js';
 export * from './checkpoint/checkpoint-location.js';
 export * from './checkpoint/local-checkpoint-store.js';
+export { mostCommonHolders } from './rdd/partitioner-aware-union.js';

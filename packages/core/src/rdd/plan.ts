@@ -86,6 +86,8 @@ export type NodeOp =
   | { readonly kind: 'zipWithIndex'; readonly offsets: readonly number[] }
   /** Partition i of a union is partition `parts[i][1]` of parent `parts[i][0]`. */
   | { readonly kind: 'union'; readonly parts: readonly (readonly [number, number])[] }
+  /** Partition i concatenates partition i of every parent, in order (inputs with the same partitioner). */
+  | { readonly kind: 'partitionerAwareUnion' }
   /** Partition i of a coalesced RDD concatenates these parent partitions. */
   | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[] }
   | { readonly kind: 'cartesian'; readonly rightPartitions: number }

@@ -349,6 +349,9 @@ export class PartitionComputer {
         const [which, parentSplit] = op.parts[split];
         return this.compute(node.parents[which], parentSplit, emit);
       }
+      case 'partitionerAwareUnion':
+        for (const p of node.parents) await this.compute(p, split, emit);
+        return;
       case 'coalesce':
         for (const p of op.groups[split]) await this.compute(parent, p, emit);
         return;

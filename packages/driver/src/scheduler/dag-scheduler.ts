@@ -8,6 +8,7 @@ import {
   decodeSmall,
   encode,
   encodeSmall,
+  mostCommonHolders,
   stageSharedPlan,
   type ActionSpec,
   type Clock,
@@ -440,6 +441,7 @@ export class DAGScheduler implements RegistryListener {
       }
       return keys;
     };
+    const awareUnion = Object.values(plan.nodes).some((n) => n.op.kind === 'partitionerAwareUnion');
     const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
     // The stage's part of every task, encoded once when its first task launches.
     let stage: StageDescription | undefined;
@@ -486,7 +488,9 @@ export class DAGScheduler implements RegistryListener {
             for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) if (this.registry.get(w)) out.add(w);
           }
         }
-        for (const n of cachedNodes) for (const w of this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? []) out.add(w);
+        const held = cachedNodes.map((n) => [...(this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? [])]);
+        // A partitioner-aware union's partition i prefers the workers holding most of its inputs' partitions i (as Spark's).
+        for (const w of awareUnion ? mostCommonHolders(held) : held.flat()) out.add(w);
         return out;
       },
       onSuccess: (partition, outcome, workerId) => {
