@@ -350,7 +350,10 @@ const MUTATIONS = [
     file: 'packages/core/src/rdd/partitioner-aware-union.ts',
     search: '    partitioner,\n  );',
     replace: '  );',
-    tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'union' }],
+    tests: [
+      { file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'union' },
+      { file: 'packages/cli/dist/test/dstream-operators.test.js', pattern: 'partitioner-aware' },
+    ],
   },
   {
     id: 'union-aware-first-input-only',

@@ -525,6 +525,12 @@ test('reduceByKeyAndWindow without an inverse function', () => {
   );
 });
 
+test('the window of reduceByKey outputs keeps their partitioner (a partitioner-aware union)', () => {
+  const w = got<[number, unknown][]>('window.ofReduced');
+  assert.deepEqual(w.map(([t]) => t), got<[number, unknown][]>('reduceByKeyAndWindow.3s').map(([t]) => t), 'one window a batch');
+  for (const [t, shape] of w) assert.deepEqual(shape, { partitioner: { kind: 'hash', numPartitions: 2 }, n: 2 }, `batch ${t}`);
+});
+
 test('reduceByKeyAndWindow with an inverse function (keys stay at 0)', () => {
   const inv3 = reduceByKeyAndWindowInv(pairsA, 3000, 1000);
   check('reduceByKeyAndWindow.inv.3s', inv3, asBag);
