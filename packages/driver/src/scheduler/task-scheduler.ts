@@ -134,26 +134,31 @@ export class TaskScheduler implements RegistryListener {
     }
   }
 
-  /** Queue tasks on workers whose slots are all taken and whose queue is empty (see the class comment). */
+  /**
+   * Queue tasks on workers whose slots are all taken and whose queue is empty (see the class
+   * comment), one task per worker per round, as fillSlots spreads them: a stage with few
+   * tasks left is queued evenly, not QUEUED_PER_CORE a core on the first worker offered
+   * while the next gets none (its 3 tasks would run one after the other beside an idle worker).
+   */
   private fillQueues(): void {
-    let sets: TaskSetManager[] | undefined;
-    let live = 0;
-    for (const w of this.registry.responsive()) {
-      if (w.freeSlots > 0 || w.queuedTasks > 0) continue;
-      if (sets === undefined) {
-        sets = this.taskSets.filter((t) => t.canQueue());
-        if (sets.length === 0) return;
-        live = this.registry.all().length;
-      }
-      fill: for (let n = 0; n < QUEUED_PER_CORE * w.cores; n++) {
+    const workers = this.registry.responsive().filter((w) => w.freeSlots === 0 && w.queuedTasks === 0);
+    if (workers.length === 0) return;
+    const sets = this.taskSets.filter((t) => t.canQueue());
+    if (sets.length === 0) return;
+    const live = this.registry.all().length;
+    let open = shuffled(workers);
+    while (open.length > 0) {
+      const next: WorkerInfo[] = [];
+      for (const w of open) {
         for (const tsm of sets) {
           const t = tsm.offer(w.id, live, false);
           if (!t) continue;
           this.launch(w, tsm, t.taskId, t.desc, true);
-          continue fill;
+          if (w.queuedTasks < QUEUED_PER_CORE * w.cores) next.push(w);
+          break;
         }
-        break;
       }
+      open = next;
     }
   }
 

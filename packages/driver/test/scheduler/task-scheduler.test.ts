@@ -188,6 +188,22 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     assert.deepEqual(end(), { kind: 'done' });
   });
 
+  test('a stage with few tasks left is queued evenly: one task per worker per round, not a full queue on the first worker offered', async () => {
+    const c = cluster({ wA: 1, wB: 1 });
+    const { stage, end } = c.run(6);
+    await settle();
+    // One tiny task ended on each: 4 left, one to each slot, 2 to queue: one on each worker
+    // (a full queue of QUEUED_PER_CORE on one would run 3 tasks in a row beside an idle worker).
+    await c.answer(1);
+    assert.deepEqual(
+      Object.fromEntries([...c.fakes].map(([id, f]) => [id, f.waiting.length])),
+      { wA: 2, wB: 2 },
+      'each worker holds its slot task and one queued',
+    );
+    while (end() === undefined) assert.ok((await c.answer(1)) > 0);
+    assert.deepEqual([...stage.successes].sort((x, y) => x[0] - y[0]), Array.from({ length: 6 }, (_, i) => [i, 1]), 'each partition succeeded once');
+  });
+
   test('a worker lost with queued tasks: they run on the other worker, each partition succeeds once', async () => {
     const c = cluster({ wA: 2, wB: 2 });
     const { stage, end } = c.run(60);
