@@ -224,10 +224,11 @@ test('changed job code against the checkpoint: a clear error before any batch ru
     before,
     'the checkpoint is left as it was',
   );
-  // An added output is a changed graph too.
+  // An added output is a changed graph too ('base' adds the mapWithState's output and
+  // saveAsTextFiles to 'light''s three: outputs 3 and 4).
   const added = await submitAttached(driver.address, secret, args('base'));
   assert.notEqual(added.code, 0);
-  assert.match(added.stdout + added.stderr, /output 3: not in the checkpoint, code has saveAsTextFiles/);
+  assert.match(added.stdout + added.stderr, /output 3: not in the checkpoint, code has foreachRDD\(of stream \d+\); output 4: not in the checkpoint, code has saveAsTextFiles/);
 });
 
 test('every metadata file damaged: the job fails with a clear error naming them', { timeout: 120_000 }, async () => {
