@@ -1567,6 +1567,14 @@ const MUTATIONS = [
     replace: '    void known;',
     tests: ['packages/cli/dist/test/recovery-limits.test.js'],
   },
+  {
+    id: 'graph-added-output-unreported',
+    what: "an output the code adds to a checkpointed graph is not named in the recovery error (only the streams it reads are)",
+    file: 'packages/core/src/checkpoint/graph-fingerprint.ts',
+    search: '    if (!a) out.push(`output ${i}: not in the checkpoint, code has ${describeOutput(b)}`);',
+    replace: '    if (!a) continue;',
+    tests: [{ file: 'packages/cli/dist/test/recovery-limits.test.js', pattern: 'changed job code against the checkpoint' }],
+  },
   // docker-stack.yml, checked offline (the e2e swarm phase, scripts/e2e-swarm.mjs, runs it).
   {
     id: 'stack-worker-vip',
