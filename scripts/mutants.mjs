@@ -380,6 +380,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'union' }],
   },
   {
+    id: 'preferred-locations-stage-partition',
+    what: "a task's preferred workers look each cached parent up at the stage's own partition number, not the partition a union or coalesce reads of it (the worker holding the block is not preferred)",
+    file: 'packages/driver/src/scheduler/preferred-locations.ts',
+    search: 'const places = placesOf(plan, parent, parentSplit, lookup, visited);',
+    replace: 'const places = placesOf(plan, parent, split, lookup, visited);',
+    tests: ['packages/driver/dist/test/scheduler/preferred-locations.test.js', 'packages/cli/dist/test/rdd-locality.test.js'],
+  },
+  {
     id: 'union-aware-prefers-every-holder',
     what: "a partitioner-aware union's partition prefers every worker holding any input's partition, not the ones holding most (Spark's rule)",
     file: 'packages/core/src/rdd/partitioner-aware-union.ts',

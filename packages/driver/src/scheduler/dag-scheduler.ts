@@ -8,7 +8,6 @@ import {
   decodeSmall,
   encode,
   encodeSmall,
-  mostCommonHolders,
   stageSharedPlan,
   type ActionSpec,
   type Clock,
@@ -16,6 +15,7 @@ import {
   type LineageGraph,
   type MapOutputLocation,
   type Plan,
+  type PlanNode,
   type ShuffleSpec,
   type TaskPart,
   type TaskPayload,
@@ -26,6 +26,7 @@ import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/wo
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { MapOutputTracker } from './map-output-tracker.js';
+import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
@@ -415,6 +416,20 @@ export class DAGScheduler implements RegistryListener {
     return out;
   }
 
+  /** A source node's own preferred workers for a partition: where a received block is, or the worker that last read a direct input's key (live ones). */
+  private ownPlaces(jobId: string, n: PlanNode, split: number): string[] {
+    const ids: string[] = [];
+    if (n.op.kind === 'blocks') {
+      const b = n.op.blocks[split];
+      for (const l of b?.locations ?? []) ids.push(l.workerId);
+      for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) ids.push(w);
+    } else if (n.op.kind === 'directInput') {
+      const key = n.op.localityKeys?.[split];
+      for (const w of (key && this.blockLocations.workersFor(`direct_${jobId}_${key}`)) ?? []) ids.push(w);
+    }
+    return ids.filter((w) => this.registry.get(w) !== undefined);
+  }
+
   private runTaskSet(
     job: JobState,
     actionId: number,
@@ -430,19 +445,24 @@ export class DAGScheduler implements RegistryListener {
     if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
-    // Direct inputs whose partitions line up with the stage's: partition i prefers the
-    // worker that last read the same locality key (a client it keeps for that key).
+    // The direct inputs' partitions a task reads: the worker that read a locality key last keeps a client for it.
+    const directNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'directInput' && n.op.localityKeys);
     const directKeys = (partition: number): string[] => {
       const keys: string[] = [];
-      for (const n of Object.values(plan.nodes)) {
-        if (n.op.kind !== 'directInput' || !n.op.localityKeys || n.numPartitions !== plan.nodes[plan.root].numPartitions) continue;
-        const key = n.op.localityKeys[partition];
-        if (key) keys.push(`direct_${job.jobId}_${key}`);
+      const touched = partitionsTouched(plan, partition);
+      for (const n of directNodes) {
+        for (const split of touched.get(n.id) ?? []) {
+          const key = n.op.kind === 'directInput' ? n.op.localityKeys?.[split] : undefined;
+          if (key) keys.push(`direct_${job.jobId}_${key}`);
+        }
       }
       return keys;
     };
-    const awareUnion = Object.values(plan.nodes).some((n) => n.op.kind === 'partitionerAwareUnion');
-    const hasDirectKeys = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.localityKeys);
+    const places: PlaceLookup = {
+      cached: (n, split) => this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, split)) ?? [],
+      own: (n, split) => this.ownPlaces(job.jobId, n, split),
+    };
+    const hasDirectKeys = directNodes.length > 0;
     // The stage's part of every task, encoded once when its first task launches.
     let stage: StageDescription | undefined;
     const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;
@@ -478,21 +498,7 @@ export class DAGScheduler implements RegistryListener {
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
-      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => {
-        const out = new Set<string>();
-        for (const k of directKeys(partition)) for (const w of this.blockLocations.workersFor(k) ?? []) if (this.registry.get(w)) out.add(w);
-        for (const n of blockNodes) {
-          if (n.op.kind === 'blocks' && n.numPartitions === plan.nodes[plan.root].numPartitions) {
-            const b = n.op.blocks[partition];
-            for (const l of b?.locations ?? []) if (this.registry.get(l.workerId)) out.add(l.workerId);
-            for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) if (this.registry.get(w)) out.add(w);
-          }
-        }
-        const held = cachedNodes.map((n) => [...(this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, partition)) ?? [])]);
-        // A partitioner-aware union's partition i prefers the workers holding most of its inputs' partitions i (as Spark's).
-        for (const w of awareUnion ? mostCommonHolders(held) : held.flat()) out.add(w);
-        return out;
-      },
+      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
       onSuccess: (partition, outcome, workerId) => {
         for (const b of outcome.stored_blocks) this.blockLocations.add(b, workerId);
         if (hasDirectKeys) {

@@ -45,30 +45,36 @@ export function shufflesRead(plan: Plan): number[] {
 }
 
 /**
- * Which partitions of each node a task over `partition` of the root touches
- * (union, coalesce and cartesian remap them; every other node maps i to i).
+ * The parent partitions partition `split` of `node` reads through its narrow
+ * dependencies, in the order it reads them, as [parent node id, parent partition]
+ * (union, coalesce and cartesian remap them; every other node maps i to i; a cogroup's
+ * shuffled inputs, -1 in `parents`, are left out).
  */
+export function narrowParentSplits(node: PlanNode, split: number): (readonly [number, number])[] {
+  const op = node.op;
+  const out: (readonly [number, number])[] = [];
+  if (op.kind === 'union') {
+    const [which, sp] = op.parts[split];
+    out.push([node.parents[which], sp]);
+  } else if (op.kind === 'coalesce') {
+    for (const sp of op.groups[split]) out.push([node.parents[0], sp]);
+  } else if (op.kind === 'cartesian') {
+    out.push([node.parents[0], Math.floor(split / op.rightPartitions)], [node.parents[1], split % op.rightPartitions]);
+  } else {
+    for (const p of node.parents) out.push([p, split]);
+  }
+  return out.filter(([p]) => p >= 0);
+}
+
+/** Which partitions of each node a task over `partition` of the root touches (see narrowParentSplits). */
 export function partitionsTouched(plan: Plan, partition: number): Map<number, Set<number>> {
   const out = new Map<number, Set<number>>();
   const visit = (id: number, split: number): void => {
-    if (id < 0) return;
     let s = out.get(id);
     if (!s) out.set(id, (s = new Set()));
     if (s.has(split)) return;
     s.add(split);
-    const n = plan.nodes[id];
-    const op = n.op;
-    if (op.kind === 'union') {
-      const [which, sp] = op.parts[split];
-      visit(n.parents[which], sp);
-    } else if (op.kind === 'coalesce') {
-      for (const sp of op.groups[split]) visit(n.parents[0], sp);
-    } else if (op.kind === 'cartesian') {
-      visit(n.parents[0], Math.floor(split / op.rightPartitions));
-      visit(n.parents[1], split % op.rightPartitions);
-    } else {
-      for (const p of n.parents) visit(p, split);
-    }
+    for (const [p, sp] of narrowParentSplits(plan.nodes[id], split)) visit(p, sp);
   };
   visit(plan.root, partition);
   return out;
