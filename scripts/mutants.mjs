@@ -154,15 +154,15 @@ const MUTATIONS = [
   {
     id: 'thread-rebind-same-module',
     what: "a task thread bound again imports the job bundle by the same URL: the job before's module instance (and state) is reused",
-    file: 'packages/worker/src/executor/task-thread.ts',
-    search: "(binds > 1 ? `?job=${encodeURIComponent(jobId)}` : '')",
+    file: 'packages/core/src/bundle/bundle-imports.ts',
+    search: "(this.binds > 1 ? `?job=${encodeURIComponent(jobId)}` : '')",
     replace: "''",
     tests: [{ file: 'packages/worker/dist/test/executor/spare-task-threads.test.js', pattern: 'given back' }, 'packages/cli/dist/test/spare-task-threads.test.js'],
   },
   {
     id: 'thread-baseline-nan',
     what: "a global is compared with !== (NaN never equals itself): every thread looks changed and none is kept",
-    file: 'packages/worker/src/executor/thread-baseline.ts',
+    file: 'packages/core/src/bundle/thread-baseline.ts',
     search: '!Object.is(was.value, p.value)',
     replace: 'was.value !== p.value',
     tests: [{ file: 'packages/worker/dist/test/executor/spare-task-threads.test.js', pattern: 'given back' }],

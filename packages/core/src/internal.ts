@@ -35,6 +35,8 @@ export type * as wire from './rpc/wire.js';
 export * from './util/clock.js';
 export * from './util/user-error.js';
 export * from './bundle/bundle-files.js';
+export * from './bundle/bundle-imports.js';
+export * from './bundle/thread-baseline.js';
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export * from './streaming/streaming-backend.js';

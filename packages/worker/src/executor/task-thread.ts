@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import {
   Broadcast,
   PortRequests,
@@ -40,11 +39,12 @@ import {
   type TaskPart,
   type TaskPayload,
   withTaskPart,
+  BundleImports,
+  ThreadBaseline,
 } from '@sluice/core/internal';
 import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
-import { ThreadBaseline } from './thread-baseline.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -60,25 +60,19 @@ interface BoundJob {
 
 /** Set by `bind` (unset by a clean `unbind`); resolves once the job's bundle is imported (or failed to). */
 let job: Promise<BoundJob> | undefined;
-/** Jobs this thread was bound to so far. */
-let binds = 0;
-/** Characters of the job bundles this thread imported (each import stays loaded: ES modules are never unloaded). */
-let importedChars = 0;
-/** A thread serves at most this many jobs, one after another, ... */
-const MAX_JOBS_PER_THREAD = 64;
-/** ... and imports at most this much of their bundles (characters: 64 MiB of ASCII) before it is terminated. */
-const MAX_IMPORTED_CHARS = 64 << 20;
+/** The job bundles this thread imported (each stays loaded: ES modules are never unloaded). */
+const imports = new BundleImports();
 
 async function loadJob(jobId: string, bundlePath: string): Promise<BoundJob> {
   try {
     // A thread bound again imports the bundle as a module of its own (a new URL): the job
     // before's module state is not seen, even when its bundle was the same file.
-    const url = pathToFileURL(bundlePath).href + (binds > 1 ? `?job=${encodeURIComponent(jobId)}` : '');
+    const url = imports.bind(jobId, bundlePath);
     const mod = (await import(url)) as Record<string, unknown>;
     const evalInScope = bundleEval(mod, bundlePath);
     // Revived functions are placed as in the bundle, so their stack frames map to the user's file.
     const origin = { url, text: fs.readFileSync(bundlePath, 'utf8') };
-    importedChars += origin.text.length;
+    imports.imported(origin.text.length);
     // Records that are instances of the job's classes are revived in this thread.
     setRecordClassScope(evalInScope, origin.text);
     return { jobId, evalInScope, origin, loadError: undefined };
@@ -338,9 +332,7 @@ async function unbind(): Promise<string | undefined> {
   if (job !== bound) return 'the thread was bound again meanwhile';
   if (runningTask !== undefined || pending.length > 0) return 'the thread holds tasks';
   if (receivers.size > 0) return 'the thread runs a receiver';
-  if (binds >= MAX_JOBS_PER_THREAD) return `the thread served ${binds} jobs`;
-  if (importedChars >= MAX_IMPORTED_CHARS) return `the thread imported ${importedChars} characters of job bundles`;
-  const left = baseline?.difference();
+  const left = imports.exhausted() ?? baseline?.difference();
   if (left !== undefined) return left;
   flushEnded();
   job = undefined;
@@ -402,7 +394,6 @@ port.on('message', (msg: MainToThread) => {
         retired = true;
         return;
       }
-      binds++;
       job = loadJob(msg.jobId, msg.bundlePath);
       return;
     case 'unbind':

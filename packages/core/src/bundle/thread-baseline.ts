@@ -1,11 +1,13 @@
 /**
- * What a task thread holds before any job ran in it, to tell after a job whether the job
- * left anything behind that could act later or that another job could see: resources that
- * keep the thread's event loop busy (timers, sockets, servers, immediates: what
- * `process.getActiveResourcesInfo()` lists), globals added or replaced (`globalThis`'s own
- * properties), properties added to or replaced on the builtins and their prototypes,
- * `process.env`, and listeners on `process`. A thread whose job changed none of them may
- * serve another job of the same bundle (SpareTaskThreads.giveBack); any other is terminated.
+ * What a job thread (a worker's task thread, a driver's driver-program thread) holds before
+ * any job ran in it, to tell after a job whether the job left anything behind that could
+ * act later or that another job could see: resources that keep the thread's event loop
+ * busy (timers, sockets, servers, immediates: what `process.getActiveResourcesInfo()`
+ * lists), globals added or replaced (`globalThis`'s own properties), properties added to or
+ * replaced on the builtins and their prototypes, `process.env`, and listeners on `process`.
+ * A thread whose job changed none of them may serve another job of the same bundle (the
+ * worker's SpareTaskThreads.giveBack, the driver's SpareJobThreads.giveBack); any other is
+ * terminated.
  *
  * What it cannot see, and why that is accepted: state inside objects it does not walk (a
  * property set deep in a builtin's object, a Node module's internals), a timer the job
@@ -13,7 +15,7 @@
  * thread bound again imports its bundle afresh). A job of the same bundle runs the same
  * code, so what the first one could leave the second one would make itself.
  *
- * Threading: the task thread that takes it, only.
+ * Threading: the thread that takes it, only.
  */
 
 /** Builtins whose own properties (and their prototypes') a job must not have changed. */
