@@ -347,7 +347,7 @@ const MUTATIONS = [
   {
     id: 'rdd-subtract-drops-duplicates',
     what: "rdd.subtract/subtractByKey keep one element of a key, not every one (Spark keeps duplicates)",
-    file: 'packages/core/src/rdd/rdd.ts',
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
     search: '  return ws.length > 0 ? [] : vs.map((v) => [k, v]);',
     replace: '  return ws.length > 0 ? [] : vs.slice(0, 1).map((v) => [k, v]);',
     tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'subtract' }],
@@ -398,7 +398,7 @@ const MUTATIONS = [
   {
     id: 'rdd-collectasmap-first-wins',
     what: "rdd.collectAsMap keeps a key's first value, not its last (Spark's later pair replaces it)",
-    file: 'packages/core/src/rdd/rdd.ts',
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
     search: '      if (e) e[1] = v;',
     replace: '      if (e) void e;',
     tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'collectAsMap' }],
