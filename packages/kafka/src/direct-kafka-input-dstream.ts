@@ -144,11 +144,22 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }),
     );
     const so = this.options.startingOffsets ?? 'latest';
+    const explicitOf = (topic: string, partition: number) => (typeof so === 'object' ? so[topic]?.[partition] : undefined);
+    const committedOf = (topic: string, partition: number) => committed.get(topic)?.[partition] ?? -1n;
+    if (firstBatch && so === 'none') {
+      const unset = fresh.filter((f) => committedOf(f.topic, f.partition) < 0n).map((f) => `${f.topic}/${f.partition}`);
+      if (unset.length > 0) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `KafkaUtils.createDirectStream: startingOffsets 'none' (auto.offset.reset=none) and group '${this.options.groupId}' has no committed offset for ${unset.length === 1 ? 'partition' : 'partitions'} ${unset.join(', ')}; commit offsets for them, give them in startingOffsets, or use 'earliest' or 'latest'`,
+        );
+      }
+    }
     const fallbackEarliest = !firstBatch || so === 'earliest';
     const bound = await this.listOffsets([...byTopic.keys()], fallbackEarliest);
     for (const { topic, partition } of fresh) {
-      const explicit = typeof so === 'object' ? so[topic]?.[partition] : undefined;
-      const c = committed.get(topic)?.[partition] ?? -1n;
+      const explicit = explicitOf(topic, partition);
+      const c = committedOf(topic, partition);
       const start = explicit !== undefined ? BigInt(explicit) : c >= 0n ? c : (bound.get(topic)?.[partition] ?? 0n);
       this.position.set(tpKey(topic, partition), { topic, partition, offset: Number(start) });
       if (!firstBatch) this.ssc.sc.log('info', 'kafka direct stream: new partition', { component: 'kafka-direct-stream', topic, partition, fromOffset: Number(start) });
@@ -177,11 +188,13 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       ends.push({ p, last });
     }
     // Spark's maxMessagesPerPartition: backpressure's rate split over the partitions by
-    // lag, each capped at maxRatePerPartition (or that cap alone without backpressure).
+    // lag, each capped at maxRatePerPartition (or that cap alone without backpressure),
+    // times the interval, at least minRatePerPartition records.
+    const minRecords = this.options.minRatePerPartition ?? 1;
     const caps = this.maxRecordsPerRange(
       ends.map((e) => e.last - e.p.offset),
       this.options.maxRatePerPartition,
-    );
+    )?.map((c) => Math.max(c, minRecords));
     const ranges: OffsetRange[] = [];
     ends.forEach(({ p, last }, i) => {
       const until = Math.min(last, p.offset + (caps?.[i] ?? Infinity));

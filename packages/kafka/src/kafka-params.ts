@@ -33,8 +33,8 @@ export interface KafkaConnection {
   readonly retryTimeoutMs?: number;
 }
 
-/** Where partitions without a committed offset in the group start. */
-export type StartingOffsets = 'latest' | 'earliest' | { readonly [topic: string]: { readonly [partition: number]: number } };
+/** Where partitions without a committed offset in the group start ('none': nowhere, an error, as auto.offset.reset=none). */
+export type StartingOffsets = 'latest' | 'earliest' | 'none' | { readonly [topic: string]: { readonly [partition: number]: number } };
 
 export interface DirectStreamOptions extends KafkaConnection {
   /** Topics to read; or `topicPattern`. */
@@ -45,13 +45,20 @@ export interface DirectStreamOptions extends KafkaConnection {
   readonly groupId: string;
   /**
    * Partitions with no committed offset in the group start here: 'latest' (default, as
-   * Kafka's auto.offset.reset), 'earliest', or per topic and partition (these win over
+   * Kafka's auto.offset.reset), 'earliest', 'none' (the stream fails at its first batch
+   * naming them, as auto.offset.reset=none), or per topic and partition (these win over
    * committed offsets, as Spark's ConsumerStrategies offsets do). A partition that
    * appears while the stream runs starts at its earliest offset.
    */
   readonly startingOffsets?: StartingOffsets;
   /** At most this many records per partition per second of batch interval (Spark's spark.streaming.kafka.maxRatePerPartition). */
   readonly maxRatePerPartition?: number;
+  /**
+   * When the batch is rate-limited (maxRatePerPartition or backpressure), each partition
+   * still gets at least this many records per batch if it has them (Spark's
+   * spark.streaming.kafka.minRatePerPartition; default 1).
+   */
+  readonly minRatePerPartition?: number;
 }
 
 /** What a worker needs to connect (normalized, plain JSON). */
@@ -90,9 +97,10 @@ export function validateStreamOptions(o: DirectStreamOptions): void {
   if (hasTopics === hasPattern) bad(`${op}: topics / topicPattern`, { topics: o.topics, topicPattern: String(o.topicPattern) }, 'give exactly one of them');
   if (hasTopics && (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.some((t) => typeof t !== 'string' || t === ''))) bad(`${op}: topics`, o.topics, 'give a non-empty list of topic names');
   if (o.maxRatePerPartition !== undefined && !(Number.isFinite(o.maxRatePerPartition) && o.maxRatePerPartition > 0)) bad(`${op}: maxRatePerPartition`, o.maxRatePerPartition, 'give records per second > 0, or leave it out for no limit');
+  if (o.minRatePerPartition !== undefined && !(Number.isSafeInteger(o.minRatePerPartition) && o.minRatePerPartition >= 1)) bad(`${op}: minRatePerPartition`, o.minRatePerPartition, 'give a whole number of records per partition per batch >= 1, or leave it out for 1');
   const so = o.startingOffsets;
-  if (so !== undefined && so !== 'latest' && so !== 'earliest') {
-    if (typeof so !== 'object' || so === null) bad(`${op}: startingOffsets`, so, "use 'latest', 'earliest' or { topic: { partition: offset } }");
+  if (so !== undefined && so !== 'latest' && so !== 'earliest' && so !== 'none') {
+    if (typeof so !== 'object' || so === null) bad(`${op}: startingOffsets`, so, "use 'latest', 'earliest', 'none' or { topic: { partition: offset } }");
     for (const [t, parts] of Object.entries(so)) {
       for (const [p, off] of Object.entries(parts)) {
         if (!/^\d+$/.test(p) || !Number.isSafeInteger(off) || off < 0) bad(`${op}: startingOffsets['${t}'][${p}]`, off, 'give a partition number and an offset >= 0');

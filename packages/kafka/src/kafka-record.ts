@@ -7,8 +7,13 @@ export interface KafkaRecord {
   readonly offset: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  /** Milliseconds since the epoch (create or log-append time, as the topic says). */
+  /**
+   * Milliseconds since the epoch: the producer's create time, or in a topic with
+   * message.timestamp.type=LogAppendTime the time the broker appended the record's batch.
+   */
   readonly timestamp: number;
+  /** Which of the two `timestamp` is (Kafka's TimestampType). */
+  readonly timestampType: 'CreateTime' | 'LogAppendTime';
   /** In the order the producer wrote them (a key may repeat). */
   readonly headers: readonly (readonly [string, Buffer | null])[];
 }

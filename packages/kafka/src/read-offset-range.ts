@@ -7,19 +7,85 @@ import type { OffsetRange } from './offset-range.js';
 const MAX_BYTES_PER_FETCH = 4 * 1024 * 1024;
 /** Kafka's isolation level read_committed: no records of open or aborted transactions. */
 export const READ_COMMITTED = 1;
-/** Record batch attribute: a control batch (a transaction's commit or abort marker). */
+/** Record batch attributes: timestamp type LogAppendTime, transactional, control (a transaction's commit or abort marker). */
+const LOG_APPEND_TIME = 0x08;
+const TRANSACTIONAL = 0x10;
 const CONTROL_BATCH = 0x20;
+
+interface FetchedBatch {
+  readonly firstOffset: bigint;
+  readonly lastOffsetDelta: number;
+  readonly attributes: number;
+  readonly firstTimestamp: bigint;
+  readonly maxTimestamp: bigint;
+  readonly producerId: bigint;
+  readonly records: readonly { readonly offsetDelta: number; readonly timestampDelta: bigint; readonly key: Buffer | null; readonly value: Buffer | null; readonly headers: [Buffer | null, Buffer | null][]; readonly attributes?: number }[];
+}
+
+/**
+ * Which batches of one fetch response belong to aborted transactions, as Kafka's own
+ * consumer decides (Fetcher's CompletedFetch): the response lists each aborted transaction
+ * overlapping the fetched offsets (producer id, first offset); from a producer's first
+ * batch at or past that offset, its transactional batches are skipped until its abort
+ * marker. The marker may lie past the end of the response (a transaction larger than one
+ * fetch): the batches are skipped all the same, and the next fetch lists the transaction
+ * again. (The client's own filter keeps such batches, so it is not relied on.)
+ */
+function abortedBatchFilter(aborted: readonly { producerId: bigint; firstOffset: bigint }[] | undefined): (b: FetchedBatch) => boolean {
+  const pending = [...(aborted ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  const abortedProducers = new Set<bigint>();
+  return (b) => {
+    const last = b.firstOffset + BigInt(b.lastOffsetDelta);
+    while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId);
+    if ((b.attributes & CONTROL_BATCH) !== 0) {
+      // An abort marker (control record key type 0) ends the producer's aborted transaction.
+      if (b.records[0]?.key?.readInt16BE(2) === 0) abortedProducers.delete(b.producerId);
+      return true;
+    }
+    return (b.attributes & TRANSACTIONAL) !== 0 && abortedProducers.has(b.producerId);
+  };
+}
+
+/** Whether `err` is the brokers' OFFSET_OUT_OF_RANGE. */
+function isOffsetOutOfRange(err: unknown): boolean {
+  const e = err as { findBy?: (k: string, v: unknown) => unknown };
+  return typeof e?.findBy === 'function' && Boolean(e.findBy('apiId', 'OFFSET_OUT_OF_RANGE'));
+}
+
+/**
+ * The range's fetch offset is outside the partition's log: the error naming the partition,
+ * the offsets and what the log holds now (Spark fails the same way: its executors' consumers
+ * have no offset reset policy). Undefined when the log does hold `next` (a stale answer:
+ * retried).
+ */
+async function outOfRange(conn: ConnectionParams, range: OffsetRange, next: bigint, until: bigint): Promise<SluiceError | undefined> {
+  const consumer = cachedConsumer(conn);
+  const at = async (timestamp: bigint) => (await consumer.listOffsets({ topics: [range.topic], timestamp, isolationLevel: READ_COMMITTED })).get(range.topic)?.[range.partition];
+  const start = await at(-2n);
+  const end = await at(-1n);
+  if (start === undefined || end === undefined || (next >= start && next <= end)) return undefined;
+  const where = `Kafka ${range.topic}/${range.partition}: offsets [${next}, ${until}) of the batch's range`;
+  if (next < start) {
+    return new SluiceError(
+      'SLUICE_IO',
+      `${where} are no longer in the log, which now starts at offset ${start}: records [${next}, ${start < until ? start : until}) were deleted (retention, DeleteRecords, or an unclean leader election) before they were read, and are lost; to go on without them, start from a new checkpoint directory with startingOffsets { '${range.topic}': { ${range.partition}: ${start} } } (or raise the topic's retention)`,
+    );
+  }
+  return new SluiceError('SLUICE_IO', `${where} are past the partition's end ${end} (was the topic deleted and made again?)`);
+}
 
 /**
  * Reads exactly the records [fromOffset, untilOffset) of one topic-partition from its
  * leader, on a worker, with the worker's cached consumer. A broker that is down, a
  * leader that moved or a stale leader epoch is retried (fresh metadata each time) for
  * up to `retryTimeoutMs`; then the task fails naming the partition and the range (the
- * task is retried, and reads the same range again).
+ * task is retried, and reads the same range again). Offsets the log no longer holds
+ * (deleted by retention before they were read) fail the task at once, naming them.
  *
- * Reads are read_committed: the driver's ranges end at the last stable offset, the
- * client drops the records of aborted transactions, and transaction markers (control
- * batches) are skipped here; their offsets count in the range but yield no record.
+ * Reads are read_committed: the driver's ranges end at the last stable offset, records
+ * of aborted transactions are dropped, and transaction markers (control batches) are
+ * skipped; their offsets count in the range but yield no record. Gaps in the offsets
+ * (a compacted topic) are read over, as Spark's allowNonConsecutiveOffsets.
  */
 export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange): Promise<KafkaRecord[]> {
   const out: KafkaRecord[] = [];
@@ -35,33 +101,44 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
       const topic = md.topics.get(range.topic);
       const leader = topic?.partitions[range.partition]?.leader;
       if (!topic || leader === undefined || leader < 0) throw new Error(`no leader for ${range.topic}/${range.partition} in the metadata`);
-      const res = await consumer.fetch({
-        node: leader,
-        maxWaitTime: 200,
-        isolationLevel: READ_COMMITTED,
-        maxBytes: MAX_BYTES_PER_FETCH,
-        topics: [{ topicId: topic.id, partitions: [{ partition: range.partition, fetchOffset: next, partitionMaxBytes: MAX_BYTES_PER_FETCH, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-      });
+      let res;
+      try {
+        res = await consumer.fetch({
+          node: leader,
+          maxWaitTime: 200,
+          isolationLevel: READ_COMMITTED,
+          maxBytes: MAX_BYTES_PER_FETCH,
+          topics: [{ topicId: topic.id, partitions: [{ partition: range.partition, fetchOffset: next, partitionMaxBytes: MAX_BYTES_PER_FETCH, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+        });
+      } catch (err) {
+        const lost = isOffsetOutOfRange(err) ? await outOfRange(conn, range, next, until) : undefined;
+        throw lost ?? err;
+      }
       const part = res.responses[0]?.partitions[0];
       if (!part) throw new Error('empty fetch response');
       if (part.errorCode !== 0) throw new Error(`fetch error code ${part.errorCode}`);
       const before = next;
-      for (const batch of part.records ?? []) {
-        for (const rec of (batch.attributes & CONTROL_BATCH) !== 0 ? [] : batch.records) {
+      const isAborted = abortedBatchFilter(part.abortedTransactions);
+      for (const batch of (part.records ?? []) as FetchedBatch[]) {
+        const skip = isAborted(batch);
+        for (const rec of skip ? [] : batch.records) {
           const offset = batch.firstOffset + BigInt(rec.offsetDelta);
           if (offset < next || offset >= until) continue;
+          const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
           out.push({
             topic: range.topic,
             partition: range.partition,
             offset: Number(offset),
-            key: rec.key && rec.key.length >= 0 ? rec.key : null,
+            key: rec.key,
             value: rec.value,
-            timestamp: Number(batch.firstTimestamp + rec.timestampDelta),
+            // In a LogAppendTime batch every record has the time the broker appended the batch.
+            timestamp: Number(logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + rec.timestampDelta),
+            timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
             headers: rec.headers.map(([k, v]) => [k === null ? '' : k.toString('utf8'), v] as const),
           });
           next = offset + 1n;
         }
-        // Offsets the log no longer has (compaction) or control batches are skipped.
+        // Offsets the log no longer has (compaction), aborted batches and control batches are skipped.
         const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
         if (batchEnd > next) next = batchEnd < until ? batchEnd : until;
       }

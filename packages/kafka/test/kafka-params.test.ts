@@ -23,7 +23,9 @@ test('direct stream options: each bad value is named with its fix', () => {
   refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g' }), /give exactly one of them/);
   refused(() => validateStreamOptions({ ...ok, topics: [] }), /topics: got \[\]; give a non-empty list/);
   refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: 0 }), /maxRatePerPartition: got 0; give records per second > 0/);
-  refused(() => validateStreamOptions({ ...ok, startingOffsets: 'newest' as 'latest' }), /startingOffsets: got "newest"; use 'latest', 'earliest'/);
+  refused(() => validateStreamOptions({ ...ok, minRatePerPartition: 0.5 }), /minRatePerPartition: got 0.5; give a whole number of records per partition per batch >= 1/);
+  validateStreamOptions({ ...ok, startingOffsets: 'none', minRatePerPartition: 10 });
+  refused(() => validateStreamOptions({ ...ok, startingOffsets: 'newest' as 'latest' }), /startingOffsets: got "newest"; use 'latest', 'earliest', 'none'/);
   refused(() => validateStreamOptions({ ...ok, startingOffsets: { t: { 0: -5 } } }), /startingOffsets\['t'\]\[0\]: got -5; give a partition number and an offset >= 0/);
 });
 

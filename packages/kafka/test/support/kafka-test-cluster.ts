@@ -26,6 +26,13 @@ export interface TopicState {
   readonly name: string;
   readonly id: string;
   readonly partitions: PartitionLog[];
+  /** message.timestamp.type=LogAppendTime. */
+  readonly logAppendTime: boolean;
+}
+
+export interface TopicOptions {
+  /** message.timestamp.type=LogAppendTime: the broker stamps each batch it appends with its own clock. */
+  readonly logAppendTime?: boolean;
 }
 
 /**
@@ -33,10 +40,11 @@ export interface TopicState {
  * speaking Kafka's binary protocol (see protocol/messages.ts for the APIs and versions),
  * with topics, partitions, leaders, consumer-group offsets and idempotent producers kept
  * in memory, and transactions (see transaction-coordinator.ts). Not a product: no
- * replication, retention, TLS or SASL. What it
- * offers tests beyond Kafka: stop/start (the same ports, state kept), per-broker stops,
- * leader moves, partitions added, and dropping produce responses after the append (to
- * make a client retry).
+ * replication, TLS or SASL. What it offers tests beyond Kafka: stop/start (the same
+ * ports, state kept), per-broker stops, leader moves, partitions added, topics deleted,
+ * records deleted from a log's start (as retention does: `log(t, p).deleteRecordsBefore`),
+ * compaction (`log(t, p).compact`), LogAppendTime topics, and dropping produce responses
+ * after the append (to make a client retry).
  *
  * Threading: one event loop; each connection's requests are answered in order.
  */
@@ -139,9 +147,9 @@ export class KafkaTestCluster {
     this.groups.close();
   }
 
-  createTopic(name: string, partitions: number): TopicState {
+  createTopic(name: string, partitions: number, options: TopicOptions = {}): TopicState {
     if (this.topics.has(name)) throw new Error(`topic ${name} exists`);
-    const t: TopicState = { name, id: randomBytes(16).toString('hex'), partitions: [] };
+    const t: TopicState = { name, id: randomBytes(16).toString('hex'), partitions: [], logAppendTime: options.logAppendTime ?? false };
     this.topics.set(name, t);
     this.addPartitions(name, partitions);
     return t;
@@ -151,7 +159,12 @@ export class KafkaTestCluster {
   addPartitions(name: string, total: number): void {
     const t = this.topics.get(name);
     if (!t) throw new Error(`no topic ${name}`);
-    while (t.partitions.length < total) t.partitions.push(new PartitionLog(name, t.partitions.length, this.nextLeader++ % this.ports.length));
+    while (t.partitions.length < total) t.partitions.push(new PartitionLog(name, t.partitions.length, this.nextLeader++ % this.ports.length, t.logAppendTime));
+  }
+
+  /** Deletes a topic and its records (DeleteTopics): clients get UNKNOWN_TOPIC_OR_PARTITION from then on. */
+  deleteTopic(name: string): void {
+    if (!this.topics.delete(name)) throw new Error(`no topic ${name}`);
   }
 
   /** Makes `broker` the partition's leader, with a new leader epoch. */

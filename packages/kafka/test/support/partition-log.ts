@@ -1,5 +1,5 @@
 import { ErrorCode } from './protocol/messages.js';
-import { CONTROL, encodeControlBatch, splitBatches, TRANSACTIONAL, withBaseOffset, type StoredBatch } from './protocol/record-batch.js';
+import { CONTROL, encodeControlBatch, rewriteBatch, splitBatches, TRANSACTIONAL, withBaseOffset, withLogAppendTime, type PlainRecord, type StoredBatch } from './protocol/record-batch.js';
 
 /** What an idempotent producer last wrote to one partition (Kafka keeps the last 5 batches). */
 interface ProducerState {
@@ -29,18 +29,45 @@ export class PartitionLog {
   private readonly abortedTxns: { producerId: bigint; first: bigint; last: bigint }[] = [];
   endOffset = 0n;
   leaderEpoch = 0;
+  /** The log start offset: records below it were deleted (retention, DeleteRecords). */
+  private logStart = 0n;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
     public leader: number,
+    /** message.timestamp.type=LogAppendTime: the broker stamps each batch with its own clock. */
+    readonly logAppendTime = false,
   ) {}
 
   get startOffset(): bigint {
-    return 0n;
+    return this.logStart;
+  }
+
+  /** Deletes the records below `offset`, as retention or DeleteRecords do (the log start moves there). */
+  deleteRecordsBefore(offset: bigint): void {
+    if (offset > this.endOffset) throw new Error(`deleteRecordsBefore(${offset}): past the end ${this.endOffset}`);
+    if (offset <= this.logStart) return;
+    this.logStart = offset;
+    while (this.batches.length > 0 && this.batches[0]!.last < offset) this.batches.shift();
+  }
+
+  /**
+   * Compaction as the log cleaner does it: each batch keeps its header (base offset, last
+   * offset delta, producer fields) and only the records `keep` accepts, at their own
+   * offsets, so the log has gaps; a batch left with no record is removed.
+   */
+  compact(keep: (r: PlainRecord) => boolean): void {
+    const kept: { base: bigint; last: bigint; bytes: Buffer }[] = [];
+    for (const b of this.batches) {
+      const bytes = rewriteBatch(b.bytes, keep);
+      if (bytes) kept.push({ ...b, bytes });
+    }
+    this.batches.splice(0, this.batches.length, ...kept);
   }
 
   append(batch: StoredBatch): AppendResult {
+    if (this.logAppendTime) batch = withLogAppendTime(batch, BigInt(Date.now()));
     const h = batch.header;
     if (h.producerId >= 0n && h.baseSequence >= 0) {
       let p = this.producers.get(h.producerId);

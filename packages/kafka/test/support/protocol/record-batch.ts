@@ -78,7 +78,9 @@ export function withBaseOffset(bytes: Buffer, baseOffset: bigint, leaderEpoch: n
 
 export interface PlainRecord {
   readonly offset: bigint;
+  /** As Kafka defines it: the record's create time, or the batch's max timestamp in a LogAppendTime batch. */
   readonly timestamp: bigint;
+  readonly timestampType: 'CreateTime' | 'LogAppendTime';
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: readonly (readonly [string, Buffer | null])[];
@@ -89,6 +91,7 @@ export function decodeRecords(batch: Buffer): PlainRecord[] {
   const h = readHeader(batch);
   if ((h.attributes & 0x7) !== 0) throw new Error('decodeRecords: compressed batch');
   const baseTimestamp = batch.readBigInt64BE(27);
+  const logAppend = (h.attributes & LOG_APPEND_TIME) !== 0;
   const r = new WireReader(batch.subarray(HEADER_SIZE));
   const out: PlainRecord[] = [];
   for (let i = 0; i < h.recordCount; i++) {
@@ -107,7 +110,7 @@ export function decodeRecords(batch: Buffer): PlainRecord[] {
       const hl = r.varint();
       headers.push([hk, hl < 0 ? null : Buffer.from(r.bytes(hl))]);
     }
-    out.push({ offset: h.baseOffset + BigInt(offDelta), timestamp: baseTimestamp + tsDelta, key, value, headers });
+    out.push({ offset: h.baseOffset + BigInt(offDelta), timestamp: logAppend ? h.maxTimestamp : baseTimestamp + tsDelta, timestampType: logAppend ? 'LogAppendTime' : 'CreateTime', key, value, headers });
   }
   return out;
 }
@@ -150,9 +153,49 @@ export function encodeBatch(records: readonly { key: Buffer | null; value: Buffe
     .toBuffer();
 }
 
-/** Batch attribute bits (Kafka's RecordBatch): transactional, control. */
+/** Batch attribute bits (Kafka's RecordBatch): timestamp type LogAppendTime, transactional, control. */
+export const LOG_APPEND_TIME = 0x08;
 export const TRANSACTIONAL = 0x10;
 export const CONTROL = 0x20;
+
+function withCrc(bytes: Buffer): Buffer {
+  bytes.writeUInt32BE(crc32c(bytes.subarray(CRC_START)), 17);
+  return bytes;
+}
+
+/** The batch as a LogAppendTime topic's broker stores it: timestamp type bit set, max timestamp = the broker's clock. */
+export function withLogAppendTime(batch: StoredBatch, now: bigint): StoredBatch {
+  const bytes = Buffer.from(batch.bytes);
+  bytes.writeInt16BE(batch.header.attributes | LOG_APPEND_TIME, 21);
+  bytes.writeBigInt64BE(now, 35);
+  withCrc(bytes);
+  return { header: readHeader(bytes), bytes };
+}
+
+/**
+ * An uncompressed batch with only the records `keep` accepts, each at its own offset (the
+ * header, last offset delta included, unchanged: the log cleaner's output); null when no
+ * record is left. Compressed and control batches are kept whole.
+ */
+export function rewriteBatch(batch: Buffer, keep: (r: PlainRecord) => boolean): Buffer | null {
+  const h = readHeader(batch);
+  if ((h.attributes & 0x7) !== 0 || (h.attributes & CONTROL) !== 0) return batch;
+  const records = decodeRecords(batch);
+  const r = new WireReader(batch.subarray(HEADER_SIZE));
+  const kept: Buffer[] = [];
+  for (const rec of records) {
+    const start = r.offset;
+    const len = r.varint();
+    const whole = batch.subarray(HEADER_SIZE + start, HEADER_SIZE + r.offset + len);
+    r.bytes(len);
+    if (keep(rec)) kept.push(whole);
+  }
+  if (kept.length === 0) return null;
+  const out = Buffer.concat([batch.subarray(0, HEADER_SIZE), ...kept]);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt32BE(kept.length, 57);
+  return withCrc(out);
+}
 
 /**
  * A transaction marker as the coordinator writes it to every partition of a transaction

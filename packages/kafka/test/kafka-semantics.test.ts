@@ -1,0 +1,194 @@
+// Spark's spark-streaming-kafka-0-10 semantics where a log is not a plain run of records,
+// on a real cluster (test broker + driver + 2 worker processes, started once for the file):
+// every field of a record (null key and value, headers, CreateTime and LogAppendTime
+// timestamps), a compacted topic's gaps, a transaction aborted across several fetches,
+// records deleted before they were read; auto.offset.reset=none; minRatePerPartition. Expected values come from what each test sent and
+// the broker's own log (decoded by the test broker, not by the connector).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { assertTotals, batchesOf, jobArgs, nothing, produce, useEnv, type Produced } from './stream-test-support.js';
+
+const env = useEnv();
+
+interface Fields {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  valueBytes: number;
+  timestamp: number;
+  timestampType: string;
+  headers: [string, string | null][];
+}
+
+/** The records of `ranges` as the connector reads them (KafkaUtils.createRDD on the cluster). */
+async function readFields(ranges: { topic: string; partition: number; fromOffset: number; untilOffset: number }[]): Promise<Fields[]> {
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'fields', ranges, topics: [], groupId: 'g', total: 0 }))).finished(120_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  return jsonLines<Fields[]>(end.lines, 'FIELDS ')[0]!;
+}
+
+/** What the broker holds in [from, until) of a partition (data records only), in the fixture's shape. */
+function brokerFields(topic: string, partition: number, from = 0n, until = 1n << 62n, skip: (value: string | null) => boolean = () => false): Fields[] {
+  return env.kafka
+    .records(topic, partition)
+    .filter((r) => r.offset >= from && r.offset < until && !skip(r.value?.toString('utf8') ?? null))
+    .map((r) => ({
+      topic,
+      partition,
+      offset: Number(r.offset),
+      key: r.key === null ? null : r.key.toString('utf8'),
+      value: r.value === null ? null : r.value.toString('utf8').slice(0, 40),
+      valueBytes: r.value?.length ?? -1,
+      timestamp: Number(r.timestamp),
+      timestampType: r.timestampType,
+      headers: r.headers.map(([k, v]) => [k, v === null ? null : v.toString('utf8')] as [string, string | null]),
+    }));
+}
+
+test("a record's fields: null key and null value (a tombstone), headers in order, CreateTime as the producer set it, LogAppendTime as the broker stamped it", async () => {
+  env.kafka.createTopic('fields-ct', 1);
+  env.kafka.createTopic('fields-lat', 1, { logAppendTime: true });
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  const sent = [
+    { key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: 1_000_000n, headers: new Map([[Buffer.from('h1'), Buffer.from('a')], [Buffer.from('h2'), Buffer.from('b')]]) },
+    { value: Buffer.from('no key'), timestamp: 1_000_007n },
+    { key: Buffer.from('gone'), timestamp: 1_000_003n }, // a tombstone: no value
+  ];
+  const before = Date.now();
+  for (const topic of ['fields-ct', 'fields-lat']) await p.send({ messages: sent.map((m) => ({ ...m, topic, partition: 0 })) });
+  const after = Date.now();
+  await p.close();
+  const ct = await readFields([{ topic: 'fields-ct', partition: 0, fromOffset: 0, untilOffset: 3 }]);
+  assert.deepEqual(
+    ct.map((r) => [r.offset, r.key, r.value, r.timestamp, r.timestampType, r.headers]),
+    [
+      [0, 'k1', 'v1', 1_000_000, 'CreateTime', [['h1', 'a'], ['h2', 'b']]],
+      [1, null, 'no key', 1_000_007, 'CreateTime', []],
+      [2, 'gone', null, 1_000_003, 'CreateTime', []],
+    ],
+  );
+  assert.deepEqual(ct, brokerFields('fields-ct', 0));
+  const lat = await readFields([{ topic: 'fields-lat', partition: 0, fromOffset: 0, untilOffset: 3 }]);
+  const stamped = lat[0]!.timestamp;
+  assert.ok(stamped >= before && stamped <= after, `the broker's append time ${stamped} is within the send [${before}, ${after}], not the producer's time`);
+  assert.deepEqual(
+    lat.map((r) => [r.key, r.value, r.timestamp, r.timestampType]),
+    [
+      ['k1', 'v1', stamped, 'LogAppendTime'],
+      [null, 'no key', stamped, 'LogAppendTime'],
+      ['gone', null, stamped, 'LogAppendTime'],
+    ],
+    'every record of the batch has the time the broker appended it',
+  );
+  assert.deepEqual(lat, brokerFields('fields-lat', 0));
+});
+
+test('a compacted topic: the gaps in its offsets are read over (Spark with allowNonConsecutiveOffsets), each surviving record once, ranges may start, end or lie in a gap', async () => {
+  env.kafka.createTopic('compacted', 1);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  for (let b = 0; b < 10; b++) {
+    await p.send({ messages: Array.from({ length: 20 }, (_, i) => ({ topic: 'compacted', partition: 0, key: Buffer.from(`k${(b * 20 + i) % 7}`), value: Buffer.from(`v${b * 20 + i}`) })) });
+  }
+  await p.close();
+  // Offsets 20-39 go whole (a batch removed), elsewhere every third record survives.
+  env.kafka.log('compacted', 0)!.compact((r) => !(r.offset >= 20n && r.offset < 40n) && r.offset % 3n === 0n);
+  const ranges = [
+    { topic: 'compacted', partition: 0, fromOffset: 1, untilOffset: 3 }, // only a gap
+    { topic: 'compacted', partition: 0, fromOffset: 4, untilOffset: 25 }, // ends in a removed batch
+    { topic: 'compacted', partition: 0, fromOffset: 25, untilOffset: 200 }, // starts in it
+  ];
+  const got = await readFields(ranges);
+  const want = ranges.flatMap((r) => brokerFields('compacted', 0, BigInt(r.fromOffset), BigInt(r.untilOffset)));
+  assert.equal(want.length, 5 + 53, 'offsets 6..18 and 42..198 that are multiples of 3');
+  assert.deepEqual(got, want);
+});
+
+test('a transaction aborted across several fetches (5 MiB, the reader fetches 4 MiB at a time) is not read; the committed records before and after it are', async () => {
+  env.kafka.createTopic('aborted-big', 1);
+  const p = new Producer({ clientId: 'tx', bootstrapBrokers: env.kafka.bootstrap, idempotent: true, transactionalId: 'aborted-big', serializers: stringSerializers });
+  const send = async (committed: boolean, prefix: string, batches: number, size: number) => {
+    const tx = await p.beginTransaction();
+    for (let b = 0; b < batches; b++) await tx.send({ messages: Array.from({ length: 100 }, (_, i) => ({ topic: 'aborted-big', partition: 0, value: `${prefix}-${b * 100 + i}-`.padEnd(size, 'x') })) });
+    if (committed) await tx.commit();
+    else await tx.abort();
+  };
+  await send(true, 'before', 1, 10);
+  await send(false, 'aborted', 6, 9000); // 6 batches of 900 KB
+  await send(true, 'after', 2, 10);
+  await p.close();
+  const end = Number(env.kafka.log('aborted-big', 0)!.endOffset);
+  const got = await readFields([{ topic: 'aborted-big', partition: 0, fromOffset: 0, untilOffset: end }]);
+  const want = brokerFields('aborted-big', 0, 0n, BigInt(end), (v) => !/^(before|after)-/.test(v ?? '')); // not the aborted records nor the markers
+  assert.equal(want.length, 300);
+  assert.deepEqual(
+    got.map((r) => r.value),
+    want.map((r) => r.value),
+  );
+});
+
+test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', async () => {
+  env.kafka.createTopic('truncated', 2);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  for (let b = 0; b < 5; b++) await p.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'truncated', partition: 1, value: Buffer.from(`v${b * 10 + i}`) })) });
+  await p.close();
+  env.kafka.log('truncated', 1)!.deleteRecordsBefore(20n);
+  // From the log start on, nothing is lost.
+  assert.deepEqual(await readFields([{ topic: 'truncated', partition: 1, fromOffset: 25, untilOffset: 50 }]), brokerFields('truncated', 1, 25n, 50n));
+  const started = Date.now();
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'fields', ranges: [{ topic: 'truncated', partition: 1, fromOffset: 5, untilOffset: 30 }], topics: [], groupId: 'g', total: 0 }))).finished(120_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /Kafka truncated\/1: offsets \[5, 30\) of the batch's range are no longer in the log, which now starts at offset 20: records \[5, 20\) were deleted/);
+  assert.match(end.failure!, /startingOffsets \{ 'truncated': \{ 1: 20 \} \}/);
+  assert.ok(Date.now() - started < 60_000, 'not retried as if the brokers were down');
+});
+
+test("startingOffsets 'none' (auto.offset.reset=none): partitions without a committed offset fail the stream naming them; with every offset committed it starts there", async () => {
+  env.kafka.createTopic('reset-none', 3);
+  await produce(env.kafka, ['reset-none'], 3, 300, 21, nothing());
+  env.kafka.groups.commit('g-none', 'reset-none', 1, 7n);
+  const args = () => jobArgs(env.kafka, { topics: ['reset-none'], groupId: 'g-none', startingOffsets: 'none', expectTotal: 1 });
+  const failed = await (await startJob(env.cluster, fixture('count-job.ts'), args())).finished(60_000);
+  assert.equal(failed.ok, false);
+  assert.match(failed.failure!, /startingOffsets 'none' \(auto\.offset\.reset=none\) and group 'g-none' has no committed offset for partitions reset-none\/0, reset-none\/2;/);
+  const from = [3n, 7n, 0n];
+  env.kafka.groups.commit('g-none', 'reset-none', 0, from[0]!);
+  env.kafka.groups.commit('g-none', 'reset-none', 2, from[2]!);
+  // Exactly the records after the committed offsets, from the broker's log.
+  const want: Produced = nothing();
+  for (const log of env.kafka.topics.get('reset-none')!.partitions) {
+    for (const r of env.kafka.records('reset-none', log.partition).filter((x) => x.offset >= from[log.partition]!)) {
+      const v = Number(r.value!.toString());
+      want.count++;
+      want.sum += v;
+      want.sumSq += v * v;
+    }
+  }
+  const ok = await (await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['reset-none'], groupId: 'g-none', startingOffsets: 'none', expectTotal: want.count }))).finished(60_000);
+  const batches = batchesOf(ok);
+  assert.deepEqual(
+    batches.find((b) => b.ranges.length > 0)!.ranges.map((r) => [r.partition, r.fromOffset]),
+    [0, 1, 2].map((p) => [p, Number(from[p])]),
+  );
+  assertTotals(batches, want);
+});
+
+test('minRatePerPartition: a rate-limited batch still takes that many records from each partition that has them (Spark: max(rate share x interval, minRatePerPartition))', async () => {
+  env.kafka.createTopic('min-rate', 2);
+  const want = nothing();
+  await produce(env.kafka, ['min-rate'], 1, 150, 22, want); // partition 0 only
+  await produce(env.kafka, ['min-rate'], 2, 150, 23, want); // both
+  const ends = env.kafka.topics.get('min-rate')!.partitions.map((l) => Number(l.endOffset));
+  // initialRate 20/s split by lag x 0.5 s is at most 10 records a partition; the minimum, 60, wins.
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['min-rate'], groupId: 'g-min', startingOffsets: 'earliest', backpressure: { initialRate: 20 }, minRatePerPartition: 60, expectTotal: 300 }));
+  const batches = batchesOf(await job.finished(90_000));
+  assert.deepEqual(
+    batches.find((b) => b.ranges.length > 0)!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]),
+    [0, 1].map((p) => [p, 0, Math.min(60, ends[p]!)]),
+    `first batch (ends ${ends})`,
+  );
+  assertTotals(batches, want);
+});
