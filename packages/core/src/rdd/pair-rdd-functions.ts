@@ -1,6 +1,6 @@
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
-import { partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import { rangeShuffle } from './ordered-rdd-functions.js';
 import type { RDD } from './rdd.js';
 
@@ -108,10 +108,35 @@ export class PairRDDFunctions {
     return cogroupAs(this, other, partitions, 'rdd.subtractByKey').flatMap(pairsOnlyLeft as (kv: [K, [V[], W[]]]) => [K, V][]);
   }
 
+  /** Spark's groupWith: cogroup with one other RDD, or with two (`[k, [vs, ws1, ws2]]`). */
+  groupWith<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>): RDD<[K, [V[], W[]]]>;
+  groupWith<K, V, W1, W2>(this: RDD<[K, V]>, other1: RDD<[K, W1]>, other2: RDD<[K, W2]>): RDD<[K, [V[], W1[], W2[]]]>;
+  groupWith<K, V>(this: RDD<[K, V]>, ...others: RDD<[K, unknown]>[]): RDD<[K, unknown[][]]> {
+    const partitioner = this.defaultPartitioner(undefined, others as RDD<unknown>[], 'rdd.groupWith');
+    return this.context.cogroupInternal([this, ...others] as RDD<[unknown, unknown]>[], partitioner) as RDD<[K, unknown[][]]>;
+  }
+
   async countByKey<K, V>(this: RDD<[K, V]>): Promise<Map<K, number>> {
     return this.keys().countByValue();
   }
 
+  /** reduceByKey's result as a Map on the driver, keys compared by value (Spark's reduceByKeyLocally). */
+  async reduceByKeyLocally<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V): Promise<Map<K, V>> {
+    return this.reduceByKey(f).collectAsMap();
+  }
+
+  /**
+   * Every value of `key`, keys compared by value (Spark's lookup). With a hash or range
+   * partitioner, only the partition the key maps to is read; otherwise all of them.
+   */
+  async lookup<K, V>(this: RDD<[K, V]>, key: K): Promise<V[]> {
+    const same = sameKey;
+    const values = this.narrow<V>({ kind: 'flatMap', fn: this.ship((kv: [K, V]): V[] => (same(kv[0], key) ? [kv[1]] : []), 'lookup') });
+    const p = this.partitioner;
+    if (p === undefined || p.kind === 'custom') return values.collect();
+    const [part] = (await this.context.runAction(values, { kind: 'collect' }, [partitionFunction(p)(key)])) as V[][];
+    return part;
+  }
 
   /** The pairs as a Map on the driver, keys compared by value; a later pair of a key replaces its value (Spark's collectAsMap). */
   async collectAsMap<K, V>(this: RDD<[K, V]>): Promise<Map<K, V>> {
@@ -123,7 +148,6 @@ export class PairRDDFunctions {
     }
     return new Map(byId.values());
   }
-
 }
 
 export function cogroupAs<K, V, W>(rdd: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg | undefined, operator: string): RDD<[K, [V[], W[]]]> {
@@ -132,8 +156,47 @@ export function cogroupAs<K, V, W>(rdd: RDD<[K, V]>, other: RDD<[K, W]>, partiti
 }
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).
-// Self-contained helpers shipped to workers (they capture nothing and name nothing else).
 function pairsOnlyLeft(kv: [unknown, [unknown[], unknown[]]]): [unknown, unknown][] {
   const [k, [vs, ws]] = kv;
   return ws.length > 0 ? [] : vs.map((v) => [k, v]);
+}
+
+/**
+ * Whether two keys are equal by value as keyId sees them (key.ts): primitives alike (NaN
+ * equal to NaN), Dates by time, arrays element by element, Maps and Sets and other objects
+ * by their entries. Iterative, as it must name nothing but itself to run on a worker.
+ */
+function sameKey(a: unknown, b: unknown): boolean {
+  const pending: [unknown, unknown][] = [[a, b]];
+  while (pending.length > 0) {
+    const [x, y] = pending.pop()!;
+    if (x === y || (x !== x && y !== y)) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (x instanceof Date || y instanceof Date) {
+      if (!(x instanceof Date && y instanceof Date) || x.getTime() !== y.getTime()) return false;
+      continue;
+    }
+    if (Array.isArray(x) !== Array.isArray(y) || x instanceof Map !== y instanceof Map || x instanceof Set !== y instanceof Set) return false;
+    if (x instanceof Map || x instanceof Set) {
+      const ex = [...(x as Map<unknown, unknown>).entries()];
+      const ey = [...(y as Map<unknown, unknown>).entries()];
+      if (ex.length !== ey.length) return false;
+      // Keyed by value and order-free as keyId's sorted entries: each entry must match one of the other's.
+      const used = new Set<number>();
+      for (const e of ex) {
+        const j = ey.findIndex((f, i) => !used.has(i) && sameKey(e, f));
+        if (j < 0) return false;
+        used.add(j);
+      }
+      continue;
+    }
+    const kx = Object.keys(x);
+    const ky = Object.keys(y);
+    if (kx.length !== ky.length) return false;
+    for (const k of kx) {
+      if (!Object.prototype.hasOwnProperty.call(y, k)) return false;
+      pending.push([(x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]]);
+    }
+  }
+  return true;
 }

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { mulberry32 } from '../util/random.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
 import type { RDD } from './rdd.js';
 
@@ -19,7 +20,7 @@ export class RDDActions<T> {
 
   async first(this: RDD<T>): Promise<T> {
     const got = await this.take(1);
-    if (got.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.first() on an empty RDD (rdd ${this.id}${this.name ? ` '${this.name}'` : ''})`);
+    if (got.length === 0) throw emptyCollection(this, 'first', '');
     return got[0];
   }
 
@@ -49,7 +50,7 @@ export class RDDActions<T> {
   async reduce(this: RDD<T>, f: (a: T, b: T) => T): Promise<T> {
     const parts = (await this.context.runAction(this, { kind: 'reduce', fn: this.ship(f, 'reduce') })) as { empty: boolean; value: T }[];
     const nonEmpty = parts.filter((p) => !p.empty);
-    if (nonEmpty.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.reduce() on an empty RDD (rdd ${this.id}): use fold() with a zero value`);
+    if (nonEmpty.length === 0) throw emptyCollection(this, 'reduce', ': use fold() with a zero value');
     return nonEmpty.map((p) => p.value).reduce(f);
   }
 
@@ -61,6 +62,92 @@ export class RDDActions<T> {
   async aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
     const parts = (await this.context.runAction(this, { kind: 'aggregate', zero, seqOp: this.ship(seqOp, 'aggregate') })) as U[];
     return parts.reduce(combOp, zero);
+  }
+
+  /** The largest element by `compare` (default: key.ts's order), as Spark's max(): an empty RDD is an error. */
+  async max(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T> {
+    const got = await ordered(this, 1, false, compare, 'max');
+    if (got.length === 0) throw emptyCollection(this, 'max', '');
+    return got[0];
+  }
+
+  /** The smallest element by `compare` (default: key.ts's order), as Spark's min(): an empty RDD is an error. */
+  async min(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T> {
+    const got = await ordered(this, 1, true, compare, 'min');
+    if (got.length === 0) throw emptyCollection(this, 'min', '');
+    return got[0];
+  }
+
+  /**
+   * aggregate() in rounds, as Spark's treeAggregate: partitions' results are combined
+   * `depth` levels deep on the workers (a shuffle each), the last few on the driver.
+   * The result is aggregate()'s; `depth` must be at least 1.
+   */
+  async treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
+    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}`);
+    if (this.numPartitions === 0) return zero;
+    let partial = this.narrow<U>({
+      kind: 'mapPartitions',
+      withIndex: false,
+      fn: this.ship((it: Iterable<T>): U[] => {
+        let acc = zero;
+        for (const x of it) acc = seqOp(acc, x);
+        return [acc];
+      }, 'treeAggregate'),
+    });
+    let n = partial.numPartitions;
+    const scale = Math.max(Math.ceil(Math.pow(n, 1 / depth)), 2);
+    // As Spark's: another level only while it leaves the driver less to combine.
+    while (n > scale + Math.ceil(n / scale)) {
+      n = Math.floor(n / scale);
+      const parts = n;
+      const keyed = partial.narrow<[number, U]>({
+        kind: 'mapPartitions',
+        withIndex: true,
+        fn: this.ship((index: number, it: Iterable<U>): [number, U][] => [...it].map((u): [number, U] => [index % parts, u]), 'treeAggregate'),
+      });
+      partial = keyed.foldByKey(zero, combOp, parts).values();
+    }
+    return partial.fold(zero, combOp);
+  }
+
+  /** reduce() in rounds, as Spark's treeReduce (see treeAggregate): an empty RDD is an error. */
+  async treeReduce(this: RDD<T>, f: (a: T, b: T) => T, depth = 2): Promise<T> {
+    // A partition's result is [] (no element) or [value], as Spark's Option.
+    const op = (a: T[], b: T[]): T[] => (a.length === 0 ? b : b.length === 0 ? a : [f(a[0], b[0])]);
+    const got = await this.treeAggregate<T[]>([], (acc, x) => op(acc, [x]), op, depth);
+    if (got.length === 0) throw emptyCollection(this, 'treeReduce', ': use treeAggregate() with a zero value');
+    return got[0];
+  }
+
+  /**
+   * `num` elements chosen at random, as Spark's takeSample: without replacement, all of them
+   * (shuffled) when the RDD has no more than `num`; sampled with a fraction that gives at
+   * least `num` with high probability, again until it does, then shuffled and cut to `num`.
+   * The same seed on the same RDD gives the same sample.
+   */
+  async takeSample(this: RDD<T>, withReplacement: boolean, num: number, seed: number = randomSeed()): Promise<T[]> {
+    if (!Number.isInteger(num) || num < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: the number of elements must be a whole number >= 0, got ${String(num)}`);
+    if (num === 0) return [];
+    const total = await this.count();
+    if (total === 0) return [];
+    const rand = mulberry32(seed >>> 0);
+    if (!withReplacement && num >= total) return shuffleInPlace(await this.collect(), rand);
+    const fraction = fractionForSampleSize(num, total, withReplacement);
+    let sample = await this.sample(withReplacement, fraction, Math.floor(rand() * 2 ** 31)).collect();
+    for (let tries = 1; sample.length < num; tries++) {
+      if (tries % 100 === 0) this.context.log('warn', 'takeSample needed many tries; is the input deterministic?', { component: 'rdd', rddId: this.id, tries, num });
+      sample = await this.sample(withReplacement, fraction, Math.floor(rand() * 2 ** 31)).collect();
+    }
+    return shuffleInPlace(sample, rand).slice(0, num);
+  }
+
+  /** The elements on the driver one partition at a time (a job a partition), as Spark's toLocalIterator. */
+  async *toLocalIterator(this: RDD<T>): AsyncGenerator<T, void, undefined> {
+    for (let p = 0; p < this.numPartitions; p++) {
+      const [part] = (await this.context.runAction(this, { kind: 'collect' }, [p])) as T[][];
+      yield* part;
+    }
   }
 
   async foreach(this: RDD<T>, f: (t: T) => void | Promise<void>): Promise<void> {
@@ -76,12 +163,10 @@ export class RDDActions<T> {
     return mergeCounts(parts);
   }
 
-
   /** true when the RDD has no element (Spark's isEmpty: no partition, or take(1) finds none). */
   async isEmpty(this: RDD<T>): Promise<boolean> {
     return this.numPartitions === 0 || (await this.take(1)).length === 0;
   }
-
 
   /**
    * Writes one `part-NNNNN` text file per partition (String(record) per line) under `dir`,
@@ -100,7 +185,6 @@ export class RDDActions<T> {
   async saveAsObjectFile(this: RDD<T>, dir: string): Promise<void> {
     await this.context.saveAsObjectFile(this as RDD<unknown>, dir);
   }
-
 }
 
 async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: ((a: T, b: T) => number) | undefined, op: string): Promise<T[]> {
@@ -110,6 +194,37 @@ async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: (
   const all = parts.flat(1) as T[];
   all.sort(ascending ? cmp : (a, b) => cmp(b, a));
   return all.slice(0, n);
+}
+
+function emptyCollection(rdd: RDD<unknown>, op: string, hint: string): SluiceError {
+  return new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}() on an empty RDD (rdd ${rdd.id}${rdd.name ? ` '${rdd.name}'` : ''}): empty collection${hint}`);
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/** Fisher-Yates with the given generator. */
+function shuffleInPlace<T>(xs: T[], rand: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
+
+/**
+ * Spark's SamplingUtils.computeFractionForSampleSize: a sampling fraction that gives at least
+ * `num` of `total` elements with probability about 0.9999.
+ */
+export function fractionForSampleSize(num: number, total: number, withReplacement: boolean): number {
+  if (withReplacement) {
+    const numStDev = num < 6 ? 12 : num < 16 ? 9 : 6;
+    return Math.max(num + numStDev * Math.sqrt(num), 1e-10) / total;
+  }
+  const fraction = num / total;
+  const gamma = -Math.log(1e-4) / total;
+  return Math.min(1, Math.max(1e-10, fraction + gamma + Math.sqrt(gamma * gamma + 2 * gamma * fraction)));
 }
 
 /** Sums per-partition counts; keys are compared by value, so equal tuple keys from different partitions merge. */

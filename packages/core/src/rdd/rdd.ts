@@ -1,8 +1,10 @@
 import { SluiceError } from '../errors.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
+import { mulberry32 } from '../util/random.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
+import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
@@ -30,8 +32,9 @@ export type Dependency =
  *     .collect();
  *
  * The class holds the narrow transformations, persistence and what the scheduler reads;
- * actions (rdd-actions.ts), pair operators (pair-rdd-functions.ts) and ordered-key ones
- * (ordered-rdd-functions.ts) live in their own files, as Spark's, and are mixed in below.
+ * actions (rdd-actions.ts), pair operators (pair-rdd-functions.ts), ordered-key ones
+ * (ordered-rdd-functions.ts) and numeric ones (double-rdd-functions.ts) live in their own
+ * files, as Spark's, and are mixed in below.
  */
 export class RDD<T> {
   readonly id: number;
@@ -63,6 +66,14 @@ export class RDD<T> {
     this.deps = deps;
     this.partitioner = partitioner;
     for (const d of deps) if (d.type === 'shuffle') context.trackShuffle(this as RDD<unknown>, d.spec.shuffleId);
+  }
+
+  getNumPartitions(): number {
+    return this.numPartitions;
+  }
+
+  getStorageLevel(): StorageLevel {
+    return this.storage;
   }
 
   setName(name: string): this {
@@ -117,6 +128,39 @@ export class RDD<T> {
     return this.narrow({ kind: 'sample', withReplacement, fraction, seed }, true);
   }
 
+  /** The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then groupByKey). */
+  groupBy<K>(f: (t: T) => K, partitions?: PartitionArg): RDD<[K, T[]]> {
+    return this.keyBy(f).groupByKey(partitions);
+  }
+
+  /**
+   * Splits the RDD at random into RDDs with about these relative sizes (Spark's randomSplit):
+   * every element lands in exactly one of them, the same ones for the same seed. Weights are
+   * normalized; they must be >= 0 with a positive sum.
+   */
+  randomSplit(weights: readonly number[], seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<T>[] {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!weights.every((w) => w >= 0) || !(total > 0)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: weights must be >= 0 with a positive sum, got [${weights.join(', ')}]`);
+    }
+    const rng = mulberry32;
+    let acc = 0;
+    return weights.map((w, i) => {
+      const lb = acc / total;
+      acc += w;
+      const ub = i === weights.length - 1 ? 1 : acc / total;
+      // Every split draws the same numbers for a partition, so [lb, ub) ranges split it exactly.
+      const fn = function* (index: number, it: Iterable<T>): Generator<T> {
+        const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+        for (const x of it) {
+          const u = rand();
+          if (u >= lb && u < ub) yield x;
+        }
+      };
+      return this.narrow<T>({ kind: 'mapPartitions', fn: this.ship(fn, 'randomSplit'), withIndex: true }, true);
+    });
+  }
+
   union(other: RDD<T>): RDD<T> {
     return this.context.union([this, other]);
   }
@@ -137,6 +181,16 @@ export class RDD<T> {
       out.prepare = undefined;
     };
     return out;
+  }
+
+  /** Pairs every element with a unique id: partition k's get k, n + k, 2n + k, ... (n partitions; Spark's zipWithUniqueId, no job). */
+  zipWithUniqueId(): RDD<[T, number]> {
+    const n = this.numPartitions;
+    const fn = function* (k: number, it: Iterable<T>): Generator<[T, number]> {
+      let i = 0;
+      for (const x of it) yield [x, i++ * n + k];
+    };
+    return this.narrow({ kind: 'mapPartitions', fn: this.ship(fn, 'zipWithUniqueId'), withIndex: true });
   }
 
   cartesian<U>(other: RDD<U>): RDD<[T, U]> {
@@ -278,8 +332,8 @@ export class RDD<T> {
 // extends theirs), copied onto RDD's prototype here, where RDD is defined: so every RDD has
 // them. Other modules import only rdd.ts (and the mixins' types), so it is always loaded
 // before the mixin modules' bodies run against it, and they before this loop.
-export interface RDD<T> extends RDDActions<T>, PairRDDFunctions, OrderedRDDFunctions {}
-for (const mixin of [RDDActions, PairRDDFunctions, OrderedRDDFunctions]) {
+export interface RDD<T> extends RDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {}
+for (const mixin of [RDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions]) {
   for (const name of Object.getOwnPropertyNames(mixin.prototype)) {
     if (name !== 'constructor') Object.defineProperty(RDD.prototype, name, Object.getOwnPropertyDescriptor(mixin.prototype, name)!);
   }

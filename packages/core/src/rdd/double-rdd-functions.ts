@@ -1,0 +1,132 @@
+import { SluiceError } from '../errors.js';
+import type { RDD } from './rdd.js';
+import { StatCounter, addStatValue, type StatState } from './stat-counter.js';
+
+/**
+ * The operators of RDDs of numbers (Spark's DoubleRDDFunctions): sum, the statistics of a
+ * StatCounter in one pass, histograms. Each is typed with a `this: RDD<number>` parameter,
+ * so it is only offered on RDDs of numbers. Mixed into RDD (see rdd.ts).
+ */
+export class DoubleRDDFunctions {
+  /** The sum of the elements, 0 for none (Spark's fold(0.0)(_ + _): partition sums added in order). */
+  async sum(this: RDD<number>): Promise<number> {
+    return this.fold(0, add);
+  }
+
+  /** Count, mean, variance, max and min in one job. An RDD with no partition is an error, as Spark's (reduce of nothing). */
+  async stats(this: RDD<number>): Promise<StatCounter> {
+    const addValue = addStatValue;
+    const parts = await this.narrow<StatState>({ kind: 'mapPartitions', withIndex: false, fn: this.ship((it: Iterable<number>): StatState[] => {
+      const s: StatState = { n: 0, mu: 0, m2: 0, max: -Infinity, min: Infinity };
+      for (const x of it) addValue(s, x);
+      return [s];
+    }, 'stats') }).collect();
+    if (parts.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.stats() on an RDD with no partition (rdd ${this.id}): empty collection`);
+    const out = new StatCounter();
+    for (const p of parts) out.merge(StatCounter.fromState(p));
+    return out;
+  }
+
+  /** The mean; 0 for no element (Spark's StatCounter.mean). */
+  async mean(this: RDD<number>): Promise<number> {
+    return (await this.stats()).mean;
+  }
+
+  /** The population variance; NaN for no element. */
+  async variance(this: RDD<number>): Promise<number> {
+    return (await this.stats()).variance;
+  }
+
+  async popVariance(this: RDD<number>): Promise<number> {
+    return (await this.stats()).popVariance;
+  }
+
+  /** The variance divided by n - 1; NaN for fewer than two elements. */
+  async sampleVariance(this: RDD<number>): Promise<number> {
+    return (await this.stats()).sampleVariance;
+  }
+
+  async stdev(this: RDD<number>): Promise<number> {
+    return (await this.stats()).stdev;
+  }
+
+  async popStdev(this: RDD<number>): Promise<number> {
+    return (await this.stats()).popStdev;
+  }
+
+  async sampleStdev(this: RDD<number>): Promise<number> {
+    return (await this.stats()).sampleStdev;
+  }
+
+  /**
+   * Spark's two histograms. `histogram(bucketCount)`: `bucketCount` buckets evenly spaced from
+   * the minimum to the maximum, as `[boundaries, counts]` (one bucket `[min, min]` when every
+   * element is equal); an empty RDD or one holding NaN or ±Infinity is an error.
+   * `histogram(buckets, evenBuckets?)`: the counts for sorted boundaries `buckets` (at least
+   * two): every bucket is `[b_i, b_i+1)` but the last, `[b_n-1, b_n]`; elements outside are
+   * not counted. `evenBuckets` says the boundaries are evenly spaced (a faster lookup).
+   */
+  async histogram(this: RDD<number>, bucketCount: number): Promise<[number[], number[]]>;
+  async histogram(this: RDD<number>, buckets: readonly number[], evenBuckets?: boolean): Promise<number[]>;
+  async histogram(this: RDD<number>, arg: number | readonly number[], evenBuckets = false): Promise<[number[], number[]] | number[]> {
+    if (typeof arg !== 'number') return histogramCounts(this, [...arg], evenBuckets);
+    if (!Number.isInteger(arg) || arg <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.histogram: the number of buckets must be a whole number greater than 0, got ${String(arg)}`);
+    const stats = await this.stats();
+    const { min, max } = stats;
+    if (Number.isNaN(min) || Number.isNaN(max) || !Number.isFinite(min) || !Number.isFinite(max)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.histogram(${arg}) on either an empty RDD or an RDD containing +/-Infinity or NaN (rdd ${this.id}; min ${min}, max ${max})`);
+    }
+    // As Spark's customRange: min + (i * span) / count, then max itself.
+    const buckets = min === max ? [min, min] : [...Array.from({ length: arg }, (_, i) => min + (i * (max - min)) / arg), max];
+    return [buckets, await histogramCounts(this, buckets, true)];
+  }
+}
+
+async function histogramCounts(rdd: RDD<number>, buckets: number[], even: boolean): Promise<number[]> {
+  if (buckets.length < 2) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.histogram: the buckets array must have at least two elements, got [${buckets.join(', ')}]`);
+  const counts = new Array<number>(buckets.length - 1).fill(0);
+  if (rdd.numPartitions === 0) return counts;
+  const parts = await rdd
+    .narrow<number[]>({
+      kind: 'mapPartitions',
+      withIndex: false,
+      fn: rdd.ship((it: Iterable<number>): number[][] => {
+        const last = buckets.length - 1;
+        const lo = buckets[0];
+        const hi = buckets[last];
+        const out = new Array<number>(last).fill(0);
+        for (const e of it) {
+          let b = -1;
+          if (even) {
+            // Spark's fastBucketFunction; min == max puts everything in bucket 0 (Scala's NaN.toInt is 0).
+            if (!(e >= lo && e <= hi)) continue;
+            const i = hi === lo ? 0 : Math.trunc(((e - lo) / (hi - lo)) * last);
+            b = Math.min(i, last - 1);
+          } else {
+            // Spark's basicBucketFunction: bucket i holds [b_i, b_i+1), the last also its upper bound; a NaN bucket bound takes the NaNs.
+            if (Number.isNaN(e)) b = Number.isNaN(buckets[last]) ? last - 1 : -1;
+            else if (e >= lo && e <= hi) {
+              let l = 0;
+              let h = last;
+              while (h - l > 1) {
+                const m = (l + h) >>> 1;
+                if (buckets[m] <= e) l = m;
+                else h = m;
+              }
+              b = l;
+            }
+          }
+          if (b >= 0) out[b] += 1;
+        }
+        return [out];
+      }, 'histogram'),
+    })
+    .collect();
+  for (const p of parts) for (let i = 0; i < counts.length; i++) counts[i] += p[i];
+  return counts;
+}
+
+// Self-contained helper shipped to workers.
+function add(a: number, b: number): number {
+  return a + b;
+}
