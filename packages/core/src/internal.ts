@@ -4,6 +4,7 @@
  */
 export * from './context.js';
 export * from './job-working-directory.js';
+export * from './driver-program-state.js';
 export * from './errors.js';
 export * from './codec/codec.js';
 export { decodeSmall, encodeSmall } from './codec/small-value.js';

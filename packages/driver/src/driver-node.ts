@@ -39,7 +39,7 @@ import { TaskScheduler } from './scheduler/task-scheduler.js';
 import { PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
-import { SpareJobThread } from './job/spare-job-thread.js';
+import { SpareJobThreads } from './job/spare-job-threads.js';
 import { describeRunningTask, type RunningTaskInfo, type TaskSetOptions } from './scheduler/task-set-manager.js';
 
 export interface DriverOptions {
@@ -58,7 +58,7 @@ export interface DriverOptions {
   readonly webPort?: number;
   /**
    * Start one driver-program thread when the driver starts, for the first job to take
-   * (SpareJobThread): `sluice run` sets it, so its job's thread loads Sluice while the
+   * (SpareJobThreads): `sluice run` sets it, so its job's thread loads Sluice while the
    * workers start. Default false.
    */
   readonly spareJobThread?: boolean;
@@ -153,7 +153,8 @@ export class DriverNode {
   readonly dag: DAGScheduler;
   /** Submits, relaunches and keeps the jobs (and their bundles, and the --state-dir registry). */
   private readonly launcher: JobLauncher;
-  private readonly spareJobThread: SpareJobThread;
+  /** Driver-program threads waiting for a job: the one started ahead, and those kept after a job for a later one of its bundle. */
+  private readonly spareJobThreads: SpareJobThreads;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly localDir: string;
@@ -230,7 +231,7 @@ export class DriverNode {
       opts.log.child({ component: 'decommissioner' }),
     );
     this.dag.addListener(this.metrics);
-    this.spareJobThread = new SpareJobThread(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry);
+    this.spareJobThreads = new SpareJobThreads(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry);
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,
@@ -243,7 +244,7 @@ export class DriverNode {
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics.watchJob(job),
-      startThread: (data) => this.spareJobThread.threadFor(data),
+      threads: this.spareJobThreads,
       coreDir: opts.jobThreadCode?.coreDir,
     });
     this.web = new StatusServer(this, this.log);
@@ -281,7 +282,7 @@ export class DriverNode {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
-    if (this.opts.spareJobThread) this.spareJobThread.start();
+    if (this.opts.spareJobThread) this.spareJobThreads.start();
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
     try {
       this.boundPort = await new Promise<number>((resolve, reject) =>
@@ -292,7 +293,7 @@ export class DriverNode {
     } catch (err) {
       // Nothing started: leave no scratch directory behind (nor the state dir's lock).
       this.state = 'stopped';
-      this.spareJobThread.close();
+      this.spareJobThreads.close();
       this.stateStore?.close();
       fs.rmSync(this.localDir, { recursive: true, force: true });
       throw err;
@@ -317,7 +318,7 @@ export class DriverNode {
     // Jobs cancelled because the driver stops stay in the state dir's registry: the next
     // driver on it relaunches them (only a job that ends by itself or is stopped leaves it).
     for (const j of this.jobs.values()) j.cancel();
-    this.spareJobThread.close();
+    this.spareJobThreads.close();
     this.stateStore?.close();
     // Synchronously, before the first await: a caller that ends the workers right after
     // calling stop() (LocalCluster) finds no registry left to mark them lost.

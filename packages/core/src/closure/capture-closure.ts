@@ -9,7 +9,8 @@
  * only names that occur as identifiers in the function's own source are taken.
  *
  * Synchronous: an in-process inspector session answers `post` before it returns. One
- * session per thread, created on first use and kept.
+ * session per thread, created on first use and kept until the thread's job ends
+ * (closeCaptureSession).
  */
 import { Session } from 'node:inspector';
 import { types } from 'node:util';
@@ -266,6 +267,12 @@ const OBJECT_GROUP = 'sluice-closure';
 type Slotted = typeof globalThis & { [SLOT]?: unknown };
 
 let session: Session | undefined;
+
+/** Disconnect this thread's inspector session, if one is open (a driver-program thread between two jobs); the next capture opens another. */
+export function closeCaptureSession(): void {
+  session?.disconnect();
+  session = undefined;
+}
 
 function post<R>(method: string, params: object): R {
   if (session === undefined) {

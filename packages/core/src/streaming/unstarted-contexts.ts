@@ -17,7 +17,7 @@ export interface TrackedContext {
  * nothing: nothing was received, no batch ran. In Spark the driver's `main` would then
  * end quietly; here the job fails and says so (see checkStreamingContextsStarted).
  *
- * Threading: per thread (a driver program's thread runs one job).
+ * Threading: per thread (a driver program's thread runs one job at a time).
  */
 const pending = new Set<TrackedContext>();
 
@@ -28,6 +28,11 @@ export function contextCreated(ssc: TrackedContext): void {
 /** Started or stopped: not pending any more. */
 export function contextSettled(ssc: TrackedContext): void {
   pending.delete(ssc);
+}
+
+/** Forget every context (a driver-program thread between two jobs: the next job's program made none of them). */
+export function forgetUnstartedContexts(): void {
+  pending.clear();
 }
 
 /**

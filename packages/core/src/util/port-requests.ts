@@ -20,6 +20,11 @@ export class PortRequests<Req extends { readonly reqId: number }, Reply extends 
     });
   }
 
+  /** Requests sent and not answered yet. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   /** Deliver a reply; false if no request waits for it. */
   resolve(reply: Reply): boolean {
     const p = this.pending.get(reply.reqId);

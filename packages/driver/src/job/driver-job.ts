@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import readline from 'node:readline';
-import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
@@ -12,7 +10,8 @@ import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-proto
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
-import { JOB_THREAD_ENTRY, jobThreadOptions } from './spare-job-thread.js';
+import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
+import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
 
 
 /**
@@ -60,8 +59,8 @@ export interface JobLaunchSpec {
   readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
-  /** The thread of an attempt, started for (or bound to) this data (SpareJobThread.threadFor); undefined: a new thread of the modules' entry. */
-  readonly startThread?: (data: JobThreadData) => Thread;
+  /** Where an attempt's thread comes from and a thread its program left clean goes back to (SpareJobThreads); undefined: a new thread of the modules' entry each attempt, terminated after it. */
+  readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack'>;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -77,22 +76,23 @@ interface Attempt {
   readonly number: number;
   /** The id workers and the DAG scheduler see for this attempt (attemptRunId). */
   readonly runId: string;
-  readonly thread: Thread;
-  /** stdout and stderr not yet closed. */
-  outputOpen: number;
+  readonly thread: ProgramThread;
+  /** The attempt's output is all here (ProgramThreadOwner.drained). */
+  drained: boolean;
   tracker: ReceiverTracker | undefined;
   /** Removals of the attempt's blocks on workers, a call per worker per BLOCK_REMOVAL_DELAY_MS. */
   readonly removals: BlockRemovals;
   /** Set once the attempt ended (its thread is let go). */
   over: boolean;
-  /** Resolves once the thread has exited: nothing of this attempt runs any more. */
+  /** Resolves once the thread has exited: nothing of this attempt runs any more (a thread given back never exits for it: only a failed attempt waits for this). */
   readonly exited: Promise<void>;
 }
 
 /**
- * One submitted job on the driver: its driver program runs in a thread of its own,
- * whose actions become DAG scheduler jobs and whose printed lines are re-emitted as
- * `output` events. When the program ends (or is cancelled) the job's state on the
+ * One submitted job on the driver: its driver program runs in a thread of its own (one
+ * that ran an earlier job of the same bundle and was left clean, SpareJobThreads, or a
+ * new one), whose actions become DAG scheduler jobs and whose printed lines are re-emitted
+ * as `output` events (ProgramThread: only the lines before the job's end line). When the program ends (or is cancelled) the job's state on the
  * driver and on every worker is released.
  *
  * A job runs as one or more **attempts** under the same user-visible `id`: a supervised
@@ -199,32 +199,32 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
-    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir };
-    const thread = this.spec.startThread?.(data) ?? new Thread(JOB_THREAD_ENTRY, jobThreadOptions(data));
-    const exited = new Promise<void>((r) =>
-      thread.once('exit', () => {
-        this.log.info({ attempt: number, runId }, 'job attempt thread exited');
-        r();
-      }),
-    );
-    const a: Attempt = { number, runId, thread, outputOpen: 2, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited };
-    for (const stream of [thread.stdout, thread.stderr]) {
-      const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
-      rl.on('line', (line) => this.emit('output', line, this.output.append(line)));
-      rl.on('close', () => {
-        a.outputOpen--;
+    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, outputEnd: outputEndLine(runId) };
+    let exitedNow = (): void => undefined;
+    const exited = new Promise<void>((r) => (exitedNow = r));
+    // The thread calls these only once `a` is set (its events come in later turns).
+    let a: Attempt | undefined;
+    const owner: ProgramThreadOwner = {
+      message: (m) => {
+        if (a === this.current && !a.over) this.onMessage(m);
+      },
+      line: (line) => this.emit('output', line, this.output.append(line)),
+      drained: () => {
+        if (!a) return;
+        a.drained = true;
         if (a === this.current) this.flushEnd();
-      });
-    }
-    thread.on('message', (m: JobToMain) => {
-      if (a === this.current && !a.over) this.onMessage(m);
-    });
-    thread.on('error', (err) => {
-      if (a === this.current) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' });
-    });
-    thread.on('exit', (code) => {
-      if (a === this.current && !a.over) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
-    });
+      },
+      error: (err) => {
+        if (a === this.current) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' });
+      },
+      exit: (code) => {
+        this.log.info({ attempt: number, runId }, 'job attempt thread exited');
+        exitedNow();
+        if (a === this.current && !a.over) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program exited (code ${code}) before returning`, stack: '' });
+      },
+    };
+    const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
+    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -384,7 +384,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.emit('checkpointDir', m.dir);
         return;
       case 'done':
-        this.attemptEnded('succeeded', undefined);
+        if (!m.reusable) this.log.debug({ reason: m.notReusable }, 'the job thread serves no later job');
+        this.attemptEnded('succeeded', undefined, m.reusable);
         return;
       case 'many': {
         // Once one of them ended the attempt, the rest change nothing (as the thread's own messages then).
@@ -410,7 +411,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
    * driver and the workers; then a supervised job that failed starts its next attempt,
    * and any other end is the job's.
    */
-  private attemptEnded(state: JobStateName, error: ErrorInfo | undefined): void {
+  private attemptEnded(state: JobStateName, error: ErrorInfo | undefined, reusable = false): void {
     if (this.state !== 'running') return;
     if (this.betweenAttempts) {
       // Only a cancel gets here: no attempt runs, and none will.
@@ -432,11 +433,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.fallingBehind = undefined;
     this.dag.endJob(a.runId);
     for (const w of this.registry.all()) void w.endpoint.releaseJob(a.runId);
-    if (state !== 'cancelled') {
+    if (state === 'succeeded' && reusable && this.spec.threads) {
+      // The program returned leaving nothing behind: its thread may serve a later job of the bundle.
+      this.spec.threads.giveBack(a.thread, a.runId, this.spec.bundleSha);
+    } else if (state !== 'cancelled') {
       // The program returned or threw (or its thread is gone): let the thread exit by
       // itself so its last printed lines (often what explains a failure) arrive first.
-      setTimeout(() => void a.thread.terminate(), 2000).unref();
-    } else void a.thread.terminate();
+      setTimeout(() => a.thread.terminate(), 2000).unref();
+    } else a.thread.terminate();
     if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
       this.restartsLeft--;
       const next = a.number + 1;
@@ -484,7 +488,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.outcome = { state: s, error: e };
       this.emit('end', s, e);
     };
-    if (this.current.outputOpen <= 0) emitEnd();
+    if (this.current.drained) emitEnd();
     else setTimeout(emitEnd, 1000).unref();
   }
 }
+

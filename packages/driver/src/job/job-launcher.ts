@@ -44,8 +44,8 @@ export interface JobLauncherDeps {
   readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
-  /** Starts each attempt's driver-program thread (taking the one started ahead, DriverOptions.spareJobThread, first). */
-  readonly startThread?: JobLaunchSpec['startThread'];
+  /** Where each attempt's driver-program thread comes from (a kept one of the bundle, the one started ahead: DriverOptions.spareJobThread) and goes back to. */
+  readonly threads?: JobLaunchSpec['threads'];
   /** The @sluice/core those threads run, which the bundles link to (DriverOptions.jobThreadCode; default the package). */
   readonly coreDir?: string;
 }
@@ -145,7 +145,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, startThread: this.deps.startThread }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

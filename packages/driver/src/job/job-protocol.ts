@@ -9,6 +9,12 @@ export interface JobThreadData {
   readonly parallelism: number;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
+  /**
+   * The line the thread prints on its stdout and stderr once the job's program ended and the
+   * thread may serve a later job (ProgramThread): what came before it on a stream is this
+   * job's output. Unique to the job (a random part), so no program prints it by chance.
+   */
+  readonly outputEnd: string;
 }
 
 export interface ErrorInfo {
@@ -44,13 +50,19 @@ export type JobToMain =
   | { readonly type: 'dashboard'; readonly event: DashboardEvent }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
-  | { readonly type: 'done' }
+  /**
+   * The program returned. `reusable`: the thread printed `outputEnd` on both streams and, its
+   * job having left nothing behind (ThreadBaseline, driverProgramLeftover), waits for a
+   * `bind` of a later job; else `notReusable` says why and the thread exits once its
+   * timers and sockets are done.
+   */
+  | { readonly type: 'done'; readonly reusable: boolean; readonly notReusable?: string }
   | ({ readonly type: 'failed' } & ErrorInfo)
   /** Several of the above, in the order the program made them (MainOutbox). */
   | { readonly type: 'many'; readonly messages: readonly JobToMain[] };
 
 export type MainToJob =
-  /** A spare thread's first message: the job it runs (SpareJobThread). */
+  /** A spare's first message, or a kept thread's next: the job it runs (SpareJobThreads). */
   | { readonly type: 'bind'; readonly data: JobThreadData }
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)

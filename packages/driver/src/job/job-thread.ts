@@ -1,17 +1,29 @@
 /**
- * Entry of a driver-program thread: one per submitted job, so jobs never share module
- * state. A thread started ahead of its job (SpareJobThread) loads Sluice and waits for
- * its one `bind` message, which carries the job's data. Imports the job bundle, builds a SluiceContext whose actions run on the
- * cluster through the driver's main thread, and calls the bundle's default export.
+ * Entry of a driver-program thread: it runs one job's program at a time, so jobs never
+ * share module state. A thread started ahead of its job (SpareJobThreads) loads Sluice and
+ * waits for a `bind` message, which carries the job's data; a thread started for a job has
+ * it. It imports the job bundle, builds a SluiceContext whose actions run on the cluster
+ * through the driver's main thread, and calls the bundle's default export.
+ *
+ * When the program returned and left nothing behind — no timer, socket, global, builtin
+ * property, environment variable or process listener (ThreadBaseline), no request to the
+ * main thread unanswered, no StreamingContext running (driverProgramLeftover), its stdout
+ * and stderr open — the thread forgets the job (resetDriverProgramState), prints the job's
+ * `outputEnd` line on both streams (what came before is the job's output), says `done`
+ * with `reusable` and waits for the `bind` of a later job of the same bundle, which
+ * imports the bundle under a new URL (BundleImports: a module instance of its own, bounded
+ * jobs and code a thread). Otherwise, or when the program failed, it lets itself exit as
+ * before: once the program's own timers and sockets are done.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import {
+  BundleImports,
   PortRequests,
   SluiceContext,
   SluiceError,
   TaskFailedError,
+  ThreadBaseline,
   encode,
   isSluiceError,
   setJobWorkingDirectory,
@@ -20,6 +32,8 @@ import {
   checkStreamingContextsStarted,
   currentOutputOperation,
   currentJobDescription,
+  driverProgramLeftover,
+  resetDriverProgramState,
   userErrorInfo,
   type ClusterBackend,
   type JobRunResult,
@@ -31,19 +45,25 @@ import { MainOutbox } from './main-outbox.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
-/** A spare thread (SpareJobThread) waits for its job's data; a thread started for a job has it. */
-const data: JobThreadData = (workerData as { spare?: boolean }).spare
-  ? await new Promise<JobThreadData>((resolve) => port.once('message', (m: MainToJob) => resolve((m as Extract<MainToJob, { type: 'bind' }>).data)))
-  : (workerData as JobThreadData);
 /** Notifications go at the end of the turn, together; requests and the end go at once, after them. */
 const outbox = new MainOutbox(port);
 const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { reqId: number }>({ postMessage: (m: JobToMain) => outbox.send(m) });
 
-const receiverListeners: ((e: ReceiverEvent) => void)[] = [];
-const stopHandlers: ((graceful: boolean) => void)[] = [];
+/** The running job's listeners of receiver events and stop requests (a new set each job). */
+let receiverListeners: ((e: ReceiverEvent) => void)[] = [];
+let stopHandlers: ((graceful: boolean) => void)[] = [];
+/** `bind` messages not taken yet, and the taker waiting for one. */
+const binds: JobThreadData[] = [];
+let bindWaiter: ((data: JobThreadData) => void) | undefined;
 
 port.on('message', (m: MainToJob) => {
-  if (m.type === 'bind') return; // a spare's first message, taken above
+  if (m.type === 'bind') {
+    const w = bindWaiter;
+    bindWaiter = undefined;
+    if (w) w(m.data);
+    else binds.push(m.data);
+    return;
+  }
   if (m.type === 'receiverEvent') {
     for (const l of receiverListeners) l(m.event);
     return;
@@ -54,6 +74,12 @@ port.on('message', (m: MainToJob) => {
   }
   requests.resolve(m);
 });
+
+/** The next job's data, from its `bind`. */
+function nextBind(): Promise<JobThreadData> {
+  const queued = binds.shift();
+  return queued ? Promise.resolve(queued) : new Promise((resolve) => (bindWaiter = resolve));
+}
 
 const streaming: StreamingBackend = {
   startReceiver(streamId, receiver, options) {
@@ -90,7 +116,8 @@ const streaming: StreamingBackend = {
 };
 
 
-const backend: ClusterBackend = {
+/** How the job `data` describes reaches the cluster. */
+const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions): Promise<JobRunResult> {
@@ -123,34 +150,40 @@ const backend: ClusterBackend = {
     else outbox.post(m);
   },
   streaming,
-};
+});
 
-function fail(code: string, err: unknown, prefix = ''): void {
+/** The message of a program that failed with `err`. */
+function failure(code: string, err: unknown, prefix = ''): JobToMain {
   const info = userErrorInfo(err);
-  outbox.send({ type: 'failed', code: isSluiceError(err) ? err.code : code, message: prefix + info.message, stack: info.stack } satisfies JobToMain);
+  return { type: 'failed', code: isSluiceError(err) ? err.code : code, message: prefix + info.message, stack: info.stack };
 }
 
-async function runMain(): Promise<void> {
+/** Run the job `data` describes to its end: the message that says how it ended (sent by the caller). */
+async function runMain(data: JobThreadData): Promise<JobToMain> {
+  receiverListeners = [];
+  stopHandlers = [];
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);
   let main: unknown;
   try {
-    const mod = (await import(pathToFileURL(data.bundlePath).href)) as Record<string, unknown>;
+    const mod = (await import(imports.bind(data.jobId, data.bundlePath))) as Record<string, unknown>;
     main = mod.default;
+    const text = fs.readFileSync(data.bundlePath, 'utf8');
+    imports.imported(text.length);
     // Records that are instances of the job's classes are revived in this thread.
-    setRecordClassScope(bundleEval(mod, data.bundlePath), fs.readFileSync(data.bundlePath, 'utf8'));
+    setRecordClassScope(bundleEval(mod, data.bundlePath), text);
   } catch (err) {
-    return fail('SLUICE_JOB_LOAD', err, 'the job threw while loading: ');
+    return failure('SLUICE_JOB_LOAD', err, 'the job threw while loading: ');
   }
   if (typeof main !== 'function') {
-    return fail('SLUICE_JOB_NO_MAIN', new SluiceError('SLUICE_JOB_NO_MAIN', 'the job file has no default export function: add `export default async function (sc: SluiceContext) { ... }`'));
+    return failure('SLUICE_JOB_NO_MAIN', new SluiceError('SLUICE_JOB_NO_MAIN', 'the job file has no default export function: add `export default async function (sc: SluiceContext) { ... }`'));
   }
-  const sc = new SluiceContext(backend);
+  const sc = new SluiceContext(backendOf(data));
   try {
     await (main as (sc: SluiceContext, args: readonly string[]) => unknown)(sc, data.args);
   } catch (err) {
     await sc.rddCheckpoints.removeAll();
-    return fail('SLUICE_JOB_FAILED', err);
+    return failure('SLUICE_JOB_FAILED', err);
   }
   // The program is over: nothing can read the checkpoints of the RDDs it marked.
   await sc.rddCheckpoints.removeAll();
@@ -158,12 +191,64 @@ async function runMain(): Promise<void> {
     // Streams defined and never started: the job did nothing; it says so instead of succeeding.
     checkStreamingContextsStarted();
   } catch (err) {
-    return fail('SLUICE_NOT_STARTED', err);
+    return failure('SLUICE_NOT_STARTED', err);
   }
-  outbox.send({ type: 'done' } satisfies JobToMain);
+  return { type: 'done', reusable: false };
 }
 
-await runMain();
+/** Resolves once what was written to `stream` before was handed to the driver's main thread (or the stream cannot be written). */
+function written(stream: NodeJS.WriteStream, text: string): Promise<boolean> {
+  if (stream.writableEnded || stream.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => stream.write(text, (err) => resolve(err == null)));
+}
+
+/**
+ * Why this thread may not serve a later job now that its program returned (undefined: it
+ * may, and core's state of the job is forgotten). Called once what the program printed was
+ * handed over, so the streams' own port is idle again and does not count as something left
+ * behind.
+ */
+function notReusable(): string | undefined {
+  if (requests.waiting > 0) return `the job left ${requests.waiting} request(s) to the driver unanswered`;
+  const why = imports.exhausted() ?? driverProgramLeftover();
+  if (why !== undefined) return why;
+  // Core's state of the job goes first (its inspector session is not the job's doing).
+  resetDriverProgramState();
+  return baseline.difference();
+}
+
+/**
+ * The program of `data`'s job ended: say so, and whether this thread serves a later job
+ * (then the job's output ends with its `outputEnd` line on both streams). Returns whether
+ * it does.
+ */
+async function end(data: JobThreadData, ended: JobToMain): Promise<boolean> {
+  if (ended.type !== 'done') {
+    outbox.send(ended);
+    return false;
+  }
+  const flushed = (await Promise.all([written(process.stdout, ''), written(process.stderr, '')])).every(Boolean);
+  const why = flushed ? notReusable() : 'the job closed its stdout or stderr';
+  if (why !== undefined) {
+    outbox.send({ type: 'done', reusable: false, notReusable: why });
+    return false;
+  }
+  const line = `${data.outputEnd}\n`;
+  if (!(await Promise.all([written(process.stdout, line), written(process.stderr, line)])).every(Boolean)) {
+    outbox.send({ type: 'done', reusable: false, notReusable: 'the end of its output could not be written' });
+    return false;
+  }
+  outbox.send({ type: 'done', reusable: true });
+  return true;
+}
+
+/** The job bundles this thread imported (a new module instance a job; bounded). */
+const imports = new BundleImports();
+/** A spare thread (SpareJobThreads) waits for its job's data; a thread started for a job has it. */
+let data: JobThreadData = (workerData as { spare?: boolean }).spare ? await nextBind() : (workerData as JobThreadData);
+/** What this thread held before its first job's code ran. */
+const baseline = new ThreadBaseline();
+while (await end(data, await runMain(data))) data = await nextBind();
 // Nothing more to ask the main thread: let this thread exit once the program's own
 // timers and sockets are done, so its last printed lines flush and the job ends at once.
 port.unref();

@@ -38,6 +38,6 @@ test("a turn's notifications go as one message; a request goes at once, after wh
   await turn();
   assert.equal(sent.length, 3);
   assert.equal(sent[2].type, 'removeBlocks');
-  outbox.send({ type: 'done' });
-  assert.deepEqual(sent[3], { type: 'done' });
+  outbox.send({ type: 'done', reusable: false });
+  assert.deepEqual(sent[3], { type: 'done', reusable: false });
 });
