@@ -2136,6 +2136,14 @@ const MUTATIONS = [
     replace: '    );',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'minRatePerPartition' }],
   },
+  {
+    id: 'recovery-pending-batches-dropped',
+    what: 'a recovered driver does not re-run the batches its checkpoint has pending (a batch whose output was written and whose Kafka offsets were not committed is skipped)',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    return [...md.pendingTimes].sort((a, b) => a - b);',
+    replace: '    return [];',
+    tests: ['packages/kafka/dist/test/driver-recovery.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

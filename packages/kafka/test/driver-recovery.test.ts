@@ -6,6 +6,9 @@
 // logs and the test's own records: every partition's ranges, over both runs, are adjacent
 // from 0 to the partition's end; every record is counted exactly once; a batch written by
 // both runs read the same ranges both times; the group's commits end at the partitions' ends.
+// The kill falls between a batch's output and its commit (the fixture holds the batch there):
+// that batch's output is written again by the recovered driver, with the same ranges
+// (at-least-once output, made exact by the output being idempotent per batch time).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -83,9 +86,17 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
       : [];
   const counted = () => batches().reduce((n, b) => n + b.count, 0);
   await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
+  // The driver dies between a batch's output and its commit: the batch waits there (out/hold).
+  fs.writeFileSync(path.join(out, 'hold'), '');
+  const held = await pollUntil(() => fs.readdirSync(out).find((f) => f.startsWith('held-')), 60_000, 'a batch written and not committed');
+  const heldTime = Number(held.slice('held-'.length));
+  const heldRanges = JSON.parse(fs.readFileSync(path.join(out, held), 'utf8')) as Range[];
   await driver.kill9();
+  fs.rmSync(path.join(out, 'hold'));
   const beforeKill = counted();
   assert.ok(beforeKill < 4000, 'the driver died mid-stream');
+  assert.ok(heldRanges.length > 0, 'the held batch read records');
+  for (const r of heldRanges) assert.equal(kafka.groups.committed('g-rec', 'rec', r.partition), BigInt(r.fromOffset), `rec/${r.partition}: the held batch's range ${r.fromOffset}-${r.untilOffset} was not committed`);
   await produce(2000); // while the driver is down
   await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
 
@@ -119,6 +130,11 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
     .map((l) => JSON.parse(l) as { job: string; time: number; ranges: Range[] });
   const jobs = [...new Set(events.map((e) => e.job))];
   assert.equal(jobs.length, 2, 'two runs wrote batches');
+  assert.deepEqual(
+    events.filter((e) => e.time === heldTime).map((e) => [e.job, e.ranges]),
+    jobs.map((j) => [j, heldRanges]),
+    'the batch written but not committed is run again after the recovery, with the same ranges',
+  );
   const byTime = new Map<number, Range[]>();
   for (const e of events) {
     const seen = byTime.get(e.time);
