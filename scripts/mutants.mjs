@@ -2144,6 +2144,14 @@ const MUTATIONS = [
     replace: '    return [];',
     tests: ['packages/kafka/dist/test/driver-recovery.test.js'],
   },
+  {
+    id: 'kafka-deleted-topic-as-wrong-name',
+    what: 'a topic the direct stream has read, unknown to the brokers mid-stream, fails the stream at once as a wrong topic name (no retry of a transient unknown topic, no word of how far the stream had read it)',
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '        if (unknownTopic && this.position.size === 0) {',
+    replace: '        if (unknownTopic) {',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'deleted mid-stream' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

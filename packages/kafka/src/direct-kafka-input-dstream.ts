@@ -97,13 +97,25 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       } catch (err) {
         if (err instanceof SluiceError) throw err;
         const msg = describe(err);
-        if (/Unknown topic/i.test(msg)) {
+        const unknownTopic = /Unknown topic/i.test(msg);
+        // Before the stream has read anything, an unknown topic is a wrong name; later, a
+        // topic it has read may be unknown for a moment (metadata propagating), or deleted.
+        if (unknownTopic && this.position.size === 0) {
           throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: ${msg.replace(/\.$/, '')} on brokers ${this.conn.brokers.join(',')}; create the topic or fix its name`, { cause: err });
         }
         if (!this.connected) {
           throw new SluiceError('SLUICE_UNREACHABLE', `KafkaUtils.createDirectStream: cannot reach Kafka brokers ${this.conn.brokers.join(',')} (${what}): ${msg}; check the broker addresses and that the brokers are up`, { cause: err });
         }
         if (Date.now() > deadline) {
+          const gone = unknownTopic ? /Unknown topic (\S+)/i.exec(msg)?.[1]?.replace(/\.$/, '') : undefined;
+          const read = [...this.position.values()].filter((p) => p.topic === gone).map((p) => `${p.topic}/${p.partition}@${p.offset}`);
+          if (gone !== undefined && read.length > 0) {
+            throw new SluiceError(
+              'SLUICE_IO',
+              `KafkaUtils.createDirectStream: topic '${gone}' is no longer on the brokers (deleted?); the stream had read it up to ${read.join(', ')} and has not read what was written after; recreate the topic and start from a new checkpoint directory, or take it out of topics (unknown for ${this.conn.retryTimeoutMs} ms on brokers ${this.conn.brokers.join(',')})`,
+              { cause: err },
+            );
+          }
           throw new SluiceError('SLUICE_IO', `KafkaUtils.createDirectStream: ${what} failed for ${this.conn.retryTimeoutMs} ms on brokers ${this.conn.brokers.join(',')}: ${msg}`, { cause: err });
         }
         this.ssc.sc.log('warn', 'kafka direct stream: broker call failed, retrying', { component: 'kafka-direct-stream', what, err: msg, delayMs: delay });

@@ -192,3 +192,17 @@ test('minRatePerPartition: a rate-limited batch still takes that many records fr
   );
   assertTotals(batches, want);
 });
+
+test('a subscribed topic deleted mid-stream: the stream fails naming the topic and how far it had read it, after retryTimeoutMs (a transient unknown topic is retried)', async () => {
+  env.kafka.createTopic('doomed', 2);
+  await produce(env.kafka, ['doomed'], 2, 200, 24, nothing());
+  const ends = env.kafka.topics.get('doomed')!.partitions.map((l) => Number(l.endOffset));
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['doomed'], groupId: 'g-doomed', startingOffsets: 'earliest', retryTimeoutMs: 3000, expectTotal: 1_000_000 }));
+  await job.waitLine('COMMITTED ', 60_000);
+  env.kafka.deleteTopic('doomed');
+  const deletedAt = Date.now();
+  const end = await job.finished(60_000);
+  assert.equal(end.ok, false);
+  assert.ok(Date.now() - deletedAt >= 3000, 'the unknown topic was retried for retryTimeoutMs first');
+  assert.match(end.failure!, new RegExp(`topic 'doomed' is no longer on the brokers \\(deleted\\?\\); the stream had read it up to doomed/0@${ends[0]}, doomed/1@${ends[1]}`));
+});
