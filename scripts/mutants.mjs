@@ -2152,6 +2152,14 @@ const MUTATIONS = [
     replace: '        if (unknownTopic) {',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'deleted mid-stream' }],
   },
+  {
+    id: 'kafka-decoder-error-unnamed',
+    what: "a record the user's decoder throws on (decodeRecords) fails the batch with the decoder's bare error, not naming the record's topic, partition and offset",
+    file: 'packages/kafka/src/kafka-record.ts',
+    search: "      if (err instanceof SluiceError && err.code === 'SLUICE_BAD_RECORD') throw err;",
+    replace: '      throw err;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'decoder throws on' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 export { KafkaUtils } from './kafka-utils.js';
 export { DirectKafkaInputDStream } from './direct-kafka-input-dstream.js';
 export { KafkaRDD, hasOffsetRanges, type HasOffsetRanges, type OffsetRange } from './offset-range.js';
-export { valueString, keyString, valueJson, valueStrings, isValidUtf8, type KafkaRecord, type ValueStringsOptions } from './kafka-record.js';
+export { valueString, keyString, valueJson, valueStrings, decodeRecords, isValidUtf8, type DecodeRecordsOptions, type KafkaRecord, type ValueStringsOptions } from './kafka-record.js';
 export { saveToKafka, type KafkaSinkRecord, type SaveToKafkaOptions } from './kafka-sink.js';
 export { saveToKafkaTransactionally, type RangeProcessor, type TransactionalBatchResult, type TransactionalKafkaOptions } from './kafka-transactional-sink.js';
 export type { DirectStreamOptions, KafkaConnection, KafkaSasl, KafkaSsl, StartingOffsets } from './kafka-params.js';

@@ -1,4 +1,4 @@
-import { SluiceError, type Accumulator, type DStream } from '@sluice/core';
+import { SluiceError, type Accumulator, type DStream, type RDD } from '@sluice/core';
 
 /** One record of a direct Kafka stream. */
 export interface KafkaRecord {
@@ -89,4 +89,43 @@ export function valueStrings(stream: DStream<KafkaRecord>, options: ValueStrings
     skipped?.add(1);
     return [];
   });
+}
+
+/** What `decodeRecords` does with a record its decoder throws on. */
+export interface DecodeRecordsOptions {
+  /** 'fail' (default): the batch fails naming the record; 'skip': the record is left out and counted. */
+  readonly onError?: 'fail' | 'skip';
+  /** With 'skip', gets 1 added per skipped record (an accumulator from sc.longAccumulator()). */
+  readonly skipped?: Accumulator<number>;
+}
+
+/**
+ * Each record decoded by `decode` (the place of Spark's key and value deserializers), on an
+ * RDD of records (e.g. in `foreachRDD`, before `commitAsync`) or a stream. A record `decode`
+ * throws on fails the task with SLUICE_BAD_RECORD naming topic/partition@offset and the
+ * decoder's message (Kafka's "Error deserializing key/value for partition ... at offset
+ * ..."): the batch fails before its commit, so the record is read again, not lost. With
+ * `onError: 'skip'` such records are left out and counted in `skipped`.
+ */
+export function decodeRecords<T>(target: RDD<KafkaRecord>, decode: (r: KafkaRecord) => T, options?: DecodeRecordsOptions): RDD<T>;
+export function decodeRecords<T>(target: DStream<KafkaRecord>, decode: (r: KafkaRecord) => T, options?: DecodeRecordsOptions): DStream<T>;
+export function decodeRecords<T>(target: RDD<KafkaRecord> | DStream<KafkaRecord>, decode: (r: KafkaRecord) => T, options: DecodeRecordsOptions = {}): RDD<T> | DStream<T> {
+  if (typeof decode !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `decodeRecords: decode: got ${typeof decode}; give a function from a KafkaRecord to its decoded value`);
+  const mode = options.onError ?? 'fail';
+  if (mode !== 'fail' && mode !== 'skip') throw new SluiceError('SLUICE_BAD_ARGUMENT', `decodeRecords: onError: got ${JSON.stringify(mode)}; use 'fail' or 'skip'`);
+  const skipped = options.skipped;
+  const decodeOne = (r: KafkaRecord): T[] => {
+    try {
+      return [decode(r)];
+    } catch (err) {
+      if (mode === 'skip') {
+        skipped?.add(1);
+        return [];
+      }
+      // The helpers above already name the record.
+      if (err instanceof SluiceError && err.code === 'SLUICE_BAD_RECORD') throw err;
+      throw new SluiceError('SLUICE_BAD_RECORD', `${where(r)}: the decoder failed: ${(err as Error)?.message ?? String(err)}; fix what wrote the record, or decode with { onError: 'skip' } to leave such records out and count them`, { cause: err });
+    }
+  };
+  return (target as DStream<KafkaRecord>).flatMap(decodeOne);
 }

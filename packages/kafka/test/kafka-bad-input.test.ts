@@ -1,6 +1,7 @@
 // Bad input to the Kafka connector on a real cluster (test broker + driver + 2 worker
 // processes, started once for the file): unreachable brokers, an unknown topic, invalid
-// UTF-8, a record too large for the sink; and KafkaUtils.createRDD over given ranges.
+// UTF-8, a record the user's decoder throws on, a record too large for the sink; and
+// KafkaUtils.createRDD over given ranges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import net from 'node:net';
@@ -46,6 +47,26 @@ test('invalid UTF-8 in valueStrings: the default fails the batch naming the reco
     skipping.lines.filter((l) => l.startsWith('SKIPPED ')),
     ['SKIPPED 2'],
   );
+});
+
+test("a record the user's decoder throws on (decodeRecords): the batch fails naming the record and the decoder's message, and is not committed; with onError 'skip' it is left out, counted, and the batch committed", async () => {
+  env.kafka.createTopic('decode', 1);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  await p.send({ messages: ['order:1', 'order:2', 'oops', 'order:4'].map((v) => ({ topic: 'decode', partition: 0, value: Buffer.from(v) })) });
+  await p.close();
+  const args = (mode: string) => jobArgs(env.kafka, { mode, topics: ['decode'], groupId: `g-${mode}`, total: 4 });
+  const failing = await (await startJob(env.cluster, fixture('edge-job.ts'), args('decode-fail'))).finished(60_000);
+  assert.equal(failing.ok, false);
+  assert.match(failing.failure!, /record decode\/0@2: the decoder failed: not an order: "oops"; fix what wrote the record, or decode with \{ onError: 'skip' \}/);
+  assert.equal(env.kafka.groups.committed('g-decode-fail', 'decode', 0), -1n, 'the failed batch was not committed: its records are read again');
+  const skipping = await (await startJob(env.cluster, fixture('edge-job.ts'), args('decode-skip'))).finished(60_000);
+  assert.ok(skipping.ok, `skip mode failed: ${skipping.failure}`);
+  assert.deepEqual(jsonLines<number[]>(skipping.lines, 'ORDERS ').flat(), [1, 2, 4]);
+  assert.deepEqual(
+    skipping.lines.filter((l) => l.startsWith('SKIPPED ')),
+    ['SKIPPED 1'],
+  );
+  assert.equal(env.kafka.groups.committed('g-decode-skip', 'decode', 0), 4n);
 });
 
 test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
