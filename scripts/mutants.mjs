@@ -500,6 +500,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'takeSample' }],
   },
   {
+    id: 'rdd-zip-partitions-same-side',
+    what: "zipPartitions (and zip) reads the first RDD's partition twice, never the other's",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '        const right = await this.collect(node.parents[1], split);\n        const f =',
+    replace: '        const right = await this.collect(node.parents[0], split);\n        const f =',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'zip and zipPartitions' }],
+  },
+  {
     id: 'union-aware-prefers-every-holder',
     what: "a partitioner-aware union's partition prefers every worker holding any input's partition, not the ones holding most (Spark's rule)",
     file: 'packages/core/src/rdd/partitioner-aware-union.ts',

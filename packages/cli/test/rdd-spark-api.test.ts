@@ -126,6 +126,17 @@ test('zipWithUniqueId: partition k of n gets k, n + k, 2n + k, ...', () => {
   assert.deepEqual(got('zipWithUniqueId'), want);
 });
 
+test('zip and zipPartitions: partition i with partition i; unequal partitions or element counts fail', () => {
+  const a = distinct.slice(0, 60);
+  const b = distinct.slice(100, 160).map((x) => `r${x}`);
+  assert.deepEqual(got('zip'), a.map((x, i) => [x, b[i]]));
+  assert.deepEqual(got('zipPartitions'), [20, 20, 20, 20, 20, 20]);
+  const p = failed('zip.partitions');
+  assert.equal(p.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(p.error, /unequal numbers of partitions/);
+  assert.match(failed('zip.elements').error, /same number of elements in each partition/);
+});
+
 test('randomSplit: disjoint, complete, weighted, the same for the same seed; bad weights throw', () => {
   const { a, b } = got<{ a: number[][]; b: number[][] }>('randomSplit');
   assert.deepEqual(a, b);

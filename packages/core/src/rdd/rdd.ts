@@ -200,6 +200,27 @@ export class RDD<T> {
     ]);
   }
 
+  /**
+   * Pairs the i-th element of each partition with the i-th of `other`'s same partition (Spark's
+   * zip): both RDDs must have as many partitions (else an error now) and as many elements in
+   * each partition (else the job fails, naming the partition).
+   */
+  zip<U>(other: RDD<U>): RDD<[T, U]> {
+    return this.zipPartitions(other, zipIterators as (a: IterableIterator<T>, b: IterableIterator<U>) => Iterable<[T, U]>);
+  }
+
+  /** `f` over partition i of this RDD and partition i of `other`, as two iterators (Spark's zipPartitions): as many partitions needed. */
+  zipPartitions<U, V>(other: RDD<U>, f: (a: IterableIterator<T>, b: IterableIterator<U>) => Iterable<V>, preservesPartitioning = false): RDD<V> {
+    if (other.numPartitions !== this.numPartitions) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.zip: can't zip RDDs with unequal numbers of partitions: ${this.numPartitions} (rdd ${this.id}) and ${other.numPartitions} (rdd ${other.id})`);
+    }
+    const deps: Dependency[] = [
+      { type: 'narrow', rdd: this as RDD<unknown> },
+      { type: 'narrow', rdd: other as RDD<unknown> },
+    ];
+    return new RDD<V>(this.context, this.numPartitions, { kind: 'zipPartitions', fn: this.ship(f, f === (zipIterators as Function) ? 'zip' : 'zipPartitions') }, deps, preservesPartitioning ? this.partitioner : undefined);
+  }
+
   /** Fewer partitions without a shuffle (or with one, when `shuffle` is set). */
   coalesce(numPartitions: number, shuffle = false): RDD<T> {
     checkPositive(numPartitions, 'coalesce');
@@ -340,6 +361,15 @@ for (const mixin of [RDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRD
 }
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).
+function* zipIterators(a: IterableIterator<unknown>, b: IterableIterator<unknown>): Generator<[unknown, unknown]> {
+  for (;;) {
+    const x = a.next();
+    const y = b.next();
+    if (x.done !== y.done) throw new Error('rdd.zip: can only zip RDDs with the same number of elements in each partition');
+    if (x.done) return;
+    yield [x.value, y.value];
+  }
+}
 function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
   return kv[1][0].length > 0 && kv[1][1].length > 0 ? [kv[0]] : [];
 }

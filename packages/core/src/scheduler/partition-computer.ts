@@ -361,6 +361,13 @@ export class PartitionComputer {
           for (let i = 0; i < right.length; i++) emit([l, right[i]]);
         });
       }
+      case 'zipPartitions': {
+        const left = await this.collect(node.parents[0], split);
+        const right = await this.collect(node.parents[1], split);
+        const f = this.fn<(a: IterableIterator<unknown>, b: IterableIterator<unknown>) => Iterable<unknown> | Promise<Iterable<unknown>>>(op.fn);
+        emitAll(await f(left[Symbol.iterator](), right[Symbol.iterator]()), emit);
+        return;
+      }
       case 'combineLocal': {
         const table = combineTable(makeAggregator(op.aggregator, (f) => this.fn(f)));
         await this.computeInto(parent, split, { kind: 'combine', table });
