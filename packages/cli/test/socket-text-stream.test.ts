@@ -280,6 +280,11 @@ test('at 50 ms batches every batch comes, in order, and the word counts are exac
     );
     assert.deepEqual(jsonLines(lines, 'RECEIVER error '), [], 'no receiver error');
     assert.ok(refused >= 2, `the driver refused ${refused} reports of ${reports}`);
+    // The stream's clock starts once its receiver started (after the start's warm-up): a
+    // receiver's start (its thread, its connection) is not paid by the first 50 ms batches.
+    const [started] = jsonLines<{ at: number }>(lines, 'RECEIVER started ');
+    assert.ok(started !== undefined, 'the receiver started');
+    assert.ok(times[0] > started.at, `the first batch (${times[0]}) falls after the receiver started (${started.at})`);
   } finally {
     driver.receiverReport = receiverReport;
     await srv.close();

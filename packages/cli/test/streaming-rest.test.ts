@@ -45,6 +45,7 @@ interface JobJson {
   batchId?: number;
   outputOpId?: number;
   description?: string;
+  completionTime?: string;
 }
 interface StageJson {
   stageId: number;
@@ -65,8 +66,10 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
   const marker = path.join(dir, 'boom-marker');
   let client: net.Socket | undefined;
   let connected!: () => void;
+  let connectedAt: number | undefined;
   const firstClient = new Promise<void>((r) => (connected = r));
   const server = net.createServer((s) => {
+    connectedAt ??= Date.now();
     client ??= s;
     s.on('error', () => undefined);
     connected();
@@ -207,6 +210,10 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
           'every action the job ran was for an output operation, but the warm-up, which says it is one',
         );
         assert.equal(others[0].jobId, Math.min(...jobs.map((j) => j.jobId)), 'the warm-up ran before every batch');
+        // ...and before the receiver started (Spark's order: the dummy job, then the receivers):
+        // what a receiver takes in while the warm-up runs would all go to the first batch.
+        const warmUpEnd = new Date(others[0].completionTime!.replace('GMT', 'Z')).getTime();
+        assert.ok(connectedAt! >= warmUpEnd, `the receiver connected (${connectedAt}) after the warm-up ended (${warmUpEnd})`);
         // A batch's action is described by its batch and operation, never as the warm-up.
         for (const j of jobs.filter((x) => forBatches.has(x.jobId))) assert.equal(j.description, `batch ${j.batchId}, output operation ${j.outputOpId}`);
         // The job page's list of actions says the same: the warm-up's row names it where a batch's names its batch.

@@ -27,9 +27,10 @@ export const WARM_UP_JOB_DESCRIPTION = 'streaming warm-up';
  * Best effort: it resolves after `timeoutMs` even if the job has not finished (no worker
  * registered yet: the job waits on in the background, as the first batch would), and a
  * failure is logged and ignored (the stream's own batches report theirs). Its records are
- * numbers it makes itself; nothing of the stream's is read.
+ * numbers it makes itself; nothing of the stream's is read. Resolves with whether the job
+ * ended (false: the wait timed out).
  */
-export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_UP_TIMEOUT_MS): Promise<void> {
+export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_UP_TIMEOUT_MS): Promise<boolean> {
   // Two map tasks for every core, so each worker's task threads all take one; bounded for
   // big clusters (Spark's dummy job: 50 map and 20 reduce tasks).
   const reducers = Math.min(sc.defaultParallelism, MAX_WARM_UP_REDUCERS);
@@ -41,15 +42,20 @@ export async function warmUpCluster(sc: SluiceContext, timeoutMs: number = WARM_
   // thread that allocates little, may be never).
   const shuffleIds = [...shufflesReachable([counts as RDD<unknown>])];
   const job = count.then(
-    () => sc.removeShuffles(shuffleIds),
+    () => {
+      sc.removeShuffles(shuffleIds);
+      return true;
+    },
     (err: unknown) => {
       sc.removeShuffles(shuffleIds);
       sc.log('info', 'the streaming warm-up job failed; the stream starts without it', { component: 'streaming-context', reason: err instanceof Error ? err.message : String(err) });
+      return true;
     },
   );
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([job, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+  const ended = await Promise.race([job, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
   clearTimeout(timer);
+  return ended;
 }
 
 function range(n: number): number[] {

@@ -34,6 +34,9 @@ import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
+/** How long a StreamingContext's start waits, after its warm-up, for its receivers to start before its clock starts anyway. */
+const RECEIVERS_START_TIMEOUT_MS = 5_000;
+
 export interface StreamingContextOptions {
   /** 'system' (default) or 'manual': a ManualClock that `ssc.manualClock` advances (tests). */
   readonly clock?: 'system' | 'manual' | Clock;
@@ -162,6 +165,10 @@ export class StreamingContext {
   /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
   lastGeneratedTime = -Infinity;
   private receivingStopped = false;
+  /** Receiver streams (by id) whose receiver reported anything (started, an error, its stop). */
+  private readonly receiversHeardFrom = new Set<number>();
+  /** Set while the start waits for its receivers (warmUpThenReceive): called on each receiver event. */
+  private receiverHeard: (() => void) | undefined;
   /** Resolves once the start's warm-up job ended (or its wait timed out) and the batches' times are fixed. */
   private warmedUp: Promise<void> = Promise.resolve();
   private terminated: Promise<void>;
@@ -496,6 +503,8 @@ export class StreamingContext {
         else if (e.type === 'error') l.onReceiverError?.({ ...info, message: e.message });
         else l.onReceiverStopped?.({ ...info, reason: e.reason });
       }
+      this.receiversHeardFrom.add(e.streamId);
+      this.receiverHeard?.();
     });
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
@@ -532,15 +541,18 @@ export class StreamingContext {
         this.rateControllers.set(s.id, new RateController(s.id, estimator, () => this.publishFlow()));
       }
     }
-    for (const s of this.inputStreams()) s.start();
+    // On the system clock a warm-up job runs first (warmUpCluster), then the receivers start
+    // (as Spark's ReceiverTracker runs its dummy job before it launches them), and the
+    // batches' times start once they did; a manual clock's time is the test's, so everything
+    // starts at once.
+    const warm = this.clock instanceof SystemClock;
+    const receiverStreams = this.inputStreams().filter((s) => warm && s instanceof ReceiverInputDStream);
+    for (const s of this.inputStreams()) if (!receiverStreams.includes(s)) s.start();
     this.state = 'active';
     contextSettled(this);
     activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
-    // On the system clock a warm-up job runs first (warmUpCluster) and the batches' times
-    // start from when it ended; a manual clock's time is the test's, so it starts at once.
-    const warm = this.clock instanceof SystemClock;
-    this.warmedUp = warm ? warmUpCluster(this.sc) : Promise.resolve();
+    this.warmedUp = warm ? this.warmUpThenReceive(receiverStreams) : Promise.resolve();
     void this.warmedUp.then(() => {
       if (this.state !== 'active') return;
       if (warm && !recovering) {
@@ -549,6 +561,39 @@ export class StreamingContext {
         this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
       }
       return this.generateLoop();
+    });
+  }
+
+  /**
+   * The start on a system clock, before the batches' times are fixed: the warm-up job, then
+   * the receivers, then a wait until each has started (or reported an error or its stop).
+   * A receiver started during the warm-up took in data for as long as the warm-up ran, all of
+   * it the first batch's (one task a block: at 50 ms batches, 20-30 tasks where a batch has
+   * 2), and took the worker's ready task thread, so that the warm-up's tasks started one
+   * cold; a receiver started with the clock starts its thread (100-300 ms of a worker's CPU)
+   * during the first batches. Each leaves a backlog that short batches work off over many
+   * batches. Bounded: a warm-up that timed out (no worker yet) starts the receivers and the
+   * clock at once; receivers not heard from within RECEIVERS_START_TIMEOUT_MS do not hold the
+   * clock longer. Not while stopping: a graceful stop asked for meanwhile starts no receiver.
+   */
+  private async warmUpThenReceive(receiverStreams: readonly InputDStream<unknown>[]): Promise<void> {
+    const warmedUp = await warmUpCluster(this.sc);
+    if (this.state !== 'active' || this.receivingStopped) return;
+    for (const s of receiverStreams) s.start();
+    if (!warmedUp || receiverStreams.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const allHeard = (): boolean => receiverStreams.every((s) => this.receiversHeardFrom.has(s.id));
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.receiverHeard = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+      if (allHeard()) return done();
+      this.receiverHeard = () => {
+        if (allHeard() || this.state !== 'active' || this.receivingStopped) done();
+      };
+      timer = setTimeout(done, RECEIVERS_START_TIMEOUT_MS);
     });
   }
 
@@ -589,8 +634,9 @@ export class StreamingContext {
   private async stopActive(options: { graceful?: boolean }): Promise<void> {
     if (options.graceful) {
       this.receivingStopped = true;
+      this.receiverHeard?.();
       await this.sc.streaming?.stopReceivers();
-      // The first batch's time is fixed once the warm-up ends: what was received meanwhile goes to it.
+      // The first batch's time is fixed once the start's warm-up and receivers' start end: what was received meanwhile goes to it.
       await this.warmedUp;
       // Every block received so far belongs to a batch at or before the next tick.
       const last = this.nextBatchTime;
@@ -600,6 +646,7 @@ export class StreamingContext {
       await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
+    this.receiverHeard?.();
     if (activeContext === this) activeContext = undefined;
     if (this.clock instanceof ManualClock) this.clock.advance(0);
     await this.sc.streaming?.stopReceivers();
