@@ -444,6 +444,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'lookup' }],
   },
   {
+    id: 'rdd-lookup-unsampled-range',
+    what: "rdd.lookup trusts a range partitioner a narrow RDD inherited before its bounds were sampled (reads one wrong partition)",
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
+    search: " || (p.kind === 'range' && this.op.kind !== 'shuffled')) return values.collect();",
+    replace: ") return values.collect();",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'lookup' }],
+  },
+  {
+    id: 'rdd-lookup-before-bounds',
+    what: "rdd.lookup on a sortByKey output picks the key's partition before the range bounds are sampled",
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
+    search: '    if (this.prepare) await this.prepare(this.context);\n    const p = this.partitioner;',
+    replace: '    const p = this.partitioner;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'lookup' }],
+  },
+  {
     id: 'rdd-lookup-keys-by-shape',
     what: "rdd.lookup compares object keys by their field names only, not their values (['y', 1] matches ['x', 2])",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

@@ -87,6 +87,12 @@ test('lookup: every value of the key, by value, with and without a partitioner',
     return vs.length === 0 ? [] : [sum(vs)];
   });
   assert.deepEqual(got('lookup.reduced'), sums);
+  // Range-partitioned by sortByKey: looked up before and after a job sampled the bounds, and through mapValues (which keeps the partitioner).
+  const s = got<{ before: number[][]; after: number[][]; mapped: number[][] }>('lookup.sorted');
+  const want = lookupKeys.map((k) => sorted(pairs.filter(([pk]) => pk === k).map(([, v]) => v)));
+  assert.deepEqual(s.before.map((vs) => sorted(vs)), want);
+  assert.deepEqual(s.after.map((vs) => sorted(vs)), want);
+  assert.deepEqual(s.mapped.map((vs) => sorted(vs)), want.map((vs) => sorted(vs.map((v) => v * 2))));
   const tupleWant = tuplePairs.filter(([k]) => sameKey(k, tupleKey)).map(([, v]) => v);
   assert.ok(tupleWant.length > 0);
   assert.deepEqual(got('lookup.tuple'), tupleWant);

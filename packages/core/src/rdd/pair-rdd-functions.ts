@@ -126,14 +126,18 @@ export class PairRDDFunctions {
   }
 
   /**
-   * Every value of `key`, keys compared by value (Spark's lookup). With a hash or range
-   * partitioner, only the partition the key maps to is read; otherwise all of them.
+   * Every value of `key`, keys compared by value (Spark's lookup). With a hash partitioner, or
+   * the range partitioner of a sortByKey / partitionBy, only the partition the key maps to is
+   * read; otherwise all of them.
    */
   async lookup<K, V>(this: RDD<[K, V]>, key: K): Promise<V[]> {
     const same = sameKey;
     const values = this.narrow<V>({ kind: 'flatMap', fn: this.ship((kv: [K, V]): V[] => (same(kv[0], key) ? [kv[1]] : []), 'lookup') });
+    // A range partitioner's bounds are sampled when a job first needs them (sortByKey's
+    // prepare); an RDD that inherited the partitioner holds it unsampled: read every partition.
+    if (this.prepare) await this.prepare(this.context);
     const p = this.partitioner;
-    if (p === undefined || p.kind === 'custom') return values.collect();
+    if (p === undefined || p.kind === 'custom' || (p.kind === 'range' && this.op.kind !== 'shuffled')) return values.collect();
     const [part] = (await this.context.runAction(values, { kind: 'collect' }, [partitionFunction(p)(key)])) as V[][];
     return part;
   }
