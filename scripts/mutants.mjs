@@ -460,6 +460,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'lookup' }],
   },
   {
+    id: 'rdd-cogroup-many-ignores-partitions',
+    what: "rdd.cogroup with two or three others ignores the partition count given after them",
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
+    search: 'const partitions = args.length > others.length ? (args[others.length] as PartitionArg | undefined) : undefined;',
+    replace: 'const partitions = undefined as PartitionArg | undefined;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'groupWith and cogroup' }],
+  },
+  {
     id: 'rdd-lookup-keys-by-shape',
     what: "rdd.lookup compares object keys by their field names only, not their values (['y', 1] matches ['x', 2])",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

@@ -101,7 +101,7 @@ test('lookup: every value of the key, by value, with and without a partitioner',
   assert.deepEqual(sorted(grouped[0]), sorted(tupleWant));
 });
 
-test('groupBy, groupWith (one and two others), reduceByKeyLocally', () => {
+test('groupBy, groupWith and cogroup (one, two and three others), reduceByKeyLocally', () => {
   const byMod = groups(nums.map((x): [number, number] => [((x % 3) + 3) % 3, x]));
   assert.deepEqual(sorted(got<[number, number[]][]>('groupBy').map(([k, vs]) => [k, sorted(vs)])), sorted([...byMod.values()].map(([k, vs]) => [k, sorted(vs)])));
   assert.equal(got('groupBy.n'), 2);
@@ -111,6 +111,12 @@ test('groupBy, groupWith (one and two others), reduceByKeyLocally', () => {
   assert.deepEqual(sorted(one), sorted(keys.filter((k) => pairs.some(([p]) => p === k) || other.some(([p]) => p === k)).map((k) => [k, [values(pairs, k), values(other, k)]])));
   const two = got<[string, [number[], string[], boolean[]]][]>('groupWith.two').map(([k, [vs, ws, xs]]) => [k, [sorted(vs), sorted(ws), sorted(xs)]]);
   assert.deepEqual(sorted(two), sorted(keys.map((k) => [k, [values(pairs, k), values(other, k), values(third, k)]])));
+  const cog2 = got<[string, [number[], string[], boolean[]]][][]>('cogroup.two');
+  assert.equal(cog2.length, 4, 'cogroup(o1, o2, 4): 4 partitions');
+  assert.deepEqual(sorted(cog2.flat().map(([k, [vs, ws, xs]]) => [k, [sorted(vs), sorted(ws), sorted(xs)]])), sorted(keys.map((k) => [k, [values(pairs, k), values(other, k), values(third, k)]])));
+  const cog3 = got<[string, [number[], string[], boolean[], number[]]][]>('cogroup.three').map(([k, [vs, ws, xs, ys]]) => [k, [sorted(vs), sorted(ws), sorted(xs), sorted(ys)]]);
+  const negated = pairs.map(([k, v]): [string, number] => [k, 0 - v]); // JSON has no -0
+  assert.deepEqual(sorted(cog3), sorted(keys.map((k) => [k, [values(pairs, k), values(other, k), values(third, k), values(negated, k)]])));
   const local = got<[string, number][]>('reduceByKeyLocally');
   assert.deepEqual(sorted(local), sorted([...groups(pairs).values()].map(([k, vs]) => [k, sum(vs)])));
 });

@@ -2,7 +2,7 @@ import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
 import { partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import { rangeShuffle } from './ordered-rdd-functions.js';
-import type { RDD } from './rdd.js';
+import { RDD } from './rdd.js';
 
 /** combineByKey's last argument: where keys go (see PartitionArg) and whether to combine on the map side (default true). */
 export type CombineByKeyOptions = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner; readonly mapSideCombine?: boolean };
@@ -96,8 +96,16 @@ export class PairRDDFunctions {
     return cogroupAs(this, other, partitions, 'rdd.fullOuterJoin').narrow({ kind: 'joinValues', mode: 'full' }, true) as RDD<[K, [V | undefined, W | undefined]]>;
   }
 
-  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V[], W[]]]> {
-    return cogroupAs(this, other, partitions, 'rdd.cogroup');
+  /** Every key's values in this RDD and in each other one (Spark's cogroup with one, two or three others). */
+  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V[], W[]]]>;
+  cogroup<K, V, W1, W2>(this: RDD<[K, V]>, other1: RDD<[K, W1]>, other2: RDD<[K, W2]>, partitions?: PartitionArg): RDD<[K, [V[], W1[], W2[]]]>;
+  cogroup<K, V, W1, W2, W3>(this: RDD<[K, V]>, other1: RDD<[K, W1]>, other2: RDD<[K, W2]>, other3: RDD<[K, W3]>, partitions?: PartitionArg): RDD<[K, [V[], W1[], W2[], W3[]]]>;
+  cogroup<K, V>(this: RDD<[K, V]>, ...args: (RDD<[K, unknown]> | PartitionArg | undefined)[]): RDD<[K, unknown[][]]> {
+    const others = args.filter((a): a is RDD<[K, unknown]> => a instanceof RDD);
+    const partitions = args.length > others.length ? (args[others.length] as PartitionArg | undefined) : undefined;
+    if (others.length === 1) return cogroupAs(this, others[0], partitions, 'rdd.cogroup');
+    const partitioner = this.defaultPartitioner(partitions, others as RDD<unknown>[], 'rdd.cogroup');
+    return this.context.cogroupInternal([this, ...others] as RDD<[unknown, unknown]>[], partitioner) as RDD<[K, unknown[][]]>;
   }
 
   /**
@@ -108,12 +116,11 @@ export class PairRDDFunctions {
     return cogroupAs(this, other, partitions, 'rdd.subtractByKey').flatMap(pairsOnlyLeft as (kv: [K, [V[], W[]]]) => [K, V][]);
   }
 
-  /** Spark's groupWith: cogroup with one other RDD, or with two (`[k, [vs, ws1, ws2]]`). */
+  /** Spark's groupWith: cogroup with one other RDD, or with two (`[k, [vs, ws1, ws2]]`), default partitioning. */
   groupWith<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>): RDD<[K, [V[], W[]]]>;
   groupWith<K, V, W1, W2>(this: RDD<[K, V]>, other1: RDD<[K, W1]>, other2: RDD<[K, W2]>): RDD<[K, [V[], W1[], W2[]]]>;
   groupWith<K, V>(this: RDD<[K, V]>, ...others: RDD<[K, unknown]>[]): RDD<[K, unknown[][]]> {
-    const partitioner = this.defaultPartitioner(undefined, others as RDD<unknown>[], 'rdd.groupWith');
-    return this.context.cogroupInternal([this, ...others] as RDD<[unknown, unknown]>[], partitioner) as RDD<[K, unknown[][]]>;
+    return (this.cogroup as (...a: unknown[]) => RDD<[K, unknown[][]]>).apply(this, others);
   }
 
   async countByKey<K, V>(this: RDD<[K, V]>): Promise<Map<K, number>> {
