@@ -468,6 +468,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'groupWith and cogroup' }],
   },
   {
+    id: 'rdd-sample-by-key-one-rate',
+    what: "rdd.sampleByKey keeps every pair at rate 0.5, whatever its key's fraction",
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
+    search: '          if (rand() < f) yield kv;',
+    replace: '          if (rand() < 0.5) yield kv;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'sampleByKey' }],
+  },
+  {
     id: 'rdd-lookup-keys-by-shape',
     what: "rdd.lookup compares object keys by their field names only, not their values (['y', 1] matches ['x', 2])",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

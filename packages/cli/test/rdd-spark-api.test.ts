@@ -121,6 +121,29 @@ test('groupBy, groupWith and cogroup (one, two and three others), reduceByKeyLoc
   assert.deepEqual(sorted(local), sorted([...groups(pairs).values()].map(([k, vs]) => [k, sum(vs)])));
 });
 
+test("sampleByKey: each key at its rate, repeatable by seed, keeps the partitioner; a key with no rate fails", () => {
+  const s = got<{ a: [string, number][]; b: [string, number][]; repl: [string, number][]; repl2: [string, number][]; kept: unknown }>('sampleByKey');
+  assert.deepEqual(s.a, s.b);
+  assert.deepEqual(s.repl, s.repl2);
+  const count = (ps: readonly [string, number][], k: string): number => ps.filter(([pk]) => pk === k).length;
+  // Without replacement: a sub-multiset of the input in input order, rate 0 none, rate 1 all.
+  let at = 0;
+  for (const p of s.a) {
+    while (at < pairs.length && JSON.stringify(pairs[at]) !== JSON.stringify(p)) at++;
+    assert.ok(at < pairs.length, `${JSON.stringify(p)} is an input pair, in input order`);
+    at++;
+  }
+  for (const k of ['a', 'h']) assert.equal(count(s.a, k), 0, k);
+  for (const k of ['b', 'g']) assert.equal(count(s.a, k), count(pairs, k), k);
+  assert.ok(count(s.a, 'c') > 0 && count(s.a, 'c') < count(pairs, 'c'), 'rate 0.5: some, not all');
+  // With replacement: only input pairs, none of rate-0 keys, and some pair more than once.
+  for (const p of s.repl) assert.ok(pairs.some((q) => JSON.stringify(q) === JSON.stringify(p)));
+  assert.equal(count(s.repl, 'a') + count(s.repl, 'h'), 0);
+  assert.ok(count(s.repl, 'b') > count(pairs, 'b'), `rate 2: about twice b's ${count(pairs, 'b')} pairs, got ${count(s.repl, 'b')}`);
+  assert.deepEqual(s.kept, { kind: 'hash', numPartitions: 4 });
+  assert.match(failed('sampleByKey.missing').error, /no sampling fraction for key "[b-h]"/);
+});
+
 test('repartitionAndSortWithinPartitions: placed by the partitioner, each partition sorted by key', () => {
   const r = got<{ partitioner: unknown; parts: [string, number][][] }>('repartitionAndSort');
   assert.deepEqual(r.partitioner, { kind: 'hash', numPartitions: 3 });

@@ -1,3 +1,5 @@
+import { SluiceError } from '../errors.js';
+import { mulberry32, poisson } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
 import { partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
@@ -114,6 +116,39 @@ export class PairRDDFunctions {
    */
   subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.numPartitions): RDD<[K, V]> {
     return cogroupAs(this, other, partitions, 'rdd.subtractByKey').flatMap(pairsOnlyLeft as (kv: [K, [V[], W[]]]) => [K, V][]);
+  }
+
+  /**
+   * Samples each key's pairs at its own rate (Spark's sampleByKey): `fractions` gives every
+   * key's fraction (a Map, keys by value, or an object for string keys); without replacement
+   * a pair is kept with that probability, with replacement it appears a Poisson-distributed
+   * number of times. The same seed gives the same sample; a key with no fraction fails the job.
+   */
+  sampleByKey<K, V>(this: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<[K, V]> {
+    const entries = (fractions instanceof Map ? [...fractions.entries()] : Object.entries(fractions)) as [K, number][];
+    const bad = entries.find(([, f]) => !(f >= 0) || (!withReplacement && f > 1));
+    if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sampleByKey: a fraction must be in [0, 1] without replacement or >= 0 with it, got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
+    const [rng, draws, same] = [mulberry32, poisson, sameKey];
+    const fn = function* (index: number, it: Iterable<[K, V]>): Generator<[K, V]> {
+      const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+      const byValue = new Map<unknown, number>();
+      const objects: [K, number][] = [];
+      for (const [k, f] of entries) {
+        if (typeof k === 'object' && k !== null) objects.push([k, f]);
+        else byValue.set(k, f);
+      }
+      for (const kv of it) {
+        const k = kv[0];
+        const f = typeof k === 'object' && k !== null ? objects.find(([o]) => same(o, k))?.[1] : byValue.get(k);
+        if (f === undefined) throw new Error(`rdd.sampleByKey: no sampling fraction for key ${JSON.stringify(k)}`);
+        if (!withReplacement) {
+          if (rand() < f) yield kv;
+        } else {
+          for (let n = draws(f, rand); n > 0; n--) yield kv;
+        }
+      }
+    };
+    return this.narrow({ kind: 'mapPartitions', fn: this.ship(fn, 'sampleByKey'), withIndex: true }, true);
   }
 
   /** Spark's groupWith: cogroup with one other RDD, or with two (`[k, [vs, ws1, ws2]]`), default partitioning. */
