@@ -171,8 +171,16 @@ const MUTATIONS = [
     id: 'job-thread-dirty-kept',
     what: 'a driver-program thread whose job left a timer (or a global, a listener, a StreamingContext) behind is kept for a later job of its bundle',
     file: 'packages/driver/src/job/job-thread.ts',
-    search: "  const why = flushed ? notReusable() : 'the job closed its stdout or stderr';",
-    replace: "  const why = flushed ? (notReusable(), undefined) : 'the job closed its stdout or stderr';",
+    search: "  const why = flushed ? notReusable() : 'the job closed, replaced or held up its stdout or stderr';",
+    replace: "  const why = flushed ? (notReusable(), undefined) : 'the job closed, replaced or held up its stdout or stderr';",
+    tests: ['packages/cli/dist/test/job-thread-reuse.test.js'],
+  },
+  {
+    id: 'job-thread-patched-stdout-kept',
+    what: "a driver-program thread whose job replaced process.stdout.write is kept: the next job's output goes through the job before's patch",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: 'process[name] !== stream || stream.write !== write || ',
+    replace: 'process[name] !== stream || ',
     tests: ['packages/cli/dist/test/job-thread-reuse.test.js'],
   },
   {

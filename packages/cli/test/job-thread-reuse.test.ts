@@ -4,8 +4,8 @@
 // stderr. A clean job's thread runs the next job of its bundle, with a module instance of
 // its own, and each job's output is exactly its own lines (its last, partial line too);
 // a job of another bundle never gets it. A thread whose job failed, left a timer behind,
-// or printed after its end (an unref()ed timer, which the check cannot see) serves no
-// later job, and what it printed late is its own job's output.
+// printed after its end (an unref()ed timer, which the check cannot see) or replaced
+// process.stdout.write serves no later job, and what it printed late is its own job's output.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundleJob } from '../src/index.js';
@@ -112,5 +112,9 @@ test("a clean job's driver-program thread runs the next job of its bundle; each 
     assert.equal(g.threadId, f.threadId);
     const i = await run('clean', 'i');
     assert.notEqual(i.threadId, g.threadId, 'a job ran on a thread that printed after its job ended');
+    const j = await run('patch', 'j');
+    assert.equal(j.threadId, i.threadId);
+    const k = await run('clean', 'k');
+    assert.notEqual(k.threadId, j.threadId, 'a job ran on a thread whose job replaced process.stdout.write');
   });
 });

@@ -196,10 +196,26 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   return { type: 'done', reusable: false };
 }
 
-/** Resolves once what was written to `stream` before was handed to the driver's main thread (or the stream cannot be written). */
-function written(stream: NodeJS.WriteStream, text: string): Promise<boolean> {
-  if (stream.writableEnded || stream.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => stream.write(text, (err) => resolve(err == null)));
+/** The thread's output streams and their own `write`, as they were before any job ran. */
+const outputs = (['stdout', 'stderr'] as const).map((name) => ({ name, stream: process[name], write: process[name].write }));
+/** How long the thread waits for its output to be handed over before it gives up serving a later job. */
+const FLUSH_TIMEOUT_MS = 2000;
+
+/**
+ * Resolves with true once `text`, after what was written before, was handed to the driver's
+ * main thread on both streams; false if a stream was closed or replaced by the job, or did
+ * not answer in FLUSH_TIMEOUT_MS. Writes with the streams' own `write`: a job's patch is not
+ * called (and makes the thread unfit for a later job, as it would change that job's output).
+ */
+function written(text: string): Promise<boolean> {
+  if (outputs.some(({ name, stream, write }) => process[name] !== stream || stream.write !== write || stream.writableEnded || stream.destroyed)) {
+    return Promise.resolve(false);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.all(outputs.map(({ stream, write }) => new Promise<boolean>((resolve) => write.call(stream, text, 'utf8', (err?: Error | null) => resolve(err == null))))).then((ok) => ok.every(Boolean)),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), FLUSH_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -227,14 +243,14 @@ async function end(data: JobThreadData, ended: JobToMain): Promise<boolean> {
     outbox.send(ended);
     return false;
   }
-  const flushed = (await Promise.all([written(process.stdout, ''), written(process.stderr, '')])).every(Boolean);
-  const why = flushed ? notReusable() : 'the job closed its stdout or stderr';
+  const flushed = await written('');
+  const why = flushed ? notReusable() : 'the job closed, replaced or held up its stdout or stderr';
   if (why !== undefined) {
     outbox.send({ type: 'done', reusable: false, notReusable: why });
     return false;
   }
   const line = `${data.outputEnd}\n`;
-  if (!(await Promise.all([written(process.stdout, line), written(process.stderr, line)])).every(Boolean)) {
+  if (!(await written(line))) {
     outbox.send({ type: 'done', reusable: false, notReusable: 'the end of its output could not be written' });
     return false;
   }
