@@ -2224,6 +2224,22 @@ const MUTATIONS = [
     replace: '      throw err;',
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'decoder throws on' }],
   },
+  {
+    id: 'kafka-start-earliest-by-default',
+    what: "a partition with neither a committed nor a given offset starts at its earliest offset, not the latest (auto.offset.reset's default): records written before the stream are read",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "    const fallbackEarliest = !firstBatch || so === 'earliest';",
+    replace: '    const fallbackEarliest = true;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'where the stream starts' }],
+  },
+  {
+    id: 'kafka-committed-wins-over-given',
+    what: "a partition's committed offset wins over the offset startingOffsets gives for it (Spark: the offsets given win)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '      const start = explicit !== undefined ? BigInt(explicit) : c >= 0n ? c : (bound.get(topic)?.[partition] ?? 0n);',
+    replace: '      const start = c >= 0n ? c : explicit !== undefined ? BigInt(explicit) : (bound.get(topic)?.[partition] ?? 0n);',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'where the stream starts' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
+import { pollUntil } from './sluice-process.js';
 import { assertRangesCover, assertTotals, batchesOf, jobArgs, nothing, peekNextValue, produce, useEnv, type Batch } from './stream-test-support.js';
 
 const env = useEnv();
@@ -72,16 +73,19 @@ test('backpressure: the first batch takes initialRate x interval split over the 
   assertTotals(batches, want);
 });
 
-test('a worker killed with -9 mid-batch loses nothing: its tasks re-read the same ranges elsewhere', async () => {
+test('a worker killed with -9 while it reads its offset ranges loses nothing: its tasks re-read the same ranges elsewhere', async () => {
   env.kafka.createTopic('kill', 4);
   const want = nothing();
   await produce(env.kafka, ['kill'], 4, 8000, 3, want);
-  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['kill'], groupId: 'g-kill', startingOffsets: 'earliest', maxRatePerPartition: 2000, slowMs: 300, expectTotal: 8000 }));
-  await job.waitLine('BATCH ', 60_000);
+  // Every fetch takes 300 ms: the workers (one core each) spend their tasks in fetches.
+  env.kafka.delayFetches(300);
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['kill'], groupId: 'g-kill', startingOffsets: 'earliest', maxRatePerPartition: 2000, expectTotal: 8000 }));
+  await pollUntil(() => (env.kafka.fetchesInFlight >= 2 ? true : undefined), 60_000, 'both workers fetching (the first batch)');
   const victim = env.cluster.workerProcesses[0]!;
   victim.kill('SIGKILL');
   env.cluster.addWorker();
-  const batches = batchesOf(await job.finished(60_000));
+  const end = await job.finished(60_000).finally(() => env.kafka.delayFetches(0));
+  const batches = batchesOf(end);
   assert.ok(victim.killed || victim.signalCode === 'SIGKILL');
   assertRangesCover(env.kafka, batches, ['kill'], () => 0);
   assertTotals(batches, want);

@@ -168,6 +168,31 @@ test('records deleted from the log before they were read (retention): the task f
   assert.ok(Date.now() - started < 60_000, 'not retried as if the brokers were down');
 });
 
+test("where the stream starts (Spark's Subscribe with offsets): offsets given win over committed ones; a committed offset wins over startingOffsets; with neither, the latest offset (auto.offset.reset's default), so records written before the stream are skipped", async () => {
+  env.kafka.createTopic('start', 3);
+  await produce(env.kafka, ['start'], 3, 300, 26, nothing());
+  env.kafka.groups.commit('g-start', 'start', 1, 7n);
+  env.kafka.groups.commit('g-start', 'start', 2, 5n);
+  const from = [Number(env.kafka.log('start', 0)!.endOffset), 7, 2]; // latest, committed, given
+  const want: Produced = nothing();
+  for (const p of [1, 2]) {
+    for (const r of env.kafka.records('start', p).filter((x) => x.offset >= BigInt(from[p]!))) {
+      const v = Number(r.value!.toString());
+      want.count++;
+      want.sum += v;
+      want.sumSq += v * v;
+    }
+  }
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['start'], groupId: 'g-start', startingOffsets: { start: { 2: 2 } }, expectTotal: want.count + 100 }));
+  await job.waitLine('BATCH ', 60_000);
+  await produce(env.kafka, ['start'], 1, 100, 27, want); // partition 0, after the first batch fixed its start
+  const batches = batchesOf(await job.finished(60_000));
+  const firstFrom = new Map<number, number>();
+  for (const b of batches) for (const r of b.ranges) if (!firstFrom.has(r.partition)) firstFrom.set(r.partition, r.fromOffset);
+  assert.deepEqual([0, 1, 2].map((p) => firstFrom.get(p)), from);
+  assertTotals(batches, want);
+});
+
 test("startingOffsets 'none' (auto.offset.reset=none): partitions without a committed offset fail the stream naming them; with every offset committed it starts there", async () => {
   env.kafka.createTopic('reset-none', 3);
   await produce(env.kafka, ['reset-none'], 3, 300, 21, nothing());

@@ -20,7 +20,7 @@ export async function handleRequest(c: KafkaTestCluster, self: number, apiKey: n
     case ApiKey.Produce:
       return produce(c, self, req);
     case ApiKey.Fetch:
-      return fetch(c, self, req, version);
+      return c.answerFetch(() => fetch(c, self, req, version));
     case ApiKey.ListOffsets:
       return listOffsets(c, self, req);
     case ApiKey.FindCoordinator:

@@ -42,6 +42,7 @@ export interface TopicOptions {
  * in memory, and transactions (see transaction-coordinator.ts). Not a product: no
  * replication, TLS or SASL. What it offers tests beyond Kafka: stop/start (the same
  * ports, state kept), per-broker stops, leader moves, partitions added, topics deleted,
+ * slow fetches (`delayFetches`, with `fetchesInFlight`),
  * records deleted from a log's start (as retention does: `log(t, p).deleteRecordsBefore`),
  * compaction (`log(t, p).compact`), LogAppendTime topics, and dropping produce responses
  * after the append (to make a client retry).
@@ -63,6 +64,9 @@ export class KafkaTestCluster {
   readonly brokerRequestCounts = new Map<string, number>();
   /** TCP connections accepted, over all brokers and restarts (tests check clients are reused). */
   connectionsAccepted = 0;
+  /** Fetch requests being answered now (a test kills a reader while it fetches). */
+  fetchesInFlight = 0;
+  private fetchDelayMs = 0;
   private readonly servers = new Map<number, net.Server>();
   private readonly sockets = new Map<number, Set<net.Socket>>();
   private readonly ports: number[];
@@ -187,6 +191,22 @@ export class KafkaTestCluster {
   /** Every record of a partition (uncompressed batches only), in offset order. */
   records(topic: string, partition: number): PlainRecord[] {
     return (this.log(topic, partition)?.allBatches() ?? []).flatMap((b) => decodeRecords(b));
+  }
+
+  /** Every Fetch is answered `ms` later from now on (0: at once): readers spend their time in fetches. */
+  delayFetches(ms: number): void {
+    this.fetchDelayMs = ms;
+  }
+
+  /** @internal for the handlers: answers a Fetch, after the delay, counted in fetchesInFlight. */
+  async answerFetch<T>(answer: () => Promise<T>): Promise<T> {
+    this.fetchesInFlight++;
+    try {
+      if (this.fetchDelayMs > 0) await new Promise((r) => setTimeout(r, this.fetchDelayMs));
+      return await answer();
+    } finally {
+      this.fetchesInFlight--;
+    }
   }
 
   /** The next `n` produce requests are appended but their connections are closed before the answer. */
