@@ -484,6 +484,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'sampleByKey' }],
   },
   {
+    id: 'dstream-positional-inverse-dropped',
+    what: "dstream.reduceByWindow(f, invF, length, slide), Spark's positional form, drops the inverse function (an emptied window has no element instead of 0)",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '[rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }]',
+    replace: '[rest[1] as Duration, rest[2] as Duration, {}]',
+    tests: [{ file: 'packages/cli/dist/test/dstream-edges.test.js', pattern: 'positional' }],
+  },
+  {
     id: 'rdd-lookup-keys-by-shape',
     what: "rdd.lookup compares object keys by their field names only, not their values (['y', 1] matches ['x', 2])",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

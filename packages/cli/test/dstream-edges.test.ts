@@ -242,6 +242,18 @@ test('reduceByWindow with and without an inverse function', () => {
   );
 });
 
+test("Spark's positional forms: reduceByWindow(f, invF, length, slide), reduceByKeyAndWindow(f, invF, length, slide, numPartitions, filterFunc)", () => {
+  check('reduceByWindow.inv.positional', windowWithInverse(3 * BATCH_MS, BATCH_MS, sum));
+  check(
+    'reduceByKeyAndWindow.positional',
+    TIMES.map((t) => {
+      const counts = new Map<number, number>();
+      for (const x of TIMES.filter((u) => u > t - 3 * BATCH_MS && u <= t).flatMap((u) => late[idx(u)])) counts.set(x % 2, (counts.get(x % 2) ?? 0) + 1);
+      return [t, [...counts]];
+    }),
+  );
+});
+
 test('a transform function that returns undefined is an error naming the operator', () => {
   if (setupError !== undefined) throw setupError;
   const e = errors.get('transform') ?? '';

@@ -310,7 +310,11 @@ export abstract class DStream<T> {
    * reduceByWindow(reduceFunc, invReduceFunc, ...)): needs `ssc.checkpoint(dir)`, and once a
    * record was seen the window keeps its value, inverse-reduced, when it empties.
    */
-  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options: { invFunc?(a: T, b: T): T } = {}): DStream<T> {
+  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options?: { invFunc?(a: T, b: T): T }): DStream<T>;
+  /** Spark's positional form: reduceByWindow(reduceFunc, invReduceFunc, windowDuration, slideDuration). */
+  reduceByWindow(f: (a: T, b: T) => T, invFunc: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T>;
+  reduceByWindow(f: (a: T, b: T) => T, ...rest: [Duration, Duration, { invFunc?(a: T, b: T): T }?] | [(a: T, b: T) => T, Duration, Duration]): DStream<T> {
+    const [windowDuration, slideDuration, options = {}] = typeof rest[0] === 'function' ? [rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }] : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
     this.shippable('reduceByWindow', f, options.invFunc);
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
@@ -416,8 +420,26 @@ export abstract class DStream<T> {
     reduceFunc: (a: V, b: V) => V,
     windowDuration: Duration,
     slideDuration?: Duration,
-    options: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } = {},
-  ): DStream<[K, V]> {
+    options?: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } | number | Partitioner,
+  ): DStream<[K, V]>;
+  /** Spark's positional form: (reduceFunc, invReduceFunc, windowDuration, slideDuration?, numPartitions or partitioner?, filterFunc?). */
+  reduceByKeyAndWindow<K, V>(
+    this: DStream<[K, V]>,
+    reduceFunc: (a: V, b: V) => V,
+    invFunc: (a: V, b: V) => V,
+    windowDuration: Duration,
+    slideDuration?: Duration,
+    partitions?: number | Partitioner,
+    filterFunc?: (kv: [K, V]) => boolean,
+  ): DStream<[K, V]>;
+  reduceByKeyAndWindow<K, V>(this: DStream<[K, V]>, reduceFunc: (a: V, b: V) => V, ...rest: unknown[]): DStream<[K, V]> {
+    type Options = { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner };
+    const where = (p: unknown): Options => (typeof p === 'number' ? { numPartitions: p } : p !== null && typeof p === 'object' && 'kind' in p ? { partitioner: p as Partitioner } : ((p ?? {}) as Options));
+    const positional = typeof rest[0] === 'function';
+    const [windowDuration, slideDuration] = (positional ? rest.slice(1, 3) : rest.slice(0, 2)) as [Duration, Duration | undefined];
+    const options: Options = positional
+      ? { ...where(rest[3]), invFunc: rest[0] as (a: V, b: V) => V, filterFunc: rest[4] as ((kv: [K, V]) => boolean) | undefined }
+      : where(rest[2]);
     this.shippable('reduceByKeyAndWindow', reduceFunc, options.invFunc, options.filterFunc);
     const slide = slideDuration ?? this.slideDuration;
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
