@@ -2248,6 +2248,14 @@ const MUTATIONS = [
     replace: '      const start = c >= 0n ? c : explicit !== undefined ? BigInt(explicit) : (bound.get(topic)?.[partition] ?? 0n);',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'where the stream starts' }],
   },
+  {
+    id: 'kafka-has-offset-ranges-any-rdd',
+    what: "hasOffsetRanges is true of any RDD, a map or a repartition of a Kafka batch included (Spark's HasOffsetRanges cast succeeds only on the stream's own RDD)",
+    file: 'packages/kafka/src/offset-range.ts',
+    search: "  return typeof (rdd as Partial<HasOffsetRanges>).offsetRanges === 'function';",
+    replace: '  return rdd instanceof Object;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'decoder throws on' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -67,6 +67,11 @@ test("a record the user's decoder throws on (decodeRecords): the batch fails nam
     ['SKIPPED 1'],
   );
   assert.equal(env.kafka.groups.committed('g-decode-skip', 'decode', 0), 4n);
+  assert.deepEqual(
+    skipping.lines.filter((l) => l.startsWith('HAS-OFFSET-RANGES ')),
+    ['HAS-OFFSET-RANGES true false false'],
+    "only the stream's own RDD has offset ranges, not a map or a repartition of it",
+  );
 });
 
 test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
