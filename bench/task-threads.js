@@ -3,9 +3,12 @@
 // task threads (4 threads, the job bundle of bench/scheduler-job.ts) run TASKS one-record
 // count tasks of one stage (the stage's payload and each task's part encoded as the
 // driver encodes them), at most INFLIGHT at once (as a worker of 4 cores with the
-// driver's queued tasks holds 8). Prints, per run, the process's CPU per task (user +
-// system: the main thread, the task threads, V8's helpers), medians per checkout;
-// checkouts alternated A B A B.
+// driver's queued tasks holds 12; TASK_THREADS_INFLIGHT sets it). Prints, per run, the
+// process's CPU per task (user + system), split on Linux into the main thread, the task
+// threads and the rest (V8's helpers: concurrent compilation and GC), and the `run` and
+// `done` messages of the hop a task; medians per checkout; checkouts alternated A B A B.
+// Under valgrind the threads run one at a time, so the messages batch less than they do
+// on a machine: compare instruction counts of one build only with that build.
 //
 //   node bench/task-threads.js [rounds=5] [tasks=4000] <checkout> <checkout> ...
 // For a load-independent count, one run of one checkout under valgrind:
@@ -23,7 +26,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const THREADS = 4;
-const INFLIGHT = 8;
+// A worker of 4 cores holds 12 at most: 4 running and 2 a core queued (the driver's QUEUED_PER_CORE).
+const INFLIGHT = Number(process.env.TASK_THREADS_INFLIGHT ?? 12);
 const WARM = 400;
 
 if (process.argv[2] === 'results') {
@@ -85,10 +89,26 @@ if (process.argv[2] === '--child') {
   const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'task-threads-'));
   const bundlePath = core.materializeBundle(root, 'b', bundle.code, bundle.sourceMap ?? '');
+  const listThreads = () => (fs.existsSync('/proc/self/task') ? fs.readdirSync('/proc/self/task') : []);
+  // Threads before the task threads start: the main thread and its helpers (all are named "node").
+  const before = new Set(listThreads());
   const spares = new SpareTaskThreads(THREADS, { shuffleSpillRecords: 1_000_000 }, log, false);
   spares.start();
   const host = { onCachePut() {}, cacheGet: () => undefined, broadcasts: async () => ({}), blockGet: async () => ({ misses: [] }), fetch: async () => { throw new Error('no shuffle'); } };
-  const sandbox = new JobSandbox('j', () => spares.take('j', bundlePath), THREADS, host, log);
+  // take(jobId, bundleSha256, bundlePath) since task threads serve later jobs of their bundle (6cb2de8); take(jobId, bundlePath) before.
+  // Messages of the hop, counted: 'run' (main -> thread) and 'done' (thread -> main).
+  const messages = { run: 0, done: 0 };
+  const take = () => {
+    const thread = spares.take.length >= 3 ? spares.take('j', 'b', bundlePath) : spares.take('j', bundlePath);
+    const post = thread.postMessage.bind(thread);
+    thread.postMessage = (m, transfer) => {
+      if (m?.type === 'run') messages.run++;
+      return post(m, transfer);
+    };
+    thread.on('message', (m) => m?.type === 'done' && messages.done++);
+    return thread;
+  };
+  const sandbox = new JobSandbox('j', take, THREADS, host, log);
   // The stage as the driver ships it: a parallelize node without its data, counted; each task's slice in its part.
   const plan = { root: 0, nodes: { 0: { id: 0, numPartitions: TASKS, op: { kind: 'parallelize', slices: [] }, parents: [], shuffleParents: [], storage: 'NONE' } } };
   const stagePayload = core.encode({ kind: 'result', plan, action: { kind: 'count' }, mapOutputs: {} });
@@ -117,16 +137,45 @@ if (process.argv[2] === '--child') {
   // Warm-up: the threads bound and loaded, the stage decoded in each, the code optimized.
   await runAll(WARM, 'warm');
   counted = 0;
+  messages.run = messages.done = 0;
+  // Per thread (Linux): this process's threads' CPU over the run, by role (main, task threads, V8's and libuv's helpers).
+  const threadCpu = () => {
+    const out = new Map();
+    try {
+      for (const t of fs.readdirSync('/proc/self/task')) {
+        const st = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        out.set(t, (Number(f[11]) + Number(f[12])) * 10);
+      }
+    } catch {
+      // Not Linux.
+    }
+    return out;
+  };
+  // The threads started since: the task threads (and any helper started meanwhile, counted with them).
+  const taskThreadIds = new Set(listThreads().filter((t) => !before.has(t)));
+  const th0 = threadCpu();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (TASKS > 0) await runAll(TASKS, 'stage');
   const cpu = process.cpuUsage(c0);
   const ms = performance.now() - t0;
+  const th1 = threadCpu();
+  const byRole = { main: 0, taskThreads: 0, helpers: 0 };
+  for (const [t, v] of th1) {
+    const d = v - (th0.get(t) ?? 0);
+    if (t === String(process.pid)) byRole.main += d;
+    else if (taskThreadIds.has(t)) byRole.taskThreads += d;
+    else byRole.helpers += d;
+  }
   if (counted !== TASKS) throw new Error(`counted ${counted}, expected ${TASKS}`);
   sandbox.close();
   spares.close();
   fs.rmSync(root, { recursive: true, force: true });
-  console.log(JSON.stringify({ cpuMsPerTask: (cpu.user + cpu.system) / 1000 / Math.max(1, TASKS), tasksPerS: (TASKS / ms) * 1000 }));
+  const per = (x) => x / Math.max(1, TASKS);
+  const runMessages = per(messages.run);
+  const doneMessages = per(messages.done);
+  console.log(JSON.stringify({ cpuMsPerTask: (cpu.user + cpu.system) / 1000 / Math.max(1, TASKS), tasksPerS: (TASKS / ms) * 1000, mainMs: per(byRole.main), taskThreadsMs: per(byRole.taskThreads), helpersMs: per(byRole.helpers), runMessages, doneMessages }));
   process.exit(0);
 }
 
@@ -144,7 +193,7 @@ for (let r = 0; r < ROUNDS; r++) {
     if (res.status !== 0 || !line.startsWith('{')) throw new Error(`${c}: failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
     const x = JSON.parse(line);
     rows.get(c).push(x);
-    console.log(`${c.padEnd(28)} load ${load.toFixed(1).padStart(5)}  ${x.cpuMsPerTask.toFixed(3)} ms CPU/task  ${Math.round(x.tasksPerS)} tasks/s`);
+    console.log(`${c.padEnd(28)} load ${load.toFixed(1).padStart(5)}  ${x.cpuMsPerTask.toFixed(3)} ms CPU/task (main ${x.mainMs.toFixed(3)}, task threads ${x.taskThreadsMs.toFixed(3)}, helpers ${x.helpersMs.toFixed(3)})  ${Math.round(x.tasksPerS)} tasks/s  run ${x.runMessages.toFixed(2)} done ${x.doneMessages.toFixed(2)} messages a task`);
   }
 }
-for (const [c, xs] of rows) console.log(`median ${c}: ${med(xs.map((x) => x.cpuMsPerTask)).toFixed(3)} ms CPU/task, ${Math.round(med(xs.map((x) => x.tasksPerS)))} tasks/s`);
+for (const [c, xs] of rows) console.log(`median ${c}: ${med(xs.map((x) => x.cpuMsPerTask)).toFixed(3)} ms CPU/task (main ${med(xs.map((x) => x.mainMs)).toFixed(3)}, task threads ${med(xs.map((x) => x.taskThreadsMs)).toFixed(3)}, helpers ${med(xs.map((x) => x.helpersMs)).toFixed(3)}), ${Math.round(med(xs.map((x) => x.tasksPerS)))} tasks/s, run ${med(xs.map((x) => x.runMessages)).toFixed(2)} done ${med(xs.map((x) => x.doneMessages)).toFixed(2)} messages a task`);
