@@ -2153,6 +2153,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/executor/job-sandbox.test.js', pattern: 'before it starts a task' }],
   },
   {
+    id: 'thread-one-broadcast-not-loaded',
+    what: "a task thread loads a stage's broadcast variables only when it reads two or more (a stage reading one finds no value)",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '  if (stage.broadcastIds.length > 0) {',
+    replace: '  if (stage.broadcastIds.length > 1) {',
+    tests: [{ file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'broadcast variable used inside map' }],
+  },
+  {
     id: 'thread-running-cell-not-written',
     what: "a task thread never shows in its running-task cell which task it runs (when it dies, the task whose outcome waited to go with the next one's is blamed)",
     file: 'packages/worker/src/executor/task-thread.ts',

@@ -62,6 +62,8 @@ interface BoundJob {
 let job: Promise<BoundJob> | undefined;
 /** The job bundles this thread imported (each stays loaded: ES modules are never unloaded). */
 const imports = new BundleImports();
+/** What a `job` resolved to (`of`: that promise): while it is still `job`, a task starts without a wait for it. */
+let loaded: { readonly of: Promise<BoundJob>; readonly job: BoundJob } | undefined;
 
 async function loadJob(jobId: string, bundlePath: string): Promise<BoundJob> {
   try {
@@ -122,11 +124,13 @@ interface KeptStage {
 const stages = new Map<string, KeptStage>();
 
 async function run(taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined): Promise<ThreadOutcome> {
-  let bound: BoundJob;
-  try {
-    bound = await boundJob();
-  } catch (err) {
-    return { kind: 'error', code: 'SLUICE_INTERNAL', message: (err as Error).message, stack: '' };
+  let bound = loaded !== undefined && loaded.of === job ? loaded.job : undefined;
+  if (bound === undefined) {
+    try {
+      bound = await boundJob();
+    } catch (err) {
+      return { kind: 'error', code: 'SLUICE_INTERNAL', message: (err as Error).message, stack: '' };
+    }
   }
   const { evalInScope, origin } = bound;
   if (bound.loadError !== undefined || !evalInScope) {
@@ -141,10 +145,12 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   }
   if (stage === undefined) return { kind: 'error', code: 'SLUICE_INTERNAL', message: `this task thread holds no stage ${stageKey} (a worker bug)`, stack: '' };
   const payload = withTaskPart(stage.payload, taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData));
-  try {
-    await loadBroadcasts(stage.broadcastIds);
-  } catch (err) {
-    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
+  if (stage.broadcastIds.length > 0) {
+    try {
+      await loadBroadcasts(stage.broadcastIds);
+    } catch (err) {
+      return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
+    }
   }
   const accumulators = new TaskAccumulators();
   // The bytes of the shuffle segments this task reads (Spark's shuffle read metrics).
@@ -336,6 +342,7 @@ async function unbind(): Promise<string | undefined> {
   if (left !== undefined) return left;
   flushEnded();
   job = undefined;
+  loaded = undefined;
   stages.clear();
   broadcastValues.clear();
   pendingRates.clear();
@@ -394,7 +401,13 @@ port.on('message', (msg: MainToThread) => {
         retired = true;
         return;
       }
-      job = loadJob(msg.jobId, msg.bundlePath);
+      {
+        const loading = loadJob(msg.jobId, msg.bundlePath);
+        job = loading;
+        void loading.then((b) => {
+          if (job === loading) loaded = { of: loading, job: b };
+        });
+      }
       return;
     case 'unbind':
       void unbind().then((reason) => send({ type: 'unbound', clean: reason === undefined, ...(reason === undefined ? {} : { reason }) }));
