@@ -492,6 +492,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-edges.test.js', pattern: 'positional' }],
   },
   {
+    id: 'stat-counter-small-side-mean',
+    what: "StatCounter.merge of a much smaller counter moves the mean by the difference over n, not weighted by the smaller side's count",
+    file: 'packages/core/src/rdd/stat-counter.ts',
+    search: '    if (o.n * 10 < s.n) s.mu = s.mu + (delta * o.n) / (s.n + o.n);',
+    replace: '    if (o.n * 10 < s.n) s.mu = s.mu + delta / (s.n + o.n);',
+    tests: ['packages/core/dist/test/rdd/stat-counter.test.js'],
+  },
+  {
     id: 'rdd-lookup-keys-by-shape',
     what: "rdd.lookup compares object keys by their field names only, not their values (['y', 1] matches ['x', 2])",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',
@@ -513,7 +521,7 @@ const MUTATIONS = [
     file: 'packages/core/src/rdd/stat-counter.ts',
     search: '    s.m2 += o.m2 + (delta * delta * s.n * o.n) / (s.n + o.n);',
     replace: '    s.m2 += o.m2;',
-    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'stats' }],
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'stats' }, 'packages/core/dist/test/rdd/stat-counter.test.js'],
   },
   {
     id: 'rdd-zip-with-unique-id-dense',
