@@ -121,10 +121,10 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
       const isAborted = abortedBatchFilter(part.abortedTransactions);
       for (const batch of (part.records ?? []) as FetchedBatch[]) {
         const skip = isAborted(batch);
+        const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
         for (const rec of skip ? [] : batch.records) {
           const offset = batch.firstOffset + BigInt(rec.offsetDelta);
           if (offset < next || offset >= until) continue;
-          const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
           out.push({
             topic: range.topic,
             partition: range.partition,
