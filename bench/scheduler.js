@@ -7,7 +7,8 @@
 //            driver process and the worker processes spent on them (user + system, from
 //            /proc: steadier than wall time on a shared machine), measured by the job per run
 // Each figure is the median of `repeats` runs on one running cluster (after one warm-up);
-// shuffles of 1,000 x 1,000 and more run once.
+// shuffles of 1,000 x 1,000 and more run once. Narrow tasks: the median of the job's first 3
+// timed runs, and (warm) of its last 3.
 //
 //   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
 // A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
@@ -19,6 +20,10 @@
 //   node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> <checkout> ...
 // (e.g. `git worktree add /tmp/base <commit>` + `bash scripts/setup.sh` there.) A checkout
 // may be followed by worker options after commas: `.,--cores,8,--task-threads,4`.
+// `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
+// a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
+// workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
+// standing cluster's later jobs and a long job's later stages see.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,32 +34,39 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 if (process.argv[2] === 'compare') {
   const [rounds, workers, cores] = process.argv.slice(3, 6).map(Number);
-  const checkouts = process.argv.slice(6);
-  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || checkouts.length === 0) {
-    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> [checkout ...]');
+  let checkouts = process.argv.slice(6);
+  let repeats = 3;
+  if (checkouts[0] === '--repeats') {
+    repeats = Number(checkouts[1]);
+    checkouts = checkouts.slice(2);
+  }
+  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || checkouts.length === 0) {
+    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] <checkout> [checkout ...]');
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log('checkout                         load   tasks/s   driver CPU/task   workers CPU/task');
+  console.log(`${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
+  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
       const [dir, ...workerArgs] = c.split(',');
-      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '3', String(workers), String(cores), 'narrow', ...workerArgs], {
+      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), 'narrow', ...workerArgs], {
         env: { ...process.env, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
-      const m = /: ([\d,]+) tasks\/s .*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task/.exec(res.stdout);
+      const m = /: ([\d,]+) tasks\/s .*warm ([\d,]+) tasks\/s.*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task/.exec(res.stdout);
       if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
-      const row = { load, tps: Number(m[1].replace(/,/g, '')), driver: Number(m[2]), workers: Number(m[3]) };
+      const num = (x) => Number(x.replace(/,/g, ''));
+      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]) };
       rows.get(c).push(row);
-      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms`);
+      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms`);
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s, driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -112,12 +124,14 @@ try {
   for (const n of PARTS.includes('narrow') ? [2000] : []) {
     const runs = (await run(['narrow', String(n), '0', String(REPEATS + 1)])).slice(1);
     for (const r of runs) if (r.result !== n) throw new Error(`narrow count ${r.result}, expected ${n}`);
-    const ms = median(runs.map((r) => r.ms));
+    // The job's first timed runs (what the bench always reported) and its last three (warm).
+    const ms = median(runs.slice(0, 3).map((r) => r.ms));
+    const warmMs = median(runs.slice(-3).map((r) => r.ms));
     // The warm-up run included: the driver's CPU per task over every task of the job.
     const cpuPerTask = lastCpuMs / (n * (REPEATS + 1));
     const workerCpuPerTask = lastWorkerCpuMs / (n * (REPEATS + 1));
     out.push(
-      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
+      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {
