@@ -2272,6 +2272,14 @@ const MUTATIONS = [
     replace: '  return rdd instanceof Object;',
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'decoder throws on' }],
   },
+  {
+    id: 'kafka-assign-reads-whole-topic',
+    what: "assign (Spark's Assign) reads every partition of the named topics, not just the partitions named",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '      out.set(t, mine);',
+    replace: '      out.set(t, Array.from({ length: count }, (_, p) => p));',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'ConsumerStrategies.Assign' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -21,7 +21,8 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * maxMessagesPerPartition); each non-empty range is one partition of the batch's
  * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
  * the worker that read it before). Partitions added to a topic and topics matching the
- * pattern are picked up at the next batch. A broker down or restarting is retried for
+ * pattern are picked up at the next batch; with `assign`, exactly the partitions named
+ * are read (Spark's Assign). A broker down or restarting is retried for
  * `retryTimeoutMs` on both sides. Isolation is read_committed: a range ends at the
  * partition's last stable offset, and records of aborted transactions are not read. `commitAsync(ranges)` commits to the group after the
  * output succeeded; the ranges of every remembered batch and the positions go into the
@@ -126,20 +127,36 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     }
   }
 
-  /** Subscribed topics and their partition counts. */
-  private async partitions(): Promise<Map<string, number>> {
+  /** The stream's topics and, for each, the partitions it reads: every partition (topics, topicPattern) or the assigned ones (assign). */
+  private async partitions(): Promise<Map<string, number[]>> {
     let topics: string[];
+    const assign = this.options.assign;
     if (this.pattern) {
       this.admin ??= new Admin(clientOptions(this.conn));
       const all = await this.call('listing topics', () => this.admin!.listTopics({ includeInternals: false }));
       topics = all.filter((t) => this.pattern!.test(t)).sort();
       if (topics.length === 0) return new Map();
+    } else if (assign) {
+      topics = [...new Set(assign.map((a) => a.topic))];
     } else {
       topics = [...this.options.topics!];
     }
     const md = await this.call('reading metadata', () => this.consumer.metadata({ topics, forceUpdate: true }));
-    const out = new Map<string, number>();
-    for (const t of topics) out.set(t, md.topics.get(t)?.partitionsCount ?? 0);
+    const out = new Map<string, number[]>();
+    for (const t of topics) {
+      const count = md.topics.get(t)?.partitionsCount ?? 0;
+      if (!assign) {
+        out.set(t, Array.from({ length: count }, (_, p) => p));
+        continue;
+      }
+      // Spark's Assign: exactly these partitions; partitions added to the topic are not read.
+      const mine = assign.filter((a) => a.topic === t).map((a) => a.partition);
+      const missing = mine.filter((p) => p >= count);
+      if (missing.length > 0) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: assign names ${missing.map((p) => `${t}/${p}`).join(', ')}, but topic '${t}' has ${count} partitions (0-${count - 1}) on brokers ${this.conn.brokers.join(',')}; fix the partition numbers`);
+      }
+      out.set(t, mine);
+    }
     return out;
   }
 
@@ -182,7 +199,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     const firstBatch = this.position.size === 0 && !this.connected;
     const parts = await this.partitions();
     const fresh: { topic: string; partition: number }[] = [];
-    for (const [topic, n] of parts) for (let p = 0; p < n; p++) if (!this.position.has(tpKey(topic, p))) fresh.push({ topic, partition: p });
+    for (const [topic, ids] of parts) for (const p of ids) if (!this.position.has(tpKey(topic, p))) fresh.push({ topic, partition: p });
     if (fresh.length > 0) await this.startPartitions(fresh, firstBatch);
     const latest = await this.listOffsets([...parts.keys()], false);
     const known = [...this.position.values()].filter((p) => parts.has(p.topic)).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));

@@ -41,6 +41,8 @@ export interface DirectStreamOptions extends KafkaConnection {
   readonly topics?: readonly string[];
   /** Every topic whose name matches (checked at each batch: new topics are picked up). */
   readonly topicPattern?: RegExp | string;
+  /** Exactly these partitions (Spark's ConsumerStrategies.Assign): partitions added to their topics are not read. Or `topics` / `topicPattern`. */
+  readonly assign?: readonly { readonly topic: string; readonly partition: number }[];
   /** The consumer group whose committed offsets the stream starts from and `commitAsync` writes. */
   readonly groupId: string;
   /**
@@ -92,9 +94,16 @@ export function connectionParams(op: string, c: KafkaConnection): ConnectionPara
 export function validateStreamOptions(o: DirectStreamOptions): void {
   const op = 'KafkaUtils.createDirectStream';
   if (typeof o.groupId !== 'string' || o.groupId === '') bad(`${op}: groupId`, o.groupId, 'give the consumer group the stream commits to');
+  const given = [o.topics !== undefined, o.topicPattern !== undefined, o.assign !== undefined].filter(Boolean).length;
+  if (given !== 1) bad(`${op}: topics / topicPattern / assign`, { topics: o.topics, topicPattern: o.topicPattern === undefined ? undefined : String(o.topicPattern), assign: o.assign }, 'give exactly one of them');
   const hasTopics = o.topics !== undefined;
-  const hasPattern = o.topicPattern !== undefined;
-  if (hasTopics === hasPattern) bad(`${op}: topics / topicPattern`, { topics: o.topics, topicPattern: String(o.topicPattern) }, 'give exactly one of them');
+  if (o.assign !== undefined) {
+    const ok = Array.isArray(o.assign) && o.assign.length > 0 && o.assign.every((a) => typeof a?.topic === 'string' && a.topic !== '' && Number.isSafeInteger(a.partition) && a.partition >= 0);
+    if (!ok) bad(`${op}: assign`, o.assign, "give a non-empty list of { topic, partition } with partition >= 0, e.g. [{ topic: 'events', partition: 0 }]");
+    const keys = o.assign.map((a) => `${a.topic}/${a.partition}`);
+    const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (dup !== undefined) bad(`${op}: assign`, dup, 'name each partition once');
+  }
   if (hasTopics && (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.some((t) => typeof t !== 'string' || t === ''))) bad(`${op}: topics`, o.topics, 'give a non-empty list of topic names');
   if (o.maxRatePerPartition !== undefined && !(Number.isFinite(o.maxRatePerPartition) && o.maxRatePerPartition > 0)) bad(`${op}: maxRatePerPartition`, o.maxRatePerPartition, 'give records per second > 0, or leave it out for no limit');
   if (o.minRatePerPartition !== undefined && !(Number.isSafeInteger(o.minRatePerPartition) && o.minRatePerPartition >= 1)) bad(`${op}: minRatePerPartition`, o.minRatePerPartition, 'give a whole number of records per partition per batch >= 1, or leave it out for 1');

@@ -19,7 +19,11 @@ const ok: DirectStreamOptions = { brokers: ['localhost:9092'], topics: ['t'], gr
 test('direct stream options: each bad value is named with its fix', () => {
   validateStreamOptions(ok);
   refused(() => validateStreamOptions({ ...ok, groupId: '' }), /groupId: got ""; give the consumer group/);
-  refused(() => validateStreamOptions({ ...ok, topicPattern: '^x' }), /topics \/ topicPattern: .*give exactly one of them/);
+  refused(() => validateStreamOptions({ ...ok, topicPattern: '^x' }), /topics \/ topicPattern \/ assign: .*give exactly one of them/);
+  refused(() => validateStreamOptions({ ...ok, assign: [{ topic: 't', partition: 0 }] }), /give exactly one of them/);
+  validateStreamOptions({ brokers: ['h:1'], groupId: 'g', assign: [{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }] });
+  refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g', assign: [{ topic: 't', partition: -1 }] }), /assign: got .*; give a non-empty list of \{ topic, partition \}/);
+  refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g', assign: [{ topic: 't', partition: 1 }, { topic: 't', partition: 1 }] }), /assign: got "t\/1"; name each partition once/);
   refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g' }), /give exactly one of them/);
   refused(() => validateStreamOptions({ ...ok, topics: [] }), /topics: got \[\]; give a non-empty list/);
   refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: 0 }), /maxRatePerPartition: got 0; give records per second > 0/);

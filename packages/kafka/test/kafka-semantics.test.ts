@@ -193,6 +193,29 @@ test("where the stream starts (Spark's Subscribe with offsets): offsets given wi
   assertTotals(batches, want);
 });
 
+test("assign (Spark's ConsumerStrategies.Assign): exactly the partitions named are read, not the topic's others nor partitions added to it; a partition the topic does not have is named", async () => {
+  env.kafka.createTopic('asg', 3);
+  await produce(env.kafka, ['asg'], 3, 300, 28, nothing());
+  const bad = await (await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { assign: [{ topic: 'asg', partition: 0 }, { topic: 'asg', partition: 5 }], groupId: 'g-asg', expectTotal: 1 }))).finished(60_000);
+  assert.equal(bad.ok, false);
+  assert.match(bad.failure!, /assign names asg\/5, but topic 'asg' has 3 partitions \(0-2\)/);
+  env.kafka.addPartitions('asg', 4);
+  await produce(env.kafka, ['asg'], 4, 100, 29, nothing());
+  const want: Produced = nothing();
+  for (const p of [0, 2]) {
+    for (const r of env.kafka.records('asg', p)) {
+      const v = Number(r.value!.toString());
+      want.count++;
+      want.sum += v;
+      want.sumSq += v * v;
+    }
+  }
+  const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { assign: [{ topic: 'asg', partition: 2 }, { topic: 'asg', partition: 0 }], groupId: 'g-asg', startingOffsets: 'earliest', expectTotal: want.count }));
+  const batches = batchesOf(await job.finished(60_000));
+  assert.deepEqual([...new Set(batches.flatMap((b) => b.ranges.map((r) => r.partition)))].sort(), [0, 2]);
+  assertTotals(batches, want);
+});
+
 test("startingOffsets 'none' (auto.offset.reset=none): partitions without a committed offset fail the stream naming them; with every offset committed it starts there", async () => {
   env.kafka.createTopic('reset-none', 3);
   await produce(env.kafka, ['reset-none'], 3, 300, 21, nothing());
