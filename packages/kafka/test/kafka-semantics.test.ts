@@ -1,9 +1,11 @@
-// Spark's spark-streaming-kafka-0-10 semantics where a log is not a plain run of records,
-// on a real cluster (test broker + driver + 2 worker processes, started once for the file):
-// every field of a record (null key and value, headers, CreateTime and LogAppendTime
-// timestamps), a compacted topic's gaps, a transaction aborted across several fetches,
-// records deleted before they were read; auto.offset.reset=none; minRatePerPartition. Expected values come from what each test sent and
-// the broker's own log (decoded by the test broker, not by the connector).
+// Spark's spark-streaming-kafka-0-10 semantics on a real cluster (test broker + driver + 2
+// worker processes, started once for the file): every field of a record (null key and
+// value, headers, CreateTime and LogAppendTime timestamps); logs that are not a plain run
+// of records (a compacted topic's gaps, a transaction aborted across several fetches,
+// records deleted before they were read, a topic deleted mid-stream); where a stream
+// starts (given, committed, latest, auto.offset.reset=none); Assign; minRatePerPartition.
+// Expected values come from what each test sent and the broker's own log (decoded by the
+// test broker, not by the connector).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Producer, stringSerializers } from '@platformatic/kafka';
