@@ -22,6 +22,7 @@ export const ErrorCodes = [
   'SLUICE_NO_WORKERS',
   'SLUICE_CHECKPOINT',
   'SLUICE_IO',
+  'SLUICE_DISK_FULL',
   'SLUICE_TASK_TIMEOUT',
   'SLUICE_CANCELLED',
   'SLUICE_NOT_STARTED',
@@ -57,6 +58,33 @@ export class TaskFailedError extends SluiceError {
     this.name = 'TaskFailedError';
     this.userStack = userStack;
     this.stack = userStack;
+  }
+}
+
+/** The errno codes of a write that failed for want of space (ENOSPC) or of quota (EDQUOT). */
+const DISK_FULL_ERRNOS: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/** Whether `err`, or an error it was caused by, is a write refused for want of disk space or quota. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SLUICE_DISK_FULL' || (typeof code === 'string' && DISK_FULL_ERRNOS.has(code))) return true;
+  }
+  return false;
+}
+
+/**
+ * A write refused because its disk (or quota) is full. The message names the path, what was
+ * being written and by whom, and what to do: free space there, or point `fix` elsewhere.
+ */
+export class DiskFullError extends SluiceError {
+  readonly path: string;
+
+  /** `what`: what was being written (e.g. "part file part-00003 of saveAsTextFile"); `fix`: the option that moves it elsewhere. */
+  constructor(opts: { path: string; what: string; where: string; fix: string; cause?: unknown }) {
+    super('SLUICE_DISK_FULL', `disk full: cannot write ${opts.what} to '${opts.path}' (${opts.where}): no space left on its device. Free space there, or ${opts.fix}.`, { cause: opts.cause });
+    this.name = 'DiskFullError';
+    this.path = opts.path;
   }
 }
 

@@ -22,7 +22,7 @@ export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner,
 export type { StorageLevel } from './rdd/plan.js';
 export { Accumulator } from './shared/accumulator.js';
 export { Broadcast } from './shared/broadcast.js';
-export { SluiceError, NotSerializableError, TaskFailedError, ErrorCodes, type ErrorCode } from './errors.js';
+export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, ErrorCodes, type ErrorCode } from './errors.js';
 // Streaming. The derived-stream modules register themselves with DStream when loaded.
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DiskFullError, isDiskFull } from '../errors.js';
 
 /** The directory of the @sluice/core package this process runs. */
 const CORE_PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url));
@@ -40,11 +41,17 @@ export function materializeBundle(root: string, sha256: string, code: Uint8Array
   const link = path.join(root, 'node_modules', '@sluice', 'core');
   linkCore(link, coreDir);
   if (fs.existsSync(file)) return file;
-  fs.mkdirSync(dir, { recursive: true });
-  if (sourceMap) fs.writeFileSync(file + '.map', sourceMap);
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, code);
-  fs.renameSync(tmp, file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (sourceMap) fs.writeFileSync(file + '.map', sourceMap);
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    if (isDiskFull(err)) throw new DiskFullError({ path: dir, what: 'the job bundle', where: `process ${process.pid}, which runs the job's tasks`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
+    throw err;
+  }
   return file;
 }
 

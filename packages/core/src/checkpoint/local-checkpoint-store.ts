@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { checkKey } from './checkpoint-location.js';
 import type { CheckpointObject, CheckpointStore } from './checkpoint-store.js';
 
@@ -62,6 +62,9 @@ export class LocalCheckpointStore implements CheckpointStore {
       await fsyncDir(path.dirname(file));
     } catch (err) {
       await fs.promises.rm(tmp, { force: true });
+      if (isDiskFull(err)) {
+        throw new DiskFullError({ path: file, what: `checkpoint file ${key}`, where: `process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir) / sc.setCheckpointDir(dir)) at a larger disk', cause: err });
+      }
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
     }
   }

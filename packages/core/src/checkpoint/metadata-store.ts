@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { StreamingMetadata } from './streaming-metadata.js';
 
@@ -74,6 +74,9 @@ export class MetadataStore {
     try {
       await this.store.write(key, data);
     } catch (err) {
+      if (isDiskFull(err)) {
+        throw new DiskFullError({ path: this.store.describe(key), what: `the metadata checkpoint of batch ${metadata.batchTime} (${metadata.reason})`, where: `the driver, process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir), or sluice --state-dir) at a larger disk', cause: err });
+      }
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot write metadata checkpoint '${this.store.describe(key)}': ${(err as Error).message}; check that the checkpoint directory is writable and has space`, { cause: err });
     }
     const known = [key, ...(this.known ?? [])];

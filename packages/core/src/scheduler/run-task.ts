@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { encodeRecords } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
-import { SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
@@ -143,13 +143,13 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
-      await writeAtomically(path.join(action.dir, name), lines.length ? lines.join('\n') + '\n' : '', env, split);
+      await writeAtomically(path.join(action.dir, name), lines.length ? lines.join('\n') + '\n' : '', env, split, 'saveAsTextFile');
       return null;
     }
     case 'saveAsObjectFile': {
       const records = await computer.collect(root, split);
       const name = `part-${String(split).padStart(5, '0')}`;
-      await writeAtomically(path.join(action.dir, name), encodeObjectFile(records), env, split);
+      await writeAtomically(path.join(action.dir, name), encodeObjectFile(records), env, split, 'saveAsObjectFile');
       return null;
     }
     case 'writeCheckpoint': {
@@ -194,13 +194,16 @@ async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: 
 }
 
 /** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */
-async function writeAtomically(file: string, data: string | Uint8Array, env: TaskEnv, split: number): Promise<void> {
+async function writeAtomically(file: string, data: string | Uint8Array, env: TaskEnv, split: number, action: string): Promise<void> {
   const tmp = `${file}.${env.jobId}.${split}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await fs.promises.writeFile(tmp, data);
     await fs.promises.rename(tmp, file);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });
+    if (isDiskFull(err)) {
+      throw new DiskFullError({ path: file, what: `part ${split} of ${action}`, where: `a task of job ${env.jobId} on worker process ${process.pid}`, fix: `give ${action} a directory on a larger disk`, cause: err });
+    }
     throw new SluiceError('SLUICE_IO', `cannot write '${file}': ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,6 +1,6 @@
 import type { DStream } from '../dstream/dstream.js';
 import type { InputDStream } from '../dstream/input-dstreams.js';
-import { SluiceError } from '../errors.js';
+import { isDiskFull, SluiceError } from '../errors.js';
 import { joinCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
@@ -143,8 +143,24 @@ export class MetadataCheckpointer {
     };
   }
 
+  /**
+   * A write refused for want of space is a warning, as Spark's CheckpointWriter logs one:
+   * the stream goes on and the next batch's checkpoint is written once space is back
+   * (a recovery meanwhile starts from the last one written, so no batch is lost).
+   */
   private async persist(md: StreamingMetadata): Promise<void> {
-    await this.store.write(md);
+    try {
+      await this.store.write(md);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one when space is back: ${(err as Error).message}`, {
+        component: 'metadata-checkpointer',
+        code: 'SLUICE_DISK_FULL',
+        batchTime: md.batchTime,
+        reason: md.reason,
+      });
+      return;
+    }
     this.recentRefs.push(refsOf(md));
     while (this.recentRefs.length > this.keep) this.recentRefs.shift();
   }

@@ -391,7 +391,7 @@ export class DAGScheduler implements RegistryListener {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
       const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
-      if (end.code === 'SLUICE_TASK_TIMEOUT') throw new SluiceError('SLUICE_TASK_TIMEOUT', message);
+      if (end.code === 'SLUICE_TASK_TIMEOUT' || end.code === 'SLUICE_DISK_FULL') throw new SluiceError(end.code, message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
   concatOwned,
+  isDiskFull,
   isLineBlock,
   linePieces,
   parseReceivedBlockId,
@@ -127,7 +128,7 @@ export class Executor {
       bundlePath = await this.bundles(task.jobId, task.bundleSha256);
     } catch (err) {
       log().error({ err }, 'cannot get job bundle');
-      return { error: { code: 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
+      return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
     const fresh = !this.sandboxes.has(task.jobId);
     const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
@@ -152,7 +153,15 @@ export class Executor {
         return { result: outcome.value, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
-        this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
+        try {
+          this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
+        } catch (err) {
+          // A block that cannot spill (a full --local-dir) fails this attempt, as any task
+          // failure: retried, and the job fails naming it only after the retries.
+          if (!isDiskFull(err)) throw err;
+          log().warn({ err }, 'map output not stored: disk full');
+          return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached };
+        }
         return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
       }
       case 'error':

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SluiceError, type StorageLevel } from '@sluice/core/internal';
+import { DiskFullError, isDiskFull, SluiceError, type StorageLevel } from '@sluice/core/internal';
 
 /** What a worker's store holds: blocks by kind and bytes in memory and on disk. */
 export interface BlockStats {
@@ -231,8 +231,8 @@ export class BlockManager {
         this.log.debug({ blockId: id, size: e.size }, 'evicting cached block');
         this.remove(id);
       } else {
-        this.memoryUsed -= e.size;
         this.writeToDisk(id, e);
+        this.memoryUsed -= e.size;
       }
     }
   }
@@ -247,6 +247,9 @@ export class BlockManager {
       }
     } catch (err) {
       for (const f of files) fs.rmSync(f, { force: true });
+      if (isDiskFull(err)) {
+        throw new DiskFullError({ path: this.dir, what: describeBlock(blockId), where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
+      }
       throw new SluiceError('SLUICE_IO', `cannot spill block ${blockId} to '${this.dir}': ${(err as Error).message}. Free disk space or set --local-dir to a larger disk.`, {
         cause: err,
       });
@@ -256,4 +259,12 @@ export class BlockManager {
     this.diskUsed += e.size;
     this.log.debug({ blockId, size: e.size }, 'block spilled to disk');
   }
+}
+
+/** What a block holds, in a user's words: "shuffle output of shuffle 0, map task 3 (block shuffle_j1_0_3)". */
+function describeBlock(blockId: string): string {
+  const p = blockId.split('_');
+  if (p[0] === 'shuffle' && p.length >= 4) return `the shuffle output of shuffle ${p[2]}, map task ${p[3]} (block ${blockId})`;
+  if (p[0] === 'rdd' && p.length >= 4) return `the cached partition ${p[p.length - 1]} of RDD ${p[2]} (block ${blockId})`;
+  return `block ${blockId}`;
 }

@@ -1,0 +1,213 @@
+// A full disk on a real cluster (driver + 2 worker processes on loopback): a 16 MiB tmpfs,
+// mounted once for the file, filled with a filler file until the kernel answers ENOSPC.
+// The workers' --local-dir is on it, with --memory 1 (MiB): their shuffle outputs spill.
+// - a shuffle while it is full: the map tasks cannot spill, the job fails with
+//   SLUICE_DISK_FULL naming the worker's local directory and --local-dir; once space is
+//   back the same job gives the right groups.
+// - saveAsTextFile into it: the tasks' writes fail (retried as task failures), then the
+//   job fails with SLUICE_DISK_FULL naming the part file's path and what to do; nothing
+//   is left in the directory (no output directory, no half-written part).
+// - ssc.checkpoint(dir) on it: while it is full each metadata checkpoint is logged as a
+//   warning with SLUICE_DISK_FULL and the stream goes on; once space is back the next
+//   batch's checkpoint is written; every line of every file is counted once.
+// Mounting needs root: outside CI the test skips without it; under CI it fails.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { LocalCluster } from '../src/local-cluster.js';
+import { fixture, jsonLines, startJob, within } from './harness.js';
+
+type LogRecord = Record<string, unknown> & { msg: string; level: number };
+
+let cluster: LocalCluster | undefined;
+let tmp: string;
+let disk: string;
+let mounted = false;
+let cannotMount = '';
+const driverLog: LogRecord[] = [];
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-disk-full-'));
+  disk = path.join(tmp, 'disk');
+  fs.mkdirSync(disk);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', disk], { stdio: 'pipe' });
+    mounted = true;
+  } catch (err) {
+    cannotMount = `cannot mount a tmpfs (needs root): ${(err as Error).message}`;
+    if (process.env.CI) throw new Error(cannotMount);
+    return;
+  }
+  const localDir = path.join(disk, 'local');
+  fs.mkdirSync(localDir);
+  let rest = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const parts = (rest + chunk.toString()).split('\n');
+      rest = parts.pop() ?? '';
+      for (const l of parts) {
+        try {
+          driverLog.push(JSON.parse(l) as LogRecord);
+        } catch {
+          // not a log record
+        }
+      }
+      cb();
+    },
+  });
+  cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'error', log: pino({ level: 'info' }, sink), workerArgs: ['--local-dir', localDir, '--memory', '1'] });
+  await cluster.start();
+  // Put the fixture's bundle on both workers while there is space (a job whose bundle
+  // cannot be written fails as SLUICE_DISK_FULL too, before its tasks write anything).
+  const warm = await startJob(cluster, fixture('disk-full.ts'), ['shuffle', '1000']);
+  const run = await within(warm.done, 60_000, 'the warm-up job');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  for (const w of fs.readdirSync(localDir)) assert.ok(fs.existsSync(path.join(localDir, w, 'bundles')), `worker scratch ${w} holds the bundle`);
+});
+
+after(async () => {
+  await cluster?.stop();
+  if (mounted) execFileSync('umount', [disk]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const filler = (): string => path.join(disk, 'filler');
+
+/** Fill the tmpfs: write 64 KiB pieces until the kernel refuses one with ENOSPC. */
+function fill(): void {
+  const fd = fs.openSync(filler(), 'a');
+  try {
+    const piece = Buffer.alloc(64 * 1024, 7);
+    for (;;) fs.writeSync(fd, piece);
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Every file under `dir`, relative. */
+const filesUnder = (dir: string): string[] => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+
+test('saveAsTextFile into a full disk: the job fails with SLUICE_DISK_FULL naming the part file and the fix; nothing is left there', { timeout: 60_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const out = path.join(disk, 'out');
+  fill();
+  try {
+    const job = await startJob(cluster, fixture('disk-full.ts'), ['save', out, '2000']);
+    const run = await within(job.done, 40_000, 'the save job to end');
+    assert.equal(run.ok, false, 'the job failed');
+    const f = run.failure!;
+    assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
+    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: disk full: /, 'a task failure, retried before the job fails');
+    assert.match(f.message, new RegExp(`disk full: cannot write part \\d of saveAsTextFile to '${disk}/\\.out\\.sluice-tmp-[^/']+/part-0000\\d'`), f.message);
+    assert.match(f.message, /no space left on its device\. Free space there, or give saveAsTextFile a directory on a larger disk\./, f.message);
+    assert.deepEqual(filesUnder(disk).filter((f) => !f.startsWith('local/')), ['filler'], 'no output directory and no half-written part are left');
+  } finally {
+    fs.rmSync(filler(), { force: true });
+  }
+});
+
+test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FULL warning, the stream goes on, writes again once space is back, and counts every line once', { timeout: 90_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const input = path.join(tmp, 'input');
+  const ctl = path.join(tmp, 'ctl');
+  const ckpt = path.join(disk, 'ckpt');
+  fs.mkdirSync(input);
+  fs.mkdirSync(ctl);
+  const job = await startJob(cluster, fixture('disk-full.ts'), ['stream', input, ctl, ckpt]);
+  await job.waitLine('STARTED', 30_000);
+  const written: string[] = [];
+  let n = 0;
+  const step = async (): Promise<number> => {
+    n++;
+    // A file of n*50 lines, old enough to be settled at once.
+    const lines = Array.from({ length: n * 50 }, (_, i) => `f${n}:${i}`);
+    const file = path.join(input, `f${n}.txt`);
+    fs.writeFileSync(file, lines.map((l) => l + '\n').join(''));
+    fs.utimesSync(file, 0, 0);
+    written.push(...lines);
+    fs.writeFileSync(path.join(ctl, `step-${n}`), '');
+    const line = await job.waitLine('STEP ', 30_000, (l) => (JSON.parse(l.slice(5)) as { n: number }).n === n);
+    return (JSON.parse(line.slice(5)) as { time: number }).time;
+  };
+  const metadata = (): string[] => (fs.existsSync(path.join(ckpt, 'metadata')) ? fs.readdirSync(path.join(ckpt, 'metadata')).sort() : []);
+  const newestBatch = (): number => {
+    const files = metadata();
+    const text = fs.readFileSync(path.join(ckpt, 'metadata', files[files.length - 1]), 'utf8');
+    return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
+  };
+
+  const t1 = await step();
+  assert.equal(newestBatch(), t1, 'batch 1 checkpointed while there is space');
+  fill();
+  const warnings = (): LogRecord[] => driverLog.filter((r) => r.code === 'SLUICE_DISK_FULL' && r.jobId === job.id);
+  let full: number[];
+  try {
+    const t2 = await step();
+    const t3 = await step();
+    full = [t2, t3];
+    await within(
+      (async () => {
+        while (!warnings().some((r) => r.batchTime === t3 && r.reason === 'completed')) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      20_000,
+      'the warning for batch 3',
+    );
+    const w = warnings().find((r) => r.batchTime === t2)!;
+    assert.equal(w.level, 40, 'logged at warn');
+    assert.match(w.msg, /^metadata checkpoint not written; the stream goes on and writes the next one when space is back: disk full: cannot write the metadata checkpoint of batch \d+ \((generated|completed)\) to '/, w.msg);
+    assert.ok(w.msg.includes(`'${ckpt}/metadata/checkpoint-`), w.msg);
+    assert.match(w.msg, /Free space there, or point the checkpoint directory \(ssc\.checkpoint\(dir\), or sluice --state-dir\) at a larger disk\./, w.msg);
+    assert.equal(newestBatch(), t1, 'nothing newer was written while the disk was full');
+    assert.deepEqual(
+      metadata().filter((f) => !/^checkpoint-\d+$/.test(f)),
+      [],
+      'no half-written metadata file is left',
+    );
+  } finally {
+    fs.rmSync(filler(), { force: true });
+  }
+  const t4 = await step();
+  await within(
+    (async () => {
+      while (newestBatch() !== t4) await new Promise((r) => setTimeout(r, 20));
+    })(),
+    20_000,
+    'the checkpoint of batch 4 once space is back',
+  );
+  fs.writeFileSync(path.join(ctl, 'stop'), '');
+  const run = await within(job.done, 30_000, 'the stream to stop');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  const batches = jsonLines<{ time: number; lines: string[] }>(job.lines, 'BATCH ');
+  for (const t of full) assert.ok(batches.some((b) => b.time === t && b.lines.length > 0), `batch ${t} ran while the disk was full`);
+  assert.deepEqual(batches.flatMap((b) => b.lines).sort(), [...written].sort(), 'every line of every file counted once');
+});
+
+test('a shuffle whose map outputs cannot spill to a full --local-dir fails with SLUICE_DISK_FULL naming it; with space back the same job gives the right groups', { timeout: 90_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const records = 24_000; // 8 map outputs of ~600 KiB each: past --memory 1 on either worker
+  fill();
+  try {
+    const job = await startJob(cluster, fixture('disk-full.ts'), ['shuffle', String(records)]);
+    const run = await within(job.done, 60_000, 'the shuffle job to end');
+    assert.equal(run.ok, false, 'the job failed');
+    const f = run.failure!;
+    assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
+    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: disk full: cannot write the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\) to '/, f.message);
+    assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
+    assert.match(f.message, /local directory\): no space left on its device\. Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
+  } finally {
+    fs.rmSync(filler(), { force: true });
+  }
+  const job = await startJob(cluster, fixture('disk-full.ts'), ['shuffle', String(records)]);
+  const run = await within(job.done, 60_000, 'the shuffle job to end');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  const groups = jsonLines<{ keys: number; values: number }>(job.lines, 'GROUPS ');
+  assert.deepEqual(groups, [{ keys: 500, values: records }], 'every value in its group once');
+});
