@@ -80,6 +80,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a shuffle whose map outputs' }],
   },
   {
+    id: 'disk-full-wal-short-write-acknowledged',
+    what: 'a write-ahead log write that the filling disk took only part of is taken as whole: the block is acknowledged half-written',
+    file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
+    search: '      for (let at = 0; at < record.length; ) {',
+    replace: '      for (let at = 0; at < 1; ) {',
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
+  },
+  {
+    id: 'disk-full-wal-unnamed',
+    what: 'a received block the write-ahead log cannot take for want of space is a plain SLUICE_IO error without the fix',
+    file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
+    search: '      if (isDiskFull(err)) {',
+    replace: '      if (isDiskFull(err) && Math.random() > 2) {',
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
+  },
+  {
     id: 'disk-full-checkpoint-tmp-left',
     what: 'a checkpoint file whose write failed leaves its half-written temporary file behind',
     file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',

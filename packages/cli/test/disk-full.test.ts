@@ -10,6 +10,9 @@
 // - ssc.checkpoint(dir) on it: while it is full each metadata checkpoint is logged as a
 //   warning with SLUICE_DISK_FULL and the stream goes on; once space is back the next
 //   batch's checkpoint is written; every line of every file is counted once.
+// - the receiver write-ahead log on it: a block that cannot be logged is not acknowledged
+//   (store() rejects with SLUICE_DISK_FULL's words, the receiver's error names it); the
+//   blocks stored before and after, once space is back, are counted once each.
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +23,7 @@ import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { LocalCluster } from '../src/local-cluster.js';
+import { receiverLines } from './fixtures/disk-full.js';
 import { fixture, jsonLines, startJob, within } from './harness.js';
 
 type LogRecord = Record<string, unknown> & { msg: string; level: number };
@@ -210,4 +214,51 @@ test('a shuffle whose map outputs cannot spill to a full --local-dir fails with 
   assert.equal(run.ok, true, JSON.stringify(run.failure));
   const groups = jsonLines<{ keys: number; values: number }>(job.lines, 'GROUPS ');
   assert.deepEqual(groups, [{ keys: 500, values: records }], 'every value in its group once');
+});
+
+test('a full write-ahead log directory: the block is not acknowledged (store() rejects naming the log and the fix); blocks before and after space is back are counted once', { timeout: 90_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const ctl = path.join(tmp, 'recv-ctl');
+  fs.mkdirSync(ctl);
+  const ckpt = path.join(disk, 'wal-ckpt');
+  const job = await startJob(cluster, fixture('disk-full.ts'), ['receiver', ctl, ckpt]);
+  await job.waitLine('STARTED', 30_000);
+  const receive = async (n: number): Promise<string> => {
+    fs.writeFileSync(path.join(ctl, `recv-${n}`), '');
+    const done = path.join(ctl, `recv-${n}.done`);
+    await within(
+      (async () => {
+        while (!fs.existsSync(done)) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      30_000,
+      `store ${n}`,
+    );
+    return fs.readFileSync(done, 'utf8');
+  };
+  assert.equal(await receive(1), 'ok');
+  fill();
+  let refused: string;
+  try {
+    refused = await receive(2);
+  } finally {
+    fs.rmSync(filler(), { force: true });
+  }
+  assert.match(refused, /disk full: cannot write received block \S+ \(write-ahead log\) to '/, refused);
+  assert.ok(refused.includes(`'${ckpt}/receivedData/`), refused);
+  assert.match(refused, /the block is not acknowledged\): no space left on its device\. Free space there, or point the checkpoint directory \(ssc\.checkpoint\(dir\)\), which holds the log, at a larger disk\./, refused);
+  await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('disk full: cannot write received block'));
+  assert.equal(await receive(3), 'ok');
+  const want = [1, 3].flatMap(receiverLines).sort();
+  const seen = (): string[] => jsonLines<string[]>(job.lines, 'LINES ').flat().sort();
+  await within(
+    (async () => {
+      while (seen().length < want.length) await new Promise((r) => setTimeout(r, 20));
+    })(),
+    30_000,
+    'the stored lines in batches',
+  );
+  fs.writeFileSync(path.join(ctl, 'stop'), '');
+  const run = await within(job.done, 30_000, 'the stream to stop');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  assert.deepEqual(seen(), want, 'the stored blocks counted once each; the refused one not at all');
 });

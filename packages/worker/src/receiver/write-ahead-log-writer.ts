@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SluiceError, encodeWalRecord, segmentFileName, type WalPlace } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, encodeWalRecord, isDiskFull, segmentFileName, type WalPlace } from '@sluice/core/internal';
 
 export interface WriteAheadLogWriterOptions {
   /** The stream's log directory, `<checkpointDir>/receivedData/<streamId>`. */
@@ -55,7 +55,13 @@ export class WriteAheadLogWriter {
     try {
       if (!this.fh || this.size >= this.opts.maxSegmentBytes || Date.now() - this.openedAt >= this.opts.rollingIntervalMs) await this.roll(seq);
       const offset = this.size;
-      await this.fh!.write(record, 0, record.length, offset);
+      // A write may be short (a disk that fills up takes what fits): write the rest, which
+      // then fails with ENOSPC; a record acknowledged half-written would be lost.
+      for (let at = 0; at < record.length; ) {
+        const { bytesWritten } = await this.fh!.write(record, at, record.length - at, offset + at);
+        if (bytesWritten <= 0) throw new SluiceError('SLUICE_IO', `a write to '${this.file}' took none of ${record.length - at} bytes`);
+        at += bytesWritten;
+      }
       await this.fh!.datasync();
       this.size += record.length;
       return { path: this.file, offset, length: record.length };
@@ -63,6 +69,9 @@ export class WriteAheadLogWriter {
       // The segment may end in a torn record now: later blocks go to a fresh one.
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
+      if (isDiskFull(err)) {
+        throw new DiskFullError({ path: this.file || this.opts.dir, what: `received block ${blockId} (write-ahead log)`, where: `receiver ${this.opts.writer} on worker process ${process.pid}; the block is not acknowledged`, fix: 'point the checkpoint directory (ssc.checkpoint(dir)), which holds the log, at a larger disk', cause: err });
+      }
       throw new SluiceError(
         'SLUICE_IO',
         `cannot write block ${blockId} to the write-ahead log in '${this.opts.dir}': ${(err as Error).message}. Check that the checkpoint directory is writable and has free space.`,
