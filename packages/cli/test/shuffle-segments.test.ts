@@ -49,7 +49,10 @@ function expectedSums(): [number, number][] {
 test('consolidated map outputs: exact sums with many empty segments (and 2,100 reduce partitions, skewed); lost outputs (fetch failure, killed worker) re-run only their map tasks', { timeout: 170_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-segments-'));
   try {
-    await withCluster({ workers: 0 }, async (h) => {
+    // Speculation off: the test checks where each map output is and that lost ones re-run once;
+    // a speculative copy of a slow map task (a loaded machine) leaves a second, unreferenced
+    // output on another worker (as Spark's), which the placement check would count.
+    await withCluster({ workers: 0, driver: { tasks: { speculation: false } } }, async (h) => {
       const driver = h.cluster.driver;
       // Workers started one at a time, so each registered id is known to belong to its process.
       const procs = new Map<string, ChildProcess>();
