@@ -257,8 +257,8 @@ fs.renameSync(`${OUT}.${process.pid}.tmp`, OUT);
 fs.renameSync(`${ENTRY}.${process.pid}.tmp`, ENTRY);
 fs.rmSync(THREADS, { recursive: true, force: true });
 fs.renameSync(threadsTmp, THREADS);
-// The code cache of an earlier bundle does not fit this one.
-fs.rmSync(`${OUT}.cache`, { force: true });
+// The code caches of an earlier bundle (cli-entry keeps one a command) do not fit this one.
+for (const f of fs.readdirSync(path.dirname(OUT))) if (f.startsWith(`${path.basename(OUT)}.`) && f.endsWith('.cache')) fs.rmSync(path.join(path.dirname(OUT), f), { force: true });
 const lock = path.resolve(cli, '../../node_modules/.modules.yaml');
 const manifest = { bundle: 'sluice.cjs', ascii: true, threads: { dir: 'threads', files: threadFiles }, entry: { path: path.basename(ENTRY), size: fs.statSync(ENTRY).size }, inputs, dependencies: fs.existsSync(lock) ? { file: 'node_modules/.modules.yaml', mtimeMs: fs.statSync(lock).mtimeMs } : undefined };
 fs.writeFileSync(`${MANIFEST}.${process.pid}.tmp`, JSON.stringify(manifest));

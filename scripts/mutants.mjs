@@ -1937,6 +1937,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'modification time and the same size' }],
   },
   {
+    id: 'code-cache-one-for-all-commands',
+    what: "every command reads and writes one code cache (the driver's functions then compiled again in every run whose cache a worker wrote)",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: "? `${bundle}.${command}.cache` : `${bundle}.cache`;",
+    replace: "? `${bundle}.cache` : `${bundle}.cache`;",
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'the next run uses the code cache' }],
+  },
+  {
     id: 'local-workers-esm-entry',
     what: "sluice run's local workers start from dist/src/cli-entry.js (Node's ES module loader) though the bundle is used and its CommonJS entry is there",
     file: 'packages/cli/src/cli-entry.ts',

@@ -4,7 +4,8 @@
  * bundle is there and was made from the Sluice files present now, else the modules
  * (./main.js) as tsc built them. Either way the same code runs; the bundle starts a process
  * without resolving and reading some 400 modules, and its compiled code is kept in V8's
- * code cache (dist/sluice.cjs.cache), written when a first process exits.
+ * code cache, one file a command (dist/sluice.cjs.run.cache, .driver., .worker., .submit.;
+ * dist/sluice.cjs.cache for the others), written when a first process of it exits.
  *
  * The bundle is stale when one of the Sluice files it was made from is missing or has
  * another size — and, in a checkout (a pnpm workspace around the cli package), another
@@ -119,23 +120,47 @@ function localWorkerEntry(manifest: Manifest | undefined): string {
   return fileURLToPath(import.meta.url);
 }
 
+/**
+ * The code cache file a process of this command reads and writes. Each role compiles other
+ * parts of the bundle (a worker never runs the driver's scheduler, `sluice --help` neither),
+ * and V8's cache holds only what the process that wrote it had compiled: one file for all
+ * would hold the functions of whichever process exited first (in `sluice run`, a worker), and
+ * every other role would compile its own again on every start. `sluice.cjs.cache` is the one
+ * of the other commands (`--help`, `--version`: the Docker image's build leaves it), which a
+ * role without a cache of its own starts from.
+ */
+function codeCacheFile(bundle: string, args: readonly string[]): string {
+  const command = args[0];
+  return command === 'run' || command === 'driver' || command === 'worker' || command === 'submit' ? `${bundle}.${command}.cache` : `${bundle}.cache`;
+}
+
+/** The cached data in `file`, or undefined when there is none. */
+function readCache(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Run the bundle as Node runs a CommonJS module, compiled with (and then into) V8's code cache. */
 function runBundle(manifest: Manifest): void {
   const source = fs.readFileSync(BUNDLE, manifest.ascii === true ? 'latin1' : 'utf8');
-  const cacheFile = `${BUNDLE}.cache`;
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
+  const cacheFile = codeCacheFile(BUNDLE, process.argv.slice(2));
+  const own = readCache(cacheFile);
+  const generic = `${BUNDLE}.cache`;
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const compile = (cachedData: Buffer | undefined): vm.Script =>
+    new vm.Script(wrapped, { filename: BUNDLE, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  let script = compile(own ?? (cacheFile === generic ? undefined : readCache(generic)));
+  const ownUsed = own !== undefined && !script.cachedDataRejected;
+  if (own !== undefined && script.cachedDataRejected && cacheFile !== generic) {
+    // Its own cache does not fit (another V8): the common one may.
+    const common = readCache(generic);
+    if (common !== undefined) script = compile(common);
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: BUNDLE,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
-  const codeCache = cachedData !== undefined && !script.cachedDataRejected;
-  if (!codeCache) {
+  const codeCache = script.cachedDataRejected === false;
+  if (!ownUsed) {
     // Written when the process exits, with everything it compiled by then, atomically (two
     // workers may exit together); a directory that cannot be written keeps no cache.
     process.once('exit', () => {

@@ -4,7 +4,8 @@
 // - `sluice run` of a word count runs its driver and both worker processes from the bundle
 //   (their debug log says so; the workers started from cli-entry's CommonJS build,
 //   dist/sluice-entry.cjs) with the counts computed here from the job's input; the first
-//   processes compile everything, and the code cache they leave is used by the next run's.
+//   processes compile everything, and the code caches they leave (one for the driver's
+//   `run`, one for the workers) are used by the next run's.
 //   The driver-program thread and the task threads run the thread bundles made with it
 //   (dist/threads): the Sluice frames under the job's code are theirs, and the job's bundle
 //   imports that same @sluice/core (an error core throws is the job's SluiceError).
@@ -103,7 +104,10 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   const threads = path.join(copy, 'dist', 'threads');
   // The driver's process as bin/sluice.js started it, its workers from dist/sluice-entry.cjs.
   assert.deepEqual(byEntry(first.code), ['cjs', 'cjs', 'esm'].map((entry) => ({ from: 'bundle', codeCache: false, threads, entry })));
-  assert.ok(fs.statSync(path.join(copy, 'dist', 'sluice.cjs.cache')).size > 0, 'the code cache was written');
+  // One cache a command: the driver's (`run`) and the workers' each hold what that process compiled.
+  const cacheFiles = fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
+  assert.deepEqual(cacheFiles, ['sluice.cjs.run.cache', 'sluice.cjs.worker.cache'], 'the code caches written');
+  for (const f of cacheFiles) assert.ok(fs.statSync(path.join(copy, 'dist', f)).size > 0, f);
   // ASCII only, as cli-entry reads it (latin1: a one-byte string in V8).
   assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
   const second = await wordCount(4000, 'thread-code-probe.ts');

@@ -189,7 +189,7 @@ export default async function counts(sc: SluiceContext): Promise<void> {
   const value = (prefix: string): unknown[] => lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as unknown);
   assert.deepEqual(value('workers '), [2], 'tasks ran in 2 worker processes');
   // The installed command ran from its bundle: only the bundle leaves V8's code cache beside it (when its processes exit).
-  assert.ok(fs.existsSync(path.join(job, 'node_modules', '@sluice', 'cli', 'dist', 'sluice.cjs.cache')), 'the installed sluice ran its bundle (dist/sluice.cjs.cache was written)');
+  assert.ok(fs.existsSync(path.join(job, 'node_modules', '@sluice', 'cli', 'dist', 'sluice.cjs.run.cache')), 'the installed sluice ran its bundle (dist/sluice.cjs.run.cache was written)');
   assert.ok(fs.existsSync(path.join(job, 'node_modules', '@sluice', 'cli', 'dist', 'sluice-entry.cjs')), "the installed package has cli-entry's CommonJS build, which sluice run's workers start from");
   // ... and its driver-program thread the thread bundle made with it.
   assert.match(r.stdout, /^called from .*\/node_modules\/@sluice\/cli\/dist\/threads\/job-thread\.mjs:/m, r.stdout);
