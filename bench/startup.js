@@ -18,6 +18,12 @@
 // Also the floors: `node -e 0` and `node -e "require('@grpc/grpc-js')"`.
 //
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
+//   node bench/startup.js timeline [checkout]           one run's timeline, nothing else
+//
+// The timeline: one `sluice run startup-job.ts --log-level debug` with bench/startup-marks.cjs
+// preloaded in each process; every process's start, the moment Node had bootstrapped, its
+// log lines and its exit, in ms from the spawn, each with the CPU that process had spent by
+// then (whole process / main thread; at the exit, each thread's).
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -27,6 +33,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+if (process.argv[2] === 'timeline') {
+  await timeline(path.resolve(process.argv[3] ?? path.dirname(here)));
+  process.exit(0);
+}
 const ROUNDS = Number(process.argv[2] ?? 5);
 const checkouts = process.argv.length > 3 ? process.argv.slice(3) : [path.dirname(here)];
 const job = path.join(here, 'startup-job.ts');
@@ -197,3 +207,27 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log('floors, median of ' + ROUNDS);
 for (const [k, xs] of Object.entries(floors)) console.log(`  ${k}: wall ${fmt(xs, 'ms')} ms, CPU ${fmt(xs, 'cpuMs')} ms`);
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+/** One marked `sluice run` of `checkout` (see the top): its timeline, printed. */
+async function timeline(checkout) {
+  const marksFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'startup-marks-')), 'marks.jsonl');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [path.join(checkout, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--log-level', 'debug', path.join(here, 'startup-job.ts')], {
+    env: { ...process.env, STARTUP_MARKS: marksFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'startup-marks.cjs')}` },
+    encoding: 'utf8',
+  });
+  const t1 = Date.now();
+  if (r.status !== 0) throw new Error(`sluice run exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const marks = fs.readFileSync(marksFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  fs.rmSync(path.dirname(marksFile), { recursive: true, force: true });
+  const shown = new Set(['sluice code loaded', 'prestarted workers', 'job bundle from the cache', 'job bundled', 'driver listening', 'spare task thread started', 'spare task thread ready', 'worker joined', 'worker registered', 'job started', 'action submitted', 'launching task', 'task started', 'first task of the job on this worker done', 'job ended']);
+  const rows = [[t1 - t0, '', '', '', '', 'sluice run exited (seen by its parent)']];
+  for (const m of marks) {
+    if (m.origin !== undefined) rows.push([m.origin - t0, m.role, m.pid, '', '', 'process start (V8 time origin)'], [m.at - t0, m.role, m.pid, m.cpu, m.main, 'Node bootstrapped (first JavaScript of the process)']);
+    else if (m.exit !== undefined) rows.push([m.exit - t0, m.role, m.pid, m.cpu, m.main, `exit; CPU of its threads ${m.threads.filter((t) => t.ms > 0).map((t) => t.ms).join(' / ')} ms (an exited thread's is in the process's only)`]);
+    else if (shown.has(m.msg)) rows.push([m.at - t0, m.role, m.pid, m.cpu, m.main, m.msg]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  console.log(`timeline of sluice run startup-job.ts (${checkout}), ms from the spawn; CPU ms so far of that process / its main thread; load average ${os.loadavg()[0].toFixed(1)}`);
+  for (const [t, role, pid, c, main, what] of rows) console.log(`${String(Math.round(t)).padStart(6)}  ${String(role).padEnd(6)} ${String(pid).padEnd(7)} ${String(c).padStart(5)} ${String(main ?? '').padStart(5)}  ${what}`);
+}
