@@ -2185,6 +2185,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js', pattern: 'partitions read ahead answer' }],
   },
   {
+    id: 'read-span-non-empty-unmarked',
+    what: 'the one-pass read of a dense request keeps its read-ahead partitions without marking which map outputs had data for them: a later request leaving out one with data is answered with its segment',
+    file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
+    search: 'if (ne !== undefined) ne[i] = 1;',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js', pattern: 'partitions read ahead answer' }],
+  },
+  {
+    id: 'read-span-cursor-kept',
+    what: 'the one-pass read of a dense request copies every map output\'s segment of a partition to the same place (its cursor not advanced)',
+    file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
+    search: '        cursors[k] = to;\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/index-shuffle-block-resolver.test.js' }],
+  },
+  {
     id: 'index-words-unaligned',
     what: 'an index not 4-byte aligned in its buffer is given a words view (it cannot have one: the resolver fails to read it)',
     file: 'packages/core/src/shuffle/map-output-file.ts',
