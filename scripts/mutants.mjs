@@ -1945,6 +1945,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'the next run uses the code cache' }],
   },
   {
+    id: 'code-cache-written-by-failed-run',
+    what: 'a process that failed (exit code not 0) writes the code cache of its command, holding the little it compiled, kept until the next build',
+    file: 'packages/cli/src/cli-entry.ts',
+    search: '      if (code !== 0) return;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'fails leaves no code cache' }],
+  },
+  {
     id: 'local-workers-esm-entry',
     what: "sluice run's local workers start from dist/src/cli-entry.js (Node's ES module loader) though the bundle is used and its CommonJS entry is there",
     file: 'packages/cli/src/cli-entry.ts',

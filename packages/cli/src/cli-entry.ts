@@ -162,8 +162,11 @@ function runBundle(manifest: Manifest): void {
   const codeCache = script.cachedDataRejected === false;
   if (!ownUsed) {
     // Written when the process exits, with everything it compiled by then, atomically (two
-    // workers may exit together); a directory that cannot be written keeps no cache.
-    process.once('exit', () => {
+    // workers may exit together); a directory that cannot be written keeps no cache. Not by a
+    // process that failed: it stopped early (a job file not found, a cluster that did not
+    // start), and its cache, holding little, would be kept until the next build.
+    process.once('exit', (code) => {
+      if (code !== 0) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         fs.writeFileSync(tmp, script.createCachedData());

@@ -116,6 +116,18 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   assertThreadCode(second.threads, path.join(threads, 'index.mjs'), new RegExp(`^${escape(threads)}/[\\w-]+\\.mjs$`));
 });
 
+test('a sluice run that fails leaves no code cache of its command (it compiled little); the next one that succeeds does', async () => {
+  const runCache = path.join(copy, 'dist', 'sluice.cjs.run.cache');
+  fs.rmSync(runCache, { force: true });
+  const failed = await runCli(['run', '--no-progress', path.join(copy, 'no-such-job.ts')], { cliBin: path.join(copy, 'bin', 'sluice.js'), timeoutMs: 120_000 });
+  assert.notEqual(failed.code, 0, failed.stderr);
+  assert.match(failed.stderr, /no-such-job\.ts/);
+  assert.equal(fs.existsSync(runCache), false, 'the failed run wrote no cache');
+  const ok = await wordCount(1000);
+  assert.deepEqual(ok.counts, expectedCounts(1000));
+  assert.ok(fs.statSync(runCache).size > 0, 'the run that succeeded wrote its cache');
+});
+
 test('after a file the bundle was made from changes, every process runs the modules as they are now, with exact counts', async () => {
   const main = path.join(copy, 'dist', 'src', 'main.js');
   const text = fs.readFileSync(main, 'utf8');
