@@ -13,6 +13,10 @@
 // - the receiver write-ahead log on it: a block that cannot be logged is not acknowledged
 //   (store() rejects with SLUICE_DISK_FULL's words, the receiver's error names it); the
 //   blocks stored before and after, once space is back, are counted once each.
+// - a receiver without the log whose block, put in a worker's memory, pushes an older one
+//   out to the full --local-dir: store() rejects with SLUICE_DISK_FULL naming the local
+//   directory (it does not wait forever), the driver hears the receiver's error, and the
+//   blocks stored before and after are counted once each.
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,7 +27,7 @@ import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { LocalCluster } from '../src/local-cluster.js';
-import { receiverLines } from './fixtures/disk-full.js';
+import { bigReceiverLines, receiverLines } from './fixtures/disk-full.js';
 import { fixture, jsonLines, startJob, within } from './harness.js';
 
 type LogRecord = Record<string, unknown> & { msg: string; level: number };
@@ -81,6 +85,19 @@ after(async () => {
 });
 
 const filler = (): string => path.join(disk, 'filler');
+
+/** Have the fixture's receiver store step `n` (a `recv-<n>` file in `ctl`); what its store() said: 'ok' or the error's code and message. */
+async function receive(ctl: string, n: number): Promise<string> {
+  fs.writeFileSync(path.join(ctl, `recv-${n}`), '');
+  const done = path.join(ctl, `recv-${n}.done`);
+  // Polls until a deadline of its own: a store that never settles ends the test, not the file's process.
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(done)) {
+    if (Date.now() > deadline) throw new Error(`store ${n} did not settle within 30 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return fs.readFileSync(done, 'utf8');
+}
 
 /** Fill the tmpfs: write 64 KiB pieces until the kernel refuses one with ENOSPC. */
 function fill(): void {
@@ -223,31 +240,19 @@ test('a full write-ahead log directory: the block is not acknowledged (store() r
   const ckpt = path.join(disk, 'wal-ckpt');
   const job = await startJob(cluster, fixture('disk-full.ts'), ['receiver', ctl, ckpt]);
   await job.waitLine('STARTED', 30_000);
-  const receive = async (n: number): Promise<string> => {
-    fs.writeFileSync(path.join(ctl, `recv-${n}`), '');
-    const done = path.join(ctl, `recv-${n}.done`);
-    await within(
-      (async () => {
-        while (!fs.existsSync(done)) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      30_000,
-      `store ${n}`,
-    );
-    return fs.readFileSync(done, 'utf8');
-  };
-  assert.equal(await receive(1), 'ok');
+  assert.equal(await receive(ctl, 1), 'ok');
   fill();
   let refused: string;
   try {
-    refused = await receive(2);
+    refused = await receive(ctl, 2);
   } finally {
     fs.rmSync(filler(), { force: true });
   }
-  assert.match(refused, /disk full: cannot write received block \S+ \(write-ahead log\) to '/, refused);
+  assert.match(refused, /^SLUICE_DISK_FULL block \S+ was not stored: disk full: cannot write received block \S+ \(write-ahead log\) to '/, refused);
   assert.ok(refused.includes(`'${ckpt}/receivedData/`), refused);
   assert.match(refused, /the block is not acknowledged\): no space left on its device\. Free space there, or point the checkpoint directory \(ssc\.checkpoint\(dir\)\), which holds the log, at a larger disk\./, refused);
   await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('disk full: cannot write received block'));
-  assert.equal(await receive(3), 'ok');
+  assert.equal(await receive(ctl, 3), 'ok');
   const want = [1, 3].flatMap(receiverLines).sort();
   const seen = (): string[] => jsonLines<string[]>(job.lines, 'LINES ').flat().sort();
   await within(
@@ -258,6 +263,47 @@ test('a full write-ahead log directory: the block is not acknowledged (store() r
     'the stored lines in batches',
   );
   fs.writeFileSync(path.join(ctl, 'stop'), '');
+  const run = await within(job.done, 30_000, 'the stream to stop');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  assert.deepEqual(seen(), want, 'the stored blocks counted once each; the refused one not at all');
+});
+
+test('a receiver block that pushes an older one out to a full --local-dir: store() rejects with SLUICE_DISK_FULL naming it, the driver hears it; blocks before and after are counted once', { timeout: 90_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const ctl = path.join(tmp, 'recv-memory-ctl');
+  fs.mkdirSync(ctl);
+  const job = await startJob(cluster, fixture('disk-full.ts'), ['receiver-memory', ctl]);
+  const want = [1, 3].flatMap(bigReceiverLines).sort();
+  const seen = (): string[] => jsonLines<string[]>(job.lines, 'LINES ').flat().sort();
+  // A failure below must still end the job (its program waits for `stop`), or the file's
+  // cluster would not stop.
+  try {
+    await job.waitLine('STARTED', 30_000);
+    assert.equal(await receive(ctl, 1), 'ok');
+    fill();
+    let refused: string;
+    try {
+      refused = await receive(ctl, 2);
+    } finally {
+      fs.rmSync(filler(), { force: true });
+    }
+    assert.match(refused, /^SLUICE_DISK_FULL block input_\S+ was not stored: disk full: cannot write block input_\S+ to '/, refused);
+    assert.ok(refused.includes(`'${path.join(disk, 'local')}/`), refused);
+    assert.match(refused, /local directory\): no space left on its device\. Free space there, or start the worker with --local-dir on a larger disk\./, refused);
+    await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('disk full: cannot write block input_'));
+    assert.equal(await receive(ctl, 3), 'ok');
+    fs.writeFileSync(path.join(ctl, 'go'), '');
+    await within(
+      (async () => {
+        while (seen().length < want.length) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      30_000,
+      'the stored lines in batches',
+    );
+  } finally {
+    fs.writeFileSync(path.join(ctl, 'go'), '');
+    fs.writeFileSync(path.join(ctl, 'stop'), '');
+  }
   const run = await within(job.done, 30_000, 'the stream to stop');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
   assert.deepEqual(seen(), want, 'the stored blocks counted once each; the refused one not at all');

@@ -6,7 +6,9 @@ import {
   isLineBlock,
   linePieces,
   parseReceivedBlockId,
+  SluiceError,
   walWriterName,
+  type ErrorCode,
   type BlockRead,
   type StorageLevel,
   type WalPlace,
@@ -246,44 +248,54 @@ export class Executor {
     sandbox.startReceiver(desc.stream_id, desc.receiver_id, desc.receiver, opts, {
       block: (blockId, data, count, firstPosition, stored) => {
         if (isLineBlock(data)) this.movedInBytes += data.buffer.byteLength;
+        // The receiver's store() waits for this answer: it is given once on every path (a
+        // put that throws, e.g. a full --local-dir when older blocks spill, rejects it as
+        // Spark's pushAndReportBlock throws into store()), never left unsettled.
+        let answered = false;
+        const answer = (error?: string, code?: ErrorCode): void => {
+          if (answered) return;
+          answered = true;
+          stored(error, code);
+        };
         inOrder(async () => {
-          const position = firstPosition === undefined ? {} : { has_position: true, first_position: firstPosition };
-          if (dropped) {
-            stored('the driver no longer runs this receiver here');
-            return;
-          }
-          const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
-          if (wal) {
-            let place: WalPlace;
-            try {
-              place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data, firstPosition);
-            } catch (err) {
-              log.error({ err, blockId }, 'cannot write received block to the write-ahead log; the receiver is told it was not stored');
-              events.error(`block ${blockId} was not stored: ${(err as Error).message}`);
-              stored((err as Error).message);
+          try {
+            const position = firstPosition === undefined ? {} : { has_position: true, first_position: firstPosition };
+            if (dropped) {
+              answer('the driver no longer runs this receiver here');
+              return;
+            }
+            const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
+            if (wal) {
+              const place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data, firstPosition);
+              this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
+              events.block({ block_id: blockId, num_records: count, locations, wal: place, ...position });
+              answer();
               return;
             }
             this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
-            events.block({ block_id: blockId, num_records: count, locations, wal: place, ...position });
-            stored();
-            return;
-          }
-          this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
-          for (let i = 0; i < peers.length; i++) {
-            const peer = peers[(next + i) % peers.length];
-            if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
-            try {
-              await this.shuffle.putRemoteBlock(peer.address, blockId, data);
-              locations.push(peer);
-              next = (next + i + 1) % peers.length;
-              break;
-            } catch (err) {
-              badUntil.set(peer.worker_id, Date.now() + 30_000);
-              log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; skipping that worker for 30 s');
+            for (let i = 0; i < peers.length; i++) {
+              const peer = peers[(next + i) % peers.length];
+              if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
+              try {
+                await this.shuffle.putRemoteBlock(peer.address, blockId, data);
+                locations.push(peer);
+                next = (next + i + 1) % peers.length;
+                break;
+              } catch (err) {
+                badUntil.set(peer.worker_id, Date.now() + 30_000);
+                log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; skipping that worker for 30 s');
+              }
             }
+            if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
+            events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => answer(err?.message));
+          } catch (err) {
+            // Not logged, or not kept (the write-ahead log or the block store refused it):
+            // the driver never hears of the block, the receiver's store() rejects.
+            const message = (err as Error).message;
+            log.error({ err, blockId }, 'cannot store received block; the receiver is told it was not stored');
+            events.error(`block ${blockId} was not stored: ${message}`);
+            answer(message, err instanceof SluiceError ? err.code : isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_IO');
           }
-          if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
-          events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => stored(err?.message));
         });
       },
       error: (message) => inOrder(() => events.error(message)),

@@ -1,6 +1,6 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { BlockRead } from '@sluice/core/internal';
+import type { BlockRead, ErrorCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
@@ -17,8 +17,8 @@ export interface SandboxHost {
 
 /** Where a receiver thread's events go. */
 export interface ReceiverEvents {
-  /** A block to store; call `stored` once it is durable (or with why it cannot be). */
-  block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined, stored: (error?: string) => void): void;
+  /** A block to store; call `stored` once, when it is durable (or with why it cannot be, and that error's code: the receiver's store() rejects with it). */
+  block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined, stored: (error?: string, code?: ErrorCode) => void): void;
   error(message: string): void;
   started(): void;
   stopped(reason: string): void;
@@ -156,8 +156,8 @@ export class JobSandbox {
       switch (msg.type) {
         case 'receiverBlock': {
           const blockId = msg.blockId;
-          events.block(blockId, msg.data, msg.count, msg.firstPosition, (error) => {
-            if (!r.done) thread.postMessage({ type: 'receiverBlockStored', streamId, blockId, ...(error === undefined ? {} : { error }) } satisfies MainToThread);
+          events.block(blockId, msg.data, msg.count, msg.firstPosition, (error, code) => {
+            if (!r.done) thread.postMessage({ type: 'receiverBlockStored', streamId, blockId, ...(error === undefined ? {} : { error }), ...(code === undefined ? {} : { code }) } satisfies MainToThread);
           });
           return;
         }

@@ -422,7 +422,7 @@ port.on('message', (msg: MainToThread) => {
       return;
     }
     case 'receiverBlockStored':
-      receivers.get(msg.streamId)?.onStored(msg.blockId, msg.error);
+      receivers.get(msg.streamId)?.onStored(msg.blockId, msg.error, msg.code);
       return;
     case 'stopReceiver': {
       const sup = receivers.get(msg.streamId);

@@ -1,4 +1,4 @@
-import type { MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/core/internal';
+import type { ErrorCode, MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/core/internal';
 
 /**
  * Data a task thread starts with: nothing of any job. A thread is started as a spare
@@ -89,8 +89,8 @@ export type MainToThread =
     }
   /** Backpressure set the receiver's rate (records/s). */
   | { readonly type: 'receiverRate'; readonly streamId: number; readonly rate: number }
-  /** A block the receiver stored is durable (logged, or replicated and reported), or could not be made so (`error`). */
-  | { readonly type: 'receiverBlockStored'; readonly streamId: number; readonly blockId: string; readonly error?: string }
+  /** A block the receiver stored is durable (logged, or replicated and reported), or could not be made so (`error`, with its `code`: SLUICE_IO if absent). */
+  | { readonly type: 'receiverBlockStored'; readonly streamId: number; readonly blockId: string; readonly error?: string; readonly code?: ErrorCode }
   | { readonly type: 'stopReceiver'; readonly streamId: number };
 
 export type ThreadToMain =

@@ -1,5 +1,5 @@
 import { RateLimiter } from './rate-limiter.js';
-import { SluiceError, encodeLineBlock, encodeRecords, userErrorInfo, type LineRun, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
+import { SluiceError, encodeLineBlock, encodeRecords, userErrorInfo, type ErrorCode, type LineRun, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
   block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined): void;
@@ -154,15 +154,15 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     return this.held;
   }
 
-  /** The main thread's answer for a block: durable, or `error`. */
-  onStored(blockId: string, error?: string): void {
+  /** The main thread's answer for a block: durable, or `error` (a store() of it rejects with `code`, SLUICE_IO if none is given). */
+  onStored(blockId: string, error?: string, code: ErrorCode = 'SLUICE_IO'): void {
     const b = this.inFlight.get(blockId);
     if (!b) return;
     this.inFlight.delete(blockId);
     this.held -= b.count;
     for (const a of b.acks) {
       if (error === undefined) a.resolve();
-      else a.reject(new SluiceError('SLUICE_IO', `block ${blockId} was not stored: ${error}`));
+      else a.reject(new SluiceError(code, `block ${blockId} was not stored: ${error}`));
     }
     this.drain();
   }

@@ -90,7 +90,11 @@ export class BlockManager {
     };
   }
 
-  /** Store (or replace) a block. */
+  /**
+   * Store (or replace) a block. Whole or not at all: when the room it needs cannot be made
+   * (an older block cannot spill: a full --local-dir), it throws and the block is not held
+   * (as Spark's doPut drops a block it could not put), nor the version it replaced.
+   */
   put(blockId: string, segments: Uint8Array[], level: StorageLevel | 'SHUFFLE'): void {
     this.remove(blockId);
     const size = segments.reduce((a, s) => a + s.length, 0);
@@ -103,7 +107,12 @@ export class BlockManager {
       this.counts[entry.kind]++;
       this.blocks.set(blockId, entry);
       this.memoryUsed += size;
-      this.evictIfNeeded(blockId);
+      try {
+        this.evictIfNeeded(blockId);
+      } catch (err) {
+        this.remove(blockId);
+        throw err;
+      }
     }
   }
 

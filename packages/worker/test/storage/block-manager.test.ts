@@ -68,6 +68,30 @@ test('a spill that cannot be written fails with an error naming the block and th
   }
 });
 
+test('a put whose room cannot be made (an older block cannot spill) throws and holds nothing of the new block', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 150, log });
+  const removed: string[] = [];
+  bm.onRemoved((id) => removed.push(id));
+  bm.put('input_j_0_w_1', [Buffer.alloc(100, 1)], 'MEMORY_AND_DISK');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.writeFileSync(dir, 'not a directory');
+  try {
+    assert.throws(() => bm.put('input_j_0_w_2', [Buffer.alloc(100, 2)], 'MEMORY_AND_DISK'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'SLUICE_IO');
+      assert.match(e.message, /cannot spill block input_j_0_w_1 /, 'names the block that could not spill');
+      return true;
+    });
+    assert.equal(bm.has('input_j_0_w_2'), false, 'the block that did not fit is not held');
+    assert.deepEqual(removed, ['input_j_0_w_2'], 'listeners hear it is gone');
+    assert.deepEqual(bm.get('input_j_0_w_1'), [Buffer.alloc(100, 1)], 'the older block is still in memory, intact');
+    assert.equal(bm.memoryBytes, 100);
+    assert.equal(bm.stats().inputBlocks, 1);
+  } finally {
+    fs.rmSync(dir, { force: true });
+  }
+});
+
 test('stats count blocks by kind and bytes in memory and on disk, and drop as blocks are removed', () => {
   const dir = tmp();
   const bm = new BlockManager({ dir, memoryLimit: 250, log });
