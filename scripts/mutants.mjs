@@ -216,6 +216,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/executor/spare-task-threads.test.js', pattern: 'no task for the delay' }],
   },
   {
+    id: 'spare-replaced-while-job-bound',
+    what: 'a job bound to a worker does not count as running there for the spare task threads: a replacement starts (and loads) while a stream runs, during its batches',
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '      this.spares.taskStarted();\n      this.bundleOf.set(jobId, bundleSha256);',
+    replace: '      this.bundleOf.set(jobId, bundleSha256);',
+    tests: [{ file: 'packages/cli/dist/test/spare-task-threads.test.js', pattern: 'receiver' }],
+  },
+  {
+    id: 'spare-never-replaced-after-job',
+    what: 'a job released from a worker still counts as running there for the spare task threads: the worker never starts a spare again',
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '    if (sandbox) this.spares.taskEnded();',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/spare-task-threads.test.js', pattern: 'receiver' }],
+  },
+  {
     id: 'spare-replaced-between-tasks',
     what: 'a taken spare task thread is replaced between short tasks (a stream\'s batches), not after the worker was idle for the delay',
     file: 'packages/worker/src/executor/spare-task-threads.ts',
@@ -307,8 +323,8 @@ const MUTATIONS = [
     id: 'release-terminates-threads',
     what: "a released job's idle task threads are terminated, not given back (every job starts its threads cold)",
     file: 'packages/worker/src/executor/executor.ts',
-    search: '    this.sandboxes.get(jobId)?.close((thread) => this.spares.giveBack(thread, jobId, sha!));',
-    replace: '    this.sandboxes.get(jobId)?.close();',
+    search: '    sandbox?.close((thread) => this.spares.giveBack(thread, jobId, sha!));',
+    replace: '    sandbox?.close();',
     tests: ['packages/cli/dist/test/spare-task-threads.test.js'],
   },
   {

@@ -6,12 +6,18 @@
 // none held another job's bundle or globals. Then two jobs of a bundle that leaves nothing
 // behind: the second runs on threads the first ran on, each with a module instance of its own. Prints the time from
 // each job's first task launch on a worker to its result, as the driver sees it, and as
-// each worker logs it.
+// each worker logs it. A worker a stream's job is bound to (here, running its receiver)
+// starts no replacement spare while the stream runs (its start would load a thread during
+// the batches), and does once the job ended.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
 import type { wire } from '@sluice/core/internal';
-import { fixture, jsonLine, withCluster, within, type ClusterHandle } from './harness.js';
+import { fixture, jsonLine, sleep, startJob, withCluster, within, type ClusterHandle } from './harness.js';
 
 interface Row {
   partition: number;
@@ -36,6 +42,7 @@ interface ReuseRow {
 }
 interface LogLine {
   msg: string;
+  time?: number;
   workerId?: string;
   jobId?: string;
   ms?: number;
@@ -161,5 +168,55 @@ test('a job runs its first tasks on spare threads started before it, no thread s
     const byThread = new Map<string, number[]>();
     for (const r of second.rows) byThread.set(`${r.pid}/${r.threadId}`, [...(byThread.get(`${r.pid}/${r.threadId}`) ?? []), r.before]);
     for (const [t, befores] of byThread) assert.deepEqual(befores.sort((a, b) => a - b), befores.map((_, i) => i), `job ${second.job}: thread ${t} counted tasks of another job`);
+  });
+});
+
+test('a worker running a stream\'s receiver starts no spare thread while the stream runs, and does once it stopped', { timeout: 120_000 }, async () => {
+  await withCluster({ workers: 1, coresPerWorker: 1, logLevel: 'debug', workerStderr: 'pipe' }, async (h) => {
+    const logs: LogLine[] = [];
+    readline.createInterface({ input: h.cluster.workerProcesses[0].stderr! }).on('line', (l) => {
+      try {
+        logs.push(JSON.parse(l) as LogLine);
+      } catch {
+        return;
+      }
+    });
+    const until = async (pred: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!pred()) {
+        if (Date.now() > deadline) throw new Error(`not within 60 s: ${what}; worker log: ${logs.map((l) => l.msg).join(' | ')}`);
+        await sleep(20);
+      }
+    };
+    await until(() => logs.some((l) => l.msg === 'spare task thread ready'), 'the worker\'s spare ready');
+    // A source that accepts the receiver and sends nothing: no batch has input, and with
+    // 4 s batches the worker runs no task for seconds at a time while the receiver runs.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-spare-receiver-'));
+    try {
+      const stopFile = path.join(tmp, 'stop');
+      const job = await startJob(h.cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String((server.address() as net.AddressInfo).port), '4000', stopFile]);
+      const started = JSON.parse((await job.waitLine('RECEIVER started ', 60_000)).slice('RECEIVER started '.length)) as { at: number };
+      // Well past the replacement delay (SpareTaskThreads: 1 s without a task) with the
+      // receiver running and at most one batch's tasks meanwhile.
+      await sleep(3000);
+      const stopAt = Date.now();
+      fs.writeFileSync(stopFile, '');
+      const run = await within(job.done, 60_000, 'the stream to stop');
+      assert.ok(run.ok, JSON.stringify(run.failure));
+      const whileReceiving = logs.filter((l) => l.msg === 'spare task thread started' && l.time !== undefined && l.time > started.at && l.time < stopAt);
+      assert.deepEqual(whileReceiving.map((l) => l.time! - started.at), [], 'a spare task thread started while the receiver ran (ms after its start)');
+      // The job's release here ends its count: the spare is replaced once the worker is idle.
+      await until(() => logs.some((l) => l.msg === 'spare task thread started' && l.time !== undefined && l.time >= stopAt), 'a spare started after the stream stopped');
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -338,8 +338,10 @@ export class Executor {
     for (const r of this.reporters.get(jobId) ?? []) r.close();
     this.reporters.delete(jobId);
     const sha = this.bundleOf.get(jobId);
-    this.sandboxes.get(jobId)?.close((thread) => this.spares.giveBack(thread, jobId, sha!));
+    const sandbox = this.sandboxes.get(jobId);
+    sandbox?.close((thread) => this.spares.giveBack(thread, jobId, sha!));
     this.sandboxes.delete(jobId);
+    if (sandbox) this.spares.taskEnded();
     this.bundleOf.delete(jobId);
     this.broadcastCache.delete(jobId);
     const n =
@@ -375,6 +377,12 @@ export class Executor {
   private sandbox(jobId: string, bundleSha256: string, bundlePath: string): JobSandbox {
     let s = this.sandboxes.get(jobId);
     if (!s) {
+      // A job bound here counts as a task running until it is released (releaseJob): no spare
+      // replacement starts while it holds threads here (SpareTaskThreads), which would start
+      // and load a thread (100-300 ms of CPU) during its work. A stream's worker runs no task
+      // between its warm-up job and its first batch (the receivers start) nor, at long
+      // intervals, between batches; a receiver's worker none at all for as long as it runs.
+      this.spares.taskStarted();
       this.bundleOf.set(jobId, bundleSha256);
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {

@@ -42,7 +42,8 @@ interface Spare {
  * takes a fresh spare or starts a thread. Spares get the job environment (no cluster
  * secret) when they are started, as every job thread does. Up to `size` fresh spares are kept; one taken is replaced
  * once the worker has run no task for SPARE_REPLENISH_DELAY_MS (`taskStarted` and
- * `taskEnded` tell the pool; a task running counts as busy): starting a thread and loading
+ * `taskEnded` tell the pool; a task running counts as busy, and so does a job bound to the
+ * worker until it is released: the Executor counts it as one task): starting a thread and loading
  * Sluice costs 100-300 ms of CPU, which on a one-core worker delayed the batches a stream
  * ran about 1 s after its start (at 50 ms batches the slowest of a run: numbers 15-21).
  * A worker kept busy by a job (a stream's batches) keeps no spare until it is idle; a
