@@ -120,6 +120,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/storage/block-manager.test.js', pattern: 'a put whose room cannot be made' }],
   },
   {
+    id: 'kafka-commit-after-stop-opens-consumer',
+    what: "commitAsync after ssc.stop() opens a driver-side consumer that nothing closes, and commits",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    if (this.stopped) {',
+    replace: '    if (this.stopped && Math.random() > 2) {',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'commitAsync after ssc.stop' }],
+  },
+  {
     id: 'disk-full-checkpoint-tmp-left',
     what: 'a checkpoint file whose write failed leaves its half-written temporary file behind',
     file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',

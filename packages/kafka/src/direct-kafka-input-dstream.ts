@@ -43,6 +43,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   /** Whether the brokers ever answered: before that, errors fail at once (a wrong address). */
   private connected = false;
   private commits: Promise<void> = Promise.resolve();
+  /** stop() was called: commits from now on are refused, and the clients close once the earlier ones are done. */
+  private stopped = false;
 
   constructor(
     ssc: StreamingContext,
@@ -74,11 +76,15 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   }
 
   override stop(): void {
-    const client = this.client;
-    const admin = this.admin;
-    this.client = undefined;
-    this.admin = undefined;
-    void this.commits.finally(() => Promise.all([client?.close(true), admin?.close()]).catch(() => undefined));
+    this.stopped = true;
+    // Commits asked for before the stop still run, with the client they find: it closes after them.
+    void this.commits.finally(() => {
+      const client = this.client;
+      const admin = this.admin;
+      this.client = undefined;
+      this.admin = undefined;
+      return Promise.all([client?.close(true), admin?.close()]).catch(() => undefined);
+    });
   }
 
   private get consumer(): Consumer {
@@ -250,9 +256,21 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   /**
    * Commits each range's untilOffset to the group (Spark's CanCommitOffsets.commitAsync):
    * call it after the batch's output succeeded. Commits run in call order; the promise
-   * settles when this one is done (a failure is logged and rejects it).
+   * settles when this one is done (a failure is logged and rejects it). After the stream
+   * stopped it commits nothing and opens no connection: it rejects with SLUICE_CANCELLED
+   * (Spark drops a commit queued after the stop without a word; here the promise is the
+   * only answer, and it must not say committed).
    */
   commitAsync(ranges: readonly OffsetRange[]): Promise<void> {
+    if (this.stopped) {
+      const what = ranges.map((r) => `${r.topic}/${r.partition}@${r.untilOffset}`).join(', ') || 'no ranges';
+      return Promise.reject(
+        new SluiceError(
+          'SLUICE_CANCELLED',
+          `KafkaUtils.createDirectStream: commitAsync after the stream stopped: offsets ${what} of group '${this.options.groupId}' were not committed; commit in the batch's foreachRDD (awaited), before ssc.stop(): a stream started again from this group reads from its last commit`,
+        ),
+      );
+    }
     const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: BigInt(r.untilOffset), leaderEpoch: -1 }));
     const done = this.commits.then(async () => {
       if (offsets.length === 0) return;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import net from 'node:net';
-import { Producer } from '@platformatic/kafka';
+import { Consumer, Producer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
 
@@ -72,6 +72,24 @@ test("a record the user's decoder throws on (decodeRecords): the batch fails nam
     ['HAS-OFFSET-RANGES true false false'],
     "only the stream's own RDD has offset ranges, not a map or a repartition of it",
   );
+});
+
+test('commitAsync after ssc.stop() commits nothing and opens no connection: it rejects with SLUICE_CANCELLED naming the offsets and the group', async () => {
+  env.kafka.createTopic('late-commit', 2);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  for (let i = 0; i < 10; i++) await p.send({ messages: [{ topic: 'late-commit', partition: i % 2, value: Buffer.from(`v${i}`) }] });
+  await p.close();
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'commit-after-stop', topics: ['late-commit'], groupId: 'g-late', total: 10 }))).finished(60_000);
+  assert.ok(end.ok, `the job failed: ${end.failure}`);
+  const [r] = jsonLines<{ outcome: string; socketsBefore: number; socketsAfter: number }>(end.lines, 'COMMIT-AFTER-STOP ');
+  assert.match(r!.outcome, /^SLUICE_CANCELLED KafkaUtils\.createDirectStream: commitAsync after the stream stopped: offsets late-commit\/\d@1005(, late-commit\/\d@1005)? of group 'g-late' were not committed; commit in the batch's foreachRDD \(awaited\), before ssc\.stop\(\)/, r!.outcome);
+  assert.equal(r!.socketsBefore, 0, "the stop closed the driver's consumer");
+  assert.equal(r!.socketsAfter, 0, 'the late commit opened no connection');
+  // The group's offsets, read back through OffsetFetch, are where the batches ended (5 records a partition), not 1000 past them.
+  const c = new Consumer({ clientId: 'check', groupId: 'g-late', bootstrapBrokers: env.kafka.bootstrap });
+  const committed = await c.listCommittedOffsets({ topics: [{ topic: 'late-commit', partitions: [0, 1] }] });
+  await c.close();
+  assert.deepEqual(committed.get('late-commit'), [5n, 5n]);
 });
 
 test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
