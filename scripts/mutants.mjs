@@ -216,6 +216,22 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
   },
   {
+    id: 'replica-not-in-pieces',
+    what: 'putRemoteBlock sends a large line block as one message again (grpc-js frames it into a fresh block-sized buffer and the peer assembles another)',
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '      if (data.byteLength > REPLICA_PIECE_BYTES && hasLineBlockHeadroom(data)) {',
+    replace: '      if (data.byteLength < 0 && hasLineBlockHeadroom(data)) {',
+    tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
+  },
+  {
+    id: 'replica-pieces-each-a-segment',
+    what: "each 64 KiB piece of a line block's replica marked the last of its segment (the peer stores the block as many segments)",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: 'last: end === data.byteLength });',
+    replace: 'last: true });',
+    tests: ['packages/worker/dist/test/shuffle/replica-message.test.js'],
+  },
+  {
     id: 'spare-replaced-while-task-runs',
     what: 'a taken spare task thread is replaced while a task runs on the worker (a thread start beside a stream\'s batches: their spike about 1 s after the start)',
     file: 'packages/worker/src/executor/spare-task-threads.ts',

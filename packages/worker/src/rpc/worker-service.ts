@@ -48,7 +48,8 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
         parts.push(c.data);
         size += c.data.length;
         if (c.last) {
-          // A segment in one message (a received block's replica) is kept as gRPC gave it.
+          // A segment in one message is kept as gRPC gave it; one in several (a received line
+          // block's replica, in pieces of REPLICA_PIECE_BYTES) joined into one buffer.
           segments.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
           parts = [];
         }

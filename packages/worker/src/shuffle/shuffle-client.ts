@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
 import { replicaMessageInPlace } from './replica-message.js';
@@ -26,6 +26,19 @@ export const PEER_CONNECT_TIMEOUT_OPTION = '--peer-connect-timeout';
  * 500,000 lines/s of 100 bytes (50 MB) at a 200 ms block interval is 10 MB.
  */
 export const REPLICA_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A received line block's replica goes in messages of this size, one segment, which the
+ * peer joins into one buffer (PutBlock). Every buffer on the sender's side (protobufjs's
+ * message, grpc-js's frame) and each message grpc-js assembles on the peer are then under
+ * glibc's mmap threshold of the workers' settings (128 KiB, WORKER_MALLOC_ENV) and come from
+ * malloc's heap, reused; the peer's join is the one block-sized buffer. As one message,
+ * grpc-js framed the block into a fresh block-sized mapping here and assembled it into another
+ * on the peer, each faulted in page by page (bench/worker-malloc.js: ~25 ms of CPU a 6 MB
+ * block each). Segments of this size kept as they came were tried: the peer's heap held
+ * their fragments (overload-memory failed, +162 and +174 MB after the job).
+ */
+export const REPLICA_PIECE_BYTES = 65_536;
 
 /**
  * Reads the segments of one reduce partition from every worker holding its map outputs:
@@ -133,15 +146,25 @@ export class ShuffleClient {
    * default 3 s plus 0.5 s a MiB, so a large block (a 50 MB line) on a loaded machine is
    * not cut off mid-transfer and left on one worker only, while a 6 MB block still gives up
    * on a silent peer within 6 s.
-   * The block goes in messages of up to REPLICA_MESSAGE_BYTES (a received block is one
-   * message up to that size, and the peer keeps what gRPC assembled without joining parts).
-   * A line block made with headroom (encodeLineBlock) goes as its message written in place
-   * (replicaMessageInPlace): gRPC's framing is the one copy on this side. Any other block
-   * is encoded by protobufjs, a copy more.
+   * A received line block (made by encodeLineBlock) over REPLICA_PIECE_BYTES goes in
+   * messages of that size (one segment, joined on the peer), so only the peer's join is a
+   * block-sized buffer; a smaller one as its message written in place (replicaMessageInPlace). Any other block
+   * goes in messages of up to REPLICA_MESSAGE_BYTES (one message up to that size, which the
+   * peer keeps as gRPC assembled it), encoded by protobufjs.
    */
   putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000 + Math.ceil(data.byteLength / 2_097_152) * 1000): Promise<void> {
     return new Promise((resolve, reject) => {
       const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
+      if (data.byteLength > REPLICA_PIECE_BYTES && hasLineBlockHeadroom(data)) {
+        // A received line block goes in messages of REPLICA_PIECE_BYTES, one segment.
+        for (let o = 0; o < data.byteLength; o += REPLICA_PIECE_BYTES) {
+          const end = Math.min(o + REPLICA_PIECE_BYTES, data.byteLength);
+          call.write({ block_id: blockId, data: data.subarray(o, end), last: end === data.byteLength });
+        }
+        call.write({ block_id: blockId, end_of_block: true });
+        call.end();
+        return;
+      }
       const inPlace = data.byteLength <= REPLICA_MESSAGE_BYTES ? replicaMessageInPlace(blockId, data) : undefined;
       // The services' serializer passes an EncodedMessage through (loadProto).
       if (inPlace) call.write(inPlace as unknown as wire.BlockChunk);

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { CHANNEL_OPTIONS, LINE_BLOCK_HEADROOM, encodeLineBlock, encodeRecords, loadProto, mulberry32, type wire } from '@sluice/core/internal';
 import { workerService } from '../../src/rpc/worker-service.js';
 import { replicaMessageInPlace } from '../../src/shuffle/replica-message.js';
-import { ShuffleClient } from '../../src/shuffle/shuffle-client.js';
+import { REPLICA_PIECE_BYTES, ShuffleClient } from '../../src/shuffle/shuffle-client.js';
 
 const log = pino({ level: 'silent' });
 const putBlock = loadProto().sluice.v1.Worker.service.PutBlock;
@@ -60,7 +60,7 @@ test('no message in place for a block without headroom or an id that does not fi
   assert.equal(replicaMessageInPlace('b', encodeRecords(['a', 'b'])), undefined, 'a block of records');
 });
 
-test('putRemoteBlock stores line blocks (sent in place) and blocks of records exact on the peer', { timeout: 120_000 }, async () => {
+test('putRemoteBlock stores line blocks (up to 64 KiB sent in place, larger ones in 64 KiB messages) and blocks of records exact on the peer', { timeout: 120_000 }, async () => {
   const stored = new Map<string, Uint8Array[]>();
   const blocks = { put: (id: string, segments: Uint8Array[]) => stored.set(id, segments), get: (id: string) => stored.get(id) };
   const server = new grpc.Server(CHANNEL_OPTIONS);
@@ -70,14 +70,16 @@ test('putRemoteBlock stores line blocks (sent in place) and blocks of records ex
   const client = new ShuffleClient('w1', {} as never, { secret: 'x'.repeat(32) }, log);
   try {
     const sent = new Map<string, Buffer>();
-    for (const [i, size] of [0, 10, 100_000, 6_000_000].entries()) {
+    for (const [i, size] of [0, 10, 60_000, 100_000, 6_000_000].entries()) {
       const id = `input_j_0_w_${i}`;
       const block = lineBlock(size, 100 + i);
       const headroom = Buffer.from(block.buffer, 0, block.byteOffset).fill(0);
       sent.set(id, Buffer.from(block));
       await client.putRemoteBlock(`127.0.0.1:${port}`, id, block, 60_000);
       assert.ok(Buffer.from(block).equals(sent.get(id)!), 'the sender\'s block changed');
-      assert.ok(headroom.includes(Buffer.from(id)), `block ${id}: not sent in place (its headroom holds no message header)`);
+      // A block over REPLICA_PIECE_BYTES goes in pieces, which leave its headroom as it was.
+      if (block.length <= REPLICA_PIECE_BYTES) assert.ok(headroom.includes(Buffer.from(id)), `block ${id}: not sent in place (its headroom holds no message header)`);
+      else assert.ok(!headroom.includes(Buffer.from(id)), `block ${id} of ${block.length} bytes: sent in place, not in pieces of ${REPLICA_PIECE_BYTES} bytes`);
     }
     const records = encodeRecords(Array.from({ length: 1000 }, (_, i) => `record ${i}`));
     sent.set('input_j_1_w_0', Buffer.from(records));
