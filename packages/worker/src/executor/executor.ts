@@ -60,8 +60,6 @@ interface RunningTask {
  */
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
-  /** The sha256 of each sandboxed job's bundle (its threads go back to the spares under it). */
-  private readonly bundleOf = new Map<string, string>();
   private readonly running = new Map<string, RunningTask>();
   /** Broadcast values per job, fetched once (shared by the job's task threads). */
   private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
@@ -337,12 +335,10 @@ export class Executor {
   releaseJob(jobId: string): void {
     for (const r of this.reporters.get(jobId) ?? []) r.close();
     this.reporters.delete(jobId);
-    const sha = this.bundleOf.get(jobId);
     const sandbox = this.sandboxes.get(jobId);
-    sandbox?.close((thread) => this.spares.giveBack(thread, jobId, sha!));
+    sandbox?.close((thread) => this.spares.giveBack(thread, jobId, sandbox.bundleSha256));
     this.sandboxes.delete(jobId);
     if (sandbox) this.spares.taskEnded();
-    this.bundleOf.delete(jobId);
     this.broadcastCache.delete(jobId);
     const n =
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
@@ -367,7 +363,6 @@ export class Executor {
     this.reporters.clear();
     for (const s of this.sandboxes.values()) s.close();
     this.sandboxes.clear();
-    this.bundleOf.clear();
   }
 
   get jobCount(): number {
@@ -383,7 +378,6 @@ export class Executor {
       // between its warm-up job and its first batch (the receivers start) nor, at long
       // intervals, between batches; a receiver's worker none at all for as long as it runs.
       this.spares.taskStarted();
-      this.bundleOf.set(jobId, bundleSha256);
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {
           this.blocks.put(blockId, [data], level as StorageLevel);
@@ -425,7 +419,7 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, () => this.spares.take(jobId, bundleSha256, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, bundleSha256, () => this.spares.take(jobId, bundleSha256, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

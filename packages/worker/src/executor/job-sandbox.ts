@@ -80,6 +80,8 @@ export class JobSandbox {
 
   constructor(
     private readonly jobId: string,
+    /** The sha256 of the job's bundle, which its threads loaded: an idle thread given back on close serves a later job of the same bundle. */
+    readonly bundleSha256: string,
     /** A new thread for this job only, bound to it (its bundle loaded or loading). */
     private readonly newThread: () => Thread,
     /** Threads at most (each runs one task at a time). */

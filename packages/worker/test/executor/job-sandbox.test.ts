@@ -79,6 +79,7 @@ function sandbox(threads: number): { box: JobSandbox; runs: { thread: number; ta
   let n = 0;
   const box = new JobSandbox(
     'job-1',
+    'sha-1',
     () => {
       const thread = new Thread(FAKE_THREAD, { eval: true });
       const id = n++;
