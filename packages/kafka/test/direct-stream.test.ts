@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { pollUntil } from './sluice-process.js';
-import { assertRangesCover, assertTotals, batchesOf, jobArgs, nothing, peekNextValue, produce, useEnv, type Batch } from './stream-test-support.js';
+import { assertRangesCover, assertTotals, batchesOf, jobArgs, nothing, peekNextValue, produce, tcpPortsOf, useEnv, type Batch } from './stream-test-support.js';
 
 const env = useEnv();
 
@@ -80,8 +80,13 @@ test('a worker killed with -9 while it reads its offset ranges loses nothing: it
   // Every fetch takes 300 ms: the workers (one core each) spend their tasks in fetches.
   env.kafka.delayFetches(300);
   const job = await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { topics: ['kill'], groupId: 'g-kill', startingOffsets: 'earliest', maxRatePerPartition: 2000, expectTotal: 8000 }));
-  await pollUntil(() => (env.kafka.fetchesInFlight >= 2 ? true : undefined), 60_000, 'both workers fetching (the first batch)');
-  const victim = env.cluster.workerProcesses[0]!;
+  // The victim is a worker caught in a fetch (a worker that happened to read nothing, as
+  // when the first batch's partitions all went to the other one, would test nothing).
+  const victim = await pollUntil(() => {
+    const fetching = env.kafka.fetchingClientPorts();
+    if (fetching.length === 0) return undefined;
+    return env.cluster.workerProcesses.find((w) => w.exitCode === null && w.signalCode === null && fetching.some((p) => tcpPortsOf(w.pid!).has(p)));
+  }, 60_000, 'a worker fetching (the first batch)');
   victim.kill('SIGKILL');
   env.cluster.addWorker();
   const end = await job.finished(60_000).finally(() => env.kafka.delayFetches(0));

@@ -2,6 +2,7 @@
 // in the test process, 2 worker processes), started once per file; producing records with
 // known values; and the checks of a job's batches against the broker's logs.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import type { LocalCluster } from '@sluice/cli';
@@ -123,4 +124,29 @@ export function assertRangesCover(kafka: KafkaTestCluster, batches: Batch[], top
 export function assertTotals(batches: Batch[], want: Produced): void {
   const got = batches.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), nothing());
   assert.deepEqual(got, want, 'every produced record counted exactly once');
+}
+
+/**
+ * The local TCP ports of process `pid`'s sockets (Linux: its fds' socket inodes, looked up
+ * in /proc/net/tcp and tcp6): a test tells which process a broker connection comes from.
+ */
+export function tcpPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(table)) continue;
+    for (const row of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f.length > 9 && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
 }

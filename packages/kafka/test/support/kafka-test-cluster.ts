@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { handleRequest } from './broker-handlers.js';
+import { handleRequest, type Outcome } from './broker-handlers.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { PartitionLog } from './partition-log.js';
 import { TransactionCoordinator } from './transaction-coordinator.js';
@@ -66,6 +66,8 @@ export class KafkaTestCluster {
   connectionsAccepted = 0;
   /** Fetch requests being answered now (a test kills a reader while it fetches). */
   fetchesInFlight = 0;
+  /** Fetches being answered now by the client's port (the remote port of their connection). */
+  private readonly fetchingPorts = new Map<number, number>();
   private fetchDelayMs = 0;
   private readonly servers = new Map<number, net.Server>();
   private readonly sockets = new Map<number, Set<net.Socket>>();
@@ -209,6 +211,11 @@ export class KafkaTestCluster {
     }
   }
 
+  /** The client ports (their connections' remote ports) with a Fetch being answered now: which process is reading (a test kills that one). */
+  fetchingClientPorts(): number[] {
+    return [...this.fetchingPorts.keys()];
+  }
+
   /** The next `n` produce requests are appended but their connections are closed before the answer. */
   dropNextProduceResponses(n: number): void {
     this.dropProduceResponses += n;
@@ -273,7 +280,18 @@ export class KafkaTestCluster {
     this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
     const key = `${brokerId}:${apiKey}`;
     this.brokerRequestCounts.set(key, (this.brokerRequestCounts.get(key) ?? 0) + 1);
-    const outcome = await handleRequest(this, brokerId, apiKey, version, request);
+    const port = apiKey === ApiKey.Fetch ? socket.remotePort : undefined;
+    if (port !== undefined) this.fetchingPorts.set(port, (this.fetchingPorts.get(port) ?? 0) + 1);
+    let outcome: Outcome;
+    try {
+      outcome = await handleRequest(this, brokerId, apiKey, version, request);
+    } finally {
+      if (port !== undefined) {
+        const n = this.fetchingPorts.get(port)! - 1;
+        if (n === 0) this.fetchingPorts.delete(port);
+        else this.fetchingPorts.set(port, n);
+      }
+    }
     if (outcome === 'drop') {
       socket.destroy();
       return;
