@@ -128,6 +128,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'commitAsync after ssc.stop' }],
   },
   {
+    id: 'disk-full-cache-internal',
+    what: 'a cached MEMORY_AND_DISK partition that cannot spill to a full --local-dir fails its task as SLUICE_INTERNAL: the job fails SLUICE_TASK_FAILED, not SLUICE_DISK_FULL',
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: "code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_INTERNAL'",
+    replace: "code: 'SLUICE_INTERNAL'",
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'MEMORY_AND_DISK cache' }],
+  },
+  {
     id: 'disk-full-checkpoint-tmp-left',
     what: 'a checkpoint file whose write failed leaves its half-written temporary file behind',
     file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',

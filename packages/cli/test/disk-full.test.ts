@@ -17,6 +17,9 @@
 //   out to the full --local-dir: store() rejects with SLUICE_DISK_FULL naming the local
 //   directory (it does not wait forever), the driver hears the receiver's error, and the
 //   blocks stored before and after are counted once each.
+// - a cached MEMORY_AND_DISK RDD past --memory while the disk is full: a partition that
+//   cannot spill fails its task (as Spark's DiskStore), the job fails with SLUICE_DISK_FULL
+//   naming the partition and --local-dir, no worker dies; with space back it runs right.
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -307,4 +310,28 @@ test('a receiver block that pushes an older one out to a full --local-dir: store
   const run = await within(job.done, 30_000, 'the stream to stop');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
   assert.deepEqual(seen(), want, 'the stored blocks counted once each; the refused one not at all');
+});
+
+test('a MEMORY_AND_DISK cache past --memory on a full --local-dir fails with SLUICE_DISK_FULL naming the partition and --local-dir, no worker lost; with space back the same job gives the right answer', { timeout: 120_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const records = 24_000; // 8 partitions of ~600 KiB: past --memory 1 on either worker
+  const workers = cluster.workerProcesses.filter((w) => w.exitCode === null && w.signalCode === null);
+  fill();
+  try {
+    const job = await startJob(cluster, fixture('disk-full.ts'), ['cache', String(records)]);
+    const run = await within(job.done, 60_000, 'the cache job to end');
+    assert.equal(run.ok, false, 'the job failed');
+    const f = run.failure!;
+    assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
+    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: worker error serving the task's cachePut: disk full: cannot write the cached partition \d of RDD \d+ \(block rdd_[^)]+\) to '/, f.message);
+    assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
+    assert.match(f.message, /Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
+  } finally {
+    fs.rmSync(filler(), { force: true });
+  }
+  for (const w of workers) assert.ok(w.exitCode === null && w.signalCode === null, `worker ${w.pid} still runs (exit ${w.exitCode}, signal ${w.signalCode})`);
+  const job = await startJob(cluster, fixture('disk-full.ts'), ['cache', String(records)]);
+  const run = await within(job.done, 60_000, 'the cache job to end');
+  assert.equal(run.ok, true, JSON.stringify(run.failure));
+  assert.deepEqual(jsonLines(job.lines, 'CACHED '), [{ first: records, second: records, sum: (records * (records - 1)) / 2 }]);
 });

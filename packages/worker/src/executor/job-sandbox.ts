@@ -1,6 +1,6 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { BlockRead, ErrorCode } from '@sluice/core/internal';
+import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
@@ -359,7 +359,9 @@ export class JobSandbox {
       const ran = this.taskItRan(slot, held);
       const running = held[ran];
       this.requeue(held.filter((_, i) => i !== ran));
-      running?.finish({ kind: 'error', code: 'SLUICE_INTERNAL', message: why, stack: '' });
+      // A cached partition that cannot spill to a full --local-dir fails its task as Spark's
+      // DiskStore does; the job fails SLUICE_DISK_FULL after the retries, as for map outputs.
+      running?.finish({ kind: 'error', code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_INTERNAL', message: why, stack: '' });
       this.pump();
     }
   }
