@@ -89,16 +89,20 @@ after(async () => {
 
 const filler = (): string => path.join(disk, 'filler');
 
+/** Polls `done` every 20 ms until it holds; throws after `ms`. Its own deadline: a poll left running after a failed test would keep the file's process alive. */
+async function until(done: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Have the fixture's receiver store step `n` (a `recv-<n>` file in `ctl`); what its store() said: 'ok' or the error's code and message. */
 async function receive(ctl: string, n: number): Promise<string> {
   fs.writeFileSync(path.join(ctl, `recv-${n}`), '');
   const done = path.join(ctl, `recv-${n}.done`);
-  // Polls until a deadline of its own: a store that never settles ends the test, not the file's process.
-  const deadline = Date.now() + 30_000;
-  while (!fs.existsSync(done)) {
-    if (Date.now() > deadline) throw new Error(`store ${n} did not settle within 30 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => fs.existsSync(done), 30_000, `store ${n} to settle`);
   return fs.readFileSync(done, 'utf8');
 }
 
@@ -176,13 +180,7 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
     const t2 = await step();
     const t3 = await step();
     full = [t2, t3];
-    await within(
-      (async () => {
-        while (!warnings().some((r) => r.batchTime === t3 && r.reason === 'completed')) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      20_000,
-      'the warning for batch 3',
-    );
+    await until(() => warnings().some((r) => r.batchTime === t3 && r.reason === 'completed'), 20_000, 'the warning for batch 3');
     const w = warnings().find((r) => r.batchTime === t2)!;
     assert.equal(w.level, 40, 'logged at warn');
     assert.match(w.msg, /^metadata checkpoint not written; the stream goes on and writes the next one when space is back: disk full: cannot write the metadata checkpoint of batch \d+ \((generated|completed)\) to '/, w.msg);
@@ -198,13 +196,7 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
     fs.rmSync(filler(), { force: true });
   }
   const t4 = await step();
-  await within(
-    (async () => {
-      while (newestBatch() !== t4) await new Promise((r) => setTimeout(r, 20));
-    })(),
-    20_000,
-    'the checkpoint of batch 4 once space is back',
-  );
+  await until(() => newestBatch() === t4, 20_000, 'the checkpoint of batch 4 once space is back');
   fs.writeFileSync(path.join(ctl, 'stop'), '');
   const run = await within(job.done, 30_000, 'the stream to stop');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
@@ -258,13 +250,7 @@ test('a full write-ahead log directory: the block is not acknowledged (store() r
   assert.equal(await receive(ctl, 3), 'ok');
   const want = [1, 3].flatMap(receiverLines).sort();
   const seen = (): string[] => jsonLines<string[]>(job.lines, 'LINES ').flat().sort();
-  await within(
-    (async () => {
-      while (seen().length < want.length) await new Promise((r) => setTimeout(r, 20));
-    })(),
-    30_000,
-    'the stored lines in batches',
-  );
+  await until(() => seen().length >= want.length, 30_000, 'the stored lines in batches');
   fs.writeFileSync(path.join(ctl, 'stop'), '');
   const run = await within(job.done, 30_000, 'the stream to stop');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
@@ -296,13 +282,7 @@ test('a receiver block that pushes an older one out to a full --local-dir: store
     await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('disk full: cannot write block input_'));
     assert.equal(await receive(ctl, 3), 'ok');
     fs.writeFileSync(path.join(ctl, 'go'), '');
-    await within(
-      (async () => {
-        while (seen().length < want.length) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      30_000,
-      'the stored lines in batches',
-    );
+    await until(() => seen().length >= want.length, 30_000, 'the stored lines in batches');
   } finally {
     fs.writeFileSync(path.join(ctl, 'go'), '');
     fs.writeFileSync(path.join(ctl, 'stop'), '');
