@@ -128,6 +128,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'commitAsync after ssc.stop' }],
   },
   {
+    id: 'kafka-commit-rejection-unhandled',
+    what: "a commitAsync nobody awaits whose promise rejects (after the stop) crashes the driver program (an unhandled rejection)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '  p.catch(() => undefined);\n  return p;',
+    replace: '  return p;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'commitAsync after ssc.stop' }],
+  },
+  {
     id: 'disk-full-cache-internal',
     what: 'a cached MEMORY_AND_DISK partition that cannot spill to a full --local-dir fails its task as SLUICE_INTERNAL: the job fails SLUICE_TASK_FAILED, not SLUICE_DISK_FULL',
     file: 'packages/worker/src/executor/job-sandbox.ts',

@@ -259,17 +259,18 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
    * settles when this one is done (a failure is logged and rejects it). After the stream
    * stopped it commits nothing and opens no connection: it rejects with SLUICE_CANCELLED
    * (Spark drops a commit queued after the stop without a word; here the promise is the
-   * only answer, and it must not say committed).
+   * only answer, and it must not say committed). It need not be awaited: a rejection nobody
+   * waits for is logged as a warning and does not stop the driver program.
    */
   commitAsync(ranges: readonly OffsetRange[]): Promise<void> {
     if (this.stopped) {
       const what = ranges.map((r) => `${r.topic}/${r.partition}@${r.untilOffset}`).join(', ') || 'no ranges';
-      return Promise.reject(
-        new SluiceError(
-          'SLUICE_CANCELLED',
-          `KafkaUtils.createDirectStream: commitAsync after the stream stopped: offsets ${what} of group '${this.options.groupId}' were not committed; commit in the batch's foreachRDD (awaited), before ssc.stop(): a stream started again from this group reads from its last commit`,
-        ),
+      const err = new SluiceError(
+        'SLUICE_CANCELLED',
+        `KafkaUtils.createDirectStream: commitAsync after the stream stopped: offsets ${what} of group '${this.options.groupId}' were not committed; commit in the batch's foreachRDD (awaited), before ssc.stop(): a stream started again from this group reads from its last commit`,
       );
+      this.ssc.sc.log('warn', err.message, { component: 'kafka-direct-stream', groupId: this.options.groupId });
+      return handled(Promise.reject(err));
     }
     const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: BigInt(r.untilOffset), leaderEpoch: -1 }));
     const done = this.commits.then(async () => {
@@ -282,8 +283,19 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       }
     });
     this.commits = done.catch(() => undefined);
-    return done;
+    return handled(done);
   }
+}
+
+/**
+ * A commit's promise, marked handled: a caller that awaits it still sees its rejection, and
+ * one that does not (Spark's examples call commitAsync without waiting) does not crash the
+ * driver program with an unhandled rejection; the failure is logged (Spark's commitAsync
+ * reports a failed commit to its callback, never by throwing).
+ */
+function handled(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
 }
 
 function describe(err: unknown): string {
