@@ -155,20 +155,12 @@ export class ShuffleClient {
   putRemoteBlock(address: string, blockId: string, data: Uint8Array, timeoutMs = 3000 + Math.ceil(data.byteLength / 2_097_152) * 1000): Promise<void> {
     return new Promise((resolve, reject) => {
       const call = this.client(address).PutBlock(secretMetadata(this.security.secret), { deadline: Date.now() + timeoutMs }, (err) => (err ? reject(err) : resolve()));
-      if (data.byteLength > REPLICA_PIECE_BYTES && hasLineBlockHeadroom(data)) {
-        // A received line block goes in messages of REPLICA_PIECE_BYTES, one segment.
-        for (let o = 0; o < data.byteLength; o += REPLICA_PIECE_BYTES) {
-          const end = Math.min(o + REPLICA_PIECE_BYTES, data.byteLength);
-          call.write({ block_id: blockId, data: data.subarray(o, end), last: end === data.byteLength });
-        }
-        call.write({ block_id: blockId, end_of_block: true });
-        call.end();
-        return;
-      }
-      const inPlace = data.byteLength <= REPLICA_MESSAGE_BYTES ? replicaMessageInPlace(blockId, data) : undefined;
+      // A received line block over REPLICA_PIECE_BYTES goes in messages of that size, one segment.
+      const pieced = data.byteLength > REPLICA_PIECE_BYTES && hasLineBlockHeadroom(data);
+      const inPlace = !pieced && data.byteLength <= REPLICA_MESSAGE_BYTES ? replicaMessageInPlace(blockId, data) : undefined;
       // The services' serializer passes an EncodedMessage through (loadProto).
       if (inPlace) call.write(inPlace as unknown as wire.BlockChunk);
-      const parts = inPlace ? [] : [...chunks(data, REPLICA_MESSAGE_BYTES)];
+      const parts = inPlace ? [] : [...chunks(data, pieced ? REPLICA_PIECE_BYTES : REPLICA_MESSAGE_BYTES)];
       parts.forEach((c, i) => call.write({ block_id: blockId, data: c, last: i === parts.length - 1 }));
       call.write({ block_id: blockId, end_of_block: true });
       call.end();
