@@ -676,6 +676,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'randomSplit' }],
   },
   {
+    id: 'rdd-debug-string-shuffle-drawn-narrow',
+    what: "rdd.toDebugString draws a shuffle's map side as a narrow parent (no +-(n), no new column): the stage boundary is lost",
+    file: 'packages/core/src/rdd/debug-string.ts',
+    search: "visit(d.rdd, next, d.type === 'shuffle', i === r.deps.length - 1)",
+    replace: "visit(d.rdd, next, false, i === r.deps.length - 1)",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'toDebugString' }],
+  },
+  {
     id: 'rdd-max-is-min',
     what: 'rdd.max() and rdd.min() take the wrong end of the order',
     file: 'packages/core/src/rdd/rdd-actions.ts',

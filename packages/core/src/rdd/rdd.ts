@@ -4,6 +4,7 @@ import { mulberry32 } from '../util/random.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
+import { debugString, describe } from './debug-string.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs } from './pair-rdd-functions.js';
@@ -79,6 +80,23 @@ export class RDD<T> {
   setName(name: string): this {
     this.name = name;
     return this;
+  }
+
+  /**
+   * The lineage as text, as Spark's toDebugString: an RDD a line, its parents below it, each
+   * shuffle's map side one level further in behind `+-(partitions)`, storage levels in brackets.
+   * @example
+   *   (4) ShuffledRDD[3] at reduceByKey at job.ts:9:6 []
+   *    +-(2) MapPartitionsRDD[2] at map at job.ts:8:6 []
+   *       |  ParallelCollectionRDD[0] at parallelize [MEMORY_ONLY]
+   */
+  toDebugString(): string {
+    return debugString(this as RDD<unknown>);
+  }
+
+  /** `[name ]Class[id] at operator[ at site] [storage level]`, as Spark's RDD.toString (see toDebugString). */
+  toString(): string {
+    return describe(this as RDD<unknown>);
   }
 
   /** @internal Ship a user function: captures its local variables, or throws NotSerializableError. */

@@ -1,0 +1,161 @@
+import type { ShippedFunction } from '../closure/shipped-function.js';
+import type { AggregatorSpec, NodeOp } from './plan.js';
+import type { RDD } from './rdd.js';
+
+/**
+ * An RDD's lineage as text, in the shape of Spark's `RDD.toDebugString`: one line per RDD,
+ * `(partitions) Class[id] at operator at file:line:column [storage level]`, its parents
+ * below it indented by `|`; a shuffle dependency starts a new stage, drawn `+-(partitions)`
+ * one level further in. An RDD reached twice (a diamond) is written each time, as Spark's.
+ * A checkpointed RDD's parent is its checkpoint (ReliableCheckpointRDD), whose lineage was cut.
+ *
+ * The class names are Spark's where Sluice has the same thing (ParallelCollectionRDD,
+ * MapPartitionsRDD, ShuffledRDD, CoGroupedRDD, UnionRDD, ...), so a reader can look them up;
+ * the site is the user's call of the operator for operators given a function (source-mapped),
+ * and is left out for the others (Spark records every RDD's creation site; Sluice does not
+ * take a stack trace per RDD).
+ */
+export function debugString(rdd: RDD<unknown>): string {
+  const lines: string[] = [];
+  // `prefix` opens the line of an RDD reached through a narrow dependency and is kept for its
+  // own parents; an RDD that starts a stage (the root, a shuffle's map side) opens a new column
+  // under the middle of its partition count, and `+-` marks it where the column it leaves was.
+  const visit = (r: RDD<unknown>, prefix: string, startsStage: boolean, lastParent: boolean): void => {
+    let next = prefix;
+    if (startsStage) {
+      const count = `(${r.numPartitions})`;
+      const middle = Math.floor((count.length - 1) / 2);
+      const column = `${' '.repeat(middle)}|${' '.repeat(count.length - middle)}`;
+      if (lines.length === 0) {
+        lines.push(`${count} ${describe(r)}`);
+        next = column;
+      } else {
+        const base = prefix.replace(/\|\s*$/, '');
+        lines.push(`${base}+-${count} ${describe(r)}`);
+        next = `${base}${lastParent ? '  ' : '| '}${column}`;
+      }
+    } else {
+      lines.push(`${prefix}${describe(r)}`);
+    }
+    if (r.checkpointDir !== undefined) {
+      lines.push(`${next}ReliableCheckpointRDD at checkpoint (${r.checkpointDir}) []`);
+      return;
+    }
+    r.deps.forEach((d, i) => visit(d.rdd, next, d.type === 'shuffle', i === r.deps.length - 1));
+  };
+  visit(rdd, '', true, true);
+  return lines.join('\n');
+}
+
+/** One RDD as Spark's `RDD.toString` writes it: `[name ]Class[id] at operator[ at site]`, then `[storage level]`. */
+export function describe(r: RDD<unknown>): string {
+  const { cls, operator, site } = classOf(r.op);
+  const name = r.name !== undefined ? `${r.name} ` : '';
+  const at = site !== undefined ? ` at ${site}` : '';
+  return `${name}${cls}[${r.id}] at ${operator}${at} [${r.storage === 'NONE' ? '' : r.storage}]`;
+}
+
+function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
+  const mapped = (operator: string, fn?: ShippedFunction): { cls: string; operator: string; site?: string } => ({ cls: 'MapPartitionsRDD', operator, site: fn?.callSite });
+  switch (op.kind) {
+    case 'parallelize':
+      return { cls: 'ParallelCollectionRDD', operator: 'parallelize' };
+    case 'range':
+      return { cls: 'ParallelCollectionRDD', operator: 'range' };
+    case 'textFile':
+      return { cls: 'TextFileRDD', operator: 'textFile' };
+    case 'binaryRecords':
+      return { cls: 'BinaryRecordsRDD', operator: 'binaryRecordsStream' };
+    case 'checkpointFile':
+      return { cls: 'ReliableCheckpointRDD', operator: 'checkpoint' };
+    case 'objectFile':
+      return { cls: 'ObjectFileRDD', operator: 'objectFile' };
+    case 'blocks':
+      return { cls: 'BlockRDD', operator: 'receiver blocks' };
+    case 'directInput':
+      return { cls: 'DirectInputRDD', operator: 'direct input', site: op.reader.callSite };
+    case 'map':
+    case 'filter':
+    case 'flatMap':
+    case 'mapValues':
+    case 'flatMapValues':
+    case 'keyBy':
+      return mapped(op.kind, op.fn);
+    case 'mapPartitions':
+      return mapped(op.withIndex ? 'mapPartitionsWithIndex' : 'mapPartitions', op.fn);
+    case 'keys':
+    case 'values':
+    case 'glom':
+      return mapped(op.kind);
+    case 'pairWithNull':
+      return mapped('distinct');
+    case 'roundRobinKeys':
+      return mapped('repartition');
+    case 'reduceWindow':
+      return mapped('reduceByKeyAndWindow', op.reduce);
+    case 'updateState':
+      return mapped('updateStateByKey', op.fn);
+    case 'mapWithState':
+      return mapped('mapWithState', op.fn);
+    case 'joinValues':
+      return mapped(op.mode === 'inner' ? 'join' : `${op.mode === 'full' ? 'fullOuter' : op.mode + 'Outer'}Join`);
+    case 'combineLocal':
+      return mapped(aggregatorOperator(op.aggregator), aggregatorFn(op.aggregator));
+    case 'sample':
+      return { cls: 'PartitionwiseSampledRDD', operator: 'sample' };
+    case 'zipWithIndex':
+      return { cls: 'ZippedWithIndexRDD', operator: 'zipWithIndex' };
+    case 'union':
+      return { cls: 'UnionRDD', operator: 'union' };
+    case 'partitionerAwareUnion':
+      return { cls: 'PartitionerAwareUnionRDD', operator: 'union' };
+    case 'coalesce':
+      return { cls: 'CoalescedRDD', operator: 'coalesce' };
+    case 'cartesian':
+      return { cls: 'CartesianRDD', operator: 'cartesian' };
+    case 'zipPartitions':
+      return { cls: 'ZippedPartitionsRDD2', operator: 'zipPartitions', site: op.fn.callSite };
+    case 'shuffled': {
+      const agg = op.shuffle.aggregator;
+      const operator = agg !== undefined ? aggregatorOperator(agg) : op.sort !== undefined ? 'sortByKey' : 'partitionBy';
+      return { cls: 'ShuffledRDD', operator, site: agg !== undefined ? aggregatorFn(agg)?.callSite : undefined };
+    }
+    case 'cogroup':
+      return { cls: 'CoGroupedRDD', operator: 'cogroup' };
+    default: {
+      const never: never = op;
+      return { cls: 'RDD', operator: (never as { kind: string }).kind };
+    }
+  }
+}
+
+function aggregatorOperator(a: AggregatorSpec): string {
+  switch (a.kind) {
+    case 'reduce':
+      return 'reduceByKey';
+    case 'group':
+      return 'groupByKey';
+    case 'fold':
+      return 'foldByKey';
+    case 'aggregate':
+      return 'aggregateByKey';
+    case 'combine':
+      return 'combineByKey';
+    case 'first':
+      return 'distinct';
+  }
+}
+
+function aggregatorFn(a: AggregatorSpec): ShippedFunction | undefined {
+  switch (a.kind) {
+    case 'reduce':
+    case 'fold':
+      return a.fn;
+    case 'aggregate':
+      return a.seqOp;
+    case 'combine':
+      return a.createCombiner;
+    default:
+      return undefined;
+  }
+}
