@@ -12,10 +12,11 @@ import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
 const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
 const nums = Array.from({ length: 120 }, () => int(0, 1000));
+const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], [0, 999], [-5, -1]];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ nums }));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges }));
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
 const results = new Map<string, Outcome>();
@@ -68,4 +69,42 @@ test('toDebugString: the lineage an RDD a line, a shuffle one level in behind +-
   assert.equal(r.after, r.before, 'running a job changes nothing in it');
   assert.equal(r.single, `(2) ParallelCollectionRDD[${ids.base}] at parallelize []`);
   assert.equal(r.named, `extra ParallelCollectionRDD[${ids.extra}] at parallelize []`);
+});
+
+/** The partition a range partitioner with these sorted upper bounds gives `k` (the first bound >= k; reversed when descending). */
+function rangePartition(bounds: readonly number[], n: number, ascending: boolean, k: number): number {
+  let i = 0;
+  while (i < bounds.length && bounds[i] < k) i++;
+  i = Math.min(i, n - 1);
+  return ascending ? i : n - 1 - i;
+}
+
+test('filterByRange: the pairs with lower <= key <= upper in the sort order, reading only the partitions whose range can hold them', () => {
+  for (const ascending of [true, false]) {
+    const r = got<{ out: { rows: [number, number][]; scanned: number[]; partitions: number }[]; bounds: number[]; parts: [number, number][][] }>(`filterByRange.${ascending ? 'asc' : 'desc'}`);
+    assert.equal(r.parts.length, 6);
+    assert.ok(r.bounds.length >= 3, `bounds ${JSON.stringify(r.bounds)}`);
+    // The bounds place the sorted partitions as the test's own range partition function does.
+    r.parts.forEach((part, i) => part.forEach(([k]) => assert.equal(rangePartition(r.bounds, 6, ascending, k), i, `key ${k} in partition ${i}`)));
+    ranges.forEach(([lo, hi], j) => {
+      const { rows, scanned, partitions } = r.out[j];
+      const want = nums.filter((k) => k >= lo && k <= hi).sort((a, b) => (ascending ? a - b : b - a));
+      assert.deepEqual(rows.map(([k]) => k), want, `[${lo}, ${hi}] ${ascending ? 'ascending' : 'descending'}`);
+      assert.ok(rows.every(([k, v]) => v === k * 2));
+      assert.equal(partitions, 6);
+      const [a, b] = [rangePartition(r.bounds, 6, ascending, lo), rangePartition(r.bounds, 6, ascending, hi)];
+      const expected = Array.from({ length: Math.max(a, b) - Math.min(a, b) + 1 }, (_, i) => Math.min(a, b) + i);
+      assert.deepEqual([...scanned].sort((x, y) => x - y), expected, `[${lo}, ${hi}]: partitions read`);
+    });
+    // The narrow ranges read fewer partitions than there are.
+    assert.ok(r.out[1].scanned.length < 6 && r.out[2].scanned.length === 1, JSON.stringify(r.out.map((o) => o.scanned)));
+  }
+  // Not range-partitioned: every partition is read and filtered, the order kept.
+  const u = got<{ rows: [number, number][]; scanned: number[] }>('filterByRange.unpartitioned');
+  assert.deepEqual(u.rows.map(([k]) => k), nums.filter((k) => k >= ranges[0][0] && k <= ranges[0][1]));
+  assert.deepEqual([...u.scanned].sort(), [0, 1, 2]);
+  assert.deepEqual(got('filterByRange.empty'), []);
+  assert.deepEqual(got('filterByRange.emptyRange'), []);
+  const bad = results.get('filterByRange.badBound');
+  assert.ok(bad && !bad.ok && bad.code === 'SLUICE_BAD_ARGUMENT' && /filterByRange: the lower bound is undefined/.test(bad.error), JSON.stringify(bad));
 });

@@ -88,7 +88,9 @@ export type NodeOp =
   | { readonly kind: 'union'; readonly parts: readonly (readonly [number, number])[] }
   /** Partition i concatenates partition i of every parent, in order (inputs with the same partitioner). */
   | { readonly kind: 'partitionerAwareUnion' }
-  /** Partition i of a coalesced RDD concatenates these parent partitions. */
+  /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */
+  | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
+  /** Partition i of a coalesced RDD concatenates these parent partitions (none: an empty partition, whose parent is not computed). */
   | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[] }
   | { readonly kind: 'cartesian'; readonly rightPartitions: number }
   /** Partition i is fn(parent 0's partition i, parent 1's partition i), each as an iterator (zipPartitions, zip). */

@@ -343,6 +343,13 @@ export class PartitionComputer {
           if (entry.exists || mapped.length > 0) emit([k, entry]);
         });
       }
+      case 'keyRange': {
+        const { lower, upper } = op;
+        return this.compute(parent, split, (kv) => {
+          const k = (kv as [unknown, unknown])[0];
+          if (compareKeys(k, lower) >= 0 && compareKeys(k, upper) <= 0) emit(kv);
+        });
+      }
       case 'joinValues':
         return this.compute(parent, split, (kv) => joinValues(op.mode, kv as [unknown, [unknown[], unknown[]]], emit));
       case 'union': {
