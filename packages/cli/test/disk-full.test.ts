@@ -31,7 +31,7 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { LocalCluster } from '../src/local-cluster.js';
 import { bigReceiverLines, receiverLines } from './fixtures/disk-full.js';
-import { fixture, jsonLines, startJob, within } from './harness.js';
+import { fixture, jsonLines, pollUntil, startJob, within } from './harness.js';
 
 type LogRecord = Record<string, unknown> & { msg: string; level: number };
 
@@ -89,14 +89,8 @@ after(async () => {
 
 const filler = (): string => path.join(disk, 'filler');
 
-/** Polls `done` every 20 ms until it holds; throws after `ms`. Its own deadline: a poll left running after a failed test would keep the file's process alive. */
-async function until(done: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls `done` every 20 ms until it holds (the shared pollUntil: it stops at its deadline, so a failed wait does not keep the file's process alive). */
+const until = (done: () => boolean, ms: number, what: string): Promise<true> => pollUntil(() => done() || undefined, ms, what, 20);
 
 /** Have the fixture's receiver store step `n` (a `recv-<n>` file in `ctl`); what its store() said: 'ok' or the error's code and message. */
 async function receive(ctl: string, n: number): Promise<string> {

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
-import { fixture, jsonLine, jsonLines, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
+import { fixture, jsonLine, jsonLines, pollUntil, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
 import { NumberedLineSource } from './numbered-line-source.js';
 import { batchesWhere } from './batch-progress.js';
 
@@ -77,10 +77,15 @@ async function runStream(
   phase('feeding');
   await during(job, receiver);
   phase('during done');
-  while (!source.done) {
-    assert.equal(job.ended, false, `the job ended early:\n${job.lines.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await pollUntil(
+    () => {
+      assert.equal(job.ended, false, `the job ended early:\n${job.lines.slice(-20).join('\n')}`);
+      return source.done || undefined;
+    },
+    60_000,
+    'the source to write its last line',
+    20,
+  );
   source.stop();
   const lastSentAt = Date.now();
   phase(`sent ${source.lines.length}`);
@@ -140,7 +145,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         phase('A exited');
         movedFrom.push(receiver.workerId);
         const moved = JSON.parse((await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
-        while (source.conns.length === connsBefore) await new Promise((r) => setTimeout(r, 10));
+        await pollUntil(() => source.conns.length > connsBefore || undefined, 30_000, 'the moved receiver to connect to the source', 10);
         const old = source.conns[connsBefore - 1];
         assert.ok(old.endedAt !== undefined, 'the old receiver half-closed its connection (a graceful stop)');
         gaps.push(source.conns[connsBefore].openedAt - old.endedAt);

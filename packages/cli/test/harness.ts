@@ -122,6 +122,24 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/**
+ * Call `probe` every `everyMs` until it returns a value other than undefined, and resolve
+ * with it; reject after `ms` (or with what `probe` throws). Every poll in these tests goes
+ * through here, not a `while (...) await sleep()` raced by within(): within() rejects at its
+ * deadline but leaves such a loop polling, and that keeps the file's process (and its
+ * cluster) alive after the test failed, until the runner kills it. This loop stops at its
+ * deadline. For a boolean: `pollUntil(() => cond() || undefined, ...)`.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined, ms: number, what: string, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A port nothing listens on: bind port 0, read the port, close. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -139,17 +139,5 @@ export function callStatus(client: grpc.Client, service: ServiceName, rpc: strin
   });
 }
 
-/**
- * Call `probe` every `everyMs` until it returns a value other than undefined, and
- * resolve with it; reject after `ms`. The loop itself stops at the deadline, so a
- * failing wait does not keep the test process alive.
- */
-export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined, ms: number, what: string, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The shared poll to a deadline (harness.ts), here too for the process tests that import it from here. */
+export { pollUntil } from './harness.js';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLine, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, within, freePort } from './harness.js';
+import { fixture, jsonLine, pollUntil, withCluster, type ClusterHandle, type JobRun, type RunningJob, jsonLines, lineOf, sleep, startJob, within, freePort } from './harness.js';
 
 
 function tmpDir(name: string): string {
@@ -101,7 +101,7 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
       victimId = first.workerId;
       const victim = procs.get(victimId);
       assert.ok(victim, `the receiver runs on a known worker (${victimId})`);
-      while (conns.length === 0) await sleep(10);
+      await pollUntil(() => conns.length > 0 || undefined, 30_000, 'the receiver to connect to the source', 10);
       feeding = setInterval(() => {
         const c = conns.length - 1;
         const s = conns[c];
@@ -131,7 +131,7 @@ test('kill -9 of the worker running a socket receiver: it restarts on another wo
       await exited(victim);
       const restartedLine = await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
       const restarted = JSON.parse(restartedLine.slice('RECEIVER started '.length)) as ReceiverEventLine;
-      while (conns.length < 2) await sleep(10);
+      await pollUntil(() => conns.length >= 2 || undefined, 30_000, 'the restarted receiver to connect to the source', 10);
       const reconnectedAt = Date.now();
       // The stream goes on from the new worker: wait for 2 batches with data after the reconnection.
       const deadline = Date.now() + 30_000;

@@ -33,13 +33,9 @@ test('a supervised job that throws restarts as attempt 2 under the same id, in f
     job.on('restart', (attempt, reason) => restarts.push([attempt, reason]));
     const ended = new Promise<string>((r) => job.once('end', (state) => r(state)));
     const starts = (): number => lines.filter((l) => l.startsWith('START ')).length;
-    await within(
-      (async () => {
-        while (!(starts() === 2 && rounds(lines.slice(lines.lastIndexOf(lines.filter((l) => l.startsWith('START ')).at(-1)!))).length >= 2)) await sleep(50);
-      })(),
-      60_000,
-      `attempt 2 to run two rounds; output so far:\n${lines.join('\n')}`,
-    );
+    await pollUntil(() => (starts() === 2 && rounds(lines.slice(lines.lastIndexOf(lines.filter((l) => l.startsWith('START ')).at(-1)!))).length >= 2) || undefined, 60_000, 'attempt 2 to run two rounds').catch((err: Error) => {
+      throw new Error(`${err.message}; output so far:\n${lines.join('\n')}`, { cause: err });
+    });
     const second = lines.lastIndexOf(lines.filter((l) => l.startsWith('START ')).at(-1)!);
     const before = rounds(lines.slice(0, second));
     const after = rounds(lines.slice(second));

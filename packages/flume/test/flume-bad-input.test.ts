@@ -13,7 +13,7 @@ import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import avro from 'avsc';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, freePort, jsonLines, startCluster, startJob, type RunningJob } from './job-runner.js';
+import { fixture, freePort, jsonLines, pollUntil, startCluster, startJob, type RunningJob } from './job-runner.js';
 import { FlumeSink, HandshakeRequestType, HandshakeResponseType, javaBuffers, nettyPack } from './support/flume-avro-client.js';
 import { emptySent, sendAll, type Sent } from './support/events.js';
 
@@ -74,7 +74,7 @@ test('a malformed frame, a wrong handshake, an undecodable handshake, a deflated
     acked = n;
     await new Promise((r) => setTimeout(r, 40));
   });
-  while (acked === 0) await new Promise((r) => setTimeout(r, 10));
+  await pollUntil(() => acked > 0 || undefined, 30_000, 'the first batch of events acknowledged', 10);
 
   // 1. A frame length past maxBatchBytes (default 64 MiB).
   const a = await raw(port);

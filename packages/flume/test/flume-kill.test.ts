@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { LocalCluster, createRootLogger } from '@sluice/cli';
-import { fixture, freePort, jsonLines, startJob } from './job-runner.js';
+import { fixture, freePort, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { FlumeSink } from './support/flume-avro-client.js';
 import { emptySent, sendAll } from './support/events.js';
 
@@ -52,7 +52,7 @@ test("kill -9 of the Flume receiver's worker mid-stream: batches without OK are 
     ),
   );
   // Once a quarter was acknowledged, with more arriving: kill the receiver's worker.
-  while (acked < N / 4) await new Promise((r) => setTimeout(r, 10));
+  await pollUntil(() => acked >= N / 4 || undefined, 60_000, `a quarter of ${N} events acknowledged`, 10);
   procs.get(started.workerId)!.kill('SIGKILL');
   killedAt = acked;
   await sending;

@@ -84,7 +84,10 @@ test("the controls: LATEST reads nothing put before the readers ran; the job sub
   const counted = () => jsonLines<{ shards: Record<string, number[]> }>(latest.lines, 'BATCH ');
   const probed = () => new Set(counted().flatMap((b) => Object.keys(b.shards))).size;
   const targets = await shards(c, 'positions');
+  const probeDeadline = Date.now() + 60_000;
   while (probed() < 2) {
+    // Its own deadline: a reader that never counts would otherwise keep this loop (and the file's process) going.
+    assert.ok(Date.now() < probeDeadline, `a probe counted from each shard within 60 s (${probed()} of 2 shards, ${probes.length} probes put)`);
     for (const s of targets) {
       const id = 1_000_000 + probes.length;
       probes.push(id);

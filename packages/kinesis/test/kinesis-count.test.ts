@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalCluster, createRootLogger } from '@sluice/cli';
-import { fixture, jsonLines, startJob } from './job-runner.js';
+import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
 import { client, createStream, emptySent, put, type Sent } from './support/producer.js';
 
@@ -80,7 +80,7 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   ]);
   await job.waitLine('STARTED', 30_000);
   const started = () => jsonLines<{ workerId: string; streamId: number }>(job.lines, 'RECEIVER started ');
-  while (started().length < 4) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(() => started().length >= 4 || undefined, 60_000, 'the 4 readers to start');
   const first = started();
   assert.equal(new Set(first.map((s) => s.workerId)).size, 2, `the 4 readers run on both workers: ${JSON.stringify(first)}`);
   const victim = first[0]!.workerId;
@@ -90,7 +90,7 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   const putting = put(c, stream, 0, N, 7, sent, { onBatch: (n) => void (putSoFar = n) });
   // Once a fifth is counted, with more arriving: kill the worker of the first reader.
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
-  while (seen() < N / 5) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(() => seen() >= N / 5 || undefined, 120_000, `a fifth of ${N} records counted`);
   procs.get(victim)!.kill('SIGKILL');
   const killedAt = putSoFar;
   await putting;

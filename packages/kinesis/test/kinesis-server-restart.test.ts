@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
+import { fixture, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
 import { client, createStream, emptySent, put } from './support/producer.js';
 
@@ -41,7 +41,7 @@ test('kinesalite stopped and started again mid-stream: the stream resumes, every
   await job.waitLine('STARTED', 30_000);
   await put(c, stream, 0, N / 2, 5, sent);
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
-  while (seen() < N / 4) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(() => seen() >= N / 4 || undefined, 60_000, `a quarter of ${N} records counted`);
   c.destroy();
   await kinesis.stop();
   const down = await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('cannot reach the endpoint'));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
+import { fixture, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
@@ -33,7 +33,7 @@ test('mosquitto stopped and started mid-stream: the stream resumes, no message l
   const sent = emptySent();
   await publish(broker.url, topic, 0, HALF, 5, sent);
   const seen = (): Set<number> => new Set(jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').flatMap((b) => b.ids));
-  while (seen().size === 0) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(() => seen().size > 0 || undefined, 60_000, 'the first message counted');
   await broker.stop();
   const atStop = seen().size;
   await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('cannot reach the broker'));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { LocalCluster, createRootLogger } from '@sluice/cli';
-import { fixture, jsonLines, startJob } from './job-runner.js';
+import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
@@ -52,7 +52,7 @@ test("kill -9 of the MQTT receiver's worker (QoS 1): no message lost, the receiv
   }, 100);
   // Once a quarter is counted (stored and acknowledged), with more arriving: kill the receiver's worker.
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
-  while (seen() < N / 4) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(() => seen() >= N / 4 || undefined, 60_000, `a quarter of ${N} messages counted`);
   procs.get(started.workerId)!.kill('SIGKILL');
   killedAt = published;
   await publishing;

@@ -64,8 +64,8 @@ test('100,000 records through saveToRedis on 2 workers, with task failures after
       await new Promise((res) => setTimeout(res, 25));
     }
   })();
-  const end = await job.finished(100_000);
-  watching = false;
+  // Stopped whatever the job did: a watch left running keeps the file's process alive.
+  const end = await job.finished(100_000).finally(() => (watching = false));
   await watcher;
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
   const batchEnds = end.lines.filter((l) => l.startsWith('BATCH ')).map((l) => Number(l.split(' ')[2]));

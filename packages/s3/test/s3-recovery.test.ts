@@ -94,12 +94,13 @@ const bucketKeys = async (): Promise<string[]> => (await s3!.list(BUCKET, 'wordc
 const stateCount = (): number => outputs('state').size;
 
 before(async () => {
+  // Cleared in the finally as well: a failed wait below must not leave the feed running (it keeps the file's process alive).
+  let feeding = true;
   try {
     s3 = await startS3rver([BUCKET]);
     cluster = await startCluster(2, s3.env);
     jobs.push(await submitDetached());
     await until(() => (stateCount() > 0 ? true : undefined), 60_000, 'the first batch');
-    let feeding = true;
     const feeding$ = (async () => {
       while (feeding) {
         feedFile();
@@ -138,6 +139,8 @@ before(async () => {
     keysAtEnd = await bucketKeys();
   } catch (err) {
     setupError = err;
+  } finally {
+    feeding = false;
   }
 });
 

@@ -89,6 +89,23 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
   return { lines, done, waitLine, finished, cancel: () => job.cancel(), lastReceiverError: () => job.lastReceiverError?.text };
 }
 
+/**
+ * Call `probe` every `everyMs` until it returns a value other than undefined, and resolve
+ * with it; reject after `ms` (or with what `probe` throws). A wait in a test polls here, not
+ * in a `while (...) await sleep()` of its own: such a loop has no end when what it waits for
+ * never comes, and keeps the file's process (and its cluster) alive after the test failed.
+ * For a boolean: `pollUntil(() => cond() || undefined, ...)`.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | undefined, ms: number, what: string, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
   return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
 }
