@@ -708,6 +708,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'filterByRange' }],
   },
   {
+    id: 'rdd-pipe-exit-status-ignored',
+    what: 'rdd.pipe takes the output of a command that exited with a status other than 0 (Spark fails the task)',
+    file: 'packages/core/src/scheduler/pipe-partition.ts',
+    search: '      if (code !== 0) {',
+    replace: '      if (signal !== null) {',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: a command' }],
+  },
+  {
+    id: 'rdd-pipe-env-dropped',
+    what: "rdd.pipe runs the command without the env variables given (only the worker's)",
+    file: 'packages/core/src/scheduler/pipe-partition.ts',
+    search: 'env: { ...process.env, ...spec.env }',
+    replace: 'env: { ...process.env }',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: each' }],
+  },
+  {
     id: 'rdd-max-is-min',
     what: 'rdd.max() and rdd.min() take the wrong end of the order',
     file: 'packages/core/src/rdd/rdd-actions.ts',

@@ -12,11 +12,12 @@ import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
 const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
 const nums = Array.from({ length: 120 }, () => int(0, 1000));
+const words = Array.from({ length: 40 }, () => ['pear', 'Apple', 'fig', 'kiwi', 'date', 'äpfel', 'Zebra', '10', '9'][int(0, 9)]);
 const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], [0, 999], [-5, -1]];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges }));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp }));
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
 const results = new Map<string, Outcome>();
@@ -107,4 +108,38 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
   assert.deepEqual(got('filterByRange.emptyRange'), []);
   const bad = results.get('filterByRange.badBound');
   assert.ok(bad && !bad.ok && bad.code === 'SLUICE_BAD_ARGUMENT' && /filterByRange: the lower bound is undefined/.test(bad.error), JSON.stringify(bad));
+});
+
+/** How parallelize slices n elements into p partitions. */
+const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p }, (_, i) => xs.slice(Math.floor((i * xs.length) / p), Math.floor(((i + 1) * xs.length) / p)));
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+function failure(name: string): { error: string; code: string | null } {
+  const o = results.get(name);
+  assert.ok(o, `no result for '${name}'`);
+  if (o.ok) throw new Error(`'${name}' should have failed, gave ${JSON.stringify(o.value)}`);
+  return o;
+}
+
+test('pipe: each partition through the command, its stdout lines the new partition; env, cwd, empty partitions, early stop', () => {
+  // sort in the C locale: byte order, partition by partition.
+  assert.deepEqual(got('pipe.sort'), slices(words, 3).map((p) => [...p].sort(byteOrder)));
+  // The command runs for an empty partition too (it prints its first line).
+  assert.deepEqual(got('pipe.env'), slices([1, 2, 3, 4, 5], 4).map((p) => ['start hi there', ...p.map(String)]));
+  // \r\n and \n end lines; an empty line is a record; a last line without \n is one.
+  assert.deepEqual(got('pipe.lineEnds'), ['a', 'b', '', 'c']);
+  assert.deepEqual(got('pipe.cwd'), [fs.realpathSync(tmp)]);
+  assert.deepEqual(got('pipe.take'), ['0', '1', '2']);
+});
+
+test('pipe: a command that exits non-zero or cannot start fails the job naming it; a blank command is refused', () => {
+  const status = failure('pipe.status');
+  assert.equal(status.code, 'SLUICE_TASK_FAILED', status.error);
+  assert.match(status.error, /rdd\.pipe\('sh -c cat >\/dev\/null; echo "boom on \$0" >&2; exit 3'\) on partition \d: the command exited with status 3; its stderr ended: boom on sh/);
+  const missing = failure('pipe.missing');
+  assert.equal(missing.code, 'SLUICE_TASK_FAILED', missing.error);
+  assert.match(missing.error, /rdd\.pipe\('sluice-no-such-command --flag'\) on partition \d: cannot run it: command 'sluice-no-such-command' not found/);
+  const empty = failure('pipe.empty');
+  assert.equal(empty.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(empty.error, /rdd\.pipe: the command must be a non-empty string/);
 });

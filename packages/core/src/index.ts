@@ -15,7 +15,7 @@
  *   }
  */
 export { SluiceContext } from './context.js';
-export { RDD, type Pair } from './rdd/rdd.js';
+export { RDD, type Pair, type PipeOptions } from './rdd/rdd.js';
 export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';

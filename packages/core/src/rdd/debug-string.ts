@@ -87,6 +87,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'values':
     case 'glom':
       return mapped(op.kind);
+    case 'pipe':
+      return { cls: 'PipedRDD', operator: 'pipe' };
     case 'keyRange':
       return mapped('filterByRange');
     case 'pairWithNull':

@@ -33,6 +33,18 @@ export type AggregatorSpec =
   /** Keep the first value seen for a key (distinct). */
   | { readonly kind: 'first' };
 
+/** What rdd.pipe runs for each partition. */
+export interface PipeSpec {
+  /** The program and its arguments (no shell). */
+  readonly command: readonly string[];
+  /** Added to the worker's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute; made on the driver from the job's working directory. */
+  readonly cwd: string;
+  /** Whether the user gave `cwd` (else a worker without that directory runs the command in its own). */
+  readonly cwdGiven: boolean;
+}
+
 export interface ShuffleSpec {
   readonly shuffleId: number;
   readonly partitioner: Partitioner;
@@ -88,6 +100,8 @@ export type NodeOp =
   | { readonly kind: 'union'; readonly parts: readonly (readonly [number, number])[] }
   /** Partition i concatenates partition i of every parent, in order (inputs with the same partitioner). */
   | { readonly kind: 'partitionerAwareUnion' }
+  /** Each partition's records through an external command, its stdout lines the new partition (pipe-partition.ts). */
+  | { readonly kind: 'pipe'; readonly spec: PipeSpec }
   /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */
   | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
   /** Partition i of a coalesced RDD concatenates these parent partitions (none: an empty partition, whose parent is not computed). */

@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import { mulberry32 } from '../util/random.js';
+import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
@@ -11,6 +12,14 @@ import { PairRDDFunctions, cogroupAs } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
 
 export type Pair<K, V> = [K, V];
+
+/** rdd.pipe's options. */
+export interface PipeOptions {
+  /** Environment variables added to the worker's for the command. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The command's working directory; relative to the job's working directory. */
+  readonly cwd?: string;
+}
 
 /** How an RDD depends on its parents: narrow (partition to partitions), or through a shuffle. */
 export type Dependency =
@@ -144,6 +153,33 @@ export class RDD<T> {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sample: fraction must be in [0, 1] without replacement or >= 0 with it, got ${fraction}`);
     }
     return this.narrow({ kind: 'sample', withReplacement, fraction, seed }, true);
+  }
+
+  /**
+   * Each partition through an external command, as Spark's pipe: the command (a program and
+   * its arguments; a string is split at whitespace, as Spark's, and no shell is involved) is
+   * started once per partition on the worker, with the worker's environment plus `env`, in
+   * `cwd` (default: the job's working directory where a worker has it, else the worker's own);
+   * each element is written to its stdin as `String(element)` and a newline, and each line of
+   * its stdout is an element of the new partition. A command that cannot start, exits with a
+   * status other than 0 or is killed fails the task with an error naming the command, the
+   * partition, the status and the end of its stderr.
+   * @example
+   *   sc.parallelize(['b', 'a', 'c'], 1).pipe('sort')            // ['a', 'b', 'c']
+   *   rdd.pipe(['sh', '-c', 'grep -c x || true'], { env: { LC_ALL: 'C' } })
+   */
+  pipe(command: string | readonly string[], options: PipeOptions = {}): RDD<string> {
+    const argv = typeof command === 'string' ? command.split(/[ \t\n\r\f]+/).filter((w) => w !== '') : [...command];
+    if (argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe: the command must be a non-empty string or array of strings (the program first), got ${JSON.stringify(command)}`);
+    }
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.env ?? {})) {
+      if (typeof v !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${argv.join(' ')}'): env ${k} must be a string, got ${typeof v}`);
+      env[k] = v;
+    }
+    const cwd = resolveJobPath(options.cwd ?? '.');
+    return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined } });
   }
 
   /** The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then groupByKey). */

@@ -15,6 +15,7 @@ import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
 import { emitFileLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
+import { pipePartition } from './pipe-partition.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
@@ -343,6 +344,8 @@ export class PartitionComputer {
           if (entry.exists || mapped.length > 0) emit([k, entry]);
         });
       }
+      case 'pipe':
+        return pipePartition(await this.collect(parent, split), op.spec, split, emit);
       case 'keyRange': {
         const { lower, upper } = op;
         return this.compute(parent, split, (kv) => {
