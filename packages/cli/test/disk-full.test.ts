@@ -159,8 +159,9 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
     return (JSON.parse(line.slice(5)) as { time: number }).time;
   };
   const metadata = (): string[] => (fs.existsSync(path.join(ckpt, 'metadata')) ? fs.readdirSync(path.join(ckpt, 'metadata')).sort() : []);
+  /** The batch of the newest metadata checkpoint written: complete files only (one being written is a temporary file beside them, renamed once whole). */
   const newestBatch = (): number => {
-    const files = metadata();
+    const files = metadata().filter((f) => /^checkpoint-\d+$/.test(f));
     const text = fs.readFileSync(path.join(ckpt, 'metadata', files[files.length - 1]), 'utf8');
     return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
   };
