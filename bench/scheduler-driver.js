@@ -6,7 +6,8 @@
 // job thread. Runs `sc.parallelize(N numbers, N partitions).count()` like bench/scheduler.js.
 //
 //   node bench/scheduler-driver.js [repeats=5] [workers=2] [cores=4] [tasks=2000]
-//   node bench/scheduler-driver.js compare <rounds> <checkout> <checkout> ...   (alternated, each run a process of its own)
+//   node bench/scheduler-driver.js compare <rounds> [--size W,C,T] <checkout> <checkout> ...   (alternated, each run a process of its own;
+//     --size: W fake workers x C slots, T tasks a run, as the arguments above; default 2,4,2000)
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +18,16 @@ const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (process.argv[2] === 'compare') {
   const rounds = Number(process.argv[3]);
-  const checkouts = process.argv.slice(4).map((c) => path.resolve(c));
+  let rest = process.argv.slice(4);
+  let size = [];
+  if (rest[0] === '--size') {
+    const [w, c, t] = rest[1].split(',');
+    size = ['5', w, c, t];
+    rest = rest.slice(2);
+  }
+  const checkouts = rest.map((c) => path.resolve(c));
   if (!(rounds > 0) || checkouts.length === 0) {
-    console.error('usage: node bench/scheduler-driver.js compare <rounds> <checkout> [checkout ...]');
+    console.error('usage: node bench/scheduler-driver.js compare <rounds> [--size W,C,T] <checkout> [checkout ...]');
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
@@ -27,7 +35,7 @@ if (process.argv[2] === 'compare') {
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
-      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, SLUICE_BENCH_CHECKOUT: c }, encoding: 'utf8' });
+      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...size], { env: { ...process.env, SLUICE_BENCH_CHECKOUT: c }, encoding: 'utf8' });
       const m = /: ([\d,]+) tasks\/s .*driver CPU ([\d.]+) ms per task/.exec(res.stdout);
       if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
       const row = { load, tps: Number(m[1].replace(/,/g, '')), driver: Number(m[2]) };

@@ -112,25 +112,32 @@ export class TaskScheduler implements RegistryListener {
   }
 
   private fillSlots(): void {
+    // Only task sets with a task to hand out (pending, or a straggler's copy due): with none,
+    // no worker is looked at (the end of every task asks again, and the tick every 100 ms).
+    const sets = this.taskSets.filter((t) => t.wantsSlot());
+    if (sets.length === 0) return;
     // Spread tasks: one slot per worker per round, most free slots first, ties in random
-    // order (as Spark shuffles its offers), so a worker that just joined gets work too.
-    let launched = true;
-    while (launched) {
-      launched = false;
-      const all = this.registry.all();
-      const workers = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
-      for (const w of workers) {
+    // order (as Spark shuffles its offers), so a worker that just joined gets work too. A
+    // round offers only the workers that got a task in the one before and still have a free
+    // slot: within a pass, a worker no set gave a task gets none later (sets only lose
+    // pending tasks, and a copy is never placed beside its original).
+    const live = this.registry.all().length;
+    let open = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
+    while (open.length > 0) {
+      const next: WorkerInfo[] = [];
+      for (const w of open) {
         // Pending tasks of every task set first; speculative copies only from slots none of them wants.
         offers: for (const speculate of [false, true]) {
-          for (const tsm of this.taskSets) {
-            const t = tsm.offer(w.id, all.length, speculate);
+          for (const tsm of sets) {
+            const t = tsm.offer(w.id, live, speculate);
             if (!t) continue;
             this.launch(w, tsm, t.taskId, t.desc, false);
-            launched = true;
+            if (w.freeSlots > 0) next.push(w);
             break offers;
           }
         }
       }
+      open = next;
     }
   }
 
@@ -141,10 +148,10 @@ export class TaskScheduler implements RegistryListener {
    * while the next gets none (its 3 tasks would run one after the other beside an idle worker).
    */
   private fillQueues(): void {
-    const workers = this.registry.responsive().filter((w) => w.freeSlots === 0 && w.queuedTasks === 0);
-    if (workers.length === 0) return;
     const sets = this.taskSets.filter((t) => t.canQueue());
     if (sets.length === 0) return;
+    const workers = this.registry.responsive().filter((w) => w.freeSlots === 0 && w.queuedTasks === 0);
+    if (workers.length === 0) return;
     const live = this.registry.all().length;
     let open = shuffled(workers);
     while (open.length > 0) {

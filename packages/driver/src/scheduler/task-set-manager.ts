@@ -324,10 +324,39 @@ export class TaskSetManager {
     return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.durations[finished >> 1]);
   }
 
+  /**
+   * Whether an offer may get a task: one is pending, or speculation is on and some attempt
+   * has run past the straggler threshold (a copy may be due, on some worker). The scheduler
+   * asks before it offers a set its free slots: a pass over every idle worker for a set that
+   * has nothing to hand out cost O(workers) on every task's end (O(workers²) a stage).
+   */
+  wantsSlot(): boolean {
+    if (this.ended) return false;
+    if (this.pending.length > 0) return true;
+    if (!this.opts.speculation) return false;
+    const threshold = this.speculationThreshold();
+    return threshold !== undefined && this.oldestRunningPast(this.clock.now(), threshold);
+  }
+
+  /**
+   * Whether the attempt launched first among those running has run past `threshold`. The
+   * `running` map keeps launch order and each attempt's start is the clock at its launch, so
+   * its first entry started first: when that one is not past the threshold, none is. (Were
+   * the system clock stepped back, a later launch could look older: its copy then waits at
+   * most the size of that step.)
+   */
+  private oldestRunningPast(now: number, threshold: number): boolean {
+    for (const a of this.running.values()) return now - a.start > threshold;
+    return false;
+  }
+
   /** A running task whose run time is far past the median of finished ones, never speculated, not already on this worker. */
   private speculatable(workerId: string, now: number): number | undefined {
     const threshold = this.speculationThreshold();
     if (threshold === undefined) return undefined;
+    // Asked for each idle worker on each scheduling pass: with no attempt past the
+    // threshold (the usual case) answered without walking every running attempt.
+    if (!this.oldestRunningPast(now, threshold)) return undefined;
     const copies = new Map<number, string[]>();
     for (const a of this.running.values()) {
       const w = copies.get(a.index) ?? [];

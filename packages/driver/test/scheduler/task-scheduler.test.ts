@@ -251,3 +251,63 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     });
   }
 });
+
+describe('TaskScheduler: idle workers at the end of a stage', () => {
+  test('a task set with nothing pending is offered no slot: the end of each task does not walk every idle worker', async () => {
+    const workers = 20;
+    const c = cluster(Object.fromEntries(Array.from({ length: workers }, (_, i) => [`w${String(i).padStart(2, '0')}`, 1])));
+    // Speculation on (nothing runs past its 100 ms minimum here), pipelining off: one task a slot.
+    const { tsm, stage, end } = c.run(2 * workers, { speculation: true, speculationMinMs: 100, pipelineMaxTaskMs: 0 });
+    let offers = 0;
+    let empty = 0;
+    const offer = tsm.offer.bind(tsm);
+    tsm.offer = (...args: Parameters<typeof tsm.offer>) => {
+      const t = offer(...args);
+      offers++;
+      if (t === undefined) empty++;
+      return t;
+    };
+    await settle();
+    // One task ends at a time: 40 scheduling passes, the last 20 with nothing left to launch
+    // and 1, 2, ... 20 idle workers (offering each of them both kinds of task: 420 empty offers).
+    while (end() === undefined) {
+      c.clock.advance(1);
+      const f = [...c.fakes.values()].find((x) => x.waiting.length > 0);
+      assert.ok(f, 'something is in flight');
+      f.waiting.shift()!.resolve(ok());
+      await settle();
+    }
+    assert.deepEqual(end(), { kind: 'done' });
+    assert.deepEqual([...stage.successes].sort((a, b) => a[0] - b[0]), Array.from({ length: 2 * workers }, (_, i) => [i, 1]), 'each partition succeeded once');
+    assert.equal(offers - empty, 2 * workers, 'one launch a task');
+    assert.ok(empty <= workers, `${empty} offers gave nothing: at most one a worker, not one per idle worker per task end`);
+  });
+
+  test('a straggler still gets its copy on an idle worker (the scheduler offers a set with only a copy due)', async () => {
+    const c = cluster({ wA: 1, wB: 1, wC: 1, wD: 1 });
+    const { stage, end } = c.run(4, { speculation: true, speculationMinMs: 100, pipelineMaxTaskMs: 0 });
+    await settle();
+    // 3 of the 4 tasks end after 10 ms (75%: the median is known); the 4th runs on.
+    c.clock.advance(10);
+    const all = [...c.fakes.entries()];
+    const [slowId, slow] = all.find(([, f]) => f.waiting.length > 0)!;
+    for (const [id, f] of all) if (id !== slowId) f.waiting.shift()!.resolve(ok());
+    await settle();
+    assert.equal([...c.fakes.values()].reduce((n, f) => n + f.launched, 0), 4, 'no copy while the straggler is under the threshold');
+    // Past max(100 ms, 1.5 x 10 ms): the tick's pass places one copy on another worker.
+    c.clock.advance(150);
+    c.scheduler.start(5);
+    try {
+      for (let i = 0; i < 200 && [...c.fakes.values()].reduce((n, f) => n + f.launched, 0) === 4; i++) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      c.scheduler.stop();
+    }
+    const copies = all.filter(([id, f]) => id !== slowId && f.waiting.length > 0);
+    assert.equal(copies.length, 1, 'one speculative copy, on another worker');
+    assert.equal(copies[0]![1].waiting[0]!.desc.partition, slow.waiting[0]!.desc.partition, 'a copy of the straggler');
+    copies[0]![1].waiting.shift()!.resolve(ok());
+    await settle();
+    assert.deepEqual(end(), { kind: 'done' });
+    assert.equal(stage.successes.size, 4);
+  });
+});
