@@ -8,7 +8,8 @@
 // worker was killed (only its map tasks run again). Before it, a wide shuffle (2,100 reduce
 // partitions, so the map statuses are highly compressed) with skewed sizes and mostly empty
 // segments: its sums, and that no non-empty segment reads as empty on the driver. Every
-// result equals the sums computed here from the fixtures' rules.
+// result equals the sums computed here from the fixtures' rules. The reduce side's tasks
+// cover ranges of contiguous partitions (3 a task of the 40 on 3 cores, 8 of the 2,100).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,6 +45,16 @@ function expectedSums(): [number, number][] {
     for (let r = 0; r < REDUCES; r++) if (writes(m, r)) for (let j = 0; j <= m % 3; j++) sums.set(r + REDUCES * j, (sums.get(r + REDUCES * j) ?? 0) + m * 1000 + j);
   }
   return [...sums].sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * collect's records come partition after partition: each key's reduce partition (key % REDUCES)
+ * never goes down, and every partition with a key is there (a range task's values filed under
+ * the wrong partitions would reorder them).
+ */
+function inPartitionOrder(parts: number[], phase: string): void {
+  assert.deepEqual(parts, [...parts].sort((x, y) => x - y), `collect ${phase}: records in partition order`);
+  assert.deepEqual([...new Set(parts)], [...new Set(expectedSums().map(([k]) => k % REDUCES))].sort((x, y) => x - y), `collect ${phase}: the partitions with data`);
 }
 
 test('consolidated map outputs: exact sums with many empty segments (and 2,100 reduce partitions, skewed); lost outputs (fetch failure, killed worker) re-run only their map tasks', { timeout: 170_000 }, async () => {
@@ -86,8 +97,13 @@ test('consolidated map outputs: exact sums with many empty segments (and 2,100 r
       const mapStages = new Set<number>();
       let mapRuns: number[] = [];
       let fetchFailures = 0;
+      /** The tasks of each result stage attempt as submitted, in order. */
+      const resultTasks: number[] = [];
       const listener: Parameters<typeof driver.dag.addListener>[0] = {
-        onStageSubmitted: (e) => void (e.kind === 'shuffleMap' && mapStages.add(e.stageId)),
+        onStageSubmitted: (e) => {
+          if (e.kind === 'shuffleMap') mapStages.add(e.stageId);
+          else resultTasks.push(e.numTasks);
+        },
         onTaskEnd: (e) => {
           if (mapStages.has(e.stageId) && e.reason === 'success') mapRuns.push(e.partition);
           if (e.reason === 'fetch_failed') fetchFailures++;
@@ -100,7 +116,11 @@ test('consolidated map outputs: exact sums with many empty segments (and 2,100 r
       // a: as it is.
       await job.waitLine('MARK a', 60_000);
       assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_a '), want);
+      inPartitionOrder(jsonLine<number[]>(job.lines, 'PARTS_a '), 'a');
       assert.deepEqual([...mapRuns].sort((x, y) => x - y), Array.from({ length: MAPS }, (_, m) => m), 'each map task ran once');
+      // The result stage's tasks cover contiguous ranges of its 40 partitions: at most 40 / (4 tasks
+      // a core x 3 cores) = 3 a task, from multiples of 3 (coalescePartitions), so 14 tasks.
+      assert.deepEqual(resultTasks, [Math.ceil(REDUCES / 3)], 'the result stage ran ranges of 3 partitions a task');
       // The driver knows which segments are empty (from the map tasks' statuses): exactly the fixture's rule.
       const statuses = driver.dag.mapOutputs.statuses(job.id, SHUFFLE);
       for (let m = 0; m < MAPS; m++) for (let r = 0; r < REDUCES; r++) assert.equal(!statuses[m]!.isEmpty(r), writes(m, r), `map ${m} reduce ${r}: size ${statuses[m]!.size(r)}`);
@@ -141,6 +161,7 @@ test('consolidated map outputs: exact sums with many empty segments (and 2,100 r
       fs.writeFileSync(path.join(dir, 'go-b'), '');
       await job.waitLine('MARK b', 60_000);
       assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_b '), want);
+      inPartitionOrder(jsonLine<number[]>(job.lines, 'PARTS_b '), 'b');
       assert.ok(fetchFailures > 0, 'reduce tasks met the missing map outputs');
       assert.deepEqual([...mapRuns].sort((x, y) => x - y), emptied.maps, `only the map outputs of ${emptied.id} were computed again`);
 
@@ -155,6 +176,7 @@ test('consolidated map outputs: exact sums with many empty segments (and 2,100 r
       fs.writeFileSync(path.join(dir, 'go-c'), '');
       await job.waitLine('MARK c', 60_000);
       assert.deepEqual(jsonLine<[number, number][]>(job.lines, 'RESULT_c '), want);
+      inPartitionOrder(jsonLine<number[]>(job.lines, 'PARTS_c '), 'c');
       assert.deepEqual([...mapRuns].sort((x, y) => x - y), victim.maps, `only the map outputs of the killed ${victim.id} were computed again`);
 
       const run = await within(job.done, 30_000, 'the job to end');

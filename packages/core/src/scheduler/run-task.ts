@@ -38,6 +38,21 @@ export async function runTask(payload: TaskPayload, partition: number, env: Task
   return { kind: 'result', value: await runAction(computer, payload, partition, payload.action, env) };
 }
 
+/**
+ * A result task over `count` contiguous partitions from `first` on (TaskPart.partitions):
+ * each partition computed on its own, in order, as a task of its own would compute it;
+ * their values in that order. Only result tasks cover ranges.
+ */
+export async function runResultRange(payload: TaskPayload, first: number, count: number, env: TaskEnv): Promise<unknown[]> {
+  if (payload.kind !== 'result' || !payload.action) throw new SluiceError('SLUICE_INTERNAL', 'a task over a range of partitions must be a result task');
+  const values = new Array<unknown>(count);
+  for (let i = 0; i < count; i++) {
+    const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
+    values[i] = await runAction(computer, payload, first + i, payload.action, env);
+  }
+  return values;
+}
+
 async function runAction(computer: PartitionComputer, payload: TaskPayload, split: number, action: ActionSpec, env: TaskEnv): Promise<unknown> {
   const root = payload.plan.root;
   switch (action.kind) {

@@ -12,6 +12,11 @@ export interface TaskPart {
   readonly slices?: TaskSlices;
   /** Workers holding cached partitions this task reads, by block id. */
   readonly cachedLocations?: Readonly<Record<string, readonly MapOutputLocation[]>>;
+  /**
+   * A result task over this many contiguous partitions from its own on (the driver's
+   * coalesced ranges): each computed on its own, their values returned in order. Absent: one.
+   */
+  readonly partitions?: number;
 }
 
 /**

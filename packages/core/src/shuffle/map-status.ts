@@ -41,9 +41,12 @@ export function compressSize(size: number): number {
   return Math.min(255, Math.max(1, Math.ceil(Math.log(size) / LOG_BASE)));
 }
 
+/** decompressSize of every byte, made once: the driver reads M x R sizes of a stage (Math.pow each was ~140 ns). */
+const DECOMPRESSED = Float64Array.from({ length: 256 }, (_, b) => (b === 0 ? 0 : Math.round(Math.pow(1.1, b))));
+
 /** What a compressed size reads as: 0 for 0, else 1.1^b bytes (rounded). */
 export function decompressSize(b: number): number {
-  return b === 0 ? 0 : Math.round(Math.pow(1.1, b));
+  return DECOMPRESSED[b & 255];
 }
 
 /** Encode a map task's segment sizes (bytes per reduce partition). */
@@ -158,6 +161,26 @@ export class MapStatus {
   /** The empty segments as a bitmap (bit r % 8 of byte r >> 3), or undefined when none is empty. */
   emptyBitmap(): Uint8Array | undefined {
     return this.empties;
+  }
+
+  /**
+   * Adds every segment's bytes, as `size` reads them, to `out` (out[r] += size(r) for each r
+   * below both lengths): a stage's bytes a reduce partition in one pass a map output.
+   */
+  addSizesTo(out: Float64Array): void {
+    const n = Math.min(out.length, this.numPartitions);
+    if (this.huge === undefined) {
+      const bytes = this.bytes;
+      for (let r = 0; r < n; r++) out[r] += DECOMPRESSED[bytes[r]];
+      return;
+    }
+    const { empties, huge, average } = this;
+    const anyHuge = huge.size > 0;
+    for (let r = 0; r < n; r++) {
+      if (empties !== undefined && (empties[r >> 3] & (1 << (r & 7))) !== 0) continue;
+      const h = anyHuge ? huge.get(r) : undefined;
+      out[r] += h === undefined ? average : DECOMPRESSED[h];
+    }
   }
 
   /** Approximately the bytes of segment `reduce` (within 10%, or the average; 0 exactly when empty). */

@@ -14,6 +14,7 @@ import {
   MAP_STATUS_HIGHLY_COMPRESSED,
   MapStatus,
   compressSize,
+  decompressSize,
   encodeMapStatus,
   mapStatusTotalBytes,
   mapsWithData,
@@ -86,6 +87,22 @@ test('sizes within 10%: every one up to 2,000 partitions; above, the huge ones, 
   // The log scale's ends: 0 only for 0, the top byte for anything past 1.1^255.
   assert.deepEqual([0, 1, 2, 3].map(compressSize), [0, 1, 8, 12]);
   assert.equal(compressSize(1e40), 255);
+});
+
+test('addSizesTo adds what size reads for every segment, in both encodings; decompressSize is 1.1^b rounded', () => {
+  for (let b = 0; b < 256; b++) assert.equal(decompressSize(b), b === 0 ? 0 : Math.round(1.1 ** b), `byte ${b}`);
+  for (const n of [9, 2000, 2001, 5003]) {
+    const s = MapStatus.of(skewedSizes(n * 7, n));
+    // Added to what is there: a stage sums its map outputs.
+    const out = Float64Array.from({ length: n + 3 }, (_, r) => r);
+    s.addSizesTo(out);
+    for (let r = 0; r < n; r++) assert.equal(out[r], r + s.size(r), `${n} partitions: segment ${r}`);
+    for (let r = n; r < n + 3; r++) assert.equal(out[r], r, `past the ${n} partitions: untouched`);
+    // A shorter array: its length only.
+    const short = new Float64Array(5);
+    s.addSizesTo(short);
+    assert.deepEqual([...short], [0, 1, 2, 3, 4].map((r) => s.size(r)));
+  }
 });
 
 test('a highly compressed status is a bitmap, not a byte per partition', () => {

@@ -25,6 +25,7 @@ import {
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
+import { coalescePartitions, type PartitionRange } from './coalesced-partitions.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
@@ -53,6 +54,9 @@ interface JobState {
 function jobOfBlock(blockId: string): string {
   return blockId.split('_')[1] ?? '';
 }
+
+/** Actions whose tasks may cover several partitions (resultRanges): a value a partition, no side effect. */
+const RANGED_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['collect', 'count', 'take', 'reduce', 'fold', 'aggregate', 'countByValue', 'top', 'sampleKeys']);
 
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
@@ -304,21 +308,62 @@ export class DAGScheduler implements RegistryListener {
     const accumulatorUpdates: Record<number, unknown>[] = [];
     const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
+    // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
+    let badRange: string | undefined;
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
       const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId);
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, missing, { kind: 'result', action }, (p, outcome) => {
+      // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
+      const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
+      const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
+      const countOf = new Map<number, number>();
+      for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf }, (p, outcome) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
-        results.set(p, r);
+        const count = countOf.get(p) ?? 1;
+        if (count === 1) results.set(p, r);
+        else {
+          // A range's values, one a partition in order (runResultRange).
+          const values = r.value as unknown[];
+          if (!Array.isArray(values) || values.length !== count) {
+            badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
+            return;
+          }
+          for (let i = 0; i < count; i++) results.set(p + i, { value: values[i], accumulators: {} });
+        }
         accumulatorUpdates.push(r.accumulators);
       });
+      if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
       this.handleFailure(job, end, log);
     }
     accumulatorUpdates.push(...job.mapAccumulatorUpdates.splice(0));
     return { values: partitions.map((p) => results.get(p)!.value), accumulatorUpdates };
+  }
+
+  /**
+   * The ranges of `missing` a result stage's tasks cover (coalescePartitions), or undefined
+   * for a task a partition: only a stage that reads shuffles and whose tasks differ in
+   * nothing but their partition (no parallelized slices, cached or received blocks, direct
+   * inputs: no per-partition task data or preferred worker), for an action without side
+   * effects (a failed range runs all its partitions again: a `foreach` or a file written
+   * per partition keeps a task a partition).
+   */
+  private resultRanges(job: JobState, plan: Plan, action: ActionSpec, missing: readonly number[], mapOutputs: Record<number, MapOutputLocation[]>): PartitionRange[] | undefined {
+    if (!RANGED_ACTIONS.has(action.kind)) return undefined;
+    const shuffleIds = Object.keys(mapOutputs).map(Number);
+    if (shuffleIds.length === 0) return undefined;
+    for (const n of Object.values(plan.nodes)) {
+      if (n.storage !== 'NONE' || n.op.kind === 'blocks' || n.op.kind === 'directInput' || n.op.kind === 'parallelize') return undefined;
+    }
+    // Each partition's shuffle bytes as the map statuses tell them (a partition of a union or
+    // a coalesce reads others: only the ranges' sizes are off then, not what they compute).
+    const bytes = new Float64Array(plan.nodes[plan.root].numPartitions);
+    for (const s of shuffleIds) for (const st of this.mapOutputs.statuses(job.jobId, s)) st?.addSizesTo(bytes);
+    const ranges = coalescePartitions(missing, this.registry.totalCores(), (p) => bytes[p] ?? 0);
+    return ranges.length === missing.length ? undefined : ranges;
   }
 
   private checkAttempts(job: JobState, attempt: number, what: string): void {
@@ -438,7 +483,7 @@ export class DAGScheduler implements RegistryListener {
     plan: Plan,
     mapOutputs: Record<number, MapOutputLocation[]>,
     partitions: number[],
-    kind: { kind: 'result'; action: ActionSpec } | { kind: 'shuffleMap'; spec: ShuffleSpec },
+    kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number> } | { kind: 'shuffleMap'; spec: ShuffleSpec },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
     // Received blocks are read where they are now (a decommissioning worker's were copied).
@@ -495,6 +540,8 @@ export class DAGScheduler implements RegistryListener {
         const slices = slicer(partition);
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
+        const count = kind.kind === 'result' ? kind.countOf?.get(partition) : undefined;
+        if (count !== undefined && count > 1) part = { ...part, partitions: count };
         return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).

@@ -28,6 +28,7 @@ import {
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
+  runResultRange,
   runTask,
   setRecordClassScope,
   toWire,
@@ -144,7 +145,9 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     stages.set(stageKey, stage);
   }
   if (stage === undefined) return { kind: 'error', code: 'SLUICE_INTERNAL', message: `this task thread holds no stage ${stageKey} (a worker bug)`, stack: '' };
-  const payload = withTaskPart(stage.payload, taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData));
+  const part = taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData);
+  const payload = withTaskPart(stage.payload, part);
+  const rangeCount = part?.partitions ?? 1;
   if (stage.broadcastIds.length > 0) {
     try {
       await loadBroadcasts(stage.broadcastIds);
@@ -187,6 +190,11 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     },
   };
   try {
+    if (rangeCount > 1) {
+      // One value a partition of the range, each as its own task would send it.
+      const values = await runResultRange(payload, partition, rangeCount, env);
+      return { kind: 'result', value: encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
+    }
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') {
       return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
