@@ -756,6 +756,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: each' }],
   },
   {
+    id: 'rdd-hll-merge-keeps-min',
+    what: "countApproxDistinct merges two partitions' HyperLogLog sketches by each register's minimum, not its maximum",
+    file: 'packages/core/src/rdd/hyper-log-log.ts',
+    search: '  for (let i = 0; i < a.length; i++) if (b[i] > a[i]) a[i] = b[i];',
+    replace: '  for (let i = 0; i < a.length; i++) if (b[i] < a[i]) a[i] = b[i];',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'countApproxDistinct' }],
+  },
+  {
+    id: 'rdd-hll-rank-off-by-one',
+    what: "countApproxDistinct's sketch records a hash's leading zeros, not leading zeros + 1 (every estimate about halved)",
+    file: 'packages/core/src/rdd/hyper-log-log.ts',
+    search: '  const rank = rest !== 0 ? Math.clz32(rest) + 1 : 32 - p + Math.clz32(h2) + 1;',
+    replace: '  const rank = rest !== 0 ? Math.clz32(rest) : 32 - p + Math.clz32(h2);',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'countApproxDistinct' }],
+  },
+  {
     id: 'rdd-max-is-min',
     what: 'rdd.max() and rdd.min() take the wrong end of the order',
     file: 'packages/core/src/rdd/rdd-actions.ts',

@@ -13,11 +13,18 @@ const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
 const nums = Array.from({ length: 120 }, () => int(0, 1000));
 const words = Array.from({ length: 40 }, () => ['pear', 'Apple', 'fig', 'kiwi', 'date', 'äpfel', 'Zebra', '10', '9'][int(0, 9)]);
+// 30,000 elements, 6,000 distinct by value: numbers, strings ('7' is not 7) and tuples.
+const mixed: unknown[] = Array.from({ length: 30_000 }, () => {
+  const i = int(0, 2000);
+  return [i, String(i), [i % 50, `t${Math.floor(i / 50)}`]][int(0, 3)];
+});
+// Key k<i> has 3^i-ish distinct values, each seen several times.
+const keyed: [string, number][] = [1, 7, 60, 400, 2500].flatMap((d, i) => Array.from({ length: d * 3 }, (): [string, number] => [`k${i}`, int(0, d) * 7]));
 const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], [0, 999], [-5, -1]];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp }));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed }));
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
 const results = new Map<string, Outcome>();
@@ -142,4 +149,44 @@ test('pipe: a command that exits non-zero or cannot start fails the job naming i
   const empty = failure('pipe.empty');
   assert.equal(empty.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(empty.error, /rdd\.pipe: the command must be a non-empty string/);
+});
+
+test('countApproxDistinct and countApproxDistinctByKey: within the relative error Spark aims for, on known sets; bad precisions refused', () => {
+  const err = (est: number, n: number): number => Math.abs(est - n) / n;
+  const exact = new Set(mixed.map((x) => JSON.stringify(x))).size;
+  assert.ok(exact > 5000 && exact <= 6000, String(exact));
+  // 2^p registers give a relative standard error of about 1.04 / sqrt(2^p); allowed: 3 of them.
+  const sd = (p: number): number => 1.04 / Math.sqrt(2 ** p);
+  for (const [name, p] of [['approx.default', 9], ['approx.0.01', 14], ['approx.p16', 16], ['approx.p16.sp20', 16]] as const) {
+    const est = got<number>(name);
+    assert.ok(Number.isInteger(est), `${name}: ${est}`);
+    assert.ok(err(est, exact) < 3 * sd(p), `${name}: ${est} for ${exact} distinct (error ${err(est, exact).toFixed(4)}, allowed ${(3 * sd(p)).toFixed(4)})`);
+  }
+  assert.equal(got('approx.empty'), 0);
+  assert.equal(got('approx.least'), 'ok');
+  for (const [name, re] of [
+    ['zero', /relativeSD must be a number greater than 0.000017, got 0/],
+    ['tiny', /relativeSD must be a number greater than 0.000017, got 0.000017/],
+    ['tooPrecise', /relativeSD 0.0001 needs 27 bits of precision .* the most is 24: give a relativeSD of at least 0.000258/],
+    ['p3', /p must be a whole number in \[4, 24\], got 3/],
+    ['sp', /sp must be 0 or a whole number in \[p, 32\] \(p is 10\), got 5/],
+    ['byKeyZero', /countApproxDistinctByKey: relativeSD must be a number greater than 0.000017, got -1/],
+  ] as const) {
+    const f = failure(`approx.bad.${name}`);
+    assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', `${name}: ${f.error}`);
+    assert.match(f.error, re);
+  }
+  const distinctByKey = new Map<string, Set<number>>();
+  for (const [k, v] of keyed) (distinctByKey.get(k) ?? distinctByKey.set(k, new Set()).get(k)!).add(v);
+  const byKey = got<{ rows: [string, number][]; partitions: number }>('approxByKey.0.02');
+  assert.equal(byKey.partitions, 3);
+  assert.deepEqual(byKey.rows.map(([k]) => k).sort(), [...distinctByKey.keys()].sort());
+  for (const [k, est] of byKey.rows) {
+    const n = distinctByKey.get(k)!.size;
+    // p = 12 (relativeSD 0.02); a handful of values is counted exactly.
+    assert.ok(n < 100 ? est === n : err(est, n) < 3 * sd(12), `${k}: ${est} for ${n}`);
+  }
+  // p = 20: about 0.1%, as Spark's own test of this form checks (error under 1%).
+  for (const [k, est] of got<[string, number][]>('approxByKey.p20')) assert.ok(err(est, distinctByKey.get(k)!.size) < 0.01, `${k}: ${est} for ${distinctByKey.get(k)!.size}`);
+  for (const [k, est] of got<[string, number][]>('approxByKey.default')) assert.ok(err(est, distinctByKey.get(k)!.size) < 3 * sd(9), `${k}: ${est}`);
 });

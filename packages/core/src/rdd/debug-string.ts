@@ -87,6 +87,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'values':
     case 'glom':
       return mapped(op.kind);
+    case 'sketchEstimate':
+      return mapped('countApproxDistinctByKey');
     case 'pipe':
       return { cls: 'PipedRDD', operator: 'pipe' };
     case 'keyRange':
@@ -147,6 +149,8 @@ function aggregatorOperator(a: AggregatorSpec): string {
       return 'combineByKey';
     case 'first':
       return 'distinct';
+    case 'approxDistinct':
+      return 'countApproxDistinctByKey';
   }
 }
 

@@ -1,3 +1,4 @@
+import { checkPrecision, precisionFor } from './hyper-log-log.js';
 import { SluiceError } from '../errors.js';
 import { mulberry32, poisson } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
@@ -160,6 +161,22 @@ export class PairRDDFunctions {
 
   async countByKey<K, V>(this: RDD<[K, V]>): Promise<Map<K, number>> {
     return this.keys().countByValue();
+  }
+
+  /**
+   * For each key, about how many distinct values it has (Spark's countApproxDistinctByKey): a
+   * HyperLogLog sketch per key, combined map-side and merged in the shuffle, as
+   * countApproxDistinct's (same relativeSD, default 0.05, and bounds). `partitions` places
+   * the result as reduceByKey's does.
+   */
+  countApproxDistinctByKey<K, V>(this: RDD<[K, V]>, relativeSD?: number, partitions?: PartitionArg): RDD<[K, number]>;
+  /** Spark's `(p, sp, partitioner)` form (see countApproxDistinct). */
+  countApproxDistinctByKey<K, V>(this: RDD<[K, V]>, p: number, sp: number, partitions: PartitionArg): RDD<[K, number]>;
+  countApproxDistinctByKey<K, V>(this: RDD<[K, V]>, ...args: [number?, PartitionArg?] | [number, number, PartitionArg]): RDD<[K, number]> {
+    const op = 'rdd.countApproxDistinctByKey';
+    const p = args.length === 3 ? checkPrecision(args[0], args[1], op) : precisionFor(args[0] ?? 0.05, op);
+    const partitioner = this.defaultPartitioner(args.length === 3 ? args[2] : args[1], [], op);
+    return this.combineInternal<K, V, Uint8Array>({ kind: 'approxDistinct', p }, partitioner, true).narrow<[K, number]>({ kind: 'sketchEstimate' }, true);
   }
 
   /** reduceByKey's result as a Map on the driver, keys compared by value (Spark's reduceByKeyLocally). */

@@ -31,7 +31,9 @@ export type AggregatorSpec =
   | { readonly kind: 'aggregate'; readonly zero: unknown; readonly seqOp: ShippedFunction; readonly combOp: ShippedFunction }
   | { readonly kind: 'combine'; readonly createCombiner: ShippedFunction; readonly mergeValue: ShippedFunction; readonly mergeCombiners: ShippedFunction }
   /** Keep the first value seen for a key (distinct). */
-  | { readonly kind: 'first' };
+  | { readonly kind: 'first' }
+  /** A HyperLogLog sketch of 2^p registers of each key's values (countApproxDistinctByKey; hyper-log-log.ts). */
+  | { readonly kind: 'approxDistinct'; readonly p: number };
 
 /** What rdd.pipe runs for each partition. */
 export interface PipeSpec {
@@ -100,6 +102,8 @@ export type NodeOp =
   | { readonly kind: 'union'; readonly parts: readonly (readonly [number, number])[] }
   /** Partition i concatenates partition i of every parent, in order (inputs with the same partitioner). */
   | { readonly kind: 'partitionerAwareUnion' }
+  /** [k, HyperLogLog sketch] -> [k, the sketch's estimate] (countApproxDistinctByKey). */
+  | { readonly kind: 'sketchEstimate' }
   /** Each partition's records through an external command, its stdout lines the new partition (pipe-partition.ts). */
   | { readonly kind: 'pipe'; readonly spec: PipeSpec }
   /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */

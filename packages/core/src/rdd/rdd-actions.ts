@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
+import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
 import type { RDD } from './rdd.js';
 
@@ -161,6 +162,22 @@ export class RDDActions<T> {
   async countByValue(this: RDD<T>): Promise<Map<T, number>> {
     const parts = (await this.context.runAction(this, { kind: 'countByValue' })) as [T, number][][];
     return mergeCounts(parts);
+  }
+
+  /**
+   * About how many distinct elements the RDD has (Spark's countApproxDistinct), from a
+   * HyperLogLog sketch per partition merged on the driver (hyper-log-log.ts): elements are
+   * distinct as `distinct()` sees them (by value). `relativeSD` (default 0.05) is the relative
+   * standard error aimed for, as Spark's: 2^p registers with p = ceil(2 log2(1.054 / relativeSD)),
+   * at least 4; it must be above 0.000017, and p at most 24. Spark's `(p, sp)` form is taken too
+   * (sp, the sparse form's precision, is checked as Spark checks it; the sketch is always dense).
+   */
+  async countApproxDistinct(this: RDD<T>, relativeSD?: number): Promise<number>;
+  async countApproxDistinct(this: RDD<T>, p: number, sp: number): Promise<number>;
+  async countApproxDistinct(this: RDD<T>, ...args: [number?] | [number, number]): Promise<number> {
+    const p = args.length === 2 ? checkPrecision(args[0], args[1], 'rdd.countApproxDistinct') : precisionFor(args[0] ?? 0.05, 'rdd.countApproxDistinct');
+    const sketches = (await this.context.runAction(this, { kind: 'countApproxDistinct', p })) as Uint8Array[];
+    return estimate(sketches.reduce((a, b) => merge(a, b), newSketch(p)));
   }
 
   /** true when the RDD has no element (Spark's isEmpty: no partition, or take(1) finds none). */

@@ -16,6 +16,7 @@ import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.j
 import { emitFileLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import { pipePartition } from './pipe-partition.js';
+import { estimate } from '../rdd/hyper-log-log.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
@@ -344,6 +345,8 @@ export class PartitionComputer {
           if (entry.exists || mapped.length > 0) emit([k, entry]);
         });
       }
+      case 'sketchEstimate':
+        return this.compute(parent, split, (kv) => emit([(kv as [unknown, Uint8Array])[0], estimate((kv as [unknown, Uint8Array])[1])]));
       case 'pipe':
         return pipePartition(await this.collect(parent, split), op.spec, split, emit);
       case 'keyRange': {

@@ -1,3 +1,4 @@
+import { newSketch, offer } from '../rdd/hyper-log-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
@@ -125,6 +126,11 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
         else counts.set(id, [x, 1]);
       });
       return [...counts.values()];
+    }
+    case 'countApproxDistinct': {
+      const sketch = newSketch(action.p);
+      await computer.compute(root, split, (x) => void offer(sketch, x));
+      return sketch;
     }
     case 'top': {
       const all = await computer.collect(root, split);

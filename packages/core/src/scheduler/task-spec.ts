@@ -15,6 +15,8 @@ export type ActionSpec =
   | { readonly kind: 'foreach'; readonly fn: ShippedFunction }
   | { readonly kind: 'foreachPartition'; readonly fn: ShippedFunction }
   | { readonly kind: 'countByValue' }
+  /** The partition's HyperLogLog sketch of 2^p registers (countApproxDistinct; hyper-log-log.ts). */
+  | { readonly kind: 'countApproxDistinct'; readonly p: number }
   | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
   | { readonly kind: 'sampleKeys'; readonly perPartition: number }
   /** `fsSettings`: a registered file system's settings on the driver (FileSystem.settings). */

@@ -1,4 +1,5 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
+import { merge, newSketch, offer } from '../rdd/hyper-log-log.js';
 import type { AggregatorSpec } from '../rdd/plan.js';
 import { CombineTable, type CombineEntries } from './combine-table.js';
 
@@ -51,6 +52,14 @@ export function makeAggregator(spec: AggregatorSpec, revive: Revive): Aggregator
       };
     case 'first':
       return { createCombiner: identityCombiner, mergeValue: (c) => c, mergeCombiners: (a) => a };
+    case 'approxDistinct': {
+      const p = spec.p;
+      return {
+        createCombiner: (v) => offer(newSketch(p), v),
+        mergeValue: (c, v) => offer(c as Uint8Array, v),
+        mergeCombiners: (a, b) => merge(a as Uint8Array, b as Uint8Array),
+      };
+    }
     default: {
       const never: never = spec;
       throw new Error(`unknown aggregator ${JSON.stringify(never)}`);
