@@ -772,6 +772,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'countApproxDistinct' }],
   },
   {
+    id: 'rdd-sample-exact-prefix',
+    what: "rdd.sampleByKeyExact takes the first pairs of each key's share in a partition, not a uniform choice among them",
+    file: 'packages/core/src/rdd/sample-by-key-exact.ts',
+    search: '      } else if (rand() * (s.expected - j) < s.needed) {',
+    replace: '      } else if (s.needed > 0) {',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
+  },
+  {
+    id: 'rdd-sample-exact-greedy-split',
+    what: "rdd.sampleByKeyExact gives the first partitions all of a key's sample they can hold, not a hypergeometric share",
+    file: 'packages/core/src/rdd/sample-by-key-exact.ts',
+    search: '      if (needed > 0 && rand() * left < needed) {',
+    replace: '      if (needed > 0) {',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
+  },
+  {
     id: 'rdd-max-is-min',
     what: 'rdd.max() and rdd.min() take the wrong end of the order',
     file: 'packages/core/src/rdd/rdd-actions.ts',

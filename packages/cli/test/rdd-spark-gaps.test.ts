@@ -20,11 +20,13 @@ const mixed: unknown[] = Array.from({ length: 30_000 }, () => {
 });
 // Key k<i> has 3^i-ish distinct values, each seen several times.
 const keyed: [string, number][] = [1, 7, 60, 400, 2500].flatMap((d, i) => Array.from({ length: d * 3 }, (): [string, number] => [`k${i}`, int(0, d) * 7]));
+// Strata of 0 to 300 pairs a key, one a tuple key.
+const strata: [string | [string, number], number][] = [...Array.from({ length: 300 }, (_, i): [string, number] => [['a', 'b', 'c', 'd', 'e'][i % 5], i]), ...Array.from({ length: 31 }, (_, i): [[string, number], number] => [['t', 1], 1000 + i])];
 const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], [0, 999], [-5, -1]];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed }));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata }));
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
 const results = new Map<string, Outcome>();
@@ -189,4 +191,47 @@ test('countApproxDistinct and countApproxDistinctByKey: within the relative erro
   // p = 20: about 0.1%, as Spark's own test of this form checks (error under 1%).
   for (const [k, est] of got<[string, number][]>('approxByKey.p20')) assert.ok(err(est, distinctByKey.get(k)!.size) < 0.01, `${k}: ${est} for ${distinctByKey.get(k)!.size}`);
   for (const [k, est] of got<[string, number][]>('approxByKey.default')) assert.ok(err(est, distinctByKey.get(k)!.size) < 3 * sd(9), `${k}: ${est}`);
+});
+
+test('sampleByKeyExact: exactly ceil(count * fraction) of each key, a uniform choice, with and without replacement; repeatable by seed', () => {
+  const countOf = (ps: readonly [unknown, number][]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const [k] of ps) m.set(JSON.stringify(k), (m.get(JSON.stringify(k)) ?? 0) + 1);
+    return m;
+  };
+  const input = countOf(strata);
+  const inputPairs = new Map(strata.map(([k, v]) => [v, JSON.stringify(k)]));
+  const check = (sample: [unknown, number][], fractions: Record<string, number>, withReplacement: boolean, label: string): void => {
+    const got = countOf(sample);
+    for (const [k, n] of input) assert.equal(got.get(k) ?? 0, Math.ceil(n * fractions[k]), `${label}: key ${k} of ${n} pairs at ${fractions[k]}`);
+    // Every sampled pair is one of the input's; without replacement, none twice.
+    for (const [k, v] of sample) assert.equal(inputPairs.get(v), JSON.stringify(k), `${label}: ${JSON.stringify([k, v])} is not an input pair`);
+    if (!withReplacement) assert.equal(new Set(sample.map(([, v]) => v)).size, sample.length, `${label}: a pair taken twice`);
+  };
+  const without = { '"a"': 0, '"b"': 1, '"c"': 0.5, '"d"': 0.33, '"e"': 0.1, '["t",1]': 0.5 };
+  const w = got<{ a: [unknown, number][]; b: [unknown, number][]; c: [unknown, number][] }>('exact.without');
+  check(w.a, without, false, 'without replacement');
+  check(w.c, without, false, 'without replacement, seed 8');
+  assert.deepEqual(w.b, w.a, 'same seed, same sample');
+  assert.notDeepEqual(w.c, w.a, 'another seed, another sample');
+  const withR = { '"a"': 0, '"b"': 2, '"c"': 1.5, '"d"': 0.3, '"e"': 1, '["t",1]': 3 };
+  const r = got<{ a: [unknown, number][]; b: [unknown, number][] }>('exact.with');
+  check(r.a, withR, true, 'with replacement');
+  assert.deepEqual(r.b, r.a);
+  assert.ok(new Set(r.a.map(([, v]) => v)).size < r.a.length, 'with replacement some pair is drawn twice');
+  // 12 samples of half of 40 values: every value is chosen sometimes, none always (a prefix, or one partition's, would be).
+  const picks = got<number[][]>('exact.spread');
+  const times = new Array<number>(40).fill(0);
+  for (const p of picks) {
+    assert.equal(p.length, 20);
+    for (const v of p) times[v]++;
+  }
+  assert.ok(times.every((t) => t > 0 && t < 12), JSON.stringify(times));
+  assert.deepEqual(got('exact.empty'), []);
+  const missing = failure('exact.missing');
+  assert.equal(missing.code, 'SLUICE_BAD_ARGUMENT', missing.error);
+  assert.match(missing.error, /rdd\.sampleByKeyExact: no sampling fraction for key "[b-e]"; give one for every key/);
+  const bad = failure('exact.bad');
+  assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(bad.error, /a fraction must be in \[0, 1\] without replacement .* got 1.5 for key "a"/);
 });

@@ -1,3 +1,4 @@
+import { sampleByKeyExact } from './sample-by-key-exact.js';
 import { checkPrecision, precisionFor } from './hyper-log-log.js';
 import { SluiceError } from '../errors.js';
 import { mulberry32, poisson } from '../util/random.js';
@@ -150,6 +151,17 @@ export class PairRDDFunctions {
       }
     };
     return this.narrow({ kind: 'mapPartitions', fn: this.ship(fn, 'sampleByKey'), withIndex: true }, true);
+  }
+
+  /**
+   * Samples each key's pairs to exactly ceil(count * fraction) of them (Spark's
+   * sampleByKeyExact): `fractions` as sampleByKey's (a fraction for every key, else
+   * SLUICE_BAD_ARGUMENT before the job), without replacement a uniform subset of each key's
+   * pairs, with it that many uniform draws. A pass counts the keys first (at the first
+   * action, as Spark counts at the call); the same seed gives the same sample of the same input.
+   */
+  sampleByKeyExact<K, V>(this: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<[K, V]> {
+    return sampleByKeyExact(this, withReplacement, fractions, seed);
   }
 
   /** Spark's groupWith: cogroup with one other RDD, or with two (`[k, [vs, ws1, ws2]]`), default partitioning. */

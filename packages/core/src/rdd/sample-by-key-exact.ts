@@ -1,0 +1,153 @@
+import { SluiceError } from '../errors.js';
+import { mulberry32 } from '../util/random.js';
+import { keyId, type KeyId } from './key.js';
+import type { RDD } from './rdd.js';
+
+/**
+ * Spark's sampleByKeyExact: for every key k with n_k pairs, exactly ceil(n_k * fraction_k) of
+ * them, chosen uniformly (without replacement: a subset; with it: that many draws, a pair
+ * possibly more than once). Spark finds per-key acceptance thresholds from a count and a
+ * pass over the data; here the choice is split the other way round, exactly:
+ *
+ * 1. Before the job, one pass counts each key's pairs in each partition (n_k,p).
+ * 2. On the driver, each key's sample size is split over the partitions as drawing it from
+ *    the whole key would split it: without replacement a multivariate hypergeometric split
+ *    (selection sampling over the key's n_k slots, partition by partition), with replacement
+ *    a multinomial one (each draw lands in partition p with probability n_k,p / n_k).
+ * 3. In the job, partition p takes its share m_k,p of key k's pairs uniformly among its
+ *    n_k,p: by selection sampling (pair j kept with probability needed / left), or as m_k,p
+ *    uniform draws with replacement.
+ *
+ * What travels is one count per key and partition. The same seed gives the same sample of
+ * the same input; the input must give the same pairs in the same order each time it is
+ * computed (as Spark requires), which the job checks: a partition whose count of a key
+ * differs from the first pass's fails, naming both.
+ */
+export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number): RDD<[K, V]> {
+  const op = 'rdd.sampleByKeyExact';
+  const entries = (fractions instanceof Map ? [...fractions.entries()] : Object.entries(fractions)) as [K, number][];
+  const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0) || f === Infinity || (!withReplacement && f > 1));
+  if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: a fraction must be in [0, 1] without replacement or a finite number >= 0 with it, got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
+  if (!Number.isFinite(seed)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: seed must be a number, got ${String(seed)}`);
+  const fractionOf = new Map<KeyId, number>(entries.map(([k, f]) => [keyId(k), f]));
+  const parts = rdd.numPartitions;
+  const out = rdd.narrow<[K, V]>({ kind: 'mapPartitions', fn: rdd.ship(unprepared, op), withIndex: true }, true);
+  out.prepare = async () => {
+    // 1. Each key's pairs in each partition.
+    const counted = (await rdd.mapPartitionsWithIndex(countKeys as (i: number, it: IterableIterator<[K, V]>) => Iterable<[number, K, number]>).collect()) as [number, K, number][];
+    const byKey = new Map<KeyId, { key: K; counts: number[] }>();
+    for (const [p, k, n] of counted) {
+      const id = keyId(k);
+      let e = byKey.get(id);
+      if (!e) byKey.set(id, (e = { key: k, counts: new Array<number>(parts).fill(0) }));
+      e.counts[p] += n;
+    }
+    // 2. Each key's sample size, split over the partitions.
+    const rand = mulberry32(seed >>> 0);
+    const shares: [K, number[], number[]][] = [];
+    for (const [id, { key, counts }] of byKey) {
+      const f = fractionOf.get(id);
+      if (f === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: no sampling fraction for key ${JSON.stringify(key)}; give one for every key of the RDD`);
+      const total = counts.reduce((a, b) => a + b, 0);
+      const size = Math.ceil(total * f);
+      shares.push([key, counts, withReplacement ? multinomialSplit(size, counts, total, rand) : hypergeometricSplit(size, counts, total, rand)]);
+    }
+    out.op = { kind: 'mapPartitions', fn: rdd.ship(takeShares(shares, withReplacement, seed), op), withIndex: true };
+    out.prepare = undefined;
+  };
+  return out;
+}
+
+/** How many of `size` slots chosen without replacement among `total` (counts[p] of them in partition p) fall in each partition. */
+function hypergeometricSplit(size: number, counts: readonly number[], total: number, rand: () => number): number[] {
+  let left = total;
+  let needed = size;
+  return counts.map((n) => {
+    let m = 0;
+    for (let j = 0; j < n; j++, left--) {
+      if (needed > 0 && rand() * left < needed) {
+        m++;
+        needed--;
+      }
+    }
+    return m;
+  });
+}
+
+/** How many of `size` uniform draws among `total` slots (counts[p] of them in partition p) land in each partition. */
+function multinomialSplit(size: number, counts: readonly number[], total: number, rand: () => number): number[] {
+  const upTo: number[] = [];
+  let acc = 0;
+  for (const n of counts) upTo.push((acc += n));
+  const out = new Array<number>(counts.length).fill(0);
+  for (let d = 0; d < size; d++) {
+    const slot = Math.floor(rand() * total);
+    let lo = 0;
+    let hi = upTo.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (upTo[mid] > slot) hi = mid;
+      else lo = mid + 1;
+    }
+    out[lo]++;
+  }
+  return out;
+}
+
+// Shipped to workers: each names nothing but what it captures.
+
+/** [partition, key, pairs of that key in it] for each key of the partition. */
+function* countKeys(index: number, it: Iterable<[unknown, unknown]>): Generator<[number, unknown, number]> {
+  const counts = new Map<unknown, [unknown, number]>();
+  for (const [k] of it) {
+    // Keys by value: primitives as they are, other keys by their JSON (Maps and Sets are rare keys; see key.ts).
+    const id = typeof k === 'object' && k !== null ? `\u0000${JSON.stringify(k)}` : k;
+    const e = counts.get(id);
+    if (e) e[1]++;
+    else counts.set(id, [k, 1]);
+  }
+  for (const [k, n] of counts.values()) yield [index, k, n];
+}
+
+/** The operator's function until prepare has chosen the shares (prepare runs before every job). */
+function unprepared(): never {
+  throw new Error('rdd.sampleByKeyExact: the sample sizes were not worked out before the job');
+}
+
+/** The partition's function: keeps each key's share of its pairs (see sampleByKeyExact). */
+function takeShares(shares: readonly [unknown, readonly number[], readonly number[]][], withReplacement: boolean, seed: number): (index: number, it: Iterable<[unknown, unknown]>) => Generator<[unknown, unknown]> {
+  const rng = mulberry32;
+  return function* (index: number, it: Iterable<[unknown, unknown]>): Generator<[unknown, unknown]> {
+    const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+    const idOf = (k: unknown): unknown => (typeof k === 'object' && k !== null ? `\u0000${JSON.stringify(k)}` : k);
+    // Per key of this partition: [pairs expected, pairs seen, still to take, draws by position (with replacement)].
+    const state = new Map<unknown, { key: unknown; expected: number; seen: number; needed: number; draws?: Map<number, number> }>();
+    for (const [k, counts, taken] of shares) {
+      const n = counts[index];
+      if (n === 0) continue;
+      const s: { key: unknown; expected: number; seen: number; needed: number; draws?: Map<number, number> } = { key: k, expected: n, seen: 0, needed: taken[index] };
+      if (withReplacement) {
+        s.draws = new Map();
+        for (let d = 0; d < taken[index]; d++) {
+          const j = Math.floor(rand() * n);
+          s.draws.set(j, (s.draws.get(j) ?? 0) + 1);
+        }
+      }
+      state.set(idOf(k), s);
+    }
+    for (const kv of it) {
+      const s = state.get(idOf(kv[0]));
+      if (s === undefined || s.seen >= s.expected) throw new Error(`rdd.sampleByKeyExact: partition ${index} has more pairs of key ${JSON.stringify(kv[0])} than the counting pass saw (${s?.expected ?? 0}): the input must give the same pairs each time it is computed`);
+      const j = s.seen++;
+      if (s.draws) {
+        for (let c = s.draws.get(j) ?? 0; c > 0; c--) yield kv;
+      } else if (rand() * (s.expected - j) < s.needed) {
+        s.needed--;
+        yield kv;
+      }
+    }
+    for (const s of state.values()) {
+      if (s.seen !== s.expected) throw new Error(`rdd.sampleByKeyExact: partition ${index} has ${s.seen} pairs of key ${JSON.stringify(s.key)}, the counting pass saw ${s.expected}: the input must give the same pairs each time it is computed`);
+    }
+  };
+}
