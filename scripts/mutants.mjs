@@ -788,6 +788,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
   },
   {
+    id: 'rdd-pipe-context-not-printed',
+    what: "rdd.pipe never calls printPipeContext (Spark writes its lines before each partition's elements)",
+    file: 'packages/core/src/scheduler/pipe-partition.ts',
+    search: '  printers.context?.(print);',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: each' }],
+  },
+  {
     id: 'rdd-max-is-min',
     what: 'rdd.max() and rdd.min() take the wrong end of the order',
     file: 'packages/core/src/rdd/rdd-actions.ts',

@@ -139,6 +139,11 @@ test('pipe: each partition through the command, its stdout lines the new partiti
   assert.deepEqual(got('pipe.lineEnds'), ['a', 'b', '', 'c']);
   assert.deepEqual(got('pipe.cwd'), [fs.realpathSync(tmp)]);
   assert.deepEqual(got('pipe.take'), ['0', '1', '2']);
+  const printed = slices([1, 2, 3, 4], 2).map((p) => ['ctx start', ...p.flatMap((x) => (x % 2 === 0 ? [`${x}a`, `${x}b`] : [`${x}a`]))]);
+  assert.deepEqual(got('pipe.printers'), printed);
+  const thrown = failure('pipe.printerThrows');
+  assert.equal(thrown.code, 'SLUICE_TASK_FAILED', thrown.error);
+  assert.match(thrown.error, /no printing 1/);
 });
 
 test('pipe: a command that exits non-zero or cannot start fails the job naming it; a blank command is refused', () => {

@@ -45,6 +45,10 @@ export interface PipeSpec {
   readonly cwd: string;
   /** Whether the user gave `cwd` (else a worker without that directory runs the command in its own). */
   readonly cwdGiven: boolean;
+  /** printPipeContext: (print) => void, called before the partition's elements. */
+  readonly printContext?: ShippedFunction;
+  /** printRDDElement: (element, print) => void, in place of String(element). */
+  readonly printElement?: ShippedFunction;
 }
 
 export interface ShuffleSpec {

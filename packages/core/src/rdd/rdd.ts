@@ -14,11 +14,15 @@ import { RDDActions } from './rdd-actions.js';
 export type Pair<K, V> = [K, V];
 
 /** rdd.pipe's options. */
-export interface PipeOptions {
+export interface PipeOptions<T = unknown> {
   /** Environment variables added to the worker's for the command. */
   readonly env?: Readonly<Record<string, string>>;
   /** The command's working directory; relative to the job's working directory. */
   readonly cwd?: string;
+  /** Spark's printPipeContext: called once per partition before its elements, with a function that writes a line to the command's stdin. */
+  readonly printPipeContext?: (print: (line: string) => void) => void;
+  /** Spark's printRDDElement: writes an element to the command's stdin as it chooses (any number of lines), in place of `String(element)`. */
+  readonly printRDDElement?: (element: T, print: (line: string) => void) => void;
 }
 
 /** How an RDD depends on its parents: narrow (partition to partitions), or through a shuffle. */
@@ -168,7 +172,7 @@ export class RDD<T> {
    *   sc.parallelize(['b', 'a', 'c'], 1).pipe('sort')            // ['a', 'b', 'c']
    *   rdd.pipe(['sh', '-c', 'grep -c x || true'], { env: { LC_ALL: 'C' } })
    */
-  pipe(command: string | readonly string[], options: PipeOptions = {}): RDD<string> {
+  pipe(command: string | readonly string[], options: PipeOptions<T> = {}): RDD<string> {
     const argv = typeof command === 'string' ? command.split(/[ \t\n\r\f]+/).filter((w) => w !== '') : [...command];
     if (argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe: the command must be a non-empty string or array of strings (the program first), got ${JSON.stringify(command)}`);
@@ -179,7 +183,13 @@ export class RDD<T> {
       env[k] = v;
     }
     const cwd = resolveJobPath(options.cwd ?? '.');
-    return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined } });
+    for (const name of ['printPipeContext', 'printRDDElement'] as const) {
+      const f = options[name];
+      if (f !== undefined && typeof f !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${argv.join(' ')}'): ${name} must be a function, got ${typeof f}`);
+    }
+    const printContext = options.printPipeContext && this.ship(options.printPipeContext, 'pipe');
+    const printElement = options.printRDDElement && this.ship(options.printRDDElement, 'pipe');
+    return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined, printContext, printElement } });
   }
 
   /** The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then groupByKey). */

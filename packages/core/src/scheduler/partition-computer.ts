@@ -15,7 +15,7 @@ import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
 import { emitFileLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
-import { pipePartition } from './pipe-partition.js';
+import { pipePartition, type PipePrinters } from './pipe-partition.js';
 import { estimate } from '../rdd/hyper-log-log.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
@@ -347,8 +347,11 @@ export class PartitionComputer {
       }
       case 'sketchEstimate':
         return this.compute(parent, split, (kv) => emit([(kv as [unknown, Uint8Array])[0], estimate((kv as [unknown, Uint8Array])[1])]));
-      case 'pipe':
-        return pipePartition(await this.collect(parent, split), op.spec, split, emit);
+      case 'pipe': {
+        const { printContext, printElement } = op.spec;
+        const printers = { context: printContext && this.fn<NonNullable<PipePrinters['context']>>(printContext), element: printElement && this.fn<NonNullable<PipePrinters['element']>>(printElement) };
+        return pipePartition(await this.collect(parent, split), op.spec, split, emit, printers);
+      }
       case 'keyRange': {
         const { lower, upper } = op;
         return this.compute(parent, split, (kv) => {

@@ -9,7 +9,8 @@ const STDERR_TAIL_BYTES = 4096;
 /**
  * rdd.pipe on a worker (Spark's PipedRDD): runs `spec.command` (no shell) with the worker's
  * environment plus `spec.env`, writes each record of the partition to its stdin as
- * `String(record)` and a newline, and emits each line of its stdout (without `\n` or `\r\n`)
+ * `String(record)` and a newline (or what `printers` print: a context first, then each
+ * record as `printers.element` prints it), and emits each line of its stdout (without `\n` or `\r\n`)
  * as it comes. Resolves when the command has exited with status 0 and its stdout is read
  * to the end; a command that cannot start, exits with another status or is killed by a
  * signal rejects with an error naming the command, the status and the end of its stderr.
@@ -17,7 +18,13 @@ const STDERR_TAIL_BYTES = 4096;
  * its status decides. If `emit` throws (a take that has enough), the command is killed and
  * the error goes through unchanged.
  */
-export function pipePartition(records: readonly unknown[], spec: PipeSpec, partition: number, emit: (line: string) => void): Promise<void> {
+/** rdd.pipe's printPipeContext and printRDDElement, revived: each writes lines to the command's stdin through `print`. */
+export interface PipePrinters {
+  readonly context?: (print: (line: string) => void) => void;
+  readonly element?: (element: unknown, print: (line: string) => void) => void;
+}
+
+export function pipePartition(records: readonly unknown[], spec: PipeSpec, partition: number, emit: (line: string) => void, printers: PipePrinters = {}): Promise<void> {
   const [file, ...args] = spec.command;
   const shown = spec.command.join(' ');
   let cwd = spec.cwd;
@@ -74,15 +81,21 @@ export function pipePartition(records: readonly unknown[], spec: PipeSpec, parti
       settled = true;
       resolve();
     });
-    void writeAll(child.stdin, records);
+    // A printer's error fails the task as it is (it is the user's).
+    writeAll(child.stdin, records, printers).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
   });
 }
 
 /** Writes the records a line each, waiting for the pipe to drain; ends stdin. Errors (EPIPE) are left to the exit status. */
-async function writeAll(stdin: NodeJS.WritableStream & { destroyed?: boolean }, records: readonly unknown[]): Promise<void> {
+async function writeAll(stdin: NodeJS.WritableStream & { destroyed?: boolean }, records: readonly unknown[], printers: PipePrinters): Promise<void> {
   let buf = '';
+  const print = (line: string): void => {
+    buf += `${String(line)}\n`;
+  };
+  printers.context?.(print);
   for (const r of records) {
-    buf += `${String(r)}\n`;
+    if (printers.element) printers.element(r, print);
+    else buf += `${String(r)}\n`;
     if (buf.length >= 64 * 1024) {
       if (stdin.destroyed) return;
       const ok = stdin.write(buf);
