@@ -60,9 +60,18 @@ export function newSketch(p: number): Uint8Array {
 /** Adds `value` to the sketch (in place) and returns it. */
 export function offer(sketch: Uint8Array, value: unknown): Uint8Array {
   const p = 31 - Math.clz32(sketch.length);
-  const s = canonical(value);
-  const h1 = murmur32(s, 0x9747b28c);
-  const h2 = murmur32(s, 0x5bd1e995);
+  let h1: number;
+  let h2: number;
+  if (typeof value === 'number') {
+    // A number by its 8 bytes (0 for -0, as keys compare; one NaN): no string made per element.
+    NUMBER[0] = value === 0 ? 0 : value !== value ? NaN : value;
+    h1 = murmurWords(WORDS[0], WORDS[1], 0x9747b28c);
+    h2 = murmurWords(WORDS[0], WORDS[1], 0x5bd1e995);
+  } else {
+    const s = canonical(value);
+    h1 = murmur32(s, 0x9747b28c);
+    h2 = murmur32(s, 0x5bd1e995);
+  }
   const index = h1 >>> (32 - p);
   const rest = (h1 << p) >>> 0;
   const rank = rest !== 0 ? Math.clz32(rest) + 1 : 32 - p + Math.clz32(h2) + 1;
@@ -114,6 +123,29 @@ function tau(x: number): number {
     z -= (1 - x) * (1 - x) * y;
     if (z === before) return z / 3;
   }
+}
+
+const NUMBER = new Float64Array(1);
+const WORDS = new Uint32Array(NUMBER.buffer);
+
+/** MurmurHash3's 32-bit hash of two 32-bit words. */
+function murmurWords(a: number, b: number, seed: number): number {
+  let h = seed >>> 0;
+  for (const w of [a, b]) {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= 8;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** A string that two values have alike exactly when they are the same key (key.ts), tagged by type. */
