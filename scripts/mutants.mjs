@@ -2632,6 +2632,38 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/core/dist/test/shuffle/map-status.test.js' }],
   },
+  {
+    id: 'range-fetch-served-as-one',
+    what: 'a peer answers a fetch of a range of reduce partitions with the first partition alone',
+    file: 'packages/worker/src/rpc/shuffle-stream-handler.ts',
+    search: '    const count = Math.max(1, req.reduce_count);',
+    replace: '    const count = 1;',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'a range of reduce partitions' }],
+  },
+  {
+    id: 'range-answer-split-misread',
+    what: 'a range answer is split with each partition\'s byte count read from the next partition\'s place',
+    file: 'packages/worker/src/shuffle/range-answer.ts',
+    search: '    const n = view.getUint32(4 * k, true);',
+    replace: '    const n = view.getUint32(4 * ((k + 1) % count), true);',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/range-answer.test.js' }],
+  },
+  {
+    id: 'range-fetch-maps-of-first-partition',
+    what: 'a range task fetches only the map outputs with data for the range\'s first partition',
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: 'mapsWithDataIn(empties, partition, rangeCount)',
+    replace: 'mapsWithDataIn(empties, partition, 1)',
+    tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
+  },
+  {
+    id: 'range-fetch-transfer-twice',
+    what: 'a range fetch\'s answer lists a peer\'s buffer once a partition in the transfer to the task thread (the same memory twice)',
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '  for (const f of reply.framed) for (const b of f) buffers.add(b.buffer as ArrayBuffer);\n  return [...buffers];',
+    replace: '  return reply.framed.flatMap((f) => f.map((b) => b.buffer as ArrayBuffer));',
+    tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

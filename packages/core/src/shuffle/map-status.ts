@@ -193,6 +193,28 @@ export class MapStatus {
   }
 }
 
+/**
+ * The map outputs (ascending) whose segment of some partition of reduce .. reduce + count - 1
+ * is not empty (`empties` as mapsWithData takes them): what a task over that range reads.
+ */
+export function mapsWithDataIn(empties: readonly (Uint8Array | null)[], reduce: number, count: number): Int32Array {
+  const out: number[] = [];
+  for (let m = 0; m < empties.length; m++) {
+    const e = empties[m];
+    if (e === null) {
+      out.push(m);
+      continue;
+    }
+    for (let r = reduce; r < reduce + count; r++) {
+      if (!bitmapHas(e, r)) {
+        out.push(m);
+        break;
+      }
+    }
+  }
+  return Int32Array.from(out);
+}
+
 /** Whether bit `i` of `bitmap` is set (bitmaps as MapStatus.emptyBitmap makes them). */
 export function bitmapHas(bitmap: Uint8Array, i: number): boolean {
   return (bitmap[i >> 3] & (1 << (i & 7))) !== 0;

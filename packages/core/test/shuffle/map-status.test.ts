@@ -18,6 +18,7 @@ import {
   encodeMapStatus,
   mapStatusTotalBytes,
   mapsWithData,
+  mapsWithDataIn,
 } from '../../src/shuffle/map-status.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -127,6 +128,16 @@ test('mapsWithData lists the map outputs whose segment is not empty', () => {
       sizes.flatMap((row, m) => (row[r] > 0 ? [m] : [])),
       `reduce partition ${r}`,
     );
+  }
+});
+
+test('mapsWithDataIn lists the map outputs with data for any partition of a range: the union of mapsWithData over it', () => {
+  const n = 40;
+  const empties = [0, 1, 2, 3, 4, 5].map((m) => (m === 5 ? null : MapStatus.of(skewedSizes(m + 77, n)).emptyBitmap() ?? null));
+  for (const [first, count] of [[0, 1], [0, 8], [5, 3], [32, 8], [39, 1]]) {
+    const union = new Set<number>();
+    for (let r = first; r < first + count; r++) for (const m of mapsWithData(empties, r)) union.add(m);
+    assert.deepEqual([...mapsWithDataIn(empties, first, count)], [...union].sort((a, b) => a - b), `partitions ${first}+${count}`);
   }
 });
 

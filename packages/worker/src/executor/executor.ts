@@ -414,6 +414,11 @@ export class Executor {
           return { data: concatOwned(got.segments) };
         },
         fetch: async (msg): Promise<MainToThread> => {
+          if (msg.count !== undefined && msg.count > 1) {
+            const range = await this.shuffle.fetchRange(jobId, msg.shuffleId, msg.reducePartition, msg.count, msg.places, msg.maps);
+            if (range.ok) return { type: 'fetchedRange', reqId: msg.reqId, framed: range.framed };
+            return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: range.mapPartition, workerId: range.workerId, message: range.message };
+          }
           const r = await this.shuffle.fetch(jobId, msg.shuffleId, msg.reducePartition, msg.places, msg.maps);
           if (r.ok) return { type: 'fetched', reqId: msg.reqId, framed: r.framed };
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };

@@ -422,7 +422,7 @@ export class JobSandbox {
       case 'fetch':
         this.host.fetch(msg).then(
           // The fetched buffers are this worker's own copies (concatOwned): moved, not copied again.
-          (reply) => this.reply(slot, reply, reply.type === 'fetched' ? reply.framed.map((b) => b.buffer as ArrayBuffer) : undefined),
+          (reply) => this.reply(slot, reply, fetchTransfer(reply)),
           this.requestFailed(slot, msg.reqId, `fetching shuffle ${msg.shuffleId} partition ${msg.reducePartition}`),
         );
         return;
@@ -452,4 +452,13 @@ export class JobSandbox {
 /** A copy of `view`'s bytes in an ArrayBuffer of their own (to transfer to a thread). */
 function ownBytes(view: Uint8Array): Uint8Array {
   return new Uint8Array(view);
+}
+
+/** The memory a fetch's answer moves to the task thread: each buffer's, once (a peer's answer for a range is one buffer its partitions are views of). */
+function fetchTransfer(reply: MainToThread): ArrayBuffer[] | undefined {
+  if (reply.type === 'fetched') return reply.framed.map((b) => b.buffer as ArrayBuffer);
+  if (reply.type !== 'fetchedRange') return undefined;
+  const buffers = new Set<ArrayBuffer>();
+  for (const f of reply.framed) for (const b of f) buffers.add(b.buffer as ArrayBuffer);
+  return [...buffers];
 }

@@ -24,7 +24,9 @@ import {
   encodeSmall,
   encodeMapStatus,
   hasLineBlockHeadroom,
+  mapsWithDataIn,
   placesOf,
+  type MapOutputLocation,
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
@@ -164,11 +166,31 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcastValues.get(id));
     throw new Error(`cannot revive a captured value of type '${type}'`);
   };
+  /** A range task's fetches, by shuffle: every partition of the range at once (ShuffleClient.fetchRange). */
+  const ranges = new Map<number, Promise<Uint8Array[][]>>();
+  const fetchRange = async (shuffleId: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[][]> => {
+    const places = placesOf(locations);
+    // The map outputs any partition of the range reads (an empty segment adds nothing to the others).
+    const empties = payload.emptySegments?.[shuffleId];
+    const maps = empties === undefined ? undefined : mapsWithDataIn(empties, partition, rangeCount);
+    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition: partition, count: rangeCount, places, ...(maps === undefined ? {} : { maps }) }));
+    if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
+    if (reply.type !== 'fetchedRange' || reply.framed.length !== rangeCount) throw new Error(`unexpected reply ${reply.type}`);
+    return reply.framed;
+  };
   const env: TaskEnv = {
     jobId: bound.jobId,
     warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations, maps) {
+      if (rangeCount > 1 && reducePartition >= partition && reducePartition < partition + rangeCount) {
+        // A task over a range: the range's segments fetched once a shuffle, each partition's taken in turn.
+        let range = ranges.get(shuffleId);
+        if (range === undefined) ranges.set(shuffleId, (range = fetchRange(shuffleId, locations)));
+        const framed = (await range)[reducePartition - partition];
+        for (const b of framed) shuffleReadBytes += b.byteLength;
+        return framed;
+      }
       const places = placesOf(locations);
       const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
       if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
@@ -450,6 +472,7 @@ port.on('message', (msg: MainToThread) => {
       return;
     }
     case 'fetched':
+    case 'fetchedRange':
     case 'fetchFailed':
     case 'broadcasts':
     case 'cacheGot':

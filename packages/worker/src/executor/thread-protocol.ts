@@ -70,6 +70,8 @@ export type MainToThread =
   | { readonly type: 'forgetStage'; readonly stageKey: string }
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
+  /** A range's segments: framed[k] for the range's k-th partition, a run of frames a place; their memory transferred. */
+  | { readonly type: 'fetchedRange'; readonly reqId: number; readonly framed: Uint8Array[][] }
   | { readonly type: 'fetchFailed'; readonly reqId: number; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
   | { readonly type: 'cacheGot'; readonly reqId: number; readonly data: Uint8Array | undefined; readonly lines?: readonly Uint8Array[]; readonly misses?: readonly string[] }
   | { readonly type: 'broadcasts'; readonly reqId: number; readonly values: Record<number, Uint8Array>; readonly error?: string }
@@ -113,6 +115,8 @@ export type ThreadToMain =
       readonly places: MapOutputPlaces;
       /** Only these map outputs (the others have nothing for this partition); absent: all. */
       readonly maps?: Int32Array;
+      /** Partitions reducePartition .. + count - 1 at once (a task over a range), answered `fetchedRange`; absent: one. */
+      readonly count?: number;
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }

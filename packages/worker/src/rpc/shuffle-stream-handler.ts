@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
+import { MAX_RANGE_PARTITIONS, encodeRangeAnswer } from '../shuffle/range-answer.js';
 
 /** Bytes of segments one ShuffleChunk message carries (the last of an answer may carry fewer). */
 export const SHUFFLE_CHUNK_BYTES = 1 << 20;
@@ -22,7 +23,8 @@ interface OpenStream {
 /**
  * The worker's side of the ShuffleStream calls other workers keep open to it (one each,
  * PeerFetchStream): answers each fetch request from the map outputs here
- * (IndexShuffleBlockResolver.read, one buffer for the whole answer), as ShuffleChunk
+ * (IndexShuffleBlockResolver.read, one buffer for the whole answer; a request of several
+ * contiguous partitions, a range task's, gets them in one answer: range-answer.ts), as ShuffleChunk
  * messages of at most SHUFFLE_CHUNK_BYTES tagged with the request's number, the last one
  * marked, waiting for the stream to drain when gRPC's buffer is full.
  *
@@ -93,15 +95,21 @@ export class ShuffleStreamHandler {
    */
   private write(s: OpenStream, req: wire.FetchShuffleRequest__Output): boolean {
     const id = req.request_id;
-    let read;
+    const count = Math.max(1, req.reduce_count);
+    const parts: Uint8Array[] = [];
     try {
-      read = this.resolver.read(req.job_id, req.shuffle_id, req.reduce_partition, req.map_partitions);
+      if (count > MAX_RANGE_PARTITIONS) throw new Error(`a fetch of ${count} reduce partitions at once is more than ${MAX_RANGE_PARTITIONS}`);
+      // A range: its partitions one after another (the resolver reads them side by side in one pass and keeps them).
+      for (let k = 0; k < count; k++) {
+        const read = this.resolver.read(req.job_id, req.shuffle_id, req.reduce_partition + k, req.map_partitions);
+        if ('missing' in read) return this.flowing(s, s.call.write({ request_id: id, missing: true, missing_map: read.missing, last: true }));
+        parts.push(read.data);
+      }
     } catch (err) {
       this.log.warn({ err, jobId: req.job_id, shuffleId: req.shuffle_id }, 'bad shuffle fetch');
       return this.flowing(s, s.call.write({ request_id: id, error: (err as Error).message, last: true }));
     }
-    if ('missing' in read) return this.flowing(s, s.call.write({ request_id: id, missing: true, missing_map: read.missing, last: true }));
-    return this.writeFrom(s, id, read.data, 0);
+    return this.writeFrom(s, id, count === 1 ? parts[0] : encodeRangeAnswer(parts), 0);
   }
 
   /** The chunks of an answer from byte `at` on (an empty answer is one empty chunk). */

@@ -76,8 +76,12 @@ export class PeerFetchStream {
     return this.pending.size;
   }
 
-  /** Ask for one reduce partition's segments of `maps` (all held by `workerId`, at this stream's address). */
-  fetch(workerId: string, jobId: string, shuffleId: number, reduce: number, maps: number[]): Promise<FetchResult> {
+  /**
+   * Ask for one reduce partition's segments of `maps` (all held by `workerId`, at this
+   * stream's address); with `count` > 1, partitions reduce .. reduce + count - 1 in one
+   * answer laid out as range-answer.ts says (the caller splits it).
+   */
+  fetch(workerId: string, jobId: string, shuffleId: number, reduce: number, maps: number[], count = 1): Promise<FetchResult> {
     if (this.state === 'closed') {
       return Promise.resolve({ ok: false, mapPartition: maps[0], workerId, message: `cannot fetch shuffle blocks from worker ${workerId} at ${this.address}: its shuffle stream is closed` });
     }
@@ -86,7 +90,7 @@ export class PeerFetchStream {
     return new Promise((resolve) => {
       this.pending.set(id, { workerId, shuffleId, firstMap: maps[0], parts: [], resolve });
       if (this.silentTimer === undefined) this.arm();
-      this.call.write({ request_id: id, job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: maps });
+      this.call.write({ request_id: id, job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: maps, ...(count > 1 && { reduce_count: count }) });
     });
   }
 

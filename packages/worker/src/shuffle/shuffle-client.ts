@@ -3,9 +3,22 @@ import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
+import { splitRangeAnswer } from './range-answer.js';
 import { replicaMessageInPlace } from './replica-message.js';
 
 export type { FetchResult } from './peer-fetch-stream.js';
+
+/** What a fetch of a range of reduce partitions gave: each partition's segments (a buffer a place), or a failure naming a map output. */
+export type RangeFetchResult = { readonly ok: true; readonly framed: Uint8Array[][] } | Extract<FetchResult, { ok: false }>;
+
+/** The map outputs to read from each of `places.workers` (all of them, or those of `maps`), ascending. */
+function mapsByWorker(places: MapOutputPlaces, maps?: ArrayLike<number>): number[][] {
+  const { workers, owner } = places;
+  const byWorker: number[][] = workers.map(() => []);
+  if (maps === undefined) for (let m = 0; m < owner.length; m++) byWorker[owner[m]].push(m);
+  else for (let i = 0; i < maps.length; i++) if (maps[i] < owner.length) byWorker[owner[maps[i]]].push(maps[i]);
+  return byWorker;
+}
 
 /**
  * How long a worker waits for another worker to connect and send the first byte of a shuffle
@@ -73,10 +86,8 @@ export class ShuffleClient {
    * outputs to read: those whose segment for `reduce` is empty are left out.
    */
   async fetch(jobId: string, shuffleId: number, reduce: number, places: MapOutputPlaces, maps?: ArrayLike<number>): Promise<FetchResult> {
-    const { workers, owner } = places;
-    const byWorker: number[][] = workers.map(() => []);
-    if (maps === undefined) for (let m = 0; m < owner.length; m++) byWorker[owner[m]].push(m);
-    else for (let i = 0; i < maps.length; i++) if (maps[i] < owner.length) byWorker[owner[maps[i]]].push(maps[i]);
+    const { workers } = places;
+    const byWorker = mapsByWorker(places, maps);
     const results = await Promise.all(
       byWorker.map(async (here, w): Promise<FetchResult> => {
         if (here.length === 0) return { ok: true, framed: [] };
@@ -89,6 +100,44 @@ export class ShuffleClient {
     for (const r of results) {
       if (!r.ok) return r;
       framed.push(...r.framed);
+    }
+    return { ok: true, framed };
+  }
+
+  /**
+   * Reduce partitions reduce .. reduce + count - 1 at once (a task over a range of them): each
+   * place read once for the range (this worker's map outputs partition after partition, each
+   * peer with one request for all of them), `maps` (when given) the map outputs any of them
+   * reads. `framed[k]` is partition reduce + k's segments, a buffer a place; the buffers of
+   * one peer's answer share its memory (transfer each ArrayBuffer once).
+   */
+  async fetchRange(jobId: string, shuffleId: number, reduce: number, count: number, places: MapOutputPlaces, maps?: ArrayLike<number>): Promise<RangeFetchResult> {
+    const { workers } = places;
+    const byWorker = mapsByWorker(places, maps);
+    const results = await Promise.all(
+      byWorker.map(async (here, w): Promise<RangeFetchResult> => {
+        if (here.length === 0) return { ok: true, framed: [] };
+        const { workerId, address } = workers[w];
+        if (workerId === this.selfWorkerId) {
+          const framed: Uint8Array[][] = [];
+          for (let k = 0; k < count; k++) {
+            const r = this.fetchLocal(jobId, shuffleId, reduce + k, here);
+            if (!r.ok) return r;
+            framed.push(r.framed);
+          }
+          return { ok: true, framed };
+        }
+        const r = await this.fetchRemote(workerId, address, jobId, shuffleId, reduce, here, count);
+        if (!r.ok) return r;
+        const parts = splitRangeAnswer(r.framed[0], count);
+        if (parts === undefined) return { ok: false, mapPartition: here[0], workerId, message: `worker ${workerId} at ${address} answered a fetch of reduce partitions ${reduce}-${reduce + count - 1} of shuffle ${shuffleId} with bytes that do not split into them` };
+        return { ok: true, framed: parts.map((p) => [p]) };
+      }),
+    );
+    const framed: Uint8Array[][] = Array.from({ length: count }, () => []);
+    for (const r of results) {
+      if (!r.ok) return r;
+      r.framed.forEach((f, k) => framed[k].push(...f));
     }
     return { ok: true, framed };
   }
@@ -115,7 +164,7 @@ export class ShuffleClient {
     return c;
   }
 
-  private fetchRemote(workerId: string, address: string, jobId: string, shuffleId: number, reduce: number, maps: number[]): Promise<FetchResult> {
+  private fetchRemote(workerId: string, address: string, jobId: string, shuffleId: number, reduce: number, maps: number[], count = 1): Promise<FetchResult> {
     let stream = this.streams.get(address);
     if (stream === undefined) {
       try {
@@ -137,7 +186,7 @@ export class ShuffleClient {
       }
       this.streams.set(address, stream);
     }
-    return stream.fetch(workerId, jobId, shuffleId, reduce, maps);
+    return stream.fetch(workerId, jobId, shuffleId, reduce, maps, count);
   }
 
   /**

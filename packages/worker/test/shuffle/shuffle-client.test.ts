@@ -143,7 +143,7 @@ function segmentOf(out: { index: Uint8Array; data: Uint8Array }, r: number): Buf
 }
 
 /** A worker's shuffle service alone, in this process: a resolver over a block store of its own, served on `port` (0: any). */
-async function peer(port = 0): Promise<{ resolver: IndexShuffleBlockResolver; handler: ShuffleStreamHandler; server: grpc.Server; port: number; reads: { reduce: number; maps: number[] }[]; stop(): void }> {
+async function peer(port = 0): Promise<{ blocks: BlockManager; resolver: IndexShuffleBlockResolver; handler: ShuffleStreamHandler; server: grpc.Server; port: number; reads: { reduce: number; maps: number[] }[]; stop(): void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-peer-'));
   const blocks = new BlockManager({ dir, memoryLimit: 64 << 20, log });
   const resolver = new IndexShuffleBlockResolver(blocks);
@@ -159,6 +159,7 @@ async function peer(port = 0): Promise<{ resolver: IndexShuffleBlockResolver; ha
   server.addService(loadProto().sluice.v1.Worker.service, { ShuffleStream: (call: Parameters<ShuffleStreamHandler['handle']>[0]) => handler.handle(call) } as unknown as grpc.UntypedServiceImplementation);
   const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
+    blocks,
     resolver,
     handler,
     server,
@@ -404,5 +405,49 @@ test('a peer that accepts TCP and never answers: a shuffle fetch fails naming it
     server.forceShutdown();
     for (const s of sockets) s.destroy();
     silent.close();
+  }
+});
+
+test('a range of reduce partitions (a range task’s fetch): each partition’s segments of every map output, this worker read partition after partition, a peer asked once for the whole range; a map output gone from the peer fails the range naming it', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  const client = new ShuffleClient('w1', resolver, { secret: 'x'.repeat(32) }, log);
+  // Maps 0-1 here, 2-4 on the peer w2; tinyOutputs: map m writes the byte m + 10 * r to partition r.
+  const outputs = tinyOutputs(5);
+  for (const m of [0, 1]) resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  const live = await peer();
+  for (const m of [2, 3, 4]) live.resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  try {
+    const places = placesOf([0, 1, 2, 3, 4].map((m) => (m < 2 ? { workerId: 'w1', address: '127.0.0.1:1' } : { workerId: 'w2', address: `127.0.0.1:${live.port}` })));
+    const bytesOf = (framed: Uint8Array[]): number[] => framed.flatMap((b) => splitFrames(b).map((f) => f[0])).sort((a, b) => a - b);
+    // Partitions 1 and 2 of maps 0, 1, 3 and 4 (map 2 left out, as when its segments there are empty).
+    const got = await client.fetchRange('j', 2, 1, 2, places, [0, 1, 3, 4]);
+    assert.ok(got.ok, JSON.stringify(got));
+    assert.equal(got.framed.length, 2);
+    assert.deepEqual(bytesOf(got.framed[0]), [10, 11, 13, 14], 'partition 1');
+    assert.deepEqual(bytesOf(got.framed[1]), [20, 21, 23, 24], 'partition 2');
+    assert.deepEqual(live.reads, [{ reduce: 1, maps: [3, 4] }, { reduce: 2, maps: [3, 4] }], 'the peer read both partitions for one request');
+    // The same as a fetch a partition gives.
+    for (const r of [1, 2]) {
+      const one = await client.fetch('j', 2, r, places, [0, 1, 3, 4]);
+      assert.ok(one.ok);
+      assert.deepEqual(bytesOf(one.framed), bytesOf(got.framed[r - 1]), `partition ${r} fetched alone`);
+    }
+    // Partitions 0-2 of every map output; then again after the peer lost map 4.
+    const all = await client.fetchRange('j', 2, 0, 3, places);
+    assert.ok(all.ok, JSON.stringify(all));
+    assert.deepEqual(all.framed.map(bytesOf), [0, 1, 2].map((r) => [0, 1, 2, 3, 4].map((m) => m + 10 * r)));
+    live.blocks.remove('shuffle_j_2_4');
+    const lost = await client.fetchRange('j', 2, 0, 3, places);
+    assert.ok(!lost.ok, 'a range with a map output gone fails');
+    assert.equal(lost.workerId, 'w2');
+    assert.equal(lost.mapPartition, 4);
+    assert.match(lost.message, /map output 4 of shuffle 2 is no longer on worker w2/);
+  } finally {
+    client.close();
+    live.stop();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,6 +7,7 @@ export interface FetchShuffleRequest {
   'reduce_partition'?: (number);
   'map_partitions'?: (number)[];
   'request_id'?: (number);
+  'reduce_count'?: (number);
 }
 
 export interface FetchShuffleRequest__Output {
@@ -15,4 +16,5 @@ export interface FetchShuffleRequest__Output {
   'reduce_partition': (number);
   'map_partitions': (number)[];
   'request_id': (number);
+  'reduce_count': (number);
 }
