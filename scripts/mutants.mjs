@@ -2567,6 +2567,21 @@ const MUTATIONS = [
     search: '      out.set(t, mine);',
     replace: '      out.set(t, Array.from({ length: count }, (_, p) => p));',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'ConsumerStrategies.Assign' }],
+  },  {
+    id: 'block-timer-drifts',
+    what: "a receiver's block timer is re-armed a period after each tick ran (a setInterval's drift): late ticks push every later one, so a busy receiver cuts fewer blocks than one an interval",
+    file: 'packages/worker/src/receiver/recurring-timer.ts',
+    search: '    this.next = this.firstAfter(this.now());\n    this.arm();\n  }\n}',
+    replace: '    this.next = this.now() + this.periodMs;\n    this.arm();\n  }\n}',
+    tests: ['packages/worker/dist/test/receiver/recurring-timer.test.js', 'packages/cli/dist/test/receiver-block-timer.test.js'],
+  },
+  {
+    id: 'block-cut-on-batch-boundary',
+    what: 'blocks are cut on the multiples of the block interval, where batches fall (a cut there races its batch), not half an interval past them',
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: 'new RecurringTimer(blockIntervalMs, Math.floor(blockIntervalMs / 2),',
+    replace: 'new RecurringTimer(blockIntervalMs, 0,',
+    tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'half a block interval' }],
   },
   {
     id: 'coalesce-never',

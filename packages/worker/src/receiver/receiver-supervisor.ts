@@ -1,4 +1,5 @@
 import { RateLimiter } from './rate-limiter.js';
+import { RecurringTimer } from './recurring-timer.js';
 import { SluiceError, encodeLineBlock, encodeRecords, userErrorInfo, type ErrorCode, type LineRun, type Receiver, type ReceiverSupervisor } from '@sluice/core/internal';
 
 export interface SupervisorSink {
@@ -26,8 +27,15 @@ function countOf(s: Stored): number {
 /**
  * Runs one receiver in a task thread, as Spark's ReceiverSupervisorImpl with its
  * BlockGenerator: records the receiver stores are buffered and cut into a block every
- * block interval; `restart` stops and starts the receiver again after a delay, reporting
- * why; `stop` flushes the last block (with the stores still waiting) and reports the stop.
+ * block interval, at absolute times (RecurringTimer), half an interval past each multiple
+ * of it. Batches fall at multiples of the batch interval (usually a multiple of the block
+ * interval) and take the blocks reported before them: a cut half an interval from every
+ * batch boundary leaves its block that long to be stored, replicated and reported, and a
+ * batch that takes its blocks up to that late still gets the same ones, so each batch gets
+ * batch / block interval blocks (5 at 1 s and 200 ms). Cuts on the multiples raced their
+ * batch (batches of 4 then 6, more often); a setInterval drifted by each late tick and cut
+ * fewer blocks than one an interval. `restart` stops and starts the receiver again after a
+ * delay, reporting why; `stop` flushes the last block (with the stores still waiting) and reports the stop.
  *
  * Reliable store: `store` resolves once the block holding its records is durable (the
  * worker's main thread answers `onStored`: logged, or replicated and reported), and
@@ -72,7 +80,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   /** Set once stop() began (the receiver may still be draining). */
   private stopDone: Promise<void> | undefined;
   private restarting = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly blockTimer: RecurringTimer;
   /** Set while the first waiting store waits for the rate limiter. */
   private rateTimer: NodeJS.Timeout | undefined;
   private readonly limiter: RateLimiter;
@@ -82,7 +90,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   constructor(
     private readonly receiver: Receiver<unknown>,
     private readonly blockPrefix: string,
-    private readonly blockIntervalMs: number,
+    blockIntervalMs: number,
     private readonly maxBuffered: number,
     private readonly sink: SupervisorSink,
     /** Records/s: `maxRate` bounds every rate; `initialRate` holds until the first updateRate (both unbounded when absent). */
@@ -90,6 +98,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   ) {
     receiver.supervisor = this;
     this.limiter = new RateLimiter(rates.maxRate ?? Infinity, rates.initialRate ?? Infinity, blockIntervalMs);
+    this.blockTimer = new RecurringTimer(blockIntervalMs, Math.floor(blockIntervalMs / 2), () => this.flush());
   }
 
   /** Backpressure's new rate for this receiver (records/s); receiverMaxRate still bounds it. */
@@ -111,7 +120,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.flush(), this.blockIntervalMs);
+    this.blockTimer.start();
     this.startReceiver();
   }
 
@@ -285,7 +294,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       this.flush();
       this.stopped = true;
       for (const r of this.accepting.splice(0)) r();
-      clearInterval(this.timer);
+      this.blockTimer.stop();
       clearTimeout(this.rateTimer);
       this.sink.stopped(reason);
     };

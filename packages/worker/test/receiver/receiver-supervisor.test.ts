@@ -144,3 +144,23 @@ test('lines stored as bytes make line blocks of their own, counted as records: h
     sup.stop('test over');
   }
 });
+
+test('blocks are cut half a block interval past its multiples (batches fall on the multiples): away from every batch boundary', async () => {
+  const cuts: number[] = [];
+  const s: SupervisorSink = { block: () => void cuts.push(Date.now() % 100), error: () => undefined, started: () => undefined, stopped: () => undefined };
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 100, 1_000_000, s);
+  // Started just past a multiple of the interval: a timer counting from its start would cut there.
+  while (Date.now() % 100 > 5) await tick(1);
+  sup.start();
+  const feed = setInterval(() => void r.store([1]), 5);
+  try {
+    while (cuts.length < 10) await tick(20);
+  } finally {
+    clearInterval(feed);
+    await sup.stop('done');
+  }
+  // At 50 ms past a multiple of 100, or a little later when the timer runs late (loaded machine).
+  const onPhase = cuts.filter((p) => p >= 50 && p < 90);
+  assert.ok(onPhase.length >= cuts.length / 2, `cut at these ms past a multiple of 100: ${cuts.join(' ')}`);
+});
