@@ -108,6 +108,8 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
     });
     // The narrow ranges read fewer partitions than there are.
     assert.ok(r.out[1].scanned.length < 6 && r.out[2].scanned.length === 1, JSON.stringify(r.out.map((o) => o.scanned)));
+    // A filterByRange made once the bounds were known reads what the one made before did.
+    assert.deepEqual(r.out[ranges.length], r.out[1]);
   }
   // Not range-partitioned: every partition is read and filtered, the order kept.
   const u = got<{ rows: [number, number][]; scanned: number[] }>('filterByRange.unpartitioned');
