@@ -102,7 +102,12 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
     const feeder = new Feeder(d, mulberry32(31));
     stopFeeding = feeder.every(120);
     await pollUntil(() => (firstBatches(d.out).length >= 2 ? true : undefined), 60_000, 'the second attempt to complete a batch');
-    await pollUntil(() => (linesTaken(d.out) >= feeder.lines.length - 10 && feeder.lines.length > 60 ? true : undefined), 40_000, 'the second attempt to take new lines');
+    // Then every line fed up to a moment well after the restart is taken (a moving target,
+    // `taken >= fed - 10`, raced the feed: with a file of 5 lines every 120 ms, a batch that
+    // took over ~240 ms to write its output was always more than 10 lines behind).
+    await pollUntil(() => (feeder.lines.length > 60 ? true : undefined), 40_000, 'more than 60 lines fed');
+    const fedBefore = feeder.lines.length;
+    await pollUntil(() => (linesTaken(d.out) >= fedBefore ? true : undefined), 40_000, `the second attempt to take the ${fedBefore} lines fed so far`);
     stopFeeding();
     const fed = [...feeder.lines];
     await pollUntil(() => (linesTaken(d.out) >= fed.length ? true : undefined), 30_000, `every fed line (${fed.length}) to be taken`);
