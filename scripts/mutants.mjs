@@ -2608,6 +2608,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
   },
   {
+    id: 'range-size-of-first-range',
+    what: "every task of a result stage is told the size of the stage's first range (a retry's ranges, 12-15 then 16-23, differ in size)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "const count = kind.kind === 'result' ? kind.countOf?.get(partition) : undefined;",
+    replace: "const count = kind.kind === 'result' ? kind.countOf?.values().next().value : undefined;",
+    tests: [{ file: 'packages/cli/dist/test/range-kill.test.js' }],
+  },
+  {
     id: 'coalesce-across-gap',
     what: 'a range of partitions runs on past a partition not asked for (one already computed)',
     file: 'packages/driver/src/scheduler/coalesced-partitions.ts',
