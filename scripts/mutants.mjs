@@ -2687,6 +2687,22 @@ const MUTATIONS = [
     replace: '  return reply.framed.flatMap((f) => f.map((b) => b.buffer as ArrayBuffer));',
     tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
   },
+  {
+    id: 'whole-files-binary-decoded',
+    what: 'sc.binaryFiles gives the file decoded as UTF-8 and encoded again, not its bytes',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: "emit([file, op.binary ? bytes : bytes.toString('utf8')]);",
+    replace: "emit([file, op.binary ? Buffer.from(bytes.toString('utf8')) : bytes.toString('utf8')]);",
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'binaryFiles' }],
+  },
+  {
+    id: 'whole-files-group-closed-early',
+    what: 'sc.wholeTextFiles closes a partition before it holds its share of the bytes',
+    file: 'packages/core/src/io/whole-files.ts',
+    search: 'if (group.length > 0 && bytes >= share && groups.length < minPartitions - 1) {',
+    replace: 'if (group.length > 0 && bytes >= share / 2 && groups.length < minPartitions - 1) {',
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'wholeTextFiles: a pair' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

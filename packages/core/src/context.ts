@@ -11,6 +11,7 @@ import type { ShippedFunction } from './closure/shipped-function.js';
 import type { FileSystem, SaveOptions } from './io/file-system.js';
 import { fileSystemFor } from './io/file-system-registry.js';
 import { planTextSplits } from './io/text-splits.js';
+import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
 import { SluiceError } from './errors.js';
@@ -197,6 +198,36 @@ export class SluiceContext {
       throw new SluiceError('SLUICE_IO', `sc.objectFile: cannot read '${abs}': ${(err as Error).message}`, { cause: err });
     }
     return new RDD<T>(this, files.length, { kind: 'objectFile', files }, []).setName(abs);
+  }
+
+  /**
+   * Each file of `location` as one [path, content] pair (content decoded as UTF-8), as Spark's
+   * wholeTextFiles: `location` is a file, a directory (its files; hidden, `_`-prefixed and
+   * subdirectories skipped) or a glob in its last component (`logs/*.txt`). Files are
+   * listed now and packed in name order into at most `minPartitions` partitions of about
+   * equal bytes (a file is never split); the workers read them, so the path must be
+   * readable at the same place by every worker. The pair's path is the file's absolute
+   * path (Spark's is a `file:` URI). An empty file is a pair with ''; an empty directory
+   * or a glob matching nothing, an empty RDD. A path that does not exist is SLUICE_IO
+   * naming it, now; a file that cannot be read fails its task with SLUICE_IO naming it.
+   */
+  wholeTextFiles(location: string, minPartitions: number = this.defaultParallelism): RDD<[string, string]> {
+    const { files, name } = planWholeFiles(location, minPartitions, 'sc.wholeTextFiles');
+    return new RDD<[string, string]>(this, files.length, { kind: 'wholeFiles', files, binary: false }, []).setName(name);
+  }
+
+  /**
+   * wholeTextFiles with each file's content as its bytes, a Uint8Array, as Spark's
+   * binaryFiles. Typed Uint8Array, not Buffer: a worker reads a Buffer, but records that
+   * cross between threads (a task's results on their way to the driver) arrive as plain
+   * Uint8Arrays, so only Uint8Array holds everywhere (`Buffer.from(b.buffer, b.byteOffset,
+   * b.byteLength)` gives Buffer's methods without a copy). Spark gives a PortableDataStream
+   * that opens the file when read; here a worker reads the whole file when it computes the
+   * partition, as almost every use reads the stream whole, so a file must fit in memory.
+   */
+  binaryFiles(location: string, minPartitions: number = this.defaultParallelism): RDD<[string, Uint8Array]> {
+    const { files, name } = planWholeFiles(location, minPartitions, 'sc.binaryFiles');
+    return new RDD<[string, Uint8Array]>(this, files.length, { kind: 'wholeFiles', files, binary: true }, []).setName(name);
   }
 
   union<T>(rdds: RDD<T>[]): RDD<T> {

@@ -70,6 +70,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
       return { cls: 'ReliableCheckpointRDD', operator: 'checkpoint' };
     case 'objectFile':
       return { cls: 'ObjectFileRDD', operator: 'objectFile' };
+    case 'wholeFiles':
+      return op.binary ? { cls: 'BinaryFileRDD', operator: 'binaryFiles' } : { cls: 'WholeTextFileRDD', operator: 'wholeTextFiles' };
     case 'blocks':
       return { cls: 'BlockRDD', operator: 'receiver blocks' };
     case 'directInput':

@@ -73,6 +73,8 @@ export type NodeOp =
   | { readonly kind: 'checkpointFile'; readonly dir: string }
   /** Partition i is the records of object file files[i] (codec/object-file.ts). */
   | { readonly kind: 'objectFile'; readonly files: readonly string[] }
+  /** sc.wholeTextFiles / sc.binaryFiles: partition i is a [path, content] pair for each file of files[i], read whole (as a string in UTF-8, or a Buffer when binary). */
+  | { readonly kind: 'wholeFiles'; readonly files: readonly (readonly string[])[]; readonly binary: boolean }
   /** Received input: partition i is the stored block blocks[i] (on any of its locations, else at its place in the write-ahead log). */
   | {
       readonly kind: 'blocks';

@@ -214,6 +214,18 @@ export class PartitionComputer {
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
+      case 'wholeFiles': {
+        for (const file of op.files[split]) {
+          let bytes: Buffer;
+          try {
+            bytes = await fs.promises.readFile(file);
+          } catch (err) {
+            throw new SluiceError('SLUICE_IO', `sc.${op.binary ? 'binaryFiles' : 'wholeTextFiles'}: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
+          }
+          emit([file, op.binary ? bytes : bytes.toString('utf8')]);
+        }
+        return;
+      }
       case 'checkpointFile': {
         const store = openCheckpointStore(op.dir);
         const key = `part-${split}`;

@@ -1,0 +1,128 @@
+// SluiceContext methods of Spark's that Sluice added late (wholeTextFiles, binaryFiles), on a
+// cluster of 2 worker processes, each checked against what reading the files here gives,
+// under Spark's rules. One cluster for the file; the fixture prints `R <name> <json>`.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-context-spark-gaps-'));
+const dir = path.join(tmp, 'in');
+const empty = path.join(tmp, 'empty');
+fs.mkdirSync(dir);
+fs.mkdirSync(empty);
+const rand = mulberry32(20261202);
+// Text files of different sizes (one empty, one multi-byte UTF-8, one without a final newline), a binary one, and what is skipped.
+fs.writeFileSync(path.join(dir, 'a.txt'), 'one\ntwo\n\nthree\n');
+fs.writeFileSync(path.join(dir, 'b.txt'), Array.from({ length: 400 }, (_, i) => `line ${i} äpfel ☃`).join('\r\n'));
+fs.writeFileSync(path.join(dir, 'c.txt'), '');
+fs.writeFileSync(path.join(dir, 'd.csv'), 'x,y\n1,2');
+fs.writeFileSync(path.join(dir, 'e.bin'), Buffer.from(Array.from({ length: 3000 }, () => Math.floor(rand() * 256))));
+fs.writeFileSync(path.join(dir, 'f.txt'), 'z'.repeat(5000));
+fs.writeFileSync(path.join(dir, '.hidden'), 'skipped');
+fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+fs.mkdirSync(path.join(dir, 'sub'));
+fs.writeFileSync(path.join(dir, 'sub', 'deeper.txt'), 'not read');
+const inputFile = path.join(tmp, 'inputs.json');
+fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir') }));
+
+// What Spark reads: the directory's plain files, not hidden, `_` or nested ones, in name order.
+const listed = fs
+  .readdirSync(dir)
+  .filter((n) => !n.startsWith('.') && !n.startsWith('_') && fs.statSync(path.join(dir, n)).isFile())
+  .sort()
+  .map((n) => path.join(dir, n));
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
+const results = new Map<string, Outcome>();
+let run: JobRun | undefined;
+
+before(async () => {
+  await withCluster({ workers: 2 }, async (h) => {
+    run = await h.run(fixture('context-spark-gaps.ts'), [inputFile]);
+    for (const l of run.lines) {
+      const m = /^R (\S+) (.*)$/.exec(l);
+      if (m) results.set(m[1], JSON.parse(m[2]) as Outcome);
+    }
+  });
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function outcome(name: string): Outcome {
+  const o = results.get(name);
+  if (!o) throw new Error(`no result for '${name}' (job ok: ${run?.ok}, failure: ${JSON.stringify(run?.failure)})\n${run?.lines.slice(-20).join('\n')}`);
+  return o;
+}
+
+function got<T>(name: string): T {
+  const o = outcome(name);
+  if (!o.ok) throw new Error(`'${name}' failed: ${o.code}: ${o.error}`);
+  return o.value as T;
+}
+
+function failed(name: string): { error: string; code: string | null } {
+  const o = outcome(name);
+  if (o.ok) throw new Error(`'${name}' gave ${JSON.stringify(o.value)} where an error was expected`);
+  return o;
+}
+
+test('wholeTextFiles: a pair a file with its whole content, files in name order packed into at most minPartitions partitions, none split', () => {
+  const r = got<{ partitions: number; parts: [string, string][][] }>('wholeText');
+  assert.ok(r.partitions >= 1 && r.partitions <= 3, String(r.partitions));
+  assert.equal(r.parts.length, r.partitions);
+  const pairs = r.parts.flat();
+  assert.deepEqual(
+    pairs,
+    listed.map((f) => [f, fs.readFileSync(f, 'utf8')]),
+  );
+  // Spark's packing: a partition is closed once it holds its share of the bytes (total / 3), not before.
+  const sizes = r.parts.map((p) => p.map(([f]) => fs.statSync(f).size));
+  const share = Math.ceil(sizes.flat().reduce((a, b) => a + b, 0) / 3);
+  for (const s of sizes.slice(0, -1)) {
+    const bytes = s.reduce((a, b) => a + b, 0);
+    assert.ok(bytes >= share && bytes - s[s.length - 1] < share, `${JSON.stringify(sizes)} against a share of ${share}`);
+  }
+  assert.ok(r.parts.every((p) => p.length > 0));
+  assert.ok(r.partitions >= 2, 'b.txt alone is over a third of the bytes');
+  assert.deepEqual(got<string[]>('wholeTextDefault'), listed);
+});
+
+test('wholeTextFiles: a glob in the last component, a single file, an empty directory, a glob matching nothing', () => {
+  const txt = listed.filter((f) => f.endsWith('.txt'));
+  assert.deepEqual(
+    got<[string, string][]>('wholeTextGlob'),
+    txt.map((f) => [f, fs.readFileSync(f, 'utf8')]),
+  );
+  const b = path.join(dir, 'b.txt');
+  assert.deepEqual(got<[string, string][][]>('wholeTextOneFile'), [[[b, fs.readFileSync(b, 'utf8')]]]);
+  assert.deepEqual(got('wholeTextEmptyDir'), { count: 0, partitions: 1 });
+  assert.equal(got('wholeTextGlobNone'), 0);
+});
+
+test('wholeTextFiles: a missing path is SLUICE_IO naming it when the RDD is made; minPartitions 0 is SLUICE_BAD_ARGUMENT; a file gone before the job fails it naming the file', () => {
+  const missing = failed('wholeTextMissing');
+  assert.equal(missing.code, 'SLUICE_IO');
+  assert.match(missing.error, /sc\.wholeTextFiles: cannot read .*no-such-dir/);
+  assert.equal(failed('wholeTextBadPartitions').code, 'SLUICE_BAD_ARGUMENT');
+  const gone = failed('wholeTextGone');
+  assert.match(gone.error, /sc\.wholeTextFiles: cannot read '.*gone\.txt' on this worker/);
+  const bm = failed('binaryMissing');
+  assert.equal(bm.code, 'SLUICE_IO');
+  assert.match(bm.error, /sc\.binaryFiles: cannot read .*no-such-dir/);
+});
+
+test('binaryFiles: each file\'s exact bytes as a Uint8Array, on the workers and on the driver', () => {
+  const r = got<{ partitions: number; onWorkers: [string, boolean, number][]; here: [string, boolean, string][] }>('binary');
+  assert.ok(r.partitions >= 1 && r.partitions <= 2);
+  assert.deepEqual(
+    r.onWorkers,
+    listed.map((f) => [f, true, fs.statSync(f).size]),
+  );
+  assert.deepEqual(
+    r.here,
+    listed.map((f) => [f, true, fs.readFileSync(f).toString('base64')]),
+  );
+});
