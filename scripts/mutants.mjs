@@ -2703,6 +2703,22 @@ const MUTATIONS = [
     replace: 'if (group.length > 0 && bytes >= share / 2 && groups.length < minPartitions - 1) {',
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'wholeTextFiles: a pair' }],
   },
+  {
+    id: 'double-acc-count-per-task',
+    what: "a DoubleAccumulator's count grows by one a task's update, not by the numbers the task added",
+    file: 'packages/core/src/shared/accumulator.ts',
+    search: 'this.current = [sum + s, count + c];',
+    replace: 'this.current = [sum + s, count + 1];',
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'doubleAccumulator' }],
+  },
+  {
+    id: 'double-acc-task-sum-dropped',
+    what: "a task's DoubleAccumulator update keeps only the last number added in it",
+    file: 'packages/core/src/shared/accumulator.ts',
+    search: 'u[0] += v as number;',
+    replace: 'u[0] = v as number;',
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'doubleAccumulator' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

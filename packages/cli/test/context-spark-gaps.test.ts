@@ -1,4 +1,5 @@
-// SluiceContext methods of Spark's that Sluice added late (wholeTextFiles, binaryFiles), on a
+// SluiceContext methods of Spark's that Sluice added late (wholeTextFiles, binaryFiles,
+// doubleAccumulator), on a
 // cluster of 2 worker processes, each checked against what reading the files here gives,
 // under Spark's rules. One cluster for the file; the fixture prints `R <name> <json>`.
 import assert from 'node:assert/strict';
@@ -26,7 +27,11 @@ fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
 fs.mkdirSync(path.join(dir, 'sub'));
 fs.writeFileSync(path.join(dir, 'sub', 'deeper.txt'), 'not read');
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir') }));
+// Multiples of 1/4 (sums exact in any order), some negative.
+const quarters = Array.from({ length: 301 }, () => (Math.floor(rand() * 4000) - 1000) / 4);
+const tenths = 1000;
+const marker = path.join(tmp, 'failed-once');
+fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir'), quarters, tenths, marker }));
 
 // What Spark reads: the directory's plain files, not hidden, `_` or nested ones, in name order.
 const listed = fs
@@ -125,4 +130,29 @@ test('binaryFiles: each file\'s exact bytes as a Uint8Array, on the workers and 
     r.here,
     listed.map((f) => [f, true, fs.readFileSync(f).toString('base64')]),
   );
+});
+
+test('doubleAccumulator: the sum, count and mean of what tasks add (and the driver), as Spark\'s DoubleAccumulator', () => {
+  let sum = 1.5;
+  for (const q of quarters) sum += q;
+  const n = quarters.length + 1;
+  assert.deepEqual(got('doubleAcc'), { name: 'quarters', stats: [sum, sum, n, String(sum / n)] });
+  const [value, tsum, count, avg] = got<[number, number, number, string]>('doubleAccTenths');
+  assert.equal(count, tenths);
+  assert.equal(value, tsum);
+  assert.ok(Math.abs(tsum - tenths / 10) < 1e-9, String(tsum));
+  assert.ok(Math.abs(Number(avg) - 0.1) < 1e-12, avg);
+  assert.deepEqual(got('doubleAccEmpty'), [0, 0, 0, 'NaN']);
+});
+
+test('doubleAccumulator: a failed attempt\'s updates are dropped, each action\'s successful tasks count once; a value not a number is SLUICE_BAD_ARGUMENT', () => {
+  const all = quarters.reduce((a, b) => a + b, 0);
+  const r = got<{ stats: [number, number, number, string]; failedOnce: boolean }>('doubleAccRetry');
+  assert.ok(r.failedOnce);
+  assert.deepEqual(r.stats, [all, all, quarters.length, String(all / quarters.length)]);
+  assert.deepEqual(got('doubleAccTwoActions'), [2 * all, 2 * all, 2 * quarters.length, String(all / quarters.length)]);
+  const bad = failed('doubleAccNotNumber');
+  assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(bad.error, /accumulator bad: a double accumulator adds numbers, got string/);
+  assert.match(failed('doubleAccNotNumberInTask').error, /accumulator badInTask: a double accumulator adds numbers, got string/);
 });

@@ -21,7 +21,7 @@ import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
-import { Accumulator } from './shared/accumulator.js';
+import { Accumulator, DoubleAccumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
@@ -292,6 +292,13 @@ export class SluiceContext {
 
   longAccumulator(name?: string): Accumulator<number> {
     return this.register(new Accumulator<number>({ id: this.nextSharedId++, kind: 'sum', name }));
+  }
+
+  /** Spark's DoubleAccumulator: the sum, count and mean of the numbers tasks add (see DoubleAccumulator). */
+  doubleAccumulator(name?: string): DoubleAccumulator {
+    const acc = new DoubleAccumulator({ id: this.nextSharedId++, kind: 'double', name });
+    this.register(acc);
+    return acc;
   }
 
   collectionAccumulator<T>(name?: string): Accumulator<T[]> {
