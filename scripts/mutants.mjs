@@ -774,9 +774,9 @@ const MUTATIONS = [
   {
     id: 'rdd-sample-exact-prefix',
     what: "rdd.sampleByKeyExact takes the first pairs of each key's share in a partition, not a uniform choice among them",
-    file: 'packages/core/src/rdd/sample-by-key-exact.ts',
-    search: '      } else if (rand() * (s.expected - j) < s.needed) {',
-    replace: '      } else if (s.needed > 0) {',
+    file: 'packages/core/src/scheduler/sample-exact-partition.ts',
+    search: '    } else if (this.rand() * (s.expected - j) < s.needed) {',
+    replace: '    } else if (s.needed > 0) {',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
   },
   {
@@ -2718,6 +2718,22 @@ const MUTATIONS = [
     search: 'u[0] += v as number;',
     replace: 'u[0] = v as number;',
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'doubleAccumulator' }],
+  },
+  {
+    id: 'sample-exact-take-keys-by-json',
+    what: "rdd.sampleByKeyExact's partitions look a pair's key up by its JSON text, not by keyId (an object's other field order, any Map, is another key)",
+    file: 'packages/core/src/scheduler/sample-exact-partition.ts',
+    search: '    const s = this.state.get(keyId(k));',
+    replace: "    const s = this.state.get(typeof k === 'object' && k !== null ? '\\u0000' + JSON.stringify(k) : (k as KeyId));",
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
+  },
+  {
+    id: 'sample-exact-count-keys-by-json',
+    what: "rdd.sampleByKeyExact's counting pass tells keys apart by their JSON text, not by keyId (every Map one key)",
+    file: 'packages/core/src/scheduler/sample-exact-partition.ts',
+    search: '    const id = keyId(k);\n    const e = this.byKey.get(id);',
+    replace: "    const id = typeof k === 'object' && k !== null ? JSON.stringify(k) : (k as KeyId);\n    const e = this.byKey.get(id);",
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
   },
 ];
 

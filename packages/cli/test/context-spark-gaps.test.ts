@@ -1,5 +1,5 @@
 // SluiceContext methods of Spark's that Sluice added late (wholeTextFiles, binaryFiles,
-// doubleAccumulator), on a
+// doubleAccumulator) and sampleByKeyExact's keys, on a
 // cluster of 2 worker processes, each checked against what reading the files here gives,
 // under Spark's rules. One cluster for the file; the fixture prints `R <name> <json>`.
 import assert from 'node:assert/strict';
@@ -31,7 +31,9 @@ const inputFile = path.join(tmp, 'inputs.json');
 const quarters = Array.from({ length: 301 }, () => (Math.floor(rand() * 4000) - 1000) / 4);
 const tenths = 1000;
 const marker = path.join(tmp, 'failed-once');
-fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir'), quarters, tenths, marker }));
+// sampleByKeyExact: value i's key is group groups[i]'s key (the fixture makes it, in one field or entry order or the other).
+const groups = Array.from({ length: 250 }, (_, i) => (i < 100 ? 0 : i < 160 ? 1 : i < 210 ? 2 : i < 230 ? 3 : 4));
+fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir'), quarters, tenths, marker, groups }));
 
 // What Spark reads: the directory's plain files, not hidden, `_` or nested ones, in name order.
 const listed = fs
@@ -155,4 +157,22 @@ test('doubleAccumulator: a failed attempt\'s updates are dropped, each action\'s
   assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(bad.error, /accumulator bad: a double accumulator adds numbers, got string/);
   assert.match(failed('doubleAccNotNumberInTask').error, /accumulator badInTask: a double accumulator adds numbers, got string/);
+});
+
+test('sampleByKeyExact: keys equal by value are one key on the workers as on the driver (objects with fields in either order, Maps with entries in either order)', () => {
+  const sizes = [0, 1, 2, 3, 4].map((g) => groups.filter((x) => x === g).length);
+  for (const [withReplacement, fractions] of [
+    [false, [0.5, 0.1, 0.3, 1, 0.25]],
+    [true, [1.5, 0.1, 2, 1, 0.25]],
+  ] as const) {
+    const sample = got<number[]>(`sampleExactKeys.${withReplacement}`);
+    assert.ok(sample.every((v) => Number.isInteger(v) && v >= 0 && v < groups.length));
+    const per = [0, 1, 2, 3, 4].map((g) => sample.filter((v) => groups[v] === g).length);
+    assert.deepEqual(
+      per,
+      sizes.map((n, g) => Math.ceil(n * fractions[g])),
+      `with replacement: ${withReplacement}`,
+    );
+    if (!withReplacement) assert.equal(new Set(sample).size, sample.length);
+  }
 });

@@ -95,6 +95,9 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
       return { cls: 'PipedRDD', operator: 'pipe' };
     case 'keyRange':
       return mapped('filterByRange');
+    case 'keyCounts':
+    case 'sampleExact':
+      return mapped('sampleByKeyExact');
     case 'pairWithNull':
       return mapped('distinct');
     case 'roundRobinKeys':

@@ -112,6 +112,14 @@ export type NodeOp =
   | { readonly kind: 'sketchEstimate' }
   /** Each partition's records through an external command, its stdout lines the new partition (pipe-partition.ts). */
   | { readonly kind: 'pipe'; readonly spec: PipeSpec }
+  /** sampleByKeyExact's counting pass: [partition, key, pairs of that key] for each key of the partition, keys by keyId. */
+  | { readonly kind: 'keyCounts' }
+  /**
+   * sampleByKeyExact's sample: each key's share of its pairs in the partition, as [key,
+   * pairs per partition, sample pairs per partition] (scheduler/sample-exact-partition.ts);
+   * `shares` is absent until the driver has worked them out (the RDD's prepare).
+   */
+  | { readonly kind: 'sampleExact'; readonly shares?: readonly (readonly [unknown, readonly number[], readonly number[]])[]; readonly withReplacement: boolean; readonly seed: number }
   /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */
   | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
   /** Partition i of a coalesced RDD concatenates these parent partitions (none: an empty partition, whose parent is not computed). */

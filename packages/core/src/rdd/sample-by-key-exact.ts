@@ -18,6 +18,8 @@ import type { RDD } from './rdd.js';
  *    n_k,p: by selection sampling (pair j kept with probability needed / left), or as m_k,p
  *    uniform draws with replacement.
  *
+ * Keys are told apart by keyId (key.ts) in both passes and on the driver, as by every pair
+ * function: objects by their fields in any order, Maps by their entries, tuples by value.
  * What travels is one count per key and partition. The same seed gives the same sample of
  * the same input; the input must give the same pairs in the same order each time it is
  * computed (as Spark requires), which the job checks: a partition whose count of a key
@@ -31,10 +33,10 @@ export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolea
   if (!Number.isFinite(seed)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: seed must be a number, got ${String(seed)}`);
   const fractionOf = new Map<KeyId, number>(entries.map(([k, f]) => [keyId(k), f]));
   const parts = rdd.numPartitions;
-  const out = rdd.narrow<[K, V]>({ kind: 'mapPartitions', fn: rdd.ship(unprepared, op), withIndex: true }, true);
+  const out = rdd.narrow<[K, V]>({ kind: 'sampleExact', withReplacement, seed }, true);
   out.prepare = async () => {
-    // 1. Each key's pairs in each partition.
-    const counted = (await rdd.mapPartitionsWithIndex(countKeys as (i: number, it: IterableIterator<[K, V]>) => Iterable<[number, K, number]>).collect()) as [number, K, number][];
+    // 1. Each key's pairs in each partition, keys by keyId on the workers as here.
+    const counted = await rdd.narrow<[number, K, number]>({ kind: 'keyCounts' }).collect();
     const byKey = new Map<KeyId, { key: K; counts: number[] }>();
     for (const [p, k, n] of counted) {
       const id = keyId(k);
@@ -52,7 +54,8 @@ export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolea
       const size = Math.ceil(total * f);
       shares.push([key, counts, withReplacement ? multinomialSplit(size, counts, total, rand) : hypergeometricSplit(size, counts, total, rand)]);
     }
-    out.op = { kind: 'mapPartitions', fn: rdd.ship(takeShares(shares, withReplacement, seed), op), withIndex: true };
+    // 3. Each partition takes its shares (scheduler/sample-exact-partition.ts).
+    out.op = { kind: 'sampleExact', shares, withReplacement, seed };
     out.prepare = undefined;
   };
   return out;
@@ -92,62 +95,4 @@ function multinomialSplit(size: number, counts: readonly number[], total: number
     out[lo]++;
   }
   return out;
-}
-
-// Shipped to workers: each names nothing but what it captures.
-
-/** [partition, key, pairs of that key in it] for each key of the partition. */
-function* countKeys(index: number, it: Iterable<[unknown, unknown]>): Generator<[number, unknown, number]> {
-  const counts = new Map<unknown, [unknown, number]>();
-  for (const [k] of it) {
-    // Keys by value: primitives as they are, other keys by their JSON (Maps and Sets are rare keys; see key.ts).
-    const id = typeof k === 'object' && k !== null ? `\u0000${JSON.stringify(k)}` : k;
-    const e = counts.get(id);
-    if (e) e[1]++;
-    else counts.set(id, [k, 1]);
-  }
-  for (const [k, n] of counts.values()) yield [index, k, n];
-}
-
-/** The operator's function until prepare has chosen the shares (prepare runs before every job). */
-function unprepared(): never {
-  throw new Error('rdd.sampleByKeyExact: the sample sizes were not worked out before the job');
-}
-
-/** The partition's function: keeps each key's share of its pairs (see sampleByKeyExact). */
-function takeShares(shares: readonly [unknown, readonly number[], readonly number[]][], withReplacement: boolean, seed: number): (index: number, it: Iterable<[unknown, unknown]>) => Generator<[unknown, unknown]> {
-  const rng = mulberry32;
-  return function* (index: number, it: Iterable<[unknown, unknown]>): Generator<[unknown, unknown]> {
-    const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
-    const idOf = (k: unknown): unknown => (typeof k === 'object' && k !== null ? `\u0000${JSON.stringify(k)}` : k);
-    // Per key of this partition: [pairs expected, pairs seen, still to take, draws by position (with replacement)].
-    const state = new Map<unknown, { key: unknown; expected: number; seen: number; needed: number; draws?: Map<number, number> }>();
-    for (const [k, counts, taken] of shares) {
-      const n = counts[index];
-      if (n === 0) continue;
-      const s: { key: unknown; expected: number; seen: number; needed: number; draws?: Map<number, number> } = { key: k, expected: n, seen: 0, needed: taken[index] };
-      if (withReplacement) {
-        s.draws = new Map();
-        for (let d = 0; d < taken[index]; d++) {
-          const j = Math.floor(rand() * n);
-          s.draws.set(j, (s.draws.get(j) ?? 0) + 1);
-        }
-      }
-      state.set(idOf(k), s);
-    }
-    for (const kv of it) {
-      const s = state.get(idOf(kv[0]));
-      if (s === undefined || s.seen >= s.expected) throw new Error(`rdd.sampleByKeyExact: partition ${index} has more pairs of key ${JSON.stringify(kv[0])} than the counting pass saw (${s?.expected ?? 0}): the input must give the same pairs each time it is computed`);
-      const j = s.seen++;
-      if (s.draws) {
-        for (let c = s.draws.get(j) ?? 0; c > 0; c--) yield kv;
-      } else if (rand() * (s.expected - j) < s.needed) {
-        s.needed--;
-        yield kv;
-      }
-    }
-    for (const s of state.values()) {
-      if (s.seen !== s.expected) throw new Error(`rdd.sampleByKeyExact: partition ${index} has ${s.seen} pairs of key ${JSON.stringify(s.key)}, the counting pass saw ${s.expected}: the input must give the same pairs each time it is computed`);
-    }
-  };
 }

@@ -4,6 +4,7 @@ import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
+import { KeyCounter, ShareTaker } from './sample-exact-partition.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
 import { StateHandle } from '../dstream/state-handle.js';
@@ -363,6 +364,19 @@ export class PartitionComputer {
         const { printContext, printElement } = op.spec;
         const printers = { context: printContext && this.fn<NonNullable<PipePrinters['context']>>(printContext), element: printElement && this.fn<NonNullable<PipePrinters['element']>>(printElement) };
         return pipePartition(await this.collect(parent, split), op.spec, split, emit, printers);
+      }
+      case 'keyCounts': {
+        const counter = new KeyCounter();
+        await this.compute(parent, split, (kv) => counter.add(kv));
+        for (const c of counter.counts(split)) emit(c);
+        return;
+      }
+      case 'sampleExact': {
+        if (op.shares === undefined) throw new SluiceError('SLUICE_TASK_FAILED', 'rdd.sampleByKeyExact: the sample sizes were not worked out before the job');
+        const taker = new ShareTaker(op.shares, op.withReplacement, op.seed, split);
+        await this.compute(parent, split, (kv) => taker.take(kv, emit));
+        taker.finish();
+        return;
       }
       case 'keyRange': {
         const { lower, upper } = op;
