@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
+import { fixture, mulberry32, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-context-spark-gaps-'));
 const dir = path.join(tmp, 'in');
@@ -42,39 +43,17 @@ const listed = fs
   .sort()
   .map((n) => path.join(dir, n));
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
-const results = new Map<string, Outcome>();
-let run: JobRun | undefined;
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
 
 before(async () => {
   await withCluster({ workers: 2 }, async (h) => {
-    run = await h.run(fixture('context-spark-gaps.ts'), [inputFile]);
-    for (const l of run.lines) {
-      const m = /^R (\S+) (.*)$/.exec(l);
-      if (m) results.set(m[1], JSON.parse(m[2]) as Outcome);
-    }
+    reported.read(await h.run(fixture('context-spark-gaps.ts'), [inputFile]));
   });
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function outcome(name: string): Outcome {
-  const o = results.get(name);
-  if (!o) throw new Error(`no result for '${name}' (job ok: ${run?.ok}, failure: ${JSON.stringify(run?.failure)})\n${run?.lines.slice(-20).join('\n')}`);
-  return o;
-}
-
-function got<T>(name: string): T {
-  const o = outcome(name);
-  if (!o.ok) throw new Error(`'${name}' failed: ${o.code}: ${o.error}`);
-  return o.value as T;
-}
-
-function failed(name: string): { error: string; code: string | null } {
-  const o = outcome(name);
-  if (o.ok) throw new Error(`'${name}' gave ${JSON.stringify(o.value)} where an error was expected`);
-  return o;
-}
 
 test('wholeTextFiles: a pair a file with its whole content, files in name order packed into at most minPartitions partitions, none split', () => {
   const r = got<{ partitions: number; parts: [string, string][][] }>('wholeText');

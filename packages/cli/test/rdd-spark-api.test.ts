@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HashPartitioner, partitionFunction } from '@sluice/core/internal';
-import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
+import { fixture, mulberry32, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
 
 const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
@@ -30,35 +31,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-api-'));
 const inputFile = path.join(tmp, 'inputs.json');
 fs.writeFileSync(inputFile, JSON.stringify({ nums, distinct, pairs, tuplePairs, other, third, lookupKeys, tupleKey, buckets }));
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
-const results = new Map<string, Outcome>();
-let run: JobRun | undefined;
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
 
 before(async () => {
   await withCluster({ workers: 2 }, async (h) => {
-    run = await h.run(fixture('rdd-spark-api.ts'), [inputFile]);
-    for (const l of run.lines) {
-      const m = /^R (\S+) (.*)$/.exec(l);
-      if (m) results.set(m[1], JSON.parse(m[2]) as Outcome);
-    }
+    reported.read(await h.run(fixture('rdd-spark-api.ts'), [inputFile]));
   });
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function got<T>(name: string): T {
-  const o = results.get(name);
-  if (!o) throw new Error(`no result for '${name}' (job ok: ${run?.ok}, failure: ${JSON.stringify(run?.failure)})\n${run?.lines.slice(-20).join('\n')}`);
-  if (!o.ok) throw new Error(`'${name}' failed: ${o.code}: ${o.error}`);
-  return o.value as T;
-}
-
-function failed(name: string): { error: string; code: string | null } {
-  const o = results.get(name);
-  if (!o) throw new Error(`no result for '${name}'`);
-  if (o.ok) throw new Error(`'${name}' should have failed, gave ${JSON.stringify(o.value)}`);
-  return o;
-}
 
 const sorted = <T>(xs: readonly T[]): T[] => [...xs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
 const sameKey = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
+import { fixture, mulberry32, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
 
 const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
@@ -28,28 +29,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
 fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata }));
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
-const results = new Map<string, Outcome>();
-let run: JobRun | undefined;
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
 
 before(async () => {
   await withCluster({ workers: 2 }, async (h) => {
-    run = await h.run(fixture('rdd-spark-gaps.ts'), [inputFile]);
-    for (const l of run.lines) {
-      const m = /^R (\S+) (.*)$/.exec(l);
-      if (m) results.set(m[1], JSON.parse(m[2]) as Outcome);
-    }
+    reported.read(await h.run(fixture('rdd-spark-gaps.ts'), [inputFile]));
   });
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function got<T>(name: string): T {
-  const o = results.get(name);
-  if (!o) throw new Error(`no result for '${name}' (job ok: ${run?.ok}, failure: ${JSON.stringify(run?.failure)})\n${run?.lines.slice(-20).join('\n')}`);
-  if (!o.ok) throw new Error(`'${name}' failed: ${o.code}: ${o.error}`);
-  return o.value as T;
-}
 
 /** `file:line:column` of the fixture line holding `marker`, as a shipped function's call site names it (the column is not checked). */
 function siteOf(marker: string): RegExp {
@@ -117,20 +107,13 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
   assert.deepEqual([...u.scanned].sort(), [0, 1, 2]);
   assert.deepEqual(got('filterByRange.empty'), []);
   assert.deepEqual(got('filterByRange.emptyRange'), []);
-  const bad = results.get('filterByRange.badBound');
+  const bad = reported.get('filterByRange.badBound');
   assert.ok(bad && !bad.ok && bad.code === 'SLUICE_BAD_ARGUMENT' && /filterByRange: the lower bound is undefined/.test(bad.error), JSON.stringify(bad));
 });
 
 /** How parallelize slices n elements into p partitions. */
 const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p }, (_, i) => xs.slice(Math.floor((i * xs.length) / p), Math.floor(((i + 1) * xs.length) / p)));
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-function failure(name: string): { error: string; code: string | null } {
-  const o = results.get(name);
-  assert.ok(o, `no result for '${name}'`);
-  if (o.ok) throw new Error(`'${name}' should have failed, gave ${JSON.stringify(o.value)}`);
-  return o;
-}
 
 test('pipe: each partition through the command, its stdout lines the new partition; env, cwd, empty partitions, early stop', () => {
   // sort in the C locale: byte order, partition by partition.
@@ -143,19 +126,19 @@ test('pipe: each partition through the command, its stdout lines the new partiti
   assert.deepEqual(got('pipe.take'), ['0', '1', '2']);
   const printed = slices([1, 2, 3, 4], 2).map((p) => ['ctx start', ...p.flatMap((x) => (x % 2 === 0 ? [`${x}a`, `${x}b`] : [`${x}a`]))]);
   assert.deepEqual(got('pipe.printers'), printed);
-  const thrown = failure('pipe.printerThrows');
+  const thrown = failed('pipe.printerThrows');
   assert.equal(thrown.code, 'SLUICE_TASK_FAILED', thrown.error);
   assert.match(thrown.error, /no printing 1/);
 });
 
 test('pipe: a command that exits non-zero or cannot start fails the job naming it; a blank command is refused', () => {
-  const status = failure('pipe.status');
+  const status = failed('pipe.status');
   assert.equal(status.code, 'SLUICE_TASK_FAILED', status.error);
   assert.match(status.error, /rdd\.pipe\('sh -c cat >\/dev\/null; echo "boom on \$0" >&2; exit 3'\) on partition \d: the command exited with status 3; its stderr ended: boom on sh/);
-  const missing = failure('pipe.missing');
+  const missing = failed('pipe.missing');
   assert.equal(missing.code, 'SLUICE_TASK_FAILED', missing.error);
   assert.match(missing.error, /rdd\.pipe\('sluice-no-such-command --flag'\) on partition \d: cannot run it: command 'sluice-no-such-command' not found/);
-  const empty = failure('pipe.empty');
+  const empty = failed('pipe.empty');
   assert.equal(empty.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(empty.error, /rdd\.pipe: the command must be a non-empty string/);
 });
@@ -181,7 +164,7 @@ test('countApproxDistinct and countApproxDistinctByKey: within the relative erro
     ['sp', /sp must be 0 or a whole number in \[p, 32\] \(p is 10\), got 5/],
     ['byKeyZero', /countApproxDistinctByKey: relativeSD must be a number greater than 0.000017, got -1/],
   ] as const) {
-    const f = failure(`approx.bad.${name}`);
+    const f = failed(`approx.bad.${name}`);
     assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', `${name}: ${f.error}`);
     assert.match(f.error, re);
   }
@@ -235,10 +218,10 @@ test('sampleByKeyExact: exactly ceil(count * fraction) of each key, a uniform ch
   }
   assert.ok(times.every((t) => t > 0 && t < 12), JSON.stringify(times));
   assert.deepEqual(got('exact.empty'), []);
-  const missing = failure('exact.missing');
+  const missing = failed('exact.missing');
   assert.equal(missing.code, 'SLUICE_BAD_ARGUMENT', missing.error);
   assert.match(missing.error, /rdd\.sampleByKeyExact: no sampling fraction for key "[b-e]"; give one for every key/);
-  const bad = failure('exact.bad');
+  const bad = failed('exact.bad');
   assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(bad.error, /a fraction must be in \[0, 1\] without replacement .* got 1.5 for key "a"/);
 });
