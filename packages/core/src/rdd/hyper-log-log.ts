@@ -130,22 +130,7 @@ const WORDS = new Uint32Array(NUMBER.buffer);
 
 /** MurmurHash3's 32-bit hash of two 32-bit words. */
 function murmurWords(a: number, b: number, seed: number): number {
-  let h = seed >>> 0;
-  for (const w of [a, b]) {
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  h ^= 8;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return murmurFinish(murmurBlock(murmurBlock(seed >>> 0, a), b), 8);
 }
 
 /** A string that two values have alike exactly when they are the same key (key.ts), tagged by type. */
@@ -159,23 +144,28 @@ function murmur32(s: string, seed: number): number {
   let h = seed >>> 0;
   const n = s.length;
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    let k = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)) >>> 0;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  if (i < n) {
-    let k = s.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
-  h ^= n * 2;
+  for (; i + 1 < n; i += 2) h = murmurBlock(h, (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)) >>> 0);
+  if (i < n) h ^= murmurScramble(s.charCodeAt(i));
+  return murmurFinish(h, n * 2);
+}
+
+/** MurmurHash3's scramble of one 32-bit block. */
+function murmurScramble(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+/** MurmurHash3's step over one whole 32-bit block. */
+function murmurBlock(h: number, k: number): number {
+  h ^= murmurScramble(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3's finalization: the length in bytes, then the avalanche (fmix32). */
+function murmurFinish(h: number, bytes: number): number {
+  h ^= bytes;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
