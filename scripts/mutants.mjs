@@ -756,6 +756,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: each' }],
   },
   {
+    id: 'pipe-command-outlives-its-task',
+    what: "a task thread stopped with rdd.pipe's command still running leaves the command running (as a thread's own exit handlers never run on terminate)",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: "    process.kill(pid, 'SIGKILL');",
+    replace: '    void pid;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'never reads its input' }],
+  },
+  {
     id: 'rdd-hll-merge-keeps-min',
     what: "countApproxDistinct merges two partitions' HyperLogLog sketches by each register's minimum, not its maximum",
     file: 'packages/core/src/rdd/hyper-log-log.ts',

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, mulberry32, withCluster } from './harness.js';
+import { fixture, mulberry32, pollUntil, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const rand = mulberry32(20261202);
@@ -114,6 +114,24 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
 /** How parallelize slices n elements into p partitions. */
 const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p }, (_, i) => xs.slice(Math.floor((i * xs.length) / p), Math.floor(((i + 1) * xs.length) / p)));
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+test("pipe: a command that never reads its input is killed with its task's thread when the job ends under it, as Spark's PipedRDD destroys its process", async () => {
+  const pids = got<number[]>('pipe.leftRunning');
+  assert.ok(pids.length >= 1, 'the command started');
+  // Gone, or a zombie not yet reaped by the worker: not running `sleep 300` any more.
+  const running = (pid: number): boolean => {
+    try {
+      return !/^\d+ \([^)]*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await pollUntil(() => (pids.some(running) ? undefined : true), 30_000, `the pipe's commands (pids ${pids.join(', ')}) to be killed`);
+  } finally {
+    for (const pid of pids) if (running(pid)) process.kill(pid, 'SIGKILL');
+  }
+});
 
 test('pipe: each partition through the command, its stdout lines the new partition; env, cwd, empty partitions, early stop', () => {
   // sort in the C locale: byte order, partition by partition.

@@ -363,7 +363,7 @@ export class PartitionComputer {
       case 'pipe': {
         const { printContext, printElement } = op.spec;
         const printers = { context: printContext && this.fn<NonNullable<PipePrinters['context']>>(printContext), element: printElement && this.fn<NonNullable<PipePrinters['element']>>(printElement) };
-        return pipePartition(await this.collect(parent, split), op.spec, split, emit, printers);
+        return pipePartition(await this.collect(parent, split), op.spec, split, emit, printers, this.env.childProcess?.bind(this.env));
       }
       case 'keyCounts': {
         const counter = new KeyCounter();

@@ -24,7 +24,15 @@ export interface PipePrinters {
   readonly element?: (element: unknown, print: (line: string) => void) => void;
 }
 
-export function pipePartition(records: readonly unknown[], spec: PipeSpec, partition: number, emit: (line: string) => void, printers: PipePrinters = {}): Promise<void> {
+export function pipePartition(
+  records: readonly unknown[],
+  spec: PipeSpec,
+  partition: number,
+  emit: (line: string) => void,
+  printers: PipePrinters = {},
+  /** Told the command's pid when it starts and when it has exited (TaskEnv.childProcess). */
+  onChild?: (pid: number, exited: boolean) => void,
+): Promise<void> {
   const [file, ...args] = spec.command;
   const shown = spec.command.join(' ');
   let cwd = spec.cwd;
@@ -41,6 +49,11 @@ export function pipePartition(records: readonly unknown[], spec: PipeSpec, parti
       reject(err);
     };
     const child = spawn(file, args, { cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (child.pid !== undefined && onChild) {
+      const pid = child.pid;
+      onChild(pid, false);
+      child.once('exit', () => onChild(pid, true));
+    }
     let stderr = Buffer.alloc(0);
     child.stderr.on('data', (b: Buffer) => {
       stderr = Buffer.concat([stderr, b]);

@@ -25,6 +25,13 @@ export interface TaskEnv {
   getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead>;
   /** Log a warning on the worker through the task's logger (constant message, data in `fields`). */
   warn?(message: string, fields: Record<string, unknown>): void;
+  /**
+   * A process the task started (rdd.pipe's command) began or ended. The worker kills the ones
+   * still running when it stops the task's thread (a killed task, a failed job), as Spark's
+   * PipedRDD destroys its process when the task ends: a command that never reads its input
+   * would outlive the task.
+   */
+  childProcess?(pid: number, exited: boolean): void;
 }
 
 /**

@@ -45,6 +45,8 @@ interface Slot {
   readonly stages: Set<string>;
   /** Tasks given to this thread so far (those whose outcomes came are the first `given - held.size`). */
   given: number;
+  /** Processes its tasks started that have not exited (rdd.pipe's commands): killed when the thread is retired. */
+  readonly children: Set<number>;
   /** The thread's running-task cell (thread-protocol's `run.running`): the number of the task it runs, 0 between tasks. */
   readonly running: Int32Array;
   /** Takes this sandbox's listeners off the thread (before it is handed back: close's `giveBack`). */
@@ -306,7 +308,7 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, running: new Int32Array(new SharedArrayBuffer(4)), detach };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {
@@ -333,6 +335,8 @@ export class JobSandbox {
     const held = [...slot.held.values()];
     slot.held.clear();
     void slot.thread.terminate();
+    for (const pid of slot.children) killChild(pid);
+    slot.children.clear();
     return held;
   }
 
@@ -388,6 +392,12 @@ export class JobSandbox {
         this.pump();
         return;
       }
+      case 'child':
+        // A process of a retired thread's task is killed as soon as it is known (its start may come after the retire).
+        if (msg.exited) slot.children.delete(msg.pid);
+        else if (this.slots.includes(slot)) slot.children.add(msg.pid);
+        else killChild(msg.pid);
+        return;
       case 'warn': {
         // This logger binds component (the worker's) and jobId: the task's own component
         // (file-stream, ...) goes in `from`, so no key appears twice in the line.
@@ -461,4 +471,13 @@ function fetchTransfer(reply: MainToThread): ArrayBuffer[] | undefined {
   const buffers = new Set<ArrayBuffer>();
   for (const f of reply.framed) for (const b of f) buffers.add(b.buffer as ArrayBuffer);
   return [...buffers];
+}
+
+/** SIGKILL a task's process (rdd.pipe's command) whose task's thread was stopped; one already gone is no error. */
+function killChild(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Exited meanwhile.
+  }
 }

@@ -181,6 +181,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   const env: TaskEnv = {
     jobId: bound.jobId,
     warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
+    childProcess: (pid, exited) => send({ type: 'child', pid, exited }),
     revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
     async fetchShuffle(shuffleId, reducePartition, locations, maps) {
       if (rangeCount > 1 && reducePartition >= partition && reducePartition < partition + rangeCount) {

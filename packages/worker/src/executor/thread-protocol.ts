@@ -120,6 +120,8 @@ export type ThreadToMain =
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }
+  /** A process the task started (rdd.pipe's command) began (`exited` false) or ended: killed with the thread if it is still running then. */
+  | { readonly type: 'child'; readonly pid: number; readonly exited: boolean }
   | { readonly type: 'broadcastGet'; readonly reqId: number; readonly ids: number[] }
   | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number; readonly firstPosition?: number }
   | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string }
