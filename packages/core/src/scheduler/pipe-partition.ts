@@ -6,6 +6,12 @@ import type { PipeSpec } from '../rdd/plan.js';
 /** Bytes of the command's stderr kept for the error of a failed run (its last ones). */
 const STDERR_TAIL_BYTES = 4096;
 
+/** rdd.pipe's printPipeContext and printRDDElement, revived: each writes lines to the command's stdin through `print`. */
+export interface PipePrinters {
+  readonly context?: (print: (line: string) => void) => void;
+  readonly element?: (element: unknown, print: (line: string) => void) => void;
+}
+
 /**
  * rdd.pipe on a worker (Spark's PipedRDD): runs `spec.command` (no shell) with the worker's
  * environment plus `spec.env`, writes each record of the partition to its stdin as
@@ -16,14 +22,9 @@ const STDERR_TAIL_BYTES = 4096;
  * signal rejects with an error naming the command, the status and the end of its stderr.
  * A command that exits before reading all its input (`head -1`) is not an error by itself:
  * its status decides. If `emit` throws (a take that has enough), the command is killed and
- * the error goes through unchanged.
+ * the error goes through unchanged. `onChild` hears the command's pid (the worker kills a
+ * command still running when it stops the task's thread).
  */
-/** rdd.pipe's printPipeContext and printRDDElement, revived: each writes lines to the command's stdin through `print`. */
-export interface PipePrinters {
-  readonly context?: (print: (line: string) => void) => void;
-  readonly element?: (element: unknown, print: (line: string) => void) => void;
-}
-
 export function pipePartition(
   records: readonly unknown[],
   spec: PipeSpec,
