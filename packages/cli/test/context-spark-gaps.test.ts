@@ -1,5 +1,5 @@
 // SluiceContext methods of Spark's that Sluice added late (wholeTextFiles, binaryFiles,
-// doubleAccumulator) and sampleByKeyExact's keys, on a
+// doubleAccumulator, longAccumulator and the accumulators' AccumulatorV2 methods) and sampleByKeyExact's keys, on a
 // cluster of 2 worker processes, each checked against what reading the files here gives,
 // under Spark's rules. One cluster for the file; the fixture prints `R <name> <json>`.
 import assert from 'node:assert/strict';
@@ -32,9 +32,12 @@ const inputFile = path.join(tmp, 'inputs.json');
 const quarters = Array.from({ length: 301 }, () => (Math.floor(rand() * 4000) - 1000) / 4);
 const tenths = 1000;
 const marker = path.join(tmp, 'failed-once');
+const longMarker = path.join(tmp, 'long-failed-once');
+// longAccumulator: integers, some negative, one of them 0.
+const ints = Array.from({ length: 157 }, (_, i) => (i === 40 ? 0 : Math.floor(rand() * 2_000_001) - 1_000_000));
 // sampleByKeyExact: value i's key is group groups[i]'s key (the fixture makes it, in one field or entry order or the other).
 const groups = Array.from({ length: 250 }, (_, i) => (i < 100 ? 0 : i < 160 ? 1 : i < 210 ? 2 : i < 230 ? 3 : 4));
-fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir'), quarters, tenths, marker, groups }));
+fs.writeFileSync(inputFile, JSON.stringify({ dir, empty, missing: path.join(tmp, 'no-such-dir'), quarters, tenths, marker, longMarker, groups, ints }));
 
 // What Spark reads: the directory's plain files, not hidden, `_` or nested ones, in name order.
 const listed = fs
@@ -136,6 +139,68 @@ test('doubleAccumulator: a failed attempt\'s updates are dropped, each action\'s
   assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(bad.error, /accumulator bad: a double accumulator adds numbers, got string/);
   assert.match(failed('doubleAccNotNumberInTask').error, /accumulator badInTask: a double accumulator adds numbers, got string/);
+});
+
+type LongStats = [number, number, number, string, boolean];
+/** What Spark's LongAccumulator reports after adding `xs`: value, sum, count, avg, isZero. */
+const longOf = (xs: readonly number[]): LongStats => {
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return [sum, sum, xs.length, String(sum / xs.length), xs.length === 0 && sum === 0];
+};
+
+test('longAccumulator: the sum, count and mean of the integers tasks add (and the driver), as Spark\'s LongAccumulator; adding 0 is not zero; a failed attempt counts nothing', () => {
+  assert.deepEqual(got('longAcc'), { name: 'ints', stats: longOf([7, ...ints]) });
+  assert.deepEqual(got('longAccEmpty'), [0, 0, 0, 'NaN', true]);
+  assert.deepEqual(got('longAccAddZero'), [0, 0, 1, '0', false]);
+  const r = got<{ stats: LongStats; failedOnce: boolean }>('longAccRetry');
+  assert.ok(r.failedOnce);
+  assert.deepEqual(r.stats, longOf(ints));
+});
+
+test('accumulators: reset, copy, copyAndReset and merge as Spark\'s AccumulatorV2; a copy is not registered', () => {
+  const reset = got<{ before: LongStats; reset: LongStats; after: LongStats }>('longAccReset');
+  assert.deepEqual(reset, { before: longOf(ints), reset: [0, 0, 0, 'NaN', true], after: longOf(ints.filter((x) => x > 0)) });
+  const c = got<Record<string, unknown>>('accCopy');
+  assert.deepEqual(c, {
+    orig: longOf([...ints, 1000]),
+    copy: longOf([...ints, -5]),
+    zero: [0, 0, 0, 'NaN', true],
+    copyIsLong: true,
+    dCopy: [0.75, 2, true],
+    d: [0, 0, true],
+    c: [1, 2],
+    cCopy: [1],
+  });
+  const inTask = failed('accCopyInTask');
+  assert.equal(inTask.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(inTask.error, /accumulator copied: a copy \(copy\(\), copyAndReset\(\)\) is not registered and cannot be used in a task; make one with sc\.longAccumulator\(\)/);
+  const m = got<Record<string, unknown>>('accMerge');
+  assert.deepEqual(m, {
+    a: longOf([3, 4, ...ints]),
+    b: longOf(ints),
+    d1: [3, 3, 1],
+    d2: [1.5, 2],
+    c1: ['x', 'y', 'z'],
+    c2: ['y', 'z'],
+    self: longOf([5, 5]),
+  });
+});
+
+test('accumulators: bad arguments are SLUICE_BAD_ARGUMENT naming the accumulator and the fix', () => {
+  const cases: [string, RegExp][] = [
+    ['accMergeOtherKind', /accumulator long: a LongAccumulator merges only another LongAccumulator, got a DoubleAccumulator/],
+    ['longAccFraction', /accumulator frac: a long accumulator adds integers .*got 0\.5; use sc\.doubleAccumulator\(\) for fractions/],
+    ['longAccNotNumber', /accumulator str: a long accumulator adds integers .*got string/],
+    ['longAccFractionInTask', /accumulator fracInTask: a long accumulator adds integers .*got 2\.5/],
+    ['accResetInTask', /accumulator resetInTask: \.reset\(\) can only be used in the driver program, not inside a task/],
+    ['accIsZeroInTask', /accumulator isZeroInTask: \.isZero can only be used in the driver program, not inside a task/],
+  ];
+  for (const [name, message] of cases) {
+    const f = failed(name);
+    assert.match(f.error, message, name);
+    if (!name.endsWith('InTask')) assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', name);
+  }
 });
 
 test('sampleByKeyExact: keys equal by value are one key on the workers as on the driver (objects with fields in either order, Maps with entries in either order)', () => {

@@ -21,7 +21,7 @@ import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
-import { Accumulator, DoubleAccumulator } from './shared/accumulator.js';
+import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
@@ -290,8 +290,11 @@ export class SluiceContext {
     return new Broadcast(id, value, put === undefined);
   }
 
-  longAccumulator(name?: string): Accumulator<number> {
-    return this.register(new Accumulator<number>({ id: this.nextSharedId++, kind: 'sum', name }));
+  /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
+  longAccumulator(name?: string): LongAccumulator {
+    const acc = new LongAccumulator({ id: this.nextSharedId++, kind: 'long', name });
+    this.register(acc);
+    return acc;
   }
 
   /** Spark's DoubleAccumulator: the sum, count and mean of the numbers tasks add (see DoubleAccumulator). */
@@ -435,7 +438,7 @@ export class SluiceContext {
     if (parts.length === 0) return [];
     const result = await this.backend.runJob(rdd.lineage(), action, parts);
     for (const updates of result.accumulatorUpdates) {
-      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.merge(update);
+      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.mergeUpdate(update);
     }
     if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
     // Instances of the job's classes come back tagged from the workers: revive them here.

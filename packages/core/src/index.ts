@@ -20,7 +20,7 @@ export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export type { StorageLevel } from './rdd/plan.js';
-export { Accumulator, DoubleAccumulator } from './shared/accumulator.js';
+export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 export { Broadcast } from './shared/broadcast.js';
 export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, ErrorCodes, type ErrorCode } from './errors.js';
 // Streaming. The derived-stream modules register themselves with DStream when loaded.

@@ -1,7 +1,8 @@
 import { SHIP, type Shippable, type ShippedValue } from '../closure/shippable.js';
 import { SluiceError } from '../errors.js';
 
-export type AccumulatorKind = 'sum' | 'double' | 'collection';
+/** 'long' and 'double' keep [sum, count]; 'collection' an array. */
+export type AccumulatorKind = 'long' | 'double' | 'collection';
 
 interface AccumulatorData {
   readonly id: number;
@@ -9,19 +10,39 @@ interface AccumulatorData {
   readonly name: string | undefined;
 }
 
+/** The class a kind's accumulator is, as Spark names it (for messages). */
+const CLASS_OF: Record<AccumulatorKind, string> = { long: 'LongAccumulator', double: 'DoubleAccumulator', collection: 'CollectionAccumulator' };
+
+/** A kind's zero: nothing added. */
+function zeroOf(kind: AccumulatorKind): unknown {
+  return kind === 'collection' ? [] : [0, 0];
+}
+
 /**
- * A variable that tasks only add to and the driver program reads, as Spark's
- * LongAccumulator / CollectionAccumulator. Updates made by a task reach the driver with
- * its result; the driver applies each successful partition's updates of an action once.
+ * A variable that tasks only add to and the driver program reads, as Spark's AccumulatorV2
+ * (LongAccumulator, DoubleAccumulator, CollectionAccumulator). Updates made by a task reach
+ * the driver with its result; the driver applies each successful partition's updates of an
+ * action once (a failed attempt's are dropped).
+ *
+ * On the driver every method works on the merged state. Inside a task (where the worker
+ * revives the accumulator with a sink for the task's updates) only `add` does: reading
+ * (`value`, `isZero`, `copy`) and changing the merged state (`reset`, `merge`) throw
+ * SLUICE_BAD_ARGUMENT, where Spark's would act on the task's own partial copy.
+ *
+ * `copy()` and `copyAndReset()` give an accumulator that is not registered with the
+ * SluiceContext, as Spark's: it can be read, added to, merged and reset on the driver,
+ * and a task capturing it fails to ship (SLUICE_BAD_ARGUMENT).
  */
 export class Accumulator<T> implements Shippable {
   readonly id: number;
   readonly name: string | undefined;
   readonly kind: AccumulatorKind;
-  /** @internal The merged value: a number ('sum'), [sum, count] ('double') or an array ('collection'). */
+  /** @internal The merged state: [sum, count] ('long', 'double') or an array ('collection'). */
   protected current: unknown;
   /** Set on workers: where this task's updates go. */
   private readonly sink: ((id: number, kind: AccumulatorKind, v: unknown) => void) | undefined;
+  /** False for a copy: no task may capture it, no action's updates reach it. */
+  private registered = true;
 
   /** @internal */
   constructor(data: AccumulatorData, sink?: (id: number, kind: AccumulatorKind, v: unknown) => void) {
@@ -29,48 +50,108 @@ export class Accumulator<T> implements Shippable {
     this.name = data.name;
     this.kind = data.kind;
     this.sink = sink;
-    this.current = data.kind === 'sum' ? 0 : data.kind === 'double' ? [0, 0] : [];
+    this.current = zeroOf(data.kind);
   }
 
+  /** Adds v: to the merged state on the driver, to the task's updates in a task. */
   add(v: T extends (infer E)[] ? E : T): void {
-    if (this.kind === 'double' && typeof v !== 'number') throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.name ?? this.id}: a double accumulator adds numbers, got ${typeof v}`);
+    if (this.kind === 'double' && typeof v !== 'number') throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.label}: a double accumulator adds numbers, got ${typeof v}`);
+    if (this.kind === 'long' && !Number.isSafeInteger(v)) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `accumulator ${this.label}: a long accumulator adds integers (at most 2^53 - 1 in size), got ${typeof v === 'number' ? String(v) : typeof v}; use sc.doubleAccumulator() for fractions`,
+      );
+    }
     if (this.sink) this.sink(this.id, this.kind, v);
-    else this.merge(this.kind === 'sum' ? v : this.kind === 'double' ? [v, 1] : [v]);
+    else this.mergeUpdate(this.kind === 'collection' ? [v] : [v, 1]);
   }
 
   /** The merged value; only meaningful in the driver program. */
   get value(): T {
-    return this.read('value') as T;
+    const state = this.read('value');
+    return (this.kind === 'collection' ? state : (state as [number, number])[0]) as T;
   }
 
-  /** @internal The merged state, read in the driver program only (`what` names the getter for the error). */
+  /** True when nothing was added since the accumulator was made or reset (adding 0 counts, as Spark's). */
+  get isZero(): boolean {
+    const state = this.read('isZero');
+    return this.kind === 'collection' ? (state as unknown[]).length === 0 : (state as [number, number])[1] === 0 && (state as [number, number])[0] === 0;
+  }
+
+  /** Back to zero (driver program only). Updates of tasks that end later are still merged in. */
+  reset(): void {
+    this.read('reset()');
+    this.current = zeroOf(this.kind);
+  }
+
+  /** A copy holding the same value, not registered: for the driver program only (see the class comment). */
+  copy(): this {
+    const state = this.read('copy()');
+    const ctor = this.constructor as new (data: AccumulatorData) => this;
+    const c = new ctor({ id: this.id, kind: this.kind, name: this.name });
+    c.registered = false;
+    c.current = Array.isArray(state) ? [...(state as unknown[])] : state;
+    return c;
+  }
+
+  /** A copy at zero, not registered (Spark's copyAndReset). */
+  copyAndReset(): this {
+    const c = this.copy();
+    c.current = zeroOf(this.kind);
+    return c;
+  }
+
+  /**
+   * Merges another accumulator of the same class into this one, in place: a long or double
+   * accumulator adds its sum and count, a collection accumulator appends its elements.
+   */
+  merge(other: Accumulator<T>): void {
+    this.read('merge()');
+    if (!(other instanceof Accumulator) || other.kind !== this.kind) {
+      const what = other instanceof Accumulator ? `a ${CLASS_OF[other.kind]}` : typeof other;
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.label}: a ${CLASS_OF[this.kind]} merges only another ${CLASS_OF[this.kind]}, got ${what}`);
+    }
+    const state = other.read('value');
+    this.mergeUpdate(Array.isArray(state) && this.kind === 'collection' ? [...(state as unknown[])] : state);
+  }
+
+  /** The name in messages: the accumulator's name, or its id. */
+  private get label(): string {
+    return this.name ?? String(this.id);
+  }
+
+  /** @internal The merged state, read in the driver program only (`what` names the member for the error). */
   protected read(what: string): unknown {
-    if (this.sink) throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.name ?? this.id}: .${what} can only be read in the driver program, not inside a task`);
+    if (this.sink) throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.label}: .${what} can only be used in the driver program, not inside a task (a task can only add)`);
     return this.current;
   }
 
-  /** @internal Apply a task's update for this accumulator. */
-  merge(update: unknown): void {
-    if (this.kind === 'sum') this.current = (this.current as number) + (update as number);
-    else if (this.kind === 'double') {
+  /** @internal Apply an update: a task's for this accumulator, or another accumulator's state. */
+  mergeUpdate(update: unknown): void {
+    if (this.kind === 'collection') (this.current as unknown[]).push(...(update as unknown[]));
+    else {
       const [sum, count] = this.current as [number, number];
       const [s, c] = update as [number, number];
       this.current = [sum + s, count + c];
-    } else (this.current as unknown[]).push(...(update as unknown[]));
+    }
   }
 
   [SHIP](): ShippedValue {
+    if (!this.registered) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `accumulator ${this.label}: a copy (copy(), copyAndReset()) is not registered and cannot be used in a task; make one with sc.${this.kind}Accumulator() and merge() the copy into it on the driver`,
+      );
+    }
     return { type: 'accumulator', data: { id: this.id, kind: this.kind, name: this.name } satisfies AccumulatorData };
   }
 }
 
 /**
- * Spark's DoubleAccumulator: adds numbers, and keeps their sum (value), how many were added
- * (count) and their mean (avg, NaN when none was). A task's updates travel as [sum, count]
- * and are merged as the other accumulators' are, once for each successful partition of an
- * action. Sums of fractions depend on the order tasks end in, as in Spark.
+ * The statistics Spark's LongAccumulator and DoubleAccumulator keep of the numbers added:
+ * their sum (value), how many were added (count) and their mean (avg, NaN when none was).
  */
-export class DoubleAccumulator extends Accumulator<number> {
+abstract class NumberAccumulator extends Accumulator<number> {
   /** The sum of the numbers added (the same as value). */
   get sum(): number {
     return (this.read('sum') as [number, number])[0];
@@ -86,11 +167,21 @@ export class DoubleAccumulator extends Accumulator<number> {
     const [sum, count] = this.read('avg') as [number, number];
     return sum / count;
   }
-
-  override get value(): number {
-    return (this.read('value') as [number, number])[0];
-  }
 }
+
+/**
+ * Spark's LongAccumulator: adds integers (a safe integer each, SLUICE_BAD_ARGUMENT
+ * otherwise), keeping their sum (value), count and mean. A task's updates travel as
+ * [sum, count]. The sum is exact while it stays within ±(2^53 - 1).
+ */
+export class LongAccumulator extends NumberAccumulator {}
+
+/**
+ * Spark's DoubleAccumulator: adds numbers, keeping their sum (value), count and mean. A
+ * task's updates travel as [sum, count]. Sums of fractions depend on the order tasks end
+ * in, as in Spark.
+ */
+export class DoubleAccumulator extends NumberAccumulator {}
 
 /** Collects the accumulator updates one task makes. */
 export class TaskAccumulators {
@@ -99,13 +190,15 @@ export class TaskAccumulators {
   revive(data: unknown): Accumulator<unknown> {
     const d = data as AccumulatorData;
     const sink = (id: number, kind: AccumulatorKind, v: unknown): void => {
-      if (kind === 'sum') this.updates[id] = ((this.updates[id] as number | undefined) ?? 0) + (v as number);
-      else if (kind === 'double') {
+      if (kind === 'collection') ((this.updates[id] ??= []) as unknown[]).push(v);
+      else {
         const u = (this.updates[id] ??= [0, 0]) as [number, number];
         u[0] += v as number;
         u[1]++;
-      } else ((this.updates[id] ??= []) as unknown[]).push(v);
+      }
     };
-    return d.kind === 'double' ? (new DoubleAccumulator(d, sink) as Accumulator<unknown>) : new Accumulator(d, sink);
+    if (d.kind === 'double') return new DoubleAccumulator(d, sink) as Accumulator<unknown>;
+    if (d.kind === 'long') return new LongAccumulator(d, sink) as Accumulator<unknown>;
+    return new Accumulator(d, sink);
   }
 }
