@@ -23,7 +23,11 @@
 // `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
-// standing cluster's later jobs and a long job's later stages see.
+// standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
+// processes (driver + workers, every thread) a task over the first 3 runs and over the last 3,
+// read at each run's end: the first runs' extra CPU is V8 warming up (bench/README, sixth round).
+// Node options for the worker processes (e.g. to profile them and their task threads):
+//   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,7 +51,7 @@ if (process.argv[2] === 'compare') {
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
-  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task');
+  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
@@ -57,16 +61,16 @@ if (process.argv[2] === 'compare') {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
-      const m = /: ([\d,]+) tasks\/s .*warm ([\d,]+) tasks\/s.*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task/.exec(res.stdout);
+      const m = /: ([\d,]+) tasks\/s .*warm ([\d,]+) tasks\/s.*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task; all CPU ([\d.]+) ms per task first, ([\d.]+) warm/.exec(res.stdout);
       if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
       const num = (x) => Number(x.replace(/,/g, ''));
-      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]) };
+      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]) };
       rows.get(c).push(row);
-      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms`);
+      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms`);
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -80,7 +84,8 @@ const CORES = Number(process.argv[4] ?? 2);
 const PARTS = (process.argv[5] ?? 'narrow,shuffle200,shuffle2000').split(',');
 
 const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: process.argv.slice(6) });
+const workerNodeArgs = process.env.SLUICE_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: process.argv.slice(6), ...(workerNodeArgs.length > 0 ? { workerExecArgv: workerNodeArgs } : {}) });
 const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -104,12 +109,25 @@ function workersCpuMs() {
   return ticks * 10;
 }
 
+/** CPU of the driver and the workers (ms) at the end of each run of the last run() call: the first is at the job's submission. */
+let lastRunCpuMs = [];
+
+function allCpuMs() {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000 + workersCpuMs();
+}
+
 async function run(args) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
+  lastRunCpuMs = [allCpuMs()];
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
   const lines = [];
-  job.on('output', (l) => lines.push(l));
+  job.on('output', (l) => {
+    lines.push(l);
+    // Read as each run's line arrives (a few ms after the run ends: the job's output is streamed).
+    if (l.startsWith('BENCH ')) lastRunCpuMs.push(allCpuMs());
+  });
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
   if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}\n${err?.stack}`);
   const cpu = process.cpuUsage(cpu0);
@@ -130,8 +148,13 @@ try {
     // The warm-up run included: the driver's CPU per task over every task of the job.
     const cpuPerTask = lastCpuMs / (n * (REPEATS + 1));
     const workerCpuPerTask = lastWorkerCpuMs / (n * (REPEATS + 1));
+    // All processes' CPU a run (the warm-up first), and a task's over the first 3 timed runs and the last 3.
+    const runCpu = lastRunCpuMs.slice(1).map((c, i) => c - lastRunCpuMs[i]);
+    const timedCpu = runCpu.slice(1);
+    const cpuFirst = (timedCpu.slice(0, 3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
+    const cpuWarm = (timedCpu.slice(-3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     out.push(
-      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task`,
+      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {
