@@ -2592,6 +2592,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'half a block interval' }],
   },
   {
+    id: 'batch-takes-blocks-when-asked',
+    what: "a batch takes every block reported when its driver program asks (Spark's allocateBlocksToBatch), not those reported before its time: behind a busy driver program one late batch takes seconds of blocks and the next ones none",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '    else while (n < queue.length && queue[n].at < before) n++;',
+    replace: '    else n = queue.length;',
+    tests: [{ file: 'packages/driver/dist/test/streaming/receiver-tracker.test.js', pattern: 'before its time' }, 'packages/cli/dist/test/receiver-block-timer.test.js'],
+  },
+  {
     id: 'coalesce-never',
     what: 'a result stage reading a shuffle runs a task a partition again: no range of contiguous partitions is coalesced into one task',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

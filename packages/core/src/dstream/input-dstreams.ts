@@ -3,6 +3,7 @@ import { userCallSite } from '../closure/call-site.js';
 import { shipReceiver } from '../receiver/ship-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { SluiceError } from '../errors.js';
+import { SystemClock } from '../util/clock.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import { ReceivedBlockLog, type ReceivedBlockLogData } from '../wal/received-block-log.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
@@ -99,7 +100,7 @@ export interface ReceiverStreamCheckpoint {
 
 /**
  * A stream fed by a Receiver running on a worker. At each batch the blocks its receiver
- * stored since the previous batch become the partitions of the batch's RDD.
+ * reported since the previous batch's time, up to this one's, become the partitions of the batch's RDD.
  *
  * With the write-ahead log on (StreamingContextOptions.writeAheadLog) every block is in
  * the log before it is reported, and a ReceivedBlockLog hands each logged block to exactly
@@ -159,7 +160,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   override async prepareBatch(time: number): Promise<void> {
     // A batch restored from a checkpoint takes exactly the blocks it took the first time.
     if (this.blocks.has(time)) return;
-    const allocation = await this.ssc.streamingBackend().allocateBlocks(this.id);
+    // The blocks reported before the batch's time, however late this runs (the driver
+    // shares the system clock; a manual clock's batches take every block reported so far).
+    const allocation = await this.ssc.streamingBackend().allocateBlocks(this.id, this.ssc.clock instanceof SystemClock ? time : undefined);
     this.liveWriters = allocation.liveWriters;
     const log = this.blockLog();
     const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters));

@@ -131,8 +131,12 @@ export interface StreamingBackend {
   startReceiver(streamId: number, receiver: ShippedReceiver, options: ReceiverRunOptions): void;
   /** Stop every receiver; resolves once each has stopped and reported its last block. */
   stopReceivers(): Promise<void>;
-  /** Blocks reported for a stream since the previous call, in arrival order. */
-  allocateBlocks(streamId: number): Promise<BlockAllocation>;
+  /**
+   * Blocks reported for a stream and not yet allocated, in arrival order: those reported
+   * before `before` (a batch's time on the system clock, which the driver shares), or all
+   * of them when it is absent.
+   */
+  allocateBlocks(streamId: number, before?: number): Promise<BlockAllocation>;
   removeBlocks(blockIds: readonly string[]): void;
   onReceiverEvent(listener: (e: ReceiverEvent) => void): void;
   reportBatch(info: BatchInfo): void;

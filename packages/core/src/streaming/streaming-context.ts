@@ -638,8 +638,11 @@ export class StreamingContext {
       await this.sc.streaming?.stopReceivers();
       // The first batch's time is fixed once the start's warm-up and receivers' start end: what was received meanwhile goes to it.
       await this.warmedUp;
-      // Every block received so far belongs to a batch at or before the next tick.
-      const last = this.nextBatchTime;
+      // Every block received so far was reported before now, and a batch takes the blocks
+      // reported before its time: they all belong to batches up to the first tick after now
+      // (the next one, unless the batches are being generated late).
+      let last = this.nextBatchTime;
+      if (this.clock instanceof SystemClock) while (last <= this.clock.now()) last += this.batchIntervalMs;
       if (this.clock instanceof ManualClock) this.clock.setTime(Math.max(this.clock.now(), last));
       // A batch that fails meanwhile stops the context at once (its queued batches are
       // dropped, so `last` may never run): stop waiting then.

@@ -281,7 +281,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.progress.onReceiverEvent(event, this.clock.now());
       if (event.type === 'error') this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${event.message}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
-    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }));
+    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock);
     return a.tracker;
   }
 
@@ -333,7 +333,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       case 'allocateBlocks': {
         const tracker = this.receiverTracker();
-        const blocks = tracker.allocate(m.streamId);
+        const blocks = tracker.allocate(m.streamId, m.before);
         this.progress.onBlocksAllocated(m.streamId, blocks.reduce((n, b) => n + b.numRecords, 0), this.clock.now());
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
         this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId) });

@@ -40,7 +40,8 @@ export type JobToMain =
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly options: ReceiverRunOptions; readonly name: string }
   | { readonly type: 'stopReceivers'; readonly reqId: number }
-  | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number }
+  /** `before`: the batch's time, its blocks those reported before it (absent: every block reported so far). */
+  | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number; readonly before?: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }
   | { readonly type: 'batch'; readonly info: BatchInfo }
   | { readonly type: 'progress'; readonly event: StreamingProgressEvent }

@@ -88,8 +88,8 @@ const streaming: StreamingBackend = {
   async stopReceivers() {
     await requests.request((reqId) => ({ type: 'stopReceivers', reqId }));
   },
-  async allocateBlocks(streamId) {
-    const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId }));
+  async allocateBlocks(streamId, before) {
+    const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId, ...(before === undefined ? {} : { before }) }));
     return reply.type === 'blocks' ? { blocks: reply.blocks, liveWriters: reply.liveWriters } : { blocks: [], liveWriters: [] };
   },
   removeBlocks(blockIds) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import crypto from 'node:crypto';
-import { walWriterName, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
+import { walWriterName, type Clock, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 
 interface TrackedReceiver {
@@ -53,8 +53,9 @@ const RESTART_DELAY_MS = 1000;
  * Places one streaming job's receivers on workers and keeps them running, as Spark's
  * ReceiverTracker: receivers are spread over the workers (fewest receivers first), a
  * receiver whose worker is declared lost (or that stops by itself) is started again on
- * another worker, and the blocks each receiver reports are held until the next batch
- * takes them (`allocate`).
+ * another worker, and the blocks each receiver reports are held until the batch they
+ * belong to takes them (`allocate`): a batch at time T takes the blocks reported before T
+ * (the driver's clock), however late its driver program asks for them.
  *
  * Receivers report to the driver (`report`, from Driver.ReceiverReports) over a stream
  * each worker opens per receiver placement, and send again what the driver did not
@@ -64,12 +65,14 @@ const RESTART_DELAY_MS = 1000;
  * says up to which number) and a placement the driver replaced is told to stop
  * (`keep: false`); the blocks it stored are still taken (they are stored and replicated).
  *
- * Invariants: every reported block is handed to exactly one batch; `close()` clears all.
+ * Invariants: every reported block is handed to exactly one batch, and a placement's blocks
+ * to batches in the order they were reported; `close()` clears all.
  * Threading: driver main thread.
  */
 export class ReceiverTracker implements RegistryListener {
   private readonly receivers = new Map<number, TrackedReceiver>();
-  private readonly unallocated = new Map<number, ReceivedBlock[]>();
+  /** Per stream: blocks reported and not yet taken by a batch, in arrival order, each with when it arrived (clock ms). */
+  private readonly unallocated = new Map<number, { readonly block: ReceivedBlock; readonly at: number }[]>();
   /** Per placement (receiver id): the last event sequence number applied. */
   private readonly applied = new Map<string, number>();
   private closed = false;
@@ -80,6 +83,7 @@ export class ReceiverTracker implements RegistryListener {
     private readonly registry: WorkerRegistry,
     private readonly onEvent: (e: ReceiverEvent) => void,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     registry.addListener(this);
   }
@@ -110,11 +114,24 @@ export class ReceiverTracker implements RegistryListener {
     this.place(r);
   }
 
-  /** Blocks reported for a stream since the last call. */
-  allocate(streamId: number): ReceivedBlock[] {
-    const blocks = this.unallocated.get(streamId) ?? [];
-    this.unallocated.set(streamId, []);
-    return blocks;
+  /**
+   * The blocks of a stream's batch at time `before`: those reported before it (the driver's
+   * clock), in arrival order; every one reported so far when `before` is not given (a
+   * manual clock's batch times are not the driver's). As Spark's
+   * ReceivedBlockTracker.allocateBlocksToBatch, but Spark takes whatever has arrived when
+   * the batch is generated: a driver program busy for 3 s then generated the next batch
+   * with 3 s of blocks and the ones after it with none (blocks per batch of 14, 0, 0 with
+   * 5 due). Taken by time, a batch generated late gets its own blocks and the batches
+   * after it theirs. Only a prefix of the arrivals is taken, so a placement's blocks reach
+   * batches in their order (the block log's high-water marks count on it), even if the
+   * clock steps back.
+   */
+  allocate(streamId: number, before?: number): ReceivedBlock[] {
+    const queue = this.unallocated.get(streamId) ?? [];
+    let n = 0;
+    if (before === undefined) n = queue.length;
+    else while (n < queue.length && queue[n].at < before) n++;
+    return queue.splice(0, n).map((e) => e.block);
   }
 
   /** The stream's writer that runs now (its blocks come as reports), if any. */
@@ -311,14 +328,15 @@ export class ReceiverTracker implements RegistryListener {
       case 'block': {
         // Taken from any placement: the block is stored and replicated, so it is data.
         const b = e.block!;
-        this.unallocated.get(r.streamId)?.push({
+        const block: ReceivedBlock = {
           blockId: b.block_id,
           streamId: r.streamId,
           numRecords: b.num_records,
           locations: b.locations.map((l: wire.Peer__Output) => ({ workerId: l.worker_id, address: l.address })),
           ...(b.wal ? { wal: { path: b.wal.path, offset: Number(b.wal.offset), length: Number(b.wal.length) } } : {}),
           ...(b.has_position ? { firstPosition: b.first_position } : {}),
-        });
+        };
+        this.unallocated.get(r.streamId)?.push({ block, at: this.clock.now() });
         return;
       }
       case 'error':

@@ -47,7 +47,7 @@ const report = (receiverId: string, firstSeq: number, events: wire.ReceiverEvent
 test('a report sent again (its answer was lost) is applied once; a replaced placement is told to stop, and its blocks are kept', () => {
   const { registry, started } = cluster(['w1', 'w2']);
   const events: ReceiverEvent[] = [];
-  const tracker = new ReceiverTracker('job-1', 'sha', registry, (e) => events.push(e), pino({ level: 'silent' }));
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, (e) => events.push(e), pino({ level: 'silent' }), new ManualClock(0));
   try {
     tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000 }, 'SocketReceiver');
     assert.equal(started.length, 1);
@@ -78,7 +78,7 @@ test('a report sent again (its answer was lost) is applied once; a replaced plac
 
 test("backpressure's rate goes with every answer to the receiver's reports; placed again, the receiver starts at it and keeps its maxRate", async () => {
   const { registry, started } = cluster(['w1', 'w2']);
-  const tracker = new ReceiverTracker('job-1', 'sha', registry, () => undefined, pino({ level: 'silent' }));
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, () => undefined, pino({ level: 'silent' }), new ManualClock(0));
   try {
     tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000, maxRate: 5000, initialRate: 300 }, 'SocketReceiver');
     assert.deepEqual([started[0].desc.max_rate, started[0].desc.initial_rate], [5000, 300]);
@@ -94,6 +94,35 @@ test("backpressure's rate goes with every answer to the receiver's reports; plac
     await new Promise((r) => setTimeout(r, 1100)); // the restart delay
     assert.equal(started.length, 2);
     assert.deepEqual([started[1].desc.max_rate, started[1].desc.initial_rate], [5000, 1234.5]);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a batch takes the blocks reported before its time, however late it asks; only a prefix of the arrivals, so a clock stepping back keeps their order', () => {
+  const { registry, started } = cluster(['w1']);
+  const clock = new ManualClock(10_000);
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, () => undefined, pino({ level: 'silent' }), clock);
+  try {
+    tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000 }, 'SocketReceiver');
+    const id = started[0].desc.receiver_id!;
+    // Blocks reported at 10,100, 10,600, 11,100, 11,600, 12,100, 12,600 (batches of 1 s at 11,000, 12,000, 13,000).
+    for (let i = 1; i <= 6; i++) {
+      clock.setTime(9_600 + 500 * i);
+      tracker.report(report(id, i, [block(`b${i}`)]));
+    }
+    // The batch at 11,000 asks at 12,700 (its driver program was busy): its own two blocks only.
+    assert.deepEqual(tracker.allocate(0, 11_000).map((b) => b.blockId), ['b1', 'b2']);
+    assert.deepEqual(tracker.allocate(0, 12_000).map((b) => b.blockId), ['b3', 'b4']);
+    assert.deepEqual(tracker.allocate(0, 12_000), [], 'nothing is handed out twice');
+    // The clock steps back: b8, reported "earlier" than b7, waits for b7's batch, not before it.
+    clock.setTime(12_700);
+    tracker.report(report(id, 7, [block('b7')]));
+    clock.setTime(12_400);
+    tracker.report(report(id, 8, [block('b8')]));
+    assert.deepEqual(tracker.allocate(0, 12_650).map((b) => b.blockId), ['b5', 'b6']);
+    // No time (a manual clock's batch): every block reported so far.
+    assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b7', 'b8']);
   } finally {
     tracker.close();
   }
