@@ -6,7 +6,8 @@
 # files, each of whose tests declares a timeout of its own, get 600 s as a whole instead: at
 # load 30-45 their tests' waiting on batches and restarts adds up past 240 s (the soak alone
 # is 180 s of kills; socket-text-stream is 7 tests of 60-120 s each; recovery-limits' 200 batches
-# of 100 ms took 310 s at load 37, task-stream's nine jobs 220 s at load 39-54).
+# of 100 ms took 310 s at load 37, task-stream's nine jobs 220 s at load 39-54, streaming-faults'
+# four tests, of 90-120 s each, passed the 240 s at load 45 with its third test just done).
 # scripts/run-tests.mjs runs three files at a time, in three lanes, on this 2-core machine:
 # most files spend most of their wall time waiting (batch intervals, process start-up, kills
 # and restarts), so two lanes left much of a core idle. Their CPU time, their processes'
@@ -94,7 +95,7 @@ LONG=(
 )
 OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
-  $t/recovery-limits.test.js $t/task-stream.test.js
+  $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
