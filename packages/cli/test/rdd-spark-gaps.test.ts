@@ -81,7 +81,12 @@ function rangePartition(bounds: readonly number[], n: number, ascending: boolean
 
 test('filterByRange: the pairs with lower <= key <= upper in the sort order, reading only the partitions whose range can hold them', () => {
   for (const ascending of [true, false]) {
-    const r = got<{ out: { rows: [number, number][]; scanned: number[]; partitions: number }[]; bounds: number[]; parts: [number, number][][] }>(`filterByRange.${ascending ? 'asc' : 'desc'}`);
+    const r = got<{
+      out: { rows: [number, number][]; scanned: number[]; partitions: number }[];
+      late: { rows: [number, number][]; scanned: number[]; partitions: number; parts: [number, number][][]; partitioner: string | null; debug: string }[];
+      bounds: number[];
+      parts: [number, number][][];
+    }>(`filterByRange.${ascending ? 'asc' : 'desc'}`);
     assert.equal(r.parts.length, 6);
     assert.ok(r.bounds.length >= 3, `bounds ${JSON.stringify(r.bounds)}`);
     // The bounds place the sorted partitions as the test's own range partition function does.
@@ -98,8 +103,27 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
     });
     // The narrow ranges read fewer partitions than there are.
     assert.ok(r.out[1].scanned.length < 6 && r.out[2].scanned.length === 1, JSON.stringify(r.out.map((o) => o.scanned)));
-    // A filterByRange made once the bounds were known reads what the one made before did.
-    assert.deepEqual(r.out[ranges.length], r.out[1]);
+    // Made once the bounds were known: the same rows and partitions read, and only those
+    // partitions, renumbered from 0 in order (each the sorted partition's pairs in the range), no partitioner.
+    ranges.forEach(([lo, hi], j) => {
+      const l = r.late[j];
+      const where = `[${lo}, ${hi}] ${ascending ? 'ascending' : 'descending'}, made late`;
+      assert.deepEqual(l.rows, r.out[j].rows, where);
+      assert.deepEqual([...l.scanned].sort((x, y) => x - y), [...r.out[j].scanned].sort((x, y) => x - y), where);
+      const [a, b] = [rangePartition(r.bounds, 6, ascending, lo), rangePartition(r.bounds, 6, ascending, hi)];
+      const from = Math.min(a, b);
+      const kept = Math.max(a, b) - from + 1;
+      assert.equal(l.partitions, kept, where);
+      assert.deepEqual(
+        l.parts,
+        Array.from({ length: kept }, (_, i) => r.parts[from + i].filter(([k]) => k >= lo && k <= hi)),
+        where,
+      );
+      assert.equal(l.partitioner, null, where);
+      assert.match(l.debug, new RegExp(`^\\(${kept}\\) MapPartitionsRDD\\[\\d+\\] at filterByRange`), `${where}:\n${l.debug}`);
+      assert.match(l.debug, /\n \|  PartitionPruningRDD\[\d+\] at filterByRange \[\]\n \|  MapPartitionsRDD\[\d+\] at mapPartitionsWithIndex/, `${where}:\n${l.debug}`);
+    });
+    assert.ok(r.late.some((l) => l.partitions === 1) && r.late.some((l) => l.partitions === 6), JSON.stringify(r.late.map((l) => l.partitions)));
   }
   // Not range-partitioned: every partition is read and filtered, the order kept.
   const u = got<{ rows: [number, number][]; scanned: number[] }>('filterByRange.unpartitioned');

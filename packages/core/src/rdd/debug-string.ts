@@ -121,7 +121,7 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'partitionerAwareUnion':
       return { cls: 'PartitionerAwareUnionRDD', operator: 'union' };
     case 'coalesce':
-      return { cls: 'CoalescedRDD', operator: 'coalesce' };
+      return op.pruning === true ? { cls: 'PartitionPruningRDD', operator: 'filterByRange' } : { cls: 'CoalescedRDD', operator: 'coalesce' };
     case 'cartesian':
       return { cls: 'CartesianRDD', operator: 'cartesian' };
     case 'zipPartitions':

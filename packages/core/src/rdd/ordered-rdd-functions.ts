@@ -29,10 +29,14 @@ export class OrderedRDDFunctions {
    * The pairs whose key lies in [lower, upper], both included, in compareKeys' order (Spark's
    * filterByRange). On an RDD range-partitioned by sortByKey or partitionBy (or a narrow RDD
    * that kept that partitioner, as mapValues and filter do) only the partitions whose range
-   * can hold such keys are read: the others are empty and their parents are not computed
-   * (Spark drops them, so its result has fewer partitions; here the count and the partitioner
-   * stay, so the result is still placed by key). Otherwise every partition is filtered.
-   * `lower` above `upper` gives an empty RDD.
+   * can hold such keys are read:
+   * - once the sort's bounds are known (a job on the sort, or on an RDD made from it, sampled
+   *   them), the result holds only those partitions, renumbered from 0, in order, and no
+   *   partitioner, as Spark's PartitionPruningRDD;
+   * - before that (Spark samples them when sortByKey is called, Sluice when a job first needs
+   *   them, and an RDD's partition count is fixed when it is made) the result keeps the
+   *   partition count and the partitioner, the others left empty and their parents not computed.
+   * Otherwise every partition is filtered. `lower` above `upper` gives an empty RDD.
    */
   filterByRange<K, V>(this: RDD<[K, V]>, lower: K, upper: K): RDD<[K, V]> {
     for (const [name, v] of [['lower', lower], ['upper', upper]] as const) {
@@ -41,25 +45,35 @@ export class OrderedRDDFunctions {
       }
     }
     const owner = rangeOwner(this as RDD<unknown>);
-    let input: RDD<[K, V]> = this;
-    if (owner !== undefined) {
-      const n = this.numPartitions;
-      const pruned = this.narrow<[K, V]>({ kind: 'coalesce', groups: Array.from({ length: n }, (_, i) => [i]) }, true);
-      // The owner's bounds are sampled by its prepare, which runs before this one (a parent's first).
-      const prune = (): void => {
-        const p = owner.partitioner;
-        pruned.prepare = undefined;
-        if (p === undefined || p.kind !== 'range') return;
-        const at = partitionFunction(p);
-        const [a, b] = [at(lower), at(upper)];
-        const [from, to] = [Math.min(a, b), Math.max(a, b)];
-        pruned.op = { kind: 'coalesce', groups: Array.from({ length: n }, (_, i) => (i >= from && i <= to ? [i] : [])) };
-      };
-      if (owner.prepare === undefined) prune();
-      else pruned.prepare = async () => prune();
-      input = pruned;
+    if (owner === undefined) return this.narrow({ kind: 'keyRange', lower, upper }, true);
+    const n = this.numPartitions;
+    /** The partitions [from, to] that can hold the range, by the owner's sampled partitioner. */
+    const span = (): [number, number] | undefined => {
+      const p = owner.partitioner;
+      if (p === undefined || p.kind !== 'range') return undefined;
+      const at = partitionFunction(p);
+      const [a, b] = [at(lower), at(upper)];
+      return [Math.min(a, b), Math.max(a, b)];
+    };
+    if (owner.prepare === undefined) {
+      // The bounds are known: only the partitions that can hold the range (Spark's PartitionPruningRDD).
+      const s = span();
+      if (s !== undefined) {
+        const [from, to] = s;
+        const kept = Array.from({ length: to - from + 1 }, (_, i) => [from + i]);
+        return this.narrow<[K, V]>({ kind: 'coalesce', groups: kept, pruning: true }, false, kept.length).narrow({ kind: 'keyRange', lower, upper });
+      }
     }
-    return input.narrow({ kind: 'keyRange', lower, upper }, true);
+    const pruned = this.narrow<[K, V]>({ kind: 'coalesce', groups: Array.from({ length: n }, (_, i) => [i]), pruning: true }, true);
+    // The owner's bounds are sampled by its prepare, which runs before this one (a parent's first).
+    pruned.prepare = async () => {
+      pruned.prepare = undefined;
+      const s = span();
+      if (s === undefined) return;
+      const [from, to] = s;
+      pruned.op = { kind: 'coalesce', groups: Array.from({ length: n }, (_, i) => (i >= from && i <= to ? [i] : [])), pruning: true };
+    };
+    return pruned.narrow({ kind: 'keyRange', lower, upper }, true);
   }
 }
 

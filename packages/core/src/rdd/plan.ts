@@ -122,8 +122,12 @@ export type NodeOp =
   | { readonly kind: 'sampleExact'; readonly shares?: readonly (readonly [unknown, readonly number[], readonly number[]])[]; readonly withReplacement: boolean; readonly seed: number }
   /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */
   | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
-  /** Partition i of a coalesced RDD concatenates these parent partitions (none: an empty partition, whose parent is not computed). */
-  | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[] }
+  /**
+   * Partition i of a coalesced RDD concatenates these parent partitions (none: an empty
+   * partition, whose parent is not computed); `pruning` when filterByRange made it (Spark's
+   * PartitionPruningRDD, for toDebugString).
+   */
+  | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[]; readonly pruning?: boolean }
   | { readonly kind: 'cartesian'; readonly rightPartitions: number }
   /** Partition i is fn(parent 0's partition i, parent 1's partition i), each as an iterator (zipPartitions, zip). */
   | { readonly kind: 'zipPartitions'; readonly fn: ShippedFunction }
