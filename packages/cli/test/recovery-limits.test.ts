@@ -60,12 +60,16 @@ function usage(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-function count(dir: string): number {
+function names(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).length;
+    return fs.readdirSync(dir).sort();
   } catch {
-    return 0;
+    return [];
   }
+}
+
+function count(dir: string): number {
+  return names(dir).length;
 }
 
 const args = (variant: string): string[] => jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY, variant);
@@ -126,12 +130,14 @@ before(async () => {
         const u = usage(dirs.ckpt);
         sampled.maxFiles = Math.max(sampled.maxFiles, u.files);
         sampled.maxBytes = Math.max(sampled.maxBytes, u.bytes);
-        sampled.maxMetadata = Math.max(sampled.maxMetadata, count(path.join(dirs.ckpt, 'metadata')));
-        sampled.maxStateDirs = Math.max(sampled.maxStateDirs, count(path.join(dirs.ckpt, 'state')));
+        const metadata = names(path.join(dirs.ckpt, 'metadata'));
+        const state = names(path.join(dirs.ckpt, 'state'));
+        sampled.maxMetadata = Math.max(sampled.maxMetadata, metadata.length);
+        sampled.maxStateDirs = Math.max(sampled.maxStateDirs, state.length);
         sampled.samples++;
-        // Past a bound: fail now, not after the 200 batches (minutes under load).
+        // Past a bound: fail now, not after the 200 batches (minutes under load), naming what was there.
         if (sampled.maxMetadata > 4 || sampled.maxStateDirs > 6 || sampled.maxFiles > MAX_FILES) {
-          throw new Error(`the checkpoint directory passed its bound after ${count(dirs.out)} output files: ${JSON.stringify(sampled)}`);
+          throw new Error(`the checkpoint directory passed its bound after ${count(dirs.out)} output files: ${JSON.stringify(sampled)}; metadata ${metadata.join(' ')}; state ${state.join(' ')}`);
         }
         if (!stopping && n % 5 === 0 && (await batchesGenerated(web, firstJob)) >= BATCHES) {
           fs.writeFileSync(path.join(dirs.control, 'stop'), '');

@@ -56,7 +56,11 @@ test(`soak: kill -9 of a random process every ~15 s for ${SOAK_MS / 1000} s; the
     }
     stopFeeding();
     const fed = [...feeder.lines];
-    await pollUntil(() => (linesTaken(d.out) >= fed.length ? true : undefined), 60_000, `every fed line (${fed.length}) to be taken; taken ${linesTaken(d.out)}`);
+    const takenAtEnd = linesTaken(d.out);
+    await pollUntil(() => (linesTaken(d.out) >= fed.length ? true : undefined), 60_000, `every fed line (${fed.length}) to be taken`).catch((err: unknown) => {
+      // What the job was doing: how far it got in the wait, and the driver's last words.
+      throw new Error(`${(err as Error).message}; taken ${takenAtEnd} when the kills ended, ${linesTaken(d.out)} now; kills ${kills.join(', ')}; the driver's last log lines:\n${procs.driver.logLines.slice(-40).join('\n')}`);
+    });
     fs.writeFileSync(path.join(d.control, 'stop'), '');
     await pollUntil(async () => ((await listJobs(addr, { secret }))[0]?.state === 'succeeded' ? true : undefined), 30_000, 'the job to stop gracefully');
     const compared = checkAgainstFailureFree(readOutputs(d.out), fed);
