@@ -62,9 +62,17 @@ export class Feeder {
   private n = 0;
   private readonly staging: string;
 
+  /**
+   * `loneKeyEvery`: every that many files, one more line whose key no other line has (`u<file>`,
+   * a value of 1-9): it is never removed (not a multiple of 25) and so times out in
+   * mapWithState two batches later, whatever the batches hold (with only k0-k5, a timeout
+   * needs a key absent from two batches in a row, which batches of many files, as under
+   * load, may never give).
+   */
   constructor(
     private readonly dir: string,
     private readonly rand: () => number,
+    private readonly loneKeyEvery = 0,
   ) {
     this.staging = path.join(path.dirname(dir), 'staging');
     fs.mkdirSync(this.staging, { recursive: true });
@@ -74,6 +82,7 @@ export class Feeder {
     const id = this.n++;
     const lines: string[] = [];
     for (let i = 0; i < numLines; i++) lines.push(`k${Math.floor(this.rand() * 6)} ${1 + Math.floor(this.rand() * 9)} f${id}l${i}`);
+    if (this.loneKeyEvery > 0 && id % this.loneKeyEvery === 0) lines.push(`u${id} ${1 + (id % 9)} f${id}l${numLines}`);
     const tmp = path.join(this.staging, `f${String(id).padStart(5, '0')}.txt`);
     fs.writeFileSync(tmp, lines.join('\n') + '\n');
     // Settled (older than a batch interval), and inside the remember window (60 s).
