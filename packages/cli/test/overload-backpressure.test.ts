@@ -3,7 +3,7 @@
 // numbered 1 KB lines/s, for 60 s, on a real cluster (driver + 2 worker processes on
 // loopback).
 //  - Backpressure on ({ backpressure: { initialRate: 400 } }): after convergence (the
-//    first 20 s) the batches take in about the estimated rate (well above the initial
+//    first 20 s) the batches take in about the estimated rate (above the initial
 //    one) and every batch's scheduling delay stays under 3 batch intervals; each
 //    worker's RSS (/proc/PID/status) stays within RSS_BOUND_MB of where it started; the
 //    source is slowed by TCP (it writes far less than offered); and once it stops, every
@@ -180,10 +180,13 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       const converged = infos.filter((i) => i.time >= t0 + CONVERGED_AFTER_MS && i.time <= feedEnd);
       assert.ok(converged.length >= 30, `${converged.length} batches after convergence`);
       for (const i of converged) assert.ok(i.sched < 3 * BATCH_MS, `batch ${i.time - feedStartBatch} ms into the overload: scheduling delay ${i.sched} ms (>= 3 intervals)\n${JSON.stringify(infos)}`);
-      // The receiver follows the estimates (not its initial rate): batches take in about the estimated rate.
+      // The receiver follows the estimates (not its initial rate): batches take in about the
+      // estimated rate, and more than the initial rate would let in (a receiver left at it
+      // takes 400/s). Not 2x it: at load 50 the job processed ~700 records/s, and the
+      // estimates followed (batches took 696 on average at an estimated 708/s).
       const meanTaken = converged.reduce((a, i) => a + i.n, 0) / converged.length;
       const meanRate = converged.reduce((a, i) => a + (i.rate ?? 0), 0) / converged.length;
-      assert.ok(meanTaken > 2 * INITIAL_RATE && meanTaken > 0.5 * meanRate, `batches took ${Math.round(meanTaken)} records on average at an estimated ${Math.round(meanRate)}/s (initial rate ${INITIAL_RATE}/s)`);
+      assert.ok(meanTaken > 1.25 * INITIAL_RATE && meanTaken > 0.5 * meanRate, `batches took ${Math.round(meanTaken)} records on average at an estimated ${Math.round(meanRate)}/s (initial rate ${INITIAL_RATE}/s)`);
       const lastRate = converged.at(-1)!.rate;
       assert.ok(lastRate !== null && lastRate < OFFERED / 2, `the estimated rate (${lastRate}/s) is below what was offered`);
       for (let i = 0; i < pids.length; i++) assert.ok(peakRss[i] - startRss[i] <= RSS_BOUND_MB, `worker ${i}: RSS ${startRss[i]} MB at the start, ${peakRss[i]} MB at the peak (bound +${RSS_BOUND_MB} MB)`);
@@ -224,13 +227,17 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
         if (growing === BEHIND_BATCHES) expectedSince = offInfos[i].time;
       }
       assert.equal(behind.since, expectedSince, JSON.stringify(offInfos));
-      assert.equal(behind.batches, BEHIND_BATCHES);
+      // The status is the latest batch's: read a batch after the warning (a loaded machine
+      // ran one more before this test's poll saw it) it says 6. The warning itself says 5.
+      assert.ok(behind.batches >= BEHIND_BATCHES, `the status counts ${behind.batches} growing batches`);
       assert.equal(jobs.code, 0, jobs.stderr);
       // (by the time `sluice jobs` ran, more batches may have grown the delay)
       assert.match(jobs.stdout, new RegExp(`WARNING ${off.id} is falling behind: scheduling delay grew for \\d+ batches in a row, now \\d+ ms \\(since batch ${behind.since}\\)`));
-      const warn = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: string; batchTime?: number }).find((l) => l.jobId === off.id && l.level === 40 && /falling behind/.test(l.msg));
+      const warn = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: string; batchTime?: number; batches?: number }).find((l) => l.jobId === off.id && l.level === 40 && /falling behind/.test(l.msg));
       assert.ok(warn, 'the warning is in the driver log');
       assert.equal(warn.batchTime, behind.since);
+      assert.equal(warn.batches, BEHIND_BATCHES, 'the warning came after 5 growing batches');
+      assert.match(warn.msg, new RegExp(`grew for ${BEHIND_BATCHES} batches in a row`));
       assert.match(warn.msg, /backpressure: true/);
       console.log(`# backpressure off: falling-behind warning at batch ${offInfos.findIndex((i) => i.time === behind.since) + 1}, scheduling delay ${behind.schedulingDelayMs} ms`);
     });
