@@ -12,11 +12,12 @@
  * modification time, or the workspace's dependencies were installed again. A stale bundle
  * is never run: rebuild it with scripts/bundle-cli.mjs (scripts/setup.sh does).
  *
- * For `sluice run` it first checks the bundle, then spawns the local cluster's worker
- * processes (see local-worker-process.ts), so they boot while this process loads the
- * command. A worker it starts is told that the bundle was found fresh (SLUICE_BUNDLE_CHECKED:
- * the manifest's path, size and modification time at the check) and does not check the
- * Sluice files again while the manifest is that same file. Those workers start from this file's
+ * For `sluice run` it first spawns the local cluster's worker processes (see
+ * local-worker-process.ts), so they boot while this process checks the bundle and loads the
+ * command. A worker it starts is told whether the bundle was found fresh (the manifest's path,
+ * size and modification time at the check, as the first line of its standard input, or in
+ * SLUICE_BUNDLE_CHECKED for one started later) and does not check the Sluice files again while
+ * the manifest is that same file. Those workers start from this file's
  * CommonJS build, dist/sluice-entry.cjs (bundle-cli makes it with the bundle, from the same
  * source), when the bundle is used and that file is the one the manifest lists: Node then
  * starts them without its ES module loader (about 5% of a worker's CPU to registration).
@@ -30,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { installBundleStackMapping } from './bundle-stack-traces.js';
 import { CLI_CODE, type CliCode } from './cli-code.js';
-import { BUNDLE_CHECKED_ENV, prestartLocalWorkers, setBundleChecked } from './local-worker-process.js';
+import { parentBundleCheck, prestartLocalWorkers, setBundleChecked, tellPrestartedBundleCheck } from './local-worker-process.js';
 
 interface Manifest {
   readonly bundle: string;
@@ -57,20 +58,27 @@ function manifestStamp(): string | undefined {
   return st && `${MANIFEST}:${st.size}:${st.mtimeMs}`;
 }
 
-/** The bundle's manifest when the bundle can be used, else why not. */
-function checkBundle(checkedByParent: string | undefined): { readonly manifest: Manifest; readonly stamp: string | undefined } | { readonly reason: string } {
+/** The manifest, with its stamp (read before it), or why there is no bundle to use. */
+type ManifestRead = { readonly manifest: Manifest; readonly stamp: string | undefined } | { readonly reason: string };
+
+/** The bundle's manifest as it is now (not yet checked against the Sluice files), or why there is none to use. */
+function readManifest(): ManifestRead {
   if (process.env.SLUICE_NO_BUNDLE === '1') return { reason: 'SLUICE_NO_BUNDLE=1' };
   const stamp = manifestStamp();
-  let manifest: Manifest;
   try {
-    manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Manifest;
+    return { manifest: JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Manifest, stamp };
   } catch {
     return { reason: `no bundle (${MANIFEST} is missing: run scripts/bundle-cli.mjs)` };
   }
+}
+
+/** The manifest read when the bundle can be used, else why not. */
+function checkBundle(read: ManifestRead, checkedByParent: string | undefined): ManifestRead {
+  if (!('manifest' in read)) return read;
   // A worker of `sluice run` whose parent checked this very manifest a moment ago.
-  if (checkedByParent !== undefined && checkedByParent === stamp) return { manifest, stamp };
-  const reason = staleness(manifest);
-  return reason === undefined ? { manifest, stamp } : { reason };
+  if (checkedByParent !== undefined && checkedByParent === read.stamp) return read;
+  const reason = staleness(read.manifest);
+  return reason === undefined ? read : { reason };
 }
 
 /** Why the bundle of `manifest` cannot be used, or undefined when it can. */
@@ -186,15 +194,22 @@ function runBundle(manifest: Manifest): void {
 /** Which build of this file runs: the CommonJS one has __filename (see localWorkerEntry). */
 const ENTRY_KIND = typeof __filename === 'string' ? 'cjs' : 'esm';
 
-// Read once and taken out of the environment: this process's threads and the jobs they run never see it.
-const checkedByParent = process.env[BUNDLE_CHECKED_ENV] || undefined;
-delete process.env[BUNDLE_CHECKED_ENV];
-const checked = checkBundle(checkedByParent);
+// Read once and taken out of the environment: this process's threads and the jobs they run
+// never see it. A worker `sluice run` prestarted before it checked the bundle waits here for
+// the check's result, the first line of its standard input (none: its parent ended it).
+const checkedByParent = parentBundleCheck();
+if (checkedByParent === null) process.exit(0);
+const read = readManifest();
+// `sluice run`: its worker processes are spawned first, so they boot while this one checks
+// the bundle and loads the command's code; they are told the check's result when it is done.
+// (Started from the CommonJS entry the manifest lists: a stale bundle's may be older code,
+// so those are ended then, and the cluster starts its own from this file.)
+const prestartEntry = localWorkerEntry('manifest' in read ? read.manifest : undefined);
+prestartLocalWorkers(prestartEntry, process.argv.slice(2));
+const checked = checkBundle(read, checkedByParent);
 // The local workers this process starts skip the check when the manifest is still the one checked here.
 if ('manifest' in checked) setBundleChecked(checked.stamp, localWorkerEntry(checked.manifest));
-
-// `sluice run`: its worker processes boot while this one loads the command's code.
-prestartLocalWorkers(localWorkerEntry('manifest' in checked ? checked.manifest : undefined), process.argv.slice(2));
+tellPrestartedBundleCheck('manifest' in checked ? checked.stamp : undefined, 'manifest' in checked || prestartEntry === fileURLToPath(import.meta.url));
 
 if ('manifest' in checked) {
   runBundle(checked.manifest);

@@ -14,6 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 
 /**
  * Allocator settings for worker processes (glibc): the same as @sluice/worker's
@@ -36,9 +37,14 @@ export interface LocalWorkerSpec {
 /**
  * The environment variable by which a local cluster's worker processes are told that the
  * process starting them found the command's bundle fresh (cli-entry): the manifest's path,
- * size and modification time then; '' when it did not run the bundle.
+ * size and modification time then; '' when it did not run the bundle; BUNDLE_CHECK_ON_STDIN
+ * when they were spawned before the check (the prestart), and its result comes as the first
+ * line of their standard input (tellPrestartedBundleCheck), before the driver's address.
  */
 export const BUNDLE_CHECKED_ENV = 'SLUICE_BUNDLE_CHECKED';
+export const BUNDLE_CHECK_ON_STDIN = '-';
+/** Longer than any stamp (a path, two numbers): a first line past it is not one. */
+const MAX_CHECK_LINE = 8192;
 const BUNDLE_CHECKED = Symbol.for('sluice.bundleChecked');
 const WORKER_ENTRY = Symbol.for('sluice.localWorkerEntry');
 
@@ -57,15 +63,19 @@ export function localWorkerEntry(fallback: string): string {
   return (globalThis as Record<symbol, string | undefined>)[WORKER_ENTRY] ?? fallback;
 }
 
-/** Start one `sluice worker --driver -` (the address comes on its standard input) of a local cluster. */
-export function spawnLocalWorker(cliEntry: string, spec: LocalWorkerSpec, secret: string, opts: { readonly execArgv?: readonly string[]; readonly stderr?: 'inherit' | 'pipe'; readonly mallocEnv?: Readonly<Record<string, string>> } = {}): ChildProcess {
+/**
+ * Start one `sluice worker --driver -` (the address comes on its standard input) of a local
+ * cluster. `checkOnStdin`: it is told the bundle's check on its standard input first (the
+ * prestart, spawned before the check; see BUNDLE_CHECKED_ENV).
+ */
+export function spawnLocalWorker(cliEntry: string, spec: LocalWorkerSpec, secret: string, opts: { readonly execArgv?: readonly string[]; readonly stderr?: 'inherit' | 'pipe'; readonly mallocEnv?: Readonly<Record<string, string>>; readonly checkOnStdin?: boolean } = {}): ChildProcess {
   const child = spawn(
     process.execPath,
     [...(opts.execArgv ?? []), cliEntry, 'worker', '--driver', '-', '--cores', String(spec.cores), '--log-level', spec.logLevel, '--exit-with-parent', ...spec.workerArgs],
     // stdin is a pipe from this process: when this process dies, however, the pipe closes
     // and the worker stops (--exit-with-parent), so no worker outlives its local cluster.
     {
-      env: { ...(opts.mallocEnv ?? LOCAL_WORKER_MALLOC_ENV), ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '', [BUNDLE_CHECKED_ENV]: (globalThis as Record<symbol, string | undefined>)[BUNDLE_CHECKED] ?? '' },
+      env: { ...(opts.mallocEnv ?? LOCAL_WORKER_MALLOC_ENV), ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '', [BUNDLE_CHECKED_ENV]: opts.checkOnStdin ? BUNDLE_CHECK_ON_STDIN : ((globalThis as Record<symbol, string | undefined>)[BUNDLE_CHECKED] ?? '') },
       stdio: ['pipe', 'inherit', opts.stderr ?? 'inherit'],
     },
   );
@@ -139,10 +149,68 @@ export function prestartLocalWorkers(cliEntry: string, argv: readonly string[]):
   const plan = prestartPlan(argv.slice(1));
   if (!plan) return undefined;
   const secret = crypto.randomBytes(16).toString('hex');
-  const children = Array.from({ length: plan.workers }, () => spawnLocalWorker(cliEntry, plan, secret));
+  const children = Array.from({ length: plan.workers }, () => spawnLocalWorker(cliEntry, plan, secret, { checkOnStdin: true }));
   const prestarted: PrestartedWorkers = { ...plan, secret, children };
   (globalThis as Slot)[PRESTARTED] = prestarted;
   return prestarted;
+}
+
+/**
+ * cli-entry, once it has checked the bundle: tells the prestarted workers, which wait for it
+ * on their standard input, the manifest's stamp when the bundle was found fresh (else an
+ * empty line: they check for themselves); or, `keep` false, ends them before they load
+ * anything (they exit at the end of their standard input) and drops them, so the command
+ * starts its own.
+ */
+export function tellPrestartedBundleCheck(stamp: string | undefined, keep: boolean): void {
+  const p = (globalThis as Slot)[PRESTARTED];
+  if (!p) return;
+  if (!keep) {
+    (globalThis as Slot)[PRESTARTED] = undefined;
+    for (const c of p.children) c.stdin?.end();
+    return;
+  }
+  // (A stamp that would not fit on one line is not sent: they check for themselves.)
+  const line = stamp !== undefined && !stamp.includes('\n') && stamp.length < MAX_CHECK_LINE ? stamp : '';
+  for (const c of p.children) c.stdin?.write(`${line}\n`);
+}
+
+/**
+ * cli-entry, first thing: the bundle's check by the process that started this one
+ * (BUNDLE_CHECKED_ENV, removed from the environment), read from standard input when it comes
+ * there (one line, read a byte at a time, so what follows, the driver's address, stays
+ * unread); undefined when there is none or it is empty, null when standard input ended first.
+ */
+export function parentBundleCheck(): string | undefined | null {
+  const env = process.env[BUNDLE_CHECKED_ENV];
+  delete process.env[BUNDLE_CHECKED_ENV];
+  if (env !== BUNDLE_CHECK_ON_STDIN) return env || undefined;
+  const line = readLineSync(0, MAX_CHECK_LINE);
+  return line === null ? null : line || undefined;
+}
+
+/** One line from `fd`, read synchronously a byte at a time (without its newline); null at the end of the input before a newline. */
+function readLineSync(fd: number, max: number): string | null {
+  const bytes: number[] = [];
+  const one = Buffer.alloc(1);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, one, 0, 1, null);
+    } catch (err) {
+      // A non-blocking pipe with nothing in it yet: wait a moment.
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      if ((err as NodeJS.ErrnoException).code === 'EOF') return null;
+      throw err;
+    }
+    if (n === 0) return null;
+    if (one[0] === 0x0a) return Buffer.from(bytes).toString('utf8');
+    if (bytes.length >= max) return '';
+    bytes.push(one[0]!);
+  }
 }
 
 /** The prestarted workers, handed out once (LocalCluster adopts or ends them). */

@@ -13,7 +13,9 @@
 //   changed code runs (--help shows the edit) in every process, with the same exact counts,
 //   and the threads run the packages' modules, the job's bundle importing core's.
 // - In a checkout (a pnpm workspace around the package) a file touched without changing its
-//   size makes the bundle stale too; outside one, sizes alone decide.
+//   size makes the bundle stale too; outside one, sizes alone decide. A worker takes its
+//   parent's check (the manifest's stamp) from SLUICE_BUNDLE_CHECKED, or, prestarted, from
+//   the first line of its standard input, leaving the next line (the address) unread.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,12 +40,23 @@ function bundle(): void {
   execFileSync(process.execPath, [path.join(REPO_DIR, 'scripts', 'bundle-cli.mjs'), '--cli-dir', copy], { stdio: 'pipe' });
 }
 
+/** A `sluice worker --driver -` of the copy given `stdin` (then its end): it logs how it loaded its code, then stops (no driver address, or not one). */
+function worker(env: Record<string, string>, stdin: string): ReturnType<typeof runCli> {
+  return runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin, env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '', ...env } });
+}
+
+/** The 'sluice code loaded' line of a worker's log, or undefined. */
+function codeLine(stderr: string): CodeLine['code'] | undefined {
+  const line = stderr.split('\n').find((l) => l.includes('"sluice code loaded"'));
+  return line === undefined ? undefined : (JSON.parse(line) as CodeLine).code;
+}
+
 /** How a `sluice worker` of the copy loaded its code: it logs that first, then stops (no driver address on its standard input). */
-async function probe(env: Record<string, string> = {}): Promise<CodeLine['code']> {
-  const r = await runCli(['worker', '--driver', '-', '--log-level', 'debug'], { cliBin: path.join(copy, 'bin', 'sluice.js'), stdin: '', env: { SLUICE_SECRET: 'x'.repeat(32), SLUICE_SECRET_FILE: '', ...env } });
-  const line = r.stderr.split('\n').find((l) => l.includes('"sluice code loaded"'));
-  assert.ok(line, r.stderr);
-  return (JSON.parse(line) as CodeLine).code;
+async function probe(env: Record<string, string> = {}, stdin = ''): Promise<CodeLine['code']> {
+  const r = await worker(env, stdin);
+  const code = codeLine(r.stderr);
+  assert.ok(code, r.stderr);
+  return code;
 }
 
 /** The word counts wordcount-check.ts must print for `n` lines, from its input alone. */
@@ -164,6 +177,20 @@ test('in a checkout, a file with a new modification time and the same size makes
   const st = fs.statSync(manifest);
   assert.equal((await probe({ SLUICE_BUNDLE_CHECKED: `${manifest}:${st.size}:${st.mtimeMs}` })).from, 'bundle', "the parent's check taken");
   assert.equal((await probe({ SLUICE_BUNDLE_CHECKED: `${manifest}:${st.size}:${st.mtimeMs + 1}` })).from, 'modules', 'another manifest: checked again');
+  // One prestarted by `sluice run` (spawned before its parent checked the bundle) reads the
+  // check as the first line of its standard input, and only that line: the next is the
+  // driver's address (here not one, which it then reports); no line at all (its parent ended
+  // it: a stale bundle, or the parent gone) and it exits before it loads anything.
+  const prestarted = { SLUICE_BUNDLE_CHECKED: '-' };
+  const taken = await worker(prestarted, `${manifest}:${st.size}:${st.mtimeMs}\nnot-an-address\n`);
+  assert.equal(codeLine(taken.stderr)?.from, 'bundle', `the parent's check on standard input taken: ${taken.stderr}`);
+  assert.match(taken.stderr, /must be the driver's HOST:PORT, got 'not-an-address'/, 'the line after the check was left for the address');
+  const own = await worker(prestarted, '\n');
+  assert.equal(codeLine(own.stderr)?.from, 'modules', `an empty line: checked itself: ${own.stderr}`);
+  assert.match(own.stderr, /standard input ended before a line with the driver's HOST:PORT/);
+  const ended = await worker(prestarted, '');
+  assert.equal(ended.code, 0, ended.stderr);
+  assert.equal(codeLine(ended.stderr), undefined, `ended before the check came: nothing loaded: ${ended.stderr}`);
   fs.rmSync(workspace);
   assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
 });
