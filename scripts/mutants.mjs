@@ -2193,6 +2193,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'every process runs the modules as they are now' }],
   },
   {
+    id: 'run-exits-before-stdout-flushed',
+    what: "sluice run calls process.exit at its end without waiting for its stdout (a pipe, asynchronous) to take the job's last lines",
+    file: 'packages/cli/src/main.ts',
+    search: '    await flushStdio();\n    process.exit();\n',
+    replace: '    process.exit();\n',
+    tests: [{ file: 'packages/cli/dist/test/local-cluster-start.test.js', pattern: 'slow to take it' }],
+  },
+  {
     id: 'prestart-check-line-reads-past-newline',
     what: "a prestarted worker reads its parent's bundle check from standard input in a chunk, swallowing the driver's address that follows it",
     file: 'packages/cli/src/local-worker-process.ts',

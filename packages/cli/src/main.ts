@@ -462,7 +462,18 @@ program
     } finally {
       await stopCluster();
     }
+    // Nothing is left running: exit now. A process left to end by itself frees its heap and
+    // its environment first, which took 2-3x the time process.exit does from the 'exit' event
+    // to the parent seeing it gone; stdout and stderr are pipes here as often as not, and
+    // asynchronous, so their last lines are flushed first.
+    await flushStdio();
+    process.exit();
   });
+
+/** Resolves once stdout and stderr have taken everything written to them so far (writes to a pipe are asynchronous). */
+function flushStdio(): Promise<unknown> {
+  return Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => (s.writable ? s.write('', () => resolve()) : resolve()))));
+}
 
 clientCommand(program.command('submit').description('send a job to a running driver and stream its output'))
   .usage('--driver <host:port> [options] <job> [job arguments...]')

@@ -128,6 +128,49 @@ function runToClose(args: readonly string[], timeoutMs: number): Promise<{ code:
   });
 }
 
+test("sluice run's output reaches a reader slow to take it whole: the run exits only once its stdout has taken every line", { timeout: 120_000 }, async () => {
+  // 40,000 lines (~600 KB, many times a pipe's buffer) printed at the job's end. This test
+  // does not read them until the workers are gone and then until the run exits or 3 s pass,
+  // so a run that exited with lines still queued for its stdout would lose them.
+  const n = 40_000;
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--no-progress', '--log-level', 'debug', fixture('many-lines.ts'), String(n)], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pause();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const chunks: Buffer[] = [];
+  const stdoutEnded = new Promise<void>((resolve) => child.stdout.on('end', resolve));
+  try {
+    const workerPids = async (): Promise<number[]> => {
+      for (;;) {
+        const pids = [...new Set(logLines(stderr).filter((l) => l.msg === 'worker registered').map((l) => l.pid!))];
+        if (pids.length === 2 && stderr.includes('"msg":"job ended"')) return pids;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const pids = await within(workerPids(), 90_000, `the job to end:\n${stderr.slice(-3000)}`);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await within((async () => { while (pids.some(alive)) await new Promise((r) => setTimeout(r, 100)); })(), 30_000, 'the workers to exit');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+  } finally {
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stdout.resume();
+  }
+  assert.equal(await within(exited, 60_000, 'sluice run to exit'), 0, stderr.slice(-3000));
+  await stdoutEnded;
+  const lines = Buffer.concat(chunks).toString().split('\n').filter((l) => l.startsWith('LINE ') || l === 'LAST');
+  assert.equal(lines.length, n + 1, `every line and LAST (got ${lines.length}, the last: ${lines.at(-1)})`);
+  for (let i = 0; i < n; i++) if (lines[i] !== `LINE ${i} ${i * 7}`) assert.fail(`line ${i}: ${lines[i]}`);
+  assert.equal(lines[n], 'LAST');
+});
+
 test('a run that fails before its cluster exists (here --typecheck of a missing file) leaves its prestarted workers to exit quietly', { timeout: 60_000 }, async () => {
   const r = await runToClose(['run', '--no-progress', '--typecheck', 'no-such-job-file.ts'], 50_000);
   assert.equal(r.code, 1);
