@@ -2863,6 +2863,38 @@ const MUTATIONS = [
     replace: "    const id = typeof k === 'object' && k !== null ? JSON.stringify(k) : (k as KeyId);\n    const e = this.byKey.get(id);",
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'sampleByKeyExact' }],
   },
+  {
+    id: 'ckpt-submit-before-durable',
+    what: "a batch's jobs are submitted when it is generated (Spark's order), before the metadata recording it is durable: a driver killed then re-cuts the batch its outputs already wrote",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (!this.checkpointer) return submit();\n',
+    replace: '    submit();\n    if (!this.checkpointer) return;\n    if (Math.random() < 2) return void this.checkpointer.batchGenerated(time, this.nextBatchTime).catch(() => undefined);\n',
+    tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'killed with -9' }],
+  },
+  {
+    id: 'ckpt-coalesced-write-keeps-oldest',
+    what: 'snapshots asked for while a metadata write is under way release their batches with the oldest of them, which does not record the later batches as generated',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '      q.md = md;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
+  },
+  {
+    id: 'ckpt-generation-waits-for-write',
+    what: "the next batch is generated only once the metadata write recording this one is done: with a slow store every batch falls further behind its time",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {',
+    replace: '    await this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {',
+    tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
+  },
+  {
+    id: 'ckpt-no-group-commit',
+    what: 'every metadata snapshot is written alone, one after another: with a slow store the queue of writes grows, and each batch is submitted later than the one before',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    const q = this.queued;\n',
+    replace: '    const q = undefined as QueuedWrite | undefined;\n',
+    tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -30,9 +30,17 @@ export interface CheckpointedGraph {
  * On recovery, `restore` hands every input its checkpoint data back and seeds each
  * stateful stream with an RDD read from its checkpoint files.
  *
- * Threading: the driver program's thread. What a write records is taken when the event
- * happens; the I/O of writes and pruning runs one operation at a time, in event order
- * (`chain`), so metadata files are numbered in the order of the events they record.
+ * Group commit: what a write records is taken when the event happens (`snapshot`), and
+ * each snapshot records everything the ones before it did (every batch generated and not
+ * completed, every input's position, the latest state checkpoints). So while a write is
+ * under way the snapshots asked for meanwhile wait as one: the newest replaces the older
+ * ones, and its write makes every one of them durable. A slow store (a loaded disk,
+ * object storage) then costs fewer, later writes, never a queue that grows; the batches
+ * waiting on a `batchGenerated` are released together, in the order they were generated.
+ *
+ * Threading: the driver program's thread. The I/O of writes and pruning runs one
+ * operation at a time, in event order (`chain`), so metadata files are numbered in the
+ * order of the events they record.
  */
 export class MetadataCheckpointer {
   readonly store: MetadataStore;
@@ -44,6 +52,8 @@ export class MetadataCheckpointer {
   private readonly recentRefs: Set<string>[] = [];
   /** The metadata I/O, one operation after another; never rejects. */
   private chain: Promise<void> = Promise.resolve();
+  /** The write asked for and not yet begun: the newest snapshot, standing for every one asked for since the last write began. */
+  private queued: QueuedWrite | undefined;
 
   /** `onError`: a completion's metadata could not be written (the context stops with it). */
   constructor(
@@ -87,26 +97,68 @@ export class MetadataCheckpointer {
     return [...md.pendingTimes].sort((a, b) => a - b);
   }
 
-  /** Resolves once the metadata recording the batch as generated is written. */
+  /**
+   * Records batch `time` as generated (its input fixed) and resolves once a metadata file
+   * recording it is durable (or could not be written for want of space: see persist); the
+   * batch's jobs must not run before, so that a driver that dies after they ran re-runs the
+   * batch from the same input. Returns at once: the write is queued (and coalesced with
+   * the snapshots asked for while the one before it is written). Rejects when the write
+   * fails.
+   */
   batchGenerated(time: number, nextBatchTime: number): Promise<void> {
     this.pending.add(time);
-    const md = this.snapshot('generated', time, nextBatchTime);
-    return this.enqueue(() => this.persist(md));
+    return this.request(this.snapshot('generated', time, nextBatchTime), undefined).written;
   }
 
   /** After a batch's jobs all succeeded (a failed batch stays pending, to be re-run). */
   batchCompleted(time: number, nextBatchTime: number): void {
     this.pending.delete(time);
-    const md = this.snapshot('completed', time, nextBatchTime);
-    this.enqueue(async () => {
-      await this.persist(md);
-      await this.pruneState(time);
-    }).catch((err: unknown) => this.onError(err as Error));
+    const q = this.request(this.snapshot('completed', time, nextBatchTime), time);
+    if (q.reportsErrors) return;
+    q.reportsErrors = true;
+    q.done.catch((err: unknown) => this.onError(err as Error));
   }
 
   /** Resolves once every write and pruning asked for so far is done. */
   flush(): Promise<void> {
     return this.chain;
+  }
+
+  /** `md` to be written; the write already queued takes it instead of its older snapshot. */
+  private request(md: StreamingMetadata, pruneUpTo: number | undefined): QueuedWrite {
+    const q = this.queued;
+    if (q) {
+      q.md = md;
+      if (pruneUpTo !== undefined) q.pruneUpTo = Math.max(q.pruneUpTo ?? -Infinity, pruneUpTo);
+      q.coalesced++;
+      return q;
+    }
+    let markWritten!: () => void;
+    let failWritten!: (err: unknown) => void;
+    const written = new Promise<void>((resolve, reject) => {
+      markWritten = resolve;
+      failWritten = reject;
+    });
+    written.catch(() => undefined); // a completion's write: its error goes to onError through `done`
+    const next: QueuedWrite = { md, pruneUpTo, coalesced: 1, written, done: Promise.resolve(), reportsErrors: false };
+    this.queued = next;
+    next.done = this.enqueue(async () => {
+      // Taken when the write begins: snapshots asked for from now on queue a new write.
+      this.queued = undefined;
+      try {
+        await this.persist(next.md);
+      } catch (err) {
+        failWritten(err);
+        throw err;
+      }
+      markWritten();
+      if (next.coalesced > 1) {
+        this.graph.sc.log('debug', 'metadata checkpoints coalesced: one write for snapshots asked for while the one before was written', { component: 'metadata-checkpointer', snapshots: next.coalesced, batchTime: next.md.batchTime });
+      }
+      if (next.pruneUpTo !== undefined) await this.pruneState(next.pruneUpTo);
+    });
+    next.done.catch(() => undefined);
+    return next;
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -188,6 +240,22 @@ export async function checkStateCheckpoints(store: CheckpointStore, md: Streamin
       );
     }
   }
+}
+
+/** One metadata write asked for and not yet begun. */
+interface QueuedWrite {
+  /** The newest snapshot asked for: it records everything the older ones did. */
+  md: StreamingMetadata;
+  /** The latest completed batch time among the snapshots: state checkpoints up to it may be pruned after the write. */
+  pruneUpTo: number | undefined;
+  /** Snapshots this write stands for. */
+  coalesced: number;
+  /** Resolves once `md` is durable (or skipped for want of space); rejects when its write fails. */
+  readonly written: Promise<void>;
+  /** The write and the pruning after it. */
+  done: Promise<void>;
+  /** Whether a failure of `done` is already reported to onError. */
+  reportsErrors: boolean;
 }
 
 function refsOf(md: StreamingMetadata): Set<string> {

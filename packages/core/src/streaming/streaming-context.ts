@@ -854,7 +854,11 @@ export class StreamingContext {
     }
   }
 
-  /** @internal Generate the jobs of one batch and queue them. */
+  /**
+   * @internal Generate the jobs of one batch and queue them. Resolves once the batch's
+   * input is fixed and its RDDs made; with a checkpoint directory its jobs are submitted
+   * later, when its metadata is durable.
+   */
   async generateBatch(time: number): Promise<void> {
     const inputs = this.inputStreams();
     for (const s of inputs) await s.prepareBatch(time);
@@ -875,9 +879,20 @@ export class StreamingContext {
       const rdd = generatingBatch(() => o.stream.getOrCompute(time));
       if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run: () => o.fn(rdd, time) });
     }
-    await this.checkpointer?.batchGenerated(time, this.nextBatchTime);
-    if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
-    this.scheduler.submit(time, numRecords, jobs, inputInfo);
+    const submit = (): void => {
+      if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
+      this.scheduler.submit(time, numRecords, jobs, inputInfo);
+    };
+    if (!this.checkpointer) return submit();
+    // The jobs run once the metadata recording the batch as generated is durable (a driver
+    // that dies after they ran then re-runs the batch from the same input), but the next
+    // batch is generated on its time meanwhile: the checkpointer writes in order, so
+    // batches are submitted in order, and writes asked for while one is under way are
+    // written as one (group commit). A write that fails stops the context.
+    this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {
+      this.failed(err as Error);
+      void this.stop();
+    });
   }
 
   /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */
