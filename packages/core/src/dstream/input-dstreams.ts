@@ -195,9 +195,17 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       this.ssc.streamingBackend().removeBlocks(gone.map((b) => b.blockId));
       const log = this.blockLog();
       const live = this.liveWriters;
-      this.logOps = this.logOps
-        .then(() => log.clear(gone, live))
-        .catch((err: unknown) => this.ssc.sc.log('warn', 'cannot delete old write-ahead log segments; retrying after the next batch', { streamId: this.id, err: (err as Error).message }));
+      // The segments go once the metadata recording these batches as completed is durable: a
+      // driver that dies before re-runs them from an older checkpoint, reading their blocks
+      // from the log. Not in the log's queue meanwhile: the next batches' takes go on.
+      void this.ssc.metadataWritten().then((ok) => {
+        // Not durable (failed, or skipped for want of space): kept; a later clear deletes them
+        // (the log's marks are per writer, so it covers these blocks too).
+        if (!ok) return;
+        this.logOps = this.logOps
+          .then(() => log.clear(gone, live))
+          .catch((err: unknown) => this.ssc.sc.log('warn', 'cannot delete old write-ahead log segments; retrying after the next batch', { streamId: this.id, err: (err as Error).message }));
+      });
     }
     return dropped;
   }

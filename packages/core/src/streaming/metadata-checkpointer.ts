@@ -54,6 +54,8 @@ export class MetadataCheckpointer {
   private chain: Promise<void> = Promise.resolve();
   /** The write asked for and not yet begun: the newest snapshot, standing for every one asked for since the last write began. */
   private queued: QueuedWrite | undefined;
+  /** Whether the last metadata write done is durable (not failed, not skipped for want of space). */
+  private lastDurable = true;
 
   /** `onError`: a completion's metadata could not be written (the context stops with it). */
   constructor(
@@ -122,6 +124,14 @@ export class MetadataCheckpointer {
   /** Resolves once every write and pruning asked for so far is done. */
   flush(): Promise<void> {
     return this.chain;
+  }
+
+  /**
+   * Resolves once every write asked for so far is done: true when the last one done is
+   * durable (false when it failed, or was skipped for want of space).
+   */
+  written(): Promise<boolean> {
+    return this.chain.then(() => this.lastDurable);
   }
 
   /** `md` to be written; the write already queued takes it instead of its older snapshot. */
@@ -203,7 +213,9 @@ export class MetadataCheckpointer {
   private async persist(md: StreamingMetadata): Promise<void> {
     try {
       await this.store.write(md);
+      this.lastDurable = true;
     } catch (err) {
+      this.lastDurable = false;
       if (!isDiskFull(err)) throw err;
       this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one when space is back: ${(err as Error).message}`, {
         component: 'metadata-checkpointer',

@@ -895,6 +895,15 @@ export class StreamingContext {
     });
   }
 
+  /**
+   * @internal Resolves once every metadata checkpoint asked for so far is written (at once
+   * without a checkpoint directory): true when the last is durable. What only a recovery from an
+   * older checkpoint would need (a forgotten batch's write-ahead log) is deleted after it.
+   */
+  metadataWritten(): Promise<boolean> {
+    return this.checkpointer?.written() ?? Promise.resolve(true);
+  }
+
   /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */
   batchCompleted(info: BatchInfo): void {
     const time = info.batchTime;
