@@ -27,7 +27,12 @@ const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], 
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
-fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata }));
+// pipe's streaming: a text file of 100,000 numbered lines (about 8 MB), larger than stdin's buffers by far.
+const bigLines = 100_000;
+const big = path.join(tmp, 'big.txt');
+const bigLine = (i: number): string => `line ${i} ${'x'.repeat(60 + (i % 17))}`;
+fs.writeFileSync(big, Array.from({ length: bigLines }, (_, i) => bigLine(i) + '\n').join(''));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata, big, bigLines }));
 
 const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
@@ -155,6 +160,18 @@ test("pipe: a command that never reads its input is killed with its task's threa
   } finally {
     for (const pid of pids) if (running(pid)) process.kill(pid, 'SIGKILL');
   }
+});
+
+test('pipe: the command starts before its partition is computed and reads it as it comes; a text file waits while stdin is full; head and a failing parent', () => {
+  const r = got<{ startedSeen: boolean; held: number; out: string[] }>('pipe.backpressure');
+  assert.ok(r.startedSeen, 'the command read its first line while the partition was being computed');
+  // Stdin's pipe and buffer, and one 1 MiB read of the file ahead, hold well under half the file.
+  assert.ok(r.held >= 0 && r.held < bigLines / 2, `the partition got to line ${r.held} of ${bigLines} while the command was not reading`);
+  assert.deepEqual(r.out, [bigLine(0), String(bigLines - 1)]);
+  assert.deepEqual(got('pipe.head'), ['0', '150000']);
+  assert.deepEqual(got('pipe.headFile'), [bigLine(0), bigLine(1)]);
+  const bad = failed('pipe.parentThrows');
+  assert.match(bad.error, /bad record 50000/);
 });
 
 test('pipe: each partition through the command, its stdout lines the new partition; env, cwd, empty partitions, early stop', () => {

@@ -43,6 +43,8 @@ export class PartitionComputer {
 
   private readonly cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>>;
   private readonly emptySegments: TaskPayload['emptySegments'];
+  /** While a pipe's parent is computed: whether its command's stdin is full (a promise to wait for), for sources that read in steps. */
+  private pause: (() => Promise<void> | undefined) | undefined;
 
   constructor(
     plan: Plan,
@@ -156,7 +158,7 @@ export class PartitionComputer {
       case 'textFile': {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
-          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings });
+          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings, pause: this.pause });
         }
         return;
       }
@@ -363,7 +365,18 @@ export class PartitionComputer {
       case 'pipe': {
         const { printContext, printElement } = op.spec;
         const printers = { context: printContext && this.fn<NonNullable<PipePrinters['context']>>(printContext), element: printElement && this.fn<NonNullable<PipePrinters['element']>>(printElement) };
-        return pipePartition(await this.collect(parent, split), op.spec, split, emit, printers, this.env.childProcess?.bind(this.env));
+        // The parent's records go to the command's stdin as they are computed; a text file
+        // source waits for the pipe to drain between its reads (this.pause).
+        const feed = async (write: Emit, full: () => Promise<void> | undefined): Promise<void> => {
+          const outer = this.pause;
+          this.pause = full;
+          try {
+            await this.compute(parent, split, write);
+          } finally {
+            this.pause = outer;
+          }
+        };
+        return pipePartition(feed, op.spec, split, emit, printers, this.env.childProcess?.bind(this.env));
       }
       case 'keyCounts': {
         const counter = new KeyCounter();

@@ -13,20 +13,36 @@ export interface PipePrinters {
 }
 
 /**
- * rdd.pipe on a worker (Spark's PipedRDD): runs `spec.command` (no shell) with the worker's
- * environment plus `spec.env`, writes each record of the partition to its stdin as
- * `String(record)` and a newline (or what `printers` print: a context first, then each
- * record as `printers.element` prints it), and emits each line of its stdout (without `\n` or `\r\n`)
- * as it comes. Resolves when the command has exited with status 0 and its stdout is read
- * to the end; a command that cannot start, exits with another status or is killed by a
- * signal rejects with an error naming the command, the status and the end of its stderr.
+ * Computes the parent partition, handing each record to `write`; `full` says whether the
+ * command's stdin is full (a promise that settles once it has drained), for a source that
+ * reads in steps to wait between them.
+ */
+export type PipeFeed = (write: (record: unknown) => void, full: () => Promise<void> | undefined) => Promise<void>;
+
+/** Bytes of stdin text gathered before a write, and written but unread by the command before `full` asks the source to wait. */
+const STDIN_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * rdd.pipe on a worker (Spark's PipedRDD): starts `spec.command` (no shell) with the worker's
+ * environment plus `spec.env`, then computes the parent partition (`feed`) and writes each
+ * record to the command's stdin as it comes, as `String(record)` and a newline (or what
+ * `printers` print: a context first, then each record as `printers.element` prints it), while
+ * emitting each line of its stdout (without `\n` or `\r\n`) as it comes. A source that
+ * reads in steps (a text file) waits between its reads while the command has not read what
+ * was written (stdin's backpressure), so such a partition need not fit in memory; one the
+ * worker holds whole anyway (a shuffle's, a cached block, parallelize) is written as it comes.
+ * Resolves when the parent is computed, the command has exited with status 0 and its stdout
+ * is read to the end; a command that cannot start, exits with another status or is killed by
+ * a signal rejects with an error naming the command, the status and the end of its stderr.
  * A command that exits before reading all its input (`head -1`) is not an error by itself:
- * its status decides. If `emit` throws (a take that has enough), the command is killed and
- * the error goes through unchanged. `onChild` hears the command's pid (the worker kills a
- * command still running when it stops the task's thread).
+ * its status decides, and the rest of the records are computed and dropped, as Spark's
+ * PrintWriter drops them. An error computing the parent (or printing a record) kills the
+ * command and goes through unchanged; so does one `emit` throws (a take that has enough).
+ * `onChild` hears the command's pid (the worker kills a command still running when it stops
+ * the task's thread).
  */
 export function pipePartition(
-  records: readonly unknown[],
+  feed: PipeFeed,
   spec: PipeSpec,
   partition: number,
   emit: (line: string) => void,
@@ -43,13 +59,29 @@ export function pipePartition(
   }
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    // Settled once the parent's computing has stopped, with the first failure, else once the command also exited 0 with its stdout read.
+    let failure: Error | undefined;
+    let exitedOk = false;
+    let fed = false;
+    const settle = (): void => {
+      if (settled || !fed) return;
+      if (failure !== undefined) {
+        settled = true;
+        reject(failure);
+      } else if (exitedOk) {
+        settled = true;
+        resolve();
+      }
+    };
     const fail = (err: Error): void => {
-      if (settled) return;
-      settled = true;
+      if (failure !== undefined || settled) return;
+      failure = err;
+      stdin.abort();
       child.kill('SIGKILL');
-      reject(err);
+      settle();
     };
     const child = spawn(file, args, { cwd, env: { ...process.env, ...spec.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdin = new StdinWriter(child.stdin, printers);
     if (child.pid !== undefined && onChild) {
       const pid = child.pid;
       onChild(pid, false);
@@ -63,7 +95,7 @@ export function pipePartition(
     let carry = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => {
-      if (settled) return;
+      if (failure !== undefined) return;
       const lines = (carry + text).split('\n');
       carry = lines.pop() ?? '';
       try {
@@ -79,7 +111,7 @@ export function pipePartition(
     // The command may stop reading (or never start): its exit status is what counts.
     child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
-      if (settled) return;
+      if (failure !== undefined) return;
       if (code !== 0) {
         const tail = stderr.subarray(Math.max(0, stderr.length - STDERR_TAIL_BYTES)).toString('utf8').trim();
         const status = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
@@ -92,39 +124,82 @@ export function pipePartition(
         fail(err as Error);
         return;
       }
-      settled = true;
-      resolve();
+      exitedOk = true;
+      settle();
     });
-    // A printer's error fails the task as it is (it is the user's).
-    writeAll(child.stdin, records, printers).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
+    // Errors computing the parent or printing a record fail the task as they are (they are the user's).
+    (async () => {
+      printers.context?.((line) => stdin.line(line));
+      await feed((r) => stdin.record(r), () => stdin.full());
+      stdin.end();
+    })().then(
+      () => {
+        fed = true;
+        settle();
+      },
+      (err: unknown) => {
+        fed = true;
+        if (err !== ABORTED) fail(err instanceof Error ? err : new Error(String(err)));
+        settle();
+      },
+    );
   });
 }
 
-/** Writes the records a line each, waiting for the pipe to drain; ends stdin. Errors (EPIPE) are left to the exit status. */
-async function writeAll(stdin: NodeJS.WritableStream & { destroyed?: boolean }, records: readonly unknown[], printers: PipePrinters): Promise<void> {
-  let buf = '';
-  const print = (line: string): void => {
-    buf += `${String(line)}\n`;
-  };
-  printers.context?.(print);
-  for (const r of records) {
-    if (printers.element) printers.element(r, print);
-    else buf += `${String(r)}\n`;
-    if (buf.length >= 64 * 1024) {
-      if (stdin.destroyed) return;
-      const ok = stdin.write(buf);
-      buf = '';
-      if (!ok) await new Promise<void>((res) => {
-        const done = (): void => {
-          stdin.removeListener('drain', done);
-          stdin.removeListener('close', done);
-          res();
-        };
-        stdin.once('drain', done);
-        stdin.once('close', done);
-      });
+/** Thrown into the parent's computing to stop it once the pipe has failed. */
+const ABORTED = Symbol('sluice.pipeAborted');
+
+/** Writes records to a command's stdin a line each, in chunks; drops them once the command has closed its stdin (EPIPE, left to the exit status). */
+class StdinWriter {
+  private buf = '';
+  private readonly stdin: NodeJS.WritableStream & { readonly destroyed: boolean; readonly writableLength: number };
+  private readonly printers: PipePrinters;
+  private readonly print = (line: string): void => this.line(line);
+
+  constructor(stdin: NodeJS.WritableStream & { readonly destroyed: boolean; readonly writableLength: number }, printers: PipePrinters) {
+    this.stdin = stdin;
+    this.printers = printers;
+  }
+
+  private aborted = false;
+
+  /** The pipe failed: the next record stops the parent's computing. */
+  abort(): void {
+    this.aborted = true;
+  }
+
+  record(r: unknown): void {
+    if (this.aborted) throw ABORTED;
+    if (this.printers.element) this.printers.element(r, this.print);
+    else this.line(String(r));
+  }
+
+  line(text: string): void {
+    if (this.stdin.destroyed) return;
+    this.buf += `${String(text)}\n`;
+    if (this.buf.length >= STDIN_CHUNK_BYTES) {
+      this.stdin.write(this.buf);
+      this.buf = '';
     }
   }
-  if (stdin.destroyed) return;
-  stdin.end(buf);
+
+  /** Undefined while the command keeps up; else a promise settled once stdin drains (or closes). */
+  full(): Promise<void> | undefined {
+    if (this.stdin.destroyed || this.stdin.writableLength < STDIN_CHUNK_BYTES) return undefined;
+    return new Promise<void>((res) => {
+      const done = (): void => {
+        this.stdin.removeListener('drain', done);
+        this.stdin.removeListener('close', done);
+        res();
+      };
+      this.stdin.once('drain', done);
+      this.stdin.once('close', done);
+    });
+  }
+
+  end(): void {
+    if (this.stdin.destroyed) return;
+    this.stdin.end(this.buf);
+    this.buf = '';
+  }
 }

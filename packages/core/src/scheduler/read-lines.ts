@@ -19,6 +19,8 @@ const PAST_END_BYTES = 64 * 1024;
 export interface ReadLinesOptions {
   /** A file stream's file: read exactly [0, end) at once (it must not have shrunk) before any line is emitted. */
   readonly stream?: StreamFileRead;
+  /** Asked before each read: a promise to wait for first (the lines' consumer is full: rdd.pipe's stdin), or undefined. */
+  readonly pause?: () => Promise<void> | undefined;
   /** The registered FileSystem's settings for a `scheme://` file. */
   readonly fsSettings?: unknown;
   /**
@@ -82,6 +84,8 @@ export async function emitFileLines(file: string, start: number, end: number, em
       // Past `end`, reads only finish the line begun before it (a file stream's file ends at `end`).
       const pastEnd = pos >= end;
       const want = Math.min(buf.length - held, pastEnd ? PAST_END_BYTES : end - pos);
+      const full = opts.pause?.();
+      if (full !== undefined) await full;
       const n = await readFull(fh, buf, held, want, pos);
       if (stream && n < want) {
         throw new SluiceError(
