@@ -23,7 +23,11 @@
 //   node bench/streaming.js [secondsPerStep] compare <rate> <intervalMs> <rounds> <checkout> <checkout> ...
 //        the same run on built checkouts in turn (A B A B ...), each on its own fresh cluster;
 //        prints each run and each checkout's medians
-// Environment: BENCH_BATCHES=1 prints every batch's figures and when it completed (ms after the
+// Environment: BENCH_CHECKPOINT=local checkpoints the job's metadata to a fresh directory,
+// BENCH_CHECKPOINT=slow:<ms> to one whose every metadata write first waits <ms> (a loaded disk,
+// object storage); each run then also prints the scheduling delay (p50, p99) and the batches
+// generated against those due (a baseline checkout needs this commit's bench/streaming-job.ts
+// and packages/cli/test/fixtures/slow-checkpoint-store.ts copied in). BENCH_BATCHES=1 prints every batch's figures and when it completed (ms after the
 // job's submit); BENCH_WORKER_LOG=debug sets the cluster's log level (e.g. to see when each
 // worker starts and binds task threads).
 import { fork } from 'node:child_process';
@@ -149,8 +153,9 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const gen = await startGenerator(rate);
   const pids = cluster.workerProcesses.map((c) => c.pid);
   const load0 = os.loadavg()[0];
-  const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(gen.port), String(intervalMs), String(seconds * 1000)] });
+  const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(gen.port), String(intervalMs), String(seconds * 1000), process.env.BENCH_CHECKPOINT ?? ''] });
   const batches = [];
+  let generation;
   const t0 = Date.now();
   // CPU is taken over the measured batches only: from the end of the warm-up batches to the end.
   let cpu0;
@@ -159,6 +164,7 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
     return { driver: (u.user + u.system) / 1000, workers: pids.reduce((a, p) => a + processCpuMs(p), 0) };
   };
   job.on('output', (l) => {
+    if (l.startsWith('GENERATED ')) generation = JSON.parse(l.slice(10));
     if (!l.startsWith('BATCH ')) return;
     batches.push(JSON.parse(l.slice(6)));
     if (process.env.BENCH_BATCHES) console.log(`    #${batches.length - 1} ${l.slice(6)} at ${Date.now() - t0} ms`);
@@ -178,6 +184,9 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const maxDelay = totals.length ? totals[totals.length - 1] : NaN;
   // The steady state's p99: batches from #10 on (a backlog the start left is gone by then, or the run does not keep up).
   const p99Steady = percentile(batches.slice(10).map((b) => b.total).sort((a, b) => a - b), 99);
+  const scheduling = measured.map((b) => b.scheduling).sort((a, b) => a - b);
+  const schedP50 = percentile(scheduling, 50);
+  const schedP99 = percentile(scheduling, 99);
   // The slowest measured batches, by their number from the job's first batch (0-based): a
   // backlog left by the start decays over the first numbers; a steady-state hiccup does not.
   const first = batches[0];
@@ -198,9 +207,10 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
       `received ${((100 * received) / Math.max(1, expected)).toFixed(0)}% of sent (${sent.toLocaleString('en-US')} lines sent); ` +
       `CPU per 1,000 lines: driver ${perK(driverCpu).toFixed(2)} ms, workers ${perK(workerCpu).toFixed(2)} ms; ` +
       `per batch: driver ${perBatch(driverCpu).toFixed(1)} ms, workers ${perBatch(workerCpu).toFixed(1)} ms; ` +
-      `first batch processing ${first?.processing} ms; slowest batches (number: total delay) ${slowest.map(([i, t]) => `#${i}: ${t}`).join(', ')} ms; load ${load.toFixed(1)}`,
+      `first batch processing ${first?.processing} ms; slowest batches (number: total delay) ${slowest.map(([i, t]) => `#${i}: ${t}`).join(', ')} ms; load ${load.toFixed(1)}` +
+      (generation ? `; scheduling delay p50 ${schedP50} p99 ${schedP99} ms, batches generated ${generation.generated} of ${generation.due} due` : ''),
   );
-  return { stable, p50, p99, p99Steady, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load, firstProcessing: first?.processing ?? NaN };
+  return { schedP50, schedP99, generated: generation?.generated ?? NaN, due: generation?.due ?? NaN, stable, p50, p99, p99Steady, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load, firstProcessing: first?.processing ?? NaN };
 }
 
 async function ladders(seconds) {
@@ -254,7 +264,8 @@ async function compare(seconds, rate, intervalMs, rounds, checkouts) {
       `  ${c}: stable ${rs.filter((r) => r.stable).length}/${rs.length}, total delay p50 ${m((r) => r.p50)} p99 ${m((r) => r.p99)} max ${m((r) => r.maxDelay)} ms (p99 from batch #10 on ${m((r) => r.p99Steady)} ms), ` +
         `processing ${m((r) => r.meanProcessing).toFixed(0)} ms; CPU per 1,000 lines driver ${m((r) => (r.driverCpu * 1000) / r.received).toFixed(2)} ms, ` +
         `workers ${m((r) => (r.workerCpu * 1000) / r.received).toFixed(2)} ms; per batch driver ${m((r) => r.driverCpu / r.batches).toFixed(1)} ms, ` +
-        `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; first batch processing ${m((r) => r.firstProcessing)} ms; load ${m((r) => r.load).toFixed(1)}`,
+        `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; first batch processing ${m((r) => r.firstProcessing)} ms; load ${m((r) => r.load).toFixed(1)}` +
+        (process.env.BENCH_CHECKPOINT ? `; scheduling delay p50 ${m((r) => r.schedP50)} p99 ${m((r) => r.schedP99)} ms, batches generated ${m((r) => r.generated)} of ${m((r) => r.due)} due` : ''),
     );
   }
 }
