@@ -103,6 +103,33 @@ test('wholeTextFiles: a missing path is SLUICE_IO naming it when the RDD is made
   assert.match(bm.error, /sc\.binaryFiles: cannot read .*no-such-dir/);
 });
 
+/** The lines sc.textFile gives of a file: split at \n, a \r before it dropped, no line after a final newline. */
+const linesOf = (f: string): string[] => {
+  const t = fs.readFileSync(f, 'utf8');
+  if (t === '') return [];
+  const ls = t.split('\n');
+  if (ls[ls.length - 1] === '') ls.pop();
+  return ls.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+};
+
+test('path forms, as Spark\'s: comma-separated lists, globs in any component ({a,b} too), directories, for textFile, wholeTextFiles and binaryFiles', () => {
+  const at = (n: string): string => path.join(dir, n);
+  assert.deepEqual(got('pathsTextComma'), [...linesOf(at('a.txt')), ...linesOf(at('d.csv'))]);
+  const txt = listed.filter((f) => f.endsWith('.txt'));
+  assert.deepEqual(got('pathsTextGlob'), txt.flatMap(linesOf));
+  assert.deepEqual(got('pathsTextGlobMid'), linesOf(at('sub/deeper.txt')));
+  assert.deepEqual(got('pathsTextDirAndFile'), [...listed.flatMap(linesOf), ...linesOf(at('sub/deeper.txt'))]);
+  assert.deepEqual(got('pathsWholeComma'), [at('a.txt'), at('sub/deeper.txt')]);
+  assert.deepEqual(got('pathsWholeBraces'), [at('a.txt'), at('d.csv')]);
+  assert.deepEqual(got('pathsBinaryComma'), [at('e.bin'), at('c.txt')].map((f) => [f, fs.statSync(f).size]));
+  const missing = failed('pathsTextMissing');
+  assert.equal(missing.code, 'SLUICE_IO');
+  assert.match(missing.error, /sc\.textFile: cannot read .*no-such-dir/);
+  const empty = failed('pathsTextEmptyPart');
+  assert.equal(empty.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(empty.error, /an empty path in the comma-separated list/);
+});
+
 test('binaryFiles: each file\'s exact bytes as a Uint8Array, on the workers and on the driver', () => {
   const r = got<{ partitions: number; onWorkers: [string, boolean, number][]; here: [string, boolean, string][] }>('binary');
   assert.ok(r.partitions >= 1 && r.partitions <= 2);

@@ -11,6 +11,7 @@ import type { ShippedFunction } from './closure/shipped-function.js';
 import type { FileSystem, SaveOptions } from './io/file-system.js';
 import { fileSystemFor } from './io/file-system-registry.js';
 import { planTextSplits } from './io/text-splits.js';
+import { listInputFiles } from './io/input-paths.js';
 import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
@@ -122,8 +123,8 @@ export class SluiceContext {
   }
 
   /**
-   * Lines of a text file, or of every file in a directory (hidden and `_`-prefixed files
-   * skipped), split by byte ranges into at least `minPartitions` partitions. The path
+   * Lines of a text file, of every file in a directory (hidden and `_`-prefixed files
+   * skipped), of a glob's matches or of a comma-separated list of these (listInputFiles), split by byte ranges into at least `minPartitions` partitions. The path
    * must be readable at the same place by every worker (a shared or local disk), or be a
    * location of a registered file system (`s3://bucket/path` with `import '@sluice/s3'`;
    * see textFileOn).
@@ -131,22 +132,14 @@ export class SluiceContext {
   textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
     const fsys = fileSystemFor(file, 'sc.textFile');
     if (fsys) return this.textFileOn(fsys, file, minPartitions);
-    const abs = resolveJobPath(file);
-    let files: { file: string; size: number }[];
-    try {
-      const st = fs.statSync(abs);
-      files = st.isDirectory()
-        ? fs
-            .readdirSync(abs)
-            .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
-            .sort()
-            .map((n) => path.join(abs, n))
-            .filter((f) => fs.statSync(f).isFile())
-            .map((f) => ({ file: f, size: fs.statSync(f).size }))
-        : [{ file: abs, size: st.size }];
-    } catch (err) {
-      throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read ${describeJobPath(file, abs)}: ${(err as Error).message}`, { cause: err });
-    }
+    const listed = listInputFiles(file, 'sc.textFile');
+    const files = listed.files.map((f) => {
+      try {
+        return { file: f, size: fs.statSync(f).size };
+      } catch (err) {
+        throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read '${f}': ${(err as Error).message}`, { cause: err });
+      }
+    });
     const total = files.reduce((a, f) => a + f.size, 0);
     const goal = Math.max(1, Math.ceil(total / Math.max(1, minPartitions)));
     const splits: TextSplit[] = [];
@@ -154,8 +147,8 @@ export class SluiceContext {
       if (f.size === 0) continue;
       for (let off = 0; off < f.size; off += goal) splits.push({ file: f.file, start: off, end: Math.min(f.size, off + goal) });
     }
-    if (splits.length === 0) splits.push({ file: files[0]?.file ?? abs, start: 0, end: 0 });
-    return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(abs);
+    if (splits.length === 0) splits.push({ file: files[0]?.file ?? listed.name.split(',')[0], start: 0, end: 0 });
+    return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(listed.name);
   }
 
   /**
