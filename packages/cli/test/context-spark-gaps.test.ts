@@ -190,6 +190,14 @@ test('accumulators: reset, copy, copyAndReset and merge as Spark\'s AccumulatorV
   assert.deepEqual(reset, { before: longOf(ints), reset: [0, 0, 0, 'NaN', true], after: longOf(ints.filter((x) => x > 0)) });
   const c = got<Record<string, unknown>>('accCopy');
   assert.deepEqual(c, {
+    // Every copy is a new accumulator: 8 accumulators (3 of them copies), 8 ids.
+    distinctIds: 8,
+    copyIdDiffers: true,
+    // The collection's value is a frozen snapshot: taken before add(2) it holds [1]; pushing to or setting in it throws; the accumulator keeps [1, 2].
+    cSnapshot: [1],
+    pushThrew: true,
+    setThrew: true,
+    cAfterMutation: [1, 2],
     orig: longOf([...ints, 1000]),
     copy: longOf([...ints, -5]),
     zero: [0, 0, 0, 'NaN', true],

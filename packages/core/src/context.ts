@@ -285,21 +285,24 @@ export class SluiceContext {
 
   /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
   longAccumulator(name?: string): LongAccumulator {
-    const acc = new LongAccumulator({ id: this.nextSharedId++, kind: 'long', name });
+    const acc = new LongAccumulator({ id: this.nextSharedId++, kind: 'long', name }, undefined, this.newSharedId);
     this.register(acc);
     return acc;
   }
 
   /** Spark's DoubleAccumulator: the sum, count and mean of the numbers tasks add (see DoubleAccumulator). */
   doubleAccumulator(name?: string): DoubleAccumulator {
-    const acc = new DoubleAccumulator({ id: this.nextSharedId++, kind: 'double', name });
+    const acc = new DoubleAccumulator({ id: this.nextSharedId++, kind: 'double', name }, undefined, this.newSharedId);
     this.register(acc);
     return acc;
   }
 
   collectionAccumulator<T>(name?: string): Accumulator<T[]> {
-    return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }));
+    return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
+
+  /** Ids of broadcasts and accumulators (and accumulators' copies, which are not registered). */
+  private readonly newSharedId = (): number => this.nextSharedId++;
 
   private register<T>(acc: Accumulator<T>): Accumulator<T> {
     this.accumulators.set(acc.id, acc as Accumulator<unknown>);

@@ -29,8 +29,8 @@ function zeroOf(kind: AccumulatorKind): unknown {
  * (`value`, `isZero`, `copy`) and changing the merged state (`reset`, `merge`) throw
  * SLUICE_BAD_ARGUMENT, where Spark's would act on the task's own partial copy.
  *
- * `copy()` and `copyAndReset()` give an accumulator that is not registered with the
- * SluiceContext, as Spark's: it can be read, added to, merged and reset on the driver,
+ * `copy()` and `copyAndReset()` give a new accumulator (an id of its own) that is not
+ * registered with the SluiceContext, as Spark's: it can be read, added to, merged and reset on the driver,
  * and a task capturing it fails to ship (SLUICE_BAD_ARGUMENT).
  */
 export class Accumulator<T> implements Shippable {
@@ -43,13 +43,16 @@ export class Accumulator<T> implements Shippable {
   private readonly sink: ((id: number, kind: AccumulatorKind, v: unknown) => void) | undefined;
   /** False for a copy: no task may capture it, no action's updates reach it. */
   private registered = true;
+  /** On the driver: the context's id allocator, so a copy is a new accumulator with its own id. */
+  private readonly newId: (() => number) | undefined;
 
   /** @internal */
-  constructor(data: AccumulatorData, sink?: (id: number, kind: AccumulatorKind, v: unknown) => void) {
+  constructor(data: AccumulatorData, sink?: (id: number, kind: AccumulatorKind, v: unknown) => void, newId?: () => number) {
     this.id = data.id;
     this.name = data.name;
     this.kind = data.kind;
     this.sink = sink;
+    this.newId = newId;
     this.current = zeroOf(data.kind);
   }
 
@@ -66,10 +69,14 @@ export class Accumulator<T> implements Shippable {
     else this.mergeUpdate(this.kind === 'collection' ? [v] : [v, 1]);
   }
 
-  /** The merged value; only meaningful in the driver program. */
+  /**
+   * The merged value; only meaningful in the driver program. A collection accumulator's is a
+   * frozen copy of its elements, as Spark's is an unmodifiable copy: changing it throws and
+   * never changes the accumulator, and later adds do not show in it.
+   */
   get value(): T {
     const state = this.read('value');
-    return (this.kind === 'collection' ? state : (state as [number, number])[0]) as T;
+    return (this.kind === 'collection' ? Object.freeze([...(state as unknown[])]) : (state as [number, number])[0]) as T;
   }
 
   /** True when nothing was added since the accumulator was made or reset (adding 0 counts, as Spark's). */
@@ -84,11 +91,14 @@ export class Accumulator<T> implements Shippable {
     this.current = zeroOf(this.kind);
   }
 
-  /** A copy holding the same value, not registered: for the driver program only (see the class comment). */
+  /**
+   * A new accumulator holding the same value, not registered: for the driver program only (see
+   * the class comment). It has an id of its own, as Spark's copy is a new AccumulatorV2.
+   */
   copy(): this {
     const state = this.read('copy()');
-    const ctor = this.constructor as new (data: AccumulatorData) => this;
-    const c = new ctor({ id: this.id, kind: this.kind, name: this.name });
+    const ctor = this.constructor as new (data: AccumulatorData, sink: undefined, newId: (() => number) | undefined) => this;
+    const c = new ctor({ id: this.newId ? this.newId() : this.id, kind: this.kind, name: this.name }, undefined, this.newId);
     c.registered = false;
     c.current = Array.isArray(state) ? [...(state as unknown[])] : state;
     return c;
