@@ -35,6 +35,8 @@ export interface ClusterBackend {
   readonly jobId: string;
   runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
   removeRdd(rddId: number): Promise<void>;
+  /** The partitions of `rddId` whose cached block a live worker holds (a local checkpoint computes the others before it truncates the lineage). */
+  cachedPartitions?(rddId: number): Promise<readonly number[]>;
   /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
   putBroadcast?(id: number, value: Uint8Array): void;
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
@@ -540,14 +542,17 @@ export class SluiceContext {
 
   private async writeCheckpoints(rdd: RDD<unknown>): Promise<void> {
     const marked: RDD<unknown>[] = [];
+    const local: RDD<unknown>[] = [];
     const seen = new Set<number>();
     const visit = (r: RDD<unknown>): void => {
-      if (seen.has(r.id) || r.checkpointDir !== undefined) return;
+      if (seen.has(r.id) || r.checkpointDir !== undefined || r.locallyCheckpointed) return;
       seen.add(r.id);
       if (r.checkpointRequested) marked.push(r);
+      if (r.localCheckpointRequested) local.push(r);
       for (const d of r.deps) visit(d.rdd);
     };
     visit(rdd);
+    for (const r of local) await this.truncateLocally(r);
     if (marked.length === 0) return;
     const store = await this.checkpointStore();
     for (const r of marked) {
@@ -560,6 +565,26 @@ export class SluiceContext {
       // A stream's state checkpoint is the metadata checkpointer's to delete; this one is the cleaner's.
       if (r.checkpointName === undefined) this.rddCheckpoints.written(r, store, key, dir);
     }
+  }
+
+  /**
+   * A local checkpoint's end (Spark's LocalRDDCheckpointData.doCheckpoint): the partitions the
+   * action did not leave cached (take() computes some only) are computed and cached by a job
+   * of their own, then the lineage is cut: the RDD's partitions are its cached blocks.
+   */
+  private async truncateLocally(r: RDD<unknown>): Promise<void> {
+    if (!r.localCheckpointRequested) return; // Done by the job of an RDD below it (its own truncation ran an action).
+    r.localCheckpointRequested = false;
+    if (r.storage === 'NONE') {
+      // Unpersisted after localCheckpoint(): nothing would hold its partitions (Spark's doCheckpoint refuses such a level).
+      this.log('warn', 'rdd.localCheckpoint() dropped: the RDD was unpersisted before an action computed it', { component: 'rdd', rddId: r.id });
+      return;
+    }
+    const cached = new Set(this.backend.cachedPartitions ? await this.backend.cachedPartitions(r.id) : []);
+    const missing = Array.from({ length: r.numPartitions }, (_, i) => i).filter((i) => !cached.has(i));
+    if (missing.length > 0) await this.runAction(r, { kind: 'count' }, missing);
+    r.locallyCheckpointed = true;
+    r.deps = [];
   }
 }
 

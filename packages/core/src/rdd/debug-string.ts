@@ -7,7 +7,8 @@ import type { RDD } from './rdd.js';
  * `(partitions) Class[id] at operator at file:line:column [storage level]`, its parents
  * below it indented by `|`; a shuffle dependency starts a new stage, drawn `+-(partitions)`
  * one level further in. An RDD reached twice (a diamond) is written each time, as Spark's.
- * A checkpointed RDD's parent is its checkpoint (ReliableCheckpointRDD), whose lineage was cut.
+ * A checkpointed RDD's parent is its checkpoint (ReliableCheckpointRDD, or LocalCheckpointRDD
+ * for a local checkpoint), whose lineage was cut.
  *
  * The class names are Spark's where Sluice has the same thing (ParallelCollectionRDD,
  * MapPartitionsRDD, ShuffledRDD, CoGroupedRDD, UnionRDD, ...), so a reader can look them up;
@@ -41,6 +42,10 @@ export function debugString(rdd: RDD<unknown>): string {
       lines.push(`${next}ReliableCheckpointRDD at checkpoint (${r.checkpointDir}) []`);
       return;
     }
+    if (r.locallyCheckpointed) {
+      lines.push(`${next}LocalCheckpointRDD at localCheckpoint (rdd ${r.id}'s cached blocks) []`);
+      return;
+    }
     r.deps.forEach((d, i) => visit(d.rdd, next, d.type === 'shuffle', i === r.deps.length - 1));
   };
   visit(rdd, '', true, true);
@@ -68,6 +73,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
       return { cls: 'BinaryRecordsRDD', operator: 'binaryRecordsStream' };
     case 'checkpointFile':
       return { cls: 'ReliableCheckpointRDD', operator: 'checkpoint' };
+    case 'localCheckpoint':
+      return { cls: 'LocalCheckpointRDD', operator: 'localCheckpoint' };
     case 'objectFile':
       return { cls: 'ObjectFileRDD', operator: 'objectFile' };
     case 'wholeFiles':

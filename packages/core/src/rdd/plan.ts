@@ -71,6 +71,12 @@ export type NodeOp =
   /** binaryRecordsStream: partition i is file splits[i] (whole, [0, end)) cut into records of recordLength bytes. */
   | { readonly kind: 'binaryRecords'; readonly splits: readonly TextSplit[]; readonly recordLength: number }
   | { readonly kind: 'checkpointFile'; readonly dir: string }
+  /**
+   * A locally checkpointed RDD's partitions: its own cached blocks (the node's storage level
+   * uses disk), nothing to recompute them from. Computed only when a block is lost: an error
+   * (Spark's LocalCheckpointRDD).
+   */
+  | { readonly kind: 'localCheckpoint' }
   /** Partition i is the records of object file files[i] (codec/object-file.ts). */
   | { readonly kind: 'objectFile'; readonly files: readonly string[] }
   /** sc.wholeTextFiles / sc.binaryFiles: partition i is a [path, content] pair for each file of files[i], read whole (as a string in UTF-8, or a Buffer when binary). */

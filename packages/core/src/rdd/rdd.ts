@@ -61,6 +61,10 @@ export class RDD<T> {
   /** @internal */ storage: StorageLevel = 'NONE';
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
+  /** @internal localCheckpoint() was called: the next action's end truncates the lineage. */
+  localCheckpointRequested = false;
+  /** @internal The lineage was truncated to the RDD's own cached blocks (a LocalCheckpointRDD). */
+  locallyCheckpointed = false;
   /**
    * @internal Where under the checkpoint directory this RDD's checkpoint goes (a stream's
    * state: `state/stream-<streamId>-<time>`, a name that survives a resubmission);
@@ -332,8 +336,9 @@ export class RDD<T> {
     return this.persist('MEMORY_ONLY');
   }
 
+  /** A locally checkpointed RDD (or one marked) keeps its blocks on disk too: MEMORY_ONLY becomes MEMORY_AND_DISK, as Spark's. */
   persist(level: StorageLevel = 'MEMORY_ONLY'): this {
-    this.storage = level;
+    this.storage = this.localCheckpointRequested || this.locallyCheckpointed ? withDisk(level) : level;
     return this;
   }
 
@@ -351,11 +356,47 @@ export class RDD<T> {
     if (!this.context.checkpointDirectory) {
       throw new SluiceError('SLUICE_CHECKPOINT', `rdd.checkpoint() needs a checkpoint directory: call sc.setCheckpointDir(dir) first`);
     }
+    if (this.localCheckpointRequested || this.locallyCheckpointed) {
+      // Spark keeps the local checkpoint too (its checkpoint() sets nothing when one is there).
+      this.context.log('warn', 'rdd.checkpoint() ignored: the RDD was marked for a local checkpoint (localCheckpoint()), which stays', { component: 'rdd', rddId: this.id });
+      return;
+    }
     this.checkpointRequested = true;
   }
 
+  /**
+   * Mark this RDD for local checkpointing, as Spark's: it is persisted on the workers with a
+   * level that uses disk (MEMORY_AND_DISK, or the level given to persist() with disk added)
+   * and, once the next action that computes it has ended (its partitions not computed by
+   * that action are computed then), its lineage is cut: later jobs read its cached blocks
+   * and never recompute it. Faster than `checkpoint()` (nothing is written to a reliable
+   * directory) but not fault-tolerant: a block lost with its worker, or removed by
+   * unpersist(), cannot be recomputed, and a job that needs it fails with SLUICE_CHECKPOINT
+   * naming the partition. Overrides a `checkpoint()` not yet done; does nothing on an RDD
+   * already checkpointed.
+   */
+  localCheckpoint(): this {
+    this.storage = this.storage === 'NONE' ? 'MEMORY_AND_DISK' : withDisk(this.storage);
+    if (this.isCheckpointed()) {
+      this.context.log('warn', 'rdd.localCheckpoint(): not marked, the RDD was already checkpointed and its lineage truncated', { component: 'rdd', rddId: this.id });
+      return this;
+    }
+    if (this.checkpointRequested) {
+      this.context.log('warn', 'rdd.localCheckpoint() overrides the checkpoint() requested before it', { component: 'rdd', rddId: this.id });
+      this.checkpointRequested = false;
+    }
+    this.localCheckpointRequested = true;
+    return this;
+  }
+
+  /** Whether the RDD was checkpointed (reliably or locally) and its lineage truncated: after the action that followed the request. */
   isCheckpointed(): boolean {
-    return this.checkpointDir !== undefined;
+    return this.checkpointDir !== undefined || this.locallyCheckpointed;
+  }
+
+  /** Where a reliable checkpoint() wrote the RDD; undefined before, and for a local checkpoint (Spark's None). */
+  getCheckpointFile(): string | undefined {
+    return this.checkpointDir;
   }
 
   // ---- internals --------------------------------------------------------------------
@@ -405,7 +446,7 @@ export class RDD<T> {
           visit(d.rdd);
         }
       }
-      const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.op;
+      const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.locallyCheckpointed ? { kind: 'localCheckpoint' } : r.op;
       nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage };
     };
     visit(this as RDD<unknown>);
@@ -436,6 +477,11 @@ function* zipIterators(a: IterableIterator<unknown>, b: IterableIterator<unknown
 }
 function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
   return kv[1][0].length > 0 && kv[1][1].length > 0 ? [kv[0]] : [];
+}
+
+/** The level with disk added (Spark's LocalRDDCheckpointData.transformStorageLevel): a local checkpoint's blocks are not evicted. */
+function withDisk(level: StorageLevel): StorageLevel {
+  return level === 'MEMORY_ONLY' || level === 'NONE' ? 'MEMORY_AND_DISK' : level;
 }
 
 export function checkPositive(n: number, op: string): void {

@@ -244,6 +244,15 @@ export class PartitionComputer {
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
+      case 'localCheckpoint':
+        // Reached only when the block is on no live worker (computeInto reads it first): nothing to recompute it from.
+        throw new SluiceError(
+          'SLUICE_CHECKPOINT',
+          `partition ${split} of rdd ${node.id} was locally checkpointed (rdd.localCheckpoint()) and its block ${blockIdForRdd(this.env.jobId, node.id, split)} is lost: ` +
+            'the worker that held it is gone, or the RDD was unpersisted, and its lineage was truncated, so it cannot be recomputed. ' +
+            'A local checkpoint does not survive the loss of a worker; use rdd.checkpoint() after sc.setCheckpointDir(dir), which writes the partitions to a reliable directory, ' +
+            'or persist() the RDD without checkpointing to keep its lineage.',
+        );
       case 'map':
       case 'filter':
       case 'flatMap':

@@ -313,6 +313,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.removeRddBlocks(this.runId, m.rddId);
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.runId, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
         return;
+      case 'cachedPartitions':
+        this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });
+        return;
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
         return;

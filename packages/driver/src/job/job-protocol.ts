@@ -36,6 +36,8 @@ export type JobToMain =
       readonly description?: string;
     }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
+  /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
+  | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly options: ReceiverRunOptions; readonly name: string }
@@ -68,6 +70,7 @@ export type MainToJob =
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }
+  | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean };

@@ -134,6 +134,10 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   async removeRdd(rddId) {
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
   },
+  async cachedPartitions(rddId) {
+    const reply = await requests.request((reqId) => ({ type: 'cachedPartitions', reqId, rddId }));
+    return reply.type === 'partitions' ? reply.partitions : [];
+  },
   putBroadcast(id, value) {
     outbox.post({ type: 'putBroadcast', id, value } satisfies JobToMain);
   },

@@ -11,6 +11,11 @@ export class BlockLocations {
     s.add(workerId);
   }
 
+  /** Every block and the workers holding it. */
+  entries(): IterableIterator<[string, ReadonlySet<string>]> {
+    return this.blocks.entries();
+  }
+
   workersFor(blockId: string): ReadonlySet<string> | undefined {
     return this.blocks.get(blockId);
   }

@@ -283,6 +283,16 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_${rddId}_`);
   }
 
+  /** The partitions of an RDD whose cached block a live worker holds (LocalRDDCheckpointData's check before it truncates the lineage). */
+  cachedPartitions(jobId: string, rddId: number): number[] {
+    const prefix = `rdd_${jobId}_${rddId}_`;
+    const out: number[] = [];
+    for (const [blockId, workers] of this.blockLocations.entries()) {
+      if (blockId.startsWith(prefix) && [...workers].some((w) => this.registry.get(w) !== undefined)) out.push(Number(blockId.slice(prefix.length)));
+    }
+    return out.sort((a, b) => a - b);
+  }
+
   /** Run one action: a value per requested partition, in the order asked. */
   async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
