@@ -89,6 +89,8 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
     const r = got<{
       out: { rows: [number, number][]; scanned: number[]; partitions: number }[];
       late: { rows: [number, number][]; scanned: number[]; partitions: number; parts: [number, number][][]; partitioner: string | null; debug: string }[];
+      chained: { rows: [number, number][]; partitions: number }[];
+      lazy: { rows: [number, number][]; partitions: number; sizes: number[] }[];
       bounds: number[];
       parts: [number, number][][];
     }>(`filterByRange.${ascending ? 'asc' : 'desc'}`);
@@ -101,11 +103,26 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
       const want = nums.filter((k) => k >= lo && k <= hi).sort((a, b) => (ascending ? a - b : b - a));
       assert.deepEqual(rows.map(([k]) => k), want, `[${lo}, ${hi}] ${ascending ? 'ascending' : 'descending'}`);
       assert.ok(rows.every(([k, v]) => v === k * 2));
-      assert.equal(partitions, 6);
       const [a, b] = [rangePartition(r.bounds, 6, ascending, lo), rangePartition(r.bounds, 6, ascending, hi)];
       const expected = Array.from({ length: Math.max(a, b) - Math.min(a, b) + 1 }, (_, i) => Math.min(a, b) + i);
+      // sortByKey sampled its bounds when called (as Spark's): a filter made before any action holds only the partitions that can hold the range.
+      assert.equal(partitions, expected.length, `[${lo}, ${hi}]: partitions of a filter made right after sortByKey`);
       assert.deepEqual([...scanned].sort((x, y) => x - y), expected, `[${lo}, ${hi}]: partitions read`);
+      // sortByKey().filterByRange() straight: as many or fewer partitions (a sort of its own, its own sample), the same rows in order.
+      const c = r.chained[j];
+      assert.deepEqual(c.rows, rows, `[${lo}, ${hi}] chained`);
+      assert.ok(c.partitions >= 1 && c.partitions <= 6, `[${lo}, ${hi}] chained: ${c.partitions}`);
+      // Bounds sampled at the first job (the lineage has a zipWithIndex to count first): 6 partitions kept, the rows the same.
+      const z = r.lazy[j];
+      assert.equal(z.partitions, 6, `[${lo}, ${hi}] lazy`);
+      assert.deepEqual(z.rows, rows, `[${lo}, ${hi}] lazy`);
+      assert.equal(z.sizes.reduce((x, y) => x + y, 0), rows.length);
     });
+    // A point range fits one partition: pruned to 1 before any action; a narrow one to fewer than 6.
+    assert.equal(r.chained[2].partitions, 1, JSON.stringify(r.chained.map((c) => c.partitions)));
+    assert.ok(r.chained[1].partitions < 6 && r.chained[3].partitions === 6, JSON.stringify(r.chained.map((c) => c.partitions)));
+    // The lazy filters left partitions empty rather than dropping them: fewer non-empty ones for a point range.
+    assert.ok(r.lazy[2].sizes.filter((n) => n > 0).length <= 1, JSON.stringify(r.lazy[2].sizes));
     // The narrow ranges read fewer partitions than there are.
     assert.ok(r.out[1].scanned.length < 6 && r.out[2].scanned.length === 1, JSON.stringify(r.out.map((o) => o.scanned)));
     // Made once the bounds were known: the same rows and partitions read, and only those
@@ -138,6 +155,16 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
   assert.deepEqual(got('filterByRange.emptyRange'), []);
   const bad = reported.get('filterByRange.badBound');
   assert.ok(bad && !bad.ok && bad.code === 'SLUICE_BAD_ARGUMENT' && /filterByRange: the lower bound is undefined/.test(bad.error), JSON.stringify(bad));
+});
+
+test('sortByKey samples its bounds when called, as Spark\'s: an action running meanwhile still ends right, a failing sample throws from sortByKey', () => {
+  const r = got<{ running: number[]; boundsKnown: boolean; sorted: number[]; made: boolean; threw: string; addedBySample: number }>('sortByKey.eager');
+  assert.equal(r.addedBySample, nums.length, 'the sampling job computed every element once, its accumulator updates applied');
+  assert.deepEqual(r.running, nums.map((x) => x + 1));
+  assert.equal(r.boundsKnown, true);
+  assert.deepEqual(r.sorted, [...nums].sort((a, b) => a - b));
+  assert.equal(r.made, false);
+  assert.match(r.threw, /bad key 2/);
 });
 
 /** How parallelize slices n elements into p partitions. */

@@ -34,6 +34,12 @@ import type { WalPlace } from './wal/wal-segment.js';
 export interface ClusterBackend {
   readonly jobId: string;
   runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
+  /**
+   * runJob, blocking the driver program until the job ended (a job's error thrown), for the
+   * jobs Spark runs while an RDD is made (a RangePartitioner's sampling); absent where the
+   * backend cannot block, and those jobs run lazily, before the first action that needs them.
+   */
+  runJobSync?(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): JobRunResult;
   removeRdd(rddId: number): Promise<void>;
   /** The partitions of `rddId` whose cached block a live worker holds (a local checkpoint computes the others before it truncates the lineage). */
   cachedPartitions?(rddId: number): Promise<readonly number[]>;
@@ -75,6 +81,8 @@ export class SluiceContext {
   /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
   checkpointDirectory: string | undefined;
   private checkpointReady: Promise<void> | undefined;
+  /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
+  streamingActive = false;
 
   /** @internal */
   constructor(backend: ClusterBackend) {
@@ -435,9 +443,7 @@ export class SluiceContext {
     const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
     const result = await this.backend.runJob(rdd.lineage(), action, parts);
-    for (const updates of result.accumulatorUpdates) {
-      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.mergeUpdate(update);
-    }
+    this.applyAccumulatorUpdates(result);
     if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
     // Instances of the job's classes come back tagged from the workers: revive them here.
     return result.values.map((v) => fromWire(v));
@@ -527,6 +533,30 @@ export class SluiceContext {
     this.log('info', 'output committed', { component: 'save', operation: options.operation, dir, ...fields });
   }
 
+  /**
+   * @internal Run `action` over every partition of `rdd` now, blocking the driver program, as
+   * Spark runs a RangePartitioner's sampling job while sortByKey makes its RDD. Undefined when
+   * that cannot be done, and the caller runs the job lazily (in a prepare): the backend cannot
+   * block, the lineage holds work of its own to do first (an RDD's prepare), or a
+   * StreamingContext is active (its batches are generated on this thread, which must not block).
+   * Accumulator updates are applied as runAction's; checkpoints wait for the next action.
+   */
+  runActionNow(rdd: RDD<unknown>, action: ActionSpec): unknown[] | undefined {
+    const runJobSync = this.backend.runJobSync;
+    if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
+    const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
+    if (parts.length === 0) return [];
+    const result = runJobSync.call(this.backend, rdd.lineage(), action, parts);
+    this.applyAccumulatorUpdates(result);
+    return result.values.map((v) => fromWire(v));
+  }
+
+  private applyAccumulatorUpdates(result: JobRunResult): void {
+    for (const updates of result.accumulatorUpdates) {
+      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.mergeUpdate(update);
+    }
+  }
+
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {
     const seen = new Set<number>();
     const order: RDD<unknown>[] = [];
@@ -586,6 +616,20 @@ export class SluiceContext {
     r.locallyCheckpointed = true;
     r.deps = [];
   }
+}
+
+/** Whether an RDD of `rdd`'s lineage (down to checkpoints) has work for the driver program to do before a job over it (RDD.prepare). */
+function lineageNeedsPrepare(rdd: RDD<unknown>): boolean {
+  const seen = new Set<number>();
+  const stack = [rdd];
+  while (stack.length > 0) {
+    const r = stack.pop()!;
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    if (r.prepare !== undefined) return true;
+    if (r.checkpointDir === undefined && !r.locallyCheckpointed) for (const d of r.deps) stack.push(d.rdd);
+  }
+  return false;
 }
 
 function checkSlices(n: number, op: string): void {

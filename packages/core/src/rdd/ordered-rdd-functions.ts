@@ -30,12 +30,12 @@ export class OrderedRDDFunctions {
    * filterByRange). On an RDD range-partitioned by sortByKey or partitionBy (or a narrow RDD
    * that kept that partitioner, as mapValues and filter do) only the partitions whose range
    * can hold such keys are read:
-   * - once the sort's bounds are known (a job on the sort, or on an RDD made from it, sampled
-   *   them), the result holds only those partitions, renumbered from 0, in order, and no
+   * - once the sort's bounds are known (sampled when sortByKey was called, as Spark's, or by a
+   *   job since), the result holds only those partitions, renumbered from 0, in order, and no
    *   partitioner, as Spark's PartitionPruningRDD;
-   * - before that (Spark samples them when sortByKey is called, Sluice when a job first needs
-   *   them, and an RDD's partition count is fixed when it is made) the result keeps the
-   *   partition count and the partitioner, the others left empty and their parents not computed.
+   * - before that (a sort sampled lazily: see rangeShuffle; an RDD's partition count is fixed
+   *   when it is made) the result keeps the partition count and the partitioner, the others
+   *   left empty and their parents not computed.
    * Otherwise every partition is filtered. `lower` above `upper` gives an empty RDD.
    */
   filterByRange<K, V>(this: RDD<[K, V]>, lower: K, upper: K): RDD<[K, V]> {
@@ -97,12 +97,17 @@ function rangeOwner(rdd: RDD<unknown>): RDD<unknown> | undefined {
   }
 }
 
-/** Range-partition by key (bounds sampled before the job runs), optionally sorting each partition (by default in the partitions' order). */
+/**
+ * Range-partition by key, optionally sorting each partition (by default in the partitions'
+ * order). The bounds come from a job sampling the keys, run now, as Spark's RangePartitioner
+ * runs it when sortByKey makes the RDD (so filterByRange right after prunes partitions), where
+ * the context can block (runActionNow); else before the first job that needs them.
+ */
 export function rangeShuffle<K, V>(rdd: RDD<[K, V]>, numPartitions: number, ascending: boolean, sort: boolean, sortAscending = ascending): RDD<[K, V]> {
   const out = rdd.partitionByInternal(RangePartitioner.of(numPartitions, ascending), sort ? { ascending: sortAscending } : undefined);
-  out.prepare = async () => {
-    const perPartition = Math.ceil((20 * numPartitions) / Math.max(1, rdd.numPartitions)) + 20;
-    const samples = (await rdd.context.runAction(rdd, { kind: 'sampleKeys', perPartition })) as unknown[][];
+  const perPartition = Math.ceil((20 * numPartitions) / Math.max(1, rdd.numPartitions)) + 20;
+  const action = { kind: 'sampleKeys', perPartition } as const;
+  const setBounds = (samples: unknown[][]): void => {
     const bounds = rangeBounds(samples.flat(1), numPartitions);
     const partitioner: Partitioner = { kind: 'range', numPartitions, bounds, ascending };
     const dep = out.deps[0] as Extract<Dependency, { type: 'shuffle' }>;
@@ -112,5 +117,8 @@ export function rangeShuffle<K, V>(rdd: RDD<[K, V]>, numPartitions: number, asce
     (out as { partitioner: Partitioner | undefined }).partitioner = partitioner;
     out.prepare = undefined;
   };
+  const now = numPartitions > 1 ? rdd.context.runActionNow(rdd as RDD<unknown>, action) : undefined;
+  if (now !== undefined) setBounds(now as unknown[][]);
+  else out.prepare = async () => setBounds((await rdd.context.runAction(rdd as RDD<unknown>, action)) as unknown[][]);
   return out;
 }

@@ -549,6 +549,7 @@ export class StreamingContext {
     const receiverStreams = this.inputStreams().filter((s) => warm && s instanceof ReceiverInputDStream);
     for (const s of this.inputStreams()) if (!receiverStreams.includes(s)) s.start();
     this.state = 'active';
+    this.sc.streamingActive = true;
     contextSettled(this);
     activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
@@ -649,6 +650,7 @@ export class StreamingContext {
       await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
+    this.sc.streamingActive = false;
     this.receiverHeard?.();
     if (activeContext === this) activeContext = undefined;
     if (this.clock instanceof ManualClock) this.clock.advance(0);

@@ -16,7 +16,7 @@
  * before: once the program's own timers and sockets are done.
  */
 import fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   BundleImports,
   PortRequests,
@@ -56,7 +56,9 @@ let stopHandlers: ((graceful: boolean) => void)[] = [];
 const binds: JobThreadData[] = [];
 let bindWaiter: ((data: JobThreadData) => void) | undefined;
 
-port.on('message', (m: MainToJob) => {
+port.on('message', onMainMessage);
+
+function onMainMessage(m: MainToJob): void {
   if (m.type === 'bind') {
     const w = bindWaiter;
     bindWaiter = undefined;
@@ -73,7 +75,35 @@ port.on('message', (m: MainToJob) => {
     return;
   }
   requests.resolve(m);
-});
+}
+
+/** Ids of blocking requests (runJobSync): negative, so never one of PortRequests'. */
+let nextSyncReqId = -1;
+const syncPause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Send `m` (a request with `reqId`) and block this thread until its reply: the main thread's
+ * messages are taken off the port here meanwhile, and those that are not the reply are
+ * handled once the reply came, in their order (after this turn, as if they came then).
+ */
+function requestBlocking(make: (reqId: number) => JobToMain & { reqId: number }): MainToJob {
+  const reqId = nextSyncReqId--;
+  outbox.send(make(reqId));
+  const held: MainToJob[] = [];
+  for (;;) {
+    const got = receiveMessageOnPort(port);
+    if (got === undefined) {
+      Atomics.wait(syncPause, 0, 0, 2);
+      continue;
+    }
+    const m = got.message as MainToJob;
+    if ('reqId' in m && m.reqId === reqId) {
+      if (held.length > 0) setImmediate(() => held.forEach(onMainMessage));
+      return m;
+    }
+    held.push(m);
+  }
+}
 
 /** The next job's data, from its `bind`. */
 function nextBind(): Promise<JobThreadData> {
@@ -124,12 +154,13 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
     const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }) }));
-    if (reply.type === 'jobResult') return reply.result;
-    if (reply.type === 'jobError') {
-      if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
-      throw new SluiceError(reply.code as SluiceError['code'], reply.message);
-    }
-    throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type}`);
+    return jobReply(reply);
+  },
+  runJobSync(graph, action, partitions): JobRunResult {
+    const outputOperation = currentOutputOperation();
+    const description = currentJobDescription();
+    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }) }));
+    return jobReply(reply);
   },
   async removeRdd(rddId) {
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
@@ -155,6 +186,16 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   },
   streaming,
 });
+
+/** A runJob's result, or its error thrown. */
+function jobReply(reply: MainToJob): JobRunResult {
+  if (reply.type === 'jobResult') return reply.result;
+  if (reply.type === 'jobError') {
+    if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
+    throw new SluiceError(reply.code as SluiceError['code'], reply.message);
+  }
+  throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type}`);
+}
 
 /** The message of a program that failed with `err`. */
 function failure(code: string, err: unknown, prefix = ''): JobToMain {
