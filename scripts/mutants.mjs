@@ -59,8 +59,8 @@ const MUTATIONS = [
     id: 'disk-full-checkpoint-stops-stream',
     what: 'a metadata checkpoint that cannot be written for want of space stops the stream (Spark logs a warning and goes on)',
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
-    search: '      if (!isDiskFull(err)) throw err;',
-    replace: '      throw err;',
+    search: '      if (!isDiskFull(err)) {\n        this.broken = err as Error;',
+    replace: '      if (Math.random() < 2) {\n        this.broken = err as Error;',
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }],
   },
   {
@@ -3046,6 +3046,22 @@ const MUTATIONS = [
     search: '    const q = this.queued;\n',
     replace: '    const q = undefined as QueuedWrite | undefined;\n',
     tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
+  },
+  {
+    id: 'ckpt-write-not-retried',
+    what: 'a metadata checkpoint write that fails once stops the streaming context (Spark\'s CheckpointWriter tries 3 times): a store failing now and then ends the job',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'export const METADATA_WRITE_ATTEMPTS = 3;',
+    replace: 'export const METADATA_WRITE_ATTEMPTS = 1;',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-store-faults.test.js', pattern: 'failing twice' }],
+  },
+  {
+    id: 'ckpt-write-unbounded',
+    what: 'a metadata checkpoint write that never completes is waited for without end: batches pile up in memory behind it and the job never ends',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: "      const r = await Promise.race([this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);",
+    replace: "      const r = await this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const));",
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-store-faults.test.js', pattern: 'never completes' }],
   },
 ];
 

@@ -9,6 +9,11 @@ import { missingCheckpointParts, pruneStateCheckpoints } from '../checkpoint/sta
 import type { StateCheckpointRef, StreamingMetadata } from '../checkpoint/streaming-metadata.js';
 import type { SluiceContext } from '../context.js';
 
+/** Attempts of one metadata write before the context stops (Spark's CheckpointWriter makes 3). */
+export const METADATA_WRITE_ATTEMPTS = 3;
+/** Default bound of one metadata write, its attempts included (StreamingContextOptions.checkpointWriteTimeout). */
+export const DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS = 60_000;
+
 /** What the checkpointer reads of its StreamingContext. */
 export interface CheckpointedGraph {
   readonly sc: SluiceContext;
@@ -38,6 +43,16 @@ export interface CheckpointedGraph {
  * object storage) then costs fewer, later writes, never a queue that grows; the batches
  * waiting on a `batchGenerated` are released together, in the order they were generated.
  *
+ * A store that fails or hangs: a write that fails is tried again (METADATA_WRITE_ATTEMPTS
+ * in all, as Spark's CheckpointWriter); one that still fails, or does not complete within
+ * `writeTimeoutMs` (its attempts included), fails for good: the batches waiting for it are
+ * not submitted, `onError` (the context stops with the error, naming the checkpoint
+ * directory and the cause), and every later write fails at once with the same error. Were
+ * the stream to go on (Spark logs and goes on), the batches waiting for a durable write
+ * would pile up in memory without end, or run with no metadata recording them (a recovery
+ * would then cut them again from other input). Want of space is the exception: a warning,
+ * and the batches are released (see persist).
+ *
  * Threading: the driver program's thread. The I/O of writes and pruning runs one
  * operation at a time, in event order (`chain`), so metadata files are numbered in the
  * order of the events they record.
@@ -56,13 +71,19 @@ export class MetadataCheckpointer {
   private queued: QueuedWrite | undefined;
   /** Whether the last metadata write done is durable (not failed, not skipped for want of space). */
   private lastDurable = true;
+  /** The error of a write that failed for good: every later write fails with it. */
+  private broken: Error | undefined;
 
-  /** `onError`: a completion's metadata could not be written (the context stops with it). */
+  /**
+   * `onError`: a completion's metadata could not be written (the context stops with it).
+   * `writeTimeoutMs`: the longest a metadata write may take, its attempts included.
+   */
   constructor(
     private readonly graph: CheckpointedGraph,
     readonly checkpointStore: CheckpointStore,
     private readonly onError: (err: Error) => void,
     private readonly keep = 3,
+    private readonly writeTimeoutMs = DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS,
   ) {
     this.store = new MetadataStore(checkpointStore, keep);
   }
@@ -211,12 +232,16 @@ export class MetadataCheckpointer {
    * (a recovery meanwhile starts from the last one written, so no batch is lost).
    */
   private async persist(md: StreamingMetadata): Promise<void> {
+    if (this.broken) throw this.broken;
     try {
-      await this.store.write(md);
+      await this.writeWithRetries(md);
       this.lastDurable = true;
     } catch (err) {
       this.lastDurable = false;
-      if (!isDiskFull(err)) throw err;
+      if (!isDiskFull(err)) {
+        this.broken = err as Error;
+        throw err;
+      }
       this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one when space is back: ${(err as Error).message}`, {
         component: 'metadata-checkpointer',
         code: 'SLUICE_DISK_FULL',
@@ -227,6 +252,43 @@ export class MetadataCheckpointer {
     }
     this.recentRefs.push(refsOf(md));
     while (this.recentRefs.length > this.keep) this.recentRefs.shift();
+  }
+
+  /**
+   * Writes `md`, trying a failed write again (METADATA_WRITE_ATTEMPTS in all, a short pause
+   * between); throws the disk-full error as it is, any other failure or a write not done
+   * within writeTimeoutMs as a SluiceError naming the checkpoint directory and the cause.
+   */
+  private async writeWithRetries(md: StreamingMetadata): Promise<void> {
+    const deadline = Date.now() + this.writeTimeoutMs;
+    const what = `the metadata checkpoint of batch ${md.batchTime} (${md.reason})`;
+    for (let attempt = 1; ; attempt++) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
+      let failure: unknown;
+      const r = await Promise.race([this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);
+      clearTimeout(timer);
+      if (r === 'written') return;
+      if (r === 'timeout') {
+        throw new SluiceError(
+          'SLUICE_CHECKPOINT',
+          `the checkpoint directory '${this.checkpointDir}' did not complete ${what} within ${this.writeTimeoutMs / 1000} s (a hung disk or network file system, or object storage not answering); ` +
+            `the streaming context stops rather than hold its batches in memory without end. Fix the store, or raise StreamingContext's checkpointWriteTimeout option`,
+        );
+      }
+      if (isDiskFull(failure)) throw failure;
+      const message = (failure as Error).message;
+      if (attempt >= METADATA_WRITE_ATTEMPTS || Date.now() >= deadline) {
+        throw new SluiceError('SLUICE_CHECKPOINT', `the checkpoint directory '${this.checkpointDir}' failed ${attempt} attempts to write ${what}; the streaming context stops. Last error: ${message}`, { cause: failure });
+      }
+      this.graph.sc.log('warn', `metadata checkpoint write failed (attempt ${attempt} of ${METADATA_WRITE_ATTEMPTS}); trying again: ${message}`, {
+        component: 'metadata-checkpointer',
+        dir: this.checkpointDir,
+        batchTime: md.batchTime,
+        reason: md.reason,
+      });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, Math.max(0, deadline - Date.now()))));
+    }
   }
 
   private async pruneState(upToTime: number): Promise<void> {

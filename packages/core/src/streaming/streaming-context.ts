@@ -23,7 +23,7 @@ import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
-import { checkStateCheckpoints, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { checkStateCheckpoints, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite } from '../closure/call-site.js';
 import { generatingBatch } from '../closure/ship-origin.js';
@@ -59,6 +59,13 @@ export interface StreamingContextOptions {
    * that awaits it slows its source down instead of growing without bound.
    */
   readonly receiverMaxBufferedRecords?: number;
+  /**
+   * The longest a metadata checkpoint write may take, its attempts included (default 60 s).
+   * A batch's jobs run once the metadata recording it is durable, so a checkpoint store that
+   * hangs would hold every later batch in memory: past this bound, or after 3 failed attempts,
+   * the context stops with a SLUICE_CHECKPOINT error naming the directory and the cause.
+   */
+  readonly checkpointWriteTimeout?: Duration;
   /**
    * Backpressure, as Spark's spark.streaming.backpressure.enabled (default off): after each
    * batch a PID estimator (Spark's PIDRateEstimator) sets each receiver stream's rate, and
@@ -178,6 +185,7 @@ export class StreamingContext {
   private fatal: Error | undefined;
   private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
+  private readonly checkpointWriteTimeoutMs: number;
   /** @internal Where the job's code made this context (`file:line:column`), for errors. */
   readonly createdAt = userCallSite();
   /** Backpressure's settings when it is on (validated: the estimator is built once here). */
@@ -195,6 +203,7 @@ export class StreamingContext {
     this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
     this.wal = walSettings(options.writeAheadLog);
     this.receiverMaxBufferedRecords = options.receiverMaxBufferedRecords ?? DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS;
+    this.checkpointWriteTimeoutMs = toMillis(options.checkpointWriteTimeout ?? DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, 'checkpointWriteTimeout');
     if (!Number.isSafeInteger(this.receiverMaxBufferedRecords) || this.receiverMaxBufferedRecords < 1) {
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
@@ -509,10 +518,16 @@ export class StreamingContext {
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
     if (this.checkpointDir !== undefined) {
-      this.checkpointer = new MetadataCheckpointer(this.checkpointedGraph(), openCheckpointStore(this.checkpointDir), (err) => {
-        this.failed(err);
-        void this.stop();
-      });
+      this.checkpointer = new MetadataCheckpointer(
+        this.checkpointedGraph(),
+        openCheckpointStore(this.checkpointDir),
+        (err) => {
+          this.failed(err);
+          void this.stop();
+        },
+        3,
+        this.checkpointWriteTimeoutMs,
+      );
     }
     const md = this.recovery?.metadata;
     const recovering = md !== undefined && this.checkpointer !== undefined;
