@@ -481,6 +481,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'kill -9 of a worker mid-job' }],
   },
   {
+    id: 'wal-block-lost-worker-kept',
+    what: "a received block the write-ahead log holds keeps a lost worker as its location: a task reading it from a worker frozen (SIGSTOP) and declared lost waits out the peer timeout before it reads the log, and the stream stalls",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: 'const unregistered = b.wal ? [] : b.locations.filter',
+    replace: 'const unregistered = b.locations.filter',
+    tests: ['packages/cli/dist/test/stream-worker-pause.test.js'],
+  },
+  {
     id: 'missing-secret-accepted',
     what: 'checkSecret accepts a call that carries no secret',
     file: 'packages/core/src/rpc/security.ts',

@@ -78,6 +78,7 @@ PACED=(
   $t/receiver-wal.test.js               #  35 s, 12 s CPU: kill -9 of the receiver's worker, log off and on
   $t/driver-pause.test.js               #  31 s, 11-14 s CPU: a 20 s SIGSTOP of the driver
   $t/graceful-decommission.test.js      #  65 s at load 30, 20 s CPU: a 200 lines/s stream waiting for batches around two SIGTERMs
+  $t/stream-worker-pause.test.js        #  two 20 s SIGSTOPs of a worker (stateful stream, WAL receiver), each waiting for batches
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

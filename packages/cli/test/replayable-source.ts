@@ -1,4 +1,5 @@
 // A replayable TCP test source for reliable receivers (fixtures/stream-reliable-receiver.ts).
+import assert from 'node:assert/strict';
 import net from 'node:net';
 import { mulberry32 } from './harness.js';
 
@@ -80,4 +81,22 @@ export class ReplayableSource {
     if (this.connections > 1) this.resent += pending.length;
     if (pending.length > 0) s.write(pending.join('\n') + '\n');
   }
+}
+
+/**
+ * Every line the source generated is counted exactly once, and each word as often as it
+ * occurs in them. Lines the killed receiver stored durably but had not acknowledged are
+ * sent again by the source; the receiver gives each line's number as its source position,
+ * so they are not counted twice.
+ */
+export function checkCounts(state: Map<string, number>, source: ReplayableSource): void {
+  const twice = [...state].filter(([k, n]) => k.startsWith('n') && n !== 1).map(([k, n]) => `${k}×${n}`);
+  assert.deepEqual(twice, [], 'no line counted twice');
+  const missing = source.lines.map((_, k) => `n${k}`).filter((k) => !state.has(k));
+  assert.deepEqual(missing.slice(0, 20), [], `no line lost (${missing.length} missing)`);
+  assert.equal([...state.keys()].filter((k) => k.startsWith('n')).length, source.lines.length, 'no line counted that was never sent');
+  const want = new Map<string, number>();
+  for (const ws of source.words) for (const w of ws) want.set(w, (want.get(w) ?? 0) + 1);
+  const got = [...state].filter(([k]) => !k.startsWith('n')).sort();
+  assert.deepEqual(got, [...want].sort(), 'each word counted as often as the source generated it');
 }

@@ -260,8 +260,14 @@ export class DAGScheduler implements RegistryListener {
         if (added.length === 0 && live.length === b.locations.length) return b;
         changed = true;
         const locations = [...live, ...added];
-        // None staying: the plan's own (a decommissioning worker still serves them until it leaves).
-        return { ...b, locations: locations.length > 0 ? locations : b.locations.filter((l) => this.registry.get(l.workerId)).concat(b.locations.filter((l) => !this.registry.get(l.workerId))) };
+        // None staying: the plan's own (a decommissioning worker still serves them until it
+        // leaves), registered first. A lost one is tried last, and not at all for a block the
+        // write-ahead log holds: reading the log beats waiting out a silent peer's timeout
+        // on a worker declared lost while frozen (as Spark's WriteAheadLogBackedBlockRDD
+        // reads the log when no live block manager has the block).
+        const registered = b.locations.filter((l) => this.registry.get(l.workerId));
+        const unregistered = b.wal ? [] : b.locations.filter((l) => !this.registry.get(l.workerId));
+        return { ...b, locations: locations.length > 0 ? locations : registered.concat(unregistered) };
       });
       nodes[Number(id)] = { ...n, op: { ...n.op, blocks } };
     }

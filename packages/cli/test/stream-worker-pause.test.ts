@@ -1,0 +1,159 @@
+// A worker frozen with SIGSTOP for 20 s (a GC pause, a stalled VM) during a stream, then woken
+// with SIGCONT, on one cluster for the file (worker-fault-support.ts: a driver in this process,
+// 3 worker processes, a 3 s worker timeout, Spark's 120 s bound on a silent peer).
+// - A stateful stream (fixtures/stream-stateful.ts: updateStateByKey, mapWithState with a
+//   timeout, reduceByKeyAndWindow with an inverse, all checkpointed; a queueStream whose batch
+//   i always takes RDD i): the worker is frozen right after it wrote a map output of a batch's
+//   shuffle, so that batch's reduce tasks fetch from a process that answers nothing. The
+//   driver declares it lost after its timeout and runs its work elsewhere; awake, it registers
+//   again and takes tasks, and what it held when it froze (a late task result, stale blocks
+//   and map outputs) changes no output: every batch's state, input sums, mapped values, state
+//   snapshots and windows equal the computation done here (stateful-outputs.ts).
+// - A reliable receiver with the write-ahead log (the test's replayable TCP source): its
+//   worker is frozen right after it reported a block, which only it holds (logged, not
+//   replicated). The receiver restarts elsewhere and batches go on while it is frozen (that
+//   block read from the log, not waited for on the frozen worker); awake, the old receiver is
+//   stopped, and every line the source generated is counted exactly once.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { addWorkers } from './cluster-workers.js';
+import { batchesWhere, type BatchLine } from './batch-progress.js';
+import { fixture, jsonLine, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
+import { ReplayableSource, checkCounts } from './replayable-source.js';
+import { BATCH_MS, WORKER_TIMEOUT_MS, membership, observe, reasons, runStateful, show, tmpDir, withFaultCluster } from './worker-fault-support.js';
+
+test('a worker frozen for 20 s (SIGSTOP) during a stream, then woken', { timeout: 300_000 }, async (t) => {
+  await withFaultCluster(async (h, procs) => {
+    const seen = observe(h);
+    const registry = h.cluster.driver.registry;
+    const { joined, lost } = membership(h);
+    // Called right after the driver took in a receiver's report of a new block (from which worker).
+    let afterBlockReport: (workerId: string) => void = () => undefined;
+    const receiverReport = h.cluster.driver.receiverReport.bind(h.cluster.driver);
+    h.cluster.driver.receiverReport = (rep) => {
+      const answer = receiverReport(rep);
+      if (rep.events.some((e) => e.event === 'block')) afterBlockReport(rep.worker_id);
+      return answer;
+    };
+
+    await t.test('SIGSTOP of a worker for 20 s right after it wrote a map output of a batch\'s shuffle: declared lost, its work done elsewhere; awake, it registers again and takes tasks, and every output is exact', async () => {
+      const [victimId, victim] = [...procs][0];
+      let stoppedAt: number | undefined;
+      let contAt: number | undefined;
+      await runStateful(h, 50, async (job) => {
+        await job.waitLine('STATE {"i":3,', 60_000);
+        // Armed: the next map task of a shuffle to succeed on the victim freezes it, so the
+        // reduce tasks of that stage have a map output to fetch from a silent process.
+        seen.onTaskEnd = (e) => {
+          if (stoppedAt !== undefined || e.reason !== 'success' || e.workerId !== victimId || seen.stageKind.get(e.stageId) !== 'shuffleMap') return;
+          victim.kill('SIGSTOP');
+          stoppedAt = Date.now();
+        };
+        try {
+          await pollUntil(() => stoppedAt, 30_000, 'a shuffle map task to succeed on the victim');
+          const frozenAt = stoppedAt!;
+          while (!lost.some((l) => l.id === victimId && l.at >= frozenAt)) {
+            assert.ok(Date.now() - frozenAt < 10 * WORKER_TIMEOUT_MS, `the frozen worker is still registered ${Date.now() - frozenAt} ms after SIGSTOP`);
+            await sleep(50);
+          }
+          const lostAfter = lost.find((l) => l.id === victimId && l.at >= frozenAt)!.at - frozenAt;
+          assert.ok(lostAfter >= WORKER_TIMEOUT_MS - 600, `declared lost after only ${lostAfter} ms (the timeout is ${WORKER_TIMEOUT_MS} ms)`);
+          // Batches go on without it while it is frozen.
+          const before = job.lines.filter((l) => l.startsWith('STATE ')).length;
+          await sleep(Math.max(0, frozenAt + 20_000 - Date.now()));
+          assert.ok(job.lines.filter((l) => l.startsWith('STATE ')).length > before, 'batches completed while the worker was frozen');
+        } finally {
+          seen.onTaskEnd = () => undefined;
+          victim.kill('SIGCONT');
+          contAt = Date.now();
+        }
+        // Awake: it registers again (its heartbeat is answered "unknown") and takes tasks.
+        while (!joined.some((j) => j.id === victimId && j.at >= contAt!)) {
+          assert.ok(Date.now() - contAt < 30_000, 'the woken worker did not register again within 30 s');
+          await sleep(50);
+        }
+      });
+      assert.ok(stoppedAt !== undefined && contAt !== undefined);
+      t.diagnostic(`sigstop: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= stoppedAt!)))}`);
+      const afterWake = seen.taskEnds.filter((e) => e.workerId === victimId && e.reason === 'success' && e.at > contAt!);
+      assert.ok(afterWake.length > 0, 'the woken worker ran tasks after it registered again');
+      assert.ok(registry.all().some((w) => w.id === victimId), 'the woken worker is registered at the end');
+    });
+
+    await t.test('SIGSTOP for 20 s of the worker running a reliable receiver with the write-ahead log: the receiver restarts elsewhere; awake, the old one is stopped, and every line is counted exactly once', async () => {
+      await addWorkers(h, 3 - registry.all().length, procs);
+      const dir = tmpDir('worker-pause-wal');
+      const source = new ReplayableSource(11);
+      let started: RunningJob | undefined;
+      try {
+        const port = await source.listen();
+        const job = await startJob(h.cluster, fixture('stream-reliable-receiver.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), 'wal', path.join(dir, 'stop'), '250']);
+        started = job;
+        const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
+        const victim = procs.get(receiver.workerId);
+        assert.ok(victim, 'the receiver runs on a known worker process');
+        source.start(5, 25); // 200 lines/s
+        await batchesWhere(job, '3 batches with records', (bs) => bs.filter((b) => b.numRecords > 0).length >= 3);
+        let contAt: number | undefined;
+        // Frozen right after it reported a block: that block (logged, not replicated) is in
+        // a batch still to run, and the frozen worker is the only one holding it.
+        let frozenAt: number | undefined;
+        afterBlockReport = (workerId) => {
+          if (frozenAt !== undefined || workerId !== receiver.workerId) return;
+          victim.kill('SIGSTOP');
+          frozenAt = Date.now();
+        };
+        try {
+          await pollUntil(() => frozenAt, 30_000, 'a block report from the receiver');
+          afterBlockReport = () => undefined;
+          await job.waitLine('RECEIVER started ', 10 * WORKER_TIMEOUT_MS, (l) => !l.includes(`"${receiver.workerId}"`));
+          const movedAt = Date.now();
+          await sleep(Math.max(0, frozenAt! + 20_000 - Date.now()));
+          // Batches run one after another: one stuck reading a block from the frozen worker
+          // (until its 30 s deadline, or the wake) would hold up every later one.
+          const whileFrozen = jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.time > movedAt && b.numRecords > 0);
+          assert.ok(whileFrozen.length >= 1, `batches with records cut after the receiver moved completed while the old one was frozen (${Math.round((Date.now() - movedAt) / 1000)} s after the move):\n${job.lines.slice(-10).join('\n')}`);
+        } finally {
+          afterBlockReport = () => undefined;
+          victim.kill('SIGCONT');
+          contAt = Date.now();
+        }
+        while (!joined.some((j) => j.id === receiver.workerId && j.at >= contAt!)) {
+          assert.ok(Date.now() - contAt < 30_000, 'the woken worker did not register again within 30 s');
+          await sleep(50);
+        }
+        await batchesWhere(job, '5 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 5);
+        source.stop();
+        const deadline = Date.now() + 30_000;
+        while (source.acked < source.lines.length) {
+          assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
+          await sleep(20);
+        }
+        const allAckedAt = Date.now();
+        await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
+        fs.writeFileSync(path.join(dir, 'stop'), '');
+        const result = await within(job.done, 60_000, 'the job to stop');
+        assert.equal(result.ok, true, show(result));
+        checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
+        assert.ok(source.connections >= 2, 'the source served a restarted receiver');
+        const receiversAt = job.lines.filter((l) => l.startsWith('RECEIVER started ')).length;
+        assert.equal(receiversAt, 2, `the receiver started twice (its first worker, another), not again when the old worker woke:\n${job.lines.filter((l) => l.startsWith('RECEIVER ')).join('\n')}`);
+        t.diagnostic(`receiver pause: ${source.lines.length} lines, ${source.resent} sent again, ${source.connections} connections`);
+      } finally {
+        if (started && !started.ended) {
+          h.cluster.driver.jobs.get(started.id)?.cancel();
+          await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
+        }
+        await source.close();
+        try {
+          fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+        } catch (err) {
+          t.diagnostic(`could not remove ${dir}: ${(err as Error).message}; left: ${JSON.stringify(fs.readdirSync(path.join(dir, 'ckpt', 'receivedData', '0')))}`);
+        }
+      }
+    });
+
+  });
+});

@@ -1,0 +1,96 @@
+// What the worker-fault test files share (stream-worker-pause.test, stream-worker-kill.test):
+// their cluster (a driver in the test's process, worker processes over loopback, a short worker
+// timeout), a record of what the driver's DAG scheduler reports, and a run of
+// fixtures/stream-stateful.ts checked batch by batch against stateful-outputs.ts.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addWorkers } from './cluster-workers.js';
+import { fixture, startJob, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { assertStateCheckpoints, assertStatefulOutputs, expectedStatefulOutputs } from './stateful-outputs.js';
+
+export const WORKER_TIMEOUT_MS = 3000;
+export const BATCH_MS = 500;
+
+type Listener = Parameters<ClusterHandle['cluster']['driver']['dag']['addListener']>[0];
+export type TaskEndEvent = Parameters<NonNullable<Listener['onTaskEnd']>>[0];
+export type StageSubmittedEvent = Parameters<NonNullable<Listener['onStageSubmitted']>>[0];
+
+export const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-40).join('\n')}`;
+
+/** What the driver's DAG scheduler reported: each stage's kind, and every task end. */
+export interface Observed {
+  readonly stageKind: Map<number, StageSubmittedEvent['kind']>;
+  readonly taskEnds: (TaskEndEvent & { readonly at: number })[];
+  /** Called on each task end, after it is noted (tests arm a fault here). */
+  onTaskEnd: (e: TaskEndEvent) => void;
+  /** Called on each stage submitted (the action's name known from its job start). */
+  onStage: (e: StageSubmittedEvent, actionName: string) => void;
+}
+
+export function observe(h: ClusterHandle): Observed {
+  const jobNames = new Map<string, string>();
+  const o: Observed = { stageKind: new Map(), taskEnds: [], onTaskEnd: () => undefined, onStage: () => undefined };
+  h.cluster.driver.dag.addListener({
+    onJobStart: (e) => jobNames.set(`${e.runId}/${e.jobId}`, e.name),
+    onStageSubmitted: (e) => {
+      o.stageKind.set(e.stageId, e.kind);
+      o.onStage(e, jobNames.get(`${e.runId}/${e.jobId}`) ?? '');
+    },
+    onTaskEnd: (e) => {
+      o.taskEnds.push({ ...e, at: Date.now() });
+      o.onTaskEnd(e);
+    },
+  });
+  return o;
+}
+
+export function reasons(es: readonly TaskEndEvent[]): Record<string, number> {
+  const r: Record<string, number> = {};
+  for (const e of es) r[`${e.workerId.slice(-6)}:${e.reason}`] = (r[`${e.workerId.slice(-6)}:${e.reason}`] ?? 0) + 1;
+  return r;
+}
+
+export function tmpDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `sluice-test-${name}-`));
+}
+
+/** Run the fixture for `batches` batches (each with input), `during` injecting the fault; returns its run once it ended. */
+export async function runStateful(h: ClusterHandle, batches: number, during: (job: Awaited<ReturnType<typeof startJob>>) => Promise<void>): Promise<JobRun> {
+  const dir = tmpDir('worker-faults');
+  try {
+    const job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), String(BATCH_MS), String(batches), String(batches), '10']);
+    await during(job);
+    const run = await within(job.done, 120_000, 'the stateful job');
+    assert.equal(run.ok, true, show(run));
+    assertStateCheckpoints(run, path.join(dir, 'ckpt'));
+    assertStatefulOutputs(run, expectedStatefulOutputs(batches, batches), 'the stateful stream');
+    return run;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A cluster of 3 one-core workers (ids mapped to their processes in `procs`) whose driver
+ * declares a worker lost after WORKER_TIMEOUT_MS of silence. The workers' bound on a silent
+ * peer is Spark's network timeout (120 s): a task that waited it out on a frozen worker
+ * would outlast the freeze.
+ */
+export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>): Promise<T> {
+  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs: WORKER_TIMEOUT_MS, heartbeatIntervalMs: 500 } }, async (h) => {
+    const procs = new Map<string, ChildProcess>();
+    await addWorkers(h, 3, procs);
+    return fn(h, procs);
+  });
+}
+
+
+/** When each worker joined and was lost, as the driver's registry told (from now on). */
+export function membership(h: ClusterHandle): { readonly joined: { id: string; at: number }[]; readonly lost: { id: string; at: number }[] } {
+  const m = { joined: [] as { id: string; at: number }[], lost: [] as { id: string; at: number }[] };
+  h.cluster.driver.registry.addListener({ workerAdded: (w) => m.joined.push({ id: w.id, at: Date.now() }), workerLost: (w) => m.lost.push({ id: w.id, at: Date.now() }) });
+  return m;
+}
