@@ -167,6 +167,31 @@ test('sortByKey samples its bounds when called, as Spark\'s: an action running m
   assert.match(r.threw, /bad key 2/);
 });
 
+test('countApprox: by the timeout, the partitions counted give an estimate with bounds (Spark\'s CountEvaluator); the exact count once the job ends; bad arguments refused', () => {
+  type Bounded = { mean: number; confidence: number; low: number; high: number };
+  const r = got<{ initial: Bounded; isFinal: boolean; final: Bounded; fast: Bounded; fastIsFinal: boolean; fastFinal: Bounded }>('countApprox');
+  assert.equal(r.isFinal, false, 'partitions 4-7 were held past the timeout');
+  // k of 8 equal partitions (2,500 each) counted, k in 1..4: the mean is 20,000 whatever k; the
+  // rest's 90% Poisson interval about its mean lambda = 2,500 (8 - k) is within a few units of the normal one.
+  assert.ok(Math.abs(r.initial.mean - 20_000) < 1e-6, JSON.stringify(r.initial));
+  assert.equal(r.initial.confidence, 0.9);
+  const k = [1, 2, 3, 4].find((j) => Math.abs(r.initial.low - (2500 * j + 2500 * (8 - j) - 1.6449 * Math.sqrt(2500 * (8 - j)))) < 3);
+  assert.ok(k !== undefined, `low ${r.initial.low} fits no k of 1..4`);
+  const lambda = 2500 * (8 - k);
+  assert.ok(Math.abs(r.initial.high - (2500 * k + lambda + 1.6449 * Math.sqrt(lambda))) < 3, JSON.stringify(r.initial));
+  assert.ok(Number.isInteger(r.initial.low) && Number.isInteger(r.initial.high));
+  assert.deepEqual(r.final, { mean: 20_000, confidence: 1, low: 20_000, high: 20_000 });
+  // A job that ends before the timeout: the exact count at once.
+  assert.equal(r.fastIsFinal, true);
+  assert.deepEqual(r.fast, { mean: 777, confidence: 1, low: 777, high: 777 });
+  assert.deepEqual(r.fastFinal, r.fast);
+  for (const [name, re] of [['countApprox.badTimeout', /timeoutMs must be a finite number of milliseconds >= 0, got -1/], ['countApprox.badConfidence', /confidence must be in \[0, 1\].*got 1\.5/]] as const) {
+    const e = failed(name);
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
+    assert.match(e.error, re, name);
+  }
+});
+
 /** How parallelize slices n elements into p partitions. */
 const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p }, (_, i) => xs.slice(Math.floor((i * xs.length) / p), Math.floor(((i + 1) * xs.length) / p)));
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));

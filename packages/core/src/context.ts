@@ -33,7 +33,8 @@ import type { WalPlace } from './wal/wal-segment.js';
  */
 export interface ClusterBackend {
   readonly jobId: string;
-  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult>;
+  /** `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions. */
+  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onPartition?: (partition: number, value: unknown) => void): Promise<JobRunResult>;
   /**
    * runJob, blocking the driver program until the job ended (a job's error thrown), for the
    * jobs Spark runs while an RDD is made (a RangePartitioner's sampling); absent where the
@@ -438,11 +439,12 @@ export class SluiceContext {
    * zipWithIndex offsets), run the job, apply accumulator updates, then write any
    * checkpoint requested on the lineage. Returns one value per partition.
    */
-  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[]): Promise<unknown[]> {
+  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void): Promise<unknown[]> {
     await this.prepareLineage(rdd);
     const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    const result = await this.backend.runJob(rdd.lineage(), action, parts);
+    const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
+    const result = await this.backend.runJob(rdd.lineage(), action, parts, each);
     this.applyAccumulatorUpdates(result);
     if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
     // Instances of the job's classes come back tagged from the workers: revive them here.

@@ -2,6 +2,7 @@ import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
+import { PartialResult, countBound, type BoundedDouble } from './partial-result.js';
 import type { RDD } from './rdd.js';
 
 /**
@@ -17,6 +18,43 @@ export class RDDActions<T> {
   async count(this: RDD<T>): Promise<number> {
     const parts = (await this.context.runAction(this, { kind: 'count' })) as number[];
     return parts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * The count within `timeoutMs` milliseconds, as Spark's countApprox: a PartialResult whose
+   * `initialValue` is the exact count when the job ended in time (`isInitialValueFinal`), else
+   * an estimate from the partitions counted by then with bounds at `confidence` (Spark's
+   * CountEvaluator: the rest taken as Poisson; [0, Infinity] when none was counted). The job
+   * goes on after the timeout: `getFinalValue()` gives the exact count when it ends.
+   * @example
+   *   const r = await rdd.countApprox(2000, 0.95);
+   *   console.log(r.initialValue.low, r.initialValue.high, (await r.getFinalValue()).mean);
+   */
+  async countApprox(this: RDD<T>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<BoundedDouble>> {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.countApprox: timeoutMs must be a finite number of milliseconds >= 0, got ${String(timeoutMs)}`);
+    }
+    if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.countApprox: confidence must be in [0, 1] (0.95 for a 95% interval), got ${String(confidence)}`);
+    }
+    const total = this.numPartitions;
+    let sum = 0;
+    let merged = 0;
+    const job = this.context.runAction(this, { kind: 'count' }, undefined, (_p, v) => {
+      sum += v as number;
+      merged++;
+    });
+    const exact = job.then((counts): BoundedDouble => {
+      const n = (counts as number[]).reduce((a, b) => a + b, 0);
+      return { mean: n, confidence: 1, low: n, high: n };
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    const first = await Promise.race([exact, expired]).finally(() => clearTimeout(timer));
+    if (first !== undefined) return new PartialResult(first, true, exact);
+    // The job goes on: its failure is getFinalValue()'s, not an unhandled rejection.
+    exact.catch(() => undefined);
+    return new PartialResult(countBound(sum, merged, total, confidence), false, exact);
   }
 
   async first(this: RDD<T>): Promise<T> {

@@ -295,7 +295,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob':
         this.actionsRun++;
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }).then(
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.post({ type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;

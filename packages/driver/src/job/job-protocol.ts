@@ -34,6 +34,8 @@ export type JobToMain =
       readonly outputOperation?: OutputOperationTag;
       /** The description the action runs under (runWithJobDescription: the streaming warm-up), if any. */
       readonly description?: string;
+      /** Send each partition's value as its task ends (`jobPartial`), before the result: an approximate action. */
+      readonly partials?: boolean;
     }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
@@ -71,6 +73,8 @@ export type MainToJob =
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
+  /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */
+  | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
   | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean };

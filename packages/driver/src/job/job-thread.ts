@@ -74,8 +74,15 @@ function onMainMessage(m: MainToJob): void {
     for (const h of stopHandlers) h(m.graceful);
     return;
   }
+  if (m.type === 'jobPartial') {
+    partialHandlers.get(m.reqId)?.(m.partition, m.value);
+    return;
+  }
   requests.resolve(m);
 }
+
+/** The runJob requests that asked for each partition's value as it comes (an approximate action's), by reqId. */
+const partialHandlers = new Map<number, (partition: number, value: unknown) => void>();
 
 /** Ids of blocking requests (runJobSync): negative, so never one of PortRequests'. */
 let nextSyncReqId = -1;
@@ -150,11 +157,19 @@ const streaming: StreamingBackend = {
 const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
-  async runJob(graph, action, partitions): Promise<JobRunResult> {
+  async runJob(graph, action, partitions, onPartition): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
-    const reply = await requests.request((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }) }));
-    return jobReply(reply);
+    let partialId: number | undefined;
+    try {
+      const reply = await requests.request((reqId) => {
+        if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
+        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...(onPartition && { partials: true }) };
+      });
+      return jobReply(reply);
+    } finally {
+      if (partialId !== undefined) partialHandlers.delete(partialId);
+    }
   },
   runJobSync(graph, action, partitions): JobRunResult {
     const outputOperation = currentOutputOperation();

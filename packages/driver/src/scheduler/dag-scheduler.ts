@@ -300,14 +300,15 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /** Run one action: a value per requested partition, in the order asked. */
-  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}): Promise<JobRunResult> {
+  /** `onResult`: each partition's value (as the task returned it, wire-encoded) as its task ends, for the approximate actions. */
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}, onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
     for (const l of this.listeners) l.onJobStart?.(start);
     try {
-      const out = await this.runAction(job, actionId, graph, action, partitions);
+      const out = await this.runAction(job, actionId, graph, action, partitions, onResult);
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now() });
       return out;
     } catch (err) {
@@ -316,7 +317,7 @@ export class DAGScheduler implements RegistryListener {
     }
   }
 
-  private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): Promise<JobRunResult> {
+  private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
     const plan = stagePlan(graph, graph.root);
     const stageId = this.nextStageId++;
@@ -339,15 +340,20 @@ export class DAGScheduler implements RegistryListener {
       const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf }, (p, outcome) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
         const count = countOf.get(p) ?? 1;
-        if (count === 1) results.set(p, r);
-        else {
+        if (count === 1) {
+          if (!results.has(p)) onResult?.(p, r.value);
+          results.set(p, r);
+        } else {
           // A range's values, one a partition in order (runResultRange).
           const values = r.value as unknown[];
           if (!Array.isArray(values) || values.length !== count) {
             badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
             return;
           }
-          for (let i = 0; i < count; i++) results.set(p + i, { value: values[i], accumulators: {} });
+          for (let i = 0; i < count; i++) {
+            if (!results.has(p + i)) onResult?.(p + i, values[i]);
+            results.set(p + i, { value: values[i], accumulators: {} });
+          }
         }
         accumulatorUpdates.push(r.accumulators);
       });
