@@ -2096,6 +2096,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/recovery-limits.test.js'],
   },
   {
+    id: 'state-checkpoints-kept',
+    what: "a stateful stream's old state checkpoints are never deleted (the checkpoint directory grows by one every checkpoint interval)",
+    file: 'packages/core/src/checkpoint/state-checkpoints.ts',
+    search: '    await store.deletePrefix(`${STATE_DIR}/${d}/`);',
+    replace: '    void STATE_DIR;',
+    tests: [{ file: 'packages/cli/dist/test/recovery-limits.test.js', pattern: 'keep the checkpoint directory under a fixed bound' }],
+  },
+  {
     id: 'graph-added-output-unreported',
     what: "an output the code adds to a checkpointed graph is not named in the recovery error (only the streams it reads are)",
     file: 'packages/core/src/checkpoint/graph-fingerprint.ts',

@@ -18,9 +18,24 @@ const BATCH_MS = 100;
 const CHECKPOINT_EVERY = 5; // batches
 const BATCHES = 200;
 // The bound: 3 metadata files kept (4 for a moment: a new one is written before the oldest
-// is deleted), and per stateful stream (2) at most 3 state checkpoints (those the kept
-// metadata files refer to, and one being written) of 2 part files each.
-const MAX_FILES = 4 + 2 * 3 * 2;
+// is deleted), and per stateful stream (2) at most STATE_PER_STREAM state checkpoints of 2
+// part files each. A state checkpoint is kept while
+//  - a metadata file refers to it: one each of the 3 kept and, for a moment, of the 4th, the
+//    oldest, deleted once the newest is written, its state checkpoint after that (metadata
+//    first: a recovery never meets a file referring to a deleted checkpoint). Since writes
+//    are grouped (166c79d) one write records every batch completed while the one before it
+//    was written, so under a backlog 4 files can refer to 4 checkpoints; before, each batch
+//    wrote two files and 3 files spanned at most 2 checkpoints;
+//  - it is the latest completed and its metadata write waits behind the one under way: 1;
+//  - the batch running writes it (not completed, so never pruned): 1.
+// 6 in all. Seen at load 27 (main at 2161657): 7 for both streams, stream-4's 4 being
+// 479800 (the 4th file's, deleted; stream-2-479800 was pruned already, stream-4's next),
+// 480300 and 480800 (the 3 kept files'), and 481300 (the running batch's). A checkpoint
+// that is never deleted grows the directory by 2 every 5 batches (80 over 200 batches),
+// and at the end, the job stopped, exactly those the kept metadata files refer to remain.
+const STATE_PER_STREAM = 4 + 1 + 1;
+const MAX_STATE_DIRS = 2 * STATE_PER_STREAM;
+const MAX_FILES = 4 + MAX_STATE_DIRS * 2;
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-recovery-limits-'));
 const secret = randomSecret();
@@ -66,6 +81,31 @@ function names(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** A metadata file's name, the batch and event it records, and the state checkpoints it refers to (read now: it may be gone). */
+function describeMetadata(name: string): string {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path.join(dirs.ckpt, 'metadata', name));
+  } catch {
+    return `${name} (gone)`;
+  }
+  const body = data.subarray(data.indexOf(0x0a) + 1).toString('utf8');
+  try {
+    const md = JSON.parse(body) as { reason: string; batchTime: number; pendingTimes: number[]; stateCheckpoints: Record<string, { dir: string }> };
+    const refs = Object.values(md.stateCheckpoints).map((r) => r.dir.replace(/^state\//, ''));
+    return `${name} (${md.reason} ${md.batchTime}, ${md.pendingTimes.length} pending, refers to ${refs.join(' ')})`;
+  } catch {
+    return `${name} (being written)`;
+  }
+}
+
+/** The state checkpoints (`stream-<id>-<time>`) the metadata file `file` refers to. */
+function refsOf(file: string): string[] {
+  const data = fs.readFileSync(file);
+  const md = JSON.parse(data.subarray(data.indexOf(0x0a) + 1).toString('utf8')) as { stateCheckpoints: Record<string, { dir: string }> };
+  return Object.values(md.stateCheckpoints).map((r) => r.dir.replace(/^state\//, ''));
 }
 
 function count(dir: string): number {
@@ -136,8 +176,8 @@ before(async () => {
         sampled.maxStateDirs = Math.max(sampled.maxStateDirs, state.length);
         sampled.samples++;
         // Past a bound: fail now, not after the 200 batches (minutes under load), naming what was there.
-        if (sampled.maxMetadata > 4 || sampled.maxStateDirs > 6 || sampled.maxFiles > MAX_FILES) {
-          throw new Error(`the checkpoint directory passed its bound after ${count(dirs.out)} output files: ${JSON.stringify(sampled)}; metadata ${metadata.join(' ')}; state ${state.join(' ')}`);
+        if (sampled.maxMetadata > 4 || sampled.maxStateDirs > MAX_STATE_DIRS || sampled.maxFiles > MAX_FILES) {
+          throw new Error(`the checkpoint directory passed its bound after ${count(dirs.out)} output files: ${JSON.stringify(sampled)}; metadata ${metadata.map(describeMetadata).join(' ')}; state ${state.join(' ')}`);
         }
         if (!stopping && n % 5 === 0 && (await batchesGenerated(web, firstJob)) >= BATCHES) {
           fs.writeFileSync(path.join(dirs.control, 'stop'), '');
@@ -173,7 +213,11 @@ test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointe
   assert.ok(readOutputs(dirs.out).state.size >= BATCHES);
   assert.ok(sampled.maxMetadata <= 4, `metadata files: ${sampled.maxMetadata}`);
   assert.ok(count(path.join(dirs.ckpt, 'metadata')) <= 3, 'metadata files kept at the end');
-  assert.ok(sampled.maxStateDirs <= 6, `state checkpoints: ${sampled.maxStateDirs}`);
+  assert.ok(sampled.maxStateDirs <= MAX_STATE_DIRS, `state checkpoints: ${sampled.maxStateDirs}`);
+  // Stopped: what remains is exactly what the kept metadata files refer to (nothing leaked, nothing they need deleted).
+  const mdDir = path.join(dirs.ckpt, 'metadata');
+  const referred = new Set(names(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).flatMap((n) => refsOf(path.join(mdDir, n))));
+  assert.deepEqual(names(path.join(dirs.ckpt, 'state')), [...referred].sort(), 'the state checkpoints left are those the kept metadata files refer to');
   assert.ok(sampled.maxFiles <= MAX_FILES, `files: ${sampled.maxFiles} > ${MAX_FILES}`);
   assert.ok(sampled.maxBytes <= 256 * 1024, `bytes: ${sampled.maxBytes}`);
   assert.deepEqual(fs.readdirSync(dirs.ckpt).sort(), ['metadata', 'state'], 'nothing else in the checkpoint directory');
