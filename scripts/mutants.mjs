@@ -489,6 +489,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/stream-worker-pause.test.js'],
   },
   {
+    id: 'replica-put-unbounded',
+    what: "a received block's copy to a peer waits for it without a bound: a receiver whose replication peer is frozen (SIGSTOP) stores nothing until the connection drops or the peer wakes",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: 'timeoutMs = 3000 + Math.ceil(data.byteLength / 2_097_152) * 1000',
+    replace: 'timeoutMs = 600_000 + Math.ceil(data.byteLength / 2_097_152) * 1000',
+    tests: ['packages/cli/dist/test/stream-replica-pause.test.js'],
+  },
+  {
     id: 'missing-secret-accepted',
     what: 'checkSecret accepts a call that carries no secret',
     file: 'packages/core/src/rpc/security.ts',
