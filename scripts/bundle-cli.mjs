@@ -52,26 +52,44 @@ function ownFile(file) {
 }
 
 // The banner: where each Sluice package sits at run time (the cli is this file's package;
-// the others are resolved from it, as its imports are), and a module's file URL from that.
+// the others are found from it, as its imports are), and a module's file URL from that. A
+// package is found as Node finds it, node_modules/@sluice/<pkg> in this directory or above
+// (its real path: pnpm links them), and through require.resolve only where that finds none
+// (NODE_PATH, global folders): require.resolve (an exports map, package.json reads) cost a
+// fresh thread 4-5 ms for its first package and 1.5-2 ms for each other, the lookup ~0.4 and
+// ~0.15, and each process and thread of `sluice run` resolves two or three packages as its
+// code loads.
+const findPackage = (dirExpr, fsExpr, pathExpr, resolveExpr) => `
+  for (let d = ${dirExpr}; ; d = ${pathExpr}.dirname(d)) {
+    const candidate = ${pathExpr}.join(d, 'node_modules', '@sluice', pkg);
+    if (${fsExpr}.existsSync(${pathExpr}.join(candidate, 'package.json'))) return ${fsExpr}.realpathSync(candidate);
+    if (${pathExpr}.dirname(d) === d) break;
+  }
+  return ${pathExpr}.resolve(${pathExpr}.dirname(${resolveExpr}('@sluice/' + pkg)), '..', '..');`;
 const banner = `var __sluicePackageDirs = new Map();
+function __sluiceFindPackage(pkg) {${findPackage('__dirname', "require('node:fs')", "require('node:path')", 'require.resolve')}
+}
 function __sluiceModuleUrl(pkg, rel) {
   let dir = __sluicePackageDirs.get(pkg);
   if (dir === undefined) {
-    dir = pkg === 'cli' ? require('node:path').resolve(__dirname, '..') : require('node:path').resolve(require('node:path').dirname(require.resolve('@sluice/' + pkg)), '..', '..');
+    dir = pkg === 'cli' ? require('node:path').resolve(__dirname, '..') : __sluiceFindPackage(pkg);
     __sluicePackageDirs.set(pkg, dir);
   }
   return require('node:url').pathToFileURL(require('node:path').join(dir, rel)).href;
 }`;
 
-// The same for the thread bundles (ES modules, in dist/threads): resolved from there.
+// The same for the thread bundles (ES modules, in dist/threads): found from there.
 const threadsBanner = `import { createRequire as __sluiceCreateRequire } from 'node:module';
+import __sluiceFs from 'node:fs';
 import __sluicePath from 'node:path';
 import { fileURLToPath as __sluiceUrlToPath, pathToFileURL as __sluiceFileUrl } from 'node:url';
 var __sluicePackageDirs = new Map();
+function __sluiceFindPackage(pkg) {${findPackage('__sluicePath.dirname(__sluiceUrlToPath(import.meta.url))', '__sluiceFs', '__sluicePath', '__sluiceCreateRequire(import.meta.url).resolve')}
+}
 function __sluiceModuleUrl(pkg, rel) {
   let dir = __sluicePackageDirs.get(pkg);
   if (dir === undefined) {
-    dir = __sluicePath.resolve(__sluicePath.dirname(__sluiceCreateRequire(import.meta.url).resolve('@sluice/' + pkg)), '..', '..');
+    dir = __sluiceFindPackage(pkg);
     __sluicePackageDirs.set(pkg, dir);
   }
   return __sluiceFileUrl(__sluicePath.join(dir, rel)).href;

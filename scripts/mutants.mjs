@@ -2233,6 +2233,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'fails leaves no code cache' }],
   },
   {
+    id: 'bundle-package-lookup-wrong-dir',
+    what: "the bundles' lookup of a Sluice package (node_modules/@sluice/<pkg> here or above) answers the directory holding node_modules, not the package: every module's own URL (its .proto, web assets, thread entries) is wrong",
+    file: 'scripts/bundle-cli.mjs',
+    search: '    if (${fsExpr}.existsSync(${pathExpr}.join(candidate, \'package.json\'))) return ${fsExpr}.realpathSync(candidate);',
+    replace: '    if (${fsExpr}.existsSync(${pathExpr}.join(candidate, \'package.json\'))) return ${fsExpr}.realpathSync(d);',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
+  },
+  {
     id: 'local-workers-esm-entry',
     what: "sluice run's local workers start from dist/src/cli-entry.js (Node's ES module loader) though the bundle is used and its CommonJS entry is there",
     file: 'packages/cli/src/cli-entry.ts',
