@@ -3135,6 +3135,14 @@ const MUTATIONS = [
     replace: "      const r = await this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const));",
     tests: [{ file: 'packages/cli/dist/test/checkpoint-store-faults.test.js', pattern: 'never completes' }],
   },
+  {
+    id: 'wal-cleared-before-metadata-durable',
+    what: "a receiver stream deletes the write-ahead log segments of the batches it forgets at once, before the metadata recording them as completed is durable: a driver killed then re-runs them from an older checkpoint, and their blocks are gone",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '      void this.ssc.metadataWritten().then((ok) => {',
+    replace: '      void Promise.resolve(true).then((ok) => {',
+    tests: ['packages/cli/dist/test/receiver-wal-slow-metadata.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

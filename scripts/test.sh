@@ -98,7 +98,7 @@ LONG=(
 OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
   $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js $t/slow-checkpoint.test.js
-  $t/checkpoint-store-faults.test.js
+  $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
