@@ -3229,8 +3229,20 @@ function applyMutation(dir, m) {
  * every mutation under --tsc. Returns an error text, or undefined.
  */
 function build(dir, m) {
-  if (m && !flag('tsc') && transpiled(dir, m)) return undefined;
-  return tscBuild(dir);
+  const err = m && !flag('tsc') && transpiled(dir, m) ? undefined : tscBuild(dir);
+  return err ?? rebundle(dir, m);
+}
+
+/**
+ * The `sluice` command's bundles made again from the mutated build, as setup.sh makes them:
+ * a test that runs `sluice` then runs the mutated code in the bundle a user gets. Without
+ * this, the copied bundle is stale and bin/sluice.js falls back to dist/src, so a mutation
+ * that only shows in the bundle (call-site-in-bundle) went uncaught.
+ */
+function rebundle(dir, m) {
+  if (!m || !/^packages\/[^/]+\/src\//.test(m.file) || !fs.existsSync(path.join(dir, 'packages', 'cli', 'dist', 'sluice.cjs'))) return undefined;
+  const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'bundle-cli.mjs')], { cwd: dir, encoding: 'utf8' });
+  return r.status === 0 ? undefined : `bundle-cli: ${(r.stdout + r.stderr).trim().split('\n').slice(0, 5).join(' | ')}`;
 }
 
 let typescript;
