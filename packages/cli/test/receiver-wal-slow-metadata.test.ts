@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture, freePort, runCli } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
+import { driverOn, expectedStates, pendingBatchTimes, workersJoined, type Pairs } from './recovery-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const JOB = fixture('stream-receiver-recovery.ts');
@@ -49,7 +49,7 @@ function durablePending(): number[] | undefined {
   try {
     const files = fs.readdirSync(dir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort();
     const text = fs.readFileSync(path.join(dir, files[files.length - 1]), 'utf8');
-    return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { pendingTimes: number[] }).pendingTimes;
+    return pendingBatchTimes(JSON.parse(text.slice(text.indexOf('\n') + 1)) as Parameters<typeof pendingBatchTimes>[0]);
   } catch {
     return undefined;
   }

@@ -4,7 +4,11 @@
 // code against an existing checkpoint is refused before any batch runs; with every file
 // damaged the job fails with a clear error. One driver and two worker processes. The
 // recovery runs right after the first job stopped: a recovered job first runs every batch
-// due since the checkpoint (100 ms batches: at load 25, 20 s apart took 100 s to run).
+// due since the checkpoint (100 ms batches: at load 25, 20 s apart took 100 s to run). The
+// first job's graceful stop leaves no batch pending: until the stop generated no batch past
+// the one holding the last data, a stop under a backlog left the batches generated while it
+// worked the backlog off pending (~1,500 at load 20-40), and the recovery re-ran them all
+// before the new lines were read (past the test's 300 s).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { Feeder, expectedStates, jobArgs, jobDirs, readEvents, readOutputs, submitAttached, submitDetached, type JobDirs } from './recovery-support.js';
+import { Feeder, expectedStates, jobArgs, jobDirs, pendingBatchTimes, readEvents, readOutputs, submitAttached, submitDetached, type JobDirs } from './recovery-support.js';
 
 const BATCH_MS = 100;
 const CHECKPOINT_EVERY = 5; // batches
@@ -93,9 +97,9 @@ function describeMetadata(name: string): string {
   }
   const body = data.subarray(data.indexOf(0x0a) + 1).toString('utf8');
   try {
-    const md = JSON.parse(body) as { reason: string; batchTime: number; pendingTimes: number[]; stateCheckpoints: Record<string, { dir: string }> };
+    const md = JSON.parse(body) as Parameters<typeof pendingBatchTimes>[0] & { reason: string; batchTime: number; stateCheckpoints: Record<string, { dir: string }> };
     const refs = Object.values(md.stateCheckpoints).map((r) => r.dir.replace(/^state\//, ''));
-    return `${name} (${md.reason} ${md.batchTime}, ${md.pendingTimes.length} pending, refers to ${refs.join(' ')})`;
+    return `${name} (${md.reason} ${md.batchTime}, ${pendingBatchTimes(md).length} pending, refers to ${refs.join(' ')})`;
   } catch {
     return `${name} (being written)`;
   }
@@ -218,6 +222,10 @@ test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointe
   const mdDir = path.join(dirs.ckpt, 'metadata');
   const referred = new Set(names(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).flatMap((n) => refsOf(path.join(mdDir, n))));
   assert.deepEqual(names(path.join(dirs.ckpt, 'state')), [...referred].sort(), 'the state checkpoints left are those the kept metadata files refer to');
+  // A graceful stop generates no batch past the one holding the last data (Spark's timer
+  // stops): the newest file lists none pending, however far behind the batches ran.
+  const newest = names(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).pop()!;
+  assert.match(describeMetadata(newest), / 0 pending/, `the newest metadata file after the stop: ${describeMetadata(newest)}`);
   assert.ok(sampled.maxFiles <= MAX_FILES, `files: ${sampled.maxFiles} > ${MAX_FILES}`);
   assert.ok(sampled.maxBytes <= 256 * 1024, `bytes: ${sampled.maxBytes}`);
   assert.deepEqual(fs.readdirSync(dirs.ckpt).sort(), ['metadata', 'state'], 'nothing else in the checkpoint directory');

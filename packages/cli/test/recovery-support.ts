@@ -22,6 +22,15 @@ export async function workersJoined(driver: SluiceProcess, n: number, ms = 30_00
   }
 }
 
+/**
+ * The pending batch times a metadata checkpoint's JSON lists: runs of the batch interval
+ * (`pendingRuns`, [first, count]), or one by one (`pendingTimes`, version 1).
+ */
+export function pendingBatchTimes(md: { pendingTimes?: number[]; pendingRuns?: [number, number][]; batchIntervalMs: number }): number[] {
+  if (md.pendingTimes) return md.pendingTimes;
+  return (md.pendingRuns ?? []).flatMap(([first, n]) => Array.from({ length: n }, (_, i) => first + i * md.batchIntervalMs));
+}
+
 export interface JobDirs {
   readonly ckpt: string;
   readonly input: string;

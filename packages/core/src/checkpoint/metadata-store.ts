@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { StreamingMetadata } from './streaming-metadata.js';
+import { toTimeRuns } from './time-runs.js';
 
 /** Subdirectory of the checkpoint directory holding metadata checkpoints. */
 export const METADATA_DIR = 'metadata';
@@ -140,9 +141,12 @@ export function parseMetadata(data: Buffer): { metadata: StreamingMetadata } | {
   if (body.length !== Number(header[3])) return { reason: `truncated: ${body.length} of ${header[3]} bytes` };
   if (crypto.createHash('sha256').update(body).digest('hex') !== header[2]) return { reason: 'checksum mismatch (corrupt)' };
   try {
-    const metadata = JSON.parse(body.toString('utf8')) as StreamingMetadata;
-    if (metadata.version !== 1) return { reason: `unknown version ${String(metadata.version)}` };
-    return { metadata };
+    const metadata = JSON.parse(body.toString('utf8')) as StreamingMetadata | (Omit<StreamingMetadata, 'version' | 'pendingRuns'> & { version: 1; pendingTimes: number[] });
+    if (metadata.version === 2) return { metadata };
+    if (metadata.version !== 1) return { reason: `unknown version ${String((metadata as { version: unknown }).version)}` };
+    // Version 1 listed the pending batches one by one.
+    const { pendingTimes, ...rest } = metadata;
+    return { metadata: { ...rest, version: 2, pendingRuns: toTimeRuns(pendingTimes, metadata.batchIntervalMs) } };
   } catch (err) {
     return { reason: `not JSON: ${(err as Error).message}` };
   }

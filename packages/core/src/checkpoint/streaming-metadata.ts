@@ -1,5 +1,6 @@
 import type { Partitioner } from '../rdd/partitioner.js';
 import type { GraphFingerprint } from './graph-fingerprint.js';
+import type { TimeRun } from './time-runs.js';
 
 /** A stateful stream's latest completed RDD checkpoint. */
 export interface StateCheckpointRef {
@@ -14,18 +15,22 @@ export interface StateCheckpointRef {
 
 /**
  * What a metadata checkpoint holds: enough for a driver program started again to go on
- * where the stream stopped (StreamingContext.getOrCreate). Plain JSON.
+ * where the stream stopped (StreamingContext.getOrCreate). Plain JSON. Version 2; a version
+ * 1 file (its pending batches listed one by one, `pendingTimes`) is read as version 2.
  */
 export interface StreamingMetadata {
-  readonly version: 1;
+  readonly version: 2;
   /** Written when a batch was generated (its inputs fixed, its jobs not run) or completed. */
   readonly reason: 'generated' | 'completed';
   readonly batchTime: number;
   readonly fingerprint: GraphFingerprint;
   readonly zeroTime: number;
   readonly batchIntervalMs: number;
-  /** Batch times generated but not completed, oldest first: re-run on recovery. */
-  readonly pendingTimes: readonly number[];
+  /**
+   * Batch times generated but not completed, oldest first, as runs of the batch interval
+   * (`[first, count]`): re-run on recovery. A backlog of any length is one run.
+   */
+  readonly pendingRuns: readonly TimeRun[];
   /** The next batch time to generate. */
   readonly nextBatchTime: number;
   /** Every input's `checkpointData()`, keyed by stream id. */

@@ -6,6 +6,7 @@ import { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
+import { fromTimeRuns, toTimeRuns, type TimeRun } from '../checkpoint/time-runs.js';
 
 export interface FileStreamOptions {
   /** Only files whose full path this accepts (called on the driver at each listing). */
@@ -48,8 +49,13 @@ interface TakenFile {
 interface FileStreamCheckpoint {
   readonly kind: 'fileStream';
   readonly directory: string;
-  /** Which batch took which files, for every batch time the stream remembers. */
+  /** Which batch took which files, for every batch time the stream remembers that took any. */
   readonly batches: [number, TakenFile[]][];
+  /**
+   * The remembered batch times that took no file, as runs of the batch interval (a backlog
+   * of empty batches is one run). Absent in checkpoints written before: `batches` held them.
+   */
+  readonly emptyBatches?: TimeRun[];
   /** Files already read (never read again), as they were when chosen, within the remember window. */
   readonly read: [string, Stamp & { readonly batchTime: number }][];
   /**
@@ -266,7 +272,8 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     return {
       kind: 'fileStream',
       directory: this.directory,
-      batches: [...this.batches].map(([t, files]) => [t, files.map((f) => ({ file: f.file, size: f.size }))]),
+      batches: [...this.batches].filter(([, files]) => files.length > 0).map(([t, files]) => [t, files.map((f) => ({ file: f.file, size: f.size }))]),
+      emptyBatches: toTimeRuns([...this.batches].filter(([, files]) => files.length === 0).map(([t]) => t), this.ssc.batchIntervalMs),
       read: [...this.read].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime }]),
       preexisting: [...this.preexisting],
       unsettled: [...this.unsettled].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs }]),
@@ -286,6 +293,7 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     this.preexisting.clear();
     this.unsettled.clear();
     for (const [t, files] of d.batches) this.batches.set(t, files.map((f) => ({ file: f.file, size: f.size })));
+    for (const t of fromTimeRuns(d.emptyBatches ?? [], this.ssc.batchIntervalMs, `file stream ${this.id}'s empty batches`)) this.batches.set(t, []);
     for (const [f, s] of d.read) this.read.set(f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime });
     for (const e of d.preexisting) {
       if (Array.isArray(e)) this.preexisting.set(e[0], e[1]);

@@ -8,6 +8,7 @@ import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import { ReceivedBlockLog, type ReceivedBlockLogData } from '../wal/received-block-log.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { DStream } from './dstream.js';
+import { fromTimeRuns, toTimeRuns, type TimeRun } from '../checkpoint/time-runs.js';
 
 /**
  * A stream read straight from a source at each batch time (or fed by a receiver).
@@ -93,8 +94,13 @@ export class QueueInputDStream<T> extends InputDStream<T> {
 export interface ReceiverStreamCheckpoint {
   readonly kind: 'receiverStream';
   readonly name: string;
-  /** The blocks each remembered batch took, with their places in the write-ahead log. */
+  /** The blocks each remembered batch took, with their places in the write-ahead log (the batches that took any). */
   readonly batches: [number, ReceivedBlock[]][];
+  /**
+   * The remembered batch times that took no block, as runs of the batch interval (a backlog
+   * of empty batches is one run). Absent in checkpoints written before: `batches` held them.
+   */
+  readonly emptyBatches?: TimeRun[];
   readonly log: ReceivedBlockLogData;
 }
 
@@ -214,7 +220,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return {
       kind: 'receiverStream',
       name: this.name,
-      batches: [...this.blocks].sort((a, b) => a[0] - b[0]).map(([t, bs]) => [t, bs.map(plainBlock)]),
+      batches: [...this.blocks].filter(([, bs]) => bs.length > 0).sort((a, b) => a[0] - b[0]).map(([t, bs]) => [t, bs.map(plainBlock)]),
+      emptyBatches: toTimeRuns([...this.blocks].filter(([, bs]) => bs.length === 0).map(([t]) => t), this.ssc.batchIntervalMs),
       log: this.blockLog().data(),
     };
   }
@@ -232,6 +239,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     // to the earlier attempt, which a later one does not read (they drop it when they
     // register with the restarted driver anyway).
     for (const [t, bs] of d.batches) this.blocks.set(t, bs.map((b) => (b.wal ? { ...plainBlock(b), locations: [] } : plainBlock(b))));
+    for (const t of fromTimeRuns(d.emptyBatches ?? [], this.ssc.batchIntervalMs, `${this.name}'s empty batches`)) this.blocks.set(t, []);
     this.blockLog().restore(d.log);
   }
 }

@@ -7,6 +7,7 @@ import type { GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { METADATA_DIR, MetadataStore } from '../checkpoint/metadata-store.js';
 import { missingCheckpointParts, pruneStateCheckpoints } from '../checkpoint/state-checkpoints.js';
 import type { StateCheckpointRef, StreamingMetadata } from '../checkpoint/streaming-metadata.js';
+import { fromTimeRuns, toTimeRuns } from '../checkpoint/time-runs.js';
 import type { SluiceContext } from '../context.js';
 
 /** Attempts of one metadata write before the context stops (Spark's CheckpointWriter makes 3). */
@@ -117,7 +118,14 @@ export class MetadataCheckpointer {
       stream.seedCheckpoint(ref.time, rdd);
       this.latestState.set(stream.id, ref);
     }
-    return [...md.pendingTimes].sort((a, b) => a - b);
+    // Still pending from the first metadata file this run writes on: were they listed only
+    // as each is generated again, a file written meanwhile (the first re-run batch's) would
+    // list that batch alone, with the next batch time past them all, and a driver killed
+    // then would forget the others (as Spark's restart submits them all at once, so that
+    // every checkpoint it writes lists them).
+    const rerun = fromTimeRuns(md.pendingRuns, md.batchIntervalMs, 'pending batches').sort((a, b) => a - b);
+    for (const t of rerun) this.pending.add(t);
+    return rerun;
   }
 
   /**
@@ -213,13 +221,13 @@ export class MetadataCheckpointer {
     const stateCheckpoints: Record<string, StateCheckpointRef> = {};
     for (const [id, ref] of this.latestState) stateCheckpoints[String(id)] = ref;
     return {
-      version: 1,
+      version: 2,
       reason,
       batchTime: time,
       fingerprint: this.graph.fingerprint(),
       zeroTime: this.graph.zeroTime,
       batchIntervalMs: this.graph.batchIntervalMs,
-      pendingTimes: [...this.pending].sort((a, b) => a - b),
+      pendingRuns: toTimeRuns(this.pending, this.graph.batchIntervalMs),
       nextBatchTime,
       inputs,
       stateCheckpoints,

@@ -172,6 +172,8 @@ export class StreamingContext {
   /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
   lastGeneratedTime = -Infinity;
   private receivingStopped = false;
+  /** The last batch time a graceful stop generates: set once it knows which batch holds the last received data. */
+  private generateUpTo = Infinity;
   /** Receiver streams (by id) whose receiver reported anything (started, an error, its stop). */
   private readonly receiversHeardFrom = new Set<number>();
   /** Set while the start waits for its receivers (warmUpThenReceive): called on each receiver event. */
@@ -660,6 +662,12 @@ export class StreamingContext {
       let last = this.nextBatchTime;
       if (this.clock instanceof SystemClock) while (last <= this.clock.now()) last += this.batchIntervalMs;
       if (this.clock instanceof ManualClock) this.clock.setTime(Math.max(this.clock.now(), last));
+      // No batch after it is generated (Spark's JobGenerator stops its timer, then waits for
+      // the batches up to the stop time): under a backlog the batches generated while the
+      // ones before are worked off would be left pending, each re-run by the next start and
+      // listed by every metadata file until then, and the backlog carried over would grow
+      // with the time the stop takes.
+      this.generateUpTo = last;
       // A batch that fails meanwhile stops the context at once (its queued batches are
       // dropped, so `last` may never run): stop waiting then.
       await Promise.race([this.waitForBatch(last), this.terminated]);
@@ -857,6 +865,7 @@ export class StreamingContext {
     }
     while (this.state === 'active') {
       const time = this.nextBatchTime;
+      if (time > this.generateUpTo) break;
       await this.clock.waitUntil(time);
       if (this.state !== 'active') break;
       this.nextBatchTime = time + this.batchIntervalMs;

@@ -37,13 +37,13 @@ function build(sc: SluiceContext, dir: string, windowMs: number, inc = 1): Strea
 async function checkpointOf(ssc: StreamingContext, dir: string): Promise<void> {
   ssc.validate();
   const md: StreamingMetadata = {
-    version: 1,
+    version: 2,
     reason: 'completed',
     batchTime: 5000,
     fingerprint: ssc.fingerprint(),
     zeroTime: 0,
     batchIntervalMs: 1000,
-    pendingTimes: [],
+    pendingRuns: [],
     nextBatchTime: 6000,
     inputs: {},
     stateCheckpoints: {},

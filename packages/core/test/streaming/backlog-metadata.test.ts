@@ -1,0 +1,184 @@
+// Metadata checkpoints under a backlog, in process (no cluster; the recovery of a real
+// backlog after kill -9 is packages/cli/test/recovery-backlog.test.ts): pending batches and
+// a stream's empty batches written as runs of the interval, a version 1 file still read,
+// the batches a recovery re-runs listed as pending from its first write on, and a graceful
+// stop that generates no batch after the one holding the last received data.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { openCheckpointStore } from '../../src/checkpoint/checkpoint-store-registry.js';
+import { MetadataStore, parseMetadata } from '../../src/checkpoint/metadata-store.js';
+import type { StreamingMetadata } from '../../src/checkpoint/streaming-metadata.js';
+import { fromTimeRuns, toTimeRuns } from '../../src/checkpoint/time-runs.js';
+import { SluiceContext } from '../../src/context.js';
+import type { FileInputDStream } from '../../src/dstream/file-input-dstream.js';
+import type { ReceiverInputDStream } from '../../src/dstream/input-dstreams.js';
+import { Receiver } from '../../src/receiver/receiver.js';
+import { MetadataCheckpointer } from '../../src/streaming/metadata-checkpointer.js';
+import { StreamingContext } from '../../src/streaming/streaming-context.js';
+import { SluiceError } from '../../src/errors.js';
+import { mulberry32 } from '../support/prng.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-backlog-metadata-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+class Idle extends Receiver<string> {
+  onStart(): void {}
+  onStop(): void {}
+}
+
+function context(): SluiceContext {
+  return new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+}
+
+function metadata(pendingRuns: StreamingMetadata['pendingRuns']): StreamingMetadata {
+  return { version: 2, reason: 'generated', batchTime: 0, fingerprint: { batchIntervalMs: 100, streams: [], outputs: [] } as unknown as StreamingMetadata['fingerprint'], zeroTime: 0, batchIntervalMs: 100, pendingRuns, nextBatchTime: 0, inputs: {}, stateCheckpoints: {} };
+}
+
+test('batch times as runs of the interval: one run for a backlog, round trip for any set; malformed runs are SLUICE_CHECKPOINT', () => {
+  const backlog = Array.from({ length: 1500 }, (_, i) => 10_000 + i * 100);
+  assert.deepEqual(toTimeRuns(backlog, 100), [[10_000, 1500]]);
+  assert.deepEqual(toTimeRuns([], 100), []);
+  const rand = mulberry32(5);
+  for (let k = 0; k < 50; k++) {
+    // Independent: a random subset of 200 slots, some off the interval's grid.
+    const times = new Set<number>();
+    for (let i = 0; i < 200; i++) if (rand() < 0.6) times.add(i * 100 + (rand() < 0.05 ? 37 : 0));
+    const expected = [...times].sort((a, b) => a - b);
+    const runs = toTimeRuns([...times].reverse(), 100);
+    assert.deepEqual(fromTimeRuns(runs, 100, 'x'), expected);
+    // As few runs as there are breaks in the sequence.
+    const breaks = expected.filter((t, i) => i === 0 || t !== expected[i - 1] + 100).length;
+    assert.equal(runs.length, breaks);
+  }
+  for (const bad of [5, [[1]], [[1, 0]], [['a', 2]], [[1.5, 2]]]) {
+    assert.throws(() => fromTimeRuns(bad, 100, 'pending batches'), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CHECKPOINT' && /pending batches/.test(e.message));
+  }
+});
+
+test('a version 1 metadata file (pending batches one by one) is read as version 2', () => {
+  const { pendingRuns: _, ...rest } = metadata([]);
+  const body = Buffer.from(JSON.stringify({ ...rest, version: 1, pendingTimes: [300, 400, 500, 900] }));
+  const file = Buffer.concat([Buffer.from(`SLUICE-METADATA 1 ${crypto.createHash('sha256').update(body).digest('hex')} ${body.length}\n`), body]);
+  const r = parseMetadata(file);
+  assert.ok('metadata' in r, JSON.stringify(r));
+  assert.equal(r.metadata.version, 2);
+  assert.deepEqual(r.metadata.pendingRuns, [[300, 3], [900, 1]]);
+});
+
+test('a recovery lists every batch it re-runs as pending from its first metadata write on, and one a batch completed', async () => {
+  const dir = path.join(root, 'restore');
+  const sc = context();
+  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], fingerprint: () => metadata([]).fingerprint };
+  const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
+  await checkpointer.init();
+  const rerun = checkpointer.restore(metadata([[1000, 600], [70_000, 2]]));
+  assert.equal(rerun.length, 602);
+  assert.deepEqual(rerun.slice(0, 2), [1000, 1100]);
+  // The first re-run batch generated again: its file lists all 602, not just it.
+  await checkpointer.batchGenerated(1000, 80_000);
+  const store = new MetadataStore(openCheckpointStore(dir));
+  const [first] = await store.readAll();
+  assert.deepEqual(first.pendingRuns, [[1000, 600], [70_000, 2]]);
+  checkpointer.batchCompleted(1000, 80_000);
+  await checkpointer.flush();
+  const [second] = await store.readAll();
+  assert.deepEqual(second.pendingRuns, [[1100, 599], [70_000, 2]]);
+  assert.ok(fs.readdirSync(path.join(dir, 'metadata')).every((n) => fs.statSync(path.join(dir, 'metadata', n)).size < 2_000), 'files of a few hundred bytes');
+});
+
+test('a file stream writes its empty batches as runs and restores them (no new listing for them), its batches with files as they were', async () => {
+  const dir = path.join(root, 'files');
+  const input = path.join(root, 'files-in');
+  fs.mkdirSync(input, { recursive: true });
+  const ssc = new StreamingContext(context(), 100, { clock: 'manual' });
+  ssc.checkpoint(dir);
+  const stream = ssc.textFileStream(input) as unknown as FileInputDStream;
+  stream.foreachRDD(() => undefined);
+  ssc.validate();
+  stream.start();
+  // 400 empty batches, then a file, then 99 more empty ones (times now: the file is settled and in the remember window).
+  const T = Math.floor(Date.now() / 100) * 100;
+  for (let t = T + 100; t <= T + 40_000; t += 100) await stream.prepareBatch(t);
+  const file = path.join(input, 'a.txt');
+  fs.writeFileSync(file, 'x\n');
+  const old = new Date(Date.now() - 5_000);
+  fs.utimesSync(file, old, old);
+  await stream.prepareBatch(T + 40_100);
+  for (let t = T + 40_200; t <= T + 50_000; t += 100) await stream.prepareBatch(t);
+  const data = stream.checkpointData() as { batches: [number, { file: string; size: number }[]][]; emptyBatches: (readonly [number, number])[] };
+  assert.deepEqual(data.batches, [[T + 40_100, [{ file, size: 2 }]]]);
+  assert.deepEqual(data.emptyBatches, [[T + 100, 400], [T + 40_200, 99]]);
+  assert.ok(JSON.stringify(data).length < 1_000, `${JSON.stringify(data).length} bytes`);
+
+  // Restored into a new context: the empty batches stay empty though a file arrived since
+  // (it is new to the first batch after them), the batch with a file takes it again.
+  const ssc2 = new StreamingContext(context(), 100, { clock: 'manual' });
+  ssc2.checkpoint(dir);
+  const again = ssc2.textFileStream(input) as unknown as FileInputDStream;
+  again.foreachRDD(() => undefined);
+  again.restoreCheckpointData(JSON.parse(JSON.stringify(data)));
+  fs.writeFileSync(path.join(input, 'b.txt'), 'y\n');
+  fs.utimesSync(path.join(input, 'b.txt'), old, old);
+  again.start();
+  for (const t of [100, 20_000, 40_100, 50_000, 50_100]) await again.prepareBatch(T + t);
+  const files = (t: number): string[] => ((again.checkpointData() as typeof data).batches.find(([bt]) => bt === T + t)?.[1] ?? []).map((f) => path.basename(f.file));
+  assert.deepEqual(files(100), []);
+  assert.deepEqual(files(20_000), []);
+  assert.deepEqual(files(50_000), []);
+  assert.deepEqual(files(40_100), ['a.txt']);
+  assert.deepEqual(files(50_100), ['b.txt']);
+});
+
+test('a receiver stream writes its empty batches as runs, restores them as empty, its batches with blocks as they were', () => {
+  const ssc = new StreamingContext(context(), 100, { clock: 'manual' });
+  const stream = ssc.receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
+  stream.foreachRDD(() => undefined);
+  const block = { blockId: 'b-1', streamId: stream.id, numRecords: 7, locations: [] };
+  // As a checkpoint written before empty batches were runs: every batch listed.
+  const empties = Array.from({ length: 500 }, (_, i) => 1000 + i * 100).filter((t) => t !== 26_000);
+  stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [...empties.map((t) => [t, []]), [26_000, [block]]], log: { allocated: {}, cleared: {} } });
+  const data = stream.checkpointData();
+  assert.deepEqual(data.batches, [[26_000, [block]]]);
+  assert.deepEqual(data.emptyBatches, [[1000, 250], [26_100, 249]]);
+  // And back: the same batches, each time's records as before.
+  const again = new StreamingContext(context(), 100, { clock: 'manual' }).receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
+  again.restoreCheckpointData(JSON.parse(JSON.stringify(data)));
+  assert.deepEqual(again.checkpointData().batches, data.batches);
+  assert.deepEqual(again.checkpointData().emptyBatches, data.emptyBatches);
+  assert.equal(again.recordsAt(26_000), 7);
+  assert.equal(again.recordsAt(1000), 0);
+});
+
+test('a graceful stop under a backlog generates no batch after the one holding the last received data', async () => {
+  const ssc = new StreamingContext(context(), 100, { clock: 'manual' });
+  const generated: number[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  ssc.addStreamingListener({ onBatchSubmitted: (b) => void generated.push(b.batchTime) });
+  ssc.queueStream<number>([]).foreachRDD(async () => held);
+  ssc.start();
+  const clock = ssc.manualClock;
+  const zero = clock.now();
+  // 10 batches generated, the first held: 9 wait behind it.
+  for (let i = 0; i < 10; i++) {
+    clock.advance(100);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(generated.length, 10);
+  const stopped = ssc.stop({ graceful: true });
+  await new Promise((r) => setImmediate(r));
+  const last = Math.max(...generated);
+  // Time goes on while the backlog is worked off.
+  for (let i = 0; i < 10; i++) {
+    clock.advance(100);
+    await new Promise((r) => setImmediate(r));
+  }
+  release();
+  await stopped;
+  assert.ok(generated.every((t) => t <= last + 100), `generated after the stop's last batch (${last + 100}): ${generated.filter((t) => t > last + 100).join(' ')} (zero ${zero})`);
+  assert.ok(generated.length <= 11, `${generated.length} batches`);
+});
