@@ -3157,7 +3157,7 @@ const MUTATIONS = [
     file: 'packages/core/src/checkpoint/time-runs.ts',
     search: '    if (last && t === last[0] + last[1] * intervalMs) last[1]++;',
     replace: '    if (last && t === last[0] + last[1] * intervalMs && t < 0) last[1]++;',
-    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'runs of the interval' }],
+    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'runs of the interval' }, 'packages/cli/dist/test/recovery-backlog.test.js'],
   },
   {
     id: 'file-stream-empty-batches-not-restored',

@@ -94,11 +94,12 @@ LONG=(
   packages/kinesis/dist/test/kinesis-count.test.js
   $t/cli-logs.test.js $t/job-mistakes.test.js $t/cli-options.test.js $t/multi-host-netns.test.js
   $t/bad-input.test.js $t/fault-tolerance.test.js $t/packed-install.test.js $t/compose-config.test.js
+  $t/recovery-backlog.test.js  # 75 s at load 3: a 20 s hold, then 1,000 pending batches re-run
 )
 OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
   $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js $t/slow-checkpoint.test.js
-  $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js
+  $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js $t/recovery-backlog.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
