@@ -3176,6 +3176,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'a receiver stream writes its empty batches' }],
   },
   {
+    id: 'clear-metadata-past-running-batch',
+    what: "with concurrentJobs > 1 a batch's end forgets the batches before it though one still runs: its RDD, its received blocks and its input's record in the metadata go (a driver killed then re-runs it from nothing)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    const upTo = Math.min(this.latestEnded, oldest - this.batchIntervalMs);',
+    replace: '    const upTo = this.latestEnded;',
+    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'batches ending out of order' }],
+  },
+  {
     id: 'graceful-stop-generates-on',
     what: 'a graceful stop goes on generating batches on the clock while it works off a backlog: they are left pending, listed by every metadata file and re-run by the next start (a backlog carried over that grows with the time the stop takes)',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -172,6 +172,11 @@ export class StreamingContext {
   /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
   lastGeneratedTime = -Infinity;
   private receivingStopped = false;
+  /** Batch times generated and not ended yet (queued or running): what they read is kept until they end. */
+  private readonly unfinished = new Set<number>();
+  /** The latest batch time ended, and the time old RDDs and inputs' records were last forgotten up to. */
+  private latestEnded = -Infinity;
+  private clearedUpTo = -Infinity;
   /** The last batch time a graceful stop generates: set once it knows which batch holds the last received data. */
   private generateUpTo = Infinity;
   /** Receiver streams (by id) whose receiver reported anything (started, an error, its stop). */
@@ -900,6 +905,7 @@ export class StreamingContext {
       numRecords += n;
     }
     this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
+    this.unfinished.add(time);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
       const rdd = generatingBatch(() => o.stream.getOrCompute(time));
@@ -935,7 +941,19 @@ export class StreamingContext {
     const time = info.batchTime;
     const failed = info.failure !== undefined;
     this.controlFlow(info);
-    this.clearMetadata(time);
+    // Forget only what no batch still queued or running reads: with concurrentJobs > 1
+    // batches end out of order, and the end of t + 1 would drop t's RDDs, its received blocks
+    // (and their log segments) and its input's record in the metadata (a driver killed then
+    // would re-run t from nothing) while t runs. In order (the default) this is `time`.
+    this.unfinished.delete(time);
+    this.latestEnded = Math.max(this.latestEnded, time);
+    let oldest = Infinity;
+    for (const t of this.unfinished) oldest = Math.min(oldest, t);
+    const upTo = Math.min(this.latestEnded, oldest - this.batchIntervalMs);
+    if (upTo > this.clearedUpTo) {
+      this.clearedUpTo = upTo;
+      this.clearMetadata(upTo);
+    }
     if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
   }
 

@@ -182,3 +182,51 @@ test('a graceful stop under a backlog generates no batch after the one holding t
   assert.ok(generated.every((t) => t <= last + 100), `generated after the stop's last batch (${last + 100}): ${generated.filter((t) => t > last + 100).join(' ')} (zero ${zero})`);
   assert.ok(generated.length <= 11, `${generated.length} batches`);
 });
+
+test('batches ending out of order (concurrentJobs 2): the end of t + 1 keeps what t, still running, reads, in memory and in the metadata', async () => {
+  const dir = path.join(root, 'concurrent');
+  const input = path.join(root, 'concurrent-in');
+  fs.mkdirSync(input, { recursive: true });
+  const ssc = new StreamingContext(context(), 100, { clock: 'manual', concurrentJobs: 2 });
+  ssc.checkpoint(dir);
+  const stream = ssc.textFileStream(input) as unknown as FileInputDStream;
+  const ended: number[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let heldTime: number | undefined;
+  stream.foreachRDD(async (rdd, time) => {
+    // The batch that took the file is held; the others end at once.
+    if (rdd.numPartitions > 0) {
+      heldTime = time;
+      await held;
+    }
+  });
+  ssc.addStreamingListener({ onBatchCompleted: (b) => void ended.push(b.batchTime) });
+  ssc.start();
+  const clock = ssc.manualClock;
+  const tick = async (): Promise<void> => {
+    clock.advance(100);
+    await new Promise((r) => setTimeout(r, 100)); // the metadata write (fsync) before each batch's jobs
+  };
+  await tick();
+  // A file after the start (one there at the start is not new): taken once seen unchanged twice.
+  fs.writeFileSync(path.join(input, 'a.txt'), 'x\n');
+  for (let i = 0; i < 10 && heldTime === undefined; i++) await tick();
+  assert.ok(heldTime !== undefined, 'a batch took the file');
+  // The next batches end while the held one runs.
+  for (let i = 0; i < 3; i++) await tick();
+  const deadline = Date.now() + 10_000;
+  while (!ended.includes(heldTime + 300) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ended.includes(heldTime + 100) && ended.includes(heldTime + 300), `batches after the held one ended: ${ended.join(' ')}`);
+  const data = stream.checkpointData() as unknown as { batches: [number, { file: string }[]][] };
+  assert.deepEqual(data.batches.map(([t, files]) => [t, files.map((f) => path.basename(f.file))]), [[heldTime, ['a.txt']]], 'the held batch keeps its files');
+  assert.ok(stream.generated.has(heldTime), 'the held batch keeps its RDD');
+  // And the newest metadata file lists it pending with its file.
+  await (ssc as unknown as { metadataWritten(): Promise<boolean> }).metadataWritten();
+  const [newest] = await new MetadataStore(openCheckpointStore(dir)).readAll();
+  assert.deepEqual(fromTimeRuns(newest.pendingRuns, 100, 'x'), [heldTime]);
+  const fileInput = Object.values(newest.inputs)[0] as { batches: [number, unknown[]][] };
+  assert.deepEqual(fileInput.batches.map(([t]) => t), [heldTime]);
+  release();
+  await ssc.stop();
+});
