@@ -16,7 +16,7 @@
 //            into lines there (emitLines; emitLinePieces), every line counted;
 //   round trip: the replica as it really goes, both sides in this process: each checkout's
 //            ShuffleClient.putRemoteBlock to a gRPC server running that checkout's Worker
-//            service PutBlock handler (the block store a stub that keeps the segments), so
+//            service PutBlock handler (the block store the checkout's BlockManager), so
 //            the sender's encoding, gRPC's framing and assembly on both sides, the peer's
 //            decoding and its joining of a segment's messages are all counted; the blocks
 //            are line blocks made by each checkout's encodeLineBlock (with the headroom a
@@ -26,6 +26,7 @@
 //
 //   node bench/streaming-hops.js [rounds=7] <checkout> <checkout> ...
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,13 +131,25 @@ async function replicaPair(c) {
   const core = await import(pathToFileURL(path.resolve(c, 'packages/core/dist/src/internal.js')).href);
   const { workerService } = await import(pathToFileURL(path.resolve(c, 'packages/worker/dist/src/rpc/worker-service.js')).href);
   const { ShuffleClient } = await import(pathToFileURL(path.resolve(c, 'packages/worker/dist/src/shuffle/shuffle-client.js')).href);
-  const stored = new Map();
-  const blocks = { put: (id, segments) => stored.set(id, segments), get: (id) => stored.get(id) };
+  // The checkout's own BlockManager (a worker's store: where the peer's replica memory comes
+  // from and goes back to), blocks removed once checked as a batch's completion removes them.
+  const { BlockManager } = await import(pathToFileURL(path.resolve(c, 'packages/worker/dist/src/storage/block-manager.js')).href);
+  const blocks = new BlockManager({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-hops-')), memoryLimit: 1 << 30, log: silent });
+  // Read as a task reads a block (borrow, where the checkout has it: a synchronous read), checked, then removed.
+  const stored = { get: (id) => (blocks.borrow ?? blocks.get).call(blocks, id), delete: (id) => blocks.remove(id) };
   const server = new grpc.Server(core.CHANNEL_OPTIONS);
   server.addService(core.loadProto().sluice.v1.Worker.service, workerService({}, blocks, {}, {}, silent));
   const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   const client = new ShuffleClient('bench', {}, { secret: 'bench-secret' }, silent);
-  return { name: c, stored, put: (id, data) => client.putRemoteBlock(`127.0.0.1:${port}`, id, data, 60_000), close: () => server.forceShutdown() };
+  return {
+    name: c,
+    stored,
+    put: (id, data) => client.putRemoteBlock(`127.0.0.1:${port}`, id, data, 60_000),
+    close: () => {
+      server.forceShutdown();
+      blocks.close();
+    },
+  };
 }
 
 const serializers = [];

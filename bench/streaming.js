@@ -161,7 +161,8 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   let cpu0;
   const cpuNow = () => {
     const u = process.cpuUsage();
-    return { driver: (u.user + u.system) / 1000, workers: pids.reduce((a, p) => a + processCpuMs(p), 0) };
+    const each = pids.map((p) => processCpuMs(p));
+    return { driver: (u.user + u.system) / 1000, workers: each.reduce((a, b) => a + b, 0), each };
   };
   job.on('output', (l) => {
     if (l.startsWith('GENERATED ')) generation = JSON.parse(l.slice(10));
@@ -199,18 +200,20 @@ async function run({ cluster, bundle }, rate, intervalMs, seconds, label = '') {
   const meanProcessing = measured.reduce((a, b) => a + b.processing, 0) / Math.max(1, measured.length);
   const driverCpu = cpu0 ? cpu1.driver - cpu0.driver : NaN;
   const workerCpu = cpu0 ? cpu1.workers - cpu0.workers : NaN;
+  // Each worker's own share, the busier first (the one running the receiver, unless it moved).
+  const eachCpu = cpu0 ? cpu1.each.map((c, i) => c - cpu0.each[i]).sort((a, b) => b - a) : [];
   const perK = (ms) => (received > 0 ? (ms * 1000) / received : NaN);
   const perBatch = (ms) => ms / Math.max(1, measured.length);
   console.log(
     `  ${label}rate ${rate.toLocaleString('en-US').padStart(9)} lines/s, interval ${String(intervalMs).padStart(4)} ms: ` +
       `${stable ? 'stable  ' : 'UNSTABLE'} total delay p50 ${p50} p99 ${p99} max ${maxDelay} ms (p99 from batch #10 on ${p99Steady} ms), mean processing ${meanProcessing.toFixed(0)} ms, ` +
       `received ${((100 * received) / Math.max(1, expected)).toFixed(0)}% of sent (${sent.toLocaleString('en-US')} lines sent); ` +
-      `CPU per 1,000 lines: driver ${perK(driverCpu).toFixed(2)} ms, workers ${perK(workerCpu).toFixed(2)} ms; ` +
+      `CPU per 1,000 lines: driver ${perK(driverCpu).toFixed(2)} ms, workers ${perK(workerCpu).toFixed(2)} ms (${eachCpu.map((c) => perK(c).toFixed(2)).join(' + ')}); ` +
       `per batch: driver ${perBatch(driverCpu).toFixed(1)} ms, workers ${perBatch(workerCpu).toFixed(1)} ms; ` +
       `first batch processing ${first?.processing} ms; slowest batches (number: total delay) ${slowest.map(([i, t]) => `#${i}: ${t}`).join(', ')} ms; load ${load.toFixed(1)}` +
       (generation ? `; scheduling delay p50 ${schedP50} p99 ${schedP99} ms, batches generated ${generation.generated} of ${generation.due} due` : ''),
   );
-  return { schedP50, schedP99, generated: generation?.generated ?? NaN, due: generation?.due ?? NaN, stable, p50, p99, p99Steady, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load, firstProcessing: first?.processing ?? NaN };
+  return { eachCpu, schedP50, schedP99, generated: generation?.generated ?? NaN, due: generation?.due ?? NaN, stable, p50, p99, p99Steady, maxDelay, meanProcessing, received, driverCpu, workerCpu, batches: measured.length, load, firstProcessing: first?.processing ?? NaN };
 }
 
 async function ladders(seconds) {
@@ -263,7 +266,7 @@ async function compare(seconds, rate, intervalMs, rounds, checkouts) {
     console.log(
       `  ${c}: stable ${rs.filter((r) => r.stable).length}/${rs.length}, total delay p50 ${m((r) => r.p50)} p99 ${m((r) => r.p99)} max ${m((r) => r.maxDelay)} ms (p99 from batch #10 on ${m((r) => r.p99Steady)} ms), ` +
         `processing ${m((r) => r.meanProcessing).toFixed(0)} ms; CPU per 1,000 lines driver ${m((r) => (r.driverCpu * 1000) / r.received).toFixed(2)} ms, ` +
-        `workers ${m((r) => (r.workerCpu * 1000) / r.received).toFixed(2)} ms; per batch driver ${m((r) => r.driverCpu / r.batches).toFixed(1)} ms, ` +
+        `workers ${m((r) => (r.workerCpu * 1000) / r.received).toFixed(2)} ms (busier ${m((r) => ((r.eachCpu[0] ?? NaN) * 1000) / r.received).toFixed(2)}, other ${m((r) => ((r.eachCpu[1] ?? NaN) * 1000) / r.received).toFixed(2)}); per batch driver ${m((r) => r.driverCpu / r.batches).toFixed(1)} ms, ` +
         `workers ${m((r) => r.workerCpu / r.batches).toFixed(1)} ms; first batch processing ${m((r) => r.firstProcessing)} ms; load ${m((r) => r.load).toFixed(1)}` +
         (process.env.BENCH_CHECKPOINT ? `; scheduling delay p50 ${m((r) => r.schedP50)} p99 ${m((r) => r.schedP99)} ms, batches generated ${m((r) => r.generated)} of ${m((r) => r.due)} due` : ''),
     );

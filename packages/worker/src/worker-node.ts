@@ -175,9 +175,9 @@ export class WorkerNode {
     // are released once they add up, not when V8's small heap of this thread next fills.
     // Line blocks moved in from receiver threads are not in `arrayBuffers` (they count where
     // they were made): all of them are added, so the ones dropped count (the held ones
-    // are in the blocks' bytes).
+    // are in the blocks' bytes). The replicas' reused memory kept free is not garbage either.
     this.memory = new MemoryReleaser(
-      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes),
+      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes - this.blocks.pool.freeBytes),
       () => true,
     );
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);

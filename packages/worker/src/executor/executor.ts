@@ -344,6 +344,8 @@ export class Executor {
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
       this.blocks.removeByPrefix(`rdd_${jobId}_`) +
       this.blocks.removeByPrefix(`input_${jobId}_`);
+    // The replicas' memory just given back is for this job's next blocks: none come.
+    this.blocks.pool.clear();
     this.log.info({ jobId, blocks: n }, 'job released');
     this.jobReleased();
   }
@@ -403,7 +405,8 @@ export class Executor {
           return out;
         },
         blockGet: async (blockId, locations): Promise<BlockRead> => {
-          const here = this.blocks.get(blockId);
+          // Borrowed: copied below within this turn (no await between), never kept.
+          const here = this.blocks.borrow(blockId);
           const got = here ? { segments: here } : await this.shuffle.getRemoteBlock(blockId, locations);
           if ('misses' in got) return { misses: got.misses };
           // A copy of its own (the sandbox moves its buffer to the task thread): one copy

@@ -49,8 +49,10 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
         size += c.data.length;
         if (c.last) {
           // A segment in one message is kept as gRPC gave it; one in several (a received line
-          // block's replica, in pieces of REPLICA_PIECE_BYTES) joined into one buffer.
-          segments.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+          // block's replica, in pieces of REPLICA_PIECE_BYTES) joined into one buffer, reused
+          // memory for a large one (BlockManager.join: its memory serves a later replica once
+          // this block is dropped).
+          segments.push(parts.length === 1 ? parts[0] : blocks.join(parts, parts.reduce((a, p) => a + p.length, 0)));
           parts = [];
         }
       });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { DiskFullError, isDiskFull, SluiceError, type StorageLevel } from '@sluice/core/internal';
+import { BlockBufferPool } from './block-buffer-pool.js';
 
 /** What a worker's store holds: blocks by kind and bytes in memory and on disk. */
 export interface BlockStats {
@@ -52,7 +53,11 @@ interface BlockEntry {
  * segment without reading the rest, from memory or from its file.
  *
  * Invariants: `counts`, `memoryUsed` and `diskUsed` always equal what a walk over the
- * blocks would sum (stats() is called on every heartbeat and does not walk them).
+ * blocks would sum (stats() is called on every heartbeat and does not walk them). A
+ * segment made by `join` (a replica's pieces, in the `pool`'s memory) goes back to the
+ * pool when the block is removed or spilled, unless it was handed out by `get`, `handle`
+ * or `readRange` meanwhile (then its holder may keep it: the pool forgets it); `borrow`
+ * lends the segments for a synchronous read only.
  * Threading: used from the worker's main thread only; task threads reach it by message.
  */
 export class BlockManager {
@@ -66,8 +71,11 @@ export class BlockManager {
   private readonly memoryLimit: number;
   private readonly log: Logger;
   private readonly removalListeners: ((blockId: string) => void)[] = [];
+  /** The reused memory `join` makes segments in. */
+  readonly pool: BlockBufferPool;
 
-  constructor(opts: { dir: string; memoryLimit: number; log: Logger }) {
+  constructor(opts: { dir: string; memoryLimit: number; log: Logger; pool?: BlockBufferPool }) {
+    this.pool = opts.pool ?? new BlockBufferPool();
     this.dir = opts.dir;
     this.memoryLimit = opts.memoryLimit;
     this.log = opts.log.child({ component: 'block-manager' });
@@ -120,8 +128,32 @@ export class BlockManager {
     return this.blocks.has(blockId);
   }
 
-  /** The block's segments, read back from disk if it was spilled; undefined if absent. */
+  /**
+   * One segment of a block to put: `parts` joined, in the pool's reused memory when large
+   * (it goes back there when the block is dropped, see the class comment).
+   */
+  join(parts: readonly Uint8Array[], size: number): Buffer {
+    return this.pool.join(parts, size);
+  }
+
+  /** The block's segments, read back from disk if it was spilled; undefined if absent. The caller may keep them. */
   get(blockId: string): Uint8Array[] | undefined {
+    const segments = this.read(blockId);
+    const e = this.blocks.get(blockId);
+    if (e?.segments) for (const s of e.segments) this.pool.forget(s);
+    return segments;
+  }
+
+  /**
+   * The block's segments as `get` gives them, for a read that ends before the caller's
+   * synchronous turn does: neither they nor a view of them may be kept, posted or written
+   * asynchronously (their memory may hold another block afterwards). Copy what is kept.
+   */
+  borrow(blockId: string): readonly Uint8Array[] | undefined {
+    return this.read(blockId);
+  }
+
+  private read(blockId: string): Uint8Array[] | undefined {
     const e = this.blocks.get(blockId);
     if (!e) return undefined;
     e.lastUse = ++this.useCounter;
@@ -141,7 +173,9 @@ export class BlockManager {
    * block is spilled or removed. Its use is not recorded.
    */
   handle(blockId: string): BlockHandle | undefined {
-    return this.blocks.get(blockId);
+    const e = this.blocks.get(blockId);
+    if (e?.segments) for (const s of e.segments) this.pool.forget(s);
+    return e;
   }
 
   /** Call `listener` with the id of every block removed from now on (replaced, evicted, dropped, released). */
@@ -162,6 +196,7 @@ export class BlockManager {
     if (e.segments) {
       const seg = e.segments[segment];
       if (seg === undefined || start < 0 || end < start || end > seg.length) throw this.badRange(blockId, segment, start, end, seg?.length);
+      this.pool.forget(seg);
       return seg.subarray(start, end);
     }
     const file = e.files?.[segment];
@@ -198,6 +233,7 @@ export class BlockManager {
     if (e.segments) this.memoryUsed -= e.size;
     else this.diskUsed -= e.size;
     for (const f of e.files ?? []) fs.rmSync(f, { force: true });
+    for (const s of e.segments ?? []) this.pool.giveBack(s);
     // A handle held elsewhere must not keep the bytes alive, nor read them.
     e.segments = undefined;
     for (const l of this.removalListeners) l(blockId);
@@ -228,6 +264,7 @@ export class BlockManager {
 
   close(): void {
     for (const id of [...this.blocks.keys()]) this.remove(id);
+    this.pool.clear();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -264,6 +301,7 @@ export class BlockManager {
       });
     }
     e.files = files;
+    for (const s of e.segments ?? []) this.pool.giveBack(s);
     e.segments = undefined;
     this.diskUsed += e.size;
     this.log.debug({ blockId, size: e.size }, 'block spilled to disk');

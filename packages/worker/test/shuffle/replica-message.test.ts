@@ -6,11 +6,15 @@
 // stores every block exact, line blocks (in place: the header is in their headroom) and
 // blocks of records (encoded) alike.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { CHANNEL_OPTIONS, LINE_BLOCK_HEADROOM, encodeLineBlock, encodeRecords, loadProto, mulberry32, type wire } from '@sluice/core/internal';
 import { workerService } from '../../src/rpc/worker-service.js';
+import { BlockManager } from '../../src/storage/block-manager.js';
 import { replicaMessageInPlace } from '../../src/shuffle/replica-message.js';
 import { REPLICA_PIECE_BYTES, ShuffleClient } from '../../src/shuffle/shuffle-client.js';
 
@@ -62,7 +66,7 @@ test('no message in place for a block without headroom or an id that does not fi
 
 test('putRemoteBlock stores line blocks (up to 64 KiB sent in place, larger ones in 64 KiB messages) and blocks of records exact on the peer', { timeout: 120_000 }, async () => {
   const stored = new Map<string, Uint8Array[]>();
-  const blocks = { put: (id: string, segments: Uint8Array[]) => stored.set(id, segments), get: (id: string) => stored.get(id) };
+  const blocks = { put: (id: string, segments: Uint8Array[]) => stored.set(id, segments), get: (id: string) => stored.get(id), join: (parts: Uint8Array[]) => Buffer.concat(parts) };
   const server = new grpc.Server(CHANNEL_OPTIONS);
   // Only PutBlock is called: the service's other parts are not needed.
   server.addService(loadProto().sluice.v1.Worker.service, workerService({} as never, blocks as never, {} as never, {} as never, log));
@@ -93,5 +97,49 @@ test('putRemoteBlock stores line blocks (up to 64 KiB sent in place, larger ones
   } finally {
     client.close();
     server.forceShutdown();
+  }
+});
+
+test('replicas joined in the peer\'s reused memory stay exact while stored, after a GetBlock of one, and after blocks before them are dropped', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-replica-pool-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 30, log });
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  server.addService(loadProto().sluice.v1.Worker.service, workerService({} as never, blocks, {} as never, {} as never, log));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = new ShuffleClient('w1', {} as never, { secret: 'x'.repeat(32) }, log);
+  const getBlock = async (id: string): Promise<Buffer> => {
+    const got = await client.getRemoteBlock(id, [{ workerId: 'w2', address: `127.0.0.1:${port}` }]);
+    assert.ok('segments' in got, `GetBlock ${id}: ${JSON.stringify(got)}`);
+    return Buffer.concat(got.segments);
+  };
+  try {
+    const sent = new Map<string, Buffer>();
+    const put = async (i: number): Promise<string> => {
+      const id = `input_j_0_w_${i}`;
+      const block = lineBlock(3_000_000 + i * 1000, 500 + i);
+      sent.set(id, Buffer.from(block));
+      await client.putRemoteBlock(`127.0.0.1:${port}`, id, block, 60_000);
+      return id;
+    };
+    // Three held at once: each in memory of its own.
+    for (let i = 0; i < 3; i++) await put(i);
+    for (const [id, bytes] of sent) assert.ok(Buffer.from(blocks.borrow(id)![0]).equals(bytes), `${id} differs while three are stored`);
+    // One read by GetBlock (its segments handed out), then all dropped and three more put.
+    assert.ok((await getBlock('input_j_0_w_1')).equals(sent.get('input_j_0_w_1')!));
+    const heldByGet = blocks.get('input_j_0_w_1')![0];
+    for (let i = 0; i < 3; i++) blocks.remove(`input_j_0_w_${i}`);
+    for (let i = 3; i < 6; i++) await put(i);
+    assert.ok(blocks.pool.reused >= 2, `the replicas reused ${blocks.pool.reused} buffers`);
+    assert.ok(Buffer.from(heldByGet).equals(sent.get('input_j_0_w_1')!), 'a block handed out by get was overwritten by a later replica');
+    for (let i = 3; i < 6; i++) {
+      const id = `input_j_0_w_${i}`;
+      assert.ok(Buffer.from(blocks.borrow(id)![0]).equals(sent.get(id)!), `${id} differs`);
+      assert.ok((await getBlock(id)).equals(sent.get(id)!), `${id} read by GetBlock differs`);
+    }
+  } finally {
+    client.close();
+    server.forceShutdown();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
