@@ -3208,6 +3208,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'runs of the interval' }, 'packages/cli/dist/test/recovery-backlog.test.js'],
   },
   {
+    id: 'time-runs-unsorted-kept',
+    what: 'batch times that come out of order are made into runs as they come: the runs overlap and are not oldest first (a recovery re-runs batches out of order)',
+    file: 'packages/core/src/checkpoint/time-runs.ts',
+    search: '      sorted.sort((a, b) => a - b);\n',
+    replace: '',
+    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'runs of the interval' }],
+  },
+  {
     id: 'file-stream-empty-batches-not-restored',
     what: "a file stream's empty batches are written as runs but not restored: a recovered empty batch lists the directory again and takes files that arrived since (its input differs from its first run's)",
     file: 'packages/core/src/dstream/file-input-dstream.ts',

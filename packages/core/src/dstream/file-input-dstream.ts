@@ -6,7 +6,7 @@ import { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
-import { fromTimeRuns, toTimeRuns, type TimeRun } from '../checkpoint/time-runs.js';
+import { fromTimeRuns, splitEmpty, type TimeRun } from '../checkpoint/time-runs.js';
 
 export interface FileStreamOptions {
   /** Only files whose full path this accepts (called on the driver at each listing). */
@@ -272,8 +272,7 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     return {
       kind: 'fileStream',
       directory: this.directory,
-      batches: [...this.batches].filter(([, files]) => files.length > 0).map(([t, files]) => [t, files.map((f) => ({ file: f.file, size: f.size }))]),
-      emptyBatches: toTimeRuns([...this.batches].filter(([, files]) => files.length === 0).map(([t]) => t), this.ssc.batchIntervalMs),
+      ...splitEmpty(this.batches, (files) => files.map((f) => ({ file: f.file, size: f.size })), this.ssc.batchIntervalMs),
       read: [...this.read].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime }]),
       preexisting: [...this.preexisting],
       unsettled: [...this.unsettled].map(([f, s]) => [f, { size: s.size, mtimeMs: s.mtimeMs }]),

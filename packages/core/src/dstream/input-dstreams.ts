@@ -8,7 +8,7 @@ import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import { ReceivedBlockLog, type ReceivedBlockLogData } from '../wal/received-block-log.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { DStream } from './dstream.js';
-import { fromTimeRuns, toTimeRuns, type TimeRun } from '../checkpoint/time-runs.js';
+import { fromTimeRuns, splitEmpty, type TimeRun } from '../checkpoint/time-runs.js';
 
 /**
  * A stream read straight from a source at each batch time (or fed by a receiver).
@@ -220,8 +220,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return {
       kind: 'receiverStream',
       name: this.name,
-      batches: [...this.blocks].filter(([, bs]) => bs.length > 0).sort((a, b) => a[0] - b[0]).map(([t, bs]) => [t, bs.map(plainBlock)]),
-      emptyBatches: toTimeRuns([...this.blocks].filter(([, bs]) => bs.length === 0).map(([t]) => t), this.ssc.batchIntervalMs),
+      ...splitEmpty(this.blocks, (bs) => bs.map(plainBlock), this.ssc.batchIntervalMs),
       log: this.blockLog().data(),
     };
   }
