@@ -22,6 +22,8 @@ export class ReplayableSource {
   connections = 0;
   /** Lines sent again to a new connection (not acknowledged on an earlier one). */
   resent = 0;
+  /** Per connection (in order): when it opened, `acked` then, and every acknowledgement on it (line count, when). */
+  readonly perConnection: { readonly openedAt: number; readonly ackedAtOpen: number; readonly acks: { readonly upTo: number; readonly at: number }[] }[] = [];
   private current: net.Socket | undefined;
   private readonly all: net.Socket[] = [];
   private readonly server = net.createServer((s) => this.onConnection(s));
@@ -65,6 +67,8 @@ export class ReplayableSource {
 
   private onConnection(s: net.Socket): void {
     this.connections++;
+    const mine = { openedAt: Date.now(), ackedAtOpen: this.acked, acks: [] as { upTo: number; at: number }[] };
+    this.perConnection.push(mine);
     this.current = s;
     this.all.push(s);
     s.on('error', () => undefined);
@@ -74,13 +78,27 @@ export class ReplayableSource {
       partial = parts.pop()!;
       for (const p of parts) {
         const m = /^ack (\d+)$/.exec(p);
-        if (m) this.acked = Math.max(this.acked, Number(m[1]));
+        if (m) {
+          this.acked = Math.max(this.acked, Number(m[1]));
+          mine.acks.push({ upTo: Number(m[1]), at: Date.now() });
+        }
       }
     });
     const pending = this.lines.slice(this.acked);
     if (this.connections > 1) this.resent += pending.length;
     if (pending.length > 0) s.write(pending.join('\n') + '\n');
   }
+}
+
+/**
+ * Lines a replaced receiver (connection `old`) acknowledged after the one that replaced it
+ * (connection `old + 1`) connected, beyond what was acknowledged when it did: records it made
+ * durable after it was replaced. The new one was sent them too.
+ */
+export function lateAcknowledged(source: ReplayableSource, old: number): number {
+  const next = source.perConnection[old + 1];
+  const late = source.perConnection[old].acks.filter((a) => a.at >= next.openedAt);
+  return Math.max(0, ...late.map((a) => a.upTo - next.ackedAtOpen));
 }
 
 /**

@@ -63,6 +63,7 @@ export * from './streaming/duration.js';
 export * from './util/scratch-dir.js';
 export * from './util/collect-garbage.js';
 export * from './wal/wal-segment.js';
+export * from './wal/wal-seal.js';
 export * from './wal/received-block-log.js';
 export * from './checkpoint/checkpoint-store.js';
 export * from './checkpoint/checkpoint-store-registry.js';

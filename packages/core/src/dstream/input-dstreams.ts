@@ -171,7 +171,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     const allocation = await this.ssc.streamingBackend().allocateBlocks(this.id, this.ssc.clock instanceof SystemClock ? time : undefined);
     this.liveWriters = allocation.liveWriters;
     const log = this.blockLog();
-    const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters));
+    const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters, allocation.endedWriters ?? []));
     this.logOps = taken.catch(() => undefined);
     this.blocks.set(time, await taken);
   }

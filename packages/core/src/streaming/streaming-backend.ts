@@ -48,6 +48,12 @@ export interface BlockAllocation {
    * it wrote but never reported.
    */
   readonly liveWriters: readonly string[];
+  /**
+   * Writers of the stream whose placement this driver replaced or stopped: each is sealed
+   * before its log is read (wal-seal.ts), so one that goes on after it was replaced (a
+   * frozen worker woken) adds nothing.
+   */
+  readonly endedWriters?: readonly string[];
 }
 
 export type ReceiverEvent =

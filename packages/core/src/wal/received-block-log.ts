@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
+import { parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, type WalSeal } from './wal-seal.js';
 import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment } from './wal-segment.js';
+
+/** A forgotten writer's fence and seal are deleted once the seal is this old (a zombie placement is long stopped by then). */
+const SEAL_KEEP_MS = 120_000;
 
 /** What a ReceivedBlockLog keeps across a driver restart (plain JSON). */
 export interface ReceivedBlockLogData {
@@ -35,8 +39,14 @@ export interface ReceivedBlockLogData {
  * are left out of the batch (`ReceivedBlock.take`; a block left with none stays in the
  * batch with an empty `take`, so its segment is still deleted when the batch is forgotten).
  *
+ * A writer the tracker ended (`endedWriters`: its placement was replaced) is sealed before
+ * its log is read (wal-seal.ts): only the records it had completed by then are its blocks,
+ * so a placement that wakes after a freeze or a partition adds nothing (its stores are
+ * refused, and the source sends their records to the placement that replaced it).
+ *
  * Invariants: cleared <= allocated per writer; a segment of a live writer is deleted only
- * once the next one exists (its blocks are then known by their sequence numbers).
+ * once the next one exists (its blocks are then known by their sequence numbers); a sealed
+ * writer's blocks are the records inside its seal.
  * Threading: the job's driver thread; one call at a time (the JobGenerator awaits each).
  */
 export class ReceivedBlockLog {
@@ -46,6 +56,8 @@ export class ReceivedBlockLog {
   private positions: [number, number][] = [];
   /** Segments of ended writers read so far: the offset after their last complete record and their last block's sequence number. */
   private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined }>();
+  /** Per ended writer seen: its seal, or null when it has none (not ended by this driver). */
+  private readonly seals = new Map<string, WalSeal | null>();
 
   /** `dir`: the stream's log directory, or undefined when the log is off. */
   constructor(
@@ -56,9 +68,10 @@ export class ReceivedBlockLog {
   /**
    * The blocks to hand to the next batch: those of `reported` not handed out before, and
    * (log on) those that ended writers logged and never reported; in sequence order per
-   * writer. Marks them handed out.
+   * writer. Marks them handed out. `endedWriters`: writers whose placement the tracker
+   * replaced; each is sealed before its log is read.
    */
-  async take(reported: readonly ReceivedBlock[], liveWriters: readonly string[]): Promise<ReceivedBlock[]> {
+  async take(reported: readonly ReceivedBlock[], liveWriters: readonly string[], endedWriters: readonly string[] = []): Promise<ReceivedBlock[]> {
     const byWriter = new Map<string, { seq: number; block: ReceivedBlock }[]>();
     const add = (seq: number, writer: string, block: ReceivedBlock): void => {
       let list = byWriter.get(writer);
@@ -72,11 +85,19 @@ export class ReceivedBlockLog {
     }
     if (this.dir) {
       const live = new Set(liveWriters);
-      for (const seg of await this.segments()) {
+      const ended = new Set(endedWriters);
+      const segs = await this.segments();
+      for (const seg of segs) {
         if (live.has(seg.writer)) continue;
+        const seal = await this.sealOf(seg.writer, ended, segs);
+        const sealedEnd = seal ? seal.segments[seg.name] : undefined;
+        if (seal && sealedEnd === undefined) continue; // Opened after the seal: none of it counts.
         const file = path.join(this.dir, seg.name);
         const from = this.scanned.get(file);
-        const { blocks, endOffset } = await scanWalSegment(file, from?.offset ?? 0);
+        if (sealedEnd !== undefined && (from?.offset ?? 0) >= sealedEnd) continue;
+        const scan = await scanWalSegment(file, from?.offset ?? 0);
+        const blocks = sealedEnd === undefined ? scan.blocks : scan.blocks.filter((b) => b.place.offset + b.place.length <= sealedEnd);
+        const endOffset = sealedEnd === undefined ? scan.endOffset : Math.min(scan.endOffset, sealedEnd);
         let lastSeq = from?.lastSeq;
         for (const s of blocks) {
           const id = parseReceivedBlockId(s.blockId);
@@ -106,6 +127,22 @@ export class ReceivedBlockLog {
       if (high >= 0) this.allocated.set(writer, high);
     }
     return out;
+  }
+
+  /** An ended writer's seal (sealed now if the tracker ended it and it has none yet); undefined for a writer not sealed. */
+  private async sealOf(writer: string, ended: ReadonlySet<string>, segs: readonly { name: string; writer: string }[]): Promise<WalSeal | undefined> {
+    let seal = this.seals.get(writer);
+    if (seal === undefined || (seal === null && ended.has(writer))) {
+      seal = ended.has(writer)
+        ? await sealWriter(
+            this.dir!,
+            writer,
+            segs.filter((s) => s.writer === writer).map((s) => s.name),
+          )
+        : ((await readWalSeal(this.dir!, writer)) ?? null);
+      this.seals.set(writer, seal);
+    }
+    return seal ?? undefined;
   }
 
   /** The block with its records at positions already counted left out, and those positions counted. */
@@ -172,8 +209,14 @@ export class ReceivedBlockLog {
       const next = segs[i + 1]?.writer === seg.writer ? segs[i + 1] : undefined;
       const file = path.join(this.dir, seg.name);
       const cleared = this.cleared.get(seg.writer) ?? -1;
+      const seal = live.has(seg.writer) ? undefined : this.seals.get(seg.writer);
       let done: boolean;
-      if (next) done = next.firstSeq - 1 <= cleared;
+      if (seal) {
+        // A sealed writer's blocks are the records inside its seal, whatever it appended after.
+        const end = seal.segments[seg.name];
+        const s = this.scanned.get(file);
+        done = end === undefined || (s !== undefined && s.offset >= end && (s.lastSeq === undefined || s.lastSeq <= cleared));
+      } else if (next) done = next.firstSeq - 1 <= cleared;
       else if (live.has(seg.writer)) done = false;
       else {
         // An ended writer's last segment: its blocks are known once it was read to the end
@@ -196,7 +239,22 @@ export class ReceivedBlockLog {
         this.cleared.delete(w);
       }
     }
+    await this.dropOldSeals(remaining);
     return deleted;
+  }
+
+  /** A fence and seal whose writer has nothing left in the log, once the seal is SEAL_KEEP_MS old. */
+  private async dropOldSeals(remaining: ReadonlySet<string>): Promise<void> {
+    const names = await fs.promises.readdir(this.dir!).catch(() => [] as string[]);
+    for (const name of names) {
+      const p = parseSealFileName(name);
+      if (!p || p.kind !== 'sealed' || remaining.has(p.writer) || this.allocated.has(p.writer)) continue;
+      const st = await fs.promises.stat(path.join(this.dir!, name)).catch(() => undefined);
+      if (!st || Date.now() - st.mtimeMs < SEAL_KEEP_MS) continue;
+      await fs.promises.rm(path.join(this.dir!, fenceFileName(p.writer)), { force: true });
+      await fs.promises.rm(path.join(this.dir!, sealFileName(p.writer)), { force: true });
+      this.seals.delete(p.writer);
+    }
   }
 
   data(): ReceivedBlockLogData {

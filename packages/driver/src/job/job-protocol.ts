@@ -75,6 +75,6 @@ export type MainToJob =
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */
   | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
-  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[] }
+  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[]; readonly endedWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean };

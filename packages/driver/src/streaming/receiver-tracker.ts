@@ -75,6 +75,8 @@ export class ReceiverTracker implements RegistryListener {
   private readonly unallocated = new Map<number, { readonly block: ReceivedBlock; readonly at: number }[]>();
   /** Per placement (receiver id): the last event sequence number applied. */
   private readonly applied = new Map<string, number>();
+  /** Per stream: writers of placements that ended, oldest first (at most 1,000). */
+  private readonly ended = new Map<number, Set<string>>();
   private closed = false;
 
   constructor(
@@ -132,6 +134,14 @@ export class ReceiverTracker implements RegistryListener {
     if (before === undefined) n = queue.length;
     else while (n < queue.length && queue[n].at < before) n++;
     return queue.splice(0, n).map((e) => e.block);
+  }
+
+  /**
+   * The stream's writers whose placement ended (its worker lost, it stopped, it moved): the
+   * log seals each before reading it. The last 1,000 a stream.
+   */
+  endedWriters(streamId: number): string[] {
+    return [...(this.ended.get(streamId) ?? [])];
   }
 
   /** The stream's writer that runs now (its blocks come as reports), if any. */
@@ -229,6 +239,7 @@ export class ReceiverTracker implements RegistryListener {
     this.receivers.clear();
     this.unallocated.clear();
     this.applied.clear();
+    this.ended.clear();
   }
 
   /** Worker ids running this job's receivers (one entry per receiver). */
@@ -237,7 +248,7 @@ export class ReceiverTracker implements RegistryListener {
   }
 
   get size(): number {
-    return this.receivers.size + this.unallocated.size + this.applied.size;
+    return this.receivers.size + this.unallocated.size + this.applied.size + this.ended.size;
   }
 
   workerAdded(): void {
@@ -293,6 +304,7 @@ export class ReceiverTracker implements RegistryListener {
       // Placed again: it starts at the rate backpressure set last, not at the initial rate.
       initial_rate: r.rate || (r.options.initialRate ?? 0),
     };
+    if (r.writer) this.writerEnded(r.streamId, r.writer);
     r.workerId = w.id;
     r.writer = writer;
     r.receiverId = receiverId;
@@ -304,6 +316,13 @@ export class ReceiverTracker implements RegistryListener {
       if (r.stopping || this.closed) r.resolveStopped();
       else this.failed(r, w.id, `the worker could not start the receiver: ${res.message}`);
     });
+  }
+
+  private writerEnded(streamId: number, writer: string): void {
+    let set = this.ended.get(streamId);
+    if (!set) this.ended.set(streamId, (set = new Set()));
+    set.add(writer);
+    if (set.size > 1000) set.delete(set.values().next().value!);
   }
 
   private endMove(r: TrackedReceiver): void {

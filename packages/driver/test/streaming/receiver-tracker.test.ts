@@ -94,6 +94,9 @@ test("backpressure's rate goes with every answer to the receiver's reports; plac
     await new Promise((r) => setTimeout(r, 1100)); // the restart delay
     assert.equal(started.length, 2);
     assert.deepEqual([started[1].desc.max_rate, started[1].desc.initial_rate], [5000, 1234.5]);
+    // The first placement's writer ended: its log is sealed before it is read; the new one runs.
+    assert.deepEqual(tracker.endedWriters(0), [started[0].desc.writer]);
+    assert.deepEqual(tracker.liveWriters(0), [started[1].desc.writer]);
   } finally {
     tracker.close();
   }

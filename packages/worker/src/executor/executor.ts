@@ -7,6 +7,7 @@ import {
   linePieces,
   parseReceivedBlockId,
   SluiceError,
+  walRecordFenced,
   walWriterName,
   type ErrorCode,
   type BlockRead,
@@ -265,6 +266,18 @@ export class Executor {
             const locations = [{ worker_id: this.selfId, address: this.selfAddress() }];
             if (wal) {
               const place = await wal.append(blockId, parseReceivedBlockId(blockId)?.seq ?? 0, count, data, firstPosition);
+              // Replaced while it was cut off or frozen: the driver sealed this writer's log
+              // without the record, so it is not stored (the source sends its records again
+              // to the placement that replaced this one), and the receiver stops.
+              if (await walRecordFenced(place, writer)) {
+                if (!dropped) {
+                  dropped = true;
+                  log.warn({ blockId }, 'this receiver was replaced (its write-ahead log is sealed); stopping it');
+                  this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
+                }
+                answer('the receiver was replaced on another worker (its write-ahead log is sealed)', 'SLUICE_CANCELLED');
+                return;
+              }
               this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
               events.block({ block_id: blockId, num_records: count, locations, wal: place, ...position });
               answer();

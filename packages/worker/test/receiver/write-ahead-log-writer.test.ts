@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ReceivedBlockLog, parseSegmentFileName, readWalRecord, scanWalSegment, type ReceivedBlock, type WalPlace } from '@sluice/core/internal';
+import { ReceivedBlockLog, parseSegmentFileName, readWalRecord, scanWalSegment, walRecordFenced, type ReceivedBlock, type WalPlace } from '@sluice/core/internal';
 import { WriteAheadLogWriter } from '../../src/receiver/write-ahead-log-writer.js';
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
@@ -87,6 +87,37 @@ test('the block log hands every logged block to one batch: reported ones, and th
     assert.deepEqual(Object.keys(log.data().allocated), ['wB']);
     assert.deepEqual(Object.keys(log.data().cleared), ['wB']);
     await b.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a writer the tracker ended is sealed before its log is read: what it appends after (a woken zombie) is fenced, never taken, and deleted', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-seal-'));
+  try {
+    // wA logs blocks 0..2 (two segments), then its placement is replaced (wB) while it is frozen.
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    const append = (seq: number): Promise<WalPlace> => a.append(`input_j_0_wA_${seq}`, seq, 1, bytes(10, seq));
+    const before = [await append(0), await append(1), await append(2)];
+    assert.deepEqual(await Promise.all(before.map((p) => walRecordFenced(p, 'wA', 0))), [false, false, false], 'no fence: every append stands');
+    const log = new ReceivedBlockLog(0, dir);
+    const first = await log.take([], ['wB'], ['wA']);
+    assert.deepEqual(first.map((x) => x.blockId), ['input_j_0_wA_0', 'input_j_0_wA_1', 'input_j_0_wA_2']);
+    assert.ok(fs.existsSync(path.join(dir, 'wA.fence')) && fs.existsSync(path.join(dir, 'wA.sealed')));
+    assert.deepEqual(await Promise.all(before.map((p) => walRecordFenced(p, 'wA', 0))), [false, false, false], 'records inside the seal are counted: their stores stand');
+    // Woken: it appends block 3 to its open segment and rolls a new one for 4.
+    const late = [await append(3), await append(4)];
+    assert.equal(new Set(late.map((p) => p.path)).size, 2, 'the late blocks are in the sealed segment and a new one');
+    assert.deepEqual(await Promise.all(late.map((p) => walRecordFenced(p, 'wA', 0))), [true, true], 'records outside the seal are refused');
+    assert.deepEqual(await log.take([], ['wB'], ['wA']), [], 'nothing it appended after the seal is taken');
+    // A driver restarted from these marks honours the seal too.
+    const restored = new ReceivedBlockLog(0, dir);
+    restored.restore(JSON.parse(JSON.stringify(log.data())));
+    assert.deepEqual(await restored.take([], ['wB']), []);
+    await a.close();
+    // Its batch forgotten: every segment of wA goes, the one opened after the seal included.
+    await log.clear(first, ['wB']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.wal')), []);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

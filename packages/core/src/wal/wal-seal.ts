@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SluiceError } from '../errors.js';
+import { scanWalSegment, type WalPlace } from './wal-segment.js';
+
+/**
+ * Fencing a receiver placement that was replaced (its worker declared lost, then woken or
+ * cut off rather than dead), in the log directory both sides see: the write-ahead log's
+ * answer to Spark's ReceiverTracker refusing a receiver not scheduled where it runs.
+ *
+ * The driver seals an ended writer before it reads the writer's log for blocks never
+ * reported: it creates `<writer>.fence`, then scans each of the writer's segments to its
+ * last complete record, then writes `<writer>.sealed` (atomically: a temporary file
+ * renamed) with each segment's end. Only the records inside the seal are the writer's
+ * blocks; whatever the writer appends later (a record it finishes after a SIGSTOP, a new
+ * segment) is never read.
+ *
+ * The writer, after each append (fsynced) and before its receiver's store() resolves
+ * (before the receiver acknowledges its source), looks for the fence. No fence: the record
+ * was complete before the fence existed, so before the driver's scan, which then holds it.
+ * A fence: it waits for the seal and its record counts only if the seal holds it; else its
+ * store() is refused (the source sends those records again to the receiver that replaced
+ * it) and the receiver stops. So an acknowledged record is always in the seal (nothing
+ * lost), and a record outside it is never acknowledged (counted by the new placement only).
+ */
+export interface WalSeal {
+  /** Each segment file name of the writer at the seal, and the offset after its last complete record. */
+  readonly segments: Readonly<Record<string, number>>;
+}
+
+export function fenceFileName(writer: string): string {
+  return `${writer}.fence`;
+}
+
+export function sealFileName(writer: string): string {
+  return `${writer}.sealed`;
+}
+
+/** The writer of a fence or seal file's name; undefined for other files. */
+export function parseSealFileName(name: string): { readonly writer: string; readonly kind: 'fence' | 'sealed' } | undefined {
+  const m = /^([A-Za-z0-9-]+)\.(fence|sealed)$/.exec(name);
+  return m ? { writer: m[1], kind: m[2] as 'fence' | 'sealed' } : undefined;
+}
+
+/** The writer's seal, if it was sealed. */
+export async function readWalSeal(dir: string, writer: string): Promise<WalSeal | undefined> {
+  const file = path.join(dir, sealFileName(writer));
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SluiceError('SLUICE_CHECKPOINT', `cannot read the write-ahead log seal '${file}': ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const d = JSON.parse(text) as Partial<WalSeal>;
+    if (typeof d.segments !== 'object' || d.segments === null) throw new Error('no segments');
+    return { segments: d.segments };
+  } catch (err) {
+    throw new SluiceError('SLUICE_CHECKPOINT', `the write-ahead log seal '${file}' is damaged (${(err as Error).message}); delete it to read the writer's segments to their ends`, { cause: err });
+  }
+}
+
+/**
+ * Seal an ended writer (driver side): fence, scan `segmentNames` (the writer's segments
+ * listed after the fence) to their last complete records, write the seal. A seal already
+ * written (an earlier pass, a driver that restarted) is returned as it is.
+ */
+export async function sealWriter(dir: string, writer: string, segmentNames: readonly string[]): Promise<WalSeal> {
+  const existing = await readWalSeal(dir, writer);
+  if (existing) return existing;
+  try {
+    await fs.promises.writeFile(path.join(dir, fenceFileName(writer)), '', { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot fence write-ahead log writer ${writer} in '${dir}': ${(err as Error).message}`, { cause: err });
+    }
+  }
+  // Listed after the fence: a segment the writer opens later is not in the seal.
+  const names = new Set(segmentNames);
+  for (const n of await fs.promises.readdir(dir)) if (n.startsWith(`${writer}.`) && n.endsWith('.wal')) names.add(n);
+  const segments: Record<string, number> = {};
+  for (const name of [...names].sort()) segments[name] = (await scanWalSegment(path.join(dir, name), 0)).endOffset;
+  const seal: WalSeal = { segments };
+  const file = path.join(dir, sealFileName(writer));
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.promises.writeFile(tmp, JSON.stringify(seal));
+  await fs.promises.rename(tmp, file);
+  return seal;
+}
+
+/** How long a fenced writer waits for the driver's seal before it refuses its record. */
+export const SEAL_WAIT_MS = 10_000;
+
+/**
+ * Writer side, after an append: whether the record at `place` is outside its writer's log
+ * (fenced: the driver sealed the writer without it). False when there is no fence.
+ */
+export async function walRecordFenced(place: WalPlace, writer: string, waitMs = SEAL_WAIT_MS): Promise<boolean> {
+  const dir = path.dirname(place.path);
+  try {
+    await fs.promises.access(path.join(dir, fenceFileName(writer)));
+  } catch {
+    return false;
+  }
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const seal = await readWalSeal(dir, writer).catch(() => undefined);
+    if (seal) {
+      const end = seal.segments[path.basename(place.path)];
+      return end === undefined || place.offset + place.length > end;
+    }
+    if (Date.now() >= until) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
