@@ -462,6 +462,7 @@ export class DriverNode {
         callback(null, {
           known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined),
           decommission: this.decommissioner.phase(call.request.worker_id) !== undefined,
+          lost_peers: this.registry.lostPeers(),
         });
       },
       ListWorkers: (_call, callback) => {

@@ -410,6 +410,7 @@ export class WorkerNode {
         this.retryDelayMs = 0;
         this.lastUnreachableLog = 0;
         if (this.state !== 'running') return;
+        if (res && res.lost_peers.length > 0) this.shuffle.peersLost(res.lost_peers);
         if (res?.decommission && this.leaving === undefined) {
           this.log.info('the driver asks this worker to leave (decommission)');
           if (this.opts.onDecommissionRequested) this.opts.onDecommissionRequested();

@@ -69,6 +69,9 @@ export { DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
 /** When a suspect worker's port is probed, after its connection dropped or a call failed. */
 const PROBE_DELAYS_MS = [20, 300, 2000] as const;
 
+/** How long the workers are told of a worker declared lost (lostPeers). */
+const LOST_PEER_NOTICE_MS = 60_000;
+
 /**
  * Cluster membership: who the workers are, how many free slots each has, and when
  * each was last heard from. A worker silent for `workerTimeoutMs` is declared lost; so is
@@ -86,6 +89,8 @@ export class WorkerRegistry {
   private readonly listeners: RegistryListener[] = [];
   private checkEveryMs = 500;
   private lastCheck: number | undefined;
+  /** Addresses of workers declared lost, and when (the last minute's). */
+  private readonly lost = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -217,8 +222,25 @@ export class WorkerRegistry {
     probeAfter(PROBE_DELAYS_MS);
   }
 
+  /**
+   * Addresses of workers declared lost in the last minute that no registered worker has
+   * now, for every worker's heartbeat answer: a fetch still waiting on one (a frozen peer
+   * holds its connections open and answers nothing) is given up at once.
+   */
+  lostPeers(): string[] {
+    const now = this.clock.now();
+    const live = new Set([...this.workers.values()].map((w) => w.address));
+    const out: string[] = [];
+    for (const [address, at] of this.lost) {
+      if (now - at > LOST_PEER_NOTICE_MS) this.lost.delete(address);
+      else if (!live.has(address)) out.push(address);
+    }
+    return out;
+  }
+
   private remove(w: WorkerInfo, reason: string): void {
     this.workers.delete(w.id);
+    this.lost.set(w.address, this.clock.now());
     w.endpoint.close();
     this.log.warn({ workerId: w.id, address: w.address, reason }, 'worker lost');
     for (const l of [...this.listeners]) l.workerLost(w, reason);

@@ -121,3 +121,20 @@ describe('WorkerRegistry', () => {
     assert.deepEqual(registry.responsive().map((x) => x.id), ['w1', 'w2']);
   });
 });
+
+test('the workers are told of a peer declared lost for a minute, unless it registered again at its address', () => {
+  const { clock, registry } = setup();
+  registry.register('w1', 'h:1', 1);
+  registry.register('w2', 'h:2', 1);
+  assert.deepEqual(registry.lostPeers(), []);
+  registry.markLost('w1', 'test');
+  assert.deepEqual(registry.lostPeers(), ['h:1']);
+  // Back at the same address (a frozen worker woken): fetches to it are no longer given up.
+  registry.register('w1', 'h:1', 1);
+  assert.deepEqual(registry.lostPeers(), []);
+  registry.markLost('w2', 'test');
+  clock.advance(59_000);
+  assert.deepEqual(registry.lostPeers(), ['h:2']);
+  clock.advance(2_000);
+  assert.deepEqual(registry.lostPeers(), [], 'a minute later it is forgotten');
+});

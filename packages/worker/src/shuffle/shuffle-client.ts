@@ -66,6 +66,8 @@ export class ShuffleClient {
   private readonly clients = new Map<string, wire.WorkerClient>();
   /** The open shuffle stream to each peer address (a closed one is forgotten at once). */
   private readonly streams = new Map<string, PeerFetchStream>();
+  /** Block fetches waiting on each peer address: each gives up on its peer when called. */
+  private readonly blockFetches = new Map<string, Set<(why: string) => void>>();
 
   constructor(
     private readonly selfWorkerId: string,
@@ -240,6 +242,22 @@ export class ShuffleClient {
   }
 
   /**
+   * The driver declared the workers at these addresses lost (its heartbeat answer): block
+   * fetches still waiting on one give up on it now and go to the block's next location (a
+   * replica, or the write-ahead log), rather than waiting out the silence bound on a peer
+   * that is frozen or cut off and holds its connection open. Once the peer is registered
+   * again the driver no longer names it.
+   */
+  peersLost(addresses: readonly string[]): void {
+    for (const a of addresses) {
+      const waiting = this.blockFetches.get(a);
+      if (!waiting || waiting.size === 0) continue;
+      this.log.warn({ peer: a, fetches: waiting.size }, 'block fetch: the driver declared the peer lost; trying the next location');
+      for (const giveUp of [...waiting]) giveUp('declared lost by the driver');
+    }
+  }
+
+  /**
    * A stored block from the first of `locations` (other than this worker) that has it;
    * else what each one answered (`misses`), for an error message that tells the truth.
    */
@@ -263,10 +281,20 @@ export class ShuffleClient {
         let parts: Buffer[] = [];
         let missing = false;
         let done = false;
+        let waiting = this.blockFetches.get(loc.address);
+        if (!waiting) this.blockFetches.set(loc.address, (waiting = new Set()));
+        const onPeer = waiting;
+        const giveUp = (why: string): void => {
+          settle(`unreachable (${why})`);
+          call.cancel();
+        };
+        onPeer.add(giveUp);
         const settle = (r: Uint8Array[] | string): void => {
           if (done) return;
           done = true;
           clearTimeout(silent);
+          onPeer.delete(giveUp);
+          if (onPeer.size === 0 && this.blockFetches.get(loc.address) === onPeer) this.blockFetches.delete(loc.address);
           resolve(r);
         };
         const call = client.GetBlock({ block_id: blockId }, secretMetadata(this.security.secret), { deadline: Date.now() + 30_000 });

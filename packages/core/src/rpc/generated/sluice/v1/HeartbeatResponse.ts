@@ -4,9 +4,11 @@
 export interface HeartbeatResponse {
   'known'?: (boolean);
   'decommission'?: (boolean);
+  'lost_peers'?: (string)[];
 }
 
 export interface HeartbeatResponse__Output {
   'known': (boolean);
   'decommission': (boolean);
+  'lost_peers': (string)[];
 }
