@@ -3288,6 +3288,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'batches ending out of order' }],
   },
   {
+    id: 'wal-cleared-before-every-kept-file',
+    what: "a forgotten batch's write-ahead log segments are deleted once the newest metadata file records it completed, while the files before it, kept as fallbacks for a damaged newest one, still list it pending",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    const count = this.durableWrites + this.keep - 1;',
+    replace: '    const count = this.durableWrites;',
+    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'waits for as many durable writes' }],
+  },
+  {
     id: 'graceful-stop-generates-on',
     what: 'a graceful stop goes on generating batches on the clock while it works off a backlog: they are left pending, listed by every metadata file and re-run by the next start (a backlog carried over that grows with the time the stop takes)',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -201,9 +201,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       this.ssc.streamingBackend().removeBlocks(gone.map((b) => b.blockId));
       const log = this.blockLog();
       const live = this.liveWriters;
-      // The segments go once the metadata recording these batches as completed is durable: a
-      // driver that dies before re-runs them from an older checkpoint, reading their blocks
-      // from the log. Not in the log's queue meanwhile: the next batches' takes go on.
+      // The segments go once every metadata file kept records these batches as completed: a
+      // driver that dies before re-runs them from an older checkpoint (or one that falls back
+      // from a damaged newest file to the one before it), reading their blocks from the log. Not in the log's queue meanwhile: the next batches' takes go on.
       void this.ssc.metadataWritten().then((ok) => {
         // Not durable (failed, or skipped for want of space): kept; a later clear deletes them
         // (the log's marks are per writer, so it covers these blocks too).

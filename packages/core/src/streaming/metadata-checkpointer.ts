@@ -74,6 +74,9 @@ export class MetadataCheckpointer {
   private lastDurable = true;
   /** The error of a write that failed for good: every later write fails with it. */
   private broken: Error | undefined;
+  /** Durable metadata writes so far, and who waits for a count of them. */
+  private durableWrites = 0;
+  private durableWaiters: { count: number; resolve: (ok: boolean) => void }[] = [];
 
   /**
    * `onError`: a completion's metadata could not be written (the context stops with it).
@@ -161,6 +164,21 @@ export class MetadataCheckpointer {
    */
   written(): Promise<boolean> {
     return this.chain.then(() => this.lastDurable);
+  }
+
+  /**
+   * Resolves once every metadata file the store keeps records what was asked for so far: the
+   * writes asked for so far are done (the last durable), then `keep - 1` more are durable, so a
+   * recovery that falls back from a damaged newest file to an older one finds it there too
+   * (as the state checkpoints every kept file refers to are kept). False when a write was not
+   * durable (failed, or skipped for want of space); never resolves if no more writes come (the
+   * context stopped: what waits on it is done by a later run).
+   */
+  async writtenInEveryKept(): Promise<boolean> {
+    if (!(await this.written())) return false;
+    const count = this.durableWrites + this.keep - 1;
+    if (this.durableWrites >= count) return true;
+    return new Promise((resolve) => this.durableWaiters.push({ count, resolve }));
   }
 
   /** `md` to be written; the write already queued takes it instead of its older snapshot. */
@@ -260,6 +278,10 @@ export class MetadataCheckpointer {
     }
     this.recentRefs.push(refsOf(md));
     while (this.recentRefs.length > this.keep) this.recentRefs.shift();
+    this.durableWrites++;
+    const due = this.durableWaiters.filter((w) => w.count <= this.durableWrites);
+    this.durableWaiters = this.durableWaiters.filter((w) => w.count > this.durableWrites);
+    for (const w of due) w.resolve(true);
   }
 
   /**

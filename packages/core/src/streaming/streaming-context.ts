@@ -928,12 +928,15 @@ export class StreamingContext {
   }
 
   /**
-   * @internal Resolves once every metadata checkpoint asked for so far is written (at once
-   * without a checkpoint directory): true when the last is durable. What only a recovery from an
-   * older checkpoint would need (a forgotten batch's write-ahead log) is deleted after it.
+   * @internal Resolves once every metadata checkpoint the directory keeps records what was
+   * asked for so far (at once without a checkpoint directory): the writes asked for are done
+   * and as many more durable as there are older files kept; false when one was not durable.
+   * What only a recovery from an older checkpoint would need (a forgotten batch's write-ahead
+   * log) is deleted after it: a damaged newest file falls back to the one before it, which may
+   * still list that batch as pending.
    */
   metadataWritten(): Promise<boolean> {
-    return this.checkpointer?.written() ?? Promise.resolve(true);
+    return this.checkpointer?.writtenInEveryKept() ?? Promise.resolve(true);
   }
 
   /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */

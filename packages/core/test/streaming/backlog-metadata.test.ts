@@ -222,11 +222,36 @@ test('batches ending out of order (concurrentJobs 2): the end of t + 1 keeps wha
   assert.deepEqual(data.batches.map(([t, files]) => [t, files.map((f) => path.basename(f.file))]), [[heldTime, ['a.txt']]], 'the held batch keeps its files');
   assert.ok(stream.generated.has(heldTime), 'the held batch keeps its RDD');
   // And the newest metadata file lists it pending with its file.
-  await (ssc as unknown as { metadataWritten(): Promise<boolean> }).metadataWritten();
+  await (ssc as unknown as { checkpointer: MetadataCheckpointer }).checkpointer.flush();
   const [newest] = await new MetadataStore(openCheckpointStore(dir)).readAll();
   assert.deepEqual(fromTimeRuns(newest.pendingRuns, 100, 'x'), [heldTime]);
   const fileInput = Object.values(newest.inputs)[0] as { batches: [number, unknown[]][] };
   assert.deepEqual(fileInput.batches.map(([t]) => t), [heldTime]);
   release();
   await ssc.stop();
+});
+
+test('what waits for every kept metadata file (a forgotten batch\'s log segments) waits for as many durable writes as files are kept', async () => {
+  const dir = path.join(root, 'kept');
+  const graph = { sc: context(), batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], fingerprint: () => metadata([]).fingerprint };
+  const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err), 3);
+  await checkpointer.init();
+  await checkpointer.batchGenerated(100, 200);
+  checkpointer.batchCompleted(100, 200);
+  let kept = false;
+  void checkpointer.writtenInEveryKept().then((ok) => (kept = ok));
+  await checkpointer.flush();
+  await new Promise((r) => setImmediate(r));
+  // Only the newest file records batch 100 as completed: the two before list it pending.
+  const lists = async (): Promise<number[][]> => (await new MetadataStore(openCheckpointStore(dir)).readAll()).map((md) => fromTimeRuns(md.pendingRuns, 100, 'x'));
+  assert.deepEqual(await lists(), [[], [100]]);
+  assert.equal(kept, false, 'not while an older kept file lists the batch pending');
+  await checkpointer.batchGenerated(200, 300);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(kept, false);
+  await checkpointer.batchGenerated(300, 400);
+  await checkpointer.flush();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(await lists(), [[200, 300], [200], []], 'the 3 kept files, newest first: none lists 100');
+  assert.equal(kept, true);
 });
