@@ -24,6 +24,16 @@ const keyed: [string, number][] = [1, 7, 60, 400, 2500].flatMap((d, i) => Array.
 // Strata of 0 to 300 pairs a key, one a tuple key.
 const strata: [string | [string, number], number][] = [...Array.from({ length: 300 }, (_, i): [string, number] => [['a', 'b', 'c', 'd', 'e'][i % 5], i]), ...Array.from({ length: 31 }, (_, i): [[string, number], number] => [['t', 1], 1000 + i])];
 const ranges: [number, number][] = [[200, 400], [250, 262], [nums[7], nums[7]], [0, 999], [-5, -1]];
+// The approximate actions' data: 8 partitions each, 0-3 alike (the fixture holds 4-7 past the timeout).
+const alike = <T>(one: T[], held: T[]): T[] => [...one, ...one, ...one, ...one, ...held];
+const sumPart = Array.from({ length: 150 }, () => int(-50, 200));
+const meanPart = Array.from({ length: 10 }, () => int(0, 100) / 4);
+const pairPart = Array.from({ length: 30 }, (_, i): [string, number] => [['a', 'b', 'c', 'd'][i < 4 ? i : int(0, 4)], i]);
+const approx = {
+  sums: alike(sumPart, Array.from({ length: 600 }, () => int(-500, 900))),
+  means: alike(meanPart, Array.from({ length: 40 }, () => int(-100, 300))),
+  pairs: alike(pairPart, Array.from({ length: 120 }, (_, i): [string, number] => [['a', 'e', 'c'][int(0, 3)], i])),
+};
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-spark-gaps-'));
 const inputFile = path.join(tmp, 'inputs.json');
@@ -32,7 +42,7 @@ const bigLines = 100_000;
 const big = path.join(tmp, 'big.txt');
 const bigLine = (i: number): string => `line ${i} ${'x'.repeat(60 + (i % 17))}`;
 fs.writeFileSync(big, Array.from({ length: bigLines }, (_, i) => bigLine(i) + '\n').join(''));
-fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata, big, bigLines }));
+fs.writeFileSync(inputFile, JSON.stringify({ nums, ranges, words, dir: tmp, mixed, keyed, strata, big, bigLines, approx }));
 
 const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
@@ -186,6 +196,144 @@ test('countApprox: by the timeout, the partitions counted give an estimate with 
   assert.deepEqual(r.fast, { mean: 777, confidence: 1, low: 777, high: 777 });
   assert.deepEqual(r.fastFinal, r.fast);
   for (const [name, re] of [['countApprox.badTimeout', /timeoutMs must be a finite number of milliseconds >= 0, got -1/], ['countApprox.badConfidence', /confidence must be in \[0, 1\].*got 1\.5/]] as const) {
+    const e = failed(name);
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
+    assert.match(e.error, re, name);
+  }
+});
+
+type Bounded = { mean: number; confidence: number; low: number; high: number };
+type Approx<R> = { initial: R; isFinal: boolean; final: R };
+const Z95 = 1.6448536269514722; // the normal quantile at 0.95
+
+/** Count, sum, mean and sample variance of `xs` in two passes. */
+function moments(xs: readonly number[]): { n: number; sum: number; mean: number; sampleVar: number } {
+  const n = xs.length;
+  const sum = xs.reduce((a, b) => a + b, 0);
+  const mean = sum / n;
+  return { n, sum, mean, sampleVar: xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1) };
+}
+
+/** P(T <= t), T Student's t with a whole df: 1/2 plus its density integrated from 0 (Simpson, 4,000 steps); then the quantile by bisection. */
+function tQuantile(q: number, df: number): number {
+  const gammaHalf = (n: number): number => {
+    let g = n % 2 === 1 ? Math.sqrt(Math.PI) : 1;
+    for (let x = n % 2 === 1 ? 0.5 : 1; x < n / 2; x++) g *= x;
+    return g;
+  };
+  const c = gammaHalf(df + 1) / (Math.sqrt(df * Math.PI) * gammaHalf(df));
+  const f = (x: number): number => c * Math.pow(1 + (x * x) / df, -(df + 1) / 2);
+  const cdf = (t: number): number => {
+    const h = t / 4000;
+    let s = f(0) + f(t);
+    for (let i = 1; i < 4000; i++) s += (i % 2 === 1 ? 4 : 2) * f(i * h);
+    return 0.5 + (s * h) / 3;
+  };
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The smallest k with P(X <= k) >= q, X Poisson(lambda), its terms summed. */
+function poissonQuantile(lambda: number, q: number): number {
+  let term = Math.exp(-lambda);
+  let cdf = term;
+  let k = 0;
+  while (cdf < q) {
+    k++;
+    term *= lambda / k;
+    cdf += term;
+  }
+  return k;
+}
+
+const near = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
+
+/** Which k of partitions 0-3 (alike) fits `fits`: exactly one must. */
+function countedOf(fits: (k: number) => boolean, what: string): number {
+  const ks = [1, 2, 3, 4].filter(fits);
+  assert.equal(ks.length, 1, `${what}: the initial value fits k = ${JSON.stringify(ks)} of the partitions 0-3 counted`);
+  return ks[0];
+}
+
+test("sumApprox: by the timeout, the partitions summed stand for the rest with Spark's SumEvaluator interval (normal past 100 elements); the exact sum once the job ends; bad arguments refused", () => {
+  const { held, fast } = got<{ held: Approx<Bounded>; fast: Approx<Bounded> }>('sumApprox');
+  const total = approx.sums.reduce((a, b) => a + b, 0);
+  assert.equal(held.isFinal, false, 'partitions 4-7 were held past the timeout');
+  assert.equal(held.initial.confidence, 0.9);
+  // k copies of partition 0 summed (150 k elements): the estimate sum + mean * 150 k (1 - p) / p, p = k / 8 (8 x its sum whatever k).
+  const bound = (k: number): { mean: number; low: number; high: number } => {
+    const { n, sum, mean, sampleVar } = moments(Array.from({ length: k }, () => sumPart).flat());
+    const p = k / 8;
+    const rest = (n * (1 - p)) / p;
+    const countVar = (n * (1 - p)) / (p * p);
+    const meanVar = sampleVar / n;
+    const sd = Math.sqrt(mean * mean * countVar + rest * rest * meanVar + meanVar * countVar);
+    return { mean: sum + mean * rest, low: sum + mean * rest - Z95 * sd, high: sum + mean * rest + Z95 * sd };
+  };
+  const k = countedOf((j) => near(held.initial.low, bound(j).low, 1e-6), `low ${held.initial.low}`);
+  const want = bound(k);
+  assert.ok(near(held.initial.mean, want.mean, 1e-9) && near(held.initial.mean, 8 * moments(sumPart).sum, 1e-9), JSON.stringify({ got: held.initial, want }));
+  assert.ok(near(held.initial.high, want.high, 1e-6), JSON.stringify({ got: held.initial, want }));
+  // Exact as Spark's StatCounter.sum is: count x mean (the last digits may differ from the sum's).
+  for (const [r, what] of [[held.final, 'final'], [fast.initial, 'fast']] as const) {
+    assert.ok(near(r.mean, total, 1e-12) && r.confidence === 1 && r.low === r.mean && r.high === r.mean, `${what}: ${JSON.stringify(r)} against ${total}`);
+  }
+  assert.equal(fast.isFinal, true);
+  assert.deepEqual(fast.final, fast.initial);
+  const e = failed('sumApprox.badTimeout');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /rdd\.sumApprox: timeoutMs must be a finite number of milliseconds >= 0, got NaN/);
+});
+
+test("meanApprox: by the timeout, the mean of the elements counted with Student's t interval (up to 100 elements), as Spark's MeanEvaluator; the exact mean once the job ends", () => {
+  const { held, fast } = got<{ held: Approx<Bounded>; fast: Approx<Bounded> }>('meanApprox');
+  const exact = moments(approx.means).mean;
+  assert.equal(held.isFinal, false);
+  assert.equal(held.initial.confidence, 0.95);
+  const bound = (k: number): { low: number; high: number } => {
+    const { n, mean, sampleVar } = moments(Array.from({ length: k }, () => meanPart).flat());
+    const half = tQuantile(0.975, n - 1) * Math.sqrt(sampleVar / n);
+    return { low: mean - half, high: mean + half };
+  };
+  const k = countedOf((j) => near(held.initial.low, bound(j).low, 1e-6), `low ${held.initial.low}`);
+  assert.ok(near(held.initial.mean, moments(meanPart).mean, 1e-9), JSON.stringify(held.initial));
+  assert.ok(near(held.initial.high, bound(k).high, 1e-6), JSON.stringify({ got: held.initial, want: bound(k) }));
+  assert.ok(near(held.final.mean, exact, 1e-12), `${held.final.mean} against ${exact}`);
+  assert.deepEqual(held.final, { mean: held.final.mean, confidence: 1, low: held.final.mean, high: held.final.mean });
+  assert.equal(fast.isFinal, true);
+  assert.ok(near(fast.initial.mean, exact, 1e-12));
+  const e = failed('meanApprox.badConfidence');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /rdd\.meanApprox: confidence must be in \[0, 1\].*got -0\.1/);
+});
+
+test("countByKeyApprox / countByValueApprox: each key's count in the partitions counted, bounded as a count (Spark's GroupedCountEvaluator: the rest Poisson), a key seen only later absent; exact once the job ends", () => {
+  const { held, fast } = got<{ held: Approx<[string, Bounded][]>; fast: Approx<[unknown, Bounded][]> }>('countByKeyApprox');
+  const countsOf = <K>(xs: readonly K[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of xs) m.set(JSON.stringify(x), (m.get(JSON.stringify(x)) ?? 0) + 1);
+    return m;
+  };
+  const exactOf = (xs: readonly unknown[]): Map<string, Bounded> => new Map([...countsOf(xs)].map(([k, n]) => [k, { mean: n, confidence: 1, low: n, high: n }]));
+  const asMap = <K>(es: [K, Bounded][]): Map<string, Bounded> => new Map(es.map(([k, b]) => [JSON.stringify(k), b]));
+  assert.equal(held.isFinal, false);
+  const inPart = countsOf(pairPart.map(([k]) => k));
+  // k of partitions 0-3 counted: key c seen c_p k times, the rest Poisson(c_p k (1 - p) / p) = Poisson(c_p (8 - k)).
+  const bounds = (k: number): Map<string, Bounded> => new Map([...inPart].map(([key, c]) => [key, { mean: c * 8, confidence: 0.8, low: c * k + poissonQuantile(c * (8 - k), 0.1), high: c * k + poissonQuantile(c * (8 - k), 0.9) }]));
+  const initial = asMap(held.initial);
+  const k = countedOf((j) => JSON.stringify([...bounds(j)].sort()) === JSON.stringify([...initial].sort()), JSON.stringify(held.initial));
+  assert.ok(k >= 1 && !initial.has('"e"'), "key e is only in the held partitions");
+  assert.deepEqual(asMap(held.final), exactOf(approx.pairs.map(([key]) => key)));
+  assert.equal(fast.isFinal, true);
+  assert.deepEqual(asMap(fast.initial), exactOf(mixed), 'countByValueApprox of 30,000 numbers, strings and tuples, by value');
+  assert.deepEqual(asMap(fast.final), asMap(fast.initial));
+  for (const [name, re] of [['countByValueApprox.badConfidence', /rdd\.countByValueApprox: confidence must be in \[0, 1\].*got 2/], ['countByKeyApprox.badTimeout', /rdd\.countByKeyApprox: timeoutMs must be a finite number of milliseconds >= 0, got Infinity/]] as const) {
     const e = failed(name);
     assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
     assert.match(e.error, re, name);

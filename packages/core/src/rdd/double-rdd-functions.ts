@@ -1,5 +1,8 @@
 import { SluiceError } from '../errors.js';
 import type { RDD } from './rdd.js';
+import { MeanEvaluator, SumEvaluator } from './approximate-evaluators.js';
+import { checkApproximateArguments, runApproximateJob } from './approximate-job.js';
+import type { BoundedDouble, PartialResult } from './partial-result.js';
 import { StatCounter, addStatValue, type StatState } from './stat-counter.js';
 
 /**
@@ -15,16 +18,39 @@ export class DoubleRDDFunctions {
 
   /** Count, mean, variance, max and min in one job. An RDD with no partition is an error, as Spark's (reduce of nothing). */
   async stats(this: RDD<number>): Promise<StatCounter> {
-    const addValue = addStatValue;
-    const parts = await this.narrow<StatState>({ kind: 'mapPartitions', withIndex: false, fn: this.ship((it: Iterable<number>): StatState[] => {
-      const s: StatState = { n: 0, mu: 0, m2: 0, max: -Infinity, min: Infinity };
-      for (const x of it) addValue(s, x);
-      return [s];
-    }, 'stats') }).collect();
+    const parts = await statsOfPartitions(this).collect();
     if (parts.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.stats() on an RDD with no partition (rdd ${this.id}): empty collection`);
     const out = new StatCounter();
     for (const p of parts) out.merge(StatCounter.fromState(p));
     return out;
+  }
+
+  /**
+   * The sum within `timeoutMs` milliseconds, as Spark's sumApprox: a PartialResult whose
+   * `initialValue` is the exact sum (`isInitialValueFinal`, confidence 1) when the job ended in
+   * time, else an estimate from the partitions summed by then (Spark's SumEvaluator): their
+   * `count` elements of mean `m` stand for count / p of the same mean (p the fraction of
+   * partitions summed), with a symmetric interval at `confidence` from the variance of that
+   * count and of the mean, the factor Student's t (count - 1 degrees of freedom) up to 100
+   * elements and the normal quantile past; `[-Infinity, Infinity]` with one element summed,
+   * mean 0 and confidence 0 with none. The job goes on: `getFinalValue()` gives the exact sum.
+   */
+  async sumApprox(this: RDD<number>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<BoundedDouble>> {
+    checkApproximateArguments('rdd.sumApprox', timeoutMs, confidence);
+    const total = this.numPartitions;
+    return runApproximateJob<StatState[], BoundedDouble>(statsOfPartitions(this), { kind: 'collect' }, timeoutMs, () => new SumEvaluator(total, confidence));
+  }
+
+  /**
+   * The mean within `timeoutMs` milliseconds, as Spark's meanApprox: exact when the job ended
+   * in time, else the mean of the elements in the partitions done by then with the interval of
+   * a sample mean at `confidence` (Spark's MeanEvaluator: stdev sqrt(sampleVariance / count),
+   * Student's t up to 100 elements, normal past; `[-Infinity, Infinity]` with one element).
+   */
+  async meanApprox(this: RDD<number>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<BoundedDouble>> {
+    checkApproximateArguments('rdd.meanApprox', timeoutMs, confidence);
+    const total = this.numPartitions;
+    return runApproximateJob<StatState[], BoundedDouble>(statsOfPartitions(this), { kind: 'collect' }, timeoutMs, () => new MeanEvaluator(total, confidence));
   }
 
   /** The mean; 0 for no element (Spark's StatCounter.mean). */
@@ -129,4 +155,14 @@ async function histogramCounts(rdd: RDD<number>, buckets: number[], even: boolea
 // Self-contained helper shipped to workers.
 function add(a: number, b: number): number {
   return a + b;
+}
+
+/** One StatState a partition: its elements' count, mean, m2, max and min (stats, sumApprox, meanApprox). */
+function statsOfPartitions(rdd: RDD<number>): RDD<StatState> {
+  const addValue = addStatValue;
+  return rdd.narrow<StatState>({ kind: 'mapPartitions', withIndex: false, fn: rdd.ship((it: Iterable<number>): StatState[] => {
+    const s: StatState = { n: 0, mu: 0, m2: 0, max: -Infinity, min: Infinity };
+    for (const x of it) addValue(s, x);
+    return [s];
+  }, 'stats') });
 }

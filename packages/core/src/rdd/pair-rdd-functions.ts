@@ -1,4 +1,6 @@
 import { sampleByKeyExact } from './sample-by-key-exact.js';
+import { checkApproximateArguments } from './approximate-job.js';
+import type { BoundedDouble, PartialResult } from './partial-result.js';
 import { checkPrecision, precisionFor } from './hyper-log-log.js';
 import { SluiceError } from '../errors.js';
 import { mulberry32, poisson } from '../util/random.js';
@@ -173,6 +175,17 @@ export class PairRDDFunctions {
 
   async countByKey<K, V>(this: RDD<[K, V]>): Promise<Map<K, number>> {
     return this.keys().countByValue();
+  }
+
+  /**
+   * How many pairs each key has, within `timeoutMs` milliseconds, as Spark's countByKeyApprox
+   * (countByValueApprox of the keys): a PartialResult of a Map from each key to a BoundedDouble,
+   * exact when the job ended in time, else each key's count in the partitions counted by then
+   * bounded as countApprox bounds a count.
+   */
+  async countByKeyApprox<K, V>(this: RDD<[K, V]>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<Map<K, BoundedDouble>>> {
+    checkApproximateArguments('rdd.countByKeyApprox', timeoutMs, confidence);
+    return this.keys().countByValueApprox(timeoutMs, confidence);
   }
 
   /**

@@ -33,6 +33,24 @@ export class PartialResult<R> {
     return this.final;
   }
 
+  /** Calls `handler` with the final value once the job ended (Spark's onComplete); returns this. */
+  onComplete(handler: (value: R) => void): this {
+    this.final.then(handler, () => undefined);
+    return this;
+  }
+
+  /** Calls `handler` with the job's error if it failed (Spark's onFail). */
+  onFail(handler: (error: Error) => void): void {
+    this.final.then(() => undefined, handler);
+  }
+
+  /** This result with `f` applied to its initial and its final value (Spark's map). */
+  map<U>(f: (value: R) => U): PartialResult<U> {
+    const final = this.final.then(f);
+    final.catch(() => undefined);
+    return new PartialResult(f(this.initialValue), this.isInitialValueFinal, final);
+  }
+
   toString(): string {
     return this.isInitialValueFinal ? `(final: ${show(this.initialValue)})` : `(partial: ${show(this.initialValue)})`;
   }
@@ -79,7 +97,7 @@ export function poissonQuantile(lambda: number, q: number): number {
 }
 
 /** The standard normal quantile, by bisection on its CDF (erf as Abramowitz and Stegun 7.1.26, error < 1.5e-7). */
-function normalQuantile(q: number): number {
+export function normalQuantile(q: number): number {
   let lo = -10;
   let hi = 10;
   for (let i = 0; i < 80; i++) {

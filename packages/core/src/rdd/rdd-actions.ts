@@ -2,7 +2,9 @@ import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
-import { PartialResult, countBound, type BoundedDouble } from './partial-result.js';
+import { CountEvaluator, GroupedCountEvaluator } from './approximate-evaluators.js';
+import { checkApproximateArguments, runApproximateJob } from './approximate-job.js';
+import type { BoundedDouble, PartialResult } from './partial-result.js';
 import type { RDD } from './rdd.js';
 
 /**
@@ -31,30 +33,24 @@ export class RDDActions<T> {
    *   console.log(r.initialValue.low, r.initialValue.high, (await r.getFinalValue()).mean);
    */
   async countApprox(this: RDD<T>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<BoundedDouble>> {
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.countApprox: timeoutMs must be a finite number of milliseconds >= 0, got ${String(timeoutMs)}`);
-    }
-    if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.countApprox: confidence must be in [0, 1] (0.95 for a 95% interval), got ${String(confidence)}`);
-    }
+    checkApproximateArguments('rdd.countApprox', timeoutMs, confidence);
     const total = this.numPartitions;
-    let sum = 0;
-    let merged = 0;
-    const job = this.context.runAction(this, { kind: 'count' }, undefined, (_p, v) => {
-      sum += v as number;
-      merged++;
-    });
-    const exact = job.then((counts): BoundedDouble => {
-      const n = (counts as number[]).reduce((a, b) => a + b, 0);
-      return { mean: n, confidence: 1, low: n, high: n };
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    const first = await Promise.race([exact, expired]).finally(() => clearTimeout(timer));
-    if (first !== undefined) return new PartialResult(first, true, exact);
-    // The job goes on: its failure is getFinalValue()'s, not an unhandled rejection.
-    exact.catch(() => undefined);
-    return new PartialResult(countBound(sum, merged, total, confidence), false, exact);
+    return runApproximateJob<number, BoundedDouble>(this, { kind: 'count' }, timeoutMs, () => new CountEvaluator(total, confidence));
+  }
+
+  /**
+   * How many times each element occurs, within `timeoutMs` milliseconds, as Spark's
+   * countByValueApprox: a PartialResult of a Map from each element seen to a BoundedDouble.
+   * Exact (`isInitialValueFinal`, confidence 1) when the job ended in time; else the counts of
+   * the partitions counted by then, each bounded as countApprox bounds a count (Spark's
+   * GroupedCountEvaluator), an element seen in none of them absent; an empty Map when none was
+   * counted. Elements are equal as `countByValue` takes them (by value). The job goes on:
+   * `getFinalValue()` gives the exact counts.
+   */
+  async countByValueApprox(this: RDD<T>, timeoutMs: number, confidence = 0.95): Promise<PartialResult<Map<T, BoundedDouble>>> {
+    checkApproximateArguments('rdd.countByValueApprox', timeoutMs, confidence);
+    const total = this.numPartitions;
+    return runApproximateJob<[T, number][], Map<T, BoundedDouble>>(this, { kind: 'countByValue' }, timeoutMs, () => new GroupedCountEvaluator<T>(total, confidence));
   }
 
   async first(this: RDD<T>): Promise<T> {

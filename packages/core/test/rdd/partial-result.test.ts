@@ -34,3 +34,22 @@ test('countBound: exact when every partition was counted, [0, Infinity] when non
   // 30 counted in 1 of 4 partitions: the other 3 hold Poisson(90) more.
   assert.deepEqual(countBound(30, 1, 4, 0.95), { mean: 120, confidence: 0.95, low: 30 + quantileBySum(90, 0.025), high: 30 + quantileBySum(90, 0.975) });
 });
+
+test("PartialResult: onComplete and onFail get the job's end, map applies to both values (Spark's)", async () => {
+  const { PartialResult } = await import('../../src/rdd/partial-result.js');
+  const done = new PartialResult(3, false, Promise.resolve(8));
+  const seen: number[] = [];
+  assert.equal(done.onComplete((v) => seen.push(v)), done);
+  const doubled = done.map((v) => v * 2);
+  assert.equal(doubled.initialValue, 6);
+  assert.equal(doubled.isInitialValueFinal, false);
+  assert.equal(await doubled.getFinalValue(), 16);
+  assert.deepEqual(seen, [8]);
+  const boom = new Error('job failed');
+  const failing = new PartialResult(1, false, Promise.reject(boom));
+  const errors: Error[] = [];
+  failing.onFail((e) => errors.push(e));
+  failing.onComplete(() => assert.fail('no final value'));
+  await assert.rejects(failing.map((v) => v + 1).getFinalValue(), /job failed/);
+  assert.deepEqual(errors, [boom]);
+});
