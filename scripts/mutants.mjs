@@ -51,8 +51,8 @@ const MUTATIONS = [
     id: 'disk-full-job-code-lost',
     what: 'a job whose task failed for want of space after its retries fails as SLUICE_TASK_FAILED, not SLUICE_DISK_FULL',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
-    search: " || end.code === 'SLUICE_DISK_FULL') throw",
-    replace: ') throw',
+    search: "'SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT'])",
+    replace: "'SLUICE_TASK_TIMEOUT', 'SLUICE_CHECKPOINT'])",
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'saveAsTextFile into a full disk' }],
   },
   {
@@ -3086,6 +3086,14 @@ const MUTATIONS = [
     search: '    values.forEach((v, p) => all.merge(p, v as U));',
     replace: '    values.forEach((v, p) => (p === 0 ? all.merge(p, v as U) : undefined));',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sumApprox' }],
+  },
+  {
+    id: 'task-code-checkpoint-not-kept',
+    what: "a job whose task failed for a lost checkpoint (local block or reliable file) fails with SLUICE_TASK_FAILED, not the task's SLUICE_CHECKPOINT",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);",
+    replace: "'SLUICE_DISK_FULL']);",
+    tests: ['packages/cli/dist/test/rdd-local-checkpoint.test.js'],
   },
   {
     id: 'sort-bounds-lazy',

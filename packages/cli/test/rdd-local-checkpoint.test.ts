@@ -116,6 +116,7 @@ test('localCheckpoint and checkpoint: checkpoint() after localCheckpoint() is ig
 
 test('localCheckpoint: an unpersisted locally checkpointed RDD cannot be recomputed: the job fails saying why', () => {
   const e = failed('unpersisted');
+  assert.equal(e.code, 'SLUICE_CHECKPOINT');
   assert.match(e.error, /partition \d of rdd \d+ was locally checkpointed \(rdd\.localCheckpoint\(\)\) and its block rdd_\S+ is lost: the worker that held it is gone, or the RDD was unpersisted/);
   assert.match(e.error, /use rdd\.checkpoint\(\) after sc\.setCheckpointDir\(dir\)/);
 });
@@ -124,9 +125,15 @@ test('localCheckpoint: a worker killed with -9 loses its blocks; the job fails w
   assert.ok(victimBlocks >= 1);
   for (const name of ['afterKillLocal', 'afterKillChild']) {
     const e = failed(name);
-    assert.equal(e.code, 'SLUICE_TASK_FAILED', name);
+    // The task's code, not SLUICE_TASK_FAILED: no retry could bring the block back.
+    assert.equal(e.code, 'SLUICE_CHECKPOINT', name);
+    assert.match(e.error, /^task for partition \d+ failed 4 times; most recent failure: /, name);
     assert.match(e.error, /was locally checkpointed \(rdd\.localCheckpoint\(\)\) and its block rdd_\S+ is lost/, name);
     assert.match(e.error, /A local checkpoint does not survive the loss of a worker; use rdd\.checkpoint\(\)/, name);
   }
   assert.deepEqual(got('afterKillReliable'), { length: N, sum: (5 * N * (N - 1)) / 2 });
+  // A reliable checkpoint's part file removed afterwards: SLUICE_CHECKPOINT too, naming the file.
+  const lost = failed('reliableFileLost');
+  assert.equal(lost.code, 'SLUICE_CHECKPOINT', lost.error);
+  assert.match(lost.error, /cannot read checkpoint file '[^']*part-0[^']*': it does not exist/);
 });

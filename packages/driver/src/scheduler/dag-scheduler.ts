@@ -58,6 +58,13 @@ function jobOfBlock(blockId: string): string {
 /** Actions whose tasks may cover several partitions (resultRanges): a value a partition, no side effect. */
 const RANGED_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['collect', 'count', 'take', 'reduce', 'fold', 'aggregate', 'countByValue', 'top', 'sampleKeys']);
 
+/**
+ * Task error codes the job's error keeps, where a retry could not have helped and the code says
+ * what to do (a checkpoint's data lost or unreadable: SLUICE_CHECKPOINT, as a script tells it
+ * from a failing user function); every other task failure is SLUICE_TASK_FAILED, as before.
+ */
+const KEPT_TASK_CODES: ReadonlySet<string> = new Set(['SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);
+
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
 
@@ -458,7 +465,7 @@ export class DAGScheduler implements RegistryListener {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
       const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
-      if (end.code === 'SLUICE_TASK_TIMEOUT' || end.code === 'SLUICE_DISK_FULL') throw new SluiceError(end.code, message);
+      if (KEPT_TASK_CODES.has(end.code)) throw new SluiceError(end.code as SluiceError['code'], message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
