@@ -217,6 +217,10 @@ export class WorkerNode {
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
+    // start() awaits the address once it listens, and fails with its rejection; until then
+    // (a `--driver -` whose standard input ended at once) Node would report it unhandled and
+    // end the process with a raw stack instead of the command's error.
+    else opts.driver.catch(() => undefined);
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
     const migrator = new BlockMigrator(this.blocks, this.shuffle, this.log.child({ component: 'block-migrator' }));
