@@ -218,6 +218,12 @@ const entry = await esbuild.build({
 });
 const entryImports = Object.values(entry.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path));
 if (entryImports.length > 0) throw new Error(`bundle-cli: cli-entry imports ${entryImports.join(', ')} besides Node's own modules; its CommonJS build cannot`);
+// bin/sluice.js starts this build only while the files it was made from are not newer: it
+// lists them, and a file missing from its list would let an older build run.
+const binSources = /const sources = \[([^\]]*)\]/.exec(fs.readFileSync(path.join(cli, 'bin', 'sluice.js'), 'utf8'))?.[1].match(/[\w.-]+\.js/g) ?? [];
+const entryInputs = Object.keys(entry.metafile.inputs).map((f) => path.basename(f));
+const unlisted = entryInputs.filter((f) => !binSources.includes(f));
+if (unlisted.length > 0) throw new Error(`bundle-cli: cli-entry's CommonJS build is made from ${unlisted.join(', ')} too; add them to \`sources\` in bin/sluice.js`);
 asciiOnly(`${ENTRY}.${process.pid}.tmp`);
 
 // The thread bundles, into a directory of their own, then moved in place of the last ones.

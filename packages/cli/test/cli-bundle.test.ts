@@ -12,6 +12,8 @@
 // - After a Sluice file the bundle was made from changes, the bundle is not used: the
 //   changed code runs (--help shows the edit) in every process, with the same exact counts,
 //   and the threads run the packages' modules, the job's bundle importing core's.
+// - bin/sluice.js starts from dist/sluice-entry.cjs unless one of the files it was made from is
+//   newer (then from dist/src/cli-entry.js).
 // - In a checkout (a pnpm workspace around the package) a file touched without changing its
 //   size makes the bundle stale too; outside one, sizes alone decide. A worker takes its
 //   parent's check (the manifest's stamp) from SLUICE_BUNDLE_CHECKED, or, prestarted, from
@@ -115,8 +117,9 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   assert.deepEqual(first.counts, expectedCounts(3000));
   assert.equal(new Set(first.code.map((c) => c.pid)).size, 3, `one line per process (driver + 2 workers): ${JSON.stringify(first.code)}`);
   const threads = path.join(copy, 'dist', 'threads');
-  // The driver's process as bin/sluice.js started it, its workers from dist/sluice-entry.cjs.
-  assert.deepEqual(byEntry(first.code), ['cjs', 'cjs', 'esm'].map((entry) => ({ from: 'bundle', codeCache: false, threads, entry })));
+  // All three from dist/sluice-entry.cjs: the driver's process as bin/sluice.js started it (the
+  // files it was made from are not newer), its workers as the driver's process spawned them.
+  assert.deepEqual(byEntry(first.code), ['cjs', 'cjs', 'cjs'].map((entry) => ({ from: 'bundle', codeCache: false, threads, entry })));
   // One cache a command: the driver's (`run`) and the workers' each hold what that process compiled.
   const cacheFiles = fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
   assert.deepEqual(cacheFiles, ['sluice.cjs.run.cache', 'sluice.cjs.worker.cache'], 'the code caches written');
@@ -125,7 +128,7 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
   const second = await wordCount(4000, 'thread-code-probe.ts');
   assert.deepEqual(second.counts, expectedCounts(4000));
-  assert.deepEqual(byEntry(second.code), ['cjs', 'cjs', 'esm'].map((entry) => ({ from: 'bundle', codeCache: true, threads, entry })));
+  assert.deepEqual(byEntry(second.code), ['cjs', 'cjs', 'cjs'].map((entry) => ({ from: 'bundle', codeCache: true, threads, entry })));
   assertThreadCode(second.threads, path.join(threads, 'index.mjs'), new RegExp(`^${escape(threads)}/[\\w-]+\\.mjs$`));
 });
 
@@ -154,9 +157,11 @@ test('after a file the bundle was made from changes, every process runs the modu
   assert.equal(run.code.length, 3, JSON.stringify(run.code));
   for (const c of run.code) {
     assert.equal(c.code.from, 'modules');
-    assert.equal(c.code.entry, 'esm', 'a stale bundle: the workers start from cli-entry.js, not its CommonJS build made with the bundle');
     assert.ok(c.code.reason?.includes(`${main} changed since the bundle was made`), c.code.reason);
   }
+  // bin/sluice.js started the driver's process from cli-entry's CommonJS build (cli-entry.js and
+  // its imports are unchanged); a stale bundle's workers start from cli-entry.js, not from it.
+  assert.deepEqual(byEntry(run.code).map((c) => c.entry), ['cjs', 'esm', 'esm'], JSON.stringify(run.code));
   assertThreadCode(run.threads, path.join(REPO_DIR, 'packages', 'core', 'dist', 'src', 'index.js'), new RegExp(`^${escape(REPO_DIR)}/packages/(core|driver|worker)/dist/src/`));
 });
 
@@ -193,6 +198,22 @@ test('in a checkout, a file with a new modification time and the same size makes
   assert.equal(codeLine(ended.stderr), undefined, `ended before the check came: nothing loaded: ${ended.stderr}`);
   fs.rmSync(workspace);
   assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
+});
+
+test("bin/sluice.js starts from cli-entry's CommonJS build only while no file it was made from is newer than it", async () => {
+  bundle();
+  assert.equal((await probe()).entry, 'cjs', 'just bundled: the CommonJS build');
+  const built = fs.statSync(path.join(copy, 'dist', 'sluice-entry.cjs')).mtimeMs;
+  for (const f of ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js']) {
+    const file = path.join(copy, 'dist', 'src', f);
+    const was = fs.statSync(file);
+    const later = new Date(built + 5000);
+    fs.utimesSync(file, later, later);
+    const rebuilt = await probe();
+    fs.utimesSync(file, was.atime, was.mtime);
+    assert.equal(rebuilt.entry, 'esm', `${f} newer than dist/sluice-entry.cjs (tsc ran, not bundle-cli): cli-entry.js as tsc built it`);
+  }
+  assert.equal((await probe()).entry, 'cjs', 'the times put back');
 });
 
 test("a stack trace from the bundle names the .ts files and lines it was made from (dist/sluice.cjs.map)", async () => {
