@@ -105,6 +105,12 @@ const sluiceModules = (cjs) => ({
     build.onLoad({ filter: /\.js$/ }, (args) => {
       const own = ownFile(args.path);
       if (!own) return undefined;
+      // The threads make no gRPC call (the worker's and the driver's main threads do): core's
+      // message functions made at build time (~210 KiB) would only be read and parsed by every
+      // thread as it starts. Without them loadProto lets protobufjs generate its own, as before.
+      if (!cjs && own[0] === 'core' && own[1] === 'dist/src/rpc/proto-codecs.js') {
+        return { contents: "export const PROTO_CODECS = {};\nexport const PROTO_CODECS_PROTOBUFJS = '';\nexport const PROTO_CODECS_SHA256 = '';\n", loader: 'js' };
+      }
       const key = `${cjs && own[1] === 'dist/src/rpc/grpc-lib.js' ? 'cjs' : 'any'}:${args.path}`;
       let contents = transformed.get(key);
       if (contents === undefined) {

@@ -9,3 +9,5 @@ mkdir -p packages/core/proto
 cp -R proto/. packages/core/proto/
 # The descriptor core builds its services from (the .proto parsed at build time).
 node scripts/gen-proto-descriptor.mjs
+# Each message type's functions, generated at build time (protobufjs's code generation).
+node scripts/gen-proto-codecs.mjs

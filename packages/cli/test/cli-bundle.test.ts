@@ -124,6 +124,10 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   const cacheFiles = fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
   assert.deepEqual(cacheFiles, ['sluice.cjs.run.cache', 'sluice.cjs.worker.cache'], 'the code caches written');
   for (const f of cacheFiles) assert.ok(fs.statSync(path.join(copy, 'dist', f)).size > 0, f);
+  // core's message functions made at build time are in the command's bundle (the processes
+  // make the gRPC calls), not in the thread bundles (every thread would read them for nothing).
+  assert.match(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /function RegisterWorkerRequest\$encode\(/);
+  for (const f of fs.readdirSync(threads).filter((f) => f.endsWith('.mjs'))) assert.doesNotMatch(fs.readFileSync(path.join(threads, f), 'utf8'), /function \w+\$encode\(/, f);
   // ASCII only, as cli-entry reads it (latin1: a one-byte string in V8).
   assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
   const second = await wordCount(4000, 'thread-code-probe.ts');

@@ -19,3 +19,8 @@ export function grpcLib(): typeof Grpc {
 export function protobufLib(): typeof Protobuf {
   return (protobuf ??= require('protobufjs/light') as typeof Protobuf);
 }
+
+/** The version of that protobufjs (the one bundled with it, in a bundle). */
+export function protobufVersion(): string {
+  return (require('protobufjs/package.json') as { version: string }).version;
+}

@@ -6,8 +6,9 @@ import type * as protoLoader from '@grpc/proto-loader';
 import type * as protobuf from 'protobufjs';
 import { SluiceError } from '../errors.js';
 import { EncodedMessage } from './encoded-message.js';
-import { grpcLib, protobufLib } from './grpc-lib.js';
+import { grpcLib, protobufLib, protobufVersion } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
+import { PROTO_CODECS, PROTO_CODECS_PROTOBUFJS, PROTO_CODECS_SHA256, type ProtoTypeCodecs } from './proto-codecs.js';
 import { PROTO_DESCRIPTOR, PROTO_SHA256 } from './proto-descriptor.js';
 
 /**
@@ -41,13 +42,59 @@ let loaded: SluiceServices | undefined;
 export function loadProto(): SluiceServices {
   if (loaded) return loaded;
   checkDescriptor();
-  const root = protobufLib().Root.fromJSON(PROTO_DESCRIPTOR as protobuf.INamespace);
+  // What Root.fromJSON does, with the constructors and functions made at build time put in
+  // before resolveAll, which makes every type's message constructor (resolving a field sets
+  // its default on the constructor's prototype).
+  const json = PROTO_DESCRIPTOR as protobuf.INamespace;
+  const root = new (protobufLib().Root)();
+  if (json.options) root.setOptions(json.options);
+  root.addJSON(json.nested ?? {});
+  installCodecs(root);
   root.resolveAll();
   const grpcJs = grpcLib();
   const v1: Record<string, grpc.ServiceClientConstructor> = {};
   for (const name of SERVICES) v1[name] = grpcJs.makeClientConstructor(serviceDefinition(root.lookupService(`sluice.v1.${name}`)), name);
   loaded = { sluice: { v1 } } as unknown as SluiceServices;
   return loaded;
+}
+
+/**
+ * Each message type's constructor and functions from proto-codecs.ts (generated at build time
+ * by protobufjs's own code generation: scripts/gen-proto-codecs.mjs) rather than generated in
+ * this process (the constructors by resolveAll, the functions when the type is first used), as long as they were made from this descriptor's .proto with this
+ * protobufjs; else (and for a type protobufjs wraps, google.protobuf.*) protobufjs generates
+ * them as usual. `verify`, which nothing here calls, is left to protobufjs, on first use.
+ */
+function installCodecs(root: protobuf.Root): void {
+  if (PROTO_CODECS_SHA256 !== PROTO_SHA256) return;
+  const pb = protobufLib();
+  if (PROTO_CODECS_PROTOBUFJS !== protobufVersion()) return;
+  const wrappers = (pb as unknown as { wrappers: Record<string, unknown> }).wrappers;
+  const visit = (ns: protobuf.NamespaceBase): void => {
+    for (const o of ns.nestedArray) {
+      if (o instanceof pb.Type) {
+        const made = PROTO_CODECS[o.fullName];
+        if (made && !wrappers[o.fullName]) {
+          o.ctor = made.ctor() as unknown as protobuf.Constructor<object>;
+          o.setup = () => setUp(pb, o, made);
+        }
+      }
+      if (o instanceof pb.Namespace) visit(o);
+    }
+  };
+  visit(root);
+}
+
+/** What Type#setup does for `type`, with the functions made at build time. */
+function setUp(pb: typeof protobuf, type: protobuf.Type, made: ProtoTypeCodecs): protobuf.Type {
+  const types = type.fieldsArray.map((f) => f.resolve().resolvedType);
+  const c = made.codecs(pb.Writer, pb.Reader, types, pb.util);
+  type.encode = c.encode as protobuf.Type['encode'];
+  type.decode = c.decode as protobuf.Type['decode'];
+  type.fromObject = c.fromObject as protobuf.Type['fromObject'];
+  type.toObject = c.toObject as protobuf.Type['toObject'];
+  type.verify = (message, depth?: number) => (type.verify = pb.verifier(type)({ types, util: pb.util }) as protobuf.Type['verify'])(message, depth as never);
+  return type;
 }
 
 /** A grpc-js service definition of one service, as @grpc/proto-loader makes it (without the reflection descriptors nothing here reads). */
