@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
-import { localWorkerEntry, prestartMatches, spawnLocalWorker, type LocalWorkerSpec, type PrestartedWorkers } from './local-worker-process.js';
+import { localWorkerEntry, localWorkerGcArgs, prestartMatches, spawnLocalWorker, type LocalWorkerSpec, type PrestartedWorkers } from './local-worker-process.js';
 
 /** What a worker process runs: the bundled command when it is fresh, else the modules (see cli-entry; started from its CommonJS build when cli-entry chose that). */
 const CLI_ENTRY = fileURLToPath(new URL('./cli-entry.js', import.meta.url));
@@ -74,7 +74,8 @@ export class LocalCluster {
 
   /** Start one more worker process; returns it (tests kill it). */
   addWorker(): ChildProcess {
-    return this.track(spawnLocalWorker(localWorkerEntry(CLI_ENTRY), this.spec, this.secret, { execArgv: this.opts.workerExecArgv, stderr: this.opts.workerStderr }));
+    const execArgv = [...localWorkerGcArgs(this.opts.workers, this.spec.cores), ...(this.opts.workerExecArgv ?? [])];
+    return this.track(spawnLocalWorker(localWorkerEntry(CLI_ENTRY), this.spec, this.secret, { execArgv, stderr: this.opts.workerStderr }));
   }
 
   private track(child: ChildProcess): ChildProcess {
