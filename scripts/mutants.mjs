@@ -601,6 +601,22 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/cluster/worker-registry.test.js'],
   },
   {
+    id: 'batch-failure-unnamed',
+    what: "a failed output operation stops the context with the bare error: the terminal does not say which batch (time) or output operation failed",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: 'this.ssc.failed(batchFailure(err, batch.time, { id: job.outputOpId, name: job.name }));',
+    replace: 'this.ssc.failed(err instanceof Error ? err : new Error(info.message));',
+    tests: ['packages/cli/dist/test/stream-update-throws.test.js'],
+  },
+  {
+    id: 'failed-batch-recorded-completed',
+    what: 'a batch whose output operation failed is recorded as completed in the metadata checkpoint: the fixed code restarted from it skips that batch and its input is lost',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);',
+    replace: 'this.checkpointer?.batchCompleted(time, this.nextBatchTime);',
+    tests: ['packages/cli/dist/test/stream-update-throws.test.js'],
+  },
+  {
     id: 'replica-put-unbounded',
     what: "a received block's copy to a peer waits for it without a bound: a receiver whose replication peer is frozen (SIGSTOP) stores nothing until the connection drops or the peer wakes",
     file: 'packages/worker/src/shuffle/shuffle-client.ts',

@@ -1,4 +1,5 @@
 import { userErrorInfo } from '../util/user-error.js';
+import { batchFailure } from './batch-failure.js';
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
@@ -124,7 +125,7 @@ export class JobScheduler {
         // Not printed here: the failure stops the context and rejects awaitTermination, and
         // the job's failure is reported once, by whoever submitted it (the CLI), with this stack.
         this.ssc.sc.log('info', 'output operation failed; stopping the streaming context', { component: 'job-scheduler', batchTime: batch.time, outputOperation: i, reason: info.message });
-        this.ssc.failed(err instanceof Error ? err : new Error(info.message));
+        this.ssc.failed(batchFailure(err, batch.time, { id: job.outputOpId, name: job.name }));
         void this.ssc.stop();
         break;
       }
