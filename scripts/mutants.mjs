@@ -617,6 +617,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/stream-update-throws.test.js'],
   },
   {
+    id: 'driver-pause-counted-against-workers',
+    what: "time during which the driver itself did not run (a SIGSTOP) counts against the workers' heartbeats: resumed, a driver with a 5 s worker timeout declares every worker lost",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: 'for (const w of this.workers.values()) w.lastHeartbeat = Math.min(now, w.lastHeartbeat + stalled);',
+    replace: '',
+    tests: ['packages/cli/dist/test/driver-pause-checkpoint.test.js'],
+  },
+  {
     id: 'replica-put-unbounded',
     what: "a received block's copy to a peer waits for it without a bound: a receiver whose replication peer is frozen (SIGSTOP) stores nothing until the connection drops or the peer wakes",
     file: 'packages/worker/src/shuffle/shuffle-client.ts',
