@@ -340,6 +340,32 @@ test("countByKeyApprox / countByValueApprox: each key's count in the partitions 
   }
 });
 
+test("AsyncRDDActions: collectAsync, countAsync, takeAsync, foreachAsync, foreachPartitionAsync give the plain actions' results; cancel() kills the job's tasks (the map stage's too) and rejects with SLUICE_CANCELLED; sc.cancelJobGroup and cancelAllJobs", () => {
+  type Cancelled = { error: string; code: string | null; cancelled: boolean; completed: boolean; started: number };
+  const r = got<{ collect: number[]; count: number; take: number[]; takeAll: number[]; foreachSum: number; foreachPartitionCount: number; narrow: Cancelled; shuffled: Cancelled; next: number; early: { code: string | null; cancelled: boolean }; done: { value: number; cancelled: boolean; completed: boolean }; groups: Record<string, unknown>; ended: string[] }>('asyncActions');
+  assert.deepEqual(r.collect, nums);
+  assert.equal(r.count, nums.length);
+  assert.deepEqual(r.take, nums.slice(0, 7));
+  assert.deepEqual(r.takeAll, nums);
+  assert.equal(r.foreachSum, nums.reduce((a, b) => a + b, 0));
+  assert.equal(r.foreachPartitionCount, nums.length);
+  for (const [name, c] of [['narrow', r.narrow], ['shuffled', r.shuffled]] as const) {
+    assert.equal(c.code, 'SLUICE_CANCELLED', `${name}: ${c.error}`);
+    assert.match(c.error, /action \d+ of job \S+ was cancelled/, name);
+    assert.equal(c.cancelled, true, name);
+    assert.equal(c.completed, true, name);
+    // Two cores: two tasks started and held them; once killed, the next two may have started too.
+    assert.ok(c.started >= 2 && c.started <= 4, `${name}: ${c.started} tasks started`);
+  }
+  // The next job ran on the cores the killed tasks held, before any of them got past its 60 s wait.
+  assert.equal(r.next, 1000);
+  assert.deepEqual(r.ended, [], 'no cancelled task ran to its end');
+  assert.deepEqual(r.early, { code: 'SLUICE_CANCELLED', cancelled: true });
+  assert.deepEqual(r.done, { value: 10, cancelled: false, completed: true }, 'cancel() after the end changes nothing');
+  // setJobGroup / cancelJobGroup / cancelAllJobs: g1's action cancelled alone, g2's (queued behind it) by cancelAllJobs.
+  assert.deepEqual(r.groups, { groupCancelled: 1, g1Code: 'SLUICE_CANCELLED', g2EndedWithG1: false, allCancelled: 1, g2Code: 'SLUICE_CANCELLED', after: 10, none: 0 });
+});
+
 /** How parallelize slices n elements into p partitions. */
 const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p }, (_, i) => xs.slice(Math.floor((i * xs.length) / p), Math.floor(((i + 1) * xs.length) / p)));
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));

@@ -21,6 +21,8 @@ import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
+import { runWithJobDescription } from './scheduler/job-description-scope.js';
+import { RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
@@ -33,8 +35,11 @@ import type { WalPlace } from './wal/wal-segment.js';
  */
 export interface ClusterBackend {
   readonly jobId: string;
-  /** `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions. */
-  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onPartition?: (partition: number, value: unknown) => void): Promise<JobRunResult>;
+  /**
+   * `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions.
+   * `signal`: aborting it cancels the job (the async actions' cancel()): it rejects with SLUICE_CANCELLED.
+   */
+  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<JobRunResult>;
   /**
    * runJob, blocking the driver program until the job ended (a job's error thrown), for the
    * jobs Spark runs while an RDD is made (a RangePartitioner's sampling); absent where the
@@ -70,6 +75,7 @@ export class SluiceContext {
   private nextShuffleId = 0;
   private nextSharedId = 0;
   private readonly accumulators = new Map<number, Accumulator<unknown>>();
+  private readonly runningActions = new RunningActions();
   private readonly backend: ClusterBackend;
   /**
    * The context cleaner: once the RDD reading a shuffle is garbage, no action can read
@@ -435,20 +441,58 @@ export class SluiceContext {
   }
 
   /**
+   * Spark's setJobGroup: the actions started from now on (until clearJobGroup or another
+   * setJobGroup) belong to `groupId`, which cancelJobGroup(groupId) cancels; `description`
+   * describes their jobs (the status page's, the logs'). The driver program is one thread, so
+   * the group is the program's where Spark's is the calling thread's. Tasks of a cancelled job
+   * are always killed, as Spark's with `interruptOnCancel` true.
+   */
+  setJobGroup(groupId: string, description?: string, interruptOnCancel?: boolean): void {
+    void interruptOnCancel;
+    this.runningActions.setJobGroup(groupId, description);
+  }
+
+  /** Spark's clearJobGroup: the actions started from now on belong to no group. */
+  clearJobGroup(): void {
+    this.runningActions.clearJobGroup();
+  }
+
+  /**
+   * Spark's cancelJobGroup: every running action started in `groupId` fails with
+   * SLUICE_CANCELLED and its tasks are killed (as FutureAction.cancel()). Returns how many were cancelled.
+   */
+  cancelJobGroup(groupId: string): number {
+    return this.runningActions.cancelJobGroup(groupId);
+  }
+
+  /** Spark's cancelAllJobs: every running action of the program fails with SLUICE_CANCELLED. Returns how many. */
+  cancelAllJobs(): number {
+    return this.runningActions.cancelAll();
+  }
+
+  /**
    * @internal Run one action over `rdd`: prepare what its lineage needs (range bounds,
    * zipWithIndex offsets), run the job, apply accumulator updates, then write any
    * checkpoint requested on the lineage. Returns one value per partition.
    */
-  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void): Promise<unknown[]> {
-    await this.prepareLineage(rdd);
-    const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
-    if (parts.length === 0) return [];
-    const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
-    const result = await this.backend.runJob(rdd.lineage(), action, parts, each);
-    this.applyAccumulatorUpdates(result);
-    if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
-    // Instances of the job's classes come back tagged from the workers: revive them here.
-    return result.values.map((v) => fromWire(v));
+  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<unknown[]> {
+    // In the job group set when the action was called (before any await: the program may set another meanwhile).
+    const running = this.runningActions.start(signal);
+    try {
+      await this.prepareLineage(rdd);
+      const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
+      if (parts.length === 0) return [];
+      if (running.signal.aborted) throw cancelledBeforeStart();
+      const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
+      const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal);
+      const result = await (running.description === undefined ? run() : runWithJobDescription(running.description, run));
+      this.applyAccumulatorUpdates(result);
+      if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
+      // Instances of the job's classes come back tagged from the workers: revive them here.
+      return result.values.map((v) => fromWire(v));
+    } finally {
+      running.done();
+    }
   }
 
   /**
@@ -636,4 +680,8 @@ function lineageNeedsPrepare(rdd: RDD<unknown>): boolean {
 
 function checkSlices(n: number, op: string): void {
   if (!Number.isInteger(n) || n < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${op}: numSlices must be a positive integer, got ${String(n)}`);
+}
+
+function cancelledBeforeStart(): SluiceError {
+  return new SluiceError('SLUICE_CANCELLED', 'the action was cancelled before its job started');
 }

@@ -19,6 +19,7 @@ export { RDD, type Pair, type PipeOptions } from './rdd/rdd.js';
 export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { PartialResult, type BoundedDouble } from './rdd/partial-result.js';
+export { FutureAction } from './rdd/future-action.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export type { StorageLevel } from './rdd/plan.js';
 export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';

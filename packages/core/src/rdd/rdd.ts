@@ -6,6 +6,7 @@ import type { SluiceContext } from '../context.js';
 import { HashPartitioner, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { debugString, describe } from './debug-string.js';
+import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs } from './pair-rdd-functions.js';
@@ -458,8 +459,8 @@ export class RDD<T> {
 // extends theirs), copied onto RDD's prototype here, where RDD is defined: so every RDD has
 // them. Other modules import only rdd.ts (and the mixins' types), so it is always loaded
 // before the mixin modules' bodies run against it, and they before this loop.
-export interface RDD<T> extends RDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {}
-for (const mixin of [RDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions]) {
+export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {}
+for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions]) {
   for (const name of Object.getOwnPropertyNames(mixin.prototype)) {
     if (name !== 'constructor') Object.defineProperty(RDD.prototype, name, Object.getOwnPropertyDescriptor(mixin.prototype, name)!);
   }

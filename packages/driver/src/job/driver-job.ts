@@ -112,6 +112,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   readonly startedAt: number;
   endedAt: number | undefined;
   actionsRun = 0;
+  /** What cancels each action the program is running, by its runJob request id (cancelJob). */
+  private readonly actionAborts = new Map<number, AbortController>();
   /** Streaming figures, for `sluice jobs`. */
   streaming = false;
   batchesCompleted = 0;
@@ -293,9 +295,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     // A thread still talking after its job ended (cancelled, failed) changes nothing.
     if (this.state !== 'running') return;
     switch (m.type) {
-      case 'runJob':
+      case 'runJob': {
         this.actionsRun++;
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.post({ type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined).then(
+        const abort = new AbortController();
+        this.actionAborts.set(m.reqId, abort);
+        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.post({ type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal).finally(() => this.actionAborts.delete(m.reqId)).then(
           (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -308,6 +312,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
             });
           },
         );
+        return;
+      }
+      case 'cancelJob':
+        this.actionAborts.get(m.reqId)?.abort();
         return;
       case 'removeRdd':
         this.dag.removeRddBlocks(this.runId, m.rddId);

@@ -37,6 +37,8 @@ export type JobToMain =
       /** Send each partition's value as its task ends (`jobPartial`), before the result: an approximate action. */
       readonly partials?: boolean;
     }
+  /** Cancel the runJob `reqId` (FutureAction.cancel()): it ends with a jobError SLUICE_CANCELLED. */
+  | { readonly type: 'cancelJob'; readonly reqId: number }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
   | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }

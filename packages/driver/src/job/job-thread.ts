@@ -157,18 +157,21 @@ const streaming: StreamingBackend = {
 const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
-  async runJob(graph, action, partitions, onPartition): Promise<JobRunResult> {
+  async runJob(graph, action, partitions, onPartition, signal): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
     let partialId: number | undefined;
+    let cancel: (() => void) | undefined;
     try {
       const reply = await requests.request((reqId) => {
         if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
+        if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
         return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...(onPartition && { partials: true }) };
       });
       return jobReply(reply);
     } finally {
       if (partialId !== undefined) partialHandlers.delete(partialId);
+      if (cancel) signal?.removeEventListener('abort', cancel);
     }
   },
   runJobSync(graph, action, partitions): JobRunResult {

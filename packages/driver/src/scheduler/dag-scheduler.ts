@@ -48,6 +48,31 @@ interface JobState {
   /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
   readonly taskTimeoutMs: number;
   cancelled: SluiceError | undefined;
+  /** The actions running now, by action id: what cancelling one stops. */
+  readonly actions: Map<number, ActionState>;
+}
+
+/** An action running: set `cancelled` and call `cancel` to stop it (DAGScheduler.cancelAction). */
+interface ActionState {
+  cancelled: SluiceError | undefined;
+  /** Rejects with `cancelled` once set; what the action's waits race (never settles otherwise). */
+  readonly stopped: Promise<never>;
+  readonly cancel: (err: SluiceError) => void;
+}
+
+function actionState(): ActionState {
+  let reject!: (err: SluiceError) => void;
+  const stopped = new Promise<never>((_, r) => (reject = r));
+  stopped.catch(() => undefined);
+  const state: ActionState = {
+    cancelled: undefined,
+    stopped,
+    cancel: (err) => {
+      state.cancelled ??= err;
+      reject(err);
+    },
+  };
+  return state;
 }
 
 /** The job id in a block id (`<kind>_<jobId>_...`; job ids hold no '_'). */
@@ -113,6 +138,8 @@ export class DAGScheduler implements RegistryListener {
   private nextTaskSetSeq = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
+  /** The action each running task set was submitted for (a map stage's: the action that started it), and whether it is a result stage. */
+  private readonly taskSetOwners = new Map<TaskSetManager, { actionId: number; result: boolean }>();
   /**
    * For each running task set: the workers its stage description names as holders of the
    * map outputs and received blocks it reads (encoded once, so fixed for the task set). A
@@ -156,6 +183,7 @@ export class DAGScheduler implements RegistryListener {
       mapAccumulatorUpdates: [],
       taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
+      actions: new Map(),
     });
   }
 
@@ -308,20 +336,47 @@ export class DAGScheduler implements RegistryListener {
 
   /** Run one action: a value per requested partition, in the order asked. */
   /** `onResult`: each partition's value (as the task returned it, wire-encoded) as its task ends, for the approximate actions. */
-  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}, onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
+  /** `signal`: aborting it cancels the action (cancelAction): its promise rejects with SLUICE_CANCELLED. */
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}, onResult?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
     for (const l of this.listeners) l.onJobStart?.(start);
+    const state = actionState();
+    job.actions.set(actionId, state);
+    const onAbort = (): void => this.cancelAction(job, actionId);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (signal?.aborted) onAbort();
       const out = await this.runAction(job, actionId, graph, action, partitions, onResult);
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now() });
       return out;
     } catch (err) {
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
       throw err;
+    } finally {
+      job.actions.delete(actionId);
+      signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Cancel one running action (Spark's cancelJob, what FutureAction.cancel() asks): it fails
+   * with SLUICE_CANCELLED at once; its result stage's tasks are killed, and so are the map
+   * stages' when no other action of the job is running (another may be waiting for them: they
+   * run on, their outputs kept). An action that ended already is left alone.
+   */
+  private cancelAction(job: JobState, actionId: number): void {
+    const state = job.actions.get(actionId);
+    if (!state || state.cancelled) return;
+    state.cancel(new SluiceError('SLUICE_CANCELLED', `action ${actionId} of job ${job.jobId} was cancelled`));
+    const alone = job.actions.size === 1;
+    for (const t of job.taskSets) {
+      const owner = this.taskSetOwners.get(t);
+      if (owner && owner.actionId === actionId && (owner.result || alone)) t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'action cancelled', stack: '', partition: -1, attempts: 0 });
+    }
+    this.log.info({ jobId: job.jobId, actionId }, 'action cancelled');
   }
 
   private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
@@ -336,7 +391,7 @@ export class DAGScheduler implements RegistryListener {
     let badRange: string | undefined;
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      const mapOutputs = await this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId);
+      const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
       // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
@@ -366,7 +421,7 @@ export class DAGScheduler implements RegistryListener {
       });
       if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
-      this.handleFailure(job, end, log);
+      this.handleFailure(job, end, log, actionId);
     }
     accumulatorUpdates.push(...job.mapAccumulatorUpdates.splice(0));
     return { values: partitions.map((p) => results.get(p)!.value), accumulatorUpdates };
@@ -426,7 +481,7 @@ export class DAGScheduler implements RegistryListener {
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
         });
-        if (end.kind !== 'done') this.handleFailure(job, end, log);
+        if (end.kind !== 'done') this.handleFailure(job, end, log, actionId);
       }
     })();
     job.ensuring.set(shuffleId, run);
@@ -460,9 +515,18 @@ export class DAGScheduler implements RegistryListener {
     }
   }
 
-  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger): void {
+  /** `p`, or the action's cancellation error as soon as it is cancelled (the work behind `p` may run on). */
+  private untilCancelled<T>(job: JobState, actionId: number, p: Promise<T>): Promise<T> {
+    const state = job.actions.get(actionId);
+    if (state?.cancelled) throw state.cancelled;
+    return state ? Promise.race([p, state.stopped]) : p;
+  }
+
+  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
+      const cancelled = job.actions.get(actionId)?.cancelled;
+      if (end.code === 'SLUICE_CANCELLED' && cancelled) throw cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
       const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
       if (KEPT_TASK_CODES.has(end.code)) throw new SluiceError(end.code as SluiceError['code'], message);
@@ -612,6 +676,7 @@ export class DAGScheduler implements RegistryListener {
       this.registry.get(workerId)?.endpoint.killTask(taskId);
     });
     job.taskSets.add(tsm);
+    this.taskSetOwners.set(tsm, { actionId, result: kind.kind === 'result' });
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     const named = new Set(sources.map((x) => x.workerId));
@@ -622,6 +687,7 @@ export class DAGScheduler implements RegistryListener {
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
+      this.taskSetOwners.delete(tsm);
       this.shuffleSources.delete(tsm);
       this.taskSetWorkers.delete(tsm);
       // No task of this stage attempt launches again: the workers may drop its description.
