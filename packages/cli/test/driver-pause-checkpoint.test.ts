@@ -8,45 +8,19 @@
 // state, input, mapped values, snapshots and windows equal the computation done here
 // (stateful-outputs.ts), each printed once, and the state checkpoints are those expected.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CLI_BIN, fixture, freePort, runCli, sleep, within, type JobRun } from './harness.js';
+import { type Proc, startSluice, until } from './cli-process.js';
+import { fixture, freePort, runCli, sleep, within, type JobRun } from './harness.js';
 import { assertStateCheckpoints, assertStatefulOutputs, expectedStatefulOutputs } from './stateful-outputs.js';
 
 const env = { ...process.env, SLUICE_SECRET: 'driver-pause-checkpoint-0123456789abcdef' };
 const PAUSE_MS = 20_000;
 const BATCHES = 24;
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly stdout: string[];
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, stdout: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    p.stdout.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
-  return p;
-}
-
-async function until(what: string, ms: number, cond: () => boolean | Promise<boolean>, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+const start = (args: string[]): Proc => startSluice(args, env);
 
 test('a 20 s SIGSTOP of the driver while a state checkpoint is written: every batch output exact and once, the state checkpoints complete, the stream goes on', { timeout: 240_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-pause-ckpt-'));

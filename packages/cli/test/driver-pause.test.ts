@@ -6,44 +6,18 @@
 // to the job's output again and exits 0 after `sluice stop --graceful`. Then a worker is
 // killed: unlike a paused one, it is declared lost at once.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CLI_BIN, fixture, freePort, runCli, sleep, within } from './harness.js';
+import { type Proc, startSluice, until } from './cli-process.js';
+import { fixture, freePort, runCli, sleep, within } from './harness.js';
 
 const env = { ...process.env, SLUICE_SECRET: 'driver-pause-secret-0123456789abcdef' };
 const PAUSE_MS = 20_000;
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly stdout: string[];
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, stdout: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    p.stdout.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
-  return p;
-}
-
-async function until(what: string, ms: number, cond: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const start = (args: string[]): Proc => startSluice(args, env);
 
 test('a 20 s SIGSTOP of the driver loses nothing: every line sent is counted once, state included, and sluice submit stays attached and exits 0', { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-pause-'));

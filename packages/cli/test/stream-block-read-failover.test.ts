@@ -17,9 +17,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers } from './cluster-workers.js';
 import { batchesWhere, type BatchLine } from './batch-progress.js';
-import { fixture, jsonLine, jsonLines, pollUntil, sleep, startJob, withCluster, within, type RunningJob } from './harness.js';
-import { ReplayableSource, checkCounts, lateAcknowledged } from './replayable-source.js';
-import { BATCH_MS, WORKER_TIMEOUT_MS, membership, show, tmpDir } from './worker-fault-support.js';
+import { fixture, jsonLines, pollUntil, sleep, startJob, withCluster, within, type RunningJob } from './harness.js';
+import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
+import { BATCH_MS, WORKER_TIMEOUT_MS, membership, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
 
 /** How long the victim stays frozen at most; the read must fail over well within it. */
 const FREEZE_MS = 50_000;
@@ -82,18 +82,7 @@ test('a task reading a received block from a worker frozen mid-read fails over t
         await sleep(50);
       }
       await batchesWhere(job, '3 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 3);
-      source.stop();
-      const deadline = Date.now() + 30_000;
-      while (source.acked < source.lines.length) {
-        assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
-        await sleep(20);
-      }
-      const allAckedAt = Date.now();
-      await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
-      fs.writeFileSync(path.join(dir, 'stop'), '');
-      const result = await within(job.done, 60_000, 'the job to stop');
-      assert.equal(result.ok, true, show(result));
-      checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
+      await stopAndCheckCounts(job, source, path.join(dir, 'stop'));
       assert.ok(source.connections >= 2, 'the receiver was started again elsewhere');
       const late = lateAcknowledged(source, 0);
       assert.ok(late <= 50, `the replaced receiver acknowledged ${late} lines after its replacement connected`);

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { batchesWhere, type BatchLine } from './batch-progress.js';
-import { fixture, jsonLine, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
-import { ReplayableSource, checkCounts } from './replayable-source.js';
-import { BATCH_MS, show, tmpDir, withFaultCluster } from './worker-fault-support.js';
+import { fixture, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
+import { ReplayableSource } from './replayable-source.js';
+import { BATCH_MS, stopAndCheckCounts, tmpDir, withFaultCluster } from './worker-fault-support.js';
 
 test('SIGSTOP for 20 s of a reliable receiver\'s replication peer (log off): batches go on, every line counted exactly once', { timeout: 200_000 }, async (t) => {
   await withFaultCluster(async (h, procs) => {
@@ -54,18 +54,7 @@ test('SIGSTOP for 20 s of a reliable receiver\'s replication peer (log off): bat
         contAt = Date.now();
       }
       await batchesWhere(job, '5 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 5);
-      source.stop();
-      const deadline = Date.now() + 30_000;
-      while (source.acked < source.lines.length) {
-        assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
-        await sleep(20);
-      }
-      const allAckedAt = Date.now();
-      await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
-      fs.writeFileSync(path.join(dir, 'stop'), '');
-      const result = await within(job.done, 60_000, 'the job to stop');
-      assert.equal(result.ok, true, show(result));
-      checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
+      await stopAndCheckCounts(job, source, path.join(dir, 'stop'));
       t.diagnostic(`replica pause: peer ${peerId}, ${source.lines.length} lines, ${source.connections} connections`);
     } finally {
       if (started && !started.ended) {

@@ -20,9 +20,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers } from './cluster-workers.js';
 import { batchesWhere, type BatchLine } from './batch-progress.js';
-import { fixture, jsonLine, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
-import { ReplayableSource, checkCounts, lateAcknowledged } from './replayable-source.js';
-import { BATCH_MS, WORKER_TIMEOUT_MS, membership, observe, reasons, runStateful, show, tmpDir, withFaultCluster } from './worker-fault-support.js';
+import { fixture, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
+import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
+import { BATCH_MS, WORKER_TIMEOUT_MS, membership, observe, reasons, runStateful, stopAndCheckCounts, tmpDir, withFaultCluster } from './worker-fault-support.js';
 
 test('a worker frozen for 20 s (SIGSTOP) during a stream, then woken', { timeout: 300_000 }, async (t) => {
   await withFaultCluster(async (h, procs) => {
@@ -125,18 +125,7 @@ test('a worker frozen for 20 s (SIGSTOP) during a stream, then woken', { timeout
           await sleep(50);
         }
         await batchesWhere(job, '5 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 5);
-        source.stop();
-        const deadline = Date.now() + 30_000;
-        while (source.acked < source.lines.length) {
-          assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
-          await sleep(20);
-        }
-        const allAckedAt = Date.now();
-        await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
-        fs.writeFileSync(path.join(dir, 'stop'), '');
-        const result = await within(job.done, 60_000, 'the job to stop');
-        assert.equal(result.ok, true, show(result));
-        checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
+        await stopAndCheckCounts(job, source, path.join(dir, 'stop'));
         assert.ok(source.connections >= 2, 'the source served a restarted receiver');
         // Fenced: awake, the replaced receiver read what the source had sent it meanwhile
         // (~4 s of lines) and stored it, but those stores are refused (its log is sealed), so

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { addWorkers } from './cluster-workers.js';
-import { fixture, startJob, withCluster, within, type ClusterHandle, type JobRun } from './harness.js';
+import { batchesWhere } from './batch-progress.js';
+import { fixture, jsonLine, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+import { checkCounts, type ReplayableSource } from './replayable-source.js';
 import { assertStateCheckpoints, assertStatefulOutputs, expectedStatefulOutputs } from './stateful-outputs.js';
 
 export const WORKER_TIMEOUT_MS = 3000;
@@ -93,4 +95,25 @@ export function membership(h: ClusterHandle): { readonly joined: { id: string; a
   const m = { joined: [] as { id: string; at: number }[], lost: [] as { id: string; at: number }[] };
   h.cluster.driver.registry.addListener({ workerAdded: (w) => m.joined.push({ id: w.id, at: Date.now() }), workerLost: (w) => m.lost.push({ id: w.id, at: Date.now() }) });
   return m;
+}
+
+/**
+ * End a run of fixtures/stream-reliable-receiver.ts over `source`: stop the source, wait until
+ * the receiver acknowledged every line and a batch cut after that completed, stop the job
+ * (its stop file) and check that every line was counted exactly once. Returns the run.
+ */
+export async function stopAndCheckCounts(job: RunningJob, source: ReplayableSource, stopFile: string): Promise<JobRun> {
+  source.stop();
+  const deadline = Date.now() + 30_000;
+  while (source.acked < source.lines.length) {
+    assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
+    await sleep(20);
+  }
+  const allAckedAt = Date.now();
+  await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
+  fs.writeFileSync(stopFile, '');
+  const result = await within(job.done, 60_000, 'the job to stop');
+  assert.equal(result.ok, true, show(result));
+  checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
+  return result;
 }

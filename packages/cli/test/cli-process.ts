@@ -1,0 +1,34 @@
+// A `sluice` CLI process whose stdout lines and stderr a test reads as they come
+// (driver-pause.test, driver-pause-checkpoint.test), and a wait on a condition.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI_BIN, sleep } from './harness.js';
+
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly stdout: string[];
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Spawn `sluice <args>` with `env`. */
+export function startSluice(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = { child, stdout: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop()!;
+    p.stdout.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
+  return p;
+}
+
+/** Resolves once `cond` holds (looked at every `everyMs`); throws after `ms`. */
+export async function until(what: string, ms: number, cond: () => boolean | Promise<boolean>, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
