@@ -20,6 +20,7 @@ import { batchesWhere } from './batch-progress.js';
 import { fixture, jsonLine, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
 import { ReplayableSource, checkCounts } from './replayable-source.js';
 import { fileTree } from './fixtures/file-tree.js';
+import { stopAndDrain } from './worker-fault-support.js';
 
 const BATCH_MS = 500;
 const ROLL_MS = 250;
@@ -100,15 +101,7 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
         await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`));
         const resumedAt = Date.now();
         await batchesWhere(job, '20 batches with records after the restart', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 20);
-        source.stop();
-        // Everything generated is durable once acknowledged; then a batch cut after that takes the rest.
-        const deadline = Date.now() + 30_000;
-        while (source.acked < source.lines.length) {
-          assert.ok(Date.now() < deadline, `the receiver acknowledged every line (${source.acked} of ${source.lines.length})`);
-          await sleep(20);
-        }
-        const allAckedAt = Date.now();
-        await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
+        await stopAndDrain(job, source, BATCH_MS);
         const midRunPresent = watcher.present().length;
         fs.writeFileSync(path.join(dir, 'stop'), '');
         const result = await within(job.done, 60_000, 'the job to stop');

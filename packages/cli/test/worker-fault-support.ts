@@ -98,11 +98,10 @@ export function membership(h: ClusterHandle): { readonly joined: { id: string; a
 }
 
 /**
- * End a run of fixtures/stream-reliable-receiver.ts over `source`: stop the source, wait until
- * the receiver acknowledged every line and a batch cut after that completed, stop the job
- * (its stop file) and check that every line was counted exactly once. Returns the run.
+ * Stop `source` and wait until the receiver acknowledged every line (everything generated is
+ * durable once acknowledged) and a batch cut after that, of `batchMs`, took the rest.
  */
-export async function stopAndCheckCounts(job: RunningJob, source: ReplayableSource, stopFile: string): Promise<JobRun> {
+export async function stopAndDrain(job: RunningJob, source: ReplayableSource, batchMs: number): Promise<void> {
   source.stop();
   const deadline = Date.now() + 30_000;
   while (source.acked < source.lines.length) {
@@ -110,7 +109,16 @@ export async function stopAndCheckCounts(job: RunningJob, source: ReplayableSour
     await sleep(20);
   }
   const allAckedAt = Date.now();
-  await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + BATCH_MS));
+  await batchesWhere(job, 'a batch cut after every line was acknowledged', (bs) => bs.some((b) => b.time >= allAckedAt + batchMs));
+}
+
+/**
+ * End a run of fixtures/stream-reliable-receiver.ts over `source`: stop the source, wait until
+ * the receiver acknowledged every line and a batch cut after that completed, stop the job
+ * (its stop file) and check that every line was counted exactly once. Returns the run.
+ */
+export async function stopAndCheckCounts(job: RunningJob, source: ReplayableSource, stopFile: string): Promise<JobRun> {
+  await stopAndDrain(job, source, BATCH_MS);
   fs.writeFileSync(stopFile, '');
   const result = await within(job.done, 60_000, 'the job to stop');
   assert.equal(result.ok, true, show(result));

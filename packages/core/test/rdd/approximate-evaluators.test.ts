@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { GroupedCountEvaluator, MeanEvaluator, SumEvaluator } from '../../src/rdd/approximate-evaluators.js';
 import { addStatValue, type StatState } from '../../src/rdd/stat-counter.js';
 import { studentTQuantile } from '../../src/rdd/student-t.js';
+import { poissonQuantileBySum } from './poisson-by-sum.js';
 
 const Z95 = 1.6448536269514722; // the normal quantile at 0.95
 const Z975 = 1.959963984540054; // at 0.975
@@ -145,18 +146,6 @@ test('MeanEvaluator: the sample mean of the elements counted with its t or norma
   assert.ok(Math.abs(rn.high - rn.mean - nh) <= 1e-5 * nh && Math.abs(rn.mean - rn.low - nh) <= 1e-5 * nh, JSON.stringify({ rn, nh }));
 });
 
-/** The smallest k with P(X <= k) >= q, X Poisson(lambda), terms summed in plain arithmetic. */
-function poissonQuantileBySum(lambda: number, q: number): number {
-  let term = Math.exp(-lambda);
-  let cdf = term;
-  let k = 0;
-  while (cdf < q) {
-    k++;
-    term *= lambda / k;
-    cdf += term;
-  }
-  return k;
-}
 
 test('GroupedCountEvaluator: each value counted by value, bounded as a count (the rest Poisson); empty before any partition; exact at the end', () => {
   const e = new GroupedCountEvaluator<unknown>(4, 0.9);

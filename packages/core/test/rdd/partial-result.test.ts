@@ -2,24 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { countBound, poissonQuantile } from '../../src/rdd/partial-result.js';
+import { poissonQuantileBySum } from './poisson-by-sum.js';
 
-/** The smallest k with P(X <= k) >= q, X Poisson(lambda), its terms summed in plain arithmetic (lambda small). */
-function quantileBySum(lambda: number, q: number): number {
-  let term = Math.exp(-lambda);
-  let cdf = term;
-  let k = 0;
-  while (cdf < q) {
-    k++;
-    term *= lambda / k;
-    cdf += term;
-  }
-  return k;
-}
 
 test('poissonQuantile: the smallest k whose cumulative probability reaches q', () => {
   for (const lambda of [0.3, 1, 3.5, 12, 40, 200, 600]) {
     for (const q of [0.005, 0.025, 0.05, 0.5, 0.95, 0.975, 0.995]) {
-      assert.equal(poissonQuantile(lambda, q), quantileBySum(lambda, q), `lambda ${lambda}, q ${q}`);
+      assert.equal(poissonQuantile(lambda, q), poissonQuantileBySum(lambda, q), `lambda ${lambda}, q ${q}`);
     }
   }
   // Past lambda ~745 e^-lambda underflows: the log-space sum still finds the quantile, near lambda +- z sqrt(lambda).
@@ -32,7 +21,7 @@ test('countBound: exact when every partition was counted, [0, Infinity] when non
   assert.deepEqual(countBound(120, 4, 4, 0.95), { mean: 120, confidence: 1, low: 120, high: 120 });
   assert.deepEqual(countBound(0, 0, 4, 0.95), { mean: 0, confidence: 0, low: 0, high: Infinity });
   // 30 counted in 1 of 4 partitions: the other 3 hold Poisson(90) more.
-  assert.deepEqual(countBound(30, 1, 4, 0.95), { mean: 120, confidence: 0.95, low: 30 + quantileBySum(90, 0.025), high: 30 + quantileBySum(90, 0.975) });
+  assert.deepEqual(countBound(30, 1, 4, 0.95), { mean: 120, confidence: 0.95, low: 30 + poissonQuantileBySum(90, 0.025), high: 30 + poissonQuantileBySum(90, 0.975) });
 });
 
 test("PartialResult: onComplete and onFail get the job's end, map applies to both values (Spark's)", async () => {
