@@ -27,7 +27,6 @@ export const LOCAL_WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: '1048576',
 };
 
-/** What a local worker process is started with. */
 /**
  * V8 options for a local cluster's worker processes: `--single-threaded-gc` when the
  * cluster's task threads alone fill the machine's cores (workers x cores >= `parallelism`).
@@ -42,6 +41,7 @@ export function localWorkerGcArgs(workers: number, cores: number, parallelism: n
   return workers * cores >= parallelism ? ['--single-threaded-gc'] : [];
 }
 
+/** What a local worker process is started with. */
 export interface LocalWorkerSpec {
   readonly cores: number;
   readonly logLevel: string;

@@ -86,7 +86,7 @@ export class ReceivedBlockLog {
     if (this.dir) {
       const live = new Set(liveWriters);
       const ended = new Set(endedWriters);
-      const segs = await this.segments();
+      const segs = this.segments(await this.listDir());
       for (const seg of segs) {
         if (live.has(seg.writer)) continue;
         const seal = await this.sealOf(seg.writer, ended, segs);
@@ -201,7 +201,8 @@ export class ReceivedBlockLog {
       }
       return 0;
     }
-    const segs = await this.segments();
+    const names = await this.listDir();
+    const segs = this.segments(names);
     let deleted = 0;
     const remaining = new Set<string>();
     for (let i = 0; i < segs.length; i++) {
@@ -239,13 +240,16 @@ export class ReceivedBlockLog {
         this.cleared.delete(w);
       }
     }
-    await this.dropOldSeals(remaining);
+    await this.dropOldSeals(remaining, names);
     return deleted;
   }
 
-  /** A fence and seal whose writer has nothing left in the log, once the seal is SEAL_KEEP_MS old. */
-  private async dropOldSeals(remaining: ReadonlySet<string>): Promise<void> {
-    const names = await fs.promises.readdir(this.dir!).catch(() => [] as string[]);
+  /**
+   * A fence and seal whose writer has nothing left in the log, once the seal is SEAL_KEEP_MS
+   * old; `names`: the directory as clear() listed it (seals are written only by take(),
+   * never while clear() runs).
+   */
+  private async dropOldSeals(remaining: ReadonlySet<string>, names: readonly string[]): Promise<void> {
     for (const name of names) {
       const p = parseSealFileName(name);
       if (!p || p.kind !== 'sealed' || remaining.has(p.writer) || this.allocated.has(p.writer)) continue;
@@ -272,14 +276,18 @@ export class ReceivedBlockLog {
   }
 
   /** The log's segments, by writer then first sequence number. */
-  private async segments(): Promise<{ name: string; writer: string; firstSeq: number }[]> {
-    let names: string[];
+  /** The log directory's file names; none when it does not exist yet. */
+  private async listDir(): Promise<string[]> {
     try {
-      names = await fs.promises.readdir(this.dir!);
+      return await fs.promises.readdir(this.dir!);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot list the write-ahead log directory '${this.dir}': ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** The segments among `names`, by writer then first sequence number. */
+  private segments(names: readonly string[]): { name: string; writer: string; firstSeq: number }[] {
     const out: { name: string; writer: string; firstSeq: number }[] = [];
     for (const name of names) {
       const p = parseSegmentFileName(name);
