@@ -577,6 +577,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/streaming/receiver-tracker.test.js'],
   },
   {
+    id: 'wal-seal-never-dropped',
+    what: "a forgotten writer's fence and seal files are never deleted: one pair a replaced receiver placement is left in the log directory for good",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '    await this.dropOldSeals(remaining, names);',
+    replace: '    void names;',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'sealed before its log is read' }],
+  },
+  {
     id: 'lost-peer-fetch-not-cancelled',
     what: 'a worker told by the driver that a peer was declared lost leaves its block fetches waiting on it: a task reading a received block from a frozen worker waits out the peer bound (or the freeze) before it reads the write-ahead log',
     file: 'packages/worker/src/shuffle/shuffle-client.ts',

@@ -118,6 +118,12 @@ test('a writer the tracker ended is sealed before its log is read: what it appen
     // Its batch forgotten: every segment of wA goes, the one opened after the seal included.
     await log.clear(first, ['wB']);
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.wal')), []);
+    // The fence and the seal outlive the segments while a zombie may still look for them (120 s), then go.
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA.')).sort(), ['wA.fence', 'wA.sealed'], 'a fresh seal is kept');
+    const old = new Date(Date.now() - 121_000);
+    fs.utimesSync(path.join(dir, 'wA.sealed'), old, old);
+    await log.clear([], ['wB']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA.')), [], 'an old seal and its fence are deleted');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
