@@ -19,7 +19,7 @@ import { addWorkers } from './cluster-workers.js';
 import { batchesWhere, type BatchLine } from './batch-progress.js';
 import { fixture, jsonLines, pollUntil, sleep, startJob, withCluster, within, type RunningJob } from './harness.js';
 import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
-import { BATCH_MS, WORKER_TIMEOUT_MS, membership, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
+import { BATCH_MS, WORKER_TIMEOUT_MS, membership, registeredAgain, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
 
 /** How long the victim stays frozen at most; the read must fail over well within it. */
 const FREEZE_MS = 50_000;
@@ -77,10 +77,7 @@ test('a task reading a received block from a worker frozen mid-read fails over t
         victim.kill('SIGCONT');
         contAt = Date.now();
       }
-      while (!joined.some((j) => j.id === receiver.workerId && j.at >= contAt!)) {
-        assert.ok(Date.now() - contAt < 30_000, 'the woken worker did not register again within 30 s');
-        await sleep(50);
-      }
+      await registeredAgain(joined, receiver.workerId, contAt!);
       await batchesWhere(job, '3 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 3);
       await stopAndCheckCounts(job, source, path.join(dir, 'stop'));
       assert.ok(source.connections >= 2, 'the receiver was started again elsewhere');

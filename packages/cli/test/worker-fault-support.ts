@@ -90,6 +90,14 @@ export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, Ch
 }
 
 
+/** Resolves once `workerId` is in `joined` (membership's) at or after `since`: a woken worker registered again; fails after 30 s. */
+export async function registeredAgain(joined: readonly { id: string; at: number }[], workerId: string, since: number): Promise<void> {
+  while (!joined.some((j) => j.id === workerId && j.at >= since)) {
+    assert.ok(Date.now() - since < 30_000, 'the woken worker did not register again within 30 s');
+    await sleep(50);
+  }
+}
+
 /** When each worker joined and was lost, as the driver's registry told (from now on). */
 export function membership(h: ClusterHandle): { readonly joined: { id: string; at: number }[]; readonly lost: { id: string; at: number }[] } {
   const m = { joined: [] as { id: string; at: number }[], lost: [] as { id: string; at: number }[] };
