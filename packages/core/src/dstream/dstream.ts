@@ -185,6 +185,7 @@ export abstract class DStream<T> {
   // ---- settings -----------------------------------------------------------------------
 
   persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+    this.ssc.checkNotStarted(`dstream.persist: the storage level of stream ${this.id}`);
     this.storageLevel = level;
     return this;
   }
@@ -195,6 +196,7 @@ export abstract class DStream<T> {
 
   /** Checkpoint this stream's RDDs every `interval` (a multiple of its slide). */
   checkpoint(interval: Duration): this {
+    this.ssc.checkNotStarted(`dstream.checkpoint: the checkpoint interval of stream ${this.id}`);
     this.checkpointInterval = toMillis(interval, 'dstream.checkpoint interval');
     return this;
   }
@@ -489,12 +491,13 @@ export abstract class DStream<T> {
   ): DStream<[K, S]>;
   /**
    * Spark's form with the batch time and the key: `update(time, key, values, state)`, with
-   * `{ withTimeAndKey: true }`.
+   * `{ withTimeAndKey: true }`; `rememberPartitioner: false` as Spark's overload takes it
+   * (the state is then shuffled by key again each batch; the results are the same).
    */
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (time: number, key: K, values: V[], state: S | undefined) => S | undefined,
-    options: { withTimeAndKey: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+    options: { withTimeAndKey: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; rememberPartitioner?: boolean },
   ): DStream<[K, S]>;
   /**
    * Spark's iterator form, with `{ iterator: true }`: `update` gets each partition's keys as
@@ -520,8 +523,12 @@ export abstract class DStream<T> {
       'updateStateByKey',
     );
     const form: UpdateStateForm = options.iterator ? 'iterator' : options.withTimeAndKey ? 'timeKey' : 'values';
-    if (options.rememberPartitioner === false && form !== 'iterator') {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: rememberPartitioner applies to the iterator form ({ iterator: true }), whose function may change keys');
+    // Spark's (values, state) forms take no rememberPartitioner; its iterator and (time, key, values, state) forms do.
+    if (options.rememberPartitioner === false && form === 'values') {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        'dstream.updateStateByKey: rememberPartitioner applies to the iterator form ({ iterator: true }), whose function may change keys, and to the form with the batch time and key ({ withTimeAndKey: true }), as Spark\'s overloads take it',
+      );
     }
     return new (derived('State'))<K, V, S>(this, update, partitioner, options.initialRDD, form, options.rememberPartitioner !== false);
   }
@@ -691,6 +698,10 @@ export class TransformedDStream<U> extends DStream<U> {
     private readonly kind: TransformKind = 'user',
   ) {
     super(ssc);
+    const contexts = new Set(parents.map((p) => p.ssc));
+    if (contexts.size > 1 || !contexts.has(ssc)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op.startsWith('ssc.') ? op : `dstream.${op}`}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context`);
+    }
     const slides = new Set(parents.map((p) => p.slideDuration));
     if (slides.size > 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `transformWith/union: the streams slide at different intervals (${[...slides].join(' ms, ')} ms)`);
   }

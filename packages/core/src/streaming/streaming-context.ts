@@ -716,6 +716,8 @@ export class StreamingContext {
 
   /** @internal */
   registerStream(s: DStream<unknown>): number {
+    // As Spark's DStream.validateAtInit: inputs and transformations too, not only outputs.
+    this.checkNotStarted(`a new stream (${s.constructor.name})`);
     this.streams.push(s);
     return this.nextStreamId++;
   }
@@ -774,8 +776,18 @@ export class StreamingContext {
     return this.streams.length;
   }
 
-  private checkNotStarted(what: string): void {
-    if (this.state !== 'initialized') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs after the StreamingContext has started`);
+  /**
+   * @internal Refuse `what` once the context has started or stopped, as Spark refuses new
+   * inputs, transformations and outputs (DStream.validateAtInit) and a stream's storage level
+   * or checkpoint interval changed then.
+   */
+  checkNotStarted(what: string): void {
+    if (this.state === 'active') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs, or change them, after the StreamingContext has started (as in Spark); define them all before ssc.start()`);
+    }
+    if (this.state === 'stopped') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs, or change them, after the StreamingContext has stopped (as in Spark); make a new StreamingContext`);
+    }
   }
 
   /** @internal */
