@@ -601,6 +601,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/stream-block-read-failover.test.js'],
   },
   {
+    id: 'lost-peer-shuffle-stream-kept',
+    what: "a worker told by the driver that a peer was declared lost leaves its shuffle fetches waiting on it: a reduce task fetching map outputs from a frozen worker waits out the peer bound (or the freeze) unless the driver's own abort ends it",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '        stream.peerLost();',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'declared lost' }, 'packages/cli/dist/test/shuffle-fetch-failover.test.js'],
+  },
+  {
+    id: 'lost-worker-readers-not-aborted',
+    what: "the driver declaring a worker lost leaves the task sets reading its map outputs running: their tasks fetching from a frozen worker wait until the workers hear of the loss, or, with that off, out the peer bound",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "      tsm.abort({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId, message: `worker ${workerId} holding map outputs was lost` });",
+    replace: '',
+    tests: ['packages/cli/dist/test/shuffle-fetch-failover.test.js'],
+  },
+  {
     id: 'lost-peers-kept-after-reregister',
     what: 'the driver keeps naming a lost worker that registered again at its address: every fetch from the woken worker is given up for a minute',
     file: 'packages/driver/src/cluster/worker-registry.ts',

@@ -81,6 +81,7 @@ PACED=(
   $t/stream-worker-pause.test.js        #  two 20 s SIGSTOPs of a worker (stateful stream, WAL receiver), each waiting for batches
   $t/stream-replica-pause.test.js      #  37-47 s at load 18: a 20 s SIGSTOP of a receiver's replication peer
   $t/stream-block-read-failover.test.js #  20 s at load 16: a SIGSTOP of a receiver's worker as another worker reads its block (up to 50 s, ended once the read failed over)
+  $t/shuffle-fetch-failover.test.js     #  31-41 s at load 3: four SIGSTOPs of a worker holding map outputs, each ended once the job or batch completed
   $t/driver-pause-checkpoint.test.js    #  50-120 s at load 16-22: a 20 s SIGSTOP of the driver while a state checkpoint is written
 )
 OWN_CORE=(

@@ -225,15 +225,28 @@ export class DAGScheduler implements RegistryListener {
   workerAdded(): void {}
 
   workerLost(w: WorkerInfo): void {
-    // Tasks fetching shuffle data from the lost worker would wait for a connection
-    // timeout: end their task sets now as fetch failures, so the map outputs are redone.
-    for (const [tsm, sources] of this.shuffleSources) {
-      const lost = sources.find((s) => s.workerId === w.id);
-      if (lost) tsm.abort({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId: w.id, message: `worker ${w.id} holding map outputs was lost` });
-    }
+    this.failReadersOf(w.id);
     const n = this.mapOutputs.removeWorker(w.id);
     this.blockLocations.removeWorker(w.id);
     if (n > 0) this.log.warn({ workerId: w.id, mapOutputs: n }, 'map outputs lost with worker; they will be recomputed');
+  }
+
+  /**
+   * Ends now, as fetch failures, the task sets reading map outputs held by `workerId` (just
+   * declared lost), their running tasks killed, so the map outputs are run again: a task
+   * fetching from a frozen or cut-off worker would wait out the peer's silence bound. (The
+   * workers also fail their fetches waiting on it once a heartbeat answer names it lost,
+   * ShuffleClient.peersLost: a fetch failure reported by the task.) Returns how many.
+   */
+  failReadersOf(workerId: string): number {
+    let n = 0;
+    for (const [tsm, sources] of this.shuffleSources) {
+      const lost = sources.find((s) => s.workerId === workerId);
+      if (!lost) continue;
+      tsm.abort({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId, message: `worker ${workerId} holding map outputs was lost` });
+      n++;
+    }
+    return n;
   }
 
   /**

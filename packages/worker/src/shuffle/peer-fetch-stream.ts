@@ -30,7 +30,8 @@ type StreamState = 'open' | 'closed';
  *
  * Invariants: once `closed` it takes no request and every request it held has been
  * answered with a fetch failure naming the peer (its process died, the call failed, it
- * ended the stream, or it stayed silent for the connect timeout while a request waited);
+ * ended the stream, it stayed silent for the connect timeout while a request waited, or the
+ * driver declared it lost);
  * the owner (ShuffleClient) then opens a new stream for the next fetch, on the same
  * channel, so a worker restarted at the same address is reached afresh. A request's answer
  * is returned only whole: the part of an answer that came before a failure is dropped.
@@ -92,6 +93,16 @@ export class PeerFetchStream {
       if (this.silentTimer === undefined) this.arm();
       this.call.write({ request_id: id, job_id: jobId, shuffle_id: shuffleId, reduce_partition: reduce, map_partitions: maps, ...(count > 1 && { reduce_count: count }) });
     });
+  }
+
+  /**
+   * The driver declared the peer at this address lost (its heartbeat answer): a frozen or
+   * cut-off peer holds its connection open and answers nothing, so what waits fails now, as
+   * a fetch failure naming the worker asked (the driver then runs its map outputs again),
+   * rather than after the silence bound or the peer's wake.
+   */
+  peerLost(): void {
+    this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${this.address}: the driver declared it lost`);
   }
 
   /** Close the stream (this worker stopping, or its client closing): what waits fails. */

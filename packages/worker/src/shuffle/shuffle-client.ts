@@ -244,12 +244,19 @@ export class ShuffleClient {
   /**
    * The driver declared the workers at these addresses lost (its heartbeat answer): block
    * fetches still waiting on one give up on it now and go to the block's next location (a
-   * replica, or the write-ahead log), rather than waiting out the silence bound on a peer
-   * that is frozen or cut off and holds its connection open. Once the peer is registered
-   * again the driver no longer names it.
+   * replica, or the write-ahead log), and the shuffle stream to it closes, its waiting
+   * fetches failing as fetch failures naming the worker (the driver runs the map outputs
+   * again elsewhere, Spark's FetchFailed), rather than waiting out the silence bound on a
+   * peer that is frozen or cut off and holds its connection open. Once the peer is
+   * registered again the driver no longer names it (a fetch then opens a new stream).
    */
   peersLost(addresses: readonly string[]): void {
     for (const a of addresses) {
+      const stream = this.streams.get(a);
+      if (stream !== undefined) {
+        if (stream.waiting > 0) this.log.warn({ peer: a, fetches: stream.waiting }, 'shuffle fetch: the driver declared the peer lost; failing the fetches waiting on it');
+        stream.peerLost();
+      }
       const waiting = this.blockFetches.get(a);
       if (!waiting || waiting.size === 0) continue;
       this.log.warn({ peer: a, fetches: waiting.size }, 'block fetch: the driver declared the peer lost; trying the next location');

@@ -461,3 +461,55 @@ test('a range of reduce partitions (a range task’s fetch): each partition’s 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a peer the driver declared lost (a heartbeat answer naming its address): the shuffle fetches waiting on it fail at once as fetch failures naming it, not after the silence bound; a peer not named is still waited on', { timeout: 60_000 }, async () => {
+  const net = await import('node:net');
+  // Two frozen peers: listeners that take connections and send nothing (a SIGSTOPped worker's
+  // kernel still accepts), waited on for up to 120 s (Spark's network timeout).
+  const sockets: import('node:net').Socket[] = [];
+  const listen = async (): Promise<{ server: import('node:net').Server; address: string }> => {
+    const server = net.createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, address: `127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}` };
+  };
+  const [frozen, other] = [await listen(), await listen()];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, log, 120_000);
+  try {
+    let settled: Awaited<ReturnType<ShuffleClient['fetch']>> | undefined;
+    const fetching = client.fetch('j', 4, 1, placesOf([{ workerId: 'gone', address: frozen.address }, { workerId: 'gone', address: frozen.address }])).then((r) => (settled = r));
+    let otherSettled = false;
+    const otherFetch = client.fetch('j', 4, 1, placesOf([{ workerId: 'still', address: other.address }])).then((r) => {
+      otherSettled = true;
+      return r;
+    });
+    await until(() => sockets.length >= 2, 10_000, 'the client to dial both peers');
+    // A lost peer at another address changes nothing for these.
+    client.peersLost(['127.0.0.1:1']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settled, undefined, 'a fetch from a peer not named lost still waits');
+    const t0 = Date.now();
+    client.peersLost([frozen.address]);
+    const got = await Promise.race([fetching, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 10_000))]);
+    assert.notEqual(got, 'waiting', 'the fetch from the peer declared lost was still waiting 10 s after the driver named it');
+    assert.ok(got !== 'waiting' && !got.ok);
+    assert.deepEqual(got, { ok: false, mapPartition: 0, workerId: 'gone', message: `cannot fetch shuffle blocks from worker gone at ${frozen.address}: the driver declared it lost` });
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(otherSettled, false, 'the fetch from the peer not named is still waiting');
+    assert.equal(client.openStreams, 1, 'the lost peer’s stream is closed and forgotten; the other one open');
+    client.close();
+    const closed = await otherFetch;
+    assert.ok(!closed.ok && closed.workerId === 'still');
+  } finally {
+    client.close();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const s of sockets) s.destroy();
+    frozen.server.close();
+    other.server.close();
+  }
+});
