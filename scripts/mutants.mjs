@@ -617,6 +617,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/shuffle-fetch-failover.test.js'],
   },
   {
+    id: 'attempt-action-cancels-shared',
+    what: "a supervised job's attempts share one map of their actions' cancels by request number: a restarted attempt's cancel reaches the previous attempt's action, and that action's late end removes the new one's entry",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: 'over: false, exited, actionAborts: new Map() };',
+    replace: 'over: false, exited, actionAborts: (this.current as Attempt | undefined)?.actionAborts ?? new Map() };',
+    tests: ['packages/driver/dist/test/job/driver-job-attempts.test.js'],
+  },
+  {
+    id: 'attempt-late-answer-posted',
+    what: "an earlier attempt's action ending after a restart posts its answer to the running attempt's thread, which takes it as the answer to its own request of that number",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "if (this.state === 'running' && a === this.current && !a.over) a.thread.postMessage(m);",
+    replace: "if (this.state === 'running' && !this.current.over) this.current.thread.postMessage(m);",
+    tests: ['packages/driver/dist/test/job/driver-job-attempts.test.js'],
+  },
+  {
     id: 'lost-peers-kept-after-reregister',
     what: 'the driver keeps naming a lost worker that registered again at its address: every fetch from the woken worker is given up for a minute',
     file: 'packages/driver/src/cluster/worker-registry.ts',

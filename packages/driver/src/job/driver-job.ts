@@ -86,6 +86,13 @@ interface Attempt {
   over: boolean;
   /** Resolves once the thread has exited: nothing of this attempt runs any more (a thread given back never exits for it: only a failed attempt waits for this). */
   readonly exited: Promise<void>;
+  /**
+   * What cancels each action the attempt's program is running, by its runJob request id
+   * (cancelJob). The attempt's own: a restarted attempt's thread numbers its requests from 1
+   * again, so an earlier attempt's action ending late must neither remove nor be reached
+   * through a later attempt's entry of the same number.
+   */
+  readonly actionAborts: Map<number, AbortController>;
 }
 
 /**
@@ -112,8 +119,6 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   readonly startedAt: number;
   endedAt: number | undefined;
   actionsRun = 0;
-  /** What cancels each action the program is running, by its runJob request id (cancelJob). */
-  private readonly actionAborts = new Map<number, AbortController>();
   /** Streaming figures, for `sluice jobs`. */
   streaming = false;
   batchesCompleted = 0;
@@ -226,7 +231,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       },
     };
     const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
-    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited };
+    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map() };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -288,7 +293,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   private post(m: MainToJob): void {
-    if (this.state === 'running' && !this.current.over) this.current.thread.postMessage(m);
+    this.postTo(this.current, m);
+  }
+
+  /**
+   * An answer to a request of attempt `a`, sent once it is ready: dropped when `a` is no longer
+   * the running attempt (its request numbers mean other requests to a restarted attempt's thread).
+   */
+  private postTo(a: Attempt, m: MainToJob): void {
+    if (this.state === 'running' && a === this.current && !a.over) a.thread.postMessage(m);
   }
 
   private onMessage(m: JobToMain): void {
@@ -297,13 +310,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob': {
         this.actionsRun++;
+        const a = this.current;
         const abort = new AbortController();
-        this.actionAborts.set(m.reqId, abort);
-        this.dag.runJob(this.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.post({ type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal).finally(() => this.actionAborts.delete(m.reqId)).then(
-          (result) => this.post({ type: 'jobResult', reqId: m.reqId, result }),
+        a.actionAborts.set(m.reqId, abort);
+        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal).finally(() => a.actionAborts.delete(m.reqId)).then(
+          (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
-            this.post({
+            this.postTo(a, {
               type: 'jobError',
               reqId: m.reqId,
               code: isSluiceError(e) ? e.code : 'SLUICE_INTERNAL',
@@ -315,12 +329,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'cancelJob':
-        this.actionAborts.get(m.reqId)?.abort();
+        this.current.actionAborts.get(m.reqId)?.abort();
         return;
-      case 'removeRdd':
-        this.dag.removeRddBlocks(this.runId, m.rddId);
-        void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(this.runId, m.rddId))).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+      case 'removeRdd': {
+        const a = this.current;
+        this.dag.removeRddBlocks(a.runId, m.rddId);
+        void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(a.runId, m.rddId))).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
+      }
       case 'cachedPartitions':
         this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });
         return;
@@ -339,9 +355,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.progress.onReceiverStarting(m.streamId, m.name);
         this.receiverTracker().start(m.streamId, m.receiver, m.options, m.name);
         return;
-      case 'stopReceivers':
-        void (this.current.tracker?.stopAll() ?? Promise.resolve()).then(() => this.post({ type: 'ack', reqId: m.reqId }));
+      case 'stopReceivers': {
+        const a = this.current;
+        void (a.tracker?.stopAll() ?? Promise.resolve()).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
+      }
       case 'allocateBlocks': {
         const tracker = this.receiverTracker();
         const blocks = tracker.allocate(m.streamId, m.before);
