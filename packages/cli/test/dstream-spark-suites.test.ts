@@ -312,6 +312,49 @@ const WINDOWS: SparkCase[] = [
   },
 ];
 
+/**
+ * The windows of reduceByKeyAndWindow(f, invF, window, slide) as Spark's ReducedWindowedDStream
+ * computes them (its mergeValues): each batch reduced by key; at each slide, the previous
+ * window's value, inverse-reduced by the leaving batches' values reduced together, then
+ * reduced with the entering batches' values reduced together; a key not in the previous
+ * window takes the entering values' reduction. One value per key and batch here.
+ */
+function sparkReducedWindows(batches: [string, number][][], windowB: number, slideB: number, numBatches: number, f: (a: number, b: number) => number, invF: (a: number, b: number) => number): [string, number][][] {
+  const at = (b: number): Map<string, number> => new Map(b >= 1 && b <= batches.length ? batches[b - 1] : []);
+  const out: [string, number][][] = [];
+  let prev = new Map<string, number>();
+  for (let t = slideB; t <= numBatches; t += slideB) {
+    const olds = range(t - slideB - windowB + 1, t - windowB).map(at);
+    const news = range(t - slideB + 1, t).map(at);
+    const keys = new Set([...prev.keys(), ...olds.flatMap((m) => [...m.keys()]), ...news.flatMap((m) => [...m.keys()])]);
+    const next = new Map<string, number>();
+    for (const k of keys) {
+      const o = olds.filter((m) => m.has(k)).map((m) => m.get(k)!);
+      const n = news.filter((m) => m.has(k)).map((m) => m.get(k)!);
+      if (!prev.has(k)) {
+        if (n.length > 0) next.set(k, n.reduce(f));
+        continue;
+      }
+      let v = prev.get(k)!;
+      if (o.length > 0) v = invF(v, o.reduce(f));
+      if (n.length > 0) v = f(v, n.reduce(f));
+      next.set(k, v);
+    }
+    out.push([...next]);
+    prev = next;
+  }
+  return out;
+}
+const floats = pairs([0.1, 0.7, 0.2, 0.3, 0.6, 0.4, 0.8, 0.5].map((x) => [['x', x]]));
+WINDOWS.push({
+  name: 'rbkwInv.floatOrder',
+  spark: "reduceByKeyAndWindow with inverse function - floats combined in ReducedWindowedDStream.mergeValues' order (not in Spark's suite)",
+  inputs: [floats],
+  expected: sparkReducedWindows(floats, 4, 2, 8, (a, b) => a + b, (a, b) => a - b),
+  useSet: true,
+  slide: 2,
+});
+
 // ---- MapWithStateSuite -------------------------------------------------------------------
 
 const mwsInput = [[], ['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b'], ['a'], []];
@@ -453,6 +496,7 @@ fs.writeFileSync(
         cases: { ...Object.fromEntries(WINDOWS.map((c) => [c.name, caseInput(c)])), ...Object.fromEntries(MWS.map((c) => [baseName(c.name), caseInput(c)])) },
       },
       timeout: { numBatches: 20, cases: { 'mws.timingOut': { inputs: [timingOutInput] } } },
+      persistence: { numBatches: 2, cases: { 'window.persistence': { inputs: [seq6], partitions: 1 } } },
     },
     failing: Object.fromEntries(Object.entries(FAILING).map(([name, c]) => [name, { ...caseInput(c), numBatches: c.numBatches }])),
   }),
@@ -511,7 +555,7 @@ function verify(name: string, outputs: PerBatch, expected: readonly unknown[][],
   });
 }
 
-for (const ctx of ['basic', 'windows', 'timeout']) {
+for (const ctx of ['basic', 'windows', 'timeout', 'persistence']) {
   test(`the ${ctx} StreamingContext ran all its batches`, () => {
     assert.deepEqual(got(results, `${ctx}.status`), { ok: true, error: null });
   });
@@ -538,6 +582,14 @@ for (const c of REPARTITION) {
     });
   });
 }
+
+test('Spark: window - persistence level (persisting a window persists its parent)', () => {
+  const levels = (name: string): unknown[] => got<PerBatch>(results, `window.persistence.${name}`).map(([, level]) => level);
+  assert.deepEqual(levels('window'), ['NONE', 'NONE']);
+  assert.deepEqual(levels('parent'), ['MEMORY_ONLY', 'MEMORY_ONLY']);
+  assert.deepEqual(levels('persistedWindow'), ['NONE', 'NONE']);
+  assert.deepEqual(levels('persistedParent'), ['MEMORY_AND_DISK', 'MEMORY_AND_DISK']);
+});
 
 test('Spark: slice (of batches generated and remembered; both bounds included)', () => {
   // Spark: slice(0, 1000) == {1}, (0, 2000) == {1, 2}, (1000, 2000) == {1, 2}, (2000, 4000) == {2, 3, 4}.

@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors.js';
 import type { Partitioner } from '../rdd/partitioner.js';
+import type { StorageLevel } from '../rdd/plan.js';
 import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams } from './dstream.js';
@@ -53,6 +54,16 @@ abstract class WindowOverDStream<P, T> extends DStream<T> {
 
 /** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
 export class WindowedDStream<T> extends WindowOverDStream<T, T> {
+  /**
+   * As Spark's WindowedDStream.persist: the parent is persisted at `level`, not the window,
+   * whose RDDs are unions sharing the parent's RDDs (caching them would keep a copy of each
+   * batch for every window it falls in).
+   */
+  override persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+    this.parent.persist(level);
+    return this;
+  }
+
   protected override parentRememberMs(): number {
     return this.rememberMs + this.windowMs;
   }
@@ -89,6 +100,13 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
 
   protected override parentRememberMs(): number {
     return this.rememberMs + this.windowMs + this.slideMs;
+  }
+
+  /** As Spark's: the per-batch reductions the windows are made from are kept at `level` too. */
+  override persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+    super.persist(level);
+    this.parent.persist(level);
+    return this;
   }
 
   protected override extraParams(): Record<string, unknown> {

@@ -304,17 +304,23 @@ export class PartitionComputer {
         const inv = this.fn<(a: unknown, b: unknown) => unknown>(op.inv);
         const keep = op.filter ? this.fn<(kv: unknown) => boolean>(op.filter) : undefined;
         return this.compute(parent, split, (rec) => {
+          // As Spark's ReducedWindowedDStream.mergeValues: the batches that left are reduced
+          // together and inverse-reduced out of the previous window at once, then the batches
+          // that entered, reduced together, are reduced in (the order matters for floats).
+          // A key not in the previous window (never seen, or dropped by filterFunc) is its
+          // new batches' reduction; with none either it has no value (Spark throws there).
           const [k, groups] = rec as [unknown, unknown[][]];
-          let v: unknown = groups[0].length > 0 ? groups[0][0] : undefined;
-          let has = groups[0].length > 0;
-          if (has) for (let i = 1; i <= op.numOld; i++) for (const o of groups[i]) v = inv(v, o);
-          for (let i = 1 + op.numOld; i < groups.length; i++) {
-            for (const n of groups[i]) {
-              v = has ? reduce(v, n) : n;
-              has = true;
-            }
+          const olds = groups.slice(1, 1 + op.numOld).flat();
+          const news = groups.slice(1 + op.numOld).flat();
+          let v: unknown;
+          if (groups[0].length === 0) {
+            if (news.length === 0) return;
+            v = news.reduce((a, b) => reduce(a, b));
+          } else {
+            v = groups[0][0];
+            if (olds.length > 0) v = inv(v, olds.reduce((a, b) => reduce(a, b)));
+            if (news.length > 0) v = reduce(v, news.reduce((a, b) => reduce(a, b)));
           }
-          if (!has) return;
           const kv = [k, v];
           if (!keep || keep(kv)) emit(kv);
         });
