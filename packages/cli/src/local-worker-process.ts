@@ -28,17 +28,34 @@ export const LOCAL_WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * V8 options for a local cluster's worker processes: `--single-threaded-gc` when the
- * cluster's task threads alone fill the machine's cores (workers x cores >= `parallelism`).
- * V8 otherwise helps each collection with threads of its own (parallel scavenges, concurrent
- * marking and sweeping), which on a machine with no core to spare only take turns with the
- * task, receiver and main threads and add their synchronization: measured on the 2-core
- * machine, 2 workers x 1 core at 300,000 lines/s (bench/README, received blocks, seventh
- * round), the workers' CPU a line 5% lower with it in 4 of 4 alternated pairs, 50 ms batches'
- * p99 unchanged. With cores to spare the helpers run beside the work: left as V8 has them.
+ * The floor under a local worker's old-generation limit, in MB (`--initial-old-space-size`:
+ * with it configured, V8 keeps the limit at it or above, in every isolate of the process).
+ * A worker's main thread keeps a small heap (~12 MB at 300,000 lines/s) but passes
+ * block-sized buffers through it (a received block copied from the receiver thread, the
+ * replica's pieces encoded and framed, HTTP/2 frames, a task's 64 KiB pieces), and V8 counts
+ * the external memory allocated since the last mark-compact against that limit (~23 MB
+ * there): it collected the whole heap for every ~11 MB of buffers, 33 and 39 times in a 12 s
+ * run on the two workers' main threads, ~2 s of each (bench/README, received blocks, eighth
+ * round). 64 MB is V8's own soft limit on external memory, which then decides instead (8 and
+ * 4 in 10 s; 128 MB did no better). The garbage buffers wait longer for their collection; an
+ * idle worker's MemoryReleaser still collects after a job.
+ */
+export const LOCAL_WORKER_OLD_SPACE_FLOOR_MB = 64;
+
+/**
+ * V8 options for a local cluster's worker processes: the old-generation floor above, and
+ * `--single-threaded-gc` when the cluster's task threads alone fill the machine's cores
+ * (workers x cores >= `parallelism`). V8 otherwise helps each collection with threads of its
+ * own (parallel scavenges, concurrent marking and sweeping), which on a machine with no core
+ * to spare only take turns with the task, receiver and main threads and add their
+ * synchronization: measured on the 2-core machine, 2 workers x 1 core at 300,000 lines/s
+ * (bench/README, received blocks, seventh round), the workers' CPU a line 5% lower with it in
+ * 4 of 4 alternated pairs, 50 ms batches' p99 unchanged. With cores to spare the helpers run
+ * beside the work: left as V8 has them.
  */
 export function localWorkerGcArgs(workers: number, cores: number, parallelism: number = os.availableParallelism()): string[] {
-  return workers * cores >= parallelism ? ['--single-threaded-gc'] : [];
+  const floor = `--initial-old-space-size=${LOCAL_WORKER_OLD_SPACE_FLOOR_MB}`;
+  return workers * cores >= parallelism ? [floor, '--single-threaded-gc'] : [floor];
 }
 
 /** What a local worker process is started with. */

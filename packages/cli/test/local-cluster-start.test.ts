@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster } from '../src/local-cluster.js';
-import { LOCAL_WORKER_MALLOC_ENV, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
+import { LOCAL_WORKER_MALLOC_ENV, localWorkerGcArgs, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
 import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,6 +80,28 @@ test('SLUICE_NO_PRESTART=1 turns the prestart off, and only `run` prestarts', ()
   }
   assert.equal(prestartLocalWorkers('/nonexistent/cli-entry.js', ['submit', 'job.ts']), undefined);
   assert.equal(takePrestartedWorkers(), undefined);
+});
+
+test("the prestart's workers start with the V8 options a LocalCluster gives its own (localWorkerGcArgs)", { timeout: 60_000 }, async () => {
+  // An entry that only writes the options it was started with, one file a process.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prestart-args-'));
+  const entry = path.join(dir, 'entry.cjs');
+  fs.writeFileSync(entry, "require('node:fs').writeFileSync(require('node:path').join(process.env.PRESTART_ARGS_DIR, String(process.pid)), JSON.stringify(process.execArgv));\n");
+  process.env.PRESTART_ARGS_DIR = dir;
+  try {
+    const pre = prestartLocalWorkers(entry, ['run', '--workers', '2', '--cores', '1', 'job.ts']);
+    assert.ok(pre, 'the prestart started workers');
+    assert.equal(takePrestartedWorkers(), pre);
+    await Promise.all(pre.children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+    for (const c of pre.children) {
+      const args = JSON.parse(fs.readFileSync(path.join(dir, String(c.pid)), 'utf8')) as string[];
+      assert.deepEqual(args, localWorkerGcArgs(2, 1));
+    }
+    assert.ok(localWorkerGcArgs(2, 1).includes('--initial-old-space-size=64'));
+  } finally {
+    delete process.env.PRESTART_ARGS_DIR;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the prestart's allocator settings are the worker package's", () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import { test } from 'node:test';
-import { localWorkerGcArgs } from '../src/local-worker-process.js';
+import { LOCAL_WORKER_OLD_SPACE_FLOOR_MB, localWorkerGcArgs } from '../src/local-worker-process.js';
 import { fixture, jsonLine, withCluster } from './harness.js';
 
 test('a word count runs on 2 worker processes and matches a plain loop', async () => {
@@ -16,11 +16,13 @@ test('a word count runs on 2 worker processes and matches a plain loop', async (
     for (let i = 0; i < 5000; i++) for (const w of [W[i % 5], W[(i * 3) % 5]]) want.set(w, (want.get(w) ?? 0) + 1);
     assert.deepEqual(got, want);
     // The worker processes collect garbage on their own threads alone when the cluster fills
-    // the machine (2 x 1 core here: on a machine of more cores, as V8 has it).
+    // the machine (2 x 1 core here: on a machine of more cores, as V8 has it), and always
+    // with the old generation's floor (no full collection for every ~11 MB of buffers).
     const singleThreadedGc = 2 >= os.availableParallelism();
     for (const child of h.cluster.workerProcesses) {
       const args = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
       assert.equal(args.includes('--single-threaded-gc'), singleThreadedGc, `worker ${child.pid} runs ${args.join(' ')}`);
+      assert.ok(args.includes('--initial-old-space-size=64'), `worker ${child.pid} runs ${args.join(' ')}`);
     }
     // Work really ran on both worker processes.
     const done = h.cluster.driver.registry.all().map((w) => w.tasksCompleted);
@@ -34,9 +36,11 @@ test('a word count runs on 2 worker processes and matches a plain loop', async (
   });
 });
 
-test('local workers collect garbage single-threaded exactly when the cluster\'s cores fill the machine', () => {
-  assert.deepEqual(localWorkerGcArgs(2, 1, 2), ['--single-threaded-gc']);
-  assert.deepEqual(localWorkerGcArgs(3, 2, 4), ['--single-threaded-gc']);
-  assert.deepEqual(localWorkerGcArgs(2, 1, 4), []);
-  assert.deepEqual(localWorkerGcArgs(1, 3, 4), []);
+test('local workers collect garbage single-threaded exactly when the cluster\'s cores fill the machine, and with the old generation\'s floor always', () => {
+  assert.equal(LOCAL_WORKER_OLD_SPACE_FLOOR_MB, 64);
+  const floor = '--initial-old-space-size=64';
+  assert.deepEqual(localWorkerGcArgs(2, 1, 2), [floor, '--single-threaded-gc']);
+  assert.deepEqual(localWorkerGcArgs(3, 2, 4), [floor, '--single-threaded-gc']);
+  assert.deepEqual(localWorkerGcArgs(2, 1, 4), [floor]);
+  assert.deepEqual(localWorkerGcArgs(1, 3, 4), [floor]);
 });
