@@ -825,6 +825,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'mergeValues' }],
   },
   {
+    id: 'spark-suites-window-parent-remembers-less',
+    what: "a window's parent remembers only the window's own remember duration, not that plus the window's length (Spark's parentRememberDuration)",
+    file: 'packages/core/src/dstream/window-dstreams.ts',
+    search: '    return this.rememberMs + this.windowMs;',
+    replace: '    return this.rememberMs;',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'rdd cleanup' }],
+  },
+  {
+    id: 'spark-suites-checkpointed-remembers-once',
+    what: 'a checkpointed stream remembers its RDDs for one checkpoint interval, not two (Spark: rememberDuration = 2 x checkpointDuration)',
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: 'Math.max(ms, 2 * this.checkpointInterval)',
+    replace: 'Math.max(ms, this.checkpointInterval)',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'rdd cleanup' }],
+  },
+  {
     id: 'mapwithstate-update-after-remove',
     what: "mapWithState's state.update() after state.remove() in the same call is accepted (Spark refuses it)",
     file: 'packages/core/src/dstream/state-handle.ts',

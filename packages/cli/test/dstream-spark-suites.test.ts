@@ -417,6 +417,9 @@ const MWS: SparkCase[] = [
 ];
 const timingOutInput: string[][] = [['a', 'b', 'c'], ['a', 'b'], ['a'], [], [], ['a'], ...Array.from({ length: 20 }, () => ['a'])];
 
+// BasicOperationsSuite's cleanup cases: batch i (from 0) holds [i, i + 1].
+const cleanupTestInput = range(0, 9).map((x) => [x, x + 1]);
+
 // ---- Spark's cases that must fail (intercept[SparkException]) ----------------------------
 
 interface FailingCase {
@@ -496,6 +499,13 @@ fs.writeFileSync(
         cases: { ...Object.fromEntries(WINDOWS.map((c) => [c.name, caseInput(c)])), ...Object.fromEntries(MWS.map((c) => [baseName(c.name), caseInput(c)])) },
       },
       timeout: { numBatches: 20, cases: { 'mws.timingOut': { inputs: [timingOutInput] } } },
+      cleanup: {
+        numBatches: 10,
+        cases: {
+          'cleanup.mapAndWindow': { inputs: [cleanupTestInput] },
+          'cleanup.updateStateByKey': { inputs: [cleanupTestInput] },
+        },
+      },
       persistence: { numBatches: 2, cases: { 'window.persistence': { inputs: [seq6], partitions: 1 } } },
     },
     failing: Object.fromEntries(Object.entries(FAILING).map(([name, c]) => [name, { ...caseInput(c), numBatches: c.numBatches }])),
@@ -555,7 +565,7 @@ function verify(name: string, outputs: PerBatch, expected: readonly unknown[][],
   });
 }
 
-for (const ctx of ['basic', 'windows', 'timeout', 'persistence']) {
+for (const ctx of ['basic', 'windows', 'timeout', 'cleanup', 'persistence']) {
   test(`the ${ctx} StreamingContext ran all its batches`, () => {
     assert.deepEqual(got(results, `${ctx}.status`), { ok: true, error: null });
   });
@@ -589,6 +599,45 @@ test('Spark: window - persistence level (persisting a window persists its parent
   assert.deepEqual(levels('parent'), ['MEMORY_ONLY', 'MEMORY_ONLY']);
   assert.deepEqual(levels('persistedWindow'), ['NONE', 'NONE']);
   assert.deepEqual(levels('persistedParent'), ['MEMORY_AND_DISK', 'MEMORY_AND_DISK']);
+});
+
+test('Spark: rdd cleanup - map and window (what each stream remembers after 10 batches)', () => {
+  // remember 3 s; map -> window(2 s, 1 s) -> window(4 s, 2 s): the second window remembers
+  // 3 s (its RDDs at 8 and 10 s), the first 3 + 4 = 7 s (4..10 s), the mapped stream
+  // 7 + 2 = 9 s (2..10 s): batch t s of the mapped stream holds [(t - 1) % 10, 1], [t % 10, 1].
+  const kept = new Map(got<[number, [string, unknown[][]]][]>(results, 'cleanup.mapAndWindow').map(([, [label, rdds]]) => [label, rdds]));
+  assert.deepEqual(
+    kept.get('mapped'),
+    range(2, 10).map((t) => [
+      [(t - 1) % 10, 1],
+      [t % 10, 1],
+    ]),
+  );
+  assert.equal(kept.get('window1')?.length, 7);
+  assert.equal(kept.get('window2')?.length, 2);
+  // The second window's last RDD is the union of the first window's RDDs of 7..10 s, each
+  // the union of the mapped batches t - 1 and t s.
+  const mappedAt = (t: number): [number, number][] => [
+    [(t - 1) % 10, 1],
+    [t % 10, 1],
+  ];
+  assert.deepEqual(bag(kept.get('window2')![1]), bag(range(7, 10).flatMap((t) => [...mappedAt(t - 1), ...mappedAt(t)])));
+});
+
+test('Spark: rdd cleanup - updateStateByKey (a checkpointed state remembers twice its checkpoint interval)', () => {
+  // checkpoint(3 s): remembered 6 s, so at 10 s its RDDs of 5..10 s (not 4 s); the state at t
+  // counts each key's records up to t.
+  const [[, [label, rdds]]] = got<[number, [string, [number, number][][]]][]>(results, 'cleanup.updateStateByKey');
+  assert.equal(label, 'state');
+  const stateAt = (t: number): [number, number][] => {
+    const m = new Map<number, number>();
+    for (const x of cleanupTestInput.slice(0, t).flat()) m.set(x % 10, (m.get(x % 10) ?? 0) + 1);
+    return [...m];
+  };
+  assert.deepEqual(
+    rdds.map(bag),
+    range(5, 10).map((t) => bag(stateAt(t))),
+  );
 });
 
 test('Spark: slice (of batches generated and remembered; both bounds included)', () => {
@@ -670,4 +719,7 @@ test('start() twice is harmless; nothing may be added after start or after stop;
   refused('afterStart.checkpoint', 'SLUICE_BAD_ARGUMENT', /dstream\.checkpoint: the checkpoint interval of stream \d+: .* after the StreamingContext has started/);
   for (const what of ['input', 'transformation', 'output']) refused(`afterStop.${what}`, 'SLUICE_BAD_ARGUMENT', /after the StreamingContext has stopped/);
   refused('afterStop.start', 'SLUICE_BAD_ARGUMENT', /cannot be restarted after stop/);
+  // Spark's "stop before start": stopped, and no start then.
+  assert.deepEqual(got(checks, 'stopBeforeStart.state'), { ok: true });
+  refused('stopBeforeStart.start', 'SLUICE_BAD_ARGUMENT', /cannot be restarted after stop/);
 });
