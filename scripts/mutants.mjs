@@ -841,6 +841,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'rdd cleanup' }],
   },
   {
+    id: 'spark-suites-checkpoint-not-persisted',
+    what: "DStream.checkpoint(interval) leaves the stream unpersisted, so a checkpoint computes its RDD again (Spark's checkpoint() calls persist())",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "    if (this.storageLevel === 'NONE') this.persist();\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'persists the stream' }],
+  },
+  {
     id: 'mapwithstate-update-after-remove',
     what: "mapWithState's state.update() after state.remove() in the same call is accepted (Spark refuses it)",
     file: 'packages/core/src/dstream/state-handle.ts',

@@ -601,6 +601,13 @@ test('Spark: window - persistence level (persisting a window persists its parent
   assert.deepEqual(levels('persistedParent'), ['MEMORY_AND_DISK', 'MEMORY_AND_DISK']);
 });
 
+test("DStream.checkpoint(interval) persists the stream, as Spark's calls persist()", () => {
+  assert.deepEqual(
+    got<PerBatch>(results, 'window.persistence.checkpointed').map(([, level]) => level),
+    ['MEMORY_ONLY', 'MEMORY_ONLY'],
+  );
+});
+
 test('Spark: rdd cleanup - map and window (what each stream remembers after 10 batches)', () => {
   // remember 3 s; map -> window(2 s, 1 s) -> window(4 s, 2 s): the second window remembers
   // 3 s (its RDDs at 8 and 10 s), the first 3 + 4 = 7 s (4..10 s), the mapped stream

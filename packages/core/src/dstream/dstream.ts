@@ -194,10 +194,16 @@ export abstract class DStream<T> {
     return this.persist('MEMORY_ONLY');
   }
 
-  /** Checkpoint this stream's RDDs every `interval` (a multiple of its slide). */
+  /**
+   * Checkpoint this stream's RDDs every `interval` (a multiple of its slide). As Spark's, it
+   * persists the stream too (MEMORY_ONLY unless a level was set), so writing a checkpoint
+   * does not compute its RDD a second time.
+   */
   checkpoint(interval: Duration): this {
     this.ssc.checkNotStarted(`dstream.checkpoint: the checkpoint interval of stream ${this.id}`);
-    this.checkpointInterval = toMillis(interval, 'dstream.checkpoint interval');
+    const ms = toMillis(interval, 'dstream.checkpoint interval');
+    if (this.storageLevel === 'NONE') this.persist();
+    this.checkpointInterval = ms;
     return this;
   }
 
