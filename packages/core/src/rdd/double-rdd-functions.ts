@@ -129,18 +129,25 @@ async function histogramCounts(rdd: RDD<number>, buckets: number[], even: boolea
             const i = hi === lo ? 0 : Math.trunc(((e - lo) / (hi - lo)) * last);
             b = Math.min(i, last - 1);
           } else {
-            // Spark's basicBucketFunction: bucket i holds [b_i, b_i+1), the last also its upper bound; a NaN bucket bound takes the NaNs.
-            if (Number.isNaN(e)) b = Number.isNaN(buckets[last]) ? last - 1 : -1;
-            else if (e >= lo && e <= hi) {
-              let l = 0;
-              let h = last;
-              while (h - l > 1) {
-                const m = (l + h) >>> 1;
-                if (buckets[m] <= e) l = m;
-                else h = m;
+            // Spark's basicBucketFunction: java.util.Arrays.binarySearch with NaN above +Infinity and
+            // equal to itself (Double.compare's order; -0 is 0 here): bucket i holds [b_i, b_i+1), the
+            // last also its upper bound, so a NaN last bound takes what is above b_n-1, NaN included.
+            const order = (a: number, x: number): number => (a < x ? -1 : a > x ? 1 : a === x ? 0 : Number.isNaN(a) ? (Number.isNaN(x) ? 0 : 1) : -1);
+            let l = 0;
+            let h = last;
+            let found = -1;
+            while (l <= h) {
+              const m = (l + h) >>> 1;
+              const c = order(buckets[m], e);
+              if (c < 0) l = m + 1;
+              else if (c > 0) h = m - 1;
+              else {
+                found = m;
+                break;
               }
-              b = l;
             }
+            if (found >= 0) b = found < last ? found : found - 1;
+            else if (l > 0 && l <= last) b = l - 1;
           }
           if (b >= 0) out[b] += 1;
         }

@@ -1,7 +1,7 @@
 import { SluiceError } from '../errors.js';
-import { RangePartitioner, partitionFunction, rangeBounds, type Partitioner } from './partitioner.js';
+import { RangePartitioner, determineBounds, partitionFunction, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
-import { checkPositive, type Dependency, type RDD } from './rdd.js';
+import type { Dependency, RDD } from './rdd.js';
 
 /**
  * The operators of RDDs of pairs whose keys have an order (Spark's OrderedRDDFunctions):
@@ -10,8 +10,9 @@ import { checkPositive, type Dependency, type RDD } from './rdd.js';
  */
 export class OrderedRDDFunctions {
   sortByKey<K, V>(this: RDD<[K, V]>, ascending = true, numPartitions: number = this.numPartitions): RDD<[K, V]> {
-    checkPositive(numPartitions, 'sortByKey');
-    return rangeShuffle(this, numPartitions, ascending, true);
+    // As Spark's RangePartitioner, 0 is allowed (an RDD with no partition sorts into one).
+    if (!Number.isInteger(numPartitions) || numPartitions < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sortByKey: numPartitions must be a whole number >= 0, got ${String(numPartitions)}`);
+    return rangeShuffle(this, Math.max(1, numPartitions), ascending, true);
   }
 
   /**
@@ -105,20 +106,29 @@ function rangeOwner(rdd: RDD<unknown>): RDD<unknown> | undefined {
  */
 export function rangeShuffle<K, V>(rdd: RDD<[K, V]>, numPartitions: number, ascending: boolean, sort: boolean, sortAscending = ascending): RDD<[K, V]> {
   const out = rdd.partitionByInternal(RangePartitioner.of(numPartitions, ascending), sort ? { ascending: sortAscending } : undefined);
-  const perPartition = Math.ceil((20 * numPartitions) / Math.max(1, rdd.numPartitions)) + 20;
+  // Spark's RangePartitioner: 20 keys a partition wanted (1e6 at most), each input partition sampling 3x its share.
+  const perPartition = Math.ceil((3 * Math.min(20 * numPartitions, 1e6)) / Math.max(1, rdd.numPartitions));
   const action = { kind: 'sampleKeys', perPartition } as const;
-  const setBounds = (samples: unknown[][]): void => {
-    const bounds = rangeBounds(samples.flat(1), numPartitions);
-    const partitioner: Partitioner = { kind: 'range', numPartitions, bounds, ascending };
+  const setBounds = (samples: { count: number; sample: unknown[] }[], now: boolean): void => {
+    // Each sampled key weighs what it stands for in its partition (Spark's weights), so a large
+    // partition's keys count for more than a small one's.
+    const candidates: [unknown, number][] = [];
+    for (const { count, sample } of samples) for (const k of sample) candidates.push([k, count / sample.length]);
+    const bounds = determineBounds(candidates, Math.min(numPartitions, candidates.length));
+    // As Spark's, bounds + 1 partitions (one for no key, as many as the distinct keys when fewer),
+    // where the bounds are sampled as the RDD is made; sampled later, its partition count stands.
+    const partitions = now ? bounds.length + 1 : numPartitions;
+    const partitioner: Partitioner = { kind: 'range', numPartitions: partitions, bounds, ascending };
     const dep = out.deps[0] as Extract<Dependency, { type: 'shuffle' }>;
     const spec: ShuffleSpec = { ...dep.spec, partitioner };
     out.deps = [{ type: 'shuffle', rdd: dep.rdd, spec }];
     out.op = { kind: 'shuffled', shuffle: spec, sort: sort ? { ascending: sortAscending } : undefined };
-    (out as { partitioner: Partitioner | undefined }).partitioner = partitioner;
+    (out as { partitioner: Partitioner | undefined; numPartitions: number }).partitioner = partitioner;
+    (out as { numPartitions: number }).numPartitions = partitions;
     out.prepare = undefined;
   };
   const now = numPartitions > 1 ? rdd.context.runActionNow(rdd as RDD<unknown>, action) : undefined;
-  if (now !== undefined) setBounds(now as unknown[][]);
-  else out.prepare = async () => setBounds((await rdd.context.runAction(rdd as RDD<unknown>, action)) as unknown[][]);
+  if (now !== undefined) setBounds(now as { count: number; sample: unknown[] }[], true);
+  else if (numPartitions > 1) out.prepare = async () => setBounds((await rdd.context.runAction(rdd as RDD<unknown>, action)) as { count: number; sample: unknown[] }[], false);
   return out;
 }

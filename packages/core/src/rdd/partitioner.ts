@@ -149,14 +149,32 @@ export function partitionFunction(p: Partitioner, revive?: (fn: ShippedFunction)
   };
 }
 
-/** Pick numPartitions-1 bounds from sampled keys (sorted ascending). */
-export function rangeBounds(sample: unknown[], numPartitions: number): unknown[] {
-  const sorted = [...sample].sort(compareKeys);
+/**
+ * At most numPartitions - 1 strictly increasing bounds from sampled keys, each of weight 1
+ * (see determineBounds); fewer when the sample has fewer keys or too few distinct ones.
+ */
+export function rangeBounds(sample: readonly unknown[], numPartitions: number): unknown[] {
+  return determineBounds(sample.map((k): [unknown, number] => [k, 1]), Math.min(numPartitions, sample.length));
+}
+
+/**
+ * Spark's RangePartitioner.determineBounds: the candidates (a sampled key and its weight, the
+ * number of keys it stands for) in key order, a bound each time the weight passed reaches the
+ * next multiple of total / partitions, equal keys never twice; at most partitions - 1 bounds.
+ */
+export function determineBounds(candidates: readonly (readonly [unknown, number])[], partitions: number): unknown[] {
+  const ordered = [...candidates].sort((a, b) => compareKeys(a[0], b[0]));
+  const step = ordered.reduce((acc, [, w]) => acc + w, 0) / partitions;
   const bounds: unknown[] = [];
-  if (sorted.length === 0 || numPartitions <= 1) return bounds;
-  for (let i = 1; i < numPartitions; i++) {
-    const b = sorted[Math.min(sorted.length - 1, Math.floor((i * sorted.length) / numPartitions))];
-    if (bounds.length === 0 || compareKeys(b, bounds[bounds.length - 1]) > 0) bounds.push(b);
+  let cumulative = 0;
+  let target = step;
+  for (let i = 0; i < ordered.length && bounds.length < partitions - 1; i++) {
+    const [key, weight] = ordered[i];
+    cumulative += weight;
+    if (cumulative >= target && (bounds.length === 0 || compareKeys(key, bounds[bounds.length - 1]) > 0)) {
+      bounds.push(key);
+      target += step;
+    }
   }
   return bounds;
 }

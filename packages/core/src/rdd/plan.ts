@@ -146,7 +146,7 @@ export type NodeOp =
   /** x -> [x, null] (distinct). */
   | { readonly kind: 'pairWithNull' }
   /** x -> [n, x] with n cycling over numPartitions from a per-partition start (repartition). */
-  | { readonly kind: 'roundRobinKeys'; readonly numPartitions: number }
+  | { readonly kind: 'roundRobinKeys'; readonly numPartitions: number; /** The parent's partition count: partition i starts at i * numPartitions / parentPartitions. */ readonly parentPartitions?: number }
   /**
    * [k, [prev, old_1..old_n, new_1..new_m]] from a cogroup -> [k, window value]: the
    * previous window's value with leaving values inverse-reduced out and entering ones reduced in.

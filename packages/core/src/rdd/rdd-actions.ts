@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
+import { decode, encode } from '../codec/codec.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
 import { CountEvaluator, GroupedCountEvaluator } from './approximate-evaluators.js';
@@ -91,12 +92,13 @@ export class RDDActions<T> {
 
   async fold(this: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T> {
     const parts = (await this.context.runAction(this, { kind: 'fold', zero, fn: this.ship(f, 'fold') })) as T[];
-    return parts.reduce(f, zero);
+    // Into a copy of the zero, as Spark's (Utils.clone): a function that changes its first argument leaves the caller's zero alone.
+    return parts.reduce(f, copyOf(zero));
   }
 
   async aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
     const parts = (await this.context.runAction(this, { kind: 'aggregate', zero, seqOp: this.ship(seqOp, 'aggregate') })) as U[];
-    return parts.reduce(combOp, zero);
+    return parts.reduce(combOp, copyOf(zero));
   }
 
   /** The largest element by `compare` (default: key.ts's order), as Spark's max(): an empty RDD is an error. */
@@ -125,7 +127,8 @@ export class RDDActions<T> {
       kind: 'mapPartitions',
       withIndex: false,
       fn: this.ship((it: Iterable<T>): U[] => {
-        let acc = zero;
+        // A copy of the zero for each partition (a worker reuses the function's captures across its tasks), as fold's.
+        let acc = structuredClone(zero);
         for (const x of it) acc = seqOp(acc, x);
         return [acc];
       }, 'treeAggregate'),
@@ -290,4 +293,9 @@ export function mergeCounts<T>(parts: [T, number][][]): Map<T, number> {
     }
   }
   return new Map(byId.values());
+}
+
+/** A deep copy of a zero value through the record codec (job classes kept), as Spark clones one with its closure serializer. */
+function copyOf<T>(value: T): T {
+  return decode<T>(encode(value));
 }

@@ -295,21 +295,32 @@ export class RDD<T> {
     checkPositive(numPartitions, 'coalesce');
     if (shuffle) return this.repartition(numPartitions);
     const n = Math.min(numPartitions, this.numPartitions);
-    const groups: number[][] = Array.from({ length: n }, () => []);
-    for (let p = 0; p < this.numPartitions; p++) groups[Math.floor((p * n) / this.numPartitions)].push(p);
+    // Spark's DefaultPartitionCoalescer for parents without preferred locations: group i is the
+    // parent partitions [i * N / n, (i + 1) * N / n), so 10 into 3 is 3, 3 and 4.
+    const total = this.numPartitions;
+    const groups: number[][] = Array.from({ length: n }, (_, i) => {
+      const [from, to] = [Math.floor((i * total) / n), Math.floor(((i + 1) * total) / n)];
+      return Array.from({ length: to - from }, (__, j) => from + j);
+    });
     return this.narrow({ kind: 'coalesce', groups }, false, n);
   }
 
   repartition(numPartitions: number): RDD<T> {
     checkPositive(numPartitions, 'repartition');
-    // Spread records round-robin from a per-partition start, as Spark does.
-    return this.narrow<[number, T]>({ kind: 'roundRobinKeys', numPartitions })
+    // Spread records round-robin from a per-partition start, as Spark does (the starts spread evenly: see roundRobinKeys).
+    return this.narrow<[number, T]>({ kind: 'roundRobinKeys', numPartitions, parentPartitions: this.numPartitions })
       .partitionByInternal(HashPartitioner.of(numPartitions))
       .values();
   }
 
   distinct(numPartitions: number = this.numPartitions): RDD<T> {
     const keyed = this.narrow<[T, null]>({ kind: 'pairWithNull' });
+    if (this.partitioner && numPartitions === this.numPartitions) {
+      // As Spark's: already placed by a partitioner (equal pairs have equal keys, so share a
+      // partition), each partition drops its duplicates in place, no shuffle, the partitioner kept.
+      const local = new RDD<[T, null]>(this.context, this.numPartitions, { kind: 'combineLocal', aggregator: { kind: 'first' } }, [{ type: 'narrow', rdd: keyed as RDD<unknown> }]);
+      return new RDD<T>(this.context, this.numPartitions, { kind: 'keys' }, [{ type: 'narrow', rdd: local as RDD<unknown> }], this.partitioner);
+    }
     return keyed.combineInternal<T, null, null>({ kind: 'first' }, HashPartitioner.of(numPartitions), true).keys();
   }
 
@@ -405,9 +416,16 @@ export class RDD<T> {
   /** @internal */
   defaultPartitioner(partitions: PartitionArg | undefined, others: readonly RDD<unknown>[] = [], operator = 'rdd'): Partitioner {
     return resolvePartitioner(partitions, () => {
-      // Spark's Partitioner.defaultPartitioner: an input's partitioner (not a range one, whose bounds fit its own keys), else the most partitions.
-      for (const r of [this as RDD<unknown>, ...others]) if (r.partitioner && r.partitioner.kind !== 'range') return r.partitioner;
-      return HashPartitioner.of(Math.max(this.numPartitions, ...others.map((o) => o.numPartitions)));
+      // Spark's Partitioner.defaultPartitioner (without spark.default.parallelism): the partitioner of
+      // the input with the most partitions among those that have one (not a range one here, whose
+      // bounds fit its own keys), when it has as many partitions as the largest input or is within
+      // 10x of it; else a HashPartitioner over the largest input's partition count.
+      const rdds = [this as RDD<unknown>, ...others];
+      let best: RDD<unknown> | undefined;
+      for (const r of rdds) if (r.partitioner && r.partitioner.kind !== 'range' && r.numPartitions > 0 && (best === undefined || r.numPartitions > best.numPartitions)) best = r;
+      const most = Math.max(...rdds.map((r) => r.numPartitions));
+      if (best?.partitioner && (Math.log10(most) - Math.log10(best.numPartitions) < 1 || most <= best.numPartitions)) return best.partitioner;
+      return HashPartitioner.of(Math.max(1, most));
     }, operator);
   }
 

@@ -293,7 +293,9 @@ export class PartitionComputer {
         return this.compute(parent, split, (x) => emit([x, i++]));
       }
       case 'roundRobinKeys': {
-        let position = nonNegativeMod(hashKey(split), op.numPartitions);
+        // Spark starts each parent partition at a random position; here the starts are spread evenly
+        // (partition i of N at i * n / N), so equal parent partitions fill every output alike.
+        let position = op.parentPartitions ? Math.floor((split * op.numPartitions) / op.parentPartitions) % op.numPartitions : nonNegativeMod(hashKey(split), op.numPartitions);
         return this.compute(parent, split, (x) => {
           position = (position + 1) % op.numPartitions;
           emit([position, x]);

@@ -156,7 +156,8 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
         }
         seen++;
       });
-      return sample;
+      // The partition's size too: each sampled key stands for seen / sample.length keys (Spark's sketch).
+      return { count: seen, sample };
     }
     case 'saveAsTextFile': {
       const fsys = fileSystemFor(action.dir, 'saveAsTextFile');

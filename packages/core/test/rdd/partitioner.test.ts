@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SluiceError } from '../../src/errors.js';
 import { compareKeys } from '../../src/rdd/key.js';
-import { HashPartitioner, RangePartitioner, partitionFunction, partitionerEquals, rangeBounds, type Partitioner } from '../../src/rdd/partitioner.js';
+import { HashPartitioner, RangePartitioner, determineBounds, partitionFunction, partitionerEquals, rangeBounds, type Partitioner } from '../../src/rdd/partitioner.js';
 import { floorMod, javaArraysHash, javaStringHash } from '../support/java-hash.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -137,17 +137,31 @@ describe('partitionFunction: range', () => {
 });
 
 describe('rangeBounds', () => {
-  test('picks numPartitions-1 evenly spaced keys from the sorted sample', () => {
+  test('picks numPartitions-1 keys from the sorted sample, each closing an equal share (Spark\'s determineBounds)', () => {
     const rand = mulberry32(13);
-    assert.deepEqual(rangeBounds(shuffle(range(100), rand), 4), [25, 50, 75]);
-    assert.deepEqual(rangeBounds(shuffle(range(10), rand), 2), [5]);
+    // Keys 0-24 are the first quarter: the bound is its last key, as Spark's (cumulative weight 25 >= 100 / 4).
+    assert.deepEqual(rangeBounds(shuffle(range(100), rand), 4), [24, 49, 74]);
+    assert.deepEqual(rangeBounds(shuffle(range(10), rand), 2), [4]);
   });
 
-  test('degenerate samples', () => {
+  test('degenerate samples: no bound for no key, one partition, or a single key', () => {
     assert.deepEqual(rangeBounds([], 4), []);
     assert.deepEqual(rangeBounds([3, 1, 2], 1), []);
     assert.deepEqual(rangeBounds(['a', 'a', 'a', 'a'], 4), ['a']);
-    assert.deepEqual(rangeBounds([5], 3), [5]);
+    assert.deepEqual(rangeBounds([5], 3), []);
+  });
+
+  test('weighted candidates: a key stands for as many keys as its weight (Spark\'s RangePartitioner.determineBounds)', () => {
+    // Partition A sampled 4 of its 4 keys (weight 1), partition B 4 of its 400 (weight 100).
+    const candidates: [number, number][] = [[1, 1], [2, 1], [3, 1], [4, 1], [10, 100], [20, 100], [30, 100], [40, 100]];
+    // Total 404 in 4 shares of 101: crossed at 10 (104), 20 (204), 30 (304).
+    assert.deepEqual(determineBounds(candidates, 4), [10, 20, 30]);
+    // Unweighted, the same keys would split at 2, 4 and 20.
+    assert.deepEqual(rangeBounds(candidates.map(([k]) => k), 4), [2, 4, 20]);
+    // Equal keys are one bound (the second share is crossed at a 5 again, so the next key closes it); never more than partitions - 1.
+    assert.deepEqual(determineBounds([[5, 10], [5, 10], [5, 10], [6, 1]], 3), [5, 6]);
+    assert.deepEqual(determineBounds([[5, 10], [5, 10], [5, 10], [6, 1]], 2), [5]);
+    assert.deepEqual(determineBounds(range(50).map((k): [number, number] => [k, 1]), 1), []);
   });
 
   test('does not reorder the caller’s sample', () => {
