@@ -2,8 +2,9 @@
 // API on a real local cluster (a driver and 2 worker processes; fixture
 // dstream-spark-suites.ts). Every input and expected output below is Spark's, copied from
 // streaming/src/test/scala/org/apache/spark/streaming/{BasicOperationsSuite,
-// WindowOperationsSuite, MapWithStateSuite, StreamingContextSuite}.scala, and so does not
-// come from Sluice's code. As Spark's TestSuiteBase runs a case:
+// WindowOperationsSuite, MapWithStateSuite, StreamingContextSuite, InputStreamsSuite (its
+// queue streams)}.scala, and so does not come from Sluice's code. As Spark's TestSuiteBase
+// runs a case:
 //  - the input stream (TestInputStream) gives the case's i-th batch at time (i + 1) s, in 2
 //    partitions (numInputPartitions) cut as parallelize cuts; `null` is no RDD (None); past
 //    the end of the input each batch is empty;
@@ -644,6 +645,25 @@ test('Spark: rdd cleanup - updateStateByKey (a checkpointed state remembers twic
   assert.deepEqual(
     rdds.map(bag),
     range(5, 10).map((t) => bag(stateAt(t))),
+  );
+});
+
+test('Spark: queue input stream - oneAtATime = true (two RDDs queued a tick, one taken a batch)', () => {
+  const outputs = got<PerBatch>(results, 'queue.oneAtATime');
+  assert.deepEqual(
+    outputs.map(([, v]) => v).filter((v) => (v as unknown[]).length > 0),
+    [['1'], ['2'], ['3'], ['4'], ['5']],
+  );
+});
+
+test('Spark: queue input stream - oneAtATime = false (every RDD queued by the tick, in one batch)', () => {
+  const outputs = got<PerBatch>(results, 'queue.all');
+  assert.deepEqual(
+    outputs.map(([, v]) => v).filter((v) => (v as unknown[]).length > 0),
+    [
+      ['1', '2', '3'],
+      ['4', '5'],
+    ],
   );
 });
 
