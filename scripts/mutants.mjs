@@ -849,6 +849,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'persists the stream' }],
   },
   {
+    id: 'spark-suites-window-dropped-key-inverse',
+    what: "a key filterFunc dropped from the previous window has its leaving values inverse-reduced out of nothing, where Spark's mergeValues takes only its entering values",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '          if (groups[0].length === 0) {',
+    replace: '          if (groups[0].length === 0 && olds.length === 0) {',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'dropped while in the window' }],
+  },
+  {
     id: 'mapwithstate-update-after-remove',
     what: "mapWithState's state.update() after state.remove() in the same call is accepted (Spark refuses it)",
     file: 'packages/core/src/dstream/state-handle.ts',
