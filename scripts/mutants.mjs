@@ -3783,6 +3783,14 @@ const MUTATIONS = [
     replace: "return rangeShuffle(this, numPartitions, ascending, true);",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "bounds \\+ 1 partitions" }],
   },
+  {
+    id: "text-file-empty-files-dropped",
+    what: "sc.textFile leaves empty files out of its splits (Hadoop gives each an empty split: a directory of 3 empty files has 3 partitions)",
+    file: "packages/core/src/context.ts",
+    search: "      if (f.size === 0) splits.push({ file: f.file, start: 0, end: 0 });\n",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "zero-partition RDD" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

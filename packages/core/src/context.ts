@@ -160,11 +160,12 @@ export class SluiceContext {
     const total = files.reduce((a, f) => a + f.size, 0);
     const goal = Math.max(1, Math.ceil(total / Math.max(1, minPartitions)));
     const splits: TextSplit[] = [];
+    // As Hadoop's FileInputFormat under Spark's textFile: an empty file is one empty split, and no
+    // file (an empty directory, a glob matching nothing) is an RDD with no partition.
     for (const f of files) {
-      if (f.size === 0) continue;
+      if (f.size === 0) splits.push({ file: f.file, start: 0, end: 0 });
       for (let off = 0; off < f.size; off += goal) splits.push({ file: f.file, start: off, end: Math.min(f.size, off + goal) });
     }
-    if (splits.length === 0) splits.push({ file: files[0]?.file ?? listed.name.split(',')[0], start: 0, end: 0 });
     return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(listed.name);
   }
 
