@@ -588,6 +588,8 @@ function verify(name: string, outputs: PerBatch, expected: readonly unknown[][],
   });
 }
 
+// The persistence context also holds inputs read by no output (StreamingContextSuite's
+// "Creating an InputDStream but not using it should not crash").
 for (const ctx of ['basic', 'windows', 'timeout', 'cleanup', 'persistence']) {
   test(`the ${ctx} StreamingContext ran all its batches`, () => {
     assert.deepEqual(got(results, `${ctx}.status`), { ok: true, error: null });
@@ -763,6 +765,8 @@ test('start() refuses a graph with no output, and checkpoint intervals Spark ref
 
 test('start() twice is harmless; nothing may be added after start or after stop; no restart (StreamingContextSuite)', () => {
   assert.deepEqual(got(checks, 'start.twice'), { ok: true, state: 'active' });
+  // "multiple streaming contexts": only one active at a time.
+  refused('secondContext.start', 'SLUICE_BAD_ARGUMENT', /only one StreamingContext may be active/);
   for (const what of ['input', 'transformation', 'output']) refused(`afterStart.${what}`, 'SLUICE_BAD_ARGUMENT', /after the StreamingContext has started/);
   refused('afterStart.persist', 'SLUICE_BAD_ARGUMENT', /dstream\.persist: the storage level of stream \d+: .* after the StreamingContext has started/);
   refused('afterStart.checkpoint', 'SLUICE_BAD_ARGUMENT', /dstream\.checkpoint: the checkpoint interval of stream \d+: .* after the StreamingContext has started/);
