@@ -48,8 +48,17 @@ const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
 const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
 
+/** Each job (action) the driver started, by id: its name (the DAG scheduler's listener). */
+const jobsStarted = new Map<number, string>();
+
 before(async () => {
   await withCluster({ workers: 2 }, async (h) => {
+    // The stages of each job, as files the fixture lists (as a user reads the status pages).
+    fs.mkdirSync(path.join(tmp, 'stages'));
+    h.cluster.driver.dag.addListener({
+      onJobStart: (e) => jobsStarted.set(e.jobId, e.name),
+      onStageSubmitted: (e) => fs.writeFileSync(path.join(tmp, 'stages', `${e.jobId}-${e.stageId}-${e.kind}`), ''),
+    });
     reported.read(await h.run(fixture('rdd-spark-gaps.ts'), [inputFile]));
   });
 });
@@ -364,6 +373,36 @@ test("AsyncRDDActions: collectAsync, countAsync, takeAsync, foreachAsync, foreac
   assert.deepEqual(r.done, { value: 10, cancelled: false, completed: true }, 'cancel() after the end changes nothing');
   // setJobGroup / cancelJobGroup / cancelAllJobs: g1's action cancelled alone, g2's (queued behind it) by cancelAllJobs.
   assert.deepEqual(r.groups, { groupCancelled: 1, g1Code: 'SLUICE_CANCELLED', g2EndedWithG1: false, allCancelled: 1, g2Code: 'SLUICE_CANCELLED', after: 10, none: 0 });
+});
+
+test("sc.cancelJob(jobId) and sc.cancelStage(stageId) kill a running job's tasks and fail it with SLUICE_CANCELLED naming the job, the stage and the reason; FutureAction.jobIds are the driver's job ids; bad ids are SLUICE_BAD_ARGUMENT", () => {
+  type Outcome = { code: string | null; error: string };
+  const r = got<{ before: number[]; collectIds: number[]; takeIds: number[]; heldIds: number[]; byJob: Outcome & { futureCancelled: boolean }; shuffledIds: number[]; stages: string[]; mapStage: number; byStage: Outcome; after: number; ended: string[] }>('cancelJobStage');
+  // jobIds: none before the job started; collectAsync one job, takeAsync(1000) over 4 partitions two (1, then 3 partitions).
+  assert.deepEqual(r.before, []);
+  assert.equal(r.collectIds.length, 1);
+  assert.equal(r.takeIds.length, 2);
+  assert.ok(r.takeIds[0] < r.takeIds[1], JSON.stringify(r.takeIds));
+  for (const [ids, kind] of [[r.collectIds, 'collect'], [r.takeIds, 'take'], [r.heldIds, 'count'], [r.shuffledIds, 'collect']] as const) {
+    assert.equal(ids.length, 1 + Number(kind === 'take'));
+    for (const id of ids) assert.equal(jobsStarted.get(id), kind, `job ${id} as the driver started it`);
+  }
+  // cancelJob: the held count, by its id, with the reason; the future was not cancel()led itself (Spark's isCancelled).
+  assert.equal(r.byJob.code, 'SLUICE_CANCELLED', r.byJob.error);
+  assert.match(r.byJob.error, new RegExp(`^action ${r.heldIds[0]} of job \\S+ was cancelled: the test asked$`));
+  assert.equal(r.byJob.futureCancelled, false);
+  // cancelStage: the held reduceByKey's map stage (its result stage not submitted while the map stage runs).
+  assert.ok(Number.isInteger(r.mapStage), JSON.stringify(r.stages));
+  assert.deepEqual(r.stages, [`${r.shuffledIds[0]}-${r.mapStage}-shuffleMap`]);
+  assert.equal(r.byStage.code, 'SLUICE_CANCELLED', r.byStage.error);
+  assert.match(r.byStage.error, new RegExp(`^action ${r.shuffledIds[0]} of job \\S+ was cancelled because stage ${r.mapStage} was cancelled$`));
+  // The held tasks were killed: the next job ran on their cores, none ran to its end.
+  assert.equal(r.after, 10);
+  assert.deepEqual(r.ended, [], 'no cancelled task ran to its end');
+  assert.equal(failed('cancelJob.badId').code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(failed('cancelJob.badId').error, /sc\.cancelJob: the job id must be a non-negative integer .*got -1/);
+  assert.equal(failed('cancelStage.badId').code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(failed('cancelStage.badId').error, /sc\.cancelStage: the stage id must be a non-negative integer .*got 1\.5/);
 });
 
 /** How parallelize slices n elements into p partitions. */

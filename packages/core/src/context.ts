@@ -38,8 +38,9 @@ export interface ClusterBackend {
   /**
    * `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions.
    * `signal`: aborting it cancels the job (the async actions' cancel()): it rejects with SLUICE_CANCELLED.
+   * `onStart`: called with the job's id (the DAG scheduler's, cancelJob's) as it starts (FutureAction.jobIds).
    */
-  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<JobRunResult>;
+  runJob(graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal, onStart?: (jobId: number) => void): Promise<JobRunResult>;
   /**
    * runJob, blocking the driver program until the job ended (a job's error thrown), for the
    * jobs Spark runs while an RDD is made (a RangePartitioner's sampling); absent where the
@@ -47,6 +48,10 @@ export interface ClusterBackend {
    */
   runJobSync?(graph: LineageGraph, action: ActionSpec, partitions: readonly number[]): JobRunResult;
   removeRdd(rddId: number): Promise<void>;
+  /** Cancel the program's running job `jobId` (sc.cancelJob), if it runs; asynchronous. */
+  cancelJob?(jobId: number, reason: string | undefined): void;
+  /** Cancel every running job of the program that runs or waits on stage `stageId` (sc.cancelStage); asynchronous. */
+  cancelStage?(stageId: number, reason: string | undefined): void;
   /** The partitions of `rddId` whose cached block a live worker holds (a local checkpoint computes the others before it truncates the lineage). */
   cachedPartitions?(rddId: number): Promise<readonly number[]>;
   /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
@@ -472,11 +477,33 @@ export class SluiceContext {
   }
 
   /**
+   * Spark's cancelJob: the program's running job `jobId` (a FutureAction's jobIds, the status
+   * pages' job id) fails with SLUICE_CANCELLED ("action <jobId> of job <run> was cancelled", then
+   * `: <reason>` when given) and its tasks are killed, as FutureAction.cancel(); the action that
+   * ran it rejects with that error. A job that is not running (ended, unknown) is left alone.
+   * Asynchronous, as Spark's: it returns before the job ended.
+   */
+  cancelJob(jobId: number, reason?: string): void {
+    this.backend.cancelJob?.(idArgument('sc.cancelJob', 'job id', jobId), reasonArgument('sc.cancelJob', reason));
+  }
+
+  /**
+   * Spark's cancelStage: every running job of the program that runs or waits on stage
+   * `stageId` (the status pages' stage id: its result stage, or the map stage of a shuffle it
+   * reads) fails with SLUICE_CANCELLED ("... was cancelled because stage <stageId> was
+   * cancelled", the reason after it in brackets) and its tasks are killed. A stage no running
+   * job uses changes nothing. Asynchronous, as Spark's.
+   */
+  cancelStage(stageId: number, reason?: string): void {
+    this.backend.cancelStage?.(idArgument('sc.cancelStage', 'stage id', stageId), reasonArgument('sc.cancelStage', reason));
+  }
+
+  /**
    * @internal Run one action over `rdd`: prepare what its lineage needs (range bounds,
    * zipWithIndex offsets), run the job, apply accumulator updates, then write any
    * checkpoint requested on the lineage. Returns one value per partition.
    */
-  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<unknown[]> {
+  async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal, onJobStart?: (jobId: number) => void): Promise<unknown[]> {
     // In the job group set when the action was called (before any await: the program may set another meanwhile).
     const running = this.runningActions.start(signal);
     try {
@@ -485,7 +512,7 @@ export class SluiceContext {
       if (parts.length === 0) return [];
       if (running.signal.aborted) throw cancelledBeforeStart();
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
-      const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal);
+      const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal, onJobStart);
       const result = await (running.description === undefined ? run() : runWithJobDescription(running.description, run));
       this.applyAccumulatorUpdates(result);
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
@@ -681,6 +708,17 @@ function lineageNeedsPrepare(rdd: RDD<unknown>): boolean {
 
 function checkSlices(n: number, op: string): void {
   if (!Number.isInteger(n) || n < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${op}: numSlices must be a positive integer, got ${String(n)}`);
+}
+
+/** A job's or stage's id as sc.cancelJob / cancelStage take it: a non-negative integer. */
+function idArgument(method: string, what: string, id: unknown): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${method}: the ${what} must be a non-negative integer (a FutureAction's jobIds, the status pages' ids), got ${typeof id === 'string' ? JSON.stringify(id) : String(id)}`);
+  return id;
+}
+
+function reasonArgument(method: string, reason: unknown): string | undefined {
+  if (reason !== undefined && typeof reason !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${method}: the reason must be a string, got ${typeof reason}`);
+  return reason;
 }
 
 function cancelledBeforeStart(): SluiceError {

@@ -8,23 +8,23 @@ import type { RDD } from './rdd.js';
 export class AsyncRDDActions<T> {
   /** The elements, as collect(), cancellable. */
   collectAsync(this: RDD<T>): FutureAction<T[]> {
-    return new FutureAction(async (signal) => ((await this.context.runAction(this, { kind: 'collect' }, undefined, undefined, signal)) as T[][]).flat(1) as T[]);
+    return new FutureAction(async (signal, jobStarted) => ((await this.context.runAction(this, { kind: 'collect' }, undefined, undefined, signal, jobStarted)) as T[][]).flat(1) as T[]);
   }
 
   /** The number of elements, as count(), cancellable. */
   countAsync(this: RDD<T>): FutureAction<number> {
-    return new FutureAction(async (signal) => ((await this.context.runAction(this, { kind: 'count' }, undefined, undefined, signal)) as number[]).reduce((a, b) => a + b, 0));
+    return new FutureAction(async (signal, jobStarted) => ((await this.context.runAction(this, { kind: 'count' }, undefined, undefined, signal, jobStarted)) as number[]).reduce((a, b) => a + b, 0));
   }
 
   /** The first `n` elements, as take(n) (partitions read in growing batches, a job each), cancellable between and during its jobs. */
   takeAsync(this: RDD<T>, n: number): FutureAction<T[]> {
-    return new FutureAction(async (signal) => {
+    return new FutureAction(async (signal, jobStarted) => {
       const out: T[] = [];
       let next = 0;
       let batch = 1;
       while (out.length < n && next < this.numPartitions) {
         const parts = Array.from({ length: Math.min(batch, this.numPartitions - next) }, (_, i) => next + i);
-        const got = (await this.context.runAction(this, { kind: 'take', n: n - out.length }, parts, undefined, signal)) as T[][];
+        const got = (await this.context.runAction(this, { kind: 'take', n: n - out.length }, parts, undefined, signal, jobStarted)) as T[][];
         for (const g of got) for (const x of g) if (out.length < n) out.push(x);
         next += parts.length;
         batch *= 4;
@@ -36,16 +36,16 @@ export class AsyncRDDActions<T> {
   /** Runs `f` on each element on the workers, as foreach(f), cancellable. */
   foreachAsync(this: RDD<T>, f: (t: T) => void | Promise<void>): FutureAction<void> {
     const fn = this.ship(f, 'foreachAsync');
-    return new FutureAction(async (signal) => {
-      await this.context.runAction(this, { kind: 'foreach', fn }, undefined, undefined, signal);
+    return new FutureAction(async (signal, jobStarted) => {
+      await this.context.runAction(this, { kind: 'foreach', fn }, undefined, undefined, signal, jobStarted);
     });
   }
 
   /** Runs `f` on each partition's iterator on the workers, as foreachPartition(f), cancellable. */
   foreachPartitionAsync(this: RDD<T>, f: (it: IterableIterator<T>) => void | Promise<void>): FutureAction<void> {
     const fn = this.ship(f, 'foreachPartitionAsync');
-    return new FutureAction(async (signal) => {
-      await this.context.runAction(this, { kind: 'foreachPartition', fn }, undefined, undefined, signal);
+    return new FutureAction(async (signal, jobStarted) => {
+      await this.context.runAction(this, { kind: 'foreachPartition', fn }, undefined, undefined, signal, jobStarted);
     });
   }
 }

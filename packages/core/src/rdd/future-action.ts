@@ -7,10 +7,11 @@ export class FutureAction<T> implements PromiseLike<T> {
   private readonly abort = new AbortController();
   private readonly promise: Promise<T>;
   private completed = false;
+  private readonly ids: number[] = [];
 
-  /** @internal `run` starts the action, `signal` cancelling its jobs. */
-  constructor(run: (signal: AbortSignal) => Promise<T>) {
-    this.promise = run(this.abort.signal).finally(() => {
+  /** @internal `run` starts the action, `signal` cancelling its jobs, `jobStarted` told each job's id as it starts. */
+  constructor(run: (signal: AbortSignal, jobStarted: (jobId: number) => void) => Promise<T>) {
+    this.promise = run(this.abort.signal, (id) => this.ids.push(id)).finally(() => {
       this.completed = true;
     });
     // A rejection nobody awaits (cancel() without a catch) is the caller's choice, not a crash.
@@ -35,6 +36,14 @@ export class FutureAction<T> implements PromiseLike<T> {
    */
   cancel(): void {
     if (!this.completed) this.abort.abort();
+  }
+
+  /**
+   * Spark's jobIds: the ids of the jobs the action started so far, in order (one; takeAsync's
+   * one a round of partitions), as sc.cancelJob and the status pages know them. A snapshot.
+   */
+  get jobIds(): readonly number[] {
+    return [...this.ids];
   }
 
   /** Whether the action ended: its result or its error known (Spark's isCompleted). */

@@ -313,7 +313,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         const a = this.current;
         const abort = new AbortController();
         a.actionAborts.set(m.reqId, abort);
-        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal).finally(() => a.actionAborts.delete(m.reqId)).then(
+        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal, m.jobIds ? (jobId) => this.postTo(a, { type: 'jobStarted', reqId: m.reqId, jobId }) : undefined).finally(() => a.actionAborts.delete(m.reqId)).then(
           (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -330,6 +330,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       }
       case 'cancelJob':
         this.current.actionAborts.get(m.reqId)?.abort();
+        return;
+      case 'cancelJobId':
+        this.dag.cancelActionById(this.runId, m.jobId, m.reason);
+        return;
+      case 'cancelStage':
+        this.dag.cancelStage(this.runId, m.stageId, m.reason);
         return;
       case 'removeRdd': {
         const a = this.current;

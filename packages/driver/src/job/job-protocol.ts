@@ -36,9 +36,15 @@ export type JobToMain =
       readonly description?: string;
       /** Send each partition's value as its task ends (`jobPartial`), before the result: an approximate action. */
       readonly partials?: boolean;
+      /** Send the job id the DAG scheduler gives the action (`jobStarted`), as it starts: FutureAction.jobIds. */
+      readonly jobIds?: boolean;
     }
   /** Cancel the runJob `reqId` (FutureAction.cancel()): it ends with a jobError SLUICE_CANCELLED. */
   | { readonly type: 'cancelJob'; readonly reqId: number }
+  /** sc.cancelJob(jobId[, reason]): cancel the program's running job (the DAG scheduler's action id) `jobId`, if any. */
+  | { readonly type: 'cancelJobId'; readonly jobId: number; readonly reason?: string }
+  /** sc.cancelStage(stageId[, reason]): cancel every running job of the program that runs or waits on stage `stageId`. */
+  | { readonly type: 'cancelStage'; readonly stageId: number; readonly reason?: string }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
   | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }
@@ -77,6 +83,8 @@ export type MainToJob =
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */
   | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
+  /** The runJob `reqId` (sent with `jobIds`) started as the DAG scheduler's job `jobId`. */
+  | { readonly type: 'jobStarted'; readonly reqId: number; readonly jobId: number }
   | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[]; readonly endedWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean };

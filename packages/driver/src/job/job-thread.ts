@@ -78,11 +78,17 @@ function onMainMessage(m: MainToJob): void {
     partialHandlers.get(m.reqId)?.(m.partition, m.value);
     return;
   }
+  if (m.type === 'jobStarted') {
+    startHandlers.get(m.reqId)?.(m.jobId);
+    return;
+  }
   requests.resolve(m);
 }
 
 /** The runJob requests that asked for each partition's value as it comes (an approximate action's), by reqId. */
 const partialHandlers = new Map<number, (partition: number, value: unknown) => void>();
+/** The runJob requests that asked for their job id as it starts (FutureAction.jobIds), by reqId. */
+const startHandlers = new Map<number, (jobId: number) => void>();
 
 /** Ids of blocking requests (runJobSync): negative, so never one of PortRequests'. */
 let nextSyncReqId = -1;
@@ -157,20 +163,23 @@ const streaming: StreamingBackend = {
 const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
   defaultParallelism: () => data.parallelism,
-  async runJob(graph, action, partitions, onPartition, signal): Promise<JobRunResult> {
+  async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
     let partialId: number | undefined;
+    let startId: number | undefined;
     let cancel: (() => void) | undefined;
     try {
       const reply = await requests.request((reqId) => {
         if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
+        if (onStart) startHandlers.set((startId = reqId), onStart);
         if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
-        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...(onPartition && { partials: true }) };
+        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
       });
       return jobReply(reply);
     } finally {
       if (partialId !== undefined) partialHandlers.delete(partialId);
+      if (startId !== undefined) startHandlers.delete(startId);
       if (cancel) signal?.removeEventListener('abort', cancel);
     }
   },
@@ -182,6 +191,12 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   },
   async removeRdd(rddId) {
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
+  },
+  cancelJob(jobId, reason) {
+    outbox.send({ type: 'cancelJobId', jobId, ...(reason !== undefined && { reason }) });
+  },
+  cancelStage(stageId, reason) {
+    outbox.send({ type: 'cancelStage', stageId, ...(reason !== undefined && { reason }) });
   },
   async cachedPartitions(rddId) {
     const reply = await requests.request((reqId) => ({ type: 'cachedPartitions', reqId, rddId }));

@@ -55,6 +55,8 @@ interface JobState {
 /** An action running: set `cancelled` and call `cancel` to stop it (DAGScheduler.cancelAction). */
 interface ActionState {
   cancelled: SluiceError | undefined;
+  /** The stages it runs or waits on (its result stage, the map stages of the shuffles it reads and theirs): what cancelStage finds it by. */
+  readonly stages: Set<number>;
   /** Rejects with `cancelled` once set; what the action's waits race (never settles otherwise). */
   readonly stopped: Promise<never>;
   readonly cancel: (err: SluiceError) => void;
@@ -66,6 +68,7 @@ function actionState(): ActionState {
   stopped.catch(() => undefined);
   const state: ActionState = {
     cancelled: undefined,
+    stages: new Set(),
     stopped,
     cancel: (err) => {
       state.cancelled ??= err;
@@ -350,10 +353,12 @@ export class DAGScheduler implements RegistryListener {
   /** Run one action: a value per requested partition, in the order asked. */
   /** `onResult`: each partition's value (as the task returned it, wire-encoded) as its task ends, for the approximate actions. */
   /** `signal`: aborting it cancels the action (cancelAction): its promise rejects with SLUICE_CANCELLED. */
-  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}, onResult?: (partition: number, value: unknown) => void, signal?: AbortSignal): Promise<JobRunResult> {
+  /** `onStart`: called with the action's id (Spark's job id: the listeners', cancelActionById's) as it starts. */
+  async runJob(jobId: string, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], properties: JobProperties = {}, onResult?: (partition: number, value: unknown) => void, signal?: AbortSignal, onStart?: (actionId: number) => void): Promise<JobRunResult> {
     const job = this.jobs.get(jobId);
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
+    onStart?.(actionId);
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
@@ -375,27 +380,70 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /**
+   * Spark's sc.cancelJob(jobId[, reason]): cancel action `actionId` of job (run) `jobId` as
+   * cancelAction does, if it is running. Returns whether it was.
+   */
+  cancelActionById(jobId: string, actionId: number, reason?: string): boolean {
+    const job = this.jobs.get(jobId);
+    const state = job?.actions.get(actionId);
+    if (!job || !state || state.cancelled) return false;
+    this.cancelActions(job, [actionId], reason === undefined ? undefined : `: ${reason}`);
+    return true;
+  }
+
+  /**
+   * Spark's sc.cancelStage(stageId[, reason]): cancel, as cancelAction does, every running
+   * action of job (run) `jobId` that runs or waits on stage `stageId` (its result stage, or a
+   * map stage of a shuffle it reads). Returns how many.
+   */
+  cancelStage(jobId: string, stageId: number, reason?: string): number {
+    const job = this.jobs.get(jobId);
+    if (!job) return 0;
+    const ids = [...job.actions].filter(([, s]) => !s.cancelled && s.stages.has(stageId)).map(([id]) => id);
+    if (ids.length > 0) this.cancelActions(job, ids, ` because stage ${stageId} was cancelled${reason === undefined ? '' : ` (${reason})`}`);
+    return ids.length;
+  }
+
+  /**
    * Cancel one running action (Spark's cancelJob, what FutureAction.cancel() asks): it fails
    * with SLUICE_CANCELLED at once; its result stage's tasks are killed, and so are the map
    * stages' when no other action of the job is running (another may be waiting for them: they
    * run on, their outputs kept). An action that ended already is left alone.
    */
   private cancelAction(job: JobState, actionId: number): void {
-    const state = job.actions.get(actionId);
-    if (!state || state.cancelled) return;
-    state.cancel(new SluiceError('SLUICE_CANCELLED', `action ${actionId} of job ${job.jobId} was cancelled`));
-    const alone = job.actions.size === 1;
+    if (job.actions.get(actionId)?.cancelled === undefined) this.cancelActions(job, [actionId]);
+  }
+
+  /**
+   * Cancel `actionIds` (running, of `job`), `why` ending their error's message; then kill the
+   * tasks of every cancelled action's result stage, and of its map stages once every running
+   * action of the job is cancelled (none is left waiting for them).
+   */
+  private cancelActions(job: JobState, actionIds: readonly number[], why = ''): void {
+    for (const actionId of actionIds) job.actions.get(actionId)?.cancel(new SluiceError('SLUICE_CANCELLED', `action ${actionId} of job ${job.jobId} was cancelled${why}`));
+    const alone = [...job.actions.values()].every((s) => s.cancelled !== undefined);
     for (const t of job.taskSets) {
       const owner = this.taskSetOwners.get(t);
-      if (owner && owner.actionId === actionId && (owner.result || alone)) t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'action cancelled', stack: '', partition: -1, attempts: 0 });
+      if (owner && job.actions.get(owner.actionId)?.cancelled !== undefined && (owner.result || alone)) t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'action cancelled', stack: '', partition: -1, attempts: 0 });
     }
-    this.log.info({ jobId: job.jobId, actionId }, 'action cancelled');
+    this.log.info({ jobId: job.jobId, actionIds, why }, 'action cancelled');
+  }
+
+  /** Note, for cancelStage, that action `actionId` waits on shuffle `shuffleId`'s map stage (computed for another action) and on its parents'. */
+  private noteStages(job: JobState, actionId: number, shuffleId: number): void {
+    const state = job.actions.get(actionId);
+    const sid = job.shuffleStageIds.get(shuffleId);
+    if (!state || sid === undefined || state.stages.has(sid)) return;
+    state.stages.add(sid);
+    const info = job.shuffles.get(shuffleId);
+    if (info) for (const parent of shufflesRead(stagePlan(info.graph, info.mapSide))) this.noteStages(job, actionId, parent);
   }
 
   private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
     const plan = stagePlan(graph, graph.root);
     const stageId = this.nextStageId++;
+    job.actions.get(actionId)?.stages.add(stageId);
     const results = new Map<number, TaskResultValue>();
     const accumulatorUpdates: Record<number, unknown>[] = [];
     const log = this.log.child({ jobId: job.jobId, stageId });
@@ -473,12 +521,16 @@ export class DAGScheduler implements RegistryListener {
   /** Make sure every map output of a shuffle exists, computing the missing ones (and their parents). */
   private ensureShuffle(job: JobState, shuffleId: number, actionId: number): Promise<void> {
     const inFlight = job.ensuring.get(shuffleId);
-    if (inFlight) return inFlight;
+    if (inFlight) {
+      this.noteStages(job, actionId, shuffleId);
+      return inFlight;
+    }
     const info = job.shuffles.get(shuffleId);
     if (!info) return Promise.reject(new SluiceError('SLUICE_INTERNAL', `job ${job.jobId} has no shuffle ${shuffleId}`));
     let stageId = job.shuffleStageIds.get(shuffleId);
     if (stageId === undefined) job.shuffleStageIds.set(shuffleId, (stageId = this.nextStageId++));
     const sid = stageId;
+    job.actions.get(actionId)?.stages.add(sid);
     const plan = stagePlan(info.graph, info.mapSide);
     const numMaps = info.graph.nodes[info.mapSide].numPartitions;
     const log = this.log.child({ jobId: job.jobId, stageId: sid, shuffleId });
