@@ -3448,6 +3448,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'cancelJob' }],
   },
   {
+    id: 'bad-interval-dir-left',
+    what: "the stream-bad-input fixture leaves the checkpoint directory its refused run made in the temporary directory",
+    file: 'packages/cli/test/fixtures/stream-bad-input.ts',
+    search: '    if (scratch !== undefined) fs.rmSync(scratch, { recursive: true, force: true });',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'bad streaming input' }],
+  },
+  {
     id: 'sort-bounds-lazy',
     what: "sortByKey samples its range bounds at the first job, not when called (Spark's RangePartitioner samples at once): filterByRange right after it keeps every partition",
     file: 'packages/core/src/rdd/ordered-rdd-functions.ts',

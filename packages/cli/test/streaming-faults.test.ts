@@ -280,6 +280,7 @@ test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByK
 
 test('bad streaming input: clear errors before start, a refusing source does not kill the job, a throwing output fails it', { timeout: 90_000 }, async (t) => {
   const BAD = fixture('stream-bad-input.ts');
+  const badIntervalBefore = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('sluice-bad-interval-')));
   await withCluster({ workers: 2, logLevel: 'error', driver: { workerTimeoutMs: 2000 } }, async (h) => {
     const failsBeforeStart = async (mistake: string, code: string, pattern: RegExp): Promise<void> => {
       const run = await within(h.run(BAD, [mistake]), 30_000, mistake);
@@ -297,7 +298,11 @@ test('bad streaming input: clear errors before start, a refusing source does not
     );
     await t.test('updateStateByKey without ssc.checkpoint(dir) names checkpoint', () => failsBeforeStart('no-checkpoint', 'SLUICE_CHECKPOINT', /ssc\.checkpoint\(dir\)/));
     await t.test('a checkpoint interval that is not a multiple of the slide names both and a fix (Spark refuses it at start)', () =>
-      failsBeforeStart('checkpoint-interval', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(1500 ms\) must be a multiple of its slide \(1000 ms\).*dstream\.checkpoint\(2000\)/),
+      failsBeforeStart('checkpoint-interval', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(1500 ms\) must be a multiple of its slide \(1000 ms\).*dstream\.checkpoint\(2000\)/).then(() => {
+        // The checkpoint directory the program made (ssc.checkpoint) is gone with it.
+        const left = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('sluice-bad-interval-') && !badIntervalBefore.has(n));
+        assert.deepEqual(left, [], 'the fixture left its checkpoint directory behind');
+      }),
     );
     await t.test('dstream.checkpoint(interval) without ssc.checkpoint(dir) fails at start, naming ssc.checkpoint', () =>
       failsBeforeStart('stream-checkpoint-no-dir', 'SLUICE_CHECKPOINT', /checkpointed every 2000 ms.*ssc\.checkpoint\(dir\)/),
