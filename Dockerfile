@@ -41,7 +41,10 @@ RUN rm -rf packages/core/proto && mkdir -p packages/core/proto && cp -R proto/. 
  && node packages/cli/bin/sluice.js --help > /dev/null
 # The command runs as one bundled file, its threads from dist/threads (scripts/bundle-cli.mjs,
 # after the production install it checks); `--help` leaves V8's code cache of the bundle
-# (dist/sluice.cjs.cache), which the image's user could not write.
+# (dist/sluice.cjs.cache), which the image's user could not write. bin/sluice.js starts it
+# through cli-entry's CommonJS build, dist/sluice-entry.cjs (made after tsc, so not older than
+# dist/src: COPY keeps the files' times), as `sluice` does locally; without it, through the
+# ES module cli-entry.js (scripts/e2e-docker.mjs checks which the image used).
 
 FROM ${NODE_IMAGE}
 WORKDIR /app
@@ -66,7 +69,7 @@ COPY --from=build /app/packages/worker/node_modules packages/worker/node_modules
 COPY --from=build /app/packages/cli/package.json packages/cli/package.json
 COPY --from=build /app/packages/cli/bin packages/cli/bin
 COPY --from=build /app/packages/cli/dist/src packages/cli/dist/src
-COPY --from=build /app/packages/cli/dist/sluice.cjs /app/packages/cli/dist/sluice.cjs.map /app/packages/cli/dist/sluice.cjs.cache /app/packages/cli/dist/sluice-bundle.json packages/cli/dist/
+COPY --from=build /app/packages/cli/dist/sluice.cjs /app/packages/cli/dist/sluice.cjs.map /app/packages/cli/dist/sluice.cjs.cache /app/packages/cli/dist/sluice-bundle.json /app/packages/cli/dist/sluice-entry.cjs packages/cli/dist/
 COPY --from=build /app/packages/cli/dist/threads packages/cli/dist/threads
 COPY --from=build /app/packages/cli/node_modules packages/cli/node_modules
 COPY --from=build /app/packages/postgres/package.json packages/postgres/package.json

@@ -1,7 +1,8 @@
 // End-to-end test of the docker-compose cluster (not part of `npm test`; run by .ci/run):
 //   node scripts/e2e-docker.mjs
 //
-// Builds the image, starts the compose cluster with 2 workers and a `lines` service that
+// Builds the image, checks it starts `sluice` as it starts locally (bin/sluice.js through
+// dist/sluice-entry.cjs and the bundle), starts the compose cluster with 2 workers and a `lines` service that
 // serves a fixed number of generated lines, submits the network word count from this
 // machine with the sluice CLI, then, while lines are still being served:
 //   - kills the worker container that runs the receiver: the receiver restarts on the
@@ -40,7 +41,7 @@
 // Where no Docker engine runs, ../shared/tools/local-docker.sh (if present) installs and
 // starts one and builds sluice/node-base:local, used as NODE_IMAGE (no image registry
 // needed). Elsewhere the Dockerfile's default base, node:20-bookworm-slim, is used.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -622,6 +623,20 @@ function buildImages() {
   }
 }
 
+/**
+ * The image starts `sluice` as it starts locally: bin/sluice.js through cli-entry's CommonJS
+ * build (dist/sluice-entry.cjs) and the bundle, as the 'sluice code loaded' line of a
+ * `sluice worker --driver -` given no address says (it logs that, then stops).
+ */
+function checkImageEntry() {
+  const r = spawnSync('docker', ['run', '--rm', '-i', '-e', `SLUICE_SECRET=${'x'.repeat(32)}`, env.SLUICE_IMAGE, 'worker', '--driver', '-', '--log-level', 'debug'], { input: '', encoding: 'utf8', env, timeout: 60_000 });
+  const line = (r.stderr ?? '').split('\n').find((l) => l.includes('"sluice code loaded"'));
+  if (line === undefined) throw new Error(`the image's sluice worker logged no 'sluice code loaded' line:\n${r.stderr}${r.error ?? ''}`);
+  const { code } = JSON.parse(line);
+  if (code.from !== 'bundle' || code.entry !== 'cjs') throw new Error(`the image started sluice from ${JSON.stringify(code)}: not the bundle through dist/sluice-entry.cjs`);
+  log(`the image starts sluice from the bundle through dist/sluice-entry.cjs (${JSON.stringify(code)})`);
+}
+
 if (process.argv.includes('--build-only')) {
   try {
     buildImages();
@@ -645,6 +660,7 @@ try {
   await esbuild.build({ entryPoints: [path.join(ROOT, 'examples/lib/line-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: gen, logLevel: 'silent' });
   ({ generatedLines } = await import(pathToFileURL(gen).href));
   buildImages();
+  checkImageEntry();
   if (COMPOSE_CLUSTER) {
     log('docker compose up -d --scale worker=2');
     compose('up', '-d', '--scale', 'worker=2');
