@@ -3839,6 +3839,22 @@ const MUTATIONS = [
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "zero-partition RDD" }],
   },
+  {
+    id: "subtract-placed-by-tuple",
+    what: "subtract on pairs placed by a partitioner hashes each whole pair into a new placement (Spark keeps each pair in its partitioner's partition for its key)",
+    file: "packages/core/src/rdd/rdd.ts",
+    search: "if (this.partitioner && (partitions === undefined || partitions === this.partitioner)) {",
+    replace: "if (this.partitioner && partitions === 0) {",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "subtract with narrow dependency" }],
+  },
+  {
+    id: "subtract-by-key-drops-partitioner",
+    what: "subtractByKey's result forgets the partitioner it was placed by (Spark's SubtractedRDD keeps it)",
+    file: "packages/core/src/rdd/pair-rdd-functions.ts",
+    search: "return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, true);",
+    replace: "return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, false);",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "subtractByKey with narrow dependency" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

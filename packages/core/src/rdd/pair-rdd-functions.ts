@@ -116,10 +116,13 @@ export class PairRDDFunctions {
 
   /**
    * The pairs whose key `other` does not have, every value of such a key kept (Spark's
-   * subtractByKey); keys compared by value. Default: this RDD's partition count.
+   * subtractByKey); keys compared by value. Default: this RDD's partitioner, else its partition
+   * count; the result keeps the partitioner.
    */
-  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.numPartitions): RDD<[K, V]> {
-    return cogroupAs(this, other, partitions, 'rdd.subtractByKey').flatMap(pairsOnlyLeft as (kv: [K, [V[], W[]]]) => [K, V][]);
+  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.partitioner ?? this.numPartitions): RDD<[K, V]> {
+    // As Spark's SubtractedRDD: placed by the partitioner (this RDD's own by default), which the result keeps.
+    const grouped = cogroupAs(this, other, partitions, 'rdd.subtractByKey');
+    return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, true);
   }
 
   /**
@@ -241,6 +244,18 @@ export class PairRDDFunctions {
 export function cogroupAs<K, V, W>(rdd: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg | undefined, operator: string): RDD<[K, [V[], W[]]]> {
   const partitioner = rdd.defaultPartitioner(partitions, [other as RDD<unknown>], operator);
   return rdd.context.cogroupInternal([rdd as RDD<[unknown, unknown]>, other as RDD<[unknown, unknown]>], partitioner) as RDD<[K, [V[], W[]]]>;
+}
+
+/**
+ * rdd.subtract(other) on pairs placed by `partitioner` (Spark's subtract with the RDD's own
+ * partitioner, which it applies to each element's key): cogrouped by key, each key's values
+ * that `other` does not hold under the same key, compared by value, duplicates kept.
+ */
+export function subtractPlacedByKey<K, V>(rdd: RDD<[K, V]>, other: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]> {
+  const same = sameKey;
+  const left = ([k, [vs, ws]]: [K, [V[], V[]]]): [K, V][] => vs.filter((v) => !ws.some((w) => same(w, v))).map((v): [K, V] => [k, v]);
+  const grouped = rdd.context.cogroupInternal([rdd as RDD<[unknown, unknown]>, other as RDD<[unknown, unknown]>], partitioner) as RDD<[K, [V[], V[]]]>;
+  return grouped.narrow({ kind: 'flatMap', fn: rdd.ship(left, 'subtract') });
 }
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).

@@ -9,7 +9,7 @@ import { debugString, describe } from './debug-string.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
-import { PairRDDFunctions, cogroupAs } from './pair-rdd-functions.js';
+import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
 
 export type Pair<K, V> = [K, V];
@@ -330,8 +330,16 @@ export class RDD<T> {
     return sorted.values();
   }
 
-  /** The elements `other` does not have, duplicates kept (Spark's subtract). Default: this RDD's partition count. */
-  subtract(other: RDD<T>, partitions: PartitionArg = this.numPartitions): RDD<T> {
+  /**
+   * The elements `other` does not have, duplicates kept (Spark's subtract). Default: this RDD's
+   * partition count; on an RDD of pairs placed by a partitioner, that partitioner by key, as
+   * Spark's (no shuffle of this RDD, each pair kept where it was; the result has no partitioner).
+   */
+  subtract(other: RDD<T>, partitions?: PartitionArg): RDD<T> {
+    if (this.partitioner && (partitions === undefined || partitions === this.partitioner)) {
+      return subtractPlacedByKey(this as unknown as RDD<[unknown, unknown]>, other as unknown as RDD<[unknown, unknown]>, this.partitioner) as unknown as RDD<T>;
+    }
+    partitions ??= this.numPartitions;
     const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
     return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), partitions).keys();
   }
