@@ -865,6 +865,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'dropped while in the window' }],
   },
   {
+    id: 'spark-suites-remember-twice',
+    what: 'a second ssc.remember() silently replaces the first (Spark: "Remember duration already set ... Cannot set it again")',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (this.rememberGiven) {',
+    replace: '    if (this.rememberGiven && ms < 0) {',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-suites.test.js', pattern: 'can be set once' }],
+  },
+  {
     id: 'mapwithstate-update-after-remove',
     what: "mapWithState's state.update() after state.remove() in the same call is accepted (Spark refuses it)",
     file: 'packages/core/src/dstream/state-handle.ts',

@@ -750,6 +750,11 @@ test('streams of different StreamingContexts cannot be unioned (Spark: "Array of
   refused('union.differentContexts', 'SLUICE_BAD_ARGUMENT', /different StreamingContexts/);
 });
 
+test('ssc.remember can be set once (Spark\'s DStreamGraph: "Remember duration already set ... Cannot set it again"), before start', () => {
+  refused('remember.twice', 'SLUICE_BAD_ARGUMENT', /ssc\.remember: the remember duration is already set to 5000 ms and cannot be set again/);
+  refused('afterStart.remember', 'SLUICE_BAD_ARGUMENT', /ssc\.remember: .* after the StreamingContext has started/);
+});
+
 test('slice before start is refused (Spark: "has not been initialized")', () => {
   refused('slice.notStarted', 'SLUICE_BAD_ARGUMENT', /has not started/);
 });

@@ -169,6 +169,8 @@ export class StreamingContext {
   private readonly scheduler: JobScheduler;
   private nextStreamId = 0;
   private rememberMs = 0;
+  /** ssc.remember() was called (once only, as in Spark). */
+  private rememberGiven = false;
   private checkpointDir: string | undefined;
   private checkpointer: MetadataCheckpointer | undefined;
   /** The metadata checkpoint this context recovers from (set by getOrCreate). */
@@ -493,9 +495,18 @@ export class StreamingContext {
     this.checkpointDir = this.sc.checkpointDirectory;
   }
 
-  /** Keep every stream's RDDs at least this long (for ad-hoc queries in foreachRDD). */
+  /**
+   * Keep every stream's RDDs at least this long (for ad-hoc queries in foreachRDD). Set once,
+   * before start(), as Spark's DStreamGraph.remember ("Remember duration already set").
+   */
   remember(duration: Duration): void {
-    this.rememberMs = toMillis(duration, 'ssc.remember');
+    const ms = toMillis(duration, 'ssc.remember');
+    this.checkNotStarted('ssc.remember');
+    if (this.rememberGiven) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.remember: the remember duration is already set to ${this.rememberMs} ms and cannot be set again (as in Spark); call remember once, with the longest duration a query needs`);
+    }
+    this.rememberMs = ms;
+    this.rememberGiven = true;
   }
 
   addStreamingListener(l: StreamingListener): void {
