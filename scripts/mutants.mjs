@@ -3863,6 +3863,14 @@ const MUTATIONS = [
     replace: "return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, false);",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "subtractByKey with narrow dependency" }],
   },
+  {
+    id: "lookup-custom-reads-all",
+    what: "rdd.lookup with a CustomPartitioner reads every partition (Spark runs getPartition on the driver and reads that one: a partitioner answering -1 fails)",
+    file: "packages/core/src/rdd/partitioner.ts",
+    search: "    ownFunctions.set(shipped, getPartition);\n",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "lookup with bad partitioner" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -480,7 +480,7 @@ test('PairRDDFunctionsSuite "foldByKey", "foldByKey with mutable result type"', 
   ]);
 });
 
-test('PairRDDFunctionsSuite "lookup", "lookup with partitioner", "lookup with bad partitioner"', { todo: 'Sluice differs: lookup with a custom partitioner reads every partition' }, () => {
+test('PairRDDFunctionsSuite "lookup", "lookup with partitioner", "lookup with bad partitioner"', () => {
   assert.deepEqual(got('lookup'), {
     plain: [[2], [6, 7], []],
     partitioned: [[2], [6, 7], []],

@@ -6,7 +6,7 @@ import { SluiceError } from '../errors.js';
 import { mulberry32, poisson } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
-import { partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { driverPartitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import { rangeShuffle } from './ordered-rdd-functions.js';
 import { RDD } from './rdd.js';
 
@@ -213,9 +213,10 @@ export class PairRDDFunctions {
   }
 
   /**
-   * Every value of `key`, keys compared by value (Spark's lookup). With a hash partitioner, or
-   * the range partitioner of a sortByKey / partitionBy, only the partition the key maps to is
-   * read; otherwise all of them.
+   * Every value of `key`, keys compared by value (Spark's lookup). With a hash partitioner, the
+   * range partitioner of a sortByKey / partitionBy, or a CustomPartitioner the program made, only
+   * the partition the key maps to is read (a custom one's function runs on the driver, and a
+   * partition it gives outside [0, n) is SLUICE_BAD_ARGUMENT); otherwise all of them.
    */
   async lookup<K, V>(this: RDD<[K, V]>, key: K): Promise<V[]> {
     const same = sameKey;
@@ -224,8 +225,11 @@ export class PairRDDFunctions {
     // prepare); an RDD that inherited the partitioner holds it unsampled: read every partition.
     if (this.prepare) await this.prepare(this.context);
     const p = this.partitioner;
-    if (p === undefined || p.kind === 'custom' || (p.kind === 'range' && this.op.kind !== 'shuffled')) return values.collect();
-    const [part] = (await this.context.runAction(values, { kind: 'collect' }, [partitionFunction(p)(key)])) as V[][];
+    // A custom partitioner's function runs here as Spark's lookup runs getPartition on the driver:
+    // a partition outside [0, n) is SLUICE_BAD_ARGUMENT (Spark's IllegalArgumentException).
+    const at = p === undefined || (p.kind === 'range' && this.op.kind !== 'shuffled') ? undefined : driverPartitionFunction(p);
+    if (at === undefined) return values.collect();
+    const [part] = (await this.context.runAction(values, { kind: 'collect' }, [at(key)])) as V[][];
     return part;
   }
 

@@ -50,8 +50,24 @@ export class CustomPartitioner {
   static of<K>(numPartitions: number, getPartition: (key: K) => number): Partitioner {
     checkPartitions(numPartitions);
     if (typeof getPartition !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `CustomPartitioner.of: getPartition must be a function (key) => partition, got ${typeof getPartition}`);
-    return { kind: 'custom', numPartitions, getPartition: captureClosure(getPartition, 'CustomPartitioner.of') };
+    const shipped = captureClosure(getPartition, 'CustomPartitioner.of');
+    ownFunctions.set(shipped, getPartition);
+    return { kind: 'custom', numPartitions, getPartition: shipped };
   }
+}
+
+/** Each custom partitioner's function as the program that made it holds it, for the driver's own use (lookup). */
+const ownFunctions = new WeakMap<ShippedFunction, Function>();
+
+/**
+ * `key -> partition` for `p` where the driver program can run it: a hash or range partitioner,
+ * or a custom one it made itself (CustomPartitioner.of, not one revived from a checkpoint).
+ * The partition is checked as on a worker (partitionFunction). Undefined otherwise.
+ */
+export function driverPartitionFunction(p: Partitioner): ((key: unknown) => number) | undefined {
+  if (p.kind !== 'custom') return partitionFunction(p);
+  const own = ownFunctions.get(p.getPartition);
+  return own === undefined ? undefined : partitionFunction(p, () => own);
 }
 
 /**
