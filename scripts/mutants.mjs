@@ -3871,6 +3871,22 @@ const MUTATIONS = [
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "lookup with bad partitioner" }],
   },
+  {
+    id: 'recovery-reruns-last-completed-batch',
+    what: "a recovered driver re-runs the batch of its checkpoint's time even when that batch completed (Spark's restart generates checkpointTime.until(restartTime)): after a clean stop, the restart's first output repeats the last batch before it",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    for (const t of rerun) this.pending.add(t);',
+    replace: '    const last = md.nextBatchTime - md.batchIntervalMs;\n    if (last > md.zeroTime && !rerun.includes(last)) rerun.unshift(last);\n    for (const t of rerun) this.pending.add(t);',
+    tests: ['packages/cli/dist/test/checkpoint-spark-suite.test.js'],
+  },
+  {
+    id: 'recovery-state-not-seeded',
+    what: "a recovered driver does not seed a stateful stream with its RDD checkpoint: an updateStateByKey state after the restart is rebuilt from only what input the metadata still remembers (Spark's case recovery with updateStateByKey operation: (a, 8) expected after 7 batches)",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '      stream.seedCheckpoint(ref.time, rdd);',
+    replace: '      void rdd;',
+    tests: ['packages/cli/dist/test/checkpoint-spark-suite.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
