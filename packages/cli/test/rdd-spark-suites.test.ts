@@ -130,6 +130,26 @@ test('RDDSuite "fold", "fold with op modifying first arg", "aggregate", "treeAgg
   for (const [i, row] of t.entries()) assert.deepEqual(row, [-1000, -1000, -1000], `depth ${i + 1}`);
 });
 
+test('zero values of a job\'s class keep their class on the workers (Spark copies a zero through its serializer): fold, aggregate, treeAggregate, foldByKey, aggregateByKey', () => {
+  const t = (n: number, seen: number[]): unknown => ({ isTally: true, n, seen });
+  assert.deepEqual(got('class-zero'), {
+    aggregateByKey: [
+      ['a', t(9, [1, 3, 5])],
+      ['b', t(2, [2])],
+      ['c', t(4, [4])],
+    ],
+    foldByKey: [
+      ['a', t(9, [1, 3, 5])],
+      ['b', t(2, [2])],
+      ['c', t(4, [4])],
+    ],
+    aggregate: t(15, [1, 2, 3, 4, 5]),
+    fold: t(15, [1, 2, 3, 4, 5]),
+    treeAggregate: t(15, [1, 2, 3, 4, 5]),
+    zeroAfter: t(0, []),
+  });
+});
+
 test('RDDSuite "basic caching", "caching with failures"', () => {
   assert.deepEqual(got('basic-caching'), [
     [1, 2, 3, 4],

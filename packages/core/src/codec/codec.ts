@@ -29,6 +29,17 @@ export function decodeRecords<T = unknown>(bytes: Uint8Array): T {
   return fromWire<T>(v8.deserialize(bytes));
 }
 
+/**
+ * Fresh deep copies of `value` (a zero value of fold, aggregate, foldByKey, aggregateByKey), as
+ * Spark copies one through its serializer: instances of the job's classes keep their class,
+ * which structuredClone would drop. A primitive is its own copy.
+ */
+export function copier<T>(value: T): () => T {
+  if (typeof value !== 'object' || value === null) return () => value;
+  const bytes = encodeRecords(value);
+  return () => decodeRecords<T>(bytes);
+}
+
 /** Split a buffer into chunks of at most `size` bytes, for streaming over gRPC. */
 export function* chunks(buf: Uint8Array, size = 1 << 20): Generator<Uint8Array> {
   if (buf.length === 0) {

@@ -98,6 +98,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
       return mapped(op.kind);
     case 'sketchEstimate':
       return mapped('countApproxDistinctByKey');
+    case 'aggregatePartition':
+      return mapped('treeAggregate', op.seqOp);
     case 'pipe':
       return { cls: 'PipedRDD', operator: 'pipe' };
     case 'keyRange':

@@ -3,6 +3,7 @@ import { checkApproximateArguments } from './approximate-job.js';
 import type { BoundedDouble, PartialResult } from './partial-result.js';
 import { checkPrecision, precisionFor } from './hyper-log-log.js';
 import { SluiceError } from '../errors.js';
+import { toWire } from '../codec/record-classes.js';
 import { mulberry32, poisson } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
@@ -45,11 +46,11 @@ export class PairRDDFunctions {
   }
 
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]> {
-    return this.combineInternal<K, V, V>({ kind: 'fold', zero, fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(partitions, [], 'rdd.foldByKey'), true);
+    return this.combineInternal<K, V, V>({ kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(partitions, [], 'rdd.foldByKey'), true);
   }
 
   aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, partitions?: PartitionArg): RDD<[K, U]> {
-    const spec: AggregatorSpec = { kind: 'aggregate', zero, seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp, 'aggregateByKey') };
+    const spec: AggregatorSpec = { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp, 'aggregateByKey') };
     return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(partitions, [], 'rdd.aggregateByKey'), true);
   }
 

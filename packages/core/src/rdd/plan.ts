@@ -108,6 +108,8 @@ export type NodeOp =
   | { readonly kind: 'keys' }
   | { readonly kind: 'values' }
   | { readonly kind: 'glom' }
+  /** The partition folded into one value from a copy of `zero` (treeAggregate's first level). */
+  | { readonly kind: 'aggregatePartition'; readonly zero: unknown; readonly seqOp: ShippedFunction }
   | { readonly kind: 'sample'; readonly withReplacement: boolean; readonly fraction: number; readonly seed: number }
   | { readonly kind: 'zipWithIndex'; readonly offsets: readonly number[] }
   /** Partition i of a union is partition `parts[i][1]` of parent `parts[i][0]`. */

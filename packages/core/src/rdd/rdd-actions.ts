@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
-import { decode, encode } from '../codec/codec.js';
+import { copier } from '../codec/codec.js';
+import { toWire } from '../codec/record-classes.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
 import { compareKeys, keyId, type KeyId } from './key.js';
 import { CountEvaluator, GroupedCountEvaluator } from './approximate-evaluators.js';
@@ -91,13 +92,13 @@ export class RDDActions<T> {
   }
 
   async fold(this: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T> {
-    const parts = (await this.context.runAction(this, { kind: 'fold', zero, fn: this.ship(f, 'fold') })) as T[];
+    const parts = (await this.context.runAction(this, { kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'fold') })) as T[];
     // Into a copy of the zero, as Spark's (Utils.clone): a function that changes its first argument leaves the caller's zero alone.
     return parts.reduce(f, copyOf(zero));
   }
 
   async aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
-    const parts = (await this.context.runAction(this, { kind: 'aggregate', zero, seqOp: this.ship(seqOp, 'aggregate') })) as U[];
+    const parts = (await this.context.runAction(this, { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregate') })) as U[];
     return parts.reduce(combOp, copyOf(zero));
   }
 
@@ -123,16 +124,8 @@ export class RDDActions<T> {
   async treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
     if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}`);
     if (this.numPartitions === 0) return zero;
-    let partial = this.narrow<U>({
-      kind: 'mapPartitions',
-      withIndex: false,
-      fn: this.ship((it: Iterable<T>): U[] => {
-        // A copy of the zero for each partition (a worker reuses the function's captures across its tasks), as fold's.
-        let acc = structuredClone(zero);
-        for (const x of it) acc = seqOp(acc, x);
-        return [acc];
-      }, 'treeAggregate'),
-    });
+    // Each partition folded from its own copy of the zero (the zero travels in the plan, as fold's, so a job class keeps its class).
+    let partial = this.narrow<U>({ kind: 'aggregatePartition', zero: toWire(zero), seqOp: this.ship(seqOp, 'treeAggregate') });
     let n = partial.numPartitions;
     const scale = Math.max(Math.ceil(Math.pow(n, 1 / depth)), 2);
     // As Spark's: another level only while it leaves the driver less to combine.
@@ -297,5 +290,5 @@ export function mergeCounts<T>(parts: [T, number][][]): Map<T, number> {
 
 /** A deep copy of a zero value through the record codec (job classes kept), as Spark clones one with its closure serializer. */
 function copyOf<T>(value: T): T {
-  return decode<T>(encode(value));
+  return copier(value)();
 }

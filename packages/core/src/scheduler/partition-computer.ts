@@ -1,6 +1,6 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import fs from 'node:fs';
-import { decodeRecords, encodeRecords } from '../codec/codec.js';
+import { copier, decodeRecords, encodeRecords } from '../codec/codec.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
@@ -274,6 +274,13 @@ export class PartitionComputer {
       case 'glom': {
         const all = await this.collect(parent, split);
         emit(all);
+        return;
+      }
+      case 'aggregatePartition': {
+        const seq = this.fn<(acc: unknown, x: unknown) => unknown>(op.seqOp);
+        let acc = copier(op.zero)();
+        await this.compute(parent, split, (x) => void (acc = seq(acc, x)));
+        emit(acc);
         return;
       }
       case 'sample': {

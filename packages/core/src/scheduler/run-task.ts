@@ -2,7 +2,7 @@ import { newSketch, offer } from '../rdd/hyper-log-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
-import { encodeRecords } from '../codec/codec.js';
+import { copier, encodeRecords } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
 import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
@@ -91,13 +91,13 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'fold': {
       const f = env.revive(action.fn) as (a: unknown, b: unknown) => unknown;
-      let acc = structuredClone(action.zero);
+      let acc = copier(action.zero)();
       await computer.compute(root, split, (x) => void (acc = f(acc, x)));
       return acc;
     }
     case 'aggregate': {
       const f = env.revive(action.seqOp) as (a: unknown, b: unknown) => unknown;
-      let acc = structuredClone(action.zero);
+      let acc = copier(action.zero)();
       await computer.compute(root, split, (x) => void (acc = f(acc, x)));
       return acc;
     }

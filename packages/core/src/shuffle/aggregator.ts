@@ -1,4 +1,5 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
+import { copier } from '../codec/codec.js';
 import { merge, newSketch, offer } from '../rdd/hyper-log-log.js';
 import type { AggregatorSpec } from '../rdd/plan.js';
 import { CombineTable, type CombineEntries } from './combine-table.js';
@@ -35,14 +36,14 @@ export function makeAggregator(spec: AggregatorSpec, revive: Revive): Aggregator
       };
     case 'fold': {
       const f = revive(spec.fn) as (a: unknown, b: unknown) => unknown;
-      const zero = spec.zero;
-      return { createCombiner: (v) => f(structuredClone(zero), v), mergeValue: f, mergeCombiners: f };
+      const zero = copier(spec.zero);
+      return { createCombiner: (v) => f(zero(), v), mergeValue: f, mergeCombiners: f };
     }
     case 'aggregate': {
       const seq = revive(spec.seqOp) as (a: unknown, b: unknown) => unknown;
       const comb = revive(spec.combOp) as (a: unknown, b: unknown) => unknown;
-      const zero = spec.zero;
-      return { createCombiner: (v) => seq(structuredClone(zero), v), mergeValue: seq, mergeCombiners: comb };
+      const zero = copier(spec.zero);
+      return { createCombiner: (v) => seq(zero(), v), mergeValue: seq, mergeCombiners: comb };
     }
     case 'combine':
       return {
