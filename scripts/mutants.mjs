@@ -3901,6 +3901,14 @@ const MUTATIONS = [
     replace: "{ kind: 'fold', zero, fn: this.ship(f, 'foldByKey') }",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "zero values of a job" }],
   },
+  {
+    id: "zip-partitions-two-inputs-only",
+    what: "zipPartitions hands the function only the first two RDDs' partitions (Spark's takes up to four RDDs)",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "for (const p of node.parents) inputs.push(await this.collect(p, split));",
+    replace: "for (const p of node.parents.slice(0, 2)) inputs.push(await this.collect(p, split));",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "ZippedPartitionsSuite" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -71,11 +71,12 @@ test('lookup: every value of the key, by value, with and without a partitioner',
   });
   assert.deepEqual(got('lookup.reduced'), sums);
   // Range-partitioned by sortByKey: looked up before and after a job sampled the bounds, and through mapValues (which keeps the partitioner).
-  const s = got<{ before: number[][]; after: number[][]; mapped: number[][] }>('lookup.sorted');
+  const s = got<{ before: number[][]; after: number[][]; mapped: number[][]; lazy: number[][] }>('lookup.sorted');
   const want = lookupKeys.map((k) => sorted(pairs.filter(([pk]) => pk === k).map(([, v]) => v)));
   assert.deepEqual(s.before.map((vs) => sorted(vs)), want);
   assert.deepEqual(s.after.map((vs) => sorted(vs)), want);
   assert.deepEqual(s.mapped.map((vs) => sorted(vs)), want.map((vs) => sorted(vs.map((v) => v * 2))));
+  assert.deepEqual(s.lazy.map((vs) => sorted(vs)), want.map((vs) => sorted(vs.map((v) => v * 2))), 'through mapValues of a sort sampled lazily');
   const tupleWant = tuplePairs.filter(([k]) => sameKey(k, tupleKey)).map(([, v]) => v);
   assert.ok(tupleWant.length > 0);
   assert.deepEqual(got('lookup.tuple'), tupleWant);

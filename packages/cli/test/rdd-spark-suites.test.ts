@@ -234,6 +234,17 @@ test('RDDSuite "zipped RDDs"', () => {
   assert.match(elems.error, /same number of elements|partition/);
 });
 
+test('ZippedPartitionsSuite "print sizes": zipPartitions with two and three others', () => {
+  assert.deepEqual(got('zipPartitions'), {
+    three: [2, 3, 1, 2, 3, 1],
+    four: ['121231TF', '34456' + '2' + 'TTF'],
+    debug: '(2) ZippedPartitionsRDD3[N] at zipPartitions []',
+  });
+  const e = failed('zipPartitions-unequal');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /unequal numbers of partitions: 2 .* and 3/);
+});
+
 test('RDDSuite "collect large number of empty partitions" (SPARK-4019)', () => {
   assert.deepEqual(got('many-empty-partitions'), range(0, 10));
 });

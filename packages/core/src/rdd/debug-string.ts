@@ -134,7 +134,7 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'cartesian':
       return { cls: 'CartesianRDD', operator: 'cartesian' };
     case 'zipPartitions':
-      return { cls: 'ZippedPartitionsRDD2', operator: 'zipPartitions', site: op.fn.callSite };
+      return { cls: `ZippedPartitionsRDD${op.inputs ?? 2}`, operator: 'zipPartitions', site: op.fn.callSite };
     case 'shuffled': {
       const agg = op.shuffle.aggregator;
       const operator = agg !== undefined ? aggregatorOperator(agg) : op.sort !== undefined ? 'sortByKey' : 'partitionBy';

@@ -137,8 +137,8 @@ export type NodeOp =
    */
   | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[]; readonly pruning?: boolean }
   | { readonly kind: 'cartesian'; readonly rightPartitions: number }
-  /** Partition i is fn(parent 0's partition i, parent 1's partition i), each as an iterator (zipPartitions, zip). */
-  | { readonly kind: 'zipPartitions'; readonly fn: ShippedFunction }
+  /** Partition i is fn(parent 0's partition i, parent 1's partition i, ...), each as an iterator (zipPartitions with 2 to 4 inputs, zip). */
+  | { readonly kind: 'zipPartitions'; readonly fn: ShippedFunction; readonly inputs?: number }
   /** Reads shuffle output; combines with the aggregator; sorts by key when `sort` is set. */
   | { readonly kind: 'shuffled'; readonly shuffle: ShuffleSpec; readonly sort?: { readonly ascending: boolean } }
   /** Groups the values of each parent by key: [k, [vs of parent 0, vs of parent 1, ...]]. */

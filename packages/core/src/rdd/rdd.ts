@@ -278,16 +278,34 @@ export class RDD<T> {
     return this.zipPartitions(other, zipIterators as (a: IterableIterator<T>, b: IterableIterator<U>) => Iterable<[T, U]>);
   }
 
-  /** `f` over partition i of this RDD and partition i of `other`, as two iterators (Spark's zipPartitions): as many partitions needed. */
-  zipPartitions<U, V>(other: RDD<U>, f: (a: IterableIterator<T>, b: IterableIterator<U>) => Iterable<V>, preservesPartitioning = false): RDD<V> {
-    if (other.numPartitions !== this.numPartitions) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.zip: can't zip RDDs with unequal numbers of partitions: ${this.numPartitions} (rdd ${this.id}) and ${other.numPartitions} (rdd ${other.id})`);
+  /**
+   * `f` over partition i of this RDD and partition i of each other RDD, as iterators (Spark's
+   * zipPartitions with one, two or three others): every RDD must have as many partitions.
+   */
+  zipPartitions<U, V>(other: RDD<U>, f: (a: IterableIterator<T>, b: IterableIterator<U>) => Iterable<V>, preservesPartitioning?: boolean): RDD<V>;
+  zipPartitions<U1, U2, V>(other1: RDD<U1>, other2: RDD<U2>, f: (a: IterableIterator<T>, b: IterableIterator<U1>, c: IterableIterator<U2>) => Iterable<V>, preservesPartitioning?: boolean): RDD<V>;
+  zipPartitions<U1, U2, U3, V>(
+    other1: RDD<U1>,
+    other2: RDD<U2>,
+    other3: RDD<U3>,
+    f: (a: IterableIterator<T>, b: IterableIterator<U1>, c: IterableIterator<U2>, d: IterableIterator<U3>) => Iterable<V>,
+    preservesPartitioning?: boolean,
+  ): RDD<V>;
+  zipPartitions<V>(...args: unknown[]): RDD<V> {
+    const others = args.filter((a): a is RDD<unknown> => a instanceof RDD);
+    const f = args[others.length];
+    const preservesPartitioning = args[others.length + 1] === true;
+    if (others.length < 1 || others.length > 3 || typeof f !== 'function') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'rdd.zipPartitions: give one, two or three other RDDs, then the function of their partitions\' iterators (and preservesPartitioning)');
     }
-    const deps: Dependency[] = [
-      { type: 'narrow', rdd: this as RDD<unknown> },
-      { type: 'narrow', rdd: other as RDD<unknown> },
-    ];
-    return new RDD<V>(this.context, this.numPartitions, { kind: 'zipPartitions', fn: this.ship(f, f === (zipIterators as Function) ? 'zip' : 'zipPartitions') }, deps, preservesPartitioning ? this.partitioner : undefined);
+    const operator = f === (zipIterators as Function) ? 'zip' : 'zipPartitions';
+    for (const other of others) {
+      if (other.numPartitions !== this.numPartitions) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${operator}: can't zip RDDs with unequal numbers of partitions: ${this.numPartitions} (rdd ${this.id}) and ${other.numPartitions} (rdd ${other.id})`);
+      }
+    }
+    const deps: Dependency[] = [this as RDD<unknown>, ...others].map((rdd) => ({ type: 'narrow', rdd }));
+    return new RDD<V>(this.context, this.numPartitions, { kind: 'zipPartitions', fn: this.ship(f, operator), inputs: deps.length }, deps, preservesPartitioning ? this.partitioner : undefined);
   }
 
   /** Fewer partitions without a shuffle (or with one, when `shuffle` is set). */

@@ -441,10 +441,10 @@ export class PartitionComputer {
         });
       }
       case 'zipPartitions': {
-        const left = await this.collect(node.parents[0], split);
-        const right = await this.collect(node.parents[1], split);
-        const f = this.fn<(a: IterableIterator<unknown>, b: IterableIterator<unknown>) => Iterable<unknown> | Promise<Iterable<unknown>>>(op.fn);
-        emitAll(await f(left[Symbol.iterator](), right[Symbol.iterator]()), emit);
+        const inputs: unknown[][] = [];
+        for (const p of node.parents) inputs.push(await this.collect(p, split));
+        const f = this.fn<(...its: IterableIterator<unknown>[]) => Iterable<unknown> | Promise<Iterable<unknown>>>(op.fn);
+        emitAll(await f(...inputs.map((xs) => xs[Symbol.iterator]())), emit);
         return;
       }
       case 'combineLocal': {
