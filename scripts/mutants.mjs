@@ -1223,8 +1223,8 @@ const MUTATIONS = [
     id: 'rdd-zip-partitions-same-side',
     what: "zipPartitions (and zip) reads the first RDD's partition twice, never the other's",
     file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: '        const right = await this.collect(node.parents[1], split);\n        const f =',
-    replace: '        const right = await this.collect(node.parents[0], split);\n        const f =',
+    search: 'emitAll(await f(...inputs.map((xs) => xs[Symbol.iterator]())), emit);',
+    replace: 'emitAll(await f(...inputs.map(() => inputs[0][Symbol.iterator]())), emit);',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'zip and zipPartitions' }],
   },
   {
