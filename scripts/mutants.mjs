@@ -3909,6 +3909,14 @@ const MUTATIONS = [
     replace: "for (const p of node.parents.slice(0, 2)) inputs.push(await this.collect(p, split));",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "ZippedPartitionsSuite" }],
   },
+  {
+    id: "take-ordered-negative-slices",
+    what: "takeOrdered(-1) and top(-1) answer all but the last element (JS slice) where Spark refuses a negative count",
+    file: "packages/core/src/rdd/rdd-actions.ts",
+    search: "if (!Number.isInteger(n) || n < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the number",
+    replace: "if (!Number.isInteger(n) || n < -1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the number",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "takeOrdered" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -261,6 +261,13 @@ test('RDDSuite "take"', () => {
 test('RDDSuite "top with predefined ordering", "top with custom ordering", "takeOrdered ..."', () => {
   assert.deepEqual(got('top'), { predefined: [99999, 99998, 99997, 99996, 99995], custom: ['a', 'b'] });
   assert.deepEqual(got('takeOrdered'), { lower: [1, 2, 3, 4, 5], zero: [], custom: [10, 9, 8, 7, 6] });
+  // A negative count: Spark's BoundedPriorityQueue refuses it (IllegalArgumentException); take(-1) is empty, as Spark's loop never starts.
+  for (const name of ['takeOrdered-negative', 'top-negative']) {
+    const e = failed(name);
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
+    assert.match(e.error, /whole number >= 0, got -1/, name);
+  }
+  assert.deepEqual(got('take-negative'), []);
 });
 
 test('RDDSuite "isEmpty", "sample preserves partitioner"', () => {

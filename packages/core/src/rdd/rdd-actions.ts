@@ -235,6 +235,9 @@ export class RDDActions<T> {
 }
 
 async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: ((a: T, b: T) => number) | undefined, op: string): Promise<T[]> {
+  // Spark's BoundedPriorityQueue refuses a negative size (IllegalArgumentException); 0 is no element, without a job.
+  if (!Number.isInteger(n) || n < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the number of elements must be a whole number >= 0, got ${String(n)}`);
+  if (n === 0) return [];
   const shipped = compare ? rdd.ship(compare, op) : undefined;
   const parts = (await rdd.context.runAction(rdd, { kind: 'top', n, ascending, compare: shipped })) as T[][];
   const cmp = compare ?? (compareKeys as (a: T, b: T) => number);
