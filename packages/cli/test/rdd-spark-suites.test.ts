@@ -646,6 +646,16 @@ test('SortingSuite: sortByKey ascending and descending, one split, many partitio
   }
 });
 
+test('SortingSuite "get a range of elements ..." (filterByRange on one partition, over several of a descending sort, without a range partitioner, not taking up full partitions)', () => {
+  assert.deepEqual(got('filterByRange'), {
+    sortedPartitions: 10,
+    onePartition: range(20, 41),
+    descending: range(200, 801).reverse(),
+    notRangePartitioned: range(200, 801),
+    partial: range(250, 751),
+  });
+});
+
 test('SortingSuite "partition balancing", "partition balancing for descending sort"', () => {
   const b = got<{ asc: [number, number][][]; desc: [number, number][][] }>('sort-partition-balancing');
   for (const [name, parts, ascending] of [['asc', b.asc, true], ['desc', b.desc, false]] as const) {
