@@ -3917,6 +3917,30 @@ const MUTATIONS = [
     replace: "if (!Number.isInteger(n) || n < -1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the number",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "takeOrdered" }],
   },
+  {
+    id: 'stop-waits-for-running-batch',
+    what: "a non-graceful StreamingContext.stop waits without end for the batch running (Spark's JobScheduler.stop(false) waits 2 s, then interrupts it): a batch blocked in a task holds the stop forever",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    else await this.scheduler.stopNow(STOP_WAIT_FOR_RUNNING_BATCHES_MS);',
+    replace: '    else await this.scheduler.drain();',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
+  },
+  {
+    id: 'stop-cancelled-batch-fails-context',
+    what: 'the batch a non-graceful stop cancelled counts as a failed batch: awaitTermination() throws SLUICE_CANCELLED after a plain stop',
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '        if (this.abandoning) return;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
+  },
+  {
+    id: 'stop-cancels-no-streaming-action',
+    what: "actions started by a batch's output operations are not told from others, so a non-graceful stop cancels none of them and the blocked batch runs on",
+    file: 'packages/core/src/scheduler/running-actions.ts',
+    search: 'streaming: currentOutputOperation() !== undefined,',
+    replace: 'streaming: currentOutputOperation() === null,',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

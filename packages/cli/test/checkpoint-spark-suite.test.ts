@@ -114,3 +114,44 @@ for (const [name, c] of Object.entries(CASES)) {
     );
   });
 }
+
+// "recovery with file input stream": a running sum over a 30-batch window of batches holding
+// 1, 2, 3, ... (Spark's files 1 to 9, one a batch); the map blocks on 3 and the first run is
+// stopped (ssc.stop(), not graceful) while batch 3 runs; Spark asserts 2 batches completed
+// with outputs 1, 3. The restart's clock jumps 3 batches (the driver was down), then batches
+// 7 to 9 run; Spark expects the outputs, as a set, to be 1, 3, 6, 10, 15, 21, 28, 36, 45:
+// batch 3 is run again (it was pending) and the batches of the down time run too. Here each
+// batch's own output is checked, in order. Spark's stop(false) waits 2 s for the running
+// batch, then interrupts it (JobScheduler.stop: jobExecutor.awaitTermination(2 s), then
+// shutdownNow); Sluice's stop waited for it without end (this batch: forever).
+test('CheckpointSuite "recovery with file input stream": a stop while batch 3 runs leaves it pending; the restart runs it, the down time\'s batches and the rest', { timeout: 120_000 }, async (t) => {
+  const block = path.join(root, 'block');
+  fs.writeFileSync(block, '');
+  const run = (phase: string): Promise<CliResult> => runCli(['run', '--workers', '2', fixture('checkpoint-spark-suite.ts'), inputsFile, root, phase], { timeoutMs: 50_000 });
+  let stopped: CliResult;
+  try {
+    stopped = await run('stopFirst');
+  } finally {
+    fs.rmSync(block, { force: true });
+  }
+  assert.equal(stopped.code, 0, stopped.stderr.slice(-3000));
+  assert.deepEqual(errors(stopped), []);
+  const s = /^S stopMidBatch (.*)$/m.exec(stopped.stdout);
+  assert.ok(s, `the stop's line:\n${stopped.stdout}`);
+  const stop = JSON.parse(s[1]) as { stopped: boolean; ms: number };
+  assert.equal(stop.stopped, true, 'ssc.stop() returned while a batch was blocked (Spark: after 2 s, the batch interrupted)');
+  const cancelled = stopped.stderr
+    .split('\n')
+    .filter((l) => l.includes('its jobs were cancelled and it stays pending for the next start'))
+    .map((l) => (JSON.parse(l) as { cancelledActions: number }).cancelledActions);
+  assert.deepEqual(cancelled, [1], "the stop cancelled the running batch's action (the driver's warning says so)");
+  assert.deepEqual(outputs(stopped).get('stopMidBatch'), [[1, [1]], [2, [3]]], 'batches 1 and 2 completed, batch 3 did not');
+  const again = await run('stopRestart');
+  assert.equal(again.code, 0, again.stderr.slice(-3000));
+  assert.deepEqual(errors(again), []);
+  const sums = [3, 4, 5, 6, 7, 8, 9].map((i) => [i, [(i * (i + 1)) / 2]]);
+  assert.deepEqual(outputs(again).get('stopMidBatch'), sums, 'batch 3 re-run, the down time\'s batches 4-6, then 7-9');
+  const all = [...outputs(stopped).get('stopMidBatch')!, ...outputs(again).get('stopMidBatch')!].flatMap(([, b]) => b);
+  assert.deepEqual(new Set(all), new Set([1, 3, 6, 10, 15, 21, 28, 36, 45]), "Spark's expected output set");
+  t.diagnostic(`the stop returned after ${stop.ms} ms`);
+});

@@ -471,6 +471,11 @@ export class SluiceContext {
     return this.runningActions.cancelJobGroup(groupId);
   }
 
+  /** @internal A non-graceful StreamingContext.stop: the actions of the batches still running fail with SLUICE_CANCELLED. Returns how many. */
+  cancelStreamingJobs(): number {
+    return this.runningActions.cancelStreaming();
+  }
+
   /** Spark's cancelAllJobs: every running action of the program fails with SLUICE_CANCELLED. Returns how many. */
   cancelAllJobs(): number {
     return this.runningActions.cancelAll();

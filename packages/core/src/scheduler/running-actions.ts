@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 
 /**
  * The actions a driver program is running, with the job group each was started in (Spark's
@@ -8,7 +9,7 @@ import { SluiceError } from '../errors.js';
  */
 export class RunningActions {
   private group: { id: string; description: string | undefined } | undefined;
-  private readonly running = new Set<{ readonly group: string | undefined; readonly abort: AbortController }>();
+  private readonly running = new Set<{ readonly group: string | undefined; readonly streaming: boolean; readonly abort: AbortController }>();
 
   setJobGroup(groupId: string, description: string | undefined): void {
     if (typeof groupId !== 'string' || groupId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setJobGroup: the group id must be a non-empty string, got ${JSON.stringify(groupId) ?? String(groupId)}`);
@@ -25,7 +26,7 @@ export class RunningActions {
    * function that ends the entry.
    */
   start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; done: () => void } {
-    const entry = { group: this.group?.id, abort: new AbortController() };
+    const entry = { group: this.group?.id, streaming: currentOutputOperation() !== undefined, abort: new AbortController() };
     this.running.add(entry);
     const onAbort = (): void => entry.abort.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -45,6 +46,18 @@ export class RunningActions {
     let n = 0;
     for (const e of this.running) {
       if (e.group === groupId && !e.abort.signal.aborted) {
+        e.abort.abort();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Cancels the running actions a streaming batch's output operations started; returns how many. */
+  cancelStreaming(): number {
+    let n = 0;
+    for (const e of this.running) {
+      if (e.streaming && !e.abort.signal.aborted) {
         e.abort.abort();
         n++;
       }

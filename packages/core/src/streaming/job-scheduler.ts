@@ -35,6 +35,8 @@ export class JobScheduler {
   private readonly completedTimes: number[] = [];
   private waiters: { time: number; resolve: () => void }[] = [];
   private idle: (() => void)[] = [];
+  /** A non-graceful stop gave up waiting for the running batches (stopNow). */
+  private abandoning = false;
 
   constructor(
     private readonly ssc: StreamingContext,
@@ -67,6 +69,29 @@ export class JobScheduler {
     this.queue.length = 0;
     if (this.running === 0) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
+  }
+
+  /**
+   * A non-graceful stop, as Spark's JobScheduler.stop(false): drops the queued batches and
+   * waits up to `waitMs` for the running ones; then cancels their actions (Spark's
+   * jobExecutor.shutdownNow interrupts their threads) and waits up to `waitMs` more. A batch
+   * abandoned so is not completed: its outcome is not recorded, the metadata keeps it
+   * pending and the next start from the checkpoint runs it again.
+   */
+  async stopNow(waitMs: number): Promise<void> {
+    const idle = this.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = (): Promise<boolean> =>
+      Promise.race([idle.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]).finally(() => clearTimeout(timer));
+    if (await waited()) return;
+    this.abandoning = true;
+    const cancelled = this.ssc.sc.cancelStreamingJobs();
+    this.ssc.sc.log('warn', 'streaming context stopped while a batch was running; its jobs were cancelled and it stays pending for the next start', {
+      component: 'job-scheduler',
+      waitedMs: waitMs,
+      cancelledActions: cancelled,
+    });
+    await waited();
   }
 
   private pump(): void {
@@ -117,6 +142,8 @@ export class JobScheduler {
         for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime });
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
+        // Cancelled by a non-graceful stop: not a failure of the job, and no outcome.
+        if (this.abandoning) return;
         const info = userErrorInfo(err);
         failure = { message: info.message, stack: info.stack };
         const endTime = clock.now();
@@ -130,6 +157,8 @@ export class JobScheduler {
         break;
       }
     }
+    // Ended after a non-graceful stop gave up on it: left pending, as one cancelled.
+    if (this.abandoning) return;
     const end = clock.now();
     const info: BatchInfo = {
       batchTime: batch.time,

@@ -34,6 +34,12 @@ import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
+/**
+ * How long a non-graceful stop waits for the batches running, then again once it cancelled
+ * their jobs (Spark's JobScheduler.stop(false) awaits its job executor 2 s, then shuts it
+ * down now).
+ */
+const STOP_WAIT_FOR_RUNNING_BATCHES_MS = 2_000;
 /** How long a StreamingContext's start waits, after its warm-up, for its receivers to start before its clock starts anyway. */
 const RECEIVERS_START_TIMEOUT_MS = 5_000;
 
@@ -704,7 +710,8 @@ export class StreamingContext {
     if (this.clock instanceof ManualClock) this.clock.advance(0);
     await this.sc.streaming?.stopReceivers();
     for (const s of this.inputStreams()) s.stop();
-    await this.scheduler.drain();
+    if (options.graceful) await this.scheduler.drain();
+    else await this.scheduler.stopNow(STOP_WAIT_FOR_RUNNING_BATCHES_MS);
     // The last batches' metadata is written before the context counts as stopped.
     await this.checkpointer?.flush();
     this.resolveTerminated();
