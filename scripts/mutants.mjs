@@ -3940,6 +3940,12 @@ const MUTATIONS = [
     search: 'streaming: currentOutputOperation() !== undefined,',
     replace: 'streaming: currentOutputOperation() === null,',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
+    id: "sc-union-varargs-first-only",
+    what: "sc.union(a, b) unions only its first argument (Spark's takes the RDDs as separate arguments too)",
+    file: "packages/core/src/context.ts",
+    search: "const rdds = Array.isArray(first) ? [...(first as readonly RDD<T>[])] : [first as RDD<T>, ...rest];",
+    replace: "const rdds = Array.isArray(first) ? [...(first as readonly RDD<T>[])] : [first as RDD<T>];",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "SparkContext.union" }],
   },
 ];
 

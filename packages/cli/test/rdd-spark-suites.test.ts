@@ -97,10 +97,16 @@ test('RDDSuite "countApproxDistinct"', () => {
 });
 
 test('RDDSuite "SparkContext.union", "partitioner aware union", "SPARK-23778: empty RDD in union"', () => {
+  // sc.union(nums), sc.union(nums, nums), sc.union(Seq(nums)), sc.union(Seq(nums, nums)).
   assert.deepEqual(got('sc-union'), [
     [1, 2, 3, 4],
     [1, 2, 3, 4, 1, 2, 3, 4],
+    [1, 2, 3, 4],
+    [1, 2, 3, 4, 1, 2, 3, 4],
   ]);
+  const e = failed('sc-union-not-rdd');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /argument 1 is not an RDD/);
   const u = got<{ n1: number[][]; n2: number[][]; union: number[][]; kept: boolean; emptyAndPartitioned: Part; allEmpty: unknown[] }>('partitioner-aware-union');
   assert.equal(u.n1.length, 2);
   assert.equal(u.n2.length, 2);

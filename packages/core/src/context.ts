@@ -246,8 +246,14 @@ export class SluiceContext {
     return new RDD<[string, Uint8Array]>(this, files.length, { kind: 'wholeFiles', files, binary: true }, []).setName(name);
   }
 
-  union<T>(rdds: RDD<T>[]): RDD<T> {
+  /** The RDDs' elements one after another (Spark's sc.union of a Seq, or of RDDs as separate arguments). */
+  union<T>(rdds: readonly RDD<T>[]): RDD<T>;
+  union<T>(first: RDD<T>, ...rest: RDD<T>[]): RDD<T>;
+  union<T>(first: readonly RDD<T>[] | RDD<T>, ...rest: RDD<T>[]): RDD<T> {
+    const rdds = Array.isArray(first) ? [...(first as readonly RDD<T>[])] : [first as RDD<T>, ...rest];
     if (rdds.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.union: needs at least one RDD');
+    const bad = rdds.findIndex((r) => !(r instanceof RDD));
+    if (bad >= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.union: argument ${bad} is not an RDD (${typeof rdds[bad]}); give RDDs, or one array of them`);
     const aware = partitionerAwareUnion(this, rdds);
     if (aware) return aware;
     const parts: [number, number][] = [];
