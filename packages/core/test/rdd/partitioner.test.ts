@@ -187,3 +187,32 @@ describe('rangeBounds', () => {
     for (const c of counts) assert.ok(c >= 124 && c <= 126, `counts ${counts.join(',')}`);
   });
 });
+
+describe("PartitioningSuite's RangePartitioner cases", () => {
+  test('"RangePartitioner getPartition": every key above the bound before its partition and at most its own, for 1 to 1,500 partitions over 2,000 keys', () => {
+    const keys = range(2000).map((k) => k + 1);
+    for (const n of [1, 2, 10, 100, 500, 1000, 1500]) {
+      const bounds = determineBounds(keys.map((k): [number, number] => [k, 1]), Math.min(n, keys.length)) as number[];
+      // bounds + 1 partitions, as Spark's numPartitions.
+      const part = partitionFunction(rangePartitioner(bounds.length + 1, bounds, true));
+      assert.equal(bounds.length + 1, n, `${n} partitions from 2,000 distinct keys`);
+      for (let e = 1; e <= 1000; e++) {
+        const p = part(e);
+        if (n === 1) assert.equal(p, 0);
+        if (p < bounds.length) assert.ok(e <= bounds[p], `${n}: ${e} in ${p}, bound ${bounds[p]}`);
+        if (p > 0) assert.ok(e > bounds[p - 1], `${n}: ${e} in ${p}, previous bound ${bounds[p - 1]}`);
+      }
+    }
+  });
+
+  test('"RangePartitioner equality": keys all alike give one bound whatever the count asked; ascending and descending differ', () => {
+    const same = [1, 1, 1, 1].map((k): [number, number] => [k, 1]);
+    const p2 = determineBounds(same, 2);
+    const p4 = determineBounds(same, 4);
+    assert.deepEqual(p2, [1]);
+    assert.deepEqual(p4, [1]);
+    assert.ok(partitionerEquals(rangePartitioner(2, p2, true), rangePartitioner(2, p4, true)));
+    assert.ok(!partitionerEquals(rangePartitioner(2, p2, true), rangePartitioner(2, p2, false)));
+    assert.ok(!partitionerEquals(rangePartitioner(2, p2, true), HashPartitioner.of(2)));
+  });
+});
