@@ -3947,6 +3947,14 @@ const MUTATIONS = [
     replace: "const rdds = Array.isArray(first) ? [...(first as readonly RDD<T>[])] : [first as RDD<T>];",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "SparkContext.union" }],
   },
+  {
+    id: 'checkpoint-stops-at-first-marked',
+    what: "an action writes the checkpoint of the first RDD marked for checkpointing on each lineage path and looks no further back (Spark before SPARK-6847, no checkpointAllMarkedAncestors): of two checkpointed updateStateByKey in a row only the second's state checkpoint is written at its batch (Spark's SPARK-6847 case asserts both state RDDs checkpointed)",
+    file: 'packages/core/src/context.ts',
+    search: '      if (r.checkpointRequested) marked.push(r);\n',
+    replace: '      if (r.checkpointRequested) {\n        marked.push(r);\n        return;\n      }\n',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'SPARK-6847' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
