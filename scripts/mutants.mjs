@@ -3955,6 +3955,14 @@ const MUTATIONS = [
     replace: '      if (r.checkpointRequested) {\n        marked.push(r);\n        return;\n      }\n',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'SPARK-6847' }],
   },
+  {
+    id: 'recovery-restores-input-per-output',
+    what: "a recovered context restores an input's checkpoint data once per output operation that reads it (Spark's CheckpointSuite \"DStream checkpoint invoke times\" asserts once), here an input read by three outputs restored three times",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    for (const s of this.graph.inputs) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null);',
+    replace: '    for (const s of this.graph.inputs) for (let k = 0; k < 3; k++) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null);',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'invoke times' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -196,3 +196,21 @@ test('CheckpointSuite "recovery with file input stream": a stop while batch 3 ru
   assert.deepEqual(new Set(all), new Set([1, 3, 6, 10, 15, 21, 28, 36, 45]), "Spark's expected output set");
   t.diagnostic(`the stop returned after ${stop.ms} ms`);
 });
+
+// "DStream checkpoint invoke times": an input mapped by + 100 with three outputs; 3 batches,
+// a restart, 2 more. Spark: outputs 101, 101, 101 on each side (after the restart the re-run
+// of batch 3, then 4 and 5) and the input's DStreamCheckpointData.restore called once however
+// many outputs read it (0 times before the restart). Here the restore is part of start(), so
+// it is counted at the end of each run; after the restart batches 4 and 5 only.
+test('CheckpointSuite "DStream checkpoint invoke times": an input read by three outputs is restored once', () => {
+  const count = (r: CliResult): unknown => {
+    const m = /^C restoreTimes (.*)$/m.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    return (JSON.parse(m[1]) as { end: number }).end;
+  };
+  assert.equal(first.code, 0, first.stderr.slice(-3000));
+  assert.equal(restarted.code, 0, restarted.stderr.slice(-3000));
+  assert.deepEqual([count(first), count(restarted)], [0, 1], 'restored: never in the first run, once in the restart');
+  assert.deepEqual(outputs(first).get('restoreTimes'), [[1, [101]], [2, [101]], [3, [101]]]);
+  assert.deepEqual(outputs(restarted).get('restoreTimes'), [[4, [101]], [5, [101]]]);
+});
