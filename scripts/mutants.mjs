@@ -3963,6 +3963,30 @@ const MUTATIONS = [
     replace: '    for (const s of this.graph.inputs) for (let k = 0; k < 3; k++) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null);',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'invoke times' }],
   },
+  {
+    id: 'receiver-id-per-stream-only',
+    what: "receiver placement ids numbered per stream only (0.1, 0.2, ...): a later StreamingContext of the same job, its streams numbered from 0 again, gets the id of an earlier one's receiver, whose reports the tracker already applied, so the new receiver's start and blocks are dropped (InputStreamsSuite's multi-thread receiver counted 0 of 10,000)",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '    const receiverId = `${r.streamId}.${++this.placed}`;',
+    replace: '    const receiverId = `${r.streamId}.${r.placements + 1}`;',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'multi-thread' }],
+  },
+  {
+    id: 'stopped-context-hears-receivers',
+    what: "a stopped StreamingContext's listeners still get the job's receiver events, those of a later context's receivers (Spark stops a context's listener bus with it)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (this.terminatedDone) return;',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'no event of a later context' }],
+  },
+  {
+    id: 'file-stream-preexisting-by-name',
+    what: "newFilesOnly ignores a file that was in the directory at start even once it is written again (a later modification time), where Spark reads any file modified after the start (InputStreamsSuite's binary records stream rewrites file 0)",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '        if (st === undefined || st.mtimeMs === pre) continue;',
+    replace: '        continue;',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'binary records' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

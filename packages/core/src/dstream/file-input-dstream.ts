@@ -176,9 +176,15 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     this.lastListing = present;
     const taken: TakenFile[] = [];
     for (const file of listed) {
-      if (this.preexisting.has(file)) continue;
       // An entry gone since the listing (or a dangling link, or a directory) is no file yet.
       const st = fs.statSync(file, { throwIfNoEntry: false });
+      const pre = this.preexisting.get(file);
+      if (pre !== undefined) {
+        // A file there at start is ignored as it was; written again since (a later
+        // modification time), it is new, as Spark takes any file modified after the start.
+        if (st === undefined || st.mtimeMs === pre) continue;
+        this.preexisting.delete(file);
+      }
       if (!st?.isFile()) {
         this.unsettled.delete(file);
         continue;

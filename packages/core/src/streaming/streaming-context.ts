@@ -204,6 +204,8 @@ export class StreamingContext {
   private warmedUp: Promise<void> = Promise.resolve();
   private terminated: Promise<void>;
   private resolveTerminated!: () => void;
+  /** Set once the context has stopped: the job's receiver events are no longer this context's (a later one's reuse its stream ids). */
+  private terminatedDone = false;
   /** The last stop() of the active context, under way or done: later calls wait for it. */
   private stopping: Promise<void> | undefined;
   private fatal: Error | undefined;
@@ -251,6 +253,7 @@ export class StreamingContext {
     }
     this.fallingBehind = new FallingBehindDetector(n, this.batchIntervalMs);
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
+    void this.terminated.then(() => (this.terminatedDone = true));
     contextCreated(this);
   }
 
@@ -539,6 +542,7 @@ export class StreamingContext {
     this.validate();
     const streaming = this.sc.streaming;
     streaming?.onReceiverEvent((e) => {
+      if (this.terminatedDone) return;
       const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
       for (const l of this.listeners) {
         if (e.type === 'started') l.onReceiverStarted?.(info);

@@ -71,6 +71,8 @@ const RESTART_DELAY_MS = 1000;
  */
 export class ReceiverTracker implements RegistryListener {
   private readonly receivers = new Map<number, TrackedReceiver>();
+  /** Placements made so far, every stream's: numbers each placement's receiver id. */
+  private placed = 0;
   /** Per stream: blocks reported and not yet taken by a batch, in arrival order, each with when it arrived (clock ms). */
   private readonly unallocated = new Map<number, { readonly block: ReceivedBlock; readonly at: number }[]>();
   /** Per placement (receiver id): the last event sequence number applied. */
@@ -283,7 +285,11 @@ export class ReceiverTracker implements RegistryListener {
       .staying()
       .filter((p) => p.id !== w.id)
       .map((p) => ({ worker_id: p.id, address: p.address }));
-    const receiverId = `${r.streamId}.${++r.placements}`;
+    // Unique within the job's tracker, not only per stream: a later StreamingContext of the
+    // same job numbers its streams from 0 again, and a placement id the tracker already
+    // applied reports of would have the new receiver's reports taken as applied (dropped).
+    const receiverId = `${r.streamId}.${++this.placed}`;
+    ++r.placements;
     // Unique across driver restarts: a restarted driver tells this placement's log from its own.
     const writer = walWriterName(`w${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}-${r.streamId}-${r.placements}`);
     const desc: wire.ReceiverDescription = {
