@@ -3980,6 +3980,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'no event of a later context' }],
   },
   {
+    id: 'receiver-restart-never-starts',
+    what: "Receiver.restart stops the receiver and never runs its onStart again (Spark's ReceiverSupervisor.restartReceiver starts it after the delay): the records after the restart never come",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '      if (!this.stopped && !this.stopDone) this.startReceiver();',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' }],
+  },
+  {
     id: 'file-stream-preexisting-by-name',
     what: "newFilesOnly ignores a file that was in the directory at start even once it is written again (a later modification time), where Spark reads any file modified after the start (InputStreamsSuite's binary records stream rewrites file 0)",
     file: 'packages/core/src/dstream/file-input-dstream.ts',

@@ -12,6 +12,8 @@
 //    2 in turn; "receiver info reporting": a receiver that reports an error and stops itself
 //    gives started, error ("report error", "report exception") and stopped, stream 0;
 //  - "multi-thread receiver": 10 producers storing 1,000 records each, counted 10,000;
+//  - Receiver.restart: records stored before it kept, onStart run again (its listener events
+//    are Sluice's, error then started; Spark's stopped then started: README);
 //  - the union of two socket streams: every line of both once, each source's in order;
 //  - testFileStream(newFilesOnly = true / false), "binary records stream", "Modified files
 //    are correctly detected." on a manual clock set as Spark sets it, and a directory with a
@@ -150,4 +152,11 @@ test('modified files: a file moved into the directory is read once; one dated be
 
 test('a directory with a sub-directory: the sub-directory is not read, the directory file is', () => {
   assert.deepEqual(flat('subdir'), ['top']);
+});
+
+test('Receiver.restart: records stored before the restart are kept, onStart runs again, and the restart is reported', () => {
+  assert.deepEqual(sorted(flat('restart')), ['1', '2', '3', '4', '5', '6'], JSON.stringify(tagged('L', 'restart').filter((e) => String(e[0]).startsWith('receiver'))));
+  const rec = tagged('L', 'restart').filter((e) => String(e[0]).startsWith('receiver'));
+  assert.deepEqual(rec.map((e) => e[0]), ['receiverStarted', 'receiverError', 'receiverStarted', 'receiverStopped'], JSON.stringify(rec));
+  assert.match(String(rec[1][2]), /test restart/);
 });
