@@ -2529,6 +2529,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'modification time and the same size' }],
   },
   {
+    id: 'bundle-times-not-cut-to-seconds',
+    what: "a file whose modification time a Docker image layer cut to its whole second counts as changed since the bundle was made: the image runs every module from dist/src, not the bundle",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: '  return nowMs === recordedMs || (nowMs % 1000 === 0 && nowMs === Math.floor(recordedMs / 1000) * 1000);',
+    replace: '  return nowMs === recordedMs;',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'modification time and the same size' }],
+  },
+  {
     id: 'code-cache-one-for-all-commands',
     what: "every command reads and writes one code cache (the driver's functions then compiled again in every run whose cache a worker wrote)",
     file: 'packages/cli/src/cli-entry.ts',

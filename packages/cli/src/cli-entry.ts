@@ -109,13 +109,22 @@ function staleness(manifest: Manifest): string | undefined {
     }
     const st = fs.statSync(file, { throwIfNoEntry: false });
     if (!st) return `${file} is gone`;
-    if (st.size !== input.size || (checkout && st.mtimeMs !== input.mtimeMs)) return `${file} changed since the bundle was made`;
+    if (st.size !== input.size || (checkout && !sameTime(st.mtimeMs, input.mtimeMs))) return `${file} changed since the bundle was made`;
   }
   if (checkout && manifest.dependencies) {
     const st = fs.statSync(path.join(repo, manifest.dependencies.file), { throwIfNoEntry: false });
-    if (st?.mtimeMs !== manifest.dependencies.mtimeMs) return 'the dependencies were installed again since the bundle was made';
+    if (st === undefined || !sameTime(st.mtimeMs, manifest.dependencies.mtimeMs)) return 'the dependencies were installed again since the bundle was made';
   }
   return undefined;
+}
+
+/**
+ * A file's modification time now is the one the manifest recorded: equal, or that time cut to
+ * its whole second, as a Docker image layer (a tar archive) keeps it; the Dockerfile's build
+ * stage makes the bundle and its image stores every file so.
+ */
+function sameTime(nowMs: number, recordedMs: number): boolean {
+  return nowMs === recordedMs || (nowMs % 1000 === 0 && nowMs === Math.floor(recordedMs / 1000) * 1000);
 }
 
 /**

@@ -175,7 +175,18 @@ test('in a checkout, a file with a new modification time and the same size makes
   fs.writeFileSync(workspace, "packages:\n  - 'packages/*'\n");
   assert.equal((await probe()).from, 'bundle');
   const logger = path.join(copy, 'dist', 'src', 'logger.js');
-  const later = new Date(fs.statSync(logger).mtimeMs + 5000);
+  // A Docker image layer keeps modification times in whole seconds (the Dockerfile's build
+  // stage makes the bundle): the same time cut to its second is not a change, the next second is.
+  const made = fs.statSync(logger).mtimeMs;
+  const cut = Math.floor(made / 1000) * 1000;
+  assert.notEqual(cut, made, 'the file was written at a time with a fraction of a second');
+  fs.utimesSync(logger, new Date(cut), new Date(cut));
+  assert.equal(fs.statSync(logger).mtimeMs, cut);
+  const layered = await probe();
+  assert.equal(layered.from, 'bundle', `a modification time cut to its whole second: ${layered.reason}`);
+  fs.utimesSync(logger, new Date(cut + 1000), new Date(cut + 1000));
+  assert.equal((await probe()).from, 'modules', 'a whole second later: changed');
+  const later = new Date(made + 5000);
   fs.utimesSync(logger, later, later);
   const stale = await probe();
   assert.equal(stale.from, 'modules');
