@@ -2537,11 +2537,19 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'modification time and the same size' }],
   },
   {
+    id: 'code-cache-shared-across-v8-options',
+    what: "a local cluster's workers (run with --initial-old-space-size) and a standalone `sluice worker` share one code cache: V8 rejects it for the other options, and each start of the one compiles everything again and writes over the other's",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: "  const options = v8Options === '' ? '' : `.${hash.toString(16).padStart(8, '0')}`;",
+    replace: "  const options = '';",
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'the next run uses the code cache' }],
+  },
+  {
     id: 'code-cache-one-for-all-commands',
     what: "every command reads and writes one code cache (the driver's functions then compiled again in every run whose cache a worker wrote)",
     file: 'packages/cli/src/cli-entry.ts',
-    search: "? `${bundle}.${command}.cache` : `${bundle}.cache`;",
-    replace: "? `${bundle}.cache` : `${bundle}.cache`;",
+    search: "command === 'submit' ? `.${command}` : '';",
+    replace: "command === 'submit' ? '' : '';",
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'the next run uses the code cache' }],
   },
   {

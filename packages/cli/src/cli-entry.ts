@@ -146,9 +146,16 @@ function localWorkerEntry(manifest: Manifest | undefined): string {
  * of the other commands (`--help`, `--version`: the Docker image's build leaves it), which a
  * role without a cache of its own starts from.
  */
-function codeCacheFile(bundle: string, args: readonly string[]): string {
+function codeCacheFile(bundle: string, args: readonly string[], v8Options: string): string {
   const command = args[0];
-  return command === 'run' || command === 'driver' || command === 'worker' || command === 'submit' ? `${bundle}.${command}.cache` : `${bundle}.cache`;
+  const role = command === 'run' || command === 'driver' || command === 'worker' || command === 'submit' ? `.${command}` : '';
+  // V8 rejects a cache made under other options (a local cluster's workers run with
+  // --initial-old-space-size, a standalone `sluice worker` without): one file each, or every
+  // start of the one throws away, and writes over, the other's cache.
+  let hash = 0x811c9dc5; // FNV-1a of the options (no crypto module loaded for it before the bundle)
+  for (let i = 0; i < v8Options.length; i++) hash = Math.imul(hash ^ v8Options.charCodeAt(i), 0x01000193) >>> 0;
+  const options = v8Options === '' ? '' : `.${hash.toString(16).padStart(8, '0')}`;
+  return `${bundle}${role}${options}.cache`;
 }
 
 /** The cached data in `file`, or undefined when there is none. */
@@ -163,7 +170,7 @@ function readCache(file: string): Buffer | undefined {
 /** Run the bundle as Node runs a CommonJS module, compiled with (and then into) V8's code cache. */
 function runBundle(manifest: Manifest): void {
   const source = fs.readFileSync(BUNDLE, manifest.ascii === true ? 'latin1' : 'utf8');
-  const cacheFile = codeCacheFile(BUNDLE, process.argv.slice(2));
+  const cacheFile = codeCacheFile(BUNDLE, process.argv.slice(2), [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim());
   const own = readCache(cacheFile);
   const generic = `${BUNDLE}.cache`;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
