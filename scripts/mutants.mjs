@@ -328,14 +328,6 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/local-cluster.test.js'],
   },
   {
-    id: 'receiver-buffer-default-one-block',
-    what: "the receivers' default bound of records not yet durable back at 100,000 (one 200 ms block at 500,000 lines/s: a socketTextStream took in ~400,000 lines/s at most)",
-    file: 'packages/core/src/streaming/streaming-context.ts',
-    search: 'export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 500_000;',
-    replace: 'export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 100_000;',
-    tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'at the default bound' }],
-  },
-  {
     id: 'local-workers-no-old-space-floor',
     what: 'local workers start without the old generation\'s floor (a full collection of a worker\'s main thread for every ~11 MB of buffers: ~17% more CPU a line at 300,000 lines/s)',
     file: 'packages/cli/src/local-worker-process.ts',

@@ -61,10 +61,8 @@ export interface StreamingContextOptions {
   readonly writeAheadLog?: boolean | WriteAheadLogOptions;
   /**
    * Records a receiver may hold that are not yet durable (stored but not yet logged or
-   * replicated), default 500,000: `store()` waits while the buffer is full, so a receiver
-   * that awaits it slows its source down instead of growing without bound. It must hold a
-   * block interval's records plus a block on its way to durability, or it bounds the
-   * receiver's rate (100,000 did so at ~400,000 lines/s with 200 ms blocks).
+   * replicated), default 100,000: `store()` waits while the buffer is full, so a receiver
+   * that awaits it slows its source down instead of growing without bound.
    */
   readonly receiverMaxBufferedRecords?: number;
   /**
@@ -120,15 +118,8 @@ export interface WriteAheadLogOptions {
   readonly maxSegmentBytes?: number;
 }
 
-/**
- * Default bound of a receiver's records not yet durable: a block interval's records plus a
- * block in flight up to ~2,000,000 records/s at the default 200 ms blocks. 100,000 (before)
- * was one 200 ms block at 500,000 lines/s: the receiver stopped reading its socket at each
- * cut until the block was replicated, and took in ~400,000 lines/s at most (bench/README,
- * received blocks, eighth round). At most ~50 MB of 100-byte lines, held only while blocks
- * wait for their replica or log.
- */
-export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 500_000;
+/** Default bound of a receiver's records not yet durable. */
+export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 100_000;
 
 export interface SocketTextStreamOptions {
   /** Longest line accepted, in bytes, its line terminator not counted (default 64 MiB); longer lines are skipped and reported. */
