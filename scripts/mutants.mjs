@@ -3419,16 +3419,16 @@ const MUTATIONS = [
     id: 'cancel-job-group-any',
     what: "sc.cancelJobGroup(id) cancels every running action, whatever its group",
     file: 'packages/core/src/scheduler/running-actions.ts',
-    search: '      if (e.group === groupId && !e.abort.signal.aborted) {',
-    replace: '      if (!e.abort.signal.aborted) {',
+    search: '    return this.cancelWhere((e) => e.group === groupId);',
+    replace: '    return this.cancelWhere(() => true);',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'AsyncRDDActions' }],
   },
   {
     id: 'cancel-all-jobs-noop',
     what: 'sc.cancelAllJobs() cancels nothing',
     file: 'packages/core/src/scheduler/running-actions.ts',
-    search: '      if (!e.abort.signal.aborted) {\n        e.abort.abort();\n        n++;\n      }\n    }\n    return n;\n  }\n}',
-    replace: '      if (!e.abort.signal.aborted) n += 0;\n    }\n    return n;\n  }\n}',
+    search: '    return this.cancelWhere(() => true);\n  }',
+    replace: '    return this.cancelWhere(() => false);\n  }',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'AsyncRDDActions' }],
   },
   {
@@ -3894,6 +3894,8 @@ const MUTATIONS = [
     search: '      stream.seedCheckpoint(ref.time, rdd);',
     replace: '      void rdd;',
     tests: ['packages/cli/dist/test/checkpoint-spark-suite.test.js'],
+  },
+  {
     id: "aggregate-by-key-zero-structured-clone",
     what: "aggregateByKey copies its zero per key with structuredClone, which drops a job class (Spark copies it through its serializer)",
     file: "packages/core/src/shuffle/aggregator.ts",
@@ -3948,6 +3950,8 @@ const MUTATIONS = [
     search: 'streaming: currentOutputOperation() !== undefined,',
     replace: 'streaming: currentOutputOperation() === null,',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
+  },
+  {
     id: "sc-union-varargs-first-only",
     what: "sc.union(a, b) unions only its first argument (Spark's takes the RDDs as separate arguments too)",
     file: "packages/core/src/context.ts",

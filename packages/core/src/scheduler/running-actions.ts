@@ -1,6 +1,13 @@
 import { SluiceError } from '../errors.js';
 import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 
+/** One action running: the job group it was started in, whether a streaming batch's output started it, and what cancels it. */
+interface RunningAction {
+  readonly group: string | undefined;
+  readonly streaming: boolean;
+  readonly abort: AbortController;
+}
+
 /**
  * The actions a driver program is running, with the job group each was started in (Spark's
  * setJobGroup / cancelJobGroup / cancelAllJobs): cancelling one aborts the signal its job
@@ -9,7 +16,7 @@ import { currentOutputOperation } from '../streaming/output-operation-scope.js';
  */
 export class RunningActions {
   private group: { id: string; description: string | undefined } | undefined;
-  private readonly running = new Set<{ readonly group: string | undefined; readonly streaming: boolean; readonly abort: AbortController }>();
+  private readonly running = new Set<RunningAction>();
 
   setJobGroup(groupId: string, description: string | undefined): void {
     if (typeof groupId !== 'string' || groupId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setJobGroup: the group id must be a non-empty string, got ${JSON.stringify(groupId) ?? String(groupId)}`);
@@ -43,33 +50,24 @@ export class RunningActions {
 
   /** Cancels the running actions started in `groupId`; returns how many. */
   cancelJobGroup(groupId: string): number {
-    let n = 0;
-    for (const e of this.running) {
-      if (e.group === groupId && !e.abort.signal.aborted) {
-        e.abort.abort();
-        n++;
-      }
-    }
-    return n;
+    return this.cancelWhere((e) => e.group === groupId);
   }
 
   /** Cancels the running actions a streaming batch's output operations started; returns how many. */
   cancelStreaming(): number {
-    let n = 0;
-    for (const e of this.running) {
-      if (e.streaming && !e.abort.signal.aborted) {
-        e.abort.abort();
-        n++;
-      }
-    }
-    return n;
+    return this.cancelWhere((e) => e.streaming);
   }
 
   /** Cancels every running action; returns how many. */
   cancelAll(): number {
+    return this.cancelWhere(() => true);
+  }
+
+  /** Cancels the running actions `which` picks that are not cancelled yet; returns how many. */
+  private cancelWhere(which: (e: RunningAction) => boolean): number {
     let n = 0;
     for (const e of this.running) {
-      if (!e.abort.signal.aborted) {
+      if (which(e) && !e.abort.signal.aborted) {
         e.abort.abort();
         n++;
       }
