@@ -1408,6 +1408,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
   },
   {
+    id: 'pid-estimates-empty-batch',
+    what: "the PID estimator estimates from a batch without records (Spark's PIDRateEstimatorSuite: no estimate when no records in previous batch)",
+    file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',
+    search: 'numElements > 0 && processingDelay > 0',
+    replace: 'numElements >= 0 && processingDelay > 0',
+    tests: ['packages/core/dist/test/streaming/rate/pid-rate-estimator-spark-suite.test.js'],
+  },
+  {
+    id: 'pid-first-run-estimates',
+    what: "the PID estimator's first batch gives an estimate (Spark's: None, it only measures)",
+    file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',
+    search: '      this.firstRun = false;\n      return undefined;',
+    replace: '      this.firstRun = false;\n      return newRate;',
+    tests: ['packages/core/dist/test/streaming/rate/pid-rate-estimator-spark-suite.test.js'],
+  },
+  {
     id: 'pid-no-integral',
     what: "the PID estimator leaves out the integral term (scheduling delay)",
     file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',
