@@ -1,0 +1,230 @@
+// Spark core's suites beyond the RDD ones, case by case (core/src/test/scala/org/apache/spark/
+// AccumulatorSuite, util/AccumulatorV2Suite, BroadcastSuite, JobCancellationSuite, FailureSuite,
+// DistributedSuite, rdd/PipedRDDSuite, SparkContextSuite), run through Sluice's public API on a
+// cluster of 2 worker processes. Inputs are the ones Spark's tests make and the expected values
+// Spark's (written here as the suites assert them), so they do not come from Sluice's code. Where
+// a Spark test shares state between its tasks and itself (a semaphore, FailureSuiteState), the
+// tasks here write marks in a scratch directory. One cluster for the file; the fixture prints
+// `R <name> <json>`. Cases that cannot carry over (Java serialization, JVM threads, listeners'
+// internals, YARN) are left out; README's "The API" says where Sluice differs on purpose.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites-'));
+const marks = path.join(tmp, 'marks');
+fs.mkdirSync(marks);
+const textFile = path.join(tmp, 'input.txt');
+fs.writeFileSync(textFile, 'a\nb\nc\nd\n');
+
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
+
+before(async () => {
+  await withCluster({ workers: 2 }, async (h) => {
+    reported.read(await h.run(fixture('core-spark-suites.ts'), [marks, textFile]));
+  });
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const range = (from: number, until: number): number[] => Array.from({ length: Math.max(0, until - from) }, (_, i) => from + i);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+type Outcome = { value: unknown } | { code: string | null; error: string };
+
+// ---------------------------------------------------------------- AccumulatorSuite, AccumulatorV2Suite
+
+test('AccumulatorSuite "basic accumulation", DistributedSuite "accumulators"', () => {
+  const maxInt = 2 ** 31 - 1;
+  assert.deepEqual(got('acc-basic'), [sum(range(1, 21)), sum(range(1, 21)) + maxInt * 20]);
+  assert.equal(got('dist-accumulators'), 55);
+});
+
+test('AccumulatorSuite "value not readable in tasks" (Spark 1.x: Spark 2+ reads the task\'s partial copy; README says Sluice refuses)', () => {
+  const e = failed('acc-value-in-task');
+  assert.equal(e.code, 'SLUICE_TASK_FAILED');
+  assert.match(e.error, /\.value can only be used in the driver program/);
+});
+
+test('AccumulatorSuite "collection accumulators", AccumulatorV2Suite "ListAccumulator isZero/add/merge/setValue"', () => {
+  assert.deepEqual(got('acc-collection'), { zero: true, size: 2000, distinct: 1000, all: true });
+});
+
+test('AccumulatorV2Suite "LongAccumulator add/avg/sum/count/isZero", "DoubleAccumulator add/avg/sum/count/isZero"', () => {
+  // [isZero, count, sum, avg] after: nothing, add(0), add(1), add(2), merge(an accumulator holding 2).
+  const expected = [
+    [true, 0, 0, 'NaN'],
+    [false, 1, 0, 0],
+    [false, 2, 1, 0.5],
+    [false, 3, 3, 1],
+    [false, 4, 5, 1.25],
+  ];
+  assert.deepEqual(got('acc-v2-long'), expected);
+  assert.deepEqual(got('acc-v2-double'), expected);
+});
+
+test('AccumulatorSuite "internal accumulators in partially resubmitted stages": a task\'s updates count once, its failed attempt\'s never', () => {
+  // 10 partitions each add 1; the first attempt of the 5 even ones adds, then throws.
+  assert.deepEqual(got('acc-failed-attempts'), { n: 100, value: 10, sum: sum(range(1, 101)), retried: 5 });
+});
+
+// ---------------------------------------------------------------- BroadcastSuite, DistributedSuite
+
+test('BroadcastSuite "Using TorrentBroadcast locally", "Accessing TorrentBroadcast variables from multiple threads"', () => {
+  assert.deepEqual(got('bc-local'), {
+    two: [
+      [1, 10],
+      [2, 10],
+    ],
+    ten: range(1, 11).map((x) => [x, 10]),
+  });
+});
+
+test('BroadcastSuite: a large broadcast (a million numbers) read whole by every task', () => {
+  const n = 1_000_000;
+  assert.deepEqual(got('bc-large'), range(1, 5).map((x) => [x, n, (n * (n - 1)) / 2]));
+});
+
+test('DistributedSuite "broadcast variables": a change to the value after sc.broadcast is not seen on the workers', () => {
+  assert.equal(got('bc-changed-after'), 0);
+});
+
+// ---------------------------------------------------------------- FailureSuite, DistributedSuite
+
+test('FailureSuite "failure in a single-stage job": the task failing once is retried once, the results exact', () => {
+  assert.deepEqual(got('fail-single-stage'), { results: [1, 4, 9], tasksRun: 4 });
+});
+
+test('FailureSuite "failure in a two-stage job": a result task after a shuffle failing once', () => {
+  assert.deepEqual(got('fail-two-stage'), {
+    results: [
+      [1, 1],
+      [2, 4],
+      [3, 9],
+    ],
+    tasksRun: 4,
+  });
+});
+
+test('FailureSuite "failure in a map stage": the job fails with the user\'s message, and again when run again', () => {
+  const [first, again] = got<Outcome[]>('fail-map-stage');
+  for (const o of [first, again]) {
+    assert.ok('code' in o, JSON.stringify(o));
+    assert.equal(o.code, 'SLUICE_TASK_FAILED');
+    assert.match(o.error, /map stage failure \d/);
+  }
+});
+
+test('DistributedSuite "repeatedly failing task": "failed 4 times" and the user\'s message; FailureSuite: later jobs run', () => {
+  const e = failed('fail-always');
+  assert.equal(e.code, 'SLUICE_TASK_FAILED');
+  assert.match(e.error, /failed 4 times/);
+  assert.match(e.error, /assertion failed/);
+  assert.equal(got('after-failures'), 10);
+});
+
+test('FailureSuite "failure because task closure is not serializable": map, filter and foreach capturing it', () => {
+  const o = got<Outcome[]>('fail-closure-not-serializable');
+  assert.equal(o.length, 3);
+  for (const x of o) {
+    assert.ok('code' in x, JSON.stringify(x));
+    assert.equal(x.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
+    assert.match(x.error, /Task not serializable: .*captures 'a' \(a NonSerializable\)/);
+  }
+});
+
+test('DistributedSuite "simple groupByKey", "caching", "caching on disk"', () => {
+  assert.deepEqual(got('dist-groupByKey'), {
+    n: 2,
+    groups: [
+      [1, [1, 2, 3]],
+      [2, [1]],
+    ],
+  });
+  const each = [1000, 1000, 1000, sum(range(1, 1001))];
+  assert.deepEqual(got('dist-caching'), { MEMORY_ONLY: each, MEMORY_AND_DISK: each, DISK_ONLY: each });
+});
+
+// ---------------------------------------------------------------- JobCancellationSuite
+
+test('JobCancellationSuite "do not put partially executed partitions into cache"', () => {
+  const r = got<{ cancelled: Outcome; count: number }>('cancel-partial-cache');
+  assert.ok('code' in r.cancelled && r.cancelled.code === 'SLUICE_CANCELLED', JSON.stringify(r.cancelled));
+  assert.match((r.cancelled as { error: string }).error, /cancel/);
+  assert.equal(r.count, 1000, 'a partition cut short by the cancel was cached');
+});
+
+test('JobCancellationSuite "two jobs sharing the same stage": the cancelled one fails, the other ends', () => {
+  const r = got<{ f1: Outcome; f2: Outcome }>('cancel-two-jobs-shared-stage');
+  assert.ok('code' in r.f1 && r.f1.code === 'SLUICE_CANCELLED', JSON.stringify(r.f1));
+  assert.deepEqual(r.f2, { value: 10 });
+});
+
+test('JobCancellationSuite "job group": the group\'s job fails with "cancel", a job outside it ends', () => {
+  const r = got<{ n: number; jobA: Outcome; jobB: Outcome }>('cancel-job-group');
+  assert.equal(r.n, 1);
+  assert.ok('code' in r.jobA && r.jobA.code === 'SLUICE_CANCELLED', JSON.stringify(r.jobA));
+  assert.match((r.jobA as { error: string }).error, /cancel/);
+  assert.deepEqual(r.jobB, { value: 100 });
+});
+
+// ---------------------------------------------------------------- PipedRDDSuite
+
+test('PipedRDDSuite "basic pipe", "basic pipe with tokenization"', () => {
+  assert.deepEqual(got('pipe-basic'), { cat: ['1', '2', '3', '4'], wc: ['2', '2'] });
+});
+
+test('PipedRDDSuite "advanced pipe": printPipeContext and printRDDElement, a broadcast in them', () => {
+  assert.deepEqual(got('pipe-advanced'), { c: ['0', '\u0001', '1_', '2_', '0', '\u0001', '3_', '4_'], dSize: 8 });
+});
+
+test('PipedRDDSuite "pipe with empty partition", "pipe with env variable"', () => {
+  assert.deepEqual(got('pipe-empty-partition'), { count: 8, counts: [0, 4, 5] });
+  assert.deepEqual(got('pipe-env'), ['LALALA', 'LALALA']);
+});
+
+test('PipedRDDSuite "pipe with process which cannot be launched due to bad command", "... fails with non-zero exit status", "failure in iterating over pipe input"', () => {
+  const bad = failed('pipe-bad-command');
+  assert.equal(bad.code, 'SLUICE_TASK_FAILED');
+  assert.match(bad.error, /some_nonexistent_command/);
+  const nonzero = failed('pipe-nonzero');
+  assert.match(nonzero.error, /status 1.*nonexistent_file/);
+  assert.match(failed('pipe-failing-input').error, /Test is failing/);
+});
+
+// ---------------------------------------------------------------- SparkContextSuite
+
+test('sc.range as Spark\'s: elements split evenly by index, a negative step, an empty range, big numbers; step 0 refused', () => {
+  assert.deepEqual(got('sc-range'), {
+    a: [
+      [0, 3],
+      [6, 9],
+    ],
+    b: [
+      [10, 7],
+      [4, 1],
+    ],
+    c: [],
+    d: [[], [], []],
+    e: [
+      [0, 1],
+      [2, 3],
+      [4, 5, 6],
+    ],
+    big: [2 ** 50, 2 ** 50 + 2],
+  });
+  assert.equal(failed('sc-range-step-0').code, 'SLUICE_BAD_ARGUMENT');
+});
+
+test('SparkContext.union of 500 RDDs, and 300 chained rdd.union', () => {
+  assert.deepEqual(got('sc-union-many'), { n: 500, count: 500, sum: sum(range(0, 500)), chained: 300 });
+});
+
+test('SparkContextSuite "Default path for file based RDDs is properly set (SPARK-12517)"', () => {
+  assert.deepEqual(got('sc-names'), { textFile });
+});
