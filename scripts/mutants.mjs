@@ -1408,6 +1408,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
   },
   {
+    id: 'stop-leaves-dropped-batches-active',
+    what: 'a non-graceful stop leaves the batch it cancelled (and those it dropped from the queue) processing / queued in the Streaming UI and /metrics while the job goes on',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    this.scheduler.stopped();\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/streaming-ui-spark-suites.test.js'],
+  },
+  {
+    id: 'ui-received-at-submission',
+    what: "the Streaming UI counts a batch's records received when it is queued (Spark's listener: when it starts)",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '        this.batchIntervalMs = e.batchIntervalMs;\n',
+    replace: '        this.batchIntervalMs = e.batchIntervalMs;\n        this.numReceivedRecords += e.numRecords;\n',
+    tests: ['packages/cli/dist/test/streaming-ui-spark-suites.test.js'],
+  },
+  {
     id: 'pid-estimates-empty-batch',
     what: "the PID estimator estimates from a batch without records (Spark's PIDRateEstimatorSuite: no estimate when no records in previous batch)",
     file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',

@@ -37,6 +37,8 @@ export class JobScheduler {
   private idle: (() => void)[] = [];
   /** A non-graceful stop gave up waiting for the running batches (stopNow). */
   private abandoning = false;
+  /** Batches submitted and not yet completed (queued, running, or dropped by a stop). */
+  private readonly unfinished = new Set<number>();
 
   constructor(
     private readonly ssc: StreamingContext,
@@ -54,8 +56,24 @@ export class JobScheduler {
       submissionTime: batch.submissionTime,
       outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name })),
     });
+    this.unfinished.add(time);
     this.queue.push(batch);
     this.pump();
+  }
+
+  /**
+   * The context stopped: the batches it submitted and never completed (queued ones a stop
+   * dropped, one a non-graceful stop gave up on) are no longer queued or processing. As in
+   * Spark, where the stop detaches the Streaming tab and its metrics source and stops the
+   * listener bus before an interrupted batch could report: listeners hear nothing of them,
+   * and the driver's UI and metrics stop counting them as queued or processing (they stay
+   * pending in the checkpoint for the next start).
+   */
+  stopped(): void {
+    if (this.unfinished.size === 0) return;
+    const batchTimes = [...this.unfinished].sort((a, b) => a - b);
+    this.unfinished.clear();
+    this.ssc.sc.streaming?.reportProgress?.({ type: 'batchesDropped', batchTimes });
   }
 
   /** Resolves once every batch up to `time` is done. */
@@ -172,6 +190,7 @@ export class JobScheduler {
       totalDelay: end - batch.time,
       failure,
     };
+    this.unfinished.delete(batch.time);
     this.ssc.batchCompleted(info);
     backend?.reportBatch(info);
     for (const l of listeners) l.onBatchCompleted?.(info);

@@ -126,7 +126,9 @@ export type StreamingProgressEvent =
       readonly id: number;
       readonly endTime: number;
       readonly failure?: { readonly message: string; readonly stack: string };
-    };
+    }
+  /** The context stopped with these batches submitted and never completed: they are neither queued nor processing any more. */
+  | { readonly type: 'batchesDropped'; readonly batchTimes: readonly number[] };
 
 /**
  * What a StreamingContext needs from the driver beyond running jobs: receivers placed

@@ -707,6 +707,7 @@ export class StreamingContext {
     for (const s of this.inputStreams()) s.stop();
     if (options.graceful) await this.scheduler.drain();
     else await this.scheduler.stopNow(STOP_WAIT_FOR_RUNNING_BATCHES_MS);
+    this.scheduler.stopped();
     // The last batches' metadata is written before the context counts as stopped.
     await this.checkpointer?.flush();
     this.resolveTerminated();

@@ -76,7 +76,6 @@ export class StreamingProgress {
       case 'batchSubmitted':
         this.startTime ??= e.submissionTime;
         this.batchIntervalMs = e.batchIntervalMs;
-        this.numReceivedRecords += e.numRecords;
         this.active.set(e.batchTime, {
           batchTime: e.batchTime,
           numRecords: e.numRecords,
@@ -89,7 +88,9 @@ export class StreamingProgress {
         return;
       case 'batchStarted': {
         const b = this.active.get(e.batchTime);
-        if (!b) return;
+        if (!b || b.status === 'PROCESSING') return;
+        // Counted received as the batch starts, as Spark's listener (totalReceivedRecords grows at onBatchStarted).
+        this.numReceivedRecords += b.numRecords;
         b.status = 'PROCESSING';
         b.processingStartTime = e.processingStartTime;
         return;
@@ -106,6 +107,9 @@ export class StreamingProgress {
         op.failure = e.failure;
         return;
       }
+      case 'batchesDropped':
+        for (const t of e.batchTimes) this.active.delete(t);
+        return;
       default: {
         const never: never = e;
         void never;
@@ -124,6 +128,7 @@ export class StreamingProgress {
       outputOps: [],
     };
     this.active.delete(info.batchTime);
+    if (b.status !== 'PROCESSING') this.numReceivedRecords += info.numRecords;
     b.processingStartTime = info.processingStartTime;
     b.processingEndTime = info.processingEndTime;
     b.status = 'COMPLETED';
