@@ -179,18 +179,20 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       this.consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }),
     );
     const so = this.options.startingOffsets ?? 'latest';
+    // Spark's auto.offset.reset: the string itself, or beside offsets given per partition autoOffsetReset.
+    const reset = typeof so === 'string' ? so : (this.options.autoOffsetReset ?? 'latest');
     const explicitOf = (topic: string, partition: number) => (typeof so === 'object' ? so[topic]?.[partition] : undefined);
     const committedOf = (topic: string, partition: number) => committed.get(topic)?.[partition] ?? -1n;
-    if (firstBatch && so === 'none') {
-      const unset = fresh.filter((f) => committedOf(f.topic, f.partition) < 0n).map((f) => `${f.topic}/${f.partition}`);
+    if (firstBatch && reset === 'none') {
+      const unset = fresh.filter((f) => explicitOf(f.topic, f.partition) === undefined && committedOf(f.topic, f.partition) < 0n).map((f) => `${f.topic}/${f.partition}`);
       if (unset.length > 0) {
         throw new SluiceError(
           'SLUICE_BAD_ARGUMENT',
-          `KafkaUtils.createDirectStream: startingOffsets 'none' (auto.offset.reset=none) and group '${this.options.groupId}' has no committed offset for ${unset.length === 1 ? 'partition' : 'partitions'} ${unset.join(', ')}; commit offsets for them, give them in startingOffsets, or use 'earliest' or 'latest'`,
+          `KafkaUtils.createDirectStream: ${typeof so === 'string' ? "startingOffsets 'none'" : "autoOffsetReset 'none'"} (auto.offset.reset=none) and group '${this.options.groupId}' has no committed offset ${typeof so === 'string' ? '' : '(nor one in startingOffsets) '}for ${unset.length === 1 ? 'partition' : 'partitions'} ${unset.join(', ')}; commit offsets for them, give them in startingOffsets, or use 'earliest' or 'latest'`,
         );
       }
     }
-    const fallbackEarliest = !firstBatch || so === 'earliest';
+    const fallbackEarliest = !firstBatch || reset === 'earliest';
     const bound = await this.listOffsets([...byTopic.keys()], fallbackEarliest);
     for (const { topic, partition } of fresh) {
       const explicit = explicitOf(topic, partition);

@@ -53,6 +53,15 @@ export interface DirectStreamOptions extends KafkaConnection {
    * appears while the stream runs starts at its earliest offset.
    */
   readonly startingOffsets?: StartingOffsets;
+  /**
+   * Where partitions with neither a committed offset nor one given in `startingOffsets`
+   * start, when `startingOffsets` gives offsets per partition (Spark's auto.offset.reset
+   * beside the strategies' offsets, e.g. Subscribe(topics, { auto.offset.reset: earliest },
+   * offsets)): 'latest' (default), 'earliest', or 'none' (the stream fails at its first
+   * batch naming them). With `startingOffsets` a string, that string is the reset and
+   * this option may only repeat it.
+   */
+  readonly autoOffsetReset?: 'latest' | 'earliest' | 'none';
   /** At most this many records per partition per second of batch interval (Spark's spark.streaming.kafka.maxRatePerPartition). */
   readonly maxRatePerPartition?: number;
   /**
@@ -108,6 +117,11 @@ export function validateStreamOptions(o: DirectStreamOptions): void {
   if (o.maxRatePerPartition !== undefined && !(Number.isFinite(o.maxRatePerPartition) && o.maxRatePerPartition > 0)) bad(`${op}: maxRatePerPartition`, o.maxRatePerPartition, 'give records per second > 0, or leave it out for no limit');
   if (o.minRatePerPartition !== undefined && !(Number.isSafeInteger(o.minRatePerPartition) && o.minRatePerPartition >= 1)) bad(`${op}: minRatePerPartition`, o.minRatePerPartition, 'give a whole number of records per partition per batch >= 1, or leave it out for 1');
   const so = o.startingOffsets;
+  const reset = o.autoOffsetReset;
+  if (reset !== undefined && reset !== 'latest' && reset !== 'earliest' && reset !== 'none') bad(`${op}: autoOffsetReset`, reset, "use 'latest', 'earliest' or 'none'");
+  if (reset !== undefined && typeof so === 'string' && so !== reset) {
+    bad(`${op}: autoOffsetReset`, reset, `startingOffsets '${so}' already says where partitions without a committed offset start; leave autoOffsetReset out, or give startingOffsets per partition ({ topic: { partition: offset } }) with autoOffsetReset for the rest`);
+  }
   if (so !== undefined && so !== 'latest' && so !== 'earliest' && so !== 'none') {
     if (typeof so !== 'object' || so === null) bad(`${op}: startingOffsets`, so, "use 'latest', 'earliest', 'none' or { topic: { partition: offset } }");
     for (const [t, parts] of Object.entries(so)) {

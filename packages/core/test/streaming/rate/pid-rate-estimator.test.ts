@@ -81,3 +81,17 @@ test("direct inputs: records per partition as Spark's maxMessagesPerPartition", 
   // No lag anywhere: no bound (nothing to read anyway).
   assert.equal(maxRecordsPerPartition([0, 0], 1000, { rate: 1000 }), undefined);
 });
+
+test("Spark's DirectKafkaStreamSuite maxMessagesPerPartition cases, with Spark's own inputs and expected limits", () => {
+  // "with backpressure disabled": maxRatePerPartition 100, 100 ms batches, lag 50 each -> 10 each.
+  assert.deepEqual(maxRecordsPerPartition([50, 50], 100, { maxRatePerPartition: 100 }), [10, 10]);
+  // "with no lag": a rate of 100, lag 0 everywhere -> no limit (Spark: None).
+  assert.equal(maxRecordsPerPartition([0, 0], 100, { rate: 100, maxRatePerPartition: 100 }), undefined);
+  // "backpressure.initialRate should honor maxRatePerPartition": 500/s, max 1000, 500 ms, one partition -> 250.
+  assert.deepEqual(maxRecordsPerPartition([1000], 500, { rate: 500, maxRatePerPartition: 1000 }), [250]);
+  // "use backpressure.initialRate with backpressure": 1000/s capped at 300, 500 ms -> 150.
+  assert.deepEqual(maxRecordsPerPartition([1000], 500, { rate: 1000, maxRatePerPartition: 300 }), [150]);
+  // "with zero offset and rate equal to the specified minimum": rate 1 over lags 0, 100, 200, 300, 60 s batches, minimum 5 -> 5, 10, 20, 30.
+  assert.deepEqual(maxRecordsPerPartition([0, 100, 200, 300], 60_000, { rate: 1, maxRatePerPartition: 100, minRatePerPartition: 5 }), [5, 10, 20, 30]);
+  // ("respects max rate" gives partitions maxRatePerPartition 50 and 100 through a PerPartitionConfig, which Sluice does not offer: README Kafka.)
+});
