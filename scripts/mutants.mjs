@@ -3135,6 +3135,22 @@ const MUTATIONS = [
     search: '    for (const [t, rs] of d.batches) this.batches.set(t, rs as R[]);',
     replace: '',
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: "offset recovery'" }],
+  },
+  {
+    id: 'mqtt-paired-topic-is-filter',
+    what: "createPairedStream pairs each message with the receiver's first topic filter, not the topic it was published to (Bahir's MQTTPairedInputDStream gives the message's topic)",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: '    const record = (this.paired ? [topic, payload] : payload) as T;',
+    replace: '    const record = (this.paired ? [this.topics[0], payload] : payload) as T;',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'mqtt input stream2' }],
+  },
+  {
+    id: 'mqtt-payload-latin1',
+    what: "createStream decodes payloads as Latin-1, not UTF-8 (Bahir: new String(payload, UTF_8)): non-ASCII text comes garbled",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: "    const payload = message.toString('utf8');",
+    replace: "    const payload = message.toString('latin1');",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: "'mqtt input stream'" }],
   },  {
     id: 'block-timer-drifts',
     what: "a receiver's block timer is re-armed a period after each tick ran (a setInterval's drift): late ticks push every later one, so a busy receiver cuts fewer blocks than one an interval",

@@ -1,0 +1,79 @@
+// Bahir's streaming-mqtt MQTTStreamSuite, case by case, against a real mosquitto and a
+// driver with 2 worker processes (both started once for the file): "mqtt input stream"
+// (createStream on one topic, a tcp:// broker URL) and "mqtt input stream2"
+// (createPairedStream over two topics: [topic, message] pairs), and the paired stream under
+// a wildcard filter (each pair names the topic the message was published to). Bahir publishes
+// again and again until something arrives; here the receiver's persistent session is made
+// first (the broker keeps what is published before the receiver subscribes), so each message
+// is published once and the test expects exactly what it published.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import mqtt from 'mqtt';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
+import { Mosquitto } from './support/mosquitto.js';
+
+let broker: Mosquitto;
+let cluster: LocalCluster;
+
+before(async () => {
+  broker = new Mosquitto();
+  await broker.start();
+  cluster = await startCluster(2);
+});
+
+after(async () => {
+  await cluster?.stop();
+  await broker?.dispose();
+});
+
+/** The persistent session `clientId` will resume, subscribed to `filters` at QoS 1. */
+async function session(clientId: string, filters: string[]): Promise<void> {
+  const c = await mqtt.connectAsync(broker.url, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0xffffffff }, reconnectPeriod: 0 });
+  await c.subscribeAsync(filters, { qos: 1 });
+  await c.endAsync();
+}
+
+/** Publishes each [topic, message] once, QoS 1, in order. */
+async function publish(messages: [string, string][]): Promise<void> {
+  const c = await mqtt.connectAsync(broker.url, { clientId: `pub-${Date.now()}`, clean: true, reconnectPeriod: 0 });
+  try {
+    for (const [t, m] of messages) await c.publishAsync(t, m, { qos: 1 });
+  } finally {
+    await c.endAsync();
+  }
+}
+
+async function run(o: { topics: string[]; clientId: string; paired: boolean; expect: number }): Promise<unknown[]> {
+  const url = broker.url.replace(/^mqtt:/, 'tcp:'); // Bahir's "tcp://" + brokerUri
+  const end = await (await startJob(cluster, fixture('mqtt-spark-job.ts'), [JSON.stringify({ url, batchMs: 500, ...o })])).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  assert.ok(end.lines.includes('DONE'));
+  return jsonLines<unknown[]>(end.lines, 'GOT ').flat();
+}
+
+test("MQTTStreamSuite 'mqtt input stream': createStream(ssc, 'tcp://…', topic) gives each message's payload as a string, once, in order", async () => {
+  await session('bahir-def', ['def']);
+  const sent = ['MQTT demo for spark streaming', 'zweite Nachricht: äöü €', ''];
+  await publish(sent.map((m) => ['def', m]));
+  await publish([['def-other', 'not subscribed']]);
+  assert.deepEqual(await run({ topics: ['def'], clientId: 'bahir-def', paired: false, expect: sent.length }), sent);
+});
+
+test("MQTTStreamSuite 'mqtt input stream2': createPairedStream over two topics gives [topic, message] pairs; under a wildcard filter each pair names the topic published to", async () => {
+  await session('bahir-pairs', ['def1', 'def2', 'sensors/+']);
+  const sent: [string, string][] = [
+    ['def1', 'MQTT demo for spark streaming1'],
+    ['def2', 'MQTT demo for spark streaming2'],
+    ['sensors/a', 'a1'],
+    ['sensors/b', 'b1'],
+    ['def1', 'again 1'],
+    ['sensors/a/deep', 'not matched by sensors/+'],
+  ];
+  await publish(sent);
+  const got = (await run({ topics: ['def1', 'def2', 'sensors/+'], clientId: 'bahir-pairs', paired: true, expect: 5 })) as [string, string][];
+  const want = sent.filter(([t]) => t !== 'sensors/a/deep');
+  const key = (p: [string, string]) => JSON.stringify(p);
+  assert.deepEqual([...got].map(key).sort(), want.map(key).sort(), 'each message once, with its own topic');
+  assert.deepEqual(got.filter(([t]) => t === 'def1'), want.filter(([t]) => t === 'def1'), "one topic's messages in the order published");
+});
