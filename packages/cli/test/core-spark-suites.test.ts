@@ -94,6 +94,32 @@ test('DistributedSuite "broadcast variables": a change to the value after sc.bro
   assert.equal(got('bc-changed-after'), 0);
 });
 
+test('BroadcastSuite "Forbid broadcasting RDD directly"', () => {
+  const e = failed('bc-rdd');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /can not directly broadcast RDDs .*call collect\(\) and broadcast the result/);
+});
+
+test('BroadcastSuite "Unpersisting TorrentBroadcast", "Using broadcast after destroy prints callsite": unpersisted still usable; destroyed, every use refused naming where it was destroyed', () => {
+  const r = got<Record<string, unknown>>('bc-unpersist-destroy');
+  const destroyed = (o: unknown): void => {
+    assert.ok(typeof o === 'object' && o !== null && 'code' in o, JSON.stringify(o));
+    const e = o as { code: string; error: string };
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+    assert.match(e.error, /^Attempted to use Broadcast\(\d+\) after it was destroyed \(destroy at .*core-spark-suites\.ts:\d+:\d+\)/);
+  };
+  const sums = [
+    [1, 10],
+    [2, 10],
+  ];
+  assert.match(String(r.name), /^Broadcast\(\d+\)$/);
+  assert.deepEqual(r.before, sums);
+  assert.deepEqual(r.afterUnpersist, { value: sums });
+  assert.deepEqual(r.valueAfterUnpersist, [1, 2, 3, 4]);
+  for (const k of ['valueAfterDestroy', 'jobAfterDestroy', 'destroyTwice', 'unpersistAfterDestroy']) destroyed(r[k]);
+  assert.deepEqual(r.other, [2, 3]);
+});
+
 // ---------------------------------------------------------------- FailureSuite, DistributedSuite
 
 test('FailureSuite "failure in a single-stage job": the task failing once is retried once, the results exact', () => {
@@ -148,6 +174,20 @@ test('DistributedSuite "simple groupByKey", "caching", "caching on disk"', () =>
   });
   const each = [1000, 1000, 1000, sum(range(1, 1001))];
   assert.deepEqual(got('dist-caching'), { MEMORY_ONLY: each, MEMORY_AND_DISK: each, DISK_ONLY: each });
+});
+
+test('RDD.persist as Spark\'s: an unknown level refused; a level cannot change once assigned (the same again is fine, another after unpersist)', () => {
+  const bad = failed('dist-persist-bad-level');
+  assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(bad.error, /unknown storage level "MEMORY_ONLY_2".*'MEMORY_ONLY', 'MEMORY_AND_DISK', 'DISK_ONLY'/);
+  const change = failed('dist-persist-change-level');
+  assert.equal(change.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(change.error, /cannot change the storage level .* already assigned a level \('MEMORY_ONLY'\).*unpersist\(\)/);
+  assert.deepEqual(got('dist-persist-levels'), { same: 'MEMORY_ONLY', first: 10, other: 'DISK_ONLY', count: 10 });
+});
+
+test('DistributedSuite "unpersist RDDs": sc.getPersistentRDDs lists a persisted RDD until unpersist(); the data is still computed after', () => {
+  assert.deepEqual(got('dist-unpersist'), { before: true, listed: true, after: false, count: 1000 });
 });
 
 // ---------------------------------------------------------------- JobCancellationSuite

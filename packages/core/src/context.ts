@@ -26,6 +26,7 @@ import { RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
+import { PersistentRdds } from './rdd/persistent-rdds.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
 
@@ -56,6 +57,8 @@ export interface ClusterBackend {
   cachedPartitions?(rddId: number): Promise<readonly number[]>;
   /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
   putBroadcast?(id: number, value: Uint8Array): void;
+  /** Forget a broadcast variable's value (Broadcast.destroy). */
+  removeBroadcast?(id: number): void;
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
   removeShuffles?(shuffleIds: readonly number[]): void;
   defaultParallelism(): number;
@@ -81,6 +84,8 @@ export class SluiceContext {
   private nextSharedId = 0;
   private readonly accumulators = new Map<number, Accumulator<unknown>>();
   private readonly runningActions = new RunningActions();
+  /** @internal The RDDs persisted and not unpersisted (getPersistentRDDs). */
+  readonly persistentRdds = new PersistentRdds();
   private readonly backend: ClusterBackend;
   /**
    * The context cleaner: once the RDD reading a shuffle is garbage, no action can read
@@ -292,12 +297,28 @@ export class SluiceContext {
     return this.backend.streaming;
   }
 
+  /**
+   * Spark's getPersistentRDDs: the RDDs the program persisted (`cache`, `persist`,
+   * `localCheckpoint`) and has not unpersisted, by RDD id. Held weakly, as Spark's: an RDD the
+   * program no longer references may drop out.
+   */
+  getPersistentRDDs(): Map<number, RDD<unknown>> {
+    return this.persistentRdds.live();
+  }
+
   emptyRDD<T>(): RDD<T> {
     return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);
   }
 
-  /** A read-only value for tasks: sent to each worker once, not with every task. */
+  /**
+   * A read-only value for tasks: sent to each worker once, not with every task. An RDD cannot
+   * be broadcast (SLUICE_BAD_ARGUMENT, as Spark's IllegalArgumentException): collect it and
+   * broadcast the result.
+   */
   broadcast<T>(value: T): Broadcast<T> {
+    if (value instanceof RDD) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.broadcast: can not directly broadcast RDDs (${value.toString()}); instead, call collect() and broadcast the result`);
+    }
     const id = this.nextSharedId++;
     const put = this.backend.putBroadcast;
     if (put) {
@@ -309,7 +330,7 @@ export class SluiceContext {
       }
       put.call(this.backend, id, bytes);
     }
-    return new Broadcast(id, value, put === undefined);
+    return new Broadcast(id, value, put === undefined, this.broadcastOwner);
   }
 
   /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
@@ -329,6 +350,9 @@ export class SluiceContext {
   collectionAccumulator<T>(name?: string): Accumulator<T[]> {
     return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
+
+  /** What a broadcast's destroy() tells: the backend drops the value it serves. */
+  private readonly broadcastOwner = { removeBroadcast: (id: number): void => this.backend.removeBroadcast?.(id) };
 
   /** Ids of broadcasts and accumulators (and accumulators' copies, which are not registered). */
   private readonly newSharedId = (): number => this.nextSharedId++;

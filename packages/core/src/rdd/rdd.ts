@@ -374,14 +374,33 @@ export class RDD<T> {
     return this.persist('MEMORY_ONLY');
   }
 
-  /** A locally checkpointed RDD (or one marked) keeps its blocks on disk too: MEMORY_ONLY becomes MEMORY_AND_DISK, as Spark's. */
+  /**
+   * Keep the partitions once computed, at `level`: 'MEMORY_ONLY' (the default), 'MEMORY_AND_DISK'
+   * or 'DISK_ONLY' (always stored serialized, never replicated, so Spark's `_SER` and `_2` levels
+   * have no counterpart: any other level is SLUICE_BAD_ARGUMENT). As Spark's, a level cannot be
+   * changed once assigned (SLUICE_BAD_ARGUMENT; the same level again is harmless, `unpersist()`
+   * first to choose another), except that a locally checkpointed RDD (or one marked) takes any
+   * level with disk added: MEMORY_ONLY becomes MEMORY_AND_DISK.
+   */
   persist(level: StorageLevel = 'MEMORY_ONLY'): this {
-    this.storage = this.localCheckpointRequested || this.locallyCheckpointed ? withDisk(level) : level;
+    if (!PERSIST_LEVELS.includes(level)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist: unknown storage level ${JSON.stringify(level)} for ${this.toString()}; use one of ${PERSIST_LEVELS.map((l) => `'${l}'`).join(', ')} (partitions are always stored serialized and not replicated, so Spark's _SER and _2 levels have no counterpart)`);
+    }
+    if (this.localCheckpointRequested || this.locallyCheckpointed) {
+      this.storage = withDisk(level);
+      return this;
+    }
+    if (this.storage !== 'NONE' && this.storage !== level) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.storage}'), as Spark; call unpersist() first`);
+    }
+    this.storage = level;
+    this.context.persistentRdds.set(this as RDD<unknown>);
     return this;
   }
 
   async unpersist(): Promise<this> {
     this.storage = 'NONE';
+    this.context.persistentRdds.delete(this.id);
     await this.context.removeRdd(this.id);
     return this;
   }
@@ -415,6 +434,7 @@ export class RDD<T> {
    */
   localCheckpoint(): this {
     this.storage = this.storage === 'NONE' ? 'MEMORY_AND_DISK' : withDisk(this.storage);
+    this.context.persistentRdds.set(this as RDD<unknown>);
     if (this.isCheckpointed()) {
       this.context.log('warn', 'rdd.localCheckpoint(): not marked, the RDD was already checkpointed and its lineage truncated', { component: 'rdd', rddId: this.id });
       return this;
@@ -525,6 +545,9 @@ function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
 }
 
 /** The level with disk added (Spark's LocalRDDCheckpointData.transformStorageLevel): a local checkpoint's blocks are not evicted. */
+/** The levels persist() takes. */
+const PERSIST_LEVELS: readonly StorageLevel[] = ['MEMORY_ONLY', 'MEMORY_AND_DISK', 'DISK_ONLY'];
+
 function withDisk(level: StorageLevel): StorageLevel {
   return level === 'MEMORY_ONLY' || level === 'NONE' ? 'MEMORY_AND_DISK' : level;
 }

@@ -1,4 +1,6 @@
+import { userCallSite } from '../closure/call-site.js';
 import { SHIP, type Shippable, type ShippedValue } from '../closure/shippable.js';
+import { SluiceError } from '../errors.js';
 
 /** What travels in a task for a captured broadcast: its id, and its value only when the cluster cannot serve it. */
 export interface ShippedBroadcast {
@@ -7,26 +9,82 @@ export interface ShippedBroadcast {
   readonly inline: boolean;
 }
 
+/** What a Broadcast asks of the driver program's side: forget the value (destroy). */
+export interface BroadcastOwner {
+  removeBroadcast(id: number): void;
+}
+
 /**
  * A read-only value made available to every task, as Spark's Broadcast. The driver keeps
  * the encoded value; each worker fetches it once (the first task that needs it) and each
  * task thread decodes it once, however many tasks and closures capture it.
+ *
+ * `destroy()` ends it, as Spark's: the driver forgets the value, and using it afterwards
+ * (`value`, a task capturing it, `unpersist()`, `destroy()` again) is SLUICE_BAD_ARGUMENT
+ * ("Attempted to use Broadcast(id) after it was destroyed (destroy at file:line)").
  */
 export class Broadcast<T> implements Shippable {
   readonly id: number;
-  readonly value: T;
+  private readonly held: T;
   /** @internal Whether the value travels in task payloads (no cluster to serve it). */
   private readonly inline: boolean;
+  /** On the driver: where destroy() drops the value. */
+  private readonly owner: BroadcastOwner | undefined;
+  /** Where destroy() was called, once it was. */
+  private destroyedAt: string | undefined;
 
   /** @internal */
-  constructor(id: number, value: T, inline: boolean) {
+  constructor(id: number, value: T, inline: boolean, owner?: BroadcastOwner) {
     this.id = id;
-    this.value = value;
+    this.held = value;
     this.inline = inline;
+    this.owner = owner;
+  }
+
+  /** The value (on the driver, or in a task that captured the broadcast). */
+  get value(): T {
+    this.assertValid();
+    return this.held;
+  }
+
+  /**
+   * Spark's unpersist(blocking): the value stays usable, and a later task that needs it gets it
+   * from the driver program as before. The workers' copies are dropped when the job ends (each
+   * worker holds one decoded copy per task thread that used it, freed with the job's threads),
+   * where Spark's executors drop theirs at once. Resolves at once; `blocking` is accepted for
+   * Spark's signature.
+   */
+  async unpersist(blocking = false): Promise<void> {
+    void blocking;
+    this.assertValid();
+  }
+
+  /**
+   * Spark's destroy(blocking): the driver program drops the value, and the broadcast cannot
+   * be used again (see the class comment). Destroying it twice is SLUICE_BAD_ARGUMENT, as
+   * Spark's. `blocking` is accepted for Spark's signature.
+   */
+  async destroy(blocking = false): Promise<void> {
+    void blocking;
+    this.assertValid();
+    this.destroyedAt = userCallSite();
+    this.owner?.removeBroadcast(this.id);
+  }
+
+  /** Spark's toString: `Broadcast(id)`. */
+  toString(): string {
+    return `Broadcast(${this.id})`;
+  }
+
+  private assertValid(): void {
+    if (this.destroyedAt !== undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `Attempted to use Broadcast(${this.id}) after it was destroyed (destroy at ${this.destroyedAt}); make a new one with sc.broadcast(value)`);
+    }
   }
 
   [SHIP](): ShippedValue {
-    const data: ShippedBroadcast = this.inline ? { id: this.id, value: this.value, inline: true } : { id: this.id, inline: false };
+    this.assertValid();
+    const data: ShippedBroadcast = this.inline ? { id: this.id, value: this.held, inline: true } : { id: this.id, inline: false };
     return { type: 'broadcast', data };
   }
 

@@ -349,6 +349,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
         return;
+      case 'removeBroadcast':
+        this.broadcasts.delete(m.id);
+        return;
       case 'removeShuffles': {
         this.dag.removeShuffles(this.runId, m.shuffleIds);
         // Each map output is one block, shuffle_<run>_<shuffle>_<map>.

@@ -205,6 +205,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   putBroadcast(id, value) {
     outbox.post({ type: 'putBroadcast', id, value } satisfies JobToMain);
   },
+  removeBroadcast(id) {
+    outbox.post({ type: 'removeBroadcast', id } satisfies JobToMain);
+  },
   removeShuffles(shuffleIds) {
     outbox.post({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },
