@@ -1408,6 +1408,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
   },
   {
+    id: 'receiver-store-iterator-one-record',
+    what: "Receiver.store takes an iterator for one record (Spark's store(Iterator[T]) stores each of its records)",
+    file: 'packages/core/src/receiver/receiver.ts',
+    search: "typeof (x as Partial<Iterator<T>>).next === 'function'",
+    replace: "typeof (x as Partial<Iterator<T>>).next === 'string'",
+    tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
+  },
+  {
+    id: 'receiver-not-stopped-in-onstop',
+    what: "a receiver's isStopped() is false in its onStop (Spark's supervisor marks it stopped before calling onStop)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '    return this.stopped || this.restarting || this.stopBegun;',
+    replace: '    return this.stopped;',
+    tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
+  },
+  {
     id: 'stop-leaves-dropped-batches-active',
     what: 'a non-graceful stop leaves the batch it cancelled (and those it dropped from the queue) processing / queued in the Streaming UI and /metrics while the job goes on',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -14,7 +14,23 @@ export interface ReceiverSupervisor {
   restart(reason: string, error?: unknown, delayMs?: number): void;
   reportError(message: string, error?: unknown): void;
   stop(reason: string): void;
+  /** Stopped for good: stores are refused. */
   isStopped(): boolean;
+  /** A stop or a restart began (onStop runs or ran, and no new onStart yet). */
+  isStopping(): boolean;
+}
+
+/** The records a store() call names: an array's, an iterator's (read to its end), or the one record. */
+function recordsOf<T>(x: T | readonly T[] | Iterator<T>): unknown[] {
+  if (Array.isArray(x)) return x;
+  // Not a record: an iterator holds functions and its state, which no record codec carries.
+  if (typeof x === 'object' && x !== null && typeof (x as Partial<Iterator<T>>).next === 'function') {
+    const it = x as Iterator<T>;
+    const out: T[] = [];
+    for (let r = it.next(); !r.done; r = it.next()) out.push(r.value);
+    return out;
+  }
+  return [x];
 }
 
 /**
@@ -48,7 +64,9 @@ export abstract class Receiver<T> {
   }
 
   /**
-   * Store one record, or every record of an array. The promise resolves once they are
+   * Store one record, or every record of an array or of an iterator (a generator, `map.values()`,
+   * anything with a `next()`), as Spark's store(T), store(ArrayBuffer[T]) and
+   * store(Iterator[T]); an iterator is read to its end at the call. The promise resolves once they are
    * durable — written to the write-ahead log when it is on, else replicated to a second
    * worker and reported to the driver — and rejects if they cannot be made so (or the
    * receiver stopped first). A reliable receiver acknowledges its source only after it
@@ -67,7 +85,7 @@ export abstract class Receiver<T> {
    * died after its records became durable but before it acknowledged them gets them again
    * from the source, and they are not counted twice (exactly once, not at least once).
    */
-  store(recordOrRecords: T | T[], options: { readonly position?: number } = {}): Promise<void> {
+  store(recordOrRecords: T | readonly T[] | Iterator<T>, options: { readonly position?: number } = {}): Promise<void> {
     let p: Promise<void>;
     const position = options.position;
     if (this.supervisor?.isStopped()) {
@@ -75,7 +93,7 @@ export abstract class Receiver<T> {
     } else if (position !== undefined && !Number.isSafeInteger(position)) {
       p = Promise.reject(new SluiceError('SLUICE_BAD_ARGUMENT', `${this.constructor.name}.store: position must be a whole number (the source position of the first record), got ${String(position)}`));
     } else {
-      p = this.sup().store(Array.isArray(recordOrRecords) ? recordOrRecords : [recordOrRecords], position);
+      p = this.sup().store(recordsOf<T>(recordOrRecords), position);
     }
     // Marked handled: a caller that ignores the promise gets no unhandled rejection; one
     // that awaits it still sees the rejection.
@@ -121,11 +139,22 @@ export abstract class Receiver<T> {
     this.sup().stop(reason);
   }
 
+  /**
+   * Whether the receiver is stopped, as Spark's: true from the moment a stop or a restart
+   * begins, so in onStop too (a loop `while (!this.isStopped())` that onStop waits for ends),
+   * until onStart runs again after a restart. Stores made while onStop drains its source are
+   * still taken.
+   */
   isStopped(): boolean {
-    return this.supervisor?.isStopped() ?? true;
+    return this.supervisor === undefined || this.supervisor.isStopped() || this.supervisor.isStopping();
   }
 
   isStarted(): boolean {
-    return this.supervisor !== undefined && !this.supervisor.isStopped();
+    return !this.isStopped();
+  }
+
+  /** @internal Stores are refused from now on (the stop is over; while onStop drains they are still taken). */
+  storesRefused(): boolean {
+    return this.supervisor?.isStopped() ?? true;
   }
 }

@@ -58,7 +58,7 @@ export class SocketReceiver<T> extends Receiver<T> {
     if (this.converter) {
       const out = this.converter(socket);
       for await (const rec of out as AsyncIterable<T>) {
-        if (this.isStopped()) return;
+        if (this.storesRefused()) return;
         await this.storeWithBackpressure([rec]);
       }
       return;
@@ -73,7 +73,7 @@ export class SocketReceiver<T> extends Receiver<T> {
     // Lines are stored as the bytes that came in (no string per line here): the task
     // that reads a block decodes it (see line-block.ts).
     for await (const chunk of socket as AsyncIterable<Buffer>) {
-      if (this.isStopped()) return;
+      if (this.storesRefused()) return;
       const run = chunker.push(chunk);
       if (run.lines > 0) await this.storeLinesWithBackpressure(run);
     }

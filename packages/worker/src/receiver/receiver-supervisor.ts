@@ -80,6 +80,8 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   /** Set once stop() began (the receiver may still be draining). */
   private stopDone: Promise<void> | undefined;
   private restarting = false;
+  /** stop() began: from its onStop on, the receiver counts as stopped (Spark's isStopped), though stores are taken until `stopped`. */
+  private stopBegun = false;
   private readonly blockTimer: RecurringTimer;
   /** Set while the first waiting store waits for the rate limiter. */
   private rateTimer: NodeJS.Timeout | undefined;
@@ -287,6 +289,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   stop(reason: string): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.stopDone) return this.stopDone;
+    this.stopBegun = true;
     const finish = (): void => {
       // Stores still waiting (for room or for the rate) are in memory already: they go into
       // the last block rather than being dropped.
@@ -314,6 +317,10 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
 
   isStopped(): boolean {
     return this.stopped;
+  }
+
+  isStopping(): boolean {
+    return this.stopped || this.restarting || this.stopBegun;
   }
 
   /** Run the receiver's onStop; returns its promise (settled either way) when it returned one. */

@@ -1,0 +1,81 @@
+// Spark Streaming's ReceiverSuite, RateControllerSuite and CheckpointSuite's "recovery
+// maintains rate controller", ported case by case and run through Sluice's public API on a
+// real local cluster (a driver and 2 worker processes of 2 cores; fixture
+// receiver-spark-suites.ts, one StreamingContext after the other in one job). Inputs and
+// expected values are Spark's, from streaming/src/test/scala/org/apache/spark/streaming/
+// {ReceiverSuite, scheduler/RateControllerSuite, CheckpointSuite}.scala:
+//  - "receiver life cycle": started (isStarted, not isStopped); a single record, an array
+//    and an iterator stored each reach the stream (Spark's store(T), store(ArrayBuffer),
+//    store(Iterator)); an error reported reaches the driver; restart stops the receiver
+//    (isStopped in onStop) and starts it again; stop stops it;
+//  - "write ahead log - generating and cleaning": two receivers, the log rolled every
+//    second, 500 ms batches, the second stream under a 3 s window: old segment files are
+//    deleted while it runs, and at the end the first stream keeps at least its newest file,
+//    the second at least its newest 3 (what its window still needs);
+//  - "rate controller publishes updates after batches complete", and "recovery maintains
+//    rate controller": a recovered context's input still gets rates from its estimator.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster, type JobRun } from './harness.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-receiver-spark-'));
+let run: JobRun;
+const tagged = (tag: string, c: string): unknown[] =>
+  run.lines.flatMap((l) => {
+    const m = /^(\S) (\S+) (.*)$/.exec(l);
+    return m && m[1] === tag && m[2] === c ? [JSON.parse(m[3]) as unknown] : [];
+  });
+const info = <T>(c: string): T => Object.assign({}, ...(tagged('X', c) as object[])) as T;
+
+before(async () => {
+  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
+    run = await h.run(fixture('receiver-spark-suites.ts'), [tmp, process.env.SLUICE_CASES ?? '']);
+  });
+  assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.join('\n')}`);
+  assert.equal(run.lines.at(-1), 'DONE');
+  assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case failed');
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('receiver life cycle: a single record, an array and an iterator stored (1..6 each once), the error reported, restart and stop as Spark', () => {
+  const data = (tagged('D', 'life') as [number, number[]][]).flatMap(([, xs]) => xs);
+  assert.deepEqual([...data].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], JSON.stringify(data));
+  const { log } = info<{ log: string[] }>('life');
+  assert.deepEqual(log.slice(0, 4), [
+    'start 1 isStarted=true isStopped=false',
+    'stop isStopped=true',
+    'start 2 isStarted=true isStopped=false',
+    'stop isStopped=true',
+  ]);
+  const events = tagged('L', 'life') as [string, number, string?][];
+  // The receiver's own events; after its stop the driver places it again (as Spark's ReceiverTracker).
+  assert.deepEqual(events.slice(0, 5).map((e) => e[0]), ['started', 'error', 'error', 'started', 'stopped'], JSON.stringify(events));
+  assert.match(String(events[1][2]), /Error/);
+  assert.match(String(events[1][2]), /the exception/);
+  assert.match(String(events[2][2]), /restarting/);
+  assert.match(String(events[4][2]), /test/);
+});
+
+test('write ahead log - generating and cleaning: old segments deleted while running; the newest 1 of the plain stream and 3 of the windowed one kept', () => {
+  const { all, left } = info<{ all: string[][]; left: string[][] }>('wal');
+  for (const i of [0, 1]) {
+    assert.ok(all[i].length >= 7, `stream ${i}: ${all[i].length} segment files seen`);
+    assert.ok(!left[i].includes(all[i][0]), `stream ${i}: its first segment was deleted`);
+  }
+  for (const f of all[0].slice(-1)) assert.ok(left[0].includes(f), `stream 0 keeps its newest segment ${f}: left ${left[0].join(', ')}`);
+  for (const f of all[1].slice(-3)) assert.ok(left[1].includes(f), `stream 1 (3 s window) keeps its newest 3 segments, ${f}: left ${left[1].join(', ')}`);
+});
+
+test('rate controller publishes updates after batches complete, and recovery maintains the rate controller', () => {
+  const runs = tagged('X', 'rate') as { run: number; atStart: number | null; rate: number | null; completedWithRecords: number }[];
+  assert.deepEqual(runs.map((r) => r.run), [1, 2]);
+  for (const r of runs) {
+    assert.equal(r.atStart, null, `run ${r.run}: no rate before an estimate (no initialRate)`);
+    assert.ok(r.rate !== null && r.rate >= 100, `run ${r.run}: a published rate, at least the default minRate 100: ${r.rate}`);
+    assert.ok(r.completedWithRecords >= 2, `run ${r.run}: an estimate needs 2 batches with records: ${r.completedWithRecords}`);
+  }
+});
