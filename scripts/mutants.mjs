@@ -1408,6 +1408,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
   },
   {
+    id: 'mws-default-checkpoint-every-10s',
+    what: "mapWithState's state is checkpointed at the plain default (about every 10 s) instead of every 10 batches (Spark's InternalMapWithStateDStream, MapWithStateSuite \"checkpoint durations\")",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: "(DEFAULT_CHECKPOINT_DURATION_MULTIPLIER). */\n  override defaultCheckpointInterval(): number {\n    return 10 * this.slideDuration;",
+    replace: "(DEFAULT_CHECKPOINT_DURATION_MULTIPLIER). */\n  override defaultCheckpointInterval(): number {\n    return Math.ceil(10_000 / this.slideDuration) * this.slideDuration;",
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'checkpoint durations' }],
+  },
+  {
+    id: 'mws-checkpoint-not-forwarded',
+    what: "mapWithStateStream.checkpoint(d) checkpoints the mapped stream, not the state (Spark's MapWithStateDStream forwards it to its internal state stream)",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: '    this.entries.checkpoint(interval);\n    return this;',
+    replace: '    super.checkpoint(interval);\n    return this;',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'checkpoint durations' }],
+  },
+  {
     id: 'receiver-store-iterator-one-record',
     what: "Receiver.store takes an iterator for one record (Spark's store(Iterator[T]) stores each of its records)",
     file: 'packages/core/src/receiver/receiver.ts',

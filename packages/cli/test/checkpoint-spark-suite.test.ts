@@ -8,7 +8,8 @@
 // at time (i + 1) * batch, on a manual clock; `restartAt` batches, a stop, a restart from the
 // checkpoint with the clock at the checkpoint's time, the remaining batches; each batch's
 // collected output compared with Spark's expected list, regardless of order within a batch
-// (Spark's useSet, here as multisets).
+// (Spark's useSet, here as multisets). MapWithStateSuite's "driver failure recovery" runs the
+// same way, and its "checkpoint durations" on the first run's side.
 //
 // One deliberate difference: Spark re-runs the last batch before the restart (its restart
 // generates checkpointTime.until(restartTime), the checkpoint's own time included, even when
@@ -62,6 +63,20 @@ const CASES: Record<string, SparkCase> = {
     input: Array.from({ length: 60 }, () => [1] as unknown as string[]),
     expected: Array.from({ length: 60 }, (_, k): Pair[] => [[1 as unknown as string, ((k + 1) * (k + 2)) / 2]]),
     restartAt: 30,
+  },
+  mapWithState: {
+    spark: 'mapWithState - driver failure recovery (MapWithStateSuite)',
+    input: [[], ['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b'], ['a'], []],
+    expected: [
+      [],
+      [['a', 1]],
+      [['a', 2], ['b', 1]],
+      [['a', 3], ['b', 2], ['c', 1]],
+      [['a', 4], ['b', 3], ['c', 1]],
+      [['a', 5], ['b', 3], ['c', 1]],
+      [['a', 5], ['b', 3], ['c', 1]],
+    ],
+    restartAt: 3,
   },
 };
 
@@ -131,6 +146,28 @@ for (const [name, c] of Object.entries(CASES)) {
     );
   });
 }
+
+// MapWithStateSuite "mapWithState - checkpoint durations": Spark's internal state stream is
+// checkpointed every 10 batches by default (100 ms -> 1 s, 1 s -> 10 s, 10 s -> 100 s), or as
+// mapWithStateStream.checkpoint(d) says (2 s, 2 s, 20 s). Seen here as the batch times of the
+// state's checkpoint files over 20 (or 40, 4) batches: the multiples of that duration.
+test('MapWithStateSuite "mapWithState - checkpoint durations": the state is checkpointed every 10 batches, or at the interval given', () => {
+  assert.equal(first.code, 0, first.stderr.slice(-3000));
+  const got = new Map(
+    first.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('K '))
+      .map((l) => [l.split(' ')[1], JSON.parse(l.split(' ').slice(2).join(' ')) as number[]]),
+  );
+  assert.deepEqual(Object.fromEntries(got), {
+    '100/none': [1000, 2000],
+    '1000/none': [10_000, 20_000],
+    '10000/none': [100_000, 200_000],
+    '100/2000': [2000, 4000],
+    '1000/2000': [2000, 4000],
+    '10000/20000': [20_000, 40_000],
+  });
+});
 
 // SPARK-6847's point: each state stream's checkpoint cuts its lineage, the first state's too
 // (Spark's checkpointAllMarkedAncestors); a lineage that kept the first state's chain would
