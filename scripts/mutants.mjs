@@ -3207,6 +3207,14 @@ const MUTATIONS = [
     search: '    const next = prev.catch(() => undefined).then(() => this.checkpoints.write(shardId, cp));',
     replace: '    const next = this.checkpoints.write(shardId, cp);',
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-spark-suites.test.js', pattern: 'KinesisCheckpointerSuite' }],
+  },
+  {
+    id: 'flume-positional-decompression-ignored',
+    what: "Spark's positional FlumeUtils.createStream(ssc, host, port, storageLevel, enableDecompression) drops enableDecompression: a deflating avro sink's events never arrive",
+    file: 'packages/flume/src/flume-utils.ts',
+    search: '  const o: FlumeStreamOptions = typeof options === \'string\' ? { storageLevel: options, ...(enableDecompression === undefined ? {} : { enableDecompression }) } : options;',
+    replace: '  const o: FlumeStreamOptions = typeof options === \'string\' ? { storageLevel: options } : options;',
+    tests: [{ file: 'packages/flume/dist/test/flume-spark-suites.test.js', pattern: 'compressed' }],
   },  {
     id: 'block-timer-drifts',
     what: "a receiver's block timer is re-armed a period after each tick ran (a setInterval's drift): late ticks push every later one, so a busy receiver cuts fewer blocks than one an interval",

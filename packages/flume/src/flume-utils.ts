@@ -1,6 +1,6 @@
 import { SluiceError, type DStream, type StreamingContext } from '@sluice/core';
 import type { SparkFlumeEvent } from './flume-event.js';
-import { DEFAULT_MAX_BATCH_BYTES, STORAGE_LEVELS, type FlumeStreamOptions, type ResolvedFlumeOptions } from './flume-options.js';
+import { DEFAULT_MAX_BATCH_BYTES, STORAGE_LEVELS, type FlumeStreamOptions, type ReceiverStorageLevel, type ResolvedFlumeOptions } from './flume-options.js';
 import { FlumeReceiver } from './flume-receiver.js';
 
 function bad(where: string, setting: string, value: unknown, fix: string): SluiceError {
@@ -23,6 +23,21 @@ function resolve(hostname: string, port: number, o: FlumeStreamOptions): Resolve
 }
 
 /**
+ * The stream of events an avro sink pushes to `hostname:port` (see FlumeUtils). Options, or
+ * Spark's positional form: createStream(ssc, hostname, port, storageLevel, enableDecompression).
+ */
+function createStream(ssc: StreamingContext, hostname: string, port: number, options?: FlumeStreamOptions): DStream<SparkFlumeEvent>;
+function createStream(ssc: StreamingContext, hostname: string, port: number, storageLevel: ReceiverStorageLevel, enableDecompression?: boolean): DStream<SparkFlumeEvent>;
+function createStream(ssc: StreamingContext, hostname: string, port: number, options: FlumeStreamOptions | ReceiverStorageLevel = {}, enableDecompression?: boolean): DStream<SparkFlumeEvent> {
+  if (typeof options !== 'string' && enableDecompression !== undefined) {
+    throw bad(`FlumeUtils.createStream(${String(hostname)}:${String(port)})`, 'enableDecompression', enableDecompression, 'with an options object give it there ({ enableDecompression: true }), or pass the storage level name before it as Spark does');
+  }
+  const o: FlumeStreamOptions = typeof options === 'string' ? { storageLevel: options, ...(enableDecompression === undefined ? {} : { enableDecompression }) } : options;
+  const resolved = resolve(hostname, port, o);
+  return ssc.receiverStream(new FlumeReceiver(hostname, port, resolved), `FlumeUtils.createStream(${hostname}:${port})`);
+}
+
+/**
  * Flume input, as Spark's FlumeUtils (the push-based approach): a receiver on a worker
  * serves Flume's Avro source protocol on `hostname:port`, and a Flume agent's `avro` sink
  * pushes events to it. Each event keeps its headers and body (SparkFlumeEvent).
@@ -36,8 +51,5 @@ function resolve(hostname: string, port: number, o: FlumeStreamOptions): Resolve
  * the agent) is not provided.
  */
 export const FlumeUtils = {
-  createStream(ssc: StreamingContext, hostname: string, port: number, options: FlumeStreamOptions = {}): DStream<SparkFlumeEvent> {
-    const resolved = resolve(hostname, port, options);
-    return ssc.receiverStream(new FlumeReceiver(hostname, port, resolved), `FlumeUtils.createStream(${hostname}:${port})`);
-  },
+  createStream,
 };
