@@ -4207,6 +4207,46 @@ const MUTATIONS = [
     replace: "    const data: ShippedBroadcast",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "Using broadcast after destroy" }],
   },
+  {
+    id: "task-error-no-cause",
+    what: "a task's error reaches the program without the user's error as its cause (Spark: SparkException.getCause is the task's exception)",
+    file: "packages/core/src/errors.ts",
+    search: "options?.cause === undefined ? { cause: causeFromStack(userStack) } : options",
+    replace: "options",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "last failure cause" }],
+  },
+  {
+    id: "task-error-causes-dropped",
+    what: "the user's error's own causes (err.cause) are not sent with a task's failure",
+    file: "packages/core/src/util/user-error.ts",
+    search: "    parts.push(`Caused by: ${userStack(c)}`);",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "last failure cause" }],
+  },
+  {
+    id: "result-not-serializable-retried",
+    what: "a task whose result cannot be sent is retried 4 times (Spark: aborted at once, 'had a not serializable result ... not retrying')",
+    file: "packages/driver/src/scheduler/task-set-manager.ts",
+    search: " || e.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {",
+    replace: ") {",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "task results are not serializable" }],
+  },
+  {
+    id: "result-not-serializable-plain-failure",
+    what: "a result that cannot be encoded fails its task as any user error (SLUICE_TASK_FAILED, retried)",
+    file: "packages/worker/src/executor/task-thread.ts",
+    search: "      code: 'SLUICE_TASK_NOT_SERIALIZABLE',\n      message: `the result of partition",
+    replace: "      code: 'SLUICE_TASK_FAILED',\n      message: `the result of partition",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "task results are not serializable" }],
+  },
+  {
+    id: "result-not-serializable-code-lost",
+    what: "a job whose result could not be sent fails as SLUICE_TASK_FAILED, not the task's SLUICE_TASK_NOT_SERIALIZABLE",
+    file: "packages/driver/src/scheduler/dag-scheduler.ts",
+    search: " || end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') throw new SluiceError(",
+    replace: ") throw new SluiceError(",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "task results are not serializable" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -154,6 +154,34 @@ test('DistributedSuite "repeatedly failing task": "failed 4 times" and the user\
   assert.equal(got('after-failures'), 10);
 });
 
+test('FailureSuite "last failure cause is sent back to driver": the job\'s error has the user\'s error as its cause, with its own cause', () => {
+  const r = got<{ code: string; message: string; chain: [string, string][]; causeStack: string }>('fail-user-exception');
+  assert.equal(r.code, 'SLUICE_TASK_FAILED');
+  assert.match(r.message, /failed 4 times; most recent failure: oops$/);
+  assert.deepEqual(r.chain, [
+    ['UserException', 'oops'],
+    ['RangeError', 'failed=true'],
+  ]);
+  assert.match(r.causeStack, /^UserException: oops\n\s+at .*core-spark-suites\.ts:\d+/);
+});
+
+test('FailureSuite "failure because task results are not serializable": SLUICE_TASK_NOT_SERIALIZABLE naming what, not retried; later jobs run', () => {
+  const r = got<{ fn: Outcome; fnRuns: number; local: Outcome; localRuns: number; after: number }>('fail-result-not-serializable');
+  for (const [o, what] of [
+    [r.fn, /could not be cloned/],
+    [r.local, /NonSerializable/],
+  ] as const) {
+    assert.ok('code' in o, JSON.stringify(o));
+    assert.equal(o.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
+    assert.match(o.error, /^task for partition \d had a not serializable result, not retried: the result of partition \d cannot be sent to the driver: /);
+    assert.match(o.error, what);
+  }
+  // Spark does not retry such a task: each of the 3 partitions ran at most once (4 times each with retries).
+  assert.ok(r.fnRuns >= 1 && r.fnRuns <= 3, String(r.fnRuns));
+  assert.ok(r.localRuns >= 1 && r.localRuns <= 3, String(r.localRuns));
+  assert.equal(r.after, 3);
+});
+
 test('FailureSuite "failure because task closure is not serializable": map, filter and foreach capturing it', () => {
   const o = got<Outcome[]>('fail-closure-not-serializable');
   assert.equal(o.length, 3);

@@ -1,3 +1,5 @@
+import { causeFromStack } from './util/cause-from-stack.js';
+
 /**
  * Every error Sluice raises is a SluiceError with a stable code from this closed list,
  * an optional cause, and a message that names the thing, the bad value and the fix.
@@ -49,12 +51,16 @@ export class NotSerializableError extends SluiceError {
   }
 }
 
-/** User code threw on a worker; message and stack are the user's, stack mapped to their files. */
+/**
+ * User code threw on a worker; message and stack are the user's, stack mapped to their files.
+ * Its `cause` is the user's error, rebuilt from that stack (its name, message and frames, and
+ * its own causes), as Spark's SparkException has the task's exception as its cause.
+ */
 export class TaskFailedError extends SluiceError {
   readonly userStack: string;
 
   constructor(message: string, userStack: string, options?: { cause?: unknown }) {
-    super('SLUICE_TASK_FAILED', message, options);
+    super('SLUICE_TASK_FAILED', message, options?.cause === undefined ? { cause: causeFromStack(userStack) } : options);
     this.name = 'TaskFailedError';
     this.userStack = userStack;
     this.stack = userStack;

@@ -8,22 +8,40 @@ export interface UserErrorInfo {
 
 const INTERNAL_FRAME = /(node:internal|node_modules\/@grpc|\/packages\/(core|driver|worker|cli)\/dist\/|\/@sluice\/)/;
 
+/** How deep a chain of causes (`err.cause`) goes into a task's stack. */
+const MAX_CAUSES = 8;
+
 /**
  * The error as the user should see it: their message, and a stack (already mapped to
- * their files by Node's source-map support) without Sluice's and Node's own frames.
+ * their files by Node's source-map support) without Sluice's and Node's own frames. An
+ * error's causes (`err.cause`, Errors each) follow its stack as Java's do, each as
+ * `Caused by: <name>: <message>` and its frames, so the driver can rebuild the chain
+ * (cause-from-stack.ts), as Spark sends the task's exception with its causes.
  */
 export function userErrorInfo(err: unknown): UserErrorInfo {
   if (!(err instanceof Error)) {
     const message = typeof err === 'string' ? err : safeString(err);
     return { code: 'SLUICE_TASK_FAILED', message, stack: `Error (non-Error value thrown): ${message}` };
   }
-  const lines = (err.stack ?? `${err.name}: ${err.message}`).split('\n');
+  const parts = [userStack(err)];
+  const seen = new Set<unknown>([err]);
+  for (let c = err.cause; c instanceof Error && !seen.has(c) && parts.length <= MAX_CAUSES; c = c.cause) {
+    seen.add(c);
+    parts.push(`Caused by: ${userStack(c)}`);
+  }
+  return { code: isSluiceError(err) ? err.code : 'SLUICE_TASK_FAILED', message: err.message, stack: parts.join('\n') };
+}
+
+/** One error's `name: message` and its frames outside Sluice and Node (all of them when none is the user's). */
+function userStack(err: Error): string {
   const head: string[] = [];
   const frames: string[] = [];
+  const lines = (err.stack ?? '').split('\n');
   for (const l of lines) (/^\s+at /.test(l) ? frames : frames.length ? frames : head).push(l);
+  // The header as the error is now (a subclass may set its name after Error captured the stack).
+  const header = `${err.name}: ${err.message}`;
   const user = frames.filter((f) => !INTERNAL_FRAME.test(f));
-  const stack = [...head, ...(user.length ? user : frames)].join('\n');
-  return { code: isSluiceError(err) ? err.code : 'SLUICE_TASK_FAILED', message: err.message, stack };
+  return [header, ...(user.length ? user : frames)].join('\n');
 }
 
 function safeString(v: unknown): string {

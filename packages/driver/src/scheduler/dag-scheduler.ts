@@ -89,7 +89,8 @@ const RANGED_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['collect', 'cou
 /**
  * Task error codes the job's error keeps, where a retry could not have helped and the code says
  * what to do (a checkpoint's data lost or unreadable: SLUICE_CHECKPOINT, as a script tells it
- * from a failing user function); every other task failure is SLUICE_TASK_FAILED, as before.
+ * from a failing user function; a result that cannot be sent: SLUICE_TASK_NOT_SERIALIZABLE);
+ * every other task failure is SLUICE_TASK_FAILED, as before.
  */
 const KEPT_TASK_CODES: ReadonlySet<string> = new Set(['SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);
 
@@ -593,8 +594,13 @@ export class DAGScheduler implements RegistryListener {
       const cancelled = job.actions.get(actionId)?.cancelled;
       if (end.code === 'SLUICE_CANCELLED' && cancelled) throw cancelled;
       // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
-      const message = end.partition >= 0 ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}` : end.message;
-      if (KEPT_TASK_CODES.has(end.code)) throw new SluiceError(end.code as SluiceError['code'], message);
+      const message =
+        end.code === 'SLUICE_TASK_NOT_SERIALIZABLE'
+          ? `task for partition ${end.partition} had a not serializable result, not retried: ${end.message}`
+          : end.partition >= 0
+            ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}`
+            : end.message;
+      if (KEPT_TASK_CODES.has(end.code) || end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') throw new SluiceError(end.code as SluiceError['code'], message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);

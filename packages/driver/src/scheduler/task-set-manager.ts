@@ -458,12 +458,17 @@ export class TaskSetManager {
     this.stage.onTaskEnd(error ? { ...e, error } : e);
   }
 
-  /** A failed attempt: counted; the set fails once a task failed `maxFailures` times, else the task is queued again. */
+  /**
+   * A failed attempt: counted; the set fails once a task failed `maxFailures` times, else the
+   * task is queued again. A result that could not be sent (SLUICE_TASK_NOT_SERIALIZABLE) fails
+   * the set at once, as Spark's "had a not serializable result ...; not retrying": every
+   * attempt would compute the same value.
+   */
   private taskFailed(a: Attempt, e: { code: string; message: string; stack: string }): void {
     if (this.done[a.index]) return;
     this.failures[a.index]++;
     this.failedOn[a.index].add(a.workerId);
-    if (this.failures[a.index] >= this.opts.maxFailures) {
+    if (this.failures[a.index] >= this.opts.maxFailures || e.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
       this.end({ kind: 'failed', code: e.code, message: e.message, stack: e.stack, partition: this.partitions[a.index], attempts: this.failures[a.index] });
     } else this.requeue(a.index);
   }

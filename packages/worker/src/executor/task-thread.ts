@@ -216,13 +216,13 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     if (rangeCount > 1) {
       // One value a partition of the range, each as its own task would send it.
       const values = await runResultRange(payload, partition, rangeCount, env);
-      return { kind: 'result', value: encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
+      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes);
     }
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') {
       return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
     }
-    return { kind: 'result', value: encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), shuffleReadBytes };
+    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes);
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
@@ -230,6 +230,29 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     const info = userErrorInfo(err);
     return { kind: 'error', code: info.code, message: info.message, stack: info.stack };
   }
+}
+
+/**
+ * A result task's outcome: its value encoded for the driver, or, when the value cannot be
+ * encoded (a function, a symbol, an instance of a class not at a module's top level),
+ * SLUICE_TASK_NOT_SERIALIZABLE naming the partition and what could not travel: the driver does
+ * not retry it (every attempt would compute the same value), as Spark's TaskSetManager aborts
+ * on "a not serializable result".
+ */
+function resultOutcome(encodeResult: () => Uint8Array, partition: number, shuffleReadBytes: number): ThreadOutcome {
+  let value: Uint8Array;
+  try {
+    value = encodeResult();
+  } catch (err) {
+    const why = (err as Error).message ?? String(err);
+    return {
+      kind: 'error',
+      code: 'SLUICE_TASK_NOT_SERIALIZABLE',
+      message: `the result of partition ${partition} cannot be sent to the driver: ${why} (an action's result must be data the record codec carries: map functions, symbols and such to plain data first)`,
+      stack: '',
+    };
+  }
+  return { kind: 'result', value, shuffleReadBytes };
 }
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();
