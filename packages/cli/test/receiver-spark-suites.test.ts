@@ -12,6 +12,8 @@
 //    second, 500 ms batches, the second stream under a 3 s window: old segment files are
 //    deleted while it runs, and at the end the first stream keeps at least its newest file,
 //    the second at least its newest 3 (what its window still needs);
+//  - ReceiverTrackerSuite "should restart receiver after stopping it": a receiver that stopped
+//    itself while the context runs is started again;
 //  - "rate controller publishes updates after batches complete", and "recovery maintains
 //    rate controller": a recovered context's input still gets rates from its estimator.
 import assert from 'node:assert/strict';
@@ -41,10 +43,11 @@ before(async () => {
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('receiver life cycle: a single record, an array and an iterator stored (1..6 each once), the error reported, restart and stop as Spark', () => {
+test('receiver life cycle: a single record, an array and an iterator stored (1..6 each once), the error reported, restart and stop as Spark; stopped, it is started again (ReceiverTrackerSuite)', () => {
   const data = (tagged('D', 'life') as [number, number[]][]).flatMap(([, xs]) => xs);
   assert.deepEqual([...data].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], JSON.stringify(data));
   const { log } = info<{ log: string[] }>('life');
+  assert.equal(log[4], 'start 3 isStarted=true isStopped=false', 'started again after its stop');
   assert.deepEqual(log.slice(0, 4), [
     'start 1 isStarted=true isStopped=false',
     'stop isStopped=true',
@@ -52,8 +55,14 @@ test('receiver life cycle: a single record, an array and an iterator stored (1..
     'stop isStopped=true',
   ]);
   const events = tagged('L', 'life') as [string, number, string?][];
-  // The receiver's own events; after its stop the driver places it again (as Spark's ReceiverTracker).
-  assert.deepEqual(events.slice(0, 5).map((e) => e[0]), ['started', 'error', 'error', 'started', 'stopped'], JSON.stringify(events));
+  // The receiver's own events; after its stop the driver starts it again (ReceiverTrackerSuite
+  // "should restart receiver after stopping it"), reporting why.
+  assert.deepEqual(
+    events.slice(0, 7).map((e) => e[0]),
+    ['started', 'error', 'error', 'started', 'stopped', 'error', 'started'],
+    JSON.stringify(events),
+  );
+  assert.match(String(events[5][2]), /stopped by itself \(test\)/);
   assert.match(String(events[1][2]), /Error/);
   assert.match(String(events[1][2]), /the exception/);
   assert.match(String(events[2][2]), /restarting/);
