@@ -1448,6 +1448,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
+    id: 'ui-batch-page-missing-id-not-said',
+    what: "the batch page without a batch id is a bare 'not found' (Spark's: \"Missing id parameter\")",
+    file: 'packages/driver/src/web/ui-pages.ts',
+    search: '  if (!m[3]) return badRequest(`Missing batch id: ${batchIdHelp}.`);\n',
+    replace: "  if (!m[3]) return missing('not found');\n",
+    tests: [{ file: 'packages/cli/dist/test/streaming-ui-spark-suites.test.js', pattern: 'UISeleniumSuite|StreamingJobProgressListenerSuite' }],
+  },
+  {
     id: 'stop-leaves-dropped-batches-active',
     what: 'a non-graceful stop leaves the batch it cancelled (and those it dropped from the queue) processing / queued in the Streaming UI and /metrics while the job goes on',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -14,7 +14,14 @@
 //    2 s, then the job executor interrupted, the listener bus and the Streaming tab with its
 //    metrics source gone with the context): listeners hear no completion of that batch, and
 //    it no longer counts as processing (nor those queued behind it as waiting) once the
-//    context stopped, though the job goes on.
+//    context stopped, though the job goes on;
+//  - UISeleniumSuite "attaching and detaching a Streaming tab": a batch whose first output
+//    runs two actions and whose second runs one and then one failing in every task (caught):
+//    its page lists output operations 0 and 1, each with its two actions; three actions
+//    succeeded with 1/1 stages and 4/4 tasks, the fourth failed (0/1 stages, 1 failed; no
+//    task completed) with its error shown; a batch that does not exist is a 404 saying so.
+//    Deliberate difference: the job's Streaming page stays after ssc.stop() (it is the job's,
+//    and the job goes on), where Spark detaches its Streaming tab (README).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -134,7 +141,74 @@ test('StreamingJobProgressListenerSuite on a real job: counts, retained batches,
         assert.equal(s.numTotalCompletedBatches, times('C1').length + times('C2').length, 'completed: those the listeners heard');
       });
 
-      touch('unblock');
+      await t.test('UISeleniumSuite: the batch page of a batch of two outputs and four actions, one failing', async () => {
+        touch('unblock');
+        touch('go3');
+        const batch = Number((await job.waitLine('UI3 ', 60_000)).split(' ')[1]);
+        await job.waitLine('STOPPED3', 60_000);
+        interface Op {
+          outputOpId: number;
+          jobIds: number[];
+          failureReason?: string;
+        }
+        interface Job {
+          jobId: number;
+          status: string;
+          numTasks: number;
+          numCompletedTasks: number;
+          numFailedTasks: number;
+          numCompletedStages: number;
+          numFailedStages: number;
+          failureReason?: string;
+          outputOpId?: number;
+        }
+        const ops = await get<Op[]>(`/batches/${batch}/operations`);
+        assert.deepEqual(ops.map((o) => [o.outputOpId, o.jobIds.length, o.failureReason ?? null]), [
+          [0, 2, null],
+          [1, 2, null],
+        ]);
+        const jobs: Job[] = [];
+        for (const id of ops.flatMap((o) => o.jobIds)) {
+          const r = await fetch(`${web}/api/v1/applications/${job.id}/jobs/${id}`);
+          assert.equal(r.status, 200);
+          jobs.push((await r.json()) as Job);
+        }
+        assert.deepEqual(jobs.map((j) => j.outputOpId), [0, 0, 1, 1]);
+        assert.deepEqual(jobs.map((j) => j.status), ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+        assert.deepEqual(jobs.map((j) => j.numTasks >= 4), [true, true, true, true]);
+        assert.deepEqual(jobs.slice(0, 3).map((j) => [j.numCompletedStages, j.numFailedStages, j.numCompletedTasks, j.numFailedTasks]), [
+          [1, 0, 4, 0],
+          [1, 0, 4, 0],
+          [1, 0, 4, 0],
+        ], "1/1 stages, 4/4 tasks");
+        const failed = jobs[3];
+        assert.deepEqual([failed.numCompletedStages, failed.numFailedStages, failed.numCompletedTasks], [0, 1, 0], '0/1 stages (1 failed), no task completed');
+        assert.ok(failed.numFailedTasks >= 1);
+        assert.match(failed.failureReason ?? '', /Oops/);
+        // The batch page (served as HTML, as Spark's HtmlUnit reads it): both output
+        // operations, completed, their actions, and the failed action's error.
+        const page = await (await fetch(`${web}/jobs/${job.id}/streaming/batch/${batch}`)).text();
+        assert.equal((page.match(/<section class="output-op"/g) ?? []).length, 2);
+        assert.match(page, /data-op="0"><h3>Output operation 0: foreachRDD — COMPLETED/);
+        assert.match(page, /data-op="1"><h3>Output operation 1: foreachRDD — COMPLETED/);
+        assert.match(page, /Oops/);
+        for (const id of ops.flatMap((o) => o.jobIds)) assert.ok(page.includes(`>${id}<`), `action ${id} listed`);
+        const none = await fetch(`${web}/jobs/${job.id}/streaming/batch/12345`);
+        assert.equal(none.status, 404);
+        assert.match(await none.text(), /has no batch &#39;12345&#39;/);
+        // Spark: "Missing id parameter" for the batch page without an id.
+        for (const p of ['batch/', 'batch']) {
+          const noId = await fetch(`${web}/jobs/${job.id}/streaming/${p}`);
+          assert.equal(noId.status, 400, p);
+          assert.match(await noId.text(), /Missing batch id: a batch&#39;s page is \/jobs\/[^/]+\/streaming\/batch\/&lt;batch time in ms&gt;/);
+        }
+        const notTime = await fetch(`${web}/jobs/${job.id}/streaming/batch/abc`);
+        assert.equal(notTime.status, 400);
+        assert.match(await notTime.text(), /Batch id &#39;abc&#39; is not a batch time in ms/);
+        // Deliberate: the Streaming page stays after the context stopped (the job's page).
+        assert.equal((await fetch(`${web}/jobs/${job.id}/streaming/`)).status, 200);
+      });
+
       touch('end');
       const run = await job.done;
       assert.ok(run.ok, JSON.stringify(run.failure));

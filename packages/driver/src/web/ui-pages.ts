@@ -13,6 +13,7 @@ export interface PageReply {
 }
 
 const missing = (what: string): PageReply => ({ status: 404, html: page('Not found', `<p>${escapeHtml(what)}</p><p><a href="/">Back to the driver</a></p>`) });
+const badRequest = (what: string): PageReply => ({ status: 400, html: page('Bad request', `<p>${escapeHtml(what)}</p><p><a href="/">Back to the driver</a></p>`) });
 
 /**
  * The UI's pages: `/` (workers, jobs), `/jobs/{id}/` (actions, stages), `/jobs/{id}/streaming/`
@@ -28,14 +29,18 @@ export function uiPage(d: DriverNode, path: string): PageReply | undefined {
     const j = d.jobs.get(id);
     return j ? { status: 200, html: dashboardPage(j) } : missing(`No job '${id}' on this driver.`);
   }
-  const m = /^\/jobs\/([^/]+)(?:\/(?:(streaming)(?:\/(?:batch\/([^/]+))?)?)?)?$/.exec(path);
+  const m = /^\/jobs\/([^/]+)(?:\/(?:(streaming)(?:\/(?:batch(?:\/([^/]*))?)?)?)?)?$/.exec(path);
   if (!m) return undefined;
   const id = decodeURIComponent(m[1]);
   const j = d.jobs.get(id);
   if (!j) return missing(`No job '${id}' on this driver.`);
   if (m[2] === undefined) return { status: 200, html: jobPage(d, j) };
   if (!j.streaming) return missing(`Job '${id}' is not a streaming job (it started no StreamingContext).`);
-  if (m[3] === undefined) return { status: 200, html: streamingPage(j) };
+  if (m[3] === undefined && !path.endsWith('/batch') && !path.endsWith('/batch/')) return { status: 200, html: streamingPage(j) };
+  // As Spark's batch page: "Missing id parameter"; and an id that is no batch time.
+  const batchIdHelp = `a batch's page is /jobs/${id}/streaming/batch/<batch time in ms>, as the Streaming page links them`;
+  if (!m[3]) return badRequest(`Missing batch id: ${batchIdHelp}.`);
+  if (!/^\d+$/.test(m[3])) return badRequest(`Batch id '${m[3]}' is not a batch time in ms: ${batchIdHelp}.`);
   const b = j.progress.batch(Number(m[3]));
   if (!b) return missing(`Job '${id}' has no batch '${m[3]}' (the last ${j.progress.retainedBatches} completed batches are kept).`);
   return { status: 200, html: batchPage(d, j, b) };
