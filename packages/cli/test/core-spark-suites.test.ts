@@ -241,6 +241,50 @@ test('JobCancellationSuite "job group": the group\'s job fails with "cancel", a 
   assert.deepEqual(r.jobB, { value: 100 });
 });
 
+const cancelled = (o: Outcome, message: RegExp = /cancel/): void => {
+  assert.ok('code' in o, JSON.stringify(o));
+  assert.equal(o.code, 'SLUICE_CANCELLED');
+  assert.match(o.error, message);
+};
+
+test('JobCancellationSuite "if cancel job group and future jobs, skip running jobs in the same job group"', () => {
+  const r = got<{ n: number; a: Outcome; b: Outcome; c: Outcome; none: Outcome }>('cancel-group-and-future');
+  assert.equal(r.n, 1);
+  cancelled(r.a);
+  cancelled(r.b, /part of cancelled job group job-group/);
+  assert.deepEqual(r.c, { value: 100 });
+  assert.deepEqual(r.none, { value: 100 });
+});
+
+test('JobCancellationSuite "job tags": Spark\'s bad tags refused; tags as a set; cancelJobsWithTag cancels the actions carrying the tag only', () => {
+  const r = got<{ bad: Outcome[]; sets: string[][]; two: number; one: number; endedAfterTwo: number; a: Outcome; b: Outcome; c: Outcome; d: Outcome; after: number }>('job-tags');
+  const messages = [/Spark job tag cannot contain ','\./, /Spark job tag cannot be an empty string\./, /Spark job tag cannot be null\./];
+  for (const [i, o] of r.bad.entries()) {
+    assert.ok('code' in o && o.code === 'SLUICE_BAD_ARGUMENT', JSON.stringify(o));
+    assert.match((o as { error: string }).error, messages[i]);
+  }
+  assert.deepEqual(r.sets, [[], ['two'], [], ['one'], ['one', 'two'], [], ['one']]);
+  assert.equal(r.two, 2, 'B (one, two) and C (two)');
+  assert.equal(r.endedAfterTwo, 2, 'A and D run on');
+  assert.equal(r.one, 2, 'A and D');
+  for (const o of [r.a, r.b, r.c, r.d]) cancelled(o);
+  assert.equal(r.after, 100);
+});
+
+test('SparkContext local properties: setJobGroup sets the group, description and interruptOnCancel, clearJobGroup clears them; setJobDescription; setLocalProperty(key, null) removes', () => {
+  assert.deepEqual(got('local-properties'), {
+    seen: [
+      [null, null, null],
+      ['g', 'the description', 'true'],
+      [null, null, null],
+      [null, 'described', null],
+      [null, null, null],
+    ],
+    mine: 'v',
+    gone: null,
+  });
+});
+
 // ---------------------------------------------------------------- PipedRDDSuite
 
 test('PipedRDDSuite "basic pipe", "basic pipe with tokenization"', () => {

@@ -22,7 +22,7 @@ import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
 import { runWithJobDescription } from './scheduler/job-description-scope.js';
-import { RunningActions } from './scheduler/running-actions.js';
+import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { Broadcast } from './shared/broadcast.js';
@@ -481,16 +481,35 @@ export class SluiceContext {
    * setJobGroup) belong to `groupId`, which cancelJobGroup(groupId) cancels; `description`
    * describes their jobs (the status page's, the logs'). The driver program is one thread, so
    * the group is the program's where Spark's is the calling thread's. Tasks of a cancelled job
-   * are always killed, as Spark's with `interruptOnCancel` true.
+   * are always killed, as Spark's with `interruptOnCancel` true (the flag is kept as the local
+   * property spark.job.interruptOnCancel, as Spark's).
    */
-  setJobGroup(groupId: string, description?: string, interruptOnCancel?: boolean): void {
-    void interruptOnCancel;
-    this.runningActions.setJobGroup(groupId, description);
+  setJobGroup(groupId: string, description?: string, interruptOnCancel = false): void {
+    this.runningActions.setJobGroup(groupId, description, interruptOnCancel);
   }
 
-  /** Spark's clearJobGroup: the actions started from now on belong to no group. */
+  /** Spark's clearJobGroup: the actions started from now on belong to no group and have no description. */
   clearJobGroup(): void {
     this.runningActions.clearJobGroup();
+  }
+
+  /** Spark's setJobDescription: the description of the jobs of the actions started from now on (undefined or null: none). */
+  setJobDescription(description: string | null | undefined): void {
+    this.runningActions.setLocalProperty(JOB_DESCRIPTION, description);
+  }
+
+  /**
+   * Spark's setLocalProperty: a property of the actions started from now on; null or undefined
+   * removes it. Sluice reads 'spark.jobGroup.id', 'spark.job.description' and 'spark.job.tags'
+   * (what setJobGroup, setJobDescription and addJobTag set); others are kept for the program.
+   */
+  setLocalProperty(key: string, value: string | null | undefined): void {
+    this.runningActions.setLocalProperty(key, value);
+  }
+
+  /** Spark's getLocalProperty: the value set, or undefined (Spark's null). */
+  getLocalProperty(key: string): string | undefined {
+    return this.runningActions.getLocalProperty(key);
   }
 
   /**
@@ -499,6 +518,45 @@ export class SluiceContext {
    */
   cancelJobGroup(groupId: string): number {
     return this.runningActions.cancelJobGroup(groupId);
+  }
+
+  /**
+   * Spark's cancelJobGroupAndFutureJobs: cancelJobGroup(groupId), and every action started in
+   * `groupId` later fails at once with SLUICE_CANCELLED ("... part of cancelled job group
+   * <groupId>"); the last 1,000 groups so cancelled are remembered, as Spark's. Returns how many
+   * running actions were cancelled.
+   */
+  cancelJobGroupAndFutureJobs(groupId: string): number {
+    return this.runningActions.cancelJobGroupAndFutureJobs(groupId);
+  }
+
+  /**
+   * Spark's addJobTag: the actions started from now on carry `tag` (until removeJobTag or
+   * clearJobTags), and cancelJobsWithTag(tag) cancels them. A tag is a non-empty string
+   * without ',' (SLUICE_BAD_ARGUMENT, with Spark's messages).
+   */
+  addJobTag(tag: string): void {
+    this.runningActions.addJobTag(tag);
+  }
+
+  /** Spark's removeJobTag: actions started from now on no longer carry `tag`. */
+  removeJobTag(tag: string): void {
+    this.runningActions.removeJobTag(tag);
+  }
+
+  /** Spark's getJobTags: the tags actions started now carry. */
+  getJobTags(): Set<string> {
+    return this.runningActions.getJobTags();
+  }
+
+  /** Spark's clearJobTags. */
+  clearJobTags(): void {
+    this.runningActions.clearJobTags();
+  }
+
+  /** Spark's cancelJobsWithTag: every running action started with `tag` fails with SLUICE_CANCELLED, its tasks killed. Returns how many. */
+  cancelJobsWithTag(tag: string): number {
+    return this.runningActions.cancelJobsWithTag(tag);
   }
 
   /** @internal A non-graceful StreamingContext.stop: the actions of the batches still running fail with SLUICE_CANCELLED. Returns how many. */
@@ -545,7 +603,7 @@ export class SluiceContext {
       await this.prepareLineage(rdd);
       const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
       if (parts.length === 0) return [];
-      if (running.signal.aborted) throw cancelledBeforeStart();
+      if (running.signal.aborted) throw running.signal.reason instanceof SluiceError ? running.signal.reason : cancelledBeforeStart();
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal, onJobStart);
       const result = await (running.description === undefined ? run() : runWithJobDescription(running.description, run));

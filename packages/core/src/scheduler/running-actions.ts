@@ -1,46 +1,103 @@
 import { SluiceError } from '../errors.js';
 import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 
-/** One action running: the job group it was started in, whether a streaming batch's output started it, and what cancels it. */
+/** One action running: the job group and tags it was started with, whether a streaming batch's output started it, and what cancels it. */
 interface RunningAction {
   readonly group: string | undefined;
+  readonly tags: ReadonlySet<string>;
   readonly streaming: boolean;
   readonly abort: AbortController;
 }
 
+/** Spark's local properties for job groups, descriptions and tags (SparkContext.SPARK_JOB_GROUP_ID, ...). */
+export const JOB_GROUP_ID = 'spark.jobGroup.id';
+export const JOB_DESCRIPTION = 'spark.job.description';
+export const JOB_INTERRUPT_ON_CANCEL = 'spark.job.interruptOnCancel';
+export const JOB_TAGS = 'spark.job.tags';
+/** What separates tags in JOB_TAGS, and so cannot be in one (Spark's SPARK_JOB_TAGS_SEP). */
+const TAGS_SEP = ',';
+/** How many groups cancelJobGroupAndFutureJobs remembers, the oldest forgotten first (Spark's spark.scheduler.numCancelledJobGroupsToTrack). */
+const CANCELLED_GROUPS_KEPT = 1000;
+
 /**
- * The actions a driver program is running, with the job group each was started in (Spark's
- * setJobGroup / cancelJobGroup / cancelAllJobs): cancelling one aborts the signal its job
- * runs under, which kills its tasks (DAGScheduler.cancelAction). The driver program is one
- * thread, so the group set is the program's (Spark's is the calling thread's).
+ * The actions a driver program is running, with the job group and tags each was started with
+ * (Spark's setJobGroup / cancelJobGroup / cancelJobGroupAndFutureJobs / addJobTag /
+ * cancelJobsWithTag / cancelAllJobs), and the local properties they are read from (Spark's
+ * setLocalProperty: the group, the description, the tags): cancelling an action aborts the
+ * signal its job runs under, which kills its tasks (DAGScheduler.cancelAction). The driver
+ * program is one thread, so the properties are the program's (Spark's are the calling thread's).
  */
 export class RunningActions {
-  private group: { id: string; description: string | undefined } | undefined;
+  private readonly properties = new Map<string, string>();
   private readonly running = new Set<RunningAction>();
+  /** Groups cancelled with their future jobs (insertion order: the oldest first). */
+  private readonly cancelledGroups = new Set<string>();
 
-  setJobGroup(groupId: string, description: string | undefined): void {
+  setLocalProperty(key: string, value: string | null | undefined): void {
+    if (typeof key !== 'string' || key === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setLocalProperty: the key must be a non-empty string, got ${JSON.stringify(key) ?? String(key)}`);
+    if (value === null || value === undefined) this.properties.delete(key);
+    else if (typeof value !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setLocalProperty('${key}'): the value must be a string (or null to remove it), got ${typeof value}`);
+    else this.properties.set(key, value);
+  }
+
+  getLocalProperty(key: string): string | undefined {
+    return this.properties.get(key);
+  }
+
+  setJobGroup(groupId: string, description: string | undefined, interruptOnCancel: boolean): void {
     if (typeof groupId !== 'string' || groupId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setJobGroup: the group id must be a non-empty string, got ${JSON.stringify(groupId) ?? String(groupId)}`);
-    this.group = { id: groupId, description };
+    this.setLocalProperty(JOB_DESCRIPTION, description);
+    this.setLocalProperty(JOB_GROUP_ID, groupId);
+    this.setLocalProperty(JOB_INTERRUPT_ON_CANCEL, String(interruptOnCancel));
   }
 
   clearJobGroup(): void {
-    this.group = undefined;
+    for (const k of [JOB_DESCRIPTION, JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL]) this.properties.delete(k);
+  }
+
+  getJobTags(): Set<string> {
+    return new Set((this.properties.get(JOB_TAGS) ?? '').split(TAGS_SEP).filter((t) => t !== ''));
+  }
+
+  addJobTag(tag: string): void {
+    checkTag('addJobTag', tag);
+    this.setTags(new Set([...this.getJobTags(), tag]));
+  }
+
+  removeJobTag(tag: string): void {
+    checkTag('removeJobTag', tag);
+    const tags = this.getJobTags();
+    tags.delete(tag);
+    this.setTags(tags);
+  }
+
+  clearJobTags(): void {
+    this.properties.delete(JOB_TAGS);
+  }
+
+  private setTags(tags: ReadonlySet<string>): void {
+    this.setLocalProperty(JOB_TAGS, tags.size === 0 ? undefined : [...tags].join(TAGS_SEP));
   }
 
   /**
-   * Registers an action starting now in the current group; returns the signal its job runs
-   * under (aborted by `signal` too, the action's own cancel), the group's description, and the
-   * function that ends the entry.
+   * Registers an action starting now in the current group, with the current tags; returns the
+   * signal its job runs under (aborted by `signal` too, the action's own cancel), its
+   * description, and the function that ends the entry. An action of a group cancelled with its
+   * future jobs starts aborted, the signal's reason saying so.
    */
   start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; done: () => void } {
-    const entry = { group: this.group?.id, streaming: currentOutputOperation() !== undefined, abort: new AbortController() };
+    const group = this.properties.get(JOB_GROUP_ID);
+    const entry = { group, tags: this.getJobTags(), streaming: currentOutputOperation() !== undefined, abort: new AbortController() };
     this.running.add(entry);
     const onAbort = (): void => entry.abort.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) entry.abort.abort();
+    if (group !== undefined && this.cancelledGroups.has(group)) {
+      entry.abort.abort(new SluiceError('SLUICE_CANCELLED', `the action was cancelled before its job started: part of cancelled job group ${group} (sc.cancelJobGroupAndFutureJobs); set another group, or clearJobGroup(), to run it`));
+    }
     return {
       signal: entry.abort.signal,
-      description: this.group?.description,
+      description: this.properties.get(JOB_DESCRIPTION),
       done: () => {
         this.running.delete(entry);
         signal?.removeEventListener('abort', onAbort);
@@ -51,6 +108,21 @@ export class RunningActions {
   /** Cancels the running actions started in `groupId`; returns how many. */
   cancelJobGroup(groupId: string): number {
     return this.cancelWhere((e) => e.group === groupId);
+  }
+
+  /** Cancels the running actions started in `groupId`, and every action started in it from now on; returns how many were running. */
+  cancelJobGroupAndFutureJobs(groupId: string): number {
+    if (typeof groupId !== 'string' || groupId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.cancelJobGroupAndFutureJobs: the group id must be a non-empty string, got ${JSON.stringify(groupId) ?? String(groupId)}`);
+    this.cancelledGroups.delete(groupId);
+    this.cancelledGroups.add(groupId);
+    if (this.cancelledGroups.size > CANCELLED_GROUPS_KEPT) this.cancelledGroups.delete(this.cancelledGroups.values().next().value as string);
+    return this.cancelJobGroup(groupId);
+  }
+
+  /** Cancels the running actions started with `tag` among their tags; returns how many. */
+  cancelJobsWithTag(tag: string): number {
+    checkTag('cancelJobsWithTag', tag);
+    return this.cancelWhere((e) => e.tags.has(tag));
   }
 
   /** Cancels the running actions a streaming batch's output operations started; returns how many. */
@@ -74,4 +146,15 @@ export class RunningActions {
     }
     return n;
   }
+}
+
+/** Spark's SparkContext.throwIfInvalidTag, as SLUICE_BAD_ARGUMENT. */
+function checkTag(method: string, tag: unknown): void {
+  const fail = (why: string): never => {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${method}: ${why}`);
+  };
+  if (tag === null || tag === undefined) fail('Spark job tag cannot be null.');
+  if (typeof tag !== 'string') fail(`a job tag is a string, got ${typeof tag}`);
+  if ((tag as string).includes(TAGS_SEP)) fail(`Spark job tag cannot contain '${TAGS_SEP}'.`);
+  if (tag === '') fail('Spark job tag cannot be an empty string.');
 }
