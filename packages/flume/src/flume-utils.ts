@@ -2,6 +2,7 @@ import { SluiceError, type DStream, type StreamingContext } from '@sluice/core';
 import type { SparkFlumeEvent } from './flume-event.js';
 import { DEFAULT_MAX_BATCH_BYTES, STORAGE_LEVELS, type FlumeStreamOptions, type ReceiverStorageLevel, type ResolvedFlumeOptions } from './flume-options.js';
 import { FlumeReceiver } from './flume-receiver.js';
+import { FlumePollingReceiver, type ResolvedPollingOptions } from './flume-polling-receiver.js';
 
 function bad(where: string, setting: string, value: unknown, fix: string): SluiceError {
   return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${setting} ${JSON.stringify(value) ?? String(value)} is not valid: ${fix}`);
@@ -37,6 +38,79 @@ function createStream(ssc: StreamingContext, hostname: string, port: number, opt
   return ssc.receiverStream(new FlumeReceiver(hostname, port, resolved), `FlumeUtils.createStream(${hostname}:${port})`);
 }
 
+/** Options of FlumeUtils.createPollingStream. */
+export interface FlumePollingOptions {
+  /** See ReceiverStorageLevel: named for Spark compatibility; default MEMORY_AND_DISK_SER_2. */
+  readonly storageLevel?: ReceiverStorageLevel;
+  /** Events asked for by one getEventBatch (Spark's maxBatchSize; default 1000). */
+  readonly maxBatchSize?: number;
+  /** Fetches at a time over all the sinks (Spark's parallelism; default 5). */
+  readonly parallelism?: number;
+  /** A call or connection attempt taking longer drops the connection (default 30000 ms). */
+  readonly timeoutMs?: number;
+  /** Wait after a failure, and after an answer with no events (default 200 ms). */
+  readonly retryWaitMs?: number;
+}
+
+/** A SparkSink's address: 'host:port' or { host, port } (Spark's InetSocketAddress). */
+export type SparkSinkAddress = string | { readonly host: string; readonly port: number };
+
+function resolvePolling(addresses: readonly SparkSinkAddress[], o: FlumePollingOptions): ResolvedPollingOptions {
+  const where = 'FlumeUtils.createPollingStream';
+  if (!Array.isArray(addresses) || addresses.length === 0) throw bad(where, 'addresses', addresses, "give the SparkSinks' addresses, e.g. ['agent-1:9999'] or [{ host: 'agent-1', port: 9999 }]");
+  const resolved = addresses.map((a) => {
+    const m = typeof a === 'string' ? /^(.+):(\d+)$/.exec(a) : null;
+    const host = typeof a === 'string' ? m?.[1] : a?.host;
+    const port = typeof a === 'string' ? Number(m?.[2]) : a?.port;
+    if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || port! < 1 || port! > 65535) {
+      throw bad(where, 'address', a, "write it as 'host:port' or { host, port } with a port 1..65535 (the SparkSink's port setting)");
+    }
+    return { host: host.replace(/^\[(.*)\]$/, '$1'), port: port! };
+  });
+  const storageLevel = o.storageLevel ?? 'MEMORY_AND_DISK_SER_2';
+  if (!STORAGE_LEVELS.includes(storageLevel)) throw bad(where, 'storageLevel', storageLevel, `use one of Spark's names (${STORAGE_LEVELS.join(', ')})`);
+  const whole = (name: string, v: unknown, dflt: number, min: number): number => {
+    const n = v ?? dflt;
+    if (!Number.isSafeInteger(n) || (n as number) < min) throw bad(where, name, v, `give a whole number >= ${min}`);
+    return n as number;
+  };
+  return {
+    addresses: resolved,
+    maxBatchSize: whole('maxBatchSize', o.maxBatchSize, 1000, 1),
+    parallelism: whole('parallelism', o.parallelism, 5, 1),
+    timeoutMs: whole('timeoutMs', o.timeoutMs, 30_000, 1),
+    retryWaitMs: whole('retryWaitMs', o.retryWaitMs, 200, 0),
+  };
+}
+
+/**
+ * The events pulled from SparkSinks in Flume agents (Spark's pull-based approach). Options,
+ * or Spark's positional form: createPollingStream(ssc, addresses, storageLevel, maxBatchSize,
+ * parallelism), or (ssc, hostname, port, storageLevel) for one sink.
+ */
+function createPollingStream(ssc: StreamingContext, addresses: readonly SparkSinkAddress[], options?: FlumePollingOptions): DStream<SparkFlumeEvent>;
+function createPollingStream(ssc: StreamingContext, addresses: readonly SparkSinkAddress[], storageLevel: ReceiverStorageLevel, maxBatchSize?: number, parallelism?: number): DStream<SparkFlumeEvent>;
+function createPollingStream(ssc: StreamingContext, hostname: string, port: number, storageLevel?: ReceiverStorageLevel): DStream<SparkFlumeEvent>;
+function createPollingStream(
+  ssc: StreamingContext,
+  addresses: readonly SparkSinkAddress[] | string,
+  third?: FlumePollingOptions | ReceiverStorageLevel | number,
+  fourth?: number | ReceiverStorageLevel,
+  fifth?: number,
+): DStream<SparkFlumeEvent> {
+  let list: readonly SparkSinkAddress[];
+  let o: FlumePollingOptions;
+  if (typeof addresses === 'string') {
+    list = [{ host: addresses, port: third as number }];
+    o = fourth === undefined ? {} : { storageLevel: fourth as ReceiverStorageLevel };
+  } else {
+    list = addresses;
+    o = typeof third === 'string' ? { storageLevel: third, ...(fourth === undefined ? {} : { maxBatchSize: fourth as number }), ...(fifth === undefined ? {} : { parallelism: fifth }) } : ((third as FlumePollingOptions | undefined) ?? {});
+  }
+  const resolved = resolvePolling(list, o);
+  return ssc.receiverStream(new FlumePollingReceiver(resolved), `FlumeUtils.createPollingStream(${resolved.addresses.map((a) => `${a.host}:${a.port}`).join(',')})`);
+}
+
 /**
  * Flume input, as Spark's FlumeUtils (the push-based approach): a receiver on a worker
  * serves Flume's Avro source protocol on `hostname:port`, and a Flume agent's `avro` sink
@@ -47,9 +121,10 @@ function createStream(ssc: StreamingContext, hostname: string, port: number, opt
  * OK, so nothing is lost when a worker dies, and an event can come twice (at least
  * once: put an id in a header and dedupe by it where exact counts matter).
  *
- * Spark's pull-based approach (FlumeUtils.createPollingStream with the SparkSink jar in
- * the agent) is not provided.
+ * Spark's pull-based approach: createPollingStream pulls from SparkSinks (Spark's
+ * spark-streaming-flume-sink jar in the agent), acknowledging each batch once it is durable.
  */
 export const FlumeUtils = {
   createStream,
+  createPollingStream,
 };

@@ -1,5 +1,5 @@
 /**
- * `@sluice/flume`: events pushed by a Flume agent's `avro` sink, as Spark's FlumeUtils.
+ * `@sluice/flume`: events pushed by a Flume agent's `avro` sink, or pulled from its SparkSink, as Spark's FlumeUtils.
  *
  * @example
  *   import { StreamingContext, type SluiceContext } from '@sluice/core';
@@ -18,3 +18,5 @@ export { FlumeUtils } from './flume-utils.js';
 export { FlumeReceiver } from './flume-receiver.js';
 export type { SparkFlumeEvent } from './flume-event.js';
 export type { FlumeStreamOptions, ReceiverStorageLevel } from './flume-options.js';
+export type { FlumePollingOptions, SparkSinkAddress } from './flume-utils.js';
+export { FlumePollingReceiver } from './flume-polling-receiver.js';
