@@ -1408,6 +1408,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/auth-failures.test.js', pattern: 'RESOURCE_EXHAUSTED' }],
   },
   {
+    id: 'mws-timeout-at-idle-equal',
+    what: 'a mapWithState key times out once idle exactly the timeout (Spark: strictly longer, getByTime(batchTime - timeout) takes updates before it)',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'op.batchTime - prev.updatedAt > op.timeoutMs',
+    replace: 'op.batchTime - prev.updatedAt >= op.timeoutMs',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'state timing out' }],
+  },
+  {
+    id: 'mws-idle-time-refreshed',
+    what: "a mapWithState key's last update time moves on at every batch without values, so an idle key never times out",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'const updatedAt = values.length > 0 ? op.batchTime : (prev?.updatedAt ?? op.batchTime);',
+    replace: 'const updatedAt = op.batchTime;',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'state timing out' }],
+  },
+  {
     id: 'mws-default-checkpoint-every-10s',
     what: "mapWithState's state is checkpointed at the plain default (about every 10 s) instead of every 10 batches (Spark's InternalMapWithStateDStream, MapWithStateSuite \"checkpoint durations\")",
     file: 'packages/core/src/dstream/state-dstreams.ts',

@@ -78,6 +78,15 @@ const CASES: Record<string, SparkCase> = {
     ],
     restartAt: 3,
   },
+  mwsTimeout: {
+    spark: 'mapWithState - state timing out (MapWithStateSuite), across a restart',
+    // Spark's input, cut to 8 batches; a restart after batch 3. c (last seen in batch 1) times
+    // out at batch 5, b (batch 2) at 6, idle strictly longer than 3 batches: the times they were
+    // last updated survive the recovery. a never times out.
+    input: [['a', 'b', 'c'], ['a', 'b'], ['a'], [], [], ['a'], ['a'], ['a']],
+    expected: [[], [], [], [], ['c'], ['b'], [], []] as unknown as Pair[][],
+    restartAt: 3,
+  },
 };
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-spark-'));
