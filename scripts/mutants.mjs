@@ -328,6 +328,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/local-cluster.test.js'],
   },
   {
+    id: 'heap-floor-option-kept',
+    what: "a local worker keeps --initial-old-space-size in V8's options for the whole process (Node's cache of its built-in modules rejected in every isolate: ~50 ms of a worker's CPU at start-up)",
+    file: 'packages/cli/src/heap-floor-option.ts',
+    search: "  v8.setFlagsFromString('--initial-old-space-size=0');",
+    replace: "  v8.setFlagsFromString(execArgv.find((a) => OLD_SPACE_FLOOR_OPTION.test(a)) ?? '');",
+    tests: ['packages/cli/dist/test/local-cluster.test.js'],
+  },
+  {
+    id: 'heap-floor-option-not-matched',
+    what: "cli-entry's reset of the old-space floor does not recognize the option as a local worker is given it",
+    file: 'packages/cli/src/heap-floor-option.ts',
+    search: 'const OLD_SPACE_FLOOR_OPTION = /^--initial[-_]old[-_]space[-_]size=/;',
+    replace: 'const OLD_SPACE_FLOOR_OPTION = /^--initial-old-space=/;',
+    tests: ['packages/cli/dist/test/local-cluster.test.js'],
+  },
+  {
     id: 'local-workers-no-old-space-floor',
     what: 'local workers start without the old generation\'s floor (a full collection of a worker\'s main thread for every ~11 MB of buffers: ~17% more CPU a line at 300,000 lines/s)',
     file: 'packages/cli/src/local-worker-process.ts',

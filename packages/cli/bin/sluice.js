@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // CommonJS (bin/package.json), so Node starts `sluice` without its ES module loader: the
 // command goes through cli-entry's CommonJS build, dist/sluice-entry.cjs (scripts/bundle-cli.mjs
-// makes it with the bundle, from dist/src/cli-entry.js and the three files it imports), when
-// that build is there and none of those four was rebuilt after it (modification times; an
+// makes it with the bundle, from dist/src/cli-entry.js and the four files it imports), when
+// that build is there and none of those five was rebuilt after it (modification times; an
 // installed package's files all have one), else through dist/src/cli-entry.js as tsc built it.
 // `sluice run` spawns its workers from there as soon as it has read the bundle's manifest, so
 // every millisecond before that is on the local cluster's start: the ES module loader (the
@@ -13,7 +13,7 @@ const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
 const built = fs.statSync(path.join(dist, 'sluice-entry.cjs'), { throwIfNoEntry: false });
-const sources = ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js'];
+const sources = ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js', 'heap-floor-option.js'];
 const fresh = built !== undefined && sources.every((f) => (fs.statSync(path.join(dist, 'src', f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= built.mtimeMs);
 if (fresh) require(path.join(dist, 'sluice-entry.cjs'));
 else import(require('node:url').pathToFileURL(path.join(dist, 'src', 'cli-entry.js')).href);

@@ -22,8 +22,11 @@
  * source), when the bundle is used and that file is the one the manifest lists: Node then
  * starts them without its ES module loader (about 5% of a worker's CPU to registration).
  *
- * This file imports only Node's own modules, so it costs nothing before the choice.
+ * This file imports only Node's own modules (and heap-floor-option.js, first), so it costs
+ * nothing before the choice.
  */
+// First: the local workers' old-space floor stays their main thread's (see that file).
+import './heap-floor-option.js';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

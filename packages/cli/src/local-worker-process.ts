@@ -38,7 +38,9 @@ export const LOCAL_WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
  * run on the two workers' main threads, ~2 s of each (bench/README, received blocks, eighth
  * round). 64 MB is V8's own soft limit on external memory, which then decides instead (8 and
  * 4 in 10 s; 128 MB did no better). The garbage buffers wait longer for their collection; an
- * idle worker's MemoryReleaser still collects after a job.
+ * idle worker's MemoryReleaser still collects after a job. The main thread's only: cli-entry
+ * puts the option back at once (heap-floor-option.ts), so the task threads and the code caches
+ * see V8's default options.
  */
 export const LOCAL_WORKER_OLD_SPACE_FLOOR_MB = 64;
 

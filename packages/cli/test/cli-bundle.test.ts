@@ -223,7 +223,7 @@ test("bin/sluice.js starts from cli-entry's CommonJS build only while no file it
   bundle();
   assert.equal((await probe()).entry, 'cjs', 'just bundled: the CommonJS build');
   const built = fs.statSync(path.join(copy, 'dist', 'sluice-entry.cjs')).mtimeMs;
-  for (const f of ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js']) {
+  for (const f of ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js', 'heap-floor-option.js']) {
     const file = path.join(copy, 'dist', 'src', f);
     const was = fs.statSync(file);
     const later = new Date(built + 5000);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { test } from 'node:test';
@@ -43,4 +44,25 @@ test('local workers collect garbage single-threaded exactly when the cluster\'s 
   assert.deepEqual(localWorkerGcArgs(3, 2, 4), [floor, '--single-threaded-gc']);
   assert.deepEqual(localWorkerGcArgs(2, 1, 4), [floor]);
   assert.deepEqual(localWorkerGcArgs(1, 3, 4), [floor]);
+});
+
+test("a local worker's old-space floor is its main thread's: after cli-entry's first import, code caches are taken and made under V8's default options", () => {
+  // V8 rejects a code cache made under other options, the old-space floor included, as it
+  // rejected Node's own cache of its built-in modules in every isolate of a local worker.
+  const source = 'function twice(x) { return 2 * x; } twice(21);';
+  const node = (args: string[], code: string): string => {
+    const r = spawnSync(process.execPath, [...args, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const make = `import vm from 'node:vm'; process.stdout.write(new vm.Script(${JSON.stringify(source)}).createCachedData().toString('base64'));`;
+  const take = (cache: string) => `import vm from 'node:vm'; process.stdout.write(String(new vm.Script(${JSON.stringify(source)}, { cachedData: Buffer.from(${JSON.stringify(cache)}, 'base64') }).cachedDataRejected));`;
+  const first = `import ${JSON.stringify(new URL('../src/heap-floor-option.js', import.meta.url).href)};`;
+  const worker = localWorkerGcArgs(2, 1);
+  const plainCache = node([], make);
+  assert.ok(plainCache.length > 100, 'a plain process made a cache');
+  assert.equal(node(worker, take(plainCache)), 'true', 'with the floor in its options, a process rejects a plain process\'s cache');
+  assert.equal(node(worker, first + take(plainCache)), 'false', "after heap-floor-option's import it takes it");
+  const workerCache = node(worker, first + make);
+  assert.equal(node([], take(workerCache)), 'false', 'and what it makes then, a plain process takes');
 });
