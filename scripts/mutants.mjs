@@ -4351,6 +4351,22 @@ const MUTATIONS = [
     replace: "for (const k of [JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL]) this.properties.delete(k);",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "local properties" }],
   },
+  {
+    id: "pipe-no-input-file-env",
+    what: "rdd.pipe over a text file's partition does not give the command map_input_file / mapreduce_map_input_file (Spark's PipedRDD over a HadoopPartition does)",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "const inputFile = this.inputFileOf(parent, split);",
+    replace: "const inputFile = undefined as string | undefined;",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "map_input_file" }],
+  },
+  {
+    id: "pipe-input-file-through-union",
+    what: "rdd.pipe exports a text file's name past a union (Spark: a UnionPartition is no HadoopPartition)",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "'keys', 'values', 'glom', 'pipe']);",
+    replace: "'keys', 'values', 'glom', 'pipe', 'union']);",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "map_input_file" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -309,6 +309,15 @@ test('PipedRDDSuite "pipe with process which cannot be launched due to bad comma
   assert.match(failed('pipe-failing-input').error, /Test is failing/);
 });
 
+test('PipedRDDSuite "test pipe exports map_input_file", "... mapreduce_map_input_file": a text file\'s partition (through map too) gives the command its file; others none', () => {
+  assert.deepEqual(got('pipe-input-file'), {
+    map: [textFile, textFile],
+    mapreduce: [textFile, textFile],
+    parallelized: ['[]', '[]'],
+    union: ['[]', '[]', '[]', '[]'],
+  });
+});
+
 // ---------------------------------------------------------------- SparkContextSuite
 
 test('sc.range as Spark\'s: elements split evenly by index, a negative step, an empty range, big numbers; step 0 refused', () => {

@@ -35,6 +35,9 @@ export const STOP = Symbol('sluice.stop');
  * synchronously per record. A run of per-record operators (map, filter, flatMap, ...)
  * between a source and the sink is one fused function (narrow-pipeline.ts).
  */
+/** Operators whose partition is their parent's partition as it is (Spark's MapPartitionsRDD and PipedRDD reuse the parent's Partition objects). */
+const SAME_PARTITION_OPS: ReadonlySet<string> = new Set(['map', 'filter', 'flatMap', 'mapPartitions', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values', 'glom', 'pipe']);
+
 export class PartitionComputer {
   private readonly plan: Plan;
   private readonly env: TaskEnv;
@@ -82,6 +85,19 @@ export class PartitionComputer {
     const n = this.plan.nodes[id];
     if (!n) throw new SluiceError('SLUICE_INTERNAL', `plan has no node ${id}`);
     return n;
+  }
+
+  /**
+   * The text file partition `split` of `nodeId` reads, when the node is `sc.textFile`'s or reaches
+   * it through operators that keep each partition as it is (map, filter, mapPartitions, pipe, ...):
+   * where Spark's partition is still the HadoopPartition, whose input file PipedRDD exports.
+   * Undefined past any other operator (a shuffle, a union, a sample, a checkpoint).
+   */
+  private inputFileOf(nodeId: number, split: number): string | undefined {
+    const node = this.node(nodeId);
+    const op = node.op;
+    if (op.kind === 'textFile') return op.splits[op.groups ? op.groups[split][0] : split]?.file;
+    return SAME_PARTITION_OPS.has(op.kind) ? this.inputFileOf(node.parents[0], split) : undefined;
   }
 
   /** All records of one partition, as an array. */
@@ -400,7 +416,10 @@ export class PartitionComputer {
             this.pause = outer;
           }
         };
-        return pipePartition(feed, op.spec, split, emit, printers, this.env.childProcess?.bind(this.env));
+        // As Spark's PipedRDD over a HadoopRDD's partition: the text file it reads, for the command (over the user's env).
+        const inputFile = this.inputFileOf(parent, split);
+        const spec = inputFile === undefined ? op.spec : { ...op.spec, env: { ...op.spec.env, map_input_file: inputFile, mapreduce_map_input_file: inputFile } };
+        return pipePartition(feed, spec, split, emit, printers, this.env.childProcess?.bind(this.env));
       }
       case 'keyCounts': {
         const counter = new KeyCounter();
