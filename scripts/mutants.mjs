@@ -3287,6 +3287,14 @@ const MUTATIONS = [
     search: "          if (withProtocol) throw new Error('the server does not accept this client protocol (handshake NONE twice)');\n          continue;",
     replace: "          throw new Error('the server does not accept this client protocol (handshake NONE twice)');",
     tests: [{ file: 'packages/flume/dist/test/flume-spark-suites.test.js', pattern: 'flume polling test' }],
+  },
+  {
+    id: 'flume-polling-ack-before-durable',
+    what: "the polling receiver acks a batch before its store resolved: the SparkSink commits events a killed worker had not yet replicated, and they are lost (Spark's receiver.store blocks before the ack)",
+    file: 'packages/flume/src/flume-polling-receiver.ts',
+    search: '      await this.store(events);',
+    replace: '      void this.store(events).catch(() => undefined);',
+    tests: ['packages/flume/dist/test/flume-polling-kill.test.js'],
   },  {
     id: 'block-timer-drifts',
     what: "a receiver's block timer is re-armed a period after each tick ran (a setInterval's drift): late ticks push every later one, so a busy receiver cuts fewer blocks than one an interval",

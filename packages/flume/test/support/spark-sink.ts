@@ -61,6 +61,8 @@ export class TestSparkSink {
   constructor(
     private readonly name: string,
     private readonly transactionTimeoutMs = 5000,
+    /** Each getEventBatch answers after this long (a slow channel), so a test can act mid-stream. */
+    private readonly delayMs = 0,
   ) {}
 
   /** Events waiting in the channel, and transactions not yet committed. */
@@ -148,6 +150,7 @@ export class TestSparkSink {
   }
 
   private async getEventBatch(n: number): Promise<{ errorMsg: string; sequenceNumber: string; events: FlumeEvent[] }> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     for (let waited = 0; this.channel.length === 0 && waited < 100; waited += 10) await new Promise((r) => setTimeout(r, 10));
     if (this.channel.length === 0) return { errorMsg: 'Tried several times, but did not get any events from the channel!', sequenceNumber: '', events: [] };
     const events = this.channel.splice(0, n);
