@@ -1464,6 +1464,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
+    id: 'receiver-bad-record-retires-receiver',
+    what: 'a block holding a record no codec carries throws out of the block timer: the receiver retires and the good records stored beside it are lost (they arrive, the bad store is refused)',
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '      this.flushRefusing(records, acks, counts, position);\n      return;',
+    replace: '      throw encodeRecords(records);',
+    tests: [{ file: 'packages/cli/dist/test/receiver-spark-suites.test.js', pattern: 'no codec carries' }],
+  },
+  {
     id: 'receiver-store-iterator-one-record',
     what: "Receiver.store takes an iterator for one record (Spark's store(Iterator[T]) stores each of its records)",
     file: 'packages/core/src/receiver/receiver.ts',

@@ -69,6 +69,20 @@ test('receiver life cycle: a single record, an array and an iterator stored (1..
   assert.match(String(events[4][2]), /test/);
 });
 
+test('a store() of a record no codec carries is refused (SLUICE_BAD_ARGUMENT, reported); the records stored beside it and after it arrive, the receiver goes on', () => {
+  const data = (tagged('D', 'bad') as [number, number[]][]).flatMap(([, xs]) => xs);
+  assert.deepEqual([...data].sort((a, b) => a - b), [1, 3, 4], JSON.stringify(data));
+  const { log } = info<{ log: string[] }>('bad');
+  assert.equal(log[0], 'start');
+  assert.equal(log.filter((l) => l === 'start').length, 1, `not restarted: ${JSON.stringify(log)}`);
+  assert.match(log[1], /^bad store rejected SLUICE_BAD_ARGUMENT Receiver\.store: a store\(\) of 2 record\(s\) was refused, none of them stored: /);
+  const events = tagged('L', 'bad') as [string, number, string?][];
+  assert.match(log[1], /a record must be plain data .* or an instance of a class defined at the top level of the job file/);
+  // Reported, and the receiver ran on until the context stopped it.
+  assert.deepEqual(events.map((e) => e[0]), ['started', 'error', 'stopped'], JSON.stringify(events));
+  assert.match(String(events[1][2]), /a store\(\) of 2 record\(s\) was refused/);
+});
+
 test('write ahead log - generating and cleaning: old segments deleted while running; the newest 1 of the plain stream and 3 of the windowed one kept', () => {
   const { all, left } = info<{ all: string[][]; left: string[][] }>('wal');
   for (const i of [0, 1]) {

@@ -68,6 +68,8 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private lineBytes = 0;
   private lineCount = 0;
   private bufferAcks: Ack[] = [];
+  /** The records of each of bufferAcks' stores, in order (a block that cannot be encoded is split by them). */
+  private bufferCounts: number[] = [];
   /** Source position of buffer[0] when the stores gave positions (a block holds consecutive positions only). */
   private bufferPosition: number | undefined;
   /** Blocks sent to the main thread and not yet durable. */
@@ -212,6 +214,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       this.lineCount += records.lines;
       this.held += records.lines;
       this.bufferAcks.push(ack);
+      this.bufferCounts.push(records.lines);
       return;
     }
     if (this.lineCount > 0) this.flush();
@@ -223,6 +226,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     for (const r of records) this.buffer.push(r);
     this.held += records.length;
     this.bufferAcks.push(ack);
+    this.bufferCounts.push(records.length);
   }
 
   /** Room in lineBuf for `more` bytes past what it holds (grown by doubling, from 1 MiB). */
@@ -244,6 +248,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       if (this.lineBuf.length > 16 << 20) this.lineBuf = Buffer.alloc(0);
       this.lineCount = 0;
       this.bufferAcks = [];
+      this.bufferCounts = [];
       const blockId = `${this.blockPrefix}_${this.seq++}`;
       this.inFlight.set(blockId, { count, acks });
       this.sink.block(blockId, data, count, undefined);
@@ -252,17 +257,64 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     if (this.buffer.length === 0) {
       // A store of no records is durable at once.
       for (const a of this.bufferAcks.splice(0)) a.resolve();
+      this.bufferCounts = [];
       return;
     }
     const records = this.buffer;
     const acks = this.bufferAcks;
+    const counts = this.bufferCounts;
     const position = this.bufferPosition;
     this.buffer = [];
     this.bufferAcks = [];
+    this.bufferCounts = [];
     this.bufferPosition = undefined;
+    let data: Buffer;
+    try {
+      data = encodeRecords(records);
+    } catch {
+      this.flushRefusing(records, acks, counts, position);
+      return;
+    }
     const blockId = `${this.blockPrefix}_${this.seq++}`;
     this.inFlight.set(blockId, { count: records.length, acks });
-    this.sink.block(blockId, encodeRecords(records), records.length, position);
+    this.sink.block(blockId, data, records.length, position);
+  }
+
+  /**
+   * A block whose records cannot all be encoded (a function, an object of no class, ...): each
+   * store() holding such a record is refused (its promise rejects with SLUICE_BAD_ARGUMENT and
+   * the codec's reason, which is also reported as the receiver's error); the other stores'
+   * records go on, a block each. The receiver keeps running (before, the error escaped the
+   * block timer and retired the receiver with every record of the block).
+   */
+  private flushRefusing(records: unknown[], acks: Ack[], counts: number[], position: number | undefined): void {
+    let offset = 0;
+    for (let i = 0; i < acks.length; i++) {
+      const part = records.slice(offset, offset + counts[i]);
+      const at = position === undefined ? undefined : position + offset;
+      offset += counts[i];
+      let data: Buffer;
+      try {
+        data = encodeRecords(part);
+      } catch (err) {
+        this.held -= part.length;
+        const reason =
+          `a store() of ${part.length} record(s) was refused, none of them stored: ${userErrorInfo(err).message}; ` +
+          'a record must be plain data (numbers, strings, arrays, plain objects, Map, Set, Date, typed arrays, Buffers) or an instance of a class defined at the top level of the job file';
+        acks[i].reject(new SluiceError('SLUICE_BAD_ARGUMENT', `Receiver.store: ${reason}`));
+        this.sink.error(reason);
+        continue;
+      }
+      if (part.length === 0) {
+        acks[i].resolve();
+        continue;
+      }
+      const blockId = `${this.blockPrefix}_${this.seq++}`;
+      this.inFlight.set(blockId, { count: part.length, acks: [acks[i]] });
+      this.sink.block(blockId, data, part.length, at);
+    }
+    // Room was freed; not drained here, as flush may run inside take() (records keep their order).
+    queueMicrotask(() => this.drain());
   }
 
   restart(reason: string, error?: unknown, delayMs = 2000): void {
