@@ -83,6 +83,7 @@ PACED=(
   $t/stream-block-read-failover.test.js #  20 s at load 16: a SIGSTOP of a receiver's worker as another worker reads its block (up to 50 s, ended once the read failed over)
   $t/shuffle-fetch-failover.test.js     #  31-41 s at load 3: four SIGSTOPs of a worker holding map outputs, each ended once the job or batch completed
   $t/driver-pause-checkpoint.test.js    #  50-120 s at load 16-22: a 20 s SIGSTOP of the driver while a state checkpoint is written
+  $t/recovery-double-fault.test.js      #  13-16 s at load 3: kill -9 of the driver, then of two workers in a row during the recovery
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds
