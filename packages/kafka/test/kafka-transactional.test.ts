@@ -9,11 +9,10 @@
 // own re-save of every batch must have been skipped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Producer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
-import { useEnv } from './stream-test-support.js';
+import { readCommitted, useEnv } from './stream-test-support.js';
 import { pollUntil } from './sluice-process.js';
-import type { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const env = useEnv();
 
@@ -22,35 +21,6 @@ interface Result {
   ranges: { topic: string; partition: number; fromOffset: number; untilOffset: number }[];
   first: { written: number; committed: number; skipped: number };
   again: { written: number; committed: number; skipped: number };
-}
-
-/** Every data record of a partition a read_committed reader sees, values as strings. */
-async function readCommitted(kafka: KafkaTestCluster, topic: string, partition: number): Promise<string[]> {
-  const cons = new Consumer({ clientId: 'check', groupId: 'check', bootstrapBrokers: kafka.bootstrap, retries: 5, retryDelay: 50 });
-  const out: string[] = [];
-  try {
-    let next = 0n;
-    for (;;) {
-      const md = await cons.metadata({ topics: [topic], forceUpdate: true });
-      const t = md.topics.get(topic)!;
-      const r = await cons.fetch({
-        node: t.partitions[partition]!.leader,
-        maxWaitTime: 10,
-        isolationLevel: 1,
-        topics: [{ topicId: t.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 256 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-      });
-      const p = r.responses[0]!.partitions[0]!;
-      const before = next;
-      for (const b of p.records ?? []) {
-        if ((b.attributes & 0x20) === 0) for (const rec of b.records) if (b.firstOffset + BigInt(rec.offsetDelta) >= next) out.push(rec.value!.toString());
-        const end = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
-        if (end > next) next = end;
-      }
-      if (next === before) return out;
-    }
-  } finally {
-    await cons.close();
-  }
 }
 
 test('Kafka -> aggregate -> Kafka in one transaction per range: a worker killed mid-transaction, every count seen once by read_committed', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before } from 'node:test';
-import { Producer } from '@platformatic/kafka';
+import { Consumer, Producer } from '@platformatic/kafka';
 import type { LocalCluster } from '@sluice/cli';
 import { jsonLines, startCluster, type JobEnd } from './job-runner.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
@@ -149,4 +149,33 @@ export function tcpPortsOf(pid: number): Set<number> {
     }
   }
   return ports;
+}
+
+/** Every data record of a partition a read_committed reader sees, values as strings. */
+export async function readCommitted(kafka: KafkaTestCluster, topic: string, partition: number): Promise<string[]> {
+  const cons = new Consumer({ clientId: 'check', groupId: 'check', bootstrapBrokers: kafka.bootstrap, retries: 5, retryDelay: 50 });
+  const out: string[] = [];
+  try {
+    let next = 0n;
+    for (;;) {
+      const md = await cons.metadata({ topics: [topic], forceUpdate: true });
+      const t = md.topics.get(topic)!;
+      const r = await cons.fetch({
+        node: t.partitions[partition]!.leader,
+        maxWaitTime: 10,
+        isolationLevel: 1,
+        topics: [{ topicId: t.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 256 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+      });
+      const p = r.responses[0]!.partitions[0]!;
+      const before = next;
+      for (const b of p.records ?? []) {
+        if ((b.attributes & 0x20) === 0) for (const rec of b.records) if (b.firstOffset + BigInt(rec.offsetDelta) >= next) out.push(rec.value!.toString());
+        const end = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
+        if (end > next) next = end;
+      }
+      if (next === before) return out;
+    }
+  } finally {
+    await cons.close();
+  }
 }

@@ -1,0 +1,109 @@
+// Exactly-once Kafka -> aggregate -> Kafka (saveToKafkaTransactionally) across a worker frozen
+// with SIGSTOP while it holds an open transaction on the output topic (a GC pause, a stalled
+// VM), then woken with SIGCONT while the stream still runs: a zombie. The wire-level test
+// broker (2 broker ids) and a driver in this process with 2 one-core worker processes (a 3 s
+// worker timeout, heartbeats every 500 ms; a third worker joins after the freeze). Once the
+// driver declares the frozen worker lost, its tasks run again elsewhere: their transactional
+// id fences the frozen attempt and aborts its transaction. Woken, the zombie's requests carry
+// the old producer epoch and must be refused, so nothing it wrote becomes visible. A
+// read_committed reader of the output must see each word's count exactly as this test computes
+// it from the input, each (word, input range) once; the group offsets must end at the input's
+// ends; the job's own re-save of every batch must write nothing.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import { LocalCluster, createRootLogger } from '@sluice/cli';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { readCommitted } from './stream-test-support.js';
+import { pollUntil } from './sluice-process.js';
+import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+
+interface Result {
+  time: number;
+  ranges: { topic: string; partition: number; fromOffset: number; untilOffset: number }[];
+  again: { written: number; committed: number; skipped: number };
+}
+
+let kafka: KafkaTestCluster;
+let cluster: LocalCluster;
+before(async () => {
+  kafka = await KafkaTestCluster.start({ brokers: 2 });
+  cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log: createRootLogger('silent', { pretty: false }), driver: { workerTimeoutMs: 3000, heartbeatIntervalMs: 500 } });
+  await cluster.start();
+});
+after(async () => {
+  for (const w of cluster?.workerProcesses ?? []) if (w.signalCode === null && w.exitCode === null) w.kill('SIGCONT');
+  await cluster?.stop();
+  await kafka?.close();
+});
+
+test('a worker frozen (SIGSTOP) with a transaction open, declared lost, then woken while the stream runs: every count seen once by read_committed', { timeout: 180_000 }, async (t) => {
+  kafka.createTopic('px-words', 3);
+  kafka.createTopic('px-counts', 2);
+  const expected = new Map<string, number>();
+  let seed = 23;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const producer = new Producer({ clientId: 'in', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  /** `lines` lines of 1-4 words each; word k lives in partition k % 3. */
+  const send = async (lines: number): Promise<void> => {
+    for (let sent = 0; sent < lines; ) {
+      const messages = [];
+      for (let i = 0; i < 100 && sent < lines; i++, sent++) {
+        const p = Math.floor(rand() * 3);
+        const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + p}`);
+        for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
+        messages.push({ topic: 'px-words', partition: p, value: Buffer.from(words.join(' ')) });
+      }
+      await producer.send({ messages });
+    }
+  };
+  const FIRST = 2400;
+  const SECOND = 1200;
+  try {
+    await send(FIRST);
+    const args = { brokers: kafka.bootstrap, inTopic: 'px-words', outTopic: 'px-counts', groupId: 'g-px', prefix: 'pausecount', batchMs: 500, slowMs: 40, expectRecords: FIRST + SECOND };
+    const job = await startJob(cluster, fixture('transactional-job.ts'), [JSON.stringify(args)]);
+    await job.waitLine('BATCH', 60_000);
+    const openOnOutput = () => new Set(kafka.topics.get('px-counts')!.partitions.flatMap((l) => l.openProducers())).size;
+    // Two tasks at a time on two one-core workers: with two transactions open, each worker holds one.
+    await pollUntil(() => (openOnOutput() >= 2 ? true : undefined), 60_000, 'two transactions open on the output topic');
+    const registry = cluster.driver.registry;
+    const before = registry.all().map((w) => w.id);
+    const zombie = cluster.workerProcesses[0]!;
+    zombie.kill('SIGSTOP');
+    const frozenAt = Date.now();
+    const lost = await pollUntil(() => (registry.all().length < before.length ? before.find((id) => registry.get(id) === undefined) : undefined), 30_000, 'the frozen worker declared lost');
+    cluster.addWorker();
+    const batchesAtLoss = jsonLines<Result>(job.lines, 'BATCH ').length;
+    await job.waitLine('BATCH', 60_000, () => jsonLines<Result>(job.lines, 'BATCH ').length >= batchesAtLoss + 2);
+    zombie.kill('SIGCONT');
+    const wokenAt = Date.now();
+    t.diagnostic(`worker ${lost} frozen for ${wokenAt - frozenAt} ms`);
+    // The zombie registers again (a new worker id) while the stream still has input to read.
+    await pollUntil(() => (registry.all().length >= before.length + 1 ? true : undefined), 30_000, 'the woken worker registered again');
+    assert.equal(job.lines.some((l) => l.startsWith('STOPPED')), false, 'the stream still ran when the worker woke');
+    await send(SECOND);
+    const end = await job.finished(120_000);
+    assert.ok(end.ok, `the job succeeded: ${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+
+    const batches = jsonLines<Result>(end.lines, 'BATCH ');
+    for (const b of batches) assert.deepEqual(b.again, { written: 0, committed: 0, skipped: b.ranges.length }, `batch ${b.time}: saving it again wrote nothing`);
+    const inputEnds = kafka.topics.get('px-words')!.partitions.map((l) => l.endOffset);
+    assert.deepEqual([0, 1, 2].map((p) => kafka.groups.committed('g-px', 'px-words', p)), inputEnds, 'the group offsets, committed in the transactions, are the input partitions\' ends');
+    assert.ok(kafka.topics.get('px-counts')!.partitions.reduce((a, l) => a + l.abortedCount, 0) >= 1, 'the frozen worker\'s transaction was aborted when its task ran again');
+    const got = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const p of [0, 1]) {
+      for (const v of await readCommitted(kafka, 'px-counts', p)) {
+        const r = JSON.parse(v) as { w: string; n: number; p: number; from: number };
+        const id = `${r.w}@${r.p}:${r.from}`;
+        assert.ok(!seen.has(id), `(word, input range) ${id} is written once`);
+        seen.add(id);
+        got.set(r.w, (got.get(r.w) ?? 0) + r.n);
+      }
+    }
+    assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the committed counts are the counts of the input');
+  } finally {
+    await producer.close();
+  }
+});
