@@ -1,0 +1,196 @@
+// Faults in a row around a driver crash, under a reliable receiver with the write-ahead log
+// (fixtures/stream-receiver-recovery.ts: a custom receiver over the test's replayable TCP
+// source, acknowledged only after `await store()`; updateStateByKey checkpointed every 4
+// batches). Real processes: `sluice driver`, 3 `sluice worker`s, `sluice submit`.
+// 1. The driver is killed with -9 mid-stream; the receiver goes on logging and acknowledging
+//    while it is down.
+// 2. A driver started again on the port, the job submitted again: as soon as the recovered
+//    job's receiver has connected and acknowledged lines, its worker is killed with -9 (the
+//    recovery re-runs the pending batches from the log meanwhile); a fresh worker is started,
+//    and once the receiver acknowledges lines from another worker, that worker is killed too.
+// At the end every line the source generated was read by exactly one batch (the source sends
+// again what a killed receiver had not acknowledged; each line's number is its source
+// position, so none counts twice), and every batch's state equals a failure-free
+// updateStateByKey over the batches' input, computed here.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture, freePort, mulberry32, runCli, sleep } from './harness.js';
+import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
+import { ReplayableSource } from './replayable-source.js';
+
+const JOB = fixture('stream-receiver-recovery.ts');
+const BATCH_MS = 500;
+const CHECKPOINT_EVERY = 4; // batches
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-receiver-double-fault-'));
+const secret = randomSecret();
+const procs: SluiceProcess[] = [];
+const source = new ReplayableSource(29);
+const out = path.join(root, 'out');
+const control = path.join(root, 'control');
+const ckpt = path.join(root, 'ckpt');
+
+interface RunResult {
+  readonly jobs: string[];
+  readonly ackedAtKill: number;
+  readonly killedReceivers: number[];
+  /** Whether the recovered job had completed a batch when its receiver's worker was killed. */
+  readonly recoveredBatchAtKill: boolean;
+  readonly connections: number;
+}
+let result: RunResult | undefined;
+let setupError: unknown;
+
+function outputs<T>(kind: string): Map<number, T> {
+  const m = new Map<number, T>();
+  for (const n of fs.readdirSync(out)) {
+    const x = new RegExp(`^${kind}-(\\d+)\\.json$`).exec(n);
+    if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as T);
+  }
+  return m;
+}
+/** The receiver's starts: its worker's pid, and when. */
+const receiverStarts = (): { pid: number; at: number }[] =>
+  fs
+    .readdirSync(control)
+    .map((n) => /^receiver-(\d+)-(\d+)$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }))
+    .sort((a, b) => a.at - b.at);
+
+async function submit(driver: string, args: readonly string[]): Promise<string> {
+  const r = await runCli(['submit', JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
+  const id = / as (\S+)$/m.exec(r.stderr)?.[1];
+  if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return id;
+}
+
+const exited = (p: SluiceProcess): Promise<void> => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
+
+before(async () => {
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.mkdirSync(control, { recursive: true });
+    const srcPort = await source.listen();
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    let driver = await driverOn(port, secret);
+    procs.push(driver);
+    const workers = new Map<number, SluiceProcess>();
+    const addWorker = async (): Promise<void> => {
+      const w = await startWorkerProcess(address, secret);
+      procs.push(w);
+      workers.set(w.child.pid!, w);
+    };
+    for (let i = 0; i < 3; i++) await addWorker();
+    const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
+    const jobs = [await submit(address, args)];
+    const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
+    await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');
+    source.start(5, 25); // 200 lines/s
+
+    // 1. Past two state checkpoints, at a seeded moment inside a batch interval.
+    await pollUntil(() => (outputs('state').size >= 2 * CHECKPOINT_EVERY + 2 ? true : undefined), 60_000, 'batches past two state checkpoints');
+    await sleep(Math.floor(mulberry32(9)() * BATCH_MS));
+    driver.child.kill('SIGKILL');
+    await exited(driver);
+    const ackedAtKill = source.acked;
+    await pollUntil(() => (source.acked >= ackedAtKill + 200 ? true : undefined), 30_000, 'lines logged and acknowledged while the driver is down');
+
+    // 2. The recovered job's receiver's worker killed as soon as the receiver started, then its successor's.
+    driver = await driverOn(port, secret);
+    procs.push(driver);
+    await workersJoined(driver, 3);
+    const resubmittedAt = Date.now();
+    jobs.push(await submit(address, args));
+    const killedReceivers: number[] = [];
+    let recoveredBatchAtKill = true;
+    for (let k = 0; k < 2; k++) {
+      // Started on a live worker, connected to the source, and acknowledged lines there.
+      const connectionsBefore = source.connections;
+      const start = await pollUntil(
+        () => {
+          const s = receiverStarts().find((x) => x.at >= resubmittedAt && workers.has(x.pid) && !killedReceivers.includes(x.pid));
+          const c = source.perConnection[source.perConnection.length - 1];
+          return s !== undefined && source.connections > connectionsBefore && c !== undefined && c.openedAt >= s.at && c.acks.length > 0 ? s : undefined;
+        },
+        60_000,
+        `the recovered job's receiver acknowledging lines (kill ${k + 1})`,
+        5,
+      );
+      if (k === 0) recoveredBatchAtKill = fs.existsSync(firstOf(jobs[1]));
+      const victim = workers.get(start.pid)!;
+      victim.child.kill('SIGKILL');
+      await exited(victim);
+      workers.delete(start.pid);
+      killedReceivers.push(start.pid);
+      await addWorker();
+    }
+
+    // A few batches after the receiver settled, then every line read and the job stopped.
+    await pollUntil(() => (receiverStarts().some((s) => workers.has(s.pid) && s.at >= resubmittedAt) ? true : undefined), 60_000, 'the receiver on a live worker');
+    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
+    await sleep(6 * BATCH_MS);
+    source.stop();
+    await pollUntil(
+      () => {
+        const seen = new Set([...outputs<string[]>('input').values()].flat());
+        return source.lines.every((l) => seen.has(l)) ? true : undefined;
+      },
+      60_000,
+      'every generated line in some batch',
+      100,
+    );
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    result = { jobs, ackedAtKill, killedReceivers, recoveredBatchAtKill, connections: source.connections };
+  } catch (err) {
+    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
+    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+  } finally {
+    source.stop();
+  }
+}, { timeout: 280_000 });
+
+after(async () => {
+  for (const p of procs.reverse()) await p.stop();
+  await source.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function ready(): RunResult {
+  if (setupError !== undefined) throw setupError;
+  return result!;
+}
+
+test('the faults landed where meant: the recovered job\'s receiver killed with its worker twice in a row', () => {
+  const r = ready();
+  console.log(`# ${source.lines.length} lines, ${r.ackedAtKill} acknowledged at the driver's kill; receivers killed on ${r.killedReceivers.join(', ')} (recovered batch done at the first: ${r.recoveredBatchAtKill}); ${r.connections} connections, ${source.resent} lines sent again`);
+  assert.equal(r.killedReceivers.length, 2);
+  assert.notEqual(r.killedReceivers[0], r.killedReceivers[1]);
+  assert.ok(r.connections >= 4, 'the source served the first receiver, the recovered one, and two after the kills');
+});
+
+test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
+  ready();
+  const read = [...outputs<string[]>('input').values()].flat();
+  const counts = new Map<string, number>();
+  for (const l of read) counts.set(l, (counts.get(l) ?? 0) + 1);
+  assert.deepEqual([...counts].filter(([, c]) => c > 1).map(([l]) => l).slice(0, 10), [], 'lines read by more than one batch');
+  assert.deepEqual([...counts.keys()].sort(), [...source.lines].sort(), 'the lines read are exactly the lines generated');
+});
+
+test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
+  ready();
+  const input = outputs<string[]>('input');
+  const words = new Map([...input].map(([t, ls]) => [t, ls.flatMap((l) => l.split(' ').slice(1)).map((w) => `${w} 1`)]));
+  const want = expectedStates(words);
+  const got = outputs<Pairs>('state');
+  const times = [...input.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], BATCH_MS, `no batch time missing after ${times[i - 1]}`);
+  for (const t of times) assert.deepEqual(got.get(t), want.get(t), `state at ${t}`);
+});
