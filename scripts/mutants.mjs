@@ -152,6 +152,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }],
   },
   {
+    id: 'state-checkpoint-disk-full-not-named',
+    what: 'a state checkpoint file that cannot be written for want of space fails as SLUICE_CHECKPOINT, not SLUICE_DISK_FULL naming it and the fix',
+    file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
+    search: "      if (isDiskFull(err)) {\n        throw new DiskFullError({ path: file, what: `checkpoint file ${key}`",
+    replace: "      if (isDiskFull(err) && Math.random() > 2) {\n        throw new DiskFullError({ path: file, what: `checkpoint file ${key}`",
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory under a stateful stream' }],
+  },
+  {
+    id: 'state-checkpoint-recorded-before-written',
+    what: 'a metadata checkpoint names a stream\'s state checkpoint as soon as it is asked for, before its files are written: a driver killed while they are written recovers from a partial one',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'if (rdd.checkpointDir === undefined || rdd.checkpointName === undefined ||',
+    replace: 'if ((rdd.checkpointDir === undefined && !rdd.checkpointRequested) || rdd.checkpointName === undefined ||',
+    tests: ['packages/cli/dist/test/recovery-double-fault.test.js'],
+  },
+  {
     id: 'task-stream-removals-ignored',
     what: 'a worker ignores the block removals the driver sends on the task stream (received blocks and map outputs pile up)',
     file: 'packages/worker/src/rpc/task-stream-handler.ts',

@@ -20,6 +20,11 @@
 // - a cached MEMORY_AND_DISK RDD past --memory while the disk is full: a partition that
 //   cannot spill fails its task (as Spark's DiskStore), the job fails with SLUICE_DISK_FULL
 //   naming the partition and --local-dir, no worker dies; with space back it runs right.
+// - a stateful stream (updateStateByKey, reduceByKeyAndWindow with an inverse) checkpointing
+//   into it: its metadata checkpoints are warnings, but a state checkpoint that cannot be
+//   written fails its task, the batch and the job (SLUICE_DISK_FULL naming it), as Spark's
+//   RDD checkpoint fails its job; with space back the job started again recovers from the
+//   checkpoint, every line read once and every state and window exact.
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -31,7 +36,8 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { LocalCluster } from '../src/local-cluster.js';
 import { bigReceiverLines, receiverLines } from './fixtures/disk-full.js';
-import { fixture, jsonLines, pollUntil, startJob, within } from './harness.js';
+import { fixture, jsonLines, mulberry32, pollUntil, sleep, startJob, within } from './harness.js';
+import { Feeder, RECOVERY_JOB, expectedStates, expectedWindows, jobArgs, jobDirs, readOutputs } from './recovery-support.js';
 
 type LogRecord = Record<string, unknown> & { msg: string; level: number };
 
@@ -312,4 +318,67 @@ test('a MEMORY_AND_DISK cache past --memory on a full --local-dir fails with SLU
   const run = await within(job.done, 60_000, 'the cache job to end');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
   assert.deepEqual(jsonLines(job.lines, 'CACHED '), [{ first: records, second: records, sum: (records * (records - 1)) / 2 }]);
+});
+
+test('a full checkpoint directory under a stateful stream: the state checkpoint that cannot be written fails the job with SLUICE_DISK_FULL naming it (as Spark); started again with space back, the job recovers from the checkpoint: every line once, every state exact', { timeout: 150_000 }, async (t) => {
+  if (!cluster) return t.skip(cannotMount);
+  const dirs = { ...jobDirs(path.join(tmp, 'stateful')), ckpt: path.join(disk, 'stateful-ckpt') };
+  const args = jobArgs(dirs, 500, 4, 'light'); // updateStateByKey and reduceByKeyAndWindow with an inverse, checkpointed every 4 batches
+  const feeder = new Feeder(dirs.input, mulberry32(41));
+  let feeding = true;
+  const feed = async (): Promise<void> => {
+    while (feeding) {
+      feeder.file();
+      await sleep(250);
+    }
+  };
+  let feedDone: Promise<void> | undefined;
+  try {
+    const first = await startJob(cluster, RECOVERY_JOB, args);
+    try {
+      await until(() => fs.existsSync(path.join(dirs.out, `first-${first.id}.json`)), 60_000, 'the first batch');
+      feedDone = feed();
+      // Full once a state checkpoint was written: metadata warnings until the next one is due.
+      await until(() => fs.existsSync(path.join(dirs.ckpt, 'state')) && fs.readdirSync(path.join(dirs.ckpt, 'state')).length > 0, 60_000, 'a state checkpoint');
+      fill();
+      const run = await within(first.done, 60_000, 'the stream to fail on the full disk');
+      assert.equal(run.ok, false, 'the job failed');
+      const f = run.failure!;
+      assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
+      assert.match(f.message, /most recent failure: disk full: cannot write checkpoint file part-\d+ to '/, f.message);
+      assert.ok(f.message.includes(`'${dirs.ckpt}/state/stream-`), f.message);
+      assert.match(f.message, /Free space there, or point the checkpoint directory \(ssc\.checkpoint\(dir\)/, f.message);
+    } finally {
+      if (!first.ended) fs.writeFileSync(path.join(dirs.control, 'stop'), ''); // a failed check: end it, so the cluster stops
+      fs.rmSync(filler(), { force: true });
+    }
+    // Lines keep arriving while no job runs; the job started again goes on from its checkpoint.
+    await sleep(1000);
+    const second = await startJob(cluster, RECOVERY_JOB, args);
+    await until(() => fs.existsSync(path.join(dirs.out, `first-${second.id}.json`)), 60_000, 'the first recovered batch');
+    await sleep(2000);
+    feeding = false;
+    await feedDone;
+    const fed = [...feeder.lines];
+    await until(() => new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length, 30_000, 'every fed line in some batch').catch(() => undefined);
+    fs.writeFileSync(path.join(dirs.control, 'stop'), '');
+    const run = await within(second.done, 60_000, 'the recovered stream to stop');
+    assert.equal(run.ok, true, JSON.stringify(run.failure));
+
+    const o = readOutputs(dirs.out);
+    const times = [...o.input.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], 500, `no batch time missing after ${times[i - 1]}`);
+    const read = times.flatMap((x) => o.input.get(x)!);
+    assert.equal(read.length, new Set(read).size, 'no line read by two batches');
+    assert.deepEqual([...read].sort(), [...fed].sort(), 'every fed line read');
+    const states = expectedStates(o.input);
+    const windows = expectedWindows(o.input, 500, 3);
+    for (const x of times) {
+      assert.deepEqual(o.state.get(x), states.get(x), `state at ${x}`);
+      assert.deepEqual(o.window.get(x), windows.get(x), `window at ${x}`);
+    }
+  } finally {
+    feeding = false;
+    await feedDone;
+  }
 });
