@@ -1512,6 +1512,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-ui-spark-suites.test.js', pattern: 'UISeleniumSuite|StreamingJobProgressListenerSuite' }],
   },
   {
+    id: 'rest-avg-time-rounded',
+    what: "the streaming statistics' average delays are rounded, where Spark's avgTime divides a Long sum (truncates): delays 1 and 2 ms average 2, Spark's 1",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: 'Math.trunc(xs.reduce((a, b) => a + b, 0) / xs.length)',
+    replace: 'Math.round(xs.reduce((a, b) => a + b, 0) / xs.length)',
+    tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
+  },
+  {
     id: 'stop-leaves-dropped-batches-active',
     what: 'a non-graceful stop leaves the batch it cancelled (and those it dropped from the queue) processing / queued in the Streaming UI and /metrics while the job goes on',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -32,6 +32,11 @@ import { fixture, pollUntil, startJob, withCluster } from './harness.js';
 const RETAINED = 5;
 
 interface Stats {
+  batchDuration: number;
+  avgInputRate?: number;
+  avgSchedulingDelay?: number;
+  avgProcessingTime?: number;
+  avgTotalDelay?: number;
   numTotalCompletedBatches: number;
   numRetainedCompletedBatches: number;
   numActiveBatches: number;
@@ -42,6 +47,9 @@ interface Batch {
   batchId: number;
   status: string;
   inputSize: number;
+  schedulingDelay?: number;
+  processingTime?: number;
+  totalDelay?: number;
 }
 
 test('StreamingJobProgressListenerSuite on a real job: counts, retained batches, and a non-graceful stop', { timeout: 150_000 }, async (t) => {
@@ -112,6 +120,19 @@ test('StreamingJobProgressListenerSuite on a real job: counts, retained batches,
           completed.slice(-RETAINED).reverse().map((t) => [t, 'COMPLETED']),
           'the newest 5, newest first',
         );
+        // Spark's ApiStreamingRootResource: averages over the retained completed batches, a
+        // rate as a Double (records * 1000 / batch duration, averaged), a time as a Long
+        // (the sum of whole ms divided by the count, truncated).
+        const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+        assert.ok(Math.abs(s.avgInputRate! - mean(batches.map((b) => (b.inputSize * 1000) / s.batchDuration))) < 1e-9, `avgInputRate ${s.avgInputRate}`);
+        for (const [avg, each] of [
+          [s.avgSchedulingDelay, batches.map((b) => b.schedulingDelay!)],
+          [s.avgProcessingTime, batches.map((b) => b.processingTime!)],
+          [s.avgTotalDelay, batches.map((b) => b.totalDelay!)],
+        ] as const) {
+          assert.ok(each.every((x) => Number.isInteger(x)), JSON.stringify(each));
+          assert.equal(avg, Math.trunc(each.reduce((a, b) => a + b, 0) / each.length), `the average of ${JSON.stringify(each)}`);
+        }
       });
 
       await t.test('a non-graceful stop with a batch blocked in its task: listeners hear no completion of it, and it is no longer processing', async () => {

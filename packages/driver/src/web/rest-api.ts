@@ -23,8 +23,9 @@ const BATCH_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED'] as const;
 const JOB_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED'] as const;
 
+/** A mean of whole ms, as Spark's avgTime: a Long sum divided by the count (truncated). */
 function avg(xs: readonly number[]): number | undefined {
-  return xs.length === 0 ? undefined : Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+  return xs.length === 0 ? undefined : Math.trunc(xs.reduce((a, b) => a + b, 0) / xs.length);
 }
 
 function statusFilter<T extends string>(query: URLSearchParams, allowed: readonly T[]): T[] | string {

@@ -4,6 +4,7 @@ import { BoundedRing } from '../../src/status/bounded-ring.js';
 import { JobStageStatus } from '../../src/status/job-stage-status.js';
 import { StreamingProgress } from '../../src/status/streaming-progress.js';
 import { userFrame } from '../../src/status/user-frame.js';
+import { streamingStatistics } from '../../src/web/rest-api.js';
 
 test('BoundedRing keeps the last `capacity` items, oldest first', () => {
   const r = new BoundedRing<number>(3);
@@ -50,4 +51,22 @@ test("userFrame finds the user's file:line:col in a mapped stack", () => {
   assert.equal(userFrame('Error: x\n    at Object.fn (/home/u/job.ts:12:7)\n    at other (/home/u/lib.ts:1:1)'), '/home/u/job.ts:12:7');
   assert.equal(userFrame('Error: x\n    at file:///home/u/my%20job.ts:3:9'), '/home/u/my job.ts:3:9');
   assert.equal(userFrame('Error: x'), undefined);
+});
+
+test("streaming statistics average as Spark's ApiStreamingRootResource: times as a Long sum over the count (truncated), the input rate as Doubles", () => {
+  const p = new StreamingProgress(10);
+  // Two batches of 1 s: scheduling delays 1 and 2 ms, processing 3 and 4 ms, records 3 and 4.
+  for (const [t, sched, proc, n] of [
+    [1000, 1, 3, 3],
+    [2000, 2, 4, 4],
+  ]) {
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 1000, numRecords: n, submissionTime: t, outputOperations: [] });
+    p.onProgress({ type: 'batchStarted', batchTime: t, processingStartTime: t + sched });
+    p.onBatchCompleted({ batchTime: t, numRecords: n, submissionTime: t, processingStartTime: t + sched, processingEndTime: t + sched + proc, schedulingDelay: sched, processingDelay: proc, totalDelay: sched + proc });
+  }
+  const s = streamingStatistics(p, 0, undefined) as Record<string, unknown>;
+  // Spark: (1 + 2) / 2 = 1, (3 + 4) / 2 = 3, (4 + 6) / 2 = 5 in Long arithmetic; (3000 + 4000) / 2 / 1000 = 3.5 records/s.
+  assert.deepEqual([s.avgSchedulingDelay, s.avgProcessingTime, s.avgTotalDelay, s.avgInputRate], [1, 3, 5, 3.5]);
+  assert.equal(s.numReceivedRecords, 7);
+  assert.equal(s.numProcessedRecords, 7);
 });
