@@ -3249,6 +3249,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: "offset recovery'" }],
   },
   {
+    id: 'kafka-commit-callback-from-offsets',
+    what: "commitAsync's callback (Spark's OffsetCommitCallback) names each range's fromOffset, not the untilOffset committed",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '      const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));',
+    replace: '      const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.fromOffset }));',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'OffsetCommitCallback' }],
+  },
+  {
+    id: 'kafka-commit-callback-when-nothing-committed',
+    what: "commitAsync's callback is called for a batch with no ranges, where Spark sends no commit and calls no callback",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    if (callback && ranges.length > 0) {',
+    replace: '    if (callback) {',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'OffsetCommitCallback' }],
+  },
+  {
     id: 'mqtt-paired-topic-is-filter',
     what: "createPairedStream pairs each message with the receiver's first topic filter, not the topic it was published to (Bahir's MQTTPairedInputDStream gives the message's topic)",
     file: 'packages/mqtt/src/mqtt-receiver.ts',

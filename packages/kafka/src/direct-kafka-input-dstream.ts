@@ -263,8 +263,33 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
    * (Spark drops a commit queued after the stop without a word; here the promise is the
    * only answer, and it must not say committed). It need not be awaited: a rejection nobody
    * waits for is logged as a warning and does not stop the driver program.
+   *
+   * `callback`, as Spark's OffsetCommitCallback, is called once the commit settled: with the
+   * offsets committed (each range's untilOffset) and no error, or with the error and the
+   * offsets that were not committed; with no ranges it is not called (Spark sends no commit
+   * then). A callback that throws is logged.
    */
-  commitAsync(ranges: readonly OffsetRange[]): Promise<void> {
+  commitAsync(ranges: readonly OffsetRange[], callback?: OffsetCommitCallback): Promise<void> {
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: commitAsync's callback: got ${typeof callback}; give a function (offsets, error) => void, or leave it out and await the promise`);
+    }
+    const done = this.commit(ranges);
+    // As Spark's: nothing to commit, no commit and no callback.
+    if (callback && ranges.length > 0) {
+      const offsets = ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset }));
+      const call = (err: Error | undefined) => {
+        try {
+          callback(offsets, err);
+        } catch (e) {
+          this.ssc.sc.log('warn', 'kafka direct stream: the commitAsync callback threw', { component: 'kafka-direct-stream', err: describe(e) });
+        }
+      };
+      done.then(() => call(undefined), (err: unknown) => call(err instanceof Error ? err : new Error(String(err))));
+    }
+    return done;
+  }
+
+  private commit(ranges: readonly OffsetRange[]): Promise<void> {
     if (this.stopped) {
       const what = ranges.map((r) => `${r.topic}/${r.partition}@${r.untilOffset}`).join(', ') || 'no ranges';
       const err = new SluiceError(
@@ -299,6 +324,9 @@ function handled(p: Promise<void>): Promise<void> {
   p.catch(() => undefined);
   return p;
 }
+
+/** Spark's OffsetCommitCallback.onComplete: the offsets of a commitAsync once it settled, and its error if it failed. */
+export type OffsetCommitCallback = (offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[], error: Error | undefined) => void;
 
 function describe(err: unknown): string {
   const e = err as { message?: string; errors?: { message?: string }[] };

@@ -19,7 +19,7 @@
  * The client underneath is @platformatic/kafka (chosen by measurement: see the README).
  */
 export { KafkaUtils } from './kafka-utils.js';
-export { DirectKafkaInputDStream } from './direct-kafka-input-dstream.js';
+export { DirectKafkaInputDStream, type OffsetCommitCallback } from './direct-kafka-input-dstream.js';
 export { KafkaRDD, hasOffsetRanges, type HasOffsetRanges, type OffsetRange } from './offset-range.js';
 export { valueString, keyString, valueJson, valueStrings, decodeRecords, isValidUtf8, type DecodeRecordsOptions, type KafkaRecord, type ValueStringsOptions } from './kafka-record.js';
 export { saveToKafka, type KafkaSinkRecord, type SaveToKafkaOptions } from './kafka-sink.js';

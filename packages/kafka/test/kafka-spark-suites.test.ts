@@ -224,3 +224,25 @@ test("DirectKafkaStreamSuite 'offset recovery from kafka': offsets committed wit
   assert.deepEqual([0, 1].map((p) => firstFrom.get(p)), ends.map(Number), 'each partition starts at its committed offset, not the earliest');
   assertTotals(batches, secondRun);
 });
+
+test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset recovery from kafka' commits so): the callback gets each batch's offsets once committed, and the group holds them", async () => {
+  env.kafka.createTopic('callback', 2);
+  await produce(env.kafka, ['callback'], 2, 200, 43, nothing());
+  const end = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', topics: ['callback'], groupId: 'g-callback', startingOffsets: 'earliest', expectTotal: 200, extraBatches: 1, commitCallback: true }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  const ranges = new Map(jsonLines<{ time: number; ranges: Range[] }>(end.lines, 'SIZES ').map((b) => [b.time, b.ranges]));
+  const callbacks = jsonLines<{ time: number; offsets: { topic: string; partition: number; offset: number }[]; error: string | null }>(end.lines, 'COMMIT-CALLBACK ');
+  assert.ok(callbacks.length >= 1);
+  for (const c of callbacks) {
+    assert.equal(c.error, null);
+    assert.deepEqual(c.offsets, ranges.get(c.time)!.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.untilOffset })), `batch ${c.time}: the callback names the offsets committed`);
+  }
+  assert.equal(callbacks.length, [...ranges.values()].filter((r) => r.length > 0).length, 'one callback per batch with ranges (none for a batch with nothing to commit, as Spark commits nothing then)');
+  const ends = env.kafka.topics.get('callback')!.partitions.map((l) => l.endOffset);
+  const c = new Consumer({ clientId: 'check', groupId: 'g-callback', bootstrapBrokers: env.kafka.bootstrap });
+  try {
+    assert.deepEqual((await c.listCommittedOffsets({ topics: [{ topic: 'callback', partitions: [0, 1] }] })).get('callback'), ends);
+  } finally {
+    await c.close();
+  }
+});
