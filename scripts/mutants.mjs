@@ -4423,6 +4423,30 @@ const MUTATIONS = [
     replace: "'keys', 'values', 'glom', 'pipe', 'union']);",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "map_input_file" }],
   },
+  {
+    id: "sc-stop-leaves-streaming",
+    what: "sc.stop() leaves the program's active StreamingContext running",
+    file: "packages/core/src/streaming/streaming-context.ts",
+    search: "    this.sc.stopHooks.add(this.stopWithSparkContext);",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "multiple sc.stop" }],
+  },
+  {
+    id: "sc-stop-not-enforced",
+    what: "a stopped SluiceContext still makes RDDs and runs actions (Spark: 'Cannot call methods on a stopped SparkContext')",
+    file: "packages/core/src/context.ts",
+    search: "    if (this.stoppedAt !== undefined) {\n      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Cannot call methods",
+    replace: "    if (false) {\n      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Cannot call methods",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "multiple sc.stop" }],
+  },
+  {
+    id: "sc-stop-leaves-jobs-running",
+    what: "sc.stop() does not cancel the running actions",
+    file: "packages/core/src/context.ts",
+    search: "    for (const hook of [...this.stopHooks]) await hook();\n    this.runningActions.cancelAll();",
+    replace: "    for (const hook of [...this.stopHooks]) await hook();",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "multiple sc.stop" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -349,3 +349,17 @@ test('SparkContext.union of 500 RDDs, and 300 chained rdd.union', () => {
 test('SparkContextSuite "Default path for file based RDDs is properly set (SPARK-12517)"', () => {
   assert.deepEqual(got('sc-names'), { textFile });
 });
+
+test('SparkContextSuite "calling multiple sc.stop() must not throw any exception": sc.stop() stops the StreamingContext, cancels the running job, a second stop is harmless, then nothing more runs', () => {
+  const r = got<Record<string, unknown>>('sc-stop');
+  assert.equal(r.before, false);
+  assert.equal(r.isStopped, true);
+  assert.deepEqual(r.streaming, ['stopped', true], 'the active StreamingContext stopped with it');
+  cancelled(r.running as Outcome);
+  assert.deepEqual(r.again, {}, 'resolved (JSON drops its undefined value)');
+  for (const k of ['parallelize', 'action', 'broadcast']) {
+    const o = r[k] as Outcome;
+    assert.ok('code' in o && o.code === 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(o)}`);
+    assert.match(o.error, /Cannot call methods on a stopped SparkContext \(sc\.stop\(\) at .*core-spark-suites\.ts:\d+:\d+\)/);
+  }
+});

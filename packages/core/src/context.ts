@@ -98,6 +98,10 @@ export class SluiceContext {
   /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
   checkpointDirectory: string | undefined;
   private checkpointReady: Promise<void> | undefined;
+  /** Where sc.stop() was called, once it was. */
+  private stoppedAt: string | undefined;
+  /** @internal What sc.stop() runs first: the active StreamingContext's stop. */
+  readonly stopHooks = new Set<() => Promise<void>>();
   /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
   streamingActive = false;
 
@@ -316,6 +320,7 @@ export class SluiceContext {
    * broadcast the result.
    */
   broadcast<T>(value: T): Broadcast<T> {
+    this.assertNotStopped('sc.broadcast');
     if (value instanceof RDD) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.broadcast: can not directly broadcast RDDs (${value.toString()}); instead, call collect() and broadcast the result`);
     }
@@ -335,6 +340,7 @@ export class SluiceContext {
 
   /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
   longAccumulator(name?: string): LongAccumulator {
+    this.assertNotStopped('sc.longAccumulator');
     const acc = new LongAccumulator({ id: this.nextSharedId++, kind: 'long', name }, undefined, this.newSharedId);
     this.register(acc);
     return acc;
@@ -342,12 +348,14 @@ export class SluiceContext {
 
   /** Spark's DoubleAccumulator: the sum, count and mean of the numbers tasks add (see DoubleAccumulator). */
   doubleAccumulator(name?: string): DoubleAccumulator {
+    this.assertNotStopped('sc.doubleAccumulator');
     const acc = new DoubleAccumulator({ id: this.nextSharedId++, kind: 'double', name }, undefined, this.newSharedId);
     this.register(acc);
     return acc;
   }
 
   collectionAccumulator<T>(name?: string): Accumulator<T[]> {
+    this.assertNotStopped('sc.collectionAccumulator');
     return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
 
@@ -407,6 +415,7 @@ export class SluiceContext {
 
   /** @internal */
   newRddId(): number {
+    this.assertNotStopped('making an RDD');
     return this.nextRddId++;
   }
 
@@ -564,6 +573,31 @@ export class SluiceContext {
     return this.runningActions.cancelStreaming();
   }
 
+  /**
+   * Spark's stop: stops the program's active StreamingContext (not gracefully), cancels every
+   * running action (SLUICE_CANCELLED) and ends the context: making an RDD, a broadcast or an
+   * accumulator, or running an action, is SLUICE_BAD_ARGUMENT afterwards ("Cannot call methods on
+   * a stopped SparkContext", naming where it was stopped). Stopping it again does nothing, as
+   * Spark's. The job itself ends when its function returns, as before.
+   */
+  async stop(): Promise<void> {
+    if (this.stoppedAt !== undefined) return;
+    this.stoppedAt = userCallSite();
+    for (const hook of [...this.stopHooks]) await hook();
+    this.runningActions.cancelAll();
+  }
+
+  /** Spark's isStopped. */
+  get isStopped(): boolean {
+    return this.stoppedAt !== undefined;
+  }
+
+  private assertNotStopped(what: string): void {
+    if (this.stoppedAt !== undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Cannot call methods on a stopped SparkContext (sc.stop() at ${this.stoppedAt}); do this before sc.stop()`);
+    }
+  }
+
   /** Spark's cancelAllJobs: every running action of the program fails with SLUICE_CANCELLED. Returns how many. */
   cancelAllJobs(): number {
     return this.runningActions.cancelAll();
@@ -597,6 +631,7 @@ export class SluiceContext {
    * checkpoint requested on the lineage. Returns one value per partition.
    */
   async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal, onJobStart?: (jobId: number) => void): Promise<unknown[]> {
+    this.assertNotStopped('running an action');
     // In the job group set when the action was called (before any await: the program may set another meanwhile).
     const running = this.runningActions.start(signal);
     try {
@@ -709,6 +744,7 @@ export class SluiceContext {
    * Accumulator updates are applied as runAction's; checkpoints wait for the next action.
    */
   runActionNow(rdd: RDD<unknown>, action: ActionSpec): unknown[] | undefined {
+    this.assertNotStopped('running an action');
     const runJobSync = this.backend.runJobSync;
     if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);

@@ -593,6 +593,7 @@ export class StreamingContext {
     for (const s of this.inputStreams()) if (!receiverStreams.includes(s)) s.start();
     this.state = 'active';
     this.sc.streamingActive = true;
+    this.sc.stopHooks.add(this.stopWithSparkContext);
     contextSettled(this);
     activeContext = this;
     for (const l of this.listeners) l.onStreamingStarted?.(now);
@@ -662,6 +663,9 @@ export class StreamingContext {
    * a stop is under way resolves when that one ends (Spark's stop is synchronized); a
    * non-graceful call during a graceful stop stops at once.
    */
+  /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
+  private readonly stopWithSparkContext = (): Promise<void> => this.stop();
+
   async stop(options: { graceful?: boolean } = {}): Promise<void> {
     contextSettled(this);
     if (this.state !== 'active') {
@@ -700,6 +704,7 @@ export class StreamingContext {
     }
     this.state = 'stopped';
     this.sc.streamingActive = false;
+    this.sc.stopHooks.delete(this.stopWithSparkContext);
     this.receiverHeard?.();
     if (activeContext === this) activeContext = undefined;
     if (this.clock instanceof ManualClock) this.clock.advance(0);
