@@ -1,0 +1,102 @@
+// Jobs in a row benchmark (not a test): what the jobs after the first cost on a running
+// standalone cluster (`sluice driver` and 2 x `sluice worker --cores 2` on loopback), each job a
+// `sluice submit` of its own job file (distinct files, so each binds fresh task threads:
+// sc.parallelize(400 numbers, 8 partitions).map(x => 2x).count()), 300 ms apart (a worker
+// collects garbage 100 ms after a job's release). Prints, per checkout, the worker processes'
+// CPU time (user + system, /proc) over jobs 2..N, and the mean wall of those jobs' submits
+// (a whole `sluice submit` process each); medians of the rounds. Checkouts alternate (A B A B ...).
+//
+//   node bench/jobs-in-a-row.js [rounds=3] [jobs=7] [checkout ...]     (default checkout: this one)
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.argv[2] ?? 3);
+const JOBS = Number(process.argv[3] ?? 7);
+const checkouts = process.argv.length > 4 ? process.argv.slice(4) : [path.dirname(here)];
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+const env = { ...process.env, SLUICE_SECRET: 'jobs-in-a-row-bench-secret-0123456789', SLUICE_SECRET_FILE: '' };
+
+const jobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobs-in-a-row-'));
+const jobFile = (j) => path.join(jobDir, `job${j}.ts`);
+for (let j = 1; j <= JOBS; j++) {
+  fs.writeFileSync(jobFile(j), `import type { SluiceContext } from '@sluice/core';
+export default async function (sc: SluiceContext): Promise<void> {
+  const n = await sc.parallelize(Array.from({ length: 400 }, (_, i) => i + ${j}), 8).map((x) => x * 2).count();
+  console.log('BENCH ' + JSON.stringify({ n, job: ${j} }));
+}
+`);
+}
+
+/** utime + stime of process `pid`, in ms. */
+function cpuOf(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function waitFor(child, text, what) {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes(text)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`${what} exited ${code}: ${err}`)));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function once(checkout) {
+  const main = path.join(checkout, 'packages/cli/bin/sluice.js');
+  const port = await freePort();
+  const driver = spawn(process.execPath, [main, 'driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const workers = [];
+  try {
+    await waitFor(driver, 'driver listening', 'sluice driver');
+    for (let i = 0; i < 2; i++) workers.push(spawn(process.execPath, [main, 'worker', '--driver', `127.0.0.1:${port}`, '--cores', '2', '--log-level', 'info', '--local-dir', os.tmpdir()], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+    await Promise.all(workers.map((w) => waitFor(w, 'worker registered', 'sluice worker')));
+    let cpuAfterFirst = 0;
+    let walls = 0;
+    for (let j = 1; j <= JOBS; j++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [main, 'submit', '--driver', `127.0.0.1:${port}`, jobFile(j)], { env, encoding: 'utf8' });
+      if (r.status !== 0 || !r.stdout.includes(`"job":${j}`)) throw new Error(`${checkout}: job ${j}: sluice submit exited ${r.status}: ${r.stdout}${r.stderr}`);
+      if (j > 1) walls += performance.now() - t0;
+      await sleep(300);
+      if (j === 1) cpuAfterFirst = workers.reduce((s, w) => s + cpuOf(w.pid), 0);
+    }
+    return { cpuMs: workers.reduce((s, w) => s + cpuOf(w.pid), 0) - cpuAfterFirst, wallMs: walls / (JOBS - 1) };
+  } finally {
+    for (const c of [...workers, driver]) c.kill('SIGTERM');
+    await sleep(300);
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const runs = new Map(checkouts.map((c) => [c, []]));
+try {
+  for (let r = 0; r < ROUNDS; r++) for (const c of checkouts) runs.get(c).push(await once(c));
+} finally {
+  fs.rmSync(jobDir, { recursive: true, force: true });
+}
+console.log(`${JOBS} jobs in a row on driver + 2 workers x 2 cores (sluice submit each): median of ${ROUNDS} alternating rounds`);
+for (const [c, xs] of runs) {
+  console.log(`  ${c}: workers' CPU over jobs 2-${JOBS} ${Math.round(median(xs.map((x) => x.cpuMs)))} ms (rounds ${xs.map((x) => Math.round(x.cpuMs)).join(' ')}), a job's submit ${Math.round(median(xs.map((x) => x.wallMs)))} ms`);
+}
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
