@@ -4455,6 +4455,7 @@ const MUTATIONS = [
     replace: "    for (const hook of [...this.stopHooks]) await hook();",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "multiple sc.stop" }],
   },
+
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -25,9 +25,33 @@ const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
 const failed = (name: string): { error: string; code: string | null } => reported.failed(name);
 
+/** The pid of the worker the test killed for DistributedSuite's node failure, and how many cached partitions it had computed. */
+let killed: { pid: number; partitions: number } | undefined;
+
 before(async () => {
-  await withCluster({ workers: 2 }, async (h) => {
-    reported.read(await h.run(fixture('core-spark-suites.ts'), [marks, textFile]));
+  // Three workers: one is killed near the end (dist-node-failure), the other cases' two stay.
+  await withCluster({ workers: 3 }, async (h) => {
+    const run = h.run(fixture('core-spark-suites.ts'), [marks, textFile]);
+    let ended = false;
+    void run.finally(() => (ended = true));
+    while (!ended && !fs.existsSync(path.join(marks, 'kill-now'))) await new Promise((r) => setTimeout(r, 20));
+    if (!ended) {
+      // A worker that computed, and so caches, partitions of the RDD.
+      const byPid = new Map<number, number>();
+      for (const f of fs.readdirSync(marks).filter((n) => n.startsWith('cached-'))) {
+        const pid = Number(f.split('-')[2]);
+        byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+      }
+      const victim = h.cluster.workerProcesses.find((c) => c.pid !== undefined && byPid.has(c.pid));
+      if (victim?.pid !== undefined) {
+        killed = { pid: victim.pid, partitions: byPid.get(victim.pid) ?? 0 };
+        const exited = new Promise((r) => victim.once('exit', r));
+        victim.kill('SIGKILL');
+        await exited;
+      }
+      fs.writeFileSync(path.join(marks, 'killed'), '');
+    }
+    reported.read(await run);
   });
 });
 
@@ -216,6 +240,17 @@ test('RDD.persist as Spark\'s: an unknown level refused; a level cannot change o
 
 test('DistributedSuite "unpersist RDDs": sc.getPersistentRDDs lists a persisted RDD until unpersist(); the data is still computed after', () => {
   assert.deepEqual(got('dist-unpersist'), { before: true, listed: true, after: false, count: 1000 });
+});
+
+test('DistributedSuite "recover from node failures": a worker holding cached partitions killed, the next actions recompute them with exact results', () => {
+  assert.ok(killed !== undefined && killed.partitions > 0, `a worker that cached partitions was killed: ${JSON.stringify(killed)}`);
+  const r = got<{ before: number[]; computed: number; after: number[]; recomputed: number }>('dist-node-failure');
+  const sum2 = 2 * sum(range(1, 1001));
+  assert.deepEqual(r.before, [1000, sum2]);
+  assert.equal(r.computed, 6, 'each partition computed once, then read from the cache');
+  assert.deepEqual(r.after, [1000, sum2, 1000]);
+  // The killed worker's partitions were lost with it and computed again (once more at least, not all 6 each action).
+  assert.ok(r.recomputed >= killed.partitions && r.recomputed <= 3 * 6, String(r.recomputed));
 });
 
 // ---------------------------------------------------------------- JobCancellationSuite
