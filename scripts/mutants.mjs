@@ -1520,6 +1520,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-ui-spark-suites.test.js', pattern: 'UISeleniumSuite|StreamingJobProgressListenerSuite' }],
   },
   {
+    id: 'rest-receiver-rate-busy-batches-only',
+    what: "a receiver's avgEventRate averages only the batches where its stream had records (Spark's: every retained completed batch, 0 where it had none)",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '* 1000) / this.batchIntervalMs, 0) / done.length;',
+    replace: '* 1000) / this.batchIntervalMs, 0) / Math.max(1, done.filter((b) => (b.streamRecords?.[r.streamId] ?? 0) > 0).length);',
+    tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
+  },
+  {
     id: 'rest-avg-time-rounded',
     what: "the streaming statistics' average delays are rounded, where Spark's avgTime divides a Long sum (truncates): delays 1 and 2 ms average 2, Spark's 1",
     file: 'packages/driver/src/web/rest-api.ts',
@@ -2545,10 +2553,10 @@ const MUTATIONS = [
   },
   {
     id: 'receiver-rate-not-per-second',
-    what: "a receiver's avgEventRate (REST receivers) is the records of the last 10 s, not per second",
+    what: "a receiver's avgEventRate (REST receivers) is records per batch, not per second",
     file: 'packages/driver/src/status/streaming-progress.ts',
-    search: '    return recent.reduce((a, [, n]) => a + n, 0) / (RATE_WINDOW_MS / 1000);',
-    replace: '    return recent.reduce((a, [, n]) => a + n, 0);',
+    search: 'a + ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs, 0)',
+    replace: 'a + (b.streamRecords?.[r.streamId] ?? 0), 0)',
     tests: ['packages/cli/dist/test/streaming-rest.test.js'],
   },
   {

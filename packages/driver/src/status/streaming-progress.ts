@@ -23,6 +23,8 @@ export interface BatchRecord {
   processingEndTime: number | undefined;
   status: BatchStatus;
   readonly outputOps: OutputOpRecord[];
+  /** Records of each input stream that counts them, once completed (Spark's streamIdToInputInfo). */
+  streamRecords?: Readonly<Record<number, number>>;
 }
 
 /** One receiver (Spark's ReceiverInfo plus its records). */
@@ -35,12 +37,7 @@ export interface ReceiverRecord {
   lastErrorMessage: string | undefined;
   /** Records of its stream handed to batches since the job started. */
   numRecords: number;
-  /** (driver time, records) of each hand-over in the last RATE_WINDOW_MS. */
-  readonly recent: [number, number][];
 }
-
-/** Receivers' records/s are averaged over this window. */
-export const RATE_WINDOW_MS = 10_000;
 
 /** Batches a streaming job's UI keeps by default (Spark's spark.streaming.ui.retainedBatches). */
 export const DEFAULT_RETAINED_BATCHES = 1000;
@@ -132,6 +129,7 @@ export class StreamingProgress {
     b.processingStartTime = info.processingStartTime;
     b.processingEndTime = info.processingEndTime;
     b.status = 'COMPLETED';
+    b.streamRecords = Object.fromEntries(Object.entries(info.streamIdToInputInfo ?? {}).map(([id, x]) => [id, x.numRecords]));
     this.numTotalCompletedBatches++;
     this.numProcessedRecords += info.numRecords;
     this.completed.push(b);
@@ -145,7 +143,7 @@ export class StreamingProgress {
 
   onReceiverStarting(streamId: number, name: string): void {
     if (!this.receiverRecords.has(streamId)) {
-      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, numRecords: 0, recent: [] });
+      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, numRecords: 0 });
     }
   }
 
@@ -172,12 +170,10 @@ export class StreamingProgress {
   }
 
   /** A batch took `numRecords` records of stream `streamId`. */
-  onBlocksAllocated(streamId: number, numRecords: number, now: number): void {
+  onBlocksAllocated(streamId: number, numRecords: number): void {
     const r = this.receiverRecords.get(streamId);
     if (!r) return;
     r.numRecords += numRecords;
-    r.recent.push([now, numRecords]);
-    while (r.recent.length > 0 && r.recent[0][0] < now - RATE_WINDOW_MS) r.recent.shift();
   }
 
   /** The attempt running the batches ended: its queued and running batches will never complete. */
@@ -204,11 +200,15 @@ export class StreamingProgress {
     return [...this.receiverRecords.values()].sort((a, b) => a.streamId - b.streamId);
   }
 
-  /** Records/s a receiver handed to batches over the last RATE_WINDOW_MS (0 with none). */
-  receiverRate(r: ReceiverRecord, now: number): number {
-    const recent = r.recent.filter(([t]) => t >= now - RATE_WINDOW_MS);
-    if (recent.length === 0) return 0;
-    return recent.reduce((a, [, n]) => a + n, 0) / (RATE_WINDOW_MS / 1000);
+  /**
+   * A receiver's records/s as Spark's REST avgEventRate: over the retained completed batches,
+   * the mean of its stream's records in each (0 where it had none) × 1000 / the batch
+   * interval; undefined before a batch completed.
+   */
+  receiverRate(r: ReceiverRecord): number | undefined {
+    const done = this.completed.toArray();
+    if (done.length === 0 || this.batchIntervalMs <= 0) return undefined;
+    return done.reduce((a, b) => a + ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs, 0) / done.length;
   }
 
   /** Whether the job ever ran a streaming batch. */

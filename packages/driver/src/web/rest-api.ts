@@ -288,7 +288,7 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
         lastErrorTime: sparkDate(r.lastErrorTime),
         lastErrorMessage: r.lastErrorMessage,
         lastError: r.lastErrorMessage,
-        avgEventRate: p.receiverRate(r, now),
+        avgEventRate: p.receiverRate(r),
         numRecords: r.numRecords,
       }));
       if (rest.length === 1) return ok(list);

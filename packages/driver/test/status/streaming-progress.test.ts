@@ -70,3 +70,22 @@ test("streaming statistics average as Spark's ApiStreamingRootResource: times as
   assert.equal(s.numReceivedRecords, 7);
   assert.equal(s.numProcessedRecords, 7);
 });
+
+test("a receiver's avgEventRate as Spark's REST API: the mean over retained completed batches of its stream's records x 1000 / the interval, 0 where it had none", () => {
+  const p = new StreamingProgress(3);
+  p.onReceiverStarting(0, 'r');
+  const r = p.receivers()[0];
+  assert.equal(p.receiverRate(r), undefined, 'no batch completed yet');
+  // 500 ms batches: stream 0 has 3, 0 (absent), 5 and 1 records; the ring keeps the last 3.
+  for (const [t, n] of [
+    [500, 3],
+    [1000, 0],
+    [1500, 5],
+    [2000, 1],
+  ]) {
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 500, numRecords: n, submissionTime: t, outputOperations: [] });
+    p.onBatchCompleted({ batchTime: t, numRecords: n, submissionTime: t, processingStartTime: t, processingEndTime: t + 1, schedulingDelay: 0, processingDelay: 1, totalDelay: 1, streamIdToInputInfo: n > 0 ? { 0: { inputStreamId: 0, numRecords: n } } : {} });
+  }
+  // (0 + 5 + 1) x 1000 / 500 / 3 = 4 records/s.
+  assert.equal(p.receiverRate(r), 4);
+});
