@@ -1768,6 +1768,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'Ctrl-C' }],
   },
   {
+    id: 'run-workers-outlive-killed-run',
+    what: "a worker of sluice run goes on when its standard input closes (sluice run killed with -9): an orphan",
+    file: 'packages/cli/src/main.ts',
+    search: "        process.stdin.on('end', () => void worker.stop().then(() => process.exit(0)));",
+    replace: "        process.stdin.on('end', () => undefined);",
+    tests: ['packages/cli/dist/test/run-kill-restart.test.js'],
+  },
+  {
     id: 'run-workers-take-sigint',
     what: "sluice run's workers stop on the terminal's SIGINT, under the job",
     file: 'packages/cli/src/main.ts',
