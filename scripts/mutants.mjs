@@ -3289,6 +3289,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'OffsetCommitCallback' }],
   },
   {
+    id: 'per-partition-rate-first-only',
+    what: "a per-partition maxRatePerPartition (Spark's PerPartitionConfig) caps every partition at the first partition's rate",
+    file: 'packages/core/src/streaming/rate/max-records-per-partition.ts',
+    search: "    const r = typeof m === 'number' ? m : m?.[i];",
+    replace: "    const r = typeof m === 'number' ? m : m?.[0];",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'PerPartitionConfig' }, 'packages/core/dist/test/streaming/rate/pid-rate-estimator.test.js'],
+  },
+  {
     id: 'mqtt-paired-topic-is-filter',
     what: "createPairedStream pairs each message with the receiver's first topic filter, not the topic it was published to (Bahir's MQTTPairedInputDStream gives the message's topic)",
     file: 'packages/mqtt/src/mqtt-receiver.ts',

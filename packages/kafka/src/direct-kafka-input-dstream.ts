@@ -230,7 +230,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     const minRecords = this.options.minRatePerPartition ?? 1;
     const caps = this.maxRecordsPerRange(
       ends.map((e) => e.last - e.p.offset),
-      this.options.maxRatePerPartition,
+      this.maxRates(ends.map((e) => e.p)),
     )?.map((c) => Math.max(c, minRecords));
     const ranges: OffsetRange[] = [];
     ends.forEach(({ p, last }, i) => {
@@ -239,6 +239,24 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       p.offset = until;
     });
     return ranges;
+  }
+
+  /** maxRatePerPartition: the one rate, or (Spark's PerPartitionConfig) each partition's from the function. */
+  private maxRates(parts: readonly { topic: string; partition: number }[]): number | number[] | undefined {
+    const m = this.options.maxRatePerPartition;
+    if (typeof m !== 'function') return m;
+    return parts.map(({ topic, partition }) => {
+      let r: unknown;
+      try {
+        r = m(topic, partition);
+      } catch (err) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: maxRatePerPartition threw for ${topic}/${partition}: ${describe(err)}`, { cause: err });
+      }
+      if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: maxRatePerPartition(${JSON.stringify(topic)}, ${partition}) answered ${JSON.stringify(r) ?? String(r)}; answer records per second > 0 for every partition`);
+      }
+      return r;
+    });
   }
 
   protected override positionData(): KafkaPosition {

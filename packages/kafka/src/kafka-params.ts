@@ -62,8 +62,12 @@ export interface DirectStreamOptions extends KafkaConnection {
    * this option may only repeat it.
    */
   readonly autoOffsetReset?: 'latest' | 'earliest' | 'none';
-  /** At most this many records per partition per second of batch interval (Spark's spark.streaming.kafka.maxRatePerPartition). */
-  readonly maxRatePerPartition?: number;
+  /**
+   * At most this many records per partition per second of batch interval (Spark's
+   * spark.streaming.kafka.maxRatePerPartition); or a function giving each partition its own
+   * (Spark's PerPartitionConfig), called on the driver at each batch, answering a number > 0.
+   */
+  readonly maxRatePerPartition?: number | ((topic: string, partition: number) => number);
   /**
    * When the batch is rate-limited (maxRatePerPartition or backpressure), each partition
    * still gets at least this many records per batch if it has them (Spark's
@@ -114,7 +118,8 @@ export function validateStreamOptions(o: DirectStreamOptions): void {
     if (dup !== undefined) bad(`${op}: assign`, dup, 'name each partition once');
   }
   if (hasTopics && (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.some((t) => typeof t !== 'string' || t === ''))) bad(`${op}: topics`, o.topics, 'give a non-empty list of topic names');
-  if (o.maxRatePerPartition !== undefined && !(Number.isFinite(o.maxRatePerPartition) && o.maxRatePerPartition > 0)) bad(`${op}: maxRatePerPartition`, o.maxRatePerPartition, 'give records per second > 0, or leave it out for no limit');
+  const maxRate = o.maxRatePerPartition;
+  if (maxRate !== undefined && typeof maxRate !== 'function' && !(Number.isFinite(maxRate) && maxRate > 0)) bad(`${op}: maxRatePerPartition`, maxRate, 'give records per second > 0, a function (topic, partition) => records per second, or leave it out for no limit');
   if (o.minRatePerPartition !== undefined && !(Number.isSafeInteger(o.minRatePerPartition) && o.minRatePerPartition >= 1)) bad(`${op}: minRatePerPartition`, o.minRatePerPartition, 'give a whole number of records per partition per batch >= 1, or leave it out for 1');
   const so = o.startingOffsets;
   const reset = o.autoOffsetReset;

@@ -32,6 +32,8 @@ test('direct stream options: each bad value is named with its fix', () => {
   refused(() => validateStreamOptions({ ...ok, startingOffsets: 'newest' as 'latest' }), /startingOffsets: got "newest"; use 'latest', 'earliest', 'none'/);
   refused(() => validateStreamOptions({ ...ok, startingOffsets: { t: { 0: -5 } } }), /startingOffsets\['t'\]\[0\]: got -5; give a partition number and an offset >= 0/);
   validateStreamOptions({ ...ok, startingOffsets: { t: { 0: 5 } }, autoOffsetReset: 'earliest' });
+  validateStreamOptions({ ...ok, maxRatePerPartition: (_t, p) => (p === 0 ? 50 : 100) });
+  refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: '100' as unknown as number }), /maxRatePerPartition: got "100"; give records per second > 0, a function/);
   validateStreamOptions({ ...ok, startingOffsets: 'earliest', autoOffsetReset: 'earliest' });
   refused(() => validateStreamOptions({ ...ok, autoOffsetReset: 'smallest' as 'earliest' }), /autoOffsetReset: got "smallest"; use 'latest', 'earliest' or 'none'/);
   refused(() => validateStreamOptions({ ...ok, startingOffsets: 'earliest', autoOffsetReset: 'none' }), /autoOffsetReset: got "none"; startingOffsets 'earliest' already says where .*leave autoOffsetReset out/);

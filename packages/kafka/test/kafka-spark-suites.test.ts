@@ -246,3 +246,19 @@ test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset re
     await c.close();
   }
 });
+
+test("maxRatePerPartition per partition (Spark's PerPartitionConfig, DirectKafkaStreamSuite 'maxMessagesPerPartition respects max rate'): each partition's ranges within its own rate x interval; every record once", async () => {
+  env.kafka.createTopic('ppc', 2);
+  const values = (p: number) => Array.from({ length: 150 }, (_, i) => `${p}-${i}`);
+  await send('ppc', values(0), 0);
+  await send('ppc', values(1), 1);
+  const run = await runStream({ topics: ['ppc'], groupId: 'g-ppc', startingOffsets: 'earliest', maxRates: { 'ppc/0': 50, 'ppc/1': 100 }, expectTotal: 300, extraBatches: 1 });
+  const caps = [25, 50]; // 50/s and 100/s x 0.5 s
+  const withRanges = run.sizes.filter((b) => b.ranges.length > 0);
+  assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 25], [1, 0, 50]], 'the first batch: each partition its own cap');
+  for (const b of withRanges) for (const r of b.ranges) assert.ok(r.untilOffset - r.fromOffset <= caps[r.partition]!, `${JSON.stringify(r)} within its partition's rate`);
+  assert.deepEqual([...run.received].sort(byPosition), [...logOf('ppc', 0), ...logOf('ppc', 1)]);
+  const bad = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', topics: ['ppc'], groupId: 'g-ppc-bad', startingOffsets: 'earliest', maxRates: { 'ppc/0': 50 }, expectTotal: 1 }))).finished(60_000);
+  assert.equal(bad.ok, false);
+  assert.match(bad.failure!, /maxRatePerPartition\("ppc", 1\) answered undefined; answer records per second > 0 for every partition/);
+});

@@ -72,10 +72,11 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
    * How many records each range of the next batch may hold, given how many records wait
    * in each (`lags`, in the order of the ranges), as Spark's maxMessagesPerPartition: with
    * a backpressure rate, each range's share of it by lag, capped at `maxRatePerRange`
-   * (records/s); else `maxRatePerRange`; times the batch interval, at least one record.
-   * Undefined: no bound.
+   * (records/s; one for all, or one per range in the order of `lags`); else
+   * `maxRatePerRange`; times the batch interval, at least one record. Undefined: no bound
+   * (Infinity for a range without a rate of its own beside limited ones).
    */
-  protected maxRecordsPerRange(lags: readonly number[], maxRatePerRange?: number): number[] | undefined {
+  protected maxRecordsPerRange(lags: readonly number[], maxRatePerRange?: number | readonly number[]): number[] | undefined {
     const rate = this.latestRate();
     return maxRecordsPerPartition(lags, this.ssc.batchIntervalMs, { ...(rate === undefined ? {} : { rate }), ...(maxRatePerRange === undefined ? {} : { maxRatePerPartition: maxRatePerRange }) });
   }

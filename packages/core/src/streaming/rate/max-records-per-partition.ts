@@ -6,6 +6,8 @@
  *    the share of it that its lag (records waiting) is of the total lag, capped at
  *    `maxRatePerPartition`;
  *  - without one, each partition gets `maxRatePerPartition`;
+ *  - `maxRatePerPartition` is one rate for all, or one per partition in the order of `lags`
+ *    (Spark's PerPartitionConfig);
  *  - a partition's rate × the batch interval, rounded down, and at least
  *    `minRatePerPartition` (default 1, Spark's spark.streaming.kafka.minRatePerPartition).
  *
@@ -15,20 +17,26 @@
 export function maxRecordsPerPartition(
   lags: readonly number[],
   batchIntervalMs: number,
-  options: { readonly rate?: number; readonly maxRatePerPartition?: number; readonly minRatePerPartition?: number } = {},
+  options: { readonly rate?: number; readonly maxRatePerPartition?: number | readonly number[]; readonly minRatePerPartition?: number } = {},
 ): number[] | undefined {
-  const maxPer = options.maxRatePerPartition !== undefined && options.maxRatePerPartition > 0 ? options.maxRatePerPartition : undefined;
+  const m = options.maxRatePerPartition;
+  const maxOf = (i: number): number | undefined => {
+    const r = typeof m === 'number' ? m : m?.[i];
+    return r !== undefined && r > 0 ? r : undefined;
+  };
   let perPartition: number[];
   if (options.rate !== undefined && options.rate > 0) {
     const totalLag = lags.reduce((a, l) => a + Math.max(0, l), 0);
     if (totalLag === 0) return undefined;
-    perPartition = lags.map((l) => {
+    perPartition = lags.map((l, i) => {
       const share = (Math.max(0, l) / totalLag) * options.rate!;
+      const maxPer = maxOf(i);
       return maxPer === undefined ? share : Math.min(share, maxPer);
     });
   } else {
-    if (maxPer === undefined) return undefined;
-    perPartition = lags.map(() => maxPer);
+    if (lags.every((_, i) => maxOf(i) === undefined)) return undefined;
+    // A partition without a rate of its own beside limited ones: unlimited.
+    perPartition = lags.map((_, i) => maxOf(i) ?? Infinity);
   }
   if (!(perPartition.reduce((a, r) => a + r, 0) > 0)) return undefined;
   const secs = batchIntervalMs / 1000;

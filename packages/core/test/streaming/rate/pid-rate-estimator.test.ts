@@ -93,5 +93,8 @@ test("Spark's DirectKafkaStreamSuite maxMessagesPerPartition cases, with Spark's
   assert.deepEqual(maxRecordsPerPartition([1000], 500, { rate: 1000, maxRatePerPartition: 300 }), [150]);
   // "with zero offset and rate equal to the specified minimum": rate 1 over lags 0, 100, 200, 300, 60 s batches, minimum 5 -> 5, 10, 20, 30.
   assert.deepEqual(maxRecordsPerPartition([0, 100, 200, 300], 60_000, { rate: 1, maxRatePerPartition: 100, minRatePerPartition: 5 }), [5, 10, 20, 30]);
-  // ("respects max rate" gives partitions maxRatePerPartition 50 and 100 through a PerPartitionConfig, which Sluice does not offer: README Kafka.)
+  // "respects max rate": a rate of 1000 over equal lags, partitions capped at 50 and 100 (a PerPartitionConfig), 100 ms -> 5, 10.
+  assert.deepEqual(maxRecordsPerPartition([1000, 1000], 100, { rate: 1000, maxRatePerPartition: [50, 100] }), [5, 10]);
+  // Without a rate, each partition its own cap; one without a cap beside capped ones is unbounded.
+  assert.deepEqual(maxRecordsPerPartition([10, 10, 10], 1000, { maxRatePerPartition: [50, 100, 0] }), [50, 100, Infinity]);
 });
