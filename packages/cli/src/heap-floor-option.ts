@@ -15,12 +15,12 @@
  * block-sized buffers the floor is for pass through the main thread, and no measurement
  * asked for it in the task threads.
  *
- * This file imports only node:v8, and nothing may be imported before it in cli-entry: every
- * built-in module loaded before the option is put back is compiled without Node's cache
- * (cli-entry's own imports first: +20 ms of a worker's main thread; this file first: +7 ms,
- * what node:v8 loads).
+ * This file imports only node:module (node:v8 when the option is there), and nothing may be
+ * imported before it in cli-entry: every built-in module loaded before the option is put back
+ * is compiled without Node's cache (cli-entry's own imports first: +20 ms of a worker's main
+ * thread; this file first: +7 ms, what node:v8 loads).
  */
-import v8 from 'node:v8';
+import { createRequire } from 'node:module';
 
 /** `--initial-old-space-size=N` as V8 takes it (dashes or underscores). */
 const OLD_SPACE_FLOOR_OPTION = /^--initial[-_]old[-_]space[-_]size=/;
@@ -28,6 +28,9 @@ const OLD_SPACE_FLOOR_OPTION = /^--initial[-_]old[-_]space[-_]size=/;
 /** Put `--initial-old-space-size` back to V8's default when `execArgv` set it; returns whether it did. */
 export function releaseOldSpaceFloorOption(execArgv: readonly string[] = process.execArgv): boolean {
   if (!execArgv.some((a) => OLD_SPACE_FLOOR_OPTION.test(a))) return false;
+  // Loaded only here: node:v8 brings Node's streams with it (3 ms), which every other command
+  // (`sluice run` before it spawns its workers) would pay at its start.
+  const v8 = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   v8.setFlagsFromString('--initial-old-space-size=0');
   return true;
 }
