@@ -4053,7 +4053,10 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/streaming-context.ts',
     search: '    const upTo = Math.min(this.latestEnded, oldest - this.batchIntervalMs);',
     replace: '    const upTo = this.latestEnded;',
-    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'batches ending out of order' }],
+    tests: [
+      { file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'batches ending out of order' },
+      { file: 'packages/cli/dist/test/receiver-spark-suites.test.js', pattern: 'SPARK-6222' },
+    ],
   },
   {
     id: 'wal-cleared-before-every-kept-file',

@@ -14,6 +14,10 @@
 //    the second at least its newest 3 (what its window still needs);
 //  - ReceiverTrackerSuite "should restart receiver after stopping it": a receiver that stopped
 //    itself while the context runs is started again;
+//  - JobGeneratorSuite "SPARK-6222: Do not clear received block data too soon": with the
+//    write-ahead log rolled every second and two batches at a time, a batch held up in its
+//    output while the 17 after it are generated and completed still reads every record it
+//    was given, and so does every other batch;
 //  - "rate controller publishes updates after batches complete", and "recovery maintains
 //    rate controller": a recovered context's input still gets rates from its estimator.
 import assert from 'node:assert/strict';
@@ -101,4 +105,17 @@ test('rate controller publishes updates after batches complete, and recovery mai
     assert.ok(r.rate !== null && r.rate >= 100, `run ${r.run}: a published rate, at least the default minRate 100: ${r.rate}`);
     assert.ok(r.completedWithRecords >= 2, `run ${r.run}: an estimate needs 2 batches with records: ${r.completedWithRecords}`);
   }
+});
+
+test('SPARK-6222: the blocks of a batch held up while the 17 after it complete are not cleared too soon: every batch reads its records', () => {
+  const { readBeforeRelease, submitted, read } = info<{ readBeforeRelease: number; submitted: [number, number][]; read: [number, number, number | null, number | null][] }>('blockData');
+  assert.equal(submitted.length, 20, JSON.stringify(submitted));
+  assert.equal(readBeforeRelease, 19, 'every other batch completed while the held one waited (two at a time)');
+  const held = submitted.find(([t]) => t === 1500);
+  assert.ok(held && held[1] > 0, `the held batch was given records: ${JSON.stringify(held)}`);
+  // Each batch read exactly the records it was given; together 0, 1, 2, ... with no gap.
+  assert.deepEqual(read.map(([t, n]) => [t, n]), submitted);
+  const ranges = read.filter(([, n]) => n > 0).map(([, n, lo, hi]) => [lo!, hi!, n]);
+  for (const [lo, hi, n] of ranges) assert.equal(hi - lo + 1, n, JSON.stringify(ranges));
+  for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i][0], ranges[i - 1][1] + 1, JSON.stringify(ranges));
 });
