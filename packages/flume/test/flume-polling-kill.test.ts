@@ -8,25 +8,16 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { LocalCluster, createRootLogger } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
 import { TestSparkSink } from './support/spark-sink.js';
 
 let cluster: LocalCluster;
-const procs = new Map<string, ChildProcess>();
+let procs: Map<string, ChildProcess>;
 
 before(async () => {
-  const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
-  cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500 } });
-  await cluster.start();
-  const driver = cluster.driver;
   // Three workers: once the receiver's dies, two are left, so stored blocks still get a second copy.
-  for (let i = 0; i < 3; i++) {
-    const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = cluster.addWorker();
-    await cluster.waitForWorkers(known.size + 1, 30_000);
-    procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
-  }
+  ({ cluster, procs } = await startKillableCluster(3));
 });
 
 after(async () => {

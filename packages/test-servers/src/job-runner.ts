@@ -6,6 +6,7 @@
 //   const cluster = await startCluster(2);
 //   const job = await startJob(cluster, fixture('count-job.ts'), [...args]);
 //   await job.waitLine('COUNT ', 60_000);
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '@sluice/cli';
@@ -24,6 +25,27 @@ export async function startCluster(workers: number): Promise<LocalCluster> {
   const cluster = new LocalCluster({ workers, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'warn', log });
   await cluster.start();
   return cluster;
+}
+
+/**
+ * A cluster whose worker processes a test kills: `workers` workers started one by one (each
+ * process mapped to the id it registered with), the driver's heartbeat at 500 ms so a killed
+ * worker is noticed soon. The kill tests start 3: once the receiver's dies, two are left, so
+ * stored blocks still get a second copy.
+ */
+export async function startKillableCluster(workers: number): Promise<{ cluster: LocalCluster; procs: Map<string, ChildProcess> }> {
+  const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
+  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500 } });
+  await cluster.start();
+  const procs = new Map<string, ChildProcess>();
+  const driver = cluster.driver;
+  for (let i = 0; i < workers; i++) {
+    const known = new Set(driver.registry.all().map((w) => w.id));
+    const child = cluster.addWorker();
+    await cluster.waitForWorkers(known.size + 1, 30_000);
+    procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+  }
+  return { cluster, procs };
 }
 
 export interface JobEnd {
