@@ -13,8 +13,9 @@
 //                                             exactly is rebuilt alone with transpileModule: see build())
 //   node scripts/mutants.mjs --check          only check that every mutation still applies (its file
 //                                             exists, its search text occurs exactly once, its test
-//                                             files have sources); fast, runs no test. Exit code 1,
-//                                             naming each stale mutation. Every run checks this first.
+//                                             files have sources) and that no two share an id or a
+//                                             file, search and replace text; fast, runs no test. Exit
+//                                             code 1, naming each. Every run checks this first.
 //
 // The copy takes the working tree as it is (committed or not) without .git and the root
 // node_modules, which is linked; each package's node_modules (pnpm's relative symlinks) is
@@ -790,7 +791,10 @@ const MUTATIONS = [
     file: 'packages/core/src/scheduler/partition-computer.ts',
     search: 'const updatedAt = values.length > 0 ? op.batchTime : (prev?.updatedAt ?? op.batchTime);',
     replace: 'const updatedAt = op.batchTime;',
-    tests: [{ file: 'packages/cli/dist/test/recovery.test.js', pattern: 'mapWithState' }],
+    tests: [
+      { file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'state timing out' },
+      { file: 'packages/cli/dist/test/recovery.test.js', pattern: 'mapWithState' },
+    ],
   },
   {
     id: 'spark-suites-transformation-after-start',
@@ -1453,14 +1457,6 @@ const MUTATIONS = [
     file: 'packages/core/src/scheduler/partition-computer.ts',
     search: 'op.batchTime - prev.updatedAt > op.timeoutMs',
     replace: 'op.batchTime - prev.updatedAt >= op.timeoutMs',
-    tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'state timing out' }],
-  },
-  {
-    id: 'mws-idle-time-refreshed',
-    what: "a mapWithState key's last update time moves on at every batch without values, so an idle key never times out",
-    file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: 'const updatedAt = values.length > 0 ? op.batchTime : (prev?.updatedAt ?? op.batchTime);',
-    replace: 'const updatedAt = op.batchTime;',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'state timing out' }],
   },
   {
@@ -4521,6 +4517,21 @@ function staleness(dir, m) {
   return undefined;
 }
 
+// Two entries with one id, or one file, search and replace text, are one mutation run (and counted)
+// twice, or an entry whose keys a concurrent landing overwrote: merge them.
+const seenKeys = new Map();
+let repeated = 0;
+for (const m of MUTATIONS) {
+  for (const [key, what] of [[`id\0${m.id}`, 'the id'], [`search\0${m.file}\0${m.search}\0${m.replace}`, 'the file, search and replace text']]) {
+    if (!seenKeys.has(key)) seenKeys.set(key, m.id);
+    else {
+      repeated++;
+      process.stderr.write(`mutants: '${m.id}' repeats ${what} of '${seenKeys.get(key)}': merge the two entries (their tests into one list)\n`);
+    }
+  }
+}
+if (repeated > 0) process.exit(1);
+
 const stale = selected.map((m) => ({ m, why: staleness(ROOT, m) })).filter((x) => x.why !== undefined);
 if (stale.length > 0) {
   for (const { m, why } of stale) process.stderr.write(`mutants: stale mutation '${m.id}': ${why}\n`);
@@ -4528,7 +4539,7 @@ if (stale.length > 0) {
   process.exit(1);
 }
 if (flag('check')) {
-  process.stdout.write(`mutants: all ${selected.length} mutation(s) apply (each search text occurs exactly once; every test file has a source)\n`);
+  process.stdout.write(`mutants: all ${selected.length} mutation(s) apply (each search text occurs exactly once; every test file has a source; no id or mutation repeated)\n`);
   process.exit(0);
 }
 
