@@ -1620,6 +1620,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/streaming/receiver-tracker.test.js'],
   },
   {
+    id: 'driver-pause-skips-missed-batches',
+    what: 'a driver resumed after a pause (SIGSTOP, a GC pause) generates only the batch of the current time, not every batch time it missed (Spark\'s RecurringTimer generates each)',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      this.nextBatchTime = time + this.batchIntervalMs;',
+    replace: '      this.nextBatchTime = Math.max(time, this.zeroTime + Math.floor((this.clock.now() - this.zeroTime) / this.batchIntervalMs) * this.batchIntervalMs) + this.batchIntervalMs;',
+    tests: ['packages/cli/dist/test/receiver-driver-pause.test.js'],
+  },
+  {
     id: 'report-not-sent-again',
     what: "a receiver's report stream that breaks is opened again without the events it had not got acknowledged (they are lost)",
     file: 'packages/worker/src/receiver/receiver-reporter.ts',

@@ -85,6 +85,7 @@ PACED=(
   $t/driver-pause-checkpoint.test.js    #  50-120 s at load 16-22: a 20 s SIGSTOP of the driver while a state checkpoint is written
   $t/recovery-double-fault.test.js      #  13-16 s at load 3: kill -9 of the driver, then of two workers in a row during the recovery
   $t/receiver-double-fault.test.js      #  27 s at load 6: kill -9 of the driver, then of the recovered receiver's worker twice (WAL on)
+  $t/receiver-driver-pause.test.js      #  41 s at load 15: a 10 s SIGSTOP of the driver under a receiver with the WAL
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

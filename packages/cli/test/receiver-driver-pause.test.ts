@@ -1,0 +1,147 @@
+// A 10 s pause of the driver (SIGSTOP, then SIGCONT) under a reliable receiver with the
+// write-ahead log (fixtures/stream-receiver-recovery.ts: a custom receiver over the test's
+// replayable TCP source, acknowledged only after `await store()`; updateStateByKey checkpointed
+// every 4 batches). Real processes: `sluice driver`, 2 `sluice worker`s, `sluice submit`. While
+// the driver is stopped the receiver goes on storing into the log (its reports wait); resumed,
+// the driver generates the batches it missed. Every line the source generated must be read by
+// exactly one batch, every batch's state equal a failure-free updateStateByKey computed here.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture, freePort, mulberry32, runCli, sleep } from './harness.js';
+import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
+import { ReplayableSource } from './replayable-source.js';
+
+const JOB = fixture('stream-receiver-recovery.ts');
+const BATCH_MS = 500;
+const CHECKPOINT_EVERY = 4; // batches
+const PAUSE_MS = 10_000;
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-receiver-driver-pause-'));
+const secret = randomSecret();
+const procs: SluiceProcess[] = [];
+const source = new ReplayableSource(29);
+const out = path.join(root, 'out');
+const control = path.join(root, 'control');
+const ckpt = path.join(root, 'ckpt');
+
+interface RunResult {
+  readonly ackedAtStop: number;
+  readonly ackedAtResume: number;
+  readonly batchesDuringPause: number;
+}
+let result: RunResult | undefined;
+let setupError: unknown;
+
+function outputs<T>(kind: string): Map<number, T> {
+  const m = new Map<number, T>();
+  for (const n of fs.readdirSync(out)) {
+    const x = new RegExp(`^${kind}-(\\d+)\\.json$`).exec(n);
+    if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as T);
+  }
+  return m;
+}
+/** The receiver's starts: its worker's pid, and when. */
+const receiverStarts = (): { pid: number; at: number }[] =>
+  fs
+    .readdirSync(control)
+    .map((n) => /^receiver-(\d+)-(\d+)$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }))
+    .sort((a, b) => a.at - b.at);
+
+async function submit(driver: string, args: readonly string[]): Promise<string> {
+  const r = await runCli(['submit', JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
+  const id = / as (\S+)$/m.exec(r.stderr)?.[1];
+  if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return id;
+}
+
+before(async () => {
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.mkdirSync(control, { recursive: true });
+    const srcPort = await source.listen();
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const driver = await driverOn(port, secret);
+    procs.push(driver);
+    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
+    const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
+    const jobs = [await submit(address, args)];
+    const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
+    await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');
+    source.start(5, 25); // 200 lines/s
+    await pollUntil(() => (outputs('state').size >= 2 * CHECKPOINT_EVERY + 2 ? true : undefined), 60_000, 'batches past two state checkpoints');
+    await sleep(Math.floor(mulberry32(9)() * BATCH_MS));
+    driver.child.kill('SIGSTOP');
+    const ackedAtStop = source.acked;
+    const statesAtStop = outputs('state').size;
+    await sleep(PAUSE_MS);
+    const ackedAtResume = source.acked;
+    const batchesDuringPause = outputs('state').size - statesAtStop;
+    driver.child.kill('SIGCONT');
+    await pollUntil(() => (outputs('state').size >= statesAtStop + 2 * PAUSE_MS / BATCH_MS + 4 ? true : undefined), 90_000, 'the batches missed during the pause, and more');
+    await sleep(6 * BATCH_MS);
+    source.stop();
+    await pollUntil(
+      () => {
+        const seen = new Set([...outputs<string[]>('input').values()].flat());
+        return source.lines.every((l) => seen.has(l)) ? true : undefined;
+      },
+      60_000,
+      'every generated line in some batch',
+      100,
+    );
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    result = { ackedAtStop, ackedAtResume, batchesDuringPause };
+  } catch (err) {
+    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
+    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+  } finally {
+    source.stop();
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
+  }
+}, { timeout: 280_000 });
+
+after(async () => {
+  for (const p of procs.reverse()) await p.stop();
+  await source.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function ready(): RunResult {
+  if (setupError !== undefined) throw setupError;
+  return result!;
+}
+
+test('while the driver was stopped the receiver went on storing and acknowledging into the log; no batch completed', () => {
+  const r = ready();
+  console.log(`# ${source.lines.length} lines; ${r.ackedAtStop} acknowledged at the stop, ${r.ackedAtResume} at the resume; ${r.batchesDuringPause} batches completed during the pause; ${source.connections} connections`);
+  assert.ok(r.ackedAtResume > r.ackedAtStop, 'lines were acknowledged while the driver was stopped');
+  assert.equal(r.batchesDuringPause, 0);
+});
+
+test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
+  ready();
+  const read = [...outputs<string[]>('input').values()].flat();
+  const counts = new Map<string, number>();
+  for (const l of read) counts.set(l, (counts.get(l) ?? 0) + 1);
+  assert.deepEqual([...counts].filter(([, c]) => c > 1).map(([l]) => l).slice(0, 10), [], 'lines read by more than one batch');
+  assert.deepEqual([...counts.keys()].sort(), [...source.lines].sort(), 'the lines read are exactly the lines generated');
+});
+
+test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
+  ready();
+  const input = outputs<string[]>('input');
+  const words = new Map([...input].map(([t, ls]) => [t, ls.flatMap((l) => l.split(' ').slice(1)).map((w) => `${w} 1`)]));
+  const want = expectedStates(words);
+  const got = outputs<Pairs>('state');
+  const times = [...input.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], BATCH_MS, `no batch time missing after ${times[i - 1]}`);
+  for (const t of times) assert.deepEqual(got.get(t), want.get(t), `state at ${t}`);
+});
