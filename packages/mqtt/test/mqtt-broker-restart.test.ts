@@ -3,42 +3,29 @@
 // message published before the stop and after the start is counted (deduped by the id in
 // each payload: a message stored but not acknowledged when the broker went away comes again).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
-import { Mosquitto } from './support/mosquitto.js';
+import { test } from 'node:test';
+import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
+import { useBrokerAndCluster } from './support/env.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
-let broker: Mosquitto;
-let cluster: LocalCluster;
-
-before(async () => {
-  broker = new Mosquitto();
-  await broker.start();
-  cluster = await startCluster(2);
-});
-
-after(async () => {
-  await cluster?.stop();
-  await broker?.dispose();
-});
+const env = useBrokerAndCluster();
 
 test('mosquitto stopped and started mid-stream: the stream resumes, no message lost', { timeout: 120_000 }, async () => {
   const HALF = 10_000;
   const topic = 'sensors/restart';
   const clientId = 'sluice-restart-test';
-  await makeSession(broker.url, clientId, topic);
-  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 500, expectIds: 2 * HALF, reconnectPeriodMs: 300 })]);
+  await makeSession(env.broker.url, clientId, topic);
+  const job = await startJob(env.cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: env.broker.url, topic, clientId, qos: 1, batchMs: 500, expectIds: 2 * HALF, reconnectPeriodMs: 300 })]);
   await job.waitLine('RECEIVER started ', 30_000);
   const sent = emptySent();
-  await publish(broker.url, topic, 0, HALF, 5, sent);
+  await publish(env.broker.url, topic, 0, HALF, 5, sent);
   const seen = (): Set<number> => new Set(jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').flatMap((b) => b.ids));
   await pollUntil(() => seen().size > 0 || undefined, 60_000, 'the first message counted');
-  await broker.stop();
+  await env.broker.stop();
   const atStop = seen().size;
   await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('cannot reach the broker'));
-  await broker.start();
-  await publish(broker.url, topic, HALF, HALF, 6, sent);
+  await env.broker.start();
+  await publish(env.broker.url, topic, HALF, HALF, 6, sent);
   const end = await job.finished(60_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
   const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids);

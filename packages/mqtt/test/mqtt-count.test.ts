@@ -2,10 +2,9 @@
 // Sluice job (driver in this process, 2 worker processes) reads them with
 // MQTTUtils.createStream; each key counted exactly as often as the test published it.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
-import { Mosquitto } from './support/mosquitto.js';
+import { test } from 'node:test';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { useBrokerAndCluster } from './support/env.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
 interface Batch {
@@ -14,30 +13,18 @@ interface Batch {
   readonly ids: number[];
 }
 
-let broker: Mosquitto;
-let cluster: LocalCluster;
-
-before(async () => {
-  broker = new Mosquitto();
-  await broker.start();
-  cluster = await startCluster(2);
-});
-
-after(async () => {
-  await cluster?.stop();
-  await broker?.dispose();
-});
+const env = useBrokerAndCluster();
 
 test('100,000 QoS 1 messages through MQTTUtils.createStream on 2 workers: every key counted exactly', { timeout: 120_000 }, async () => {
   const N = 100_000;
   const topic = 'sensors/count';
   const clientId = 'sluice-count-test';
-  await makeSession(broker.url, clientId, topic);
+  await makeSession(env.broker.url, clientId, topic);
   const sent = emptySent();
-  const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 1000, expectIds: N })]);
+  const job = await startJob(env.cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: env.broker.url, topic, clientId, qos: 1, batchMs: 1000, expectIds: N })]);
   await job.waitLine('RECEIVER started', 30_000);
   const t0 = Date.now();
-  await publish(broker.url, topic, 0, N, 7, sent);
+  await publish(env.broker.url, topic, 0, N, 7, sent);
   const end = await job.finished(80_000);
   const secs = (Date.now() - t0) / 1000;
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);

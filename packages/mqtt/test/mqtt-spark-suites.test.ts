@@ -7,36 +7,23 @@
 // first (the broker keeps what is published before the receiver subscribes), so each message
 // is published once and the test expects exactly what it published.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import mqtt from 'mqtt';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, startCluster, startJob } from './job-runner.js';
-import { Mosquitto } from './support/mosquitto.js';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { useBrokerAndCluster } from './support/env.js';
 
-let broker: Mosquitto;
-let cluster: LocalCluster;
-
-before(async () => {
-  broker = new Mosquitto();
-  await broker.start();
-  cluster = await startCluster(2);
-});
-
-after(async () => {
-  await cluster?.stop();
-  await broker?.dispose();
-});
+const env = useBrokerAndCluster();
 
 /** The persistent session `clientId` will resume, subscribed to `filters` at QoS 1. */
 async function session(clientId: string, filters: string[]): Promise<void> {
-  const c = await mqtt.connectAsync(broker.url, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0xffffffff }, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(env.broker.url, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0xffffffff }, reconnectPeriod: 0 });
   await c.subscribeAsync(filters, { qos: 1 });
   await c.endAsync();
 }
 
 /** Publishes each [topic, message] once, QoS 1, in order. */
 async function publish(messages: [string, string][]): Promise<void> {
-  const c = await mqtt.connectAsync(broker.url, { clientId: `pub-${Date.now()}`, clean: true, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(env.broker.url, { clientId: `pub-${Date.now()}`, clean: true, reconnectPeriod: 0 });
   try {
     for (const [t, m] of messages) await c.publishAsync(t, m, { qos: 1 });
   } finally {
@@ -45,8 +32,8 @@ async function publish(messages: [string, string][]): Promise<void> {
 }
 
 async function run(o: { topics: string[]; clientId: string; paired: boolean; expect: number }): Promise<unknown[]> {
-  const url = broker.url.replace(/^mqtt:/, 'tcp:'); // Bahir's "tcp://" + brokerUri
-  const end = await (await startJob(cluster, fixture('mqtt-spark-job.ts'), [JSON.stringify({ url, batchMs: 500, ...o })])).finished(60_000);
+  const url = env.broker.url.replace(/^mqtt:/, 'tcp:'); // Bahir's "tcp://" + brokerUri
+  const end = await (await startJob(env.cluster, fixture('mqtt-spark-job.ts'), [JSON.stringify({ url, batchMs: 500, ...o })])).finished(60_000);
   assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
   assert.ok(end.lines.includes('DONE'));
   return jsonLines<unknown[]>(end.lines, 'GOT ').flat();
