@@ -3527,16 +3527,16 @@ const MUTATIONS = [
     id: 'double-acc-count-per-task',
     what: "a DoubleAccumulator's count grows by one a task's update, not by the numbers the task added",
     file: 'packages/core/src/shared/accumulator.ts',
-    search: 'this.current = [sum + s, count + c];',
-    replace: 'this.current = [sum + s, count + 1];',
+    search: 'this.state = [sum + s, count + c];',
+    replace: 'this.state = [sum + s, count + 1];',
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'doubleAccumulator' }],
   },
   {
     id: 'double-acc-task-sum-dropped',
     what: "a task's DoubleAccumulator update keeps only the last number added in it",
     file: 'packages/core/src/shared/accumulator.ts',
-    search: 'u[0] += v as number;',
-    replace: 'u[0] = v as number;',
+    search: 'this.state = [sum + s, count + c];',
+    replace: 'this.state = [this.local ? s : sum + s, count + c];',
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: 'doubleAccumulator' }],
   },
   {
@@ -3551,8 +3551,8 @@ const MUTATIONS = [
     id: 'acc-reset-keeps-value',
     what: "an accumulator's reset() leaves the merged value as it was",
     file: 'packages/core/src/shared/accumulator.ts',
-    search: "    this.read('reset()');\n    this.current = zeroOf(this.kind);",
-    replace: "    this.read('reset()');",
+    search: "    this.state = zeroOf(this.kind);\n  }",
+    replace: "    if (this.local) this.state = zeroOf(this.kind);\n  }",
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: '[Aa]ccumulator' }],
   },
   {
@@ -3903,8 +3903,8 @@ const MUTATIONS = [
     id: 'long-acc-count-not-kept',
     what: "a task's LongAccumulator update counts no adds (count and avg wrong, sum right)",
     file: 'packages/core/src/shared/accumulator.ts',
-    search: '        u[1]++;',
-    replace: "        if (kind === 'double') u[1]++;",
+    search: 'this.state = [sum + s, count + c];',
+    replace: "this.state = [sum + s, this.local && this.kind === 'long' ? count : count + c];",
     tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: '[Aa]ccumulator' }],
   },
   {
@@ -4487,6 +4487,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "multiple sc.stop" }],
   },
 
+  {
+    id: "task-accumulator-reset-ignored",
+    what: "reset() inside a task leaves the task's partial accumulator as it was (Spark's resets the executor-side copy)",
+    file: "packages/core/src/shared/accumulator.ts",
+    search: "    this.state = zeroOf(this.kind);\n  }",
+    replace: "    if (!this.local) this.state = zeroOf(this.kind);\n  }",
+    tests: [{ file: 'packages/cli/dist/test/context-spark-gaps.test.js', pattern: "partial copy from zero" }],
+  },
+  {
+    id: "task-accumulator-value-unread",
+    what: "an accumulator read inside a task gives zero, not what the task added (Spark: the executor-side copy's value)",
+    file: "packages/core/src/shared/accumulator.ts",
+    search: "  protected read(): unknown {\n    return this.state;",
+    replace: "  protected read(): unknown {\n    return this.local ? zeroOf(this.kind) : this.state;",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "localValue readable" }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

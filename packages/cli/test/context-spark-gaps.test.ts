@@ -228,14 +228,19 @@ test('accumulators: bad arguments are SLUICE_BAD_ARGUMENT naming the accumulator
     ['longAccFraction', /accumulator frac: a long accumulator adds integers .*got 0\.5; use sc\.doubleAccumulator\(\) for fractions/],
     ['longAccNotNumber', /accumulator str: a long accumulator adds integers .*got string/],
     ['longAccFractionInTask', /accumulator fracInTask: a long accumulator adds integers .*got 2\.5/],
-    ['accResetInTask', /accumulator resetInTask: \.reset\(\) can only be used in the driver program, not inside a task/],
-    ['accIsZeroInTask', /accumulator isZeroInTask: \.isZero can only be used in the driver program, not inside a task/],
   ];
   for (const [name, message] of cases) {
     const f = failed(name);
     assert.match(f.error, message, name);
     if (!name.endsWith('InTask')) assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', name);
   }
+});
+
+test('accumulators inside a task are the task\'s partial copy from zero, as Spark\'s executor-side AccumulatorV2: reset() clears it, isZero reads it', () => {
+  // The driver's 100 stays; the task's adds of 5 and 6 were each reset: it sends zero.
+  assert.deepEqual(got('accResetInTask'), [100, 1]);
+  // The task's copy starts at zero (not the driver's 100): the first element adds 1, the next see it.
+  assert.deepEqual(got('accIsZeroInTask'), [101, 2]);
 });
 
 test('sampleByKeyExact: keys equal by value are one key on the workers as on the driver (objects with fields in either order, Maps with entries in either order)', () => {

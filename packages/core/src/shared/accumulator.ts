@@ -13,6 +13,13 @@ interface AccumulatorData {
 /** The class a kind's accumulator is, as Spark names it (for messages). */
 const CLASS_OF: Record<AccumulatorKind, string> = { long: 'LongAccumulator', double: 'DoubleAccumulator', collection: 'CollectionAccumulator' };
 
+/** Where a task's accumulators keep their partial state (TaskAccumulators): its updates, by accumulator id. */
+interface TaskPartials {
+  /** The accumulator's partial state in this task, made at zero when it has none yet. */
+  get(id: number, kind: AccumulatorKind): unknown;
+  set(id: number, state: unknown): void;
+}
+
 /** A kind's zero: nothing added. */
 function zeroOf(kind: AccumulatorKind): unknown {
   return kind === 'collection' ? [] : [0, 0];
@@ -24,10 +31,10 @@ function zeroOf(kind: AccumulatorKind): unknown {
  * the driver with its result; the driver applies each successful partition's updates of an
  * action once (a failed attempt's are dropped).
  *
- * On the driver every method works on the merged state. Inside a task (where the worker
- * revives the accumulator with a sink for the task's updates) only `add` does: reading
- * (`value`, `isZero`, `copy`) and changing the merged state (`reset`, `merge`) throw
- * SLUICE_BAD_ARGUMENT, where Spark's would act on the task's own partial copy.
+ * On the driver every method works on the merged state. Inside a task, as Spark's
+ * executor-side copy, every method works on the task's own partial state, which starts at
+ * zero: `value`, `isZero`, `sum`, `count` and `avg` read what this task added, `reset()` and
+ * `merge()` change it, and what it holds when the task succeeds is merged on the driver.
  *
  * `copy()` and `copyAndReset()` give a new accumulator (an id of its own) that is not
  * registered with the SluiceContext, as Spark's: it can be read, added to, merged and reset on the driver,
@@ -39,19 +46,19 @@ export class Accumulator<T> implements Shippable {
   readonly kind: AccumulatorKind;
   /** @internal The merged state: [sum, count] ('long', 'double') or an array ('collection'). */
   protected current: unknown;
-  /** Set on workers: where this task's updates go. */
-  private readonly sink: ((id: number, kind: AccumulatorKind, v: unknown) => void) | undefined;
+  /** Set on workers: the task's partial state, which this accumulator is there (sent to the driver when the task succeeds). */
+  private readonly local: TaskPartials | undefined;
   /** False for a copy: no task may capture it, no action's updates reach it. */
   private registered = true;
   /** On the driver: the context's id allocator, so a copy is a new accumulator with its own id. */
   private readonly newId: (() => number) | undefined;
 
   /** @internal */
-  constructor(data: AccumulatorData, sink?: (id: number, kind: AccumulatorKind, v: unknown) => void, newId?: () => number) {
+  constructor(data: AccumulatorData, local?: TaskPartials, newId?: () => number) {
     this.id = data.id;
     this.name = data.name;
     this.kind = data.kind;
-    this.sink = sink;
+    this.local = local;
     this.newId = newId;
     this.current = zeroOf(data.kind);
   }
@@ -65,8 +72,7 @@ export class Accumulator<T> implements Shippable {
         `accumulator ${this.label}: a long accumulator adds integers (at most 2^53 - 1 in size), got ${typeof v === 'number' ? String(v) : typeof v}; use sc.doubleAccumulator() for fractions`,
       );
     }
-    if (this.sink) this.sink(this.id, this.kind, v);
-    else this.mergeUpdate(this.kind === 'collection' ? [v] : [v, 1]);
+    this.mergeUpdate(this.kind === 'collection' ? [v] : [v, 1]);
   }
 
   /**
@@ -75,20 +81,19 @@ export class Accumulator<T> implements Shippable {
    * never changes the accumulator, and later adds do not show in it.
    */
   get value(): T {
-    const state = this.read('value');
+    const state = this.read();
     return (this.kind === 'collection' ? Object.freeze([...(state as unknown[])]) : (state as [number, number])[0]) as T;
   }
 
   /** True when nothing was added since the accumulator was made or reset (adding 0 counts, as Spark's). */
   get isZero(): boolean {
-    const state = this.read('isZero');
+    const state = this.read();
     return this.kind === 'collection' ? (state as unknown[]).length === 0 : (state as [number, number])[1] === 0 && (state as [number, number])[0] === 0;
   }
 
   /** Back to zero (driver program only). Updates of tasks that end later are still merged in. */
   reset(): void {
-    this.read('reset()');
-    this.current = zeroOf(this.kind);
+    this.state = zeroOf(this.kind);
   }
 
   /**
@@ -96,7 +101,7 @@ export class Accumulator<T> implements Shippable {
    * the class comment). It has an id of its own, as Spark's copy is a new AccumulatorV2.
    */
   copy(): this {
-    const state = this.read('copy()');
+    const state = this.read();
     const ctor = this.constructor as new (data: AccumulatorData, sink: undefined, newId: (() => number) | undefined) => this;
     const c = new ctor({ id: this.newId ? this.newId() : this.id, kind: this.kind, name: this.name }, undefined, this.newId);
     c.registered = false;
@@ -116,12 +121,12 @@ export class Accumulator<T> implements Shippable {
    * accumulator adds its sum and count, a collection accumulator appends its elements.
    */
   merge(other: Accumulator<T>): void {
-    this.read('merge()');
+    this.read();
     if (!(other instanceof Accumulator) || other.kind !== this.kind) {
       const what = other instanceof Accumulator ? `a ${CLASS_OF[other.kind]}` : typeof other;
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.label}: a ${CLASS_OF[this.kind]} merges only another ${CLASS_OF[this.kind]}, got ${what}`);
     }
-    const state = other.read('value');
+    const state = other.read();
     this.mergeUpdate(Array.isArray(state) && this.kind === 'collection' ? [...(state as unknown[])] : state);
   }
 
@@ -130,19 +135,27 @@ export class Accumulator<T> implements Shippable {
     return this.name ?? String(this.id);
   }
 
-  /** @internal The merged state, read in the driver program only (`what` names the member for the error). */
-  protected read(what: string): unknown {
-    if (this.sink) throw new SluiceError('SLUICE_BAD_ARGUMENT', `accumulator ${this.label}: .${what} can only be used in the driver program, not inside a task (a task can only add)`);
-    return this.current;
+  /** @internal The state: merged on the driver, the task's partial one in a task. */
+  protected read(): unknown {
+    return this.state;
+  }
+
+  private get state(): unknown {
+    return this.local ? this.local.get(this.id, this.kind) : this.current;
+  }
+
+  private set state(v: unknown) {
+    if (this.local) this.local.set(this.id, v);
+    else this.current = v;
   }
 
   /** @internal Apply an update: a task's for this accumulator, or another accumulator's state. */
   mergeUpdate(update: unknown): void {
-    if (this.kind === 'collection') (this.current as unknown[]).push(...(update as unknown[]));
+    if (this.kind === 'collection') (this.state as unknown[]).push(...(update as unknown[]));
     else {
-      const [sum, count] = this.current as [number, number];
+      const [sum, count] = this.state as [number, number];
       const [s, c] = update as [number, number];
-      this.current = [sum + s, count + c];
+      this.state = [sum + s, count + c];
     }
   }
 
@@ -164,17 +177,17 @@ export class Accumulator<T> implements Shippable {
 abstract class NumberAccumulator extends Accumulator<number> {
   /** The sum of the numbers added (the same as value). */
   get sum(): number {
-    return (this.read('sum') as [number, number])[0];
+    return (this.read() as [number, number])[0];
   }
 
   /** How many numbers were added. */
   get count(): number {
-    return (this.read('count') as [number, number])[1];
+    return (this.read() as [number, number])[1];
   }
 
   /** sum / count: NaN when nothing was added, as Spark's. */
   get avg(): number {
-    const [sum, count] = this.read('avg') as [number, number];
+    const [sum, count] = this.read() as [number, number];
     return sum / count;
   }
 }
@@ -193,22 +206,26 @@ export class LongAccumulator extends NumberAccumulator {}
  */
 export class DoubleAccumulator extends NumberAccumulator {}
 
-/** Collects the accumulator updates one task makes. */
-export class TaskAccumulators {
+/**
+ * The accumulators of one task: each one's partial state, starting at zero, as Spark's
+ * executor-side copy (what the task adds, reads, resets or merges); the states of a task that
+ * succeeds are its updates, merged on the driver.
+ */
+export class TaskAccumulators implements TaskPartials {
   readonly updates: Record<number, unknown> = {};
+
+  get(id: number, kind: AccumulatorKind): unknown {
+    return (this.updates[id] ??= zeroOf(kind));
+  }
+
+  set(id: number, state: unknown): void {
+    this.updates[id] = state;
+  }
 
   revive(data: unknown): Accumulator<unknown> {
     const d = data as AccumulatorData;
-    const sink = (id: number, kind: AccumulatorKind, v: unknown): void => {
-      if (kind === 'collection') ((this.updates[id] ??= []) as unknown[]).push(v);
-      else {
-        const u = (this.updates[id] ??= [0, 0]) as [number, number];
-        u[0] += v as number;
-        u[1]++;
-      }
-    };
-    if (d.kind === 'double') return new DoubleAccumulator(d, sink) as Accumulator<unknown>;
-    if (d.kind === 'long') return new LongAccumulator(d, sink) as Accumulator<unknown>;
-    return new Accumulator(d, sink);
+    if (d.kind === 'double') return new DoubleAccumulator(d, this) as Accumulator<unknown>;
+    if (d.kind === 'long') return new LongAccumulator(d, this) as Accumulator<unknown>;
+    return new Accumulator(d, this);
   }
 }
