@@ -1628,6 +1628,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-driver-pause.test.js'],
   },
   {
+    id: 'kafka-tx-committed-range-written-again',
+    what: 'saveToKafkaTransactionally writes a range again that an earlier attempt already committed (the group offset at its end)',
+    file: 'packages/kafka/src/kafka-transactional-sink.ts',
+    search: '    if (committed >= BigInt(range.untilOffset)) {',
+    replace: '    if (committed > BigInt(range.untilOffset)) {',
+    tests: ['packages/kafka/dist/test/kafka-transactional-pause.test.js'],
+  },
+  {
     id: 'report-not-sent-again',
     what: "a receiver's report stream that breaks is opened again without the events it had not got acknowledged (they are lost)",
     file: 'packages/worker/src/receiver/receiver-reporter.ts',
