@@ -1107,8 +1107,8 @@ const MUTATIONS = [
     id: 'rdd-filter-by-range-debug-coalesced',
     what: "toDebugString names filterByRange's pruning RDD CoalescedRDD at coalesce, not PartitionPruningRDD",
     file: 'packages/core/src/rdd/debug-string.ts',
-    search: 'return op.pruning === true ?',
-    replace: 'return op.pruning === false ?',
+    search: 'if (op.pruning !== undefined && op.pruning !== false) return',
+    replace: 'if (false) return',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'filterByRange' }],
   },
   {
@@ -4510,6 +4510,14 @@ const MUTATIONS = [
     search: "  protected read(): unknown {\n    return this.state;",
     replace: "  protected read(): unknown {\n    return this.local ? zeroOf(this.kind) : this.state;",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "localValue readable" }],
+  },
+  {
+    id: "partition-pruning-keeps-all",
+    what: "PartitionPruningRDD.create keeps every partition, whatever the filter says",
+    file: "packages/core/src/rdd/partition-pruning-rdd.ts",
+    search: "if (partitionFilter(i)) kept.push([i]);",
+    replace: "kept.push([i]);",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "PartitionPruningRDDSuite" }],
   },
 ];
 

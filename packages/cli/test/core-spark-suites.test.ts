@@ -360,6 +360,21 @@ test('PipedRDDSuite "test pipe exports map_input_file", "... mapreduce_map_input
   });
 });
 
+test('PartitionPruningRDDSuite "Pruned Partitions inherit locality prefs correctly", "Pruned Partitions can be unioned": the kept partitions renumbered, only they computed, unioned; a filter that is not a function refused', () => {
+  assert.deepEqual(got('pruning'), {
+    partitions: 1,
+    only: [[6]],
+    onlyComputed: [2],
+    partitioner: null,
+    count: 2,
+    take: [4, 6],
+    debug: '(1) PartitionPruningRDD[N] at create []',
+  });
+  const e = failed('pruning-bad-filter');
+  assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(e.error, /PartitionPruningRDD\.create: the partition filter must be a function/);
+});
+
 // ---------------------------------------------------------------- SparkContextSuite
 
 test('sc.range as Spark\'s: elements split evenly by index, a negative step, an empty range, big numbers; step 0 refused', () => {

@@ -130,7 +130,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'partitionerAwareUnion':
       return { cls: 'PartitionerAwareUnionRDD', operator: 'union' };
     case 'coalesce':
-      return op.pruning === true ? { cls: 'PartitionPruningRDD', operator: 'filterByRange' } : { cls: 'CoalescedRDD', operator: 'coalesce' };
+      if (op.pruning !== undefined && op.pruning !== false) return { cls: 'PartitionPruningRDD', operator: op.pruning === 'create' ? 'create' : 'filterByRange' };
+      return { cls: 'CoalescedRDD', operator: 'coalesce' };
     case 'cartesian':
       return { cls: 'CartesianRDD', operator: 'cartesian' };
     case 'zipPartitions':

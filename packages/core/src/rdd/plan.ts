@@ -132,10 +132,10 @@ export type NodeOp =
   | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
   /**
    * Partition i of a coalesced RDD concatenates these parent partitions (none: an empty
-   * partition, whose parent is not computed); `pruning` when filterByRange made it (Spark's
-   * PartitionPruningRDD, for toDebugString).
+   * partition, whose parent is not computed); `pruning` when filterByRange (true) or
+   * PartitionPruningRDD.create ('create') made it (Spark's PartitionPruningRDD, for toDebugString).
    */
-  | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[]; readonly pruning?: boolean }
+  | { readonly kind: 'coalesce'; readonly groups: readonly (readonly number[])[]; readonly pruning?: boolean | 'create' }
   | { readonly kind: 'cartesian'; readonly rightPartitions: number }
   /** Partition i is fn(parent 0's partition i, parent 1's partition i, ...), each as an iterator (zipPartitions with 2 to 4 inputs, zip). */
   | { readonly kind: 'zipPartitions'; readonly fn: ShippedFunction; readonly inputs?: number }
