@@ -17,12 +17,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, freePort, mulberry32, runCli, sleep } from './harness.js';
+import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
+import { batchOutputs, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
-const JOB = fixture('stream-receiver-recovery.ts');
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 4; // batches
 
@@ -45,14 +45,7 @@ interface RunResult {
 let result: RunResult | undefined;
 let setupError: unknown;
 
-function outputs<T>(kind: string): Map<number, T> {
-  const m = new Map<number, T>();
-  for (const n of fs.readdirSync(out)) {
-    const x = new RegExp(`^${kind}-(\\d+)\\.json$`).exec(n);
-    if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as T);
-  }
-  return m;
-}
+const outputs = <T>(kind: string): Map<number, T> => batchOutputs<T>(out, kind);
 /** The receiver's starts: its worker's pid, and when. */
 const receiverStarts = (): { pid: number; at: number }[] =>
   fs
@@ -62,12 +55,7 @@ const receiverStarts = (): { pid: number; at: number }[] =>
     .map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }))
     .sort((a, b) => a.at - b.at);
 
-async function submit(driver: string, args: readonly string[]): Promise<string> {
-  const r = await runCli(['submit', JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
-  const id = / as (\S+)$/m.exec(r.stderr)?.[1];
-  if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return id;
-}
+const submit = (driver: string, args: readonly string[]): Promise<string> => submitReceiverJob(driver, secret, args);
 
 const exited = (p: SluiceProcess): Promise<void> => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
 

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import { LocalCluster, createRootLogger } from '@sluice/cli';
 import { fixture, jsonLines, startJob } from './job-runner.js';
-import { readCommitted } from './stream-test-support.js';
+import { assertCommittedCounts } from './stream-test-support.js';
 import { pollUntil } from './sluice-process.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
@@ -91,18 +91,7 @@ test('a worker frozen (SIGSTOP) with a transaction open, declared lost, then wok
     const inputEnds = kafka.topics.get('px-words')!.partitions.map((l) => l.endOffset);
     assert.deepEqual([0, 1, 2].map((p) => kafka.groups.committed('g-px', 'px-words', p)), inputEnds, 'the group offsets, committed in the transactions, are the input partitions\' ends');
     assert.ok(kafka.topics.get('px-counts')!.partitions.reduce((a, l) => a + l.abortedCount, 0) >= 1, 'the frozen worker\'s transaction was aborted when its task ran again');
-    const got = new Map<string, number>();
-    const seen = new Set<string>();
-    for (const p of [0, 1]) {
-      for (const v of await readCommitted(kafka, 'px-counts', p)) {
-        const r = JSON.parse(v) as { w: string; n: number; p: number; from: number };
-        const id = `${r.w}@${r.p}:${r.from}`;
-        assert.ok(!seen.has(id), `(word, input range) ${id} is written once`);
-        seen.add(id);
-        got.set(r.w, (got.get(r.w) ?? 0) + r.n);
-      }
-    }
-    assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the committed counts are the counts of the input');
+    await assertCommittedCounts(kafka, 'px-counts', [0, 1], expected);
   } finally {
     await producer.close();
   }

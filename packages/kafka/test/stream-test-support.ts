@@ -179,3 +179,23 @@ export async function readCommitted(kafka: KafkaTestCluster, topic: string, part
     await cons.close();
   }
 }
+
+/**
+ * The output of fixtures/transactional-job.ts as a read_committed reader sees it on
+ * `partitions` of `topic`: each (word, input range) once, and each word's counts summed to
+ * `expected` (computed by the test from its input).
+ */
+export async function assertCommittedCounts(kafka: KafkaTestCluster, topic: string, partitions: readonly number[], expected: ReadonlyMap<string, number>): Promise<void> {
+  const got = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const p of partitions) {
+    for (const v of await readCommitted(kafka, topic, p)) {
+      const r = JSON.parse(v) as { w: string; n: number; p: number; from: number };
+      const id = `${r.w}@${r.p}:${r.from}`;
+      assert.ok(!seen.has(id), `(word, input range) ${id} is written once`);
+      seen.add(id);
+      got.set(r.w, (got.get(r.w) ?? 0) + r.n);
+    }
+  }
+  assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), 'the committed counts are the counts of the input');
+}
