@@ -3349,6 +3349,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-spark-suites.test.js', pattern: 'KinesisCheckpointerSuite' }],
   },
   {
+    id: 'kinesis-stores-after-stop',
+    what: "a Kinesis shard reader stores (and pins) the records of a GetRecords that answered after the receiver stopped (Spark's KinesisRecordProcessor stores nothing once the receiver is stopped)",
+    file: 'packages/kinesis/src/shard-reader.ts',
+    search: "        // As Spark's KinesisRecordProcessor: records that come once the receiver stopped are not stored.\n        if (h.isStopped()) return false;\n",
+    replace: '',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-spark-suites.test.js', pattern: 'KinesisReceiverSuite' }],
+  },
+  {
+    id: 'kinesis-safe-point-without-store',
+    what: "a Kinesis shard's safe point moves past records whose store has not resolved (a failed store then checkpoints records that were never stored)",
+    file: 'packages/kinesis/src/shard-reader.ts',
+    search: '    this.chain = this.chain.then(() => stored).then(() => {',
+    replace: '    this.chain = this.chain.then(() => undefined).then(() => {',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-spark-suites.test.js', pattern: 'KinesisReceiverSuite' }],
+  },
+  {
     id: 'flume-positional-decompression-ignored',
     what: "Spark's positional FlumeUtils.createStream(ssc, host, port, storageLevel, enableDecompression) drops enableDecompression: a deflating avro sink's events never arrive",
     file: 'packages/flume/src/flume-utils.ts',

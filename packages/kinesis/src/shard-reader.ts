@@ -73,6 +73,8 @@ export class ShardReader<T> {
         const out = await h.client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: c.maxRecordsPerRead }));
         h.succeeded();
         const records = out.Records ?? [];
+        // As Spark's KinesisRecordProcessor: records that come once the receiver stopped are not stored.
+        if (h.isStopped()) return false;
         if (records.length > 0) await this.take(records);
         if (h.isStopped()) return false;
         if (!out.NextShardIterator) {

@@ -6,6 +6,8 @@
 // number" / "should not checkpoint for the same sequence number", "checkpoint is called after
 // sequence number increases", "removing checkpointer checkpoints one last time" (the stop) and
 // "if checkpointing is going on, wait until finished before removing and checkpointing".
+// KinesisReceiverSuite's "shouldn't store and update checkpointer when receiver is stopped" and
+// "shouldn't update checkpointer when exception occurs during store" on a ShardReader.
 // KinesisStreamSuite's stream cases run against kinesalite in kinesis-count, -reshard,
 // -server-restart and -bad-input; its "failure recovery" (blocks re-read from Kinesis by
 // sequence number) is a deliberate difference (README Kinesis).
@@ -17,6 +19,7 @@ import { after, mock, test } from 'node:test';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ShardCoordinator } from '../src/shard-coordinator.js';
 import { ShardCheckpoints, type ShardCheckpoint } from '../src/shard-checkpoint.js';
+import { ShardReader, type ShardReaderHost } from '../src/shard-reader.js';
 import type { KinesisReaderConfig } from '../src/kinesis-reader-config.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-checkpointer-'));
@@ -138,4 +141,59 @@ test("KinesisCheckpointerSuite: a checkpoint only once the interval passed, neve
     writeMock.mock.restore();
     await c.stop();
   }
+});
+
+/** A ShardReader host whose store and stop a test drives; records what the reader did. */
+function readerHost(client: KinesisClient, store: (records: string[]) => Promise<void>): ShardReaderHost<string> & { stopped: boolean; stores: string[][]; writes: ShardCheckpoint[]; failures: string[] } {
+  const h = {
+    client,
+    config: CONFIG,
+    stopped: false,
+    stores: [] as string[][],
+    writes: [] as ShardCheckpoint[],
+    failures: [] as string[],
+    store(records: string[]) {
+      h.stores.push(records);
+      return store(records);
+    },
+    map: (r: { data: Buffer }) => r.data.toString('utf8'),
+    report: (m: string) => assert.fail(`unexpected report: ${m}`),
+    succeeded: () => undefined,
+    fail: (m: string) => void h.failures.push(m),
+    writeCheckpoint: async (_id: string, cp: ShardCheckpoint) => void h.writes.push(cp),
+    sleep: async () => void (await sleep(1)),
+    isStopped: () => h.stopped,
+  };
+  return h;
+}
+
+test("KinesisReceiverSuite: records that come once the receiver stopped are not stored; a store that fails moves no checkpoint and restarts the receiver", async () => {
+  // GetRecords answers only once the receiver was stopped meanwhile.
+  const available = { n: 3 };
+  const base = scripted(available);
+  let stopNow: () => void = () => undefined;
+  const stoppedDuringRead = { send: async (cmd: { constructor: { name: string } }) => {
+    const out = await (base.send as (c: unknown) => Promise<unknown>)(cmd);
+    if (cmd.constructor.name === 'GetRecordsCommand') stopNow();
+    return out;
+  } } as unknown as KinesisClient;
+  const stopped = readerHost(stoppedDuringRead, () => Promise.resolve());
+  stopNow = () => void (stopped.stopped = true);
+  assert.equal(await new ShardReader<string>(SHARD, { from: { kind: 'TRIM_HORIZON' }, next: 0 }, stopped).run(), false);
+  assert.deepEqual(stopped.stores, [], "shouldn't store when the receiver is stopped");
+  assert.deepEqual(stopped.writes, [], 'nor pin or checkpoint the shard');
+
+  const failing = readerHost(scripted({ n: 3 }), () => Promise.reject(new Error('no room')));
+  const reader = new ShardReader<string>(SHARD, { from: { kind: 'TRIM_HORIZON' }, next: 0 }, failing);
+  const running = reader.run();
+  try {
+    await until('the store failed', () => failing.failures.length > 0);
+  } finally {
+    failing.stopped = true; // the reader's loop ends either way
+    await running;
+  }
+  await reader.checkpoint();
+  assert.deepEqual(failing.stores, [['r100', 'r101', 'r102']]);
+  assert.match(failing.failures[0]!, /could not store 3 records of shard shardId-000000000000; the reader starts again from its checkpoint/);
+  assert.deepEqual(failing.writes, [{ at: '100', next: 0 }], "shouldn't update the checkpoint when the store failed (the pin only)");
 });
