@@ -97,6 +97,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
   },
   {
+    id: 'kill-before-launch-forgotten',
+    what: "a KillTask that reaches the worker before its task's launch (a separate gRPC stream) is dropped: the task then runs to its end in a slot the driver counts free",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '    this.killedBeforeLaunch.add(taskId);\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'a kill that comes before its task' }],
+  },
+  {
+    id: 'kill-during-bundle-fetch-ignored',
+    what: "a task killed while its launch waits for the job's bundle starts anyway once the bundle is there",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '    }\n    if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };\n',
+    replace: '    }\n',
+    tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'a kill while the launch waits' }],
+  },
+  {
     id: 'receiver-store-unsettled-on-put-throw',
     what: "a received block the worker's block store refuses (an older block cannot spill to a full --local-dir) is only logged: the receiver's store() never settles",
     file: 'packages/worker/src/executor/executor.ts',

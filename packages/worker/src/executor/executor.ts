@@ -21,6 +21,7 @@ import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-r
 import { ReceiverReporter, type ReportStreamOpener } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
+import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
 import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
@@ -62,6 +63,8 @@ interface RunningTask {
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
   private readonly running = new Map<string, RunningTask>();
+  /** Kills that came before their task (KillTask and RunTasks are separate streams). */
+  private readonly killedBeforeLaunch = new KillsBeforeLaunch();
   /** Broadcast values per job, fetched once (shared by the job's task threads). */
   private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
   /** Each job's receivers' reporters, closed when the job is released. */
@@ -124,6 +127,8 @@ export class Executor {
     // The task's logger is made only when something is logged (a child logger per task costs more than a tiny task).
     const log = (): Logger => this.log.child({ jobId: task.jobId, taskId: task.taskId, stageId: task.stageId, partition: task.partition });
     const launched = performance.now();
+    // Killed before it came, or while it waited for the bundle: it does not start.
+    if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };
     let bundlePath: string;
     try {
       bundlePath = await this.bundles(task.jobId, task.bundleSha256);
@@ -131,6 +136,7 @@ export class Executor {
       log().error({ err }, 'cannot get job bundle');
       return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
+    if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };
     const fresh = !this.sandboxes.has(task.jobId);
     const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
     const running: RunningTask = { jobId: task.jobId, cached: [] };
@@ -335,8 +341,13 @@ export class Executor {
     return n;
   }
 
+  /**
+   * Stop a task; false when it is not here (it ended, or its launch has not come yet: then
+   * it will not start when it comes, KillsBeforeLaunch).
+   */
   kill(taskId: string): boolean {
     for (const s of this.sandboxes.values()) if (s.kill(taskId)) return true;
+    this.killedBeforeLaunch.add(taskId);
     return false;
   }
 
