@@ -19,8 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
-import { batchOutputs, submitReceiverJob } from './receiver-fault-support.js';
+import { driverOn, workersJoined } from './recovery-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, receiverStarts, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -46,14 +46,6 @@ let result: RunResult | undefined;
 let setupError: unknown;
 
 const outputs = <T>(kind: string): Map<number, T> => batchOutputs<T>(out, kind);
-/** The receiver's starts: its worker's pid, and when. */
-const receiverStarts = (): { pid: number; at: number }[] =>
-  fs
-    .readdirSync(control)
-    .map((n) => /^receiver-(\d+)-(\d+)$/.exec(n))
-    .filter((m) => m !== null)
-    .map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }))
-    .sort((a, b) => a.at - b.at);
 
 const submit = (driver: string, args: readonly string[]): Promise<string> => submitReceiverJob(driver, secret, args);
 
@@ -102,7 +94,7 @@ before(async () => {
       const connectionsBefore = source.connections;
       const start = await pollUntil(
         () => {
-          const s = receiverStarts().find((x) => x.at >= resubmittedAt && workers.has(x.pid) && !killedReceivers.includes(x.pid));
+          const s = receiverStarts(control).find((x) => x.at >= resubmittedAt && workers.has(x.pid) && !killedReceivers.includes(x.pid));
           const c = source.perConnection[source.perConnection.length - 1];
           return s !== undefined && source.connections > connectionsBefore && c !== undefined && c.openedAt >= s.at && c.acks.length > 0 ? s : undefined;
         },
@@ -120,19 +112,11 @@ before(async () => {
     }
 
     // A few batches after the receiver settled, then every line read and the job stopped.
-    await pollUntil(() => (receiverStarts().some((s) => workers.has(s.pid) && s.at >= resubmittedAt) ? true : undefined), 60_000, 'the receiver on a live worker');
+    await pollUntil(() => (receiverStarts(control).some((s) => workers.has(s.pid) && s.at >= resubmittedAt) ? true : undefined), 60_000, 'the receiver on a live worker');
     await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
     await sleep(6 * BATCH_MS);
     source.stop();
-    await pollUntil(
-      () => {
-        const seen = new Set([...outputs<string[]>('input').values()].flat());
-        return source.lines.every((l) => seen.has(l)) ? true : undefined;
-      },
-      60_000,
-      'every generated line in some batch',
-      100,
-    );
+    await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = { jobs, ackedAtKill, killedReceivers, recoveredBatchAtKill, connections: source.connections };
@@ -165,20 +149,10 @@ test('the faults landed where meant: the recovered job\'s receiver killed with i
 
 test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
   ready();
-  const read = [...outputs<string[]>('input').values()].flat();
-  const counts = new Map<string, number>();
-  for (const l of read) counts.set(l, (counts.get(l) ?? 0) + 1);
-  assert.deepEqual([...counts].filter(([, c]) => c > 1).map(([l]) => l).slice(0, 10), [], 'lines read by more than one batch');
-  assert.deepEqual([...counts.keys()].sort(), [...source.lines].sort(), 'the lines read are exactly the lines generated');
+  assertEachLineReadOnce(outputs<string[]>('input'), source.lines);
 });
 
 test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
   ready();
-  const input = outputs<string[]>('input');
-  const words = new Map([...input].map(([t, ls]) => [t, ls.flatMap((l) => l.split(' ').slice(1)).map((w) => `${w} 1`)]));
-  const want = expectedStates(words);
-  const got = outputs<Pairs>('state');
-  const times = [...input.keys()].sort((a, b) => a - b);
-  for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], BATCH_MS, `no batch time missing after ${times[i - 1]}`);
-  for (const t of times) assert.deepEqual(got.get(t), want.get(t), `state at ${t}`);
+  assertStatesFailureFree(out, BATCH_MS);
 });

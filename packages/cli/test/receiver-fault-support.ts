@@ -1,9 +1,13 @@
-// What the receiver fault tests with their own driver process share (receiver-double-fault,
-// receiver-driver-pause): the job (fixtures/stream-receiver-recovery.ts), submitting it
-// detached, and its per-batch outputs read back.
+// What the receiver fault tests with their own driver process share (receiver-recovery,
+// receiver-double-fault, receiver-driver-pause): the job (fixtures/stream-receiver-recovery.ts),
+// submitting it detached, its per-batch outputs read back, and the checks of its end: every
+// line the source generated read by exactly one batch, every state a failure-free one.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, runCli } from './harness.js';
+import { expectedStates, type Pairs } from './recovery-support.js';
+import { pollUntil } from './sluice-processes.js';
 
 export const RECEIVER_JOB = fixture('stream-receiver-recovery.ts');
 
@@ -23,4 +27,51 @@ export async function submitReceiverJob(driver: string, secret: string, args: re
   const id = / as (\S+)$/m.exec(r.stderr)?.[1];
   if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   return id;
+}
+
+/** The receiver's starts the job marked in `control` (`receiver-<pid>-<ms>`): its worker's pid, and when; oldest first. */
+export function receiverStarts(control: string): { pid: number; at: number }[] {
+  return fs
+    .readdirSync(control)
+    .map((n) => /^receiver-(\d+)-(\d+)$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }))
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Waits (60 s at most) until each of `lines` is in some batch's input in `out`. */
+export async function untilEveryLineRead(out: string, lines: readonly string[]): Promise<void> {
+  await pollUntil(
+    () => {
+      const seen = new Set([...batchOutputs<string[]>(out, 'input').values()].flat());
+      return lines.every((l) => seen.has(l)) ? true : undefined;
+    },
+    60_000,
+    'every generated line in some batch',
+    100,
+  );
+}
+
+/** Each of `lines` (what the source generated) read by exactly one batch of `inputs`, and nothing else read. */
+export function assertEachLineReadOnce(inputs: Map<number, string[]>, lines: readonly string[]): void {
+  const counts = new Map<string, number>();
+  for (const l of [...inputs.values()].flat()) counts.set(l, (counts.get(l) ?? 0) + 1);
+  assert.deepEqual([...counts].filter(([, c]) => c > 1).map(([l]) => l).slice(0, 10), [], 'lines read by more than one batch');
+  assert.deepEqual([...counts.keys()].sort(), [...lines].sort(), 'the lines read are exactly the lines generated');
+}
+
+/**
+ * Every batch's state in `out` equals a failure-free updateStateByKey of the batches' input
+ * (each line's words after its number, counted), computed here; with `batchMs`, no batch
+ * time is missing between the first and the last.
+ */
+export function assertStatesFailureFree(out: string, batchMs?: number): void {
+  const input = batchOutputs<string[]>(out, 'input');
+  const words = new Map([...input].map(([t, ls]) => [t, ls.flatMap((l) => l.split(' ').slice(1)).map((w) => `${w} 1`)]));
+  const got = batchOutputs<Pairs>(out, 'state');
+  if (batchMs !== undefined) {
+    const times = [...input.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], batchMs, `no batch time missing after ${times[i - 1]}`);
+  }
+  for (const [t, w] of expectedStates(words)) assert.deepEqual(got.get(t), w, `state of batch ${t}`);
 }

@@ -14,12 +14,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, freePort, mulberry32, runCli, sleep } from './harness.js';
+import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedStates, workersJoined, type Pairs } from './recovery-support.js';
+import { driverOn, workersJoined, type Pairs } from './recovery-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
-const JOB = fixture('stream-receiver-recovery.ts');
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 4; // batches
 
@@ -44,29 +44,9 @@ interface RunResult {
 let result: RunResult | undefined;
 let setupError: unknown;
 
-const inputs = (): Map<number, string[]> => {
-  const m = new Map<number, string[]>();
-  for (const n of fs.readdirSync(out)) {
-    const x = /^input-(\d+)\.json$/.exec(n);
-    if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as string[]);
-  }
-  return m;
-};
-const states = (): Map<number, Pairs> => {
-  const m = new Map<number, Pairs>();
-  for (const n of fs.readdirSync(out)) {
-    const x = /^state-(\d+)\.json$/.exec(n);
-    if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as Pairs);
-  }
-  return m;
-};
-
-async function submit(driver: string, args: readonly string[]): Promise<string> {
-  const r = await runCli(['submit', JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
-  const id = / as (\S+)$/m.exec(r.stderr)?.[1];
-  if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return id;
-}
+const inputs = (): Map<number, string[]> => batchOutputs<string[]>(out, 'input');
+const states = (): Map<number, Pairs> => batchOutputs<Pairs>(out, 'state');
+const submit = (driver: string, args: readonly string[]): Promise<string> => submitReceiverJob(driver, secret, args);
 
 before(async () => {
   const segmentsSeen = new Set<string>();
@@ -110,15 +90,7 @@ before(async () => {
     // A few more batches, then stop the source, wait until every line is in some batch, stop the job.
     await sleep(8 * BATCH_MS);
     source.stop();
-    await pollUntil(
-      () => {
-        const seen = new Set([...inputs().values()].flat());
-        return source.lines.every((l) => seen.has(l)) ? true : undefined;
-      },
-      60_000,
-      'every generated line in some batch',
-      100,
-    );
+    await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = {
@@ -160,11 +132,7 @@ test('every batch time from the first to the last has its input and state, inclu
 
 test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
   const r = ready();
-  const counts = new Map<string, number>();
-  for (const l of [...inputs().values()].flat()) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const twice = [...counts].filter(([, c]) => c > 1).map(([l]) => l);
-  assert.deepEqual(twice, [], 'lines read by more than one batch');
-  assert.deepEqual([...counts.keys()].sort(), [...source.lines].sort(), 'the lines read are exactly the lines generated');
+  assertEachLineReadOnce(inputs(), source.lines);
   // Lines stored while the driver was down reached the recovered job through the log.
   const afterKill = new Set(source.lines.slice(r.ackedAtKill, r.ackedAtKill + r.loggedAfterKill));
   const firstRecoveredTimes = [...inputs()].filter(([, ls]) => ls.some((l) => afterKill.has(l))).map(([t]) => t);
@@ -177,10 +145,7 @@ test('every line the source generated was read by exactly one batch: none lost, 
 
 test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
   ready();
-  const words = new Map([...inputs()].map(([t, ls]) => [t, ls.flatMap((l) => l.split(' ').slice(1).map((w) => `${w} 1`))]));
-  const want = expectedStates(words);
-  const got = states();
-  for (const [t, w] of want) assert.deepEqual(got.get(t), w, `state of batch ${t}`);
+  assertStatesFailureFree(out);
 });
 
 test('log segments of forgotten batches are deleted: few are left, none of the first driver\'s receiver', () => {
