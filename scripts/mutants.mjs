@@ -97,6 +97,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
   },
   {
+    id: 'file-stream-glob-as-directory',
+    what: "a file stream's glob directory (`in/*` + `/`) is taken as one directory of that name: made at start, empty, nothing ever read",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '    this.glob = isGlob(directory);\n',
+    replace: '    this.glob = false;\n',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'file input stream - wildcard' }],
+  },
+  {
+    id: 'file-stream-glob-files-read',
+    what: "a file stream's glob also reads the files it matches, not only the files of the directories it matches",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: "      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) continue;\n      try {",
+    replace: "      if (fs.statSync(dir, { throwIfNoEntry: false })?.isFile() === true) { files.push(dir); continue; }\n      try {",
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'file input stream - wildcard' }],
+  },
+  {
     id: 'kill-before-launch-forgotten',
     what: "a KillTask that reaches the worker before its task's launch (a separate gRPC stream) is dropped: the task then runs to its end in a slot the driver counts free",
     file: 'packages/worker/src/executor/executor.ts',

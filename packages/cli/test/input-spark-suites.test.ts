@@ -16,8 +16,8 @@
 //    are Sluice's, error then started; Spark's stopped then started: README);
 //  - the union of two socket streams: every line of both once, each source's in order;
 //  - testFileStream(newFilesOnly = true / false), "binary records stream", "Modified files
-//    are correctly detected." on a manual clock set as Spark sets it, and a directory with a
-//    sub-directory (its files are not the stream's).
+//    are correctly detected." and "file input stream - wildcard" on a manual clock set as Spark
+//    sets it, and a directory with a sub-directory (its files are not the stream's).
 // Two deliberate differences, as README "The file stream" says: a new file is read once
 // settled (modified over a batch interval before the batch, or unchanged since the last
 // listing), so a file dated half a batch before a batch is read by the next one: the file
@@ -152,6 +152,16 @@ test('modified files: a file moved into the directory is read once; one dated be
 
 test('a directory with a sub-directory: the sub-directory is not read, the directory file is', () => {
   assert.deepEqual(flat('subdir'), ['top']);
+});
+
+test('file input stream - wildcard: the files of every directory the glob matches, each once, a directory made after the start included; the files beside them are not read', () => {
+  const batches = outputs('wildcard');
+  assert.deepEqual(sorted(flat('wildcard')), sorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(String)));
+  assert.deepEqual(
+    batches.map(([, xs]) => xs).filter((xs) => xs.length > 0),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => [String(i)]),
+    'one file a batch, in the order written',
+  );
 });
 
 test('Receiver.restart: records stored before the restart are kept, onStart runs again, and the restart is reported', () => {

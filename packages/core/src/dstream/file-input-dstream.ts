@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
+import { expandGlob, isGlob } from '../io/input-paths.js';
 import type { TextSplit } from '../rdd/plan.js';
 import { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
@@ -73,6 +74,12 @@ interface FileStreamCheckpoint {
  * lists the directory, and the new files become that batch's data, each read once, up to
  * the size the listing saw. Hidden and `_` files are skipped.
  *
+ * The directory may be a glob, as Spark's (`logs/*` + `/`, `in/2026-{11,12}-*`): at each batch
+ * the glob is matched again and the new files of every directory it matches are the
+ * batch's, so a directory created later (the next day's) is read from its creation on;
+ * matches that are files, and the directories' sub-directories, are not read. A glob's
+ * directories are not created; a plain directory is created at start when missing.
+ *
  * Spark asks that files be moved in atomically. Beyond that, a file still being written
  * is not read part-way: a new file is taken only once it is settled, that is, modified
  * more than one batch interval before the batch time, or unchanged (size and mtime) since
@@ -119,6 +126,8 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
   readonly rememberWindowMs: number;
   /** The names of the last listing (undefined before the first since start): files ignored by age are reported when new. */
   private lastListing: Set<string> | undefined;
+  /** Whether `directory` is a glob naming directories rather than one directory. */
+  private readonly glob: boolean;
 
   constructor(
     ssc: StreamingContext,
@@ -134,6 +143,7 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     const min = options.minRememberDuration === undefined ? DEFAULT_FILE_STREAM_REMEMBER_MS : toMillis(options.minRememberDuration, `textFileStream(${directory}) minRememberDuration`);
     const interval = ssc.batchIntervalMs;
     this.rememberWindowMs = Math.ceil(min / interval) * interval;
+    this.glob = isGlob(directory);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
@@ -145,7 +155,7 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
 
   override start(): void {
     try {
-      fs.mkdirSync(this.directory, { recursive: true });
+      if (!this.glob) fs.mkdirSync(this.directory, { recursive: true });
       if (this.newFilesOnly && !this.restored) {
         for (const f of this.list()) this.preexisting.set(f, fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0);
       }
@@ -154,13 +164,25 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     }
   }
 
+  /** The entries of the watched directory, or of every directory its glob matches now (one gone meanwhile passed over). */
   private list(): string[] {
-    return fs
-      .readdirSync(this.directory)
-      .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
-      .map((n) => path.join(this.directory, n))
-      .filter((f) => this.fileFilter(f))
-      .sort();
+    const entries = (dir: string): string[] =>
+      fs
+        .readdirSync(dir)
+        .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
+        .map((n) => path.join(dir, n));
+    if (!this.glob) return entries(this.directory).filter((f) => this.fileFilter(f)).sort();
+    const files: string[] = [];
+    for (const dir of expandGlob(this.directory)) {
+      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) continue;
+      try {
+        files.push(...entries(dir));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      }
+    }
+    return files.filter((f) => this.fileFilter(f)).sort();
   }
 
   override async prepareBatch(time: number): Promise<void> {

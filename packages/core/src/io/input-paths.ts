@@ -56,7 +56,8 @@ function splitPaths(location: string): string[] {
 
 const GLOB_CHARS = /[*?[{]/;
 
-function isGlob(p: string): boolean {
+/** Whether a path holds a glob's wildcard (`*`, `?`, `[`, `{`). */
+export function isGlob(p: string): boolean {
   return GLOB_CHARS.test(p);
 }
 
@@ -74,8 +75,12 @@ function visible(name: string): boolean {
   return !name.startsWith('.') && !name.startsWith('_');
 }
 
-/** The existing paths an absolute glob matches, component by component, in name order. */
-function expandGlob(abs: string): string[] {
+/**
+ * The existing paths an absolute glob matches, component by component, in name order. A
+ * directory gone while the glob is expanded is passed over (a file stream lists its glob at
+ * every batch while other programs move things).
+ */
+export function expandGlob(abs: string): string[] {
   const { root } = path.parse(abs);
   let found = [root];
   for (const part of abs.slice(root.length).split(path.sep).filter((c) => c !== '')) {
@@ -85,13 +90,24 @@ function expandGlob(abs: string): string[] {
     } else {
       const re = globComponent(part);
       for (const dir of found) {
-        if (!fs.statSync(dir).isDirectory()) continue;
-        for (const name of fs.readdirSync(dir).sort()) if (visible(name) && re.test(name)) next.push(path.join(dir, name));
+        if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) continue;
+        for (const name of namesIn(dir).sort()) if (visible(name) && re.test(name)) next.push(path.join(dir, name));
       }
     }
     found = next;
   }
   return found;
+}
+
+/** A directory's entry names; none when it went away (ENOENT, ENOTDIR) since it was seen. */
+function namesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
 }
 
 /** One path component's glob as a RegExp: `*`, `?`, `[...]` (`[!...]` or `[^...]` negated), `{a,b}`. */
