@@ -9,16 +9,15 @@
 //   node bench/jobs-in-a-row.js [rounds=3] [jobs=7] [checkout ...]     (default checkout: this one)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuOf, freePort } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 3);
 const JOBS = Number(process.argv[3] ?? 7);
 const checkouts = process.argv.length > 4 ? process.argv.slice(4) : [path.dirname(here)];
-const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 const env = { ...process.env, SLUICE_SECRET: 'jobs-in-a-row-bench-secret-0123456789', SLUICE_SECRET_FILE: '' };
 
 const jobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobs-in-a-row-'));
@@ -30,22 +29,6 @@ export default async function (sc: SluiceContext): Promise<void> {
   console.log('BENCH ' + JSON.stringify({ n, job: ${j} }));
 }
 `);
-}
-
-/** utime + stime of process `pid`, in ms. */
-function cpuOf(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 function waitFor(child, text, what) {

@@ -27,10 +27,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuOf, freePort } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[2] === 'timeline') {
@@ -42,7 +42,6 @@ const checkouts = process.argv.length > 3 ? process.argv.slice(3) : [path.dirnam
 const job = path.join(here, 'startup-job.ts');
 // bin/sluice.js, as a user runs it (it runs the bundled command where the checkout has a fresh one).
 const main = (checkout) => path.join(checkout, 'packages/cli/bin/sluice.js');
-const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 function sluiceRun(checkout) {
   return new Promise((resolve, reject) => {
@@ -58,22 +57,6 @@ function sluiceRun(checkout) {
       const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(err);
       resolve({ ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN });
     });
-  });
-}
-
-/** utime + stime of /proc/<pid>[/task/<tid>]/stat, in ms. */
-function cpuOf(statFile) {
-  const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
   });
 }
 
@@ -105,7 +88,7 @@ function workerStart(checkout, driver) {
       err += d;
       if (result || !err.includes('worker registered')) return;
       const ms = performance.now() - t0;
-      result = { ms, mainCpuMs: cpuOf(`/proc/${child.pid}/task/${child.pid}/stat`), cpuMs: cpuOf(`/proc/${child.pid}/stat`) };
+      result = { ms, mainCpuMs: cpuOf(child.pid, child.pid), cpuMs: cpuOf(child.pid) };
       child.kill('SIGTERM');
     });
     child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`${checkout}: sluice worker exited ${code} before registering: ${err}`))));
