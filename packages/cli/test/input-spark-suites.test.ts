@@ -145,7 +145,7 @@ test('binary records stream: file i gives its 5 bytes + i as 1-byte records, a b
   );
 });
 
-test('modified files: a file moved into the directory is read once; one dated before the start and moved in later is read too (deliberate: README)', () => {
+test('modified files: a directory renamed under the watched glob has its file read once; one dated before the start and moved in with it is read too (deliberate: README)', () => {
   const xs = flat('modified');
   assert.deepEqual(sorted(xs), ['existing', 'renamed']);
 });
