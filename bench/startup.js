@@ -11,7 +11,8 @@
 //    (spare task threads, V8's helper threads), read from /proc.
 // 3. The phases of `sluice run startup-job.ts --log-level debug`, from its log lines' times
 //    (one clock, all processes) against the spawn: every worker registered; the job's
-//    first action submitted (its driver program loaded and ran); the job ended; the process
+//    first action submitted (its driver program loaded and ran); the job ended (and, within
+//    it, from the first task's launch to its start on the slower worker); the process
 //    exited — so a change that moves work off the critical path shows even where the CPU
 //    it costs does not change.
 // 4. The job's bundle: CPU with the job bundle cache off and warm (checkouts that have it).
@@ -127,7 +128,9 @@ function phases(checkout) {
       const registered = at('worker registered');
       // Each worker's first task thread: a spare that had loaded Sluice (ready) or not.
       const bound = logs.filter((l) => l.msg === 'task thread bound to a job');
-      resolve({ registered: Math.max(...registered), action: at('action submitted')[0], ended: at('job ended')[0], exit, readySpares: bound.filter((l) => l.ready === true).length, bound: bound.length });
+      // The first task's launch by the driver to its start on the slower worker (the job's bundle on the worker's disk by then).
+      const toStart = Math.max(...at('task started')) - Math.min(...at('launching task'));
+      resolve({ registered: Math.max(...registered), action: at('action submitted')[0], ended: at('job ended')[0], exit, toStart, readySpares: bound.filter((l) => l.ready === true).length, bound: bound.length });
     });
   });
 }
@@ -139,7 +142,7 @@ for (const [c, xs] of phaseRuns) {
   const job = xs.map((x) => ({ job: x.ended - x.action }));
   const ready = xs.reduce((n, x) => n + x.readySpares, 0);
   const bound = xs.reduce((n, x) => n + x.bound, 0);
-  console.log(`  ${c}: workers registered ${fmt(xs, 'registered')}, first action submitted ${fmt(xs, 'action')}, job ended ${fmt(xs, 'ended')} (action to end ${fmt(job, 'job')}), exited ${fmt(xs, 'exit')} (stop ${fmt(stop, 'stop')}); first task threads already loaded (ready spares): ${ready} of ${bound}`);
+  console.log(`  ${c}: workers registered ${fmt(xs, 'registered')}, first action submitted ${fmt(xs, 'action')}, job ended ${fmt(xs, 'ended')} (action to end ${fmt(job, 'job')}; a task's launch to its start on the slower worker ${fmt(xs, 'toStart')}), exited ${fmt(xs, 'exit')} (stop ${fmt(stop, 'stop')}); first task threads already loaded (ready spares): ${ready} of ${bound}`);
 }
 
 const drivers = new Map();
@@ -203,7 +206,7 @@ async function timeline(checkout) {
   if (r.status !== 0) throw new Error(`sluice run exited ${r.status}: ${r.stderr.slice(-2000)}`);
   const marks = fs.readFileSync(marksFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   fs.rmSync(path.dirname(marksFile), { recursive: true, force: true });
-  const shown = new Set(['sluice code loaded', 'prestarted workers', 'job bundle from the cache', 'job bundled', 'driver listening', 'spare task thread started', 'spare task thread ready', 'worker joined', 'worker registered', 'job started', 'action submitted', 'launching task', 'task started', 'first task of the job on this worker done', 'job ended']);
+  const shown = new Set(['sluice code loaded', 'prestarted workers', 'job bundle from the cache', 'job bundled', 'driver listening', 'spare task thread started', 'spare task thread ready', 'job bundle given by the parent process', 'fetching a job bundle from the driver', 'worker joined', 'worker registered', 'job started', 'action submitted', 'launching task', 'task started', 'first task of the job on this worker done', 'job ended']);
   const rows = [[t1 - t0, '', '', '', '', 'sluice run exited (seen by its parent)']];
   for (const m of marks) {
     if (m.origin !== undefined) rows.push([m.origin - t0, m.role, m.pid, '', '', 'process start (V8 time origin)'], [m.at - t0, m.role, m.pid, m.cpu, m.main, 'Node bootstrapped (first JavaScript of the process)']);

@@ -6,29 +6,44 @@ import { driverAddressProblem } from './driver-address.js';
  * input. `sluice run` starts its workers this way before its driver listens, so they load
  * their code while the driver starts, and writes them the address once it knows its port.
  * Rejects when standard input ends (or fails) before a whole line, or the line is not
- * HOST:PORT.
+ * HOST:PORT. Each whole line after it is given to `onLine` (see ParentMessages), as it comes.
  */
-export function driverFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export function driverFromStdin(stdin: NodeJS.ReadableStream = process.stdin, onLine?: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    let text = '';
+    // The part of the current line read so far, as the chunks it came in (a line may be
+    // a job's bundle, megabytes: only each new chunk is searched for the newline).
+    let parts: Buffer[] = [];
+    let address: string | undefined;
+    let reading = true;
     const done = (): void => {
+      reading = false;
       stdin.off('data', onData);
       stdin.off('end', onEnd);
       stdin.off('error', onEnd);
     };
-    const onData = (chunk: Buffer | string): void => {
-      text += chunk.toString();
-      const nl = text.indexOf('\n');
-      if (nl < 0) return;
-      done();
-      const address = text.slice(0, nl).trim();
+    const line = (text: string): void => {
+      if (address !== undefined) return onLine?.(text);
+      address = text.trim();
       const why = driverAddressProblem(address);
       if (why === undefined) resolve(address);
       else reject(new SluiceError('SLUICE_BAD_ARGUMENT', `--driver -: the first line of standard input must be the driver's HOST:PORT, got '${address.slice(0, 100)}': ${why}`));
+      if (why !== undefined || !onLine) done();
+    };
+    const onData = (chunk: Buffer | string): void => {
+      let rest = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      for (let nl = rest.indexOf(0x0a); nl >= 0; nl = rest.indexOf(0x0a)) {
+        parts.push(rest.subarray(0, nl));
+        const text = Buffer.concat(parts).toString('utf8');
+        parts = [];
+        rest = rest.subarray(nl + 1);
+        line(text);
+        if (!reading) return;
+      }
+      if (rest.length > 0) parts.push(rest);
     };
     const onEnd = (): void => {
       done();
-      reject(new SluiceError('SLUICE_BAD_ARGUMENT', "--driver -: standard input ended before a line with the driver's HOST:PORT"));
+      if (address === undefined) reject(new SluiceError('SLUICE_BAD_ARGUMENT', "--driver -: standard input ended before a line with the driver's HOST:PORT"));
     };
     stdin.on('data', onData);
     stdin.once('end', onEnd);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DriverNode, type DriverOptions } from '@sluice/driver';
 import { SluiceError, removeDeadScratchDirs } from '@sluice/core/internal';
+import { bundleLine, type GivenBundle } from './local-bundle-line.js';
 import { localWorkerEntry, localWorkerGcArgs, prestartMatches, spawnLocalWorker, type LocalWorkerSpec, type PrestartedWorkers } from './local-worker-process.js';
 
 /** What a worker process runs: the bundled command when it is fresh, else the modules (see cli-entry; started from its CommonJS build when cli-entry chose that). */
@@ -41,6 +42,8 @@ export class LocalCluster {
   private readonly children: ChildProcess[] = [];
   private driverListening = false;
   private readonly spec: LocalWorkerSpec;
+  /** The job's bundle as the line that gives it to a worker after the address (giveBundle). */
+  private bundleLine: string | undefined;
   /** Prestarted workers this cluster took over (undefined: none, or they did not match). */
   private adopted: PrestartedWorkers | undefined;
 
@@ -92,6 +95,18 @@ export class LocalCluster {
 
   private tellDriverAddress(child: ChildProcess): void {
     child.stdin?.write(`${this.driver.address}\n`);
+    if (this.bundleLine !== undefined) child.stdin?.write(this.bundleLine);
+  }
+
+  /**
+   * Give every worker process (those started later too) the job's bundle on its standard
+   * input, after the driver's address: it is on their disks before the job's first task
+   * comes, which then does not wait for a fetch from the driver (which still serves it to
+   * any worker that did not take it). One bundle: `sluice run` runs one job.
+   */
+  giveBundle(bundle: GivenBundle): void {
+    this.bundleLine = bundleLine(bundle);
+    if (this.driverListening) for (const child of this.children) child.stdin?.write(this.bundleLine);
   }
 
   get workerProcesses(): readonly ChildProcess[] {

@@ -20,6 +20,7 @@ import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { initJob } from './init-job.js';
+import { parseBundleLine } from './local-bundle-line.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { mapBundleStack } from './bundle-stack-traces.js';
 import { createRootLogger } from './logger.js';
@@ -293,10 +294,12 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       // `--driver -` (sluice run's workers): the worker is made, starts its task threads
       // (they load Sluice) and listens while the driver is still starting; it registers
       // once the address comes on standard input.
+      // After the address, `sluice run` may give the job's bundle on standard input (local-bundle-line.ts).
+      let offerBundle: ((line: string) => void) | undefined;
       const driver =
         o.driver !== '-'
           ? driverAddress(o.driver)
-          : driverFromStdin().catch((err: unknown) => {
+          : driverFromStdin(process.stdin, (line) => offerBundle?.(line)).catch((err: unknown) => {
               // The process that started this worker (`sluice run`, which may prestart its
               // workers before it has parsed its own arguments) ended before its driver
               // listened: it reported why itself; this worker just goes.
@@ -321,6 +324,11 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
       });
+      offerBundle = (line) => {
+        const given = parseBundleLine(line);
+        if (given) worker.offerBundle(given.sha256, given.code, given.sourceMap);
+        else log.debug({ line: line.slice(0, 100) }, 'a line on standard input that is not a job bundle: ignored');
+      };
       // SIGTERM (what Kubernetes, Docker Swarm and compose send on scale-down) decommissions
       // the worker gracefully: the driver moves its receivers, lets its tasks finish and has
       // it copy its blocks elsewhere; then it exits 0 (1 if the driver's deadline passed). A
@@ -432,7 +440,12 @@ program
       // The worker processes start (load their code, register) while esbuild bundles the
       // job: what a user waits for before the first task is the slower of the two, not both.
       const started = cluster.start();
-      const bundled = bundleJob(jobFile, log);
+      // The local workers are given the bundle on their standard input as soon as it is made
+      // (after the driver's address): their first task does not fetch it from the driver.
+      const bundled = bundleJob(jobFile, log).then((b) => {
+        cluster.giveBundle(b);
+        return b;
+      });
       const [bundle] = await Promise.all([bundled, started]).catch(async (err: unknown) => {
         // Both settle before the cluster stops (finally), so nothing is left starting.
         await Promise.allSettled([bundled, started]);

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { WORKER_MALLOC_ENV } from '@sluice/worker';
 import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster } from '../src/local-cluster.js';
+import { bundleLine } from '../src/local-bundle-line.js';
 import { LOCAL_WORKER_MALLOC_ENV, localWorkerGcArgs, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
 import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
 import fs from 'node:fs';
@@ -124,6 +125,9 @@ test('sluice run adopts the workers it prestarted and runs its job on the spare 
   assert.equal(new Set(logs.filter((l) => l.pid !== driverPid).map((l) => l.pid)).size, 3);
   const bound = logs.find((l) => l.msg === 'spare job thread bound to a job');
   assert.equal(bound?.jobId, probe.job, 'the job ran on the spare job thread');
+  // Each worker had the job's bundle from its standard input, none fetched it from the driver.
+  assert.equal(new Set(logs.filter((l) => l.msg === 'job bundle given by the parent process').map((l) => l.pid)).size, 3);
+  assert.equal(logs.filter((l) => l.msg === 'fetching a job bundle from the driver').length, 0);
 });
 
 test('an option form the prestart does not read (--workers=3) starts nothing ahead: the command starts its own workers', { timeout: 120_000 }, async () => {
@@ -280,6 +284,10 @@ test('sluice run: an unchanged job comes from the bundle cache, an edited job or
     const fromCache = logs.filter((l) => l.msg === 'job bundle from the cache').length;
     const bundled = logs.filter((l) => l.msg === 'job bundled').length;
     assert.equal(fromCache + bundled, 1, 'one bundle a run');
+    // Whether it came from the cache (usually before the driver listens) or from esbuild
+    // (after): each worker was given it on its standard input and fetched nothing.
+    assert.equal(logs.filter((l) => l.msg === 'job bundle given by the parent process').length, 2, 'both workers were given the bundle');
+    assert.equal(logs.filter((l) => l.msg === 'fetching a job bundle from the driver').length, 0, 'a worker fetched the bundle');
     const pids = [...new Set(logs.map((l) => l.pid).filter((p): p is number => typeof p === 'number'))];
     assert.ok(pids.length >= 3, `driver and 2 workers logged: ${pids.join(' ')}`);
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} of the run is still alive`);
@@ -345,6 +353,47 @@ test('sluice worker --driver - starts its task threads before the address comes;
     const bound = lines.filter((l) => l.msg === 'task thread bound to a job') as (LogLine & { spare?: boolean; ready?: boolean })[];
     assert.ok(bound.length >= 1, 'the worker bound a task thread to the job');
     assert.deepEqual([bound[0]!.spare, bound[0]!.ready], [true, true]);
+  } finally {
+    worker.stdin!.end();
+    await cluster.stop();
+  }
+  assert.equal(await within(exited, 30_000, 'the worker to exit'), 0);
+});
+
+// A local worker takes a bundle given on its standard input only when its bytes have the
+// sha256 it was given with: here the line names the job's bundle but carries other code
+// (a job whose sum would differ), and a line that is no bundle comes first. The worker
+// refuses the bundle, fetches the real one from the driver, and the job's sum is the
+// one computed here.
+test('a local worker given a bundle whose bytes do not match its sha256 fetches the real one from the driver', { timeout: 120_000 }, async () => {
+  const lines: (LogLine & { got?: string })[] = [];
+  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: 'warn', log: pino({ level: 'warn' }) });
+  await cluster.start();
+  const worker = spawnLocalWorker(CLI_ENTRY, { cores: 1, logLevel: 'debug', workerArgs: [] }, cluster.secret, { stderr: 'pipe' });
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+  let buf = '';
+  worker.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    for (const l of parts) if (l.startsWith('{')) lines.push(JSON.parse(l) as LogLine);
+  });
+  try {
+    const bundle = await bundleJob(PROBE);
+    const other = await bundleJob(fixture('wordcount-check.ts'));
+    worker.stdin!.write(`${cluster.driver.address}\nnot a bundle\n${bundleLine({ sha256: bundle.sha256, code: other.code, sourceMap: other.sourceMap })}`);
+    await cluster.waitForWorkers(1, 60_000);
+    const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['900'] });
+    const out: string[] = [];
+    job.on('output', (l) => out.push(l));
+    const [state, err] = await within(new Promise<[string, unknown]>((resolve) => job.once('end', (st, e) => resolve([st, e]))), 90_000, 'the job');
+    assert.equal(state, 'succeeded', String((err as Error | undefined)?.message));
+    assert.equal(probeOf(out.join('\n')).sum, squares(900));
+    const refused = lines.find((l) => l.msg.startsWith('a job bundle given by the parent process does not have the sha256'));
+    assert.equal(refused?.got, other.sha256, 'the worker said it refused the bundle, naming the sha256 of what it got');
+    assert.equal(lines.filter((l) => l.msg === 'job bundle given by the parent process').length, 0);
+    assert.equal(lines.filter((l) => l.msg === 'fetching a job bundle from the driver').length, 1);
+    assert.equal(lines.filter((l) => l.msg === 'a line on standard input that is not a job bundle: ignored').length, 1);
   } finally {
     worker.stdin!.end();
     await cluster.stop();

@@ -489,7 +489,34 @@ export class WorkerNode {
     };
   }
 
-  /** The path of a job's bundle on local disk, fetched from the driver the first time. */
+  /**
+   * A job's bundle given ahead by the process that started this worker (`sluice run`'s local
+   * cluster writes it on standard input as soon as it has bundled the job): written to local
+   * disk now, so the job's first task here finds it instead of fetching it from the driver.
+   * Refused (false) when its sha256 is not the one given, when this worker has or is fetching
+   * that bundle already, or once it is stopping. The driver stays the source: a task whose
+   * bundle was not given (or refused) fetches it as before.
+   */
+  offerBundle(sha256: string, code: Uint8Array, sourceMap: string): boolean {
+    if (this.state === 'stopping' || this.state === 'stopped' || this.bundleFetches.has(sha256)) return false;
+    const got = crypto.createHash('sha256').update(code).digest('hex');
+    if (got !== sha256) {
+      this.log.warn({ sha256, got }, 'a job bundle given by the parent process does not have the sha256 it was given with: not used (the driver serves it)');
+      return false;
+    }
+    let file: string;
+    try {
+      file = materializeBundle(path.join(this.localDir, 'bundles'), sha256, code, sourceMap, this.opts.taskThreadCode?.coreDir);
+    } catch (err) {
+      this.log.warn({ err, sha256 }, 'cannot write a job bundle given by the parent process: not used (the driver serves it)');
+      return false;
+    }
+    this.bundleFetches.set(sha256, Promise.resolve(file));
+    this.log.debug({ sha256 }, 'job bundle given by the parent process');
+    return true;
+  }
+
+  /** The path of a job's bundle on local disk, fetched from the driver the first time (unless given: offerBundle). */
   private bundle(sha256: string): Promise<string> {
     let p = this.bundleFetches.get(sha256);
     if (!p) {
@@ -511,6 +538,7 @@ export class WorkerNode {
   }
 
   private fetchBundle(sha256: string): Promise<string> {
+    this.log.debug({ sha256 }, 'fetching a job bundle from the driver');
     return new Promise((resolve, reject) => {
       const parts: Buffer[] = [];
       const call = this.driverClient.GetBundle({ sha256 }, secretMetadata(this.opts.security.secret));
