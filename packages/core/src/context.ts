@@ -25,6 +25,7 @@ import { runWithJobDescription } from './scheduler/job-description-scope.js';
 import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
+import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast } from './shared/broadcast.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
@@ -82,7 +83,8 @@ export class SluiceContext {
   private nextRddId = 0;
   private nextShuffleId = 0;
   private nextSharedId = 0;
-  private readonly accumulators = new Map<number, Accumulator<unknown>>();
+  /** Registered accumulators, built-in and the user's own (AccumulatorV2), by id: where tasks' updates are merged. */
+  private readonly accumulators = new Map<number, { mergeUpdate(update: unknown): void }>();
   private readonly runningActions = new RunningActions();
   /** @internal The RDDs persisted and not unpersisted (getPersistentRDDs). */
   readonly persistentRdds = new PersistentRdds();
@@ -342,7 +344,7 @@ export class SluiceContext {
   longAccumulator(name?: string): LongAccumulator {
     this.assertNotStopped('sc.longAccumulator');
     const acc = new LongAccumulator({ id: this.nextSharedId++, kind: 'long', name }, undefined, this.newSharedId);
-    this.register(acc);
+    this.track(acc);
     return acc;
   }
 
@@ -350,13 +352,13 @@ export class SluiceContext {
   doubleAccumulator(name?: string): DoubleAccumulator {
     this.assertNotStopped('sc.doubleAccumulator');
     const acc = new DoubleAccumulator({ id: this.nextSharedId++, kind: 'double', name }, undefined, this.newSharedId);
-    this.register(acc);
+    this.track(acc);
     return acc;
   }
 
   collectionAccumulator<T>(name?: string): Accumulator<T[]> {
     this.assertNotStopped('sc.collectionAccumulator');
-    return this.register(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
+    return this.track(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
 
   /** What a broadcast's destroy() tells: the backend drops the value it serves. */
@@ -365,9 +367,22 @@ export class SluiceContext {
   /** Ids of broadcasts and accumulators (and accumulators' copies, which are not registered). */
   private readonly newSharedId = (): number => this.nextSharedId++;
 
-  private register<T>(acc: Accumulator<T>): Accumulator<T> {
+  private track<T>(acc: Accumulator<T>): Accumulator<T> {
     this.accumulators.set(acc.id, acc as Accumulator<unknown>);
     return acc;
+  }
+
+  /**
+   * Registers a user's own accumulator, an instance of an AccumulatorV2 subclass, as Spark's
+   * `sc.register(acc, name)`: tasks may then capture it, and each successful partition's copy
+   * is merged into it (see AccumulatorV2). Registering one twice is SLUICE_BAD_ARGUMENT.
+   */
+  register<IN, OUT>(acc: AccumulatorV2<IN, OUT>, name?: string): void {
+    this.assertNotStopped('sc.register');
+    const id = this.nextSharedId;
+    AccumulatorV2.register(acc as unknown as AccumulatorV2<never, unknown>, id, name);
+    this.nextSharedId++;
+    this.accumulators.set(id, acc);
   }
 
   /**

@@ -24,6 +24,7 @@ export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export type { StorageLevel } from './rdd/plan.js';
 export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
+export { AccumulatorV2 } from './shared/accumulator-v2.js';
 export { Broadcast } from './shared/broadcast.js';
 export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, ErrorCodes, type ErrorCode } from './errors.js';
 // Streaming. The derived-stream modules register themselves with DStream when loaded.

@@ -1,5 +1,6 @@
 import { SHIP, type Shippable, type ShippedValue } from '../closure/shippable.js';
 import { SluiceError } from '../errors.js';
+import { reviveAccumulatorV2 } from './accumulator-v2.js';
 
 /** 'long' and 'double' keep [sum, count]; 'collection' an array. */
 export type AccumulatorKind = 'long' | 'double' | 'collection';
@@ -220,6 +221,17 @@ export class TaskAccumulators implements TaskPartials {
 
   set(id: number, state: unknown): void {
     this.updates[id] = state;
+  }
+
+  /**
+   * A user's AccumulatorV2 captured by the task: its zero copy, one per accumulator however
+   * many of the task's functions capture it, sent back whole (as a record of its class) when
+   * the task succeeds.
+   */
+  reviveV2(data: unknown): unknown {
+    const { id, copy } = reviveAccumulatorV2(data);
+    if (!(id in this.updates)) this.updates[id] = copy;
+    return this.updates[id];
   }
 
   revive(data: unknown): Accumulator<unknown> {

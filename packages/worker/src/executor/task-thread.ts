@@ -163,6 +163,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   const scope = evalInScope;
   const reviveShippable = (type: string, d: unknown): unknown => {
     if (type === 'accumulator') return accumulators.revive(d);
+    if (type === 'accumulatorV2') return accumulators.reviveV2(d);
     if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcastValues.get(id));
     throw new Error(`cannot revive a captured value of type '${type}'`);
   };
