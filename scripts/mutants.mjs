@@ -41,6 +41,38 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'object-keys-compared-as-text',
+    what: "keys that are objects (a job's class) sort by their JSON text, { value: 10 } before { value: 2 }, not field by field (ShuffleSuite's NonJavaSerializableClass keys)",
+    file: 'packages/core/src/rdd/key.ts',
+    search: '      return compareObjects(a as object, b as object);',
+    replace: '      return stableStringify(a) < stableStringify(b) ? -1 : stableStringify(a) > stableStringify(b) ? 1 : 0;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'sort with Java non serializable' }, 'packages/core/dist/test/rdd/key.test.js'],
+  },
+  {
+    id: 'text-splits-without-slop',
+    what: "textFile cuts a file's last 1.1 split sizes in two, not one split as Hadoop's SPLIT_SLOP",
+    file: 'packages/core/src/io/text-splits.ts',
+    search: '    while (left / splitSize > SPLIT_SLOP) {',
+    replace: '    while (left / splitSize > 1) {',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: "textFile's partitions" }],
+  },
+  {
+    id: 'text-splits-no-block-size',
+    what: "textFile's splits are not capped at the local block size (32 MiB): a 70 MiB file in one partition",
+    file: 'packages/core/src/io/text-splits.ts',
+    search: '  const splitSize = Math.max(1, Math.min(goal, LOCAL_BLOCK_SIZE));',
+    replace: '  const splitSize = Math.max(1, goal);',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: "textFile's partitions" }],
+  },
+  {
+    id: 'default-min-partitions-parallelism',
+    what: "textFile, wholeTextFiles and binaryFiles ask for defaultParallelism partitions by default, not Spark's defaultMinPartitions (at most 2)",
+    file: 'packages/core/src/context.ts',
+    search: '    return Math.min(this.defaultParallelism, 2);',
+    replace: '    return this.defaultParallelism;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: "textFile's partitions" }],
+  },
+  {
     id: 'disk-full-part-not-named',
     what: 'a part file that cannot be written for want of space is a plain SLUICE_IO error, not SLUICE_DISK_FULL with the fix',
     file: 'packages/core/src/scheduler/run-task.ts',
@@ -4273,9 +4305,9 @@ const MUTATIONS = [
   {
     id: "text-file-empty-files-dropped",
     what: "sc.textFile leaves empty files out of its splits (Hadoop gives each an empty split: a directory of 3 empty files has 3 partitions)",
-    file: "packages/core/src/context.ts",
-    search: "      if (f.size === 0) splits.push({ file: f.file, start: 0, end: 0 });\n",
-    replace: "",
+    file: "packages/core/src/io/text-splits.ts",
+    search: "      splits.push({ file: f.file, start: 0, end: 0 });\n      continue;",
+    replace: "      continue;",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: "zero-partition RDD" }],
   },
   {

@@ -10,7 +10,7 @@ import { rememberShipOrigin } from './closure/ship-origin.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import type { FileSystem, SaveOptions } from './io/file-system.js';
 import { fileSystemFor } from './io/file-system-registry.js';
-import { planTextSplits } from './io/text-splits.js';
+import { hadoopTextSplits, planTextSplits } from './io/text-splits.js';
 import { listInputFiles } from './io/input-paths.js';
 import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
@@ -135,6 +135,15 @@ export class SluiceContext {
     return Math.max(2, this.backend.defaultParallelism());
   }
 
+  /**
+   * Spark's defaultMinPartitions: min(defaultParallelism, 2), the partitions textFile,
+   * wholeTextFiles and binaryFiles ask for when not told (textFile gives more where its files
+   * are larger than a block or end mid-split).
+   */
+  get defaultMinPartitions(): number {
+    return Math.min(this.defaultParallelism, 2);
+  }
+
   /** Distribute a local collection as an RDD of `numSlices` partitions. */
   parallelize<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
     checkSlices(numSlices, 'parallelize');
@@ -162,7 +171,7 @@ export class SluiceContext {
    * location of a registered file system (`s3://bucket/path` with `import '@sluice/s3'`;
    * see textFileOn).
    */
-  textFile(file: string, minPartitions: number = this.defaultParallelism): RDD<string> {
+  textFile(file: string, minPartitions: number = this.defaultMinPartitions): RDD<string> {
     const fsys = fileSystemFor(file, 'sc.textFile');
     if (fsys) return this.textFileOn(fsys, file, minPartitions);
     const listed = listInputFiles(file, 'sc.textFile');
@@ -173,15 +182,9 @@ export class SluiceContext {
         throw new SluiceError('SLUICE_IO', `sc.textFile: cannot read '${f}': ${(err as Error).message}`, { cause: err });
       }
     });
-    const total = files.reduce((a, f) => a + f.size, 0);
-    const goal = Math.max(1, Math.ceil(total / Math.max(1, minPartitions)));
-    const splits: TextSplit[] = [];
     // As Hadoop's FileInputFormat under Spark's textFile: an empty file is one empty split, and no
     // file (an empty directory, a glob matching nothing) is an RDD with no partition.
-    for (const f of files) {
-      if (f.size === 0) splits.push({ file: f.file, start: 0, end: 0 });
-      for (let off = 0; off < f.size; off += goal) splits.push({ file: f.file, start: off, end: Math.min(f.size, off + goal) });
-    }
+    const splits = hadoopTextSplits(files, minPartitions);
     return new RDD<string>(this, splits.length, { kind: 'textFile', splits }, []).setName(listed.name);
   }
 
@@ -238,7 +241,7 @@ export class SluiceContext {
    * or a glob matching nothing, an empty RDD. A path that does not exist is SLUICE_IO
    * naming it, now; a file that cannot be read fails its task with SLUICE_IO naming it.
    */
-  wholeTextFiles(location: string, minPartitions: number = this.defaultParallelism): RDD<[string, string]> {
+  wholeTextFiles(location: string, minPartitions: number = this.defaultMinPartitions): RDD<[string, string]> {
     const { files, name } = planWholeFiles(location, minPartitions, 'sc.wholeTextFiles');
     return new RDD<[string, string]>(this, files.length, { kind: 'wholeFiles', files, binary: false }, []).setName(name);
   }
@@ -252,7 +255,7 @@ export class SluiceContext {
    * that opens the file when read; here a worker reads the whole file when it computes the
    * partition, as almost every use reads the stream whole, so a file must fit in memory.
    */
-  binaryFiles(location: string, minPartitions: number = this.defaultParallelism): RDD<[string, Uint8Array]> {
+  binaryFiles(location: string, minPartitions: number = this.defaultMinPartitions): RDD<[string, Uint8Array]> {
     const { files, name } = planWholeFiles(location, minPartitions, 'sc.binaryFiles');
     return new RDD<[string, Uint8Array]>(this, files.length, { kind: 'wholeFiles', files, binary: true }, []).setName(name);
   }

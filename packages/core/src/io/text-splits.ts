@@ -35,3 +35,37 @@ export function planTextSplits(files: readonly FileStatus[], numPartitions: numb
   }
   return { splits, groups };
 }
+
+/** Hadoop's FileInputFormat.SPLIT_SLOP: a file's last split may be up to 10% larger than the split size. */
+const SPLIT_SLOP = 1.1;
+/** The block size of Hadoop's local file system (`fs.local.block.size`, 32 MiB): no split is larger, as none spans blocks. */
+export const LOCAL_BLOCK_SIZE = 32 << 20;
+
+/**
+ * The splits of local files as Hadoop's (old API) FileInputFormat.getSplits makes them for
+ * Spark's textFile: a goal of total bytes / minPartitions (integer division), a split size of
+ * that goal capped at the block size (at least 1 byte), each file cut into splits of that size
+ * from its start while what is left is more than 1.1 split sizes, the rest one last split; an
+ * empty file is one empty split. So there are at least minPartitions splits, more where files
+ * end mid-split or are larger than a block.
+ */
+export function hadoopTextSplits(files: readonly { file: string; size: number }[], minPartitions: number): TextSplit[] {
+  const total = files.reduce((a, f) => a + f.size, 0);
+  const goal = Math.floor(total / Math.max(1, minPartitions));
+  const splitSize = Math.max(1, Math.min(goal, LOCAL_BLOCK_SIZE));
+  const splits: TextSplit[] = [];
+  for (const f of files) {
+    if (f.size === 0) {
+      splits.push({ file: f.file, start: 0, end: 0 });
+      continue;
+    }
+    let left = f.size;
+    while (left / splitSize > SPLIT_SLOP) {
+      const start = f.size - left;
+      splits.push({ file: f.file, start, end: start + splitSize });
+      left -= splitSize;
+    }
+    if (left > 0) splits.push({ file: f.file, start: f.size - left, end: f.size });
+  }
+  return splits;
+}

@@ -2,7 +2,7 @@
  * Keys are compared by value, not identity: `[1, 'a']` made on two workers is the same
  * key. `keyId` maps a key to a primitive usable in a JS Map; `hashKey` is a hash that
  * every process computes alike; `compareKeys` is the default ordering (numbers, then
- * strings, then arrays element by element).
+ * strings, then arrays element by element, then objects field by field).
  */
 export type KeyId = string | number | boolean | bigint | null | undefined | symbol;
 
@@ -64,6 +64,32 @@ export function nonNegativeMod(x: number, mod: number): number {
   return r < 0 ? r + mod : r;
 }
 
+/**
+ * Objects that are not arrays or Dates: Maps first, then Sets (two of them compare by their
+ * stable text), then the others (a plain object, an instance of a job's class, as a Scala case
+ * class used as a key), which compare field by field, as tuples of their fields in name order
+ * (a field's name, then its value by compareKeys), so numbers in them compare as numbers:
+ * { value: 2 } before { value: 10 }, where their text would order them the other way.
+ */
+function compareObjects(a: object, b: object): number {
+  const kind = (o: object): number => (o instanceof Map ? 0 : o instanceof Set ? 1 : 2);
+  if (kind(a) !== kind(b)) return kind(a) - kind(b);
+  if (kind(a) !== 2) {
+    const sa = stableStringify(a);
+    const sb = stableStringify(b);
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+  }
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  const n = Math.min(ka.length, kb.length);
+  for (let i = 0; i < n; i++) {
+    if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    const c = compareKeys((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]]);
+    if (c !== 0) return c;
+  }
+  return ka.length - kb.length;
+}
+
 function typeRank(v: unknown): number {
   if (v === undefined) return 0;
   if (v === null) return 1;
@@ -107,11 +133,8 @@ export function compareKeys(a: unknown, b: unknown): number {
       }
       return xa.length - xb.length;
     }
-    case 6: {
-      const sa = stableStringify(a);
-      const sb = stableStringify(b);
-      return sa < sb ? -1 : sa > sb ? 1 : 0;
-    }
+    case 6:
+      return compareObjects(a as object, b as object);
     default:
       return 0;
   }

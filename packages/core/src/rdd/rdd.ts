@@ -398,10 +398,18 @@ export class RDD<T> {
     return this;
   }
 
-  async unpersist(): Promise<this> {
+  /**
+   * Stop keeping the partitions: the RDD leaves getPersistentRDDs now and its cached blocks are
+   * removed from the workers, as Spark's. `blocking` (Spark's, whose default is false; true here,
+   * as this was awaited before it took one): resolve once every worker removed them, or at once
+   * with the removal under way.
+   */
+  async unpersist(blocking = true): Promise<this> {
     this.storage = 'NONE';
     this.context.persistentRdds.delete(this.id);
-    await this.context.removeRdd(this.id);
+    const removed = this.context.removeRdd(this.id);
+    if (blocking) await removed;
+    else removed.catch(() => undefined);
     return this;
   }
 

@@ -216,10 +216,15 @@ describe('compareKeys', () => {
       [1],
       ['a'],
       [['a']],
-      // Other objects compare by their canonical text: 'M[...' (Map) < 'S[...' (Set) < '{...' (plain).
+      // Then Maps < Sets < other objects; those field by field, names in order, values by compareKeys.
       new Map([[1, 1]]),
       new Set([1]),
       { a: 1 },
+      { a: 2 },
+      { a: 10 },
+      { a: 10, b: 0 },
+      { a: 'x' },
+      { b: 0 },
     ];
     const rand = mulberry32(5);
     for (let round = 0; round < 20; round++) {

@@ -1,0 +1,205 @@
+// Spark core's suites beyond those of rdd-spark-suites and core-spark-suites, case by case
+// (core/src/test/scala/org/apache/spark/ ShuffleSuite, FileSuite, UnpersistSuite), run through
+// Sluice's public API on a cluster of 2 worker processes. Inputs are the ones Spark's tests make
+// and the expected values Spark's (written here as the suites assert them), so they do not come
+// from Sluice's code. One cluster for the file; the fixture prints `R <name> <json>`. Cases that
+// cannot carry over (Kryo against Java serialization, Hadoop's SequenceFile and OutputFormat
+// APIs, deleting a shuffle's file on disk: Sluice's map outputs are blocks in memory) are left
+// out; README's "The API" says where Sluice differs on purpose.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites2-'));
+
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+type Outcome = { value: unknown } | { code: string | null; error: string };
+
+/** The shuffle bytes the driver counted for the stages of the jobs sh-metrics ran: [written, read] per job. */
+let shuffleBytes: [number, number][] = [];
+
+before(async () => {
+  // 2 cores each: a defaultParallelism of 4, past Spark's defaultMinPartitions of 2.
+  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
+    const run = await h.run(fixture('core-spark-suites2.ts'), [tmp]);
+    reported.read(run);
+    const job = h.cluster.driver.jobs.get(run.jobId ?? '');
+    const metrics = reported.get('sh-metrics');
+    if (job && metrics?.ok) {
+      const ids = (metrics.value as { jobIds: number[] }).jobIds;
+      shuffleBytes = ids.map((id) => {
+        const stages = job.stages.stagesOf(job.stages.job(id)!);
+        return [stages.reduce((a, s) => a + s.shuffleWriteBytes, 0), stages.reduce((a, s) => a + s.shuffleReadBytes, 0)];
+      });
+    }
+  });
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const range = (from: number, until: number): number[] => Array.from({ length: Math.max(0, until - from) }, (_, i) => from + i);
+const refused = (o: unknown, code: string, message: RegExp): void => {
+  assert.ok(typeof o === 'object' && o !== null && 'code' in o, JSON.stringify(o));
+  const e = o as { code: string; error: string };
+  assert.equal(e.code, code, e.error);
+  assert.match(e.error, message);
+};
+
+// ---------------------------------------------------------------- ShuffleSuite
+
+test('ShuffleSuite "groupByKey without compression"', () => {
+  assert.deepEqual(got('sh-groupByKey'), [
+    [1, [1, 2, 3]],
+    [2, [1]],
+  ]);
+});
+
+test('ShuffleSuite "shuffle non-zero block size", "shuffle serializer": instances of a job\'s class through a hash shuffle into 3 partitions', () => {
+  const r = got<{ count: number; instances: boolean; values: number[][]; sizes: number[] }>('sh-class-values');
+  assert.equal(r.count, 10);
+  assert.equal(r.instances, true);
+  assert.deepEqual(r.values, range(1, 11).map((x) => [x, x * 2]));
+  // Spark's HashPartitioner places an Int key k in k mod 3: 3 blocks, none empty.
+  assert.deepEqual(r.sizes, [3, 4, 3]);
+});
+
+test('ShuffleSuite "zero sized blocks": 4 keys hashed into 201 partitions leave at most 4 non-empty', () => {
+  assert.deepEqual(got('sh-zero-blocks'), { count: 4, partitions: 201, nonEmpty: 4 });
+});
+
+test('ShuffleSuite "shuffle on mutable pairs", "sorting on mutable pairs", "cogroup using mutable pairs", "subtract mutable pairs"', () => {
+  assert.deepEqual(got('sh-pairs'), [
+    [1, 1],
+    [1, 2],
+    [1, 3],
+    [2, 1],
+  ]);
+  assert.deepEqual(got('sh-sort-pairs'), [
+    [1, 11],
+    [2, 22],
+    [3, 33],
+    [100, 100],
+  ]);
+  assert.deepEqual(got('sh-cogroup'), [
+    [1, [1, 2, 3], ['11', '12']],
+    [2, [1], ['22']],
+    [3, [], ['3']],
+  ]);
+  assert.deepEqual(got('sh-subtract'), [[3, 33]]);
+});
+
+test('ShuffleSuite "sort with Java non serializable class - Kryo": keys of a job\'s class sorted by their order', () => {
+  assert.deepEqual(got('sh-sort-class-keys'), range(1, 11));
+});
+
+test('ShuffleSuite ("cannot find its local shuffle file if no execution of the stage and rerun shuffle"): a shuffle two jobs read is written once', () => {
+  assert.deepEqual(got('sh-reused'), { counts: [10, 10], mapTasks: 2, sum: 10 });
+});
+
+test('ShuffleSuite "metrics for shuffle without aggregation", "... with aggregation": the bytes written are the bytes read, more than 0', () => {
+  const r = got<{ groups: number; keys: number; allHundred: boolean }>('sh-metrics');
+  assert.equal(r.groups, 10000);
+  assert.equal(r.keys, 10000);
+  assert.equal(r.allHundred, true);
+  assert.equal(shuffleBytes.length, 2);
+  for (const [written, read] of shuffleBytes) {
+    assert.ok(written > 0, String(written));
+    assert.equal(read, written);
+  }
+});
+
+test('ShuffleSuite: null keys group together; a shuffle of empty partitions has the partitions asked for and nothing in them', () => {
+  assert.deepEqual(got('sh-null-and-empty'), {
+    nulls: [
+      ['a', [2]],
+      [null, [1, 3]],
+    ],
+    empty: [],
+    emptyPartitions: 3,
+    reduced: 0,
+  });
+});
+
+// ---------------------------------------------------------------- FileSuite
+
+test('FileSuite "text files": part-00000 holds the lines, read back by textFile', () => {
+  assert.deepEqual(got('f-text'), { files: ['_SUCCESS', 'part-00000'], content: '1\n2\n3\n4\n', read: ['1', '2', '3', '4'] });
+});
+
+test('FileSuite "object files of ints", "object files of complex types", "object files of classes from a JAR"', () => {
+  assert.deepEqual(got('f-object-ints'), [1, 2, 3, 4]);
+  assert.deepEqual(got('f-object-complex'), [
+    [1, 'a'],
+    [2, 'aa'],
+    [3, 'aaa'],
+  ]);
+  assert.deepEqual(got('f-object-classes'), { size: 3, className: 'NonJavaSerializableClass', instances: true });
+});
+
+test('FileSuite "binary file input as byte array", "portabledatastream caching tests", "... persist disk storage", "... flatmap tests"', () => {
+  const r = got<{ file: string; data: number[]; cached: number[]; onDisk: number[]; copies: number[][] }>('f-binary');
+  const bytes = [1, 2, 3, 4, 5, 6];
+  assert.ok(r.file.includes(path.join(tmp, 'record-bytestream-00000.bin')), r.file);
+  assert.deepEqual(r.data, bytes);
+  assert.deepEqual(r.cached, bytes);
+  assert.deepEqual(r.onDisk, bytes);
+  assert.deepEqual(r.copies, [bytes, bytes, bytes]);
+});
+
+test('FileSuite "SPARK-22357 test binaryFiles minPartitions": 8 equal files in 1, 2 and 8 partitions', () => {
+  assert.deepEqual(got('f-binary-min-partitions'), [1, 2, 8]);
+});
+
+test('FileSuite "file caching"', () => {
+  assert.deepEqual(got('f-file-caching'), [3, 3, 3]);
+});
+
+test('FileSuite "prevent user from overwriting the empty directory", "... the non-empty directory": refused, the first save kept', () => {
+  const r = got<{ emptyDir: Outcome; written: boolean; again: Outcome; content: string }>('f-overwrite');
+  refused(r.emptyDir, 'SLUICE_IO', /output directory '.*empty-out' already exists/);
+  assert.equal(r.written, true);
+  refused(r.again, 'SLUICE_IO', /output directory '.*output' already exists/);
+  assert.equal(r.content.split('\n').length, 5, 'the first save\'s 4 lines');
+});
+
+test('FileSuite "spark.hadoopRDD.ignoreEmptySplits" off (the default): every part file a split, empty ones too', () => {
+  assert.deepEqual(got('f-empty-splits'), [1, 2, 5]);
+});
+
+test("textFile's partitions as Hadoop's FileInputFormat under Spark's: splits of total / minPartitions bytes, at most a 32 MiB block, a last split up to 1.1 of them; by default min(defaultParallelism, 2) asked (also wholeTextFiles and binaryFiles)", () => {
+  assert.deepEqual(got('f-splits'), {
+    defaults: [4, 2],
+    // 11 bytes in 10: splits of 1 byte (11 / 10), the last one too (1 <= 1.1).
+    eleven: 11,
+    elevenLines: ['0123456789'],
+    // 21 bytes in 2: a split of 10, then the last 11 (11 <= 1.1 x 10).
+    slop: 2,
+    slopLines: ['abcdefghij', 'abcdefghi', ''],
+    // 70 MiB: 32 + 32 + 6 MiB whatever fewer partitions are asked; 3 asked give 23.3 MiB splits: 23.3 + 23.3 + 23.3.
+    big: [3, 3, 3],
+    // 7 and 14 bytes: in 1, a split each (21 >= 14 bytes); in 2, splits of 10 bytes: 7, then 10 + 4.
+    two: [2, 3],
+    twoLines: ['key1,a', 'key2,a', 'key3,b'],
+    // Default 2: 11 bytes in splits of 5, 5 + 1 (6 > 1.1 x 5); 70 MiB as above; 8 small files packed into 2.
+    byDefault: [3, 3, 2, 2],
+  });
+});
+
+test('FileSuite "spark.files.ignoreMissingFiles" off: a missing path is an error naming it; a file deleted after its RDD was made fails the job naming it', () => {
+  const r = got<{ missing: Outcome; deleted: Outcome }>('f-missing');
+  refused(r.missing, 'SLUICE_IO', /test-data-1/);
+  assert.ok('code' in r.deleted, JSON.stringify(r.deleted));
+  assert.match(r.deleted.error, /test-data-2/);
+  assert.match(r.deleted.error, /ENOENT|no such file/i);
+});
+
+// ---------------------------------------------------------------- UnpersistSuite
+
+test('UnpersistSuite "unpersist RDD": unpersist(blocking) drops it from getPersistentRDDs and its blocks; the next count computes it again', () => {
+  assert.deepEqual(got('unpersist-rdd'), { first: [4, 4], computed: 2, listed: true, after: false, count: 4, recomputed: 2 });
+});
