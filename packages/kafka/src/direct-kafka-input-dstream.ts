@@ -45,6 +45,16 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   private commits: Promise<void> = Promise.resolve();
   /** stop() was called: commits from now on are refused, and the clients close once the earlier ones are done. */
   private stopped = false;
+  /** The partitions' start positions, asked for at start(); the first batch awaits it (and fails with its error). */
+  private starting: Promise<void> | undefined;
+  /** When start() was called (ms, this host's clock): 'latest' is the log's end then. */
+  private startedAt: number | undefined;
+  /**
+   * Partitions started at an offset given in startingOffsets, until a batch saw their log
+   * reach it: one given past the log's end waits for it (no range; a warning once), where a
+   * position past the end otherwise fails the stream. The value: whether it was warned of.
+   */
+  private readonly aheadOfLog = new Map<string, boolean>();
 
   constructor(
     ssc: StreamingContext,
@@ -73,6 +83,24 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
 
   protected override createRDD(ranges: readonly OffsetRange[], source: DirectSource): KafkaRDD<KafkaRecord> {
     return new KafkaRDD<KafkaRecord>(this.ssc.sc, ranges, source);
+  }
+
+  /**
+   * Fixes where each partition starts now, as Spark's DirectKafkaInputDStream.start() sets
+   * its consumer's positions: with 'latest', records written after the context started and
+   * before its first batch (the cluster's warm-up runs in between) are read, not skipped.
+   * A stream recovered from a checkpoint has its positions already.
+   */
+  override start(): void {
+    if (this.position.size > 0 || this.starting !== undefined) return;
+    this.startedAt = Date.now();
+    this.starting = this.partitions().then((parts) => {
+      const all: { topic: string; partition: number }[] = [];
+      for (const [topic, ids] of parts) for (const partition of ids) all.push({ topic, partition });
+      return all.length > 0 ? this.startPartitions(all, true) : undefined;
+    });
+    // Its error is the first batch's (nextRanges awaits it); unawaited meanwhile.
+    this.starting.catch(() => undefined);
   }
 
   override stop(): void {
@@ -194,17 +222,31 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     }
     const fallbackEarliest = !firstBatch || reset === 'earliest';
     const bound = await this.listOffsets([...byTopic.keys()], fallbackEarliest);
+    // 'latest' as of start(): the answer came some round trips later, so records written
+    // meanwhile (a producer told the context started) are found by their timestamps: the
+    // first at or after the start, when it lies before the end the brokers gave.
+    const startedAt = this.startedAt;
+    const since = !fallbackEarliest && startedAt !== undefined ? await this.call('listing offsets by time', () => this.consumer.listOffsets({ topics: [...byTopic.keys()], timestamp: BigInt(startedAt), isolationLevel: READ_COMMITTED })) : undefined;
     for (const { topic, partition } of fresh) {
       const explicit = explicitOf(topic, partition);
       const c = committedOf(topic, partition);
-      const start = explicit !== undefined ? BigInt(explicit) : c >= 0n ? c : (bound.get(topic)?.[partition] ?? 0n);
+      const end = bound.get(topic)?.[partition] ?? 0n;
+      const atStart = since?.get(topic)?.[partition] ?? -1n;
+      const start = explicit !== undefined ? BigInt(explicit) : c >= 0n ? c : atStart >= 0n && atStart < end ? atStart : end;
       this.position.set(tpKey(topic, partition), { topic, partition, offset: Number(start) });
+      if (explicit !== undefined) this.aheadOfLog.set(tpKey(topic, partition), false);
       if (!firstBatch) this.ssc.sc.log('info', 'kafka direct stream: new partition', { component: 'kafka-direct-stream', topic, partition, fromOffset: Number(start) });
     }
   }
 
   protected async nextRanges(time: number): Promise<readonly OffsetRange[]> {
-    const firstBatch = this.position.size === 0 && !this.connected;
+    const starting = this.starting;
+    let firstBatch = this.position.size === 0 && !this.connected;
+    if (starting !== undefined) {
+      this.starting = undefined;
+      await starting;
+      firstBatch = false;
+    }
     const parts = await this.partitions();
     const fresh: { topic: string; partition: number }[] = [];
     for (const [topic, ids] of parts) for (const p of ids) if (!this.position.has(tpKey(topic, p))) fresh.push({ topic, partition: p });
@@ -216,6 +258,15 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       const end = latest.get(p.topic)?.[p.partition];
       if (end === undefined) continue;
       const last = Number(end);
+      const key = tpKey(p.topic, p.partition);
+      if (last < p.offset && this.aheadOfLog.has(key)) {
+        if (this.aheadOfLog.get(key) === false) {
+          this.aheadOfLog.set(key, true);
+          this.ssc.sc.log('warn', 'kafka direct stream: startingOffsets is past the partition\'s end; waiting for the log to reach it', { component: 'kafka-direct-stream', topic: p.topic, partition: p.partition, startingOffset: p.offset, endOffset: last });
+        }
+        continue;
+      }
+      this.aheadOfLog.delete(key);
       if (last < p.offset) {
         throw new SluiceError(
           'SLUICE_IO',

@@ -13,58 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob, type JobEnd } from './job-runner.js';
+import { byPosition, logOf as logOfEnv, repeated, runStream as runStreamIn, send as sendTo, type Range, type StreamRun } from './kafka-spark-support.js';
 import { assertTotals, batchesOf, jobArgs, nothing, produce, useEnv, type Produced } from './stream-test-support.js';
 
 const env = useEnv();
-
-/** Sends `values` (as strings, keyed by themselves) to partition `partition` of `topic`, in order, one request. */
-async function send(topic: string, values: readonly string[], partition = 0): Promise<void> {
-  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
-  try {
-    await p.send({ messages: values.map((v) => ({ topic, partition, key: Buffer.from(v), value: Buffer.from(v) })) });
-  } finally {
-    await p.close();
-  }
-}
-
-/** Spark's sendMessages(topic, Map(k -> n)): each key n times. */
-const repeated = (m: Record<string, number>): string[] => Object.entries(m).flatMap(([k, n]) => Array.from({ length: n }, () => k));
-
-/** The broker's records of a partition in [from, until), as [topic, partition, offset, value]. */
-function logOf(topic: string, partition: number, from = 0, until = Number.MAX_SAFE_INTEGER): [string, number, number, string | null][] {
-  return env.kafka
-    .records(topic, partition)
-    .filter((r) => r.offset >= BigInt(from) && r.offset < BigInt(until))
-    .map((r) => [topic, partition, Number(r.offset), r.value === null ? null : r.value.toString('utf8')]);
-}
-
-const byPosition = (a: [string, number, number, unknown], b: [string, number, number, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1] || a[2] - b[2]);
-
-interface Range {
-  topic: string;
-  partition: number;
-  fromOffset: number;
-  untilOffset: number;
-}
-
-interface StreamRun {
-  received: [string, number, number, string | null][];
-  sizes: { time: number; ranges: Range[]; sizes: [number, number][] }[];
-  listener: { submitted: number; started: number; completed: number };
-}
-
-/** Runs the fixture's 'stream' mode to its end. */
-async function runStream(o: Record<string, unknown>): Promise<StreamRun> {
-  const end = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', extraBatches: 2, ...o }))).finished(60_000);
-  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
-  return {
-    received: jsonLines<{ records: [string, number, number, string | null][] }>(end.lines, 'RECEIVED ').flatMap((b) => b.records),
-    sizes: jsonLines(end.lines, 'SIZES '),
-    listener: jsonLines<StreamRun['listener']>(end.lines, 'LISTENER ')[0]!,
-  };
-}
+const send = (topic: string, values: readonly string[], partition = 0) => sendTo(env, topic, values, partition);
+const logOf = (topic: string, partition: number, from?: number, until?: number) => logOfEnv(env, topic, partition, from, until);
+const runStream = (o: Record<string, unknown>) => runStreamIn(env, o);
 
 /** Each RDD partition (by index) holds as many records as the offset range of the same index (Spark: partSize === rangeSize). */
 function assertSizesMatchRanges(run: StreamRun): void {
@@ -230,7 +187,7 @@ test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset re
   await produce(env.kafka, ['callback'], 2, 200, 43, nothing());
   const end = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', topics: ['callback'], groupId: 'g-callback', startingOffsets: 'earliest', expectTotal: 200, extraBatches: 1, commitCallback: true }))).finished(60_000);
   assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
-  const ranges = new Map(jsonLines<{ time: number; ranges: Range[] }>(end.lines, 'SIZES ').map((b) => [b.time, b.ranges]));
+  const ranges = new Map(jsonLines<{ time: number; ranges: Range[] }>(end.lines, 'RECEIVED ').map((b) => [b.time, b.ranges]));
   const callbacks = jsonLines<{ time: number; offsets: { topic: string; partition: number; offset: number }[]; error: string | null }>(end.lines, 'COMMIT-CALLBACK ');
   assert.ok(callbacks.length >= 1);
   for (const c of callbacks) {
@@ -254,7 +211,7 @@ test("maxRatePerPartition per partition (Spark's PerPartitionConfig, DirectKafka
   await send('ppc', values(1), 1);
   const run = await runStream({ topics: ['ppc'], groupId: 'g-ppc', startingOffsets: 'earliest', maxRates: { 'ppc/0': 50, 'ppc/1': 100 }, expectTotal: 300, extraBatches: 1 });
   const caps = [25, 50]; // 50/s and 100/s x 0.5 s
-  const withRanges = run.sizes.filter((b) => b.ranges.length > 0);
+  const withRanges = run.batches.filter((b) => b.ranges.length > 0);
   assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 25], [1, 0, 50]], 'the first batch: each partition its own cap');
   for (const b of withRanges) for (const r of b.ranges) assert.ok(r.untilOffset - r.fromOffset <= caps[r.partition]!, `${JSON.stringify(r)} within its partition's rate`);
   assert.deepEqual([...run.received].sort(byPosition), [...logOf('ppc', 0), ...logOf('ppc', 1)]);

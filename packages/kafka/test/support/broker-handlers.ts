@@ -22,7 +22,7 @@ export async function handleRequest(c: KafkaTestCluster, self: number, apiKey: n
     case ApiKey.Fetch:
       return c.answerFetch(() => fetch(c, self, req, version));
     case ApiKey.ListOffsets:
-      return listOffsets(c, self, req);
+      return c.answerListOffsets(() => listOffsets(c, self, req));
     case ApiKey.FindCoordinator:
       return findCoordinator(c, req, version);
     case ApiKey.OffsetCommit:
@@ -211,7 +211,12 @@ function listOffsets(c: KafkaTestCluster, self: number, req: M): M {
         if (!log) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (log.leader !== self) return { partitionIndex, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
         const ts = p.timestamp as bigint;
-        const offset = ts === -2n ? log.startOffset : req.isolationLevel === 1 ? log.lastStableOffset : log.endOffset;
+        const end = req.isolationLevel === 1 ? log.lastStableOffset : log.endOffset;
+        if (ts >= 0n) {
+          const found = log.offsetForTimestamp(ts, end);
+          return { partitionIndex, errorCode: 0, timestamp: found?.timestamp ?? -1n, offset: found?.offset ?? -1n, leaderEpoch: log.leaderEpoch };
+        }
+        const offset = ts === -2n ? log.startOffset : end;
         return { partitionIndex, errorCode: 0, timestamp: -1n, offset, leaderEpoch: log.leaderEpoch };
       }),
     })),

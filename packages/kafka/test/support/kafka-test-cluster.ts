@@ -42,7 +42,7 @@ export interface TopicOptions {
  * in memory, and transactions (see transaction-coordinator.ts). Not a product: no
  * replication, TLS or SASL. What it offers tests beyond Kafka: stop/start (the same
  * ports, state kept), per-broker stops, leader moves, partitions added, topics deleted,
- * slow fetches (`delayFetches`, with `fetchesInFlight`),
+ * slow fetches (`delayFetches`, with `fetchesInFlight`), slow ListOffsets (`delayNextListOffsets`),
  * records deleted from a log's start (as retention does: `log(t, p).deleteRecordsBefore`),
  * compaction (`log(t, p).compact`), LogAppendTime topics, and dropping produce responses
  * after the append (to make a client retry).
@@ -74,6 +74,7 @@ export class KafkaTestCluster {
   private readonly ports: number[];
   private nextProducerId = 1000n;
   private dropProduceResponses = 0;
+  private listOffsetsDelays = { n: 0, ms: 0 };
   private nextLeader = 0;
 
   private constructor(private readonly options: KafkaTestClusterOptions) {
@@ -214,6 +215,20 @@ export class KafkaTestCluster {
   /** The client ports (their connections' remote ports) with a Fetch being answered now: which process is reading (a test kills that one). */
   fetchingClientPorts(): number[] {
     return [...this.fetchingPorts.keys()];
+  }
+
+  /** The next `n` ListOffsets requests are answered `ms` later, the offsets read then (a slow broker: what is written meanwhile is in the answer). */
+  delayNextListOffsets(n: number, ms: number): void {
+    this.listOffsetsDelays = { n, ms };
+  }
+
+  /** @internal for the handlers: answers a ListOffsets, after the delay if one is due. */
+  async answerListOffsets<T>(answer: () => T): Promise<T> {
+    if (this.listOffsetsDelays.n > 0) {
+      this.listOffsetsDelays.n--;
+      await new Promise((r) => setTimeout(r, this.listOffsetsDelays.ms));
+    }
+    return answer();
   }
 
   /** The next `n` produce requests are appended but their connections are closed before the answer. */

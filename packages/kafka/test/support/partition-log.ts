@@ -1,5 +1,5 @@
 import { ErrorCode } from './protocol/messages.js';
-import { CONTROL, encodeControlBatch, rewriteBatch, splitBatches, TRANSACTIONAL, withBaseOffset, withLogAppendTime, type PlainRecord, type StoredBatch } from './protocol/record-batch.js';
+import { CONTROL, decodeRecords, encodeControlBatch, rewriteBatch, splitBatches, TRANSACTIONAL, withBaseOffset, withLogAppendTime, type PlainRecord, type StoredBatch } from './protocol/record-batch.js';
 
 /** What an idempotent producer last wrote to one partition (Kafka keeps the last 5 batches). */
 interface ProducerState {
@@ -155,6 +155,24 @@ export class PartitionLog {
       size += b.length;
     }
     return Buffer.concat(out, size);
+  }
+
+  /**
+   * ListOffsets by timestamp, as Kafka's: the first record below `limit` whose timestamp is
+   * at least `ts` (the first batch whose max timestamp is, then the record in it), or
+   * undefined when there is none.
+   */
+  offsetForTimestamp(ts: bigint, limit: bigint): { offset: bigint; timestamp: bigint } | undefined {
+    for (const b of this.batches) {
+      if (b.base >= limit) break;
+      if ((b.bytes.readInt16BE(21) & CONTROL) !== 0) continue;
+      const maxTimestamp = b.bytes.readBigInt64BE(35);
+      if (maxTimestamp < ts) continue;
+      if ((b.bytes.readInt16BE(21) & 0x7) !== 0) return { offset: b.base, timestamp: maxTimestamp };
+      const r = decodeRecords(b.bytes).find((x) => x.timestamp >= ts && x.offset < limit);
+      if (r) return { offset: r.offset, timestamp: r.timestamp };
+    }
+    return undefined;
   }
 
   /** Every stored batch, in offset order (for tests). */

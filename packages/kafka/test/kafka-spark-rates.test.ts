@@ -1,0 +1,44 @@
+// Spark's DirectKafkaStreamSuite rate cases on streams of a real cluster (the test broker + a
+// driver and 2 worker processes, started once for the file), with Spark's figures:
+// "maxMessagesPerPartition with backpressure disabled" and "... with no lag",
+// "backpressure.initialRate should honor maxRatePerPartition" and "use
+// backpressure.initialRate with backpressure". ("maxMessagesPerPartition respects max rate" is
+// in kafka-spark-suites; the unit forms of all of them, and "with zero offset and rate equal to
+// the specified minimum", in core's pid-rate-estimator.test.) Expected values come from
+// Spark's figures, what each test sent and the broker's own log, never from the connector.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { byPosition, logOf as logOfEnv, repeated, runStream as runStreamIn, send as sendTo } from './kafka-spark-support.js';
+import { useEnv } from './stream-test-support.js';
+
+const env = useEnv();
+const send = (topic: string, values: readonly string[], partition = 0) => sendTo(env, topic, values, partition);
+const logOf = (topic: string, partition: number, from?: number, until?: number) => logOfEnv(env, topic, partition, from, until);
+const runStream = (o: Record<string, unknown>) => runStreamIn(env, o);
+
+test("DirectKafkaStreamSuite 'maxMessagesPerPartition with backpressure disabled' (maxRatePerPartition 100, 100 ms batches, 50 records in each of 2 partitions: 10 a batch) and 'with no lag' (no range once read)", async () => {
+  env.kafka.createTopic('mmpp', 2);
+  await send('mmpp', Array.from({ length: 50 }, (_, i) => `0-${i}`), 0);
+  await send('mmpp', Array.from({ length: 50 }, (_, i) => `1-${i}`), 1);
+  const run = await runStream({ topics: ['mmpp'], groupId: 'g-mmpp', startingOffsets: 'earliest', maxRatePerPartition: 100, batchMs: 100, expectTotal: 100, extraBatches: 2 });
+  const withRanges = run.batches.filter((b) => b.ranges.length > 0);
+  assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 10], [1, 0, 10]], "Spark's Map(tp0 -> 10, tp1 -> 10)");
+  assert.deepEqual(withRanges.flatMap((b) => b.ranges.map((r) => r.untilOffset - r.fromOffset)), Array.from({ length: 10 }, () => 10), 'five batches of 10 per partition');
+  assert.deepEqual([...run.received].sort(byPosition), [...logOf('mmpp', 0), ...logOf('mmpp', 1)]);
+  assert.deepEqual(run.batches.slice(-2).map((b) => b.ranges), [[], []], 'no lag: no range');
+});
+
+test("DirectKafkaStreamSuite 'backpressure.initialRate should honor maxRatePerPartition' (max 1000, initial 500: 250 in a 500 ms batch) and 'use backpressure.initialRate with backpressure' (max 300, initial 1000: 150), then no lag: no range", async () => {
+  for (const [topic, maxRate, initialRate, first] of [
+    ['initial-rate-a', 1000, 500, 250],
+    ['initial-rate-b', 300, 1000, 150],
+  ] as const) {
+    env.kafka.createTopic(topic, 1);
+    await send(topic, repeated({ foo: first + 50 }));
+    const run = await runStream({ topics: [topic], groupId: `g-${topic}`, startingOffsets: 'earliest', maxRatePerPartition: maxRate, backpressure: { initialRate }, batchMs: 500, expectTotal: first + 50, extraBatches: 1 });
+    const withRanges = run.batches.filter((b) => b.ranges.length > 0);
+    assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.fromOffset, r.untilOffset]), [[0, first]], `${topic}: the first batch takes min(initialRate, maxRatePerPartition) x 0.5 s`);
+    assert.deepEqual([...run.received].sort(byPosition), logOf(topic, 0));
+    assert.deepEqual(run.batches.at(-1)!.ranges, [], `${topic}: no lag, no range (with a rate from backpressure)`);
+  }
+});

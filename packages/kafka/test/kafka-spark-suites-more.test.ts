@@ -1,0 +1,101 @@
+// Spark's spark-streaming-kafka-0-10 suites, the cases kafka-spark-suites.test.ts (at its
+// time budget) does not hold, on a real cluster (the test broker + a driver and 2 worker
+// processes, started once for the file): DirectKafkaStreamSuite's "receiving from largest
+// starting offset", "creating stream by offset" with Spark's offset past the log's end,
+// "offset recovery" under a rate limit, and KafkaRDDSuite's "compacted topic" (the rate
+// cases are in kafka-spark-rates.test.ts). Expected values come from what each test sent and
+// the broker's own log, never from the connector.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { logOf as logOfEnv, repeated, send as sendTo, sendPairs, streamRunOf, type Range } from './kafka-spark-support.js';
+import { jobArgs, useEnv } from './stream-test-support.js';
+
+const env = useEnv();
+const send = (topic: string, values: readonly string[], partition = 0) => sendTo(env, topic, values, partition);
+const logOf = (topic: string, partition: number, from?: number, until?: number) => logOfEnv(env, topic, partition, from, until);
+const startStream = async (o: Record<string, unknown>) => startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', extraBatches: 2, ...o }));
+
+test("DirectKafkaStreamSuite 'receiving from largest starting offset': 'latest' is where the log ended when the context started; what is sent after start() (before the first batch, before the brokers answered the start's lookup) is read, nothing from before", async () => {
+  env.kafka.createTopic('latest', 1);
+  await send('latest', repeated({ a: 10 }));
+  // The brokers answer the start's offset lookup late, the 'b's written meanwhile: they came after start() all the same.
+  env.kafka.delayNextListOffsets(1, 1000);
+  const job = await startStream({ topics: ['latest'], groupId: 'g-latest', batchMs: 200, expectTotal: 10, extraBatches: 1 });
+  await job.waitLine('STARTED', 30_000);
+  await send('latest', repeated({ b: 10 }));
+  const run = streamRunOf(await job.finished(30_000));
+  assert.deepEqual(run.received, logOf('latest', 0, 10), "every 'b' once, from offset 10 on");
+  assert.ok(!run.received.some((r) => r[3] === 'a'), "no 'a': they were in the log before the stream started");
+});
+
+test("DirectKafkaStreamSuite 'creating stream by offset' with Spark's offset 11 on a log ending at 10 (Assign, auto.offset.reset none): batches before the log reaches it read nothing, then the stream starts at 11", async () => {
+  env.kafka.createTopic('offset11', 1);
+  await send('offset11', repeated({ a: 10 }));
+  const job = await startStream({ assign: [{ topic: 'offset11', partition: 0 }], groupId: 'g-offset11', startingOffsets: { offset11: { 0: 11 } }, autoOffsetReset: 'none', batchMs: 200, expectTotal: 9, extraBatches: 1 });
+  // A batch runs while the log still ends at 10.
+  await job.waitLine('RECEIVED ', 30_000);
+  await send('offset11', repeated({ b: 10 }));
+  const run = streamRunOf(await job.finished(30_000));
+  assert.deepEqual(run.received, logOf('offset11', 0, 11), "the 'b's from offset 11, each once");
+  assert.ok(!run.received.some((r) => r[3] === 'a'));
+  const withRanges = run.batches.filter((b) => b.ranges.length > 0);
+  assert.deepEqual(withRanges[0]!.ranges[0]!.fromOffset, 11, 'the first range starts at the offset given');
+  assert.ok(run.batches.length > withRanges.length, 'some batch ran before the log reached offset 11, with no range');
+});
+
+test("DirectKafkaStreamSuite 'offset recovery' under maxRatePerPartition: stopped and recovered from the checkpoint, each batch within the rate, the recovered ranges the generated ones, 1..20 summed once", async () => {
+  env.kafka.createTopic('recovery-rate', 1);
+  const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-recovery-rate-'));
+  try {
+    type State = { time: number; total: number | null; ranges: Range[] | null };
+    // 4 records/s x 500 ms: at most 2 records a batch.
+    const args = (stopAt: number, recoveredTimes: number[] = []) => jobArgs(env.kafka, { mode: 'recovery', topics: ['recovery-rate'], groupId: 'g-recovery-rate', ckpt, stopAt, recoveredTimes, maxRatePerPartition: 4 });
+    const first = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(55));
+    await first.waitLine('RECOVERED ', 30_000);
+    for (const group of [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]) await send('recovery-rate', group.map(String));
+    const end1 = await first.finished(60_000);
+    assert.ok(end1.ok, `job failed: ${end1.failure}\n${end1.lines.join('\n')}`);
+    const before = jsonLines<State>(end1.lines, 'STATE ');
+    assert.equal(before.at(-1)!.total, 55);
+    const second = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(210, before.map((s) => s.time)));
+    const recovered = JSON.parse((await second.waitLine('RECOVERED ', 30_000)).slice('RECOVERED '.length)) as [number, Range[]][];
+    assert.ok(recovered.length > 0, 'No offset ranges recovered');
+    const earlier = new Map(before.map((s) => [s.time, s.ranges]));
+    for (const [t, ranges] of recovered) assert.deepEqual(ranges, earlier.get(t), `batch ${t}: recovered ranges are the ones generated`);
+    for (const group of [[11, 12, 13, 14], [15, 16, 17, 18], [19, 20]]) await send('recovery-rate', group.map(String));
+    const end2 = await second.finished(60_000);
+    assert.ok(end2.ok, `job failed: ${end2.failure}\n${end2.lines.join('\n')}`);
+    const after = jsonLines<State>(end2.lines, 'STATE ');
+    assert.equal(after.at(-1)!.total, 210, 'sum of 1..20: each record received once');
+    const ranges = [...before, ...after].flatMap((s) => s.ranges ?? []);
+    for (const r of ranges) assert.ok(r.untilOffset - r.fromOffset <= 2, `${JSON.stringify(r)} within 4/s x 0.5 s`);
+    assert.ok(ranges.filter((r) => r.untilOffset - r.fromOffset === 2).length >= 4, 'the rate bounded batches (groups of 4 sent at once were split)');
+  } finally {
+    fs.rmSync(ckpt, { recursive: true, force: true });
+  }
+});
+
+test("KafkaRDDSuite 'compacted topic': createRDD over [0, 7) of a log compacted to the last record of each key reads those 3 (count, countApprox, isEmpty, take); an empty range; [0, 8) is past the end and fails", async () => {
+  env.kafka.createTopic('rdd-compacted', 1);
+  const messages: [string, string][] = [['a', '1'], ['a', '2'], ['b', '1'], ['c', '1'], ['c', '2'], ['b', '2'], ['b', '3']];
+  // One record a batch, as Spark's compactLogs appends them.
+  await sendPairs(env, 'rdd-compacted', messages.map((m) => [m]));
+  const lastOfKey = new Map(messages.map(([k], i) => [k, i]));
+  env.kafka.log('rdd-compacted', 0)!.compact((r) => lastOfKey.get(r.key!.toString()) === Number(r.offset));
+  const compacted = [...lastOfKey.values()].sort((x, y) => x - y).map((o) => [0, o, messages[o]![1]]);
+  assert.deepEqual(compacted, [[0, 1, '2'], [0, 4, '2'], [0, 6, '3']], "Spark's compactedMessages (a,2), (c,2), (b,3) at their offsets");
+  const r = (fromOffset: number, untilOffset: number) => [{ topic: 'rdd-compacted', partition: 0, fromOffset, untilOffset }];
+  const end = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'rdds', rdds: { compacted: r(0, 7), empty: r(0, 0), bad: r(0, 8) } }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  type Got = { name: string; error?: string; records: [number, number, string][]; count: number; isEmpty: boolean; take1: unknown[]; takeMore: unknown[]; approxFinal: number };
+  const got = new Map(jsonLines<Got>(end.lines, 'RDD ').map((g) => [g.name, g]));
+  const c = got.get('compacted')!;
+  assert.deepEqual(c.records, compacted);
+  assert.deepEqual([c.count, c.approxFinal, c.isEmpty, c.take1, c.takeMore], [3, 3, false, [compacted[0]], compacted], 'count, countApprox(0), isEmpty, take(1), take(7 + 10)');
+  assert.deepEqual([got.get('empty')!.records, got.get('empty')!.isEmpty], [[], true]);
+  assert.match(got.get('bad')!.error ?? 'no error', /rdd-compacted\/0: offsets \[7, 8\) of the batch's range are past the partition's end 7/);
+});

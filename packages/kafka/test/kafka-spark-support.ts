@@ -1,0 +1,67 @@
+// What the Spark-suite test files share (kafka-spark-suites, kafka-spark-suites-more): sending
+// Spark's test messages, reading the broker's own log as the expected values, and running
+// fixtures/spark-suite-job.ts's 'stream' mode.
+import assert from 'node:assert/strict';
+import { Producer } from '@platformatic/kafka';
+import { fixture, jsonLines, startJob } from './job-runner.js';
+import { jobArgs, type Env } from './stream-test-support.js';
+
+/** Sends `values` (as strings, keyed by themselves) to partition `partition` of `topic`, in order, one request. */
+export async function send(env: Env, topic: string, values: readonly string[], partition = 0): Promise<void> {
+  await sendPairs(env, topic, [values.map((v) => [v, v] as const)], partition);
+}
+
+/** Sends each group of [key, value] pairs to partition `partition` of `topic` in one request (one record batch), in order. */
+export async function sendPairs(env: Env, topic: string, groups: readonly (readonly (readonly [string, string])[])[], partition = 0): Promise<void> {
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  try {
+    for (const g of groups) await p.send({ messages: g.map(([k, v]) => ({ topic, partition, key: Buffer.from(k), value: Buffer.from(v) })) });
+  } finally {
+    await p.close();
+  }
+}
+
+/** Spark's sendMessages(topic, Map(k -> n)): each key n times. */
+export const repeated = (m: Record<string, number>): string[] => Object.entries(m).flatMap(([k, n]) => Array.from({ length: n }, () => k));
+
+/** The broker's records of a partition in [from, until), as [topic, partition, offset, value]. */
+export function logOf(env: Env, topic: string, partition: number, from = 0, until = Number.MAX_SAFE_INTEGER): [string, number, number, string | null][] {
+  return env.kafka
+    .records(topic, partition)
+    .filter((r) => r.offset >= BigInt(from) && r.offset < BigInt(until))
+    .map((r) => [topic, partition, Number(r.offset), r.value === null ? null : r.value.toString('utf8')]);
+}
+
+export const byPosition = (a: [string, number, number, unknown], b: [string, number, number, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1] || a[2] - b[2]);
+
+export interface Range {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  untilOffset: number;
+}
+
+export interface StreamRun {
+  received: [string, number, number, string | null][];
+  /** Each batch's ranges, from its own RDD (the SIZES lines' ranges are those the transform saw last, as in Spark's test). */
+  batches: { time: number; ranges: Range[] }[];
+  sizes: { time: number; ranges: Range[]; sizes: [number, number][] }[];
+  listener: { submitted: number; started: number; completed: number };
+}
+
+/** The output of a finished 'stream' run, checked to have ended well. */
+export function streamRunOf(end: { ok: boolean; failure?: string | undefined; lines: string[] }): StreamRun {
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  const received = jsonLines<{ time: number; ranges: Range[]; records: [string, number, number, string | null][] }>(end.lines, 'RECEIVED ');
+  return {
+    received: received.flatMap((b) => b.records),
+    batches: received.map(({ time, ranges }) => ({ time, ranges })),
+    sizes: jsonLines(end.lines, 'SIZES '),
+    listener: jsonLines<StreamRun['listener']>(end.lines, 'LISTENER ')[0]!,
+  };
+}
+
+/** Runs the fixture's 'stream' mode to its end. */
+export async function runStream(env: Env, o: Record<string, unknown>): Promise<StreamRun> {
+  return streamRunOf(await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', extraBatches: 2, ...o }))).finished(60_000));
+}
