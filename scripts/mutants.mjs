@@ -3453,11 +3453,19 @@ const MUTATIONS = [
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'mqtt input stream2' }],
   },
   {
+    id: 'mqtt-byte-array-decoded',
+    what: "createPairedByteArrayStream's payloads decoded as UTF-8 text and encoded back (Bahir gives the bytes): bytes that are not UTF-8 come back changed",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: '    const payload = this.bytes ? Buffer.from(message) :',
+    replace: "    const payload = this.bytes ? Buffer.from(message.toString('utf8')) :",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'createPairedByteArrayStream' }],
+  },
+  {
     id: 'mqtt-payload-latin1',
     what: "createStream decodes payloads as Latin-1, not UTF-8 (Bahir: new String(payload, UTF_8)): non-ASCII text comes garbled",
     file: 'packages/mqtt/src/mqtt-receiver.ts',
-    search: "    const payload = message.toString('utf8');",
-    replace: "    const payload = message.toString('latin1');",
+    search: ": message.toString('utf8');",
+    replace: ": message.toString('latin1');",
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: "'mqtt input stream'" }],
   },
   {

@@ -26,6 +26,8 @@ export class MQTTReceiver<T> extends Receiver<T> {
     readonly topics: readonly string[],
     readonly options: ResolvedMQTTOptions,
     readonly paired: boolean,
+    /** Paired records keep the payload's bytes (a Buffer) instead of decoding it as UTF-8 (Bahir's createPairedByteArrayStream). */
+    readonly bytes = false,
   ) {
     super();
   }
@@ -92,7 +94,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
   }
 
   private take(topic: string, message: Buffer, messageId: number | undefined): void {
-    const payload = message.toString('utf8');
+    const payload = this.bytes ? Buffer.from(message) : message.toString('utf8');
     const record = (this.paired ? [topic, payload] : payload) as T;
     if (!this.pending) {
       this.pending = { records: [], ids: [] };

@@ -58,4 +58,9 @@ export const MQTTUtils = {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     return ssc.receiverStream(new MQTTReceiver<[string, string]>(brokerUrl, list, resolve(brokerUrl, list, options), true));
   },
+  /** `[topic, payload]` pairs with the payload's bytes as a Buffer, not decoded (as Bahir's MQTTUtils.createPairedByteArrayStream): for payloads that are not text. */
+  createPairedByteArrayStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<[string, Buffer]> {
+    const list = typeof topics === 'string' ? [topics] : [...topics];
+    return ssc.receiverStream(new MQTTReceiver<[string, Buffer]>(brokerUrl, list, resolve(brokerUrl, list, options), true, true));
+  },
 };

@@ -5,7 +5,8 @@
 // a wildcard filter (each pair names the topic the message was published to). Bahir publishes
 // again and again until something arrives; here the receiver's persistent session is made
 // first (the broker keeps what is published before the receiver subscribes), so each message
-// is published once and the test expects exactly what it published.
+// is published once and the test expects exactly what it published. Bahir's
+// createPairedByteArrayStream (JavaMQTTStreamSuite calls it) with payloads that are not text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
@@ -22,7 +23,7 @@ async function session(clientId: string, filters: string[]): Promise<void> {
 }
 
 /** Publishes each [topic, message] once, QoS 1, in order. */
-async function publish(messages: [string, string][]): Promise<void> {
+async function publish(messages: [string, string | Buffer][]): Promise<void> {
   const c = await mqtt.connectAsync(env.broker.url, { clientId: `pub-${Date.now()}`, clean: true, reconnectPeriod: 0 });
   try {
     for (const [t, m] of messages) await c.publishAsync(t, m, { qos: 1 });
@@ -31,7 +32,7 @@ async function publish(messages: [string, string][]): Promise<void> {
   }
 }
 
-async function run(o: { topics: string[]; clientId: string; paired: boolean; expect: number }): Promise<unknown[]> {
+async function run(o: { topics: string[]; clientId: string; paired: boolean; bytes?: boolean; expect: number }): Promise<unknown[]> {
   const url = env.broker.url.replace(/^mqtt:/, 'tcp:'); // Bahir's "tcp://" + brokerUri
   const end = await (await startJob(env.cluster, fixture('mqtt-spark-job.ts'), [JSON.stringify({ url, batchMs: 500, ...o })])).finished(60_000);
   assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
@@ -63,4 +64,18 @@ test("MQTTStreamSuite 'mqtt input stream2': createPairedStream over two topics g
   const key = (p: [string, string]) => JSON.stringify(p);
   assert.deepEqual([...got].map(key).sort(), want.map(key).sort(), 'each message once, with its own topic');
   assert.deepEqual(got.filter(([t]) => t === 'def1'), want.filter(([t]) => t === 'def1'), "one topic's messages in the order published");
+});
+
+test("MQTTUtils.createPairedByteArrayStream (Bahir's JavaMQTTStreamSuite API): [topic, payload] pairs with each payload's bytes as a Buffer, bytes that are not UTF-8 kept as sent", async () => {
+  await session('bahir-bytes', ['def1', 'def2']);
+  const sent: [string, Buffer][] = [
+    ['def1', Buffer.from('MQTT demo for spark streaming1')],
+    ['def2', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3])],
+    ['def1', Buffer.alloc(0)],
+  ];
+  await publish(sent);
+  const got = (await run({ topics: ['def1', 'def2'], clientId: 'bahir-bytes', paired: true, bytes: true, expect: sent.length })) as [string, string, boolean][];
+  const want = sent.map(([t, b]) => [t, b.toString('hex'), true]);
+  const key = (p: unknown) => JSON.stringify(p);
+  assert.deepEqual([...got].map(key).sort(), want.map(key).sort(), 'each message once, its bytes exactly, a Buffer on the worker');
 });
