@@ -3453,6 +3453,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'mqtt input stream2' }],
   },
   {
+    id: 'kinesis-checkpoint-interval-default-fixed',
+    what: "the Kinesis checkpoint interval defaults to 10 s, not the batch interval (Spark's KinesisInputDStream.Builder: checkpointInterval defaults to the batch duration)",
+    file: 'packages/kinesis/src/kinesis-input-dstream.ts',
+    search: '      checkpointIntervalMs: this.intervalMs ?? ssc.batchIntervalMs,',
+    replace: '      checkpointIntervalMs: this.intervalMs ?? 10_000,',
+    tests: ['packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js'],
+  },
+  {
+    id: 'kinesis-builder-region-not-kept',
+    what: 'regionName() given to the Kinesis builder is ignored: the region is always the one in the endpoint',
+    file: 'packages/kinesis/src/kinesis-input-dstream.ts',
+    search: '    const region = this.region ?? regionOf(this.endpoint);',
+    replace: '    const region = regionOf(this.endpoint);',
+    tests: ['packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js'],
+  },
+  {
     id: 'mqtt-byte-array-decoded',
     what: "createPairedByteArrayStream's payloads decoded as UTF-8 text and encoded back (Bahir gives the bytes): bytes that are not UTF-8 come back changed",
     file: 'packages/mqtt/src/mqtt-receiver.ts',
