@@ -4695,6 +4695,38 @@ const MUTATIONS = [
     replace: "kept.push([i]);",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "PartitionPruningRDDSuite" }],
   },
+  {
+    id: 'start-failure-stays-initialized',
+    what: "a StreamingContext whose start() failed its checks stays 'initialized' (Spark marks it stopped)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "      this.state = 'stopped';\n      contextSettled(this);\n      this.resolveTerminated();\n      throw err;",
+    replace: '      throw err;',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'start failure' }],
+  },
+  {
+    id: 'failed-output-skips-later-outputs',
+    what: "a batch's output operations after a failed one do not run (Spark runs each, reporting each failure)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '        failed = true;\n',
+    replace: '        failed = true;\n        break;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'multiple failed jobs' }],
+  },
+  {
+    id: 'streaming-jobs-program-properties',
+    what: "a streaming output operation runs with the program's current local properties (its job group, a description or property set after start()), not the copy saved at start()",
+    file: 'packages/core/src/scheduler/running-actions.ts',
+    search: '    return this.scoped.run(new Map(properties), fn);',
+    replace: '    return fn();',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'local properties' }],
+  },
+  {
+    id: 'listener-throw-breaks-context',
+    what: 'a StreamingListener that throws breaks start() or the batch it was told of, instead of being logged and skipped',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '        warn(l, err);\n',
+    replace: '        throw err;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'listener that throws' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

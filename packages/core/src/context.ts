@@ -539,6 +539,16 @@ export class SluiceContext {
     return this.runningActions.getLocalProperty(key);
   }
 
+  /** @internal The local properties the calling code sees, copied (a StreamingContext saves them at start). */
+  localPropertiesSnapshot(): Map<string, string> {
+    return this.runningActions.snapshot();
+  }
+
+  /** @internal Run `fn` with its own copy of `properties` as the local properties (a streaming output operation). */
+  runWithLocalProperties<T>(properties: ReadonlyMap<string, string>, fn: () => T): T {
+    return this.runningActions.runWithLocalProperties(properties, fn);
+  }
+
   /**
    * Spark's cancelJobGroup: every running action started in `groupId` fails with
    * SLUICE_CANCELLED and its tasks are killed (as FutureAction.cancel()). Returns how many were cancelled.

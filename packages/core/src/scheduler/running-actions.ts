@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SluiceError } from '../errors.js';
 import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 
@@ -25,13 +26,36 @@ const CANCELLED_GROUPS_KEPT = 1000;
  * cancelJobsWithTag / cancelAllJobs), and the local properties they are read from (Spark's
  * setLocalProperty: the group, the description, the tags): cancelling an action aborts the
  * signal its job runs under, which kills its tasks (DAGScheduler.cancelAction). The driver
- * program is one thread, so the properties are the program's (Spark's are the calling thread's).
+ * program is one thread, so the properties are the program's (Spark's are the calling
+ * thread's), but for a streaming batch's output operations, which each run with their own
+ * copy (runWithLocalProperties), as Spark's streaming jobs do on their threads.
  */
 export class RunningActions {
-  private readonly properties = new Map<string, string>();
+  private readonly programProperties = new Map<string, string>();
+  /** A streaming output operation's own properties (runWithLocalProperties), as Spark's job thread's. */
+  private readonly scoped = new AsyncLocalStorage<Map<string, string>>();
   private readonly running = new Set<RunningAction>();
   /** Groups cancelled with their future jobs (insertion order: the oldest first). */
   private readonly cancelledGroups = new Set<string>();
+
+  /** The properties the calling code sees: its output operation's, else the program's. */
+  private get properties(): Map<string, string> {
+    return this.scoped.getStore() ?? this.programProperties;
+  }
+
+  /** A copy of the properties the calling code sees now (Spark's StreamingContext saves them at its start). */
+  snapshot(): Map<string, string> {
+    return new Map(this.properties);
+  }
+
+  /**
+   * Runs `fn` (and everything it awaits) with a copy of `properties` as its local
+   * properties: what it sets stays its own, and the program's are untouched (Spark runs each
+   * streaming job on a thread given a copy of the properties saved at the context's start).
+   */
+  runWithLocalProperties<T>(properties: ReadonlyMap<string, string>, fn: () => T): T {
+    return this.scoped.run(new Map(properties), fn);
+  }
 
   setLocalProperty(key: string, value: string | null | undefined): void {
     if (typeof key !== 'string' || key === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setLocalProperty: the key must be a non-empty string, got ${JSON.stringify(key) ?? String(key)}`);

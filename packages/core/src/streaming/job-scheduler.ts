@@ -3,6 +3,15 @@ import { batchFailure } from './batch-failure.js';
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
+import { JOB_DESCRIPTION } from '../scheduler/running-actions.js';
+
+/** Spark's UIUtils.formatBatchTime without the date: HH:mm:ss, with milliseconds under 1 s batches (local time). */
+function formatBatchTime(time: number, batchIntervalMs: number): string {
+  const d = new Date(time);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return batchIntervalMs < 1000 ? `${hms}.${String(d.getMilliseconds()).padStart(3, '0')}` : hms;
+}
 
 /** One output operation of one batch. */
 export interface OutputJob {
@@ -25,8 +34,9 @@ interface Batch {
  * Runs batches' output operations, as Spark Streaming's JobScheduler: batches start in
  * time order, at most `concurrency` at once (default 1, so every output of batch t ends
  * before any output of batch t+1 starts); a batch's outputs run in the order they were
- * registered. An output that throws fails the batch and stops the context, as in Spark:
- * `awaitTermination()` rethrows it.
+ * registered. An output that throws fails the batch (its other outputs still run, each
+ * reporting its own failure) and stops the context once the batch ends, as in Spark:
+ * `awaitTermination()` rethrows the first failure.
  */
 export class JobScheduler {
   private readonly queue: Batch[] = [];
@@ -47,7 +57,7 @@ export class JobScheduler {
 
   submit(time: number, numRecords: number, jobs: readonly OutputJob[], streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>> = {}): void {
     const batch: Batch = { time, numRecords, streamIdToInputInfo, jobs, submissionTime: this.ssc.clock.now() };
-    for (const l of this.ssc.listenersList()) l.onBatchSubmitted?.({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime });
+    this.ssc.postToListeners('onBatchSubmitted', (l) => l.onBatchSubmitted?.({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime }));
     this.ssc.sc.streaming?.reportProgress?.({
       type: 'batchSubmitted',
       batchTime: time,
@@ -136,45 +146,58 @@ export class JobScheduler {
   private async run(batch: Batch): Promise<void> {
     const clock = this.ssc.clock;
     const start = clock.now();
-    const listeners = this.ssc.listenersList();
     const backend = this.ssc.sc.streaming;
-    for (const l of listeners) l.onBatchStarted?.({
+    this.ssc.postToListeners('onBatchStarted', (l) =>
+      l.onBatchStarted?.({
         batchTime: batch.time,
         numRecords: batch.numRecords,
         streamIdToInputInfo: batch.streamIdToInputInfo,
         processingStartTime: start,
         schedulingDelay: start - batch.time,
-      });
+      }),
+    );
     backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
+    let failed = false;
     for (let i = 0; i < batch.jobs.length; i++) {
       const job = batch.jobs[i];
       const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name };
       const startTime = clock.now();
-      for (const l of listeners) l.onOutputOperationStarted?.({ ...op, startTime });
+      this.ssc.postToListeners('onOutputOperationStarted', (l) => l.onOutputOperationStarted?.({ ...op, startTime }));
       backend?.reportProgress?.({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
       try {
         // Actions the output runs carry its batch time and id to the driver (Spark's job properties).
-        await runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run());
+        // ...and run with a copy of the local properties the context saved at its start, as
+        // Spark's JobHandler sets them on its job thread: the description names the output
+        // operation and the batch; what the output sets stays its own.
+        const properties = new Map(this.ssc.savedLocalProperties());
+        properties.set(JOB_DESCRIPTION, `Streaming job from [output operation ${job.outputOpId}, batch time ${formatBatchTime(batch.time, this.ssc.batchIntervalMs)}]`);
+        properties.set('spark.streaming.internal.batchTime', String(batch.time));
+        properties.set('spark.streaming.internal.outputOpId', String(job.outputOpId));
+        await this.ssc.sc.runWithLocalProperties(properties, () => runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run()));
         const endTime = clock.now();
-        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime });
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.({ ...op, startTime, endTime }));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
         // Cancelled by a non-graceful stop: not a failure of the job, and no outcome.
         if (this.abandoning) return;
         const info = userErrorInfo(err);
-        failure = { message: info.message, stack: info.stack };
+        failure ??= { message: info.message, stack: info.stack };
         const endTime = clock.now();
-        for (const l of listeners) l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message });
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message }));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
         // Not printed here: the failure stops the context and rejects awaitTermination, and
         // the job's failure is reported once, by whoever submitted it (the CLI), with this stack.
         this.ssc.sc.log('info', 'output operation failed; stopping the streaming context', { component: 'job-scheduler', batchTime: batch.time, outputOperation: i, reason: info.message });
+        // awaitTermination throws the first failure at once; the batch's other outputs still
+        // run (Spark runs each output operation as its own job, and a failed one does not
+        // cancel the next: StreamingListenerSuite's "failed batch and multiple failed jobs"
+        // reports a failure reason for each). The context stops once the batch has ended.
         this.ssc.failed(batchFailure(err, batch.time, { id: job.outputOpId, name: job.name }));
-        void this.ssc.stop();
-        break;
+        failed = true;
       }
     }
+    if (failed) void this.ssc.stop();
     // Ended after a non-graceful stop gave up on it: left pending, as one cancelled.
     if (this.abandoning) return;
     const end = clock.now();
@@ -193,6 +216,6 @@ export class JobScheduler {
     this.unfinished.delete(batch.time);
     this.ssc.batchCompleted(info);
     backend?.reportBatch(info);
-    for (const l of listeners) l.onBatchCompleted?.(info);
+    this.ssc.postToListeners('onBatchCompleted', (l) => l.onBatchCompleted?.(info));
   }
 }

@@ -31,6 +31,8 @@ import { PIDRateEstimator, type PIDSettings } from './rate/pid-rate-estimator.js
 import { RateController } from './rate/rate-controller.js';
 import { DEFAULT_FALLING_BEHIND_BATCHES, FallingBehindDetector } from './falling-behind-detector.js';
 import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
+import { JOB_DESCRIPTION, JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL } from '../scheduler/running-actions.js';
+import { userErrorInfo } from '../util/user-error.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -160,6 +162,7 @@ export class StreamingContext {
   readonly blockIntervalMs: number;
   readonly clock: Clock;
   private state: StreamingState = 'initialized';
+  private savedProperties: ReadonlyMap<string, string> = new Map();
   private readonly streams: DStream<unknown>[] = [];
   private readonly outputs: Output[] = [];
   private readonly listeners: StreamingListener[] = [];
@@ -530,16 +533,29 @@ export class StreamingContext {
         `only one StreamingContext may be active in a job at a time (as in Spark): another one (batch interval ${activeContext.batchIntervalMs} ms) is running; stop it first (await ssc.stop()) or use StreamingContext.getActive()`,
       );
     }
-    this.validate();
+    try {
+      this.validate();
+    } catch (err) {
+      // As Spark's start(): a context whose start failed is marked stopped (it cannot be
+      // started again, and awaitTermination returns), not left initialized.
+      this.state = 'stopped';
+      contextSettled(this);
+      this.resolveTerminated();
+      throw err;
+    }
+    // The local properties its output operations run with (Spark's savedProperties): the
+    // caller's now, in no job group, not interrupted on cancel.
+    const saved = this.sc.localPropertiesSnapshot();
+    for (const k of [JOB_GROUP_ID, JOB_DESCRIPTION]) saved.delete(k);
+    saved.set(JOB_INTERRUPT_ON_CANCEL, 'false');
+    this.savedProperties = saved;
     const streaming = this.sc.streaming;
     streaming?.onReceiverEvent((e) => {
       if (this.terminatedDone) return;
       const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
-      for (const l of this.listeners) {
-        if (e.type === 'started') l.onReceiverStarted?.(info);
-        else if (e.type === 'error') l.onReceiverError?.({ ...info, message: e.message });
-        else l.onReceiverStopped?.({ ...info, reason: e.reason });
-      }
+      if (e.type === 'started') this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.(info));
+      else if (e.type === 'error') this.postToListeners('onReceiverError', (l) => l.onReceiverError?.({ ...info, message: e.message }));
+      else this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, reason: e.reason }));
       this.receiversHeardFrom.add(e.streamId);
       this.receiverHeard?.();
     });
@@ -596,7 +612,7 @@ export class StreamingContext {
     this.sc.stopHooks.add(this.stopWithSparkContext);
     contextSettled(this);
     activeContext = this;
-    for (const l of this.listeners) l.onStreamingStarted?.(now);
+    this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(now));
     this.warmedUp = warm ? this.warmUpThenReceive(receiverStreams) : Promise.resolve();
     void this.warmedUp.then(() => {
       if (this.state !== 'active') return;
@@ -775,9 +791,32 @@ export class StreamingContext {
     return b;
   }
 
-  /** @internal */
-  listenersList(): readonly StreamingListener[] {
-    return this.listeners;
+  /**
+   * @internal Give an event to every listener, in the order they were added, as Spark's
+   * StreamingListenerBus: a listener that throws (or whose promise rejects) is logged at warn
+   * and the event goes on to the others; neither the batch nor the context is affected.
+   */
+  postToListeners(event: string, call: (l: StreamingListener) => unknown): void {
+    const warn = (l: StreamingListener, err: unknown): void =>
+      this.sc.log('warn', 'a StreamingListener threw; the event goes on to the other listeners', {
+        component: 'streaming-listener-bus',
+        event,
+        listener: l.constructor?.name ?? 'Object',
+        err: userErrorInfo(err).message,
+      });
+    for (const l of this.listeners) {
+      try {
+        const r = call(l);
+        if (r instanceof Promise) r.catch((err: unknown) => warn(l, err));
+      } catch (err) {
+        warn(l, err);
+      }
+    }
+  }
+
+  /** @internal The local properties saved at start(), for the output operations (a copy each). */
+  savedLocalProperties(): ReadonlyMap<string, string> {
+    return this.savedProperties;
   }
 
   /** @internal A batch failed in a way that stops the context (awaitTermination rethrows it). */

@@ -1,0 +1,148 @@
+// Spark Streaming's StreamingContextSuite and StreamingListenerSuite, the cases no other
+// file runs, ported case by case and run through Sluice's public API on a real local cluster
+// (a driver and 2 worker processes; fixture streaming-context-spark-suite.ts, one
+// StreamingContext after the other in one job). What each case expects is Spark's, from
+// streaming/src/test/scala/org/apache/spark/streaming/{StreamingContextSuite,
+// StreamingListenerSuite}.scala, not from Sluice's code. Spark's addInputStream (batch i
+// holds 1..i) is a queue stream here. Deliberate differences (README, "The streaming API"):
+// ssc.stop() inside a listener works (Spark refuses it, as its listener bus thread would wait
+// for itself), and a queueStream under a checkpoint restarts empty instead of failing the
+// recovery ("queueStream doesn't support checkpointing"): neither is checked here.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster, type JobRun } from './harness.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ssc-spark-'));
+let run: JobRun;
+const tagged = (tag: string, c: string): Record<string, unknown>[] =>
+  run.lines.flatMap((l) => {
+    const m = /^(\S) (\S+) (.*)$/.exec(l);
+    return m && m[1] === tag && m[2] === c ? [JSON.parse(m[3]) as Record<string, unknown>] : [];
+  });
+const one = (c: string): Record<string, unknown> => {
+  const xs = tagged('X', c);
+  assert.equal(xs.length, 1, `case ${c} printed ${xs.length} results (job ok: ${run.ok}, ${String(run.failure)})\n${run.lines.slice(-20).join('\n')}`);
+  return xs[0];
+};
+
+before(async () => {
+  await withCluster({ workers: 2 }, async (h) => {
+    run = await h.run(fixture('streaming-context-spark-suite.ts'), [tmp]);
+  });
+  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
+  assert.equal(run.lines.at(-1), 'DONE');
+  assert.deepEqual(
+    run.lines.filter((l) => l.startsWith('E ')),
+    [],
+    'no case threw',
+  );
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('StreamingContextSuite "start failure should stop internal components": the failed start leaves the context stopped, not active', () => {
+  const r = one('startFailure');
+  assert.equal((r.start as { ok: boolean }).ok, false);
+  assert.equal((r.start as { code: string }).code, 'SLUICE_CHECKPOINT');
+  assert.equal(r.state, 'stopped');
+  assert.equal(r.active, false);
+});
+
+test('StreamingContextSuite "stop multiple times": stopped after each, no error', () => {
+  assert.deepEqual(one('stopTwice'), { first: { ok: true, value: null }, s1: 'stopped', second: { ok: true, value: null }, s2: 'stopped' });
+});
+
+test('StreamingContextSuite "awaitTermination": start() does not block; awaitTermination returns only once the context is stopped', () => {
+  const r = one('awaitTermination');
+  assert.ok((r.startMs as number) < 2000, `start took ${String(r.startMs)} ms`);
+  assert.equal(r.timedOut, false);
+  assert.ok((r.timedOutMs as number) >= 450 && (r.timedOutMs as number) < 5000, `awaitTerminationOrTimeout(500) took ${String(r.timedOutMs)} ms`);
+  assert.equal(r.returnedWhileRunning, false, 'awaitTermination() returned while the context ran');
+  assert.ok((r.stoppedAfterMs as number) >= 450 && (r.stoppedAfterMs as number) < 10_000, `returned ${String(r.stoppedAfterMs)} ms after the stop was scheduled`);
+  assert.equal(r.state, 'stopped');
+});
+
+test('StreamingContextSuite "awaitTerminationOrTimeout": false while running, true once stopped', () => {
+  assert.deepEqual(one('awaitTerminationOrTimeout'), { running: false, stopped: true });
+});
+
+test('StreamingContextSuite "awaitTermination after stop": returns at once', () => {
+  assert.deepEqual(one('awaitAfterStop'), { wait: { ok: true, value: null }, orTimeout: { ok: true, value: true } });
+});
+
+test('StreamingContextSuite "awaitTermination with error in task": it throws the task\'s error', () => {
+  const r = one('errorInTask');
+  assert.equal(r.ok, false);
+  assert.match(String(r.message), /map task/);
+});
+
+test('StreamingContextSuite "awaitTermination with error in job generation": it throws the transform\'s own error (its class kept)', () => {
+  const r = one('errorInJobGeneration');
+  assert.equal(r.ok, false);
+  assert.equal(r.name, 'TestException');
+  assert.match(String(r.message), /transform/);
+});
+
+test('StreamingContextSuite "stop gracefully": every record the receiver stored is processed (Spark: counter == runningCount + 1), 3 rounds', () => {
+  const rounds = tagged('X', 'stopGracefully');
+  assert.equal(rounds.length, 3);
+  for (const r of rounds) {
+    assert.ok((r.runningCount as number) > 0, JSON.stringify(r));
+    assert.equal(r.counter, (r.runningCount as number) + 1, `round ${String(r.round)}: records stored ${String((r.counter as number) - 1)}, processed ${String(r.runningCount)}`);
+  }
+});
+
+test('StreamingContextSuite "stop gracefully even if a receiver misses StopReceiver": a graceful stop right after start ends', () => {
+  const r = one('stopAtOnce');
+  assert.equal(r.ok, true);
+  assert.equal(r.state, 'stopped');
+  assert.ok((r.stopMs as number) < 30_000, `the stop took ${String(r.stopMs)} ms`);
+});
+
+test('StreamingContextSuite "start should set local properties of streaming jobs correctly"', () => {
+  const r = one('localProperties');
+  // In the streaming jobs: no job group, a streaming description, not interrupted on
+  // cancel, and the custom property as it was at start() (not as set after).
+  const found = r.found as Record<string, string | null>;
+  assert.equal(found.group, null);
+  assert.match(String(found.description), /^Streaming job from \[output operation 0, batch time \d\d:\d\d:\d\d\.\d{3}\]$/);
+  assert.equal(found.interrupt, 'false');
+  assert.equal(found.custom, 'value1');
+  // The program's own properties are untouched.
+  assert.deepEqual(r.here, { group: 'non-streaming', description: 'non-streaming', interrupt: 'true', custom: 'value2' });
+});
+
+test('StreamingListenerSuite "onBatchCompleted with successful batch": no failure reason', () => {
+  const r = one('listenerSuccess');
+  assert.deepEqual(r.reasons, {});
+  assert.equal(r.completed, true);
+  assert.deepEqual(r.awaited, { ok: true, value: false });
+});
+
+test('StreamingListenerSuite "onBatchCompleted with failed batch and one failed job": reason of output 0; awaitTermination throws', () => {
+  const r = one('listenerOneFailed');
+  assert.deepEqual(Object.keys(r.reasons as object), ['0']);
+  assert.match((r.reasons as Record<string, string>)['0'], /This is a failed job/);
+  assert.equal((r.awaited as { ok: boolean }).ok, false);
+  assert.match(String((r.awaited as { message: string }).message), /This is a failed job/);
+});
+
+test('StreamingListenerSuite "onBatchCompleted with failed batch and multiple failed jobs": the second output still runs, each reason reported', () => {
+  const r = one('listenerTwoFailed');
+  const reasons = r.reasons as Record<string, string>;
+  assert.deepEqual(Object.keys(reasons).sort(), ['0', '1']);
+  assert.match(reasons['0'], /This is a failed job/);
+  assert.match(reasons['1'], /This is another failed job/);
+  assert.equal((r.awaited as { ok: boolean }).ok, false);
+});
+
+test('a listener that throws is skipped, as by Spark\'s listener bus: start() and the batches go on, the other listeners hear every event', () => {
+  const r = one('throwingListener');
+  assert.deepEqual(r.start, { ok: true, value: null });
+  assert.ok((r.batches as number) >= 3, JSON.stringify(r));
+  assert.ok((r.completed as number) >= 3, JSON.stringify(r));
+  assert.equal(r.first, 'streamingStarted');
+});
