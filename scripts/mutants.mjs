@@ -4727,6 +4727,14 @@ const MUTATIONS = [
     replace: '        throw err;\n',
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'listener that throws' }],
   },
+  {
+    id: 'graceful-stop-caps-receiver-onstop',
+    what: "a graceful stop gives a receiver's onStop 2 s, as a plain stop does: what it stores after that is lost (Spark's graceful stop waits for its receivers)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: 'const limit = options.graceful === true ? draining : new Promise',
+    replace: 'const limit = new Promise',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'stop slow receiver' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -95,6 +95,13 @@ test('StreamingContextSuite "stop gracefully": every record the receiver stored 
   }
 });
 
+test('StreamingContextSuite "stop slow receiver gracefully": the stop waits for onStop, and the 12 records stored meanwhile are all processed', () => {
+  const r = one('stopSlowReceiver');
+  assert.equal(r.started, true);
+  assert.ok((r.before as number) < 12, `all records were processed before the stop: ${JSON.stringify(r)}`);
+  assert.equal(r.runningCount, 12, JSON.stringify(r));
+});
+
 test('StreamingContextSuite "stop gracefully even if a receiver misses StopReceiver": a graceful stop right after start ends', () => {
   const r = one('stopAtOnce');
   assert.equal(r.ok, true);

@@ -119,7 +119,8 @@ export class SocketReceiver<T> extends Receiver<T> {
       return;
     }
     socket.end();
-    // The supervisor waits 2 s at most; a peer that never closes its side is cut a little later.
+    // The supervisor waits 2 s at most (in a graceful stop, until this settles); a peer that
+    // never closes its side is cut after 3 s either way.
     const cut = setTimeout(() => socket.destroy(), 3000);
     cut.unref();
     return consumed.finally(() => {

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '465ee920c18e952d8e51429db7827d16fdd08c23624c8857cb29445e1ce2095b';
+export const PROTO_CODECS_SHA256 = '660ccf7695eb8538df182718bfea58126c2e73d2ecd762dabc5a2a915a3d93c4';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -5648,6 +5648,8 @@ encode: function StopReceiverRequest$encode(m,w,q){
   w.uint32(10).string(m.job_id)
   if(m.stream_id!=null&&Object.hasOwnProperty.call(m,"stream_id"))
   w.uint32(16).uint32(m.stream_id)
+  if(m.graceful!=null&&Object.hasOwnProperty.call(m,"graceful"))
+  w.uint32(24).bool(m.graceful)
   return w
 },
 decode: function StopReceiverRequest$decode(r,l,e,n){
@@ -5680,6 +5682,10 @@ decode: function StopReceiverRequest$decode(r,l,e,n){
   m.stream_id=r.uint32()
   break
   }
+  case 3: {
+  m.graceful=r.bool()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -5707,6 +5713,9 @@ fromObject: function StopReceiverRequest$fromObject(d,n){
   if(d.stream_id!=null){
   m.stream_id=d.stream_id>>>0
   }
+  if(d.graceful!=null){
+  m.graceful=Boolean(d.graceful)
+  }
   return m
 },
 toObject: function StopReceiverRequest$toObject(m,o,q){
@@ -5719,12 +5728,16 @@ toObject: function StopReceiverRequest$toObject(m,o,q){
   if(o.defaults){
   d.job_id=""
   d.stream_id=0
+  d.graceful=false
   }
   if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
   d.job_id=m.job_id
   }
   if(m.stream_id!=null&&Object.hasOwnProperty.call(m,"stream_id")){
   d.stream_id=m.stream_id
+  }
+  if(m.graceful!=null&&Object.hasOwnProperty.call(m,"graceful")){
+  d.graceful=m.graceful
   }
   return d
 },

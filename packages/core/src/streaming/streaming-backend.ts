@@ -137,8 +137,12 @@ export type StreamingProgressEvent =
  */
 export interface StreamingBackend {
   startReceiver(streamId: number, receiver: ShippedReceiver, options: ReceiverRunOptions): void;
-  /** Stop every receiver; resolves once each has stopped and reported its last block. */
-  stopReceivers(): Promise<void>;
+  /**
+   * Stop every receiver; resolves once each has stopped and reported its last block. With
+   * `graceful` (a graceful stop of the context) each receiver's onStop is waited for however
+   * long it takes, what it stores meanwhile kept, as Spark's; else onStop gets a bounded time.
+   */
+  stopReceivers(options?: { readonly graceful?: boolean }): Promise<void>;
   /**
    * Blocks reported for a stream and not yet allocated, in arrival order: those reported
    * before `before` (a batch's time on the system clock, which the driver shares), or all

@@ -699,7 +699,7 @@ export class StreamingContext {
     if (options.graceful) {
       this.receivingStopped = true;
       this.receiverHeard?.();
-      await this.sc.streaming?.stopReceivers();
+      await this.sc.streaming?.stopReceivers({ graceful: true });
       // The first batch's time is fixed once the start's warm-up and receivers' start end: what was received meanwhile goes to it.
       await this.warmedUp;
       // Every block received so far was reported before now, and a batch takes the blocks

@@ -366,7 +366,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       case 'stopReceivers': {
         const a = this.current;
-        void (a.tracker?.stopAll() ?? Promise.resolve()).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
+        void (a.tracker?.stopAll({ graceful: m.graceful === true }) ?? Promise.resolve()).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
       }
       case 'allocateBlocks': {

@@ -53,7 +53,7 @@ export type JobToMain =
   /** Broadcast.destroy(): the value is no longer served to workers. */
   | { readonly type: 'removeBroadcast'; readonly id: number }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly options: ReceiverRunOptions; readonly name: string }
-  | { readonly type: 'stopReceivers'; readonly reqId: number }
+  | { readonly type: 'stopReceivers'; readonly reqId: number; readonly graceful?: boolean }
   /** `before`: the batch's time, its blocks those reported before it (absent: every block reported so far). */
   | { readonly type: 'allocateBlocks'; readonly reqId: number; readonly streamId: number; readonly before?: number }
   | { readonly type: 'removeBlocks'; readonly blockIds: readonly string[] }

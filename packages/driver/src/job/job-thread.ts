@@ -128,8 +128,8 @@ const streaming: StreamingBackend = {
   startReceiver(streamId, receiver, options) {
     outbox.post({ type: 'startReceiver', streamId, receiver: encode(receiver), options, name: receiver.className } satisfies JobToMain);
   },
-  async stopReceivers() {
-    await requests.request((reqId) => ({ type: 'stopReceivers', reqId }));
+  async stopReceivers(options) {
+    await requests.request((reqId) => ({ type: 'stopReceivers', reqId, graceful: options?.graceful === true }));
   },
   async allocateBlocks(streamId, before) {
     const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId, ...(before === undefined ? {} : { before }) }));

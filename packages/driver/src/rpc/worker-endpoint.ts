@@ -44,7 +44,7 @@ export interface WorkerEndpoint {
   removeBlocks(blockIds: readonly string[], prefixes?: readonly string[]): Promise<void>;
   /** Start a receiver; resolves once its thread runs (its events come through Driver.ReceiverReports). */
   startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
-  stopReceiver(jobId: string, streamId: number): Promise<void>;
+  stopReceiver(jobId: string, streamId: number, options?: { readonly graceful?: boolean }): Promise<void>;
   /**
    * Decommissioning: have the worker copy its blocks to `peers` (Worker.MigrateBlocks);
    * rejects when the call fails. Optional: a fake cluster may not move blocks.
@@ -168,8 +168,10 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     );
   }
 
-  stopReceiver(jobId: string, streamId: number): Promise<void> {
-    return new Promise((resolve) => this.client.StopReceiver({ job_id: jobId, stream_id: streamId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  stopReceiver(jobId: string, streamId: number, options: { readonly graceful?: boolean } = {}): Promise<void> {
+    return new Promise((resolve) =>
+      this.client.StopReceiver({ job_id: jobId, stream_id: streamId, graceful: options.graceful === true }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()),
+    );
   }
 
   close(): void {

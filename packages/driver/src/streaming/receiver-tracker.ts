@@ -190,8 +190,14 @@ export class ReceiverTracker implements RegistryListener {
     return { keep: current && r.running, rateLimit: r.rate, appliedSeq: last };
   }
 
-  /** Stop every receiver; resolves when each reported its last block (or 15 s passed). */
-  async stopAll(): Promise<void> {
+  /**
+   * Stop every receiver; resolves when each reported its last block (or 15 s passed). With
+   * `graceful` (a graceful stop of the StreamingContext), each receiver's onStop is waited for
+   * however long it takes, as Spark's ReceiverTracker.stop(graceful), with a warning every 10 s
+   * naming those still stopping (a receiver on a worker that is lost counts as stopped).
+   */
+  async stopAll(options: { readonly graceful?: boolean } = {}): Promise<void> {
+    const graceful = options.graceful === true;
     const waits: Promise<void>[] = [];
     for (const r of this.receivers.values()) {
       if (r.stopping) {
@@ -202,11 +208,24 @@ export class ReceiverTracker implements RegistryListener {
       clearTimeout(r.restartTimer);
       const w = r.workerId ? this.registry.get(r.workerId) : undefined;
       if (w && r.running) {
-        void w.endpoint.stopReceiver(this.jobId, r.streamId);
+        void w.endpoint.stopReceiver(this.jobId, r.streamId, { graceful });
         waits.push(r.stopped);
       } else r.resolveStopped();
     }
-    await Promise.race([Promise.all(waits), new Promise((res) => setTimeout(res, 15_000).unref())]);
+    if (!graceful) {
+      await Promise.race([Promise.all(waits), new Promise((res) => setTimeout(res, 15_000).unref())]);
+      return;
+    }
+    const warn = setInterval(() => {
+      const left = [...this.receivers.values()].filter((r) => r.stopping && r.running).map((r) => ({ streamId: r.streamId, name: r.name, workerId: r.workerId }));
+      this.log.warn({ receivers: left }, "graceful stop: still waiting for these receivers' onStop to return");
+    }, 10_000);
+    warn.unref();
+    try {
+      await Promise.all(waits);
+    } finally {
+      clearInterval(warn);
+    }
   }
 
   /**

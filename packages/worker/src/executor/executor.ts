@@ -330,8 +330,8 @@ export class Executor {
     this.sandboxes.get(jobId)?.forgetStage(stageKey);
   }
 
-  stopReceiver(jobId: string, streamId: number): boolean {
-    return this.sandboxes.get(jobId)?.stopReceiver(streamId) ?? false;
+  stopReceiver(jobId: string, streamId: number, options: { readonly graceful?: boolean } = {}): boolean {
+    return this.sandboxes.get(jobId)?.stopReceiver(streamId, undefined, options) ?? false;
   }
 
   removeBlocks(ids: readonly string[], prefixes: readonly string[] = []): number {

@@ -195,11 +195,16 @@ export class JobSandbox {
     if (r && !r.done && r.receiverId === receiverId) r.thread.postMessage({ type: 'receiverRate', streamId, rate } satisfies MainToThread);
   }
 
-  /** Ask a receiver (of that placement, if `receiverId` is given) to store its last block and stop; its `stopped` event follows. */
-  stopReceiver(streamId: number, receiverId?: string): boolean {
+  /**
+   * Ask a receiver (of that placement, if `receiverId` is given) to store its last block and
+   * stop; its `stopped` event follows. `graceful` (a graceful stop of the StreamingContext):
+   * its onStop is waited for however long it takes, as Spark's.
+   */
+  stopReceiver(streamId: number, receiverId?: string, options: { readonly graceful?: boolean } = {}): boolean {
     const r = this.receivers.get(streamId);
     if (!r || (receiverId !== undefined && r.receiverId !== receiverId)) return false;
-    r.thread.postMessage({ type: 'stopReceiver', streamId } satisfies MainToThread);
+    r.thread.postMessage({ type: 'stopReceiver', streamId, graceful: options.graceful === true } satisfies MainToThread);
+    if (options.graceful === true) return true;
     // A receiver that does not stop within 10 s is terminated.
     setTimeout(() => {
       if (!r.done) void r.thread.terminate();

@@ -482,7 +482,7 @@ port.on('message', (msg: MainToThread) => {
     case 'stopReceiver': {
       const sup = receivers.get(msg.streamId);
       // Kept until it stopped: blocks cut while it drains still hear they were stored.
-      if (sup) void sup.stop('stopped by the driver').then(() => receivers.get(msg.streamId) === sup && receivers.delete(msg.streamId));
+      if (sup) void sup.stop('stopped by the driver', { graceful: msg.graceful === true }).then(() => receivers.get(msg.streamId) === sup && receivers.delete(msg.streamId));
       else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running' });
       return;
     }

@@ -93,7 +93,7 @@ export type MainToThread =
   | { readonly type: 'receiverRate'; readonly streamId: number; readonly rate: number }
   /** A block the receiver stored is durable (logged, or replicated and reported), or could not be made so (`error`, with its `code`: SLUICE_IO if absent). */
   | { readonly type: 'receiverBlockStored'; readonly streamId: number; readonly blockId: string; readonly error?: string; readonly code?: ErrorCode }
-  | { readonly type: 'stopReceiver'; readonly streamId: number };
+  | { readonly type: 'stopReceiver'; readonly streamId: number; readonly graceful?: boolean };
 
 export type ThreadToMain =
   /** The thread's own code (and core) is loaded: a spare is ready to be bound to a job. */

@@ -334,11 +334,13 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
 
   /**
    * Stop the receiver: its onStop runs first, and while a promise it returns is pending (a
-   * socket receiver reading what its peer sent before closing; at most STOP_DRAIN_MS) what it
-   * stores is still taken. Then the stores still waiting and the current buffer become the
-   * last block, so stopping loses no received record; then `stopped` is reported.
+   * socket receiver reading what its peer sent before closing; at most STOP_DRAIN_MS, or, in
+   * a graceful stop of the StreamingContext, however long it takes, as Spark's
+   * ReceiverTracker.stop(graceful) waits for its receivers) what it stores is still taken.
+   * Then the stores still waiting and the current buffer become the last block, so stopping
+   * loses no received record; then `stopped` is reported.
    */
-  stop(reason: string): Promise<void> {
+  stop(reason: string, options: { readonly graceful?: boolean } = {}): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.stopDone) return this.stopDone;
     this.stopBegun = true;
@@ -359,7 +361,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       return Promise.resolve();
     }
     let t: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((r) => (t = setTimeout(r, STOP_DRAIN_MS)));
+    const limit = options.graceful === true ? draining : new Promise<void>((r) => (t = setTimeout(r, STOP_DRAIN_MS)));
     this.stopDone = Promise.race([draining, limit]).then(() => {
       clearTimeout(t);
       finish();

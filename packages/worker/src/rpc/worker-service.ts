@@ -77,7 +77,7 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
       );
     },
     StopReceiver(call, callback) {
-      callback(null, { found: executor.stopReceiver(call.request.job_id, call.request.stream_id) });
+      callback(null, { found: executor.stopReceiver(call.request.job_id, call.request.stream_id, { graceful: call.request.graceful }) });
     },
     MigrateBlocks(call, callback) {
       const peers = call.request.peers.map((p: wire.Peer__Output) => ({ workerId: p.worker_id, address: p.address }));
