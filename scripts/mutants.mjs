@@ -41,6 +41,30 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'status-job-group-not-sent',
+    what: "an action's job group and tags do not reach the driver: sc.statusTracker.getJobIdsForGroup finds none of the group's jobs (all in no group)",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '  return { ...(g?.group !== undefined && { group: g.group }), ...(g?.tags !== undefined && g.tags.length > 0 && { tags: g.tags }) };',
+    replace: '  return g === undefined ? {} : {};',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'StatusTrackerSuite|statusTracker' }],
+  },
+  {
+    id: 'status-active-tasks-unread',
+    what: "sc.statusTracker.getStageInfo's numActiveTasks is always 0, not the stage's running tasks",
+    file: 'packages/driver/src/status/status-answers.ts',
+    search: "        numActiveTasks: latest.status === 'ACTIVE' ? (now?.runningTasks ?? 0) : 0,",
+    replace: '        numActiveTasks: now === undefined ? 0 : 0,',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'statusTracker' }],
+  },
+  {
+    id: 'status-job-stages-submitted-only',
+    what: "sc.statusTracker.getJobInfo's stageIds are only the stages submitted so far, not every stage the job runs or waits on (Spark knows them at the job's start)",
+    file: 'packages/driver/src/status/status-answers.ts',
+    search: '      const stageIds = [...(j.stageIds ?? liveStageIds(j.jobId) ?? []), ...status.stagesOf(j).map((s) => s.stageId)];',
+    replace: '      const stageIds = [...(j.stageIds === undefined && liveStageIds(j.jobId) ? [] : []), ...status.stagesOf(j).map((s) => s.stageId)];',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'basic status API usage' }],
+  },
+  {
     id: 'object-keys-compared-as-text',
     what: "keys that are objects (a job's class) sort by their JSON text, { value: 10 } before { value: 2 }, not field by field (ShuffleSuite's NonJavaSerializableClass keys)",
     file: 'packages/core/src/rdd/key.ts',

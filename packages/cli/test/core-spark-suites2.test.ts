@@ -1,5 +1,6 @@
 // Spark core's suites beyond those of rdd-spark-suites and core-spark-suites, case by case
-// (core/src/test/scala/org/apache/spark/ ShuffleSuite, FileSuite, UnpersistSuite), run through
+// (core/src/test/scala/org/apache/spark/ StatusTrackerSuite, ShuffleSuite, FileSuite,
+// UnpersistSuite), run through
 // Sluice's public API on a cluster of 2 worker processes. Inputs are the ones Spark's tests make
 // and the expected values Spark's (written here as the suites assert them), so they do not come
 // from Sluice's code. One cluster for the file; the fixture prints `R <name> <json>`. Cases that
@@ -49,6 +50,56 @@ const refused = (o: unknown, code: string, message: RegExp): void => {
   assert.equal(e.code, code, e.error);
   assert.match(e.error, message);
 };
+
+// ---------------------------------------------------------------- StatusTrackerSuite
+
+test('StatusTrackerSuite "getJobIdsForGroup()": null gives the jobs in no group; a group its jobs as they start', () => {
+  const r = got<{ ids: number[]; noGroup: number[]; before: number[]; one: boolean; two: boolean; after: number[]; noGroupAfter: number[]; counts: number[] }>('st-groups');
+  const [d, first, second] = r.ids;
+  assert.deepEqual(r.noGroup, [d]);
+  assert.deepEqual(r.before, []);
+  assert.equal(r.one, true, 'the first job of the group');
+  assert.equal(r.two, true, 'both jobs of the group');
+  assert.deepEqual(r.after, [first, second], 'kept once ended');
+  assert.deepEqual(r.noGroupAfter, [d]);
+  assert.deepEqual(r.counts, [1000, 1000, 1000]);
+});
+
+test('StatusTrackerSuite "getJobIdsForGroup() with takeAsync()", "... across multiple partitions": one job, then two for 999 of 2 partitions', () => {
+  assert.deepEqual(got('st-take'), { before: [], one: true, taken: [1], many: true, taken2: 999, jobIds: true });
+});
+
+test('StatusTrackerSuite "basic status API usage": a job\'s 2 stages known while it runs; its first stage 2 tasks, attempt 0, then 2 completed, none active or failed', () => {
+  const r = got<Record<string, unknown>>('st-basic');
+  assert.equal(r.n, 10000);
+  const running = r.running as { status: string; stages: number };
+  assert.notEqual(running.status, 'FAILED');
+  assert.equal(running.stages, 2);
+  assert.deepEqual(r.first, { isMin: true, attempt: 0, numTasks: 2, submitted: true });
+  assert.deepEqual(r.done, [2, 0, 0]);
+  assert.deepEqual(r.end, { status: 'SUCCEEDED', stages: 2, same: true });
+});
+
+test('statusTracker: getActiveJobIds and getActiveStageIds while tasks run, then none; getJobIdsForTag; a failed job and stage; unknown ids undefined, bad ones SLUICE_BAD_ARGUMENT', () => {
+  const r = got<Record<string, unknown>>('st-active');
+  assert.equal(r.jobs, true, 'the held job is the active one');
+  assert.equal(r.stages, 1);
+  assert.equal(r.stageIsJobs, true);
+  assert.equal(r.running, 'RUNNING');
+  assert.deepEqual(r.stage, [2, 2, 0]);
+  assert.deepEqual(r.after, [[], []]);
+  assert.equal(r.tagged, true);
+  assert.deepEqual(r.untagged, []);
+  assert.equal(r.failed, true);
+  assert.equal(r.failedInfo, 'FAILED');
+  // spark.task.maxFailures: 4 failed attempts of the one task.
+  assert.equal(r.failedStage, 4);
+  assert.equal(r.unknownJob, null);
+  assert.equal(r.unknownStage, null);
+  refused(r.badJob, 'SLUICE_BAD_ARGUMENT', /getJobInfo: the job id must be a whole number >= 0, got -1/);
+  refused(r.badStage, 'SLUICE_BAD_ARGUMENT', /getStageInfo: the stage id must be a whole number >= 0, got 1.5/);
+  refused(r.badGroup, 'SLUICE_BAD_ARGUMENT', /getJobIdsForGroup: the group must be a string/);
+});
 
 // ---------------------------------------------------------------- ShuffleSuite
 

@@ -21,7 +21,8 @@ import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
-import { runWithJobDescription } from './scheduler/job-description-scope.js';
+import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
+import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
@@ -69,6 +70,8 @@ export interface ClusterBackend {
   checkpointDirSet?(dir: string): void;
   /** Log on the driver through the job's logger (constant message, data in `fields`). */
   log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
+  /** Answer a status query about the program's jobs and stages now, blocking the driver program (sc.statusTracker). */
+  status?(query: StatusQuery): StatusAnswer;
 }
 
 /** Levels driver-program code may log at through the backend. */
@@ -104,6 +107,7 @@ export class SluiceContext {
   private stoppedAt: string | undefined;
   /** @internal What sc.stop() runs first: the active StreamingContext's stop. */
   readonly stopHooks = new Set<() => Promise<void>>();
+  private tracker: StatusTracker | undefined;
   /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
   streamingActive = false;
 
@@ -133,6 +137,18 @@ export class SluiceContext {
 
   get defaultParallelism(): number {
     return Math.max(2, this.backend.defaultParallelism());
+  }
+
+  /**
+   * Spark's SparkStatusTracker: the program's jobs and stages as the driver knows them
+   * (getJobIdsForGroup, getJobIdsForTag, getActiveJobIds, getActiveStageIds, getJobInfo,
+   * getStageInfo), each call answered by the driver at once.
+   */
+  get statusTracker(): StatusTracker {
+    const status = this.backend.status;
+    if (status === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.statusTracker: this cluster backend cannot answer status queries');
+    this.tracker ??= new StatusTracker((query) => status.call(this.backend, query));
+    return this.tracker;
   }
 
   /**
@@ -669,7 +685,8 @@ export class SluiceContext {
       if (running.signal.aborted) throw running.signal.reason instanceof SluiceError ? running.signal.reason : cancelledBeforeStart();
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal, onJobStart);
-      const result = await (running.description === undefined ? run() : runWithJobDescription(running.description, run));
+      const described = (): Promise<JobRunResult> => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
+      const result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
       this.applyAccumulatorUpdates(result);
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
       // Instances of the job's classes come back tagged from the workers: revive them here.

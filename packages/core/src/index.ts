@@ -20,6 +20,7 @@ export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { PartialResult, type BoundedDouble } from './rdd/partial-result.js';
 export { FutureAction } from './rdd/future-action.js';
+export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } from './scheduler/status-tracker.js';
 export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export type { StorageLevel } from './rdd/plan.js';

@@ -46,6 +46,7 @@ export * from './dashboard/dashboard-options.js';
 export * from './dashboard/dashboard-summary.js';
 export * from './streaming/output-operation-scope.js';
 export * from './scheduler/job-description-scope.js';
+export type { StatusQuery, StatusAnswer, SparkJobInfo, SparkStageInfo } from './scheduler/status-tracker.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export * from './streaming/rate/pid-rate-estimator.js';

@@ -109,7 +109,7 @@ export class RunningActions {
    * description, and the function that ends the entry. An action of a group cancelled with its
    * future jobs starts aborted, the signal's reason saying so.
    */
-  start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; done: () => void } {
+  start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; group: string | undefined; tags: readonly string[]; done: () => void } {
     const group = this.properties.get(JOB_GROUP_ID);
     const entry = { group, tags: this.getJobTags(), streaming: currentOutputOperation() !== undefined, abort: new AbortController() };
     this.running.add(entry);
@@ -122,6 +122,8 @@ export class RunningActions {
     return {
       signal: entry.abort.signal,
       description: this.properties.get(JOB_DESCRIPTION),
+      group,
+      tags: [...entry.tags],
       done: () => {
         this.running.delete(entry);
         signal?.removeEventListener('abort', onAbort);

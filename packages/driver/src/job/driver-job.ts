@@ -9,6 +9,7 @@ import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
+import { answerStatus } from '../status/status-answers.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
 import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
@@ -313,7 +314,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         const a = this.current;
         const abort = new AbortController();
         a.actionAborts.set(m.reqId, abort);
-        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal, m.jobIds ? (jobId) => this.postTo(a, { type: 'jobStarted', reqId: m.reqId, jobId }) : undefined).finally(() => a.actionAborts.delete(m.reqId)).then(
+        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }), ...(m.group !== undefined && { group: m.group }), ...(m.tags !== undefined && { tags: m.tags }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal, m.jobIds ? (jobId) => this.postTo(a, { type: 'jobStarted', reqId: m.reqId, jobId }) : undefined).finally(() => a.actionAborts.delete(m.reqId)).then(
           (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -343,6 +344,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(a.runId, m.rddId))).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
       }
+      case 'status':
+        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.stageProgress(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId)) });
+        return;
       case 'cachedPartitions':
         this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });
         return;

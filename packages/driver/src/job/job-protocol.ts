@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -34,6 +34,10 @@ export type JobToMain =
       readonly outputOperation?: OutputOperationTag;
       /** The description the action runs under (runWithJobDescription: the streaming warm-up), if any. */
       readonly description?: string;
+      /** The job group the action was started in (sc.setJobGroup), if any. */
+      readonly group?: string;
+      /** The job tags the action was started with (sc.addJobTag), if any. */
+      readonly tags?: readonly string[];
       /** Send each partition's value as its task ends (`jobPartial`), before the result: an approximate action. */
       readonly partials?: boolean;
       /** Send the job id the DAG scheduler gives the action (`jobStarted`), as it starts: FutureAction.jobIds. */
@@ -46,6 +50,8 @@ export type JobToMain =
   /** sc.cancelStage(stageId[, reason]): cancel every running job of the program that runs or waits on stage `stageId`. */
   | { readonly type: 'cancelStage'; readonly stageId: number; readonly reason?: string }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
+  /** sc.statusTracker's question (answered by `status`; the program waits for it). */
+  | { readonly type: 'status'; readonly reqId: number; readonly query: StatusQuery }
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
   | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
@@ -83,6 +89,7 @@ export type MainToJob =
   | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
+  | { readonly type: 'status'; readonly reqId: number; readonly answer: StatusAnswer }
   /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */
   | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
   /** The runJob `reqId` (sent with `jobIds`) started as the DAG scheduler's job `jobId`. */

@@ -32,6 +32,7 @@ import {
   checkStreamingContextsStarted,
   currentOutputOperation,
   currentJobDescription,
+  currentJobGroup,
   driverProgramLeftover,
   resetDriverProgramState,
   userErrorInfo,
@@ -166,6 +167,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
+    const groupTags = groupAndTags();
     let partialId: number | undefined;
     let startId: number | undefined;
     let cancel: (() => void) | undefined;
@@ -174,7 +176,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
         if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
         if (onStart) startHandlers.set((startId = reqId), onStart);
         if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
-        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
+        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
       });
       return jobReply(reply);
     } finally {
@@ -186,8 +188,14 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   runJobSync(graph, action, partitions): JobRunResult {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
-    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }) }));
+    const groupTags = groupAndTags();
+    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
     return jobReply(reply);
+  },
+  status(query) {
+    const reply = requestBlocking((reqId) => ({ type: 'status', reqId, query }));
+    if (reply.type !== 'status') throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type} to a status query`);
+    return reply.answer;
   },
   async removeRdd(rddId) {
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
@@ -222,6 +230,12 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   },
   streaming,
 });
+
+/** The job group and tags of the action being started, as a runJob message's fields (none when it has neither). */
+function groupAndTags(): { group?: string; tags?: readonly string[] } {
+  const g = currentJobGroup();
+  return { ...(g?.group !== undefined && { group: g.group }), ...(g?.tags !== undefined && g.tags.length > 0 && { tags: g.tags }) };
+}
 
 /** A runJob's result, or its error thrown. */
 function jobReply(reply: MainToJob): JobRunResult {

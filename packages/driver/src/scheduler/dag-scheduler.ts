@@ -215,6 +215,12 @@ export class DAGScheduler implements RegistryListener {
       .sort((a, b) => a.stageId - b.stageId);
   }
 
+  /** The stages running action `actionId` of a job ran or waits on so far (undefined once it ended): sc.statusTracker's job info. */
+  actionStageIds(jobId: string, actionId: number): number[] | undefined {
+    const state = this.jobs.get(jobId)?.actions.get(actionId);
+    return state && [...state.stages];
+  }
+
   /** A job's running task attempts, longest first. */
   runningTasks(jobId: string): RunningTaskInfo[] {
     const job = this.jobs.get(jobId);
@@ -369,10 +375,10 @@ export class DAGScheduler implements RegistryListener {
     try {
       if (signal?.aborted) onAbort();
       const out = await this.runAction(job, actionId, graph, action, partitions, onResult);
-      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now() });
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), stageIds: [...state.stages] });
       return out;
     } catch (err) {
-      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message });
+      for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message, stageIds: [...state.stages] });
       throw err;
     } finally {
       job.actions.delete(actionId);

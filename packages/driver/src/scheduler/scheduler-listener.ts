@@ -48,6 +48,10 @@ export interface JobProperties {
   readonly outputOperation?: OutputOperationTag;
   /** What the action is for, when its program said (Spark's job description): 'streaming warm-up' for a streaming context's start. */
   readonly description?: string;
+  /** The job group the action was started in (Spark's spark.jobGroup.id), if any. */
+  readonly group?: string;
+  /** The job tags the action was started with (Spark's spark.job.tags), if any. */
+  readonly tags?: readonly string[];
 }
 
 /** An action was submitted (Spark's onJobStart); `jobId` numbers actions across the driver, from 0. */
@@ -86,6 +90,8 @@ export interface JobEndEvent {
   readonly jobId: number;
   readonly time: number;
   readonly failure?: string;
+  /** The stages the action ran or waited on, a shuffle's map stage it found computed too (Spark's job's stageIds). */
+  readonly stageIds?: readonly number[];
 }
 
 export interface SchedulerListener {

@@ -59,6 +59,8 @@ export interface JobRecord {
   status: JobStatus;
   readonly numPartitions: number;
   readonly stageKeys: string[];
+  /** Once it ended: the stages it ran or waited on, skipped ones too (JobEndEvent.stageIds). */
+  stageIds: readonly number[] | undefined;
   failureReason: string | undefined;
   readonly properties: JobProperties;
 }
@@ -101,6 +103,7 @@ export class JobStageStatus implements SchedulerListener {
       status: 'RUNNING',
       numPartitions: e.numPartitions,
       stageKeys: [],
+      stageIds: undefined,
       failureReason: undefined,
       properties: e.properties,
     });
@@ -170,6 +173,7 @@ export class JobStageStatus implements SchedulerListener {
     j.completionTime = e.time;
     j.status = e.failure === undefined ? 'SUCCEEDED' : 'FAILED';
     j.failureReason = e.failure;
+    j.stageIds = e.stageIds;
   }
 
   allJobs(): JobRecord[] {
