@@ -97,6 +97,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: "textFile's partitions" }],
   },
   {
+    id: 'file-stream-read-not-restored',
+    what: "a file stream's files already read are not restored from the checkpoint: a recovered run reads again every file of the remember window that earlier runs read",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '    for (const [f, s] of d.read) this.read.set(f, { size: s.size, mtimeMs: s.mtimeMs, batchTime: s.batchTime });\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/master-failure.test.js', pattern: 'a file stream' }],
+  },
+  {
     id: 'disk-full-part-not-named',
     what: 'a part file that cannot be written for want of space is a plain SLUICE_IO error, not SLUICE_DISK_FULL with the fix',
     file: 'packages/core/src/scheduler/run-task.ts',

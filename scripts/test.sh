@@ -86,6 +86,7 @@ PACED=(
   $t/recovery-double-fault.test.js      #  13-16 s at load 3: kill -9 of the driver, then of two workers in a row during the recovery
   $t/receiver-double-fault.test.js      #  27 s at load 6: kill -9 of the driver, then of the recovered receiver's worker twice (WAL on)
   $t/receiver-driver-pause.test.js      #  41 s at load 15: a 10 s SIGSTOP of the driver under a receiver with the WAL
+  $t/master-failure.test.js             #  52 s at load 5: sluice run killed -9 five times and run again, twice (file stream; receiver with the WAL)
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

@@ -1,6 +1,7 @@
 // What the recovery tests share: a driver process on a given port (started again after
 // kill -9), submitting the recovery fixture, feeding its input directory, reading its
 // outputs, and the failure-free computation the outputs are checked against.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, runCli, type CliResult } from './harness.js';
@@ -77,11 +78,14 @@ export class Feeder {
    * mapWithState two batches later, whatever the batches hold (with only k0-k5, a timeout
    * needs a key absent from two batches in a row, which batches of many files, as under
    * load, may never give).
+   * `ageMs`: how long before now each file is dated (5 s: settled, taken at the first
+   * listing); 0 leaves the time it was written, as Spark's MasterFailureTest writes them.
    */
   constructor(
     private readonly dir: string,
     private readonly rand: () => number,
     private readonly loneKeyEvery = 0,
+    private readonly ageMs = 5_000,
   ) {
     this.staging = path.join(path.dirname(dir), 'staging');
     fs.mkdirSync(this.staging, { recursive: true });
@@ -95,8 +99,10 @@ export class Feeder {
     const tmp = path.join(this.staging, `f${String(id).padStart(5, '0')}.txt`);
     fs.writeFileSync(tmp, lines.join('\n') + '\n');
     // Settled (older than a batch interval), and inside the remember window (60 s).
-    const past = new Date(Date.now() - 5_000);
-    fs.utimesSync(tmp, past, past);
+    if (this.ageMs > 0) {
+      const past = new Date(Date.now() - this.ageMs);
+      fs.utimesSync(tmp, past, past);
+    }
     fs.renameSync(tmp, path.join(this.dir, path.basename(tmp)));
     this.lines.push(...lines);
   }
@@ -202,4 +208,38 @@ export function expectedWindows(input: Map<number, string[]>, batchMs: number, w
     out.set(t, sortedPairs(m));
   }
   return out;
+}
+
+/**
+ * The end of a recovered run of the recovery fixture (variant 'base', a 3-batch window, a
+ * mapWithState timeout of one batch) against a failure-free computation from its own input:
+ * no batch time missing between the first and the last, every line of `fed` read by exactly
+ * one batch, every state, window and mapWithState output exact, and every saved directory
+ * whole, holding its batch's lines upper-cased, once. Returns the batch times.
+ */
+export function assertRecoveredExactly(out: string, fed: readonly string[], batchMs: number): number[] {
+  const o = readOutputs(out);
+  const times = [...o.input.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], batchMs, `no batch time missing after ${times[i - 1]}`);
+  const read = times.flatMap((t) => o.input.get(t)!);
+  assert.equal(read.length, new Set(read).size, 'no line read by two batches');
+  assert.deepEqual([...read].sort(), [...fed].sort(), 'every fed line read');
+  const states = expectedStates(o.input);
+  const windows = expectedWindows(o.input, batchMs, 3);
+  const mws = expectedMapWithState(o.input, batchMs);
+  for (const t of times) {
+    assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
+    assert.deepEqual(o.window.get(t), windows.get(t), `window at ${t}`);
+    assert.deepEqual(o.mapped.get(t), mws.mapped.get(t), `mapWithState's output at ${t}`);
+    assert.deepEqual(o.snapshot.get(t), mws.snapshot.get(t), `mapWithState's state at ${t}`);
+  }
+  const save = path.join(out, 'save');
+  assert.deepEqual(fs.readdirSync(save).filter((n) => n.startsWith('.')), [], 'no temporary save directory left');
+  for (const t of times) {
+    const d = path.join(save, `batch-${t}`);
+    assert.ok(fs.existsSync(path.join(d, '_SUCCESS')), `${d} is whole`);
+    const lines = fs.readdirSync(d).filter((f) => f.startsWith('part-')).flatMap((f) => fs.readFileSync(path.join(d, f), 'utf8').split('\n').filter(Boolean));
+    assert.deepEqual(lines.sort(), o.input.get(t)!.map((l) => l.toUpperCase()).sort(), `${d} holds its batch's lines once`);
+  }
+  return times;
 }
