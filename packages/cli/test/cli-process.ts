@@ -10,9 +10,9 @@ export interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawn `sluice <args>` with `env`. */
-export function startSluice(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawn `sluice <args>` with `env`; `detached`: in a process group of its own (its pid's), which a test may kill whole. */
+export function startSluice(args: string[], env: NodeJS.ProcessEnv, opts: { detached?: boolean } = {}): Proc {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   const p: Proc = { child, stdout: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
   let rest = '';
   child.stdout!.on('data', (d: Buffer) => {

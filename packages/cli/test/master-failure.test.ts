@@ -5,7 +5,9 @@
 // Here the job is fixtures/recovery-job.ts under `sluice run` (driver and local workers): a
 // file stream's lines written per batch (Spark's map), updateStateByKey checkpointed every 5
 // batches (as Spark's), a reduceByKeyAndWindow with an inverse, mapWithState and
-// saveAsTextFiles. The run is killed with -9 five times at seeded random moments: the first
+// saveAsTextFiles. The run is killed with -9 five times at seeded random moments (the second
+// and the fourth kill its whole process group, its workers at the same instant; the others
+// the `sluice run` process alone, whose workers end by themselves): the first
 // once a batch completed (Spark waits for its first checkpoint: before one, getOrCreate
 // starts afresh), then alternately at a moment counted from the start of the process (which
 // may land in its start-up or its recovery) and from its first batch; after each kill a
@@ -69,7 +71,7 @@ async function killAgainAndAgain(args: string[], out: string, seed: number, afte
   const linesRead = (): number => [...batchOutputs<string[]>(out, 'input').values()].reduce((n, l) => n + l.length, 0);
   for (let k = 0; k <= KILLS; k++) {
     const before = firsts();
-    const run = startSluice(args, process.env);
+    const run = startSluice(args, process.env, { detached: true });
     into.runs.push(run);
     const spawned = Date.now();
     if (k === 0) {
@@ -100,8 +102,14 @@ async function killAgainAndAgain(args: string[], out: string, seed: number, afte
         .filter(Boolean)
         .map(Number),
     );
-    run.child.kill('SIGKILL');
+    // Kills 2 and 4 take the whole process group (the driver and its workers at one instant,
+    // as an OOM killer's cgroup kill or a container's end); the others the driver alone (its
+    // workers end when their standard input closes).
+    const group = k % 2 === 1;
+    if (group) process.kill(-run.child.pid!, 'SIGKILL');
+    else run.child.kill('SIGKILL');
     await run.exited;
+    if (group) moment += ', with its workers (the process group)';
     const pause = Math.floor(rand() * 4 * BATCH_MS);
     into.kills.push(`kill ${k + 1}: ${moment}, ${linesRead()} lines read, ${Date.now() - spawned} ms into the run; paused ${pause} ms`);
     await sleep(pause);
@@ -118,7 +126,13 @@ async function stopLast(r: KilledRuns, control: string): Promise<void> {
 
 /** Kills whatever is left of `r` (after a failed check). */
 function cleanUp(r: KilledRuns): void {
-  for (const p of r.runs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  for (const p of r.runs) {
+    try {
+      process.kill(-p.child.pid!, 'SIGKILL'); // its process group: the run and its workers
+    } catch {
+      // Gone already.
+    }
+  }
   for (const p of r.workers) if (alive(p)) process.kill(p, 'SIGKILL');
 }
 
