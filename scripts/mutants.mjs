@@ -286,7 +286,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
     search: 'if (rdd.checkpointDir === undefined || rdd.checkpointName === undefined ||',
     replace: 'if ((rdd.checkpointDir === undefined && !rdd.checkpointRequested) || rdd.checkpointName === undefined ||',
-    tests: ['packages/cli/dist/test/recovery-double-fault.test.js'],
+    tests: ['packages/cli/dist/test/recovery-double-fault.test.js', 'packages/cli/dist/test/receiver-checkpoint-kill.test.js'],
   },
   {
     id: 'task-stream-removals-ignored',
@@ -839,7 +839,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/cluster/worker-registry.ts',
     search: 'for (const w of this.workers.values()) w.lastHeartbeat = Math.min(now, w.lastHeartbeat + stalled);',
     replace: '',
-    tests: ['packages/cli/dist/test/driver-pause-checkpoint.test.js'],
+    tests: ['packages/cli/dist/test/driver-pause-checkpoint.test.js', { file: 'packages/cli/dist/test/file-stream-pause.test.js', pattern: 'the driver frozen' }, 'packages/kafka/dist/test/kafka-driver-pause.test.js'],
   },
   {
     id: 'replica-put-unbounded',
@@ -1745,7 +1745,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/streaming-context.ts',
     search: '      this.nextBatchTime = time + this.batchIntervalMs;',
     replace: '      this.nextBatchTime = Math.max(time, this.zeroTime + Math.floor((this.clock.now() - this.zeroTime) / this.batchIntervalMs) * this.batchIntervalMs) + this.batchIntervalMs;',
-    tests: ['packages/cli/dist/test/receiver-driver-pause.test.js'],
+    tests: ['packages/cli/dist/test/receiver-driver-pause.test.js', { file: 'packages/cli/dist/test/file-stream-pause.test.js', pattern: 'the driver frozen' }, 'packages/kafka/dist/test/kafka-driver-pause.test.js'],
   },
   {
     id: 'kafka-tx-committed-range-written-again',

@@ -86,7 +86,10 @@ PACED=(
   $t/recovery-double-fault.test.js      #  13-16 s at load 3: kill -9 of the driver, then of two workers in a row during the recovery
   $t/receiver-double-fault.test.js      #  27 s at load 6: kill -9 of the driver, then of the recovered receiver's worker twice (WAL on)
   $t/receiver-driver-pause.test.js      #  41 s at load 15: a 10 s SIGSTOP of the driver under a receiver with the WAL
-  $t/master-failure.test.js             #  52 s at load 5: sluice run killed -9 five times and run again, twice (file stream; receiver with the WAL)
+  $t/master-failure.test.js             #  52-62 s at load 5-11: sluice run killed -9 five times (twice with its process group) and run again, twice (file stream; receiver with the WAL)
+  $t/file-stream-pause.test.js          #  40 s at load 5: a 12 s SIGSTOP of a worker, then a 10 s SIGSTOP of the driver, under a file stream
+  $t/receiver-checkpoint-kill.test.js   #  20 s at load 13: kill -9 of the driver, then of a worker, each during a state checkpoint's write (WAL receiver)
+  packages/kafka/dist/test/kafka-driver-pause.test.js  # 25 s at load 13: a 10 s SIGSTOP of the driver under a direct Kafka stream
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

@@ -1,0 +1,164 @@
+// A direct Kafka stream under a driver frozen with SIGSTOP for 10 s (a GC pause, a stalled
+// VM), then resumed with SIGCONT: real processes (`sluice driver` with a 5 s worker timeout, 2
+// `sluice worker`s, `sluice submit` of fixtures/recover-job.ts), the test broker in this
+// process, records produced all along. The driver is frozen between a batch's output and its
+// offset commit (the fixture holds the batch there; the hold is let go during the pause).
+// Resumed, it declares no worker lost and generates every batch time it missed, each within
+// maxRatePerPartition x the interval, in order: every partition's ranges are adjacent from 0
+// to the partition's end, every record counted exactly once (count, sum and sum of squares of
+// the values, computed here), each batch time written once and none missing, and the group's
+// commits end at the partitions' ends.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { Consumer, Producer } from '@platformatic/kafka';
+import { fixture } from './job-runner.js';
+import { freePort, pollUntil, randomSecret, spawnSluice, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+
+const BATCH_MS = 500;
+const RATE = 200; // records/s per partition: at most 100 a partition a batch
+const PAUSE_MS = 10_000;
+
+interface Range {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  untilOffset: number;
+}
+interface Batch {
+  time: number;
+  ranges: Range[];
+  count: number;
+  sum: number;
+  sumSq: number;
+}
+
+const procs: SluiceProcess[] = [];
+let kafka: KafkaTestCluster | undefined;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-driver-pause-'));
+
+after(async () => {
+  for (const p of procs) p.child.kill('SIGCONT');
+  for (const p of procs.reverse()) await p.stop();
+  await kafka?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its commit, records produced all along: no worker lost, every missed batch generated within the rate, every record counted exactly once, commits at the ends', { timeout: 150_000 }, async () => {
+  kafka = await KafkaTestCluster.start({ brokers: 2 });
+  kafka.createTopic('pause', 4);
+  const want = { count: 0, sum: 0, sumSq: 0 };
+  let next = 1;
+  const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  const produce = async (n: number): Promise<void> => {
+    const messages = [];
+    for (let i = 0; i < n; i++) {
+      const v = next++;
+      want.count++;
+      want.sum += v;
+      want.sumSq += v * v;
+      messages.push({ topic: 'pause', partition: v % 4, value: Buffer.from(String(v)) });
+    }
+    await producer.send({ messages });
+  };
+  // 40 records every 100 ms (400/s, half of what 4 partitions at RATE may take): the backlog
+  // of the pause is taken by the missed batches and those after them.
+  let producing = true;
+  const feed = (async () => {
+    while (producing) {
+      await produce(40);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+
+  try {
+    const out = path.join(root, 'out');
+    const secret = randomSecret();
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const driver = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--worker-timeout-ms', '5000'], secret, /driver listening/);
+    procs.push(driver);
+    for (let i = 0; i < 2; i++) procs.push(await startWorker(address, secret));
+    const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['pause'], groupId: 'g-pause', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: RATE })];
+    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+
+    const batches = (): Batch[] =>
+      fs.existsSync(out)
+        ? fs
+            .readdirSync(out)
+            .filter((f) => /^batch-\d+\.json$/.test(f))
+            .map((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as Batch)
+            .sort((a, b) => a.time - b.time)
+        : [];
+    const counted = (): number => batches().reduce((n, b) => n + b.count, 0);
+    await pollUntil(() => (batches().filter((b) => b.count > 0).length >= 4 ? true : undefined), 60_000, 'four batches with records');
+
+    // Frozen between a batch's output and its commit.
+    fs.writeFileSync(path.join(out, 'hold'), '');
+    const held = await pollUntil(() => fs.readdirSync(out).find((f) => f.startsWith('held-')), 60_000, 'a batch written and not committed');
+    const heldTime = Number(held.slice('held-'.length));
+    const lostBefore = driver.logLines.filter((l) => l.includes('"worker lost"')).length;
+    driver.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const producedAtStop = want.count;
+    const writtenAtStop = batches().length;
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      fs.rmSync(path.join(out, 'hold'));
+      await new Promise((r) => setTimeout(r, PAUSE_MS - 1_000));
+      assert.equal(batches().length, writtenAtStop, 'no batch written while the driver was stopped');
+    } finally {
+      driver.child.kill('SIGCONT');
+    }
+    const producedInPause = want.count - producedAtStop;
+    await new Promise((r) => setTimeout(r, 2_000));
+    producing = false;
+    await feed;
+    await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
+    await new Promise((r) => setTimeout(r, 1_000)); // a batch counted twice would show up by now
+
+    const all = batches();
+    const total = all.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), { count: 0, sum: 0, sumSq: 0 });
+    assert.deepEqual(total, want, 'every record counted exactly once');
+    for (let i = 1; i < all.length; i++) assert.equal(all[i].time - all[i - 1].time, BATCH_MS, `no batch time missing after ${all[i - 1].time}`);
+    assert.ok(all.filter((b) => b.time > stoppedAt && b.time < stoppedAt + PAUSE_MS).length >= PAUSE_MS / BATCH_MS - 2, 'the batch times of the pause were generated');
+    for (const log of kafka.topics.get('pause')!.partitions) {
+      let at = 0;
+      for (const b of all) {
+        for (const r of b.ranges.filter((x) => x.partition === log.partition)) {
+          assert.equal(r.fromOffset, at, `pause/${log.partition}: batch ${b.time} starts where the one before ended`);
+          assert.ok(r.untilOffset - r.fromOffset <= (RATE * BATCH_MS) / 1000, `pause/${log.partition}: batch ${b.time} within maxRatePerPartition x interval (${r.untilOffset - r.fromOffset})`);
+          at = r.untilOffset;
+        }
+      }
+      assert.equal(at, Number(log.endOffset), `pause/${log.partition}: the ranges reach the partition's end`);
+    }
+    const events = fs
+      .readFileSync(path.join(out, 'events.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number });
+    assert.equal(events.length, new Set(events.map((e) => e.time)).size, 'each batch written once');
+    assert.ok(events.some((e) => e.time === heldTime), `the held batch ${heldTime} was written`);
+    assert.equal(driver.logLines.filter((l) => l.includes('"worker lost"')).length, lostBefore, "no worker declared lost for the driver's own pause");
+    // The last batch's commit is asynchronous: read the group's offsets until they stop short no more (10 s).
+    const ends = kafka.topics.get('pause')!.partitions.map((l) => l.endOffset);
+    const c = new Consumer({ clientId: 'check', groupId: 'g-pause', bootstrapBrokers: kafka.bootstrap });
+    let offsets: unknown;
+    for (let deadline = Date.now() + 10_000; ; ) {
+      offsets = (await c.listCommittedOffsets({ topics: [{ topic: 'pause', partitions: [0, 1, 2, 3] }] })).get('pause');
+      if (JSON.stringify(offsets, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) === JSON.stringify(ends, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await c.close();
+    assert.deepEqual(offsets, ends, 'commits end at the partitions ends');
+    console.log(`# driver stopped ${PAUSE_MS} ms with batch ${heldTime} held before its commit; ${producedInPause} records produced during the pause, ${want.count} in all over ${all.length} batches`);
+  } finally {
+    producing = false;
+    await feed;
+    await producer.close();
+  }
+});
