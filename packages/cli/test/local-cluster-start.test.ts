@@ -13,7 +13,7 @@ import { bundleJob } from '../src/bundle-job.js';
 import { LocalCluster } from '../src/local-cluster.js';
 import { bundleLine } from '../src/local-bundle-line.js';
 import { LOCAL_WORKER_MALLOC_ENV, localWorkerGcArgs, prestartLocalWorkers, prestartPlan, spawnLocalWorker, takePrestartedWorkers, type PrestartedWorkers } from '../src/local-worker-process.js';
-import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, runCli, within } from './harness.js';
+import { CLI_BIN, CLI_DIR, REPO_DIR, fixture, processAlive, runCli, within } from './harness.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,15 +175,7 @@ test("sluice run's output reaches a reader slow to take it whole: the run exits 
       }
     };
     const pids = await within(workerPids(), 90_000, `the job to end:\n${stderr.slice(-3000)}`);
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await within((async () => { while (pids.some(alive)) await new Promise((r) => setTimeout(r, 100)); })(), 30_000, 'the workers to exit');
+    await within((async () => { while (pids.some(processAlive)) await new Promise((r) => setTimeout(r, 100)); })(), 30_000, 'the workers to exit');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
   } finally {
     child.stdout.on('data', (d: Buffer) => chunks.push(d));

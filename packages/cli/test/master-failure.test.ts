@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
-import { mulberry32, sleep, within } from './harness.js';
+import { mulberry32, processAlive, sleep, within } from './harness.js';
 import { Feeder, RECOVERY_JOB, assertRecoveredExactly, jobArgs, jobDirs, readOutputs } from './recovery-support.js';
 import { RECEIVER_JOB, assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
@@ -38,15 +38,6 @@ import { ReplayableSource } from './replayable-source.js';
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 5; // batches, as MasterFailureTest's updateStateByKey
 const KILLS = 5;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 interface KilledRuns {
   /** The run left running after the last kill. */
@@ -121,7 +112,7 @@ async function stopLast(r: KilledRuns, control: string): Promise<void> {
   fs.writeFileSync(path.join(control, 'stop'), '');
   const code = await within(r.last.exited, 60_000, 'the last run to stop');
   assert.equal(code, 0, `the last run exits 0:\n${r.last.stderr.slice(-3000)}`);
-  await until(`the killed runs' workers (${r.workers.join(' ')}) to exit`, 15_000, () => r.workers.every((p) => !alive(p)));
+  await until(`the killed runs' workers (${r.workers.join(' ')}) to exit`, 15_000, () => r.workers.every((p) => !processAlive(p)));
 }
 
 /** Kills whatever is left of `r` (after a failed check). */
@@ -133,7 +124,7 @@ function cleanUp(r: KilledRuns): void {
       // Gone already.
     }
   }
-  for (const p of r.workers) if (alive(p)) process.kill(p, 'SIGKILL');
+  for (const p of r.workers) if (processAlive(p)) process.kill(p, 'SIGKILL');
 }
 
 const killedRuns = (): KilledRuns => ({ last: undefined as unknown as Proc, runs: [], workers: [], kills: [] });

@@ -13,15 +13,15 @@
 // At the end every line the source generated was read by exactly one batch (each line's number
 // is its source position) and every batch's state equals a failure-free updateStateByKey over
 // the batches' input, computed here; no batch time is missing.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { exited, pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, workersJoined } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -50,7 +50,6 @@ interface RunResult {
 let result: RunResult | undefined;
 let setupError: unknown;
 
-const exited = (p: SluiceProcess): Promise<void> => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
 const checkpoints = (): string[] => (fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []);
 const states = (): number => batchOutputs(out, 'state').size;
 
@@ -164,18 +163,11 @@ before(async () => {
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = { jobs, writingAtDriverKill: writing, heldAtDriverKill, ackedAtKill, workerKill, tries };
   } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    setupError = withProcessLogs(err, procs);
   } finally {
     source.stop();
   }
 }, { timeout: 200_000 });
-
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await source.close();
-  fs.rmSync(root, { recursive: true, force: true });
-});
 
 function ready(): RunResult {
   if (setupError !== undefined) throw setupError;
@@ -193,12 +185,4 @@ test('the kills landed where meant: the driver as a worker wrote a part of a sta
   assert.equal(r.jobs.length, 2);
 });
 
-test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
-  ready();
-  assertEachLineReadOnce(batchOutputs<string[]>(out, 'input'), source.lines);
-});
-
-test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input, no batch time missing', () => {
-  ready();
-  assertStatesFailureFree(out, BATCH_MS);
-});
+receiverEndChecks(ready, out, source, BATCH_MS, procs, root);

@@ -12,15 +12,15 @@
 // again what a killed receiver had not acknowledged; each line's number is its source
 // position, so none counts twice), and every batch's state equals a failure-free
 // updateStateByKey over the batches' input, computed here.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { exited, pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, workersJoined } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, receiverStarts, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { batchOutputs, receiverEndChecks, receiverStarts, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -48,8 +48,6 @@ let setupError: unknown;
 const outputs = <T>(kind: string): Map<number, T> => batchOutputs<T>(out, kind);
 
 const submit = (driver: string, args: readonly string[]): Promise<string> => submitReceiverJob(driver, secret, args);
-
-const exited = (p: SluiceProcess): Promise<void> => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
 
 before(async () => {
   try {
@@ -121,18 +119,11 @@ before(async () => {
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = { jobs, ackedAtKill, killedReceivers, recoveredBatchAtKill, connections: source.connections };
   } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    setupError = withProcessLogs(err, procs);
   } finally {
     source.stop();
   }
 }, { timeout: 280_000 });
-
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await source.close();
-  fs.rmSync(root, { recursive: true, force: true });
-});
 
 function ready(): RunResult {
   if (setupError !== undefined) throw setupError;
@@ -147,12 +138,4 @@ test('the faults landed where meant: the recovered job\'s receiver killed with i
   assert.ok(r.connections >= 4, 'the source served the first receiver, the recovered one, and two after the kills');
 });
 
-test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
-  ready();
-  assertEachLineReadOnce(outputs<string[]>('input'), source.lines);
-});
-
-test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
-  ready();
-  assertStatesFailureFree(out, BATCH_MS);
-});
+receiverEndChecks(ready, out, source, BATCH_MS, procs, root);

@@ -5,15 +5,15 @@
 // the driver is stopped the receiver goes on storing into the log (its reports wait); resumed,
 // the driver generates the batches it missed. Every line the source generated must be read by
 // exactly one batch, every batch's state equal a failure-free updateStateByKey computed here.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 import { driverOn } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -72,19 +72,12 @@ before(async () => {
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = { ackedAtStop, ackedAtResume, batchesDuringPause };
   } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    setupError = withProcessLogs(err, procs);
   } finally {
     source.stop();
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
   }
 }, { timeout: 280_000 });
-
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await source.close();
-  fs.rmSync(root, { recursive: true, force: true });
-});
 
 function ready(): RunResult {
   if (setupError !== undefined) throw setupError;
@@ -98,12 +91,4 @@ test('while the driver was stopped the receiver went on storing and acknowledgin
   assert.equal(r.batchesDuringPause, 0);
 });
 
-test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
-  ready();
-  assertEachLineReadOnce(outputs<string[]>('input'), source.lines);
-});
-
-test('every batch state (updateStateByKey) equals the failure-free computation from the batches\' input', () => {
-  ready();
-  assertStatesFailureFree(out, BATCH_MS);
-});
+receiverEndChecks(ready, out, source, BATCH_MS, procs, root);

@@ -3,11 +3,13 @@
 // submitting it detached, its per-batch outputs read back, and the checks of its end: every
 // line the source generated read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fixture, runCli } from './harness.js';
 import { expectedStates, type Pairs } from './recovery-support.js';
-import { pollUntil } from './sluice-processes.js';
+import { pollUntil, type SluiceProcess } from './sluice-processes.js';
+import type { ReplayableSource } from './replayable-source.js';
 
 export const RECEIVER_JOB = fixture('stream-receiver-recovery.ts');
 
@@ -74,4 +76,26 @@ export function assertStatesFailureFree(out: string, batchMs?: number): void {
     for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], batchMs, `no batch time missing after ${times[i - 1]}`);
   }
   for (const [t, w] of expectedStates(words)) assert.deepEqual(got.get(t), w, `state of batch ${t}`);
+}
+
+/**
+ * The end of a receiver fault file whose faults ran in its before(): its two checks as tests
+ * (each calling `ready()` first, which throws the set-up's failure), every line `source`
+ * generated read by exactly one batch of `out` and every state failure-free with no batch time
+ * missing; and, after the file, its processes stopped, the source closed and `root` removed.
+ */
+export function receiverEndChecks(ready: () => unknown, out: string, source: ReplayableSource, batchMs: number, procs: SluiceProcess[], root: string): void {
+  test('every line the source generated was read by exactly one batch: none lost, none twice', () => {
+    ready();
+    assertEachLineReadOnce(batchOutputs<string[]>(out, 'input'), source.lines);
+  });
+  test("every batch state (updateStateByKey) equals the failure-free computation from the batches' input, no batch time missing", () => {
+    ready();
+    assertStatesFailureFree(out, batchMs);
+  });
+  after(async () => {
+    for (const p of [...procs].reverse()) await p.stop();
+    await source.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 }

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { exited, pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 import { Feeder, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, workersJoined, type JobDirs } from './recovery-support.js';
 
 const BATCH_MS = 500;
@@ -52,8 +52,6 @@ interface RunResult {
 }
 let result: RunResult | undefined;
 let setupError: unknown;
-
-const exited = (p: SluiceProcess): Promise<void> => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
 
 before(async () => {
   let feeding = false;
@@ -155,8 +153,7 @@ before(async () => {
     await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
     result = { jobs, writing, writingAtKill, resubmittedAt, killed, firstRecoveredAtKill, laterStatesAtKill, fed };
   } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    setupError = withProcessLogs(err, procs);
   } finally {
     feeding = false;
     await feed;

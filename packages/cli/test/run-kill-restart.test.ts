@@ -14,19 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
-import { mulberry32, sleep, within } from './harness.js';
+import { mulberry32, processAlive, sleep, within } from './harness.js';
 import { Feeder, RECOVERY_JOB, assertRecoveredExactly, jobArgs, jobDirs, readOutputs } from './recovery-support.js';
 
 const BATCH_MS = 500;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('sluice run killed with -9 mid-stream, then run again: its workers exit by themselves, and the second run recovers every line once with exact states', { timeout: 150_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-run-kill-'));
@@ -56,7 +47,7 @@ test('sluice run killed with -9 mid-stream, then run again: its workers exit by 
     assert.ok(workers.length >= 2, `the run's worker processes: ${workers.join(' ')}`);
     first.child.kill('SIGKILL');
     await first.exited;
-    await until(`the killed run's workers (${workers.join(' ')}) to exit`, 15_000, () => workers.every((p) => !alive(p)));
+    await until(`the killed run's workers (${workers.join(' ')}) to exit`, 15_000, () => workers.every((p) => !processAlive(p)));
     fs.rmSync(path.join(dirs.control, 'slow'));
     for (const n of fs.readdirSync(dirs.control)) fs.rmSync(path.join(dirs.control, n));
     await sleep(2 * BATCH_MS); // batches pass while nothing runs; files keep arriving
@@ -78,7 +69,7 @@ test('sluice run killed with -9 mid-stream, then run again: its workers exit by 
     feeding = false;
     await feed;
     for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-    for (const p of workers) if (alive(p)) process.kill(p, 'SIGKILL'); // orphans of a failed check
+    for (const p of workers) if (processAlive(p)) process.kill(p, 'SIGKILL'); // orphans of a failed check
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

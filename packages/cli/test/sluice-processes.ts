@@ -139,5 +139,16 @@ export function callStatus(client: grpc.Client, service: ServiceName, rpc: strin
   });
 }
 
+/** Resolves once `p` has exited (at once if it has). */
+export function exited(p: SluiceProcess): Promise<void> {
+  return new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r())));
+}
+
+/** `err` (a fault test's set-up failing) with the last job lines, warnings and errors each of `procs` logged. */
+export function withProcessLogs(err: unknown, procs: readonly SluiceProcess[]): Error {
+  const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
+  return new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+}
+
 /** The shared poll to a deadline (harness.ts), here too for the process tests that import it from here. */
 export { pollUntil } from './harness.js';

@@ -17,21 +17,9 @@ import { after, test } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { fixture } from './job-runner.js';
 import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { batchFiles, type Batch, type Range } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
-interface Range {
-  topic: string;
-  partition: number;
-  fromOffset: number;
-  untilOffset: number;
-}
-interface Batch {
-  time: number;
-  ranges: Range[];
-  count: number;
-  sum: number;
-  sumSq: number;
-}
 
 const procs: SluiceProcess[] = [];
 let kafka: KafkaTestCluster | undefined;
@@ -76,14 +64,7 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
   const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['rec'], groupId: 'g-rec', ckpt: path.join(root, 'ckpt'), out, batchMs: 500, maxRatePerPartition: 200 })];
   await submitDetached(address, secret, fixture('recover-job.ts'), args);
 
-  const batches = (): Batch[] =>
-    fs.existsSync(out)
-      ? fs
-          .readdirSync(out)
-          .filter((f) => /^batch-\d+\.json$/.test(f))
-          .map((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as Batch)
-          .sort((a, b) => a.time - b.time)
-      : [];
+  const batches = (): Batch[] => batchFiles(out);
   const counted = () => batches().reduce((n, b) => n + b.count, 0);
   await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
   // The driver dies between a batch's output and its commit: the batch waits there (out/hold).

@@ -16,25 +16,13 @@ import { after, test } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { fixture } from './job-runner.js';
 import { freePort, pollUntil, randomSecret, spawnSluice, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { batchFiles, type Batch } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const BATCH_MS = 500;
 const RATE = 200; // records/s per partition: at most 100 a partition a batch
 const PAUSE_MS = 10_000;
 
-interface Range {
-  topic: string;
-  partition: number;
-  fromOffset: number;
-  untilOffset: number;
-}
-interface Batch {
-  time: number;
-  ranges: Range[];
-  count: number;
-  sum: number;
-  sumSq: number;
-}
 
 const procs: SluiceProcess[] = [];
 let kafka: KafkaTestCluster | undefined;
@@ -85,14 +73,7 @@ test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its com
     const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['pause'], groupId: 'g-pause', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: RATE })];
     await submitDetached(address, secret, fixture('recover-job.ts'), args);
 
-    const batches = (): Batch[] =>
-      fs.existsSync(out)
-        ? fs
-            .readdirSync(out)
-            .filter((f) => /^batch-\d+\.json$/.test(f))
-            .map((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as Batch)
-            .sort((a, b) => a.time - b.time)
-        : [];
+    const batches = (): Batch[] => batchFiles(out);
     const counted = (): number => batches().reduce((n, b) => n + b.count, 0);
     await pollUntil(() => (batches().filter((b) => b.count > 0).length >= 4 ? true : undefined), 60_000, 'four batches with records');
 

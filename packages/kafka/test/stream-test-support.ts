@@ -3,6 +3,7 @@
 // known values; and the checks of a job's batches against the broker's logs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import type { LocalCluster } from '@sluice/cli';
@@ -21,6 +22,17 @@ export interface Batch {
   count: number;
   sum: number;
   sumSq: number;
+}
+
+/** The batch-<time>.json files a recover-job.ts run wrote into `out` (its batches so far), by time. */
+export function batchFiles(out: string): Batch[] {
+  return fs.existsSync(out)
+    ? fs
+        .readdirSync(out)
+        .filter((f) => /^batch-\d+\.json$/.test(f))
+        .map((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as Batch)
+        .sort((a, b) => a.time - b.time)
+    : [];
 }
 
 export interface Env {
