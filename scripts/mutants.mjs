@@ -3445,6 +3445,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'OffsetCommitCallback' }],
   },
   {
+    id: 'kafka-stream-consumer-eager',
+    what: "the direct stream connects to the brokers when it is made, not at start() (Spark's consumer is made lazily by start())",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    this.reader = (range: OffsetRange) => readOffsetRange(conn, range);\n',
+    replace: '    this.reader = (range: OffsetRange) => readOffsetRange(conn, range);\n    void this.consumer.metadata({ topics: [...(options.topics ?? [])], forceUpdate: true }).catch(() => undefined);\n',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites-more.test.js', pattern: 'lazy consumers' }],
+  },
+  {
     id: 'kafka-latest-at-first-batch',
     what: "'latest' is the log's end at the stream's first batch, not at start() (Spark's DirectKafkaInputDStream.start fixes the positions): records sent after the context started and before its first batch are skipped",
     file: 'packages/kafka/src/direct-kafka-input-dstream.ts',

@@ -2,7 +2,8 @@
 // time budget) does not hold, on a real cluster (the test broker + a driver and 2 worker
 // processes, started once for the file): DirectKafkaStreamSuite's "receiving from largest
 // starting offset", "creating stream by offset" with Spark's offset past the log's end,
-// "offset recovery" under a rate limit, and KafkaRDDSuite's "compacted topic" (the rate
+// "offset recovery" under a rate limit, the consumers' laziness, and KafkaRDDSuite's
+// "compacted topic" (the rate
 // cases are in kafka-spark-rates.test.ts). Expected values come from what each test sent and
 // the broker's own log, never from the connector.
 import assert from 'node:assert/strict';
@@ -98,4 +99,16 @@ test("KafkaRDDSuite 'compacted topic': createRDD over [0, 7) of a log compacted 
   assert.deepEqual([c.count, c.approxFinal, c.isEmpty, c.take1, c.takeMore], [3, 3, false, [compacted[0]], compacted], 'count, countApprox(0), isEmpty, take(1), take(7 + 10)');
   assert.deepEqual([got.get('empty')!.records, got.get('empty')!.isEmpty], [[], true]);
   assert.match(got.get('bad')!.error ?? 'no error', /rdd-compacted\/0: offsets \[7, 8\) of the batch's range are past the partition's end 7/);
+});
+
+test("lazy consumers, as Spark's (DirectKafkaInputDStream's consumer made at start(), KafkaRDD's in compute): a direct stream made and never started, and a createRDD never acted on, open no connection to the brokers", async () => {
+  env.kafka.createTopic('lazy', 1);
+  await send('lazy', ['x', 'y']);
+  const before = env.kafka.connectionsAccepted;
+  const end = await (
+    await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'lazy', topics: ['lazy'], groupId: 'g-lazy', startingOffsets: 'earliest', rdds: { r: [{ topic: 'lazy', partition: 0, fromOffset: 0, untilOffset: 2 }] }, waitMs: 1000 }))
+  ).finished(30_000);
+  assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+  assert.equal(jsonLines(end.lines, 'MADE ').length, 1);
+  assert.equal(env.kafka.connectionsAccepted - before, 0, 'no connection to any broker');
 });
