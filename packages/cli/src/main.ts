@@ -294,12 +294,13 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       // `--driver -` (sluice run's workers): the worker is made, starts its task threads
       // (they load Sluice) and listens while the driver is still starting; it registers
       // once the address comes on standard input.
-      // After the address, `sluice run` may give the job's bundle on standard input (local-bundle-line.ts).
+      // After the address, `sluice run` (whose workers have --exit-with-parent) may give the
+      // job's bundle on standard input (local-bundle-line.ts); other workers read the address only.
       let offerBundle: ((line: string) => void) | undefined;
       const driver =
         o.driver !== '-'
           ? driverAddress(o.driver)
-          : driverFromStdin(process.stdin, (line) => offerBundle?.(line)).catch((err: unknown) => {
+          : driverFromStdin(process.stdin, o.exitWithParent ? (line) => offerBundle?.(line) : undefined).catch((err: unknown) => {
               // The process that started this worker (`sluice run`, which may prestart its
               // workers before it has parsed its own arguments) ended before its driver
               // listened: it reported why itself; this worker just goes.

@@ -66,3 +66,17 @@ test('driverFromStdin without a line handler reads the address only; a bad addre
   early.end('127.0.0.1:70');
   await assert.rejects(none, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && /ended before/.test(e.message));
 });
+
+test('driverFromStdin passes over a line after the address longer than its limit without keeping it, and reads the next', async () => {
+  for (const chunk of [1, 4, 1000]) {
+    const stdin = new PassThrough();
+    const lines: string[] = [];
+    const address = driverFromStdin(stdin, (l) => lines.push(l), 10);
+    const text = `127.0.0.1:7077\n${'x'.repeat(25)}\nshort\n${'y'.repeat(10)}\n`;
+    for (let i = 0; i < text.length; i += chunk) stdin.write(text.slice(i, i + chunk));
+    assert.equal(await address, '127.0.0.1:7077');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lines, ['short', 'y'.repeat(10)], `chunks of ${chunk}`);
+    stdin.end();
+  }
+});
