@@ -7,12 +7,9 @@
 // cases are in kafka-spark-rates.test.ts). Expected values come from what each test sent and
 // the broker's own log, never from the connector.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { fixture, jsonLines, startJob } from './job-runner.js';
-import { logOf as logOfEnv, repeated, send as sendTo, sendPairs, streamRunOf, type Range } from './kafka-spark-support.js';
+import { logOf as logOfEnv, repeated, runOffsetRecovery, send as sendTo, sendPairs, streamRunOf } from './kafka-spark-support.js';
 import { jobArgs, useEnv } from './stream-test-support.js';
 
 const env = useEnv();
@@ -49,35 +46,11 @@ test("DirectKafkaStreamSuite 'creating stream by offset' with Spark's offset 11 
 });
 
 test("DirectKafkaStreamSuite 'offset recovery' under maxRatePerPartition: stopped and recovered from the checkpoint, each batch within the rate, the recovered ranges the generated ones, 1..20 summed once", async () => {
-  env.kafka.createTopic('recovery-rate', 1);
-  const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-recovery-rate-'));
-  try {
-    type State = { time: number; total: number | null; ranges: Range[] | null };
-    // 4 records/s x 500 ms: at most 2 records a batch.
-    const args = (stopAt: number, recoveredTimes: number[] = []) => jobArgs(env.kafka, { mode: 'recovery', topics: ['recovery-rate'], groupId: 'g-recovery-rate', ckpt, stopAt, recoveredTimes, maxRatePerPartition: 4 });
-    const first = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(55));
-    await first.waitLine('RECOVERED ', 30_000);
-    for (const group of [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]) await send('recovery-rate', group.map(String));
-    const end1 = await first.finished(60_000);
-    assert.ok(end1.ok, `job failed: ${end1.failure}\n${end1.lines.join('\n')}`);
-    const before = jsonLines<State>(end1.lines, 'STATE ');
-    assert.equal(before.at(-1)!.total, 55);
-    const second = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(210, before.map((s) => s.time)));
-    const recovered = JSON.parse((await second.waitLine('RECOVERED ', 30_000)).slice('RECOVERED '.length)) as [number, Range[]][];
-    assert.ok(recovered.length > 0, 'No offset ranges recovered');
-    const earlier = new Map(before.map((s) => [s.time, s.ranges]));
-    for (const [t, ranges] of recovered) assert.deepEqual(ranges, earlier.get(t), `batch ${t}: recovered ranges are the ones generated`);
-    for (const group of [[11, 12, 13, 14], [15, 16, 17, 18], [19, 20]]) await send('recovery-rate', group.map(String));
-    const end2 = await second.finished(60_000);
-    assert.ok(end2.ok, `job failed: ${end2.failure}\n${end2.lines.join('\n')}`);
-    const after = jsonLines<State>(end2.lines, 'STATE ');
-    assert.equal(after.at(-1)!.total, 210, 'sum of 1..20: each record received once');
-    const ranges = [...before, ...after].flatMap((s) => s.ranges ?? []);
-    for (const r of ranges) assert.ok(r.untilOffset - r.fromOffset <= 2, `${JSON.stringify(r)} within 4/s x 0.5 s`);
-    assert.ok(ranges.filter((r) => r.untilOffset - r.fromOffset === 2).length >= 4, 'the rate bounded batches (groups of 4 sent at once were split)');
-  } finally {
-    fs.rmSync(ckpt, { recursive: true, force: true });
-  }
+  // 4 records/s x 500 ms: at most 2 records a batch.
+  const { before, after } = await runOffsetRecovery(env, 'recovery-rate', { maxRatePerPartition: 4 });
+  const ranges = [...before, ...after].flatMap((s) => s.ranges ?? []);
+  for (const r of ranges) assert.ok(r.untilOffset - r.fromOffset <= 2, `${JSON.stringify(r)} within 4/s x 0.5 s`);
+  assert.ok(ranges.filter((r) => r.untilOffset - r.fromOffset === 2).length >= 4, 'the rate bounded batches (groups of 4 sent at once were split)');
 });
 
 test("KafkaRDDSuite 'compacted topic': createRDD over [0, 7) of a log compacted to the last record of each key reads those 3 (count, countApprox, isEmpty, take); an empty range; [0, 8) is past the end and fails", async () => {

@@ -9,13 +9,10 @@
 // maxMessagesPerPartition's are unit cases in core's pid-rate-estimator.test. Expected values
 // come from what each test sent and the broker's own log, never from the connector.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob, type JobEnd } from './job-runner.js';
-import { byPosition, logOf as logOfEnv, repeated, runStream as runStreamIn, send as sendTo, type Range, type StreamRun } from './kafka-spark-support.js';
+import { byPosition, logOf as logOfEnv, repeated, runOffsetRecovery, runStream as runStreamIn, send as sendTo, type Range, type StreamRun } from './kafka-spark-support.js';
 import { assertTotals, batchesOf, jobArgs, nothing, produce, useEnv, type Produced } from './stream-test-support.js';
 
 const env = useEnv();
@@ -126,37 +123,12 @@ test("DirectKafkaStreamSuite 'creating stream by offset': Assign with an offset 
 });
 
 test("DirectKafkaStreamSuite 'offset recovery': updateStateByKey over the stream with a checkpoint, stopped and recovered; the recovered batches' ranges are the ones generated; every record summed once (1..20)", async () => {
-  env.kafka.createTopic('recovery', 1);
-  const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-recovery-'));
-  try {
-    type State = { time: number; total: number | null; ranges: Range[] | null };
-    const args = (stopAt: number, recoveredTimes: number[] = []) => jobArgs(env.kafka, { mode: 'recovery', topics: ['recovery'], groupId: 'g-recovery', ckpt, stopAt, recoveredTimes });
-    const first = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(55));
-    await first.waitLine('RECOVERED ', 60_000);
-    for (const group of [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]) await send('recovery', group.map(String));
-    const end1 = await first.finished(60_000);
-    assert.ok(end1.ok, `job failed: ${end1.failure}\n${end1.lines.join('\n')}`);
-    const before = jsonLines<State>(end1.lines, 'STATE ');
-    assert.equal(before.at(-1)!.total, 55, 'sum of 1..10');
-    const withRanges = before.filter((s) => s.ranges !== null && s.ranges.length > 0);
-    assert.ok(withRanges.length >= 1, 'No offset ranges generated');
-    assert.deepEqual(withRanges[0]!.ranges!.map((x) => x.fromOffset), [0], 'starting offset not zero');
-
-    const second = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(210, before.map((s) => s.time)));
-    const recovered = JSON.parse((await second.waitLine('RECOVERED ', 60_000)).slice('RECOVERED '.length)) as [number, Range[]][];
-    assert.ok(recovered.length > 0, 'No offset ranges recovered');
-    const earlier = new Map(before.map((s) => [s.time, s.ranges]));
-    for (const [t, ranges] of recovered) assert.deepEqual(ranges, earlier.get(t), `batch ${t}: recovered ranges are not the same as the ones generated`);
-    for (const group of [[11, 12, 13, 14], [15, 16, 17, 18], [19, 20]]) await send('recovery', group.map(String));
-    const end2 = await second.finished(60_000);
-    assert.ok(end2.ok, `job failed: ${end2.failure}\n${end2.lines.join('\n')}`);
-    const after = jsonLines<State>(end2.lines, 'STATE ');
-    assert.ok(after.every((s) => s.total === null || (s.total >= 55 && s.total <= 210)), `the state went on from 55, never past 210: ${after.map((s) => s.total)}`);
-    assert.equal(after.at(-1)!.total, 210, 'sum of 1..20: each record received once');
-    assert.deepEqual(logOf('recovery', 0).map((x) => x[3]), Array.from({ length: 20 }, (_, i) => String(i + 1)));
-  } finally {
-    fs.rmSync(ckpt, { recursive: true, force: true });
-  }
+  const { before, after } = await runOffsetRecovery(env, 'recovery');
+  const withRanges = before.filter((s) => s.ranges !== null && s.ranges.length > 0);
+  assert.ok(withRanges.length >= 1, 'No offset ranges generated');
+  assert.deepEqual(withRanges[0]!.ranges!.map((x) => x.fromOffset), [0], 'starting offset not zero');
+  assert.ok(after.every((s) => s.total === null || (s.total >= 55 && s.total <= 210)), `the state went on from 55, never past 210: ${after.map((s) => s.total)}`);
+  assert.deepEqual(logOf('recovery', 0).map((x) => x[3]), Array.from({ length: 20 }, (_, i) => String(i + 1)));
 });
 
 test("DirectKafkaStreamSuite 'offset recovery from kafka': offsets committed with commitAsync are the group's; a stream started again with the group reads from them, only what came after", async () => {

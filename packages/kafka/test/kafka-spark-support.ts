@@ -2,6 +2,9 @@
 // Spark's test messages, reading the broker's own log as the expected values, and running
 // fixtures/spark-suite-job.ts's 'stream' mode.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Producer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, type Env } from './stream-test-support.js';
@@ -64,4 +67,49 @@ export function streamRunOf(end: { ok: boolean; failure?: string | undefined; li
 /** Runs the fixture's 'stream' mode to its end. */
 export async function runStream(env: Env, o: Record<string, unknown>): Promise<StreamRun> {
   return streamRunOf(await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', extraBatches: 2, ...o }))).finished(60_000));
+}
+
+/** A batch of the fixture's 'recovery' mode: the state after it and the stream's ranges of it. */
+export interface RecoveryState {
+  time: number;
+  total: number | null;
+  ranges: Range[] | null;
+}
+
+/**
+ * Spark's "offset recovery" on `topic` (made here, 1 partition): the fixture's 'recovery' mode
+ * (updateStateByKey over the stream, a checkpoint) fed 1..10 in groups of 4 until the state
+ * is 55; started again from the checkpoint, its recovered batches must have the ranges first
+ * generated, then fed 11..20 until 210. `extra` goes into the fixture's arguments (e.g. a rate).
+ * Returns both runs' STATE lines for the caller's own checks.
+ */
+export async function runOffsetRecovery(env: Env, topic: string, extra: Record<string, unknown> = {}): Promise<{ before: RecoveryState[]; after: RecoveryState[] }> {
+  env.kafka.createTopic(topic, 1);
+  const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-kafka-${topic}-`));
+  try {
+    const args = (stopAt: number, recoveredTimes: number[] = []) => jobArgs(env.kafka, { mode: 'recovery', topics: [topic], groupId: `g-${topic}`, ckpt, stopAt, recoveredTimes, ...extra });
+    const feed = async (groups: number[][]) => {
+      for (const g of groups) await send(env, topic, g.map(String));
+    };
+    const first = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(55));
+    await first.waitLine('RECOVERED ', 60_000);
+    await feed([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
+    const end1 = await first.finished(60_000);
+    assert.ok(end1.ok, `job failed: ${end1.failure}\n${end1.lines.join('\n')}`);
+    const before = jsonLines<RecoveryState>(end1.lines, 'STATE ');
+    assert.equal(before.at(-1)!.total, 55, 'sum of 1..10');
+    const second = await startJob(env.cluster, fixture('spark-suite-job.ts'), args(210, before.map((s) => s.time)));
+    const recovered = JSON.parse((await second.waitLine('RECOVERED ', 60_000)).slice('RECOVERED '.length)) as [number, Range[]][];
+    assert.ok(recovered.length > 0, 'No offset ranges recovered');
+    const earlier = new Map(before.map((s) => [s.time, s.ranges]));
+    for (const [t, ranges] of recovered) assert.deepEqual(ranges, earlier.get(t), `batch ${t}: recovered ranges are not the same as the ones generated`);
+    await feed([[11, 12, 13, 14], [15, 16, 17, 18], [19, 20]]);
+    const end2 = await second.finished(60_000);
+    assert.ok(end2.ok, `job failed: ${end2.failure}\n${end2.lines.join('\n')}`);
+    const after = jsonLines<RecoveryState>(end2.lines, 'STATE ');
+    assert.equal(after.at(-1)!.total, 210, 'sum of 1..20: each record received once');
+    return { before, after };
+  } finally {
+    fs.rmSync(ckpt, { recursive: true, force: true });
+  }
 }
