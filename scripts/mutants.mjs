@@ -41,6 +41,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'compressed-text-split-as-plain',
+    what: 'a .gz file is split and read as plain text, not one split decompressed whole (Hadoop: gzip cannot be split)',
+    file: 'packages/core/src/io/text-splits.ts',
+    search: '    if (codec !== undefined) {',
+    replace: '    if (codec !== undefined && f.size < 0) {',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'compressed|ignoreCorruptFiles' }],
+  },
+  {
+    id: 'save-text-codec-dropped',
+    what: "saveAsTextFile(dir, codec) writes plain part files, the codec dropped (Spark's part-00000.deflate)",
+    file: 'packages/core/src/context.ts',
+    search: "      await this.runAction(rdd, kind === 'saveAsTextFile' && options.codec !== undefined ? { kind, dir: tmp, codec: options.codec } : { kind, dir: tmp });",
+    replace: '      await this.runAction(rdd, { kind, dir: tmp });',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'compressed' }],
+  },
+  {
     id: 'status-job-group-not-sent',
     what: "an action's job group and tags do not reach the driver: sc.statusTracker.getJobIdsForGroup finds none of the group's jobs (all in no group)",
     file: 'packages/driver/src/job/job-thread.ts',

@@ -182,6 +182,28 @@ test('FileSuite "text files": part-00000 holds the lines, read back by textFile'
   assert.deepEqual(got('f-text'), { files: ['_SUCCESS', 'part-00000'], content: '1\n2\n3\n4\n', read: ['1', '2', '3', '4'] });
 });
 
+test('FileSuite "text files (compressed)": parts written with a codec (deflate, gzip) are smaller and read back whole; another program\'s .gz file is one split; an unknown codec refused', () => {
+  const r = got<Record<string, unknown>>('f-text-compressed');
+  assert.deepEqual(r.files, [
+    ['_SUCCESS', 'part-00000.deflate'],
+    ['_SUCCESS', 'part-00000.gz'],
+  ]);
+  assert.equal(r.normal, true);
+  assert.equal(r.deflate, true);
+  assert.equal(r.gzip, true);
+  assert.equal(r.gunzipped, true, 'a gzip stream any gunzip reads');
+  assert.deepEqual(r.smaller, [true, true]);
+  assert.equal(r.otherPartitions, 1, 'gzip cannot be split');
+  assert.deepEqual(r.otherLines, range(0, 5000).map((i) => `line ${i}`));
+  refused(r.badCodec, 'SLUICE_BAD_ARGUMENT', /unknown compression codec "bzip2".*'gzip' \(\.gz\) and 'deflate'/);
+});
+
+test('FileSuite "spark.files.ignoreCorruptFiles" off: a gzip file cut short fails the job naming it', () => {
+  const o = got<Outcome>('f-corrupt-gz');
+  assert.ok('code' in o, JSON.stringify(o));
+  assert.match(o.error, /input-corrupt\.gz' is not a whole gzip stream: unexpected end of file/);
+});
+
 test('FileSuite "object files of ints", "object files of complex types", "object files of classes from a JAR"', () => {
   assert.deepEqual(got('f-object-ints'), [1, 2, 3, 4]);
   assert.deepEqual(got('f-object-complex'), [

@@ -8,6 +8,7 @@ import { userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
 import { rememberShipOrigin } from './closure/ship-origin.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
+import type { CompressionCodec } from './io/compression-codec.js';
 import type { FileSystem, SaveOptions } from './io/file-system.js';
 import { fileSystemFor } from './io/file-system-registry.js';
 import { hadoopTextSplits, planTextSplits } from './io/text-splits.js';
@@ -703,7 +704,7 @@ export class SluiceContext {
    * directory again) an existing `dir` is replaced; without, it is an error, as in Spark.
    * Hidden leftovers of an earlier attempt killed mid-write are removed first.
    */
-  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
+  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean; codec?: CompressionCodec } = {}): Promise<void> {
     await this.saveAsDirectory(rdd, dir, 'saveAsTextFile', options);
   }
 
@@ -712,9 +713,10 @@ export class SluiceContext {
     await this.saveAsDirectory(rdd, dir, 'saveAsObjectFile', options);
   }
 
-  private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean }): Promise<void> {
+  private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean; codec?: CompressionCodec }): Promise<void> {
     const fsys = fileSystemFor(dir, kind);
     if (fsys) {
+      if (options.codec !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${kind}('${dir}', '${options.codec}'): compressed parts are written to a path on a file system only; save plain text there`);
       if (kind !== 'saveAsTextFile') throw new SluiceError('SLUICE_BAD_ARGUMENT', `${kind}('${dir}'): object files go to a path on a file system only; save text with saveAsTextFile(s) there`);
       await this.saveOn(fsys, rdd, dir, { operation: kind, replace: options.replace === true });
       return;
@@ -747,7 +749,7 @@ export class SluiceContext {
     const tmp = path.join(parent, `${leftover}tmp-${unique}`);
     fs.mkdirSync(tmp);
     try {
-      await this.runAction(rdd, { kind, dir: tmp });
+      await this.runAction(rdd, kind === 'saveAsTextFile' && options.codec !== undefined ? { kind, dir: tmp, codec: options.codec } : { kind, dir: tmp });
       fs.writeFileSync(path.join(tmp, '_SUCCESS'), '');
       if (exists()) {
         if (!options.replace) throw new SluiceError('SLUICE_IO', `${kind}: output directory '${abs}' appeared while it was written; remove it or choose another path`);

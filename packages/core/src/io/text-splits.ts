@@ -1,4 +1,5 @@
 import type { TextSplit } from '../rdd/plan.js';
+import { codecOfFile } from './compression-codec.js';
 import type { FileStatus } from './file-system.js';
 
 /**
@@ -47,7 +48,8 @@ export const LOCAL_BLOCK_SIZE = 32 << 20;
  * that goal capped at the block size (at least 1 byte), each file cut into splits of that size
  * from its start while what is left is more than 1.1 split sizes, the rest one last split; an
  * empty file is one empty split. So there are at least minPartitions splits, more where files
- * end mid-split or are larger than a block.
+ * end mid-split or are larger than a block. A compressed file (`.gz`, `.deflate`) is one split,
+ * as Hadoop's for a codec that cannot be split.
  */
 export function hadoopTextSplits(files: readonly { file: string; size: number }[], minPartitions: number): TextSplit[] {
   const total = files.reduce((a, f) => a + f.size, 0);
@@ -57,6 +59,12 @@ export function hadoopTextSplits(files: readonly { file: string; size: number }[
   for (const f of files) {
     if (f.size === 0) {
       splits.push({ file: f.file, start: 0, end: 0 });
+      continue;
+    }
+    // A compressed file cannot be split: one split, read whole through its codec.
+    const codec = codecOfFile(f.file);
+    if (codec !== undefined) {
+      splits.push({ file: f.file, start: 0, end: f.size, codec });
       continue;
     }
     let left = f.size;

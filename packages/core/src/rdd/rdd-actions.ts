@@ -1,3 +1,4 @@
+import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
 import { copier } from '../codec/codec.js';
@@ -218,10 +219,12 @@ export class RDDActions<T> {
   /**
    * Writes one `part-NNNNN` text file per partition (String(record) per line) under `dir`,
    * then `_SUCCESS`. `dir` may be a location of a registered file system
-   * (`s3://bucket/path` with `import '@sluice/s3'`).
+   * (`s3://bucket/path` with `import '@sluice/s3'`). With `codec` (Spark's
+   * saveAsTextFile(path, codec)), each part is compressed, named `part-NNNNN.gz` ('gzip') or
+   * `part-NNNNN.deflate` ('deflate'), which sc.textFile reads back (local paths only).
    */
-  async saveAsTextFile(this: RDD<T>, dir: string): Promise<void> {
-    await this.context.saveAsTextFile(this as RDD<unknown>, dir);
+  async saveAsTextFile(this: RDD<T>, dir: string, codec?: CompressionCodec): Promise<void> {
+    await this.context.saveAsTextFile(this as RDD<unknown>, dir, codec === undefined ? {} : { codec: checkCodec(codec, 'rdd.saveAsTextFile') });
   }
 
   /**

@@ -14,7 +14,7 @@ import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
-import { emitFileLines } from './read-lines.js';
+import { emitCompressedLines, emitFileLines } from './read-lines.js';
 import { readFixedLengthRecords } from './read-records.js';
 import { pipePartition, type PipePrinters } from './pipe-partition.js';
 import { estimate } from '../rdd/hyper-log-log.js';
@@ -174,6 +174,10 @@ export class PartitionComputer {
       case 'textFile': {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
+          if (s.codec !== undefined) {
+            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause });
+            continue;
+          }
           await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings, pause: this.pause });
         }
         return;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { isSluiceError, SluiceError } from '../errors.js';
+import { decompressor, type CompressionCodec } from '../io/compression-codec.js';
 import type { RangeReader } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import type { StreamFileSplit } from '../rdd/plan.js';
@@ -169,5 +170,46 @@ async function openForLines(file: string, stream: StreamFileRead | undefined, fs
     throw new SluiceError('SLUICE_IO', `textFile: cannot open '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * The lines of a compressed local file (`.gz`, `.deflate`), decompressed as it is read and
+ * handed to `emit` as they are cut, as emitFileLines does a plain file's; the file is one
+ * split, read whole. A file that is not a whole stream of its codec (cut short, corrupt)
+ * fails with SLUICE_IO naming it, as Spark's read fails with the codec's EOFException.
+ */
+export async function emitCompressedLines(file: string, codec: CompressionCodec, emit: (line: string) => void, opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes'> = {}): Promise<void> {
+  const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_PIECE_BYTES);
+  const input = fs.createReadStream(file);
+  const inflate = decompressor(codec);
+  input.on('error', (err) => inflate.destroy(err));
+  input.pipe(inflate);
+  let held: Buffer | undefined; // an unfinished line's bytes
+  try {
+    for await (const chunk of inflate as AsyncIterable<Buffer>) {
+      const full = opts.pause?.();
+      if (full !== undefined) await full;
+      const buf = held ? Buffer.concat([held, chunk]) : chunk;
+      const last = buf.lastIndexOf(10);
+      if (last < 0) {
+        held = buf;
+        continue;
+      }
+      emitLineRange(buf, 0, last + 1, emit, decodeBytes);
+      held = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
+    }
+  } catch (err) {
+    if (isSluiceError(err)) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot read '${file}'` : `'${file}' is not a whole ${codec} stream`;
+    throw new SluiceError('SLUICE_IO', `textFile: ${why}: ${e.message}`, { cause: err });
+  } finally {
+    input.destroy();
+    inflate.destroy();
+  }
+  if (held !== undefined && held.length > 0) {
+    const line = held.toString('utf8');
+    emit(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
   }
 }

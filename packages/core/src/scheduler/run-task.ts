@@ -1,3 +1,4 @@
+import { codecExtension, compress } from '../io/compression-codec.js';
 import { newSketch, offer } from '../rdd/hyper-log-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -165,7 +166,9 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
-      await writeAtomically(path.join(action.dir, name), lines.length ? lines.join('\n') + '\n' : '', env, split, 'saveAsTextFile');
+      const text = lines.length ? lines.join('\n') + '\n' : '';
+      if (action.codec !== undefined) await writeAtomically(path.join(action.dir, name + codecExtension(action.codec)), compress(action.codec, Buffer.from(text)), env, split, 'saveAsTextFile');
+      else await writeAtomically(path.join(action.dir, name), text, env, split, 'saveAsTextFile');
       return null;
     }
     case 'saveAsObjectFile': {

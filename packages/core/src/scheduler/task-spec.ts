@@ -1,3 +1,4 @@
+import type { CompressionCodec } from '../io/compression-codec.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { Plan, ShuffleSpec } from '../rdd/plan.js';
 
@@ -20,7 +21,7 @@ export type ActionSpec =
   | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
   | { readonly kind: 'sampleKeys'; readonly perPartition: number }
   /** `fsSettings`: a registered file system's settings on the driver (FileSystem.settings). */
-  | { readonly kind: 'saveAsTextFile'; readonly dir: string; readonly fsSettings?: unknown }
+  | { readonly kind: 'saveAsTextFile'; readonly dir: string; readonly fsSettings?: unknown; readonly codec?: CompressionCodec }
   /** `part-NNNNN` per partition in the object-file format (codec/object-file.ts). */
   | { readonly kind: 'saveAsObjectFile'; readonly dir: string }
   | { readonly kind: 'writeCheckpoint'; readonly dir: string };
