@@ -13,7 +13,9 @@ interface KafkaPosition {
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
- * Spark's DirectKafkaInputDStream: no receiver. At each batch the driver asks the
+ * Spark's DirectKafkaInputDStream: no receiver. At start() the driver fixes where each
+ * partition starts (given offsets, the group's commits, else 'latest' as of start() or
+ * 'earliest'); at each batch it asks the
  * brokers for every subscribed partition's latest offset and fixes one range per
  * topic-partition, [where the previous batch stopped, latest) capped at
  * maxRatePerPartition x interval (with backpressure: the stream's estimated rate split
