@@ -24,7 +24,7 @@
 // worker with the driver, the source sends again what was not acknowledged, and each line
 // (numbered by its source position) must be read by exactly one batch, every state exact.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,12 +87,10 @@ async function killAgainAndAgain(args: string[], out: string, seed: number, afte
       await sleep(wait);
       moment = `${wait} ms after it started (${firsts() > before ? 'a batch completed' : 'no batch completed yet'})`;
     }
-    into.workers.push(
-      ...execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean)
-        .map(Number),
-    );
+    assert.equal(run.child.exitCode ?? run.child.signalCode, null, `run ${k} ended by itself before its kill:\n${run.stderr.slice(-3000)}`);
+    // Its workers (none yet when killed early in its start-up: pgrep then exits 1).
+    const children = spawnSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' });
+    into.workers.push(...children.stdout.split('\n').filter(Boolean).map(Number));
     // Kills 2 and 4 take the whole process group (the driver and its workers at one instant,
     // as an OOM killer's cgroup kill or a container's end); the others the driver alone (its
     // workers end when their standard input closes).
