@@ -1796,6 +1796,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/socket-text-stream.test.js', pattern: 'every batch comes, in order' }],
   },
   {
+    id: 'direct-rate-share-uncapped',
+    what: "under backpressure a direct input's share of the rate is not capped at maxRatePerPartition (Spark's maxMessagesPerPartition takes the smaller)",
+    file: 'packages/core/src/streaming/rate/max-records-per-partition.ts',
+    search: '      return maxPer === undefined ? share : Math.min(share, maxPer);',
+    replace: '      return share;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'backpressure enabled|initialRate' }],
+  },
+  {
+    id: 'direct-initial-rate-ignored',
+    what: "backpressure's initialRate does not bound a direct input's first batches (Spark's DirectKafkaInputDStream uses it until the first estimate)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    return c.latestRate ?? this.backpressure.initialRate;',
+    replace: '    return c.latestRate;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'initialRate' }],
+  },
+  {
     id: 'direct-rate-not-by-lag',
     what: "a direct input's rate is split evenly over its partitions, not by lag",
     file: 'packages/core/src/streaming/rate/max-records-per-partition.ts',

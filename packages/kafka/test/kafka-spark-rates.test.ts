@@ -1,6 +1,7 @@
 // Spark's DirectKafkaStreamSuite rate cases on streams of a real cluster (the test broker + a
 // driver and 2 worker processes, started once for the file), with Spark's figures:
-// "maxMessagesPerPartition with backpressure disabled" and "... with no lag",
+// "maxMessagesPerPartition with backpressure disabled" and "... with no lag", "... with
+// backpressure enabled" (Spark 1.x-2.x's kafka-0-8 suite),
 // "backpressure.initialRate should honor maxRatePerPartition" and "use
 // backpressure.initialRate with backpressure". ("maxMessagesPerPartition respects max rate" is
 // in kafka-spark-suites; the unit forms of all of them, and "with zero offset and rate equal to
@@ -26,6 +27,17 @@ test("DirectKafkaStreamSuite 'maxMessagesPerPartition with backpressure disabled
   assert.deepEqual(withRanges.flatMap((b) => b.ranges.map((r) => r.untilOffset - r.fromOffset)), Array.from({ length: 10 }, () => 10), 'five batches of 10 per partition');
   assert.deepEqual([...run.received].sort(byPosition), [...logOf('mmpp', 0), ...logOf('mmpp', 1)]);
   assert.deepEqual(run.batches.slice(-2).map((b) => b.ranges), [[], []], 'no lag: no range');
+});
+
+test("DirectKafkaStreamSuite 'maxMessagesPerPartition with backpressure enabled' (Spark 1.x-2.x, kafka-0-8: a rate of 1000 over equal lags, maxRatePerPartition 100, 100 ms batches: 10 each), the rate backpressure's initial one", async () => {
+  env.kafka.createTopic('mmpp-bp', 2);
+  await send('mmpp-bp', Array.from({ length: 30 }, (_, i) => `0-${i}`), 0);
+  await send('mmpp-bp', Array.from({ length: 30 }, (_, i) => `1-${i}`), 1);
+  const run = await runStream({ topics: ['mmpp-bp'], groupId: 'g-mmpp-bp', startingOffsets: 'earliest', maxRatePerPartition: 100, backpressure: { initialRate: 1000 }, batchMs: 100, expectTotal: 60, extraBatches: 1 });
+  const withRanges = run.batches.filter((b) => b.ranges.length > 0);
+  assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 10], [1, 0, 10]], "Spark's Map(tp0 -> 10, tp1 -> 10): 500/s each, capped at 100/s, x 0.1 s");
+  for (const b of withRanges) for (const r of b.ranges) assert.ok(r.untilOffset - r.fromOffset <= 10, `${JSON.stringify(r)} within maxRatePerPartition`);
+  assert.deepEqual([...run.received].sort(byPosition), [...logOf('mmpp-bp', 0), ...logOf('mmpp-bp', 1)]);
 });
 
 test("DirectKafkaStreamSuite 'backpressure.initialRate should honor maxRatePerPartition' (max 1000, initial 500: 250 in a 500 ms batch) and 'use backpressure.initialRate with backpressure' (max 300, initial 1000: 150), then no lag: no range", async () => {
