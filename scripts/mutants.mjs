@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'binary-records-last-dropped',
+    what: "sc.binaryRecords leaves a file's last record out",
+    file: 'packages/core/src/scheduler/read-records.ts',
+    search: '  for (let off = 0; off < data.length; off += recordLength) out.push(',
+    replace: '  for (let off = 0; off + recordLength < data.length; off += recordLength) out.push(',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'fixed record length' }],
+  },
+  {
     id: 'compressed-text-split-as-plain',
     what: 'a .gz file is split and read as plain text, not one split decompressed whole (Hadoop: gzip cannot be split)',
     file: 'packages/core/src/io/text-splits.ts',

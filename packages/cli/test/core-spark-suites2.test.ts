@@ -224,6 +224,16 @@ test('FileSuite "binary file input as byte array", "portabledatastream caching t
   assert.deepEqual(r.copies, [bytes, bytes, bytes]);
 });
 
+test('FileSuite "fixed record length binary file as byte array", "negative binary record length should raise an exception"', () => {
+  const r = got<{ count: number; records: number[][]; partitions: number; negative: Outcome; uneven: Outcome }>('f-binary-records');
+  assert.equal(r.count, 10);
+  assert.deepEqual(r.records, range(0, 10).map((i) => [1, 2, 3, 4, 5, 6].map((b) => b + i)));
+  assert.equal(r.partitions, 1);
+  refused(r.negative, 'SLUICE_BAD_ARGUMENT', /sc\.binaryRecords\('.*record-bytestream-copies\.bin', -1\): the record length must be a whole number of bytes > 0/);
+  assert.ok('code' in r.uneven, JSON.stringify(r.uneven));
+  assert.match(r.uneven.error, /record-bytestream-00000\.bin' is 6 bytes, not a multiple of the record length 4/);
+});
+
 test('FileSuite "SPARK-22357 test binaryFiles minPartitions": 8 equal files in 1, 2 and 8 partitions', () => {
   assert.deepEqual(got('f-binary-min-partitions'), [1, 2, 8]);
 });

@@ -277,6 +277,30 @@ export class SluiceContext {
     return new RDD<[string, Uint8Array]>(this, files.length, { kind: 'wholeFiles', files, binary: true }, []).setName(name);
   }
 
+  /**
+   * The fixed-length records of files, as Spark's binaryRecords: each of the path's files
+   * (a file, a directory, a glob or a comma-separated list, as textFile's) cut every
+   * `recordLength` bytes, a record a Uint8Array; one partition a file (Spark's splits a file
+   * past a 32 MiB block at a record boundary). A file whose size is not a multiple of
+   * `recordLength` fails its task (SLUICE_BAD_RECORD) naming it; a `recordLength` that is not
+   * a whole number > 0 is SLUICE_BAD_ARGUMENT here, where Spark's job fails.
+   */
+  binaryRecords(location: string, recordLength: number): RDD<Uint8Array> {
+    if (typeof recordLength !== 'number' || !Number.isInteger(recordLength) || recordLength <= 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.binaryRecords('${location}', ${String(recordLength)}): the record length must be a whole number of bytes > 0`);
+    }
+    if (fileSystemFor(location, 'sc.binaryRecords')) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.binaryRecords('${location}'): binary records are read from a path on a file system only`);
+    const listed = listInputFiles(location, 'sc.binaryRecords');
+    const splits = listed.files.map((f): TextSplit => {
+      try {
+        return { file: f, start: 0, end: fs.statSync(f).size };
+      } catch (err) {
+        throw new SluiceError('SLUICE_IO', `sc.binaryRecords: cannot read '${f}': ${(err as Error).message}`, { cause: err });
+      }
+    });
+    return new RDD<Uint8Array>(this, splits.length, { kind: 'binaryRecords', splits, recordLength }, []).setName(listed.name);
+  }
+
   /** The RDDs' elements one after another (Spark's sc.union of a Seq, or of RDDs as separate arguments). */
   union<T>(rdds: readonly RDD<T>[]): RDD<T>;
   union<T>(first: RDD<T>, ...rest: RDD<T>[]): RDD<T>;

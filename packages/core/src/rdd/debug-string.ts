@@ -70,7 +70,7 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
     case 'textFile':
       return { cls: 'TextFileRDD', operator: 'textFile' };
     case 'binaryRecords':
-      return { cls: 'BinaryRecordsRDD', operator: 'binaryRecordsStream' };
+      return { cls: 'BinaryRecordsRDD', operator: op.splits.some((s) => s.stream !== undefined) ? 'binaryRecordsStream' : 'binaryRecords' };
     case 'checkpointFile':
       return { cls: 'ReliableCheckpointRDD', operator: 'checkpoint' };
     case 'localCheckpoint':

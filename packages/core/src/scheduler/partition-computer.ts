@@ -15,7 +15,7 @@ import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
 import { emitCompressedLines, emitFileLines } from './read-lines.js';
-import { readFixedLengthRecords } from './read-records.js';
+import { readFixedLengthRecords, readRecordFile } from './read-records.js';
 import { pipePartition, type PipePrinters } from './pipe-partition.js';
 import { estimate } from '../rdd/hyper-log-log.js';
 import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecordOp, type Sink } from './narrow-pipeline.js';
@@ -220,7 +220,12 @@ export class PartitionComputer {
       }
       case 'binaryRecords': {
         const s = op.splits[split];
-        const stream = s.stream ?? { directory: s.file, ignoreMissingFiles: false };
+        if (s.stream === undefined) {
+          // sc.binaryRecords: the file as it is now.
+          for (const r of await readRecordFile(s.file, op.recordLength)) emit(r);
+          return;
+        }
+        const stream = s.stream;
         const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn });
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;

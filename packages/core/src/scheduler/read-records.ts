@@ -49,3 +49,23 @@ export async function readFixedLengthRecords(file: string, end: number, recordLe
   for (let off = 0; off < end; off += recordLength) out.push(Buffer.from(data.subarray(off, off + recordLength)));
   return out;
 }
+
+/**
+ * The fixed-length records of a file of sc.binaryRecords: the whole file as it is when the
+ * task reads it, cut every `recordLength` bytes. A file that cannot be read fails with
+ * SLUICE_IO naming it; one whose size is not a multiple of `recordLength`, SLUICE_BAD_RECORD.
+ */
+export async function readRecordFile(file: string, recordLength: number): Promise<Buffer[]> {
+  let data: Buffer;
+  try {
+    data = await fs.promises.readFile(file);
+  } catch (err) {
+    throw new SluiceError('SLUICE_IO', `sc.binaryRecords: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
+  }
+  if (data.length % recordLength !== 0) {
+    throw new SluiceError('SLUICE_BAD_RECORD', `sc.binaryRecords: '${file}' is ${data.length} bytes, not a multiple of the record length ${recordLength} (${data.length % recordLength} bytes left over)`);
+  }
+  const out: Buffer[] = [];
+  for (let off = 0; off < data.length; off += recordLength) out.push(Buffer.from(data.subarray(off, off + recordLength)));
+  return out;
+}
