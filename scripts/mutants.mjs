@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'whole-text-compressed-as-bytes',
+    what: "sc.wholeTextFiles gives a .gz file's compressed bytes as text, not what gzip gives (Spark's WholeTextFileRecordReader decompresses)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '          const codec = op.binary ? undefined : codecOfFile(file);',
+    replace: '          const codec = op.binary ? undefined : codecOfFile(file) && undefined;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'compressed' }],
+  },
+  {
     id: 'binary-records-last-dropped',
     what: "sc.binaryRecords leaves a file's last record out",
     file: 'packages/core/src/scheduler/read-records.ts',

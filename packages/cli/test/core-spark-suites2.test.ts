@@ -182,7 +182,7 @@ test('FileSuite "text files": part-00000 holds the lines, read back by textFile'
   assert.deepEqual(got('f-text'), { files: ['_SUCCESS', 'part-00000'], content: '1\n2\n3\n4\n', read: ['1', '2', '3', '4'] });
 });
 
-test('FileSuite "text files (compressed)": parts written with a codec (deflate, gzip) are smaller and read back whole; another program\'s .gz file is one split; an unknown codec refused', () => {
+test('FileSuite "text files (compressed)": parts written with a codec (deflate, gzip) are smaller and read back whole; another program\'s .gz file is one split, wholeTextFiles gives its text; an unknown codec refused', () => {
   const r = got<Record<string, unknown>>('f-text-compressed');
   assert.deepEqual(r.files, [
     ['_SUCCESS', 'part-00000.deflate'],
@@ -196,6 +196,8 @@ test('FileSuite "text files (compressed)": parts written with a codec (deflate, 
   assert.equal(r.otherPartitions, 1, 'gzip cannot be split');
   assert.deepEqual(r.otherLines, range(0, 5000).map((i) => `line ${i}`));
   refused(r.badCodec, 'SLUICE_BAD_ARGUMENT', /unknown compression codec "bzip2".*'gzip' \(\.gz\) and 'deflate'/);
+  assert.equal(r.whole, true, "wholeTextFiles: the .gz file's text");
+  assert.equal(r.binary, true, "binaryFiles: the .gz file's bytes");
 });
 
 test('FileSuite "spark.files.ignoreCorruptFiles" off: a gzip file cut short fails the job naming it', () => {

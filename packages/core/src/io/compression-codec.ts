@@ -36,3 +36,8 @@ export function compress(codec: CompressionCodec, data: Uint8Array): Buffer {
 export function decompressor(codec: CompressionCodec): zlib.Gunzip | zlib.Inflate {
   return codec === 'gzip' ? zlib.createGunzip() : zlib.createInflate();
 }
+
+/** What `codec` compressed, decompressed at once (wholeTextFiles' files, read whole anyway). */
+export function decompress(codec: CompressionCodec, data: Uint8Array): Buffer {
+  return codec === 'gzip' ? zlib.gunzipSync(data) : zlib.inflateSync(data);
+}

@@ -15,6 +15,7 @@ import { mulberry32, poisson } from '../util/random.js';
 import { readWalRecord } from '../wal/wal-segment.js';
 import { emitLinePieces, emitLines, isLineBlock } from '../receiver/line-block.js';
 import { emitCompressedLines, emitFileLines } from './read-lines.js';
+import { codecOfFile, decompress } from '../io/compression-codec.js';
 import { readFixedLengthRecords, readRecordFile } from './read-records.js';
 import { pipePartition, type PipePrinters } from './pipe-partition.js';
 import { estimate } from '../rdd/hyper-log-log.js';
@@ -249,6 +250,15 @@ export class PartitionComputer {
             bytes = await fs.promises.readFile(file);
           } catch (err) {
             throw new SluiceError('SLUICE_IO', `sc.${op.binary ? 'binaryFiles' : 'wholeTextFiles'}: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
+          }
+          // As Spark's WholeTextFileRecordReader, a compressed file's text is what its codec gives (binaryFiles' bytes are the file's).
+          const codec = op.binary ? undefined : codecOfFile(file);
+          if (codec !== undefined) {
+            try {
+              bytes = decompress(codec, bytes);
+            } catch (err) {
+              throw new SluiceError('SLUICE_IO', `sc.wholeTextFiles: '${file}' is not a whole ${codec} stream: ${(err as Error).message}`, { cause: err });
+            }
           }
           emit([file, op.binary ? bytes : bytes.toString('utf8')]);
         }
