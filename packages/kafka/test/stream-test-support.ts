@@ -35,6 +35,65 @@ export function batchFiles(out: string): Batch[] {
     : [];
 }
 
+/** An output recover-job.ts appended to out/events.log: which run (job) wrote which batch time, with its ranges. */
+export interface BatchEvent {
+  job: string;
+  time: number;
+  ranges: Range[];
+}
+
+/**
+ * The end of a recover-job.ts run (one or more runs of it) over `topic`, against what the test
+ * produced (`want`): every record counted exactly once over the batches in `out`; every
+ * partition's ranges adjacent from 0 to the partition's end, each at most `maxPerBatch`; a batch
+ * time written more than once read the same ranges each time; the group's commits at the
+ * partitions' ends (read until they are, 10 s at most: the last commit is asynchronous).
+ * Returns the batches and the events, for a caller's own checks.
+ */
+export async function assertRecoverJobExact(kafka: KafkaTestCluster, topic: string, groupId: string, out: string, want: Produced, maxPerBatch: number): Promise<{ all: Batch[]; events: BatchEvent[] }> {
+  const all = batchFiles(out);
+  const total = all.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), nothing());
+  assert.deepEqual(total, want, 'every record counted exactly once');
+  const logs = kafka.topics.get(topic)!.partitions;
+  for (const log of logs) {
+    let at = 0;
+    for (const b of all) {
+      for (const r of b.ranges.filter((x) => x.partition === log.partition)) {
+        assert.equal(r.fromOffset, at, `${topic}/${log.partition}: batch ${b.time} starts where the one before ended`);
+        assert.ok(r.untilOffset - r.fromOffset <= maxPerBatch, `${topic}/${log.partition}: batch ${b.time} within maxRatePerPartition x interval (${r.untilOffset - r.fromOffset})`);
+        at = r.untilOffset;
+      }
+    }
+    assert.equal(at, Number(log.endOffset), `${topic}/${log.partition}: the ranges reach the partition's end`);
+  }
+  const events = fs
+    .readFileSync(path.join(out, 'events.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as BatchEvent);
+  const byTime = new Map<number, Range[]>();
+  for (const e of events) {
+    const seen = byTime.get(e.time);
+    if (seen) assert.deepEqual(e.ranges, seen, `batch ${e.time} re-run with the same ranges`);
+    byTime.set(e.time, e.ranges);
+  }
+  const ends = logs.map((l) => String(l.endOffset));
+  const partitions = logs.map((l) => l.partition);
+  const c = new Consumer({ clientId: 'check', groupId, bootstrapBrokers: kafka.bootstrap });
+  let committed: string[] = [];
+  try {
+    for (const deadline = Date.now() + 10_000; ; ) {
+      committed = ((await c.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? []).map(String);
+      if (committed.join() === ends.join() || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await c.close();
+  }
+  assert.deepEqual(committed, ends, 'commits end at the partitions ends');
+  return { all, events };
+}
+
 export interface Env {
   kafka: KafkaTestCluster;
   cluster: LocalCluster;

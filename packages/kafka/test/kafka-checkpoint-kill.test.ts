@@ -1,0 +1,114 @@
+// kill -9 of the driver while it writes a metadata checkpoint under a direct Kafka stream (the
+// stream's whole checkpoint: the offset ranges of its generated batches), on real processes: a
+// `sluice driver` and 2 `sluice worker`s on loopback, the test broker in this process,
+// fixtures/recover-job.ts recovered with StreamingContext.getOrCreate. The driver is killed in
+// a watcher's callback as the temporary file of a new metadata checkpoint appears (named with
+// the driver's pid: written, not yet renamed); records are produced while it is down, a driver
+// started again on the same port, the job submitted again, more records produced. The
+// checkpoint cut short is not read (the one before it is whole), so the recovery re-runs the
+// batches after that one with the same ranges: every partition's ranges, over both runs, are
+// adjacent from 0 to the partition's end, every record is counted exactly once (count, sum and
+// sum of squares computed here), a batch written by both runs read the same ranges both times,
+// and the group's commits end at the partitions' ends.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import { fixture } from './job-runner.js';
+import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { assertRecoverJobExact, batchFiles } from './stream-test-support.js';
+import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+
+const procs: SluiceProcess[] = [];
+let kafka: KafkaTestCluster | undefined;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-checkpoint-kill-'));
+
+after(async () => {
+  for (const p of procs.reverse()) await p.stop();
+  await kafka?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/**
+ * Kills process `pid` with -9 in a watcher's callback as a temporary metadata checkpoint file it
+ * writes (`checkpoint-<seq>.<pid>.<hex>.sluice-tmp`) appears in `dir`; resolves with its name.
+ */
+function killAtMetadataWrite(dir: string, pid: number, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const tmp = new RegExp(`^checkpoint-\\d+\\.${pid}\\.[0-9a-f]+\\.sluice-tmp$`);
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`no metadata checkpoint written within ${ms} ms`));
+    }, ms);
+    const watcher = fs.watch(dir, (_ev, name) => {
+      if (!name || !tmp.test(name)) return;
+      process.kill(pid, 'SIGKILL');
+      clearTimeout(timer);
+      watcher.close();
+      resolve(name);
+    });
+  });
+}
+
+test('kill -9 of the driver as it writes a metadata checkpoint, a driver started again, the job submitted again: no record lost, none counted twice', { timeout: 150_000 }, async () => {
+  kafka = await KafkaTestCluster.start({ brokers: 2 });
+  kafka.createTopic('ck', 4);
+  const want = { count: 0, sum: 0, sumSq: 0 };
+  let next = 1;
+  const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  const produce = async (n: number): Promise<void> => {
+    for (let sent = 0; sent < n; ) {
+      const messages = [];
+      for (let i = 0; i < 250 && sent < n; i++, sent++) {
+        const v = next++;
+        want.count++;
+        want.sum += v;
+        want.sumSq += v * v;
+        messages.push({ topic: 'ck', partition: v % 4, value: Buffer.from(String(v)) });
+      }
+      await producer.send({ messages });
+    }
+  };
+  try {
+    await produce(4000);
+    const out = path.join(root, 'out');
+    const ckpt = path.join(root, 'ckpt');
+    const secret = randomSecret();
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    let driver = await startDriver(port, secret);
+    procs.push(driver);
+    for (let i = 0; i < 2; i++) procs.push(await startWorker(address, secret));
+    // 200 records per second per partition x 0.5 s: at most 100 per partition per batch.
+    const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['ck'], groupId: 'g-ck', ckpt, out, batchMs: 500, maxRatePerPartition: 200 })];
+    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+    const counted = (): number => batchFiles(out).reduce((n, b) => n + b.count, 0);
+    await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
+
+    const written = await killAtMetadataWrite(path.join(ckpt, 'metadata'), driver.child.pid!, 30_000);
+    await driver.kill9();
+    const final = path.join(ckpt, 'metadata', written.slice(0, written.indexOf('.')));
+    const cutShort = !fs.existsSync(final);
+    const beforeKill = counted();
+    assert.ok(beforeKill < 4000, 'the driver died mid-stream');
+    await produce(2000); // while the driver is down
+    await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
+
+    driver = await startDriver(port, secret);
+    procs.push(driver);
+    await pollUntil(() => (driver.logLines.filter((l) => l.includes('"worker joined"')).length >= 2 ? true : undefined), 30_000, 'the workers to register again');
+    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+    await produce(1000); // after the recovery
+    await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
+    await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
+
+    const { all, events } = await assertRecoverJobExact(kafka, 'ck', 'g-ck', out, want, 100);
+    assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
+    const rerun = [...new Set(events.map((e) => e.time))].filter((t) => events.filter((e) => e.time === t).length > 1);
+    console.log(`# driver killed writing ${written} (${cutShort ? 'never renamed' : 'renamed before the kill landed'}); ${beforeKill} records counted before the kill, ${want.count} in all over ${all.length} batches; ${rerun.length} batches written by both runs`);
+  } finally {
+    await producer.close();
+  }
+});
