@@ -2,13 +2,16 @@
 // project before the CLI bundles it or dials the driver, and every error is printed as
 // file:line:column. The job lives in a folder no tsconfig.json covers (under dist/, which is
 // git-ignored and outside packages/cli's tsconfig include), so strict NodeNext defaults apply.
-// Also the repository checks that sit beside it: the examples type-check, and every mutation of
-// scripts/mutants.mjs still finds its search text (so a stale one is caught without running it).
+// Also the repository checks that sit beside it: the examples type-check, so do README's
+// TypeScript blocks (fragments completed with the names they continue from, readme-snippets.ts),
+// and every mutation of scripts/mutants.mjs still finds its search text (so a stale one is
+// caught without running it).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { CLI_DIR, REPO_DIR, lineOf, runCli } from './harness.js';
+import { typeScriptBlocks, writeSnippetProject } from './readme-snippets.js';
 
 const dir = fs.mkdtempSync(path.join(CLI_DIR, 'dist', 'typecheck-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +61,23 @@ test("the repository's examples type-check (tsc -p examples/tsconfig.json), so e
   const tsc = createRequire(path.join(REPO_DIR, 'package.json')).resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_DIR, 'examples', 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test("README's TypeScript blocks type-check against the packages (each error named by its README line)", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
+  const tsc = createRequire(path.join(REPO_DIR, 'package.json')).resolve('typescript/bin/tsc');
+  const blocks = typeScriptBlocks(fs.readFileSync(path.join(REPO_DIR, 'README.md'), 'utf8'));
+  assert.ok(blocks.length >= 10, `README has ${blocks.length} \`\`\`ts blocks; the extraction found too few`);
+  const snippets = fs.mkdtempSync(path.join(dir, 'readme-'));
+  const files = writeSnippetProject(snippets, blocks);
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(snippets, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', timeout: 120_000 });
+  // block-<line>.ts(L,C): error ... -> README.md:<line + L - header - 1>:C: error ...
+  const errors = `${r.stdout}${r.stderr}`.replace(/^(?:\S*\/)?(block-\d+\.ts)\((\d+),(\d+)\)/gm, (all, name: string, l: string, c: string) => {
+    const f = files.get(name);
+    return f ? `README.md:${f.line + Number(l) - f.header - 1}:${c}` : all;
+  });
+  assert.equal(r.status, 0, errors);
 });
 
 test('every mutation in scripts/mutants.mjs still applies (node scripts/mutants.mjs --check: its search text occurs once in its file)', async () => {
