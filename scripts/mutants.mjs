@@ -4831,6 +4831,22 @@ const MUTATIONS = [
     replace: 'const limit = new Promise',
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'stop slow receiver' }],
   },
+  {
+    id: 'dstream-required-function-unchecked',
+    what: 'a DStream operator given no function (map(undefined)) is taken, failing only at a batch, instead of refused at its call',
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '    for (const f of fns) this.ssc.sc.checkShippable(f, `dstream.${operator}`);',
+    replace: '    for (const f of fns) if (f !== undefined) this.ssc.sc.checkShippable(f, `dstream.${operator}`);',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'DStreamClosureSuite' }],
+  },
+  {
+    id: 'statespec-function-unchecked',
+    what: 'StateSpec.function(undefined) is taken (Spark requires the function), failing only at a batch',
+    file: 'packages/core/src/dstream/state-spec.ts',
+    search: "    if (typeof fn !== 'function') {",
+    replace: '    if (fn === 0) {',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'DStreamClosureSuite' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

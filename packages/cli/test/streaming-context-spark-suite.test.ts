@@ -1,5 +1,6 @@
 // Spark Streaming's StreamingContextSuite and StreamingListenerSuite, the cases no other
-// file runs, ported case by case and run through Sluice's public API on a real local cluster
+// file runs, with DStreamClosureSuite, MapWithStateSuite's "state - get, exists, update,
+// remove" and BasicOperationsSuite's "rdd cleanup - input blocks and persisted RDDs", ported case by case and run through Sluice's public API on a real local cluster
 // (a driver and 2 worker processes; fixture streaming-context-spark-suite.ts, one
 // StreamingContext after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{StreamingContextSuite,
@@ -152,4 +153,64 @@ test('a listener that throws is skipped, as by Spark\'s listener bus: start() an
   assert.ok((r.batches as number) >= 3, JSON.stringify(r));
   assert.ok((r.completed as number) >= 3, JSON.stringify(r));
   assert.equal(r.first, 'streamingStarted');
+});
+
+test('DStreamClosureSuite "user provided closures are actually cleaned": every operator refuses a closure that cannot ship at its call; a missing function is refused there too', () => {
+  const r = one('closures') as Record<string, { ok: boolean; code?: string; message?: string }>;
+  const shipping = [
+    'map',
+    'flatMap',
+    'filter',
+    'mapPartitions',
+    'reduce',
+    'reduceByKey',
+    'combineByKey',
+    'mapValues',
+    'flatMapValues',
+    'updateStateByKey',
+    'mapWithState',
+    'reduceByKeyAndWindow',
+    'reduceByKeyAndWindow.invFunc',
+    'reduceByKeyAndWindow.filterFunc',
+    'reduceByWindow',
+    'reduceByWindow.invFunc',
+  ];
+  for (const op of shipping) {
+    assert.equal(r[op].ok, false, `${op} took a closure capturing a socket`);
+    assert.equal(r[op].code, 'SLUICE_TASK_NOT_SERIALIZABLE', op);
+    assert.match(String(r[op].message), new RegExp(`^Task not serializable: dstream\\.${op.split('.')[0]} at .*streaming-context-spark-suite\\.ts:\\d+:\\d+ captures 'bad → conn' \\(a Socket\\)`), op);
+  }
+  // Run on the driver: nothing to ship (Spark cleans them without a serializability check).
+  for (const op of ['transform', 'transformWith', 'foreachRDD']) assert.deepEqual(r[op], { ok: true }, op);
+  for (const op of ['map.undefined', 'combineByKey.mergeValueUndefined', 'reduceByKeyAndWindow.undefined']) {
+    assert.equal(r[op].code, 'SLUICE_BAD_ARGUMENT', op);
+    assert.match(String(r[op].message), /^dstream\.\w+ at .*streaming-context-spark-suite\.ts:\d+:\d+: expected a function, got undefined/, op);
+  }
+  // Spark's StateSpecImpl requires the function.
+  assert.equal(r['StateSpec.function.undefined'].code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(String(r['StateSpec.function.undefined'].message), /StateSpec\.function: expected the mapping function/);
+  assert.equal(r['StateSpec.initialState.array'].code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(String(r['StateSpec.initialState.array'].message), /StateSpec\.initialState: expected an RDD/);
+});
+
+test('MapWithStateSuite "state - get, exists, update, remove": no state, then updated, then removed, as Spark\'s State', () => {
+  const { got, snapshots } = one('stateRules') as { got: Record<string, unknown>[]; snapshots: unknown[] };
+  const bad = { code: 'SLUICE_BAD_ARGUMENT' };
+  assert.deepEqual(got, [
+    // value 1: no state (get throws), updated twice.
+    { exists: false, option: null, get: bad, timingOut: false, updated: { exists: true, get: 10 }, updatedAgain: 11 },
+    // value 2: state 11, removed; then update and a second remove throw.
+    { exists: true, option: 11, get: { value: 11 }, timingOut: false, removed: { exists: false, option: null, get: bad }, updateAfterRemove: bad, removeAgain: bad },
+    // value 3: the removal held.
+    { exists: false, option: null, get: bad, timingOut: false },
+  ]);
+  assert.deepEqual(snapshots, [[['a', 11]], [], []]);
+});
+
+test('BasicOperationsSuite "rdd cleanup - input blocks and persisted RDDs": the latest persisted RDD is kept, the earliest unpersisted', () => {
+  const { seen, ids } = one('persistedCleanup') as { seen: string[]; ids: [number, boolean][] };
+  assert.deepEqual(seen, ['1.', '2.', '3.', '4.', '5.', '6.']);
+  assert.equal(ids.length, 6);
+  assert.equal(ids[0][1], false, 'the earliest mapped RDD is still persisted');
+  assert.equal(ids[5][1], true, 'the latest mapped RDD is not persisted');
 });

@@ -241,7 +241,12 @@ export abstract class DStream<T> {
    * Check, where the user calls `operator`, that the functions it ships can travel (see
    * SluiceContext.checkShippable): a mistake fails at that line, not at the first batch.
    */
-  private shippable(operator: string, ...fns: readonly (Function | undefined)[]): void {
+  private shippable(operator: string, ...fns: readonly Function[]): void {
+    for (const f of fns) this.ssc.sc.checkShippable(f, `dstream.${operator}`);
+  }
+
+  /** The same for functions an operator may go without (an inverse or a filter function). */
+  private shippableIfGiven(operator: string, ...fns: readonly (Function | undefined)[]): void {
     for (const f of fns) if (f !== undefined) this.ssc.sc.checkShippable(f, `dstream.${operator}`);
   }
 
@@ -323,7 +328,8 @@ export abstract class DStream<T> {
   reduceByWindow(f: (a: T, b: T) => T, invFunc: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T>;
   reduceByWindow(f: (a: T, b: T) => T, ...rest: [Duration, Duration, { invFunc?(a: T, b: T): T }?] | [(a: T, b: T) => T, Duration, Duration]): DStream<T> {
     const [windowDuration, slideDuration, options = {}] = typeof rest[0] === 'function' ? [rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }] : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
-    this.shippable('reduceByWindow', f, options.invFunc);
+    this.shippable('reduceByWindow', f);
+    this.shippableIfGiven('reduceByWindow', options.invFunc);
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
       .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
@@ -448,7 +454,8 @@ export abstract class DStream<T> {
     const options: Options = positional
       ? { ...where(rest[3]), invFunc: rest[0] as (a: V, b: V) => V, filterFunc: rest[4] as ((kv: [K, V]) => boolean) | undefined }
       : where(rest[2]);
-    this.shippable('reduceByKeyAndWindow', reduceFunc, options.invFunc, options.filterFunc);
+    this.shippable('reduceByKeyAndWindow', reduceFunc);
+    this.shippableIfGiven('reduceByKeyAndWindow', options.invFunc, options.filterFunc);
     const slide = slideDuration ?? this.slideDuration;
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
     const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');

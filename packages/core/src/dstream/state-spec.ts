@@ -1,5 +1,6 @@
 import { resolvePartitioner, type Partitioner } from '../rdd/partitioner.js';
-import type { RDD } from '../rdd/rdd.js';
+import { RDD } from '../rdd/rdd.js';
+import { SluiceError } from '../errors.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StateHandle } from './state-handle.js';
 
@@ -28,10 +29,17 @@ export class StateSpec<K, V, S, M> {
    */
   static function<K, V, S, M>(fn: (time: number, key: K, value: V | undefined, state: StateHandle<S>) => M | undefined, options: { withBatchTime: true }): StateSpec<K, V, S, M>;
   static function<K, V, S, M>(fn: Function, options: { withBatchTime?: boolean } = {}): StateSpec<K, V, S, M> {
+    // As Spark's StateSpecImpl (require(function != null)): refused here, not at the first batch.
+    if (typeof fn !== 'function') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StateSpec.function: expected the mapping function (key, value, state) => mapped, got ${fn === null ? 'null' : typeof fn}`);
+    }
     return new StateSpec(fn as (key: K, value: V | undefined, state: StateHandle<S>) => M, options.withBatchTime === true);
   }
 
   initialState(rdd: RDD<[K, S]>): this {
+    if (!(rdd instanceof RDD)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StateSpec.initialState: expected an RDD of [key, state] pairs (sc.parallelize([[k, s], ...])), got ${rdd === null ? 'null' : Array.isArray(rdd) ? 'an array' : typeof rdd}`);
+    }
     this.initial = rdd;
     return this;
   }
