@@ -41,6 +41,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'spark-listener-throw-not-caught',
+    what: "a SparkListener that throws stops the event's delivery to the others (Spark's bus logs it and moves on)",
+    file: 'packages/core/src/scheduler/spark-listener.ts',
+    search: "          this.warn('a SparkListener threw; the event is skipped for it',",
+    replace: "          if (l !== undefined) throw err;\n          this.warn('a SparkListener threw; the event is skipped for it',",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'SparkListenerSuite' }],
+  },
+  {
+    id: 'spark-listener-job-start-without-stages',
+    what: "onJobStart's stageIds are empty: the driver forwards the job's start without the stages the scheduler gave it",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: '        const stageIds = this.dag.actionStageIds(e.runId, e.jobId) ?? [];',
+    replace: '        const stageIds: number[] = [];',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'SparkListenerSuite' }],
+  },
+  {
     id: 'whole-text-compressed-as-bytes',
     what: "sc.wholeTextFiles gives a .gz file's compressed bytes as text, not what gzip gives (Spark's WholeTextFileRecordReader decompresses)",
     file: 'packages/core/src/scheduler/partition-computer.ts',
@@ -829,8 +845,8 @@ const MUTATIONS = [
     id: 'attempt-action-cancels-shared',
     what: "a supervised job's attempts share one map of their actions' cancels by request number: a restarted attempt's cancel reaches the previous attempt's action, and that action's late end removes the new one's entry",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: 'over: false, exited, actionAborts: new Map() };',
-    replace: 'over: false, exited, actionAborts: (this.current as Attempt | undefined)?.actionAborts ?? new Map() };',
+    search: 'over: false, exited, actionAborts: new Map(), listening: false };',
+    replace: 'over: false, exited, actionAborts: (this.current as Attempt | undefined)?.actionAborts ?? new Map(), listening: false };',
     tests: ['packages/driver/dist/test/job/driver-job-attempts.test.js'],
   },
   {

@@ -1,5 +1,5 @@
 // Spark core's suites beyond those of rdd-spark-suites and core-spark-suites, case by case
-// (core/src/test/scala/org/apache/spark/ StatusTrackerSuite, ShuffleSuite, FileSuite,
+// (core/src/test/scala/org/apache/spark/ StatusTrackerSuite, scheduler/SparkListenerSuite, ShuffleSuite, FileSuite,
 // UnpersistSuite), run through
 // Sluice's public API on a cluster of 2 worker processes. Inputs are the ones Spark's tests make
 // and the expected values Spark's (written here as the suites assert them), so they do not come
@@ -66,7 +66,9 @@ test('StatusTrackerSuite "getJobIdsForGroup()": null gives the jobs in no group;
 });
 
 test('StatusTrackerSuite "getJobIdsForGroup() with takeAsync()", "... across multiple partitions": one job, then two for 999 of 2 partitions', () => {
-  assert.deepEqual(got('st-take'), { before: [], one: true, taken: [1], many: true, taken2: 999, jobIds: true });
+  const r = got<{ group3: number[]; jobIds: number[] }>('st-take');
+  assert.deepEqual(r, { before: [], one: true, taken: [1], many: true, taken2: 999, group3: r.jobIds, jobIds: r.jobIds });
+  assert.equal(r.jobIds.length, 2);
 });
 
 test('StatusTrackerSuite "basic status API usage": a job\'s 2 stages known while it runs; its first stage 2 tasks, attempt 0, then 2 completed, none active or failed', () => {
@@ -99,6 +101,27 @@ test('statusTracker: getActiveJobIds and getActiveStageIds while tasks run, then
   refused(r.badJob, 'SLUICE_BAD_ARGUMENT', /getJobInfo: the job id must be a whole number >= 0, got -1/);
   refused(r.badStage, 'SLUICE_BAD_ARGUMENT', /getStageInfo: the stage id must be a whole number >= 0, got 1.5/);
   refused(r.badGroup, 'SLUICE_BAD_ARGUMENT', /getJobIdsForGroup: the group must be a string/);
+});
+
+// ---------------------------------------------------------------- SparkListenerSuite
+
+test('SparkListenerSuite "basic creation of StageInfo", "... with shuffle", "StageInfo with fewer tasks than partitions", "SparkListener moves on if a listener throws an exception"; a failed job\'s events; removeSparkListener', () => {
+  const r = got<Record<string, unknown>>('sl-listener');
+  // One stage of 4 tasks, submitted then completed, 4 successful tasks, the job's start and end.
+  assert.deepEqual(r.basic, { n: 100, at: [1, 1, 1, 1, 4], stage: [[4, true, true]], tasks: ['Success', 'Success', 'Success', 'Success'], starts: [1] });
+  assert.equal(r.endSeenFirst, true, "the job's end heard before its action resolved");
+  // A map stage and a result stage of 4 tasks each, both known at the job's start.
+  assert.deepEqual(r.shuffle, { n: 3, added: [1, 1, 2, 2, 8], stageIds: 2, kinds: ['shuffle map stage', 'result stage'], numTasks: [4, 4] });
+  assert.equal(r.fewer, 1);
+  assert.deepEqual(r.failure, { failed: true, reasons: ['ExceptionFailure'], error: 'listener sees this', stage: true, end: true });
+  assert.deepEqual(r.props, [
+    ['spark.job.description', 'a description'],
+    ['spark.jobGroup.id', 'listened'],
+  ]);
+  // 5 jobs heard (start and end each) although the other listener threw at every end.
+  assert.deepEqual(r.jobs, [5, 5]);
+  assert.equal(r.unchanged, true, 'nothing heard once removed');
+  refused(r.bad, 'SLUICE_BAD_ARGUMENT', /sc\.addSparkListener: the listener must be an object/);
 });
 
 // ---------------------------------------------------------------- ShuffleSuite

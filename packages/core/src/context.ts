@@ -24,6 +24,7 @@ import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
+import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
@@ -71,6 +72,8 @@ export interface ClusterBackend {
   checkpointDirSet?(dir: string): void;
   /** Log on the driver through the job's logger (constant message, data in `fields`). */
   log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
+  /** Give the scheduler's events of the program's jobs to `handler` from now on (undefined: stop): sc.addSparkListener. */
+  listenToScheduler?(handler: ((event: SchedulerEvent) => void) | undefined): void;
   /** Answer a status query about the program's jobs and stages now, blocking the driver program (sc.statusTracker). */
   status?(query: StatusQuery): StatusAnswer;
 }
@@ -109,6 +112,7 @@ export class SluiceContext {
   /** @internal What sc.stop() runs first: the active StreamingContext's stop. */
   readonly stopHooks = new Set<() => Promise<void>>();
   private tracker: StatusTracker | undefined;
+  private readonly sparkListeners = new SparkListenerBus((message, fields) => this.log('warn', message, fields));
   /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
   streamingActive = false;
 
@@ -150,6 +154,25 @@ export class SluiceContext {
     if (status === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.statusTracker: this cluster backend cannot answer status queries');
     this.tracker ??= new StatusTracker((query) => status.call(this.backend, query));
     return this.tracker;
+  }
+
+  /**
+   * Spark's sc.addSparkListener: `listener` is given the DAG scheduler's events of this
+   * program's jobs (onJobStart, onStageSubmitted, onTaskEnd, onStageCompleted, onJobEnd),
+   * forwarded by the driver while the program has a listener. A listener that throws is
+   * logged and skipped for that event.
+   */
+  addSparkListener(listener: SparkListener): void {
+    if (typeof listener !== 'object' || listener === null) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addSparkListener: the listener must be an object with onJobStart, onJobEnd, ... methods, got ${listener === null ? 'null' : typeof listener}`);
+    const listen = this.backend.listenToScheduler;
+    if (listen === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.addSparkListener: this cluster backend does not forward scheduler events');
+    this.sparkListeners.add(listener);
+    if (this.sparkListeners.size === 1) listen.call(this.backend, (e) => this.sparkListeners.post(e));
+  }
+
+  /** Spark's sc.removeSparkListener: `listener` is given no more events. */
+  removeSparkListener(listener: SparkListener): void {
+    if (this.sparkListeners.remove(listener) && this.sparkListeners.size === 0) this.backend.listenToScheduler?.(undefined);
   }
 
   /**

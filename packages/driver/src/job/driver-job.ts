@@ -6,6 +6,7 @@ import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } fro
 import { BlockRemovals } from './block-removals.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import type { SchedulerListener } from '../scheduler/scheduler-listener.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
 import { JobStageStatus } from '../status/job-stage-status.js';
@@ -94,6 +95,8 @@ interface Attempt {
    * through a later attempt's entry of the same number.
    */
   readonly actionAborts: Map<number, AbortController>;
+  /** The attempt's program has a SparkListener: its jobs' scheduler events are forwarded to it. */
+  listening: boolean;
 }
 
 /**
@@ -179,6 +182,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       if (props.outputOperation) this.progress.attachJob(props.outputOperation, jobId);
     }, () => clock.now());
     dag.addListener(this.stages);
+    dag.addListener(this.forwarder);
     this.id = spec.id;
     this.name = spec.name;
     this.rootLog = rootLog;
@@ -232,7 +236,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       },
     };
     const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
-    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map() };
+    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -293,6 +297,41 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return a.tracker;
   }
 
+  /**
+   * Forwards the DAG scheduler's events of the running attempt's jobs to its program while it
+   * has a SparkListener. A job's start goes a microtask later, once the scheduler gave it its
+   * stages (before any of them is submitted: that takes an await).
+   */
+  private readonly forwarder: SchedulerListener = {
+    onJobStart: (e) => {
+      const a = this.current;
+      if (!this.forwarding(a, e.runId)) return;
+      queueMicrotask(() => {
+        const stageIds = this.dag.actionStageIds(e.runId, e.jobId) ?? [];
+        const { group, description } = e.properties;
+        this.postTo(a, { type: 'schedulerEvent', event: { type: 'jobStart', jobId: e.jobId, time: e.time, stageIds, ...(group !== undefined && { group }), ...(description !== undefined && { description }) } });
+      });
+    },
+    onStageSubmitted: (e) => {
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, numTasks: e.numTasks, time: e.time } });
+    },
+    onTaskEnd: (e) => {
+      if (!this.forwarding(this.current, e.runId)) return;
+      const { runId: _runId, error, ...rest } = e;
+      this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...(error && { error: error.message }) } });
+    },
+    onStageCompleted: (e) => {
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageCompleted', stageId: e.stageId, stageAttempt: e.stageAttempt, time: e.time, ...(e.failure !== undefined && { failure: e.failure }) } });
+    },
+    onJobEnd: (e) => {
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'jobEnd', jobId: e.jobId, time: e.time, ...(e.failure !== undefined && { failure: e.failure }) } });
+    },
+  };
+
+  private forwarding(a: Attempt, runId: string): boolean {
+    return a.listening && a.runId === runId && this.state === 'running' && !a.over;
+  }
+
   private post(m: MainToJob): void {
     this.postTo(this.current, m);
   }
@@ -344,6 +383,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         void Promise.all(this.registry.all().map((w) => w.endpoint.removeRdd(a.runId, m.rddId))).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
       }
+      case 'listen':
+        this.current.listening = m.on;
+        return;
       case 'status':
         this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.stageProgress(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId)) });
         return;
@@ -506,6 +548,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
 
   private finish(ended: JobStateName, endError: ErrorInfo | undefined): void {
     this.dag.removeListener(this.stages);
+    this.dag.removeListener(this.forwarder);
     // Asked to stop, and it did (or was cancelled when it did not in time): stopped, with no error.
     const stopped = this.stopRequested && (ended === 'succeeded' || ended === 'cancelled');
     const state: JobStateName = stopped ? 'stopped' : ended;

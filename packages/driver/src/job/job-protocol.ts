@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -50,6 +50,8 @@ export type JobToMain =
   /** sc.cancelStage(stageId[, reason]): cancel every running job of the program that runs or waits on stage `stageId`. */
   | { readonly type: 'cancelStage'; readonly stageId: number; readonly reason?: string }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
+  /** The program has a SparkListener (`on`) or no longer: forward its jobs' scheduler events (`schedulerEvent`) or stop. */
+  | { readonly type: 'listen'; readonly on: boolean }
   /** sc.statusTracker's question (answered by `status`; the program waits for it). */
   | { readonly type: 'status'; readonly reqId: number; readonly query: StatusQuery }
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
@@ -90,6 +92,8 @@ export type MainToJob =
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   | { readonly type: 'status'; readonly reqId: number; readonly answer: StatusAnswer }
+  /** One DAG scheduler event of the program's jobs, for its SparkListeners (sent while it listens). */
+  | { readonly type: 'schedulerEvent'; readonly event: SchedulerEvent }
   /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */
   | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
   /** The runJob `reqId` (sent with `jobIds`) started as the DAG scheduler's job `jobId`. */

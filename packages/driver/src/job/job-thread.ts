@@ -39,6 +39,7 @@ import {
   type ClusterBackend,
   type JobRunResult,
   type ReceiverEvent,
+  type SchedulerEvent,
   type StreamingBackend,
 } from '@sluice/core/internal';
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
@@ -53,6 +54,8 @@ const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { r
 /** The running job's listeners of receiver events and stop requests (a new set each job). */
 let receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 let stopHandlers: ((graceful: boolean) => void)[] = [];
+/** The program's SparkListeners' bus, while it has any (listenToScheduler). */
+let schedulerHandler: ((event: SchedulerEvent) => void) | undefined;
 /** `bind` messages not taken yet, and the taker waiting for one. */
 const binds: JobThreadData[] = [];
 let bindWaiter: ((data: JobThreadData) => void) | undefined;
@@ -69,6 +72,10 @@ function onMainMessage(m: MainToJob): void {
   }
   if (m.type === 'receiverEvent') {
     for (const l of receiverListeners) l(m.event);
+    return;
+  }
+  if (m.type === 'schedulerEvent') {
+    schedulerHandler?.(m.event);
     return;
   }
   if (m.type === 'stopRequested') {
@@ -192,6 +199,10 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
     return jobReply(reply);
   },
+  listenToScheduler(handler) {
+    schedulerHandler = handler;
+    outbox.send({ type: 'listen', on: handler !== undefined });
+  },
   status(query) {
     const reply = requestBlocking((reqId) => ({ type: 'status', reqId, query }));
     if (reply.type !== 'status') throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type} to a status query`);
@@ -256,6 +267,7 @@ function failure(code: string, err: unknown, prefix = ''): JobToMain {
 /** Run the job `data` describes to its end: the message that says how it ended (sent by the caller). */
 async function runMain(data: JobThreadData): Promise<JobToMain> {
   receiverListeners = [];
+  schedulerHandler = undefined;
   stopHandlers = [];
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);

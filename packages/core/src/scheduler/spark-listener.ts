@@ -1,0 +1,173 @@
+/**
+ * Spark's SparkListener for a driver program: the DAG scheduler's events of the program's
+ * jobs, stages and tasks, as the driver's main thread forwards them (only while the program
+ * has a listener). Events arrive in the order the scheduler made them: a job's onJobEnd before
+ * its action's promise settles. As Spark's listener bus, a listener that throws is logged and
+ * skipped for that event; the others and the job go on.
+ */
+
+/** What the driver forwards: one scheduler event of the program's jobs (plain data). */
+export type SchedulerEvent =
+  | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string }
+  | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; readonly numTasks: number; readonly time: number }
+  | {
+      readonly type: 'taskEnd';
+      readonly stageId: number;
+      readonly stageAttempt: number;
+      readonly taskId: string;
+      readonly partition: number;
+      readonly workerId: string;
+      readonly reason: TaskEndReason;
+      readonly durationMs: number;
+      readonly speculative: boolean;
+      readonly shuffleWriteBytes: number;
+      readonly shuffleReadBytes: number;
+      readonly error?: string;
+    }
+  | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
+  | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
+
+/** How a task attempt ended: 'success', a failure ('error', 'fetch_failed', 'worker_lost', 'timeout') or 'killed'. */
+export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
+
+/** Spark's StageInfo, as the listener's stage events give it. */
+export interface StageInfo {
+  readonly stageId: number;
+  readonly attemptNumber: number;
+  /** 'result stage N' or 'shuffle map stage N', as the status pages name it. */
+  readonly name: string;
+  /** Tasks of this attempt. */
+  readonly numTasks: number;
+  readonly submissionTime?: number;
+  readonly completionTime?: number;
+  readonly failureReason?: string;
+}
+
+export interface SparkListenerJobStart {
+  readonly jobId: number;
+  readonly time: number;
+  /** Every stage the job runs or waits on, known at its start. */
+  readonly stageIds: readonly number[];
+  /** Spark's local properties the job was started with: spark.jobGroup.id, spark.job.description. */
+  readonly properties: ReadonlyMap<string, string>;
+}
+
+export interface SparkListenerJobEnd {
+  readonly jobId: number;
+  readonly time: number;
+  /** 'JobSucceeded', or the failure (Spark's JobFailed(exception)). */
+  readonly jobResult: 'JobSucceeded' | { readonly failed: string };
+}
+
+export interface SparkListenerTaskEnd {
+  readonly stageId: number;
+  readonly stageAttemptId: number;
+  /** Spark's TaskEndReason: 'Success', 'ExceptionFailure', 'FetchFailed', 'ExecutorLostFailure', 'TaskKilled' or 'TaskTimeout'. */
+  readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
+  /** The failure's message, for a task that failed. */
+  readonly error?: string;
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean };
+  readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
+}
+
+/** Spark's SparkListener: implement the events wanted (each optional). */
+export interface SparkListener {
+  onJobStart?(jobStart: SparkListenerJobStart): void;
+  onJobEnd?(jobEnd: SparkListenerJobEnd): void;
+  onStageSubmitted?(stageSubmitted: { readonly stageInfo: StageInfo }): void;
+  onStageCompleted?(stageCompleted: { readonly stageInfo: StageInfo }): void;
+  onTaskEnd?(taskEnd: SparkListenerTaskEnd): void;
+}
+
+const REASONS: Readonly<Record<TaskEndReason, SparkListenerTaskEnd['reason']>> = {
+  success: 'Success',
+  error: 'ExceptionFailure',
+  fetch_failed: 'FetchFailed',
+  worker_lost: 'ExecutorLostFailure',
+  killed: 'TaskKilled',
+  timeout: 'TaskTimeout',
+};
+
+const stageName = (kind: 'result' | 'shuffleMap', stageId: number): string => (kind === 'result' ? `result stage ${stageId}` : `shuffle map stage ${stageId}`);
+
+/** The program's listeners and the events they are given (SluiceContext.addSparkListener). */
+export class SparkListenerBus {
+  private readonly listeners: SparkListener[] = [];
+  /** Stages' kinds and submission times, by `stageId.attempt`, for their completed events. */
+  private readonly submitted = new Map<string, { kind: 'result' | 'shuffleMap'; time: number; numTasks: number }>();
+
+  constructor(private readonly warn: (message: string, fields: Record<string, unknown>) => void) {}
+
+  get size(): number {
+    return this.listeners.length;
+  }
+
+  add(l: SparkListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Whether `l` was registered (and is not now). */
+  remove(l: SparkListener): boolean {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+    if (this.listeners.length === 0) this.submitted.clear();
+    return i >= 0;
+  }
+
+  /** Give `e` to every listener that wants it; one that throws is logged and skipped. */
+  post(e: SchedulerEvent): void {
+    const call = <A>(method: keyof SparkListener, arg: A): void => {
+      for (const l of [...this.listeners]) {
+        const f = l[method] as ((a: A) => void) | undefined;
+        if (typeof f !== 'function') continue;
+        try {
+          f.call(l, arg);
+        } catch (err) {
+          this.warn('a SparkListener threw; the event is skipped for it', { component: 'spark-listener', event: method, err: (err as Error)?.message ?? String(err) });
+        }
+      }
+    };
+    switch (e.type) {
+      case 'jobStart': {
+        const properties = new Map<string, string>();
+        if (e.group !== undefined) properties.set('spark.jobGroup.id', e.group);
+        if (e.description !== undefined) properties.set('spark.job.description', e.description);
+        call('onJobStart', { jobId: e.jobId, time: e.time, stageIds: e.stageIds, properties } satisfies SparkListenerJobStart);
+        return;
+      }
+      case 'stageSubmitted':
+        this.submitted.set(`${e.stageId}.${e.stageAttempt}`, { kind: e.kind, time: e.time, numTasks: e.numTasks });
+        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: stageName(e.kind, e.stageId), numTasks: e.numTasks, submissionTime: e.time } });
+        return;
+      case 'taskEnd':
+        call('onTaskEnd', {
+          stageId: e.stageId,
+          stageAttemptId: e.stageAttempt,
+          reason: REASONS[e.reason],
+          ...(e.error !== undefined && { error: e.error }),
+          taskInfo: { taskId: e.taskId, index: e.partition, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed' },
+          taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
+        } satisfies SparkListenerTaskEnd);
+        return;
+      case 'stageCompleted': {
+        const key = `${e.stageId}.${e.stageAttempt}`;
+        const s = this.submitted.get(key);
+        this.submitted.delete(key);
+        const stageInfo: StageInfo = {
+          stageId: e.stageId,
+          attemptNumber: e.stageAttempt,
+          name: stageName(s?.kind ?? 'result', e.stageId),
+          numTasks: s?.numTasks ?? 0,
+          ...(s && { submissionTime: s.time }),
+          completionTime: e.time,
+          ...(e.failure !== undefined && { failureReason: e.failure }),
+        };
+        call('onStageCompleted', { stageInfo });
+        return;
+      }
+      case 'jobEnd':
+        call('onJobEnd', { jobId: e.jobId, time: e.time, jobResult: e.failure === undefined ? 'JobSucceeded' : { failed: e.failure } } satisfies SparkListenerJobEnd);
+        return;
+    }
+  }
+}
