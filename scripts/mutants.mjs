@@ -4863,6 +4863,14 @@ const MUTATIONS = [
     replace: '    if (fn === 0) {',
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'DStreamClosureSuite' }],
   },
+  {
+    id: 'receiver-max-rate-not-capping',
+    what: "a receiver's rate follows backpressure's estimate above receiverMaxRate (Spark's RateLimiter keeps every update under maxRate)",
+    file: 'packages/worker/src/receiver/rate-limiter.ts',
+    search: '    return Math.min(this.maxRate, this.estimated);',
+    replace: '    return this.estimated;',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'RateLimiterSuite' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

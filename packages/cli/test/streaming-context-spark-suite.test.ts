@@ -1,6 +1,7 @@
 // Spark Streaming's StreamingContextSuite and StreamingListenerSuite, the cases no other
 // file runs, with DStreamClosureSuite, MapWithStateSuite's "state - get, exists, update,
-// remove" and BasicOperationsSuite's "rdd cleanup - input blocks and persisted RDDs", ported case by case and run through Sluice's public API on a real local cluster
+// remove", BasicOperationsSuite's "rdd cleanup - input blocks and persisted RDDs" and
+// RateLimiterSuite's maxRate cap end to end, ported case by case and run through Sluice's public API on a real local cluster
 // (a driver and 2 worker processes; fixture streaming-context-spark-suite.ts, one
 // StreamingContext after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{StreamingContextSuite,
@@ -213,4 +214,15 @@ test('BasicOperationsSuite "rdd cleanup - input blocks and persisted RDDs": the 
   assert.equal(ids.length, 6);
   assert.equal(ids[0][1], false, 'the earliest mapped RDD is still persisted');
   assert.equal(ids[5][1], true, 'the latest mapped RDD is not persisted');
+});
+
+test('RateLimiterSuite "rate limiter stays below maxRate despite large updates": a receiver storing as fast as it can, under backpressure, takes no more than receiverMaxRate', () => {
+  const { counts } = one('maxRate') as { counts: number[] };
+  assert.ok(counts.filter((n) => n > 0).length >= 6, JSON.stringify(counts));
+  // 200 records/s over the run's 500 ms batches, with one batch's slack for a block cut
+  // across a boundary (blocks of 200 ms fall 2 or 3 to a batch, as in Spark); unlimited, the
+  // receiver stores tens of thousands a second ("stop gracefully" above).
+  const total = counts.reduce((a, b) => a + b, 0);
+  assert.ok(total <= 200 * 0.5 * (counts.length + 1), `${total} records over ${counts.length} batches: ${JSON.stringify(counts)}`);
+  for (const n of counts) assert.ok(n <= 200, `a batch of ${n}: ${JSON.stringify(counts)}`);
 });
