@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { SluiceError } from '@sluice/core';
+import { postgresFailure, serverOf } from './postgres-failure.js';
+import type { PostgresReadParams, PostgresResultRow, PostgresSlice } from './postgres-rdd-options.js';
+
+/** A pg failure while reading: connection and credential failures as the sink says them; the query's own errors name `sql`. */
+function readFailure(err: unknown, where: string, p: PostgresReadParams): SluiceError {
+  if (err instanceof SluiceError) return err;
+  const e = (err ?? {}) as { code?: string; message?: string };
+  const code = e.code ?? '';
+  const server = serverOf(p.connectionString);
+  // 42xxx: the query does not parse or names what is not there (42P01 a table, 42703 a column).
+  if (code.startsWith('42')) return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: sql: ${e.message} in ${server} (SQLSTATE ${code}); fix the query (${JSON.stringify(p.sql)})`, { cause: err });
+  // 22xxx: a value the query computes fails (a division by zero, a cast) on some row.
+  if (code.startsWith('22')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: sql: the query failed on a row: ${e.message} (SQLSTATE ${code}); fix the query or the data`, { cause: err });
+  return postgresFailure(err, where, p.connectionString, '(postgresRDD)');
+}
+
+/**
+ * Reads one partition of a postgresRDD on a worker, Spark's JdbcRDD.compute: its own
+ * connection (not a pool: a partition holds it from its first row to its last), the query
+ * bound to the slice in a read-only cursor fetched `fetchSize` rows at a time, each row
+ * mapped by `mapRow`. The connection is closed when the partition ends, when it fails, and
+ * when the task stops taking rows (the generator's return); a killed worker's socket dies
+ * with its process, and the re-run of the partition reads the slice again.
+ */
+export async function* readPostgresSlice<T>(
+  p: PostgresReadParams,
+  slice: PostgresSlice,
+  partition: number,
+  mapRow: ((row: PostgresResultRow, columns: readonly string[]) => T) | undefined,
+): AsyncGenerator<T | PostgresResultRow> {
+  const where = `postgresRDD partition ${partition} [${slice.lower}, ${slice.upper}]`;
+  const client = new pg.Client({ connectionString: p.connectionString, connectionTimeoutMillis: 10_000, application_name: `sluice-postgres-rdd ${partition}` });
+  // A socket that breaks between queries: the next query fails with the reason.
+  client.on('error', () => undefined);
+  try {
+    try {
+      await client.connect();
+    } catch (err) {
+      throw readFailure(err, where, p);
+    }
+    let inCursor = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      inCursor = true;
+      await client.query({ text: `DECLARE sluice_postgres_rdd NO SCROLL CURSOR FOR ${p.sql}`, values: [slice.lower, slice.upper] });
+    } catch (err) {
+      throw readFailure(err, where, p);
+    }
+    let columns: string[] | undefined;
+    for (;;) {
+      let res: pg.QueryArrayResult<PostgresResultRow>;
+      try {
+        res = await client.query<PostgresResultRow>({ text: `FETCH ${p.fetchSize} FROM sluice_postgres_rdd`, rowMode: 'array' });
+      } catch (err) {
+        throw readFailure(err, where, p);
+      }
+      columns ??= res.fields.map((f) => f.name);
+      for (const row of res.rows) yield mapRow ? mapRow(row, columns) : row;
+      if (res.rows.length < p.fetchSize) break;
+    }
+    if (inCursor) await client.query('COMMIT').catch(() => undefined);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
