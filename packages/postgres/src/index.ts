@@ -1,5 +1,6 @@
 /**
- * @sluice/postgres: a Postgres sink for Sluice, on `pg`.
+ * @sluice/postgres: Postgres for Sluice, on `pg`: a sink (saveToPostgres) and a source
+ * (postgresRDD, Spark's JdbcRDD: a query over a key range cut into partitions).
  *
  *   import { StreamingContext, type SluiceContext } from '@sluice/core';
  *   import { saveToPostgres } from '@sluice/postgres';
@@ -18,6 +19,9 @@
  *
  * Each partition of each batch is written in one transaction with a marker row, so a
  * re-run of a batch or task writes nothing twice (see saveToPostgres and the README).
+ *
+ *   const rows = postgresRDD(sc, { connectionString, sql: 'SELECT data FROM foo WHERE ? <= id AND id <= ?',
+ *     lowerBound: 1, upperBound: 100, numPartitions: 3, mapRow: (row) => row[0] as number });
  */
 export { saveToPostgres, type PostgresRow, type PostgresSaveResult } from './save-to-postgres.js';
 export type { SaveToPostgresOptions, PostgresProgress } from './postgres-options.js';

@@ -186,8 +186,21 @@ test('a worker killed -9 mid-read: its partition is read again on the other work
   const victimPid = await pollUntil(() => logLines().map((l) => Number(l.split(' ')[0])).find((p) => byPid.has(p)), 60_000, 'a worker reading');
   const before = new Set(logLines().filter((l) => Number(l.split(' ')[0]) === victimPid).map((l) => Number(l.split(' ')[1])));
   byPid.get(victimPid)!.kill('SIGKILL');
-  const end = await job.finished(100_000);
+  // Connections open at once while the job runs on: one per running task (2 workers of 1 core), each closed as its partition ends.
+  let most = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'sluice-postgres-rdd%'");
+      most = Math.max(most, Number(r.rows[0]!.n));
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  })();
+  // Stopped whatever the job did: a watch left running keeps the file's process alive.
+  const end = await job.finished(100_000).finally(() => (watching = false));
+  await watcher;
   assert.ok(end.ok, `${end.failure}\n${end.lines.join('\n')}`);
+  assert.ok(most >= 1 && most <= 2, `${most} postgresRDD connections open at once for 8 partitions read by 2 tasks at a time`);
   assert.deepEqual(line<number[]>(end, 'IDS').sort((x, y) => x - y), Array.from({ length: KILL_ROWS }, (_, i) => i + 1), 'every row once');
   assert.equal(line<number>(end, 'COUNT'), KILL_ROWS);
   assert.equal(line<number>(end, 'SUM'), (KILL_ROWS * (KILL_ROWS + 1)) / 2);
