@@ -2444,6 +2444,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-rdd.test.js', pattern: 'without mapRow' }],
   },
   {
+    id: 'jdbc-dollar-form-refuses-operator',
+    what: "postgresRDD refuses a query with $1 and $2 that uses jsonb's ? operator (taken for a third placeholder)",
+    file: 'packages/postgres/src/postgres-rdd-options.ts',
+    search: 'if (dollars.size === 2 && dollars.has(1) && dollars.has(2)) return text;',
+    replace: 'if (questionMarks.length === 0 && dollars.size === 2 && dollars.has(1) && dollars.has(2)) return text;',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd.test.js', pattern: 'without mapRow' }],
+  },
+  {
     id: 'jdbc-bounds-reversed-accepted',
     what: "postgresRDD takes lowerBound > upperBound without a word (Spark's slices of a negative length)",
     file: 'packages/postgres/src/postgres-rdd-options.ts',

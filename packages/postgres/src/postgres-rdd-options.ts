@@ -15,7 +15,7 @@ export interface PostgresRDDOptions<T = PostgresResultRow> {
    * The query, with two placeholders bound to each partition's inclusive slice of the key
    * range: JDBC's `?` (each bound as a bigint, as Spark's setLong), e.g.
    * `SELECT title, author FROM books WHERE ? <= id AND id <= ?`; or `$1` and `$2` (typed by
-   * Postgres from where they stand).
+   * Postgres from where they stand; a `?` beside them is then an operator, jsonb's).
    */
   readonly sql: string;
   /** The first placeholder's value in the first partition (inclusive): a safe integer or a bigint within int8. */
@@ -96,11 +96,12 @@ export function bindableSql(op: string, sql: unknown): string {
   if (typeof sql !== 'string' || sql.trim() === '') throw bad(op, 'sql', shown(sql), "give a query with two placeholders, e.g. 'SELECT data FROM foo WHERE ? <= id AND id <= ?'");
   const text = sql.replace(/[\s;]+$/, '');
   const { questionMarks, dollars } = scanPlaceholders(text);
+  // $1 and $2 first: a ? beside them is Postgres' jsonb operator (JDBC has to escape it as ??).
+  if (dollars.size === 2 && dollars.has(1) && dollars.has(2)) return text;
   if (questionMarks.length === 2 && dollars.size === 0) {
     const [a, b] = questionMarks as [number, number];
     return `${text.slice(0, a)}($1::int8)${text.slice(a + 1, b)}($2::int8)${text.slice(b + 1)}`;
   }
-  if (questionMarks.length === 0 && dollars.size === 2 && dollars.has(1) && dollars.has(2)) return text;
   const found = questionMarks.length > 0 || dollars.size === 0 ? `${questionMarks.length} '?' placeholder${questionMarks.length === 1 ? '' : 's'}` : `parameters ${[...dollars].sort((x, y) => x - y).map((d) => `$${d}`).join(', ')}`;
   throw bad(op, 'sql', JSON.stringify(text), `it has ${found}; give exactly two ('? <= id AND id <= ?', or $1 and $2), bound to each partition's lower and upper key`);
 }

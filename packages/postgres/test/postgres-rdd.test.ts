@@ -131,10 +131,14 @@ test('bounds at the ends of int8 (-2^63 .. 2^63-1) in 3 partitions: slices by Sp
   assert.deepEqual(line<number[]>(end, 'IDS').sort((x, y) => x - y), Array.from({ length: KILL_ROWS }, (_, i) => i + 1));
 });
 
-test('without mapRow a row is the array of its column values in SELECT order (Spark\'s resultSetToObjectArray)', { timeout: 60_000 }, async () => {
+test('without mapRow a row is the array of its column values in SELECT order (Spark\'s resultSetToObjectArray); with $1 and $2 a ? is an operator', { timeout: 60_000 }, async () => {
   const end = await read({ sql: "SELECT data, id, 'x?y' AS q FROM foo WHERE id >= ? AND id <= ? ORDER BY id", lowerBound: 7, upperBound: 9, numPartitions: 1, map: 'none' });
   assert.ok(end.ok, `${end.failure}\n${end.lines.join('\n')}`);
   assert.deepEqual(line<unknown[]>(end, 'FIRST'), [14, 7, 'x?y']);
+  // With $1 and $2, a ? is Postgres' jsonb operator ("has the key"), not a placeholder.
+  const json = await read({ sql: `SELECT id, '{"a": 1}'::jsonb ? 'a' AS has_a FROM foo WHERE id BETWEEN $1 AND $2 ORDER BY id`, lowerBound: 7, upperBound: 9, numPartitions: 1, map: 'none' });
+  assert.ok(json.ok, `${json.failure}\n${json.lines.join('\n')}`);
+  assert.deepEqual(line<unknown[]>(json, 'FIRST'), [7, true]);
 });
 
 test('bad settings fail at the call, before any task: one placeholder, bounds reversed, numPartitions 0', { timeout: 60_000 }, async () => {
