@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'blocking-request-held-overtaken',
+    what: "the messages a blocking request (runJobSync, sc.statusTracker) held are handled in a setImmediate, after ones the port delivers later: a job's result can overtake its jobStarted (FutureAction.jobIds short)",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '      if (held.length > 0) queueMicrotask(() => held.forEach(onMainMessage));',
+    replace: '      if (held.length > 0) setImmediate(() => held.forEach(onMainMessage));',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'asked again and again' }],
+  },
+  {
     id: 'spark-listener-throw-not-caught',
     what: "a SparkListener that throws stops the event's delivery to the others (Spark's bus logs it and moves on)",
     file: 'packages/core/src/scheduler/spark-listener.ts',
@@ -4175,7 +4183,7 @@ const MUTATIONS = [
     id: 'sort-sync-held-replies-dropped',
     what: "while the driver program blocks on sortByKey's sample, the replies it takes off the port for other requests (an action already running) are dropped: that action never ends",
     file: 'packages/driver/src/job/job-thread.ts',
-    search: '      if (held.length > 0) setImmediate(() => held.forEach(onMainMessage));\n',
+    search: '      if (held.length > 0) queueMicrotask(() => held.forEach(onMainMessage));\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sortByKey' }],
   },

@@ -71,6 +71,10 @@ test('StatusTrackerSuite "getJobIdsForGroup() with takeAsync()", "... across mul
   assert.equal(r.jobIds.length, 2);
 });
 
+test("statusTracker asked again and again while a takeAsync's jobs start and end: FutureAction.jobIds has every job the driver gave the group (40 rounds)", () => {
+  assert.equal(got('st-race'), 0);
+});
+
 test('StatusTrackerSuite "basic status API usage": a job\'s 2 stages known while it runs; its first stage 2 tasks, attempt 0, then 2 completed, none active or failed', () => {
   const r = got<Record<string, unknown>>('st-basic');
   assert.equal(r.n, 10000);

@@ -119,7 +119,10 @@ function requestBlocking(make: (reqId: number) => JobToMain & { reqId: number })
     }
     const m = got.message as MainToJob;
     if ('reqId' in m && m.reqId === reqId) {
-      if (held.length > 0) setImmediate(() => held.forEach(onMainMessage));
+      // A microtask, not setImmediate: a message the port delivers later (an event of the poll
+      // phase, before setImmediate's check phase) must not overtake these (a job's result its
+      // jobStarted, which FutureAction.jobIds would then miss).
+      if (held.length > 0) queueMicrotask(() => held.forEach(onMainMessage));
       return m;
     }
     held.push(m);
