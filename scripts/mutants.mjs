@@ -182,7 +182,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
     search: '      if (!isDiskFull(err)) {\n        this.broken = err as Error;',
     replace: '      if (Math.random() < 2) {\n        this.broken = err as Error;',
-    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }],
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }, 'packages/kafka/dist/test/kafka-disk-full.test.js'],
   },
   {
     id: 'disk-full-map-output-internal',

@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
-import { fixture } from './job-runner.js';
-import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { startRecoverJob } from './recover-job-run.js';
+import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles, type Batch, type Range } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
@@ -54,15 +54,8 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
   await produce(4000);
 
   const out = path.join(root, 'out');
-  const secret = randomSecret();
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  let driver = await startDriver(port, secret);
-  procs.push(driver);
-  for (let i = 0; i < 2; i++) procs.push(await startWorker(address, secret));
   // 200 records per second per partition x 0.5 s: at most 100 per partition per batch.
-  const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['rec'], groupId: 'g-rec', ckpt: path.join(root, 'ckpt'), out, batchMs: 500, maxRatePerPartition: 200 })];
-  await submitDetached(address, secret, fixture('recover-job.ts'), args);
+  const run = await startRecoverJob(kafka, { topic: 'rec', groupId: 'g-rec', ckpt: path.join(root, 'ckpt'), out }, procs);
 
   const batches = (): Batch[] => batchFiles(out);
   const counted = () => batches().reduce((n, b) => n + b.count, 0);
@@ -72,7 +65,7 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
   const held = await pollUntil(() => fs.readdirSync(out).find((f) => f.startsWith('held-')), 60_000, 'a batch written and not committed');
   const heldTime = Number(held.slice('held-'.length));
   const heldRanges = JSON.parse(fs.readFileSync(path.join(out, held), 'utf8')) as Range[];
-  await driver.kill9();
+  await run.driver.kill9();
   fs.rmSync(path.join(out, 'hold'));
   const beforeKill = counted();
   assert.ok(beforeKill < 4000, 'the driver died mid-stream');
@@ -81,10 +74,7 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
   await produce(2000); // while the driver is down
   await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
 
-  driver = await startDriver(port, secret);
-  procs.push(driver);
-  await pollUntil(() => (driver.logLines.filter((l) => l.includes('"worker joined"')).length >= 2 ? true : undefined), 30_000, 'the workers to register again');
-  await submitDetached(address, secret, fixture('recover-job.ts'), args);
+  await run.restart();
   await produce(1000); // after the recovery
   await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
   await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now

@@ -16,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
-import { fixture } from './job-runner.js';
-import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
+import { startRecoverJob } from './recover-job-run.js';
+import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
@@ -75,20 +75,12 @@ test('kill -9 of the driver as it writes a metadata checkpoint, a driver started
     await produce(4000);
     const out = path.join(root, 'out');
     const ckpt = path.join(root, 'ckpt');
-    const secret = randomSecret();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    let driver = await startDriver(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorker(address, secret));
-    // 200 records per second per partition x 0.5 s: at most 100 per partition per batch.
-    const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['ck'], groupId: 'g-ck', ckpt, out, batchMs: 500, maxRatePerPartition: 200 })];
-    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+    const run = await startRecoverJob(kafka, { topic: 'ck', groupId: 'g-ck', ckpt, out }, procs);
     const counted = (): number => batchFiles(out).reduce((n, b) => n + b.count, 0);
     await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
 
-    const written = await killAtMetadataWrite(path.join(ckpt, 'metadata'), driver.child.pid!, 30_000);
-    await driver.kill9();
+    const written = await killAtMetadataWrite(path.join(ckpt, 'metadata'), run.driver.child.pid!, 30_000);
+    await run.driver.kill9();
     const final = path.join(ckpt, 'metadata', written.slice(0, written.indexOf('.')));
     const cutShort = !fs.existsSync(final);
     const beforeKill = counted();
@@ -96,10 +88,7 @@ test('kill -9 of the driver as it writes a metadata checkpoint, a driver started
     await produce(2000); // while the driver is down
     await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
 
-    driver = await startDriver(port, secret);
-    procs.push(driver);
-    await pollUntil(() => (driver.logLines.filter((l) => l.includes('"worker joined"')).length >= 2 ? true : undefined), 30_000, 'the workers to register again');
-    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+    await run.restart();
     await produce(1000); // after the recovery
     await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
     await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now

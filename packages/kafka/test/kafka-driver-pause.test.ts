@@ -13,10 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
-import { fixture } from './job-runner.js';
-import { freePort, pollUntil, randomSecret, spawnSluice, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, type Batch } from './stream-test-support.js';
+import { startRecoverJob } from './recover-job-run.js';
+import { pollUntil, type SluiceProcess } from './sluice-process.js';
+import { assertRecoverJobExact, batchFiles, nothing, steadyProducer, type Batch } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const BATCH_MS = 500;
@@ -38,40 +37,13 @@ after(async () => {
 test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its commit, records produced all along: no worker lost, every missed batch generated within the rate, every record counted exactly once, commits at the ends', { timeout: 150_000 }, async () => {
   kafka = await KafkaTestCluster.start({ brokers: 2 });
   kafka.createTopic('pause', 4);
-  const want = { count: 0, sum: 0, sumSq: 0 };
-  let next = 1;
-  const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
-  const produce = async (n: number): Promise<void> => {
-    const messages = [];
-    for (let i = 0; i < n; i++) {
-      const v = next++;
-      want.count++;
-      want.sum += v;
-      want.sumSq += v * v;
-      messages.push({ topic: 'pause', partition: v % 4, value: Buffer.from(String(v)) });
-    }
-    await producer.send({ messages });
-  };
+  const want = nothing();
   // 40 records every 100 ms (400/s, half of what 4 partitions at RATE may take): the backlog
   // of the pause is taken by the missed batches and those after them.
-  let producing = true;
-  const feed = (async () => {
-    while (producing) {
-      await produce(40);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-
+  const producing = steadyProducer(kafka, 'pause', 4, want);
   try {
     const out = path.join(root, 'out');
-    const secret = randomSecret();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const driver = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--worker-timeout-ms', '5000'], secret, /driver listening/);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorker(address, secret));
-    const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: ['pause'], groupId: 'g-pause', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: RATE })];
-    await submitDetached(address, secret, fixture('recover-job.ts'), args);
+    const { driver } = await startRecoverJob(kafka, { topic: 'pause', groupId: 'g-pause', ckpt: path.join(root, 'ckpt'), out }, procs, ['--worker-timeout-ms', '5000']);
 
     const batches = (): Batch[] => batchFiles(out);
     const counted = (): number => batches().reduce((n, b) => n + b.count, 0);
@@ -96,8 +68,7 @@ test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its com
     }
     const producedInPause = want.count - producedAtStop;
     await new Promise((r) => setTimeout(r, 2_000));
-    producing = false;
-    await feed;
+    await producing.stop();
     await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
     await new Promise((r) => setTimeout(r, 1_000)); // a batch counted twice would show up by now
 
@@ -109,8 +80,6 @@ test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its com
     assert.equal(driver.logLines.filter((l) => l.includes('"worker lost"')).length, lostBefore, "no worker declared lost for the driver's own pause");
     console.log(`# driver stopped ${PAUSE_MS} ms with batch ${heldTime} held before its commit; ${producedInPause} records produced during the pause, ${want.count} in all over ${all.length} batches`);
   } finally {
-    producing = false;
-    await feed;
-    await producer.close();
+    await producing.stop();
   }
 });

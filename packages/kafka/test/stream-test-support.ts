@@ -161,6 +161,41 @@ export async function produce(kafka: KafkaTestCluster, topics: readonly string[]
   }
 }
 
+/**
+ * Produces `perTick` records every `everyMs` to `topic` (values 1, 2, 3, ..., value v to
+ * partition v % partitions) until `stop()`, which resolves once the last send is done; what
+ * was sent is added to `into` as it is sent.
+ */
+export function steadyProducer(kafka: KafkaTestCluster, topic: string, partitions: number, into: Produced, perTick = 40, everyMs = 100): { stop(): Promise<void> } {
+  const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+  let next = 1;
+  let producing = true;
+  const feed = (async () => {
+    try {
+      while (producing) {
+        const messages = [];
+        for (let i = 0; i < perTick; i++) {
+          const v = next++;
+          into.count++;
+          into.sum += v;
+          into.sumSq += v * v;
+          messages.push({ topic, partition: v % partitions, value: Buffer.from(String(v)) });
+        }
+        await producer.send({ messages });
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    } finally {
+      await producer.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      producing = false;
+      await feed;
+    },
+  };
+}
+
 export function jobArgs(kafka: KafkaTestCluster, o: Record<string, unknown>): string[] {
   return [JSON.stringify({ brokers: kafka.bootstrap, batchMs: 500, ...o })];
 }
