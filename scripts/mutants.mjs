@@ -217,6 +217,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
   },
   {
+    id: 'stop-in-listener-allowed',
+    what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (this.inListener > 0) {\n',
+    replace: '    if (this.inListener < 0) {\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: "don't call ssc.stop in listener" }],
+  },
+  {
     id: 'accumulator-v2-copy-per-capture',
     what: "each function of a task that captures a user's AccumulatorV2 gets a copy of its own, and only the last one revived goes back to the driver",
     file: 'packages/core/src/shared/accumulator.ts',

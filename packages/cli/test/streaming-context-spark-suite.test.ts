@@ -6,10 +6,9 @@
 // StreamingContext after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{StreamingContextSuite,
 // StreamingListenerSuite}.scala, not from Sluice's code. Spark's addInputStream (batch i
-// holds 1..i) is a queue stream here. Deliberate differences (README, "The streaming API"):
-// ssc.stop() inside a listener works (Spark refuses it, as its listener bus thread would wait
-// for itself), and a queueStream under a checkpoint restarts empty instead of failing the
-// recovery ("queueStream doesn't support checkpointing"): neither is checked here.
+// holds 1..i) is a queue stream here. A deliberate difference (README, "The streaming API"):
+// a queueStream under a checkpoint restarts empty instead of failing the recovery
+// ("queueStream doesn't support checkpointing"): not checked here.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -154,6 +153,16 @@ test('a listener that throws is skipped, as by Spark\'s listener bus: start() an
   assert.ok((r.batches as number) >= 3, JSON.stringify(r));
   assert.ok((r.completed as number) >= 3, JSON.stringify(r));
   assert.equal(r.first, 'streamingStarted');
+});
+
+test('StreamingListenerSuite "don\'t call ssc.stop in listener": ssc.stop() inside a listener throws there, the context goes on and the program stops it', () => {
+  const r = one('stopInListener') as { refused: { ok: boolean; code?: string; message?: string } | null; batches: number; stateBefore: string; stateAfter: string };
+  assert.equal(r.refused?.ok, false, JSON.stringify(r));
+  assert.equal(r.refused?.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(r.refused?.message ?? '', /Cannot stop StreamingContext within listener bus thread/);
+  assert.ok(r.batches >= 3, `batches ran after the refused stop: ${JSON.stringify(r)}`);
+  assert.equal(r.stateBefore, 'active');
+  assert.equal(r.stateAfter, 'stopped');
 });
 
 test('DStreamClosureSuite "user provided closures are actually cleaned": every operator refuses a closure that cannot ship at its call; a missing function is refused there too', () => {

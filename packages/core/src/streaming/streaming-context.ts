@@ -680,9 +680,20 @@ export class StreamingContext {
    * non-graceful call during a graceful stop stops at once.
    */
   /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
-  private readonly stopWithSparkContext = (): Promise<void> => this.stop();
+  private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({});
 
-  async stop(options: { graceful?: boolean } = {}): Promise<void> {
+  stop(options: { graceful?: boolean } = {}): Promise<void> {
+    if (this.inListener > 0) {
+      // Spark's StreamingContext.stop refuses the listener bus thread: a SparkException thrown where it is called.
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        'Cannot stop StreamingContext within listener bus thread: ssc.stop() was called inside a StreamingListener callback, as Spark refuses it; stop it from the driver program (resolve a promise in the listener and stop where it is awaited)',
+      );
+    }
+    return this.stopOutsideListeners(options);
+  }
+
+  private async stopOutsideListeners(options: { graceful?: boolean }): Promise<void> {
     contextSettled(this);
     if (this.state !== 'active') {
       if (this.stopping) return this.stopping;
@@ -796,6 +807,9 @@ export class StreamingContext {
    * StreamingListenerBus: a listener that throws (or whose promise rejects) is logged at warn
    * and the event goes on to the others; neither the batch nor the context is affected.
    */
+  /** How deep in StreamingListener callbacks the program is now (stop() is refused there, as Spark's). */
+  private inListener = 0;
+
   postToListeners(event: string, call: (l: StreamingListener) => unknown): void {
     const warn = (l: StreamingListener, err: unknown): void =>
       this.sc.log('warn', 'a StreamingListener threw; the event goes on to the other listeners', {
@@ -805,11 +819,14 @@ export class StreamingContext {
         err: userErrorInfo(err).message,
       });
     for (const l of this.listeners) {
+      this.inListener++;
       try {
         const r = call(l);
         if (r instanceof Promise) r.catch((err: unknown) => warn(l, err));
       } catch (err) {
         warn(l, err);
+      } finally {
+        this.inListener--;
       }
     }
   }
