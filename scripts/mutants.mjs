@@ -2468,6 +2468,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-rdd.test.js', pattern: 'without mapRow' }],
   },
   {
+    id: 'jdbc-escaped-quote-ends-literal',
+    what: "postgresRDD ends an E'' literal at a backslash-escaped quote, so a ? after it is counted as a placeholder",
+    file: 'packages/postgres/src/postgres-rdd-options.ts',
+    search: "while (j < sql.length && sql[j] !== \"'\") j += sql[j] === '\\\\' ? 2 : 1;",
+    replace: "while (j < sql.length && sql[j] !== \"'\") j += 1;",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd.test.js', pattern: 'without mapRow' }],
+  },
+  {
     id: 'jdbc-bounds-reversed-accepted',
     what: "postgresRDD takes lowerBound > upperBound without a word (Spark's slices of a negative length)",
     file: 'packages/postgres/src/postgres-rdd-options.ts',

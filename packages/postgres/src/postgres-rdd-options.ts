@@ -55,7 +55,8 @@ function bad(op: string, setting: string, got: string, fix: string): SluiceError
 const shown = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v));
 
 /**
- * The `?` placeholders of `sql` outside string literals, quoted names and comments, as
+ * The `?` placeholders of `sql` outside string literals (E'' ones with their backslash
+ * escapes, $tag$ ones), quoted names and comments, as
  * offsets; and which `$n` parameters it uses there.
  */
 export function scanPlaceholders(sql: string): { questionMarks: number[]; dollars: Set<number> } {
@@ -64,7 +65,12 @@ export function scanPlaceholders(sql: string): { questionMarks: number[]; dollar
   let i = 0;
   while (i < sql.length) {
     const c = sql[i]!;
-    if (c === "'" || c === '"') {
+    if (c === "'" && /[Ee]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '')) {
+      // E'...': a backslash escapes the next character (E'it\'s').
+      let j = i + 1;
+      while (j < sql.length && sql[j] !== "'") j += sql[j] === '\\' ? 2 : 1;
+      i = j + 1;
+    } else if (c === "'" || c === '"') {
       const end = sql.indexOf(c, i + 1);
       i = end < 0 ? sql.length : end + 1; // a doubled quote is two literals back to back: same result
     } else if (c === '-' && sql[i + 1] === '-') {
