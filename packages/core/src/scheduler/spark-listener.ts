@@ -10,24 +10,36 @@
 export type SchedulerEvent =
   | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string }
   | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; readonly numTasks: number; readonly time: number }
-  | {
-      readonly type: 'taskEnd';
-      readonly stageId: number;
-      readonly stageAttempt: number;
-      readonly taskId: string;
-      readonly partition: number;
-      readonly workerId: string;
-      readonly reason: TaskEndReason;
-      readonly durationMs: number;
-      readonly speculative: boolean;
-      readonly shuffleWriteBytes: number;
-      readonly shuffleReadBytes: number;
-      readonly error?: string;
-    }
+  | ({ readonly type: 'taskEnd'; readonly error?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
   | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
 
-/** How a task attempt ended: 'success', a failure ('error', 'fetch_failed', 'worker_lost', 'timeout') or 'killed'. */
+/** A task attempt's end, as the DAG scheduler tells it (the driver's TaskEndEvent adds its run and error). */
+export interface TaskEnd {
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly workerId: string;
+  readonly reason: TaskEndReason;
+  /** From launch to the end as the driver saw it (ms). */
+  readonly durationMs: number;
+  readonly speculative: boolean;
+  /** Bytes of shuffle output a successful map task wrote (0 for anything else). */
+  readonly shuffleWriteBytes: number;
+  /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
+  readonly shuffleReadBytes: number;
+}
+
+/**
+ * How a task attempt ended (a closed set; the driver's scheduler events use it too):
+ * - `success`: the partition's first successful attempt;
+ * - `error`: user code threw (or the worker could not run the task);
+ * - `fetch_failed`: it could not read a parent stage's shuffle output;
+ * - `worker_lost`: its worker died or became unreachable (not counted against the task);
+ * - `timeout`: it ran past the job's task timeout and was killed;
+ * - `killed`: a losing speculative copy, a late duplicate, or its stage ended (cancelled).
+ */
 export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
 
 /** Spark's StageInfo, as the listener's stage events give it. */

@@ -1,4 +1,4 @@
-import type { ActionSpec, OutputOperationTag } from '@sluice/core/internal';
+import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason } from '@sluice/core/internal';
 
 /**
  * What the schedulers tell observers (metrics, UIs) about actions, stage attempts and task
@@ -8,36 +8,15 @@ import type { ActionSpec, OutputOperationTag } from '@sluice/core/internal';
  * record, never call back into the scheduler.
  */
 
-/**
- * How a task attempt ended (a closed set):
- * - `success`: the partition's first successful attempt;
- * - `error`: user code threw (or the worker could not run the task);
- * - `fetch_failed`: it could not read a parent stage's shuffle output;
- * - `worker_lost`: its worker died or became unreachable (not counted against the task);
- * - `timeout`: it ran past the job's task timeout and was killed;
- * - `killed`: a losing speculative copy, a late duplicate, or its stage ended (cancelled).
- */
-export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
+/** How a task attempt ended (core's TaskEndReason, which a program's SparkListener is given too). */
+export type { TaskEndReason };
 
 /** The reasons that count as a failed task (Spark's "failed tasks"). */
 export const FAILED_TASK_REASONS: readonly TaskEndReason[] = ['error', 'fetch_failed', 'worker_lost', 'timeout'];
 
-export interface TaskEndEvent {
+export interface TaskEndEvent extends TaskEnd {
   /** The job attempt's run id (DriverJob.runId). */
   readonly runId: string;
-  readonly stageId: number;
-  readonly stageAttempt: number;
-  readonly taskId: string;
-  readonly partition: number;
-  readonly workerId: string;
-  readonly reason: TaskEndReason;
-  /** From launch to the end as the driver saw it (ms). */
-  readonly durationMs: number;
-  readonly speculative: boolean;
-  /** Bytes of shuffle output a successful map task wrote (0 for anything else). */
-  readonly shuffleWriteBytes: number;
-  /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
-  readonly shuffleReadBytes: number;
   /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
   readonly error?: { readonly message: string; readonly stack: string };
 }
