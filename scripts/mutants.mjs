@@ -903,7 +903,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/cluster/worker-registry.ts',
     search: 'for (const w of this.workers.values()) w.lastHeartbeat = Math.min(now, w.lastHeartbeat + stalled);',
     replace: '',
-    tests: ['packages/cli/dist/test/driver-pause-checkpoint.test.js', { file: 'packages/cli/dist/test/file-stream-pause.test.js', pattern: 'the driver frozen' }, 'packages/kafka/dist/test/kafka-driver-pause.test.js'],
+    tests: ['packages/cli/dist/test/driver-pause-checkpoint.test.js', { file: 'packages/cli/dist/test/file-stream-pause.test.js', pattern: 'the driver frozen' }, 'packages/kafka/dist/test/kafka-driver-pause.test.js', 'packages/cli/dist/test/rdd-driver-pause.test.js'],
   },
   {
     id: 'replica-put-unbounded',

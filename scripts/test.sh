@@ -90,6 +90,7 @@ PACED=(
   $t/file-stream-pause.test.js          #  40 s at load 5: a 12 s SIGSTOP of a worker, then a 10 s SIGSTOP of the driver, under a file stream
   $t/receiver-checkpoint-kill.test.js   #  20 s at load 13: kill -9 of the driver, then of a worker, each during a state checkpoint's write (WAL receiver)
   packages/kafka/dist/test/kafka-driver-pause.test.js  # 25 s at load 13: a 10 s SIGSTOP of the driver under a direct Kafka stream
+  $t/rdd-driver-pause.test.js           #  15 s at load 8: a 10 s SIGSTOP of the driver during an RDD job
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, sleep, startJob, within } from './harness.js';
+import { expectedPipeline } from './fault-pipeline-expected.js';
 
 type LogEntry = Record<string, unknown> & { msg?: string; level: number };
 
@@ -20,16 +21,6 @@ function memoryLogger(level: string): { log: Logger; entries: LogEntry[] } {
   return { log, entries };
 }
 
-
-/** What fault-pipeline.ts prints when nothing fails, computed with plain JS. */
-function expectedPipeline(n: number): { count: number; result1: [number, number][]; result2: [number, number][] } {
-  const sums = new Map<number, number>();
-  for (let i = 0; i < n; i++) sums.set(i % 50, (sums.get(i % 50) ?? 0) + i);
-  const groups = new Map<number, number>();
-  for (const [k, v] of sums) groups.set(k % 7, (groups.get(k % 7) ?? 0) + v);
-  const byKey = (a: [number, number], b: [number, number]): number => a[0] - b[0];
-  return { count: sums.size, result1: [...sums].sort(byKey), result2: [...groups].sort(byKey) };
-}
 
 function assertPipelineResult(run: JobRun, n: number): void {
   assert.equal(run.ok, true, `job failed: ${JSON.stringify(run.failure)}\n${run.lines.join('\n')}`);
