@@ -217,6 +217,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
   },
   {
+    id: 'queue-stream-recovered-empty',
+    what: "getOrCreate from a checkpoint of a graph with a queueStream recovers it empty instead of failing as Spark's",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (queue !== undefined) {\n',
+    replace: '    if (queue === null) {\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: "queueStream doesn't support checkpointing" }],
+  },
+  {
+    id: 'failed-recovery-context-unsettled',
+    what: "a context create() made for a getOrCreate that then failed counts as never started, so a program that goes on fails at its end",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '        contextSettled(ssc);\n        throw err;\n',
+    replace: '        throw err;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: "queueStream doesn't support checkpointing" }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',

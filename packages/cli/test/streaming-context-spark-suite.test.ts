@@ -6,9 +6,7 @@
 // StreamingContext after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{StreamingContextSuite,
 // StreamingListenerSuite}.scala, not from Sluice's code. Spark's addInputStream (batch i
-// holds 1..i) is a queue stream here. A deliberate difference (README, "The streaming API"):
-// a queueStream under a checkpoint restarts empty instead of failing the recovery
-// ("queueStream doesn't support checkpointing"): not checked here.
+// holds 1..i) is a queue stream here.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -163,6 +161,14 @@ test('StreamingListenerSuite "don\'t call ssc.stop in listener": ssc.stop() insi
   assert.ok(r.batches >= 3, `batches ran after the refused stop: ${JSON.stringify(r)}`);
   assert.equal(r.stateBefore, 'active');
   assert.equal(r.stateAfter, 'stopped');
+});
+
+test('StreamingContextSuite "queueStream doesn\'t support checkpointing": the first run writes metadata checkpoints; getOrCreate from them fails with Spark\'s message', () => {
+  const r = one('queueCheckpoint') as { written: number; again: { ok: boolean; code?: string; message?: string } };
+  assert.ok(r.written > 1, JSON.stringify(r));
+  assert.equal(r.again.ok, false, JSON.stringify(r));
+  assert.equal(r.again.code, 'SLUICE_CHECKPOINT');
+  assert.ok(r.again.message?.includes("queueStream doesn't support checkpointing. Please don't use queueStream when checkpointing is enabled."), r.again.message);
 });
 
 test('DStreamClosureSuite "user provided closures are actually cleaned": every operator refuses a closure that cannot ship at its call; a missing function is refused there too', () => {

@@ -328,8 +328,14 @@ export class StreamingContext {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
     }
     if (found) {
-      ssc.recoverFrom(found);
-      await checkStateCheckpoints(store, found.metadata);
+      try {
+        ssc.recoverFrom(found);
+        await checkStateCheckpoints(store, found.metadata);
+      } catch (err) {
+        // The context create() made is never returned: no "not started" for it if the program goes on.
+        contextSettled(ssc);
+        throw err;
+      }
     }
     return ssc;
   }
@@ -367,6 +373,15 @@ export class StreamingContext {
   private recoverFrom(found: ReadMetadata): void {
     this.checkNotStarted('recovery');
     this.validate();
+    const queue = this.inputStreams().find((s) => s instanceof QueueInputDStream);
+    if (queue !== undefined) {
+      // Spark's QueueInputDStream cannot be read back from a checkpoint: its getOrCreate fails there.
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `StreamingContext.getOrCreate(${this.checkpointDir ?? ''}): queueStream doesn't support checkpointing. Please don't use queueStream when checkpointing is enabled. ` +
+          `(stream ${queue.id} is a queueStream, whose RDDs lived in the memory of the program that wrote the checkpoint; use a source that can be read again, or start from an empty checkpoint directory)`,
+      );
+    }
     const md = found.metadata;
     const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint());
     if (diffs.length > 0) {
@@ -562,6 +577,12 @@ export class StreamingContext {
     streaming?.onStopRequested((graceful) => void this.stop({ graceful }));
     const now = this.clock.now();
     if (this.checkpointDir !== undefined) {
+      if (this.inputStreams().some((s) => s instanceof QueueInputDStream)) {
+        this.sc.log('warn', "queueStream doesn't support checkpointing: a restart with StreamingContext.getOrCreate from this checkpoint will fail (its RDDs live in this program's memory)", {
+          component: 'streaming-context',
+          dir: this.checkpointDir,
+        });
+      }
       this.checkpointer = new MetadataCheckpointer(
         this.checkpointedGraph(),
         openCheckpointStore(this.checkpointDir),
