@@ -17,9 +17,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mulberry32, sleep } from './harness.js';
-import { exited, pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, workersJoined } from './recovery-support.js';
+import { mulberry32, sleep } from './harness.js';
+import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
+import { driverAndWorkers, driverOn, workersJoined } from './recovery-support.js';
 import { batchOutputs, receiverEndChecks, receiverStarts, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -54,17 +54,9 @@ before(async () => {
     fs.mkdirSync(out, { recursive: true });
     fs.mkdirSync(control, { recursive: true });
     const srcPort = await source.listen();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    let driver = await driverOn(port, secret);
-    procs.push(driver);
-    const workers = new Map<number, SluiceProcess>();
-    const addWorker = async (): Promise<void> => {
-      const w = await startWorkerProcess(address, secret);
-      procs.push(w);
-      workers.set(w.child.pid!, w);
-    };
-    for (let i = 0; i < 3; i++) await addWorker();
+    const cluster = await driverAndWorkers(secret, procs, 3);
+    const { port, address, workers, addWorker } = cluster;
+    let driver = cluster.driver;
     const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
     const jobs = [await submit(address, args)];
     const firstOf = (job: string): string => path.join(out, `first-${job}.json`);

@@ -18,9 +18,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mulberry32, sleep } from './harness.js';
-import { exited, pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { Feeder, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, workersJoined, type JobDirs } from './recovery-support.js';
+import { mulberry32, sleep } from './harness.js';
+import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
+import { Feeder, driverAndWorkers, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, workersJoined, type JobDirs } from './recovery-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -60,17 +60,9 @@ before(async () => {
     dirs = jobDirs(root);
     // A key of its own every 4th file: mapWithState's timeouts are compared whatever the batches hold.
     const feeder = new Feeder(dirs.input, mulberry32(17), 4);
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    let driver = await driverOn(port, secret);
-    procs.push(driver);
-    const workers = new Map<number, SluiceProcess>();
-    const addWorker = async (): Promise<void> => {
-      const w = await startWorkerProcess(address, secret);
-      procs.push(w);
-      workers.set(w.child.pid!, w);
-    };
-    for (let i = 0; i < 3; i++) await addWorker();
+    const cluster = await driverAndWorkers(secret, procs, 3);
+    const { port, address, workers, addWorker } = cluster;
+    let driver = cluster.driver;
     const args = jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY);
     const jobs = [await submitDetached(address, secret, args)];
     const firstOf = (job: string): string => path.join(dirs.out, `first-${job}.json`);

@@ -4,14 +4,40 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixture, runCli, type CliResult } from './harness.js';
-import { spawnSluice, type SluiceProcess } from './sluice-processes.js';
+import { fixture, freePort, runCli, type CliResult } from './harness.js';
+import { spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
 export const RECOVERY_JOB = fixture('recovery-job.ts');
 
 /** `sluice driver` on `port` (the same port again after a kill). */
 export function driverOn(port: number, secret: string): Promise<SluiceProcess> {
   return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], secret, /driver listening/);
+}
+
+/** What driverAndWorkers started: the driver, its address, and the workers by pid. */
+export interface FaultCluster {
+  readonly port: number;
+  readonly address: string;
+  readonly driver: SluiceProcess;
+  readonly workers: Map<number, SluiceProcess>;
+  /** Starts one more worker process (pushed to `procs`, added to `workers`). */
+  readonly addWorker: () => Promise<void>;
+}
+
+/** `sluice driver` on a free loopback port and `count` worker processes, each pushed to `procs` (the test stops them). */
+export async function driverAndWorkers(secret: string, procs: SluiceProcess[], count: number): Promise<FaultCluster> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const driver = await driverOn(port, secret);
+  procs.push(driver);
+  const workers = new Map<number, SluiceProcess>();
+  const addWorker = async (): Promise<void> => {
+    const w = await startWorkerProcess(address, secret);
+    procs.push(w);
+    workers.set(w.child.pid!, w);
+  };
+  for (let i = 0; i < count; i++) await addWorker();
+  return { port, address, driver, workers, addWorker };
 }
 
 /** Resolves once `n` workers joined the driver (its log says so). */
