@@ -112,12 +112,12 @@ export abstract class AccumulatorV2<IN, OUT> implements Shippable {
     return { type: 'accumulatorV2', data: { id: reg.id, name: reg.name, zero: wire } satisfies ShippedAccumulatorV2 };
   }
 
-  private registration(what: string): Registration {
+  private registration(what: 'id' | 'use in a task'): Registration {
     const reg = registrations.get(this as AccumulatorV2<never, unknown>);
     if (reg === undefined) {
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `accumulator ${this.constructor.name}: not registered, so it has no ${what === 'id' ? 'id' : `${what}`}; call sc.register(acc, name) on the driver first (a copy() is never registered: register it, or merge() it into a registered one)`,
+        `accumulator ${this.constructor.name}: not registered, so ${what === 'id' ? 'it has no id' : 'no task may use it'}; call sc.register(acc, name) on the driver first (a copy() is never registered: register it, or merge() it into a registered one)`,
       );
     }
     return reg;
