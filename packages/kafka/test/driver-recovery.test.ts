@@ -14,10 +14,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, type Batch, type Range } from './stream-test-support.js';
+import { assertRecoverJobExact, batchFiles, nothing, numberedRecords, type Batch, type Range } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 
@@ -34,23 +33,8 @@ after(async () => {
 test('kill -9 of the driver mid-stream, a driver started again, the job submitted again: no record lost, none counted twice', async () => {
   kafka = await KafkaTestCluster.start({ brokers: 2 });
   kafka.createTopic('rec', 4);
-  const want = { count: 0, sum: 0, sumSq: 0 };
-  let next = 1;
-  const produce = async (n: number): Promise<void> => {
-    const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka!.bootstrap, retries: 20, retryDelay: 100 });
-    for (let sent = 0; sent < n; ) {
-      const messages = [];
-      for (let i = 0; i < 250 && sent < n; i++, sent++) {
-        const v = next++;
-        want.count++;
-        want.sum += v;
-        want.sumSq += v * v;
-        messages.push({ topic: 'rec', partition: v % 4, value: Buffer.from(String(v)) });
-      }
-      await p.send({ messages });
-    }
-    await p.close();
-  };
+  const want = nothing();
+  const produce = numberedRecords(kafka, 'rec', 4, want);
   await produce(4000);
 
   const out = path.join(root, 'out');

@@ -15,10 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles } from './stream-test-support.js';
+import { assertRecoverJobExact, batchFiles, nothing, numberedRecords } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const procs: SluiceProcess[] = [];
@@ -55,49 +54,31 @@ function killAtMetadataWrite(dir: string, pid: number, ms: number): Promise<stri
 test('kill -9 of the driver as it writes a metadata checkpoint, a driver started again, the job submitted again: no record lost, none counted twice', { timeout: 150_000 }, async () => {
   kafka = await KafkaTestCluster.start({ brokers: 2 });
   kafka.createTopic('ck', 4);
-  const want = { count: 0, sum: 0, sumSq: 0 };
-  let next = 1;
-  const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
-  const produce = async (n: number): Promise<void> => {
-    for (let sent = 0; sent < n; ) {
-      const messages = [];
-      for (let i = 0; i < 250 && sent < n; i++, sent++) {
-        const v = next++;
-        want.count++;
-        want.sum += v;
-        want.sumSq += v * v;
-        messages.push({ topic: 'ck', partition: v % 4, value: Buffer.from(String(v)) });
-      }
-      await producer.send({ messages });
-    }
-  };
-  try {
-    await produce(4000);
-    const out = path.join(root, 'out');
-    const ckpt = path.join(root, 'ckpt');
-    const run = await startRecoverJob(kafka, { topic: 'ck', groupId: 'g-ck', ckpt, out }, procs);
-    const counted = (): number => batchFiles(out).reduce((n, b) => n + b.count, 0);
-    await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
+  const want = nothing();
+  const produce = numberedRecords(kafka, 'ck', 4, want);
+  await produce(4000);
+  const out = path.join(root, 'out');
+  const ckpt = path.join(root, 'ckpt');
+  const run = await startRecoverJob(kafka, { topic: 'ck', groupId: 'g-ck', ckpt, out }, procs);
+  const counted = (): number => batchFiles(out).reduce((n, b) => n + b.count, 0);
+  await pollUntil(() => (counted() >= 1200 ? true : undefined), 60_000, 'three batches of the first run');
 
-    const written = await killAtMetadataWrite(path.join(ckpt, 'metadata'), run.driver.child.pid!, 30_000);
-    await run.driver.kill9();
-    const final = path.join(ckpt, 'metadata', written.slice(0, written.indexOf('.')));
-    const cutShort = !fs.existsSync(final);
-    const beforeKill = counted();
-    assert.ok(beforeKill < 4000, 'the driver died mid-stream');
-    await produce(2000); // while the driver is down
-    await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
+  const written = await killAtMetadataWrite(path.join(ckpt, 'metadata'), run.driver.child.pid!, 30_000);
+  await run.driver.kill9();
+  const final = path.join(ckpt, 'metadata', written.slice(0, written.indexOf('.')));
+  const cutShort = !fs.existsSync(final);
+  const beforeKill = counted();
+  assert.ok(beforeKill < 4000, 'the driver died mid-stream');
+  await produce(2000); // while the driver is down
+  await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
 
-    await run.restart();
-    await produce(1000); // after the recovery
-    await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
-    await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
+  await run.restart();
+  await produce(1000); // after the recovery
+  await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
+  await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
 
-    const { all, events } = await assertRecoverJobExact(kafka, 'ck', 'g-ck', out, want, 100);
-    assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
-    const rerun = [...new Set(events.map((e) => e.time))].filter((t) => events.filter((e) => e.time === t).length > 1);
-    console.log(`# driver killed writing ${written} (${cutShort ? 'never renamed' : 'renamed before the kill landed'}); ${beforeKill} records counted before the kill, ${want.count} in all over ${all.length} batches; ${rerun.length} batches written by both runs`);
-  } finally {
-    await producer.close();
-  }
+  const { all, events } = await assertRecoverJobExact(kafka, 'ck', 'g-ck', out, want, 100);
+  assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
+  const rerun = [...new Set(events.map((e) => e.time))].filter((t) => events.filter((e) => e.time === t).length > 1);
+  console.log(`# driver killed writing ${written} (${cutShort ? 'never renamed' : 'renamed before the kill landed'}); ${beforeKill} records counted before the kill, ${want.count} in all over ${all.length} batches; ${rerun.length} batches written by both runs`);
 });

@@ -162,6 +162,33 @@ export async function produce(kafka: KafkaTestCluster, topics: readonly string[]
 }
 
 /**
+ * Sends numbered records to `topic`, `n` a call: values 1, 2, 3, ... across calls, value v to
+ * partition v % partitions, 250 a request, a producer for each call; what was sent is added
+ * to `into`.
+ */
+export function numberedRecords(kafka: KafkaTestCluster, topic: string, partitions: number, into: Produced): (n: number) => Promise<void> {
+  let next = 1;
+  return async (n) => {
+    const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
+    try {
+      for (let sent = 0; sent < n; ) {
+        const messages = [];
+        for (let i = 0; i < 250 && sent < n; i++, sent++) {
+          const v = next++;
+          into.count++;
+          into.sum += v;
+          into.sumSq += v * v;
+          messages.push({ topic, partition: v % partitions, value: Buffer.from(String(v)) });
+        }
+        await p.send({ messages });
+      }
+    } finally {
+      await p.close();
+    }
+  };
+}
+
+/**
  * Produces `perTick` records every `everyMs` to `topic` (values 1, 2, 3, ..., value v to
  * partition v % partitions) until `stop()`, which resolves once the last send is done; what
  * was sent is added to `into` as it is sent.
