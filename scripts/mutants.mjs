@@ -276,8 +276,8 @@ const MUTATIONS = [
     id: 'file-stream-glob-files-read',
     what: "a file stream's glob also reads the files it matches, not only the files of the directories it matches",
     file: 'packages/core/src/dstream/file-input-dstream.ts',
-    search: "      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) continue;\n      try {",
-    replace: "      if (fs.statSync(dir, { throwIfNoEntry: false })?.isFile() === true) { files.push(dir); continue; }\n      try {",
+    search: '      .flatMap((dir) => read(dir).filter(visible).map((n) => path.join(dir, n)))\n',
+    replace: '      .flatMap((dir) => (fs.statSync(dir, { throwIfNoEntry: false })?.isFile() ? [dir] : read(dir).filter(visible).map((n) => path.join(dir, n))))\n',
     tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'file input stream - wildcard' }],
   },
   {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
-import { expandGlob, isGlob } from '../io/input-paths.js';
+import { expandGlob, isGlob, namesIn, visible } from '../io/input-paths.js';
 import type { TextSplit } from '../rdd/plan.js';
 import { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
@@ -166,23 +166,13 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
 
   /** The entries of the watched directory, or of every directory its glob matches now (one gone meanwhile passed over). */
   private list(): string[] {
-    const entries = (dir: string): string[] =>
-      fs
-        .readdirSync(dir)
-        .filter((n) => !n.startsWith('.') && !n.startsWith('_'))
-        .map((n) => path.join(dir, n));
-    if (!this.glob) return entries(this.directory).filter((f) => this.fileFilter(f)).sort();
-    const files: string[] = [];
-    for (const dir of expandGlob(this.directory)) {
-      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) continue;
-      try {
-        files.push(...entries(dir));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      }
-    }
-    return files.filter((f) => this.fileFilter(f)).sort();
+    const dirs = this.glob ? expandGlob(this.directory) : [this.directory];
+    // A glob's match that is a file, or a directory gone since the glob was matched, lists nothing; the watched directory itself must be readable.
+    const read = (dir: string): string[] => (this.glob ? namesIn(dir) : fs.readdirSync(dir));
+    return dirs
+      .flatMap((dir) => read(dir).filter(visible).map((n) => path.join(dir, n)))
+      .filter((f) => this.fileFilter(f))
+      .sort();
   }
 
   override async prepareBatch(time: number): Promise<void> {

@@ -71,7 +71,8 @@ function filesOf(p: string): string[] {
     .sort();
 }
 
-function visible(name: string): boolean {
+/** Not hidden and not `_`-prefixed (what Hadoop's and Spark's inputs skip). */
+export function visible(name: string): boolean {
   return !name.startsWith('.') && !name.startsWith('_');
 }
 
@@ -99,8 +100,8 @@ export function expandGlob(abs: string): string[] {
   return found;
 }
 
-/** A directory's entry names; none when it went away (ENOENT, ENOTDIR) since it was seen. */
-function namesIn(dir: string): string[] {
+/** A directory's entry names; none when it went away (ENOENT) since it was seen, or is not a directory (ENOTDIR). */
+export function namesIn(dir: string): string[] {
   try {
     return fs.readdirSync(dir);
   } catch (err) {
