@@ -1732,6 +1732,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
   },
   {
+    id: 'await-termination-waits-for-stop',
+    what: "awaitTermination hears of a failed output only once the stop it starts has ended (after the batch's later outputs, and any batch already running), not at once as Spark's ContextWaiter",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    await Promise.race([this.terminated, this.fatalSeen]);\n',
+    replace: '    await this.terminated;\n',
+    tests: ['packages/cli/dist/test/streaming-context-spark-suite.test.js'],
+  },
+  {
     id: 'stop-leaves-dropped-batches-active',
     what: 'a non-graceful stop leaves the batch it cancelled (and those it dropped from the queue) processing / queued in the Streaming UI and /metrics while the job goes on',
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -78,6 +78,13 @@ test('StreamingContextSuite "awaitTermination with error in task": it throws the
   assert.match(String(r.message), /map task/);
 });
 
+test('awaitTermination throws as soon as an output fails, as Spark\'s ContextWaiter: the same batch\'s next output is still running when the program hears of it', () => {
+  const r = one('errorAtOnce');
+  assert.equal(r.ok, false);
+  assert.match(String(r.message), /the first output fails/);
+  assert.equal(r.heardWhileRunning, true, 'awaitTermination threw only after the batch ended');
+});
+
 test('StreamingContextSuite "awaitTermination with error in job generation": it throws the transform\'s own error (its class kept)', () => {
   const r = one('errorInJobGeneration');
   assert.equal(r.ok, false);

@@ -203,6 +203,9 @@ export class StreamingContext {
   /** The last stop() of the active context, under way or done: later calls wait for it. */
   private stopping: Promise<void> | undefined;
   private fatal: Error | undefined;
+  /** Resolves when the first fatal failure is recorded: awaitTermination throws it then, not once the stop it starts has ended. */
+  private readonly fatalSeen: Promise<void>;
+  private resolveFatalSeen!: () => void;
   private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
   private readonly checkpointWriteTimeoutMs: number;
@@ -248,6 +251,7 @@ export class StreamingContext {
     this.fallingBehind = new FallingBehindDetector(n, this.batchIntervalMs);
     this.terminated = new Promise((r) => (this.resolveTerminated = r));
     void this.terminated.then(() => (this.terminatedDone = true));
+    this.fatalSeen = new Promise((r) => (this.resolveFatalSeen = r));
     contextCreated(this);
   }
 
@@ -766,10 +770,14 @@ export class StreamingContext {
     this.resolveTerminated();
   }
 
-  /** Resolves when the context stops; rejects if a batch failed fatally. */
+  /**
+   * Resolves when the context stops; rejects as soon as a batch failed fatally, as Spark's
+   * ContextWaiter.waitForStopOrError does: the failure stops the context, but the caller
+   * hears of it at once, not after later batches already queued have run their outputs.
+   */
   async awaitTermination(): Promise<void> {
     this.checkStarted('awaitTermination');
-    await this.terminated;
+    await Promise.race([this.terminated, this.fatalSeen]);
     if (this.fatal) throw this.fatal;
   }
 
@@ -777,7 +785,7 @@ export class StreamingContext {
   async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
     this.checkStarted('awaitTerminationOrTimeout');
     let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([this.terminated.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    const stopped = await Promise.race([this.terminated.then(() => true), this.fatalSeen.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
     clearTimeout(timer);
     if (stopped && this.fatal) throw this.fatal;
     return stopped;
@@ -860,6 +868,7 @@ export class StreamingContext {
   /** @internal A batch failed in a way that stops the context (awaitTermination rethrows it). */
   failed(err: Error): void {
     this.fatal ??= err;
+    this.resolveFatalSeen();
   }
 
   /** Waiting for a context nobody started would wait forever (Spark's would): an error instead. */
