@@ -1732,6 +1732,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
   },
   {
+    id: 'postgres-dollar-in-name-is-parameter',
+    what: "postgresRDD takes a $ inside a name (SELECT 1 AS n$1) for the parameter $1 and refuses a query with two ? placeholders",
+    file: 'packages/postgres/src/postgres-rdd-options.ts',
+    search: "    } else if (c === '$' && /[\\p{L}\\p{N}_$]/u.test(sql[i - 1] ?? '')) {\n",
+    replace: "    } else if (c === '$' && false) {\n",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd.test.js', pattern: 'without mapRow' }],
+  },
+  {
     id: 'await-termination-waits-for-stop',
     what: "awaitTermination hears of a failed output only once the stop it starts has ended (after the batch's later outputs, and any batch already running), not at once as Spark's ContextWaiter",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -57,7 +57,7 @@ const shown = (v: unknown): string => (v === undefined ? 'nothing' : typeof v ==
 /**
  * The `?` placeholders of `sql` outside string literals (E'' ones with their backslash
  * escapes, $tag$ ones), quoted names and comments, as
- * offsets; and which `$n` parameters it uses there.
+ * offsets; and which `$n` parameters it uses there (a `$` inside a name, `foo$1`, is neither).
  */
 export function scanPlaceholders(sql: string): { questionMarks: number[]; dollars: Set<number> } {
   const questionMarks: number[] = [];
@@ -79,6 +79,10 @@ export function scanPlaceholders(sql: string): { questionMarks: number[]; dollar
     } else if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? sql.length : end + 2;
+    } else if (c === '$' && /[\p{L}\p{N}_$]/u.test(sql[i - 1] ?? '')) {
+      // Inside a name (Postgres allows $ after an identifier's first character: foo$1, a$b$):
+      // neither a parameter nor a dollar quote.
+      i++;
     } else if (c === '$') {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
       const param = /^\$(\d+)/.exec(sql.slice(i));

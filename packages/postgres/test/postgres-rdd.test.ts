@@ -136,9 +136,10 @@ test('without mapRow a row is the array of its column values in SELECT order (Sp
   assert.ok(end.ok, `${end.failure}\n${end.lines.join('\n')}`);
   assert.deepEqual(line<unknown[]>(end, 'FIRST'), [14, 7, 'x?y']);
   // A ? in an E'' literal past an escaped quote, in a $$ literal and in a comment is no placeholder.
-  const lit = await read({ sql: "SELECT E'it\\'s ?' AS e, $$a ? b$$ AS d, id FROM foo /* ? */ WHERE ? <= id AND id <= ? -- ?\nORDER BY id", lowerBound: 7, upperBound: 9, numPartitions: 1, map: 'none' });
+  // Nor is a $ inside a name (Postgres allows it after the first character) a parameter or a quote.
+  const lit = await read({ sql: "SELECT E'it\\'s ?' AS e, $$a ? b$$ AS d, id, 1 AS n$1, 2 AS a$b$ FROM foo /* ? */ WHERE ? <= id AND id <= ? -- ?\nORDER BY id", lowerBound: 7, upperBound: 9, numPartitions: 1, map: 'none' });
   assert.ok(lit.ok, `${lit.failure}\n${lit.lines.join('\n')}`);
-  assert.deepEqual(line<unknown[]>(lit, 'FIRST'), ["it's ?", 'a ? b', 7]);
+  assert.deepEqual(line<unknown[]>(lit, 'FIRST'), ["it's ?", 'a ? b', 7, 1, 2]);
   // With $1 and $2, a ? is Postgres' jsonb operator ("has the key"), not a placeholder.
   const json = await read({ sql: `SELECT id, '{"a": 1}'::jsonb ? 'a' AS has_a FROM foo WHERE id BETWEEN $1 AND $2 ORDER BY id`, lowerBound: 7, upperBound: 9, numPartitions: 1, map: 'none' });
   assert.ok(json.ok, `${json.failure}\n${json.lines.join('\n')}`);
