@@ -1,0 +1,107 @@
+// What a Spark user sees of core's scheduler, case by case (core/src/test/scala/org/apache/spark/
+// scheduler/DAGSchedulerSuite, TaskSetManagerSuite, AsyncRDDActionsSuite, ThreadingSuite,
+// SparkListenerSuite, CheckpointSuite), run through Sluice's public API on a cluster of 2 worker
+// processes. Inputs are the ones Spark's tests make and the expected values Spark's (written here as
+// the suites assert them), so they do not come from Sluice's code. One cluster for the file; the
+// fixture prints `R <name> <json>`. README's "The API" says where Sluice differs on purpose.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites3-'));
+
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+
+before(async () => {
+  // 2 cores each: room for two jobs' tasks at once.
+  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
+    reported.read(await h.run(fixture('core-spark-suites3.ts'), [tmp]));
+  });
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const range = (from: number, until: number): number[] => Array.from({ length: Math.max(0, until - from) }, (_, i) => from + i);
+
+// ---------------------------------------------------------------- AsyncRDDActionsSuite
+
+test('AsyncRDDActionsSuite "countAsync", "collectAsync", "foreachAsync", "foreachPartitionAsync" (and of an empty RDD)', () => {
+  assert.deepEqual(got('async-actions'), { count: 1000, collect: range(1, 1001), foreach: 500500, foreachPartition: 3, emptyCount: 0, emptyCollect: [] });
+});
+
+test('AsyncRDDActionsSuite "takeAsync": the first n of 1 until 1000 over 1, 2, 100 and 1000 partitions', () => {
+  const expected = (
+    [
+      [1, [0, 1, 999, 1000]],
+      [2, [...range(0, 21), 500, 501, 999, 1000]],
+      [100, [0, 1, 500, 501, 999, 1000]],
+      [1000, [0, 1, 3, 999, 1000]],
+    ] as [number, number[]][]
+  ).flatMap(([p, nums]) => nums.map((n) => [p, n, Math.min(n, 999), true]));
+  assert.deepEqual(got('async-take'), expected);
+});
+
+test('AsyncRDDActionsSuite "async success handling", "async failure handling": completed either way, the failure the task\'s', () => {
+  const r = got<{ okValue: number; okCompleted: boolean; okCancelled: boolean; failed: string; failCompleted: boolean }>('async-handling');
+  assert.equal(r.okValue, 10);
+  assert.equal(r.okCompleted, true);
+  assert.equal(r.okCancelled, false);
+  assert.match(r.failed, /async failure/);
+  assert.equal(r.failCompleted, true);
+});
+
+test('AsyncRDDActionsSuite / JobCancellationSuite: countAsync, collectAsync, foreachAsync, foreachPartitionAsync and takeAsync each cancelled while its tasks run', () => {
+  const r = got<Record<string, unknown>>('async-cancel');
+  for (const kind of ['count', 'collect', 'foreach', 'foreachPartition', 'take']) {
+    assert.deepEqual(r[kind], { started: true, code: 'SLUICE_CANCELLED', completed: true, cancelled: true, jobs: 1 }, kind);
+  }
+});
+
+// ---------------------------------------------------------------- ThreadingSuite
+
+test('ThreadingSuite "accessing SparkContext form multiple threads", "accessing multi-threaded SparkContext form multiple threads": 10 callers x 10 jobs, every answer 55', () => {
+  assert.equal(got('th-many-callers'), 100);
+});
+
+test('ThreadingSuite "parallel job execution": two jobs started by two callers run their tasks at the same time', () => {
+  assert.deepEqual(got('th-parallel-jobs'), [
+    [0, 1],
+    [0, 1],
+  ]);
+});
+
+test('ThreadingSuite "set local properties in different thread", "mutation in parent local property does not affect child\'s local property": a job keeps the group and description set when it was called', () => {
+  assert.deepEqual(got('th-local-properties'), { first: ['group-a', 'first'], second: ['group-b', 'second'], after: null });
+});
+
+// ---------------------------------------------------------------- CheckpointSuite
+
+test('CheckpointSuite "basic checkpointing", "RDDs with one-to-one dependencies": the same results, the lineage cut to the checkpoint, getCheckpointFile under the directory', () => {
+  const flat = [1, 1, 2, 1, 2, 3, 1, 2, 3, 4];
+  assert.deepEqual(got('cp-basic'), { before: flat, marked: false, result: flat, checkpointed: true, partitions: 2, fileUnder: true, parts: 2, lines: 2, cut: true, again: flat });
+});
+
+test('CheckpointSuite "checkpointing partitioners", ShuffledRDD: a reduceByKey checkpointed keeps its HashPartitioner, its placement and results', () => {
+  const sums = range(0, 5).map((k) => [k, range(1, 101).filter((x) => x % 5 === k).reduce((a, b) => a + b, 0)]);
+  const r = got<Record<string, unknown>>('cp-shuffled');
+  assert.deepEqual(r.first, sums);
+  assert.equal(r.checkpointed, true);
+  assert.equal(r.partitions, 3);
+  assert.deepEqual(r.partitioner, ['hash', 3]);
+  assert.equal(r.cut, true);
+  assert.deepEqual(r.placed, [true, true, true, true, true]);
+  assert.deepEqual(r.again, sums);
+  assert.deepEqual(r.joined, [
+    [0, [sums[0][1], 'zero']],
+    [4, [sums[4][1], 'four']],
+  ]);
+});
+
+test('CheckpointSuite "checkpoint without draining iterator": a take() checkpoints the RDD; later jobs read it whole', () => {
+  assert.deepEqual(got('cp-take'), { taken: [0, 2, 4, 6, 8], checkpointed: true, all: range(0, 100).map((x) => x * 2) });
+});
