@@ -5007,6 +5007,14 @@ const MUTATIONS = [
     replace: '    return this.estimated;',
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: 'RateLimiterSuite' }],
   },
+  {
+    id: 'kafka-recovered-waiting-forgotten',
+    what: "a direct stream recovered while waiting for its startingOffsets (past the log's end) forgets it waits: the first batch after the recovery fails as if the topic had been deleted",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    for (const [topic, partition] of d.waiting ?? []) if',
+    replace: '    for (const [topic, partition] of [] as [string, number][]) if',
+    tests: ['packages/kafka/dist/test/kafka-ahead-recovery.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -91,6 +91,7 @@ PACED=(
   $t/receiver-checkpoint-kill.test.js   #  20 s at load 13: kill -9 of the driver, then of a worker, each during a state checkpoint's write (WAL receiver)
   packages/kafka/dist/test/kafka-driver-pause.test.js  # 25 s at load 13: a 10 s SIGSTOP of the driver under a direct Kafka stream
   $t/rdd-driver-pause.test.js           #  15 s at load 8: a 10 s SIGSTOP of the driver during an RDD job
+  packages/kafka/dist/test/kafka-ahead-recovery.test.js  # 21 s at load 11: sluice run killed -9 while its direct stream waits, run again
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds

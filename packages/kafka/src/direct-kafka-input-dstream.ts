@@ -5,9 +5,14 @@ import type { KafkaRecord } from './kafka-record.js';
 import { KafkaRDD, rangeCount, type OffsetRange } from './offset-range.js';
 import { READ_COMMITTED, readOffsetRange } from './read-offset-range.js';
 
-/** What recovery needs besides the batches' ranges: where each partition's next batch starts. */
+/**
+ * What recovery needs besides the batches' ranges: where each partition's next batch starts,
+ * and which of those positions are startingOffsets still ahead of the log (waited for, not a
+ * log that shrank; absent in checkpoints written before it was kept: none waits).
+ */
 interface KafkaPosition {
   readonly offsets: [string, number, number][];
+  readonly waiting?: [string, number][];
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -313,7 +318,10 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   }
 
   protected override positionData(): KafkaPosition {
-    return { offsets: [...this.position.values()].map((p) => [p.topic, p.partition, p.offset]) };
+    return {
+      offsets: [...this.position.values()].map((p) => [p.topic, p.partition, p.offset]),
+      waiting: [...this.aheadOfLog.keys()].map((k) => this.position.get(k)).filter((p) => p !== undefined).map((p) => [p.topic, p.partition]),
+    };
   }
 
   protected override restorePosition(position: unknown): void {
@@ -323,6 +331,10 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     }
     this.position.clear();
     for (const [topic, partition, offset] of d.offsets) this.position.set(tpKey(topic, partition), { topic, partition, offset });
+    // A partition still waiting for the log to reach its startingOffsets waits again (and
+    // warns again) after the recovery, rather than being taken for a log that shrank.
+    this.aheadOfLog.clear();
+    for (const [topic, partition] of d.waiting ?? []) if (this.position.has(tpKey(topic, partition))) this.aheadOfLog.set(tpKey(topic, partition), false);
     this.connected = this.position.size > 0;
   }
 

@@ -45,18 +45,18 @@ export interface BatchEvent {
 /**
  * The end of a recover-job.ts run (one or more runs of it) over `topic`, against what the test
  * produced (`want`): every record counted exactly once over the batches in `out`; every
- * partition's ranges adjacent from 0 to the partition's end, each at most `maxPerBatch`; a batch
+ * partition's ranges adjacent from `from(partition)` (0 unless given) to the partition's end, each at most `maxPerBatch`; a batch
  * time written more than once read the same ranges each time; the group's commits at the
  * partitions' ends (read until they are, 10 s at most: the last commit is asynchronous).
  * Returns the batches and the events, for a caller's own checks.
  */
-export async function assertRecoverJobExact(kafka: KafkaTestCluster, topic: string, groupId: string, out: string, want: Produced, maxPerBatch: number): Promise<{ all: Batch[]; events: BatchEvent[] }> {
+export async function assertRecoverJobExact(kafka: KafkaTestCluster, topic: string, groupId: string, out: string, want: Produced, maxPerBatch: number, from: (partition: number) => number = () => 0): Promise<{ all: Batch[]; events: BatchEvent[] }> {
   const all = batchFiles(out);
   const total = all.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), nothing());
   assert.deepEqual(total, want, 'every record counted exactly once');
   const logs = kafka.topics.get(topic)!.partitions;
   for (const log of logs) {
-    let at = 0;
+    let at = from(log.partition);
     for (const b of all) {
       for (const r of b.ranges.filter((x) => x.partition === log.partition)) {
         assert.equal(r.fromOffset, at, `${topic}/${log.partition}: batch ${b.time} starts where the one before ended`);
