@@ -41,6 +41,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'batch-times-not-aligned',
+    what: "a StreamingContext's batch times start from the moment it starts, not from a multiple of the batch interval (Spark's RecurringTimer.getStartTime)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '        this.zeroTime = t - (t % this.batchIntervalMs);\n',
+    replace: '        this.zeroTime = t;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'RecurringTimerSuite' }],
+  },
+  {
+    id: 'batch-num-records-last-stream',
+    what: "a batch's numRecords is its last input stream's, not the sum over its input streams (Spark's InputInfoTracker)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      numRecords += n;\n',
+    replace: '      numRecords = n;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'InputInfoTrackerSuite' }],
+  },
+  {
     id: 'blocking-request-held-overtaken',
     what: "the messages a blocking request (runJobSync, sc.statusTracker) held are handled in a setImmediate, after ones the port delivers later: a job's result can overtake its jobStarted (FutureAction.jobIds short)",
     file: 'packages/driver/src/job/job-thread.ts',

@@ -1,0 +1,71 @@
+// Spark Streaming's RecurringTimerSuite and InputInfoTrackerSuite as they show through the
+// public API, run on a real local cluster (a
+// driver and 2 worker processes; fixture streaming-spark-suites4.ts, one StreamingContext
+// after the other in one job). What each case expects is Spark's, from
+// streaming/src/test/scala/org/apache/spark/streaming/{util/RecurringTimerSuite,
+// scheduler/InputInfoTrackerSuite}.scala, computed here from
+// the inputs, not from Sluice's code.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, withCluster, type JobRun } from './harness.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss4-'));
+let run: JobRun;
+const one = (c: string): Record<string, unknown> => {
+  const xs = run.lines.flatMap((l) => {
+    const m = /^X (\S+) (.*)$/.exec(l);
+    return m && m[1] === c ? [JSON.parse(m[2]) as Record<string, unknown>] : [];
+  });
+  assert.equal(xs.length, 1, `case ${c} printed ${xs.length} results (job ok: ${run.ok}, ${String(run.failure)})\n${run.lines.slice(-20).join('\n')}`);
+  return xs[0];
+};
+
+before(async () => {
+  await withCluster({ workers: 2 }, async (h) => {
+    run = await h.run(fixture('streaming-spark-suites4.ts'), [tmp]);
+  });
+  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
+  assert.equal(run.lines.at(-1), 'DONE');
+  assert.deepEqual(
+    run.lines.filter((l) => l.startsWith('E ')),
+    [],
+    'no case threw',
+  );
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('RecurringTimerSuite "basic", "SPARK-10224": batch times are exact multiples of the interval, each once, none skipped; a context started after a stop starts on a multiple again, later', () => {
+  const { batchMs, rounds } = one('recurringTimer') as { batchMs: number; rounds: number[][] };
+  assert.equal(rounds.length, 2);
+  for (const times of rounds) {
+    assert.ok(times.length >= 6, JSON.stringify(times));
+    for (const t of times) assert.equal(t % batchMs, 0, `batch time ${t} is not a multiple of ${batchMs}: ${JSON.stringify(times)}`);
+    for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], batchMs, `batches ${times[i - 1]} then ${times[i]}: ${JSON.stringify(times)}`);
+  }
+  assert.ok(rounds[1][0] > rounds[0].at(-1)!, `the second context's first batch ${rounds[1][0]} is not after the first's last ${rounds[0].at(-1)}`);
+});
+
+test('InputInfoTrackerSuite "test report and get InputInfo": per batch, each input stream\'s numRecords is what it gave the batch, the batch\'s numRecords their sum; every record counted once', () => {
+  type Info = { batchTime: number; numRecords: number; streamIdToInputInfo?: Record<string, { inputStreamId: number; numRecords: number }> };
+  const r = one('inputInfo') as { ids: { a: number; b: number }; counted: Record<string, { a: number; b: number }>; infos: Info[] };
+  assert.notEqual(r.ids.a, r.ids.b);
+  let a = 0;
+  let b = 0;
+  for (const info of r.infos) {
+    const c = r.counted[String(info.batchTime)];
+    assert.ok(c !== undefined, `batch ${info.batchTime} completed but its output did not run`);
+    const byId = info.streamIdToInputInfo ?? {};
+    assert.deepEqual(Object.keys(byId).sort(), [String(r.ids.a), String(r.ids.b)].sort(), JSON.stringify(info));
+    assert.deepEqual(byId[String(r.ids.a)], { inputStreamId: r.ids.a, numRecords: c.a }, `batch ${info.batchTime}`);
+    assert.deepEqual(byId[String(r.ids.b)], { inputStreamId: r.ids.b, numRecords: c.b }, `batch ${info.batchTime}`);
+    assert.equal(info.numRecords, c.a + c.b, `batch ${info.batchTime}`);
+    a += c.a;
+    b += c.b;
+  }
+  assert.deepEqual({ a, b }, { a: 300, b: 200 });
+  assert.ok(r.infos.filter((i) => i.numRecords > 0).length >= 2, `the records came in more than one batch: ${JSON.stringify(r.infos.map((i) => i.numRecords))}`);
+});
