@@ -249,6 +249,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: "queueStream doesn't support checkpointing" }],
   },
   {
+    id: 'task-failure-attempt-unnamed',
+    what: "a job failed by its task's retries, or by a result that cannot be sent, names the task by its partition alone, where Spark's message names the attempt that failed last ('Lost task 0.3 in stage 1.0', 'Task 0.0 in stage 1.0 (TID ...)')",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '  const { task, taskId, workerId } = end.lost;\n',
+    replace: '  const { taskId, workerId } = end.lost;\n  const task = String(end.partition);\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'repeated failures lead to task set abortion' }],
+  },
+  {
+    id: 'sc-stop-in-listener-allowed',
+    what: "sc.stop() called inside a SparkListener callback stops the context instead of throwing there, as Spark's 'Cannot stop SparkContext within listener bus thread.'",
+    file: 'packages/core/src/context.ts',
+    search: '    if (this.listenerDepth > 0) {\n',
+    replace: '    if (this.listenerDepth < 0) {\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'inside a listener throws' }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -188,7 +188,7 @@ test('DistributedSuite "repeatedly failing task": "failed 4 times" and the user\
 test('FailureSuite "last failure cause is sent back to driver": the job\'s error has the user\'s error as its cause, with its own cause', () => {
   const r = got<{ code: string; message: string; chain: [string, string][]; causeStack: string }>('fail-user-exception');
   assert.equal(r.code, 'SLUICE_TASK_FAILED');
-  assert.match(r.message, /failed 4 times; most recent failure: oops$/);
+  assert.match(r.message, /^Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): oops$/);
   assert.deepEqual(r.chain, [
     ['UserException', 'oops'],
     ['RangeError', 'failed=true'],
@@ -204,7 +204,7 @@ test('FailureSuite "failure because task results are not serializable": SLUICE_T
   ] as const) {
     assert.ok('code' in o, JSON.stringify(o));
     assert.equal(o.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
-    assert.match(o.error, /^task for partition \d had a not serializable result, not retried: the result of partition \d cannot be sent to the driver: /);
+    assert.match(o.error, /^Job aborted due to stage failure: Task \d\.0 in stage \d+\.0 \(TID \S+\) had a not serializable result: the result of partition \d cannot be sent to the driver: /);
     assert.match(o.error, what);
   }
   // Spark does not retry such a task: each of the 3 partitions ran at most once (4 times each with retries).

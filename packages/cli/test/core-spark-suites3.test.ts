@@ -28,6 +28,29 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const range = (from: number, until: number): number[] => Array.from({ length: Math.max(0, until - from) }, (_, i) => from + i);
 
+// ---------------------------------------------------------------- DAGSchedulerSuite, TaskSetManagerSuite
+
+test('TaskSetManagerSuite "repeated failures lead to task set abortion", DAGSchedulerSuite: "Job aborted due to stage failure: Task 0 in stage N.0 failed 4 times, most recent failure: Lost task 0.3 ..."; a not serializable result not retried', () => {
+  type Failed = { code: string; error: string };
+  const r = got<{ o: Failed; notSerializable: Failed; after: number }>('sched-max-failures');
+  assert.equal(r.o.code, 'SLUICE_TASK_FAILED');
+  assert.match(r.o.error, /^Job aborted due to stage failure: Task 0 in stage (\d+)\.0 failed 4 times, most recent failure: Lost task 0\.3 in stage \1\.0 \(TID \S+\) \(worker worker-\S+\): oops$/);
+  assert.equal(r.notSerializable.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
+  assert.match(r.notSerializable.error, /^Job aborted due to stage failure: Task [01]\.0 in stage (\d+)\.0 \(TID \S+\) had a not serializable result: the result of partition [01] cannot be sent to the driver: /);
+  assert.equal(r.after, 10, 'later jobs run');
+});
+
+// ---------------------------------------------------------------- SparkListenerSuite
+
+test('SparkListenerSuite: sc.stop() inside a listener throws "Cannot stop SparkContext within listener bus thread." there; the context goes on', () => {
+  const r = got<{ n: number; seen: { code: string; error: string }; stopped: boolean; after: number }>('sl-stop-in-listener');
+  assert.equal(r.n, 10);
+  assert.equal(r.seen.code, 'SLUICE_BAD_ARGUMENT', JSON.stringify(r.seen));
+  assert.match(r.seen.error, /^Cannot stop SparkContext within listener bus thread\./);
+  assert.equal(r.stopped, false);
+  assert.equal(r.after, 5);
+});
+
 // ---------------------------------------------------------------- AsyncRDDActionsSuite
 
 test('AsyncRDDActionsSuite "countAsync", "collectAsync", "foreachAsync", "foreachPartitionAsync" (and of an empty RDD)', () => {

@@ -140,7 +140,7 @@ test('saveAsTextFile into a full disk: the job fails with SLUICE_DISK_FULL namin
     assert.equal(run.ok, false, 'the job failed');
     const f = run.failure!;
     assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: disk full: /, 'a task failure, retried before the job fails');
+    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): disk full: /, 'a task failure, retried before the job fails');
     assert.match(f.message, new RegExp(`disk full: cannot write part \\d of saveAsTextFile to '${disk}/\\.out\\.sluice-tmp-[^/']+/part-0000\\d'`), f.message);
     assert.match(f.message, /no space left on its device\. Free space there, or give saveAsTextFile a directory on a larger disk\./, f.message);
     assert.deepEqual(filesUnder(disk).filter((f) => !f.startsWith('local/')), ['filler'], 'no output directory and no half-written part are left');
@@ -224,7 +224,7 @@ test('a shuffle whose map outputs cannot spill to a full --local-dir fails with 
     assert.equal(run.ok, false, 'the job failed');
     const f = run.failure!;
     assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: disk full: cannot write the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\) to '/, f.message);
+    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): disk full: cannot write the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\) to '/, f.message);
     assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
     assert.match(f.message, /local directory\): no space left on its device\. Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
   } finally {
@@ -315,7 +315,7 @@ test('a MEMORY_AND_DISK cache past --memory on a full --local-dir fails with SLU
     assert.equal(run.ok, false, 'the job failed');
     const f = run.failure!;
     assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-    assert.match(f.message, /^task for partition \d failed \d+ times; most recent failure: worker error serving the task's cachePut: disk full: cannot write the cached partition \d of RDD \d+ \(block rdd_[^)]+\) to '/, f.message);
+    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): worker error serving the task's cachePut: disk full: cannot write the cached partition \d of RDD \d+ \(block rdd_[^)]+\) to '/, f.message);
     assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
     assert.match(f.message, /Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
   } finally {
@@ -353,7 +353,7 @@ test('a full checkpoint directory under a stateful stream: the state checkpoint 
       assert.equal(run.ok, false, 'the job failed');
       const f = run.failure!;
       assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-      assert.match(f.message, /most recent failure: disk full: cannot write checkpoint file part-\d+ to '/, f.message);
+      assert.match(f.message, /most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): disk full: cannot write checkpoint file part-\d+ to '/, f.message);
       assert.ok(f.message.includes(`'${dirs.ckpt}/state/stream-`), f.message);
       assert.match(f.message, /Free space there, or point the checkpoint directory \(ssc\.checkpoint\(dir\)/, f.message);
     } finally {

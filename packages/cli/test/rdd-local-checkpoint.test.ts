@@ -127,7 +127,7 @@ test('localCheckpoint: a worker killed with -9 loses its blocks; the job fails w
     const e = failed(name);
     // The task's code, not SLUICE_TASK_FAILED: no retry could bring the block back.
     assert.equal(e.code, 'SLUICE_CHECKPOINT', name);
-    assert.match(e.error, /^task for partition \d+ failed 4 times; most recent failure: /, name);
+    assert.match(e.error, /^Job aborted due to stage failure: Task \d+ in stage \d+\.\d+ failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): /, name);
     assert.match(e.error, /was locally checkpointed \(rdd\.localCheckpoint\(\)\) and its block rdd_\S+ is lost/, name);
     assert.match(e.error, /A local checkpoint does not survive the loss of a worker; use rdd\.checkpoint\(\)/, name);
   }

@@ -76,7 +76,7 @@ test('an update function throwing on some keys of one batch: the job fails namin
     t.diagnostic(`v1: ${r1.stderr.split('\n').filter((l) => l.includes('failed [') || l.startsWith('in the streaming batch')).join(' / ')}`);
     assert.equal(m[2], new Date(failedBatch).toISOString());
     assert.deepEqual([m[3], m[4]], ['1', 'foreachRDD'], 'the second output operation (the state\'s foreachRDD) failed');
-    assert.match(r1.stderr, /\[SLUICE_TASK_FAILED\]: task for partition \d+ failed 4 times/, 'retried as Spark (spark.task.maxFailures 4), then failed');
+    assert.match(r1.stderr, /\[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: Task \d+ in stage \d+\.\d+ failed 4 times/, 'retried as Spark (spark.task.maxFailures 4), then failed');
     assert.match(r1.stderr, new RegExp(`stream-update-throws\\.ts:${lineOf(fixture('stream-update-throws.ts'), 'takes no negative value')}:`), 'the stack points at the function\'s line');
     assert.equal((r1.stdout + r1.stderr).match(/a running sum takes no negative value/g)?.length, 1, 'reported once');
     // No state output for the failed batch or after it; the last one is the state before it.

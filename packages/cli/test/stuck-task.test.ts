@@ -51,7 +51,7 @@ test('--task-timeout kills a task that never returns; the job fails naming stage
   const r = await runCli(['submit', fixture('spin-task.ts'), '--driver', driver, '--task-timeout', '1500ms', '--', 'spin'], { env, timeoutMs: 60_000 });
   assert.equal(r.timedOut, false, `the job with a task timeout did not end:\n${r.stderr}`);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /failed \[SLUICE_TASK_TIMEOUT\]: task for partition 0 failed 4 times; most recent failure: task \S+ \(stage \d+, partition 0\) ran past the job's task timeout of 1500 ms on worker worker-\w+ and was killed/);
+  assert.match(r.stderr, /failed \[SLUICE_TASK_TIMEOUT\]: Job aborted due to stage failure: Task 0 in stage \d+\.0 failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): task \S+ \(stage \d+, partition 0\) ran past the job's task timeout of 1500 ms on worker worker-\w+ and was killed/);
   assert.doesNotMatch(r.stdout, /UNREACHABLE/);
   await quickJobRuns();
 });

@@ -112,7 +112,12 @@ export class SluiceContext {
   /** @internal What sc.stop() runs first: the active StreamingContext's stop. */
   readonly stopHooks = new Set<() => Promise<void>>();
   private tracker: StatusTracker | undefined;
-  private readonly sparkListeners = new SparkListenerBus((message, fields) => this.log('warn', message, fields));
+  /**
+   * @internal How deep the program is in listener callbacks now (SparkListener's and
+   * StreamingListener's): sc.stop() is refused there, as Spark's on its listener bus thread.
+   */
+  listenerDepth = 0;
+  private readonly sparkListeners = new SparkListenerBus((message, fields) => this.log('warn', message, fields), this);
   /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
   streamingActive = false;
 
@@ -670,9 +675,21 @@ export class SluiceContext {
    * running action (SLUICE_CANCELLED) and ends the context: making an RDD, a broadcast or an
    * accumulator, or running an action, is SLUICE_BAD_ARGUMENT afterwards ("Cannot call methods on
    * a stopped SparkContext", naming where it was stopped). Stopping it again does nothing, as
-   * Spark's. The job itself ends when its function returns, as before.
+   * Spark's. The job itself ends when its function returns, as before. Called inside a
+   * SparkListener or StreamingListener callback it throws there (SLUICE_BAD_ARGUMENT), as Spark's
+   * "Cannot stop SparkContext within listener bus thread.", and nothing stops.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    if (this.listenerDepth > 0) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        'Cannot stop SparkContext within listener bus thread. sc.stop() was called inside a SparkListener or StreamingListener callback, as Spark refuses it; stop it from the driver program (resolve a promise in the listener and stop where it is awaited)',
+      );
+    }
+    return this.stopOutsideListeners();
+  }
+
+  private async stopOutsideListeners(): Promise<void> {
     if (this.stoppedAt !== undefined) return;
     this.stoppedAt = userCallSite();
     for (const hook of [...this.stopHooks]) await hook();

@@ -169,15 +169,15 @@ test('an unreachable server, a wrong password, a missing table, a query failing 
   assert.doesNotMatch(down.failure!, /read-secret/);
   const wrong = await read({ url: server.url.replace('read-secret', 'wrong-secret'), sql, lowerBound: 1, upperBound: 100, numPartitions: 2 });
   assert.equal(wrong.ok, false);
-  assert.match(wrong.failure!, /most recent failure: postgresRDD partition \d .*the Postgres server 127\.0\.0\.1:\d+\/postgres refused user 'sluice'.*fix the user or password in connectionString/);
+  assert.match(wrong.failure!, /most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): postgresRDD partition \d .*the Postgres server 127\.0\.0\.1:\d+\/postgres refused user 'sluice'.*fix the user or password in connectionString/);
   assert.doesNotMatch(wrong.failure!, /wrong-secret/);
   const missing = await read({ sql: 'SELECT data FROM no_such_table WHERE ? <= id AND id <= ?', lowerBound: 1, upperBound: 100, numPartitions: 2 });
   assert.equal(missing.ok, false);
-  assert.match(missing.failure!, /most recent failure: postgresRDD partition \d \[\d+, \d+\]: sql: relation "no_such_table" does not exist in 127\.0\.0\.1:\d+\/postgres \(SQLSTATE 42P01\); fix the query/);
+  assert.match(missing.failure!, /most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): postgresRDD partition \d \[\d+, \d+\]: sql: relation "no_such_table" does not exist in 127\.0\.0\.1:\d+\/postgres \(SQLSTATE 42P01\); fix the query/);
   // Row 1500 divides by zero: the second fetch of 1000 rows fails, after the first was read.
   const mid = await read({ sql: 'SELECT 1 / (id - 1500) FROM kill_rows WHERE ? <= id AND id <= ?', lowerBound: 1, upperBound: 2000, numPartitions: 1 });
   assert.equal(mid.ok, false);
-  assert.match(mid.failure!, /most recent failure: postgresRDD partition 0 \[1, 2000\]: sql: the query failed on a row: division by zero/);
+  assert.match(mid.failure!, /most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): postgresRDD partition 0 \[1, 2000\]: sql: the query failed on a row: division by zero/);
   await pollUntil(async () => {
     const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'sluice-postgres-rdd%'");
     return Number(r.rows[0]!.n) === 0 || undefined;

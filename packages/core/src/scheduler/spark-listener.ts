@@ -108,7 +108,11 @@ export class SparkListenerBus {
   /** Stages' kinds and submission times, by `stageId.attempt`, for their completed events. */
   private readonly submitted = new Map<string, { kind: 'result' | 'shuffleMap'; time: number; numTasks: number }>();
 
-  constructor(private readonly warn: (message: string, fields: Record<string, unknown>) => void) {}
+  constructor(
+    private readonly warn: (message: string, fields: Record<string, unknown>) => void,
+    /** Counts the calls under way (sc.stop() is refused inside one, as Spark's on its listener bus thread). */
+    private readonly depth: { listenerDepth: number },
+  ) {}
 
   get size(): number {
     return this.listeners.length;
@@ -132,10 +136,13 @@ export class SparkListenerBus {
       for (const l of [...this.listeners]) {
         const f = l[method] as ((a: A) => void) | undefined;
         if (typeof f !== 'function') continue;
+        this.depth.listenerDepth++;
         try {
           f.call(l, arg);
         } catch (err) {
           this.warn('a SparkListener threw; the event is skipped for it', { component: 'spark-listener', event: method, err: (err as Error)?.message ?? String(err) });
+        } finally {
+          this.depth.listenerDepth--;
         }
       }
     };

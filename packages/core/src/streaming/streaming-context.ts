@@ -849,6 +849,7 @@ export class StreamingContext {
       });
     for (const l of this.listeners) {
       this.inListener++;
+      this.sc.listenerDepth++;
       try {
         const r = call(l);
         if (r instanceof Promise) r.catch((err: unknown) => warn(l, err));
@@ -856,6 +857,7 @@ export class StreamingContext {
         warn(l, err);
       } finally {
         this.inListener--;
+        this.sc.listenerDepth--;
       }
     }
   }

@@ -599,13 +599,7 @@ export class DAGScheduler implements RegistryListener {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       const cancelled = job.actions.get(actionId)?.cancelled;
       if (end.code === 'SLUICE_CANCELLED' && cancelled) throw cancelled;
-      // As Spark: "Task 3 in stage 2 failed 4 times, most recent failure: <the user's error>".
-      const message =
-        end.code === 'SLUICE_TASK_NOT_SERIALIZABLE'
-          ? `task for partition ${end.partition} had a not serializable result, not retried: ${end.message}`
-          : end.partition >= 0
-            ? `task for partition ${end.partition} failed ${end.attempts} times; most recent failure: ${end.message}`
-            : end.message;
+      const message = taskSetFailure(end);
       if (KEPT_TASK_CODES.has(end.code) || end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') throw new SluiceError(end.code as SluiceError['code'], message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
@@ -775,4 +769,20 @@ export class DAGScheduler implements RegistryListener {
       return end;
     });
   }
+}
+
+/**
+ * A failed task set's error message, as Spark's DAGScheduler aborts a stage: "Job aborted due to
+ * stage failure: Task 0 in stage 3.0 failed 4 times, most recent failure: Lost task 0.3 in stage
+ * 3.0 (TID <task id>) (worker <id>): <the task's error>", and for a result that cannot be sent
+ * "... Task 0.0 in stage 3.0 (TID <task id>) had a not serializable result: <what>" (not retried).
+ * The task is named by its partition; a TID is Sluice's task id, a string.
+ */
+export function taskSetFailure(end: Extract<TaskSetEnd, { kind: 'failed' }>): string {
+  if (end.partition < 0 || end.lost === undefined || end.stage === undefined) return end.message;
+  const { task, taskId, workerId } = end.lost;
+  if (end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
+    return `Job aborted due to stage failure: Task ${task} in stage ${end.stage} (TID ${taskId}) had a not serializable result: ${end.message}`;
+  }
+  return `Job aborted due to stage failure: Task ${end.partition} in stage ${end.stage} failed ${end.attempts} times, most recent failure: Lost task ${task} in stage ${end.stage} (TID ${taskId}) (worker ${workerId}): ${end.message}`;
 }

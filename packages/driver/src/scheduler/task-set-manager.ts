@@ -6,7 +6,18 @@ import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './sc
 export type TaskSetEnd =
   | { readonly kind: 'done' }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }
-  | { readonly kind: 'failed'; readonly code: string; readonly message: string; readonly stack: string; readonly partition: number; readonly attempts: number };
+  | {
+      readonly kind: 'failed';
+      readonly code: string;
+      readonly message: string;
+      readonly stack: string;
+      readonly partition: number;
+      readonly attempts: number;
+      /** The stage attempt, as Spark names a task set: `<stageId>.<stageAttempt>` (a failed task's). */
+      readonly stage?: string;
+      /** The attempt that failed last, as Spark's "Lost task 0.3 in stage 1.0 (TID ...) (...)" names it: `<partition>.<attempt>`, its task id and worker. */
+      readonly lost?: { readonly task: string; readonly taskId: string; readonly workerId: string };
+    };
 
 /** What the task set needs from the stage it runs. */
 export interface StageCallbacks {
@@ -87,6 +98,9 @@ export interface TaskLaunch {
 
 interface Attempt {
   readonly index: number;
+  readonly taskId: string;
+  /** The task's attempt number (Spark's TaskInfo.attemptNumber): 0 first, one more each launch. */
+  readonly attempt: number;
   readonly workerId: string;
   readonly start: number;
   readonly speculative: boolean;
@@ -311,7 +325,7 @@ export class TaskSetManager {
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
     const now = this.clock.now();
-    this.running.set(taskId, { index, workerId, start: now, speculative, queued: false, startedAt: now });
+    this.running.set(taskId, { index, taskId, attempt, workerId, start: now, speculative, queued: false, startedAt: now });
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }
 
@@ -469,7 +483,17 @@ export class TaskSetManager {
     this.failures[a.index]++;
     this.failedOn[a.index].add(a.workerId);
     if (this.failures[a.index] >= this.opts.maxFailures || e.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
-      this.end({ kind: 'failed', code: e.code, message: e.message, stack: e.stack, partition: this.partitions[a.index], attempts: this.failures[a.index] });
+      const partition = this.partitions[a.index];
+      this.end({
+        kind: 'failed',
+        code: e.code,
+        message: e.message,
+        stack: e.stack,
+        partition,
+        attempts: this.failures[a.index],
+        stage: `${this.stage.stageId}.${this.stage.stageAttempt}`,
+        lost: { task: `${partition}.${a.attempt}`, taskId: a.taskId, workerId: a.workerId },
+      });
     } else this.requeue(a.index);
   }
 
