@@ -41,6 +41,22 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'file-stream-compressed-as-plain',
+    what: "textFileStream reads a .gz or .deflate file's compressed bytes as lines, not what its codec gives (Spark's TextInputFormat decompresses by the name)",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '      return codec === undefined ? s : { ...s, codec };\n',
+    replace: '      return s;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'compressed|cut short' }],
+  },
+  {
+    id: 'file-stream-compressed-missing-not-skipped',
+    what: "a file stream's .gz file gone when its task reads it fails the task even with ignoreMissingFiles (a plain file's is skipped)",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: '    opened = (await openForLines(file, stream, undefined))?.fh;\n',
+    replace: '    opened = (await openForLines(file, { ...stream, ignoreMissingFiles: false }, undefined))?.fh;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'ignoreMissingFiles' }],
+  },
+  {
     id: 'batch-times-not-aligned',
     what: "a StreamingContext's batch times start from the moment it starts, not from a multiple of the batch interval (Spark's RecurringTimer.getStartTime)",
     file: 'packages/core/src/streaming/streaming-context.ts',

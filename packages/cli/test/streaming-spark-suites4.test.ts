@@ -1,9 +1,9 @@
 // Spark Streaming's RecurringTimerSuite and InputInfoTrackerSuite as they show through the
-// public API, run on a real local cluster (a
+// public API, and textFileStream over compressed files, run on a real local cluster (a
 // driver and 2 worker processes; fixture streaming-spark-suites4.ts, one StreamingContext
 // after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{util/RecurringTimerSuite,
-// scheduler/InputInfoTrackerSuite}.scala, computed here from
+// scheduler/InputInfoTrackerSuite}.scala and Hadoop's TextInputFormat, computed here from
 // the inputs, not from Sluice's code.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -68,4 +68,25 @@ test('InputInfoTrackerSuite "test report and get InputInfo": per batch, each inp
   }
   assert.deepEqual({ a, b }, { a: 300, b: 200 });
   assert.ok(r.infos.filter((i) => i.numRecords > 0).length >= 2, `the records came in more than one batch: ${JSON.stringify(r.infos.map((i) => i.numRecords))}`);
+});
+
+test('textFileStream over compressed files, as Spark\'s TextInputFormat: a .gz file (two gzip members) and a .deflate file give their lines, beside a plain file; each line once', () => {
+  const { got } = one('compressedFiles') as { got: string[] };
+  const expected = ['plain 0', 'plain 1', ...Array.from({ length: 2000 }, (_, i) => `gz ${i}`), ...Array.from({ length: 300 }, (_, i) => `deflate ${i}`)];
+  assert.deepEqual([...got].sort(), expected.sort());
+});
+
+test('textFileStream with ignoreMissingFiles: a .gz file gone when its batch reads it is skipped as a plain file is, and the stream goes on to the next .gz file', () => {
+  const r = one('compressedMissing') as { deleted: boolean; got: string[]; awaited: { ok: boolean; value?: unknown } };
+  assert.equal(r.deleted, true);
+  assert.deepEqual([...r.got].sort(), ['kept 0', 'kept 1', 'kept 2']);
+  assert.deepEqual(r.awaited, { ok: true, value: false }, 'no batch failed');
+});
+
+test('textFileStream: a .gz file cut short fails its batch naming the file (Spark: the codec\'s EOFException); awaitTermination throws it', () => {
+  const { awaited, watched } = one('corruptGzip') as { awaited: { ok: boolean; code?: string; message?: string }; watched: string };
+  assert.equal(awaited.ok, false, JSON.stringify(awaited));
+  // The task's SLUICE_IO, after its retries, fails the job (Spark: the task's exception in the SparkException that aborts the job).
+  assert.equal(awaited.code, 'SLUICE_TASK_FAILED', JSON.stringify(awaited));
+  assert.ok(awaited.message?.includes(`textFileStream(${watched}): '${watched}/cut-short.gz' is not a whole gzip stream`), awaited.message);
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
+import { codecOfFile } from '../io/compression-codec.js';
 import { expandGlob, isGlob, namesIn, visible } from '../io/input-paths.js';
 import type { TextSplit } from '../rdd/plan.js';
 import { RDD } from '../rdd/rdd.js';
@@ -276,7 +277,12 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
       .map((f) => ({ file: f.file, start: 0, end: f.size, stream: { directory: this.directory, ignoreMissingFiles: this.ignoreMissingFiles } }));
     if (splits.length === 0) return sc.emptyRDD<T>();
     if (this.recordLength !== undefined) return new RDD<T>(sc, splits.length, { kind: 'binaryRecords', splits, recordLength: this.recordLength }, []);
-    return new RDD<T>(sc, splits.length, { kind: 'textFile', splits }, []);
+    // A compressed file's lines are what its codec gives, as sc.textFile's (Hadoop's TextInputFormat picks the codec by the name).
+    const withCodecs = splits.map((s) => {
+      const codec = codecOfFile(s.file);
+      return codec === undefined ? s : { ...s, codec };
+    });
+    return new RDD<T>(sc, splits.length, { kind: 'textFile', splits: withCodecs }, []);
   }
 
   override clearOldRDDs(time: number): RDD<T>[] {

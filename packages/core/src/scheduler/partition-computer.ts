@@ -176,7 +176,7 @@ export class PartitionComputer {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
           if (s.codec !== undefined) {
-            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause });
+            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause, end: s.end, stream: s.stream && { ...s.stream, warn: this.env.warn } });
             continue;
           }
           await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings, pause: this.pause });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { isSluiceError, SluiceError } from '../errors.js';
 import { decompressor, type CompressionCodec } from '../io/compression-codec.js';
 import type { RangeReader } from '../io/file-system.js';
@@ -88,13 +89,7 @@ export async function emitFileLines(file: string, start: number, end: number, em
       const full = opts.pause?.();
       if (full !== undefined) await full;
       const n = await readFull(fh, buf, held, want, pos);
-      if (stream && n < want) {
-        throw new SluiceError(
-          'SLUICE_IO',
-          `textFileStream(${stream.directory}): '${file}' shrank from ${end} to ${pos + n} bytes after it was chosen for this batch. ` +
-            'Write files elsewhere and move them into the directory once complete.',
-        );
-      }
+      if (stream && n < want) throw shrank(stream, file, end, pos + n);
       if (n === 0) break;
       pos += n;
       const avail = held + n;
@@ -178,10 +173,29 @@ async function openForLines(file: string, stream: StreamFileRead | undefined, fs
  * handed to `emit` as they are cut, as emitFileLines does a plain file's; the file is one
  * split, read whole. A file that is not a whole stream of its codec (cut short, corrupt)
  * fails with SLUICE_IO naming it, as Spark's read fails with the codec's EOFException.
+ * A file stream's file (`stream`) is opened as emitFileLines opens one (gone: skipped with
+ * `ignoreMissingFiles`, else failing naming the stream) and read exactly up to `end`, the
+ * size its listing saw (required with `stream`), as Hadoop's TextInputFormat reads a file stream's
+ * `.gz` through its codec.
  */
-export async function emitCompressedLines(file: string, codec: CompressionCodec, emit: (line: string) => void, opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes'> = {}): Promise<void> {
+export async function emitCompressedLines(
+  file: string,
+  codec: CompressionCodec,
+  emit: (line: string) => void,
+  opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes' | 'stream'> & { readonly end?: number } = {},
+): Promise<void> {
   const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_PIECE_BYTES);
-  const input = fs.createReadStream(file);
+  const { stream } = opts;
+  let input: Readable;
+  let opened: RangeReader | undefined;
+  if (stream) {
+    if (opts.end === undefined) throw new SluiceError('SLUICE_INTERNAL', `textFileStream(${stream.directory}): '${file}' is read without the size its listing saw`);
+    opened = (await openForLines(file, stream, undefined))?.fh;
+    if (opened === undefined) return;
+    input = Readable.from(streamFileBytes(opened, file, opts.end, stream));
+  } else {
+    input = fs.createReadStream(file);
+  }
   const inflate = decompressor(codec);
   input.on('error', (err) => inflate.destroy(err));
   input.pipe(inflate);
@@ -203,13 +217,34 @@ export async function emitCompressedLines(file: string, codec: CompressionCodec,
     if (isSluiceError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot read '${file}'` : `'${file}' is not a whole ${codec} stream`;
-    throw new SluiceError('SLUICE_IO', `textFile: ${why}: ${e.message}`, { cause: err });
+    throw new SluiceError('SLUICE_IO', `${stream ? `textFileStream(${stream.directory})` : 'textFile'}: ${why}: ${e.message}`, { cause: err });
   } finally {
     input.destroy();
     inflate.destroy();
+    await opened?.close();
   }
   if (held !== undefined && held.length > 0) {
     const line = held.toString('utf8');
     emit(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
   }
+}
+
+/** A file stream's compressed file's bytes [0, end), LINE_CHUNK_BYTES a read; shorter than `end`: SLUICE_IO (shrank). */
+async function* streamFileBytes(fh: RangeReader, file: string, end: number, stream: StreamFileRead): AsyncGenerator<Buffer> {
+  for (let pos = 0; pos < end; ) {
+    const buf = Buffer.allocUnsafe(Math.min(LINE_CHUNK_BYTES, end - pos));
+    const n = await readFull(fh, buf, 0, buf.length, pos);
+    if (n < buf.length) throw shrank(stream, file, end, pos + n);
+    pos += n;
+    yield buf;
+  }
+}
+
+/** A file stream's file read shorter than the size its listing chose it at. */
+function shrank(stream: StreamFileRead, file: string, end: number, size: number): SluiceError {
+  return new SluiceError(
+    'SLUICE_IO',
+    `textFileStream(${stream.directory}): '${file}' shrank from ${end} to ${size} bytes after it was chosen for this batch. ` +
+      'Write files elsewhere and move them into the directory once complete.',
+  );
 }
