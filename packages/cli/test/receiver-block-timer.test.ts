@@ -6,6 +6,11 @@
 // late tick (the setInterval it was) drifted: it cut 77-80 blocks in the 21 batches where
 // 105 were due, batches of 3 and 4. Blocks reported late only move between batches, so the
 // count over the steady part is asserted, loosely; the counts per batch are a diagnostic.
+// A loaded machine can starve the receiver's thread for a whole block interval, and then the
+// timer rightly skips the ticks it missed (no burst to catch up): each record carries the
+// time it was stored at, and the ticks a gap between two stores could have skipped are
+// allowed for (at load 18 a run lost 6 such blocks and failed the bound without them; a
+// drifting timer loses its blocks with no such gap).
 // The same run holds its driver program's thread 3 s in one batch (a busy driver program),
 // so the two or three batches after it are generated 1-3 s late: each still takes the
 // blocks reported before its time, about 5, where taking whatever had arrived when asked
@@ -20,6 +25,8 @@ interface BatchLine {
   readonly records: number;
   /** How long after its time the batch was submitted (it took its blocks just before). */
   readonly late: number;
+  /** Block intervals the receiver's thread may have skipped: floor(gap / interval) over the gaps between its stores. */
+  readonly stalled: number;
 }
 
 const BATCH_MS = 1000;
@@ -45,13 +52,15 @@ test('a steady receiver, 1 s batches, 200 ms blocks, its driver program held 3 s
     assert.ok(steady.length >= BATCHES - SETTLING - 1, `${steady.length} steady batches`);
     const blocks = steady.map((b) => b.blocks);
     const total = blocks.reduce((a, b) => a + b, 0);
-    t.diagnostic(`blocks per batch (ms late): ${batches.map((b) => `${b.blocks}/${b.records} (${b.late})`).join(' ')}; steady part ${blocks.join(' ')}, ${total} in ${steady.length} s`);
+    const stalled = steady.reduce((a, b) => a + b.stalled, 0);
+    t.diagnostic(`blocks per batch (ms late): ${batches.map((b) => `${b.blocks}/${b.records} (${b.late})`).join(' ')}; steady part ${blocks.join(' ')}, ${total} in ${steady.length} s, ${stalled} intervals stalled`);
     await t.test('its thread busy 45 ms at a time: 5 blocks a second over 20 batches, none lost to a drifting timer', () => {
       // Blocks reported late (a replica slow to write, a driver held up) only move between
       // batches: over the steady part the count is one a block interval, give or take those
-      // at its two ends and a tick skipped when the receiver's thread was held a whole interval.
+      // at its two ends and a tick skipped when the receiver's thread was held a whole interval
+      // (those the gaps between its stores show are allowed for).
       const want = (steady.length * BATCH_MS) / BLOCK_MS;
-      assert.ok(total >= want - 5 && total <= want + 5, `${total} blocks in ${steady.length} batches of ${BATCH_MS} ms, want ${want} ± 5: ${blocks.join(' ')}`);
+      assert.ok(total >= want - 5 - stalled && total <= want + 5, `${total} blocks in ${steady.length} batches of ${BATCH_MS} ms, want ${want} ± 5 (less ${stalled} intervals the receiver's thread was stalled): ${blocks.join(' ')}`);
     });
     await t.test('the batches generated 1-3 s late behind a held driver program each take about their own 5 blocks, not all then none', () => {
       const hold = jsonLines<{ time: number; ms: number }>(run.lines, 'HOLD ');
