@@ -3868,6 +3868,14 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/receiver/recurring-timer.test.js', 'packages/cli/dist/test/receiver-block-timer.test.js'],
   },
   {
+    id: 'block-timer-skips-next',
+    what: "a receiver's block timer skips the next tick after each one (it picks the first time due a period after the tick ran, not the first after it): a block every other interval",
+    file: 'packages/worker/src/receiver/recurring-timer.ts',
+    search: '    this.next = this.firstAfter(this.now());\n    this.arm();\n  }\n}',
+    replace: '    this.next = this.firstAfter(this.now() + this.periodMs);\n    this.arm();\n  }\n}',
+    tests: [{ file: 'packages/worker/dist/test/receiver/recurring-timer.test.js', pattern: 'not drift' }],
+  },
+  {
     id: 'block-cut-on-batch-boundary',
     what: 'blocks are cut on the multiples of the block interval, where batches fall (a cut there races its batch), not half an interval past them',
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
