@@ -6,6 +6,9 @@
 // arguments (its partitions) and the cluster's cores.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LocalCluster } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
@@ -205,25 +208,39 @@ describe('on a cluster', () => {
   test('sluice jobs shows a running batch job\'s stage as (done + running) / tasks, and none once it ended', { timeout: 120_000 }, async () => {
     const env = { SLUICE_SECRET: cluster.secret, SLUICE_SECRET_FILE: '' };
     const SLOW_MAPS = 30;
-    const job = await startJob(cluster, fixture('stage-tasks.ts'), [String(SLOW_MAPS), String(REDUCES), '300']);
+    // The map tasks wait for their gate files: 4 are let go after the first look, the rest
+    // once a later look saw them done, so the stage cannot end between two looks however slow
+    // a look is (300 ms tasks did: a loaded machine's 'sluice jobs' took longer than the
+    // stage's last 16 tasks, and the second look found the job gone).
+    const gates = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-stage-gates-'));
+    const release = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) fs.writeFileSync(path.join(gates, String(i)), '');
+    };
+    const job = await startJob(cluster, fixture('stage-tasks.ts'), [String(SLOW_MAPS), String(REDUCES), '0', '', '0', gates]);
     const seen: { done: number; running: number }[] = [];
-    for (const deadline = Date.now() + 60_000; seen.length < 2 || seen.at(-1)!.done === seen[0].done; await sleep(300)) {
-      assert.ok(Date.now() < deadline && !job.ended, `sluice jobs showed ${JSON.stringify(seen)}`);
-      const r = await runCli(['jobs', '--driver', cluster.driver.address], { env, timeoutMs: 20_000 });
-      assert.equal(r.code, 0, r.stderr);
-      const header = r.stdout.split('\n')[0].split(/\s{2,}/);
-      const row = r.stdout.split('\n').find((l) => l.startsWith(job.id))?.split(/\s{2,}/);
-      assert.ok(row, r.stdout);
-      const stages = row[header.indexOf('STAGES')];
-      const m = /^stage (\d+) \((\d+) \+ (\d+)\) \/ (\d+)$/.exec(stages ?? '');
-      if (!m) continue; // between stages
-      if (Number(m[4]) !== SLOW_MAPS) continue; // the reduce stage
-      const [done, running] = [Number(m[2]), Number(m[3])];
-      assert.ok(done + running <= SLOW_MAPS && running <= CORES, stages);
-      assert.ok(done >= (seen.at(-1)?.done ?? 0), `completed tasks never go down: ${JSON.stringify(seen)} then ${stages}`);
-      seen.push({ done, running });
+    try {
+      for (const deadline = Date.now() + 60_000; seen.length < 2 || seen.at(-1)!.done === seen[0].done; await sleep(300)) {
+        assert.ok(Date.now() < deadline && !job.ended, `sluice jobs showed ${JSON.stringify(seen)}`);
+        const r = await runCli(['jobs', '--driver', cluster.driver.address], { env, timeoutMs: 20_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const header = r.stdout.split('\n')[0].split(/\s{2,}/);
+        const row = r.stdout.split('\n').find((l) => l.startsWith(job.id))?.split(/\s{2,}/);
+        assert.ok(row, r.stdout);
+        const stages = row[header.indexOf('STAGES')];
+        const m = /^stage (\d+) \((\d+) \+ (\d+)\) \/ (\d+)$/.exec(stages ?? '');
+        if (!m) continue; // between stages
+        if (Number(m[4]) !== SLOW_MAPS) continue; // the reduce stage
+        const [done, running] = [Number(m[2]), Number(m[3])];
+        assert.ok(done + running <= SLOW_MAPS && running <= CORES, stages);
+        assert.ok(done >= (seen.at(-1)?.done ?? 0), `completed tasks never go down: ${JSON.stringify(seen)} then ${stages}`);
+        seen.push({ done, running });
+        if (seen.length === 1) release(0, 4);
+      }
+    } finally {
+      release(0, SLOW_MAPS);
     }
     const run = await within(job.done, 60_000, 'the job to end');
+    fs.rmSync(gates, { recursive: true, force: true });
     assert.equal(run.ok, true, JSON.stringify(run.failure));
     const r = await runCli(['jobs', '--driver', cluster.driver.address], { env, timeoutMs: 20_000 });
     const header = r.stdout.split('\n')[0].split(/\s{2,}/);
