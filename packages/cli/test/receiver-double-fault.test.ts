@@ -76,12 +76,15 @@ before(async () => {
     procs.push(driver);
     await workersJoined(driver, 3);
     const resubmittedAt = Date.now();
+    // Counted before the resubmit and before each kill, not after: the next receiver may
+    // connect while the submit, or the added worker's start, is still under way (CI at load
+    // 30: the receiver restarted 1 s after kill 1 and connected before addWorker returned).
+    let connectionsBefore = source.connections;
     jobs.push(await submit(address, args));
     const killedReceivers: number[] = [];
     let recoveredBatchAtKill = true;
     for (let k = 0; k < 2; k++) {
       // Started on a live worker, connected to the source, and acknowledged lines there.
-      const connectionsBefore = source.connections;
       const start = await pollUntil(
         () => {
           const s = receiverStarts(control).find((x) => x.at >= resubmittedAt && workers.has(x.pid) && !killedReceivers.includes(x.pid));
@@ -94,6 +97,7 @@ before(async () => {
       );
       if (k === 0) recoveredBatchAtKill = fs.existsSync(firstOf(jobs[1]));
       const victim = workers.get(start.pid)!;
+      connectionsBefore = source.connections;
       victim.child.kill('SIGKILL');
       await exited(victim);
       workers.delete(start.pid);
