@@ -281,6 +281,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'inside a listener throws' }],
   },
   {
+    id: 'max-result-size-unchecked',
+    what: "an action's results are never counted against spark.driver.maxResultSize: a collect past it is held by the driver whole",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "        if (o.outcome === 'result' && this.overResultSize(o.result!.length)) return;\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'total size of results is too large' }],
+  },
+  {
+    id: 'max-result-size-bytes-string',
+    what: "sizes in Spark's messages written in the next unit down past 1 ('1024.0 KiB' for 1 MiB) instead of Utils.bytesToString's largest unit of which they are at least 2",
+    file: 'packages/core/src/util/byte-size.ts',
+    search: ': bytes >= 2 * MiB ? [bytes / MiB, ',
+    replace: ': bytes >= 2 * MiB ? [bytes / KiB, ',
+    tests: ['packages/core/dist/test/util/byte-size.test.js', { file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'total size of results is too large' }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',

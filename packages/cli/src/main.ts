@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
-import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
+import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
@@ -100,6 +100,14 @@ function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = [
 function taskTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--task-timeout');
 }
+
+/** --max-result-size: Spark's spark.driver.maxResultSize, bytes or '1g', '512m' (0: no limit). */
+function maxResultSize(v: string): number {
+  return parseByteSize(v, '--max-result-size');
+}
+
+const MAX_RESULT_SIZE_HELP =
+  "spark.driver.maxResultSize: an action whose tasks' results (encoded) add up to more than this fails with Spark's 'Total size of serialized results ... is bigger than spark.driver.maxResultSize' instead of filling the driver's memory ('1g', '512m', bytes; 0: no limit; default 1g)";
 
 function peerConnectTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--peer-connect-timeout');
@@ -190,6 +198,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
     int('--decommission-timeout-ms'),
     DEFAULT_DECOMMISSION_TIMEOUT_MS,
   )
+  .option('--max-result-size <size>', MAX_RESULT_SIZE_HELP, maxResultSize)
   .option('--no-decommission', 'a worker that gets SIGTERM leaves at once, as a lost worker (spark.decommission.enabled=false)')
   .option('--no-decommission-blocks', 'a leaving worker does not copy its received and cached blocks (they are read from replicas or recomputed; spark.storage.decommission.rddBlocks.enabled=false)')
   .option('--no-decommission-shuffle', 'a leaving worker does not copy its shuffle map outputs (they are recomputed; spark.storage.decommission.shuffleBlocks.enabled=false)')
@@ -213,6 +222,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
         decommission: boolean;
         decommissionBlocks: boolean;
         decommissionShuffle: boolean;
+        maxResultSize?: number;
       },
     ) => {
     const log = createRootLogger(o.logLevel);
@@ -231,6 +241,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
       stateDir: o.stateDir,
       jobThreadCode: cliThreadCode('job'),
       retainedBatches: o.retainedBatches,
+      tasks: o.maxResultSize === undefined ? undefined : { maxResultSizeBytes: o.maxResultSize },
       workerAllocation: {
         minWorkers: o.minWorkers,
         maxWorkers: o.maxWorkers ?? Number.POSITIVE_INFINITY,
@@ -396,12 +407,13 @@ program
   .option('--workers <n>', 'worker processes', int('--workers'), 2)
   .option('--cores <n>', 'cores per worker', int('--cores'), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
+  .option('--max-result-size <size>', MAX_RESULT_SIZE_HELP, maxResultSize)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     if (o.typecheck) typecheckJob(job);
@@ -413,7 +425,7 @@ program
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job') } });
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: o.maxResultSize === undefined ? undefined : { maxResultSizeBytes: o.maxResultSize } } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

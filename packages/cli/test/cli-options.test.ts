@@ -58,7 +58,7 @@ test("each client command's --help lists only the options it uses; the servers k
     workers: client,
     stop: [...client, '--graceful'],
     submit: [...client, '--detach', '--max-restarts', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--cores', '--help', '--log-level', '--no-progress', '--shuffle-spill-records', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+    run: ['--cores', '--help', '--log-level', '--max-result-size', '--no-progress', '--shuffle-spill-records', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
@@ -146,6 +146,14 @@ test('sluice worker refuses a bad --peer-connect-timeout with SLUICE_BAD_ARGUMEN
     const r = await runCli(['worker', '--driver', driver.address, '--peer-connect-timeout', value], { env, timeoutMs: 30_000 });
     assert.equal(r.code, 1, show(r));
     assert.match(r.stderr, pattern, show(r));
+  }
+});
+
+test('sluice run and sluice driver refuse a --max-result-size that is not a size with SLUICE_BAD_ARGUMENT naming the value, before anything starts', async () => {
+  for (const args of [['run', '--max-result-size', '2q', 'job.ts'], ['driver', '--port', '0', '--max-result-size', 'lots']]) {
+    const r = await runCli(args, { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, new RegExp(`error \\[SLUICE_BAD_ARGUMENT\\]: --max-result-size: '${args[args.indexOf('--max-result-size') + 1]}' is not a size: give bytes, or a number with k, m, g or t`), show(r));
   }
 });
 

@@ -18,8 +18,8 @@ const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
 
 before(async () => {
-  // 2 cores each: room for two jobs' tasks at once.
-  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
+  // 2 cores each: room for two jobs' tasks at once. spark.driver.maxResultSize 2m, as TaskSetManagerSuite sets it.
+  await withCluster({ workers: 2, coresPerWorker: 2, driver: { tasks: { maxResultSizeBytes: 2 * 1024 * 1024 } } }, async (h) => {
     reported.read(await h.run(fixture('core-spark-suites3.ts'), [tmp]));
   });
 });
@@ -37,6 +37,20 @@ test('TaskSetManagerSuite "repeated failures lead to task set abortion", DAGSche
   assert.match(r.o.error, /^Job aborted due to stage failure: Task 0 in stage (\d+)\.0 failed 4 times, most recent failure: Lost task 0\.3 in stage \1\.0 \(TID \S+\) \(worker worker-\S+\): oops$/);
   assert.equal(r.notSerializable.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
   assert.match(r.notSerializable.error, /^Job aborted due to stage failure: Task [01]\.0 in stage (\d+)\.0 \(TID \S+\) had a not serializable result: the result of partition [01] cannot be sent to the driver: /);
+  assert.equal(r.after, 10, 'later jobs run');
+});
+
+test('TaskSetManagerSuite "abort the job if total size of results is too large", "don\'t abort if total size of results is within limit": spark.driver.maxResultSize 2m', () => {
+  type Failed = { code: string; error: string };
+  const r = got<{ within: number[]; over: Failed; overAsync: Failed; foreachOver: number; after: number }>('sched-max-result-size');
+  assert.deepEqual(r.within, [1 << 20, 1]);
+  for (const o of [r.over, r.overAsync]) {
+    assert.equal(o.code, 'SLUICE_RESULT_TOO_LARGE', JSON.stringify(o));
+    assert.match(o.error, /^Job aborted due to stage failure: Total size of serialized results of [23] tasks \([23]\.0 MiB\) is bigger than spark\.driver\.maxResultSize \(2\.0 MiB\)/);
+    assert.match(o.error, /raise --max-result-size/);
+  }
+  // What stays on the workers does not count: 3 MiB computed, small results.
+  assert.equal(r.foreachOver, 3);
   assert.equal(r.after, 10, 'later jobs run');
 });
 

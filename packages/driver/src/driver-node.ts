@@ -109,6 +109,8 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   speculationMinMs: 1000,
   localityWaitMs: 500,
   taskTimeoutMs: 0,
+  // Spark's spark.driver.maxResultSize default.
+  maxResultSizeBytes: 1024 * 1024 * 1024,
   // Tiny tasks (recent ones under 50 ms launch to outcome) are pipelined: see TaskScheduler.
   pipelineMaxTaskMs: 50,
 };

@@ -92,7 +92,7 @@ const RANGED_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['collect', 'cou
  * from a failing user function; a result that cannot be sent: SLUICE_TASK_NOT_SERIALIZABLE);
  * every other task failure is SLUICE_TASK_FAILED, as before.
  */
-const KEPT_TASK_CODES: ReadonlySet<string> = new Set(['SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);
+const KEPT_TASK_CODES: ReadonlySet<string> = new Set(['SLUICE_RESULT_TOO_LARGE', 'SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);
 
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;

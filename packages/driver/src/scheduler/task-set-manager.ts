@@ -1,4 +1,4 @@
-import { mapStatusTotalBytes, type Clock, type wire } from '@sluice/core/internal';
+import { bytesToString, mapStatusTotalBytes, type Clock, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
@@ -68,6 +68,12 @@ export interface TaskSetOptions {
    * (0: no limit). Set per job (`sluice submit --task-timeout`).
    */
   readonly taskTimeoutMs: number;
+  /**
+   * Spark's spark.driver.maxResultSize: a result task set whose tasks' encoded results add up to
+   * more than this many bytes is aborted (SLUICE_RESULT_TOO_LARGE) rather than held by the
+   * driver; 0: no limit. Default 1 GiB, as Spark's.
+   */
+  readonly maxResultSizeBytes?: number;
   /**
    * Tasks of the set may be queued on a worker beyond its free slots (pipelining, see
    * TaskScheduler) while its recent tasks ran at most this long, launch to outcome as the
@@ -158,6 +164,9 @@ export class TaskSetManager {
   private ended = false;
   private readonly created: number;
   private resolveEnd!: (e: TaskSetEnd) => void;
+  /** Results taken so far and their encoded bytes (Spark's calculatedTasks and totalResultSize). */
+  private resultTasks = 0;
+  private resultBytes = 0;
   readonly finished: Promise<TaskSetEnd>;
 
   constructor(
@@ -402,6 +411,7 @@ export class TaskSetManager {
       case 'result':
       case 'map_status': {
         if (this.done[a.index]) return;
+        if (o.outcome === 'result' && this.overResultSize(o.result!.length)) return;
         this.done[a.index] = true;
         this.remaining--;
         const ran = this.clock.now() - a.start;
@@ -495,6 +505,29 @@ export class TaskSetManager {
         lost: { task: `${partition}.${a.attempt}`, taskId: a.taskId, workerId: a.workerId },
       });
     } else this.requeue(a.index);
+  }
+
+  /**
+   * Counts a result's bytes against spark.driver.maxResultSize, as Spark's canFetchMoreResults:
+   * past the limit the set ends failed with Spark's message, the result dropped.
+   */
+  private overResultSize(bytes: number): boolean {
+    const max = this.opts.maxResultSizeBytes ?? 0;
+    if (max <= 0) return false;
+    this.resultTasks++;
+    this.resultBytes += bytes;
+    if (this.resultBytes <= max) return false;
+    this.end({
+      kind: 'failed',
+      code: 'SLUICE_RESULT_TOO_LARGE',
+      message:
+        `Job aborted due to stage failure: Total size of serialized results of ${this.resultTasks} tasks (${bytesToString(this.resultBytes)}) is bigger than spark.driver.maxResultSize (${bytesToString(max)}) ` +
+        `(stage ${this.stage.stageId}.${this.stage.stageAttempt}); collect less (take, a reduce, saveAsTextFile) or raise --max-result-size`,
+      stack: '',
+      partition: -1,
+      attempts: 0,
+    });
+    return true;
   }
 
   /** A worker was declared lost: its running attempts go back to pending. */
