@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'stop-drops-queued-batches',
+    what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (!options.graceful && (this.fatal !== undefined || options.dropQueued)) this.scheduler.dropQueued();\n',
+    replace: '    if (!options.graceful) this.scheduler.dropQueued();\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'JobScheduler' }],
+  },
+  {
     id: 'file-stream-compressed-as-plain',
     what: "textFileStream reads a .gz or .deflate file's compressed bytes as lines, not what its codec gives (Spark's TextInputFormat decompresses by the name)",
     file: 'packages/core/src/dstream/file-input-dstream.ts',

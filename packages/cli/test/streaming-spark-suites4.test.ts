@@ -1,5 +1,6 @@
 // Spark Streaming's RecurringTimerSuite and InputInfoTrackerSuite as they show through the
-// public API, and textFileStream over compressed files, run on a real local cluster (a
+// public API, textFileStream over compressed files and JobScheduler.stop(false)'s queued
+// batches, run on a real local cluster (a
 // driver and 2 worker processes; fixture streaming-spark-suites4.ts, one StreamingContext
 // after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{util/RecurringTimerSuite,
@@ -89,4 +90,13 @@ test('textFileStream: a .gz file cut short fails its batch naming the file (Spar
   // The task's SLUICE_IO, after its retries, fails the job (Spark: the task's exception in the SparkException that aborts the job).
   assert.equal(awaited.code, 'SLUICE_TASK_FAILED', JSON.stringify(awaited));
   assert.ok(awaited.message?.includes(`textFileStream(${watched}): '${watched}/cut-short.gz' is not a whole gzip stream`), awaited.message);
+});
+
+test('JobScheduler.stop(false): a non-graceful stop runs the batches already queued (Spark\'s job executor runs its queued jobs within the 2 s it waits), in order, each heard completed; none generated after', () => {
+  const r = one('stopWithQueue') as { first: number | null; queuedAtStop: number[]; ran: number[]; completed: number[]; state: string };
+  assert.ok(r.first !== null && r.queuedAtStop.length >= 3, JSON.stringify(r));
+  // The batches submitted before the stop, after the held one: each a batch interval after the last.
+  assert.deepEqual(r.ran, [r.first, ...r.queuedAtStop]);
+  assert.deepEqual(r.completed, [r.first, ...r.queuedAtStop]);
+  assert.equal(r.state, 'stopped');
 });

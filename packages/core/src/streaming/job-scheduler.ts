@@ -92,26 +92,40 @@ export class JobScheduler {
     return new Promise((resolve) => this.waiters.push({ time, resolve }));
   }
 
-  /** Resolves when nothing is queued or running. */
-  drain(): Promise<void> {
+  /** Resolves once the queued batches have run too and nothing is running. */
+  private idleAfterQueue(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  /** Drops the batches queued, not yet started. */
+  dropQueued(): void {
     this.queue.length = 0;
+  }
+
+  /** Drops the queued batches; resolves when nothing is running. */
+  drain(): Promise<void> {
+    this.dropQueued();
     if (this.running === 0) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 
   /**
-   * A non-graceful stop, as Spark's JobScheduler.stop(false): drops the queued batches and
-   * waits up to `waitMs` for the running ones; then cancels their actions (Spark's
+   * A non-graceful stop, as Spark's JobScheduler.stop(false): waits up to `waitMs` for the
+   * running batches and the queued ones, which go on starting in order (Spark's
+   * jobExecutor.shutdown() runs the jobs queued before it, then awaitTermination(2 s)); then
+   * drops the batches still queued, cancels the running ones' actions (Spark's
    * jobExecutor.shutdownNow interrupts their threads) and waits up to `waitMs` more. A batch
-   * abandoned so is not completed: its outcome is not recorded, the metadata keeps it
-   * pending and the next start from the checkpoint runs it again.
+   * dropped (here or by dropQueued) or abandoned so is not completed: its outcome is not
+   * recorded, the metadata keeps it pending and the next start from the checkpoint runs it again.
    */
   async stopNow(waitMs: number): Promise<void> {
-    const idle = this.drain();
+    let idle = this.idleAfterQueue();
     let timer: NodeJS.Timeout | undefined;
     const waited = (): Promise<boolean> =>
       Promise.race([idle.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]).finally(() => clearTimeout(timer));
     if (await waited()) return;
+    idle = this.drain();
     this.abandoning = true;
     const cancelled = this.ssc.sc.cancelStreamingJobs();
     this.ssc.sc.log('warn', 'streaming context stopped while a batch was running; its jobs were cancelled and it stays pending for the next start', {

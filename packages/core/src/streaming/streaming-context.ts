@@ -37,8 +37,9 @@ import { userErrorInfo } from '../util/user-error.js';
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
 /**
- * How long a non-graceful stop waits for the batches running, then again once it cancelled
- * their jobs (Spark's JobScheduler.stop(false) awaits its job executor 2 s, then shuts it
+ * How long a non-graceful stop waits for the batches running and queued, then again once it
+ * dropped the queued ones and cancelled the running ones' jobs (Spark's JobScheduler.stop(false)
+ * shuts its job executor down, which runs the jobs already queued, awaits it 2 s, then shuts it
  * down now).
  */
 const STOP_WAIT_FOR_RUNNING_BATCHES_MS = 2_000;
@@ -705,7 +706,7 @@ export class StreamingContext {
    * non-graceful call during a graceful stop stops at once.
    */
   /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
-  private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({});
+  private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({ dropQueued: true });
 
   stop(options: { graceful?: boolean } = {}): Promise<void> {
     if (this.inListener > 0) {
@@ -718,7 +719,8 @@ export class StreamingContext {
     return this.stopOutsideListeners(options);
   }
 
-  private async stopOutsideListeners(options: { graceful?: boolean }): Promise<void> {
+  /** `dropQueued`: a non-graceful stop drops the queued batches at once (the SluiceContext is stopping) instead of running them within its bound. */
+  private async stopOutsideListeners(options: { graceful?: boolean; dropQueued?: boolean }): Promise<void> {
     contextSettled(this);
     if (this.state !== 'active') {
       if (this.stopping) return this.stopping;
@@ -731,7 +733,7 @@ export class StreamingContext {
     return stopping;
   }
 
-  private async stopActive(options: { graceful?: boolean }): Promise<void> {
+  private async stopActive(options: { graceful?: boolean; dropQueued?: boolean }): Promise<void> {
     if (options.graceful) {
       this.receivingStopped = true;
       this.receiverHeard?.();
@@ -755,6 +757,11 @@ export class StreamingContext {
       await Promise.race([this.waitForBatch(last), this.terminated]);
     }
     this.state = 'stopped';
+    // Not gracefully, the batches already queued run within the stop's bound, as Spark's job
+    // executor, shut down, runs the jobs queued before; dropped now, before the receivers stop,
+    // after a batch failed (the context stops for it, where Spark's goes on until the program
+    // stops it) or when the SluiceContext is stopping.
+    if (!options.graceful && (this.fatal !== undefined || options.dropQueued)) this.scheduler.dropQueued();
     this.sc.streamingActive = false;
     this.sc.stopHooks.delete(this.stopWithSparkContext);
     this.receiverHeard?.();
