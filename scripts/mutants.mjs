@@ -305,6 +305,22 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/util/byte-size.test.js', { file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'total size of results is too large' }],
   },
   {
+    id: 'indirect-result-never',
+    what: "a task's result of any size is sent in one message of the task stream (no IndirectTaskResult): one past 256 MiB fails every attempt with 'Sent message larger than max'",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: 'export const DIRECT_RESULT_MAX_BYTES = 16 * 1024 * 1024;',
+    replace: 'export const DIRECT_RESULT_MAX_BYTES = 1024 * 1024 * 1024;',
+    tests: [{ file: 'packages/cli/dist/test/task-size.test.js', pattern: 'a result over' }],
+  },
+  {
+    id: 'indirect-result-chunk-dropped',
+    what: "the driver keeps only the first chunks of a result read from its worker's block",
+    file: 'packages/driver/src/rpc/worker-endpoint.ts',
+    search: '        else if (c.data.length > 0) parts.push(c.data);\n',
+    replace: '        else if (c.data.length > 0 && parts.length < 100) parts.push(c.data);\n',
+    tests: [{ file: 'packages/cli/dist/test/task-size.test.js', pattern: 'a result over' }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '660ccf7695eb8538df182718bfea58126c2e73d2ecd762dabc5a2a915a3d93c4';
+export const PROTO_CODECS_SHA256 = 'e776971c7a6f0e27462d8143f6cfa9eb29836d142f83f4c6ab00632b09094051';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -6566,6 +6566,8 @@ encode: function TaskOutcome$encode(m,w,q){
   w.uint32(58).bytes(m.accumulators)
   if(m.shuffle_read_bytes!=null&&Object.hasOwnProperty.call(m,"shuffle_read_bytes"))
   w.uint32(65).double(m.shuffle_read_bytes)
+  if(m.indirect_result!=null&&Object.hasOwnProperty.call(m,"indirect_result"))
+  types[5].encode(m.indirect_result,w.uint32(74).fork(),q+1).ldelim()
   return w
 },
 decode: function TaskOutcome$decode(r,l,e,n){
@@ -6608,6 +6610,10 @@ decode: function TaskOutcome$decode(r,l,e,n){
   }
   case 5: {
   m.killed=r.bool()
+  break
+  }
+  case 9: {
+  m.indirect_result=types[5].decode(r,r.uint32(),undefined,n+1)
   break
   }
   case 6: {
@@ -6668,6 +6674,11 @@ fromObject: function TaskOutcome$fromObject(d,n){
   }
   if(d.killed!=null){
   m.killed=Boolean(d.killed)
+  }
+  if(d.indirect_result!=null){
+  if(!util.isObject(d.indirect_result))
+  throw TypeError(".sluice.v1.TaskOutcome.indirect_result: object expected")
+  m.indirect_result=types[5].fromObject(d.indirect_result,n+1)
   }
   if(d.stored_blocks){
   if(!Array.isArray(d.stored_blocks))
@@ -6742,6 +6753,125 @@ toObject: function TaskOutcome$toObject(m,o,q){
   }
   if(m.shuffle_read_bytes!=null&&Object.hasOwnProperty.call(m,"shuffle_read_bytes")){
   d.shuffle_read_bytes=o.json&&!isFinite(m.shuffle_read_bytes)?String(m.shuffle_read_bytes):m.shuffle_read_bytes
+  }
+  if(m.indirect_result!=null&&Object.hasOwnProperty.call(m,"indirect_result")){
+  d.indirect_result=types[5].toObject(m.indirect_result,o,q+1)
+  if(o.oneofs)
+  d.outcome="indirect_result"
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.IndirectResult": {
+    ctor: () => function IndirectResult(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function IndirectResult$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.block_id!=null&&Object.hasOwnProperty.call(m,"block_id"))
+  w.uint32(10).string(m.block_id)
+  if(m.size!=null&&Object.hasOwnProperty.call(m,"size"))
+  w.uint32(16).uint64(m.size)
+  return w
+},
+decode: function IndirectResult$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.block_id=r.string()
+  break
+  }
+  case 2: {
+  m.size=r.uint64()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function IndirectResult$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.IndirectResult: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.block_id!=null){
+  m.block_id=String(d.block_id)
+  }
+  if(d.size!=null){
+  if(util.Long)
+  m.size=util.Long.fromValue(d.size,true)
+  else if(typeof d.size==="string")
+  m.size=parseInt(d.size,10)
+  else if(typeof d.size==="number")
+  m.size=d.size
+  else if(typeof d.size==="object")
+  m.size=new util.LongBits(d.size.low>>>0,d.size.high>>>0).toNumber(true)
+  }
+  return m
+},
+toObject: function IndirectResult$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.block_id=""
+  if(util.Long){
+  var n=new util.Long(0,0,true)
+  d.size=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.size=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  }
+  if(m.block_id!=null&&Object.hasOwnProperty.call(m,"block_id")){
+  d.block_id=m.block_id
+  }
+  if(m.size!=null&&Object.hasOwnProperty.call(m,"size")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.size=typeof m.size==="number"?BigInt(m.size):util.Long.fromBits(m.size.low>>>0,m.size.high>>>0,true).toBigInt()
+  else if(typeof m.size==="number")
+  d.size=o.longs===String?String(m.size):m.size
+  else
+  d.size=o.longs===String?util.Long.prototype.toString.call(m.size):o.longs===Number?new util.LongBits(m.size.low>>>0,m.size.high>>>0).toNumber(true):m.size
   }
   return d
 },

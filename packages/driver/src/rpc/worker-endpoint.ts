@@ -92,7 +92,35 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
           'read large inputs from files (sc.textFile), share large read-only values with sc.broadcast, or parallelize into more partitions',
       });
     }
-    return this.tasks.launch(desc);
+    return this.tasks.launch(desc).then((res) => (res.ok && res.outcome.outcome === 'indirect_result' ? this.readIndirectResult(res.outcome) : res));
+  }
+
+  /**
+   * A result the worker kept as a block (too large for one message: Spark's IndirectTaskResult):
+   * read in chunks with GetBlock, then removed there; the outcome as if it had come whole. A
+   * block that cannot be read fails the attempt (retried as any failure).
+   */
+  private readIndirectResult(o: wire.TaskOutcome__Output): Promise<LaunchResult> {
+    const { block_id: blockId, size } = o.indirect_result!;
+    return new Promise<LaunchResult>((resolve) => {
+      const parts: Buffer[] = [];
+      let missing = false;
+      const call = this.client.GetBlock({ block_id: blockId }, this.md(), { deadline: Date.now() + 10 * 60_000 });
+      call.on('data', (c: wire.BlockChunk__Output) => {
+        if (c.missing) missing = true;
+        else if (c.data.length > 0) parts.push(c.data);
+      });
+      call.on('error', (err: grpc.ServiceError) => resolve({ ok: false, workerLost: false, message: `could not read the task's result (block ${blockId}, ${size} bytes) from the worker: ${err.details || err.message}` }));
+      call.on('end', () => {
+        void this.removeBlocks([blockId]);
+        const result = Buffer.concat(parts);
+        if (missing || result.length !== Number(size)) {
+          resolve({ ok: false, workerLost: false, message: `the task's result (block ${blockId}) was ${missing ? 'gone' : `${result.length} of ${size} bytes`} on the worker` });
+          return;
+        }
+        resolve({ ok: true, outcome: { ...o, outcome: 'result', result, indirect_result: null } });
+      });
+    });
   }
 
   forgetStage(stageKey: string): void {

@@ -26,6 +26,13 @@ import { SpareTaskThreads } from './spare-task-threads.js';
 import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
 
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
+/**
+ * A result task's encoded result above this travels as a block the driver reads in chunks
+ * (Spark's IndirectTaskResult, spark.task.maxDirectResultSize) rather than in one message of the
+ * task stream, whose messages are at most 256 MiB.
+ */
+export const DIRECT_RESULT_MAX_BYTES = 16 * 1024 * 1024;
+
 export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 /** Fetches a broadcast variable's encoded value from the driver. */
 export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
@@ -156,8 +163,23 @@ export class Executor {
     if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
     if (outcome === 'killed') return { killed: true };
     switch (outcome.kind) {
-      case 'result':
-        return { result: outcome.value, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+      case 'result': {
+        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+        // Too large for the task stream's messages (Spark's IndirectTaskResult): kept here as a
+        // block the driver reads in chunks with GetBlock and then removes (or the job's release does).
+        const blockId = `taskresult_${task.jobId}_${task.taskId}`;
+        try {
+          this.blocks.put(blockId, [outcome.value], 'MEMORY_AND_DISK');
+        } catch (err) {
+          // A full --local-dir: the attempt fails, as a map output's that cannot be stored.
+          if (isDiskFull(err)) {
+            log().warn({ err }, 'task result not stored: disk full');
+            return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached };
+          }
+          throw err;
+        }
+        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+      }
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
         try {

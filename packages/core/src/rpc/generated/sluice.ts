@@ -13,6 +13,7 @@ import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcas
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from './sluice/v1/GetBundleRequest';
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from './sluice/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from './sluice/v1/HeartbeatResponse';
+import type { IndirectResult as _sluice_v1_IndirectResult, IndirectResult__Output as _sluice_v1_IndirectResult__Output } from './sluice/v1/IndirectResult';
 import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from './sluice/v1/JobEvent';
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from './sluice/v1/JobFailure';
 import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1_JobHeader__Output } from './sluice/v1/JobHeader';
@@ -84,6 +85,7 @@ export interface ProtoGrpcType {
       GetBundleRequest: MessageTypeDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_GetBundleRequest__Output>
       HeartbeatRequest: MessageTypeDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatResponse__Output>
+      IndirectResult: MessageTypeDefinition<_sluice_v1_IndirectResult, _sluice_v1_IndirectResult__Output>
       JobEvent: MessageTypeDefinition<_sluice_v1_JobEvent, _sluice_v1_JobEvent__Output>
       JobFailure: MessageTypeDefinition<_sluice_v1_JobFailure, _sluice_v1_JobFailure__Output>
       JobHeader: MessageTypeDefinition<_sluice_v1_JobHeader, _sluice_v1_JobHeader__Output>

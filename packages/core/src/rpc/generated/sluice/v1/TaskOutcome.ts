@@ -3,6 +3,7 @@
 import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1_MapStatus__Output } from '../../sluice/v1/MapStatus';
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from '../../sluice/v1/TaskError';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from '../../sluice/v1/FetchFailure';
+import type { IndirectResult as _sluice_v1_IndirectResult, IndirectResult__Output as _sluice_v1_IndirectResult__Output } from '../../sluice/v1/IndirectResult';
 
 export interface TaskOutcome {
   'result'?: (Buffer | Uint8Array | string);
@@ -13,7 +14,8 @@ export interface TaskOutcome {
   'stored_blocks'?: (string)[];
   'accumulators'?: (Buffer | Uint8Array | string);
   'shuffle_read_bytes'?: (number | string);
-  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
+  'indirect_result'?: (_sluice_v1_IndirectResult | null);
+  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }
 
 export interface TaskOutcome__Output {
@@ -25,5 +27,6 @@ export interface TaskOutcome__Output {
   'stored_blocks': (string)[];
   'accumulators': (Buffer);
   'shuffle_read_bytes': (number);
-  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed";
+  'indirect_result'?: (_sluice_v1_IndirectResult__Output | null);
+  'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }
