@@ -5135,6 +5135,22 @@ const MUTATIONS = [
     replace: '    for (const [topic, partition] of [] as [string, number][]) if',
     tests: ['packages/kafka/dist/test/kafka-ahead-recovery.test.js'],
   },
+  {
+    id: 'cut-off-worker-never-registers-again',
+    what: "a worker the driver declared lost while the network cut it off never registers again when the link is back (its heartbeat's answer 'unknown' is ignored): the cluster stays a worker short",
+    file: 'packages/worker/src/worker-node.ts',
+    search: '        if (res && !res.known && !this.reregistering && this.leaving === undefined) {',
+    replace: '        if (res && !res.known && !this.reregistering && this.leaving === undefined && false) {',
+    tests: ['packages/cli/dist/test/network-partition-stream.test.js'],
+  },
+  {
+    id: 'silent-worker-lost-late',
+    what: "a worker whose links are silent is declared lost only after 100x the worker timeout (the heartbeat timeout not applied): a fetch from it and the stream wait on a half-dead link",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: '      if (now - w.lastHeartbeat > this.workerTimeoutMs) this.remove(',
+    replace: '      if (now - w.lastHeartbeat > 100 * this.workerTimeoutMs) this.remove(',
+    tests: ['packages/cli/dist/test/network-partition-rdd.test.js', 'packages/cli/dist/test/network-partition-stream.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -15,9 +15,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
-import { decode, type TaskPayload } from '@sluice/core/internal';
 import { fixture, jsonLine, pollUntil, sleep, startJob, within, type ClusterHandle, type RunningJob } from './harness.js';
-import { WORKER_TIMEOUT_MS, membership, observe, reasons, registeredAgain, runStateful, show, withFaultCluster } from './worker-fault-support.js';
+import { WORKER_TIMEOUT_MS, faultOnFetch, membership, observe, reasons, registeredAgain, runStateful, show, withFaultCluster, type FetchArming } from './worker-fault-support.js';
 
 /** How long the victim stays frozen at most; the job must end well within it. */
 const FREEZE_MS = 50_000;
@@ -44,32 +43,11 @@ interface Freeze {
 /**
  * Arms a freeze: the next task launched on a worker whose stage reads a map output held by
  * another worker (of `procs`) freezes that other worker first, so the task fetches from a
- * process that answers nothing. Every registered worker's launches are watched (a woken one
- * registers again with a new endpoint: call again). Resolves with the freeze.
+ * process that answers nothing (worker-fault-support's faultOnFetch). Resolves with the freeze.
  */
-function freezeOnFetch(h: ClusterHandle, procs: Map<string, ChildProcess>, wrapped: WeakSet<object>, state: { arm?: (holders: string[], launchedOn: string) => void }): Promise<Freeze> {
-  for (const w of h.cluster.driver.registry.all()) {
-    if (wrapped.has(w.endpoint)) continue;
-    wrapped.add(w.endpoint);
-    const launch = w.endpoint.launchTask.bind(w.endpoint);
-    w.endpoint.launchTask = (desc) => {
-      if (state.arm !== undefined) {
-        const payload = decode<TaskPayload>(desc.stage.payload);
-        state.arm(Object.values(payload.mapOutputs).flatMap((locs) => locs.map((l) => l.workerId)), w.id);
-      }
-      return launch(desc);
-    };
-  }
-  return new Promise((resolve) => {
-    state.arm = (holders, launchedOn) => {
-      const victimId = holders.find((id) => id !== launchedOn && procs.has(id));
-      if (victimId === undefined) return;
-      state.arm = undefined;
-      const victim = procs.get(victimId)!;
-      victim.kill('SIGSTOP');
-      resolve({ victimId, victim, at: Date.now() });
-    };
-  });
+async function freezeOnFetch(h: ClusterHandle, procs: Map<string, ChildProcess>, wrapped: WeakSet<object>, state: FetchArming): Promise<Freeze> {
+  const { victimId, at } = await faultOnFetch(h, (id) => procs.has(id), wrapped, state, (id) => procs.get(id)!.kill('SIGSTOP'));
+  return { victimId, victim: procs.get(victimId)!, at };
 }
 
 test('a task fetching map outputs from a worker frozen as it is launched: a fetch failure once the worker is declared lost, its map outputs run again elsewhere, the result exact', { timeout: 240_000 }, async (t) => {

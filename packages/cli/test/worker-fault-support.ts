@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { decode, type TaskPayload } from '@sluice/core/internal';
 import { addWorkers } from './cluster-workers.js';
 import { batchesWhere } from './batch-progress.js';
 import { fixture, jsonLine, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
@@ -76,15 +77,15 @@ export async function runStateful(h: ClusterHandle, batches: number, during: (jo
 }
 
 /**
- * A cluster of 3 one-core workers (ids mapped to their processes in `procs`) whose driver
+ * A cluster of 3 (or `workers`) one-core workers (ids mapped to their processes in `procs`) whose driver
  * declares a worker lost after WORKER_TIMEOUT_MS of silence. The workers' bound on a silent
  * peer is Spark's network timeout (120 s): a task that waited it out on a frozen worker
  * would outlast the freeze.
  */
-export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>): Promise<T> {
+export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>, workers = 3): Promise<T> {
   return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs: WORKER_TIMEOUT_MS, heartbeatIntervalMs: 500 } }, async (h) => {
     const procs = new Map<string, ChildProcess>();
-    await addWorkers(h, 3, procs);
+    await addWorkers(h, workers, procs);
     return fn(h, procs);
   });
 }
@@ -132,4 +133,44 @@ export async function stopAndCheckCounts(job: RunningJob, source: ReplayableSour
   assert.equal(result.ok, true, show(result));
   checkCounts(new Map(jsonLine<[string, number][]>(result.lines, 'FINAL ')), source);
   return result;
+}
+
+/**
+ * faultOnFetch's arming: set while armed, called at each task launch with the workers holding
+ * the map outputs the task reads. An endpoint is watched with the arming it was first seen
+ * with: give every call with the same `wrapped` the same arming.
+ */
+export interface FetchArming {
+  arm?: (holders: string[], launchedOn: string) => void;
+}
+
+/**
+ * Arms a fault: the next task launched on a worker whose stage reads a map output held by
+ * another worker that `pick` accepts calls `act` on that other worker first, so the task
+ * fetches from a worker that cannot answer (frozen, cut off). Every registered worker's
+ * launches are watched (one that registers again has a new endpoint: call again; `wrapped`
+ * remembers the endpoints watched). Resolves with the worker acted on, and when.
+ */
+export function faultOnFetch(h: ClusterHandle, pick: (workerId: string) => boolean, wrapped: WeakSet<object>, state: FetchArming, act: (workerId: string) => void): Promise<{ victimId: string; at: number }> {
+  for (const w of h.cluster.driver.registry.all()) {
+    if (wrapped.has(w.endpoint)) continue;
+    wrapped.add(w.endpoint);
+    const launch = w.endpoint.launchTask.bind(w.endpoint);
+    w.endpoint.launchTask = (desc) => {
+      if (state.arm !== undefined) {
+        const payload = decode<TaskPayload>(desc.stage.payload);
+        state.arm(Object.values(payload.mapOutputs).flatMap((locs) => locs.map((l) => l.workerId)), w.id);
+      }
+      return launch(desc);
+    };
+  }
+  return new Promise((resolve) => {
+    state.arm = (holders, launchedOn) => {
+      const victimId = holders.find((id) => id !== launchedOn && pick(id));
+      if (victimId === undefined) return;
+      state.arm = undefined;
+      act(victimId);
+      resolve({ victimId, at: Date.now() });
+    };
+  });
 }

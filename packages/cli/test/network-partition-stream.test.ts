@@ -1,0 +1,66 @@
+// A worker cut off from the cluster by the network while its process goes on running, during
+// a stateful stream (fixtures/stream-stateful.ts: updateStateByKey, mapWithState with a
+// timeout, reduceByKeyAndWindow with an inverse, checkpointed; batch i always takes RDD i).
+// One cluster for the file (worker-fault-support.ts: a driver in this process, 2 worker
+// processes, a 3 s worker timeout, heartbeats every 500 ms) and a third worker whose every link
+// goes through TCP proxies (network-fault-support.ts). Right after it wrote a map output of a
+// batch's shuffle, its links are broken for 8 s: held open and silent (a half-dead link), then,
+// in a second run, reset with every new connection refused. Either way the driver must
+// declare it lost within its heartbeat timeout (Spark's HeartbeatReceiver with
+// spark.network.timeout; here --worker-timeout-ms), run its work again from lineage on the
+// others while batches go on, and when the link comes back the worker registers again and
+// takes tasks; what it computed meanwhile (late task results, map outputs the driver
+// forgot) counts nowhere: every batch's state, sums, snapshots and windows equal the
+// computation done here (stateful-outputs.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pollUntil, sleep } from './harness.js';
+import { addProxiedWorker, lostByTimeout, type Break } from './network-fault-support.js';
+import { membership, observe, reasons, registeredAgain, runStateful, withFaultCluster } from './worker-fault-support.js';
+
+/** How long the link stays broken: well past the worker timeout. */
+const BREAK_MS = 8000;
+
+test('a worker cut off by the network during a stateful stream, then back', { timeout: 240_000 }, async (t) => {
+  await withFaultCluster(async (h, procs) => {
+    const seen = observe(h);
+    const { joined, lost } = membership(h);
+    const w = await addProxiedWorker(h, procs);
+    try {
+      for (const fault of ['hold', 'cut'] as const) {
+        const what = fault === 'hold' ? 'held open and silent' : 'reset, new connections refused';
+        await t.test(`its links ${what} for ${BREAK_MS / 1000} s right after it wrote a map output: declared lost within the worker timeout, its work done elsewhere; back, it registers again and takes tasks, and every output is exact`, async () => {
+          let b: Break | undefined;
+          let healedAt: number | undefined;
+          await runStateful(h, 40, async (job) => {
+            await job.waitLine('STATE {"i":3,', 60_000);
+            seen.onTaskEnd = (e) => {
+              if (b !== undefined || e.reason !== 'success' || e.workerId !== w.id || seen.stageKind.get(e.stageId) !== 'shuffleMap') return;
+              b = w.break(fault);
+            };
+            try {
+              const { at } = await pollUntil(() => b, 30_000, 'a shuffle map task to succeed on the proxied worker');
+              const lostAt = await lostByTimeout(lost, w.id, b!);
+              // Batches go on without it while its links are down.
+              const before = job.lines.filter((l) => l.startsWith('STATE ')).length;
+              await sleep(Math.max(0, at + BREAK_MS - Date.now()));
+              assert.ok(job.lines.filter((l) => l.startsWith('STATE ')).length > before, 'batches completed while the worker was cut off');
+              t.diagnostic(`${fault}: declared lost ${lostAt - at} ms after the break`);
+            } finally {
+              seen.onTaskEnd = () => undefined;
+              w.heal();
+              healedAt = Date.now();
+            }
+            await registeredAgain(joined, w.id, healedAt!);
+            await pollUntil(() => seen.taskEnds.find((e) => e.workerId === w.id && e.reason === 'success' && e.at > healedAt!), 30_000, 'the worker to run a task after its link came back');
+          });
+          assert.ok(b !== undefined && healedAt !== undefined);
+          t.diagnostic(`${fault}: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= b!.at)))}`);
+          assert.equal(w.child.exitCode, null, 'the cut-off worker process is still running');
+        });
+      }
+    } finally {
+      await w.stop();
+    }
+  }, 2);
+});

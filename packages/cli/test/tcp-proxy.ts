@@ -1,0 +1,156 @@
+// A TCP proxy for network-fault tests (test support): it listens on a loopback address and
+// forwards every connection to a target, and can break the link for a while, as a network
+// does, while both processes keep running:
+// - cut(): every connection reset (both ends see ECONNRESET), and new ones reset as they are
+//   accepted, until heal();
+// - hold(): a half-dead link: connections stay open and nothing crosses in either direction
+//   (reading stops, so the senders' TCP windows fill as they would with packets dropped);
+//   new connections are accepted and held unconnected. A side that gives up and closes is
+//   not told to the other until heal(), which then resets it: the other side learns of it
+//   when its own packets come back refused, as after a real outage. heal() lets whatever
+//   waited through, in order.
+import net from 'node:net';
+
+type Mode = 'open' | 'cut' | 'held';
+
+interface Pair {
+  readonly client: net.Socket;
+  upstream: net.Socket | undefined;
+  /** A side closed while the link was held: the other is reset at heal(). */
+  closedWhileHeld: boolean;
+}
+
+export class TcpProxy {
+  private mode: Mode = 'open';
+  private readonly pairs = new Set<Pair>();
+  /** Every socket not closed yet (close() resets them all, so the server's close is not kept waiting). */
+  private readonly sockets = new Set<net.Socket>();
+  /** Connections accepted, ever. */
+  accepted = 0;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly host: string,
+    readonly port: number,
+    private readonly target: { readonly host: string; readonly port: number },
+  ) {}
+
+  /** Listens on `host`:`port` (0: any free port) and forwards to `target` (its port 0: the port this proxy listens on, at the target's host). */
+  static async start(host: string, port: number, target: { host: string; port: number }): Promise<TcpProxy> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const bound = (server.address() as net.AddressInfo).port;
+    const proxy = new TcpProxy(server, host, bound, target.port === 0 ? { host: target.host, port: bound } : target);
+    server.on('connection', (s) => proxy.accept(s));
+    return proxy;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Connections open now (either side). */
+  get open(): number {
+    return this.pairs.size;
+  }
+
+  cut(): void {
+    this.mode = 'cut';
+    for (const p of [...this.pairs]) this.reset(p);
+  }
+
+  hold(): void {
+    this.mode = 'held';
+    for (const p of this.pairs) {
+      p.client.pause();
+      p.upstream?.pause();
+    }
+  }
+
+  heal(): void {
+    const was = this.mode;
+    this.mode = 'open';
+    if (was !== 'held') return;
+    for (const p of [...this.pairs]) {
+      if (p.closedWhileHeld) this.reset(p);
+      else if (p.upstream === undefined) this.connect(p);
+      else {
+        p.client.resume();
+        p.upstream.resume();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) if (!s.destroyed) s.resetAndDestroy();
+    this.pairs.clear();
+    await closed;
+  }
+
+  private accept(client: net.Socket): void {
+    this.accepted++;
+    this.track(client);
+    if (this.mode === 'cut') {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
+    const p: Pair = { client, upstream: undefined, closedWhileHeld: false };
+    this.pairs.add(p);
+    client.on('error', () => undefined);
+    client.on('close', (hadError) => this.sideClosed(p, hadError));
+    if (this.mode === 'held') client.pause();
+    else this.connect(p);
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
+  }
+
+  private connect(p: Pair): void {
+    const up = net.connect(this.target.port, this.target.host);
+    this.track(up);
+    p.upstream = up;
+    up.on('error', () => undefined);
+    up.on('close', (hadError) => this.sideClosed(p, hadError));
+    forward(p.client, up, () => this.mode === 'held');
+    forward(up, p.client, () => this.mode === 'held');
+  }
+
+  /** One side closed: the other is ended as it was (a FIN after what was sent, or a reset), or, while held, reset at heal(). */
+  private sideClosed(p: Pair, hadError: boolean): void {
+    if (!this.pairs.has(p)) return;
+    if (this.mode === 'held') {
+      p.closedWhileHeld = true;
+      return;
+    }
+    if (hadError) return this.reset(p);
+    this.pairs.delete(p);
+    p.client.end();
+    p.upstream?.end();
+  }
+
+  private reset(p: Pair): void {
+    this.pairs.delete(p);
+    if (!p.client.destroyed) p.client.resetAndDestroy();
+    if (p.upstream !== undefined && !p.upstream.destroyed) p.upstream.resetAndDestroy();
+  }
+}
+
+/** Copies `from`'s bytes to `to`, with backpressure; nothing is read while `held()`. */
+function forward(from: net.Socket, to: net.Socket, held: () => boolean): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => {
+        if (!held()) from.resume();
+      });
+    }
+  });
+  if (held()) from.pause();
+}
