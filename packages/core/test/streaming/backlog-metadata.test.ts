@@ -201,22 +201,32 @@ test('batches ending out of order (concurrentJobs 2): the end of t + 1 keeps wha
       await held;
     }
   });
-  ssc.addStreamingListener({ onBatchCompleted: (b) => void ended.push(b.batchTime) });
+  const started: number[] = [];
+  ssc.addStreamingListener({ onBatchStarted: (b) => void started.push(b.batchTime), onBatchCompleted: (b) => void ended.push(b.batchTime) });
   ssc.start();
   const clock = ssc.manualClock;
+  const waitFor = async (what: string, done: () => boolean): Promise<void> => {
+    for (const deadline = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 10))) assert.ok(Date.now() < deadline, `${what} within 10 s: started ${started.join(' ')}, ended ${ended.join(' ')}`);
+  };
+  const ticked: number[] = [];
+  // Each batch's jobs start once its metadata is durable (an fsync): the next tick waits for
+  // that, not for a fixed 100 ms (which a loaded machine outran: batches generated behind the
+  // held one were still pending in the newest metadata, 4 of 15 runs at load 23).
   const tick = async (): Promise<void> => {
     clock.advance(100);
-    await new Promise((r) => setTimeout(r, 100)); // the metadata write (fsync) before each batch's jobs
+    const time = clock.now();
+    ticked.push(time);
+    await waitFor(`the batch at ${time} to start`, () => started.includes(time));
   };
   await tick();
   // A file after the start (one there at the start is not new): taken once seen unchanged twice.
   fs.writeFileSync(path.join(input, 'a.txt'), 'x\n');
   for (let i = 0; i < 10 && heldTime === undefined; i++) await tick();
   assert.ok(heldTime !== undefined, 'a batch took the file');
+  const heldAt = heldTime;
   // The next batches end while the held one runs.
   for (let i = 0; i < 3; i++) await tick();
-  const deadline = Date.now() + 10_000;
-  while (!ended.includes(heldTime + 300) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('every batch after the held one to end', () => ticked.every((t) => t <= heldAt || ended.includes(t)));
   assert.ok(ended.includes(heldTime + 100) && ended.includes(heldTime + 300), `batches after the held one ended: ${ended.join(' ')}`);
   const data = stream.checkpointData() as unknown as { batches: [number, { file: string }[]][] };
   assert.deepEqual(data.batches.map(([t, files]) => [t, files.map((f) => path.basename(f.file))]), [[heldTime, ['a.txt']]], 'the held batch keeps its files');
