@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'file-stream-input-info-missing',
+    what: "a file stream reports no input info for its batches (Spark's FileInputDStream reports its new files as metadata, numRecords 0)",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: "    return files && { files, Description: files.join('\\n') };\n",
+    replace: '    return undefined;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'metadata' }],
+  },
+  {
     id: 'stop-drops-queued-batches',
     what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
     file: 'packages/core/src/streaming/streaming-context.ts',

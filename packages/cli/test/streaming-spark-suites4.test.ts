@@ -1,5 +1,5 @@
 // Spark Streaming's RecurringTimerSuite and InputInfoTrackerSuite as they show through the
-// public API, textFileStream over compressed files and JobScheduler.stop(false)'s queued
+// public API (numRecords and metadata per batch), textFileStream over compressed files and JobScheduler.stop(false)'s queued
 // batches, run on a real local cluster (a
 // driver and 2 worker processes; fixture streaming-spark-suites4.ts, one StreamingContext
 // after the other in one job). What each case expects is Spark's, from
@@ -75,6 +75,23 @@ test('textFileStream over compressed files, as Spark\'s TextInputFormat: a .gz f
   const { got } = one('compressedFiles') as { got: string[] };
   const expected = ['plain 0', 'plain 1', ...Array.from({ length: 2000 }, (_, i) => `gz ${i}`), ...Array.from({ length: 300 }, (_, i) => `deflate ${i}`)];
   assert.deepEqual([...got].sort(), expected.sort());
+});
+
+test('InputInfoTrackerSuite\'s metadata, as Spark\'s FileInputDStream reports it: each batch\'s input info of a file stream holds its new files (`files`, and `Description` their names a line each) with numRecords 0; every file dropped in once', () => {
+  type Info = { numRecords: number; streamIdToInputInfo?: Record<string, { inputStreamId: number; numRecords: number; metadata?: { files: string[]; Description: string } }> };
+  const r = one('compressedFiles') as { streamId: number; watched: string; infos: Info[] };
+  assert.ok(r.infos.length > 0);
+  const files: string[] = [];
+  for (const info of r.infos) {
+    const mine = info.streamIdToInputInfo?.[String(r.streamId)];
+    assert.ok(mine?.metadata !== undefined, JSON.stringify(info));
+    assert.equal(mine.inputStreamId, r.streamId);
+    assert.equal(mine.numRecords, 0);
+    assert.equal(info.numRecords, 0);
+    assert.equal(mine.metadata.Description, mine.metadata.files.join('\n'));
+    files.push(...mine.metadata.files);
+  }
+  assert.deepEqual(files.sort(), ['plain.txt', 'two-members.gz', 'z.deflate'].map((f) => path.join(r.watched, f)).sort());
 });
 
 test('textFileStream with ignoreMissingFiles: a .gz file gone when its batch reads it is skipped as a plain file is, and the stream goes on to the next .gz file', () => {

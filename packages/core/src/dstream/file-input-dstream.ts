@@ -269,6 +269,12 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     return now.size > 0 && last !== undefined && last.size === now.size && last.mtimeMs === now.mtimeMs;
   }
 
+  /** The batch's new files, as Spark's FileInputDStream reports them: `files` and a `Description` of their names a line each. */
+  override inputMetadataAt(time: number): Readonly<Record<string, unknown>> | undefined {
+    const files = this.batches.get(time)?.map((f) => f.file);
+    return files && { files, Description: files.join('\n') };
+  }
+
   protected compute(time: number): RDD<T> {
     const files = this.batches.get(time) ?? [];
     const sc = this.ssc.sc;

@@ -48,6 +48,11 @@ export abstract class InputDStream<T> extends DStream<T> {
     return undefined;
   }
 
+  /** @internal What the batch at `time` took, for its input info (Spark's StreamInputInfo.metadata); undefined when the source says nothing. */
+  inputMetadataAt(_time: number): Readonly<Record<string, unknown>> | undefined {
+    return undefined;
+  }
+
   /** @internal */
   start(): void {}
   /** @internal */

@@ -84,6 +84,12 @@ export interface FlowStatus {
 export interface StreamInputInfo {
   readonly inputStreamId: number;
   readonly numRecords: number;
+  /**
+   * What the input took, where it says (Spark's StreamInputInfo.metadata): a file stream's
+   * `files` (the batch's new files) and `Description` (their names a line each), with
+   * numRecords 0, as Spark's FileInputDStream reports them.
+   */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface BatchInfo {

@@ -1034,9 +1034,11 @@ export class StreamingContext {
     const inputInfo: Record<number, StreamInputInfo> = {};
     let numRecords = 0;
     for (const s of inputs) {
-      const n = s.recordsAt(time);
+      // A source that says what it took but not how many records (a file stream) counts 0, as Spark's.
+      const metadata = s.inputMetadataAt(time);
+      const n = s.recordsAt(time) ?? (metadata === undefined ? undefined : 0);
       if (n === undefined) continue;
-      inputInfo[s.id] = { inputStreamId: s.id, numRecords: n };
+      inputInfo[s.id] = metadata === undefined ? { inputStreamId: s.id, numRecords: n } : { inputStreamId: s.id, numRecords: n, metadata };
       numRecords += n;
     }
     this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
