@@ -329,6 +329,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/task-size.test.js', pattern: 'a result over' }],
   },
   {
+    id: 'map-stage-attempt-restarts',
+    what: "a shuffle map stage submitted again (after a fetch failure, in a later action) is numbered from attempt 0 again, where Spark's stage attempts go on 1, 2, ...",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '        job.nextStageAttempt.set(sid, stageAttempt + 1);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'run trivial shuffle with fetch failure' }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',
@@ -917,8 +925,8 @@ const MUTATIONS = [
     id: 'all-maps-rerun',
     what: 'after a lost map output, every map task of the stage is re-run, not only the lost ones',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
-    search: 'await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, {',
-    replace: 'await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
+    search: 'await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, {',
+    replace: 'await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, Array.from({ length: numMaps }, (_, i) => i), {',
     tests: [{ file: 'packages/cli/dist/test/fault-tolerance.test.js', pattern: 'kill -9 of a worker mid-job' }],
   },
   {

@@ -9,18 +9,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster } from './harness.js';
+import { fixture, pollUntil, removeBlocksOn, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites3-'));
 
 const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
+/** Map output blocks the test removed from the workers between sched-fetch-failed's two jobs. */
+let removedShuffleBlocks = 0;
 
 before(async () => {
   // 2 cores each: room for two jobs' tasks at once. spark.driver.maxResultSize 2m, as TaskSetManagerSuite sets it.
   await withCluster({ workers: 2, coresPerWorker: 2, driver: { tasks: { maxResultSizeBytes: 2 * 1024 * 1024 } } }, async (h) => {
-    reported.read(await h.run(fixture('core-spark-suites3.ts'), [tmp]));
+    const run = h.run(fixture('core-spark-suites3.ts'), [tmp]);
+    // sched-fetch-failed: once its first job wrote the map outputs, they are removed from every worker.
+    let ended = false;
+    void run.finally(() => (ended = true));
+    await pollUntil(() => ended || fs.existsSync(path.join(tmp, 'fetch-ready')) || undefined, 120_000, 'sched-fetch-failed to be ready');
+    for (const w of h.cluster.driver.registry.all()) removedShuffleBlocks += await removeBlocksOn(w.address, h.cluster.secret, ['shuffle_']);
+    fs.writeFileSync(path.join(tmp, 'fetch-removed'), '');
+    reported.read(await run);
   });
 });
 
@@ -52,6 +61,29 @@ test('TaskSetManagerSuite "abort the job if total size of results is too large",
   // What stays on the workers does not count: 3 MiB computed, small results.
   assert.equal(r.foreachOver, 3);
   assert.equal(r.after, 10, 'later jobs run');
+});
+
+test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lost, the reduce tasks fail to fetch, the map stage runs again as a new attempt, the result right', () => {
+  const r = got<{ removed: boolean; first: [number, number][]; second: [number, number][]; submitted: [number, number, string][]; ends: [number, number, string][] }>('sched-fetch-failed');
+  const sums = range(0, 10).map((k) => [k, range(0, 100).filter((x) => x % 10 === k).reduce((a, b) => a + b, 0)]);
+  assert.equal(r.removed, true);
+  assert.ok(removedShuffleBlocks > 0, String(removedShuffleBlocks));
+  assert.deepEqual(r.first, sums);
+  assert.deepEqual(r.second, sums);
+  // The second job: its result stage's first attempt fails to fetch; the map stage (attempt 0 in the first job) is
+  // submitted again as attempt 1 (and 2, when a second worker's outputs are found gone after the first re-run), and
+  // the result stage again as attempts 1, 2 ...; its last attempt's 2 tasks succeed.
+  const show = JSON.stringify(r.submitted);
+  const mapAttempts = r.submitted.filter(([, , kind]) => kind === 'shuffle map stage').map(([, a]) => a);
+  const resultSubmits = r.submitted.filter(([, , kind]) => kind === 'result stage');
+  assert.ok(mapAttempts.length >= 1, show);
+  assert.deepEqual(mapAttempts, range(1, mapAttempts.length + 1), show);
+  assert.equal(new Set(r.submitted.filter(([, , kind]) => kind === 'shuffle map stage').map(([id]) => id)).size, 1, show);
+  assert.ok(resultSubmits.length >= 2, show);
+  assert.deepEqual(resultSubmits.map(([, a]) => a), range(0, resultSubmits.length), show);
+  const resultId = resultSubmits[0][0];
+  assert.ok(r.ends.some(([id, a, reason]) => id === resultId && a === 0 && reason === 'FetchFailed'), JSON.stringify(r.ends));
+  assert.deepEqual(r.ends.filter(([id, a]) => id === resultId && a === resultSubmits.length - 1).map(([, , reason]) => reason), ['Success', 'Success'], JSON.stringify(r.ends));
 });
 
 // ---------------------------------------------------------------- SparkListenerSuite

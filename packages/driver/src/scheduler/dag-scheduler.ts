@@ -42,6 +42,11 @@ interface JobState {
   readonly ensuring: Map<number, Promise<void>>;
   /** Stage ids given to shuffles, stable across re-runs. */
   readonly shuffleStageIds: Map<number, number>;
+  /**
+   * A shuffle map stage's next attempt number, by stage id: one more each time it is submitted
+   * (Spark's Stage.nextAttemptId), across the actions that run it.
+   */
+  readonly nextStageAttempt: Map<number, number>;
   readonly taskSets: Set<TaskSetManager>;
   /** Accumulator updates of map tasks, handed to the next action that returns. */
   readonly mapAccumulatorUpdates: Record<number, unknown>[];
@@ -183,6 +188,7 @@ export class DAGScheduler implements RegistryListener {
       shuffles: new Map(),
       ensuring: new Map(),
       shuffleStageIds: new Map(),
+      nextStageAttempt: new Map(),
       taskSets: new Set(),
       mapAccumulatorUpdates: [],
       taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
@@ -338,6 +344,8 @@ export class DAGScheduler implements RegistryListener {
     for (const id of shuffleIds) {
       if (job && job.ensuring.has(id)) continue; // Being computed for a running action.
       job?.shuffles.delete(id);
+      const sid = job?.shuffleStageIds.get(id);
+      if (sid !== undefined) job?.nextStageAttempt.delete(sid);
       job?.shuffleStageIds.delete(id);
       this.mapOutputs.removeShuffle(jobId, id);
     }
@@ -548,7 +556,9 @@ export class DAGScheduler implements RegistryListener {
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
-        const end = await this.runTaskSet(job, actionId, sid, attempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
+        job.nextStageAttempt.set(sid, stageAttempt + 1);
+        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
