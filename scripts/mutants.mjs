@@ -5167,6 +5167,14 @@ const MUTATIONS = [
     replace: '      if (now - w.lastHeartbeat > 100 * this.workerTimeoutMs) this.remove(',
     tests: ['packages/cli/dist/test/network-partition-rdd.test.js', 'packages/cli/dist/test/network-partition-stream.test.js'],
   },
+  {
+    id: 'straggler-declared-lost',
+    what: "a worker silent for 600 ms (a straggler's 200 ms stop on top of its 500 ms heartbeat interval) is declared lost: a slow worker taken for a dead one",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: '      if (now - w.lastHeartbeat > this.workerTimeoutMs) this.remove(',
+    replace: '      if (now - w.lastHeartbeat > Math.min(this.workerTimeoutMs, 600)) this.remove(',
+    tests: ['packages/cli/dist/test/straggler.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

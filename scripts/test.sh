@@ -94,6 +94,7 @@ PACED=(
   packages/kafka/dist/test/kafka-ahead-recovery.test.js  # 21 s at load 11: sluice run killed -9 while its direct stream waits, run again
   $t/network-partition-stream.test.js   #  68 s at load 24-33, 24 s CPU: a worker's links held, then cut, for 8 s each under a stateful stream
   $t/network-partition-rdd.test.js      #  13-23 s at load 19-33: a worker's links held, then cut, as another fetches its map outputs
+  $t/straggler.test.js                  #  40 s at load 14-25: a worker stopped 200 ms of every second for 12 s under a stateful stream
 )
 OWN_CORE=(
   $t/overload-backpressure.test.js      #  99 s, 25 s CPU: 60 s of a 5x feed; delay and RSS bounds
