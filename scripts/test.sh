@@ -115,6 +115,10 @@ OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
   $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js $t/slow-checkpoint.test.js
   $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js $t/recovery-backlog.test.js
+  # Kafka files of 6-8 tests of 5-40 s each under load (whole files 117-371 s at load 20-30,
+  # where a file of their length beside the other lanes can pass 240 s); each test bounds itself.
+  packages/kafka/dist/test/kafka-spark-suites.test.js packages/kafka/dist/test/kafka-semantics.test.js
+  packages/kafka/dist/test/direct-stream.test.js packages/kafka/dist/test/kafka-bad-input.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"

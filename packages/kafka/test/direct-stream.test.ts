@@ -11,9 +11,12 @@ import { fixture, jsonLines, startJob } from './job-runner.js';
 import { pollUntil } from './sluice-process.js';
 import { assertRangesCover, assertTotals, batchesOf, jobArgs, nothing, peekNextValue, produce, tcpPortsOf, useEnv, type Batch } from './stream-test-support.js';
 
+/** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
+const TEST_TIMEOUT_MS = 240_000;
+
 const env = useEnv();
 
-test('exact offset ranges per batch, capped by maxRatePerPartition, every record counted once, commits visible through OffsetFetch', async () => {
+test('exact offset ranges per batch, capped by maxRatePerPartition, every record counted once, commits visible through OffsetFetch', { timeout: TEST_TIMEOUT_MS }, async () => {
   const topics = ['ex-a', 'ex-b', 'ex-c'];
   for (const t of topics) env.kafka.createTopic(t, 4);
   const want = nothing();
@@ -49,7 +52,7 @@ test('exact offset ranges per batch, capped by maxRatePerPartition, every record
   for (const t of topics) assert.deepEqual(committed.get(t), env.kafka.topics.get(t)!.partitions.map((l) => l.endOffset), `${t}: committed offsets are the ends`);
 });
 
-test('backpressure: the first batch takes initialRate x interval split over the partitions by lag, each share capped by maxRatePerPartition; then the estimate; every record counted once', async () => {
+test('backpressure: the first batch takes initialRate x interval split over the partitions by lag, each share capped by maxRatePerPartition; then the estimate; every record counted once', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('bp', 3);
   const want = nothing();
   await produce(env.kafka, ['bp'], 1, 3000, 12, want); // partition 0 only
@@ -73,7 +76,7 @@ test('backpressure: the first batch takes initialRate x interval split over the 
   assertTotals(batches, want);
 });
 
-test('a worker killed with -9 while it reads its offset ranges loses nothing: its tasks re-read the same ranges elsewhere', async () => {
+test('a worker killed with -9 while it reads its offset ranges loses nothing: its tasks re-read the same ranges elsewhere', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('kill', 4);
   const want = nothing();
   await produce(env.kafka, ['kill'], 4, 8000, 3, want);
@@ -96,7 +99,7 @@ test('a worker killed with -9 while it reads its offset ranges loses nothing: it
   assertTotals(batches, want);
 });
 
-test('the brokers restarted mid-stream (same ports), then every leader moved: the stream resumes and counts exactly', async () => {
+test('the brokers restarted mid-stream (same ports), then every leader moved: the stream resumes and counts exactly', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('restart', 3);
   const want = nothing();
   await produce(env.kafka, ['restart'], 3, 3000, 4, want);
@@ -114,7 +117,7 @@ test('the brokers restarted mid-stream (same ports), then every leader moved: th
   assertTotals(batches, want);
 });
 
-test('partitions added to a topic while the stream runs are read from their start', async () => {
+test('partitions added to a topic while the stream runs are read from their start', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('grow', 2);
   const want = nothing();
   await produce(env.kafka, ['grow'], 2, 1000, 6, want);
@@ -131,7 +134,7 @@ test('partitions added to a topic while the stream runs are read from their star
   assertTotals(batches, want);
 });
 
-test('topics that come to match topicPattern while the stream runs are read from their start', async () => {
+test('topics that come to match topicPattern while the stream runs are read from their start', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('pat-one', 2);
   env.kafka.createTopic('other', 1);
   const want = nothing();
@@ -147,7 +150,7 @@ test('topics that come to match topicPattern while the stream runs are read from
   assertTotals(batches, want);
 });
 
-test('saveToKafka writes every record once although produce answers were lost (idempotent producer)', async () => {
+test('saveToKafka writes every record once although produce answers were lost (idempotent producer)', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('sink-in', 2);
   env.kafka.createTopic('sink-out', 3);
   const want = nothing();

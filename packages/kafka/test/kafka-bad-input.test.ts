@@ -9,9 +9,12 @@ import { Consumer, Producer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
 
+/** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
+const TEST_TIMEOUT_MS = 240_000;
+
 const env = useEnv();
 
-test('a wrong broker address fails the job with an error naming it; an unknown topic names the topic', async () => {
+test('a wrong broker address fails the job with an error naming it; an unknown topic names the topic', { timeout: TEST_TIMEOUT_MS }, async () => {
   const closed = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const port = (s.address() as net.AddressInfo).port;
@@ -30,7 +33,7 @@ test('a wrong broker address fails the job with an error naming it; an unknown t
   assert.match(end2.failure!, /create the topic or fix its name/);
 });
 
-test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', async () => {
+test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('utf8', 1);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
   const values = [Buffer.from('ok-1'), Buffer.from([0xff, 0xfe]), Buffer.from('ok-2'), Buffer.from([0xc3, 0x28]), Buffer.from('ok-3 é')];
@@ -49,7 +52,7 @@ test('invalid UTF-8 in valueStrings: the default fails the batch naming the reco
   );
 });
 
-test("a record the user's decoder throws on (decodeRecords): the batch fails naming the record and the decoder's message, and is not committed; with onError 'skip' it is left out, counted, and the batch committed", async () => {
+test("a record the user's decoder throws on (decodeRecords): the batch fails naming the record and the decoder's message, and is not committed; with onError 'skip' it is left out, counted, and the batch committed", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('decode', 1);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
   await p.send({ messages: ['order:1', 'order:2', 'oops', 'order:4'].map((v) => ({ topic: 'decode', partition: 0, value: Buffer.from(v) })) });
@@ -74,7 +77,7 @@ test("a record the user's decoder throws on (decodeRecords): the batch fails nam
   );
 });
 
-test('commitAsync after ssc.stop() commits nothing and opens no connection: it rejects with SLUICE_CANCELLED naming the offsets and the group', async () => {
+test('commitAsync after ssc.stop() commits nothing and opens no connection: it rejects with SLUICE_CANCELLED naming the offsets and the group', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('late-commit', 2);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
   for (let i = 0; i < 10; i++) await p.send({ messages: [{ topic: 'late-commit', partition: i % 2, value: Buffer.from(`v${i}`) }] });
@@ -92,7 +95,7 @@ test('commitAsync after ssc.stop() commits nothing and opens no connection: it r
   assert.deepEqual(committed.get('late-commit'), [5n, 5n]);
 });
 
-test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', async () => {
+test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('large-out', 1);
   const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-large', topics: [], groupId: 'g', total: 0, sinkTopic: 'large-out' }))).finished(60_000);
   assert.equal(end.ok, false);
@@ -100,7 +103,7 @@ test('saveToKafka: a record over maxRecordBytes fails the job naming the partiti
   assert.deepEqual(env.kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
 });
 
-test('KafkaUtils.createRDD reads exactly the given offset ranges', async () => {
+test('KafkaUtils.createRDD reads exactly the given offset ranges', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('rdd', 2);
   const sink = nothing();
   await produce(env.kafka, ['rdd'], 2, 40, 13, sink);

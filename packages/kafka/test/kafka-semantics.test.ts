@@ -12,6 +12,9 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { assertTotals, batchesOf, jobArgs, nothing, produce, useEnv, type Produced } from './stream-test-support.js';
 
+/** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
+const TEST_TIMEOUT_MS = 240_000;
+
 const env = useEnv();
 
 interface Fields {
@@ -89,7 +92,7 @@ async function produceAbortedBig(topic: string): Promise<void> {
 }
 
 // One createRDD job reads them all (a job costs seconds: the streaming warm-up, bundle loading).
-test("records as Kafka gives them: every field (null key, tombstone, headers, CreateTime, LogAppendTime as the broker stamped it); a compacted topic's gaps read over (Spark with allowNonConsecutiveOffsets); a transaction aborted across several fetches not read", async () => {
+test("records as Kafka gives them: every field (null key, tombstone, headers, CreateTime, LogAppendTime as the broker stamped it); a compacted topic's gaps read over (Spark with allowNonConsecutiveOffsets); a transaction aborted across several fetches not read", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('fields-ct', 1);
   env.kafka.createTopic('fields-lat', 1, { logAppendTime: true });
   env.kafka.createTopic('compacted', 1);
@@ -156,7 +159,7 @@ test("records as Kafka gives them: every field (null key, tombstone, headers, Cr
   assert.deepEqual(of('start-moved'), brokerFields('start-moved', 0, 15n, 30n));
 });
 
-test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', async () => {
+test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('truncated', 2);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
   for (let b = 0; b < 5; b++) await p.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'truncated', partition: 1, value: Buffer.from(`v${b * 10 + i}`) })) });
@@ -170,7 +173,7 @@ test('records deleted from the log before they were read (retention): the task f
   assert.ok(Date.now() - started < 60_000, 'not retried as if the brokers were down');
 });
 
-test("where the stream starts (Spark's Subscribe with offsets): offsets given win over committed ones; a committed offset wins over startingOffsets; with neither, the latest offset (auto.offset.reset's default), so records written before the stream are skipped", async () => {
+test("where the stream starts (Spark's Subscribe with offsets): offsets given win over committed ones; a committed offset wins over startingOffsets; with neither, the latest offset (auto.offset.reset's default), so records written before the stream are skipped", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('start', 3);
   await produce(env.kafka, ['start'], 3, 300, 26, nothing());
   env.kafka.groups.commit('g-start', 'start', 1, 7n);
@@ -195,7 +198,7 @@ test("where the stream starts (Spark's Subscribe with offsets): offsets given wi
   assertTotals(batches, want);
 });
 
-test("assign (Spark's ConsumerStrategies.Assign): exactly the partitions named are read, not the topic's others nor partitions added to it; a partition the topic does not have is named", async () => {
+test("assign (Spark's ConsumerStrategies.Assign): exactly the partitions named are read, not the topic's others nor partitions added to it; a partition the topic does not have is named", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('asg', 3);
   await produce(env.kafka, ['asg'], 3, 300, 28, nothing());
   const bad = await (await startJob(env.cluster, fixture('count-job.ts'), jobArgs(env.kafka, { assign: [{ topic: 'asg', partition: 0 }, { topic: 'asg', partition: 5 }], groupId: 'g-asg', expectTotal: 1 }))).finished(60_000);
@@ -218,7 +221,7 @@ test("assign (Spark's ConsumerStrategies.Assign): exactly the partitions named a
   assertTotals(batches, want);
 });
 
-test("startingOffsets 'none' (auto.offset.reset=none): partitions without a committed offset fail the stream naming them; with every offset committed it starts there", async () => {
+test("startingOffsets 'none' (auto.offset.reset=none): partitions without a committed offset fail the stream naming them; with every offset committed it starts there", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('reset-none', 3);
   await produce(env.kafka, ['reset-none'], 3, 300, 21, nothing());
   env.kafka.groups.commit('g-none', 'reset-none', 1, 7n);
@@ -248,7 +251,7 @@ test("startingOffsets 'none' (auto.offset.reset=none): partitions without a comm
   assertTotals(batches, want);
 });
 
-test('minRatePerPartition: a rate-limited batch still takes that many records from each partition that has them (Spark: max(rate share x interval, minRatePerPartition))', async () => {
+test('minRatePerPartition: a rate-limited batch still takes that many records from each partition that has them (Spark: max(rate share x interval, minRatePerPartition))', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('min-rate', 2);
   const want = nothing();
   await produce(env.kafka, ['min-rate'], 1, 150, 22, want); // partition 0 only
@@ -265,7 +268,7 @@ test('minRatePerPartition: a rate-limited batch still takes that many records fr
   assertTotals(batches, want);
 });
 
-test('a subscribed topic deleted mid-stream: the stream fails naming the topic and how far it had read it, after retryTimeoutMs (a transient unknown topic is retried)', async () => {
+test('a subscribed topic deleted mid-stream: the stream fails naming the topic and how far it had read it, after retryTimeoutMs (a transient unknown topic is retried)', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('doomed', 2);
   await produce(env.kafka, ['doomed'], 2, 200, 24, nothing());
   const ends = env.kafka.topics.get('doomed')!.partitions.map((l) => Number(l.endOffset));

@@ -15,6 +15,9 @@ import { fixture, jsonLines, startJob, type JobEnd } from './job-runner.js';
 import { byPosition, logOf as logOfEnv, repeated, runOffsetRecovery, runStream as runStreamIn, send as sendTo, type Range, type StreamRun } from './kafka-spark-support.js';
 import { assertTotals, batchesOf, jobArgs, nothing, produce, useEnv, type Produced } from './stream-test-support.js';
 
+/** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
+const TEST_TIMEOUT_MS = 240_000;
+
 const env = useEnv();
 const send = (topic: string, values: readonly string[], partition = 0) => sendTo(env, topic, values, partition);
 const logOf = (topic: string, partition: number, from?: number, until?: number) => logOfEnv(env, topic, partition, from, until);
@@ -31,7 +34,7 @@ function assertSizesMatchRanges(run: StreamRun): void {
   assert.ok(batchesWithRanges >= 1, 'some batch had ranges');
 }
 
-test("KafkaRDDSuite 'basic usage' and 'iterator boundary conditions': createRDD's count, isEmpty, take, countApprox; an empty range; a range past the end fails; no off-by-one at the log's end; many reads of one partition (KafkaDataConsumerSuite's concurrent use)", async () => {
+test("KafkaRDDSuite 'basic usage' and 'iterator boundary conditions': createRDD's count, isEmpty, take, countApprox; an empty range; a range past the end fails; no off-by-one at the log's end; many reads of one partition (KafkaDataConsumerSuite's concurrent use)", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('rdd-basic', 1);
   env.kafka.createTopic('rdd-boundary', 1);
   env.kafka.createTopic('rdd-shared', 1);
@@ -80,7 +83,7 @@ test("KafkaRDDSuite 'basic usage' and 'iterator boundary conditions': createRDD'
   assert.equal(sh.count, 4 * 1000 + 4 * 500);
 });
 
-test("DirectKafkaStreamSuite 'basic stream receiving with multiple topics and smallest starting offset' and 'report input information': offsets given for one partition, auto.offset.reset earliest for the rest; each RDD partition is its offset range; the listener's numRecords of submitted, started and completed batches are what was sent", async () => {
+test("DirectKafkaStreamSuite 'basic stream receiving with multiple topics and smallest starting offset' and 'report input information': offsets given for one partition, auto.offset.reset earliest for the rest; each RDD partition is its offset range; the listener's numRecords of submitted, started and completed batches are what was sent", { timeout: TEST_TIMEOUT_MS }, async () => {
   const topics = ['basic1', 'basic2', 'basic3'];
   const data = repeated({ a: 7, b: 9 });
   for (const t of topics) {
@@ -95,7 +98,7 @@ test("DirectKafkaStreamSuite 'basic stream receiving with multiple topics and sm
   assert.deepEqual(run.listener, { submitted: 46, started: 46, completed: 46 }, "the StreamingListener's numRecords (Spark's InputInfoCollector)");
 });
 
-test("DirectKafkaStreamSuite 'pattern based subscription': 3 of 4 topics match, two of them from offsets given, the third from the earliest", async () => {
+test("DirectKafkaStreamSuite 'pattern based subscription': 3 of 4 topics match, two of them from offsets given, the third from the earliest", { timeout: TEST_TIMEOUT_MS }, async () => {
   const topics = ['pat1', 'pat2', 'pat3', 'advanced3'];
   const data = repeated({ a: 7, b: 9 });
   for (const t of topics) {
@@ -109,7 +112,7 @@ test("DirectKafkaStreamSuite 'pattern based subscription': 3 of 4 topics match, 
   assertSizesMatchRanges(run);
 });
 
-test("DirectKafkaStreamSuite 'creating stream by offset': Assign with an offset given and auto.offset.reset none starts there, no error; a partition with neither is named", async () => {
+test("DirectKafkaStreamSuite 'creating stream by offset': Assign with an offset given and auto.offset.reset none starts there, no error; a partition with neither is named", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('offset', 2);
   await send('offset', repeated({ a: 10 }));
   const bad = await (
@@ -122,7 +125,7 @@ test("DirectKafkaStreamSuite 'creating stream by offset': Assign with an offset 
   assert.equal(run.received.length, 4);
 });
 
-test("DirectKafkaStreamSuite 'offset recovery': updateStateByKey over the stream with a checkpoint, stopped and recovered; the recovered batches' ranges are the ones generated; every record summed once (1..20)", async () => {
+test("DirectKafkaStreamSuite 'offset recovery': updateStateByKey over the stream with a checkpoint, stopped and recovered; the recovered batches' ranges are the ones generated; every record summed once (1..20)", { timeout: TEST_TIMEOUT_MS }, async () => {
   const { before, after } = await runOffsetRecovery(env, 'recovery');
   const withRanges = before.filter((s) => s.ranges !== null && s.ranges.length > 0);
   assert.ok(withRanges.length >= 1, 'No offset ranges generated');
@@ -131,7 +134,7 @@ test("DirectKafkaStreamSuite 'offset recovery': updateStateByKey over the stream
   assert.deepEqual(logOf('recovery', 0).map((x) => x[3]), Array.from({ length: 20 }, (_, i) => String(i + 1)));
 });
 
-test("DirectKafkaStreamSuite 'offset recovery from kafka': offsets committed with commitAsync are the group's; a stream started again with the group reads from them, only what came after", async () => {
+test("DirectKafkaStreamSuite 'offset recovery from kafka': offsets committed with commitAsync are the group's; a stream started again with the group reads from them, only what came after", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('fromkafka', 2);
   const firstRun = nothing();
   await produce(env.kafka, ['fromkafka'], 2, 200, 41, firstRun);
@@ -154,7 +157,7 @@ test("DirectKafkaStreamSuite 'offset recovery from kafka': offsets committed wit
   assertTotals(batches, secondRun);
 });
 
-test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset recovery from kafka' commits so): the callback gets each batch's offsets once committed, and the group holds them", async () => {
+test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset recovery from kafka' commits so): the callback gets each batch's offsets once committed, and the group holds them", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('callback', 2);
   await produce(env.kafka, ['callback'], 2, 200, 43, nothing());
   const end = await (await startJob(env.cluster, fixture('spark-suite-job.ts'), jobArgs(env.kafka, { mode: 'stream', topics: ['callback'], groupId: 'g-callback', startingOffsets: 'earliest', expectTotal: 200, extraBatches: 1, commitCallback: true }))).finished(60_000);
@@ -176,7 +179,7 @@ test("commitAsync(ranges, callback), as Spark's OffsetCommitCallback ('offset re
   }
 });
 
-test("maxRatePerPartition per partition (Spark's PerPartitionConfig, DirectKafkaStreamSuite 'maxMessagesPerPartition respects max rate'): each partition's ranges within its own rate x interval; every record once", async () => {
+test("maxRatePerPartition per partition (Spark's PerPartitionConfig, DirectKafkaStreamSuite 'maxMessagesPerPartition respects max rate'): each partition's ranges within its own rate x interval; every record once", { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('ppc', 2);
   const values = (p: number) => Array.from({ length: 150 }, (_, i) => `${p}-${i}`);
   await send('ppc', values(0), 0);
