@@ -337,6 +337,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'run trivial shuffle with fetch failure' }],
   },
   {
+    id: 'listener-attempt-number-zero',
+    what: "a SparkListener's TaskInfo.attemptNumber is 0 for every attempt of a task, where Spark's counts its launches",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: 'partition: this.partitions[a.index], attempt: a.attempt, workerId',
+    replace: 'partition: this.partitions[a.index], attempt: 0, workerId',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'repeated failures lead to task set abortion' }],
+  },
+  {
     id: 'stop-in-listener-allowed',
     what: "ssc.stop() called inside a StreamingListener callback stops the context instead of throwing there, as Spark's does",
     file: 'packages/core/src/streaming/streaming-context.ts',

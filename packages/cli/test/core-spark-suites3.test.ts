@@ -41,8 +41,9 @@ const range = (from: number, until: number): number[] => Array.from({ length: Ma
 
 test('TaskSetManagerSuite "repeated failures lead to task set abortion", DAGSchedulerSuite: "Job aborted due to stage failure: Task 0 in stage N.0 failed 4 times, most recent failure: Lost task 0.3 ..."; a not serializable result not retried', () => {
   type Failed = { code: string; error: string };
-  const r = got<{ o: Failed; notSerializable: Failed; after: number }>('sched-max-failures');
+  const r = got<{ o: Failed; attempts: [number, number, string][]; notSerializable: Failed; after: number }>('sched-max-failures');
   assert.equal(r.o.code, 'SLUICE_TASK_FAILED');
+  assert.deepEqual(r.attempts, [0, 1, 2, 3].map((a) => [0, a, 'ExceptionFailure']), "the listener's TaskInfo.index and attemptNumber");
   assert.match(r.o.error, /^Job aborted due to stage failure: Task 0 in stage (\d+)\.0 failed 4 times, most recent failure: Lost task 0\.3 in stage \1\.0 \(TID \S+\) \(worker worker-\S+\): oops$/);
   assert.equal(r.notSerializable.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
   assert.match(r.notSerializable.error, /^Job aborted due to stage failure: Task [01]\.0 in stage (\d+)\.0 \(TID \S+\) had a not serializable result: the result of partition [01] cannot be sent to the driver: /);

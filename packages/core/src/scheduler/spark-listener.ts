@@ -20,6 +20,8 @@ export interface TaskEnd {
   readonly stageAttempt: number;
   readonly taskId: string;
   readonly partition: number;
+  /** The task's attempt number (Spark's TaskInfo.attemptNumber): 0 for its first launch, one more each launch after. */
+  readonly attempt: number;
   readonly workerId: string;
   readonly reason: TaskEndReason;
   /** From launch to the end as the driver saw it (ms). */
@@ -78,7 +80,7 @@ export interface SparkListenerTaskEnd {
   readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
   /** The failure's message, for a task that failed. */
   readonly error?: string;
-  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean };
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean };
   readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
 }
 
@@ -164,7 +166,7 @@ export class SparkListenerBus {
           stageAttemptId: e.stageAttempt,
           reason: REASONS[e.reason],
           ...(e.error !== undefined && { error: e.error }),
-          taskInfo: { taskId: e.taskId, index: e.partition, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed' },
+          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed' },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
         } satisfies SparkListenerTaskEnd);
         return;

@@ -740,6 +740,7 @@ export class DAGScheduler implements RegistryListener {
           stageAttempt: attempt,
           taskId: e.taskId,
           partition: e.partition,
+          attempt: e.attempt,
           workerId: e.workerId,
           reason: e.reason,
           durationMs: e.durationMs,

@@ -477,7 +477,7 @@ export class TaskSetManager {
   private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
-    const e = { taskId, partition: this.partitions[a.index], workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };
+    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };
     // `error` only where there is one (no spread: a tiny task ends thousands of times a second).
     this.stage.onTaskEnd(error ? { ...e, error } : e);
   }

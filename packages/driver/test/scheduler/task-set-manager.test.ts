@@ -524,7 +524,7 @@ describe('TaskSetManager', () => {
       tsm.tick(Infinity);
       const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
       assert.equal(stage.ends.length, 4, 'one report per ended attempt');
-      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3, shuffleReadBytes: 11 });
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3, shuffleReadBytes: 11 });
       assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
       assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');
