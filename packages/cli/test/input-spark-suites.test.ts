@@ -29,28 +29,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-input-spark-'));
-let run: JobRun;
-const tagged = (tag: string, c: string): unknown[][] =>
-  run.lines.flatMap((l) => {
-    const m = /^(\S) (\S+) (.*)$/.exec(l);
-    return m && m[1] === tag && m[2] === c ? [JSON.parse(m[3]) as unknown[]] : [];
-  });
+let cases: SparkCaseRun;
+const tagged = (tag: string, c: string): unknown[][] => cases.tagged<unknown[]>(tag, c);
 const outputs = (c: string): [number, unknown[]][] => tagged('D', c) as [number, unknown[]][];
 const flat = (c: string): unknown[] => outputs(c).flatMap(([, xs]) => xs);
 const sorted = (xs: unknown[]): unknown[] => [...xs].map(String).sort();
 const info = (c: string): Record<string, unknown> => Object.assign({}, ...(tagged('X', c) as unknown as Record<string, unknown>[])) as Record<string, unknown>;
 
 before(async () => {
-  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
-    run = await h.run(fixture('input-spark-suites.ts'), [tmp]);
-  });
-  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  const failed = run.lines.filter((l) => l.startsWith('E '));
-  assert.deepEqual(failed, [], 'no case failed');
+  cases = await runSparkCases('input-spark-suites.ts', [tmp], { workers: 2, coresPerWorker: 2 });
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

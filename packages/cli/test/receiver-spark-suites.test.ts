@@ -25,24 +25,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-receiver-spark-'));
-let run: JobRun;
-const tagged = (tag: string, c: string): unknown[] =>
-  run.lines.flatMap((l) => {
-    const m = /^(\S) (\S+) (.*)$/.exec(l);
-    return m && m[1] === tag && m[2] === c ? [JSON.parse(m[3]) as unknown] : [];
-  });
+let cases: SparkCaseRun;
+const tagged = (tag: string, c: string): unknown[] => cases.tagged(tag, c);
 const info = <T>(c: string): T => Object.assign({}, ...(tagged('X', c) as object[])) as T;
 
 before(async () => {
-  await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
-    run = await h.run(fixture('receiver-spark-suites.ts'), [tmp, process.env.SLUICE_CASES ?? '']);
-  });
-  assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.join('\n')}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case failed');
+  cases = await runSparkCases('receiver-spark-suites.ts', [tmp, process.env.SLUICE_CASES ?? ''], { workers: 2, coresPerWorker: 2 });
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

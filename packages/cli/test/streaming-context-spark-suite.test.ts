@@ -12,32 +12,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ssc-spark-'));
-let run: JobRun;
-const tagged = (tag: string, c: string): Record<string, unknown>[] =>
-  run.lines.flatMap((l) => {
-    const m = /^(\S) (\S+) (.*)$/.exec(l);
-    return m && m[1] === tag && m[2] === c ? [JSON.parse(m[3]) as Record<string, unknown>] : [];
-  });
-const one = (c: string): Record<string, unknown> => {
-  const xs = tagged('X', c);
-  assert.equal(xs.length, 1, `case ${c} printed ${xs.length} results (job ok: ${run.ok}, ${String(run.failure)})\n${run.lines.slice(-20).join('\n')}`);
-  return xs[0];
-};
+let cases: SparkCaseRun;
+const tagged = (tag: string, c: string): Record<string, unknown>[] => cases.tagged(tag, c);
+const one = (c: string): Record<string, unknown> => cases.one(c);
 
 before(async () => {
-  await withCluster({ workers: 2 }, async (h) => {
-    run = await h.run(fixture('streaming-context-spark-suite.ts'), [tmp]);
-  });
-  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  assert.deepEqual(
-    run.lines.filter((l) => l.startsWith('E ')),
-    [],
-    'no case threw',
-  );
+  cases = await runSparkCases('streaming-context-spark-suite.ts', [tmp]);
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

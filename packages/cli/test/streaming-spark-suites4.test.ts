@@ -11,30 +11,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss4-'));
-let run: JobRun;
-const one = (c: string): Record<string, unknown> => {
-  const xs = run.lines.flatMap((l) => {
-    const m = /^X (\S+) (.*)$/.exec(l);
-    return m && m[1] === c ? [JSON.parse(m[2]) as Record<string, unknown>] : [];
-  });
-  assert.equal(xs.length, 1, `case ${c} printed ${xs.length} results (job ok: ${run.ok}, ${String(run.failure)})\n${run.lines.slice(-20).join('\n')}`);
-  return xs[0];
-};
+let cases: SparkCaseRun;
+const one = (c: string): Record<string, unknown> => cases.one(c);
 
 before(async () => {
-  await withCluster({ workers: 2 }, async (h) => {
-    run = await h.run(fixture('streaming-spark-suites4.ts'), [tmp]);
-  });
-  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  assert.deepEqual(
-    run.lines.filter((l) => l.startsWith('E ')),
-    [],
-    'no case threw',
-  );
+  cases = await runSparkCases('streaming-spark-suites4.ts', [tmp]);
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
