@@ -5177,10 +5177,10 @@ const MUTATIONS = [
   },
   {
     id: 'straggler-declared-lost',
-    what: "a worker silent for 600 ms (a straggler's 200 ms stop on top of its 500 ms heartbeat interval) is declared lost: a slow worker taken for a dead one",
+    what: "a worker silent for 400 ms is declared lost (the timeout below the 500 ms heartbeat interval: slowness, a straggler's first, taken for a loss)",
     file: 'packages/driver/src/cluster/worker-registry.ts',
     search: '      if (now - w.lastHeartbeat > this.workerTimeoutMs) this.remove(',
-    replace: '      if (now - w.lastHeartbeat > Math.min(this.workerTimeoutMs, 600)) this.remove(',
+    replace: '      if (now - w.lastHeartbeat > Math.min(this.workerTimeoutMs, 400)) this.remove(',
     tests: ['packages/cli/dist/test/straggler.test.js'],
   },
 ];
