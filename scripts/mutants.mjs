@@ -5183,6 +5183,14 @@ const MUTATIONS = [
     replace: '      if (now - w.lastHeartbeat > Math.min(this.workerTimeoutMs, 400)) this.remove(',
     tests: ['packages/cli/dist/test/straggler.test.js'],
   },
+  {
+    id: 'kafka-start-failure-at-first-batch',
+    what: "a direct stream whose start lookup failed for good (unknown topic, brokers never reached) fails the context only at its first batch, after the warm-up's wait (up to 5 s), where Spark's ssc.start() throws at once",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    this.starting.catch((err: unknown) => this.ssc.inputStartFailed(err instanceof Error ? err : new Error(String(err))));',
+    replace: '    this.starting.catch(() => undefined);',
+    tests: ['packages/kafka/dist/test/kafka-start-failure.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

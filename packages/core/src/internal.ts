@@ -50,6 +50,7 @@ export type { StatusQuery, StatusAnswer, SparkJobInfo, SparkStageInfo } from './
 export type { SchedulerEvent, TaskEnd, TaskEndReason } from './scheduler/spark-listener.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
+export { WARM_UP_TIMEOUT_MS } from './streaming/cluster-warm-up.js';
 export * from './streaming/rate/pid-rate-estimator.js';
 export * from './streaming/rate/rate-controller.js';
 export * from './streaming/rate/max-records-per-partition.js';

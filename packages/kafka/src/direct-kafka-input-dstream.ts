@@ -106,8 +106,9 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       for (const [topic, ids] of parts) for (const partition of ids) all.push({ topic, partition });
       return all.length > 0 ? this.startPartitions(all, true) : undefined;
     });
-    // Its error is the first batch's (nextRanges awaits it); unawaited meanwhile.
-    this.starting.catch(() => undefined);
+    // Its error fails the context at once (as Spark's start() throws from ssc.start()), not at
+    // the first batch after the warm-up job; the first batch, if it comes first, fails with it too.
+    this.starting.catch((err: unknown) => this.ssc.inputStartFailed(err instanceof Error ? err : new Error(String(err))));
   }
 
   override stop(): void {

@@ -880,6 +880,18 @@ export class StreamingContext {
     this.resolveFatalSeen();
   }
 
+  /**
+   * @internal An input stream's start failed for good (a direct stream's first lookup: brokers
+   * never reached, a topic that does not exist): the context fails and stops now, as Spark's
+   * ssc.start() throws what an input stream's start() threw, rather than at the first batch,
+   * which comes after the start's warm-up job (up to WARM_UP_TIMEOUT_MS).
+   */
+  inputStartFailed(err: Error): void {
+    if (this.state !== 'active') return;
+    this.failed(err);
+    void this.stop();
+  }
+
   /** Waiting for a context nobody started would wait forever (Spark's would): an error instead. */
   private checkStarted(what: string): void {
     if (this.state !== 'initialized') return;
