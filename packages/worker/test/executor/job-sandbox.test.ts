@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker as Thread } from 'node:worker_threads';
 import { pino } from 'pino';
-import { JobSandbox, TASKS_PER_THREAD, TINY_STREAK, TINY_TASK_MS, type SandboxHost } from '../../src/executor/job-sandbox.js';
+import { JobSandbox, TASKS_PER_THREAD, TINY_BEHIND_MS, TINY_STREAK, TINY_TASK_MS, type SandboxHost } from '../../src/executor/job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-protocol.js';
 
 /**
@@ -313,14 +313,15 @@ test('tiny tasks waiting for a thread that stops answering go to another thread 
   try {
     for (let p = 0; p < TINY_STREAK; p++) assert.equal(valueOf(await run(box, `w${p}`, p, 'tiny')), p);
     const before = runs.length;
+    const t0 = performance.now();
     const stuck = run(box, 'stuck', 99, 'tiny');
     const behind = run(box, 'behind', 10, 'tiny');
     const later = [11, 12, 13].map((p) => run(box, `t${p}`, p, 'tiny'));
     await launched();
-    // The three wait for the thread (nothing else given in the launch's turn).
     assert.deepEqual(runs.slice(before), [{ thread: 0, tasks: ['stuck', 'behind'] }]);
     // The thread holding 'stuck' never answers: the three waiting are given to another thread.
     assert.deepEqual((await within(Promise.all(later), 5_000, 'the tasks waiting behind a thread that does not answer')).map(valueOf), [11, 12, 13]);
+    assert.ok(performance.now() - t0 >= TINY_BEHIND_MS - 1, 'they waited for the thread first');
     assert.ok(runs.slice(before + 1).every((r) => r.thread !== 0), 'none of them on the thread that does not answer');
     assert.ok(box.kill('stuck'));
     assert.equal(await stuck, 'killed');
