@@ -51,11 +51,6 @@ interface Slot {
   readonly running: Int32Array;
   /** Takes this sandbox's listeners off the thread (before it is handed back: close's `giveBack`). */
   readonly detach: () => void;
-  /**
-   * When the first task it holds was given to it idle, or (with tasks still held) when its
-   * last outcomes came: the task it runs started no earlier (performance.now(), ms).
-   */
-  since: number;
 }
 
 /**
@@ -66,27 +61,6 @@ interface Slot {
  * it, even if another thread frees meanwhile: hence no more than one.
  */
 export const TASKS_PER_THREAD = 2;
-
-/**
- * A stage's tasks are tiny on this worker while most of its latest ran under TINY_TASK_MS in
- * their thread (a score: +1 for each that did, up to 2 x TINY_STREAK, halved for each that
- * did not; tiny from TINY_STREAK). A worker runs a tiny stage's tasks on as few threads as
- * keep up with them (JobSandbox.tinySlot): a queued tiny task goes to a thread running its
- * stage lately (it took its task less than TINY_BEHIND_MS ago) with room for one more, and
- * waits while those are full, rather than going to another idle thread. Each thread runs the
- * task path in an isolate of its own, which V8 compiles and optimizes apart: tiny tasks
- * spread over every thread ran cold several times longer (a job's first 2,000-task runs, two
- * 4-core workers: bench/README "perf10"), and a thread that holds its next task starts it
- * without a hop and sends both outcomes in one message (task-thread.ts's QUICK_TASK_MS).
- * Longer tasks spread over the threads as before.
- */
-export const TINY_TASK_MS = 1;
-export const TINY_STREAK = 4;
-/**
- * How recently a thread must have taken its task for a tiny one to wait behind it: the
- * hop there and back takes a few ms on a busy machine; a task held longer may be a long one.
- */
-export const TINY_BEHIND_MS = 10;
 
 /**
  * The isolated context one job's tasks run in on a worker: up to `threads` threads, each
@@ -103,10 +77,6 @@ export class JobSandbox {
   private readonly queue: QueuedTask[] = [];
   private closed = false;
   private pumpScheduled = false;
-  /** By stage: its tiny score (TINY_TASK_MS; forgotten with the stage). */
-  private readonly tinyScores = new Map<string, number>();
-  /** Pumps again when tiny tasks were left waiting (TINY_BEHIND_MS). */
-  private tinyTimer: NodeJS.Timeout | undefined;
   /** Receivers run in threads of their own, outside the task slots. */
   private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean; receiverId: string }>();
 
@@ -144,7 +114,6 @@ export class JobSandbox {
 
   /** No task of the stage comes again: threads holding its payload drop it. */
   forgetStage(stageKey: string): void {
-    this.tinyScores.delete(stageKey);
     for (const slot of this.slots) {
       if (!slot.stages.delete(stageKey)) continue;
       slot.thread.postMessage({ type: 'forgetStage', stageKey } satisfies MainToThread);
@@ -261,8 +230,6 @@ export class JobSandbox {
       void r.thread.terminate();
     }
     this.receivers.clear();
-    clearTimeout(this.tinyTimer);
-    this.tinyTimer = undefined;
     for (const t of this.queue.splice(0)) t.finish('killed');
     for (const s of [...this.slots]) {
       if (giveBack !== undefined && s.held.size === 0) {
@@ -276,71 +243,24 @@ export class JobSandbox {
   /**
    * Give the waiting tasks to threads: to idle ones first (starting threads up to
    * `threads`), then one more to each busy thread (up to TASKS_PER_THREAD). A thread gets
-   * the tasks of one call in one message. A tiny stage's task (TINY_TASK_MS) goes instead to
-   * a thread running its stage's tasks lately, and waits here while those are full: see
-   * `tinySlot`.
+   * the tasks of one call in one message.
    */
   private pump(): void {
     if (this.closed || this.queue.length === 0) return;
     const given = new Map<Slot, QueuedTask[]>();
-    const now = performance.now();
-    const give = (slot: Slot, task: QueuedTask): void => {
-      if (slot.held.size === 0) slot.since = now;
+    const give = (slot: Slot): void => {
+      const task = this.queue.shift()!;
       slot.held.set(task.taskId, task);
       let list = given.get(slot);
       if (!list) given.set(slot, (list = []));
       list.push(task);
     };
-    const left: QueuedTask[] = [];
-    /** Tiny tasks left to wait for the threads running their stage. */
-    const waitingTiny = new Set<QueuedTask>();
-    for (const task of this.queue.splice(0)) {
-      const slot = (this.tinyScores.get(task.stageKey) ?? 0) >= TINY_STREAK ? this.tinySlot(task.stageKey, now) : this.idleSlot();
-      if (slot === 'wait') waitingTiny.add(task);
-      if (slot === 'wait' || slot === undefined) left.push(task);
-      else give(slot, task);
-    }
-    this.queue.push(...left);
+    for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === 0) give(slot);
+    while (this.queue.length > 0 && this.slots.length < this.threads) give(this.spawn());
     for (let depth = 1; depth < TASKS_PER_THREAD; depth++) {
-      for (const slot of this.slots) {
-        if (slot.held.size !== depth) continue;
-        const i = this.queue.findIndex((t) => !waitingTiny.has(t));
-        if (i >= 0) give(slot, this.queue.splice(i, 1)[0]);
-      }
+      for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === depth) give(slot);
     }
     for (const [slot, tasks] of given) this.post(slot, tasks);
-    // The threads they wait for may be running a long task after all: look again later.
-    if (waitingTiny.size > 0 && this.tinyTimer === undefined) {
-      this.tinyTimer = setTimeout(() => {
-        this.tinyTimer = undefined;
-        this.pump();
-      }, TINY_BEHIND_MS);
-      this.tinyTimer.unref();
-    }
-  }
-
-  /** An idle thread (the first started: tiny tasks keep to it), or a new one while there are fewer than `threads`. */
-  private idleSlot(): Slot | undefined {
-    return this.slots.find((s) => s.held.size === 0) ?? (this.slots.length < this.threads ? this.spawn() : undefined);
-  }
-
-  /**
-   * Where a task of the tiny stage `stageKey` goes: a thread that holds only tasks of its
-   * stage, the first it took less than TINY_BEHIND_MS ago, with room for one more; 'wait'
-   * (in the queue) while such threads are all full; else an idle thread or a new one, as any
-   * task. So a worker's tiny tasks run on as few threads as keep up with them.
-   */
-  private tinySlot(stageKey: string, now: number): Slot | 'wait' | undefined {
-    let full = false;
-    for (const s of this.slots) {
-      if (s.held.size === 0 || now - s.since >= TINY_BEHIND_MS) continue;
-      let same = true;
-      for (const t of s.held.values()) if (t.stageKey !== stageKey) same = false;
-      if (!same) continue;
-      if (s.held.size < TASKS_PER_THREAD) return s;
-      full = true;
-    }
-    return full ? 'wait' : this.idleSlot();
   }
 
   /** Send tasks to a slot's thread in one message, each stage's payload with the thread's first task of it. */
@@ -393,7 +313,7 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach, since: 0 };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {
@@ -468,15 +388,12 @@ export class JobSandbox {
       case 'unbound':
         return;
       case 'done': {
-        for (const { taskId, outcome, ms } of msg.ended) {
+        for (const { taskId, outcome } of msg.ended) {
           const task = slot.held.get(taskId);
           if (!task) continue; // Killed meanwhile (and the slot retired).
           slot.held.delete(taskId);
-          const score = this.tinyScores.get(task.stageKey) ?? 0;
-          this.tinyScores.set(task.stageKey, ms !== undefined && ms < TINY_TASK_MS ? Math.min(score + 1, 2 * TINY_STREAK) : score >> 1);
           task.finish(outcome);
         }
-        slot.since = performance.now();
         this.pump();
         return;
       }

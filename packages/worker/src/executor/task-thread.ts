@@ -285,8 +285,8 @@ function flushEnded(): void {
  * loop (with the outcome of the next task, when that one is started first and ends in the
  * same turn: see startNext).
  */
-function taskEnded(taskId: string, outcome: ThreadOutcome, ms: number): void {
-  ended.push({ taskId, outcome, ms });
+function taskEnded(taskId: string, outcome: ThreadOutcome): void {
+  ended.push({ taskId, outcome });
   // A map output goes to the main thread without a copy (its buffers are its own: MapOutputWriter).
   if (outcome.kind === 'mapStatus') endedTransfer.push(outcome.index.buffer as ArrayBuffer, outcome.data.buffer as ArrayBuffer);
   if (pending.length === 0) flushEnded();
@@ -332,14 +332,13 @@ function startNext(): void {
     if (runningTask === t.taskId) {
       runningTask = undefined;
       if (runningCell) Atomics.store(runningCell, 0, 0);
-      const ms = performance.now() - t0;
       // A tiny task's outcome is flushed after the next task's start (immediates run in the order queued).
-      if (pending.length > 0 && pending[0].stageKey === t.stageKey && ms < QUICK_TASK_MS) {
+      if (pending.length > 0 && pending[0].stageKey === t.stageKey && performance.now() - t0 < QUICK_TASK_MS) {
         setImmediate(startNext);
-        taskEnded(t.taskId, outcome, ms);
+        taskEnded(t.taskId, outcome);
         return;
       }
-      taskEnded(t.taskId, outcome, ms);
+      taskEnded(t.taskId, outcome);
     } // Else: already failed by an unhandled error.
     if (pending.length > 0) setImmediate(startNext);
   });

@@ -36,8 +36,6 @@ export interface ThreadTask {
 export interface TaskEnded {
   readonly taskId: string;
   readonly outcome: ThreadOutcome;
-  /** How long the task ran in the thread (ms, wall time), when it ended there (not when the thread failed it). */
-  readonly ms?: number;
 }
 
 export type MainToThread =

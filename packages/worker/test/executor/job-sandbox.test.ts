@@ -2,23 +2,20 @@
 // tasks a thread is given in one turn go in one message (an idle thread's and the one
 // waiting behind it), each task ends once with its own outcome; killing a task that waits
 // in a thread, a thread that exits and a thread that retires each end at most the task
-// they concern, and the tasks the thread held behind it run on another thread; a tiny
-// stage's tasks run on as few threads as answer them, and go to another one when those stop
-// answering. (The same
+// they concern, and the tasks the thread held behind it run on another thread. (The same
 // on a cluster, with the real task thread: packages/cli/test/task-stream.test.ts.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker as Thread } from 'node:worker_threads';
 import { pino } from 'pino';
-import { JobSandbox, TASKS_PER_THREAD, TINY_BEHIND_MS, TINY_STREAK, TINY_TASK_MS, type SandboxHost } from '../../src/executor/job-sandbox.js';
+import { JobSandbox, TASKS_PER_THREAD, type SandboxHost } from '../../src/executor/job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-protocol.js';
 
 /**
  * A task thread's stand-in: runs the tasks it is given one at a time, in order; what a task
  * does is its stage key: `quick` ends at once with [partition], `hold` too but its outcome
  * waits to go with the next task's, if one waits (as task-thread.ts does after a tiny task), `slow` after
- * 300 ms, `block` never, `tiny` and `long` at once saying they ran 0.1 and 50 ms (`tiny`'s
- * partition 99 never ends), `exit` ends the thread (`early`: as soon as it is given the task, before it
+ * 300 ms, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
  * starts), `retire` fails itself and retires the thread
  * (as an unhandled error in the job's code does). It shows the task it runs in the sandbox's
  * running-task cell, as the real thread does.
@@ -48,16 +45,6 @@ function next() {
     setImmediate(next);
   };
   const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
-  if (t.stageKey === 'tiny' || t.stageKey === 'long') {
-    // Ends at once, saying it ran 0.1 ms ('tiny') or 50 ms ('long'); partition 99 of 'tiny' blocks.
-    if (t.stageKey === 'tiny' && t.partition === 99) return setInterval(() => undefined, 1000);
-    return setImmediate(() => {
-      running = false;
-      if (cell) Atomics.store(cell, 0, 0);
-      parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome: result, ms: t.stageKey === 'tiny' ? 0.1 : 50 }] });
-      setImmediate(next);
-    });
-  }
   if (t.stageKey === 'quick') setImmediate(() => end(result));
   else if (t.stageKey === 'hold') setImmediate(() => end(result, false));
   else if (t.stageKey === 'slow') setTimeout(() => end(result), 300);
@@ -270,63 +257,4 @@ test('close(giveBack): idle threads are handed back, alive and with no listener 
   idle.postMessage({ type: 'run', tasks: [{ taskId: 'direct', partition: 5, stageKey: 'quick' }] } satisfies MainToThread);
   assert.ok(await answered, 'the thread handed back answers');
   await idle.terminate();
-});
-
-/** After the sandbox gave the tasks launched so far to threads (its pump runs in a nextTick), before any thread could answer. */
-const launched = (): Promise<void> => new Promise((r) => process.nextTick(r));
-
-/** `p`, or a failure naming `what` after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-test("a tiny stage's tasks run on one thread while it answers; a stage of longer tasks spreads over the threads", { timeout: 60_000 }, async () => {
-  assert.ok(TINY_TASK_MS > 0.1 && TINY_TASK_MS < 50, 'the fake thread reports 0.1 ms (tiny) and 50 ms (not)');
-  for (const [stage, threads] of [
-    ['tiny', [0]],
-    ['long', [0, 1, 2, 3]],
-  ] as const) {
-    const { box, runs } = sandbox(4);
-    try {
-      // One at a time: each on the first thread; afterwards the stage has a record of TINY_STREAK tasks.
-      for (let p = 0; p < TINY_STREAK; p++) assert.equal(valueOf(await run(box, `w${p}`, p, stage)), p);
-      const before = runs.length;
-      const outcomes = Promise.all([10, 11, 12, 13, 14, 15, 16, 17].map((p) => run(box, `t${p}`, p, stage)));
-      await launched();
-      // The turn the eight were launched in: which threads were given tasks.
-      const firstTurn = runs.slice(before);
-      assert.deepEqual([...new Set(firstTurn.map((r) => r.thread))].sort(), threads, `${stage}: threads given tasks in the launch's turn`);
-      if (stage === 'tiny') assert.deepEqual(firstTurn, [{ thread: 0, tasks: ['t10', 't11'] }], 'two to the thread, the others wait for it');
-      assert.deepEqual((await outcomes).map(valueOf), [10, 11, 12, 13, 14, 15, 16, 17]);
-      const given = runs.slice(before).flatMap((r) => r.tasks).sort();
-      assert.deepEqual(given, ['t10', 't11', 't12', 't13', 't14', 't15', 't16', 't17'], 'every task given to a thread once');
-    } finally {
-      box.close();
-    }
-  }
-});
-
-test('tiny tasks waiting for a thread that stops answering go to another thread after TINY_BEHIND_MS; the one it held runs again once it is killed', { timeout: 60_000 }, async () => {
-  const { box, runs } = sandbox(4);
-  try {
-    for (let p = 0; p < TINY_STREAK; p++) assert.equal(valueOf(await run(box, `w${p}`, p, 'tiny')), p);
-    const before = runs.length;
-    const t0 = performance.now();
-    const stuck = run(box, 'stuck', 99, 'tiny');
-    const behind = run(box, 'behind', 10, 'tiny');
-    const later = [11, 12, 13].map((p) => run(box, `t${p}`, p, 'tiny'));
-    await launched();
-    assert.deepEqual(runs.slice(before), [{ thread: 0, tasks: ['stuck', 'behind'] }]);
-    // The thread holding 'stuck' never answers: the three waiting are given to another thread.
-    assert.deepEqual((await within(Promise.all(later), 5_000, 'the tasks waiting behind a thread that does not answer')).map(valueOf), [11, 12, 13]);
-    assert.ok(performance.now() - t0 >= TINY_BEHIND_MS - 1, 'they waited for the thread first');
-    assert.ok(runs.slice(before + 1).every((r) => r.thread !== 0), 'none of them on the thread that does not answer');
-    assert.ok(box.kill('stuck'));
-    assert.equal(await stuck, 'killed');
-    assert.equal(valueOf(await within(behind, 5_000, 'the task held behind the killed one')), 10);
-  } finally {
-    box.close();
-  }
 });
