@@ -13,20 +13,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLine, startJob, within, type RunningJob } from './harness.js';
 import { addProxiedWorker, lostByTimeout, type Break } from './network-fault-support.js';
-import { faultOnFetch, membership, observe, reasons, registeredAgain, show, withFaultCluster, type FetchArming } from './worker-fault-support.js';
+import { faultOnFetch, type FetchArming, membership, observe, reasons, registeredAgain, show, shuffleFreezeSums, withFaultCluster } from './worker-fault-support.js';
 
 /** The bound on the job ending after the break: 3 s to declare the worker lost, map tasks and the reduce stage again; ~7x that. */
 const FAILOVER_BOUND_MS = 30_000;
-
-/** Each key's sum as shuffle-freeze.ts computes it (keys i % 97 of 0 .. n - 1), by arithmetic. */
-function expectedSums(n: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let k = 0; k < 97 && k < n; k++) {
-    const count = Math.floor((n - 1 - k) / 97) + 1; // k, k + 97, ..., the last under n
-    out.push([k, count * k + (97 * count * (count - 1)) / 2]);
-  }
-  return out;
-}
 
 test('a worker holding map outputs cut off by the network as another fetches them, during an RDD job', { timeout: 240_000 }, async (t) => {
   await withFaultCluster(async (h, procs) => {
@@ -57,13 +47,13 @@ test('a worker holding map outputs cut off by the network as another fetches the
                 break;
               }
               assert.equal(first.ok, true, show(first));
-              assert.deepEqual(jsonLine<[number, number][]>(first.lines, 'RESULT '), expectedSums(n), 'every key summed once');
+              assert.deepEqual(jsonLine<[number, number][]>(first.lines, 'RESULT '), shuffleFreezeSums(n), 'every key summed once');
               assert.ok(attempt < 4, `no task read map outputs of the proxied worker in 4 jobs; task ends: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= since)))}\n${w.log.slice(-30).join('\n')}`);
             }
             const run = await within(started!.done, FAILOVER_BOUND_MS, `the job to end while worker ${w.id} is cut off`);
             const took = Date.now() - at;
             assert.equal(run.ok, true, show(run));
-            assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT '), expectedSums(n), 'every key summed once');
+            assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT '), shuffleFreezeSums(n), 'every key summed once');
             const lostAt = await lostByTimeout(lost, w.id, b!);
             t.diagnostic(`${fault}: declared lost ${lostAt - at} ms after the break, the job ended ${took} ms after it; task ends after it: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= at!)))}`);
           } finally {

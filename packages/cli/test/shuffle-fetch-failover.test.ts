@@ -16,22 +16,12 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fixture, jsonLine, pollUntil, sleep, startJob, within, type ClusterHandle, type RunningJob } from './harness.js';
-import { WORKER_TIMEOUT_MS, faultOnFetch, membership, observe, reasons, registeredAgain, runStateful, show, withFaultCluster, type FetchArming } from './worker-fault-support.js';
+import { faultOnFetch, type FetchArming, membership, observe, reasons, registeredAgain, runStateful, show, shuffleFreezeSums, withFaultCluster, WORKER_TIMEOUT_MS } from './worker-fault-support.js';
 
 /** How long the victim stays frozen at most; the job must end well within it. */
 const FREEZE_MS = 50_000;
 /** The bound on the job ending after the freeze: 3 s to declare the worker lost, 0.5 s to hear of it, map tasks and the reduce stage again; ~7x that. */
 const FAILOVER_BOUND_MS = 30_000;
-
-/** Each key's sum as shuffle-freeze.ts computes it (keys i % 97 of 0 .. n - 1), by arithmetic. */
-function expectedSums(n: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let k = 0; k < 97 && k < n; k++) {
-    const count = Math.floor((n - 1 - k) / 97) + 1; // k, k + 97, ..., the last under n
-    out.push([k, count * k + (97 * count * (count - 1)) / 2]);
-  }
-  return out;
-}
 
 interface Freeze {
   /** The frozen worker's id and process, and when it was frozen. */
@@ -83,7 +73,7 @@ test('a task fetching map outputs from a worker frozen as it is launched: a fetc
         }
         const contAt = Date.now();
         assert.equal(run.ok, true, show(run));
-        assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT '), expectedSums(n), 'every key summed once');
+        assert.deepEqual(jsonLine<[number, number][]>(run.lines, 'RESULT '), shuffleFreezeSums(n), 'every key summed once');
         const took = endedAt - freeze.at;
         t.diagnostic(`${what}: the job ended ${took} ms after the freeze (worker timeout ${WORKER_TIMEOUT_MS} ms, peer bound 120 s); task ends after it: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= freeze!.at)))}`);
         assert.ok(took < FAILOVER_BOUND_MS, `${what}: the job ended ${took} ms after the freeze: a fetch waited on the frozen worker`);

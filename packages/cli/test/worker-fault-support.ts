@@ -23,6 +23,16 @@ export type StageSubmittedEvent = Parameters<NonNullable<Listener['onStageSubmit
 
 export const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-40).join('\n')}`;
 
+/** Each key's sum as fixtures/shuffle-freeze.ts computes it (keys i % 97 of 0 .. n - 1), by arithmetic. */
+export function shuffleFreezeSums(n: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k = 0; k < 97 && k < n; k++) {
+    const count = Math.floor((n - 1 - k) / 97) + 1; // k, k + 97, ..., the last under n
+    out.push([k, count * k + (97 * count * (count - 1)) / 2]);
+  }
+  return out;
+}
+
 /** What the driver's DAG scheduler reported: each stage's kind, and every task end. */
 export interface Observed {
   readonly stageKind: Map<number, StageSubmittedEvent['kind']>;
