@@ -3940,6 +3940,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/worker/dist/test/receiver/recurring-timer.test.js', pattern: 'not drift' }],
   },
   {
+    id: 'receiver-full-block-waits-for-tick',
+    what: "a store that fills the receiver's bound leaves its block for the next tick (the receiver then took at most the bound a block interval: 500,000 lines/s at the defaults)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '    if (this.held >= this.maxBuffered && (this.lineCount > 0 || this.buffer.length > 0)) this.flush();\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'fills the bound' }],
+  },
+  {
     id: 'block-cut-on-batch-boundary',
     what: 'blocks are cut on the multiples of the block interval, where batches fall (a cut there races its batch), not half an interval past them',
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',

@@ -63,6 +63,37 @@ test('store resolves only once its block is durable; a full buffer makes store w
   }
 });
 
+test('a store that fills the bound cuts its block at once, not at the next tick; one under it waits for the timer', async () => {
+  const { blocks, s } = sink();
+  const r = new Idle();
+  // A block interval no test run reaches: every cut below is the bound's, made inside store() (synchronous).
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 3_600_000, 10, s);
+  sup.start();
+  try {
+    const a = r.store([1, 2, 3, 4, 5, 6]);
+    assert.equal(blocks.length, 0, '6 of 10: no block before the timer');
+    const b = r.store([7, 8, 9, 10]);
+    assert.deepEqual(blocks.map((x) => x.records), [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]], 'the store reaching 10 of 10 cut the block');
+    const c = r.store([11]);
+    assert.equal(blocks.length, 1, 'full: the next store waits, untaken');
+    assert.equal(sup.heldRecords, 10);
+    sup.onStored(blocks[0].blockId);
+    assert.deepEqual([await settled(a), await settled(b)], ['resolved', 'resolved']);
+    assert.equal(sup.heldRecords, 1, 'room again: the waiting store taken');
+    assert.equal(blocks.length, 1, 'and held for the timer, under the bound');
+    assert.equal(await settled(c), 'pending');
+    // Lines stored as bytes: the store reaching the bound cuts their line block too.
+    void r.storeLines({ parts: [Buffer.from('a\nb\nc\nd\ne\nf\ng\nh\ni\n')], bytes: 18, lines: 9 });
+    assert.deepEqual(
+      blocks.map((x) => x.records),
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']],
+      'the record block cut for the lines (a block holds one kind), then the 9 lines once 1 + 9 of 10 were held',
+    );
+  } finally {
+    sup.stop('test over');
+  }
+});
+
 test('fire-and-forget stores still work, and a rejected store nobody awaits is no unhandled rejection', async () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown): void => void unhandled.push(e);
