@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'postgres-rdd-no-connection-check',
+    what: "a postgresRDD reader does not ask the server to check its socket mid-query (client_connection_check_interval): a task killed mid-FETCH of a big query leaves its backend computing until the FETCH ends",
+    file: 'packages/postgres/src/read-postgres-slice.ts',
+    search: '      await watchForClosedClient(client);\n',
+    replace: '',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd-cancel.test.js', pattern: 'mid-FETCH' }],
+  },
+  {
     id: 'file-stream-input-info-missing',
     what: "a file stream reports no input info for its batches (Spark's FileInputDStream reports its new files as metadata, numRecords 0)",
     file: 'packages/core/src/dstream/file-input-dstream.ts',

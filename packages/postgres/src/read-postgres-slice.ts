@@ -16,13 +16,35 @@ function readFailure(err: unknown, where: string, p: PostgresReadParams): Sluice
   return postgresFailure(err, where, p.connectionString, '(postgresRDD)');
 }
 
+/** How often the server checks, while it runs the query, that this reader's socket is still open (client_connection_check_interval). */
+const CONNECTION_CHECK_MS = 1000;
+
+/**
+ * Ask the server to notice a reader that is gone while it runs the query (Postgres 14+'s
+ * client_connection_check_interval). A task that is killed (its job or job group cancelled,
+ * its driver program ended, its worker killed) closes its socket with its thread or
+ * process, but a backend busy in a FETCH reads nothing from it: without the check it runs on
+ * until it next writes a full buffer of rows, which for a query that sorts or filters a big
+ * table may be the query's end. An older server does not know the setting: the read goes on
+ * without it.
+ */
+async function watchForClosedClient(client: pg.Client): Promise<void> {
+  try {
+    await client.query(`SET client_connection_check_interval = ${CONNECTION_CHECK_MS}`);
+  } catch (err) {
+    // 42704: an unrecognized configuration parameter (a server before 14).
+    if ((err as { code?: string }).code !== '42704') throw err;
+  }
+}
+
 /**
  * Reads one partition of a postgresRDD on a worker, Spark's JdbcRDD.compute: its own
  * connection (not a pool: a partition holds it from its first row to its last), the query
  * bound to the slice in a read-only cursor fetched `fetchSize` rows at a time, each row
  * mapped by `mapRow`. The connection is closed when the partition ends, when it fails, and
- * when the task stops taking rows (the generator's return); a killed worker's socket dies
- * with its process, and the re-run of the partition reads the slice again.
+ * when the task stops taking rows (the generator's return); a killed task's socket closes
+ * with its thread, a killed worker's with its process, and the server ends the backend
+ * within CONNECTION_CHECK_MS even mid-query; the re-run of the partition reads the slice again.
  */
 export async function* readPostgresSlice<T>(
   p: PostgresReadParams,
@@ -42,6 +64,7 @@ export async function* readPostgresSlice<T>(
     }
     let inCursor = false;
     try {
+      await watchForClosedClient(client);
       await client.query('BEGIN READ ONLY');
       inCursor = true;
       await client.query({ text: `DECLARE sluice_postgres_rdd NO SCROLL CURSOR FOR ${p.sql}`, values: [slice.lower, slice.upper] });
