@@ -119,6 +119,10 @@ OWN_TIMEOUTS=(
   # where a file of their length beside the other lanes can pass 240 s); each test bounds itself.
   packages/kafka/dist/test/kafka-spark-suites.test.js packages/kafka/dist/test/kafka-semantics.test.js
   packages/kafka/dist/test/direct-stream.test.js packages/kafka/dist/test/kafka-bad-input.test.js
+  # One long run each, bounded by the file itself: dstream-operators' fixture (109-164 s at
+  # load 20-30) in a before hook of its own 540 s; mqtt-count's 100,000 messages (its test
+  # 110 s at load 29, then bounded by 120 s) in a test of 360 s.
+  $t/dstream-operators.test.js packages/mqtt/dist/test/mqtt-count.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
