@@ -119,7 +119,7 @@ before(async () => {
   } finally {
     source.stop();
   }
-}, { timeout: 280_000 });
+}, { timeout: 480_000 });
 
 function ready(): RunResult {
   if (setupError !== undefined) throw setupError;

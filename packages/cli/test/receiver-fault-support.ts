@@ -41,14 +41,27 @@ export function receiverStarts(control: string): { pid: number; at: number }[] {
     .sort((a, b) => a.at - b.at);
 }
 
-/** Waits (60 s at most) until each of `lines` is in some batch's input in `out`. */
+/**
+ * Waits until each of `lines` is in some batch's input in `out`, as long as batches go on
+ * writing their outputs: fails once none was written for 60 s. A fixed 60 s failed at load 43
+ * in receiver-double-fault, where the recovered job ran its backlog 85 s behind and went on
+ * completing batches; a job that stopped completing them fails as before.
+ */
 export async function untilEveryLineRead(out: string, lines: readonly string[]): Promise<void> {
+  const STALL_MS = 60_000;
+  let written = -1;
+  let since = Date.now();
   await pollUntil(
     () => {
-      const seen = new Set([...batchOutputs<string[]>(out, 'input').values()].flat());
-      return lines.every((l) => seen.has(l)) ? true : undefined;
+      const inputs = batchOutputs<string[]>(out, 'input');
+      if (inputs.size > written) [written, since] = [inputs.size, Date.now()];
+      const seen = new Set([...inputs.values()].flat());
+      const unread = lines.filter((l) => !seen.has(l)).length;
+      if (unread === 0) return true;
+      if (Date.now() - since > STALL_MS) throw new Error(`no batch wrote its output for ${STALL_MS} ms (${written} batches), ${unread} of ${lines.length} generated lines unread`);
+      return undefined;
     },
-    60_000,
+    600_000,
     'every generated line in some batch',
     100,
   );
