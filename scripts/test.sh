@@ -123,6 +123,9 @@ OWN_TIMEOUTS=(
   # load 20-30) in a before hook of its own 540 s; mqtt-count's 100,000 messages (its test
   # 110 s at load 29, then bounded by 120 s) in a test of 360 s.
   $t/dstream-operators.test.js packages/mqtt/dist/test/mqtt-count.test.js
+  # Two driver kills under a file stream; its before hook (540 s) waits for the graceful stop
+  # while batches go on (183 s, then failed at a fixed 60 s for the stop, at load 25-44).
+  $t/recovery.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"

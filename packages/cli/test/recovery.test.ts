@@ -159,7 +159,22 @@ before(async () => {
       100,
     ).catch(() => undefined);
     fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${jobs[2]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    // The stop is graceful: the batches queued run first. Waited for as long as batches go on
+    // writing their outputs (at load 44 the recovered job ran 95 s behind and went on past a
+    // fixed 60 s); fails once none was written for 60 s.
+    let written = -1;
+    let since = Date.now();
+    await pollUntil(
+      () => {
+        if (fs.existsSync(path.join(dirs.out, `done-${jobs[2]}.json`))) return true;
+        const n = fs.readdirSync(dirs.out).length;
+        if (n > written) [written, since] = [n, Date.now()];
+        if (Date.now() - since > 60_000) throw new Error(`the job did not stop, and wrote no batch output for 60 s (${n} files in ${dirs.out})`);
+        return undefined;
+      },
+      600_000,
+      'the job to stop',
+    );
     const firstRecovered = jobs.slice(1).map((j) => JSON.parse(fs.readFileSync(firstOf(j), 'utf8')) as RunResult['firstRecovered'][number]);
     result = {
       jobs,
@@ -178,7 +193,7 @@ before(async () => {
   } finally {
     stopFeeding?.();
   }
-});
+}, { timeout: 540_000 });
 
 after(async () => {
   for (const p of procs.reverse()) await p.stop();
