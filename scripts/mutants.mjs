@@ -41,6 +41,14 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'postgres-sink-no-reconnect-wait',
+    what: "saveToPostgres never waits for a database that restarts: a batch that comes while it is down fails its 4 attempts at once (connection refused) and the streaming job ends",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '      const waitMore = restarting(err, reached.has(p.connectionString));\n',
+    replace: '      const waitMore = false;\n',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'restarted' }],
+  },
+  {
     id: 'postgres-rdd-no-connection-check',
     what: "a postgresRDD reader does not ask the server to check its socket mid-query (client_connection_check_interval): a task killed mid-FETCH of a big query leaves its backend computing until the FETCH ends",
     file: 'packages/postgres/src/read-postgres-slice.ts',

@@ -41,6 +41,9 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(msg)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Postgres server ${server} (connectionString ${redact(connectionString)}): ${msg}; check the host and port in connectionString and that the server runs`, { cause: err });
   }
+  if (code.startsWith('57P')) {
+    return new SluiceError('SLUICE_UNREACHABLE', `${where}: the Postgres server ${server} is shutting down or starting up: ${msg} (SQLSTATE ${code}); run it again once the server takes connections`, { cause: err });
+  }
   if (code === '28P01' || code === '28000') {
     return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Postgres server ${server} refused user '${user}': ${msg}; fix the user or password in connectionString`, { cause: err });
   }

@@ -38,6 +38,13 @@ export interface SaveToPostgresOptions {
   readonly batchTime?: number;
   /** Called on the worker as the partition is written (see PostgresProgress); an exception it throws fails the task, as any failure at that point would. */
   readonly onProgress?: (p: PostgresProgress) => void | Promise<void>;
+  /**
+   * How long a partition's write waits for a server that went away to take connections
+   * again (it was reached before in this job thread, or it answers that it is shutting down
+   * or starting up) before its task fails (default 30,000 ms; 0: fail at once). A server
+   * never reached fails the task at once.
+   */
+  readonly reconnectTimeoutMs?: number;
 }
 
 export interface PostgresSinkParams {
@@ -51,6 +58,7 @@ export interface PostgresSinkParams {
   readonly markerTable: string;
   readonly poolSize: number;
   readonly onProgress: ((p: PostgresProgress) => void | Promise<void>) | undefined;
+  readonly reconnectTimeoutMs: number;
 }
 
 const OP = 'saveToPostgres';
@@ -89,5 +97,7 @@ export function postgresSinkParams(options: SaveToPostgresOptions): PostgresSink
   const poolSize = options.poolSize ?? 2;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw bad('poolSize', options.poolSize, 'give a whole number of connections >= 1');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw bad('onProgress', typeof options.onProgress, 'give a function or nothing');
-  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress };
+  const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
+  if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
+  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress, reconnectTimeoutMs };
 }

@@ -33,19 +33,11 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   const first = it.next();
   if (first.done) return [0, 0];
   const pool = cachedPool(p.connectionString, p.poolSize);
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    throw postgresFailure(err, where, p.connectionString, p.table);
-  }
+  const client = await openTransaction(pool, p, where);
   let broken: Error | undefined;
-  let inTransaction = false;
+  let inTransaction = true;
   const state = { abandoned: false };
   try {
-    await checkTables(client, p, where);
-    await client.query('BEGIN');
-    inTransaction = true;
     const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition]);
     if (marker.rowCount === 0) {
       await client.query('ROLLBACK');
@@ -73,6 +65,53 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     throw postgresFailure(err, where, p.connectionString, p.table);
   } finally {
     client.release(broken);
+  }
+}
+
+/** Connection strings this job thread has written through: a refused connection to one is a server restarting, waited for. */
+const reached = new Set<string>();
+
+/**
+ * A failure that says the server is going away or coming back: it is shutting down or
+ * starting up (SQLSTATE class 57P: 57P01 an administrator's shutdown ended the session,
+ * 57P03 it does not take connections yet), or it closed the connection; a refused
+ * connection counts when the server was reached before (`reachedBefore`).
+ */
+function restarting(err: unknown, reachedBefore: boolean): boolean {
+  const e = (err ?? {}) as { code?: string; message?: string };
+  if (e.code?.startsWith('57P') || /Connection terminated unexpectedly|terminating connection/i.test(e.message ?? '')) return true;
+  return reachedBefore && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '');
+}
+
+/**
+ * A pooled connection with a transaction begun, the table checked first (checkTables). A
+ * server that is restarting (see `restarting`) is waited for, trying again every 100 ms
+ * growing to 2 s, up to reconnectTimeoutMs: the rows are not taken from the partition yet,
+ * so a batch that comes while its database restarts is written once it is back. Past the
+ * wait, or on any other failure, the task fails with the failure (postgresFailure).
+ */
+async function openTransaction(pool: pg.Pool, p: PostgresSinkParams, where: string): Promise<pg.PoolClient> {
+  const started = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      await checkTables(client, p, where);
+      await client.query('BEGIN');
+      reached.add(p.connectionString);
+      return client;
+    } catch (err) {
+      const waitMore = restarting(err, reached.has(p.connectionString));
+      // A connection that failed is dropped (the pool opens a new one), any other given back.
+      client?.release(waitMore ? (err as Error) : undefined);
+      if (err instanceof SluiceError) throw err;
+      const waited = Date.now() - started;
+      if (!waitMore || waited + delay > p.reconnectTimeoutMs) {
+        const f = postgresFailure(err, where, p.connectionString, p.table);
+        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to take connections again; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }
 

@@ -3,7 +3,8 @@
 // 127.0.0.1 at a free port. Without a password, trust authentication; with one, the user
 // `sluice` must give it over TCP (scram-sha-256). As root, initdb and the server run as the
 // `postgres` user (PostgreSQL refuses root). `stop()` stops the postmaster by the PID in its
-// data directory (pg_ctl stop -m fast) and removes the directory.
+// data directory (pg_ctl stop -m fast) and removes the directory; `restart(downMs)` stops it
+// the same way, keeps the data, and starts it again on the same port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,12 @@ export interface PostgresServer {
   readonly url: string;
   readonly port: number;
   readonly user: string;
+  /**
+   * Stop the server as an administrator would (pg_ctl stop -m fast: its sessions are ended,
+   * 57P01), keep its data, and start it again on the same port after `downMs`; resolves
+   * once it accepts connections again.
+   */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,8 +54,35 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const init = spawnSync(c1, a1, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
   const port = await freePort();
-  const [c2, a2] = wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']);
-  const child: ChildProcess = spawn(c2, a2, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child = await startServer(wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']));
+  const stopServer = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const closed = new Promise((r) => child.once('close', r));
+      const [c3, a3] = wrap(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
+      spawnSync(c3, a3, { encoding: 'utf8' });
+      await closed;
+    }
+  };
+  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}`;
+  return {
+    url: `postgres://sluice${secret}@127.0.0.1:${port}/postgres`,
+    port,
+    user: 'sluice',
+    async restart(downMs: number) {
+      await stopServer();
+      await new Promise((r) => setTimeout(r, downMs));
+      child = await startServer(wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']));
+    },
+    async stop() {
+      await stopServer();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns the postmaster and resolves once it logs that it accepts connections. */
+async function startServer([cmd, args]: [string, string[]]): Promise<ChildProcess> {
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const deadline = Date.now() + 30_000;
@@ -57,19 +91,5 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     if (Date.now() > deadline) throw new Error(`postgres not ready within 30 s:\n${log}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}`;
-  return {
-    url: `postgres://sluice${secret}@127.0.0.1:${port}/postgres`,
-    port,
-    user: 'sluice',
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const closed = new Promise((r) => child.once('close', r));
-        const [c3, a3] = wrap(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
-        spawnSync(c3, a3, { encoding: 'utf8' });
-        await closed;
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return child;
 }
