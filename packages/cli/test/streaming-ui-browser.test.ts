@@ -100,16 +100,34 @@ async function checkStreamingPage(browser: Browser, streamingUrl: string, restBa
   return page;
 }
 
+/** `yyyy/MM/dd HH:mm:ss.SSS` of `t` in this process's time zone (the driver's and the browser's: one host, one environment). */
+function sparkBatchTime(t: number): string {
+  const d = new Date(t);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
 /** From a Streaming page, open the newest completed batch's page: its two output operations, completed; save a screenshot. */
 async function openBatchPage(page: Page, web: string, shot: string): Promise<void> {
   // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
-  const href = (await page.locator('#completed-batches tbody tr a').first().getAttribute('href'))!;
-  const batchId = href.split('/').pop()!;
+  const link = page.locator('#completed-batches tbody tr a').first();
+  const [href, linkText] = await Promise.all([link.getAttribute('href'), link.textContent()]);
+  const batchId = href!.split('/').pop()!;
+  // Times as Spark's Streaming UI writes them (UIUtils.formatBatchTime): the batch interval is under a second, so with ms.
+  assert.equal(linkText, sparkBatchTime(Number(batchId)));
+  assert.match((await page.locator('#summary').textContent()) ?? '', new RegExp(`^Running batches of ${BATCH_MS} ms for (\\d+ (second|minute)s? ?)+(\\d+ ms )?since \\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d: `));
   await page.goto(web + href);
   await page.waitForSelector('body[data-status="COMPLETED"]', { timeout: 30_000 });
   assert.equal(await page.getAttribute('body', 'data-batch'), batchId);
   assert.equal(await page.locator('section.output-op').count(), 2, 'both output operations');
   assert.match((await page.locator('#batch-summary').textContent()) ?? '', /COMPLETED/);
+  // Spark's BatchPage: "Details of batch at <time>", and the batch's details in words.
+  assert.ok(((await page.locator('h1').textContent()) ?? '').startsWith(`Details of batch at ${sparkBatchTime(Number(batchId))} (`));
+  const details = (await page.locator('#batch-details li').allTextContents()).map((t) => t.replace(/:.*/, ':'));
+  assert.deepEqual(details, ['Batch Duration:', 'Input data size:', 'Scheduling delay:', 'Processing time:', 'Total delay:']);
+  assert.equal(await page.locator('#batch-details li').first().textContent(), `Batch Duration: ${BATCH_MS} ms`);
+  assert.match((await page.locator('#batch-details li').nth(1).textContent()) ?? '', /^Input data size: \d+ records$/);
+  assert.match((await page.locator('#batch-details li').nth(4).textContent()) ?? '', /^Total delay: (\d+ (second|minute)s? ?)*(\d+ ms)?$/);
   await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
 }
 

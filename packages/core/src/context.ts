@@ -22,6 +22,7 @@ import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
+import { scopeMethods } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
@@ -964,3 +965,6 @@ function reasonArgument(method: string, reason: unknown): string | undefined {
 function cancelledBeforeStart(): SluiceError {
   return new SluiceError('SLUICE_CANCELLED', 'the action was cancelled before its job started');
 }
+
+// As Spark's SparkContext, the RDD makers run in a scope of their own name (RDD.scope).
+scopeMethods(SluiceContext.prototype, ['parallelize', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union'].map((m) => [m, m] as const));

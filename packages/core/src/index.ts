@@ -16,6 +16,7 @@
  */
 export { SluiceContext } from './context.js';
 export { RDD, type Pair, type PipeOptions } from './rdd/rdd.js';
+export { RDDOperationScope } from './rdd/rdd-operation-scope.js';
 export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { PartialResult, type BoundedDouble } from './rdd/partial-result.js';
@@ -48,6 +49,7 @@ export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './stream
 export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
 export type { FallingBehind } from './streaming/falling-behind-detector.js';
 export type { Duration, DurationUnit } from './streaming/duration.js';
+export { UIUtils, type TimeUnit } from './streaming/ui-utils.js';
 export { ManualClock, type Clock } from './util/clock.js';
 // Checkpoint storage: connectors (such as @sluice/s3) register a scheme.
 export type { CheckpointStore, CheckpointObject } from './checkpoint/checkpoint-store.js';

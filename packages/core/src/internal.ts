@@ -74,3 +74,5 @@ export * from './checkpoint/checkpoint-store-registry.js';
 export * from './checkpoint/checkpoint-location.js';
 export * from './checkpoint/local-checkpoint-store.js';
 export { mostCommonHolders } from './rdd/partitioner-aware-union.js';
+export * from './streaming/ui-utils.js';
+export * from './rdd/rdd-operation-scope.js';

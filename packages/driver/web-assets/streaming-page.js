@@ -15,7 +15,6 @@
   const timelines = {};
   const histograms = {};
 
-  const ms = (v) => (v === undefined || v === null ? '-' : v < 1000 ? Math.round(v) + ' ms' : (v / 1000).toFixed(v < 10000 ? 2 : 1) + ' s');
   const num = (v) => (v === undefined || v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(1));
   const bytes = (v) => {
     if (!v) return '0 B';
@@ -27,7 +26,43 @@
     }
     return (i === 0 ? v : v.toFixed(1)) + ' ' + u[i];
   };
-  const when = (v) => (v ? new Date(typeof v === 'number' ? v : v.replace('GMT', 'Z')).toISOString().replace('T', ' ').replace('Z', '') : '-');
+  // Spark's UIUtils, as core's streaming/ui-utils.ts has them (this script runs in the browser):
+  // batch times `yyyy/MM/dd HH:mm:ss` (`.SSS` under a 1 s interval) in the driver's time zone.
+  const zone = document.body.dataset.tz || undefined;
+  const clock = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const batchTime = (t, interval) => {
+    if (!t) return '-';
+    const p = {};
+    for (const part of clock.formatToParts(new Date(t))) p[part.type] = part.value;
+    const base = p.year.padStart(4, '0') + '/' + p.month + '/' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second;
+    return interval < 1000 ? base + '.' + String(((t % 1000) + 1000) % 1000).padStart(3, '0') : base;
+  };
+  const duration = (v) => {
+    if (v === undefined || v === null) return '-';
+    if (v < 100) return Math.trunc(v) + ' ms';
+    const s = v / 1000;
+    if (s < 1) return s.toFixed(1) + ' s';
+    if (s < 60) return s.toFixed(0) + ' s';
+    const m = s / 60;
+    if (m < 10) return m.toFixed(1) + ' min';
+    if (m < 60) return m.toFixed(0) + ' min';
+    return (m / 60).toFixed(1) + ' h';
+  };
+  const verbose = (ms) => {
+    ms = Math.trunc(ms);
+    const second = 1000, minute = 60 * second, hour = 60 * minute, day = 24 * hour, week = 7 * day, year = 365 * day;
+    const unit = (n, name) => (n === 0 ? '' : n === 1 ? n + ' ' + name : n + ' ' + name + 's');
+    const msS = ms >= second && ms % second === 0 ? '' : (ms % second) + ' ms';
+    const secS = unit(Math.trunc((ms % minute) / second), 'second');
+    const minS = unit(Math.trunc((ms % hour) / minute), 'minute');
+    const hS = unit(Math.trunc((ms % day) / hour), 'hour');
+    const dS = unit(Math.trunc((ms % week) / day), 'day');
+    const wS = unit(Math.trunc((ms % year) / week), 'week');
+    const yS = unit(Math.trunc(ms / year), 'year');
+    const steps = [[second, msS], [minute, secS + ' ' + msS], [hour, minS + ' ' + secS], [day, hS + ' ' + minS + ' ' + secS], [week, dS + ' ' + hS + ' ' + minS], [year, wS + ' ' + dS + ' ' + hS]];
+    for (const [limit, text] of steps) if (ms < limit) return text.trim();
+    return (yS + ' ' + wS + ' ' + dS).trim();
+  };
 
   function row(cells) {
     const tr = document.createElement('tr');
@@ -116,10 +151,10 @@
       draw(key, xs, ys);
       const vals = ys.filter((v) => v !== undefined && v !== null);
       const avg = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : undefined;
-      document.getElementById('stat-' + key).textContent = 'avg ' + (key === 'inputRate' ? num(avg) + ' records/s' : ms(avg));
+      document.getElementById('stat-' + key).textContent = 'avg ' + (key === 'inputRate' ? num(avg) + ' records/s' : duration(avg));
     }
     document.getElementById('summary').textContent =
-      'Running batches of ' + ms(stats.batchDuration) + ' since ' + when(stats.startTimeEpoch) + ': ' + stats.numTotalCompletedBatches + ' completed (' +
+      'Running batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, Date.now() - stats.startTimeEpoch)) + ' since ' + batchTime(stats.startTimeEpoch, 1000) + ': ' + stats.numTotalCompletedBatches + ' completed (' +
       stats.numRetainedCompletedBatches + ' kept), ' + stats.numActiveBatches + ' active; ' + stats.numProcessedRecords + ' records processed; ' +
       stats.numActiveReceivers + ' of ' + stats.numReceivers + ' receivers active.';
     const warning = document.getElementById('warning');
@@ -127,17 +162,17 @@
       warning.hidden = false;
       warning.textContent = stats.fallingBehind.message;
     } else warning.hidden = true;
-    fill('active-batches', batches.filter((b) => b.status !== 'COMPLETED').map((b) => [{ href: pageBase + 'batch/' + b.batchId, text: when(b.batchId) }, b.inputSize, ms(b.schedulingDelay), b.numCompletedOutputOps + '/' + b.numTotalOutputOps, b.status]));
+    fill('active-batches', batches.filter((b) => b.status !== 'COMPLETED').map((b) => [{ href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) }, b.inputSize, duration(b.schedulingDelay), b.numCompletedOutputOps + '/' + b.numTotalOutputOps, b.status]));
     fill('completed-batches', completed.slice().reverse().slice(0, 200).map((b) => [
-      { href: pageBase + 'batch/' + b.batchId, text: when(b.batchId) },
+      { href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) },
       b.inputSize,
-      ms(b.schedulingDelay),
-      ms(b.processingTime),
-      ms(b.totalDelay),
+      duration(b.schedulingDelay),
+      duration(b.processingTime),
+      duration(b.totalDelay),
       b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
       b.firstFailureReason || '',
     ]));
-    fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', when(r.lastErrorTime)]));
+    fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
     fill('workers', workers.map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
   }

@@ -4,6 +4,8 @@ import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitione
 import type { StorageLevel } from '../rdd/plan.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
 import type { RDD } from '../rdd/rdd.js';
+import { batchScope, currentScope, ownMethodsBut, scopeMethods, withGivenScope } from '../rdd/rdd-operation-scope.js';
+import { formatBatchTime } from '../streaming/ui-utils.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
@@ -44,11 +46,33 @@ export abstract class DStream<T> {
   /** @internal */ rememberMs = 0;
   /** @internal Set for streams that must be checkpointed (stateful). */
   readonly mustCheckpoint: boolean = false;
+  /**
+   * The scope of the operation that made this stream, as JSON (Spark's DStream.baseScope):
+   * `{"id":"4","name":"map"}`; the streams an operation makes inside itself share it (all of
+   * `countByWindow`'s are `countByWindow`). Each batch's RDDs are in `<name> @ <batch time>`
+   * (see RDD.scope). Undefined for a stream made outside any operation.
+   */
+  readonly baseScope: string | undefined;
 
   /** @internal */
   constructor(ssc: StreamingContext) {
     this.ssc = ssc;
     this.id = ssc.registerStream(this as DStream<unknown>);
+    this.baseScope = this.initialBaseScope();
+  }
+
+  /** @internal The base scope of a new stream: the operation's being called now. */
+  protected initialBaseScope(): string | undefined {
+    return currentScope()?.toJson();
+  }
+
+  /**
+   * @internal Whether RDD operations this stream's function calls show as scopes of their own
+   * within the batch's scope (Spark's displayInnerRDDOps: transform's, foreachRDD's), rather
+   * than all in the batch's scope.
+   */
+  protected get displayInnerRDDOps(): boolean {
+    return false;
   }
 
   /** The streams this one is computed from. */
@@ -107,7 +131,8 @@ export abstract class DStream<T> {
     const have = this.generated.get(time);
     if (have) return have;
     if (!this.isTimeValid(time)) return undefined;
-    const rdd = this.compute(time);
+    const scope = batchScope(this.baseScope, time, formatBatchTime(time, this.ssc.batchIntervalMs, false));
+    const rdd = scope ? withGivenScope(scope, !this.displayInnerRDDOps, () => this.compute(time)) : this.compute(time);
     if (rdd) {
       if (this.storageLevel !== 'NONE') rdd.persist(this.storageLevel);
       if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) {
@@ -115,7 +140,6 @@ export abstract class DStream<T> {
         // No job id in the name: a resubmitted job recovers from it (StreamingContext.getOrCreate).
         rdd.checkpointName = stateCheckpointName(this.id, time);
       }
-      rdd.setName(`${this.constructor.name} @ ${time}`);
       this.generated.set(time, rdd);
     }
     return rdd;
@@ -123,7 +147,6 @@ export abstract class DStream<T> {
 
   /** @internal Recovery: the RDD at `time` is `rdd`, read from this stream's checkpoint files. */
   seedCheckpoint(time: number, rdd: RDD<unknown>): void {
-    rdd.setName(`${this.constructor.name} @ ${time} (from checkpoint)`);
     this.generated.set(time, rdd as RDD<T>);
   }
 
@@ -628,6 +651,12 @@ export abstract class DStream<T> {
   }
 }
 
+// Every operation on a stream runs in a scope of its own name, as Spark's DStream methods
+// (ssc.withScope): the streams it makes, inside it too, get it as their base scope. Not these:
+// Sluice's internals, and what makes no stream (persist, checkpoint).
+const UNSCOPED = new Set(['constructor', 'initialBaseScope', 'fingerprint', 'defaultCheckpointInterval', 'validate', 'rememberAtLeast', 'parentRememberMs', 'isTimeValid', 'getOrCompute', 'seedCheckpoint', 'rddsIn', 'clearOldRDDs', 'persist', 'cache', 'checkpoint', 'derive', 'deriveWith', 'shippable', 'shippableIfGiven', 'compute']);
+scopeMethods(DStream.prototype, ownMethodsBut(DStream.prototype, UNSCOPED));
+
 /**
  * What the graph fingerprint records of a keyed operator's partitioning: the count given
  * (as before partitioners could be given, so older checkpoints still match), and the
@@ -729,6 +758,10 @@ export class TransformedDStream<U> extends DStream<U> {
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
     return { op: this.op, params: this.params };
+  }
+
+  protected override get displayInnerRDDOps(): boolean {
+    return this.kind === 'user' && this.op !== 'union';
   }
 
   private operatorName(): string {

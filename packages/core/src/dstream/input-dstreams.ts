@@ -8,6 +8,7 @@ import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import { ReceivedBlockLog, type ReceivedBlockLogData } from '../wal/received-block-log.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { DStream } from './dstream.js';
+import { currentScope, RDDOperationScope } from '../rdd/rdd-operation-scope.js';
 import { fromTimeRuns, splitEmpty, type TimeRun } from '../checkpoint/time-runs.js';
 
 /**
@@ -22,6 +23,21 @@ import { fromTimeRuns, splitEmpty, type TimeRun } from '../checkpoint/time-runs.
  * the first run read), and `compute(t)` must build the RDD from it.
  */
 export abstract class InputDStream<T> extends DStream<T> {
+  /**
+   * @internal Spark's InputDStream.baseScope: the operation that made it with the stream's id,
+   * `socket text stream [0]`, or else its class's name in words, `queue stream [3]`.
+   */
+  protected override initialBaseScope(): string | undefined {
+    const outer = currentScope();
+    const words = this.constructor.name
+      .replaceAll('InputDStream', 'Stream')
+      .split(/(?=[A-Z])/)
+      .filter((w) => w.length > 0)
+      .join(' ')
+      .toLowerCase();
+    return new RDDOperationScope(`${outer ? outer.name : words} [${this.id}]`).toJson();
+  }
+
   get dependencies(): readonly DStream<unknown>[] {
     return [];
   }

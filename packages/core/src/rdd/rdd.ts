@@ -11,6 +11,7 @@ import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
+import { currentScope, ownMethodsBut, scopeMethods, type RDDOperationScope } from './rdd-operation-scope.js';
 
 export type Pair<K, V> = [K, V];
 
@@ -75,6 +76,13 @@ export class RDD<T> {
   /** @internal Work the driver program must do before a job over this RDD can run. */
   prepare: ((ctx: SluiceContext) => Promise<void>) | undefined;
   name: string | undefined;
+  /**
+   * The operation this RDD was made by (Spark's RDD.scope): `reduceByKey`, `map`, ...; in a
+   * streaming batch, its stream's scope for that batch (`map @ 14:04:40`), or, for RDDs made in
+   * `transform` or `foreachRDD`, the operation's scope within that one. Undefined for an RDD
+   * made outside any operation.
+   */
+  readonly scope: RDDOperationScope | undefined = currentScope();
 
   /** @internal */
   constructor(context: SluiceContext, numPartitions: number, op: NodeOp, deps: Dependency[], partitioner?: Partitioner) {
@@ -537,6 +545,11 @@ for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFu
     if (name !== 'constructor') Object.defineProperty(RDD.prototype, name, Object.getOwnPropertyDescriptor(mixin.prototype, name)!);
   }
 }
+
+// Every operation runs in a scope of its own name, as Spark's RDD methods (RDDOperationScope.withScope):
+// the RDDs it makes, its inner calls' too, carry it. Not these, which make no RDD of their own or are Sluice's internals.
+const UNSCOPED = new Set(['constructor', 'getNumPartitions', 'getStorageLevel', 'setName', 'toDebugString', 'toString', 'ship', 'narrow', 'cache', 'persist', 'unpersist', 'checkpoint', 'localCheckpoint', 'isCheckpointed', 'getCheckpointFile', 'defaultPartitioner', 'combineInternal', 'partitionByInternal', 'lineage']);
+scopeMethods(RDD.prototype, ownMethodsBut(RDD.prototype, UNSCOPED));
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).
 function* zipIterators(a: IterableIterator<unknown>, b: IterableIterator<unknown>): Generator<[unknown, unknown]> {

@@ -11,6 +11,8 @@ import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from 
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
+import { batchScope, currentScope, scopeMethods, withGivenScope } from '../rdd/rdd-operation-scope.js';
+import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
 import { DEFAULT_MAX_RAW_BLOCK_BYTES, RawSocketReceiver } from '../receiver/raw-socket-receiver.js';
@@ -139,6 +141,8 @@ interface Output {
   readonly stream: DStream<unknown>;
   readonly fn: (rdd: RDD<unknown>, time: number) => void | Promise<void>;
   readonly desc: OutputDescription;
+  /** The scope of the output operation (foreachRDD, print, ...), as JSON (Spark's ForEachDStream.baseScope). */
+  readonly baseScope: string | undefined;
 }
 
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
@@ -816,7 +820,7 @@ export class StreamingContext {
   /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
   registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn, desc });
+    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson() });
   }
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */
@@ -1058,7 +1062,11 @@ export class StreamingContext {
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
       const rdd = generatingBatch(() => o.stream.getOrCompute(time));
-      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run: () => o.fn(rdd, time) });
+      // As Spark's ForEachDStream: the output's function runs in its scope for the batch; the RDD
+      // operations foreachRDD's calls show within it, the others' (print, save) do not.
+      const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
+      const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time)) : () => o.fn(rdd!, time);
+      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run });
     }
     const submit = (): void => {
       if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
@@ -1192,3 +1200,19 @@ function localStreamDirectory(directory: string, operation: string): string {
   }
   return resolveJobPath(directory);
 }
+
+// The context's stream makers run in scopes named as Spark's (withNamedScope / withScope): an
+// input stream's base scope is that name with its id, `socket text stream [0]`.
+const NAMED_SCOPES: Readonly<Record<string, string>> = {
+  socketTextStream: 'socket text stream',
+  socketStream: 'socket stream',
+  rawSocketStream: 'raw socket stream',
+  receiverStream: 'receiver stream',
+  textFileStream: 'text file stream',
+  fileStream: 'file stream',
+  binaryRecordsStream: 'binary records stream',
+  queueStream: 'queueStream',
+  union: 'union',
+  transform: 'transform',
+};
+scopeMethods(StreamingContext.prototype, Object.entries(NAMED_SCOPES));

@@ -1,11 +1,20 @@
 import type { DriverJob } from '../job/driver-job.js';
 import type { DriverNode } from '../driver-node.js';
 import type { BatchRecord } from '../status/streaming-progress.js';
-import { escapeHtml, ms, page, table, time, type Cell } from './html.js';
+import { batchTime, duration, durationVerbose, escapeHtml, page, table, type Cell } from './html.js';
 import { actionsTable, failuresTable, stagesTable } from './job-page.js';
 
-/** `/jobs/{id}/streaming/batch/{batchTime}`: one batch's output operations, their actions, stages and failures. */
+/**
+ * `/jobs/{id}/streaming/batch/{batchTime}`: one batch's output operations, their actions, stages
+ * and failures. Times and durations as Spark's BatchPage writes them: "Details of batch at
+ * 2015/05/14 14:04:40", the batch's details in words ("Batch Duration: 1 second"), a table's
+ * durations short ("1.2 min").
+ */
 export function batchPage(d: DriverNode, j: DriverJob, b: BatchRecord): string {
+  const interval = j.progress.batchIntervalMs;
+  const schedulingDelay = b.processingStartTime !== undefined ? b.processingStartTime - b.batchTime : undefined;
+  const processingTime = b.processingEndTime !== undefined && b.processingStartTime !== undefined ? b.processingEndTime - b.processingStartTime : undefined;
+  const totalDelay = b.processingEndTime !== undefined ? b.processingEndTime - b.batchTime : undefined;
   const running = d.dag.runningTasks(j.runId);
   const runningOf = (stageId: number): number => running.filter((t) => t.stageId === stageId).length;
   const ops = b.outputOps
@@ -14,26 +23,36 @@ export function batchPage(d: DriverNode, j: DriverJob, b: BatchRecord): string {
       const stages = actions.flatMap((a) => j.stages.stagesOf(a));
       const status = o.failure ? 'FAILED' : o.endTime !== undefined ? 'COMPLETED' : o.startTime !== undefined ? 'PROCESSING' : 'QUEUED';
       return `<section class="output-op" data-op="${escapeHtml(o.id)}"><h3>Output operation ${escapeHtml(o.id)}: ${escapeHtml(o.name)} — ${escapeHtml(status)}, ${escapeHtml(
-        ms(o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined),
+        duration(o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined),
       )}</h3>${o.failure ? `<pre class="error">${escapeHtml(o.failure.stack || o.failure.message)}</pre>` : ''}
 ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(stages, runningOf) + failuresTable(stages) : `<p>${escapeHtml(o.jobIds.length > 0 ? 'Its actions are no longer kept.' : 'It ran no action on the cluster.')}</p>`}</section>`;
     })
     .join('\n');
   const summary: Cell[][] = [
     [
-      time(b.batchTime),
+      batchTime(b.batchTime, interval),
       b.status,
       b.numRecords,
-      ms(b.processingStartTime !== undefined ? b.processingStartTime - b.batchTime : undefined),
-      ms(b.processingEndTime !== undefined && b.processingStartTime !== undefined ? b.processingEndTime - b.processingStartTime : undefined),
-      ms(b.processingEndTime !== undefined ? b.processingEndTime - b.batchTime : undefined),
+      duration(schedulingDelay),
+      duration(processingTime),
+      duration(totalDelay),
     ],
   ];
+  const details = [
+    ['Batch Duration', durationVerbose(interval)],
+    ['Input data size', `${b.numRecords} records`],
+    ['Scheduling delay', durationVerbose(schedulingDelay)],
+    ['Processing time', durationVerbose(processingTime)],
+    ['Total delay', durationVerbose(totalDelay)],
+  ]
+    .map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> ${escapeHtml(v)}</li>`)
+    .join('');
   const body = `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Back to the Streaming page</a></p>
+<ul id="batch-details">${details}</ul>
 ${table(['Batch time', 'Status', 'Input records', 'Scheduling delay', 'Processing time', 'Total delay'], summary, ' id="batch-summary"')}
 <h2>Output operations</h2>
 ${ops || '<p>This batch had no output operation.</p>'}`;
-  return page(`Batch ${time(b.batchTime)} of ${j.name}`, body, {
+  return page(`Details of batch at ${batchTime(b.batchTime, interval)} (${j.name})`, body, {
     head: b.status !== 'COMPLETED' ? '<meta http-equiv="refresh" content="1">' : '',
     bodyAttrs: ` data-batch="${escapeHtml(b.batchTime)}" data-status="${escapeHtml(b.status)}"`,
   });

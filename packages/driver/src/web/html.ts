@@ -1,3 +1,5 @@
+import { formatBatchTime, formatDuration, formatDurationVerbose } from '@sluice/core/internal';
+
 /** HTML text for any value: every page builds its markup from values through this. */
 export function escapeHtml(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -23,6 +25,26 @@ export function link(href: string, text: string | number): { html: string } {
 export function ms(v: number | undefined): string {
   if (v === undefined) return '-';
   return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+/** A batch's time as Spark's Streaming UI writes it (UIUtils.formatBatchTime: `yyyy/MM/dd HH:mm:ss`, `.SSS` under a 1 s interval; the driver's time zone). */
+export function batchTime(v: number, batchIntervalMs: number): string {
+  return formatBatchTime(v, batchIntervalMs);
+}
+
+/** A duration in a Streaming table cell, as Spark's UIUtils.formatDuration ("87 ms", "12 s", "1.2 min"); '-' when unknown. */
+export function duration(v: number | undefined): string {
+  return v === undefined ? '-' : formatDuration(v);
+}
+
+/** A duration in words, as Spark's UIUtils.formatDurationVerbose ("1 second", "2 minutes 3 seconds"); '-' when unknown. */
+export function durationVerbose(v: number | undefined): string {
+  return v === undefined ? '-' : formatDurationVerbose(v).trim();
+}
+
+/** The driver's time zone (an IANA name): the Streaming page's script writes batch times in it, as the server-side pages do. */
+export function driverTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 export function bytes(v: number): string {

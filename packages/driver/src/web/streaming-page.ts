@@ -1,5 +1,5 @@
 import type { DriverJob } from '../job/driver-job.js';
-import { escapeHtml, page } from './html.js';
+import { driverTimeZone, escapeHtml, page } from './html.js';
 
 /** The four series each streaming job is charted by (a timeline and a histogram each), keyed as the page script reads them. */
 export const STREAMING_SERIES = [
@@ -12,7 +12,9 @@ export const STREAMING_SERIES = [
 /**
  * `/jobs/{id}/streaming/`: the page's frame. Its script (static/streaming-page.js) reads the
  * REST API every second and draws the timelines and histograms with uPlot and fills the
- * tables; it writes values as text only (no markup from data).
+ * tables; it writes values as text only (no markup from data), times and durations as Spark's
+ * Streaming UI does (UIUtils: batch times `yyyy/MM/dd HH:mm:ss` in the driver's time zone,
+ * `data-tz`; "1 second" in the summary, "1.2 min" in the tables).
  */
 export function streamingPage(j: DriverJob): string {
   const charts = STREAMING_SERIES.map(
@@ -32,6 +34,6 @@ export function streamingPage(j: DriverJob): string {
 <script src="/static/streaming-page.js"></script>`;
   return page(`Streaming: ${j.name} (${j.id})`, body, {
     head: '<link rel="stylesheet" href="/static/uPlot.min.css">',
-    bodyAttrs: ` data-app="${escapeHtml(j.id)}"`,
+    bodyAttrs: ` data-app="${escapeHtml(j.id)}" data-tz="${escapeHtml(driverTimeZone())}"`,
   });
 }

@@ -1,0 +1,126 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SluiceError } from '../errors.js';
+
+let nextScopeId = 0;
+
+/**
+ * Spark's RDDOperationScope: the operation (an RDD or DStream method such as `map`,
+ * `reduceByKey`, `countByWindow`) an RDD was made by, with an id unique in the driver program
+ * and the scope it was called within. Every RDD made inside one operation shares its scope
+ * (`reduceByKey`'s shuffle and the map after it are both `reduceByKey`); a streaming batch's
+ * RDDs are in their stream's scope for that batch, `map @ 14:04:40` (Spark's DStream.makeScope).
+ */
+export class RDDOperationScope {
+  readonly name: string;
+  readonly parent: RDDOperationScope | undefined;
+  readonly id: string;
+
+  constructor(name: string, parent?: RDDOperationScope, id: string = String(nextScopeId++)) {
+    this.name = name;
+    this.parent = parent;
+    this.id = id;
+  }
+
+  /** This scope and its ancestors, outermost first (Spark's getAllScopes). */
+  getAllScopes(): RDDOperationScope[] {
+    return [...(this.parent?.getAllScopes() ?? []), this];
+  }
+
+  /** Spark's JSON: `{"id":"3","name":"map"}`, with `"parent"` when there is one. */
+  toJson(): string {
+    return JSON.stringify(this.toPlain());
+  }
+
+  private toPlain(): Record<string, unknown> {
+    return { id: this.id, name: this.name, ...(this.parent ? { parent: this.parent.toPlain() } : {}) };
+  }
+
+  static fromJson(json: string): RDDOperationScope {
+    let v: unknown;
+    try {
+      v = JSON.parse(json);
+    } catch (err) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `RDDOperationScope.fromJson: not JSON: ${(err as Error).message}`);
+    }
+    const of = (o: unknown): RDDOperationScope => {
+      const r = o as { id?: unknown; name?: unknown; parent?: unknown };
+      if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.name !== 'string') {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `RDDOperationScope.fromJson: a scope is {"id": string, "name": string, "parent"?: scope}, got ${JSON.stringify(o)}`);
+      }
+      return new RDDOperationScope(r.name, r.parent === undefined || r.parent === null ? undefined : of(r.parent), r.id);
+    };
+    return of(v);
+  }
+
+  /** Same id, name and parents (Spark's equals). */
+  equals(other: unknown): boolean {
+    return other instanceof RDDOperationScope && other.toJson() === this.toJson();
+  }
+
+  toString(): string {
+    return this.toJson();
+  }
+}
+
+/** The scope the driver program's code runs in now, as Spark's local properties spark.rdd.scope and spark.rdd.scope.noOverride. */
+interface ScopeState {
+  readonly scope: RDDOperationScope | undefined;
+  /** Operations called now make no scope of their own (they are inside one that allows no nesting). */
+  readonly noOverride: boolean;
+}
+
+// Per async context, as Spark's are per thread: the driver program's callers each keep their own.
+const current = new AsyncLocalStorage<ScopeState>();
+
+/** @internal The scope an RDD made now belongs to. */
+export function currentScope(): RDDOperationScope | undefined {
+  return current.getStore()?.scope;
+}
+
+/**
+ * @internal Spark's RDDOperationScope.withScope: run `body` in a new scope `name` (its parent
+ * the current one), unless the current scope allows no nesting; with `allowNesting` false the
+ * operations `body` calls make no scope of their own.
+ */
+export function withScope<T>(name: string, body: () => T, allowNesting = false): T {
+  const state = current.getStore();
+  if (state?.noOverride) return body();
+  return current.run({ scope: new RDDOperationScope(name, state?.scope), noOverride: !allowNesting }, body);
+}
+
+/** @internal Run `body` with `scope` current (a streaming batch's scope); `noOverride` as withScope's. */
+export function withGivenScope<T>(scope: RDDOperationScope, noOverride: boolean, body: () => T): T {
+  return current.run({ scope, noOverride }, body);
+}
+
+/**
+ * @internal Spark's DStream.makeScope: a batch's scope within a stream's base scope, named
+ * `<base> @ <time>` (`<base>\n@ <time>` when the base name is longer than 10 characters), its
+ * id `<base id>_<time>`.
+ */
+export function batchScope(baseScopeJson: string | undefined, time: number, formattedTime: string): RDDOperationScope | undefined {
+  if (baseScopeJson === undefined) return undefined;
+  const base = RDDOperationScope.fromJson(baseScopeJson);
+  const name = base.name.length > 10 ? `${base.name}\n@ ${formattedTime}` : `${base.name} @ ${formattedTime}`;
+  return new RDDOperationScope(name, undefined, `${base.id}_${time}`);
+}
+
+/**
+ * @internal Make each of `proto`'s methods named in `scopes` (method → scope name) run in a
+ * scope of that name (withScope), as Spark's operations are wrapped.
+ */
+export function scopeMethods(proto: object, scopes: Iterable<readonly [string, string]>): void {
+  for (const [method, name] of scopes) {
+    const d = Object.getOwnPropertyDescriptor(proto, method);
+    if (d === undefined || typeof d.value !== 'function') continue;
+    const f = d.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(proto, method, { ...d, value: { [method](this: unknown, ...args: unknown[]): unknown { return withScope(name, () => f.apply(this, args)); } }[method] });
+  }
+}
+
+/** @internal `proto`'s own methods but those in `unscoped`, each scoped by its own name. */
+export function ownMethodsBut(proto: object, unscoped: ReadonlySet<string>): [string, string][] {
+  return Object.getOwnPropertyNames(proto)
+    .filter((n) => !unscoped.has(n) && typeof Object.getOwnPropertyDescriptor(proto, n)!.value === 'function')
+    .map((n) => [n, n]);
+}
