@@ -44,6 +44,10 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql" >&2
 fi
+# streaming-spark-suites5 makes its .bz2 files with Debian's bzip2 (Sluice reads them through the seek-bzip package).
+if ! command -v bzip2 >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bzip2 >/dev/null) || echo "warning: could not install bzip2" >&2
+fi
 # The console progress bar test runs `sluice` on a pseudo-terminal with util-linux `script` (package bsdutils).
 if ! command -v script >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null) || echo "warning: could not install bsdutils (script)" >&2

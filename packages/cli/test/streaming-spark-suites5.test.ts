@@ -1,10 +1,12 @@
-// Spark Streaming's DStreamScopeSuite and UIUtilsSuite as they show through the public API, run
+// Spark Streaming's DStreamScopeSuite and UIUtilsSuite as they show through the public API, and
+// textFileStream / textFile over .bz2 files made by Debian's bzip2 (as Hadoop's BZip2Codec reads them), run
 // on a real local cluster (a driver and 2 worker processes; fixture streaming-spark-suites5.ts,
 // one StreamingContext after the other in one job). What each case expects is Spark's, from
 // streaming/src/test/scala/org/apache/spark/streaming/{DStreamScopeSuite,ui/UIUtilsSuite}.scala
 // and DStream.makeScope / RDDOperationScope / UIUtils, computed here from the inputs (times
 // formatted by this file's own code), not from Sluice's code.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,37 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss5-'));
 let cases: SparkCaseRun;
 const one = (c: string): Record<string, unknown> => cases.one(c);
 
+/** `lines` compressed by Debian's bzip2 (`-1`: 100 kB blocks). */
+const bzip2 = (lines: readonly string[]): Buffer => execFileSync('bzip2', ['-1', '-c'], { input: lines.join('\n') + '\n', maxBuffer: 64 << 20 });
+
+/**
+ * Whether a bzip2 file's end-of-stream mark (48 bits) and CRC (32) end exactly on its last
+ * byte, no padding: cut 10 bytes short it then ends where its last block ends, on a byte.
+ */
+function trailerUnpadded(b: Buffer): boolean {
+  const mark = b.subarray(b.length - 10, b.length - 4);
+  return mark.equals(Buffer.from([0x17, 0x72, 0x45, 0x38, 0x50, 0x90]));
+}
+
+const BLOCK_LINES = Array.from({ length: 40_000 }, (_, i) => `bz ${i} ${'x'.repeat(i % 7)}`);
+const STREAM_A = Array.from({ length: 700 }, (_, i) => `a ${i}`);
+const STREAM_B = Array.from({ length: 300 }, (_, i) => `b ${i}`);
+
 before(async () => {
+  const bz = path.join(tmp, 'bz2');
+  fs.mkdirSync(bz);
+  fs.writeFileSync(path.join(bz, 'plain.txt'), 'plain 0\nplain 1\n');
+  const blocks = bzip2(BLOCK_LINES);
+  assert.ok(blocks.length > 100_000 / 4, 'more than one 100 kB block of input');
+  fs.writeFileSync(path.join(bz, 'blocks.bz2'), blocks);
+  fs.writeFileSync(path.join(bz, 'two-streams.bz2'), Buffer.concat([bzip2(STREAM_A), bzip2(STREAM_B)]));
+  fs.writeFileSync(path.join(bz, 'expected.json'), JSON.stringify(['plain 0', 'plain 1', ...BLOCK_LINES, ...STREAM_A, ...STREAM_B]));
+  fs.writeFileSync(path.join(bz, 'half.bz2'), blocks.subarray(0, blocks.length >> 1));
+  // A file whose last block ends on a byte: cut before its end-of-stream mark, it still reads as whole blocks.
+  let n = 1;
+  let f = bzip2([`cut ${n}`]);
+  while (!trailerUnpadded(f)) f = bzip2(Array.from({ length: ++n }, (_, i) => `cut ${i}`));
+  fs.writeFileSync(path.join(bz, 'at-block-end.bz2'), f.subarray(0, f.length - 10));
   cases = await runSparkCases('streaming-spark-suites5.ts', [tmp]);
 });
 
@@ -197,3 +229,22 @@ test('Spark\'s (core) UIUtils.formatDuration and formatDurationVerbose, which th
   ];
   for (const [ms, want] of verbose) assert.equal(UIUtils.formatDurationVerbose(ms), want, `formatDurationVerbose(${ms})`);
 });
+
+// ---- .bz2 text files (Hadoop's BZip2Codec) ---------------------------------------------------
+
+test('textFileStream over .bz2 files made by bzip2, as Hadoop\'s TextInputFormat: a many-block file and two streams one after the other give their lines, beside a plain file; each line once. sc.textFile the same', () => {
+  const { got, batch } = one('bzip2Files') as { got: string[]; batch: string[] };
+  const expected = ['plain 0', 'plain 1', ...BLOCK_LINES, ...STREAM_A, ...STREAM_B];
+  assert.equal(got.length, expected.length);
+  assert.deepEqual([...got].sort(), [...expected].sort());
+  assert.deepEqual(batch, [...STREAM_A, ...STREAM_B]);
+});
+
+for (const name of ['half.bz2', 'at-block-end.bz2']) {
+  test(`textFileStream: a .bz2 file cut short (${name === 'half.bz2' ? 'in the middle' : 'just before its end-of-stream mark, where its last block ends'}) fails its batch naming the file; awaitTermination throws it`, () => {
+    const { awaited, watched } = one(`bzip2Cut.${name}`) as { awaited: { ok: boolean; code?: string; message?: string }; watched: string };
+    assert.equal(awaited.ok, false, JSON.stringify(awaited));
+    assert.equal(awaited.code, 'SLUICE_TASK_FAILED', JSON.stringify(awaited));
+    assert.ok(awaited.message?.includes(`textFileStream(${watched}): '${watched}/${name}' is not a whole bzip2 stream`), awaited.message);
+  });
+}

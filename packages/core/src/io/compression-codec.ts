@@ -1,19 +1,25 @@
+import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { SluiceError } from '../errors.js';
+import { bunzip2, createBunzip2 } from './bzip2.js';
 
 /**
  * The compression codecs of text files, as Hadoop's that Spark reads and writes through:
  * 'gzip' (GzipCodec, `.gz`) and 'deflate' (DefaultCodec, `.deflate`: a zlib stream). A file
  * is read with the codec its name ends with (Hadoop's CompressionCodecFactory), whole: such a
- * file is not splittable.
+ * file is not splittable. Read only: 'bzip2' (BZip2Codec, `.bz2`, through seek-bzip).
  */
 export type CompressionCodec = 'gzip' | 'deflate';
 
+/** A codec a text file is read through: the ones Sluice writes, and bzip2. */
+export type ReadCodec = CompressionCodec | 'bzip2';
+
 const EXTENSIONS: Readonly<Record<CompressionCodec, string>> = { gzip: '.gz', deflate: '.deflate' };
+const READ_EXTENSIONS: Readonly<Record<ReadCodec, string>> = { ...EXTENSIONS, bzip2: '.bz2' };
 
 /** The codec a file is read with, by its name's extension; undefined for a plain file. */
-export function codecOfFile(file: string): CompressionCodec | undefined {
-  for (const [codec, ext] of Object.entries(EXTENSIONS) as [CompressionCodec, string][]) if (file.endsWith(ext)) return codec;
+export function codecOfFile(file: string): ReadCodec | undefined {
+  for (const [codec, ext] of Object.entries(READ_EXTENSIONS) as [ReadCodec, string][]) if (file.endsWith(ext)) return codec;
   return undefined;
 }
 
@@ -32,12 +38,12 @@ export function compress(codec: CompressionCodec, data: Uint8Array): Buffer {
   return codec === 'gzip' ? zlib.gzipSync(data) : zlib.deflateSync(data);
 }
 
-/** A stream that decompresses what `codec` compressed (gzip: every member of a concatenated file). */
-export function decompressor(codec: CompressionCodec): zlib.Gunzip | zlib.Inflate {
-  return codec === 'gzip' ? zlib.createGunzip() : zlib.createInflate();
+/** A stream that decompresses what `codec` compressed (gzip and bzip2: every member or stream of a concatenated file). */
+export function decompressor(codec: ReadCodec): Transform {
+  return codec === 'gzip' ? zlib.createGunzip() : codec === 'deflate' ? zlib.createInflate() : createBunzip2();
 }
 
 /** What `codec` compressed, decompressed at once (wholeTextFiles' files, read whole anyway). */
-export function decompress(codec: CompressionCodec, data: Uint8Array): Buffer {
-  return codec === 'gzip' ? zlib.gunzipSync(data) : zlib.inflateSync(data);
+export function decompress(codec: ReadCodec, data: Uint8Array): Buffer {
+  return codec === 'gzip' ? zlib.gunzipSync(data) : codec === 'deflate' ? zlib.inflateSync(data) : bunzip2(data);
 }

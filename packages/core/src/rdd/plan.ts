@@ -1,5 +1,5 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
-import type { CompressionCodec } from '../io/compression-codec.js';
+import type { ReadCodec } from '../io/compression-codec.js';
 import type { WalPlace } from '../wal/wal-segment.js';
 import type { Partitioner } from './partitioner.js';
 
@@ -17,7 +17,7 @@ export interface TextSplit {
   /** Set for a file a file stream chose for a batch: `end` is its size then, read exactly. */
   readonly stream?: StreamFileSplit;
   /** A compressed file (by its name), read whole through its codec: [start, end) is the whole file. */
-  readonly codec?: CompressionCodec;
+  readonly codec?: ReadCodec;
 }
 
 export interface StreamFileSplit {

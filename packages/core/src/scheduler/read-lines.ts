@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { isSluiceError, SluiceError } from '../errors.js';
-import { decompressor, type CompressionCodec } from '../io/compression-codec.js';
+import { decompressor, type ReadCodec } from '../io/compression-codec.js';
 import type { RangeReader } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import type { StreamFileSplit } from '../rdd/plan.js';
@@ -180,7 +180,7 @@ async function openForLines(file: string, stream: StreamFileRead | undefined, fs
  */
 export async function emitCompressedLines(
   file: string,
-  codec: CompressionCodec,
+  codec: ReadCodec,
   emit: (line: string) => void,
   opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes' | 'stream'> & { readonly end?: number } = {},
 ): Promise<void> {
