@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { Feeder, assertRecoveredExactly, jobArgs, jobDirs, readOutputs, submitDetached, workersJoined, type JobDirs } from './recovery-support.js';
+import { Feeder, assertRecoveredExactly, jobArgs, jobDirs, readOutputs, submitDetached, untilJobDone, workersJoined, type JobDirs } from './recovery-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -111,7 +111,7 @@ async function finishAndCheck(run: Awaited<ReturnType<typeof startFedJob>>): Pro
   const fed = [...feeder.lines];
   await pollUntil(() => (new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length ? true : undefined), 30_000, 'every fed line in some batch').catch(() => undefined);
   fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${job}.json`)) ? true : undefined), 60_000, 'the job to stop');
+  await untilJobDone(dirs.out, job);
   return assertRecoveredExactly(dirs.out, fed, BATCH_MS);
 }
 

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sleep } from './harness.js';
 import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { driverAndWorkers, driverOn, workersJoined } from './recovery-support.js';
+import { driverAndWorkers, driverOn, untilJobDone, workersJoined } from './recovery-support.js';
 import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -152,7 +152,7 @@ before(async () => {
     source.stop();
     await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    await untilJobDone(out, jobs[1]);
     result = { jobs, writingAtDriverKill: writing, heldAtDriverKill, ackedAtKill, workerKill, tries };
   } catch (err) {
     setupError = withProcessLogs(err, procs);

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mulberry32, sleep } from './harness.js';
 import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { driverAndWorkers, driverOn, workersJoined } from './recovery-support.js';
+import { driverAndWorkers, driverOn, untilJobDone, workersJoined } from './recovery-support.js';
 import { batchOutputs, receiverEndChecks, receiverStarts, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -112,7 +112,7 @@ before(async () => {
     source.stop();
     await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    await untilJobDone(out, jobs[1]);
     result = { jobs, ackedAtKill, killedReceivers, recoveredBatchAtKill, connections: source.connections };
   } catch (err) {
     setupError = withProcessLogs(err, procs);

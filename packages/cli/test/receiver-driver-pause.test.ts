@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { driverOn } from './recovery-support.js';
+import { driverOn, untilJobDone } from './recovery-support.js';
 import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -69,7 +69,7 @@ before(async () => {
     source.stop();
     await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    await untilJobDone(out, jobs[0]);
     result = { ackedAtStop, ackedAtResume, batchesDuringPause };
   } catch (err) {
     setupError = withProcessLogs(err, procs);

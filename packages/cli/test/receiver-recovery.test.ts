@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, workersJoined, type Pairs } from './recovery-support.js';
+import { driverOn, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -92,7 +92,7 @@ before(async () => {
     source.stop();
     await untilEveryLineRead(out, source.lines);
     fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    await untilJobDone(out, jobs[1]);
     result = {
       jobs,
       ackedAtKill,

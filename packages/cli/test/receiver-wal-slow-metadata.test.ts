@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture, freePort, runCli } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedStates, pendingBatchTimes, workersJoined, type Pairs } from './recovery-support.js';
+import { driverOn, expectedStates, pendingBatchTimes, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const JOB = fixture('stream-receiver-recovery.ts');
@@ -116,7 +116,7 @@ before(async () => {
     100,
   ).catch(() => undefined); // a line never read fails the test, which says which
   fs.writeFileSync(path.join(control, 'stop'), '');
-  await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[1]}.json`)) ? true : undefined), 90_000, 'the job to stop');
+  await untilJobDone(out, jobs[1]);
 }, { timeout: 300_000 });
 
 after(async () => {

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mulberry32, sleep } from './harness.js';
 import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { Feeder, driverAndWorkers, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, workersJoined, type JobDirs } from './recovery-support.js';
+import { Feeder, driverAndWorkers, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, untilJobDone, workersJoined, type JobDirs } from './recovery-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -142,7 +142,7 @@ before(async () => {
       100,
     ).catch(() => undefined); // a line never read fails the checks below, which say which
     fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(dirs.out, `done-${jobs[1]}.json`)) ? true : undefined), 60_000, 'the job to stop');
+    await untilJobDone(dirs.out, jobs[1]);
     result = { jobs, writing, writingAtKill, resubmittedAt, killed, firstRecoveredAtKill, laterStatesAtKill, fed };
   } catch (err) {
     setupError = withProcessLogs(err, procs);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixture, freePort, runCli, type CliResult } from './harness.js';
+import { fixture, freePort, pollUntil, runCli, type CliResult } from './harness.js';
 import { spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
 export const RECOVERY_JOB = fixture('recovery-job.ts');
@@ -143,6 +143,30 @@ export interface Outputs {
   /** mapWithState's mapped records (sorted) and state snapshots (the variants without 'light'). */
   readonly mapped: Map<number, string[]>;
   readonly snapshot: Map<number, Pairs>;
+}
+
+/**
+ * Waits for job `job`'s done file in `out` (written once its driver program stopped), for as
+ * long as its batches go on writing to `out`: fails once nothing was written there for 60 s.
+ * A graceful stop runs the batches already queued first, and under load a recovered job runs
+ * far behind its clock (95 s at load 44 in recovery.test, where a fixed 60 s was outrun).
+ */
+export async function untilJobDone(out: string, job: string, what = 'the job to stop'): Promise<void> {
+  const done = path.join(out, `done-${job}.json`);
+  const events = path.join(out, 'events.log');
+  const written = (): number => fs.readdirSync(out).length + (fs.existsSync(events) ? fs.statSync(events).size : 0);
+  let [last, since] = [written(), Date.now()];
+  await pollUntil(
+    () => {
+      if (fs.existsSync(done)) return true;
+      const n = written();
+      if (n !== last) [last, since] = [n, Date.now()];
+      if (Date.now() - since > 60_000) throw new Error(`${what}: it wrote no batch output for 60 s (${out})`);
+      return undefined;
+    },
+    600_000,
+    what,
+  );
 }
 
 export function readOutputs(out: string): Outputs {

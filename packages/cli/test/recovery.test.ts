@@ -23,6 +23,7 @@ import {
   readEvents,
   readOutputs,
   submitDetached,
+  untilJobDone,
   workersJoined,
   type JobDirs,
 } from './recovery-support.js';
@@ -159,22 +160,7 @@ before(async () => {
       100,
     ).catch(() => undefined);
     fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    // The stop is graceful: the batches queued run first. Waited for as long as batches go on
-    // writing their outputs (at load 44 the recovered job ran 95 s behind and went on past a
-    // fixed 60 s); fails once none was written for 60 s.
-    let written = -1;
-    let since = Date.now();
-    await pollUntil(
-      () => {
-        if (fs.existsSync(path.join(dirs.out, `done-${jobs[2]}.json`))) return true;
-        const n = fs.readdirSync(dirs.out).length;
-        if (n > written) [written, since] = [n, Date.now()];
-        if (Date.now() - since > 60_000) throw new Error(`the job did not stop, and wrote no batch output for 60 s (${n} files in ${dirs.out})`);
-        return undefined;
-      },
-      600_000,
-      'the job to stop',
-    );
+    await untilJobDone(dirs.out, jobs[2]);
     const firstRecovered = jobs.slice(1).map((j) => JSON.parse(fs.readFileSync(firstOf(j), 'utf8')) as RunResult['firstRecovered'][number]);
     result = {
       jobs,
