@@ -98,8 +98,9 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        const seen = jobSnapshot(cluster, job);
         job.cancel();
-        reject(new Error(`the job did not end within ${ms} ms:\n${lines.slice(-30).join('\n')}`));
+        reject(new Error(`the job did not end within ${ms} ms (${seen}):\n${lines.slice(-30).join('\n')}`));
       }, ms);
     });
     try {
@@ -109,6 +110,26 @@ export async function startJob(cluster: LocalCluster, file: string, args: readon
     }
   };
   return { lines, done, waitLine, finished, cancel: () => job.cancel(), lastReceiverError: () => job.lastReceiverError?.text };
+}
+
+/**
+ * What the driver knew of a job that did not end in time, for the failure's message: its
+ * state, its last completed batch, the tasks it had running (where and for how long) and each
+ * worker's last heartbeat. A job stuck on a task shows it; one with none running was stuck in
+ * its program or its batch generation.
+ */
+function jobSnapshot(cluster: LocalCluster, job: ReturnType<LocalCluster['driver']['submit']>): string {
+  const now = Date.now();
+  const last = job.lastBatch;
+  const tasks = cluster.driver.dag.runningTasks(job.runId);
+  const running = tasks.slice(0, 8).map((t) => `stage ${t.stageId} p${t.partition} on ${t.workerId} ${t.runningMs} ms`);
+  const workers = cluster.driver.registry.all().map((w) => `${w.id} heartbeat ${now - w.lastHeartbeat} ms ago`);
+  return [
+    `state ${job.state}, ${job.batchesCompleted} batches completed`,
+    last ? `the last batch ${last.batchTime} ended ${now - last.processingEndTime} ms ago` : 'no batch completed',
+    `${tasks.length} tasks running${running.length > 0 ? `: ${running.join(', ')}` : ''}`,
+    `workers: ${workers.join(', ')}`,
+  ].join('; ');
 }
 
 /**
