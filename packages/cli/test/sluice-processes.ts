@@ -52,10 +52,12 @@ export async function spawnSluice(args: readonly string[], secret: string, ready
     await closed;
   };
   try {
-    await within(isReady, 30_000, `sluice ${args[0]} to start`);
+    // 60 s: `sluice run` recovering from a checkpoint passed 30 s at load 35 (CI beside four
+    // engineers' work); a process that never gets ready fails here with its log.
+    await within(isReady, 60_000, `sluice ${args[0]} to start`);
   } catch (err) {
     await stop();
-    throw err;
+    throw new Error(`${(err as Error).message}; its log (the last 40 lines):\n${logLines.slice(-40).join('\n')}`, { cause: err });
   }
   return { child, logLines, stop };
 }

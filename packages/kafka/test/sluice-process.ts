@@ -60,10 +60,12 @@ export async function spawnSluice(args: readonly string[], secret: string, ready
     await closed;
   };
   try {
-    await pollUntil(() => (isReady ? true : alive() ? undefined : (() => { throw new Error(`sluice ${args[0]} exited before it was ready:\n${logLines.join('\n')}`); })()), 30_000, `sluice ${args[0]} to start`);
+    await pollUntil(() => (isReady ? true : alive() ? undefined : (() => { throw new Error(`sluice ${args[0]} exited before it was ready:\n${logLines.join('\n')}`); })()), 60_000, `sluice ${args[0]} to start`);
   } catch (err) {
+    // 60 s: `sluice run` recovering from a checkpoint passed 30 s at load 35 (CI beside four
+    // engineers' work); a process that never gets ready fails here with its log.
     await stop();
-    throw err;
+    throw new Error(`${(err as Error).message}; its log (the last 40 lines):\n${logLines.slice(-40).join('\n')}`, { cause: err });
   }
   return { child, logLines, stop, kill9 };
 }
