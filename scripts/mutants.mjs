@@ -137,6 +137,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites5.test.js', pattern: 'bz2' }],
   },
   {
+    id: 'ui-active-batches-heading-count',
+    what: "the Streaming page's 'Active Batches (n)' counts every batch listed, completed ones too (Spark: the running and waiting ones)",
+    file: 'packages/driver/web-assets/streaming-page.js',
+    search: "'Active Batches (' + active.length + ')'",
+    replace: "'Active Batches (' + batches.length + ')'",
+    tests: ['packages/cli/dist/test/streaming-ui-browser.test.js'],
+  },
+  {
+    id: 'ui-batch-table-own-column-names',
+    what: "the Streaming page's completed batches table keeps Sluice's own column names ('Total delay') where Spark's are 'Total Delay', ...",
+    file: 'packages/driver/web-assets/streaming-page.js',
+    search: "'Processing Time', 'Total Delay', 'Output Ops: Succeeded/Total'], completedError);",
+    replace: "'Processing Time', 'Total delay', 'Output Ops: Succeeded/Total'], completedError);",
+    tests: ['packages/cli/dist/test/streaming-ui-browser.test.js'],
+  },
+  {
     id: 'stop-drops-queued-batches',
     what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -94,6 +94,19 @@ async function checkStreamingPage(browser: Browser, streamingUrl: string, restBa
   assert.deepEqual(charts.histogram, SERIES.map(() => restUpTo), 'each histogram counts every completed batch');
   assert.equal(charts.canvases, 8, 'uPlot drew 4 timelines and 4 histograms');
   assert.equal(await page.locator('#workers tbody tr').count(), 2);
+  // UISeleniumSuite's batch tables: Spark's headings and column names (no batch failed: no Error column).
+  // Headings and rows of one refresh, read in one go: the counts are the rows shown, out of every completed batch.
+  const tables = (await page.evaluate(`(() => ({
+    active: document.getElementById('active-heading').textContent,
+    activeRows: document.querySelectorAll('#active-batches tbody tr').length,
+    completed: document.getElementById('completed-heading').textContent,
+    completedRows: document.querySelectorAll('#completed-batches tbody tr').length,
+  }))()`)) as { active: string; activeRows: number; completed: string; completedRows: number };
+  assert.equal(tables.active, `Active Batches (${tables.activeRows})`, JSON.stringify(tables));
+  const m = /^Completed Batches \(last (\d+) out of (\d+)\)$/.exec(tables.completed);
+  assert.ok(m !== null && Number(m[1]) === tables.completedRows && Number(m[2]) >= restUpTo, `${JSON.stringify(tables)}, ${restUpTo} completed by the last plotted batch`);
+  assert.deepEqual(await page.locator('#active-batches th').allTextContents(), ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status']);
+  assert.deepEqual(await page.locator('#completed-batches th').allTextContents(), ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Total Delay', 'Output Ops: Succeeded/Total']);
   assert.match((await page.locator('#receivers tbody tr').first().textContent()) ?? '', /ACTIVE/);
   await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
   assert.deepEqual(errors, [], 'the page script threw nothing');

@@ -79,6 +79,14 @@
     return tr;
   }
 
+  /** A table's column names, with Spark's "Error" last when `error`. */
+  function header(id, names, error) {
+    const tr = document.querySelector('#' + id + ' thead tr');
+    const want = error ? names.concat(['Error']) : names;
+    if (tr.children.length === want.length && [...tr.children].every((th, i) => th.textContent === want[i])) return;
+    tr.replaceChildren(...want.map((n) => Object.assign(document.createElement('th'), { textContent: n })));
+  }
+
   function fill(id, rows) {
     document.querySelector('#' + id + ' tbody').replaceChildren(...rows.map(row));
   }
@@ -162,15 +170,32 @@
       warning.hidden = false;
       warning.textContent = stats.fallingBehind.message;
     } else warning.hidden = true;
-    fill('active-batches', batches.filter((b) => b.status !== 'COMPLETED').map((b) => [{ href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) }, b.inputSize, duration(b.schedulingDelay), b.numCompletedOutputOps + '/' + b.numTotalOutputOps, b.status]));
-    fill('completed-batches', completed.slice().reverse().slice(0, 200).map((b) => [
+    // Spark's batch tables: waiting batches before running ones, newest first; an Error column only while a shown batch has failed.
+    const active = batches.filter((b) => b.status !== 'COMPLETED');
+    const shown = completed.slice().reverse().slice(0, 200);
+    const activeError = active.some((b) => b.firstFailureReason);
+    const completedError = shown.some((b) => b.firstFailureReason);
+    header('active-batches', ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'], activeError);
+    header('completed-batches', ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Total Delay', 'Output Ops: Succeeded/Total'], completedError);
+    document.getElementById('active-heading').textContent = 'Active Batches (' + active.length + ')';
+    document.getElementById('completed-heading').textContent = 'Completed Batches (last ' + shown.length + ' out of ' + stats.numTotalCompletedBatches + ')';
+    fill('active-batches', active.map((b) => [
+      { href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) },
+      b.inputSize,
+      duration(b.schedulingDelay),
+      duration(b.processingTime),
+      b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
+      b.status.toLowerCase(),
+      ...(activeError ? [b.firstFailureReason || '-'] : []),
+    ]));
+    fill('completed-batches', shown.map((b) => [
       { href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) },
       b.inputSize,
       duration(b.schedulingDelay),
       duration(b.processingTime),
       duration(b.totalDelay),
       b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
-      b.firstFailureReason || '',
+      ...(completedError ? [b.firstFailureReason || '-'] : []),
     ]));
     fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
     fill('workers', workers.map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));

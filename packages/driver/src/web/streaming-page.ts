@@ -14,7 +14,9 @@ export const STREAMING_SERIES = [
  * REST API every second and draws the timelines and histograms with uPlot and fills the
  * tables; it writes values as text only (no markup from data), times and durations as Spark's
  * Streaming UI does (UIUtils: batch times `yyyy/MM/dd HH:mm:ss` in the driver's time zone,
- * `data-tz`; "1 second" in the summary, "1.2 min" in the tables).
+ * `data-tz`; "1 second" in the summary, "1.2 min" in the tables), the batch tables as Spark's
+ * ("Active Batches (2)", "Completed Batches (last 5 out of 40)", its column names; an "Error"
+ * column only while a shown batch has failed), newest batch first.
  */
 export function streamingPage(j: DriverJob): string {
   const charts = STREAMING_SERIES.map(
@@ -25,8 +27,8 @@ export function streamingPage(j: DriverJob): string {
 ` : ''}<p id="summary">Loading…</p>
 <p id="warning" class="warning" hidden></p>
 <section class="charts">${charts}</section>
-<h2>Active batches</h2><table id="active-batches"><thead><tr><th>Batch time</th><th>Records</th><th>Scheduling delay</th><th>Output ops</th><th>Status</th></tr></thead><tbody></tbody></table>
-<h2>Completed batches (newest first)</h2><table id="completed-batches"><thead><tr><th>Batch time</th><th>Records</th><th>Scheduling delay</th><th>Processing time</th><th>Total delay</th><th>Output ops: done/total</th><th>Failure</th></tr></thead><tbody></tbody></table>
+<h2 id="active-heading">Active Batches</h2><table id="active-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Output Ops: Succeeded/Total</th><th>Status</th></tr></thead><tbody></tbody></table>
+<h2 id="completed-heading">Completed Batches</h2><table id="completed-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Total Delay</th><th>Output Ops: Succeeded/Total</th></tr></thead><tbody></tbody></table>
 <h2>Receivers</h2><table id="receivers"><thead><tr><th>Stream</th><th>Name</th><th>Worker</th><th>State</th><th>Records/s</th><th>Records</th><th>Last error</th><th>When</th></tr></thead><tbody></tbody></table>
 <h2>Workers</h2><table id="workers"><thead><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running tasks</th><th>Block memory</th><th>RSS</th><th>Blocks</th></tr></thead><tbody></tbody></table>
 <p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/">Actions and stages of this job</a></p>
