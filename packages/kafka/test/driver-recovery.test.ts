@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, nothing, numberedRecords, type Batch, type Range } from './stream-test-support.js';
+import { assertRecoverJobExact, batchFiles, nothing, numberedRecords, recoverAndCountAll, type Batch, type Range } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 
@@ -55,13 +55,7 @@ test('kill -9 of the driver mid-stream, a driver started again, the job submitte
   assert.ok(beforeKill < 4000, 'the driver died mid-stream');
   assert.ok(heldRanges.length > 0, 'the held batch read records');
   for (const r of heldRanges) assert.equal(kafka.groups.committed('g-rec', 'rec', r.partition), BigInt(r.fromOffset), `rec/${r.partition}: the held batch's range ${r.fromOffset}-${r.untilOffset} was not committed`);
-  await produce(2000); // while the driver is down
-  await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
-
-  await run.restart();
-  await produce(1000); // after the recovery
-  await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
-  await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
+  await recoverAndCountAll(run, produce, out, want);
 
   const { events } = await assertRecoverJobExact(kafka, 'rec', 'g-rec', out, want, 100);
   // The held batch, written and not committed, run again after the recovery with the same ranges.

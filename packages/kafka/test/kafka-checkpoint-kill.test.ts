@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, nothing, numberedRecords } from './stream-test-support.js';
+import { assertRecoverJobExact, batchFiles, nothing, numberedRecords, recoverAndCountAll } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const procs: SluiceProcess[] = [];
@@ -69,13 +69,7 @@ test('kill -9 of the driver as it writes a metadata checkpoint, a driver started
   const cutShort = !fs.existsSync(final);
   const beforeKill = counted();
   assert.ok(beforeKill < 4000, 'the driver died mid-stream');
-  await produce(2000); // while the driver is down
-  await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
-
-  await run.restart();
-  await produce(1000); // after the recovery
-  await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
-  await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
+  await recoverAndCountAll(run, produce, out, want);
 
   const { all, events } = await assertRecoverJobExact(kafka, 'ck', 'g-ck', out, want, 100);
   assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import type { LocalCluster } from '@sluice/cli';
-import { jsonLines, startCluster, type JobEnd } from './job-runner.js';
+import { jsonLines, pollUntil, startCluster, type JobEnd } from './job-runner.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 export interface Range {
@@ -186,6 +186,22 @@ export function numberedRecords(kafka: KafkaTestCluster, topic: string, partitio
       await p.close();
     }
   };
+}
+
+/**
+ * The driver-kill tests' recovery, once the driver is dead: 2,000 records produced while it is
+ * down, 1 s for batch times to pass, the job run again (`run.restart()`), 1,000 records produced
+ * after the recovery; then waits until `out`'s batch files count every record produced (up
+ * to 60 s), and 1 s more, for a batch counted twice to show up before the test checks.
+ */
+export async function recoverAndCountAll(run: { restart(): Promise<void> }, produce: (n: number) => Promise<void>, out: string, want: Produced): Promise<void> {
+  await produce(2000); // while the driver is down
+  await new Promise((r) => setTimeout(r, 1000)); // batch times pass while it is down
+  await run.restart();
+  await produce(1000); // after the recovery
+  const counted = (): number => batchFiles(out).reduce((n, b) => n + b.count, 0);
+  await pollUntil(() => (counted() >= want.count ? true : undefined), 60_000, `every record counted (${want.count})`);
+  await new Promise((r) => setTimeout(r, 1000)); // a batch counted twice would show up by now
 }
 
 /**
