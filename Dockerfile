@@ -20,6 +20,7 @@ COPY packages/mqtt/package.json packages/mqtt/
 COPY packages/postgres/package.json packages/postgres/
 COPY packages/redis/package.json packages/redis/
 COPY packages/test-servers/package.json packages/test-servers/
+COPY packages/test-disk/package.json packages/test-disk/
 COPY packages/flume/package.json packages/flume/
 COPY packages/kinesis/package.json packages/kinesis/
 RUN if [ -f /tmp/build-extra/extra-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-extra/extra-ca.crt; fi; \

@@ -27,13 +27,13 @@
 //   checkpoint, every line read once and every state and window exact.
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
+import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { LocalCluster } from '../src/local-cluster.js';
 import { bigReceiverLines, receiverLines } from './fixtures/disk-full.js';
 import { fixture, jsonLines, mulberry32, pollUntil, sleep, startJob, within } from './harness.js';
@@ -51,15 +51,9 @@ const driverLog: LogRecord[] = [];
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-disk-full-'));
   disk = path.join(tmp, 'disk');
-  fs.mkdirSync(disk);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', disk], { stdio: 'pipe' });
-    mounted = true;
-  } catch (err) {
-    cannotMount = `cannot mount a tmpfs (needs root): ${(err as Error).message}`;
-    if (process.env.CI) throw new Error(cannotMount);
-    return;
-  }
+  cannotMount = mountTmpfs(disk) ?? '';
+  if (cannotMount) return;
+  mounted = true;
   const localDir = path.join(disk, 'local');
   fs.mkdirSync(localDir);
   let rest = '';
@@ -89,7 +83,7 @@ before(async () => {
 
 after(async () => {
   await cluster?.stop();
-  if (mounted) execFileSync('umount', [disk]);
+  if (mounted) unmountTmpfs(disk);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -106,26 +100,8 @@ async function receive(ctl: string, n: number): Promise<string> {
   return fs.readFileSync(done, 'utf8');
 }
 
-/**
- * Fill the tmpfs: write 64 KiB pieces until the kernel refuses one with ENOSPC, then 4 KiB
- * pieces, then single bytes: the large pieces alone leave up to 60 KiB, room for small
- * metadata checkpoints (kafka-disk-full saw none refused in 1 run of 5 with them alone).
- */
-function fill(): void {
-  const fd = fs.openSync(filler(), 'a');
-  try {
-    for (const size of [64 * 1024, 4096, 1]) {
-      const piece = Buffer.alloc(size, 7);
-      try {
-        for (;;) fs.writeSync(fd, piece);
-      } catch (err) {
-        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+/** Fill the tmpfs (fillDisk: until not a byte more fits). */
+const fill = (): void => fillDisk(filler());
 
 /** Every file under `dir`, relative. */
 const filesUnder = (dir: string): string[] => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();

@@ -10,11 +10,11 @@
 // the same ranges both times, the group's commits at the ends. Mounting needs root: outside
 // CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles, nothing, steadyProducer } from './stream-test-support.js';
@@ -29,43 +29,17 @@ let mounted = false;
 after(async () => {
   for (const p of procs.reverse()) await p.stop();
   await kafka?.close();
-  if (mounted) execFileSync('umount', [disk]);
+  if (mounted) unmountTmpfs(disk);
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/**
- * Fill the tmpfs: write 64 KiB pieces until the kernel refuses one with ENOSPC, then 4 KiB
- * pieces, then single bytes: up to 60 KiB left after the large pieces holds many metadata
- * checkpoints of a direct stream (a few KiB each, the older ones deleted as new ones are
- * written), which then never meet the full disk (seen: 1 run in 5).
- */
-function fill(file: string): void {
-  const fd = fs.openSync(file, 'a');
-  try {
-    for (const size of [64 * 1024, 4096, 1]) {
-      const piece = Buffer.alloc(size, 7);
-      try {
-        for (;;) fs.writeSync(fd, piece);
-      } catch (err) {
-        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL warnings, the stream goes on; space back, checkpoints written again; a driver killed then recovers every record exactly once', { timeout: 150_000 }, async (t) => {
-  fs.mkdirSync(disk);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', disk], { stdio: 'pipe' });
-    mounted = true;
-  } catch (err) {
-    const cannot = `cannot mount a tmpfs (needs root): ${(err as Error).message}`;
-    if (process.env.CI) throw new Error(cannot);
+  const cannot = mountTmpfs(disk);
+  if (cannot) {
     t.skip(cannot);
     return;
   }
+  mounted = true;
   kafka = await KafkaTestCluster.start({ brokers: 2 });
   kafka.createTopic('df', 4);
   const want = nothing();
@@ -80,7 +54,7 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
 
     const metadata = (): string[] => fs.readdirSync(path.join(ckpt, 'metadata')).filter((n) => /^checkpoint-\d+$/.test(n)).sort();
     const warnings = (): string[] => driver.logLines.filter((l) => l.includes('"code":"SLUICE_DISK_FULL"'));
-    fill(filler);
+    fillDisk(filler);
     const filledAt = Date.now();
     const newestWhenFull = metadata().at(-1);
     await pollUntil(() => (warnings().length >= 4 && batchFiles(out).filter((b) => b.time > filledAt + 500).length >= 4 ? true : undefined), 30_000, 'batches and SLUICE_DISK_FULL warnings while the disk is full').catch((err: Error) => {
