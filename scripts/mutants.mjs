@@ -3762,7 +3762,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
     search: '    return rerun;',
     replace: '    return [];',
-    tests: ['packages/kafka/dist/test/driver-recovery.test.js'],
+    tests: ['packages/kafka/dist/test/driver-recovery.test.js', 'packages/cli/dist/test/graceful-stop-kill.test.js'],
   },
   {
     id: 'kafka-deleted-topic-as-wrong-name',

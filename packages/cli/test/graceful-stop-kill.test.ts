@@ -1,0 +1,92 @@
+// kill -9 of the driver during a graceful stop (ssc.stop({ graceful: true })), then the
+// driver started again on its --state-dir: it relaunches the job, which recovers from its
+// checkpoint (StreamingContext.getOrCreate) and stops gracefully again (its stop file is
+// still there). A stateful stream (updateStateByKey) over a file stream; while the first
+// stop runs every batch's output waits 1 s (control/slow), so the kill lands inside it.
+// Every fed line is taken by exactly one batch and every batch's state equals a failure-free
+// computation done here from the test's own input. Real processes: `sluice driver`, two
+// `sluice worker`s, `sluice submit`.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { listJobs } from '../src/submit-client.js';
+import { freePort, mulberry32, runCli } from './harness.js';
+import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
+import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+
+const BATCH_MS = 500;
+
+function startDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
+  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
+}
+
+async function kill9(p: SluiceProcess): Promise<void> {
+  const c = p.child;
+  const gone = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGKILL');
+  await gone;
+}
+
+/** The runs' out/<kind>-<programStart>.json markers (stopping, stopped), by program start. */
+const markers = (out: string, kind: string): number[] => fs.readdirSync(out).flatMap((n) => (new RegExp(`^${kind}-(\\d+)\\.json$`).exec(n) ? [Number(n.slice(kind.length + 1, -5))] : [])).sort((a, b) => a - b);
+
+test('kill -9 of the driver during a graceful stop: started again on its state dir, the job recovers from its checkpoint and stops gracefully; every batch equals a failure-free run', { timeout: 110_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-graceful-kill-'));
+  const d = jobDirs(root);
+  const stateDir = path.join(root, 'state');
+  const secret = randomSecret();
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const procs: SluiceProcess[] = [];
+  let stopFeeding = (): void => undefined;
+  try {
+    procs.push(await startDriver(secret, port, stateDir));
+    procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
+    const sub = await runCli(['submit', RESTART_JOB, '--driver', addr, '--detach', '--', ...jobArgs(d, BATCH_MS)], { env });
+    assert.equal(sub.code, 0, sub.stderr);
+    const id = /submitted \S+ as (job-\S+)/.exec(sub.stderr)?.[1];
+    assert.ok(id, sub.stderr);
+    await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
+    const feeder = new Feeder(d, mulberry32(21));
+    stopFeeding = feeder.every(120);
+    await pollUntil(() => (linesTaken(d.out) >= 60 ? true : undefined), 40_000, 'batches over 60 input lines');
+    stopFeeding();
+
+    // Slow batches, three more files, then the stop: the program calls ssc.stop({ graceful: true }),
+    // which waits for the batches up to the next tick; killed once one of them is in its
+    // outputs (its input written, its state not yet: the state output waits 1 s).
+    fs.writeFileSync(path.join(d.control, 'slow'), '');
+    for (let i = 0; i < 3; i++) feeder.file();
+    const fed = [...feeder.lines];
+    fs.writeFileSync(path.join(d.control, 'stop'), '');
+    const [first] = await pollUntil(() => (markers(d.out, 'stopping').length > 0 ? markers(d.out, 'stopping') : undefined), 30_000, 'the graceful stop to start');
+    const stoppingAt = (JSON.parse(fs.readFileSync(path.join(d.out, `stopping-${first}.json`), 'utf8')) as { at: number }).at;
+    const midOutput = (): number | undefined => {
+      const o = readOutputs(d.out);
+      return [...o.input.keys()].find((t) => !o.state.has(t) && fs.statSync(path.join(d.out, `input-${t}.json`)).mtimeMs >= stoppingAt);
+    };
+    const inFlight = await pollUntil(midOutput, 30_000, 'a batch of the graceful stop in its outputs');
+    await kill9(procs[0]);
+    assert.deepEqual(markers(d.out, 'stopped'), [], 'the driver died before its graceful stop ended');
+    const takenAtKill = linesTaken(d.out);
+    fs.rmSync(path.join(d.control, 'slow'));
+
+    procs[0] = await startDriver(secret, port, stateDir);
+    assert.deepEqual((await listJobs(addr, { secret })).map((j) => [j.job_id, j.state]), [[id, 'running']], 'the driver relaunches the job that was stopping');
+    await pollUntil(async () => ((await listJobs(addr, { secret }))[0]?.state === 'succeeded' ? true : undefined), 60_000, 'the relaunched job to stop gracefully');
+    const stopped = markers(d.out, 'stopped');
+    assert.equal(stopped.length, 1, 'the relaunched program stopped gracefully');
+    assert.ok(stopped[0]! > first!, 'the relaunched program, not the killed one');
+    const compared = checkAgainstFailureFree(readOutputs(d.out), fed);
+    assert.ok(readOutputs(d.out).state.has(inFlight), `batch ${inFlight}, killed in its outputs, was run again`);
+    process.stdout.write(`# ${fed.length} lines fed, ${takenAtKill} taken when the driver was killed in its graceful stop (batch ${inFlight} in its outputs); ${compared} records compared with the failure-free computation\n`);
+  } finally {
+    stopFeeding();
+    for (const p of procs.reverse()) await p.stop();
+    if (!process.env.SLUICE_TEST_KEEP) fs.rmSync(root, { recursive: true, force: true });
+    else process.stdout.write('# kept ' + root + '\n');
+  }
+});
