@@ -211,7 +211,7 @@ test('a streaming job: records received and processed equal the lines sent, batc
       }
       assert.ok(one(running, 'sluice_worker_cores', 'gauge', w) === 1);
       const blocks = family(running, 'sluice_worker_blocks', 'gauge').filter((s) => s.labels.worker === worker);
-      assert.deepEqual(blocks.map((s) => s.labels.kind).sort(), ['input', 'rdd', 'shuffle']);
+      assert.deepEqual(blocks.map((s) => s.labels.kind).sort(), ['broadcast', 'input', 'rdd', 'shuffle']);
     }
 
     fs.writeFileSync(stopFile, '');

@@ -30,7 +30,7 @@ import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js'
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
-import { Broadcast } from './shared/broadcast.js';
+import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
@@ -62,8 +62,12 @@ export interface ClusterBackend {
   cachedPartitions?(rddId: number): Promise<readonly number[]>;
   /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
   putBroadcast?(id: number, value: Uint8Array): void;
-  /** Forget a broadcast variable's value (Broadcast.destroy). */
-  removeBroadcast?(id: number): void;
+  /**
+   * Have every worker drop its copies of a broadcast variable (Broadcast.unpersist), and with
+   * `fromDriver` forget the value served to them too (Broadcast.destroy); resolves once every
+   * worker answered.
+   */
+  removeBroadcast?(id: number, fromDriver: boolean): Promise<void>;
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
   removeShuffles?(shuffleIds: readonly number[]): void;
   defaultParallelism(): number;
@@ -434,8 +438,8 @@ export class SluiceContext {
     return this.track(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
 
-  /** What a broadcast's destroy() tells: the backend drops the value it serves. */
-  private readonly broadcastOwner = { removeBroadcast: (id: number): void => this.backend.removeBroadcast?.(id) };
+  /** What a broadcast's unpersist() and destroy() tell: the workers drop their copies; destroy, the value served too. */
+  private readonly broadcastOwner: BroadcastOwner = { removeBroadcast: async (id, fromDriver) => this.backend.removeBroadcast?.(id, fromDriver) };
 
   /** Ids of broadcasts and accumulators (and accumulators' copies, which are not registered). */
   private readonly newSharedId = (): number => this.nextSharedId++;

@@ -449,6 +449,7 @@ export class DriverNode {
           diskBytes: s.disk_bytes,
           memoryLimitBytes: s.memory_limit_bytes,
           rssBytes: s.rss_bytes,
+          broadcastBlocks: s.broadcast_blocks,
         };
         const p = call.request.process;
         const processStats = p && {
@@ -488,6 +489,7 @@ export class DriverNode {
               disk_bytes: w.storage.diskBytes,
               memory_limit_bytes: w.storage.memoryLimitBytes,
               rss_bytes: w.storage.rssBytes,
+              broadcast_blocks: w.storage.broadcastBlocks,
             },
             decommission: this.decommissionState(w.id) ?? '',
           })),

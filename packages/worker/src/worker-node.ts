@@ -384,6 +384,7 @@ export class WorkerNode {
       disk_bytes: s.diskBytes,
       memory_limit_bytes: s.memoryLimitBytes,
       rss_bytes: process.memoryUsage.rss(),
+      broadcast_blocks: this.executor.broadcastCount,
     };
   }
 

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'e776971c7a6f0e27462d8143f6cfa9eb29836d142f83f4c6ab00632b09094051';
+export const PROTO_CODECS_SHA256 = '68e0e83354a8fa2a1f4b63f760a55a481eb093c8c3a501387aa655a294b7808f';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -2346,6 +2346,8 @@ encode: function WorkerStorage$encode(m,w,q){
   w.uint32(48).uint64(m.memory_limit_bytes)
   if(m.rss_bytes!=null&&Object.hasOwnProperty.call(m,"rss_bytes"))
   w.uint32(56).uint64(m.rss_bytes)
+  if(m.broadcast_blocks!=null&&Object.hasOwnProperty.call(m,"broadcast_blocks"))
+  w.uint32(64).uint32(m.broadcast_blocks)
   return w
 },
 decode: function WorkerStorage$decode(r,l,e,n){
@@ -2396,6 +2398,10 @@ decode: function WorkerStorage$decode(r,l,e,n){
   }
   case 7: {
   m.rss_bytes=r.uint64()
+  break
+  }
+  case 8: {
+  m.broadcast_blocks=r.uint32()
   break
   }
   default:
@@ -2468,6 +2474,9 @@ fromObject: function WorkerStorage$fromObject(d,n){
   else if(typeof d.rss_bytes==="object")
   m.rss_bytes=new util.LongBits(d.rss_bytes.low>>>0,d.rss_bytes.high>>>0).toNumber(true)
   }
+  if(d.broadcast_blocks!=null){
+  m.broadcast_blocks=d.broadcast_blocks>>>0
+  }
   return m
 },
 toObject: function WorkerStorage$toObject(m,o,q){
@@ -2501,6 +2510,7 @@ toObject: function WorkerStorage$toObject(m,o,q){
   d.rss_bytes=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
   }else
   d.rss_bytes=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  d.broadcast_blocks=0
   }
   if(m.input_blocks!=null&&Object.hasOwnProperty.call(m,"input_blocks")){
   d.input_blocks=m.input_blocks
@@ -2542,6 +2552,9 @@ toObject: function WorkerStorage$toObject(m,o,q){
   d.rss_bytes=o.longs===String?String(m.rss_bytes):m.rss_bytes
   else
   d.rss_bytes=o.longs===String?util.Long.prototype.toString.call(m.rss_bytes):o.longs===Number?new util.LongBits(m.rss_bytes.low>>>0,m.rss_bytes.high>>>0).toNumber(true):m.rss_bytes
+  }
+  if(m.broadcast_blocks!=null&&Object.hasOwnProperty.call(m,"broadcast_blocks")){
+  d.broadcast_blocks=m.broadcast_blocks
   }
   return d
 },
@@ -8349,6 +8362,189 @@ fromObject: function RemoveRddResponse$fromObject(d,n){
   return m
 },
 toObject: function RemoveRddResponse$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.removed=0
+  }
+  if(m.removed!=null&&Object.hasOwnProperty.call(m,"removed")){
+  d.removed=m.removed
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.RemoveBroadcastRequest": {
+    ctor: () => function RemoveBroadcastRequest(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function RemoveBroadcastRequest$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id"))
+  w.uint32(10).string(m.job_id)
+  if(m.broadcast_id!=null&&Object.hasOwnProperty.call(m,"broadcast_id"))
+  w.uint32(16).uint32(m.broadcast_id)
+  return w
+},
+decode: function RemoveBroadcastRequest$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.job_id=r.string()
+  break
+  }
+  case 2: {
+  m.broadcast_id=r.uint32()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function RemoveBroadcastRequest$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.RemoveBroadcastRequest: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.job_id!=null){
+  m.job_id=String(d.job_id)
+  }
+  if(d.broadcast_id!=null){
+  m.broadcast_id=d.broadcast_id>>>0
+  }
+  return m
+},
+toObject: function RemoveBroadcastRequest$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.job_id=""
+  d.broadcast_id=0
+  }
+  if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
+  d.job_id=m.job_id
+  }
+  if(m.broadcast_id!=null&&Object.hasOwnProperty.call(m,"broadcast_id")){
+  d.broadcast_id=m.broadcast_id
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.RemoveBroadcastResponse": {
+    ctor: () => function RemoveBroadcastResponse(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function RemoveBroadcastResponse$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.removed!=null&&Object.hasOwnProperty.call(m,"removed"))
+  w.uint32(8).uint32(m.removed)
+  return w
+},
+decode: function RemoveBroadcastResponse$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.removed=r.uint32()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function RemoveBroadcastResponse$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.RemoveBroadcastResponse: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.removed!=null){
+  m.removed=d.removed>>>0
+  }
+  return m
+},
+toObject: function RemoveBroadcastResponse$toObject(m,o,q){
   if(!o)
   o={}
   if(q===undefined)q=0

@@ -9,15 +9,17 @@ export interface ShippedBroadcast {
   readonly inline: boolean;
 }
 
-/** What a Broadcast asks of the driver program's side: forget the value (destroy). */
+/** What a Broadcast asks of the driver program's side: the workers drop their copies (unpersist), the driver the value too (destroy). */
 export interface BroadcastOwner {
-  removeBroadcast(id: number): void;
+  /** Resolves once every worker answered. */
+  removeBroadcast(id: number, fromDriver: boolean): Promise<void>;
 }
 
 /**
  * A read-only value made available to every task, as Spark's Broadcast. The driver keeps
  * the encoded value; each worker fetches it once (the first task that needs it) and each
- * task thread decodes it once, however many tasks and closures capture it.
+ * task thread decodes it once, however many tasks and closures capture it. `unpersist()` has
+ * every worker drop its copies (a later task fetches the value again); so does `destroy()`.
  *
  * `destroy()` ends it, as Spark's: the driver forgets the value, and using it afterwards
  * (`value`, a task capturing it, `unpersist()`, `destroy()` again) is SLUICE_BAD_ARGUMENT
@@ -48,27 +50,33 @@ export class Broadcast<T> implements Shippable {
   }
 
   /**
-   * Spark's unpersist(blocking): the value stays usable, and a later task that needs it gets it
-   * from the driver program as before. The workers' copies are dropped when the job ends (each
-   * worker holds one decoded copy per task thread that used it, freed with the job's threads),
-   * where Spark's executors drop theirs at once. Resolves at once; `blocking` is accepted for
-   * Spark's signature.
+   * Spark's unpersist(blocking): every worker drops its copies (the value it fetched and its task
+   * threads' decoded ones; a task running with the value keeps it until it ends), and a later
+   * task that needs the value fetches it again from the driver program, so it stays usable.
+   * With `blocking` it resolves once every worker dropped them, as Spark's; else at once, the
+   * workers told meanwhile.
    */
   async unpersist(blocking = false): Promise<void> {
-    void blocking;
     this.assertValid();
+    await this.remove(false, blocking);
   }
 
   /**
-   * Spark's destroy(blocking): the driver program drops the value, and the broadcast cannot
-   * be used again (see the class comment). Destroying it twice is SLUICE_BAD_ARGUMENT, as
-   * Spark's. `blocking` is accepted for Spark's signature.
+   * Spark's destroy(blocking): the workers drop their copies, as `unpersist`, the driver program
+   * the value, and the broadcast cannot be used again (see the class comment). Destroying it
+   * twice is SLUICE_BAD_ARGUMENT, as Spark's. `blocking` as unpersist's.
    */
   async destroy(blocking = false): Promise<void> {
-    void blocking;
     this.assertValid();
     this.destroyedAt = userCallSite();
-    this.owner?.removeBroadcast(this.id);
+    await this.remove(true, blocking);
+  }
+
+  private async remove(fromDriver: boolean, blocking: boolean): Promise<void> {
+    const removed = this.owner?.removeBroadcast(this.id, fromDriver);
+    // Not blocking: the workers are told all the same; only the wait is skipped (as Spark's, a failure to reach one is not the caller's).
+    if (blocking) await removed;
+    else void removed?.catch(() => undefined);
   }
 
   /** Spark's toString: `Broadcast(id)`. */

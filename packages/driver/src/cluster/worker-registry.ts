@@ -56,6 +56,8 @@ export interface WorkerStorage {
   readonly diskBytes: number;
   readonly memoryLimitBytes: number;
   readonly rssBytes: number;
+  /** Broadcast variables it holds (fetched for its tasks, not yet removed). */
+  readonly broadcastBlocks: number;
 }
 
 export interface RegistryListener {

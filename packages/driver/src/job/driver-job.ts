@@ -395,9 +395,13 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
         return;
-      case 'removeBroadcast':
-        this.broadcasts.delete(m.id);
+      case 'removeBroadcast': {
+        // As Spark's BlockManagerMaster.removeBroadcast: every worker drops its copies; destroy also the driver's.
+        const a = this.current;
+        if (m.fromDriver) this.broadcasts.delete(m.id);
+        void Promise.all(this.registry.all().map((w) => w.endpoint.removeBroadcast(a.runId, m.id))).then(() => this.postTo(a, { type: 'ack', reqId: m.reqId }));
         return;
+      }
       case 'removeShuffles': {
         this.dag.removeShuffles(this.runId, m.shuffleIds);
         // Each map output is one block, shuffle_<run>_<shuffle>_<map>.

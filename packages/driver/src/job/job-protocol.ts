@@ -58,8 +58,11 @@ export type JobToMain =
   | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
-  /** Broadcast.destroy(): the value is no longer served to workers. */
-  | { readonly type: 'removeBroadcast'; readonly id: number }
+  /**
+   * Broadcast.unpersist() and destroy(): every worker drops its copies (answered by `ack` once
+   * each answered); `fromDriver` (destroy): the value is no longer served to workers either.
+   */
+  | { readonly type: 'removeBroadcast'; readonly reqId: number; readonly id: number; readonly fromDriver: boolean }
   | { readonly type: 'startReceiver'; readonly streamId: number; readonly receiver: Uint8Array; readonly options: ReceiverRunOptions; readonly name: string }
   | { readonly type: 'stopReceivers'; readonly reqId: number; readonly graceful?: boolean }
   /** `before`: the batch's time, its blocks those reported before it (absent: every block reported so far). */

@@ -227,8 +227,8 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   putBroadcast(id, value) {
     outbox.post({ type: 'putBroadcast', id, value } satisfies JobToMain);
   },
-  removeBroadcast(id) {
-    outbox.post({ type: 'removeBroadcast', id } satisfies JobToMain);
+  async removeBroadcast(id, fromDriver) {
+    await requests.request((reqId) => ({ type: 'removeBroadcast', reqId, id, fromDriver }));
   },
   removeShuffles(shuffleIds) {
     outbox.post({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);

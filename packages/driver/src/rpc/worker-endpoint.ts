@@ -40,6 +40,8 @@ export interface WorkerEndpoint {
   killTask(taskId: string): void;
   releaseJob(jobId: string): Promise<void>;
   removeRdd(jobId: string, rddId: number): Promise<void>;
+  /** Drop job `jobId`'s broadcast `id` from the worker (its fetched value and its threads' copies). */
+  removeBroadcast(jobId: string, id: number): Promise<void>;
   /** Remove blocks by id, and every block whose id starts with one of `prefixes`. */
   removeBlocks(blockIds: readonly string[], prefixes?: readonly string[]): Promise<void>;
   /** Start a receiver; resolves once its thread runs (its events come through Driver.ReceiverReports). */
@@ -137,6 +139,10 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
 
   removeRdd(jobId: string, rddId: number): Promise<void> {
     return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+
+  removeBroadcast(jobId: string, id: number): Promise<void> {
+    return new Promise((resolve) => this.client.RemoveBroadcast({ job_id: jobId, broadcast_id: id }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
   }
 
   /** On the task stream while it is open (TaskStream.removeBlocks), else a RemoveBlocks call. */

@@ -234,13 +234,14 @@ export class PrometheusMetrics implements SchedulerListener {
     gauge('sluice_worker_cores', 'Task slots per worker.', W, perWorker((w) => w.cores));
     gauge('sluice_worker_running_tasks', 'Tasks running per worker.', W, perWorker((w) => w.cores - w.freeSlots));
     total('sluice_worker_tasks_completed_total', 'Task attempts this worker finished (any outcome) since it registered.', W, perWorker((w) => w.tasksCompleted));
-    gauge('sluice_worker_blocks', 'Blocks a worker holds (memory and disk), by kind: input (received), shuffle, rdd (cached).', [...W, 'kind'], function* () {
+    gauge('sluice_worker_blocks', 'Blocks a worker holds (memory and disk), by kind: input (received), shuffle, rdd (cached), broadcast (variables fetched for its tasks).', [...W, 'kind'], function* () {
       for (const w of workers()) {
         const s = w.storage;
         if (!s) continue;
         yield [{ worker: w.id, kind: 'input' }, s.inputBlocks];
         yield [{ worker: w.id, kind: 'shuffle' }, s.shuffleBlocks];
         yield [{ worker: w.id, kind: 'rdd' }, s.rddBlocks];
+        yield [{ worker: w.id, kind: 'broadcast' }, s.broadcastBlocks];
       }
     });
     gauge('sluice_worker_block_memory_bytes', 'Bytes of blocks a worker holds in memory.', W, perWorker((w) => w.storage?.memoryBytes));

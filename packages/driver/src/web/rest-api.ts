@@ -192,6 +192,7 @@ export function executors(d: DriverNode): unknown[] {
     rddBlocks: w.storage?.rddBlocks ?? 0,
     inputBlocks: w.storage?.inputBlocks ?? 0,
     shuffleBlocks: w.storage?.shuffleBlocks ?? 0,
+    broadcastBlocks: w.storage?.broadcastBlocks ?? 0,
   }));
 }
 

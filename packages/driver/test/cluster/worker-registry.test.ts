@@ -15,6 +15,7 @@ function fakeEndpoint(): WorkerEndpoint & { drop(): void } {
     killTask: () => undefined,
     releaseJob: async () => undefined,
     removeRdd: async () => undefined,
+    removeBroadcast: async () => undefined,
     removeBlocks: async () => undefined,
     startReceiver: async () => ({ ok: true }),
     stopReceiver: async () => undefined,

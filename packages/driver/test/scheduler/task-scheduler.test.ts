@@ -40,6 +40,7 @@ class FakeWorker implements WorkerEndpoint {
   killTask(): void {}
   async releaseJob(): Promise<void> {}
   async removeRdd(): Promise<void> {}
+  async removeBroadcast(): Promise<void> {}
   async removeBlocks(): Promise<void> {}
   async startReceiver(): Promise<{ ok: false; message: string }> {
     return { ok: false, message: 'fake' };

@@ -19,6 +19,7 @@ function cluster(ids: string[]) {
         killTask: () => undefined,
         releaseJob: async () => undefined,
         removeRdd: async () => undefined,
+        removeBroadcast: async () => undefined,
         removeBlocks: async () => undefined,
         startReceiver: async (desc: wire.ReceiverDescription) => {
           started.push({ workerId: address, desc });

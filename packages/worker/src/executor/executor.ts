@@ -405,6 +405,25 @@ export class Executor {
     return this.blocks.removeByPrefix(`rdd_${jobId}_${rddId}_`);
   }
 
+  /**
+   * Drop job `jobId`'s broadcast `id` (Broadcast.unpersist or destroy on the driver, as Spark's
+   * RemoveBroadcast): the encoded value fetched here and the task threads' decoded copies; a
+   * later task that needs it fetches it again. How many copies were dropped.
+   */
+  removeBroadcast(jobId: string, id: number): number {
+    const cache = this.broadcastCache.get(jobId);
+    const held = cache?.delete(id) === true ? 1 : 0;
+    if (cache?.size === 0) this.broadcastCache.delete(jobId);
+    return held + (this.sandboxes.get(jobId)?.forgetBroadcast(id) ?? 0);
+  }
+
+  /** Broadcast values held here, every job's (fetched and not removed): the heartbeat's broadcast_blocks. */
+  get broadcastCount(): number {
+    let n = 0;
+    for (const cache of this.broadcastCache.values()) n += cache.size;
+    return n;
+  }
+
   close(): void {
     this.spares.close();
     for (const set of this.reporters.values()) for (const r of set) r.close();

@@ -43,6 +43,8 @@ interface Slot {
   readonly held: Map<string, QueuedTask>;
   /** Stages whose payload this thread holds (sent with its first task there, dropped on forgetStage). */
   readonly stages: Set<string>;
+  /** Broadcasts this thread was given and holds decoded (dropped on forgetBroadcast). */
+  readonly broadcasts: Set<number>;
   /** Tasks given to this thread so far (those whose outcomes came are the first `given - held.size`). */
   given: number;
   /** Processes its tasks started that have not exited (rdd.pipe's commands): killed when the thread is retired. */
@@ -118,6 +120,17 @@ export class JobSandbox {
       if (!slot.stages.delete(stageKey)) continue;
       slot.thread.postMessage({ type: 'forgetStage', stageKey } satisfies MainToThread);
     }
+  }
+
+  /** The driver removed broadcast `id`: threads holding its value drop it. How many held it. */
+  forgetBroadcast(id: number): number {
+    let n = 0;
+    for (const slot of this.slots) {
+      if (!slot.broadcasts.delete(id)) continue;
+      slot.thread.postMessage({ type: 'forgetBroadcast', id } satisfies MainToThread);
+      n++;
+    }
+    return n;
   }
 
   /** Stop a running or queued task; its promise resolves with 'killed'. */
@@ -313,7 +326,7 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {
@@ -418,7 +431,10 @@ export class JobSandbox {
         return;
       case 'broadcastGet':
         this.host.broadcasts(msg.ids).then(
-          (values) => this.reply(slot, { type: 'broadcasts', reqId: msg.reqId, values }),
+          (values) => {
+            for (const id of msg.ids) slot.broadcasts.add(id);
+            this.reply(slot, { type: 'broadcasts', reqId: msg.reqId, values });
+          },
           (err: Error) => this.reply(slot, { type: 'broadcasts', reqId: msg.reqId, values: {}, error: err.message }),
         );
         return;

@@ -105,16 +105,31 @@ function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
 
-/** Broadcast values decoded in this thread, by id: each is fetched and decoded once per thread. */
+/**
+ * Broadcast values decoded in this thread, by id: each is fetched and decoded once per thread,
+ * until the driver removes it (`forgetBroadcast`: Broadcast.unpersist or destroy).
+ */
 const broadcastValues = new Map<number, unknown>();
 
-async function loadBroadcasts(ids: number[]): Promise<void> {
-  const missing = ids.filter((id) => !broadcastValues.has(id));
-  if (missing.length === 0) return;
+/** The values of broadcasts `ids` for one task: those this thread holds, the others fetched and kept. */
+async function loadBroadcasts(ids: number[]): Promise<Map<number, unknown>> {
+  const values = new Map<number, unknown>();
+  const missing: number[] = [];
+  for (const id of ids) {
+    if (broadcastValues.has(id)) values.set(id, broadcastValues.get(id));
+    else missing.push(id);
+  }
+  if (missing.length === 0) return values;
   const reply = await ask((reqId) => ({ type: 'broadcastGet', reqId, ids: missing }));
   if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
   if (reply.error) throw new Error(reply.error);
-  for (const id of missing) broadcastValues.set(id, decodeRecords(reply.values[id]));
+  for (const id of missing) {
+    const value = decodeRecords(reply.values[id]);
+    // The task has its value even if a forgetBroadcast came while it was fetched.
+    values.set(id, value);
+    broadcastValues.set(id, value);
+  }
+  return values;
 }
 
 /** A stage's payload as this thread keeps it for the stage's tasks: decoded once, with the broadcasts it reads. */
@@ -150,9 +165,10 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   const part = taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData);
   const payload = withTaskPart(stage.payload, part);
   const rangeCount = part?.partitions ?? 1;
+  let broadcasts: Map<number, unknown> | undefined;
   if (stage.broadcastIds.length > 0) {
     try {
-      await loadBroadcasts(stage.broadcastIds);
+      broadcasts = await loadBroadcasts(stage.broadcastIds);
     } catch (err) {
       return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
     }
@@ -164,7 +180,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   const reviveShippable = (type: string, d: unknown): unknown => {
     if (type === 'accumulator') return accumulators.revive(d);
     if (type === 'accumulatorV2') return accumulators.reviveV2(d);
-    if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcastValues.get(id));
+    if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcasts?.get(id));
     throw new Error(`cannot revive a captured value of type '${type}'`);
   };
   /** A range task's fetches, by shuffle: every partition of the range at once (ShuffleClient.fetchRange). */
@@ -488,6 +504,9 @@ port.on('message', (msg: MainToThread) => {
     }
     case 'forgetStage':
       stages.delete(msg.stageKey);
+      return;
+    case 'forgetBroadcast':
+      broadcastValues.delete(msg.id);
       return;
     case 'run': {
       if (msg.running !== undefined) runningCell = new Int32Array(msg.running);

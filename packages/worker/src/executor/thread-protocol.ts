@@ -68,6 +68,8 @@ export type MainToThread =
       readonly running?: SharedArrayBuffer;
     }
   | { readonly type: 'forgetStage'; readonly stageKey: string }
+  /** The driver removed broadcast `id` (unpersist or destroy): drop the decoded value; a later task fetches it again. */
+  | { readonly type: 'forgetBroadcast'; readonly id: number }
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
   /** A range's segments: framed[k] for the range's k-th partition, a run of frames a place; their memory transferred. */

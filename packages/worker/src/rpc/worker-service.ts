@@ -89,5 +89,8 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
     RemoveRdd(call, callback) {
       callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });
     },
+    RemoveBroadcast(call, callback) {
+      callback(null, { removed: executor.removeBroadcast(call.request.job_id, call.request.broadcast_id) });
+    },
   };
 }

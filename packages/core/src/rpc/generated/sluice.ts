@@ -42,6 +42,8 @@ import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobReque
 import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from './sluice/v1/ReleaseJobResponse';
 import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlocksRequest__Output as _sluice_v1_RemoveBlocksRequest__Output } from './sluice/v1/RemoveBlocksRequest';
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from './sluice/v1/RemoveBlocksResponse';
+import type { RemoveBroadcastRequest as _sluice_v1_RemoveBroadcastRequest, RemoveBroadcastRequest__Output as _sluice_v1_RemoveBroadcastRequest__Output } from './sluice/v1/RemoveBroadcastRequest';
+import type { RemoveBroadcastResponse as _sluice_v1_RemoveBroadcastResponse, RemoveBroadcastResponse__Output as _sluice_v1_RemoveBroadcastResponse__Output } from './sluice/v1/RemoveBroadcastResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from './sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from './sluice/v1/RemoveRddResponse';
 import type { ShuffleChunk as _sluice_v1_ShuffleChunk, ShuffleChunk__Output as _sluice_v1_ShuffleChunk__Output } from './sluice/v1/ShuffleChunk';
@@ -114,6 +116,8 @@ export interface ProtoGrpcType {
       ReleaseJobResponse: MessageTypeDefinition<_sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobResponse__Output>
       RemoveBlocksRequest: MessageTypeDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksRequest__Output>
       RemoveBlocksResponse: MessageTypeDefinition<_sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksResponse__Output>
+      RemoveBroadcastRequest: MessageTypeDefinition<_sluice_v1_RemoveBroadcastRequest, _sluice_v1_RemoveBroadcastRequest__Output>
+      RemoveBroadcastResponse: MessageTypeDefinition<_sluice_v1_RemoveBroadcastResponse, _sluice_v1_RemoveBroadcastResponse__Output>
       RemoveRddRequest: MessageTypeDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddRequest__Output>
       RemoveRddResponse: MessageTypeDefinition<_sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddResponse__Output>
       ShuffleChunk: MessageTypeDefinition<_sluice_v1_ShuffleChunk, _sluice_v1_ShuffleChunk__Output>

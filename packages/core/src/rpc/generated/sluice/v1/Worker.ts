@@ -15,6 +15,8 @@ import type { ReleaseJobRequest as _sluice_v1_ReleaseJobRequest, ReleaseJobReque
 import type { ReleaseJobResponse as _sluice_v1_ReleaseJobResponse, ReleaseJobResponse__Output as _sluice_v1_ReleaseJobResponse__Output } from '../../sluice/v1/ReleaseJobResponse';
 import type { RemoveBlocksRequest as _sluice_v1_RemoveBlocksRequest, RemoveBlocksRequest__Output as _sluice_v1_RemoveBlocksRequest__Output } from '../../sluice/v1/RemoveBlocksRequest';
 import type { RemoveBlocksResponse as _sluice_v1_RemoveBlocksResponse, RemoveBlocksResponse__Output as _sluice_v1_RemoveBlocksResponse__Output } from '../../sluice/v1/RemoveBlocksResponse';
+import type { RemoveBroadcastRequest as _sluice_v1_RemoveBroadcastRequest, RemoveBroadcastRequest__Output as _sluice_v1_RemoveBroadcastRequest__Output } from '../../sluice/v1/RemoveBroadcastRequest';
+import type { RemoveBroadcastResponse as _sluice_v1_RemoveBroadcastResponse, RemoveBroadcastResponse__Output as _sluice_v1_RemoveBroadcastResponse__Output } from '../../sluice/v1/RemoveBroadcastResponse';
 import type { RemoveRddRequest as _sluice_v1_RemoveRddRequest, RemoveRddRequest__Output as _sluice_v1_RemoveRddRequest__Output } from '../../sluice/v1/RemoveRddRequest';
 import type { RemoveRddResponse as _sluice_v1_RemoveRddResponse, RemoveRddResponse__Output as _sluice_v1_RemoveRddResponse__Output } from '../../sluice/v1/RemoveRddResponse';
 import type { ShuffleChunk as _sluice_v1_ShuffleChunk, ShuffleChunk__Output as _sluice_v1_ShuffleChunk__Output } from '../../sluice/v1/ShuffleChunk';
@@ -75,6 +77,15 @@ export interface WorkerClient extends grpc.Client {
   removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
   removeBlocks(argument: _sluice_v1_RemoveBlocksRequest, callback: grpc.requestCallback<_sluice_v1_RemoveBlocksResponse__Output>): grpc.ClientUnaryCall;
   
+  RemoveBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  RemoveBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  removeBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  removeBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  removeBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  removeBroadcast(argument: _sluice_v1_RemoveBroadcastRequest, callback: grpc.requestCallback<_sluice_v1_RemoveBroadcastResponse__Output>): grpc.ClientUnaryCall;
+  
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
   RemoveRdd(argument: _sluice_v1_RemoveRddRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_RemoveRddResponse__Output>): grpc.ClientUnaryCall;
@@ -127,6 +138,8 @@ export interface WorkerHandlers extends grpc.UntypedServiceImplementation {
   
   RemoveBlocks: grpc.handleUnaryCall<_sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse>;
   
+  RemoveBroadcast: grpc.handleUnaryCall<_sluice_v1_RemoveBroadcastRequest__Output, _sluice_v1_RemoveBroadcastResponse>;
+  
   RemoveRdd: grpc.handleUnaryCall<_sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse>;
   
   RunTasks: grpc.handleBidiStreamingCall<_sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch>;
@@ -146,6 +159,7 @@ export interface WorkerDefinition extends grpc.ServiceDefinition {
   PutBlock: MethodDefinition<_sluice_v1_BlockChunk, _sluice_v1_PutBlockResponse, _sluice_v1_BlockChunk__Output, _sluice_v1_PutBlockResponse__Output>
   ReleaseJob: MethodDefinition<_sluice_v1_ReleaseJobRequest, _sluice_v1_ReleaseJobResponse, _sluice_v1_ReleaseJobRequest__Output, _sluice_v1_ReleaseJobResponse__Output>
   RemoveBlocks: MethodDefinition<_sluice_v1_RemoveBlocksRequest, _sluice_v1_RemoveBlocksResponse, _sluice_v1_RemoveBlocksRequest__Output, _sluice_v1_RemoveBlocksResponse__Output>
+  RemoveBroadcast: MethodDefinition<_sluice_v1_RemoveBroadcastRequest, _sluice_v1_RemoveBroadcastResponse, _sluice_v1_RemoveBroadcastRequest__Output, _sluice_v1_RemoveBroadcastResponse__Output>
   RemoveRdd: MethodDefinition<_sluice_v1_RemoveRddRequest, _sluice_v1_RemoveRddResponse, _sluice_v1_RemoveRddRequest__Output, _sluice_v1_RemoveRddResponse__Output>
   RunTasks: MethodDefinition<_sluice_v1_TaskBatch, _sluice_v1_TaskOutcomeBatch, _sluice_v1_TaskBatch__Output, _sluice_v1_TaskOutcomeBatch__Output>
   ShuffleStream: MethodDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_ShuffleChunk, _sluice_v1_FetchShuffleRequest__Output, _sluice_v1_ShuffleChunk__Output>

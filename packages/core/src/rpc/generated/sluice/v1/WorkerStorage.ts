@@ -10,6 +10,7 @@ export interface WorkerStorage {
   'disk_bytes'?: (number | string | Long);
   'memory_limit_bytes'?: (number | string | Long);
   'rss_bytes'?: (number | string | Long);
+  'broadcast_blocks'?: (number);
 }
 
 export interface WorkerStorage__Output {
@@ -20,4 +21,5 @@ export interface WorkerStorage__Output {
   'disk_bytes': (number);
   'memory_limit_bytes': (number);
   'rss_bytes': (number);
+  'broadcast_blocks': (number);
 }

@@ -1,0 +1,146 @@
+// What a Spark user sees of core's RDD API, case by case (core/src/test/scala/org/apache/spark/broadcast/BroadcastSuite,
+// rdd/RDDSuite, rdd/PairRDDFunctionsSuite, ...), run through Sluice's public API on a cluster of 2 worker processes.
+// Expected values are computed here in plain JS from the cases' inputs (or are the values Spark's suites assert), never
+// by Sluice. One cluster for the file; the fixture prints `R <name> <json>`. README's "The API" says where Sluice differs
+// on purpose.
+//
+// The broadcast case is answered step by step: at each of the fixture's steps the test reads what every worker holds
+// from the driver's REST API (GET /api/v1/applications/<job>/executors: broadcastBlocks, from the workers' heartbeats)
+// and whether the driver still serves the value (Driver.GetBroadcast, as a worker fetches it), then answers.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CHANNEL_OPTIONS, channelCredentials, decodeRecords, loadProto, secretMetadata } from '@sluice/core/internal';
+import { fixture, withCluster } from './harness.js';
+import { ReportedOutcomes } from './reported-outcomes.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites4-'));
+
+const reported = new ReportedOutcomes();
+const got = <T>(name: string): T => reported.got<T>(name);
+
+/** What the test saw at one of the broadcast case's steps. */
+interface Seen {
+  /** broadcastBlocks of each worker (by id, sorted), the last answer read. */
+  readonly held: number[];
+  /** Whether every worker's count came to what the step waits for (within 30 s: 30 heartbeats). */
+  readonly reached: boolean;
+  /** The driver's answer to GetBroadcast: the value, or the gRPC error's code. */
+  readonly served: { value: unknown } | { code: number };
+}
+const seen = new Map<string, Seen>();
+
+/** What every worker holds, and its wait: each step's count, or undefined (read once, no wait). */
+const STEPS: [string, number | undefined][] = [
+  ['created', undefined],
+  ['used', 1],
+  ['unpersisted', 0],
+  ['reused', 1],
+  ['destroyed', 0],
+  ['nonblocking', 0],
+];
+
+before(async () => {
+  await withCluster({ workers: 2, coresPerWorker: 2, driver: { webPort: 0 } }, async (h) => {
+    const run = h.run(fixture('core-spark-suites4.ts'), [tmp]);
+    let ended = false;
+    void run.finally(() => (ended = true));
+    const web = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
+    const driver = new (loadProto().sluice.v1.Driver)(h.cluster.driver.address, channelCredentials({ secret: h.cluster.secret }), CHANNEL_OPTIONS);
+    const served = (jobId: string, id: number): Promise<Seen['served']> =>
+      new Promise((resolve) => {
+        const parts: Buffer[] = [];
+        let failed = false;
+        const call = driver.GetBroadcast({ job_id: jobId, broadcast_id: id }, secretMetadata(h.cluster.secret), { deadline: Date.now() + 30_000 });
+        call.on('data', (c: { data: Buffer }) => parts.push(c.data));
+        call.on('error', (e: { code: number }) => {
+          failed = true;
+          resolve({ code: e.code });
+        });
+        call.on('end', () => failed || resolve({ value: decodeRecords(Buffer.concat(parts)) }));
+      });
+    const held = async (jobId: string): Promise<number[]> => {
+      const r = await fetch(`${web}/applications/${jobId}/executors`);
+      assert.equal(r.status, 200, await r.clone().text());
+      const ex = (await r.json()) as { id: string; broadcastBlocks: number }[];
+      return ex.sort((a, b) => a.id.localeCompare(b.id)).map((e) => e.broadcastBlocks);
+    };
+    try {
+      for (const [name, want] of STEPS) {
+        const file = path.join(tmp, `step-${name}`);
+        while (!ended && !fs.existsSync(file)) await new Promise((r) => setTimeout(r, 20));
+        if (ended) break;
+        const { jobId, bc } = JSON.parse(fs.readFileSync(file, 'utf8')) as { jobId: string; bc: number };
+        // The counts come with the workers' heartbeats (every second): wait for them to say what the step expects.
+        let counts = await held(jobId);
+        const end = Date.now() + 30_000;
+        while (want !== undefined && !(counts.length === 2 && counts.every((c) => c === want)) && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 50));
+          counts = await held(jobId);
+        }
+        seen.set(name, { held: counts, reached: want === undefined || (counts.length === 2 && counts.every((c) => c === want)), served: await served(jobId, bc) });
+        fs.writeFileSync(path.join(tmp, `ack-${name}`), '');
+      }
+      reported.read(await run);
+    } finally {
+      driver.close();
+    }
+  });
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const range = (from: number, until: number): number[] => Array.from({ length: Math.max(0, until - from) }, (_, i) => from + i);
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const step = (name: string): Seen => {
+  const s = seen.get(name);
+  assert.ok(s, `the fixture never reached step ${name}`);
+  return s;
+};
+const NOT_FOUND = 5;
+
+// ---------------------------------------------------------------- BroadcastSuite
+
+test('BroadcastSuite "Unpersisting TorrentBroadcast on executors only in distributed mode": used on every worker, unpersist(blocking) drops the workers\' copies, keeps the driver\'s, and a new task fetches it again', () => {
+  const list = [1, 2, 3, 4];
+  const r = got<{ first: number[][]; again: number[][]; workers: number[]; valueAfterUnpersist: number[] }>('bc-workers');
+  const expected = range(1, 11).map((x) => [x, sum(list)]);
+  assert.deepEqual(r.first, expected);
+  assert.deepEqual(r.again, expected);
+  assert.deepEqual(r.workers, [2, 2], 'a task of each round ran on each worker');
+  assert.deepEqual(r.valueAfterUnpersist, list);
+  // afterCreation: only the driver has it.
+  assert.deepEqual(step('created').held, [0, 0]);
+  assert.deepEqual(step('created').served, { value: list });
+  // afterUsingBroadcast: every worker has it, and the driver.
+  assert.deepEqual(step('used'), { held: [1, 1], reached: true, served: { value: list } });
+  // afterUnpersist (removeFromDriver false): the workers' copies gone, the driver's kept.
+  assert.deepEqual(step('unpersisted'), { held: [0, 0], reached: true, served: { value: list } });
+  // Used again: each worker fetched it again.
+  assert.deepEqual(step('reused'), { held: [1, 1], reached: true, served: { value: list } });
+});
+
+test('BroadcastSuite "Unpersisting TorrentBroadcast on executors and driver in distributed mode", "Using broadcast after destroy prints callsite": destroy(blocking) drops every copy; any use then fails naming where', () => {
+  const r = got<Record<string, unknown>>('bc-workers');
+  const destroyed = step('destroyed');
+  assert.deepEqual(destroyed.held, [0, 0]);
+  assert.equal(destroyed.reached, true);
+  assert.deepEqual(destroyed.served, { code: NOT_FOUND }, 'the driver no longer serves it');
+  assert.match(String(r.name), /^Broadcast\(\d+\)$/);
+  for (const k of ['valueAfterDestroy', 'jobAfterDestroy', 'unpersistAfterDestroy', 'destroyAfterDestroy']) {
+    const e = r[k] as { code?: string; error?: string };
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(e)}`);
+    assert.match(String(e.error), new RegExp(`^Attempted to use ${String(r.name).replace(/[()]/g, '\\$&')} after it was destroyed \\(destroy at .*core-spark-suites4\\.ts:\\d+:\\d+\\)`), k);
+  }
+});
+
+test('Broadcast.unpersist() not blocking: a job right after it reads the value; the workers drop their copies all the same', () => {
+  const r = got<{ first: number[]; right: number[]; after: number[] }>('bc-unpersist-nonblocking');
+  const expected = range(0, 8).map((x) => x + sum(range(0, 1000)));
+  assert.deepEqual(r, { first: expected, right: expected, after: expected });
+  assert.deepEqual(step('nonblocking').held, [0, 0]);
+  assert.equal(step('nonblocking').reached, true);
+  assert.deepEqual(step('nonblocking').served, { value: range(0, 1000) });
+});
