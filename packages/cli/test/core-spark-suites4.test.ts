@@ -144,3 +144,66 @@ test('Broadcast.unpersist() not blocking: a job right after it reads the value; 
   assert.equal(step('nonblocking').reached, true);
   assert.deepEqual(step('nonblocking').served, { value: range(0, 1000) });
 });
+
+// ---------------------------------------------------------------- RDDSuite
+
+test('RDDSuite "takeSample" with replacement past the count, sample(true, f) at fractions past 745 (Poisson counts of mean f an element), and Spark\'s bound on num', () => {
+  type Failed = { code: string; error: string };
+  const r = got<{ taken: [number, boolean]; counts: number[]; tooMany: Failed; largestAllowed: { value: number } }>('rdd-sample-large-fractions');
+  assert.deepEqual(r.taken, [1000, true]);
+  // 10 elements, each drawn a Poisson count of mean f: the total has mean 10f and standard deviation sqrt(10f).
+  [40, 1000, 3000].forEach((f, i) => assert.ok(Math.abs(r.counts[i] - 10 * f) < 6 * Math.sqrt(10 * f), `sample(true, ${f}) of 10 elements gave ${r.counts[i]}, expected about ${10 * f}`));
+  assert.equal(r.tooMany.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(r.tooMany.error, /Cannot support a sample size > Int\.MaxValue - 10\.0 \* math\.sqrt\(Int\.MaxValue\)/);
+  // Int.MaxValue - (10 * sqrt(Int.MaxValue)).toInt is allowed: without replacement, num past the count gives them all.
+  assert.equal(2 ** 31 - 1 - Math.trunc(10 * Math.sqrt(2 ** 31 - 1)), 2147020238);
+  assert.deepEqual(r.largestAllowed, { value: 10 });
+});
+
+// ---------------------------------------------------------------- PairRDDFunctionsSuite, PartitioningSuite
+
+test('PairRDDFunctionsSuite "aggregateByKey", "foldByKey", PartitioningSuite "partitioner preservation" with Spark\'s new HashPartitioner(n); another partitioner class or a non-partitioner refused', () => {
+  type Failed = { code: string; error: string };
+  const r = got<{
+    partitioners: [number, unknown][];
+    samePlaced: boolean;
+    placed: [string, number][][];
+    agg: [string, number][];
+    folded: [string, number][];
+    reduced: [string, number][];
+    grouped: [string, number][];
+    notHashRange: Failed;
+    partitionByObject: Failed;
+    partitionByNumber: Failed;
+    zero: Failed;
+  }>('pair-new-hash-partitioner');
+  const input: [string, number][] = [
+    ['a', 1],
+    ['b', 2],
+    ['a', 3],
+    ['c', 4],
+    ['b', 5],
+  ];
+  const keys = [...new Set(input.map(([k]) => k))].sort();
+  const sums = keys.map((k) => [k, sum(input.filter(([x]) => x === k).map(([, v]) => v))]);
+  const hash = (n: number) => ({ kind: 'hash', numPartitions: n });
+  assert.deepEqual(r.partitioners, [2, 2, 4, 3, 5, 6].map((n) => [n, hash(n)]));
+  assert.equal(r.samePlaced, true, 'partitionBy with an equal partitioner is the same RDD');
+  // Java's String.hashCode of a one-letter key is its char code: partition code % 2.
+  const byPartition = [0, 1].map((p) => input.filter(([k]) => k.charCodeAt(0) % 2 === p).sort());
+  assert.deepEqual(r.placed.map((part) => [...part].sort()), byPartition);
+  assert.deepEqual(r.agg, sums);
+  assert.deepEqual(r.folded, sums);
+  assert.deepEqual(r.reduced, sums);
+  assert.deepEqual(r.grouped, keys.map((k) => [k, input.filter(([x]) => x === k).map(([, v]) => v).sort((x, y) => x - y)]));
+  for (const [k, re] of [
+    ['notHashRange', /got an instance of RangePartitioner, not a Partitioner; use RangePartitioner\.of/],
+    ['partitionByObject', /rdd\.partitionBy: expected a Partitioner .*got an instance of Object/],
+    ['partitionByNumber', /rdd\.partitionBy: expected a Partitioner .*got 3/],
+    ['zero', /numPartitions must be a positive integer, got 0/],
+  ] as const) {
+    const e = r[k];
+    assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(e)}`);
+    assert.match(e.error, re, k);
+  }
+});

@@ -79,6 +79,11 @@ export class PairRDDFunctions {
   }
 
   partitionBy<K, V>(this: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]> {
+    const kind = typeof partitioner === 'object' && partitioner !== null ? (partitioner as { kind?: unknown }).kind : undefined;
+    if (kind !== 'hash' && kind !== 'range' && kind !== 'custom') {
+      const what = typeof partitioner === 'object' && partitioner !== null ? `an instance of ${(partitioner as object).constructor?.name ?? 'Object'}` : String(partitioner);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.partitionBy: expected a Partitioner (new HashPartitioner(n) or HashPartitioner.of(n), RangePartitioner.of(n), CustomPartitioner.of(n, getPartition)), got ${what}`);
+    }
     if (partitionerEquals(this.partitioner, partitioner)) return this;
     if (partitioner.kind === 'range' && partitioner.bounds.length === 0 && partitioner.numPartitions > 1) {
       return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, false);

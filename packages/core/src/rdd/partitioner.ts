@@ -21,6 +21,17 @@ export type Partitioner =
 export type PartitionArg = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner };
 
 export class HashPartitioner {
+  declare readonly kind: 'hash';
+  declare readonly numPartitions: number;
+
+  /**
+   * Spark's `new HashPartitioner(numPartitions)`: the same plain partitioner as
+   * `HashPartitioner.of(numPartitions)` (not an instance of this class: a partitioner is data).
+   */
+  constructor(numPartitions: number) {
+    return HashPartitioner.of(numPartitions) as HashPartitioner;
+  }
+
   static of(numPartitions: number): Partitioner {
     checkPartitions(numPartitions);
     return { kind: 'hash', numPartitions };
@@ -80,7 +91,10 @@ export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () =
   if (arg === undefined) return fallback();
   if (typeof arg === 'number') p = checkedHash(arg, operator);
   else if (typeof arg === 'object' && arg !== null && 'kind' in arg) p = arg;
-  else if (typeof arg === 'object' && arg !== null) {
+  else if (arg instanceof RangePartitioner || arg instanceof CustomPartitioner) {
+    // `new RangePartitioner(...)` / `new CustomPartitioner(...)` (Spark's forms) make an empty object here: refused, not taken for no argument.
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: got an instance of ${arg.constructor.name}, not a Partitioner; use ${arg.constructor.name}.of(...) (HashPartitioner.of(n), RangePartitioner.of(n), CustomPartitioner.of(n, getPartition))`);
+  } else if (typeof arg === 'object' && arg !== null) {
     const { numPartitions, partitioner } = arg;
     if (partitioner !== undefined && numPartitions !== undefined && numPartitions !== partitioner.numPartitions) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: give numPartitions or a partitioner, not both (numPartitions ${numPartitions}, partitioner of ${partitioner.numPartitions})`);

@@ -160,6 +160,8 @@ export class RDDActions<T> {
    */
   async takeSample(this: RDD<T>, withReplacement: boolean, num: number, seed: number = randomSeed()): Promise<T[]> {
     if (!Number.isInteger(num) || num < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: the number of elements must be a whole number >= 0, got ${String(num)}`);
+    // Spark's bound (an Int sample size, with room for the sampling's margin); past it the sampling never ends.
+    if (num > MAX_SAMPLE_SIZE) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: Cannot support a sample size > Int.MaxValue - 10.0 * math.sqrt(Int.MaxValue) (${MAX_SAMPLE_SIZE}), got ${num}`);
     if (num === 0) return [];
     const total = await this.count();
     if (total === 0) return [];
@@ -265,6 +267,9 @@ function shuffleInPlace<T>(xs: T[], rand: () => number): T[] {
   }
   return xs;
 }
+
+/** The largest sample takeSample takes, as Spark's: Int.MaxValue - (10.0 * math.sqrt(Int.MaxValue)).toInt. */
+export const MAX_SAMPLE_SIZE = 2147483647 - Math.trunc(10 * Math.sqrt(2147483647));
 
 /**
  * Spark's SamplingUtils.computeFractionForSampleSize: a sampling fraction that gives at least

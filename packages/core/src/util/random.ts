@@ -9,14 +9,26 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** A Poisson-distributed count with mean `lambda` (sampling with replacement). */
+/**
+ * A Poisson-distributed count with mean `lambda` (sampling with replacement, as Spark's
+ * PoissonSampler), by Knuth's product of uniforms. A mean over 30 is drawn as a sum of draws
+ * of at most 30 each (a sum of independent Poisson counts is Poisson with the sum of their
+ * means): at once, past a mean of ~745 exp(-mean) is 0 in a double and every draw came out
+ * ~745, whatever the mean. Self-contained: sampleByKey ships this function to the workers by
+ * its source, so it may use nothing else of this module.
+ */
 export function poisson(lambda: number, rand: () => number): number {
-  const l = Math.exp(-lambda);
   let k = 0;
-  let p = 1;
+  let rest = lambda;
   do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
+    const mean = Math.min(rest, 30);
+    const l = Math.exp(-mean);
+    let p = rand();
+    while (p > l) {
+      k++;
+      p *= rand();
+    }
+    rest -= mean;
+  } while (rest > 0);
+  return k;
 }
