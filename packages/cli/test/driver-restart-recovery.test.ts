@@ -10,49 +10,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { listJobs } from '../src/submit-client.js';
-import { freePort, mulberry32, runCli } from './harness.js';
-import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
-import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { checkAgainstFailureFree, firstBatches, kill9, linesTaken, readOutputs, startFedRestartJob, startStateDirDriver } from './restart-recovery-support.js';
+import { pollUntil, type SluiceProcess } from './sluice-processes.js';
 
 const BATCH_MS = 500;
 
-function startDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
-  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
-}
-
-async function kill9(p: SluiceProcess): Promise<void> {
-  const c = p.child;
-  const gone = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGKILL');
-  await gone;
-}
-
 test('kill -9 of the driver mid-stream: started again on its state dir it relaunches the job by itself, and every batch equals a failure-free run', { timeout: 110_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-relaunch-'));
-  const d = jobDirs(root);
-  const stateDir = path.join(root, 'state');
-  const secret = randomSecret();
-  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
   const procs: SluiceProcess[] = [];
   let stopFeeding = (): void => undefined;
   try {
-    procs.push(await startDriver(secret, port, stateDir));
-    procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
-    const sub = await runCli(['submit', RESTART_JOB, '--driver', addr, '--detach', '--', ...jobArgs(d, BATCH_MS)], { env });
-    assert.equal(sub.code, 0, sub.stderr);
-    const id = /submitted \S+ as (job-\S+)/.exec(sub.stderr)?.[1];
-    assert.ok(id, sub.stderr);
-    // Files already there when the stream starts are not new: feed from its first batch on.
-    await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
-    const feeder = new Feeder(d, mulberry32(8));
-    stopFeeding = feeder.every(120);
-    await pollUntil(() => (linesTaken(d.out) >= 60 ? true : undefined), 40_000, 'batches over 60 input lines before the kill');
-
+    const { d, stateDir, secret, port, addr, id, feeder } = await startFedRestartJob(root, BATCH_MS, 8, procs, (stop) => (stopFeeding = stop));
     await kill9(procs[0]);
     const fedAtKill = feeder.lines.length;
-    procs[0] = await startDriver(secret, port, stateDir);
+    procs[0] = await startStateDirDriver(secret, port, stateDir);
     // Nothing is submitted again: the driver relaunches the job from its state dir.
     assert.deepEqual((await listJobs(addr, { secret })).map((j) => [j.job_id, j.state]), [[id, 'running']]);
     await pollUntil(() => (firstBatches(d.out).length >= 2 ? true : undefined), 40_000, 'a batch of the relaunched program');

@@ -12,47 +12,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { listJobs } from '../src/submit-client.js';
-import { freePort, mulberry32, runCli } from './harness.js';
-import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
-import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { checkAgainstFailureFree, kill9, linesTaken, readOutputs, startFedRestartJob, startStateDirDriver } from './restart-recovery-support.js';
+import { pollUntil, type SluiceProcess } from './sluice-processes.js';
 
 const BATCH_MS = 500;
-
-function startDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
-  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
-}
-
-async function kill9(p: SluiceProcess): Promise<void> {
-  const c = p.child;
-  const gone = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGKILL');
-  await gone;
-}
 
 /** The runs' out/<kind>-<programStart>.json markers (stopping, stopped), by program start. */
 const markers = (out: string, kind: string): number[] => fs.readdirSync(out).flatMap((n) => (new RegExp(`^${kind}-(\\d+)\\.json$`).exec(n) ? [Number(n.slice(kind.length + 1, -5))] : [])).sort((a, b) => a - b);
 
 test('kill -9 of the driver during a graceful stop: started again on its state dir, the job recovers from its checkpoint and stops gracefully; every batch equals a failure-free run', { timeout: 110_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-graceful-kill-'));
-  const d = jobDirs(root);
-  const stateDir = path.join(root, 'state');
-  const secret = randomSecret();
-  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
   const procs: SluiceProcess[] = [];
   let stopFeeding = (): void => undefined;
   try {
-    procs.push(await startDriver(secret, port, stateDir));
-    procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
-    const sub = await runCli(['submit', RESTART_JOB, '--driver', addr, '--detach', '--', ...jobArgs(d, BATCH_MS)], { env });
-    assert.equal(sub.code, 0, sub.stderr);
-    const id = /submitted \S+ as (job-\S+)/.exec(sub.stderr)?.[1];
-    assert.ok(id, sub.stderr);
-    await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
-    const feeder = new Feeder(d, mulberry32(21));
-    stopFeeding = feeder.every(120);
-    await pollUntil(() => (linesTaken(d.out) >= 60 ? true : undefined), 40_000, 'batches over 60 input lines');
+    const { d, stateDir, secret, port, addr, id, feeder } = await startFedRestartJob(root, BATCH_MS, 21, procs, (stop) => (stopFeeding = stop));
     stopFeeding();
 
     // Slow batches, three more files, then the stop: the program calls ssc.stop({ graceful: true }),
@@ -74,7 +47,7 @@ test('kill -9 of the driver during a graceful stop: started again on its state d
     const takenAtKill = linesTaken(d.out);
     fs.rmSync(path.join(d.control, 'slow'));
 
-    procs[0] = await startDriver(secret, port, stateDir);
+    procs[0] = await startStateDirDriver(secret, port, stateDir);
     assert.deepEqual((await listJobs(addr, { secret })).map((j) => [j.job_id, j.state]), [[id, 'running']], 'the driver relaunches the job that was stopping');
     await pollUntil(async () => ((await listJobs(addr, { secret }))[0]?.state === 'succeeded' ? true : undefined), 60_000, 'the relaunched job to stop gracefully');
     const stopped = markers(d.out, 'stopped');

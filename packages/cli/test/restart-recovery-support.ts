@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixture } from './harness.js';
+import { fixture, freePort, mulberry32, runCli } from './harness.js';
+import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
 export const RESTART_JOB = fixture('restart-stateful.ts');
 
@@ -121,4 +122,56 @@ export function checkAgainstFailureFree(out: Outputs, fed: readonly string[]): n
     compared += want.length;
   }
   return compared;
+}
+
+/** `sluice driver` on `port` with its `--state-dir` and a 500 ms heartbeat. */
+export function startStateDirDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
+  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
+}
+
+/** SIGKILL `p` and wait for its exit. */
+export async function kill9(p: SluiceProcess): Promise<void> {
+  const c = p.child;
+  const gone = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGKILL');
+  await gone;
+}
+
+/** A --state-dir driver (procs[0]) and two workers running the restart job, fed all along. */
+export interface FedRestartJob {
+  readonly d: JobDirs;
+  readonly stateDir: string;
+  readonly secret: string;
+  readonly port: number;
+  /** The driver's address. */
+  readonly addr: string;
+  /** The submitted job's id. */
+  readonly id: string;
+  readonly feeder: Feeder;
+}
+
+/**
+ * Under `root`: a --state-dir driver and two workers (pushed onto `procs` as they start, the
+ * driver first, so the caller's `finally` stops them whatever fails), the restart job
+ * submitted detached with batches of `batchMs`, fed a file every 120 ms from its first batch
+ * on (files already there when the stream starts are not new) until `stop` is called, and
+ * resolved once its batches took 60 lines.
+ */
+export async function startFedRestartJob(root: string, batchMs: number, seed: number, procs: SluiceProcess[], onFeeding: (stop: () => void) => void): Promise<FedRestartJob> {
+  const d = jobDirs(root);
+  const stateDir = path.join(root, 'state');
+  const secret = randomSecret();
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  procs.push(await startStateDirDriver(secret, port, stateDir));
+  procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
+  const sub = await runCli(['submit', RESTART_JOB, '--driver', addr, '--detach', '--', ...jobArgs(d, batchMs)], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = /submitted \S+ as (job-\S+)/.exec(sub.stderr)?.[1];
+  assert.ok(id, sub.stderr);
+  await pollUntil(() => (firstBatches(d.out).length > 0 ? true : undefined), 40_000, 'the first batch');
+  const feeder = new Feeder(d, mulberry32(seed));
+  onFeeding(feeder.every(120));
+  await pollUntil(() => (linesTaken(d.out) >= 60 ? true : undefined), 40_000, 'batches over 60 input lines');
+  return { d, stateDir, secret, port, addr, id, feeder };
 }
