@@ -65,6 +65,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites4.test.js', pattern: 'metadata' }],
   },
   {
+    id: 'window-filter-func-ignored-without-inverse',
+    what: "reduceByKeyAndWindow's filterFunc given without an invFunc is dropped silently (every pair of the window kept)",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '      return keep ? windowed.filter(keep) : windowed;\n',
+    replace: '      return windowed;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites6.test.js', pattern: 'filterFunc keeps only' }],
+  },
+  {
+    id: 'dstream-different-slides-accepted',
+    what: "union/transformWith/join of streams with different slides is accepted (Spark: 'Some of the DStreams have different slide durations')",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '    if (slides.size > 1) {\n',
+    replace: '    if (slides.size > 99) {\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites6.test.js', pattern: 'different slides' }],
+  },
+  {
     id: 'dstream-scope-no-wrap',
     what: "a batch's scope name is not wrapped before '@' when its stream's base name is longer than 10 characters (Spark's DStream.makeScope wraps it)",
     file: 'packages/core/src/rdd/rdd-operation-scope.ts',

@@ -450,7 +450,8 @@ export abstract class DStream<T> {
   /**
    * Reduce values by key over a sliding window. With `invFunc` the window is updated
    * incrementally (values entering are reduced in, values leaving are "inverse reduced"
-   * out), which needs `ssc.checkpoint(dir)`; `filterFunc` then drops keys (e.g. zero counts).
+   * out), which needs `ssc.checkpoint(dir)`; `filterFunc` keeps only the [key, value] pairs
+   * it accepts (e.g. drops zero counts), with or without `invFunc`.
    */
   reduceByKeyAndWindow<K, V>(
     this: DStream<[K, V]>,
@@ -483,7 +484,10 @@ export abstract class DStream<T> {
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
     const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');
     if (!options.invFunc) {
-      return this.reduceByKey(reduceFunc, partitions).window(windowDuration, slide).reduceByKey(reduceFunc, partitions);
+      const windowed = this.reduceByKey(reduceFunc, partitions).window(windowDuration, slide).reduceByKey(reduceFunc, partitions);
+      // Spark has filterFunc only beside an invFunc; given alone it still keeps only the pairs it accepts.
+      const keep = options.filterFunc;
+      return keep ? windowed.filter(keep) : windowed;
     }
     return new (derived('ReducedWindowed'))<K, V>(
       this.reduceByKey(reduceFunc, partitions),
@@ -745,7 +749,14 @@ export class TransformedDStream<U> extends DStream<U> {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op.startsWith('ssc.') ? op : `dstream.${op}`}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context`);
     }
     const slides = new Set(parents.map((p) => p.slideDuration));
-    if (slides.size > 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `transformWith/union: the streams slide at different intervals (${[...slides].join(' ms, ')} ms)`);
+    if (slides.size > 1) {
+      // Spark's UnionDStream/TransformedDStream: "Some of the DStreams have different slide durations".
+      const each = parents.map((p) => `stream ${p.id} (${p.constructor.name}) every ${p.slideDuration} ms`).join(', ');
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: some of the streams have different slide durations (${each}), as Spark refuses; window them to one slide first (stream.window(w, slide))`,
+      );
+    }
   }
 
   get dependencies(): readonly DStream<unknown>[] {
