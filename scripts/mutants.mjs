@@ -73,6 +73,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites6.test.js', pattern: 'filterFunc keeps only' }],
   },
   {
+    id: 'dstream-repartition-unchecked',
+    what: 'dstream.repartition(0) is accepted where it is called and fails the first batch instead',
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '    if (!Number.isInteger(numPartitions) || numPartitions <= 0) {\n      throw new SluiceError(\'SLUICE_BAD_ARGUMENT\', `dstream.repartition:',
+    replace: '    if (Number.isNaN(numPartitions)) {\n      throw new SluiceError(\'SLUICE_BAD_ARGUMENT\', `dstream.repartition:',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites6.test.js', pattern: 'dstream.repartition refuses' }],
+  },
+  {
     id: 'dstream-different-slides-accepted',
     what: "union/transformWith/join of streams with different slides is accepted (Spark: 'Some of the DStreams have different slide durations')",
     file: 'packages/core/src/dstream/dstream.ts',

@@ -64,6 +64,16 @@ test('streams of different slides: union, transformWith, join and cogroup refuse
   assert.deepEqual(r.sameSlide, { ok: true });
 });
 
+test('dstream.repartition refuses a partition count that is not a positive integer where it is called, not at the first batch', () => {
+  const r = cases.one<{ repartition: Record<string, Record<string, unknown>> }>('slides').repartition;
+  assert.deepEqual(Object.keys(r), ['0', '-1', '1.5']);
+  for (const [n, o] of Object.entries(r)) {
+    assert.equal(o.ok, false, n);
+    assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', n);
+    assert.ok(String(o.message).startsWith(`dstream.repartition: numPartitions must be a positive integer, got ${n} `), String(o.message));
+  }
+});
+
 test("reduceByKeyAndWindow's filterFunc keeps only the pairs it accepts, with the inverse and without it (ReducedWindowedDStream's filter)", () => {
   const out = cases.one<Record<string, Seen>>('windows');
   const want = slideTimes(BATCH).map((t): [number, string[]] => [t, pairs([...countsIn(t - 2 * BATCH, t)].filter(([, c]) => c > 1))]);

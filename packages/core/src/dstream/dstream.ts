@@ -298,7 +298,11 @@ export abstract class DStream<T> {
     return this.derive('glom', {}, (rdd) => rdd.glom());
   }
 
+  /** Each batch's RDD reshuffled into `numPartitions` (a positive integer, checked here, not at the first batch). */
   repartition(numPartitions: number): DStream<T> {
+    if (!Number.isInteger(numPartitions) || numPartitions <= 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.repartition: numPartitions must be a positive integer, got ${String(numPartitions)} (Spark's batches would fail with "Number of partitions (${String(numPartitions)}) must be positive.")`);
+    }
     return this.derive('repartition', { numPartitions }, (rdd) => rdd.repartition(numPartitions));
   }
 
