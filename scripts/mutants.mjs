@@ -409,6 +409,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-context-spark-suite.test.js', pattern: "queueStream doesn't support checkpointing" }],
   },
   {
+    id: 'range-bounds-reached-not-passed',
+    what: "RangePartitioner.determineBounds closes a share where the cumulative weight reaches it (>=), where Spark's closes it only once passed (cumWeight > target): 200 keys i % 17 sorted into 5 split at 9, not 10",
+    file: 'packages/core/src/rdd/partitioner.ts',
+    search: '    if (cumulative > target && (bounds.length',
+    replace: '    if (cumulative >= target && (bounds.length',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites5.test.js', pattern: 'determineBounds' }],
+  },
+  {
+    id: 'range-bounds-partitions-capped-by-keys',
+    what: "sortByKey asks determineBounds for at most as many partitions as sampled keys, where Spark's asks for the count given: 2 keys into 4 gave 2 partitions, not Spark's 3",
+    file: 'packages/core/src/rdd/ordered-rdd-functions.ts',
+    search: 'const bounds = determineBounds(candidates, numPartitions);',
+    replace: 'const bounds = determineBounds(candidates, Math.min(numPartitions, candidates.length));',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites5.test.js', pattern: 'fewer keys than partitions' }],
+  },
+  {
     id: 'broadcast-removal-not-sent',
     what: "Broadcast.unpersist and destroy never reach the workers (their copies stay until the job ends), where Spark's executors drop theirs at once",
     file: 'packages/driver/src/job/driver-job.ts',

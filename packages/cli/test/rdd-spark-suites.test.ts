@@ -670,16 +670,18 @@ test('SortingSuite "partition balancing", "partition balancing for descending so
   }
 });
 
-test('PartitioningSuite: a RangePartitioner has bounds + 1 partitions (one for an empty RDD, as many as distinct keys when fewer; RDDSuite "sort an empty RDD")', () => {
+test('PartitioningSuite: a RangePartitioner has bounds + 1 partitions (one for an empty RDD, distinct keys + 1 when fewer; RDDSuite "sort an empty RDD")', () => {
   assert.deepEqual(got('range-partitions'), {
     empty: 1,
     emptyFlat: 1,
+    // 3 keys into 22: Spark's determineBounds (step 3/22, each key passing it) puts a bound at each, so 4 partitions, the last empty.
     fewer: {
-      n: 3,
+      n: 4,
       parts: [
         [[1, 1]],
         [[2, 2]],
         [[3, 3]],
+        [],
       ],
     },
     // "RangePartitioner equality": keys all alike give the one bound [1] however many partitions are asked (p2 === p4).

@@ -114,8 +114,8 @@ export function rangeShuffle<K, V>(rdd: RDD<[K, V]>, numPartitions: number, asce
     // partition's keys count for more than a small one's.
     const candidates: [unknown, number][] = [];
     for (const { count, sample } of samples) for (const k of sample) candidates.push([k, count / sample.length]);
-    const bounds = determineBounds(candidates, Math.min(numPartitions, candidates.length));
-    // As Spark's, bounds + 1 partitions (one for no key, as many as the distinct keys when fewer),
+    const bounds = determineBounds(candidates, numPartitions);
+    // As Spark's, bounds + 1 partitions (one for no key; fewer than asked when the sampled keys run out: 2 keys into 4 give 3),
     // where the bounds are sampled as the RDD is made; sampled later, its partition count stands.
     const partitions = now ? bounds.length + 1 : numPartitions;
     const partitioner: Partitioner = { kind: 'range', numPartitions: partitions, bounds, ascending };

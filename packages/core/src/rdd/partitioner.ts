@@ -184,13 +184,15 @@ export function partitionFunction(p: Partitioner, revive?: (fn: ShippedFunction)
  * (see determineBounds); fewer when the sample has fewer keys or too few distinct ones.
  */
 export function rangeBounds(sample: readonly unknown[], numPartitions: number): unknown[] {
-  return determineBounds(sample.map((k): [unknown, number] => [k, 1]), Math.min(numPartitions, sample.length));
+  return determineBounds(sample.map((k): [unknown, number] => [k, 1]), numPartitions);
 }
 
 /**
  * Spark's RangePartitioner.determineBounds: the candidates (a sampled key and its weight, the
- * number of keys it stands for) in key order, a bound each time the weight passed reaches the
- * next multiple of total / partitions, equal keys never twice; at most partitions - 1 bounds.
+ * number of keys it stands for) in key order, a bound each time the weight passed goes past (not
+ * just reaches: Spark's `cumWeight > target`) the next multiple of total / partitions, equal keys
+ * never twice; at most partitions - 1 bounds. `partitions` is the count asked for, even past the
+ * number of candidates (2 keys into 4 partitions: step 0.5, bounds at both keys, 3 partitions).
  */
 export function determineBounds(candidates: readonly (readonly [unknown, number])[], partitions: number): unknown[] {
   const ordered = [...candidates].sort((a, b) => compareKeys(a[0], b[0]));
@@ -201,7 +203,7 @@ export function determineBounds(candidates: readonly (readonly [unknown, number]
   for (let i = 0; i < ordered.length && bounds.length < partitions - 1; i++) {
     const [key, weight] = ordered[i];
     cumulative += weight;
-    if (cumulative >= target && (bounds.length === 0 || compareKeys(key, bounds[bounds.length - 1]) > 0)) {
+    if (cumulative > target && (bounds.length === 0 || compareKeys(key, bounds[bounds.length - 1]) > 0)) {
       bounds.push(key);
       target += step;
     }

@@ -139,16 +139,18 @@ describe('partitionFunction: range', () => {
 describe('rangeBounds', () => {
   test('picks numPartitions-1 keys from the sorted sample, each closing an equal share (Spark\'s determineBounds)', () => {
     const rand = mulberry32(13);
-    // Keys 0-24 are the first quarter: the bound is its last key, as Spark's (cumulative weight 25 >= 100 / 4).
-    assert.deepEqual(rangeBounds(shuffle(range(100), rand), 4), [24, 49, 74]);
-    assert.deepEqual(rangeBounds(shuffle(range(10), rand), 2), [4]);
+    // A bound is the key whose cumulative weight goes past each quarter, as Spark's `cumWeight > target`:
+    // 25 (weight 26 > 100 / 4), not 24 (25, only reaching it).
+    assert.deepEqual(rangeBounds(shuffle(range(100), rand), 4), [25, 50, 75]);
+    assert.deepEqual(rangeBounds(shuffle(range(10), rand), 2), [5]);
   });
 
   test('degenerate samples: no bound for no key, one partition, or a single key', () => {
     assert.deepEqual(rangeBounds([], 4), []);
     assert.deepEqual(rangeBounds([3, 1, 2], 1), []);
     assert.deepEqual(rangeBounds(['a', 'a', 'a', 'a'], 4), ['a']);
-    assert.deepEqual(rangeBounds([5], 3), []);
+    // One key asked into 3 partitions: step 1/3, passed at once, so one bound and 2 partitions, as Spark's.
+    assert.deepEqual(rangeBounds([5], 3), [5]);
   });
 
   test('weighted candidates: a key stands for as many keys as its weight (Spark\'s RangePartitioner.determineBounds)', () => {
@@ -156,8 +158,8 @@ describe('rangeBounds', () => {
     const candidates: [number, number][] = [[1, 1], [2, 1], [3, 1], [4, 1], [10, 100], [20, 100], [30, 100], [40, 100]];
     // Total 404 in 4 shares of 101: crossed at 10 (104), 20 (204), 30 (304).
     assert.deepEqual(determineBounds(candidates, 4), [10, 20, 30]);
-    // Unweighted, the same keys would split at 2, 4 and 20.
-    assert.deepEqual(rangeBounds(candidates.map(([k]) => k), 4), [2, 4, 20]);
+    // Unweighted, the same keys would split at 3, 10 and 30 (shares of 2 passed at 3, 5 and 7 keys).
+    assert.deepEqual(rangeBounds(candidates.map(([k]) => k), 4), [3, 10, 30]);
     // Equal keys are one bound (the second share is crossed at a 5 again, so the next key closes it); never more than partitions - 1.
     assert.deepEqual(determineBounds([[5, 10], [5, 10], [5, 10], [6, 1]], 3), [5, 6]);
     assert.deepEqual(determineBounds([[5, 10], [5, 10], [5, 10], [6, 1]], 2), [5]);
