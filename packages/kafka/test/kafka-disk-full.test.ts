@@ -1,7 +1,8 @@
 // A direct Kafka stream whose checkpoint directory fills up, on real processes (`sluice driver`,
 // 2 `sluice worker`s, fixtures/recover-job.ts; the test broker in this process, 400 records/s
 // produced all along): the checkpoint directory is on a 16 MiB tmpfs mounted for the file,
-// filled with a filler file until the kernel answers ENOSPC. While it is full each metadata
+// filled with a filler file until the kernel answers ENOSPC, and kept full (space freed by the
+// rotation of old checkpoints taken back every 5 ms). While it is full each metadata
 // checkpoint is a SLUICE_DISK_FULL warning in the driver's log and none is written, and the
 // stream goes on (batches written, offsets committed); once space is back the next batch's
 // checkpoint is written. The driver is then killed with -9, records produced while it is down,
@@ -14,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
+import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles, nothing, steadyProducer } from './stream-test-support.js';
@@ -44,6 +45,7 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
   kafka.createTopic('df', 4);
   const want = nothing();
   const producing = steadyProducer(kafka, 'df', 4, want); // 400 records/s
+  let full: { stop(): void } | undefined;
   try {
     const out = path.join(root, 'out');
     const ckpt = path.join(disk, 'ckpt');
@@ -54,8 +56,13 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
 
     const metadata = (): string[] => fs.readdirSync(path.join(ckpt, 'metadata')).filter((n) => /^checkpoint-\d+$/.test(n)).sort();
     const warnings = (): string[] => driver.logLines.filter((l) => l.includes('"code":"SLUICE_DISK_FULL"'));
-    fillDisk(filler);
+    full = holdDiskFull(filler);
     const filledAt = Date.now();
+    // The newest checkpoint once a write was refused (one in flight as the disk filled may
+    // still have been renamed into place).
+    await pollUntil(() => (warnings().length >= 1 ? true : undefined), 30_000, 'a first SLUICE_DISK_FULL warning').catch((err: Error) => {
+      throw new Error(`${err.message}: ${batchFiles(out).filter((b) => b.time > filledAt + 500).length} batches after the disk filled`);
+    });
     const newestWhenFull = metadata().at(-1);
     await pollUntil(() => (warnings().length >= 4 && batchFiles(out).filter((b) => b.time > filledAt + 500).length >= 4 ? true : undefined), 30_000, 'batches and SLUICE_DISK_FULL warnings while the disk is full').catch((err: Error) => {
       const said = driver.logLines.filter((l) => /"level":(40|50)/.test(l)).slice(-15).join('\n');
@@ -66,6 +73,7 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
     const whileFull = batchFiles(out).filter((b) => b.time > filledAt + 500).length;
     const warned = warnings().length;
 
+    full.stop();
     fs.rmSync(filler);
     await pollUntil(() => (metadata().at(-1) !== newestWhenFull ? true : undefined), 30_000, 'a metadata checkpoint written once space is back');
     await pollUntil(() => (batchFiles(out).at(-1)!.time > Date.now() - 2_000 ? true : undefined), 30_000, 'a batch after space came back');
@@ -83,6 +91,7 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
     assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
     console.log(`# ${whileFull} batches while the checkpoint disk was full (${warned} SLUICE_DISK_FULL warnings in the driver's log); ${want.count} records over ${all.length} batches`);
   } finally {
+    full?.stop();
     await producing.stop();
   }
 });

@@ -48,3 +48,17 @@ export function fillDisk(file: string): void {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Fills the disk as fillDisk does, then keeps it full: every `everyMs` it takes back any space
+ * freed meanwhile, until `stop()`. A writer that deletes old files after each new one (a
+ * metadata checkpoint's rotation) otherwise finds room again: a write in flight as the disk
+ * filled, renamed and followed by its deletion of the oldest, left room for the next one and
+ * so on, and kafka-disk-full saw no write refused in 30 s (CI, load 17).
+ */
+export function holdDiskFull(file: string, everyMs = 5): { stop(): void } {
+  fillDisk(file);
+  const timer = setInterval(() => fillDisk(file), everyMs);
+  timer.unref(); // a test that failed before stop() does not keep its process alive
+  return { stop: () => clearInterval(timer) };
+}
