@@ -17,11 +17,16 @@
 // where there is one) closes the run. Each file runs in a process group of its own: what is
 // still running in it 5 s after the file ended (a test that timed out) is named and killed,
 // so it does not load the files after it.
-// Exits 1 if any file failed (or a named file is not among FILE...).
+// Exits 1 if any file failed (or a named file is not among FILE...). What failed in each failed
+// file (each failing test's TAP block: its name, error, expected/actual and the first lines of
+// its stack) is printed again after the table, and written to test-artifacts/test-failures.txt
+// (or RUN_TESTS_FAILURES): a file's output is printed when it ends, far above the end of a long
+// run's log, and only the end of a CI log may be kept (.ci/run prints that file last).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -53,6 +58,9 @@ const queue = [...long.filter((f) => !named.has(f)), ...files.filter((f) => !nam
 /** --paced files not started yet (taken by every lane but lane 2). */
 const pacedQueue = [...paced];
 
+/** Where the failing tests of this run are written (none: no file; an earlier run's is removed). */
+const FAILURES = process.env.RUN_TESTS_FAILURES ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-artifacts', 'test-failures.txt');
+fs.rmSync(FAILURES, { force: true });
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
 const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
@@ -119,13 +127,43 @@ function runFile(file, lane) {
         // no /usr/bin/time: wall time only
       }
       const ok = code === 0;
-      const r = { file, lane, ok, wall, cpu, status: code ?? signal };
+      const r = { file, lane, ok, wall, cpu, status: code ?? signal, failures: ok ? undefined : failuresOf(Buffer.concat(out).toString('utf8')) };
       results.push(r);
       process.stdout.write(`# run-tests: ${ok ? 'ok' : 'FAILED'} ${file} (lane ${lane}, ${wall.toFixed(1)} s${cpu === undefined ? '' : `, ${cpu.toFixed(1)} s CPU`}${ok ? '' : `, exit ${r.status}`})\n`);
       process.stdout.write(Buffer.concat(out));
       resolve(r);
     });
   });
+}
+
+/**
+ * The failing tests' TAP blocks of a file's output (node --test's reporter without a TTY): each
+ * `not ok` line (at any depth) and its YAML block up to `...`, each block at most 40 lines (a
+ * stack past its first 8 lines left out), at most 160 lines for the file; its last 30 lines
+ * when no `not ok` line is found (the file died, or timed out as a whole).
+ */
+function failuresOf(text) {
+  const lines = text.split('\n');
+  const picked = [];
+  let lastHookError;
+  for (let i = 0; i < lines.length && picked.length < 160; i++) {
+    if (!/^\s*not ok \d+/.test(lines[i])) continue;
+    const block = [lines[i]];
+    let stackLines = -1;
+    for (let j = i + 1; j < lines.length && !/^\s*\.\.\.\s*$/.test(lines[j]) && !/^\s*(not )?ok \d+/.test(lines[j]); j++) {
+      if (/^\s*stack: /.test(lines[j])) stackLines = 0;
+      else if (stackLines >= 0 && /^\s{4,}/.test(lines[j]) && !/^\s*[a-zA-Z_]+: /.test(lines[j])) stackLines++;
+      else stackLines = -1;
+      if (stackLines <= 4 && block.length < 40) block.push(lines[j]);
+    }
+    // A failed hook fails every test after it with the same error: its block once.
+    const at = block.findIndex((l) => /^\s*error: /.test(l));
+    const error = at < 0 ? undefined : block.slice(at, at + 4).join('\n');
+    if (block.some((l) => /failureType: 'hookFailed'/.test(l)) && error !== undefined && error === lastHookError) block.splice(1, block.length, `${lines[i].match(/^\s*/)[0]}  (the same hook failure as above)`);
+    else if (block.some((l) => /failureType: 'hookFailed'/.test(l))) lastHookError = error;
+    picked.push(...block.slice(0, 160 - picked.length));
+  }
+  return picked.length > 0 ? picked : lines.filter((l) => l.trim() !== '').slice(-30);
 }
 
 /** Lane 2 runs the --own-core files, then resolves this; the other lanes wait for it before taking from `queue`. */
@@ -160,4 +198,10 @@ process.stdout.write(
   `# run-tests: ${results.length} files in ${elapsed.toFixed(0)} s (sum of their wall times ${sum('wall').toFixed(0)} s, of their CPU ${sum('cpu').toFixed(0)} s; load average ${os.loadavg()[0].toFixed(1)}); ` +
     (failed.length === 0 ? 'all passed\n' : `${failed.length} FAILED: ${failed.map((r) => r.file).join(', ')}\n`),
 );
+if (failed.length > 0) {
+  const digest = failed.flatMap((r) => [`# ---- ${r.file} (lane ${r.lane}, ${r.wall.toFixed(1)} s, exit ${r.status}): what failed`, ...r.failures, '']).join('\n');
+  process.stdout.write(`# run-tests: what failed, again (each failed file's failing tests)\n${digest}`);
+  fs.mkdirSync(path.dirname(FAILURES), { recursive: true });
+  fs.writeFileSync(FAILURES, digest);
+}
 process.exit(failed.length === 0 ? 0 : 1);
