@@ -89,6 +89,18 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites6.test.js', pattern: 'different slides' }],
   },
   {
+    id: 'connector-scope-not-named',
+    what: "ssc.withNamedScope runs its body in no scope of its own: Flume's, MQTT's and Kinesis's streams are all 'receiver stream [n]' where Spark's are 'flume stream [n]', 'm q t t stream [n]', 'kinesis stream [n]'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    return withScope(name, body);\n',
+    replace: '    return name === undefined ? withScope(name, body) : body();\n',
+    tests: [
+      'packages/flume/dist/test/flume-scope.test.js',
+      'packages/mqtt/dist/test/mqtt-scope.test.js',
+      { file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'base scope' },
+    ],
+  },
+  {
     id: 'dstream-scope-no-wrap',
     what: "a batch's scope name is not wrapped before '@' when its stream's base name is longer than 10 characters (Spark's DStream.makeScope wraps it)",
     file: 'packages/core/src/rdd/rdd-operation-scope.ts',

@@ -35,7 +35,8 @@ function createStream(ssc: StreamingContext, hostname: string, port: number, opt
   }
   const o: FlumeStreamOptions = typeof options === 'string' ? { storageLevel: options, ...(enableDecompression === undefined ? {} : { enableDecompression }) } : options;
   const resolved = resolve(hostname, port, o);
-  return ssc.receiverStream(new FlumeReceiver(hostname, port, resolved), `FlumeUtils.createStream(${hostname}:${port})`);
+  // Spark's FlumeInputDStream: its base scope is its class in words, `flume stream [n]`.
+  return ssc.withNamedScope('flume stream', () => ssc.receiverStream(new FlumeReceiver(hostname, port, resolved), `FlumeUtils.createStream(${hostname}:${port})`));
 }
 
 /** Options of FlumeUtils.createPollingStream. */
@@ -108,7 +109,8 @@ function createPollingStream(
     o = typeof third === 'string' ? { storageLevel: third, ...(fourth === undefined ? {} : { maxBatchSize: fourth as number }), ...(fifth === undefined ? {} : { parallelism: fifth }) } : ((third as FlumePollingOptions | undefined) ?? {});
   }
   const resolved = resolvePolling(list, o);
-  return ssc.receiverStream(new FlumePollingReceiver(resolved), `FlumeUtils.createPollingStream(${resolved.addresses.map((a) => `${a.host}:${a.port}`).join(',')})`);
+  // Spark's FlumePollingInputDStream: `flume polling stream [n]`.
+  return ssc.withNamedScope('flume polling stream', () => ssc.receiverStream(new FlumePollingReceiver(resolved), `FlumeUtils.createPollingStream(${resolved.addresses.map((a) => `${a.host}:${a.port}`).join(',')})`));
 }
 
 /**

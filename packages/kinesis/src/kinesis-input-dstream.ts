@@ -185,7 +185,8 @@ export class KinesisInputDStreamBuilder {
         return { readerIndex: index, readers: members.length, checkpointDir: dir };
       },
     });
-    return ssc.receiverStream<T>(receiver, `KinesisInputDStream(${stream}, ${app}, reader ${index})`);
+    // Spark's KinesisUtils/builder: ssc.withNamedScope("kinesis stream"), `kinesis stream [n]`.
+    return ssc.withNamedScope('kinesis stream', () => ssc.receiverStream<T>(receiver, `KinesisInputDStream(${stream}, ${app}, reader ${index})`));
   }
 }
 

@@ -11,7 +11,7 @@
 // with AT_TIMESTAMP" neither: there is no initialPositionInStream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SluiceContext, SluiceError, StreamingContext, type DStream } from '@sluice/core';
+import { RDDOperationScope, SluiceContext, SluiceError, StreamingContext, type DStream } from '@sluice/core';
 import { KinesisInputDStream, type KinesisReceiver } from '../src/index.js';
 import type { KinesisReaderConfig } from '../src/kinesis-reader-config.js';
 
@@ -68,4 +68,14 @@ test('should propagate custom non-auth values (TrimHorizon, then AtTimestamp a d
   assert.equal(configOf(builder().endpointUrl('https://kinesis.eu-west-1.amazonaws.com').build()).regionName, 'eu-west-1');
   // ...and the region given wins over it (a local endpoint such as kinesalite's names none).
   assert.equal(configOf(builder().endpointUrl('http://127.0.0.1:4567').regionName('us-west-2').build()).regionName, 'us-west-2');
+});
+
+test("the built stream's base scope is Spark's named scope, 'kinesis stream [n]' (KinesisInputDStream.Builder.build's ssc.withNamedScope(\"kinesis stream\"))", () => {
+  const a = builder().build();
+  const b = builder().build();
+  for (const s of [a, b]) {
+    const scope = RDDOperationScope.fromJson(s.baseScope!);
+    assert.equal(scope.name, `kinesis stream [${s.id}]`);
+    assert.equal(scope.parent, undefined);
+  }
 });

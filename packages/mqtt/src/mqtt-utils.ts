@@ -46,21 +46,25 @@ function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOpti
  * clean: false), so messages a killed worker had not stored are redelivered to the restarted
  * receiver. Delivery is at least once: a message stored but not yet acknowledged when the
  * worker died comes again (exact results need dedupe by a message id, or idempotent output).
+ *
+ * Each stream's base scope is Spark's InputDStream name for Bahir's class, its name split
+ * before each capital letter: MQTTInputDStream is `m q t t stream [n]`, MQTTPairedInputDStream
+ * `m q t t paired stream [n]`, MQTTPairedByteArrayInputDStream `m q t t paired byte array stream [n]`.
  */
 export const MQTTUtils = {
   /** The payloads, as UTF-8 strings (as Spark's MQTTUtils.createStream). */
   createStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<string> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.receiverStream(new MQTTReceiver<string>(brokerUrl, list, resolve(brokerUrl, list, options), false));
+    return ssc.withNamedScope('m q t t stream', () => ssc.receiverStream(new MQTTReceiver<string>(brokerUrl, list, resolve(brokerUrl, list, options), false)));
   },
   /** `[topic, payload]` pairs (as Spark's MQTTUtils.createPairedStream). */
   createPairedStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<[string, string]> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.receiverStream(new MQTTReceiver<[string, string]>(brokerUrl, list, resolve(brokerUrl, list, options), true));
+    return ssc.withNamedScope('m q t t paired stream', () => ssc.receiverStream(new MQTTReceiver<[string, string]>(brokerUrl, list, resolve(brokerUrl, list, options), true)));
   },
   /** `[topic, payload]` pairs with the payload's bytes as a Buffer, not decoded (as Bahir's MQTTUtils.createPairedByteArrayStream): for payloads that are not text. */
   createPairedByteArrayStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<[string, Buffer]> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.receiverStream(new MQTTReceiver<[string, Buffer]>(brokerUrl, list, resolve(brokerUrl, list, options), true, true));
+    return ssc.withNamedScope('m q t t paired byte array stream', () => ssc.receiverStream(new MQTTReceiver<[string, Buffer]>(brokerUrl, list, resolve(brokerUrl, list, options), true, true)));
   },
 };

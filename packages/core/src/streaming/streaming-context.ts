@@ -11,7 +11,7 @@ import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from 
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
-import { batchScope, currentScope, scopeMethods, withGivenScope } from '../rdd/rdd-operation-scope.js';
+import { batchScope, currentScope, scopeMethods, withGivenScope, withScope } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -450,6 +450,15 @@ export class StreamingContext {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxBlockBytes must be a whole number of bytes from 1 to 2^32 - 1, got ${String(options.maxBlockBytes)}`);
     }
     return this.receiverStream(new RawSocketReceiver<T>(host, port, max), name);
+  }
+
+  /**
+   * Spark's ssc.withNamedScope, for connectors: runs `body` in an RDD operation scope `name`
+   * in which the operations it calls make no scope of their own, so an input stream made in
+   * it has the base scope `<name> [<id>]` (`flume stream [2]`, not `receiver stream [2]`).
+   */
+  withNamedScope<T>(name: string, body: () => T): T {
+    return withScope(name, body);
   }
 
   /** A stream fed by a custom Receiver. */
