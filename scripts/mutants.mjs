@@ -5396,6 +5396,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/straggler.test.js'],
   },
   {
+    id: 'receiver-preferred-location-ignored',
+    what: "the driver places receivers without their preferredLocation (Spark's Receiver.preferredLocation): spread over the workers, fewest receivers first, whatever host the receiver names",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: "    const there = preferred === undefined ? [] : workers.filter((w) => w.id === preferred || hostOf(w.address) === preferred);",
+    replace: "    const there: WorkerInfo[] = [];",
+    tests: ['packages/driver/dist/test/streaming/receiver-tracker.test.js', 'packages/cli/dist/test/receiver-network-cut.test.js'],
+  },
+  {
+    id: 'receiver-preferred-location-not-sent',
+    what: "the receiver input stream does not send its receiver's preferredLocation() with the receiver: the driver never sees it",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: "...(preferred === undefined ? {} : { preferredLocation: preferred })",
+    replace: '...{}',
+    tests: ['packages/cli/dist/test/receiver-network-cut.test.js'],
+  },
+  {
     id: 'kafka-start-failure-at-first-batch',
     what: "a direct stream whose start lookup failed for good (unknown topic, brokers never reached) fails the context only at its first batch, after the warm-up's wait (up to 5 s), where Spark's ssc.start() throws at once",
     file: 'packages/kafka/src/direct-kafka-input-dstream.ts',

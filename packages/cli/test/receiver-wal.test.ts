@@ -74,6 +74,9 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
     await t.test('a receiver buffer bound of 0 records is an error naming the option and the value', () =>
       failsBeforeStart('wal-bad-buffer', 'SLUICE_BAD_ARGUMENT', /receiverMaxBufferedRecords must be a whole number of records >= 1, got 0/),
     );
+    await t.test("a receiver's preferredLocation() that is not a host or worker id (blank) is an error at start naming the receiver", () =>
+      failsBeforeStart('bad-preferred-location', 'SLUICE_BAD_ARGUMENT', /BlankPlace\.preferredLocation\(\) must return a worker's host .* or a worker id, or undefined for none; got " {2}"/),
+    );
     await t.test("kill -9 of a reliable receiver's worker, write-ahead log off and on: no line lost, none counted twice; log segments bounded and deleted with their batches", async () => {
     for (const mode of ['nowal', 'wal'] as const) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-wal-'));

@@ -176,12 +176,31 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   override validate(): void {
     super.validate();
     shipReceiver(this.receiver as Receiver<unknown>, this.name, this.callSite);
+    this.preferredLocation();
   }
 
   override start(): void {
     const shipped = shipReceiver(this.receiver as Receiver<unknown>, this.name, this.callSite);
     this.blockLog();
-    this.ssc.streamingBackend().startReceiver(this.id, shipped, this.ssc.receiverRunOptions(this.id));
+    const preferred = this.preferredLocation();
+    this.ssc.streamingBackend().startReceiver(this.id, shipped, { ...this.ssc.receiverRunOptions(this.id), ...(preferred === undefined ? {} : { preferredLocation: preferred }) });
+  }
+
+  /** The receiver's preferredLocation(), checked: absent, or a host or worker id. */
+  private preferredLocation(): string | undefined {
+    const r = this.receiver as Receiver<unknown>;
+    const where = this.callSite === undefined ? this.name : `${this.name} at ${this.callSite}`;
+    let p: unknown;
+    try {
+      p = typeof r.preferredLocation === 'function' ? r.preferredLocation() : undefined;
+    } catch (err) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${r.constructor.name}.preferredLocation() threw: ${(err as Error).message}`);
+    }
+    if (p === undefined || p === null) return undefined;
+    if (typeof p !== 'string' || p.trim() === '') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${r.constructor.name}.preferredLocation() must return a worker's host (as in \`sluice workers\`) or a worker id, or undefined for none; got ${typeof p === 'string' ? JSON.stringify(p) : String(p)}`);
+    }
+    return p.trim();
   }
 
   override async prepareBatch(time: number): Promise<void> {

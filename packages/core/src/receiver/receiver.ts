@@ -58,6 +58,19 @@ export abstract class Receiver<T> {
   abstract onStart(): void | Promise<void>;
   abstract onStop(): void | Promise<void>;
 
+  /**
+   * Where this receiver should run, as Spark's Receiver.preferredLocation: a worker's host as it
+   * advertises it (the host of its address in `sluice workers`, e.g. `10.0.1.7` or a compose
+   * service's address) or a worker id. Override it to keep a receiver beside its source. The
+   * driver places the receiver, and places it again after a failure, on a live worker there
+   * (the one running the fewest receivers); when none is there it runs elsewhere, as Spark's
+   * does for an unknown host, and stays where it runs. Called on the driver program when the
+   * context starts. Default: none (receivers are spread over the workers).
+   */
+  preferredLocation(): string | undefined {
+    return undefined;
+  }
+
   private sup(): ReceiverSupervisor {
     if (!this.supervisor) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${this.constructor.name}: store/restart can only be called once the receiver runs on a worker`);
     return this.supervisor;

@@ -36,6 +36,8 @@ export interface ReceiverRunOptions {
   readonly initialRate?: number;
   /** The write-ahead log, when it is on. */
   readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number };
+  /** Receiver.preferredLocation(): a worker's advertised host, or a worker id, to place the receiver on when one is there. */
+  readonly preferredLocation?: string;
 }
 
 /** The blocks reported for a stream since the previous allocation, and which log writers still run. */

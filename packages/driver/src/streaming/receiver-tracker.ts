@@ -51,7 +51,8 @@ const RESTART_DELAY_MS = 1000;
 
 /**
  * Places one streaming job's receivers on workers and keeps them running, as Spark's
- * ReceiverTracker: receivers are spread over the workers (fewest receivers first), a
+ * ReceiverTracker: receivers are spread over the workers (fewest receivers first; on a worker
+ * at the receiver's preferredLocation when one is live), a
  * receiver whose worker is declared lost (or that stops by itself) is started again on
  * another worker, and the blocks each receiver reports are held until the batch they
  * belong to takes them (`allocate`): a batch at time T takes the blocks reported before T
@@ -297,7 +298,14 @@ export class ReceiverTracker implements RegistryListener {
     }
     const load = new Map<string, number>(workers.map((w) => [w.id, 0]));
     for (const o of this.receivers.values()) if (o.workerId && o.running) load.set(o.workerId, (load.get(o.workerId) ?? 0) + 1);
-    const candidates = workers.length > 1 ? workers.filter((w) => w.id !== r.lastFailedWorker) : workers;
+    // Receiver.preferredLocation, as Spark's ReceiverSchedulingPolicy: a live worker there when
+    // there is one (another than the one it just failed on, if there is another there), else
+    // anywhere, as Spark's for a host with no executor.
+    const preferred = r.options.preferredLocation;
+    const there = preferred === undefined ? [] : workers.filter((w) => w.id === preferred || hostOf(w.address) === preferred);
+    if (preferred !== undefined && there.length === 0) this.log.info({ streamId: r.streamId, preferredLocation: preferred, workers: workers.map((w) => w.address) }, "no live worker at the receiver's preferred location; placing it on another");
+    const notFailed = (ws: WorkerInfo[]): WorkerInfo[] => (ws.length > 1 ? ws.filter((w) => w.id !== r.lastFailedWorker) : ws);
+    const candidates = notFailed(there.length > 0 ? there : workers);
     const w = [...candidates].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0];
     // Not to a worker that is leaving: its blocks would have to move again.
     const peers = this.registry
@@ -406,4 +414,11 @@ export class ReceiverTracker implements RegistryListener {
         return;
     }
   }
+}
+
+/** The host of a worker's advertised address (`host:port`, `[v6]:port`), as Receiver.preferredLocation names it. */
+function hostOf(address: string): string {
+  const i = address.lastIndexOf(':');
+  const host = i < 0 ? address : address.slice(0, i);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

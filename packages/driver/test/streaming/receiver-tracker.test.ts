@@ -6,8 +6,8 @@ import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import type { WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import { ReceiverTracker } from '../../src/streaming/receiver-tracker.js';
 
-/** A registry of fake workers whose endpoints note the receivers started on them. */
-function cluster(ids: string[]) {
+/** A registry of fake workers whose endpoints note the receivers started on them (by address); `addresses[i]` is worker ids[i]'s (its id by default). */
+function cluster(ids: string[], addresses: string[] = ids) {
   const started: { workerId: string; desc: wire.ReceiverDescription }[] = [];
   const registry = new WorkerRegistry(
     new ManualClock(0),
@@ -31,7 +31,7 @@ function cluster(ids: string[]) {
     pino({ level: 'silent' }),
     async () => 'open',
   );
-  for (const id of ids) registry.register(id, id, 1);
+  ids.forEach((id, i) => registry.register(id, addresses[i], 1));
   return { registry, started };
 }
 
@@ -127,6 +127,42 @@ test('a batch takes the blocks reported before its time, however late it asks; o
     assert.deepEqual(tracker.allocate(0, 12_650).map((b) => b.blockId), ['b5', 'b6']);
     // No time (a manual clock's batch): every block reported so far.
     assert.deepEqual(tracker.allocate(0).map((b) => b.blockId), ['b7', 'b8']);
+  } finally {
+    tracker.close();
+  }
+});
+
+test("Receiver.preferredLocation, as Spark's ReceiverSchedulingPolicy: a live worker at that host (or with that id), the least loaded of them; else any; placed again after a loss, there when another is", async () => {
+  const ids = ['w1', 'w2', 'w3', 'w4'];
+  const addresses = ['10.0.0.1:7078', '10.0.0.2:7078', '10.0.0.2:7079', '[fd00::3]:7078'];
+  const { registry, started } = cluster(ids, addresses);
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, () => undefined, pino({ level: 'silent' }), new ManualClock(0));
+  const opts = (preferredLocation?: string) => ({ blockIntervalMs: 200, maxBufferedRecords: 1000, ...(preferredLocation === undefined ? {} : { preferredLocation }) });
+  const on = (i: number): string => ids[addresses.indexOf(started[i].workerId)];
+  try {
+    // Without a preference the first receiver goes to the first of the idle workers (w1): the
+    // preferred ones below are not where it would go anyway.
+    tracker.start(0, new Uint8Array(), opts(), 'A');
+    assert.equal(on(0), 'w1');
+    // Two receivers preferring host 10.0.0.2: one on each of its two workers (fewest receivers there first).
+    tracker.start(1, new Uint8Array(), opts('10.0.0.2'), 'B');
+    tracker.start(2, new Uint8Array(), opts('10.0.0.2'), 'C');
+    assert.deepEqual([on(1), on(2)].sort(), ['w2', 'w3']);
+    // By worker id, and an IPv6 host without its brackets.
+    tracker.start(3, new Uint8Array(), opts('w3'), 'D');
+    assert.equal(on(3), 'w3', 'by worker id, though w3 runs a receiver and w4 none');
+    tracker.start(4, new Uint8Array(), opts('fd00::3'), 'E');
+    assert.equal(on(4), 'w4');
+    // A host with no worker: placed all the same, on the least loaded (w4 and w1 run one each, w2 one, w3 two).
+    tracker.start(5, new Uint8Array(), opts('10.9.9.9'), 'F');
+    assert.notEqual(on(5), 'w3');
+    // B's worker lost: placed again at 10.0.0.2 on the other worker there, not elsewhere.
+    const bOn = on(1);
+    registry.markLost(bOn, 'test');
+    await new Promise((r) => setTimeout(r, 1100)); // the restart delay
+    const again = started.findIndex((x, i) => i > 5 && x.desc.stream_id === 1);
+    assert.ok(again > 5, 'B was placed again');
+    assert.equal(on(again), bOn === 'w2' ? 'w3' : 'w2', 'placed again on the other worker at its preferred host');
   } finally {
     tracker.close();
   }
