@@ -85,7 +85,8 @@ test('a reliable receiver with the write-ahead log, on the worker its preferredL
               healedAt = Date.now();
             }
             phase('healed');
-            await registeredAgain(joined, w.id, healedAt);
+            // A held link's worker took 15 s to register again at load 43 (its calls wait out their deadlines).
+            await registeredAgain(joined, w.id, healedAt, 120_000);
             phase('registered again');
             const backAt = Date.now();
             // Lines go on being counted after the link came back.

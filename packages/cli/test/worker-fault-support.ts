@@ -134,10 +134,10 @@ export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, Ch
 }
 
 
-/** Resolves once `workerId` is in `joined` (membership's) at or after `since`: a woken worker registered again; fails after 30 s. */
-export async function registeredAgain(joined: readonly { id: string; at: number }[], workerId: string, since: number): Promise<void> {
+/** Resolves once `workerId` is in `joined` (membership's) at or after `since`: a woken worker registered again; fails after `withinMs`. */
+export async function registeredAgain(joined: readonly { id: string; at: number }[], workerId: string, since: number, withinMs = 30_000): Promise<void> {
   while (!joined.some((j) => j.id === workerId && j.at >= since)) {
-    assert.ok(Date.now() - since < 30_000, 'the woken worker did not register again within 30 s');
+    assert.ok(Date.now() - since < withinMs, `the woken worker did not register again within ${withinMs / 1000} s`);
     await sleep(50);
   }
 }
