@@ -53,7 +53,7 @@ if ! command -v script >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null) || echo "warning: could not install bsdutils (script)" >&2
 fi
 # The Streaming UI browser tests drive Debian's Chromium (headless) with playwright-core
-# (packages/cli/test/streaming-ui-browser.test.ts, dashboard-browser.test.ts); playwright downloads no browser of its own.
+# (packages/cli/test/streaming-ui-browser.test.ts, dashboard-browser.test.ts, streaming-spark-suites7.test.ts); playwright downloads no browser of its own.
 if [ ! -x /usr/bin/chromium ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium" >&2
 fi

@@ -64,11 +64,40 @@
     return (yS + ' ' + wS + ' ' + dS).trim();
   };
 
+  /**
+   * Spark's UIUtils.createOutputOperationFailureForUI: a job's failure (Spark's SparkException,
+   * here 'Job aborted ...') as 'Failed due to Spark job error', any other as 'Failed due to
+   * error: <its first line>'; then the failure itself on the lines after.
+   */
+  function failureForUI(failure) {
+    if (/^Job aborted/.test(failure)) return 'Failed due to Spark job error\n' + failure;
+    const nl = failure.indexOf('\n');
+    return 'Failed due to error: ' + (nl < 0 ? failure : failure.slice(0, nl)) + '\n' + failure;
+  }
+
+  /**
+   * Spark's UIUtils.failureReasonCell(reason, includeFirstLineInExpandDetails = false) for the
+   * batch tables' Error column: the first line of failureForUI, then '+details' that shows the
+   * lines after it (the failure whole) when clicked.
+   */
+  function failureCell(td, failure) {
+    const ui = failureForUI(failure);
+    const nl = ui.indexOf('\n');
+    td.className = 'failure-reason';
+    td.append(ui.slice(0, nl));
+    const toggle = Object.assign(document.createElement('span'), { className: 'expand-details', textContent: '+details' });
+    const details = Object.assign(document.createElement('div'), { className: 'stacktrace-details collapsed' });
+    details.appendChild(Object.assign(document.createElement('pre'), { textContent: ui.slice(nl + 1) }));
+    toggle.addEventListener('click', () => details.classList.toggle('collapsed'));
+    td.append(toggle, details);
+  }
+
   function row(cells) {
     const tr = document.createElement('tr');
     for (const c of cells) {
       const td = document.createElement('td');
-      if (c && typeof c === 'object') {
+      if (c && typeof c === 'object' && 'failure' in c) failureCell(td, c.failure);
+      else if (c && typeof c === 'object') {
         const a = document.createElement('a');
         a.href = c.href;
         a.textContent = c.text;
@@ -186,7 +215,7 @@
       duration(b.processingTime),
       b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
       b.status.toLowerCase(),
-      ...(activeError ? [b.firstFailureReason || '-'] : []),
+      ...(activeError ? [b.firstFailureReason ? { failure: b.firstFailureReason } : '-'] : []),
     ]));
     fill('completed-batches', shown.map((b) => [
       { href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) },
@@ -195,7 +224,7 @@
       duration(b.processingTime),
       duration(b.totalDelay),
       b.numCompletedOutputOps + '/' + b.numTotalOutputOps,
-      ...(completedError ? [b.firstFailureReason || '-'] : []),
+      ...(completedError ? [b.firstFailureReason ? { failure: b.firstFailureReason } : '-'] : []),
     ]));
     fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
     fill('workers', workers.map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));

@@ -16,7 +16,9 @@ export const STREAMING_SERIES = [
  * Streaming UI does (UIUtils: batch times `yyyy/MM/dd HH:mm:ss` in the driver's time zone,
  * `data-tz`; "1 second" in the summary, "1.2 min" in the tables), the batch tables as Spark's
  * ("Active Batches (2)", "Completed Batches (last 5 out of 40)", its column names; an "Error"
- * column only while a shown batch has failed), newest batch first.
+ * column only while a shown batch has failed, its cell Spark's failureReasonCell: 'Failed due
+ * to error: <first line>' or 'Failed due to Spark job error', the failure behind '+details'),
+ * newest batch first.
  */
 export function streamingPage(j: DriverJob): string {
   const charts = STREAMING_SERIES.map(
