@@ -92,7 +92,8 @@ test('toDebugString: the lineage an RDD a line, a shuffle one level in behind +-
   assert.equal(lines[4], ` |  extra ParallelCollectionRDD[${ids.extra}] at parallelize []`);
   assert.equal(r.after, r.before, 'running a job changes nothing in it');
   assert.equal(r.single, `(2) ParallelCollectionRDD[${ids.base}] at parallelize []`);
-  assert.equal(r.named, `extra ParallelCollectionRDD[${ids.extra}] at parallelize []`);
+  // RDD.toString as Spark's: no storage level (toDebugString's lines add it).
+  assert.equal(r.named, `extra ParallelCollectionRDD[${ids.extra}] at parallelize`);
 });
 
 /** The partition a range partitioner with these sorted upper bounds gives `k` (the first bound >= k; reversed when descending). */

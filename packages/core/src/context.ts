@@ -26,7 +26,7 @@ import { scopeMethods } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
-import { JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
+import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
 import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
@@ -334,12 +334,11 @@ export class SluiceContext {
     return new RDD<Uint8Array>(this, splits.length, { kind: 'binaryRecords', splits, recordLength }, []).setName(listed.name);
   }
 
-  /** The RDDs' elements one after another (Spark's sc.union of a Seq, or of RDDs as separate arguments). */
+  /** The RDDs' elements one after another (Spark's sc.union of a Seq, or of RDDs as separate arguments); of none, an RDD with no partition, as Spark's union of an empty Seq. */
   union<T>(rdds: readonly RDD<T>[]): RDD<T>;
   union<T>(first: RDD<T>, ...rest: RDD<T>[]): RDD<T>;
   union<T>(first: readonly RDD<T>[] | RDD<T>, ...rest: RDD<T>[]): RDD<T> {
     const rdds = Array.isArray(first) ? [...(first as readonly RDD<T>[])] : [first as RDD<T>, ...rest];
-    if (rdds.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.union: needs at least one RDD');
     const bad = rdds.findIndex((r) => !(r instanceof RDD));
     if (bad >= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.union: argument ${bad} is not an RDD (${typeof rdds[bad]}); give RDDs, or one array of them`);
     const aware = partitionerAwareUnion(this, rdds);
@@ -893,11 +892,15 @@ export class SluiceContext {
     const marked: RDD<unknown>[] = [];
     const local: RDD<unknown>[] = [];
     const seen = new Set<number>();
+    // As Spark's RDD.doCheckpoint: a marked RDD's own marked ancestors are left for a later job
+    // (its lineage is cut above them), unless spark.checkpoint.checkpointAllMarkedAncestors is "true".
+    const allMarked = this.getLocalProperty(CHECKPOINT_ALL_MARKED_ANCESTORS)?.toLowerCase() === 'true';
     const visit = (r: RDD<unknown>): void => {
       if (seen.has(r.id) || r.checkpointDir !== undefined || r.locallyCheckpointed) return;
       seen.add(r.id);
       if (r.checkpointRequested) marked.push(r);
       if (r.localCheckpointRequested) local.push(r);
+      if ((r.checkpointRequested || r.localCheckpointRequested) && !allMarked) return;
       for (const d of r.deps) visit(d.rdd);
     };
     visit(rdd);

@@ -28,15 +28,15 @@ export function debugString(rdd: RDD<unknown>): string {
       const middle = Math.floor((count.length - 1) / 2);
       const column = `${' '.repeat(middle)}|${' '.repeat(count.length - middle)}`;
       if (lines.length === 0) {
-        lines.push(`${count} ${describe(r)}`);
+        lines.push(`${count} ${describeStored(r)}`);
         next = column;
       } else {
         const base = prefix.replace(/\|\s*$/, '');
-        lines.push(`${base}+-${count} ${describe(r)}`);
+        lines.push(`${base}+-${count} ${describeStored(r)}`);
         next = `${base}${lastParent ? '  ' : '| '}${column}`;
       }
     } else {
-      lines.push(`${prefix}${describe(r)}`);
+      lines.push(`${prefix}${describeStored(r)}`);
     }
     if (r.checkpointDir !== undefined) {
       lines.push(`${next}ReliableCheckpointRDD at checkpoint (${r.checkpointDir}) []`);
@@ -52,12 +52,17 @@ export function debugString(rdd: RDD<unknown>): string {
   return lines.join('\n');
 }
 
-/** One RDD as Spark's `RDD.toString` writes it: `[name ]Class[id] at operator[ at site]`, then `[storage level]`. */
+/** One RDD as Spark's `RDD.toString` writes it: `[name ]Class[id] at operator[ at site]` (no storage level: toDebugString adds it). */
 export function describe(r: RDD<unknown>): string {
   const { cls, operator, site } = classOf(r.op);
   const name = r.name !== undefined ? `${r.name} ` : '';
   const at = site !== undefined ? ` at ${site}` : '';
-  return `${name}${cls}[${r.id}] at ${operator}${at} [${r.storage === 'NONE' ? '' : r.storage}]`;
+  return `${name}${cls}[${r.id}] at ${operator}${at}`;
+}
+
+/** One RDD's line in toDebugString, as Spark's debugSelf: its toString, then `[storage level]`. */
+function describeStored(r: RDD<unknown>): string {
+  return `${describe(r)} [${r.storage === 'NONE' ? '' : r.storage}]`;
 }
 
 function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {

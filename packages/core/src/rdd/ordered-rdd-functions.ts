@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { RangePartitioner, determineBounds, partitionFunction, type Partitioner } from './partitioner.js';
+import { RangePartitioner, determineBounds, partitionFunction, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
 import type { Dependency, RDD } from './rdd.js';
 
@@ -16,14 +16,28 @@ export class OrderedRDDFunctions {
   }
 
   /**
-   * Places the pairs by `partitioner` and sorts each partition by key, ascending, in the
-   * shuffle (Spark's repartitionAndSortWithinPartitions: cheaper than partitionBy, then sorting).
+   * Places the pairs by `partitioner` and sorts each partition by key in the shuffle (Spark's
+   * repartitionAndSortWithinPartitions: cheaper than partitionBy, then sorting). Ascending by
+   * default, descending with `ascending` false, as PySpark's `ascending` (Scala's takes only the
+   * partitioner; its order is the key type's Ordering). `partitioner` is a Partitioner, a
+   * partition count (hash-partitioned, as PySpark's numPartitions), `{ numPartitions }` /
+   * `{ partitioner }`, or nothing (the RDD's partition count, as PySpark's default). PySpark's
+   * partitionFunc and keyfunc are not taken: a partition function is CustomPartitioner.of(n, f),
+   * a sort key of your own a map of the keys before.
    */
-  repartitionAndSortWithinPartitions<K, V>(this: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]> {
-    if (partitioner.kind === 'range' && partitioner.bounds.length === 0 && partitioner.numPartitions > 1) {
-      return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, true, true);
+  repartitionAndSortWithinPartitions<K, V>(this: RDD<[K, V]>, partitioner?: PartitionArg, ascending = true, ...rest: never[]): RDD<[K, V]> {
+    const op = 'rdd.repartitionAndSortWithinPartitions';
+    if (rest.length > 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: takes (partitioner, ascending), got ${2 + rest.length} arguments; to sort by a key function (PySpark's keyfunc), map the pairs to that key first`);
     }
-    return this.partitionByInternal(partitioner, { ascending: true });
+    if (typeof ascending !== 'boolean') {
+      const hint = typeof ascending === 'function' ? ' (a partition function is CustomPartitioner.of(n, getPartition), given as the first argument)' : '';
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: ascending must be true or false, got ${typeof ascending === 'function' ? 'a function' : String(ascending)}${hint}`);
+    }
+    if (typeof partitioner === 'object' && partitioner !== null && 'kind' in partitioner && partitioner.kind === 'range' && partitioner.bounds.length === 0 && partitioner.numPartitions > 1) {
+      return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, true, ascending);
+    }
+    return this.partitionByInternal(this.defaultPartitioner(partitioner, [], op), { ascending });
   }
 
   /**

@@ -125,8 +125,9 @@ export class PairRDDFunctions {
    * subtractByKey); keys compared by value. Default: this RDD's partitioner, else its partition
    * count; the result keeps the partitioner.
    */
-  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.partitioner ?? this.numPartitions): RDD<[K, V]> {
-    // As Spark's SubtractedRDD: placed by the partitioner (this RDD's own by default), which the result keeps.
+  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.partitioner ?? Math.max(1, this.numPartitions)): RDD<[K, V]> {
+    // As Spark's SubtractedRDD: placed by the partitioner (this RDD's own by default), which the result keeps;
+    // a hash partitioner of this RDD's partition count, one for an RDD with none (Spark's HashPartitioner(0): empty as well).
     const grouped = cogroupAs(this, other, partitions, 'rdd.subtractByKey');
     return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, true);
   }

@@ -339,7 +339,8 @@ export class RDD<T> {
       .values();
   }
 
-  distinct(numPartitions: number = this.numPartitions): RDD<T> {
+  // Of an RDD with no partition, one (Spark's distinct(0) uses a HashPartitioner(0): empty as well).
+  distinct(numPartitions: number = Math.max(1, this.numPartitions)): RDD<T> {
     const keyed = this.narrow<[T, null]>({ kind: 'pairWithNull' });
     if (this.partitioner && numPartitions === this.numPartitions) {
       // As Spark's: already placed by a partitioner (equal pairs have equal keys, so share a
@@ -365,7 +366,7 @@ export class RDD<T> {
     if (this.partitioner && (partitions === undefined || partitions === this.partitioner)) {
       return subtractPlacedByKey(this as unknown as RDD<[unknown, unknown]>, other as unknown as RDD<[unknown, unknown]>, this.partitioner) as unknown as RDD<T>;
     }
-    partitions ??= this.numPartitions;
+    partitions ??= Math.max(1, this.numPartitions);
     const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
     return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), partitions).keys();
   }

@@ -13,6 +13,12 @@ interface RunningAction {
 /** Spark's local properties for job groups, descriptions and tags (SparkContext.SPARK_JOB_GROUP_ID, ...). */
 export const JOB_GROUP_ID = 'spark.jobGroup.id';
 export const JOB_DESCRIPTION = 'spark.job.description';
+/**
+ * Spark's RDD.CHECKPOINT_ALL_MARKED_ANCESTORS local property: "true" makes the checkpoint after a
+ * job write every RDD of its lineage marked by checkpoint(), not only the marked RDDs nearest the
+ * action (Spark's default); streaming jobs set it (Spark's JobHandler, SPARK-6847).
+ */
+export const CHECKPOINT_ALL_MARKED_ANCESTORS = 'spark.checkpoint.checkpointAllMarkedAncestors';
 export const JOB_INTERRUPT_ON_CANCEL = 'spark.job.interruptOnCancel';
 export const JOB_TAGS = 'spark.job.tags';
 /** What separates tags in JOB_TAGS, and so cannot be in one (Spark's SPARK_JOB_TAGS_SEP). */

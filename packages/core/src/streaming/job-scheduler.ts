@@ -3,7 +3,7 @@ import { batchFailure } from './batch-failure.js';
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
-import { JOB_DESCRIPTION } from '../scheduler/running-actions.js';
+import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION } from '../scheduler/running-actions.js';
 
 /** Spark's UIUtils.formatBatchTime without the date: HH:mm:ss, with milliseconds under 1 s batches (local time). */
 function formatBatchTime(time: number, batchIntervalMs: number): string {
@@ -188,6 +188,8 @@ export class JobScheduler {
         properties.set(JOB_DESCRIPTION, `Streaming job from [output operation ${job.outputOpId}, batch time ${formatBatchTime(batch.time, this.ssc.batchIntervalMs)}]`);
         properties.set('spark.streaming.internal.batchTime', String(batch.time));
         properties.set('spark.streaming.internal.outputOpId', String(job.outputOpId));
+        // Every marked RDD of the lineage is checkpointed, so state lineages stay cut (Spark's JobHandler, SPARK-6847).
+        properties.set(CHECKPOINT_ALL_MARKED_ANCESTORS, 'true');
         await this.ssc.sc.runWithLocalProperties(properties, () => runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run()));
         const endTime = clock.now();
         this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.({ ...op, startTime, endTime }));
