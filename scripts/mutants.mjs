@@ -101,6 +101,14 @@ const MUTATIONS = [
     ],
   },
   {
+    id: 'queue-stream-named-scope',
+    what: "ssc.queueStream runs in a scope named 'queueStream', so its stream is 'queueStream [n]' where Spark's (its queueStream names no scope) is its QueueInputDStream in words, 'queue stream [n]'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "  binaryRecordsStream: 'binary records stream',\n",
+    replace: "  binaryRecordsStream: 'binary records stream',\n  queueStream: 'queueStream',\n",
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites5.test.js', pattern: 'input dstream without scope' }],
+  },
+  {
     id: 'dstream-scope-no-wrap',
     what: "a batch's scope name is not wrapped before '@' when its stream's base name is longer than 10 characters (Spark's DStream.makeScope wraps it)",
     file: 'packages/core/src/rdd/rdd-operation-scope.ts',

@@ -78,13 +78,13 @@ function assertScopeCorrect(base: Scope, scope: Scope, time: number): void {
 
 const TIMES = [1000, 2000, 3000];
 
-test('DStreamScopeSuite "input dstream without scope": an input stream\'s base scope is its maker\'s name and its id (text file stream [n], queueStream [n], socket text stream [n]), no parent; each batch\'s RDD it makes is in it at that time; a queued RDD keeps its own scope', () => {
+test('DStreamScopeSuite "input dstream without scope": an input stream\'s base scope is its maker\'s name and its id (text file stream [n], socket text stream [n]; Spark\'s queueStream names no scope, so its QueueInputDStream is queue stream [n]), no parent; each batch\'s RDD it makes is in it at that time; a queued RDD keeps its own scope', () => {
   const r = one('scopes') as { bases: { input: string; files: string; filesId: number; receiver: { base: string; id: number }; inputId: number }; perBatch: { time: number; input: Scope; files: Scope }[] };
   const files = JSON.parse(r.bases.files) as Scope;
   assert.equal(files.name, `text file stream [${r.bases.filesId}]`);
   assert.equal(files.parent, undefined);
   const queue = JSON.parse(r.bases.input) as Scope;
-  assert.equal(queue.name, `queueStream [${r.bases.inputId}]`);
+  assert.equal(queue.name, `queue stream [${r.bases.inputId}]`);
   assert.equal((JSON.parse(r.bases.receiver.base) as Scope).name, `socket text stream [${r.bases.receiver.id}]`);
   assert.deepEqual(r.perBatch.map((b) => b.time), TIMES);
   for (const b of r.perBatch) {

@@ -1211,7 +1211,8 @@ function localStreamDirectory(directory: string, operation: string): string {
 }
 
 // The context's stream makers run in scopes named as Spark's (withNamedScope / withScope): an
-// input stream's base scope is that name with its id, `socket text stream [0]`.
+// input stream's base scope is that name with its id, `socket text stream [0]`. Spark's
+// queueStream names none: its stream is its class in words, `queue stream [3]`.
 const NAMED_SCOPES: Readonly<Record<string, string>> = {
   socketTextStream: 'socket text stream',
   socketStream: 'socket stream',
@@ -1220,7 +1221,6 @@ const NAMED_SCOPES: Readonly<Record<string, string>> = {
   textFileStream: 'text file stream',
   fileStream: 'file stream',
   binaryRecordsStream: 'binary records stream',
-  queueStream: 'queueStream',
   union: 'union',
   transform: 'transform',
 };
