@@ -1900,6 +1900,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites6.test.js', pattern: 'subtract and subtractByKey' }],
   },
   {
+    id: 'accumulator-to-string-object',
+    what: "an accumulator's toString is [object Object] (Spark's: LongAccumulator(id: n, name: Some(x), value: v))",
+    file: 'packages/core/src/shared/accumulator.ts',
+    search: '    if (!this.registered) return `Un-registered Accumulator: ${cls}`;',
+    replace: '    return Object.prototype.toString.call(this);',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites6.test.js', pattern: 'AccumulatorV2.toString' }],
+  },
+  {
     id: 'rdd-take-sample-unshuffled',
     what: 'rdd.takeSample returns its sample in partition order, not shuffled (Spark shuffles it)',
     file: 'packages/core/src/rdd/rdd-actions.ts',

@@ -105,3 +105,14 @@ test('distinct() of an RDD with no partition: empty, no error (Spark\'s distinct
 test('subtract and subtractByKey of an RDD with no partition: empty, no error; subtracting one leaves the other whole', () => {
   assert.deepEqual(cases.one('subtract-no-partition'), { subtract: [], subtractByKey: [], fromNonEmpty: [1, 2, 3] });
 });
+
+test('AccumulatorV2.toString as Spark\'s: Class(id: n, name: Some(x) or None, value: v), a double as Scala prints it, a collection as a Java list; a copy "Un-registered Accumulator: Class"', () => {
+  const r = cases.one<{ ids: number[]; rows: string; total: string; seen: string; copy: string }>('accumulator-toString');
+  const [rows, total, seen] = r.ids;
+  assert.equal(r.rows, `LongAccumulator(id: ${rows}, name: Some(rows), value: 3)`);
+  // Scala prints a whole Double with '.0': 1.5 + 2.5 + 2 is 6.0.
+  const sum = 1.5 + 2.5 + 2;
+  assert.equal(r.total, `DoubleAccumulator(id: ${total}, name: None, value: ${Number.isInteger(sum) ? `${sum}.0` : String(sum)})`);
+  assert.equal(r.seen, `CollectionAccumulator(id: ${seen}, name: Some(seen), value: [a, z])`);
+  assert.equal(r.copy, 'Un-registered Accumulator: LongAccumulator');
+});

@@ -57,6 +57,13 @@ export abstract class AccumulatorV2<IN, OUT> implements Shippable {
     return c;
   }
 
+  /** Spark's toString: `MyAccumulator(id: 3, name: Some(rows), value: <value>)` (name None when none), `Un-registered Accumulator: MyAccumulator` before sc.register. */
+  toString(): string {
+    const reg = registrations.get(this as AccumulatorV2<never, unknown>);
+    if (reg === undefined) return `Un-registered Accumulator: ${this.constructor.name}`;
+    return `${this.constructor.name}(id: ${reg.id}, name: ${reg.name === undefined ? 'None' : `Some(${reg.name})`}, value: ${String(this.value)})`;
+  }
+
   /** Whether `sc.register` took it (a copy is not registered). */
   get isRegistered(): boolean {
     return registrations.has(this as AccumulatorV2<never, unknown>);

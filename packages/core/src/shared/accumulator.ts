@@ -110,6 +110,19 @@ export class Accumulator<T> implements Shippable {
     return c;
   }
 
+  /**
+   * Spark's AccumulatorV2.toString: `LongAccumulator(id: 3, name: Some(rows), value: 12)` (name
+   * None when it has none; a double's value as Scala prints a Double, 12.0; a collection's as a
+   * Java list, [a, b]); a copy, not registered: `Un-registered Accumulator: LongAccumulator`.
+   */
+  toString(): string {
+    const cls = CLASS_OF[this.kind];
+    if (!this.registered) return `Un-registered Accumulator: ${cls}`;
+    const v: unknown = this.value;
+    const shown = Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : this.kind === 'double' && Number.isInteger(v) ? `${String(v)}.0` : String(v);
+    return `${cls}(id: ${this.id}, name: ${this.name === undefined ? 'None' : `Some(${this.name})`}, value: ${shown})`;
+  }
+
   /** A copy at zero, not registered (Spark's copyAndReset). */
   copyAndReset(): this {
     const c = this.copy();
