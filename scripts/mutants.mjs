@@ -664,8 +664,8 @@ const MUTATIONS = [
     id: 'kill-during-bundle-fetch-ignored',
     what: "a task killed while its launch waits for the job's bundle starts anyway once the bundle is there",
     file: 'packages/worker/src/executor/executor.ts',
-    search: '    }\n    if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };\n',
-    replace: '    }\n',
+    search: '    }\n    if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };\n',
+    replace: '    }\n    if (task.signal?.aborted === true) return { killed: true };\n',
     tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'a kill while the launch waits' }],
   },
   {
@@ -5538,6 +5538,22 @@ const MUTATIONS = [
     search: '    this.starting.catch((err: unknown) => this.ssc.inputStartFailed(err instanceof Error ? err : new Error(String(err))));',
     replace: '    this.starting.catch(() => undefined);',
     tests: ['packages/kafka/dist/test/kafka-start-failure.test.js'],
+  },
+  {
+    id: 'closed-task-stream-tasks-left-running',
+    what: "a worker whose task stream closes (its driver killed with -9) leaves the tasks the stream carried running: a task that never returns spins on, holding its core and what it opened, until a new driver instance comes or forever (Spark's executors kill their tasks when the driver is gone)",
+    file: 'packages/worker/src/rpc/task-stream-handler.ts',
+    search: '      const killed = executor.killStream(prefix);\n',
+    replace: '      const killed = 0;\n',
+    tests: ['packages/cli/dist/test/driver-death-kills-tasks.test.js', 'packages/worker/dist/test/rpc/task-stream-handler.test.js'],
+  },
+  {
+    id: 'kill-stream-kills-other-streams',
+    what: "killing a closed task stream's tasks kills tasks of every stream (a restarted driver's included), not those whose stage keys carry the stream's prefix",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '    const doomed = (t: QueuedTask): boolean => t.stageKey.startsWith(stageKeyPrefix);\n',
+    replace: '    const doomed = (t: QueuedTask): boolean => t.stageKey !== stageKeyPrefix;\n',
+    tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
 ];
 

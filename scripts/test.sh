@@ -132,6 +132,9 @@ OWN_TIMEOUTS=(
   # Two driver kills under a file stream; its before hook (540 s) waits for the graceful stop
   # while batches go on (183 s, then failed at a fixed 60 s for the stop, at load 25-44).
   $t/recovery.test.js
+  # A driver killed under spinning tasks, then a new one: process starts, a job on each
+  # (216 s at load 46 with a 60 s poll lost to CLI start-up); its test bounds itself (540 s).
+  $t/driver-death-kills-tasks.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"

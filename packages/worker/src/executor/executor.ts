@@ -53,6 +53,12 @@ export interface TaskToRun {
   readonly partition: number;
   /** Encoded TaskPart of this task; empty when it has none. */
   readonly taskData: Uint8Array;
+  /**
+   * Aborted when the task stream that launched it closed (its driver is gone): a task still
+   * waiting for its bundle then does not start (those already in the job's threads are
+   * stopped by `killStream`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface RunningTask {
@@ -143,7 +149,7 @@ export class Executor {
       log().error({ err }, 'cannot get job bundle');
       return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
     }
-    if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };
+    if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
     const fresh = !this.sandboxes.has(task.jobId);
     const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
     const running: RunningTask = { jobId: task.jobId, cached: [] };
@@ -371,6 +377,18 @@ export class Executor {
     for (const s of this.sandboxes.values()) if (s.kill(taskId)) return true;
     this.killedBeforeLaunch.add(taskId);
     return false;
+  }
+
+  /**
+   * The task stream whose stages' keys start with `stageKeyPrefix` closed (the driver that
+   * opened it died, or gave it up and counts its tasks lost): stop the tasks it launched
+   * that still run or wait here, in every job, as Spark's executor does once its driver is
+   * gone. Tasks of other streams (a restarted driver's) are untouched. How many were killed.
+   */
+  killStream(stageKeyPrefix: string): number {
+    let n = 0;
+    for (const s of this.sandboxes.values()) n += s.killStream(stageKeyPrefix);
+    return n;
   }
 
   /**

@@ -151,6 +151,29 @@ export class JobSandbox {
     return true;
   }
 
+  /**
+   * Stop every running or queued task whose stage key starts with `stageKeyPrefix` (the
+   * tasks of one task stream: task-stream-handler.ts prefixes its stages' keys): each ends
+   * as killed, the threads that held them are terminated (with what they hold: sockets,
+   * rdd.pipe's processes) and replaced, and the other tasks those threads held run
+   * elsewhere. How many were killed.
+   */
+  killStream(stageKeyPrefix: string): number {
+    const doomed = (t: QueuedTask): boolean => t.stageKey.startsWith(stageKeyPrefix);
+    const killed: QueuedTask[] = [];
+    const kept = this.queue.splice(0).filter((t) => !doomed(t) || (killed.push(t), false));
+    const survivors: QueuedTask[] = [];
+    for (const slot of [...this.slots]) {
+      if (![...slot.held.values()].some(doomed)) continue;
+      for (const t of this.retire(slot)) (doomed(t) ? killed : survivors).push(t);
+    }
+    // The other tasks retired threads held go first, as `kill`'s (they were given out before the queue's).
+    this.queue.push(...survivors, ...kept);
+    for (const t of killed) t.finish('killed');
+    this.pump();
+    return killed.length;
+  }
+
   startReceiver(
     streamId: number,
     receiverId: string,

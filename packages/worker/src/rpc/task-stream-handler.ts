@@ -26,12 +26,16 @@ let nextStream = 0;
  * Invariants: a stage key names one stage description for the life of the stream (the
  * executor sees it prefixed with this stream's number, so stages of different streams, a
  * restarted driver's included, never meet); when the stream ends, its stages are
- * forgotten. A task of an unknown stage fails (a driver bug), it is not dropped.
+ * forgotten, and the tasks it launched that have not ended are killed (Spark's executor
+ * kills its tasks when its driver is gone): the driver counts them lost once the stream
+ * fails, and a driver killed with -9 would otherwise leave them running here, holding a
+ * core and whatever they opened (a database connection, a spinning thread), until they end
+ * on their own. A task of an unknown stage fails (a driver bug), it is not dropped.
  * Threading: the worker's main thread.
  */
 export function handleTaskStream(
   call: grpc.ServerDuplexStream<wire.TaskBatch__Output, wire.TaskOutcomeBatch>,
-  executor: Pick<Executor, 'cores' | 'launch' | 'removeBlocks' | 'forgetStage'>,
+  executor: Pick<Executor, 'cores' | 'launch' | 'removeBlocks' | 'forgetStage' | 'killStream'>,
   log: Logger,
   holdMs = HOLD_OUTCOMES_MS,
 ): void {
@@ -45,6 +49,8 @@ export function handleTaskStream(
   /** Tasks launched on this stream whose outcome was not yet added to a batch. */
   let inFlight = 0;
   let open = true;
+  /** Aborted when the stream closes: its tasks still waiting for their bundle do not start. */
+  const closed = new AbortController();
 
   const flush = (): void => {
     flushScheduled = false;
@@ -91,6 +97,7 @@ export function handleTaskStream(
           stagePayload: s.payload,
           partition: t.partition,
           taskData: t.task_data,
+          signal: closed.signal,
         })
         .then(
           (outcome) => done(t.task_id, outcome),
@@ -114,6 +121,11 @@ export function handleTaskStream(
     open = false;
     clearTimeout(holdTimer);
     holdTimer = undefined;
+    closed.abort();
+    if (inFlight > 0) {
+      const killed = executor.killStream(prefix);
+      log.info({ tasks: inFlight, killed }, 'task stream closed with tasks running (the driver is gone or gave them up): killed them');
+    }
     for (const [key, s] of stages) executor.forgetStage(s.job_id, prefix + key);
     stages.clear();
   };

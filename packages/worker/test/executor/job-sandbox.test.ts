@@ -17,7 +17,7 @@ import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-prot
  * waits to go with the next task's, if one waits (as task-thread.ts does after a tiny task), `slow` after
  * 300 ms, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
  * starts), `retire` fails itself and retires the thread
- * (as an unhandled error in the job's code does). It shows the task it runs in the sandbox's
+ * (as an unhandled error in the job's code does); a key's task-stream prefix (`3:`) is ignored. It shows the task it runs in the sandbox's
  * running-task cell, as the real thread does.
  */
 const FAKE_THREAD = `
@@ -45,12 +45,13 @@ function next() {
     setImmediate(next);
   };
   const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
-  if (t.stageKey === 'quick') setImmediate(() => end(result));
-  else if (t.stageKey === 'hold') setImmediate(() => end(result, false));
-  else if (t.stageKey === 'slow') setTimeout(() => end(result), 300);
-  else if (t.stageKey === 'block') setInterval(() => undefined, 1000);
-  else if (t.stageKey === 'exit') process.exit(3);
-  else if (t.stageKey === 'retire') {
+  const kind = t.stageKey.replace(/^\\d+:/, '');
+  if (kind === 'quick') setImmediate(() => end(result));
+  else if (kind === 'hold') setImmediate(() => end(result, false));
+  else if (kind === 'slow') setTimeout(() => end(result), 300);
+  else if (kind === 'block') setInterval(() => undefined, 1000);
+  else if (kind === 'exit') process.exit(3);
+  else if (kind === 'retire') {
     parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message: 'left unhandled', stack: '' } }] });
     parentPort.postMessage({ type: 'retire', reason: 'test' });
   }
@@ -257,4 +258,35 @@ test('close(giveBack): idle threads are handed back, alive and with no listener 
   idle.postMessage({ type: 'run', tasks: [{ taskId: 'direct', partition: 5, stageKey: 'quick' }] } satisfies MainToThread);
   assert.ok(await answered, 'the thread handed back answers');
   await idle.terminate();
+});
+
+test("killStream: the tasks of one task stream (stage keys with its prefix) end killed, running, held or queued; another stream's go on", { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(2);
+  try {
+    // Thread 0 gets a stuck task of stream 1 and, behind it, a task of stream 2; thread 1 a
+    // slow task of stream 2 and a stuck one of stream 1; one task of stream 1 stays queued.
+    const outcomes = [
+      run(box, 'a', 1, '1:block'),
+      run(box, 'b', 2, '2:slow'),
+      run(box, 'c', 3, '2:quick'),
+      run(box, 'd', 4, '1:block'),
+      run(box, 'e', 5, '1:quick'),
+    ];
+    await turn();
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['a', 'c'] },
+      { thread: 1, tasks: ['b', 'd'] },
+    ]);
+    // '1:' does not take stream 11's tasks.
+    const other = run(box, 'f', 6, '11:slow');
+    assert.equal(box.killStream('1:'), 3);
+    assert.deepEqual((await Promise.all([...outcomes, other])).map(valueOf), ['killed', 2, 3, 'killed', 'killed', 6]);
+    // Both threads held a killed task: both were replaced, and stream 2's tasks ran on new ones.
+    assert.ok(runs.slice(2).every((r) => r.thread >= 2), JSON.stringify(runs));
+    assert.deepEqual(runs.slice(2).flatMap((r) => r.tasks).sort(), ['b', 'c', 'f']);
+    assert.deepEqual(box.runningTaskIds, []);
+    assert.equal(box.killStream('1:'), 0);
+  } finally {
+    box.close();
+  }
 });

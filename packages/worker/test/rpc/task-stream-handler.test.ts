@@ -2,7 +2,8 @@
 // RemoveBlocks calls) reach the executor, by id and by prefix, in the message's order with
 // its tasks; a message without removals removes nothing. Outcomes are held while the driver
 // has tasks queued here beyond the cores (it refills only once they have started), for
-// HOLD_OUTCOMES_MS at most.
+// HOLD_OUTCOMES_MS at most. A stream that closes kills the tasks it launched that have not
+// ended (its prefix of stage keys), and only those.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
@@ -42,6 +43,7 @@ function gatedExecutor(cores: number): { executor: Executor; end: (taskId: strin
     launch: (t: { taskId: string }) => new Promise<wire.TaskOutcome>((resolve) => gates.set(t.taskId, resolve)),
     removeBlocks: () => 0,
     forgetStage: () => undefined,
+    killStream: () => 0,
   } as unknown as Executor;
   return { executor, end: (taskId) => gates.get(taskId)!({ result: Buffer.from(taskId) }) };
 }
@@ -102,4 +104,45 @@ test('a held outcome is written after the hold at the latest, alone if nothing e
   await written;
   assert.deepEqual(writes, [['a']], 'the first outcome, though 2 tasks are still here on 1 core');
   call.emit('cancelled');
+});
+
+test("a stream that closes kills its tasks that have not ended, by its stages' prefix; another stream's are untouched", () => {
+  const launched: { taskId: string; stageKey: string; signal?: AbortSignal }[] = [];
+  const killed: string[] = [];
+  const forgotten: string[] = [];
+  const gates = new Map<string, (o: wire.TaskOutcome) => void>();
+  const executor = {
+    cores: 4,
+    launch: (t: { taskId: string; stageKey: string; signal?: AbortSignal }) => {
+      launched.push(t);
+      return new Promise<wire.TaskOutcome>((resolve) => gates.set(t.taskId, resolve));
+    },
+    removeBlocks: () => 0,
+    forgetStage: (_job: string, key: string) => void forgotten.push(key),
+    killStream: (prefix: string) => (killed.push(prefix), 1),
+  } as unknown as Executor;
+  const first = recordingCall();
+  const second = recordingCall();
+  const idle = recordingCall();
+  for (const c of [first, second, idle]) handleTaskStream(c.call as unknown as grpc.ServerDuplexStream<wire.TaskBatch__Output, wire.TaskOutcomeBatch>, executor, log);
+  first.call.emit('data', tasksBatch(['a']));
+  second.call.emit('data', tasksBatch(['b']));
+  const [a, b] = launched;
+  const prefixOf = (key: string): string => key.slice(0, key.length - 's'.length);
+  assert.notEqual(prefixOf(a.stageKey), prefixOf(b.stageKey), 'each stream prefixes its stage keys with its own number');
+  first.call.emit('cancelled');
+  assert.deepEqual(killed, [prefixOf(a.stageKey)], "the closed stream's tasks are killed, by its prefix");
+  assert.equal(a.signal?.aborted, true, "the closed stream's tasks still waiting for their bundle do not start");
+  assert.equal(b.signal?.aborted, false);
+  assert.deepEqual(forgotten, [a.stageKey]);
+  // A stream whose tasks all ended kills nothing when it closes; nor does one that launched none.
+  gates.get('b')!({ result: Buffer.from('b') });
+  return new Promise<void>((resolve) =>
+    setImmediate(() => {
+      second.call.emit('error', new Error('gone'));
+      idle.call.emit('end');
+      assert.deepEqual(killed, [prefixOf(a.stageKey)]);
+      resolve();
+    }),
+  );
 });
