@@ -5555,6 +5555,14 @@ const MUTATIONS = [
     replace: '    const doomed = (t: QueuedTask): boolean => t.stageKey !== stageKeyPrefix;\n',
     tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
+  {
+    id: 'kafka-request-timeout-ignored',
+    what: "the Kafka clients are not given the user's requestTimeoutMs: a broker that accepts connections but never answers holds each metadata or offsets request for @platformatic/kafka's default 30 s",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '    requestTimeout: c.requestTimeoutMs,\n',
+    replace: '',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-start-failure.test.js', pattern: 'never answers Metadata' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -125,6 +125,8 @@ OWN_TIMEOUTS=(
   # where a file of their length beside the other lanes can pass 240 s); each test bounds itself.
   packages/kafka/dist/test/kafka-spark-suites.test.js packages/kafka/dist/test/kafka-semantics.test.js
   packages/kafka/dist/test/direct-stream.test.js packages/kafka/dist/test/kafka-bad-input.test.js
+  # Three jobs that print only their failure, each bounded at 150 s of silence (over 60 s at load 61-68).
+  packages/kafka/dist/test/kafka-start-failure.test.js
   # One long run each, bounded by the file itself: dstream-operators' fixture (109-164 s at
   # load 20-30) in a before hook of its own 540 s; mqtt-count's 100,000 messages (its test
   # 110 s at load 29, then bounded by 120 s) in a test of 360 s.

@@ -31,6 +31,13 @@ export interface KafkaConnection {
    * restarting or no longer the partition's leader before failing (default 30000 ms).
    */
   readonly retryTimeoutMs?: number;
+  /**
+   * How long one request to a broker (metadata, offsets, a fetch, a produce) waits for its
+   * answer before it fails (Kafka's request.timeout.ms; default 30000 ms). A broker that
+   * accepts connections but does not answer (hung, paused, overloaded) fails a call after
+   * this (times the client's 3 retries), not after the default's 30 s each.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Where partitions without a committed offset in the group start ('none': nowhere, an error, as auto.offset.reset=none). */
@@ -83,7 +90,11 @@ export interface ConnectionParams {
   readonly ssl: KafkaSsl | null;
   readonly sasl: KafkaSasl | null;
   readonly retryTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }
+
+/** A request's timeout when the user gives none (Kafka's request.timeout.ms default, and @platformatic/kafka's). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function bad(what: string, value: unknown, fix: string): never {
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: got ${JSON.stringify(value)}; ${fix}`);
@@ -94,6 +105,7 @@ export function connectionParams(op: string, c: KafkaConnection): ConnectionPara
   for (const b of c.brokers) if (typeof b !== 'string' || !/^[^:\s]+:\d+$/.test(b)) bad(`${op}: broker address`, b, "write it as 'host:port', e.g. 'localhost:9092'");
   if (c.clientId !== undefined && (typeof c.clientId !== 'string' || c.clientId === '')) bad(`${op}: clientId`, c.clientId, 'give a non-empty string');
   if (c.retryTimeoutMs !== undefined && !(Number.isFinite(c.retryTimeoutMs) && c.retryTimeoutMs >= 0)) bad(`${op}: retryTimeoutMs`, c.retryTimeoutMs, 'give a number of milliseconds >= 0');
+  if (c.requestTimeoutMs !== undefined && !(Number.isFinite(c.requestTimeoutMs) && c.requestTimeoutMs > 0)) bad(`${op}: requestTimeoutMs`, c.requestTimeoutMs, 'give a number of milliseconds > 0, or leave it out for 30000');
   if (c.sasl !== undefined && !['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].includes(c.sasl.mechanism)) bad(`${op}: sasl.mechanism`, c.sasl.mechanism, "use 'PLAIN', 'SCRAM-SHA-256' or 'SCRAM-SHA-512'");
   return {
     brokers: [...c.brokers],
@@ -101,6 +113,7 @@ export function connectionParams(op: string, c: KafkaConnection): ConnectionPara
     ssl: c.ssl === true ? {} : c.ssl ? { ...c.ssl } : null,
     sasl: c.sasl ? { ...c.sasl } : null,
     retryTimeoutMs: c.retryTimeoutMs ?? 30_000,
+    requestTimeoutMs: c.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   };
 }
 
@@ -147,5 +160,8 @@ export function clientOptions(c: ConnectionParams) {
     retries: 3,
     retryDelay: 100,
     connectTimeout: 5000,
+    // The connection pool takes it from the client's options (the library's default is
+    // 30 s whatever `timeout` says: `timeout` is what the broker is told to wait).
+    requestTimeout: c.requestTimeoutMs,
   };
 }

@@ -45,4 +45,6 @@ test('connection options: brokers as host:port, a known SASL mechanism', () => {
   refused(() => connectionParams('op', { brokers: ['localhost'] }), /op: broker address: got "localhost"; write it as 'host:port'/);
   refused(() => connectionParams('op', { brokers: ['a:1'], sasl: { mechanism: 'KERBEROS' as 'PLAIN', username: 'u', password: 'p' } }), /sasl.mechanism: got "KERBEROS"/);
   refused(() => connectionParams('op', { brokers: ['a:1'], retryTimeoutMs: -1 }), /retryTimeoutMs: got -1/);
+  refused(() => connectionParams('op', { brokers: ['a:1'], requestTimeoutMs: 0 }), /op: requestTimeoutMs: got 0; give a number of milliseconds > 0/);
+  assert.equal(connectionParams('op', { brokers: ['a:1'] }).requestTimeoutMs, 30_000);
 });

@@ -75,6 +75,8 @@ export class KafkaTestCluster {
   private nextProducerId = 1000n;
   private dropProduceResponses = 0;
   private listOffsetsDelays = { n: 0, ms: 0 };
+  /** API keys whose requests are read and never answered (muteRequests). */
+  private muted = new Set<number>();
   private nextLeader = 0;
 
   private constructor(private readonly options: KafkaTestClusterOptions) {
@@ -231,6 +233,14 @@ export class KafkaTestCluster {
     return answer();
   }
 
+  /**
+   * From now on, requests of these API keys (e.g. ApiKey.Metadata) are read and never
+   * answered, the connection left open: a broker that hangs on them. [] answers all again.
+   */
+  muteRequests(apiKeys: readonly number[]): void {
+    this.muted = new Set(apiKeys);
+  }
+
   /** The next `n` produce requests are appended but their connections are closed before the answer. */
   dropNextProduceResponses(n: number): void {
     this.dropProduceResponses += n;
@@ -295,6 +305,7 @@ export class KafkaTestCluster {
     this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
     const key = `${brokerId}:${apiKey}`;
     this.brokerRequestCounts.set(key, (this.brokerRequestCounts.get(key) ?? 0) + 1);
+    if (this.muted.has(apiKey)) return;
     const port = apiKey === ApiKey.Fetch ? socket.remotePort : undefined;
     if (port !== undefined) this.fetchingPorts.set(port, (this.fetchingPorts.get(port) ?? 0) + 1);
     let outcome: Outcome;
