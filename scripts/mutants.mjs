@@ -41,6 +41,30 @@ const TEST_TIMEOUT_MS = 240_000;
  */
 const MUTATIONS = [
   {
+    id: 'ip-check-fast-path-not-installed',
+    what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
+    file: 'packages/cli/src/main.ts',
+    search: 'installIpCheckFastPath();\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/ip-check-fast-path.test.js', pattern: 'sluice process' }],
+  },
+  {
+    id: 'ip-check-fast-path-asks-node',
+    what: "the fast path asks Node's isIPv6 about colon-free strings too (no time saved)",
+    file: 'packages/cli/src/ip-check-fast-path.ts',
+    search: "  return typeof input === 'string' && !input.includes(':');\n",
+    replace: '  return false;\n',
+    tests: [{ file: 'packages/cli/dist/test/ip-check-fast-path.test.js', pattern: 'colon-free string is answered' }],
+  },
+  {
+    id: 'ip-check-fast-path-isip-v4-unchecked',
+    what: 'the fast isIP answers 4 for every colon-free string (localhost, 256.1.1.1) without asking isIPv4',
+    file: 'packages/cli/src/ip-check-fast-path.ts',
+    search: '(colonFree(input) ? (isIPv4(input) ? 4 : 0) : isIP(input))',
+    replace: '(colonFree(input) ? 4 : isIP(input))',
+    tests: [{ file: 'packages/cli/dist/test/ip-check-fast-path.test.js', pattern: 'the answers are Node' }],
+  },
+  {
     id: 'postgres-sink-no-reconnect-wait',
     what: "saveToPostgres never waits for a database that restarts: a batch that comes while it is down fails its 4 attempts at once (connection refused) and the streaming job ends",
     file: 'packages/postgres/src/postgres-partition-writer.ts',
