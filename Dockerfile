@@ -63,6 +63,7 @@ COPY --from=build /app/packages/core/dist/src packages/core/dist/src
 COPY --from=build /app/packages/core/node_modules packages/core/node_modules
 COPY --from=build /app/packages/driver/package.json packages/driver/package.json
 COPY --from=build /app/packages/driver/dist/src packages/driver/dist/src
+COPY --from=build /app/packages/driver/web-assets packages/driver/web-assets
 COPY --from=build /app/packages/driver/node_modules packages/driver/node_modules
 COPY --from=build /app/packages/worker/package.json packages/worker/package.json
 COPY --from=build /app/packages/worker/dist/src packages/worker/dist/src

@@ -1,8 +1,10 @@
 // The Streaming page's script: reads the driver's REST API every second and draws each
 // series' timeline and histogram with uPlot (served by the driver), and fills the tables.
-// Every value is written with textContent, never as markup.
+// Every value is written with textContent, never as markup. An ES module (strict, its own
+// scope): it imports core's formats of Spark's UIUtils, which the server-side pages write with too.
+import { formatBatchTime, formatDuration, formatDurationVerbose } from './ui-formats.js';
+
 (() => {
-  'use strict';
   const app = document.body.dataset.app;
   const base = '/api/v1/applications/' + encodeURIComponent(app);
   const pageBase = '/jobs/' + encodeURIComponent(app) + '/streaming/';
@@ -26,43 +28,12 @@
     }
     return (i === 0 ? v : v.toFixed(1)) + ' ' + u[i];
   };
-  // Spark's UIUtils, as core's streaming/ui-utils.ts has them (this script runs in the browser):
+  // Spark's UIUtils formats, from core's ui-formats.ts itself (the driver serves its compiled file):
   // batch times `yyyy/MM/dd HH:mm:ss` (`.SSS` under a 1 s interval) in the driver's time zone.
   const zone = document.body.dataset.tz || undefined;
-  const clock = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const batchTime = (t, interval) => {
-    if (!t) return '-';
-    const p = {};
-    for (const part of clock.formatToParts(new Date(t))) p[part.type] = part.value;
-    const base = p.year.padStart(4, '0') + '/' + p.month + '/' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second;
-    return interval < 1000 ? base + '.' + String(((t % 1000) + 1000) % 1000).padStart(3, '0') : base;
-  };
-  const duration = (v) => {
-    if (v === undefined || v === null) return '-';
-    if (v < 100) return Math.trunc(v) + ' ms';
-    const s = v / 1000;
-    if (s < 1) return s.toFixed(1) + ' s';
-    if (s < 60) return s.toFixed(0) + ' s';
-    const m = s / 60;
-    if (m < 10) return m.toFixed(1) + ' min';
-    if (m < 60) return m.toFixed(0) + ' min';
-    return (m / 60).toFixed(1) + ' h';
-  };
-  const verbose = (ms) => {
-    ms = Math.trunc(ms);
-    const second = 1000, minute = 60 * second, hour = 60 * minute, day = 24 * hour, week = 7 * day, year = 365 * day;
-    const unit = (n, name) => (n === 0 ? '' : n === 1 ? n + ' ' + name : n + ' ' + name + 's');
-    const msS = ms >= second && ms % second === 0 ? '' : (ms % second) + ' ms';
-    const secS = unit(Math.trunc((ms % minute) / second), 'second');
-    const minS = unit(Math.trunc((ms % hour) / minute), 'minute');
-    const hS = unit(Math.trunc((ms % day) / hour), 'hour');
-    const dS = unit(Math.trunc((ms % week) / day), 'day');
-    const wS = unit(Math.trunc((ms % year) / week), 'week');
-    const yS = unit(Math.trunc(ms / year), 'year');
-    const steps = [[second, msS], [minute, secS + ' ' + msS], [hour, minS + ' ' + secS], [day, hS + ' ' + minS + ' ' + secS], [week, dS + ' ' + hS + ' ' + minS], [year, wS + ' ' + dS + ' ' + hS]];
-    for (const [limit, text] of steps) if (ms < limit) return text.trim();
-    return (yS + ' ' + wS + ' ' + dS).trim();
-  };
+  const batchTime = (t, interval) => (t ? formatBatchTime(t, interval, true, zone) : '-');
+  const duration = (v) => (v === undefined || v === null ? '-' : formatDuration(v));
+  const verbose = (ms) => formatDurationVerbose(ms).trim();
 
   /**
    * Spark's UIUtils.createOutputOperationFailureForUI: a job's failure (Spark's SparkException,

@@ -1,7 +1,8 @@
+import { formatBatchTime } from '@sluice/core/internal';
 import type { DriverJob } from '../job/driver-job.js';
 import type { DriverNode } from '../driver-node.js';
 import type { BatchRecord } from '../status/streaming-progress.js';
-import { batchTime, duration, durationVerbose, escapeHtml, page, table, type Cell } from './html.js';
+import { duration, durationVerbose, escapeHtml, page, table, type Cell } from './html.js';
 import { actionsTable, failuresTable, stagesTable } from './job-page.js';
 
 /**
@@ -30,7 +31,7 @@ ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(stages, runningOf)
     .join('\n');
   const summary: Cell[][] = [
     [
-      batchTime(b.batchTime, interval),
+      formatBatchTime(b.batchTime, interval),
       b.status,
       b.numRecords,
       duration(schedulingDelay),
@@ -52,7 +53,7 @@ ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(stages, runningOf)
 ${table(['Batch time', 'Status', 'Input records', 'Scheduling delay', 'Processing time', 'Total delay'], summary, ' id="batch-summary"')}
 <h2>Output operations</h2>
 ${ops || '<p>This batch had no output operation.</p>'}`;
-  return page(`Details of batch at ${batchTime(b.batchTime, interval)} (${j.name})`, body, {
+  return page(`Details of batch at ${formatBatchTime(b.batchTime, interval)} (${j.name})`, body, {
     head: b.status !== 'COMPLETED' ? '<meta http-equiv="refresh" content="1">' : '',
     bodyAttrs: ` data-batch="${escapeHtml(b.batchTime)}" data-status="${escapeHtml(b.status)}"`,
   });

@@ -1,4 +1,4 @@
-import { formatBatchTime, formatDuration, formatDurationVerbose } from '@sluice/core/internal';
+import { formatDuration, formatDurationVerbose } from '@sluice/core/internal';
 
 /** HTML text for any value: every page builds its markup from values through this. */
 export function escapeHtml(v: unknown): string {
@@ -25,11 +25,6 @@ export function link(href: string, text: string | number): { html: string } {
 export function ms(v: number | undefined): string {
   if (v === undefined) return '-';
   return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
-}
-
-/** A batch's time as Spark's Streaming UI writes it (UIUtils.formatBatchTime: `yyyy/MM/dd HH:mm:ss`, `.SSS` under a 1 s interval; the driver's time zone). */
-export function batchTime(v: number, batchIntervalMs: number): string {
-  return formatBatchTime(v, batchIntervalMs);
 }
 
 /** A duration in a Streaming table cell, as Spark's UIUtils.formatDuration ("87 ms", "12 s", "1.2 min"); '-' when unknown. */

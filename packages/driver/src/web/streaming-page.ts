@@ -10,8 +10,8 @@ export const STREAMING_SERIES = [
 ] as const;
 
 /**
- * `/jobs/{id}/streaming/`: the page's frame. Its script (static/streaming-page.js) reads the
- * REST API every second and draws the timelines and histograms with uPlot and fills the
+ * `/jobs/{id}/streaming/`: the page's frame. Its script (static/streaming-page.js, an ES module
+ * that imports core's ui-formats.js, served as static/ui-formats.js) reads the REST API every second and draws the timelines and histograms with uPlot and fills the
  * tables; it writes values as text only (no markup from data), times and durations as Spark's
  * Streaming UI does (UIUtils: batch times `yyyy/MM/dd HH:mm:ss` in the driver's time zone,
  * `data-tz`; "1 second" in the summary, "1.2 min" in the tables), the batch tables as Spark's
@@ -35,7 +35,7 @@ export function streamingPage(j: DriverJob): string {
 <h2>Workers</h2><table id="workers"><thead><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running tasks</th><th>Block memory</th><th>RSS</th><th>Blocks</th></tr></thead><tbody></tbody></table>
 <p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/">Actions and stages of this job</a></p>
 <script src="/static/uPlot.iife.min.js"></script>
-<script src="/static/streaming-page.js"></script>`;
+<script type="module" src="/static/streaming-page.js"></script>`;
   return page(`Streaming: ${j.name} (${j.id})`, body, {
     head: '<link rel="stylesheet" href="/static/uPlot.min.css">',
     bodyAttrs: ` data-app="${escapeHtml(j.id)}" data-tz="${escapeHtml(driverTimeZone())}"`,
