@@ -119,6 +119,10 @@ LONG=(
 )
 OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
+  # Three streams on fresh clusters of their own (175 s at load 38-43, where its custom receiver's
+  # test ran out of its own 60 s): each test bounds itself (300 s). streaming-cleanup's 20
+  # batches of a shuffle each ran out of its test's 120 s at load 64 (129 s as a file at load 38).
+  $t/streaming-sources.test.js $t/streaming-cleanup.test.js
   $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js $t/slow-checkpoint.test.js
   $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js $t/recovery-backlog.test.js
   # Kafka files of 6-8 tests of 5-40 s each under load (whole files 117-371 s at load 20-30,

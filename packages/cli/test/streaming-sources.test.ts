@@ -37,11 +37,11 @@ async function heldBy(address: string, secret: string, ids: readonly string[]): 
   return [...(await blocksOn(address, secret, ids)).keys()];
 }
 
-/** After a streaming job ended: the driver and every worker forgot its received blocks (within 5 s: release is asynchronous). */
+/** After a streaming job ended: the driver and every worker forgot its received blocks (within 60 s: release is asynchronous, well under 1 s on a quiet machine; 5 s could lapse under load). */
 async function assertInputReleased(cluster: LocalCluster, ids: ReadonlySet<string>): Promise<void> {
   assert.ok(ids.size > 0, 'the job had received blocks');
   assert.equal(cluster.driver.dag.blockLocations.size, 0, 'the driver forgot where the blocks were');
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const left: string[] = [];
     for (const w of cluster.driver.registry.all()) left.push(...(await heldBy(w.address, cluster.secret, [...ids])).map((id) => `${w.id}: ${id}`));
@@ -53,7 +53,7 @@ async function assertInputReleased(cluster: LocalCluster, ids: ReadonlySet<strin
 
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.join('\n')}`;
 
-test('socketTextStream: per-batch word counts add up to every line sent; a graceful stop processes what was received', { timeout: 120_000 }, async () => {
+test('socketTextStream: per-batch word counts add up to every line sent; a graceful stop processes what was received', { timeout: 300_000 }, async () => {
   const BATCH_MS = 500;
   const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'];
   let seed = 11;
@@ -82,7 +82,7 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
     await withCluster({ workers: 2, driver: { workerTimeoutMs: 2000 } }, async (h) => {
       const inputBlocks = watchInputBlocks(h.cluster);
       const job = await startJob(h.cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String(port), String(BATCH_MS), stopFile]);
-      await within(firstClient, 30_000, 'the receiver to connect');
+      await within(firstClient, 90_000, 'the receiver to connect');
       const expected = new Map<string, number>();
       let sent = 0;
       const send = (n: number): void => {
@@ -99,15 +99,15 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
       const inBatches = (): number => jsonLines<{ numRecords: number }>(job.lines, 'INFO ').reduce((a, i) => a + i.numRecords, 0);
       for (let c = 0; c < 4; c++) {
         send(200 + c * 50);
-        for (const until = Date.now() + 30_000; inBatches() < sent; await sleep(20)) {
-          assert.ok(Date.now() < until, `chunk ${c}: only ${inBatches()} of the ${sent} lines sent were in completed batches after 30 s`);
+        for (const until = Date.now() + 90_000; inBatches() < sent; await sleep(20)) {
+          assert.ok(Date.now() < until, `chunk ${c}: only ${inBatches()} of the ${sent} lines sent were in completed batches after 90 s`);
         }
       }
       await untilPhase(BATCH_MS, 20);
       send(300);
       await sleep(200);
       fs.writeFileSync(stopFile, '');
-      const run = await within(job.done, 30_000, 'the job to stop');
+      const run = await within(job.done, 120_000, 'the job to stop');
       assert.equal(run.ok, true, show(run));
 
       const batches = jsonLines<Batch<[string, number][]>>(run.lines, 'BATCH ');
@@ -134,7 +134,7 @@ test('socketTextStream: per-batch word counts add up to every line sent; a grace
   }
 });
 
-test('textFileStream: files moved into the directory are read once, as soon as they are settled; files there before start are ignored, an entry gone before its stat is skipped', { timeout: 60_000 }, async () => {
+test('textFileStream: files moved into the directory are read once, as soon as they are settled; files there before start are ignored, an entry gone before its stat is skipped', { timeout: 300_000 }, async () => {
   // The fixture runs on a manual clock that this test advances one batch at a time (and
   // waits for that batch to finish), so every file's batch is known exactly, whatever the
   // machine's load. A file just written (its mtime is far after the manual clock's time,
@@ -189,7 +189,7 @@ test('textFileStream: files moved into the directory are read once, as soon as t
         await job.waitLine(`TICKED ${zero + tick * BATCH_MS}`, 30_000);
       }
       fs.writeFileSync(stopFile, '');
-      const run = await within(job.done, 30_000, 'the job to stop');
+      const run = await within(job.done, 120_000, 'the job to stop');
       assert.equal(run.ok, true, show(run));
 
       const batches = jsonLines<{ time: number; lines: string[] }>(run.lines, 'BATCH ');
@@ -215,11 +215,11 @@ test('textFileStream: files moved into the directory are read once, as soon as t
   }
 });
 
-test('a custom Receiver: every number it stored appears exactly once across the batches after a graceful stop', { timeout: 60_000 }, async () => {
+test('a custom Receiver: every number it stored appears exactly once across the batches after a graceful stop', { timeout: 300_000 }, async () => {
   await withCluster({ workers: 2, driver: { workerTimeoutMs: 2000 } }, async (h) => {
     const inputBlocks = watchInputBlocks(h.cluster);
     // The job stops once 600 numbers were processed in 3 non-empty batches (~1.5 s quiet).
-    const run = await within(h.run(fixture('stream-custom-receiver.ts'), ['500', '600']), 40_000, 'the job');
+    const run = await within(h.run(fixture('stream-custom-receiver.ts'), ['500', '600']), 180_000, 'the job');
     assert.equal(run.ok, true, show(run));
     const tallyLine = jsonLines<{ message: string }>(run.lines, 'RECEIVER error ').find((e) => e.message.startsWith('TALLY '));
     assert.ok(tallyLine, `the receiver reported its tally as it stopped:\n${run.lines.join('\n')}`);
