@@ -31,9 +31,11 @@ before(async () => {
   await withCluster({ workers: 2, coresPerWorker: 2 }, async (h) => {
     run = await h.run(fixture('accumulator-v2.ts'), [marks]);
   });
-  assert.ok(run.ok, `the job failed: ${String(run.failure)}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case failed');
+  // In a before() hook: each message says what was seen.
+  assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.slice(-40).join('\n')}`);
+  assert.equal(run.lines.at(-1), 'DONE', `the job's last line is not DONE:\n${run.lines.slice(-40).join('\n')}`);
+  const failed = run.lines.filter((l) => l.startsWith('E '));
+  assert.deepEqual(failed, [], `cases failed:\n${failed.join('\n')}`);
 });
 
 after(() => fs.rmSync(marks, { recursive: true, force: true }));

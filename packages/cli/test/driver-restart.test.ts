@@ -113,7 +113,7 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
     assert.deepEqual([row[1], row[2], row[header.indexOf('ATTEMPT')]], ['attempt-probe.ts', 'running', '2'], table.stdout);
     // None of the first attempt's blocks is left: the workers dropped them when they
     // registered with the new driver instance.
-    await pollUntil(async () => ((await heldOld()) === 0 ? true : undefined), 10_000, "the old attempt's cached blocks to leave the workers");
+    await pollUntil(async () => ((await heldOld()) === 0 ? true : undefined), 60_000, "the old attempt's cached blocks to leave the workers");
     for (const w of workers) assert.ok(w.logLines.some((l) => l.includes('the driver restarted; dropping')), w.logLines.join('\n'));
 
     // Stopped, the job leaves the registry (and its bundle the state dir); a driver
@@ -123,7 +123,7 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
     // Stopped, not failed: the attached submit says so and exits 0.
     assert.equal(await sub.exited, 0);
     assert.match(sub.stderr, new RegExp(`job ${id} was stopped \\(sluice stop\\)`));
-    await pollUntil(() => (registry(stateDir).length === 0 ? true : undefined), 10_000, 'the stopped job to leave the registry');
+    await pollUntil(() => (registry(stateDir).length === 0 ? true : undefined), 60_000, 'the stopped job to leave the registry');
     assert.deepEqual(fs.readdirSync(path.join(stateDir, 'bundles')), []);
     await killed(procs[0]);
     procs[0] = await startDriver(secret, port, ['--state-dir', stateDir]);

@@ -68,7 +68,7 @@ async function runStream(
   phase('job submitted');
   const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
   phase('receiver started');
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000;
   while (source.conns.length === 0) {
     assert.ok(Date.now() < deadline, 'the receiver connected to the source');
     await new Promise((r) => setTimeout(r, 10));

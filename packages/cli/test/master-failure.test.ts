@@ -110,7 +110,7 @@ async function stopLast(r: KilledRuns, control: string): Promise<void> {
   fs.writeFileSync(path.join(control, 'stop'), '');
   const code = await within(r.last.exited, 60_000, 'the last run to stop');
   assert.equal(code, 0, `the last run exits 0:\n${r.last.stderr.slice(-3000)}`);
-  await until(`the killed runs' workers (${r.workers.join(' ')}) to exit`, 15_000, () => r.workers.every((p) => !processAlive(p)));
+  await until(`the killed runs' workers (${r.workers.join(' ')}) to exit`, 60_000, () => r.workers.every((p) => !processAlive(p)));
 }
 
 /** Kills whatever is left of `r` (after a failed check). */

@@ -78,7 +78,7 @@ test('after an 8 s overload drains, the workers hold no blocks and their RSS com
       const registry = h.cluster.driver.registry;
       const job = await startJob(h.cluster, fixture('stream-socket-wordcount.ts'), ['127.0.0.1', String(port), String(BATCH_MS), stopFile]);
       await until('the receiver to connect', 30_000, () => client);
-      await until('a heartbeat with storage from every worker', 10_000, () => (registry.all().every((w) => w.storage) ? true : undefined));
+      await until('a heartbeat with storage from every worker', 60_000, () => (registry.all().every((w) => w.storage) ? true : undefined));
       const startRss = pids.map(rssMb);
 
       // Overload: RATE lines/s for SECONDS, written in 10 ms ticks.

@@ -53,7 +53,7 @@ async function driverOn(bind: string, extra: string[] = []): Promise<SluiceProce
 test('a plaintext driver and worker on 0.0.0.0 warn, naming the address and the fix', async () => {
   const driver = await driverOn('0.0.0.0');
   try {
-    const [w] = await pollUntil(() => (warnings(driver).length > 0 ? warnings(driver) : undefined), 10_000, "the driver's warning", 20);
+    const [w] = await pollUntil(() => (warnings(driver).length > 0 ? warnings(driver) : undefined), 60_000, "the driver's warning", 20);
     assert.equal(w.level, 40, 'a warning');
     assert.equal(w.address, `0.0.0.0:${driver.port}`);
     assert.match(w.msg, /the cluster secret and all data travel in clear/);

@@ -47,7 +47,7 @@ test('sluice run killed with -9 mid-stream, then run again: its workers exit by 
     assert.ok(workers.length >= 2, `the run's worker processes: ${workers.join(' ')}`);
     first.child.kill('SIGKILL');
     await first.exited;
-    await until(`the killed run's workers (${workers.join(' ')}) to exit`, 15_000, () => workers.every((p) => !processAlive(p)));
+    await until(`the killed run's workers (${workers.join(' ')}) to exit`, 60_000, () => workers.every((p) => !processAlive(p)));
     fs.rmSync(path.join(dirs.control, 'slow'));
     for (const n of fs.readdirSync(dirs.control)) fs.rmSync(path.join(dirs.control, n));
     await sleep(2 * BATCH_MS); // batches pass while nothing runs; files keep arriving

@@ -31,11 +31,9 @@ export class SparkCaseRun {
 export async function runSparkCases(fixtureName: string, args: readonly string[], cluster: Partial<LocalClusterOptions> & { workers?: number } = { workers: 2 }): Promise<SparkCaseRun> {
   const run = await withCluster(cluster, (h) => h.run(fixture(fixtureName), args));
   assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.slice(-40).join('\n')}`);
-  assert.equal(run.lines.at(-1), 'DONE');
-  assert.deepEqual(
-    run.lines.filter((l) => l.startsWith('E ')),
-    [],
-    'no case threw',
-  );
+  // These run in a before() hook: each message says what was seen (the run's end, the cases that threw).
+  assert.equal(run.lines.at(-1), 'DONE', `the job's last line is not DONE:\n${run.lines.slice(-40).join('\n')}`);
+  const threw = run.lines.filter((l) => l.startsWith('E '));
+  assert.deepEqual(threw, [], `cases threw:\n${threw.join('\n')}`);
   return new SparkCaseRun(run);
 }

@@ -67,7 +67,7 @@ describe('rendering', () => {
       return s;
     }, { intervalMs: 5 });
     bar.start();
-    await within(allAsked, 10_000, 'the bar to poll its source');
+    await within(allAsked, 60_000, 'the bar to poll its source');
     bar.stop();
     const w = 60;
     const one = renderProgressBar([stage(0, 1, 2, 4)], w);

@@ -39,11 +39,13 @@ test('StreamingContextSuite "stop multiple times": stopped after each, no error'
 
 test('StreamingContextSuite "awaitTermination": start() does not block; awaitTermination returns only once the context is stopped', () => {
   const r = one('awaitTermination');
-  assert.ok((r.startMs as number) < 2000, `start took ${String(r.startMs)} ms`);
+  // The upper bounds tell 'returned at its own time' from 'waited for the stop' (which no one
+  // asks for there), with room for a driver starved for seconds under load (they were 2, 5, 10 s).
+  assert.ok((r.startMs as number) < 20_000, `start took ${String(r.startMs)} ms`);
   assert.equal(r.timedOut, false);
-  assert.ok((r.timedOutMs as number) >= 450 && (r.timedOutMs as number) < 5000, `awaitTerminationOrTimeout(500) took ${String(r.timedOutMs)} ms`);
+  assert.ok((r.timedOutMs as number) >= 450 && (r.timedOutMs as number) < 60_000, `awaitTerminationOrTimeout(500) took ${String(r.timedOutMs)} ms`);
   assert.equal(r.returnedWhileRunning, false, 'awaitTermination() returned while the context ran');
-  assert.ok((r.stoppedAfterMs as number) >= 450 && (r.stoppedAfterMs as number) < 10_000, `returned ${String(r.stoppedAfterMs)} ms after the stop was scheduled`);
+  assert.ok((r.stoppedAfterMs as number) >= 450 && (r.stoppedAfterMs as number) < 60_000, `returned ${String(r.stoppedAfterMs)} ms after the stop was scheduled`);
   assert.equal(r.state, 'stopped');
 });
 

@@ -138,7 +138,7 @@ test(
           const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
           started = job;
           const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
-          const deadline = Date.now() + 20_000;
+          const deadline = Date.now() + 90_000;
           while (source.conns.length === 0) {
             assert.ok(Date.now() < deadline, 'the receiver connected to the source');
             await new Promise((r) => setTimeout(r, 10));

@@ -55,7 +55,7 @@ test('a supervised job that throws restarts as attempt 2 under the same id, in f
     assert.deepEqual(lines.filter((l) => l.startsWith('CACHED ')), ['CACHED 40', 'CACHED 40']);
     assert.equal(job.runId, `${job.id}.2`);
     job.requestStop(false);
-    assert.equal(await within(ended, 10_000, 'the job to end'), 'stopped');
+    assert.equal(await within(ended, 60_000, 'the job to end'), 'stopped');
     fs.rmSync(path.dirname(marker), { recursive: true, force: true });
   });
 });

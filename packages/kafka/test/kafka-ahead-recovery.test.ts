@@ -84,7 +84,7 @@ test('a direct stream waiting for its startingOffsets, killed with -9 and run ag
   const workers = execFileSync('pgrep', ['-P', String(first.child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   orphans.push(...workers);
   await first.kill9();
-  await pollUntil(() => (workers.every((p) => !alive(p)) ? true : undefined), 15_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await pollUntil(() => (workers.every((p) => !alive(p)) ? true : undefined), 60_000, `the killed run's workers (${workers.join(' ')}) to exit`);
   await produce(20); // offsets 40-49 while nothing runs: still short of START
   const firstRun = new Set(batchFiles(out).map((b) => b.time));
 

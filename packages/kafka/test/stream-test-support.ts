@@ -82,7 +82,8 @@ export async function assertRecoverJobExact(kafka: KafkaTestCluster, topic: stri
   const c = new Consumer({ clientId: 'check', groupId, bootstrapBrokers: kafka.bootstrap });
   let committed: string[] = [];
   try {
-    for (const deadline = Date.now() + 10_000; ; ) {
+    // Commits are sent asynchronously after each batch: up to 60 s for the last to land (10 s could lapse under load).
+    for (const deadline = Date.now() + 60_000; ; ) {
       committed = ((await c.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? []).map(String);
       if (committed.join() === ends.join() || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -109,11 +109,11 @@ test('100,000 records through saveToPostgres on 2 workers, with task failures af
   assert.ok(pids.size >= 1 && pids.size <= 6, `the sink opened ${pids.size} connections`);
   console.log(`# the sink used ${pids.size} connections for ${4 * a.batches * a.partitions} partition writes`);
   // The job's threads ended: their connections with them.
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000; // a second or so on a quiet machine; 20 s could lapse under load
   for (;;) {
     const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'sluice-postgres'");
     if (Number(r.rows[0]!.n) === 0) break;
-    assert.ok(Date.now() < deadline, `${r.rows[0]!.n} sink connections still open 20 s after the job ended`);
+    assert.ok(Date.now() < deadline, `${r.rows[0]!.n} sink connections still open 90 s after the job ended`);
     await new Promise((res) => setTimeout(res, 100));
   }
 });

@@ -112,12 +112,12 @@ test('100,000 records through saveToRedis on 2 workers, with task failures after
 
   assert.ok(clientIds.size >= 1 && clientIds.size <= 8, `the sink opened ${clientIds.size} connections`);
   console.log(`# the sink used ${clientIds.size} connections for ${5 * a.batches * a.partitions} partition writes`);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000; // a second or so on a quiet machine; 20 s could lapse under load
   for (;;) {
     const list = (await redis.client('LIST')) as string;
     const open = list.split('\n').filter((l) => / name=sluice-redis /.test(l)).length;
     if (open === 0) break;
-    assert.ok(Date.now() < deadline, `${open} sink connections still open 20 s after the job ended`);
+    assert.ok(Date.now() < deadline, `${open} sink connections still open 90 s after the job ended`);
     await new Promise((res) => setTimeout(res, 100));
   }
 });

@@ -50,11 +50,11 @@ function setup(probeResult: ProbeResult = 'open') {
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Wait (at most 5 s) until `cond` holds. */
+/** Wait (at most 60 s: 5 s could lapse with the process starved under load) until `cond` holds. */
 async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 60_000;
   while (!cond()) {
-    assert.ok(Date.now() < deadline, 'timed out');
+    assert.ok(Date.now() < deadline, `timed out waiting for ${cond.toString()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
