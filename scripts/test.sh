@@ -123,6 +123,9 @@ OWN_TIMEOUTS=(
   # test ran out of its own 60 s): each test bounds itself (300 s). streaming-cleanup's 20
   # batches of a shuffle each ran out of its test's 120 s at load 64 (129 s as a file at load 38).
   $t/streaming-sources.test.js $t/streaming-cleanup.test.js
+  # One test of four steps on one job (186 s at load 50, where its receiver stored its first
+  # record ~50 s late and the graceful stop then ran the batches queued behind the gate): 540 s.
+  $t/streaming-ui-spark-suites.test.js
   $t/recovery-limits.test.js $t/task-stream.test.js $t/streaming-faults.test.js $t/slow-checkpoint.test.js
   $t/checkpoint-store-faults.test.js $t/receiver-wal-slow-metadata.test.js $t/recovery-backlog.test.js
   # Kafka files of 6-8 tests of 5-40 s each under load (whole files 117-371 s at load 20-30,
