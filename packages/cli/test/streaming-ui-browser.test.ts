@@ -123,8 +123,10 @@ function sparkBatchTime(t: number): string {
 /** From a Streaming page, open the newest completed batch's page: its two output operations, completed; save a screenshot. */
 async function openBatchPage(page: Page, web: string, shot: string): Promise<void> {
   // (The table is redrawn every second: follow the link's address rather than click a row that may move.)
+  // Its address and text in one evaluation: read apart, a redraw between them paired one
+  // batch's address with the next one's time (a full run at load ~50: '01:34:01.500' for 01:33:59).
   const link = page.locator('#completed-batches tbody tr a').first();
-  const [href, linkText] = await Promise.all([link.getAttribute('href'), link.textContent()]);
+  const [href, linkText] = await link.evaluate((a) => [a.getAttribute('href'), a.textContent] as const);
   const batchId = href!.split('/').pop()!;
   // Times as Spark's Streaming UI writes them (UIUtils.formatBatchTime): the batch interval is under a second, so with ms.
   assert.equal(linkText, sparkBatchTime(Number(batchId)));
