@@ -27,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stacksOfGroup } from './hang-stacks.mjs';
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -48,6 +49,11 @@ const ownCore = list('own-core');
 const long = list('long');
 const alone = list('alone');
 const ownTimeouts = new Set(list('own-timeouts'));
+// A file's timeout as a whole: 240 s (--own-timeouts files 600 s); RUN_TESTS_TIMEOUT_MS sets
+// the first (to try this runner's handling of a timed-out file quickly).
+const FILE_TIMEOUT_MS = Number(process.env.RUN_TESTS_TIMEOUT_MS ?? 240_000);
+/** How long before a file's timeout its processes are asked where they are (hang-stacks.mjs). */
+const REPORT_BEFORE_TIMEOUT_MS = 30_000;
 const missing = [...paced, ...ownCore, ...long, ...alone, ...ownTimeouts].filter((f) => !files.includes(f));
 if (missing.length > 0) {
   process.stderr.write(`run-tests: no such test file (rename it in scripts/test.sh's lanes too): ${missing.join(', ')}\n`);
@@ -66,6 +72,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
 const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
 const started = Date.now();
 const results = [];
+let startedFiles = 0;
 
 /** Process groups of the files running now. */
 const groups = new Set();
@@ -105,18 +112,26 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 function runFile(file, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const cpuFile = path.join(tmp, `${results.length}-${path.basename(file)}.cpu`);
-    const node = [process.execPath, '--test', '--test-concurrency=1', `--test-timeout=${ownTimeouts.has(file) ? 600_000 : 240_000}`, ...reporter, ...nodeArgs, file];
+    const n = startedFiles++;
+    const cpuFile = path.join(tmp, `${n}-${path.basename(file)}.cpu`);
+    const timeoutMs = ownTimeouts.has(file) ? 600_000 : FILE_TIMEOUT_MS;
+    const node = [process.execPath, '--test', '--test-concurrency=1', `--test-timeout=${timeoutMs}`, ...reporter, ...nodeArgs, file];
     const [cmd, ...args] = TIME ? [TIME, '-f', '%U %S', '-o', cpuFile, ...node] : node;
     process.stdout.write(`# run-tests: lane ${lane} starts ${file} at ${((t0 - started) / 1000).toFixed(0)} s\n`);
+    // Shortly before the file's timeout its Node processes are asked where they are
+    // (hang-stacks.mjs): a file that then times out as a whole shows it.
     // Its own process group: whatever the file leaves running when it ends (a server or a
     // cluster process of a test that timed out) is killed then, not left to load the files after it.
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     groups.add(child.pid);
+    let stacks = Promise.resolve([]);
+    const reportTimer = setTimeout(() => (stacks = stacksOfGroup(child.pid).catch((err) => [`# could not ask the file's processes where they were: ${err.message}`])), Math.max(timeoutMs - REPORT_BEFORE_TIMEOUT_MS, timeoutMs / 2));
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
+      clearTimeout(reportTimer);
+      const where = await stacks;
       const wall = (Date.now() - t0) / 1000;
       cleanups.push(reap(child.pid, file));
       let cpu;
@@ -127,7 +142,7 @@ function runFile(file, lane) {
         // no /usr/bin/time: wall time only
       }
       const ok = code === 0;
-      const r = { file, lane, ok, wall, cpu, status: code ?? signal, failures: ok ? undefined : failuresOf(Buffer.concat(out).toString('utf8')) };
+      const r = { file, lane, ok, wall, cpu, status: code ?? signal, failures: ok ? undefined : [...failuresOf(Buffer.concat(out).toString('utf8'), file), ...where] };
       results.push(r);
       process.stdout.write(`# run-tests: ${ok ? 'ok' : 'FAILED'} ${file} (lane ${lane}, ${wall.toFixed(1)} s${cpu === undefined ? '' : `, ${cpu.toFixed(1)} s CPU`}${ok ? '' : `, exit ${r.status}`})\n`);
       process.stdout.write(Buffer.concat(out));
@@ -140,9 +155,10 @@ function runFile(file, lane) {
  * The failing tests' TAP blocks of a file's output (node --test's reporter without a TTY): each
  * `not ok` line (at any depth) and its YAML block up to `...`, each block at most 40 lines (a
  * stack past its first 8 lines left out), at most 160 lines for the file; its last 30 lines
- * when no `not ok` line is found (the file died, or timed out as a whole).
+ * when no `not ok` line is found (the file died); and when the file timed out as a whole,
+ * its last 40 lines of output before that.
  */
-function failuresOf(text) {
+function failuresOf(text, file) {
   const lines = text.split('\n');
   const picked = [];
   let lastHookError;
@@ -163,7 +179,16 @@ function failuresOf(text) {
     else if (block.some((l) => /failureType: 'hookFailed'/.test(l))) lastHookError = error;
     picked.push(...block.slice(0, 160 - picked.length));
   }
-  return picked.length > 0 ? picked : lines.filter((l) => l.trim() !== '').slice(-30);
+  if (picked.length === 0) return lines.filter((l) => l.trim() !== '').slice(-30);
+  // The file timed out as a whole (its tests' own timeouts did not fire: one blocked its
+  // process, or the file's timeout came first): the output before that verdict says how far it got.
+  const verdict = ` - ${path.resolve(file)}`;
+  const whole = lines.findIndex((l) => /^not ok \d+ - /.test(l) && l.endsWith(verdict));
+  if (whole >= 0 && lines.slice(whole, whole + 8).some((l) => /failureType: 'testTimeoutFailure'/.test(l))) {
+    const before = lines.slice(0, whole).filter((l) => l.trim() !== '' && l !== `# Subtest: ${path.resolve(file)}`).slice(-40);
+    picked.push(`# its last ${before.length} lines of output before the file's timeout:`, ...before);
+  }
+  return picked;
 }
 
 /** Lane 2 runs the --own-core files, then resolves this; the other lanes wait for it before taking from `queue`. */
