@@ -5595,6 +5595,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/kafka/dist/test/kafka-start-failure.test.js', pattern: 'never answers Metadata' }],
   },
+  {
+    id: 'format-duration-tofixed',
+    what: "UIUtils.formatDuration rounds its seconds with JavaScript's toFixed (the double's exact value) instead of Java's %.1f (its shortest decimal text, half up): 950 ms shows '0.9 s' where Spark shows '1.0 s'",
+    file: 'packages/core/src/streaming/ui-formats.ts',
+    search: '  if (seconds < 1) return `${formatFixed(seconds, 1)} s`;\n',
+    replace: '  if (seconds < 1) return `${seconds.toFixed(1)} s`;\n',
+    tests: ['packages/core/dist/test/streaming/ui-formats.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

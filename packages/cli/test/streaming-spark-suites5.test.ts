@@ -206,7 +206,7 @@ test('UIUtilsSuite "formatBatchTime": yyyy/MM/dd HH:mm:ss, .SSS under a 1 s inte
 });
 
 test('Spark\'s (core) UIUtils.formatDuration and formatDurationVerbose, which the Streaming UI writes durations with', () => {
-  const cases: [number, string][] = [[0, '0 ms'], [87, '87 ms'], [99, '99 ms'], [100, '0.1 s'], [950, '0.9 s'], [1000, '1 s'], [12_400, '12 s'], [59_000, '59 s'], [72_000, '1.2 min'], [9 * 60_000, '9.0 min'], [25 * 60_000, '25 min'], [90 * 60_000, '1.5 h']];
+  const cases: [number, string][] = [[0, '0 ms'], [87, '87 ms'], [99, '99 ms'], [100, '0.1 s'], [950, '1.0 s'], [1000, '1 s'], [12_400, '12 s'], [59_000, '59 s'], [72_000, '1.2 min'], [9 * 60_000, '9.0 min'], [25 * 60_000, '25 min'], [90 * 60_000, '1.5 h']];
   for (const [ms, want] of cases) assert.equal(UIUtils.formatDuration(ms), want, `formatDuration(${ms})`);
   const second = 1000;
   const minute = 60 * second;

@@ -43,16 +43,54 @@ export function formatBatchTime(batchTime: number, batchInterval: number, showYY
   return showYYYYMMSS ? `${pad(f.y, 4)}/${pad(f.mo, 2)}/${pad(f.d, 2)} ${clock}` : clock;
 }
 
-/** Spark's (core) UIUtils.formatDuration: "87 ms", "0.4 s", "12 s", "1.2 min", "25 min", "1.5 h". */
+/**
+ * Java's `String.format("%.<digits>f", x)`, which Spark's formats write numbers with. Java rounds
+ * the double's shortest decimal text (Double.toString's digits: 0.95 is "0.95") half up, where
+ * JavaScript's toFixed rounds the double's exact binary value (0.95 is 0.94999...): Java writes
+ * 0.95 as "1.0" and 1.45 as "1.5", toFixed "0.9" and "1.4". NaN and the infinities as Java.
+ */
+export function formatFixed(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  // JavaScript's String(x) is the shortest text that reads back as x, as Java's Double.toString.
+  const [mantissa, exponent = '0'] = String(Math.abs(x)).split('e');
+  const [whole, fraction = ''] = mantissa.split('.');
+  let text = whole + fraction;
+  let point = whole.length + Number(exponent);
+  if (point < 0) {
+    text = '0'.repeat(-point) + text;
+    point = 0;
+  }
+  const keep = point + digits;
+  if (text.length < keep) text = text.padEnd(keep, '0');
+  const kept = text.slice(0, keep).split('');
+  if (text.length > keep && text.charCodeAt(keep) >= 53 /* '5' */) {
+    let i = kept.length - 1;
+    while (i >= 0 && kept[i] === '9') kept[i--] = '0';
+    if (i >= 0) kept[i] = String(Number(kept[i]) + 1);
+    else {
+      kept.unshift('1');
+      point += 1;
+    }
+  }
+  const intPart = kept.slice(0, point).join('').replace(/^0+(?=\d)/, '') || '0';
+  return digits > 0 ? `${sign}${intPart}.${kept.slice(point).join('')}` : `${sign}${intPart}`;
+}
+
+/**
+ * Spark's (core) UIUtils.formatDuration: "87 ms", "0.4 s", "12 s", "1.2 min", "25 min", "1.5 h",
+ * its `%.1f` and `%.0f` rounded as Java's Formatter rounds (formatFixed): 950 ms is "1.0 s",
+ * 597,000 ms (9.95 min) "10.0 min".
+ */
 export function formatDuration(ms: number): string {
   if (ms < 100) return `${Math.trunc(ms)} ms`;
   const seconds = ms / 1000;
-  if (seconds < 1) return `${seconds.toFixed(1)} s`;
-  if (seconds < 60) return `${seconds.toFixed(0)} s`;
+  if (seconds < 1) return `${formatFixed(seconds, 1)} s`;
+  if (seconds < 60) return `${formatFixed(seconds, 0)} s`;
   const minutes = seconds / 60;
-  if (minutes < 10) return `${minutes.toFixed(1)} min`;
-  if (minutes < 60) return `${minutes.toFixed(0)} min`;
-  return `${(minutes / 60).toFixed(1)} h`;
+  if (minutes < 10) return `${formatFixed(minutes, 1)} min`;
+  if (minutes < 60) return `${formatFixed(minutes, 0)} min`;
+  return `${formatFixed(minutes / 60, 1)} h`;
 }
 
 /**
