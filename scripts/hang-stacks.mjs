@@ -67,6 +67,23 @@ function listeningPorts(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** What process `pid` has open, by kind: "3 sockets, 4 pipes, 2 files, 5 other". */
+function openFiles(pid) {
+  const kinds = { socket: 0, pipe: 0, file: 0, other: 0 };
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:')) kinds.socket++;
+      else if (target.startsWith('pipe:')) kinds.pipe++;
+      else if (target.startsWith('/')) kinds.file++;
+      else kinds.other++;
+    }
+  } catch {
+    return 'open files unknown';
+  }
+  return `open: ${kinds.socket} sockets, ${kinds.pipe} pipes, ${kinds.file} files, ${kinds.other} other`;
+}
+
 /**
  * Connects to the inspector on `port`, pauses the process and prints the frames it paused in
  * (or "idle"), then resumes it and closes its inspector on its next turn (a child Node, with
@@ -110,7 +127,7 @@ async function inspectorStack(pid) {
     await sleep(50);
     port = [...listeningPorts(pid)].find((p) => !before.has(p));
   }
-  if (port === undefined) return ['(its inspector did not open: port 9229 taken?)'];
+  if (port === undefined) return ['(its inspector did not open: port 9229 taken, or the process is exiting (its JavaScript over, Node freeing its environment; a process spinning there has a handle Node never closed, as a socket whose reset libuv refused))'];
   const r = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', PAUSE_SCRIPT, String(port), '1000'], { encoding: 'utf8', timeout: 5000 });
   const frames = (r.stdout ?? '').split('\n').filter(Boolean);
   // Its inspector closes on its next turn: wait for that (a blocked one never does).
@@ -143,7 +160,7 @@ async function ask(pgid) {
   const lines = [`# where the file's ${procs.length} Node process(es) were, shortly before its timeout (busiest first):`];
   let inspected = 0;
   for (const p of [...procs].sort((a, b) => busy(b) - busy(a))) {
-    lines.push(`#  pid ${p.pid} (${busy(p) < 0 ? 'exited' : `${Math.round(busy(p) * 100)}% CPU over ${seconds.toFixed(1)} s`}): ${p.cmdline.slice(0, 300)}`);
+    lines.push(`#  pid ${p.pid} (${busy(p) < 0 ? 'exited' : `${Math.round(busy(p) * 100)}% CPU over ${seconds.toFixed(1)} s, ${openFiles(p.pid)}`}): ${p.cmdline.slice(0, 300)}`);
     if (busy(p) >= 0.1 && inspected++ < 4) for (const f of await inspectorStack(p.pid)) lines.push(`#      ${f}`);
   }
   return lines;
