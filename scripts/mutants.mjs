@@ -5603,6 +5603,46 @@ const MUTATIONS = [
     replace: '  if (seconds < 1) return `${seconds.toFixed(1)} s`;\n',
     tests: ['packages/core/dist/test/streaming/ui-formats.test.js'],
   },
+  {
+    id: 'listener-failure-message-only',
+    what: "onOutputOperationCompleted's failure is the error's message alone, not Spark's Utils.exceptionString (the message, then the stack's frames and causes)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: "failure: failureReason(info) };",
+    replace: "failure: info.message };",
+    tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
+  },
+  {
+    id: 'output-op-progress-first-failure',
+    what: "a batch's second failed output operation reports the batch's first failure as its own to the driver (the REST API's operations/2 shows output 1's error)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: "endTime, failure: opFailure });",
+    replace: "endTime, failure });",
+    tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
+  },
+  {
+    id: 'rest-failure-reason-message-only',
+    what: "the REST API's OutputOperationInfo.failureReason is the error's message alone, without its stack",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: "    failureReason: o.failure && failureReason(o.failure),\n",
+    replace: "    failureReason: o.failure?.message,\n",
+    tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
+  },
+  {
+    id: 'rest-first-failure-reason-message-only',
+    what: "the REST API's BatchInfo.firstFailureReason is the first failed output's message alone, without its stack",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: "firstFailureReason: failed[0]?.failure && failureReason(failed[0].failure),",
+    replace: "firstFailureReason: failed[0]?.failure?.message,",
+    tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
+  },
+  {
+    id: 'batch-info-no-succeeded-output-infos',
+    what: "onBatchCompleted's BatchInfo.outputOperationInfos leaves out the output operations that succeeded (only failed ones are kept)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime };\n        outputOperationInfos[job.outputOpId] = done;\n',
+    replace: '        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime };\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

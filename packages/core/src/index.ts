@@ -44,7 +44,7 @@ export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
 export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
-export type { StreamingListener, ReceiverInfo, OutputOperationInfo } from './streaming/streaming-listener.js';
+export type { StreamingListener, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo } from './streaming/streaming-listener.js';
 export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './streaming/streaming-backend.js';
 export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
 export type { FallingBehind } from './streaming/falling-behind-detector.js';

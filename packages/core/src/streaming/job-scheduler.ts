@@ -1,6 +1,7 @@
-import { userErrorInfo } from '../util/user-error.js';
+import { failureReason, userErrorInfo } from '../util/user-error.js';
 import { batchFailure } from './batch-failure.js';
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
+import type { CompletedOutputOperationInfo } from './streaming-listener.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION } from '../scheduler/running-actions.js';
@@ -172,6 +173,7 @@ export class JobScheduler {
     );
     backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
+    const outputOperationInfos: Record<number, CompletedOutputOperationInfo> = {};
     let failed = false;
     for (let i = 0; i < batch.jobs.length; i++) {
       const job = batch.jobs[i];
@@ -192,16 +194,21 @@ export class JobScheduler {
         properties.set(CHECKPOINT_ALL_MARKED_ANCESTORS, 'true');
         await this.ssc.sc.runWithLocalProperties(properties, () => runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run()));
         const endTime = clock.now();
-        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.({ ...op, startTime, endTime }));
+        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime };
+        outputOperationInfos[job.outputOpId] = done;
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
         // Cancelled by a non-graceful stop: not a failure of the job, and no outcome.
         if (this.abandoning) return;
         const info = userErrorInfo(err);
-        failure ??= { message: info.message, stack: info.stack };
+        const opFailure = { message: info.message, stack: info.stack };
+        failure ??= opFailure;
         const endTime = clock.now();
-        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.({ ...op, startTime, endTime, failure: info.message }));
-        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure });
+        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, failure: failureReason(info) };
+        outputOperationInfos[job.outputOpId] = done;
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
+        backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure: opFailure });
         // Not printed here: the failure stops the context and rejects awaitTermination, and
         // the job's failure is reported once, by whoever submitted it (the CLI), with this stack.
         this.ssc.sc.log('info', 'output operation failed; stopping the streaming context', { component: 'job-scheduler', batchTime: batch.time, outputOperation: i, reason: info.message });
@@ -228,6 +235,7 @@ export class JobScheduler {
       processingDelay: end - start,
       totalDelay: end - batch.time,
       failure,
+      outputOperationInfos,
     };
     this.unfinished.delete(batch.time);
     this.ssc.batchCompleted(info);

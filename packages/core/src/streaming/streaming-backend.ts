@@ -1,4 +1,5 @@
 import type { FallingBehind } from './falling-behind-detector.js';
+import type { CompletedOutputOperationInfo } from './streaming-listener.js';
 import type { MapOutputLocation } from '../scheduler/task-spec.js';
 import type { ShippedReceiver } from '../receiver/ship-receiver.js';
 import type { WalPlace } from '../wal/wal-segment.js';
@@ -109,6 +110,12 @@ export interface BatchInfo {
   /** processingEnd - batchTime */
   readonly totalDelay: number;
   readonly failure?: { readonly message: string; readonly stack: string };
+  /**
+   * The batch's output operations that ran, by output operation id, each as the listener's
+   * onOutputOperationCompleted heard it (Spark's BatchInfo.outputOperationInfos). Always there
+   * in what the StreamingContext reports; optional for BatchInfos made by hand.
+   */
+  readonly outputOperationInfos?: Readonly<Record<number, CompletedOutputOperationInfo>>;
 }
 
 /**

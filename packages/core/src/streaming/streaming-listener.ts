@@ -18,6 +18,13 @@ export interface OutputOperationInfo {
   readonly startTime: number;
 }
 
+/** An output operation of a batch once it ended: Spark's OutputOperationInfo with its endTime and failureReason. */
+export interface CompletedOutputOperationInfo extends OutputOperationInfo {
+  readonly endTime: number;
+  /** When it threw: its error's message, then its stack's frames and causes (Spark's failureReason, Utils.exceptionString). */
+  readonly failure?: string;
+}
+
 /**
  * Hooks into a running StreamingContext, as Spark's StreamingListener. Every method is
  * optional; they are called on the driver program's thread, in event order.
@@ -40,8 +47,8 @@ export interface StreamingListener {
   onBatchCompleted?(info: BatchInfo): void;
   /** An output operation of a batch starts (Spark's onOutputOperationStarted). */
   onOutputOperationStarted?(info: OutputOperationInfo): void;
-  /** ...and ends; `failure` is its error's message when it threw (Spark's failureReason). */
-  onOutputOperationCompleted?(info: OutputOperationInfo & { readonly endTime: number; readonly failure?: string }): void;
+  /** ...and ends, as CompletedOutputOperationInfo (Spark's onOutputOperationCompleted). */
+  onOutputOperationCompleted?(info: CompletedOutputOperationInfo): void;
   onReceiverStarted?(info: ReceiverInfo): void;
   onReceiverError?(info: ReceiverInfo & { readonly message: string }): void;
   onReceiverStopped?(info: ReceiverInfo & { readonly reason: string }): void;

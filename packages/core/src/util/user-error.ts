@@ -51,3 +51,16 @@ function safeString(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * A failure as Spark Streaming's listener, REST API and UI carry it (OutputOperationInfo's
+ * failureReason, Utils.exceptionString(e)): the error's message, then its stack's frames and
+ * causes (userErrorInfo's `stack` after its `Name: message` header). The first line stays the
+ * message's, so the Streaming UI's "Failed due to error: <first line>" reads as the message;
+ * Spark's starts with the exception's class name, which a JavaScript error's message does not.
+ */
+export function failureReason(info: { readonly message: string; readonly stack: string }): string {
+  const at = info.message === '' ? -1 : info.stack.indexOf(info.message);
+  const rest = at < 0 ? `\n${info.stack}` : info.stack.slice(at + info.message.length);
+  return rest.trim() === '' ? info.message : `${info.message}${rest}`;
+}

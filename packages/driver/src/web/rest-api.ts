@@ -1,4 +1,4 @@
-import type { FallingBehind } from '@sluice/core/internal';
+import { failureReason, type FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
 import type { JobRecord, JobStageStatus, StageRecord } from '../status/job-stage-status.js';
@@ -107,7 +107,8 @@ export function batchInfo(b: BatchRecord, batchDuration: number): unknown {
     numCompletedOutputOps: b.outputOps.filter((o) => o.endTime !== undefined && o.failure === undefined).length,
     numFailedOutputOps: failed.length,
     numTotalOutputOps: b.outputOps.length,
-    firstFailureReason: failed[0]?.failure?.message,
+    // Spark's: the failure's Utils.exceptionString, the message then its stack.
+    firstFailureReason: failed[0]?.failure && failureReason(failed[0].failure),
   };
 }
 
@@ -120,7 +121,7 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
     startTime: sparkDate(o.startTime),
     endTime: sparkDate(o.endTime),
     duration: o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined,
-    failureReason: o.failure?.message,
+    failureReason: o.failure && failureReason(o.failure),
     jobIds: o.jobIds,
   };
 }
