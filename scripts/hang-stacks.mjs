@@ -8,7 +8,7 @@
 // keeps it: the rest then say the port was taken). No flag is set on the file's processes (an
 // option in NODE_OPTIONS would change what some tests check, as the CLI's code cache file
 // names). Linux only (/proc); elsewhere nothing is gathered.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -128,7 +128,10 @@ async function inspectorStack(pid) {
     port = [...listeningPorts(pid)].find((p) => !before.has(p));
   }
   if (port === undefined) return ['(its inspector did not open: port 9229 taken, or the process is exiting (its JavaScript over, Node freeing its environment; a process spinning there has a handle Node never closed, as a socket whose reset libuv refused))'];
-  const r = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', PAUSE_SCRIPT, String(port), '1000'], { encoding: 'utf8', timeout: 5000 });
+  // Not spawnSync: run-tests goes on reading the other files' output meanwhile (a file blocked on a full pipe would stall).
+  const r = await new Promise((resolve) =>
+    execFile(process.execPath, ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', PAUSE_SCRIPT, String(port), '1000'], { encoding: 'utf8', timeout: 5000 }, (error, stdout, stderr) => resolve({ error, stdout, stderr })),
+  );
   const frames = (r.stdout ?? '').split('\n').filter(Boolean);
   // Its inspector closes on its next turn: wait for that (a blocked one never does).
   for (let i = 0; i < 20 && listeningPorts(pid).has(port); i++) await sleep(50);
