@@ -97,6 +97,8 @@ export class DoubleRDDFunctions {
   async histogram(this: RDD<number>, arg: number | readonly number[], evenBuckets = false): Promise<[number[], number[]] | number[]> {
     if (typeof arg !== 'number') return histogramCounts(this, [...arg], evenBuckets);
     if (!Number.isInteger(arg) || arg <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.histogram: the number of buckets must be a whole number greater than 0, got ${String(arg)}`);
+    // Spark's min and max come from a reduce: of no partition, its 'empty collection'.
+    if (this.numPartitions === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.histogram(${arg}) on an RDD with no partition (rdd ${this.id}): empty collection`);
     const stats = await this.stats();
     const { min, max } = stats;
     if (Number.isNaN(min) || Number.isNaN(max) || !Number.isFinite(min) || !Number.isFinite(max)) {
@@ -124,9 +126,12 @@ async function histogramCounts(rdd: RDD<number>, buckets: number[], even: boolea
         for (const e of it) {
           let b = -1;
           if (even) {
-            // Spark's fastBucketFunction; min == max puts everything in bucket 0 (Scala's NaN.toInt is 0).
-            if (!(e >= lo && e <= hi)) continue;
-            const i = hi === lo ? 0 : Math.trunc(((e - lo) / (hi - lo)) * last);
+            // Spark's fastBucketFunction, its tests as they are (a NaN bound compares false, so bounds
+            // [NaN, x] take what is <= x) and Scala's Double.toInt (NaN is 0, past the Int range its
+            // bounds): min == max, or an infinite span (Infinity / Infinity), put an element in bucket 0.
+            if (Number.isNaN(e) || e < lo || e > hi) continue;
+            const x = ((e - lo) / (hi - lo)) * last;
+            const i = Number.isNaN(x) ? 0 : x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x);
             b = Math.min(i, last - 1);
           } else {
             // Spark's basicBucketFunction: java.util.Arrays.binarySearch with NaN above +Infinity and

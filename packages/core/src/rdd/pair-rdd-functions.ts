@@ -134,14 +134,16 @@ export class PairRDDFunctions {
 
   /**
    * Samples each key's pairs at its own rate (Spark's sampleByKey): `fractions` gives every
-   * key's fraction (a Map, keys by value, or an object for string keys); without replacement
-   * a pair is kept with that probability, with replacement it appears a Poisson-distributed
+   * key's fraction (a Map, keys by value, or an object for string keys), a number >= 0;
+   * without replacement a pair is kept with that probability (every pair of a key whose
+   * fraction is 1 or more, as Spark's), with replacement it appears a Poisson-distributed
    * number of times. The same seed gives the same sample; a key with no fraction fails the job.
    */
   sampleByKey<K, V>(this: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<[K, V]> {
     const entries = (fractions instanceof Map ? [...fractions.entries()] : Object.entries(fractions)) as [K, number][];
-    const bad = entries.find(([, f]) => !(f >= 0) || (!withReplacement && f > 1));
-    if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sampleByKey: a fraction must be in [0, 1] without replacement or >= 0 with it, got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
+    // As Spark's (require: no negative rate): without replacement a fraction above 1 keeps every pair of its key.
+    const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0));
+    if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sampleByKey: a fraction must be a number >= 0 (Spark: Negative sampling rates), got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
     const [rng, draws, same] = [mulberry32, poisson, sameKey];
     const fn = function* (index: number, it: Iterable<[K, V]>): Generator<[K, V]> {
       const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);

@@ -62,8 +62,13 @@ export class RDDActions<T> {
     return got[0];
   }
 
-  /** The first n elements, scanning partitions in order and stopping once it has n (as Spark does). */
+  /**
+   * The first n elements, scanning partitions in order and stopping once it has n (as Spark does);
+   * none for n <= 0, as Spark's. n must be a whole number (Spark's Int): 2.5, NaN or '2' is
+   * SLUICE_BAD_ARGUMENT, not 3 elements, none or 2.
+   */
   async take(this: RDD<T>, n: number): Promise<T[]> {
+    if (!Number.isSafeInteger(n)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.take: the number of elements must be a whole number, got ${typeof n === 'number' ? String(n) : `${typeof n} ${JSON.stringify(n)}`} (0 or less gives none, as Spark's)`);
     const out: T[] = [];
     let next = 0;
     let batch = 1;
@@ -124,7 +129,8 @@ export class RDDActions<T> {
    */
   async treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
     if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}`);
-    if (this.numPartitions === 0) return zero;
+    // As Spark's (Utils.clone of the zero): the caller's zero is never the result, not even with no partition.
+    if (this.numPartitions === 0) return copyOf(zero);
     // Each partition folded from its own copy of the zero (the zero travels in the plan, as fold's, so a job class keeps its class).
     let partial = this.narrow<U>({ kind: 'aggregatePartition', zero: toWire(zero), seqOp: this.ship(seqOp, 'treeAggregate') });
     let n = partial.numPartitions;

@@ -28,8 +28,10 @@ import type { RDD } from './rdd.js';
 export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number): RDD<[K, V]> {
   const op = 'rdd.sampleByKeyExact';
   const entries = (fractions instanceof Map ? [...fractions.entries()] : Object.entries(fractions)) as [K, number][];
-  const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0) || f === Infinity || (!withReplacement && f > 1));
-  if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: a fraction must be in [0, 1] without replacement or a finite number >= 0 with it, got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
+  // As Spark's (require: no negative rate): without replacement a fraction above 1 asks for more than the key has, so
+  // every pair of it (Spark's threshold ends at its waitlist bound, 1). Infinity is refused (with replacement, endless draws).
+  const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0) || f === Infinity);
+  if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: a fraction must be a finite number >= 0 (Spark: Negative sampling rates), got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
   if (!Number.isFinite(seed)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: seed must be a number, got ${String(seed)}`);
   const fractionOf = new Map<KeyId, number>(entries.map(([k, f]) => [keyId(k), f]));
   const parts = rdd.numPartitions;
