@@ -185,6 +185,11 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
     int('--worker-timeout-ms'),
     DEFAULT_WORKER_TIMEOUT_MS,
   )
+  .option(
+    '--unseen-task-timeout-ms <ms>',
+    "a task launched on a worker this long ago (and as many heartbeat intervals' worth of its heartbeats since) that the worker never reported is taken as never arrived: failed as lost there, the worker's connection opened anew, and the worker declared lost if it does not answer over it (spark.sluice.unseenTaskTimeout; default: the worker timeout)",
+    int('--unseen-task-timeout-ms'),
+  )
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .option(
     '--state-dir <dir>',
@@ -214,6 +219,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
         bind: string;
         heartbeatMs: number;
         workerTimeoutMs: number;
+        unseenTaskTimeoutMs?: number;
         maxCallsPerPeer: number;
         stateDir?: string;
         retainedBatches: number;
@@ -240,6 +246,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
       bind: o.bind,
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
+      unseenTaskTimeoutMs: o.unseenTaskTimeoutMs,
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,

@@ -51,6 +51,15 @@ export interface DriverOptions {
   readonly heartbeatIntervalMs?: number;
   /** A worker silent this long is declared lost (default DEFAULT_WORKER_TIMEOUT_MS, 60 s: see there why). */
   readonly workerTimeoutMs?: number;
+  /**
+   * A task launched on a worker this long ago that the worker's heartbeats since never
+   * reported, nor finished, did not reach it (a link dead from the driver to it while its
+   * heartbeats arrive): it is failed as lost there and the worker's connection tested
+   * (TaskScheduler, UnseenTasks). Counted in heartbeats as well: at least this long's worth
+   * of them must have arrived. In Spark's style, spark.sluice.unseenTaskTimeout; default
+   * the worker timeout, and at least 4 heartbeat intervals.
+   */
+  readonly unseenTaskTimeoutMs?: number;
   readonly tasks?: Partial<TaskSetOptions>;
   readonly clock?: Clock;
   readonly localDir?: string;
@@ -194,7 +203,15 @@ export class DriverNode {
     this.localDir = opts.localDir ?? makeScratchDir('driver');
     const makeEndpoint = opts.makeEndpoint ?? ((address: string) => new GrpcWorkerEndpoint(address, opts.security));
     this.registry = new WorkerRegistry(this.clock, opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, makeEndpoint, opts.log.child({ component: 'worker-registry' }));
-    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }));
+    const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1000;
+    const unseenTaskTimeoutMs = opts.unseenTaskTimeoutMs ?? Math.max(opts.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, 4 * heartbeatIntervalMs);
+    if (!Number.isFinite(unseenTaskTimeoutMs) || unseenTaskTimeoutMs < 2 * heartbeatIntervalMs) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `the unseen-task timeout (--unseen-task-timeout-ms) is ${unseenTaskTimeoutMs} ms: it must be at least 2 heartbeat intervals (${2 * heartbeatIntervalMs} ms), or a task on its way to a worker could be taken for lost; leave it out for the default (the worker timeout)`,
+      );
+    }
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now() });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
     this.metrics = new PrometheusMetrics({
@@ -462,8 +479,10 @@ export class DriverNode {
           eventLoopLagP99Seconds: p.event_loop_lag_p99_seconds,
           eventLoopLagMaxSeconds: p.event_loop_lag_max_seconds,
         };
+        const known = this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined);
+        if (known) this.taskScheduler.heartbeat(call.request.worker_id, call.request.running_task_ids);
         callback(null, {
-          known: this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined),
+          known,
           decommission: this.decommissioner.phase(call.request.worker_id) !== undefined,
           lost_peers: this.registry.lostPeers(),
         });

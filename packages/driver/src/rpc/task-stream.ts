@@ -111,6 +111,18 @@ export class TaskStream {
     return true;
   }
 
+  /**
+   * Give the open call up (what the driver writes on it does not reach the worker): every
+   * launch on it resolves now as lost with its worker, `message` saying why, and the
+   * call is cancelled; the next launch opens another.
+   */
+  reset(message: string): void {
+    const call = this.call;
+    if (call === undefined) return;
+    this.endCall(call, true, message);
+    call.cancel();
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.forgetTimer);
@@ -144,6 +156,21 @@ export class TaskStream {
     this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget, remove_block_ids: b.removeIds, remove_block_prefixes: b.removePrefixes });
   }
 
+  /** The call failed, ended or was given up: its launches resolve as not done (`lost`: with their worker). */
+  private endCall(call: ReturnType<OpenTaskCall>, lost: boolean, message: string): void {
+    if (this.call !== call) return;
+    this.call = undefined;
+    this.sent.clear();
+    // Launches still in the batch were never written: they fail with the others; its
+    // removals go another way.
+    const unsent = this.batch;
+    this.batch = emptyBatch();
+    if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);
+    const waiting = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const resolve of waiting) resolve({ ok: false, workerLost: lost, message });
+  }
+
   private ensureCall(): ReturnType<OpenTaskCall> {
     if (this.call) return this.call;
     const call = this.open();
@@ -158,19 +185,8 @@ export class TaskStream {
       }
     });
     const ended = (err: grpc.ServiceError | undefined): void => {
-      if (this.call !== call) return;
-      this.call = undefined;
-      this.sent.clear();
-      // Launches still in the batch were never written: they fail with the others; its
-      // removals go another way.
-      const unsent = this.batch;
-      this.batch = emptyBatch();
-      if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);
       const lost = err === undefined || err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED || err.code === grpc.status.DEADLINE_EXCEEDED;
-      const message = err ? err.details || err.message : 'the worker ended its task stream';
-      const waiting = [...this.inFlight.values()];
-      this.inFlight.clear();
-      for (const resolve of waiting) resolve({ ok: false, workerLost: lost, message });
+      this.endCall(call, lost, err ? err.details || err.message : 'the worker ended its task stream');
     };
     call.on('error', (err: grpc.ServiceError) => ended(err));
     call.on('end', () => ended(undefined));

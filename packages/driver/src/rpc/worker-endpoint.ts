@@ -54,16 +54,25 @@ export interface WorkerEndpoint {
   migrateBlocks?(peers: readonly MapOutputLocation[], kinds: { readonly rddBlocks: boolean; readonly shuffleBlocks: boolean }): Promise<MigrationResult>;
   /** Call `cb` whenever an established connection to the worker drops. */
   onConnectionLost?(cb: () => void): void;
+  /**
+   * What the driver sends the worker does not reach it (UnseenTasks): give the task stream
+   * up (its launches resolve as lost with the worker, `reason` their message), connect
+   * anew, and make one call over the new connection. Resolves with whether the worker
+   * answered it within `timeoutMs`. Optional: a fake cluster's links do not break.
+   */
+  reconnect?(reason: string, timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
 export class GrpcWorkerEndpoint implements WorkerEndpoint {
-  private readonly client: wire.WorkerClient;
+  /** Replaced by reconnect(): a new channel, on a connection of its own. */
+  private client: wire.WorkerClient;
   private readonly tasks: TaskStream;
   private closed = false;
+  private connectionLost: (() => void) | undefined;
 
   constructor(
-    address: string,
+    private readonly address: string,
     private readonly security: SecurityConfig,
   ) {
     this.client = new (loadProto().sluice.v1.Worker)(address, channelCredentials(security), CHANNEL_OPTIONS);
@@ -169,12 +178,31 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
    * noticed at once even when no call is open to it.
    */
   onConnectionLost(cb: () => void): void {
-    const channel = this.client.getChannel();
+    this.connectionLost = cb;
+    this.watchConnection(cb);
+  }
+
+  reconnect(reason: string, timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.tasks.reset(reason);
+    const old = this.client;
+    // A channel of its own subchannel pool: channels to one address with the same options
+    // share their connection, and the old one is what does not deliver.
+    this.client = new (loadProto().sluice.v1.Worker)(this.address, channelCredentials(this.security), { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
+    old.close();
+    if (this.connectionLost) this.watchConnection(this.connectionLost);
+    return new Promise((resolve) => this.client.RemoveBlocks({ block_ids: [], prefixes: [] }, this.md(), { deadline: Date.now() + timeoutMs }, (err) => resolve(!err)));
+  }
+
+  private watchConnection(cb: () => void): void {
+    const client = this.client;
+    const channel = client.getChannel();
     const watch = (): void => {
-      if (this.closed) return;
+      // Closed, or replaced by reconnect(): the new channel is watched instead.
+      if (this.closed || this.client !== client) return;
       const state = channel.getConnectivityState(true);
       channel.watchConnectivityState(state, Infinity, () => {
-        if (this.closed) return;
+        if (this.closed || this.client !== client) return;
         if (state === grpc.connectivityState.READY && channel.getConnectivityState(false) !== grpc.connectivityState.READY) cb();
         watch();
       });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
 import type { TaskSetManager } from './task-set-manager.js';
+import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
 
 /** A task running this long is logged once (it may never return). */
 const LONG_RUNNING_MS = 60_000;
@@ -11,6 +12,23 @@ const LONG_RUNNING_MS = 60_000;
  * 1 a tiny task cost the driver 0.27 ms of CPU, with 2 0.22, with 4 0.23 (bench/README).
  */
 export const QUEUED_PER_CORE = 2;
+
+/**
+ * How long at most a call over a reopened connection to a worker whose tasks went unseen
+ * may take to be answered before the worker is declared lost (less when the unseen-task
+ * bound is less). A worker whose heartbeats arrive answers a call in well under this; one
+ * that did not get the driver's messages never does.
+ */
+export const UNSEEN_RECONNECT_TIMEOUT_MS = 10_000;
+
+/** What the TaskScheduler needs besides its registry (DriverNode passes them). */
+export interface TaskSchedulerOptions {
+  /** Heartbeats' interval (ms): UnseenTasks counts them. */
+  readonly heartbeatIntervalMs: number;
+  /** A task launched this long ago, not reported by the worker's heartbeats since, is unseen (DriverOptions.unseenTaskTimeoutMs). */
+  readonly unseenTaskTimeoutMs: number;
+  readonly now: () => number;
+}
 
 /**
  * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
@@ -33,6 +51,13 @@ export const QUEUED_PER_CORE = 2;
  * oldest queued launch on a worker as started when any launch there resolves (the
  * worker starts its queued tasks in the order they came), so a task set's progress
  * shows as running at most the cores it holds, the queued ones as not yet running.
+ *
+ * Tasks launched on a worker that its heartbeats never report (UnseenTasks: what the driver
+ * sends it does not reach it, while what it sends arrives) are failed as lost there, as a
+ * lost worker's (they run elsewhere, not counted against the task), the task stream is
+ * given up and the connection opened anew; a worker that does not answer a call over the
+ * new connection within UNSEEN_RECONNECT_TIMEOUT_MS (or the bound, if less) is declared lost (its map outputs too:
+ * the stages reading them run again from lineage), though its heartbeats arrive.
  * Threading: driver main thread.
  */
 export class TaskScheduler implements RegistryListener {
@@ -41,12 +66,52 @@ export class TaskScheduler implements RegistryListener {
   private readonly queuedOn = new Map<WorkerInfo, { readonly tsm: TaskSetManager; readonly taskId: string }[]>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
+  private readonly unseen: UnseenTasks;
+  private readonly now: () => number;
+  /** UNSEEN_RECONNECT_TIMEOUT_MS, or the unseen-task bound when less. */
+  private readonly reconnectTimeoutMs: number;
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly log: Logger,
+    opts: Partial<TaskSchedulerOptions> = {},
   ) {
     registry.addListener(this);
+    const hb = opts.heartbeatIntervalMs ?? 1000;
+    this.unseen = new UnseenTasks(opts.unseenTaskTimeoutMs ?? 60_000, hb);
+    this.reconnectTimeoutMs = Math.min(this.unseen.boundMs, UNSEEN_RECONNECT_TIMEOUT_MS);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * A heartbeat from worker `workerId` listing the tasks it holds: tasks launched there
+   * that it never listed, past the bound, are failed and the link tested (class comment).
+   */
+  heartbeat(workerId: string, runningTaskIds: readonly string[]): void {
+    const found = this.unseen.heartbeat(workerId, runningTaskIds, this.now());
+    if (found !== undefined) this.unseenOn(found);
+  }
+
+  private unseenOn(u: UnseenOnWorker): void {
+    const w = this.registry.get(u.workerId);
+    if (!w) return;
+    const what = `${u.taskIds.length} task(s) launched on it ${u.launchedMsAgo} ms ago were in none of its ${u.heartbeats} heartbeats since`;
+    this.log.warn(
+      { workerId: w.id, address: w.address, taskIds: u.taskIds, heartbeats: u.heartbeats, launchedMsAgo: u.launchedMsAgo },
+      `worker ${w.id} at ${w.address}: ${what}, though its heartbeats arrive: what the driver sends it does not reach it; failing them as lost there and connecting to it anew`,
+    );
+    if (!w.endpoint.reconnect) return;
+    void w.endpoint.reconnect(`the driver's messages did not reach worker ${w.id} at ${w.address} (${what})`, this.reconnectTimeoutMs).then((answered) => {
+      if (this.registry.get(w.id) !== w) return;
+      if (answered) {
+        this.log.info({ workerId: w.id, address: w.address }, 'the worker answered over a new connection; it keeps its map outputs and blocks');
+        return;
+      }
+      this.registry.markLost(
+        w.id,
+        `${what}, and a call over a new connection got no answer in ${this.reconnectTimeoutMs} ms: what the driver sends it does not reach it, though its heartbeats arrive`,
+      );
+    });
   }
 
   start(tickMs = 100): void {
@@ -78,6 +143,7 @@ export class TaskScheduler implements RegistryListener {
 
   workerLost(w: WorkerInfo): void {
     this.queuedOn.delete(w);
+    this.unseen.workerGone(w.id);
     for (const t of this.taskSets) t.onWorkerLost(w.id);
     this.requestSchedule();
   }
@@ -178,7 +244,9 @@ export class TaskScheduler implements RegistryListener {
       q.push({ tsm, taskId });
     } else w.freeSlots--;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, workerId: w.id, queued }, 'launching task');
+    this.unseen.launched(w.id, taskId, this.now());
     void w.endpoint.launchTask(desc).then((res) => {
+      this.unseen.ended(w.id, taskId);
       const current = this.registry.get(w.id);
       if (current === w) {
         // One launch fewer in flight: a queued task (if any) now has the slot.

@@ -76,6 +76,8 @@ interface RunningTask {
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
   private readonly running = new Map<string, RunningTask>();
+  /** Tasks launched here whose outcome is not yet returned (runningTaskIds). */
+  private readonly received = new Set<string>();
   /** Kills that came before their task (KillTask and RunTasks are separate streams). */
   private readonly killedBeforeLaunch = new KillsBeforeLaunch();
   /** Broadcast values per job, fetched once (shared by the job's task threads). */
@@ -128,8 +130,13 @@ export class Executor {
     this.spares.start();
   }
 
+  /**
+   * Tasks here, from the moment one is launched (before its bundle and its thread) to its
+   * outcome: each heartbeat lists them, and the driver takes a task launched here that no
+   * heartbeat lists, past a bound, as never arrived (its UnseenTasks).
+   */
   get runningTaskIds(): string[] {
-    return [...this.running.keys()];
+    return [...this.received];
   }
 
   get tasksCompleted(): number {
@@ -137,6 +144,15 @@ export class Executor {
   }
 
   async launch(task: TaskToRun): Promise<wire.TaskOutcome> {
+    this.received.add(task.taskId);
+    try {
+      return await this.launchHere(task);
+    } finally {
+      this.received.delete(task.taskId);
+    }
+  }
+
+  private async launchHere(task: TaskToRun): Promise<wire.TaskOutcome> {
     // The task's logger is made only when something is logged (a child logger per task costs more than a tiny task).
     const log = (): Logger => this.log.child({ jobId: task.jobId, taskId: task.taskId, stageId: task.stageId, partition: task.partition });
     const launched = performance.now();

@@ -80,6 +80,9 @@ test('a kill that comes before its task: the task never starts, not even its bun
 test("a kill while the launch waits for the job's bundle: the task never starts; another task of the job runs", { timeout: 60_000 }, async () => {
   const killed = executor.launch(task('job-b.t0', 'job-b'));
   await until(() => asked.length === 1, 'the bundle asked for');
+  // Heartbeats report a task from its arrival, before its bundle: the driver takes a task
+  // that no heartbeat lists, past a bound, for one that never reached the worker.
+  assert.deepEqual(executor.runningTaskIds, ['job-b.t0'], 'a task waiting for its bundle is reported');
   assert.equal(executor.kill('job-b.t0'), false, 'the task is not running yet');
   asked[0]!.answer();
   assert.deepEqual(await killed, { killed: true });
