@@ -5649,7 +5649,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/unseen-tasks.ts',
     search: '      if (t.missed >= this.minHeartbeats && now - t.launchedAt >= this.boundMs) {\n',
     replace: '      if (false) {\n',
-    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js'],
+    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js', 'packages/cli/dist/test/network-one-way.test.js'],
   },
   {
     id: 'unseen-tasks-by-time-alone',
@@ -5665,7 +5665,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/task-scheduler.ts',
     search: '    if (!w.endpoint.reconnect) return;\n',
     replace: '    return;\n',
-    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js'],
+    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js', 'packages/cli/dist/test/network-one-way.test.js'],
   },
   {
     id: 'unseen-tasks-worker-not-declared-lost',
@@ -5673,7 +5673,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/task-scheduler.ts',
     search: '      if (answered) {\n',
     replace: '      if (true) {\n',
-    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js'],
+    tests: ['packages/driver/dist/test/scheduler/unseen-tasks.test.js', 'packages/cli/dist/test/network-one-way.test.js'],
   },
   {
     id: 'worker-reports-tasks-once-started',

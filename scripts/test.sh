@@ -98,6 +98,7 @@ PACED=(
   packages/kafka/dist/test/kafka-ahead-recovery.test.js  # 21 s at load 11: sluice run killed -9 while its direct stream waits, run again
   $t/network-partition-stream.test.js   #  68 s at load 24-33, 24 s CPU: a worker's links held, then cut, for 8 s each under a stateful stream
   $t/network-partition-rdd.test.js      #  13-23 s at load 19-33: a worker's links held, then cut, as another fetches its map outputs
+  $t/network-one-way.test.js            #  40-97 s at load 17-56, 7 s CPU: what the driver sends a worker held (its heartbeats flow) as another fetches its map outputs
   $t/receiver-network-cut.test.js       #  50-135 s at load 2-5: a WAL receiver's worker's links cut, then held, for 8 s each while it receives
   $t/straggler.test.js                  #  40 s at load 14-25: a worker stopped 200 ms of every second for 12 s under a stateful stream
   $t/graceful-stop-kill.test.js         #  12-20 s at load 15: kill -9 of the driver inside a graceful stop (batches slowed 1 s), started again on its state dir

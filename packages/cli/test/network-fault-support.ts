@@ -25,9 +25,13 @@ export interface ProxiedWorker {
   readonly log: string[];
   /**
    * Breaks every link of the worker until heal(): `cut`, each reset and new ones refused by a
-   * reset; `hold`, each open and silent (a half-dead network).
+   * reset; `hold`, each open and silent (a half-dead network); `holdToWorker`, only what
+   * the driver and the other workers send it over their connections to it is held (a
+   * one-way half-dead link): what it sends back flows, and its own links to the driver
+   * (registration, heartbeats) work; `holdFromDriver`, that and the driver's answers on
+   * the worker's own connection to it (its heartbeats arrive, unanswered).
    */
-  break(fault: 'cut' | 'hold'): Break;
+  break(fault: 'cut' | 'hold' | 'holdToWorker' | 'holdFromDriver'): Break;
   heal(): void;
   /** Stops the worker (SIGTERM, then -9 after 5 s) and the proxies. */
   stop(): Promise<void>;
@@ -75,7 +79,9 @@ export async function addProxiedWorker(h: ClusterHandle, procs: Map<string, Chil
     log,
     break: (fault) => {
       const lastHeartbeat = h.cluster.driver.registry.get(id!)?.lastHeartbeat ?? 0;
-      for (const p of [toDriver, toWorker]) p[fault]();
+      if (fault === 'holdToWorker' || fault === 'holdFromDriver') toWorker.holdOneWay('toTarget');
+      if (fault === 'holdFromDriver') toDriver.holdOneWay('fromTarget');
+      if (fault === 'cut' || fault === 'hold') for (const p of [toDriver, toWorker]) p[fault]();
       return { at: Date.now(), lastHeartbeat };
     },
     heal: () => {

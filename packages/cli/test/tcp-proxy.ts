@@ -8,10 +8,14 @@
 //   new connections are accepted and held unconnected. A side that gives up and closes is
 //   not told to the other until heal(), which then resets it: the other side learns of it
 //   when its own packets come back refused, as after a real outage. heal() lets whatever
-//   waited through, in order.
+//   waited through, in order;
+// - holdOneWay('toTarget' | 'fromTarget'): the same in one direction only (a one-way
+//   half-dead link): nothing the connecting side sends reaches the target, what the target
+//   sends flows ('toTarget'), or the other way round; new connections are made to the
+//   target, their first bytes that way held.
 import net from 'node:net';
 
-type Mode = 'open' | 'cut' | 'held';
+type Mode = 'open' | 'cut' | 'held' | 'toTarget' | 'fromTarget';
 
 interface Pair {
   readonly client: net.Socket;
@@ -70,9 +74,21 @@ export class TcpProxy {
     }
   }
 
+  holdOneWay(direction: 'toTarget' | 'fromTarget'): void {
+    this.mode = direction;
+    for (const p of this.pairs) (direction === 'toTarget' ? p.client : p.upstream)?.pause();
+  }
+
   heal(): void {
     const was = this.mode;
     this.mode = 'open';
+    if (was === 'toTarget' || was === 'fromTarget') {
+      for (const p of [...this.pairs]) {
+        if (p.closedWhileHeld) this.reset(p);
+        else (was === 'toTarget' ? p.client : p.upstream)?.resume();
+      }
+      return;
+    }
     if (was !== 'held') return;
     for (const p of [...this.pairs]) {
       if (p.closedWhileHeld) this.reset(p);
@@ -102,7 +118,7 @@ export class TcpProxy {
     const p: Pair = { client, upstream: undefined, closedWhileHeld: false };
     this.pairs.add(p);
     client.on('error', () => undefined);
-    client.on('close', (hadError) => this.sideClosed(p, hadError));
+    client.on('close', (hadError) => this.sideClosed(p, hadError, 'client'));
     if (this.mode === 'held') client.pause();
     else this.connect(p);
   }
@@ -117,15 +133,18 @@ export class TcpProxy {
     this.track(up);
     p.upstream = up;
     up.on('error', () => undefined);
-    up.on('close', (hadError) => this.sideClosed(p, hadError));
-    forward(p.client, up, () => this.mode === 'held');
-    forward(up, p.client, () => this.mode === 'held');
+    up.on('close', (hadError) => this.sideClosed(p, hadError, 'upstream'));
+    forward(p.client, up, () => this.mode === 'held' || this.mode === 'toTarget');
+    forward(up, p.client, () => this.mode === 'held' || this.mode === 'fromTarget');
   }
 
-  /** One side closed: the other is ended as it was (a FIN after what was sent, or a reset), or, while held, reset at heal(). */
-  private sideClosed(p: Pair, hadError: boolean): void {
+  /**
+   * One side closed: the other is ended as it was (a FIN after what was sent, or a reset),
+   * or, while held (one way: the side whose bytes are held closed), reset at heal().
+   */
+  private sideClosed(p: Pair, hadError: boolean, side: 'client' | 'upstream'): void {
     if (!this.pairs.has(p)) return;
-    if (this.mode === 'held') {
+    if (this.mode === 'held' || (this.mode === 'toTarget' && side === 'client') || (this.mode === 'fromTarget' && side === 'upstream')) {
       p.closedWhileHeld = true;
       return;
     }
