@@ -3601,6 +3601,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'fails leaves no code cache' }],
   },
   {
+    id: 'bundle-wrapper-not-written',
+    what: "bundle-cli writes the CLI bundle without the CommonJS wrapper its manifest says it holds: cli-entry compiles the bare code as a script (no require, no module)",
+    file: 'scripts/bundle-cli.mjs',
+    search: "fs.writeFileSync(`${OUT}.${process.pid}.tmp`, `${BUNDLE_WRAPPER_HEAD}${fs.readFileSync(`${OUT}.${process.pid}.tmp`, 'latin1')}${BUNDLE_WRAPPER_TAIL}`, 'latin1');\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
+  },
+  {
+    id: 'bundle-wrapper-joined-again',
+    what: "cli-entry joins the CommonJS wrapper to a bundle that holds it already (a copy of the whole text more in every process, and the command's code wrapped twice: nothing runs)",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: '  const wrapped = manifest.wrapped === true ? source :',
+    replace: '  const wrapped = manifest.wrapped !== true ? source :',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
+  },
+  {
     id: 'bundle-package-lookup-wrong-dir',
     what: "the bundles' lookup of a Sluice package (node_modules/@sluice/<pkg> here or above) answers the directory holding node_modules, not the package: every module's own URL (its .proto, web assets, thread entries) is wrong",
     file: 'scripts/bundle-cli.mjs',

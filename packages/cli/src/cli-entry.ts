@@ -46,6 +46,8 @@ interface Manifest {
   readonly dependencies?: { readonly file: string; readonly mtimeMs: number };
   /** The bundle is ASCII only (scripts/bundle-cli.mjs makes it so): read as latin1, it is a one-byte string, half the memory of the two-byte one a single non-ASCII character makes. */
   readonly ascii?: boolean;
+  /** The file holds the CommonJS wrapper around the code already (scripts/bundle-cli.mjs writes it): compiled as it is read, not joined to the wrapper here, a copy of the whole text less. */
+  readonly wrapped?: boolean;
 }
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
@@ -176,7 +178,7 @@ function runBundle(manifest: Manifest): void {
   const cacheFile = codeCacheFile(BUNDLE, process.argv.slice(2), [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim());
   const own = readCache(cacheFile);
   const generic = `${BUNDLE}.cache`;
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const wrapped = manifest.wrapped === true ? source : `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const compile = (cachedData: Buffer | undefined): vm.Script =>
     new vm.Script(wrapped, { filename: BUNDLE, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
   let script = compile(own ?? (cacheFile === generic ? undefined : readCache(generic)));

@@ -134,6 +134,12 @@ test('sluice run runs the driver and both workers from the bundle, with exact co
   for (const f of fs.readdirSync(threads).filter((f) => f.endsWith('.mjs'))) assert.doesNotMatch(fs.readFileSync(path.join(threads, f), 'utf8'), /function \w+\$encode\(/, f);
   // ASCII only, as cli-entry reads it (latin1: a one-byte string in V8).
   assert.doesNotMatch(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'utf8'), /[^\x00-\x7f]/);
+  // The CommonJS wrapper is in the file (cli-entry compiles its text as read, joining nothing):
+  // its head before the code on line 1, its end before the source map's comment, which stays last.
+  const bundleText = fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'latin1');
+  assert.ok(bundleText.startsWith('(function (exports, require, module, __filename, __dirname) {'), bundleText.slice(0, 100));
+  assert.ok(bundleText.endsWith('\n})\n//# sourceMappingURL=sluice.cjs.map\n'), bundleText.slice(-100));
+  assert.equal((JSON.parse(fs.readFileSync(path.join(copy, 'dist', 'sluice-bundle.json'), 'utf8')) as { wrapped?: boolean }).wrapped, true, 'the manifest says so');
   const second = await wordCount(4000, 'thread-code-probe.ts');
   assert.deepEqual(second.counts, expectedCounts(4000));
   assert.deepEqual(byEntry(second.code), ['cjs', 'cjs', 'cjs'].map((entry) => ({ from: 'bundle', codeCache: true, threads, entry })));
