@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock, type wire } from '@sluice/core/internal';
+import { ManualClock } from '@sluice/core/internal';
 import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import { TaskScheduler, UNSEEN_RECONNECT_TIMEOUT_MS } from '../../src/scheduler/task-scheduler.js';
-import { TaskSetManager, type StageCallbacks, type TaskSetEnd } from '../../src/scheduler/task-set-manager.js';
+import { TaskSetManager, type TaskSetEnd } from '../../src/scheduler/task-set-manager.js';
 import { UnseenTasks } from '../../src/scheduler/unseen-tasks.js';
+import { ok, settle, Stage } from './recording-stage.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 const HB = 500;
@@ -110,30 +111,6 @@ class FakeWorker implements WorkerEndpoint {
   }
   close(): void {}
 }
-
-const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 } });
-
-class Stage implements StageCallbacks {
-  readonly jobId = 'job1';
-  readonly stageId = 3;
-  readonly stageAttempt = 0;
-  readonly successes = new Map<number, number>();
-  readonly reasons: string[] = [];
-  describe(partition: number, taskId: string, attempt: number): TaskDescription {
-    const stage = { key: 'job1/3.0#0', jobId: this.jobId, bundleSha256: '', stageId: this.stageId, shuffleId: -1, payload: new Uint8Array(0) };
-    return { taskId, partition, attempt, stage, taskData: new Uint8Array(0) };
-  }
-  onSuccess(partition: number, _o: wire.TaskOutcome__Output): void {
-    this.successes.set(partition, (this.successes.get(partition) ?? 0) + 1);
-  }
-  onTaskEnd(e: { reason: string }): void {
-    this.reasons.push(e.reason);
-  }
-}
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-};
 
 /** Two one-core workers, wA and wB; one 2-task set launched (one task on each); `lines` collects warnings. */
 async function twoWorkers() {
