@@ -9,46 +9,13 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '@sluice/core/internal';
 import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
-import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import { QUEUED_PER_CORE, TaskScheduler } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
-import { ok, settle, Stage } from './recording-stage.js';
+import { FakeWorker, ok, settle, Stage } from './scheduler-fakes.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 /** Pipelining stops adding tasks to a worker's queue once its tasks take this long. */
 const PIPELINE_MAX_TASK_MS = 50;
-
-interface Launch {
-  readonly desc: TaskDescription;
-  readonly resolve: (r: LaunchResult) => void;
-}
-
-/** An endpoint whose launches wait until the test answers them. */
-class FakeWorker implements WorkerEndpoint {
-  /** Launches not answered yet, oldest first. */
-  readonly waiting: Launch[] = [];
-  launched = 0;
-  /** The most launches ever unanswered at once. */
-  maxInFlight = 0;
-  launchTask(desc: TaskDescription): Promise<LaunchResult> {
-    return new Promise((resolve) => {
-      this.waiting.push({ desc, resolve });
-      this.launched++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.waiting.length);
-    });
-  }
-  forgetStage(): void {}
-  killTask(): void {}
-  async releaseJob(): Promise<void> {}
-  async removeRdd(): Promise<void> {}
-  async removeBroadcast(): Promise<void> {}
-  async removeBlocks(): Promise<void> {}
-  async startReceiver(): Promise<{ ok: false; message: string }> {
-    return { ok: false, message: 'fake' };
-  }
-  async stopReceiver(): Promise<void> {}
-  close(): void {}
-}
 
 function cluster(workers: Record<string, number>) {
   const clock = new ManualClock(1_000_000);

@@ -9,11 +9,10 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '@sluice/core/internal';
 import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
-import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import { TaskScheduler, UNSEEN_RECONNECT_TIMEOUT_MS } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type TaskSetEnd } from '../../src/scheduler/task-set-manager.js';
 import { UnseenTasks } from '../../src/scheduler/unseen-tasks.js';
-import { ok, settle, Stage } from './recording-stage.js';
+import { FakeWorker, ok, settle, Stage } from './scheduler-fakes.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 const HB = 500;
@@ -80,37 +79,6 @@ describe('UnseenTasks', () => {
     for (let now = HB; now <= 4 * BOUND; now += HB) assert.equal(u.heartbeat('w', [], now), undefined);
   });
 });
-
-interface Launch {
-  readonly desc: TaskDescription;
-  readonly resolve: (r: LaunchResult) => void;
-}
-
-/** An endpoint whose launches wait until the test answers them; reconnect() fails them as lost and answers `answers`. */
-class FakeWorker implements WorkerEndpoint {
-  readonly waiting: Launch[] = [];
-  readonly reconnects: { reason: string; timeoutMs: number }[] = [];
-  answers = false;
-  launchTask(desc: TaskDescription): Promise<LaunchResult> {
-    return new Promise((resolve) => this.waiting.push({ desc, resolve }));
-  }
-  forgetStage(): void {}
-  killTask(): void {}
-  async releaseJob(): Promise<void> {}
-  async removeRdd(): Promise<void> {}
-  async removeBroadcast(): Promise<void> {}
-  async removeBlocks(): Promise<void> {}
-  async startReceiver(): Promise<{ ok: false; message: string }> {
-    return { ok: false, message: 'fake' };
-  }
-  async stopReceiver(): Promise<void> {}
-  reconnect(reason: string, timeoutMs: number): Promise<boolean> {
-    this.reconnects.push({ reason, timeoutMs });
-    for (const l of this.waiting.splice(0)) l.resolve({ ok: false, workerLost: true, message: reason });
-    return Promise.resolve(this.answers);
-  }
-  close(): void {}
-}
 
 /** Two one-core workers, wA and wB; one 2-task set launched (one task on each); `lines` collects warnings. */
 async function twoWorkers() {
