@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The Node processes of process group `pgid`: pid, command line and CPU time so far (clock ticks). */
 function nodeProcesses(pgid) {
@@ -65,7 +66,6 @@ function listeningPorts(pid) {
   return ports;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** What process `pid` has open, by kind: "3 sockets, 4 pipes, 2 files, 5 other". */
 function openFiles(pid) {

@@ -118,13 +118,13 @@ function runFile(file, lane) {
     const node = [process.execPath, '--test', '--test-concurrency=1', `--test-timeout=${timeoutMs}`, ...reporter, ...nodeArgs, file];
     const [cmd, ...args] = TIME ? [TIME, '-f', '%U %S', '-o', cpuFile, ...node] : node;
     process.stdout.write(`# run-tests: lane ${lane} starts ${file} at ${((t0 - started) / 1000).toFixed(0)} s\n`);
-    // Shortly before the file's timeout its Node processes are asked where they are
-    // (hang-stacks.mjs): a file that then times out as a whole shows it.
     // Its own process group: whatever the file leaves running when it ends (a server or a
     // cluster process of a test that timed out) is killed then, not left to load the files after it.
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     groups.add(child.pid);
     let stacks = Promise.resolve([]);
+    // Shortly before the file's timeout its Node processes are asked where they are
+    // (hang-stacks.mjs): a file that then times out as a whole shows it.
     const reportTimer = setTimeout(() => (stacks = stacksOfGroup(child.pid).catch((err) => [`# could not ask the file's processes where they were: ${err.message}`])), Math.max(timeoutMs - REPORT_BEFORE_TIMEOUT_MS, timeoutMs / 2));
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
