@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
-import { fixture, jsonLine, jsonLines, pollUntil, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
+import { cancelIfRunning, fixture, jsonLine, jsonLines, pollUntil, runCli, startJob, withCluster, within, type ClusterHandle, type RunningJob } from './harness.js';
 import { NumberedLineSource } from './numbered-line-source.js';
 import { batchesWhere } from './batch-progress.js';
 
@@ -202,10 +202,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
     } finally {
       // After a failed wait the job still runs, checkpointing into its directory: end it
       // first, or removing the directory races those writes (ENOTEMPTY, hiding the failure).
-      if (running && !running.ended) {
-        driver.jobs.get(running.id)?.cancel();
-        await within(running.done, 30_000, 'the cancelled job to end').catch(() => undefined);
-      }
+      await cancelIfRunning(h.cluster, running);
       await source.close();
       fs.rmSync(dirA, { recursive: true, force: true, maxRetries: 5 });
       fs.rmSync(dirB, { recursive: true, force: true, maxRetries: 5 });

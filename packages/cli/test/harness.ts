@@ -133,6 +133,17 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
+ * Ends `job` if it still runs (cancelled, then waited for up to 30 s): a check that failed
+ * mid-run must not leave its job sharing the cluster with the file's next test, nor writing
+ * into a directory about to be removed (that failed with ENOTEMPTY, hiding the check's error).
+ */
+export async function cancelIfRunning(cluster: LocalCluster, job: RunningJob | undefined): Promise<void> {
+  if (job === undefined || job.ended) return;
+  cluster.driver.jobs.get(job.id)?.cancel();
+  await within(job.done, 30_000, 'the cancelled job to end').catch(() => undefined);
+}
+
+/**
  * Call `probe` every `everyMs` until it returns a value other than undefined, and resolve
  * with it; reject after `ms` (or with what `probe` throws). Every poll in these tests goes
  * through here, not a `while (...) await sleep()` raced by within(): within() rejects at its

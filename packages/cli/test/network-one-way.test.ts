@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { addWorkers } from './cluster-workers.js';
-import { fixture, jsonLine, startJob, withCluster, within, type RunningJob } from './harness.js';
+import { cancelIfRunning, fixture, jsonLine, startJob, withCluster, within, type RunningJob } from './harness.js';
 import { addProxiedWorker, type Break } from './network-fault-support.js';
 import { WORKER_TIMEOUT_MS, faultOnFetch, type FetchArming, observe, reasons, show, shuffleFreezeSums } from './worker-fault-support.js';
 
@@ -77,10 +77,7 @@ test('a worker that gets nothing the driver sends while its heartbeats arrive: w
       } finally {
         arming.arm = undefined;
         w.heal();
-        if (started && !started.ended) {
-          h.cluster.driver.jobs.get(started.id)?.cancel();
-          await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
-        }
+        await cancelIfRunning(h.cluster, started);
         await w.stop();
       }
     },

@@ -11,7 +11,7 @@
 // back the worker registers again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixture, jsonLine, startJob, within, type RunningJob } from './harness.js';
+import { cancelIfRunning, fixture, jsonLine, startJob, within, type RunningJob } from './harness.js';
 import { addProxiedWorker, lostByTimeout, type Break } from './network-fault-support.js';
 import { faultOnFetch, type FetchArming, membership, observe, reasons, registeredAgain, show, shuffleFreezeSums, withFaultCluster } from './worker-fault-support.js';
 
@@ -59,10 +59,7 @@ test('a worker holding map outputs cut off by the network as another fetches the
           } finally {
             arming.arm = undefined;
             w.heal();
-            if (started && !started.ended) {
-              h.cluster.driver.jobs.get(started.id)?.cancel();
-              await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
-            }
+            await cancelIfRunning(h.cluster, started);
           }
           const healedAt = Date.now();
           await registeredAgain(joined, w.id, healedAt);

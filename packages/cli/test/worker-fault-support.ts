@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decode, type TaskPayload } from '@sluice/core/internal';
 import { addWorkers } from './cluster-workers.js';
 import { batchesWhere } from './batch-progress.js';
-import { fixture, jsonLine, sleep, startJob, withCluster, within, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
+import { cancelIfRunning, fixture, jsonLine, sleep, startJob, withCluster, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
 import { checkCounts, type ReplayableSource } from './replayable-source.js';
 import { assertStateCheckpoints, assertStatefulOutputs, expectedStatefulOutputs } from './stateful-outputs.js';
 
@@ -85,13 +85,7 @@ export async function runStateful(h: ClusterHandle, batches: number, during: (jo
     passed = true;
     return run;
   } finally {
-    // A check that failed mid-run leaves the job running: it is cancelled, so it neither
-    // shares the cluster with the file's next run nor writes into the directory as it goes
-    // (the removal then failed with ENOTEMPTY, and that error replaced the check's own).
-    if (job !== undefined && !job.ended) {
-      h.cluster.driver.jobs.get(job.id)?.cancel();
-      await within(job.done, 30_000, 'the cancelled stateful job').catch(() => undefined);
-    }
+    await cancelIfRunning(h.cluster, job);
     try {
       fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     } catch (err) {

@@ -1,8 +1,10 @@
-// What the TaskScheduler tests share (task-scheduler.test, unseen-tasks.test): a worker
-// endpoint whose launches wait for the test's answer, a task's successful outcome, a stage
+// What the TaskScheduler tests share (task-scheduler.test, unseen-tasks.test): the real
+// WorkerRegistry on a manual clock with fake workers, a worker endpoint whose launches wait for the test's answer, a task's successful outcome, a stage
 // that records what its task sets report, and a few turns of the event loop for the launches'
 // promises to settle.
-import type { wire } from '@sluice/core/internal';
+import { pino } from 'pino';
+import { ManualClock, type wire } from '@sluice/core/internal';
+import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import type { LaunchResult, TaskDescription, WorkerEndpoint } from '../../src/rpc/worker-endpoint.js';
 import type { StageCallbacks } from '../../src/scheduler/task-set-manager.js';
 
@@ -74,3 +76,27 @@ export class Stage implements StageCallbacks {
 export const settle = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
 };
+
+/**
+ * The real WorkerRegistry (a 60 s worker timeout) on a manual clock, whose workers' endpoints
+ * are FakeWorkers (`fakes`, by worker id). `add` registers workers (id: cores): call it after
+ * making the scheduler, which hears of them as they join.
+ */
+export function fakeRegistry() {
+  const clock = new ManualClock(1_000_000);
+  const fakes = new Map<string, FakeWorker>();
+  let next = '';
+  const endpoint = (): FakeWorker => {
+    const f = new FakeWorker();
+    fakes.set(next, f);
+    return f;
+  };
+  const registry = new WorkerRegistry(clock, 60_000, endpoint, pino({ level: 'silent' }), async () => 'open');
+  const add = (workers: Record<string, number>): void => {
+    for (const [id, cores] of Object.entries(workers)) {
+      next = id;
+      registry.register(id, `127.0.0.1:${id.length}`, cores);
+    }
+  };
+  return { clock, fakes, registry, add };
+}

@@ -7,36 +7,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock } from '@sluice/core/internal';
-import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
+import type { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import { QUEUED_PER_CORE, TaskScheduler } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
-import { FakeWorker, ok, settle, Stage } from './scheduler-fakes.js';
+import { fakeRegistry, ok, settle, Stage } from './scheduler-fakes.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 /** Pipelining stops adding tasks to a worker's queue once its tasks take this long. */
 const PIPELINE_MAX_TASK_MS = 50;
 
 function cluster(workers: Record<string, number>) {
-  const clock = new ManualClock(1_000_000);
-  const fakes = new Map<string, FakeWorker>();
-  let next = '';
-  const registry = new WorkerRegistry(
-    clock,
-    60_000,
-    () => {
-      const f = new FakeWorker();
-      fakes.set(next, f);
-      return f;
-    },
-    pino({ level: 'silent' }),
-    async () => 'open',
-  );
+  const { clock, fakes, registry, add } = fakeRegistry();
   const scheduler = new TaskScheduler(registry, pino({ level: 'silent' }));
-  for (const [id, cores] of Object.entries(workers)) {
-    next = id;
-    registry.register(id, `127.0.0.1:${id.length}`, cores);
-  }
+  add(workers);
   const run = (partitions: number, opts: Partial<TaskSetOptions> = {}, prefs?: Record<number, string[]>) => {
     const stage = new Stage(prefs);
     const tsm = new TaskSetManager(

@@ -7,12 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock } from '@sluice/core/internal';
-import { WorkerRegistry } from '../../src/cluster/worker-registry.js';
 import { TaskScheduler, UNSEEN_RECONNECT_TIMEOUT_MS } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type TaskSetEnd } from '../../src/scheduler/task-set-manager.js';
 import { UnseenTasks } from '../../src/scheduler/unseen-tasks.js';
-import { FakeWorker, ok, settle, Stage } from './scheduler-fakes.js';
+import { fakeRegistry, ok, settle, Stage } from './scheduler-fakes.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 const HB = 500;
@@ -82,27 +80,11 @@ describe('UnseenTasks', () => {
 
 /** Two one-core workers, wA and wB; one 2-task set launched (one task on each); `lines` collects warnings. */
 async function twoWorkers() {
-  const clock = new ManualClock(1_000_000);
-  const fakes = new Map<string, FakeWorker>();
-  let next = '';
+  const { clock, fakes, registry, add } = fakeRegistry();
   const lines: { msg: string; workerId?: string; taskIds?: string[] }[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string }) });
-  const registry = new WorkerRegistry(
-    clock,
-    60_000,
-    () => {
-      const f = new FakeWorker();
-      fakes.set(next, f);
-      return f;
-    },
-    pino({ level: 'silent' }),
-    async () => 'open',
-  );
   const scheduler = new TaskScheduler(registry, log, { heartbeatIntervalMs: HB, unseenTaskTimeoutMs: BOUND, now: () => clock.now() });
-  for (const id of ['wA', 'wB']) {
-    next = id;
-    registry.register(id, `127.0.0.1:${id.length}`, 1);
-  }
+  add({ wA: 1, wB: 1 });
   const stage = new Stage();
   const tsm = new TaskSetManager(stage, [0, 1], taskSetOptions({ speculation: false, pipelineMaxTaskMs: 0 }), clock, () => undefined);
   let end: TaskSetEnd | undefined;
