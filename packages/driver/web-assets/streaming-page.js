@@ -2,7 +2,7 @@
 // series' timeline and histogram with uPlot (served by the driver), and fills the tables.
 // Every value is written with textContent, never as markup. An ES module (strict, its own
 // scope): it imports core's formats of Spark's UIUtils, which the server-side pages write with too.
-import { formatBatchTime, formatDuration, formatDurationVerbose } from './ui-formats.js';
+import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, formatStatAverage } from './ui-formats.js';
 
 (() => {
   const app = document.body.dataset.app;
@@ -17,7 +17,8 @@ import { formatBatchTime, formatDuration, formatDurationVerbose } from './ui-for
   const timelines = {};
   const histograms = {};
 
-  const num = (v) => (v === undefined || v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(1));
+  // A receiver's records/sec as Spark's RecordRateUIData writes it: %.2f.
+  const num = (v) => (v === undefined || v === null ? '-' : formatFixed(v, 2));
   const bytes = (v) => {
     if (!v) return '0 B';
     const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -158,8 +159,8 @@ import { formatBatchTime, formatDuration, formatDurationVerbose } from './ui-for
       const ys = completed.map(f);
       draw(key, xs, ys);
       const vals = ys.filter((v) => v !== undefined && v !== null);
-      const avg = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : undefined;
-      document.getElementById('stat-' + key).textContent = 'avg ' + (key === 'inputRate' ? num(avg) + ' records/s' : duration(avg));
+      // Spark's: 'Avg: 12.50 records/sec', 'Avg: 1 second 200 ms' ('-' with no batch).
+      document.getElementById('stat-' + key).textContent = formatStatAverage(key === 'inputRate' ? 'rate' : 'duration', vals);
     }
     document.getElementById('summary').textContent =
       'Running batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, Date.now() - stats.startTimeEpoch)) + ' since ' + batchTime(stats.startTimeEpoch, 1000) + ': ' + stats.numTotalCompletedBatches + ' completed (' +

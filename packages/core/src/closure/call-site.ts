@@ -40,6 +40,33 @@ export function userCallSite(): string {
   return UNKNOWN_CALL_SITE;
 }
 
+/**
+ * The stack from the first frame outside @sluice/core on, one frame a line as V8 writes it
+ * without its 'at ' (`main (/jobs/job.ts:12:5)`), at most `limit` frames: Spark's CallSite
+ * longForm, where `userCallSite()` is the short form's place. UNKNOWN_CALL_SITE when no frame is
+ * the user's.
+ */
+export function userCallStack(limit = 20): string {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64 + limit;
+  let stack: string | undefined;
+  try {
+    stack = new Error().stack;
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+  const lines = (stack ?? '').split('\n').slice(1);
+  const first = lines.findIndex((line) => {
+    const at = frameLocation(line);
+    return at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir));
+  });
+  if (first < 0) return UNKNOWN_CALL_SITE;
+  return lines
+    .slice(first, first + limit)
+    .map((l) => l.trim().replace(/^at /, ''))
+    .join('\n');
+}
+
 function frameLocation(line: string): string | undefined {
   const text = line.trim();
   if (!text.startsWith('at ')) return undefined;

@@ -590,8 +590,15 @@ export abstract class DStream<T> {
     this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>, { op: 'foreachRDD' });
   }
 
-  /** Print the first `num` elements of every batch, in Spark's format. */
+  /**
+   * Print the first `num` elements of every batch, in Spark's format. `num` is a whole number
+   * (Spark's Int), checked here: 2.5, NaN or '3' would fail every batch. 0 or less prints the
+   * header and '...' (as Spark's: take(num + 1) gives nothing, and 0 > num).
+   */
   print(num = 10): void {
+    if (typeof num !== 'number' || !Number.isSafeInteger(num)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.print: num, the number of elements to print, must be a whole number, got ${typeof num === 'number' ? String(num) : `${typeof num} ${JSON.stringify(num)}`}`);
+    }
     this.ssc.registerOutput(this as DStream<unknown>, async (rdd, time) => {
       const first = await rdd.take(num + 1);
       const lines = ['-------------------------------------------', `Time: ${time} ms`, '-------------------------------------------'];

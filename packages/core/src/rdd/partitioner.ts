@@ -29,11 +29,12 @@ export class HashPartitioner {
    * `HashPartitioner.of(numPartitions)` (not an instance of this class: a partitioner is data).
    */
   constructor(numPartitions: number) {
-    return HashPartitioner.of(numPartitions) as HashPartitioner;
+    checkPartitions(numPartitions, 'new HashPartitioner');
+    return { kind: 'hash', numPartitions } as HashPartitioner;
   }
 
   static of(numPartitions: number): Partitioner {
-    checkPartitions(numPartitions);
+    checkPartitions(numPartitions, 'HashPartitioner.of');
     return { kind: 'hash', numPartitions };
   }
 }
@@ -41,7 +42,7 @@ export class HashPartitioner {
 export class RangePartitioner {
   /** Bounds are filled in by the scheduler from a sample of the keys before the job runs. */
   static of(numPartitions: number, ascending = true): Partitioner {
-    checkPartitions(numPartitions);
+    checkPartitions(numPartitions, 'RangePartitioner.of');
     return { kind: 'range', numPartitions, bounds: [], ascending };
   }
 }
@@ -59,7 +60,7 @@ export class RangePartitioner {
  */
 export class CustomPartitioner {
   static of<K>(numPartitions: number, getPartition: (key: K) => number): Partitioner {
-    checkPartitions(numPartitions);
+    checkPartitions(numPartitions, 'CustomPartitioner.of');
     if (typeof getPartition !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `CustomPartitioner.of: getPartition must be a function (key) => partition, got ${typeof getPartition}`);
     const shipped = captureClosure(getPartition, 'CustomPartitioner.of');
     ownFunctions.set(shipped, getPartition);
@@ -107,7 +108,7 @@ export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () =
   if (p.kind !== 'hash' && p.kind !== 'range' && p.kind !== 'custom') {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: not a Partitioner: ${JSON.stringify(p)}; use HashPartitioner.of(n) or CustomPartitioner.of(n, getPartition)`);
   }
-  checkPartitions(p.numPartitions);
+  checkPartitions(p.numPartitions, operator, "its partitioner's numPartitions");
   if (p.kind === 'range' && p.bounds.length === 0 && p.numPartitions > 1) {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
@@ -118,13 +119,20 @@ export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () =
 }
 
 function checkedHash(n: number, operator: string): Partitioner {
-  if (!Number.isInteger(n) || n <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: numPartitions must be a positive integer, got ${String(n)}`);
+  checkPartitions(n, operator);
   return { kind: 'hash', numPartitions: n };
 }
 
-function checkPartitions(n: number): void {
+/**
+ * A partition count is a whole number above 0 (Spark's HashPartitioner refuses a negative one,
+ * "Number of partitions (-1) cannot be negative", and a shuffle into 0 partitions cannot place a
+ * key). `operator` names the call the user made ('rdd.distinct', 'HashPartitioner.of'), so the
+ * message says which of the program's calls to fix.
+ */
+export function checkPartitions(n: number, operator: string, what = 'numPartitions'): void {
   if (!Number.isInteger(n) || n <= 0) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `numPartitions must be a positive integer, got ${String(n)}`);
+    const shown = typeof n === 'number' ? String(n) : `${typeof n} ${JSON.stringify(n)}`;
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: ${what} must be a positive integer, got ${shown}`);
   }
 }
 

@@ -151,6 +151,8 @@ export class RDDActions<T> {
 
   /** reduce() in rounds, as Spark's treeReduce (see treeAggregate): an empty RDD is an error. */
   async treeReduce(this: RDD<T>, f: (a: T, b: T) => T, depth = 2): Promise<T> {
+    // Checked here too, so the message names treeReduce, the call the program made (Spark's treeReduce checks its own depth).
+    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeReduce: depth must be a whole number >= 1, got ${String(depth)}`);
     // A partition's result is [] (no element) or [value], as Spark's Option.
     const op = (a: T[], b: T[]): T[] => (a.length === 0 ? b : b.length === 0 ? a : [f(a[0], b[0])]);
     const got = await this.treeAggregate<T[]>([], (acc, x) => op(acc, [x]), op, depth);

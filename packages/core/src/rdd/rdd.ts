@@ -3,7 +3,7 @@ import type { ShippedFunction } from '../closure/shipped-function.js';
 import { mulberry32 } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
-import { HashPartitioner, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
+import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { debugString, describe } from './debug-string.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
@@ -348,6 +348,7 @@ export class RDD<T> {
       const local = new RDD<[T, null]>(this.context, this.numPartitions, { kind: 'combineLocal', aggregator: { kind: 'first' } }, [{ type: 'narrow', rdd: keyed as RDD<unknown> }]);
       return new RDD<T>(this.context, this.numPartitions, { kind: 'keys' }, [{ type: 'narrow', rdd: local as RDD<unknown> }], this.partitioner);
     }
+    checkPartitions(numPartitions, 'rdd.distinct');
     return keyed.combineInternal<T, null, null>({ kind: 'first' }, HashPartitioner.of(numPartitions), true).keys();
   }
 
@@ -366,9 +367,10 @@ export class RDD<T> {
     if (this.partitioner && (partitions === undefined || partitions === this.partitioner)) {
       return subtractPlacedByKey(this as unknown as RDD<[unknown, unknown]>, other as unknown as RDD<[unknown, unknown]>, this.partitioner) as unknown as RDD<T>;
     }
-    partitions ??= Math.max(1, this.numPartitions);
+    // Checked here, so a bad count is refused naming subtract, the call the program made.
+    const placed = resolvePartitioner(partitions ?? Math.max(1, this.numPartitions), () => HashPartitioner.of(Math.max(1, this.numPartitions)), 'rdd.subtract');
     const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
-    return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), partitions).keys();
+    return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), placed).keys();
   }
 
   /** The elements both RDDs have, each once (Spark's intersection). */

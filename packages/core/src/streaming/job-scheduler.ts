@@ -20,6 +20,8 @@ export interface OutputJob {
   readonly outputOpId: number;
   /** The operation: 'print', 'foreachRDD', 'saveAsTextFiles', ... */
   readonly name: string;
+  /** Where the program registered it (see OutputOperationInfo.description). */
+  readonly description: string;
   run(): void | Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export class JobScheduler {
       batchIntervalMs: this.ssc.batchIntervalMs,
       numRecords,
       submissionTime: batch.submissionTime,
-      outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name })),
+      outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name, description: j.description })),
     });
     this.unfinished.add(time);
     this.queue.push(batch);
@@ -177,7 +179,7 @@ export class JobScheduler {
     let failed = false;
     for (let i = 0; i < batch.jobs.length; i++) {
       const job = batch.jobs[i];
-      const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name };
+      const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name, description: job.description };
       const startTime = clock.now();
       this.ssc.postToListeners('onOutputOperationStarted', (l) => l.onOutputOperationStarted?.({ ...op, startTime }));
       backend?.reportProgress?.({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
@@ -194,7 +196,7 @@ export class JobScheduler {
         properties.set(CHECKPOINT_ALL_MARKED_ANCESTORS, 'true');
         await this.ssc.sc.runWithLocalProperties(properties, () => runInOutputOperation({ batchTime: batch.time, outputOpId: job.outputOpId }, () => job.run()));
         const endTime = clock.now();
-        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime };
+        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime };
         outputOperationInfos[job.outputOpId] = done;
         this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
@@ -205,7 +207,7 @@ export class JobScheduler {
         const opFailure = { message: info.message, stack: info.stack };
         failure ??= opFailure;
         const endTime = clock.now();
-        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, failure: failureReason(info) };
+        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime, failure: failureReason(info) };
         outputOperationInfos[job.outputOpId] = done;
         this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure: opFailure });

@@ -131,7 +131,7 @@ export type StreamingProgressEvent =
       readonly numRecords: number;
       readonly submissionTime: number;
       /** The batch's output operations, in the order they run. */
-      readonly outputOperations: readonly { readonly id: number; readonly name: string }[];
+      readonly outputOperations: readonly { readonly id: number; readonly name: string; readonly description: string }[];
     }
   | { readonly type: 'batchStarted'; readonly batchTime: number; readonly processingStartTime: number }
   | { readonly type: 'outputOperationStarted'; readonly batchTime: number; readonly id: number; readonly startTime: number }

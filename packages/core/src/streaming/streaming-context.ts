@@ -27,7 +27,7 @@ import { walDirectory } from '../wal/wal-segment.js';
 import type { StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
-import { userCallSite } from '../closure/call-site.js';
+import { userCallSite, userCallStack } from '../closure/call-site.js';
 import { generatingBatch } from '../closure/ship-origin.js';
 import { PIDRateEstimator, type PIDSettings } from './rate/pid-rate-estimator.js';
 import { RateController } from './rate/rate-controller.js';
@@ -143,6 +143,8 @@ interface Output {
   readonly desc: OutputDescription;
   /** The scope of the output operation (foreachRDD, print, ...), as JSON (Spark's ForEachDStream.baseScope). */
   readonly baseScope: string | undefined;
+  /** The program's stack where it registered the output (Spark's creationSite long form). */
+  readonly callStack: string;
 }
 
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
@@ -829,7 +831,7 @@ export class StreamingContext {
   /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
   registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson() });
+    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson(), callStack: userCallStack() });
   }
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */
@@ -1075,7 +1077,7 @@ export class StreamingContext {
       // operations foreachRDD's calls show within it, the others' (print, save) do not.
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
       const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time)) : () => o.fn(rdd!, time);
-      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, run });
+      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, description: o.callStack, run });
     }
     const submit = (): void => {
       if (this.state !== 'active') return; // pending in the metadata: a recovery runs it

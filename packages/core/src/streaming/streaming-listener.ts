@@ -15,12 +15,20 @@ export interface OutputOperationInfo {
   readonly id: number;
   /** 'print', 'foreachRDD', 'saveAsTextFiles', ... */
   readonly name: string;
+  /**
+   * Where the program registered it, as Spark's description (the call site's long form): the
+   * stack from the program's call of print / foreachRDD / ... on, a frame a line
+   * (`main (/jobs/job.ts:12:5)`), its first line the call itself.
+   */
+  readonly description: string;
   readonly startTime: number;
 }
 
 /** An output operation of a batch once it ended: Spark's OutputOperationInfo with its endTime and failureReason. */
 export interface CompletedOutputOperationInfo extends OutputOperationInfo {
   readonly endTime: number;
+  /** endTime - startTime, in ms (Spark's OutputOperationInfo.duration). */
+  readonly duration: number;
   /** When it threw: its error's message, then its stack's frames and causes (Spark's failureReason, Utils.exceptionString). */
   readonly failure?: string;
 }

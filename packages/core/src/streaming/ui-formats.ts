@@ -125,3 +125,14 @@ export function formatDurationVerbose(ms: number): string {
   for (const [limit, text] of limits) if (ms < limit) return text;
   return `${yearString} ${weekString} ${dayString}`;
 }
+
+/**
+ * The average under a Streaming page series' title, as Spark's StreamingPage writes it: the input
+ * rate's mean of the batches' records/sec as `Avg: %.2f records/sec` (RecordRateUIData), a
+ * duration's mean of whole ms, truncated as Spark's Long division, as `Avg: ` and its
+ * formatDurationVerbose (MillisecondsStatUIData); '-' in place of the mean with no batch.
+ */
+export function formatStatAverage(kind: 'rate' | 'duration', values: readonly number[]): string {
+  if (kind === 'rate') return `Avg: ${values.length === 0 ? '-' : formatFixed(values.reduce((a, b) => a + b, 0) / values.length, 2)} records/sec`;
+  return `Avg: ${values.length === 0 ? '-' : formatDurationVerbose(Math.trunc(values.reduce((a, b) => a + b, 0) / values.length))}`;
+}

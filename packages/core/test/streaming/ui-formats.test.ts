@@ -5,7 +5,7 @@
 // JDK 17, checked once by hand outside the suite).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, formatFixed } from '../../src/streaming/ui-formats.js';
+import { formatDuration, formatFixed, formatStatAverage } from '../../src/streaming/ui-formats.js';
 
 test('formatFixed rounds the shortest decimal text half up, as Java\'s %.Nf', () => {
   const cases: [number, number, string][] = [
@@ -63,4 +63,19 @@ test('formatDuration writes Spark\'s UIUtils.formatDuration strings, its %.1f / 
     [7_380_000, '2.1 h'], // 2.05 h
   ];
   for (const [ms, want] of cases) assert.equal(formatDuration(ms), want, `formatDuration(${ms})`);
+});
+
+test("formatStatAverage: the Streaming page's averages as Spark's StreamingPage writes them ('Avg: %.2f records/sec', 'Avg: ' + formatDurationVerbose of the Long mean)", () => {
+  // Input rate: the mean of the batches' records/sec with two decimals, Java's half-up of the shortest decimal.
+  assert.equal(formatStatAverage('rate', [10, 15]), 'Avg: 12.50 records/sec'); // 25 / 2
+  assert.equal(formatStatAverage('rate', [1, 2, 2]), 'Avg: 1.67 records/sec'); // 5 / 3 = 1.666...
+  assert.equal(formatStatAverage('rate', [0.125]), 'Avg: 0.13 records/sec'); // an exact tie, up
+  assert.equal(formatStatAverage('rate', [1.005]), 'Avg: 1.01 records/sec'); // Java: 1.01; toFixed(2): '1.00'
+  assert.equal(formatStatAverage('rate', [3]), 'Avg: 3.00 records/sec');
+  assert.equal(formatStatAverage('rate', []), 'Avg: - records/sec');
+  // Durations: sum / count truncated to whole ms (Scala's Long division), then "1 second 200 ms" etc.
+  assert.equal(formatStatAverage('duration', [1000, 1401]), 'Avg: 1 second 200 ms'); // 2401 / 2 = 1200
+  assert.equal(formatStatAverage('duration', [10, 11]), 'Avg: 10 ms'); // 21 / 2 = 10
+  assert.equal(formatStatAverage('duration', [60_000, 64_000]), 'Avg: 1 minute 2 seconds');
+  assert.equal(formatStatAverage('duration', []), 'Avg: -');
 });

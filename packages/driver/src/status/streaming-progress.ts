@@ -7,6 +7,8 @@ export type BatchStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED';
 export interface OutputOpRecord {
   readonly id: number;
   readonly name: string;
+  /** Where the program registered it (Spark's description, the call site's long form). */
+  readonly description: string;
   startTime: number | undefined;
   endTime: number | undefined;
   failure: { readonly message: string; readonly stack: string } | undefined;
@@ -80,7 +82,7 @@ export class StreamingProgress {
           processingStartTime: undefined,
           processingEndTime: undefined,
           status: 'QUEUED',
-          outputOps: e.outputOperations.map((o) => ({ id: o.id, name: o.name, startTime: undefined, endTime: undefined, failure: undefined, jobIds: [] })),
+          outputOps: e.outputOperations.map((o) => ({ id: o.id, name: o.name, description: o.description, startTime: undefined, endTime: undefined, failure: undefined, jobIds: [] })),
         });
         return;
       case 'batchStarted': {

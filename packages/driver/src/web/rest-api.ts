@@ -117,7 +117,7 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
   return {
     outputOpId: o.id,
     name: o.name,
-    description: o.name,
+    description: o.description,
     startTime: sparkDate(o.startTime),
     endTime: sparkDate(o.endTime),
     duration: o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined,

@@ -23,7 +23,7 @@ test('StreamingProgress keeps the last N completed batches (1,000 by default in 
   const total = 23;
   for (let i = 1; i <= total; i++) {
     const t = i * 100;
-    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 100, numRecords: i, submissionTime: t + 1, outputOperations: [{ id: 0, name: 'print' }] });
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 100, numRecords: i, submissionTime: t + 1, outputOperations: [{ id: 0, name: 'print', description: 'main (/jobs/job.ts:3:9)' }] });
     p.onProgress({ type: 'batchStarted', batchTime: t, processingStartTime: t + 2 });
     assert.equal(p.activeBatches()[0].status, 'PROCESSING');
     p.attachJob({ batchTime: t, outputOpId: 0 }, i);
