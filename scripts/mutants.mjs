@@ -5827,6 +5827,14 @@ const MUTATIONS = [
     replace: "formatFixed(values.reduce((a, b) => a + b, 0) / values.length, 1)} records/sec`;\n",
     tests: ['packages/core/dist/test/streaming/ui-formats.test.js'],
   },
+  {
+    id: 'hll-rank-overlaps-index',
+    what: "countApproxDistinct's sketch takes a value's rank from bits that overlap its register index (h1 << (p - 2)): the registers' ranks depend on their index and the estimate is biased",
+    file: 'packages/core/src/rdd/hyper-log-log.ts',
+    search: '  const rest = (h1 << p) >>> 0;\n',
+    replace: '  const rest = (h1 << (p - 2)) >>> 0;\n',
+    tests: ['packages/core/dist/test/rdd/hyper-log-log.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
