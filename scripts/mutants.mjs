@@ -5835,6 +5835,22 @@ const MUTATIONS = [
     replace: '  const rest = (h1 << (p - 2)) >>> 0;\n',
     tests: ['packages/core/dist/test/rdd/hyper-log-log.test.js'],
   },
+  {
+    id: 'metrics-made-without-web-port',
+    what: "a driver with no web port (sluice run's default) makes its Prometheus metrics anyway: the process loads prom-client, makes every series and runs its default collectors, which nothing can read",
+    file: 'packages/driver/src/driver-node.ts',
+    search: '    if (this.opts.webPort !== undefined) await this.startMetrics();\n',
+    replace: '    await this.startMetrics();\n',
+    tests: ['packages/driver/dist/test/web/metrics-on-demand.test.js'],
+  },
+  {
+    id: 'metrics-made-late-not-fed',
+    what: "the metrics start() makes are not given the schedulers' events: /metrics serves no task counts",
+    file: 'packages/driver/src/driver-node.ts',
+    search: '    this.dag.addListener(this.metrics);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/prometheus-metrics.test.js', pattern: 'a batch job' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -180,6 +180,7 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       for (const g of gaps) assert.ok(g >= 0 && g < 10_000, `the moved receiver connected ${g} ms after the old one closed`);
       assert.deepEqual(failedTasks, [], 'no task attempt failed (no fetch failure, no lost worker)');
       assert.deepEqual([...mapStageRuns].filter(([, n]) => n > 1), [], `no map stage ran again for lost map outputs:\n${stageLog.join('\n')}`);
+      assert.ok(driver.metrics, 'a driver with a web port has its metrics');
       const metrics = await driver.metrics.text();
       const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
       assert.equal(value('sluice_worker_decommissions_total{outcome="decommissioned"}'), 2, metrics);

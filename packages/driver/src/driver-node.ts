@@ -36,7 +36,7 @@ import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
-import { PrometheusMetrics } from './web/prometheus-metrics.js';
+import type { MetricsSources, PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
 import { SpareJobThreads } from './job/spare-job-threads.js';
@@ -171,8 +171,15 @@ export class DriverNode {
   private readonly localDir: string;
   private boundPort = 0;
   private readonly web: StatusServer;
-  /** What `/metrics` serves (prom-client, a registry per driver). */
-  readonly metrics: PrometheusMetrics;
+  /**
+   * What `/metrics` serves (prom-client, a registry per driver): made by start() when the
+   * driver serves a web port, the only way to read it; undefined without one (`sluice run`'s
+   * default), whose process then never loads prom-client, makes no series and runs none of
+   * its default collectors (a GC observer, an event-loop delay monitor).
+   */
+  metrics: PrometheusMetrics | undefined;
+  /** What the metrics read at scrape time (start() gives it to them). */
+  private readonly metricsSources: MetricsSources;
   /** The job registry in --state-dir (undefined without one). */
   private readonly stateStore: DriverStateStore | undefined;
   /** Releases workers gracefully (Driver.DecommissionWorker, SIGTERM on a worker). */
@@ -214,12 +221,12 @@ export class DriverNode {
     this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now() });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
-    this.metrics = new PrometheusMetrics({
+    this.metricsSources = {
       workers: this.registry,
       jobs: () => this.jobs.values(),
       jobByRunId: (runId) => this.launcher.jobByRunId(runId),
       desiredWorkers: () => allocation.desired(this.registry.staying().length, this.runningStreams()),
-    });
+    };
     this.decommissioner = new WorkerDecommissioner(
       decommissionOptions(opts.decommission),
       this.registry,
@@ -244,12 +251,11 @@ export class DriverNode {
           );
         },
         inUse: (workerId) => this.dag.readsFrom(workerId),
-        ended: (_workerId, outcome) => this.metrics.decommissionEnded(outcome),
+        ended: (_workerId, outcome) => this.metrics?.decommissionEnded(outcome),
       },
       this.clock,
       opts.log.child({ component: 'decommissioner' }),
     );
-    this.dag.addListener(this.metrics);
     this.spareJobThreads = new SpareJobThreads(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry);
     this.launcher = new JobLauncher({
       dag: this.dag,
@@ -262,7 +268,7 @@ export class DriverNode {
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
-      jobStarted: (job) => this.metrics.watchJob(job),
+      jobStarted: (job) => this.metrics?.watchJob(job),
       threads: this.spareJobThreads,
       coreDir: opts.jobThreadCode?.coreDir,
     });
@@ -302,6 +308,8 @@ export class DriverNode {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     if (this.opts.spareJobThread) this.spareJobThreads.start();
+    // Before any job runs (relaunchAll below), so every event is counted.
+    if (this.opts.webPort !== undefined) await this.startMetrics();
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 7077}`;
     try {
       this.boundPort = await new Promise<number>((resolve, reject) =>
@@ -326,6 +334,13 @@ export class DriverNode {
     this.state = 'running';
     this.log.info({ address: this.address }, 'driver listening');
     if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);
+  }
+
+  /** Load prom-client and make the metrics, fed by the schedulers' events from now on. */
+  private async startMetrics(): Promise<void> {
+    const { PrometheusMetrics } = await import('./web/prometheus-metrics.js');
+    this.metrics = new PrometheusMetrics(this.metricsSources);
+    this.dag.addListener(this.metrics);
   }
 
   async stop(): Promise<void> {

@@ -72,7 +72,9 @@ export class StatusServer {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (url === '/metrics') {
       const metrics = this.driver.metrics;
-      metrics.text().then(
+      // (Made by the driver's start() whenever it serves a web port: this is for the types.)
+      if (metrics === undefined) res.writeHead(503, { 'content-type': 'text/plain' }).end('the metrics are not started\n');
+      else metrics.text().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         (err: Error) => {
           this.log.error({ err }, 'cannot collect metrics');
