@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pollUntil, sleep } from './harness.js';
 import { addProxiedWorker, lostByTimeout, type Break } from './network-fault-support.js';
-import { membership, observe, reasons, registeredAgain, runStateful, withFaultCluster } from './worker-fault-support.js';
+import { driverState, membership, observe, reasons, registeredAgain, runStateful, withFaultCluster } from './worker-fault-support.js';
 
 /** How long the link stays broken: well past the worker timeout. */
 const BREAK_MS = 8000;
@@ -32,6 +32,7 @@ test('a worker cut off by the network during a stateful stream, then back', { ti
         await t.test(`its links ${what} for ${BREAK_MS / 1000} s right after it wrote a map output: declared lost within the worker timeout, its work done elsewhere; back, it registers again and takes tasks, and every output is exact`, async () => {
           let b: Break | undefined;
           let healedAt: number | undefined;
+          const proxied = (): string => `the proxied worker ${w.id}'s last log lines:\n${w.log.slice(-40).join('\n')}`;
           await runStateful(h, 40, async (job) => {
             await job.waitLine('STATE {"i":3,', 60_000);
             seen.onTaskEnd = (e) => {
@@ -56,9 +57,17 @@ test('a worker cut off by the network during a stateful stream, then back', { ti
               w.heal();
               healedAt = Date.now();
             }
-            await registeredAgain(joined, w.id, healedAt!);
-            await pollUntil(() => seen.taskEnds.find((e) => e.workerId === w.id && e.reason === 'success' && e.at > healedAt!), 30_000, 'the worker to run a task after its link came back');
-          });
+            try {
+              const statesAtHeal = job.lines.filter((l) => l.startsWith('STATE ')).length;
+              await registeredAgain(joined, w.id, healedAt!);
+              const registeredAt = Date.now();
+              const first = await pollUntil(() => seen.taskEnds.find((e) => e.workerId === w.id && e.reason === 'success' && e.at > healedAt!), 30_000, 'the worker to run a task after its link came back');
+              t.diagnostic(`${fault}: healed after ${statesAtHeal} of 40 batches, registered again ${registeredAt - healedAt!} ms later, its first task done ${first.at - healedAt!} ms after the heal`);
+            } catch (err) {
+              const states = job.lines.filter((l) => l.startsWith('STATE ')).length;
+              throw new Error(`${(err as Error).message} (the job ${job.ended ? 'had ended' : 'runs'}, ${states} STATE lines)\n${driverState(h, job)}\n${proxied()}`);
+            }
+          }, proxied);
           assert.ok(b !== undefined && healedAt !== undefined);
           t.diagnostic(`${fault}: ${JSON.stringify(reasons(seen.taskEnds.filter((e) => e.at >= b!.at)))}`);
           assert.equal(w.child.exitCode, null, 'the cut-off worker process is still running');

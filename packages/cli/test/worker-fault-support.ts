@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decode, type TaskPayload } from '@sluice/core/internal';
+import { pino } from 'pino';
 import { addWorkers } from './cluster-workers.js';
 import { batchesWhere } from './batch-progress.js';
 import { cancelIfRunning, fixture, jsonLine, sleep, startJob, withCluster, type ClusterHandle, type JobRun, type RunningJob } from './harness.js';
@@ -70,15 +71,36 @@ export function tmpDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `sluice-test-${name}-`));
 }
 
+/** The last warnings and errors the driver of each fault cluster logged (at most DRIVER_LOG_LINES), for a failure's message. */
+const driverLogs = new WeakMap<object, string[]>();
+const DRIVER_LOG_LINES = 200;
+
+/**
+ * Where the driver stood when a job stopped making progress: its workers (and their last
+ * heartbeat), the job's stage attempts running and its longest-running tasks, and the driver's
+ * last warnings: a stall seen once in CI (network-partition-stream) said only how many batches
+ * had completed.
+ */
+export function driverState(h: ClusterHandle, job: RunningJob): string {
+  const d = h.cluster.driver;
+  const now = Date.now();
+  const runId = d.jobs.get(job.id)?.runId;
+  const workers = d.registry.all().map((w) => `${w.id} ${w.address} free ${w.freeSlots}/${w.cores} queued ${w.queuedTasks} heartbeat ${now - w.lastHeartbeat} ms ago${w.unresponsiveSince === undefined ? '' : ' unresponsive'}${w.decommissioning ? ' decommissioning' : ''}`);
+  const stages = runId === undefined ? [] : d.dag.stageProgress(runId).map((s) => JSON.stringify(s));
+  const tasks = runId === undefined ? [] : d.dag.runningTasks(runId).slice(0, 10).map((t) => JSON.stringify(t));
+  return [`workers:`, ...workers, `stage attempts running (run ${runId ?? 'none'}):`, ...stages, `longest-running tasks:`, ...tasks, `the driver's last warnings:`, ...(driverLogs.get(h.cluster) ?? [])].join('\n');
+}
+
 /** Run the fixture for `batches` batches (each with input), `during` injecting the fault; returns its run once it ended. */
-export async function runStateful(h: ClusterHandle, batches: number, during: (job: Awaited<ReturnType<typeof startJob>>) => Promise<void>): Promise<JobRun> {
+export async function runStateful(h: ClusterHandle, batches: number, during: (job: Awaited<ReturnType<typeof startJob>>) => Promise<void>, describe: () => string = () => ''): Promise<JobRun> {
   const dir = tmpDir('worker-faults');
   let job: RunningJob | undefined;
   let passed = false;
   try {
     job = await startJob(h.cluster, fixture('stream-stateful.ts'), [path.join(dir, 'ckpt'), String(BATCH_MS), String(batches), String(batches), '10']);
     await during(job);
-    const run = await whileProgressing(job, 'STATE ', 60_000, `the stateful job (${batches} batches)`);
+    const running = job;
+    const run = await whileProgressing(job, 'STATE ', 60_000, `the stateful job (${batches} batches)`, () => `${driverState(h, running)}\n${describe()}`);
     assert.equal(run.ok, true, show(run));
     assertStateCheckpoints(run, path.join(dir, 'ckpt'));
     assertStatefulOutputs(run, expectedStatefulOutputs(batches, batches), 'the stateful stream');
@@ -100,14 +122,14 @@ export async function runStateful(h: ClusterHandle, batches: number, during: (jo
  * loaded machine makes a stream slow, not stuck (the straggler's 60 batches outlasted a fixed
  * 120 s at load 40); a job that stopped completing batches fails as before.
  */
-export async function whileProgressing(job: RunningJob, prefix: string, stallMs: number, what: string): Promise<JobRun> {
+export async function whileProgressing(job: RunningJob, prefix: string, stallMs: number, what: string, describe: () => string = () => ''): Promise<JobRun> {
   const count = (): number => job.lines.filter((l) => l.startsWith(prefix)).length;
   let seen = count();
   let since = Date.now();
   while (!job.ended) {
     const now = count();
     if (now > seen) [seen, since] = [now, Date.now()];
-    if (Date.now() - since > stallMs) throw new Error(`${what}: no '${prefix}' line for ${stallMs} ms (${seen} so far, the last: ${job.lines.filter((l) => l.startsWith(prefix)).at(-1)?.slice(0, 200)})`);
+    if (Date.now() - since > stallMs) throw new Error(`${what}: no '${prefix}' line for ${stallMs} ms (${seen} so far, the last: ${job.lines.filter((l) => l.startsWith(prefix)).at(-1)?.slice(0, 200)})\n${describe()}`);
     await sleep(50);
   }
   return job.done;
@@ -120,7 +142,12 @@ export async function whileProgressing(job: RunningJob, prefix: string, stallMs:
  * would outlast the freeze.
  */
 export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>, workers = 3, workerTimeoutMs = WORKER_TIMEOUT_MS): Promise<T> {
-  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500 } }, async (h) => {
+  // The driver's warnings are kept (not printed) for driverState, unless SLUICE_TEST_LOG asks for a level.
+  const lines: string[] = [];
+  const keep = { write: (s: string) => lines.push(s.trimEnd()) > DRIVER_LOG_LINES && lines.shift() };
+  const log = process.env.SLUICE_TEST_LOG === undefined ? { log: pino({ level: 'warn', base: null, timestamp: pino.stdTimeFunctions.isoTime }, keep) } : {};
+  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500 }, ...log }, async (h) => {
+    driverLogs.set(h.cluster, lines);
     const procs = new Map<string, ChildProcess>();
     await addWorkers(h, workers, procs);
     return fn(h, procs);
