@@ -5660,6 +5660,14 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
   {
+    id: 'tcp-proxy-held-accept-stays-paused',
+    what: "the network-fault tests' proxy connects a connection it accepted while held at heal() but leaves it paused: nothing its client sends reaches the target (a worker whose channel to the driver reconnected during a hold got through only when its keepalive gave up, 15 s later)",
+    file: 'packages/cli/test/tcp-proxy.ts',
+    search: '        this.connect(p);\n        p.client.resume();\n',
+    replace: '        this.connect(p);\n',
+    tests: ['packages/cli/dist/test/tcp-proxy.test.js'],
+  },
+  {
     id: 'unseen-tasks-never-found',
     what: "the driver never finds a task its worker's heartbeats did not report: a worker that gets nothing the driver sends while its heartbeats arrive is never declared lost, and a job reading its map outputs waits out the 120 s peer bound",
     file: 'packages/driver/src/scheduler/unseen-tasks.ts',

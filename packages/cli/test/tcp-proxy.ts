@@ -92,8 +92,12 @@ export class TcpProxy {
     if (was !== 'held') return;
     for (const p of [...this.pairs]) {
       if (p.closedWhileHeld) this.reset(p);
-      else if (p.upstream === undefined) this.connect(p);
-      else {
+      else if (p.upstream === undefined) {
+        // Accepted while held: paused explicitly, so forward()'s 'data' listener does not
+        // start the flow by itself (nothing it sent would ever reach the target).
+        this.connect(p);
+        p.client.resume();
+      } else {
         p.client.resume();
         p.upstream.resume();
       }
