@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -100,6 +101,16 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+}
+
+/**
+ * A Spark-suite fixture's run ended well: the job succeeded, its last line is `DONE` (every
+ * case ran) and no case printed an `E ` line (a case that threw).
+ */
+export function assertCasesDone(r: JobRun): void {
+  assert.ok(r.ok, String(r.failure));
+  assert.equal(r.lines.at(-1), 'DONE', r.lines.slice(-40).join('\n'));
+  assert.deepEqual(r.lines.filter((l) => l.startsWith('E ')), [], 'no case threw');
 }
 
 /** The JSON value a fixture printed on a line starting with `prefix`. */

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, startJob, withCluster, type RunningJob } from './harness.js';
+import { assertCasesDone, fixture, startJob, withCluster, type RunningJob } from './harness.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss8-'));
 const touch = (name: string): void => fs.writeFileSync(path.join(tmp, name), '');
@@ -120,9 +120,7 @@ test('Spark Streaming semantics, suite 8 (one job on a local cluster)', { timeou
       });
 
       const r = await job.done;
-      assert.ok(r.ok, String(r.failure));
-      assert.equal(r.lines.at(-1), 'DONE', r.lines.slice(-40).join('\n'));
-      assert.deepEqual(r.lines.filter((l) => l.startsWith('E ')), [], 'no case threw');
+      assertCasesDone(r);
     });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
