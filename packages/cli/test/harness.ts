@@ -103,6 +103,17 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
   });
 }
 
+/** GET `p` of job `jobId`'s REST API (/api/v1/applications/JOB/p on the driver's web port): its JSON, once the answer is a 200. */
+export function appRest(cluster: LocalCluster, jobId: string): <T>(p: string) => Promise<T> {
+  const app = `http://127.0.0.1:${cluster.driver.webPort}/api/v1/applications/${jobId}`;
+  return async <T>(p: string): Promise<T> => {
+    const r = await fetch(`${app}/${p}`);
+    const body = await r.text();
+    assert.equal(r.status, 200, `GET ${p}: ${r.status} ${body}`);
+    return JSON.parse(body) as T;
+  };
+}
+
 /**
  * A Spark-suite fixture's run ended well: the job succeeded, its last line is `DONE` (every
  * case ran) and no case printed an `E ` line (a case that threw).

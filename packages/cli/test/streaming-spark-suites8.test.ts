@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { assertCasesDone, fixture, startJob, withCluster, type RunningJob } from './harness.js';
+import { appRest, assertCasesDone, fixture, startJob, withCluster, type RunningJob } from './harness.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss8-'));
 const touch = (name: string): void => fs.writeFileSync(path.join(tmp, name), '');
@@ -52,13 +52,7 @@ test('Spark Streaming semantics, suite 8 (one job on a local cluster)', { timeou
   try {
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
       const job: RunningJob = await startJob(h.cluster, fixture('streaming-spark-suites8.ts'), [tmp]);
-      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
-      const rest = async <T>(p: string): Promise<T> => {
-        const r = await fetch(`${web}/api/v1/applications/${job.id}/${p}`);
-        const body = await r.text();
-        assert.equal(r.status, 200, `GET ${p}: ${r.status} ${body}`);
-        return JSON.parse(body) as T;
-      };
+      const rest = appRest(h.cluster, job.id);
 
       let failures: Failures | undefined;
       await t.test('StreamingListenerSuite "onBatchCompleted with failed batch and multiple failed jobs": each failed output operation\'s failureReason is its own error\'s message and stack (Utils.exceptionString), in the listener and the REST API', async () => {

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { assertCasesDone, fixture, startJob, withCluster, type RunningJob } from './harness.js';
+import { appRest, assertCasesDone, fixture, startJob, withCluster, type RunningJob } from './harness.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss9-'));
 const FIXTURE = fixture('streaming-spark-suites9.ts');
@@ -49,13 +49,7 @@ test('Spark (Streaming) semantics, suite 9 (one job on a local cluster)', { time
   try {
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
       const job: RunningJob = await startJob(h.cluster, FIXTURE, [tmp]);
-      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
-      const rest = async <T>(p: string): Promise<T> => {
-        const r = await fetch(`${web}/api/v1/applications/${job.id}/${p}`);
-        const body = await r.text();
-        assert.equal(r.status, 200, `GET ${p}: ${r.status} ${body}`);
-        return JSON.parse(body) as T;
-      };
+      const rest = appRest(h.cluster, job.id);
 
       await t.test('DStream.print(num) takes a whole number (Spark\'s Int): 2.5, NaN, \'3\' and Infinity are refused at the call, naming print and the value, not at every batch', async () => {
         const o = JSON.parse((await job.waitLine('X bad-counts ', 120_000)).slice('X bad-counts '.length)) as Record<string, Record<string, Outcome>>;
