@@ -5660,6 +5660,14 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
   {
+    id: 'unbuilt-checkout-module-not-found',
+    what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
+    file: 'packages/cli/bin/sluice.js',
+    search: "else if (fs.existsSync(path.join(dist, 'src', 'cli-entry.js'))) import(",
+    replace: "else if (true) import(",
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'never built' }],
+  },
+  {
     id: 'tcp-proxy-held-accept-stays-paused',
     what: "the network-fault tests' proxy connects a connection it accepted while held at heal() but leaves it paused: nothing its client sends reaches the target (a worker whose channel to the driver reconnected during a hold got through only when its keepalive gave up, 15 s later)",
     file: 'packages/cli/test/tcp-proxy.ts',

@@ -16,4 +16,10 @@ const built = fs.statSync(path.join(dist, 'sluice-entry.cjs'), { throwIfNoEntry:
 const sources = ['cli-entry.js', 'local-worker-process.js', 'bundle-stack-traces.js', 'cli-code.js', 'heap-floor-option.js'];
 const fresh = built !== undefined && sources.every((f) => (fs.statSync(path.join(dist, 'src', f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= built.mtimeMs);
 if (fresh) require(path.join(dist, 'sluice-entry.cjs'));
-else import(require('node:url').pathToFileURL(path.join(dist, 'src', 'cli-entry.js')).href);
+else if (fs.existsSync(path.join(dist, 'src', 'cli-entry.js'))) import(require('node:url').pathToFileURL(path.join(dist, 'src', 'cli-entry.js')).href);
+else {
+  // A checkout that was never built (or whose dist was removed): say how to build it rather
+  // than let Node's loader print ERR_MODULE_NOT_FOUND with its stack.
+  process.stderr.write(`sluice: not built: ${path.join(dist, 'src', 'cli-entry.js')} is missing. In the repository's root, run \`npm run setup\` (it installs the dependencies with pnpm through corepack and builds with tsc -b), then run sluice again.\n`);
+  process.exitCode = 1;
+}

@@ -13,7 +13,8 @@
 //   changed code runs (--help shows the edit) in every process, with the same exact counts,
 //   and the threads run the packages' modules, the job's bundle importing core's.
 // - bin/sluice.js starts from dist/sluice-entry.cjs unless one of the files it was made from is
-//   newer (then from dist/src/cli-entry.js).
+//   newer (then from dist/src/cli-entry.js); with neither (a checkout never built) it says to run
+//   `npm run setup`.
 // - In a checkout (a pnpm workspace around the package) a file touched without changing its
 //   size makes the bundle stale too; outside one, sizes alone decide. A worker takes its
 //   parent's check (the manifest's stamp) from SLUICE_BUNDLE_CHECKED, or, prestarted, from
@@ -239,6 +240,19 @@ test("bin/sluice.js starts from cli-entry's CommonJS build only while no file it
     assert.equal(rebuilt.entry, 'esm', `${f} newer than dist/sluice-entry.cjs (tsc ran, not bundle-cli): cli-entry.js as tsc built it`);
   }
   assert.equal((await probe()).entry, 'cjs', 'the times put back');
+});
+
+test('bin/sluice.js in a checkout that was never built says so and how to build it, exit code 1', async () => {
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-unbuilt-'));
+  try {
+    for (const part of ['bin', 'package.json']) fs.cpSync(path.join(CLI_DIR, part), path.join(bare, part), { recursive: true });
+    const r = await runCli(['--help'], { cliBin: path.join(bare, 'bin', 'sluice.js') });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^sluice: not built: .*dist\/src\/cli-entry\.js is missing\. In the repository's root, run `npm run setup`/, r.stderr);
+    assert.doesNotMatch(r.stderr, /ERR_MODULE_NOT_FOUND/);
+  } finally {
+    fs.rmSync(bare, { recursive: true, force: true });
+  }
 });
 
 test("a stack trace from the bundle names the .ts files and lines it was made from (dist/sluice.cjs.map)", async () => {
