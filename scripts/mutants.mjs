@@ -5660,6 +5660,22 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
   {
+    id: 'failure-trace-cause-frames-repeated',
+    what: "sluice prints a failed job's cause with all its frames: a failed task's frames (its error's cause has the same) print twice under the message",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: '    while (common < frames.length && common < enclosing.length &&',
+    replace: '    while (false && common < frames.length && common < enclosing.length &&',
+    tests: ['packages/cli/dist/test/failure-trace.test.js'],
+  },
+  {
+    id: 'failure-trace-said-cause-kept',
+    what: "sluice prints a failed job's cause even when it adds nothing (its frames all its error's, its message within the failure's): a failed task's error message printed twice",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: "    if (common === frames.length && common > 0 && said !== '' && message.includes(said)) continue;\n",
+    replace: '',
+    tests: ['packages/cli/dist/test/failure-trace.test.js'],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

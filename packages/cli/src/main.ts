@@ -19,6 +19,7 @@ import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, 
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
+import { failureTrace } from './failure-trace.js';
 import { initJob } from './init-job.js';
 import { installIpCheckFastPath } from './ip-check-fast-path.js';
 import { parseBundleLine } from './local-bundle-line.js';
@@ -144,9 +145,9 @@ function printFailure(outcome: JobOutcome): void {
   const f = outcome.failure!;
   const text = (s: string): string => escapeControl(s, { keepNewlines: true });
   process.stderr.write(`\nJob ${text(outcome.jobId ?? '')} failed [${text(f.code)}]: ${text(f.message)}\n`);
-  // The stack's first line repeats the message; its frames point at the user's files.
-  const frames = f.stack.split('\n').filter((l) => /^\s+at /.test(l));
-  if (frames.length > 0) process.stderr.write(`${text(frames.join('\n'))}\n`);
+  // The frames point at the user's files; a cause's frames shared with its error print once.
+  const trace = failureTrace(f.stack, f.message);
+  if (trace.length > 0) process.stderr.write(`${text(trace.join('\n'))}\n`);
 }
 
 function onSignals(stop: () => Promise<void>, log: Logger, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {

@@ -1,0 +1,61 @@
+// The stack `sluice` prints under a failed job's message (src/failure-trace.ts), on stacks laid
+// out as core's userErrorInfo lays them out; and, on a real `sluice run`, a failed task's frames
+// printed once.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { failureTrace } from '../src/failure-trace.js';
+import { runCli } from './harness.js';
+
+const F = (name: string, line: number): string => `    at ${name} (/job.ts:${line}:3)`;
+
+test('the first error\'s header is dropped (the message above says it), its frames kept in order', () => {
+  assert.deepEqual(failureTrace(['Error: boom', 'second line of the message', F('a', 1), F('b', 2)].join('\n'), 'boom\nsecond line of the message'), [F('a', 1), F('b', 2)]);
+  assert.deepEqual(failureTrace('Error: no frames at all', 'no frames at all'), []);
+});
+
+test("a cause with its own frames prints them under its header; the frames it shares at the end with its error's fold into '... N more'", () => {
+  const stack = ['Error: outer', F('wrap', 9), F('main', 20), F('run', 30), 'Caused by: TypeError: inner', F('parse', 3), F('wrap', 8), F('main', 20), F('run', 30)].join('\n');
+  assert.deepEqual(failureTrace(stack, 'outer'), [F('wrap', 9), F('main', 20), F('run', 30), 'Caused by: TypeError: inner', F('parse', 3), F('wrap', 8), '    ... 2 more']);
+});
+
+test("a failed task's error and its cause (the task's own error, the same frames, its message within the failure's): the frames print once, the cause not at all", () => {
+  const frames = [F('JSON.parse', 0), F('parse', 2), F('eval', 5)];
+  const message = 'Job aborted due to stage failure: ... (worker w-1): bad json';
+  const stack = [`TaskFailedError: ${message}`, ...frames, 'Caused by: SyntaxError: bad json', ...frames].join('\n');
+  assert.deepEqual(failureTrace(stack, message), frames);
+  // A cause with the same frames whose message the failure's does not hold is shown, folded.
+  assert.deepEqual(failureTrace(stack, 'something else'), [...frames, 'Caused by: SyntaxError: bad json', '    ... 3 more']);
+});
+
+test('causes of causes each fold against the error they caused; a cause with no frames is its header alone', () => {
+  const stack = ['Error: a', F('x', 1), F('top', 9), 'Caused by: Error: b', F('y', 2), F('top', 9), 'Caused by: Error: c', F('z', 3), F('y', 2), F('top', 9), 'Caused by: Error: d'].join('\n');
+  assert.deepEqual(failureTrace(stack, 'a'), [F('x', 1), F('top', 9), 'Caused by: Error: b', F('y', 2), '    ... 1 more', 'Caused by: Error: c', F('z', 3), '    ... 2 more', 'Caused by: Error: d']);
+});
+
+test('sluice run of a job whose task throws: the task\'s frames, the user\'s function among them, and its message are printed once', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-failure-trace-'));
+  try {
+    const job = path.join(dir, 'throws.ts');
+    fs.writeFileSync(job, [
+      'function parseRecord(s: string): number {',
+      '  return JSON.parse(s) as number;',
+      '}',
+      'export default async function (sc: import("@sluice/core").SluiceContext) {',
+      "  await sc.parallelize(['1', '{', '3'], 3).map((x) => parseRecord(x)).collect();",
+      '}',
+      '',
+    ].join('\n'));
+    const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 100_000 });
+    const show = `exit ${r.code}\n--- stderr\n${r.stderr}`;
+    assert.equal(r.code, 1, show);
+    assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*most recent failure: .*in JSON at position 1\n/, show);
+    const user = r.stderr.split('\n').filter((l) => /^\s+at parseRecord \(.*throws\.ts:2:\d+\)$/.test(l));
+    assert.equal(user.length, 1, `the frame of parseRecord printed once:\n${show}`);
+    assert.equal(r.stderr.match(/in JSON at position 1/g)?.length, 1, `the task's error message printed once:\n${show}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
