@@ -5676,6 +5676,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/failure-trace.test.js'],
   },
   {
+    id: 'unreachable-reason-refused-unnamed',
+    what: "a CLI command whose --driver port has nothing listening says only that no gRPC connection came, not that the connection was refused on that port",
+    file: 'packages/core/src/rpc/unreachable-reason.ts',
+    search: "e.code === 'ECONNREFUSED' ?",
+    replace: "e.code === 'ECONNREFUSED!' ?",
+    tests: ['packages/core/dist/test/rpc/unreachable-reason.test.js', { file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'nothing listens' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, unreachableReason, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { JobBundle } from './bundle-job.js';
 
 export interface JobOutcome {
@@ -23,14 +23,15 @@ export function callError(err: grpc.ServiceError, address: string): SluiceError 
   return new SluiceError('SLUICE_INTERNAL', `driver call failed: ${err.details || err.message}`, { cause: err });
 }
 
-/** First make sure something answers at `address`, so a wrong address fails in seconds. */
+/** First make sure something answers at `address`, so a wrong address fails in seconds, saying why. */
 function waitReady(client: grpc.Client, address: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) =>
-    client.waitForReady(Date.now() + timeoutMs, (err) =>
-      err
-        ? reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address} (no gRPC connection within ${timeoutMs} ms); check --driver, that \`sluice driver\` is running there, and that your TLS options (--tls-ca) match the driver's`))
-        : resolve(),
-    ),
+    client.waitForReady(Date.now() + timeoutMs, (err) => {
+      if (!err) return resolve();
+      void unreachableReason(address).then((why) =>
+        reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address} (no gRPC connection within ${timeoutMs} ms): ${why}`)),
+      );
+    }),
   );
 }
 

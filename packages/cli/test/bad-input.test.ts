@@ -167,6 +167,8 @@ test('a driver address where nothing listens fails clearly (submit, worker, work
     runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
   ]);
   for (const r of [submit, worker, workers]) assertFails(r, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answers at ${addr.replace(/\./g, '\\.')}`));
+  // The CLI's commands say why: it tried a plain TCP connection after gRPC had none.
+  for (const r of [submit, workers]) assert.ok(r.stderr.includes(`: nothing listens on port ${port} of 127.0.0.1 (connection refused): is \`sluice driver\` running there, on that port?`), show(r));
 });
 
 test('sluice driver --retained-batches 0 is refused, naming the option and the value', async () => {
