@@ -5684,6 +5684,14 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/rpc/unreachable-reason.test.js', { file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'nothing listens' }],
   },
   {
+    id: 'no-main-named-export-unsaid',
+    what: "a job file that exports its program by name (export async function main) fails saying only that it has no default export, not that 'main' should be it",
+    file: 'packages/driver/src/job/no-main-message.ts',
+    search: '  if (fns.length > 0) return',
+    replace: '  if (fns.length < 0) return',
+    tests: [{ file: 'packages/cli/dist/test/job-mistakes.test.js', pattern: 'default export' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -3,6 +3,9 @@
 // for the two a new user meets first). For each: the error code and message, the user's
 // file:line, and where it shows — stderr of the command, `sluice jobs`, the driver's log.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, lineOf, runCli, sleep, type CliResult } from './harness.js';
 import { randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
@@ -243,5 +246,25 @@ test('receiver errors are logged at warn with their reason and shown in sluice j
     const stop = await runCli(['stop', id, '--driver', driver.address], { env, timeoutMs: 30_000 });
     assert.equal(stop.code, 0, show(stop));
     await waitForLog(id, (l) => l.msg === 'job ended' || l.msg === 'job failed', 'the end of the job');
+  }
+});
+
+test("a job file whose default export is not its program fails saying what it exports and how to make it the program, with no frame of Sluice's", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-no-main-'));
+  try {
+    const cases: [string, string, string][] = [
+      ['named.ts', "export const version = 2;\nexport async function main(sc: unknown) { return sc; }\n", "the job file has no default export; it exports the function 'main' by name: make the program the default export (`export default async function main(sc: SluiceContext) { ... }`)"],
+      ['number.ts', 'export default 42;\n', "the job file's default export is a value of type number, not a function: export the program as `export default async function (sc: SluiceContext) { ... }`"],
+      ['nothing.ts', 'export const rate = 5;\n', "the job file has no default export (it exports 'rate'): export the program as `export default async function (sc: SluiceContext) { ... }`"],
+    ];
+    for (const [file, text, message] of cases) {
+      fs.writeFileSync(path.join(dir, file), text);
+      const r = await runCli(['submit', '--driver', driver.address, path.join(dir, file)], { env, timeoutMs: 90_000 });
+      assert.equal(r.code, 1, show(r));
+      assert.ok(r.stderr.includes(`failed [SLUICE_JOB_NO_MAIN]: ${message}\n`), `${file}: the message\n${show(r)}`);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, `${file}: no stack frame (none is the user's)\n${show(r)}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

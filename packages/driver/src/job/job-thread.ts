@@ -44,6 +44,7 @@ import {
 } from '@sluice/core/internal';
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { MainOutbox } from './main-outbox.js';
+import { noMainMessage } from './no-main-message.js';
 
 process.setSourceMapsEnabled(true);
 const port = parentPort!;
@@ -275,8 +276,9 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);
   let main: unknown;
+  let mod: Record<string, unknown>;
   try {
-    const mod = (await import(imports.bind(data.jobId, data.bundlePath))) as Record<string, unknown>;
+    mod = (await import(imports.bind(data.jobId, data.bundlePath))) as Record<string, unknown>;
     main = mod.default;
     const text = fs.readFileSync(data.bundlePath, 'utf8');
     imports.imported(text.length);
@@ -286,7 +288,8 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
     return failure('SLUICE_JOB_LOAD', err, 'the job threw while loading: ');
   }
   if (typeof main !== 'function') {
-    return failure('SLUICE_JOB_NO_MAIN', new SluiceError('SLUICE_JOB_NO_MAIN', 'the job file has no default export function: add `export default async function (sc: SluiceContext) { ... }`'));
+    // The user's mistake, in the user's file: no frame of this thread would help.
+    return { type: 'failed', code: 'SLUICE_JOB_NO_MAIN', message: noMainMessage(mod), stack: '' };
   }
   const sc = new SluiceContext(backendOf(data));
   try {
