@@ -5692,6 +5692,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/job-mistakes.test.js', pattern: 'default export' }],
   },
   {
+    id: 'user-stack-keeps-public-node-frames',
+    what: "a user's error is shown with frames of Node's public modules (AsyncLocalStorage.run (node:async_hooks:346:14)) among the user's: only node:internal ones are left out",
+    file: 'packages/core/src/util/user-error.ts',
+    search: 'const INTERNAL_FRAME = /((\\(|\\bat )node:|',
+    replace: 'const INTERNAL_FRAME = /(node:internal|',
+    tests: ['packages/core/dist/test/util/user-error.test.js'],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

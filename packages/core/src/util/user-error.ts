@@ -6,7 +6,12 @@ export interface UserErrorInfo {
   readonly stack: string;
 }
 
-const INTERNAL_FRAME = /(node:internal|node_modules\/@grpc|\/packages\/(core|driver|worker|cli)\/dist\/|\/@sluice\/)/;
+/**
+ * A frame of Sluice's, gRPC's or Node's (node:internal/..., and Node's public modules:
+ * `AsyncLocalStorage.run (node:async_hooks:346:14)`). Sluice's own tests (dist/test) play the
+ * user: their functions' frames are the user's.
+ */
+const INTERNAL_FRAME = /((\(|\bat )node:|node_modules\/@grpc|\/packages\/(core|driver|worker|cli)\/dist\/(?!test\/)|\/@sluice\/)/;
 
 /** How deep a chain of causes (`err.cause`) goes into a task's stack. */
 const MAX_CAUSES = 8;
