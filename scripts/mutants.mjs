@@ -5907,6 +5907,30 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/prometheus-metrics.test.js', pattern: 'a batch job' }],
   },
+  {
+    id: 'speculation-on-by-default',
+    what: "the driver speculates unless told not to (Spark's spark.speculation defaults to false): a straggler of a job run with no option gets a copy, and a task with side effects runs twice",
+    file: 'packages/driver/src/driver-node.ts',
+    search: '  speculation: false,\n',
+    replace: '  speculation: true,\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'speculation-flag-ignored',
+    what: '`sluice run --speculation` (and `sluice driver --speculation`) leave speculation off: the flag is taken and nothing copies a straggler',
+    file: 'packages/cli/src/main.ts',
+    search: '    ...(o.speculation === true ? { speculation: true } : {}),\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'speculation-settings-without-flag-taken',
+    what: '--speculation-quantile (or another speculation setting) without --speculation is taken silently: the run goes on with speculation off',
+    file: 'packages/cli/src/main.ts',
+    search: '  if (o.speculation !== true && settings.length > 0) {\n',
+    replace: '  if (false) {\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import { SluiceCommand } from './sluice-command.js';
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
+import type { DriverOptions } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
@@ -118,6 +119,49 @@ function peerConnectTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--peer-connect-timeout');
 }
 
+/** --speculation-quantile: a fraction of a stage's tasks, in (0, 1]. */
+function quantile(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new Error(`--speculation-quantile must be a fraction of a stage's tasks above 0 and at most 1 (Spark's spark.speculation.quantile, default 0.75), got '${v}'`);
+  return n;
+}
+
+function speculationMinRuntime(v: string): number {
+  return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--speculation-min-runtime');
+}
+
+/** Spark's spark.speculation settings, as `sluice driver` and `sluice run` take them. */
+interface SpeculationOpts {
+  speculation?: boolean;
+  speculationQuantile?: number;
+  speculationMultiplier?: number;
+  speculationMinRuntime?: number;
+}
+
+/** Adds --speculation and its settings (Spark's spark.speculation.*; off by default, as Spark's). */
+function speculationOptions(c: Command): Command {
+  return c
+    .option('--speculation', "run a copy of a straggling task on another worker, the first to finish kept (Spark's spark.speculation; default off, as Spark's: a task with side effects may then run twice)")
+    .option('--speculation-quantile <q>', "with --speculation: the fraction of a stage's tasks that must finish before any is copied (spark.speculation.quantile; default 0.75)", quantile)
+    .option('--speculation-multiplier <m>', "with --speculation: a task is a straggler once it runs this many times the finished tasks' median (spark.speculation.multiplier; default 1.5)", ratio('--speculation-multiplier'))
+    .option('--speculation-min-runtime <duration>', "with --speculation: never copy a task that ran less than this ('500ms', '2s'; spark.speculation.minTaskRuntime; default 1s)", speculationMinRuntime);
+}
+
+/** The driver's task options from --speculation* (only those given; a setting without --speculation is refused). */
+function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['tasks']> {
+  const settings = (['speculationQuantile', 'speculationMultiplier', 'speculationMinRuntime'] as const).filter((k) => o[k] !== undefined);
+  if (o.speculation !== true && settings.length > 0) {
+    const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${settings.map(flag).join(', ')} set${settings.length === 1 ? 's' : ''} how speculation copies tasks, and speculation is off: add --speculation (Spark's spark.speculation=true)`);
+  }
+  return {
+    ...(o.speculation === true ? { speculation: true } : {}),
+    ...(o.speculationQuantile !== undefined ? { speculationQuantile: o.speculationQuantile } : {}),
+    ...(o.speculationMultiplier !== undefined ? { speculationMultiplier: o.speculationMultiplier } : {}),
+    ...(o.speculationMinRuntime !== undefined ? { speculationMinMs: o.speculationMinRuntime } : {}),
+  };
+}
+
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
 
 const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
@@ -175,7 +219,7 @@ const program = new SluiceCommand('sluice')
   .enablePositionalOptions()
   .showHelpAfterError();
 
-serverCommand(program.command('driver').description('run a Sluice driver'))
+speculationOptions(serverCommand(program.command('driver').description('run a Sluice driver')))
   .option('--port <port>', 'gRPC port', int('--port'), 7077)
   .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', int('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
@@ -214,7 +258,8 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
   .option('--no-decommission-shuffle', 'a leaving worker does not copy its shuffle map outputs (they are recomputed; spark.storage.decommission.shuffleBlocks.enabled=false)')
   .action(
     async (
-      o: ServerOpts & {
+      o: ServerOpts &
+        SpeculationOpts & {
         port: number;
         webPort: number;
         bind: string;
@@ -253,7 +298,7 @@ serverCommand(program.command('driver').description('run a Sluice driver'))
       stateDir: o.stateDir,
       jobThreadCode: cliThreadCode('job'),
       retainedBatches: o.retainedBatches,
-      tasks: o.maxResultSize === undefined ? undefined : { maxResultSizeBytes: o.maxResultSize },
+      tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) },
       workerAllocation: {
         minWorkers: o.minWorkers,
         maxWorkers: o.maxWorkers ?? Number.POSITIVE_INFINITY,
@@ -409,9 +454,11 @@ program
     process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\nNext:\n  cd ${cd}\n  npm install\n  npx tsc --noEmit\n  npx sluice run job.ts\n`);
   });
 
-program
-  .command('run')
-  .description('run a job on an embedded local cluster (driver + worker processes)')
+speculationOptions(
+  program
+    .command('run')
+    .description('run a job on an embedded local cluster (driver + worker processes)'),
+)
   .usage('[options] <job> [job arguments...]')
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
@@ -425,7 +472,7 @@ program
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     if (o.typecheck) typecheckJob(job);
@@ -437,7 +484,7 @@ program
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: o.maxResultSize === undefined ? undefined : { maxResultSizeBytes: o.maxResultSize } } });
+    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

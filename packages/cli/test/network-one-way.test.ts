@@ -30,7 +30,7 @@ test('a worker that gets nothing the driver sends while its heartbeats arrive: w
   const entries: LogEntry[] = [];
   const log = pino({ level: 'info', base: undefined }, { write: (s: string) => void entries.push(JSON.parse(s) as LogEntry) });
   await withCluster(
-    { workers: 0, logLevel: 'error', log, workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs: WORKER_TIMEOUT_MS, heartbeatIntervalMs: 500 } },
+    { workers: 0, logLevel: 'error', log, workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs: WORKER_TIMEOUT_MS, heartbeatIntervalMs: 500, tasks: { speculation: true } } },
     async (h) => {
       const procs = new Map<string, ChildProcess>();
       await addWorkers(h, 2, procs);

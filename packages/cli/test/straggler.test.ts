@@ -2,8 +2,8 @@
 // with SIGSTOP for 200 ms of every second (a timer toggling SIGSTOP and SIGCONT by pid) for
 // 12 s during a stateful stream (fixtures/stream-stateful.ts: updateStateByKey, mapWithState
 // with a timeout, reduceByKeyAndWindow with an inverse, checkpointed; batch i always takes
-// RDD i), with speculation on (the driver's default: Spark's spark.speculation, quantile 0.75,
-// multiplier 1.5, at least 1 s). One cluster for the file (worker-fault-support.ts: a driver
+// RDD i), with speculation on (turned on by worker-fault-support.ts, as every fault file's driver:
+// Spark's spark.speculation, quantile 0.75, multiplier 1.5, at least 1 s). One cluster for the file (worker-fault-support.ts: a driver
 // in this process, 3 worker processes, heartbeats every 500 ms, a 10 s worker timeout: at load
 // 40 the 3 s of the other fault files was outrun, the straggler declared lost once its stops
 // and the machine's load kept it unheard that long). A 200 ms stop is far below the timeout

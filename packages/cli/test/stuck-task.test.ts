@@ -5,7 +5,7 @@ import { CLI_BIN, fixture, freePort, runCli, sleep } from './harness.js';
 
 // A task that never returns: with --task-timeout it is killed (its worker thread
 // terminated) and the job fails naming the stage, the partition and the timeout; without
-// one, speculation starts at most one copy of it and kills that copy once it proves as
+// one, speculation (turned on: `sluice driver --speculation`) starts at most one copy of it and kills that copy once it proves as
 // slow, so the other core stays free for other jobs. Driver and 2 workers x 1 core are
 // real `sluice` processes, started once for the file.
 
@@ -24,7 +24,7 @@ before(async () => {
   const port = await freePort();
   driver = `127.0.0.1:${port}`;
   const start = (args: string[]): void => void procs.push(spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' }));
-  start(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn']);
+  start(['driver', '--port', String(port), '--web-port', '0', '--speculation', '--log-level', 'warn']);
   start(['worker', '--driver', driver, '--cores', '1', '--log-level', 'warn']);
   start(['worker', '--driver', driver, '--cores', '1', '--log-level', 'warn']);
   for (let i = 0; i < 150; i++) {

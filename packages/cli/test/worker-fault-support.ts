@@ -139,14 +139,16 @@ export async function whileProgressing(job: RunningJob, prefix: string, stallMs:
  * A cluster of 3 (or `workers`) one-core workers (ids mapped to their processes in `procs`) whose driver
  * declares a worker lost after WORKER_TIMEOUT_MS (or `workerTimeoutMs`) of silence. The workers' bound on a silent
  * peer is Spark's network timeout (120 s): a task that waited it out on a frozen worker
- * would outlast the freeze.
+ * would outlast the freeze. Speculation is on (`--speculation`; Spark's default is off): the
+ * fault files were written, and their results measured, with copies of slow tasks racing the
+ * originals.
  */
 export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>, workers = 3, workerTimeoutMs = WORKER_TIMEOUT_MS): Promise<T> {
   // The driver's warnings are kept (not printed) for driverState, unless SLUICE_TEST_LOG asks for a level.
   const lines: string[] = [];
   const keep = { write: (s: string) => lines.push(s.trimEnd()) > DRIVER_LOG_LINES && lines.shift() };
   const log = process.env.SLUICE_TEST_LOG === undefined ? { log: pino({ level: 'warn', base: null, timestamp: pino.stdTimeFunctions.isoTime }, keep) } : {};
-  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500 }, ...log }, async (h) => {
+  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500, tasks: { speculation: true } }, ...log }, async (h) => {
     driverLogs.set(h.cluster, lines);
     const procs = new Map<string, ChildProcess>();
     await addWorkers(h, workers, procs);

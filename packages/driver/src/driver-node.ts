@@ -112,7 +112,9 @@ export interface DriverOptions {
 
 export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   maxFailures: 4,
-  speculation: true,
+  // Spark's spark.speculation: off unless asked for (`--speculation`), since a task with side
+  // effects would run twice; quantile and multiplier Spark's defaults, the minimum run time 1 s.
+  speculation: false,
   speculationMultiplier: 1.5,
   speculationQuantile: 0.75,
   speculationMinMs: 1000,
