@@ -1,3 +1,6 @@
+import dns from 'node:dns';
+import net from 'node:net';
+
 /**
  * Why nothing answered gRPC at `address` (HOST:PORT, an IPv6 host in brackets), in words a user
  * can act on, found by trying the two steps under gRPC: the host's name lookup, then a plain TCP
@@ -12,8 +15,6 @@
  */
 export async function unreachableReason(address: string, opts: { readonly timeoutMs?: number; readonly lookup?: (host: string) => Promise<{ address: string }> } = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 2000;
-  // Loaded here, on a failure's path only: core's importers (task threads among them) start without them.
-  const [{ default: dns }, { default: net }] = await Promise.all([import('node:dns'), import('node:net')]);
   const lookup = opts.lookup ?? ((host: string) => dns.promises.lookup(host));
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d+)$/.exec(address);
   if (!m) return `'${address}' is not HOST:PORT`;
