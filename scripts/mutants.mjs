@@ -5700,6 +5700,22 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/util/user-error.test.js'],
   },
   {
+    id: 'starvation-warned-after-launch',
+    what: "a task set's launches are not counted: the driver keeps warning 'Initial job has not accepted any resources' every 15 s about a stage whose tasks run",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: '    this.launches++;\n',
+    replace: '',
+    tests: ['packages/driver/dist/test/scheduler/starvation-warnings.test.js'],
+  },
+  {
+    id: 'starvation-never-warned',
+    what: "the driver never warns of a stage none of whose tasks launches (a job submitted to a driver no worker joined waits in silence)",
+    file: 'packages/driver/src/scheduler/task-scheduler.ts',
+    search: '      if (waited !== undefined && this.starvation.due(tsm, waited)) {',
+    replace: '      if (waited !== undefined && this.starvation.due(tsm, waited) && false) {',
+    tests: ['packages/driver/dist/test/scheduler/starvation-warnings.test.js', { file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'starvation' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
+import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
@@ -235,6 +235,12 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
     "a task launched on a worker this long ago (and as many heartbeat intervals' worth of its heartbeats since) that the worker never reported is taken as never arrived: failed as lost there, the worker's connection opened anew, and the worker declared lost if it does not answer over it (spark.sluice.unseenTaskTimeout; default: the worker timeout)",
     int('--unseen-task-timeout-ms'),
   )
+  .option(
+    '--starvation-timeout-ms <ms>',
+    "a stage none of whose tasks launched this long after its submission is logged at warn (and again each time as long again passes), saying why: no worker registered, none answering, or every core taken (spark.starvation.timeout; 0: never)",
+    int('--starvation-timeout-ms'),
+    DEFAULT_STARVATION_TIMEOUT_MS,
+  )
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .option(
     '--state-dir <dir>',
@@ -266,6 +272,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
         heartbeatMs: number;
         workerTimeoutMs: number;
         unseenTaskTimeoutMs?: number;
+        starvationTimeoutMs: number;
         maxCallsPerPeer: number;
         stateDir?: string;
         retainedBatches: number;
@@ -293,6 +300,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       heartbeatIntervalMs: o.heartbeatMs,
       workerTimeoutMs: o.workerTimeoutMs,
       unseenTaskTimeoutMs: o.unseenTaskTimeoutMs,
+      starvationTimeoutMs: o.starvationTimeoutMs,
       maxCallsPerPeer: o.maxCallsPerPeer,
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult, freePort, lineOf } from './harness.js';
+import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult, freePort, lineOf, pollUntil } from './harness.js';
+import { randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
 function show(r: CliResult): string {
   return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -176,4 +177,29 @@ test('sluice driver --retained-batches 0 is refused, naming the option and the v
   assert.equal(r.timedOut, false, r.stderr);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /SLUICE_BAD_ARGUMENT.*--retained-batches\) must be a whole number of batches >= 1, got 0/);
+});
+
+test("a job submitted to a driver no worker joined: the driver warns as Spark's starvation timer does, saying no worker is registered; a worker joins and the job completes", { timeout: 180_000 }, async () => {
+  const secret = randomSecret();
+  const driver = await startDriverProcess(secret, ['--starvation-timeout-ms', '1000']);
+  let worker: SluiceProcess | undefined;
+  try {
+    const submit = runCli(['submit', '--driver', driver.address, fixture('wordcount-check.ts'), '100'], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: secret }, timeoutMs: 150_000 });
+    const warning = await pollUntil(() => driver.logLines.find((l) => l.includes('Initial job has not accepted any resources')), 60_000, "the driver's starvation warning");
+    const w = JSON.parse(warning) as { level: number; msg: string; workers: number };
+    assert.equal(w.level, 40, warning);
+    assert.match(w.msg, /\(job job-\S+, stage \d+: none of its \d+ tasks? launched in \d+ s; no worker is registered with this driver: start one with `sluice worker --driver HOST:PORT`/, warning);
+    assert.equal(w.workers, 0, warning);
+    worker = await startWorkerProcess(driver.address, secret);
+    const r = await submit;
+    assert.equal(r.code, 0, show(r));
+    // The counts of 100 generated lines, computed here as the fixture's countWords defines them.
+    const words = ['a', 'b', 'c', 'd', 'e'];
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) for (const x of [words[i % 5], words[(i * 3) % 5]]) counts.set(x, (counts.get(x) ?? 0) + 1);
+    assert.ok(r.stdout.includes(`RESULT ${JSON.stringify([...counts].sort())}`), show(r));
+  } finally {
+    await worker?.stop();
+    await driver.stop();
+  }
 });

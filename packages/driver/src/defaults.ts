@@ -31,3 +31,9 @@ export const DEFAULT_MAX_RESTARTS = 3;
  * terminationGracePeriodSeconds: 45).
  */
 export const DEFAULT_DECOMMISSION_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a stage may wait with none of its tasks launched before the driver warns (and
+ * between its warnings after that): Spark's spark.starvation.timeout, 15 s.
+ */
+export const DEFAULT_STARVATION_TIMEOUT_MS = 15_000;

@@ -60,6 +60,13 @@ export interface DriverOptions {
    * the worker timeout, and at least 4 heartbeat intervals.
    */
   readonly unseenTaskTimeoutMs?: number;
+  /**
+   * A stage none of whose tasks launched this long after its submission is logged at warn, and
+   * again each time as long again passes, as Spark's spark.starvation.timeout ("Initial job has
+   * not accepted any resources; ..."), saying why (no worker registered, none answering, every
+   * core taken). Default 15 s; 0: never.
+   */
+  readonly starvationTimeoutMs?: number;
   readonly tasks?: Partial<TaskSetOptions>;
   readonly clock?: Clock;
   readonly localDir?: string;
@@ -220,7 +227,7 @@ export class DriverNode {
         `the unseen-task timeout (--unseen-task-timeout-ms) is ${unseenTaskTimeoutMs} ms: it must be at least 2 heartbeat intervals (${2 * heartbeatIntervalMs} ms), or a task on its way to a worker could be taken for lost; leave it out for the default (the worker timeout)`,
       );
     }
-    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now() });
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }) });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
     this.metricsSources = {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
 import type { TaskSetManager } from './task-set-manager.js';
+import { StarvationWarnings, starvationMessage } from './starvation-warnings.js';
 import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
 
 /** A task running this long is logged once (it may never return). */
@@ -28,6 +29,8 @@ export interface TaskSchedulerOptions {
   /** A task launched this long ago, not reported by the worker's heartbeats since, is unseen (DriverOptions.unseenTaskTimeoutMs). */
   readonly unseenTaskTimeoutMs: number;
   readonly now: () => number;
+  /** A task set none of whose tasks launched this long after its submission is warned about (DriverOptions.starvationTimeoutMs; 0: never). */
+  readonly starvationTimeoutMs: number;
 }
 
 /**
@@ -58,6 +61,9 @@ export interface TaskSchedulerOptions {
  * given up and the connection opened anew; a worker that does not answer a call over the
  * new connection within UNSEEN_RECONNECT_TIMEOUT_MS (or the bound, if less) is declared lost (its map outputs too:
  * the stages reading them run again from lineage), though its heartbeats arrive.
+ * A task set none of whose tasks launched 15 s (the starvation timeout) after its submission is
+ * warned about, as Spark's starvation timer does (starvation-warnings.ts), then every 15 s while
+ * still none has.
  * Threading: driver main thread.
  */
 export class TaskScheduler implements RegistryListener {
@@ -67,6 +73,7 @@ export class TaskScheduler implements RegistryListener {
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private readonly unseen: UnseenTasks;
+  private readonly starvation: StarvationWarnings;
   private readonly now: () => number;
   /** UNSEEN_RECONNECT_TIMEOUT_MS, or the unseen-task bound when less. */
   private readonly reconnectTimeoutMs: number;
@@ -81,6 +88,7 @@ export class TaskScheduler implements RegistryListener {
     this.unseen = new UnseenTasks(opts.unseenTaskTimeoutMs ?? 60_000, hb);
     this.reconnectTimeoutMs = Math.min(this.unseen.boundMs, UNSEEN_RECONNECT_TIMEOUT_MS);
     this.now = opts.now ?? Date.now;
+    this.starvation = new StarvationWarnings(opts.starvationTimeoutMs);
   }
 
   /**
@@ -156,6 +164,12 @@ export class TaskScheduler implements RegistryListener {
           { jobId: tsm.stage.jobId, stageId: t.stageId, partition: t.partition, taskId: t.taskId, workerId: t.workerId, runningMs: t.runningMs },
           'task running long; `sluice submit --task-timeout` kills such tasks',
         );
+      }
+      const waited = tsm.waitingForFirstLaunchMs();
+      if (waited !== undefined && this.starvation.due(tsm, waited)) {
+        const workers = this.registry.all();
+        const view = { workers: workers.length, responsive: this.registry.responsive().length, cores: workers.reduce((n, w) => n + w.cores, 0), freeSlots: workers.reduce((n, w) => n + w.freeSlots, 0) };
+        this.log.warn({ jobId: tsm.stage.jobId, stageId: tsm.stage.stageId, waitedMs: waited, ...view }, starvationMessage(tsm.stage.jobId, tsm.stage.stageId, tsm.partitions.length, waited, view));
       }
     }
     this.schedule();

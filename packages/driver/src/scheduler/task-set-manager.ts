@@ -162,6 +162,8 @@ export class TaskSetManager {
   /** Attempts that failed (any reason in FAILED_TASK_REASONS), for progress. */
   private failedAttempts = 0;
   private ended = false;
+  /** Attempts launched so far (queued ones included). */
+  private launches = 0;
   private readonly created: number;
   private resolveEnd!: (e: TaskSetEnd) => void;
   /** Results taken so far and their encoded bytes (Spark's calculatedTasks and totalResultSize). */
@@ -329,7 +331,13 @@ export class TaskSetManager {
     return longRunning;
   }
 
+  /** How long this set has waited for its first launch (ms), or undefined once one launched or it ended (StarvationWarnings). */
+  waitingForFirstLaunchMs(): number | undefined {
+    return this.ended || this.launches > 0 ? undefined : Math.max(0, this.clock.now() - this.created);
+  }
+
   private launch(index: number, workerId: string, speculative: boolean): TaskLaunch {
+    this.launches++;
     const attempt = this.attempts[index]++;
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
