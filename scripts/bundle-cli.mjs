@@ -196,6 +196,24 @@ function asciiOnly(file) {
 }
 asciiOnly(`${OUT}.${process.pid}.tmp`);
 
+/**
+ * Fails the build if the bundle holds a dynamic import() outside a comment. cli-entry compiles
+ * the bundle as a vm.Script from V8's code cache, and a script compiled from a cache has lost
+ * its dynamic-import callback: the import() throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING when it
+ * runs (5a903f0's import('node:dns') on the path of a driver address where nothing listens did).
+ * esbuild turns the import() of a bundled module into a require; only one of an external module
+ * (a Node built-in, esbuild, typescript) stays.
+ */
+function noDynamicImport(file) {
+  const lines = fs.readFileSync(file, 'latin1').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const at = lines[i].search(/(^|[^\w$.])import\s*\(/);
+    if (at < 0 || /^\s*(\*|\/\*|\/\/)/.test(lines[i]) || lines[i].slice(0, at).includes('//')) continue;
+    throw new Error(`bundle-cli: ${file}:${i + 1} has a dynamic import(): ${lines[i].trim().slice(0, 120)}\nThe bundle runs as a vm.Script from V8's code cache, where import() throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING; use a static import, or require() (createRequire) for a module loaded on demand`);
+  }
+}
+noDynamicImport(`${OUT}.${process.pid}.tmp`);
+
 // cli-entry as CommonJS. Its `import.meta.url` becomes dist/src/cli-entry.js's URL (from where
 // the file sits at run time), so what it finds from there (dist, the bundle, main.js) is
 // found as from cli-entry.js; its one top-level await (the modules' import, when the bundle

@@ -5716,6 +5716,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/starvation-warnings.test.js', { file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'starvation' }],
   },
   {
+    id: 'bundle-dynamic-import-allowed',
+    what: "bundle-cli lets a dynamic import() into the CLI bundle, where it throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING once the bundle runs from another process's code cache",
+    file: 'scripts/bundle-cli.mjs',
+    search: 'noDynamicImport(`${OUT}.${process.pid}.tmp`);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'dynamic import' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -255,6 +255,27 @@ test('bin/sluice.js in a checkout that was never built says so and how to build 
   }
 });
 
+test("bundle-cli refuses a dynamic import() in the bundle (it throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING once the bundle runs from another process's code cache), naming the line", () => {
+  const main = path.join(copy, 'dist', 'src', 'main.js');
+  const was = fs.readFileSync(main, 'utf8');
+  try {
+    fs.appendFileSync(main, "\nexport const lookupLater = () => import('node:dns');\n");
+    assert.throws(
+      () => bundle(),
+      (e: Error & { stderr?: Buffer }) => {
+        const err = String(e.stderr ?? e.message);
+        assert.match(err, /bundle-cli: .*sluice\.cjs\.\d+\.tmp:\d+ has a dynamic import\(\): .*import\("node:dns"\)/, err);
+        assert.match(err, /ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING; use a static import, or require\(\)/, err);
+        return true;
+      },
+    );
+  } finally {
+    fs.writeFileSync(main, was);
+    bundle();
+  }
+  assert.equal(fs.readFileSync(path.join(copy, 'dist', 'sluice.cjs'), 'latin1').search(/[^\w$.]import\s*\(/), -1, 'the bundle made again holds no import()');
+});
+
 test("a stack trace from the bundle names the .ts files and lines it was made from (dist/sluice.cjs.map)", async () => {
   assert.equal((await probe()).from, 'bundle');
   assert.ok(fs.existsSync(path.join(copy, 'dist', 'sluice.cjs.map')), 'bundle-cli wrote the source map');
