@@ -5724,6 +5724,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'dynamic import' }],
   },
   {
+    id: 'cli-port-unbounded',
+    what: "sluice driver --port 99999 is taken: the driver then fails to listen with Node's 'options.port should be >= 0 and < 65536' and asks whether another driver is running",
+    file: 'packages/cli/src/main.ts',
+    search: 'n < 0 || n > 65535) throw',
+    replace: 'n < 0) throw',
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'ports outside' }],
+  },
+  {
+    id: 'run-zero-workers-taken-as-one',
+    what: "sluice run --workers 0 runs the job on one worker instead of refusing the count",
+    file: 'packages/cli/src/main.ts',
+    search: "  .option('--workers <n>', 'worker processes', atLeast('--workers', 1), 2)",
+    replace: "  .option('--workers <n>', 'worker processes', (v: string) => Math.max(1, Number(v)), 2)",
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'ports outside' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -155,7 +155,8 @@ export function prestartPlan(args: readonly string[], env: NodeJS.ProcessEnv = p
   const count = (name: string, dflt: number): number | undefined => {
     const v = values.get(name);
     if (v === undefined) return dflt;
-    return /^[0-9]{1,4}$/.test(v) ? Math.max(1, Number(v)) : undefined;
+    // 0 and what is not a small whole number: no prestart (the command refuses 0, as it does the others).
+    return /^[1-9][0-9]{0,3}$/.test(v) ? Number(v) : undefined;
   };
   const workers = count('--workers', 2);
   const cores = count('--cores', 1);

@@ -176,6 +176,24 @@ function ratio(name: string): (v: string) => number {
   };
 }
 
+/** A whole number from `min` up (a count of workers or cores). */
+function atLeast(name: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+/** A TCP port: 0-65535 (0 where the option takes it as any free port, or off). */
+function port(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number from 0 to 65535, got '${v}'`);
+    return n;
+  };
+}
+
 function int(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -220,8 +238,8 @@ const program = new SluiceCommand('sluice')
   .showHelpAfterError();
 
 speculationOptions(serverCommand(program.command('driver').description('run a Sluice driver')))
-  .option('--port <port>', 'gRPC port', int('--port'), 7077)
-  .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', int('--web-port'), 4040)
+  .option('--port <port>', 'gRPC port', port('--port'), 7077)
+  .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', port('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--heartbeat-ms <ms>', 'worker heartbeat interval', int('--heartbeat-ms'), 1000)
   .option(
@@ -328,8 +346,8 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
 
 serverCommand(program.command('worker').description('run a Sluice worker'))
   .requiredOption('--driver <host:port>', "driver address ('-': read it from the first line of standard input)")
-  .option('--cores <n>', 'tasks run at once', int('--cores'), 1)
-  .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
+  .option('--cores <n>', 'tasks run at once', atLeast('--cores', 1), 1)
+  .option('--port <port>', 'gRPC port (0: any free port)', port('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
   .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
@@ -365,7 +383,6 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       const log = createRootLogger(o.logLevel);
       routeGrpcLogs(log);
       log.debug({ code: cliCode() }, 'sluice code loaded');
-      if (o.cores < 1) throw new Error('--cores must be at least 1');
       const { WorkerNode } = await import('@sluice/worker');
       // `--driver -` (sluice run's workers): the worker is made, starts its task threads
       // (they load Sluice) and listens while the driver is still starting; it registers
@@ -471,13 +488,13 @@ speculationOptions(
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
-  .option('--workers <n>', 'worker processes', int('--workers'), 2)
-  .option('--cores <n>', 'cores per worker', int('--cores'), 1)
+  .option('--workers <n>', 'worker processes', atLeast('--workers', 1), 2)
+  .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--max-result-size <size>', MAX_RESULT_SIZE_HELP, maxResultSize)
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
-  .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', int('--web-port'))
+  .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', port('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
   .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
@@ -492,7 +509,7 @@ speculationOptions(
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: Math.max(1, o.workers), coresPerWorker: Math.max(1, o.cores), logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

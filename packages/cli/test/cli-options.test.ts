@@ -157,6 +157,24 @@ test('sluice run and sluice driver refuse a --max-result-size that is not a size
   }
 });
 
+test('ports outside 0-65535 and worker or core counts below 1 are refused naming the option and the value, before anything starts', async () => {
+  const cases: [string[], string][] = [
+    [['driver', '--port', '99999'], "--port must be a port number from 0 to 65535, got '99999'"],
+    [['driver', '--port', '0', '--web-port', '-1'], "--web-port must be a port number from 0 to 65535, got '-1'"],
+    [['worker', '--driver', '127.0.0.1:1', '--port', '70000'], "--port must be a port number from 0 to 65535, got '70000'"],
+    [['worker', '--driver', '127.0.0.1:1', '--cores', '0'], "--cores must be a whole number >= 1, got '0'"],
+    [['run', '--web-port', '65536', JOB], "--web-port must be a port number from 0 to 65535, got '65536'"],
+    [['run', '--workers', '0', JOB], "--workers must be a whole number >= 1, got '0'"],
+    [['run', '--cores', '1.5', JOB], "--cores must be a whole number >= 1, got '1.5'"],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.ok(r.stderr.includes(message), `${args.join(' ')}: ${message}\n${show(r)}`);
+    assert.equal(r.stdout, '', `nothing ran\n${show(r)}`);
+  }
+});
+
 test('everything after the job file is the job\'s: `sluice run job.ts a b --flag`, with `--` still working', async () => {
   const cases: { argv: string[]; job: string[]; notice?: RegExp }[] = [
     { argv: ['run', '--workers', '1', JOB, 'a', 'b', '--flag'], job: ['a', 'b', '--flag'] },
