@@ -5971,6 +5971,46 @@ const MUTATIONS = [
     replace: '  if (false) {\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
   },
+  {
+    id: 'receiver-error-stack-not-sent',
+    what: "a receiver's reportError(message, err) / restart(message, err) sends no stack: lastError (REST and the listener) is \"\" as if it gave no error",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '    this.sink.error(`${message}: ${info.message}`, info.stack);\n',
+    replace: "    this.sink.error(`${message}: ${info.message}`, '');\n",
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'receiver-error-stack-not-on-wire',
+    what: "the worker leaves the receiver error's stack out of its ReceiverEvent (error_stack): the driver shows lastError \"\"",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '      error: (error: string, stack: string) => reporter.report({ error, error_stack: stack }),\n',
+    replace: '      error: (error: string) => reporter.report({ error }),\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'receiver-error-stack-dropped-by-tracker',
+    what: "the driver's ReceiverTracker drops a receiver error's stack: lastError \"\" on REST and in the listener",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: "message: e.error ?? '', stack: e.error_stack ?? '' });\n",
+    replace: "message: e.error ?? '', stack: '' });\n",
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'rest-receiver-last-error-is-message',
+    what: "REST's receivers show lastError as the message again (Spark's is the throwable's stack trace)",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '        lastError: r.lastError,\n',
+    replace: '        lastError: r.lastErrorMessage,\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
+  {
+    id: 'listener-receiver-error-no-last-error',
+    what: "the listener's onReceiverError gets lastError \"\" whatever the receiver gave",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'lastErrorMessage: e.message, lastError: e.stack })',
+    replace: "lastErrorMessage: e.message, lastError: '' })",
+    tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -4,15 +4,28 @@
 // - spark.speculation defaults to false (core/.../internal/config/package.scala: SPECULATION_ENABLED
 //   createWithDefault(false)); turned on, a straggler gets a copy (TaskSetManager.checkSpeculatableTasks)
 //   and the listener's TaskInfo.speculative marks it.
+// - ReceiverInfo (streaming/scheduler/ReceiverInfo.scala; REST status/api/v1/streaming/api.scala):
+//   lastErrorMessage the message the receiver gave reportError / restart, lastError the stack
+//   trace of the throwable it gave (ReceiverSupervisorImpl: Throwables.getStackTraceAsString,
+//   "" when none), on the listener's onReceiverError and the REST API's receivers alike.
+//   Sluice's message also carries the error's own message after ': ', as it always has.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, runCli, startJob, withCluster } from './harness.js';
+import { appRest, fixture, jsonLine, jsonLines, lineOf, pollUntil, runCli, startJob, withCluster } from './harness.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss10-'));
 const SPECULATION = fixture('speculation-probe.ts');
+const LAST_ERROR = fixture('receiver-last-error.ts');
+
+interface ReceiverJson {
+  streamId: number;
+  lastErrorMessage?: string;
+  lastError?: string;
+  lastErrorTime?: string;
+}
 
 interface Spec {
   values: number[];
@@ -44,6 +57,44 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.deepEqual(jsonLine<Spec>(o.lines, 'SPEC '), { values: expected, attempts: 1, speculativeSucceeded: 0 });
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(jsonLine<Spec>(r.stdout.split('\n'), 'SPEC '), { values: expected, attempts: 2, speculativeSucceeded: 1 });
+      });
+
+      await t.test("a receiver's lastError is the stack of the error it gave reportError / restart (\"\" without one), lastErrorMessage its message: REST /streaming/receivers and the listener's onReceiverError", async () => {
+        const d = dir('receiver');
+        const job = await startJob(h.cluster, LAST_ERROR, [d]);
+        const rest = appRest(h.cluster, job.id);
+        /** The receiver as REST shows it once its lastErrorMessage is `message`. */
+        const receiverWith = (message: string): Promise<ReceiverJson> =>
+          pollUntil(async () => {
+            if (job.ended) throw new Error(`the job ended:\n${job.lines.join('\n')}`);
+            // Until the program's StreamingContext started, the job is not a streaming one (404).
+            if (h.cluster.driver.jobs.get(job.id)?.streaming !== true) return undefined;
+            const [r] = await rest<ReceiverJson[]>('streaming/receivers');
+            return r?.lastErrorMessage === message ? r : undefined;
+          }, 120_000, `the receiver's lastErrorMessage '${message}'`);
+        const fixtureFrame = (fn: string, marker: string): RegExp => new RegExp(`\\n\\s+at ${fn} \\(\\S*receiver-last-error\\.ts:${lineOf(LAST_ERROR, marker)}:\\d+\\)`);
+        const reported = await receiverWith('probe: reported: disk on fire');
+        assert.match(reported.lastError ?? '', /^Error: disk on fire\n/, reported.lastError);
+        assert.match(reported.lastError ?? '', fixtureFrame('reportFromReceiver', 'REPORT-SITE'), reported.lastError);
+        assert.ok(reported.lastErrorTime, 'lastErrorTime');
+        fs.writeFileSync(path.join(d, 'reported.seen'), '');
+        const restarted = await receiverWith('probe: restarting: socket gone');
+        assert.match(restarted.lastError ?? '', /^TypeError: socket gone\n/, restarted.lastError);
+        assert.match(restarted.lastError ?? '', fixtureFrame('restartFromReceiver', 'RESTART-SITE'), restarted.lastError);
+        fs.writeFileSync(path.join(d, 'restarted.seen'), '');
+        const bare = await receiverWith('probe: no error given');
+        assert.equal(bare.lastError, '');
+        fs.writeFileSync(path.join(d, 'bare.seen'), '');
+        const run = await job.done;
+        assert.ok(run.ok, String(run.failure));
+        assert.equal(run.lines.at(-1), 'DONE');
+        // The listener got the same three, in order, with the same strings as REST.
+        const heard = jsonLines<{ lastErrorMessage: string; lastError: string; message: string }>(run.lines, 'L ');
+        assert.deepEqual(
+          heard.map((l) => [l.lastErrorMessage, l.message]),
+          ['probe: reported: disk on fire', 'probe: restarting: socket gone', 'probe: no error given'].map((m) => [m, m]),
+        );
+        assert.deepEqual(heard.map((l) => l.lastError), [reported.lastError, restarted.lastError, '']);
       });
 
       await t.test('a speculation setting without --speculation, or a quantile outside (0, 1], is refused naming the flag', async () => {

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '68e0e83354a8fa2a1f4b63f760a55a481eb093c8c3a501387aa655a294b7808f';
+export const PROTO_CODECS_SHA256 = '22faabf820be0707f40288ac775bfadaf59f4b1eb72e14dad1d0b395bc7630c2';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -5537,6 +5537,8 @@ encode: function ReceiverEvent$encode(m,w,q){
   w.uint32(26).string(m.error)
   if(m.stopped!=null&&Object.hasOwnProperty.call(m,"stopped"))
   w.uint32(34).string(m.stopped)
+  if(m.error_stack!=null&&Object.hasOwnProperty.call(m,"error_stack"))
+  w.uint32(42).string(m.error_stack)
   return w
 },
 decode: function ReceiverEvent$decode(r,l,e,n){
@@ -5577,6 +5579,10 @@ decode: function ReceiverEvent$decode(r,l,e,n){
   m.stopped=r.string()
   break
   }
+  case 5: {
+  m.error_stack=r.string()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -5612,6 +5618,9 @@ fromObject: function ReceiverEvent$fromObject(d,n){
   if(d.stopped!=null){
   m.stopped=String(d.stopped)
   }
+  if(d.error_stack!=null){
+  m.error_stack=String(d.error_stack)
+  }
   return m
 },
 toObject: function ReceiverEvent$toObject(m,o,q){
@@ -5621,6 +5630,9 @@ toObject: function ReceiverEvent$toObject(m,o,q){
   if(q>util.recursionLimit)
   throw Error("max depth exceeded")
   var d={}
+  if(o.defaults){
+  d.error_stack=""
+  }
   if(m.started!=null&&Object.hasOwnProperty.call(m,"started")){
   d.started=m.started
   if(o.oneofs)
@@ -5640,6 +5652,9 @@ toObject: function ReceiverEvent$toObject(m,o,q){
   d.stopped=m.stopped
   if(o.oneofs)
   d.event="stopped"
+  }
+  if(m.error_stack!=null&&Object.hasOwnProperty.call(m,"error_stack")){
+  d.error_stack=m.error_stack
   }
   return d
 },

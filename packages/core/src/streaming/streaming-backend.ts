@@ -61,7 +61,15 @@ export interface BlockAllocation {
 
 export type ReceiverEvent =
   | { readonly type: 'started'; readonly streamId: number; readonly workerId: string; readonly name: string }
-  | { readonly type: 'error'; readonly streamId: number; readonly workerId: string; readonly name: string; readonly message: string }
+  | {
+      readonly type: 'error';
+      readonly streamId: number;
+      readonly workerId: string;
+      readonly name: string;
+      readonly message: string;
+      /** The stack of the error the receiver gave reportError / restart, "" if none (Spark's ReceiverInfo.lastError). */
+      readonly stack: string;
+    }
   | { readonly type: 'stopped'; readonly streamId: number; readonly workerId: string; readonly name: string; readonly reason: string };
 
 /** One input stream's rate under backpressure. */

@@ -58,6 +58,11 @@ export interface StreamingListener {
   /** ...and ends, as CompletedOutputOperationInfo (Spark's onOutputOperationCompleted). */
   onOutputOperationCompleted?(info: CompletedOutputOperationInfo): void;
   onReceiverStarted?(info: ReceiverInfo): void;
-  onReceiverError?(info: ReceiverInfo & { readonly message: string }): void;
+  /**
+   * A receiver reported an error or is restarting (Spark's onReceiverError): `message` and
+   * `lastErrorMessage` what it said (with its error's message), `lastError` the stack of the
+   * error it gave reportError / restart ("" if it gave none), as Spark's ReceiverInfo.
+   */
+  onReceiverError?(info: ReceiverInfo & { readonly message: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
   onReceiverStopped?(info: ReceiverInfo & { readonly reason: string }): void;
 }

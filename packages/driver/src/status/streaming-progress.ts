@@ -37,6 +37,8 @@ export interface ReceiverRecord {
   active: boolean;
   lastErrorTime: number | undefined;
   lastErrorMessage: string | undefined;
+  /** The stack of the last error's throwable, "" if it had none (Spark's ReceiverInfo.lastError). */
+  lastError: string | undefined;
   /** Records of its stream handed to batches since the job started. */
   numRecords: number;
 }
@@ -145,7 +147,7 @@ export class StreamingProgress {
 
   onReceiverStarting(streamId: number, name: string): void {
     if (!this.receiverRecords.has(streamId)) {
-      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, numRecords: 0 });
+      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, lastError: undefined, numRecords: 0 });
     }
   }
 
@@ -160,6 +162,7 @@ export class StreamingProgress {
       case 'error':
         r.lastErrorTime = now;
         r.lastErrorMessage = e.message;
+        r.lastError = e.stack;
         return;
       case 'stopped':
         r.active = false;

@@ -367,7 +367,7 @@ export class ReceiverTracker implements RegistryListener {
   private failed(r: TrackedReceiver, workerId: string, message: string): void {
     r.lastFailedWorker = workerId;
     this.log.warn({ streamId: r.streamId, workerId, reason: message }, 'receiver lost; restarting it');
-    this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver` });
+    this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack: '' });
     clearTimeout(r.restartTimer);
     r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
   }
@@ -394,7 +394,7 @@ export class ReceiverTracker implements RegistryListener {
       case 'error':
         if (!current) return;
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
-        this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '' });
+        this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '', stack: e.error_stack ?? '' });
         return;
       case 'stopped':
         if (!current) return;

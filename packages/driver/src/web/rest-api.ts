@@ -289,7 +289,7 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
         executorHost: r.workerId !== undefined ? j.workerAddress(r.workerId) : undefined,
         lastErrorTime: sparkDate(r.lastErrorTime),
         lastErrorMessage: r.lastErrorMessage,
-        lastError: r.lastErrorMessage,
+        lastError: r.lastError,
         avgEventRate: p.receiverRate(r),
         numRecords: r.numRecords,
       }));

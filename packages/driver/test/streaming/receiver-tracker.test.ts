@@ -35,7 +35,7 @@ function cluster(ids: string[], addresses: string[] = ids) {
   return { registry, started };
 }
 
-const block = (id: string): wire.ReceiverEvent__Output => ({ event: 'block', block: { block_id: id, num_records: 2, locations: [{ worker_id: 'w1', address: 'w1' }] } });
+const block = (id: string): wire.ReceiverEvent__Output => ({ event: 'block', block: { block_id: id, num_records: 2, locations: [{ worker_id: 'w1', address: 'w1' }] }, error_stack: '' });
 const report = (receiverId: string, firstSeq: number, events: wire.ReceiverEvent__Output[]): wire.ReceiverReport__Output => ({
   job_id: 'job-1',
   stream_id: 0,
@@ -53,9 +53,9 @@ test('a report sent again (its answer was lost) is applied once; a replaced plac
     tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000 }, 'SocketReceiver');
     assert.equal(started.length, 1);
     const first = started[0].desc.receiver_id!;
-    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
+    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true, error_stack: '' }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
     // The same report again, and one overlapping it: b1, b2 are not taken twice.
-    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
+    assert.deepEqual(tracker.report(report(first, 1, [{ event: 'started', started: true, error_stack: '' }, block('b1'), block('b2')])), { keep: true, rateLimit: 0, appliedSeq: 3 });
     assert.deepEqual(tracker.report(report(first, 3, [block('b2'), block('b3')])), { keep: true, rateLimit: 0, appliedSeq: 4 });
     // A report after a gap (events 5 and 6 never came): nothing of it is applied, and the
     // answer says 4, so the worker sends 5 on again; then all of it is taken, in order.

@@ -268,7 +268,7 @@ export class Executor {
     const events = {
       started: () => reporter.report({ started: true }),
       block: (block: wire.ReceivedBlockInfo, onDelivered?: (err?: Error) => void) => reporter.report({ block }, onDelivered),
-      error: (error: string) => reporter.report({ error }),
+      error: (error: string, stack: string) => reporter.report({ error, error_stack: stack }),
       stopped: (stopped: string) => {
         reporter.report({ stopped });
         jobReporters.delete(reporter);
@@ -354,12 +354,12 @@ export class Executor {
             // the driver never hears of the block, the receiver's store() rejects.
             const message = (err as Error).message;
             log.error({ err, blockId }, 'cannot store received block; the receiver is told it was not stored');
-            events.error(`block ${blockId} was not stored: ${message}`);
+            events.error(`block ${blockId} was not stored: ${message}`, '');
             answer(message, err instanceof SluiceError ? err.code : isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_IO');
           }
         });
       },
-      error: (message) => inOrder(() => events.error(message)),
+      error: (message, stack) => inOrder(() => events.error(message, stack)),
       started: () => inOrder(() => events.started()),
       stopped: (reason) =>
         inOrder(async () => {

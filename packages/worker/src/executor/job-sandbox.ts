@@ -19,7 +19,8 @@ export interface SandboxHost {
 export interface ReceiverEvents {
   /** A block to store; call `stored` once, when it is durable (or with why it cannot be, and that error's code: the receiver's store() rejects with it). */
   block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined, stored: (error?: string, code?: ErrorCode) => void): void;
-  error(message: string): void;
+  /** A receiver's error: its message, and the stack of the error it gave ("" if none). */
+  error(message: string, stack: string): void;
   started(): void;
   stopped(reason: string): void;
 }
@@ -202,7 +203,7 @@ export class JobSandbox {
           return;
         }
         case 'receiverError':
-          events.error(msg.message);
+          events.error(msg.message, msg.stack);
           return;
         case 'receiverStarted':
           events.started();
@@ -218,7 +219,7 @@ export class JobSandbox {
       }
     });
     thread.on('error', (err) => {
-      events.error(`the receiver thread died: ${err.message}`);
+      events.error(`the receiver thread died: ${err.message}`, err.stack ?? '');
       finish('receiver thread died');
     });
     thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));

@@ -390,7 +390,7 @@ function unhandled(err: unknown): void {
   if (runningCell) Atomics.store(runningCell, 0, 0);
   // The tasks not started yet run elsewhere: the main thread gives them to another thread on `retire`.
   pending.length = 0;
-  for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message });
+  for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message, stack: info.stack });
   if (!retired) send({ type: 'retire', reason: message });
   retired = true;
 }
@@ -438,7 +438,7 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
         { type: 'receiverBlock', streamId, blockId, data: bytes, count, ...(firstPosition === undefined ? {} : { firstPosition }) },
         hasLineBlockHeadroom(bytes) ? [bytes.buffer as ArrayBuffer] : undefined,
       ),
-    error: (message) => send({ type: 'receiverError', streamId, message }),
+    error: (message, stack) => send({ type: 'receiverError', streamId, message, stack }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),
   };
@@ -457,7 +457,8 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
     if (rate !== undefined) sup.updateRate(rate);
     sup.start();
   } catch (err) {
-    sink.error(`receiver could not start: ${userErrorInfo(err).message}`);
+    const info = userErrorInfo(err);
+    sink.error(`receiver could not start: ${info.message}`, info.stack);
     sink.stopped('failed to start');
   }
 }

@@ -126,7 +126,7 @@ export type ThreadToMain =
   | { readonly type: 'child'; readonly pid: number; readonly exited: boolean }
   | { readonly type: 'broadcastGet'; readonly reqId: number; readonly ids: number[] }
   | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number; readonly firstPosition?: number }
-  | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string }
+  | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string; /** The error's stack ("" if none). */ readonly stack: string }
   | { readonly type: 'receiverStarted'; readonly streamId: number }
   | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string }
   | { readonly type: 'blockGet'; readonly reqId: number; readonly blockId: string; readonly locations: MapOutputLocation[] };

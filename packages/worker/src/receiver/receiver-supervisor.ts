@@ -4,7 +4,8 @@ import { SluiceError, encodeLineBlock, encodeRecords, userErrorInfo, type ErrorC
 
 export interface SupervisorSink {
   block(blockId: string, data: Uint8Array, count: number, firstPosition: number | undefined): void;
-  error(message: string): void;
+  /** A problem the receiver reported (or its restart): the message, and the stack of the error it gave ("" if none; Spark's lastError). */
+  error(message: string, stack: string): void;
   started(): void;
   stopped(reason: string): void;
 }
@@ -316,7 +317,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
           `a store() of ${part.length} record(s) was refused, none of them stored: ${userErrorInfo(err).message}; ` +
           'a record must be plain data (numbers, strings, arrays, plain objects, Map, Set, Date, typed arrays, Buffers) or an instance of a class defined at the top level of the job file';
         acks[i].reject(new SluiceError('SLUICE_BAD_ARGUMENT', `Receiver.store: ${reason}`));
-        this.sink.error(reason);
+        this.sink.error(reason, userErrorInfo(err).stack);
         continue;
       }
       if (part.length === 0) {
@@ -334,7 +335,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   restart(reason: string, error?: unknown, delayMs = 2000): void {
     if (this.stopped || this.restarting || this.stopDone) return;
     this.restarting = true;
-    this.sink.error(error === undefined ? reason : `${reason}: ${userErrorInfo(error).message}`);
+    this.report(reason, error);
     this.callStop();
     setTimeout(() => {
       this.restarting = false;
@@ -343,7 +344,14 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   reportError(message: string, error?: unknown): void {
-    this.sink.error(error === undefined ? message : `${message}: ${userErrorInfo(error).message}`);
+    this.report(message, error);
+  }
+
+  /** The message (with the error's, as Sluice has always shown it) and the error's stack, "" without one (Spark's lastErrorMessage and lastError). */
+  private report(message: string, error: unknown): void {
+    if (error === undefined) return this.sink.error(message, '');
+    const info = userErrorInfo(error);
+    this.sink.error(`${message}: ${info.message}`, info.stack);
   }
 
   /**
@@ -395,9 +403,9 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private callStop(): Promise<void> | undefined {
     try {
       const r = this.receiver.onStop();
-      if (r instanceof Promise) return r.catch((err: unknown) => this.sink.error(`onStop failed: ${userErrorInfo(err).message}`));
+      if (r instanceof Promise) return r.catch((err: unknown) => this.report('onStop failed', err));
     } catch (err) {
-      this.sink.error(`onStop failed: ${userErrorInfo(err).message}`);
+      this.report('onStop failed', err);
     }
     return undefined;
   }

@@ -7,6 +7,7 @@ export interface ReceiverEvent {
   'block'?: (_sluice_v1_ReceivedBlockInfo | null);
   'error'?: (string);
   'stopped'?: (string);
+  'error_stack'?: (string);
   'event'?: "started"|"block"|"error"|"stopped";
 }
 
@@ -15,5 +16,6 @@ export interface ReceiverEvent__Output {
   'block'?: (_sluice_v1_ReceivedBlockInfo__Output | null);
   'error'?: (string);
   'stopped'?: (string);
+  'error_stack': (string);
   'event'?: "started"|"block"|"error"|"stopped";
 }
