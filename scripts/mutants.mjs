@@ -5740,6 +5740,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'ports outside' }],
   },
   {
+    id: 'worker-unreachable-grpc-details',
+    what: "a worker whose --driver has nothing listening fails with gRPC's details ('Deadline exceeded after 10.006s,name resolution: ...,Waiting for LB pick'), not that the connection was refused",
+    file: 'packages/worker/src/worker-node.ts',
+    search: '          if (err && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)) {',
+    replace: '          if (err && false) {',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'nothing listens' }],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

@@ -23,6 +23,7 @@ import {
   secretMetadata,
   serverCredentials,
   serverOptions,
+  unreachableReason,
   type SecurityConfig,
   type ThreadCode,
   type wire,
@@ -360,6 +361,13 @@ export class WorkerNode {
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
+          if (err && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED)) {
+            // gRPC's details are its own ("Deadline exceeded after 10.006s,name resolution: ...,Waiting for LB pick"): say what the address has instead.
+            void unreachableReason(this.driverAddress).then((why) =>
+              reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${this.driverAddress} (no answer to this worker's registration within ${timeoutMs} ms): ${why}`, { cause: err })),
+            );
+            return;
+          }
           if (err) return reject(driverError(err, this.driverAddress));
           const instance = res?.driver_instance ?? '';
           if (this.driverInstance !== undefined && instance !== this.driverInstance) {
