@@ -5748,6 +5748,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'nothing listens' }],
   },
   {
+    id: 'file-stream-missing-dir-unsaid',
+    what: "a textFileStream whose directory does not exist makes it without a word: a mistyped path reads nothing in silence",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '      if (!this.glob && fs.mkdirSync(this.directory, { recursive: true }) !== undefined) {',
+    replace: '      if (!this.glob && fs.mkdirSync(this.directory, { recursive: true }) === null) {',
+    tests: ['packages/core/dist/test/streaming/file-stream-remember.test.js'],
+  },
+  {
     id: 'unbuilt-checkout-module-not-found',
     what: "bin/sluice.js in a checkout never built imports the missing dist/src/cli-entry.js: Node's loader prints ERR_MODULE_NOT_FOUND and its stack instead of saying to run `npm run setup`",
     file: 'packages/cli/bin/sluice.js',

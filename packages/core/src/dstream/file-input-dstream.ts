@@ -156,7 +156,14 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
 
   override start(): void {
     try {
-      if (!this.glob) fs.mkdirSync(this.directory, { recursive: true });
+      // A directory that is not there is made, empty (Spark warns every batch instead): said once,
+      // as a mistyped path would otherwise read nothing in silence.
+      if (!this.glob && fs.mkdirSync(this.directory, { recursive: true }) !== undefined) {
+        this.ssc.sc.log('warn', `file stream: the directory '${this.directory}' did not exist; it was made, empty: files moved into it are read from the next batch on (check the path if you expected files there)`, {
+          component: 'file-stream',
+          directory: this.directory,
+        });
+      }
       if (this.newFilesOnly && !this.restored) {
         for (const f of this.list()) this.preexisting.set(f, fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0);
       }

@@ -121,3 +121,18 @@ test('minRememberDuration is rounded up to whole batch intervals, and a bad one 
   assert.equal(stream(dir, [], 1).rememberWindowMs, BATCH_MS, 'at least one batch interval');
   assert.throws(() => stream(dir, [], 'soon'), (err: Error & { code?: string }) => err.code === 'SLUICE_BAD_ARGUMENT' && /minRememberDuration: 'soon' is not a duration/.test(err.message));
 });
+
+test('a watched directory that does not exist is made, empty, with one warning naming it; one that exists gives none', async () => {
+  const missing = path.join(root, 'not-yet', 'in');
+  const warnings: Record<string, unknown>[] = [];
+  const s = stream(missing, warnings);
+  s.start();
+  assert.ok(fs.statSync(missing).isDirectory(), 'the directory was made');
+  assert.deepEqual(fs.readdirSync(missing), []);
+  assert.equal(warnings.length, 1, JSON.stringify(warnings));
+  assert.equal(warnings[0].message, `file stream: the directory '${missing}' did not exist; it was made, empty: files moved into it are read from the next batch on (check the path if you expected files there)`);
+  assert.equal(warnings[0].directory, missing);
+  const again: Record<string, unknown>[] = [];
+  stream(missing, again).start();
+  assert.deepEqual(again, [], 'no warning for a directory that exists');
+});
