@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mulberry32, sleep } from './harness.js';
+import { freePort, mulberry32, runCli, sleep } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { Feeder, expectedStates, jobArgs, jobDirs, pendingBatchTimes, readEvents, readOutputs, submitAttached, submitDetached, type JobDirs } from './recovery-support.js';
 
@@ -136,10 +136,13 @@ async function whileProgressing(probe: () => boolean | Promise<boolean>, what: s
   }
 }
 
-const stopAndWait = async (job: string): Promise<void> => {
+const stopAndWait = async (job: string, maxMs = 300_000): Promise<void> => {
   fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-  await whileProgressing(() => fs.existsSync(path.join(dirs.out, `done-${job}.json`)), `job ${job} to stop`);
-  fs.rmSync(path.join(dirs.control, 'stop'));
+  try {
+    await whileProgressing(() => fs.existsSync(path.join(dirs.out, `done-${job}.json`)), `job ${job} to stop`, { maxMs });
+  } finally {
+    fs.rmSync(path.join(dirs.control, 'stop'));
+  }
 };
 
 /** Batches the driver's REST API counts for `job`: completed, and submitted but not completed yet. */
@@ -233,30 +236,67 @@ test(`${BATCHES} batches of a stateful stream (${BATCH_MS} ms, state checkpointe
   assert.deepEqual(tmp, [], 'the job left no temporary file');
 });
 
+/**
+ * Ends `job` now if it still runs (`sluice stop`, not graceful: no backlog run first), and
+ * waits up to 30 s for it to end: a test that failed mid-run must not leave its job running
+ * on the checkpoint the file's next tests read (they then failed on it, one failure shown as three).
+ */
+async function stopIfRunning(job: string): Promise<void> {
+  if (fs.existsSync(path.join(dirs.out, `done-${job}.json`))) return;
+  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+  await runCli(['stop', job, '--driver', driver.address], { env, timeoutMs: 20_000 }).catch(() => undefined);
+  // `sluice jobs`: JOB NAME STATE ... (a stopped job's program writes no done file).
+  const state = async (): Promise<string | undefined> => (await runCli(['jobs', '--driver', driver.address], { env, timeoutMs: 20_000 })).stdout.split('\n').find((l) => l.startsWith(`${job} `))?.split(/\s+/)[2];
+  await pollUntil(async () => ((await state()) === 'running' ? undefined : true), 30_000, `job ${job} to end after sluice stop`, 200).catch(() => undefined);
+}
+
+// The recovery's own bound, well below the test's limit: past it the test fails saying where
+// the recovered job stood, and its job is stopped before the next test (at load 27-34 the
+// recovery ran past the limit and tests 3 and 4 then failed on its still-running job).
+const RECOVERY_WAIT_MS = 220_000;
+
 test('a truncated newest metadata file: the previous one is used (logged), and the stream goes on with its state', { timeout: 300_000 }, async () => {
   ready();
   const mdDir = path.join(dirs.ckpt, 'metadata');
-  const [newest] = fs.readdirSync(mdDir).sort().reverse();
+  const [newest, previous] = fs.readdirSync(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort().reverse();
   const file = path.join(mdDir, newest);
+  const fellBackTo = describeMetadata(previous);
+  const fromTime = Number(/ (\d+), /.exec(fellBackTo)?.[1]);
   fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
-  const job = await submitDetached(driver.address, secret, args('light'));
-  await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), 60_000, 'the first recovered batch');
-  const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
-  assert.ok(warned, 'the damaged file is logged');
-  assert.match(warned, /truncated/);
-  const fed = feeder.lines.length;
-  feeder.file(3);
-  feeder.file(3);
-  // The recovered job first runs the batches due since the checkpoint (a backlog under load).
-  await whileProgressing(
-    () => {
-      const seen = new Set([...readOutputs(dirs.out).input.values()].flat());
-      return feeder.lines.slice(fed).every((l) => seen.has(l));
-    },
-    'the new lines read',
-    { everyMs: 200 },
-  );
-  await stopAndWait(job);
+  const t0 = Date.now();
+  let job: string | undefined;
+  // Where the recovered job stands: its batches done of those due from the checkpoint's time
+  // to now (the backlog it runs first: at 100 ms batches, ~10 a second since the first job's last).
+  const stood = (): string => {
+    const done = job === undefined ? 0 : readEvents(dirs.out).filter((e) => e.job === job && e.kind === 'input').length;
+    const due = Number.isFinite(fromTime) ? Math.round((Date.now() - fromTime) / BATCH_MS) : NaN;
+    return `job ${job ?? '(not submitted)'} recovered from ${fellBackTo}: ${done} batches done of ${due} due since its time; ${Math.round((Date.now() - t0) / 1000)} s since the submit`;
+  };
+  const left = (): number => Math.max(1, RECOVERY_WAIT_MS - (Date.now() - t0));
+  try {
+    job = await submitDetached(driver.address, secret, args('light'));
+    await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), Math.min(60_000, left()), 'the first recovered batch');
+    const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
+    assert.ok(warned, 'the damaged file is logged');
+    assert.match(warned, /truncated/);
+    const fed = feeder.lines.length;
+    feeder.file(3);
+    feeder.file(3);
+    // The recovered job first runs the batches due since the checkpoint (a backlog under load).
+    await whileProgressing(
+      () => {
+        const seen = new Set([...readOutputs(dirs.out).input.values()].flat());
+        return feeder.lines.slice(fed).every((l) => seen.has(l));
+      },
+      'the new lines read',
+      { everyMs: 200, maxMs: left() },
+    );
+    await stopAndWait(job, left());
+  } catch (err) {
+    const at = stood();
+    if (job !== undefined) await stopIfRunning(job);
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (${at})`, { cause: err });
+  }
   const o = readOutputs(dirs.out);
   const read = [...o.input.values()].flat();
   assert.equal(read.length, new Set(read).size, 'no line read twice');
