@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32, sleep } from './harness.js';
+import { mulberry32, runCli, sleep, within } from './harness.js';
 import { exited, pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 import { Feeder, driverAndWorkers, driverOn, expectedMapWithState, expectedStates, expectedWindows, jobArgs, jobDirs, readEvents, readOutputs, submitDetached, untilJobDone, workersJoined, type JobDirs } from './recovery-support.js';
 
@@ -53,20 +53,55 @@ interface RunResult {
 let result: RunResult | undefined;
 let setupError: unknown;
 
+// The hook's own bound, below its limit: past it the hook fails naming the step it was on
+// (once it hit its limit saying nothing of where it stood).
+const HOOK_MS = 280_000;
+const SETUP_MS = 250_000;
+
+/** Where the cluster stood: the processes alive, the job's outputs, the control files, and what the driver says of its workers and jobs (`sluice workers`, `sluice jobs`). */
+async function clusterState(driver: string | undefined, workers: ReadonlyMap<number, SluiceProcess>, procsNow: readonly SluiceProcess[]): Promise<string> {
+  const alive = (p: SluiceProcess): string => `${p.child.pid}${p.child.exitCode === null && p.child.signalCode === null ? '' : ' (exited)'}`;
+  const o = readOutputs(dirs.out);
+  const times = [...o.state.keys()].sort((a, b) => a - b);
+  const ask = async (command: string): Promise<string> => {
+    if (driver === undefined) return `${command}: no driver yet`;
+    const r = await runCli([command, '--driver', driver], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, timeoutMs: 10_000 });
+    return `sluice ${command} (${r.timedOut ? 'timed out' : `exit ${r.code}`}):\n${(r.stdout + r.stderr).trim().slice(0, 1500)}`;
+  };
+  return [
+    `processes: ${procsNow.map(alive).join(', ')}; workers in use ${[...workers.keys()].join(', ')}`,
+    `outputs: ${o.input.size} input, ${o.state.size} state (last ${times.at(-1) ?? 'none'}, ${Date.now() - (times.at(-1) ?? Date.now())} ms ago); control: ${fs.readdirSync(dirs.control).join(' ') || 'nothing'}`,
+    await ask('workers'),
+    await ask('jobs'),
+  ].join('\n');
+}
+
 before(async () => {
   let feeding = false;
   let feed: Promise<void> | undefined;
+  const t0 = Date.now();
+  let step = { name: 'the cluster started', at: t0 };
+  /** Names the step the hook is on (a failure says which, and for how long). */
+  const at = (name: string): string => {
+    step = { name, at: Date.now() };
+    return name;
+  };
+  /** What is left of the hook's bound (a step's own bound is at most this). */
+  const left = (ms = SETUP_MS): number => Math.max(1, Math.min(ms, SETUP_MS - (Date.now() - t0)));
+  let addressNow: string | undefined;
+  let workersNow: ReadonlyMap<number, SluiceProcess> = new Map();
   try {
     dirs = jobDirs(root);
     // A key of its own every 4th file: mapWithState's timeouts are compared whatever the batches hold.
     const feeder = new Feeder(dirs.input, mulberry32(17), 4);
-    const cluster = await driverAndWorkers(secret, procs, 3);
+    const cluster = await within(driverAndWorkers(secret, procs, 3), left(), at('a driver and 3 workers started'));
     const { port, address, workers, addWorker } = cluster;
     let driver = cluster.driver;
+    [addressNow, workersNow] = [address, workers];
     const args = jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY);
-    const jobs = [await submitDetached(address, secret, args)];
+    const jobs = [await within(submitDetached(address, secret, args), left(), at('the job submitted'))];
     const firstOf = (job: string): string => path.join(dirs.out, `first-${job}.json`);
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');
+    await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), left(60_000), at('the first batch'));
     feeding = true;
     feed = (async () => {
       while (feeding) {
@@ -79,11 +114,11 @@ before(async () => {
     const stateDir = path.join(dirs.ckpt, 'state');
     const checkpoints = (): string[] => (fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []);
     const states = (): number[] => [...readOutputs(dirs.out).state.keys()].sort((a, b) => a - b);
-    await pollUntil(() => (states().length >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past two state checkpoints');
+    await pollUntil(() => (states().length >= 3 * CHECKPOINT_EVERY ? true : undefined), left(60_000), at('batches past two state checkpoints'));
     const seen = new Set(checkpoints());
-    const writing = await pollUntil(() => checkpoints().find((n) => !seen.has(n)), 30_000, 'a new state checkpoint', 2);
+    const writing = await pollUntil(() => checkpoints().find((n) => !seen.has(n)), left(30_000), at('a new state checkpoint'), 2);
     driver.child.kill('SIGKILL');
-    await exited(driver);
+    await within(exited(driver), left(), at('the killed driver exited'));
     const writingAtKill = fs.existsSync(path.join(stateDir, writing)) ? fs.readdirSync(path.join(stateDir, writing)).sort() : [];
     await sleep(3 * BATCH_MS); // batches pass while the driver is down; files keep arriving
 
@@ -91,11 +126,12 @@ before(async () => {
     // worker killed, then the worker its re-run went to.
     const slow = path.join(dirs.control, 'slow');
     fs.writeFileSync(slow, '');
-    driver = await driverOn(port, secret);
+    driver = await within(driverOn(port, secret), left(), at('a driver started again on the port'));
     procs.push(driver);
-    await workersJoined(driver, 3);
+    await workersJoined(driver, 3, left(30_000));
+    at('the 3 workers joined the new driver');
     const resubmittedAt = Date.now();
-    jobs.push(await submitDetached(address, secret, args));
+    jobs.push(await within(submitDetached(address, secret, args), left(), at('the job submitted again')));
     const killed: Held[] = [];
     let firstRecoveredAtKill = true;
     let laterStatesAtKill: number[] = [];
@@ -108,8 +144,8 @@ before(async () => {
             .filter((m) => m !== null)
             .map((m) => ({ time: Number(m[1]), partition: Number(m[2]), pid: Number(m[3]) }))
             .find((h) => workers.has(h.pid) && !killed.some((x) => x.pid === h.pid)),
-        60_000,
-        `a held task of the recovery (kill ${k + 1})`,
+        left(60_000),
+        at(`a held task of the recovery (kill ${k + 1})`),
         10,
       );
       if (k === 0) {
@@ -118,17 +154,17 @@ before(async () => {
       }
       const victim = workers.get(held.pid)!;
       victim.child.kill('SIGKILL');
-      await exited(victim);
+      await within(exited(victim), left(), at(`the killed worker ${held.pid} exited (kill ${k + 1})`));
       workers.delete(held.pid);
       killed.push(held);
-      await addWorker();
+      await within(addWorker(), left(), at(`a fresh worker started (kill ${k + 1})`));
     }
     fs.rmSync(slow);
 
     // 3. The recovery done and a few batches after it, then every line read and the job stopped.
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
-    const resumed = await pollUntil(() => states().find((t) => t >= resubmittedAt), 90_000, 'a batch due after the resubmission');
-    await pollUntil(() => (states().some((t) => t >= resumed + 4 * BATCH_MS) ? true : undefined), 60_000, 'four more batches');
+    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), left(60_000), at('the first recovered batch'));
+    const resumed = await pollUntil(() => states().find((t) => t >= resubmittedAt), left(90_000), at('a batch due after the resubmission'));
+    await pollUntil(() => (states().some((t) => t >= resumed + 4 * BATCH_MS) ? true : undefined), left(60_000), at('four more batches'));
     feeding = false;
     await feed;
     const fed = [...feeder.lines];
@@ -137,20 +173,28 @@ before(async () => {
         const read = new Set([...readOutputs(dirs.out).input.values()].flat());
         return fed.every((l) => read.has(l)) ? true : undefined;
       },
-      20_000,
-      'every fed line in some batch',
+      left(20_000),
+      at('every fed line in some batch'),
       100,
     ).catch(() => undefined); // a line never read fails the checks below, which say which
     fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    await untilJobDone(dirs.out, jobs[1]);
+    at('the job stopped (a graceful stop)');
+    await untilJobDone(dirs.out, jobs[1], 'the job to stop', left());
     result = { jobs, writing, writingAtKill, resubmittedAt, killed, firstRecoveredAtKill, laterStatesAtKill, fed };
   } catch (err) {
-    setupError = withProcessLogs(err, procs);
+    const where = `at step '${step.name}' (${Math.round((Date.now() - step.at) / 1000)} s into it, ${Math.round((Date.now() - t0) / 1000)} s into the hook)`;
+    let state: string;
+    try {
+      state = await clusterState(addressNow, workersNow, procs);
+    } catch (e) {
+      state = `(the cluster's state unread: ${(e as Error).message})`;
+    }
+    setupError = withProcessLogs(new Error(`${(err as Error).message}, ${where}\n${state}`, { cause: err }), procs);
   } finally {
     feeding = false;
     await feed;
   }
-}, { timeout: 280_000 });
+}, { timeout: HOOK_MS });
 
 after(async () => {
   for (const p of procs.reverse()) await p.stop();

@@ -151,7 +151,7 @@ export interface Outputs {
  * A graceful stop runs the batches already queued first, and under load a recovered job runs
  * far behind its clock (95 s at load 44 in recovery.test, where a fixed 60 s was outrun).
  */
-export async function untilJobDone(out: string, job: string, what = 'the job to stop'): Promise<void> {
+export async function untilJobDone(out: string, job: string, what = 'the job to stop', maxMs = 600_000): Promise<void> {
   const done = path.join(out, `done-${job}.json`);
   const events = path.join(out, 'events.log');
   const written = (): number => fs.readdirSync(out).length + (fs.existsSync(events) ? fs.statSync(events).size : 0);
@@ -164,7 +164,7 @@ export async function untilJobDone(out: string, job: string, what = 'the job to 
       if (Date.now() - since > 60_000) throw new Error(`${what}: it wrote no batch output for 60 s (${out})`);
       return undefined;
     },
-    600_000,
+    maxMs,
     what,
   );
 }
