@@ -144,8 +144,11 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
         exits.push(await within(exited(a), 60_000, 'the receiver\'s worker to exit'));
         phase('A exited');
         movedFrom.push(receiver.workerId);
-        const moved = JSON.parse((await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
-        await pollUntil(() => source.conns.length > connsBefore || undefined, 30_000, 'the moved receiver to connect to the source', 10);
+        // Waits for the move, bounded as the batch waits are (STALL): the README promises the
+        // receiver is started elsewhere at once, within the decommission (the decommissioner
+        // leaves 'draining' only once it runs elsewhere), not within a number of seconds.
+        const moved = JSON.parse((await job.waitLine('RECEIVER started ', STALL.stallMs, (l) => !l.includes(`"${receiver.workerId}"`))).slice('RECEIVER started '.length)) as ReceiverLine;
+        await pollUntil(() => source.conns.length > connsBefore || undefined, STALL.stallMs, 'the moved receiver to connect to the source', 10);
         const old = source.conns[connsBefore - 1];
         assert.ok(old.endedAt !== undefined, 'the old receiver half-closed its connection (a graceful stop)');
         gaps.push(source.conns[connsBefore].openedAt - old.endedAt);
@@ -177,7 +180,11 @@ test('SIGTERM to the receiver\'s worker, then to another, mid-stream: both leave
       assert.deepEqual(graceful.state, expectedState(sent), `the final state counts each of the ${sent.length} lines written exactly once`);
       assert.deepEqual(jsonLines(graceful.lines, 'RECEIVER error '), [], 'the receiver moved without an error');
       assert.equal(jsonLines(graceful.lines, 'RECEIVER started ').length, 2, 'the receiver started twice: first placement and one move');
-      for (const g of gaps) assert.ok(g >= 0 && g < 10_000, `the moved receiver connected ${g} ms after the old one closed`);
+      // A hand-over, not an overlap: the moved receiver connects only after the old one closed
+      // (its last block stored). How long after is load's doing, not a promise (no bound: the
+      // move within the decommission is what exits [0, 0] and receivers moved 1 check).
+      for (const g of gaps) assert.ok(g >= 0, `the moved receiver connected ${g} ms after the old one closed (before it: two receivers at once)`);
+      console.log(`# the moved receiver connected ${gaps.join(', ')} ms after the old one closed`);
       assert.deepEqual(failedTasks, [], 'no task attempt failed (no fetch failure, no lost worker)');
       assert.deepEqual([...mapStageRuns].filter(([, n]) => n > 1), [], `no map stage ran again for lost map outputs:\n${stageLog.join('\n')}`);
       assert.ok(driver.metrics, 'a driver with a web port has its metrics');
