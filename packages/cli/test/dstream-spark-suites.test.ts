@@ -760,7 +760,7 @@ test('slice before start is refused (Spark: "has not been initialized")', () => 
 });
 
 test('start() refuses a graph with no output, and checkpoint intervals Spark refuses (DStream.validateAtStart)', () => {
-  refused('start.noOutput', 'SLUICE_BAD_ARGUMENT', /no output operations registered/);
+  refused('start.noOutput', 'SLUICE_BAD_ARGUMENT', /No output operations registered, so nothing to execute/);
   refused('checkpoint.notMultiple', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(3000 ms\) must be a multiple of its slide \(2000 ms\)/);
   // Spark's "lower than its slide time": under the slide is not a multiple of it either.
   refused('checkpoint.underSlide', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(1000 ms\) must be a multiple of its slide \(2000 ms\)/);

@@ -9,6 +9,17 @@
 //   trace of the throwable it gave (ReceiverSupervisorImpl: Throwables.getStackTraceAsString,
 //   "" when none), on the listener's onReceiverError and the REST API's receivers alike.
 //   Sluice's message also carries the error's own message after ': ', as it always has.
+// - a window-family call's bad window length or slide is refused naming the call the program
+//   made (as a bad partition count is), not the window operator it is built on;
+// - Spark's own sentences in the StreamingContext's state errors (StreamingContext.start:
+//   "StreamingContext has already been stopped"; DStream.validateAtInit: "Adding new inputs,
+//   transformations, and output operations after starting / stopping a context is not
+//   supported"; DStreamGraph.validate: "No output operations registered, so nothing to
+//   execute"; start() on a started context is no error, a warning in Spark) and State's
+//   (State.scala: "Cannot update the state after it has been removed", "Cannot remove the
+//   state that has already been removed", "Cannot update / remove the state that is timing
+//   out", "State is not set"); awaitTerminationOrTimeout is
+//   false on a timeout, true once stopped.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +30,17 @@ import { appRest, fixture, jsonLine, jsonLines, lineOf, pollUntil, runCli, start
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sss10-'));
 const SPECULATION = fixture('speculation-probe.ts');
 const LAST_ERROR = fixture('receiver-last-error.ts');
+const SUITE = fixture('streaming-spark-suites10.ts');
+
+type Outcome = { code: string | null; error: string } | { value?: unknown };
+
+/** A refusal: SLUICE_BAD_ARGUMENT whose message is `message` (a string) or matches it. */
+function refused(o: Outcome | undefined, message: string | RegExp, what: string): void {
+  assert.ok(o !== undefined && 'error' in o, `${what} was accepted: ${JSON.stringify(o)}`);
+  assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', `${what}: ${o.error}`);
+  if (typeof message === 'string') assert.equal(o.error, message, what);
+  else assert.match(o.error, message, what);
+}
 
 interface ReceiverJson {
   streamId: number;
@@ -45,11 +67,11 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
     await withCluster({ workers: 2, driver: { webPort: 0 } }, async (h) => {
       await t.test("speculation is off by default (spark.speculation=false): a straggler gets no copy; `sluice run --speculation` turns it on and the copy's task end is speculative", async () => {
         const expected = [0, 1, 2, 3].map((x) => x * 10);
-        // The default driver: partition 0's first attempt waits 5 s for a copy, 5x the 1 s
-        // minimum run time and far past 1.5x the median of the others (milliseconds).
+        // The default driver: partition 0's first attempt takes 5 s, 5x the 1 s
+        // minimum run time and far past 1.5x the median of the others (150 ms).
         const off = dir('off');
         const offRun = startJob(h.cluster, SPECULATION, [off, '5000']).then((j) => j.done);
-        // Turned on (a driver of its own): the first attempt waits for its copy (bounded 120 s).
+        // Turned on (a driver of its own): the first attempt would take 120 s; its copy wins, and the run ends.
         const on = dir('on');
         const onRun = runCli(['run', '--speculation', '--speculation-min-runtime', '500ms', SPECULATION, on, '120000'], { timeoutMs: 240_000 });
         const [o, r] = await Promise.all([offRun, onRun]);
@@ -95,6 +117,43 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
           ['probe: reported: disk on fire', 'probe: restarting: socket gone', 'probe: no error given'].map((m) => [m, m]),
         );
         assert.deepEqual(heard.map((l) => l.lastError), [reported.lastError, restarted.lastError, '']);
+      });
+
+      await t.test('window-family calls, StreamingContext states and State: the errors name the call the program made and carry Spark\'s sentences', async () => {
+        const run = await (await startJob(h.cluster, SUITE, [dir('suite')])).done;
+        assert.ok(run.ok, String(run.failure));
+        assert.equal(run.lines.at(-1), 'DONE', run.lines.join('\n'));
+        assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case threw');
+        const w = jsonLine<Record<string, Outcome>>(run.lines, 'X window-names ');
+        const multiple = (call: string, what: 'length' | 'slide', ms: number): string => `dstream.${call}: window ${what} (${ms} ms) must be a multiple of the batch interval (1000 ms)`;
+        refused(w['window(1500)'], multiple('window', 'length', 1500), 'window(1500)');
+        refused(w['window(2000, 1500)'], multiple('window', 'slide', 1500), 'window(2000, 1500)');
+        refused(w['countByWindow(1500, 1000)'], multiple('countByWindow', 'length', 1500), 'countByWindow');
+        refused(w["countByWindow('soon', 1000)"], /^dstream\.countByWindow: window length: 'soon' is not a duration/, "countByWindow('soon')");
+        refused(w['reduceByWindow(f, 1500, 1000)'], multiple('reduceByWindow', 'length', 1500), 'reduceByWindow');
+        refused(w['reduceByWindow(f, inv, 2000, 1500)'], multiple('reduceByWindow', 'slide', 1500), 'reduceByWindow with inv');
+        refused(w['groupByKeyAndWindow(1500)'], multiple('groupByKeyAndWindow', 'length', 1500), 'groupByKeyAndWindow');
+        refused(w['groupByKeyAndWindow(2000, 1000, 0)'], 'dstream.groupByKeyAndWindow: numPartitions must be a positive integer, got 0', 'groupByKeyAndWindow(.., 0)');
+        refused(w['reduceByKeyAndWindow(f, 1500)'], multiple('reduceByKeyAndWindow', 'length', 1500), 'reduceByKeyAndWindow');
+        refused(w['reduceByKeyAndWindow(f, inv, 1500, 1000)'], multiple('reduceByKeyAndWindow', 'length', 1500), 'reduceByKeyAndWindow with inv');
+        refused(w['countByValueAndWindow(2000, 1500)'], multiple('countByValueAndWindow', 'slide', 1500), 'countByValueAndWindow');
+
+        const c = jsonLine<Record<string, Outcome | boolean>>(run.lines, 'X context-states ');
+        refused(c.startNoOutput as Outcome, /^No output operations registered, so nothing to execute/, 'start() with no output');
+        assert.deepEqual(c.startAgain, {}, 'start() on a started context is accepted (Spark warns)');
+        refused(c.mapAfterStart as Outcome, /Adding new inputs, transformations, and output operations after starting a context is not supported/, 'map after start');
+        refused(c.printAfterStop as Outcome, /Adding new inputs, transformations, and output operations after stopping a context is not supported/, 'print after stop');
+        refused(c.startAfterStop as Outcome, /^StreamingContext has already been stopped/, 'start after stop');
+        assert.equal(c.timedOut, false, 'awaitTerminationOrTimeout(50) on a running context');
+        assert.equal(c.afterStop, true, 'awaitTerminationOrTimeout once stopped');
+
+        const s = jsonLine<Record<string, string>>(run.lines, 'X state-errors ');
+        assert.match(s.a, /^state\.update\(\): Cannot update the state after it has been removed/);
+        assert.match(s.b, /^state\.remove\(\): Cannot remove the state that has already been removed/);
+        assert.match(s.c, /^state\.get\(\): State is not set/);
+        assert.equal(s.d, 'ok');
+        assert.match(s['d:timing-out'] ?? '', /^state\.update\(\): Cannot update the state that is timing out/, JSON.stringify(s));
+        assert.match(s['e:timing-out'] ?? '', /^state\.remove\(\): Cannot remove the state that is timing out/, JSON.stringify(s));
       });
 
       await t.test('a speculation setting without --speculation, or a quantile outside (0, 1], is refused naming the flag', async () => {

@@ -12,6 +12,7 @@ import type { StateSpec } from './state-spec.js';
 import type { DashboardOptions } from '../dashboard/dashboard-options.js';
 import { registerDashboard } from '../dashboard/dashboard-output.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
+import { checkWindowArgs } from './window-args.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
 
 /** Which of Spark's updateStateByKey forms a function has. */
@@ -332,6 +333,7 @@ export abstract class DStream<T> {
   // ---- windows ---------------------------------------------------------------------------
 
   window(windowDuration: Duration, slideDuration?: Duration): DStream<T> {
+    checkWindowArgs(this as DStream<unknown>, 'window', windowDuration, slideDuration);
     return new (derived('Windowed'))(this, windowDuration, slideDuration ?? this.slideDuration);
   }
 
@@ -341,6 +343,7 @@ export abstract class DStream<T> {
    * window before any record has no element, a window emptied after records counts 0.
    */
   countByWindow(windowDuration: Duration, slideDuration: Duration): DStream<number> {
+    checkWindowArgs(this as DStream<unknown>, 'countByWindow', windowDuration, slideDuration);
     return this.map(countOne).reduceByWindow(sum, windowDuration, slideDuration, { invFunc: subtract });
   }
 
@@ -357,6 +360,7 @@ export abstract class DStream<T> {
     const [windowDuration, slideDuration, options = {}] = typeof rest[0] === 'function' ? [rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }] : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
     this.shippable('reduceByWindow', f);
     this.shippableIfGiven('reduceByWindow', options.invFunc);
+    checkWindowArgs(this as DStream<unknown>, 'reduceByWindow', windowDuration, slideDuration);
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
       .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
@@ -448,6 +452,8 @@ export abstract class DStream<T> {
   }
 
   groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[K, V[]]> {
+    checkWindowArgs(this as DStream<unknown>, 'groupByKeyAndWindow', windowDuration, slideDuration);
+    if (partitions !== undefined) this.partitionerFor(partitions, 'groupByKeyAndWindow');
     return this.window(windowDuration, slideDuration).groupByKey(partitions);
   }
 
@@ -484,6 +490,7 @@ export abstract class DStream<T> {
       : where(rest[2]);
     this.shippable('reduceByKeyAndWindow', reduceFunc);
     this.shippableIfGiven('reduceByKeyAndWindow', options.invFunc, options.filterFunc);
+    checkWindowArgs(this as DStream<unknown>, 'reduceByKeyAndWindow', windowDuration, slideDuration);
     const slide = slideDuration ?? this.slideDuration;
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
     const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');
@@ -506,6 +513,7 @@ export abstract class DStream<T> {
   }
 
   countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[T, number]> {
+    checkWindowArgs(this as DStream<unknown>, 'countByValueAndWindow', windowDuration, slideDuration);
     if (partitions !== undefined) this.partitionerFor(partitions, 'countByValueAndWindow');
     const given = partitions === undefined ? {} : typeof partitions === 'number' ? { numPartitions: partitions } : 'kind' in partitions ? { partitioner: partitions } : partitions;
     return this.map(pairWithOne as (t: T) => [T, number]).reduceByKeyAndWindow(sum, windowDuration, slideDuration, {

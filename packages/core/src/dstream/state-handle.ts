@@ -24,7 +24,7 @@ export class StateHandle<S = unknown> {
   }
 
   get(): S {
-    if (!this.present) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.get(): this key has no state; check state.exists() first');
+    if (!this.present) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.get(): State is not set (as Spark says): this key has no state; check state.exists() first, or use state.getOption()');
     return this.value as S;
   }
 
@@ -33,15 +33,15 @@ export class StateHandle<S = unknown> {
   }
 
   update(value: S): void {
-    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): cannot update the state after state.remove() in the same call (as in Spark); update or remove, not both');
-    if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): cannot update the state of a key that is timing out');
+    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): Cannot update the state after it has been removed (as Spark says): state.remove() was called in this call; update or remove, not both');
+    if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.update(): Cannot update the state that is timing out (as Spark says): a key whose state times out gets one last call, and its state is removed after it (check state.isTimingOut())');
     this.present = true;
     this.value = value;
   }
 
   remove(): void {
-    if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): cannot remove the state of a key that is timing out (as in Spark); it is removed after this call');
-    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): the state was already removed in this call (as in Spark)');
+    if (this.timingOut) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): Cannot remove the state that is timing out (as Spark says): it is removed after this call');
+    if (this.removed) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.remove(): Cannot remove the state that has already been removed (as Spark says): state.remove() was called before in this call');
     this.present = false;
     this.value = undefined;
     this.removed = true;

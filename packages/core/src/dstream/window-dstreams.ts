@@ -4,14 +4,7 @@ import type { StorageLevel } from '../rdd/plan.js';
 import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams } from './dstream.js';
-
-function checkMultiple(ms: number, parent: DStream<unknown>, what: string): void {
-  const of = parent.slideDuration;
-  if (ms % of !== 0) {
-    const which = of === parent.ssc.batchIntervalMs ? 'the batch interval' : "the slide of the windowed stream it reads";
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of ${which} (${of} ms)`);
-  }
-}
+import { checkMultiple } from './window-args.js';
 
 /**
  * A stream over a sliding window of its parent: the window's length and slide, checked

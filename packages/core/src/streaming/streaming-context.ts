@@ -561,7 +561,7 @@ export class StreamingContext {
 
   start(): void {
     if (this.state === 'active') return;
-    if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'a StreamingContext cannot be restarted after stop(); make a new one');
+    if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext has already been stopped (as Spark says): a StreamingContext cannot be restarted after stop(); make a new one');
     if (activeContext !== undefined && activeContext !== this && activeContext.state === 'active') {
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
@@ -933,10 +933,10 @@ export class StreamingContext {
    */
   checkNotStarted(what: string): void {
     if (this.state === 'active') {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs, or change them, after the StreamingContext has started (as in Spark); define them all before ssc.start()`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Adding new inputs, transformations, and output operations after starting a context is not supported (as Spark says): cannot add streams or outputs, or change them, after the StreamingContext has started; define them all before ssc.start()`);
     }
     if (this.state === 'stopped') {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: cannot add streams or outputs, or change them, after the StreamingContext has stopped (as in Spark); make a new StreamingContext`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Adding new inputs, transformations, and output operations after stopping a context is not supported (as Spark says): cannot add streams or outputs, or change them, after the StreamingContext has stopped; make a new StreamingContext`);
     }
   }
 
@@ -948,7 +948,7 @@ export class StreamingContext {
   /** @internal Check the graph and settle checkpoint intervals and remember durations (idempotent). */
   validate(): void {
     if (this.outputs.length === 0) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'no output operations registered: add print(), saveAsTextFiles() or foreachRDD() before start()');
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'No output operations registered, so nothing to execute (as Spark says): add print(), saveAsTextFiles() or foreachRDD() before start()');
     }
     if (this.wal && !this.checkpointDir) {
       throw new SluiceError(
