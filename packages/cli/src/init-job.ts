@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SluiceError } from '@sluice/core/internal';
+import { SluiceError, makeDirectorySync } from '@sluice/core/internal';
 
 /** This CLI's own package.json: the scaffold depends on the Sluice release that made it. */
 const CLI_PACKAGE = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -119,7 +119,7 @@ export function initJob(dir: string): string[] {
     [JOB_FILE, JOB],
     ['.gitignore', GITIGNORE],
   ];
-  fs.mkdirSync(abs, { recursive: true });
+  makeDirectorySync(abs);
   for (const [f, text] of files) fs.writeFileSync(path.join(abs, f), text, { flag: 'wx' });
   return files.map(([f]) => f);
 }

@@ -204,3 +204,26 @@ test("a job submitted to a driver no worker joined: the driver warns as Spark's 
     await driver.stop();
   }
 });
+
+test("a checkpoint directory that cannot be made beside a parent that exists (/proc/...) fails the job at ssc.checkpoint, naming it, instead of spinning in Node's recursive mkdir", { skip: !fs.existsSync('/proc/self') && 'no /proc here' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-checkpoint-proc-'));
+  try {
+    const job = path.join(dir, 'job.ts');
+    const where = `/proc/sluice-nope-${process.pid}/cp`;
+    fs.writeFileSync(job, [
+      "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+      'export default async function (sc: SluiceContext, args: string[]) {',
+      "  const ssc = new StreamingContext(sc, '1s');",
+      '  ssc.checkpoint(args[0]);',
+      '}',
+      '',
+    ].join('\n'));
+    const r = await runCli(['run', '--workers', '1', job, where], { timeoutMs: 60_000 });
+    assert.equal(r.timedOut, false, `the run hung\n${show(r)}`);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, new RegExp(`failed \\[SLUICE_CHECKPOINT\\]: sc\\.setCheckpointDir: cannot create '${where}': ENOENT`), show(r));
+    assert.match(r.stderr, /job\.ts:4:\d+\)/, show(r));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -34,6 +34,7 @@ import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
+import { makeDirectorySync } from './util/make-directory.js';
 
 /**
  * What a SluiceContext needs from the cluster: run one action over a lineage and
@@ -472,7 +473,7 @@ export class SluiceContext {
     openCheckpointStore(location);
     if (locationScheme(location) === undefined) {
       try {
-        fs.mkdirSync(location, { recursive: true });
+        makeDirectorySync(location);
       } catch (err) {
         throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${location}': ${(err as Error).message}`, { cause: err });
       }
@@ -799,7 +800,7 @@ export class SluiceContext {
     const leftover = `.${base}.sluice-`;
     let names: string[];
     try {
-      fs.mkdirSync(parent, { recursive: true });
+      makeDirectorySync(parent);
       names = fs.readdirSync(parent);
     } catch (err) {
       throw new SluiceError('SLUICE_IO', `${kind}: cannot prepare '${parent}': ${(err as Error).message}`, { cause: err });

@@ -65,6 +65,7 @@ export * from './scheduler/read-lines.js';
 export * from './util/port-requests.js';
 export * from './streaming/duration.js';
 export * from './util/scratch-dir.js';
+export * from './util/make-directory.js';
 export * from './util/byte-size.js';
 export * from './util/collect-garbage.js';
 export * from './wal/wal-segment.js';

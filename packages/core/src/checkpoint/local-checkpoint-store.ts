@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { checkKey } from './checkpoint-location.js';
 import type { CheckpointObject, CheckpointStore } from './checkpoint-store.js';
+import { makeDirectory } from '../util/make-directory.js';
 
 /** Suffix of a file being written; such files are never listed as objects. */
 const TMP_SUFFIX = '.sluice-tmp';
@@ -38,7 +39,7 @@ export class LocalCheckpointStore implements CheckpointStore {
 
   async ensure(): Promise<void> {
     try {
-      await fs.promises.mkdir(this.location, { recursive: true });
+      await makeDirectory(this.location);
       await fs.promises.access(this.location, fs.constants.W_OK);
     } catch (err) {
       throw new SluiceError('SLUICE_CHECKPOINT', `checkpoint directory '${this.location}' cannot be created or written: ${(err as Error).message}; choose a writable directory`, { cause: err });
@@ -50,7 +51,7 @@ export class LocalCheckpointStore implements CheckpointStore {
     const file = this.describe(key);
     const tmp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}${TMP_SUFFIX}`;
     try {
-      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await makeDirectory(path.dirname(file));
       const fh = await fs.promises.open(tmp, 'w');
       try {
         await fh.writeFile(data);

@@ -9,6 +9,7 @@ import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
 import { fromTimeRuns, splitEmpty, type TimeRun } from '../checkpoint/time-runs.js';
+import { makeDirectorySync } from '../util/make-directory.js';
 
 export interface FileStreamOptions {
   /** Only files whose full path this accepts (called on the driver at each listing). */
@@ -158,7 +159,7 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     try {
       // A directory that is not there is made, empty (Spark warns every batch instead): said once,
       // as a mistyped path would otherwise read nothing in silence.
-      if (!this.glob && fs.mkdirSync(this.directory, { recursive: true }) !== undefined) {
+      if (!this.glob && makeDirectorySync(this.directory) !== undefined) {
         this.ssc.sc.log('warn', `file stream: the directory '${this.directory}' did not exist; it was made, empty: files moved into it are read from the next batch on (check the path if you expected files there)`, {
           component: 'file-stream',
           directory: this.directory,

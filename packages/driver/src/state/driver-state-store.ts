@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SluiceError } from '@sluice/core/internal';
+import { SluiceError, makeDirectorySync } from '@sluice/core/internal';
 
 /** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
 export interface PersistedJob {
@@ -65,7 +65,7 @@ export class DriverStateStore {
     const bad = (why: string, cause?: unknown): SluiceError =>
       new SluiceError('SLUICE_BAD_ARGUMENT', `--state-dir '${dir}' cannot be used: ${why}; give a writable directory (it is created if missing) that only this driver uses`, { cause });
     try {
-      fs.mkdirSync(path.join(this.dir, 'bundles'), { recursive: true });
+      makeDirectorySync(path.join(this.dir, 'bundles'));
     } catch (err) {
       throw bad((err as Error).message, err);
     }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DiskFullError, SluiceError, encodeWalRecord, isDiskFull, segmentFileName, type WalPlace } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, encodeWalRecord, isDiskFull, makeDirectory, segmentFileName, type WalPlace } from '@sluice/core/internal';
 
 export interface WriteAheadLogWriterOptions {
   /** The stream's log directory, `<checkpointDir>/receivedData/<streamId>`. */
@@ -82,7 +82,7 @@ export class WriteAheadLogWriter {
 
   private async roll(firstSeq: number): Promise<void> {
     await this.fh?.close();
-    await fs.promises.mkdir(this.opts.dir, { recursive: true });
+    await makeDirectory(this.opts.dir);
     this.file = path.join(this.opts.dir, segmentFileName(this.opts.writer, firstSeq));
     this.fh = await fs.promises.open(this.file, 'wx');
     this.size = 0;
