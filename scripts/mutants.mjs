@@ -5671,7 +5671,7 @@ const MUTATIONS = [
     id: 'failure-trace-said-cause-kept',
     what: "sluice prints a failed job's cause even when it adds nothing (its frames all its error's, its message within the failure's): a failed task's error message printed twice",
     file: 'packages/cli/src/failure-trace.ts',
-    search: "    if (common === frames.length && common > 0 && said !== '' && message.includes(said)) continue;\n",
+    search: "    if (common === frames.length && common > 0 && said !== undefined && said !== '' && message.includes(said)) continue;\n",
     replace: '',
     tests: ['packages/cli/dist/test/failure-trace.test.js'],
   },
@@ -5762,6 +5762,14 @@ const MUTATIONS = [
     search: '        makeDirectorySync(location);',
     replace: '        fs.mkdirSync(location, { recursive: true });',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'cannot be made beside' }, 'packages/core/dist/test/util/make-directory.test.js'],
+  },
+  {
+    id: 'stack-parts-cause-message-is-head',
+    what: "core's stackParts gives no message for a cause's head: a failed task's error is rebuilt with causes named 'Error' and messages 'TypeError: ...', and sluice prints the task's error again under its message",
+    file: 'packages/core/src/util/cause-from-stack.ts',
+    search: '    return { head, name: m?.[1], message: m?.[2], frames',
+    replace: '    return { head, name: undefined, message: undefined, frames',
+    tests: ['packages/cli/dist/test/failure-trace.test.js'],
   },
   {
     id: 'unbuilt-checkout-module-not-found',

@@ -1,36 +1,27 @@
+import { stackParts } from '@sluice/core/internal';
+
 /**
  * The lines `sluice` prints under a failed job's message: its stack as the driver sent it
  * (core's userErrorInfo: "<name>: <message>", its frames, then each cause as "Caused by: <name>:
- * <message>" and the cause's frames), without the first error's header (the message printed
- * just above repeats it), and with each cause's frames that end the same way as the error it
- * caused folded into "... N more", as Java prints a stack trace. A cause that would print nothing
- * but its header and "... N more" (all its frames are its error's) and whose message `message`
- * already says is left out: a failed task's error, or a failed output operation's, carries the
- * error that failed it as its cause, with the same frames and the message within its own.
+ * <message>" and the cause's frames; read by core's stackParts), without the first error's
+ * header (the message printed just above repeats it), and with each cause's frames that end the
+ * same way as the error it caused folded into "... N more", as Java prints a stack trace. A
+ * cause that would print nothing but its header and "... N more" (all its frames are its
+ * error's) and whose message `message` already says is left out: a failed task's error, or a
+ * failed output operation's, carries the error that failed it as its cause, with the same
+ * frames and the message within its own.
  */
 export function failureTrace(stack: string, message: string): string[] {
-  const blocks: { header: string[]; frames: string[] }[] = [{ header: [], frames: [] }];
-  for (const line of stack.split('\n')) {
-    if (line.startsWith('Caused by: ')) blocks.push({ header: [line], frames: [] });
-    else if (FRAME.test(line)) blocks[blocks.length - 1].frames.push(line);
-    else {
-      const b = blocks[blocks.length - 1];
-      // A line after a block's frames that is neither a frame nor a cause: keep it where it was.
-      (b.frames.length > 0 ? b.frames : b.header).push(line);
-    }
-  }
-  const out: string[] = [...blocks[0].frames];
-  for (let i = 1; i < blocks.length; i++) {
-    const { header, frames } = blocks[i];
-    const enclosing = blocks[i - 1].frames;
+  const parts = stackParts(stack);
+  const out: string[] = [...parts[0].frames];
+  for (let i = 1; i < parts.length; i++) {
+    const { head, message: said, frames } = parts[i];
+    const enclosing = parts[i - 1].frames;
     let common = 0;
     while (common < frames.length && common < enclosing.length && frames[frames.length - 1 - common] === enclosing[enclosing.length - 1 - common]) common++;
-    const said = header.join('\n').replace(/^Caused by: [^:]*: /, '');
-    if (common === frames.length && common > 0 && said !== '' && message.includes(said)) continue;
-    out.push(...header, ...frames.slice(0, frames.length - common));
+    if (common === frames.length && common > 0 && said !== undefined && said !== '' && message.includes(said)) continue;
+    out.push(...`Caused by: ${head}`.split('\n'), ...frames.slice(0, frames.length - common));
     if (common > 0) out.push(`    ... ${common} more`);
   }
   return out;
 }
-
-const FRAME = /^\s+at /;

@@ -1,19 +1,36 @@
+/** One error of a stack laid out as userErrorInfo writes it (the error, then each `Caused by: `). */
+export interface StackPart {
+  /** The lines before its first frame ("TypeError: bad", without "Caused by: "). */
+  readonly head: string;
+  /** The head's `<name>: <message>`, when it is written so. */
+  readonly name: string | undefined;
+  readonly message: string | undefined;
+  /** Its lines from the first frame on. */
+  readonly frames: readonly string[];
+}
+
+/** The errors of a stack userErrorInfo wrote: the error's, then each cause's, in order. */
+export function stackParts(stack: string): StackPart[] {
+  return stack.split(/\nCaused by: /).map((part) => {
+    const lines = part.split('\n');
+    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+    const head = (firstFrame < 0 ? lines : lines.slice(0, firstFrame)).join('\n');
+    const m = /^([A-Za-z_$][\w$.]*): ([\s\S]*)$/.exec(head);
+    return { head, name: m?.[1], message: m?.[2], frames: firstFrame < 0 ? [] : lines.slice(firstFrame) };
+  });
+}
+
 /**
  * The error a task's stack (userErrorInfo's) describes, with its causes: each an Error of
  * the name, message and frames written there. Undefined for a stack without a header.
  */
 export function causeFromStack(stack: string): Error | undefined {
-  const parts = stack.split(/\nCaused by: /);
   let cause: Error | undefined;
-  for (let i = parts.length - 1; i >= 0; i--) {
-    const lines = parts[i].split('\n');
-    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
-    const headText = (firstFrame < 0 ? lines : lines.slice(0, firstFrame)).join('\n');
-    if (headText === '') continue;
-    const m = /^([A-Za-z_$][\w$.]*): ([\s\S]*)$/.exec(headText);
-    const e = new Error(m ? m[2] : headText, cause === undefined ? undefined : { cause });
-    e.name = m ? m[1] : 'Error';
-    e.stack = parts[i];
+  for (const part of stackParts(stack).reverse()) {
+    if (part.head === '') continue;
+    const e = new Error(part.message ?? part.head, cause === undefined ? undefined : { cause });
+    e.name = part.name ?? 'Error';
+    e.stack = [part.head, ...part.frames].join('\n');
     cause = e;
   }
   return cause;
