@@ -3860,8 +3860,8 @@ const MUTATIONS = [
     id: 'driver-address-no-port-taken',
     what: 'a --driver without a port is taken (and dialled on gRPC\'s default port until "no driver answers")',
     file: 'packages/cli/src/driver-address.ts',
-    search: 'if (m && port >= 1 && port <= 65535) return undefined;',
-    replace: "if ((m && port >= 1 && port <= 65535) || !value.includes(':')) return undefined;",
+    search: 'if (hp && port >= 1 && port <= 65535) return undefined;',
+    replace: "if ((hp && port >= 1 && port <= 65535) || !value.includes(':')) return undefined;",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'not HOST:PORT' }],
   },
   {
@@ -5770,6 +5770,14 @@ const MUTATIONS = [
     search: '    return { head, name: m?.[1], message: m?.[2], frames',
     replace: '    return { head, name: undefined, message: undefined, frames',
     tests: ['packages/cli/dist/test/failure-trace.test.js'],
+  },
+  {
+    id: 'host-port-ipv6-brackets-kept',
+    what: "core's splitHostPort gives an IPv6 host with its brackets: the unreachable reason looks up '[fd00::1]' and a bracketed address never resolves",
+    file: 'packages/core/src/rpc/host-port.ts',
+    search: 'host: (m[1] ?? m[2])!',
+    replace: "host: (m[1] === undefined ? m[2] : `[${m[1]}]`)!",
+    tests: ['packages/core/dist/test/rpc/unreachable-reason.test.js'],
   },
   {
     id: 'unbuilt-checkout-module-not-found',

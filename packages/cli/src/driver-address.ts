@@ -1,14 +1,11 @@
-import { SluiceError } from '@sluice/core/internal';
-
-/** HOST:PORT, the host a name or IPv4 address, or an IPv6 address in brackets. */
-const HOST_PORT = /^(?:[^\s:[\]]+|\[[0-9a-fA-F:.]+\]):(\d+)$/;
+import { SluiceError, splitHostPort } from '@sluice/core/internal';
 
 /** What is wrong with `value` as a driver's HOST:PORT (port 1-65535), or undefined when nothing is. */
 export function driverAddressProblem(value: string): string | undefined {
-  const m = HOST_PORT.exec(value);
-  const port = m ? Number(m[1]) : NaN;
-  if (m && port >= 1 && port <= 65535) return undefined;
-  return !value.includes(':') || value.endsWith(':') ? 'it has no port' : m ? `port ${m[1]} is not from 1 to 65535` : 'it is not HOST:PORT (an IPv6 address goes in brackets: [::1]:7077)';
+  const hp = splitHostPort(value);
+  const port = hp ? Number(hp.port) : NaN;
+  if (hp && port >= 1 && port <= 65535) return undefined;
+  return !value.includes(':') || value.endsWith(':') ? 'it has no port' : hp ? `port ${hp.port} is not from 1 to 65535` : 'it is not HOST:PORT (an IPv6 address goes in brackets: [::1]:7077)';
 }
 
 /**

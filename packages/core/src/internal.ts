@@ -31,6 +31,7 @@ export * from './rpc/encoded-message.js';
 export * from './rpc/security.js';
 export * from './rpc/call-gate.js';
 export * from './rpc/grpc-logs.js';
+export * from './rpc/host-port.js';
 export * from './rpc/unreachable-reason.js';
 export type { ProtoGrpcType } from './rpc/generated/sluice.js';
 export type * as wire from './rpc/wire.js';

@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { splitHostPort } from './host-port.js';
 
 /**
  * Why nothing answered gRPC at `address` (HOST:PORT, an IPv6 host in brackets), in words a user
@@ -16,10 +17,10 @@ import net from 'node:net';
 export async function unreachableReason(address: string, opts: { readonly timeoutMs?: number; readonly lookup?: (host: string) => Promise<{ address: string }> } = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 2000;
   const lookup = opts.lookup ?? ((host: string) => dns.promises.lookup(host));
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d+)$/.exec(address);
-  if (!m) return `'${address}' is not HOST:PORT`;
-  const host = m[1] ?? m[2];
-  const port = Number(m[3]);
+  const hp = splitHostPort(address);
+  if (!hp) return `'${address}' is not HOST:PORT`;
+  const host = hp.host;
+  const port = Number(hp.port);
   let ip: string;
   try {
     ip = (await lookup(host)).address;
