@@ -1,6 +1,9 @@
-import dns from 'node:dns';
+import type * as Dns from 'node:dns';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { splitHostPort } from './host-port.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Why nothing answered gRPC at `address` (HOST:PORT, an IPv6 host in brackets), in words a user
@@ -16,7 +19,9 @@ import { splitHostPort } from './host-port.js';
  */
 export async function unreachableReason(address: string, opts: { readonly timeoutMs?: number; readonly lookup?: (host: string) => Promise<{ address: string }> } = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const lookup = opts.lookup ?? ((host: string) => dns.promises.lookup(host));
+  // node:dns on this failure's path only (as grpc-lib loads gRPC): every importer of core, task threads
+  // included, would otherwise load it at start (~0.9 ms each). Not import(): the CLI bundle cannot.
+  const lookup = opts.lookup ?? ((host: string) => (require('node:dns') as typeof Dns).promises.lookup(host));
   const hp = splitHostPort(address);
   if (!hp) return `'${address}' is not HOST:PORT`;
   const host = hp.host;

@@ -32,3 +32,15 @@ test('importing @sluice/core/internal loads no gRPC module; loadProto() loads th
   assert.equal(out.worker, 'function');
   assert.equal(out.md, 1, 'secretMetadata made a grpc Metadata with the secret');
 });
+
+test("importing @sluice/core/internal loads no node:dns (unreachableReason loads it when a driver does not answer); unreachableReason does", () => {
+  const script = `
+    const dnsLoaded = () => process.moduleLoadList.includes('NativeModule dns');
+    const core = await import(${JSON.stringify(INTERNAL)});
+    const before = dnsLoaded();
+    await core.unreachableReason('localhost:1');
+    console.log(JSON.stringify({ before, after: dnsLoaded() }));
+  `;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), encoding: 'utf8' })) as { before: boolean; after: boolean };
+  assert.deepEqual(out, { before: false, after: true });
+});
