@@ -6107,6 +6107,14 @@ const MUTATIONS = [
     replace: '`${what}: cannot',
     tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
   },
+  {
+    id: 'await-or-timeout-unstarted-refused',
+    what: "awaitTerminationOrTimeout(ms) on a context never started throws SLUICE_NOT_STARTED, where Spark's ContextWaiter waits out the timeout and returns false (true if stop() is called meanwhile)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {\n    let timer',
+    replace: "  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {\n    this.checkStarted('awaitTerminationOrTimeout');\n    let timer",
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -803,9 +803,13 @@ export class StreamingContext {
     if (this.fatal) throw this.fatal;
   }
 
-  /** true if the context stopped within `ms`, false on timeout. */
+  /**
+   * true if the context stopped within `ms`, false on timeout. On a context not started yet
+   * it waits the same way, as Spark's ContextWaiter.waitForStopOrError(timeout): false once
+   * `ms` passed, true if ssc.stop() was called meanwhile. The wait is bounded, so unlike
+   * awaitTermination() it is no error (a program polling a context it starts later is fine).
+   */
   async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
-    this.checkStarted('awaitTerminationOrTimeout');
     let timer: NodeJS.Timeout | undefined;
     const stopped = await Promise.race([this.terminated.then(() => true), this.fatalSeen.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
     clearTimeout(timer);
@@ -907,7 +911,13 @@ export class StreamingContext {
     void this.stop();
   }
 
-  /** Waiting for a context nobody started would wait forever (Spark's would): an error instead. */
+  /**
+   * awaitTermination() on a context nobody started would wait forever (Spark's waits for a
+   * stop() from another thread): an error instead. Only there: a job's program has no other
+   * thread, so a program waiting here almost always forgot ssc.start(), and the wait would
+   * hang the job silently until it is cancelled (`sluice stop` reaches only a started
+   * context; a job without one is cancelled). awaitTerminationOrTimeout waits as Spark's.
+   */
   private checkStarted(what: string): void {
     if (this.state !== 'initialized') return;
     throw new SluiceError(

@@ -1,0 +1,35 @@
+// Spark (Streaming) semantics on a real local cluster (a driver and 2 worker processes, started
+// once for the file; one job runs every case). What each case expects is Spark's, worked out
+// here from Spark's sources, not from Sluice's code:
+// - ContextWaiter.waitForStopOrError(timeout): awaitTerminationOrTimeout on a context never
+//   started waits out its timeout and returns false, or true once stop() was called meanwhile
+//   (StreamingContext.stop on an INITIALIZED context marks it STOPPED and notifies the waiter).
+//   awaitTermination() with no timeout would wait for a stop() from another thread, which a
+//   job's program has not: Sluice refuses it (SLUICE_NOT_STARTED, README).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
+
+const SUITE = fixture('streaming-spark-suites11.ts');
+
+type Outcome = { code: string | null; error: string } | { value?: unknown };
+
+test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeout: 300_000 }, async (t) => {
+  await withCluster({ workers: 2 }, async (h) => {
+    const run: JobRun = await (await startJob(h.cluster, SUITE, [])).done;
+    assert.ok(run.ok, String(run.failure));
+    assert.equal(run.lines.at(-1), 'DONE', run.lines.join('\n'));
+    assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case threw');
+
+    await t.test('StreamingContextSuite "awaitTermination" on a context never started: awaitTerminationOrTimeout waits out its timeout (false) or until stop() (true); awaitTermination() is refused', () => {
+      const a = jsonLine<{ timedOut: boolean; waitedFull: boolean; awaitTermination: Outcome; stoppedMeanwhile: boolean; state: string }>(run.lines, 'X await-unstarted ');
+      assert.equal(a.timedOut, false, 'awaitTerminationOrTimeout(300) before start()');
+      assert.equal(a.waitedFull, true, 'it waited its 300 ms');
+      assert.ok('error' in a.awaitTermination, `awaitTermination() before start() returned: ${JSON.stringify(a.awaitTermination)}`);
+      assert.equal(a.awaitTermination.code, 'SLUICE_NOT_STARTED');
+      assert.match(a.awaitTermination.error, /call ssc\.start\(\) before ssc\.awaitTermination\(\)/);
+      assert.equal(a.stoppedMeanwhile, true, 'awaitTerminationOrTimeout(120 s) with stop() called 100 ms later');
+      assert.equal(a.state, 'stopped');
+    });
+  });
+});
