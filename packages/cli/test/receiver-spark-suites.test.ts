@@ -25,7 +25,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixture, lineOf } from './harness.js';
 import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
+
+const FIXTURE = fixture('receiver-spark-suites.ts');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-receiver-spark-'));
 let cases: SparkCaseRun;
@@ -49,7 +52,7 @@ test('receiver life cycle: a single record, an array and an iterator stored (1..
     'start 2 isStarted=true isStopped=false',
     'stop isStopped=true',
   ]);
-  const events = tagged('L', 'life') as [string, number, string?][];
+  const events = tagged('L', 'life') as [string, number, string?, string?, string?][];
   // The receiver's own events; after its stop the driver starts it again (ReceiverTrackerSuite
   // "should restart receiver after stopping it"), reporting why.
   assert.deepEqual(
@@ -62,6 +65,13 @@ test('receiver life cycle: a single record, an array and an iterator stored (1..
   assert.match(String(events[1][2]), /the exception/);
   assert.match(String(events[2][2]), /restarting/);
   assert.match(String(events[4][2]), /test/);
+  // stop('test', error): onReceiverStopped carries the message and the error's stack (Spark's
+  // ReceiverInfo.lastErrorMessage and lastError after deregisterReceiver), and so does the
+  // error the driver reports as it starts the receiver again.
+  assert.equal(events[4][3], 'test');
+  const stopStack = String(events[4][4]);
+  assert.match(stopStack, /^RangeError: tape ended\n/, stopStack);
+  assert.match(stopStack, new RegExp(`\\n\\s+at stopWithError \\(\\S*receiver-spark-suites\\.ts:${lineOf(FIXTURE, 'STOP-SITE')}:\\d+\\)`), stopStack);
 });
 
 test('a store() of a record no codec carries is refused (SLUICE_BAD_ARGUMENT, reported); the records stored beside it and after it arrive, the receiver goes on', () => {

@@ -13,7 +13,8 @@ export interface ReceiverSupervisor {
   whenAccepting(): Promise<void>;
   restart(reason: string, error?: unknown, delayMs?: number): void;
   reportError(message: string, error?: unknown): void;
-  stop(reason: string): void;
+  /** Stop for good; `error` (optional) is what made the receiver stop: its stack reaches the driver as the receiver's lastError. */
+  stop(reason: string, error?: unknown): void;
   /** Stopped for good: stores are refused. */
   isStopped(): boolean;
   /** A stop or a restart began (onStop runs or ran, and no new onStart yet). */
@@ -147,9 +148,13 @@ export abstract class Receiver<T> {
     this.sup().reportError(message, error);
   }
 
-  /** Stop receiving for good. */
-  stop(reason: string): void {
-    this.sup().stop(reason);
+  /**
+   * Stop receiving for good, as Spark's stop(message) / stop(message, error): `reason` becomes
+   * the receiver's lastErrorMessage (REST /streaming/receivers, the listener's
+   * onReceiverStopped) and the stack of `error`, when given, its lastError.
+   */
+  stop(reason: string, error?: unknown): void {
+    this.sup().stop(reason, error);
   }
 
   /**

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '22faabf820be0707f40288ac775bfadaf59f4b1eb72e14dad1d0b395bc7630c2';
+export const PROTO_CODECS_SHA256 = '82ea97a1aff1775377167551d3c8bdf43bff5dbef9982c27b25fdaf3e4fc0ff9';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {

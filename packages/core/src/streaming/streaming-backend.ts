@@ -70,7 +70,15 @@ export type ReceiverEvent =
       /** The stack of the error the receiver gave reportError / restart, "" if none (Spark's ReceiverInfo.lastError). */
       readonly stack: string;
     }
-  | { readonly type: 'stopped'; readonly streamId: number; readonly workerId: string; readonly name: string; readonly reason: string };
+  | {
+      readonly type: 'stopped';
+      readonly streamId: number;
+      readonly workerId: string;
+      readonly name: string;
+      readonly reason: string;
+      /** The stack of the error the receiver gave stop(reason, error), "" if none (Spark's ReceiverInfo.lastError). */
+      readonly stack: string;
+    };
 
 /** One input stream's rate under backpressure. */
 export interface InputRate {

@@ -590,7 +590,7 @@ export class StreamingContext {
       const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
       if (e.type === 'started') this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.(info));
       else if (e.type === 'error') this.postToListeners('onReceiverError', (l) => l.onReceiverError?.({ ...info, message: e.message, lastErrorMessage: e.message, lastError: e.stack }));
-      else this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, reason: e.reason }));
+      else this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, reason: e.reason, lastErrorMessage: e.reason, lastError: e.stack }));
       this.receiversHeardFrom.add(e.streamId);
       this.receiverHeard?.();
     });

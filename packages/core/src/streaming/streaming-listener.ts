@@ -64,5 +64,10 @@ export interface StreamingListener {
    * error it gave reportError / restart ("" if it gave none), as Spark's ReceiverInfo.
    */
   onReceiverError?(info: ReceiverInfo & { readonly message: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
-  onReceiverStopped?(info: ReceiverInfo & { readonly reason: string }): void;
+  /**
+   * A receiver stopped (Spark's onReceiverStopped): `reason` and `lastErrorMessage` why (the
+   * message it gave stop(), or the driver's), `lastError` the stack of the error it gave
+   * stop(message, error) ("" if none), as Spark's ReceiverInfo after deregisterReceiver.
+   */
+  onReceiverStopped?(info: ReceiverInfo & { readonly reason: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
 }

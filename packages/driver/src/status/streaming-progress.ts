@@ -39,6 +39,8 @@ export interface ReceiverRecord {
   lastErrorMessage: string | undefined;
   /** The stack of the last error's throwable, "" if it had none (Spark's ReceiverInfo.lastError). */
   lastError: string | undefined;
+  /** Its error info is from a stop (Spark's deregisterReceiver): gone once it registers again. */
+  stoppedError: boolean;
   /** Records of its stream handed to batches since the job started. */
   numRecords: number;
 }
@@ -147,7 +149,7 @@ export class StreamingProgress {
 
   onReceiverStarting(streamId: number, name: string): void {
     if (!this.receiverRecords.has(streamId)) {
-      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, lastError: undefined, numRecords: 0 });
+      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, lastError: undefined, stoppedError: false, numRecords: 0 });
     }
   }
 
@@ -157,6 +159,14 @@ export class StreamingProgress {
     r.workerId = e.workerId;
     switch (e.type) {
       case 'started':
+        // Registered again after a stop: Spark's registerReceiver makes a new ReceiverTrackingInfo,
+        // with no error info (an error reported while running, or by restart, stays).
+        if (r.stoppedError) {
+          r.lastErrorTime = undefined;
+          r.lastErrorMessage = undefined;
+          r.lastError = undefined;
+          r.stoppedError = false;
+        }
         r.active = true;
         return;
       case 'error':
@@ -165,7 +175,13 @@ export class StreamingProgress {
         r.lastError = e.stack;
         return;
       case 'stopped':
+        // Spark's deregisterReceiver: the stop's message and its error's stack become the
+        // receiver's error info, its time only when there was an error (lastErrorTime -1).
         r.active = false;
+        r.lastErrorMessage = e.reason;
+        r.lastError = e.stack;
+        r.lastErrorTime = e.stack === '' ? undefined : now;
+        r.stoppedError = true;
         return;
       default: {
         const never: never = e;

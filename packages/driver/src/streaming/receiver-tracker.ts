@@ -364,10 +364,11 @@ export class ReceiverTracker implements RegistryListener {
     done?.();
   }
 
-  private failed(r: TrackedReceiver, workerId: string, message: string): void {
+  /** `stack`: of the error the receiver stopped with, when it stopped itself ("" otherwise). */
+  private failed(r: TrackedReceiver, workerId: string, message: string, stack = ''): void {
     r.lastFailedWorker = workerId;
     this.log.warn({ streamId: r.streamId, workerId, reason: message }, 'receiver lost; restarting it');
-    this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack: '' });
+    this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack });
     clearTimeout(r.restartTimer);
     r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
   }
@@ -398,7 +399,7 @@ export class ReceiverTracker implements RegistryListener {
         return;
       case 'stopped':
         if (!current) return;
-        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '' });
+        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '' });
         if (!r.running) return;
         r.running = false;
         if (r.stopping || this.closed) r.resolveStopped();
@@ -408,7 +409,7 @@ export class ReceiverTracker implements RegistryListener {
           clearTimeout(r.restartTimer);
           this.place(r);
           this.endMove(r);
-        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`);
+        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, e.error_stack ?? '');
         return;
       default:
         return;

@@ -89,3 +89,23 @@ test("a receiver's avgEventRate as Spark's REST API: the mean over retained comp
   // (0 + 5 + 1) x 1000 / 500 / 3 = 4 records/s.
   assert.equal(p.receiverRate(r), 4);
 });
+
+test("a receiver's error info as Spark's ReceiverTracker keeps it: reportError's stays while it runs; a stop's (message, its error's stack, a time only with an error) replaces it, and is gone once it registers again", () => {
+  const p = new StreamingProgress(3);
+  const at = { streamId: 0, workerId: 'w1', name: 'probe' };
+  const info = (): [boolean, string | undefined, string | undefined, number | undefined] => {
+    const r = p.receivers()[0];
+    return [r.active, r.lastErrorMessage, r.lastError, r.lastErrorTime];
+  };
+  p.onReceiverEvent({ type: 'started', ...at }, 100);
+  p.onReceiverEvent({ type: 'error', ...at, message: 'disk on fire', stack: 'Error: disk on fire\n    at x' }, 200);
+  assert.deepEqual(info(), [true, 'disk on fire', 'Error: disk on fire\n    at x', 200]);
+  p.onReceiverEvent({ type: 'started', ...at }, 250);
+  assert.deepEqual(info(), [true, 'disk on fire', 'Error: disk on fire\n    at x', 200], 'a start that follows no stop (a restart) keeps what was reported');
+  p.onReceiverEvent({ type: 'stopped', ...at, reason: 'tape ended', stack: 'RangeError: tape ended\n    at y' }, 300);
+  assert.deepEqual(info(), [false, 'tape ended', 'RangeError: tape ended\n    at y', 300]);
+  p.onReceiverEvent({ type: 'started', ...at, workerId: 'w2' }, 400);
+  assert.deepEqual(info(), [true, undefined, undefined, undefined], 'registered again: no error info');
+  p.onReceiverEvent({ type: 'stopped', ...at, reason: 'stopped by the driver', stack: '' }, 500);
+  assert.deepEqual(info(), [false, 'stopped by the driver', '', undefined], 'a stop with no error has no error time (Spark: -1)');
+});

@@ -269,8 +269,8 @@ export class Executor {
       started: () => reporter.report({ started: true }),
       block: (block: wire.ReceivedBlockInfo, onDelivered?: (err?: Error) => void) => reporter.report({ block }, onDelivered),
       error: (error: string, stack: string) => reporter.report({ error, error_stack: stack }),
-      stopped: (stopped: string) => {
-        reporter.report({ stopped });
+      stopped: (stopped: string, stack: string) => {
+        reporter.report({ stopped, error_stack: stack });
         jobReporters.delete(reporter);
       },
     };
@@ -361,9 +361,9 @@ export class Executor {
       },
       error: (message, stack) => inOrder(() => events.error(message, stack)),
       started: () => inOrder(() => events.started()),
-      stopped: (reason) =>
+      stopped: (reason, stack) =>
         inOrder(async () => {
-          events.stopped(reason);
+          events.stopped(reason, stack);
           await wal?.close();
         }),
     });

@@ -22,7 +22,8 @@ export interface ReceiverEvents {
   /** A receiver's error: its message, and the stack of the error it gave ("" if none). */
   error(message: string, stack: string): void;
   started(): void;
-  stopped(reason: string): void;
+  /** The receiver stopped: why, and the stack of the error it stopped with ("" if none). */
+  stopped(reason: string, stack: string): void;
 }
 
 interface QueuedTask {
@@ -186,11 +187,11 @@ export class JobSandbox {
     const thread = this.newThread();
     const r = { thread, events, done: false, receiverId };
     this.receivers.set(streamId, r);
-    const finish = (reason: string): void => {
+    const finish = (reason: string, stack = ''): void => {
       if (r.done) return;
       r.done = true;
       if (this.receivers.get(streamId) === r) this.receivers.delete(streamId);
-      events.stopped(reason);
+      events.stopped(reason, stack);
       void thread.terminate();
     };
     thread.on('message', (msg: ThreadToMain) => {
@@ -209,7 +210,7 @@ export class JobSandbox {
           events.started();
           return;
         case 'receiverStopped':
-          finish(msg.reason);
+          finish(msg.reason, msg.stack);
           return;
         case 'retire':
           finish(`receiver thread retired: ${msg.reason}`);
@@ -220,7 +221,7 @@ export class JobSandbox {
     });
     thread.on('error', (err) => {
       events.error(`the receiver thread died: ${err.message}`, err.stack ?? '');
-      finish('receiver thread died');
+      finish('receiver thread died', err.stack ?? '');
     });
     thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));
     thread.postMessage({ type: 'startReceiver', streamId, receiver, ...opts } satisfies MainToThread);
@@ -263,7 +264,7 @@ export class JobSandbox {
     this.closed = true;
     for (const r of this.receivers.values()) {
       r.done = true;
-      r.events.stopped('job released');
+      r.events.stopped('job released', '');
       void r.thread.terminate();
     }
     this.receivers.clear();

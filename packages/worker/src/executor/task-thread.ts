@@ -440,7 +440,7 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
       ),
     error: (message, stack) => send({ type: 'receiverError', streamId, message, stack }),
     started: () => send({ type: 'receiverStarted', streamId }),
-    stopped: (reason) => send({ type: 'receiverStopped', streamId, reason }),
+    stopped: (reason, stack) => send({ type: 'receiverStopped', streamId, reason, stack }),
   };
   try {
     const { evalInScope, loadError } = await boundJob();
@@ -459,7 +459,7 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
   } catch (err) {
     const info = userErrorInfo(err);
     sink.error(`receiver could not start: ${info.message}`, info.stack);
-    sink.stopped('failed to start');
+    sink.stopped('failed to start', info.stack);
   }
 }
 
@@ -499,8 +499,8 @@ port.on('message', (msg: MainToThread) => {
     case 'stopReceiver': {
       const sup = receivers.get(msg.streamId);
       // Kept until it stopped: blocks cut while it drains still hear they were stored.
-      if (sup) void sup.stop('stopped by the driver', { graceful: msg.graceful === true }).then(() => receivers.get(msg.streamId) === sup && receivers.delete(msg.streamId));
-      else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running' });
+      if (sup) void sup.stop('stopped by the driver', undefined, { graceful: msg.graceful === true }).then(() => receivers.get(msg.streamId) === sup && receivers.delete(msg.streamId));
+      else send({ type: 'receiverStopped', streamId: msg.streamId, reason: 'not running', stack: '' });
       return;
     }
     case 'forgetStage':

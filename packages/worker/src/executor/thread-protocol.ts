@@ -128,5 +128,5 @@ export type ThreadToMain =
   | { readonly type: 'receiverBlock'; readonly streamId: number; readonly blockId: string; readonly data: Uint8Array; readonly count: number; readonly firstPosition?: number }
   | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string; /** The error's stack ("" if none). */ readonly stack: string }
   | { readonly type: 'receiverStarted'; readonly streamId: number }
-  | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string }
+  | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string; /** The stack of the error it stopped with ("" if none). */ readonly stack: string }
   | { readonly type: 'blockGet'; readonly reqId: number; readonly blockId: string; readonly locations: MapOutputLocation[] };

@@ -7,7 +7,8 @@ export interface SupervisorSink {
   /** A problem the receiver reported (or its restart): the message, and the stack of the error it gave ("" if none; Spark's lastError). */
   error(message: string, stack: string): void;
   started(): void;
-  stopped(reason: string): void;
+  /** The receiver stopped: why, and the stack of the error it gave stop() ("" if none; Spark's lastError). */
+  stopped(reason: string, stack: string): void;
 }
 
 /** Longest a receiver's onStop may drain its source before its last block is cut (a socket's peer closing its side). */
@@ -362,7 +363,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
    * Then the stores still waiting and the current buffer become the last block, so stopping
    * loses no received record; then `stopped` is reported.
    */
-  stop(reason: string, options: { readonly graceful?: boolean } = {}): Promise<void> {
+  stop(reason: string, error?: unknown, options: { readonly graceful?: boolean } = {}): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.stopDone) return this.stopDone;
     this.stopBegun = true;
@@ -375,7 +376,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
       for (const r of this.accepting.splice(0)) r();
       this.blockTimer.stop();
       clearTimeout(this.rateTimer);
-      this.sink.stopped(reason);
+      this.sink.stopped(reason, error === undefined ? '' : userErrorInfo(error).stack);
     };
     const draining = this.callStop();
     if (!draining) {
