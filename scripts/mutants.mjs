@@ -6155,6 +6155,14 @@ const MUTATIONS = [
     replace: "  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {\n    this.checkStarted('awaitTerminationOrTimeout');\n    let timer",
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
+  {
+    id: 'queue-stream-null-default-no-rdd',
+    what: "queueStream(queue, oneAtATime, null) gives a batch with an empty queue no RDD, so its outputs do not run (Spark 1.x's meaning; Spark 2+'s QueueInputDStream gives sc.emptyRDD)",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();\n',
+    replace: '    if (this.queue.length === 0) return this.defaultRDD === null ? undefined : (this.defaultRDD ?? this.ssc.sc.emptyRDD<T>());\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js', 'packages/cli/dist/test/dstream-spark-api.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -416,8 +416,11 @@ test('getState, one active context at a time, getActiveOrCreate(create), getOrCr
   assert.equal(e.lenientState, 'initialized');
 });
 
-test('queueStream(queue, oneAtATime, null): once the queue is empty a batch has no RDD, and outputs do not run', () => {
-  assert.deepEqual(got('queueNoDefault'), [BATCH_MS, 2 * BATCH_MS]);
+test('queueStream(queue, oneAtATime, null): once the queue is empty each batch gets an empty RDD and outputs run, as Spark 2+\'s QueueInputDStream', () => {
+  // Queue [1, 2] and [3], one slice each: then an empty RDD (no partitions) at every later batch the run cut.
+  const runs = got<[number, number][]>('queueNoDefault');
+  assert.ok(runs.length >= NUM_BATCHES, JSON.stringify(runs));
+  assert.deepEqual(runs, runs.map((_, i) => [(i + 1) * BATCH_MS, i < 2 ? 1 : 0]));
 });
 
 test('BatchInfo.streamIdToInputInfo: the records each counting input took, per batch (Spark\'s StreamInputInfo)', () => {

@@ -6,6 +6,10 @@
 //   (StreamingContext.stop on an INITIALIZED context marks it STOPPED and notifies the waiter).
 //   awaitTermination() with no timeout would wait for a stop() from another thread, which a
 //   job's program has not: Sluice refuses it (SLUICE_NOT_STARTED, README).
+// - QueueInputDStream.compute: oneAtATime false takes every RDD queued (a UnionRDD of them)
+//   and empties the queue; an empty queue gives defaultRDD, or sc.emptyRDD when defaultRDD is
+//   null (Spark 2+: Some(emptyRDD), so outputs run at every batch); the queue is read at each
+//   batch, so an RDD pushed after the start is taken by the next batch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -30,6 +34,24 @@ test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeo
       assert.match(a.awaitTermination.error, /call ssc\.start\(\) before ssc\.awaitTermination\(\)/);
       assert.equal(a.stoppedMeanwhile, true, 'awaitTerminationOrTimeout(120 s) with stop() called 100 ms later');
       assert.equal(a.state, 'stopped');
+    });
+
+    await t.test('queueStream: oneAtATime false unions the queue, then defaultRDD while it is empty; a pushed RDD is taken; defaultRDD null gives empty batches whose outputs run', () => {
+      const q = jsonLine<{ all: [number, number[]][]; nulls: [number, number][] }>(run.lines, 'X queue-default ');
+      // Batch 1 takes [1, 2] and [3] together; 2 finds the queue empty ([9]); [4] is pushed after batch 2; 4 is empty again.
+      assert.deepEqual(q.all, [
+        [1000, [1, 2, 3]],
+        [2000, [9]],
+        [3000, [4]],
+        [4000, [9]],
+      ]);
+      // [5] once, then an empty RDD at each batch (0 records), the output running each time.
+      assert.deepEqual(q.nulls, [
+        [1000, 1],
+        [2000, 0],
+        [3000, 0],
+        [4000, 0],
+      ]);
     });
   });
 });

@@ -110,6 +110,19 @@ function expectedOutput(sizes: readonly number[]): Map<string, string> {
   return want;
 }
 
+/**
+ * `got` without the directories of the batches after the queue ran dry (index `batches` on):
+ * each saved an empty RDD, which leaves `_SUCCESS` alone (Spark 2+'s queueStream gives such
+ * batches an empty RDD). Anything else there stays, so the comparison fails on it.
+ */
+function withoutEmptyBatches(got: Map<string, string>, batches: number): Map<string, string> {
+  const empty = (k: string): boolean => {
+    const m = /^lines-#(\d+)\/_SUCCESS$/.exec(k);
+    return m !== null && Number(m[1]) >= batches && got.get(k) === '';
+  };
+  return new Map([...got].filter(([k]) => !empty(k)));
+}
+
 function assertSameOutput(got: Map<string, string>, want: Map<string, string>, what: string): void {
   assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `${what}: the objects`);
   for (const [k, v] of want) assert.ok(got.get(k) === v, `${what}: ${k} holds ${got.get(k)?.length} characters, want ${v.length}`);
@@ -124,7 +137,7 @@ test('104,000 lines saved by saveAsTextFiles to s3:// are read back by sc.textFi
   assert.equal(lineAfter(out, 'BATCHES '), String(sizes.length));
   assert.equal(lineAfter(out, 'READ '), `${all.length} ${sha(all)}`, 'sc.textFile(s3://bucket/run1) gives every line saved, in batch and part order');
   // The bucket, through the S3 API: one directory a batch, its parts and _SUCCESS, nothing temporary.
-  assertSameOutput(await outputUnder('run1/'), expectedOutput(sizes), 'run1');
+  assertSameOutput(withoutEmptyBatches(await outputUnder('run1/'), sizes.length), expectedOutput(sizes), 'run1');
 });
 
 test('a part above the multipart threshold is uploaded in pieces and round-trips; leftovers of a killed attempt are removed; an existing output is refused', async () => {
@@ -175,8 +188,8 @@ test('a re-run batch (an earlier run\'s leftovers in its directory, a task faili
     assert.equal(lineAfter(out, 'READ clean '), `${all.length} ${sha(all)}`);
     assert.equal(lineAfter(out, 'READ faulty '), `${all.length} ${sha(all)}`);
     const want = expectedOutput(sizes);
-    const cleanOut = await outputUnder('clean/');
-    const faultyOut = await outputUnder('faulty/');
+    const cleanOut = withoutEmptyBatches(await outputUnder('clean/'), sizes.length);
+    const faultyOut = withoutEmptyBatches(await outputUnder('faulty/'), sizes.length);
     assertSameOutput(cleanOut, want, 'the failure-free run');
     assertSameOutput(faultyOut, want, 'the run with a failed task');
     assertSameOutput(faultyOut, cleanOut, 'the run with a failed task against the failure-free run');

@@ -93,18 +93,19 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     ssc: StreamingContext,
     private readonly queue: RDD<T>[],
     private readonly oneAtATime: boolean,
-    /** The RDD of a batch when the queue is empty: undefined means an empty RDD, null no RDD (as Spark's defaultRDD = null). */
+    /** The RDD of a batch when the queue is empty: null or undefined mean an empty RDD (as Spark's defaultRDD = null). */
     private readonly defaultRDD: RDD<T> | null | undefined,
   ) {
     super(ssc);
   }
 
   override fingerprint(): { readonly op: string; readonly params: Record<string, unknown> } {
-    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime, ...(this.defaultRDD === null ? { noDefaultRDD: true } : {}) } };
+    return { op: 'QueueInputDStream', params: { oneAtATime: this.oneAtATime } };
   }
 
   protected compute(): RDD<T> | undefined {
-    if (this.queue.length === 0) return this.defaultRDD === null ? undefined : (this.defaultRDD ?? this.ssc.sc.emptyRDD<T>());
+    // As Spark 2+'s QueueInputDStream: an empty RDD when no defaultRDD was given (null too), so outputs run.
+    if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();
     if (this.oneAtATime) return this.queue.shift()!;
     const all = this.queue.splice(0);
     return this.ssc.sc.union(all);

@@ -499,9 +499,10 @@ export class StreamingContext {
   }
 
   /**
-   * Each batch takes the next RDD of `queue` (or all of them); when it is empty, `defaultRDD`
-   * (default an empty RDD; `null`: the batch has no RDD, as Spark's defaultRDD = null, so
-   * element-wise operators pass "no RDD" on and outputs do not run).
+   * Each batch takes the next RDD of `queue` (or, `oneAtATime` false, the union of all of
+   * them); when it is empty, `defaultRDD`, or an empty RDD when none is given or it is `null`
+   * (as Spark 2 and later: outputs run at every batch). RDDs pushed onto `queue` after the
+   * start are taken by the later batches.
    */
   queueStream<T>(queue: RDD<T>[], oneAtATime = true, defaultRDD?: RDD<T> | null): DStream<T> {
     this.checkNotStarted('queueStream');
