@@ -2240,6 +2240,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/receiver-spark-suites.test.js', pattern: 'no codec carries' }],
   },
   {
+    id: 'receiver-stop-one-block-per-waiting-store',
+    what: 'at the stop, the stores still waiting are taken as take() takes them: past the bound (blocks in flight counted) each becomes a block of its own, a worker busy for seconds with one-record blocks',
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '        this.takeInto(w.records, w.ack, w.position);\n        if (this.buffer.length + this.lineCount >= this.maxBuffered) this.flush();',
+    replace: '        this.take(w.records, w.ack, w.position);',
+    tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'waiting at the stop' }],
+  },
+  {
     id: 'receiver-store-iterator-one-record',
     what: "Receiver.store takes an iterator for one record (Spark's store(Iterator[T]) stores each of its records)",
     file: 'packages/core/src/receiver/receiver.ts',
@@ -2371,8 +2379,8 @@ const MUTATIONS = [
     id: 'stop-drops-waiting',
     what: 'stopping a receiver drops the stores still waiting for the rate',
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
-    search: 'for (const w of this.waiting.splice(0)) this.take(w.records, w.ack, w.position);',
-    replace: "for (const w of this.waiting.splice(0)) w.ack.reject(new SluiceError('SLUICE_CANCELLED', 'stopped'));",
+    search: '      for (const w of this.waiting.splice(0)) {\n        this.takeInto(w.records, w.ack, w.position);\n        if (this.buffer.length + this.lineCount >= this.maxBuffered) this.flush();\n      }',
+    replace: "      for (const w of this.waiting.splice(0)) w.ack.reject(new SluiceError('SLUICE_CANCELLED', 'stopped'));",
     tests: ['packages/worker/dist/test/receiver/rate-limiter.test.js'],
   },
   {

@@ -369,8 +369,15 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.stopBegun = true;
     const finish = (): void => {
       // Stores still waiting (for room or for the rate) are in memory already: they go into
-      // the last block rather than being dropped.
-      for (const w of this.waiting.splice(0)) this.take(w.records, w.ack, w.position);
+      // the last blocks rather than being dropped, cut at maxBuffered records each. Not by
+      // take(), which cuts a block whenever the records held (blocks in flight included)
+      // reach the bound: past it, each waiting store became a block of its own (a receiver
+      // storing without awaiting under receiverMaxRate left 390,000 one-record blocks to its
+      // worker, a core busy for half a minute after the stop).
+      for (const w of this.waiting.splice(0)) {
+        this.takeInto(w.records, w.ack, w.position);
+        if (this.buffer.length + this.lineCount >= this.maxBuffered) this.flush();
+      }
       this.flush();
       this.stopped = true;
       for (const r of this.accepting.splice(0)) r();

@@ -94,6 +94,29 @@ test('a store that fills the bound cuts its block at once, not at the next tick;
   }
 });
 
+test('stores still waiting at the stop go into blocks of up to the bound, not one block each past it', async () => {
+  const { blocks, s } = sink();
+  const r = new Idle();
+  // 1 record/s, a block interval no test run reaches, a bound of 10: the first store is taken
+  // (the bucket starts with 1 token), the 99 after it wait for the rate, never admitted here.
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 3_600_000, 10, s, { maxRate: 1, initialRate: 1 });
+  sup.start();
+  const stores: Promise<void>[] = [];
+  for (let i = 1; i <= 100; i++) stores.push(r.store(i));
+  assert.equal(blocks.length, 0);
+  assert.equal(sup.heldRecords, 1, 'one store taken, 99 waiting for the rate');
+  await sup.stop('stopped with stores waiting');
+  // Every record, in order, in the fewest blocks the bound allows (computed here: 100 records in 10s).
+  assert.deepEqual(blocks.flatMap((b) => b.records), Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.deepEqual(
+    blocks.map((b) => b.records.length),
+    Array.from({ length: 10 }, () => 10),
+    'blocks of 10 records (before, each store past the bound was a block of 1: 10 + 90 blocks)',
+  );
+  for (const b of blocks) sup.onStored(b.blockId);
+  assert.deepEqual(await Promise.all(stores.map(settled)), stores.map(() => 'resolved'), 'each store resolved with its block');
+});
+
 test('fire-and-forget stores still work, and a rejected store nobody awaits is no unhandled rejection', async () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown): void => void unhandled.push(e);
