@@ -54,7 +54,7 @@ import { swarmPhase } from './e2e-swarm.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'packages/cli/bin/sluice.js');
 const PROJECT = `sluice-e2e-${process.pid}`;
-const LINES_TOTAL = 60_000;
+const LINES_TOTAL = 45_000;
 const LINES_RATE = 1000;
 /** At most this many lines may be lost with the killed receiver (30 s of serving). */
 const MAX_LOST_LINES = LINES_RATE * 30;
