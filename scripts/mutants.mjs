@@ -5871,8 +5871,8 @@ const MUTATIONS = [
     id: 'listener-failure-message-only',
     what: "onOutputOperationCompleted's failure is the error's message alone, not Spark's Utils.exceptionString (the message, then the stack's frames and causes)",
     file: 'packages/core/src/streaming/job-scheduler.ts',
-    search: "failure: failureReason(info) };",
-    replace: "failure: info.message };",
+    search: '        const reason = failureReason(info);\n',
+    replace: '        const reason = info.message;\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites8.test.js'],
   },
   {
@@ -6170,6 +6170,22 @@ const MUTATIONS = [
     search: '    if (this.queue.length === 0) return this.defaultRDD ?? this.ssc.sc.emptyRDD<T>();\n',
     replace: '    if (this.queue.length === 0) return this.defaultRDD === null ? undefined : (this.defaultRDD ?? this.ssc.sc.emptyRDD<T>());\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js', 'packages/cli/dist/test/dstream-spark-api.test.js'],
+  },
+  {
+    id: 'output-op-no-failure-reason',
+    what: "a failed output operation's OutputOperationInfo has no failureReason (Spark's name): only Sluice's own `failure` carries the error",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: ', failure: reason, failureReason: reason };',
+    replace: ', failure: reason };',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
+  {
+    id: 'batch-started-no-submission-time',
+    what: "onBatchStarted's info has no submissionTime, which Spark's BatchInfo carries at every event",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '        submissionTime: batch.submissionTime,\n        processingStartTime: start,\n',
+    replace: '        processingStartTime: start,\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
 ];
 

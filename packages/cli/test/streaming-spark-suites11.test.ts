@@ -10,6 +10,15 @@
 //   and empties the queue; an empty queue gives defaultRDD, or sc.emptyRDD when defaultRDD is
 //   null (Spark 2+: Some(emptyRDD), so outputs run at every batch); the queue is read at each
 //   batch, so an RDD pushed after the start is taken by the next batch.
+// - StreamingListener (JobScheduler.handleJobStart / handleJobCompletion, JobSet.toBatchInfo,
+//   BatchInfo): per batch onBatchSubmitted, onBatchStarted (posted at its first output's
+//   start), then each output operation started and completed in turn, then onBatchCompleted.
+//   Submitted: submissionTime, no processing times or delays (None); started: submissionTime,
+//   processingStartTime and schedulingDelay; completed: all, totalDelay = schedulingDelay +
+//   processingDelay. numRecords 0 for a queue stream (QueueInputDStream reports no input
+//   info). A failed output operation's OutputOperationInfo.failureReason is its error's
+//   message first (Utils.exceptionString), in onOutputOperationCompleted and in the batch's
+//   outputOperationInfos; the other output's is None; awaitTermination throws the error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -52,6 +61,27 @@ test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeo
         [3000, 0],
         [4000, 0],
       ]);
+    });
+
+    await t.test('StreamingListenerSuite "batch info reporting", "output operation reporting": event order, the BatchInfo fields each event has, and a failed output\'s failureReason', () => {
+      const l = jsonLine<{ events: unknown[]; ended: Outcome }>(run.lines, 'X listener ');
+      const SUBMITTED = ['submissionTime'];
+      const STARTED = ['submissionTime', 'processingStartTime', 'schedulingDelay'];
+      const COMPLETED = ['submissionTime', 'processingStartTime', 'processingEndTime', 'schedulingDelay', 'processingDelay', 'totalDelay'];
+      const FAILURE = 'output 1 fails in batch 2';
+      const batch = (t: number, failure: string | null): unknown[] => [
+        ['batchSubmitted', t, SUBMITTED],
+        ['batchStarted', t, STARTED],
+        ['outputStarted', t, 0],
+        ['outputCompleted', t, 0, null, true],
+        ['outputStarted', t, 1],
+        ['outputCompleted', t, 1, failure, true],
+        // numRecords 0, totalDelay = schedulingDelay + processingDelay, each output's failureReason.
+        ['batchCompleted', t, COMPLETED, 0, true, [[0, null], [1, failure]]],
+      ];
+      assert.deepEqual(l.events, [...batch(1000, null), ...batch(2000, FAILURE)]);
+      assert.ok('error' in l.ended, `awaitTermination returned: ${JSON.stringify(l.ended)}`);
+      assert.equal(l.ended.error.split('\n')[0], FAILURE);
     });
   });
 });

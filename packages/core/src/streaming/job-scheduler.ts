@@ -169,6 +169,7 @@ export class JobScheduler {
         batchTime: batch.time,
         numRecords: batch.numRecords,
         streamIdToInputInfo: batch.streamIdToInputInfo,
+        submissionTime: batch.submissionTime,
         processingStartTime: start,
         schedulingDelay: start - batch.time,
       }),
@@ -207,7 +208,8 @@ export class JobScheduler {
         const opFailure = { message: info.message, stack: info.stack };
         failure ??= opFailure;
         const endTime = clock.now();
-        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime, failure: failureReason(info) };
+        const reason = failureReason(info);
+        const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime, failure: reason, failureReason: reason };
         outputOperationInfos[job.outputOpId] = done;
         this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure: opFailure });

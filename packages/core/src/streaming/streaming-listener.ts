@@ -31,6 +31,8 @@ export interface CompletedOutputOperationInfo extends OutputOperationInfo {
   readonly duration: number;
   /** When it threw: its error's message, then its stack's frames and causes (Spark's failureReason, Utils.exceptionString). */
   readonly failure?: string;
+  /** The same as `failure`, under Spark's name (OutputOperationInfo.failureReason). */
+  readonly failureReason?: string;
 }
 
 /**
@@ -49,6 +51,8 @@ export interface StreamingListener {
     readonly batchTime: number;
     readonly numRecords: number;
     readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
+    /** As onBatchSubmitted's (Spark's BatchInfo carries it at every event). */
+    readonly submissionTime: number;
     readonly processingStartTime: number;
     readonly schedulingDelay: number;
   }): void;
