@@ -3633,6 +3633,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
   },
   {
+    id: 'bundle-check-package-lookup-wrong-dir',
+    what: "cli-entry's check of the bundle looks for the files of core, the driver and the worker in the directory holding node_modules, not in the package: every one is 'gone', so no process ever runs the bundle",
+    file: 'packages/cli/src/cli-entry.ts',
+    search: "    if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(candidate);",
+    replace: "    if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(d);",
+    tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: "named at its package's real path" }],
+  },
+  {
     id: 'bin-cjs-entry-ignores-times',
     what: "bin/sluice.js starts from cli-entry's CommonJS build even when cli-entry.js (or a file it imports) was rebuilt after it: an older entry runs",
     file: 'packages/cli/bin/sluice.js',

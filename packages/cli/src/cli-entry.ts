@@ -89,18 +89,20 @@ function checkBundle(read: ManifestRead, checkedByParent: string | undefined): M
 /** Why the bundle of `manifest` cannot be used, or undefined when it can. */
 function staleness(manifest: Manifest): string | undefined {
   if (!manifest.threads) return 'the bundle has no thread bundles (made by an older scripts/bundle-cli.mjs: run it again)';
+  // Each file's path is its directory and its relative path (bundle-cli records normalized,
+  // '/'-separated ones) joined as strings: path.join, which normalizes each of the ~250 paths
+  // again, cost a process ~10 ms of CPU here, running cold.
   for (const f of manifest.threads.files) {
-    const file = path.join(THREADS, f.path);
+    const file = `${THREADS}/${f.path}`;
     if (fs.statSync(file, { throwIfNoEntry: false })?.size !== f.size) return `${file} is missing or changed since the bundle was made`;
   }
   const repo = path.resolve(CLI_DIR, '..', '..');
   const checkout = fs.existsSync(path.join(repo, 'pnpm-workspace.yaml'));
-  const require = createRequire(BUNDLE);
   const dirs = new Map<string, string>();
   const dirOf = (pkg: string): string => {
     let dir = dirs.get(pkg);
     if (dir === undefined) {
-      dir = pkg === 'cli' ? CLI_DIR : path.resolve(path.dirname(require.resolve(`@sluice/${pkg}`)), '..', '..');
+      dir = pkg === 'cli' ? CLI_DIR : packageDir(pkg);
       dirs.set(pkg, dir);
     }
     return dir;
@@ -108,7 +110,7 @@ function staleness(manifest: Manifest): string | undefined {
   for (const input of manifest.inputs) {
     let file: string;
     try {
-      file = path.join(dirOf(input.pkg), input.path);
+      file = `${dirOf(input.pkg)}/${input.path}`;
     } catch {
       return `@sluice/${input.pkg} cannot be resolved`;
     }
@@ -121,6 +123,22 @@ function staleness(manifest: Manifest): string | undefined {
     if (st === undefined || !sameTime(st.mtimeMs, manifest.dependencies.mtimeMs)) return 'the dependencies were installed again since the bundle was made';
   }
   return undefined;
+}
+
+/**
+ * The directory of the Sluice package `pkg` (core, driver, worker) as the bundle will find it
+ * (scripts/bundle-cli.mjs's banner): node_modules/@sluice/<pkg> in the bundle's directory or
+ * above, as Node looks for it, by its real path (pnpm links it), and through require.resolve only
+ * where none is there (NODE_PATH, global folders). require.resolve reads the package's
+ * package.json and its exports map: 8 ms of CPU a process for the three, the lookup under 1.
+ */
+function packageDir(pkg: string): string {
+  for (let d = DIST; ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', '@sluice', pkg);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(candidate);
+    if (path.dirname(d) === d) break;
+  }
+  return path.resolve(path.dirname(createRequire(BUNDLE).resolve(`@sluice/${pkg}`)), '..', '..');
 }
 
 /**

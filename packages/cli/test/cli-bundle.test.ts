@@ -19,6 +19,9 @@
 //   size makes the bundle stale too; outside one, sizes alone decide. A worker takes its
 //   parent's check (the manifest's stamp) from SLUICE_BUNDLE_CHECKED, or, prestarted, from
 //   the first line of its standard input, leaving the next line (the address) unread.
+// - The check reads the files of core, the driver and the worker where the copy finds those
+//   packages (its node_modules, linked to the workspace's): one recorded with another size
+//   makes the bundle stale, named at its real path.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -224,6 +227,30 @@ test('in a checkout, a file with a new modification time and the same size makes
   assert.equal(codeLine(ended.stderr), undefined, `ended before the check came: nothing loaded: ${ended.stderr}`);
   fs.rmSync(workspace);
   assert.equal((await probe()).from, 'bundle', 'outside a checkout the same file (same size) keeps the bundle');
+});
+
+test("a file of core, the driver or the worker other than the bundle was made from makes it stale, named at its package's real path", async () => {
+  // The copy finds those packages through its node_modules link, as the bundle does (pnpm's
+  // links to the workspace's packages); the check must look at the very files there. The
+  // manifest is edited, not the files, which are the workspace's own.
+  bundle();
+  const manifestFile = path.join(copy, 'dist', 'sluice-bundle.json');
+  const text = fs.readFileSync(manifestFile, 'utf8');
+  try {
+    for (const pkg of ['core', 'driver', 'worker']) {
+      const manifest = JSON.parse(text) as { inputs: { pkg: string; path: string; size: number }[] };
+      const input = manifest.inputs.find((i) => i.pkg === pkg);
+      assert.ok(input, `the bundle was made from files of @sluice/${pkg}`);
+      input.size += 1;
+      fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+      const stale = await probe();
+      assert.equal(stale.from, 'modules', `@sluice/${pkg}'s ${input.path} recorded with another size`);
+      assert.equal(stale.reason, `${path.join(REPO_DIR, 'packages', pkg, input.path)} changed since the bundle was made`);
+    }
+  } finally {
+    fs.writeFileSync(manifestFile, text);
+  }
+  assert.equal((await probe()).from, 'bundle', 'the manifest as made');
 });
 
 test("bin/sluice.js starts from cli-entry's CommonJS build only while no file it was made from is newer than it", async () => {
