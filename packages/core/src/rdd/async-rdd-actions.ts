@@ -1,3 +1,4 @@
+import { concatParts } from '../util/concat-parts.js';
 import { FutureAction } from './future-action.js';
 import type { RDD } from './rdd.js';
 
@@ -8,7 +9,7 @@ import type { RDD } from './rdd.js';
 export class AsyncRDDActions<T> {
   /** The elements, as collect(), cancellable. */
   collectAsync(this: RDD<T>): FutureAction<T[]> {
-    return new FutureAction(async (signal, jobStarted) => ((await this.context.runAction(this, { kind: 'collect' }, undefined, undefined, signal, jobStarted)) as T[][]).flat(1) as T[]);
+    return new FutureAction(async (signal, jobStarted) => concatParts((await this.context.runAction(this, { kind: 'collect' }, undefined, undefined, signal, jobStarted)) as T[][]));
   }
 
   /** The number of elements, as count(), cancellable. */

@@ -1,6 +1,7 @@
 import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { mulberry32 } from '../util/random.js';
+import { concatParts } from '../util/concat-parts.js';
 import { copier } from '../codec/codec.js';
 import { toWire } from '../codec/record-classes.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
@@ -17,7 +18,7 @@ import type { RDD } from './rdd.js';
 export class RDDActions<T> {
   async collect(this: RDD<T>): Promise<T[]> {
     const parts = (await this.context.runAction(this, { kind: 'collect' })) as T[][];
-    return parts.flat(1) as T[];
+    return concatParts(parts);
   }
 
   async count(this: RDD<T>): Promise<number> {
@@ -254,7 +255,7 @@ async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: (
   const shipped = compare ? rdd.ship(compare, op) : undefined;
   const parts = (await rdd.context.runAction(rdd, { kind: 'top', n, ascending, compare: shipped })) as T[][];
   const cmp = compare ?? (compareKeys as (a: T, b: T) => number);
-  const all = parts.flat(1) as T[];
+  const all = concatParts(parts);
   all.sort(ascending ? cmp : (a, b) => cmp(b, a));
   return all.slice(0, n);
 }
