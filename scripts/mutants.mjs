@@ -6203,6 +6203,22 @@ const MUTATIONS = [
     replace: '        processingStartTime: start,\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
+  {
+    id: 'transform-null-without-spark-words',
+    what: "a transform function returning null fails its batch without Spark's sentence 'Transform function must not return null'",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "': Transform function must not return null (as Spark says)'",
+    replace: "''",
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
+  {
+    id: 'union-no-parent-rdd-transform-words',
+    what: "a union whose input has no RDD for the batch says TransformedDStream's sentence, not UnionDStream's 'Could not generate RDD from a parent for unifying at time <t> ms'",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "const spark = this.op === 'union' ? `Could not",
+    replace: "const spark = this.op === 'unionX' ? `Could not",
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

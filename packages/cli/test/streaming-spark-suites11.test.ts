@@ -19,6 +19,11 @@
 //   info). A failed output operation's OutputOperationInfo.failureReason is its error's
 //   message first (Utils.exceptionString), in onOutputOperationCompleted and in the batch's
 //   outputOperationInfos; the other output's is None; awaitTermination throws the error.
+// - TransformedDStream.compute: "Transform function must not return null. Return
+//   SparkContext.emptyRDD() instead ..." and, a parent with no RDD, "Couldn't generate RDD from
+//   parent at time <t> ms"; UnionDStream.compute: "Could not generate RDD from a parent for
+//   unifying at time <t> ms" (Time's toString is '<ms> ms'); each a SparkException from job
+//   generation, which awaitTermination throws.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -82,6 +87,18 @@ test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeo
       assert.deepEqual(l.events, [...batch(1000, null), ...batch(2000, FAILURE)]);
       assert.ok('error' in l.ended, `awaitTermination returned: ${JSON.stringify(l.ended)}`);
       assert.equal(l.ended.error.split('\n')[0], FAILURE);
+    });
+
+    await t.test('BasicOperationsSuite "transform with NULL", "transform with input stream return None", "union with input stream return None": the errors carry Spark\'s sentences', () => {
+      const n = jsonLine<Record<string, Outcome>>(run.lines, 'X no-rdd ');
+      const refusedWith = (o: Outcome | undefined, what: string, ...patterns: RegExp[]): void => {
+        assert.ok(o !== undefined && 'error' in o, `${what}: awaitTermination returned ${JSON.stringify(o)}`);
+        assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', `${what}: ${o.error}`);
+        for (const p of patterns) assert.match(o.error, p, what);
+      };
+      refusedWith(n.transformNull, 'transform returning null', /^dstream\.transform: the function returned null for batch time 1000, not an RDD/, /Transform function must not return null/);
+      refusedWith(n.transformNoParent, 'transform of an input with no RDD', /^dstream\.transform: stream \d+ \(NoRddInput\) has no RDD for batch time 1000/, /Couldn't generate RDD from parent at time 1000 ms/);
+      refusedWith(n.unionNoParent, 'union with an input with no RDD', /^dstream\.union: stream \d+ \(NoRddInput\) has no RDD for batch time 1000/, /Could not generate RDD from a parent for unifying at time 1000 ms/);
     });
   });
 });

@@ -804,9 +804,11 @@ export class TransformedDStream<U> extends DStream<U> {
       const r = p.getOrCompute(time);
       if (!r) {
         if (this.kind === 'element') return undefined;
+        // Spark's sentences: UnionDStream's and TransformedDStream's SparkExceptions.
+        const spark = this.op === 'union' ? `Could not generate RDD from a parent for unifying at time ${time} ms` : `Couldn't generate RDD from parent at time ${time} ms`;
         throw new SluiceError(
           'SLUICE_BAD_ARGUMENT',
-          `${this.operatorName()}: stream ${p.id} (${p.constructor.name}) has no RDD for batch time ${time}, and ${this.op} needs one from each stream it reads (as Spark's ${this.op === 'union' ? 'UnionDStream' : 'TransformedDStream'}); ` +
+          `${this.operatorName()}: stream ${p.id} (${p.constructor.name}) has no RDD for batch time ${time}: ${spark} (as Spark says), and ${this.op} needs one from each stream it reads (as Spark's ${this.op === 'union' ? 'UnionDStream' : 'TransformedDStream'}); ` +
             `make the input give an RDD for every batch (an empty one for no records)`,
         );
       }
@@ -817,7 +819,8 @@ export class TransformedDStream<U> extends DStream<U> {
       const got = out === null ? 'null' : out === undefined ? 'undefined' : typeof out;
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `${this.operatorName()}: the function returned ${got} for batch time ${time}, not an RDD; return an RDD, rdd.context.emptyRDD() for a batch with no records`,
+        // Spark's TransformedDStream refuses null (Scala's types refuse the rest) with its sentence.
+        `${this.operatorName()}: the function returned ${got} for batch time ${time}, not an RDD${out === null || out === undefined ? ': Transform function must not return null (as Spark says)' : ''}; return an RDD, rdd.context.emptyRDD() for a batch with no records`,
       );
     }
     return out;
