@@ -6219,6 +6219,14 @@ const MUTATIONS = [
     replace: "const spark = this.op === 'unionX' ? `Could not",
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
+  {
+    id: 'remember-twice-without-spark-words',
+    what: "ssc.remember a second time is refused without DStreamGraph.remember's sentence 'Remember duration already set as <d> ms. Cannot set it again.'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: ': Remember duration already set as ${this.rememberMs} ms. Cannot set it again. (as Spark\'s DStreamGraph.remember says)',
+    replace: ' (as in Spark)',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -24,6 +24,8 @@
 //   parent at time <t> ms"; UnionDStream.compute: "Could not generate RDD from a parent for
 //   unifying at time <t> ms" (Time's toString is '<ms> ms'); each a SparkException from job
 //   generation, which awaitTermination throws.
+// - DStreamGraph.remember: require(rememberDuration == null, s"Remember duration already set as
+//   $rememberDuration. Cannot set it again."), Duration's toString '<ms> ms'.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -99,6 +101,13 @@ test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeo
       refusedWith(n.transformNull, 'transform returning null', /^dstream\.transform: the function returned null for batch time 1000, not an RDD/, /Transform function must not return null/);
       refusedWith(n.transformNoParent, 'transform of an input with no RDD', /^dstream\.transform: stream \d+ \(NoRddInput\) has no RDD for batch time 1000/, /Couldn't generate RDD from parent at time 1000 ms/);
       refusedWith(n.unionNoParent, 'union with an input with no RDD', /^dstream\.union: stream \d+ \(NoRddInput\) has no RDD for batch time 1000/, /Could not generate RDD from a parent for unifying at time 1000 ms/);
+    });
+
+    await t.test('ssc.remember a second time is refused with DStreamGraph.remember\'s sentence, naming the duration set first', () => {
+      const r = jsonLine<Outcome>(run.lines, 'X remember-twice ');
+      assert.ok('error' in r, `the second remember was accepted: ${JSON.stringify(r)}`);
+      assert.equal(r.code, 'SLUICE_BAD_ARGUMENT');
+      assert.ok(r.error.includes('Remember duration already set as 4000 ms. Cannot set it again.'), r.error);
     });
   });
 });

@@ -542,7 +542,10 @@ export class StreamingContext {
     const ms = toMillis(duration, 'ssc.remember');
     this.checkNotStarted('ssc.remember');
     if (this.rememberGiven) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.remember: the remember duration is already set to ${this.rememberMs} ms and cannot be set again (as in Spark); call remember once, with the longest duration a query needs`);
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `ssc.remember: the remember duration is already set to ${this.rememberMs} ms and cannot be set again: Remember duration already set as ${this.rememberMs} ms. Cannot set it again. (as Spark's DStreamGraph.remember says); call remember once, with the longest duration a query needs`,
+      );
     }
     this.rememberMs = ms;
     this.rememberGiven = true;
