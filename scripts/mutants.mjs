@@ -6116,6 +6116,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/driver/dist/test/status/streaming-progress.test.js', pattern: 'error info as Spark' }],
   },
   {
+    id: 'run-shutdown-stop-never-graceful',
+    what: "sluice run --stop-gracefully-on-shutdown stops its streaming job on SIGTERM as without it: the batches queued behind the running one are dropped",
+    file: 'packages/cli/src/main.ts',
+    search: '        j.requestStop(graceful);\n',
+    replace: '        j.requestStop(false);\n',
+    tests: ['packages/cli/dist/test/run-graceful-shutdown.test.js'],
+  },
+  {
+    id: 'run-shutdown-flag-stops-prestart',
+    what: "--stop-gracefully-on-shutdown is unknown to the workers' prestart, so sluice run starts its workers only after loading its code",
+    file: 'packages/cli/src/local-worker-process.ts',
+    search: "const FLAGS = new Set(['--typecheck', '--no-progress', '--stop-gracefully-on-shutdown']);",
+    replace: "const FLAGS = new Set(['--typecheck', '--no-progress']);",
+    tests: [{ file: 'packages/cli/dist/test/local-cluster-start.test.js', pattern: 'prestart reads only' }],
+  },
+  {
     id: 'listener-receiver-error-no-last-error',
     what: "the listener's onReceiverError gets lastError \"\" whatever the receiver gave",
     file: 'packages/core/src/streaming/streaming-context.ts',

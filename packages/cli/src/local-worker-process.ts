@@ -132,7 +132,7 @@ export interface PrestartPlan extends LocalWorkerSpec {
 
 /** `run` options with a value and without one, as main.ts declares them; the prestart reads four of them. */
 const VALUED = new Set(['--workers', '--cores', '--task-timeout', '--shuffle-spill-records', '--web-port', '--log-level']);
-const FLAGS = new Set(['--typecheck', '--no-progress']);
+const FLAGS = new Set(['--typecheck', '--no-progress', '--stop-gracefully-on-shutdown']);
 /** At most this many prestarted workers (a typo of --workers 2000 must not fork 2,000 processes before the command is parsed). */
 const MAX_PRESTART = 16;
 

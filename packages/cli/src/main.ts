@@ -164,6 +164,12 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
 
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
 
+/**
+ * How long `sluice run --stop-gracefully-on-shutdown` lets a graceful stop run after the signal
+ * before it stops the cluster: past the driver's own bound (a program still running 60 s after
+ * a stop request is cancelled, DriverJob.requestStop), so the job ends as the driver ends it.
+ */
+const GRACEFUL_SHUTDOWN_LIMIT_S = 65;
 const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";
@@ -496,8 +502,12 @@ speculationOptions(
   .option('--typecheck', TYPECHECK_HELP)
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', port('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
+  .option(
+    '--stop-gracefully-on-shutdown',
+    `Ctrl-C or SIGTERM stops a streaming job gracefully: its receivers stop, then every batch of what they stored runs (Spark's spark.streaming.stopGracefullyOnShutdown); up to ${GRACEFUL_SHUTDOWN_LIMIT_S} s, a second signal stops at once (default: not gracefully, 10 s)`,
+  )
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     if (o.typecheck) typecheckJob(job);
@@ -516,14 +526,17 @@ speculationOptions(
     let clusterStopped: Promise<void> | undefined;
     const stopCluster = (): Promise<void> => (clusterStopped ??= cluster.stop());
     // Ctrl-C (or SIGTERM) stops the job as `sluice stop` does — a streaming job stops its
-    // StreamingContext, as Spark's shutdown hook does — and the run ends as usual, the job
-    // `stopped`. A second signal, or a job still running 10 s later, stops the cluster.
+    // StreamingContext, as Spark's shutdown hook does (gracefully with
+    // --stop-gracefully-on-shutdown, as spark.streaming.stopGracefullyOnShutdown) — and the run
+    // ends as usual, the job `stopped`. A second signal, or a job still running 10 s later
+    // (a graceful stop: GRACEFUL_SHUTDOWN_LIMIT_S), stops the cluster.
+    const graceful = o.stopGracefullyOnShutdown === true;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (!signalled && j?.state === 'running') {
         signalled = true;
-        log.info({ signal, jobId: j.id }, 'stopping the job');
-        j.requestStop(false);
-        setTimeout(() => void stopCluster().finally(() => process.exit(1)), 10_000).unref();
+        log.info({ signal, jobId: j.id, graceful }, 'stopping the job');
+        j.requestStop(graceful);
+        setTimeout(() => void stopCluster().finally(() => process.exit(1)), graceful ? GRACEFUL_SHUTDOWN_LIMIT_S * 1000 : 10_000).unref();
         return;
       }
       log.info({ signal }, 'stopping');
