@@ -6191,8 +6191,8 @@ const MUTATIONS = [
     id: 'await-or-timeout-unstarted-refused',
     what: "awaitTerminationOrTimeout(ms) on a context never started throws SLUICE_NOT_STARTED, where Spark's ContextWaiter waits out the timeout and returns false (true if stop() is called meanwhile)",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: '  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {\n    let timer',
-    replace: "  async awaitTerminationOrTimeout(ms: number): Promise<boolean> {\n    this.checkStarted('awaitTerminationOrTimeout');\n    let timer",
+    search: "    if (ms < 0 || ms === Infinity) this.checkStarted('awaitTerminationOrTimeout');\n",
+    replace: "    this.checkStarted('awaitTerminationOrTimeout');\n",
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
   {
@@ -6241,6 +6241,22 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/streaming-context.ts',
     search: ': Remember duration already set as ${this.rememberMs} ms. Cannot set it again. (as Spark\'s DStreamGraph.remember says)',
     replace: ' (as in Spark)',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
+  {
+    id: 'await-or-timeout-one-node-timer',
+    what: "awaitTerminationOrTimeout waits with one setTimeout: a timeout past Node's longest timer (2^31 - 1 ms) fires after 1 ms and returns false at once",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      timer = setTimeout(wait, Math.min(ms, MAX_TIMER_MS));\n',
+    replace: '      timer = setTimeout(() => r(false), ms);\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
+  },
+  {
+    id: 'await-or-timeout-negative-times-out',
+    what: "awaitTerminationOrTimeout(-1) times out at once (false) where Spark's waits with no timeout",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (ms < 0 || ms === Infinity) return;\n',
+    replace: '',
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
 ];

@@ -5,7 +5,10 @@
 //   started waits out its timeout and returns false, or true once stop() was called meanwhile
 //   (StreamingContext.stop on an INITIALIZED context marks it STOPPED and notifies the waiter).
 //   awaitTermination() with no timeout would wait for a stop() from another thread, which a
-//   job's program has not: Sluice refuses it (SLUICE_NOT_STARTED, README).
+//   job's program has not: Sluice refuses it (SLUICE_NOT_STARTED, README). A negative timeout
+//   waits with none (waitForStopOrError: `if (timeout < 0) ... condition.await()`), so on a
+//   started context it returns true at the stop, and is refused before start as
+//   awaitTermination() is; a timeout of 2^32 ms (Scala's Long) waits, not 1 ms (Node's timer cap).
 // - QueueInputDStream.compute: oneAtATime false takes every RDD queued (a UnionRDD of them)
 //   and empties the queue; an empty queue gives defaultRDD, or sc.emptyRDD when defaultRDD is
 //   null (Spark 2+: Some(emptyRDD), so outputs run at every batch); the queue is read at each
@@ -50,6 +53,19 @@ test('Spark Streaming semantics, suite 11 (one job on a local cluster)', { timeo
       assert.match(a.awaitTermination.error, /call ssc\.start\(\) before ssc\.awaitTermination\(\)/);
       assert.equal(a.stoppedMeanwhile, true, 'awaitTerminationOrTimeout(120 s) with stop() called 100 ms later');
       assert.equal(a.state, 'stopped');
+    });
+
+    await t.test('awaitTerminationOrTimeout(-1) waits with no timeout (refused before start, as awaitTermination()); 2^32 ms is waited, not cut to Node\'s 1 ms; a timeout that is not a number is refused', () => {
+      const a = jsonLine<Record<string, Outcome>>(run.lines, 'X await-timeouts ');
+      const failed = (o: Outcome | undefined, code: string, re: RegExp, what: string): void => {
+        assert.ok(o !== undefined && 'error' in o, `${what} returned: ${JSON.stringify(o)}`);
+        assert.equal(o.code, code, `${what}: ${o.error}`);
+        assert.match(o.error, re, what);
+      };
+      failed(a.negativeUnstarted, 'SLUICE_NOT_STARTED', /call ssc\.start\(\) before ssc\.awaitTerminationOrTimeout\(\)/, 'awaitTerminationOrTimeout(-1) before start');
+      failed(a.notANumber, 'SLUICE_BAD_ARGUMENT', /^ssc\.awaitTerminationOrTimeout: the timeout must be a number of ms, got "soon"/, "awaitTerminationOrTimeout('soon')");
+      assert.deepEqual(a.negative, { value: true }, 'awaitTerminationOrTimeout(-1) on a started context stopped 200 ms later');
+      assert.deepEqual(a.beyondTimer, { value: true }, 'awaitTerminationOrTimeout(2^32) on a started context stopped 200 ms later');
     });
 
     await t.test('queueStream: oneAtATime false unions the queue, then defaultRDD while it is empty; a pushed RDD is taken; defaultRDD null gives empty batches whose outputs run', () => {

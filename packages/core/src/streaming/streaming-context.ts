@@ -150,6 +150,9 @@ interface Output {
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
 let activeContext: StreamingContext | undefined;
 
+/** Node's longest timer: setTimeout with more fires after 1 ms (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The entry point of a streaming job, as Spark's StreamingContext: define input streams
  * and their transformations and outputs, then `start()`. A JobGenerator ticks every batch
@@ -812,10 +815,28 @@ export class StreamingContext {
    * it waits the same way, as Spark's ContextWaiter.waitForStopOrError(timeout): false once
    * `ms` passed, true if ssc.stop() was called meanwhile. The wait is bounded, so unlike
    * awaitTermination() it is no error (a program polling a context it starts later is fine).
+   * As Spark's, a negative `ms` (or Infinity) waits with no timeout, as awaitTermination()
+   * does (and is refused as it is on a context never started); a wait longer than Node's
+   * longest timer (2^31 - 1 ms, ~24.8 days) is waited out in several, where one timer would
+   * fire after 1 ms.
    */
   async awaitTerminationOrTimeout(ms: number): Promise<boolean> {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.awaitTerminationOrTimeout: the timeout must be a number of ms, got ${JSON.stringify(ms) ?? String(ms)}; for example ssc.awaitTerminationOrTimeout(10_000)`);
+    }
+    if (ms < 0 || ms === Infinity) this.checkStarted('awaitTerminationOrTimeout');
     let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([this.terminated.then(() => true), this.fatalSeen.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    const timedOut = new Promise<boolean>((r) => {
+      if (ms < 0 || ms === Infinity) return;
+      const end = performance.now() + ms;
+      const wait = (): void => {
+        const left = end - performance.now();
+        if (left <= 0) return r(false);
+        timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
+      };
+      timer = setTimeout(wait, Math.min(ms, MAX_TIMER_MS));
+    });
+    const stopped = await Promise.race([this.terminated.then(() => true), this.fatalSeen.then(() => true), timedOut]);
     clearTimeout(timer);
     if (stopped && this.fatal) throw this.fatal;
     return stopped;
