@@ -58,7 +58,7 @@ test("each client command's --help lists only the options it uses; the servers k
     workers: client,
     stop: [...client, '--graceful'],
     submit: [...client, '--detach', '--max-restarts', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--cores', '--help', '--log-level', '--max-result-size', '--no-progress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+    run: ['--cores', '--help', '--log-level', '--max-result-size', '--no-progress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
