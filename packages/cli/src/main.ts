@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '@sluice/driver/defaults';
+import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
@@ -166,10 +166,10 @@ const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its p
 
 /**
  * How long `sluice run --stop-gracefully-on-shutdown` lets a graceful stop run after the signal
- * before it stops the cluster: past the driver's own bound (a program still running 60 s after
- * a stop request is cancelled, DriverJob.requestStop), so the job ends as the driver ends it.
+ * before it stops the cluster: 5 s past the driver's own bound (a program still running
+ * STOP_REQUEST_LIMIT_MS after a stop request is cancelled), so the job ends as the driver ends it.
  */
-const GRACEFUL_SHUTDOWN_LIMIT_S = 65;
+const GRACEFUL_SHUTDOWN_LIMIT_S = STOP_REQUEST_LIMIT_MS / 1000 + 5;
 const PROGRESS_HELP = "do not draw the stages' progress on stderr (drawn only when stderr is a terminal, for batch jobs)";
 
 const TASK_TIMEOUT_HELP = "kill a task attempt running longer than this ('30s', '5m'); it counts as a failed attempt (default: no limit)";

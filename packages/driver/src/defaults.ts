@@ -37,3 +37,9 @@ export const DEFAULT_DECOMMISSION_TIMEOUT_MS = 30_000;
  * between its warnings after that): Spark's spark.starvation.timeout, 15 s.
  */
 export const DEFAULT_STARVATION_TIMEOUT_MS = 15_000;
+
+/**
+ * How long a streaming job's program may take to end after a stop request (`sluice stop`,
+ * a signal to `sluice run`) before the driver cancels it: 60 s.
+ */
+export const STOP_REQUEST_LIMIT_MS = 60_000;

@@ -14,6 +14,7 @@ import { answerStatus } from '../status/status-answers.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
 import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
+import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
 
 
 /**
@@ -255,8 +256,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (this.betweenAttempts) return this.cancel(); // nothing runs to stop
     if (this.streaming) {
       this.post({ type: 'stopRequested', graceful });
-      // A driver program that does not end within 60 s of the request is cancelled.
-      setTimeout(() => this.cancel(), 60_000).unref();
+      // A driver program that does not end within STOP_REQUEST_LIMIT_MS of the request is cancelled.
+      setTimeout(() => this.cancel(), STOP_REQUEST_LIMIT_MS).unref();
     } else this.cancel();
   }
 
