@@ -1165,6 +1165,14 @@ const MUTATIONS = [
     tests: ['packages/worker/dist/test/storage/memory-release.test.js'],
   },
   {
+    id: 'pool-drop-untold',
+    what: "the replicas' pool drops its free list without telling the worker (no collection follows: up to 64 MB of mapped buffers stay resident)",
+    file: 'packages/worker/src/storage/block-buffer-pool.ts',
+    search: '    if (dropped > 0) this.onDropped?.(dropped);',
+    replace: '',
+    tests: ['packages/worker/dist/test/storage/block-buffer-pool.test.js'],
+  },
+  {
     id: 'small-value-pooled',
     what: "encodeSmall's bytes are a slice of Node's 8 KiB Buffer pool again (a task thread's result posted to the main thread clones all 8 KiB)",
     file: 'packages/core/src/codec/small-value.ts',

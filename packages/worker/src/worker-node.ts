@@ -181,6 +181,9 @@ export class WorkerNode {
       () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes - this.blocks.pool.freeBytes),
       () => true,
     );
+    // The replicas' memory kept free is garbage once dropped (idle 2 s after the last
+    // join): up to 64 MB of mappings, resident until a full collection.
+    this.blocks.pool.onDropped = () => this.memory.collectSoon();
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
     this.shuffleStreams = new ShuffleStreamHandler(mapOutputs, this.log.child({ component: 'shuffle-streams' }));
     const peerTimeout = opts.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;

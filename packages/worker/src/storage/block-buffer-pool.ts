@@ -23,6 +23,13 @@ export class BlockBufferPool {
   private freeTotal = 0;
   private lastJoin = 0;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Called when the free list is dropped with memory in it (idle, or `clear`): those
+   * buffers are garbage now, up to `maxFreeBytes` of mapped memory that stays resident until
+   * the thread's next full collection. The worker collects soon (its MemoryReleaser counts
+   * the free list as live, so the drop alone may stay under its growth threshold).
+   */
+  onDropped: ((bytes: number) => void) | undefined;
   /** Joins served from the free list, and with a buffer of their own (for tests and benches). */
   reused = 0;
   allocated = 0;
@@ -100,9 +107,11 @@ export class BlockBufferPool {
 
   /** Drops the free list (the collector frees it). */
   clear(): void {
+    const dropped = this.freeTotal;
     this.free = [];
     this.freeTotal = 0;
     clearInterval(this.timer);
     this.timer = undefined;
+    if (dropped > 0) this.onDropped?.(dropped);
   }
 }

@@ -64,6 +64,8 @@ test('a joined buffer holds the parts; memory given back serves the next join of
 
 test('a forgotten view is never reused; free memory is bounded and dropped when idle', async () => {
   const pool = new BlockBufferPool(256 * 1024, 16 * MB, 100);
+  const dropped: number[] = [];
+  pool.onDropped = (bytes) => dropped.push(bytes);
   const a = pool.join(pieces(4 * MB, 1), 4 * MB);
   pool.forget(a);
   pool.giveBack(a);
@@ -72,8 +74,15 @@ test('a forgotten view is never reused; free memory is bounded and dropped when 
   for (const v of lent) pool.giveBack(v);
   assert.ok(pool.freeBytes <= 16 * MB, `free ${pool.freeBytes} bytes`);
   assert.ok(pool.freeBytes > 8 * MB);
+  const held = pool.freeBytes;
+  assert.deepEqual(dropped, [], 'onDropped was called while the free list was kept');
   await new Promise((r) => setTimeout(r, 350));
   assert.equal(pool.freeBytes, 0, 'the free list was kept while no join came');
+  // Its drop is told once, with the bytes it held (the worker then collects them soon); an
+  // empty list dropped again is not.
+  assert.deepEqual(dropped, [held]);
+  pool.clear();
+  assert.deepEqual(dropped, [held]);
 });
 
 test('BlockManager: a joined block removed or spilled gives its memory back; one handed out by get, handle or readRange does not', () => {
