@@ -6267,6 +6267,22 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/cli/dist/test/streaming-spark-suites11.test.js'],
   },
+  {
+    id: 'empty-job-set-reported',
+    what: "a batch where no output makes a job (a window's slide not due) is submitted, started and completed to the listeners and the REST API, where Spark's JobScheduler.submitJobSet only logs an empty job set",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '    if (jobs.length === 0) {\n',
+    replace: '    if (jobs.length === -1) {\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'empty-job-set-not-cleaned',
+    what: "a batch with no jobs is never marked done: the context keeps it unfinished, so no later batch's clearMetadata forgets its RDDs (persisted RDDs pile up)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '    if (batch.jobs.length === 0) return this.ssc.batchCompleted(this.emptyBatchInfo(batch), { reported: false });\n',
+    replace: '    if (batch.jobs.length === 0) return;\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -60,6 +60,16 @@ export class JobScheduler {
 
   submit(time: number, numRecords: number, jobs: readonly OutputJob[], streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>> = {}): void {
     const batch: Batch = { time, numRecords, streamIdToInputInfo, jobs, submissionTime: this.ssc.clock.now() };
+    // No output made a job (a window or slide not due at `time`): as Spark's
+    // JobScheduler.submitJobSet, which only logs an empty job set, no listener, UI or REST
+    // hears of the batch. It still queues, so it ends in order and its metadata is cleared
+    // and checkpointed as any batch's (see run).
+    if (jobs.length === 0) {
+      this.ssc.sc.log('debug', 'no jobs added for the batch', { component: 'job-scheduler', batchTime: time });
+      this.queue.push(batch);
+      this.pump();
+      return;
+    }
     this.ssc.postToListeners('onBatchSubmitted', (l) => l.onBatchSubmitted?.({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime }));
     this.ssc.sc.streaming?.reportProgress?.({
       type: 'batchSubmitted',
@@ -161,6 +171,7 @@ export class JobScheduler {
   }
 
   private async run(batch: Batch): Promise<void> {
+    if (batch.jobs.length === 0) return this.ssc.batchCompleted(this.emptyBatchInfo(batch), { reported: false });
     const clock = this.ssc.clock;
     const start = clock.now();
     const backend = this.ssc.sc.streaming;
@@ -245,5 +256,22 @@ export class JobScheduler {
     this.ssc.batchCompleted(info);
     backend?.reportBatch(info);
     this.ssc.postToListeners('onBatchCompleted', (l) => l.onBatchCompleted?.(info));
+  }
+
+  /** A batch with no jobs, ended as soon as it starts (known only to the context's cleanup and checkpoints). */
+  private emptyBatchInfo(batch: Batch): BatchInfo {
+    const now = this.ssc.clock.now();
+    return {
+      batchTime: batch.time,
+      numRecords: batch.numRecords,
+      streamIdToInputInfo: batch.streamIdToInputInfo,
+      submissionTime: batch.submissionTime,
+      processingStartTime: now,
+      processingEndTime: now,
+      schedulingDelay: now - batch.time,
+      processingDelay: 0,
+      totalDelay: now - batch.time,
+      outputOperationInfos: {},
+    };
   }
 }

@@ -1142,11 +1142,16 @@ export class StreamingContext {
     return this.checkpointer?.writtenInEveryKept() ?? Promise.resolve(true);
   }
 
-  /** @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint metadata if every output succeeded. */
-  batchCompleted(info: BatchInfo): void {
+  /**
+   * @internal After a batch: estimate the inputs' rates, forget old RDDs, then checkpoint
+   * metadata if every output succeeded. `reported: false` for a batch with no jobs, which no
+   * listener heard of: as Spark's RateController (a listener), the rate estimators and the
+   * falling-behind check do not count it.
+   */
+  batchCompleted(info: BatchInfo, options: { readonly reported?: boolean } = {}): void {
     const time = info.batchTime;
     const failed = info.failure !== undefined;
-    this.controlFlow(info);
+    if (options.reported !== false) this.controlFlow(info);
     // Forget only what no batch still queued or running reads: with concurrentJobs > 1
     // batches end out of order, and the end of t + 1 would drop t's RDDs, its received blocks
     // (and their log segments) and its input's record in the metadata (a driver killed then
