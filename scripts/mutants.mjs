@@ -6283,6 +6283,38 @@ const MUTATIONS = [
     replace: '    if (batch.jobs.length === 0) return;\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
   },
+  {
+    id: 'stage-accumulables-not-reported',
+    what: "named accumulators' values never reach the driver: every stage's REST record has an empty accumulatorUpdates, where Spark's lists the named accumulators its tasks updated",
+    file: 'packages/core/src/context.ts',
+    search: '    if (named.size > 0) this.backend.reportAccumulables?.([...named.values()]);\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'stage-accumulables-unnamed-listed',
+    what: "a stage's accumulatorUpdates lists unnamed accumulators too (Spark's DAGScheduler.updateAccumulators records only acc.name.isDefined)",
+    file: 'packages/core/src/context.ts',
+    search: '        if (stage === undefined || acc.name === undefined || acc.isZeroUpdate(update)) continue;\n        named.set(`${stage.stageId}.${stage.attempt}.${id}`, { stageId: stage.stageId, attempt: stage.attempt, id, name: acc.name, value: acc.shownValue() });\n',
+    replace: '        if (stage === undefined || acc.isZeroUpdate(update)) continue;\n        named.set(`${stage.stageId}.${stage.attempt}.${id}`, { stageId: stage.stageId, attempt: stage.attempt, id, name: acc.name ?? \'\', value: acc.shownValue() });\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'stage-accumulables-map-tasks-last',
+    what: "an action's map tasks' accumulator updates are merged after its result tasks', so a shuffle map stage's accumulatorUpdates show values that include the later result stage's updates",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '      accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],\n      accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],\n',
+    replace: '      accumulatorUpdates: [...accumulatorUpdates, ...mapped.map((m) => m.updates)],\n      accumulatorUpdateStages: [...accumulatorUpdateStages, ...mapped.map((m) => m.stage)],\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'stage-accumulables-double-shown-as-js',
+    what: "a double accumulator's value in a stage's accumulatorUpdates is JavaScript's number text (55), not Scala's Double toString (55.0) that Spark shows",
+    file: 'packages/core/src/shared/accumulator.ts',
+    search: ": this.kind === 'double' && Number.isInteger(v) ? `${String(v)}.0` : String(v);\n  }\n\n  /** @internal Whether a task's update",
+    replace: ": String(v);\n  }\n\n  /** @internal Whether a task's update",
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -9,6 +9,14 @@
 //   never hears of it. generateJobs still posts DoCheckpoint for it, and the next batches'
 //   clearMetadata forget its RDDs (DStream.clearMetadata unpersists generated RDDs older than
 //   the remember duration).
+// - DAGScheduler.updateAccumulators: for each successful task, its updates are merged into the
+//   driver's accumulators; a named accumulator (acc.name.isDefined) whose update is not zero
+//   sets stage.latestInfo.accumulables(id) = acc.toInfo(None, Some(acc.value)): the
+//   accumulator's whole value after that task (so a later job's stage shows the running
+//   total). AppStatusListener/LiveStage.toApi gives them as StageData.accumulatorUpdates, each
+//   v1.AccumulableInfo(id, name, update = None, value = value.toString): a Long as "10", a
+//   Double as Scala prints it ("55.0"). Unnamed accumulators and named ones no task of the
+//   stage changed are not listed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -45,6 +53,33 @@ test('Spark Streaming semantics, suite 12 (one job on a local cluster)', { timeo
       // its length (WindowedDStream.parentRememberDuration, 4 s), so once batch 8 s ended the
       // queue stream keeps the RDDs of (4 s, 8 s]: 4 of the 8 it generated.
       assert.equal(e.persisted, 4, 'persisted RDDs after 8 batches');
+    });
+
+    await t.test('DAGScheduler.updateAccumulators / StageData.accumulatorUpdates: a stage lists the named accumulators its tasks changed, each with its whole value after them', () => {
+      type Acc = { id: number; name: string; value: string; update?: string };
+      const a = jsonLine<{ ids: Record<string, number>; named: { kind: string; accumulatorUpdates: Acc[] }[]; totals: number[] }>(run.lines, 'X accumulables ');
+      const records = Array.from({ length: 10 }, (_, i) => i + 1);
+      const keySums = [records.filter((x) => x % 2 === 0), records.filter((x) => x % 2 === 1)].map((xs) => xs.reduce((p, x) => p + x, 0));
+      const total = keySums.reduce((p, x) => p + x, 0);
+      const afterMap = records.length;
+      const afterCollect = afterMap + keySums.length;
+      const afterCount = afterCollect + records.length;
+      // The driver program's own view: the counter over collect's map side, its 2 keys and count's pass; the key sums once.
+      assert.deepEqual(a.totals, [afterCount, total, 2 * records.length, 0]);
+      assert.deepEqual(a.named, [
+        // collect's shuffle map stage (its tasks end first): the row counter after its 10 records.
+        { kind: 'shuffle map', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterMap) }] },
+        // collect's result stage: the counter after its 2 keys too, and the key sums (a Double printed by Scala: 55.0).
+        {
+          kind: 'result',
+          accumulatorUpdates: [
+            { id: a.ids.rows, name: 'rows seen', value: String(afterCollect) },
+            { id: a.ids.sums, name: 'key sums', value: `${total}.0` },
+          ],
+        },
+        // count's stage over the map side again: the counter's running total.
+        { kind: 'result', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterCount) }] },
+      ]);
     });
   });
 });

@@ -27,7 +27,7 @@ import { runInJobGroup, runWithJobDescription } from './scheduler/job-descriptio
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
-import type { ActionSpec, JobRunResult } from './scheduler/task-spec.js';
+import type { ActionSpec, JobRunResult, StageAccumulable } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
@@ -82,6 +82,16 @@ export interface ClusterBackend {
   listenToScheduler?(handler: ((event: SchedulerEvent) => void) | undefined): void;
   /** Answer a status query about the program's jobs and stages now, blocking the driver program (sc.statusTracker). */
   status?(query: StatusQuery): StatusAnswer;
+  /** Named accumulators' values after stages' tasks were merged, for the stages' REST records (StageData.accumulatorUpdates). */
+  reportAccumulables?(values: readonly StageAccumulable[]): void;
+}
+
+/** What the context needs of a registered accumulator, built-in or AccumulatorV2. */
+interface RegisteredAccumulator {
+  readonly name: string | undefined;
+  mergeUpdate(update: unknown): void;
+  isZeroUpdate(update: unknown): boolean;
+  shownValue(): string;
 }
 
 /** Levels driver-program code may log at through the backend. */
@@ -97,7 +107,7 @@ export class SluiceContext {
   private nextShuffleId = 0;
   private nextSharedId = 0;
   /** Registered accumulators, built-in and the user's own (AccumulatorV2), by id: where tasks' updates are merged. */
-  private readonly accumulators = new Map<number, { mergeUpdate(update: unknown): void }>();
+  private readonly accumulators = new Map<number, RegisteredAccumulator>();
   private readonly runningActions = new RunningActions();
   /** @internal The RDDs persisted and not unpersisted (getPersistentRDDs). */
   readonly persistentRdds = new PersistentRdds();
@@ -870,10 +880,27 @@ export class SluiceContext {
     return result.values.map((v) => fromWire(v));
   }
 
+  /**
+   * Merge the tasks' updates into the accumulators, task by task; as Spark's
+   * DAGScheduler.updateAccumulators, a named accumulator that a task updated (a non-zero
+   * update) has, for that task's stage attempt, its value after the merge: the last such
+   * value per stage attempt and accumulator goes to the driver for the stage's REST record.
+   */
   private applyAccumulatorUpdates(result: JobRunResult): void {
-    for (const updates of result.accumulatorUpdates) {
-      for (const [id, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) this.accumulators.get(Number(id))?.mergeUpdate(update);
-    }
+    const stages = result.accumulatorUpdateStages;
+    const named = new Map<string, StageAccumulable>();
+    result.accumulatorUpdates.forEach((updates, i) => {
+      const stage = stages?.[i];
+      for (const [key, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) {
+        const id = Number(key);
+        const acc = this.accumulators.get(id);
+        if (acc === undefined) continue;
+        acc.mergeUpdate(update);
+        if (stage === undefined || acc.name === undefined || acc.isZeroUpdate(update)) continue;
+        named.set(`${stage.stageId}.${stage.attempt}.${id}`, { stageId: stage.stageId, attempt: stage.attempt, id, name: acc.name, value: acc.shownValue() });
+      }
+    });
+    if (named.size > 0) this.backend.reportAccumulables?.([...named.values()]);
   }
 
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {

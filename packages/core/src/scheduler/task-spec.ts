@@ -58,9 +58,29 @@ export interface TaskResultValue {
   readonly accumulators: Readonly<Record<number, unknown>>;
 }
 
+/** One attempt of one stage. */
+export interface StageAttemptRef {
+  readonly stageId: number;
+  readonly attempt: number;
+}
+
 /** What one action returns to the driver program: a value per requested partition, and accumulator updates of its tasks. */
 export interface JobRunResult {
   readonly values: unknown[];
   /** One record of updates per successful task (result and map tasks alike). */
   readonly accumulatorUpdates: readonly Readonly<Record<number, unknown>>[];
+  /** The stage attempt whose task made each record of `accumulatorUpdates` (same index); absent where the backend does not say. */
+  readonly accumulatorUpdateStages?: readonly StageAttemptRef[];
+}
+
+/**
+ * A named accumulator's value once a task of a stage attempt was merged into it (Spark's
+ * StageInfo.accumulables entry: `acc.toInfo(None, Some(acc.value))`), as the driver program
+ * reports it for the stage's REST record. `value` is the accumulator's whole value then, as
+ * Spark's toString prints it.
+ */
+export interface StageAccumulable extends StageAttemptRef {
+  readonly id: number;
+  readonly name: string;
+  readonly value: string;
 }

@@ -93,6 +93,16 @@ export abstract class AccumulatorV2<IN, OUT> implements Shippable {
     registrations.set(acc, { id, name });
   }
 
+  /** @internal The value as Spark's toString prints it. */
+  shownValue(): string {
+    return String(this.value);
+  }
+
+  /** @internal Whether a task's copy adds nothing (Spark's `updates.isZero`). */
+  isZeroUpdate(update: unknown): boolean {
+    return update instanceof AccumulatorV2 && update.isZero;
+  }
+
   /** @internal Merge a task's copy that came back with its result (revived as the subclass). */
   mergeUpdate(update: unknown): void {
     if (!(update instanceof this.constructor)) {

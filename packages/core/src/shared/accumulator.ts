@@ -118,9 +118,18 @@ export class Accumulator<T> implements Shippable {
   toString(): string {
     const cls = CLASS_OF[this.kind];
     if (!this.registered) return `Un-registered Accumulator: ${cls}`;
+    return `${cls}(id: ${this.id}, name: ${this.name === undefined ? 'None' : `Some(${this.name})`}, value: ${this.shownValue()})`;
+  }
+
+  /** @internal The value as Spark's toString prints it: a double as Scala's Double (12.0), a collection as a Java list ([a, b]). */
+  shownValue(): string {
     const v: unknown = this.value;
-    const shown = Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : this.kind === 'double' && Number.isInteger(v) ? `${String(v)}.0` : String(v);
-    return `${cls}(id: ${this.id}, name: ${this.name === undefined ? 'None' : `Some(${this.name})`}, value: ${shown})`;
+    return Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : this.kind === 'double' && Number.isInteger(v) ? `${String(v)}.0` : String(v);
+  }
+
+  /** @internal Whether a task's update adds nothing (Spark's `updates.isZero`: nothing added, not even 0). */
+  isZeroUpdate(update: unknown): boolean {
+    return this.kind === 'collection' ? (update as unknown[]).length === 0 : (update as [number, number])[1] === 0 && (update as [number, number])[0] === 0;
   }
 
   /** A copy at zero, not registered (Spark's copyAndReset). */

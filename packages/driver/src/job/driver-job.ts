@@ -472,6 +472,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'checkpointDir':
         this.emit('checkpointDir', m.dir);
         return;
+      case 'accumulables':
+        this.stages.onAccumulables(m.values);
+        return;
       case 'done':
         if (!m.reusable) this.log.debug({ reason: m.notReusable }, 'the job thread serves no later job');
         this.attemptEnded('succeeded', undefined, m.reusable);

@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -76,6 +76,8 @@ export type JobToMain =
   | { readonly type: 'dashboard'; readonly event: DashboardEvent }
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: Record<string, unknown> }
   | { readonly type: 'checkpointDir'; readonly dir: string }
+  /** Named accumulators' values after stage attempts' tasks were merged (the stages' REST records). */
+  | { readonly type: 'accumulables'; readonly values: readonly StageAccumulable[] }
   /**
    * The program returned. `reusable`: the thread printed `outputEnd` on both streams and, its
    * job having left nothing behind (ThreadBaseline, driverProgramLeftover), waits for a

@@ -237,6 +237,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   checkpointDirSet(dir) {
     outbox.post({ type: 'checkpointDir', dir } satisfies JobToMain);
   },
+  reportAccumulables(values) {
+    outbox.post({ type: 'accumulables', values } satisfies JobToMain);
+  },
   log(level, message, fields) {
     // A warning goes at once: the thread may be about to fail.
     const m = { type: 'log', level, message, fields } satisfies JobToMain;

@@ -17,6 +17,7 @@ import {
   type Plan,
   type PlanNode,
   type ShuffleSpec,
+  type StageAttemptRef,
   type TaskPart,
   type TaskPayload,
   type TaskResultValue,
@@ -48,8 +49,8 @@ interface JobState {
    */
   readonly nextStageAttempt: Map<number, number>;
   readonly taskSets: Set<TaskSetManager>;
-  /** Accumulator updates of map tasks, handed to the next action that returns. */
-  readonly mapAccumulatorUpdates: Record<number, unknown>[];
+  /** Accumulator updates of map tasks, handed to the next action that returns, each with its stage attempt. */
+  readonly mapAccumulatorUpdates: { readonly stage: StageAttemptRef; readonly updates: Record<number, unknown> }[];
   /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
   readonly taskTimeoutMs: number;
   cancelled: SluiceError | undefined;
@@ -461,6 +462,7 @@ export class DAGScheduler implements RegistryListener {
     job.actions.get(actionId)?.stages.add(stageId);
     const results = new Map<number, TaskResultValue>();
     const accumulatorUpdates: Record<number, unknown>[] = [];
+    const accumulatorUpdateStages: StageAttemptRef[] = [];
     const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
@@ -494,13 +496,19 @@ export class DAGScheduler implements RegistryListener {
           }
         }
         accumulatorUpdates.push(r.accumulators);
+        accumulatorUpdateStages.push({ stageId, attempt });
       });
       if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
       this.handleFailure(job, end, log, actionId);
     }
-    accumulatorUpdates.push(...job.mapAccumulatorUpdates.splice(0));
-    return { values: partitions.map((p) => results.get(p)!.value), accumulatorUpdates };
+    // The map tasks' first, as they ended first (a stage's accumulables then show the value after its own tasks, as Spark's).
+    const mapped = job.mapAccumulatorUpdates.splice(0);
+    return {
+      values: partitions.map((p) => results.get(p)!.value),
+      accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
+      accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
+    };
   }
 
   /**
@@ -727,7 +735,7 @@ export class DAGScheduler implements RegistryListener {
           this.blockLocations.removeIds(keys);
           for (const k of keys) this.blockLocations.add(k, workerId);
         }
-        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push(decode(outcome.accumulators));
+        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push({ stage: { stageId, attempt }, updates: decode(outcome.accumulators) });
         onSuccess(partition, outcome, workerId);
       },
       onTaskEnd: (e) => {

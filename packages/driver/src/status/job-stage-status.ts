@@ -25,6 +25,13 @@ export interface TaskFailureRecord {
 export type StageStatus = 'ACTIVE' | 'COMPLETE' | 'FAILED';
 export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
+/** A named accumulator's value once the stage's tasks were merged into it (Spark's v1.AccumulableInfo, without a task's update). */
+export interface AccumulableRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly value: string;
+}
+
 /** One attempt of one stage (Spark's StageData). */
 export interface StageRecord {
   readonly stageId: number;
@@ -48,6 +55,8 @@ export interface StageRecord {
   failureReason: string | undefined;
   /** The first failed task attempts (at most MAX_FAILURES_KEPT). */
   readonly failures: TaskFailureRecord[];
+  /** Named accumulators its tasks updated, by accumulator id, each with its value after the stage's last such task (StageInfo.accumulables). */
+  readonly accumulables: Map<number, AccumulableRecord>;
 }
 
 /** One action (Spark's JobData). */
@@ -133,6 +142,7 @@ export class JobStageStatus implements SchedulerListener {
       shuffleWriteBytes: 0,
       failureReason: undefined,
       failures: [],
+      accumulables: new Map(),
     });
     evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
   }
@@ -164,6 +174,15 @@ export class JobStageStatus implements SchedulerListener {
     s.completionTime = e.time;
     s.status = e.failure === undefined ? 'COMPLETE' : 'FAILED';
     s.failureReason = e.failure;
+  }
+
+  /**
+   * The driver program merged tasks' accumulator updates: a named accumulator's value after a
+   * stage attempt's tasks (the program reports them once the action returned; a stage no
+   * longer kept is skipped).
+   */
+  onAccumulables(values: readonly { readonly stageId: number; readonly attempt: number; readonly id: number; readonly name: string; readonly value: string }[]): void {
+    for (const v of values) this.stages.get(stageKey(v.stageId, v.attempt))?.accumulables.set(v.id, { id: v.id, name: v.name, value: v.value });
   }
 
   onJobEnd(e: JobEndEvent): void {

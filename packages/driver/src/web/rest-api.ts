@@ -174,6 +174,8 @@ export function stageData(x: StageRecord, activeTasks: number): unknown {
     shuffleWriteBytes: x.shuffleWriteBytes,
     failureReason: x.failureReason,
     failedTasks: x.failures.map((f) => ({ taskId: f.taskId, partition: f.partition, executorId: f.workerId, time: sparkDate(f.time), errorMessage: f.message, location: f.location, stack: f.stack })),
+    // Named accumulators the stage's tasks updated, by id: { id, name, value } (no `update`, None for a stage).
+    accumulatorUpdates: [...x.accumulables.values()].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, name: a.name, value: a.value })),
   };
 }
 
