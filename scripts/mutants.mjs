@@ -6315,6 +6315,38 @@ const MUTATIONS = [
     replace: ": String(v);\n  }\n\n  /** @internal Whether a task's update",
     tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
   },
+  {
+    id: 'sample-fraction-one-sentence',
+    what: "rdd.sample with a negative fraction says BernoulliSampler's 'Sampling fraction (...) must be on interval [0, 1]', not RDD.sample's 'Fraction must be nonnegative, but got ...' (and with replacement says nothing of Spark's)",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: 'rdd.sample: Fraction must be nonnegative, but got ${scalaDouble(fraction)} (as Spark says)',
+    replace: 'rdd.sample: Sampling fraction (${scalaDouble(fraction)}) must be on interval [0, 1]',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'random-split-negative-weight-summed',
+    what: "rdd.randomSplit accepts a negative weight when the weights' sum is positive, where Spark's first require refuses it ('Weights must be nonnegative, but got [...]')",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '    if (!weights.every((w) => w >= 0)) throw',
+    replace: '    if (!weights.every((w) => w >= 0) && !(total > 0)) throw',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'scala-double-as-javascript',
+    what: "Spark's sentences print a whole Double as JavaScript does (2, [0,0]), not as Scala (2.0, [0.0,0.0])",
+    file: 'packages/core/src/util/scala-double.ts',
+    search: "  return typeof v === 'number' && Number.isInteger(v) ? `${String(v)}.0` : String(v);\n",
+    replace: '  return String(v);\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'take-sample-negative-without-spark-words',
+    what: "rdd.takeSample(false, -1) is refused without Spark's sentence 'Negative number of elements requested'",
+    file: 'packages/core/src/rdd/rdd-actions.ts',
+    search: '`rdd.takeSample: Negative number of elements requested (as Spark says): got ${String(num)}`',
+    replace: '`rdd.takeSample: got ${String(num)}`',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -17,6 +17,14 @@
 //   v1.AccumulableInfo(id, name, update = None, value = value.toString): a Long as "10", a
 //   Double as Scala prints it ("55.0"). Unnamed accumulators and named ones no task of the
 //   stage changed are not listed.
+// - RDD.sample: require(fraction >= 0, s"Fraction must be nonnegative, but got ${fraction}");
+//   without replacement BernoulliSampler's require(fraction <= 1 + roundingEpsilon, s"Sampling
+//   fraction ($fraction) must be on interval [0, 1]") (1 itself accepted); with replacement
+//   PoissonSampler takes any fraction >= 0. RDD.randomSplit: require(weights.forall(_ >= 0),
+//   s"Weights must be nonnegative, but got ${weights.mkString("[", ",", "]")}") then
+//   require(weights.sum > 0, s"Sum of weights must be positive, but got ..."), the weights
+//   Doubles (Scala prints 2 as 2.0). RDD.takeSample: require(num >= 0, "Negative number of
+//   elements requested"). Each an IllegalArgumentException when the call is made.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -80,6 +88,25 @@ test('Spark Streaming semantics, suite 12 (one job on a local cluster)', { timeo
         // count's stage over the map side again: the counter's running total.
         { kind: 'result', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterCount) }] },
       ]);
+    });
+
+    await t.test('RDD.sample / randomSplit / takeSample: arguments their requires refuse carry Spark\'s sentences; a fraction of 1 without replacement is accepted', () => {
+      type Outcome = { code: string | null; error: string } | { value?: unknown };
+      const s = jsonLine<Record<string, Outcome>>(run.lines, 'X sampling-args ');
+      const refused = (what: string, sentence: string): void => {
+        const o = s[what];
+        assert.ok(o !== undefined && 'error' in o, `${what} was accepted: ${JSON.stringify(o)}`);
+        assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', `${what}: ${o.error}`);
+        assert.ok(o.error.includes(sentence), `${what}: '${o.error}' lacks '${sentence}'`);
+      };
+      refused('negative', 'Fraction must be nonnegative, but got -0.1');
+      refused('negativeWithReplacement', 'Fraction must be nonnegative, but got -1.0');
+      refused('notANumber', 'Fraction must be nonnegative, but got NaN');
+      refused('aboveOne', 'Sampling fraction (2.0) must be on interval [0, 1]');
+      refused('negativeWeight', 'Weights must be nonnegative, but got [0.5,-1.0,2.0]');
+      refused('zeroWeights', 'Sum of weights must be positive, but got [0.0,0.0]');
+      refused('negativeNum', 'Negative number of elements requested');
+      for (const ok of ['one', 'aboveOneWithReplacement']) assert.ok(!('error' in s[ok]!), `${ok}: ${JSON.stringify(s[ok])}`);
     });
   });
 });

@@ -168,7 +168,7 @@ export class RDDActions<T> {
    * The same seed on the same RDD gives the same sample.
    */
   async takeSample(this: RDD<T>, withReplacement: boolean, num: number, seed: number = randomSeed()): Promise<T[]> {
-    if (!Number.isInteger(num) || num < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: the number of elements must be a whole number >= 0, got ${String(num)}`);
+    if (!Number.isInteger(num) || num < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', num < 0 ? `rdd.takeSample: Negative number of elements requested (as Spark says): got ${String(num)}` : `rdd.takeSample: the number of elements must be a whole number >= 0, got ${String(num)}`);
     // Spark's bound (an Int sample size, with room for the sampling's margin); past it the sampling never ends.
     if (num > MAX_SAMPLE_SIZE) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: Cannot support a sample size > Int.MaxValue - 10.0 * math.sqrt(Int.MaxValue) (${MAX_SAMPLE_SIZE}), got ${num}`);
     if (num === 0) return [];

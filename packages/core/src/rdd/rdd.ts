@@ -11,6 +11,7 @@ import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
+import { scalaDouble } from '../util/scala-double.js';
 import { currentScope, ownMethodsBut, scopeMethods, type RDDOperationScope } from './rdd-operation-scope.js';
 
 export type Pair<K, V> = [K, V];
@@ -166,8 +167,12 @@ export class RDD<T> {
   }
 
   sample(withReplacement: boolean, fraction: number, seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<T> {
-    if (!(fraction >= 0) || (!withReplacement && fraction > 1)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sample: fraction must be in [0, 1] without replacement or >= 0 with it, got ${fraction}`);
+    // Spark's RDD.sample: require(fraction >= 0, ...); without replacement, BernoulliSampler's require.
+    if (!(fraction >= 0)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sample: Fraction must be nonnegative, but got ${scalaDouble(fraction)} (as Spark says): the fraction is in [0, 1] without replacement, >= 0 with it`);
+    }
+    if (!withReplacement && fraction > 1) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sample: Sampling fraction (${scalaDouble(fraction)}) must be on interval [0, 1] (as Spark says): without replacement the fraction is each element's probability; sample(true, ${String(fraction)}) draws each about ${String(fraction)} times`);
     }
     return this.narrow({ kind: 'sample', withReplacement, fraction, seed }, true);
   }
@@ -217,9 +222,10 @@ export class RDD<T> {
    */
   randomSplit(weights: readonly number[], seed: number = Math.floor(Math.random() * 2 ** 31)): RDD<T>[] {
     const total = weights.reduce((a, b) => a + b, 0);
-    if (!weights.every((w) => w >= 0) || !(total > 0)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: weights must be >= 0 with a positive sum, got [${weights.join(', ')}]`);
-    }
+    // Spark's two requires, its weights printed as Scala's mkString("[", ",", "]") of Doubles.
+    const shown = `[${weights.map(scalaDouble).join(',')}]`;
+    if (!weights.every((w) => w >= 0)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: Weights must be nonnegative, but got ${shown} (as Spark says): they are relative sizes, normalized to sum to 1`);
+    if (!(total > 0)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: Sum of weights must be positive, but got ${shown} (as Spark says): give at least one weight above 0`);
     const rng = mulberry32;
     let acc = 0;
     return weights.map((w, i) => {
