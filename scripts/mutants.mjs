@@ -4851,8 +4851,8 @@ const MUTATIONS = [
     id: 'sort-sync-accumulators-dropped',
     what: "the accumulator updates of a job run while an RDD is made (sortByKey's sample) are dropped",
     file: 'packages/core/src/context.ts',
-    search: '    const result = runJobSync.call(this.backend, rdd.lineage(), action, parts);\n    this.applyAccumulatorUpdates(result);',
-    replace: '    const result = runJobSync.call(this.backend, rdd.lineage(), action, parts);',
+    search: '      throw err;\n    }\n    this.applyAccumulatorUpdates(result);\n    return result.values.map((v) => fromWire(v));',
+    replace: '      throw err;\n    }\n    return result.values.map((v) => fromWire(v));',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sortByKey' }],
   },
   {
@@ -6345,6 +6345,22 @@ const MUTATIONS = [
     file: 'packages/core/src/rdd/rdd-actions.ts',
     search: '`rdd.takeSample: Negative number of elements requested (as Spark says): got ${String(num)}`',
     replace: '`rdd.takeSample: got ${String(num)}`',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'failed-action-updates-dropped-by-driver',
+    what: "an action that fails drops the accumulator updates of its tasks that succeeded (its map stage's): the accumulator reads as if they never ran, where Spark merges each successful task's updates as it ends",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '      throw withAccumulatorUpdates(err, {\n',
+    replace: '      if (mapped.length >= 0) throw err;\n      throw withAccumulatorUpdates(err, {\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+  },
+  {
+    id: 'failed-action-updates-not-merged',
+    what: "the driver program does not merge the updates a failed action's error carries: what its successful tasks added is lost",
+    file: 'packages/core/src/context.ts',
+    search: '        // What its tasks that succeeded added counts, as in Spark (withAccumulatorUpdates).\n        const updates = accumulatorUpdatesOf(err);\n        if (updates) this.applyAccumulatorUpdates(updates);\n',
+    replace: '',
     tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
   },
 ];

@@ -16,7 +16,9 @@
 //   total). AppStatusListener/LiveStage.toApi gives them as StageData.accumulatorUpdates, each
 //   v1.AccumulableInfo(id, name, update = None, value = value.toString): a Long as "10", a
 //   Double as Scala prints it ("55.0"). Unnamed accumulators and named ones no task of the
-//   stage changed are not listed.
+//   stage changed are not listed. Each successful task's updates are merged as it ends
+//   (handleTaskCompletion, Success), so an action that then fails has still added what its
+//   successful tasks, its shuffle map tasks included, added; their stage lists the value.
 // - RDD.sample: require(fraction >= 0, s"Fraction must be nonnegative, but got ${fraction}");
 //   without replacement BernoulliSampler's require(fraction <= 1 + roundingEpsilon, s"Sampling
 //   fraction ($fraction) must be on interval [0, 1]") (1 itself accepted); with replacement
@@ -88,6 +90,16 @@ test('Spark Streaming semantics, suite 12 (one job on a local cluster)', { timeo
         // count's stage over the map side again: the counter's running total.
         { kind: 'result', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterCount) }] },
       ]);
+    });
+
+    await t.test("DAGScheduler.handleTaskCompletion: an action that fails still merges what its successful tasks added (its map stage's), and their stage's accumulatorUpdates show it", () => {
+      type Acc = { id: number; name: string; value: string };
+      const f = jsonLine<{ failed: { code?: string | null; error?: string }; valueAfter: number; id: number; shown: { kind: string; accumulatorUpdates: Acc[] }[] }>(run.lines, 'X failed-action ');
+      assert.equal(f.failed.code, 'SLUICE_TASK_FAILED', JSON.stringify(f.failed));
+      assert.match(f.failed.error ?? '', /result task fails/);
+      const records = 10;
+      assert.equal(f.valueAfter, records, 'the accumulator right after the failed action');
+      assert.deepEqual(f.shown, [{ kind: 'shuffle map', accumulatorUpdates: [{ id: f.id, name: 'seen before the failure', value: String(records) }] }]);
     });
 
     await t.test('RDD.sample / randomSplit / takeSample: arguments their requires refuse carry Spark\'s sentences; a fraction of 1 without replacement is accepted', () => {

@@ -27,7 +27,7 @@ import { runInJobGroup, runWithJobDescription } from './scheduler/job-descriptio
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
-import type { ActionSpec, JobRunResult, StageAccumulable } from './scheduler/task-spec.js';
+import { accumulatorUpdatesOf, type ActionAccumulatorUpdates, type ActionSpec, type JobRunResult, type StageAccumulable } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
@@ -766,7 +766,15 @@ export class SluiceContext {
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal, onJobStart);
       const described = (): Promise<JobRunResult> => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
-      const result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
+      let result: JobRunResult;
+      try {
+        result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
+      } catch (err) {
+        // What its tasks that succeeded added counts, as in Spark (withAccumulatorUpdates).
+        const updates = accumulatorUpdatesOf(err);
+        if (updates) this.applyAccumulatorUpdates(updates);
+        throw err;
+      }
       this.applyAccumulatorUpdates(result);
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
       // Instances of the job's classes come back tagged from the workers: revive them here.
@@ -875,7 +883,14 @@ export class SluiceContext {
     if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    const result = runJobSync.call(this.backend, rdd.lineage(), action, parts);
+    let result: JobRunResult;
+    try {
+      result = runJobSync.call(this.backend, rdd.lineage(), action, parts);
+    } catch (err) {
+      const updates = accumulatorUpdatesOf(err);
+      if (updates) this.applyAccumulatorUpdates(updates);
+      throw err;
+    }
     this.applyAccumulatorUpdates(result);
     return result.values.map((v) => fromWire(v));
   }
@@ -886,7 +901,7 @@ export class SluiceContext {
    * update) has, for that task's stage attempt, its value after the merge: the last such
    * value per stage attempt and accumulator goes to the driver for the stage's REST record.
    */
-  private applyAccumulatorUpdates(result: JobRunResult): void {
+  private applyAccumulatorUpdates(result: ActionAccumulatorUpdates): void {
     const stages = result.accumulatorUpdateStages;
     const named = new Map<string, StageAccumulable>();
     result.accumulatorUpdates.forEach((updates, i) => {

@@ -73,6 +73,31 @@ export interface JobRunResult {
   readonly accumulatorUpdateStages?: readonly StageAttemptRef[];
 }
 
+/** The accumulator updates of an action's tasks (JobRunResult's), without its values. */
+export type ActionAccumulatorUpdates = Pick<JobRunResult, 'accumulatorUpdates' | 'accumulatorUpdateStages'>;
+
+/** Where an action's error carries the updates of its tasks that succeeded before it failed (withAccumulatorUpdates). */
+const FAILED_ACTION_UPDATES = 'sluiceAccumulatorUpdates';
+
+/**
+ * Spark merges each successful task's accumulator updates as the task ends, so an action that
+ * then fails has still added what its successful tasks (its map stages' included) added. The
+ * backend puts those updates on the error it rejects with (a property no message shows), and
+ * SluiceContext merges them before the error reaches the program. Returns `err`.
+ */
+export function withAccumulatorUpdates<E>(err: E, updates: ActionAccumulatorUpdates): E {
+  if (typeof err === 'object' && err !== null && updates.accumulatorUpdates.length > 0) {
+    Object.defineProperty(err, FAILED_ACTION_UPDATES, { value: updates, enumerable: false, configurable: true, writable: true });
+  }
+  return err;
+}
+
+/** The updates withAccumulatorUpdates put on an action's error, if any. */
+export function accumulatorUpdatesOf(err: unknown): ActionAccumulatorUpdates | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  return (err as { [FAILED_ACTION_UPDATES]?: ActionAccumulatorUpdates })[FAILED_ACTION_UPDATES];
+}
+
 /**
  * A named accumulator's value once a task of a stage attempt was merged into it (Spark's
  * StageInfo.accumulables entry: `acc.toInfo(None, Some(acc.value))`), as the driver program

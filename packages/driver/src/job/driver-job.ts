@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, accumulatorUpdatesOf, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -358,12 +358,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
           (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
+            const updates = accumulatorUpdatesOf(e);
             this.postTo(a, {
               type: 'jobError',
               reqId: m.reqId,
               code: isSluiceError(e) ? e.code : 'SLUICE_INTERNAL',
               message: e.message,
               stack: e instanceof TaskFailedError ? e.userStack : (e.stack ?? ''),
+              ...(updates && { updates }),
             });
           },
         );

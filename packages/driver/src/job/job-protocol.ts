@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionAccumulatorUpdates, ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -93,7 +93,8 @@ export type MainToJob =
   /** A spare's first message, or a kept thread's next: the job it runs (SpareJobThreads). */
   | { readonly type: 'bind'; readonly data: JobThreadData }
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
-  | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
+  /** `updates`: those of the action's tasks that succeeded before it failed (withAccumulatorUpdates). */
+  | ({ readonly type: 'jobError'; readonly reqId: number; readonly updates?: ActionAccumulatorUpdates } & ErrorInfo)
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   | { readonly type: 'status'; readonly reqId: number; readonly answer: StatusAnswer }

@@ -36,6 +36,7 @@ import {
   driverProgramLeftover,
   resetDriverProgramState,
   userErrorInfo,
+  withAccumulatorUpdates,
   type ClusterBackend,
   type JobRunResult,
   type ReceiverEvent,
@@ -259,8 +260,8 @@ function groupAndTags(): { group?: string; tags?: readonly string[] } {
 function jobReply(reply: MainToJob): JobRunResult {
   if (reply.type === 'jobResult') return reply.result;
   if (reply.type === 'jobError') {
-    if (reply.code === 'SLUICE_TASK_FAILED') throw new TaskFailedError(reply.message, reply.stack);
-    throw new SluiceError(reply.code as SluiceError['code'], reply.message);
+    const err = reply.code === 'SLUICE_TASK_FAILED' ? new TaskFailedError(reply.message, reply.stack) : new SluiceError(reply.code as SluiceError['code'], reply.message);
+    throw reply.updates ? withAccumulatorUpdates(err, reply.updates) : err;
   }
   throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type}`);
 }

@@ -9,6 +9,7 @@ import {
   encode,
   encodeSmall,
   stageSharedPlan,
+  withAccumulatorUpdates,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -465,42 +466,51 @@ export class DAGScheduler implements RegistryListener {
     const accumulatorUpdateStages: StageAttemptRef[] = [];
     const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
-    // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
-    let badRange: string | undefined;
-    for (let attempt = 0; ; attempt++) {
-      this.checkAttempts(job, attempt, `result stage ${stageId}`);
-      const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
-      const missing = partitions.filter((p) => !results.has(p));
-      if (missing.length === 0) break;
-      // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
-      const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
-      const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
-      const countOf = new Map<number, number>();
-      for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
-      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf }, (p, outcome) => {
-        const r = decodeSmall<TaskResultValue>(outcome.result!);
-        const count = countOf.get(p) ?? 1;
-        if (count === 1) {
-          if (!results.has(p)) onResult?.(p, r.value);
-          results.set(p, r);
-        } else {
-          // A range's values, one a partition in order (runResultRange).
-          const values = r.value as unknown[];
-          if (!Array.isArray(values) || values.length !== count) {
-            badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
-            return;
+    try {
+      // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
+      let badRange: string | undefined;
+      for (let attempt = 0; ; attempt++) {
+        this.checkAttempts(job, attempt, `result stage ${stageId}`);
+        const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
+        const missing = partitions.filter((p) => !results.has(p));
+        if (missing.length === 0) break;
+        // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
+        const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
+        const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
+        const countOf = new Map<number, number>();
+        for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
+        const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf }, (p, outcome) => {
+          const r = decodeSmall<TaskResultValue>(outcome.result!);
+          const count = countOf.get(p) ?? 1;
+          if (count === 1) {
+            if (!results.has(p)) onResult?.(p, r.value);
+            results.set(p, r);
+          } else {
+            // A range's values, one a partition in order (runResultRange).
+            const values = r.value as unknown[];
+            if (!Array.isArray(values) || values.length !== count) {
+              badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
+              return;
+            }
+            for (let i = 0; i < count; i++) {
+              if (!results.has(p + i)) onResult?.(p + i, values[i]);
+              results.set(p + i, { value: values[i], accumulators: {} });
+            }
           }
-          for (let i = 0; i < count; i++) {
-            if (!results.has(p + i)) onResult?.(p + i, values[i]);
-            results.set(p + i, { value: values[i], accumulators: {} });
-          }
-        }
-        accumulatorUpdates.push(r.accumulators);
-        accumulatorUpdateStages.push({ stageId, attempt });
+          accumulatorUpdates.push(r.accumulators);
+          accumulatorUpdateStages.push({ stageId, attempt });
+        });
+        if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
+        if (end.kind === 'done') continue;
+        this.handleFailure(job, end, log, actionId);
+      }
+    } catch (err) {
+      // Its tasks that succeeded (and its map stages') still count, as Spark merges each task's updates as it ends.
+      const mapped = job.mapAccumulatorUpdates.splice(0);
+      throw withAccumulatorUpdates(err, {
+        accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
+        accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
       });
-      if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
-      if (end.kind === 'done') continue;
-      this.handleFailure(job, end, log, actionId);
     }
     // The map tasks' first, as they ended first (a stage's accumulables then show the value after its own tasks, as Spark's).
     const mapped = job.mapAccumulatorUpdates.splice(0);
