@@ -5056,6 +5056,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-wal-slow-metadata.test.js'],
   },
   {
+    id: 'receiver-no-log-restore-keeps-lost-blocks',
+    what: "a receiver stream with the log off restores a pending batch with the blocks the earlier run's workers held: every attempt of its tasks fails (SLUICE_WORKER_LOST) and the recovered job fails, each time it is started again",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '      const kept = bs.filter((b) => b.wal !== undefined);\n',
+    replace: '      const kept = bs;\n',
+    tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'without the blocks that have no place' }, 'packages/cli/dist/test/receiver-no-log-recovery.test.js'],
+  },
+  {
     id: 'recovery-rerun-not-pending',
     what: 'a recovery lists a batch it re-runs as pending only once it is generated again: the first metadata file it writes lists the first re-run batch alone, with the next batch time past the others, and a driver killed then forgets them',
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',

@@ -277,8 +277,28 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     this.blocks.clear();
     // A block with a place in the log is read from there: what workers still hold belongs
     // to the earlier attempt, which a later one does not read (they drop it when they
-    // register with the restarted driver anyway).
-    for (const [t, bs] of d.batches) this.blocks.set(t, bs.map((b) => (b.wal ? { ...plainBlock(b), locations: [] } : plainBlock(b))));
+    // register with the restarted driver anyway). So a block without one (the log off) is
+    // lost: a restored batch runs without it, as Spark's ReceiverInputDStream.createBlockRDD
+    // keeps only the blocks the block manager still has (with a warning). Kept, it failed
+    // every attempt of the batch's tasks, and the recovered job with them.
+    const lost = { blocks: 0, records: 0, batches: [] as number[] };
+    for (const [t, bs] of d.batches) {
+      const kept = bs.filter((b) => b.wal !== undefined);
+      if (kept.length < bs.length) {
+        const gone = bs.filter((b) => b.wal === undefined);
+        lost.blocks += gone.length;
+        lost.records += gone.reduce((n, b) => n + (b.take ? b.take.reduce((m, [from, to]) => m + to - from, 0) : b.numRecords), 0);
+        lost.batches.push(t);
+      }
+      this.blocks.set(t, kept.map((b) => ({ ...plainBlock(b), locations: [] })));
+    }
+    if (lost.blocks > 0) {
+      this.ssc.sc.log(
+        'warn',
+        `${this.name}: received blocks of batches restored from the checkpoint are lost, and those batches run without them: the write-ahead log is off, so they were only in the memory of the earlier run's workers. Some blocks could not be recovered as they were not found in memory. To prevent such data loss, enable Write Ahead Log (StreamingContext option writeAheadLog)`,
+        { streamId: this.id, lostBlocks: lost.blocks, lostRecords: lost.records, batchTimes: lost.batches.sort((a, b) => a - b) },
+      );
+    }
     for (const t of fromTimeRuns(d.emptyBatches ?? [], this.ssc.batchIntervalMs, `${this.name}'s empty batches`)) this.blocks.set(t, []);
     this.blockLog().restore(d.log);
   }

@@ -137,7 +137,7 @@ test('a receiver stream writes its empty batches as runs, restores them as empty
   const ssc = new StreamingContext(context(), 100, { clock: 'manual' });
   const stream = ssc.receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
   stream.foreachRDD(() => undefined);
-  const block = { blockId: 'b-1', streamId: stream.id, numRecords: 7, locations: [] };
+  const block = { blockId: 'b-1', streamId: stream.id, numRecords: 7, locations: [], wal: { path: 'receivedData/1/seg.wal', offset: 0, length: 100 } };
   // As a checkpoint written before empty batches were runs: every batch listed.
   const empties = Array.from({ length: 500 }, (_, i) => 1000 + i * 100).filter((t) => t !== 26_000);
   stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [...empties.map((t) => [t, []]), [26_000, [block]]], log: { allocated: {}, cleared: {} } });
@@ -151,6 +151,27 @@ test('a receiver stream writes its empty batches as runs, restores them as empty
   assert.deepEqual(again.checkpointData().emptyBatches, data.emptyBatches);
   assert.equal(again.recordsAt(26_000), 7);
   assert.equal(again.recordsAt(1000), 0);
+});
+
+test('a receiver stream restores its batches without the blocks that have no place in the write-ahead log (lost with the earlier run), saying so in a warning', () => {
+  const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined, log: (level, message, fields) => void logs.push({ level, message, fields }) });
+  const stream = new StreamingContext(sc, 100, { clock: 'manual' }).receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
+  const where = [{ workerId: 'w-1', address: '127.0.0.1:1' }];
+  const logged = { blockId: 'b-1', streamId: stream.id, numRecords: 7, locations: where, wal: { path: 'receivedData/1/seg.wal', offset: 0, length: 100 } };
+  const memoryOnly = (id: string, n: number) => ({ blockId: id, streamId: stream.id, numRecords: n, locations: where });
+  stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [[1000, [memoryOnly('b-0', 5)]], [1100, [logged, memoryOnly('b-2', 3)]], [1200, []]], log: { allocated: {}, cleared: {} } });
+  assert.equal(stream.recordsAt(1000), 0, 'a batch whose only block was in memory runs empty');
+  assert.equal(stream.recordsAt(1100), 7, 'a logged block is kept (read from the log), the other dropped');
+  assert.deepEqual(
+    stream.checkpointData().batches.map(([t, bs]) => [t, bs.map((b) => [b.blockId, b.locations.length])]),
+    [[1100, [['b-1', 0]]]],
+  );
+  assert.deepEqual(stream.checkpointData().emptyBatches, [[1000, 1], [1200, 1]], 'the batch that lost its only block is an empty batch now');
+  const warnings = logs.filter((l) => l.level === 'warn');
+  assert.equal(warnings.length, 1, 'one warning');
+  assert.match(warnings[0].message, /received blocks of batches restored from the checkpoint are lost.*the write-ahead log is off.*To prevent such data loss, enable Write Ahead Log/);
+  assert.deepEqual([warnings[0].fields.lostBlocks, warnings[0].fields.lostRecords, warnings[0].fields.batchTimes], [2, 8, [1000, 1100]]);
 });
 
 test('a graceful stop under a backlog generates no batch after the one holding the last received data', async () => {

@@ -1,0 +1,94 @@
+// A receiver with the write-ahead log off (the default), its job started again from the
+// checkpoint while a batch that took received blocks was pending (here: that batch failed, as
+// after a driver SIGKILL or a --supervise restart). The blocks were only in the memory of the
+// earlier run's workers, so they are lost, as README's table of receivers says and as Spark's
+// ReceiverInputDStream.createBlockRDD does (it keeps the blocks still found, with a warning).
+// Before, the restored batch kept the lost blocks, every attempt of its tasks failed
+// (SLUICE_WORKER_LOST: "received block ... cannot be read from any worker it was stored on")
+// and the recovered job failed with it, each time it was started again: found by a chaos
+// probe (driver SIGKILL under a receiver without the log, relaunched from --state-dir).
+// Now the batch runs without them, a warning says so, and the stream goes on: every record
+// the new run's receiver stored is counted once.
+// fixtures/stream-receiver-no-log.ts: v1 fails its third batch with records; v2 recovers.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fixture, pollUntil, runCli } from './harness.js';
+
+const BATCH_MS = 300;
+
+type State = [string, number][];
+
+const timesOf = (out: string, prefix: string): number[] =>
+  fs
+    .readdirSync(out)
+    .flatMap((f) => new RegExp(`^${prefix}-(\\d+)\\.json$`).exec(f)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b);
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+const storedOf = (out: string, tag: string): string[] => {
+  const f = path.join(out, `stored-${tag}`);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+};
+
+test('log off: a job started again from its checkpoint runs a pending batch without its lost received blocks (a warning says so) and goes on, every new record once', { timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-no-log-'));
+  const [ckpt, out, control] = ['ckpt', 'out', 'control'].map((d) => path.join(dir, d));
+  for (const d of [out, control]) fs.mkdirSync(d, { recursive: true });
+  const run = (mode: string) => runCli(['run', '--workers', '2', fixture('stream-receiver-no-log.ts'), ckpt, out, control, String(BATCH_MS), mode], { timeoutMs: 120_000 });
+  try {
+    const r1 = await run('v1');
+    assert.equal(r1.timedOut, false, 'v1 ended by itself');
+    assert.notEqual(r1.code, 0, `v1 failed:\n${r1.stderr.slice(-2000)}`);
+    const m = /v1 fails the batch of (\d+) on purpose/.exec(r1.stderr);
+    assert.ok(m, `v1 failed on purpose:\n${r1.stderr.slice(-2000)}`);
+    const failed = Number(m[1]);
+    const v1Read = readJson<string[]>(path.join(out, `rx-${failed}.json`));
+    assert.ok(v1Read.length > 0, 'the failed batch had taken received records');
+    const before = timesOf(out, 'state').filter((t) => t < failed);
+    const stateBefore: State = before.length > 0 ? readJson<State>(path.join(out, `state-${before[before.length - 1]}.json`)) : [];
+    // Independently: v1's records read by the batches before the failed one, each once.
+    const v1Counted = timesOf(out, 'rx')
+      .filter((t) => t < failed)
+      .flatMap((t) => readJson<string[]>(path.join(out, `rx-${t}.json`)));
+    assert.equal(new Set(v1Counted).size, v1Counted.length, 'no v1 record read twice');
+    assert.deepEqual(stateBefore, v1Counted.length > 0 ? [['v1', v1Counted.length]] : [], 'the state before the failed batch counts what the batches before it read');
+
+    const second = run('v2');
+    let ended: Awaited<typeof second> | undefined;
+    void second.then((r) => (ended = r));
+    await pollUntil(() => (ended !== undefined || (storedOf(out, 'v2').length >= 10 && timesOf(out, 'state').some((t) => t > failed)) ? true : undefined), 90_000, 'v2 storing and past the failed batch');
+    assert.equal(ended, undefined, `v2 runs on past the restored batch (it ended early, code ${ended?.code}):\n${ended?.stderr.slice(-3000)}`);
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    const r2 = await second;
+    assert.equal(r2.timedOut, false, 'v2 ended by itself');
+    assert.equal(r2.code, 0, `v2 recovered, ran and stopped cleanly:\n${r2.stderr.slice(-3000)}`);
+    assert.match(r2.stderr, /received blocks of batches restored from the checkpoint are lost, and those batches run without them: the write-ahead log is off/, 'a warning says the blocks are lost and why');
+    assert.match(r2.stderr, /To prevent such data loss, enable Write Ahead Log/, "Spark's sentence");
+    assert.deepEqual(readJson<string[]>(path.join(out, `rx-${failed}.json`)), [], 'the failed batch ran again, without its lost blocks');
+    // Every record v2's receiver stored (a graceful stop runs every batch of them) read by exactly one batch.
+    const v2Read = timesOf(out, 'rx')
+      .filter((t) => t > failed)
+      .flatMap((t) => readJson<string[]>(path.join(out, `rx-${t}.json`)));
+    const v2Stored = storedOf(out, 'v2');
+    assert.ok(v2Stored.length >= 10);
+    assert.equal(new Set(v2Read).size, v2Read.length, 'no v2 record read twice');
+    assert.deepEqual(v2Read.filter((r) => !r.startsWith('v2-')), [], 'no v1 record read after the restart (its blocks are gone)');
+    assert.deepEqual(
+      v2Stored.filter((r) => !v2Read.includes(r)),
+      [],
+      'every record v2 stored was read',
+    );
+    const last = timesOf(out, 'state').pop()!;
+    assert.deepEqual(
+      readJson<State>(path.join(out, `state-${last}.json`)),
+      [...stateBefore, ['v2', v2Read.length]],
+      "the final state: v1's count before the failed batch, and every v2 record once",
+    );
+  } finally {
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  }
+});
