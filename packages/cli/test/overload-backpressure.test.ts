@@ -122,7 +122,7 @@ interface Info {
 
 const counted = (job: RunningJob): number => jsonLines<{ runs: [number, number][] }>(job.lines, 'BATCH ').reduce((a, b) => a + b.runs.reduce((n, [f, l]) => n + l - f + 1, 0), 0);
 
-test('5x overload for 60 s: with backpressure the delay stays under 3 intervals, RSS stays bounded and no received line is lost; without, the falling-behind warning appears', { timeout: 240_000 }, async () => {
+test('5x overload for 60 s: with backpressure the delay stays under 3 intervals, RSS stays bounded and no received line is lost; without, the falling-behind warning appears', { timeout: 360_000 }, async () => {
   const logLines: string[] = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, cb) => (logLines.push(...chunk.toString().split('\n').filter(Boolean)), cb()) }));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-overload-bp-'));
