@@ -152,7 +152,10 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
   }
 
   async function refresh() {
-    const [stats, batches, receivers, workers] = await Promise.all([getJson('/streaming/statistics'), getJson('/streaming/batches'), getJson('/streaming/receivers'), getJson('/executors')]);
+    // The batches first, then the statistics: a batch completing between the two answers then
+    // raises the count, never the list past it (a heading of 'last 3 out of 2' otherwise).
+    const batches = await getJson('/streaming/batches');
+    const [stats, receivers, workers] = await Promise.all([getJson('/streaming/statistics'), getJson('/streaming/receivers'), getJson('/executors')]);
     const completed = batches.filter((b) => b.status === 'COMPLETED').reverse(); // oldest first
     const xs = completed.map((b) => b.batchId / 1000);
     for (const [key, f] of Object.entries(SERIES)) {
