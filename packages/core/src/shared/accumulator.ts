@@ -1,6 +1,7 @@
 import { SHIP, type Shippable, type ShippedValue } from '../closure/shippable.js';
 import { SluiceError } from '../errors.js';
 import { reviveAccumulatorV2 } from './accumulator-v2.js';
+import { scalaDouble } from '../util/scala-double.js';
 
 /** 'long' and 'double' keep [sum, count]; 'collection' an array. */
 export type AccumulatorKind = 'long' | 'double' | 'collection';
@@ -124,7 +125,7 @@ export class Accumulator<T> implements Shippable {
   /** @internal The value as Spark's toString prints it: a double as Scala's Double (12.0), a collection as a Java list ([a, b]). */
   shownValue(): string {
     const v: unknown = this.value;
-    return Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : this.kind === 'double' && Number.isInteger(v) ? `${String(v)}.0` : String(v);
+    return Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : this.kind === 'double' ? scalaDouble(v) : String(v);
   }
 
   /** @internal Whether a task's update adds nothing (Spark's `updates.isZero`: nothing added, not even 0). */

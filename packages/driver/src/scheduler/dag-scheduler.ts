@@ -10,6 +10,7 @@ import {
   encodeSmall,
   stageSharedPlan,
   withAccumulatorUpdates,
+  type ActionAccumulatorUpdates,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -464,6 +465,15 @@ export class DAGScheduler implements RegistryListener {
     const results = new Map<number, TaskResultValue>();
     const accumulatorUpdates: Record<number, unknown>[] = [];
     const accumulatorUpdateStages: StageAttemptRef[] = [];
+    // The updates the action hands to the program, the job's map tasks' first, as they ended
+    // first (a stage's accumulables then show the value after its own tasks, as Spark's).
+    const takeUpdates = (): ActionAccumulatorUpdates => {
+      const mapped = job.mapAccumulatorUpdates.splice(0);
+      return {
+        accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
+        accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
+      };
+    };
     const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     try {
@@ -506,19 +516,9 @@ export class DAGScheduler implements RegistryListener {
       }
     } catch (err) {
       // Its tasks that succeeded (and its map stages') still count, as Spark merges each task's updates as it ends.
-      const mapped = job.mapAccumulatorUpdates.splice(0);
-      throw withAccumulatorUpdates(err, {
-        accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
-        accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
-      });
+      throw withAccumulatorUpdates(err, takeUpdates());
     }
-    // The map tasks' first, as they ended first (a stage's accumulables then show the value after its own tasks, as Spark's).
-    const mapped = job.mapAccumulatorUpdates.splice(0);
-    return {
-      values: partitions.map((p) => results.get(p)!.value),
-      accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
-      accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
-    };
+    return { values: partitions.map((p) => results.get(p)!.value), ...takeUpdates() };
   }
 
   /**

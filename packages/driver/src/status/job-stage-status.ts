@@ -1,3 +1,4 @@
+import type { StageAccumulable } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -181,7 +182,7 @@ export class JobStageStatus implements SchedulerListener {
    * stage attempt's tasks (the program reports them once the action returned; a stage no
    * longer kept is skipped).
    */
-  onAccumulables(values: readonly { readonly stageId: number; readonly attempt: number; readonly id: number; readonly name: string; readonly value: string }[]): void {
+  onAccumulables(values: readonly StageAccumulable[]): void {
     for (const v of values) this.stages.get(stageKey(v.stageId, v.attempt))?.accumulables.set(v.id, { id: v.id, name: v.name, value: v.value });
   }
 
