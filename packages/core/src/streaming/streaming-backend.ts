@@ -78,6 +78,8 @@ export type ReceiverEvent =
       readonly reason: string;
       /** The stack of the error the receiver gave stop(reason, error), "" if none (Spark's ReceiverInfo.lastError). */
       readonly stack: string;
+      /** It stopped by itself while its context runs: the driver places it again (no onReceiverError is posted for that, as in Spark). */
+      readonly restarting?: boolean;
     };
 
 /** One input stream's rate under backpressure. */

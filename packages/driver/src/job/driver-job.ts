@@ -292,7 +292,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => {
       this.progress.onReceiverEvent(event, this.clock.now());
-      if (event.type === 'error') this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${event.message}`, at: this.clock.now() };
+      const error = event.type === 'error' ? event.message : event.type === 'stopped' && event.restarting ? `the receiver stopped by itself (${event.reason}); restarting the receiver` : undefined;
+      if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
     }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock);
     return a.tracker;

@@ -364,11 +364,16 @@ export class ReceiverTracker implements RegistryListener {
     done?.();
   }
 
-  /** `stack`: of the error the receiver stopped with, when it stopped itself ("" otherwise). */
-  private failed(r: TrackedReceiver, workerId: string, message: string, stack = ''): void {
+  /**
+   * Places the receiver again after RESTART_DELAY_MS. `post`: whether listeners hear of it as
+   * an error (onReceiverError); a receiver that stopped itself has just posted its
+   * onReceiverStopped, and Spark's ReceiverTracker restarts it posting nothing more (its
+   * StreamingListenerSuite "receiver info reporting" counts one error, one stop, one start).
+   */
+  private failed(r: TrackedReceiver, workerId: string, message: string, post = true): void {
     r.lastFailedWorker = workerId;
     this.log.warn({ streamId: r.streamId, workerId, reason: message }, 'receiver lost; restarting it');
-    this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack });
+    if (post) this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack: '' });
     clearTimeout(r.restartTimer);
     r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
   }
@@ -397,9 +402,11 @@ export class ReceiverTracker implements RegistryListener {
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
         this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '', stack: e.error_stack ?? '' });
         return;
-      case 'stopped':
+      case 'stopped': {
         if (!current) return;
-        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '' });
+        // It stopped by itself while its context runs: placed again below.
+        const restarting = r.running && !r.stopping && !this.closed && !r.moved;
+        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });
         if (!r.running) return;
         r.running = false;
         if (r.stopping || this.closed) r.resolveStopped();
@@ -409,8 +416,9 @@ export class ReceiverTracker implements RegistryListener {
           clearTimeout(r.restartTimer);
           this.place(r);
           this.endMove(r);
-        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, e.error_stack ?? '');
+        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);
         return;
+      }
       default:
         return;
     }
