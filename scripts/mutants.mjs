@@ -2691,8 +2691,8 @@ const MUTATIONS = [
     id: 'receiver-error-not-kept',
     what: "the driver does not keep a job's last receiver error for sluice jobs",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: "      if (event.type === 'error') this.lastReceiverError",
-    replace: "      if (event.type === 'error' && event.streamId < 0) this.lastReceiverError",
+    search: "      if (error !== undefined) this.lastReceiverError",
+    replace: "      if (error !== undefined && event.streamId < 0) this.lastReceiverError",
     tests: [{ file: 'packages/cli/dist/test/job-mistakes.test.js', pattern: 'receiver errors' }],
   },
   {
@@ -6119,8 +6119,8 @@ const MUTATIONS = [
     id: 'receiver-stop-stack-dropped-by-tracker',
     what: "the driver's ReceiverTracker drops a stopped receiver's stack: onReceiverStopped's lastError is empty",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "reason: e.stopped ?? '', stack: e.error_stack ?? '' });",
-    replace: "reason: e.stopped ?? '', stack: '' });",
+    search: "reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });",
+    replace: "reason: e.stopped ?? '', stack: '', ...(restarting ? { restarting } : {}) });",
     tests: [{ file: 'packages/cli/dist/test/receiver-spark-suites.test.js', pattern: 'receiver life cycle' }],
   },
   {
