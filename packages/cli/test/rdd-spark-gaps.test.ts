@@ -205,7 +205,7 @@ test('countApprox: by the timeout, the partitions counted give an estimate with 
   assert.equal(r.fastIsFinal, true);
   assert.deepEqual(r.fast, { mean: 777, confidence: 1, low: 777, high: 777 });
   assert.deepEqual(r.fastFinal, r.fast);
-  for (const [name, re] of [['countApprox.badTimeout', /timeoutMs must be a finite number of milliseconds >= 0, got -1/], ['countApprox.badConfidence', /confidence must be in \[0, 1\].*got 1\.5/]] as const) {
+  for (const [name, re] of [['countApprox.badTimeout', /timeoutMs must be a finite number of milliseconds .*got soon/], ['countApprox.badConfidence', /confidence \(1\.5\) must be in \[0,1\]/]] as const) {
     const e = failed(name);
     assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
     assert.match(e.error, re, name);
@@ -298,7 +298,7 @@ test("sumApprox: by the timeout, the partitions summed stand for the rest with S
   assert.deepEqual(fast.final, fast.initial);
   const e = failed('sumApprox.badTimeout');
   assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
-  assert.match(e.error, /rdd\.sumApprox: timeoutMs must be a finite number of milliseconds >= 0, got NaN/);
+  assert.match(e.error, /rdd\.sumApprox: timeoutMs must be a finite number of milliseconds .*got NaN/);
 });
 
 test("meanApprox: by the timeout, the mean of the elements counted with Student's t interval (up to 100 elements), as Spark's MeanEvaluator; the exact mean once the job ends", () => {
@@ -320,7 +320,7 @@ test("meanApprox: by the timeout, the mean of the elements counted with Student'
   assert.ok(near(fast.initial.mean, exact, 1e-12));
   const e = failed('meanApprox.badConfidence');
   assert.equal(e.code, 'SLUICE_BAD_ARGUMENT');
-  assert.match(e.error, /rdd\.meanApprox: confidence must be in \[0, 1\].*got -0\.1/);
+  assert.match(e.error, /rdd\.meanApprox: confidence \(-0\.1\) must be in \[0,1\]/);
 });
 
 test("countByKeyApprox / countByValueApprox: each key's count in the partitions counted, bounded as a count (Spark's GroupedCountEvaluator: the rest Poisson), a key seen only later absent; exact once the job ends", () => {
@@ -343,7 +343,7 @@ test("countByKeyApprox / countByValueApprox: each key's count in the partitions 
   assert.equal(fast.isFinal, true);
   assert.deepEqual(asMap(fast.initial), exactOf(mixed), 'countByValueApprox of 30,000 numbers, strings and tuples, by value');
   assert.deepEqual(asMap(fast.final), asMap(fast.initial));
-  for (const [name, re] of [['countByValueApprox.badConfidence', /rdd\.countByValueApprox: confidence must be in \[0, 1\].*got 2/], ['countByKeyApprox.badTimeout', /rdd\.countByKeyApprox: timeoutMs must be a finite number of milliseconds >= 0, got Infinity/]] as const) {
+  for (const [name, re] of [['countByValueApprox.badConfidence', /rdd\.countByValueApprox: confidence \(2\.0\) must be in \[0,1\]/], ['countByKeyApprox.badTimeout', /rdd\.countByKeyApprox: timeoutMs must be a finite number of milliseconds .*got Infinity/]] as const) {
     const e = failed(name);
     assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', name);
     assert.match(e.error, re, name);

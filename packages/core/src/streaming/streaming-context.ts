@@ -18,6 +18,7 @@ import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-re
 import { DEFAULT_MAX_RAW_BLOCK_BYTES, RawSocketReceiver } from '../receiver/raw-socket-receiver.js';
 import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
+import { afterMs } from '../util/long-timer.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import { warmUpCluster } from './cluster-warm-up.js';
@@ -149,9 +150,6 @@ interface Output {
 
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
 let activeContext: StreamingContext | undefined;
-
-/** Node's longest timer: setTimeout with more fires after 1 ms (TimeoutOverflowWarning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The entry point of a streaming job, as Spark's StreamingContext: define input streams
@@ -825,19 +823,13 @@ export class StreamingContext {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.awaitTerminationOrTimeout: the timeout must be a number of ms, got ${JSON.stringify(ms) ?? String(ms)}; for example ssc.awaitTerminationOrTimeout(10_000)`);
     }
     if (ms < 0 || ms === Infinity) this.checkStarted('awaitTerminationOrTimeout');
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = (): void => undefined;
     const timedOut = new Promise<boolean>((r) => {
       if (ms < 0 || ms === Infinity) return;
-      const end = performance.now() + ms;
-      const wait = (): void => {
-        const left = end - performance.now();
-        if (left <= 0) return r(false);
-        timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
-      };
-      timer = setTimeout(wait, Math.min(ms, MAX_TIMER_MS));
+      cancel = afterMs(ms, () => r(false));
     });
     const stopped = await Promise.race([this.terminated.then(() => true), this.fatalSeen.then(() => true), timedOut]);
-    clearTimeout(timer);
+    cancel();
     if (stopped && this.fatal) throw this.fatal;
     return stopped;
   }
