@@ -1200,9 +1200,9 @@ const MUTATIONS = [
     id: 'window-inverse-late',
     what: 'reduceByKeyAndWindow with an inverse subtracts the batches that left one batch late',
     file: 'packages/core/src/dstream/window-dstreams.ts',
-    search: 'const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);',
+    search: 'const olds = afresh ? [] : this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);',
     replace:
-      'const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs - this.parent.slideDuration, time - this.windowMs - this.parent.slideDuration);',
+      'const olds = afresh ? [] : this.parent.rddsIn(time - this.slideMs - this.windowMs - this.parent.slideDuration, time - this.windowMs - this.parent.slideDuration);',
     tests: ['packages/cli/dist/test/dstream-operators.test.js'],
   },
   {
@@ -5070,6 +5070,14 @@ const MUTATIONS = [
     search: '      const kept = bs.filter((b) => b.wal !== undefined);\n',
     replace: '      const kept = bs;\n',
     tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'without the blocks that have no place' }, 'packages/cli/dist/test/receiver-no-log-recovery.test.js'],
+  },
+  {
+    id: 'window-inverse-subtracts-lost-input',
+    what: 'a reduceByKeyAndWindow with an inverse, restored with the receiver log off, inverse-reduces out a batch restored without its blocks as it computes now (nothing): the records it added before stay in every later window for good',
+    file: 'packages/core/src/dstream/window-dstreams.ts',
+    search: '    const afresh = this.parent.inputLostIn(time - this.slideMs - this.windowMs, time - this.windowMs);\n',
+    replace: '    const afresh = false;\n',
+    tests: ['packages/cli/dist/test/receiver-no-log-recovery.test.js'],
   },
   {
     id: 'recovery-rerun-not-pending',

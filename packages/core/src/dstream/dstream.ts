@@ -193,6 +193,16 @@ export abstract class DStream<T> {
     return out;
   }
 
+  /**
+   * @internal Whether a batch of this stream in (fromExclusive, toInclusive] was restored
+   * from a checkpoint without input it had when it first ran (a receiver's blocks kept only
+   * in memory, the write-ahead log off): its RDD, computed again, lacks what its first
+   * computation held. A stream derived batch by batch asks the streams it is made from.
+   */
+  inputLostIn(fromExclusive: number, toInclusive: number): boolean {
+    return this.dependencies.some((d) => d.inputLostIn(fromExclusive, toInclusive));
+  }
+
   /** @internal Forget RDDs older than the remember duration; returns the ones dropped. */
   clearOldRDDs(time: number): RDD<T>[] {
     const keep = Math.max(this.rememberMs, this.slideDuration);
@@ -677,7 +687,7 @@ export abstract class DStream<T> {
 // Every operation on a stream runs in a scope of its own name, as Spark's DStream methods
 // (ssc.withScope): the streams it makes, inside it too, get it as their base scope. Not these:
 // Sluice's internals, and what makes no stream (persist, checkpoint).
-const UNSCOPED = new Set(['constructor', 'initialBaseScope', 'fingerprint', 'defaultCheckpointInterval', 'validate', 'rememberAtLeast', 'parentRememberMs', 'isTimeValid', 'getOrCompute', 'seedCheckpoint', 'rddsIn', 'clearOldRDDs', 'persist', 'cache', 'checkpoint', 'derive', 'deriveWith', 'shippable', 'shippableIfGiven', 'compute']);
+const UNSCOPED = new Set(['constructor', 'initialBaseScope', 'fingerprint', 'defaultCheckpointInterval', 'validate', 'rememberAtLeast', 'parentRememberMs', 'isTimeValid', 'getOrCompute', 'seedCheckpoint', 'rddsIn', 'inputLostIn', 'clearOldRDDs', 'persist', 'cache', 'checkpoint', 'derive', 'deriveWith', 'shippable', 'shippableIfGiven', 'compute']);
 scopeMethods(DStream.prototype, ownMethodsBut(DStream.prototype, UNSCOPED));
 
 /**

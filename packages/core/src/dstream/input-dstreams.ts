@@ -140,6 +140,8 @@ export interface ReceiverStreamCheckpoint {
  */
 export class ReceiverInputDStream<T> extends InputDStream<T> {
   private readonly blocks = new Map<number, ReceivedBlock[]>();
+  /** Batches restored from a checkpoint without some of their blocks (the log off): see inputLostIn. Forgotten with their blocks. */
+  private readonly lostBatches = new Set<number>();
   private log: ReceivedBlockLog | undefined;
   private liveWriters: readonly string[] = [];
   /** Log reads and deletions, one at a time. */
@@ -228,9 +230,15 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return this.ssc.sc.blockRDD<T>(blocks);
   }
 
+  override inputLostIn(fromExclusive: number, toInclusive: number): boolean {
+    for (const t of this.lostBatches) if (t > fromExclusive && t <= toInclusive) return true;
+    return false;
+  }
+
   override clearOldRDDs(time: number): RDD<T>[] {
     const dropped = super.clearOldRDDs(time);
     const keep = Math.max(this.rememberMs, this.slideDuration);
+    for (const t of this.lostBatches) if (t <= time - keep) this.lostBatches.delete(t);
     const gone: ReceivedBlock[] = [];
     for (const [t, bs] of [...this.blocks].sort((a, b) => a[0] - b[0])) {
       if (t <= time - keep) {
@@ -275,6 +283,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       );
     }
     this.blocks.clear();
+    this.lostBatches.clear();
     // A block with a place in the log is read from there: what workers still hold belongs
     // to the earlier attempt, which a later one does not read (they drop it when they
     // register with the restarted driver anyway). So a block without one (the log off) is
@@ -289,6 +298,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
         lost.blocks += gone.length;
         lost.records += gone.reduce((n, b) => n + (b.take ? b.take.reduce((m, [from, to]) => m + to - from, 0) : b.numRecords), 0);
         lost.batches.push(t);
+        this.lostBatches.add(t);
       }
       this.blocks.set(t, kept.map((b) => ({ ...plainBlock(b), locations: [] })));
     }

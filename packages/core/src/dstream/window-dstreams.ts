@@ -43,6 +43,11 @@ abstract class WindowOverDStream<P, T> extends DStream<T> {
   protected extraParams(): Record<string, unknown> {
     return {};
   }
+
+  /** The window at t reads the parent's batches in (t - window, t]. */
+  override inputLostIn(fromExclusive: number, toInclusive: number): boolean {
+    return this.parent.inputLostIn(fromExclusive - this.windowMs, toInclusive);
+  }
 }
 
 /** Every RDD of the parent within the last `windowDuration`, as one RDD, every `slideDuration`. */
@@ -113,9 +118,16 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
 
   protected compute(time: number): RDD<[K, V]> {
     const sc = this.ssc.sc;
-    const olds = this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);
-    const news = this.parent.rddsIn(time - this.slideMs, time);
-    const prev = this.getOrCompute(time - this.slideMs) ?? sc.emptyRDD<[K, V]>();
+    // A batch leaving the window that was restored without input it had (a receiver's
+    // blocks lost with the write-ahead log off) cannot be inverse-reduced out: what it added
+    // to the previous window (restored from its checkpoint) is not what it computes to now,
+    // and the difference would stay in every later window. Such a window is reduced afresh
+    // from the batches in it, as they compute now; the next ones go on from it. (Spark's
+    // ReducedWindowedDStream subtracts the emptied batch and keeps its records for good.)
+    const afresh = this.parent.inputLostIn(time - this.slideMs - this.windowMs, time - this.windowMs);
+    const olds = afresh ? [] : this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);
+    const news = this.parent.rddsIn(afresh ? time - this.windowMs : time - this.slideMs, time);
+    const prev = afresh ? sc.emptyRDD<[K, V]>() : (this.getOrCompute(time - this.slideMs) ?? sc.emptyRDD<[K, V]>());
     const cogrouped = sc.cogroupInternal([prev, ...olds, ...news] as RDD<[unknown, unknown]>[], this.partitioner);
     return cogrouped.narrow<[K, V]>(
       {
