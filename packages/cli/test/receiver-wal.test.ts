@@ -16,31 +16,87 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { addWorkers, exited } from './cluster-workers.js';
-import { batchesWhere } from './batch-progress.js';
-import { fixture, jsonLine, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
+import { batchesWhere, type BatchLine } from './batch-progress.js';
+import { fixture, jsonLine, jsonLines, sleep, startJob, withCluster, within, type JobRun, type RunningJob } from './harness.js';
 import { ReplayableSource, checkCounts } from './replayable-source.js';
 import { fileTree } from './fixtures/file-tree.js';
 import { stopAndDrain } from './worker-fault-support.js';
 
 const BATCH_MS = 500;
 const ROLL_MS = 250;
+/** How long the stream remembers received blocks: twice the fixture's state checkpoint interval (2 s), as Spark's DStream.initialize. */
+const REMEMBER_MS = 2 * 2000;
 
 const show = (run: JobRun): string => `${JSON.stringify(run.failure)}\n${run.lines.slice(-30).join('\n')}`;
 
-/** Watches a log directory: every segment name seen, and the most present at once. */
+/**
+ * Watches a log directory: every segment name seen, the most present at once, and the
+ * segment kept longest after the batches that could hold its blocks (see `worst`).
+ */
 class SegmentWatcher {
   readonly seen = new Set<string>();
   maxPresent = 0;
+  /**
+   * Per writer, the closed segment still present the longest after its close, counted in the stream's
+   * own batch time: `overdueMs` is how far the newest completed batch was past the moment
+   * the segment's writer rolled to its next segment (its blocks all came before). On a
+   * loaded machine batches complete late, and deletion waits for them by design; measured
+   * in batch time that wait does not grow with the load, only with what the stream remembers.
+   */
+  readonly worst = new Map<string, { segment: string; overdueMs: number; present: number }>();
+  private readonly firstSeen = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly dir: string) {}
+  /** `newestBatch`: the time of the newest batch the job reported completed (undefined before the first). */
+  constructor(
+    private readonly dir: string,
+    private readonly newestBatch: () => number | undefined,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {
+      const now = Date.now();
       const names = this.present();
-      for (const n of names) this.seen.add(n);
+      for (const n of names) {
+        this.seen.add(n);
+        if (!this.firstSeen.has(n)) this.firstSeen.set(n, now);
+      }
       this.maxPresent = Math.max(this.maxPresent, names.length);
+      const batch = this.newestBatch();
+      if (batch === undefined) return;
+      for (const n of names) {
+        const closedAt = this.closedAt(n);
+        if (closedAt === undefined) continue;
+        const overdueMs = batch - closedAt;
+        const writer = n.slice(0, n.indexOf('.'));
+        const was = this.worst.get(writer);
+        if (was === undefined || overdueMs > was.overdueMs) this.worst.set(writer, { segment: n, overdueMs, present: names.length });
+      }
     }, 40);
+  }
+
+  /**
+   * The closed segments present now that were kept more than `slackMs` of batch time after
+   * their close (each with how long).
+   */
+  keptPast(slackMs: number): string[] {
+    const batch = this.newestBatch();
+    if (batch === undefined) return [];
+    return this.present().flatMap((n) => {
+      const closedAt = this.closedAt(n);
+      return closedAt !== undefined && batch - closedAt > slackMs ? [`${n} (${batch - closedAt} ms)`] : [];
+    });
+  }
+
+  /** When the writer of segment `name` (`<writer>.<firstSeq>.wal`) was first seen writing a later one; undefined while none. */
+  private closedAt(name: string): number | undefined {
+    const [writer, seq] = name.split('.');
+    let at: number | undefined;
+    for (const [n, t] of this.firstSeen) {
+      const [w, s] = n.split('.');
+      if (w === writer && Number(s) > Number(seq)) at = Math.min(at ?? t, t);
+    }
+    return at;
   }
 
   stop(): void {
@@ -82,9 +138,12 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-wal-'));
       const ckpt = path.join(dir, 'ckpt');
       const logDir = path.join(ckpt, 'receivedData', '0');
-      const watcher = new SegmentWatcher(logDir);
       const source = new ReplayableSource(mode === 'wal' ? 7 : 3);
       let started: RunningJob | undefined;
+      const watcher = new SegmentWatcher(logDir, () => {
+        const line = started?.lines.findLast((l) => l.startsWith('BATCH '));
+        return line === undefined ? undefined : (JSON.parse(line.slice('BATCH '.length)) as BatchLine).time;
+      });
       try {
         const port = await source.listen();
         const job = await startJob(h.cluster, fixture('stream-reliable-receiver.ts'), ['127.0.0.1', String(port), String(BATCH_MS), ckpt, mode, path.join(dir, 'stop'), String(ROLL_MS)]);
@@ -105,6 +164,17 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
         const resumedAt = Date.now();
         await batchesWhere(job, '20 batches with records after the restart', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 20);
         await stopAndDrain(job, source, BATCH_MS);
+        if (mode === 'wal') {
+          // Deleted as batches are forgotten, not at the stop: with the stream running (and now
+          // idle), every closed segment whose batches the stream no longer remembers goes,
+          // waited for by the stream's progress (20 more batches at most), not by the clock.
+          const from = jsonLines<BatchLine>(job.lines, 'BATCH ').length;
+          await batchesWhere(job, 'the closed log segments of forgotten batches to be deleted', (bs) => {
+            const kept = watcher.keptPast(REMEMBER_MS + 2 * BATCH_MS);
+            assert.ok(kept.length === 0 || bs.length < from + 20, `closed log segments kept past their batches over 20 batches: ${kept.join(', ')}`);
+            return kept.length === 0;
+          });
+        }
         const midRunPresent = watcher.present().length;
         fs.writeFileSync(path.join(dir, 'stop'), '');
         const result = await within(job.done, 60_000, 'the job to stop');
@@ -122,29 +192,38 @@ test('reliable receivers and the write-ahead log on a cluster', { timeout: 240_0
         assert.ok(source.connections >= 2, 'the source served a restarted receiver');
         if (mode === 'wal') {
           // Segments rolled every 250 ms over ~14 s; those of forgotten batches were deleted as
-          // batches completed (the stream remembers ~2 s for its state checkpoints). What is
+          // batches completed (the stream remembers 4 s for its state checkpoints). What is
           // left after the stop holds the last remembered batches (kept for a restart), and
           // nothing of the killed receiver's writer, whose batches are long forgotten.
           assert.ok(watcher.seen.size >= 32, `segments were rolled (${watcher.seen.size} seen)`);
-          // Segments roll by the clock, batches complete (and delete them) as the machine
-          // allows: on a loaded machine batches lag and more segments wait at once. Kept until
-          // the stop, all would be present at once.
-          const bound = Math.max(24, Math.floor(0.75 * watcher.seen.size));
-          assert.ok(watcher.maxPresent <= bound, `at most ${bound} segments at once (${watcher.maxPresent} of ${watcher.seen.size})`);
           const writerOf = (n: string): string => n.slice(0, n.indexOf('.'));
           const writers = [...new Set([...watcher.seen].map(writerOf))];
           assert.equal(writers.length, 2, `two writers: the killed receiver and its successor (${writers.join(', ')})`);
+          // The successor's writer is the later one (writer names begin with their start time in
+          // base 36).
+          const successor = writers.sort().at(-1)!;
+          // A closed segment's blocks are in the batches up to about one interval after its
+          // close; the stream remembers them REMEMBER_MS more (twice the state's checkpoint
+          // interval, as in Spark), and the batch that forgets them deletes it. Counted in batch
+          // time, not by the clock: on a loaded machine batches complete late and segments wait
+          // for them by design (the count present at once then grows, and bounding that count
+          // failed at 1.7x the designed lag). Measured 4.3-4.8 s at load 3-16, 5.7 s at load 25
+          // (the deletion itself trails the batch that allows it); kept until the stop, the
+          // successor's first segments are kept its whole run (11 s, and that one is also caught
+          // by the wait before the stop). The killed receiver's segments wait for its seal (once its
+          // worker is declared lost, later on a loaded machine): what is left of them is checked below.
+          const kept = watcher.worst.get(successor);
+          const keptAtMost = REMEMBER_MS + 10 * BATCH_MS;
+          assert.ok(kept !== undefined && kept.overdueMs <= keptAtMost, `no closed segment of the live writer is kept over ${keptAtMost} ms of batches after its close: ${JSON.stringify([...watcher.worst])}`);
           const left = watcher.present();
           assert.ok(left.length <= 20, `at most 20 segments are left after the run (${left.length})`);
-          // The successor's writer is the later one (writer names begin with their start time in
-          // base 36). Nothing may be left at all: a graceful stop whose last batches forgot every
-          // block the receiver logged deletes its last segment too (seen at 2f0c854 and after).
-          const successor = writers.sort().at(-1);
+          // Nothing may be left at all of the killed receiver: a graceful stop whose last batches
+          // forgot every block the receiver logged deletes its last segment too (seen at 2f0c854 and after).
           assert.deepEqual(left.filter((n) => writerOf(n) !== successor), [], 'no segment of the killed receiver is left');
         } else {
           assert.equal(watcher.seen.size, 0, 'no log is written with the log off');
         }
-        summary.push(`${mode}: ${source.lines.length} lines, ${source.acked} acknowledged (${ackedAtKill} at the kill), ${source.resent} sent again to the restarted receiver, ${source.connections} connections, segments seen ${watcher.seen.size}, at most ${watcher.maxPresent} at once, ${midRunPresent} before the stop`);
+        summary.push(`${mode}: ${source.lines.length} lines, ${source.acked} acknowledged (${ackedAtKill} at the kill), ${source.resent} sent again to the restarted receiver, ${source.connections} connections, segments seen ${watcher.seen.size}, at most ${watcher.maxPresent} at once (kept longest: ${JSON.stringify([...watcher.worst.values()])}), ${midRunPresent} before the stop`);
       } finally {
         watcher.stop();
         // After a failed assertion the job still runs, its receiver still logging into `dir`:
