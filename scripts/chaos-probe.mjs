@@ -368,7 +368,8 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 function checkJob(job, { exactSource, lossRanges = [] }) {
   // With the log off, batches pending or remembered at a driver kill run again without their
   // blocks (README: lost): their outputs, and the windows over them, may then differ from
-  // what was written first. Outside those times everything is exact.
+  // what was written first, and a state recomputed through them lacks those records for good.
+  // Outside those times every window is exact and every step of a state right.
   const lossy = (t) => !job.wal && lossRanges.some(([from, to]) => t >= from && t <= to);
   const problems = [];
   const bad = (s) => problems.push(`${job.name}: ${s}`);
@@ -395,13 +396,26 @@ function checkJob(job, { exactSource, lossRanges = [] }) {
   const snap = job.outputs('snapshot');
   const acc = new Map();
   const mws = new Map();
+  const lastSeen = new Map();
   for (const t of times) {
     const lines = input.get(t);
+    if (lossy(t)) {
+      // Log off, around a driver kill: this batch may have run without blocks its input file
+      // lists, and the states since their last checkpoint lack what such batches held before.
+      // The model takes the job's own state after it and checks every later step from there.
+      for (const l of lines) lastSeen.set(l.split(' ')[0], t);
+      acc.clear();
+      for (const [k, v] of state.get(t) ?? []) acc.set(k, v);
+      mws.clear();
+      for (const [k, v] of snap.get(t) ?? []) mws.set(k, { s: v, at: lastSeen.get(k) ?? t });
+      continue;
+    }
+    for (const l of lines) lastSeen.set(l.split(' ')[0], t);
     sumByKey(lines, acc);
     if (!same(state.get(t), sorted(acc))) bad(`state at ${t}: got ${JSON.stringify(state.get(t))?.slice(0, 200)}, want ${JSON.stringify(sorted(acc)).slice(0, 200)}`);
     const w = new Map();
     for (let i = 0; i < 3; i++) sumByKey(input.get(t - i * BATCH_MS) ?? [], w);
-    if (!same(win.get(t), sorted(w)) && !lossy(t)) bad(`window at ${t}: got ${JSON.stringify(win.get(t))?.slice(0, 200)}, want ${JSON.stringify(sorted(w)).slice(0, 200)}`);
+    if (!same(win.get(t), sorted(w))) bad(`window at ${t}: got ${JSON.stringify(win.get(t))?.slice(0, 200)}, want ${JSON.stringify(sorted(w)).slice(0, 200)}`);
     const outs = [];
     const sums = sumByKey(lines);
     for (const [k, v] of sums) {
@@ -453,9 +467,6 @@ function checkJob(job, { exactSource, lossRanges = [] }) {
   job.ckptFiles = files.length;
   return problems;
 }
-
-/** A round whose job failed as README says it must (a block's every copy gone, the log off): not checked further. */
-class DocumentedLoss extends Error {}
 
 // ---------- faults ----------
 const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
@@ -674,15 +685,18 @@ async function runRound(n) {
     feeding = undefined;
     // every fed line read (as far as it can be), then the stop
     const exact = (j) => j.wal || (round.driverFaults === 0 && !round.allWorkers);
-    const documented = () => cluster.all.some((p) => p.lines.some((l) => l.includes('Job aborted') && l.includes('cannot be read from any worker it was stored on')));
+    // A job with the log off that failed reading a received block whose every copy died
+    // with its workers failed as README says it must: it is not checked further (the others are).
+    const gone = (j) =>
+      (j.gone ||= !j.wal && round.allWorkers && cluster.all.some((p) => p.lines.some((l) => l.includes('Job aborted') && l.includes(`received block input_${j.id}_`) && l.includes('cannot be read from any worker it was stored on'))));
     await until('every fed line read', 240_000, () =>
-      (documented() && jobs.some((j) => !j.wal) && round.allWorkers && (round.documentedLoss = true)) ||
       jobs.every((j) => {
+        if (gone(j)) return true;
         const read = new Set([...j.outputs('input').values()].flat());
         return j.feeder.lines.every((l) => read.has(l)) && (!exact(j) || j.source.lines.every((l) => read.has(l)));
       }), 200);
-    if (round.documentedLoss) throw new DocumentedLoss();
-    for (const j of jobs) fs.writeFileSync(path.join(j.control, 'stop'), '');
+    const live = jobs.filter((j) => !j.gone);
+    for (const j of live) fs.writeFileSync(path.join(j.control, 'stop'), '');
     if (stopFault === 'stop-worker-kill') {
       await sleep(Math.floor(rand() * 1500));
       await round.killWorker(cluster, pick(rand, cluster.liveWorkers()), 'in the graceful stop');
@@ -692,12 +706,12 @@ async function runRound(n) {
       round.note('driver SIGKILL in the graceful stop');
       await round.restartDriver(cluster);
     }
-    await until('every job stopped', 180_000, () => jobs.every((j) => j.done()), 200);
+    await until('every job stopped', 180_000, () => live.every((j) => j.done()), 200);
     await sleep(500);
     const lossRanges = round.restarts.map((x) => [x.killedAt - 30_000, x.restartedAt + 3 * BATCH_MS + 1000]);
-    for (const j of jobs) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges }));
+    for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges }));
   } catch (err) {
-    if (!(err instanceof DocumentedLoss)) problems.push(`round failed: ${err.message}`);
+    problems.push(`round failed: ${err.message}`);
   } finally {
     if (feeding) clearInterval(feeding);
     await cluster.stopAll();
@@ -705,13 +719,14 @@ async function runRound(n) {
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out)`).join(' ');
-  if (round.documentedLoss) round.note('a job failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)');
-  log(`round ${n} ${problems.length === 0 ? (round.documentedLoss ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
+  for (const j of jobs.filter((x) => x.gone)) round.note(`${j.name} failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)`);
+  const documented = jobs.some((j) => j.gone);
+  log(`round ${n} ${problems.length === 0 ? (documented ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
   for (const s of round.notes) log(`   ${s}`);
   for (const p of problems.slice(0, 15)) log(`   ! ${p}`);
   if (problems.length === 0 && !KEEP) fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
   else log(`   kept ${root}`);
-  return { faults, pass: problems.length === 0 };
+  return { faults, pass: problems.length === 0, documented };
 }
 
 // ---------- Kafka: the direct stream with a transactional output ----------
@@ -840,6 +855,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed (seed ${SEED}, ${KAFKA ? 'Kafka direct stream, transactional output' : `${JOBS} job(s) a round, log ${WAL}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA ? 'Kafka direct stream, transactional output' : `${JOBS} job(s) a round, log ${WAL}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));
