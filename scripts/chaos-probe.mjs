@@ -455,6 +455,8 @@ function checkJob(job, { exactSource, lossRanges = [] }) {
       if (hashes.get(k) !== e.hash && !lossy(e.time)) bad(`output ${k} written twice with different contents`);
     }
   }
+  // An output runs again only in a recovery: a batch re-run from the checkpoint after a driver restart.
+  if (rewrites > 0 && lossRanges.length === 0) bad(`${rewrites} outputs written twice with no driver restart`);
   job.rewrites = rewrites;
   job.timeouts = [...mapped.values()].flat().filter((m) => m.startsWith('T:')).length;
   job.batches = times.length;
