@@ -475,7 +475,13 @@ const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
 
 /** Polls `dir` (recursively) every few ms until a path matching `re` appears that was not there before; resolves with it (undefined after `ms`). */
 async function whenAppears(dir, re, ms) {
-  const list = () => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).filter((f) => re.test(f)) : []);
+  const list = () => {
+    try {
+      return fs.readdirSync(dir, { recursive: true }).filter((f) => re.test(f));
+    } catch {
+      return []; // not made yet, or a directory deleted while it was read
+    }
+  };
   const before = new Set(list());
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
