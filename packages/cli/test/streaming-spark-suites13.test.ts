@@ -11,6 +11,17 @@
 //   totalOutputs, 0 == 0 for an RDD with no partition) the exact value at confidence 1.0.
 // - RDD.countApprox and countByValueApprox: require(0.0 <= confidence && confidence <= 1.0,
 //   s"confidence ($confidence) must be in [0,1]"), the Double as Scala prints it (1.5, 2.0).
+// - Spark's requires, each an IllegalArgumentException when the call is made (SparkException in
+//   the task for zip's elements): RDD.treeAggregate / treeReduce, s"Depth must be greater than or
+//   equal to 1 but got $depth."; RDD.coalesce (repartition calls it), s"Number of partitions
+//   ($numPartitions) must be positive."; ZippedPartitionsBaseRDD.getPartitions, s"Can't zip RDDs
+//   with unequal numbers of partitions: ${rdds.map(_.partitions.length)}" (a List of every RDD's
+//   count, this one first); RDD.zip's iterator, "Can only zip RDDs with same number of elements in
+//   each partition"; ParallelCollectionRDD.slice, "Positive number of partitions required";
+//   SparkContext.range, "step cannot be 0"; countApproxDistinct(p, sp) and its ByKey form, in
+//   order, s"p ($p) must be >= 4", s"sp ($sp) must be <= 32", s"p ($p) cannot be greater than sp
+//   ($sp)"; countApproxDistinct(relativeSD), s"accuracy ($relativeSD) must be greater than
+//   0.000017", the Double as Java prints it (1.0E-5, 0.0).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -47,6 +58,36 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       refused('badConfidenceByValue', 'rdd.countByValueApprox: confidence (2.0) must be in [0,1]');
       // A Scala Long is never NaN: Sluice refuses it, naming the action.
       refused('badTimeout', 'rdd.countApprox: timeoutMs must be a finite number of milliseconds');
+    });
+
+    await t.test("Spark's require sentences follow Sluice's refusal: tree depth, coalesce/repartition counts, zip's partitions and elements, parallelize's slices, range's step, countApproxDistinct's p, sp and accuracy", () => {
+      const w = jsonLine<Record<string, Outcome>>(run.lines, 'X require-words ');
+      const refused = (what: string, code: string, sentence: string | undefined): void => {
+        const o = w[what];
+        assert.ok(o !== undefined && 'error' in o, `${what} was accepted: ${JSON.stringify(o)}`);
+        assert.equal(o.code, code, `${what}: ${o.error}`);
+        if (sentence === undefined) assert.ok(!o.error.includes('(Spark: '), `${what}: '${o.error}' quotes Spark for a value Spark's Int cannot hold`);
+        else assert.ok(o.error.includes(`(Spark: "${sentence}")`), `${what}: '${o.error}' lacks Spark's '${sentence}'`);
+      };
+      const bad = 'SLUICE_BAD_ARGUMENT';
+      refused('treeAggregate', bad, 'Depth must be greater than or equal to 1 but got 0.');
+      refused('treeReduce', bad, 'Depth must be greater than or equal to 1 but got -1.');
+      refused('coalesce', bad, 'Number of partitions (0) must be positive.');
+      refused('repartition', bad, 'Number of partitions (-2) must be positive.');
+      refused('zipPartitions', bad, "Can't zip RDDs with unequal numbers of partitions: List(2, 3)");
+      refused('zipPartitions3', bad, "Can't zip RDDs with unequal numbers of partitions: List(2, 2, 3)");
+      refused('zip', bad, "Can't zip RDDs with unequal numbers of partitions: List(2, 3)");
+      refused('zipElements', 'SLUICE_TASK_FAILED', 'Can only zip RDDs with same number of elements in each partition');
+      refused('parallelize', bad, 'Positive number of partitions required');
+      refused('range', bad, 'step cannot be 0');
+      refused('approxDistinctP', bad, 'p (3) must be >= 4');
+      refused('approxDistinctSp', bad, 'sp (33) must be <= 32');
+      refused('approxDistinctPOverSp', bad, 'p (10) cannot be greater than sp (5)');
+      refused('approxDistinctAccuracy', bad, 'accuracy (1.0E-5) must be greater than 0.000017');
+      refused('approxDistinctByKey', bad, 'accuracy (0.0) must be greater than 0.000017');
+      // 2.5 and 0.5 are no Scala Int: Sluice's words alone.
+      refused('coalesceFraction', bad, undefined);
+      refused('depthFraction', bad, undefined);
     });
   });
 });

@@ -69,8 +69,8 @@ test('Spark (Streaming) semantics, suite 9 (one job on a local cluster)', { time
         refused(o.rdd['reduceByKey(f, -1)'], positive('rdd.reduceByKey', '-1'), 'reduceByKey(f, -1)');
         // The partitioner is made (and refused) before partitionBy is called: HashPartitioner.of is the call to fix.
         refused(o.rdd['partitionBy(HashPartitioner.of(0))'], positive('HashPartitioner.of', '0'), 'partitionBy(HashPartitioner.of(0))');
-        // Spark's treeReduce checks its own depth ("Depth must be greater than or equal to 1 but got 0.").
-        refused(o.rdd['treeReduce(f, 0)'], 'rdd.treeReduce: depth must be a whole number >= 1, got 0', 'treeReduce(f, 0)');
+        // Spark's treeReduce checks its own depth ("Depth must be greater than or equal to 1 but got 0."), quoted after Sluice's words.
+        refused(o.rdd['treeReduce(f, 0)'], 'rdd.treeReduce: depth must be a whole number >= 1, got 0 (Spark: "Depth must be greater than or equal to 1 but got 0.")', 'treeReduce(f, 0)');
         refused(o.partitioners['HashPartitioner.of(-1)'], positive('HashPartitioner.of', '-1'), 'HashPartitioner.of(-1)');
         refused(o.partitioners['new HashPartitioner(1.5)'], positive('new HashPartitioner', '1.5'), 'new HashPartitioner(1.5)');
         refused(o.partitioners['RangePartitioner.of(0)'], positive('RangePartitioner.of', '0'), 'RangePartitioner.of(0)');

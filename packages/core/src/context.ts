@@ -17,6 +17,7 @@ import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
 import { SluiceError } from './errors.js';
+import { sparkWords } from './util/spark-words.js';
 import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-working-directory.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
@@ -220,7 +221,7 @@ export class SluiceContext {
   /** Numbers from start (inclusive) to end (exclusive) by step, computed on the workers. */
   range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): RDD<number> {
     if (end === undefined) [start, end] = [0, start];
-    if (step === 0 || !Number.isFinite(step)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.range: step must be a non-zero number, got ${step}`);
+    if (step === 0 || !Number.isFinite(step)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.range: step must be a non-zero number, got ${step}${sparkWords(step === 0, 'step cannot be 0')}`);
     checkSlices(numSlices, 'range');
     return new RDD<number>(this, numSlices, { kind: 'range', start, end, step }, []);
   }
@@ -998,7 +999,8 @@ function lineageNeedsPrepare(rdd: RDD<unknown>): boolean {
 }
 
 function checkSlices(n: number, op: string): void {
-  if (!Number.isInteger(n) || n < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${op}: numSlices must be a positive integer, got ${String(n)}`);
+  // Spark's ParallelCollectionRDD.slice (parallelize's and range's partitions): "Positive number of partitions required".
+  if (!Number.isInteger(n) || n < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.${op}: numSlices must be a positive integer, got ${String(n)}${sparkWords(op !== 'textFile' && Number.isInteger(n), 'Positive number of partitions required')}`);
 }
 
 /** A job's or stage's id as sc.cancelJob / cancelStage take it: a non-negative integer. */

@@ -1,4 +1,6 @@
 import { SluiceError } from '../errors.js';
+import { sparkWords } from '../util/spark-words.js';
+import { scalaDouble } from '../util/scala-double.js';
 import { keyId } from './key.js';
 
 /**
@@ -26,7 +28,7 @@ export const MAX_PRECISION = 24;
 /** The precision for a relative standard deviation, as Spark's countApproxDistinct(relativeSD) chooses it. */
 export function precisionFor(relativeSD: number, operator: string): number {
   if (typeof relativeSD !== 'number' || !(relativeSD > MIN_RELATIVE_SD)) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: relativeSD must be a number greater than ${MIN_RELATIVE_SD}, got ${String(relativeSD)} (0.05, the default, gives 9 bits: 512 registers)`);
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: relativeSD must be a number greater than ${MIN_RELATIVE_SD}, got ${String(relativeSD)} (0.05, the default, gives 9 bits: 512 registers)${sparkWords(typeof relativeSD === 'number', `accuracy (${scalaDouble(relativeSD)}) must be greater than 0.000017`)}`);
   }
   const p = Math.max(MIN_PRECISION, Math.ceil((2 * Math.log(1.054 / relativeSD)) / Math.LN2));
   if (p > MAX_PRECISION) {
@@ -45,10 +47,12 @@ function leastRelativeSD(): string {
 /** Checks Spark's countApproxDistinct(p, sp) arguments; returns p (the sketch is always dense here, so sp changes nothing). */
 export function checkPrecision(p: number, sp: number, operator: string): number {
   if (!Number.isInteger(p) || p < MIN_PRECISION || p > MAX_PRECISION) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: p must be a whole number in [${MIN_PRECISION}, ${MAX_PRECISION}], got ${String(p)}`);
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: p must be a whole number in [${MIN_PRECISION}, ${MAX_PRECISION}], got ${String(p)}${sparkWords(Number.isInteger(p) && p < MIN_PRECISION, `p (${p}) must be >= 4`)}`);
   }
   if (!Number.isInteger(sp) || sp > 32 || (sp !== 0 && sp < p)) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: sp must be 0 or a whole number in [p, 32] (p is ${p}), got ${String(sp)}`);
+    // Spark's requires in order: sp <= 32, then sp == 0 || p <= sp.
+    const words = sp > 32 ? `sp (${sp}) must be <= 32` : `p (${p}) cannot be greater than sp (${sp})`;
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: sp must be 0 or a whole number in [p, 32] (p is ${p}), got ${String(sp)}${sparkWords(Number.isInteger(sp), words)}`);
   }
   return p;
 }

@@ -1,5 +1,6 @@
 import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
+import { sparkWords } from '../util/spark-words.js';
 import { mulberry32 } from '../util/random.js';
 import { concatParts } from '../util/concat-parts.js';
 import { copier } from '../codec/codec.js';
@@ -129,7 +130,7 @@ export class RDDActions<T> {
    * The result is aggregate()'s; `depth` must be at least 1.
    */
   async treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
-    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}`);
+    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}${sparkWords(Number.isInteger(depth), `Depth must be greater than or equal to 1 but got ${String(depth)}.`)}`);
     // As Spark's (Utils.clone of the zero): the caller's zero is never the result, not even with no partition.
     if (this.numPartitions === 0) return copyOf(zero);
     // Each partition folded from its own copy of the zero (the zero travels in the plan, as fold's, so a job class keeps its class).
@@ -153,7 +154,7 @@ export class RDDActions<T> {
   /** reduce() in rounds, as Spark's treeReduce (see treeAggregate): an empty RDD is an error. */
   async treeReduce(this: RDD<T>, f: (a: T, b: T) => T, depth = 2): Promise<T> {
     // Checked here too, so the message names treeReduce, the call the program made (Spark's treeReduce checks its own depth).
-    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeReduce: depth must be a whole number >= 1, got ${String(depth)}`);
+    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeReduce: depth must be a whole number >= 1, got ${String(depth)}${sparkWords(Number.isInteger(depth), `Depth must be greater than or equal to 1 but got ${String(depth)}.`)}`);
     // A partition's result is [] (no element) or [value], as Spark's Option.
     const op = (a: T[], b: T[]): T[] => (a.length === 0 ? b : b.length === 0 ? a : [f(a[0], b[0])]);
     const got = await this.treeAggregate<T[]>([], (acc, x) => op(acc, [x]), op, depth);

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { sparkWords } from '../util/spark-words.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import { mulberry32 } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
@@ -315,7 +316,11 @@ export class RDD<T> {
     const operator = f === (zipIterators as Function) ? 'zip' : 'zipPartitions';
     for (const other of others) {
       if (other.numPartitions !== this.numPartitions) {
-        throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${operator}: can't zip RDDs with unequal numbers of partitions: ${this.numPartitions} (rdd ${this.id}) and ${other.numPartitions} (rdd ${other.id})`);
+        const counts = [this as RDD<unknown>, ...others].map((r) => r.numPartitions).join(', ');
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `rdd.${operator}: can't zip RDDs with unequal numbers of partitions: ${this.numPartitions} (rdd ${this.id}) and ${other.numPartitions} (rdd ${other.id})${sparkWords(true, `Can't zip RDDs with unequal numbers of partitions: List(${counts})`)}`,
+        );
       }
     }
     const deps: Dependency[] = [this as RDD<unknown>, ...others].map((rdd) => ({ type: 'narrow', rdd }));
@@ -324,7 +329,7 @@ export class RDD<T> {
 
   /** Fewer partitions without a shuffle (or with one, when `shuffle` is set). */
   coalesce(numPartitions: number, shuffle = false): RDD<T> {
-    checkPositive(numPartitions, 'coalesce');
+    checkPositive(numPartitions, 'coalesce', true);
     if (shuffle) return this.repartition(numPartitions);
     const n = Math.min(numPartitions, this.numPartitions);
     // Spark's DefaultPartitionCoalescer for parents without preferred locations: group i is the
@@ -338,7 +343,7 @@ export class RDD<T> {
   }
 
   repartition(numPartitions: number): RDD<T> {
-    checkPositive(numPartitions, 'repartition');
+    checkPositive(numPartitions, 'repartition', true);
     // Spread records round-robin from a per-partition start, as Spark does (the starts spread evenly: see roundRobinKeys).
     return this.narrow<[number, T]>({ kind: 'roundRobinKeys', numPartitions, parentPartitions: this.numPartitions })
       .partitionByInternal(HashPartitioner.of(numPartitions))
@@ -565,7 +570,7 @@ function* zipIterators(a: IterableIterator<unknown>, b: IterableIterator<unknown
   for (;;) {
     const x = a.next();
     const y = b.next();
-    if (x.done !== y.done) throw new Error('rdd.zip: can only zip RDDs with the same number of elements in each partition');
+    if (x.done !== y.done) throw new Error('rdd.zip: can only zip RDDs with the same number of elements in each partition (Spark: "Can only zip RDDs with same number of elements in each partition")');
     if (x.done) return;
     yield [x.value, y.value];
   }
@@ -582,6 +587,9 @@ function withDisk(level: StorageLevel): StorageLevel {
   return level === 'MEMORY_ONLY' || level === 'NONE' ? 'MEMORY_AND_DISK' : level;
 }
 
-export function checkPositive(n: number, op: string): void {
-  if (!Number.isInteger(n) || n <= 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: numPartitions must be a positive integer, got ${String(n)}`);
+/** `withSparkWords`: add Spark's require sentence for a whole number (coalesce and repartition: "Number of partitions (0) must be positive."). */
+export function checkPositive(n: number, op: string, withSparkWords = false): void {
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: numPartitions must be a positive integer, got ${String(n)}${sparkWords(withSparkWords && Number.isInteger(n), `Number of partitions (${String(n)}) must be positive.`)}`);
+  }
 }
