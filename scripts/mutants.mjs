@@ -2240,6 +2240,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
+    id: 'readme-example-counts-wrong',
+    what: "the README's first command (npm run example: sluice run --workers 2 examples/network-wordcount.ts) prints wrong counts: its reduceByKey keeps one side",
+    file: 'examples/network-wordcount.ts',
+    search: '    .reduceByKey((a, b) => a + b);',
+    replace: '    .reduceByKey((a) => a);',
+    tests: ['packages/cli/dist/test/readme-example.test.js'],
+  },
+  {
     id: 'receiver-self-stop-posts-error',
     what: "a receiver that stopped itself is placed again with an onReceiverError posted after its onReceiverStopped (Spark's ReceiverTracker posts nothing more: StreamingListenerSuite \"receiver info reporting\" counts one error, one stop, one start)",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
