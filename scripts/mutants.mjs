@@ -6523,6 +6523,46 @@ const MUTATIONS = [
     replace: "  if (!mantissa.includes('.')) mantissa = `${mantissa}.0`;\n",
     tests: ['packages/core/dist/test/util/scala-double.test.js'],
   },
+  {
+    id: 'partial-result-text-stays-partial',
+    what: "a PartialResult partial at its timeout still reads '(partial: ...)' after its job ended, where Spark's toString shows '(final: <final value>)' once setFinalValue ran",
+    file: 'packages/core/src/rdd/partial-result.ts',
+    search: "    else final.then((value) => void (this.ended = { value }), () => undefined);\n",
+    replace: "",
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
+  {
+    id: 'partial-result-bounds-as-js',
+    what: "a BoundedDouble in PartialResult.toString prints JavaScript's numbers ([8, 8]), not Spark's \"[%.3f, %.3f]\" ([8.000, 8.000])",
+    file: 'packages/core/src/rdd/partial-result.ts',
+    search: "`[${javaFixed(b.low, 3)}, ${javaFixed(b.high, 3)}]`",
+    replace: "`[${b.low}, ${b.high}]`",
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
+  {
+    id: 'partial-result-map-as-js',
+    what: "a Map of counts in PartialResult.toString reads [object Map], not Scala's Map(a -> [2.000, 2.000])",
+    file: 'packages/core/src/rdd/partial-result.ts',
+    search: "  if (v instanceof Map) return",
+    replace: "  if (v instanceof Map && v.size < 0) return",
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
+  {
+    id: 'java-fixed-rounds-binary-value',
+    what: "javaFixed rounds the exact binary value as toFixed does (1.0005 -> 1.000), not Java's Formatter's shortest digits half up (1.001)",
+    file: 'packages/core/src/util/java-fixed.ts',
+    search: "    scaled = n / unit + (2n * (n % unit) >= unit ? 1n : 0n);\n",
+    replace: "    scaled = BigInt(Math.abs(x).toFixed(decimals).replace('.', ''));\n",
+    tests: ['packages/core/dist/test/util/java-fixed.test.js'],
+  },
+  {
+    id: 'java-fixed-negative-zero-unsigned',
+    what: "javaFixed writes -0.0001 and -0 at 3 decimals as 0.000, where Java's Formatter keeps the sign (-0.000)",
+    file: 'packages/core/src/util/java-fixed.ts',
+    search: "  const negative = x < 0 || Object.is(x, -0);\n",
+    replace: "  const negative = Math.round(x * 1000) < 0;\n",
+    tests: ['packages/core/dist/test/util/java-fixed.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -9,6 +9,10 @@
 //   CountEvaluator.currentResult is BoundedDouble(0, 0.0, 0, +Infinity) and SumEvaluator's
 //   BoundedDouble(0, 0.0, -Infinity, +Infinity); with every task merged (outputsMerged ==
 //   totalOutputs, 0 == 0 for an RDD with no partition) the exact value at confidence 1.0.
+// - PartialResult.toString: finalValue match { Some(value) => "(final: " + value + ")"; None =>
+//   "(partial: " + initialValue + ")" }, finalValue set when the result was final or, later, by
+//   setFinalValue once the job ended; BoundedDouble.toString "[%.3f, %.3f]".format(low, high)
+//   (Java's Formatter: Infinity spelled out); GroupedCountEvaluator's Map as Scala's, "Map(a -> ...)".
 // - RDD.countApprox and countByValueApprox: require(0.0 <= confidence && confidence <= 1.0,
 //   s"confidence ($confidence) must be in [0,1]"), the Double as Scala prints it (1.5, 2.0).
 // - Spark's requires, each an IllegalArgumentException when the call is made (SparkException in
@@ -29,7 +33,7 @@ import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun 
 const SUITE = fixture('streaming-spark-suites13.ts');
 
 type Bounded = { mean: number; confidence: number; low: number | string; high: number | string };
-type Partial = { initial: Bounded; isFinal: boolean; final?: Bounded };
+type Partial = { initial: Bounded; isFinal: boolean; text: string; final?: Bounded; textAfter?: string };
 type Outcome = { code: string | null; error: string } | { value?: unknown };
 
 test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_000 }, async (t) => {
@@ -42,12 +46,17 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       const numbers = [1, 2, 3, 4, 5, 6, 7, 8];
       const exact = (v: number): Bounded => ({ mean: v, confidence: 1, low: v, high: v });
       // Nothing merged when the timeout has already passed: Spark's evaluators' empty results.
-      assert.deepEqual(a.countNegative, { initial: { mean: 0, confidence: 0, low: 0, high: 'Infinity' }, isFinal: false, final: exact(numbers.length) });
-      assert.deepEqual(a.sumNegative, { initial: { mean: 0, confidence: 0, low: '-Infinity', high: 'Infinity' }, isFinal: false, final: exact(numbers.reduce((s, x) => s + x, 0)) });
+      // toString: partial with the initial bounds at %.3f, then, once the job ended, final with the final value's.
+      assert.deepEqual(a.countNegative, { initial: { mean: 0, confidence: 0, low: 0, high: 'Infinity' }, isFinal: false, text: '(partial: [0.000, Infinity])', final: exact(numbers.length), textAfter: '(final: [8.000, 8.000])' });
+      const sum = numbers.reduce((s, x) => s + x, 0);
+      assert.deepEqual(a.sumNegative, { initial: { mean: 0, confidence: 0, low: '-Infinity', high: 'Infinity' }, isFinal: false, text: '(partial: [-Infinity, Infinity])', final: exact(sum), textAfter: `(final: [${sum}.000, ${sum}.000])` });
       // 2^32 ms is far past the job: the exact count, final.
-      assert.deepEqual(a.countLong, { initial: exact(numbers.length), isFinal: true });
+      assert.deepEqual(a.countLong, { initial: exact(numbers.length), isFinal: true, text: '(final: [8.000, 8.000])' });
       // No partition: every (none) task finished, so final even at a negative timeout.
-      assert.deepEqual(a.countNoPartition, { initial: exact(0), isFinal: true });
+      assert.deepEqual(a.countNoPartition, { initial: exact(0), isFinal: true, text: '(final: [0.000, 0.000])' });
+      // Final at once: the mean of 1..8 (4.5) and a Map of one value counted twice.
+      assert.equal(a.meanText, '(final: [4.500, 4.500])');
+      assert.equal(a.byValueText, '(final: Map(a -> [2.000, 2.000]))');
       const refused = (what: string, sentence: string): void => {
         const o = a[what] as Outcome;
         assert.ok('error' in o, `${what} was accepted: ${JSON.stringify(o)}`);

@@ -2,6 +2,7 @@
  * What the approximate actions give (Spark's PartialResult and BoundedDouble): a value known
  * when the timeout expired, with bounds, and the exact value once the job ends.
  */
+import { javaFixed } from '../util/java-fixed.js';
 
 /** A number with a confidence interval (Spark's BoundedDouble): `low <= mean <= high` with probability `confidence`. */
 export interface BoundedDouble {
@@ -21,12 +22,16 @@ export class PartialResult<R> {
   readonly initialValue: R;
   readonly isInitialValueFinal: boolean;
   private readonly final: Promise<R>;
+  /** The final value once the job ended (at once when the initial value is final): what toString shows then. */
+  private ended: { readonly value: R } | undefined;
 
   /** @internal */
   constructor(initialValue: R, isFinal: boolean, final: Promise<R>) {
     this.initialValue = initialValue;
     this.isInitialValueFinal = isFinal;
     this.final = final;
+    if (isFinal) this.ended = { value: initialValue };
+    else final.then((value) => void (this.ended = { value }), () => undefined);
   }
 
   getFinalValue(): Promise<R> {
@@ -51,14 +56,21 @@ export class PartialResult<R> {
     return new PartialResult(f(this.initialValue), this.isInitialValueFinal, final);
   }
 
+  /**
+   * Spark's PartialResult.toString: `(final: <value>)` once the job ended, the final value (so a
+   * result partial at its timeout reads final after), else `(partial: <initial value>)`; a
+   * BoundedDouble as Spark's, `[%.3f, %.3f]` of its bounds (`[0.000, Infinity]`), a Map as
+   * Scala's, `Map(a -> [2.000, 2.000])` (entries in the order counted; Scala's hash order may differ).
+   */
   toString(): string {
-    return this.isInitialValueFinal ? `(final: ${show(this.initialValue)})` : `(partial: ${show(this.initialValue)})`;
+    return this.ended !== undefined ? `(final: ${show(this.ended.value)})` : `(partial: ${show(this.initialValue)})`;
   }
 }
 
 function show(v: unknown): string {
+  if (v instanceof Map) return `Map(${[...v].map(([k, x]) => `${String(k)} -> ${show(x)}`).join(', ')})`;
   const b = v as BoundedDouble;
-  return typeof b === 'object' && b !== null && 'low' in b ? `[${b.low}, ${b.high}]` : String(v);
+  return typeof b === 'object' && b !== null && 'low' in b && 'high' in b ? `[${javaFixed(b.low, 3)}, ${javaFixed(b.high, 3)}]` : String(v);
 }
 
 /**
