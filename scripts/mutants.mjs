@@ -6563,6 +6563,14 @@ const MUTATIONS = [
     replace: "  const negative = Math.round(x * 1000) < 0;\n",
     tests: ['packages/core/dist/test/util/java-fixed.test.js'],
   },
+  {
+    id: 'stat-counter-text-to-fixed',
+    what: "StatCounter.toString rounds with toFixed(6) (0.1234565 -> 0.123456, its binary value), not Java's %f (the shortest digits half up: 0.123457)",
+    file: 'packages/core/src/rdd/stat-counter.ts',
+    search: '    const f = (x: number): string => javaFixed(x, 6);\n',
+    replace: '    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(6) : String(x));\n',
+    tests: ['packages/core/dist/test/rdd/stat-counter.test.js', 'packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

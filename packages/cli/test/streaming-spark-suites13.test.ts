@@ -26,6 +26,10 @@
 //   order, s"p ($p) must be >= 4", s"sp ($sp) must be <= 32", s"p ($p) cannot be greater than sp
 //   ($sp)"; countApproxDistinct(relativeSD), s"accuracy ($relativeSD) must be greater than
 //   0.000017", the Double as Java prints it (1.0E-5, 0.0).
+// - StatCounter.toString: "(count: %d, mean: %f, stdev: %f, max: %f, min: %f)".format(...), Java's
+//   Formatter rounding the Double's shortest digits half up (0.1234565 -> 0.123457; its binary
+//   value is 0.12345649999..., which JavaScript's toFixed(6) rounds down) and writing NaN and
+//   ±Infinity as words.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -97,6 +101,12 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       // 2.5 and 0.5 are no Scala Int: Sluice's words alone.
       refused('coalesceFraction', bad, undefined);
       refused('depthFraction', bad, undefined);
+    });
+
+    await t.test("StatCounter.toString as Spark's: Java's %f of the mean, stdev, max and min", () => {
+      const [one, none] = jsonLine<[string, string]>(run.lines, 'X stats-text ');
+      assert.equal(one, '(count: 1, mean: 0.123457, stdev: 0.000000, max: 0.123457, min: 0.123457)');
+      assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
     });
   });
 });

@@ -1,3 +1,5 @@
+import { javaFixed } from '../util/java-fixed.js';
+
 /** A StatCounter's running figures, as plain data (what a task sends back for its partition). */
 export interface StatState {
   n: number;
@@ -117,9 +119,12 @@ export class StatCounter {
     return Math.sqrt(this.sampleVariance);
   }
 
-  /** As Spark's: `(count: 3, mean: 2.000000, stdev: 0.816497, max: 3.000000, min: 1.000000)`. */
+  /**
+   * As Spark's, "(count: %d, mean: %f, stdev: %f, max: %f, min: %f)" with Java's %f (javaFixed):
+   * `(count: 3, mean: 2.000000, stdev: 0.816497, max: 3.000000, min: 1.000000)`.
+   */
   toString(): string {
-    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(6) : String(x));
+    const f = (x: number): string => javaFixed(x, 6);
     return `(count: ${this.count}, mean: ${f(this.mean)}, stdev: ${f(this.stdev)}, max: ${f(this.max)}, min: ${f(this.min)})`;
   }
 }

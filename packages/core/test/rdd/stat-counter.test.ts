@@ -43,6 +43,11 @@ test("no value: count 0, mean and sum 0, variances NaN, max -Infinity, min Infin
   assert.ok(Number.isNaN(c.variance) && Number.isNaN(c.sampleVariance) && Number.isNaN(c.stdev));
   assert.ok(Number.isNaN(new StatCounter([7]).sampleVariance), 'one value: no sample variance');
   assert.equal(new StatCounter([1, 2, 3]).toString(), '(count: 3, mean: 2.000000, stdev: 0.816497, max: 3.000000, min: 1.000000)');
+  // Java's %f rounds the shortest digits half up (0.1234565, whose binary value is 0.12345649999...,
+  // is 0.123457, where toFixed gives 0.123456), keeps a negative zero's sign and spells out infinities.
+  assert.equal(new StatCounter([0.1234565]).toString(), '(count: 1, mean: 0.123457, stdev: 0.000000, max: 0.123457, min: 0.123457)');
+  assert.equal(new StatCounter([-0.0000001]).toString(), '(count: 1, mean: -0.000000, stdev: 0.000000, max: -0.000000, min: -0.000000)');
+  assert.equal(new StatCounter().toString(), '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
   const copy = new StatCounter([1, 2]).copy().merge(3);
   assert.equal(copy.count, 3);
 });
