@@ -467,6 +467,17 @@ function checkJob(job, { exactSource, lossRanges = [] }) {
   const meta = files.filter((f) => /^metadata\/checkpoint-\d+$/.test(f));
   if (meta.length > 10) bad(`${meta.length} metadata checkpoints left`);
   job.ckptFiles = files.length;
+  // What a stopped job leaves is bounded (README: its last remembered batches): the newest
+  // state checkpoints of each stream, the log segments of its last seconds.
+  job.walSegments = files.filter((f) => f.endsWith('.wal')).length;
+  const stateDirs = new Map();
+  for (const f of files) {
+    const m = /^state\/stream-(\d+)-\d+$/.exec(f);
+    if (m) stateDirs.set(m[1], (stateDirs.get(m[1]) ?? 0) + 1);
+  }
+  job.stateDirs = Math.max(0, ...stateDirs.values());
+  if (job.stateDirs > 3) bad(`checkpoint debris: ${job.stateDirs} state checkpoints of one stream left`);
+  if (job.walSegments > 12) bad(`checkpoint debris: ${job.walSegments} write-ahead log segments left`);
   return problems;
 }
 
@@ -726,7 +737,7 @@ async function runRound(n) {
     for (const j of jobs) await j.source.close();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out)`).join(' ');
+  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left)`).join(' ');
   for (const j of jobs.filter((x) => x.gone)) round.note(`${j.name} failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)`);
   const documented = jobs.some((j) => j.gone);
   log(`round ${n} ${problems.length === 0 ? (documented ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
