@@ -54,12 +54,13 @@ const flag = (name) => argv.includes(`--${name}`);
 const ROUNDS = Number(opt('rounds', '5'));
 const SEED = Number(opt('seed', '1'));
 const ROUND_S = Number(opt('round-s', '25'));
-const ONLY = opt('faults', '') ? opt('faults').split(',') : argv.includes('--kafka') ? null : FAULTS;
+const ONLY = opt('faults', '') ? opt('faults').split(',') : argv.includes('--kafka') || argv.includes('--kafka-checkpointed') ? null : FAULTS;
 const JOBS = Number(opt('jobs', '1'));
 const WAL = opt('wal', 'mixed');
 const KEEP = flag('keep');
 const VERBOSE = flag('verbose');
-const KAFKA = flag('kafka');
+const KAFKA = flag('kafka') || flag('kafka-checkpointed');
+const KAFKA_CKPT = flag('kafka-checkpointed');
 const KINDS = ONLY ?? ['worker-kill', 'worker-kill-two', 'worker-kill-all', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'broker-down'];
 const KAFKA_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-kill-all', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'broker-down'];
 for (const f of KINDS) if (!(KAFKA ? KAFKA_FAULTS : FAULTS).includes(f)) throw new Error(`unknown fault '${f}'; one of ${FAULTS.join(', ')}`);
@@ -750,6 +751,7 @@ async function runRound(n) {
 
 // ---------- Kafka: the direct stream with a transactional output ----------
 const KAFKA_JOB = path.join(REPO, 'packages', 'kafka', 'test', 'fixtures', 'transactional-job.ts');
+const KAFKA_CKPT_JOB = path.join(REPO, 'packages', 'kafka', 'test', 'fixtures', 'recover-job.ts');
 
 /**
  * One round on the Kafka direct stream (the kafka package's wire-level test broker, in this
@@ -760,6 +762,9 @@ const KAFKA_JOB = path.join(REPO, 'packages', 'kafka', 'test', 'fixtures', 'tran
  * a read_committed reader of the output sees each (word, input range) once and each word's
  * counts summed to what was produced, and every input offset committed.
  */
+/** The checkpointed Kafka round's checks are done (not an error). */
+class KafkaChecked extends Error {}
+
 async function runKafkaRound(n) {
   const rand = mulberry32(SEED * 100_003 + n);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-kafka-${SEED}-${n}-`));
@@ -773,8 +778,8 @@ async function runKafkaRound(n) {
   const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
   const started = Date.now();
   const problems = [];
-  const expected = new Map();
   let produced = 0;
+  let numbered = 0;
   let kafka;
   let producing = false;
   let producer;
@@ -786,22 +791,45 @@ async function runKafkaRound(n) {
     producer = new Producer({ clientId: 'chaos', bootstrapBrokers: kafka.bootstrap, retries: 100, retryDelay: 100 });
     const produce = async (lines) => {
       const messages = [];
-      const counts = new Map();
       for (let i = 0; i < lines; i++) {
         const part = Math.floor(rand() * 3);
+        if (KAFKA_CKPT) {
+          // numbers, for recover-job.ts's count, sum and sum of squares
+          messages.push({ topic: 'in', partition: part, value: Buffer.from(String(++numbered)) });
+          continue;
+        }
         const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + part}`);
-        for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
         messages.push({ topic: 'in', partition: part, value: Buffer.from(words.join(' ')) });
       }
       await producer.send({ messages });
-      // counted once acknowledged (a send that failed is retried by the loop, not counted)
-      for (const [w, c] of counts) expected.set(w, (expected.get(w) ?? 0) + c);
       produced += lines;
+    };
+    // What the input topic holds, read from the broker's own log (a send that failed after its
+    // append is in it; one that failed before is not): each word's count, and the numbers' totals.
+    const inputLog = () => {
+      const words = new Map();
+      const totals = { count: 0, sum: 0, sumSq: 0 };
+      for (const p of [0, 1, 2]) {
+        for (const rec of kafka.records('in', p)) {
+          const text = rec.value?.toString() ?? '';
+          for (const w of text.split(' ').filter((x) => x !== '')) words.set(w, (words.get(w) ?? 0) + 1);
+          const v = Number(text.split(' ').length === 1 ? text : NaN);
+          if (Number.isFinite(v)) {
+            totals.count++;
+            totals.sum += v;
+            totals.sumSq += v * v;
+          }
+        }
+      }
+      return { words, totals };
     };
     await cluster.startDriver();
     for (let i = 0; i < 3; i++) await cluster.addWorker();
-    const args = [JSON.stringify({ brokers: kafka.bootstrap, inTopic: 'in', outTopic: 'out', groupId: 'g', prefix: `chaos${n}`, batchMs: BATCH_MS, slowMs: 10, expectRecords: 1e12 })];
-    const r = await runCli(['submit', KAFKA_JOB, '--driver', cluster.address, '--detach', '--', ...args], secret);
+    const out = path.join(root, 'out');
+    const args = KAFKA_CKPT
+      ? [JSON.stringify({ brokers: kafka.bootstrap, topics: ['in'], groupId: 'g', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: 2000 })]
+      : [JSON.stringify({ brokers: kafka.bootstrap, inTopic: 'in', outTopic: 'out', groupId: 'g', prefix: `chaos${n}`, batchMs: BATCH_MS, slowMs: 10, expectRecords: 1e12 })];
+    const r = await runCli(['submit', KAFKA_CKPT ? KAFKA_CKPT_JOB : KAFKA_JOB, '--driver', cluster.address, '--detach', '--', ...args], secret);
     if (r.code !== 0) throw new Error(`submit failed (${r.code}):\n${r.stderr}`);
     await produce(200);
     const committed = () => [0, 1, 2].reduce((a, p) => a + Math.max(0, Number(kafka.groups.committed('g', 'in', p))), 0);
@@ -829,6 +857,18 @@ async function runKafkaRound(n) {
     const ends = () => kafka.topics.get('in').partitions.map((l) => Number(l.endOffset));
     await until('every input offset committed', 240_000, () => [0, 1, 2].every((p) => Number(kafka.groups.committed('g', 'in', p)) === ends()[p]), 200);
     await sleep(1500); // a range written twice would show by now
+    const { words: expected, totals } = inputLog();
+    if (KAFKA_CKPT) {
+      // recover-job.ts's batch files: every record counted once, each partition's ranges adjacent from 0 to its end, a re-run batch with the same ranges
+      const { assertRecoverJobExact } = await import(path.join(REPO, 'packages', 'kafka', 'dist', 'test', 'stream-test-support.js'));
+      try {
+        const { all } = await assertRecoverJobExact(kafka, 'in', 'g', out, totals, 2000 * (BATCH_MS / 1000));
+        round.rangesOut = all.length;
+      } catch (err) {
+        problems.push(err.message);
+      }
+      throw new KafkaChecked();
+    }
     const got = new Map();
     const seen = new Set();
     for (const p of [0, 1]) {
@@ -844,7 +884,7 @@ async function runKafkaRound(n) {
     if (diff.length > 0) problems.push(`committed counts differ from the input's: ${diff.slice(0, 8).join('; ')}`);
     round.rangesOut = seen.size;
   } catch (err) {
-    problems.push(`round failed: ${err.message}`);
+    if (!(err instanceof KafkaChecked)) problems.push(`round failed: ${err.message}`);
   } finally {
     producing = false;
     await cluster.stopAll();
@@ -852,7 +892,7 @@ async function runKafkaRound(n) {
     await kafka?.close();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  log(`kafka round ${n} ${problems.length === 0 ? 'PASS' : 'FAIL'} ${secs}s [${faults.join(', ')}] ${produced} records produced, ${round.rangesOut ?? '?'} (word, range) outputs`);
+  log(`kafka round ${n} ${problems.length === 0 ? 'PASS' : 'FAIL'} ${secs}s [${faults.join(', ')}] ${produced} records produced, ${round.rangesOut ?? '?'} ${KAFKA_CKPT ? 'batches' : '(word, range) outputs'}`);
   for (const s of round.notes) log(`   ${s}`);
   for (const p of problems.slice(0, 15)) log(`   ! ${p}`);
   if (problems.length === 0 && !KEEP) fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
@@ -874,6 +914,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA ? 'Kafka direct stream, transactional output' : `${JOBS} job(s) a round, log ${WAL}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : `${JOBS} job(s) a round, log ${WAL}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));
