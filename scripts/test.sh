@@ -127,6 +127,8 @@ OWN_TIMEOUTS=(
   # desired-workers (33-43 s, 4-8 s CPU: batches of 2.6 s, 3 s scaling intervals) waits on its
   # stream's progress; its test bounds itself (480 s).
   $t/desired-workers.test.js
+  # Two `sluice run`s in a before hook, two in a test (11-13 s each at load 20), each bounded at 150 s.
+  $t/checkpoint-spark-suite.test.js
   # One test of four steps on one job (186 s at load 50, where its receiver stored its first
   # record ~50 s late and the graceful stop then ran the batches queued behind the gate): 540 s.
   $t/streaming-ui-spark-suites.test.js

@@ -120,10 +120,12 @@ function errors(r: CliResult): string[] {
   return r.stdout.split('\n').filter((l) => l.startsWith('E '));
 }
 
+// Each `sluice run` here took 11-13 s at load 20 (a quiet machine: a few seconds): bounded at
+// 150 s each (60 s and 50 s were 4-5x that), and the file runs with its own timeouts (600 s).
 before(async () => {
   const cases = Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, { input: c.input, restartAt: c.restartAt }]));
   fs.writeFileSync(inputsFile, JSON.stringify({ batchMs: BATCH_MS, cases }));
-  const run = (phase: string): Promise<CliResult> => runCli(['run', '--workers', '2', fixture('checkpoint-spark-suite.ts'), inputsFile, root, phase], { timeoutMs: 60_000 });
+  const run = (phase: string): Promise<CliResult> => runCli(['run', '--workers', '2', fixture('checkpoint-spark-suite.ts'), inputsFile, root, phase], { timeoutMs: 150_000 });
   first = await run('first');
   restarted = await run('restart');
 });
@@ -211,10 +213,10 @@ test('CheckpointSuite "SPARK-6847": two checkpointed updateStateByKey in a row: 
 // batch's own output is checked, in order. Spark's stop(false) waits 2 s for the running
 // batch, then interrupts it (JobScheduler.stop: jobExecutor.awaitTermination(2 s), then
 // shutdownNow); Sluice's stop waited for it without end (this batch: forever).
-test('CheckpointSuite "recovery with file input stream": a stop while batch 3 runs leaves it pending; the restart runs it, the down time\'s batches and the rest', { timeout: 120_000 }, async (t) => {
+test('CheckpointSuite "recovery with file input stream": a stop while batch 3 runs leaves it pending; the restart runs it, the down time\'s batches and the rest', { timeout: 360_000 }, async (t) => {
   const block = path.join(root, 'block');
   fs.writeFileSync(block, '');
-  const run = (phase: string): Promise<CliResult> => runCli(['run', '--workers', '2', fixture('checkpoint-spark-suite.ts'), inputsFile, root, phase], { timeoutMs: 50_000 });
+  const run = (phase: string): Promise<CliResult> => runCli(['run', '--workers', '2', fixture('checkpoint-spark-suite.ts'), inputsFile, root, phase], { timeoutMs: 150_000 });
   let stopped: CliResult;
   try {
     stopped = await run('stopFirst');
