@@ -6571,6 +6571,22 @@ const MUTATIONS = [
     replace: '    const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(6) : String(x));\n',
     tests: ['packages/core/dist/test/rdd/stat-counter.test.js', 'packages/cli/dist/test/streaming-spark-suites13.test.js'],
   },
+  {
+    id: 'stateful-no-directory-without-spark-words',
+    what: "start() of a graph with updateStateByKey and no checkpoint directory is refused without Spark's sentence 'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,\n          );\n        }\n        s.checkpointInterval',
+    replace: 'needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,\n          );\n        }\n        s.checkpointInterval',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
+  {
+    id: 'checkpointed-no-directory-without-spark-words',
+    what: "start() of a graph with dstream.checkpoint(interval) and no checkpoint directory is refused without Spark's sentence 'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '(dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,\n',
+    replace: '(dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

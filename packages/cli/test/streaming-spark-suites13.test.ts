@@ -30,6 +30,10 @@
 //   Formatter rounding the Double's shortest digits half up (0.1234565 -> 0.123457; its binary
 //   value is 0.12345649999..., which JavaScript's toFixed(6) rounds down) and writing NaN and
 //   ±Infinity as words.
+// - DStream.validateAtStart (at ssc.start()): a stream that must checkpoint (a stateful one) gets a
+//   default interval, then require(checkpointDuration == null ||
+//   context.sparkContext.checkpointDir.isDefined, "The checkpoint directory has not been set.
+//   Please set it by StreamingContext.checkpoint()."), as for a stream given dstream.checkpoint().
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -107,6 +111,16 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       const [one, none] = jsonLine<[string, string]>(run.lines, 'X stats-text ');
       assert.equal(one, '(count: 1, mean: 0.123457, stdev: 0.000000, max: 0.123457, min: 0.123457)');
       assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
+    });
+
+    await t.test("DStream.validateAtStart: start() with no checkpoint directory and a stateful or checkpointed stream quotes Spark's sentence", () => {
+      const c = jsonLine<Record<string, Outcome>>(run.lines, 'X checkpoint-words ');
+      for (const what of ['stateful', 'checkpointed']) {
+        const o = c[what];
+        assert.ok(o !== undefined && 'error' in o, `${what} started: ${JSON.stringify(o)}`);
+        assert.equal(o.code, 'SLUICE_CHECKPOINT', `${what}: ${o.error}`);
+        assert.ok(o.error.includes('(Spark: "The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().")'), `${what}: ${o.error}`);
+      }
     });
   });
 });

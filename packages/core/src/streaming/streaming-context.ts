@@ -19,6 +19,7 @@ import { DEFAULT_MAX_RAW_BLOCK_BYTES, RawSocketReceiver } from '../receiver/raw-
 import type { Receiver } from '../receiver/receiver.js';
 import { ManualClock, SystemClock, type Clock } from '../util/clock.js';
 import { afterMs } from '../util/long-timer.js';
+import { sparkWords } from '../util/spark-words.js';
 import { toMillis, type Duration } from './duration.js';
 import { JobScheduler, type OutputJob } from './job-scheduler.js';
 import { warmUpCluster } from './cluster-warm-up.js';
@@ -147,6 +148,9 @@ interface Output {
   /** The program's stack where it registered the output (Spark's creationSite long form). */
   readonly callStack: string;
 }
+
+/** Spark's DStream.validateAtStart require for a checkpointed stream (a stateful one included) with no directory. */
+const NO_CHECKPOINT_DIRECTORY = 'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().';
 
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
 let activeContext: StreamingContext | undefined;
@@ -1005,7 +1009,7 @@ export class StreamingContext {
         if (!this.checkpointDir) {
           throw new SluiceError(
             'SLUICE_CHECKPOINT',
-            `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,
+            `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,
           );
         }
         s.checkpointInterval ??= s.defaultCheckpointInterval();
@@ -1013,7 +1017,10 @@ export class StreamingContext {
       // As Spark's DStream.validateAtStart: a checkpoint interval needs the directory and is a multiple of the slide.
       if (s.checkpointInterval !== undefined) {
         if (!this.checkpointDir) {
-          throw new SluiceError('SLUICE_CHECKPOINT', `stream ${s.id} (${s.constructor.name}) is checkpointed every ${s.checkpointInterval} ms (dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()`);
+          throw new SluiceError(
+            'SLUICE_CHECKPOINT',
+            `stream ${s.id} (${s.constructor.name}) is checkpointed every ${s.checkpointInterval} ms (dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,
+          );
         }
         if (s.checkpointInterval % s.slideDuration !== 0) {
           const up = Math.ceil(s.checkpointInterval / s.slideDuration) * s.slideDuration;
