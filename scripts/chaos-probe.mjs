@@ -41,7 +41,8 @@ const FAULTS = [
   'worker-kill', 'worker-kill-at-state-checkpoint', 'worker-kill-at-log-segment', 'worker-kill-two', 'worker-kill-all',
   'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-at-metadata-temp', 'driver-kill-in-recovery',
   'driver-down-long', 'driver-stop', 'source-down', 'stop-worker-kill', 'stop-driver-kill',
-  'net-hold-in-recovery', 'net-cut-in-recovery',
+  'net-hold-in-recovery', 'net-cut-in-recovery', 'driver-kill-at-state-checkpoint', 'stop-driver-stop', 'stop-worker-stop-long',
+  'source-down-in-recovery',
 ];
 
 // ---------- arguments ----------
@@ -620,6 +621,25 @@ class Round {
         this.note(`driver SIGSTOP ${ms} ms`);
         return;
       }
+      case 'driver-kill-at-state-checkpoint': {
+        const j = pick(r, jobs);
+        const f = await whenAppears(j.ckpt, /^state\/[^/]+$/, 15_000);
+        await this.killDriver(cluster);
+        await sleep(Math.floor(r() * 1000));
+        this.note(`driver SIGKILL as ${f ?? 'no state checkpoint (15 s)'} appeared`);
+        return this.restartDriver(cluster);
+      }
+      case 'source-down-in-recovery': {
+        const j = pick(r, jobs);
+        await this.killDriver(cluster);
+        await j.source.down();
+        await this.restartDriver(cluster);
+        const ms = 1000 + Math.floor(r() * 3000);
+        await sleep(ms);
+        await j.source.up();
+        this.note(`driver SIGKILL; ${j.name}'s source down from then until ${ms} ms after the restart`);
+        return;
+      }
       case 'source-down': {
         const j = pick(r, jobs);
         await j.source.down();
@@ -725,6 +745,14 @@ async function runRound(n) {
       await round.killDriver(cluster);
       round.note('driver SIGKILL in the graceful stop');
       await round.restartDriver(cluster);
+    } else if (stopFault === 'stop-driver-stop' || stopFault === 'stop-worker-stop-long') {
+      await sleep(Math.floor(rand() * 1500));
+      const p = stopFault === 'stop-driver-stop' ? cluster.driver : pick(rand, cluster.liveWorkers());
+      const ms = stopFault === 'stop-driver-stop' ? 2000 + Math.floor(rand() * 6000) : WORKER_TIMEOUT_MS * 2 + Math.floor(rand() * 3000);
+      p.signal('SIGSTOP');
+      await sleep(ms);
+      p.signal('SIGCONT');
+      round.note(`${stopFault === 'stop-driver-stop' ? 'driver' : `worker ${p.child.pid}`} SIGSTOP ${ms} ms in the graceful stop`);
     }
     await until('every job stopped', 180_000, () => live.every((j) => j.done()), 200);
     await sleep(500);
