@@ -217,6 +217,8 @@ class ReplayableSource {
   constructor(rand) {
     this.rand = rand;
     this.lines = [];
+    /** When each line was first acknowledged (made durable by a receiver). */
+    this.ackedAt = [];
     this.acked = 0;
     this.connections = 0;
     this.sockets = new Set();
@@ -266,7 +268,10 @@ class ReplayableSource {
       partial = parts.pop();
       for (const p of parts) {
         const m = /^ack (\d+)$/.exec(p);
-        if (m) this.acked = Math.max(this.acked, Number(m[1]));
+        if (m) {
+          for (let i = this.acked; i < Number(m[1]); i++) this.ackedAt[i] ??= Date.now();
+          this.acked = Math.max(this.acked, Number(m[1]));
+        }
       }
     });
     const pending = this.lines.slice(this.acked);
@@ -367,7 +372,7 @@ const sorted = (m) => [...m].filter(([, v]) => v !== 0).sort((a, b) => (a[0] < b
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Every check of one job's outputs; returns the problems found (empty: passed). */
-function checkJob(job, { exactSource, lossRanges = [] }) {
+function checkJob(job, { exactSource, lossRanges = [], lastKill }) {
   // With the log off, batches pending or remembered at a driver kill run again without their
   // blocks (README: lost): their outputs, and the windows over them, may then differ from
   // what was written first, and a state recomputed through them lacks those records for good.
@@ -390,6 +395,13 @@ function checkJob(job, { exactSource, lossRanges = [] }) {
   if (lostFiles.length > 0) bad(`${lostFiles.length} of ${job.feeder.lines.length} file lines never read: ${lostFiles.slice(0, 5).join(', ')}`);
   const lostSource = job.source.lines.filter((l) => !counts.has(l));
   job.lostSource = lostSource.length;
+  // Log off, what can be lost is what a driver instance that was then killed had taken in:
+  // a line acknowledged over a second after the last driver kill went to the driver that ran
+  // to the end, and must be read (unless both holders of its block were killed).
+  if (!exactSource && lastKill !== undefined) {
+    const late = job.source.lines.map((l, i) => [l, job.source.ackedAt[i]]).filter(([l, at]) => !counts.has(l) && at !== undefined && at > lastKill + 1000);
+    if (late.length > 0) bad(`${late.length} source lines acknowledged after the last driver kill (${new Date(lastKill).toISOString().slice(11, 23)}) never read: ${late.slice(0, 3).map(([l, at]) => `${l} at ${new Date(at).toISOString().slice(11, 23)}`).join(', ')}`);
+  }
   if (exactSource && lostSource.length > 0) bad(`${lostSource.length} of ${job.source.lines.length} source lines never read (log ${job.wal ? 'on' : 'off'}): ${lostSource.slice(0, 5).join(', ')}`);
   // states, windows, mapWithState: failure-free over the batches' own inputs
   const state = job.outputs('state');
@@ -757,7 +769,8 @@ async function runRound(n) {
     await until('every job stopped', 180_000, () => live.every((j) => j.done()), 200);
     await sleep(500);
     const lossRanges = round.restarts.map((x) => [x.killedAt - 30_000, x.restartedAt + 3 * BATCH_MS + 1000]);
-    for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges }));
+    const lastKill = round.allWorkers || round.restarts.length === 0 ? undefined : Math.max(...round.restarts.map((x) => x.killedAt));
+    for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges, lastKill }));
   } catch (err) {
     problems.push(`round failed: ${err.message}`);
   } finally {
