@@ -6587,6 +6587,22 @@ const MUTATIONS = [
     replace: '(dstream.checkpoint(interval)), which needs a checkpoint directory: call ssc.checkpoint(dir) before start()`,\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
   },
+  {
+    id: 'checkpoint-interval-below-slide-as-multiple',
+    what: "a checkpoint interval below the slide (500 ms of 1000 ms) quotes Spark's 'which not a multiple' require, not the one Spark checks first, 'which is lower than its slide time'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '            interval < slide\n',
+    replace: '            interval < 0\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
+  {
+    id: 'checkpoint-interval-without-spark-words',
+    what: "a checkpoint interval that is not a multiple of the slide is refused at start() without Spark's sentence ('The checkpoint interval for QueueInputDStream has been set to  1500 ms which not a multiple ...')",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'for example dstream.checkpoint(${up})${sparkWords(Number.isInteger(interval), words)}`,\n',
+    replace: 'for example dstream.checkpoint(${up})`,\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -34,6 +34,11 @@
 //   default interval, then require(checkpointDuration == null ||
 //   context.sparkContext.checkpointDir.isDefined, "The checkpoint directory has not been set.
 //   Please set it by StreamingContext.checkpoint()."), as for a stream given dstream.checkpoint().
+//   Then, with a directory: s"The checkpoint interval for ${getClass.getSimpleName} has been set to
+//   $checkpointDuration which is lower than its slide time ($slideDuration). Please set it to at
+//   least $slideDuration.", then s"... has been set to  $checkpointDuration which not a multiple of
+//   its slide time ($slideDuration). Please set it to a multiple of $slideDuration." (Spark's double
+//   space and 'which not'), a Duration printed '500 ms'.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -113,7 +118,7 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
     });
 
-    await t.test("DStream.validateAtStart: start() with no checkpoint directory and a stateful or checkpointed stream quotes Spark's sentence", () => {
+    await t.test("DStream.validateAtStart: start() with no checkpoint directory and a stateful or checkpointed stream, or a checkpoint interval below or not a multiple of the slide, quotes Spark's sentence", () => {
       const c = jsonLine<Record<string, Outcome>>(run.lines, 'X checkpoint-words ');
       for (const what of ['stateful', 'checkpointed']) {
         const o = c[what];
@@ -121,6 +126,14 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
         assert.equal(o.code, 'SLUICE_CHECKPOINT', `${what}: ${o.error}`);
         assert.ok(o.error.includes('(Spark: "The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().")'), `${what}: ${o.error}`);
       }
+      const interval = (what: string, sentence: string): void => {
+        const o = c[what];
+        assert.ok(o !== undefined && 'error' in o, `${what} started: ${JSON.stringify(o)}`);
+        assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', `${what}: ${o.error}`);
+        assert.ok(o.error.includes(`(Spark: "${sentence}")`), `${what}: '${o.error}' lacks Spark's '${sentence}'`);
+      };
+      interval('belowSlide', 'The checkpoint interval for QueueInputDStream has been set to 500 ms which is lower than its slide time (1000 ms). Please set it to at least 1000 ms.');
+      interval('notMultiple', 'The checkpoint interval for QueueInputDStream has been set to  1500 ms which not a multiple of its slide time (1000 ms). Please set it to a multiple of 1000 ms.');
     });
   });
 });

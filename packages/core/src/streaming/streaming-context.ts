@@ -1023,10 +1023,16 @@ export class StreamingContext {
           );
         }
         if (s.checkpointInterval % s.slideDuration !== 0) {
-          const up = Math.ceil(s.checkpointInterval / s.slideDuration) * s.slideDuration;
+          const [interval, slide, name] = [s.checkpointInterval, s.slideDuration, s.constructor.name];
+          const up = Math.ceil(interval / slide) * slide;
+          // Spark's two requires, in its order (the second's double space and 'which not' are Spark's own).
+          const words =
+            interval < slide
+              ? `The checkpoint interval for ${name} has been set to ${interval} ms which is lower than its slide time (${slide} ms). Please set it to at least ${slide} ms.`
+              : `The checkpoint interval for ${name} has been set to  ${interval} ms which not a multiple of its slide time (${slide} ms). Please set it to a multiple of ${slide} ms.`;
           throw new SluiceError(
             'SLUICE_BAD_ARGUMENT',
-            `stream ${s.id} (${s.constructor.name}): its checkpoint interval (${s.checkpointInterval} ms) must be a multiple of its slide (${s.slideDuration} ms), as in Spark; for example dstream.checkpoint(${up})`,
+            `stream ${s.id} (${name}): its checkpoint interval (${interval} ms) must be a multiple of its slide (${slide} ms), as in Spark; for example dstream.checkpoint(${up})${sparkWords(Number.isInteger(interval), words)}`,
           );
         }
       }
