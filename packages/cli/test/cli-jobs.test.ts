@@ -12,7 +12,7 @@ function start(args: string[]): ChildProcess {
 
 /** The row of `sluice jobs` for one job, as columns. */
 async function jobRow(driver: string, jobId: string): Promise<string[] | undefined> {
-  const r = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+  const r = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith(jobId));
   return line?.split(/\s{2,}/);
 }
@@ -24,7 +24,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
   try {
     procs.push(start(['worker', '--driver', driver, '--cores', '2', '--log-level', 'warn']));
     for (let i = 0; i < 100; i++) {
-      const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 20_000 });
+      const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 60_000 });
       if (/worker-/.test(w.stdout)) break;
       await sleep(200);
     }
@@ -46,7 +46,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.match(row?.[4] ?? '', /^\d+ ms$/);
     assert.match(row?.[5] ?? '', /^\d+ ms$/);
 
-    const stopped = await runCli(['stop', jobId!, '--driver', driver, '--graceful'], { env, timeoutMs: 20_000 });
+    const stopped = await runCli(['stop', jobId!, '--driver', driver, '--graceful'], { env, timeoutMs: 60_000 });
     assert.equal(stopped.code, 0, stopped.stderr);
     for (let i = 0; i < 100 && row?.[2] === 'running'; i++) {
       await sleep(200);
@@ -61,11 +61,11 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     let nowId: string | undefined;
     for (let i = 0; i < 100 && !nowId; i++) {
       await sleep(200);
-      const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+      const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
       nowId = jobs.stdout.split('\n').find((l) => /\srunning\s+[1-9]/.test(l))?.split(/\s+/)[0];
     }
     assert.ok(nowId, 'the attached job runs batches');
-    const stopNow = await runCli(['stop', nowId!, '--driver', driver], { env, timeoutMs: 20_000 });
+    const stopNow = await runCli(['stop', nowId!, '--driver', driver], { env, timeoutMs: 60_000 });
     assert.equal(stopNow.code, 0, stopNow.stderr);
     const ended = await attached;
     assert.equal(ended.timedOut, false, ended.stderr);
@@ -76,7 +76,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.doesNotMatch(ended.stderr, /failed|SLUICE_/, ended.stderr);
     assert.equal((await jobRow(driver, nowId!))?.[2], 'stopped');
 
-    const unknown = await runCli(['stop', 'job-nope', '--driver', driver], { env, timeoutMs: 20_000 });
+    const unknown = await runCli(['stop', 'job-nope', '--driver', driver], { env, timeoutMs: 60_000 });
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /no job 'job-nope'/);
 
@@ -89,7 +89,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     // Once: not also as the job's own stderr (forwarded to stdout) or a second summary.
     assert.equal((failed.stdout + failed.stderr).match(/output exploded at batch two/g)?.length, 1, `${failed.stdout}\n${failed.stderr}`);
     assert.match(failed.stderr, new RegExp(`stream-cli\\.ts:${line}:`));
-    const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+    const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
     assert.match(jobs.stdout, /stream-cli\.ts\s+failed/);
     assert.match(jobs.stdout, new RegExp(`failed: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
   } finally {

@@ -84,7 +84,7 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
     assert.ok((await heldOld()) >= 4, 'the first attempt cached its 4 partitions on the workers');
 
     await killed(procs[0]);
-    await pollUntil(() => (sub.stderr.includes(`waiting for the driver at ${addr}`) ? true : undefined), 20_000, `submit to say it waits; stderr:\n${sub.stderr}`);
+    await pollUntil(() => (sub.stderr.includes(`waiting for the driver at ${addr}`) ? true : undefined), 60_000, `submit to say it waits; stderr:\n${sub.stderr}`);
     const cut = sub.stdout.length;
     procs[0] = await startDriver(secret, port, ['--state-dir', stateDir]);
     const restarted = procs[0];
@@ -158,7 +158,7 @@ test('a driver that comes back without the job (started without --state-dir): sl
   }
 });
 
-test('a --state-dir that cannot be used is a clear error at start', { timeout: 60_000 }, async () => {
+test('a --state-dir that cannot be used is a clear error at start', { timeout: 200_000 }, async () => {
   const secret = randomSecret();
   const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-badstate-'));
@@ -166,7 +166,7 @@ test('a --state-dir that cannot be used is a clear error at start', { timeout: 6
     const file = path.join(base, 'a-file');
     fs.writeFileSync(file, 'not a directory');
     for (const dir of [file, path.join(file, 'below')]) {
-      const r = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', dir], { env, timeoutMs: 20_000 });
+      const r = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', dir], { env, timeoutMs: 60_000 });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`SLUICE_BAD_ARGUMENT.*--state-dir '${dir.replace(/[.]/g, '\\.')}' cannot be used: .*give a writable directory`));
     }
@@ -174,14 +174,14 @@ test('a --state-dir that cannot be used is a clear error at start', { timeout: 6
     const corrupt = path.join(base, 'corrupt');
     fs.mkdirSync(corrupt);
     fs.writeFileSync(path.join(corrupt, 'jobs.json'), '{"version": 1, "jobs": [');
-    const c = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', corrupt], { env, timeoutMs: 20_000 });
+    const c = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', corrupt], { env, timeoutMs: 60_000 });
     assert.equal(c.code, 1, c.stderr);
     assert.match(c.stderr, /the driver state .*jobs\.json is not valid .*Move it away/);
     // A state dir a live driver uses: a second driver refuses it.
     const shared = path.join(base, 'shared');
     const first = await startDriver(secret, await freePort(), ['--state-dir', shared]);
     try {
-      const second = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', shared], { env, timeoutMs: 20_000 });
+      const second = await runCli(['driver', '--port', String(await freePort()), '--web-port', '0', '--state-dir', shared], { env, timeoutMs: 60_000 });
       assert.equal(second.code, 1, second.stderr);
       assert.match(second.stderr, new RegExp(`the driver with pid ${first.child.pid} uses it`));
     } finally {

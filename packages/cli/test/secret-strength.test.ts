@@ -34,7 +34,7 @@ function commands(port: number): string[][] {
 test('driver, worker and CLI refuse to start without a secret', async () => {
   const port = await freePort();
   for (const args of commands(port)) {
-    const r = await runCli(args, { env: { SLUICE_SECRET: '', SLUICE_SECRET_FILE: '' }, timeoutMs: 20_000 });
+    const r = await runCli(args, { env: { SLUICE_SECRET: '', SLUICE_SECRET_FILE: '' }, timeoutMs: 60_000 });
     assert.equal(r.timedOut, false, show(r));
     assert.equal(r.code, 1, `sluice ${args[0]}: ${show(r)}`);
     assert.match(r.stderr, /\[SLUICE_NO_SECRET\]: no cluster secret: set SLUICE_SECRET/, show(r));
@@ -49,12 +49,12 @@ test('a secret of 31 characters is refused by every process, from the environmen
   const file = path.join(tmp, 'short-secret.txt');
   fs.writeFileSync(file, `${short}\n`);
   for (const args of commands(port)) {
-    const fromEnv = await runCli(args, { env: { SLUICE_SECRET: short, SLUICE_SECRET_FILE: '' }, timeoutMs: 20_000 });
+    const fromEnv = await runCli(args, { env: { SLUICE_SECRET: short, SLUICE_SECRET_FILE: '' }, timeoutMs: 60_000 });
     assert.equal(fromEnv.code, 1, `sluice ${args[0]}: ${show(fromEnv)}`);
     assert.match(fromEnv.stderr, /\[SLUICE_WEAK_SECRET\]: the cluster secret from SLUICE_SECRET has 31 characters; it needs at least 32 \(128 bits\)/, show(fromEnv));
     assert.match(fromEnv.stderr, /openssl rand -hex 16/, show(fromEnv));
     assert.ok(!fromEnv.stderr.includes(short), 'the message does not print the secret');
-    const fromFile = await runCli([...args, '--secret-file', file], { env: { SLUICE_SECRET: '', SLUICE_SECRET_FILE: '' }, timeoutMs: 20_000 });
+    const fromFile = await runCli([...args, '--secret-file', file], { env: { SLUICE_SECRET: '', SLUICE_SECRET_FILE: '' }, timeoutMs: 60_000 });
     assert.equal(fromFile.code, 1, `sluice ${args[0]} --secret-file: ${show(fromFile)}`);
     assert.match(fromFile.stderr, new RegExp(`\\[SLUICE_WEAK_SECRET\\]: the cluster secret from the file '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' has 31 characters`), show(fromFile));
   }

@@ -28,7 +28,7 @@ before(async () => {
   start(['worker', '--driver', driver, '--cores', '1', '--log-level', 'warn']);
   start(['worker', '--driver', driver, '--cores', '1', '--log-level', 'warn']);
   for (let i = 0; i < 150; i++) {
-    const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 20_000 });
+    const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 60_000 });
     if ((w.stdout.match(/worker-/g) ?? []).length === 2) return;
     await sleep(200);
   }
@@ -75,7 +75,7 @@ test('without a timeout, a stuck task shows in sluice jobs, its speculative copy
     const seen: string[] = [];
     const deadline = Date.now() + 40_000;
     while (Date.now() < deadline) {
-      const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+      const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
       row = jobs.stdout.split('\n').find((l) => l.startsWith(jobId!))?.split(/\s{2,}/);
       seen.push(`${row?.[7]} | ${row?.[8]}`);
       if (row && row[7] === '1' && Number(row[8].split(' ')[0]) >= 3) break;
@@ -89,8 +89,8 @@ test('without a timeout, a stuck task shows in sluice jobs, its speculative copy
     // The spinning task holds one core; the other serves a second job.
     await quickJobRuns();
   } finally {
-    await runCli(['stop', jobId!, '--driver', driver], { env, timeoutMs: 20_000 });
+    await runCli(['stop', jobId!, '--driver', driver], { env, timeoutMs: 60_000 });
   }
-  const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 20_000 });
+  const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
   assert.match(jobs.stdout, new RegExp(`${jobId}\\s+spin-task\\.ts\\s+stopped`));
 });
