@@ -39,6 +39,11 @@
 //   least $slideDuration.", then s"... has been set to  $checkpointDuration which not a multiple of
 //   its slide time ($slideDuration). Please set it to a multiple of $slideDuration." (Spark's double
 //   space and 'which not'), a Duration printed '500 ms'.
+// - DStream.persist / checkpoint: if (isInitialized) throw new UnsupportedOperationException("Cannot
+//   change storage level of a DStream after streaming context has started") / ("Cannot change
+//   checkpoint interval of a DStream after streaming context has started"); isInitialized
+//   (zeroTime set at start) stays true once stopped. DStreamGraph.remember has no such check (a
+//   remember after start is taken, to no effect), so no Spark sentence is quoted for it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -116,6 +121,22 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       const [one, none] = jsonLine<[string, string]>(run.lines, 'X stats-text ');
       assert.equal(one, '(count: 1, mean: 0.123457, stdev: 0.000000, max: 0.123457, min: 0.123457)');
       assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
+    });
+
+    await t.test("DStream.persist and checkpoint after start (and after stop) quote Spark's own sentences, not validateAtInit's; ssc.remember after start quotes none", () => {
+      const c = jsonLine<Record<string, Outcome>>(run.lines, 'X change-after-start ');
+      const refused = (what: string, sentence: string | undefined): void => {
+        const o = c[what];
+        assert.ok(o !== undefined && 'error' in o, `${what} was accepted: ${JSON.stringify(o)}`);
+        assert.equal(o.code, 'SLUICE_BAD_ARGUMENT', `${what}: ${o.error}`);
+        if (sentence === undefined) assert.ok(!o.error.includes('as Spark says'), `${what}: '${o.error}' claims a Spark sentence`);
+        else assert.ok(o.error.includes(`${sentence} (as Spark says)`), `${what}: '${o.error}' lacks Spark's '${sentence}'`);
+        assert.ok(!o.error.includes('Adding new inputs'), `${what}: '${o.error}' quotes validateAtInit`);
+      };
+      refused('persist', 'Cannot change storage level of a DStream after streaming context has started');
+      refused('checkpoint', 'Cannot change checkpoint interval of a DStream after streaming context has started');
+      refused('persistAfterStop', 'Cannot change storage level of a DStream after streaming context has started');
+      refused('remember', undefined);
     });
 
     await t.test("DStream.validateAtStart: start() with no checkpoint directory and a stateful or checkpointed stream, or a checkpoint interval below or not a multiple of the slide, quotes Spark's sentence", () => {

@@ -219,7 +219,8 @@ export abstract class DStream<T> {
   // ---- settings -----------------------------------------------------------------------
 
   persist(level: StorageLevel = 'MEMORY_ONLY'): this {
-    this.ssc.checkNotStarted(`dstream.persist: the storage level of stream ${this.id}`);
+    // Spark's DStream.persist: isInitialized (started, and stopped after) is its condition.
+    this.ssc.checkNotStarted(`dstream.persist: the storage level of stream ${this.id}`, 'Cannot change storage level of a DStream after streaming context has started');
     this.storageLevel = level;
     return this;
   }
@@ -234,7 +235,7 @@ export abstract class DStream<T> {
    * does not compute its RDD a second time.
    */
   checkpoint(interval: Duration): this {
-    this.ssc.checkNotStarted(`dstream.checkpoint: the checkpoint interval of stream ${this.id}`);
+    this.ssc.checkNotStarted(`dstream.checkpoint: the checkpoint interval of stream ${this.id}`, 'Cannot change checkpoint interval of a DStream after streaming context has started');
     const ms = toMillis(interval, 'dstream.checkpoint interval');
     if (this.storageLevel === 'NONE') this.persist();
     this.checkpointInterval = ms;

@@ -545,7 +545,8 @@ export class StreamingContext {
    */
   remember(duration: Duration): void {
     const ms = toMillis(duration, 'ssc.remember');
-    this.checkNotStarted('ssc.remember');
+    // Spark's DStreamGraph.remember takes it after start, to no effect (the streams' durations are set at start): refused here, in Sluice's words.
+    this.checkNotStarted('ssc.remember', null);
     if (this.rememberGiven) {
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
@@ -962,13 +963,22 @@ export class StreamingContext {
    * inputs, transformations and outputs (DStream.validateAtInit) and a stream's storage level
    * or checkpoint interval changed then.
    */
-  checkNotStarted(what: string): void {
-    if (this.state === 'active') {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Adding new inputs, transformations, and output operations after starting a context is not supported (as Spark says): cannot add streams or outputs, or change them, after the StreamingContext has started; define them all before ssc.start()`);
-    }
-    if (this.state === 'stopped') {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: Adding new inputs, transformations, and output operations after stopping a context is not supported (as Spark says): cannot add streams or outputs, or change them, after the StreamingContext has stopped; make a new StreamingContext`);
-    }
+  /**
+   * @internal Refuses a change of the graph once the context started (or stopped). `spark`: the
+   * sentence Spark's own check of `what` says, quoted before Sluice's (by default
+   * DStream.validateAtInit's, for a new stream or output); null where Spark has no such check.
+   */
+  checkNotStarted(what: string, spark?: string | null): void {
+    if (this.state !== 'active' && this.state !== 'stopped') return;
+    const started = this.state === 'active';
+    const sentence = spark === undefined ? `Adding new inputs, transformations, and output operations after ${started ? 'starting' : 'stopping'} a context is not supported` : spark;
+    const head = sentence === null ? `${what}: ` : `${what}: ${sentence} (as Spark says): `;
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      started
+        ? `${head}cannot add streams or outputs, or change them, after the StreamingContext has started; define them all before ssc.start()`
+        : `${head}cannot add streams or outputs, or change them, after the StreamingContext has stopped; make a new StreamingContext`,
+    );
   }
 
   /** @internal */
