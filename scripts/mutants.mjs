@@ -6627,6 +6627,14 @@ const MUTATIONS = [
     replace: "    this.checkNotStarted('ssc.remember');\n",
     tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
   },
+  {
+    id: 'rdd-checkpoint-no-directory-without-spark-words',
+    what: "rdd.checkpoint() with no checkpoint directory is refused without Spark's sentence 'Checkpoint directory has not been set in the SparkContext'",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: "first${sparkWords(true, 'Checkpoint directory has not been set in the SparkContext')}`);\n",
+    replace: 'first`);\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -44,6 +44,8 @@
 //   checkpoint interval of a DStream after streaming context has started"); isInitialized
 //   (zeroTime set at start) stays true once stopped. DStreamGraph.remember has no such check (a
 //   remember after start is taken, to no effect), so no Spark sentence is quoted for it.
+// - RDD.checkpoint: if (context.checkpointDir.isEmpty) throw new SparkException("Checkpoint
+//   directory has not been set in the SparkContext").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -121,6 +123,13 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       const [one, none] = jsonLine<[string, string]>(run.lines, 'X stats-text ');
       assert.equal(one, '(count: 1, mean: 0.123457, stdev: 0.000000, max: 0.123457, min: 0.123457)');
       assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
+    });
+
+    await t.test("RDD.checkpoint with no directory quotes Spark's sentence", () => {
+      const o = jsonLine<Outcome>(run.lines, 'X rdd-checkpoint ');
+      assert.ok('error' in o, `accepted: ${JSON.stringify(o)}`);
+      assert.equal(o.code, 'SLUICE_CHECKPOINT', o.error);
+      assert.ok(o.error.includes('(Spark: "Checkpoint directory has not been set in the SparkContext")'), o.error);
     });
 
     await t.test("DStream.persist and checkpoint after start (and after stop) quote Spark's own sentences, not validateAtInit's; ssc.remember after start quotes none", () => {

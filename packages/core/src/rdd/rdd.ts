@@ -441,7 +441,8 @@ export class RDD<T> {
    */
   checkpoint(): void {
     if (!this.context.checkpointDirectory) {
-      throw new SluiceError('SLUICE_CHECKPOINT', `rdd.checkpoint() needs a checkpoint directory: call sc.setCheckpointDir(dir) first`);
+      // Spark's RDD.checkpoint: SparkException("Checkpoint directory has not been set in the SparkContext").
+      throw new SluiceError('SLUICE_CHECKPOINT', `rdd.checkpoint() needs a checkpoint directory: call sc.setCheckpointDir(dir) first${sparkWords(true, 'Checkpoint directory has not been set in the SparkContext')}`);
     }
     if (this.localCheckpointRequested || this.locallyCheckpointed) {
       // Spark keeps the local checkpoint too (its checkpoint() sets nothing when one is there).
