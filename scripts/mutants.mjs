@@ -6635,6 +6635,14 @@ const MUTATIONS = [
     replace: 'first`);\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
   },
+  {
+    id: 'rdd-persist-level-change-without-spark-words',
+    what: "rdd.persist of another level than the one assigned is refused without Spark's sentence 'Cannot change storage level of an RDD after it was already assigned a level'",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: "call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);\n",
+    replace: 'call unpersist() first`);\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites13.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

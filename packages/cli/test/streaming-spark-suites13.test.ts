@@ -45,7 +45,9 @@
 //   (zeroTime set at start) stays true once stopped. DStreamGraph.remember has no such check (a
 //   remember after start is taken, to no effect), so no Spark sentence is quoted for it.
 // - RDD.checkpoint: if (context.checkpointDir.isEmpty) throw new SparkException("Checkpoint
-//   directory has not been set in the SparkContext").
+//   directory has not been set in the SparkContext"). RDD.persist of another level than the one
+//   assigned: UnsupportedOperationException("Cannot change storage level of an RDD after it was
+//   already assigned a level").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
@@ -125,11 +127,16 @@ test('Spark semantics, suite 13 (one job on a local cluster)', { timeout: 300_00
       assert.equal(none, '(count: 0, mean: 0.000000, stdev: NaN, max: -Infinity, min: Infinity)');
     });
 
-    await t.test("RDD.checkpoint with no directory quotes Spark's sentence", () => {
-      const o = jsonLine<Outcome>(run.lines, 'X rdd-checkpoint ');
-      assert.ok('error' in o, `accepted: ${JSON.stringify(o)}`);
-      assert.equal(o.code, 'SLUICE_CHECKPOINT', o.error);
-      assert.ok(o.error.includes('(Spark: "Checkpoint directory has not been set in the SparkContext")'), o.error);
+    await t.test("RDD.checkpoint with no directory, and RDD.persist of another level, quote Spark's sentences", () => {
+      const r = jsonLine<{ checkpoint: Outcome; persistAgain: Outcome }>(run.lines, 'X rdd-checkpoint ');
+      for (const [o, code, sentence] of [
+        [r.checkpoint, 'SLUICE_CHECKPOINT', 'Checkpoint directory has not been set in the SparkContext'],
+        [r.persistAgain, 'SLUICE_BAD_ARGUMENT', 'Cannot change storage level of an RDD after it was already assigned a level'],
+      ] as const) {
+        assert.ok('error' in o, `accepted: ${JSON.stringify(o)}`);
+        assert.equal(o.code, code, o.error);
+        assert.ok(o.error.includes(`(Spark: "${sentence}")`), o.error);
+      }
     });
 
     await t.test("DStream.persist and checkpoint after start (and after stop) quote Spark's own sentences, not validateAtInit's; ssc.remember after start quotes none", () => {

@@ -413,7 +413,7 @@ export class RDD<T> {
       return this;
     }
     if (this.storage !== 'NONE' && this.storage !== level) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.storage}'), as Spark; call unpersist() first`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.storage}'), as Spark; call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);
     }
     this.storage = level;
     this.context.persistentRdds.set(this as RDD<unknown>);
