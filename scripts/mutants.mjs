@@ -5080,6 +5080,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/backlog-metadata.test.js', pattern: 'without the blocks that have no place' }, 'packages/cli/dist/test/receiver-no-log-recovery.test.js'],
   },
   {
+    id: 'unknown-receiver-report-applied',
+    what: "the driver answers a report of a receiver it does not run (a previous instance's placement, an ended job) as if every event were applied: the worker takes the blocks as delivered and a reliable receiver's store() resolves, acknowledging records to its source that no batch reads (log off: lost)",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '  return { keep: false, rateLimit: 0, appliedSeq: Number(rep.first_seq) - 1 };\n',
+    replace: '  return { keep: false, rateLimit: 0, appliedSeq: Number(rep.first_seq) + rep.events.length - 1 };\n',
+    tests: ['packages/cli/dist/test/receiver-report-unknown.test.js'],
+  },
+  {
     id: 'window-inverse-subtracts-lost-input',
     what: 'a reduceByKeyAndWindow with an inverse, restored with the receiver log off, inverse-reduces out a batch restored without its blocks as it computes now (nothing): the records it added before stay in every later window for good',
     file: 'packages/core/src/dstream/window-dstreams.ts',

@@ -41,9 +41,15 @@ export interface ReceiverReportAnswer {
   readonly appliedSeq: number;
 }
 
-/** The answer to a report of a receiver the driver does not run (any more): stop it; nothing of it will be applied. */
+/**
+ * The answer to a report of a receiver the driver does not run (any more: a job ended, or a
+ * placement of a previous driver instance reporting to the restarted one): stop it; nothing of
+ * it is applied, and the answer says so (every event before the report's first), so the
+ * worker's reporter fails what waits on those events (a reliable receiver's store() rejects
+ * and its source sends the records again) instead of taking them as delivered.
+ */
 export function unknownReceiverAnswer(rep: wire.ReceiverReport__Output): ReceiverReportAnswer {
-  return { keep: false, rateLimit: 0, appliedSeq: Number(rep.first_seq) + rep.events.length - 1 };
+  return { keep: false, rateLimit: 0, appliedSeq: Number(rep.first_seq) - 1 };
 }
 
 /** How long a receiver waits before it is placed again after its worker failed. */
