@@ -2240,6 +2240,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
+    id: 'shuffle-unreachable-peer-channel-kept',
+    what: "a peer's channel is kept after its stream failed UNAVAILABLE or the driver declared it lost: back at its address, the first fetches from it fail at once through the channel's reconnect backoff (each a fetch failure resubmitting the map stage; a chaos-probe round ran out of stage attempts in 330 ms)",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '    this.clients.delete(address);\n    c.close();',
+    replace: '    void c;',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'back at its address' }],
+  },
+  {
     id: 'readme-example-counts-wrong',
     what: "the README's first command (npm run example: sluice run --workers 2 examples/network-wordcount.ts) prints wrong counts: its reduceByKey keeps one side",
     file: 'examples/network-wordcount.ts',

@@ -53,8 +53,12 @@ export class PeerFetchStream {
     /** Why a silent peer is given up on, for the failure's message. */
     private readonly silentReason: (workerId: string) => string,
     private readonly log: Logger,
-    /** Called once, when the stream closes (its owner forgets it). */
-    private readonly onClosed: (s: PeerFetchStream) => void,
+    /**
+     * Called once, when the stream closes (its owner forgets it); `unreachable` when its call
+     * failed as UNAVAILABLE (no connection to the peer: the channel is in gRPC's reconnect
+     * backoff, where every call fails at once until its next attempt, up to 1 s away).
+     */
+    private readonly onClosed: (s: PeerFetchStream, unreachable: boolean) => void,
   ) {
     this.call = client.ShuffleStream(secretMetadata(secret));
     this.call.on('metadata', () => this.heard());
@@ -62,7 +66,7 @@ export class PeerFetchStream {
     this.call.on('error', (err: grpc.ServiceError) => {
       if (this.state === 'closed') return;
       this.log.warn({ err, address, waiting: this.pending.size }, 'shuffle stream failed');
-      this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`);
+      this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`, err.code === grpc.status.UNAVAILABLE);
     });
     // The peer ended the stream (it is stopping): what it had not answered is lost.
     this.call.on('end', () => this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: it ended its shuffle stream (the worker is stopping)`));
@@ -147,14 +151,14 @@ export class PeerFetchStream {
     this.silentTimer = undefined;
   }
 
-  private close(why: (workerId: string) => string): void {
+  private close(why: (workerId: string) => string, unreachable = false): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.disarm();
     const waiting = [...this.pending.values()];
     this.pending.clear();
     this.call.cancel();
-    this.onClosed(this);
+    this.onClosed(this, unreachable);
     for (const p of waiting) p.resolve({ ok: false, mapPartition: p.firstMap, workerId: p.workerId, message: why(p.workerId) });
   }
 }

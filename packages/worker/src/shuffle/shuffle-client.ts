@@ -166,6 +166,21 @@ export class ShuffleClient {
     return c;
   }
 
+  /**
+   * Closes the channel to a peer that could not be reached (its stream failed UNAVAILABLE, or the
+   * driver declared it lost): gRPC's channel would fail every call at once until its next
+   * reconnect attempt (up to 1 s away), so a peer back at its address (its links restored, it
+   * registered again and ran map tasks) failed the reduce tasks' first fetches from it as fetch
+   * failures, each resubmitting its map stage at once, until the stage's attempts ran out. The
+   * next call makes a new channel, which dials at once.
+   */
+  private forgetClient(address: string): void {
+    const c = this.clients.get(address);
+    if (c === undefined) return;
+    this.clients.delete(address);
+    c.close();
+  }
+
   private fetchRemote(workerId: string, address: string, jobId: string, shuffleId: number, reduce: number, maps: number[], count = 1): Promise<FetchResult> {
     let stream = this.streams.get(address);
     if (stream === undefined) {
@@ -177,8 +192,9 @@ export class ShuffleClient {
           this.connectTimeoutMs,
           (w) => this.silentPeer(w, address),
           this.log,
-          (closed) => {
+          (closed, unreachable) => {
             if (this.streams.get(address) === closed) this.streams.delete(address);
+            if (unreachable) this.forgetClient(address);
           },
         );
       } catch (err) {
@@ -257,6 +273,7 @@ export class ShuffleClient {
         if (stream.waiting > 0) this.log.warn({ peer: a, fetches: stream.waiting }, 'shuffle fetch: the driver declared the peer lost; failing the fetches waiting on it');
         stream.peerLost();
       }
+      this.forgetClient(a);
       const waiting = this.blockFetches.get(a);
       if (!waiting || waiting.size === 0) continue;
       this.log.warn({ peer: a, fetches: waiting.size }, 'block fetch: the driver declared the peer lost; trying the next location');

@@ -513,3 +513,39 @@ test('a peer the driver declared lost (a heartbeat answer naming its address): t
     other.server.close();
   }
 });
+
+test('a peer back at its address after an outage the driver declared (it was lost, it registered again): the first fetch from it reaches it, not a channel still waiting out its reconnect backoff', { timeout: 60_000 }, async () => {
+  const outputs = tinyOutputs(1);
+  const first = await peer();
+  first.resolver.commit('j', 3, 0, outputs[0].index, outputs[0].data);
+  const lonely = lonelyClient();
+  const client = lonely.client;
+  let second: Awaited<ReturnType<typeof peer>> | undefined;
+  try {
+    const address = `127.0.0.1:${first.port}`;
+    const places = placesOf([{ workerId: 'w2', address }]);
+    assert.ok((await client.fetch('j', 3, 1, places)).ok);
+    first.stop();
+    // The outage: fetches keep failing while gRPC's reconnect backoff grows to its cap (1 s);
+    // 2.5 s of it, as a cut longer than the worker timeout leaves it.
+    let failures = 0;
+    for (const end = Date.now() + 2500; Date.now() < end; ) {
+      const got = await client.fetch('j', 3, 1, places);
+      assert.equal(got.ok, false);
+      failures++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(failures > 0);
+    // The driver declared it lost (a heartbeat answer naming its address); it comes back at
+    // the same address with its map output computed again, registers, and is fetched from at once.
+    client.peersLost([address]);
+    second = await peer(first.port);
+    second.resolver.commit('j', 3, 0, outputs[0].index, outputs[0].data);
+    const again = await client.fetch('j', 3, 2, places);
+    assert.ok(again.ok, `the first fetch after it came back: ${JSON.stringify(again)}`);
+    assert.deepEqual(again.framed.flatMap((b) => splitFrames(b).map((f) => [...f])), [[20]]);
+  } finally {
+    lonely.close();
+    second?.stop();
+  }
+});
