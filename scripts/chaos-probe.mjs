@@ -29,6 +29,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The seeded PRNG core's operators use (the build the probe runs: `bash scripts/setup.sh` first).
+import { mulberry32 } from '../packages/core/dist/src/util/random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'sluice.js');
@@ -69,17 +71,6 @@ for (const f of KINDS) if (!(KAFKA ? KAFKA_FAULTS : FAULTS).includes(f)) throw n
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 const vlog = (...a) => VERBOSE && log(...a);
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until(what, ms, cond, everyMs = 50) {
   const deadline = Date.now() + ms;
