@@ -2235,8 +2235,8 @@ const MUTATIONS = [
     id: 'receiver-self-stop-not-restarted',
     what: "a receiver that stopped itself while its context runs is not started again (Spark's ReceiverTracker restarts it: ReceiverTrackerSuite \"should restart receiver after stopping it\")",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
-    replace: '        } else r.resolveStopped();',
+    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
+    replace: '        if (restarting) r.resolveStopped();',
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
@@ -2259,8 +2259,8 @@ const MUTATIONS = [
     id: 'receiver-self-stop-posts-error',
     what: "a receiver that stopped itself is placed again with an onReceiverError posted after its onReceiverStopped (Spark's ReceiverTracker posts nothing more: StreamingListenerSuite \"receiver info reporting\" counts one error, one stop, one start)",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
-    replace: "        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, true);",
+    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
+    replace: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, true);",
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {

@@ -410,19 +410,21 @@ export class ReceiverTracker implements RegistryListener {
         return;
       case 'stopped': {
         if (!current) return;
-        // It stopped by itself while its context runs: placed again below.
+        // It stopped by itself while its context runs (not stopped by the driver, not moved off a
+        // decommissioning worker): placed again, and the stopped event says so.
         const restarting = r.running && !r.stopping && !this.closed && !r.moved;
         this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });
         if (!r.running) return;
         r.running = false;
-        if (r.stopping || this.closed) r.resolveStopped();
-        else if (r.moved) {
-          // Its last block was reported before this (reports keep their order): place it anew now.
+        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);
+        else if (r.stopping || this.closed) r.resolveStopped();
+        else {
+          // Moved: its last block was reported before this (reports keep their order): place it anew now.
           this.log.info({ streamId: r.streamId, from: workerId, name: r.name }, 'receiver stopped on its decommissioning worker; starting it on another');
           clearTimeout(r.restartTimer);
           this.place(r);
           this.endMove(r);
-        } else this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);
+        }
         return;
       }
       default:
