@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SluiceError, makeDirectorySync } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, isDiskFull, makeDirectorySync } from '@sluice/core/internal';
 
 /** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
 export interface PersistedJob {
@@ -37,6 +37,8 @@ interface StateFile {
 
 const STATE_FILE = 'jobs.json';
 const LOCK_FILE = 'driver.pid';
+/** How often a registry that could not be written (a full disk) is tried again. */
+const RETRY_WRITE_MS = 1000;
 
 /**
  * The registry of a driver's streaming (and batch) jobs in `sluice driver --state-dir DIR`,
@@ -50,6 +52,11 @@ const LOCK_FILE = 'driver.pid';
  * A job is added when submitted, updated when its attempt or state changes, and removed
  * (its bundle too, once no job uses it) when it ends. Invariant: jobs.json always holds a
  * whole registry: a driver killed at any moment leaves the previous or the new one.
+ * A submission whose bundle or registration cannot be written is refused (add throws). An
+ * update or removal that cannot be written (a full disk) never throws into the job's events:
+ * it is logged once with what to do, and the whole registry is written again every
+ * RETRY_WRITE_MS until it is (a stopped job must not stay registered, or the next driver on
+ * this directory relaunches it). A failed write leaves no temporary file.
  * Threading: driver main thread; every write is synchronous.
  */
 export class DriverStateStore {
@@ -57,6 +64,9 @@ export class DriverStateStore {
   private readonly jobs = new Map<string, PersistedJob>();
   private nextJobNumber = 1;
   private readonly log: Logger;
+  /** The error of the last registry write that failed (undefined: what is on disk is current). */
+  private unsaved: SluiceError | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   /** Opens (creating it if needed) and locks `dir`; throws a SluiceError naming the directory and the fix if it cannot be used. */
   constructor(dir: string, log: Logger) {
@@ -69,11 +79,13 @@ export class DriverStateStore {
     } catch (err) {
       throw bad((err as Error).message, err);
     }
+    const probe = path.join(this.dir, `.probe-${process.pid}`);
     try {
-      const probe = path.join(this.dir, `.probe-${process.pid}`);
       fs.writeFileSync(probe, 'x');
       fs.rmSync(probe);
     } catch (err) {
+      fs.rmSync(probe, { force: true });
+      if (isDiskFull(err)) throw stateDiskFull(this.dir, 'the driver state', err);
       throw bad(`it is not writable (${(err as Error).message})`, err);
     }
     this.lock(bad);
@@ -105,7 +117,12 @@ export class DriverStateStore {
       this.log.info({ pid, lockFile: file }, 'the pid in the lock file now belongs to another process (a restarted container); taking the state dir over');
     }
     const own = processStartTime(process.pid);
-    writeAtomic(file, own === undefined ? `${process.pid}\n` : `${process.pid} ${own}\n`);
+    try {
+      writeAtomic(file, own === undefined ? `${process.pid}\n` : `${process.pid} ${own}\n`);
+    } catch (err) {
+      if (isDiskFull(err)) throw stateDiskFull(file, 'the driver lock file', err);
+      throw bad(`its lock file cannot be written (${(err as Error).message})`);
+    }
   }
 
   private load(): void {
@@ -145,12 +162,23 @@ export class DriverStateStore {
   /** Keep a bundle (if not kept already) and register `job` with it. */
   add(job: PersistedJob, code: Uint8Array, sourceMap: string): void {
     const file = this.bundleFile(job.bundleSha);
-    if (!fs.existsSync(file)) {
-      writeAtomic(file + '.map', sourceMap);
-      writeAtomic(file, code);
+    try {
+      if (!fs.existsSync(file)) {
+        writeAtomic(file + '.map', sourceMap);
+        writeAtomic(file, code);
+      }
+      this.jobs.set(job.id, job);
+      this.writeNow();
+    } catch (err) {
+      // Not registered, not started: the submission fails with the reason.
+      this.jobs.delete(job.id);
+      if (isDiskFull(err) && !(err instanceof SluiceError)) err = stateDiskFull(file, `the bundle of job ${job.id}`, err);
+      if (![...this.jobs.values()].some((o) => o.bundleSha === job.bundleSha)) {
+        fs.rmSync(file, { force: true });
+        fs.rmSync(file + '.map', { force: true });
+      }
+      throw err;
     }
-    this.jobs.set(job.id, job);
-    this.write();
   }
 
   update(id: string, change: Partial<Omit<PersistedJob, 'id' | 'bundleSha'>>): void {
@@ -184,6 +212,9 @@ export class DriverStateStore {
 
   /** Let go of the directory (a stopped driver); the registry stays for the next driver. */
   close(): void {
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.unsaved) this.write(); // a last try; a driver stopping keeps no timer
     const file = path.join(this.dir, LOCK_FILE);
     try {
       if (Number(fs.readFileSync(file, 'utf8').trim()) === process.pid) fs.rmSync(file, { force: true });
@@ -196,24 +227,55 @@ export class DriverStateStore {
     return path.join(this.dir, 'bundles', `${sha}.mjs`);
   }
 
-  private write(): void {
+  /** Writes the registry, or throws a SluiceError naming the file (SLUICE_DISK_FULL on a full disk). */
+  private writeNow(): void {
     const state: StateFile = { version: 1, nextJobNumber: this.nextJobNumber, jobs: [...this.jobs.values()] };
-    writeAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    const file = path.join(this.dir, STATE_FILE);
+    try {
+      writeAtomic(file, JSON.stringify(state, null, 2) + '\n');
+    } catch (err) {
+      if (isDiskFull(err)) throw stateDiskFull(file, 'the driver state (its registry of jobs)', err);
+      throw new SluiceError('SLUICE_IO', `cannot write the driver state ${file}: ${(err as Error).message}; a driver started again on --state-dir '${this.dir}' would see the registry as it was before`, { cause: err });
+    }
     this.log.debug({ jobs: state.jobs.length }, 'driver state written');
+    if (this.unsaved) this.log.info({ file, jobs: state.jobs.length }, 'driver state written again');
+    this.unsaved = undefined;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
   }
+
+  /** Writes the registry; one that cannot be written is logged (once) and tried again every RETRY_WRITE_MS. */
+  private write(): void {
+    try {
+      this.writeNow();
+    } catch (err) {
+      if (!this.unsaved) this.log.error({ err, code: (err as SluiceError).code, retryMs: RETRY_WRITE_MS }, 'cannot write the driver state; trying again until it is written');
+      this.unsaved = err as SluiceError;
+      this.retryTimer ??= setInterval(() => this.write(), RETRY_WRITE_MS).unref();
+    }
+  }
+}
+
+function stateDiskFull(file: string, what: string, cause: unknown): DiskFullError {
+  return new DiskFullError({ path: file, what, where: `driver ${process.pid}`, fix: 'start the driver with --state-dir on a disk with space', cause });
 }
 
 /** Write `file` whole or not at all: a temp file, fsynced, renamed over it, and the directory fsynced. */
 function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true }); // a full disk leaves no half-written temporary file
+    throw err;
   }
-  fs.renameSync(tmp, file);
   const dfd = fs.openSync(path.dirname(file), 'r');
   try {
     fs.fsyncSync(dfd);
