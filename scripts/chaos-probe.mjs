@@ -71,7 +71,11 @@ const KAFKA_CKPT = flag('kafka-checkpointed');
 const MQTT = flag('mqtt');
 const KAFKA_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-kill-all', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'broker-down'];
 const MQTT_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'mqtt-broker-restart'];
-const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : FAULTS;
+const DISK = flag('disk-full');
+// --disk-full: the driver's --state-dir and each job's checkpoint directory on small tmpfs
+// mounts (root; packages/test-disk), filled (and kept full) for a while, then freed.
+const DISK_FAULTS = ['disk-full-ckpt', 'disk-full-ckpt-long', 'disk-full-state-dir', 'disk-full-state-dir-driver-kill', 'stop-disk-full-state-dir', 'worker-kill', 'driver-kill'];
+const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : DISK ? DISK_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
@@ -321,12 +325,23 @@ class ChaosJob {
   }
 
   async submit(cluster) {
-    await this.source.up();
+    if (!this.source.isUp) await this.source.up();
     const args = [this.ckpt, path.join(this.dir, 'in'), this.out, this.control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(this.source.port), this.wal ? 'wal' : 'nowal'];
     const r = await runCli(['submit', JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
     const id = / as (\S+)$/m.exec(r.stderr)?.[1];
     if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     this.id = id;
+    this.ids = [...(this.ids ?? []), id];
+  }
+
+  /** The driver's 'job failed' line of this job's current submission, parsed, if it failed. */
+  failure(cluster) {
+    for (const p of cluster.all) {
+      for (const l of p.lines) {
+        if (l.includes('"msg":"job failed"') && l.includes(`"jobId":"${this.id}"`)) return JSON.parse(l);
+      }
+    }
+    return undefined;
   }
 
   outputs(kind) {
@@ -499,6 +514,34 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
   return problems;
 }
 
+/**
+ * --disk-full: what the processes said. Every log line that mentions ENOSPC (a raw error) must
+ * say it in SLUICE_DISK_FULL's words (`disk full: cannot write ... Free space there, or ...`);
+ * a job that failed must have failed with SLUICE_DISK_FULL naming a path on the full disk;
+ * a driver that could not start on a full --state-dir must say the disk is full.
+ */
+function checkDiskWords(round, cluster, jobs) {
+  const problems = [];
+  const raw = [];
+  for (const p of cluster.all) {
+    for (const l of p.lines) {
+      if (!/ENOSPC|no space left/i.test(l)) continue;
+      if (/disk full: cannot write .* Free space there, or /.test(l)) continue;
+      raw.push(l);
+    }
+  }
+  if (raw.length > 0) problems.push(`${raw.length} log lines name ENOSPC without SLUICE_DISK_FULL's words (path, what, fix): ${raw.slice(0, 2).map((l) => l.slice(0, 400)).join(' | ')}`);
+  for (const j of jobs) {
+    for (const f of j.failures ?? []) {
+      if (f.code !== 'SLUICE_DISK_FULL' || !String(f.message).includes(j.disk)) problems.push(`${j.name} failed with ${f.code}, not SLUICE_DISK_FULL naming its checkpoint directory: ${String(f.message).slice(0, 300)}`);
+    }
+  }
+  for (const s of round.said) {
+    if (!/disk full/i.test(s.text) || !s.text.includes(cluster.stateDisk)) problems.push(`${s.what} did not say its disk is full, naming it: ${s.text.slice(0, 400)}`);
+  }
+  return problems;
+}
+
 // ---------- faults ----------
 const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
 
@@ -533,6 +576,25 @@ class Round {
     this.restarts = [];
     /** Pids of the processes killed or stopped (a task of theirs may have been killed mid-write). */
     this.faulted = new Set();
+    /** --disk-full: when each disk was full, and what a process said about it where that is checked. */
+    this.fullPeriods = [];
+    this.said = [];
+  }
+
+  /** Fills the tmpfs mounted at `disk` and keeps it full for `ms`, then frees it. */
+  async fullFor(disk, ms, what) {
+    const { holdDiskFull } = await import(path.join(REPO, 'packages', 'test-disk', 'dist', 'src', 'index.js'));
+    const filler = path.join(disk, 'filler');
+    const from = Date.now();
+    const h = holdDiskFull(filler);
+    try {
+      await sleep(ms);
+    } finally {
+      h.stop();
+      fs.rmSync(filler, { force: true });
+    }
+    this.fullPeriods.push({ what, from, to: Date.now() });
+    this.note(`${what} full for ${ms} ms`);
   }
 
   note(s) {
@@ -671,6 +733,46 @@ class Round {
         this.note(`${j.name}'s source down ${ms} ms`);
         return;
       }
+      case 'disk-full-ckpt':
+      case 'disk-full-ckpt-long': {
+        const j = pick(r, jobs);
+        const ms = name === 'disk-full-ckpt' ? 1000 + Math.floor(r() * 3000) : 6000 + Math.floor(r() * 6000);
+        await this.fullFor(j.disk, ms, `${j.name}'s checkpoint directory`);
+        return;
+      }
+      case 'disk-full-state-dir': {
+        const ms = 2000 + Math.floor(r() * 6000);
+        await this.fullFor(cluster.stateDisk, ms, "the driver's --state-dir");
+        return;
+      }
+      case 'disk-full-state-dir-driver-kill': {
+        // the driver killed while its --state-dir is full, started again while it still is
+        // (it must say why it cannot run, or run), then again once space is back
+        const { holdDiskFull } = await import(path.join(REPO, 'packages', 'test-disk', 'dist', 'src', 'index.js'));
+        const filler = path.join(cluster.stateDisk, 'filler');
+        const h = holdDiskFull(filler);
+        const from = Date.now();
+        try {
+          await this.killDriver(cluster);
+          try {
+            await cluster.startDriver();
+            this.note("driver SIGKILL with its --state-dir full; started again while full: it runs");
+            this.restarts.push({ killedAt: this.killedAt, restartedAt: Date.now() });
+            this.killedAt = undefined;
+          } catch (err) {
+            const said = cluster.driver.lines.filter((l) => /"level":(50|60)/.test(l) || !l.startsWith('{')).join(' ').slice(0, 600);
+            this.said.push({ what: 'a driver started on a full --state-dir', text: said, at: Date.now() });
+            this.note(`driver SIGKILL with its --state-dir full; started again while full: it exited (${err.message.slice(0, 80)})`);
+          }
+          await sleep(1000 + Math.floor(r() * 2000));
+        } finally {
+          h.stop();
+          fs.rmSync(filler, { force: true });
+        }
+        this.fullPeriods.push({ what: "the driver's --state-dir", from, to: Date.now() });
+        if (!cluster.driver.alive()) await this.restartDriver(cluster);
+        return;
+      }
       case 'mqtt-broker-restart': {
         // SIGTERM (mosquitto saves its sessions: README's `persistence true`), up again 1-4 s later
         const ms = 1000 + Math.floor(r() * 3000);
@@ -728,6 +830,24 @@ async function runRound(n) {
   }
   const nFaults = 1 + Math.floor(rand() * 3);
   const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
+  const mounts = [];
+  const { mountTmpfs, unmountTmpfs } = DISK ? await import(path.join(REPO, 'packages', 'test-disk', 'dist', 'src', 'index.js')) : {};
+  const mount = (dir, size) => {
+    const cannot = mountTmpfs(dir, size);
+    if (cannot) throw new Error(`--disk-full: ${cannot}`);
+    mounts.push(dir);
+  };
+  if (DISK) {
+    // the driver's --state-dir and each job's checkpoint directory on a tmpfs of their own
+    cluster.stateDisk = path.join(root, 'state-disk');
+    mount(cluster.stateDisk, '8m');
+    cluster.stateDir = path.join(cluster.stateDisk, 'driver-state');
+    for (const j of jobs) {
+      j.disk = path.join(j.dir, 'ckpt-disk');
+      mount(j.disk, '32m');
+      j.ckpt = path.join(j.disk, 'ckpt');
+    }
+  }
   // a stop fault goes last (it is the stop)
   const stopFault = faults.find((f) => f.startsWith('stop-'));
   const streamFaults = faults.filter((f) => !f.startsWith('stop-'));
@@ -766,8 +886,29 @@ async function runRound(n) {
     // with its workers failed as README says it must: it is not checked further (the others are).
     const gone = (j) =>
       (j.gone ||= !j.wal && round.allWorkers && cluster.all.some((p) => p.lines.some((l) => l.includes('Job aborted') && l.includes(`received block input_${j.id}_`) && l.includes('cannot be read from any worker it was stored on'))));
+    // --disk-full: a job that failed (as README says a state checkpoint that cannot be written
+    // fails it) must have failed with SLUICE_DISK_FULL, in words naming the path and the fix;
+    // it is submitted again once space is back and must recover from its checkpoint.
+    const resubmitIfFailed = (j) => {
+      if (!DISK || j.resubmitting) return;
+      const f = j.failure(cluster);
+      if (!f) return;
+      j.resubmitting = true;
+      j.failures = [...(j.failures ?? []), f];
+      round.driverFaults++;
+      const failedAt = f.time;
+      void (async () => {
+        while (round.fullPeriods.length === 0 || fs.existsSync(path.join(j.disk, 'filler'))) await sleep(200);
+        await sleep(500);
+        await j.submit(cluster);
+        round.restarts.push({ killedAt: failedAt, restartedAt: Date.now() });
+        round.note(`${j.name} failed (${f.code}) and was submitted again as ${j.id}`);
+        j.resubmitting = false;
+      })().catch((err) => round.note(`${j.name}: submitting it again failed: ${err.message}`));
+    };
     await until('every fed line read', 240_000, () =>
       jobs.every((j) => {
+        resubmitIfFailed(j);
         if (gone(j)) return true;
         const read = new Set([...j.outputs('input').values()].flat());
         return j.feeder.lines.every((l) => read.has(l)) && (!exact(j) || j.source.lines.every((l) => read.has(l)));
@@ -782,6 +923,9 @@ async function runRound(n) {
       await round.killDriver(cluster);
       round.note('driver SIGKILL in the graceful stop');
       await round.restartDriver(cluster);
+    } else if (stopFault === 'stop-disk-full-state-dir') {
+      // the --state-dir full while the jobs stop (the driver forgets each job as it ends)
+      await round.fullFor(cluster.stateDisk, 3000 + Math.floor(rand() * 4000), "the driver's --state-dir (in the graceful stop)");
     } else if (stopFault === 'stop-driver-stop' || stopFault === 'stop-worker-stop-long') {
       await sleep(Math.floor(rand() * 1500));
       const p = stopFault === 'stop-driver-stop' ? cluster.driver : pick(rand, cluster.liveWorkers());
@@ -797,12 +941,31 @@ async function runRound(n) {
     const lossRanges = round.restarts.map((x) => [x.killedAt - 30_000, x.restartedAt + 3 * BATCH_MS + 1000]);
     const lastKill = round.allWorkers || round.restarts.length === 0 ? undefined : Math.max(...round.restarts.map((x) => x.killedAt));
     for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges, lastKill, faulted: round.faulted }));
+    if (DISK) problems.push(...checkDiskWords(round, cluster, jobs));
+    // the driver runs on, and has forgotten every job that stopped (a driver started again on
+    // its --state-dir would relaunch one it still lists)
+    if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
+    await sleep(500);
+    const registered = (() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(cluster.stateDir, 'jobs.json'), 'utf8')).jobs.map((x) => x.id);
+      } catch {
+        return [];
+      }
+    })();
+    const stale = live.filter((j) => registered.includes(j.id));
+    if (stale.length > 0) problems.push(`stopped jobs still registered in the driver's --state-dir (a restarted driver relaunches them): ${stale.map((j) => j.id).join(', ')}`);
   } catch (err) {
     problems.push(`round failed: ${err.message}`);
   } finally {
     if (feeding) clearInterval(feeding);
     await cluster.stopAll();
     for (const j of jobs) await j.source.close();
+    for (const m of mounts.reverse()) {
+      // a failed round keeps a copy of what was on the tmpfs
+      if (problems.length > 0 || KEEP) fs.cpSync(m, `${m}-copy`, { recursive: true, filter: (src) => path.basename(src) !== 'filler' });
+      unmountTmpfs(m);
+    }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''})`).join(' ');
