@@ -72,6 +72,13 @@ const MQTT = flag('mqtt');
 const KAFKA_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-kill-all', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'broker-down'];
 const MQTT_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'mqtt-broker-restart'];
 const DISK = flag('disk-full');
+// --flow: the stream job with backpressure on (initial rate 60/s, the PID's floor 10/s) and the
+// receiver bounded at 120 records/s (the source feeds 80/s; a backlog after a fault drains at
+// most at the bound). See checkFlow.
+const FLOW = flag('flow');
+const FLOW_MAX_RATE = 120;
+const FLOW_INITIAL_RATE = 60;
+const FLOW_MIN_RATE = 10;
 // --disk-full: the driver's --state-dir and each job's checkpoint directory on small tmpfs
 // mounts (root; packages/test-disk), filled (and kept full) for a while, then freed.
 const DISK_FAULTS = ['disk-full-ckpt', 'disk-full-ckpt-long', 'disk-full-state-dir', 'disk-full-state-dir-driver-kill', 'stop-disk-full-state-dir', 'worker-kill', 'driver-kill'];
@@ -327,6 +334,7 @@ class ChaosJob {
   async submit(cluster) {
     if (!this.source.isUp) await this.source.up();
     const args = [this.ckpt, path.join(this.dir, 'in'), this.out, this.control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(this.source.port), this.wal ? 'wal' : 'nowal'];
+    if (FLOW) args.push(`${FLOW_MAX_RATE}:${FLOW_INITIAL_RATE}:${FLOW_MIN_RATE}`);
     const r = await runCli(['submit', JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
     const id = / as (\S+)$/m.exec(r.stderr)?.[1];
     if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
@@ -511,6 +519,45 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
   job.stateDirs = Math.max(0, ...stateDirs.values());
   if (job.stateDirs > 3) bad(`checkpoint debris: ${job.stateDirs} state checkpoints of one stream left`);
   if (job.walSegments > 12) bad(`checkpoint debris: ${job.walSegments} write-ahead log segments left`);
+  return problems;
+}
+
+/**
+ * --flow: README's Flow control. The receiver takes in at most receiverMaxRate records/s:
+ * over any 12 consecutive batches (6 s) its lines are at most the bound's worth (plus one
+ * block interval's bucket; the limiter admits a store whole and makes the next one wait for
+ * the debt, so a store of hundreds of replayed lines lands in one batch), except for batches within 3 s after a driver restart, which
+ * may carry blocks logged while the driver was away (a recovery). The rate backpressure
+ * sets does not stay at the PID's floor while input flows: the batches from 5 s after the
+ * last fault to the end of the input (7 s at least) do not all see the floor. (The rate
+ * itself may exceed receiverMaxRate, as Spark's estimate does: the receiver's limiter
+ * takes the lower of the two.)
+ */
+function checkFlow(job, round) {
+  const problems = [];
+  const bad = (s) => problems.push(`${job.name}: ${s}`);
+  const input = job.outputs('input');
+  const rates = job.outputs('rate');
+  const times = [...input.keys()].sort((a, b) => a - b);
+  const fromSource = (t) => input.get(t).filter((l) => / r\d+$/.test(l)).length;
+  const recovering = (t) => round.restarts.some((x) => t >= x.killedAt - BATCH_MS && t <= x.restartedAt + 3000);
+  const W = 12;
+  const bound = Math.ceil((FLOW_MAX_RATE * (W * BATCH_MS + 100)) / 1000);
+  let worst = 0;
+  for (let i = 0; i + W <= times.length; i++) {
+    const span = times.slice(i, i + W);
+    if (span.some(recovering)) continue;
+    const n = span.reduce((a, t) => a + fromSource(t), 0);
+    worst = Math.max(worst, n);
+    if (n > bound) {
+      bad(`the receiver took ${n} lines in the ${W} batches from ${span[0]} (bound ${bound}: receiverMaxRate ${FLOW_MAX_RATE}/s): ${span.map(fromSource).join(', ')}`);
+      break;
+    }
+  }
+  const steady = times.filter((t) => t >= round.faultsOver + 5000 && t <= round.feedEnd).map((t) => rates.get(t));
+  if (steady.length >= 6 && steady.every((r) => r !== null && r !== undefined && r <= FLOW_MIN_RATE)) bad(`backpressure's rate stayed at its floor (${FLOW_MIN_RATE}/s) while input flowed after the faults: ${steady.map((r) => Math.round(r)).join(', ')}`);
+  const seen = [...rates.values()].filter((r) => r !== null);
+  job.flow = `${worst}/${bound} lines in ${W} batches at most, rate ${Math.round(Math.min(...seen))}-${Math.round(Math.max(...seen))}/s (after the faults ${steady.map((r) => Math.round(r ?? 0)).join(' ')})`;
   return problems;
 }
 
@@ -877,9 +924,12 @@ async function runRound(n) {
       await sleep(Math.max(0, flowing + at[i] - Date.now()));
       await round.fault(streamFaults[i], cluster, jobs);
     }
-    await sleep(Math.max(2000, flowing + ROUND_S * 1000 - Date.now()));
+    // --flow: input flows steadily for 12 s at least after the last fault (backpressure's rate must leave its floor then)
+    round.faultsOver = Date.now();
+    await sleep(Math.max(FLOW ? 12_000 : 2000, flowing + ROUND_S * 1000 - Date.now()));
     clearInterval(feeding);
     feeding = undefined;
+    round.feedEnd = Date.now();
     // every fed line read (as far as it can be), then the stop
     const exact = (j) => j.wal || (round.driverFaults === 0 && !round.allWorkers);
     // A job with the log off that failed reading a received block whose every copy died
@@ -893,6 +943,7 @@ async function runRound(n) {
       if (!DISK || j.resubmitting) return;
       const f = j.failure(cluster);
       if (!f) return;
+      if ((j.failures ?? []).length >= 3) throw new Error(`${j.name} failed 3 times: ${String(f.message).slice(0, 300)}`);
       j.resubmitting = true;
       j.failures = [...(j.failures ?? []), f];
       round.driverFaults++;
@@ -942,6 +993,7 @@ async function runRound(n) {
     const lastKill = round.allWorkers || round.restarts.length === 0 ? undefined : Math.max(...round.restarts.map((x) => x.killedAt));
     for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges, lastKill, faulted: round.faulted }));
     if (DISK) problems.push(...checkDiskWords(round, cluster, jobs));
+    if (FLOW) for (const j of live) problems.push(...checkFlow(j, round));
     // the driver runs on, and has forgotten every job that stopped (a driver started again on
     // its --state-dir would relaunch one it still lists)
     if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
@@ -968,7 +1020,7 @@ async function runRound(n) {
     }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''})`).join(' ');
+  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''}${j.flow ? `; ${j.flow}` : ''})`).join(' ');
   for (const j of jobs.filter((x) => x.gone)) round.note(`${j.name} failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)`);
   const documented = jobs.some((j) => j.gone);
   log(`round ${n} ${problems.length === 0 ? (documented ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
@@ -1304,6 +1356,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : `${JOBS} job(s) a round, log ${WAL}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));

@@ -3,7 +3,10 @@
 // unioned, feeding updateStateByKey over a shuffle, reduceByKeyAndWindow with an inverse and
 // mapWithState with a timeout; recovered with StreamingContext.getOrCreate.
 // args: [checkpointDir, inputDir, outDir, controlDir, batchMs, checkpointEveryBatches, host,
-//        port, 'wal' | 'nowal']
+//        port, 'wal' | 'nowal', flow?]; flow (chaos-probe --flow) is `<receiverMaxRate>:<initialRate>:<minRate>`:
+//        backpressure on with that initial rate and PID floor, the receiver bounded by the
+//        maximum; each batch then also writes out/rate-<t>.json, ssc.latestRate of the receiver
+//        (not in events.log: a re-run batch may see another rate).
 // Records are lines `key value id` (files: id f<file>l<line>; the source: id r<n>). The
 // receiver acknowledges (`ack <n+1>`) only after `await store()` and gives each line's number
 // as its source position. Every batch writes, keyed by its time and atomically (temp file +
@@ -67,7 +70,9 @@ class ChaosLineReceiver extends Receiver<string> {
 }
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
-  const [ckpt, input, out, control, batchMsArg, everyArg, host, port, wal] = args;
+  const [ckpt, input, out, control, batchMsArg, everyArg, host, port, wal, flow] = args;
+  const [maxRate, initialRate, minRate] = (flow ?? '').split(':').map(Number);
+  const flowOptions = flow ? { receiverMaxRate: maxRate, backpressure: { initialRate, minRate } } : {};
   const batchMs = Number(batchMsArg);
   const every = Number(everyArg) * batchMs;
   fs.mkdirSync(out, { recursive: true });
@@ -76,9 +81,15 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     fs.appendFileSync(path.join(out, 'events.log'), JSON.stringify({ job: sc.jobId, kind, time, hash }) + '\n');
   };
   const ssc = await StreamingContext.getOrCreate(sc, ckpt, () => {
-    const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: wal === 'wal' ? { rollingInterval: 1000 } : false });
+    const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: wal === 'wal' ? { rollingInterval: 1000 } : false, ...flowOptions });
     ssc.checkpoint(ckpt);
-    const lines = ssc.textFileStream(input).union(ssc.receiverStream(new ChaosLineReceiver(host, Number(port), control)));
+    const files = ssc.textFileStream(input); // stream 0, the receiver 1, their union 2 (a recovery needs the same graph)
+    const received = ssc.receiverStream(new ChaosLineReceiver(host, Number(port), control));
+    const lines = files.union(received);
+    if (flow) {
+      const id = received.id;
+      received.foreachRDD((_rdd, time) => void writeJson(path.join(out, `rate-${time}.json`), ssc.latestRate(id) ?? null));
+    }
     lines.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
     const pairs = lines.map((l) => {
       const [k, v] = l.split(' ');
