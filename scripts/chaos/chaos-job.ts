@@ -127,6 +127,12 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       });
     return ssc;
   });
+  if (flow) {
+    // what backpressure's estimator is fed, a line a completed batch (out/batches.log)
+    ssc.addStreamingListener({
+      onBatchCompleted: (b) => fs.appendFileSync(path.join(out, 'batches.log'), JSON.stringify({ t: b.batchTime, n: b.numRecords, in: Object.fromEntries(Object.entries(b.streamIdToInputInfo ?? {}).map(([k, v]) => [k, v.numRecords])), sd: b.schedulingDelay, pd: b.processingDelay }) + '\n'),
+    });
+  }
   ssc.start();
   const stopFile = path.join(control, 'stop');
   while (!fs.existsSync(stopFile)) {
