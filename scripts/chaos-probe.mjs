@@ -563,6 +563,22 @@ function checkFlow(job, round) {
       break;
     }
   }
+  // The receiver follows backpressure's rate (README: it reaches the receiver with the answer
+  // to its next report): where the estimate held one value R for 24 batches, the last 12 of
+  // them took at most R's worth (less the last batch's store, as above), plus a block's bucket.
+  for (let i = 2 * W - 1; i < times.length; i++) {
+    const span = times.slice(i - 2 * W + 1, i + 1);
+    const r = rates.get(span[0]);
+    if (typeof r !== 'number' || r >= FLOW_MAX_RATE || !span.every((t) => rates.get(t) === r) || span.some(recovering)) continue;
+    const tail = span.slice(W);
+    const lastTaken = [...tail].reverse().find((t) => fromSource(t) > 0);
+    const n = tail.reduce((a, t) => a + fromSource(t), 0) - (lastTaken === undefined ? 0 : fromSource(lastTaken));
+    const allowed = Math.ceil((r * (W * BATCH_MS + 100)) / 1000) + 1;
+    if (n > allowed) {
+      bad(`the receiver took ${n} lines (less its last batch's) in the ${W} batches from ${tail[0]} while backpressure's rate was ${Math.round(r)}/s for ${2 * W} batches (allowed ${allowed}): ${tail.map(fromSource).join(', ')}`);
+      break;
+    }
+  }
   const batchesLog = path.join(job.out, 'batches.log');
   const completed = fs.existsSync(batchesLog) ? fs.readFileSync(batchesLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   let caughtUp = 0;
