@@ -82,7 +82,9 @@ const FLOW_MIN_RATE = 10;
 // --disk-full: the driver's --state-dir and each job's checkpoint directory on small tmpfs
 // mounts (root; packages/test-disk), filled (and kept full) for a while, then freed.
 const DISK_FAULTS = ['disk-full-ckpt', 'disk-full-ckpt-long', 'disk-full-state-dir', 'disk-full-state-dir-driver-kill', 'stop-disk-full-state-dir', 'worker-kill', 'driver-kill'];
-const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : DISK ? DISK_FAULTS : FAULTS;
+const KINESIS = flag('kinesis');
+const KINESIS_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'kinesis-server-restart'];
+const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
@@ -859,13 +861,15 @@ class Round {
         if (!cluster.driver.alive()) await this.restartDriver(cluster);
         return;
       }
-      case 'mqtt-broker-restart': {
-        // SIGTERM (mosquitto saves its sessions: README's `persistence true`), up again 1-4 s later
+      case 'mqtt-broker-restart':
+      case 'kinesis-server-restart': {
+        // SIGTERM (mosquitto saves its sessions: README's `persistence true`; kinesalite's
+        // LevelDB has every acknowledged put), up again 1-4 s later
         const ms = 1000 + Math.floor(r() * 3000);
-        await cluster.mqtt.stop();
+        await cluster.server.stop();
         await sleep(ms);
-        await cluster.mqtt.start();
-        this.note(`mosquitto stopped (SIGTERM), started again ${ms} ms later`);
+        await cluster.server.start();
+        this.note(`${name === 'mqtt-broker-restart' ? 'mosquitto' : 'kinesalite'} stopped (SIGTERM), started again ${ms} ms later`);
         return;
       }
       case 'worker-kill-receiver': {
@@ -1222,10 +1226,8 @@ async function runKafkaRound(n) {
   return { faults, pass: problems.length === 0 };
 }
 
-// ---------- MQTT: a receiver stream at QoS 1 with the write-ahead log on ----------
-const MQTT_JOB = path.join(REPO, 'scripts', 'chaos', 'mqtt-job.ts');
-
-/** The MQTT job's receiver events (its listener's out/receiver.log). */
+// ---------- Connector receivers: MQTT and Kinesis, with the write-ahead log on ----------
+/** The connector job's receiver events (its listener's out/receiver.log). */
 function receiverEvents(job) {
   const f = path.join(job.out, 'receiver.log');
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
@@ -1242,69 +1244,183 @@ function outputsOf(dir, kind) {
 }
 
 /**
- * One round on the MQTT receiver (scripts/chaos/mqtt-job.ts: MQTTUtils.createStream at QoS 1,
- * a persistent session, the write-ahead log on, recovered from its checkpoint) over a real
- * mosquitto (packages/mqtt's test support: persistence on, no limit on queued messages).
- * A publisher sends `k<j> <id>` at QoS 1, 80 a second, while 1-3 faults land (worker kills,
- * the receiver's worker killed, worker and driver stops, driver kills, mosquitto restarted).
- * Checked, as README's MQTT section promises (at least once at QoS 1): every message the
- * broker acknowledged to the publisher is read by some batch; nothing read that was never
- * published; batch times contiguous; the running count by key equal to the batches' own
- * inputs summed; an output written again only with the same content and only after a driver
- * restart; no checkpoint debris. Messages read twice are counted and reported (allowed).
+ * --mqtt: scripts/chaos/mqtt-job.ts, MQTTUtils.createStream at QoS 1 (a persistent session
+ * under a fixed client id), over a real mosquitto (packages/mqtt's test support: persistence
+ * on, no limit on queued messages). README's MQTT section promises at least once: every
+ * message mosquitto acknowledged to the publisher is read by some batch.
  */
-async function runMqttRound(n) {
-  const rand = mulberry32(SEED * 100_003 + n);
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-mqtt-${SEED}-${n}-`));
-  const round = new Round(n, rand, root);
-  const secret = crypto.randomBytes(16).toString('hex');
-  const cluster = new Cluster(root, secret);
+async function mqttSource(n) {
   const { Mosquitto } = await import(path.join(REPO, 'packages', 'mqtt', 'dist', 'test', 'support', 'mosquitto.js'));
   const { makeSession } = await import(path.join(REPO, 'packages', 'mqtt', 'dist', 'test', 'support', 'publisher.js'));
   const mqtt = createRequire(path.join(REPO, 'packages', 'mqtt', 'package.json'))('mqtt');
-  const nFaults = 1 + Math.floor(rand() * 3);
-  const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
-  const started = Date.now();
-  const problems = [];
-  const job = { name: 'mqtt', dir: path.join(root, 'job'), wal: true };
-  job.ckpt = path.join(job.dir, 'ckpt');
-  job.out = path.join(job.dir, 'out');
-  job.control = path.join(job.dir, 'control');
-  for (const d of [job.out, job.control]) fs.mkdirSync(d, { recursive: true });
   const topic = `chaos/${n}`;
   const clientId = `sluice-chaos-${SEED}-${n}`;
-  const attempted = new Set();
+  const broker = new Mosquitto();
   const acked = new Set();
-  const failed = [];
   const inFlight = new Set();
+  let failed = 0;
   let publisher;
-  let feeding;
-  let stats = '';
-  try {
-    const broker = new Mosquitto();
-    cluster.mqtt = broker;
-    await broker.start();
-    await makeSession(broker.url, clientId, topic);
-    await cluster.startDriver();
-    for (let i = 0; i < 3; i++) await cluster.addWorker();
-    const r = await runCli(['submit', MQTT_JOB, '--driver', cluster.address, '--detach', '--', job.ckpt, job.out, job.control, String(BATCH_MS), broker.url, topic, clientId], secret);
-    if (r.code !== 0) throw new Error(`submit failed (${r.code}):\n${r.stderr}`);
-    await until('the receiver to start', 90_000, () => receiverEvents(job).some((e) => e.event === 'started'));
-    publisher = await mqtt.connectAsync(broker.url, { clientId: `chaos-pub-${SEED}-${n}`, clean: true, reconnectPeriod: 200, connectTimeout: 2000 });
-    publisher.on('error', () => undefined);
-    let id = 0;
-    const keyRand = mulberry32(SEED * 31 + n);
-    feeding = setInterval(() => {
-      for (let i = 0; i < 4; i++) {
-        const payload = `k${Math.floor(keyRand() * 6)} ${id++}`;
-        attempted.add(payload);
+  return {
+    name: 'mqtt',
+    job: path.join(REPO, 'scripts', 'chaos', 'mqtt-job.ts'),
+    server: broker,
+    exact: false,
+    async start() {
+      await broker.start();
+      await makeSession(broker.url, clientId, topic);
+    },
+    args: () => [broker.url, topic, clientId],
+    async open() {
+      publisher = await mqtt.connectAsync(broker.url, { clientId: `chaos-pub-${SEED}-${n}`, clean: true, reconnectPeriod: 200, connectTimeout: 2000 });
+      publisher.on('error', () => undefined);
+    },
+    send(payloads) {
+      for (const payload of payloads) {
         const p = publisher.publishAsync(topic, payload, { qos: 1 }).then(
           () => acked.add(payload),
-          (err) => failed.push(`${payload}: ${err.message}`),
+          () => failed++,
         );
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }
+    },
+    // the client sends again what it had no PUBACK for once it reconnects
+    settled: () => inFlight.size === 0,
+    /** What must be read: each message mosquitto acknowledged, at least once. */
+    async expected() {
+      return new Map([...acked].map((m) => [m, 1]));
+    },
+    stats: () => `${acked.size} acknowledged, ${failed} failed`,
+    async dispose() {
+      await publisher?.endAsync(true).catch(() => undefined);
+      await broker.dispose();
+    },
+  };
+}
+
+/**
+ * --kinesis: scripts/chaos/kinesis-job.ts, two readers (KinesisInputDStream, one
+ * checkpointAppName) unioned over a 3-shard stream on kinesalite (packages/kinesis's test
+ * support, its LevelDB store kept across restarts). README's Kinesis section promises each
+ * record in exactly one batch across reader kills and Kinesis outages, and with the log on
+ * across driver restarts: every record Kinesis holds (read back from it at the end: a put
+ * retried after a lost answer is there twice) is read as many times as it is there.
+ */
+async function kinesisSource(n) {
+  const { Kinesalite } = await import(path.join(REPO, 'packages', 'kinesis', 'dist', 'test', 'support', 'kinesalite.js'));
+  const producer = await import(path.join(REPO, 'packages', 'kinesis', 'dist', 'test', 'support', 'producer.js'));
+  const sdk = createRequire(path.join(REPO, 'packages', 'kinesis', 'package.json'))('@aws-sdk/client-kinesis');
+  const server = new Kinesalite();
+  const stream = `chaos-${SEED}-${n}`;
+  let c;
+  let accepted = 0;
+  let failed = 0;
+  let putting = Promise.resolve();
+  let busy = 0;
+  return {
+    name: 'kinesis',
+    job: path.join(REPO, 'scripts', 'chaos', 'kinesis-job.ts'),
+    server,
+    exact: true,
+    async start() {
+      await server.start();
+      c = producer.client(server.endpoint);
+      await producer.createStream(c, stream, 3);
+    },
+    args: () => [server.endpoint, stream, `chaos-app-${SEED}-${n}`, '2'],
+    async open() {},
+    send(payloads) {
+      busy++;
+      // one PutRecords at a time, in order; a failed call is tried again (the server away)
+      putting = putting.then(async () => {
+        for (let tries = 0; ; tries++) {
+          try {
+            const out = await c.send(new sdk.PutRecordsCommand({ StreamName: stream, Records: payloads.map((p) => ({ Data: Buffer.from(p), PartitionKey: p })) }));
+            const again = payloads.filter((_, j) => out.Records?.[j]?.ErrorCode);
+            accepted += payloads.length - again.length;
+            if (again.length === 0) return;
+            payloads = again;
+          } catch {
+            if (tries > 300) {
+              failed += payloads.length;
+              return;
+            }
+          }
+          await sleep(100);
+        }
+      }).finally(() => busy--);
+    },
+    settled: () => busy === 0,
+    /** Every record the stream holds, read back from each shard from its start. */
+    async expected() {
+      const want = new Map();
+      for (const s of await producer.shards(c, stream)) {
+        let it = (await c.send(new sdk.GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        for (;;) {
+          const r = await c.send(new sdk.GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
+          for (const rec of r.Records ?? []) {
+            const p = Buffer.from(rec.Data).toString('utf8');
+            want.set(p, (want.get(p) ?? 0) + 1);
+          }
+          if (!r.NextShardIterator || (r.Records ?? []).length === 0) break;
+          it = r.NextShardIterator;
+        }
+      }
+      return want;
+    },
+    stats: () => `${accepted} accepted, ${failed} given up`,
+    async dispose() {
+      c?.destroy();
+      await server.dispose();
+    },
+  };
+}
+
+/**
+ * One round on a connector's receiver (--mqtt or --kinesis): its job (the write-ahead log
+ * on, recovered from its checkpoint with getOrCreate) over the real server, 80 records a
+ * second `k<j> <id>` while 1-3 faults land (worker kills, the receiver's worker, worker and
+ * driver stops, driver kills, the server restarted). Checked: each record the source must
+ * deliver read at least once (MQTT) or exactly as often as the source holds it (Kinesis);
+ * nothing read that was never sent; batch times contiguous; the running count by key equal
+ * to the batches' own inputs summed; an output written again only with the same content and
+ * only after a driver restart; no checkpoint debris. Records read twice are counted.
+ */
+async function runReceiverRound(n, makeSource) {
+  const rand = mulberry32(SEED * 100_003 + n);
+  const src = await makeSource(n);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-chaos-${src.name}-${SEED}-${n}-`));
+  const round = new Round(n, rand, root);
+  const secret = crypto.randomBytes(16).toString('hex');
+  const cluster = new Cluster(root, secret);
+  cluster.server = src.server;
+  const nFaults = 1 + Math.floor(rand() * 3);
+  const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
+  const started = Date.now();
+  const problems = [];
+  const job = { name: src.name, dir: path.join(root, 'job'), wal: true };
+  job.ckpt = path.join(job.dir, 'ckpt');
+  job.out = path.join(job.dir, 'out');
+  job.control = path.join(job.dir, 'control');
+  for (const d of [job.out, job.control]) fs.mkdirSync(d, { recursive: true });
+  const attempted = new Set();
+  let feeding;
+  let stats = '';
+  try {
+    await src.start();
+    await cluster.startDriver();
+    for (let i = 0; i < 3; i++) await cluster.addWorker();
+    const r = await runCli(['submit', src.job, '--driver', cluster.address, '--detach', '--', job.ckpt, job.out, job.control, String(BATCH_MS), ...src.args()], secret);
+    if (r.code !== 0) throw new Error(`submit failed (${r.code}):\n${r.stderr}`);
+    await until('the receiver to start', 90_000, () => receiverEvents(job).some((e) => e.event === 'started'));
+    await src.open();
+    let id = 0;
+    const keyRand = mulberry32(SEED * 31 + n);
+    feeding = setInterval(() => {
+      const payloads = [];
+      for (let i = 0; i < 4; i++) payloads.push(`k${Math.floor(keyRand() * 6)} ${id++}`);
+      for (const p of payloads) attempted.add(p);
+      src.send(payloads);
     }, 50);
     const flowing = Date.now();
     const at = faults.map(() => 1000 + Math.floor(rand() * (ROUND_S * 1000 - 1000))).sort((a, b) => a - b);
@@ -1315,16 +1431,16 @@ async function runMqttRound(n) {
     await sleep(Math.max(2000, flowing + ROUND_S * 1000 - Date.now()));
     clearInterval(feeding);
     feeding = undefined;
-    // every publish settled (the client sends what it had not got a PUBACK for again on reconnect)
-    await until('every publish acknowledged by mosquitto', 60_000, () => inFlight.size === 0, 100);
+    await until('every record sent to settle', 90_000, () => src.settled(), 100);
+    const want = await src.expected();
     const read = () => new Set([...outputsOf(job.out, 'input').values()].flat());
-    await until('every published message read', 240_000, () => {
+    await until('every record sent read', 240_000, () => {
       const got = read();
-      return [...acked].every((m) => got.has(m));
+      return [...want.keys()].every((m) => got.has(m));
     }, 200);
     fs.writeFileSync(path.join(job.control, 'stop'), '');
     await until('the job stopped', 180_000, () => fs.readdirSync(job.out).some((f) => f.startsWith('done-')), 200);
-    await sleep(500);
+    await sleep(1500); // a record read twice would show by now
     // the checks
     const input = outputsOf(job.out, 'input');
     const state = outputsOf(job.out, 'state');
@@ -1332,19 +1448,20 @@ async function runMqttRound(n) {
     for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] !== BATCH_MS) problems.push(`batch times not contiguous: ${times[i - 1]} then ${times[i]}`);
     const counts = new Map();
     for (const t of times) for (const m of input.get(t)) counts.set(m, (counts.get(m) ?? 0) + 1);
-    const lost = [...acked].filter((m) => !counts.has(m));
-    if (lost.length > 0) problems.push(`${lost.length} of ${acked.size} acknowledged messages never read: ${lost.slice(0, 5).join(', ')}`);
+    const lost = [...want.keys()].filter((m) => !counts.has(m));
+    if (lost.length > 0) problems.push(`${lost.length} of ${want.size} records never read: ${lost.slice(0, 5).join(', ')}`);
     const unknown = [...counts.keys()].filter((m) => !attempted.has(m));
-    if (unknown.length > 0) problems.push(`${unknown.length} messages read that were never published: ${unknown.slice(0, 5).join(', ')}`);
-    const twice = [...counts].filter(([, c]) => c > 1);
+    if (unknown.length > 0) problems.push(`${unknown.length} records read that were never sent: ${unknown.slice(0, 5).join(', ')}`);
+    const twice = [...counts].filter(([m, c]) => c > (want.get(m) ?? 1));
+    if (src.exact && twice.length > 0) problems.push(`${twice.length} records read more often than the source holds them: ${twice.slice(0, 5).map(([m, c]) => `${m} x${c} (held x${want.get(m) ?? 0})`).join(', ')}`);
     const acc = new Map();
     for (const t of times) {
       for (const m of input.get(t)) {
         const k = m.split(' ')[0];
         acc.set(k, (acc.get(k) ?? 0) + 1);
       }
-      const want = [...acc].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-      if (!same(state.get(t), want)) problems.push(`running count at ${t}: got ${JSON.stringify(state.get(t))?.slice(0, 200)}, want ${JSON.stringify(want).slice(0, 200)}`);
+      const wantState = [...acc].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      if (!same(state.get(t), wantState)) problems.push(`running count at ${t}: got ${JSON.stringify(state.get(t))?.slice(0, 200)}, want ${JSON.stringify(wantState).slice(0, 200)}`);
     }
     const ev = fs.existsSync(path.join(job.out, 'events.log')) ? fs.readFileSync(path.join(job.out, 'events.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
     const hashes = new Map();
@@ -1363,18 +1480,18 @@ async function runMqttRound(n) {
     if (tmp.length > 0) problems.push(`checkpoint debris: ${tmp.slice(0, 5).join(', ')}`);
     const segments = files.filter((f) => f.endsWith('.wal')).length;
     if (segments > 12) problems.push(`checkpoint debris: ${segments} write-ahead log segments left`);
+    if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
     const starts = receiverEvents(job).filter((e) => e.event === 'started').length;
-    stats = `${attempted.size} published (${acked.size} acknowledged, ${failed.length} failed), ${times.length} batches, ${twice.length} read twice (at least once: allowed), ${rewrites} outputs re-run, ${starts} receiver starts, ${segments} log segments left`;
+    stats = `${attempted.size} sent (${src.stats()}), ${times.length} batches, ${twice.length} read twice${src.exact ? '' : ' (at least once: allowed)'}, ${rewrites} outputs re-run, ${starts} receiver starts, ${segments} log segments left`;
   } catch (err) {
     problems.push(`round failed: ${err.message}`);
   } finally {
     if (feeding) clearInterval(feeding);
     await cluster.stopAll();
-    await publisher?.endAsync(true).catch(() => undefined);
-    await cluster.mqtt?.dispose();
+    await src.dispose();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  log(`mqtt round ${n} ${problems.length === 0 ? 'PASS' : 'FAIL'} ${secs}s [${faults.join(', ')}] ${stats}`);
+  log(`${src.name} round ${n} ${problems.length === 0 ? 'PASS' : 'FAIL'} ${secs}s [${faults.join(', ')}] ${stats}`);
   for (const s of round.notes) log(`   ${s}`);
   for (const p of problems.slice(0, 15)) log(`   ! ${p}`);
   if (problems.length === 0 && !KEEP) fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
@@ -1388,7 +1505,7 @@ process.on('SIGINT', () => {
   stopping = true;
   log('SIGINT: stopping after this round');
 });
-for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runMqttRound(n) : runRound(n)));
+for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runReceiverRound(n, mqttSource) : KINESIS ? runReceiverRound(n, kinesisSource) : runRound(n)));
 const byFault = new Map();
 for (const r of results) for (const f of new Set(r.faults)) {
   const e = byFault.get(f) ?? { runs: 0, pass: 0 };
@@ -1396,6 +1513,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));
