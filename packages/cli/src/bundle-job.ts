@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { BUNDLE_EVAL_EXPORT, SluiceError } from '@sluice/core/internal';
+import { checkJobFile } from './job-file.js';
 
 export interface JobBundle {
   readonly name: string;
@@ -80,11 +81,7 @@ const deferredValidators: esbuild.Plugin = {
  * module scope, where shipped functions are revived so module-level names resolve.
  */
 export async function bundleJob(file: string): Promise<JobBundle> {
-  const abs = path.resolve(file);
-  if (!fs.existsSync(abs)) {
-    throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' does not exist (looked at ${abs})`);
-  }
-  if (!fs.statSync(abs).isFile()) throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' is not a file (${abs})`);
+  const abs = checkJobFile(file);
   const outfile = path.join(path.dirname(abs), 'bundle.mjs');
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {

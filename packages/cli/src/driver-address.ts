@@ -5,6 +5,9 @@ export function driverAddressProblem(value: string): string | undefined {
   const hp = splitHostPort(value);
   const port = hp ? Number(hp.port) : NaN;
   if (hp && port >= 1 && port <= 65535) return undefined;
+  // A Spark master URL (spark://HOST:PORT) or another URL: the address is the part after '//'.
+  const url = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)/i.exec(value);
+  if (url) return `it is a URL; give HOST:PORT without '${url[1]}://'${driverAddressProblem(url[2]!) === undefined ? ` (${url[2]})` : ''}`;
   return !value.includes(':') || value.endsWith(':') ? 'it has no port' : hp ? `port ${hp.port} is not from 1 to 65535` : 'it is not HOST:PORT (an IPv6 address goes in brackets: [::1]:7077)';
 }
 

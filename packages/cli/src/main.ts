@@ -32,6 +32,7 @@ import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
 import type { DriverOptions } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
+import { checkJobFile } from './job-file.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
 // run and submit, the driver by driver and run, the worker by worker, the gRPC client by
@@ -510,6 +511,8 @@ speculationOptions(
   .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
+    // A job file that is not there fails at once, before a worker process starts.
+    checkJobFile(job);
     if (o.typecheck) typecheckJob(job);
     const log = createRootLogger(o.logLevel);
     routeGrpcLogs(log);

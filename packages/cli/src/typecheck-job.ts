@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TS from 'typescript';
 import { SluiceError } from '@sluice/core/internal';
+import { checkJobFile } from './job-file.js';
 
 /** Compiler options for a job folder without a tsconfig.json that covers the job. */
 const DEFAULT_OPTIONS = {
@@ -24,8 +25,7 @@ const DEFAULT_OPTIONS = {
  * strict NodeNext defaults; nothing is emitted.
  */
 export function typecheckJob(file: string): void {
-  const job = path.resolve(file);
-  if (!fs.existsSync(job)) throw new SluiceError('SLUICE_JOB_FILE_NOT_FOUND', `job file '${file}' does not exist (looked at ${job})`);
+  const job = checkJobFile(file);
   const ts = loadTypeScript(path.dirname(job));
   const { options, globals, configErrors } = projectOf(ts, job);
   const program = ts.createProgram({ rootNames: [job, ...globals], options });

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { CLI_BIN, fixture, jsonLine, runCli, withCluster, type CliResult, freePort, lineOf, pollUntil } from './harness.js';
 import { randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
@@ -38,6 +39,23 @@ test('sluice run of a job file that does not exist', async () => {
   assertFails(r, /SLUICE_JOB_FILE_NOT_FOUND.*no-such-job\.ts' does not exist/);
 });
 
+test("sluice run of a job file named without its extension, or of a job project's directory, names the file meant", async () => {
+  const project = path.join(tmp, 'my-job');
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'job.ts'), 'export default async function () {}\n');
+  fs.writeFileSync(path.join(project, 'other.ts'), 'export default async function () {}\n');
+  const cases: [string[], string][] = [
+    [['run', '--workers', '1', 'my-job/job'], "job file 'my-job/job' does not exist (looked at " + path.join(project, 'job') + "); did you mean 'my-job/job.ts'?"],
+    [['run', '--typecheck', 'my-job/other'], "did you mean 'my-job/other.ts'?"],
+    [['run', '--workers', '1', 'my-job'], `job file 'my-job' is a directory (${project}): give the job file in it ('my-job/job.ts')`],
+  ];
+  for (const [args, said] of cases) {
+    const r = await runCli(args, { cwd: tmp, timeoutMs: 30_000 });
+    assertFails(r, /SLUICE_JOB_FILE_NOT_FOUND/);
+    assert.ok(r.stderr.includes(said), `stderr says ${said}\n${show(r)}`);
+  }
+});
+
 test('sluice run of a job file with a TypeScript syntax error names file:line', async () => {
   const file = path.join(tmp, 'bad-syntax.ts');
   fs.writeFileSync(file, ["import type { SluiceContext } from '@sluice/core';", '', 'export default async function (sc: SluiceContext) {', '  const x = ;', '  console.log(x, sc);', '}', ''].join('\n'));
@@ -62,6 +80,11 @@ test('a closure capturing a socket fails at submission, naming the variable and 
   assertFails(r, /SLUICE_TASK_NOT_SERIALIZABLE/);
   assert.match(r.stderr, /Task not serializable: rdd\.map at .*captures 'conn' \(a Socket\)/, show(r));
   assert.ok(r.stderr.includes(callSite), `stderr names the call site ${callSite}\n${show(r)}`);
+  // The stack under the message is the program's: Sluice's frames above the call (the
+  // capture's checks) neither fill V8's frames before it nor show.
+  const frames = r.stderr.split('\n').filter((l) => /^\s+at /.test(l));
+  assert.ok(frames.some((l) => l.includes(`(${callSite}`)), `a frame at the call site ${callSite}\n${show(r)}`);
+  assert.deepEqual(frames.filter((l) => !l.includes(file)), [], `only the job's frames\n${show(r)}`);
   assert.ok(Date.now() - started < 30_000, 'it failed quickly');
 
   // The same job on a cluster we can inspect: no action was sent and no task ran.
@@ -221,9 +244,77 @@ test("a checkpoint directory that cannot be made beside a parent that exists (/p
     const r = await runCli(['run', '--workers', '1', job, where], { timeoutMs: 60_000 });
     assert.equal(r.timedOut, false, `the run hung\n${show(r)}`);
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, new RegExp(`failed \\[SLUICE_CHECKPOINT\\]: sc\\.setCheckpointDir: cannot create '${where}': ENOENT`), show(r));
+    assert.match(r.stderr, new RegExp(`failed \\[SLUICE_CHECKPOINT\\]: ssc\\.checkpoint: cannot create the checkpoint directory '${where}': ENOENT`), show(r));
     assert.match(r.stderr, /job\.ts:4:\d+\)/, show(r));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a checkpoint directory that is a file (or under one) fails at ssc.checkpoint, naming the file and what to do', async () => {
+  const file = path.join(tmp, 'checkpoint-is-a-file');
+  fs.writeFileSync(file, 'not a directory\n');
+  const job = path.join(tmp, 'checkpoint-file-job.ts');
+  fs.writeFileSync(job, [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext, args: string[]) {',
+    "  const ssc = new StreamingContext(sc, '1s');",
+    '  ssc.checkpoint(args[0]);',
+    '}',
+    '',
+  ].join('\n'));
+  for (const dir of [file, path.join(file, 'cp')]) {
+    const r = await runCli(['run', '--workers', '1', job, dir], { timeoutMs: 60_000 });
+    assertFails(r, /failed \[SLUICE_CHECKPOINT\]: ssc\.checkpoint: cannot create the checkpoint directory/);
+    assert.ok(r.stderr.includes(`'${file}' is a file, not a directory`), show(r));
+    assert.match(r.stderr, /give a directory path/, show(r));
+    assert.match(r.stderr, /checkpoint-file-job\.ts:4:\d+\)/, show(r));
+    assert.equal(fs.readFileSync(file, 'utf8'), 'not a directory\n', 'the file is left as it was');
+  }
+});
+
+test("a task's error with a cause is reported with each cause once (a batch job and a streaming batch)", async () => {
+  const job = fixture('throws-with-cause.ts');
+  const wrap = `${job}:${lineOf(job, '// MARK wrap')}:`;
+  const parse = `${job}:${lineOf(job, '// MARK parse')}:`;
+  for (const args of [['batch'], []]) {
+    const r = await runCli(['run', '--workers', '1', job, ...args], { timeoutMs: 60_000 });
+    assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*: bad record: \{x/);
+    const lines = r.stderr.split('\n');
+    // The cause, computed here: what JSON.parse says of the record.
+    let said = '';
+    try {
+      JSON.parse('{x');
+    } catch (e) {
+      said = (e as Error).message;
+    }
+    assert.deepEqual(lines.filter((l) => l.startsWith('Caused by: ')), [`Caused by: SyntaxError: ${said}`], show(r));
+    assert.equal(lines.filter((l) => l.includes('bad record: {x')).length, 1, `the message once\n${show(r)}`);
+    assert.equal(lines.filter((l) => l.includes(`(${wrap}`)).length, 1, `the throw's frame once\n${show(r)}`);
+    assert.equal(lines.filter((l) => l.includes(`(${parse}`)).length, 1, `the cause's frame once\n${show(r)}`);
+  }
+});
+
+test('a .gz file that is not gzip in a file stream fails the job naming the file, what is wrong and what to do; the stack is not repeated as its own cause', async () => {
+  const dir = path.join(tmp, 'corrupt-in');
+  const staged = path.join(tmp, 'corrupt-staged');
+  fs.mkdirSync(dir);
+  fs.mkdirSync(staged);
+  fs.writeFileSync(path.join(staged, 'broken.gz'), 'plain text, not gzip\n');
+  const r = await runCli(['run', '--workers', '1', fixture('stream-corrupt-file.ts'), dir, staged], { timeoutMs: 60_000 });
+  const bad = path.join(dir, 'broken.gz');
+  assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: /);
+  assert.ok(r.stderr.includes(`textFileStream(${dir}): '${bad}' is not a whole gzip stream`), show(r));
+  assert.match(r.stderr, /move it into the directory once whole; replace this one with a whole file, or remove it/, show(r));
+  const lines = r.stderr.split('\n');
+  // zlib's words for it, computed here.
+  let said = '';
+  try {
+    zlib.gunzipSync(Buffer.from('plain text, not gzip\n'));
+  } catch (e) {
+    said = (e as Error).message;
+  }
+  assert.deepEqual(lines.filter((l) => l.startsWith('Caused by: ')), [`Caused by: Error: ${said}`], show(r));
+  assert.equal(lines.filter((l) => l.includes('is not a whole gzip stream')).length, 1, `the message once\n${show(r)}`);
+  assert.ok(fs.existsSync(bad), 'the file is left where it was');
 });

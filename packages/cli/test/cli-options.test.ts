@@ -92,6 +92,22 @@ test('a client command refuses an option it does not use, naming the commands th
   assert.match(none.stderr, /SLUICE_BAD_ARGUMENT.*sluice jobs needs --driver HOST:PORT/);
 });
 
+test("spark-submit's options (--master, --num-executors, --conf) and a spark:// driver address are refused saying what Sluice has instead", async () => {
+  const cases: [string[], RegExp][] = [
+    [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\)\. See 'sluice submit --help'/],
+    [['run', '--num-executors', '3', JOB], /unknown option '--num-executors' \(spark-submit's\): workers are processes: 'sluice run --workers N'/],
+    [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: .*'sluice <command> --help'/],
+    [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 20_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+    assert.equal(r.stdout, '', 'nothing ran');
+  }
+});
+
 test('sluice worker --driver - reads the address from the first line of standard input; without one it stops with a clear error', async () => {
   // (sluice run starts its workers so and writes them the address once its driver listens: every run test covers the line given.)
   const cases: [string | undefined, RegExp][] = [

@@ -479,14 +479,19 @@ export class SluiceContext {
    * package provides, such as `s3://bucket/prefix` with `import '@sluice/s3'` in the job file.
    */
   setCheckpointDir(dir: string): void {
-    const location = normalizeCheckpointLocation(dir, 'sc.setCheckpointDir');
+    this.setCheckpointDirFor(dir, 'sc.setCheckpointDir');
+  }
+
+  /** @internal setCheckpointDir as `caller` (ssc.checkpoint sets it too), which its errors name. */
+  setCheckpointDirFor(dir: string, caller: string): void {
+    const location = normalizeCheckpointLocation(dir, caller);
     // An unknown scheme (or a connector the job did not import) fails here, at the call.
     openCheckpointStore(location);
     if (locationScheme(location) === undefined) {
       try {
         makeDirectorySync(location);
       } catch (err) {
-        throw new SluiceError('SLUICE_CHECKPOINT', `sc.setCheckpointDir: cannot create '${location}': ${(err as Error).message}`, { cause: err });
+        throw new SluiceError('SLUICE_CHECKPOINT', `${caller}: cannot create the checkpoint directory '${location}': ${checkpointDirProblem(location, err)}`, { cause: err });
       }
     }
     this.checkpointDirectory = location;
@@ -1020,3 +1025,31 @@ function cancelledBeforeStart(): SluiceError {
 
 // As Spark's SparkContext, the RDD makers run in a scope of their own name (RDD.scope).
 scopeMethods(SluiceContext.prototype, ['parallelize', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union'].map((m) => [m, m] as const));
+
+/**
+ * Why a checkpoint directory could not be made, and what to do: a file in its place (or in
+ * place of a directory above it: EEXIST, ENOTDIR) is named, as `mkdir`'s EEXIST reads as if
+ * the directory were there.
+ */
+function checkpointDirProblem(location: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') {
+    let file = location;
+    for (let up = location; ; up = path.dirname(up)) {
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.statSync(up, { throwIfNoEntry: false });
+      } catch {
+        st = undefined; // ENOTDIR: a file above it
+      }
+      if (st !== undefined) {
+        if (!st.isDirectory()) file = up;
+        break;
+      }
+      if (path.dirname(up) === up) break;
+    }
+    return `'${file}' is a file, not a directory (${code}): give a directory path (made if missing), or move the file`;
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${(err as Error).message}: give a directory the driver and every worker can write`;
+  return (err as Error).message;
+}

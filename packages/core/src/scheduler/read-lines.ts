@@ -216,8 +216,16 @@ export async function emitCompressedLines(
   } catch (err) {
     if (isSluiceError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot read '${file}'` : `'${file}' is not a whole ${codec} stream`;
-    throw new SluiceError('SLUICE_IO', `${stream ? `textFileStream(${stream.directory})` : 'textFile'}: ${why}: ${e.message}`, { cause: err });
+    const unread = e.code === 'ENOENT' || e.code === 'EACCES';
+    const why = unread ? `cannot read '${file}'` : `'${file}' is not a whole ${codec} stream`;
+    // A cut-short or corrupt file: what to do, for a file stream (whose files must arrive
+    // whole, as Spark's guide says: moved in once written) and for a path read once.
+    const fix = unread
+      ? ''
+      : stream
+        ? ' (cut short or corrupt: write each file elsewhere and move it into the directory once whole; replace this one with a whole file, or remove it, before the batch runs again)'
+        : ' (cut short or corrupt: replace it with a whole file, or leave it out of the path)';
+    throw new SluiceError('SLUICE_IO', `${stream ? `textFileStream(${stream.directory})` : 'textFile'}: ${why}: ${e.message}${fix}`, { cause: err });
   } finally {
     input.destroy();
     inflate.destroy();

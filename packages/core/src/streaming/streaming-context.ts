@@ -535,7 +535,7 @@ export class StreamingContext {
 
   /** Directory for checkpoints of stateful streams; required by updateStateByKey, mapWithState and windows with an inverse. */
   checkpoint(directory: string): void {
-    this.sc.setCheckpointDir(directory);
+    this.sc.setCheckpointDirFor(directory, 'ssc.checkpoint');
     this.checkpointDir = this.sc.checkpointDirectory;
   }
 

@@ -13,6 +13,9 @@ export interface UserErrorInfo {
  */
 const INTERNAL_FRAME = /((\(|\bat )node:|node_modules\/@grpc|\/packages\/(core|driver|worker|cli)\/dist\/(?!test\/)|\/@sluice\/)/;
 
+/** Frames shown of a stack none of whose frames is the user's. */
+const INTERNAL_FRAMES_SHOWN = 10;
+
 /** How deep a chain of causes (`err.cause`) goes into a task's stack. */
 const MAX_CAUSES = 8;
 
@@ -30,7 +33,10 @@ export function userErrorInfo(err: unknown): UserErrorInfo {
   }
   const parts = [userStack(err)];
   const seen = new Set<unknown>([err]);
-  for (let c = err.cause; c instanceof Error && !seen.has(c) && parts.length <= MAX_CAUSES; c = c.cause) {
+  // A stack that already holds `Caused by:` lines was written by this function (a task's
+  // stack a TaskFailedError carries, a failed batch's that batchFailure copied): its causes
+  // are there, and the error's `cause` chain is the same errors again.
+  for (let c = err.cause; c instanceof Error && !seen.has(c) && parts.length <= MAX_CAUSES && !hasCauses(parts[parts.length - 1]!); c = c.cause) {
     seen.add(c);
     parts.push(`Caused by: ${userStack(c)}`);
   }
@@ -42,11 +48,22 @@ function userStack(err: Error): string {
   const head: string[] = [];
   const frames: string[] = [];
   const lines = (err.stack ?? '').split('\n');
-  for (const l of lines) (/^\s+at /.test(l) ? frames : frames.length ? frames : head).push(l);
+  // The frames from the first `at` line on, or from a `Caused by:` line (a stack written by
+  // userErrorInfo, whose first error kept no frame of its own) when that comes first.
+  for (const l of lines) (/^\s+at |^Caused by: /.test(l) ? frames : frames.length ? frames : head).push(l);
   // The header as the error is now (a subclass may set its name after Error captured the stack).
   const header = `${err.name}: ${err.message}`;
   const user = frames.filter((f) => !INTERNAL_FRAME.test(f));
-  return [header, ...(user.length ? user : frames)].join('\n');
+  if (user.length) return [header, ...user].join('\n');
+  // None is the user's: Sluice's own, as many as V8 keeps by default (a driver program's
+  // stack is deeper, for the user's frames under Sluice's).
+  let kept = 0;
+  return [header, ...frames.filter((f) => !/^\s+at /.test(f) || ++kept <= INTERNAL_FRAMES_SHOWN)].join('\n');
+}
+
+/** Whether a stack written by userErrorInfo names causes (V8 never writes `Caused by:`). */
+function hasCauses(stack: string): boolean {
+  return stack.includes('\nCaused by: ');
 }
 
 function safeString(v: unknown): string {

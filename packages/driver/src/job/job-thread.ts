@@ -47,7 +47,14 @@ import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { MainOutbox } from './main-outbox.js';
 import { noMainMessage } from './no-main-message.js';
 
+/** Stack frames an error of the driver program keeps: enough for Sluice's under the user's call. */
+const PROGRAM_STACK_FRAMES = 64;
+
 process.setSourceMapsEnabled(true);
+// An error Sluice throws in the program's call (Task not serializable, a bad argument) has
+// Sluice's frames above the program's: within V8's default 10 frames the stack ended before
+// the user's, and userErrorInfo, finding none of theirs, showed Sluice's frames alone.
+Error.stackTraceLimit = Math.max(Error.stackTraceLimit, PROGRAM_STACK_FRAMES);
 const port = parentPort!;
 /** Notifications go at the end of the turn, together; requests and the end go at once, after them. */
 const outbox = new MainOutbox(port);
