@@ -6771,7 +6771,14 @@ const MUTATIONS = [
     replace: "  const hint = '';",
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'without its extension' }],
   },
-
+  {
+    id: 'worker-runs-after-stop-while-registering',
+    what: "a worker stopped while its registration was unanswered starts running when the answer comes: its heartbeat timer and driver-connection watch outlive stop(), which throws 'Channel has been shut down' (a `sluice run` whose job failed at once printed that crash)",
+    file: 'packages/worker/src/worker-node.ts',
+    search: "    if (this.state !== 'starting') return;\n    this.state = 'running';",
+    replace: "    this.state = 'running';",
+    tests: ['packages/worker/dist/test/worker-node.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

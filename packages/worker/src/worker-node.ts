@@ -273,6 +273,11 @@ export class WorkerNode {
       this.connectDriver(address);
     }
     const interval = await this.register(10_000);
+    // Stopped while it registered (`sluice run` whose job failed at once): stop() cleared the
+    // timers and closes the driver's channel without them; the heartbeat timer and the
+    // connection watch set below would outlive it, the watch re-arming on the closed channel
+    // ('Channel has been shut down', thrown out of stop()).
+    if (this.state !== 'starting') return;
     this.state = 'running';
     this.processStats.start();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);

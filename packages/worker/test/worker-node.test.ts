@@ -1,0 +1,67 @@
+// WorkerNode's lifecycle against a driver of the test's own (the Driver service on loopback,
+// answering RegisterWorker when the test says): a stop() that begins while the worker waits
+// for its registration's answer ends cleanly, and leaves the worker stopped, not running.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { loadProto, secretMetadata } from '@sluice/core/internal';
+import { WorkerNode } from '../src/index.js';
+
+const SECRET = 'worker-node-test-secret-0123456789abcdef';
+const log = pino({ level: 'silent' });
+
+test("stop() while the driver has not answered the worker's registration: the answer that comes meanwhile starts nothing, and stop() resolves", async () => {
+  const proto = loadProto();
+  let asked!: () => void;
+  const registering = new Promise<void>((r) => (asked = r));
+  let answer: (() => void) | undefined;
+  const driver = new grpc.Server();
+  driver.addService(proto.sluice.v1.Driver.service, {
+    RegisterWorker(_call: unknown, cb: (err: null, res: { heartbeat_interval_ms: number; driver_instance: string }) => void) {
+      answer = () => cb(null, { heartbeat_interval_ms: 1000, driver_instance: 'test-driver' });
+      asked();
+    },
+  });
+  const port = await new Promise<number>((res, rej) => driver.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const worker = new WorkerNode({ driver: `127.0.0.1:${port}`, cores: 1, security: { secret: SECRET }, log, taskThreads: 1 });
+  let put: grpc.ClientWritableStream<unknown> | undefined;
+  let client: InstanceType<typeof proto.sluice.v1.Worker> | undefined;
+  try {
+    const started = worker.start();
+    await registering;
+    // A peer's PutBlock left open holds the worker's server shutdown, so stop() is still
+    // running when the registration's answer arrives (as a `sluice run` whose job failed at
+    // once stopped its workers while they registered). A GetBlock answered after it on the same
+    // connection shows the worker's server has the PutBlock open.
+    client = new proto.sluice.v1.Worker(worker.address, grpc.credentials.createInsecure());
+    put = client.PutBlock(secretMetadata(SECRET), () => undefined) as grpc.ClientWritableStream<unknown>;
+    await new Promise<void>((resolve) => {
+      const s = client!.GetBlock({ block_id: 'none' }, secretMetadata(SECRET));
+      s.on('data', () => undefined);
+      s.on('error', () => resolve());
+      s.on('end', () => resolve());
+    });
+    let stopError: unknown;
+    let stopDone = false;
+    const stopped = worker.stop().then(
+      () => (stopDone = true),
+      (e: unknown) => ((stopDone = true), (stopError = e)),
+    );
+    assert.ok(answer, 'the driver was asked');
+    answer();
+    await started;
+    assert.equal(stopDone, false, 'stop() waits for the open PutBlock');
+    put.end();
+    await stopped;
+    assert.equal(stopError, undefined, `stop() resolves: ${String((stopError as Error | undefined)?.stack)}`);
+    // Not running: it asks the driver nothing (a running worker would heartbeat on its timer).
+    const left = await worker.decommission();
+    assert.equal(left.state, 'unreachable', JSON.stringify(left));
+  } finally {
+    put?.cancel();
+    client?.close();
+    await worker.stop().catch(() => undefined);
+    driver.forceShutdown();
+  }
+});
