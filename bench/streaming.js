@@ -278,6 +278,12 @@ if (a0 === 'generator') {
   runGenerator(Number(mode));
 } else {
   const seconds = Number(a0 ?? 30);
+  // A run's first 3 batches are its warm-up: a run of fewer than 8 batches measures too few to say stable or not.
+  const longestInterval = mode === 'step' || mode === 'compare' ? Number(rest[1]) : 1000;
+  if (!(seconds * 1000 >= 8 * longestInterval)) {
+    console.error(`bench/streaming.js: a ${a0} s run of ${longestInterval} ms batches has ${Math.floor((seconds * 1000) / longestInterval)} batches, 3 of them warm-up; give secondsPerStep of at least ${Math.ceil((8 * longestInterval) / 1000)}`);
+    process.exit(2);
+  }
   if (mode === 'step') {
     const env = await openCluster(path.join(here, '..'));
     try {
