@@ -5435,6 +5435,36 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' }],
   },
   {
+    id: 'receiver-restart-posts-error',
+    what: "Receiver.restart is reported as an error (onReceiverError, the receiver still active) where Spark's ReceiverSupervisor.restartReceiver stops it (stopReceiver -> deregisterReceiver: onReceiverStopped, inactive) and starts it again",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '      this.sink.restarting(`Restarting receiver with delay ${delayMs}ms: ${reason}`, stack);',
+    replace: '      this.sink.error(`Restarting receiver with delay ${delayMs}ms: ${reason}`, stack);',
+    tests: [
+      { file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' },
+      'packages/cli/dist/test/receiver-spark-suites.test.js',
+    ],
+  },
+  {
+    id: 'receiver-restart-message-not-sparks',
+    what: "a restart's stop message is the receiver's reason alone, not Spark's \"Restarting receiver with delay <ms>ms: <reason>\" (ReceiverSupervisor.restartReceiver's stopReceiver message)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '    const stoppedForRestart = (): void => {\n      if (this.stopped || this.stopDone) return;\n      this.sink.restarting(`Restarting receiver with delay ${delayMs}ms: ${reason}`, stack);',
+    replace: '    const stoppedForRestart = (): void => {\n      if (this.stopped || this.stopDone) return;\n      this.sink.restarting(reason, stack);',
+    tests: [{ file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' }],
+  },
+  {
+    id: 'receiver-restart-stop-not-posted',
+    what: "the driver drops a receiver's restart (its stop in place): listeners hear no onReceiverStopped, REST keeps it active with no error info, where Spark's deregisterReceiver posts the stop",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: "        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });",
+    replace: '',
+    tests: [
+      { file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' },
+      'packages/cli/dist/test/streaming-spark-suites10.test.js',
+    ],
+  },
+  {
     id: 'file-stream-preexisting-by-name',
     what: "newFilesOnly ignores a file that was in the directory at start even once it is written again (a later modification time), where Spark reads any file modified after the start (InputStreamsSuite's binary records stream rewrites file 0)",
     file: 'packages/core/src/dstream/file-input-dstream.ts',

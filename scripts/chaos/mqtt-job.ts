@@ -45,6 +45,8 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
   ssc.addStreamingListener({
     onReceiverStarted: (i) => fs.appendFileSync(path.join(out, 'receiver.log'), JSON.stringify({ event: 'started', at: Date.now(), ...i }) + '\n'),
     onReceiverError: (i) => fs.appendFileSync(path.join(out, 'receiver.log'), JSON.stringify({ event: 'error', at: Date.now(), ...i }) + '\n'),
+    // A restart (the receiver's own, or its onStart failing) is Spark's onReceiverStopped, then onReceiverStarted.
+    onReceiverStopped: (i) => fs.appendFileSync(path.join(out, 'receiver.log'), JSON.stringify({ event: 'stopped', at: Date.now(), ...i }) + '\n'),
   });
   ssc.start();
   const stopFile = path.join(control, 'stop');

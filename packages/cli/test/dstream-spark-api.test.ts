@@ -268,13 +268,14 @@ test('rawSocketStream: every record once and in order, each block whole in one b
   assert.equal(connections.raw, 1, 'one connection: the stream was read without a reconnect');
 });
 
-test('rawSocketStream: a block not in the format is reported naming the source, and the receiver reconnects', () => {
+test('rawSocketStream: a block not in the format restarts the receiver (onReceiverStopped) naming the source, and it reconnects', () => {
   const { records, errors, badOption } = got<{ records: unknown[]; errors: string[]; badOption: string }>('badRaw');
   assert.deepEqual(records, [...badGood, 'after-reconnect'], 'the good block before it was stored, the rest of that connection dropped, the next connection read');
   const port = (servers[1].address() as net.AddressInfo).port;
   const e = errors.find((m) => m.includes(`rawSocketStream(127.0.0.1:${port})`));
   assert.ok(e, `an error names the source: ${JSON.stringify(errors)}`);
-  assert.match(e, /block 1 \(13 bytes\) is not in the record codec/);
+  // Reported as the restart it causes (Spark's onReceiverStopped with restartReceiver's message).
+  assert.match(e, new RegExp(`^Restarting receiver with delay 2000ms: rawSocketStream\\(127\\.0\\.0\\.1:${port}\\): .*block 1 \\(13 bytes\\) is not in the record codec`));
   assert.ok(connections.bad >= 2, 'the receiver reconnected');
   assert.match(badOption, /rawSocketStream\(127\.0\.0\.1:\d+\): maxBlockBytes must be a whole number of bytes from 1/);
 });

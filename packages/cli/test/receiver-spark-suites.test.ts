@@ -7,7 +7,8 @@
 //  - "receiver life cycle": started (isStarted, not isStopped); a single record, an array
 //    and an iterator stored each reach the stream (Spark's store(T), store(ArrayBuffer),
 //    store(Iterator)); an error reported reaches the driver; restart stops the receiver
-//    (isStopped in onStop) and starts it again; stop stops it;
+//    (isStopped in onStop; listeners hear onReceiverStopped with ReceiverSupervisor's
+//    "Restarting receiver with delay 100ms: restarting") and starts it again; stop stops it;
 //  - "write ahead log - generating and cleaning": two receivers, the log rolled every
 //    second, 500 ms batches, the second stream under a 3 s window: old segment files are
 //    deleted while it runs, and at the end the first stream keeps at least its newest file,
@@ -53,18 +54,21 @@ test('receiver life cycle: a single record, an array and an iterator stored (1..
     'stop isStopped=true',
   ]);
   const events = tagged('L', 'life') as [string, number, string?, string?, string?][];
-  // The receiver's own events; after its stop the driver starts it again (ReceiverTrackerSuite
-  // "should restart receiver after stopping it") posting nothing between the stop and the start,
-  // as Spark's ReceiverTracker (StreamingListenerSuite "receiver info reporting" counts one
-  // start, one error and one stop of a receiver that reports an error and stops).
+  // The receiver's own events: its restart('restarting', undefined, 100) is Spark's
+  // restartReceiver, a stop (deregisterReceiver: onReceiverStopped with "Restarting receiver
+  // with delay 100ms: restarting", no error, so lastError "") then a start (registerReceiver);
+  // after its stop the driver starts it again (ReceiverTrackerSuite "should restart receiver
+  // after stopping it") posting nothing between the stop and the start, as Spark's
+  // ReceiverTracker (StreamingListenerSuite "receiver info reporting" counts one start, one
+  // error and one stop of a receiver that reports an error and stops).
   assert.deepEqual(
     events.slice(0, 6).map((e) => e[0]),
-    ['started', 'error', 'error', 'started', 'stopped', 'started'],
+    ['started', 'error', 'stopped', 'started', 'stopped', 'started'],
     JSON.stringify(events),
   );
   assert.match(String(events[1][2]), /Error/);
   assert.match(String(events[1][2]), /the exception/);
-  assert.match(String(events[2][2]), /restarting/);
+  assert.deepEqual(events[2].slice(2), ['Restarting receiver with delay 100ms: restarting', 'Restarting receiver with delay 100ms: restarting', '']);
   assert.match(String(events[4][2]), /test/);
   // stop('test', error): onReceiverStopped carries the message and the error's stack (Spark's
   // ReceiverInfo.lastErrorMessage and lastError after deregisterReceiver), and so does the

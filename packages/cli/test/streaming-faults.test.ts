@@ -308,19 +308,25 @@ test('bad streaming input: clear errors before start, a refusing source does not
       failsBeforeStart('stream-checkpoint-no-dir', 'SLUICE_CHECKPOINT', /checkpointed every 2000 ms.*ssc\.checkpoint\(dir\)/),
     );
 
-    await t.test('a socket source whose port refuses connections: the receiver retries and reports each error; the job stops cleanly when asked', async () => {
+    await t.test('a socket source whose port refuses connections: the receiver restarts, each restart reported (onReceiverStopped, as Spark\'s restart); the job stops cleanly when asked', async () => {
       const port = await freePort();
       const job = await startJob(h.cluster, BAD, ['refused', String(port)]);
-      await job.waitLine('RECEIVER error ', 30_000, () => job.lines.filter((l) => l.startsWith('RECEIVER error ')).length >= 3);
+      const restarts = (lines: string[]) => jsonLines<{ reason: string; lastError: string; at: number }>(lines, 'RECEIVER stopped ').filter((s) => s.reason.startsWith('Restarting receiver'));
+      await job.waitLine('RECEIVER stopped ', 30_000, () => restarts(job.lines).length >= 3);
       // What `sluice stop --graceful JOB` does.
       const stopAsked = Date.now();
       h.cluster.driver.jobs.get(job.id)!.requestStop(true);
       const run = await within(job.done, 20_000, 'the refused-socket job to stop');
       assert.equal(run.ok, true, show(run));
       assert.ok(Date.now() - stopAsked < 10_000, `the job stopped ${Date.now() - stopAsked} ms after it was asked`);
-      const errors = jsonLines<{ message: string; workerId: string; at: number }>(run.lines, 'RECEIVER error ');
-      assert.ok(errors.length >= 3, `onReceiverError was called repeatedly:\n${run.lines.join('\n')}`);
-      for (const e of errors) assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+      // Spark's restartReceiver: onReceiverStopped with "Restarting receiver with delay 2000ms: <why>", the error's stack as lastError.
+      const errors = restarts(run.lines);
+      assert.ok(errors.length >= 3, `onReceiverStopped was called repeatedly:\n${run.lines.join('\n')}`);
+      for (const e of errors) {
+        assert.match(e.reason, new RegExp(`^Restarting receiver with delay 2000ms: .*127\\.0\\.0\\.1:${port}`));
+        assert.match(e.lastError, /ECONNREFUSED/);
+      }
+      assert.deepEqual(jsonLines(run.lines, 'RECEIVER error '), [], 'a restart is no onReceiverError');
       assert.ok(errors[errors.length - 1].at - errors[0].at >= 1000, 'the receiver waits between retries');
       const stopped = jsonLine<{ errors: number; batches: number; state: string }>(run.lines, 'STOPPED ');
       assert.equal(stopped.state, 'stopped');

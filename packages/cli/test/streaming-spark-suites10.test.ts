@@ -5,10 +5,14 @@
 //   createWithDefault(false)); turned on, a straggler gets a copy (TaskSetManager.checkSpeculatableTasks)
 //   and the listener's TaskInfo.speculative marks it.
 // - ReceiverInfo (streaming/scheduler/ReceiverInfo.scala; REST status/api/v1/streaming/api.scala):
-//   lastErrorMessage the message the receiver gave reportError / restart, lastError the stack
+//   lastErrorMessage the message the receiver gave reportError, lastError the stack
 //   trace of the throwable it gave (ReceiverSupervisorImpl: Throwables.getStackTraceAsString,
 //   "" when none), on the listener's onReceiverError and the REST API's receivers alike.
 //   Sluice's message also carries the error's own message after ': ', as it always has.
+//   A restart(message, error, 100) is a stop (ReceiverSupervisor.restartReceiver ->
+//   stopReceiver("Restarting receiver with delay 100ms: " + message, error) ->
+//   deregisterReceiver): onReceiverStopped, the receiver inactive, lastErrorMessage Spark's
+//   sentence alone, lastError the stack, a lastErrorTime as there is an error.
 // - a window-family call's bad window length or slide is refused naming the call the program
 //   made (as a bad partition count is), not the window operator it is built on;
 // - Spark's own sentences in the StreamingContext's state errors (StreamingContext.start:
@@ -44,6 +48,7 @@ function refused(o: Outcome | undefined, message: string | RegExp, what: string)
 
 interface ReceiverJson {
   streamId: number;
+  isActive?: boolean;
   lastErrorMessage?: string;
   lastError?: string;
   lastErrorTime?: string;
@@ -81,7 +86,7 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.deepEqual(jsonLine<Spec>(r.stdout.split('\n'), 'SPEC '), { values: expected, attempts: 2, speculativeSucceeded: 1 });
       });
 
-      await t.test("a receiver's lastError is the stack of the error it gave reportError / restart (\"\" without one), lastErrorMessage its message: REST /streaming/receivers and the listener's onReceiverError", async () => {
+      await t.test("a receiver's lastError is the stack of the error it gave reportError / restart (\"\" without one), lastErrorMessage its message: REST /streaming/receivers and the listener's onReceiverError / onReceiverStopped", async () => {
         const d = dir('receiver');
         const job = await startJob(h.cluster, LAST_ERROR, [d]);
         const rest = appRest(h.cluster, job.id);
@@ -100,21 +105,29 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.match(reported.lastError ?? '', fixtureFrame('reportFromReceiver', 'REPORT-SITE'), reported.lastError);
         assert.ok(reported.lastErrorTime, 'lastErrorTime');
         fs.writeFileSync(path.join(d, 'reported.seen'), '');
-        const restarted = await receiverWith('probe: restarting: socket gone');
+        const restarted = await receiverWith('Restarting receiver with delay 100ms: probe: restarting');
+        assert.equal(restarted.isActive, false, 'inactive while it restarts (deregisterReceiver)');
+        assert.ok(restarted.lastErrorTime, 'lastErrorTime');
         assert.match(restarted.lastError ?? '', /^TypeError: socket gone\n/, restarted.lastError);
         assert.match(restarted.lastError ?? '', fixtureFrame('restartFromReceiver', 'RESTART-SITE'), restarted.lastError);
         fs.writeFileSync(path.join(d, 'restarted.seen'), '');
         const bare = await receiverWith('probe: no error given');
         assert.equal(bare.lastError, '');
+        assert.equal(bare.isActive, true);
         fs.writeFileSync(path.join(d, 'bare.seen'), '');
         const run = await job.done;
         assert.ok(run.ok, String(run.failure));
         assert.equal(run.lines.at(-1), 'DONE');
-        // The listener got the same three, in order, with the same strings as REST.
-        const heard = jsonLines<{ lastErrorMessage: string; lastError: string; message: string }>(run.lines, 'L ');
+        // The listener got the same three, in order, with the same strings as REST (then the
+        // stop of ssc.stop(), if it came before the context ended).
+        const heard = jsonLines<{ kind: string; lastErrorMessage: string; lastError: string; message: string }>(run.lines, 'L ').slice(0, 3);
         assert.deepEqual(
-          heard.map((l) => [l.lastErrorMessage, l.message]),
-          ['probe: reported: disk on fire', 'probe: restarting: socket gone', 'probe: no error given'].map((m) => [m, m]),
+          heard.map((l) => [l.kind, l.lastErrorMessage, l.message]),
+          [
+            ['error', 'probe: reported: disk on fire'],
+            ['stopped', 'Restarting receiver with delay 100ms: probe: restarting'],
+            ['error', 'probe: no error given'],
+          ].map(([k, m]) => [k, m, m]),
         );
         assert.deepEqual(heard.map((l) => l.lastError), [reported.lastError, restarted.lastError, '']);
       });

@@ -4,8 +4,9 @@
 // (`flume receiver on HOST:PORT`), the peer and the setting; that connection is closed and
 // an avro sink sending all along loses nothing and never needs a second try. With
 // enableDecompression a deflating sink is counted exactly and a plain one gets "cannot
-// inflate". A port in use is a receiver error naming the port; the receiver binds once it
-// is free. Bad options fail the job at once.
+// inflate". A port in use fails the receiver's onStart: it restarts, reported as a restart
+// is (onReceiverStopped, "Restarting receiver with delay 2000ms: onStart failed: ..." naming
+// the port), and binds once the port is free. Bad options fail the job at once.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -153,14 +154,14 @@ test('enableDecompression: deflating sinks counted exactly; a plain stream gets 
   for (const s of sinks) assert.equal(s.stats.resent, 0);
 });
 
-test('the port in use: a receiver error naming the receiver, the port and the fix; the receiver listens once the port is free', { timeout: 60_000 }, async () => {
+test('the port in use: the receiver restarts (onReceiverStopped, as Spark\'s failed start) naming the receiver, the port and the fix; it listens once the port is free', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
   const job = await startJob(cluster, fixture('flume-count-job.ts'), [JSON.stringify({ host: '127.0.0.1', port, batchMs: 500, expectIds: 500 })]);
-  const line = await job.waitLine('RECEIVER error ', 30_000);
-  const message = (JSON.parse(line.slice('RECEIVER error '.length)) as { message: string }).message;
-  assert.match(message, new RegExp(`flume receiver on 127\\.0\\.0\\.1:${port}: cannot listen \\(port ${port} is in use on this worker's host: .*give the stream another port\\)`));
+  const line = await job.waitLine('RECEIVER stopped ', 30_000);
+  const message = (JSON.parse(line.slice('RECEIVER stopped '.length)) as { reason: string }).reason;
+  assert.match(message, new RegExp(`^Restarting receiver with delay 2000ms: onStart failed: flume receiver on 127\\.0\\.0\\.1:${port}: cannot listen \\(port ${port} is in use on this worker's host: .*give the stream another port\\)`));
   assert.ok(job.lastReceiverError()?.includes(`port ${port} is in use`), `sluice jobs shows it: ${job.lastReceiverError()}`);
   await new Promise<void>((r) => blocker.close(() => r()));
   await job.waitLine('RECEIVER started', 30_000);

@@ -138,7 +138,12 @@ export abstract class Receiver<T> {
     return this.supervisor?.whenAccepting() ?? Promise.resolve();
   }
 
-  /** Stop and start the receiver again after `delayMs` (default 2 s), reporting why. */
+  /**
+   * Stop the receiver (its onStop runs) and start it again where it runs after `delayMs`
+   * (default 2 s, Spark's spark.streaming.receiverRestartDelay), as Spark's restart: listeners
+   * hear onReceiverStopped ("Restarting receiver with delay <delayMs>ms: <reason>", lastError
+   * the stack of `error`), then onReceiverStarted. What it stored before is kept.
+   */
   restart(reason: string, error?: unknown, delayMs?: number): void {
     this.sup().restart(reason, error, delayMs);
   }

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '82ea97a1aff1775377167551d3c8bdf43bff5dbef9982c27b25fdaf3e4fc0ff9';
+export const PROTO_CODECS_SHA256 = 'df85e45738f26db2050dcee01731fc0d3dde79ab60e0c5153baeb21b4927d4f2';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -5539,6 +5539,8 @@ encode: function ReceiverEvent$encode(m,w,q){
   w.uint32(34).string(m.stopped)
   if(m.error_stack!=null&&Object.hasOwnProperty.call(m,"error_stack"))
   w.uint32(42).string(m.error_stack)
+  if(m.restarting!=null&&Object.hasOwnProperty.call(m,"restarting"))
+  w.uint32(50).string(m.restarting)
   return w
 },
 decode: function ReceiverEvent$decode(r,l,e,n){
@@ -5577,6 +5579,10 @@ decode: function ReceiverEvent$decode(r,l,e,n){
   }
   case 4: {
   m.stopped=r.string()
+  break
+  }
+  case 6: {
+  m.restarting=r.string()
   break
   }
   case 5: {
@@ -5618,6 +5624,9 @@ fromObject: function ReceiverEvent$fromObject(d,n){
   if(d.stopped!=null){
   m.stopped=String(d.stopped)
   }
+  if(d.restarting!=null){
+  m.restarting=String(d.restarting)
+  }
   if(d.error_stack!=null){
   m.error_stack=String(d.error_stack)
   }
@@ -5655,6 +5664,11 @@ toObject: function ReceiverEvent$toObject(m,o,q){
   }
   if(m.error_stack!=null&&Object.hasOwnProperty.call(m,"error_stack")){
   d.error_stack=m.error_stack
+  }
+  if(m.restarting!=null&&Object.hasOwnProperty.call(m,"restarting")){
+  d.restarting=m.restarting
+  if(o.oneofs)
+  d.event="restarting"
   }
   return d
 },

@@ -80,6 +80,12 @@ export type ReceiverEvent =
       readonly stack: string;
       /** It stopped by itself while its context runs: the driver places it again (no onReceiverError is posted for that, as in Spark). */
       readonly restarting?: boolean;
+      /**
+       * It stopped for a restart where it runs (Receiver.restart, Spark's restartReceiver;
+       * `reason` is Spark's "Restarting receiver with delay <ms>ms: <reason>"): it starts again
+       * on the same worker after its delay, and a `started` event follows.
+       */
+      readonly inPlace?: boolean;
     };
 
 /** One input stream's rate under backpressure. */

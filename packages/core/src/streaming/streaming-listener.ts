@@ -63,15 +63,18 @@ export interface StreamingListener {
   onOutputOperationCompleted?(info: CompletedOutputOperationInfo): void;
   onReceiverStarted?(info: ReceiverInfo): void;
   /**
-   * A receiver reported an error or is restarting (Spark's onReceiverError): `message` and
-   * `lastErrorMessage` what it said (with its error's message), `lastError` the stack of the
-   * error it gave reportError / restart ("" if it gave none), as Spark's ReceiverInfo.
+   * A receiver reported an error (Spark's onReceiverError): `message` and `lastErrorMessage`
+   * what it said (with its error's message), `lastError` the stack of the error it gave
+   * reportError ("" if it gave none), as Spark's ReceiverInfo. Also a receiver lost with its
+   * worker (the driver places it again).
    */
   onReceiverError?(info: ReceiverInfo & { readonly message: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
   /**
    * A receiver stopped (Spark's onReceiverStopped): `reason` and `lastErrorMessage` why (the
-   * message it gave stop(), or the driver's), `lastError` the stack of the error it gave
-   * stop(message, error) ("" if none), as Spark's ReceiverInfo after deregisterReceiver.
+   * message it gave stop(), or the driver's; for a restart(reason, error, delayMs), Spark's
+   * "Restarting receiver with delay <delayMs>ms: <reason>", onReceiverStarted following after
+   * the delay), `lastError` the stack of the error it gave stop / restart ("" if none), as
+   * Spark's ReceiverInfo after deregisterReceiver.
    */
   onReceiverStopped?(info: ReceiverInfo & { readonly reason: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
 }

@@ -292,7 +292,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     a.tracker ??= new ReceiverTracker(a.runId, this.spec.bundleSha, this.registry, (event) => {
       this.progress.onReceiverEvent(event, this.clock.now());
-      const error = event.type === 'error' ? event.message : event.type === 'stopped' && event.restarting ? `the receiver stopped by itself (${event.reason}); restarting the receiver` : undefined;
+      const error =
+        event.type === 'error'
+          ? event.message
+          : event.type === 'stopped' && event.restarting
+            ? `the receiver stopped by itself (${event.reason}); restarting the receiver`
+            : event.type === 'stopped' && event.inPlace
+              ? event.reason
+              : undefined;
       if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
     }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock);

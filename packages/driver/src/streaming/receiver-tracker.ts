@@ -408,6 +408,13 @@ export class ReceiverTracker implements RegistryListener {
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
         this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '', stack: e.error_stack ?? '' });
         return;
+      case 'restarting':
+        // Receiver.restart, as Spark's restartReceiver: the receiver stopped (deregisterReceiver:
+        // onReceiverStopped, inactive) and starts again where it runs; the placement goes on.
+        if (!current) return;
+        this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '' }, 'receiver restarting');
+        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });
+        return;
       case 'stopped': {
         if (!current) return;
         // It stopped by itself while its context runs (not stopped by the driver, not moved off a

@@ -273,6 +273,7 @@ export class Executor {
         reporter.report({ stopped, error_stack: stack });
         jobReporters.delete(reporter);
       },
+      restarting: (restarting: string, stack: string) => reporter.report({ restarting, error_stack: stack }),
     };
     let chain: Promise<void> = Promise.resolve();
     const inOrder = (f: () => Promise<void> | void): void => {
@@ -361,6 +362,7 @@ export class Executor {
       },
       error: (message, stack) => inOrder(() => events.error(message, stack)),
       started: () => inOrder(() => events.started()),
+      restarting: (reason, stack) => inOrder(() => events.restarting(reason, stack)),
       stopped: (reason, stack) =>
         inOrder(async () => {
           events.stopped(reason, stack);

@@ -24,6 +24,8 @@ export interface ReceiverEvents {
   started(): void;
   /** The receiver stopped: why, and the stack of the error it stopped with ("" if none). */
   stopped(reason: string, stack: string): void;
+  /** It stopped for a restart in place (Receiver.restart): Spark's message and the error's stack; `started` follows. */
+  restarting(reason: string, stack: string): void;
 }
 
 interface QueuedTask {
@@ -211,6 +213,9 @@ export class JobSandbox {
           return;
         case 'receiverStopped':
           finish(msg.reason, msg.stack);
+          return;
+        case 'receiverRestarting':
+          events.restarting(msg.reason, msg.stack);
           return;
         case 'retire':
           finish(`receiver thread retired: ${msg.reason}`);
@@ -495,6 +500,7 @@ export class JobSandbox {
       case 'receiverError':
       case 'receiverStarted':
       case 'receiverStopped':
+      case 'receiverRestarting':
         // Receivers run in their own threads (startReceiver), never in a task slot.
         return;
       default: {

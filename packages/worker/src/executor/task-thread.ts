@@ -441,6 +441,7 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
     error: (message, stack) => send({ type: 'receiverError', streamId, message, stack }),
     started: () => send({ type: 'receiverStarted', streamId }),
     stopped: (reason, stack) => send({ type: 'receiverStopped', streamId, reason, stack }),
+    restarting: (reason, stack) => send({ type: 'receiverRestarting', streamId, reason, stack }),
   };
   try {
     const { evalInScope, loadError } = await boundJob();

@@ -129,4 +129,6 @@ export type ThreadToMain =
   | { readonly type: 'receiverError'; readonly streamId: number; readonly message: string; /** The error's stack ("" if none). */ readonly stack: string }
   | { readonly type: 'receiverStarted'; readonly streamId: number }
   | { readonly type: 'receiverStopped'; readonly streamId: number; readonly reason: string; /** The stack of the error it stopped with ("" if none). */ readonly stack: string }
+  /** It stopped for a restart in place (Receiver.restart): `receiverStarted` follows after the delay. */
+  | { readonly type: 'receiverRestarting'; readonly streamId: number; readonly reason: string; /** The stack of the error it gave restart() ("" if none). */ readonly stack: string }
   | { readonly type: 'blockGet'; readonly reqId: number; readonly blockId: string; readonly locations: MapOutputLocation[] };

@@ -9,6 +9,12 @@ export interface SupervisorSink {
   started(): void;
   /** The receiver stopped: why, and the stack of the error it gave stop() ("" if none; Spark's lastError). */
   stopped(reason: string, stack: string): void;
+  /**
+   * The receiver stopped for a restart in place (its onStop returned): the stop's message
+   * ("Restarting receiver with delay <ms>ms: <reason>") and the stack of the error it gave
+   * restart() ("" if none); `started` follows after the delay.
+   */
+  restarting(reason: string, stack: string): void;
 }
 
 /** Longest a receiver's onStop may drain its source before its last block is cut (a socket's peer closing its side). */
@@ -37,7 +43,7 @@ function countOf(s: Stored): number {
  * batch / block interval blocks (5 at 1 s and 200 ms). Cuts on the multiples raced their
  * batch (batches of 4 then 6, more often); a setInterval drifted by each late tick and cut
  * fewer blocks than one an interval. `restart` stops and starts the receiver again after a
- * delay, reporting why; `stop` flushes the last block (with the stores still waiting) and reports the stop.
+ * delay, reporting the stop (as Spark's restartReceiver); `stop` flushes the last block (with the stores still waiting) and reports the stop.
  *
  * Reliable store: `store` resolves once the block holding its records is durable (the
  * worker's main thread answers `onStored`: logged, or replicated and reported), and
@@ -134,11 +140,21 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   private startReceiver(): void {
     try {
       const r = this.receiver.onStart();
-      if (r instanceof Promise) r.then(() => this.sink.started(), (err: unknown) => this.restart('onStart failed', err));
+      if (r instanceof Promise) r.then(() => this.sink.started(), (err: unknown) => this.startFailed(err));
       else this.sink.started();
     } catch (err) {
-      this.restart('onStart failed', err);
+      this.startFailed(err);
     }
+  }
+
+  /**
+   * onStart threw (or its promise rejected): the receiver is restarted where it runs, reported as
+   * any restart (onReceiverStopped, then onReceiverStarted once an onStart succeeds), the
+   * error's message in the stop's. Spark's startReceiver stops it ("Error starting receiver
+   * <id>", onReceiverStopped too) and its ReceiverTracker launches it again.
+   */
+  private startFailed(err: unknown): void {
+    this.restart(`onStart failed: ${userErrorInfo(err).message}`, err);
   }
 
   store(records: unknown[], position?: number): Promise<void> {
@@ -333,15 +349,33 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     queueMicrotask(() => this.drain());
   }
 
+  /**
+   * As Spark's ReceiverSupervisor.restartReceiver: the receiver's onStop runs (a promise it
+   * returns is waited for, STOP_DRAIN_MS at most), then the stop is reported with Spark's
+   * message and the error's stack (its ReceiverTracker.deregisterReceiver: onReceiverStopped,
+   * the receiver inactive), and `delayMs` later onStart runs again (registerReceiver:
+   * onReceiverStarted, its error info cleared). No error is reported: Spark posts none.
+   * A stop that begins meanwhile wins: nothing is reported of the restart, nothing started.
+   */
   restart(reason: string, error?: unknown, delayMs = 2000): void {
     if (this.stopped || this.restarting || this.stopDone) return;
     this.restarting = true;
-    this.report(reason, error);
-    this.callStop();
-    setTimeout(() => {
-      this.restarting = false;
-      if (!this.stopped && !this.stopDone) this.startReceiver();
-    }, delayMs).unref();
+    const stack = error === undefined ? '' : userErrorInfo(error).stack;
+    const stoppedForRestart = (): void => {
+      if (this.stopped || this.stopDone) return;
+      this.sink.restarting(`Restarting receiver with delay ${delayMs}ms: ${reason}`, stack);
+      setTimeout(() => {
+        this.restarting = false;
+        if (!this.stopped && !this.stopDone) this.startReceiver();
+      }, delayMs).unref();
+    };
+    const draining = this.callStop();
+    if (!draining) return stoppedForRestart();
+    let t: NodeJS.Timeout | undefined;
+    void Promise.race([draining, new Promise<void>((r) => (t = setTimeout(r, STOP_DRAIN_MS)))]).then(() => {
+      clearTimeout(t);
+      stoppedForRestart();
+    });
   }
 
   reportError(message: string, error?: unknown): void {

@@ -39,7 +39,7 @@ test('RateLimiter: admits while not in debt, says how long until the debt is pai
 test('a store over the rate waits, untaken, until the rate allows it; whenAccepting resolves then; updateRate changes the pace', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 0 });
   const blocks: number[][] = [];
-  const s: SupervisorSink = { block: (_id, data) => void blocks.push(decodeRecords<number[]>(data)), error: () => undefined, started: () => undefined, stopped: () => undefined };
+  const s: SupervisorSink = { block: (_id, data) => void blocks.push(decodeRecords<number[]>(data)), error: () => undefined, started: () => undefined, stopped: () => undefined, restarting: () => undefined };
   const r = new Idle();
   const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 100, 1_000_000, s, { maxRate: 500, initialRate: 100 });
   sup.start();
@@ -95,7 +95,7 @@ test('a store over the rate waits, untaken, until the rate allows it; whenAccept
 
 test('stopping puts the stores still waiting for the rate into the last block instead of dropping them', async () => {
   const blocks: number[][] = [];
-  const s: SupervisorSink = { block: (_id, data) => void blocks.push(decodeRecords<number[]>(data)), error: () => undefined, started: () => undefined, stopped: () => undefined };
+  const s: SupervisorSink = { block: (_id, data) => void blocks.push(decodeRecords<number[]>(data)), error: () => undefined, started: () => undefined, stopped: () => undefined, restarting: () => undefined };
   const r = new Idle();
   const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 10_000, 1000, s, { initialRate: 1 });
   sup.start();

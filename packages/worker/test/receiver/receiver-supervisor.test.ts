@@ -21,6 +21,7 @@ function sink() {
     error: () => undefined,
     started: () => undefined,
     stopped: () => undefined,
+    restarting: () => undefined,
   };
   return { blocks, s };
 }
@@ -149,6 +150,7 @@ test('a block holds records at consecutive source positions only: a gap, a step 
     error: () => undefined,
     started: () => undefined,
     stopped: () => undefined,
+    restarting: () => undefined,
   };
   const r = new Idle();
   const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 10_000, 100, s);
@@ -201,7 +203,7 @@ test('lines stored as bytes make line blocks of their own, counted as records: h
 
 test('blocks are cut half a block interval past its multiples (batches fall on the multiples): away from every batch boundary', async () => {
   const cuts: number[] = [];
-  const s: SupervisorSink = { block: () => void cuts.push(Date.now() % 100), error: () => undefined, started: () => undefined, stopped: () => undefined };
+  const s: SupervisorSink = { block: () => void cuts.push(Date.now() % 100), error: () => undefined, started: () => undefined, stopped: () => undefined, restarting: () => undefined };
   const r = new Idle();
   const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 100, 1_000_000, s);
   // Started just past a multiple of the interval: a timer counting from its start would cut there.

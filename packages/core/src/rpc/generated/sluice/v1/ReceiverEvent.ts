@@ -8,7 +8,8 @@ export interface ReceiverEvent {
   'error'?: (string);
   'stopped'?: (string);
   'error_stack'?: (string);
-  'event'?: "started"|"block"|"error"|"stopped";
+  'restarting'?: (string);
+  'event'?: "started"|"block"|"error"|"stopped"|"restarting";
 }
 
 export interface ReceiverEvent__Output {
@@ -17,5 +18,6 @@ export interface ReceiverEvent__Output {
   'error'?: (string);
   'stopped'?: (string);
   'error_stack': (string);
-  'event'?: "started"|"block"|"error"|"stopped";
+  'restarting'?: (string);
+  'event'?: "started"|"block"|"error"|"stopped"|"restarting";
 }
