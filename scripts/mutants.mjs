@@ -6809,6 +6809,22 @@ const MUTATIONS = [
     replace: "    this.state = 'running';",
     tests: ['packages/worker/dist/test/worker-node.test.js'],
   },
+  {
+    id: 'start-twice-silent',
+    what: "a second ssc.start() on an active context returns without a word, where Spark's logs 'StreamingContext has already been started'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "      this.sc.log('warn', 'StreamingContext has already been started (as Spark says); this start() does nothing', { component: 'streaming-context', callSite: userCallSite() });\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'start\\(\\) twice' }],
+  },
+  {
+    id: 'submit-detach-id-not-on-stdout',
+    what: "sluice submit --detach says the job id only on stderr ('submitted x as ID'): JOB=$(sluice submit --detach job.ts) is empty",
+    file: 'packages/cli/src/main.ts',
+    search: "    if (o.detach === true && outcome.ok && outcome.jobId !== undefined) process.stdout.write(`${outcome.jobId}\\n`);\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'sluice submit --detach' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

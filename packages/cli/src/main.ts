@@ -649,6 +649,9 @@ clientCommand(program.command('submit').description('send a job to a running dri
       bar?.stop();
       stagesClient?.close();
     });
+    // --detach prints the job id on standard output, alone, so a script can keep it:
+    // `JOB=$(sluice submit --detach job.ts)`, then `sluice stop "$JOB"`.
+    if (o.detach === true && outcome.ok && outcome.jobId !== undefined) process.stdout.write(`${outcome.jobId}\n`);
     if (outcome.stopped) process.stderr.write(`job ${escapeControl(outcome.jobId ?? '')} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
     if (!outcome.ok) {
       printFailure(outcome);

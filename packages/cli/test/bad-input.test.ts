@@ -318,3 +318,29 @@ test('a .gz file that is not gzip in a file stream fails the job naming the file
   assert.equal(lines.filter((l) => l.includes('is not a whole gzip stream')).length, 1, `the message once\n${show(r)}`);
   assert.ok(fs.existsSync(bad), 'the file is left where it was');
 });
+
+test("ssc.start() twice: the second warns as Spark's does, naming its line, and the job runs as with one", async () => {
+  const job = path.join(tmp, 'start-twice.ts');
+  const source = [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    "  const ssc = new StreamingContext(sc, '500ms');",
+    '  let counted!: () => void;',
+    '  const seen = new Promise<void>((resolve) => (counted = resolve));',
+    "  ssc.queueStream([sc.parallelize([1, 2, 3], 2)]).foreachRDD(async (rdd) => { const n = await rdd.count(); if (n > 0) { console.log('COUNT ' + n); counted(); } });",
+    '  ssc.start();',
+    '  ssc.start(); // the second',
+    '  await seen;',
+    '  await ssc.stop();',
+    '}',
+    '',
+  ];
+  fs.writeFileSync(job, source.join('\n'));
+  const second = source.findIndex((l) => l.includes('// the second')) + 1;
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('COUNT ')), ['COUNT 3'], show(r));
+  const warned = r.stderr.split('\n').filter((l) => l.includes('StreamingContext has already been started'));
+  assert.equal(warned.length, 1, show(r));
+  assert.ok(warned[0]!.includes(`${job}:${second}:`), `the second start's line\n${show(r)}`);
+});

@@ -33,6 +33,8 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.equal(submitted.code, 0, submitted.stderr);
     const jobId = /submitted \S+ as (\S+)/.exec(submitted.stderr)?.[1];
     assert.ok(jobId, submitted.stderr);
+    // The id alone on standard output, for `JOB=$(sluice submit --detach ...)`.
+    assert.equal(submitted.stdout, `${jobId}\n`, 'submit --detach prints the job id on stdout');
     let row: string[] | undefined;
     for (let i = 0; i < 100; i++) {
       row = await jobRow(driver, jobId!);

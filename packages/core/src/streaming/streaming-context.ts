@@ -570,7 +570,11 @@ export class StreamingContext {
   // ---- lifecycle -------------------------------------------------------------------------
 
   start(): void {
-    if (this.state === 'active') return;
+    if (this.state === 'active') {
+      // As Spark's start() of an ACTIVE context: a warning, nothing else.
+      this.sc.log('warn', 'StreamingContext has already been started (as Spark says); this start() does nothing', { component: 'streaming-context', callSite: userCallSite() });
+      return;
+    }
     if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext has already been stopped (as Spark says): a StreamingContext cannot be restarted after stop(); make a new one');
     if (activeContext !== undefined && activeContext !== this && activeContext.state === 'active') {
       throw new SluiceError(
