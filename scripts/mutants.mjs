@@ -6825,6 +6825,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'sluice submit --detach' }],
   },
+  {
+    id: 'socket-source-host-unchecked',
+    what: "ssc.socketTextStream(undefined, ...) (a job argument not given) is taken: the receiver fails in onStart on the worker and restarts every 2 s with Node's words",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "  if (typeof host !== 'string' || host.trim() === '') {\n    throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.${method}: the host",
+    replace: "  if (typeof host !== 'string' && host === null) {\n    throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.${method}: the host",
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'socketTextStream without its host' }],
+  },
+  {
+    id: 'socket-source-port-unchecked',
+    what: "ssc.socketTextStream(host, 99999) is taken: the receiver fails in onStart on the worker and restarts every 2 s",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '  if (!Number.isInteger(n) || n < 1 || n > 65535) {\n    throw new SluiceError',
+    replace: '  if (Number.isNaN(n) && n > 65535) {\n    throw new SluiceError',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'socketTextStream without its host' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

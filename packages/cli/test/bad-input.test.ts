@@ -344,3 +344,30 @@ test("ssc.start() twice: the second warns as Spark's does, naming its line, and 
   assert.equal(warned.length, 1, show(r));
   assert.ok(warned[0]!.includes(`${job}:${second}:`), `the second start's line\n${show(r)}`);
 });
+
+test("socketTextStream without its host (a job argument not given) or with a port out of range fails at the call, naming it, instead of a receiver restarting every 2 s", async () => {
+  const job = path.join(tmp, 'socket-args.ts');
+  const source = [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext, args: string[]) {',
+    "  const ssc = new StreamingContext(sc, '1s');",
+    '  ssc.socketTextStream(args[0]!, Number(args[1])).print(); // the call',
+    '  ssc.start();',
+    '  await ssc.awaitTermination();',
+    '}',
+    '',
+  ];
+  fs.writeFileSync(job, source.join('\n'));
+  const line = source.findIndex((l) => l.includes('// the call')) + 1;
+  const cases: [string[], string][] = [
+    [[], "ssc.socketTextStream: the host must be the name or address of the machine the source listens on (e.g. 'localhost'), got undefined (missing: a job argument not given?"],
+    [['127.0.0.1', '99999'], 'ssc.socketTextStream(127.0.0.1, ...): the port must be a whole number from 1 to 65535 (the TCP port the source listens on), got 99999'],
+  ];
+  for (const [args, said] of cases) {
+    const r = await runCli(['run', '--workers', '1', job, ...args], { timeoutMs: 60_000 });
+    assertFails(r, /failed \[SLUICE_BAD_ARGUMENT\]/);
+    assert.ok(r.stderr.includes(said), `stderr says ${said}\n${show(r)}`);
+    assert.ok(r.stderr.includes(`${job}:${line}:`), `the call's line\n${show(r)}`);
+    assert.doesNotMatch(r.stderr, /receiver restarting/, show(r));
+  }
+});

@@ -430,6 +430,7 @@ export class StreamingContext {
    * 64 MiB) is skipped and reported as a receiver error (StreamingListener.onReceiverError).
    */
   socketTextStream(host: string, port: number, options: SocketTextStreamOptions = {}): DStream<string> {
+    ({ host, port } = socketSource('socketTextStream', host, port));
     const name = `socketTextStream(${host}:${port})`;
     const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
     if (!Number.isSafeInteger(max) || max < 1) {
@@ -440,6 +441,7 @@ export class StreamingContext {
 
   /** Records converted from a TCP server's bytes by `converter`, through a receiver on a worker. */
   socketStream<T>(host: string, port: number, converter: (input: AsyncIterable<Buffer>) => AsyncIterable<T> | Iterable<T>): DStream<T> {
+    ({ host, port } = socketSource('socketStream', host, port));
     return this.receiverStream(new SocketReceiver<T>(host, port, converter), `socketStream(${host}:${port})`);
   }
 
@@ -451,6 +453,7 @@ export class StreamingContext {
    * (StreamingListener.onReceiverError) and the receiver reconnects.
    */
   rawSocketStream<T>(host: string, port: number, options: { readonly maxBlockBytes?: number } = {}): DStream<T> {
+    ({ host, port } = socketSource('rawSocketStream', host, port));
     const name = `rawSocketStream(${host}:${port})`;
     const max = options.maxBlockBytes ?? DEFAULT_MAX_RAW_BLOCK_BYTES;
     if (!Number.isSafeInteger(max) || max < 1 || max > 0xffffffff) {
@@ -1286,3 +1289,27 @@ const NAMED_SCOPES: Readonly<Record<string, string>> = {
   transform: 'transform',
 };
 scopeMethods(StreamingContext.prototype, Object.entries(NAMED_SCOPES));
+
+/** A value as a message shows it: a string quoted, undefined said to be missing. */
+function shown(v: unknown): string {
+  if (v === undefined) return 'undefined (missing: a job argument not given? `sluice run job.ts HOST PORT` passes them after the job file)';
+  return typeof v === 'string' ? `'${v.slice(0, 100)}'` : String(v);
+}
+
+/**
+ * The host and port a socket input dials, checked where the program names them: before, a
+ * port out of range, NaN (`Number(args[1])` of a missing argument) or a missing host failed
+ * only on the worker, in the receiver's onStart, restarted every 2 s with Node's words. A
+ * port given as a string of digits (a job argument passed on as it came) is taken, as Node's
+ * net.connect takes it.
+ */
+function socketSource(method: string, host: unknown, port: unknown): { host: string; port: number } {
+  if (typeof host !== 'string' || host.trim() === '') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.${method}: the host must be the name or address of the machine the source listens on (e.g. 'localhost'), got ${shown(host)}`);
+  }
+  const n = typeof port === 'number' ? port : typeof port === 'string' && /^\s*\d+\s*$/.test(port) ? Number(port) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.${method}(${host}, ...): the port must be a whole number from 1 to 65535 (the TCP port the source listens on), got ${shown(port)}`);
+  }
+  return { host, port: n };
+}
