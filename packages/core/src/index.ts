@@ -19,7 +19,7 @@ export { RDD, type Pair, type PipeOptions } from './rdd/rdd.js';
 export { RDDOperationScope } from './rdd/rdd-operation-scope.js';
 export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
-export { PartialResult, type BoundedDouble } from './rdd/partial-result.js';
+export { PartialResult, BoundedDouble } from './rdd/partial-result.js';
 export { FutureAction } from './rdd/future-action.js';
 export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } from './scheduler/status-tracker.js';
 export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskEnd, StageInfo } from './scheduler/spark-listener.js';

@@ -3,6 +3,7 @@ import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { StreamingMetadata } from './streaming-metadata.js';
 import { toTimeRuns } from './time-runs.js';
+import { sparkWords } from '../util/spark-words.js';
 
 /** Subdirectory of the checkpoint directory holding metadata checkpoints. */
 export const METADATA_DIR = 'metadata';
@@ -102,7 +103,9 @@ export class MetadataStore {
     throw new SluiceError(
       'SLUICE_CHECKPOINT',
       `no usable metadata checkpoint in '${this.dir}': ${skipped.map((s) => `${s.file.slice(s.file.lastIndexOf('/') + 1)} (${s.reason})`).join('; ')}. ` +
-        `To start afresh (the stream's state and input positions are then lost), move or delete the checkpoint directory '${this.store.location}' or give getOrCreate another one`,
+        `To start afresh (the stream's state and input positions are then lost), move or delete the checkpoint directory '${this.store.location}' or give getOrCreate another one` +
+        // Spark's CheckpointReader.read when no checkpoint file could be read (getOrCreate without createOnError).
+        sparkWords(true, `Failed to read checkpoint from directory ${this.store.location}`),
     );
   }
 

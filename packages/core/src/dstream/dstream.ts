@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { sparkWords } from '../util/spark-words.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import type { StorageLevel } from '../rdd/plan.js';
@@ -776,7 +777,11 @@ export class TransformedDStream<U> extends DStream<U> {
     super(ssc);
     const contexts = new Set(parents.map((p) => p.ssc));
     if (contexts.size > 1 || !contexts.has(ssc)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op.startsWith('ssc.') ? op : `dstream.${op}`}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context`);
+      // Spark's UnionDStream / TransformedDStream: require(parents.map(_.ssc).distinct.size == 1, ...).
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context${sparkWords(true, 'Some of the DStreams have different contexts')}`,
+      );
     }
     const slides = new Set(parents.map((p) => p.slideDuration));
     if (slides.size > 1) {
@@ -784,7 +789,7 @@ export class TransformedDStream<U> extends DStream<U> {
       const each = parents.map((p) => `stream ${p.id} (${p.constructor.name}) every ${p.slideDuration} ms`).join(', ');
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: some of the streams have different slide durations (${each}), as Spark refuses; window them to one slide first (stream.window(w, slide))`,
+        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: some of the streams have different slide durations (${each}), as Spark refuses; window them to one slide first (stream.window(w, slide))${sparkWords(true, 'Some of the DStreams have different slide durations')}`,
       );
     }
   }

@@ -4,7 +4,7 @@
  * an estimate of the whole with a confidence interval, exact once every partition is in.
  */
 import { keyId, type KeyId } from './key.js';
-import { countBound, normalQuantile, type BoundedDouble } from './partial-result.js';
+import { BoundedDouble, countBound, normalQuantile } from './partial-result.js';
 import { StatCounter, type StatState } from './stat-counter.js';
 import { studentTQuantile } from './student-t.js';
 
@@ -45,7 +45,7 @@ export function confidenceFactor(count: number, confidence: number): number {
 /** An interval `mean ± factor * stdev`, `[mean, mean]` where the spread is 0 (an infinite factor times 0 is not NaN here). */
 function symmetric(mean: number, confidence: number, factor: number, stdev: number): BoundedDouble {
   const half = stdev === 0 ? 0 : factor * stdev;
-  return { mean, confidence, low: mean - half, high: mean + half };
+  return new BoundedDouble(mean, confidence, mean - half, mean + half);
 }
 
 /** A partition's StatCounter figures, as the per-partition job of sumApprox and meanApprox gives them (one a partition). */
@@ -75,14 +75,14 @@ abstract class StatsEvaluator implements ApproximateEvaluator<StatsOfPartition, 
 export class SumEvaluator extends StatsEvaluator {
   currentResult(): BoundedDouble {
     const c = this.counter;
-    if (this.merged === this.total) return { mean: c.sum, confidence: 1, low: c.sum, high: c.sum };
-    if (this.merged === 0 || c.count === 0) return { mean: 0, confidence: 0, low: -Infinity, high: Infinity };
+    if (this.merged === this.total) return new BoundedDouble(c.sum, 1, c.sum, c.sum);
+    if (this.merged === 0 || c.count === 0) return new BoundedDouble(0, 0, -Infinity, Infinity);
     const p = this.merged / this.total;
     const meanEstimate = c.mean;
     const countEstimate = (c.count * (1 - p)) / p;
     const sumEstimate = meanEstimate * countEstimate;
     const meanVar = c.sampleVariance / c.count;
-    if (Number.isNaN(meanVar) || c.count === 1) return { mean: c.sum + sumEstimate, confidence: this.confidence, low: -Infinity, high: Infinity };
+    if (Number.isNaN(meanVar) || c.count === 1) return new BoundedDouble(c.sum + sumEstimate, this.confidence, -Infinity, Infinity);
     const countVar = (c.count * (1 - p)) / (p * p);
     const sumVar = meanEstimate * meanEstimate * countVar + countEstimate * countEstimate * meanVar + meanVar * countVar;
     return symmetric(c.sum + sumEstimate, this.confidence, confidenceFactor(c.count, this.confidence), Math.sqrt(sumVar));
@@ -96,9 +96,9 @@ export class SumEvaluator extends StatsEvaluator {
 export class MeanEvaluator extends StatsEvaluator {
   currentResult(): BoundedDouble {
     const c = this.counter;
-    if (this.merged === this.total) return { mean: c.mean, confidence: 1, low: c.mean, high: c.mean };
-    if (this.merged === 0 || c.count === 0) return { mean: 0, confidence: 0, low: -Infinity, high: Infinity };
-    if (c.count === 1) return { mean: c.mean, confidence: this.confidence, low: -Infinity, high: Infinity };
+    if (this.merged === this.total) return new BoundedDouble(c.mean, 1, c.mean, c.mean);
+    if (this.merged === 0 || c.count === 0) return new BoundedDouble(0, 0, -Infinity, Infinity);
+    if (c.count === 1) return new BoundedDouble(c.mean, this.confidence, -Infinity, Infinity);
     return symmetric(c.mean, this.confidence, confidenceFactor(c.count, this.confidence), Math.sqrt(c.sampleVariance / c.count));
   }
 }

@@ -4,12 +4,27 @@
  */
 import { javaFixed } from '../util/java-fixed.js';
 
-/** A number with a confidence interval (Spark's BoundedDouble): `low <= mean <= high` with probability `confidence`. */
-export interface BoundedDouble {
-  readonly mean: number;
-  readonly confidence: number;
-  readonly low: number;
-  readonly high: number;
+/**
+ * A number with a confidence interval (Spark's BoundedDouble): `low <= mean <= high` with
+ * probability `confidence`. `String(b)` is Spark's toString, `"[%.3f, %.3f]"` of its bounds
+ * (`[0.000, Infinity]`); `equals` is Spark's, the same four numbers.
+ */
+export class BoundedDouble {
+  constructor(
+    readonly mean: number,
+    readonly confidence: number,
+    readonly low: number,
+    readonly high: number,
+  ) {}
+
+  toString(): string {
+    return `[${javaFixed(this.low, 3)}, ${javaFixed(this.high, 3)}]`;
+  }
+
+  /** Spark's equals: another BoundedDouble with the same mean, confidence, low and high (NaN equals nothing, as a Double's ==). */
+  equals(that: unknown): boolean {
+    return that instanceof BoundedDouble && this.mean === that.mean && this.confidence === that.confidence && this.low === that.low && this.high === that.high;
+  }
 }
 
 /**
@@ -69,8 +84,7 @@ export class PartialResult<R> {
 
 function show(v: unknown): string {
   if (v instanceof Map) return `Map(${[...v].map(([k, x]) => `${String(k)} -> ${show(x)}`).join(', ')})`;
-  const b = v as BoundedDouble;
-  return typeof b === 'object' && b !== null && 'low' in b && 'high' in b ? `[${javaFixed(b.low, 3)}, ${javaFixed(b.high, 3)}]` : String(v);
+  return String(v);
 }
 
 /**
@@ -80,11 +94,11 @@ function show(v: unknown): string {
  * (1 - confidence) / 2 and (1 + confidence) / 2 added to sum.
  */
 export function countBound(sum: number, merged: number, total: number, confidence: number): BoundedDouble {
-  if (merged === total) return { mean: sum, confidence: 1, low: sum, high: sum };
-  if (merged === 0 || sum === 0) return { mean: 0, confidence: 0, low: 0, high: Infinity };
+  if (merged === total) return new BoundedDouble(sum, 1, sum, sum);
+  if (merged === 0 || sum === 0) return new BoundedDouble(0, 0, 0, Infinity);
   const p = merged / total;
   const lambda = (sum * (1 - p)) / p;
-  return { mean: sum + lambda, confidence, low: sum + poissonQuantile(lambda, (1 - confidence) / 2), high: sum + poissonQuantile(lambda, (1 + confidence) / 2) };
+  return new BoundedDouble(sum + lambda, confidence, sum + poissonQuantile(lambda, (1 - confidence) / 2), sum + poissonQuantile(lambda, (1 + confidence) / 2));
 }
 
 /** The smallest k with P(X <= k) >= q, X Poisson with mean lambda (as Commons Math's inverseCumulativeProbability). */

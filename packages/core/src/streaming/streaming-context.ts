@@ -670,7 +670,10 @@ export class StreamingContext {
     this.sc.stopHooks.add(this.stopWithSparkContext);
     contextSettled(this);
     activeContext = this;
-    this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(now));
+    // Spark's StreamingListenerStreamingStarted(System.currentTimeMillis()): the wall clock's time
+    // the context started, a manual clock's too (its batch times are the test's, the start is not).
+    const startedAt = new SystemClock().now();
+    this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(startedAt));
     this.warmedUp = warm ? this.warmUpThenReceive(receiverStreams) : Promise.resolve();
     void this.warmedUp.then(() => {
       if (this.state !== 'active') return;

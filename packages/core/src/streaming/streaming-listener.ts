@@ -40,6 +40,7 @@ export interface CompletedOutputOperationInfo extends OutputOperationInfo {
  * optional; they are called on the driver program's thread, in event order.
  */
 export interface StreamingListener {
+  /** The context started (Spark's onStreamingStarted): `time` is the wall clock's, in ms, a manual clock's context's too, as Spark's System.currentTimeMillis(). */
   onStreamingStarted?(time: number): void;
   onBatchSubmitted?(info: {
     readonly batchTime: number;
