@@ -371,3 +371,20 @@ test("socketTextStream without its host (a job argument not given) or with a por
     assert.doesNotMatch(r.stderr, /receiver restarting/, show(r));
   }
 });
+
+test("a record holding Node's own object (a Socket) fails naming the class as Node's and what to do, not 'move it to the top level'", async () => {
+  const job = path.join(tmp, 'socket-record.ts');
+  fs.writeFileSync(job, [
+    "import net from 'node:net';",
+    "import type { SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    '  await sc.parallelize([1, 2], 2).map((n) => ({ n, sock: new net.Socket() })).collect();',
+    '}',
+    '',
+  ].join('\n'));
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, /failed \[SLUICE_TASK_NOT_SERIALIZABLE\]/);
+  assert.match(r.stderr, /records of class Socket cannot travel between processes: it is not a class of the job's code but Node's/, show(r));
+  assert.match(r.stderr, /open them where they are used \(once per partition, in mapPartitions or foreachPartition\)/, show(r));
+  assert.doesNotMatch(r.stderr, /Move class Socket to the top level/, show(r));
+});

@@ -140,13 +140,28 @@ function classNameOf(ctor: Function): string {
   const name = ctor.name.replace(/^_+(?=[A-Za-z$])/, '');
   const err = new SluiceError(
     'SLUICE_BAD_RECORD',
-    scope
+    scope && !definedInBundle(ctor)
+      ? // Node's own (net.Socket, an EventEmitter...): no move makes it data.
+        `records of class ${name || '(anonymous)'} cannot travel between processes: it is not a class of the job's code but Node's (or of a package outside the job bundle), such as a socket, a stream or a client, whose state lives in this process. ` +
+          `Keep such objects out of records: open them where they are used (once per partition, in mapPartitions or foreachPartition) and put only plain data in records`
+      : scope
       ? `records of class ${name || '(anonymous)'} cannot travel between processes: the class is not defined at the top level of the job file or of a module it imports (is it defined inside a function?), so other processes cannot find it. ` +
           `Move class ${name || '(anonymous)'} to the top level of its module, or map such records to plain objects before a shuffle, collect or cache`
       : `records of class ${name || '(anonymous)'} cannot be encoded here: no job bundle is loaded in this thread to find the class in`,
   );
   checked.set(ctor, err);
   throw err;
+}
+
+/** Whether `ctor`'s source is the job bundle's: a class of the job's code or of a package bundled with it. */
+function definedInBundle(ctor: Function): boolean {
+  let source: string;
+  try {
+    source = Function.prototype.toString.call(ctor);
+  } catch {
+    return true;
+  }
+  return bundleText === '' || bundleText.includes(source);
 }
 
 /** Depth past which the quick check gives up and the full walk (which handles cycles) runs. */
