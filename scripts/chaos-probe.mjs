@@ -533,8 +533,9 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
  * over any 12 consecutive batches (6 s) its lines, less the last batch's that took any, are
  * at most the bound's worth plus one block interval's bucket (the limiter admits a store
  * whole and makes the next one wait for the debt, as Guava's RateLimiter under Spark's: a
- * store of hundreds of replayed lines lands in one batch and is paid for after), except for batches within 3 s after a driver restart, which
- * may carry blocks logged while the driver was away (a recovery). The rate backpressure
+ * store of hundreds of replayed lines lands in one batch and is paid for after), except for
+ * batches within 3 s after a driver restart or a driver SIGSTOP, which may carry the blocks
+ * received while the driver was away. The rate backpressure
  * sets does not stay at the PID's floor once the job has caught up: after a batch with
  * receiver records completed with a scheduling delay under one interval, and a processing
  * rate whose 80% is above the floor (Spark's PID then estimates at least that), some rate
@@ -550,7 +551,9 @@ function checkFlow(job, round) {
   const rates = job.outputs('rate');
   const times = [...input.keys()].sort((a, b) => a - b);
   const fromSource = (t) => input.get(t).filter((l) => / r\d+$/.test(l)).length;
-  const recovering = (t) => round.restarts.some((x) => t >= x.killedAt - BATCH_MS && t <= x.restartedAt + 3000);
+  // a driver restart, or a driver stopped: the blocks received meanwhile (at most at the rate)
+  // are reported, and taken into a batch, all at once after it
+  const recovering = (t) => round.restarts.some((x) => t >= x.killedAt - BATCH_MS && t <= x.restartedAt + 3000) || round.driverPauses.some(([from, to]) => t >= from - BATCH_MS && t <= to + 3000);
   const W = 12;
   const bound = Math.ceil((FLOW_MAX_RATE * (W * BATCH_MS + 100)) / 1000);
   let worst = 0;
@@ -666,6 +669,8 @@ class Round {
     /** --disk-full: when each disk was full, and what a process said about it where that is checked. */
     this.fullPeriods = [];
     this.regroupRanges = [];
+    /** When the driver was stopped (SIGSTOP): blocks reported late go into one batch. */
+    this.driverPauses = [];
     this.said = [];
   }
 
@@ -787,9 +792,11 @@ class Round {
       }
       case 'driver-stop': {
         const ms = 2000 + Math.floor(r() * 6000);
+        const from = Date.now();
         cluster.driver.signal('SIGSTOP');
         await sleep(ms);
         cluster.driver.signal('SIGCONT');
+        this.driverPauses.push([from, Date.now()]);
         this.note(`driver SIGSTOP ${ms} ms`);
         return;
       }
@@ -1026,9 +1033,11 @@ async function runRound(n) {
       const p = stopFault === 'stop-driver-stop' ? cluster.driver : pick(rand, cluster.liveWorkers());
       const ms = stopFault === 'stop-driver-stop' ? 2000 + Math.floor(rand() * 6000) : WORKER_TIMEOUT_MS * 2 + Math.floor(rand() * 3000);
       round.faulted.add(p.child.pid);
+      const from = Date.now();
       p.signal('SIGSTOP');
       await sleep(ms);
       p.signal('SIGCONT');
+      if (stopFault === 'stop-driver-stop') round.driverPauses.push([from, Date.now()]);
       round.note(`${stopFault === 'stop-driver-stop' ? 'driver' : `worker ${p.child.pid}`} SIGSTOP ${ms} ms in the graceful stop`);
     }
     await until('every job stopped', 180_000, () => live.every((j) => j.done()), 200);
