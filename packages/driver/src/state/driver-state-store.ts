@@ -214,7 +214,14 @@ export class DriverStateStore {
   close(): void {
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.unsaved) this.write(); // a last try; a driver stopping keeps no timer
+    if (this.unsaved) {
+      // a last try; a driver stopping keeps no timer
+      try {
+        this.writeNow();
+      } catch (err) {
+        this.log.error({ err, code: (err as SluiceError).code }, 'driver state not written at stop: the next driver on this directory sees the registry as it was before');
+      }
+    }
     const file = path.join(this.dir, LOCK_FILE);
     try {
       if (Number(fs.readFileSync(file, 'utf8').trim()) === process.pid) fs.rmSync(file, { force: true });
