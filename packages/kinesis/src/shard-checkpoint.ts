@@ -92,4 +92,14 @@ export class ShardCheckpoints {
   async write(shardId: string, cp: ShardCheckpoint): Promise<void> {
     await this.store.write(this.key(shardId), JSON.stringify(cp));
   }
+
+  /**
+   * Removes the temporary files a writer of this shard's checkpoint left when it was killed
+   * mid-write (a reader's worker killed, or its task stopped when the driver went away): the
+   * checkpoint is written over in place and its directory outlives the job, so nothing else
+   * would. Its reader calls it as it takes the shard, before it writes.
+   */
+  async removeLeftovers(shardId: string): Promise<void> {
+    await this.store.removeTemporary(`${this.key(shardId)}.`);
+  }
 }

@@ -41,6 +41,8 @@ export class ShardCoordinator<T> implements ShardReaderHost<T> {
   /** Shards of this receiver read to their end (or, under LATEST, closed before it read them). */
   private readonly done = new Set<string>();
   private readonly checkpoints: ShardCheckpoints;
+  /** Shards whose checkpoint's leftover temporary files this coordinator removed (once each). */
+  private readonly cleaned = new Set<string>();
   /** Per shard, the checkpoint writes in call order. */
   private readonly writes = new Map<string, Promise<void>>();
   private readonly sleepers = new Set<() => void>();
@@ -160,6 +162,10 @@ export class ShardCoordinator<T> implements ShardReaderHost<T> {
       const id = s.ShardId!;
       if (this.stopped) return;
       if (shardNumber(id) % readers !== readerIndex || this.readers.has(id) || this.done.has(id)) continue;
+      if (!this.cleaned.has(id)) {
+        this.cleaned.add(id);
+        await this.checkpoints.removeLeftovers(id).catch((err: unknown) => this.report(`Kinesis: cannot remove what a killed writer left of the checkpoint of shard ${id} (${this.checkpoints.describe(id)}): ${(err as Error).message}`, err));
+      }
       const start = await this.startPoint(s, listed);
       if (start === 'wait') continue;
       if (start === 'done') {

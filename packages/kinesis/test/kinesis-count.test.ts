@@ -107,3 +107,36 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   c.destroy();
   console.log(`# ${N} records put in ${putSecs.toFixed(1)} s, all counted ${secs.toFixed(1)} s after the first put; a worker with ${readersOnVictim} of 4 readers killed after ${killedAt} were put`);
 });
+
+test("a shard checkpoint's temporary file left by a writer killed mid-write is removed when the shard's reader takes it; the stream counts exactly", { timeout: 120_000 }, async () => {
+  // Found by scripts/chaos-probe.mjs --kinesis: a driver killed while a reader wrote its shard
+  // checkpoint left shardId-...json.<pid>.<rand>.sluice-tmp; the checkpoint is written over in
+  // place and its directory outlives the job, so nothing removed it.
+  const N = 400;
+  const stream = 'leftovers';
+  const c = client(kinesis.endpoint);
+  await createStream(c, stream, 2);
+  const checkpointDir = path.join(tmp, 'leftovers');
+  const dir = path.join(checkpointDir, 'kinesis', 'leftovers-app', stream);
+  fs.mkdirSync(dir, { recursive: true });
+  // What a killed writer leaves (LocalCheckpointStore's temporary name), for both shards, and
+  // one of another application's stream, which is not this reader's to remove.
+  const planted = ['shardId-000000000000.json.4242.0123456789ab.sluice-tmp', 'shardId-000000000001.json.4243.ba9876543210.sluice-tmp'];
+  for (const f of planted) fs.writeFileSync(path.join(dir, f), '{"next":');
+  const otherDir = path.join(checkpointDir, 'kinesis', 'other-app', stream);
+  fs.mkdirSync(otherDir, { recursive: true });
+  fs.writeFileSync(path.join(otherDir, planted[0]!), '{"next":');
+  const sent = emptySent();
+  await put(c, stream, 0, N, 11, sent);
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [
+    JSON.stringify({ endpoint: kinesis.endpoint, stream, app: 'leftovers-app', readers: 1, checkpointDir, batchMs: 500, expectIds: N, checkpointInterval: 300 }),
+  ]);
+  const end = await job.finished(90_000);
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
+  assertExact(end.lines, sent, N);
+  const left = fs.readdirSync(dir);
+  assert.deepEqual(left.filter((f) => f.endsWith('.sluice-tmp')), [], `no temporary file left: ${left.join(', ')}`);
+  assert.deepEqual(left.sort(), ['shardId-000000000000.json', 'shardId-000000000001.json'], 'each shard has its checkpoint');
+  assert.deepEqual(fs.readdirSync(otherDir), [planted[0]], "another application's files are left alone");
+  c.destroy();
+});
