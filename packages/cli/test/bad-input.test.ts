@@ -388,3 +388,24 @@ test("a record holding Node's own object (a Socket) fails naming the class as No
   assert.match(r.stderr, /open them where they are used \(once per partition, in mapPartitions or foreachPartition\)/, show(r));
   assert.doesNotMatch(r.stderr, /Move class Socket to the top level/, show(r));
 });
+
+test('an action not awaited in foreachRDD whose job fails ends the program saying a promise nobody awaited was rejected, and how to await it', async () => {
+  const job = path.join(tmp, 'not-awaited.ts');
+  const source = [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    "  const ssc = new StreamingContext(sc, '500ms');",
+    "  ssc.queueStream([sc.parallelize(['1', 'x'], 2)]).foreachRDD((rdd) => {",
+    "    void rdd.foreach((s) => { if (s === 'x') throw new Error('bad ' + s); }); // the throw",
+    '  });',
+    '  ssc.start();',
+    '  await ssc.awaitTermination();',
+    '}',
+    '',
+  ];
+  fs.writeFileSync(job, source.join('\n'));
+  const line = source.findIndex((l) => l.includes('// the throw')) + 1;
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, /failed \[SLUICE_JOB_FAILED\]: the driver program crashed: a promise nobody awaited was rejected \(in a program, usually an action not awaited: write `stream\.foreachRDD\(async \(rdd\) => \{ await rdd\.foreach\(f\); \}\)`, await every action\): Job aborted due to stage failure: .*: bad x/);
+  assert.ok(r.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(r)}`);
+});

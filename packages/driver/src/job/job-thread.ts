@@ -49,12 +49,22 @@ import { noMainMessage } from './no-main-message.js';
 
 /** Stack frames an error of the driver program keeps: enough for Sluice's under the user's call. */
 const PROGRAM_STACK_FRAMES = 64;
+/** What an error that rejected a promise nobody awaited is prefixed with. */
+const UNAWAITED_REJECTION =
+  'a promise nobody awaited was rejected (in a program, usually an action not awaited: write `stream.foreachRDD(async (rdd) => { await rdd.foreach(f); })`, await every action)';
 
 process.setSourceMapsEnabled(true);
 // An error Sluice throws in the program's call (Task not serializable, a bad argument) has
 // Sluice's frames above the program's: within V8's default 10 frames the stack ended before
 // the user's, and userErrorInfo, finding none of theirs, showed Sluice's frames alone.
 Error.stackTraceLimit = Math.max(Error.stackTraceLimit, PROGRAM_STACK_FRAMES);
+// A promise that rejects with nobody awaiting it ends the program, as before (the thread's
+// error); its message now says so, as the program's frames show no place that waited (a Spark
+// user's `stream.foreachRDD((rdd) => { rdd.foreach(f); })`, whose action is not awaited).
+process.on('unhandledRejection', (reason) => {
+  if (reason instanceof Error) reason.message = `${UNAWAITED_REJECTION}: ${reason.message}`;
+  throw reason;
+});
 const port = parentPort!;
 /** Notifications go at the end of the turn, together; requests and the end go at once, after them. */
 const outbox = new MainOutbox(port);
