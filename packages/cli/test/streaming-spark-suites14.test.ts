@@ -49,8 +49,11 @@ test('Spark semantics, suite 14 (one job on a local cluster)', { timeout: 300_00
       for (const k of ['sscUnionSlides', 'unionSlides', 'transformWithSlides', 'joinSlides']) refusedWith(u[k], 'Some of the DStreams have different slide durations', k);
       for (const k of ['sscUnionContexts', 'unionContexts']) refusedWith(u[k], 'Some of the DStreams have different contexts', k);
       // Sluice's own words before Spark's: what is wrong and the fix.
-      // (ssc.union's refusal names dstream.union: the two share their operator name, which the graph's fingerprint keeps.)
-      assert.match((u.sscUnionSlides as { error: string }).error, /^dstream\.union: some of the streams have different slide durations \(stream 0 \(QueueInputDStream\) every 1000 ms, stream 1 \(WindowedDStream\) every 2000 ms\)/);
+      // Each names the call the program made (ssc.union's named dstream.union before round 14).
+      assert.match((u.sscUnionSlides as { error: string }).error, /^ssc\.union: some of the streams have different slide durations \(stream 0 \(QueueInputDStream\) every 1000 ms, stream 1 \(WindowedDStream\) every 2000 ms\)/);
+      assert.match((u.unionSlides as { error: string }).error, /^dstream\.union: some of the streams/);
+      assert.match((u.transformWithSlides as { error: string }).error, /^dstream\.transformWith: some of the streams/);
+      assert.match((u.sscUnionContexts as { error: string }).error, /^ssc\.union: the streams belong to different StreamingContexts/);
       assert.match((u.unionContexts as { error: string }).error, /different StreamingContexts .*make every stream of the graph from one context/);
       const none = u.sscUnionNone as { code: string | null; error: string };
       assert.equal(none.code, 'SLUICE_BAD_ARGUMENT');

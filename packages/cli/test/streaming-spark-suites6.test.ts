@@ -45,7 +45,7 @@ test('streams of different slides: union, transformWith, join and cogroup refuse
   const r = cases.one<Record<string, Record<string, unknown>> & { ids: { a: number; w: number } }>('slides');
   for (const [key, op] of [
     ['union', 'dstream.union'],
-    ['sscUnion', 'dstream.union'],
+    ['sscUnion', 'ssc.union'],
     ['transformWith', 'dstream.transformWith'],
     ['join', 'dstream.join'],
     ['cogroup', 'dstream.cogroup'],

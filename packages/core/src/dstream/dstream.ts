@@ -320,6 +320,7 @@ export abstract class DStream<T> {
   }
 
   union(other: DStream<T>): DStream<T> {
+    checkParents('dstream.union', this.ssc, [this as DStream<unknown>, other as DStream<unknown>]);
     return this.ssc.union([this, other]);
   }
 
@@ -764,6 +765,28 @@ function second(p: [unknown, unknown]): unknown {
  */
 export type TransformKind = 'element' | 'user';
 
+/**
+ * Spark's UnionDStream / TransformedDStream requires, for the call `call` (named in the error):
+ * every parent of `ssc` (require(parents.map(_.ssc).distinct.size == 1, ...)), all sliding alike.
+ */
+export function checkParents(call: string, ssc: StreamingContext, parents: readonly DStream<unknown>[]): void {
+  const contexts = new Set(parents.map((p) => p.ssc));
+  if (contexts.size > 1 || !contexts.has(ssc)) {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${call}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context${sparkWords(true, 'Some of the DStreams have different contexts')}`,
+    );
+  }
+  const slides = new Set(parents.map((p) => p.slideDuration));
+  if (slides.size > 1) {
+    const each = parents.map((p) => `stream ${p.id} (${p.constructor.name}) every ${p.slideDuration} ms`).join(', ');
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${call}: some of the streams have different slide durations (${each}), as Spark refuses; window them to one slide first (stream.window(w, slide))${sparkWords(true, 'Some of the DStreams have different slide durations')}`,
+    );
+  }
+}
+
 /** A stream computed from its parents' RDDs at the same time by a function of them. */
 export class TransformedDStream<U> extends DStream<U> {
   constructor(
@@ -775,23 +798,7 @@ export class TransformedDStream<U> extends DStream<U> {
     private readonly kind: TransformKind = 'user',
   ) {
     super(ssc);
-    const contexts = new Set(parents.map((p) => p.ssc));
-    if (contexts.size > 1 || !contexts.has(ssc)) {
-      // Spark's UnionDStream / TransformedDStream: require(parents.map(_.ssc).distinct.size == 1, ...).
-      throw new SluiceError(
-        'SLUICE_BAD_ARGUMENT',
-        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: the streams belong to different StreamingContexts (as Spark refuses); make every stream of the graph from one context${sparkWords(true, 'Some of the DStreams have different contexts')}`,
-      );
-    }
-    const slides = new Set(parents.map((p) => p.slideDuration));
-    if (slides.size > 1) {
-      // Spark's UnionDStream/TransformedDStream: "Some of the DStreams have different slide durations".
-      const each = parents.map((p) => `stream ${p.id} (${p.constructor.name}) every ${p.slideDuration} ms`).join(', ');
-      throw new SluiceError(
-        'SLUICE_BAD_ARGUMENT',
-        `${op.startsWith('ssc.') ? op : `dstream.${op}`}: some of the streams have different slide durations (${each}), as Spark refuses; window them to one slide first (stream.window(w, slide))${sparkWords(true, 'Some of the DStreams have different slide durations')}`,
-      );
-    }
+    checkParents(op.startsWith('ssc.') ? op : `dstream.${op}`, ssc, parents);
   }
 
   get dependencies(): readonly DStream<unknown>[] {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { SluiceContext } from '../context.js';
 import type { DStream } from '../dstream/dstream.js';
-import { TransformedDStream } from '../dstream/dstream.js';
+import { TransformedDStream, checkParents } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import { SluiceError } from '../errors.js';
@@ -519,6 +519,8 @@ export class StreamingContext {
 
   union<T>(streams: DStream<T>[]): DStream<T> {
     if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: needs at least one stream');
+    // Checked here to name this call: the stream's operator is 'union', as dstream.union's (the graph's fingerprint keeps it).
+    checkParents('ssc.union', this, streams as DStream<unknown>[]);
     return new TransformedDStream<T>(this, streams as DStream<unknown>[], (rdds) => this.sc.union(rdds as RDD<T>[]), 'union');
   }
 
