@@ -2280,6 +2280,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-count.test.js', pattern: 'temporary file' }],
   },
   {
+    id: 'receiver-early-rate-dropped',
+    what: "a backpressure rate estimated before the stream's receiver started (a recovered job's batches estimate first) is dropped, as Spark's: the receiver starts at the initial rate",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '    else this.earlyRates.set(streamId, rate);',
+    replace: '    else void this.earlyRates;',
+    tests: [{ file: 'packages/driver/dist/test/streaming/receiver-tracker.test.js', pattern: 'before the stream' }],
+  },
+  {
     id: 'readme-example-counts-wrong',
     what: "the README's first command (npm run example: sluice run --workers 2 examples/network-wordcount.ts) prints wrong counts: its reduceByKey keeps one side",
     file: 'examples/network-wordcount.ts',

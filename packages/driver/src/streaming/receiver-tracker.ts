@@ -78,6 +78,12 @@ const RESTART_DELAY_MS = 1000;
  */
 export class ReceiverTracker implements RegistryListener {
   private readonly receivers = new Map<number, TrackedReceiver>();
+  /**
+   * Backpressure's rates for streams whose receiver has not started yet (a job recovered from
+   * its checkpoint estimates from its recovered batches before its receivers start): each
+   * receiver starts at its stream's, not at the initial rate.
+   */
+  private readonly earlyRates = new Map<number, number>();
   /** Placements made so far, every stream's: numbers each placement's receiver id. */
   private placed = 0;
   /** Per stream: blocks reported and not yet taken by a batch, in arrival order, each with when it arrived (clock ms). */
@@ -117,9 +123,10 @@ export class ReceiverTracker implements RegistryListener {
       resolveStopped,
       lastFailedWorker: undefined,
       restartTimer: undefined,
-      rate: 0,
+      rate: this.earlyRates.get(streamId) ?? 0,
       moved: undefined,
     };
+    this.earlyRates.delete(streamId);
     this.receivers.set(streamId, r);
     this.unallocated.set(streamId, []);
     this.place(r);
@@ -163,11 +170,14 @@ export class ReceiverTracker implements RegistryListener {
    * Backpressure's new rate for a stream's receiver (records/s), as Spark's
    * ReceiverTracker.sendRateUpdate: it goes with the answer to the receiver's next report
    * (at the latest one block interval later while it receives), and a receiver placed
-   * again starts at it.
+   * again starts at it; so does one that starts after it (Spark's drops a rate for a
+   * receiver not yet registered, and its receiver then starts at the initial rate).
    */
   updateRate(streamId: number, rate: number): void {
+    if (!(rate > 0)) return;
     const r = this.receivers.get(streamId);
-    if (r && rate > 0) r.rate = rate;
+    if (r) r.rate = rate;
+    else this.earlyRates.set(streamId, rate);
   }
 
   /** The rate backpressure set last for a stream's receiver (records/s), if any. */
@@ -265,6 +275,7 @@ export class ReceiverTracker implements RegistryListener {
       this.endMove(r);
     }
     this.receivers.clear();
+    this.earlyRates.clear();
     this.unallocated.clear();
     this.applied.clear();
     this.ended.clear();

@@ -103,6 +103,25 @@ test("backpressure's rate goes with every answer to the receiver's reports; plac
   }
 });
 
+test("a rate estimated before the stream's receiver starts (a recovered job's batches estimate first): the receiver starts at it, not at the initial rate", () => {
+  // Seen while reading a chaos-probe --flow round: after a driver restart the recovered
+  // batches can put the estimate at its floor before the receiver starts; the rate was dropped.
+  const { registry, started } = cluster(['w1']);
+  const tracker = new ReceiverTracker('job-1', 'sha', registry, () => undefined, pino({ level: 'silent' }), new ManualClock(0));
+  try {
+    tracker.updateRate(0, 10);
+    tracker.updateRate(1, 0); // not a rate: ignored
+    assert.equal(tracker.rateOf(0), undefined, 'no receiver runs yet');
+    tracker.start(0, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000, maxRate: 120, initialRate: 60 }, 'SocketReceiver');
+    tracker.start(1, new Uint8Array(), { blockIntervalMs: 200, maxBufferedRecords: 1000, maxRate: 120, initialRate: 60 }, 'SocketReceiver');
+    assert.deepEqual(started.map((s) => [s.desc.stream_id, s.desc.initial_rate]), [[0, 10], [1, 60]]);
+    assert.equal(tracker.rateOf(0), 10);
+    assert.deepEqual(tracker.report(report(started[0].desc.receiver_id!, 1, [block('b1')])), { keep: true, rateLimit: 10, appliedSeq: 1 });
+  } finally {
+    tracker.close();
+  }
+});
+
 test('a batch takes the blocks reported before its time, however late it asks; only a prefix of the arrivals, so a clock stepping back keeps their order', () => {
   const { registry, started } = cluster(['w1']);
   const clock = new ManualClock(10_000);
