@@ -65,6 +65,8 @@ const ONLY = opt('faults', '') ? opt('faults').split(',') : null;
 const JOBS = Number(opt('jobs', '1'));
 const WAL = opt('wal', 'mixed');
 const KEEP = flag('keep');
+// --log-level: the driver's and workers' (default info; debug shows, e.g., each rate a receiver is given)
+const LOG_LEVEL = opt('log-level', 'info');
 const VERBOSE = flag('verbose');
 const KAFKA = flag('kafka') || flag('kafka-checkpointed');
 const KAFKA_CKPT = flag('kafka-checkpointed');
@@ -160,7 +162,7 @@ class Cluster {
   async startDriver() {
     if (this.port === undefined) this.port = await freePort();
     this.address = `127.0.0.1:${this.port}`;
-    const d = startSluice(['driver', '--port', String(this.port), '--web-port', '0', '--log-level', 'info', '--state-dir', this.stateDir, '--worker-timeout-ms', String(WORKER_TIMEOUT_MS)], this.secret, path.join(this.logs, `driver-${this.driverStarts++}.log`), /driver listening/);
+    const d = startSluice(['driver', '--port', String(this.port), '--web-port', '0', '--log-level', LOG_LEVEL, '--state-dir', this.stateDir, '--worker-timeout-ms', String(WORKER_TIMEOUT_MS)], this.secret, path.join(this.logs, `driver-${this.driverStarts++}.log`), /driver listening/);
     this.all.push(d);
     this.driver = d;
     await withTimeout(d.ready, 60_000, 'the driver to listen');
@@ -168,7 +170,7 @@ class Cluster {
   }
 
   async addWorker() {
-    const w = startSluice(['worker', '--driver', this.address, '--cores', '2', '--log-level', 'info'], this.secret, path.join(this.logs, `worker-${this.all.length}.log`), /worker registered/);
+    const w = startSluice(['worker', '--driver', this.address, '--cores', '2', '--log-level', LOG_LEVEL], this.secret, path.join(this.logs, `worker-${this.all.length}.log`), /worker registered/);
     this.all.push(w);
     this.workers.push(w);
     await withTimeout(w.ready, 60_000, 'a worker to register');
@@ -185,7 +187,7 @@ class Cluster {
     const { TcpProxy } = await import(path.join(REPO, 'packages', 'cli', 'dist', 'test', 'tcp-proxy.js'));
     const toDriver = await TcpProxy.start('127.0.0.2', 0, { host: '127.0.0.1', port: this.port });
     const toWorker = await TcpProxy.start('127.0.0.2', 0, { host: '127.0.0.1', port: 0 });
-    const args = ['worker', '--driver', toDriver.address, '--bind', '127.0.0.1', '--port', String(toWorker.port), '--advertise-host', '127.0.0.2', '--cores', '2', '--log-level', 'info', '--peer-connect-timeout', '120s'];
+    const args = ['worker', '--driver', toDriver.address, '--bind', '127.0.0.1', '--port', String(toWorker.port), '--advertise-host', '127.0.0.2', '--cores', '2', '--log-level', LOG_LEVEL, '--peer-connect-timeout', '120s'];
     const w = startSluice(args, this.secret, path.join(this.logs, `worker-${this.all.length}-proxied.log`), /worker registered/);
     w.proxies = [toDriver, toWorker];
     this.all.push(w);
