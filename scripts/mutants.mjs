@@ -6937,6 +6937,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'not awaited in foreachRDD' }],
   },
+  {
+    id: 'program-returned-running-unwarned',
+    what: "a driver program that starts its StreamingContext and returns without awaiting it ends the job with no word: nothing says the context was stopped with it",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '  const running = StreamingContext.getActive();\n  if (running !== undefined) {\n',
+    replace: '  const running = StreamingContext.getActive();\n  if (running !== undefined && running === null) {\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'returns without awaiting' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

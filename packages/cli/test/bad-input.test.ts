@@ -409,3 +409,25 @@ test('an action not awaited in foreachRDD whose job fails ends the program sayin
   assertFails(r, /failed \[SLUICE_JOB_FAILED\]: the driver program crashed: a promise nobody awaited was rejected \(in a program, usually an action not awaited: write `stream\.foreachRDD\(async \(rdd\) => \{ await rdd\.foreach\(f\); \}\)`, await every action\): Job aborted due to stage failure: .*: bad x/);
   assert.ok(r.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(r)}`);
 });
+
+test('a program that starts its StreamingContext and returns without awaiting it is warned, naming where the context was made', async () => {
+  const job = path.join(tmp, 'returns-at-once.ts');
+  const source = [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default function (sc: SluiceContext): void {',
+    "  const ssc = new StreamingContext(sc, '500ms'); // made here",
+    '  ssc.queueStream([sc.parallelize([1, 2, 3], 1)]).count().print();',
+    '  ssc.start();',
+    '}',
+    '',
+  ];
+  fs.writeFileSync(job, source.join('\n'));
+  const line = source.findIndex((l) => l.includes('// made here')) + 1;
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assert.equal(r.timedOut, false, show(r));
+  assert.equal(r.code, 0, `it ends as a Spark driver whose main returned\n${show(r)}`);
+  const warned = r.stderr.split('\n').filter((l) => l.includes("the job's program returned while the StreamingContext created at"));
+  assert.equal(warned.length, 1, show(r));
+  assert.ok(warned[0]!.includes(`${job}:${line}:`), show(r));
+  assert.ok(warned[0]!.includes('await ssc.awaitTermination()'), show(r));
+});

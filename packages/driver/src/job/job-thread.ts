@@ -22,6 +22,7 @@ import {
   PortRequests,
   SluiceContext,
   SluiceError,
+  StreamingContext,
   TaskFailedError,
   ThreadBaseline,
   encode,
@@ -318,6 +319,13 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   } catch (err) {
     await sc.rddCheckpoints.removeAll();
     return failure('SLUICE_JOB_FAILED', err);
+  }
+  // Returned with its StreamingContext running (no awaitTermination): the job ends and the
+  // context with it, as when a Spark driver's main returns. Quiet there; said here, as a
+  // program that started a stream and returned at once most likely forgot to wait.
+  const running = StreamingContext.getActive();
+  if (running !== undefined) {
+    sc.log('warn', `the job's program returned while the StreamingContext created at ${running.createdAt} was running: the job ends, and the context stops with it; to keep it running, await ssc.awaitTermination() (or ssc.awaitTerminationOrTimeout(ms)) before returning`, { component: 'job', createdAt: running.createdAt });
   }
   // The program is over: nothing can read the checkpoints of the RDDs it marked.
   await sc.rddCheckpoints.removeAll();
