@@ -6945,6 +6945,14 @@ const MUTATIONS = [
     replace: '  const running = StreamingContext.getActive();\n  if (running !== undefined && running === null) {\n',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'returns without awaiting' }],
   },
+  {
+    id: 'submit-without-driver-no-run-hint',
+    what: "sluice submit job.ts without --driver says only that it needs one, not that sluice run runs the job on a local cluster (spark-submit's --master local[N])",
+    file: 'packages/cli/src/main.ts',
+    search: "${command === 'submit' ? ' (or run the job on a local cluster of its own",
+    replace: "${command === 'submit-' ? ' (or run the job on a local cluster of its own",
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'refuses an option it does not use' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = [
     'SLUICE_BAD_ARGUMENT',
     toJob
       ? `sluice ${command} needs --driver HOST:PORT before the job file: the --driver after it was passed to the job (sluice ${command} --driver HOST:PORT job.ts [job arguments])`
-      : `sluice ${command} needs --driver HOST:PORT, the address of a running \`sluice driver\``,
+      : `sluice ${command} needs --driver HOST:PORT, the address of a running \`sluice driver\`${command === 'submit' ? ' (or run the job on a local cluster of its own, as spark-submit --master local[N]: sluice run job.ts)' : ''}`,
   );
 }
 

@@ -90,6 +90,10 @@ test('a client command refuses an option it does not use, naming the commands th
   const none = await runCli(['jobs'], { env, timeoutMs: 20_000 });
   assert.equal(none.code, 1, show(none));
   assert.match(none.stderr, /SLUICE_BAD_ARGUMENT.*sluice jobs needs --driver HOST:PORT/);
+  assert.doesNotMatch(none.stderr, /sluice run/, 'only submit has a job to run locally');
+  const noDriver = await runCli(['submit', JOB], { env, timeoutMs: 20_000 });
+  assert.equal(noDriver.code, 1, show(noDriver));
+  assert.match(noDriver.stderr, /SLUICE_BAD_ARGUMENT.*sluice submit needs --driver HOST:PORT, the address of a running `sluice driver` \(or run the job on a local cluster of its own, as spark-submit --master local\[N\]: sluice run job\.ts\)/, show(noDriver));
 });
 
 test("spark-submit's options (--master, --num-executors, --conf) and a spark:// driver address are refused saying what Sluice has instead", async () => {
