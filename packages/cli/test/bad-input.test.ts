@@ -23,6 +23,13 @@ function assertFails(r: CliResult, pattern: RegExp): void {
   assert.match(r.stderr, pattern, show(r));
 }
 
+/** A job file `name` in the test's folder, of `lines`, and the 1-based number of the line holding `marker`. */
+function writeJob(name: string, lines: readonly string[], marker?: string): { file: string; line: number } {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, [...lines, ''].join('\n'));
+  return { file, line: marker === undefined ? 0 : lines.findIndex((l) => l.includes(marker)) + 1 };
+}
+
 const NO_SECRET_FILE = { SLUICE_SECRET_FILE: '', SLUICE_LOG_LEVEL: 'warn' };
 let tmp: string;
 
@@ -254,15 +261,13 @@ test("a checkpoint directory that cannot be made beside a parent that exists (/p
 test('a checkpoint directory that is a file (or under one) fails at ssc.checkpoint, naming the file and what to do', async () => {
   const file = path.join(tmp, 'checkpoint-is-a-file');
   fs.writeFileSync(file, 'not a directory\n');
-  const job = path.join(tmp, 'checkpoint-file-job.ts');
-  fs.writeFileSync(job, [
+  const { file: job } = writeJob('checkpoint-file-job.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",
     'export default async function (sc: SluiceContext, args: string[]) {',
     "  const ssc = new StreamingContext(sc, '1s');",
     '  ssc.checkpoint(args[0]);',
     '}',
-    '',
-  ].join('\n'));
+  ]);
   for (const dir of [file, path.join(file, 'cp')]) {
     const r = await runCli(['run', '--workers', '1', job, dir], { timeoutMs: 60_000 });
     assertFails(r, /failed \[SLUICE_CHECKPOINT\]: ssc\.checkpoint: cannot create the checkpoint directory/);
@@ -320,8 +325,7 @@ test('a .gz file that is not gzip in a file stream fails the job naming the file
 });
 
 test("ssc.start() twice: the second warns as Spark's does, naming its line, and the job runs as with one", async () => {
-  const job = path.join(tmp, 'start-twice.ts');
-  const source = [
+  const { file: job, line: second } = writeJob('start-twice.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",
     'export default async function (sc: SluiceContext) {',
     "  const ssc = new StreamingContext(sc, '500ms');",
@@ -333,10 +337,7 @@ test("ssc.start() twice: the second warns as Spark's does, naming its line, and 
     '  await seen;',
     '  await ssc.stop();',
     '}',
-    '',
-  ];
-  fs.writeFileSync(job, source.join('\n'));
-  const second = source.findIndex((l) => l.includes('// the second')) + 1;
+  ], '// the second');
   const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, show(r));
   assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('COUNT ')), ['COUNT 3'], show(r));
@@ -346,8 +347,7 @@ test("ssc.start() twice: the second warns as Spark's does, naming its line, and 
 });
 
 test("socketTextStream without its host (a job argument not given) or with a port out of range fails at the call, naming it, instead of a receiver restarting every 2 s", async () => {
-  const job = path.join(tmp, 'socket-args.ts');
-  const source = [
+  const { file: job, line: line } = writeJob('socket-args.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",
     'export default async function (sc: SluiceContext, args: string[]) {',
     "  const ssc = new StreamingContext(sc, '1s');",
@@ -355,10 +355,7 @@ test("socketTextStream without its host (a job argument not given) or with a por
     '  ssc.start();',
     '  await ssc.awaitTermination();',
     '}',
-    '',
-  ];
-  fs.writeFileSync(job, source.join('\n'));
-  const line = source.findIndex((l) => l.includes('// the call')) + 1;
+  ], '// the call');
   const cases: [string[], string][] = [
     [[], "ssc.socketTextStream: the host must be the name or address of the machine the source listens on (e.g. 'localhost'), got undefined (missing: a job argument not given?"],
     [['127.0.0.1', '99999'], 'ssc.socketTextStream(127.0.0.1, ...): the port must be a whole number from 1 to 65535 (the TCP port the source listens on), got 99999'],
@@ -373,15 +370,13 @@ test("socketTextStream without its host (a job argument not given) or with a por
 });
 
 test("a record holding Node's own object (a Socket) fails naming the class as Node's and what to do, not 'move it to the top level'", async () => {
-  const job = path.join(tmp, 'socket-record.ts');
-  fs.writeFileSync(job, [
+  const { file: job } = writeJob('socket-record.ts', [
     "import net from 'node:net';",
     "import type { SluiceContext } from '@sluice/core';",
     'export default async function (sc: SluiceContext) {',
     '  await sc.parallelize([1, 2], 2).map((n) => ({ n, sock: new net.Socket() })).collect();',
     '}',
-    '',
-  ].join('\n'));
+  ]);
   const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
   assertFails(r, /failed \[SLUICE_TASK_NOT_SERIALIZABLE\]/);
   assert.match(r.stderr, /records of class Socket cannot travel between processes: it is not a class of the job's code but Node's/, show(r));
@@ -390,8 +385,7 @@ test("a record holding Node's own object (a Socket) fails naming the class as No
 });
 
 test('an action not awaited in foreachRDD whose job fails ends the program saying a promise nobody awaited was rejected, and how to await it', async () => {
-  const job = path.join(tmp, 'not-awaited.ts');
-  const source = [
+  const { file: job, line: line } = writeJob('not-awaited.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",
     'export default async function (sc: SluiceContext) {',
     "  const ssc = new StreamingContext(sc, '500ms');",
@@ -401,28 +395,21 @@ test('an action not awaited in foreachRDD whose job fails ends the program sayin
     '  ssc.start();',
     '  await ssc.awaitTermination();',
     '}',
-    '',
-  ];
-  fs.writeFileSync(job, source.join('\n'));
-  const line = source.findIndex((l) => l.includes('// the throw')) + 1;
+  ], '// the throw');
   const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
   assertFails(r, /failed \[SLUICE_JOB_FAILED\]: the driver program crashed: a promise nobody awaited was rejected \(in a program, usually an action not awaited: write `stream\.foreachRDD\(async \(rdd\) => \{ await rdd\.foreach\(f\); \}\)`, await every action\): Job aborted due to stage failure: .*: bad x/);
   assert.ok(r.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(r)}`);
 });
 
 test('a program that starts its StreamingContext and returns without awaiting it is warned, naming where the context was made', async () => {
-  const job = path.join(tmp, 'returns-at-once.ts');
-  const source = [
+  const { file: job, line: line } = writeJob('returns-at-once.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",
     'export default function (sc: SluiceContext): void {',
     "  const ssc = new StreamingContext(sc, '500ms'); // made here",
     '  ssc.queueStream([sc.parallelize([1, 2, 3], 1)]).count().print();',
     '  ssc.start();',
     '}',
-    '',
-  ];
-  fs.writeFileSync(job, source.join('\n'));
-  const line = source.findIndex((l) => l.includes('// made here')) + 1;
+  ], '// made here');
   const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
   assert.equal(r.timedOut, false, show(r));
   assert.equal(r.code, 0, `it ends as a Spark driver whose main returned\n${show(r)}`);

@@ -72,6 +72,17 @@ test("each client command's --help lists only the options it uses; the servers k
   }
 });
 
+/** Each command line fails at once (exit 1, nothing run) with its pattern on stderr. */
+async function assertRefused(cases: readonly (readonly [string[], RegExp])[]): Promise<void> {
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 20_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+    assert.equal(r.stdout, '', 'nothing ran');
+  }
+}
+
 test('a client command refuses an option it does not use, naming the commands that take it', async () => {
   const cases: [string[], RegExp][] = [
     [['jobs', '--driver', driver.address, '--tls-cert', 'c.pem'], /sluice jobs does not take --tls-cert \(an option of sluice driver, sluice worker\): a client presents no certificate; give the CA .* with --tls-ca/],
@@ -80,13 +91,7 @@ test('a client command refuses an option it does not use, naming the commands th
     [['submit', '--driver', driver.address, '--workers', '2', JOB], /sluice submit does not take --workers \(an option of sluice run\)/],
     [['jobs', '--driver', driver.address, '--no-such-option'], /unknown option '--no-such-option'/],
   ];
-  for (const [args, pattern] of cases) {
-    const r = await runCli(args, { env, timeoutMs: 20_000 });
-    assert.equal(r.timedOut, false, show(r));
-    assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, pattern, show(r));
-    assert.equal(r.stdout, '', 'nothing ran');
-  }
+  await assertRefused(cases);
   const none = await runCli(['jobs'], { env, timeoutMs: 20_000 });
   assert.equal(none.code, 1, show(none));
   assert.match(none.stderr, /SLUICE_BAD_ARGUMENT.*sluice jobs needs --driver HOST:PORT/);
@@ -103,13 +108,7 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
     [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: .*'sluice <command> --help'/],
     [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
   ];
-  for (const [args, pattern] of cases) {
-    const r = await runCli(args, { env, timeoutMs: 20_000 });
-    assert.equal(r.timedOut, false, show(r));
-    assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, pattern, show(r));
-    assert.equal(r.stdout, '', 'nothing ran');
-  }
+  await assertRefused(cases);
 });
 
 test('sluice worker --driver - reads the address from the first line of standard input; without one it stops with a clear error', async () => {
