@@ -6953,6 +6953,30 @@ const MUTATIONS = [
     replace: "${command === 'submit-' ? ' (or run the job on a local cluster of its own",
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'refuses an option it does not use' }],
   },
+  {
+    id: 'duration-seconds-as-tenths',
+    what: "Seconds(n) gives n * 100 ms instead of n * 1000: a ported new StreamingContext(sc, Seconds(1)) ticks ten times too fast and window(Seconds(3), Seconds(2)) covers other batches",
+    file: 'packages/core/src/streaming/duration.ts',
+    search: "durationOf('Seconds', n, 'seconds', 1000)",
+    replace: "durationOf('Seconds', n, 'seconds', 100)",
+    tests: ['packages/cli/dist/test/duration-helpers.test.js'],
+  },
+  {
+    id: 'duration-minutes-as-seconds',
+    what: 'Minutes(n) gives n * 1000 ms: remember(Minutes(1)) keeps a second of batches, not a minute',
+    file: 'packages/core/src/streaming/duration.ts',
+    search: "durationOf('Minutes', n, 'minutes', 60_000)",
+    replace: "durationOf('Minutes', n, 'minutes', 1000)",
+    tests: [{ file: 'packages/cli/dist/test/duration-helpers.test.js', pattern: 'remember\\(Minutes' }],
+  },
+  {
+    id: 'duration-helper-negative-taken',
+    what: 'a duration helper takes a negative argument: Seconds(-1) is -1000 ms, refused later (if at all) in words that do not name the helper',
+    file: 'packages/core/src/streaming/duration.ts',
+    search: " || n < 0 || ",
+    replace: ' || ',
+    tests: [{ file: 'packages/cli/dist/test/duration-helpers.test.js', pattern: 'SLUICE_BAD_ARGUMENT naming the helper' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

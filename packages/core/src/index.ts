@@ -49,6 +49,7 @@ export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './stream
 export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
 export type { FallingBehind } from './streaming/falling-behind-detector.js';
 export type { Duration, DurationUnit } from './streaming/duration.js';
+export { Milliseconds, Seconds, Minutes, Durations } from './streaming/duration.js';
 export { UIUtils, type TimeUnit } from './streaming/ui-utils.js';
 export { ManualClock, type Clock } from './util/clock.js';
 // Checkpoint storage: connectors (such as @sluice/s3) register a scheme.

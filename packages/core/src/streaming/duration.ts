@@ -34,3 +34,48 @@ export function toMillis(d: Duration | string, what: string): number {
   }
   return ms;
 }
+
+/**
+ * Spark's duration helpers (`Milliseconds(500)`, `Seconds(1)`, `Minutes(5)`, and the same as
+ * `Durations.milliseconds/seconds/minutes`), so a ported `new StreamingContext(sc, Seconds(1))`,
+ * `window(Seconds(30), Seconds(10))` or `StateSpec.function(f).timeout(Minutes(5))` reads as
+ * it did. Each returns milliseconds, the number every duration-taking API accepts. Unlike
+ * Spark's Duration there is no arithmetic (`+`, `*`, `isMultipleOf`): the result is a number.
+ * A fraction is taken when it makes whole milliseconds (`Seconds(0.5)` is 500); a negative,
+ * NaN, infinite or non-number argument is SLUICE_BAD_ARGUMENT naming the helper and the value.
+ */
+function durationOf(helper: string, n: unknown, unit: string, unitMs: number): number {
+  const ms = typeof n === 'number' ? n * unitMs : NaN;
+  // Within a millionth of a millisecond of a whole one: float noise (1.1 * 1000 is 1100.0000000000002).
+  const whole = Math.round(ms);
+  if (typeof n !== 'number' || !Number.isFinite(ms) || n < 0 || Math.abs(ms - whole) > 1e-6) {
+    const shown = typeof n === 'string' ? `'${n}'` : typeof n === 'number' || n === undefined || n === null ? String(n) : `a ${typeof n}`;
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${helper}(${shown}): give a number of ${unit}, 0 or more, that makes whole milliseconds (${helper}(1)); got ${shown}${typeof n === 'string' ? ", a string: pass a number, or the string alone without the helper ('1s')" : ''}`,
+    );
+  }
+  return whole;
+}
+
+/** Spark's `Milliseconds(n)`: `n` milliseconds, as a number. */
+export function Milliseconds(n: number): number {
+  return durationOf('Milliseconds', n, 'milliseconds', 1);
+}
+
+/** Spark's `Seconds(n)`: `n` seconds, in milliseconds. */
+export function Seconds(n: number): number {
+  return durationOf('Seconds', n, 'seconds', 1000);
+}
+
+/** Spark's `Minutes(n)`: `n` minutes, in milliseconds. */
+export function Minutes(n: number): number {
+  return durationOf('Minutes', n, 'minutes', 60_000);
+}
+
+/** Spark's `Durations` (its Java-friendly helpers): `Durations.seconds(1)` and so on, in milliseconds. */
+export const Durations: { readonly milliseconds: (n: number) => number; readonly seconds: (n: number) => number; readonly minutes: (n: number) => number } = Object.freeze({
+  milliseconds: (n: number): number => durationOf('Durations.milliseconds', n, 'milliseconds', 1),
+  seconds: (n: number): number => durationOf('Durations.seconds', n, 'seconds', 1000),
+  minutes: (n: number): number => durationOf('Durations.minutes', n, 'minutes', 60_000),
+});
