@@ -18,16 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Receiver, StateSpec, StreamingContext, type SluiceContext } from '@sluice/core';
-
-function writeJson(file: string, value: unknown): string {
-  const text = JSON.stringify(value);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return `${text.length}:${h >>> 0}`;
-}
+import { batchOutput, runUntilStopFile, writeJson } from './job-output.js';
 
 class ChaosLineReceiver extends Receiver<string> {
   private socket: net.Socket | undefined;
@@ -75,11 +66,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
   const flowOptions = flow ? { receiverMaxRate: maxRate, backpressure: { initialRate, minRate } } : {};
   const batchMs = Number(batchMsArg);
   const every = Number(everyArg) * batchMs;
-  fs.mkdirSync(out, { recursive: true });
-  const output = (kind: string, time: number, value: unknown): void => {
-    const hash = writeJson(path.join(out, `${kind}-${time}.json`), value);
-    fs.appendFileSync(path.join(out, 'events.log'), JSON.stringify({ job: sc.jobId, kind, time, hash }) + '\n');
-  };
+  const output = batchOutput(sc, out);
   const ssc = await StreamingContext.getOrCreate(sc, ckpt, () => {
     const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: wal === 'wal' ? { rollingInterval: 1000 } : false, ...flowOptions });
     ssc.checkpoint(ckpt);
@@ -133,12 +120,5 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       onBatchCompleted: (b) => fs.appendFileSync(path.join(out, 'batches.log'), JSON.stringify({ t: b.batchTime, n: b.numRecords, in: Object.fromEntries(Object.entries(b.streamIdToInputInfo ?? {}).map(([k, v]) => [k, v.numRecords])), sd: b.schedulingDelay, pd: b.processingDelay }) + '\n'),
     });
   }
-  ssc.start();
-  const stopFile = path.join(control, 'stop');
-  while (!fs.existsSync(stopFile)) {
-    if (await ssc.awaitTerminationOrTimeout(25)) break;
-  }
-  await ssc.stop({ graceful: true });
-  await ssc.awaitTermination();
-  writeJson(path.join(out, `done-${sc.jobId}.json`), { stoppedAt: Date.now() });
+  await runUntilStopFile(sc, ssc, control, out);
 }
