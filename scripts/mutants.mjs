@@ -5628,8 +5628,8 @@ const MUTATIONS = [
     id: "result-not-serializable-plain-failure",
     what: "a result that cannot be encoded fails its task as any user error (SLUICE_TASK_FAILED, retried)",
     file: "packages/worker/src/executor/task-thread.ts",
-    search: "      code: 'SLUICE_TASK_NOT_SERIALIZABLE',\n      message: `the result of partition",
-    replace: "      code: 'SLUICE_TASK_FAILED',\n      message: `the result of partition",
+    search: "return { kind: 'error', code: 'SLUICE_TASK_NOT_SERIALIZABLE', message, stack: made ?",
+    replace: "return { kind: 'error', code: 'SLUICE_TASK_FAILED', message, stack: made ?",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "task results are not serializable" }],
   },
   {
@@ -6976,6 +6976,14 @@ const MUTATIONS = [
     search: " || n < 0 || ",
     replace: ' || ',
     tests: [{ file: 'packages/cli/dist/test/duration-helpers.test.js', pattern: 'SLUICE_BAD_ARGUMENT naming the helper' }],
+  },
+  {
+    id: 'result-not-serializable-no-site',
+    what: "a task result that cannot be sent to the driver (rdd.map(x => () => x).collect()) says only which partition, not the operator that made its records nor the program's line",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '    const made = recordsMadeAt(payload.plan);\n',
+    replace: '    const made = undefined as ReturnType<typeof recordsMadeAt>;\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'result that cannot be sent' }],
   },
 ];
 

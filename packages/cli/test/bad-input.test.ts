@@ -382,6 +382,26 @@ test("a record holding Node's own object (a Socket) fails naming the class as No
   assert.match(r.stderr, /records of class Socket cannot travel between processes: it is not a class of the job's code but Node's/, show(r));
   assert.match(r.stderr, /open them where they are used \(once per partition, in mapPartitions or foreachPartition\)/, show(r));
   assert.doesNotMatch(r.stderr, /Move class Socket to the top level/, show(r));
+  assert.ok(r.stderr.includes(`(records of rdd.map at ${job}:4:`), `names the map and its line\n${show(r)}`);
+});
+
+test("a result that cannot be sent to the driver names the operator that made its records and the job's line, with only the job's frames", async () => {
+  const { file: job, line } = writeJob('fn-result.ts', [
+    "import type { SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    '  const nums = sc.parallelize([1, 2, 3], 2);',
+    '  const fns = nums.filter((x) => x > 0).map((x) => () => x); // the operator',
+    '  console.log((await fns.collect()).length);',
+    '}',
+  ], '// the operator');
+  // The map's call site (V8's 1-based column of `map`), not the filter's before it on that line.
+  const site = `${job}:${line}:${fs.readFileSync(job, 'utf8').split('\n')[line - 1]!.indexOf('.map(') + 2}`;
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, /failed \[SLUICE_TASK_NOT_SERIALIZABLE\]: Job aborted due to stage failure: Task \d+\.0 in stage \d+\.0 \(TID \S+\) had a not serializable result: /);
+  assert.ok(r.stderr.includes(`had a not serializable result: the result of partition 0 (records of rdd.map at ${site}) cannot be sent to the driver: () => x could not be cloned.`), show(r));
+  const frames = r.stderr.split('\n').filter((l) => /^\s+at /.test(l));
+  assert.ok(frames.length > 0, show(r));
+  assert.deepEqual(frames.filter((l) => !l.includes(job)), [], `only the job's frames\n${show(r)}`);
 });
 
 test('an action not awaited in foreachRDD whose job fails ends the program saying a promise nobody awaited was rejected, and how to await it', async () => {

@@ -204,7 +204,7 @@ test('FailureSuite "failure because task results are not serializable": SLUICE_T
   ] as const) {
     assert.ok('code' in o, JSON.stringify(o));
     assert.equal(o.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
-    assert.match(o.error, /^Job aborted due to stage failure: Task \d\.0 in stage \d+\.0 \(TID \S+\) had a not serializable result: the result of partition \d cannot be sent to the driver: /);
+    assert.match(o.error, /^Job aborted due to stage failure: Task \d\.0 in stage \d+\.0 \(TID \S+\) had a not serializable result: the result of partition \d \(records of rdd\.map at \S+core-spark-suites\.ts:\d+:\d+\) cannot be sent to the driver: /);
     assert.match(o.error, what);
   }
   // Spark does not retry such a task: each of the 3 partitions ran at most once (4 times each with retries).

@@ -14,6 +14,7 @@ export * from './closure/index.js';
 export * from './rdd/key.js';
 export * from './rdd/partitioner.js';
 export * from './rdd/plan.js';
+export { recordsMadeAt } from './rdd/debug-string.js';
 export * from './rdd/rdd.js';
 export * from './scheduler/task-spec.js';
 export * from './scheduler/task-part.js';

@@ -1,5 +1,5 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
-import type { AggregatorSpec, NodeOp } from './plan.js';
+import type { AggregatorSpec, NodeOp, Plan, PlanNode } from './plan.js';
 import type { RDD } from './rdd.js';
 
 /**
@@ -58,6 +58,20 @@ export function describe(r: RDD<unknown>): string {
   const name = r.name !== undefined ? `${r.name} ` : '';
   const at = site !== undefined ? ` at ${site}` : '';
   return `${name}${cls}[${r.id}] at ${operator}${at}`;
+}
+
+/**
+ * The operator whose records a plan's root holds and where the program called it, as the
+ * "not serializable" errors name it (`rdd.map`, `/jobs/job.ts:5:26`): the root's, else the
+ * nearest single narrow parent's with a call site (a cache read, a coalesce has none of its
+ * own). Undefined when none has one.
+ */
+export function recordsMadeAt(plan: Plan): { readonly operator: string; readonly site: string } | undefined {
+  for (let node: PlanNode | undefined = plan.nodes[plan.root]; node !== undefined; node = node.parents.length === 1 ? plan.nodes[node.parents[0]!] : undefined) {
+    const { operator, site } = classOf(node.op);
+    if (site !== undefined) return { operator: `rdd.${operator}`, site };
+  }
+  return undefined;
 }
 
 /** One RDD's line in toDebugString, as Spark's debugSelf: its toString, then `[storage level]`. */

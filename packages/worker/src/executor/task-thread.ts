@@ -27,6 +27,7 @@ import {
   mapsWithDataIn,
   placesOf,
   type MapOutputLocation,
+  recordsMadeAt,
   reviveClosure,
   reviveReceiver,
   type ShippedReceiver,
@@ -233,13 +234,13 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     if (rangeCount > 1) {
       // One value a partition of the range, each as its own task would send it.
       const values = await runResultRange(payload, partition, rangeCount, env);
-      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes);
+      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes, payload);
     }
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
     if (out.kind === 'mapStatus') {
       return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
     }
-    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes);
+    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes, payload);
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
@@ -252,22 +253,21 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
 /**
  * A result task's outcome: its value encoded for the driver, or, when the value cannot be
  * encoded (a function, a symbol, an instance of a class not at a module's top level),
- * SLUICE_TASK_NOT_SERIALIZABLE naming the partition and what could not travel: the driver does
- * not retry it (every attempt would compute the same value), as Spark's TaskSetManager aborts
- * on "a not serializable result".
+ * SLUICE_TASK_NOT_SERIALIZABLE naming the partition, the operator whose records it holds and
+ * its call site in the program (as "Task not serializable" names them), and what could not
+ * travel; its stack is that call site alone, none of Sluice's frames. The driver does not
+ * retry it (every attempt would compute the same value), as Spark's TaskSetManager aborts on
+ * "a not serializable result".
  */
-function resultOutcome(encodeResult: () => Uint8Array, partition: number, shuffleReadBytes: number): ThreadOutcome {
+function resultOutcome(encodeResult: () => Uint8Array, partition: number, shuffleReadBytes: number, payload: TaskPayload): ThreadOutcome {
   let value: Uint8Array;
   try {
     value = encodeResult();
   } catch (err) {
     const why = (err as Error).message ?? String(err);
-    return {
-      kind: 'error',
-      code: 'SLUICE_TASK_NOT_SERIALIZABLE',
-      message: `the result of partition ${partition} cannot be sent to the driver: ${why} (an action's result must be data the record codec carries: map functions, symbols and such to plain data first)`,
-      stack: '',
-    };
+    const made = recordsMadeAt(payload.plan);
+    const message = `the result of partition ${partition}${made ? ` (records of ${made.operator} at ${made.site})` : ''} cannot be sent to the driver: ${why} (an action's result must be data the record codec carries: map functions, symbols and such to plain data first)`;
+    return { kind: 'error', code: 'SLUICE_TASK_NOT_SERIALIZABLE', message, stack: made ? `SluiceError: ${message}\n    at ${made.operator} (${made.site})` : '' };
   }
   return { kind: 'result', value, shuffleReadBytes };
 }
