@@ -6985,6 +6985,14 @@ const MUTATIONS = [
     replace: '    const made = undefined as ReturnType<typeof recordsMadeAt>;\n',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'result that cannot be sent' }],
   },
+  {
+    id: 'shuffle-unencodable-records-unnamed',
+    what: "records a shuffle map task cannot encode (groupByKey over functions) fail with the codec's words and up to 10 of Sluice's codec and shuffle frames, naming neither the operator nor the program's line",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: '      throw recordsNotEncodable(err, payload);\n',
+    replace: '      throw err;\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'shuffle cannot write' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

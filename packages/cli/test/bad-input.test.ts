@@ -30,6 +30,18 @@ function writeJob(name: string, lines: readonly string[], marker?: string): { fi
   return { file, line: marker === undefined ? 0 : lines.findIndex((l) => l.includes(marker)) + 1 };
 }
 
+/** `file:line:column` of the `.map(` call on `line` of `job` (V8's 1-based column of `map`; not a filter's before it). */
+function mapCallSite(job: string, line: number): string {
+  return `${job}:${line}:${fs.readFileSync(job, 'utf8').split('\n')[line - 1]!.indexOf('.map(') + 2}`;
+}
+
+/** The stack under the failure on stderr has frames, all of them the job's: none of Sluice's. */
+function assertOnlyJobFrames(r: CliResult, job: string): void {
+  const frames = r.stderr.split('\n').filter((l) => /^\s+at /.test(l));
+  assert.ok(frames.length > 0, show(r));
+  assert.deepEqual(frames.filter((l) => !l.includes(job)), [], `only the job's frames\n${show(r)}`);
+}
+
 const NO_SECRET_FILE = { SLUICE_SECRET_FILE: '', SLUICE_LOG_LEVEL: 'warn' };
 let tmp: string;
 
@@ -394,14 +406,26 @@ test("a result that cannot be sent to the driver names the operator that made it
     '  console.log((await fns.collect()).length);',
     '}',
   ], '// the operator');
-  // The map's call site (V8's 1-based column of `map`), not the filter's before it on that line.
-  const site = `${job}:${line}:${fs.readFileSync(job, 'utf8').split('\n')[line - 1]!.indexOf('.map(') + 2}`;
+  const site = mapCallSite(job, line);
   const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
   assertFails(r, /failed \[SLUICE_TASK_NOT_SERIALIZABLE\]: Job aborted due to stage failure: Task \d+\.0 in stage \d+\.0 \(TID \S+\) had a not serializable result: /);
   assert.ok(r.stderr.includes(`had a not serializable result: the result of partition 0 (records of rdd.map at ${site}) cannot be sent to the driver: () => x could not be cloned.`), show(r));
-  const frames = r.stderr.split('\n').filter((l) => /^\s+at /.test(l));
-  assert.ok(frames.length > 0, show(r));
-  assert.deepEqual(frames.filter((l) => !l.includes(job)), [], `only the job's frames\n${show(r)}`);
+  assertOnlyJobFrames(r, job);
+});
+
+test("records a shuffle cannot write name the operator that made them and the job's line, with none of Sluice's frames", async () => {
+  const { file: job, line } = writeJob('fn-shuffle.ts', [
+    "import type { SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    '  const pairs = sc.parallelize([1, 2, 3], 2).map((x) => [x % 2, () => x] as [number, () => number]); // the operator',
+    '  console.log(await pairs.groupByKey().count());',
+    '}',
+  ], '// the operator');
+  const site = mapCallSite(job, line);
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: /);
+  assert.ok(r.stderr.includes(`: records of rdd.map at ${site} cannot be written for the shuffle: () => x could not be cloned.`), show(r));
+  assertOnlyJobFrames(r, job);
 });
 
 test('an action not awaited in foreachRDD whose job fails ends the program saying a promise nobody awaited was rejected, and how to await it', async () => {

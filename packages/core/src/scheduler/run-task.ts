@@ -10,6 +10,7 @@ import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
+import { recordsMadeAt } from '../rdd/debug-string.js';
 import { partitionFunction } from '../rdd/partitioner.js';
 import type { ShuffleSpec } from '../rdd/plan.js';
 import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
@@ -246,6 +247,15 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
   const writer = new MapOutputWriter(n);
+  const addRun = (records: readonly unknown[], parts: ArrayLike<number>, count: number): void => {
+    let run: ReturnType<typeof encodeRun>;
+    try {
+      run = encodeRun(records, parts, count, n);
+    } catch (err) {
+      throw recordsNotEncodable(err, payload);
+    }
+    writer.addRun(run);
+  };
   if (spec.mapSideCombine && spec.aggregator) {
     // Combine in one table first and place each distinct key once, at a spill: the partition
     // function (a hash of the key) then runs per key, not per record. The table's steps run
@@ -258,7 +268,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
         entries[i] = e;
         parts[i++] = part(e[0]);
       }
-      writer.addRun(encodeRun(entries, parts, i, n));
+      addRun(entries, parts, i);
     };
     const table = combineTable(makeAggregator(spec.aggregator, (f) => env.revive(f)), spillRecords, spill);
     await computer.computeInto(payload.plan.root, partition, { kind: 'combine', table });
@@ -271,12 +281,29 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
       records.push(kv);
       parts.push(part((kv as unknown[])[0]));
       if (records.length >= spillRecords) {
-        writer.addRun(encodeRun(records, parts, records.length, n));
+        addRun(records, parts, records.length);
         records = [];
         parts = [];
       }
     });
-    writer.addRun(encodeRun(records, parts, records.length, n));
+    addRun(records, parts, records.length);
   }
   return writer.finish();
+}
+
+/**
+ * A map task's records that the codec cannot write for the shuffle (a function, a Socket):
+ * the codec's error, named with the operator that made the records and the program's line,
+ * its stack that line alone rather than the codec's and the shuffle's frames. A task failure
+ * as any (retried, as Spark's task that throws NotSerializableException writing its output).
+ */
+function recordsNotEncodable(err: unknown, payload: TaskPayload): unknown {
+  const made = recordsMadeAt(payload.plan);
+  if (made === undefined || !(err instanceof Error) || (err instanceof SluiceError && err.code !== 'SLUICE_BAD_RECORD')) return err;
+  const named = new SluiceError(
+    err instanceof SluiceError ? err.code : 'SLUICE_TASK_FAILED',
+    `records of ${made.operator} at ${made.site} cannot be written for the shuffle: ${err.message} (shuffled records must be data the record codec carries: map functions, sockets and such to plain data first)`,
+  );
+  named.stack = `SluiceError: ${named.message}\n    at ${made.operator} (${made.site})`;
+  return named;
 }
