@@ -6989,9 +6989,17 @@ const MUTATIONS = [
     id: 'shuffle-unencodable-records-unnamed',
     what: "records a shuffle map task cannot encode (groupByKey over functions) fail with the codec's words and up to 10 of Sluice's codec and shuffle frames, naming neither the operator nor the program's line",
     file: 'packages/core/src/scheduler/run-task.ts',
-    search: '      throw recordsNotEncodable(err, payload);\n',
+    search: "      throw recordsNotEncodable(err, payload.plan, payload.plan.root, 'written for the shuffle');\n",
     replace: '      throw err;\n',
-    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'shuffle cannot write' }],
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'shuffle or a cache cannot write' }],
+  },
+  {
+    id: 'cache-unencodable-records-unnamed',
+    what: "records a cached partition cannot encode (rdd.map(x => () => x).cache()) fail with the codec's words under Sluice's frames, naming neither the operator nor the program's line",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '          throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);\n',
+    replace: '          throw err;\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'shuffle or a cache cannot write' }],
   },
 ];
 

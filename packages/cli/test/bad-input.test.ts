@@ -413,19 +413,21 @@ test("a result that cannot be sent to the driver names the operator that made it
   assertOnlyJobFrames(r, job);
 });
 
-test("records a shuffle cannot write name the operator that made them and the job's line, with none of Sluice's frames", async () => {
+test("records a shuffle or a cache cannot write name the operator that made them and the job's line, with none of Sluice's frames", async () => {
   const { file: job, line } = writeJob('fn-shuffle.ts', [
     "import type { SluiceContext } from '@sluice/core';",
-    'export default async function (sc: SluiceContext) {',
+    'export default async function (sc: SluiceContext, args: string[]) {',
     '  const pairs = sc.parallelize([1, 2, 3], 2).map((x) => [x % 2, () => x] as [number, () => number]); // the operator',
-    '  console.log(await pairs.groupByKey().count());',
+    "  console.log(await (args[0] === 'cache' ? pairs.cache() : pairs.groupByKey()).count());",
     '}',
   ], '// the operator');
   const site = mapCallSite(job, line);
-  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
-  assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: /);
-  assert.ok(r.stderr.includes(`: records of rdd.map at ${site} cannot be written for the shuffle: () => x could not be cloned.`), show(r));
-  assertOnlyJobFrames(r, job);
+  for (const [arg, doing] of [['groupByKey', 'written for the shuffle'], ['cache', 'cached (MEMORY_ONLY)']] as const) {
+    const r = await runCli(['run', '--workers', '1', job, arg], { timeoutMs: 60_000 });
+    assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: /);
+    assert.ok(r.stderr.includes(`: records of rdd.map at ${site} cannot be ${doing}: () => x could not be cloned.`), show(r));
+    assertOnlyJobFrames(r, job);
+  }
 });
 
 test('an action not awaited in foreachRDD whose job fails ends the program saying a promise nobody awaited was rejected, and how to await it', async () => {

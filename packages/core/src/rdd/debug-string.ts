@@ -61,13 +61,13 @@ export function describe(r: RDD<unknown>): string {
 }
 
 /**
- * The operator whose records a plan's root holds and where the program called it, as the
+ * The operator whose records a plan's root (or node `nodeId`) holds and where the program called it, as the
  * "not serializable" errors name it (`rdd.map`, `/jobs/job.ts:5:26`): the root's, else the
  * nearest single narrow parent's with a call site (a cache read, a coalesce has none of its
  * own). Undefined when none has one.
  */
-export function recordsMadeAt(plan: Plan): { readonly operator: string; readonly site: string } | undefined {
-  for (let node: PlanNode | undefined = plan.nodes[plan.root]; node !== undefined; node = node.parents.length === 1 ? plan.nodes[node.parents[0]!] : undefined) {
+export function recordsMadeAt(plan: Plan, nodeId: number = plan.root): { readonly operator: string; readonly site: string } | undefined {
+  for (let node: PlanNode | undefined = plan.nodes[nodeId]; node !== undefined; node = node.parents.length === 1 ? plan.nodes[node.parents[0]!] : undefined) {
     const { operator, site } = classOf(node.op);
     if (site !== undefined) return { operator: `rdd.${operator}`, site };
   }

@@ -1,6 +1,7 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import fs from 'node:fs';
 import { copier, decodeRecords, encodeRecords } from '../codec/codec.js';
+import { recordsNotEncodable } from './records-not-encodable.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
@@ -129,7 +130,13 @@ export class PartitionComputer {
       } else {
         records = [];
         await this.computeOp(node, split, (r) => records.push(r));
-        this.env.putCached(blockId, encodeRecords(records), node.storage);
+        let bytes: Uint8Array;
+        try {
+          bytes = encodeRecords(records);
+        } catch (err) {
+          throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);
+        }
+        this.env.putCached(blockId, bytes, node.storage);
       }
       for (let i = 0; i < records.length; i++) emit(records[i]);
       return;

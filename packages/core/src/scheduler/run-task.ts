@@ -10,7 +10,6 @@ import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
-import { recordsMadeAt } from '../rdd/debug-string.js';
 import { partitionFunction } from '../rdd/partitioner.js';
 import type { ShuffleSpec } from '../rdd/plan.js';
 import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
@@ -18,6 +17,7 @@ import type { CombineEntries } from '../shuffle/combine-table.js';
 import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.js';
 import { encodeRun } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
+import { recordsNotEncodable } from './records-not-encodable.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
 
@@ -252,7 +252,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     try {
       run = encodeRun(records, parts, count, n);
     } catch (err) {
-      throw recordsNotEncodable(err, payload);
+      throw recordsNotEncodable(err, payload.plan, payload.plan.root, 'written for the shuffle');
     }
     writer.addRun(run);
   };
@@ -289,21 +289,4 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     addRun(records, parts, records.length);
   }
   return writer.finish();
-}
-
-/**
- * A map task's records that the codec cannot write for the shuffle (a function, a Socket):
- * the codec's error, named with the operator that made the records and the program's line,
- * its stack that line alone rather than the codec's and the shuffle's frames. A task failure
- * as any (retried, as Spark's task that throws NotSerializableException writing its output).
- */
-function recordsNotEncodable(err: unknown, payload: TaskPayload): unknown {
-  const made = recordsMadeAt(payload.plan);
-  if (made === undefined || !(err instanceof Error) || (err instanceof SluiceError && err.code !== 'SLUICE_BAD_RECORD')) return err;
-  const named = new SluiceError(
-    err instanceof SluiceError ? err.code : 'SLUICE_TASK_FAILED',
-    `records of ${made.operator} at ${made.site} cannot be written for the shuffle: ${err.message} (shuffled records must be data the record codec carries: map functions, sockets and such to plain data first)`,
-  );
-  named.stack = `SluiceError: ${named.message}\n    at ${made.operator} (${made.site})`;
-  return named;
 }
