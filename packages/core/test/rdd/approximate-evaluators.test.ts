@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GroupedCountEvaluator, MeanEvaluator, SumEvaluator } from '../../src/rdd/approximate-evaluators.js';
+import { BoundedDouble } from '../../src/rdd/partial-result.js';
 import { addStatValue, type StatState } from '../../src/rdd/stat-counter.js';
 import { studentTQuantile } from '../../src/rdd/student-t.js';
 import { poissonQuantileBySum } from './poisson-by-sum.js';
@@ -89,10 +90,10 @@ function sumBound(xs: readonly number[], merged: number, total: number, factor: 
 test('SumEvaluator: the partitions counted stand for the rest (count and mean), t up to 100 elements, normal past; exact at the end', () => {
   const parts = [[3, 9, 4, 12, 7], [1, 1, 30], [5, 8], [2, 6, 10, 14], [20]];
   const e = new SumEvaluator(parts.length, 0.9);
-  assert.deepEqual(e.currentResult(), { mean: 0, confidence: 0, low: -Infinity, high: Infinity });
+  assert.deepEqual(e.currentResult(), new BoundedDouble(0, 0, -Infinity, Infinity));
   e.merge(4, stateOf(parts[4]));
   // One element: no variance, the estimate 5 x 20 with no bound.
-  assert.deepEqual(e.currentResult(), { mean: 100, confidence: 0.9, low: -Infinity, high: Infinity });
+  assert.deepEqual(e.currentResult(), new BoundedDouble(100, 0.9, -Infinity, Infinity));
   e.merge(0, stateOf(parts[0]));
   e.merge(2, stateOf(parts[2]));
   const seen = [...parts[4], ...parts[0], ...parts[2]];
@@ -104,7 +105,7 @@ test('SumEvaluator: the partitions counted stand for the rest (count and mean), 
   e.merge(1, stateOf(parts[1]));
   e.merge(3, stateOf(parts[3]));
   const all = parts.flat().reduce((a, b) => a + b, 0);
-  assert.deepEqual(e.currentResult(), { mean: all, confidence: 1, low: all, high: all });
+  assert.deepEqual(e.currentResult(), new BoundedDouble(all, 1, all, all));
   // Past 100 elements: the normal quantile. 3 partitions of 40 of 7 counted, an empty one among them.
   const big = Array.from({ length: 7 }, (_, i) => Array.from({ length: i === 2 ? 0 : 40 }, (_, j) => ((i * 37 + j * 11) % 23) - 4.5));
   const b = new SumEvaluator(7, 0.9);
@@ -120,9 +121,9 @@ test('MeanEvaluator: the sample mean of the elements counted with its t or norma
   const parts = [[3, 9, 4, 12, 7], [1, 1, 30], [], [2, 6, 10, 14], [20]];
   const e = new MeanEvaluator(parts.length, 0.95);
   e.merge(2, stateOf(parts[2]));
-  assert.deepEqual(e.currentResult(), { mean: 0, confidence: 0, low: -Infinity, high: Infinity }, 'an empty partition counted: no element yet');
+  assert.deepEqual(e.currentResult(), new BoundedDouble(0, 0, -Infinity, Infinity), 'an empty partition counted: no element yet');
   e.merge(4, stateOf(parts[4]));
-  assert.deepEqual(e.currentResult(), { mean: 20, confidence: 0.95, low: -Infinity, high: Infinity });
+  assert.deepEqual(e.currentResult(), new BoundedDouble(20, 0.95, -Infinity, Infinity));
   e.merge(1, stateOf(parts[1]));
   const seen = moments([20, 1, 1, 30]);
   const half = tQuantileBySimpson(0.975, 3) * Math.sqrt(seen.sampleVar / 4);
@@ -134,7 +135,7 @@ test('MeanEvaluator: the sample mean of the elements counted with its t or norma
   const m = moments(parts.flat()).mean;
   const f = e.currentResult();
   close(f.mean, m, 'final');
-  assert.deepEqual(f, { mean: f.mean, confidence: 1, low: f.mean, high: f.mean });
+  assert.deepEqual(f, new BoundedDouble(f.mean, 1, f.mean, f.mean));
   // 150 elements: the normal quantile.
   const xs = Array.from({ length: 150 }, (_, i) => (i * 7919) % 101);
   const n = new MeanEvaluator(3, 0.95);
@@ -154,12 +155,12 @@ test('GroupedCountEvaluator: each value counted by value, bounded as a count (th
   e.merge(3, [[7, 5], [[1, 'a'], 1]]);
   const r = e.currentResult();
   assert.equal(r.size, 3, 'the number 7 and the string 7 apart, the tuple [1, "a"] once');
-  const bound = (sum: number): { mean: number; confidence: number; low: number; high: number } => ({ mean: sum * 2, confidence: 0.9, low: sum + poissonQuantileBySum(sum, 0.05), high: sum + poissonQuantileBySum(sum, 0.95) });
+  const bound = (sum: number): BoundedDouble => new BoundedDouble(sum * 2, 0.9, sum + poissonQuantileBySum(sum, 0.05), sum + poissonQuantileBySum(sum, 0.95));
   const byKey = new Map([...r].map(([k, v]) => [JSON.stringify(k), v]));
   assert.deepEqual(byKey.get('7'), bound(8));
   assert.deepEqual(byKey.get('"7"'), bound(1));
   assert.deepEqual(byKey.get('[1,"a"]'), bound(3));
   e.merge(1, []);
   e.merge(2, [['x', 2]]);
-  assert.deepEqual(new Map([...e.currentResult()].map(([k, v]) => [JSON.stringify(k), v])), new Map([['7', { mean: 8, confidence: 1, low: 8, high: 8 }], ['"7"', { mean: 1, confidence: 1, low: 1, high: 1 }], ['[1,"a"]', { mean: 3, confidence: 1, low: 3, high: 3 }], ['"x"', { mean: 2, confidence: 1, low: 2, high: 2 }]]));
+  assert.deepEqual(new Map([...e.currentResult()].map(([k, v]) => [JSON.stringify(k), v])), new Map([['7', new BoundedDouble(8, 1, 8, 8)], ['"7"', new BoundedDouble(1, 1, 1, 1)], ['[1,"a"]', new BoundedDouble(3, 1, 3, 3)], ['"x"', new BoundedDouble(2, 1, 2, 2)]]));
 });

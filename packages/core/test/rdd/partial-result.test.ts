@@ -1,7 +1,7 @@
 // countApprox's bounds (Spark's CountEvaluator) against Poisson quantiles summed here term by term.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countBound, poissonQuantile } from '../../src/rdd/partial-result.js';
+import { BoundedDouble, countBound, poissonQuantile } from '../../src/rdd/partial-result.js';
 import { poissonQuantileBySum } from './poisson-by-sum.js';
 
 
@@ -18,10 +18,10 @@ test('poissonQuantile: the smallest k whose cumulative probability reaches q', (
 });
 
 test('countBound: exact when every partition was counted, [0, Infinity] when none, else the sum plus the rest as Poisson', () => {
-  assert.deepEqual(countBound(120, 4, 4, 0.95), { mean: 120, confidence: 1, low: 120, high: 120 });
-  assert.deepEqual(countBound(0, 0, 4, 0.95), { mean: 0, confidence: 0, low: 0, high: Infinity });
+  assert.deepEqual(countBound(120, 4, 4, 0.95), new BoundedDouble(120, 1, 120, 120));
+  assert.deepEqual(countBound(0, 0, 4, 0.95), new BoundedDouble(0, 0, 0, Infinity));
   // 30 counted in 1 of 4 partitions: the other 3 hold Poisson(90) more.
-  assert.deepEqual(countBound(30, 1, 4, 0.95), { mean: 120, confidence: 0.95, low: 30 + poissonQuantileBySum(90, 0.025), high: 30 + poissonQuantileBySum(90, 0.975) });
+  assert.deepEqual(countBound(30, 1, 4, 0.95), new BoundedDouble(120, 0.95, 30 + poissonQuantileBySum(90, 0.025), 30 + poissonQuantileBySum(90, 0.975)));
 });
 
 test("PartialResult: onComplete and onFail get the job's end, map applies to both values (Spark's)", async () => {
