@@ -1,6 +1,6 @@
-// Helpers the benches share (not a test): a free loopback port, and a process's or a
-// thread's CPU time read from /proc (Linux).
-import { spawnSync } from 'node:child_process';
+// Helpers the benches share (not a test): a free loopback port, a process's or a thread's
+// CPU time read from /proc (Linux), and a command's run timed whole.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
@@ -24,3 +24,29 @@ export function freePort() {
     s.on('error', reject);
   });
 }
+
+/**
+ * Runs `cmd args` to its exit, its output collected: resolves with its exit code (or signal),
+ * stdout, stderr and wall time in ms, and, where its stderr ends with GNU time's `CPU %U %S`
+ * (a command run as `/usr/bin/time -f 'CPU %U %S' ...`), the CPU time of its process tree in ms.
+ * Checking the outcome is the caller's.
+ */
+export function spawnTimed(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const wallMs = performance.now() - t0;
+      const cpu = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
+      resolve({ code, signal, out, err, wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined });
+    });
+  });
+}
+
+/** GNU time's arguments before a command whose process tree's CPU time spawnTimed is to read. */
+export const TIME_CPU = ['-f', 'CPU %U %S'];

@@ -14,11 +14,11 @@
 //    its workers). The job's count is checked.
 //
 //   node bench/job-import.js [rounds=5] [checkout ...]     (default checkout: this one)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { TIME_CPU, spawnTimed } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -82,23 +82,12 @@ for (let v = 1; v <= RECORDS; v += 500) {
 await producer.close();
 
 let group = 0;
-function sluiceRun(c) {
+async function sluiceRun(c) {
   const args = JSON.stringify({ brokers: broker.bootstrap, topics, groupId: `g${group++}`, startingOffsets: 'earliest', batchMs: 500, expectTotal: RECORDS });
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', path.join(c, 'packages/kafka/test/fixtures/count-job.ts'), args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const ms = performance.now() - t0;
-      const counted = out.split('\n').filter((l) => l.startsWith('BATCH ')).reduce((n, l) => n + JSON.parse(l.slice(6)).count, 0);
-      if (code !== 0 || counted !== RECORDS) return reject(new Error(`${c}: sluice run exited ${code}, counted ${counted} of ${RECORDS}: ${out}${err}`));
-      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(err);
-      resolve({ ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN });
-    });
-  });
+  const r = await spawnTimed('/usr/bin/time', [...TIME_CPU, process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', path.join(c, 'packages/kafka/test/fixtures/count-job.ts'), args]);
+  const counted = r.out.split('\n').filter((l) => l.startsWith('BATCH ')).reduce((n, l) => n + JSON.parse(l.slice(6)).count, 0);
+  if (r.code !== 0 || counted !== RECORDS) throw new Error(`${c}: sluice run exited ${r.code}, counted ${counted} of ${RECORDS}: ${r.out}${r.err}`);
+  return { ms: r.wallMs, cpuMs: r.cpuMs ?? NaN };
 }
 
 const results = new Map(checkouts.map((c) => [c, { core: [], bundle: [], run: [] }]));

@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuOf, freePort } from './bench-support.js';
+import { TIME_CPU, cpuOf, freePort, spawnTimed } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[2] === 'timeline') {
@@ -44,21 +44,10 @@ const job = path.join(here, 'startup-job.ts');
 // bin/sluice.js, as a user runs it (it runs the bundled command where the checkout has a fresh one).
 const main = (checkout) => path.join(checkout, 'packages/cli/bin/sluice.js');
 
-function sluiceRun(checkout) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, main(checkout), 'run', '--no-progress', job], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0 || !out.includes('BENCH {"count":4}')) return reject(new Error(`${checkout}: sluice run exited ${code}: ${out}${err}`));
-      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(err);
-      resolve({ ms, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN });
-    });
-  });
+async function sluiceRun(checkout) {
+  const r = await spawnTimed('/usr/bin/time', [...TIME_CPU, process.execPath, main(checkout), 'run', '--no-progress', job]);
+  if (r.code !== 0 || !r.out.includes('BENCH {"count":4}')) throw new Error(`${checkout}: sluice run exited ${r.code}: ${r.out}${r.err}`);
+  return { ms: r.wallMs, cpuMs: r.cpuMs ?? NaN };
 }
 
 const secret = crypto.randomBytes(16).toString('hex');

@@ -22,12 +22,13 @@
 // each round runs the baseline once and then `sluice run` of each checkout (its own
 // bin/sluice.js and bench/wordcount-job.ts), alternately; it prints each one's whole-process
 // wall time and the CPU time of its process tree (GNU time), medians, and the ratios.
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
+import { TIME_CPU, spawnTimed } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -83,26 +84,10 @@ function benchLine(text, what) {
 }
 
 /** Run a command to its end; its wall time and its BENCH line. */
-function timed(cmd, args, opts, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const wallMs = performance.now() - t0;
-      if (code !== 0) return reject(new Error(`${what} exited with ${code ?? signal}:\n${(out + err).slice(-3000)}`));
-      try {
-        const cpu = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(err);
-        resolve({ wallMs, ...(cpu ? { cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 } : {}), ...benchLine(out, what) });
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+async function timed(cmd, args, opts, what) {
+  const r = await spawnTimed(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${what} exited with ${r.code ?? r.signal}:\n${(r.out + r.err).slice(-3000)}`);
+  return { wallMs: r.wallMs, ...(r.cpuMs === undefined ? {} : { cpuMs: r.cpuMs }), ...benchLine(r.out, what) };
 }
 
 /** skale in a temp folder of its own (npm, as its README says); undefined + reason when it cannot be installed. */
@@ -148,7 +133,7 @@ async function compareCheckouts(checkouts) {
       same('baseline', b);
       base.push(b.ms);
       for (const c of checkouts) {
-        const r = await timed('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', '--cores', '1', path.join(c, 'bench/wordcount-job.ts'), file, String(PARTITIONS)], { cwd: c }, `sluice run (${c})`);
+        const r = await timed('/usr/bin/time', [...TIME_CPU, process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', '--cores', '1', path.join(c, 'bench/wordcount-job.ts'), file, String(PARTITIONS)], { cwd: c }, `sluice run (${c})`);
         same(c, r);
         runs.get(c).push(r);
       }
