@@ -3,7 +3,7 @@
 // the receivers' events, and the run until the probe asks for the graceful stop.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SluiceContext, StreamingContext } from '@sluice/core';
+import type { DStream, SluiceContext, StreamingContext } from '@sluice/core';
 
 /** Writes `value` as JSON to `file` whole (a temporary file renamed over it); returns `<length>:<hash>` of the text. */
 export function writeJson(file: string, value: unknown): string {
@@ -23,6 +23,21 @@ export function batchOutput(sc: SluiceContext, out: string): (kind: string, time
     const hash = writeJson(path.join(out, `${kind}-${time}.json`), value);
     fs.appendFileSync(path.join(out, 'events.log'), JSON.stringify({ job: sc.jobId, kind, time, hash }) + '\n');
   };
+}
+
+/**
+ * A connector job's outputs (mqtt-job.ts, kinesis-job.ts; the probe's connector round checks
+ * them): each batch's payloads, sorted, as `input`, and a running count of payloads by key
+ * (the payload's first word; updateStateByKey over 2 partitions, checkpointed every 4 batches)
+ * as `state`.
+ */
+export function outputInputAndCounts(payloads: DStream<string>, output: (kind: string, time: number, value: unknown) => void, batchMs: number): void {
+  payloads.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
+  payloads
+    .map((p) => [p.split(' ')[0], 1] as [string, number])
+    .updateStateByKey((vs: number[], s: number | undefined) => (s ?? 0) + vs.length, { numPartitions: 2 })
+    .checkpoint(4 * batchMs)
+    .foreachRDD(async (rdd, time) => output('state', time, (await rdd.collect()).sort()));
 }
 
 /** Each receiver event appended to out/receiver.log (a restart is Spark's onReceiverStopped, then onReceiverStarted). */

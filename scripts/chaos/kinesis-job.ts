@@ -9,7 +9,7 @@
 // hash of what it wrote. Receiver events are appended to out/receiver.log. Stops gracefully
 // once control/stop exists.
 import { StreamingContext, type DStream, type SluiceContext } from '@sluice/core';
-import { batchOutput, logReceiverEvents, runUntilStopFile } from './job-output.js';
+import { batchOutput, logReceiverEvents, outputInputAndCounts, runUntilStopFile } from './job-output.js';
 import { KinesisInputDStream } from '@sluice/kinesis';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
@@ -37,12 +37,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       );
     }
     const records = ssc.union(streams);
-    records.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
-    records
-      .map((p) => [p.split(' ')[0], 1] as [string, number])
-      .updateStateByKey((vs: number[], s: number | undefined) => (s ?? 0) + vs.length, { numPartitions: 2 })
-      .checkpoint(4 * batchMs)
-      .foreachRDD(async (rdd, time) => output('state', time, (await rdd.collect()).sort()));
+    outputInputAndCounts(records, output, batchMs);
     return ssc;
   });
   logReceiverEvents(ssc, out);

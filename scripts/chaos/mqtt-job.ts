@@ -8,7 +8,7 @@
 // hash of what it wrote. Receiver events are appended to out/receiver.log. Stops gracefully
 // once control/stop exists.
 import { StreamingContext, type SluiceContext } from '@sluice/core';
-import { batchOutput, logReceiverEvents, runUntilStopFile } from './job-output.js';
+import { batchOutput, logReceiverEvents, outputInputAndCounts, runUntilStopFile } from './job-output.js';
 import { MQTTUtils } from '@sluice/mqtt';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
@@ -19,12 +19,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: { rollingInterval: 1000 } });
     ssc.checkpoint(ckpt);
     const payloads = MQTTUtils.createStream(ssc, url, [topic], { qos: 1, clientId, reconnectPeriodMs: 300 });
-    payloads.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
-    payloads
-      .map((p) => [p.split(' ')[0], 1] as [string, number])
-      .updateStateByKey((vs: number[], s: number | undefined) => (s ?? 0) + vs.length, { numPartitions: 2 })
-      .checkpoint(4 * batchMs)
-      .foreachRDD(async (rdd, time) => output('state', time, (await rdd.collect()).sort()));
+    outputInputAndCounts(payloads, output, batchMs);
     return ssc;
   });
   logReceiverEvents(ssc, out);
