@@ -396,6 +396,24 @@ function sumByKey(lines, into = new Map()) {
 const sorted = (m) => [...m].filter(([, v]) => v !== 0).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * The outputs a job wrote again (scripts/chaos/job-output.ts logs each write to out/events.log
+ * with a hash of its text): each repeat of an output after its first write, with its key
+ * (`<kind>-<time>`), its batch time and whether its content differs from the first write's.
+ */
+function outputRewrites(out) {
+  const file = path.join(out, 'events.log');
+  const events = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const first = new Map();
+  const rewrites = [];
+  for (const e of events) {
+    const key = `${e.kind}-${e.time}`;
+    if (!first.has(key)) first.set(key, e.hash);
+    else rewrites.push({ key, time: e.time, changed: first.get(key) !== e.hash });
+  }
+  return rewrites;
+}
+
 /** Every check of one job's outputs; returns the problems found (empty: passed). */
 function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new Set(), regroupRanges = [] }) {
   // With the log off, batches pending or remembered at a driver kill run again without their
@@ -483,24 +501,17 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
     if (extra.length > 0) bad(`${name} outputs for batch times without an input output: ${extra.slice(0, 5).join(', ')}`);
   }
   // an output written again only with the same content
-  const ev = fs.existsSync(path.join(job.out, 'events.log')) ? fs.readFileSync(path.join(job.out, 'events.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  const hashes = new Map();
-  let rewrites = 0;
-  for (const e of ev) {
-    const k = `${e.kind}-${e.time}`;
-    if (!hashes.has(k)) hashes.set(k, e.hash);
-    else {
-      rewrites++;
-      // --disk-full: batches run while their metadata checkpoints could not be written, then
-      // re-run by the job submitted again after it failed, have their blocks regrouped
-      // (README, the full-disk paragraph): their outputs may differ; the final ones are checked.
-      const regrouped = regroupRanges.some(([from, to]) => e.time >= from && e.time <= to);
-      if (hashes.get(k) !== e.hash && !lossy(e.time) && !regrouped) bad(`output ${k} written twice with different contents`);
-    }
+  const rewrites = outputRewrites(job.out);
+  for (const r of rewrites) {
+    // --disk-full: batches run while their metadata checkpoints could not be written, then
+    // re-run by the job submitted again after it failed, have their blocks regrouped
+    // (README, the full-disk paragraph): their outputs may differ; the final ones are checked.
+    const regrouped = regroupRanges.some(([from, to]) => r.time >= from && r.time <= to);
+    if (r.changed && !lossy(r.time) && !regrouped) bad(`output ${r.key} written twice with different contents`);
   }
   // An output runs again only in a recovery: a batch re-run from the checkpoint after a driver restart.
-  if (rewrites > 0 && lossRanges.length === 0) bad(`${rewrites} outputs written twice with no driver restart`);
-  job.rewrites = rewrites;
+  if (rewrites.length > 0 && lossRanges.length === 0) bad(`${rewrites.length} outputs written twice with no driver restart`);
+  job.rewrites = rewrites.length;
   job.timeouts = [...mapped.values()].flat().filter((m) => m.startsWith('T:')).length;
   job.batches = times.length;
   // checkpoint debris
@@ -1476,18 +1487,9 @@ async function runReceiverRound(n, makeSource) {
       const wantState = [...acc].sort((a, b) => (a[0] < b[0] ? -1 : 1));
       if (!same(state.get(t), wantState)) problems.push(`running count at ${t}: got ${JSON.stringify(state.get(t))?.slice(0, 200)}, want ${JSON.stringify(wantState).slice(0, 200)}`);
     }
-    const ev = fs.existsSync(path.join(job.out, 'events.log')) ? fs.readFileSync(path.join(job.out, 'events.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-    const hashes = new Map();
-    let rewrites = 0;
-    for (const e of ev) {
-      const k = `${e.kind}-${e.time}`;
-      if (!hashes.has(k)) hashes.set(k, e.hash);
-      else {
-        rewrites++;
-        if (hashes.get(k) !== e.hash) problems.push(`output ${k} written twice with different contents`);
-      }
-    }
-    if (rewrites > 0 && round.restarts.length === 0) problems.push(`${rewrites} outputs written twice with no driver restart`);
+    const rewrites = outputRewrites(job.out);
+    for (const r of rewrites) if (r.changed) problems.push(`output ${r.key} written twice with different contents`);
+    if (rewrites.length > 0 && round.restarts.length === 0) problems.push(`${rewrites.length} outputs written twice with no driver restart`);
     const files = fs.readdirSync(job.ckpt, { recursive: true });
     const tmp = files.filter((f) => f.endsWith('.sluice-tmp') && !(/^state\//.test(f) && round.faulted.has(Number(/\.(\d+)\.[0-9a-f]+\.sluice-tmp$/.exec(f)?.[1]))));
     if (tmp.length > 0) problems.push(`checkpoint debris: ${tmp.slice(0, 5).join(', ')}`);
@@ -1496,7 +1498,7 @@ async function runReceiverRound(n, makeSource) {
     if (segments > 12 * src.receivers) problems.push(`checkpoint debris: ${segments} write-ahead log segments left (${src.receivers} receivers)`);
     if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
     const starts = receiverEvents(job).filter((e) => e.event === 'started').length;
-    stats = `${attempted.size} sent (${src.stats()}), ${times.length} batches, ${twice.length} read twice${src.exact ? '' : ' (at least once: allowed)'}, ${rewrites} outputs re-run, ${starts} receiver starts, ${segments} log segments left`;
+    stats = `${attempted.size} sent (${src.stats()}), ${times.length} batches, ${twice.length} read twice${src.exact ? '' : ' (at least once: allowed)'}, ${rewrites.length} outputs re-run, ${starts} receiver starts, ${segments} log segments left`;
   } catch (err) {
     problems.push(`round failed: ${err.message}`);
   } finally {
