@@ -37,11 +37,30 @@ export interface ProxiedWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Times a proxied worker is started again when its port was taken: the port is the one its
+ * proxy got from the OS on 127.0.0.2, and another process (a test file in another lane) may
+ * hold it on 127.0.0.1, where the worker binds (EADDRINUSE, seen in CI).
+ */
+const PORT_TAKEN_TRIES = 5;
+
 /** Starts a one-core worker behind proxies (see above), noted in `procs`; resolves once the driver registered it. */
 export async function addProxiedWorker(h: ClusterHandle, procs: Map<string, ChildProcess>): Promise<ProxiedWorker> {
   const driverAt = h.cluster.driver.address;
   const i = driverAt.lastIndexOf(':');
   const toDriver = await TcpProxy.start('127.0.0.2', 0, { host: driverAt.slice(0, i), port: Number(driverAt.slice(i + 1)) });
+  for (let attempt = 1; ; attempt++) {
+    const w = await startProxiedWorker(h, procs, toDriver);
+    if (w !== 'port taken') return w;
+    if (attempt === PORT_TAKEN_TRIES) {
+      await toDriver.close();
+      assert.fail(`the proxied worker's port was taken on 127.0.0.1 in each of ${PORT_TAKEN_TRIES} tries`);
+    }
+  }
+}
+
+/** One try of addProxiedWorker: the worker registered, or 'port taken' (it exited with EADDRINUSE; its proxy closed). */
+async function startProxiedWorker(h: ClusterHandle, procs: Map<string, ChildProcess>, toDriver: TcpProxy): Promise<ProxiedWorker | 'port taken'> {
   // The worker listens on 127.0.0.1 at the port its proxy has on 127.0.0.2.
   const toWorker = await TcpProxy.start('127.0.0.2', 0, { host: '127.0.0.1', port: 0 });
   const port = toWorker.port;
@@ -67,6 +86,12 @@ export async function addProxiedWorker(h: ClusterHandle, procs: Map<string, Chil
   let id: string | undefined;
   for (const deadline = Date.now() + 30_000; id === undefined; await sleep(50)) {
     id = h.cluster.driver.registry.all().find((w) => !known.has(w.id) && w.address === toWorker.address)?.id;
+    // Its last words read whole (stderr ends after the exit) before they are looked at.
+    if (id === undefined && child.exitCode !== null) await new Promise<void>((r) => (child.stderr!.readableEnded ? r() : child.stderr!.once('close', () => r())));
+    if (id === undefined && child.exitCode !== null && (rest + log.join('\n')).includes('EADDRINUSE')) {
+      await toWorker.close();
+      return 'port taken';
+    }
     if (id === undefined && (Date.now() > deadline || child.exitCode !== null)) {
       await stop();
       assert.fail(`the proxied worker did not register:\n${log.slice(-20).join('\n')}`);
