@@ -73,6 +73,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'restarted' }],
   },
   {
+    id: 'postgres-sink-checked-out-error-unheard',
+    what: "saveToPostgres does not listen to a connection it has checked out: the server shutting down (57P01) between two statements of a partition's write is an unhandled 'error' that retires the job thread, and the task's retry on a fresh thread, which never reached the server, fails at once on the refused connection",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: "  client.on('error', onLost);\n",
+    replace: '',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'mid-write' }],
+  },
+  {
     id: 'postgres-rdd-no-connection-check',
     what: "a postgresRDD reader does not ask the server to check its socket mid-query (client_connection_check_interval): a task killed mid-FETCH of a big query leaves its backend computing until the FETCH ends",
     file: 'packages/postgres/src/read-postgres-slice.ts',

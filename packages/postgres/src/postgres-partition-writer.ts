@@ -34,6 +34,13 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   if (first.done) return [0, 0];
   const pool = cachedPool(p.connectionString, p.poolSize);
   const client = await openTransaction(pool, p, where);
+  // A checked-out connection is ours to watch (pg's pool listens only to idle ones): its
+  // session ended between statements (the server shut down, 57P01, while the partition's rows
+  // were computed or onProgress ran) is an 'error' event that, unheard, would end the job
+  // thread. Heard, it fails the next statement and the attempt, and drops the connection.
+  let lost: Error | undefined;
+  const onLost = (e: Error): void => void (lost ??= e);
+  client.on('error', onLost);
   let broken: Error | undefined;
   let inTransaction = true;
   const state = { abandoned: false };
@@ -64,7 +71,8 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     if ((err as { code?: string }).code === '42703') throw await missingColumns(pool, p, where, err);
     throw postgresFailure(err, where, p.connectionString, p.table);
   } finally {
-    client.release(broken);
+    client.removeListener('error', onLost);
+    client.release(broken ?? lost);
   }
 }
 

@@ -1,8 +1,12 @@
 // saveToPostgres while its database restarts (real Debian PostgreSQL stopped with pg_ctl
 // stop -m fast, its sessions ended, then started again on the same port; driver in this
 // process + 2 worker processes): a queue stream of 20 batches of 2,000 records every 400 ms,
-// saved by COPY and by an upsert. The server goes down right after a batch's outputs.
+// saved by COPY and by an upsert. The server goes down right after a batch's outputs, or
+// while a write holds its connection mid-transaction.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import type { LocalCluster } from '@sluice/cli';
@@ -120,4 +124,32 @@ test('the database down longer than reconnectTimeoutMs (1 s, the server down 10 
   const n = new Set(markers.map((m) => m.batch)).size;
   assert.ok(n >= 3 && markers.length >= 3 * A.partitions, `the 3 batches before the stop were written (${markers.length} partitions of ${n} batches)`);
   console.log(`${done} batches reported done, ${markers.length} partitions of ${n} batches in events; failure: ${end.failure!.slice(0, 400)}`);
+});
+
+test('the database restarted (down 2 s) while partitions are mid-write (their connections checked out, in a transaction, between statements): no task thread dies of it, every batch written once', { timeout: 120_000 }, async () => {
+  await query('TRUNCATE events, word_last');
+  await query('DROP TABLE IF EXISTS sluice_output_markers');
+  const holdDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-hold-'));
+  try {
+    const job = await startJob(cluster, fixture('pg-sink-restart-job.ts'), [JSON.stringify({ url: server.url, ...A, holdDir })]);
+    await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
+    fs.writeFileSync(path.join(holdDir, 'go'), '');
+    const held = (): string[] => fs.readdirSync(holdDir).filter((f) => f.startsWith('held-'));
+    const deadline = Date.now() + 60_000;
+    while (held().length === 0) {
+      assert.ok(Date.now() < deadline, 'a write held within 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // the server stops while that write holds its connection (1.5 s), its session ended (57P01)
+    await server.restart(2000);
+    fs.rmSync(path.join(holdDir, 'go'));
+    const end = await job.finished(100_000);
+    const failed = end.lines.filter((l) => l.startsWith('TASK FAILED'));
+    assert.ok(end.ok, `${end.failure}\n${failed.slice(0, 6).join('\n')}`);
+    assert.ok(failed.every((l) => !/left unhandled/.test(l)), `a task failed of an error its job thread did not handle (the thread retired, its retry on a fresh one):\n${failed.join('\n')}`);
+    await checkTables(A.batches);
+    console.log(`${held().length} writes held; ${failed.length} task attempts failed (the cut writes, rolled back): ${failed.slice(0, 3).join(' | ')}`);
+  } finally {
+    fs.rmSync(holdDir, { recursive: true, force: true });
+  }
 });
