@@ -5,6 +5,7 @@
 //
 //   node scripts/chaos-probe.mjs --rounds 20 --seed 7 [--first 0] [--round-s 30] [--faults a,b] [--jobs 1|2]
 //                                [--wal on|off|mixed] [--keep] [--verbose]
+//                                [--kafka|--kafka-checkpointed|--mqtt|--kinesis|--flume|--flow|--disk-full|--sinks]
 //
 // The job (scripts/chaos/chaos-job.ts): a file stream and a reliable receiver over this
 // script's replayable TCP source (the write-ahead log on, or off), unioned, feeding
@@ -20,6 +21,11 @@
 //   over the batches' own inputs (running sums; a timed-out key reported once, then gone);
 // - an output (kind, time) written twice only with the same content (a re-run batch is pure);
 // - no checkpoint debris once stopped (no *.sluice-tmp, at most the kept metadata files).
+// --sinks adds each batch's sums written to Postgres, Redis and S3 (scripts/chaos/sinks-job.ts),
+// the servers restarted or stopped, every table, counter and object checked (SinkServers);
+// --flume is the connector round over Flume's push receiver. The default mode's faults include
+// a proxied worker's links held or cut mid-stream (net-hold, net-cut, net-hold-short,
+// net-cut-driver-link), not only in a recovery.
 // A failed round keeps its directory (and the processes' logs) and is reported; the exit
 // code is the number of failed rounds (capped at 100).
 import { spawn } from 'node:child_process';
@@ -33,6 +39,8 @@ import { fileURLToPath } from 'node:url';
 // The seeded PRNG core's operators use (the build the probe runs: `bash scripts/setup.sh` first).
 import { mulberry32 } from '../packages/core/dist/src/util/random.js';
 
+// the AWS SDK's notice that its 2027 releases need Node 22 (--sinks reads S3 here)
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'sluice.js');
 const JOB = path.join(REPO, 'scripts', 'chaos', 'chaos-job.ts');
@@ -45,7 +53,7 @@ const FAULTS = [
   'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-at-metadata-temp', 'driver-kill-in-recovery',
   'driver-down-long', 'driver-stop', 'source-down', 'stop-worker-kill', 'stop-driver-kill',
   'net-hold-in-recovery', 'net-cut-in-recovery', 'driver-kill-at-state-checkpoint', 'stop-driver-stop', 'stop-worker-stop-long',
-  'source-down-in-recovery',
+  'source-down-in-recovery', 'net-hold', 'net-cut', 'net-hold-short', 'net-cut-driver-link',
 ];
 
 // ---------- arguments ----------
@@ -86,7 +94,19 @@ const FLOW_MIN_RATE = 10;
 const DISK_FAULTS = ['disk-full-ckpt', 'disk-full-ckpt-long', 'disk-full-state-dir', 'disk-full-state-dir-driver-kill', 'stop-disk-full-state-dir', 'worker-kill', 'driver-kill'];
 const KINESIS = flag('kinesis');
 const KINESIS_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'kinesis-server-restart'];
-const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : FAULTS;
+// --sinks: the stream job (log on) also writing each batch's sums to Postgres, Redis and S3
+// (scripts/chaos/sinks-job.ts), the servers restarted, stopped or down past the sink's wait.
+const SINKS = flag('sinks');
+const SINKS_JOB = path.join(REPO, 'scripts', 'chaos', 'sinks-job.ts');
+const SINK_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'stop-driver-kill', 'pg-restart', 'pg-down-long', 'redis-restart', 'redis-stop', 's3-restart'];
+/** How long a Postgres write waits for its server (the sink's reconnectTimeoutMs) in --sinks. */
+const PG_WAIT_MS = 6000;
+// --flume: Flume's push-based receiver (scripts/chaos/flume-job.ts, log on) fed by avro sinks
+// in the probe (packages/flume's test client), the MQTT mode's faults with the sinks'
+// connections reset (an agent restarted: a file channel sends again what had no OK).
+const FLUME = flag('flume');
+const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset'];
+const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
@@ -339,7 +359,8 @@ class ChaosJob {
     if (!this.source.isUp) await this.source.up();
     const args = [this.ckpt, path.join(this.dir, 'in'), this.out, this.control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(this.source.port), this.wal ? 'wal' : 'nowal'];
     if (FLOW) args.push(`${FLOW_MAX_RATE}:${FLOW_INITIAL_RATE}:${FLOW_MIN_RATE}`);
-    const r = await runCli(['submit', JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
+    if (SINKS) args.push('', JSON.stringify(cluster.sinks.jobArgs(this.name)));
+    const r = await runCli(['submit', SINKS ? SINKS_JOB : JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
     const id = / as (\S+)$/m.exec(r.stderr)?.[1];
     if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     this.id = id;
@@ -645,6 +666,240 @@ function checkDiskWords(round, cluster, jobs) {
   return problems;
 }
 
+// ---------- --sinks: Postgres, Redis and S3 servers that can be restarted ----------
+/**
+ * The sinks' servers for one round: Debian's postgresql (packages/test-servers' helper: its
+ * restart is `pg_ctl stop -m fast`, data kept), redis-server with its append-only file on
+ * (fsync always, so a SIGTERM restart keeps every applied command) and s3rver (its data on
+ * disk), each restartable on the same port. `check(job)` compares what each holds with the
+ * job's own batches' inputs (out/input-<t>.json, which checkJob holds to what was fed).
+ */
+class SinkServers {
+  constructor(root, buckets) {
+    this.root = root;
+    this.buckets = buckets;
+    this.redisDir = path.join(root, 'redis');
+    this.s3Dir = path.join(root, 's3rver');
+    fs.mkdirSync(this.redisDir, { recursive: true });
+    fs.mkdirSync(this.s3Dir, { recursive: true });
+    this.down = 0;
+    /** Each server fault: which server, whether the job may fail for it, when. */
+    this.faults = [];
+  }
+
+  async start() {
+    const { startPostgres } = await import(path.join(REPO, 'packages', 'test-servers', 'dist', 'src', 'index.js'));
+    this.pg = await startPostgres();
+    this.redisPort = await freePort();
+    this.s3Port = await freePort();
+    await this.startRedis();
+    await this.startS3();
+    const db = await this.pgConnect();
+    try {
+      for (const b of this.buckets) {
+        await db.query(`CREATE TABLE ${b}_sums (batch_time bigint NOT NULL, k text NOT NULL, n bigint NOT NULL)`);
+        await db.query(`CREATE TABLE ${b}_upsert (batch_time bigint NOT NULL, k text NOT NULL, n bigint NOT NULL, PRIMARY KEY (batch_time, k))`);
+      }
+    } finally {
+      await db.end();
+    }
+  }
+
+  async pgConnect() {
+    const pg = createRequire(path.join(REPO, 'packages', 'postgres', 'package.json'))('pg');
+    const c = new pg.Client({ connectionString: this.pg.url });
+    c.on('error', () => undefined);
+    await c.connect();
+    return c;
+  }
+
+  jobArgs(tag) {
+    return { tag, pg: this.pg.url, redis: `redis://127.0.0.1:${this.redisPort}`, s3: `http://127.0.0.1:${this.s3Port}`, reconnectTimeoutMs: PG_WAIT_MS };
+  }
+
+  /** Where each server listens, as the sinks' messages name them. */
+  addresses() {
+    return { postgres: `127.0.0.1:${this.pg.port}`, redis: `127.0.0.1:${this.redisPort}`, s3: `127.0.0.1:${this.s3Port}` };
+  }
+
+  async startServer(name, cmd, args, ready) {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d) => (out += d.toString());
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const exited = new Promise((r) => child.once('exit', () => r()));
+    await until(`${name} to listen`, 30_000, () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${out.slice(-500)}`);
+      return ready.test(out);
+    });
+    return { child, exited };
+  }
+
+  async startRedis() {
+    const args = ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--dir', this.redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no'];
+    this.redis = await this.startServer('redis-server', '/usr/bin/redis-server', args, /Ready to accept connections/i);
+  }
+
+  async startS3() {
+    const bin = path.join(path.dirname(createRequire(path.join(REPO, 'packages', 's3', 'package.json')).resolve('s3rver/package.json')), 'bin', 's3rver.js');
+    const args = ['--openssl-legacy-provider', bin, '-d', this.s3Dir, '-a', '127.0.0.1', '-p', String(this.s3Port), '--silent', '--no-vhost-buckets'];
+    for (const b of this.buckets) args.push('--configure-bucket', b);
+    this.s3 = await this.startServer('s3rver', process.execPath, args, /S3rver listening/);
+  }
+
+  async stopProcess(p, sig = 'SIGTERM') {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGCONT');
+    p.child.kill(sig);
+    const t = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+    await p.exited;
+    clearTimeout(t);
+  }
+
+  /** A server down (or stopped) for `ms`, noted with whether README lets the job fail for it. */
+  async outage(server, how, ms, mayFail, note) {
+    const from = Date.now();
+    this.down++;
+    try {
+      if (server === 'postgres') await this.pg.restart(ms);
+      else if (how === 'SIGSTOP') {
+        this.redis.child.kill('SIGSTOP');
+        await sleep(ms);
+        this.redis.child.kill('SIGCONT');
+      } else {
+        await this.stopProcess(server === 'redis' ? this.redis : this.s3);
+        await sleep(ms);
+        if (server === 'redis') await this.startRedis();
+        else await this.startS3();
+      }
+    } finally {
+      this.down--;
+    }
+    this.faults.push({ server, mayFail, from, to: Date.now() });
+    note(`${server} ${how} for ${ms} ms${mayFail ? '' : ' (the job must ride it out)'}`);
+  }
+
+  async dispose() {
+    if (this.redis) await this.stopProcess(this.redis);
+    if (this.s3) await this.stopProcess(this.s3);
+    await this.pg?.stop();
+  }
+
+  /**
+   * What the sinks hold against the job's batches: each batch's sums by key once in each
+   * Postgres table (a (batch, key) twice is a partition written twice; a missing one a lost
+   * write), the Redis counter equal to every batch's input summed, each batch's S3 directory
+   * committed (_SUCCESS) with exactly its sums; objects left under _temporary/ are counted.
+   */
+  async check(job) {
+    const problems = [];
+    const bad = (x) => problems.push(`${job.name} sinks: ${x}`);
+    const input = job.outputs('input');
+    const want = new Map([...input].map(([t, lines]) => [t, sumByKey(lines)]));
+    const key = (t, k) => `${t} ${k}`;
+    const wantRows = new Map();
+    for (const [t, m] of want) for (const [k, n] of m) wantRows.set(key(t, k), n);
+    const db = await this.pgConnect();
+    for (const table of [`${job.name}_sums`, `${job.name}_upsert`]) {
+      const got = new Map();
+      const twice = [];
+      for (const r of (await db.query(`SELECT batch_time::text AS t, k, n::text AS n FROM ${table}`)).rows) {
+        const id = key(Number(r.t), r.k);
+        if (got.has(id)) twice.push(id);
+        got.set(id, Number(r.n));
+      }
+      if (twice.length > 0) bad(`Postgres ${table}: ${twice.length} (batch, key) rows written twice: ${twice.slice(0, 5).join(', ')}`);
+      const wrong = [...new Set([...got.keys(), ...wantRows.keys()])].filter((id) => got.get(id) !== wantRows.get(id));
+      if (wrong.length > 0) bad(`Postgres ${table}: ${wrong.length} of ${wantRows.size} (batch, key) rows differ from the batches' inputs: ${wrong.slice(0, 5).map((id) => `${id}: got ${got.get(id)}, want ${wantRows.get(id)}`).join('; ')}`);
+      job.pgRows = (job.pgRows ?? 0) + got.size;
+    }
+    await db.end();
+    const ioredis = createRequire(path.join(REPO, 'packages', 'redis', 'package.json'))('ioredis');
+    const r = new ioredis.Redis({ port: this.redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 2 });
+    try {
+      await r.connect();
+      const got = await r.hgetall(`${job.name}:totals`);
+      const total = sumByKey([...input.values()].flat());
+      const wrong = [...new Set([...Object.keys(got), ...total.keys()])].filter((k) => Number(got[k]) !== total.get(k));
+      if (wrong.length > 0) bad(`Redis ${job.name}:totals: ${wrong.length} keys differ from every batch's input summed: ${wrong.slice(0, 6).map((k) => `${k}: got ${got[k]}, want ${total.get(k)}`).join('; ')}`);
+      job.redisKeys = Object.keys(got).length;
+    } finally {
+      r.disconnect();
+    }
+    const sdk = createRequire(path.join(REPO, 'packages', 's3', 'package.json'))('@aws-sdk/client-s3');
+    const c = new sdk.S3Client({ endpoint: `http://127.0.0.1:${this.s3Port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    try {
+      const keys = [];
+      let token;
+      do {
+        const res = await c.send(new sdk.ListObjectsV2Command({ Bucket: job.name, ContinuationToken: token }));
+        for (const o of res.Contents ?? []) keys.push(o.Key);
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token);
+      const dirs = new Map();
+      let temporary = 0;
+      for (const k of keys) {
+        const m = /^sums-(\d+)\/(.*)$/.exec(k);
+        if (!m) {
+          bad(`S3: an object outside any batch's directory: ${k}`);
+          continue;
+        }
+        if (m[2].startsWith('_temporary/')) {
+          temporary++;
+          continue;
+        }
+        const d = dirs.get(Number(m[1])) ?? [];
+        d.push(m[2]);
+        dirs.set(Number(m[1]), d);
+      }
+      job.s3Temporary = temporary;
+      for (const t of dirs.keys()) if (!want.has(t)) bad(`S3: sums-${t}/ for a batch time without an input output`);
+      let checked = 0;
+      for (const [t, m] of want) {
+        const names = dirs.get(t) ?? [];
+        if (!names.includes('_SUCCESS')) {
+          bad(`S3: sums-${t}/ not committed (no _SUCCESS; objects: ${names.join(', ') || 'none'})`);
+          continue;
+        }
+        const lines = [];
+        for (const n of names.filter((x) => x.startsWith('part-'))) {
+          const o = await c.send(new sdk.GetObjectCommand({ Bucket: job.name, Key: `sums-${t}/${n}` }));
+          lines.push(...(await o.Body.transformToString()).split('\n').filter(Boolean));
+        }
+        const wantLines = [...m].map(([k, n]) => `${k} ${n}`).sort();
+        if (!same(lines.sort(), wantLines)) bad(`S3: sums-${t}/ holds ${JSON.stringify(lines).slice(0, 200)}, want ${JSON.stringify(wantLines).slice(0, 200)}`);
+        checked++;
+      }
+      job.s3Dirs = checked;
+    } finally {
+      c.destroy();
+    }
+    return problems;
+  }
+}
+
+/**
+ * --sinks: a job that failed must have failed for a server that was down past what its sink
+ * waits for (Postgres past reconnectTimeoutMs, Redis or S3 away at all), its message naming
+ * that server; a failure with no such outage, or for a Postgres restart within the wait, is
+ * a finding.
+ */
+function checkSinkFailures(jobs, sinks) {
+  const problems = [];
+  const addr = sinks.addresses();
+  for (const j of jobs) {
+    for (const f of j.failures ?? []) {
+      const msg = String(f.message);
+      const named = Object.entries(addr).filter(([, a]) => msg.includes(a)).map(([s]) => s);
+      const excused = sinks.faults.filter((x) => x.mayFail && named.includes(x.server));
+      if (named.length === 0) problems.push(`${j.name} failed (${f.code}) naming none of the sinks' servers (${Object.values(addr).join(', ')}): ${msg.slice(0, 400)}`);
+      else if (excused.length === 0) problems.push(`${j.name} failed (${f.code}) for ${named.join(', ')}, which was never down past its sink's wait: ${msg.slice(0, 400)}`);
+    }
+  }
+  return problems;
+}
+
 // ---------- faults ----------
 const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
 
@@ -892,6 +1147,10 @@ class Round {
         this.note(`${name === 'mqtt-broker-restart' ? 'mosquitto' : 'kinesalite'} stopped (SIGTERM), started again ${ms} ms later`);
         return;
       }
+      case 'flume-sinks-reset':
+        cluster.server.reset();
+        this.note("every avro sink's connection reset (an agent restarted)");
+        return;
       case 'worker-kill-receiver': {
         // the worker the MQTT receiver last started on (the job's listener wrote it down)
         const started = receiverEvents(jobs[0]).filter((e) => e.event === 'started').pop();
@@ -904,6 +1163,24 @@ class Round {
         await sleep(ms);
         await cluster.kafka.startBroker(0);
         this.note(`the Kafka broker down ${ms} ms`);
+        return;
+      }
+      case 'net-hold':
+      case 'net-cut':
+      case 'net-hold-short':
+      case 'net-cut-driver-link': {
+        // mid-stream, no driver restart: a proxied worker's links held silent or cut past its
+        // timeout (declared lost, back and registered again), held under it (ridden out), or
+        // only its link to the driver cut (no heartbeats, while its peers still reach it)
+        const w = cluster.liveWorkers().find((x) => x.proxies) ?? (await cluster.addProxiedWorker());
+        const how = name === 'net-cut' || name === 'net-cut-driver-link' ? 'cut' : 'hold';
+        const links = name === 'net-cut-driver-link' ? [w.proxies[0]] : w.proxies;
+        const ms = name === 'net-hold-short' ? 1000 + Math.floor(r() * 1500) : WORKER_TIMEOUT_MS * 2;
+        this.faulted.add(w.child.pid);
+        for (const p of links) p[how]();
+        await sleep(ms);
+        for (const p of links) p.heal();
+        this.note(`worker ${w.child.pid}'s ${name === 'net-cut-driver-link' ? 'link to the driver' : 'links'} ${how} for ${ms} ms, mid-stream`);
         return;
       }
       case 'net-hold-in-recovery':
@@ -921,6 +1198,19 @@ class Round {
         this.note(`driver SIGKILL, restarted; ${ms} ms later worker ${w.child.pid}'s links ${how} for ${long} ms`);
         return;
       }
+      case 'pg-restart':
+        // within the sink's wait (README: it waits, the batch is written once)
+        return cluster.sinks.outage('postgres', 'restarted (pg_ctl stop -m fast)', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
+      case 'pg-down-long':
+        // past the wait: the job may fail naming the server and the wait, and is submitted again
+        return cluster.sinks.outage('postgres', 'stopped (pg_ctl stop -m fast)', PG_WAIT_MS + 2000 + Math.floor(r() * 4000), true, (x) => this.note(x));
+      case 'redis-restart':
+        // README: an unreachable server fails the task, then the job
+        return cluster.sinks.outage('redis', 'SIGTERM', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
+      case 'redis-stop':
+        return cluster.sinks.outage('redis', 'SIGSTOP', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
+      case 's3-restart':
+        return cluster.sinks.outage('s3', 'SIGTERM', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
       default:
         throw new Error(`fault ${name} has no action`);
     }
@@ -935,7 +1225,8 @@ async function runRound(n) {
   const cluster = new Cluster(root, secret);
   const jobs = [];
   for (let j = 0; j < JOBS; j++) {
-    const wal = WAL === 'on' ? true : WAL === 'off' ? false : rand() < 0.5;
+    // --sinks: the log on (a sink's exactly-once needs each batch re-run on the same input)
+    const wal = WAL === 'on' || SINKS ? true : WAL === 'off' ? false : rand() < 0.5;
     jobs.push(new ChaosJob(root, `job${j}`, wal, mulberry32(SEED * 7 + n * 13 + j)));
   }
   const nFaults = 1 + Math.floor(rand() * 3);
@@ -964,12 +1255,51 @@ async function runRound(n) {
   const started = Date.now();
   let problems = [];
   let feeding;
+  let watching;
   try {
+    if (SINKS) {
+      cluster.sinks = new SinkServers(root, jobs.map((j) => j.name));
+      await cluster.sinks.start();
+    }
     await cluster.startDriver();
     const proxied = faults.some((f) => f.startsWith('net-'));
     for (let i = 0; i < 3; i++) await (proxied && i === 0 ? cluster.addProxiedWorker() : cluster.addWorker());
     for (const j of jobs) await j.submit(cluster);
     await until('every job\'s first batch', 90_000, () => jobs.every((j) => j.outputs('input').size > 0));
+    // --disk-full: a job that failed (as README says a state checkpoint that cannot be written
+    // fails it) must have failed with SLUICE_DISK_FULL, in words naming the path and the fix;
+    // it is submitted again once space is back and must recover from its checkpoint.
+    const resubmitIfFailed = (j) => {
+      if (!(DISK || SINKS) || j.resubmitting) return;
+      const f = j.failure(cluster);
+      if (!f) return;
+      if ((j.failures ?? []).length >= 3) throw new Error(`${j.name} failed 3 times: ${String(f.message).slice(0, 300)}`);
+      j.resubmitting = true;
+      j.failures = [...(j.failures ?? []), f];
+      round.driverFaults++;
+      const failedAt = f.time;
+      void (async () => {
+        if (DISK) while (round.fullPeriods.length === 0 || fs.existsSync(path.join(j.disk, 'filler'))) await sleep(200);
+        // --sinks: once no server is down
+        if (SINKS) while (cluster.sinks.down > 0) await sleep(200);
+        await sleep(500);
+        await j.submit(cluster);
+        round.restarts.push({ killedAt: failedAt, restartedAt: Date.now() });
+        if (DISK) round.regroupRanges.push([failedAt - 30_000, Date.now() + 3 * BATCH_MS]);
+        round.note(`${j.name} failed (${f.code}) and was submitted again as ${j.id}`);
+        j.resubmitting = false;
+      })().catch((err) => round.note(`${j.name}: submitting it again failed: ${err.message}`));
+    };
+    // --sinks: a job failed by a server's outage is submitted again as soon as the servers are back
+    watching = SINKS
+      ? setInterval(() => {
+          try {
+            jobs.forEach(resubmitIfFailed);
+          } catch (err) {
+            if (!problems.includes(`round failed: ${err.message}`)) problems.push(`round failed: ${err.message}`);
+          }
+        }, 500)
+      : undefined;
     // input flows: each source 4 lines every 50 ms, a file every 400 ms
     let tick = 0;
     feeding = setInterval(() => {
@@ -999,28 +1329,6 @@ async function runRound(n) {
     // with its workers failed as README says it must: it is not checked further (the others are).
     const gone = (j) =>
       (j.gone ||= !j.wal && round.allWorkers && cluster.all.some((p) => p.lines.some((l) => l.includes('Job aborted') && l.includes(`received block input_${j.id}_`) && l.includes('cannot be read from any worker it was stored on'))));
-    // --disk-full: a job that failed (as README says a state checkpoint that cannot be written
-    // fails it) must have failed with SLUICE_DISK_FULL, in words naming the path and the fix;
-    // it is submitted again once space is back and must recover from its checkpoint.
-    const resubmitIfFailed = (j) => {
-      if (!DISK || j.resubmitting) return;
-      const f = j.failure(cluster);
-      if (!f) return;
-      if ((j.failures ?? []).length >= 3) throw new Error(`${j.name} failed 3 times: ${String(f.message).slice(0, 300)}`);
-      j.resubmitting = true;
-      j.failures = [...(j.failures ?? []), f];
-      round.driverFaults++;
-      const failedAt = f.time;
-      void (async () => {
-        while (round.fullPeriods.length === 0 || fs.existsSync(path.join(j.disk, 'filler'))) await sleep(200);
-        await sleep(500);
-        await j.submit(cluster);
-        round.restarts.push({ killedAt: failedAt, restartedAt: Date.now() });
-        round.regroupRanges.push([failedAt - 30_000, Date.now() + 3 * BATCH_MS]);
-        round.note(`${j.name} failed (${f.code}) and was submitted again as ${j.id}`);
-        j.resubmitting = false;
-      })().catch((err) => round.note(`${j.name}: submitting it again failed: ${err.message}`));
-    };
     await until('every fed line read', 240_000, () =>
       jobs.every((j) => {
         resubmitIfFailed(j);
@@ -1059,6 +1367,10 @@ async function runRound(n) {
     const lastKill = round.allWorkers || round.restarts.length === 0 ? undefined : Math.max(...round.restarts.map((x) => x.killedAt));
     for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges, lastKill, faulted: round.faulted, regroupRanges: round.regroupRanges }));
     if (DISK) problems.push(...checkDiskWords(round, cluster, jobs));
+    if (SINKS) {
+      problems.push(...checkSinkFailures(jobs, cluster.sinks));
+      for (const j of live) problems.push(...(await cluster.sinks.check(j)));
+    }
     if (FLOW) for (const j of live) problems.push(...checkFlow(j, round));
     // the driver runs on, and has forgotten every job that stopped (a driver started again on
     // its --state-dir would relaunch one it still lists)
@@ -1077,8 +1389,10 @@ async function runRound(n) {
     problems.push(`round failed: ${err.message}`);
   } finally {
     if (feeding) clearInterval(feeding);
+    if (watching) clearInterval(watching);
     await cluster.stopAll();
     for (const j of jobs) await j.source.close();
+    await cluster.sinks?.dispose().catch((err) => problems.push(`stopping the sinks' servers: ${err.message}`));
     for (const m of mounts.reverse()) {
       // a failed round keeps a copy of what was on the tmpfs
       if (problems.length > 0 || KEEP) fs.cpSync(m, `${m}-copy`, { recursive: true, filter: (src) => path.basename(src) !== 'filler' });
@@ -1086,7 +1400,7 @@ async function runRound(n) {
     }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''}${j.flow ? `; ${j.flow}` : ''})`).join(' ');
+  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''}${j.flow ? `; ${j.flow}` : ''}${j.s3Dirs !== undefined ? `; sinks: ${j.pgRows} Postgres rows, ${j.redisKeys} Redis counters, ${j.s3Dirs} S3 batches, ${j.s3Temporary} objects left under _temporary/, ${(j.failures ?? []).length} job failures` : ''})`).join(' ');
   for (const j of jobs.filter((x) => x.gone)) round.note(`${j.name} failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)`);
   const documented = jobs.some((j) => j.gone);
   log(`round ${n} ${problems.length === 0 ? (documented ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
@@ -1401,6 +1715,53 @@ async function kinesisSource(n) {
 }
 
 /**
+ * --flume: scripts/chaos/flume-job.ts, FlumeUtils.createStream on 127.0.0.1:<port> of the
+ * worker running it (the log on), fed by two avro sinks (packages/flume's test client, which
+ * speaks Flume's NettyAvroRpcClient byte for byte): each sink sends one appendBatch at a time
+ * and sends it again until answered OK, as Flume's AvroSink over a file channel. README's
+ * Flume section promises at least once: every event of a call answered OK is read.
+ */
+async function flumeSource(n) {
+  const { FlumeSink } = await import(path.join(REPO, 'packages', 'flume', 'dist', 'test', 'support', 'flume-avro-client.js'));
+  const port = await freePort();
+  const sinks = [0, 1].map(() => new FlumeSink({ host: '127.0.0.1', port, requestTimeoutMs: 5000, retryDelayMs: 200, giveUpAfterMs: 180_000 }));
+  const chains = sinks.map(() => Promise.resolve());
+  const acked = new Set();
+  let busy = 0;
+  let failed = 0;
+  let next = 0;
+  return {
+    name: 'flume',
+    job: path.join(REPO, 'scripts', 'chaos', 'flume-job.ts'),
+    receivers: 1,
+    server: { reset: () => sinks.forEach((s) => s.close()) },
+    exact: false,
+    async start() {},
+    args: () => ['127.0.0.1', String(port)],
+    async open() {},
+    send(payloads) {
+      const i = next++ % sinks.length;
+      busy++;
+      chains[i] = chains[i]
+        .then(() => sinks[i].send(payloads.map((p) => ({ headers: { n: String(n) }, body: Buffer.from(p) }))))
+        .then(
+          () => payloads.forEach((p) => acked.add(p)),
+          () => (failed += payloads.length),
+        )
+        .finally(() => busy--);
+    },
+    settled: () => busy === 0,
+    async expected() {
+      return new Map([...acked].map((m) => [m, 1]));
+    },
+    stats: () => `${acked.size} answered OK, ${failed} given up, ${sinks.reduce((a, s) => a + s.stats.resent, 0)} calls sent again`,
+    async dispose() {
+      for (const s of sinks) s.close();
+    },
+  };
+}
+
+/**
  * One round on a connector's receiver (--mqtt or --kinesis): its job (the write-ahead log
  * on, recovered from its checkpoint with getOrCreate) over the real server, 80 records a
  * second `k<j> <id>` while 1-3 faults land (worker kills, the receiver's worker, worker and
@@ -1521,7 +1882,7 @@ process.on('SIGINT', () => {
   stopping = true;
   log('SIGINT: stopping after this round');
 });
-for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runReceiverRound(n, mqttSource) : KINESIS ? runReceiverRound(n, kinesisSource) : runRound(n)));
+for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runReceiverRound(n, mqttSource) : FLUME ? runReceiverRound(n, flumeSource) : KINESIS ? runReceiverRound(n, kinesisSource) : runRound(n)));
 const byFault = new Map();
 for (const r of results) for (const f of new Set(r.faults)) {
   const e = byFault.get(f) ?? { runs: 0, pass: 0 };
@@ -1529,6 +1890,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : FLUME ? 'Flume push receiver, log on' : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}${SINKS ? ', Postgres/Redis/S3 sinks' : ''}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));

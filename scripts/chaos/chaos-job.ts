@@ -17,10 +17,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Receiver, StateSpec, StreamingContext, type SluiceContext } from '@sluice/core';
+import { Receiver, StateSpec, StreamingContext, type DStream, type SluiceContext } from '@sluice/core';
 import { batchOutput, runUntilStopFile, writeJson } from './job-output.js';
 
-class ChaosLineReceiver extends Receiver<string> {
+export class ChaosLineReceiver extends Receiver<string> {
   private socket: net.Socket | undefined;
 
   constructor(
@@ -60,60 +60,67 @@ class ChaosLineReceiver extends Receiver<string> {
   }
 }
 
-export default async function (sc: SluiceContext, args: string[]): Promise<void> {
+/**
+ * The chaos job's graph on `ssc` (checkpointed at `ckpt`), its outputs as above; returns the
+ * unioned lines' (key, value) pairs for a job that adds outputs of its own (sinks-job.ts).
+ */
+export function chaosGraph(sc: SluiceContext, args: string[]): { ssc: StreamingContext; pairs: DStream<[string, number]> } {
   const [ckpt, input, out, control, batchMsArg, everyArg, host, port, wal, flow] = args;
   const [maxRate, initialRate, minRate] = (flow ?? '').split(':').map(Number);
   const flowOptions = flow ? { receiverMaxRate: maxRate, backpressure: { initialRate, minRate } } : {};
   const batchMs = Number(batchMsArg);
   const every = Number(everyArg) * batchMs;
   const output = batchOutput(sc, out);
-  const ssc = await StreamingContext.getOrCreate(sc, ckpt, () => {
-    const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: wal === 'wal' ? { rollingInterval: 1000 } : false, ...flowOptions });
-    ssc.checkpoint(ckpt);
-    const files = ssc.textFileStream(input); // stream 0, the receiver 1, their union 2 (a recovery needs the same graph)
-    const received = ssc.receiverStream(new ChaosLineReceiver(host, Number(port), control));
-    const lines = files.union(received);
-    if (flow) {
-      const id = received.id;
-      received.foreachRDD((_rdd, time) => void writeJson(path.join(out, `rate-${time}.json`), ssc.latestRate(id) ?? null));
-    }
-    lines.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
-    const pairs = lines.map((l) => {
-      const [k, v] = l.split(' ');
-      return [k, Number(v)] as [string, number];
-    });
-    pairs
-      .updateStateByKey((vs: number[], s: number | undefined) => (s ?? 0) + vs.reduce((a, b) => a + b, 0), { numPartitions: 3 })
-      .checkpoint(every)
-      .foreachRDD(async (rdd, time) => output('state', time, (await rdd.collect()).sort()));
-    pairs
-      .reduceByKeyAndWindow((a, b) => a + b, 3 * batchMs, batchMs, { invFunc: (a, b) => a - b, filterFunc: (kv) => kv[1] !== 0 })
-      .checkpoint(every)
-      .foreachRDD(async (rdd, time) => output('window', time, (await rdd.collect()).sort()));
-    const mapped = pairs
-      .reduceByKey((a, b) => a + b)
-      .mapWithState(
-        StateSpec.function<string, number, number, string>((k, v, state) => {
-          if (state.isTimingOut()) return `T:${k}:${state.get()}`;
-          const s = (state.getOption() ?? 0) + (v ?? 0);
-          if (s % 25 === 0) {
-            state.remove();
-            return `R:${k}`;
-          }
-          state.update(s);
-          return `${k}:${s}`;
-        }).timeout(batchMs),
-      )
-      .checkpoint(every);
-    mapped
-      .map((m) => ['mapped', m] as [string, unknown])
-      .union(mapped.stateSnapshots().map((kv) => ['snapshot', kv] as [string, unknown]))
-      .foreachRDD(async (rdd, time) => {
-        const tagged = await rdd.collect();
-        for (const kind of ['mapped', 'snapshot']) output(kind, time, tagged.filter(([t]) => t === kind).map(([, x]) => x).sort());
-      });
-    return ssc;
+  const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: wal === 'wal' ? { rollingInterval: 1000 } : false, ...flowOptions });
+  ssc.checkpoint(ckpt);
+  const files = ssc.textFileStream(input); // stream 0, the receiver 1, their union 2 (a recovery needs the same graph)
+  const received = ssc.receiverStream(new ChaosLineReceiver(host, Number(port), control));
+  const lines = files.union(received);
+  if (flow) {
+    const id = received.id;
+    received.foreachRDD((_rdd, time) => void writeJson(path.join(out, `rate-${time}.json`), ssc.latestRate(id) ?? null));
+  }
+  lines.foreachRDD(async (rdd, time) => output('input', time, (await rdd.collect()).sort()));
+  const pairs = lines.map((l) => {
+    const [k, v] = l.split(' ');
+    return [k, Number(v)] as [string, number];
   });
+  pairs
+    .updateStateByKey((vs: number[], s: number | undefined) => (s ?? 0) + vs.reduce((a, b) => a + b, 0), { numPartitions: 3 })
+    .checkpoint(every)
+    .foreachRDD(async (rdd, time) => output('state', time, (await rdd.collect()).sort()));
+  pairs
+    .reduceByKeyAndWindow((a, b) => a + b, 3 * batchMs, batchMs, { invFunc: (a, b) => a - b, filterFunc: (kv) => kv[1] !== 0 })
+    .checkpoint(every)
+    .foreachRDD(async (rdd, time) => output('window', time, (await rdd.collect()).sort()));
+  const mapped = pairs
+    .reduceByKey((a, b) => a + b)
+    .mapWithState(
+      StateSpec.function<string, number, number, string>((k, v, state) => {
+        if (state.isTimingOut()) return `T:${k}:${state.get()}`;
+        const s = (state.getOption() ?? 0) + (v ?? 0);
+        if (s % 25 === 0) {
+          state.remove();
+          return `R:${k}`;
+        }
+        state.update(s);
+        return `${k}:${s}`;
+      }).timeout(batchMs),
+    )
+    .checkpoint(every);
+  mapped
+    .map((m) => ['mapped', m] as [string, unknown])
+    .union(mapped.stateSnapshots().map((kv) => ['snapshot', kv] as [string, unknown]))
+    .foreachRDD(async (rdd, time) => {
+      const tagged = await rdd.collect();
+      for (const kind of ['mapped', 'snapshot']) output(kind, time, tagged.filter(([t]) => t === kind).map(([, x]) => x).sort());
+    });
+  return { ssc, pairs };
+}
+
+/** The listener --flow reads (out/batches.log), and the run until control/stop. */
+export async function runChaosJob(sc: SluiceContext, ssc: StreamingContext, args: string[]): Promise<void> {
+  const [, , out, control, , , , , , flow] = args;
   if (flow) {
     // what backpressure's estimator is fed, a line a completed batch (out/batches.log)
     ssc.addStreamingListener({
@@ -121,4 +128,9 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     });
   }
   await runUntilStopFile(sc, ssc, control, out);
+}
+
+export default async function (sc: SluiceContext, args: string[]): Promise<void> {
+  const ssc = await StreamingContext.getOrCreate(sc, args[0], () => chaosGraph(sc, args).ssc);
+  await runChaosJob(sc, ssc, args);
 }
