@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { State, StateSpec, StreamingContext, type DStream, type Duration, type SluiceContext } from '@sluice/core';
+import { State, StateSpec, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -100,4 +100,36 @@ export function toDashboardTakesTheShapeOfItsKind(pairs: DStream<[string, number
   lines.toDashboard('bad', { kind: 'line' });
   // @ts-expect-error 'pie' is no kind
   pairs.toDashboard('bad', { kind: 'pie' });
+}
+
+interface Order { id: number; amount: number }
+
+export function filterWithATypeGuardNarrows(raw: DStream<string>, rdd: RDD<Order | null>): void {
+  // A parse that gives null for a malformed record, then a guard, as Array.prototype.filter takes.
+  const parsed = raw.map((line): Order | null => {
+    try {
+      return JSON.parse(line) as Order;
+    } catch {
+      return null;
+    }
+  });
+  const orders = parsed.filter((o): o is Order => o !== null);
+  expectType<typeof orders, DStream<Order>>(true);
+  orders.map((o) => o.amount);
+  // TypeScript (5.5 on) infers the guard of a plain null check, so it narrows as well.
+  const inferred = parsed.filter((o) => o !== null);
+  expectType<typeof inferred, DStream<Order>>(true);
+  // A predicate that is no guard keeps the type.
+  const kept = parsed.filter((o) => o === null || o.amount > 0);
+  expectType<typeof kept, DStream<Order | null>>(true);
+  // @ts-expect-error without a guard the records may still be null
+  kept.map((o) => o.amount);
+
+  const good = rdd.filter((o): o is Order => o !== null);
+  expectType<typeof good, RDD<Order>>(true);
+  expectType<ReturnType<typeof rdd.filter<Order>>, RDD<Order>>(true);
+  const same = rdd.filter((o) => o === null || o.amount > 0);
+  expectType<typeof same, RDD<Order | null>>(true);
+  // @ts-expect-error a guard narrows to a type of the records only
+  rdd.filter((o): o is string => typeof o === 'string');
 }

@@ -296,6 +296,9 @@ export abstract class DStream<T> {
     return this.derive('flatMap', {}, (rdd) => rdd.flatMap(f));
   }
 
+  /** A type guard narrows the stream's type, as `Array.prototype.filter`'s: `filter((e): e is Event => e !== null)` is a `DStream<Event>`. */
+  filter<S extends T>(f: (t: T) => t is S): DStream<S>;
+  filter(f: (t: T) => boolean): DStream<T>;
   filter(f: (t: T) => boolean): DStream<T> {
     this.shippable('filter', f);
     return this.derive('filter', {}, (rdd) => rdd.filter(f));

@@ -147,6 +147,9 @@ export class RDD<T> {
     return this.narrow({ kind: 'flatMap', fn: this.ship(f, 'flatMap') });
   }
 
+  /** A type guard narrows the RDD's type, as `Array.prototype.filter`'s: `filter((x): x is string => typeof x === 'string')` is an `RDD<string>`. */
+  filter<S extends T>(f: (t: T) => t is S): RDD<S>;
+  filter(f: (t: T) => boolean): RDD<T>;
   filter(f: (t: T) => boolean): RDD<T> {
     return this.narrow({ kind: 'filter', fn: this.ship(f, 'filter') }, true);
   }
