@@ -57,6 +57,14 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
+    id: 'readme-pack-loop-connectors-missing',
+    what: "README's steps for installing from tarballs pack only kafka and s3 of the connectors (as before 2026-12-05): a user following them for @sluice/postgres finds no tarball",
+    file: 'README.md',
+    search: 'for p in core driver worker cli kafka mqtt kinesis flume postgres redis s3; do',
+    replace: 'for p in core driver worker cli kafka s3; do',
+    tests: ['packages/cli/dist/test/readme-install-steps.test.js'],
+  },
+  {
     id: 'ip-check-fast-path-not-installed',
     what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
     file: 'packages/cli/src/main.ts',
