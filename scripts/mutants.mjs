@@ -65,6 +65,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/readme-install-steps.test.js'],
   },
   {
+    id: 'stop-refused-commit-fails-job',
+    what: "a non-graceful stop (Ctrl-C on sluice run) while a batch's output awaits the Kafka stream's commitAsync: the commit the stopped stream refuses (SLUICE_CANCELLED) fails the job, which ends failed with exit 1 instead of stopped",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: "if (this.abandoning || (this.stoppingNow && (err as { code?: unknown } | null)?.code === 'SLUICE_CANCELLED')) return;",
+    replace: 'if (this.abandoning) return;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'non-graceful stop while' }],
+  },
+  {
     id: 'ip-check-fast-path-not-installed',
     what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
     file: 'packages/cli/src/main.ts',
@@ -5422,7 +5430,7 @@ const MUTATIONS = [
     id: 'stop-cancelled-batch-fails-context',
     what: 'the batch a non-graceful stop cancelled counts as a failed batch: awaitTermination() throws SLUICE_CANCELLED after a plain stop',
     file: 'packages/core/src/streaming/job-scheduler.ts',
-    search: '        if (this.abandoning) return;\n',
+    search: "        if (this.abandoning || (this.stoppingNow && (err as { code?: unknown } | null)?.code === 'SLUICE_CANCELLED')) return;\n",
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'file input stream' }],
   },

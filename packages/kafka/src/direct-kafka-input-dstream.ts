@@ -378,7 +378,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       const what = ranges.map((r) => `${r.topic}/${r.partition}@${r.untilOffset}`).join(', ') || 'no ranges';
       const err = new SluiceError(
         'SLUICE_CANCELLED',
-        `KafkaUtils.createDirectStream: commitAsync after the stream stopped: offsets ${what} of group '${this.options.groupId}' were not committed; commit in the batch's foreachRDD (awaited), before ssc.stop(): a stream started again from this group reads from its last commit`,
+        `KafkaUtils.createDirectStream: commitAsync after the stream stopped: offsets ${what} of group '${this.options.groupId}' were not committed; commit in the batch's foreachRDD (awaited), before ssc.stop(): a stream started again from this group reads from its last commit (a non-graceful stop while the batch ran leaves the batch pending: the next start runs it again)`,
       );
       this.ssc.sc.log('warn', err.message, { component: 'kafka-direct-stream', groupId: this.options.groupId });
       return handled(Promise.reject(err));

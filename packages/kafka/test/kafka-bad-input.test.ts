@@ -95,6 +95,22 @@ test('commitAsync after ssc.stop() commits nothing and opens no connection: it r
   assert.deepEqual(committed.get('late-commit'), [5n, 5n]);
 });
 
+test("a non-graceful stop while a batch's output awaits commitAsync (Ctrl-C on sluice run): the refused commit leaves the batch pending and the job stopped, not failed", { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('stop-commit', 2);
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  await p.send({ messages: Array.from({ length: 10 }, (_, i) => ({ topic: 'stop-commit', partition: i % 2, value: Buffer.from(`v${i}`) })) });
+  await p.close();
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'commit-during-stop', topics: ['stop-commit'], groupId: 'g-stop', total: 10 }))).finished(60_000);
+  assert.ok(end.ok, `the job failed: ${end.failure}`);
+  // The stream stopped before the output's commit: refused, as README says, naming the ranges read.
+  const [commit] = end.lines.filter((l) => l.startsWith('COMMIT-DURING-STOP '));
+  assert.match(commit ?? '', /^COMMIT-DURING-STOP SLUICE_CANCELLED KafkaUtils\.createDirectStream: commitAsync after the stream stopped: offsets stop-commit\/\d@5, stop-commit\/\d@5 of group 'g-stop' were not committed/, end.lines.join('\n'));
+  // ...and that is the stop's doing: awaitTermination resolves, the batch is not completed (it runs again at the next start).
+  assert.deepEqual(end.lines.filter((l) => l.startsWith('TERMINATION ') || l.startsWith('COMPLETED ')), ['TERMINATION ok', 'COMPLETED []']);
+  assert.equal(env.kafka.groups.committed('g-stop', 'stop-commit', 0), -1n, 'nothing committed');
+  assert.equal(env.kafka.groups.committed('g-stop', 'stop-commit', 1), -1n, 'nothing committed');
+});
+
 test('saveToKafka: a record over maxRecordBytes fails the job naming the partition and the record; nothing after it is written', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('large-out', 1);
   const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-large', topics: [], groupId: 'g', total: 0, sinkTopic: 'large-out' }))).finished(60_000);

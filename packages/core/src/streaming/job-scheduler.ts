@@ -50,6 +50,12 @@ export class JobScheduler {
   private idle: (() => void)[] = [];
   /** A non-graceful stop gave up waiting for the running batches (stopNow). */
   private abandoning = false;
+  /**
+   * A non-graceful stop is under way (stopNow called): the inputs are stopped while the
+   * running batches get their last `waitMs`, so what an output asks of a stopped input (a
+   * Kafka `commitAsync`) is refused with SLUICE_CANCELLED, the stop's doing, not the job's.
+   */
+  private stoppingNow = false;
   /** Batches submitted and not yet completed (queued, running, or dropped by a stop). */
   private readonly unfinished = new Set<number>();
 
@@ -133,6 +139,7 @@ export class JobScheduler {
    * recorded, the metadata keeps it pending and the next start from the checkpoint runs it again.
    */
   async stopNow(waitMs: number): Promise<void> {
+    this.stoppingNow = true;
     let idle = this.idleAfterQueue();
     let timer: NodeJS.Timeout | undefined;
     const waited = (): Promise<boolean> =>
@@ -213,8 +220,10 @@ export class JobScheduler {
         this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
-        // Cancelled by a non-graceful stop: not a failure of the job, and no outcome.
-        if (this.abandoning) return;
+        // Cancelled by a non-graceful stop: not a failure of the job, and no outcome. So is an
+        // output refused by the stop before it gave up on the batch (an awaited commitAsync of
+        // the stopped Kafka stream): the batch stays pending, and the next start runs it again.
+        if (this.abandoning || (this.stoppingNow && (err as { code?: unknown } | null)?.code === 'SLUICE_CANCELLED')) return;
         const info = userErrorInfo(err);
         const opFailure = { message: info.message, stack: info.stack };
         failure ??= opFailure;
