@@ -73,6 +73,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'non-graceful stop while' }],
   },
   {
+    id: 'kafka-events-example-no-recovery',
+    what: 'examples/kafka-events-to-postgres.ts looks for its checkpoint where none is: every submission starts afresh, so the running totals restart from the group\'s last commit and lose what came before the stop',
+    file: 'examples/kafka-events-to-postgres.ts',
+    search: 'await StreamingContext.getOrCreate(sc, checkpointDir, () => {',
+    replace: "await StreamingContext.getOrCreate(sc, `${checkpointDir}-${Date.now()}`, () => {",
+    tests: ['packages/kafka/dist/test/kafka-events-example.test.js'],
+  },
+  {
     id: 'ip-check-fast-path-not-installed',
     what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
     file: 'packages/cli/src/main.ts',
