@@ -81,6 +81,14 @@ const MUTATIONS = [
     tests: ['packages/kafka/dist/test/kafka-events-example.test.js'],
   },
   {
+    id: 'web-ui-favicon-404',
+    what: "the driver's web UI answers a browser's /favicon.ico with 404, which Chromium logs as a console error on every page",
+    file: 'packages/driver/src/web/status-server.ts',
+    search: "    } else if (url === '/favicon.ico') {\n",
+    replace: "    } else if (url === '/favicon.ico.off') {\n",
+    tests: [{ file: 'packages/driver/dist/test/web/status-server.test.js', pattern: 'favicon' }],
+  },
+  {
     id: 'ip-check-fast-path-not-installed',
     what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
     file: 'packages/cli/src/main.ts',

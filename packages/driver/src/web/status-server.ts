@@ -70,6 +70,9 @@ export class StatusServer {
       else this.dashboardEvents.serve(j, req, res);
     } else if (url === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (url === '/favicon.ico') {
+      // Browsers ask for it on every page: no icon, and no 404 in the page's console each time.
+      res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
     } else if (url === '/metrics') {
       const metrics = this.driver.metrics;
       // (Made by the driver's start() whenever it serves a web port: this is for the types.)

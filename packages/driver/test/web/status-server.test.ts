@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { DriverNode } from '../../src/driver-node.js';
 
-test('the driver serves a status page, Prometheus metrics and a health check', async () => {
+test('the driver serves a status page, Prometheus metrics, a health check and an empty favicon', async () => {
   const driver = new DriverNode({ security: { secret: 'status-server-test-secret-32-chars' }, log: pino({ level: 'silent' }), port: 0, webPort: 0 });
   await driver.start();
   try {
@@ -18,6 +18,10 @@ test('the driver serves a status page, Prometheus metrics and a health check', a
     const page = await (await fetch(`${base}/`)).text();
     assert.match(page, /<td>w-1<\/td>/);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
+    // The icon a browser asks for with each page: none, without the 404 Chromium logs as a console error.
+    const icon = await fetch(`${base}/favicon.ico`);
+    assert.equal(icon.status, 204);
+    assert.equal((await icon.arrayBuffer()).byteLength, 0);
   } finally {
     await driver.stop();
   }
