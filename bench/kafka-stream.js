@@ -3,19 +3,60 @@
 //  1. read: N records of 100 bytes in 3 topics x 4 partitions, counted by a Sluice job
 //     (a direct stream from the earliest offsets, 1 s batches, count per batch), vs the
 //     client (@platformatic/kafka) alone reading the same records in one process with a
-//     fetch loop over all 12 partitions. The job's count must be exactly N.
+//     fetch loop over all 12 partitions, with fetches of 4 MiB (as Sluice's reader before
+//     this round) and of 1 MiB (as its reader now). The job's count must be exactly N.
 //  2. write: N records of 100 bytes written by saveToKafka from an RDD of 4 partitions vs
 //     the client's producer alone in one process (1000 records a request, both idempotent).
-// Prints records/s of each and the ratios.
+// Prints records/s of each and the ratios, and beside each the CPU it took a record (µs, all
+// its processes: this one, which holds the broker and the driver, and the workers; steadier
+// than wall time on a shared machine).
 //
 //   node bench/kafka-stream.js [records=1000000]
+//   node bench/kafka-stream.js compare <rounds> <records> <checkout> <checkout> ...
+//     each checkout's own bench/kafka-stream.js run in turn, <rounds> times (a process each,
+//     one at a time): the medians of each figure per checkout, with the load averages seen.
+// Node options for the worker processes (e.g. to profile them and their task threads):
+//   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/kafka-stream.js
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
-import { KafkaTestCluster } from '../packages/kafka/dist/test/support/kafka-test-cluster.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+if (process.argv[2] === 'compare') {
+  const rounds = Number(process.argv[3]);
+  const records = process.argv[4];
+  const checkouts = process.argv.slice(5).map((c) => path.resolve(c));
+  const labels = { 'read cpu': /read: .*?records\/s, ([\d.]+) µs/, 'write cpu': /write: .*?records\/s, ([\d.]+) µs/, read: /read: .*?([\d,]+) records\/s/, 'read alone 4M': /fetch loop alone[^:]*?(?:4 MiB[^:]*)?:\s+([\d,]+)/, 'read alone 1M': /fetch loop alone, 1 MiB fetches:\s+([\d,]+)/, write: /write: .*?([\d,]+) records\/s/, 'write alone': /producer alone:\s+([\d,]+)/ };
+  const figures = checkouts.map(() => Object.fromEntries(Object.keys(labels).map((k) => [k, []])));
+  const loads = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, c] of checkouts.entries()) {
+      loads.push(os.loadavg()[0]);
+      const run = spawnSync(process.execPath, [path.join(c, 'bench/kafka-stream.js'), records], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`${c}: exit ${run.status}\n${run.stdout}${run.stderr}`);
+      for (const [k, re] of Object.entries(labels)) {
+        const m = re.exec(run.stdout);
+        if (m) figures[i][k].push(Number(m[1].replaceAll(',', '')));
+      }
+      console.log(`round ${r + 1} ${c}: ${Object.entries(figures[i]).map(([k, v]) => `${k} ${v.at(-1) ?? '-'}`).join(', ')} (load ${loads.at(-1).toFixed(1)})`);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`medians of ${rounds} rounds, ${Number(records).toLocaleString('en-US')} records, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}:`);
+  for (const [i, c] of checkouts.entries()) {
+    const m = Object.fromEntries(Object.entries(figures[i]).filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)]));
+    const alone = Math.max(m['read alone 4M'] ?? 0, m['read alone 1M'] ?? 0);
+    console.log(`  ${c}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}; read/alone(best) ${(m.read / alone).toFixed(2)}x, write/alone ${(m.write / m['write alone']).toFixed(2)}x`);
+  }
+  process.exit(0);
+}
+
+const { LocalCluster, bundleJob, createRootLogger } = await import('../packages/cli/dist/src/index.js');
+const { KafkaTestCluster } = await import('../packages/kafka/dist/test/support/kafka-test-cluster.js');
 const require = createRequire(path.join(here, '..', 'packages', 'kafka', 'package.json'));
 const plt = await import(require.resolve('@platformatic/kafka'));
 
@@ -36,11 +77,28 @@ for (let sent = 0; sent < N; ) {
 }
 await producer.close();
 
-async function clientRead() {
+/** CPU time (ms) of this process and, given a cluster, of its worker processes (from /proc). */
+function cpuMs(cluster) {
+  const c = process.cpuUsage();
+  let ticks = 0;
+  for (const p of cluster?.workerProcesses ?? []) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th.
+      const f = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // Not Linux, or the process is gone.
+    }
+  }
+  return (c.user + c.system) / 1000 + ticks * 10;
+}
+
+async function clientRead(fetchBytes) {
   const consumer = new plt.Consumer({ clientId: 'bench', groupId: 'bench-plt', bootstrapBrokers: broker.bootstrap });
   const md = await consumer.metadata({ topics: TOPICS });
   const start = process.hrtime.bigint();
   let count = 0;
+  const cpu0 = cpuMs();
   await Promise.all(
     TOPICS.flatMap((t) =>
       Array.from({ length: PARTITIONS }, async (_, partition) => {
@@ -51,7 +109,8 @@ async function clientRead() {
           const r = await consumer.fetch({
             node: topic.partitions[partition].leader,
             maxWaitTime: 0,
-            topics: [{ topicId: topic.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 4 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+            maxBytes: fetchBytes,
+            topics: [{ topicId: topic.id, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: fetchBytes, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
           });
           for (const b of r.responses[0].partitions[0].records ?? []) {
             for (const rec of b.records) if (b.firstOffset + BigInt(rec.offsetDelta) >= next) count++;
@@ -62,54 +121,63 @@ async function clientRead() {
     ),
   );
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = cpuMs() - cpu0;
   await consumer.close();
   if (count !== N) throw new Error(`client read ${count} of ${N}`);
-  return N / secs;
+  return [N / secs, (cpu * 1000) / N];
 }
 
 async function clientWrite() {
   const p = new plt.Producer({ clientId: 'bench', bootstrapBrokers: broker.bootstrap, idempotent: true, acks: -1 });
   const start = process.hrtime.bigint();
+  const cpu0 = cpuMs();
   for (let sent = 0; sent < N; ) {
     const messages = [];
     for (let i = 0; i < 1000 && sent < N; i++, sent++) messages.push({ topic: 'sink-alone', value });
     await p.send({ messages });
   }
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = cpuMs() - cpu0;
   await p.close();
-  return N / secs;
+  return [N / secs, (cpu * 1000) / N];
 }
 
 const log = createRootLogger('silent', { pretty: false });
-const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log });
+const workerNodeArgs = process.env.SLUICE_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, ...(workerNodeArgs.length > 0 ? { workerExecArgv: workerNodeArgs } : {}) });
 await cluster.start();
 const bundle = await bundleJob(path.join(here, 'kafka-job.ts'));
+/** Runs the job; its RESULT and the CPU (µs a record) of every process from submission to end. */
 async function runJob(args) {
+  const cpu0 = cpuMs(cluster);
   const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: [JSON.stringify({ brokers: broker.bootstrap, topics: TOPICS, total: N, sinkTopic: 'sink-job', ...args })] });
   const lines = [];
   job.on('output', (l) => lines.push(l));
   const [state, error] = await new Promise((resolve) => job.once('end', (s, e) => resolve([s, e])));
   if (state !== 'succeeded') throw new Error(`bench job failed: ${error?.message}\n${lines.join('\n')}`);
-  return JSON.parse(lines.find((l) => l.startsWith('RESULT ')).slice(7));
+  return { ...JSON.parse(lines.find((l) => l.startsWith('RESULT ')).slice(7)), cpu: ((cpuMs(cluster) - cpu0) * 1000) / N };
 }
 
 const read = await runJob({ mode: 'count' });
 if (read.records !== N) throw new Error(`the job counted ${read.records} records of ${N}`);
 const jobRead = N / (read.ms / 1000);
-const aloneRead = await clientRead();
+const [aloneRead4, aloneReadCpu4] = await clientRead(4 << 20);
+const [aloneRead, aloneReadCpu] = await clientRead(1 << 20);
 const write = await runJob({ mode: 'sink' });
 const written = broker.topics.get('sink-job').partitions.reduce((n, l) => n + Number(l.endOffset), 0);
 if (write.records !== N || written !== N) throw new Error(`the sink wrote ${write.records} (broker has ${written}) of ${N}`);
 const jobWrite = N / (write.ms / 1000);
-const aloneWrite = await clientWrite();
+const [aloneWrite, aloneWriteCpu] = await clientWrite();
 await cluster.stop();
 await broker.close();
 
 const f = (x) => Math.round(x).toLocaleString('en-US').padStart(10);
+const c = (us) => `, ${us.toFixed(1)} µs CPU a record`;
 console.log(`kafka, ${N.toLocaleString('en-US')} records of 100 B, ${TOPICS.length} topics x ${PARTITIONS} partitions, test broker, driver + 2 workers x 1 core`);
-console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s  (counted ${read.records.toLocaleString('en-US')}, exact)`);
-console.log(`         @platformatic/kafka fetch loop alone:      ${f(aloneRead)} records/s`);
-console.log(`         ratio sluice / client alone:               ${(jobRead / aloneRead).toFixed(2)}x`);
-console.log(`  write: sluice saveToKafka, RDD of 4 partitions:   ${f(jobWrite)} records/s  (broker holds ${written.toLocaleString('en-US')}, exact)`);
-console.log(`         @platformatic/kafka producer alone:        ${f(aloneWrite)} records/s`);
+console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)}  (counted ${read.records.toLocaleString('en-US')}, exact)`);
+console.log(`         @platformatic/kafka fetch loop alone, 4 MiB fetches: ${f(aloneRead4)} records/s${c(aloneReadCpu4)}`);
+console.log(`         @platformatic/kafka fetch loop alone, 1 MiB fetches: ${f(aloneRead)} records/s${c(aloneReadCpu)}`);
+console.log(`         ratio sluice / client alone (the faster):  ${(jobRead / Math.max(aloneRead, aloneRead4)).toFixed(2)}x`);
+console.log(`  write: sluice saveToKafka, RDD of 4 partitions:   ${f(jobWrite)} records/s${c(write.cpu)}  (broker holds ${written.toLocaleString('en-US')}, exact)`);
+console.log(`         @platformatic/kafka producer alone:        ${f(aloneWrite)} records/s${c(aloneWriteCpu)}`);
 console.log(`         ratio sluice / client alone:               ${(jobWrite / aloneWrite).toFixed(2)}x`);
