@@ -13,8 +13,9 @@
 //
 //   node bench/kafka-stream.js [records=1000000]
 //   node bench/kafka-stream.js compare <rounds> <records> <checkout> <checkout> ...
-//     each checkout's own bench/kafka-stream.js run in turn, <rounds> times (a process each,
-//     one at a time): the medians of each figure per checkout, with the load averages seen.
+//     this script run over each checkout's build in turn (SLUICE_BENCH_CHECKOUT: its Sluice,
+//     test broker, job and client), <rounds> times, a process each, one at a time: the
+//     medians of each figure per checkout, with the load averages seen.
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/kafka-stream.js
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -36,7 +37,7 @@ if (process.argv[2] === 'compare') {
   for (let r = 0; r < rounds; r++) {
     for (const [i, c] of checkouts.entries()) {
       loads.push(os.loadavg()[0]);
-      const run = spawnSync(process.execPath, [path.join(c, 'bench/kafka-stream.js'), records], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), records], { encoding: 'utf8', env: { ...process.env, SLUICE_BENCH_CHECKOUT: c } });
       if (run.status !== 0) throw new Error(`${c}: exit ${run.status}\n${run.stdout}${run.stderr}`);
       for (const [k, re] of Object.entries(labels)) {
         const m = re.exec(run.stdout);
@@ -55,9 +56,10 @@ if (process.argv[2] === 'compare') {
   process.exit(0);
 }
 
-const { LocalCluster, bundleJob, createRootLogger } = await import('../packages/cli/dist/src/index.js');
-const { KafkaTestCluster } = await import('../packages/kafka/dist/test/support/kafka-test-cluster.js');
-const require = createRequire(path.join(here, '..', 'packages', 'kafka', 'package.json'));
+const root = path.resolve(process.env.SLUICE_BENCH_CHECKOUT ?? path.join(here, '..'));
+const { LocalCluster, bundleJob, createRootLogger } = await import(pathToFileURL(path.join(root, 'packages/cli/dist/src/index.js')).href);
+const { KafkaTestCluster } = await import(pathToFileURL(path.join(root, 'packages/kafka/dist/test/support/kafka-test-cluster.js')).href);
+const require = createRequire(path.join(root, 'packages', 'kafka', 'package.json'));
 const plt = await import(require.resolve('@platformatic/kafka'));
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -69,6 +71,7 @@ broker.createTopic('sink-job', 4);
 broker.createTopic('sink-alone', 4);
 
 const value = Buffer.alloc(100, 'x');
+const pad = 'x'.repeat(90);
 const producer = new plt.Producer({ clientId: 'bench', bootstrapBrokers: broker.bootstrap });
 for (let sent = 0; sent < N; ) {
   const messages = [];
@@ -79,7 +82,10 @@ await producer.close();
 
 /** CPU time (ms) of this process and, given a cluster, of its worker processes (from /proc). */
 function cpuMs(cluster) {
-  const c = process.cpuUsage();
+  return process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 + workersCpuMs(cluster);
+}
+
+function workersCpuMs(cluster) {
   let ticks = 0;
   for (const p of cluster?.workerProcesses ?? []) {
     try {
@@ -90,7 +96,7 @@ function cpuMs(cluster) {
       // Not Linux, or the process is gone.
     }
   }
-  return (c.user + c.system) / 1000 + ticks * 10;
+  return ticks * 10;
 }
 
 async function clientRead(fetchBytes) {
@@ -127,13 +133,14 @@ async function clientRead(fetchBytes) {
   return [N / secs, (cpu * 1000) / N];
 }
 
-async function clientWrite() {
+/** The producer alone; `made`: each record's value made as the job's toRecord makes it (a string, then its UTF-8 bytes). */
+async function clientWrite(made) {
   const p = new plt.Producer({ clientId: 'bench', bootstrapBrokers: broker.bootstrap, idempotent: true, acks: -1 });
   const start = process.hrtime.bigint();
   const cpu0 = cpuMs();
   for (let sent = 0; sent < N; ) {
     const messages = [];
-    for (let i = 0; i < 1000 && sent < N; i++, sent++) messages.push({ topic: 'sink-alone', value });
+    for (let i = 0; i < 1000 && sent < N; i++, sent++) messages.push({ topic: 'sink-alone', value: made ? Buffer.from(`${String(sent).padStart(10, '0')}${pad}`, 'utf8') : value });
     await p.send({ messages });
   }
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
@@ -146,16 +153,17 @@ const log = createRootLogger('silent', { pretty: false });
 const workerNodeArgs = process.env.SLUICE_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
 const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, ...(workerNodeArgs.length > 0 ? { workerExecArgv: workerNodeArgs } : {}) });
 await cluster.start();
-const bundle = await bundleJob(path.join(here, 'kafka-job.ts'));
+const bundle = await bundleJob(path.join(root, 'bench', 'kafka-job.ts'));
 /** Runs the job; its RESULT and the CPU (µs a record) of every process from submission to end. */
 async function runJob(args) {
   const cpu0 = cpuMs(cluster);
+  const workers0 = workersCpuMs(cluster);
   const job = cluster.driver.submit({ name: 'bench', code: bundle.code, sourceMap: bundle.sourceMap, args: [JSON.stringify({ brokers: broker.bootstrap, topics: TOPICS, total: N, sinkTopic: 'sink-job', ...args })] });
   const lines = [];
   job.on('output', (l) => lines.push(l));
   const [state, error] = await new Promise((resolve) => job.once('end', (s, e) => resolve([s, e])));
   if (state !== 'succeeded') throw new Error(`bench job failed: ${error?.message}\n${lines.join('\n')}`);
-  return { ...JSON.parse(lines.find((l) => l.startsWith('RESULT ')).slice(7)), cpu: ((cpuMs(cluster) - cpu0) * 1000) / N };
+  return { ...JSON.parse(lines.find((l) => l.startsWith('RESULT ')).slice(7)), cpu: ((cpuMs(cluster) - cpu0) * 1000) / N, workersCpu: ((workersCpuMs(cluster) - workers0) * 1000) / N };
 }
 
 const read = await runJob({ mode: 'count' });
@@ -167,17 +175,19 @@ const write = await runJob({ mode: 'sink' });
 const written = broker.topics.get('sink-job').partitions.reduce((n, l) => n + Number(l.endOffset), 0);
 if (write.records !== N || written !== N) throw new Error(`the sink wrote ${write.records} (broker has ${written}) of ${N}`);
 const jobWrite = N / (write.ms / 1000);
-const [aloneWrite, aloneWriteCpu] = await clientWrite();
+const [aloneWrite, aloneWriteCpu] = await clientWrite(false);
+const [aloneWriteMade, aloneWriteMadeCpu] = await clientWrite(true);
 await cluster.stop();
 await broker.close();
 
 const f = (x) => Math.round(x).toLocaleString('en-US').padStart(10);
 const c = (us) => `, ${us.toFixed(1)} µs CPU a record`;
 console.log(`kafka, ${N.toLocaleString('en-US')} records of 100 B, ${TOPICS.length} topics x ${PARTITIONS} partitions, test broker, driver + 2 workers x 1 core`);
-console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)}  (counted ${read.records.toLocaleString('en-US')}, exact)`);
+console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)} (${read.workersCpu.toFixed(1)} in the workers)  (counted ${read.records.toLocaleString('en-US')}, exact)`);
 console.log(`         @platformatic/kafka fetch loop alone, 4 MiB fetches: ${f(aloneRead4)} records/s${c(aloneReadCpu4)}`);
 console.log(`         @platformatic/kafka fetch loop alone, 1 MiB fetches: ${f(aloneRead)} records/s${c(aloneReadCpu)}`);
 console.log(`         ratio sluice / client alone (the faster):  ${(jobRead / Math.max(aloneRead, aloneRead4)).toFixed(2)}x`);
-console.log(`  write: sluice saveToKafka, RDD of 4 partitions:   ${f(jobWrite)} records/s${c(write.cpu)}  (broker holds ${written.toLocaleString('en-US')}, exact)`);
+console.log(`  write: sluice saveToKafka, RDD of 4 partitions:   ${f(jobWrite)} records/s${c(write.cpu)} (${write.workersCpu.toFixed(1)} in the workers)  (broker holds ${written.toLocaleString('en-US')}, exact)`);
 console.log(`         @platformatic/kafka producer alone:        ${f(aloneWrite)} records/s${c(aloneWriteCpu)}`);
+console.log(`         the same, values made a record as the job's:  ${f(aloneWriteMade)} records/s${c(aloneWriteMadeCpu)}`);
 console.log(`         ratio sluice / client alone:               ${(jobWrite / aloneWrite).toFixed(2)}x`);

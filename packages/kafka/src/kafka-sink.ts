@@ -1,3 +1,4 @@
+import { defaultPartitioner } from '@platformatic/kafka';
 import { DStream, RDD, SluiceError } from '@sluice/core';
 import { cachedProducer, dropProducer } from './client-cache.js';
 import { connectionParams, type ConnectionParams, type KafkaConnection } from './kafka-params.js';
@@ -30,50 +31,147 @@ interface SinkParams {
 const asBuffer = (v: string | Buffer | null | undefined): Buffer | undefined => (v === null || v === undefined ? undefined : typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
 
 /**
+ * The messages of a client error and of the errors nested in it, with the brokers' error
+ * names and messages (@platformatic/kafka nests a broker's answer two levels down:
+ * 'Producing messages failed.' > 'Received response with error ...' > MESSAGE_TOO_LARGE).
+ */
+function errorMessages(err: unknown): string[] {
+  const e = err as { message?: string; errors?: unknown[]; apiId?: string; serverErrorMessage?: string | null };
+  const own = `${e?.message ?? String(err)}${e?.apiId ? ` (${e.apiId}${e.serverErrorMessage ? `: ${e.serverErrorMessage}` : ''})` : ''}`;
+  return [own, ...(Array.isArray(e?.errors) ? e.errors.flatMap(errorMessages) : [])];
+}
+
+/** Produce requests a task has in flight at most (Kafka's max.in.flight.requests.per.connection default). */
+const MAX_IN_FLIGHT = 5;
+
+/** Per topic, where the next request's records without key and partition go (this job thread's round robin, as the producer's own was). */
+const nextKeyless = new Map<string, number>();
+
+interface Message {
+  readonly topic: string;
+  readonly key: Buffer | undefined;
+  readonly value: Buffer | undefined;
+  readonly headers: Record<string, Buffer> | undefined;
+  /** As given by toRecord, until the request is made: then the partition it goes to. */
+  partition: number | undefined;
+  readonly timestamp: bigint | undefined;
+}
+
+/**
  * Writes one RDD partition to Kafka with the worker's cached idempotent producer, in
  * produce requests of `batchSize` records: a request whose answer is lost is retried by
  * the producer and written once (sequence numbers). Returns [records written].
+ *
+ * Requests are pipelined: up to MAX_IN_FLIGHT at once, but never two touching the same
+ * Kafka partition. @platformatic/kafka's idempotent producer puts a partition's next
+ * sequence number in a request when it is made and moves it on only when the answer
+ * comes, so two requests in flight to one partition would carry the same sequence numbers
+ * and the broker would take the second for a retry of the first (acknowledged, not
+ * written). One at a time per partition also keeps each partition's records in the task's
+ * order. So that requests can overlap, each request's records without key and partition
+ * go to one partition, the next request's to the next (Kafka's sticky partitioner,
+ * KIP-480); keyed records go by the producer's hash of the key (murmur2) as before. The
+ * task ends only when every request is answered: success once all were acknowledged; the
+ * first failure fails it, after the other requests in flight have ended.
  */
 export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => KafkaSinkRecord, batchTime: number | null, index: number, it: Iterable<T>): Promise<number[]> {
   const where = `saveToKafka(topic '${p.topic}')${batchTime === null ? '' : ` batch ${batchTime}`} partition ${index}`;
   let written = 0;
-  let pending: { topic: string; key?: Buffer; value?: Buffer; headers?: Record<string, Buffer>; partition?: number; timestamp?: bigint }[] = [];
+  let pending: Message[] = [];
+  /** The topic's partitions, from the producer's metadata at the first request. */
+  let partitionCount = 0;
+  const inFlight = new Set<{ readonly partitions: ReadonlySet<number>; readonly done: Promise<void> }>();
+  /** The first request that failed, as the task's error. */
+  let failure: SluiceError | undefined;
+  const failed = (err: unknown, records: number): SluiceError => {
+    dropProducer(p.conn, '');
+    const msg = errorMessages(err).join(': ');
+    const hint = /unknown topic/i.test(msg) ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)` : '';
+    return new SluiceError('SLUICE_IO', `${where}: writing ${records} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}${hint}`, { cause: err });
+  };
+  const settled = (): Promise<unknown> => Promise.all([...inFlight].map((r) => r.done));
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const messages = pending;
     pending = [];
-    try {
-      await cachedProducer(p.conn, '').send({ messages });
-    } catch (err) {
-      dropProducer(p.conn, '');
-      const msg = [(err as Error).message, ...((err as { errors?: Error[] }).errors ?? []).map((e) => e.message)].join(': ');
-      const hint = /unknown topic/i.test(msg) ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)` : '';
-      throw new SluiceError('SLUICE_IO', `${where}: writing ${messages.length} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}${hint}`, { cause: err });
+    const producer = cachedProducer(p.conn, '');
+    if (partitionCount === 0) {
+      try {
+        partitionCount = (await producer.metadata({ topics: [p.topic] })).topics.get(p.topic)?.partitionsCount ?? 0;
+        if (partitionCount < 1) throw new Error(`no partitions of topic '${p.topic}' in the brokers' metadata`);
+      } catch (err) {
+        throw failed(err, messages.length);
+      }
     }
-    written += messages.length;
+    const partitions = new Set<number>();
+    let keyless: number | undefined;
+    for (const m of messages) {
+      if (m.partition !== undefined) {
+        // The producer takes a partition modulo the topic's partitions.
+        partitions.add(m.partition % partitionCount);
+        continue;
+      }
+      if (m.key !== undefined) {
+        m.partition = defaultPartitioner(m as unknown as Parameters<typeof defaultPartitioner>[0], m.key) % partitionCount;
+      } else {
+        if (keyless === undefined) {
+          const next = nextKeyless.get(p.topic) ?? 0;
+          nextKeyless.set(p.topic, next + 1);
+          keyless = next % partitionCount;
+        }
+        m.partition = keyless;
+      }
+      partitions.add(m.partition);
+    }
+    for (;;) {
+      if (failure) throw failure;
+      const busy = [...inFlight].filter((r) => [...r.partitions].some((x) => partitions.has(x)));
+      if (busy.length === 0 && inFlight.size < MAX_IN_FLIGHT) break;
+      await Promise.race((busy.length > 0 ? busy : [...inFlight]).map((r) => r.done));
+    }
+    const request = {
+      partitions,
+      done: producer.send({ messages: messages as { topic: string; partition: number }[] }).then(
+        () => {
+          written += messages.length;
+        },
+        (err: unknown) => {
+          failure ??= failed(err, messages.length);
+        },
+      ),
+    };
+    inFlight.add(request);
+    void request.done.then(() => inFlight.delete(request));
   };
-  let n = 0;
-  for (const x of it) {
-    const r = toRecord(x);
-    const key = asBuffer(r.key);
-    const value = asBuffer(r.value);
-    const size = (key?.length ?? 0) + (value?.length ?? 0);
-    if (size > p.maxRecordBytes) {
-      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition has ${size} bytes of key and value, more than maxRecordBytes ${p.maxRecordBytes}; split it or raise maxRecordBytes (and the topic's max.message.bytes)`);
+  try {
+    let n = 0;
+    for (const x of it) {
+      const r = toRecord(x);
+      const key = asBuffer(r.key);
+      const value = asBuffer(r.value);
+      const size = (key?.length ?? 0) + (value?.length ?? 0);
+      if (size > p.maxRecordBytes) {
+        throw new SluiceError('SLUICE_BAD_RECORD', `${where}: record ${n} of the partition has ${size} bytes of key and value, more than maxRecordBytes ${p.maxRecordBytes}; split it or raise maxRecordBytes (and the topic's max.message.bytes)`);
+      }
+      pending.push({
+        topic: p.topic,
+        key,
+        value,
+        headers: r.headers ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, asBuffer(v)!])) : undefined,
+        partition: r.partition,
+        timestamp: r.timestamp === undefined ? undefined : BigInt(r.timestamp),
+      });
+      n++;
+      if (pending.length >= p.batchSize) await flush();
     }
-    const headers = r.headers ? Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, asBuffer(v)!])) : undefined;
-    pending.push({
-      topic: p.topic,
-      ...(key ? { key } : {}),
-      ...(value ? { value } : {}),
-      ...(headers ? { headers } : {}),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-      ...(r.timestamp !== undefined ? { timestamp: BigInt(r.timestamp) } : {}),
-    });
-    n++;
-    if (pending.length >= p.batchSize) await flush();
+    await flush();
+    await settled();
+  } catch (err) {
+    // Nothing of the task's goes on after it failed.
+    await settled();
+    throw err;
   }
-  await flush();
+  if (failure) throw failure;
   return [written];
 }
 

@@ -1,11 +1,12 @@
 // Bad input to the Kafka connector on a real cluster (test broker + driver + 2 worker
 // processes, started once for the file): unreachable brokers, an unknown topic, invalid
-// UTF-8, a record the user's decoder throws on, a record too large for the sink; and
+// UTF-8, a record the user's decoder throws on, a record too large for the sink; the
+// sink's pipelined requests (order and loss, a request failing in the pipeline); and
 // KafkaUtils.createRDD over given ranges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import net from 'node:net';
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer, Producer, murmur2 } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
 
@@ -117,6 +118,44 @@ test('saveToKafka: a record over maxRecordBytes fails the job naming the partiti
   assert.equal(end.ok, false);
   assert.match(end.failure!, /saveToKafka\(topic 'large-out'\) partition 0: record 1 of the partition has 2097152 bytes of key and value, more than maxRecordBytes 1048576/);
   assert.deepEqual(env.kafka.records('large-out', 0), [], 'the small record before it was not sent yet (batched), and nothing after it');
+});
+
+test('saveToKafka pipelined: every record once, each task\'s records in order within each Kafka partition, keyed ones by the key\'s hash', { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('order-out', 3);
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-order', topics: [], groupId: 'g', total: 0, sinkTopic: 'order-out' }))).finished(60_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  assert.deepEqual(jsonLines<number>(end.lines, 'SAVED '), [12_000]);
+  // What each Kafka partition holds, in offset order, as [task, i].
+  const held = [0, 1, 2].map((kp) => env.kafka.records('order-out', kp).map((r) => r.value!.toString().split(':').map(Number) as [number, number]));
+  const all = held.flat().map(([p, i]) => p * 10_000 + i);
+  const expected = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 3000 }, (_, i) => p * 10_000 + i));
+  assert.deepEqual(all.sort((a, b) => a - b), expected, 'every record exactly once: none lost, none doubled');
+  for (const [kp, records] of held.entries()) {
+    for (const p of [0, 1, 2, 3]) {
+      const is = records.filter(([q]) => q === p).map(([, i]) => i);
+      assert.deepEqual(is, [...is].sort((a, b) => a - b), `Kafka partition ${kp}: task ${p}'s records in the order it wrote them`);
+    }
+    for (const [, i] of records) {
+      // Keyed: murmur2 of the key, as Kafka's default partitioner; given: that partition.
+      if (i % 3 === 0) assert.equal((murmur2(Buffer.from(`k${i % 7}`)) >>> 0) % 3, kp, `record ${i} with key k${i % 7}`);
+      else if (i % 11 === 0) assert.equal(i % 3, kp, `record ${i} given partition ${i % 3}`);
+    }
+    const keyless = records.filter(([, i]) => i % 3 !== 0 && i % 11 !== 0).length;
+    assert.ok(keyless > 0, `Kafka partition ${kp} got some of the records without key or partition (${keyless})`);
+  }
+});
+
+test('saveToKafka: a request that fails in the pipeline fails the task with its error; nothing reports success', { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('fail-out', 2);
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-fail', topics: [], groupId: 'g', total: 0, sinkTopic: 'fail-out' }))).finished(60_000);
+  assert.equal(end.ok, false, 'the job failed');
+  assert.deepEqual(jsonLines<number>(end.lines, 'SAVED '), [], 'no success reported');
+  assert.match(end.failure!, /saveToKafka\(topic 'fail-out'\) partition 0: writing \d+ records to brokers 127\.0\.0\.1:\d+.* failed after \d+ were written: .*larger than the max message size/);
+  const values = [0, 1].flatMap((kp) => env.kafka.records('fail-out', kp).map((r) => r.value!.toString()));
+  assert.ok(!values.some((v) => v.startsWith('z')), 'the large record was not written');
+  // Each attempt of the task stops sending once the failure is known: a few requests of 50 after it at most, not the 400 records.
+  const after = new Set(values.filter((v) => v.startsWith('b')));
+  assert.ok(after.size < 400, `${after.size} of the 400 records after the failing one were written`);
 });
 
 test('KafkaUtils.createRDD reads exactly the given offset ranges', { timeout: TEST_TIMEOUT_MS }, async () => {
