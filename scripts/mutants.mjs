@@ -89,6 +89,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/driver/dist/test/web/status-server.test.js', pattern: 'favicon' }],
   },
   {
+    id: 'init-next-steps-registry-only',
+    what: "sluice init's next steps say only `npm install`, which fails with E404 for @sluice/core while the packages are not on npm, with no word of the tarballs",
+    file: 'packages/cli/src/main.ts',
+    search: 'npx sluice run job.ts\\n${INIT_UNPUBLISHED_HINT}`',
+    replace: 'npx sluice run job.ts\\n`',
+    tests: ['packages/cli/dist/test/init-job.test.js'],
+  },
+  {
     id: 'ip-check-fast-path-not-installed',
     what: "the sluice CLI leaves node:net's isIPv6/isIP as Node's: every process compiles Node's IPv6 expression for colon-free addresses (12-18 ms of CPU each) before it listens or registers",
     file: 'packages/cli/src/main.ts',

@@ -476,6 +476,15 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
     },
   );
 
+/**
+ * What `npm install` needs while the @sluice packages are not on the npm registry (it fails
+ * with E404 for @sluice/core there): README's tarball steps. Drop it once they are published.
+ */
+const INIT_UNPUBLISHED_HINT =
+  'The @sluice packages are not on the npm registry yet: where `npm install` fails with E404 for @sluice/core,\n' +
+  "install the tarballs packed from the Sluice repository instead (README, 'Using Sluice in your own project'):\n" +
+  `  npm install /tmp/sluice-tgz/sluice-core-${VERSION}.tgz /tmp/sluice-tgz/sluice-cli-${VERSION}.tgz ...\n`;
+
 program
   .command('init')
   .description('scaffold a job project: package.json depending on the Sluice packages, tsconfig.json, and a typed streaming job (job.ts)')
@@ -483,7 +492,7 @@ program
   .action((dir: string) => {
     const files = initJob(dir);
     const cd = escapeControl(dir);
-    process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\nNext:\n  cd ${cd}\n  npm install\n  npx tsc --noEmit\n  npx sluice run job.ts\n`);
+    process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\nNext:\n  cd ${cd}\n  npm install\n  npx tsc --noEmit\n  npx sluice run job.ts\n${INIT_UNPUBLISHED_HINT}`);
   });
 
 speculationOptions(
