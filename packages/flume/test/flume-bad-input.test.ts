@@ -4,9 +4,9 @@
 // (`flume receiver on HOST:PORT`), the peer and the setting; that connection is closed and
 // an avro sink sending all along loses nothing and never needs a second try. With
 // enableDecompression a deflating sink is counted exactly and a plain one gets "cannot
-// inflate". A port in use fails the receiver's onStart: it restarts, reported as a restart
-// is (onReceiverStopped, "Restarting receiver with delay 2000ms: onStart failed: ..." naming
-// the port), and binds once the port is free. Bad options fail the job at once.
+// inflate". A port in use fails the receiver's onStart: as Spark's failed start it is
+// registered (onReceiverStarted), stopped ("Error starting receiver 0", its lastError naming
+// the port) and placed again, and binds once the port is free. Bad options fail the job at once.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -154,17 +154,23 @@ test('enableDecompression: deflating sinks counted exactly; a plain stream gets 
   for (const s of sinks) assert.equal(s.stats.resent, 0);
 });
 
-test('the port in use: the receiver restarts (onReceiverStopped, as Spark\'s failed start) naming the receiver, the port and the fix; it listens once the port is free', { timeout: 60_000 }, async () => {
+test('the port in use: as Spark\'s failed start, the receiver is registered (onReceiverStarted), then stopped ("Error starting receiver 0", the error naming the receiver, the port and the fix) and placed again; it listens once the port is free', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
   const job = await startJob(cluster, fixture('flume-count-job.ts'), [JSON.stringify({ host: '127.0.0.1', port, batchMs: 500, expectIds: 500 })]);
   const line = await job.waitLine('RECEIVER stopped ', 30_000);
-  const message = (JSON.parse(line.slice('RECEIVER stopped '.length)) as { reason: string }).reason;
-  assert.match(message, new RegExp(`^Restarting receiver with delay 2000ms: onStart failed: flume receiver on 127\\.0\\.0\\.1:${port}: cannot listen \\(port ${port} is in use on this worker's host: .*give the stream another port\\)`));
+  const stop = JSON.parse(line.slice('RECEIVER stopped '.length)) as { reason: string; lastError: string; active: boolean };
+  // Spark's ReceiverSupervisor.startReceiver registers the receiver (onReceiverStarted) before
+  // its onStart runs, and a throwing onStart is stop("Error starting receiver " + streamId, error).
+  const events = job.lines.filter((l) => l.startsWith('RECEIVER '));
+  assert.ok(events[0]?.startsWith('RECEIVER started '), `registered before its onStart failed: ${events.join('\n')}`);
+  assert.equal(stop.reason, 'Error starting receiver 0');
+  assert.equal(stop.active, false);
+  assert.match(stop.lastError, new RegExp(`flume receiver on 127\\.0\\.0\\.1:${port}: cannot listen \\(port ${port} is in use on this worker's host: .*give the stream another port\\)`));
   assert.ok(job.lastReceiverError()?.includes(`port ${port} is in use`), `sluice jobs shows it: ${job.lastReceiverError()}`);
   await new Promise<void>((r) => blocker.close(() => r()));
-  await job.waitLine('RECEIVER started', 30_000);
+  // Placed again until it binds (each failed start a start then a stop); the sink reconnects until answered.
   const sent = emptySent();
   const sink = new FlumeSink({ host: '127.0.0.1', port });
   await sendAll(sink, 0, 500, 9, 'late', sent, 100);

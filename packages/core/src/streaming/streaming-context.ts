@@ -204,6 +204,8 @@ export class StreamingContext {
   private generateUpTo = Infinity;
   /** Receiver streams (by id) whose receiver reported anything (started, an error, its stop). */
   private readonly receiversHeardFrom = new Set<number>();
+  /** Whether each receiver stream's receiver is registered and not stopped since (Spark's ReceiverInfo.active). */
+  private readonly receiversActive = new Map<number, boolean>();
   /** Set while the start waits for its receivers (warmUpThenReceive): called on each receiver event. */
   private receiverHeard: (() => void) | undefined;
   /** Resolves once the start's warm-up job ended (or its wait timed out) and the batches' times are fixed. */
@@ -606,10 +608,22 @@ export class StreamingContext {
     const streaming = this.sc.streaming;
     streaming?.onReceiverEvent((e) => {
       if (this.terminatedDone) return;
+      // Spark's ReceiverInfo at each event: registerReceiver makes it active with no error info,
+      // reportError keeps its state and sets the error (its time the clock's), deregisterReceiver
+      // makes it inactive with the stop's message and error (a time only with an error).
       const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
-      if (e.type === 'started') this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.(info));
-      else if (e.type === 'error') this.postToListeners('onReceiverError', (l) => l.onReceiverError?.({ ...info, message: e.message, lastErrorMessage: e.message, lastError: e.stack }));
-      else this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, reason: e.reason, lastErrorMessage: e.reason, lastError: e.stack }));
+      const now = this.clock.now();
+      if (e.type === 'started') {
+        this.receiversActive.set(e.streamId, true);
+        this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.({ ...info, active: true, lastErrorMessage: '', lastError: '', lastErrorTime: -1 }));
+      } else if (e.type === 'error') {
+        const active = this.receiversActive.get(e.streamId) ?? false;
+        this.postToListeners('onReceiverError', (l) => l.onReceiverError?.({ ...info, active, message: e.message, lastErrorMessage: e.message, lastError: e.stack, lastErrorTime: now }));
+      } else {
+        this.receiversActive.set(e.streamId, false);
+        const lastErrorTime = e.stack === '' ? -1 : now;
+        this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, active: false, reason: e.reason, lastErrorMessage: e.reason, lastError: e.stack, lastErrorTime }));
+      }
       this.receiversHeardFrom.add(e.streamId);
       this.receiverHeard?.();
     });

@@ -1,9 +1,22 @@
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 
+/**
+ * A receiver as its listeners see it, as Spark's ReceiverInfo (since 2026-12-05 with Spark's
+ * `active`, `lastErrorMessage`, `lastError` and `lastErrorTime` at every event).
+ */
 export interface ReceiverInfo {
   readonly streamId: number;
   readonly name: string;
+  /** The worker it runs (ran) on (Spark's executorId). */
   readonly workerId: string;
+  /** Registered and not stopped since: true at onReceiverStarted, false at onReceiverStopped, an error keeps what it was. */
+  readonly active: boolean;
+  /** Its last error's message: "" at onReceiverStarted (Spark's registerReceiver clears it), the error's at onReceiverError, the stop's at onReceiverStopped. */
+  readonly lastErrorMessage: string;
+  /** The stack of the error it last gave ("" when none; "" at onReceiverStarted). */
+  readonly lastError: string;
+  /** When its last error came (the context's clock, in ms), -1 without one: -1 at onReceiverStarted and at a stop given no error. */
+  readonly lastErrorTime: number;
 }
 
 /** One output operation of one batch, as Spark's OutputOperationInfo. */
@@ -62,6 +75,11 @@ export interface StreamingListener {
   onOutputOperationStarted?(info: OutputOperationInfo): void;
   /** ...and ends, as CompletedOutputOperationInfo (Spark's onOutputOperationCompleted). */
   onOutputOperationCompleted?(info: CompletedOutputOperationInfo): void;
+  /**
+   * A receiver was registered (Spark's onReceiverStarted): as Spark's ReceiverSupervisor, before
+   * its onStart runs (an onStart that throws is then stopped: onReceiverStopped with "Error
+   * starting receiver <streamId>" and the error's stack, and it is placed again).
+   */
   onReceiverStarted?(info: ReceiverInfo): void;
   /**
    * A receiver reported an error (Spark's onReceiverError): `message` and `lastErrorMessage`
@@ -69,7 +87,7 @@ export interface StreamingListener {
    * reportError ("" if it gave none), as Spark's ReceiverInfo. Also a receiver lost with its
    * worker (the driver places it again).
    */
-  onReceiverError?(info: ReceiverInfo & { readonly message: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
+  onReceiverError?(info: ReceiverInfo & { readonly message: string }): void;
   /**
    * A receiver stopped (Spark's onReceiverStopped): `reason` and `lastErrorMessage` why (the
    * message it gave stop(), or the driver's; for a restart(reason, error, delayMs), Spark's
@@ -77,5 +95,5 @@ export interface StreamingListener {
    * the delay), `lastError` the stack of the error it gave stop / restart ("" if none), as
    * Spark's ReceiverInfo after deregisterReceiver.
    */
-  onReceiverStopped?(info: ReceiverInfo & { readonly reason: string; readonly lastErrorMessage: string; readonly lastError: string }): void;
+  onReceiverStopped?(info: ReceiverInfo & { readonly reason: string }): void;
 }

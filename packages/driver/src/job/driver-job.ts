@@ -296,7 +296,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         event.type === 'error'
           ? event.message
           : event.type === 'stopped' && event.restarting
-            ? `the receiver stopped by itself (${event.reason}); restarting the receiver`
+            ? `the receiver stopped by itself (${event.reason}${stackHead(event.stack)}); restarting the receiver`
             : event.type === 'stopped' && event.inPlace
               ? event.reason
               : undefined;
@@ -596,3 +596,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 }
 
+/**
+ * " - " and the first line of an error's stack (its name and message), "" without one: what
+ * Spark's deregisterReceiver logs after the stop's message ("Deregistered receiver for stream
+ * <id>: <message> - <error>"), so a failed start names its error, not only "Error starting receiver <id>".
+ */
+function stackHead(stack: string): string {
+  const head = stack.split('\n', 1)[0];
+  return head === '' ? '' : ` - ${head}`;
+}

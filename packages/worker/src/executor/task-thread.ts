@@ -448,6 +448,7 @@ async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' 
     if (loadError !== undefined || !evalInScope) throw loadError ?? new Error('the job bundle did not load');
     const receiver = reviveReceiver(decode<ShippedReceiver>(msg.receiver), evalInScope);
     const sup = new ReceiverSupervisorImpl(receiver, msg.blockPrefix, msg.blockIntervalMs, msg.maxBufferedRecords, sink, {
+      streamId,
       ...(msg.maxRate === undefined ? {} : { maxRate: msg.maxRate }),
       ...(msg.initialRate === undefined ? {} : { initialRate: msg.initialRate }),
     });

@@ -97,6 +97,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   /** Set while the first waiting store waits for the rate limiter. */
   private rateTimer: NodeJS.Timeout | undefined;
   private readonly limiter: RateLimiter;
+  private readonly streamId: number | undefined;
   /** Callers of whenAccepting(), resolved once no store waits. */
   private accepting: (() => void)[] = [];
 
@@ -106,11 +107,16 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     blockIntervalMs: number,
     private readonly maxBuffered: number,
     private readonly sink: SupervisorSink,
-    /** Records/s: `maxRate` bounds every rate; `initialRate` holds until the first updateRate (both unbounded when absent). */
-    rates: { readonly maxRate?: number; readonly initialRate?: number } = {},
+    /**
+     * Records/s: `maxRate` bounds every rate; `initialRate` holds until the first updateRate
+     * (both unbounded when absent). `streamId`: the receiver's stream, named in a failed
+     * start's stop ("Error starting receiver <streamId>").
+     */
+    options: { readonly maxRate?: number; readonly initialRate?: number; readonly streamId?: number } = {},
   ) {
     receiver.supervisor = this;
-    this.limiter = new RateLimiter(rates.maxRate ?? Infinity, rates.initialRate ?? Infinity, blockIntervalMs);
+    this.streamId = options.streamId;
+    this.limiter = new RateLimiter(options.maxRate ?? Infinity, options.initialRate ?? Infinity, blockIntervalMs);
     this.blockTimer = new RecurringTimer(blockIntervalMs, Math.floor(blockIntervalMs / 2), () => this.flush());
   }
 
@@ -137,24 +143,34 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.startReceiver();
   }
 
+  /**
+   * As Spark's ReceiverSupervisor.startReceiver: the receiver is registered with the tracker
+   * first (`started`: its registerReceiver posts onReceiverStarted, the receiver active, its
+   * error info cleared), and only then does its onStart run. Before 2026-12-05 `started` was
+   * reported once onStart returned (its promise resolved), so an onStart that never resolved
+   * was never reported started.
+   */
   private startReceiver(): void {
+    this.sink.started();
     try {
       const r = this.receiver.onStart();
-      if (r instanceof Promise) r.then(() => this.sink.started(), (err: unknown) => this.startFailed(err));
-      else this.sink.started();
+      if (r instanceof Promise) r.catch((err: unknown) => this.startFailed(err));
     } catch (err) {
       this.startFailed(err);
     }
   }
 
   /**
-   * onStart threw (or its promise rejected): the receiver is restarted where it runs, reported as
-   * any restart (onReceiverStopped, then onReceiverStarted once an onStart succeeds), the
-   * error's message in the stop's. Spark's startReceiver stops it ("Error starting receiver
-   * <id>", onReceiverStopped too) and its ReceiverTracker launches it again.
+   * onStart threw (or its promise rejected): as Spark's startReceiver, the receiver is stopped
+   * ("Error starting receiver <streamId>", the error's stack as lastError: its onStop runs,
+   * onReceiverStopped is posted) and, as any receiver that stops while its context runs, the
+   * driver places it again (Spark's ReceiverTracker launches its job again). Before
+   * 2026-12-05 it was restarted in place ("Restarting receiver with delay 2000ms: onStart
+   * failed: <message>").
    */
   private startFailed(err: unknown): void {
-    this.restart(`onStart failed: ${userErrorInfo(err).message}`, err);
+    if (this.stopped || this.stopDone) return;
+    void this.stop(`Error starting receiver${this.streamId === undefined ? '' : ` ${this.streamId}`}`, err);
   }
 
   store(records: unknown[], position?: number): Promise<void> {
