@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import avro from 'avsc';
 import type { LocalCluster } from '@sluice/cli';
 import { fixture, freePort, jsonLines, pollUntil, startCluster, startJob, type RunningJob } from './job-runner.js';
-import { FlumeSink, HandshakeRequestType, HandshakeResponseType, javaBuffers, nettyPack } from './support/flume-avro-client.js';
+import { FlumeSink, HandshakeRequestType, HandshakeResponseType, javaBuffers, nettyPack, whenListening } from './support/flume-avro-client.js';
 import { emptySent, sendAll, type Sent } from './support/events.js';
 
 let cluster: LocalCluster;
@@ -32,10 +32,13 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** A raw connection: write bytes, collect what comes back, know when the server closed it. */
 async function raw(port: number): Promise<{ socket: net.Socket; peer: string; received: () => Buffer; closed: Promise<void> }> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
+  const socket = await whenListening(async () => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('error', reject);
+    });
+    return s;
   });
   const chunks: Buffer[] = [];
   socket.on('data', (d: Buffer) => chunks.push(d));

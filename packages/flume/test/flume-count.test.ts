@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
 import { fixture, freePort, jsonLines, startCluster, startJob } from './job-runner.js';
-import { FlumeAvroConnection, FlumeSink } from './support/flume-avro-client.js';
+import { FlumeAvroConnection, FlumeSink, whenListening } from './support/flume-avro-client.js';
 import { emptySent, sendAll } from './support/events.js';
 
 interface Batch {
@@ -38,7 +38,7 @@ test('100,000 events from 5 avro sinks through FlumeUtils.createStream on 2 work
   // the receiver (NONE, the server's protocol and hash back), then sent again with its text
   // and the server's hash (BOTH).
   const probe = new FlumeAvroConnection({ host: '127.0.0.1', port });
-  await probe.connect();
+  await whenListening(() => probe.connect());
   assert.equal(await probe.appendBatch([]), 'OK');
   assert.deepEqual(probe.matches, ['NONE', 'BOTH'], 'the handshake: NONE, then BOTH with the protocol text');
   assert.match(probe.handshakes[0]?.serverProtocol ?? '', /"AvroSourceProtocol"/);

@@ -144,6 +144,23 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/**
+ * `connect()` again while it is refused (ECONNREFUSED), every 50 ms for `ms` at most: a receiver
+ * is reported started before its onStart binds its port (as Spark's, whose FlumeStreamSuite
+ * connects inside eventually()). A refused connect reaches no receiver, so it reports nothing.
+ */
+export async function whenListening<T>(connect: () => Promise<T>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await connect();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** One NettyAvroRpcClient connection (not reconnecting by itself). */
 export class FlumeAvroConnection {
   private socket: net.Socket | undefined;
@@ -338,7 +355,11 @@ export class FlumeSink {
         if (!this.conn || this.conn.closed) {
           this.conn = new FlumeAvroConnection(this.o);
           this.conn.serverHash = this.serverHash;
-          await this.conn.connect();
+          // Until this sink's first connection a refused connect is waited out (the receiver
+          // not listening yet), not counted; later a refusal is a failure, the batch sent again.
+          const conn = this.conn;
+          if (this.stats.connections === 0) await whenListening(() => conn.connect(), Math.max(0, deadline - Date.now()));
+          else await conn.connect();
           this.stats.connections++;
         }
         const status = batch.length === 1 && this.o.singleAsAppend ? await this.conn.append(batch[0]!) : await this.conn.appendBatch(batch);
