@@ -138,18 +138,23 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.equal(run.lines.at(-1), 'DONE', run.lines.join('\n'));
         assert.deepEqual(run.lines.filter((l) => l.startsWith('E ')), [], 'no case threw');
         const w = jsonLine<Record<string, Outcome>>(run.lines, 'X window-names ');
-        const multiple = (call: string, what: 'length' | 'slide', ms: number): string => `dstream.${call}: window ${what} (${ms} ms) must be a multiple of the batch interval (1000 ms)`;
+        // Each ends with the sentence of the Spark class the same call builds (since round 15):
+        // WindowedDStream's "must be a multiple", ReducedWindowedDStream's "must be multiple".
+        const multiple = (call: string, what: 'length' | 'slide', ms: number, reduced = false): string =>
+          `dstream.${call}: window ${what} (${ms} ms) must be a multiple of the batch interval (1000 ms) (Spark: "The ${what === 'length' ? 'window' : 'slide'} duration of ` +
+          (reduced ? `ReducedWindowedDStream (${ms} ms) must be multiple` : `windowed DStream (${ms} ms) must be a multiple`) +
+          ' of the slide duration of parent DStream (1000 ms)")';
         refused(w['window(1500)'], multiple('window', 'length', 1500), 'window(1500)');
         refused(w['window(2000, 1500)'], multiple('window', 'slide', 1500), 'window(2000, 1500)');
-        refused(w['countByWindow(1500, 1000)'], multiple('countByWindow', 'length', 1500), 'countByWindow');
+        refused(w['countByWindow(1500, 1000)'], multiple('countByWindow', 'length', 1500, true), 'countByWindow');
         refused(w["countByWindow('soon', 1000)"], /^dstream\.countByWindow: window length: 'soon' is not a duration/, "countByWindow('soon')");
         refused(w['reduceByWindow(f, 1500, 1000)'], multiple('reduceByWindow', 'length', 1500), 'reduceByWindow');
-        refused(w['reduceByWindow(f, inv, 2000, 1500)'], multiple('reduceByWindow', 'slide', 1500), 'reduceByWindow with inv');
+        refused(w['reduceByWindow(f, inv, 2000, 1500)'], multiple('reduceByWindow', 'slide', 1500, true), 'reduceByWindow with inv');
         refused(w['groupByKeyAndWindow(1500)'], multiple('groupByKeyAndWindow', 'length', 1500), 'groupByKeyAndWindow');
         refused(w['groupByKeyAndWindow(2000, 1000, 0)'], 'dstream.groupByKeyAndWindow: numPartitions must be a positive integer, got 0', 'groupByKeyAndWindow(.., 0)');
         refused(w['reduceByKeyAndWindow(f, 1500)'], multiple('reduceByKeyAndWindow', 'length', 1500), 'reduceByKeyAndWindow');
-        refused(w['reduceByKeyAndWindow(f, inv, 1500, 1000)'], multiple('reduceByKeyAndWindow', 'length', 1500), 'reduceByKeyAndWindow with inv');
-        refused(w['countByValueAndWindow(2000, 1500)'], multiple('countByValueAndWindow', 'slide', 1500), 'countByValueAndWindow');
+        refused(w['reduceByKeyAndWindow(f, inv, 1500, 1000)'], multiple('reduceByKeyAndWindow', 'length', 1500, true), 'reduceByKeyAndWindow with inv');
+        refused(w['countByValueAndWindow(2000, 1500)'], multiple('countByValueAndWindow', 'slide', 1500, true), 'countByValueAndWindow');
 
         const c = jsonLine<Record<string, Outcome | boolean>>(run.lines, 'X context-states ');
         refused(c.startNoOutput as Outcome, /^No output operations registered, so nothing to execute/, 'start() with no output');

@@ -15,6 +15,15 @@
 //   receiver's job then ends and ReceiverTracker launches it again (RestartReceiver), whose
 //   registerReceiver posts onReceiverStarted with the error info cleared. A stop given no error
 //   (the context's) has lastErrorTime -1.
+// - A window length or slide that is no multiple of the slide of the stream it reads: Spark's
+//   WindowedDStream throws "The window duration of windowed DStream (<ms> ms) must be a
+//   multiple of the slide duration of parent DStream (<ms> ms)" (or "The slide duration ..."),
+//   its ReducedWindowedDStream requires "The window duration of ReducedWindowedDStream (<ms>
+//   ms) must be multiple of the slide duration of parent DStream (<ms> ms)" (no "a"), Duration
+//   printing as "<ms> ms". window, reduceByWindow and reduceByKeyAndWindow without an inverse
+//   and groupByKeyAndWindow build a WindowedDStream; countByWindow, countByValueAndWindow and
+//   the inverse forms a ReducedWindowedDStream (PairDStreamFunctions, DStream.scala). The
+//   parent is the stream the call reads: a 2 s window's windows are checked against 2000 ms.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -60,4 +69,20 @@ test('an onStart that throws: registered, then stop("Error starting receiver 0",
   assert.ok(time >= x.before && time <= x.after, `lastErrorTime ${time} is the clock's time during the run (${x.before}..${x.after})`);
   assert.deepEqual(heard[2], ['started', 0, true, '', '', -1]);
   assert.deepEqual([heard[3][2], heard[3][4], heard[3][5]], [false, '', -1]);
+});
+
+test("window-family calls: a length or slide no multiple of the parent's slide ends with the sentence of Spark's WindowedDStream or ReducedWindowedDStream", () => {
+  const x = cases.one<Record<string, { code?: string | null; error?: string }>>('window-sentences');
+  const expect = (k: string, sluice: string, spark: string): void => {
+    assert.equal(x[k]?.code, 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(x[k])}`);
+    assert.equal(x[k]?.error, `${sluice} (Spark: "${spark}")`, k);
+  };
+  expect('windowOfWindow', 'dstream.window: window length (3000 ms) must be a multiple of the slide of the windowed stream it reads (2000 ms)', 'The window duration of windowed DStream (3000 ms) must be a multiple of the slide duration of parent DStream (2000 ms)');
+  expect('countByWindowOfWindow', 'dstream.countByWindow: window slide (3000 ms) must be a multiple of the slide of the windowed stream it reads (2000 ms)', 'The slide duration of ReducedWindowedDStream (3000 ms) must be multiple of the slide duration of parent DStream (2000 ms)');
+  expect('reduceByWindow', 'dstream.reduceByWindow: window length (2500 ms) must be a multiple of the batch interval (1000 ms)', 'The window duration of windowed DStream (2500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)');
+  expect('reduceByWindowInv', 'dstream.reduceByWindow: window slide (1500 ms) must be a multiple of the batch interval (1000 ms)', 'The slide duration of ReducedWindowedDStream (1500 ms) must be multiple of the slide duration of parent DStream (1000 ms)');
+  expect('reduceByKeyAndWindowInv', 'dstream.reduceByKeyAndWindow: window slide (1500 ms) must be a multiple of the batch interval (1000 ms)', 'The slide duration of ReducedWindowedDStream (1500 ms) must be multiple of the slide duration of parent DStream (1000 ms)');
+  expect('reduceByKeyAndWindow', 'dstream.reduceByKeyAndWindow: window slide (1500 ms) must be a multiple of the batch interval (1000 ms)', 'The slide duration of windowed DStream (1500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)');
+  expect('groupByKeyAndWindow', 'dstream.groupByKeyAndWindow: window length (2500 ms) must be a multiple of the batch interval (1000 ms)', 'The window duration of windowed DStream (2500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)');
+  expect('countByValueAndWindow', 'dstream.countByValueAndWindow: window length (2500 ms) must be a multiple of the batch interval (1000 ms)', 'The window duration of ReducedWindowedDStream (2500 ms) must be multiple of the slide duration of parent DStream (1000 ms)');
 });

@@ -349,7 +349,7 @@ export abstract class DStream<T> {
   // ---- windows ---------------------------------------------------------------------------
 
   window(windowDuration: Duration, slideDuration?: Duration): DStream<T> {
-    checkWindowArgs(this as DStream<unknown>, 'window', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'window', windowDuration, slideDuration, 'WindowedDStream');
     return new (derived('Windowed'))(this, windowDuration, slideDuration ?? this.slideDuration);
   }
 
@@ -359,7 +359,7 @@ export abstract class DStream<T> {
    * window before any record has no element, a window emptied after records counts 0.
    */
   countByWindow(windowDuration: Duration, slideDuration: Duration): DStream<number> {
-    checkWindowArgs(this as DStream<unknown>, 'countByWindow', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'countByWindow', windowDuration, slideDuration, 'ReducedWindowedDStream');
     return this.map(countOne).reduceByWindow(sum, windowDuration, slideDuration, { invFunc: subtract });
   }
 
@@ -376,7 +376,7 @@ export abstract class DStream<T> {
     const [windowDuration, slideDuration, options = {}] = typeof rest[0] === 'function' ? [rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }] : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
     this.shippable('reduceByWindow', f);
     this.shippableIfGiven('reduceByWindow', options.invFunc);
-    checkWindowArgs(this as DStream<unknown>, 'reduceByWindow', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'reduceByWindow', windowDuration, slideDuration, options.invFunc ? 'ReducedWindowedDStream' : 'WindowedDStream');
     if (!options.invFunc) return this.reduce(f).window(windowDuration, slideDuration).reduce(f);
     return this.map(keyOne as (t: T) => [number, T])
       .reduceByKeyAndWindow(f, windowDuration, slideDuration, { invFunc: options.invFunc, numPartitions: 1 })
@@ -468,7 +468,7 @@ export abstract class DStream<T> {
   }
 
   groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[K, V[]]> {
-    checkWindowArgs(this as DStream<unknown>, 'groupByKeyAndWindow', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'groupByKeyAndWindow', windowDuration, slideDuration, 'WindowedDStream');
     if (partitions !== undefined) this.partitionerFor(partitions, 'groupByKeyAndWindow');
     return this.window(windowDuration, slideDuration).groupByKey(partitions);
   }
@@ -506,7 +506,7 @@ export abstract class DStream<T> {
       : where(rest[2]);
     this.shippable('reduceByKeyAndWindow', reduceFunc);
     this.shippableIfGiven('reduceByKeyAndWindow', options.invFunc, options.filterFunc);
-    checkWindowArgs(this as DStream<unknown>, 'reduceByKeyAndWindow', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'reduceByKeyAndWindow', windowDuration, slideDuration, options.invFunc ? 'ReducedWindowedDStream' : 'WindowedDStream');
     const slide = slideDuration ?? this.slideDuration;
     const partitions: PartitionArg | undefined = options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner };
     const p = this.partitionerFor(partitions, 'reduceByKeyAndWindow');
@@ -529,7 +529,7 @@ export abstract class DStream<T> {
   }
 
   countByValueAndWindow(windowDuration: Duration, slideDuration?: Duration, partitions?: PartitionArg): DStream<[T, number]> {
-    checkWindowArgs(this as DStream<unknown>, 'countByValueAndWindow', windowDuration, slideDuration);
+    checkWindowArgs(this as DStream<unknown>, 'countByValueAndWindow', windowDuration, slideDuration, 'ReducedWindowedDStream');
     if (partitions !== undefined) this.partitionerFor(partitions, 'countByValueAndWindow');
     const given = partitions === undefined ? {} : typeof partitions === 'number' ? { numPartitions: partitions } : 'kind' in partitions ? { partitioner: partitions } : partitions;
     return this.map(pairWithOne as (t: T) => [T, number]).reduceByKeyAndWindow(sum, windowDuration, slideDuration, {
