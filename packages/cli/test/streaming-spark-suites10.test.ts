@@ -9,8 +9,8 @@
 //   trace of the throwable it gave (ReceiverSupervisorImpl: Throwables.getStackTraceAsString,
 //   "" when none), on the listener's onReceiverError and the REST API's receivers alike.
 //   Sluice's message also carries the error's own message after ': ', as it always has.
-//   A restart(message, error, 100) is a stop (ReceiverSupervisor.restartReceiver ->
-//   stopReceiver("Restarting receiver with delay 100ms: " + message, error) ->
+//   A restart(message, error, 10000) is a stop (ReceiverSupervisor.restartReceiver ->
+//   stopReceiver("Restarting receiver with delay 10000ms: " + message, error) ->
 //   deregisterReceiver): onReceiverStopped, the receiver inactive, lastErrorMessage Spark's
 //   sentence alone, lastError the stack, a lastErrorTime as there is an error.
 // - a window-family call's bad window length or slide is refused naming the call the program
@@ -105,7 +105,7 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.match(reported.lastError ?? '', fixtureFrame('reportFromReceiver', 'REPORT-SITE'), reported.lastError);
         assert.ok(reported.lastErrorTime, 'lastErrorTime');
         fs.writeFileSync(path.join(d, 'reported.seen'), '');
-        const restarted = await receiverWith('Restarting receiver with delay 100ms: probe: restarting');
+        const restarted = await receiverWith('Restarting receiver with delay 10000ms: probe: restarting');
         assert.equal(restarted.isActive, false, 'inactive while it restarts (deregisterReceiver)');
         assert.ok(restarted.lastErrorTime, 'lastErrorTime');
         assert.match(restarted.lastError ?? '', /^TypeError: socket gone\n/, restarted.lastError);
@@ -125,7 +125,7 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
           heard.map((l) => [l.kind, l.lastErrorMessage, l.message]),
           [
             ['error', 'probe: reported: disk on fire'],
-            ['stopped', 'Restarting receiver with delay 100ms: probe: restarting'],
+            ['stopped', 'Restarting receiver with delay 10000ms: probe: restarting'],
             ['error', 'probe: no error given'],
           ].map(([k, m]) => [k, m, m]),
         );
