@@ -98,7 +98,7 @@ const KINESIS_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two'
 // (scripts/chaos/sinks-job.ts), the servers restarted, stopped or down past the sink's wait.
 const SINKS = flag('sinks');
 const SINKS_JOB = path.join(REPO, 'scripts', 'chaos', 'sinks-job.ts');
-const SINK_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'stop-driver-kill', 'pg-restart', 'pg-down-long', 'redis-restart', 'redis-stop', 's3-restart'];
+const SINK_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'stop-driver-kill', 'pg-restart', 'pg-down-long', 'redis-restart', 'redis-stop', 's3-restart', 'pg-restart-new-worker'];
 /** How long a Postgres write waits for its server (the sink's reconnectTimeoutMs) in --sinks. */
 const PG_WAIT_MS = 6000;
 // --flume: Flume's push-based receiver (scripts/chaos/flume-job.ts, log on) fed by avro sinks
@@ -1201,6 +1201,12 @@ class Round {
       case 'pg-restart':
         // within the sink's wait (README: it waits, the batch is written once)
         return cluster.sinks.outage('postgres', 'restarted (pg_ctl stop -m fast)', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
+      case 'pg-restart-new-worker': {
+        // a worker killed and replaced, then at once Postgres restarted within the wait: the new
+        // worker's job threads never reached the server before it went
+        await this.killWorker(cluster, anyWorker(), 'random, replaced');
+        return cluster.sinks.outage('postgres', 'restarted (pg_ctl stop -m fast) just after a new worker joined', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
+      }
       case 'pg-down-long':
         // past the wait: the job may fail naming the server and the wait, and is submitted again
         return cluster.sinks.outage('postgres', 'stopped (pg_ctl stop -m fast)', PG_WAIT_MS + 2000 + Math.floor(r() * 4000), true, (x) => this.note(x));

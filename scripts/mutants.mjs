@@ -124,7 +124,7 @@ const MUTATIONS = [
     id: 'postgres-sink-no-reconnect-wait',
     what: "saveToPostgres never waits for a database that restarts: a batch that comes while it is down fails its 4 attempts at once (connection refused) and the streaming job ends",
     file: 'packages/postgres/src/postgres-partition-writer.ts',
-    search: '      const waitMore = restarting(err, reached.has(p.connectionString));\n',
+    search: '      const waitMore = restarting(err, reached.has(p.connectionString) || p.reachedBefore === true);\n',
     replace: '      const waitMore = false;\n',
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'restarted' }],
   },
@@ -135,6 +135,14 @@ const MUTATIONS = [
     search: "  client.on('error', onLost);\n",
     replace: '',
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'mid-write' }],
+  },
+  {
+    id: 'postgres-sink-reached-per-thread-only',
+    what: "saveToPostgres waits for a restarting server only in job threads that wrote through it before: a worker that joined while the database restarts fails its tasks at once on the refused connection, and the streaming job ends though earlier batches had reached the server",
+    file: 'packages/postgres/src/save-to-postgres.ts',
+    search: '      if (r.written + r.skipped > 0) reachedBefore = true;\n',
+    replace: '',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'as a worker joins' }],
   },
   {
     id: 'postgres-rdd-no-connection-check',

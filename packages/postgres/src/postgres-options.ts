@@ -40,9 +40,9 @@ export interface SaveToPostgresOptions {
   readonly onProgress?: (p: PostgresProgress) => void | Promise<void>;
   /**
    * How long a partition's write waits for a server that went away to take connections
-   * again (it was reached before in this job thread, or it answers that it is shutting down
-   * or starting up) before its task fails (default 30,000 ms; 0: fail at once). A server
-   * never reached fails the task at once.
+   * again (it was reached before in this job thread, or by an earlier batch of this DStream
+   * output, or it answers that it is shutting down or starting up) before its task fails
+   * (default 30,000 ms; 0: fail at once). A server never reached fails the task at once.
    */
   readonly reconnectTimeoutMs?: number;
 }
@@ -59,6 +59,12 @@ export interface PostgresSinkParams {
   readonly poolSize: number;
   readonly onProgress: ((p: PostgresProgress) => void | Promise<void>) | undefined;
   readonly reconnectTimeoutMs: number;
+  /**
+   * An earlier batch of this DStream output wrote through the server (set by the driver per
+   * batch): a refused connection is then the server restarting, waited for, even in a job
+   * thread that never reached it (a worker that joined since).
+   */
+  readonly reachedBefore?: boolean;
 }
 
 const OP = 'saveToPostgres';

@@ -109,7 +109,7 @@ async function openTransaction(pool: pg.Pool, p: PostgresSinkParams, where: stri
       reached.add(p.connectionString);
       return client;
     } catch (err) {
-      const waitMore = restarting(err, reached.has(p.connectionString));
+      const waitMore = restarting(err, reached.has(p.connectionString) || p.reachedBefore === true);
       // A connection that failed is dropped (the pool opens a new one), any other given back.
       client?.release(waitMore ? (err as Error) : undefined);
       if (err instanceof SluiceError) throw err;

@@ -43,8 +43,13 @@ export function saveToPostgres<T extends PostgresRow>(target: RDD<T> | DStream<T
   }
   if (target instanceof DStream) {
     if (options.batchTime !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'saveToPostgres: batchTime: give it only with an RDD; a DStream writes each batch under its own time');
+    // Once a batch wrote through the server, a later batch's tasks wait for it when it
+    // refuses connections (it restarts), also in job threads that never reached it: a worker
+    // that joined since, or a thread that replaced one.
+    let reachedBefore = false;
     (target as DStream<PostgresRow>).foreachRDD(async (rdd, time) => {
-      await saveRDD(rdd, p, String(time));
+      const r = await saveRDD(rdd, { ...p, reachedBefore }, String(time));
+      if (r.written + r.skipped > 0) reachedBefore = true;
     });
     return;
   }

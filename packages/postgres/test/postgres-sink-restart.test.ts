@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import type { LocalCluster } from '@sluice/cli';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { fixture, startCluster, startJob } from './job-runner.js';
+import { fixture, startCluster, startJob, startKillableCluster } from './job-runner.js';
 import { batchRecords, type SinkRecord } from '@sluice/test-servers/sink-input';
 
 let server: PostgresServer;
@@ -151,5 +151,42 @@ test('the database restarted (down 2 s) while partitions are mid-write (their co
     console.log(`${held().length} writes held; ${failed.length} task attempts failed (the cut writes, rolled back): ${failed.slice(0, 3).join(' | ')}`);
   } finally {
     fs.rmSync(holdDir, { recursive: true, force: true });
+  }
+});
+
+test('the database restarted (down 6 s) as a worker joins: the new worker\'s job threads, which never reached it, wait for it too (an earlier batch did): every batch written once', { timeout: 120_000 }, async () => {
+  await query('TRUNCATE events, word_last');
+  await query('DROP TABLE IF EXISTS sluice_output_markers');
+  // a cluster of its own: one worker (1 core) to start with, one more once the server is down
+  const { cluster: own } = await startKillableCluster(1);
+  try {
+    const job = await startJob(own, fixture('pg-sink-restart-job.ts'), [JSON.stringify({ url: server.url, ...A })]);
+    await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
+    const restarted = server.restart(6000);
+    // the server is down (refusing connections), then the second worker registers and takes tasks
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const refused = await query('SELECT 1').then(() => false, () => true);
+      if (refused) break;
+      assert.ok(Date.now() < deadline, 'the server stopped within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const down = Date.now();
+    own.addWorker();
+    await own.waitForWorkers(2, 30_000);
+    const joined = Date.now() - down;
+    await restarted;
+    const back = Date.now() - down;
+    const end = await job.finished(100_000);
+    const failed = end.lines.filter((l) => l.startsWith('TASK FAILED'));
+    assert.ok(end.ok, `${end.failure}\n${failed.slice(0, 6).join('\n')}`);
+    // a refused connection is waited for on every thread: no attempt spent on it (the job has
+    // 4 for a task; with more new threads than that, the job would end)
+    const refused = failed.filter((l) => /ECONNREFUSED/.test(l));
+    assert.deepEqual(refused, [], `task attempts failed at once on the refused connection (${failed.length} failed in all)`);
+    await checkTables(A.batches);
+    console.log(`the second worker registered ${joined} ms into the outage, the server back at ${back} ms; all ${A.batches} batches written once; ${failed.length} task attempts failed`);
+  } finally {
+    await own.stop();
   }
 });
