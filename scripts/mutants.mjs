@@ -4289,6 +4289,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'pipelined' }],
   },
   {
+    id: 'kafka-sink-unknown-topic-no-hint',
+    what: "saveToKafka to a topic the brokers do not have fails without saying to create it (or to let the brokers create topics)",
+    file: 'packages/kafka/src/kafka-sink.ts',
+    search: "    const hint = /unknown topic/i.test(msg) ?",
+    replace: "    const hint = /never matches/i.test(msg) ?",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'do not have' }],
+  },
+  {
     id: 'kafka-sink-failed-request-ignored',
     what: "a saveToKafka request that failed in the pipeline is forgotten: the task reports success with records missing",
     file: 'packages/kafka/src/kafka-sink.ts',

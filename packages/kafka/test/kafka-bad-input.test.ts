@@ -158,6 +158,13 @@ test('saveToKafka: a request that fails in the pipeline fails the task with its 
   assert.ok(after.size < 400, `${after.size} of the 400 records after the failing one were written`);
 });
 
+test('saveToKafka to a topic the brokers do not have (nor create) fails naming it, with the way out', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-order', topics: [], groupId: 'g', total: 0, sinkTopic: 'no-such-sink' }))).finished(120_000);
+  assert.equal(end.ok, false, 'the job failed');
+  assert.match(end.failure!, /saveToKafka\(topic 'no-such-sink'\) partition \d: writing 50 records to brokers .* failed after 0 were written: Unknown topic no-such-sink\.; create the topic 'no-such-sink' \(or let the brokers create topics: auto\.create\.topics\.enable\)/);
+  assert.equal(env.kafka.topics.has('no-such-sink'), false);
+});
+
 test('KafkaUtils.createRDD reads exactly the given offset ranges', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('rdd', 2);
   const sink = nothing();
