@@ -2432,6 +2432,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites15.test.js', pattern: 'window-family calls' }],
   },
   {
+    id: 'receiver-info-no-location',
+    what: "listeners' ReceiverInfo.location is \"\" whatever worker the receiver runs on (Spark's is the executor's host)",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: "    return w ? hostOf(w.address) : r.workerId === workerId ? (r.host ?? '') : '';",
+    replace: "    return w ? '' : r.workerId === workerId ? (r.host ?? '') : '';",
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites15.test.js', pattern: 'an onStart that throws' }],
+  },
+  {
     id: 'receiver-restart-log-without-error',
     what: "sluice jobs' last receiver error for a receiver that stopped itself names only the stop's message, not its error (a failed start: 'Error starting receiver 0' without the port in use)",
     file: 'packages/driver/src/job/driver-job.ts',
@@ -5617,7 +5625,7 @@ const MUTATIONS = [
     id: 'receiver-restart-stop-not-posted',
     what: "the driver drops a receiver's restart (its stop in place): listeners hear no onReceiverStopped, REST keeps it active with no error info, where Spark's deregisterReceiver posts the stop",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });",
+    search: "        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });",
     replace: '',
     tests: [
       { file: 'packages/cli/dist/test/input-spark-suites.test.js', pattern: 'Receiver.restart' },

@@ -5,8 +5,8 @@
 //   receiver.onStart() }`, onReceiverStart being ReceiverSupervisorImpl's RegisterReceiver ask,
 //   on which ReceiverTracker.registerReceiver posts StreamingListenerReceiverStarted with a new
 //   ReceiverTrackingInfo (ACTIVE, no errorInfo: ReceiverInfo(active = true, lastErrorMessage "",
-//   lastError "", lastErrorTime -1)). So listeners hear onReceiverStarted before onStart runs,
-//   and an onStart that waits for it is not left waiting.
+//   lastError "", lastErrorTime -1), its location the executor's host). So listeners hear
+//   onReceiverStarted before onStart runs, and an onStart that waits for it is not left waiting.
 // - An onStart that throws: `case NonFatal(t) => stop("Error starting receiver " + streamId,
 //   Some(t))`: stopReceiver (the state is Started) runs receiver.onStop() then
 //   DeregisterReceiver(streamId, message, the error's stack trace), on which deregisterReceiver
@@ -69,6 +69,11 @@ test('an onStart that throws: registered, then stop("Error starting receiver 0",
   assert.ok(time >= x.before && time <= x.after, `lastErrorTime ${time} is the clock's time during the run (${x.before}..${x.after})`);
   assert.deepEqual(heard[2], ['started', 0, true, '', '', -1]);
   assert.deepEqual([heard[3][2], heard[3][4], heard[3][5]], [false, '', -1]);
+  // ReceiverInfo.location: the host of the executor the receiver ran on. The local cluster's
+  // workers all listen on 127.0.0.1 (loopback unless told otherwise), so each event's is that.
+  const where = [...cases.tagged<[string, string, string]>('W', 'start-fails'), ...cases.tagged<[string, string, string]>('W', 'start-order')];
+  assert.equal(where.length, 6, JSON.stringify(where));
+  for (const [kind, workerId, location] of where) assert.deepEqual([kind, workerId.length > 0, location], [kind, true, '127.0.0.1']);
 });
 
 test("window-family calls: a length or slide no multiple of the parent's slide ends with the sentence of Spark's WindowedDStream or ReducedWindowedDStream", () => {

@@ -60,11 +60,13 @@ export interface BlockAllocation {
 }
 
 export type ReceiverEvent =
-  | { readonly type: 'started'; readonly streamId: number; readonly workerId: string; readonly name: string }
+  | { readonly type: 'started'; readonly streamId: number; readonly workerId: string; readonly location?: string; readonly name: string }
   | {
       readonly type: 'error';
       readonly streamId: number;
       readonly workerId: string;
+      /** The host of that worker (Spark's ReceiverInfo.location). */
+      readonly location?: string;
       readonly name: string;
       readonly message: string;
       /** The stack of the error the receiver gave reportError / restart, "" if none (Spark's ReceiverInfo.lastError). */
@@ -74,6 +76,8 @@ export type ReceiverEvent =
       readonly type: 'stopped';
       readonly streamId: number;
       readonly workerId: string;
+      /** The host of that worker (Spark's ReceiverInfo.location). */
+      readonly location?: string;
       readonly name: string;
       readonly reason: string;
       /** The stack of the error the receiver gave stop(reason, error), "" if none (Spark's ReceiverInfo.lastError). */

@@ -611,7 +611,7 @@ export class StreamingContext {
       // Spark's ReceiverInfo at each event: registerReceiver makes it active with no error info,
       // reportError keeps its state and sets the error (its time the clock's), deregisterReceiver
       // makes it inactive with the stop's message and error (a time only with an error).
-      const info = { streamId: e.streamId, name: e.name, workerId: e.workerId };
+      const info = { streamId: e.streamId, name: e.name, workerId: e.workerId, location: e.location ?? '' };
       const now = this.clock.now();
       if (e.type === 'started') {
         this.receiversActive.set(e.streamId, true);

@@ -2,13 +2,15 @@ import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
 
 /**
  * A receiver as its listeners see it, as Spark's ReceiverInfo (since 2026-12-05 with Spark's
- * `active`, `lastErrorMessage`, `lastError` and `lastErrorTime` at every event).
+ * `location`, `active`, `lastErrorMessage`, `lastError` and `lastErrorTime` at every event).
  */
 export interface ReceiverInfo {
   readonly streamId: number;
   readonly name: string;
   /** The worker it runs (ran) on (Spark's executorId). */
   readonly workerId: string;
+  /** The host of that worker, as its address names it (Spark's location); "" if unknown. Since 2026-12-05. */
+  readonly location: string;
   /** Registered and not stopped since: true at onReceiverStarted, false at onReceiverStopped, an error keeps what it was. */
   readonly active: boolean;
   /** Its last error's message: "" at onReceiverStarted (Spark's registerReceiver clears it), the error's at onReceiverError, the stop's at onReceiverStopped. */

@@ -16,6 +16,8 @@ interface TrackedReceiver {
   placements: number;
   /** Placed on `workerId` and not known to have stopped. */
   running: boolean;
+  /** The host of the worker it was placed on last (its events' location once that worker is gone). */
+  host: string | undefined;
   /** Set by stopAll: a `stopped` report is then expected, not a failure. */
   stopping: boolean;
   stopped: Promise<void>;
@@ -118,6 +120,7 @@ export class ReceiverTracker implements RegistryListener {
       receiverId: undefined,
       placements: 0,
       running: false,
+      host: undefined,
       stopping: false,
       stopped,
       resolveStopped,
@@ -356,6 +359,7 @@ export class ReceiverTracker implements RegistryListener {
     };
     if (r.writer) this.writerEnded(r.streamId, r.writer);
     r.workerId = w.id;
+    r.host = hostOf(w.address);
     r.writer = writer;
     r.receiverId = receiverId;
     r.running = true;
@@ -390,15 +394,21 @@ export class ReceiverTracker implements RegistryListener {
   private failed(r: TrackedReceiver, workerId: string, message: string, post = true): void {
     r.lastFailedWorker = workerId;
     this.log.warn({ streamId: r.streamId, workerId, reason: message }, 'receiver lost; restarting it');
-    if (post) this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: `${message}; restarting the receiver`, stack: '' });
+    if (post) this.onEvent({ type: 'error', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, message: `${message}; restarting the receiver`, stack: '' });
     clearTimeout(r.restartTimer);
     r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
+  }
+
+  /** The host of the worker an event of `r` comes from (Spark's ReceiverInfo.location): the registry's, or where `r` was placed last; "" if unknown. */
+  private locationOf(r: TrackedReceiver, workerId: string): string {
+    const w = this.registry.get(workerId);
+    return w ? hostOf(w.address) : r.workerId === workerId ? (r.host ?? '') : '';
   }
 
   private apply(r: TrackedReceiver, workerId: string, e: wire.ReceiverEvent__Output, current: boolean): void {
     switch (e.event) {
       case 'started':
-        if (current) this.onEvent({ type: 'started', streamId: r.streamId, workerId, name: r.name });
+        if (current) this.onEvent({ type: 'started', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name });
         return;
       case 'block': {
         // Taken from any placement: the block is stored and replicated, so it is data.
@@ -417,21 +427,21 @@ export class ReceiverTracker implements RegistryListener {
       case 'error':
         if (!current) return;
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.error ?? '' }, 'receiver reported an error');
-        this.onEvent({ type: 'error', streamId: r.streamId, workerId, name: r.name, message: e.error ?? '', stack: e.error_stack ?? '' });
+        this.onEvent({ type: 'error', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, message: e.error ?? '', stack: e.error_stack ?? '' });
         return;
       case 'restarting':
         // Receiver.restart, as Spark's restartReceiver: the receiver stopped (deregisterReceiver:
         // onReceiverStopped, inactive) and starts again where it runs; the placement goes on.
         if (!current) return;
         this.log.warn({ streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '' }, 'receiver restarting');
-        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });
+        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, reason: e.restarting ?? '', stack: e.error_stack ?? '', inPlace: true });
         return;
       case 'stopped': {
         if (!current) return;
         // It stopped by itself while its context runs (not stopped by the driver, not moved off a
         // decommissioning worker): placed again, and the stopped event says so.
         const restarting = r.running && !r.stopping && !this.closed && !r.moved;
-        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });
+        this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });
         if (!r.running) return;
         r.running = false;
         if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);
