@@ -2928,6 +2928,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'while a batch is generated' }],
   },
   {
+    id: 'self-named-class-capture-copied',
+    what: "a static factory given to an operator (`map(Point.of)`, `new Point` inside, bundled as `var Point = class _Point`) ships its class as a captured copy, whose instances cannot be cached, shuffled or collected ('not defined at the top level')",
+    file: 'packages/core/src/closure/capture-closure.ts',
+    search: '          if (v.name === twin || sameFunction) twinRemotes.push([twin, v.name, v.value]);\n',
+    replace: '          if (v.name === twin || (sameFunction && false)) twinRemotes.push([twin, v.name, v.value]);\n',
+    tests: [{ file: 'packages/cli/dist/test/class-records.test.js', pattern: 'static factory' }],
+  },
+  {
     id: 'line-block-keeps-cr',
     what: "a line block's lines keep the '\\r' of a '\\r\\n' ending",
     file: 'packages/core/src/receiver/line-block.ts',

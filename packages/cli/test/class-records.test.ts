@@ -44,6 +44,13 @@ test('collect: instances made on the workers arrive at the driver as instances, 
   assert.deepEqual(r.norms, INPUT.map(([, x, y]) => norm(x, y)));
 });
 
+test('a static factory given to map (`map(Point.of)`, `new Point` inside) makes instances that cache and collect as Point', () => {
+  const r = got<{ ok: boolean; message?: string; norms?: number[]; instances?: boolean }>('static-factory');
+  assert.equal(r.ok, true, r.message);
+  assert.deepEqual(r.norms, INPUT.map(([, x, y]) => norm(x, y)));
+  assert.equal(r.instances, true);
+});
+
 test('parallelize: instances made on the driver reach the workers as instances', () => {
   assert.deepEqual(got('parallelize'), INPUT.map(([, x, y]) => norm(x, y)));
 });

@@ -126,7 +126,7 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     );
   }
   const location = functionLocation(fn);
-  const locals = readCapturedLocals(fn, referencedNames(tokens));
+  const { locals, moduleNames } = readCapturedLocals(fn, referencedNames(tokens));
   if (ctx.onWarning !== undefined) warnOfWrites(raw, tokens, label, locals, ctx);
   ctx.stack.push(fn);
   try {
@@ -134,6 +134,9 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     for (const [name, value] of locals) {
       // defineProperty: a local may be called `__proto__`.
       Object.defineProperty(captures, name, { value: encodeCapture(name, value, ctx), enumerable: true, writable: true, configurable: true });
+    }
+    for (const [name, moduleName] of moduleNames) {
+      Object.defineProperty(captures, name, { value: { kind: 'module', name: moduleName }, enumerable: true, writable: true, configurable: true });
     }
     return { source, name: label, callSite: ctx.callSite, captures, ...(location && { location }) };
   } finally {
@@ -298,16 +301,20 @@ function scopeType(scope: RemoteObject): string {
 
 const NOT_SHIPPED_SCOPES = new Set(['Module', 'Script', 'Global', 'With']);
 
-function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): Map<string, unknown> {
+/**
+ * The captured locals `fn` uses, by name, and those it sees under a name the bundle's module
+ * scope binds to the same value under another name (local name -> module name).
+ */
+function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): { locals: Map<string, unknown>; moduleNames: Map<string, string> } {
   const slotted = globalThis as Slotted;
   slotted[SLOT] = fn;
   try {
     const fnObject = post<{ result: RemoteObject }>('Runtime.evaluate', { expression: SLOT_EXPR, objectGroup: OBJECT_GROUP, silent: true }).result;
     delete slotted[SLOT];
-    if (fnObject.objectId === undefined) return new Map();
+    if (fnObject.objectId === undefined) return { locals: new Map(), moduleNames: new Map() };
     const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
     const scopeList = own.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
-    if (scopeList === undefined) return new Map();
+    if (scopeList === undefined) return { locals: new Map(), moduleNames: new Map() };
     const scopes = post<PropertyList>('Runtime.getProperties', { objectId: scopeList, ownProperties: true, objectGroup: OBJECT_GROUP })
       .result.flatMap((p) => (p.value?.subtype === 'internal#scope' && p.value.objectId !== undefined ? [p.value] : []));
 
@@ -315,7 +322,11 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): Map<
     const found = new Map<string, RemoteObject>();
     // Bindings of a Block scope sitting directly on the Module scope: a module-level
     // class's own scope (it binds the class name) looks like that. If the Module scope
-    // binds the same name to the same value, the bundle has it and it is not shipped.
+    // binds the same value, the bundle has it and it is not shipped: under the same name,
+    // or under another where esbuild bound a class that names itself as `var Point = class
+    // _Point` (a static factory `Point.of` given to `map` sees `_Point`, which the bundle's
+    // scope lacks); such a name is revived as the module's binding (a `module` capture), so
+    // the instances the function makes are of the bundle's class, which records can carry.
     const moduleTwins: string[] = [];
     let moduleScope: string | undefined;
     for (let i = 0; i < scopes.length; i++) {
@@ -331,30 +342,41 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): Map<
         if (onModule) moduleTwins.push(v.name);
       }
     }
-    const twinRemotes = new Map<string, RemoteObject>();
+    /** Module bindings that may hold a twin's value: [twin, module name, remote]. */
+    const twinRemotes: Array<readonly [string, string, RemoteObject]> = [];
     if (moduleTwins.length > 0 && moduleScope !== undefined) {
       for (const v of post<PropertyList>('Runtime.getProperties', { objectId: moduleScope, ownProperties: true, objectGroup: OBJECT_GROUP }).result) {
-        if (v.value !== undefined && moduleTwins.includes(v.name)) twinRemotes.set(v.name, v.value);
+        if (v.value === undefined) continue;
+        for (const twin of moduleTwins) {
+          const local = found.get(twin)!;
+          const sameFunction = local.type === 'function' && v.value.type === 'function' && v.value.description === local.description;
+          if (v.name === twin || sameFunction) twinRemotes.push([twin, v.name, v.value]);
+        }
       }
     }
-    if (found.size === 0) return new Map();
+    if (found.size === 0) return { locals: new Map(), moduleNames: new Map() };
 
     // Bring the real values back into JS land through the slot.
     const names = [...found.keys()];
-    const twins = [...twinRemotes.keys()];
     post('Runtime.callFunctionOn', {
       objectId: fnObject.objectId,
       functionDeclaration: `function (...values) { ${SLOT_EXPR} = values; }`,
-      arguments: [...names.map((n) => callArgument(found.get(n)!)), ...twins.map((n) => callArgument(twinRemotes.get(n)!))],
+      arguments: [...names.map((n) => callArgument(found.get(n)!)), ...twinRemotes.map(([, , remote]) => callArgument(remote))],
       silent: true,
     });
     const values = slotted[SLOT] as unknown[];
     const locals = new Map<string, unknown>();
     names.forEach((name, i) => locals.set(name, values[i]));
-    twins.forEach((name, i) => {
-      if (locals.get(name) === values[names.length + i]) locals.delete(name);
-    });
-    return locals;
+    const moduleNames = new Map<string, string>();
+    // The module's binding of the same name first (nothing to ship), then another name's.
+    const twinValues = twinRemotes.map(([twin, moduleName], i) => ({ twin, moduleName, value: values[names.length + i] }));
+    twinValues.sort((x, y) => Number(x.moduleName !== x.twin) - Number(y.moduleName !== y.twin));
+    for (const { twin, moduleName, value } of twinValues) {
+      if (!locals.has(twin) || locals.get(twin) !== value) continue;
+      locals.delete(twin);
+      if (moduleName !== twin) moduleNames.set(twin, moduleName);
+    }
+    return { locals, moduleNames };
   } finally {
     delete slotted[SLOT];
     post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });

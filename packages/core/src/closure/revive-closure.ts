@@ -81,6 +81,10 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
         case 'function':
           values[name] = reviveFunction(captured.fn, ctx);
           break;
+        case 'module':
+          if (!isBindableIdentifier(captured.name)) bad(`the capture '${name}' names the module binding ${JSON.stringify(captured.name)}, which is not a JavaScript identifier.`);
+          values[name] = ctx.evalInScope(captured.name);
+          break;
         case 'ref': {
           const target = ctx.stack[ctx.stack.length - 1 - captured.index];
           if (!Number.isInteger(captured.index) || target === undefined) bad(`the capture '${name}' refers to a function ${captured.index} levels up, which does not exist.`);

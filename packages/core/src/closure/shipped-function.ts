@@ -40,4 +40,11 @@ export type CapturedValue =
    * whose `captures` hold this entry (it captures itself), 1 the function that captured
    * that one, and so on.
    */
-  | { readonly kind: 'ref'; readonly index: number };
+  | { readonly kind: 'ref'; readonly index: number }
+  /**
+   * A captured local the job bundle binds at its top level under `name`: a class's own
+   * name inside its body where esbuild bound the class as `var Point = class _Point`
+   * (a static method `Point.of` given to an operator sees `_Point`). Revived as that
+   * binding, so the function makes instances of the bundle's class, not of a copy.
+   */
+  | { readonly kind: 'module'; readonly name: string };
