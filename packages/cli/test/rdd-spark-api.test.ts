@@ -255,3 +255,11 @@ test('toLocalIterator gives the elements in order; getNumPartitions, getStorageL
   assert.deepEqual(got('toLocalIterator'), nums);
   assert.deepEqual(got('getters'), { n: 4, level: 'NONE', cached: 'MEMORY_ONLY' });
 });
+
+test("sc.makeRDD(seq, numSlices) is Spark's parallelize under its other name: the slices ParallelCollectionRDD cuts, scope makeRDD; 0 slices refused naming makeRDD", () => {
+  const slices = Array.from({ length: 7 }, (_, i) => nums.slice(Math.floor((i * nums.length) / 7), Math.floor(((i + 1) * nums.length) / 7)));
+  assert.deepEqual(got('makeRDD'), { n: 7, parts: slices, scope: 'makeRDD' });
+  const f = failed('makeRDD.zero');
+  assert.equal(f.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(f.error, /^sc\.makeRDD: numSlices must be a positive integer, got 0.*Positive number of partitions required/);
+});

@@ -218,6 +218,16 @@ export class SluiceContext {
     return new RDD<T>(this, numSlices, { kind: 'parallelize', slices }, []);
   }
 
+  /**
+   * Spark's sc.makeRDD(seq, numSlices): parallelize under Spark's other name (its scope is
+   * `makeRDD`, as Spark's). Spark's second form, `makeRDD(Seq[(T, Seq[String])])` with each
+   * element's preferred hosts, is not provided: a pair given here is an element like any other.
+   */
+  makeRDD<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
+    checkSlices(numSlices, 'makeRDD');
+    return this.parallelize(data, numSlices);
+  }
+
   /** Numbers from start (inclusive) to end (exclusive) by step, computed on the workers. */
   range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): RDD<number> {
     if (end === undefined) [start, end] = [0, start];
@@ -1024,7 +1034,7 @@ function cancelledBeforeStart(): SluiceError {
 }
 
 // As Spark's SparkContext, the RDD makers run in a scope of their own name (RDD.scope).
-scopeMethods(SluiceContext.prototype, ['parallelize', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union'].map((m) => [m, m] as const));
+scopeMethods(SluiceContext.prototype, ['parallelize', 'makeRDD', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union'].map((m) => [m, m] as const));
 
 /**
  * Why a checkpoint directory could not be made, and what to do: a file in its place (or in
