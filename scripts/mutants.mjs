@@ -2936,6 +2936,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/class-records.test.js', pattern: 'static factory' }],
   },
   {
+    id: 'make-rdd-default-slices',
+    what: "sc.makeRDD(seq, numSlices) ignores numSlices (the default parallelism's partitions), where Spark's is parallelize(seq, numSlices)",
+    file: 'packages/core/src/context.ts',
+    search: "    checkSlices(numSlices, 'makeRDD');\n    return this.parallelize(data, numSlices);\n",
+    replace: "    checkSlices(numSlices, 'makeRDD');\n    return this.parallelize(data);\n",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-api.test.js', pattern: 'makeRDD' }],
+  },
+  {
+    id: 'ssc-spark-context-missing',
+    what: "ssc.sparkContext (Spark's name for the StreamingContext's SparkContext) is undefined, so the ported clickstream example's ssc.sparkContext.parallelize(...) throws",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '  get sparkContext(): SluiceContext {\n    return this.sc;\n',
+    replace: '  get sparkContext(): SluiceContext {\n    return undefined as unknown as SluiceContext;\n',
+    tests: ['packages/cli/dist/test/page-view-stream-example.test.js'],
+  },
+  {
     id: 'line-block-keeps-cr',
     what: "a line block's lines keep the '\\r' of a '\\r\\n' ending",
     file: 'packages/core/src/receiver/line-block.ts',

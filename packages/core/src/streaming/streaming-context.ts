@@ -171,6 +171,10 @@ let activeContext: StreamingContext | undefined;
 export class StreamingContext {
   readonly sc: SluiceContext;
   readonly batchIntervalMs: number;
+  /** Spark's ssc.sparkContext (Scala and Python; Java's sparkContext()): the same context as `sc`. */
+  get sparkContext(): SluiceContext {
+    return this.sc;
+  }
   readonly blockIntervalMs: number;
   readonly clock: Clock;
   private state: StreamingState = 'initialized';
