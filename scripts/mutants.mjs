@@ -1965,10 +1965,10 @@ const MUTATIONS = [
   },
   {
     id: 'rdd-to-string-with-storage',
-    what: "RDD.toString ends with toDebugString's storage level in brackets ('... at parallelize []'), which Spark's toString has not",
+    what: "RDD.toString ends with toDebugString's storage level in brackets ('... at parallelize at job.ts:3:7 []'), which Spark's toString has not",
     file: 'packages/core/src/rdd/debug-string.ts',
-    search: '  return `${name}${cls}[${r.id}] at ${operator}${at}`;',
-    replace: "  return `${name}${cls}[${r.id}] at ${operator}${at} [${r.storage === 'NONE' ? '' : r.storage}]`;",
+    search: '  return `${name}${cls}[${r.id}] at ${at}`;',
+    replace: "  return `${name}${cls}[${r.id}] at ${at} [${r.storage === 'NONE' ? '' : r.storage}]`;",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites6.test.js', pattern: 'RDD.toString' }],
   },
   {
@@ -7176,6 +7176,30 @@ const MUTATIONS = [
     search: '          throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);\n',
     replace: '          throw err;\n',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'shuffle or a cache cannot write' }],
+  },
+  {
+    id: 'rdd-creation-site-ignored',
+    what: "RDD.toString shows no creation site but an operator function's place (parallelize, union, cartesian none; distinct's RDDs 'distinct' with no place), as before 2026-12-05 (Spark's shows every RDD's: `parallelize at File.scala:12`)",
+    file: 'packages/core/src/rdd/debug-string.ts',
+    search: '  const at = creationSiteText(r.creationSite) ?? (site !== undefined ? `${operator} at ${site}` : operator);',
+    replace: '  const at = site !== undefined ? `${operator} at ${site}` : operator;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'RDD creation sites as Spark' }],
+  },
+  {
+    id: 'dstream-batch-rdds-without-stream-site',
+    what: "a streaming batch's RDDs are made with no creation site of their stream's (Spark's createRDDWithLocalProperties sets it): a receiver stream's BlockRDD shows 'receiver blocks', a window's UnionRDD 'union'",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: 'this.displayInnerRDDOps ? undefined : this.creationSite) : this.compute(time);',
+    replace: 'undefined) : this.compute(time);',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'DStream and generated RDD creation sites' }],
+  },
+  {
+    id: 'foreachrdd-inner-rdds-at-output-site',
+    what: "the RDDs foreachRDD's function makes show the foreachRDD call's creation site, not their own (Spark's foreachRDD displays inner RDD operations: displayInnerRDDOps true)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "() => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined)",
+    replace: '() => o.fn(rdd!, time), o.creationSite)',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'DStream and generated RDD creation sites' }],
   },
 ];
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fixture as fixturePath } from './harness.js';
 import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 let cases: SparkCaseRun;
@@ -71,9 +72,13 @@ test('SparkContext.union of no RDD: an RDD with no partition and no element, as 
 
 test('RDD.toString as Spark\'s: [name ]Class[id] at creation site, no storage level; toDebugString\'s line adds [level]', () => {
   const r = cases.one<{ namedId: number; plainId: number; named: string; plain: string; namedDebug: string }>('rdd-toString');
-  assert.equal(r.named, `numbers ParallelCollectionRDD[${r.namedId}] at parallelize`);
-  assert.equal(r.plain, `ParallelCollectionRDD[${r.plainId}] at parallelize`);
-  assert.equal(r.namedDebug, `(2) numbers ParallelCollectionRDD[${r.namedId}] at parallelize [MEMORY_ONLY]`);
+  // The creation site: parallelize at the fixture's line that called it (Spark's `parallelize at File.scala:12`).
+  const lines = fs.readFileSync(fixturePath('core-spark-suites6.ts'), 'utf8').split('\n');
+  const at = (marker: string): string => `${fixturePath('core-spark-suites6.ts')}:${lines.findIndex((l) => l.includes(marker)) + 1}:`;
+  const col = (s: string, marker: string): string => s.replace(new RegExp(`(${at(marker).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})\\d+`), '$1COL');
+  assert.equal(col(r.named, '// toString: named'), `numbers ParallelCollectionRDD[${r.namedId}] at parallelize at ${at('// toString: named')}COL`);
+  assert.equal(col(r.plain, '// toString: plain'), `ParallelCollectionRDD[${r.plainId}] at parallelize at ${at('// toString: plain')}COL`);
+  assert.equal(col(r.namedDebug, '// toString: named'), `(2) numbers ParallelCollectionRDD[${r.namedId}] at parallelize at ${at('// toString: named')}COL [MEMORY_ONLY]`);
 });
 
 test('CheckpointSuite "checkpointAllMarkedAncestors" (reliable and local): by default only the marked RDD nearest the action is checkpointed; with the local property "true" its marked parent too', () => {

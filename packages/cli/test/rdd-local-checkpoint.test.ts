@@ -78,7 +78,7 @@ test('localCheckpoint: MEMORY_AND_DISK, lineage cut after the first action (firs
   assert.deepEqual(r.before.level, 'MEMORY_AND_DISK');
   assert.equal(r.before.checkpointed, false);
   // Before: the map over the range; after: the map over its own blocks, nothing below.
-  assert.match(r.before.debug, /MapPartitionsRDD\[\d+\] at map .*\[MEMORY_AND_DISK\]\n\s+\|\s+ParallelCollectionRDD\[\d+\] at range \[\]$/);
+  assert.match(r.before.debug, /MapPartitionsRDD\[\d+\] at map .*\[MEMORY_AND_DISK\]\n\s+\|\s+ParallelCollectionRDD\[\d+\] at range at \S+ \[\]$/);
   assert.equal(r.first, values[0]);
   assert.equal(r.after.checkpointed, true);
   assert.equal(r.after.file, null, 'getCheckpointFile() of a local checkpoint is undefined (Spark: None)');

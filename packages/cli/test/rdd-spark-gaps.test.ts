@@ -77,23 +77,24 @@ test('toDebugString: the lineage an RDD a line, a shuffle one level in behind +-
   const r = got<{ ids: Record<string, number>; before: string; after: string; single: string; named: string }>('toDebugString');
   const { ids } = r;
   const lines = r.before.split('\n');
-  // Sites are the user's calls of map and reduceByKey; the other RDDs have none.
+  // Each RDD's creation site, as Spark's: the program's call that made it (union, reduceByKey, map,
+  // parallelize), on the fixture line holding the marker. Since 2026-12-05 for those without a function.
   const site = (l: string, marker: string): string => {
-    const m = / at (\S+) \[/.exec(l.replace(/^.* at (map|reduceByKey)/, ''));
+    const m = / at \S+ at (\S+)( \[.*)?$/.exec(l);
     assert.ok(m, l);
     assert.match(m[1], siteOf(marker));
-    return l.replace(` at ${m[1]} [`, ' at SITE [');
+    return l.replace(` at ${m[1]}`, ' at SITE');
   };
   assert.equal(lines.length, 5, r.before);
-  assert.equal(lines[0], `(4) UnionRDD[${ids.both}] at union []`);
+  assert.equal(site(lines[0], '// debug: union'), `(4) UnionRDD[${ids.both}] at union at SITE []`);
   assert.equal(site(lines[1], '// debug: reduceByKey'), ` |  ShuffledRDD[${ids.reduced}] at reduceByKey at SITE []`);
   assert.equal(site(lines[2], '// debug: map'), ` +-(2) MapPartitionsRDD[${ids.keyed}] at map at SITE [MEMORY_ONLY]`);
-  assert.equal(lines[3], `    |  ParallelCollectionRDD[${ids.base}] at parallelize []`);
-  assert.equal(lines[4], ` |  extra ParallelCollectionRDD[${ids.extra}] at parallelize []`);
+  assert.equal(site(lines[3], '// debug: parallelize'), `    |  ParallelCollectionRDD[${ids.base}] at parallelize at SITE []`);
+  assert.equal(site(lines[4], '// debug: extra'), ` |  extra ParallelCollectionRDD[${ids.extra}] at parallelize at SITE []`);
   assert.equal(r.after, r.before, 'running a job changes nothing in it');
-  assert.equal(r.single, `(2) ParallelCollectionRDD[${ids.base}] at parallelize []`);
+  assert.equal(site(r.single, '// debug: parallelize'), `(2) ParallelCollectionRDD[${ids.base}] at parallelize at SITE []`);
   // RDD.toString as Spark's: no storage level (toDebugString's lines add it).
-  assert.equal(r.named, `extra ParallelCollectionRDD[${ids.extra}] at parallelize`);
+  assert.equal(site(r.named, '// debug: extra'), `extra ParallelCollectionRDD[${ids.extra}] at parallelize at SITE`);
 });
 
 /** The partition a range partitioner with these sorted upper bounds gives `k` (the first bound >= k; reversed when descending). */
@@ -163,7 +164,7 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
       );
       assert.equal(l.partitioner, null, where);
       assert.match(l.debug, new RegExp(`^\\(${kept}\\) MapPartitionsRDD\\[\\d+\\] at filterByRange`), `${where}:\n${l.debug}`);
-      assert.match(l.debug, /\n \|  PartitionPruningRDD\[\d+\] at filterByRange \[\]\n \|  MapPartitionsRDD\[\d+\] at mapPartitionsWithIndex/, `${where}:\n${l.debug}`);
+      assert.match(l.debug, /\n \|  PartitionPruningRDD\[\d+\] at filterByRange at \S+ \[\]\n \|  MapPartitionsRDD\[\d+\] at mapPartitionsWithIndex/, `${where}:\n${l.debug}`);
     });
     assert.ok(r.late.some((l) => l.partitions === 1) && r.late.some((l) => l.partitions === 6), JSON.stringify(r.late.map((l) => l.partitions)));
   }

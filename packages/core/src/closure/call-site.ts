@@ -25,14 +25,31 @@ if (RUNNING !== undefined) {
 
 /** `file:line:column` of the first frame outside @sluice/core, or UNKNOWN_CALL_SITE. */
 export function userCallSite(): string {
+  return firstUserFrame(stackNow().stack);
+}
+
+/**
+ * `userCallSite()` as it is now, read later: the stack is taken at once and formatted (source
+ * maps applied) and searched only when the function is first called, so taking it costs little
+ * where it is seldom read (an RDD's creation site, read by its toString).
+ */
+export function laterUserCallSite(): () => string {
+  const err = stackNow();
+  let site: string | undefined;
+  return () => (site ??= firstUserFrame(err.stack));
+}
+
+function stackNow(): Error {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 64;
-  let stack: string | undefined;
   try {
-    stack = new Error().stack;
+    return new Error();
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+function firstUserFrame(stack: string | undefined): string {
   for (const line of (stack ?? '').split('\n').slice(1)) {
     const at = frameLocation(line);
     if (at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir))) return at;

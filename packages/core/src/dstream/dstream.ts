@@ -5,7 +5,7 @@ import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitione
 import type { StorageLevel } from '../rdd/plan.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
 import type { RDD } from '../rdd/rdd.js';
-import { batchScope, currentScope, ownMethodsBut, scopeMethods, withGivenScope } from '../rdd/rdd-operation-scope.js';
+import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from '../streaming/ui-utils.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
@@ -57,6 +57,9 @@ export abstract class DStream<T> {
   readonly baseScope: string | undefined;
 
   /** @internal */
+  /** @internal Where the program made this stream (Spark's DStream.creationSite): the method it called and the place; its batches' RDDs show it. */
+  readonly creationSite: CreationSite | undefined = currentCreationSite();
+
   constructor(ssc: StreamingContext) {
     this.ssc = ssc;
     this.id = ssc.registerStream(this as DStream<unknown>);
@@ -134,7 +137,9 @@ export abstract class DStream<T> {
     if (have) return have;
     if (!this.isTimeValid(time)) return undefined;
     const scope = batchScope(this.baseScope, time, formatBatchTime(time, this.ssc.batchIntervalMs, false));
-    const rdd = scope ? withGivenScope(scope, !this.displayInnerRDDOps, () => this.compute(time)) : this.compute(time);
+    // As Spark's createRDDWithLocalProperties: the batch's RDDs are created at this stream's creation site, but
+    // for those the function of a transform makes, each at its own operation (displayInnerRDDOps).
+    const rdd = scope ? withGivenScope(scope, !this.displayInnerRDDOps, () => this.compute(time), this.displayInnerRDDOps ? undefined : this.creationSite) : this.compute(time);
     if (rdd) {
       if (this.storageLevel !== 'NONE') rdd.persist(this.storageLevel);
       if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) {

@@ -1,6 +1,7 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { AggregatorSpec, NodeOp, Plan, PlanNode } from './plan.js';
 import type { RDD } from './rdd.js';
+import { creationSiteText } from './rdd-operation-scope.js';
 
 /**
  * An RDD's lineage as text, in the shape of Spark's `RDD.toDebugString`: one line per RDD,
@@ -12,9 +13,9 @@ import type { RDD } from './rdd.js';
  *
  * The class names are Spark's where Sluice has the same thing (ParallelCollectionRDD,
  * MapPartitionsRDD, ShuffledRDD, CoGroupedRDD, UnionRDD, ...), so a reader can look them up;
- * the site is the user's call of the operator for operators given a function (source-mapped),
- * and is left out for the others (Spark records every RDD's creation site; Sluice does not
- * take a stack trace per RDD).
+ * after ` at ` each RDD's creation site, as Spark's: the operation the program called and where
+ * (source-mapped), the RDDs a streaming batch makes their stream's. One stack a call of the
+ * program's, not an RDD, taken unformatted and read only here (RDD.creationSite).
  */
 export function debugString(rdd: RDD<unknown>): string {
   const lines: string[] = [];
@@ -52,12 +53,17 @@ export function debugString(rdd: RDD<unknown>): string {
   return lines.join('\n');
 }
 
-/** One RDD as Spark's `RDD.toString` writes it: `[name ]Class[id] at operator[ at site]` (no storage level: toDebugString adds it). */
+/**
+ * One RDD as Spark's `RDD.toString` writes it: `[name ]Class[id] at creation site` (no storage
+ * level: toDebugString adds it), the creation site the operation the program called and where
+ * (`distinct at /jobs/job.ts:5:14` for each RDD distinct makes); made outside any, the
+ * operator and the place of its function, if it has one.
+ */
 export function describe(r: RDD<unknown>): string {
   const { cls, operator, site } = classOf(r.op);
   const name = r.name !== undefined ? `${r.name} ` : '';
-  const at = site !== undefined ? ` at ${site}` : '';
-  return `${name}${cls}[${r.id}] at ${operator}${at}`;
+  const at = creationSiteText(r.creationSite) ?? (site !== undefined ? `${operator} at ${site}` : operator);
+  return `${name}${cls}[${r.id}] at ${at}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { laterUserCallSite, UNKNOWN_CALL_SITE } from '../closure/call-site.js';
 import { SluiceError } from '../errors.js';
 
 let nextScopeId = 0;
@@ -62,11 +63,25 @@ export class RDDOperationScope {
   }
 }
 
-/** The scope the driver program's code runs in now, as Spark's local properties spark.rdd.scope and spark.rdd.scope.noOverride. */
+/**
+ * Spark's CallSite short form, the creation site an RDD's toString shows: the operation the
+ * driver program called (the outermost, as Spark's Utils.getCallSite names the Spark method next
+ * to the user's code: `distinct`, not the `map` it calls) and where the program called it. A
+ * streaming batch's RDDs carry their stream's (Spark's createRDDWithLocalProperties).
+ */
+export interface CreationSite {
+  readonly operation: string;
+  /** `file:line:column` in the driver program, read when asked (UNKNOWN_CALL_SITE when no frame is the program's). */
+  readonly site: () => string;
+}
+
+/** The scope the driver program's code runs in now, as Spark's local properties spark.rdd.scope, spark.rdd.scope.noOverride and callSite.short. */
 interface ScopeState {
   readonly scope: RDDOperationScope | undefined;
   /** Operations called now make no scope of their own (they are inside one that allows no nesting). */
   readonly noOverride: boolean;
+  /** The creation site of the RDDs made now; undefined: each operation the program calls takes its own. */
+  readonly creationSite?: CreationSite;
 }
 
 // Per async context, as Spark's are per thread: the driver program's callers each keep their own.
@@ -77,20 +92,39 @@ export function currentScope(): RDDOperationScope | undefined {
   return current.getStore()?.scope;
 }
 
+/** @internal The creation site of an RDD (or stream) made now: the operation the program called and where; undefined outside any. */
+export function currentCreationSite(): CreationSite | undefined {
+  return current.getStore()?.creationSite;
+}
+
+/** @internal The creation site as Spark's short form writes it, `operation at file:line:column`; undefined when the program's frame is unknown. */
+export function creationSiteText(c: CreationSite | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  const site = c.site();
+  return site === UNKNOWN_CALL_SITE ? undefined : `${c.operation} at ${site}`;
+}
+
 /**
  * @internal Spark's RDDOperationScope.withScope: run `body` in a new scope `name` (its parent
  * the current one), unless the current scope allows no nesting; with `allowNesting` false the
- * operations `body` calls make no scope of their own.
+ * operations `body` calls make no scope of their own. Called from the program (no creation site
+ * current), the RDDs made in it are created at `operation` (the method called), here.
  */
-export function withScope<T>(name: string, body: () => T, allowNesting = false): T {
+export function withScope<T>(name: string, body: () => T, allowNesting = false, operation: string = name): T {
   const state = current.getStore();
   if (state?.noOverride) return body();
-  return current.run({ scope: new RDDOperationScope(name, state?.scope), noOverride: !allowNesting }, body);
+  // The outermost operation's creation site holds for all it calls (Spark's lastSparkMethod).
+  const creationSite = state?.creationSite ?? { operation, site: laterUserCallSite() };
+  return current.run({ scope: new RDDOperationScope(name, state?.scope), noOverride: !allowNesting, creationSite }, body);
 }
 
-/** @internal Run `body` with `scope` current (a streaming batch's scope); `noOverride` as withScope's. */
-export function withGivenScope<T>(scope: RDDOperationScope, noOverride: boolean, body: () => T): T {
-  return current.run({ scope, noOverride }, body);
+/**
+ * @internal Run `body` with `scope` current (a streaming batch's scope); `noOverride` as
+ * withScope's; the RDDs made in it carry `creationSite` (their stream's), or, when it is
+ * undefined, each operation its own (Spark's displayInnerRDDOps).
+ */
+export function withGivenScope<T>(scope: RDDOperationScope | undefined, noOverride: boolean, body: () => T, creationSite?: CreationSite): T {
+  return current.run({ scope, noOverride, creationSite }, body);
 }
 
 /**
@@ -114,7 +148,7 @@ export function scopeMethods(proto: object, scopes: Iterable<readonly [string, s
     const d = Object.getOwnPropertyDescriptor(proto, method);
     if (d === undefined || typeof d.value !== 'function') continue;
     const f = d.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(proto, method, { ...d, value: { [method](this: unknown, ...args: unknown[]): unknown { return withScope(name, () => f.apply(this, args)); } }[method] });
+    Object.defineProperty(proto, method, { ...d, value: { [method](this: unknown, ...args: unknown[]): unknown { return withScope(name, () => f.apply(this, args), false, method); } }[method] });
   }
 }
 

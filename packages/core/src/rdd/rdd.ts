@@ -13,7 +13,7 @@ import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
 import { scalaDouble } from '../util/scala-double.js';
-import { currentScope, ownMethodsBut, scopeMethods, type RDDOperationScope } from './rdd-operation-scope.js';
+import { currentCreationSite, currentScope, ownMethodsBut, scopeMethods, type CreationSite, type RDDOperationScope } from './rdd-operation-scope.js';
 
 export type Pair<K, V> = [K, V];
 
@@ -85,6 +85,11 @@ export class RDD<T> {
    * made outside any operation.
    */
   readonly scope: RDDOperationScope | undefined = currentScope();
+  /**
+   * @internal Where the program made it (Spark's RDD.creationSite): the operation it called and
+   * the place (a streaming batch's RDDs: their stream's). Undefined outside any operation.
+   */
+  readonly creationSite: CreationSite | undefined = currentCreationSite();
 
   /** @internal */
   constructor(context: SluiceContext, numPartitions: number, op: NodeOp, deps: Dependency[], partitioner?: Partitioner) {

@@ -11,7 +11,7 @@ import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from 
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
-import { batchScope, currentScope, scopeMethods, withGivenScope, withScope } from '../rdd/rdd-operation-scope.js';
+import { batchScope, currentCreationSite, currentScope, scopeMethods, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -145,6 +145,8 @@ interface Output {
   readonly desc: OutputDescription;
   /** The scope of the output operation (foreachRDD, print, ...), as JSON (Spark's ForEachDStream.baseScope). */
   readonly baseScope: string | undefined;
+  /** Where the program registered it (Spark's ForEachDStream.creationSite): the RDDs print and the save operations make show it. */
+  readonly creationSite: CreationSite | undefined;
   /** The program's stack where it registered the output (Spark's creationSite long form). */
   readonly callStack: string;
 }
@@ -887,7 +889,7 @@ export class StreamingContext {
   /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
   registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson(), callStack: userCallStack() });
+    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson(), creationSite: currentCreationSite(), callStack: userCallStack() });
   }
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */
@@ -1156,7 +1158,7 @@ export class StreamingContext {
       // As Spark's ForEachDStream: the output's function runs in its scope for the batch; the RDD
       // operations foreachRDD's calls show within it, the others' (print, save) do not.
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
-      const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time)) : () => o.fn(rdd!, time);
+      const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined) : () => o.fn(rdd!, time);
       if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, description: o.callStack, run });
     }
     const submit = (): void => {
