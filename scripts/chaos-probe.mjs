@@ -98,8 +98,8 @@ const KINESIS_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two'
 // (scripts/chaos/sinks-job.ts), the servers restarted, stopped or down past the sink's wait.
 const SINKS = flag('sinks');
 const SINKS_JOB = path.join(REPO, 'scripts', 'chaos', 'sinks-job.ts');
-const SINK_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'stop-driver-kill', 'pg-restart', 'pg-down-long', 'redis-restart', 'redis-stop', 's3-restart', 'pg-restart-new-worker'];
-/** How long a Postgres write waits for its server (the sink's reconnectTimeoutMs) in --sinks. */
+const SINK_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-stop-long', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'stop-driver-kill', 'pg-restart', 'pg-down-long', 'redis-restart', 'redis-stop', 'redis-down-long', 's3-restart', 'pg-restart-new-worker'];
+/** How long a Postgres or Redis write waits for its server (the sinks' reconnectTimeoutMs) in --sinks. */
 const PG_WAIT_MS = 6000;
 // --flume: Flume's push-based receiver (scripts/chaos/flume-job.ts, log on) fed by avro sinks
 // in the probe (packages/flume's test client), the MQTT mode's faults with the sinks'
@@ -895,9 +895,9 @@ function checkSinkFailures(jobs, sinks) {
       const named = Object.entries(addr).filter(([, a]) => msg.includes(a)).map(([s]) => s);
       // README: a server no batch of the output reached fails the task at once, and a job
       // submitted again (recovered from its checkpoint) starts not knowing it was reached: a
-      // Postgres outage over its first batches may fail it
+      // Postgres or Redis outage over its first batches may fail it
       const at = j.submittedAt?.[f.jobId];
-      const fresh = (x) => x.server === 'postgres' && f.jobId !== j.ids[0] && at !== undefined && x.from <= f.time && x.to + 2000 >= at;
+      const fresh = (x) => (x.server === 'postgres' || x.server === 'redis') && f.jobId !== j.ids[0] && at !== undefined && x.from <= f.time && x.to + 2000 >= at;
       const excused = sinks.faults.filter((x) => (x.mayFail || fresh(x)) && named.includes(x.server));
       if (named.length === 0) problems.push(`${j.name} failed (${f.code}) naming none of the sinks' servers (${Object.values(addr).join(', ')}): ${msg.slice(0, 400)}`);
       else if (excused.length === 0) problems.push(`${j.name} failed (${f.code}) for ${named.join(', ')}, which was never down past its sink's wait: ${msg.slice(0, 400)}`);
@@ -1217,10 +1217,13 @@ class Round {
         // past the wait: the job may fail naming the server and the wait, and is submitted again
         return cluster.sinks.outage('postgres', 'stopped (pg_ctl stop -m fast)', PG_WAIT_MS + 2000 + Math.floor(r() * 4000), true, (x) => this.note(x));
       case 'redis-restart':
-        // README: an unreachable server fails the task, then the job
-        return cluster.sinks.outage('redis', 'SIGTERM', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
+        // README: a server the output reached is waited for up to reconnectTimeoutMs (6 s here)
+        return cluster.sinks.outage('redis', 'SIGTERM', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
       case 'redis-stop':
-        return cluster.sinks.outage('redis', 'SIGSTOP', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
+        return cluster.sinks.outage('redis', 'SIGSTOP', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
+      case 'redis-down-long':
+        // past the wait: the job may fail naming the server and the wait, and is submitted again
+        return cluster.sinks.outage('redis', 'SIGTERM', PG_WAIT_MS + 2000 + Math.floor(r() * 4000), true, (x) => this.note(x));
       case 's3-restart':
         return cluster.sinks.outage('s3', 'SIGTERM', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
       default:

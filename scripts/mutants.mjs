@@ -145,6 +145,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'as a worker joins' }],
   },
   {
+    id: 'redis-sink-no-reconnect-wait',
+    what: "saveToRedis never waits for a server that restarts: a batch that comes while redis-server is down fails its 4 attempts at once (connection refused) and the streaming job ends",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: '      const waitMore = restarting(err, reached.has(p.url) || p.reachedBefore === true);\n',
+    replace: '      const waitMore = false;\n',
+    tests: [{ file: 'packages/redis/dist/test/redis-sink-restart.test.js', pattern: 'after batch 3' }],
+  },
+  {
+    id: 'redis-sink-reached-per-thread-only',
+    what: "saveToRedis waits for a restarting server only in job threads that wrote through it before: a worker that joined while redis-server restarts fails its tasks at once on the refused connection, though earlier batches had reached the server",
+    file: 'packages/redis/src/save-to-redis.ts',
+    search: '      if (r.applied + r.skipped > 0) reachedBefore = true;\n',
+    replace: '',
+    tests: [{ file: 'packages/redis/dist/test/redis-sink-restart.test.js', pattern: 'as a worker joins' }],
+  },
+  {
     id: 'postgres-rdd-no-connection-check',
     what: "a postgresRDD reader does not ask the server to check its socket mid-query (client_connection_check_interval): a task killed mid-FETCH of a big query leaves its backend computing until the FETCH ends",
     file: 'packages/postgres/src/read-postgres-slice.ts',

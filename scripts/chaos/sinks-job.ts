@@ -6,8 +6,9 @@
 //   <tag>_upsert;
 // - Redis, HINCRBY <tag>:totals <k> <n> (a counter: not idempotent by nature, once by the marker);
 // - S3, saveAsTextFiles('s3://<tag>/sums'): sums-<t>/part-NNNNN of lines `k n`, and _SUCCESS.
-// Recovered with StreamingContext.getOrCreate; a sink's failure fails the job (the probe
-// submits it again once the server is back).
+// Postgres and Redis wait up to reconnectTimeoutMs for a server they reached. Recovered with
+// StreamingContext.getOrCreate; a sink's failure fails the job (the probe submits it again
+// once the server is back).
 // args: chaos-job.ts's ten (flow ''), then a JSON object
 //       { tag, pg, redis, s3, reconnectTimeoutMs } (s3: the endpoint; tag: the tables', key's
 //       and bucket's name, one a job).
@@ -35,7 +36,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     const rows = sums.transform((rdd, time) => rdd.map(([k, n]) => [time, k, n] as [number, string, number]));
     saveToPostgres(rows, { connectionString: sinks.pg, table: `${sinks.tag}_sums`, columns: ['batch_time', 'k', 'n'], reconnectTimeoutMs: sinks.reconnectTimeoutMs });
     saveToPostgres(rows, { connectionString: sinks.pg, table: `${sinks.tag}_upsert`, columns: ['batch_time', 'k', 'n'], conflictKey: ['batch_time', 'k'], method: 'insert', reconnectTimeoutMs: sinks.reconnectTimeoutMs });
-    saveToRedis(sums, { url: sinks.redis, kind: 'counter', key: `${sinks.tag}:totals`, field: ([k]) => k });
+    saveToRedis(sums, { url: sinks.redis, kind: 'counter', key: `${sinks.tag}:totals`, field: ([k]) => k, reconnectTimeoutMs: sinks.reconnectTimeoutMs });
     sums.map(([k, n]) => `${k} ${n}`).saveAsTextFiles(`s3://${sinks.tag}/sums`);
     return ssc;
   });

@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
  *
  * A connection never reconnects by itself nor resends a command after a reconnect
  * (a resent INCRBY outside its MULTI would apply twice): one that broke is dropped, and
- * the next partition opens a new one.
+ * the next partition opens a new one (waiting for a server it reached before: see
+ * watchMarker in redis-partition-writer.ts).
  */
 const idle = new Map<string, Redis[]>();
 

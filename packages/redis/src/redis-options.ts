@@ -47,6 +47,13 @@ export interface SaveToRedisOptions<T> {
   readonly batchTime?: number;
   /** Called on the worker as the partition is written (see RedisProgress); an exception it throws fails the task. */
   readonly onProgress?: (p: RedisProgress) => void | Promise<void>;
+  /**
+   * How long a partition's write waits for a server that went away to take connections
+   * again (it was reached before in this job thread, or by an earlier batch of this DStream
+   * output, or it answers that it is loading its data) before its task fails (default
+   * 30,000 ms; 0: fail at once). A server never reached fails the task at once.
+   */
+  readonly reconnectTimeoutMs?: number;
 }
 
 /** The settings without functions (functions travel to the workers as variables of their own). */
@@ -59,6 +66,13 @@ export interface RedisSinkParams {
   readonly outputId: string;
   readonly chunkSize: number;
   readonly markerTtlSeconds: number;
+  readonly reconnectTimeoutMs: number;
+  /**
+   * An earlier batch of this DStream output wrote through the server (set by the driver per
+   * batch): a refused connection is then the server restarting, waited for, even in a job
+   * thread that never reached it (a worker that joined since).
+   */
+  readonly reachedBefore?: boolean;
 }
 
 /** The record functions, defaults filled in. */
@@ -104,8 +118,10 @@ export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: Re
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw bad('chunkSize', options.chunkSize, 'give a whole number of commands >= 1');
   const markerTtlSeconds = options.markerTtlSeconds ?? 86_400;
   if (!Number.isSafeInteger(markerTtlSeconds) || markerTtlSeconds < 1) throw bad('markerTtlSeconds', options.markerTtlSeconds, 'give a whole number of seconds >= 1');
+  const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
+  if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
   return {
-    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds },
+    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds, reconnectTimeoutMs },
     fns: {
       key: typeof key === 'function' ? key : undefined,
       field: options.field,

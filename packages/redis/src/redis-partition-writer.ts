@@ -63,6 +63,51 @@ function commandOf<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, record: T,
   }
 }
 
+/** Redis URLs this job thread has written through: a refused connection to one is a server restarting, waited for. */
+const reached = new Set<string>();
+
+/**
+ * A failure that says the server is going away or coming back: it is loading its data after
+ * a start (LOADING), or, when it was reached before (`reachedBefore`), it refuses or closed
+ * the connection (a restart; an address never reached that refuses is a wrong one).
+ */
+function restarting(err: unknown, reachedBefore: boolean): boolean {
+  const e = (err ?? {}) as { code?: string; message?: string };
+  if (/^LOADING\b/.test(e.message ?? '')) return true;
+  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable/i.test(e.message ?? ''));
+}
+
+/**
+ * A connection WATCHing the partition's marker, and the marker's value. A server that is
+ * restarting (see `restarting`) is waited for, trying again every 100 ms growing to 2 s, up
+ * to reconnectTimeoutMs: no record is taken from the partition yet and nothing is queued, so
+ * a batch that comes while Redis restarts is applied once it is back. Past the wait, or on
+ * any other failure, the task fails with the failure (redisFailure).
+ */
+async function watchMarker(p: RedisSinkParams, marker: string, where: string): Promise<{ client: Redis; found: string | null }> {
+  const started = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    let client: Redis | undefined;
+    try {
+      client = await takeClient(p.url);
+      await client.watch(marker);
+      const found = await client.get(marker);
+      reached.add(p.url);
+      return { client, found };
+    } catch (err) {
+      // the connection is dropped (with its WATCH); the next try opens another
+      if (client) giveBack(p.url, client, true);
+      const waitMore = restarting(err, reached.has(p.url) || p.reachedBefore === true);
+      const waited = Date.now() - started;
+      if (!waitMore || waited + delay > p.reconnectTimeoutMs) {
+        const f = redisFailure(err, where, p.url);
+        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to take connections again; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /**
  * Writes one partition of one batch so that it is applied at most once, however often the
  * task runs (Redis has no rollback, so "once" is made with a marker and MULTI/EXEC):
@@ -83,17 +128,10 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
   let next = it.next();
   if (next.done) return [0, 0];
   const marker = `sluice:output:{${p.outputId}}:${batch}:${partition}`;
-  let client: Redis;
-  try {
-    client = await takeClient(p.url);
-  } catch (err) {
-    throw redisFailure(err, where, p.url);
-  }
+  const { client, found } = await watchMarker(p, marker, where);
   let broken = false;
   let inMulti = false;
   try {
-    await client.watch(marker);
-    const found = await client.get(marker);
     if (found !== null) {
       await client.unwatch();
       if (found.startsWith('failed ')) throw new SluiceError('SLUICE_BAD_RECORD', `${where}: an earlier attempt failed inside EXEC (its other commands were applied): ${found.slice(7)}`);

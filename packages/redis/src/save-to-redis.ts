@@ -42,8 +42,13 @@ export function saveToRedis<T>(target: RDD<T> | DStream<T>, options: SaveToRedis
   if (target instanceof DStream) {
     if (options.batchTime !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'saveToRedis: batchTime: give it only with an RDD; a DStream writes each batch under its own time');
     const { key, field, value, member, score, onProgress } = fns;
+    // Once a batch wrote through the server, a later batch's tasks wait for it when it
+    // refuses connections (it restarts), also in job threads that never reached it: a worker
+    // that joined since, or a thread that replaced one.
+    let reachedBefore = false;
     target.foreachRDD(async (rdd, time) => {
-      await saveRDD(rdd, params, { key, field, value, member, score, onProgress }, String(time));
+      const r = await saveRDD(rdd, { ...params, reachedBefore }, { key, field, value, member, score, onProgress }, String(time));
+      if (r.applied + r.skipped > 0) reachedBefore = true;
     });
     return;
   }

@@ -1,7 +1,9 @@
 // A throwaway Redis for tests: Debian's redis-server on 127.0.0.1 at a free port, its
-// working directory a temp dir, no persistence (no RDB snapshots, no AOF), optionally a
-// password (requirepass). `stop()` sends SIGTERM to its PID, waits for the exit (SIGKILL
-// after 10 s) and removes the directory.
+// working directory a temp dir, no persistence (no RDB snapshots, no AOF) unless `appendOnly`
+// (an append-only file, fsync always, so a restart keeps every write), optionally a password
+// (requirepass). `stop()` sends SIGTERM to its PID, waits for the exit (SIGKILL after 10 s)
+// and removes the directory; `restart(downMs)` stops it the same way, waits and starts it
+// again on the same port and directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,12 +13,16 @@ import { freePort } from './free-port.js';
 export interface RedisServerOptions {
   /** requirepass: clients must AUTH with this password. */
   readonly password?: string;
+  /** appendonly yes, appendfsync always: what was written survives restart(). */
+  readonly appendOnly?: boolean;
 }
 
 export interface RedisServer {
   /** redis://[:password@]127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** SIGTERM, `downMs` with nothing listening on the port, then started again (data kept with appendOnly). */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,8 +37,43 @@ function bin(): string {
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
+  const persist = options.appendOnly === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persist, '--daemonize', 'no', '--loglevel', 'notice'];
   if (options.password !== undefined) args.push('--requirepass', options.password);
+  let child: ChildProcess;
+  try {
+    child = await spawnReady(args);
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const stopServer = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      process.kill(child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  return {
+    url: `redis://${secret}127.0.0.1:${port}`,
+    port,
+    async restart(downMs: number) {
+      await stopServer();
+      await new Promise((r) => setTimeout(r, downMs));
+      child = await spawnReady(args);
+    },
+    async stop() {
+      await stopServer();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns redis-server and resolves once it says it accepts connections (SIGKILL and a throw after 15 s). */
+async function spawnReady(args: string[]): Promise<ChildProcess> {
   const child: ChildProcess = spawn(bin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -42,24 +83,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${log}`);
     if (Date.now() > deadline) {
       process.kill(child.pid!, 'SIGKILL');
-      fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server not ready within 15 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
-  return {
-    url: `redis://${secret}127.0.0.1:${port}`,
-    port,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        process.kill(child.pid!, 'SIGTERM');
-        const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return child;
 }
