@@ -16,6 +16,9 @@
 //     this script run over each checkout's build in turn (SLUICE_BENCH_CHECKOUT: its Sluice,
 //     test broker, job and client), <rounds> times, a process each, one at a time: the
 //     medians of each figure per checkout, with the load averages seen.
+// SLUICE_BENCH_ONLY=read: the read half alone (the job and the client's loops; no write).
+// SLUICE_BENCH_FETCH_DELAY_MS=<ms>: the test broker answers every Fetch that much later (the
+//   round trip and the work of a broker across a network, which the loopback broker has not).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/kafka-stream.js
 import { spawnSync } from 'node:child_process';
@@ -51,7 +54,7 @@ if (process.argv[2] === 'compare') {
   for (const [i, c] of checkouts.entries()) {
     const m = Object.fromEntries(Object.entries(figures[i]).filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)]));
     const alone = Math.max(m['read alone 4M'] ?? 0, m['read alone 1M'] ?? 0);
-    console.log(`  ${c}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}; read/alone(best) ${(m.read / alone).toFixed(2)}x, write/alone ${(m.write / m['write alone']).toFixed(2)}x`);
+    console.log(`  ${c}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}; read/alone(best) ${(m.read / alone).toFixed(2)}x${m.write === undefined ? '' : `, write/alone ${(m.write / m['write alone']).toFixed(2)}x`}`);
   }
   process.exit(0);
 }
@@ -79,6 +82,8 @@ for (let sent = 0; sent < N; ) {
   await producer.send({ messages });
 }
 await producer.close();
+const fetchDelayMs = Number(process.env.SLUICE_BENCH_FETCH_DELAY_MS ?? 0);
+if (fetchDelayMs > 0) broker.delayFetches(fetchDelayMs);
 
 /** CPU time (ms) of this process and, given a cluster, of its worker processes (from /proc). */
 function cpuMs(cluster) {
@@ -171,22 +176,24 @@ if (read.records !== N) throw new Error(`the job counted ${read.records} records
 const jobRead = N / (read.ms / 1000);
 const [aloneRead4, aloneReadCpu4] = await clientRead(4 << 20);
 const [aloneRead, aloneReadCpu] = await clientRead(1 << 20);
-const write = await runJob({ mode: 'sink' });
+const readOnly = process.env.SLUICE_BENCH_ONLY === 'read';
+const write = readOnly ? undefined : await runJob({ mode: 'sink' });
 const written = broker.topics.get('sink-job').partitions.reduce((n, l) => n + Number(l.endOffset), 0);
-if (write.records !== N || written !== N) throw new Error(`the sink wrote ${write.records} (broker has ${written}) of ${N}`);
-const jobWrite = N / (write.ms / 1000);
-const [aloneWrite, aloneWriteCpu] = await clientWrite(false);
-const [aloneWriteMade, aloneWriteMadeCpu] = await clientWrite(true);
+if (write && (write.records !== N || written !== N)) throw new Error(`the sink wrote ${write.records} (broker has ${written}) of ${N}`);
+const [aloneWrite, aloneWriteCpu] = readOnly ? [] : await clientWrite(false);
+const [aloneWriteMade, aloneWriteMadeCpu] = readOnly ? [] : await clientWrite(true);
 await cluster.stop();
 await broker.close();
 
 const f = (x) => Math.round(x).toLocaleString('en-US').padStart(10);
 const c = (us) => `, ${us.toFixed(1)} µs CPU a record`;
-console.log(`kafka, ${N.toLocaleString('en-US')} records of 100 B, ${TOPICS.length} topics x ${PARTITIONS} partitions, test broker, driver + 2 workers x 1 core`);
+console.log(`kafka, ${N.toLocaleString('en-US')} records of 100 B, ${TOPICS.length} topics x ${PARTITIONS} partitions, test broker${fetchDelayMs > 0 ? ` answering each fetch ${fetchDelayMs} ms late` : ''}, driver + 2 workers x 1 core`);
 console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)} (${read.workersCpu.toFixed(1)} in the workers)  (counted ${read.records.toLocaleString('en-US')}, exact)`);
 console.log(`         @platformatic/kafka fetch loop alone, 4 MiB fetches: ${f(aloneRead4)} records/s${c(aloneReadCpu4)}`);
 console.log(`         @platformatic/kafka fetch loop alone, 1 MiB fetches: ${f(aloneRead)} records/s${c(aloneReadCpu)}`);
 console.log(`         ratio sluice / client alone (the faster):  ${(jobRead / Math.max(aloneRead, aloneRead4)).toFixed(2)}x`);
+if (!write) process.exit(0);
+const jobWrite = N / (write.ms / 1000);
 console.log(`  write: sluice saveToKafka, RDD of 4 partitions:   ${f(jobWrite)} records/s${c(write.cpu)} (${write.workersCpu.toFixed(1)} in the workers)  (broker holds ${written.toLocaleString('en-US')}, exact)`);
 console.log(`         @platformatic/kafka producer alone:        ${f(aloneWrite)} records/s${c(aloneWriteCpu)}`);
 console.log(`         the same, values made a record as the job's:  ${f(aloneWriteMade)} records/s${c(aloneWriteMadeCpu)}`);

@@ -4364,8 +4364,8 @@ const MUTATIONS = [
     id: 'kafka-out-of-range-retried',
     what: 'offsets deleted from the log before they were read are retried as if the brokers were down, then reported as unreachable brokers',
     file: 'packages/kafka/src/read-offset-range.ts',
-    search: '        const lost = isOffsetOutOfRange(err) ? await outOfRange(conn, range, BigInt(next), BigInt(until)) : undefined;',
-    replace: '        const lost = undefined;',
+    search: '    const lost = isOffsetOutOfRange(err) ? await outOfRange(conn, range, BigInt(offset), BigInt(range.untilOffset)) : undefined;',
+    replace: '    const lost = undefined;',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'deleted from the log' }],
   },
   {
@@ -4471,6 +4471,22 @@ const MUTATIONS = [
     search: '    return rangeCount(r);',
     replace: '    return 0;',
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-suites.test.js', pattern: 'report input information' }],
+  },
+  {
+    id: 'kafka-read-ahead-moves-on-at-the-ask',
+    what: "the Kafka reader moves its position past a fetch's answer when it asks for the fetch ahead, before taking that answer's records: the answer's records count as already read and are lost",
+    file: 'packages/kafka/src/read-offset-range.ts',
+    search: '        ahead = fetchFrom(conn, range, end, false);',
+    replace: '        ahead = fetchFrom(conn, range, end, false);\n        next = end;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'the fetch ahead' }],
+  },
+  {
+    id: 'kafka-read-ahead-past-until',
+    what: "the Kafka reader fetches ahead past its range's end: a request the read never awaits, left running on the worker's cached client into whatever runs next",
+    file: 'packages/kafka/src/read-offset-range.ts',
+    search: '      if (end > next && end < until) {',
+    replace: '      if (end > next) {',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'the fetch ahead' }],
   },
   {
     id: 'kafka-read-one-past-until',

@@ -83,6 +83,52 @@ async function outOfRange(conn: ConnectionParams, range: OffsetRange, next: bigi
   return new SluiceError('SLUICE_IO', `${where} are past the partition's end ${end} (was the topic deleted and made again?)`);
 }
 
+/** One partition's part of a fetch response. */
+interface FetchedPartition {
+  readonly errorCode: number;
+  readonly highWatermark: bigint;
+  readonly abortedTransactions?: readonly { producerId: bigint; firstOffset: bigint }[];
+  readonly records?: unknown;
+}
+
+/**
+ * One fetch of the range's partition from `offset` on, from its leader (metadata from the
+ * client's cache, or asked for anew after an error). Rejects as the fetch does; a fetch
+ * offset the log does not hold rejects with outOfRange's error.
+ */
+async function fetchFrom(conn: ConnectionParams, range: OffsetRange, offset: number, freshMetadata: boolean): Promise<FetchedPartition> {
+  const consumer = cachedConsumer(conn);
+  const md = await consumer.metadata({ topics: [range.topic], forceUpdate: freshMetadata });
+  const topic = md.topics.get(range.topic);
+  const leader = topic?.partitions[range.partition]?.leader;
+  if (!topic || leader === undefined || leader < 0) throw new Error(`no leader for ${range.topic}/${range.partition} in the metadata`);
+  let res;
+  try {
+    res = await consumer.fetch({
+      node: leader,
+      maxWaitTime: 200,
+      isolationLevel: READ_COMMITTED,
+      maxBytes: MAX_BYTES_PER_FETCH,
+      topics: [{ topicId: topic.id, partitions: [{ partition: range.partition, fetchOffset: BigInt(offset), partitionMaxBytes: MAX_BYTES_PER_FETCH, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    });
+  } catch (err) {
+    const lost = isOffsetOutOfRange(err) ? await outOfRange(conn, range, BigInt(offset), BigInt(range.untilOffset)) : undefined;
+    throw lost ?? err;
+  }
+  const part = res.responses[0]?.partitions[0];
+  if (!part) throw new Error('empty fetch response');
+  if (part.errorCode !== 0) throw new Error(`fetch error code ${part.errorCode}`);
+  return part;
+}
+
+/** The offset after the last batch of a fetch's answer (where the next fetch starts), or -1 when it has none. */
+function endOfBatches(part: FetchedPartition): number {
+  const batches = (part.records ?? []) as FetchedBatch[];
+  let end = -1;
+  for (const b of batches) end = Math.max(end, Number(b.firstOffset) + b.lastOffsetDelta + 1);
+  return end;
+}
+
 /**
  * Reads exactly the records [fromOffset, untilOffset) of one topic-partition from its
  * leader, on a worker, with the worker's cached consumer. A broker that is down, a
@@ -90,6 +136,12 @@ async function outOfRange(conn: ConnectionParams, range: OffsetRange, next: bigi
  * up to `retryTimeoutMs`; then the task fails naming the partition and the range (the
  * task is retried, and reads the same range again). Offsets the log no longer holds
  * (deleted by retention before they were read) fail the task at once, naming them.
+ *
+ * One fetch ahead: as soon as a fetch's answer came, and before its records are taken,
+ * the next fetch (from past its last batch) is asked for when the range goes on past it,
+ * so the broker works on it while this thread decodes; at most one is ahead (one more
+ * answer of MAX_BYTES_PER_FETCH held), it is always awaited before the read returns, and
+ * its failure is handled as any fetch's when its turn comes (retried with fresh metadata).
  *
  * Reads are read_committed: the driver's ranges end at the last stable offset, records
  * of aborted transactions are dropped, and transaction markers (control batches) are
@@ -104,29 +156,20 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
   const deadline = Date.now() + conn.retryTimeoutMs;
   let lastError: unknown;
   let delay = 50;
+  /** The fetch asked for before the records of the answer before it were taken (at most one). */
+  let ahead: Promise<FetchedPartition> | undefined;
   while (next < until) {
     try {
-      const consumer = cachedConsumer(conn);
-      const md = await consumer.metadata({ topics: [range.topic], forceUpdate: lastError !== undefined });
-      const topic = md.topics.get(range.topic);
-      const leader = topic?.partitions[range.partition]?.leader;
-      if (!topic || leader === undefined || leader < 0) throw new Error(`no leader for ${range.topic}/${range.partition} in the metadata`);
-      let res;
-      try {
-        res = await consumer.fetch({
-          node: leader,
-          maxWaitTime: 200,
-          isolationLevel: READ_COMMITTED,
-          maxBytes: MAX_BYTES_PER_FETCH,
-          topics: [{ topicId: topic.id, partitions: [{ partition: range.partition, fetchOffset: BigInt(next), partitionMaxBytes: MAX_BYTES_PER_FETCH, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-        });
-      } catch (err) {
-        const lost = isOffsetOutOfRange(err) ? await outOfRange(conn, range, BigInt(next), BigInt(until)) : undefined;
-        throw lost ?? err;
+      // A fetch ahead was asked for exactly where the previous answer's records take `next` (past its last batch).
+      const pending = ahead ?? fetchFrom(conn, range, next, lastError !== undefined);
+      ahead = undefined;
+      const part = await pending;
+      const end = endOfBatches(part);
+      if (end > next && end < until) {
+        ahead = fetchFrom(conn, range, end, false);
+        // Its failure is seen when it is awaited (at its turn), not as an unhandled rejection meanwhile.
+        ahead.catch(() => undefined);
       }
-      const part = res.responses[0]?.partitions[0];
-      if (!part) throw new Error('empty fetch response');
-      if (part.errorCode !== 0) throw new Error(`fetch error code ${part.errorCode}`);
       const before = next;
       const isAborted = abortedBatchFilter(part.abortedTransactions);
       const { topic: topicName, partition } = range;
@@ -169,6 +212,10 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
       lastError = undefined;
       delay = 50;
     } catch (err) {
+      // A fetch ahead of a failure is not used (the retry asks anew), and ends before the read
+      // goes on or fails: no request of this range outlives it on the cached client.
+      if (ahead !== undefined) await ahead.catch(() => undefined);
+      ahead = undefined;
       if (err instanceof SluiceError) throw err;
       lastError = err;
       if (Date.now() > deadline) {

@@ -2,7 +2,9 @@
 // worker processes, started once for the file): every field of a record (null key and
 // value, headers, CreateTime and LogAppendTime timestamps); logs that are not a plain run
 // of records (a compacted topic's gaps, a transaction aborted across several fetches,
-// records deleted before they were read, a topic deleted mid-stream); where a stream
+// records deleted before they were read, a topic deleted mid-stream); the reader's fetch
+// ahead over ranges of several fetches (what each partition was asked for, from the
+// broker's own record of fetches); where a stream
 // starts (given, committed, latest, auto.offset.reset=none); Assign; minRatePerPartition.
 // Expected values come from what each test sent and the broker's own log (decoded by the
 // test broker, not by the connector).
@@ -157,6 +159,71 @@ test("records as Kafka gives them: every field (null key, tombstone, headers, Cr
     'the aborted transaction is not read',
   );
   assert.deepEqual(of('start-moved'), brokerFields('start-moved', 0, 15n, 30n));
+});
+
+/** 12,000 records of 200 B to each of `partitions` partitions of `topic` (2.4 MB a partition: 3 fetches of 1 MiB), 100 a batch; value `p<partition>-<i>-` padded. */
+async function producePlainBig(topic: string, partitions: number): Promise<void> {
+  const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
+  for (let from = 0; from < 12_000; from += 100) {
+    await p.send({ messages: Array.from({ length: partitions }, (_, partition) => Array.from({ length: 100 }, (_, i) => ({ topic, partition, value: Buffer.from(`p${partition}-${from + i}-`.padEnd(200, 'x')) }))).flat() });
+  }
+  await p.close();
+}
+
+/** To each of `partitions` partitions: a committed transaction of 4,000 records of 200 B, an aborted one of 4,000, a committed one of 4,000 (values `c1-`, `ab-`, `c2-`). */
+async function produceTransactionsBig(topic: string, partitions: number): Promise<void> {
+  const p = new Producer({ clientId: 'tx', bootstrapBrokers: env.kafka.bootstrap, idempotent: true, transactionalId: topic, serializers: stringSerializers });
+  for (const [prefix, commit] of [['c1', true], ['ab', false], ['c2', true]] as const) {
+    const tx = await p.beginTransaction();
+    for (let from = 0; from < 4000; from += 100) {
+      await tx.send({ messages: Array.from({ length: partitions }, (_, partition) => Array.from({ length: 100 }, (_, i) => ({ topic, partition, value: `${prefix}-${from + i}-`.padEnd(200, 'x') }))).flat() });
+    }
+    if (commit) await tx.commit();
+    else await tx.abort();
+  }
+  await p.close();
+}
+
+test('the fetch ahead: ranges over several fetches, ending mid-fetch, of 1 and 0 records, a transaction aborted inside a range: every record once, in offset order, none past the range, and no fetch asked outside its range', { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('ahead-plain', 5);
+  env.kafka.createTopic('ahead-tx', 3);
+  await producePlainBig('ahead-plain', 5);
+  await produceTransactionsBig('ahead-tx', 3);
+  const txEnd = Number(env.kafka.log('ahead-tx', 0)!.endOffset);
+  assert.equal(txEnd, 12_003, '12,000 records and 3 markers a partition');
+  const ranges = [
+    { topic: 'ahead-plain', partition: 0, fromOffset: 0, untilOffset: 12_000 }, // the whole log: 3 fetches
+    { topic: 'ahead-plain', partition: 1, fromOffset: 4321, untilOffset: 9876 }, // starts and ends inside batches and fetches
+    { topic: 'ahead-plain', partition: 2, fromOffset: 6000, untilOffset: 6001 }, // 1 record
+    { topic: 'ahead-plain', partition: 3, fromOffset: 500, untilOffset: 500 }, // none
+    { topic: 'ahead-plain', partition: 4, fromOffset: 11_999, untilOffset: 12_000 }, // the last record
+    { topic: 'ahead-tx', partition: 0, fromOffset: 0, untilOffset: txEnd }, // committed, aborted (across fetches), committed
+    { topic: 'ahead-tx', partition: 1, fromOffset: 1500, untilOffset: txEnd - 1500 }, // from inside the first transaction to inside the last
+    { topic: 'ahead-tx', partition: 2, fromOffset: 5000, untilOffset: 5001 }, // one aborted record: none
+  ];
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'offsets', ranges, topics: [], groupId: 'g', total: 0 }))).finished(120_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const got = jsonLines<[number, string][][]>(end.lines, 'OFFSETS ')[0]!;
+  // What each range holds, from the broker's own log: every record in [from, until), but in the
+  // transactional topic only the committed transactions' (by their values; not the markers).
+  const expected = ranges.map((r) =>
+    env.kafka
+      .records(r.topic, r.partition)
+      .filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset))
+      .map((x) => [Number(x.offset), x.value?.toString('utf8') ?? ''] as const)
+      .filter(([, v]) => r.topic === 'ahead-plain' || /^c[12]-/.test(v))
+      .map(([o, v]) => [o, v.slice(0, 12)]),
+  );
+  assert.deepEqual(expected.map((e) => e.length), [12_000, 5555, 1, 0, 1, 8000, 5001, 0]);
+  ranges.forEach((r, i) => assert.deepEqual(got[i], expected[i], `${r.topic}/${r.partition} [${r.fromOffset}, ${r.untilOffset}): each record once, in order, none outside`));
+  // On the wire: every fetch of a partition asked for an offset inside its range (none ahead
+  // past it), and a range of several MiB was read in several fetches (so fetches went ahead).
+  for (const r of ranges) {
+    const asked = env.kafka.fetchOffsets.get(`${r.topic}/${r.partition}`) ?? [];
+    if (r.untilOffset === r.fromOffset) assert.deepEqual(asked, [], `${r.topic}/${r.partition}: an empty range fetches nothing`);
+    for (const o of asked) assert.ok(o >= BigInt(r.fromOffset) && o < BigInt(r.untilOffset), `${r.topic}/${r.partition}: a fetch from ${o}, outside [${r.fromOffset}, ${r.untilOffset}) (all: ${asked.join(', ')})`);
+  }
+  assert.ok((env.kafka.fetchOffsets.get('ahead-plain/0') ?? []).length >= 3, `2.4 MB in fetches of 1 MiB: ${env.kafka.fetchOffsets.get('ahead-plain/0')?.join(', ')}`);
 });
 
 test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -148,6 +148,10 @@ async function fetch(c: KafkaTestCluster, self: number, req: M, version: number)
   const committedOnly = req.isolationLevel === 1;
   const maxWait = Math.min(req.maxWaitMs as number, 30_000);
   const deadline = Date.now() + maxWait;
+  for (const t of arr(req.topics)) {
+    const topic = byId ? c.topicById(t.topicId as string) : c.topics.get(t.topic as string);
+    if (topic) for (const p of arr(t.partitions)) c.noteFetch(topic.name, p.partition as number, p.fetchOffset as bigint);
+  }
   for (;;) {
     let total = 0;
     let failed = false;

@@ -66,6 +66,8 @@ export class KafkaTestCluster {
   connectionsAccepted = 0;
   /** Fetch requests being answered now (a test kills a reader while it fetches). */
   fetchesInFlight = 0;
+  /** The fetch offset of every Fetch asked of a partition (`topic/partition`), in arrival order: what a reader asked for, not only what it kept. */
+  readonly fetchOffsets = new Map<string, bigint[]>();
   /** Fetches being answered now by the client's port (the remote port of their connection). */
   private readonly fetchingPorts = new Map<number, number>();
   private fetchDelayMs = 0;
@@ -212,6 +214,14 @@ export class KafkaTestCluster {
     } finally {
       this.fetchesInFlight--;
     }
+  }
+
+  /** @internal for the handlers: a Fetch asked for `partition` of `topic` from `offset` on. */
+  noteFetch(topic: string, partition: number, offset: bigint): void {
+    const key = `${topic}/${partition}`;
+    let offsets = this.fetchOffsets.get(key);
+    if (!offsets) this.fetchOffsets.set(key, (offsets = []));
+    offsets.push(offset);
   }
 
   /** The client ports (their connections' remote ports) with a Fetch being answered now: which process is reading (a test kills that one). */
