@@ -4489,6 +4489,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'the fetch ahead' }],
   },
   {
+    id: 'kafka-take-reads-whole-ranges',
+    what: "KafkaRDD.take(n) (and first, isEmpty) is every RDD's take: each range it looks at is read whole, where Spark's reads only the offsets the n records need",
+    file: 'packages/kafka/src/offset-range.ts',
+    search: '    if (!Number.isSafeInteger(n) || n <= 0) return super.take(n);',
+    replace: '    return super.take(n);',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'read only the offsets they need' }],
+  },
+  {
+    id: 'kafka-take-offsets-as-records',
+    what: "KafkaRDD.take(n) takes n offsets for n records (Spark's plan without allowNonConsecutiveOffsets): past a transaction's marker and aborted records it returns fewer than n",
+    file: 'packages/kafka/src/offset-range.ts',
+    search: '      scale *= 4;',
+    replace: '      break;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'read only the offsets they need' }],
+  },
+  {
     id: 'kafka-read-one-past-until',
     what: "a task reads the record at its range's untilOffset too (an off-by-one at the range's end: KafkaRDDSuite's 'iterator boundary conditions')",
     file: 'packages/kafka/src/read-offset-range.ts',

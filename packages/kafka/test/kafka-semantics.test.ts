@@ -226,6 +226,59 @@ test('the fetch ahead: ranges over several fetches, ending mid-fetch, of 1 and 0
   assert.ok((env.kafka.fetchOffsets.get('ahead-plain/0') ?? []).length >= 3, `2.4 MB in fetches of 1 MiB: ${env.kafka.fetchOffsets.get('ahead-plain/0')?.join(', ')}`);
 });
 
+test("take(n), first() and isEmpty() on a KafkaRDD read only the offsets they need (Spark's KafkaRDD.take), and on past offsets that are no records (a transaction's markers and aborted records); count() counts records, not offsets", { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('take-plain', 5);
+  env.kafka.createTopic('take-tx', 2);
+  await producePlainBig('take-plain', 5);
+  await produceTransactionsBig('take-tx', 2);
+  const plain = (partition: number, fromOffset: number, untilOffset: number) => ({ topic: 'take-plain', partition, fromOffset, untilOffset });
+  const tx = (partition: number, fromOffset: number, untilOffset: number) => ({ topic: 'take-tx', partition, fromOffset, untilOffset });
+  const actions = [
+    { name: 'take 5', op: 'take', n: 5, ranges: [plain(0, 0, 12_000), plain(1, 0, 12_000)] },
+    { name: 'take 10 over two ranges', op: 'take', n: 10, ranges: [plain(2, 4321, 4324), plain(3, 100, 12_000)] },
+    { name: 'isEmpty', op: 'isEmpty', ranges: [plain(3, 200, 12_000)] },
+    { name: 'first', op: 'first', ranges: [plain(4, 7, 12_000)] },
+    { name: 'take 0', op: 'take', n: 0, ranges: [plain(4, 0, 12_000)] },
+    { name: 'take 2.5', op: 'take', n: 2.5, ranges: [plain(4, 0, 12_000)] },
+    { name: 'take more than there is', op: 'take', n: 30, ranges: [plain(2, 4321, 4324)] },
+    { name: 'take 20 over an aborted transaction', op: 'take', n: 20, ranges: [tx(0, 3990, 12_003)] },
+    { name: 'isEmpty of aborted records', op: 'isEmpty', ranges: [tx(1, 5000, 6000)] },
+    { name: 'count', op: 'count', ranges: [tx(1, 0, 12_003)] },
+  ];
+  const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'actions', actions, topics: [], groupId: 'g', total: 0 }))).finished(120_000);
+  assert.ok(end.ok, `job failed: ${end.failure}`);
+  const got = new Map(jsonLines<{ name: string; result?: unknown; error?: string }>(end.lines, 'ACTION ').map((a) => [a.name, a.error ?? a.result]));
+  // The records of a range from the broker's own log; in take-tx only the committed transactions' (by their values).
+  const log = (r: { topic: string; partition: number; fromOffset: number; untilOffset: number }) =>
+    env.kafka
+      .records(r.topic, r.partition)
+      .filter((x) => x.offset >= BigInt(r.fromOffset) && x.offset < BigInt(r.untilOffset))
+      .map((x) => [Number(x.offset), x.value?.toString('utf8') ?? ''] as const)
+      .filter(([, v]) => r.topic === 'take-plain' || /^c[12]-/.test(v))
+      .map(([o, v]) => [o, v.slice(0, 12)]);
+  assert.deepEqual(got.get('take 5'), log(plain(0, 0, 12_000)).slice(0, 5));
+  assert.deepEqual(got.get('take 10 over two ranges'), [...log(plain(2, 4321, 4324)), ...log(plain(3, 100, 12_000)).slice(0, 7)]);
+  assert.equal(got.get('isEmpty'), false);
+  assert.deepEqual(got.get('first'), log(plain(4, 7, 12_000))[0]);
+  assert.deepEqual(got.get('take 0'), []);
+  assert.match(String(got.get('take 2.5')), /^SLUICE_BAD_ARGUMENT: rdd\.take: the number of elements must be a whole number, got 2\.5/);
+  assert.deepEqual(got.get('take more than there is'), log(plain(2, 4321, 4324)));
+  const committed = log(tx(0, 3990, 12_003));
+  assert.deepEqual(committed.slice(0, 12).map(([o]) => o), [3990, 3991, 3992, 3993, 3994, 3995, 3996, 3997, 3998, 3999, 8002, 8003], 'the first transaction ends at 3999, its marker, the aborted one and its marker take 4000-8001');
+  assert.deepEqual(got.get('take 20 over an aborted transaction'), committed.slice(0, 20));
+  assert.equal(got.get('isEmpty of aborted records'), true);
+  assert.equal(got.get('count'), log(tx(1, 0, 12_003)).length);
+  assert.equal(got.get('count'), 8000, 'records, not the 12,003 offsets');
+  // On the wire: what each partition was asked for. One fetch from the first offset each
+  // needed (1 MiB holds thousands of these records), where reading the ranges whole took 3.
+  const asked = (partition: number) => env.kafka.fetchOffsets.get(`take-plain/${partition}`) ?? [];
+  assert.deepEqual(asked(0), [0n], 'take 5: one fetch of the first range');
+  assert.deepEqual(asked(1), [], 'take 5: nothing of the second range');
+  assert.deepEqual(asked(2), [4321n, 4321n], 'take 10, then take 30: the 3-record range, once each');
+  assert.deepEqual(asked(3), [100n, 200n], 'take 10: one fetch from 100; isEmpty: one from 200');
+  assert.deepEqual(asked(4), [7n], 'first: one fetch; take 0 and take 2.5: none');
+});
+
 test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', { timeout: TEST_TIMEOUT_MS }, async () => {
   env.kafka.createTopic('truncated', 2);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: env.kafka.bootstrap });
