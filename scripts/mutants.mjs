@@ -2968,6 +2968,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/page-view-stream-example.test.js'],
   },
   {
+    id: 'short-batch-interval-unwarned',
+    what: "new StreamingContext(sc, 2) (PySpark's 2 seconds, ported as is) runs 2 ms batches without a warning that a number is milliseconds",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "    if (typeof batchInterval === 'number' && this.batchIntervalMs < SHORT_BATCH_INTERVAL_MS) {\n",
+    replace: "    if (typeof batchInterval === 'number' && this.batchIntervalMs < 0) {\n",
+    tests: [{ file: 'packages/cli/dist/test/job-mistakes.test.js', pattern: 'small number' }],
+  },
+  {
+    id: 'window-seconds-hint-missing',
+    what: "countByValueAndWindow(30, 10) (PySpark's seconds) on a 1 s stream is refused without saying a number is milliseconds and to write Seconds(30)",
+    file: 'packages/core/src/dstream/window-args.ts',
+    search: '    const seconds = ms > 0 && ms < of && (ms * 1000) % of === 0 ?',
+    replace: '    const seconds = ms < 0 && ms < of && (ms * 1000) % of === 0 ?',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites15.test.js', pattern: 'window-family' }],
+  },
+  {
     id: 'line-block-keeps-cr',
     what: "a line block's lines keep the '\\r' of a '\\r\\n' ending",
     file: 'packages/core/src/receiver/line-block.ts',

@@ -221,6 +221,30 @@ test('a shipped function writing to a captured driver variable: the driver varia
   assert.match(String(w.hint), /accumulator/);
 });
 
+test("a batch interval given as a small number (PySpark's StreamingContext(sc, 2), in seconds there) is warned of once: milliseconds here, with the fix and the line", async () => {
+  const r = await submit('seconds-as-number');
+  assert.equal(r.code, 0, show(r));
+  const id = jobIdOf(r);
+  // It ran as asked, in 2 ms batches: the queue's three RDDs, one a batch.
+  assert.deepEqual(
+    r.stdout.split('\n').filter((l) => l.startsWith('BATCH')).map((l) => (JSON.parse(l.replace(/^BATCH \d+ /, '')) as number[]).sort((a, b) => a - b)),
+    [[1, 2, 3, 4], [5, 6], [7]],
+    show(r),
+  );
+  await waitForLog(id, (l) => l.msg === 'job ended', "'job ended'");
+  const warnings = driverLog(id).filter((l) => l.msg.startsWith('the batch interval is a number under 100'));
+  assert.equal(warnings.length, 1, JSON.stringify(driverLog(id).slice(0, 20)));
+  const w = warnings[0]!;
+  assert.equal(w.level, 40);
+  assert.equal(w.batchIntervalMs, 2);
+  assert.ok(String(w.callSite).startsWith(at('new-context')), JSON.stringify(w));
+  assert.match(String(w.hint), /PySpark's StreamingContext\(sc, 2\) is 2 seconds: write Seconds\(2\) or '2s'/);
+  // A context of 1000 (a second, as meant) is not warned of.
+  const other = await submit('mutates-capture');
+  await waitForLog(jobIdOf(other), (l) => l.msg === 'job ended', "'job ended'");
+  assert.deepEqual(driverLog(jobIdOf(other)).filter((l) => l.msg.startsWith('the batch interval')), []);
+});
+
 test('receiver errors are logged at warn with their reason and shown in sluice jobs with how long ago', async () => {
   const r = await submit('receiver-errors', ['--detach']);
   assert.equal(r.code, 0, show(r));

@@ -90,4 +90,6 @@ test("window-family calls: a length or slide no multiple of the parent's slide e
   expect('reduceByKeyAndWindow', 'dstream.reduceByKeyAndWindow: window slide (1500 ms) must be a multiple of the batch interval (1000 ms)', 'The slide duration of windowed DStream (1500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)');
   expect('groupByKeyAndWindow', 'dstream.groupByKeyAndWindow: window length (2500 ms) must be a multiple of the batch interval (1000 ms)', 'The window duration of windowed DStream (2500 ms) must be a multiple of the slide duration of parent DStream (1000 ms)');
   expect('countByValueAndWindow', 'dstream.countByValueAndWindow: window length (2500 ms) must be a multiple of the batch interval (1000 ms)', 'The window duration of ReducedWindowedDStream (2500 ms) must be multiple of the slide duration of parent DStream (1000 ms)');
+  // PySpark's countByValueAndWindow(30, 10), in seconds there, ported as is: 30 ms here, and the message says how to write seconds.
+  expect('pysparkSeconds', "dstream.countByValueAndWindow: window length (30 ms) must be a multiple of the batch interval (1000 ms); a number is milliseconds: for 30 seconds (PySpark's 30) write Seconds(30) or '30s'", 'The window duration of ReducedWindowedDStream (30 ms) must be multiple of the slide duration of parent DStream (1000 ms)');
 });

@@ -32,7 +32,9 @@ export function checkMultiple(ms: number, parent: DStream<unknown>, what: string
   if (ms % of !== 0) {
     const which = of === parent.ssc.batchIntervalMs ? 'the batch interval' : "the slide of the windowed stream it reads";
     const spark = cls === undefined ? '' : ` (Spark: "${sparkSentence(cls, what, ms, of)}")`;
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of ${which} (${of} ms)${spark}`);
+    // PySpark's window(30, 10) is in seconds; ported as is, it is 30 ms here.
+    const seconds = ms > 0 && ms < of && (ms * 1000) % of === 0 ? `; a number is milliseconds: for ${ms} seconds (PySpark's ${ms}) write Seconds(${ms}) or '${ms}s'` : '';
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what} (${ms} ms) must be a multiple of ${which} (${of} ms)${seconds}${spark}`);
   }
 }
 

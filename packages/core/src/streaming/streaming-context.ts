@@ -170,6 +170,9 @@ let activeContext: StreamingContext | undefined;
  * With a checkpoint directory, each batch's generation and completion write a metadata
  * checkpoint (MetadataCheckpointer); `StreamingContext.getOrCreate` recovers from it.
  */
+/** A batch interval given as a number below this many milliseconds is warned of (PySpark's seconds?). */
+const SHORT_BATCH_INTERVAL_MS = 100;
+
 export class StreamingContext {
   readonly sc: SluiceContext;
   readonly batchIntervalMs: number;
@@ -241,6 +244,15 @@ export class StreamingContext {
   constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
     this.sc = sc;
     this.batchIntervalMs = toMillis(batchInterval, 'StreamingContext batch interval');
+    if (typeof batchInterval === 'number' && this.batchIntervalMs < SHORT_BATCH_INTERVAL_MS) {
+      // PySpark's StreamingContext(sc, 2) is 2 seconds; here a number is milliseconds (Scala's Duration(2)).
+      this.sc.log('warn', 'the batch interval is a number under 100: milliseconds, not seconds', {
+        component: 'streaming-context',
+        batchIntervalMs: this.batchIntervalMs,
+        callSite: this.createdAt,
+        hint: `a number is milliseconds, as Scala's Duration(${this.batchIntervalMs}); PySpark's StreamingContext(sc, ${this.batchIntervalMs}) is ${this.batchIntervalMs} seconds: write Seconds(${this.batchIntervalMs}) or '${this.batchIntervalMs}s' (and Seconds(n) for window lengths and slides); write '${this.batchIntervalMs}ms' to mean milliseconds and not be warned`,
+      });
+    }
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
     this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
