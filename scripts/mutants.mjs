@@ -7265,6 +7265,14 @@ const MUTATIONS = [
     replace: '() => o.fn(rdd!, time), o.creationSite)',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'DStream and generated RDD creation sites' }],
   },
+  {
+    id: 'output-operation-name-without-site',
+    what: "an output operation's name is the operation alone ('foreachRDD'), as before 2026-12-05, not Spark's call site short form ('foreachRDD at job.ts:12:5')",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'name: creationSiteText(o.creationSite) ?? o.desc.op, description',
+    replace: 'name: o.desc.op, description',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'OutputOperationInfo.name' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 // creationSite (StreamingContextSuite "DStream and generated RDD creation sites": a receiver
 // stream's RDD has the stream's creation site), except for a transform's and foreachRDD's
 // function (displayInnerRDDOps true: TransformedDStream always, foreachRDD's default), where each
-// RDD shows its own call. Sluice writes the place as file:line:column. Expected values: the
+// RDD shows its own call. An output operation's name (StreamingListener, REST, UI) is its
+// call site's short form, as Spark's Job.toOutputOperationInfo gives it. Sluice writes the place
+// as file:line:column. Expected values: the
 // fixture's own lines holding each `// site:` marker, found here.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -64,7 +66,7 @@ test('RDD creation sites as Spark\'s: every RDD an operation makes shows the cal
 });
 
 test('StreamingContextSuite "DStream and generated RDD creation sites": a batch\'s RDDs show their stream\'s creation site (receiverStream, window, countByValue); a transform\'s and foreachRDD\'s functions\' RDDs their own call; a queued RDD where it was made', () => {
-  const r = cases.one<Record<'received' | 'windowed' | 'counted' | 'transformed' | 'queued' | 'inner', string>>('stream-sites');
+  const r = cases.one<Record<'received' | 'windowed' | 'counted' | 'transformed' | 'queued' | 'inner', string> & { names: Record<string, string> }>('stream-sites');
   const block: [string, RegExp] = ['BlockRDD', siteText('receiverStream', 'receiverStream')];
   assertSites(r.received, [block], 'the receiver stream');
   const windowed = sites(r.windowed);
@@ -82,3 +84,10 @@ test('StreamingContextSuite "DStream and generated RDD creation sites": a batch\
   assertSites(r.inner, [['MapPartitionsRDD', siteText('map', 'foreachRDD map')]], 'the map in foreachRDD');
   assertSites(r.queued, [['ParallelCollectionRDD', siteText('parallelize', 'queued parallelize')]], 'the queued RDD');
 });
+
+test('OutputOperationInfo.name is Spark\'s call site short form (Job.toOutputOperationInfo: callSite.shortForm, the ForEachDStream\'s creation site): `foreachRDD at <file>:<line>:<column>`, each output at its own call', () => {
+  const { names } = cases.one<{ names: Record<string, string> }>('stream-sites');
+  assert.deepEqual(Object.keys(names).sort(), ['0', '1', '2', '3', '4'], JSON.stringify(names));
+  for (const [id, name] of Object.entries(names)) assert.match(name, siteText('foreachRDD', `output ${id}`), `output ${id}`);
+});
+

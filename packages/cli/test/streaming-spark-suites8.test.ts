@@ -99,7 +99,7 @@ test('Spark Streaming semantics, suite 8 (one job on a local cluster)', { timeou
           for (const [id, info] of Object.entries(infos)) {
             assert.equal(info.batchTime, b);
             assert.equal(info.id, Number(id));
-            assert.equal(info.name, 'foreachRDD');
+            assert.match(info.name, /^foreachRDD at \S+:\d+:\d+$/, 'Spark\'s name: the call site\'s short form');
             assert.ok(info.startTime <= info.endTime, JSON.stringify(info));
             // The very event onOutputOperationCompleted heard for it (Spark's one OutputOperationInfo).
             assert.deepEqual(info, o.events.find((e) => e.batchTime === b && e.id === Number(id)), `batch ${b} output ${id}`);

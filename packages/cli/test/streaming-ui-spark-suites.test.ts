@@ -231,8 +231,8 @@ test('StreamingJobProgressListenerSuite on a real job: counts, retained batches,
         // operations, completed, their actions, and the failed action's error.
         const page = await (await fetch(`${web}/jobs/${job.id}/streaming/batch/${batch}`)).text();
         assert.equal((page.match(/<section class="output-op"/g) ?? []).length, 2);
-        assert.match(page, /data-op="0"><h3>Output operation 0: foreachRDD — COMPLETED/);
-        assert.match(page, /data-op="1"><h3>Output operation 1: foreachRDD — COMPLETED/);
+        assert.match(page, /data-op="0"><h3>Output operation 0: foreachRDD at \S+:\d+:\d+ — COMPLETED/);
+        assert.match(page, /data-op="1"><h3>Output operation 1: foreachRDD at \S+:\d+:\d+ — COMPLETED/);
         assert.match(page, /Oops/);
         for (const id of ops.flatMap((o) => o.jobIds)) assert.ok(page.includes(`>${id}<`), `action ${id} listed`);
         const none = await fetch(`${web}/jobs/${job.id}/streaming/batch/12345`);

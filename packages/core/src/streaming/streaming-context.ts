@@ -11,7 +11,7 @@ import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from 
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
-import { batchScope, currentCreationSite, currentScope, scopeMethods, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
+import { batchScope, creationSiteText, currentCreationSite, currentScope, scopeMethods, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -1171,7 +1171,7 @@ export class StreamingContext {
       // operations foreachRDD's calls show within it, the others' (print, save) do not.
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
       const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined) : () => o.fn(rdd!, time);
-      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: o.desc.op, description: o.callStack, run });
+      if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: creationSiteText(o.creationSite) ?? o.desc.op, description: o.callStack, run });
     }
     const submit = (): void => {
       if (this.state !== 'active') return; // pending in the metadata: a recovery runs it

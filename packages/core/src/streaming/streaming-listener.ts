@@ -28,7 +28,11 @@ export interface OutputOperationInfo {
   readonly index: number;
   /** Its place among the context's output operations, in registration order (Spark's id). */
   readonly id: number;
-  /** 'print', 'foreachRDD', 'saveAsTextFiles', ... */
+  /**
+   * The operation and where the program called it, as Spark's name (the call site's short form):
+   * `foreachRDD at /jobs/job.ts:12:5`, `print at ...`, `saveAsTextFiles at ...` (since 5 December 2026;
+   * before, the operation alone).
+   */
   readonly name: string;
   /**
    * Where the program registered it, as Spark's description (the call site's long form): the
