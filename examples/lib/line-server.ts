@@ -33,13 +33,13 @@ export function generatedLines(count: number): string[] {
 /**
  * Serve `linesPerSecond` generated lines per second on host:port (port 0: any free port)
  * to every connected client; with `total`, stop after that many lines in all (then
- * `onAllSent` runs once).
+ * `onAllSent` runs once). `next` makes the lines (default: lineGenerator()'s words).
  */
-export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number; total?: number; onAllSent?: () => void } = {}): Promise<LineServer> {
+export function startLineServer(opts: { host?: string; port?: number; linesPerSecond?: number; total?: number; onAllSent?: () => void; next?: () => string } = {}): Promise<LineServer> {
   const rate = opts.linesPerSecond ?? 1000;
   const total = opts.total ?? Infinity;
   let sent = 0;
-  const next = lineGenerator();
+  const next = opts.next ?? lineGenerator();
   const clients = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     clients.add(socket);

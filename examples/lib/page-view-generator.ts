@@ -6,7 +6,7 @@
 // Where Spark draws from an unseeded java.util.Random, the draws here come from a seeded
 // 32-bit LCG (seed 11, x -> x * 1103515245 + 12345 mod 2^32, a draw x / 2^32), so every run
 // serves the same views in the same order and a test can recompute them.
-import net from 'node:net';
+import { startLineServer, type LineServer } from './line-server.js';
 
 /** Spark's PageViewGenerator.pages, httpStatus, userZipCode and userID maps, in their order. */
 export const PAGES: readonly (readonly [string, number])[] = [['http://foo.com/', 0.7], ['http://foo.com/news', 0.2], ['http://foo.com/contact', 0.1]];
@@ -39,50 +39,7 @@ export function pageViewLines(seed = 11): () => string {
   };
 }
 
-export interface PageViewServer {
-  readonly port: number;
-  /** Views written so far (each to every client connected then). */
-  sent(): number;
-  close(): Promise<void>;
-}
-
-/** Serve `viewsPerSecond` generated views a second on host:port (port 0: any free port) to every connected client. */
-export function startPageViewServer(opts: { host?: string; port?: number; viewsPerSecond?: number } = {}): Promise<PageViewServer> {
-  const rate = opts.viewsPerSecond ?? 100;
-  const next = pageViewLines();
-  const clients = new Set<net.Socket>();
-  let sent = 0;
-  const server = net.createServer((socket) => {
-    clients.add(socket);
-    socket.on('close', () => clients.delete(socket));
-    socket.on('error', () => clients.delete(socket));
-  });
-  const tickMs = 50;
-  let debt = 0;
-  const timer = setInterval(() => {
-    if (clients.size === 0) return; // as Spark's: nothing is generated before a client connects
-    debt += (rate * tickMs) / 1000;
-    const n = Math.floor(debt);
-    debt -= n;
-    if (n === 0) return;
-    let text = '';
-    for (let i = 0; i < n; i++) text += `${next()}\n`;
-    for (const c of clients) c.write(text);
-    sent += n;
-  }, tickMs);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        sent: () => sent,
-        close: () =>
-          new Promise<void>((r) => {
-            clearInterval(timer);
-            for (const c of clients) c.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+/** Serve `viewsPerSecond` generated views a second on host:port (port 0: any free port) to every connected client, each view to all of them. */
+export function startPageViewServer(opts: { host?: string; port?: number; viewsPerSecond?: number } = {}): Promise<LineServer> {
+  return startLineServer({ host: opts.host, port: opts.port, linesPerSecond: opts.viewsPerSecond ?? 100, next: pageViewLines() });
 }
