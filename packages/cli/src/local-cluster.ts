@@ -35,6 +35,9 @@ export interface LocalClusterOptions {
  * processes on loopback, sharing a fresh random secret. `stop()` stops the driver and
  * ends the workers (their standard input closed, SIGKILL after 3 s) together, then removes
  * the scratch directories of workers that died without removing their own (killed with -9).
+ * A `start()` that fails (a worker process that exits before registering fails it at once)
+ * stops what it started before it rejects: nothing is left listening or running, so a
+ * caller whose start failed, which holds no cluster to stop, can still exit.
  */
 export class LocalCluster {
   readonly driver: DriverNode;
@@ -69,10 +72,26 @@ export class LocalCluster {
    */
   async start(): Promise<void> {
     if (!this.adopted) for (let i = 0; i < this.opts.workers; i++) this.addWorker();
-    await this.driver.start();
-    this.driverListening = true;
-    for (const child of this.children) this.tellDriverAddress(child);
-    await this.waitForWorkers(this.opts.workers, 30_000);
+    // A worker process that exits before the workers all registered (a bad option, a build
+    // it cannot load) fails the start at once, not after the 30 s wait.
+    const workerExited = new AbortController();
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (this.driver.registry.all().length >= this.opts.workers) return;
+      workerExited.abort(new SluiceError('SLUICE_NO_WORKERS', `a local worker process exited (${signal ?? `code ${code}`}) before ${this.opts.workers} workers registered (${this.driver.registry.all().length} did); its standard error above says why`));
+    };
+    const starting = [...this.children];
+    for (const c of starting) c.once('exit', onExit);
+    try {
+      await this.driver.start();
+      this.driverListening = true;
+      for (const child of this.children) this.tellDriverAddress(child);
+      await this.waitForWorkers(this.opts.workers, 30_000, workerExited.signal);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      for (const c of starting) c.removeListener('exit', onExit);
+    }
   }
 
   /** Start one more worker process; returns it (tests kill it). */
@@ -113,11 +132,16 @@ export class LocalCluster {
     return this.children;
   }
 
-  /** Resolves once `n` workers are registered (on the registry's event, not by polling), else rejects after `timeoutMs`. */
-  async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
+  /** Resolves once `n` workers are registered (on the registry's event, not by polling), else rejects after `timeoutMs`, or with `signal`'s reason once it aborts. */
+  async waitForWorkers(n: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const registry = this.driver.registry;
     if (registry.all().length >= n) return;
+    signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
+      const aborted = (): void => {
+        done();
+        reject(signal!.reason);
+      };
       const listener = {
         workerAdded: (): void => {
           if (registry.all().length < n) return;
@@ -133,8 +157,10 @@ export class LocalCluster {
       const done = (): void => {
         clearTimeout(timer);
         registry.removeListener(listener);
+        signal?.removeEventListener('abort', aborted);
       };
       registry.addListener(listener);
+      signal?.addEventListener('abort', aborted, { once: true });
     });
   }
 

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { LOCAL_WORKER_OLD_SPACE_FLOOR_MB, localWorkerGcArgs } from '../src/local-worker-process.js';
-import { fixture, jsonLine, withCluster } from './harness.js';
+import { CLI_DIR, fixture, jsonLine, pollUntil, processAlive, withCluster } from './harness.js';
 
 test('a word count runs on 2 worker processes and matches a plain loop', async () => {
   await withCluster({ workers: 2 }, async (h) => {
@@ -65,4 +67,32 @@ test("a local worker's old-space floor is its main thread's: after cli-entry's f
   assert.equal(node(worker, first + take(plainCache)), 'false', "after heap-floor-option's import it takes it");
   const workerCache = node(worker, first + make);
   assert.equal(node([], take(workerCache)), 'false', 'and what it makes then, a plain process takes');
+});
+
+test("a start that fails (its worker processes exit at once: an option they refuse) rejects naming it, and leaves nothing running: the program that got no cluster to stop exits by itself", { timeout: 120_000 }, async () => {
+  // A program as a test file's before(): `cluster = await startCluster()` fails, so its
+  // after() has no cluster to stop. Before 5 December 2026 such a start waited 30 s, then left
+  // the driver's servers listening: the program (a test file) never exited.
+  const index = pathToFileURL(path.join(CLI_DIR, 'dist', 'src', 'index.js')).href;
+  const program = `
+    import { LocalCluster, createRootLogger } from ${JSON.stringify(index)};
+    const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log: createRootLogger('silent', { pretty: false }), workerArgs: ['--no-such-flag'], workerStderr: 'pipe' });
+    const started = cluster.start();
+    console.log('PIDS ' + JSON.stringify(cluster.workerProcesses.map((c) => c.pid)));
+    await started.then(() => console.log('STARTED'), (e) => console.log('FAILED ' + e.code + ' ' + e.message));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 90 s: far past the failure (the start waits 30 s for workers that never come, and a
+  // program left listening never exits)
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  const code = await exited;
+  clearTimeout(killer);
+  const pids = JSON.parse(/^PIDS (.*)$/m.exec(out)?.[1] ?? '[]') as number[];
+  assert.equal(pids.length, 2, out);
+  assert.equal(code, 0, `the program exited by itself (killed after 90 s otherwise):\n${out}`);
+  assert.match(out, /^FAILED SLUICE_NO_WORKERS a local worker process exited \(code 1\) before 2 workers registered \(0 did\); its standard error above says why$/m);
+  // its worker processes are gone too (each exited or was killed by the stop)
+  await pollUntil(() => pids.every((p) => !processAlive(p)) || undefined, 10_000, 'the worker processes gone');
 });

@@ -1,29 +1,112 @@
 // A full disk for tests: a small tmpfs mounted on a directory for one test file, and a
 // filler file written until the kernel refuses a byte more (ENOSPC). Mounting needs root:
 // outside CI a test skips without it (mountTmpfs says why); under CI (CI set) it fails.
+//
+// A mount must not outlive its test process: a file whose after() is never reached (killed
+// by run-tests.mjs's bound, or by hand) would leave it for good. So each mount is recorded
+// outside it, in os.tmpdir()/sluice-test-disk-mounts/ (the process's pid and start time, and
+// the directory), and every mountTmpfs first unmounts the recorded mounts whose process is
+// gone; a process that exits with its mounts still there (an after() not reached) unmounts
+// them as it exits.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const REGISTRY = path.join(os.tmpdir(), 'sluice-test-disk-mounts');
+/** This process's mounts still there: directory -> its record file. */
+const mine = new Map<string, string>();
+
+/** A process's start time (/proc/<pid>/stat field 22), which tells it from a later one given the same pid; undefined when there is none. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function mountedDirs(): Set<string> {
+  return new Set(fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]!).filter(Boolean));
+}
+
+/** Unmounts the recorded mounts whose process is gone (killed before its after() unmounted them); returns their directories. */
+export function unmountStaleTmpfs(): string[] {
+  let records: string[];
+  try {
+    records = fs.readdirSync(REGISTRY);
+  } catch {
+    return [];
+  }
+  const gone: string[] = [];
+  const mounted = mountedDirs();
+  for (const name of records) {
+    const [pid, start] = name.split('-');
+    if (startTimeOf(Number(pid)) === start) continue; // its process still runs
+    const record = path.join(REGISTRY, name);
+    let dir: string | undefined;
+    try {
+      dir = (JSON.parse(fs.readFileSync(record, 'utf8')) as { dir: string }).dir;
+    } catch {
+      // half written as its process died: nothing was mounted after it
+    }
+    if (dir !== undefined && mounted.has(dir)) {
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      gone.push(dir);
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // not empty, or gone: left as it is
+      }
+    }
+    fs.rmSync(record, { force: true });
+  }
+  return gone;
+}
+
+process.once('exit', () => {
+  for (const dir of [...mine.keys()]) {
+    try {
+      unmountTmpfs(dir);
+    } catch {
+      // busy or gone: the next mountTmpfs unmounts it
+    }
+  }
+});
 
 /**
- * Mounts a tmpfs of `size` (mount's size=, e.g. '16m') on `dir`, made if missing. Returns
+ * Mounts a tmpfs of `size` (mount's size=, e.g. '16m') on `dir`, made if missing, first
+ * unmounting the mounts of test processes that are gone (unmountStaleTmpfs). Returns
  * undefined once mounted, or why it could not be (not root); under CI that throws instead.
  * Unmount it with unmountTmpfs.
  */
 export function mountTmpfs(dir: string, size = '16m'): string | undefined {
   fs.mkdirSync(dir, { recursive: true });
   try {
+    unmountStaleTmpfs();
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
   } catch (err) {
     const cannot = `cannot mount a tmpfs (needs root): ${(err as Error).message}`;
     if (process.env.CI) throw new Error(cannot);
     return cannot;
   }
+  const abs = fs.realpathSync(dir); // as /proc/self/mounts names it
+  fs.mkdirSync(REGISTRY, { recursive: true });
+  const record = path.join(REGISTRY, `${process.pid}-${startTimeOf(process.pid)}-${crypto.randomBytes(4).toString('hex')}.json`);
+  fs.writeFileSync(record, JSON.stringify({ dir: abs }));
+  mine.set(abs, record);
+  return undefined;
 }
 
 export function unmountTmpfs(dir: string): void {
+  const abs = fs.realpathSync(dir);
   execFileSync('umount', [dir]);
+  const record = mine.get(abs);
+  if (record !== undefined) fs.rmSync(record, { force: true });
+  mine.delete(abs);
 }
 
 /**

@@ -39,11 +39,17 @@ export async function startKillableCluster(workers: number): Promise<{ cluster: 
   await cluster.start();
   const procs = new Map<string, ChildProcess>();
   const driver = cluster.driver;
-  for (let i = 0; i < workers; i++) {
-    const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = cluster.addWorker();
-    await cluster.waitForWorkers(known.size + 1, 30_000);
-    procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+  try {
+    for (let i = 0; i < workers; i++) {
+      const known = new Set(driver.registry.all().map((w) => w.id));
+      const child = cluster.addWorker();
+      await cluster.waitForWorkers(known.size + 1, 30_000);
+      procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
+    }
+  } catch (err) {
+    // the caller gets no cluster to stop: stop it here, or its driver and workers keep the test file's process alive
+    await cluster.stop();
+    throw err;
   }
   return { cluster, procs };
 }
