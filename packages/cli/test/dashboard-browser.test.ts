@@ -215,7 +215,12 @@ test('toDashboard: live bar and line charts of a network word count in Chromium'
 
       // Each dashboard is an output operation of the batch.
       const ops = (await (await fetch(`${rest}/streaming/batches/${next.batch}/operations`)).json()) as { name: string; failureReason?: string }[];
-      assert.deepEqual(ops.map((o) => o.name), ['toDashboard', 'toDashboard', 'toDashboard', 'toDashboard']);
+      // Each named as Spark names an output operation: the call and where the program made it (since 2026-12-05).
+      const fixtureLines = fs.readFileSync(fixture('stream-dashboard.ts'), 'utf8').split('\n');
+      const at = (title: string): string => `toDashboard at ${fixture('stream-dashboard.ts')}:${fixtureLines.findIndex((l) => l.includes(`toDashboard('${title}'`)) + 1}:`;
+      const opSites = ['word counts', 'w0 and w1', 'words per batch', 'lines'].map(at);
+      assert.equal(ops.length, opSites.length);
+      ops.forEach((o, i) => assert.ok(o.name.startsWith(opSites[i]) && /:\d+$/.test(o.name), `${o.name}, want ${opSites[i]}<column>`));
       assert.deepEqual(ops.filter((o) => o.failureReason), []);
 
       // A reloaded page shows the current state at once: the snapshot carries the line's points so far.
