@@ -172,6 +172,8 @@ async function runJob(args) {
 }
 
 const read = await runJob({ mode: 'count' });
+// The Fetch requests the job's tasks made (a test broker that records them; checkouts before it do not).
+const jobFetches = broker.fetchOffsets ? TOPICS.reduce((n, t) => n + Array.from({ length: PARTITIONS }, (_, p) => broker.fetchOffsets.get(`${t}/${p}`)?.length ?? 0).reduce((a, b) => a + b, 0), 0) : undefined;
 if (read.records !== N) throw new Error(`the job counted ${read.records} records of ${N}`);
 const jobRead = N / (read.ms / 1000);
 const [aloneRead4, aloneReadCpu4] = await clientRead(4 << 20);
@@ -188,7 +190,7 @@ await broker.close();
 const f = (x) => Math.round(x).toLocaleString('en-US').padStart(10);
 const c = (us) => `, ${us.toFixed(1)} µs CPU a record`;
 console.log(`kafka, ${N.toLocaleString('en-US')} records of 100 B, ${TOPICS.length} topics x ${PARTITIONS} partitions, test broker${fetchDelayMs > 0 ? ` answering each fetch ${fetchDelayMs} ms late` : ''}, driver + 2 workers x 1 core`);
-console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)} (${read.workersCpu.toFixed(1)} in the workers)  (counted ${read.records.toLocaleString('en-US')}, exact)`);
+console.log(`  read:  sluice direct stream, count per 1 s batch: ${f(jobRead)} records/s${c(read.cpu)} (${read.workersCpu.toFixed(1)} in the workers)  (counted ${read.records.toLocaleString('en-US')}, exact${jobFetches === undefined ? '' : `; ${jobFetches} fetches`})`);
 console.log(`         @platformatic/kafka fetch loop alone, 4 MiB fetches: ${f(aloneRead4)} records/s${c(aloneReadCpu4)}`);
 console.log(`         @platformatic/kafka fetch loop alone, 1 MiB fetches: ${f(aloneRead)} records/s${c(aloneReadCpu)}`);
 console.log(`         ratio sluice / client alone (the faster):  ${(jobRead / Math.max(aloneRead, aloneRead4)).toFixed(2)}x`);
