@@ -5,7 +5,7 @@
 //
 //   node scripts/chaos-probe.mjs --rounds 20 --seed 7 [--first 0] [--round-s 30] [--faults a,b] [--jobs 1|2]
 //                                [--wal on|off|mixed] [--keep] [--verbose]
-//                                [--kafka|--kafka-checkpointed|--mqtt|--kinesis|--flume|--flow|--disk-full|--sinks]
+//                                [--kafka|--kafka-checkpointed|--mqtt|--kinesis|--flume [--polling]|--flow|--disk-full|--sinks]
 //
 // The job (scripts/chaos/chaos-job.ts): a file stream and a reliable receiver over this
 // script's replayable TCP source (the write-ahead log on, or off), unioned, feeding
@@ -23,7 +23,8 @@
 // - no checkpoint debris once stopped (no *.sluice-tmp, at most the kept metadata files).
 // --sinks adds each batch's sums written to Postgres, Redis and S3 (scripts/chaos/sinks-job.ts),
 // the servers restarted or stopped, every table, counter and object checked (SinkServers);
-// --flume is the connector round over Flume's push receiver. The default mode's faults include
+// --flume is the connector round over Flume's push receiver (--polling: its polling stream
+// over SparkSinks). The default mode's faults include
 // a proxied worker's links held or cut mid-stream (net-hold, net-cut, net-hold-short,
 // net-cut-driver-link), not only in a recovery.
 // A failed round keeps its directory (and the processes' logs) and is reported; the exit
@@ -105,7 +106,12 @@ const PG_WAIT_MS = 6000;
 // in the probe (packages/flume's test client), the MQTT mode's faults with the sinks'
 // connections reset (an agent restarted: a file channel sends again what had no OK).
 const FLUME = flag('flume');
-const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset'];
+// --flume --polling: Flume's pull-based stream (createPollingStream) over two SparkSinks in the
+// probe (packages/flume's test SparkSink, transaction timeout 10 s), the same faults, the sinks'
+// connections reset, and the agents restarted (flume-agents-restart: port closed 1-4 s, open
+// transactions rolled back into the channel)
+const FLUME_POLLING = FLUME && flag('polling');
+const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset', ...(FLUME_POLLING ? ['flume-agents-restart'] : [])];
 const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
@@ -1155,8 +1161,14 @@ class Round {
       }
       case 'flume-sinks-reset':
         cluster.server.reset();
-        this.note("every avro sink's connection reset (an agent restarted)");
+        this.note(FLUME_POLLING ? "every SparkSink's connections reset" : "every avro sink's connection reset (an agent restarted)");
         return;
+      case 'flume-agents-restart': {
+        const ms = 1000 + Math.floor(r() * 3000);
+        const rolledBack = await cluster.server.restart(ms);
+        this.note(`the SparkSinks' agents restarted: connections cut, ports closed ${ms} ms, ${rolledBack} open transactions rolled back`);
+        return;
+      }
       case 'worker-kill-receiver': {
         // the worker the MQTT receiver last started on (the job's listener wrote it down)
         const started = receiverEvents(jobs[0]).filter((e) => e.event === 'started').pop();
@@ -1777,6 +1789,55 @@ async function flumeSource(n) {
 }
 
 /**
+ * --flume --polling: scripts/chaos/flume-job.ts with FlumeUtils.createPollingStream over two
+ * SparkSinks (packages/flume's test SparkSink, written from SparkFlumeProtocol's IDL: a
+ * channel, getEventBatch in a transaction, ack commits, nack or the transaction timeout (10 s
+ * here) rolls back) in this process; the probe puts the events into their channels. README's
+ * Flume section promises at least once: every event put into a channel is read (a batch never
+ * acked is rolled back and pulled again), and the channels end empty, no transaction open.
+ */
+async function flumePollingSource() {
+  const { TestSparkSink } = await import(path.join(REPO, 'packages', 'flume', 'dist', 'test', 'support', 'spark-sink.js'));
+  const sinks = [0, 1].map((i) => new TestSparkSink(`s${i}`, 10_000));
+  const put = new Set();
+  let next = 0;
+  return {
+    name: 'flume-polling',
+    job: path.join(REPO, 'scripts', 'chaos', 'flume-job.ts'),
+    receivers: 1,
+    server: {
+      reset: () => sinks.forEach((s) => s.resetConnections()),
+      async restart(ms) {
+        const before = sinks.reduce((a, s) => a + s.stats.restartRollbacks, 0);
+        await Promise.all(sinks.map((s) => s.restart(ms)));
+        return sinks.reduce((a, s) => a + s.stats.restartRollbacks, 0) - before;
+      },
+    },
+    exact: false,
+    async start() {
+      for (const s of sinks) await s.start();
+    },
+    args: () => ['polling', sinks.map((s) => `127.0.0.1:${s.port}`).join(',')],
+    async open() {},
+    send(payloads) {
+      sinks[next++ % sinks.length].put(payloads.map((p) => ({ headers: {}, body: Buffer.from(p) })));
+      for (const p of payloads) put.add(p);
+    },
+    settled: () => sinks.every((s) => s.pending.channel === 0 && s.pending.transactions === 0),
+    async expected() {
+      return new Map([...put].map((m) => [m, 1]));
+    },
+    stats: () => {
+      const t = (k) => sinks.reduce((a, s) => a + s.stats[k], 0);
+      return `${put.size} put into the channels, ${t('batches')} batches taken, ${t('acks')} acked, ${t('nacks') - t('timeouts') - t('restartRollbacks')} nacked, ${t('timeouts')} rolled back by the timeout, ${t('restartRollbacks')} by a restart`;
+    },
+    async dispose() {
+      for (const s of sinks) s.close();
+    },
+  };
+}
+
+/**
  * One round on a connector's receiver (--mqtt or --kinesis): its job (the write-ahead log
  * on, recovered from its checkpoint with getOrCreate) over the real server, 80 records a
  * second `k<j> <id>` while 1-3 faults land (worker kills, the receiver's worker, worker and
@@ -1897,7 +1958,7 @@ process.on('SIGINT', () => {
   stopping = true;
   log('SIGINT: stopping after this round');
 });
-for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runReceiverRound(n, mqttSource) : FLUME ? runReceiverRound(n, flumeSource) : KINESIS ? runReceiverRound(n, kinesisSource) : runRound(n)));
+for (let n = FIRST; n < FIRST + ROUNDS && !stopping; n++) results.push(await (KAFKA ? runKafkaRound(n) : MQTT ? runReceiverRound(n, mqttSource) : FLUME ? runReceiverRound(n, FLUME_POLLING ? flumePollingSource : flumeSource) : KINESIS ? runReceiverRound(n, kinesisSource) : runRound(n)));
 const byFault = new Map();
 for (const r of results) for (const f of new Set(r.faults)) {
   const e = byFault.get(f) ?? { runs: 0, pass: 0 };
@@ -1905,6 +1966,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : FLUME ? 'Flume push receiver, log on' : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}${SINKS ? ', Postgres/Redis/S3 sinks' : ''}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : FLUME ? `Flume ${FLUME_POLLING ? 'polling' : 'push'} receiver, log on` : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}${SINKS ? ', Postgres/Redis/S3 sinks' : ''}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));

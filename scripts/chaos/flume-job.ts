@@ -1,7 +1,9 @@
 // The job scripts/chaos-probe.mjs --flume submits (not a test fixture: the probe is a soak, run
 // by hand). Flume's push-based stream (FlumeUtils.createStream: the receiver serves Flume's
 // Avro source protocol on host:port of the worker it runs on) with the write-ahead log on,
-// recovered with StreamingContext.getOrCreate; the probe's avro sinks push to it.
+// recovered with StreamingContext.getOrCreate; the probe's avro sinks push to it. With host
+// 'polling' (--flume --polling), the pull-based stream instead (FlumeUtils.createPollingStream
+// over the SparkSinks at the comma-separated host:port addresses in `port`).
 // args: [checkpointDir, outDir, controlDir, batchMs, host, port]
 // Each event's body is a payload `k<j> <id>`; the outputs are mqtt-job.ts's (job-output.ts's
 // outputInputAndCounts), receiver events in out/receiver.log. Stops gracefully once control/stop exists.
@@ -16,7 +18,7 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
   const ssc = await StreamingContext.getOrCreate(sc, ckpt, () => {
     const ssc = new StreamingContext(sc, batchMs, { blockInterval: 100, writeAheadLog: { rollingInterval: 1000 } });
     ssc.checkpoint(ckpt);
-    const events = FlumeUtils.createStream(ssc, host, Number(port));
+    const events = host === 'polling' ? FlumeUtils.createPollingStream(ssc, port!.split(',')) : FlumeUtils.createStream(ssc, host, Number(port));
     outputInputAndCounts(events.map((e) => Buffer.from(e.body).toString('utf8')), output, batchMs);
     return ssc;
   });

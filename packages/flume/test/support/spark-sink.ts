@@ -5,6 +5,9 @@
 // channel: getEventBatch(n) takes up to n of them in a transaction named by a sequence
 // number (an errorMsg answer, as SparkSink's, when none came within 100 ms); ack commits it,
 // nack or the transaction timeout puts its events back at the channel's head, in order.
+// restart(downMs) is an agent restarted (the chaos probe's --flume --polling): every
+// connection cut, the port closed for downMs, every open transaction rolled back (as a file
+// channel does when its agent starts again), then the same port served again.
 import crypto from 'node:crypto';
 import net from 'node:net';
 import avro from 'avsc';
@@ -46,6 +49,8 @@ export interface SparkSinkStats {
   acks: number;
   nacks: number;
   timeouts: number;
+  /** Transactions rolled back by restart(). */
+  restartRollbacks: number;
   handshakes: string[];
 }
 
@@ -54,8 +59,9 @@ export class TestSparkSink {
   private readonly channel: FlumeEvent[] = [];
   private readonly open = new Map<string, { events: FlumeEvent[]; timer: NodeJS.Timeout }>();
   private readonly knownClients = new Set<string>();
+  private readonly sockets = new Set<net.Socket>();
   private next = 0;
-  readonly stats: SparkSinkStats = { batches: 0, largest: 0, acks: 0, nacks: 0, timeouts: 0, handshakes: [] };
+  readonly stats: SparkSinkStats = { batches: 0, largest: 0, acks: 0, nacks: 0, timeouts: 0, restartRollbacks: 0, handshakes: [] };
   port = 0;
 
   constructor(
@@ -75,14 +81,39 @@ export class TestSparkSink {
   }
 
   async start(): Promise<void> {
-    const server = net.createServer((socket) => this.serve(socket));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      this.serve(socket);
+    });
+    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r));
     this.server = server;
     this.port = (server.address() as net.AddressInfo).port;
   }
 
+  /** Cuts every connection (reset); the port stays open, the transactions stay open (their acks may come on a new connection). */
+  resetConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** The agent restarted: connections cut, the port closed for `downMs`, open transactions rolled back into the channel, then served again on the same port. */
+  async restart(downMs: number): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    this.resetConnections();
+    await closed;
+    for (const seq of [...this.open.keys()]) {
+      this.stats.restartRollbacks++;
+      this.end(seq, false);
+    }
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.start();
+  }
+
   close(): void {
     this.server?.close();
+    this.resetConnections();
     for (const t of this.open.values()) clearTimeout(t.timer);
   }
 
