@@ -7305,6 +7305,14 @@ const MUTATIONS = [
     replace: 'name: o.desc.op, description',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'OutputOperationInfo.name' }],
   },
+  {
+    id: 'batch-input-info-every-input-stream',
+    what: "a batch's input info holds every input stream, also one no output reads and a window's input when the window is not due (Spark's holds those computed for the batch, which report it)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (!s.generated.has(time)) continue;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'InputInfoTracker as Spark' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

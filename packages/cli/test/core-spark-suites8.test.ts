@@ -91,3 +91,21 @@ test('OutputOperationInfo.name is Spark\'s call site short form (Job.toOutputOpe
   for (const [id, name] of Object.entries(names)) assert.match(name, siteText('foreachRDD', `output ${id}`), `output ${id}`);
 });
 
+test('InputInfoTracker as Spark\'s: a batch\'s info holds only the input streams computed for it (ReceiverInputDStream.compute reports it): never one no output reads, a window\'s input only on the window\'s slide; numRecords their sum', () => {
+  type Info = { batchTime: number; numRecords: number; streamIdToInputInfo: Record<string, { inputStreamId: number; numRecords: number }> };
+  const r = cases.one<{ ids: Record<'every' | 'unused' | 'windowed', number>; everyTimes: number[]; windowTimes: number[]; infos: Info[] }>('input-info');
+  assert.ok(r.infos.length >= 8, `${r.infos.length} batches`);
+  const windowDue = new Set(r.windowTimes);
+  for (const b of r.infos) {
+    const ids = Object.keys(b.streamIdToInputInfo).map(Number).sort((x, y) => x - y);
+    // Every batch has the first stream's output; the window's output runs on its slide only.
+    assert.ok(r.everyTimes.includes(b.batchTime), `batch ${b.batchTime} ran the first output`);
+    const want = [r.ids.every, ...(windowDue.has(b.batchTime) ? [r.ids.windowed] : [])].sort((x, y) => x - y);
+    assert.deepEqual(ids, want, `batch ${b.batchTime} (window due: ${windowDue.has(b.batchTime)}): ${JSON.stringify(b)}`);
+    for (const id of ids) assert.equal(b.streamIdToInputInfo[id].inputStreamId, id);
+    assert.equal(b.numRecords, ids.reduce((n, id) => n + b.streamIdToInputInfo[id].numRecords, 0), JSON.stringify(b));
+  }
+  // The window slides every 2 batches: some batches had it, some not.
+  assert.ok(r.infos.some((b) => windowDue.has(b.batchTime)) && r.infos.some((b) => !windowDue.has(b.batchTime)), JSON.stringify(r.windowTimes));
+});
+

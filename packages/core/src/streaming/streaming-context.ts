@@ -1152,16 +1152,6 @@ export class StreamingContext {
     // Stopped meanwhile (stop() already drained the scheduler): a batch submitted now would
     // run while the program ends, and its outputs would be cut off half way.
     if (this.state !== 'active') return;
-    const inputInfo: Record<number, StreamInputInfo> = {};
-    let numRecords = 0;
-    for (const s of inputs) {
-      // A source that says what it took but not how many records (a file stream) counts 0, as Spark's.
-      const metadata = s.inputMetadataAt(time);
-      const n = s.recordsAt(time) ?? (metadata === undefined ? undefined : 0);
-      if (n === undefined) continue;
-      inputInfo[s.id] = metadata === undefined ? { inputStreamId: s.id, numRecords: n } : { inputStreamId: s.id, numRecords: n, metadata };
-      numRecords += n;
-    }
     this.lastGeneratedTime = Math.max(this.lastGeneratedTime, time);
     this.unfinished.add(time);
     const jobs: OutputJob[] = [];
@@ -1172,6 +1162,20 @@ export class StreamingContext {
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
       const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined) : () => o.fn(rdd!, time);
       if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: creationSiteText(o.creationSite) ?? o.desc.op, description: o.callStack, run });
+    }
+    const inputInfo: Record<number, StreamInputInfo> = {};
+    let numRecords = 0;
+    for (const s of inputs) {
+      // Only the input streams computed for this batch report what it took, as Spark's (their compute calls
+      // InputInfoTracker.reportInfo): not one no output reads, nor one whose only reader is not due now (a window's
+      // slide), whose records no output of this batch processed.
+      if (!s.generated.has(time)) continue;
+      // A source that says what it took but not how many records (a file stream) counts 0, as Spark's.
+      const metadata = s.inputMetadataAt(time);
+      const n = s.recordsAt(time) ?? (metadata === undefined ? undefined : 0);
+      if (n === undefined) continue;
+      inputInfo[s.id] = metadata === undefined ? { inputStreamId: s.id, numRecords: n } : { inputStreamId: s.id, numRecords: n, metadata };
+      numRecords += n;
     }
     const submit = (): void => {
       if (this.state !== 'active') return; // pending in the metadata: a recovery runs it
