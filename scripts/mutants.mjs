@@ -4540,8 +4540,16 @@ const MUTATIONS = [
     id: 'kafka-take-reads-whole-ranges',
     what: "KafkaRDD.take(n) (and first, isEmpty) is every RDD's take: each range it looks at is read whole, where Spark's reads only the offsets the n records need",
     file: 'packages/kafka/src/offset-range.ts',
-    search: '    if (!Number.isSafeInteger(n) || n <= 0) return super.take(n);',
+    search: "    if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== 'NONE') return super.take(n);",
     replace: '    return super.take(n);',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'read only the offsets they need' }],
+  },
+  {
+    id: 'kafka-take-past-the-cache',
+    what: "a persisted KafkaRDD's take(n) reads Kafka again instead of its cache (Spark's take runs on the RDD itself, through its cache)",
+    file: 'packages/kafka/src/offset-range.ts',
+    search: "    if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== 'NONE') return super.take(n);",
+    replace: '    if (!Number.isSafeInteger(n) || n <= 0) return super.take(n);',
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'read only the offsets they need' }],
   },
   {

@@ -29,7 +29,8 @@ export interface HasOffsetRanges {
  * transaction markers, aborted transactions' records: Sluice reads over them, where Spark
  * without allowNonConsecutiveOffsets fails on them), so when they gave fewer than n records
  * it reads on from where that job stopped, 4 times as many offsets as records are still
- * missing each time (Spark's spark.rdd.limit.scaleUpFactor). count() and countApprox()
+ * missing each time (Spark's spark.rdd.limit.scaleUpFactor); a persisted one takes from its
+ * cache, as any RDD (reading a range whole the first time). count() and countApprox()
  * read every record, unlike Spark's, which count offsets: with read_committed a range's
  * offsets are more than its records wherever a transaction wrote (its marker, its aborted
  * records), and a count is exact.
@@ -47,8 +48,9 @@ export class KafkaRDD<T> extends DirectInputRDD<T, OffsetRange> implements HasOf
   }
 
   override async take(n: number): Promise<T[]> {
-    // Not a whole number (refused) or none wanted: as every RDD's take.
-    if (!Number.isSafeInteger(n) || n <= 0) return super.take(n);
+    // Not a whole number (refused) or none wanted: as every RDD's take. A persisted RDD's too:
+    // it reads through its cache (and fills it), as Spark's take on the RDD itself does.
+    if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== 'NONE') return super.take(n);
     const ranges = this.ranges();
     const out: T[] = [];
     let at = 0;

@@ -226,10 +226,10 @@ test('the fetch ahead: ranges over several fetches, ending mid-fetch, of 1 and 0
   assert.ok((env.kafka.fetchOffsets.get('ahead-plain/0') ?? []).length >= 3, `2.4 MB in fetches of 1 MiB: ${env.kafka.fetchOffsets.get('ahead-plain/0')?.join(', ')}`);
 });
 
-test("take(n), first() and isEmpty() on a KafkaRDD read only the offsets they need (Spark's KafkaRDD.take), and on past offsets that are no records (a transaction's markers and aborted records); count() counts records, not offsets", { timeout: TEST_TIMEOUT_MS }, async () => {
-  env.kafka.createTopic('take-plain', 5);
+test("take(n), first() and isEmpty() on a KafkaRDD read only the offsets they need (Spark's KafkaRDD.take), and on past offsets that are no records (a transaction's markers and aborted records); count() counts records, not offsets; a cached one takes from its cache", { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('take-plain', 6);
   env.kafka.createTopic('take-tx', 2);
-  await producePlainBig('take-plain', 5);
+  await producePlainBig('take-plain', 6);
   await produceTransactionsBig('take-tx', 2);
   const plain = (partition: number, fromOffset: number, untilOffset: number) => ({ topic: 'take-plain', partition, fromOffset, untilOffset });
   const tx = (partition: number, fromOffset: number, untilOffset: number) => ({ topic: 'take-tx', partition, fromOffset, untilOffset });
@@ -244,6 +244,7 @@ test("take(n), first() and isEmpty() on a KafkaRDD read only the offsets they ne
     { name: 'take 20 over an aborted transaction', op: 'take', n: 20, ranges: [tx(0, 3990, 12_003)] },
     { name: 'isEmpty of aborted records', op: 'isEmpty', ranges: [tx(1, 5000, 6000)] },
     { name: 'count', op: 'count', ranges: [tx(1, 0, 12_003)] },
+    { name: 'take of a cached RDD', op: 'cachedTake', n: 5, ranges: [plain(5, 0, 12_000)] },
   ];
   const end = await (await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'actions', actions, topics: [], groupId: 'g', total: 0 }))).finished(120_000);
   assert.ok(end.ok, `job failed: ${end.failure}`);
@@ -277,6 +278,10 @@ test("take(n), first() and isEmpty() on a KafkaRDD read only the offsets they ne
   assert.deepEqual(asked(2), [4321n, 4321n], 'take 10, then take 30: the 3-record range, once each');
   assert.deepEqual(asked(3), [100n, 200n], 'take 10: one fetch from 100; isEmpty: one from 200');
   assert.deepEqual(asked(4), [7n], 'first: one fetch; take 0 and take 2.5: none');
+  // A cached RDD's take reads its cache, which count() filled: no fetch after the count's.
+  assert.deepEqual(got.get('take of a cached RDD'), log(plain(5, 0, 12_000)).slice(0, 5));
+  assert.equal(asked(5).filter((o) => o === 0n).length, 1, `take of the cached RDD: the count's fetches only (${asked(5).join(', ')})`);
+  assert.ok(asked(5).length >= 3, `count read the range whole: ${asked(5).join(', ')}`);
 });
 
 test('records deleted from the log before they were read (retention): the task fails at once naming the partition, the lost offsets and the new log start', { timeout: TEST_TIMEOUT_MS }, async () => {
