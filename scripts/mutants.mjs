@@ -2603,7 +2603,7 @@ const MUTATIONS = [
     id: 'rate-from-batch-total',
     what: "each input's rate is estimated from the batch's total records, not its own",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: 'onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime) ?? 0,',
+    search: 'onBatchCompleted(info.batchTime, took.numRecords,',
     replace: 'onBatchCompleted(info.batchTime, info.numRecords,',
     tests: ['packages/core/dist/test/streaming/rate/flow-control.test.js'],
   },
@@ -7320,6 +7320,14 @@ const MUTATIONS = [
     search: '      if (!s.generated.has(time)) continue;\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'InputInfoTracker as Spark' }],
+  },
+  {
+    id: 'rate-controller-hears-unread-inputs',
+    what: "backpressure's rate controllers hear every input stream's records each batch, also one no output reads (Spark's RateController reads the batch's input info, which has none of it)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      const took = info.streamIdToInputInfo?.[s.id];\n',
+    replace: '      const took = { numRecords: s.recordsAt(info.batchTime) ?? 0 };\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'RateController as Spark' }],
   },
 ];
 

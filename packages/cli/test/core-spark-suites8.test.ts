@@ -109,3 +109,10 @@ test('InputInfoTracker as Spark\'s: a batch\'s info holds only the input streams
   assert.ok(r.infos.some((b) => windowDue.has(b.batchTime)) && r.infos.some((b) => !windowDue.has(b.batchTime)), JSON.stringify(r.windowTimes));
 });
 
+test('RateController as Spark\'s: backpressure estimates a receiver\'s rate from the batches\' input info, so a receiver stream no output reads gets none; the one read gets one (at least minRate 100)', () => {
+  const r = cases.one<{ readRate: number | null; unreadRate: number | null; withRecords: number }>('rate-info');
+  assert.ok(r.readRate !== null && r.readRate >= 100, JSON.stringify(r));
+  assert.ok(r.withRecords >= 5, JSON.stringify(r));
+  assert.equal(r.unreadRate, null, JSON.stringify(r));
+});
+

@@ -1231,9 +1231,16 @@ export class StreamingContext {
     if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
   }
 
-  /** Backpressure's estimates from a completed batch (each input's own records), and the falling-behind check. */
+  /**
+   * Backpressure's estimates from a completed batch (each input's own records, as its input info says them: as
+   * Spark's RateController, an input the batch did not compute, one no output reads, gets none), and the
+   * falling-behind check.
+   */
   private controlFlow(info: BatchInfo): void {
-    for (const s of this.inputStreams()) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, s.recordsAt(info.batchTime) ?? 0, info.processingDelay, info.schedulingDelay);
+    for (const s of this.inputStreams()) {
+      const took = info.streamIdToInputInfo?.[s.id];
+      if (took !== undefined) this.rateControllers.get(s.id)?.onBatchCompleted(info.batchTime, took.numRecords, info.processingDelay, info.schedulingDelay);
+    }
     const change = this.fallingBehind.onBatchCompleted(info.batchTime, info.schedulingDelay);
     if (!change) {
       // While behind, every batch updates the delay `sluice jobs` and the UI show.
