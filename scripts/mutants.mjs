@@ -57,6 +57,22 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
+    id: 'parallelize-pairs-untyped',
+    what: "sc.parallelize loses its pair overload: Spark's sc.parallelize(Seq((\"a\", 1))) written as sc.parallelize([['a', 1]]) is an RDD<(string | number)[]> and its reduceByKey a type error",
+    file: 'packages/core/src/context.ts',
+    search: '  parallelize<D extends Iterable<readonly [unknown, unknown]>>(data: D, numSlices?: number): RDD<ElementOf<D>>;\n',
+    replace: '',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
+    id: 'make-rdd-pairs-untyped',
+    what: 'sc.makeRDD loses its pair overload: pairs written inline are no RDD of pairs',
+    file: 'packages/core/src/context.ts',
+    search: '  makeRDD<D extends Iterable<readonly [unknown, unknown]>>(data: D, numSlices?: number): RDD<ElementOf<D>>;\n',
+    replace: '',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
     id: 'readme-pack-loop-connectors-missing',
     what: "README's steps for installing from tarballs pack only kafka and s3 of the connectors (as before 2026-12-05): a user following them for @sluice/postgres finds no tarball",
     file: 'README.md',

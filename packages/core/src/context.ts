@@ -206,7 +206,14 @@ export class SluiceContext {
     return Math.min(this.defaultParallelism, 2);
   }
 
-  /** Distribute a local collection as an RDD of `numSlices` partitions. */
+  /**
+   * Distribute a local collection as an RDD of `numSlices` partitions. Pairs written inline
+   * are typed as pairs, as Spark's `sc.parallelize(Seq(("a", 1), ("b", 2)))` is an
+   * RDD[(String, Int)]: `sc.parallelize([['a', 1], ['b', 2]])` is an `RDD<[string, number]>`,
+   * ready for `reduceByKey` and `join` (TypeScript alone would type it `(string | number)[]`).
+   */
+  parallelize<D extends Iterable<readonly [unknown, unknown]>>(data: D, numSlices?: number): RDD<ElementOf<D>>;
+  parallelize<T>(data: Iterable<T>, numSlices?: number): RDD<T>;
   parallelize<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
     checkSlices(numSlices, 'parallelize');
     const arr = [...data];
@@ -223,6 +230,8 @@ export class SluiceContext {
    * `makeRDD`, as Spark's). Spark's second form, `makeRDD(Seq[(T, Seq[String])])` with each
    * element's preferred hosts, is not provided: a pair given here is an element like any other.
    */
+  makeRDD<D extends Iterable<readonly [unknown, unknown]>>(data: D, numSlices?: number): RDD<ElementOf<D>>;
+  makeRDD<T>(data: Iterable<T>, numSlices?: number): RDD<T>;
   makeRDD<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
     checkSlices(numSlices, 'makeRDD');
     return this.parallelize(data, numSlices);
@@ -1012,6 +1021,14 @@ function lineageNeedsPrepare(rdd: RDD<unknown>): boolean {
   }
   return false;
 }
+
+/**
+ * The element type of `parallelize`'s data: a pair where the data is pairs written inline
+ * (`[['a', 1]]`, which the pair overload's constraint makes TypeScript infer as tuples); for
+ * data typed `any` (JSON.parse's), any, as the plain overload gives.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any data in, any records out, as Iterable<T> infers
+export type ElementOf<D> = 0 extends 1 & D ? any : D extends Iterable<infer P> ? P : never;
 
 function checkSlices(n: number, op: string): void {
   // Spark's ParallelCollectionRDD.slice (parallelize's and range's partitions): "Positive number of partitions required".

@@ -133,3 +133,30 @@ export function filterWithATypeGuardNarrows(raw: DStream<string>, rdd: RDD<Order
   // @ts-expect-error a guard narrows to a type of the records only
   rdd.filter((o): o is string => typeof o === 'string');
 }
+
+export function parallelizeTypesPairsWrittenInline(sc: SluiceContext, ssc: StreamingContext, parsed: ReturnType<typeof JSON.parse>, words: string[], rows: number[][]): void {
+  // Spark's sc.parallelize(Seq(("a", 1), ("b", 2))).reduceByKey(_ + _), as written in TypeScript.
+  const counts = sc.parallelize([['a', 1], ['b', 2]]);
+  expectType<typeof counts, RDD<[string, number]>>(true);
+  counts.reduceByKey((a, b) => a + b);
+  // PageViewStream's userList, joined to (userID, 1) pairs; makeRDD and ssc.sparkContext alike.
+  const userList = ssc.sparkContext.parallelize([[1, 'Patrick Wendell'], [2, 'Reynold Xin']]);
+  expectType<typeof userList, RDD<[number, string]>>(true);
+  const joined = sc.makeRDD([[1, 1], [3, 1]], 2).join(userList);
+  expectType<typeof joined, RDD<[number, [number, string]]>>(true);
+  // Everything else as before: plain elements, rows that are no pairs, any data, an empty literal.
+  const explicit = sc.parallelize<[string, number]>([]);
+  expectType<typeof explicit, RDD<[string, number]>>(true);
+  const plain = sc.parallelize(words);
+  expectType<typeof plain, RDD<string>>(true);
+  const triples = sc.parallelize([[1, 2, 3]]);
+  expectType<typeof triples, RDD<number[]>>(true);
+  const grid = sc.parallelize(rows);
+  expectType<typeof grid, RDD<number[]>>(true);
+  const loose = sc.parallelize(parsed);
+  loose.map((r) => r.anything);
+  const none = sc.parallelize([]);
+  expectType<typeof none, RDD<never>>(true);
+  // @ts-expect-error rows of 3 are no pairs
+  sc.parallelize([[1, 2, 3]]).reduceByKey((a, b) => a + b);
+}
