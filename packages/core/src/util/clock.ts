@@ -13,9 +13,19 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
+  /**
+   * As Spark's SystemClock.waitTillTime: never before `time`. A Node timer can fire a
+   * millisecond before Date.now() reaches its end (it counts from the event loop's cached
+   * time), which made a batch start before its own time (a negative scheduling delay);
+   * an early wake waits again for what is left.
+   */
   waitUntil(time: number): Promise<void> {
-    const ms = time - Date.now();
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+    return new Promise((resolve) => {
+      const wait = (): void => {
+        setTimeout(() => (Date.now() >= time ? resolve() : wait()), Math.max(0, time - Date.now()));
+      };
+      wait();
+    });
   }
 }
 
