@@ -232,7 +232,7 @@ test("a batch interval given as a small number (PySpark's StreamingContext(sc, 2
     show(r),
   );
   await waitForLog(id, (l) => l.msg === 'job ended', "'job ended'");
-  const warnings = driverLog(id).filter((l) => l.msg.startsWith('the batch interval is a number under 100'));
+  const warnings = driverLog(id).filter((l) => l.msg.startsWith('the batch interval is a number under 20'));
   assert.equal(warnings.length, 1, JSON.stringify(driverLog(id).slice(0, 20)));
   const w = warnings[0]!;
   assert.equal(w.level, 40);
