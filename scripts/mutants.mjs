@@ -7353,6 +7353,22 @@ const MUTATIONS = [
     replace: 'resolve()',
     tests: [{ file: 'packages/core/dist/test/util/clock.test.js', pattern: 'never resolves before its time' }],
   },
+  {
+    id: 'empty-rdd-as-parallel-collection',
+    what: "sc.emptyRDD() shows as 'ParallelCollectionRDD[n] at emptyRDD at ...' (Spark's is an EmptyRDD)",
+    file: 'packages/core/src/rdd/debug-string.ts',
+    search: "      return op.slices.length === 0 ? { cls: 'EmptyRDD', operator: 'emptyRDD' } : { cls: 'ParallelCollectionRDD', operator: 'parallelize' };",
+    replace: "      return { cls: 'ParallelCollectionRDD', operator: 'parallelize' };",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'RDD creation sites as Spark' }],
+  },
+  {
+    id: 'empty-rdd-without-creation-site',
+    what: "sc.emptyRDD() has no creation site ('EmptyRDD[n] at emptyRDD'; Spark's call site is the program's line: 'emptyRDD at job.ts:5')",
+    file: 'packages/core/src/context.ts',
+    search: "    return withCreationSite('emptyRDD', () => new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []));",
+    replace: "    return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'RDD creation sites as Spark' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -52,8 +52,8 @@ function assertSites(debug: string, want: [string, RegExp][], what: string): voi
   });
 }
 
-test('RDD creation sites as Spark\'s: every RDD an operation makes shows the call the program made (distinct, sortBy: map, shuffle and map alike), a source its parallelize or range, union and cartesian theirs', () => {
-  const r = cases.one<Record<'distinct' | 'sorted' | 'union' | 'cartesian' | 'counted', string>>('rdd-sites');
+test('RDD creation sites as Spark\'s: every RDD an operation makes shows the call the program made (distinct, sortBy: map, shuffle and map alike), a source its parallelize or range, union and cartesian theirs, sc.emptyRDD an EmptyRDD', () => {
+  const r = cases.one<Record<'distinct' | 'sorted' | 'union' | 'cartesian' | 'counted' | 'empty', string>>('rdd-sites');
   const parallelize: [string, RegExp] = ['ParallelCollectionRDD', siteText('parallelize', 'parallelize')];
   const distinct = siteText('distinct', 'distinct');
   assertSites(r.distinct, [['MapPartitionsRDD', distinct], ['ShuffledRDD', distinct], ['MapPartitionsRDD', distinct], parallelize], 'distinct');
@@ -63,6 +63,8 @@ test('RDD creation sites as Spark\'s: every RDD an operation makes shows the cal
   // sc.range is the program's own call on the union's line (Spark: `range at`).
   assertSites(r.union, [['UnionRDD', siteText('union', 'union')], parallelize, ['ParallelCollectionRDD', siteText('range', 'union')]], 'union');
   assertSites(r.cartesian, [['CartesianRDD', siteText('cartesian', 'cartesian')]], 'cartesian');
+  // sc.emptyRDD: Spark's EmptyRDD, its call site `emptyRDD at ...` (no withScope, the stack's; since 2026-12-05).
+  assertSites(r.empty, [['EmptyRDD', siteText('emptyRDD', 'emptyRDD')]], 'emptyRDD');
 });
 
 test('StreamingContextSuite "DStream and generated RDD creation sites": a batch\'s RDDs show their stream\'s creation site (receiverStream, window, countByValue); a transform\'s and foreachRDD\'s functions\' RDDs their own call; a queued RDD where it was made', () => {

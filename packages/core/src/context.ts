@@ -23,7 +23,7 @@ import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
-import { scopeMethods } from './rdd/rdd-operation-scope.js';
+import { scopeMethods, withCreationSite } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
@@ -419,8 +419,9 @@ export class SluiceContext {
     return this.persistentRdds.live();
   }
 
+  /** An RDD with no partition, as Spark's EmptyRDD (`EmptyRDD[3] at emptyRDD at job.ts:5:14`). */
   emptyRDD<T>(): RDD<T> {
-    return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);
+    return withCreationSite('emptyRDD', () => new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []));
   }
 
   /**

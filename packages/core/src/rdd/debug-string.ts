@@ -89,7 +89,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
   const mapped = (operator: string, fn?: ShippedFunction): { cls: string; operator: string; site?: string } => ({ cls: 'MapPartitionsRDD', operator, site: fn?.callSite });
   switch (op.kind) {
     case 'parallelize':
-      return { cls: 'ParallelCollectionRDD', operator: 'parallelize' };
+      // No slice at all: sc.emptyRDD's (sc.parallelize makes at least one), Spark's EmptyRDD.
+      return op.slices.length === 0 ? { cls: 'EmptyRDD', operator: 'emptyRDD' } : { cls: 'ParallelCollectionRDD', operator: 'parallelize' };
     case 'range':
       return { cls: 'ParallelCollectionRDD', operator: 'range' };
     case 'textFile':

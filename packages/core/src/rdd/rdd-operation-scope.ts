@@ -119,6 +119,17 @@ export function withScope<T>(name: string, body: () => T, allowNesting = false, 
 }
 
 /**
+ * @internal Run `body` so that the RDDs it makes are created at `operation`, here, when no creation
+ * site is current (a call the program made, not in a scope: Spark's sc.emptyRDD, which has no
+ * withScope but whose RDD's call site is `emptyRDD at ...`); the scope stays as it is.
+ */
+export function withCreationSite<T>(operation: string, body: () => T): T {
+  const state = current.getStore();
+  if (state?.creationSite !== undefined) return body();
+  return current.run({ scope: state?.scope, noOverride: state?.noOverride ?? false, creationSite: { operation, site: laterUserCallSite() } }, body);
+}
+
+/**
  * @internal Run `body` with `scope` current (a streaming batch's scope); `noOverride` as
  * withScope's; the RDDs made in it carry `creationSite` (their stream's), or, when it is
  * undefined, each operation its own (Spark's displayInnerRDDOps).
