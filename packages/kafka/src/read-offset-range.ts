@@ -139,9 +139,11 @@ function endOfBatches(part: FetchedPartition): number {
  *
  * One fetch ahead: as soon as a fetch's answer came, and before its records are taken,
  * the next fetch (from past its last batch) is asked for when the range goes on past it,
- * so the broker works on it while this thread decodes; at most one is ahead (one more
- * answer of MAX_BYTES_PER_FETCH held), it is always awaited before the read returns, and
- * its failure is handled as any fetch's when its turn comes (retried with fresh metadata).
+ * so the broker works on it while this thread takes the records; at most one is ahead (one
+ * more answer of MAX_BYTES_PER_FETCH held), it is always awaited before the read returns,
+ * and its failure is handled as any fetch's when its turn comes (retried with fresh
+ * metadata). Only the taking overlaps: the client decodes an answer (most of a read's CPU)
+ * before it hands it over, so its decoding still waits for the broker.
  *
  * Reads are read_committed: the driver's ranges end at the last stable offset, records
  * of aborted transactions are dropped, and transaction markers (control batches) are
@@ -169,6 +171,9 @@ export async function readOffsetRange(conn: ConnectionParams, range: OffsetRange
         ahead = fetchFrom(conn, range, end, false);
         // Its failure is seen when it is awaited (at its turn), not as an unhandled rejection meanwhile.
         ahead.catch(() => undefined);
+        // The request is written only once the client's promises ran (the metadata, the
+        // connection): let them run now, or it would leave after this answer's records are taken.
+        await new Promise((r) => setImmediate(r));
       }
       const before = next;
       const isAborted = abortedBatchFilter(part.abortedTransactions);
