@@ -7330,6 +7330,33 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'OutputOperationInfo.name' }],
   },
   {
+    id: 'job-named-without-call-site',
+    what: "a job and its result stage are named by the action's kind ('collect', 'result stage 3'), as before 2026-12-05, not Spark's call site short form ('collect at job.ts:12:5')",
+    file: 'packages/core/src/context.ts',
+    search: 'this.backend.runJob(rdd.lineage(callSite), action,',
+    replace: 'this.backend.runJob(rdd.lineage(), action,',
+    tests: [
+      { file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'basic creation of StageInfo' },
+      { file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'sc.cancelJob' },
+    ],
+  },
+  {
+    id: 'shuffle-map-stage-named-by-id',
+    what: "a shuffle map stage is named 'shuffle map stage N', as before 2026-12-05, not by its map side RDD's creation site ('map at job.ts:10:5', Spark's ShuffleMapStage name)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: 'name: info.graph.creationSites?.[info.mapSide] ?? `shuffle map stage ${sid}` }',
+    replace: 'name: `shuffle map stage ${sid}` }',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'basic creation of StageInfo' }],
+  },
+  {
+    id: 'streaming-warm-up-named-by-its-count',
+    what: "the streaming warm-up job is named by its count ('count at job.ts:20:7') rather than Spark's dummy job's 'start at job.ts:20:7'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "await withCreationSite('start', () => warmUpCluster(this.sc));",
+    replace: 'await warmUpCluster(this.sc);',
+    tests: ['packages/cli/dist/test/streaming-rest.test.js'],
+  },
+  {
     id: 'batch-input-info-every-input-stream',
     what: "a batch's input info holds every input stream, also one no output reads and a window's input when the window is not due (Spark's holds those computed for the batch, which report it)",
     file: 'packages/core/src/streaming/streaming-context.ts',

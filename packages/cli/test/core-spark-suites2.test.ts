@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, withCluster } from './harness.js';
+import { fixture, siteAt, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites2-'));
@@ -115,7 +115,16 @@ test('SparkListenerSuite "basic creation of StageInfo", "... with shuffle", "Sta
   assert.deepEqual(r.basic, { n: 100, at: [1, 1, 1, 1, 4], stage: [[4, true, true]], tasks: ['Success', 'Success', 'Success', 'Success'], starts: [1] });
   assert.equal(r.endSeenFirst, true, "the job's end heard before its action resolved");
   // A map stage and a result stage of 4 tasks each, both known at the job's start.
-  assert.deepEqual(r.shuffle, { n: 3, added: [1, 1, 2, 2, 8], stageIds: 2, kinds: ['shuffle map stage', 'result stage'], numTasks: [4, 4] });
+  const { names, completedNames, ...shuffle } = r.shuffle as { names: string[]; completedNames: string[] };
+  assert.deepEqual(shuffle, { n: 3, added: [1, 1, 2, 2, 8], stageIds: 2, numTasks: [4, 4] });
+  // Named as Spark's StageInfo.name: the map stage by its map side's creation site (the map
+  // before reduceByKey), the result stage by the job's call site (collect), both on the fixture's line.
+  const at = 'const n2 = (await rdd1.map((i): [number, number]';
+  for (const got of [names, completedNames]) {
+    assert.equal(got.length, 2, JSON.stringify(got));
+    assert.match(got[0], siteAt('map', fixture('core-spark-suites2.ts'), at));
+    assert.match(got[1], siteAt('collect', fixture('core-spark-suites2.ts'), at));
+  }
   assert.equal(r.fewer, 1);
   assert.deepEqual(r.failure, { failed: true, reasons: ['ExceptionFailure'], error: 'listener sees this', stage: true, end: true });
   assert.deepEqual(r.props, [

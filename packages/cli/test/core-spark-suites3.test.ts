@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, removeBlocksOn, withCluster } from './harness.js';
+import { fixture, pollUntil, removeBlocksOn, siteAt, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites3-'));
@@ -74,12 +74,18 @@ test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lo
   // The second job: its result stage's first attempt fails to fetch; the map stage (attempt 0 in the first job) is
   // submitted again as attempt 1 (and 2, when a second worker's outputs are found gone after the first re-run), and
   // the result stage again as attempts 1, 2 ...; its last attempt's 2 tasks succeed.
+  // Stages as Spark names them: the map stage by its map side's creation site (the map before
+  // reduceByKey), the result stage by the second job's collect, each on the fixture's own line.
   const show = JSON.stringify(r.submitted);
-  const mapAttempts = r.submitted.filter(([, , kind]) => kind === 'shuffle map stage').map(([, a]) => a);
-  const resultSubmits = r.submitted.filter(([, , kind]) => kind === 'result stage');
+  const FILE = fixture('core-spark-suites3.ts');
+  const mapName = siteAt('map', FILE, '.map((x): [number, number] => [x % 10, x])');
+  const resultName = siteAt('collect', FILE, 'const second = (await pairs.collect())');
+  assert.ok(r.submitted.every(([, , name]) => mapName.test(name) || resultName.test(name)), show);
+  const mapAttempts = r.submitted.filter(([, , name]) => mapName.test(name)).map(([, a]) => a);
+  const resultSubmits = r.submitted.filter(([, , name]) => resultName.test(name));
   assert.ok(mapAttempts.length >= 1, show);
   assert.deepEqual(mapAttempts, range(1, mapAttempts.length + 1), show);
-  assert.equal(new Set(r.submitted.filter(([, , kind]) => kind === 'shuffle map stage').map(([id]) => id)).size, 1, show);
+  assert.equal(new Set(r.submitted.filter(([, , name]) => mapName.test(name)).map(([id]) => id)).size, 1, show);
   assert.ok(resultSubmits.length >= 2, show);
   assert.deepEqual(resultSubmits.map(([, a]) => a), range(0, resultSubmits.length), show);
   const resultId = resultSubmits[0][0];

@@ -213,6 +213,15 @@ export function lineOf(file: string, text: string): number {
   return n;
 }
 
+/**
+ * A call site short form as Spark names jobs, stages and RDDs, `<operation> at <file>:<line>:<column>`:
+ * the file the fixture `file`, the line the one holding `text` (read from the fixture), any column.
+ */
+export function siteAt(operation: string, file: string, text: string): RegExp {
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${operation} at ${escaped}:${lineOf(file, text)}:\\d+$`);
+}
+
 /** Every JSON value printed on a line starting with `prefix`. */
 export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
   return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);

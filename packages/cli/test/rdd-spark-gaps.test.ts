@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, mulberry32, pollUntil, withCluster } from './harness.js';
+import { fixture, mulberry32, pollUntil, siteAt, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const rand = mulberry32(20261202);
@@ -385,9 +385,16 @@ test("sc.cancelJob(jobId) and sc.cancelStage(stageId) kill a running job's tasks
   assert.equal(r.collectIds.length, 1);
   assert.equal(r.takeIds.length, 2);
   assert.ok(r.takeIds[0] < r.takeIds[1], JSON.stringify(r.takeIds));
-  for (const [ids, kind] of [[r.collectIds, 'collect'], [r.takeIds, 'take'], [r.heldIds, 'count'], [r.shuffledIds, 'collect']] as const) {
-    assert.equal(ids.length, 1 + Number(kind === 'take'));
-    for (const id of ids) assert.equal(jobsStarted.get(id), kind, `job ${id} as the driver started it`);
+  // Each job named as Spark's, by its action's call site: the async action called and the fixture's line.
+  const FILE = fixture('rdd-spark-gaps.ts');
+  for (const [ids, action, text] of [
+    [r.collectIds, 'collectAsync', 'const collected = data.collectAsync();'],
+    [r.takeIds, 'takeAsync', 'const taken = data.takeAsync(1000);'],
+    [r.heldIds, 'countAsync', "const held = sc.range(0, 100, 1, 4).mapPartitionsWithIndex(hung('byjob')).countAsync();"],
+    [r.shuffledIds, 'collectAsync', "const shuffled = sc.range(0, 100, 1, 4).mapPartitionsWithIndex(hung('bystage'))"],
+  ] as const) {
+    assert.equal(ids.length, 1 + Number(action === 'takeAsync'));
+    for (const id of ids) assert.match(jobsStarted.get(id) ?? '', siteAt(action, FILE, text), `job ${id} as the driver started it`);
   }
   // cancelJob: the held count, by its id, with the reason; the future was not cancel()led itself (Spark's isCancelled).
   assert.equal(r.byJob.code, 'SLUICE_CANCELLED', r.byJob.error);

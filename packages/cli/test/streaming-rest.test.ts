@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { bundleJob } from '../src/bundle-job.js';
 import type { LocalCluster } from '../src/local-cluster.js';
-import { fixture, jsonLines, lineOf, mulberry32, sleep, within, withCluster } from './harness.js';
+import { fixture, jsonLines, lineOf, mulberry32, siteAt, sleep, within, withCluster } from './harness.js';
 
 const BATCH_MS = 400;
 const LINES = 600;
@@ -50,6 +50,7 @@ interface JobJson {
 interface StageJson {
   stageId: number;
   jobId: number;
+  name: string;
   status: string;
   numTasks: number;
   numCompleteTasks: number;
@@ -205,10 +206,18 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
           }
         }
         const collectJob = await get<JobJson>(`${app}/jobs/${ops[0].jobIds[1]}`);
-        assert.equal(collectJob.name, 'collect');
+        // Named as Spark's JobData and StageData: the job and its result stage by the action's
+        // call site (collect, in foreachRDD's function: its own), the map stage by its map side's
+        // creation site (the map before reduceByKey), each on the fixture's own line.
+        const STREAM_UI = fixture('stream-ui.ts');
+        assert.match(collectJob.name, siteAt('collect', STREAM_UI, '.collect();'));
         assert.equal(collectJob.stageIds.length, 2, 'the collect after reduceByKey ran a shuffle map stage and a result stage');
         const stages = await get<StageJson[]>(`${app}/stages`);
         const [mapStage, resultStage] = collectJob.stageIds.map((id) => stages.find((s) => s.stageId === id)!);
+        assert.match(mapStage.name, siteAt('map', STREAM_UI, '.map((w) => [w, 1] as [string, number])'));
+        assert.equal(resultStage.name, collectJob.name);
+        const countJob = await get<JobJson>(`${app}/jobs/${ops[0].jobIds[0]}`);
+        assert.match(countJob.name, siteAt('count', STREAM_UI, 'const records = await rdd.count();'));
         assert.ok(mapStage.shuffleWriteBytes > 0, 'the map stage wrote shuffle bytes');
         assert.equal(resultStage.shuffleReadBytes, mapStage.shuffleWriteBytes, 'the result stage read every byte the map stage wrote');
         assert.equal(resultStage.numTasks, 2, 'reduceByKey(…, 2): two reduce tasks');
@@ -221,11 +230,14 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         assert.equal(forBatches.size, allOps.reduce((a, o) => a + o.jobIds.length, 0));
         const others = jobs.filter((j) => !forBatches.has(j.jobId));
         assert.deepEqual(
-          others.map((j) => [j.name, j.status, j.stageIds.length, j.batchId, j.outputOpId, j.description]),
-          [['count', 'SUCCEEDED', 2, undefined, undefined, 'streaming warm-up']],
+          others.map((j) => [j.status, j.stageIds.length, j.batchId, j.outputOpId, j.description]),
+          [['SUCCEEDED', 2, undefined, undefined, 'streaming warm-up']],
           'every action the job ran was for an output operation, but the warm-up, which says it is one',
         );
         assert.equal(others[0].jobId, Math.min(...jobs.map((j) => j.jobId)), 'the warm-up ran before every batch');
+        // Named, with its stages, as Spark's dummy job: at the program's ssc.start() (start's call site).
+        assert.match(others[0].name, siteAt('start', STREAM_UI, 'ssc.start();'));
+        for (const id of others[0].stageIds) assert.match(stages.find((s) => s.stageId === id)?.name ?? '', siteAt('start', STREAM_UI, 'ssc.start();'));
         // ...and before the receiver started (Spark's order: the dummy job, then the receivers):
         // what a receiver takes in while the warm-up runs would all go to the first batch.
         const warmUpEnd = new Date(others[0].completionTime!.replace('GMT', 'Z')).getTime();
@@ -299,9 +311,15 @@ async function batchJob(cluster: LocalCluster): Promise<void> {
 
     const app = `${web}/api/v1/applications/${job.id}`;
     const jobs = (await (await fetch(`${app}/jobs`)).json()) as JobJson[];
-    assert.deepEqual(jobs.map((j) => [j.name, j.status, j.numTasks, j.numCompletedTasks, j.numFailedTasks]), [['collect', 'SUCCEEDED', MAPS + REDUCES, MAPS + REDUCES, 1]]);
+    assert.deepEqual(jobs.map((j) => [j.status, j.numTasks, j.numCompletedTasks, j.numFailedTasks]), [['SUCCEEDED', MAPS + REDUCES, MAPS + REDUCES, 1]]);
     const stages = (await (await fetch(`${app}/stages`)).json()) as StageJson[];
     const [map, result] = jobs[0].stageIds.map((id) => stages.find((s) => s.stageId === id)!);
+    // Spark's names: the job and its result stage `collect at <its line>`, the map stage its map
+    // side's creation site (mapPartitionsWithIndex: reduceByKey shuffles that RDD), the fixture's lines.
+    const STAGE_TASKS = fixture('stage-tasks.ts');
+    assert.match(jobs[0].name, siteAt('collect', STAGE_TASKS, '.collect();'));
+    assert.equal(result.name, jobs[0].name);
+    assert.match(map.name, siteAt('mapPartitionsWithIndex', STAGE_TASKS, '.mapPartitionsWithIndex((index, it) => {'));
     assert.deepEqual([map.numTasks, map.numCompleteTasks, map.numFailedTasks, map.status], [MAPS, MAPS, 1, 'COMPLETE']);
     assert.deepEqual([result.numTasks, result.numCompleteTasks, result.status], [REDUCES, REDUCES, 'COMPLETE']);
     assert.ok(map.shuffleWriteBytes > 0);
@@ -312,6 +330,8 @@ async function batchJob(cluster: LocalCluster): Promise<void> {
     assert.match(map.failedTasks[0].location ?? '', new RegExp(`stage-tasks\\.ts:${line}:\\d+$`));
     const page = await (await fetch(`${web}/jobs/${job.id}/`)).text();
     assert.match(page, new RegExp(`stage-tasks\\.ts:${line}:\\d+</td>`), 'the job page names the line that threw');
+    // Its tables name the job and stages as the REST API does (the actions' Name, the stages' Description).
+    for (const name of [jobs[0].name, map.name]) assert.ok(page.includes(`<td>${name}</td>`), `the job page shows '${name}'`);
     assert.equal((await fetch(`${app}/streaming/statistics`)).status, 404, 'a batch job has no streaming statistics');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

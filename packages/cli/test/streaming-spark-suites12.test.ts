@@ -29,7 +29,7 @@
 //   elements requested"). Each an IllegalArgumentException when the call is made.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertCasesDone, fixture, jsonLine, startJob, withCluster, type JobRun } from './harness.js';
+import { assertCasesDone, fixture, jsonLine, siteAt, startJob, withCluster, type JobRun } from './harness.js';
 
 const SUITE = fixture('streaming-spark-suites12.ts');
 
@@ -67,7 +67,17 @@ test('Spark Streaming semantics, suite 12 (one job on a local cluster)', { timeo
 
     await t.test('DAGScheduler.updateAccumulators / StageData.accumulatorUpdates: a stage lists the named accumulators its tasks changed, each with its whole value after them', () => {
       type Acc = { id: number; name: string; value: string; update?: string };
-      const a = jsonLine<{ ids: Record<string, number>; named: { kind: string; accumulatorUpdates: Acc[] }[]; totals: number[] }>(run.lines, 'X accumulables ');
+      const a = jsonLine<{ ids: Record<string, number>; named: { name: string; accumulatorUpdates: Acc[] }[]; totals: number[] }>(run.lines, 'X accumulables ');
+      // Stages named as Spark's StageInfo.name (StageData.name): a map stage by its map side's creation
+      // site, a result stage by its job's action, each on the fixture's own line.
+      const FILE = fixture('streaming-spark-suites12.ts');
+      const names = [
+        siteAt('map', FILE, 'const pairs = sc.parallelize(Array.from({ length: 10 }, (_, i) => i + 1), 2).map((x) => {'),
+        siteAt('collect', FILE, 'await summed.collect();'),
+        siteAt('count', FILE, 'await pairs.count();'),
+      ];
+      assert.equal(a.named.length, names.length, JSON.stringify(a.named));
+      a.named.forEach((s, i) => assert.match(s.name, names[i]));
       const records = Array.from({ length: 10 }, (_, i) => i + 1);
       const keySums = [records.filter((x) => x % 2 === 0), records.filter((x) => x % 2 === 1)].map((xs) => xs.reduce((p, x) => p + x, 0));
       const total = keySums.reduce((p, x) => p + x, 0);
@@ -76,30 +86,30 @@ test('Spark Streaming semantics, suite 12 (one job on a local cluster)', { timeo
       const afterCount = afterCollect + records.length;
       // The driver program's own view: the counter over collect's map side, its 2 keys and count's pass; the key sums once.
       assert.deepEqual(a.totals, [afterCount, total, 2 * records.length, 0]);
-      assert.deepEqual(a.named, [
+      assert.deepEqual(a.named.map((s) => s.accumulatorUpdates), [
         // collect's shuffle map stage (its tasks end first): the row counter after its 10 records.
-        { kind: 'shuffle map', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterMap) }] },
+        [{ id: a.ids.rows, name: 'rows seen', value: String(afterMap) }],
         // collect's result stage: the counter after its 2 keys too, and the key sums (a Double printed by Scala: 55.0).
-        {
-          kind: 'result',
-          accumulatorUpdates: [
-            { id: a.ids.rows, name: 'rows seen', value: String(afterCollect) },
-            { id: a.ids.sums, name: 'key sums', value: `${total}.0` },
-          ],
-        },
+        [
+          { id: a.ids.rows, name: 'rows seen', value: String(afterCollect) },
+          { id: a.ids.sums, name: 'key sums', value: `${total}.0` },
+        ],
         // count's stage over the map side again: the counter's running total.
-        { kind: 'result', accumulatorUpdates: [{ id: a.ids.rows, name: 'rows seen', value: String(afterCount) }] },
+        [{ id: a.ids.rows, name: 'rows seen', value: String(afterCount) }],
       ]);
     });
 
     await t.test("DAGScheduler.handleTaskCompletion: an action that fails still merges what its successful tasks added (its map stage's), and their stage's accumulatorUpdates show it", () => {
       type Acc = { id: number; name: string; value: string };
-      const f = jsonLine<{ failed: { code?: string | null; error?: string }; valueAfter: number; id: number; shown: { kind: string; accumulatorUpdates: Acc[] }[] }>(run.lines, 'X failed-action ');
+      const f = jsonLine<{ failed: { code?: string | null; error?: string }; valueAfter: number; id: number; shown: { name: string; accumulatorUpdates: Acc[] }[] }>(run.lines, 'X failed-action ');
       assert.equal(f.failed.code, 'SLUICE_TASK_FAILED', JSON.stringify(f.failed));
       assert.match(f.failed.error ?? '', /result task fails/);
       const records = 10;
       assert.equal(f.valueAfter, records, 'the accumulator right after the failed action');
-      assert.deepEqual(f.shown, [{ kind: 'shuffle map', accumulatorUpdates: [{ id: f.id, name: 'seen before the failure', value: String(records) }] }]);
+      // The map stage alone (named by its map side's creation site, the fixture's line).
+      assert.equal(f.shown.length, 1, JSON.stringify(f.shown));
+      assert.match(f.shown[0].name, siteAt('map', fixture('streaming-spark-suites12.ts'), 'const pairs = sc.parallelize(Array.from({ length: 10 }, (_, i) => i), 2).map((x) => {'));
+      assert.deepEqual(f.shown[0].accumulatorUpdates, [{ id: f.id, name: 'seen before the failure', value: String(records) }]);
     });
 
     await t.test('RDD.sample / randomSplit / takeSample: arguments their requires refuse carry Spark\'s sentences; a fraction of 1 without replacement is accepted', () => {

@@ -40,15 +40,15 @@ export interface Observed {
   readonly taskEnds: (TaskEndEvent & { readonly at: number })[];
   /** Called on each task end, after it is noted (tests arm a fault here). */
   onTaskEnd: (e: TaskEndEvent) => void;
-  /** Called on each stage submitted (the action's name known from its job start). */
-  onStage: (e: StageSubmittedEvent, actionName: string) => void;
+  /** Called on each stage submitted (the action's kind known from its job start: 'collect', 'writeCheckpoint', ...). */
+  onStage: (e: StageSubmittedEvent, actionKind: string) => void;
 }
 
 export function observe(h: ClusterHandle): Observed {
   const jobNames = new Map<string, string>();
   const o: Observed = { stageKind: new Map(), taskEnds: [], onTaskEnd: () => undefined, onStage: () => undefined };
   h.cluster.driver.dag.addListener({
-    onJobStart: (e) => jobNames.set(`${e.runId}/${e.jobId}`, e.name),
+    onJobStart: (e) => jobNames.set(`${e.runId}/${e.jobId}`, e.action),
     onStageSubmitted: (e) => {
       o.stageKind.set(e.stageId, e.kind);
       o.onStage(e, jobNames.get(`${e.runId}/${e.jobId}`) ?? '');

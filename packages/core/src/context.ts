@@ -23,7 +23,7 @@ import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
 import { RDD, type Dependency } from './rdd/rdd.js';
-import { scopeMethods, withCreationSite } from './rdd/rdd-operation-scope.js';
+import { currentCreationSite, scopeMethods, withCreationSite } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
@@ -782,6 +782,8 @@ export class SluiceContext {
    */
   async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal, onJobStart?: (jobId: number) => void): Promise<unknown[]> {
     this.assertNotStopped('running an action');
+    // The action's call site (Spark's sc.getCallSite in runJob): its job and result stage are named by it.
+    const callSite = currentCreationSite();
     // In the job group set when the action was called (before any await: the program may set another meanwhile).
     const running = this.runningActions.start(signal);
     try {
@@ -790,7 +792,7 @@ export class SluiceContext {
       if (parts.length === 0) return [];
       if (running.signal.aborted) throw running.signal.reason instanceof SluiceError ? running.signal.reason : cancelledBeforeStart();
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
-      const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(), action, parts, each, running.signal, onJobStart);
+      const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(callSite), action, parts, each, running.signal, onJobStart);
       const described = (): Promise<JobRunResult> => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
       let result: JobRunResult;
       try {
@@ -911,7 +913,7 @@ export class SluiceContext {
     if (parts.length === 0) return [];
     let result: JobRunResult;
     try {
-      result = runJobSync.call(this.backend, rdd.lineage(), action, parts);
+      result = runJobSync.call(this.backend, rdd.lineage(currentCreationSite()), action, parts);
     } catch (err) {
       const updates = accumulatorUpdatesOf(err);
       if (updates) this.applyAccumulatorUpdates(updates);

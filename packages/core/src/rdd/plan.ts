@@ -191,6 +191,17 @@ export interface PlanNode {
 export interface LineageGraph {
   readonly nodes: Readonly<Record<number, PlanNode>>;
   readonly root: number;
+  /**
+   * The action's call site short form, `collect at job.ts:12:5` (Spark's job callSite, from
+   * sc.getCallSite when the action ran): what its job and result stage are named. Absent when the
+   * action ran outside any operation the program called (the driver names it by its kind then).
+   */
+  readonly callSite?: string;
+  /**
+   * The creation sites of the shuffles' map sides, by node id, `map at job.ts:10:5`: what their
+   * shuffle map stages are named (Spark's ShuffleMapStage takes shuffleDep.rdd.creationSite).
+   */
+  readonly creationSites?: Readonly<Record<number, string>>;
 }
 
 /** A stage's lineage up to the first shuffle reads / checkpoints below it. */

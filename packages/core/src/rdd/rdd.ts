@@ -13,7 +13,7 @@ import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
 import { scalaDouble } from '../util/scala-double.js';
-import { currentCreationSite, currentScope, ownMethodsBut, scopeMethods, type CreationSite, type RDDOperationScope } from './rdd-operation-scope.js';
+import { creationSiteText, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, type CreationSite, type RDDOperationScope } from './rdd-operation-scope.js';
 
 export type Pair<K, V> = [K, V];
 
@@ -532,8 +532,9 @@ export class RDD<T> {
   }
 
   /** @internal The lineage as plain data, down to sources, shuffles' map sides and checkpoints. */
-  lineage(): LineageGraph {
+  lineage(callSite?: CreationSite): LineageGraph {
     const nodes: Record<number, PlanNode> = {};
+    const creationSites: Record<number, string> = {};
     const visit = (r: RDD<unknown>): void => {
       if (nodes[r.id]) return;
       const parents: number[] = [];
@@ -546,6 +547,8 @@ export class RDD<T> {
           } else {
             shuffleParents.push(d.rdd.id);
             if (r.op.kind === 'cogroup') parents.push(-1);
+            const site = creationSiteText(d.rdd.creationSite);
+            if (site !== undefined) creationSites[d.rdd.id] = site;
           }
           visit(d.rdd);
         }
@@ -554,7 +557,8 @@ export class RDD<T> {
       nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage };
     };
     visit(this as RDD<unknown>);
-    return { nodes, root: this.id };
+    const action = creationSiteText(callSite);
+    return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }) };
   }
 }
 

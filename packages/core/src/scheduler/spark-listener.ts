@@ -9,7 +9,7 @@
 /** What the driver forwards: one scheduler event of the program's jobs (plain data). */
 export type SchedulerEvent =
   | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string }
-  | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; readonly numTasks: number; readonly time: number }
+  | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's call site) for a result stage, its map side's creation site for a shuffle map stage. */ readonly name: string; readonly numTasks: number; readonly time: number }
   | ({ readonly type: 'taskEnd'; readonly error?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
   | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
@@ -48,7 +48,11 @@ export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost'
 export interface StageInfo {
   readonly stageId: number;
   readonly attemptNumber: number;
-  /** 'result stage N' or 'shuffle map stage N', as the status pages name it. */
+  /**
+   * Spark's stage name, its call site short form: a result stage its job's action's
+   * (`collect at job.ts:12:5`), a shuffle map stage its map side RDD's creation site
+   * (`map at job.ts:10:5`), as the status pages and REST API name it.
+   */
   readonly name: string;
   /** Tasks of this attempt. */
   readonly numTasks: number;
@@ -102,13 +106,11 @@ const REASONS: Readonly<Record<TaskEndReason, SparkListenerTaskEnd['reason']>> =
   timeout: 'TaskTimeout',
 };
 
-const stageName = (kind: 'result' | 'shuffleMap', stageId: number): string => (kind === 'result' ? `result stage ${stageId}` : `shuffle map stage ${stageId}`);
-
 /** The program's listeners and the events they are given (SluiceContext.addSparkListener). */
 export class SparkListenerBus {
   private readonly listeners: SparkListener[] = [];
   /** Stages' kinds and submission times, by `stageId.attempt`, for their completed events. */
-  private readonly submitted = new Map<string, { kind: 'result' | 'shuffleMap'; time: number; numTasks: number }>();
+  private readonly submitted = new Map<string, { name: string; time: number; numTasks: number }>();
 
   constructor(
     private readonly warn: (message: string, fields: Record<string, unknown>) => void,
@@ -157,8 +159,8 @@ export class SparkListenerBus {
         return;
       }
       case 'stageSubmitted':
-        this.submitted.set(`${e.stageId}.${e.stageAttempt}`, { kind: e.kind, time: e.time, numTasks: e.numTasks });
-        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: stageName(e.kind, e.stageId), numTasks: e.numTasks, submissionTime: e.time } });
+        this.submitted.set(`${e.stageId}.${e.stageAttempt}`, { name: e.name, time: e.time, numTasks: e.numTasks });
+        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time } });
         return;
       case 'taskEnd':
         call('onTaskEnd', {
@@ -177,7 +179,8 @@ export class SparkListenerBus {
         const stageInfo: StageInfo = {
           stageId: e.stageId,
           attemptNumber: e.stageAttempt,
-          name: stageName(s?.kind ?? 'result', e.stageId),
+          // A listener added after the stage was submitted was not told its name.
+          name: s?.name ?? `stage ${e.stageId}`,
           numTasks: s?.numTasks ?? 0,
           ...(s && { submissionTime: s.time }),
           completionTime: e.time,

@@ -17,6 +17,7 @@ export interface SparkStageInfo {
   readonly currentAttemptId: number;
   /** When the attempt was submitted (ms since the epoch, the driver's clock). */
   readonly submissionTime: number;
+  /** Spark's stage name: a result stage its job's action's call site (`collect at job.ts:12:5`), a shuffle map stage its map side's creation site (`map at job.ts:10:5`). */
   readonly name: string;
   readonly numTasks: number;
   readonly numActiveTasks: number;

@@ -11,7 +11,7 @@ import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from 
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
-import { batchScope, creationSiteText, currentCreationSite, currentScope, scopeMethods, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
+import { batchScope, creationSiteText, currentCreationSite, currentScope, scopeMethods, withCreationSite, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_MAX_RECORD_LENGTH, SocketReceiver } from '../receiver/socket-receiver.js';
@@ -736,7 +736,9 @@ export class StreamingContext {
    * clock longer. Not while stopping: a graceful stop asked for meanwhile starts no receiver.
    */
   private async warmUpThenReceive(receiverStreams: readonly InputDStream<unknown>[]): Promise<void> {
-    const warmedUp = await warmUpCluster(this.sc);
+    // Its jobs and stages are named `start at <the program's start() call>`, as Spark's dummy job
+    // (StreamingContext.start runs the scheduler's start with the call site set to start's).
+    const warmedUp = await withCreationSite('start', () => warmUpCluster(this.sc));
     if (this.state !== 'active' || this.receivingStopped) return;
     for (const s of receiverStreams) s.start();
     if (!warmedUp || receiverStreams.length === 0) return;

@@ -322,7 +322,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       });
     },
     onStageSubmitted: (e) => {
-      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, numTasks: e.numTasks, time: e.time } });
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, name: e.name, numTasks: e.numTasks, time: e.time } });
     },
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;

@@ -377,7 +377,7 @@ export class DAGScheduler implements RegistryListener {
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
     onStart?.(actionId);
-    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action), numPartitions: partitions.length, properties };
+    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action, graph.callSite), action: action.kind, numPartitions: partitions.length, properties };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
     job.actions.set(actionId, state);
@@ -489,7 +489,7 @@ export class DAGScheduler implements RegistryListener {
         const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
         const countOf = new Map<number, number>();
         for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
-        const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf }, (p, outcome) => {
+        const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite) }, (p, outcome) => {
           const r = decodeSmall<TaskResultValue>(outcome.result!);
           const count = countOf.get(p) ?? 1;
           if (count === 1) {
@@ -576,7 +576,7 @@ export class DAGScheduler implements RegistryListener {
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
         const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
         job.nextStageAttempt.set(sid, stageAttempt + 1);
-        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: info.graph.creationSites?.[info.mapSide] ?? `shuffle map stage ${sid}` }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
@@ -675,7 +675,8 @@ export class DAGScheduler implements RegistryListener {
     plan: Plan,
     mapOutputs: Record<number, MapOutputLocation[]>,
     partitions: number[],
-    kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number> } | { kind: 'shuffleMap'; spec: ShuffleSpec },
+    /** What the stage computes, and its name (Spark's StageInfo.name). */
+    kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number>; name: string } | { kind: 'shuffleMap'; spec: ShuffleSpec; name: string },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
   ): Promise<TaskSetEnd> {
     // Received blocks are read where they are now (a decommissioning worker's were copied).
@@ -783,7 +784,7 @@ export class DAGScheduler implements RegistryListener {
     for (const n of Object.values(plan.nodes)) if (n.op.kind === 'blocks') for (const b of n.op.blocks) for (const l of b.locations) named.add(l.workerId);
     if (named.size > 0) this.taskSetWorkers.set(tsm, named);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
-    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, numTasks: partitions.length, time: this.clock.now() });
+    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
     return tsm.finished.finally(() => {
       job.taskSets.delete(tsm);

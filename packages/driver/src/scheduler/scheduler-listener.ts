@@ -38,8 +38,10 @@ export interface JobStartEvent {
   readonly runId: string;
   readonly jobId: number;
   readonly time: number;
-  /** 'count', 'foreach at job.ts:12:5', ... */
+  /** Spark's job name, the action's call site short form: 'collect at job.ts:12:5' (its kind alone when the site is unknown). */
   readonly name: string;
+  /** The action's kind ('collect', 'writeCheckpoint', ...). */
+  readonly action: ActionSpec['kind'];
   readonly numPartitions: number;
   readonly properties: JobProperties;
 }
@@ -51,6 +53,8 @@ export interface StageSubmittedEvent {
   readonly stageId: number;
   readonly stageAttempt: number;
   readonly kind: 'result' | 'shuffleMap';
+  /** Spark's StageInfo.name: a result stage its job's name, a shuffle map stage its map side's creation site (`map at job.ts:10:5`). */
+  readonly name: string;
   readonly numTasks: number;
   readonly time: number;
 }
@@ -81,8 +85,13 @@ export interface SchedulerListener {
   onJobEnd?(e: JobEndEvent): void;
 }
 
-/** How the UI names an action's job: its kind, and where the user's function was given (Spark's "foreach at App.scala:12"). */
-export function actionName(action: ActionSpec): string {
+/**
+ * How the UI names an action's job (Spark's job name, its call site's short form): `callSite`, the
+ * action the program called and where (`collect at job.ts:12:5`); without one its kind, and where
+ * the user's function was given.
+ */
+export function actionName(action: ActionSpec, callSite?: string): string {
+  if (callSite !== undefined) return callSite;
   const fn = 'fn' in action ? action.fn : 'seqOp' in action ? action.seqOp : undefined;
   return fn && fn.callSite !== '<unknown>' ? `${action.kind} at ${fn.callSite}` : action.kind;
 }

@@ -40,6 +40,8 @@ export interface StageRecord {
   /** The action (Spark job) that submitted it. */
   readonly jobId: number;
   readonly kind: 'result' | 'shuffleMap';
+  /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's) for a result stage, its map side's creation site for a shuffle map stage. */
+  readonly name: string;
   readonly numTasks: number;
   numCompleteTasks: number;
   numFailedTasks: number;
@@ -130,6 +132,7 @@ export class JobStageStatus implements SchedulerListener {
       attemptId: e.stageAttempt,
       jobId: e.jobId,
       kind: e.kind,
+      name: e.name,
       numTasks: e.numTasks,
       numCompleteTasks: 0,
       numFailedTasks: 0,

@@ -36,7 +36,7 @@ export function answerStatus(query: StatusQuery, status: JobStageStatus, running
         stageId: latest.stageId,
         currentAttemptId: latest.attemptId,
         submissionTime: latest.submissionTime,
-        name: latest.kind === 'result' ? `result stage ${latest.stageId}` : `shuffle map stage ${latest.stageId}`,
+        name: latest.name,
         numTasks: latest.numTasks,
         numActiveTasks: latest.status === 'ACTIVE' ? (now?.runningTasks ?? 0) : 0,
         numCompletedTasks: latest.numCompleteTasks,

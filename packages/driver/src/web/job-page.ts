@@ -10,11 +10,12 @@ export function progressBar(s: StageRecord, running: number): { html: string } {
   return { html: `<div class="progress" data-complete="${s.numCompleteTasks}" data-total="${s.numTasks}"><div style="width:${pct.toFixed(1)}%"></div><span>${escapeHtml(label)}</span></div>` };
 }
 
-/** The stages table of some actions: status, task progress, durations, shuffle bytes. */
+/** The stages table of some actions: kind, description (Spark's stage name), status, task progress, durations, shuffle bytes. */
 export function stagesTable(stages: readonly StageRecord[], running: (stageId: number) => number): string {
   const rows: Cell[][] = stages.map((s) => [
     s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId,
     s.kind === 'result' ? 'result' : 'shuffle map',
+    s.name,
     s.status,
     progressBar(s, s.status === 'ACTIVE' ? running(s.stageId) : 0),
     time(s.submissionTime),
@@ -25,7 +26,7 @@ export function stagesTable(stages: readonly StageRecord[], running: (stageId: n
     bytes(s.shuffleWriteBytes),
     s.failureReason ?? '',
   ]);
-  return table(['Stage', 'Kind', 'Status', 'Tasks', 'Submitted', 'Duration', 'Task time (sum)', 'Longest task', 'Shuffle read', 'Shuffle write', 'Failure'], rows, ' class="stages"');
+  return table(['Stage', 'Kind', 'Description', 'Status', 'Tasks', 'Submitted', 'Duration', 'Task time (sum)', 'Longest task', 'Shuffle read', 'Shuffle write', 'Failure'], rows, ' class="stages"');
 }
 
 /** Failed task attempts of some stages, each with the user's file:line. */

@@ -159,7 +159,7 @@ export function stageData(x: StageRecord, activeTasks: number): unknown {
     stageId: x.stageId,
     attemptId: x.attemptId,
     jobId: x.jobId,
-    name: x.kind === 'result' ? `result stage ${x.stageId}` : `shuffle map stage ${x.stageId}`,
+    name: x.name,
     numTasks: x.numTasks,
     numActiveTasks: x.status === 'ACTIVE' ? activeTasks : 0,
     numCompleteTasks: x.numCompleteTasks,

@@ -40,10 +40,10 @@ test('StreamingProgress keeps the last N completed batches (1,000 by default in 
 test('JobStageStatus keeps at most `retained` jobs and never drops a running one', () => {
   const s = new JobStageStatus(() => 'run-1', 3, () => undefined, () => 0);
   for (let i = 0; i < 6; i++) {
-    s.onJobStart({ runId: 'run-1', jobId: i, time: i, name: 'count', numPartitions: 1, properties: {} });
+    s.onJobStart({ runId: 'run-1', jobId: i, time: i, name: 'count', action: 'count', numPartitions: 1, properties: {} });
     if (i !== 1) s.onJobEnd({ runId: 'run-1', jobId: i, time: i + 1 });
   }
-  s.onJobStart({ runId: 'other-run', jobId: 99, time: 0, name: 'count', numPartitions: 1, properties: {} });
+  s.onJobStart({ runId: 'other-run', jobId: 99, time: 0, name: 'count', action: 'count', numPartitions: 1, properties: {} });
   assert.deepEqual(s.allJobs().map((j) => [j.jobId, j.status]), [[1, 'RUNNING'], [4, 'SUCCEEDED'], [5, 'SUCCEEDED']]);
 });
 
