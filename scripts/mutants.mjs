@@ -3016,6 +3016,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/page-view-stream-example.test.js'],
   },
   {
+    id: 'short-batch-interval-warns-50ms',
+    what: "the short batch interval warning starts under 100, as first landed: new StreamingContext(sc, 50), Sluice's 50 ms batches, is warned 'PySpark's StreamingContext(sc, 50) is 50 seconds'",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'const SHORT_BATCH_INTERVAL_MS = 20;',
+    replace: 'const SHORT_BATCH_INTERVAL_MS = 100;',
+    tests: [{ file: 'packages/core/dist/test/streaming/short-batch-interval.test.js', pattern: 'number under 20' }],
+  },
+  {
     id: 'short-batch-interval-unwarned',
     what: "new StreamingContext(sc, 2) (PySpark's 2 seconds, ported as is) runs 2 ms batches without a warning that a number is milliseconds",
     file: 'packages/core/src/streaming/streaming-context.ts',
