@@ -13,6 +13,7 @@ import type { LocalCluster } from '@sluice/cli';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob, startKillableCluster } from './job-runner.js';
 import { batchRecords, type SinkRecord } from '@sluice/test-servers/sink-input';
+import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
 
 let server: PostgresServer;
 let cluster: LocalCluster;
@@ -77,8 +78,6 @@ async function checkTables(n: number): Promise<void> {
   );
 }
 
-const batchesDone = (lines: readonly string[]): number => lines.filter((l) => l.startsWith('BATCH ')).length;
-
 test('the database restarted (down 2 s) after batch 3 of 20: the sink waits for it, every batch written once', { timeout: 120_000 }, async () => {
   const job = await startJob(cluster, fixture('pg-sink-restart-job.ts'), [JSON.stringify({ url: server.url, ...A })]);
   await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
@@ -108,7 +107,7 @@ test('the database down longer than reconnectTimeoutMs (1 s, the server down 10 
   // What was written is whole partitions, each once: the events table holds exactly the
   // records of the (batch, partition) writes that committed (their markers), a batch being
   // the queue's i-th RDD at the first batch's time + i intervals, a partition parallelize's slice.
-  const first = Number(end.lines.find((l) => l.startsWith('BATCH '))!.slice(6));
+  const first = firstBatchTime(end.lines);
   const markers = await query<{ batch: string; partition: number; rows: string }>("SELECT batch, partition, rows FROM sluice_output_markers WHERE output_id = 'events'");
   const want: string[] = [];
   for (const m of markers) {

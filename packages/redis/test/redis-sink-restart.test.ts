@@ -10,6 +10,7 @@ import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startCluster, startJob, startKillableCluster } from './job-runner.js';
 import { batchRecords } from '@sluice/test-servers/sink-input';
+import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -69,9 +70,6 @@ async function check(first: number): Promise<{ parts: [number, number][] }> {
   });
 }
 
-const batchesDone = (lines: readonly string[]): number => lines.filter((l) => l.startsWith('BATCH ')).length;
-const firstBatch = (lines: readonly string[]): number => Number(lines.find((l) => l.startsWith('BATCH '))!.slice(6));
-
 test('the server restarted (down 2 s) after batch 3 of 16: the sink waits for it, every partition applied once', { timeout: 120_000 }, async () => {
   const job = await startJob(cluster, fixture('redis-restart-job.ts'), [JSON.stringify({ url: server.url, ...A })]);
   await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
@@ -82,7 +80,7 @@ test('the server restarted (down 2 s) after batch 3 of 16: the sink waits for it
   const failed = end.lines.filter((l) => l.startsWith('TASK FAILED'));
   assert.ok(end.ok, `${end.failure}\n${failed.slice(0, 6).join('\n')}\n${end.lines.slice(-6).join('\n')}`);
   assert.equal(batchesDone(end.lines), A.batches);
-  const { parts } = await check(firstBatch(end.lines));
+  const { parts } = await check(firstBatchTime(end.lines));
   assert.equal(parts.length, A.batches * A.partitions, 'one marker a (batch, partition)');
   console.log(`down ${down} ms (SIGTERM, 2 s, start); all ${A.batches} batches applied once; ${failed.length} task attempts failed${failed.length ? `: ${failed.slice(0, 2).join(' | ')}` : ''}`);
 });
@@ -97,7 +95,7 @@ test('the server down longer than reconnectTimeoutMs (1 s, down 8 s): the job fa
   assert.equal(end.ok, false, end.lines.join('\n'));
   assert.match(end.failure!, new RegExp(`SLUICE_TASK_FAILED: .*saveToRedis\\(kind 'counter', output 'counter:wc'\\) batch \\d+ partition \\d: cannot reach the Redis server 127\\.0\\.0\\.1:${server.port} .*check the host and port in url and that the server runs \\(the write waited \\d+ ms for the server to take connections again; reconnectTimeoutMs 1000\\)`));
   assert.ok(end.lines.some((l) => l.startsWith('FAILED SLUICE_TASK_FAILED')), end.lines.join('\n'));
-  const { parts } = await check(firstBatch(end.lines));
+  const { parts } = await check(firstBatchTime(end.lines));
   assert.ok(parts.length >= 3 * A.partitions, `the 3 batches before the stop were applied (${parts.length} partitions)`);
   console.log(`${batchesDone(end.lines)} batches reported done, ${parts.length} partitions applied; failure: ${end.failure!.slice(0, 300)}`);
 });
@@ -124,7 +122,7 @@ test("the server restarted (down 6 s) as a worker joins: the new worker's job th
     // a refused connection is waited for on every thread: no attempt spent on it
     const refused = failed.filter((l) => /ECONNREFUSED|cannot reach/.test(l));
     assert.deepEqual(refused, [], `task attempts failed at once on the refused connection (${failed.length} failed in all)`);
-    const { parts } = await check(firstBatch(end.lines));
+    const { parts } = await check(firstBatchTime(end.lines));
     assert.equal(parts.length, A.batches * A.partitions, 'one marker a (batch, partition)');
     console.log(`the second worker registered ${joined} ms into the outage, the server back at ${back} ms; all ${A.batches} batches applied once; ${failed.length} task attempts failed`);
   } finally {
