@@ -131,6 +131,11 @@ export class PartitionLog {
     return this.abortedTxns.length;
   }
 
+  /** Every transaction aborted here after writing data: its producer, its first offset and its abort marker's offset. */
+  abortedTransactions(): readonly { readonly producerId: bigint; readonly first: bigint; readonly last: bigint }[] {
+    return [...this.abortedTxns];
+  }
+
   /** Aborted transactions overlapping offsets [from, to), as a read_committed Fetch lists them. */
   abortedBetween(from: bigint, to: bigint): { producerId: bigint; firstOffset: bigint }[] {
     return this.abortedTxns.filter((a) => a.last >= from && a.first < to).map((a) => ({ producerId: a.producerId, firstOffset: a.first }));
