@@ -19,7 +19,9 @@
 // run, the load average beside it, and the medians per checkout:
 //   node bench/scheduler.js compare <rounds> <workers> <cores> <checkout> <checkout> ...
 // (e.g. `git worktree add /tmp/base <commit>` + `bash scripts/setup.sh` there.) A checkout
-// may be followed by worker options after commas: `.,--cores,8,--task-threads,4`.
+// may be followed by worker options after commas: `.,--cores,8,--task-threads,4`, and then by
+// Node options after plus signs for the bench's process (the driver) and the worker processes
+// (their task threads share them): `.+--always-sparkplug` (so a checkout path holds no `+`).
 // `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
@@ -28,6 +30,8 @@
 // read at each run's end: the first runs' extra CPU is V8 warming up (bench/README, sixth round).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
+// SLUICE_BENCH_MARKS=1 prints the monotonic clock at each run's end (and the driver's pid) on
+// standard error, to cut a `perf record -k CLOCK_MONOTONIC` of the run by run: bench/perf-runs.js.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,9 +59,11 @@ if (process.argv[2] === 'compare') {
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
-      const [dir, ...workerArgs] = c.split(',');
-      const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), 'narrow', ...workerArgs], {
-        env: { ...process.env, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
+      const [spec, ...nodeArgs] = c.split('+');
+      const [dir, ...workerArgs] = spec.split(',');
+      const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
+      const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), 'narrow', ...workerArgs], {
+        env: { ...process.env, ...nodeEnv, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -117,6 +123,12 @@ function allCpuMs() {
   return (c.user + c.system) / 1000 + workersCpuMs();
 }
 
+/** A line for bench/perf-runs.js: on standard error, or with SLUICE_BENCH_MARKS=stdout on standard output (beside --trace-opt's lines, in order). */
+function mark(text) {
+  (process.env.SLUICE_BENCH_MARKS === 'stdout' ? console.log : console.error)(`MARK ${text}`);
+}
+if (process.env.SLUICE_BENCH_MARKS) mark(`driver pid ${process.pid}`);
+
 async function run(args) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
@@ -126,7 +138,11 @@ async function run(args) {
   job.on('output', (l) => {
     lines.push(l);
     // Read as each run's line arrives (a few ms after the run ends: the job's output is streamed).
-    if (l.startsWith('BENCH ')) lastRunCpuMs.push(allCpuMs());
+    if (l.startsWith('BENCH ')) {
+      lastRunCpuMs.push(allCpuMs());
+      // The monotonic clock (perf's -k CLOCK_MONOTONIC, --cpu-prof's) at each run's end, to cut profiles by run (bench/perf-runs.js).
+      if (process.env.SLUICE_BENCH_MARKS) mark(`run end ${process.hrtime.bigint()}`);
+    }
   });
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
   if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}\n${err?.stack}`);

@@ -108,7 +108,8 @@ if (process.argv[2] === '--child') {
     thread.on('message', (m) => m?.type === 'done' && messages.done++);
     return thread;
   };
-  const sandbox = new JobSandbox('j', take, THREADS, host, log);
+  // JobSandbox(jobId, bundleSha256, newThread, ...) since task threads serve later jobs of their bundle; (jobId, newThread, ...) before.
+  const sandbox = JobSandbox.length >= 6 ? new JobSandbox('j', 'b', take, THREADS, host, log) : new JobSandbox('j', take, THREADS, host, log);
   // The stage as the driver ships it: a parallelize node without its data, counted; each task's slice in its part.
   const plan = { root: 0, nodes: { 0: { id: 0, numPartitions: TASKS, op: { kind: 'parallelize', slices: [] }, parents: [], shuffleParents: [], storage: 'NONE' } } };
   const stagePayload = core.encode({ kind: 'result', plan, action: { kind: 'count' }, mapOutputs: {} });
