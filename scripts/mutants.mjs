@@ -57,6 +57,22 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
+    id: 'rdd-reduce-number-literals-untyped',
+    what: "RDD.reduce loses its number overload: SparkPi's map(() => (inside ? 1 : 0)).reduce((a, b) => a + b) is a type error (number is not 0 | 1)",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '  reduce<N extends number>(this: RDD<N>, f: (a: number, b: number) => number): Promise<number>;\n',
+    replace: '',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
+    id: 'dstream-reduce-number-literals-untyped',
+    what: 'DStream.reduce loses its number overload: lines.map((l) => (l.length > 0 ? 1 : 0)).reduce((a, b) => a + b) is a type error',
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '  reduce<N extends number>(this: DStream<N>, f: (a: number, b: number) => number): DStream<number>;\n',
+    replace: '',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
     id: 'parallelize-pairs-untyped',
     what: "sc.parallelize loses its pair overload: Spark's sc.parallelize(Seq((\"a\", 1))) written as sc.parallelize([['a', 1]]) is an RDD<(string | number)[]> and its reduceByKey a type error",
     file: 'packages/core/src/context.ts',

@@ -160,3 +160,28 @@ export function parallelizeTypesPairsWrittenInline(sc: SluiceContext, ssc: Strea
   // @ts-expect-error rows of 3 are no pairs
   sc.parallelize([[1, 2, 3]]).reduceByKey((a, b) => a + b);
 }
+
+export async function numberLiteralsReduceToANumber(sc: SluiceContext, points: RDD<number>, words: RDD<string>, lines: DStream<string>): Promise<void> {
+  // Spark's SparkPi: `.map { _ => if (x*x + y*y <= 1) 1 else 0 }.reduce(_ + _)`. The map is an
+  // RDD<0 | 1>, and its sum a number (before 2026-12-05 a type error: number is not 0 | 1).
+  const inside = sc.parallelize([1, 2, 3], 2).map(() => (Math.random() <= 0.5 ? 1 : 0));
+  expectType<typeof inside, RDD<0 | 1>>(true);
+  const count = await inside.reduce((a, b) => a + b);
+  expectType<typeof count, number>(true);
+  const folded = await inside.fold(0, (a, b) => a + b);
+  expectType<typeof folded, number>(true);
+  const tree = await inside.treeReduce((a, b) => a + b, 3);
+  expectType<typeof tree, number>(true);
+  const perBatch = lines.map((l) => (l.length > 0 ? 1 : 0)).reduce((a, b) => a + b);
+  expectType<typeof perBatch, DStream<number>>(true);
+  // Everything else as before: numbers, strings, a generic program's own T.
+  expectType<Awaited<ReturnType<typeof points.reduce>>, number>(true);
+  const joined = await words.reduce((a, b) => a + b);
+  expectType<typeof joined, string>(true);
+  const sumOf = <T>(rdd: RDD<T>, f: (a: T, b: T) => T): Promise<T> => rdd.reduce(f);
+  expectType<Awaited<ReturnType<typeof sumOf<string>>>, string>(true);
+  // @ts-expect-error a function of strings gives no number
+  await words.reduce((a, b) => a.length + b.length);
+  // @ts-expect-error nor one of numbers a string
+  await inside.reduce((a, b) => `${a}${b}`);
+}

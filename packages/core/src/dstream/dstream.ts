@@ -343,11 +343,13 @@ export abstract class DStream<T> {
     return this.map(pairWithOne as (t: T) => [T, number]).reduceByKey(sum, partitions);
   }
 
-  /** One-element RDDs holding each batch's reduction (empty for an empty batch). */
-  reduce(f: (a: T, b: T) => T): DStream<T> {
+  /** One-element RDDs holding each batch's reduction (empty for an empty batch); a stream of number literals (`map(() => 1)`) reduces to numbers, as RDD.reduce. */
+  reduce<N extends number>(this: DStream<N>, f: (a: number, b: number) => number): DStream<number>;
+  reduce(f: (a: T, b: T) => T): DStream<T>;
+  reduce(f: ((a: T, b: T) => T) | ((a: number, b: number) => number)): DStream<T> | DStream<number> {
     this.shippable('reduce', f);
     return this.map(keyNull as (t: T) => [null, T])
-      .reduceByKey(f, 1)
+      .reduceByKey(f as (a: T, b: T) => T, 1)
       .map(second as (p: [null, T]) => T);
   }
 

@@ -566,7 +566,18 @@ export class RDD<T> {
 // extends theirs), copied onto RDD's prototype here, where RDD is defined: so every RDD has
 // them. Other modules import only rdd.ts (and the mixins' types), so it is always loaded
 // before the mixin modules' bodies run against it, and they before this loop.
-export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {}
+export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {
+  // An RDD of number literals (SparkPi's `map(() => (inside ? 1 : 0))`, an RDD<0 | 1>) reduces
+  // and folds to a number: `(a, b) => a + b` is a number where the generic form (as Array's
+  // reduce) wants `0 | 1` back. Checked first: a context-sensitive function is typed by the
+  // first overload tried.
+  reduce<N extends number>(this: RDD<N>, f: (a: number, b: number) => number): Promise<number>;
+  reduce(f: (a: T, b: T) => T): Promise<T>;
+  fold<N extends number>(this: RDD<N>, zero: number, f: (a: number, b: number) => number): Promise<number>;
+  fold(zero: T, f: (a: T, b: T) => T): Promise<T>;
+  treeReduce<N extends number>(this: RDD<N>, f: (a: number, b: number) => number, depth?: number): Promise<number>;
+  treeReduce(f: (a: T, b: T) => T, depth?: number): Promise<T>;
+}
 for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions]) {
   for (const name of Object.getOwnPropertyNames(mixin.prototype)) {
     if (name !== 'constructor') Object.defineProperty(RDD.prototype, name, Object.getOwnPropertyDescriptor(mixin.prototype, name)!);
