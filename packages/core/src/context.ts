@@ -26,9 +26,9 @@ import { RDD, type Dependency } from './rdd/rdd.js';
 import { currentCreationSite, scopeMethods, withCreationSite } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
-import { SparkListenerBus, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
+import { SparkListenerBus, type AccumulableInfo, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
-import { accumulatorUpdatesOf, type ActionAccumulatorUpdates, type ActionSpec, type JobRunResult, type StageAccumulable } from './scheduler/task-spec.js';
+import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
@@ -85,12 +85,17 @@ export interface ClusterBackend {
   status?(query: StatusQuery): StatusAnswer;
   /** Named accumulators' values after stages' tasks were merged, for the stages' REST records (StageData.accumulatorUpdates). */
   reportAccumulables?(values: readonly StageAccumulable[]): void;
+  /** Give each successful task's accumulator updates to `handler` as the task ends (before its action's result or error). */
+  onTaskAccumulators?(handler: (updates: TaskAccumulatorUpdates) => void): void;
 }
 
 /** What the context needs of a registered accumulator, built-in or AccumulatorV2. */
 interface RegisteredAccumulator {
   readonly name: string | undefined;
+  readonly value: unknown;
   mergeUpdate(update: unknown): void;
+  /** A task's update as the value it adds (Spark's `updates.value`). */
+  updateValue(update: unknown): unknown;
   isZeroUpdate(update: unknown): boolean;
   shownValue(): string;
 }
@@ -134,6 +139,8 @@ export class SluiceContext {
    * StreamingListener's): sc.stop() is refused there, as Spark's on its listener bus thread.
    */
   listenerDepth = 0;
+  /** Named accumulators' values after tasks of stage attempts, by `stage.attempt.id`, reported at the end of the turn (mergeTaskAccumulators). */
+  private readonly accumulablesToReport = new Map<string, StageAccumulable>();
   private readonly sparkListeners = new SparkListenerBus((message, fields) => this.log('warn', message, fields), this);
   /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
   streamingActive = false;
@@ -141,6 +148,7 @@ export class SluiceContext {
   /** @internal */
   constructor(backend: ClusterBackend) {
     this.backend = backend;
+    backend.onTaskAccumulators?.((u) => this.mergeTaskAccumulators(u));
   }
 
   get jobId(): string {
@@ -794,16 +802,8 @@ export class SluiceContext {
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(callSite), action, parts, each, running.signal, onJobStart);
       const described = (): Promise<JobRunResult> => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
-      let result: JobRunResult;
-      try {
-        result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
-      } catch (err) {
-        // What its tasks that succeeded added counts, as in Spark (withAccumulatorUpdates).
-        const updates = accumulatorUpdatesOf(err);
-        if (updates) this.applyAccumulatorUpdates(updates);
-        throw err;
-      }
-      this.applyAccumulatorUpdates(result);
+      // Its tasks' accumulator updates were merged as each ended (mergeTaskAccumulators).
+      const result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
       // Instances of the job's classes come back tagged from the workers: revive them here.
       return result.values.map((v) => fromWire(v));
@@ -903,7 +903,7 @@ export class SluiceContext {
    * that cannot be done, and the caller runs the job lazily (in a prepare): the backend cannot
    * block, the lineage holds work of its own to do first (an RDD's prepare), or a
    * StreamingContext is active (its batches are generated on this thread, which must not block).
-   * Accumulator updates are applied as runAction's; checkpoints wait for the next action.
+   * Its tasks' accumulator updates are merged before it returns; checkpoints wait for the next action.
    */
   runActionNow(rdd: RDD<unknown>, action: ActionSpec): unknown[] | undefined {
     this.assertNotStopped('running an action');
@@ -911,39 +911,41 @@ export class SluiceContext {
     if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    let result: JobRunResult;
-    try {
-      result = runJobSync.call(this.backend, rdd.lineage(currentCreationSite()), action, parts);
-    } catch (err) {
-      const updates = accumulatorUpdatesOf(err);
-      if (updates) this.applyAccumulatorUpdates(updates);
-      throw err;
-    }
-    this.applyAccumulatorUpdates(result);
+    const result: JobRunResult = runJobSync.call(this.backend, rdd.lineage(currentCreationSite()), action, parts);
     return result.values.map((v) => fromWire(v));
   }
 
   /**
-   * Merge the tasks' updates into the accumulators, task by task; as Spark's
-   * DAGScheduler.updateAccumulators, a named accumulator that a task updated (a non-zero
-   * update) has, for that task's stage attempt, its value after the merge: the last such
-   * value per stage attempt and accumulator goes to the driver for the stage's REST record.
+   * Merge a successful task's updates into the accumulators as it ends, as Spark's
+   * DAGScheduler.updateAccumulators (so they show while its action runs, and count even when
+   * the action then fails). A named accumulator the task changed (a non-zero update) has, for
+   * the task's stage attempt, its value after the merge: the last such value per stage attempt
+   * and accumulator goes to the driver for the stage's REST record, once per turn; and while
+   * the program has SparkListeners, the task's end and its stage's completion carry them
+   * (Spark's TaskInfo.accumulables and StageInfo.accumulables).
    */
-  private applyAccumulatorUpdates(result: ActionAccumulatorUpdates): void {
-    const stages = result.accumulatorUpdateStages;
-    const named = new Map<string, StageAccumulable>();
-    result.accumulatorUpdates.forEach((updates, i) => {
-      const stage = stages?.[i];
-      for (const [key, update] of Object.entries(fromWire<Record<string, unknown>>(updates))) {
-        const id = Number(key);
-        const acc = this.accumulators.get(id);
-        if (acc === undefined) continue;
-        acc.mergeUpdate(update);
-        if (stage === undefined || acc.name === undefined || acc.isZeroUpdate(update)) continue;
-        named.set(`${stage.stageId}.${stage.attempt}.${id}`, { stageId: stage.stageId, attempt: stage.attempt, id, name: acc.name, value: acc.shownValue() });
+  private mergeTaskAccumulators(u: TaskAccumulatorUpdates): void {
+    const listened = this.sparkListeners.size > 0;
+    const infos: AccumulableInfo[] = [];
+    for (const [key, update] of Object.entries(fromWire<Record<string, unknown>>(u.updates))) {
+      const id = Number(key);
+      const acc = this.accumulators.get(id);
+      if (acc === undefined) continue;
+      acc.mergeUpdate(update);
+      if (acc.name === undefined || acc.isZeroUpdate(update)) continue;
+      if (this.backend.reportAccumulables) {
+        if (this.accumulablesToReport.size === 0) queueMicrotask(() => this.reportAccumulables());
+        this.accumulablesToReport.set(`${u.stageId}.${u.attempt}.${id}`, { stageId: u.stageId, attempt: u.attempt, id, name: acc.name, value: acc.shownValue() });
       }
-    });
-    if (named.size > 0) this.backend.reportAccumulables?.([...named.values()]);
+      if (listened) infos.push({ id, name: acc.name, update: acc.updateValue(update), value: acc.value });
+    }
+    if (infos.length > 0) this.sparkListeners.taskAccumulables(u.stageId, u.attempt, u.taskId, infos);
+  }
+
+  private reportAccumulables(): void {
+    const values = [...this.accumulablesToReport.values()];
+    this.accumulablesToReport.clear();
+    if (values.length > 0) this.backend.reportAccumulables?.(values);
   }
 
   private async prepareLineage(rdd: RDD<unknown>): Promise<void> {

@@ -22,7 +22,7 @@ export { StatCounter } from './rdd/stat-counter.js';
 export { PartialResult, BoundedDouble } from './rdd/partial-result.js';
 export { FutureAction } from './rdd/future-action.js';
 export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } from './scheduler/status-tracker.js';
-export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskEnd, StageInfo } from './scheduler/spark-listener.js';
+export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskEnd, StageInfo, AccumulableInfo } from './scheduler/spark-listener.js';
 export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export type { StorageLevel } from './rdd/plan.js';

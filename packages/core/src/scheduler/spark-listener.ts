@@ -44,6 +44,21 @@ export interface TaskEnd {
  */
 export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
 
+/**
+ * Spark's AccumulableInfo of a named accumulator a task changed (a non-zero update): in a
+ * task's end `update` is the task's own update (its copy's value) and `value` the
+ * accumulator's value once that update was merged on the driver, as
+ * DAGScheduler.updateAccumulators gives them (`acc.toInfo(Some(updates.value), Some(acc.value))`);
+ * in a completed stage `value` is its value after the stage's last such task, with no `update`
+ * (`acc.toInfo(None, Some(acc.value))`). Unnamed accumulators are never listed.
+ */
+export interface AccumulableInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly update?: unknown;
+  readonly value: unknown;
+}
+
 /** Spark's StageInfo, as the listener's stage events give it. */
 export interface StageInfo {
   readonly stageId: number;
@@ -59,6 +74,8 @@ export interface StageInfo {
   readonly submissionTime?: number;
   readonly completionTime?: number;
   readonly failureReason?: string;
+  /** Spark's StageInfo.accumulables: the named accumulators its tasks changed, by id (empty at submission). */
+  readonly accumulables: readonly AccumulableInfo[];
 }
 
 export interface SparkListenerJobStart {
@@ -84,7 +101,8 @@ export interface SparkListenerTaskEnd {
   readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
   /** The failure's message, for a task that failed. */
   readonly error?: string;
-  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean };
+  /** `accumulables`: Spark's TaskInfo.accumulables, the named accumulators a successful task changed, by id (none for any other). */
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean; readonly accumulables: readonly AccumulableInfo[] };
   readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
 }
 
@@ -111,6 +129,11 @@ export class SparkListenerBus {
   private readonly listeners: SparkListener[] = [];
   /** Stages' kinds and submission times, by `stageId.attempt`, for their completed events. */
   private readonly submitted = new Map<string, { name: string; time: number; numTasks: number }>();
+  /**
+   * By `stageId.attempt`: what taskAccumulables gave, for the tasks' ends (by task id, taken at
+   * each) and the stage's completion (by accumulator id, the last value; dropped with it).
+   */
+  private readonly accumulables = new Map<string, { readonly tasks: Map<string, AccumulableInfo[]>; readonly stage: Map<number, AccumulableInfo> }>();
 
   constructor(
     private readonly warn: (message: string, fields: Record<string, unknown>) => void,
@@ -130,8 +153,21 @@ export class SparkListenerBus {
   remove(l: SparkListener): boolean {
     const i = this.listeners.indexOf(l);
     if (i >= 0) this.listeners.splice(i, 1);
-    if (this.listeners.length === 0) this.submitted.clear();
+    if (this.listeners.length === 0) {
+      this.submitted.clear();
+      this.accumulables.clear();
+    }
     return i >= 0;
+  }
+
+  /** A successful task's named accumulators, merged before its end event comes (SluiceContext's merge). */
+  taskAccumulables(stageId: number, attempt: number, taskId: string, infos: readonly AccumulableInfo[]): void {
+    const key = `${stageId}.${attempt}`;
+    let a = this.accumulables.get(key);
+    if (a === undefined) this.accumulables.set(key, (a = { tasks: new Map(), stage: new Map() }));
+    const sorted = [...infos].sort((x, y) => x.id - y.id);
+    a.tasks.set(taskId, sorted);
+    for (const i of sorted) a.stage.set(i.id, { id: i.id, name: i.name, value: i.value });
   }
 
   /** Give `e` to every listener that wants it; one that throws is logged and skipped. */
@@ -160,22 +196,28 @@ export class SparkListenerBus {
       }
       case 'stageSubmitted':
         this.submitted.set(`${e.stageId}.${e.stageAttempt}`, { name: e.name, time: e.time, numTasks: e.numTasks });
-        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time } });
+        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time, accumulables: [] } });
         return;
-      case 'taskEnd':
+      case 'taskEnd': {
+        const stage = this.accumulables.get(`${e.stageId}.${e.stageAttempt}`);
+        const accumulables = stage?.tasks.get(e.taskId) ?? [];
+        stage?.tasks.delete(e.taskId);
         call('onTaskEnd', {
           stageId: e.stageId,
           stageAttemptId: e.stageAttempt,
           reason: REASONS[e.reason],
           ...(e.error !== undefined && { error: e.error }),
-          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed' },
+          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed', accumulables },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
         } satisfies SparkListenerTaskEnd);
         return;
+      }
       case 'stageCompleted': {
         const key = `${e.stageId}.${e.stageAttempt}`;
         const s = this.submitted.get(key);
         this.submitted.delete(key);
+        const accumulables = [...(this.accumulables.get(key)?.stage.values() ?? [])].sort((x, y) => x.id - y.id);
+        this.accumulables.delete(key);
         const stageInfo: StageInfo = {
           stageId: e.stageId,
           attemptNumber: e.stageAttempt,
@@ -185,6 +227,7 @@ export class SparkListenerBus {
           ...(s && { submissionTime: s.time }),
           completionTime: e.time,
           ...(e.failure !== undefined && { failureReason: e.failure }),
+          accumulables,
         };
         call('onStageCompleted', { stageInfo });
         return;

@@ -64,38 +64,21 @@ export interface StageAttemptRef {
   readonly attempt: number;
 }
 
-/** What one action returns to the driver program: a value per requested partition, and accumulator updates of its tasks. */
+/** What one action returns to the driver program: a value per requested partition. */
 export interface JobRunResult {
   readonly values: unknown[];
-  /** One record of updates per successful task (result and map tasks alike). */
-  readonly accumulatorUpdates: readonly Readonly<Record<number, unknown>>[];
-  /** The stage attempt whose task made each record of `accumulatorUpdates` (same index); absent where the backend does not say. */
-  readonly accumulatorUpdateStages?: readonly StageAttemptRef[];
 }
-
-/** The accumulator updates of an action's tasks (JobRunResult's), without its values. */
-export type ActionAccumulatorUpdates = Pick<JobRunResult, 'accumulatorUpdates' | 'accumulatorUpdateStages'>;
-
-/** Where an action's error carries the updates of its tasks that succeeded before it failed (withAccumulatorUpdates). */
-const FAILED_ACTION_UPDATES = 'sluiceAccumulatorUpdates';
 
 /**
- * Spark merges each successful task's accumulator updates as the task ends, so an action that
- * then fails has still added what its successful tasks (its map stages' included) added. The
- * backend puts those updates on the error it rejects with (a property no message shows), and
- * SluiceContext merges them before the error reaches the program. Returns `err`.
+ * A successful task's accumulator updates (result and map tasks alike), by accumulator id,
+ * given to the driver program as the task ends, before its action's result: Spark's
+ * DAGScheduler merges each task's updates as it ends (handleTaskCompletion), so the driver's
+ * accumulators show them while the action runs, and an action that then fails has still added
+ * what its successful tasks (its map stages' included) added.
  */
-export function withAccumulatorUpdates<E>(err: E, updates: ActionAccumulatorUpdates): E {
-  if (typeof err === 'object' && err !== null && updates.accumulatorUpdates.length > 0) {
-    Object.defineProperty(err, FAILED_ACTION_UPDATES, { value: updates, enumerable: false, configurable: true, writable: true });
-  }
-  return err;
-}
-
-/** The updates withAccumulatorUpdates put on an action's error, if any. */
-export function accumulatorUpdatesOf(err: unknown): ActionAccumulatorUpdates | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  return (err as { [FAILED_ACTION_UPDATES]?: ActionAccumulatorUpdates })[FAILED_ACTION_UPDATES];
+export interface TaskAccumulatorUpdates extends StageAttemptRef {
+  readonly taskId: string;
+  readonly updates: Readonly<Record<number, unknown>>;
 }
 
 /**

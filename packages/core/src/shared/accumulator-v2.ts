@@ -103,6 +103,11 @@ export abstract class AccumulatorV2<IN, OUT> implements Shippable {
     return update instanceof AccumulatorV2 && update.isZero;
   }
 
+  /** @internal A task's copy as the value it adds (Spark's `updates.value`). */
+  updateValue(update: unknown): unknown {
+    return (update as AccumulatorV2<IN, OUT>).value;
+  }
+
   /** @internal Merge a task's copy that came back with its result (revived as the subclass). */
   mergeUpdate(update: unknown): void {
     if (!(update instanceof this.constructor)) {

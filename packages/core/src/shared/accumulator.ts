@@ -173,6 +173,11 @@ export class Accumulator<T> implements Shippable {
     else this.current = v;
   }
 
+  /** @internal A task's update as the value it adds: its sum, or a frozen copy of its elements (Spark's `updates.value`). */
+  updateValue(update: unknown): unknown {
+    return this.kind === 'collection' ? Object.freeze([...(update as unknown[])]) : (update as [number, number])[0];
+  }
+
   /** @internal Apply an update: a task's for this accumulator, or another accumulator's state. */
   mergeUpdate(update: unknown): void {
     if (this.kind === 'collection') (this.state as unknown[]).push(...(update as unknown[]));

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, accumulatorUpdatesOf, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -324,6 +324,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     onStageSubmitted: (e) => {
       if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, name: e.name, numTasks: e.numTasks, time: e.time } });
     },
+    // Whether the program listens or not: its accumulators are merged task by task.
+    onTaskAccumulators: (e) => {
+      const a = this.current;
+      if (a.runId === e.runId) this.postTo(a, { type: 'taskAccumulators', stageId: e.stageId, attempt: e.stageAttempt, taskId: e.taskId, updates: e.updates });
+    },
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;
       const { runId: _runId, error, ...rest } = e;
@@ -366,14 +371,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
           (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
-            const updates = accumulatorUpdatesOf(e);
             this.postTo(a, {
               type: 'jobError',
               reqId: m.reqId,
               code: isSluiceError(e) ? e.code : 'SLUICE_INTERNAL',
               message: e.message,
               stack: e instanceof TaskFailedError ? e.userStack : (e.stack ?? ''),
-              ...(updates && { updates }),
             });
           },
         );

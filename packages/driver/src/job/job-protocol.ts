@@ -1,4 +1,4 @@
-import type { ActionAccumulatorUpdates, ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent, TaskAccumulatorUpdates } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -93,8 +93,12 @@ export type MainToJob =
   /** A spare's first message, or a kept thread's next: the job it runs (SpareJobThreads). */
   | { readonly type: 'bind'; readonly data: JobThreadData }
   | { readonly type: 'jobResult'; readonly reqId: number; readonly result: JobRunResult }
-  /** `updates`: those of the action's tasks that succeeded before it failed (withAccumulatorUpdates). */
-  | ({ readonly type: 'jobError'; readonly reqId: number; readonly updates?: ActionAccumulatorUpdates } & ErrorInfo)
+  | ({ readonly type: 'jobError'; readonly reqId: number } & ErrorInfo)
+  /**
+   * A successful task's accumulator updates, as it ended (before its schedulerEvent taskEnd and
+   * its action's jobResult or jobError): the program merges them at once, as Spark's DAGScheduler.
+   */
+  | ({ readonly type: 'taskAccumulators' } & TaskAccumulatorUpdates)
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   | { readonly type: 'status'; readonly reqId: number; readonly answer: StatusAnswer }

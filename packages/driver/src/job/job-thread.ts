@@ -37,11 +37,11 @@ import {
   driverProgramLeftover,
   resetDriverProgramState,
   userErrorInfo,
-  withAccumulatorUpdates,
   type ClusterBackend,
   type JobRunResult,
   type ReceiverEvent,
   type SchedulerEvent,
+  type TaskAccumulatorUpdates,
   type StreamingBackend,
 } from '@sluice/core/internal';
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
@@ -76,6 +76,8 @@ let receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 let stopHandlers: ((graceful: boolean) => void)[] = [];
 /** The program's SparkListeners' bus, while it has any (listenToScheduler). */
 let schedulerHandler: ((event: SchedulerEvent) => void) | undefined;
+/** Where successful tasks' accumulator updates are merged (the job's SluiceContext). */
+let accumulatorHandler: ((updates: TaskAccumulatorUpdates) => void) | undefined;
 /** `bind` messages not taken yet, and the taker waiting for one. */
 const binds: JobThreadData[] = [];
 let bindWaiter: ((data: JobThreadData) => void) | undefined;
@@ -96,6 +98,11 @@ function onMainMessage(m: MainToJob): void {
   }
   if (m.type === 'schedulerEvent') {
     schedulerHandler?.(m.event);
+    return;
+  }
+  if (m.type === 'taskAccumulators') {
+    const { type: _type, ...updates } = m;
+    accumulatorHandler?.(updates);
     return;
   }
   if (m.type === 'stopRequested') {
@@ -138,6 +145,11 @@ function requestBlocking(make: (reqId: number) => JobToMain & { reqId: number })
       continue;
     }
     const m = got.message as MainToJob;
+    // Merged now: the blocking job's accumulators show its tasks' updates once it returns.
+    if (m.type === 'taskAccumulators') {
+      onMainMessage(m);
+      continue;
+    }
     if ('reqId' in m && m.reqId === reqId) {
       // A microtask, not setImmediate: a message the port delivers later (an event of the poll
       // phase, before setImmediate's check phase) must not overtake these (a job's result its
@@ -222,6 +234,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
     return jobReply(reply);
   },
+  onTaskAccumulators(handler) {
+    accumulatorHandler = handler;
+  },
   listenToScheduler(handler) {
     schedulerHandler = handler;
     outbox.send({ type: 'listen', on: handler !== undefined });
@@ -257,7 +272,10 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     outbox.post({ type: 'checkpointDir', dir } satisfies JobToMain);
   },
   reportAccumulables(values) {
-    outbox.post({ type: 'accumulables', values } satisfies JobToMain);
+    // At once (SluiceContext sends them once a turn, as tasks' updates are merged): the last
+    // ones reach the main thread before the action's result reaches the program, which may
+    // then read its stages from the REST API.
+    outbox.send({ type: 'accumulables', values } satisfies JobToMain);
   },
   log(level, message, fields) {
     // A warning goes at once: the thread may be about to fail.
@@ -279,7 +297,7 @@ function jobReply(reply: MainToJob): JobRunResult {
   if (reply.type === 'jobResult') return reply.result;
   if (reply.type === 'jobError') {
     const err = reply.code === 'SLUICE_TASK_FAILED' ? new TaskFailedError(reply.message, reply.stack) : new SluiceError(reply.code as SluiceError['code'], reply.message);
-    throw reply.updates ? withAccumulatorUpdates(err, reply.updates) : err;
+    throw err;
   }
   throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type}`);
 }
@@ -294,6 +312,7 @@ function failure(code: string, err: unknown, prefix = ''): JobToMain {
 async function runMain(data: JobThreadData): Promise<JobToMain> {
   receiverListeners = [];
   schedulerHandler = undefined;
+  accumulatorHandler = undefined;
   stopHandlers = [];
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);

@@ -9,8 +9,6 @@ import {
   encode,
   encodeSmall,
   stageSharedPlan,
-  withAccumulatorUpdates,
-  type ActionAccumulatorUpdates,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -19,7 +17,6 @@ import {
   type Plan,
   type PlanNode,
   type ShuffleSpec,
-  type StageAttemptRef,
   type TaskPart,
   type TaskPayload,
   type TaskResultValue,
@@ -34,7 +31,7 @@ import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
-import { actionName, type JobProperties, type SchedulerListener, type TaskEndEvent } from './scheduler-listener.js';
+import { actionName, type JobProperties, type SchedulerListener, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -51,8 +48,6 @@ interface JobState {
    */
   readonly nextStageAttempt: Map<number, number>;
   readonly taskSets: Set<TaskSetManager>;
-  /** Accumulator updates of map tasks, handed to the next action that returns, each with its stage attempt. */
-  readonly mapAccumulatorUpdates: { readonly stage: StageAttemptRef; readonly updates: Record<number, unknown> }[];
   /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
   readonly taskTimeoutMs: number;
   cancelled: SluiceError | undefined;
@@ -193,7 +188,6 @@ export class DAGScheduler implements RegistryListener {
       shuffleStageIds: new Map(),
       nextStageAttempt: new Map(),
       taskSets: new Set(),
-      mapAccumulatorUpdates: [],
       taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
       actions: new Map(),
@@ -463,62 +457,45 @@ export class DAGScheduler implements RegistryListener {
     const stageId = this.nextStageId++;
     job.actions.get(actionId)?.stages.add(stageId);
     const results = new Map<number, TaskResultValue>();
-    const accumulatorUpdates: Record<number, unknown>[] = [];
-    const accumulatorUpdateStages: StageAttemptRef[] = [];
-    // The updates the action hands to the program, the job's map tasks' first, as they ended
-    // first (a stage's accumulables then show the value after its own tasks, as Spark's).
-    const takeUpdates = (): ActionAccumulatorUpdates => {
-      const mapped = job.mapAccumulatorUpdates.splice(0);
-      return {
-        accumulatorUpdates: [...mapped.map((m) => m.updates), ...accumulatorUpdates],
-        accumulatorUpdateStages: [...mapped.map((m) => m.stage), ...accumulatorUpdateStages],
-      };
-    };
     const log = this.log.child({ jobId: job.jobId, stageId });
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
-    try {
-      // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
-      let badRange: string | undefined;
-      for (let attempt = 0; ; attempt++) {
-        this.checkAttempts(job, attempt, `result stage ${stageId}`);
-        const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
-        const missing = partitions.filter((p) => !results.has(p));
-        if (missing.length === 0) break;
-        // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
-        const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
-        const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
-        const countOf = new Map<number, number>();
-        for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
-        const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite) }, (p, outcome) => {
-          const r = decodeSmall<TaskResultValue>(outcome.result!);
-          const count = countOf.get(p) ?? 1;
-          if (count === 1) {
-            if (!results.has(p)) onResult?.(p, r.value);
-            results.set(p, r);
-          } else {
-            // A range's values, one a partition in order (runResultRange).
-            const values = r.value as unknown[];
-            if (!Array.isArray(values) || values.length !== count) {
-              badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
-              return;
-            }
-            for (let i = 0; i < count; i++) {
-              if (!results.has(p + i)) onResult?.(p + i, values[i]);
-              results.set(p + i, { value: values[i], accumulators: {} });
-            }
+    // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
+    let badRange: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      this.checkAttempts(job, attempt, `result stage ${stageId}`);
+      const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
+      const missing = partitions.filter((p) => !results.has(p));
+      if (missing.length === 0) break;
+      // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
+      const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
+      const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
+      const countOf = new Map<number, number>();
+      for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite) }, (p, outcome, _workerId, taskId) => {
+        const r = decodeSmall<TaskResultValue>(outcome.result!);
+        const count = countOf.get(p) ?? 1;
+        if (count === 1) {
+          if (!results.has(p)) onResult?.(p, r.value);
+          results.set(p, r);
+        } else {
+          // A range's values, one a partition in order (runResultRange).
+          const values = r.value as unknown[];
+          if (!Array.isArray(values) || values.length !== count) {
+            badRange ??= `the task over partitions ${p}-${p + count - 1} of result stage ${stageId} returned ${Array.isArray(values) ? values.length : typeof values} values, not ${count} (a worker of another Sluice version?)`;
+            return;
           }
-          accumulatorUpdates.push(r.accumulators);
-          accumulatorUpdateStages.push({ stageId, attempt });
-        });
-        if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
-        if (end.kind === 'done') continue;
-        this.handleFailure(job, end, log, actionId);
-      }
-    } catch (err) {
-      // Its tasks that succeeded (and its map stages') still count, as Spark merges each task's updates as it ends.
-      throw withAccumulatorUpdates(err, takeUpdates());
+          for (let i = 0; i < count; i++) {
+            if (!results.has(p + i)) onResult?.(p + i, values[i]);
+            results.set(p + i, { value: values[i], accumulators: {} });
+          }
+        }
+        this.taskAccumulators(job, stageId, attempt, taskId, r.accumulators);
+      });
+      if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
+      if (end.kind === 'done') continue;
+      this.handleFailure(job, end, log, actionId);
     }
-    return { values: partitions.map((p) => results.get(p)!.value), ...takeUpdates() };
+    return { values: partitions.map((p) => results.get(p)!.value) };
   }
 
   /**
@@ -667,6 +644,23 @@ export class DAGScheduler implements RegistryListener {
     return ids.filter((w) => this.registry.get(w) !== undefined);
   }
 
+  /**
+   * A successful task's accumulator updates, to the job's program as the task ends (before its
+   * onTaskEnd), as Spark's DAGScheduler.updateAccumulators merges them in handleTaskCompletion:
+   * the program's accumulators show them while the action runs, and an action that then fails
+   * has still added what its successful tasks (its map stages' included) added.
+   */
+  private taskAccumulators(job: JobState, stageId: number, attempt: number, taskId: string, updates: Readonly<Record<number, unknown>>): void {
+    let any = false;
+    for (const _ in updates) {
+      any = true;
+      break;
+    }
+    if (!any) return;
+    const e: TaskAccumulatorsEvent = { runId: job.jobId, stageId, stageAttempt: attempt, taskId, updates };
+    for (const l of this.listeners) l.onTaskAccumulators?.(e);
+  }
+
   private runTaskSet(
     job: JobState,
     actionId: number,
@@ -677,7 +671,7 @@ export class DAGScheduler implements RegistryListener {
     partitions: number[],
     /** What the stage computes, and its name (Spark's StageInfo.name). */
     kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number>; name: string } | { kind: 'shuffleMap'; spec: ShuffleSpec; name: string },
-    onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string) => void,
+    onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string) => void,
   ): Promise<TaskSetEnd> {
     // Received blocks are read where they are now (a decommissioning worker's were copied).
     if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
@@ -739,15 +733,15 @@ export class DAGScheduler implements RegistryListener {
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
-      onSuccess: (partition, outcome, workerId) => {
+      onSuccess: (partition, outcome, workerId, taskId) => {
         for (const b of outcome.stored_blocks) this.blockLocations.add(b, workerId);
         if (hasDirectKeys) {
           const keys = directKeys(partition);
           this.blockLocations.removeIds(keys);
           for (const k of keys) this.blockLocations.add(k, workerId);
         }
-        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) job.mapAccumulatorUpdates.push({ stage: { stageId, attempt }, updates: decode(outcome.accumulators) });
-        onSuccess(partition, outcome, workerId);
+        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) this.taskAccumulators(job, stageId, attempt, taskId, decode(outcome.accumulators));
+        onSuccess(partition, outcome, workerId, taskId);
       },
       onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;

@@ -77,9 +77,20 @@ export interface JobEndEvent {
   readonly stageIds?: readonly number[];
 }
 
+/** A successful task's accumulator updates, by accumulator id (told before its onTaskEnd). */
+export interface TaskAccumulatorsEvent {
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly updates: Readonly<Record<number, unknown>>;
+}
+
 export interface SchedulerListener {
   onJobStart?(e: JobStartEvent): void;
   onStageSubmitted?(e: StageSubmittedEvent): void;
+  /** Before the task's onTaskEnd, for a partition's first success with updates. */
+  onTaskAccumulators?(e: TaskAccumulatorsEvent): void;
   onTaskEnd?(e: TaskEndEvent): void;
   onStageCompleted?(e: StageCompletedEvent): void;
   onJobEnd?(e: JobEndEvent): void;

@@ -34,7 +34,8 @@ export interface StageCallbacks {
    */
   preferredWorkers?(partition: number): ReadonlySet<string> | undefined;
   /** A task's first successful attempt. */
-  onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string): void;
+  /** `taskId`: the successful attempt's. */
+  onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
   onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
 }
@@ -405,7 +406,22 @@ export class TaskSetManager {
     const a = this.running.get(taskId);
     if (!a) return; // Already re-queued (its worker was declared lost) or the set ended.
     this.running.delete(taskId);
-    this.reportEnd(taskId, a, result);
+    // A partition's first success is reported after onSuccess, as Spark's DAGScheduler merges
+    // the task's accumulator updates before it posts SparkListenerTaskEnd; any other end now.
+    const emit = this.reportEnd(taskId, a, result);
+    if (emit && result.ok) {
+      try {
+        this.onSuccessfulResult(a, result);
+      } finally {
+        emit();
+      }
+      return;
+    }
+    this.onEndedResult(a, result);
+  }
+
+  /** What a result whose end is reported first does: everything but a partition's first success. */
+  private onEndedResult(a: Attempt, result: LaunchResult): void {
     if (this.ended) return;
     if (!result.ok && result.workerLost) {
       // The worker is gone or unreachable: not the task's fault.
@@ -417,19 +433,9 @@ export class TaskSetManager {
       : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
     switch (o.outcome) {
       case 'result':
-      case 'map_status': {
-        if (this.done[a.index]) return;
-        if (o.outcome === 'result' && this.overResultSize(o.result!.length)) return;
-        this.done[a.index] = true;
-        this.remaining--;
-        const ran = this.clock.now() - a.start;
-        insertSorted(this.durations, ran);
-        this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
-        this.stage.onSuccess(this.partitions[a.index], o, a.workerId);
-        for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
-        if (this.remaining === 0) this.end({ kind: 'done' });
+      case 'map_status':
+        // A late duplicate (a first success went through onSuccessfulResult).
         return;
-      }
       case 'error':
         this.taskFailed(a, o.error!);
         return;
@@ -446,8 +452,25 @@ export class TaskSetManager {
     }
   }
 
-  /** Tell the stage how an attempt that came back ended (before the result changes any state). */
-  private reportEnd(taskId: string, a: Attempt, result: LaunchResult): void {
+  /** A partition's first success (reportEnd said so): its result taken, the set ended once every partition has one. */
+  private onSuccessfulResult(a: Attempt, result: LaunchResult & { readonly ok: true }): void {
+    const o = result.outcome;
+    if (o.outcome === 'result' && this.overResultSize(o.result!.length)) return;
+    this.done[a.index] = true;
+    this.remaining--;
+    const ran = this.clock.now() - a.start;
+    insertSorted(this.durations, ran);
+    this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
+    this.stage.onSuccess(this.partitions[a.index], o, a.workerId, a.taskId);
+    for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
+    if (this.remaining === 0) this.end({ kind: 'done' });
+  }
+
+  /**
+   * Tell the stage how an attempt that came back ended (before the result changes any state),
+   * or, for a partition's first success, return the telling, to be done once onSuccess ran.
+   */
+  private reportEnd(taskId: string, a: Attempt, result: LaunchResult): (() => void) | undefined {
     let reason: TaskEndReason;
     let shuffleWriteBytes = 0;
     let shuffleReadBytes = 0;
@@ -479,7 +502,9 @@ export class TaskSetManager {
           reason = 'killed';
       }
     }
+    if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
     this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
+    return undefined;
   }
 
   private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0): void {

@@ -77,7 +77,7 @@ test('a restarted attempt neither gets the answer of the previous attempt\'s act
   assert.equal(actions.length, 2);
   assert.equal(actions[1].runId, 'j.2');
   // Attempt 1's action ends now: its answer is not attempt 2's.
-  actions[0].resolve({ values: ['attempt 1'], accumulatorUpdates: [] });
+  actions[0].resolve({ values: ['attempt 1'] });
   await settle();
   assert.deepEqual(second.got.filter((m) => 'reqId' in m && m.reqId === 1), [], 'attempt 1\'s action answered attempt 2\'s request 1');
   // Attempt 1's thread (still talking) cannot cancel attempt 2's action; attempt 2 can.
@@ -85,7 +85,7 @@ test('a restarted attempt neither gets the answer of the previous attempt\'s act
   assert.equal(actions[1].signal.aborted, false);
   second.owner.message({ type: 'cancelJob', reqId: 1 } as JobToMain);
   assert.equal(actions[1].signal.aborted, true, 'attempt 2 could not cancel its own action: attempt 1\'s end took its entry');
-  actions[1].resolve({ values: [7], accumulatorUpdates: [] });
+  actions[1].resolve({ values: [7] });
   await settle();
   assert.deepEqual(second.got.filter((m) => m.type === 'jobResult').map((m) => m.type === 'jobResult' && m.result.values), [[7]]);
   job.cancel();
