@@ -15,6 +15,9 @@
 //   each have updates of 1 and values 1..10 in some order, the stage 10; three stages adding
 //   to three accumulators 1 x 10 tasks, 10 x 10 and 100 x 20; a failed attempt lists none and
 //   is not counted. Unnamed accumulators and named ones a task left at zero are not listed.
+// - Updates made in transformations count once per computation of a partition (the programming
+//   guide): again for each action over an uncached RDD, once for a cached one, once for a shuffle
+//   map side whose output is kept (a later job skips the stage), and only what take() computed.
 // A SparkListener reading acc.value in onTaskEnd sees at least the task's merged value (Spark's
 // listener bus runs later, so possibly more): never less.
 import assert from 'node:assert/strict';
@@ -118,4 +121,13 @@ test('the driver\'s value while an action runs: its ended tasks\' updates are me
 
 test('sortByKey\'s sampling job (Spark\'s RangePartitioner sketch, every element of 5 partitions of 10) has added its updates when sortByKey returns; the job after it adds them again', () => {
   assert.deepEqual(result('sampling-job'), { afterSortByKey: 50, keys: 50, after: 100 });
+});
+
+test('updates made in transformations count once per computation (Spark\'s programming guide): each action over an uncached RDD, a cached one\'s first, a kept shuffle\'s map side once, take(1) its one element', () => {
+  // 6 elements in 3 partitions: two counts over the plain RDD compute it twice; the cached one once;
+  // the second action over reduceByKey skips its map stage (its output is kept, as Spark's); take(1)
+  // computes partition 0 only, and of it only the element it returns (the iterator is lazy).
+  const odd = [1, 3, 5].reduce((a, b) => a + b);
+  const even = [2, 4, 6].reduce((a, b) => a + b);
+  assert.deepEqual(result('transformation-recompute'), { plain: 12, cached: 6, shuffled: 6, firstSums: [[0, even], [1, odd]], taken: 1, took: [1] });
 });
