@@ -57,6 +57,22 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
+    id: 'page-rank-example-links-not-distinct',
+    what: "examples/page-rank.ts leaves out Spark's distinct() of the links: a link written twice counts twice in its URL's contributions",
+    file: 'examples/page-rank.ts',
+    search: '    .distinct()\n    .groupByKey()\n',
+    replace: '    .groupByKey()\n',
+    tests: ['packages/cli/dist/test/core-examples.test.js'],
+  },
+  {
+    id: 'transitive-closure-example-path-reversed',
+    what: 'examples/transitive-closure.ts makes (z, x) of the join where Spark makes the path (x, z)',
+    file: 'examples/transitive-closure.ts',
+    search: '.map(([, [z, x]]): [number, number] => [x, z]))',
+    replace: '.map(([, [z, x]]): [number, number] => [z, x]))',
+    tests: ['packages/cli/dist/test/core-examples.test.js'],
+  },
+  {
     id: 'rdd-reduce-number-literals-untyped',
     what: "RDD.reduce loses its number overload: SparkPi's map(() => (inside ? 1 : 0)).reduce((a, b) => a + b) is a type error (number is not 0 | 1)",
     file: 'packages/core/src/rdd/rdd.ts',
