@@ -597,6 +597,8 @@ function checkFlow(job, round) {
   const recovering = (t) => round.restarts.some((x) => t >= x.killedAt - BATCH_MS && t <= x.restartedAt + 3000) || round.driverPauses.some(([from, to]) => t >= from - BATCH_MS && t <= to + 3000);
   const W = 12;
   const bound = Math.ceil((FLOW_MAX_RATE * (W * BATCH_MS + 100)) / 1000);
+  const batchesLog = path.join(job.out, 'batches.log');
+  const completed = fs.existsSync(batchesLog) ? fs.readFileSync(batchesLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   let worst = 0;
   for (let i = 0; i + W <= times.length; i++) {
     const span = times.slice(i, i + W);
@@ -612,11 +614,24 @@ function checkFlow(job, round) {
   // The receiver follows backpressure's rate (README: it reaches the receiver with the answer
   // to its next report): where the estimate held one value R for 24 batches, the last 12 of
   // them took at most R's worth (less the last batch's store, as above), plus a block's bucket.
+  // A batch's rate-<t>.json is what the estimate was when the batch RAN, not when its records
+  // came: a job behind by seconds (a loaded machine; scheduling delays of 6-16 s in round 1 of
+  // seed 3113) wrote 10/s for batches whose records came in at the initial 60/s. So R must also
+  // have been seen (by a batch that had run by then, out/batches.log) a second and a batch
+  // before the 12 began, and every batch from that one on saw R.
+  const done = new Map(completed.map((b) => [b.t, b]));
+  const seenBy = (t) => (done.has(t) ? t + done.get(t).sd + done.get(t).pd : undefined);
+  const inForce = (r, tail) => {
+    const anchor = tail[0] - BATCH_MS - 1000;
+    const lastSeen = [...times].reverse().find((t) => t < tail[0] && seenBy(t) !== undefined && seenBy(t) <= anchor);
+    return lastSeen !== undefined && times.filter((t) => t >= lastSeen && t <= tail[tail.length - 1]).every((t) => rates.get(t) === r);
+  };
   for (let i = 2 * W - 1; i < times.length; i++) {
     const span = times.slice(i - 2 * W + 1, i + 1);
     const r = rates.get(span[0]);
     if (typeof r !== 'number' || r >= FLOW_MAX_RATE || !span.every((t) => rates.get(t) === r) || span.some(recovering)) continue;
     const tail = span.slice(W);
+    if (!inForce(r, tail)) continue;
     const lastTaken = [...tail].reverse().find((t) => fromSource(t) > 0);
     const n = tail.reduce((a, t) => a + fromSource(t), 0) - (lastTaken === undefined ? 0 : fromSource(lastTaken));
     const allowed = Math.ceil((r * (W * BATCH_MS + 100)) / 1000) + 1;
@@ -625,8 +640,6 @@ function checkFlow(job, round) {
       break;
     }
   }
-  const batchesLog = path.join(job.out, 'batches.log');
-  const completed = fs.existsSync(batchesLog) ? fs.readFileSync(batchesLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   let caughtUp = 0;
   for (const b of completed) {
     const n = b.in['1'] ?? 0;
