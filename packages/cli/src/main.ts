@@ -578,9 +578,10 @@ speculationOptions(
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
       const bar = ConsoleProgressBar.forStderr(() => (job.streaming ? [] : cluster.driver.stageProgress(job.id)), o.progress);
       bar?.start();
-      job.on('output', (line) => {
+      job.on('output', (line, _n, stderr) => {
         bar?.clear();
-        process.stdout.write(line + '\n');
+        // Where the program printed it, as a Spark driver's System.err is the command's stderr.
+        (stderr ? process.stderr : process.stdout).write(line + '\n');
       });
       // Once the job's state is final its program has returned (or thrown, or was stopped):
       // the workers and the driver's server stop while its thread exits and its last lines
@@ -637,9 +638,9 @@ clientCommand(program.command('submit').description('send a job to a running dri
     bar?.start();
     const outcome = await submitJob(driver, sec, bundle, {
       args,
-      onOutput: (line) => {
+      onOutput: (line, stderr) => {
         bar?.clear();
-        process.stdout.write(line + '\n');
+        (stderr ? process.stderr : process.stdout).write(line + '\n');
       },
       onJobId: (id) => {
         jobId = id;

@@ -38,7 +38,8 @@ function waitReady(client: grpc.Client, address: string, timeoutMs: number): Pro
 export interface SubmitOptions {
   readonly args: readonly string[];
   /** Each line the job prints. */
-  readonly onOutput: (line: string) => void;
+  /** A line the job printed; `stderr`: on its standard error. */
+  readonly onOutput: (line: string, stderr: boolean) => void;
   readonly onJobId?: (id: string) => void;
   /** What the client does about its connection (lost, reconnected), for the user's terminal. */
   readonly onNotice?: (message: string) => void;
@@ -87,7 +88,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       if (n > 0 && n <= lastLine) return undefined; // seen before the stream broke
       if (n > lastLine + 1 && lastLine > 0) notice(`${n - lastLine - 1} lines of output of job ${jobId} were dropped while disconnected (the driver keeps the last 10,000)`);
       if (n > 0) lastLine = n;
-      opts.onOutput(e.output);
+      opts.onOutput(e.output, e.output_stderr === true);
     } else if (e.event === 'failure' && e.failure) return { jobId, ok: false, failure: e.failure };
     else if (e.event === 'done') return { jobId, ok: true };
     else if (e.event === 'stopped') return { jobId, ok: true, stopped: e.stopped === 'graceful' ? 'graceful' : 'now' };

@@ -452,9 +452,9 @@ export class DriverNode {
       call.end();
     };
     call.write({ job_id: job.id, output_epoch: this.instanceId });
-    for (const [line, output] of job.output.since(afterLine)) call.write({ output, line });
+    for (const [line, output, stderr] of job.output.since(afterLine)) call.write({ output, line, output_stderr: stderr });
     if (job.outcome) return writeEnd(job.outcome.state, job.outcome.error);
-    const onOutput = (output: string, line: number): void => void call.write({ output, line });
+    const onOutput = (output: string, line: number, stderr: boolean): void => void call.write({ output, line, output_stderr: stderr });
     const onEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
       detach();
       writeEnd(state, error);

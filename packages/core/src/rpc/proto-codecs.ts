@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'df85e45738f26db2050dcee01731fc0d3dde79ab60e0c5153baeb21b4927d4f2';
+export const PROTO_CODECS_SHA256 = '73d6b8ee4bd9667c3e3decd1941189772fa0cab300b6ffac80d7fde71bf132cc';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -3068,6 +3068,8 @@ encode: function JobEvent$encode(m,w,q){
   w.uint32(50).string(m.output_epoch)
   if(m.stopped!=null&&Object.hasOwnProperty.call(m,"stopped"))
   w.uint32(58).string(m.stopped)
+  if(m.output_stderr!=null&&Object.hasOwnProperty.call(m,"output_stderr"))
+  w.uint32(64).bool(m.output_stderr)
   return w
 },
 decode: function JobEvent$decode(r,l,e,n){
@@ -3118,6 +3120,10 @@ decode: function JobEvent$decode(r,l,e,n){
   }
   case 6: {
   m.output_epoch=r.string()
+  break
+  }
+  case 8: {
+  m.output_stderr=r.bool()
   break
   }
   default:
@@ -3171,6 +3177,9 @@ fromObject: function JobEvent$fromObject(d,n){
   if(d.output_epoch!=null){
   m.output_epoch=String(d.output_epoch)
   }
+  if(d.output_stderr!=null){
+  m.output_stderr=Boolean(d.output_stderr)
+  }
   return m
 },
 toObject: function JobEvent$toObject(m,o,q){
@@ -3187,6 +3196,7 @@ toObject: function JobEvent$toObject(m,o,q){
   }else
   d.line=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
   d.output_epoch=""
+  d.output_stderr=false
   }
   if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
   d.job_id=m.job_id
@@ -3223,6 +3233,9 @@ toObject: function JobEvent$toObject(m,o,q){
   d.stopped=m.stopped
   if(o.oneofs)
   d.event="stopped"
+  }
+  if(m.output_stderr!=null&&Object.hasOwnProperty.call(m,"output_stderr")){
+  d.output_stderr=m.output_stderr
   }
   return d
 },

@@ -26,8 +26,8 @@ import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
 export type JobStateName = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'stopped';
 
 export interface DriverJobEvents {
-  /** A printed line and its number in the job's output (from 1). */
-  output: [line: string, lineNumber: number];
+  /** A printed line, its number in the job's output (from 1), and whether the program printed it on its standard error. */
+  output: [line: string, lineNumber: number, stderr: boolean];
   end: [state: JobStateName, error: ErrorInfo | undefined];
   /** A supervised job failed and starts attempt `attempt` (after SUPERVISE_RESTART_DELAY_MS). */
   restart: [attempt: number, reason: ErrorInfo];
@@ -221,7 +221,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       message: (m) => {
         if (a === this.current && !a.over) this.onMessage(m);
       },
-      line: (line) => this.emit('output', line, this.output.append(line)),
+      line: (line, stderr) => this.emit('output', line, this.output.append(line, stderr), stderr),
       drained: () => {
         if (!a) return;
         a.drained = true;

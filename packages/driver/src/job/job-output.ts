@@ -8,25 +8,29 @@ export const KEPT_OUTPUT_LINES = 10_000;
  */
 export class JobOutput {
   private readonly lines: string[] = [];
+  /** Whether lines[i] was printed on the program's standard error. */
+  private readonly stderr: boolean[] = [];
   /** Number of lines[0]. */
   private first = 1;
 
   constructor(private readonly capacity = KEPT_OUTPUT_LINES) {}
 
-  /** Keep a line; returns its number. */
-  append(line: string): number {
+  /** Keep a line (`stderr`: printed on the program's standard error); returns its number. */
+  append(line: string, stderr = false): number {
     this.lines.push(line);
+    this.stderr.push(stderr);
     if (this.lines.length > this.capacity) {
       this.lines.shift();
+      this.stderr.shift();
       this.first++;
     }
     return this.first + this.lines.length - 1;
   }
 
-  /** Kept lines numbered above `afterLine`, as [number, text]. */
-  since(afterLine: number): [number, string][] {
-    const out: [number, string][] = [];
-    for (let i = Math.max(0, afterLine + 1 - this.first); i < this.lines.length; i++) out.push([this.first + i, this.lines[i]]);
+  /** Kept lines numbered above `afterLine`, as [number, text, printed on standard error]. */
+  since(afterLine: number): [number, string, boolean][] {
+    const out: [number, string, boolean][] = [];
+    for (let i = Math.max(0, afterLine + 1 - this.first); i < this.lines.length; i++) out.push([this.first + i, this.lines[i], this.stderr[i]]);
     return out;
   }
 

@@ -6,7 +6,8 @@ import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 export interface ProgramThreadOwner {
   message(m: JobToMain): void;
   /** A line the job printed on stdout or stderr. */
-  line(text: string): void;
+  /** A line the program printed; `stderr`: on its standard error (console.error, console.warn), else its standard output. */
+  line(text: string, stderr: boolean): void;
   /** The job's output is all here: its `outputEnd` line came on both streams, or they closed. */
   drained(): void;
   error(err: Error): void;
@@ -104,12 +105,12 @@ export class ProgramThread {
     const end = this.outputEnd;
     if (end !== undefined && !this.ended[stream] && text.endsWith(end)) {
       // The owner's last partial line, if it printed one, then the end of its output here.
-      if (text.length > end.length) this.owner?.line(text.slice(0, -end.length));
+      if (text.length > end.length) this.owner?.line(text.slice(0, -end.length), stream === 1);
       this.streamEnded(stream);
       return;
     }
     if (this.ended[stream]) this.tainted = true;
-    (this.owner ?? this.previous)?.line(text);
+    (this.owner ?? this.previous)?.line(text, stream === 1);
   }
 
   private streamEnded(stream: number): void {

@@ -11,6 +11,7 @@ export interface JobEvent {
   'line'?: (number | string | Long);
   'output_epoch'?: (string);
   'stopped'?: (string);
+  'output_stderr'?: (boolean);
   'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
 }
 
@@ -22,5 +23,6 @@ export interface JobEvent__Output {
   'line': (number);
   'output_epoch': (string);
   'stopped'?: (string);
+  'output_stderr': (boolean);
   'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
 }
