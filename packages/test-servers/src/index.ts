@@ -14,7 +14,9 @@
  *  - `@sluice/test-servers/job-runner`: a fixture job on a LocalCluster (startCluster,
  *    startJob, fixturesOf, jsonLines), for the connector packages' tests;
  *  - `@sluice/test-servers/sink-input`: the sink tests' seeded input, which their fixture
- *    jobs import too (bundled into the job).
+ *    jobs import too (bundled into the job);
+ *  - `@sluice/test-servers/recovered-sink` (the scenario: a sink's server down across a killed
+ *    driver's recovery) and `@sluice/test-servers/recovered-sink-job` (its fixtures' frame).
  */
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';

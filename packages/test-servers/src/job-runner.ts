@@ -6,7 +6,7 @@
 //   const cluster = await startCluster(2);
 //   const job = await startJob(cluster, fixture('count-job.ts'), [...args]);
 //   await job.waitLine('COUNT ', 60_000);
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '@sluice/cli';
@@ -179,3 +179,46 @@ export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
 
 export { freePort } from './free-port.js';
 export { mulberry32 } from './prng.js';
+
+/** `sluice run` of a fixture: a driver process of its own (its workers exit with it). */
+export interface DriverProcess {
+  /** The job's output lines (stdout). */
+  readonly lines: string[];
+  /** Everything the process wrote to stderr (its logs). */
+  readonly stderr: () => string;
+  /** The exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** SIGKILL the driver (`sluice run`'s process: its workers exit with it); resolves once it exited. */
+  kill9(): Promise<void>;
+}
+
+const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.url));
+
+/**
+ * Runs a fixture job with `sluice run` (an embedded local cluster: the driver in that process,
+ * `workers` worker processes of 1 core) so that a test can kill the driver with SIGKILL and
+ * start the job again, as a driver that dies and comes back. Stop it by its PID (kill9), or let
+ * the job end.
+ */
+export function runDriverProcess(file: string, args: readonly string[], workers = 2): DriverProcess {
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', String(workers), '--log-level', process.env.SLUICE_TEST_LOG ?? 'warn', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let rest = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    lines,
+    stderr: () => err,
+    exited,
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -24,9 +24,9 @@ export interface PostgresServer {
   /**
    * Stop the server as an administrator would (pg_ctl stop -m fast: its sessions are ended,
    * 57P01), keep its data, and start it again on the same port after `downMs`; resolves
-   * once it accepts connections again.
+   * once it accepts connections again. `until`: down also until it settles.
    */
-  restart(downMs: number): Promise<void>;
+  restart(downMs: number, until?: Promise<unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,9 +68,10 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     url: `postgres://sluice${secret}@127.0.0.1:${port}/postgres`,
     port,
     user: 'sluice',
-    async restart(downMs: number) {
+    async restart(downMs: number, until?: Promise<unknown>) {
       await stopServer();
       await new Promise((r) => setTimeout(r, downMs));
+      await until?.catch(() => undefined);
       child = await startServer(wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']));
     },
     async stop() {

@@ -2,8 +2,8 @@
 // working directory a temp dir, no persistence (no RDB snapshots, no AOF) unless `appendOnly`
 // (an append-only file, fsync always, so a restart keeps every write), optionally a password
 // (requirepass). `stop()` sends SIGTERM to its PID, waits for the exit (SIGKILL after 10 s)
-// and removes the directory; `restart(downMs)` stops it the same way, waits and starts it
-// again on the same port and directory.
+// and removes the directory; `restart(downMs, until?)` stops it the same way, waits and starts
+// it again on the same port and directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,8 +21,8 @@ export interface RedisServer {
   /** redis://[:password@]127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
-  /** SIGTERM, `downMs` with nothing listening on the port, then started again (data kept with appendOnly). */
-  restart(downMs: number): Promise<void>;
+  /** SIGTERM, `downMs` (and until `until` settles, if given) with nothing listening on the port, then started again (data kept with appendOnly). */
+  restart(downMs: number, until?: Promise<unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,9 +60,10 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   return {
     url: `redis://${secret}127.0.0.1:${port}`,
     port,
-    async restart(downMs: number) {
+    async restart(downMs: number, until?: Promise<unknown>) {
       await stopServer();
       await new Promise((r) => setTimeout(r, downMs));
+      await until?.catch(() => undefined);
       child = await spawnReady(args);
     },
     async stop() {

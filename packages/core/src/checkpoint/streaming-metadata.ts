@@ -37,4 +37,9 @@ export interface StreamingMetadata {
   readonly inputs: Readonly<Record<string, unknown>>;
   /** Each checkpointed stream's latest completed RDD checkpoint, keyed by stream id. */
   readonly stateCheckpoints: Readonly<Record<string, StateCheckpointRef>>;
+  /**
+   * What output operations keep (foreachRDD's checkpointState), keyed by the output's index
+   * in the program; only outputs with something to keep. Absent in files written before it.
+   */
+  readonly outputs?: Readonly<Record<string, unknown>>;
 }

@@ -10,6 +10,7 @@ import { formatBatchTime } from '../streaming/ui-utils.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
+import type { ForeachRDDOptions } from './output-checkpoint-state.js';
 import type { DashboardOptions } from '../dashboard/dashboard-options.js';
 import { registerDashboard } from '../dashboard/dashboard-output.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
@@ -616,9 +617,13 @@ export abstract class DStream<T> {
 
   // ---- output operations ---------------------------------------------------------------
 
-  /** Run `f` on every batch's RDD, in batch order; `f` may be async. */
-  foreachRDD(f: (rdd: RDD<T>, time: number) => void | Promise<void>): void {
-    this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>, { op: 'foreachRDD' });
+  /**
+   * Run `f` on every batch's RDD, in batch order; `f` may be async. `checkpointState`: what
+   * the output keeps in the metadata checkpoints, handed back when the job recovers (an
+   * output helper's knowledge of its sink; see OutputCheckpointState).
+   */
+  foreachRDD(f: (rdd: RDD<T>, time: number) => void | Promise<void>, options: ForeachRDDOptions = {}): void {
+    this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>, { op: 'foreachRDD' }, options.checkpointState);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { DStream } from '../dstream/dstream.js';
 import type { InputDStream } from '../dstream/input-dstreams.js';
+import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.js';
 import { isDiskFull, SluiceError } from '../errors.js';
 import { joinCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
@@ -22,6 +23,8 @@ export interface CheckpointedGraph {
   readonly zeroTime: number;
   readonly streams: readonly DStream<unknown>[];
   readonly inputs: readonly InputDStream<unknown>[];
+  /** Each output operation's checkpointState (undefined: it keeps none), in the program's order. */
+  readonly outputs: readonly (OutputCheckpointState | undefined)[];
   fingerprint(): GraphFingerprint;
 }
 
@@ -33,8 +36,9 @@ export interface CheckpointedGraph {
  * the RDD checkpoints that no kept metadata file refers to. Everything goes through the
  * checkpoint directory's CheckpointStore (a file system, or object storage such as S3).
  *
- * On recovery, `restore` hands every input its checkpoint data back and seeds each
- * stateful stream with an RDD read from its checkpoint files.
+ * On recovery, `restore` hands every input its checkpoint data back (and every output that
+ * kept some, foreachRDD's checkpointState) and seeds each stateful stream with an RDD read
+ * from its checkpoint files.
  *
  * Group commit: what a write records is taken when the event happens (`snapshot`), and
  * each snapshot records everything the ones before it did (every batch generated and not
@@ -113,6 +117,10 @@ export class MetadataCheckpointer {
   restore(md: StreamingMetadata): number[] {
     const sc = this.graph.sc;
     for (const s of this.graph.inputs) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null);
+    for (const [i, o] of this.graph.outputs.entries()) {
+      const kept = md.outputs?.[String(i)];
+      if (o !== undefined && kept !== undefined) o.restoreCheckpointData(kept);
+    }
     for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
       const stream = this.graph.streams.find((s) => s.id === Number(id));
       if (!stream) throw new SluiceError('SLUICE_CHECKPOINT', `the metadata checkpoint has state for stream ${id}, which the code does not make`);
@@ -238,6 +246,11 @@ export class MetadataCheckpointer {
     for (const s of this.graph.inputs) inputs[String(s.id)] = s.checkpointData();
     const stateCheckpoints: Record<string, StateCheckpointRef> = {};
     for (const [id, ref] of this.latestState) stateCheckpoints[String(id)] = ref;
+    const outputs: Record<string, unknown> = {};
+    for (const [i, o] of this.graph.outputs.entries()) {
+      const kept = o?.checkpointData();
+      if (kept !== undefined) outputs[String(i)] = kept;
+    }
     return {
       version: 2,
       reason,
@@ -249,6 +262,7 @@ export class MetadataCheckpointer {
       nextBatchTime,
       inputs,
       stateCheckpoints,
+      ...(Object.keys(outputs).length > 0 ? { outputs } : {}),
     };
   }
 

@@ -4,6 +4,7 @@ import type { DStream } from '../dstream/dstream.js';
 import { TransformedDStream, checkParents } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
+import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.js';
 import { SluiceError } from '../errors.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
@@ -149,6 +150,8 @@ interface Output {
   readonly creationSite: CreationSite | undefined;
   /** The program's stack where it registered the output (Spark's creationSite long form). */
   readonly callStack: string;
+  /** What the output keeps in the metadata checkpoints (foreachRDD's checkpointState). */
+  readonly checkpointState: OutputCheckpointState | undefined;
 }
 
 /** Spark's DStream.validateAtStart require for a checkpointed stream (a stateful one included) with no directory. */
@@ -769,6 +772,7 @@ export class StreamingContext {
       },
       streams: this.streams,
       inputs: this.inputStreams(),
+      outputs: this.outputs.map((o) => o.checkpointState),
       fingerprint: () => this.fingerprint(),
     };
   }
@@ -904,9 +908,9 @@ export class StreamingContext {
   }
 
   /** @internal `desc`: the operation and its parameters, for the graph fingerprint. */
-  registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription): void {
+  registerOutput(stream: DStream<unknown>, fn: Output['fn'], desc: OutputDescription, checkpointState?: OutputCheckpointState): void {
     this.checkNotStarted('an output operation');
-    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson(), creationSite: currentCreationSite(), callStack: userCallStack() });
+    this.outputs.push({ stream, fn, desc, baseScope: currentScope()?.toJson(), creationSite: currentCreationSite(), callStack: userCallStack(), checkpointState });
   }
 
   /** @internal How stream `streamId`'s receiver runs on its worker. */

@@ -72,7 +72,7 @@ test('a version 1 metadata file (pending batches one by one) is read as version 
 test('a recovery lists every batch it re-runs as pending from its first metadata write on, and one a batch completed', async () => {
   const dir = path.join(root, 'restore');
   const sc = context();
-  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], fingerprint: () => metadata([]).fingerprint };
+  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], outputs: [], fingerprint: () => metadata([]).fingerprint };
   const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
   await checkpointer.init();
   const rerun = checkpointer.restore(metadata([[1000, 600], [70_000, 2]]));
@@ -264,7 +264,7 @@ test('batches ending out of order (concurrentJobs 2): the end of t + 1 keeps wha
 
 test('what waits for every kept metadata file (a forgotten batch\'s log segments) waits for as many durable writes as files are kept', async () => {
   const dir = path.join(root, 'kept');
-  const graph = { sc: context(), batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], fingerprint: () => metadata([]).fingerprint };
+  const graph = { sc: context(), batchIntervalMs: 100, zeroTime: 0, streams: [], inputs: [], outputs: [], fingerprint: () => metadata([]).fingerprint };
   const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err), 3);
   await checkpointer.init();
   await checkpointer.batchGenerated(100, 200);
