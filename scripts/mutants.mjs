@@ -6986,6 +6986,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/accumulator-spark-suite.test.js', pattern: 'while an action runs' }],
   },
   {
+    id: 'sample-seed-truncated',
+    what: "a sampling seed is cut to its low 32 bits: seeds 2^32 apart (Spark's Longs, different seeds) give the same sample",
+    file: 'packages/core/src/util/random.ts',
+    search: '  return high === 0 ? low : (low ^ Math.imul(high | 0, 0x85ebca6b)) | 0;\n',
+    replace: '  return low;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites7.test.js', pattern: 'seeds' }],
+  },
+  {
+    id: 'sample-seed-fraction-accepted',
+    what: 'a sampling seed that is no whole number (0.25, Math.random()) is taken, truncated: every fraction in [0, 1) samples as seed 0',
+    file: 'packages/core/src/util/random.ts',
+    search: "  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {\n",
+    replace: "  if (typeof seed !== 'number') {\n",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites7.test.js', pattern: 'seeds' }],
+  },
+  {
     id: 'approx-negative-timeout-refused',
     what: "countApprox(-1) (any approximate action with a negative timeout) is refused, where Spark's ApproximateActionListener gives the partial result at once",
     file: 'packages/core/src/rdd/approximate-job.ts',

@@ -1,7 +1,8 @@
 // Where Sluice differed from Spark's core semantics (probed through `sluice run` against Spark's
 // sources), on a cluster of 2 worker processes: sampleByKey / sampleByKeyExact with a fraction above
 // 1 without replacement, treeAggregate's zero of an RDD with no partition, histogram's evenly spaced
-// bucket function at NaN and infinite bounds, histogram(n) of an RDD with no partition; and two
+// bucket function at NaN and infinite bounds, histogram(n) of an RDD with no partition, sampling
+// seeds (Spark's Longs: seeds 2^32 apart were one seed, a fractional one seed 0); and two
 // behaviours already as Spark's that no other file covers (combineByKey without map-side combining,
 // cogroup of four RDDs). Expected values are computed here from the inputs or from Spark's code as
 // cited, never by Sluice. One cluster for the file.
@@ -122,5 +123,24 @@ test('take(n) takes a whole number, as Spark\'s Int: n <= 0 gives none (Spark\'s
     assert.ok('error' in f, `${name}: ${JSON.stringify(f)}`);
     assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', f.error);
     assert.equal(f.error, `rdd.take: the number of elements must be a whole number, got ${shown} (0 or less gives none, as Spark's)`);
+  }
+});
+
+test("sampling seeds are Spark's Longs: the same seed the same sample; seeds 2^32 apart different samples (sample, randomSplit, takeSample, sampleByKey, sampleByKeyExact); a seed that is no whole number refused", () => {
+  type Samples = Record<'sample' | 'split' | 'takeSample' | 'byKey' | 'exact', unknown[]>;
+  const r = cases.one<{ seven: Samples; sevenAgain: Samples; big: Samples; bigAgain: Samples; fractional: Record<keyof Samples, Failure> }>('seeds-as-longs');
+  assert.deepEqual(r.sevenAgain, r.seven, 'seed 7 twice');
+  assert.deepEqual(r.bigAgain, r.big, 'seed 2^32 + 7 twice');
+  for (const k of ['sample', 'split', 'takeSample', 'byKey', 'exact'] as const) {
+    // Truncated to 32 bits, 2^32 + 7 was seed 7: the same elements, where Spark's Long seeds differ.
+    assert.notDeepEqual(r.big[k], r.seven[k], `${k}: seeds 7 and 2^32 + 7 gave the same sample`);
+    assert.ok(r.seven[k].length > 0 && r.big[k].length > 0, `${k}: an empty sample of 100 elements at 0.5`);
+  }
+  const given: Record<keyof Samples, string> = { sample: '0.25', split: '1.5', takeSample: '0.5', byKey: String(2 ** 53), exact: 'NaN' };
+  const operator: Record<keyof Samples, string> = { sample: 'rdd.sample', split: 'rdd.randomSplit', takeSample: 'rdd.takeSample', byKey: 'rdd.sampleByKey', exact: 'rdd.sampleByKeyExact' };
+  for (const k of Object.keys(given) as (keyof Samples)[]) {
+    const f = r.fractional[k];
+    assert.equal(f.code, 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(f)}`);
+    assert.ok(f.error.startsWith(`${operator[k]}: the seed must be a whole number (Spark's seed is a Long), got ${given[k]};`), `${k}: ${f.error}`);
   }
 });

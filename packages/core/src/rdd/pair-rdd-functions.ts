@@ -4,7 +4,7 @@ import type { BoundedDouble, PartialResult } from './partial-result.js';
 import { checkPrecision, precisionFor } from './hyper-log-log.js';
 import { SluiceError } from '../errors.js';
 import { toWire } from '../codec/record-classes.js';
-import { mulberry32, poisson } from '../util/random.js';
+import { mulberry32, poisson, sampleSeed } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
 import { driverPartitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
@@ -144,9 +144,10 @@ export class PairRDDFunctions {
     // As Spark's (require: no negative rate): without replacement a fraction above 1 keeps every pair of its key.
     const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0));
     if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sampleByKey: a fraction must be a number >= 0 (Spark: Negative sampling rates), got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
+    const seed32 = sampleSeed(seed, 'rdd.sampleByKey');
     const [rng, draws, same] = [mulberry32, poisson, sameKey];
     const fn = function* (index: number, it: Iterable<[K, V]>): Generator<[K, V]> {
-      const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+      const rand = rng((seed32 ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
       const byValue = new Map<unknown, number>();
       const objects: [K, number][] = [];
       for (const [k, f] of entries) {

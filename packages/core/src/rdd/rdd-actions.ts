@@ -1,7 +1,7 @@
 import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
-import { mulberry32 } from '../util/random.js';
+import { mulberry32, sampleSeed } from '../util/random.js';
 import { concatParts } from '../util/concat-parts.js';
 import { copier } from '../codec/codec.js';
 import { toWire } from '../codec/record-classes.js';
@@ -172,10 +172,11 @@ export class RDDActions<T> {
     if (!Number.isInteger(num) || num < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', num < 0 ? `rdd.takeSample: Negative number of elements requested (as Spark says): got ${String(num)}` : `rdd.takeSample: the number of elements must be a whole number >= 0, got ${String(num)}`);
     // Spark's bound (an Int sample size, with room for the sampling's margin); past it the sampling never ends.
     if (num > MAX_SAMPLE_SIZE) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.takeSample: Cannot support a sample size > Int.MaxValue - 10.0 * math.sqrt(Int.MaxValue) (${MAX_SAMPLE_SIZE}), got ${num}`);
+    const seed32 = sampleSeed(seed, 'rdd.takeSample');
     if (num === 0) return [];
     const total = await this.count();
     if (total === 0) return [];
-    const rand = mulberry32(seed >>> 0);
+    const rand = mulberry32(seed32 >>> 0);
     if (!withReplacement && num >= total) return shuffleInPlace(await this.collect(), rand);
     const fraction = fractionForSampleSize(num, total, withReplacement);
     let sample = await this.sample(withReplacement, fraction, Math.floor(rand() * 2 ** 31)).collect();

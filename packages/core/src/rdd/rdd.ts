@@ -1,7 +1,7 @@
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
-import { mulberry32 } from '../util/random.js';
+import { mulberry32, sampleSeed } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
@@ -183,7 +183,7 @@ export class RDD<T> {
     if (!withReplacement && fraction > 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sample: Sampling fraction (${scalaDouble(fraction)}) must be on interval [0, 1] (as Spark says): without replacement the fraction is each element's probability; sample(true, ${String(fraction)}) draws each about ${String(fraction)} times`);
     }
-    return this.narrow({ kind: 'sample', withReplacement, fraction, seed }, true);
+    return this.narrow({ kind: 'sample', withReplacement, fraction, seed: sampleSeed(seed, 'rdd.sample') }, true);
   }
 
   /**
@@ -235,6 +235,7 @@ export class RDD<T> {
     const shown = `[${weights.map(scalaDouble).join(',')}]`;
     if (!weights.every((w) => w >= 0)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: Weights must be nonnegative, but got ${shown} (as Spark says): they are relative sizes, normalized to sum to 1`);
     if (!(total > 0)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.randomSplit: Sum of weights must be positive, but got ${shown} (as Spark says): give at least one weight above 0`);
+    const seed32 = sampleSeed(seed, 'rdd.randomSplit');
     const rng = mulberry32;
     let acc = 0;
     return weights.map((w, i) => {
@@ -243,7 +244,7 @@ export class RDD<T> {
       const ub = i === weights.length - 1 ? 1 : acc / total;
       // Every split draws the same numbers for a partition, so [lb, ub) ranges split it exactly.
       const fn = function* (index: number, it: Iterable<T>): Generator<T> {
-        const rand = rng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+        const rand = rng((seed32 ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
         for (const x of it) {
           const u = rand();
           if (u >= lb && u < ub) yield x;

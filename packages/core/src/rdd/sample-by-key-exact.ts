@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { mulberry32 } from '../util/random.js';
+import { mulberry32, sampleSeed } from '../util/random.js';
 import { keyId, type KeyId } from './key.js';
 import type { RDD } from './rdd.js';
 
@@ -25,14 +25,14 @@ import type { RDD } from './rdd.js';
  * computed (as Spark requires), which the job checks: a partition whose count of a key
  * differs from the first pass's fails, naming both.
  */
-export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, seed: number): RDD<[K, V]> {
+export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolean, fractions: ReadonlyMap<K, number> | Readonly<Record<string, number>>, givenSeed: number): RDD<[K, V]> {
   const op = 'rdd.sampleByKeyExact';
   const entries = (fractions instanceof Map ? [...fractions.entries()] : Object.entries(fractions)) as [K, number][];
   // As Spark's (require: no negative rate): without replacement a fraction above 1 asks for more than the key has, so
   // every pair of it (Spark's threshold ends at its waitlist bound, 1). Infinity is refused (with replacement, endless draws).
   const bad = entries.find(([, f]) => typeof f !== 'number' || !(f >= 0) || f === Infinity);
   if (bad) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: a fraction must be a finite number >= 0 (Spark: Negative sampling rates), got ${String(bad[1])} for key ${JSON.stringify(bad[0])}`);
-  if (!Number.isFinite(seed)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: seed must be a number, got ${String(seed)}`);
+  const seed = sampleSeed(givenSeed, op);
   const fractionOf = new Map<KeyId, number>(entries.map(([k, f]) => [keyId(k), f]));
   const parts = rdd.numPartitions;
   const out = rdd.narrow<[K, V]>({ kind: 'sampleExact', withReplacement, seed }, true);

@@ -1,3 +1,5 @@
+import { SluiceError } from '../errors.js';
+
 /** A seeded PRNG in [0, 1): a partition samples alike on every attempt. */
 export function mulberry32(seed: number): () => number {
   let a = seed;
@@ -31,4 +33,24 @@ export function poisson(lambda: number, rand: () => number): number {
     rest -= mean;
   } while (rest > 0);
   return k;
+}
+
+/**
+ * A sampling call's seed as the 32 bits the generators start from. Spark's seed is a Long, so
+ * every whole number is a seed of its own: a seed in Java's Int range is kept as it is, and one
+ * past it has its high part mixed in (by an odd multiplier, so seeds 2^32 apart never start alike,
+ * where truncating to 32 bits made them the same). A seed that is no whole number (0.5,
+ * Math.random()) or past ±(2^53 - 1) is SLUICE_BAD_ARGUMENT naming `operator`: truncated, every
+ * fraction in [0, 1) would be seed 0.
+ */
+export function sampleSeed(seed: number, operator: string): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${operator}: the seed must be a whole number (Spark's seed is a Long), got ${typeof seed === 'number' ? String(seed) : typeof seed}; for a random one use Math.floor(Math.random() * 2 ** 31), or leave it out`,
+    );
+  }
+  const low = seed | 0;
+  const high = (seed - low) / 4294967296;
+  return high === 0 ? low : (low ^ Math.imul(high | 0, 0x85ebca6b)) | 0;
 }
