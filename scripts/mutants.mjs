@@ -7002,6 +7002,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites7.test.js', pattern: 'seeds' }],
   },
   {
+    id: 'second-context-start-site-unknown',
+    what: "a second StreamingContext's refused start does not say where the active one was started (Spark's \"Currently running StreamingContext was started at\" its start site)",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    this.startSite = userCallSite();\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/dstream-spark-api.test.js', pattern: 'one active context' }],
+  },
+  {
     id: 'approx-negative-timeout-refused',
     what: "countApprox(-1) (any approximate action with a negative timeout) is refused, where Spark's ApproximateActionListener gives the partial result at once",
     file: 'packages/core/src/rdd/approximate-job.ts',

@@ -23,7 +23,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { after, before, test } from 'node:test';
 import net from 'node:net';
-import { fixture, mulberry32, withCluster, type JobRun } from './harness.js';
+import { fixture, lineOf, mulberry32, withCluster, type JobRun } from './harness.js';
 
 const BATCH_MS = 1000;
 const NUM_BATCHES = 4;
@@ -409,7 +409,12 @@ test('updateStateByKey iterator form with rememberPartitioner false: a function 
 test('getState, one active context at a time, getActiveOrCreate(create), getOrCreate { createOnError }', () => {
   const c = got<{ states: string[]; secondStart: string; activeOrCreate: boolean; otherState: string }>('context');
   assert.deepEqual(c.states, ['initialized', 'active', 'stopped']);
-  assert.match(c.secondStart, /only one StreamingContext may be active in a job at a time/);
+  // Spark's assertNoOtherContextIsActive, naming where the active one was started (the fixture's own line).
+  const site = `${fixture('dstream-spark-api.ts')}:${lineOf(fixture('dstream-spark-api.ts'), '// site: the active context\'s start')}:`;
+  assert.ok(
+    c.secondStart.startsWith(`Only one StreamingContext may be started in this JVM. Currently running StreamingContext was started at ${site}`),
+    c.secondStart,
+  );
   assert.equal(c.otherState, 'initialized', 'the refused context did not start');
   assert.equal(c.activeOrCreate, true, 'getActiveOrCreate returned the active context, not the created one');
   const e = got<{ strict: string | null; lenientState: string }>('createOnError');

@@ -771,7 +771,7 @@ test('start() refuses a graph with no output, and checkpoint intervals Spark ref
 test('start() twice is harmless; nothing may be added after start or after stop; no restart (StreamingContextSuite)', () => {
   assert.deepEqual(got(checks, 'start.twice'), { ok: true, state: 'active' });
   // "multiple streaming contexts": only one active at a time.
-  refused('secondContext.start', 'SLUICE_BAD_ARGUMENT', /only one StreamingContext may be active/);
+  refused('secondContext.start', 'SLUICE_BAD_ARGUMENT', /^Only one StreamingContext may be started in this JVM\. Currently running StreamingContext was started at .*dstream-spark-suites\.ts:\d+:\d+ /);
   for (const what of ['input', 'transformation', 'output']) refused(`afterStart.${what}`, 'SLUICE_BAD_ARGUMENT', /after the StreamingContext has started/);
   refused('afterStart.persist', 'SLUICE_BAD_ARGUMENT', /dstream\.persist: the storage level of stream \d+: .* after the StreamingContext has started/);
   refused('afterStart.checkpoint', 'SLUICE_BAD_ARGUMENT', /dstream\.checkpoint: the checkpoint interval of stream \d+: .* after the StreamingContext has started/);

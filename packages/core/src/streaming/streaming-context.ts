@@ -240,6 +240,8 @@ export class StreamingContext {
   private readonly checkpointWriteTimeoutMs: number;
   /** @internal Where the job's code made this context (`file:line:column`), for errors. */
   readonly createdAt = userCallSite();
+  /** Where start() was called (Spark's startSite), once it was: another context's refused start names it. */
+  private startSite: string | undefined;
   /** Backpressure's settings when it is on (validated: the estimator is built once here). */
   private readonly backpressure: { readonly initialRate: number | undefined; readonly pid: PIDSettings } | undefined;
   private readonly receiverMaxRate: number | undefined;
@@ -608,9 +610,10 @@ export class StreamingContext {
     }
     if (this.state === 'stopped') throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext has already been stopped (as Spark says): a StreamingContext cannot be restarted after stop(); make a new one');
     if (activeContext !== undefined && activeContext !== this && activeContext.state === 'active') {
+      // Spark's assertNoOtherContextIsActive, its start site a place rather than a stack.
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `only one StreamingContext may be active in a job at a time (as in Spark): another one (batch interval ${activeContext.batchIntervalMs} ms) is running; stop it first (await ssc.stop()) or use StreamingContext.getActive()`,
+        `Only one StreamingContext may be started in this JVM. Currently running StreamingContext was started at ${activeContext.startSite ?? '<unknown>'} (as Spark says): one StreamingContext (batch interval ${activeContext.batchIntervalMs} ms) is active in a job at a time; stop it first (await ssc.stop()) or use StreamingContext.getActive()`,
       );
     }
     try {
@@ -623,6 +626,7 @@ export class StreamingContext {
       this.resolveTerminated();
       throw err;
     }
+    this.startSite = userCallSite();
     // The local properties its output operations run with (Spark's savedProperties): the
     // caller's now, in no job group, not interrupted on cancel.
     const saved = this.sc.localPropertiesSnapshot();
