@@ -170,7 +170,7 @@ try {
     const cpuFirst = (timedCpu.slice(0, 3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     const cpuWarm = (timedCpu.slice(-3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     out.push(
-      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(2)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(2)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
+      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {

@@ -10,6 +10,7 @@ import { grpcLib, protobufLib, protobufVersion } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
 import { PROTO_CODECS, PROTO_CODECS_PROTOBUFJS, PROTO_CODECS_SHA256, type ProtoTypeCodecs } from './proto-codecs.js';
 import { PROTO_DESCRIPTOR, PROTO_SHA256 } from './proto-descriptor.js';
+import type * as wire from './wire.js';
 
 /**
  * The copy of proto/ inside this package (packages/core/proto, made by scripts/copy-proto.sh),
@@ -32,6 +33,8 @@ export interface SluiceServices {
 const SERVICES = ['Driver', 'Worker'] as const;
 
 let loaded: SluiceServices | undefined;
+/** The root loadProto built, for encodeDirect. */
+let loadedRoot: protobuf.Root | undefined;
 
 /**
  * The Driver and Worker services, built from the descriptor generated at build time
@@ -55,7 +58,22 @@ export function loadProto(): SluiceServices {
   const v1: Record<string, grpc.ServiceClientConstructor> = {};
   for (const name of SERVICES) v1[name] = grpcJs.makeClientConstructor(serviceDefinition(root.lookupService(`sluice.v1.${name}`)), name);
   loaded = { sluice: { v1 } } as unknown as SluiceServices;
+  loadedRoot = root;
   return loaded;
+}
+
+/**
+ * `value` encoded as the message type `sluice.v1.<typeName>`, without the services'
+ * `fromObject` copy of it first: for a sender whose objects already hold exactly what the
+ * wire holds (strings, numbers within the fields' ranges, Uint8Arrays, nested messages as
+ * such objects; no enum names, no Longs), which protobufjs's `encode` reads as they are.
+ * The bytes are those the services' serializer makes of the same object (proto-descriptor
+ * test); the serializer hands the EncodedMessage to gRPC as it is.
+ */
+export function encodeDirect(typeName: 'TaskBatch', value: wire.TaskBatch): EncodedMessage {
+  if (loadedRoot === undefined) loadProto();
+  const bytes = loadedRoot!.lookupType(`sluice.v1.${typeName}`).encode(value).finish();
+  return new EncodedMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 /**

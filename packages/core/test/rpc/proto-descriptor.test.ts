@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type * as Protobuf from 'protobufjs';
-import { PROTO_LOADER_OPTIONS, loadProto } from '../../src/rpc/proto.js';
+import { PROTO_LOADER_OPTIONS, encodeDirect, loadProto } from '../../src/rpc/proto.js';
 import { PROTO_SHA256 } from '../../src/rpc/proto-descriptor.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -107,6 +107,30 @@ test('every RPC: the same path, streaming and client alias as proto-loader, the 
     }
   }
   assert.ok(messages >= 8 * 20, `${messages} messages compared`);
+});
+
+test("encodeDirect: a TaskBatch as the driver writes it, without fromObject, is the same bytes as proto-loader's serializer makes of it", () => {
+  const reference = protoLoader.loadSync(REPO_PROTO, PROTO_LOADER_OPTIONS)['sluice.v1.Worker'] as grpc.ServiceDefinition;
+  const serialize = reference.RunTasks!.requestSerialize;
+  const root = new protobuf.Root().loadSync(REPO_PROTO, { keepCase: true });
+  root.resolveAll();
+  const type = root.lookupType('sluice.v1.TaskBatch');
+  const random = mulberry32(31);
+  const driverLike = {
+    stages: [{ stage_key: 'j1.s0r0', job_id: 'j1', bundle_sha256: 'ab'.repeat(32), stage_id: 0, payload: Buffer.from([1, 2, 3]), shuffle_id: -1 }],
+    tasks: [
+      { task_id: 'j1.s0r0.p0.a0', stage_key: 'j1.s0r0', partition: 0, attempt: 0, task_data: Buffer.alloc(0) },
+      { task_id: 'j1.s0r0.p1025.a2', stage_key: 'j1.s0r0', partition: 1025, attempt: 2, task_data: new Uint8Array([9, 8]) },
+    ],
+    forget_stages: ['j0.s3r1'],
+    remove_block_ids: [],
+    remove_block_prefixes: ['rdd_4_'],
+  };
+  const messages = [{}, driverLike, ...Array.from({ length: 40 }, () => sample(type, random))];
+  for (const msg of messages) {
+    const direct = encodeDirect('TaskBatch', msg).bytes;
+    assert.ok(direct.equals(serialize(msg)), `the same bytes for ${JSON.stringify(msg)}`);
+  }
 });
 
 test('an installed core whose .proto differs from the descriptor it was built with refuses to load it, naming the fix', (t) => {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { WORKER_MAX_REQUEST_BYTES, type wire } from '@sluice/core/internal';
+import { encodeDirect, WORKER_MAX_REQUEST_BYTES, type wire } from '@sluice/core/internal';
 import type { LaunchResult, StageDescription, TaskDescription } from './worker-endpoint.js';
 
 /** A batch is written once it holds this many bytes of payloads, not only at the end of the turn. */
@@ -12,7 +12,11 @@ const ENVELOPE_BYTES = 64 * 1024;
  */
 export const FORGET_DELAY_MS = 250;
 
-/** What the next message on the call carries. */
+/**
+ * What the next message on the call carries. A stream keeps one for its life, emptied as it
+ * is written (encoded at once): a fresh one's empty arrays changed elements kind at their
+ * first push, which deoptimized `launch` again and again (bench/README).
+ */
 interface Batch {
   stages: wire.StageDescription[];
   tasks: wire.TaskLaunch[];
@@ -25,6 +29,15 @@ interface Batch {
 
 function emptyBatch(): Batch {
   return { stages: [], tasks: [], forget: [], removeIds: [], removePrefixes: [], bytes: 0 };
+}
+
+function clearBatch(b: Batch): void {
+  b.stages.length = 0;
+  b.tasks.length = 0;
+  b.forget.length = 0;
+  b.removeIds.length = 0;
+  b.removePrefixes.length = 0;
+  b.bytes = 0;
 }
 
 /** Opens a RunTasks call (the secret in its metadata). */
@@ -48,7 +61,7 @@ export class TaskStream {
   private call: ReturnType<OpenTaskCall> | undefined;
   private readonly sent = new Set<string>();
   private readonly inFlight = new Map<string, (r: LaunchResult) => void>();
-  private batch: Batch = emptyBatch();
+  private readonly batch: Batch = emptyBatch();
   private flushScheduled = false;
   /** Writes stages' ends that no task took along (FORGET_DELAY_MS). */
   private forgetTimer: NodeJS.Timeout | undefined;
@@ -149,11 +162,19 @@ export class TaskStream {
   private flush(): void {
     const b = this.batch;
     if (b.stages.length === 0 && b.tasks.length === 0 && b.forget.length === 0 && b.removeIds.length === 0 && b.removePrefixes.length === 0) return;
-    this.batch = emptyBatch();
     clearTimeout(this.forgetTimer);
     this.forgetTimer = undefined;
-    if (!this.call) return; // The call failed since: its launches were resolved as lost (and its removals sent elsewhere).
-    this.call.write({ stages: b.stages, tasks: b.tasks, forget_stages: b.forget, remove_block_ids: b.removeIds, remove_block_prefixes: b.removePrefixes });
+    if (!this.call) {
+      // The call failed since: its launches were resolved as lost (and its removals sent elsewhere).
+      clearBatch(b);
+      return;
+    }
+    // Encoded here, as the driver wrote it (plain strings, numbers and bytes): no protobufjs
+    // fromObject copy of every launch first, and the batch's arrays are free again at once.
+    const message = encodeDirect('TaskBatch', { stages: b.stages, tasks: b.tasks, forget_stages: b.forget, remove_block_ids: b.removeIds, remove_block_prefixes: b.removePrefixes });
+    clearBatch(b);
+    // The services' serializer passes an EncodedMessage through (loadProto).
+    this.call.write(message as unknown as wire.TaskBatch);
   }
 
   /** The call failed, ended or was given up: its launches resolve as not done (`lost`: with their worker). */
@@ -163,9 +184,10 @@ export class TaskStream {
     this.sent.clear();
     // Launches still in the batch were never written: they fail with the others; its
     // removals go another way.
-    const unsent = this.batch;
-    this.batch = emptyBatch();
-    if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);
+    const removeIds = this.batch.removeIds.slice();
+    const removePrefixes = this.batch.removePrefixes.slice();
+    clearBatch(this.batch);
+    if (removeIds.length > 0 || removePrefixes.length > 0) this.removeElsewhere(removeIds, removePrefixes);
     const waiting = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const resolve of waiting) resolve({ ok: false, workerLost: lost, message });

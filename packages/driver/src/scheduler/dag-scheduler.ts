@@ -30,7 +30,7 @@ import { MapOutputTracker } from './map-output-tracker.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
-import { TaskSetManager, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
+import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type SchedulerListener, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
 
 interface JobState {
@@ -766,7 +766,7 @@ export class DAGScheduler implements RegistryListener {
         for (const l of this.listeners) l.onTaskEnd?.(event);
       },
     };
-    const tsm = new TaskSetManager(callbacks, partitions, { ...this.options, taskTimeoutMs: job.taskTimeoutMs }, this.clock, (workerId, taskId) => {
+    const tsm = new TaskSetManager(callbacks, partitions, taskSetOptions(this.options, job.taskTimeoutMs), this.clock, (workerId, taskId) => {
       this.log.debug({ jobId: job.jobId, stageId, taskId, workerId }, 'killing task');
       this.registry.get(workerId)?.endpoint.killTask(taskId);
     });

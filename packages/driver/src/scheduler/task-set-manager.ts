@@ -83,6 +83,25 @@ export interface TaskSetOptions {
   readonly pipelineMaxTaskMs?: number;
 }
 
+/**
+ * A task set's options: `base` with the job's `taskTimeoutMs`, every field present and in one
+ * order, so that every TaskSetManager's `opts` has one shape (a spread of the driver's
+ * options gave the sets' objects shapes that deoptimized the functions reading them).
+ */
+export function taskSetOptions(base: TaskSetOptions, taskTimeoutMs: number): TaskSetOptions {
+  return {
+    maxFailures: base.maxFailures,
+    speculation: base.speculation,
+    speculationMultiplier: base.speculationMultiplier,
+    speculationQuantile: base.speculationQuantile,
+    speculationMinMs: base.speculationMinMs,
+    localityWaitMs: base.localityWaitMs,
+    taskTimeoutMs,
+    maxResultSizeBytes: base.maxResultSizeBytes ?? 0,
+    pipelineMaxTaskMs: base.pipelineMaxTaskMs ?? 0,
+  };
+}
+
 /** A running attempt, as `sluice jobs` and the status page show it. */
 export interface RunningTaskInfo {
   readonly taskId: string;
@@ -148,17 +167,21 @@ export type KillTask = (workerId: string, taskId: string) => void;
 export class TaskSetManager {
   private readonly pending: number[] = [];
   private readonly running = new Map<string, Attempt>();
-  private readonly done: boolean[];
-  private readonly failures: number[];
-  private readonly attempts: number[];
-  /** Workers each task failed on: it is not offered to them again while others remain. */
-  private readonly failedOn: Set<string>[];
+  // The per-task arrays are typed arrays: `partitions.map` made arrays of a different
+  // elements kind for different callers' partitions, and every function reading them was
+  // deoptimized ("wrong map") at each new kind (bench/README).
+  /** 1 once the task's partition succeeded. */
+  private readonly done: Uint8Array;
+  private readonly failures: Uint32Array;
+  private readonly attempts: Uint32Array;
+  /** Workers each task failed on, by task index (tasks that never failed have none): it is not offered to them again while others remain. */
+  private readonly failedOn = new Map<number, Set<string>>();
   /** Run times of the successful attempts (ms), kept sorted: the median is read, not sorted out, on each offer. */
-  private readonly durations: number[] = [];
+  private readonly durations = new SortedDurations();
   /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
   private recentMs: number | undefined;
-  /** Tasks that had their one speculative copy. */
-  private readonly speculated: boolean[];
+  /** 1 for tasks that had their one speculative copy. */
+  private readonly speculated: Uint8Array;
   private remaining: number;
   /** Attempts that failed (any reason in FAILED_TASK_REASONS), for progress. */
   private failedAttempts = 0;
@@ -180,11 +203,10 @@ export class TaskSetManager {
     private readonly clock: Clock,
     private readonly kill: KillTask,
   ) {
-    this.done = partitions.map(() => false);
-    this.failures = partitions.map(() => 0);
-    this.attempts = partitions.map(() => 0);
-    this.failedOn = partitions.map(() => new Set<string>());
-    this.speculated = partitions.map(() => false);
+    this.done = new Uint8Array(partitions.length);
+    this.failures = new Uint32Array(partitions.length);
+    this.attempts = new Uint32Array(partitions.length);
+    this.speculated = new Uint8Array(partitions.length);
     this.remaining = partitions.length;
     this.created = clock.now();
     for (let i = 0; i < partitions.length; i++) this.pending.push(i);
@@ -213,8 +235,8 @@ export class TaskSetManager {
     const anyPreferences = this.stage.preferredWorkers !== undefined;
     let pick = -1;
     for (let i = 0; i < this.pending.length; i++) {
-      const failed = this.failedOn[this.pending[i]];
-      if (failed.size > 0 && failed.has(workerId) && failed.size < liveWorkers) continue;
+      const failed = this.failedOn.size === 0 ? undefined : this.failedOn.get(this.pending[i]);
+      if (failed !== undefined && failed.has(workerId) && failed.size < liveWorkers) continue;
       if (!anyPreferences) {
         // No task of the stage prefers a worker: the first one this worker may run.
         pick = i;
@@ -233,7 +255,7 @@ export class TaskSetManager {
     }
     const spec = speculate && this.opts.speculation ? this.speculatable(workerId, now) : undefined;
     if (spec === undefined) return undefined;
-    this.speculated[spec] = true;
+    this.speculated[spec] = 1;
     return this.launch(spec, workerId, true);
   }
 
@@ -353,7 +375,7 @@ export class TaskSetManager {
     if (!this.opts.speculation || finished === 0 || finished < this.opts.speculationQuantile * this.partitions.length) return undefined;
     // Every offer of a slot asks (thousands a second for tiny tasks): a sort per task end
     // here was O(n log n) a task over the stage's last quarter; `durations` is kept sorted.
-    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.durations[finished >> 1]);
+    return Math.max(this.opts.speculationMinMs, this.opts.speculationMultiplier * this.durations.at(finished >> 1));
   }
 
   /**
@@ -397,7 +419,7 @@ export class TaskSetManager {
     }
     for (const a of this.running.values()) {
       const onIt = copies.get(a.index)!;
-      if (!this.done[a.index] && !this.speculated[a.index] && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold) return a.index;
+      if (this.done[a.index] === 0 && this.speculated[a.index] === 0 && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold) return a.index;
     }
     return undefined;
   }
@@ -428,9 +450,13 @@ export class TaskSetManager {
       this.requeue(a.index);
       return;
     }
-    const o: wire.TaskOutcome__Output = result.ok
-      ? result.outcome
-      : { outcome: 'error', error: { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' }, stored_blocks: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+    if (!result.ok) {
+      // Not an outcome object of the driver's own making: `o` below only ever has the decoded
+      // outcome's shape (a second shape there deoptimized this function, bench/README).
+      this.taskFailed(a, { code: 'SLUICE_INTERNAL', message: `the worker could not run the task: ${result.message}`, stack: '' });
+      return;
+    }
+    const o = result.outcome;
     switch (o.outcome) {
       case 'result':
       case 'map_status':
@@ -445,7 +471,7 @@ export class TaskSetManager {
         return;
       }
       case 'killed':
-        if (!this.done[a.index]) this.requeue(a.index);
+        if (this.done[a.index] === 0) this.requeue(a.index);
         return;
       default:
         this.requeue(a.index);
@@ -456,10 +482,10 @@ export class TaskSetManager {
   private onSuccessfulResult(a: Attempt, result: LaunchResult & { readonly ok: true }): void {
     const o = result.outcome;
     if (o.outcome === 'result' && this.overResultSize(o.result!.length)) return;
-    this.done[a.index] = true;
+    this.done[a.index] = 1;
     this.remaining--;
     const ran = this.clock.now() - a.start;
-    insertSorted(this.durations, ran);
+    this.durations.insert(ran);
     this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
     this.stage.onSuccess(this.partitions[a.index], o, a.workerId, a.taskId);
     for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
@@ -484,7 +510,7 @@ export class TaskSetManager {
         case 'result':
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
-          reason = this.done[a.index] || this.ended ? 'killed' : 'success';
+          reason = this.done[a.index] === 1 || this.ended ? 'killed' : 'success';
           if (reason === 'success') {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
             shuffleReadBytes = o.shuffle_read_bytes || 0;
@@ -522,9 +548,11 @@ export class TaskSetManager {
    * attempt would compute the same value.
    */
   private taskFailed(a: Attempt, e: { code: string; message: string; stack: string }): void {
-    if (this.done[a.index]) return;
+    if (this.done[a.index] === 1) return;
     this.failures[a.index]++;
-    this.failedOn[a.index].add(a.workerId);
+    let failedOn = this.failedOn.get(a.index);
+    if (failedOn === undefined) this.failedOn.set(a.index, (failedOn = new Set()));
+    failedOn.add(a.workerId);
     if (this.failures[a.index] >= this.opts.maxFailures || e.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
       const partition = this.partitions[a.index];
       this.end({
@@ -569,7 +597,7 @@ export class TaskSetManager {
       if (a.workerId !== workerId) continue;
       this.running.delete(id);
       this.emitEnd(id, a, 'worker_lost');
-      if (!this.done[a.index]) this.requeue(a.index);
+      if (this.done[a.index] === 0) this.requeue(a.index);
     }
   }
 
@@ -580,7 +608,7 @@ export class TaskSetManager {
 
   private requeue(index: number): void {
     const stillRunning = [...this.running.values()].some((r) => r.index === index);
-    if (!this.done[index] && !stillRunning && !this.pending.includes(index)) this.pending.unshift(index);
+    if (this.done[index] === 0 && !stillRunning && !this.pending.includes(index)) this.pending.unshift(index);
   }
 
   private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason = 'killed'): void {
@@ -598,15 +626,37 @@ export class TaskSetManager {
   }
 }
 
-/** Insert `x` into the ascending array `xs`, keeping it ascending (binary search for the place). */
-export function insertSorted(xs: number[], x: number): void {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] <= x) lo = mid + 1;
-    else hi = mid;
+/**
+ * Numbers kept ascending (binary search for each one's place), in a Float64Array: one
+ * representation from the first insert on. (A `number[]` started as small integers and
+ * became doubles at the first run time that was not one, and the binary search's loads were
+ * deoptimized at each such array: bench/README.)
+ */
+export class SortedDurations {
+  private xs = new Float64Array(16);
+  length = 0;
+
+  insert(x: number): void {
+    let lo = 0;
+    let hi = this.length;
+    const xs = this.xs;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.length === xs.length) {
+      const grown = new Float64Array(xs.length * 2);
+      grown.set(xs);
+      this.xs = grown;
+    }
+    if (lo < this.length) this.xs.copyWithin(lo + 1, lo, this.length);
+    this.xs[lo] = x;
+    this.length++;
   }
-  if (lo === xs.length) xs.push(x);
-  else xs.splice(lo, 0, x);
+
+  /** The `i`th smallest (0 <= i < length). */
+  at(i: number): number {
+    return this.xs[i];
+  }
 }

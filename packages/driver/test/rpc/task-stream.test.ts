@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import type { wire } from '@sluice/core/internal';
+import { EncodedMessage, loadProto, type wire } from '@sluice/core/internal';
 import { FORGET_DELAY_MS, TaskStream, type OpenTaskCall } from '../../src/rpc/task-stream.js';
 import type { StageDescription, TaskDescription } from '../../src/rpc/worker-endpoint.js';
 
-/** A RunTasks call that keeps what the driver writes; `answer` ends tasks as the worker would. */
+/** The worker's side of RunTasks: a written message's bytes read as the worker reads them. */
+const readBatch = loadProto().sluice.v1.Worker.service.RunTasks.requestDeserialize;
+
+/** A RunTasks call that keeps what the driver writes (as the worker decodes it); `answer` ends tasks as the worker would. */
 class FakeCall extends EventEmitter {
-  readonly written: wire.TaskBatch[] = [];
-  write(m: wire.TaskBatch): boolean {
-    this.written.push(m);
+  readonly written: wire.TaskBatch__Output[] = [];
+  write(m: unknown): boolean {
+    assert.ok(m instanceof EncodedMessage, 'the driver writes its batches encoded');
+    this.written.push(readBatch(m.bytes) as wire.TaskBatch__Output);
     return true;
   }
   cancel(): void {
