@@ -35,6 +35,8 @@ const SERVICES = ['Driver', 'Worker'] as const;
 let loaded: SluiceServices | undefined;
 /** The root loadProto built, for encodeDirect. */
 let loadedRoot: protobuf.Root | undefined;
+/** encodeDirect's message types, looked up once each. */
+const directTypes = new Map<string, protobuf.Type>();
 
 /**
  * The Driver and Worker services, built from the descriptor generated at build time
@@ -71,8 +73,13 @@ export function loadProto(): SluiceServices {
  * test); the serializer hands the EncodedMessage to gRPC as it is.
  */
 export function encodeDirect(typeName: 'TaskBatch', value: wire.TaskBatch): EncodedMessage {
-  if (loadedRoot === undefined) loadProto();
-  const bytes = loadedRoot!.lookupType(`sluice.v1.${typeName}`).encode(value).finish();
+  let type = directTypes.get(typeName);
+  if (type === undefined) {
+    if (loadedRoot === undefined) loadProto();
+    type = loadedRoot!.lookupType(`sluice.v1.${typeName}`);
+    directTypes.set(typeName, type);
+  }
+  const bytes = type.encode(value).finish();
   return new EncodedMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
