@@ -165,7 +165,22 @@ export type KillTask = (workerId: string, taskId: string) => void;
  * Threading: driver main thread; every method changes state synchronously.
  */
 export class TaskSetManager {
-  private readonly pending: number[] = [];
+  /**
+   * Pending tasks, as Spark's TaskSetManager keeps them (pendingTasks.all, .forExecutor,
+   * .noPrefs): every one in `all`; with preferences, in each preferred worker's list, else in
+   * `noPrefs` (the lists are made on the first offer that asks, one preferredWorkers call a
+   * task). A task launched from one list stays in the others until read there. Offer order is
+   * a list's order: tasks queued again first (the latest first), then the rest by index.
+   */
+  private readonly all: PendingTasks;
+  private byWorker: Map<string, PendingTasks> | undefined;
+  private noPrefs: PendingTasks | undefined;
+  /** Each task's preferred workers as the lists hold them (made with the lists). */
+  private prefsOf: (readonly string[])[] = [];
+  /** Whether each task is pending, and its entry's number (one more each time it is queued again): older entries are stale. */
+  private readonly isPending: Uint8Array;
+  private readonly pendingSeq: Uint32Array;
+  private pendingCount: number;
   private readonly running = new Map<string, Attempt>();
   // The per-task arrays are typed arrays: `partitions.map` made arrays of a different
   // elements kind for different callers' partitions, and every function reading them was
@@ -209,7 +224,12 @@ export class TaskSetManager {
     this.speculated = new Uint8Array(partitions.length);
     this.remaining = partitions.length;
     this.created = clock.now();
-    for (let i = 0; i < partitions.length; i++) this.pending.push(i);
+    this.isPending = new Uint8Array(partitions.length).fill(1);
+    this.pendingSeq = new Uint32Array(partitions.length);
+    this.pendingCount = partitions.length;
+    const byIndex: number[] = [];
+    for (let i = 0; i < partitions.length; i++) byIndex.push(i);
+    this.all = new PendingTasks(this.isPending, this.pendingSeq, byIndex);
     this.finished = new Promise((r) => (this.resolveEnd = r));
     if (partitions.length === 0) this.end({ kind: 'done' });
   }
@@ -231,27 +251,28 @@ export class TaskSetManager {
   offer(workerId: string, liveWorkers = 1, speculate = true): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
-    const localityExpired = now - this.created >= this.opts.localityWaitMs;
-    const anyPreferences = this.stage.preferredWorkers !== undefined;
-    let pick = -1;
-    for (let i = 0; i < this.pending.length; i++) {
-      const failed = this.failedOn.size === 0 ? undefined : this.failedOn.get(this.pending[i]);
-      if (failed !== undefined && failed.has(workerId) && failed.size < liveWorkers) continue;
-      if (!anyPreferences) {
+    const mayRun = (index: number): boolean => {
+      const failed = this.failedOn.size === 0 ? undefined : this.failedOn.get(index);
+      return !(failed !== undefined && failed.has(workerId) && failed.size < liveWorkers);
+    };
+    let pick: number | undefined;
+    if (this.pendingCount > 0) {
+      if (this.stage.preferredWorkers === undefined) {
         // No task of the stage prefers a worker: the first one this worker may run.
-        pick = i;
-        break;
+        pick = this.all.first(mayRun);
+      } else {
+        // A task that prefers this worker first; else one with no preference, or (the
+        // locality wait over) any. Each list is read from its start, skipping tasks no
+        // longer pending there: O(1) an offer but for tasks this worker may not run.
+        if (this.byWorker === undefined) this.indexPreferences();
+        pick = this.byWorker!.get(workerId)?.first(mayRun);
+        if (pick === undefined) pick = (now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!).first(mayRun);
       }
-      const prefs = this.stage.preferredWorkers!(this.partitions[this.pending[i]]);
-      if (prefs?.has(workerId)) {
-        pick = i;
-        break;
-      }
-      if (pick < 0 && (!prefs || prefs.size === 0 || localityExpired)) pick = i;
     }
-    if (pick >= 0) {
-      const index = this.pending.splice(pick, 1)[0];
-      return this.launch(index, workerId, false);
+    if (pick !== undefined) {
+      this.isPending[pick] = 0;
+      this.pendingCount--;
+      return this.launch(pick, workerId, false);
     }
     const spec = speculate && this.opts.speculation ? this.speculatable(workerId, now) : undefined;
     if (spec === undefined) return undefined;
@@ -268,7 +289,7 @@ export class TaskSetManager {
    */
   canQueue(): boolean {
     const max = this.opts.pipelineMaxTaskMs ?? 0;
-    return max > 0 && !this.ended && this.pending.length > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
+    return max > 0 && !this.ended && this.pendingCount > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
   }
 
   /** An attempt just launched was sent to wait on its worker beyond the worker's free slots (pipelining): not running yet. */
@@ -386,7 +407,7 @@ export class TaskSetManager {
    */
   wantsSlot(): boolean {
     if (this.ended) return false;
-    if (this.pending.length > 0) return true;
+    if (this.pendingCount > 0) return true;
     if (!this.opts.speculation) return false;
     const threshold = this.speculationThreshold();
     return threshold !== undefined && this.oldestRunningPast(this.clock.now(), threshold);
@@ -599,6 +620,18 @@ export class TaskSetManager {
       this.emitEnd(id, a, 'worker_lost');
       if (this.done[a.index] === 0) this.requeue(a.index);
     }
+    // The lost worker's cached blocks are gone: its pending tasks are placed again by their
+    // preferences now (those with none left run anywhere), as offers asking each time did.
+    const lost = this.byWorker?.get(workerId);
+    if (lost === undefined || this.ended) return;
+    this.byWorker!.delete(workerId);
+    // Last first: each goes to the front of its lists, so they keep their order there.
+    for (const index of lost.pendingTasks().reverse()) {
+      this.prefsOf[index] = this.askPreferences(index).filter((w) => w !== workerId);
+      this.isPending[index] = 0;
+      this.pendingCount--;
+      this.requeue(index);
+    }
   }
 
   /** End the set now (its job was cancelled); running attempts are killed. */
@@ -607,8 +640,47 @@ export class TaskSetManager {
   }
 
   private requeue(index: number): void {
-    const stillRunning = [...this.running.values()].some((r) => r.index === index);
-    if (this.done[index] === 0 && !stillRunning && !this.pending.includes(index)) this.pending.unshift(index);
+    if (this.done[index] === 1 || this.isPending[index] === 1) return;
+    for (const r of this.running.values()) if (r.index === index) return;
+    this.isPending[index] = 1;
+    this.pendingCount++;
+    const seq = ++this.pendingSeq[index];
+    this.all.queueAgain(index, seq);
+    if (this.byWorker === undefined) return;
+    const prefs = this.prefsOf[index];
+    if (prefs.length === 0) this.noPrefs!.queueAgain(index, seq);
+    for (const w of prefs) this.listOf(w).queueAgain(index, seq);
+  }
+
+  /** The pending lists by preferred worker, made once (the first offer that asks): one preferredWorkers call a task. */
+  private indexPreferences(): void {
+    this.byWorker = new Map();
+    const noPrefs: number[] = [];
+    const byWorker = new Map<string, number[]>();
+    this.prefsOf = this.partitions.map((_, index) => this.askPreferences(index));
+    // In offer order, as `all` holds them (tasks queued again first).
+    for (const index of this.all.pendingTasks()) {
+      const prefs = this.prefsOf[index];
+      if (prefs.length === 0) noPrefs.push(index);
+      for (const w of prefs) {
+        let l = byWorker.get(w);
+        if (l === undefined) byWorker.set(w, (l = []));
+        l.push(index);
+      }
+    }
+    this.noPrefs = PendingTasks.ofPending(this.isPending, this.pendingSeq, noPrefs);
+    for (const [w, l] of byWorker) this.byWorker.set(w, PendingTasks.ofPending(this.isPending, this.pendingSeq, l));
+  }
+
+  private askPreferences(index: number): string[] {
+    const prefs = this.stage.preferredWorkers?.(this.partitions[index]);
+    return prefs === undefined || prefs.size === 0 ? [] : [...prefs];
+  }
+
+  private listOf(workerId: string): PendingTasks {
+    let l = this.byWorker!.get(workerId);
+    if (l === undefined) this.byWorker!.set(workerId, (l = new PendingTasks(this.isPending, this.pendingSeq, [])));
+    return l;
   }
 
   private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason = 'killed'): void {
@@ -621,8 +693,68 @@ export class TaskSetManager {
     if (this.ended) return;
     this.ended = true;
     for (const [id, a] of [...this.running]) this.killAttempt(id, a);
-    this.pending.length = 0;
+    this.isPending.fill(0);
+    this.pendingCount = 0;
     this.resolveEnd(e);
+  }
+}
+
+/**
+ * One list of pending tasks (Spark's pendingTasks.forExecutor and the like), read in offer
+ * order: tasks queued again (a stack, the latest first), then the others by index (read from a
+ * cursor). Entries are not removed when their task launches from another list: an entry is
+ * skipped (and dropped at the list's head) once its task is not pending or was queued again
+ * since (its number is not the task's).
+ */
+class PendingTasks {
+  /** Tasks queued again and their entry numbers: the last is read first. */
+  private readonly again: number[] = [];
+  private readonly againSeq: number[] = [];
+  private cursor = 0;
+
+  constructor(
+    private readonly isPending: Uint8Array,
+    private readonly seq: Uint32Array,
+    /** Tasks by index, as first queued (entry number 0). */
+    private readonly first0: readonly number[],
+  ) {}
+
+  /** A list of pending tasks given in offer order (their current entry numbers kept). */
+  static ofPending(isPending: Uint8Array, seq: Uint32Array, inOrder: readonly number[]): PendingTasks {
+    const firsts = inOrder.filter((i) => seq[i] === 0);
+    const l = new PendingTasks(isPending, seq, firsts);
+    const again = inOrder.filter((i) => seq[i] !== 0);
+    for (let k = again.length - 1; k >= 0; k--) l.queueAgain(again[k], seq[again[k]]);
+    return l;
+  }
+
+  queueAgain(index: number, seq: number): void {
+    this.again.push(index);
+    this.againSeq.push(seq);
+  }
+
+  private live(index: number, seq: number): boolean {
+    return this.isPending[index] === 1 && this.seq[index] === seq;
+  }
+
+  /** The first pending task `may` accepts, left pending (undefined: none). */
+  first(may: (index: number) => boolean): number | undefined {
+    while (this.again.length > 0 && !this.live(this.again[this.again.length - 1], this.againSeq[this.again.length - 1])) {
+      this.again.pop();
+      this.againSeq.pop();
+    }
+    for (let k = this.again.length - 1; k >= 0; k--) if (this.live(this.again[k], this.againSeq[k]) && may(this.again[k])) return this.again[k];
+    while (this.cursor < this.first0.length && !this.live(this.first0[this.cursor], 0)) this.cursor++;
+    for (let k = this.cursor; k < this.first0.length; k++) if (this.live(this.first0[k], 0) && may(this.first0[k])) return this.first0[k];
+    return undefined;
+  }
+
+  /** Its pending tasks in offer order. */
+  pendingTasks(): number[] {
+    const out: number[] = [];
+    for (let k = this.again.length - 1; k >= 0; k--) if (this.live(this.again[k], this.againSeq[k])) out.push(this.again[k]);
+    for (let k = this.cursor; k < this.first0.length; k++) if (this.live(this.first0[k], 0)) out.push(this.first0[k]);
+    return out;
   }
 }
 

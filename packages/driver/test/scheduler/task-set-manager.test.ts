@@ -255,6 +255,115 @@ describe('TaskSetManager', () => {
       clock.advance(200);
       assert.equal(launch(tsm, 'wB').partition, 0);
     });
+
+    test('a task preferring only a worker that is lost runs anywhere at once (its cached blocks went with it)', () => {
+      const prefs: Record<number, string[]> = { 0: ['wA'], 1: ['wA', 'wB'] };
+      const { tsm } = setup([0, 1, 2], { localityWaitMs: 500 }, prefs);
+      assert.equal(launch(tsm, 'wC').partition, 2);
+      assert.equal(tsm.offer('wC'), undefined, 'partitions 0 and 1 wait for their workers');
+      // As the DAG scheduler's block locations forget the lost worker's blocks.
+      prefs[0] = [];
+      prefs[1] = ['wB'];
+      tsm.onWorkerLost('wA');
+      assert.equal(launch(tsm, 'wC').partition, 0, 'no preferred worker left: it runs on any');
+      assert.equal(tsm.offer('wC'), undefined, 'partition 1 still waits for wB');
+      assert.equal(launch(tsm, 'wB').partition, 1);
+    });
+
+    test('3,000 partitions over 3 workers: every offer picks as a scan of the pending queue would, asking each task its preferences about once', () => {
+      // Partitions 7, 10, 13 ...; by the rule below a fifth prefer no worker, some one, some two,
+      // some a worker that never offers (they wait for the locality wait).
+      const n = 3000;
+      const partitions = Array.from({ length: n }, (_, i) => 7 + 3 * i);
+      const workers = ['w0', 'w1', 'w2'];
+      const rule = (p: number): string[] => {
+        switch (p % 5) {
+          case 0: return [];
+          case 1: return [workers[p % 3]];
+          case 2: return [workers[(p + 1) % 3], workers[(p + 2) % 3]];
+          case 3: return ['wGone'];
+          default: return [workers[(p >> 1) % 3]];
+        }
+      };
+      const prefs: Record<number, string[]> = {};
+      for (const p of partitions) prefs[p] = rule(p);
+      const { clock, stage, tsm } = setup(partitions, { localityWaitMs: 500, maxFailures: 1000 }, prefs);
+      let calls = 0;
+      const ask = stage.preferredWorkers.bind(stage);
+      stage.preferredWorkers = (p: number) => (calls++, ask(p));
+
+      // The model: the pending partitions in a queue (a task queued again goes first); an
+      // offer takes the first the worker may run (not one that failed there while a live
+      // worker it did not fail on remains) that prefers the worker, else the first with no
+      // preference, or (the wait over) the first.
+      const queue = [...partitions];
+      const failedOn = new Map<number, Set<string>>();
+      const running = new Map<string, { partition: number; workerId: string }>();
+      const done = new Set<number>();
+      let waitOver = false;
+      const modelPick = (w: string, live: number): number | undefined => {
+        const may = queue.filter((p) => {
+          const f = failedOn.get(p);
+          return !(f !== undefined && f.has(w) && f.size < live);
+        });
+        return may.find((p) => prefs[p].includes(w)) ?? may.find((p) => prefs[p].length === 0 || waitOver);
+      };
+      const queueAgain = (p: number): void => {
+        if (!done.has(p) && !queue.includes(p) && ![...running.values()].some((r) => r.partition === p)) queue.unshift(p);
+      };
+
+      let seed = 31;
+      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      let launched = 0;
+      let picksByPreference = 0;
+      for (let step = 0; done.size < n; step++) {
+        assert.ok(step < 20 * n, 'the set finishes');
+        if (!waitOver && launched >= 2000) {
+          clock.advance(500);
+          waitOver = true;
+        }
+        const w = workers[Math.floor(random() * 3)];
+        const live = random() < 0.9 ? 3 : 2;
+        const expected = modelPick(w, live);
+        const t = tsm.offer(w, live);
+        assert.equal(t?.desc.partition, expected, `offer ${step} to ${w} (${live} live)`);
+        if (t) {
+          launched++;
+          if (prefs[expected!].includes(w)) picksByPreference++;
+          queue.splice(queue.indexOf(expected!), 1);
+          running.set(t.taskId, { partition: expected!, workerId: w });
+        }
+        // End a running attempt now and then: mostly a success, else a failure, a kill or a lost connection.
+        if (running.size > 0 && (random() < 0.5 || !t)) {
+          const ids = [...running.keys()];
+          const id = ids[Math.floor(random() * ids.length)];
+          const r = running.get(id)!;
+          running.delete(id);
+          const roll = random();
+          if (roll < 0.7) {
+            tsm.onResult(id, ok());
+            done.add(r.partition);
+          } else if (roll < 0.85) {
+            tsm.onResult(id, userError('flaky'));
+            const f = failedOn.get(r.partition) ?? new Set<string>();
+            failedOn.set(r.partition, f.add(r.workerId));
+            queueAgain(r.partition);
+          } else if (roll < 0.93) {
+            tsm.onResult(id, killed());
+            queueAgain(r.partition);
+          } else {
+            tsm.onResult(id, workerLost());
+            queueAgain(r.partition);
+          }
+        }
+      }
+      assert.ok(tsm.isEnded);
+      assert.equal(stage.successes.length, n);
+      assert.ok(launched > n + 300, `tasks were retried (${launched} launches)`);
+      assert.ok(picksByPreference > n / 2, `most picks went by preference (${picksByPreference})`);
+      // A scan of the pending queue on each offer asked about every task it passed: millions of calls.
+      assert.ok(calls <= 2 * n, `preferredWorkers called ${calls} times for ${n} tasks`);
+    });
   });
 
   describe('speculation', () => {
