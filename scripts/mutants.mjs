@@ -1120,8 +1120,8 @@ const MUTATIONS = [
     id: 'task-stream-unsent-removals-dropped',
     what: "block removals queued on a task stream that fails before writing them are dropped (the worker keeps those blocks until the job ends)",
     file: 'packages/driver/src/rpc/task-stream.ts',
-    search: '    if (unsent.removeIds.length > 0 || unsent.removePrefixes.length > 0) this.removeElsewhere(unsent.removeIds, unsent.removePrefixes);',
-    replace: '    void unsent;',
+    search: '    if (removeIds.length > 0 || removePrefixes.length > 0) this.removeElsewhere(removeIds, removePrefixes);',
+    replace: '    void removeIds, removePrefixes;',
     tests: ['packages/driver/dist/test/rpc/task-stream.test.js'],
   },
   {
@@ -6959,7 +6959,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
     search: "        if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) this.taskAccumulators(job, stageId, attempt, taskId, decode(outcome.accumulators));\n",
     replace: '',
-    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+    tests: ['packages/cli/dist/test/accumulator-spark-suite.test.js', 'packages/cli/dist/test/streaming-spark-suites12.test.js'],
   },
   {
     id: 'failed-action-updates-not-merged',
@@ -6967,7 +6967,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/job/job-thread.ts',
     search: '    accumulatorHandler?.(updates);\n',
     replace: '',
-    tests: ['packages/cli/dist/test/streaming-spark-suites12.test.js'],
+    tests: ['packages/cli/dist/test/accumulator-spark-suite.test.js', 'packages/cli/dist/test/streaming-spark-suites12.test.js'],
   },
   {
     id: 'task-end-before-its-accumulators',
