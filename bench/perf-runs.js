@@ -5,7 +5,9 @@
 // last 3; then the JavaScript functions whose samples fell most from the first runs to the
 // last (each sample counted for the nearest JavaScript frame on its stack). perf samples a
 // thread only while it runs, so unlike --cpu-prof's samples these are CPU, not a preempted
-// thread's wait (bench/README, "The cost of one task", ninth and tenth rounds).
+// thread's wait (bench/README, "The cost of one task", ninth and tenth rounds). `perf` is
+// Debian's linux-perf (`apt-get install linux-perf`; as root, or with kernel.perf_event_paranoid
+// lowered).
 //
 //   SLUICE_BENCH_MARKS=1 SLUICE_BENCH_WORKER_NODE_ARGS='--perf-basic-prof --interpreted-frames-native-stack' \
 //     perf record -k CLOCK_MONOTONIC -F 999 -g -o /tmp/p.data -- \
