@@ -3,8 +3,8 @@
 // a job recovered from its checkpoint (StreamingContext.getOrCreate) whose file stream of words
 // the fixture hands to its sink. Prints `BATCH <time> <words>` for a batch with words (before
 // the sink's job runs) and `AFTER <time> <Date.now()>` once the sink's job of every batch is done; every
-// failed task is printed `TASK FAILED <reason>: <error>` on one line, whole (a SparkListener;
-// a message that waited says so at its end). The sink's stream leaves a file
+// failed task is printed `TASK FAILED <reason>: <error>` on one line, whole (sink-job's
+// printFailedTasks; a message that waited says so at its end). The sink's stream leaves a file
 // `tried-<pid>-<ms>-<random>` in `control` as a task takes a partition's first word (before it
 // connects). Stops gracefully once `control/stop` exists. Fixture jobs import it as
 // `@sluice/test-servers/recovered-sink-job` (bundled into the job; @sluice/core's types only:
@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DStream, SluiceContext, StreamingContext } from '@sluice/core';
+import { printFailedTasks } from './sink-job.js';
 
 /** What recoveredSinkScenario gives each run of the fixture (argv[0], JSON). */
 export interface RecoveredSinkArgs {
@@ -33,7 +34,7 @@ export async function runRecoveredSinkJob(
   sink: (words: DStream<string>, a: RecoveredSinkArgs) => void,
 ): Promise<void> {
   const a = JSON.parse(argv[0]!) as RecoveredSinkArgs;
-  sc.addSparkListener({ onTaskEnd: (e) => void (e.reason !== 'Success' && console.log(`TASK FAILED ${e.reason}: ${String(e.error ?? '').replace(/\s+/g, ' ')}`)) });
+  printFailedTasks(sc, { whole: true });
   const control = a.control;
   const ssc = await Context.getOrCreate(sc, a.checkpoint, () => {
     const ssc = new Context(sc, a.batchMs);

@@ -29,9 +29,13 @@ export function sinkQueueStream(ssc: StreamingContext, sc: SluiceContext, a: Sin
   return ssc.queueStream(queue, true);
 }
 
-/** Prints every task that fails, `TASK FAILED <reason>: <error>` (a SparkListener). */
-export function printFailedTasks(sc: SluiceContext): void {
-  sc.addSparkListener({ onTaskEnd: (e) => void (e.reason !== 'Success' && console.log(`TASK FAILED ${e.reason}: ${String(e.error ?? '').slice(0, 300)}`)) });
+/**
+ * Prints every task that fails, `TASK FAILED <reason>: <error>` (a SparkListener): the error's
+ * first 300 characters, or with `whole` all of it on one line (its white space collapsed).
+ */
+export function printFailedTasks(sc: SluiceContext, options: { readonly whole?: boolean } = {}): void {
+  const shown = (error: string): string => (options.whole === true ? error.replace(/\s+/g, ' ') : error.slice(0, 300));
+  sc.addSparkListener({ onTaskEnd: (e) => void (e.reason !== 'Success' && console.log(`TASK FAILED ${e.reason}: ${shown(String(e.error ?? ''))}`)) });
 }
 
 /** Starts `ssc`, prints each non-empty batch of `stream` as it ends and `DONE` once `batches` have; stops `ssc`. */
