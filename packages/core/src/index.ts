@@ -38,6 +38,7 @@ export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream, type PairKey, type PairValue } from './dstream/dstream.js';
 export type { DashboardKind, DashboardOptions } from './dashboard/dashboard-options.js';
 export type { ForeachRDDOptions, OutputCheckpointState } from './dstream/output-checkpoint-state.js';
+export { SinkServerReached } from './dstream/sink-server-reached.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
 export { DirectInputRDD, type DirectReader, type DirectReadContext, type DirectSource } from './rdd/direct-input-rdd.js';
 export { StateSpec } from './dstream/state-spec.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DStream, RDD, SluiceError } from '@sluice/core';
+import { DStream, RDD, SinkServerReached, SluiceError } from '@sluice/core';
 import { postgresSinkParams, redact, type PostgresSinkParams, type SaveToPostgresOptions } from './postgres-options.js';
 import { writePostgresPartition, type PartitionResult } from './postgres-partition-writer.js';
 
@@ -45,23 +45,13 @@ export function saveToPostgres<T extends PostgresRow>(target: RDD<T> | DStream<T
     if (options.batchTime !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'saveToPostgres: batchTime: give it only with an RDD; a DStream writes each batch under its own time');
     // Once a batch wrote through the server, a later batch's tasks wait for it when it
     // refuses connections (it restarts), also in job threads that never reached it: a worker
-    // that joined since, or a thread that replaced one. The metadata checkpoints keep it, with
-    // the server (its connection string, password left out): a job recovered from them (its
-    // driver killed and started again, or the job submitted again) waits for the server it
-    // wrote through, and only for that one (a recovered job given another connection string
-    // never reached it; a checkpoint written before any batch wrote says nothing).
-    const server = redact(p.connectionString);
-    let reachedBefore = false;
-    const checkpointState = {
-      checkpointData: () => (reachedBefore ? { reached: server } : undefined),
-      restoreCheckpointData: (kept: unknown) => {
-        if ((kept as { reached?: unknown } | null)?.reached === server) reachedBefore = true;
-      },
-    };
+    // that joined since, or a thread that replaced one; kept in the metadata checkpoints
+    // for a job recovered from them (SinkServerReached).
+    const reached = new SinkServerReached(redact(p.connectionString));
     (target as DStream<PostgresRow>).foreachRDD(async (rdd, time) => {
-      const r = await saveRDD(rdd, { ...p, reachedBefore }, String(time));
-      if (r.written + r.skipped > 0) reachedBefore = true;
-    }, { checkpointState });
+      const r = await saveRDD(rdd, { ...p, reachedBefore: reached.reached }, String(time));
+      if (r.written + r.skipped > 0) reached.markReached();
+    }, { checkpointState: reached });
     return;
   }
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `saveToPostgres: target: got ${target === null ? 'null' : typeof target}; give an RDD or a DStream`);

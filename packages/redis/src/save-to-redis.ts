@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DStream, RDD, SluiceError } from '@sluice/core';
+import { DStream, RDD, SinkServerReached, SluiceError } from '@sluice/core';
 import { redactUrl, redisSinkParams, type RedisRecordFunctions, type RedisSinkParams, type SaveToRedisOptions } from './redis-options.js';
 import { writeRedisPartition, type PartitionResult } from './redis-partition-writer.js';
 
@@ -44,23 +44,13 @@ export function saveToRedis<T>(target: RDD<T> | DStream<T>, options: SaveToRedis
     const { key, field, value, member, score, onProgress } = fns;
     // Once a batch wrote through the server, a later batch's tasks wait for it when it
     // refuses connections (it restarts), also in job threads that never reached it: a worker
-    // that joined since, or a thread that replaced one. The metadata checkpoints keep it, with
-    // the server (its URL, password left out): a job recovered from them (its driver killed
-    // and started again, or the job submitted again) waits for the server it wrote through,
-    // and only for that one (a recovered job given another URL never reached it; a checkpoint
-    // written before any batch wrote says nothing).
-    const server = redactUrl(params.url);
-    let reachedBefore = false;
-    const checkpointState = {
-      checkpointData: () => (reachedBefore ? { reached: server } : undefined),
-      restoreCheckpointData: (kept: unknown) => {
-        if ((kept as { reached?: unknown } | null)?.reached === server) reachedBefore = true;
-      },
-    };
+    // that joined since, or a thread that replaced one; kept in the metadata checkpoints
+    // for a job recovered from them (SinkServerReached).
+    const reached = new SinkServerReached(redactUrl(params.url));
     target.foreachRDD(async (rdd, time) => {
-      const r = await saveRDD(rdd, { ...params, reachedBefore }, { key, field, value, member, score, onProgress }, String(time));
-      if (r.applied + r.skipped > 0) reachedBefore = true;
-    }, { checkpointState });
+      const r = await saveRDD(rdd, { ...params, reachedBefore: reached.reached }, { key, field, value, member, score, onProgress }, String(time));
+      if (r.applied + r.skipped > 0) reached.markReached();
+    }, { checkpointState: reached });
     return;
   }
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `saveToRedis: target: got ${target === null ? 'null' : typeof target}; give an RDD or a DStream`);
