@@ -1101,6 +1101,22 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/stage-plan.test.js'],
   },
   {
+    id: 'task-stream-direct-batch-drops-prefixes',
+    what: "the driver's directly encoded TaskBatch leaves out the block prefixes to remove: a worker never drops the blocks of an unpersisted RDD or a finished job's shuffle, whose removals ride on the task stream",
+    file: 'packages/driver/src/rpc/task-stream.ts',
+    search: ', remove_block_ids: b.removeIds, remove_block_prefixes: b.removePrefixes });',
+    replace: ', remove_block_ids: b.removeIds });',
+    tests: ['packages/driver/dist/test/rpc/task-stream.test.js'],
+  },
+  {
+    id: 'encode-direct-whole-pool-buffer',
+    what: "encodeDirect hands gRPC the whole buffer protobufjs's writer sliced its bytes from (a pooled allocation) instead of the slice: a TaskBatch goes out with the pool's other bytes around it and the worker decodes garbage or fails",
+    file: 'packages/core/src/rpc/proto.ts',
+    search: 'return new EncodedMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));',
+    replace: 'return new EncodedMessage(Buffer.from(bytes.buffer));',
+    tests: ['packages/core/dist/test/rpc/proto-descriptor.test.js', 'packages/driver/dist/test/rpc/task-stream.test.js'],
+  },
+  {
     id: 'task-stream-unsent-removals-dropped',
     what: "block removals queued on a task stream that fails before writing them are dropped (the worker keeps those blocks until the job ends)",
     file: 'packages/driver/src/rpc/task-stream.ts',
