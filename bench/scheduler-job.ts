@@ -1,5 +1,8 @@
 // The engine side of bench/scheduler.js: how fast the scheduler runs tiny tasks.
 //   narrow N        sc.parallelize of N numbers in N partitions, counted: N one-record tasks
+//   cached N        sc.parallelize of N numbers in N partitions, cached; each run a count of a
+//                   map of it: N one-record tasks that prefer the workers holding their blocks
+//                   (the first run computes and caches them)
 //   shuffle M R     M map tasks writing to R reduce partitions, then R reduce tasks
 //   shuffle0 M R    the same two stages with no record at all (every segment empty): what
 //                   the tasks cost by themselves
@@ -29,8 +32,13 @@ function cpuMs(pids: readonly string[]): number {
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
   const [kind, a, b, repeats] = [args[0], Number(args[1]), Number(args[2] ?? 0), Number(args[3] ?? 3)];
   const pids = args.slice(4);
+  const cached = kind === 'cached' ? sc.parallelize(Array.from({ length: a }, (_, j) => j), a).cache() : undefined;
   for (let i = 0; i < repeats; i++) {
-    if (kind === 'narrow') {
+    if (cached !== undefined) {
+      const t0 = performance.now();
+      const n = await cached.map((x) => x + 1).count();
+      console.log('BENCH ' + JSON.stringify({ kind, tasks: a, ms: performance.now() - t0, result: n }));
+    } else if (kind === 'narrow') {
       const xs = Array.from({ length: a }, (_, j) => j);
       const t0 = performance.now();
       const n = await sc.parallelize(xs, a).count();

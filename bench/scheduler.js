@@ -2,6 +2,8 @@
 //   narrow tasks: sc.parallelize(N numbers, N partitions).count() — tasks/s, and the driver's
 //                 CPU per task (this process's CPU time over the job: less sensitive to
 //                 other load on the machine than tasks/s)
+//   cached tasks: the same 2,000 partitions cached (the warm-up run computes them), each run a
+//                 count of a map of them: tasks that prefer the worker holding their block
 //   shuffle: M map tasks x R reduce partitions (every map task writes to every reduce
 //            partition), then R reduce tasks — the two stages' time, and the CPU time the
 //            driver process and the worker processes spent on them (user + system, from
@@ -11,6 +13,7 @@
 // timed runs, and (warm) of its last 3.
 //
 //   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
+// (parts also: cached)
 // A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
 // options after the parts go to every `sluice worker` (e.g. --task-threads 2).
 //
@@ -22,7 +25,8 @@
 // may be followed by worker options after commas: `.,--cores,8,--task-threads,4`, and then by
 // Node options after plus signs for the bench's process (the driver) and the worker processes
 // (their task threads share them): `.+--always-sparkplug` (so a checkout path holds no `+`).
-// `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
+// `--part cached` before the checkouts runs the cached part instead of narrow (a checkout's
+// bench/scheduler-job.ts must know it). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
 // standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
@@ -44,17 +48,20 @@ if (process.argv[2] === 'compare') {
   const [rounds, workers, cores] = process.argv.slice(3, 6).map(Number);
   let checkouts = process.argv.slice(6);
   let repeats = 3;
-  if (checkouts[0] === '--repeats') {
-    repeats = Number(checkouts[1]);
+  let part = 'narrow';
+  for (;;) {
+    if (checkouts[0] === '--repeats') repeats = Number(checkouts[1]);
+    else if (checkouts[0] === '--part') part = checkouts[1];
+    else break;
     checkouts = checkouts.slice(2);
   }
-  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || checkouts.length === 0) {
-    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] <checkout> [checkout ...]');
+  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || !['narrow', 'cached'].includes(part) || checkouts.length === 0) {
+    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] [--part narrow|cached] <checkout> [checkout ...]');
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
+  console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
   console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
@@ -62,7 +69,7 @@ if (process.argv[2] === 'compare') {
       const [spec, ...nodeArgs] = c.split('+');
       const [dir, ...workerArgs] = spec.split(',');
       const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
-      const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), 'narrow', ...workerArgs], {
+      const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), part, ...workerArgs], {
         env: { ...process.env, ...nodeEnv, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
@@ -155,9 +162,9 @@ async function run(args) {
 await cluster.start();
 const out = [];
 try {
-  for (const n of PARTS.includes('narrow') ? [2000] : []) {
-    const runs = (await run(['narrow', String(n), '0', String(REPEATS + 1)])).slice(1);
-    for (const r of runs) if (r.result !== n) throw new Error(`narrow count ${r.result}, expected ${n}`);
+  for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached').map((p) => [p, 2000])) {
+    const runs = (await run([kind, String(n), '0', String(REPEATS + 1)])).slice(1);
+    for (const r of runs) if (r.result !== n) throw new Error(`${kind} count ${r.result}, expected ${n}`);
     // The job's first timed runs (what the bench always reported) and its last three (warm).
     const ms = median(runs.slice(0, 3).map((r) => r.ms));
     const warmMs = median(runs.slice(-3).map((r) => r.ms));
@@ -170,7 +177,7 @@ try {
     const cpuFirst = (timedCpu.slice(0, 3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     const cpuWarm = (timedCpu.slice(-3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     out.push(
-      `  narrow, ${n.toLocaleString('en-US')} one-record tasks: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
+      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {

@@ -1061,6 +1061,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/driver/dist/test/scheduler/task-scheduler.test.js', pattern: 'queued evenly' }],
   },
   {
+    id: 'pipeline-not-for-preferring-stages',
+    what: 'a stage whose tasks prefer workers (cached partitions) never queues tasks on a worker: an iterative job over cached partitions pays a round trip a tiny task',
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: 'this.recentMs <= max && this.opts.taskTimeoutMs === 0;',
+    replace: 'this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;',
+    tests: [{ file: 'packages/driver/dist/test/scheduler/task-scheduler.test.js', pattern: 'prefer workers' }],
+  },
+  {
+    id: 'pipeline-queues-other-workers-tasks',
+    what: "once the locality wait is over, a worker's queue takes tasks that prefer another worker (they run there without their cached data while their own worker idles)",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: '(!toQueue && now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!)',
+    replace: '(now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!)',
+    tests: [{ file: 'packages/driver/dist/test/scheduler/task-scheduler.test.js', pattern: 'never queued' }],
+  },
+  {
     id: 'slots-offered-to-sets-with-nothing-due',
     what: 'every scheduling pass offers each idle worker to task sets with no pending task and no copy due (O(workers) a task end, O(workers^2) a stage)',
     file: 'packages/driver/src/scheduler/task-scheduler.ts',

@@ -43,7 +43,8 @@ export interface TaskSchedulerOptions {
  * Pipelining of tiny tasks (as Drizzle's pre-scheduling): a worker whose slots are all
  * taken and that has nothing queued is sent up to QUEUED_PER_CORE more tasks per core from task sets
  * that allow it (`TaskSetManager.canQueue`: recent tasks under `pipelineMaxTaskMs`, no
- * task timeout, no locality preference); the worker queues them and starts each as a slot
+ * task timeout; of a stage whose tasks prefer workers, only those preferring that worker or
+ * none); the worker queues them and starts each as a slot
  * frees, without a round trip to the driver. The queue is refilled only once it is empty,
  * so one message carries several tasks. Never more than (1 + QUEUED_PER_CORE) times its
  * cores are in flight to a worker.
@@ -238,7 +239,7 @@ export class TaskScheduler implements RegistryListener {
       const next: WorkerInfo[] = [];
       for (const w of open) {
         for (const tsm of sets) {
-          const t = tsm.offer(w.id, live, false);
+          const t = tsm.offer(w.id, live, false, true);
           if (!t) continue;
           this.launch(w, tsm, t.taskId, t.desc, true);
           if (w.queuedTasks < QUEUED_PER_CORE * w.cores) next.push(w);

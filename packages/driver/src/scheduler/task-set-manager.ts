@@ -247,8 +247,11 @@ export class TaskSetManager {
    * worker is left for others while there are `liveWorkers` it has not failed on
    * (Spark's per-task exclusion of a failing executor). A speculative copy is handed out
    * only when `speculate` is true (the scheduler asks for copies after pending tasks).
+   * `toQueue`: the task is to wait on the worker beyond its free slots (pipelining): only a
+   * task that prefers it or prefers none, whatever the locality wait (a task queued on a worker
+   * holding none of its data would run there without it, while its own worker runs the rest).
    */
-  offer(workerId: string, liveWorkers = 1, speculate = true): TaskLaunch | undefined {
+  offer(workerId: string, liveWorkers = 1, speculate = true, toQueue = false): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
     const mayRun = (index: number): boolean => {
@@ -266,7 +269,7 @@ export class TaskSetManager {
         // longer pending there: O(1) an offer but for tasks this worker may not run.
         if (this.byWorker === undefined) this.indexPreferences();
         pick = this.byWorker!.get(workerId)?.first(mayRun);
-        if (pick === undefined) pick = (now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!).first(mayRun);
+        if (pick === undefined) pick = (!toQueue && now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!).first(mayRun);
       }
     }
     if (pick !== undefined) {
@@ -285,11 +288,14 @@ export class TaskSetManager {
    * wait there for one): only tiny tasks, whose run time is mostly the round trip to the
    * worker — the recent ones ran at most `pipelineMaxTaskMs` as the driver saw them — and
    * only when nothing depends on when a task starts: no task timeout (a queued task's clock
-   * runs from its launch), no locality preference (a queued task would not wait for its worker).
+   * runs from its launch). A stage whose tasks prefer workers (cached partitions) queues on a
+   * worker only the tasks that prefer it or none (`offer`'s `toQueue`), as Spark's
+   * TaskSetManager launches by locality level: an iterative job over cached partitions runs its
+   * tiny tasks without a round trip each.
    */
   canQueue(): boolean {
     const max = this.opts.pipelineMaxTaskMs ?? 0;
-    return max > 0 && !this.ended && this.pendingCount > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0 && this.stage.preferredWorkers === undefined;
+    return max > 0 && !this.ended && this.pendingCount > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0;
   }
 
   /** An attempt just launched was sent to wait on its worker beyond the worker's free slots (pipelining): not running yet. */

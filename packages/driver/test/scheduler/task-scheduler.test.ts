@@ -2,8 +2,9 @@
 // launch until the test answers it): pipelining of tiny tasks — never more than
 // (1 + QUEUED_PER_CORE) times a worker's cores in flight, the queue refilled only once empty, every partition succeeding
 // once, slots and queues back to empty at the end, a worker lost with queued tasks losing
-// them to the others — and the task sets it must not pipeline (a task timeout, locality
-// preferences, slow tasks, pipelining off).
+// them to the others, a stage over cached partitions queueing on each worker only the tasks
+// that prefer it or none — and the task sets it must not pipeline (a task timeout, slow
+// tasks, pipelining off).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
@@ -152,9 +153,55 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
     assert.ok(c.fakes.get('wB')!.maxInFlight <= lost);
   });
 
+  test('a stage whose tasks prefer workers (cached partitions): each worker queues its own tasks and those preferring none, each partition once', async () => {
+    const c = cluster({ wA: 2, wB: 2 });
+    // Partitions 0-29 cached on wA, 30-59 on wB, 60-79 nowhere; the locality wait never ends.
+    const prefs: Record<number, string[]> = {};
+    for (let p = 0; p < 60; p++) prefs[p] = [p < 30 ? 'wA' : 'wB'];
+    const { stage, end } = c.run(80, { localityWaitMs: 3_600_000 }, prefs);
+    await settle();
+    const ran = new Map<string, number[]>([['wA', []], ['wB', []]]);
+    let queuedSeen = 0;
+    while (end() === undefined) {
+      for (const [id, f] of c.fakes) for (const l of f.waiting) if (!ran.get(id)!.includes(l.desc.partition)) ran.get(id)!.push(l.desc.partition);
+      assert.ok((await c.answer(1)) > 0, 'something was in flight');
+      for (const w of c.registry.all()) {
+        assert.ok(c.fakes.get(w.id)!.waiting.length <= (1 + QUEUED_PER_CORE) * w.cores);
+        queuedSeen = Math.max(queuedSeen, w.queuedTasks);
+      }
+    }
+    assert.equal(queuedSeen, QUEUED_PER_CORE * 2, 'a worker queued QUEUED_PER_CORE tasks a core');
+    const [onA, onB] = [ran.get('wA')!, ran.get('wB')!];
+    assert.deepEqual(onA.filter((p) => p >= 30 && p < 60), [], "no task of wB's ran on wA");
+    assert.deepEqual(onB.filter((p) => p < 30), [], "no task of wA's ran on wB");
+    assert.deepEqual([...onA, ...onB].sort((x, y) => x - y), Array.from({ length: 80 }, (_, i) => i), 'each partition launched once');
+    assert.deepEqual([...stage.successes].sort((x, y) => x[0] - y[0]), Array.from({ length: 80 }, (_, i) => [i, 1]), 'each partition succeeded once');
+    for (const w of c.registry.all()) assert.deepEqual([w.id, w.freeSlots, w.queuedTasks], [w.id, w.cores, 0]);
+  });
+
+  test('a task preferring another worker is never queued, even once the locality wait is over (a free slot may still take it)', async () => {
+    // Every task prefers wA; no locality wait: wB's free slots take any, but its queue none.
+    const c = cluster({ wA: 1, wB: 1 });
+    const prefs: Record<number, string[]> = {};
+    for (let p = 0; p < 40; p++) prefs[p] = ['wA'];
+    const { stage, end } = c.run(40, { localityWaitMs: 0 }, prefs);
+    await settle();
+    let queuedOnA = 0;
+    while (end() === undefined) {
+      assert.ok((await c.answer(1)) > 0);
+      const b = c.registry.get('wB')!;
+      assert.equal(b.queuedTasks, 0, 'wB got a queued task of wA');
+      assert.ok(c.fakes.get('wB')!.waiting.length <= b.cores);
+      queuedOnA = Math.max(queuedOnA, c.registry.get('wA')!.queuedTasks);
+    }
+    assert.equal(queuedOnA, QUEUED_PER_CORE, "wA queued its own tasks");
+    assert.ok(c.fakes.get('wB')!.launched > 0, "wB's free slot ran some of them (no locality wait)");
+    assert.equal(stage.successes.size, 40);
+    assert.ok([...stage.successes.values()].every((n) => n === 1));
+  });
+
   for (const [what, opts, prefs, taskMs] of [
     ['a job with a task timeout', { taskTimeoutMs: 60_000 }, undefined, 1],
-    ['a stage whose tasks prefer workers', {}, { 0: ['wB'] }, 1],
     ['tasks slower than pipelineMaxTaskMs', {}, undefined, 80],
     ['pipelining off (pipelineMaxTaskMs 0)', { pipelineMaxTaskMs: 0 }, undefined, 1],
   ] as const) {
