@@ -2220,6 +2220,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites6.test.js', pattern: 'subtract and subtractByKey' }],
   },
   {
+    id: 'stage-failure-reason-task-error',
+    what: "a stage its job's abort ended completes (SparkListener onStageCompleted, the REST API's stage) with the failing task's error alone, where Spark's StageInfo.failureReason is the job's failure, \"Job aborted due to stage failure: Task ...\" (DAGScheduler.failJobAndIndependentStages)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    return taskSetFailure(end);\n  }',
+    replace: '    return end.message;\n  }',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'FailureSuite' }],
+  },
+  {
+    id: 'stage-failure-reason-cancel-generic',
+    what: "a cancelled job's stage completes with a generic 'action cancelled' where Spark's failureReason is the job's cancellation message (handleJobCancellation -> failJobAndIndependentStages)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "    if (end.code === 'SLUICE_CANCELLED') return (job.cancelled ?? job.actions.get(actionId)?.cancelled)?.message ?? end.message;",
+    replace: "    if (end.code === 'SLUICE_CANCELLED') return end.message;",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'JobCancellationSuite' }],
+  },
+  {
     id: 'rdd-sample-by-key-above-one-refused',
     what: "sampleByKey without replacement refuses a fraction above 1 (Spark's requires only no negative rate, and keeps every pair of such a key)",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

@@ -599,6 +599,21 @@ export class DAGScheduler implements RegistryListener {
     return state ? Promise.race([p, state.stopped]) : p;
   }
 
+  /**
+   * Why a stage attempt failed, as its completion tells it (Spark's StageInfo.failureReason). A
+   * stage its job's failure ended has its job's failure, as Spark's
+   * DAGScheduler.failJobAndIndependentStages marks it (markStageAsFinished(stage,
+   * Some(failureReason)), the message of the JobFailed exception): the action's error, "Job
+   * aborted due to stage failure: Task ..." when a task failed too often, its cancellation's
+   * message when it was cancelled. A fetch failure (the stage is resubmitted) says so.
+   */
+  private stageFailure(job: JobState, actionId: number, end: TaskSetEnd): string | undefined {
+    if (end.kind === 'done') return undefined;
+    if (end.kind === 'fetchFailed') return `fetch failed: ${end.message}`;
+    if (end.code === 'SLUICE_CANCELLED') return (job.cancelled ?? job.actions.get(actionId)?.cancelled)?.message ?? end.message;
+    return taskSetFailure(end);
+  }
+
   private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
@@ -788,7 +803,7 @@ export class DAGScheduler implements RegistryListener {
       // No task of this stage attempt launches again: the workers may drop its description.
       if (stage) for (const w of this.registry.all()) w.endpoint.forgetStage(stageKey);
     }).then((end) => {
-      const failure = end.kind === 'done' ? undefined : end.kind === 'fetchFailed' ? `fetch failed: ${end.message}` : end.message;
+      const failure = this.stageFailure(job, actionId, end);
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
       return end;
     });
