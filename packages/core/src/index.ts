@@ -25,7 +25,7 @@ export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } 
 export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskEnd, StageInfo, AccumulableInfo } from './scheduler/spark-listener.js';
 export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
-export type { StorageLevel } from './rdd/plan.js';
+export { StorageLevel, type SparkStorageLevel } from './rdd/storage-level.js';
 export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 export { AccumulatorV2 } from './shared/accumulator-v2.js';
 export { Broadcast } from './shared/broadcast.js';
@@ -46,7 +46,7 @@ export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
 export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
-export type { StreamingListener, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo } from './streaming/streaming-listener.js';
+export type { StreamingListener, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo, SubmittedBatchInfo, StartedBatchInfo, SparkEvent } from './streaming/streaming-listener.js';
 export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './streaming/streaming-backend.js';
 export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
 export type { FallingBehind } from './streaming/falling-behind-detector.js';

@@ -91,6 +91,15 @@ export class RDD<T> {
    */
   readonly creationSite: CreationSite | undefined = currentCreationSite();
 
+  /**
+   * Spark's RDD.sparkContext: the context this RDD was made on, `context` under Spark's other
+   * name, so the streaming guide's `WordExcludeList.getInstance(rdd.sparkContext)` in a
+   * foreachRDD ports unchanged. Since 2026-12-05.
+   */
+  get sparkContext(): SluiceContext {
+    return this.context;
+  }
+
   /** @internal */
   constructor(context: SluiceContext, numPartitions: number, op: NodeOp, deps: Dependency[], partitioner?: Partitioner) {
     this.context = context;

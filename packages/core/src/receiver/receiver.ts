@@ -1,3 +1,4 @@
+import { sparkStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import { SluiceError } from '../errors.js';
 import type { LineRun } from './line-chunker.js';
 
@@ -55,6 +56,18 @@ function recordsOf<T>(x: T | readonly T[] | Iterator<T>): unknown[] {
 export abstract class Receiver<T> {
   /** @internal Set on the worker when the receiver starts. */
   supervisor: ReceiverSupervisor | undefined;
+  /**
+   * The storage level given to the constructor, as Spark's `Receiver[T](storageLevel)`:
+   * `super(StorageLevel.MEMORY_AND_DISK_2)` ports as written (since 2026-12-05; before, the
+   * constructor took nothing). Kept for the program to read; received blocks are stored as
+   * Sluice always stores them (serialized; replicated to a second worker, or written to the
+   * write-ahead log), whatever the level. Default Spark's usual MEMORY_AND_DISK_SER_2.
+   */
+  readonly storageLevel: SparkStorageLevel;
+
+  constructor(storageLevel: SparkStorageLevel = 'MEMORY_AND_DISK_SER_2') {
+    this.storageLevel = sparkStorageLevel(storageLevel, `new ${new.target.name}(storageLevel)`);
+  }
 
   abstract onStart(): void | Promise<void>;
   abstract onStop(): void | Promise<void>;

@@ -1,7 +1,7 @@
 import { failureReason, userErrorInfo } from '../util/user-error.js';
 import { batchFailure } from './batch-failure.js';
 import type { BatchInfo, StreamInputInfo } from './streaming-backend.js';
-import type { CompletedOutputOperationInfo } from './streaming-listener.js';
+import { sparkEvent, type CompletedOutputOperationInfo } from './streaming-listener.js';
 import type { StreamingContext } from './streaming-context.js';
 import { runInOutputOperation } from './output-operation-scope.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION } from '../scheduler/running-actions.js';
@@ -76,7 +76,7 @@ export class JobScheduler {
       this.pump();
       return;
     }
-    this.ssc.postToListeners('onBatchSubmitted', (l) => l.onBatchSubmitted?.({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime }));
+    this.ssc.postToListeners('onBatchSubmitted', (l) => l.onBatchSubmitted?.(sparkEvent({ batchTime: time, numRecords, streamIdToInputInfo, submissionTime: batch.submissionTime }, 'batchInfo')));
     this.ssc.sc.streaming?.reportProgress?.({
       type: 'batchSubmitted',
       batchTime: time,
@@ -183,14 +183,19 @@ export class JobScheduler {
     const start = clock.now();
     const backend = this.ssc.sc.streaming;
     this.ssc.postToListeners('onBatchStarted', (l) =>
-      l.onBatchStarted?.({
-        batchTime: batch.time,
-        numRecords: batch.numRecords,
-        streamIdToInputInfo: batch.streamIdToInputInfo,
-        submissionTime: batch.submissionTime,
-        processingStartTime: start,
-        schedulingDelay: start - batch.time,
-      }),
+      l.onBatchStarted?.(
+        sparkEvent(
+          {
+            batchTime: batch.time,
+            numRecords: batch.numRecords,
+            streamIdToInputInfo: batch.streamIdToInputInfo,
+            submissionTime: batch.submissionTime,
+            processingStartTime: start,
+            schedulingDelay: start - batch.time,
+          },
+          'batchInfo',
+        ),
+      ),
     );
     backend?.reportProgress?.({ type: 'batchStarted', batchTime: batch.time, processingStartTime: start });
     let failure: BatchInfo['failure'];
@@ -200,7 +205,7 @@ export class JobScheduler {
       const job = batch.jobs[i];
       const op = { batchTime: batch.time, index: i, id: job.outputOpId, name: job.name, description: job.description };
       const startTime = clock.now();
-      this.ssc.postToListeners('onOutputOperationStarted', (l) => l.onOutputOperationStarted?.({ ...op, startTime }));
+      this.ssc.postToListeners('onOutputOperationStarted', (l) => l.onOutputOperationStarted?.(sparkEvent({ ...op, startTime }, 'outputOperationInfo')));
       backend?.reportProgress?.({ type: 'outputOperationStarted', batchTime: batch.time, id: job.outputOpId, startTime });
       try {
         // Actions the output runs carry its batch time and id to the driver (Spark's job properties).
@@ -217,7 +222,7 @@ export class JobScheduler {
         const endTime = clock.now();
         const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime };
         outputOperationInfos[job.outputOpId] = done;
-        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(sparkEvent(done, 'outputOperationInfo')));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime });
       } catch (err) {
         // Cancelled by a non-graceful stop: not a failure of the job, and no outcome. So is an
@@ -231,7 +236,7 @@ export class JobScheduler {
         const reason = failureReason(info);
         const done: CompletedOutputOperationInfo = { ...op, startTime, endTime, duration: endTime - startTime, failure: reason, failureReason: reason };
         outputOperationInfos[job.outputOpId] = done;
-        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(done));
+        this.ssc.postToListeners('onOutputOperationCompleted', (l) => l.onOutputOperationCompleted?.(sparkEvent(done, 'outputOperationInfo')));
         backend?.reportProgress?.({ type: 'outputOperationCompleted', batchTime: batch.time, id: job.outputOpId, endTime, failure: opFailure });
         // Not printed here: the failure stops the context and rejects awaitTermination, and
         // the job's failure is reported once, by whoever submitted it (the CLI), with this stack.
@@ -264,7 +269,7 @@ export class JobScheduler {
     this.unfinished.delete(batch.time);
     this.ssc.batchCompleted(info);
     backend?.reportBatch(info);
-    this.ssc.postToListeners('onBatchCompleted', (l) => l.onBatchCompleted?.(info));
+    this.ssc.postToListeners('onBatchCompleted', (l) => l.onBatchCompleted?.(sparkEvent(info, 'batchInfo')));
   }
 
   /** A batch with no jobs, ended as soon as it starts (known only to the context's cleanup and checkpoints). */

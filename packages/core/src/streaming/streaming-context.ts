@@ -1,3 +1,4 @@
+import { sparkStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import path from 'node:path';
 import type { SluiceContext } from '../context.js';
 import type { DStream } from '../dstream/dstream.js';
@@ -27,7 +28,7 @@ import { warmUpCluster } from './cluster-warm-up.js';
 import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
-import type { StreamingListener } from './streaming-listener.js';
+import { sparkEvent, type StreamingListener } from './streaming-listener.js';
 import { checkStateCheckpoints, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite, userCallStack } from '../closure/call-site.js';
@@ -349,23 +350,47 @@ export class StreamingContext {
     sc: SluiceContext,
     checkpointDir: string,
     create: () => StreamingContext | Promise<StreamingContext>,
-    options: GetOrCreateOptions = {},
+    options?: GetOrCreateOptions,
+  ): Promise<StreamingContext>;
+  /**
+   * Spark's own form, `StreamingContext.getOrCreate(checkpointDirectory, functionToCreateContext)`
+   * (since 2026-12-05): the same, the SluiceContext being the one `create` makes its context on.
+   */
+  static async getOrCreate(
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options?: GetOrCreateOptions,
+  ): Promise<StreamingContext>;
+  static async getOrCreate(
+    ...args: [SluiceContext, string, () => StreamingContext | Promise<StreamingContext>, GetOrCreateOptions?] | [string, () => StreamingContext | Promise<StreamingContext>, GetOrCreateOptions?]
   ): Promise<StreamingContext> {
-    const dir = normalizeCheckpointLocation(checkpointDir, 'StreamingContext.getOrCreate');
+    const [checkpointDir, create, options = {}] = typeof args[0] === 'string' ? (args as [string, () => StreamingContext | Promise<StreamingContext>, GetOrCreateOptions?]) : [args[1], args[2], args[3]];
+    if (typeof create !== 'function') {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `StreamingContext.getOrCreate: give (checkpointDir, create) as Spark's, or (sc, checkpointDir, create), create a function returning the StreamingContext; got ${typeof create} where create goes`,
+      );
+    }
+    const dir = normalizeCheckpointLocation(checkpointDir as string, 'StreamingContext.getOrCreate');
     const store = openCheckpointStore(dir);
     let found: ReadMetadata | undefined;
+    let unreadable: unknown;
     try {
       found = await new MetadataStore(store).readLatest();
     } catch (err) {
       if (!options.createOnError) throw err;
-      sc.log('warn', 'no usable metadata checkpoint; creating a new StreamingContext (createOnError)', { component: 'streaming-context', dir, err: (err as Error).message });
-    }
-    for (const s of found?.skipped ?? []) {
-      sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
+      unreadable = err;
     }
     const ssc = await create();
     if (!(ssc instanceof StreamingContext)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() must return a StreamingContext, got ${ssc === null ? 'null' : typeof ssc}`);
+    }
+    // Logged on the context create() made on (Spark's form gives no SluiceContext before it).
+    if (unreadable !== undefined) {
+      ssc.sc.log('warn', 'no usable metadata checkpoint; creating a new StreamingContext (createOnError)', { component: 'streaming-context', dir, err: (unreadable as Error).message });
+    }
+    for (const s of found?.skipped ?? []) {
+      ssc.sc.log('warn', 'metadata checkpoint is damaged; using the one before it', { component: 'streaming-context', file: s.file, reason: s.reason, using: found?.file });
     }
     if (ssc.checkpointDir === undefined) ssc.checkpoint(dir);
     else if (ssc.checkpointDir !== dir) {
@@ -393,19 +418,28 @@ export class StreamingContext {
     create: () => StreamingContext | Promise<StreamingContext>,
     options?: GetOrCreateOptions,
   ): Promise<StreamingContext>;
+  /** Spark's getActiveOrCreate(checkpointPath, creatingFunc) as Spark writes it (since 2026-12-05). */
   static async getActiveOrCreate(
-    scOrCreate: SluiceContext | (() => StreamingContext | Promise<StreamingContext>),
-    checkpointDir?: string,
-    create?: () => StreamingContext | Promise<StreamingContext>,
+    checkpointDir: string,
+    create: () => StreamingContext | Promise<StreamingContext>,
+    options?: GetOrCreateOptions,
+  ): Promise<StreamingContext>;
+  static async getActiveOrCreate(
+    first: SluiceContext | string | (() => StreamingContext | Promise<StreamingContext>),
+    second?: string | (() => StreamingContext | Promise<StreamingContext>),
+    third?: (() => StreamingContext | Promise<StreamingContext>) | GetOrCreateOptions,
     options?: GetOrCreateOptions,
   ): Promise<StreamingContext> {
     const active = StreamingContext.getActive();
     if (active) return active;
-    if (typeof scOrCreate === 'function') return scOrCreate();
-    if (checkpointDir === undefined || create === undefined) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext.getActiveOrCreate: give (create) or (sc, checkpointDir, create)');
+    if (typeof first === 'function') return first();
+    if (typeof first === 'string' && typeof second === 'function') {
+      return StreamingContext.getOrCreate(first, second, third as GetOrCreateOptions | undefined);
     }
-    return StreamingContext.getOrCreate(scOrCreate, checkpointDir, create, options);
+    if (typeof first !== 'string' && typeof second === 'string' && typeof third === 'function') {
+      return StreamingContext.getOrCreate(first, second, third, options);
+    }
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext.getActiveOrCreate: give (create), (checkpointDir, create) or (sc, checkpointDir, create)');
   }
 
   /** The context started in this driver program and not yet stopped, if any. */
@@ -457,9 +491,16 @@ export class StreamingContext {
    * through a receiver on a worker. A line longer than `maxRecordLength` bytes (default
    * 64 MiB) is skipped and reported as a receiver error (StreamingListener.onReceiverError).
    */
-  socketTextStream(host: string, port: number, options: SocketTextStreamOptions = {}): DStream<string> {
+  socketTextStream(host: string, port: number, options?: SocketTextStreamOptions): DStream<string>;
+  /**
+   * Spark's socketTextStream(hostname, port, storageLevel), as written (since 2026-12-05): the
+   * level is taken as a receiver's is (any StorageLevel.*; blocks are stored as always).
+   */
+  socketTextStream(host: string, port: number, storageLevel: SparkStorageLevel): DStream<string>;
+  socketTextStream(host: string, port: number, optionsOrLevel: SocketTextStreamOptions | SparkStorageLevel = {}): DStream<string> {
     ({ host, port } = socketSource('socketTextStream', host, port));
     const name = `socketTextStream(${host}:${port})`;
+    const options: SocketTextStreamOptions = typeof optionsOrLevel === 'string' ? (sparkStorageLevel(optionsOrLevel, name), {}) : optionsOrLevel;
     const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxRecordLength must be a whole number of bytes >= 1, got ${String(options.maxRecordLength)}; for example { maxRecordLength: 128 * 1024 * 1024 }`);
@@ -643,14 +684,14 @@ export class StreamingContext {
       const now = this.clock.now();
       if (e.type === 'started') {
         this.receiversActive.set(e.streamId, true);
-        this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.({ ...info, active: true, lastErrorMessage: '', lastError: '', lastErrorTime: -1 }));
+        this.postToListeners('onReceiverStarted', (l) => l.onReceiverStarted?.(sparkEvent({ ...info, active: true, lastErrorMessage: '', lastError: '', lastErrorTime: -1 }, 'receiverInfo')));
       } else if (e.type === 'error') {
         const active = this.receiversActive.get(e.streamId) ?? false;
-        this.postToListeners('onReceiverError', (l) => l.onReceiverError?.({ ...info, active, message: e.message, lastErrorMessage: e.message, lastError: e.stack, lastErrorTime: now }));
+        this.postToListeners('onReceiverError', (l) => l.onReceiverError?.(sparkEvent({ ...info, active, message: e.message, lastErrorMessage: e.message, lastError: e.stack, lastErrorTime: now }, 'receiverInfo')));
       } else {
         this.receiversActive.set(e.streamId, false);
         const lastErrorTime = e.stack === '' ? -1 : now;
-        this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.({ ...info, active: false, reason: e.reason, lastErrorMessage: e.reason, lastError: e.stack, lastErrorTime }));
+        this.postToListeners('onReceiverStopped', (l) => l.onReceiverStopped?.(sparkEvent({ ...info, active: false, reason: e.reason, lastErrorMessage: e.reason, lastError: e.stack, lastErrorTime }, 'receiverInfo')));
       }
       this.receiversHeardFrom.add(e.streamId);
       this.receiverHeard?.();
@@ -790,7 +831,23 @@ export class StreamingContext {
   /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
   private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({ dropQueued: true });
 
-  stop(options: { graceful?: boolean } = {}): Promise<void> {
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  /**
+   * Spark's stop(stopSparkContext, stopGracefully) (since 2026-12-05; before, `stop(true, true)`
+   * read `true` as the options and stopped at once): `stopGracefully` as `{ graceful }`, then,
+   * with `stopSparkContext`, `sc.stop()`. Spark's `stop()` with no argument stops the
+   * SparkContext too (spark.streaming.stopSparkContextByDefault); Sluice's keeps it.
+   */
+  stop(stopSparkContext: boolean, stopGracefully?: boolean): Promise<void>;
+  stop(optionsOrStopSparkContext: { graceful?: boolean } | boolean = {}, stopGracefully = false): Promise<void> {
+    if (typeof optionsOrStopSparkContext === 'boolean') {
+      const stopped = this.stop({ graceful: stopGracefully });
+      return optionsOrStopSparkContext ? stopped.then(() => this.sc.stop()) : stopped;
+    }
+    if (optionsOrStopSparkContext === null || typeof optionsOrStopSparkContext !== 'object') {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.stop: give { graceful } or Spark's (stopSparkContext, stopGracefully), got ${String(optionsOrStopSparkContext)}`);
+    }
+    const options = optionsOrStopSparkContext;
     if (this.inListener > 0) {
       // Spark's StreamingContext.stop refuses the listener bus thread: a SparkException thrown where it is called.
       throw new SluiceError(

@@ -54,6 +54,33 @@ export interface CompletedOutputOperationInfo extends OutputOperationInfo {
   readonly failureReason?: string;
 }
 
+/** What onBatchSubmitted gives. */
+export interface SubmittedBatchInfo {
+  readonly batchTime: number;
+  readonly numRecords: number;
+  readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
+  readonly submissionTime: number;
+}
+
+/** What onBatchStarted gives. */
+export interface StartedBatchInfo extends SubmittedBatchInfo {
+  readonly processingStartTime: number;
+  readonly schedulingDelay: number;
+}
+
+/**
+ * A listener event: the info itself, and the info again under the field name of Spark's event
+ * class (StreamingListenerBatchCompleted.batchInfo, ...OutputOperationCompleted.outputOperationInfo,
+ * ...ReceiverStarted.receiverInfo), so a listener ported from Spark, `batchCompleted.batchInfo.numRecords`,
+ * reads what `info.numRecords` reads. Since 2026-12-05 (before, the info alone).
+ */
+export type SparkEvent<I, K extends string> = I & { readonly [P in K]: I };
+
+/** The event for `info`: its fields, and `info` under Spark's field name `field`. */
+export function sparkEvent<I extends object, K extends string>(info: I, field: K): SparkEvent<I, K> {
+  return { ...info, [field]: info } as SparkEvent<I, K>;
+}
+
 /**
  * Hooks into a running StreamingContext, as Spark's StreamingListener. Every method is
  * optional; they are called on the driver program's thread, in event order.
@@ -61,39 +88,28 @@ export interface CompletedOutputOperationInfo extends OutputOperationInfo {
 export interface StreamingListener {
   /** The context started (Spark's onStreamingStarted): `time` is the wall clock's, in ms, a manual clock's context's too, as Spark's System.currentTimeMillis(). */
   onStreamingStarted?(time: number): void;
-  onBatchSubmitted?(info: {
-    readonly batchTime: number;
-    readonly numRecords: number;
-    readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
-    readonly submissionTime: number;
-  }): void;
-  onBatchStarted?(info: {
-    readonly batchTime: number;
-    readonly numRecords: number;
-    readonly streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>;
-    /** As onBatchSubmitted's (Spark's BatchInfo carries it at every event). */
-    readonly submissionTime: number;
-    readonly processingStartTime: number;
-    readonly schedulingDelay: number;
-  }): void;
-  onBatchCompleted?(info: BatchInfo): void;
-  /** An output operation of a batch starts (Spark's onOutputOperationStarted). */
-  onOutputOperationStarted?(info: OutputOperationInfo): void;
+  /** A batch's jobs were submitted; `info.batchInfo` is `info` (Spark's StreamingListenerBatchSubmitted.batchInfo), as for every batch event. */
+  onBatchSubmitted?(info: SparkEvent<SubmittedBatchInfo, 'batchInfo'>): void;
+  /** `submissionTime` as onBatchSubmitted's (Spark's BatchInfo carries it at every event). */
+  onBatchStarted?(info: SparkEvent<StartedBatchInfo, 'batchInfo'>): void;
+  onBatchCompleted?(info: SparkEvent<BatchInfo, 'batchInfo'>): void;
+  /** An output operation of a batch starts (Spark's onOutputOperationStarted); `info.outputOperationInfo` is `info`. */
+  onOutputOperationStarted?(info: SparkEvent<OutputOperationInfo, 'outputOperationInfo'>): void;
   /** ...and ends, as CompletedOutputOperationInfo (Spark's onOutputOperationCompleted). */
-  onOutputOperationCompleted?(info: CompletedOutputOperationInfo): void;
+  onOutputOperationCompleted?(info: SparkEvent<CompletedOutputOperationInfo, 'outputOperationInfo'>): void;
   /**
    * A receiver was registered (Spark's onReceiverStarted): as Spark's ReceiverSupervisor, before
    * its onStart runs (an onStart that throws is then stopped: onReceiverStopped with "Error
    * starting receiver <streamId>" and the error's stack, and it is placed again).
    */
-  onReceiverStarted?(info: ReceiverInfo): void;
+  onReceiverStarted?(info: SparkEvent<ReceiverInfo, 'receiverInfo'>): void;
   /**
    * A receiver reported an error (Spark's onReceiverError): `message` and `lastErrorMessage`
    * what it said (with its error's message), `lastError` the stack of the error it gave
    * reportError ("" if it gave none), as Spark's ReceiverInfo. Also a receiver lost with its
    * worker (the driver places it again).
    */
-  onReceiverError?(info: ReceiverInfo & { readonly message: string }): void;
+  onReceiverError?(info: SparkEvent<ReceiverInfo, 'receiverInfo'> & { readonly message: string }): void;
   /**
    * A receiver stopped (Spark's onReceiverStopped): `reason` and `lastErrorMessage` why (the
    * message it gave stop(), or the driver's; for a restart(reason, error, delayMs), Spark's
@@ -101,5 +117,5 @@ export interface StreamingListener {
    * the delay), `lastError` the stack of the error it gave stop / restart ("" if none), as
    * Spark's ReceiverInfo after deregisterReceiver.
    */
-  onReceiverStopped?(info: ReceiverInfo & { readonly reason: string }): void;
+  onReceiverStopped?(info: SparkEvent<ReceiverInfo, 'receiverInfo'> & { readonly reason: string }): void;
 }
