@@ -7066,6 +7066,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-api.test.js', pattern: 'one active context' }],
   },
   {
+    id: 'spark-conf-key-not-mapped',
+    what: "sluice run --conf spark.streaming.backpressure.enabled=true says only that there is no SparkConf, not which StreamingContext option (or sluice option) sets it",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: '  const where = SPARK_CONF_KEYS[conf.key];\n',
+    replace: '  const where: ((value: string) => string) | undefined = undefined;\n',
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: "spark-submit's options" }],
+  },
+  {
     id: 'rdd-spark-context-missing',
     what: "rdd.sparkContext (Spark's name for rdd.context) is undefined, so the guide's WordExcludeList.getInstance(rdd.sparkContext) fails",
     file: 'packages/core/src/rdd/rdd.ts',

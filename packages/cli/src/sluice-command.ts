@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { sparkConfInstead } from './spark-conf-keys.js';
 
 /** Why a command has no such option, for options other commands have (the rest get commander's message). */
 const WHY_NOT: Readonly<Record<string, string>> = {
@@ -43,7 +44,9 @@ export class SluiceCommand extends Command {
     const owners = root.commands.filter((c) => c !== this && c.options.some((o) => o.long === name || o.short === name)).map((c) => `sluice ${c.name()}`);
     const spark = SPARK_SUBMIT_OPTIONS[name];
     if (owners.length === 0 && spark !== undefined) {
-      this.error(`error: unknown option '${name}' (spark-submit's): ${spark}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
+      // --conf KEY=VALUE: where that setting is in Sluice, when it is one the streaming guide names.
+      const conf = name === '--conf' ? sparkConfInstead((root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv) : undefined;
+      this.error(`error: unknown option '${name}' (spark-submit's): ${spark}${conf === undefined ? '' : `; ${conf}`}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
         code: 'commander.unknownOption',
       });
     }

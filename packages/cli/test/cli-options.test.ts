@@ -105,7 +105,11 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
   const cases: [string[], RegExp][] = [
     [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\)\. See 'sluice submit --help'/],
     [['run', '--num-executors', '3', JOB], /unknown option '--num-executors' \(spark-submit's\): workers are processes: 'sluice run --workers N'/],
-    [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: .*'sluice <command> --help'/],
+    [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: .*'sluice <command> --help'.*; for spark\.streaming\.backpressure\.enabled, new StreamingContext\(sc, batch, \{ backpressure: true \}\) in the job\. See 'sluice run --help'/],
+    // the streaming guide's Performance Tuning settings name where Sluice sets them, with the value given
+    [['submit', '--driver', driver.address, '--conf=spark.streaming.blockInterval=100ms', JOB], /; for spark\.streaming\.blockInterval, new StreamingContext\(sc, batch, \{ blockInterval: '100ms' \}\) in the job\. See 'sluice submit --help'/],
+    [['run', '--conf', 'spark.driver.maxResultSize=2g', JOB], /; for spark\.driver\.maxResultSize, '--max-result-size 2g' on 'sluice run' and 'sluice driver'\./],
+    [['run', '--conf', 'spark.executor.extraJavaOptions=-Xss4m', JOB], /there is no SparkConf: [^;]*\)\. See 'sluice run --help'/],
     [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
   ];
   await assertRefused(cases);
