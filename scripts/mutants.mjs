@@ -2236,6 +2236,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'JobCancellationSuite' }],
   },
   {
+    id: 'failed-action-leaves-other-stages-running',
+    what: "an action that failed leaves its other running map stage (beside the one that failed) running to its end, completed after the job's end as a success, where Spark's failJobAndIndependentStages kills the running stages only that job uses and completes them with the job's failure before JobEnd",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '      await this.failIndependentStages(job, actionId, (err as Error).message);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'other map stage still running' }],
+  },
+  {
+    id: 'failed-action-ends-stages-others-wait-on',
+    what: "an action that failed ends every running stage of its own, also one another running action waits on (a shared map stage), which then fails too",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '      if (owner === undefined || !mine.has(owner.stageId) || others.some((st) => st.has(owner.stageId))) continue;',
+    replace: '      if (owner === undefined || !mine.has(owner.stageId)) continue;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared map stage' }],
+  },
+  {
     id: 'rdd-sample-by-key-above-one-refused',
     what: "sampleByKey without replacement refuses a fraction above 1 (Spark's requires only no negative rate, and keeps every pair of such a key)",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

@@ -1,5 +1,6 @@
 // What a SparkListener hears of a job that fails or is cancelled, and which operators keep their
-// RDD's partitioner, on a cluster of 2 worker processes (fixture core-spark-suites9.ts, one job).
+// RDD's partitioner, on a cluster of 2 worker processes of 2 cores (fixture core-spark-suites9.ts,
+// one job).
 // What each case expects is Spark's, worked out here from Spark's sources, not from Sluice's code:
 // - DAGScheduler.abortStage (a task set failed: a task failed spark.task.maxFailures = 4 times)
 //   calls failJobAndIndependentStages(job, s"Job aborted due to stage failure: $reason"), which
@@ -9,7 +10,9 @@
 //   SparkException(failureReason))): the stage's failureReason, the job's failure and the
 //   action's error are one text, the stage's completion heard before the job's end. A failing
 //   shuffle map stage fails the job so: its result stage, waiting, is never submitted, so never
-//   completed. A cancelled job (handleJobCancellation, as cancelJobGroup asks) goes the same way
+//   completed; a map stage still running beside the one that failed, only that job's, is ended
+//   with it (its tasks killed: TaskKilled), its completion told before the job's end, and an
+//   action that needs it later computes it anew. A cancelled job (handleJobCancellation, as cancelJobGroup asks) goes the same way
 //   with its cancellation's message (Sluice's own words, containing "cancel" as
 //   JobCancellationSuite asserts), its running tasks killed (TaskKilled).
 // - Which RDDs keep their parent's partitioner (RDD.scala, PairRDDFunctions.scala): sample
@@ -33,7 +36,8 @@ let cases: SparkCaseRun;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'core-spark-suites9-'));
 
 before(async () => {
-  cases = await runSparkCases('core-spark-suites9.ts', [scratch]);
+  // 2 cores each: room for both map stages' tasks at once (listener-sibling-stage-ended).
+  cases = await runSparkCases('core-spark-suites9.ts', [scratch], { workers: 2, coresPerWorker: 2 });
 });
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -90,6 +94,51 @@ test('JobCancellationSuite "job group" as a listener hears it: the cancelled job
   assert.deepEqual(of(r.heard, 'jobEnd'), [['jobEnd', jobId, r.action.error]]);
   assert.ok(indexOf(r.heard, 'stageCompleted', stage) < indexOf(r.heard, 'jobEnd', jobId), 'the stage completes before the job ends');
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => [h[1], h[2], h[4]]).sort(), [[stage, 0, 'TaskKilled'], [stage, 1, 'TaskKilled']]);
+});
+
+test('FailureSuite "failure in a two-stage job" with the other map stage still running: the job\'s failure ends that stage too, completed with the job\'s failure before the job ends, its running tasks killed (DAGScheduler.failJobAndIndependentStages); run again, it is recomputed', () => {
+  const r = cases.one<{ action: Failure; startedBefore: number; heard: Heard[]; again: { value: [number, [number, number]][] } | Failure; startedAgain: number }>('listener-sibling-stage-ended');
+  assert.equal(r.action.code, 'SLUICE_TASK_FAILED', r.action.error);
+  const [, jobId, stageIds] = of(r.heard, 'jobStart')[0] as [string, number, number[]];
+  assert.equal(stageIds.length, 3, 'two map stages and the result stage');
+  const failures = of(r.heard, 'taskEnd').filter((h) => h[4] === 'ExceptionFailure');
+  const failingStage = failures[0]?.[1] as number;
+  assert.match(r.action.error, aborted(1, failingStage, 'the other map stage fails'));
+  const submitted = of(r.heard, 'stageSubmitted').map((h) => h[1] as number);
+  assert.equal(submitted.length, 2, JSON.stringify(r.heard));
+  const slowStage = submitted.find((s) => s !== failingStage)!;
+  assert.equal(r.startedBefore, 2, "both of the slow stage's tasks ran when the job failed");
+  // Both map stages complete with the job's failure, before the job's end.
+  assert.deepEqual(of(r.heard, 'stageCompleted').map((h) => [h[1], h[3]]).sort(), [[failingStage, r.action.error], [slowStage, r.action.error]].sort());
+  const end = indexOf(r.heard, 'jobEnd', jobId);
+  assert.deepEqual(r.heard[end], ['jobEnd', jobId, r.action.error]);
+  assert.ok(indexOf(r.heard, 'stageCompleted', slowStage) < end, 'the slow stage completes before the job ends');
+  // Its two tasks were killed, never finished.
+  assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === slowStage).map((h) => [h[2], h[4]]).sort(), [[0, 'TaskKilled'], [1, 'TaskKilled']]);
+  // Run again (released): the slow map stage runs anew, both its partitions, and the join is whole.
+  assert.ok('value' in r.again, JSON.stringify(r.again));
+  assert.deepEqual([...r.again.value].sort((a, b) => a[0] - b[0]), [0, 1, 2, 3].map((x) => [x, [x * 10, x]]));
+  assert.equal(r.startedAgain, 2);
+});
+
+test('a failed job leaves a shared map stage another running job waits on running (failJobAndIndependentStages ends only the stages that job alone uses): the other job succeeds, the stage computed once', () => {
+  const r = cases.one<{ action: Failure; other: { value: [number, number][] } | Failure; otherJobId: number; heard: Heard[]; started: number }>('listener-shared-stage-kept');
+  assert.equal(r.action.code, 'SLUICE_TASK_FAILED', r.action.error);
+  assert.match(r.action.error, /^Job aborted due to stage failure: Task 1 in stage \d+\.0 failed 4 times, .*: a stage of one job fails$/);
+  // The other job: keys x % 2 of 0..3, summed: 0 + 2 and 1 + 3.
+  assert.ok('value' in r.other, JSON.stringify(r.other));
+  assert.deepEqual([...r.other.value].sort((a, b) => a[0] - b[0]), [[0, 2], [1, 4]]);
+  assert.equal(r.started, 2, "the shared stage's two tasks ran once, not again");
+  const ends = of(r.heard, 'jobEnd');
+  assert.deepEqual(ends.find((h) => h[1] === r.otherJobId), ['jobEnd', r.otherJobId, 'JobSucceeded']);
+  assert.deepEqual(ends.filter((h) => h[1] !== r.otherJobId).map((h) => h[2]), [r.action.error]);
+  // The shared map stage: the one stage both jobs' starts name.
+  const [otherStages, failedStages] = [of(r.heard, 'jobStart').filter((h) => h[1] === r.otherJobId), of(r.heard, 'jobStart').filter((h) => h[1] !== r.otherJobId)].map((hs) => hs[0][2] as number[]);
+  const both = otherStages.filter((id) => failedStages.includes(id));
+  assert.equal(both.length, 1, JSON.stringify(r.heard));
+  const sharedStage = both[0];
+  assert.deepEqual(of(r.heard, 'stageCompleted').filter((h) => h[1] === sharedStage), [['stageCompleted', sharedStage, 0, null]]);
+  assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === sharedStage && h[4] !== 'Success'), [], 'none of its tasks was killed');
 });
 
 test('PartitioningSuite "partitioner preservation", the operators rdd-spark-suites does not ask: kept or dropped as Spark\'s RDDs keep them', () => {

@@ -55,6 +55,18 @@ interface JobState {
   readonly actions: Map<number, ActionState>;
 }
 
+/** What a running task set was submitted for. */
+interface TaskSetOwner {
+  /** The action that submitted it (a map stage's: the action that started it). */
+  readonly actionId: number;
+  readonly stageId: number;
+  /** Whether it is a result stage; a map stage's shuffle otherwise. */
+  readonly result: boolean;
+  readonly shuffleId: number | undefined;
+  /** Settles once its completion was told to the listeners (set as it is submitted). */
+  done: Promise<unknown> | undefined;
+}
+
 /** An action running: set `cancelled` and call `cancel` to stop it (DAGScheduler.cancelAction). */
 interface ActionState {
   cancelled: SluiceError | undefined;
@@ -145,8 +157,8 @@ export class DAGScheduler implements RegistryListener {
   private nextTaskSetSeq = 0;
   /** For each running task set that reads shuffles: where each map output it reads lives. */
   private readonly shuffleSources = new Map<TaskSetManager, { shuffleId: number; mapPartition: number; workerId: string }[]>();
-  /** The action each running task set was submitted for (a map stage's: the action that started it), and whether it is a result stage. */
-  private readonly taskSetOwners = new Map<TaskSetManager, { actionId: number; result: boolean }>();
+  /** The action each running task set was submitted for (a map stage's: the action that started it), its stage, and its completion. */
+  private readonly taskSetOwners = new Map<TaskSetManager, TaskSetOwner>();
   /**
    * For each running task set: the workers its stage description names as holders of the
    * map outputs and received blocks it reads (encoded once, so fixed for the task set). A
@@ -383,6 +395,7 @@ export class DAGScheduler implements RegistryListener {
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), stageIds: [...state.stages] });
       return out;
     } catch (err) {
+      await this.failIndependentStages(job, actionId, (err as Error).message);
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), failure: (err as Error).message, stageIds: [...state.stages] });
       throw err;
     } finally {
@@ -419,8 +432,9 @@ export class DAGScheduler implements RegistryListener {
   /**
    * Cancel one running action (Spark's cancelJob, what FutureAction.cancel() asks): it fails
    * with SLUICE_CANCELLED at once; its result stage's tasks are killed, and so are the map
-   * stages' when no other action of the job is running (another may be waiting for them: they
-   * run on, their outputs kept). An action that ended already is left alone.
+   * stages' when no other action of the job is running; as it ends, those of its map stages no
+   * other running action waits on are ended too (failIndependentStages), where one that another
+   * waits on runs on, its outputs kept. An action that ended already is left alone.
    */
   private cancelAction(job: JobState, actionId: number): void {
     if (job.actions.get(actionId)?.cancelled === undefined) this.cancelActions(job, [actionId]);
@@ -439,6 +453,32 @@ export class DAGScheduler implements RegistryListener {
       if (owner && job.actions.get(owner.actionId)?.cancelled !== undefined && (owner.result || alone)) t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'action cancelled', stack: '', partition: -1, attempts: 0 });
     }
     this.log.info({ jobId: job.jobId, actionIds, why }, 'action cancelled');
+  }
+
+  /**
+   * Action `actionId` failed with `message`: end the task sets still running for it that no
+   * other running action of the job waits on (a map stage beside the one that failed, say),
+   * their tasks killed, each stage completed with the action's failure, before the action's end
+   * is told; as Spark's DAGScheduler.failJobAndIndependentStages cancels the running stages only
+   * that job uses (markStageAsFinished(stage, Some(failureReason))) before it posts JobEnd. A
+   * map stage so ended is no longer shared: an action that needs it later runs it again.
+   */
+  private async failIndependentStages(job: JobState, actionId: number, message: string): Promise<void> {
+    const mine = job.actions.get(actionId)?.stages;
+    if (mine === undefined || job.cancelled) return;
+    const others = [...job.actions].filter(([id, s]) => id !== actionId && s.cancelled === undefined).map(([, s]) => s.stages);
+    const ended: Promise<unknown>[] = [];
+    for (const t of [...job.taskSets]) {
+      const owner = this.taskSetOwners.get(t);
+      if (owner === undefined || !mine.has(owner.stageId) || others.some((st) => st.has(owner.stageId))) continue;
+      if (owner.shuffleId !== undefined) job.ensuring.delete(owner.shuffleId);
+      t.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message, stack: '', partition: -1, attempts: 0 });
+      if (owner.done) ended.push(owner.done.catch(() => undefined));
+    }
+    if (ended.length > 0) {
+      this.log.info({ jobId: job.jobId, actionId, taskSets: ended.length }, 'action failed; its other running stages were ended');
+      await Promise.all(ended);
+    }
   }
 
   /** Note, for cancelStage, that action `actionId` waits on shuffle `shuffleId`'s map stage (computed for another action) and on its parents'. */
@@ -786,7 +826,8 @@ export class DAGScheduler implements RegistryListener {
       this.registry.get(workerId)?.endpoint.killTask(taskId);
     });
     job.taskSets.add(tsm);
-    this.taskSetOwners.set(tsm, { actionId, result: kind.kind === 'result' });
+    const owner: TaskSetOwner = { actionId, stageId, result: kind.kind === 'result', shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : undefined, done: undefined };
+    this.taskSetOwners.set(tsm, owner);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));
     if (sources.length > 0) this.shuffleSources.set(tsm, sources);
     const named = new Set(sources.map((x) => x.workerId));
@@ -795,7 +836,7 @@ export class DAGScheduler implements RegistryListener {
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, time: this.clock.now() });
     this.taskScheduler.submit(tsm);
-    return tsm.finished.finally(() => {
+    const done = tsm.finished.finally(() => {
       job.taskSets.delete(tsm);
       this.taskSetOwners.delete(tsm);
       this.shuffleSources.delete(tsm);
@@ -807,6 +848,8 @@ export class DAGScheduler implements RegistryListener {
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
       return end;
     });
+    owner.done = done;
+    return done;
   }
 }
 
