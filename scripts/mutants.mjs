@@ -7082,6 +7082,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/dstream-spark-api.test.js', pattern: 'one active context' }],
   },
   {
+    id: 'program-crash-stack-untrimmed',
+    what: "a driver program's crash (an error nobody awaited) keeps Sluice's frames in its stack (~30 around the user's one line) instead of the program's frames alone",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "message: `the driver program crashed: ${err.message}`, stack: userErrorInfo(err).stack });\n",
+    replace: "message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' });\n",
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'wrong foreachRDD' }],
+  },
+  {
     id: 'spark-conf-key-not-mapped',
     what: "sluice run --conf spark.streaming.backpressure.enabled=true says only that there is no SparkConf, not which StreamingContext option (or sluice option) sets it",
     file: 'packages/cli/src/spark-conf-keys.ts',

@@ -447,6 +447,26 @@ test('an action not awaited in foreachRDD whose job fails ends the program sayin
   assert.ok(r.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(r)}`);
 });
 
+test("the streaming guide's wrong foreachRDD pattern (a connection made on the driver, used in rdd.foreach not awaited) fails as Task not serializable naming the variable, under the program's frames only", async () => {
+  const { file: job, line } = writeJob('guide-wrong-pattern.ts', [
+    "import net from 'node:net';",
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext) {',
+    "  const ssc = new StreamingContext(sc, '500ms');",
+    "  ssc.queueStream([sc.parallelize(['a', 'b'], 2)]).foreachRDD((rdd) => {",
+    '    const connection = new net.Socket(); // executed at the driver',
+    '    void rdd.foreach((record) => { connection.write(record); }); // executed at the worker',
+    '  });',
+    '  ssc.start();',
+    '  await ssc.awaitTermination();',
+    '}',
+  ], '// executed at the worker');
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, new RegExp(`failed \\[SLUICE_JOB_FAILED\\]: the driver program crashed: a promise nobody awaited was rejected .*: Task not serializable: rdd\\.foreach at ${job.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}:\\d+ captures 'connection' \\(a Socket\\)`));
+  // Since 2026-12-05 trimmed as the program's other errors are: before, ~30 of Sluice's frames around this one.
+  assertOnlyJobFrames(r, job);
+});
+
 test('a program that starts its StreamingContext and returns without awaiting it is warned, naming where the context was made', async () => {
   const { file: job, line: line } = writeJob('returns-at-once.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",

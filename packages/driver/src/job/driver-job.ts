@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, userErrorInfo, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -228,7 +228,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         if (a === this.current) this.flushEnd();
       },
       error: (err) => {
-        if (a === this.current) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: err.stack ?? '' });
+        // Trimmed to the program's frames, as every other error of the program is (userErrorInfo):
+        // an error Sluice threw in the program's call (Task not serializable in an rdd.foreach
+        // not awaited) came with 30 of Sluice's frames around the user's one line.
+        if (a === this.current) this.attemptEnded('failed', { code: 'SLUICE_JOB_FAILED', message: `the driver program crashed: ${err.message}`, stack: userErrorInfo(err).stack });
       },
       exit: (code) => {
         this.log.info({ attempt: number, runId }, 'job attempt thread exited');
