@@ -2252,6 +2252,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared map stage' }],
   },
   {
+    id: 'cancelled-group-moves-to-newest',
+    what: "a job group cancelled again with its future jobs moves to the newest place of the 1,000 remembered, so an older one is forgotten first (Spark's LimitedSizeFIFOSet keeps its place: it is forgotten first)",
+    file: 'packages/core/src/scheduler/running-actions.ts',
+    search: '    this.cancelledGroups.add(groupId);\n',
+    replace: '    this.cancelledGroups.delete(groupId);\n    this.cancelledGroups.add(groupId);\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'only keeps limited number' }],
+  },
+  {
     id: 'rdd-sample-by-key-above-one-refused',
     what: "sampleByKey without replacement refuses a fraction above 1 (Spark's requires only no negative rate, and keeps every pair of such a key)",
     file: 'packages/core/src/rdd/pair-rdd-functions.ts',

@@ -141,6 +141,29 @@ test('a failed job leaves a shared map stage another running job waits on runnin
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === sharedStage && h[4] !== 'Success'), [], 'none of its tasks was killed');
 });
 
+test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {
+  const r = cases.one<{ running: number; ran: Record<string, { value: number } | Failure> }>('cancelled-groups-kept');
+  assert.equal(r.running, 0);
+  // Spark's set, as a list: add appends what it does not hold, then drops the head past 1,000
+  // (spark.scheduler.numCancelledJobGroupsToTrack's default).
+  const kept: string[] = [];
+  const add = (g: string): void => {
+    if (!kept.includes(g)) kept.push(g);
+    if (kept.length > 1000) kept.shift();
+  };
+  for (let i = 0; i <= 1000; i++) add(`kept-${i}`);
+  add('kept-1');
+  add('kept-new');
+  for (const [g, o] of Object.entries(r.ran)) {
+    if (kept.includes(g)) {
+      assert.ok('code' in o && o.code === 'SLUICE_CANCELLED', `${g}: ${JSON.stringify(o)}`);
+      assert.match(o.error, new RegExp(`part of cancelled job group ${g} `));
+    } else assert.deepEqual(o, { value: 100 }, g);
+  }
+  // What that gives: the first two groups forgotten (kept-1 did not move when cancelled again).
+  assert.deepEqual(Object.keys(r.ran).filter((g) => !kept.includes(g)), ['kept-0', 'kept-1']);
+});
+
 test('PartitioningSuite "partitioner preservation", the operators rdd-spark-suites does not ask: kept or dropped as Spark\'s RDDs keep them', () => {
   const r = cases.one('partitioner-kept');
   const hash3 = { kind: 'hash', numPartitions: 3 };

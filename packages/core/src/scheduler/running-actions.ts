@@ -145,7 +145,7 @@ export class RunningActions {
   /** Cancels the running actions started in `groupId`, and every action started in it from now on; returns how many were running. */
   cancelJobGroupAndFutureJobs(groupId: string): number {
     if (typeof groupId !== 'string' || groupId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.cancelJobGroupAndFutureJobs: the group id must be a non-empty string, got ${JSON.stringify(groupId) ?? String(groupId)}`);
-    this.cancelledGroups.delete(groupId);
+    // As Spark's LimitedSizeFIFOSet (a LinkedHashSet): a group cancelled again keeps its place, the oldest goes first.
     this.cancelledGroups.add(groupId);
     if (this.cancelledGroups.size > CANCELLED_GROUPS_KEPT) this.cancelledGroups.delete(this.cancelledGroups.values().next().value as string);
     return this.cancelJobGroup(groupId);
