@@ -5019,8 +5019,8 @@ const MUTATIONS = [
     id: 'range-computes-first-only',
     what: 'a task over a range computes its first partition for every partition of the range',
     file: 'packages/core/src/scheduler/run-task.ts',
-    search: 'values[i] = await runAction(computer, payload, first + i, payload.action, env);',
-    replace: 'values[i] = await runAction(computer, payload, first, payload.action, env);',
+    search: '() => runAction(computer, payload, first + i, action, env));',
+    replace: '() => runAction(computer, payload, first, action, env));',
     tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
   },
   {
@@ -7104,6 +7104,22 @@ const MUTATIONS = [
     search: '  const where = SPARK_CONF_KEYS[conf.key];\n',
     replace: '  const where: ((value: string) => string) | undefined = undefined;\n',
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: "spark-submit's options" }],
+  },
+  {
+    id: 'task-context-partition-id-zero',
+    what: "TaskContext.get().partitionId() is 0 in every task (the guide's exactly-once pattern commits every partition under one id)",
+    file: 'packages/core/src/scheduler/task-context.ts',
+    search: '  partitionId(): number {\n    return this.partition;\n',
+    replace: '  partitionId(): number {\n    return 0;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
+  },
+  {
+    id: 'task-context-not-set-in-tasks',
+    what: "TaskContext.get() is undefined inside a task's functions (Spark's TaskContext.get.partitionId fails in foreachPartition)",
+    file: 'packages/core/src/scheduler/task-context.ts',
+    search: '    return current.run(new TaskContext(partition), f);\n',
+    replace: '    return f();\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
   },
   {
     id: 'rdd-spark-context-missing',

@@ -13,6 +13,9 @@
 //  - the listener reads Spark's event fields: batchCompleted.batchInfo.numRecords adds up to
 //    twice the run's lines, outputOperationCompleted.outputOperationInfo.name names both
 //    foreachRDDs, receiverStarted.receiverInfo one stream each;
+//  - the exactly-once output pattern (a file per `${time}-${TaskContext.get().partitionId()}`):
+//    each batch's files are named by its partitions 0..n-1, each once, and hold every word of
+//    the run twice; on the driver TaskContext.get() is undefined (Spark's null);
 //  - ssc.stop(true, true) stops the SparkContext too (sc.isStopped) and no context is active.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -52,7 +55,9 @@ before(async () => {
     await withCluster({ workers: 2 }, async (h) => {
       for (phase = 0; phase < RUNS.length; phase++) {
         for (const s of sockets) s.destroy();
-        runs.push(await h.run(fixture('streaming-guide.ts'), [String(port), path.join(tmp, 'checkpoint'), String(2 * RUNS[phase].length)]));
+        const out = path.join(tmp, `out-${phase}`);
+        fs.mkdirSync(out);
+        runs.push(await h.run(fixture('streaming-guide.ts'), [String(port), path.join(tmp, 'checkpoint'), String(2 * RUNS[phase].length), out]));
       }
     });
   } catch (err) {
@@ -87,8 +92,27 @@ for (const i of [0, 1]) {
   });
 
   test(`run ${i + 1}: the listener reads Spark's event fields; stop(true, true) stops the SparkContext`, () => {
-    const end = jsonLine<{ records: number; outputOperations: string[]; receivers: number; scStopped: boolean; active: boolean }>(run(i).lines, 'END ');
-    assert.deepEqual(end, { records: 2 * RUNS[i].length, outputOperations: ['foreachRDD'], receivers: 2, scStopped: true, active: false });
+    const end = jsonLine<{ records: number; outputOperations: string[]; receivers: number; scStopped: boolean; active: boolean; driverTaskContext: null }>(run(i).lines, 'END ');
+    assert.deepEqual(end, { records: 2 * RUNS[i].length, outputOperations: ['foreachRDD'], receivers: 2, scStopped: true, active: false, driverTaskContext: null });
+  });
+}
+
+for (const i of [0, 1]) {
+  test(`run ${i + 1}: the exactly-once pattern's files are named by each batch's partitions (TaskContext.get().partitionId()) and hold every word`, () => {
+    run(i);
+    const dir = path.join(tmp, `out-${i}`);
+    const byBatch = new Map<string, number[]>();
+    const words = new Map<string, number>();
+    for (const name of fs.readdirSync(dir)) {
+      const m = /^(\d+)-(\d+)$/.exec(name);
+      assert.ok(m, `file ${name}`);
+      byBatch.set(m[1], [...(byBatch.get(m[1]) ?? []), Number(m[2])]);
+      for (const w of JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as string[]) words.set(w, (words.get(w) ?? 0) + 1);
+    }
+    assert.ok(byBatch.size > 0);
+    // every batch's partitions 0..n-1, once each (a union of two inputs: at least one partition a block)
+    for (const [time, ids] of byBatch) assert.deepEqual(ids.sort((a, b) => a - b), ids.map((_, k) => k), `batch ${time}: ${ids}`);
+    assert.deepEqual(sorted(words), sorted(wordCounts(RUNS[i])));
   });
 }
 

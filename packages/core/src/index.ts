@@ -45,6 +45,7 @@ export { StateSpec } from './dstream/state-spec.js';
 export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
+export { TaskContext } from './scheduler/task-context.js';
 export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
 export type { StreamingListener, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo, SubmittedBatchInfo, StartedBatchInfo, SparkEvent } from './streaming/streaming-listener.js';
 export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './streaming/streaming-backend.js';

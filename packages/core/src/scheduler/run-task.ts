@@ -17,6 +17,7 @@ import type { CombineEntries } from '../shuffle/combine-table.js';
 import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.js';
 import { encodeRun } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
+import { TaskContext } from './task-context.js';
 import { recordsNotEncodable } from './records-not-encodable.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
@@ -34,11 +35,12 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
 export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
   const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
   if (payload.kind === 'shuffleMap') {
-    const output = await writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS);
+    const output = await TaskContext.runFor(partition, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS));
     return { kind: 'mapStatus', sizes: output.sizes, output };
   }
-  if (!payload.action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
-  return { kind: 'result', value: await runAction(computer, payload, partition, payload.action, env) };
+  const action = payload.action;
+  if (!action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
+  return { kind: 'result', value: await TaskContext.runFor(partition, () => runAction(computer, payload, partition, action, env)) };
 }
 
 /**
@@ -51,7 +53,8 @@ export async function runResultRange(payload: TaskPayload, first: number, count:
   const values = new Array<unknown>(count);
   for (let i = 0; i < count; i++) {
     const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
-    values[i] = await runAction(computer, payload, first + i, payload.action, env);
+    const action = payload.action;
+    values[i] = await TaskContext.runFor(first + i, () => runAction(computer, payload, first + i, action, env));
   }
   return values;
 }
