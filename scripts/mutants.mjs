@@ -7122,6 +7122,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
   },
   {
+    id: 'dstream-context-missing',
+    what: "dstream.context (Spark's name for dstream.ssc) is undefined",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '  get context(): StreamingContext {\n    return this.ssc;\n',
+    replace: '  get context(): StreamingContext {\n    return undefined as unknown as StreamingContext;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
+  },
+  {
     id: 'rdd-spark-context-missing',
     what: "rdd.sparkContext (Spark's name for rdd.context) is undefined, so the guide's WordExcludeList.getInstance(rdd.sparkContext) fails",
     file: 'packages/core/src/rdd/rdd.ts',

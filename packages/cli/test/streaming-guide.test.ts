@@ -16,6 +16,7 @@
 //  - the exactly-once output pattern (a file per `${time}-${TaskContext.get().partitionId()}`):
 //    each batch's files are named by its partitions 0..n-1, each once, and hold every word of
 //    the run twice; on the driver TaskContext.get() is undefined (Spark's null);
+//  - a stream's context (Spark's DStream.context) is its StreamingContext;
 //  - ssc.stop(true, true) stops the SparkContext too (sc.isStopped) and no context is active.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -92,8 +93,8 @@ for (const i of [0, 1]) {
   });
 
   test(`run ${i + 1}: the listener reads Spark's event fields; stop(true, true) stops the SparkContext`, () => {
-    const end = jsonLine<{ records: number; outputOperations: string[]; receivers: number; scStopped: boolean; active: boolean; driverTaskContext: null }>(run(i).lines, 'END ');
-    assert.deepEqual(end, { records: 2 * RUNS[i].length, outputOperations: ['foreachRDD'], receivers: 2, scStopped: true, active: false, driverTaskContext: null });
+    const end = jsonLine<{ records: number; outputOperations: string[]; receivers: number; scStopped: boolean; active: boolean; driverTaskContext: null; streamContext: boolean }>(run(i).lines, 'END ');
+    assert.deepEqual(end, { records: 2 * RUNS[i].length, outputOperations: ['foreachRDD'], receivers: 2, scStopped: true, active: false, driverTaskContext: null, streamContext: true });
   });
 }
 

@@ -43,6 +43,11 @@ export type PairValue<T> = T extends readonly [unknown, infer V] ? V : unknown;
 export abstract class DStream<T> {
   readonly ssc: StreamingContext;
   readonly id: number;
+
+  /** Spark's DStream.context: the StreamingContext this stream belongs to, `ssc` under Spark's name (since 2026-12-05). */
+  get context(): StreamingContext {
+    return this.ssc;
+  }
   /** @internal */ readonly generated = new Map<number, RDD<T>>();
   /** @internal */ storageLevel: StorageLevel = 'NONE';
   /** @internal */ checkpointInterval: number | undefined;
