@@ -7141,8 +7141,8 @@ const MUTATIONS = [
     id: 'get-or-create-spark-form-ignores-checkpoint',
     what: "Spark's StreamingContext.getOrCreate(dir, create) makes a new context without reading the checkpoint",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: '      found = await new MetadataStore(store).readLatest();\n',
-    replace: "      found = typeof args[0] === 'string' ? undefined : await new MetadataStore(store).readLatest();\n",
+    search: '      found = await new MetadataStore(store).readLatest((md) => stateCheckpointDamage(store, md));\n',
+    replace: "      found = typeof args[0] === 'string' ? undefined : await new MetadataStore(store).readLatest((md) => stateCheckpointDamage(store, md));\n",
     tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
   },
   {
@@ -7723,6 +7723,22 @@ const MUTATIONS = [
     search: "    return withCreationSite('emptyRDD', () => new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []));",
     replace: "    return new RDD<T>(this, 0, { kind: 'parallelize', slices: [] }, []);",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'RDD creation sites as Spark' }],
+  },
+  {
+    id: 'checkpoint-part-crc-unchecked',
+    what: "a checkpoint part's CRC is not checked: a state part with a byte changed after it was written is deserialized as it is (its changed record goes into the state, or the job fails 4 attempts later) instead of recovery passing over its metadata checkpoint",
+    file: 'packages/core/src/checkpoint/checkpoint-part.ts',
+    search: '  if (crc !== buf.readUInt32BE(4)) return',
+    replace: '  if (crc !== crc) return',
+    tests: ['packages/cli/dist/test/state-checkpoint-damage.test.js'],
+  },
+  {
+    id: 'recovery-ignores-damaged-state',
+    what: 'recovery takes the newest whole metadata checkpoint whatever the state checkpoints it refers to: a damaged state part fails the recovered job (4 attempts), or a missing one is found only when read, instead of the metadata checkpoint before it being used',
+    file: 'packages/core/src/checkpoint/metadata-store.ts',
+    search: "const reason = 'metadata' in r ? await damage?.(r.metadata) : r.reason;",
+    replace: "const reason = 'metadata' in r ? undefined : r.reason;",
+    tests: ['packages/cli/dist/test/state-checkpoint-damage.test.js'],
   },
 ];
 

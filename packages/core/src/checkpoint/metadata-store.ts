@@ -89,15 +89,17 @@ export class MetadataStore {
 
   /**
    * The newest whole metadata checkpoint, or undefined when there is none. Damaged objects
-   * (checksum or length wrong, not JSON) are skipped and reported in `skipped`; when every
-   * one is damaged, a SluiceError names them and how to start afresh.
+   * (checksum or length wrong, not JSON), and whole ones that `damage` finds unusable (what
+   * they refer to is damaged: it returns why), are skipped and reported in `skipped`; when
+   * every one is skipped, a SluiceError names them and how to start afresh.
    */
-  async readLatest(): Promise<ReadMetadata | undefined> {
+  async readLatest(damage?: (md: StreamingMetadata) => Promise<string | undefined>): Promise<ReadMetadata | undefined> {
     const skipped: UnreadableMetadata[] = [];
     for (const key of await this.keys()) {
       const r = await this.readKey(key);
-      if ('metadata' in r) return { file: this.store.describe(key), metadata: r.metadata, skipped };
-      skipped.push({ file: this.store.describe(key), reason: r.reason });
+      const reason = 'metadata' in r ? await damage?.(r.metadata) : r.reason;
+      if ('metadata' in r && reason === undefined) return { file: this.store.describe(key), metadata: r.metadata, skipped };
+      skipped.push({ file: this.store.describe(key), reason: reason ?? 'unusable' });
     }
     if (skipped.length === 0) return undefined;
     throw new SluiceError(

@@ -1,4 +1,5 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
+import { decodeCheckpointPart } from '../checkpoint/checkpoint-part.js';
 import fs from 'node:fs';
 import { copier, decodeRecords, encodeRecords } from '../codec/codec.js';
 import { recordsNotEncodable } from './records-not-encodable.js';
@@ -279,9 +280,14 @@ export class PartitionComputer {
         try {
           data = await store.read(key);
           if (data === undefined) throw new Error('it does not exist');
-          records = decodeRecords<unknown[]>(data);
+          records = decodeCheckpointPart(data);
         } catch (err) {
-          throw new SluiceError('SLUICE_CHECKPOINT', `cannot read checkpoint file '${store.describe(key)}': ${(err as Error).message}`, { cause: err });
+          throw new SluiceError(
+            'SLUICE_CHECKPOINT',
+            `cannot read checkpoint file '${store.describe(key)}': ${(err as Error).message}. ` +
+              `Restore the checkpoint directory '${store.location}' from a backup, or move or delete it to start afresh (what it holds is then lost: a stream's state, an RDD's checkpointed partitions)`,
+            { cause: err },
+          );
         }
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;

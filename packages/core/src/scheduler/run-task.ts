@@ -3,7 +3,8 @@ import { newSketch, offer } from '../rdd/hyper-log-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
-import { copier, encodeRecords } from '../codec/codec.js';
+import { encodeCheckpointPart } from '../checkpoint/checkpoint-part.js';
+import { copier } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
 import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
@@ -183,7 +184,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'writeCheckpoint': {
       const records = await computer.collect(root, split);
-      await openCheckpointStore(action.dir).write(`part-${split}`, encodeRecords(records));
+      await openCheckpointStore(action.dir).write(`part-${split}`, encodeCheckpointPart(records));
       return null;
     }
     default: {

@@ -6,6 +6,7 @@ import { joinCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { METADATA_DIR, MetadataStore } from '../checkpoint/metadata-store.js';
+import { checkpointPartDamage } from '../checkpoint/checkpoint-part.js';
 import { missingCheckpointParts, pruneStateCheckpoints } from '../checkpoint/state-checkpoints.js';
 import type { StateCheckpointRef, StreamingMetadata } from '../checkpoint/streaming-metadata.js';
 import { fromTimeRuns, toTimeRuns } from '../checkpoint/time-runs.js';
@@ -345,19 +346,30 @@ export class MetadataCheckpointer {
 }
 
 /**
- * Throws unless every part of every state checkpoint `md` refers to is in `store` (checked
- * when recovery begins, before any batch runs).
+ * Why the state checkpoints `md` refers to cannot seed a recovery (a part not there, or
+ * truncated or changed since it was written: every part is read and checked), or undefined
+ * when they are whole. Checked when recovery begins, before any batch runs: a metadata
+ * checkpoint whose state is damaged is passed over for the one before it, as a damaged
+ * metadata file is.
  */
-export async function checkStateCheckpoints(store: CheckpointStore, md: StreamingMetadata): Promise<void> {
+export async function stateCheckpointDamage(store: CheckpointStore, md: StreamingMetadata): Promise<string | undefined> {
   for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
+    const where = `the state checkpoint of stream ${id} at ${ref.time} ms ('${store.describe(ref.dir)}')`;
     const missing = await missingCheckpointParts(store, ref.dir, ref.numPartitions);
-    if (missing.length > 0) {
-      throw new SluiceError(
-        'SLUICE_CHECKPOINT',
-        `the state checkpoint of stream ${id} at ${ref.time} ms ('${store.describe(ref.dir)}') lacks ${missing.join(', ')}; the checkpoint directory '${store.location}' is damaged: move or delete it to start afresh`,
-      );
+    if (missing.length > 0) return `${where} lacks ${missing.join(', ')}`;
+    for (let i = 0; i < ref.numPartitions; i++) {
+      let data: Buffer | undefined;
+      try {
+        data = await store.read(`${ref.dir}/part-${i}`);
+      } catch (err) {
+        return `${where}: part-${i} cannot be read: ${(err as Error).message}`;
+      }
+      if (data === undefined) return `${where} lacks part-${i}`;
+      const damage = checkpointPartDamage(data);
+      if (damage !== undefined) return `${where}: part-${i} is damaged (${damage})`;
     }
   }
+  return undefined;
 }
 
 /** One metadata write asked for and not yet begun. */

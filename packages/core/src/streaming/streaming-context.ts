@@ -29,7 +29,7 @@ import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import { sparkEvent, type StreamingListener } from './streaming-listener.js';
-import { checkStateCheckpoints, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite, userCallStack } from '../closure/call-site.js';
 import { generatingBatch } from '../closure/ship-origin.js';
@@ -376,7 +376,7 @@ export class StreamingContext {
     let found: ReadMetadata | undefined;
     let unreadable: unknown;
     try {
-      found = await new MetadataStore(store).readLatest();
+      found = await new MetadataStore(store).readLatest((md) => stateCheckpointDamage(store, md));
     } catch (err) {
       if (!options.createOnError) throw err;
       unreadable = err;
@@ -399,7 +399,6 @@ export class StreamingContext {
     if (found) {
       try {
         ssc.recoverFrom(found);
-        await checkStateCheckpoints(store, found.metadata);
       } catch (err) {
         // The context create() made is never returned: no "not started" for it if the program goes on.
         contextSettled(ssc);
