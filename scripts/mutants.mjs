@@ -2252,6 +2252,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared map stage' }],
   },
   {
+    id: 'cancelled-action-leaves-own-stages-running',
+    what: "a cancelled action's map stage that only it uses runs on while another action of the job runs (cancelActions kills map stages only when every action is cancelled), where Spark's handleJobCancellation ends the stages only that job uses",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    if (mine === undefined || job.cancelled) return;',
+    replace: '    if (mine === undefined || job.cancelled || job.actions.get(actionId)?.cancelled) return;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'a job cancelled while another runs' }],
+  },
+  {
     id: 'cancelled-group-moves-to-newest',
     what: "a job group cancelled again with its future jobs moves to the newest place of the 1,000 remembered, so an older one is forgotten first (Spark's LimitedSizeFIFOSet keeps its place: it is forgotten first)",
     file: 'packages/core/src/scheduler/running-actions.ts',

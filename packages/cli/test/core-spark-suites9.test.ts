@@ -14,7 +14,8 @@
 //   with it (its tasks killed: TaskKilled), its completion told before the job's end, and an
 //   action that needs it later computes it anew. A cancelled job (handleJobCancellation, as cancelJobGroup asks) goes the same way
 //   with its cancellation's message (Sluice's own words, containing "cancel" as
-//   JobCancellationSuite asserts), its running tasks killed (TaskKilled).
+//   JobCancellationSuite asserts), its running tasks killed (TaskKilled), and its map stages
+//   only it uses ended with it though another job runs on.
 // - Which RDDs keep their parent's partitioner (RDD.scala, PairRDDFunctions.scala): sample
 //   (PartitionwiseSampledRDD, preservesPartitioning = true), randomSplit (mapPartitionsWithIndex
 //   preserving), mapPartitions / mapPartitionsWithIndex / zipPartitions only when asked to
@@ -139,6 +140,21 @@ test('a failed job leaves a shared map stage another running job waits on runnin
   const sharedStage = both[0];
   assert.deepEqual(of(r.heard, 'stageCompleted').filter((h) => h[1] === sharedStage), [['stageCompleted', sharedStage, 0, null]]);
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === sharedStage && h[4] !== 'Success'), [], 'none of its tasks was killed');
+});
+
+test('a job cancelled while another runs: its map stage, which only it uses, is ended with it (handleJobCancellation -> failJobAndIndependentStages), completed with its failure before its end, its tasks killed; the other job runs on', () => {
+  const r = cases.one<{ action: Failure; jobId: number; otherJobId: number; other: { value: number[] } | Failure; heard: Heard[] }>('listener-cancelled-beside-another');
+  assert.equal(r.action.code, 'SLUICE_CANCELLED', r.action.error);
+  assert.match(r.action.error, /cancel/);
+  assert.deepEqual(r.other, { value: [0, 1] });
+  const [, , stageIds] = of(r.heard, 'jobStart').find((h) => h[1] === r.jobId) as [string, number, number[]];
+  const mapStage = of(r.heard, 'stageSubmitted').map((h) => h[1] as number).find((id) => stageIds.includes(id));
+  assert.notEqual(mapStage, undefined, JSON.stringify(r.heard));
+  assert.deepEqual(of(r.heard, 'stageCompleted').filter((h) => h[1] === mapStage), [['stageCompleted', mapStage, 0, r.action.error]]);
+  assert.ok(indexOf(r.heard, 'stageCompleted', mapStage!) < indexOf(r.heard, 'jobEnd', r.jobId), 'its map stage completes before it ends');
+  assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.jobId), ['jobEnd', r.jobId, r.action.error]);
+  assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === mapStage).map((h) => [h[2], h[4]]).sort(), [[0, 'TaskKilled'], [1, 'TaskKilled']]);
+  assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.otherJobId), ['jobEnd', r.otherJobId, 'JobSucceeded']);
 });
 
 test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {
