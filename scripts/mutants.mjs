@@ -2260,6 +2260,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'a job cancelled while another runs' }],
   },
   {
+    id: 'accumulator-merge-throw-crashes-program',
+    what: "an accumulator whose merge throws as a task's update is merged crashes the driver program (the job fails), where Spark's updateAccumulators logs it and goes on, the other accumulators merged",
+    file: 'packages/core/src/context.ts',
+    search: "      } catch (err) {\n        this.log('warn', 'failed to update an accumulator",
+    replace: "      } catch (err) {\n        if (err) throw err;\n        this.log('warn', 'failed to update an accumulator",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'misbehaved accumulator' }],
+  },
+  {
     id: 'cancelled-group-moves-to-newest',
     what: "a job group cancelled again with its future jobs moves to the newest place of the 1,000 remembered, so an older one is forgotten first (Spark's LimitedSizeFIFOSet keeps its place: it is forgotten first)",
     file: 'packages/core/src/scheduler/running-actions.ts',

@@ -16,6 +16,9 @@
 //   with its cancellation's message (Sluice's own words, containing "cancel" as
 //   JobCancellationSuite asserts), its running tasks killed (TaskKilled), and its map stages
 //   only it uses ended with it though another job runs on.
+// - DAGScheduler.updateAccumulators merges each of a successful task's accumulator updates inside
+//   try { ... } catch { case NonFatal(e) => logError(s"Failed to update accumulator ...") }: an
+//   accumulator whose merge throws keeps its value, the others merge, the job goes on.
 // - Which RDDs keep their parent's partitioner (RDD.scala, PairRDDFunctions.scala): sample
 //   (PartitionwiseSampledRDD, preservesPartitioning = true), randomSplit (mapPartitionsWithIndex
 //   preserving), mapPartitions / mapPartitionsWithIndex / zipPartitions only when asked to
@@ -178,6 +181,11 @@ test('JobCancellationSuite "only keeps limited number of cancelled job groups": 
   }
   // What that gives: the first two groups forgotten (kept-1 did not move when cancelled again).
   assert.deepEqual(Object.keys(r.ran).filter((g) => !kept.includes(g)), ['kept-0', 'kept-1']);
+});
+
+test('DAGSchedulerSuite "misbehaved accumulator should not impact other accumulators": an accumulator whose merge throws keeps its value (0), the other gets every update (10), the action succeeds and the next job runs (updateAccumulators catches NonFatal and logs it)', () => {
+  const r = cases.one('accumulator-merge-throws');
+  assert.deepEqual(r, { action: 'succeeded', bad: 0, good: 10, after: { value: 10 } });
 });
 
 test('PartitioningSuite "partitioner preservation", the operators rdd-spark-suites does not ask: kept or dropped as Spark\'s RDDs keep them', () => {

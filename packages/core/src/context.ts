@@ -931,13 +931,28 @@ export class SluiceContext {
       const id = Number(key);
       const acc = this.accumulators.get(id);
       if (acc === undefined) continue;
-      acc.mergeUpdate(update);
-      if (acc.name === undefined || acc.isZeroUpdate(update)) continue;
-      if (this.backend.reportAccumulables) {
-        if (this.accumulablesToReport.size === 0) queueMicrotask(() => this.reportAccumulables());
-        this.accumulablesToReport.set(`${u.stageId}.${u.attempt}.${id}`, { stageId: u.stageId, attempt: u.attempt, id, name: acc.name, value: acc.shownValue() });
+      // An accumulator of the program's own class whose merge (or value, isZero) throws is
+      // logged and left as it was; the task's other accumulators are merged, and its action goes
+      // on, as Spark's updateAccumulators catches NonFatal ("Failed to update accumulator").
+      try {
+        acc.mergeUpdate(update);
+        if (acc.name === undefined || acc.isZeroUpdate(update)) continue;
+        if (this.backend.reportAccumulables) {
+          if (this.accumulablesToReport.size === 0) queueMicrotask(() => this.reportAccumulables());
+          this.accumulablesToReport.set(`${u.stageId}.${u.attempt}.${id}`, { stageId: u.stageId, attempt: u.attempt, id, name: acc.name, value: acc.shownValue() });
+        }
+        if (listened) infos.push({ id, name: acc.name, update: acc.updateValue(update), value: acc.value });
+      } catch (err) {
+        this.log('warn', 'failed to update an accumulator with a task\'s update; it keeps its value, the job goes on', {
+          component: 'accumulators',
+          accumulatorId: id,
+          accumulatorClass: (acc as { constructor: { name: string } }).constructor.name,
+          accumulatorName: acc.name,
+          stageId: u.stageId,
+          taskId: u.taskId,
+          err: (err as Error)?.message ?? String(err),
+        });
       }
-      if (listened) infos.push({ id, name: acc.name, update: acc.updateValue(update), value: acc.value });
     }
     if (infos.length > 0) this.sparkListeners.taskAccumulables(u.stageId, u.attempt, u.taskId, infos);
   }
