@@ -25,6 +25,7 @@ import { MAX_LOOPS, isPerRecord, loops, narrowPipeline, type Emit, type PerRecor
 import type { DirectReadContext, DirectReader } from '../rdd/direct-input-rdd.js';
 import type { BlockRead, TaskEnv } from './task-env.js';
 import type { MapOutputLocation, TaskPayload } from './task-spec.js';
+import { TaskSlicesLookup, type TaskSlices } from './task-part.js';
 
 export type { Emit, Sink } from './narrow-pipeline.js';
 
@@ -49,6 +50,7 @@ export class PartitionComputer {
 
   private readonly cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>>;
   private readonly emptySegments: TaskPayload['emptySegments'];
+  private readonly taskSlices: TaskSlicesLookup | undefined;
   /** While a pipe's parent is computed: whether its command's stdin is full (a promise to wait for), for sources that read in steps. */
   private pause: (() => Promise<void> | undefined) | undefined;
 
@@ -58,12 +60,15 @@ export class PartitionComputer {
     mapOutputs: Readonly<Record<number, readonly MapOutputLocation[]>>,
     cachedLocations: Readonly<Record<string, readonly MapOutputLocation[]>> = {},
     emptySegments?: TaskPayload['emptySegments'],
+    /** The task's own slices of the plan's parallelize nodes (TaskPart.slices), when the plan is its stage's shared one. */
+    taskSlices?: TaskSlices,
   ) {
     this.plan = plan;
     this.env = env;
     this.mapOutputs = mapOutputs;
     this.cachedLocations = cachedLocations;
     this.emptySegments = emptySegments;
+    this.taskSlices = taskSlices === undefined ? undefined : new TaskSlicesLookup(taskSlices);
   }
 
   /** The records of one reduce partition of a shuffle, fetched from the map outputs with data for it. */
@@ -169,7 +174,8 @@ export class PartitionComputer {
     const parent = node.parents[0];
     switch (op.kind) {
       case 'parallelize': {
-        const slice = fromWire<readonly unknown[]>(op.slices[split] ?? []);
+        const own = this.taskSlices === undefined ? undefined : this.taskSlices.slice(node.id, split);
+        const slice = fromWire<readonly unknown[]>(own ?? op.slices[split] ?? []);
         for (let i = 0; i < slice.length; i++) emit(slice[i]);
         return;
       }
@@ -184,10 +190,10 @@ export class PartitionComputer {
         for (const index of op.groups ? op.groups[split] : [split]) {
           const s = op.splits[index];
           if (s.codec !== undefined) {
-            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause, end: s.end, stream: s.stream && { ...s.stream, warn: this.env.warn } });
+            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause, end: s.end, stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) } });
             continue;
           }
-          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn }, fsSettings: op.fsSettings, pause: this.pause });
+          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) }, fsSettings: op.fsSettings, pause: this.pause });
         }
         return;
       }
@@ -235,7 +241,7 @@ export class PartitionComputer {
           return;
         }
         const stream = s.stream;
-        const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn });
+        const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn?.bind(this.env) });
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }

@@ -22,6 +22,7 @@ import { TaskContext } from './task-context.js';
 import { recordsNotEncodable } from './records-not-encodable.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
+import type { TaskPart } from './task-part.js';
 
 /** Records buffered by a map task before its buckets are written out as segments. */
 export const DEFAULT_SPILL_RECORDS = 1_000_000;
@@ -33,8 +34,8 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
  * Runs one task on a worker: computes its partition through the stage plan, then either
  * applies the action (result task) or partitions the records for the shuffle (map task).
  */
-export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number } = {}): Promise<TaskRunOutcome> {
-  const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
+export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number; part?: TaskPart } = {}): Promise<TaskRunOutcome> {
+  const computer = newComputer(payload, env, options.part);
   if (payload.kind === 'shuffleMap') {
     const output = await TaskContext.runFor(partition, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS));
     return { kind: 'mapStatus', sizes: output.sizes, output };
@@ -45,15 +46,23 @@ export async function runTask(payload: TaskPayload, partition: number, env: Task
 }
 
 /**
+ * The computer of a task: over `payload` (a stage's shared one, or one whole from withTaskPart)
+ * and the task's `part` (its slices and cached blocks' places), when it is given apart.
+ */
+function newComputer(payload: TaskPayload, env: TaskEnv, part: TaskPart | undefined): PartitionComputer {
+  return new PartitionComputer(payload.plan, env, payload.mapOutputs, part?.cachedLocations ?? payload.cachedLocations, payload.emptySegments, part?.slices);
+}
+
+/**
  * A result task over `count` contiguous partitions from `first` on (TaskPart.partitions):
  * each partition computed on its own, in order, as a task of its own would compute it;
  * their values in that order. Only result tasks cover ranges.
  */
-export async function runResultRange(payload: TaskPayload, first: number, count: number, env: TaskEnv): Promise<unknown[]> {
+export async function runResultRange(payload: TaskPayload, first: number, count: number, env: TaskEnv, part?: TaskPart): Promise<unknown[]> {
   if (payload.kind !== 'result' || !payload.action) throw new SluiceError('SLUICE_INTERNAL', 'a task over a range of partitions must be a result task');
   const values = new Array<unknown>(count);
   for (let i = 0; i < count; i++) {
-    const computer = new PartitionComputer(payload.plan, env, payload.mapOutputs, payload.cachedLocations, payload.emptySegments);
+    const computer = newComputer(payload, env, part);
     const action = payload.action;
     values[i] = await TaskContext.runFor(first + i, () => runAction(computer, payload, first + i, action, env));
   }

@@ -38,10 +38,42 @@ export function stageSharedPlan(plan: Plan): Plan {
   return { nodes, root: plan.root };
 }
 
+/** Past this many slices a task's part is looked up through a map (TaskSlicesLookup), not scanned. */
+const SCANNED_SLICES = 8;
+
 /**
- * The payload one task runs: its stage's (from stageSharedPlan) with the task's own
- * slices and cached-block locations put back. `stage` is not changed (a thread keeps
- * it for the stage's next tasks).
+ * A task's slices as its PartitionComputer reads them (`runTask`'s `part`): the slice of a
+ * parallelize node, found in the flat array the task carries (a scan: a task reads one slice
+ * of each such node, unless a union, coalesce or cartesian reads more; past SCANNED_SLICES,
+ * a map made once). No plan is rebuilt for a task: a node's slices as an array indexed by
+ * partition were sparse past index 1,024 (a V8 dictionary a task) and copied the plan's nodes.
+ */
+export class TaskSlicesLookup {
+  private byKey: Map<number, unknown> | undefined;
+
+  constructor(private readonly flat: TaskSlices) {}
+
+  /** The slice `split` of node `nodeId`, or undefined if the task does not carry it. */
+  slice(nodeId: number, split: number): unknown {
+    const flat = this.flat;
+    if (flat.length <= 3 * SCANNED_SLICES) {
+      for (let k = 0; k + 2 < flat.length; k += 3) if (flat[k] === nodeId && flat[k + 1] === split) return flat[k + 2];
+      return undefined;
+    }
+    let m = this.byKey;
+    if (m === undefined) {
+      m = new Map();
+      for (let k = 0; k + 2 < flat.length; k += 3) m.set((flat[k] as number) * 0x100000000 + (flat[k + 1] as number), flat[k + 2]);
+      this.byKey = m;
+    }
+    return m.get(nodeId * 0x100000000 + split);
+  }
+}
+
+/**
+ * The payload one task runs, whole: its stage's (from stageSharedPlan) with the task's own
+ * slices and cached-block locations put back (`stage` is not changed). A task thread does not
+ * make it: it gives runTask the stage's payload and the part (TaskSlicesLookup).
  */
 export function withTaskPart(stage: TaskPayload, part: TaskPart | undefined): TaskPayload {
   if (part === undefined) return stage;

@@ -17,6 +17,7 @@ import { emitFileLines, readLines } from '../../src/scheduler/read-lines.js';
 import { registerFileSystem } from '../../src/io/file-system-registry.js';
 import type { FileSystem } from '../../src/io/file-system.js';
 import { runTask } from '../../src/scheduler/run-task.js';
+import { stageSharedPlan, TaskSlicesLookup, withTaskPart } from '../../src/scheduler/task-part.js';
 import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
 import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import type { BlockRead, TaskEnv } from '../../src/scheduler/task-env.js';
@@ -493,6 +494,43 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     assert.deepEqual(asked, [`${blockId}@w-2`]);
     // Without a known location the partition is recomputed (here: the map throws).
     await assert.rejects(runTask({ ...payload, cachedLocations: {} }, 0, env), /recomputed/);
+  });
+
+  test("a task's part given apart (runTask's part, as task threads run it): its slices at any index, read by scan or by map, and its cached blocks' places", async () => {
+    const env = new FakeTaskEnv();
+    const n = 2000;
+    const data = Array.from({ length: n }, (_, i) => [i * 10, i * 10 + 1]);
+    const whole = plan(1, node(0, n, { kind: 'parallelize', slices: data }), node(1, n, { kind: 'map', fn: captureClosure((x: number) => x + 1, 'rdd.map') }, [0]));
+    const shared: TaskPayload = { plan: stageSharedPlan(whole), kind: 'result', action: { kind: 'collect' }, mapOutputs: {} };
+    for (const p of [0, 1, 1024, 1025, 1999]) {
+      const want = data[p].map((x) => x + 1);
+      assert.deepEqual(await runTask(shared, p, env, { part: { slices: [0, p, data[p]] } }), { kind: 'result', value: want }, `partition ${p}`);
+      assert.deepEqual(await runTask(withTaskPart(shared, { slices: [0, p, data[p]] }), p, env), { kind: 'result', value: want });
+    }
+    // A part without the slice reads none (as the shared plan's empty slices).
+    assert.deepEqual(await runTask(shared, 7, env, { part: { slices: [0, 8, data[8]] } }), { kind: 'result', value: [] });
+    // Many slices (a coalesce's or a union's task): looked up through a map; every one found, none invented.
+    const flat: unknown[] = [];
+    for (let i = 0; i < 40; i++) flat.push(i % 3, 1500 + i, `s${i}`);
+    for (const f of [flat, flat.slice(0, 3 * 5)]) {
+      const lookup = new TaskSlicesLookup(f);
+      for (let i = 0; i < f.length / 3; i++) assert.equal(lookup.slice(i % 3, 1500 + i), `s${i}`);
+      assert.equal(lookup.slice(0, 1501), undefined, 'node 0 does not carry slice 1501 (node 1 does)');
+      assert.equal(lookup.slice(3, 1500), undefined);
+    }
+    // The cached blocks' places from the part: read from the worker named there.
+    const blockId = blockIdForRdd(env.jobId, 1, 0);
+    const asked: string[] = [];
+    const remoteEnv = new (class extends FakeTaskEnv {
+      override async getBlock(id: string, locations: readonly MapOutputLocation[]): Promise<BlockRead> {
+        asked.push(`${id}@${locations.map((l) => l.workerId).join(',')}`);
+        return { data: encode([5, 6]) };
+      }
+    })();
+    const cachedPlan = plan(1, node(0, 1, { kind: 'parallelize', slices: [] }), node(1, 1, { kind: 'map', fn: captureClosure((x: number) => x, 'rdd.map') }, [0], [], 'MEMORY_ONLY'));
+    const part = { slices: [0, 0, [1]], cachedLocations: { [blockId]: [{ workerId: 'w-9', address: '127.0.0.1:9' }] } };
+    assert.deepEqual(await runTask({ plan: cachedPlan, kind: 'result', action: { kind: 'collect' }, mapOutputs: {} }, 0, remoteEnv, { part }), { kind: 'result', value: [5, 6] });
+    assert.deepEqual(asked, [`${blockId}@w-9`]);
   });
 
   test('a cached partition its known holder can no longer give is recomputed from lineage and cached here, never read as empty', async () => {

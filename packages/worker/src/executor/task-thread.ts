@@ -40,9 +40,9 @@ import {
   type ShippedFunction,
   type StorageLevel,
   type TaskEnv,
+  type BlockRead,
   type TaskPart,
   type TaskPayload,
-  withTaskPart,
   BundleImports,
   ThreadBaseline,
 } from '@sluice/core/internal';
@@ -142,6 +142,100 @@ interface KeptStage {
 /** Stages whose tasks this thread runs, by stage key, until the main thread says `forgetStage`. */
 const stages = new Map<string, KeptStage>();
 
+/**
+ * What one task's compute code reaches the worker through (TaskEnv): one object of one class a
+ * task, its methods shared (a literal of eight closures a task before: each task made them
+ * anew, and every isolate compiled them on the task path).
+ */
+class ThreadTaskEnv implements TaskEnv {
+  /** The accumulators' updates the task made (its partial copies), sent with its outcome. */
+  readonly accumulators = new TaskAccumulators();
+  /** The bytes of the shuffle segments this task read (Spark's shuffle read metrics). */
+  shuffleReadBytes = 0;
+  /** A range task's fetches, by shuffle: every partition of the range at once (ShuffleClient.fetchRange); made at its first. */
+  private ranges: Map<number, Promise<Uint8Array[][]>> | undefined = undefined;
+  /** Given to reviveClosure for the captured values that are not data (made at the first revive). */
+  private shippable: ((type: string, d: unknown) => unknown) | undefined = undefined;
+
+  constructor(
+    readonly jobId: string,
+    private readonly taskId: string,
+    private readonly partition: number,
+    private readonly rangeCount: number,
+    private readonly scope: (src: string) => unknown,
+    private readonly origin: BundleOrigin | undefined,
+    private readonly broadcasts: Map<number, unknown> | undefined,
+    private readonly payload: TaskPayload,
+  ) {}
+
+  warn(message: string, fields: Record<string, unknown>): void {
+    send({ type: 'warn', taskId: this.taskId, message, fields });
+  }
+
+  childProcess(pid: number, exited: boolean): void {
+    send({ type: 'child', pid, exited });
+  }
+
+  revive(fn: ShippedFunction): Function {
+    this.shippable ??= (type, d) => this.reviveShippable(type, d);
+    return reviveClosure(fn, this.scope, this.shippable, this.origin);
+  }
+
+  private reviveShippable(type: string, d: unknown): unknown {
+    if (type === 'accumulator') return this.accumulators.revive(d);
+    if (type === 'accumulatorV2') return this.accumulators.reviveV2(d);
+    if (type === 'broadcast') return Broadcast.revive(d, (id) => this.broadcasts?.get(id));
+    throw new Error(`cannot revive a captured value of type '${type}'`);
+  }
+
+  async fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]> {
+    const { partition, rangeCount } = this;
+    if (rangeCount > 1 && reducePartition >= partition && reducePartition < partition + rangeCount) {
+      // A task over a range: the range's segments fetched once a shuffle, each partition's taken in turn.
+      const ranges = (this.ranges ??= new Map());
+      let range = ranges.get(shuffleId);
+      if (range === undefined) ranges.set(shuffleId, (range = this.fetchRange(shuffleId, locations)));
+      const framed = (await range)[reducePartition - partition];
+      for (const b of framed) this.shuffleReadBytes += b.byteLength;
+      return framed;
+    }
+    const places = placesOf(locations);
+    const taskId = this.taskId;
+    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
+    if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
+    if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
+    for (const b of reply.framed) this.shuffleReadBytes += b.byteLength;
+    return reply.framed;
+  }
+
+  private async fetchRange(shuffleId: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[][]> {
+    const { taskId, partition, rangeCount } = this;
+    const places = placesOf(locations);
+    // The map outputs any partition of the range reads (an empty segment adds nothing to the others).
+    const empties = this.payload.emptySegments?.[shuffleId];
+    const maps = empties === undefined ? undefined : mapsWithDataIn(empties, partition, rangeCount);
+    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition: partition, count: rangeCount, places, ...(maps === undefined ? {} : { maps }) }));
+    if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
+    if (reply.type !== 'fetchedRange' || reply.framed.length !== rangeCount) throw new Error(`unexpected reply ${reply.type}`);
+    return reply.framed;
+  }
+
+  async getCached(blockId: string): Promise<Uint8Array | undefined> {
+    const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
+    return reply.type === 'cacheGot' ? reply.data : undefined;
+  }
+
+  putCached(blockId: string, bytes: Uint8Array, level: StorageLevel): void {
+    send({ type: 'cachePut', taskId: this.taskId, blockId, data: bytes, level });
+  }
+
+  async getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead> {
+    const reply = await ask((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
+    if (reply.type !== 'cacheGot') throw new Error(`unexpected reply ${reply.type}`);
+    return reply.lines ? { lines: reply.lines } : reply.data ? { data: reply.data } : { misses: reply.misses ?? [] };
+  }
+}
+
 async function run(taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined): Promise<ThreadOutcome> {
   let bound = loaded !== undefined && loaded.of === job ? loaded.job : undefined;
   if (bound === undefined) {
@@ -164,7 +258,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   }
   if (stage === undefined) return { kind: 'error', code: 'SLUICE_INTERNAL', message: `this task thread holds no stage ${stageKey} (a worker bug)`, stack: '' };
   const part = taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData);
-  const payload = withTaskPart(stage.payload, part);
+  const payload = stage.payload;
   const rangeCount = part?.partitions ?? 1;
   let broadcasts: Map<number, unknown> | undefined;
   if (stage.broadcastIds.length > 0) {
@@ -174,73 +268,19 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
       return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
     }
   }
-  const accumulators = new TaskAccumulators();
-  // The bytes of the shuffle segments this task reads (Spark's shuffle read metrics).
-  let shuffleReadBytes = 0;
-  const scope = evalInScope;
-  const reviveShippable = (type: string, d: unknown): unknown => {
-    if (type === 'accumulator') return accumulators.revive(d);
-    if (type === 'accumulatorV2') return accumulators.reviveV2(d);
-    if (type === 'broadcast') return Broadcast.revive(d, (id) => broadcasts?.get(id));
-    throw new Error(`cannot revive a captured value of type '${type}'`);
-  };
-  /** A range task's fetches, by shuffle: every partition of the range at once (ShuffleClient.fetchRange). */
-  const ranges = new Map<number, Promise<Uint8Array[][]>>();
-  const fetchRange = async (shuffleId: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[][]> => {
-    const places = placesOf(locations);
-    // The map outputs any partition of the range reads (an empty segment adds nothing to the others).
-    const empties = payload.emptySegments?.[shuffleId];
-    const maps = empties === undefined ? undefined : mapsWithDataIn(empties, partition, rangeCount);
-    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition: partition, count: rangeCount, places, ...(maps === undefined ? {} : { maps }) }));
-    if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
-    if (reply.type !== 'fetchedRange' || reply.framed.length !== rangeCount) throw new Error(`unexpected reply ${reply.type}`);
-    return reply.framed;
-  };
-  const env: TaskEnv = {
-    jobId: bound.jobId,
-    warn: (message, fields) => send({ type: 'warn', taskId, message, fields }),
-    childProcess: (pid, exited) => send({ type: 'child', pid, exited }),
-    revive: (fn: ShippedFunction) => reviveClosure(fn, scope, reviveShippable, origin),
-    async fetchShuffle(shuffleId, reducePartition, locations, maps) {
-      if (rangeCount > 1 && reducePartition >= partition && reducePartition < partition + rangeCount) {
-        // A task over a range: the range's segments fetched once a shuffle, each partition's taken in turn.
-        let range = ranges.get(shuffleId);
-        if (range === undefined) ranges.set(shuffleId, (range = fetchRange(shuffleId, locations)));
-        const framed = (await range)[reducePartition - partition];
-        for (const b of framed) shuffleReadBytes += b.byteLength;
-        return framed;
-      }
-      const places = placesOf(locations);
-      const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
-      if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
-      if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
-      for (const b of reply.framed) shuffleReadBytes += b.byteLength;
-      return reply.framed;
-    },
-    async getCached(blockId) {
-      const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
-      return reply.type === 'cacheGot' ? reply.data : undefined;
-    },
-    putCached(blockId: string, bytes: Uint8Array, level: StorageLevel) {
-      send({ type: 'cachePut', taskId, blockId, data: bytes, level });
-    },
-    async getBlock(blockId, locations) {
-      const reply = await ask((reqId) => ({ type: 'blockGet', reqId, blockId, locations: [...locations] }));
-      if (reply.type !== 'cacheGot') throw new Error(`unexpected reply ${reply.type}`);
-      return reply.lines ? { lines: reply.lines } : reply.data ? { data: reply.data } : { misses: reply.misses ?? [] };
-    },
-  };
+  const env = new ThreadTaskEnv(bound.jobId, taskId, partition, rangeCount, evalInScope, origin, broadcasts, payload);
+  const accumulators = env.accumulators;
   try {
     if (rangeCount > 1) {
       // One value a partition of the range, each as its own task would send it.
-      const values = await runResultRange(payload, partition, rangeCount, env);
-      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes, payload);
+      const values = await runResultRange(payload, partition, rangeCount, env, part);
+      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, env.shuffleReadBytes, payload);
     }
-    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords });
+    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords, part });
     if (out.kind === 'mapStatus') {
-      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes };
+      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes: env.shuffleReadBytes };
     }
-    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, shuffleReadBytes, payload);
+    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, env.shuffleReadBytes, payload);
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
