@@ -70,9 +70,12 @@ export function loadProto(): SluiceServices {
  * wire holds (strings, numbers within the fields' ranges, Uint8Arrays, nested messages as
  * such objects; no enum names, no Longs), which protobufjs's `encode` reads as they are.
  * The bytes are those the services' serializer makes of the same object (proto-descriptor
- * test); the serializer hands the EncodedMessage to gRPC as it is.
+ * test); the serializer hands the EncodedMessage to gRPC as it is. The driver's TaskBatch and
+ * a worker's TaskOutcomeBatch (its outcomes as the executor makes them) are written so.
  */
-export function encodeDirect(typeName: 'TaskBatch', value: wire.TaskBatch): EncodedMessage {
+export function encodeDirect(typeName: 'TaskBatch', value: wire.TaskBatch): EncodedMessage;
+export function encodeDirect(typeName: 'TaskOutcomeBatch', value: wire.TaskOutcomeBatch): EncodedMessage;
+export function encodeDirect(typeName: 'TaskBatch' | 'TaskOutcomeBatch', value: object): EncodedMessage {
   let type = directTypes.get(typeName);
   if (type === undefined) {
     if (loadedRoot === undefined) loadProto();

@@ -109,13 +109,24 @@ test('every RPC: the same path, streaming and client alias as proto-loader, the 
   assert.ok(messages >= 8 * 20, `${messages} messages compared`);
 });
 
-test("encodeDirect: a TaskBatch as the driver writes it, without fromObject, is the same bytes as proto-loader's serializer makes of it", () => {
+/**
+ * encodeDirect's bytes of `typeName` against proto-loader's serializer of RunTasks' request or
+ * response (`side`), for `written` (what Sluice writes) and 40 random messages of the type.
+ */
+function checkDirect(typeName: 'TaskBatch' | 'TaskOutcomeBatch', side: 'requestSerialize' | 'responseSerialize', seed: number, written: object[]): void {
   const reference = protoLoader.loadSync(REPO_PROTO, PROTO_LOADER_OPTIONS)['sluice.v1.Worker'] as grpc.ServiceDefinition;
-  const serialize = reference.RunTasks!.requestSerialize;
+  const serialize = reference.RunTasks![side] as (value: object) => Buffer;
   const root = new protobuf.Root().loadSync(REPO_PROTO, { keepCase: true });
   root.resolveAll();
-  const type = root.lookupType('sluice.v1.TaskBatch');
-  const random = mulberry32(31);
+  const type = root.lookupType(`sluice.v1.${typeName}`);
+  const random = mulberry32(seed);
+  for (const msg of [...written, ...Array.from({ length: 40 }, () => sample(type, random))]) {
+    const direct = encodeDirect(typeName as 'TaskBatch', msg as never).bytes;
+    assert.ok(direct.equals(serialize(msg)), `the same bytes for ${JSON.stringify(msg)}`);
+  }
+}
+
+test("encodeDirect: a TaskBatch as the driver writes it, without fromObject, is the same bytes as proto-loader's serializer makes of it", () => {
   const driverLike = {
     stages: [{ stage_key: 'j1.s0r0', job_id: 'j1', bundle_sha256: 'ab'.repeat(32), stage_id: 0, payload: Buffer.from([1, 2, 3]), shuffle_id: -1 }],
     tasks: [
@@ -126,11 +137,23 @@ test("encodeDirect: a TaskBatch as the driver writes it, without fromObject, is 
     remove_block_ids: [],
     remove_block_prefixes: ['rdd_4_'],
   };
-  const messages = [{}, driverLike, ...Array.from({ length: 40 }, () => sample(type, random))];
-  for (const msg of messages) {
-    const direct = encodeDirect('TaskBatch', msg).bytes;
-    assert.ok(direct.equals(serialize(msg)), `the same bytes for ${JSON.stringify(msg)}`);
-  }
+  checkDirect('TaskBatch', 'requestSerialize', 31, [{}, driverLike]);
+});
+
+test("encodeDirect: a TaskOutcomeBatch as a worker writes it, without fromObject, is the same bytes as proto-loader's serializer makes of it", () => {
+  // Each outcome the executor makes (executor.ts), as it makes them: Uint8Arrays from the task threads, numbers.
+  const workerLike = {
+    ended: [
+      { task_id: 'j1.s0r0.p0.a0', outcome: { result: new Uint8Array([1, 2, 3]), stored_blocks: [], shuffle_read_bytes: 0 } },
+      { task_id: 'j1.s0r0.p1.a0', outcome: { result: new Uint8Array(0), stored_blocks: ['rdd_3_1'], shuffle_read_bytes: 1234.5 } },
+      { task_id: 'j1.s0r0.p2.a1', outcome: { indirect_result: { block_id: 'taskresult_j1_x', size: 2 ** 40 + 3 }, stored_blocks: [], shuffle_read_bytes: 7 } },
+      { task_id: 'j1.s1r0.p3.a0', outcome: { map_status: { status: new Uint8Array([0, 200, 7]) }, accumulators: new Uint8Array([4]), stored_blocks: [], shuffle_read_bytes: 0 } },
+      { task_id: 'j1.s1r0.p4.a0', outcome: { error: { code: 'SLUICE_TASK_FAILED', message: 'boom é✓', stack: 'Error: boom\n    at f (job.ts:3:9)' }, stored_blocks: [] } },
+      { task_id: 'j1.s1r0.p5.a0', outcome: { fetch_failed: { shuffle_id: 3, map_partition: 4000, worker_id: 'w-1', message: 'gone' }, stored_blocks: [] } },
+      { task_id: 'j1.s1r0.p6.a0', outcome: { killed: true } },
+    ],
+  };
+  checkDirect('TaskOutcomeBatch', 'responseSerialize', 37, [{ ended: [] }, workerLike]);
 });
 
 test('an installed core whose .proto differs from the descriptor it was built with refuses to load it, naming the fix', (t) => {

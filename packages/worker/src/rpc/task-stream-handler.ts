@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { wire } from '@sluice/core/internal';
+import { encodeDirect, type wire } from '@sluice/core/internal';
 import type { Executor } from '../executor/executor.js';
 
 /** An outcome batch is written at once when its results hold this many bytes (else at the end of the turn). */
@@ -60,7 +60,9 @@ export function handleTaskStream(
     const batch = ended;
     ended = [];
     endedBytes = 0;
-    if (open) call.write({ ended: batch });
+    // Encoded here, as the executor made the outcomes (plain strings, numbers, bytes): no
+    // protobufjs fromObject copy of each first. The services' serializer passes it through.
+    if (open) call.write(encodeDirect('TaskOutcomeBatch', { ended: batch }) as unknown as wire.TaskOutcomeBatch);
   };
   const done = (taskId: string, outcome: wire.TaskOutcome): void => {
     inFlight--;

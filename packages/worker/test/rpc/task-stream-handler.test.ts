@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import type { wire } from '@sluice/core/internal';
+import { EncodedMessage, loadProto, type wire } from '@sluice/core/internal';
 import type { Executor } from '../../src/executor/executor.js';
 import { handleTaskStream } from '../../src/rpc/task-stream-handler.js';
 
@@ -48,13 +48,17 @@ function gatedExecutor(cores: number): { executor: Executor; end: (taskId: strin
   return { executor, end: (taskId) => gates.get(taskId)!({ result: Buffer.from(taskId) }) };
 }
 
+const outcomeBatch = loadProto().sluice.v1.Worker.service.RunTasks.responseDeserialize;
+
 /** A call that records the task ids of each outcome message written, and resolves `next` on each write. */
 function recordingCall(): { call: EventEmitter; writes: string[][]; next: () => Promise<void> } {
   const writes: string[][] = [];
   let wake: (() => void) | undefined;
   const call = Object.assign(new EventEmitter(), {
-    write: (m: wire.TaskOutcomeBatch) => {
-      writes.push((m.ended ?? []).map((e) => e.task_id ?? ''));
+    write: (m: wire.TaskOutcomeBatch | EncodedMessage) => {
+      // Outcomes are written encoded (encodeDirect): read as the driver's deserializer reads them.
+      const batch = m instanceof EncodedMessage ? (outcomeBatch(m.bytes) as wire.TaskOutcomeBatch__Output) : m;
+      writes.push((batch.ended ?? []).map((e) => e.task_id ?? ''));
       wake?.();
       return true;
     },
