@@ -528,8 +528,8 @@ const MUTATIONS = [
     id: 'spark-listener-throw-not-caught',
     what: "a SparkListener that throws stops the event's delivery to the others (Spark's bus logs it and moves on)",
     file: 'packages/core/src/scheduler/spark-listener.ts',
-    search: "          this.warn('a SparkListener threw; the event is skipped for it',",
-    replace: "          if (l !== undefined) throw err;\n          this.warn('a SparkListener threw; the event is skipped for it',",
+    search: '        } catch (err) {\n          warn(err);',
+    replace: '        } catch (err) {\n          if (l !== undefined) throw err;\n          warn(err);',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'SparkListenerSuite' }],
   },
   {
@@ -2266,6 +2266,14 @@ const MUTATIONS = [
     search: "      } catch (err) {\n        this.log('warn', 'failed to update an accumulator",
     replace: "      } catch (err) {\n        if (err) throw err;\n        this.log('warn', 'failed to update an accumulator",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'misbehaved accumulator' }],
+  },
+  {
+    id: 'spark-listener-rejection-unhandled',
+    what: "a SparkListener callback's rejected promise (an async callback that throws) is left unhandled and crashes the driver program, where a throw is logged and skipped as Spark's listener bus (and Sluice's StreamingListener bus) takes it",
+    file: 'packages/core/src/scheduler/spark-listener.ts',
+    search: '          if (r instanceof Promise) r.catch(warn);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'SparkListener moves on' }],
   },
   {
     id: 'cancelled-group-moves-to-newest',

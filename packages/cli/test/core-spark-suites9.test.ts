@@ -19,6 +19,9 @@
 // - DAGScheduler.updateAccumulators merges each of a successful task's accumulator updates inside
 //   try { ... } catch { case NonFatal(e) => logError(s"Failed to update accumulator ...") }: an
 //   accumulator whose merge throws keeps its value, the others merge, the job goes on.
+// - LiveListenerBus: a listener that throws is logged and the event goes on to the others
+//   ("SparkListener moves on if a listener throws an exception"); an async callback throws by
+//   rejecting its promise, which is taken the same way.
 // - Which RDDs keep their parent's partitioner (RDD.scala, PairRDDFunctions.scala): sample
 //   (PartitionwiseSampledRDD, preservesPartitioning = true), randomSplit (mapPartitionsWithIndex
 //   preserving), mapPartitions / mapPartitionsWithIndex / zipPartitions only when asked to
@@ -186,6 +189,11 @@ test('JobCancellationSuite "only keeps limited number of cancelled job groups": 
 test('DAGSchedulerSuite "misbehaved accumulator should not impact other accumulators": an accumulator whose merge throws keeps its value (0), the other gets every update (10), the action succeeds and the next job runs (updateAccumulators catches NonFatal and logs it)', () => {
   const r = cases.one('accumulator-merge-throws');
   assert.deepEqual(r, { action: 'succeeded', bad: 0, good: 10, after: { value: 10 } });
+});
+
+test('SparkListenerSuite "SparkListener moves on if a listener throws an exception", the throw an async callback\'s (a rejected promise): logged and skipped, the other listener hears every job\'s end, the jobs and the program go on', () => {
+  const r = cases.one('listener-async-rejects');
+  assert.deepEqual(r, { first: { value: 10 }, second: { value: 10 }, ends: 2 });
 });
 
 test('PartitioningSuite "partitioner preservation", the operators rdd-spark-suites does not ask: kept or dropped as Spark\'s RDDs keep them', () => {

@@ -2,8 +2,8 @@
  * Spark's SparkListener for a driver program: the DAG scheduler's events of the program's
  * jobs, stages and tasks, as the driver's main thread forwards them (only while the program
  * has a listener). Events arrive in the order the scheduler made them: a job's onJobEnd before
- * its action's promise settles. As Spark's listener bus, a listener that throws is logged and
- * skipped for that event; the others and the job go on.
+ * its action's promise settles. As Spark's listener bus, a listener that throws (or whose
+ * promise rejects) is logged and skipped for that event; the others and the job go on.
  */
 
 /** What the driver forwards: one scheduler event of the program's jobs (plain data). */
@@ -173,14 +173,17 @@ export class SparkListenerBus {
   /** Give `e` to every listener that wants it; one that throws is logged and skipped. */
   post(e: SchedulerEvent): void {
     const call = <A>(method: keyof SparkListener, arg: A): void => {
+      const warn = (err: unknown): void => this.warn('a SparkListener threw; the event is skipped for it', { component: 'spark-listener', event: method, err: (err as Error)?.message ?? String(err) });
       for (const l of [...this.listeners]) {
-        const f = l[method] as ((a: A) => void) | undefined;
+        const f = l[method] as ((a: A) => unknown) | undefined;
         if (typeof f !== 'function') continue;
         this.depth.listenerDepth++;
         try {
-          f.call(l, arg);
+          // An async callback's rejection is its throw (as the StreamingListener bus takes it).
+          const r = f.call(l, arg);
+          if (r instanceof Promise) r.catch(warn);
         } catch (err) {
-          this.warn('a SparkListener threw; the event is skipped for it', { component: 'spark-listener', event: method, err: (err as Error)?.message ?? String(err) });
+          warn(err);
         } finally {
           this.depth.listenerDepth--;
         }
