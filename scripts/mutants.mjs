@@ -4745,6 +4745,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-semantics.test.js', pattern: 'ConsumerStrategies.Assign' }],
   },
   {
+    id: 'kafka-spark-strategy-offsets-dropped',
+    what: "ConsumerStrategies.Assign(partitions, kafkaParams, fromOffsets) drops the Map of starting offsets: the stream starts by auto.offset.reset instead of at the offsets given (the guide's 'your own data store' sample)",
+    file: 'packages/kafka/src/spark-strategies.ts',
+    search: '      : { ...conn, ...which, groupId, startingOffsets: offsetsObject(op, offsets), autoOffsetReset: reset };',
+    replace: '      : { ...conn, ...which, groupId, startingOffsets: reset };',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'Subscribe, SubscribePattern and Assign' }],
+  },
+  {
+    id: 'kafka-spark-params-auto-commit-taken',
+    what: "kafkaParams' enable.auto.commit=true is taken silently, though the stream commits only through commitAsync",
+    file: 'packages/kafka/src/spark-strategies.ts',
+    search: "  if (params['enable.auto.commit'] !== undefined && params['enable.auto.commit'] !== false) {",
+    replace: "  if (params['enable.auto.commit'] !== undefined && params['enable.auto.commit'] !== false && params['enable.auto.commit'] !== true) {",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'kafkaParams Sluice cannot honour' }],
+  },
+  {
     id: 'kafka-auto-offset-reset-ignored',
     what: "autoOffsetReset beside offsets given per partition is ignored: the partitions not given start at the latest offset (Spark's Subscribe(topics, { auto.offset.reset: earliest }, offsets) reads them from the earliest), and 'none' fails nothing",
     file: 'packages/kafka/src/direct-kafka-input-dstream.ts',

@@ -87,3 +87,13 @@ export class KafkaRDD<T> extends DirectInputRDD<T, OffsetRange> implements HasOf
 export function hasOffsetRanges<T>(rdd: RDD<T>): rdd is RDD<T> & HasOffsetRanges {
   return typeof (rdd as Partial<HasOffsetRanges>).offsetRanges === 'function';
 }
+
+function makeOffsetRange(topic: string, partition: number, fromOffset: number, untilOffset: number): OffsetRange {
+  return { topic, partition, fromOffset, untilOffset };
+}
+
+/**
+ * Spark's OffsetRange(topic, partition, fromOffset, untilOffset) and OffsetRange.create(...)
+ * (the Java form): a plain range, [fromOffset, untilOffset). createRDD checks it.
+ */
+export const OffsetRange = Object.assign(makeOffsetRange, { create: makeOffsetRange });
