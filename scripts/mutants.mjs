@@ -7173,8 +7173,8 @@ const MUTATIONS = [
     id: 'task-context-not-set-in-tasks',
     what: "TaskContext.get() is undefined inside a task's functions (Spark's TaskContext.get.partitionId fails in foreachPartition)",
     file: 'packages/core/src/scheduler/task-context.ts',
-    search: '    return current.run(new TaskContext(partition), f);\n',
-    replace: '    return f();\n',
+    search: '    current = new TaskContext(partition);\n',
+    replace: '',
     tests: [{ file: 'packages/cli/dist/test/streaming-guide.test.js' }],
   },
   {
