@@ -55,6 +55,7 @@ const FAULTS = [
   'driver-down-long', 'driver-stop', 'source-down', 'stop-worker-kill', 'stop-driver-kill',
   'net-hold-in-recovery', 'net-cut-in-recovery', 'driver-kill-at-state-checkpoint', 'stop-driver-stop', 'stop-worker-stop-long',
   'source-down-in-recovery', 'net-hold', 'net-cut', 'net-hold-short', 'net-cut-driver-link',
+  'driver-kill-state-damaged',
 ];
 
 // ---------- arguments ----------
@@ -534,6 +535,8 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
     // --disk-full: batches run while their metadata checkpoints could not be written, then
     // re-run by the job submitted again after it failed, have their blocks regrouped
     // (README, the full-disk paragraph): their outputs may differ; the final ones are checked.
+    // So do those a recovery generates again after passing over metadata files whose state
+    // checkpoint is damaged (driver-kill-state-damaged; README, Recovery).
     const regrouped = regroupRanges.some(([from, to]) => r.time >= from && r.time <= to);
     if (r.changed && !lossy(r.time) && !regrouped) bad(`output ${r.key} written twice with different contents`);
   }
@@ -929,6 +932,48 @@ function checkSinkFailures(jobs, sinks) {
 const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
 
 /** Polls `dir` (recursively) every few ms until a path matching `re` appears that was not there before; resolves with it (undefined after `ms`). */
+/**
+ * While the driver is down: one byte of a state checkpoint part that the newest metadata
+ * checkpoint of `ckpt` refers to and the oldest kept one does not, changed (a disk or a copy gone
+ * wrong). The recovery must pass over the files referring to it for the newest one that does not
+ * (README, Recovery). Returns what was done, and when something was, the batch time of the oldest
+ * kept file: the batches after it that the passed-over files recorded are generated again, their
+ * input regrouped (README: their outputs may differ, as after a full checkpoint directory).
+ */
+function damageNewestState(ckpt, r) {
+  const mdDir = path.join(ckpt, 'metadata');
+  let files = [];
+  try {
+    files = fs.readdirSync(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort().reverse();
+  } catch {
+    return { note: 'no metadata checkpoint: nothing damaged' };
+  }
+  const refs = (n) => {
+    try {
+      const data = fs.readFileSync(path.join(mdDir, n), 'utf8');
+      const md = JSON.parse(data.slice(data.indexOf('\n') + 1));
+      return Object.assign(Object.values(md.stateCheckpoints), { batchTime: md.batchTime });
+    } catch {
+      return undefined;
+    }
+  };
+  const all = files.map(refs);
+  const [newest, oldest] = [all[0], all[all.length - 1]];
+  if (files.length < 2 || !newest || !oldest) return { note: `${files.length} metadata checkpoints, not two readable: nothing damaged` };
+  const older = new Set(oldest.map((x) => x.dir));
+  const parts = newest
+    .filter((x) => !older.has(x.dir))
+    .flatMap((x) => Array.from({ length: x.numPartitions }, (_, i) => path.join(ckpt, x.dir, `part-${i}`)))
+    .filter((f) => fs.existsSync(f) && fs.statSync(f).size > 16);
+  if (parts.length === 0) return { note: `no state part ${files[0]} refers to and ${files[files.length - 1]} does not: nothing damaged` };
+  const victim = pick(r, parts);
+  const bytes = fs.readFileSync(victim);
+  const at = 16 + Math.floor(r() * (bytes.length - 16));
+  bytes[at] ^= 1 << Math.floor(r() * 8);
+  fs.writeFileSync(victim, bytes);
+  return { note: `${path.relative(ckpt, victim)} byte ${at} of ${bytes.length} changed (${files[0]} refers to it)`, from: oldest.batchTime, part: path.relative(ckpt, victim) };
+}
+
 async function whenAppears(dir, re, ms) {
   const list = () => {
     try {
@@ -962,6 +1007,8 @@ class Round {
     /** --disk-full: when each disk was full, and what a process said about it where that is checked. */
     this.fullPeriods = [];
     this.regroupRanges = [];
+    /** State parts driver-kill-state-damaged changed, relative to their checkpoint directory. */
+    this.damagedParts = [];
     /** When the driver was stopped (SIGSTOP): blocks reported late go into one batch. */
     this.driverPauses = [];
     this.said = [];
@@ -1099,6 +1146,22 @@ class Round {
         await this.killDriver(cluster);
         await sleep(Math.floor(r() * 1000));
         this.note(`driver SIGKILL as ${f ?? 'no state checkpoint (15 s)'} appeared`);
+        return this.restartDriver(cluster);
+      }
+      case 'driver-kill-state-damaged': {
+        // faults32: a state checkpoint damaged while the driver is down, within a batch after it
+        // appeared (its batch's completion refers to it, the oldest kept file not yet).
+        const j = pick(r, jobs);
+        const f = await whenAppears(j.ckpt, /^state\/[^/]+$/, 15_000);
+        await sleep(100 + Math.floor(r() * BATCH_MS));
+        await this.killDriver(cluster);
+        await sleep(300); // its process gone, no write under way
+        const d = damageNewestState(j.ckpt, r);
+        if (d.from !== undefined) {
+          this.regroupRanges.push([d.from, Date.now() + 3 * BATCH_MS]);
+          this.damagedParts.push(d.part);
+        }
+        this.note(`driver SIGKILL ${f ? `after ${f} appeared` : '(no state checkpoint in 15 s)'}; ${j.name}: ${d.note}`);
         return this.restartDriver(cluster);
       }
       case 'source-down-in-recovery': {
@@ -1407,6 +1470,12 @@ async function runRound(n) {
     const lastKill = round.allWorkers || round.restarts.length === 0 ? undefined : Math.max(...round.restarts.map((x) => x.killedAt));
     for (const j of live) problems.push(...checkJob(j, { exactSource: exact(j), lossRanges, lastKill, faulted: round.faulted, regroupRanges: round.regroupRanges }));
     if (DISK) problems.push(...checkDiskWords(round, cluster, jobs));
+    // a damaged state part is found by the recovery, which says so naming it
+    for (const part of round.damagedParts) {
+      const [dir, file] = [path.dirname(part), path.basename(part)];
+      const said = cluster.all.some((p) => p.lines.some((l) => l.includes('metadata checkpoint is damaged') && l.includes(dir) && l.includes(`${file} is damaged (`)));
+      if (!said) problems.push(`the damaged ${part} was never reported by a recovery ('metadata checkpoint is damaged ... ${file} is damaged (...)')`);
+    }
     if (SINKS) {
       problems.push(...checkSinkFailures(jobs, cluster.sinks));
       for (const j of live) problems.push(...(await cluster.sinks.check(j)));
