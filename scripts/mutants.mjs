@@ -4761,6 +4761,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'kafkaParams Sluice cannot honour' }],
   },
   {
+    id: 'kafka-spark-params-group-settings-refused',
+    what: "kafkaParams' group-membership settings (the guide's heartbeat.interval.ms / session.timeout.ms for long batches) are refused as unknown, though the stream joins no group and they change nothing",
+    file: 'packages/kafka/src/spark-strategies.ts',
+    search: '    if (!KNOWN.includes(key) && !GROUP_MEMBERSHIP.includes(key)) {',
+    replace: '    if (!KNOWN.includes(key)) {',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'kafkaParams Sluice cannot honour' }],
+  },
+  {
     id: 'kafka-auto-offset-reset-ignored',
     what: "autoOffsetReset beside offsets given per partition is ignored: the partitions not given start at the latest offset (Spark's Subscribe(topics, { auto.offset.reset: earliest }, offsets) reads them from the earliest), and 'none' fails nothing",
     file: 'packages/kafka/src/direct-kafka-input-dstream.ts',

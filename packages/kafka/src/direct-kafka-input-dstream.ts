@@ -39,7 +39,7 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * one = from of the next); a range never goes past the latest offset the driver saw.
  * Threading: the driver program's thread (nextRanges runs in batch order).
  */
-export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, OffsetRange> {
+export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, OffsetRange> implements CanCommitOffsets {
   protected readonly reader: DirectReader<OffsetRange, KafkaRecord>;
   private readonly conn: ConnectionParams;
   private readonly pattern: RegExp | undefined;
@@ -407,6 +407,11 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
 function handled(p: Promise<void>): Promise<void> {
   p.catch(() => undefined);
   return p;
+}
+
+/** Spark's CanCommitOffsets: what the direct stream is, so `(stream as CanCommitOffsets).commitAsync(offsetRanges)` ports Spark's cast. */
+export interface CanCommitOffsets {
+  commitAsync(ranges: readonly OffsetRange[], callback?: OffsetCommitCallback): Promise<void>;
 }
 
 /** Spark's OffsetCommitCallback.onComplete: the offsets of a commitAsync once it settled, and its error if it failed. */

@@ -19,7 +19,7 @@
  * The client underneath is @platformatic/kafka (chosen by measurement: see the README).
  */
 export { KafkaUtils } from './kafka-utils.js';
-export { DirectKafkaInputDStream, type OffsetCommitCallback } from './direct-kafka-input-dstream.js';
+export { DirectKafkaInputDStream, type CanCommitOffsets, type OffsetCommitCallback } from './direct-kafka-input-dstream.js';
 export { KafkaRDD, OffsetRange, hasOffsetRanges, type HasOffsetRanges } from './offset-range.js';
 export { ByteArrayDeserializer, ConsumerStrategies, LocationStrategies, TopicPartition, type ConsumerStrategy, type KafkaParams, type LocationStrategy, type PartitionOffsets } from './spark-strategies.js';
 export { valueString, keyString, valueJson, valueStrings, decodeRecords, isValidUtf8, type DecodeRecordsOptions, type KafkaRecord, type ValueStringsOptions } from './kafka-record.js';

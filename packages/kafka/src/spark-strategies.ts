@@ -43,6 +43,15 @@ export interface KafkaParams {
   readonly 'request.timeout.ms'?: number;
   /** 'PLAINTEXT' or 'SSL' (then the system's CAs; give PEM through the `ssl` field of the options form for more). */
   readonly 'security.protocol'?: 'PLAINTEXT' | 'SSL';
+  /** Only 'read_committed': what the stream always reads. */
+  readonly 'isolation.level'?: 'read_committed';
+  /** Group-membership settings (session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, auto.commit.interval.ms, partition.assignment.strategy, group.instance.id): taken, without effect, as the stream never joins its group. */
+  readonly 'session.timeout.ms'?: number;
+  readonly 'heartbeat.interval.ms'?: number;
+  readonly 'max.poll.interval.ms'?: number;
+  readonly 'auto.commit.interval.ms'?: number;
+  readonly 'partition.assignment.strategy'?: string;
+  readonly 'group.instance.id'?: string;
 }
 
 /** Starting offsets per partition: a Map (Spark's Map[TopicPartition, Long]), [partition, offset] pairs, or { topic: { partition: offset } }. */
@@ -64,14 +73,23 @@ function bad(what: string, value: unknown, fix: string): never {
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: got ${JSON.stringify(value)}; ${fix}`);
 }
 
-const KNOWN = ['bootstrap.servers', 'group.id', 'auto.offset.reset', 'enable.auto.commit', 'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'security.protocol'];
+const KNOWN = ['bootstrap.servers', 'group.id', 'auto.offset.reset', 'enable.auto.commit', 'key.deserializer', 'value.deserializer', 'client.id', 'request.timeout.ms', 'security.protocol', 'isolation.level'];
+
+/**
+ * Settings of a consumer's group membership, taken and without effect: the stream never joins
+ * its group (the driver fixes each batch's partitions and commits with OffsetCommit alone), so
+ * there is no session to keep alive, no poll interval to exceed and no assignment to make.
+ * The guide's advice to raise heartbeat.interval.ms and session.timeout.ms for batches over
+ * 30 s does not apply.
+ */
+const GROUP_MEMBERSHIP = ['session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'auto.commit.interval.ms', 'partition.assignment.strategy', 'group.instance.id'];
 
 /** kafkaParams as the options' connection fields (and group and reset), refusing what Sluice cannot honour. */
 export function connectionOfParams(op: string, params: KafkaParams): KafkaConnection & { groupId?: string; autoOffsetReset?: 'latest' | 'earliest' | 'none' } {
   if (typeof params !== 'object' || params === null) bad(`${op}: kafkaParams`, params, "give an object of Kafka consumer settings, e.g. { 'bootstrap.servers': 'localhost:9092', 'group.id': 'g' }");
   for (const key of Object.keys(params)) {
-    if (!KNOWN.includes(key)) {
-      bad(`${op}: kafkaParams['${key}']`, (params as unknown as Record<string, unknown>)[key], `Sluice takes ${KNOWN.join(', ')}; for other settings use createDirectStream's options form (README, "Kafka": ssl and sasl with PEM and credentials, retryTimeoutMs, maxRatePerPartition)`);
+    if (!KNOWN.includes(key) && !GROUP_MEMBERSHIP.includes(key)) {
+      bad(`${op}: kafkaParams['${key}']`, (params as unknown as Record<string, unknown>)[key], `Sluice takes ${KNOWN.join(', ')} (and, without effect, the group-membership settings ${GROUP_MEMBERSHIP.join(', ')}); for other settings use createDirectStream's options form (README, "Kafka": ssl and sasl with PEM and credentials, retryTimeoutMs, maxRatePerPartition)`);
     }
   }
   const servers = params['bootstrap.servers'];
@@ -87,6 +105,8 @@ export function connectionOfParams(op: string, params: KafkaParams): KafkaConnec
   }
   const reset = params['auto.offset.reset'];
   if (reset !== undefined && reset !== 'latest' && reset !== 'earliest' && reset !== 'none') bad(`${op}: kafkaParams['auto.offset.reset']`, reset, "use 'latest', 'earliest' or 'none'");
+  const isolation = params['isolation.level'];
+  if (isolation !== undefined && isolation !== 'read_committed') bad(`${op}: kafkaParams['isolation.level']`, isolation, "leave it out or give 'read_committed': the stream always reads committed records only (records of aborted transactions are dropped)");
   const protocol = params['security.protocol'];
   if (protocol !== undefined && protocol !== 'PLAINTEXT' && protocol !== 'SSL') bad(`${op}: kafkaParams['security.protocol']`, protocol, "use 'PLAINTEXT' or 'SSL'; for SASL use the options form's sasl field");
   const out: KafkaConnection & { groupId?: string; autoOffsetReset?: 'latest' | 'earliest' | 'none' } = {

@@ -110,4 +110,8 @@ test('kafkaParams Sluice cannot honour are refused naming the key and the fix', 
   refused(() => LocationStrategies.PreferFixed(new Map([['t-0', 'host1']])), /PreferFixed: .*use LocationStrategies\.PreferConsistent/);
   const s = ConsumerStrategies.Subscribe(['t'], { 'bootstrap.servers': 'a:1, b:2', 'group.id': 'g', 'auto.offset.reset': 'earliest' });
   assert.deepEqual(s.options, { brokers: ['a:1', 'b:2'], topics: ['t'], groupId: 'g', startingOffsets: 'earliest' });
+  // The guide's advice for batches over 30 s (heartbeat.interval.ms, session.timeout.ms): taken, without effect (the stream joins no group).
+  const long = ConsumerStrategies.Subscribe(['t'], { ...ok, 'session.timeout.ms': 60_000, 'heartbeat.interval.ms': 20_000, 'max.poll.interval.ms': 600_000, 'isolation.level': 'read_committed' });
+  assert.deepEqual(long.options, { brokers: ['127.0.0.1:1'], topics: ['t'], groupId: 'g', startingOffsets: 'latest' });
+  refused(() => ConsumerStrategies.Subscribe(['t'], { ...ok, 'isolation.level': 'read_uncommitted' as 'read_committed' }), /isolation\.level'\]: got "read_uncommitted"; leave it out or give 'read_committed'/);
 });
