@@ -4769,6 +4769,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'kafkaParams Sluice cannot honour' }],
   },
   {
+    id: 'kafka-spark-params-map-unread',
+    what: "kafkaParams given as a Map (Java's Map<String, Object>) is read as a plain object: its settings are lost and the strategy has no brokers or group",
+    file: 'packages/kafka/src/spark-strategies.ts',
+    search: '  const params = (given instanceof Map ? Object.fromEntries(given) : given) as KafkaParams;',
+    replace: '  const params = given as KafkaParams;',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-params.test.js', pattern: 'kafkaParams Sluice cannot honour' }],
+  },
+  {
     id: 'kafka-auto-offset-reset-ignored',
     what: "autoOffsetReset beside offsets given per partition is ignored: the partitions not given start at the latest offset (Spark's Subscribe(topics, { auto.offset.reset: earliest }, offsets) reads them from the earliest), and 'none' fails nothing",
     file: 'packages/kafka/src/direct-kafka-input-dstream.ts',

@@ -32,15 +32,15 @@ export abstract class KafkaUtils {
    */
   static createRDD(sc: SluiceContext, options: KafkaConnection, ranges: readonly OffsetRange[]): KafkaRDD<KafkaRecord>;
   /** Spark's form: `createRDD(sc, kafkaParams, offsetRanges, LocationStrategies.PreferConsistent)`. */
-  static createRDD(sc: SluiceContext, kafkaParams: KafkaParams, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord>;
-  static createRDD(sc: SluiceContext, options: KafkaConnection | KafkaParams, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord> {
+  static createRDD(sc: SluiceContext, kafkaParams: KafkaParams | ReadonlyMap<string, unknown>, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord>;
+  static createRDD(sc: SluiceContext, options: KafkaConnection | KafkaParams | ReadonlyMap<string, unknown>, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord> {
     if (locationStrategy !== undefined && !isLocationStrategy(locationStrategy)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createRDD: the fourth argument is not a LocationStrategy; give LocationStrategies.PreferConsistent or leave it out`);
     }
     if (locationStrategy?.name === 'PreferBrokers') {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', "KafkaUtils.createRDD: LocationStrategies.PreferBrokers needs a stream's consumer to look up the leaders (as in Spark); give LocationStrategies.PreferConsistent");
     }
-    const given = 'bootstrap.servers' in options ? (({ groupId: _g, autoOffsetReset: _r, ...c }) => c)(connectionOfParams('KafkaUtils.createRDD', options)) : (options as KafkaConnection);
+    const given = options instanceof Map || 'bootstrap.servers' in options ? (({ groupId: _g, autoOffsetReset: _r, ...c }) => c)(connectionOfParams('KafkaUtils.createRDD', options)) : (options as KafkaConnection);
     const conn = connectionParams('KafkaUtils.createRDD', given);
     for (const r of ranges) {
       if (typeof r.topic !== 'string' || !Number.isSafeInteger(r.partition) || !Number.isSafeInteger(r.fromOffset) || !Number.isSafeInteger(r.untilOffset) || r.fromOffset < 0 || r.untilOffset < r.fromOffset) {

@@ -28,7 +28,7 @@ export class TopicPartition {
   }
 }
 
-/** The consumer settings Spark's samples give, as Kafka's consumer names them. */
+/** The consumer settings Spark's samples give, as Kafka's consumer names them (a Map of them is taken too, as Java's Map<String, Object>). */
 export interface KafkaParams {
   /** `host:port[,host:port...]`, or a list. */
   readonly 'bootstrap.servers': string | readonly string[];
@@ -85,7 +85,9 @@ const KNOWN = ['bootstrap.servers', 'group.id', 'auto.offset.reset', 'enable.aut
 const GROUP_MEMBERSHIP = ['session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'auto.commit.interval.ms', 'partition.assignment.strategy', 'group.instance.id'];
 
 /** kafkaParams as the options' connection fields (and group and reset), refusing what Sluice cannot honour. */
-export function connectionOfParams(op: string, params: KafkaParams): KafkaConnection & { groupId?: string; autoOffsetReset?: 'latest' | 'earliest' | 'none' } {
+export function connectionOfParams(op: string, given: KafkaParams | ReadonlyMap<string, unknown>): KafkaConnection & { groupId?: string; autoOffsetReset?: 'latest' | 'earliest' | 'none' } {
+  // A Map is Java's Map<String, Object> kafkaParams (and Scala's Map[String, Object]) as written: its entries are the settings.
+  const params = (given instanceof Map ? Object.fromEntries(given) : given) as KafkaParams;
   if (typeof params !== 'object' || params === null) bad(`${op}: kafkaParams`, params, "give an object of Kafka consumer settings, e.g. { 'bootstrap.servers': 'localhost:9092', 'group.id': 'g' }");
   for (const key of Object.keys(params)) {
     if (!KNOWN.includes(key) && !GROUP_MEMBERSHIP.includes(key)) {
@@ -136,7 +138,7 @@ function offsetsObject(op: string, offsets: PartitionOffsets): { [topic: string]
   return out;
 }
 
-function strategy(op: string, which: Pick<DirectStreamOptions, 'topics' | 'topicPattern' | 'assign'>, params: KafkaParams, offsets: PartitionOffsets | undefined): ConsumerStrategy {
+function strategy(op: string, which: Pick<DirectStreamOptions, 'topics' | 'topicPattern' | 'assign'>, params: KafkaParams | ReadonlyMap<string, unknown>, offsets: PartitionOffsets | undefined): ConsumerStrategy {
   const { groupId, autoOffsetReset, ...conn } = connectionOfParams(op, params);
   if (groupId === undefined) bad(`${op}: kafkaParams['group.id']`, undefined, "give the consumer group the stream starts from and commits to (Spark's samples: a separate group.id for each stream)");
   const reset = autoOffsetReset ?? 'latest';
@@ -150,15 +152,15 @@ function strategy(op: string, which: Pick<DirectStreamOptions, 'topics' | 'topic
 /** Spark's ConsumerStrategies: which partitions a direct stream reads, with the consumer's kafkaParams and, optionally, where partitions start. */
 export const ConsumerStrategies = {
   /** Every partition of these topics (and partitions added to them). Offsets given win over the group's commits, as Spark's. */
-  Subscribe(topics: Iterable<string>, kafkaParams: KafkaParams, offsets?: PartitionOffsets): ConsumerStrategy {
+  Subscribe(topics: Iterable<string>, kafkaParams: KafkaParams | ReadonlyMap<string, unknown>, offsets?: PartitionOffsets): ConsumerStrategy {
     return strategy('ConsumerStrategies.Subscribe', { topics: [...topics] }, kafkaParams, offsets);
   },
   /** Every partition of the topics whose name matches (checked at each batch). */
-  SubscribePattern(pattern: RegExp | string, kafkaParams: KafkaParams, offsets?: PartitionOffsets): ConsumerStrategy {
+  SubscribePattern(pattern: RegExp | string, kafkaParams: KafkaParams | ReadonlyMap<string, unknown>, offsets?: PartitionOffsets): ConsumerStrategy {
     return strategy('ConsumerStrategies.SubscribePattern', { topicPattern: pattern }, kafkaParams, offsets);
   },
   /** Exactly these partitions. */
-  Assign(topicPartitions: Iterable<TopicPartition | { readonly topic: string; readonly partition: number }>, kafkaParams: KafkaParams, offsets?: PartitionOffsets): ConsumerStrategy {
+  Assign(topicPartitions: Iterable<TopicPartition | { readonly topic: string; readonly partition: number }>, kafkaParams: KafkaParams | ReadonlyMap<string, unknown>, offsets?: PartitionOffsets): ConsumerStrategy {
     return strategy('ConsumerStrategies.Assign', { assign: [...topicPartitions].map((tp) => ({ topic: tp?.topic, partition: tp?.partition })) }, kafkaParams, offsets);
   },
 };

@@ -110,6 +110,14 @@ test('kafkaParams Sluice cannot honour are refused naming the key and the fix', 
   refused(() => LocationStrategies.PreferFixed(new Map([['t-0', 'host1']])), /PreferFixed: .*use LocationStrategies\.PreferConsistent/);
   const s = ConsumerStrategies.Subscribe(['t'], { 'bootstrap.servers': 'a:1, b:2', 'group.id': 'g', 'auto.offset.reset': 'earliest' });
   assert.deepEqual(s.options, { brokers: ['a:1', 'b:2'], topics: ['t'], groupId: 'g', startingOffsets: 'earliest' });
+  // Java's Map<String, Object> kafkaParams with put(...), as the guide's Java tab writes it.
+  const javaParams = new Map<string, unknown>();
+  javaParams.set('bootstrap.servers', 'a:1,b:2');
+  javaParams.set('group.id', 'g');
+  javaParams.set('auto.offset.reset', 'earliest');
+  javaParams.set('enable.auto.commit', false);
+  assert.deepEqual(ConsumerStrategies.Subscribe(['t'], javaParams).options, { brokers: ['a:1', 'b:2'], topics: ['t'], groupId: 'g', startingOffsets: 'earliest' });
+  refused(() => ConsumerStrategies.Subscribe(['t'], new Map<string, unknown>([['bootstrap.servers', 'a:1'], ['group.id', 'g'], ['enable.auto.commit', true]])), /enable\.auto\.commit'\]: got true/);
   // The guide's advice for batches over 30 s (heartbeat.interval.ms, session.timeout.ms): taken, without effect (the stream joins no group).
   const long = ConsumerStrategies.Subscribe(['t'], { ...ok, 'session.timeout.ms': 60_000, 'heartbeat.interval.ms': 20_000, 'max.poll.interval.ms': 600_000, 'isolation.level': 'read_committed' });
   assert.deepEqual(long.options, { brokers: ['127.0.0.1:1'], topics: ['t'], groupId: 'g', startingOffsets: 'latest' });
