@@ -7812,6 +7812,30 @@ const MUTATIONS = [
     replace: "const reason = 'metadata' in r ? undefined : r.reason;",
     tests: ['packages/cli/dist/test/state-checkpoint-damage.test.js'],
   },
+  {
+    id: 'task-killed-reason-not-told',
+    what: "a SparkListener's onTaskEnd of a killed task carries no killReason (Spark's TaskKilled(reason)), the bus dropping what the driver gave",
+    file: 'packages/core/src/scheduler/spark-listener.ts',
+    search: '          ...(e.killReason !== undefined && { killReason: e.killReason }),\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'TaskKilled|tasks killed' }],
+  },
+  {
+    id: 'task-killed-reason-not-stage-failure',
+    what: "the tasks a job's failure or cancellation kills get a reason of Sluice's own instead of the failure their stage completes with (Spark kills them with the reason it marks the stage finished with)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "        return failure === undefined ? undefined : `Stage cancelled: ${failure}`;",
+    replace: 'return undefined;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'TaskKilled|tasks killed' }],
+  },
+  {
+    id: 'task-killed-loser-reason-wrong',
+    what: "a task's losing copy is killed with a reason other than Spark's \"another attempt succeeded\" (TaskSetManager.handleSuccessfulTask)",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "const ANOTHER_ATTEMPT_SUCCEEDED = 'another attempt succeeded';",
+    replace: "const ANOTHER_ATTEMPT_SUCCEEDED = 'its stage finished';",
+    tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: 'late duplicate' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

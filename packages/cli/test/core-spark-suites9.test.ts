@@ -11,7 +11,10 @@
 //   action's error are one text, the stage's completion heard before the job's end. A failing
 //   shuffle map stage fails the job so: its result stage, waiting, is never submitted, so never
 //   completed; a map stage still running beside the one that failed, only that job's, is ended
-//   with it (its tasks killed: TaskKilled), its completion told before the job's end, and an
+//   with it (its tasks killed: TaskKilled, whose reason is "Stage cancelled: " and that
+//   failureReason, as cancelRunningIndependentStages calls taskScheduler.cancelTasks(stageId, ...,
+//   reason) beside markStageAsFinished(stage, Some(reason)) and TaskSchedulerImpl.killAllTaskAttempts
+//   kills each task with "Stage cancelled: " + reason), its completion told before the job's end, and an
 //   action that needs it later computes it anew. A cancelled job (handleJobCancellation, as cancelJobGroup asks) goes the same way
 //   with its cancellation's message (Sluice's own words, containing "cancel" as
 //   JobCancellationSuite asserts), its running tasks killed (TaskKilled), and its map stages
@@ -54,6 +57,8 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Spark's abort text for partition `p` of stage `stage` (attempt 0) failing its 4 attempts with `message`; TID and executor are Sluice's. */
 const aborted = (p: number, stage: number, message: string): RegExp =>
   new RegExp(`^${escape(`Job aborted due to stage failure: Task ${p} in stage ${stage}.0 failed 4 times, most recent failure: Lost task ${p}.3 in stage ${stage}.0 (TID `)}\\S+\\) \\(worker \\S+\\): ${escape(message)}$`);
+/** A task a job's end killed: its TaskKilled reason (TaskSchedulerImpl.killAllTaskAttempts' "Stage cancelled: " + the reason the stage is marked finished with). */
+const cancelled = (failureReason: string): string => `Stage cancelled: ${failureReason}`;
 const of = (heard: Heard[], event: string): Heard[] => heard.filter((h) => h[0] === event);
 const indexOf = (heard: Heard[], event: string, id: number): number => heard.findIndex((h) => h[0] === event && h[1] === id);
 
@@ -101,6 +106,8 @@ test('JobCancellationSuite "job group" as a listener hears it: the cancelled job
   assert.deepEqual(of(r.heard, 'jobEnd'), [['jobEnd', jobId, r.action.error]]);
   assert.ok(indexOf(r.heard, 'stageCompleted', stage) < indexOf(r.heard, 'jobEnd', jobId), 'the stage completes before the job ends');
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => [h[1], h[2], h[4]]).sort(), [[stage, 0, 'TaskKilled'], [stage, 1, 'TaskKilled']]);
+  // Each TaskKilled's reason is the cancellation (the reason the stage is marked finished with, after "Stage cancelled: ").
+  assert.deepEqual(of(r.heard, 'taskEnd').map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)]);
 });
 
 test('FailureSuite "failure in a two-stage job" with the other map stage still running: the job\'s failure ends that stage too, completed with the job\'s failure before the job ends, its running tasks killed (DAGScheduler.failJobAndIndependentStages); run again, it is recomputed', () => {
@@ -122,6 +129,8 @@ test('FailureSuite "failure in a two-stage job" with the other map stage still r
   assert.ok(indexOf(r.heard, 'stageCompleted', slowStage) < end, 'the slow stage completes before the job ends');
   // Its two tasks were killed, never finished.
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === slowStage).map((h) => [h[2], h[4]]).sort(), [[0, 'TaskKilled'], [1, 'TaskKilled']]);
+  // Killed with the job's failure as their reason (TaskKilled("Stage cancelled: " + the stage's failureReason)).
+  assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === slowStage).map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)]);
   // Run again (released): the slow map stage runs anew, both its partitions, and the join is whole.
   assert.ok('value' in r.again, JSON.stringify(r.again));
   assert.deepEqual([...r.again.value].sort((a, b) => a[0] - b[0]), [0, 1, 2, 3].map((x) => [x, [x * 10, x]]));
@@ -160,6 +169,7 @@ test('a job cancelled while another runs: its map stage, which only it uses, is 
   assert.ok(indexOf(r.heard, 'stageCompleted', mapStage!) < indexOf(r.heard, 'jobEnd', r.jobId), 'its map stage completes before it ends');
   assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.jobId), ['jobEnd', r.jobId, r.action.error]);
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === mapStage).map((h) => [h[2], h[4]]).sort(), [[0, 'TaskKilled'], [1, 'TaskKilled']]);
+  assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === mapStage).map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)], 'killed with its cancellation as their reason');
   assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.otherJobId), ['jobEnd', r.otherJobId, 'JobSucceeded']);
 });
 

@@ -31,6 +31,8 @@ export interface TaskEnd {
   readonly shuffleWriteBytes: number;
   /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
   readonly shuffleReadBytes: number;
+  /** Why a `killed` attempt was killed (Spark's TaskKilled.reason); absent for any other end. */
+  readonly killReason?: string;
 }
 
 /**
@@ -101,6 +103,13 @@ export interface SparkListenerTaskEnd {
   readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
   /** The failure's message, for a task that failed. */
   readonly error?: string;
+  /**
+   * For 'TaskKilled', why (Spark's TaskKilled.reason): "another attempt succeeded" for a losing
+   * speculative copy or late duplicate; for a task of a stage its job's failure or cancellation
+   * ended, "Stage cancelled: " and the stage's failureReason (the job's failure, its
+   * cancellation's message when cancelled), as TaskSchedulerImpl.killAllTaskAttempts says it.
+   */
+  readonly killReason?: string;
   /** `accumulables`: Spark's TaskInfo.accumulables, the named accumulators a successful task changed, by id (none for any other). */
   readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean; readonly accumulables: readonly AccumulableInfo[] };
   readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
@@ -210,6 +219,7 @@ export class SparkListenerBus {
           stageAttemptId: e.stageAttempt,
           reason: REASONS[e.reason],
           ...(e.error !== undefined && { error: e.error }),
+          ...(e.killReason !== undefined && { killReason: e.killReason }),
           taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed', accumulables },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
         } satisfies SparkListenerTaskEnd);

@@ -817,8 +817,14 @@ export class DAGScheduler implements RegistryListener {
           // What the task itself counted reading (map statuses' sizes are approximate).
           shuffleReadBytes: e.shuffleReadBytes,
         };
-        const event: TaskEndEvent = e.error ? { ...base, error: e.error } : base;
+        const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: e.error } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);
+      },
+      // Spark's cancelTasks(stageId, ..., reason) beside markStageAsFinished(stage, Some(reason)):
+      // TaskSchedulerImpl.killAllTaskAttempts kills each with "Stage cancelled: " + reason.
+      endReason: (end) => {
+        const failure = this.stageFailure(job, actionId, end);
+        return failure === undefined ? undefined : `Stage cancelled: ${failure}`;
       },
     };
     const tsm = new TaskSetManager(callbacks, partitions, taskSetOptions(this.options, job.taskTimeoutMs), this.clock, (workerId, taskId) => {

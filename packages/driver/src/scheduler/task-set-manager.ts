@@ -19,6 +19,15 @@ export type TaskSetEnd =
       readonly lost?: { readonly task: string; readonly taskId: string; readonly workerId: string };
     };
 
+/** Spark's TaskKilled reason for a losing copy of a task (TaskSetManager.handleSuccessfulTask's). */
+const ANOTHER_ATTEMPT_SUCCEEDED = 'another attempt succeeded';
+/** A speculative copy killed past the straggler threshold itself (Sluice's; Spark lets it run). */
+const SPECULATION_NO_FASTER = 'the speculative copy ran no faster than the straggler threshold';
+/** An attempt its worker reported killed that the set had not killed. */
+const KILLED_ON_WORKER = 'killed on its worker';
+/** The set ended with no reason its stage gave (it finished: every partition has a result). */
+const STAGE_ENDED = 'its stage finished';
+
 /** What the task set needs from the stage it runs. */
 export interface StageCallbacks {
   readonly jobId: string;
@@ -38,6 +47,13 @@ export interface StageCallbacks {
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
   onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
+  /**
+   * Why the set's attempts still running are killed as it ends with `end` (their TaskKilled
+   * reason): as Spark's DAGScheduler kills a stage's tasks with the failure it marks the stage
+   * finished with (killAllTaskAttempts(stageId, ..., reason) beside markStageAsFinished(stage,
+   * Some(reason))). Must not call back into the set.
+   */
+  endReason?(end: TaskSetEnd): string | undefined;
 }
 
 /** Where a stage attempt stands, as a console progress bar shows it: `(completed + running) / tasks`. */
@@ -369,7 +385,7 @@ export class TaskSetManager {
       if (a.speculative && threshold !== undefined && ran > threshold) {
         // The copy is no faster than the original: the task is slow wherever it runs.
         // (Queued again only if the original is gone meanwhile, e.g. timed out.)
-        this.killAttempt(taskId, a);
+        this.killAttempt(taskId, a, 'killed', SPECULATION_NO_FASTER);
         this.requeue(a.index);
         continue;
       }
@@ -515,7 +531,7 @@ export class TaskSetManager {
     this.durations.insert(ran);
     this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
     this.stage.onSuccess(this.partitions[a.index], o, a.workerId, a.taskId);
-    for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other);
+    for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other, 'killed', ANOTHER_ATTEMPT_SUCCEEDED);
     if (this.remaining === 0) this.end({ kind: 'done' });
   }
 
@@ -528,6 +544,7 @@ export class TaskSetManager {
     let shuffleWriteBytes = 0;
     let shuffleReadBytes = 0;
     let error: { message: string; stack: string } | undefined;
+    let killReason: string | undefined;
     if (!result.ok) {
       reason = result.workerLost ? 'worker_lost' : 'error';
       if (!result.workerLost) error = { message: `the worker could not run the task: ${result.message}`, stack: '' };
@@ -538,7 +555,8 @@ export class TaskSetManager {
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
           reason = this.done[a.index] === 1 || this.ended ? 'killed' : 'success';
-          if (reason === 'success') {
+          if (reason === 'killed') killReason = ANOTHER_ATTEMPT_SUCCEEDED;
+          else {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
             shuffleReadBytes = o.shuffle_read_bytes || 0;
           }
@@ -553,19 +571,22 @@ export class TaskSetManager {
           break;
         default:
           reason = 'killed';
+          killReason = KILLED_ON_WORKER;
       }
     }
     if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
-    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
+    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason);
     return undefined;
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0, killReason?: string): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
     const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };
-    // `error` only where there is one (no spread: a tiny task ends thousands of times a second).
-    this.stage.onTaskEnd(error ? { ...e, error } : e);
+    // `error` and `killReason` only where there is one (no spread on a success: a tiny task
+    // ends thousands of times a second).
+    if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });
+    else this.stage.onTaskEnd(error ? { ...e, error } : e);
   }
 
   /**
@@ -689,16 +710,20 @@ export class TaskSetManager {
     return l;
   }
 
-  private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason = 'killed'): void {
+  /** `why`: a `killed` attempt's reason (Spark's TaskKilled.reason). */
+  private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason, why?: string): void {
     this.running.delete(taskId);
-    this.emitEnd(taskId, a, reason);
+    this.emitEnd(taskId, a, reason, 0, undefined, 0, why);
     this.kill(a.workerId, taskId);
   }
 
   private end(e: TaskSetEnd): void {
     if (this.ended) return;
     this.ended = true;
-    for (const [id, a] of [...this.running]) this.killAttempt(id, a);
+    if (this.running.size > 0) {
+      const why = this.stage.endReason?.(e) ?? STAGE_ENDED;
+      for (const [id, a] of [...this.running]) this.killAttempt(id, a, 'killed', why);
+    }
     this.isPending.fill(0);
     this.pendingCount = 0;
     this.resolveEnd(e);

@@ -661,6 +661,8 @@ describe('TaskSetManager', () => {
       const reasons = stage.ends.map((e) => e.reason);
       assert.deepEqual(reasons.filter((r) => r === 'success').length, 4, 'one success per partition');
       assert.deepEqual(reasons.filter((r) => r === 'killed').length, 1, 'the copy, killed once the original won');
+      // Spark's TaskSetManager.handleSuccessfulTask kills the other attempts with reason = "another attempt succeeded".
+      assert.deepEqual(stage.ends.filter((e) => e.reason === 'killed').map((e) => e.killReason), ['another attempt succeeded']);
       assert.equal(stage.ends.length, 5);
       assert.deepEqual(await tsm.finished, { kind: 'done' });
     });
