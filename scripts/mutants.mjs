@@ -7836,6 +7836,14 @@ const MUTATIONS = [
     replace: "const ANOTHER_ATTEMPT_SUCCEEDED = 'its stage finished';",
     tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: 'late duplicate' }],
   },
+  {
+    id: 'stage-fetch-failure-reason-prefixed',
+    what: "a stage a fetch failure ended completes with \"fetch failed: \" before the FetchFailed's message, where Spark's failureReason is the message alone (markStageAsFinished(failedStage, errorMessage = Some(failureMessage)))",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "    if (end.kind === 'fetchFailed') return end.message;",
+    replace: "    if (end.kind === 'fetchFailed') return `fetch failed: ${end.message}`;",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'fetch failure' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

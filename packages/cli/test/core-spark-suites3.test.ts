@@ -65,7 +65,7 @@ test('TaskSetManagerSuite "abort the job if total size of results is too large",
 });
 
 test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lost, the reduce tasks fail to fetch, the map stage runs again as a new attempt, the result right', () => {
-  const r = got<{ removed: boolean; first: [number, number][]; second: [number, number][]; submitted: [number, number, string][]; ends: [number, number, string][] }>('sched-fetch-failed');
+  const r = got<{ removed: boolean; first: [number, number][]; second: [number, number][]; submitted: [number, number, string][]; ends: [number, number, string, string | null][]; completed: [number, number, string | null][] }>('sched-fetch-failed');
   const sums = range(0, 10).map((k) => [k, range(0, 100).filter((x) => x % 10 === k).reduce((a, b) => a + b, 0)]);
   assert.equal(r.removed, true);
   assert.ok(removedShuffleBlocks > 0, String(removedShuffleBlocks));
@@ -90,6 +90,15 @@ test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lo
   assert.deepEqual(resultSubmits.map(([, a]) => a), range(0, resultSubmits.length), show);
   const resultId = resultSubmits[0][0];
   assert.ok(r.ends.some(([id, a, reason]) => id === resultId && a === 0 && reason === 'FetchFailed'), JSON.stringify(r.ends));
+  // Each result stage attempt a fetch failure ended completes with that FetchFailed's message alone as its
+  // failureReason: DAGScheduler.handleTaskCompletion's markStageAsFinished(failedStage, errorMessage =
+  // Some(failureMessage)), failureMessage the FetchFailed's `message` (what the task's end tells as its error).
+  const fetchEnded = r.completed.filter(([id, a]) => id === resultId && r.ends.some(([i, x, reason]) => i === id && x === a && reason === 'FetchFailed'));
+  assert.ok(fetchEnded.some(([, a]) => a === 0), JSON.stringify(r.completed));
+  for (const [id, a, failureReason] of fetchEnded) {
+    const messages = r.ends.filter(([i, x, reason]) => i === id && x === a && reason === 'FetchFailed').map(([, , , error]) => error);
+    assert.ok(failureReason !== null && messages.includes(failureReason), `attempt ${a}: ${failureReason} is one of its FetchFailed messages ${JSON.stringify(messages)}`);
+  }
   assert.deepEqual(r.ends.filter(([id, a]) => id === resultId && a === resultSubmits.length - 1).map(([, , reason]) => reason), ['Success', 'Success'], JSON.stringify(r.ends));
 });
 

@@ -645,11 +645,13 @@ export class DAGScheduler implements RegistryListener {
    * DAGScheduler.failJobAndIndependentStages marks it (markStageAsFinished(stage,
    * Some(failureReason)), the message of the JobFailed exception): the action's error, "Job
    * aborted due to stage failure: Task ..." when a task failed too often, its cancellation's
-   * message when it was cancelled. A fetch failure (the stage is resubmitted) says so.
+   * message when it was cancelled. A fetch failure (the stage is resubmitted) has the fetch
+   * failure's message alone, as Spark's handleTaskCompletion marks it
+   * (markStageAsFinished(failedStage, errorMessage = Some(failureMessage)), FetchFailed's message).
    */
   private stageFailure(job: JobState, actionId: number, end: TaskSetEnd): string | undefined {
     if (end.kind === 'done') return undefined;
-    if (end.kind === 'fetchFailed') return `fetch failed: ${end.message}`;
+    if (end.kind === 'fetchFailed') return end.message;
     if (end.code === 'SLUICE_CANCELLED') return (job.cancelled ?? job.actions.get(actionId)?.cancelled)?.message ?? end.message;
     return taskSetFailure(end);
   }
