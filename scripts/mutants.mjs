@@ -5696,6 +5696,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/receiver-report-unknown.test.js'],
   },
   {
+    id: 'lost-input-forgotten-by-second-recovery',
+    what: "a receiver stream recovered with the log off forgets, when recovered again from a checkpoint of the recovered run, which batches lost their blocks: a reduceByKeyAndWindow with an inverse inverse-reduces them out as they compute now (nothing), and the records they added before stay in every later window",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    for (const t of d.lostBatches ?? []) if (Number.isSafeInteger(t)) this.lostBatches.add(t);\n',
+    replace: '',
+    tests: ['packages/core/dist/test/streaming/backlog-metadata.test.js'],
+  },
+  {
     id: 'window-inverse-subtracts-lost-input',
     what: 'a reduceByKeyAndWindow with an inverse, restored with the receiver log off, inverse-reduces out a batch restored without its blocks as it computes now (nothing): the records it added before stay in every later window for good',
     file: 'packages/core/src/dstream/window-dstreams.ts',

@@ -123,6 +123,12 @@ export interface ReceiverStreamCheckpoint {
    * of empty batches is one run). Absent in checkpoints written before: `batches` held them.
    */
   readonly emptyBatches?: TimeRun[];
+  /**
+   * The remembered batch times restored without received blocks they had (lost with an
+   * earlier run, the log off), so that a recovery from this checkpoint still knows their input
+   * is not what it was (inputLostIn). Absent when there are none.
+   */
+  readonly lostBatches?: number[];
   readonly log: ReceivedBlockLogData;
 }
 
@@ -270,6 +276,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       kind: 'receiverStream',
       name: this.name,
       ...splitEmpty(this.blocks, (bs) => bs.map(plainBlock), this.ssc.batchIntervalMs),
+      ...(this.lostBatches.size > 0 && { lostBatches: [...this.lostBatches].sort((a, b) => a - b) }),
       log: this.blockLog().data(),
     };
   }
@@ -284,6 +291,9 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     }
     this.blocks.clear();
     this.lostBatches.clear();
+    // Batches an earlier recovery restored without their blocks: their blocks are not in `batches`
+    // any more, but a window that held their records before must still be reduced afresh.
+    for (const t of d.lostBatches ?? []) if (Number.isSafeInteger(t)) this.lostBatches.add(t);
     // A block with a place in the log is read from there: what workers still hold belongs
     // to the earlier attempt, which a later one does not read (they drop it when they
     // register with the restarted driver anyway). So a block without one (the log off) is
