@@ -591,9 +591,9 @@ const MUTATIONS = [
   {
     id: 'status-job-stages-submitted-only',
     what: "sc.statusTracker.getJobInfo's stageIds are only the stages submitted so far, not every stage the job runs or waits on (Spark knows them at the job's start)",
-    file: 'packages/driver/src/status/status-answers.ts',
-    search: '      const stageIds = [...(j.stageIds ?? liveStageIds(j.jobId) ?? []), ...status.stagesOf(j).map((s) => s.stageId)];',
-    replace: '      const stageIds = [...(j.stageIds === undefined && liveStageIds(j.jobId) ? [] : []), ...status.stagesOf(j).map((s) => s.stageId)];',
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '    const others = [...new Set(job.stageIds ?? live(job.jobId) ?? [])]',
+    replace: '    const others = [...new Set<number>(job.stageIds === undefined && live(job.jobId) ? [] : [])]',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'basic status API usage' }],
   },
   {
@@ -7851,6 +7851,30 @@ const MUTATIONS = [
     search: "    if (end.kind === 'fetchFailed') return end.message;",
     replace: "    if (end.kind === 'fetchFailed') return `fetch failed: ${end.message}`;",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'fetch failure' }],
+  },
+  {
+    id: 'rest-job-stage-ids-submitted-only',
+    what: "the REST API's JobData lists only the stages the job submitted, where Spark's stageIds are every stage it depends on (a map stage an earlier action computed too)",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    stageIds: all.stageIds,\n',
+    replace: '    stageIds: stages.map((x) => x.stageId),\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
+  {
+    id: 'job-skipped-stage-never-skipped',
+    what: "a job's stage whose outputs an earlier action computed is not counted skipped (numSkippedStages / numSkippedTasks stay 0), where Spark's AppStatusListener.onJobEnd marks it SKIPPED",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '        if (o?.ran) continue;\n',
+    replace: '        continue;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
+  {
+    id: 'job-skipped-tasks-not-counted',
+    what: "a skipped stage's tasks are left out of the job's numSkippedTasks (Spark adds its StageInfo's numTasks)",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '        skippedTasks += o?.latest.numTasks ?? 0;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
   },
 ];
 

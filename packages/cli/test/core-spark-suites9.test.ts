@@ -40,14 +40,29 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { appRest } from './harness.js';
 import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
+/** The fields of Spark's JobData the REST case reads. */
+interface JobJson {
+  jobId: number;
+  stageIds: number[];
+  numTasks: number;
+  numCompletedStages: number;
+  numSkippedStages: number;
+  numSkippedTasks: number;
+}
+
 let cases: SparkCaseRun;
+/** GET /api/v1/applications/<job>/jobs once the fixture's job ended. */
+let restJobs: JobJson[] = [];
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'core-spark-suites9-'));
 
 before(async () => {
   // 2 cores each: room for both map stages' tasks at once (listener-sibling-stage-ended).
-  cases = await runSparkCases('core-spark-suites9.ts', [scratch], { workers: 2, coresPerWorker: 2 });
+  cases = await runSparkCases('core-spark-suites9.ts', [scratch], { workers: 2, coresPerWorker: 2, driver: { webPort: 0 } }, async (h, run) => {
+    if (run.ok && run.jobId !== undefined) restJobs = await appRest(h.cluster, run.jobId)<JobJson[]>('jobs');
+  });
 });
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -171,6 +186,30 @@ test('a job cancelled while another runs: its map stage, which only it uses, is 
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === mapStage).map((h) => [h[2], h[4]]).sort(), [[0, 'TaskKilled'], [1, 'TaskKilled']]);
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[1] === mapStage).map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)], 'killed with its cancellation as their reason');
   assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.otherJobId), ['jobEnd', r.otherJobId, 'JobSucceeded']);
+});
+
+test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them: a second collect over the shuffle the first computed lists the map stage in its stageIds, skipped (numSkippedStages 1, numSkippedTasks its 4 tasks), having run its result stage alone', () => {
+  const r = cases.one<{ first: number[]; second: number[]; firstValue: [number, number][]; secondValue: [number, number][] }>('rest-skipped-stage');
+  // keys x % 10 of 0..99, summed: k*10 + (0+1+...+9)*10.
+  const sums = Array.from({ length: 10 }, (_, k) => [k, 10 * k + 450]);
+  assert.deepEqual(r.firstValue, sums);
+  assert.deepEqual(r.secondValue, sums);
+  assert.equal(r.first.length, 1);
+  assert.equal(r.second.length, 1);
+  const first = restJobs.find((j) => j.jobId === r.first[0]);
+  const second = restJobs.find((j) => j.jobId === r.second[0]);
+  assert.ok(first && second, JSON.stringify(restJobs));
+  // The first ran both: the map stage (4 tasks, parallelize's partitions) and its result stage (2, reduceByKey's).
+  assert.equal(first.stageIds.length, 2, JSON.stringify(first));
+  assert.deepEqual([first.numTasks, first.numCompletedStages, first.numSkippedStages, first.numSkippedTasks], [6, 2, 0, 0], JSON.stringify(first));
+  // The second: Spark's job stageIds are every stage it depends on (DAGScheduler's jobIdToStageIds); the
+  // map stage, its outputs there, stays PENDING and is marked SKIPPED at the job's end (AppStatusListener.onJobEnd:
+  // skippedStages += it, skippedTasks += its numTasks); its own result stage's 2 tasks are its numTasks.
+  const shared = second.stageIds.filter((id) => first.stageIds.includes(id));
+  assert.equal(second.stageIds.length, 2, JSON.stringify(second));
+  assert.equal(shared.length, 1, 'the map stage is the two jobs\' one shared stage');
+  assert.equal(second.stageIds[0], shared[0], 'parents first, as Spark\'s stage ids run');
+  assert.deepEqual([second.numTasks, second.numCompletedStages, second.numSkippedStages, second.numSkippedTasks], [2, 1, 1, 4], JSON.stringify(second));
 });
 
 test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {

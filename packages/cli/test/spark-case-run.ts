@@ -2,7 +2,7 @@
 // file, its cases' `<tag> <case> <json>` lines read back by tag and case.
 import assert from 'node:assert/strict';
 import type { LocalClusterOptions } from '../src/local-cluster.js';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { fixture, withCluster, type ClusterHandle, type JobRun } from './harness.js';
 
 /** What one run of a Spark-suite fixture printed, by tag and case. */
 export class SparkCaseRun {
@@ -27,9 +27,19 @@ export class SparkCaseRun {
 /**
  * Runs the fixture once on a local cluster (`cluster`: its options, 2 workers by default);
  * the job must succeed, print DONE last, and no case may have thrown (an `E` line).
+ * `afterRun`: called once the job ended, the cluster still up (to read its REST API).
  */
-export async function runSparkCases(fixtureName: string, args: readonly string[], cluster: Partial<LocalClusterOptions> & { workers?: number } = { workers: 2 }): Promise<SparkCaseRun> {
-  const run = await withCluster(cluster, (h) => h.run(fixture(fixtureName), args));
+export async function runSparkCases(
+  fixtureName: string,
+  args: readonly string[],
+  cluster: Partial<LocalClusterOptions> & { workers?: number } = { workers: 2 },
+  afterRun?: (h: ClusterHandle, run: JobRun) => Promise<void>,
+): Promise<SparkCaseRun> {
+  const run = await withCluster(cluster, async (h) => {
+    const r = await h.run(fixture(fixtureName), args);
+    if (afterRun) await afterRun(h, r);
+    return r;
+  });
   assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.slice(-40).join('\n')}`);
   // These run in a before() hook: each message says what was seen (the run's end, the cases that threw).
   assert.equal(run.lines.at(-1), 'DONE', `the job's last line is not DONE:\n${run.lines.slice(-40).join('\n')}`);

@@ -219,6 +219,45 @@ export class JobStageStatus implements SchedulerListener {
   stagesOf(job: JobRecord): StageRecord[] {
     return job.stageKeys.flatMap((k) => this.stages.get(k) ?? []);
   }
+
+  /**
+   * Every stage `job` ran or waited on (Spark's JobData.stageIds, the job's stageIds from its
+   * start): those the DAG scheduler gave it (`live`, by job id, while it runs; its end's once it
+   * ended) that it did not submit, ascending, then those it submitted, in order (parents first, as
+   * Spark's ids run). Once it ended, those of them skipped, as Spark's AppStatusListener.onJobEnd
+   * marks SKIPPED a stage of the job still PENDING at its end: no attempt ran while the job did
+   * (an earlier action had computed its outputs), with the tasks of each one's latest attempt
+   * (its StageInfo's numTasks; 0 for one no longer kept).
+   */
+  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number } {
+    const submitted = [...new Set(job.stageKeys.map((k) => Number(k.slice(0, k.indexOf('.')))))];
+    const mine = new Set(submitted);
+    const others = [...new Set(job.stageIds ?? live(job.jobId) ?? [])].filter((id) => !mine.has(id)).sort((a, b) => a - b);
+    let skippedStages = 0;
+    let skippedTasks = 0;
+    if (job.status !== 'RUNNING' && others.length > 0) {
+      const wanted = new Set(others);
+      // Per stage: whether an attempt ran while the job did, and its latest attempt.
+      const seen = new Map<number, { ran: boolean; latest: StageRecord }>();
+      for (const st of this.stages.values()) {
+        if (!wanted.has(st.stageId)) continue;
+        const ran = st.completionTime === undefined || st.completionTime > job.submissionTime;
+        const o = seen.get(st.stageId);
+        if (o === undefined) seen.set(st.stageId, { ran, latest: st });
+        else {
+          o.ran ||= ran;
+          if (st.attemptId > o.latest.attemptId) o.latest = st;
+        }
+      }
+      for (const id of others) {
+        const o = seen.get(id);
+        if (o?.ran) continue;
+        skippedStages++;
+        skippedTasks += o?.latest.numTasks ?? 0;
+      }
+    }
+    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks };
+  }
 }
 
 /** Drop the oldest entries `done` accepts until `map` holds at most `max`. */

@@ -24,8 +24,7 @@ export function answerStatus(query: StatusQuery, status: JobStageStatus, running
       const j = status.job(query.jobId);
       if (j === undefined) return null;
       // Its stages: those the DAG scheduler gave it (while it runs, or as its end said), and those submitted for it.
-      const stageIds = [...(j.stageIds ?? liveStageIds(j.jobId) ?? []), ...status.stagesOf(j).map((s) => s.stageId)];
-      return { jobId: j.jobId, stageIds: ascending(stageIds), status: j.status } satisfies SparkJobInfo;
+      return { jobId: j.jobId, stageIds: ascending(status.jobStages(j, liveStageIds).stageIds), status: j.status } satisfies SparkJobInfo;
     }
     case 'stageInfo': {
       let latest: StageRecord | undefined;

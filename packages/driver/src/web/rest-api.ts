@@ -126,9 +126,14 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
   };
 }
 
-/** Spark's JobData. */
-export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: number) => number): unknown {
+/**
+ * Spark's JobData: `stageIds` every stage the job ran or waited on, those it found computed
+ * (skipped: `numSkippedStages`, `numSkippedTasks`) too; `liveStageIds` a running job's (the DAG
+ * scheduler's, by job id).
+ */
+export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: number) => number, liveStageIds: (jobId: number) => readonly number[] | undefined): unknown {
   const stages = s.stagesOf(j);
+  const all = s.jobStages(j, liveStageIds);
   const t = j.properties.outputOperation;
   return {
     jobId: j.jobId,
@@ -136,15 +141,17 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : j.properties.description,
     submissionTime: sparkDate(j.submissionTime),
     completionTime: sparkDate(j.completionTime),
-    stageIds: stages.map((x) => x.stageId),
+    stageIds: all.stageIds,
     status: j.status,
     numTasks: stages.reduce((a, x) => a + x.numTasks, 0),
     numActiveTasks: stages.reduce((a, x) => a + (x.status === 'ACTIVE' ? activeTasks(x.stageId) : 0), 0),
     numCompletedTasks: stages.reduce((a, x) => a + x.numCompleteTasks, 0),
     numFailedTasks: stages.reduce((a, x) => a + x.numFailedTasks, 0),
     numKilledTasks: stages.reduce((a, x) => a + x.numKilledTasks, 0),
+    numSkippedTasks: all.skippedTasks,
     numActiveStages: stages.filter((x) => x.status === 'ACTIVE').length,
     numCompletedStages: stages.filter((x) => x.status === 'COMPLETE').length,
+    numSkippedStages: all.skippedStages,
     numFailedStages: stages.filter((x) => x.status === 'FAILED').length,
     failureReason: j.failureReason,
     batchId: t?.batchTime,
@@ -245,14 +252,15 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
       return streamingApi(j, rest.slice(1), query, d.now());
     case 'jobs': {
       const active = runningByStage();
+      const live = (jobId: number): readonly number[] | undefined => d.dag.actionStageIds(j.runId, jobId);
       if (rest.length === 1) {
         const f = statusFilter(query, JOB_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return ok(j.stages.allJobs().filter((x) => f.length === 0 || f.includes(x.status)).reverse().map((x) => jobData(j.stages, x, active)));
+        return ok(j.stages.allJobs().filter((x) => f.length === 0 || f.includes(x.status)).reverse().map((x) => jobData(j.stages, x, active, live)));
       }
       const id = Number(rest[1]);
       const job = Number.isInteger(id) ? j.stages.job(id) : undefined;
-      return job ? ok(jobData(j.stages, job, active)) : notFound(`application ${j.id} has no job '${rest[1]}' (or it is no longer kept)`);
+      return job ? ok(jobData(j.stages, job, active, live)) : notFound(`application ${j.id} has no job '${rest[1]}' (or it is no longer kept)`);
     }
     case 'stages': {
       const active = runningByStage();
