@@ -7876,6 +7876,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
   },
+  {
+    id: 'killed-tasks-summary-not-counted',
+    what: "the REST API's killedTasksSummary stays empty, where Spark's AppStatusListener counts each TaskKilled under its reason",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '      if (e.killReason !== undefined) s.killedTasksSummary.set(e.killReason, (s.killedTasksSummary.get(e.killReason) ?? 0) + 1);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'job group' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -51,6 +51,8 @@ interface JobJson {
   numCompletedStages: number;
   numSkippedStages: number;
   numSkippedTasks: number;
+  numKilledTasks: number;
+  killedTasksSummary: Record<string, number>;
 }
 
 let cases: SparkCaseRun;
@@ -123,6 +125,10 @@ test('JobCancellationSuite "job group" as a listener hears it: the cancelled job
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => [h[1], h[2], h[4]]).sort(), [[stage, 0, 'TaskKilled'], [stage, 1, 'TaskKilled']]);
   // Each TaskKilled's reason is the cancellation (the reason the stage is marked finished with, after "Stage cancelled: ").
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)]);
+  // The REST API's JobData counts them by that reason (AppStatusListener.killedTasksSummary: TaskKilled.reason -> count).
+  const job = restJobs.find((j) => j.jobId === jobId);
+  assert.ok(job, JSON.stringify(restJobs.map((j) => j.jobId)));
+  assert.deepEqual([job.numKilledTasks, job.killedTasksSummary], [2, { [cancelled(r.action.error)]: 2 }]);
 });
 
 test('FailureSuite "failure in a two-stage job" with the other map stage still running: the job\'s failure ends that stage too, completed with the job\'s failure before the job ends, its running tasks killed (DAGScheduler.failJobAndIndependentStages); run again, it is recomputed', () => {

@@ -46,6 +46,8 @@ export interface StageRecord {
   numCompleteTasks: number;
   numFailedTasks: number;
   numKilledTasks: number;
+  /** Its killed task attempts by their reason (Spark's StageData.killedTasksSummary: TaskKilled.reason to a count). */
+  readonly killedTasksSummary: Map<string, number>;
   readonly submissionTime: number;
   completionTime: number | undefined;
   status: StageStatus;
@@ -137,6 +139,7 @@ export class JobStageStatus implements SchedulerListener {
       numCompleteTasks: 0,
       numFailedTasks: 0,
       numKilledTasks: 0,
+      killedTasksSummary: new Map(),
       submissionTime: e.time,
       completionTime: undefined,
       status: 'ACTIVE',
@@ -168,7 +171,11 @@ export class JobStageStatus implements SchedulerListener {
         const message = e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason);
         s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
       }
-    } else s.numKilledTasks++;
+    } else {
+      s.numKilledTasks++;
+      // AppStatusListener.killedTasksSummary: a TaskKilled counted under its reason.
+      if (e.killReason !== undefined) s.killedTasksSummary.set(e.killReason, (s.killedTasksSummary.get(e.killReason) ?? 0) + 1);
+    }
   }
 
   onStageCompleted(e: StageCompletedEvent): void {

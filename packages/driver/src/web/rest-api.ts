@@ -148,6 +148,7 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     numCompletedTasks: stages.reduce((a, x) => a + x.numCompleteTasks, 0),
     numFailedTasks: stages.reduce((a, x) => a + x.numFailedTasks, 0),
     numKilledTasks: stages.reduce((a, x) => a + x.numKilledTasks, 0),
+    killedTasksSummary: killedSummary(stages),
     numSkippedTasks: all.skippedTasks,
     numActiveStages: stages.filter((x) => x.status === 'ACTIVE').length,
     numCompletedStages: stages.filter((x) => x.status === 'COMPLETE').length,
@@ -157,6 +158,13 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     batchId: t?.batchTime,
     outputOpId: t?.outputOpId,
   };
+}
+
+/** Spark's killedTasksSummary (JobData's and StageData's): the stage attempts' killed tasks by reason, summed. */
+function killedSummary(stages: readonly StageRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of stages) for (const [reason, n] of x.killedTasksSummary) out[reason] = (out[reason] ?? 0) + n;
+  return out;
 }
 
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
@@ -172,6 +180,7 @@ export function stageData(x: StageRecord, activeTasks: number): unknown {
     numCompleteTasks: x.numCompleteTasks,
     numFailedTasks: x.numFailedTasks,
     numKilledTasks: x.numKilledTasks,
+    killedTasksSummary: killedSummary([x]),
     executorRunTime: x.executorRunTime,
     maxTaskTime: x.maxTaskTime,
     submissionTime: sparkDate(x.submissionTime),
