@@ -7884,6 +7884,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'job group' }],
   },
+  {
+    id: 'rest-skipped-stage-shown-complete',
+    what: "REST /stages shows a stage a later job skipped as the earlier job's COMPLETE attempt, where Spark's AppStatusListener.onJobEnd writes it SKIPPED over it",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '        return by === undefined ? x : skippedView(x, by);\n',
+    replace: '        return by === undefined ? x : x;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
+  {
+    id: 'rest-skipped-stage-keeps-counts',
+    what: "REST /stages' skipped stage keeps the earlier run's task counts, where Spark's fresh LiveStage has none",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: "  return { ...x, jobId, status: 'SKIPPED', numCompleteTasks: 0,",
+    replace: "  return { ...x, jobId, status: 'SKIPPED', numCompleteTasks: x.numCompleteTasks,",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

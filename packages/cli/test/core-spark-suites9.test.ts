@@ -58,12 +58,29 @@ interface JobJson {
 let cases: SparkCaseRun;
 /** GET /api/v1/applications/<job>/jobs once the fixture's job ended. */
 let restJobs: JobJson[] = [];
+/** The fields of Spark's StageData the REST case reads. */
+interface StageJson {
+  stageId: number;
+  attemptId: number;
+  jobId: number;
+  status: string;
+  numTasks: number;
+  numCompleteTasks: number;
+}
+/** GET .../stages and .../stages?status=skipped once the fixture's job ended. */
+let restStages: StageJson[] = [];
+let restSkippedStages: StageJson[] = [];
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'core-spark-suites9-'));
 
 before(async () => {
   // 2 cores each: room for both map stages' tasks at once (listener-sibling-stage-ended).
   cases = await runSparkCases('core-spark-suites9.ts', [scratch], { workers: 2, coresPerWorker: 2, driver: { webPort: 0 } }, async (h, run) => {
-    if (run.ok && run.jobId !== undefined) restJobs = await appRest(h.cluster, run.jobId)<JobJson[]>('jobs');
+    if (run.ok && run.jobId !== undefined) {
+      const get = appRest(h.cluster, run.jobId);
+      restJobs = await get<JobJson[]>('jobs');
+      restStages = await get<StageJson[]>('stages');
+      restSkippedStages = await get<StageJson[]>('stages?status=skipped');
+    }
   });
 });
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -194,7 +211,7 @@ test('a job cancelled while another runs: its map stage, which only it uses, is 
   assert.deepEqual(of(r.heard, 'jobEnd').find((h) => h[1] === r.otherJobId), ['jobEnd', r.otherJobId, 'JobSucceeded']);
 });
 
-test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them: a second collect over the shuffle the first computed lists the map stage in its stageIds, skipped (numSkippedStages 1, numSkippedTasks its 4 tasks), having run its result stage alone', () => {
+test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them: a second collect over the shuffle the first computed lists the map stage in its stageIds, skipped (numSkippedStages 1, numSkippedTasks its 4 tasks), having run its result stage alone; REST /stages shows that map stage SKIPPED, the second job\'s, no tasks completed', () => {
   const r = cases.one<{ first: number[]; second: number[]; firstValue: [number, number][]; secondValue: [number, number][] }>('rest-skipped-stage');
   // keys x % 10 of 0..99, summed: k*10 + (0+1+...+9)*10.
   const sums = Array.from({ length: 10 }, (_, k) => [k, 10 * k + 450]);
@@ -216,6 +233,19 @@ test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them
   assert.equal(shared.length, 1, 'the map stage is the two jobs\' one shared stage');
   assert.equal(second.stageIds[0], shared[0], 'parents first, as Spark\'s stage ids run');
   assert.deepEqual([second.numTasks, second.numCompletedStages, second.numSkippedStages, second.numSkippedTasks], [2, 1, 1, 4], JSON.stringify(second));
+  // REST /stages, as Spark's: the second job's start gave the map stage a fresh LiveStage under
+  // the same (stage id, attempt 0) key, and its end wrote it SKIPPED over the first job's COMPLETE
+  // one (AppStatusListener.onJobStart's getOrCreateStage, onJobEnd): one entry for it, SKIPPED, its
+  // 4 tasks, none completed, the second job's; the result stages each COMPLETE with their 2 tasks.
+  const brief = (x: StageJson): unknown[] => [x.stageId, x.attemptId, x.jobId, x.status, x.numTasks, x.numCompleteTasks];
+  const mapStage = restStages.filter((x) => x.stageId === shared[0]);
+  assert.deepEqual(mapStage.map(brief), [[shared[0], 0, second.jobId, 'SKIPPED', 4, 0]], JSON.stringify(mapStage));
+  for (const [job, resultId] of [[first, first.stageIds[1]], [second, second.stageIds[1]]] as const) {
+    const st = restStages.filter((x) => x.stageId === resultId);
+    assert.deepEqual(st.map(brief), [[resultId, 0, job.jobId, 'COMPLETE', 2, 2]], JSON.stringify(st));
+  }
+  assert.ok(restSkippedStages.some((x) => x.stageId === shared[0]), JSON.stringify(restSkippedStages.map(brief)));
+  assert.ok(restSkippedStages.every((x) => x.status === 'SKIPPED'), JSON.stringify(restSkippedStages.map(brief)));
 });
 
 test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {

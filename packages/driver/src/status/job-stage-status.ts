@@ -234,14 +234,15 @@ export class JobStageStatus implements SchedulerListener {
    * Spark's ids run). Once it ended, those of them skipped, as Spark's AppStatusListener.onJobEnd
    * marks SKIPPED a stage of the job still PENDING at its end: no attempt ran while the job did
    * (an earlier action had computed its outputs), with the tasks of each one's latest attempt
-   * (its StageInfo's numTasks; 0 for one no longer kept).
+   * (its StageInfo's numTasks; 0 for one no longer kept); `skipped` those latest attempts (kept).
    */
-  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number } {
+  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number; skipped: StageRecord[] } {
     const submitted = [...new Set(job.stageKeys.map((k) => Number(k.slice(0, k.indexOf('.')))))];
     const mine = new Set(submitted);
     const others = [...new Set(job.stageIds ?? live(job.jobId) ?? [])].filter((id) => !mine.has(id)).sort((a, b) => a - b);
     let skippedStages = 0;
     let skippedTasks = 0;
+    const skipped: StageRecord[] = [];
     if (job.status !== 'RUNNING' && others.length > 0) {
       const wanted = new Set(others);
       // Per stage: whether an attempt ran while the job did, and its latest attempt.
@@ -261,9 +262,10 @@ export class JobStageStatus implements SchedulerListener {
         if (o?.ran) continue;
         skippedStages++;
         skippedTasks += o?.latest.numTasks ?? 0;
+        if (o) skipped.push(o.latest);
       }
     }
-    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks };
+    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped };
   }
 }
 

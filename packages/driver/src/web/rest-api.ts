@@ -21,7 +21,7 @@ const badRequest = (message: string): RestReply => ({ status: 400, body: { error
 
 const BATCH_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED'] as const;
 const JOB_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
-const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED'] as const;
+const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED', 'SKIPPED'] as const;
 
 /** A mean of whole ms, as Spark's avgTime: a Long sum divided by the count (truncated). */
 function avg(xs: readonly number[]): number | undefined {
@@ -161,14 +161,36 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
 }
 
 /** Spark's killedTasksSummary (JobData's and StageData's): the stage attempts' killed tasks by reason, summed. */
-function killedSummary(stages: readonly StageRecord[]): Record<string, number> {
+function killedSummary(stages: readonly Pick<StageRecord, 'killedTasksSummary'>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const x of stages) for (const [reason, n] of x.killedTasksSummary) out[reason] = (out[reason] ?? 0) + n;
   return out;
 }
 
+/** A stage attempt as the REST API shows it: its record, or a skipped one's view of it. */
+type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] | 'SKIPPED' };
+
+/**
+ * The stage attempts an ended job skipped (JobStageStatus.jobStages: an earlier action had
+ * computed them). Spark's AppStatusListener gives a job's every stage a fresh LiveStage at its
+ * start (onJobStart, keyed by stage id and attempt) and, at its end, writes those still PENDING
+ * as SKIPPED over what the store kept under that key (onJobEnd): the REST API then shows the
+ * attempt SKIPPED, with no tasks of its own, its job the last one that skipped it. By attempt,
+ * that job's id.
+ */
+function skippedAttempts(s: JobStageStatus, live: (jobId: number) => readonly number[] | undefined): Map<StageRecord, number> {
+  const out = new Map<StageRecord, number>();
+  for (const job of s.allJobs()) if (job.status !== 'RUNNING') for (const st of s.jobStages(job, live).skipped) out.set(st, job.jobId);
+  return out;
+}
+
+/** Spark's LiveStage for a skipped attempt: its StageInfo (name, tasks, times), status SKIPPED, the job that skipped it, no task counts or metrics. */
+function skippedView(x: StageRecord, jobId: number): StageView {
+  return { ...x, jobId, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [] };
+}
+
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
-export function stageData(x: StageRecord, activeTasks: number): unknown {
+export function stageData(x: StageView, activeTasks: number): unknown {
   return {
     status: x.status,
     stageId: x.stageId,
@@ -273,13 +295,18 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     }
     case 'stages': {
       const active = runningByStage();
+      const skipped = skippedAttempts(j.stages, (jobId) => d.dag.actionStageIds(j.runId, jobId));
+      const view = (x: StageRecord): StageView => {
+        const by = skipped.get(x);
+        return by === undefined ? x : skippedView(x, by);
+      };
       if (rest.length === 1) {
         const f = statusFilter(query, STAGE_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return ok(j.stages.allStages().filter((x) => f.length === 0 || f.includes(x.status)).reverse().map((x) => stageData(x, active(x.stageId))));
+        return ok(j.stages.allStages().map(view).filter((x) => f.length === 0 || f.includes(x.status)).reverse().map((x) => stageData(x, active(x.stageId))));
       }
       const id = Number(rest[1]);
-      const attempts = j.stages.allStages().filter((x) => x.stageId === id);
+      const attempts = j.stages.allStages().filter((x) => x.stageId === id).map(view);
       if (attempts.length === 0) return notFound(`application ${j.id} has no stage '${rest[1]}' (or it is no longer kept)`);
       if (rest.length === 2) return ok(attempts.map((x) => stageData(x, active(x.stageId))));
       const a = attempts.find((x) => x.attemptId === Number(rest[2]));
