@@ -3408,6 +3408,25 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'compiles each shipped function once' }],
   },
   {
+    id: 'revive-captured-data-shared',
+    what: "every revival of a kept stage's function shares the captured data (a task sees the changes earlier tasks in its thread made), where Spark deserializes a task's closure per task",
+    file: 'packages/core/src/closure/revive-closure.ts',
+    search: '          values[name] = freshCopy(captured.value);',
+    replace: '          values[name] = captured.value;',
+    tests: [
+      { file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'deep copy of the data captured' },
+      { file: 'packages/cli/dist/test/rdd-operators.test.js', pattern: 'fresh copy in each task' },
+    ],
+  },
+  {
+    id: 'fresh-copy-references-split',
+    what: 'the copy of captured data splits an array shared inside it into two (a push through one is not seen through the other)',
+    file: 'packages/core/src/closure/revive-closure.ts',
+    search: '    const out: unknown[] = value.slice();\n    memo.set(value, out);\n',
+    replace: '    const out: unknown[] = value.slice();\n',
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'deep copy of the data captured' }],
+  },
+  {
     id: 'map-locations-unshared',
     what: "a reduce task's map output locations are one object per map output again (the payload grows with the maps)",
     file: 'packages/driver/src/scheduler/map-output-tracker.ts',

@@ -243,6 +243,16 @@ test('closure: module-level helper and constant plus a captured local', () => {
   );
 });
 
+test("closure: a function changing the data it captured sees a fresh copy in each task (Spark deserializes a task's closure per task), shared references kept shared; the driver's unchanged", () => {
+  // 12 one-record tasks on 2 one-core workers: several run in one task thread, which keeps the stage's functions.
+  const { rows, driver } = got<{ rows: unknown[]; driver: number[] }>('closure-fresh-copy');
+  assert.deepEqual(
+    rows,
+    Array.from({ length: 12 }, (_, x) => [x, 1, [x], 1, 1]),
+  );
+  assert.deepEqual(driver, [0, 0, 0, 0]);
+});
+
 test('broadcast variable used inside map', () => {
   assert.deepEqual(got('broadcast'), words.map((w) => VOCAB.indexOf(w)));
 });
