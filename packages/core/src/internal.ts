@@ -78,6 +78,7 @@ export * from './checkpoint/checkpoint-store.js';
 export * from './checkpoint/checkpoint-store-registry.js';
 export * from './checkpoint/checkpoint-location.js';
 export * from './checkpoint/local-checkpoint-store.js';
+export { decodeCheckpointPart } from './checkpoint/checkpoint-part.js';
 export { mostCommonHolders } from './rdd/partitioner-aware-union.js';
 export * from './streaming/ui-utils.js';
 export * from './rdd/rdd-operation-scope.js';

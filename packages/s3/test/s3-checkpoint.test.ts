@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeRecords } from '@sluice/core/internal';
+import { decodeCheckpointPart } from '@sluice/core/internal';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
@@ -85,7 +85,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
     await job.waitLine('RDD ', 120_000);
     rddDirs = await checkpointsUnder('run1/rdd/');
     fromBucket = (
-      await Promise.all([...rddDirs].flatMap(([dir, parts]) => parts.sort().map(async (p) => decodeRecords<number[]>(await getObject(`${dir}/${p}`)))))
+      await Promise.all([...rddDirs].flatMap(([dir, parts]) => parts.sort().map(async (p) => decodeCheckpointPart(await getObject(`${dir}/${p}`)) as number[])))
     ).flat();
   } finally {
     fs.writeFileSync(gate, '');
@@ -123,7 +123,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
   for (const [dir, parts] of streamDirs) {
     assert.match(dir, /^run1\/stream\/state\/stream-\d+-\d+$/, 'state checkpoints are under <dir>/state/, named without the job id');
     assert.deepEqual(parts.sort(), ['part-0', 'part-1', 'part-2'], dir);
-    const records = (await Promise.all(parts.map(async (p) => decodeRecords<[string, number][]>(await getObject(`${dir}/${p}`))))).flat();
+    const records = (await Promise.all(parts.map(async (p) => decodeCheckpointPart(await getObject(`${dir}/${p}`)) as [string, number][]))).flat();
     records.sort((a, b) => (a[0] < b[0] ? -1 : 1));
     assert.ok(wanted.has(JSON.stringify(records)), `checkpoint ${dir} holds the state after one of the batches: ${JSON.stringify(records)}`);
   }
