@@ -7919,6 +7919,14 @@ const MUTATIONS = [
     replace: "  return { ...x, jobId, status: 'SKIPPED', numCompleteTasks: x.numCompleteTasks,",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
   },
+  {
+    id: 'rest-job-shared-stage-not-counted',
+    what: "REST jobs count only the stages a job submitted, where Spark's AppStatusListener counts a stage another running job submitted toward every job waiting on it (LiveStage.jobs)",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '        if (ran) joined.push(st);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared stage, as the REST' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -53,6 +53,8 @@ interface JobJson {
   numSkippedTasks: number;
   numKilledTasks: number;
   killedTasksSummary: Record<string, number>;
+  numCompletedTasks: number;
+  numActiveTasks: number;
 }
 
 let cases: SparkCaseRun;
@@ -246,6 +248,25 @@ test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them
   }
   assert.ok(restSkippedStages.some((x) => x.stageId === shared[0]), JSON.stringify(restSkippedStages.map(brief)));
   assert.ok(restSkippedStages.every((x) => x.status === 'SKIPPED'), JSON.stringify(restSkippedStages.map(brief)));
+});
+
+test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a job started while another\'s map stage runs waits on it, and that stage\'s tasks and completion count toward both jobs (LiveStage.jobs)', () => {
+  const r = cases.one<{ first: number[]; second: number[]; firstValue: [number, number][]; secondValue: [number, number][]; started: number }>('rest-shared-stage-counted');
+  // keys x % 10 of 0..99, summed: k*10 + 450; the second doubled.
+  const sums = Array.from({ length: 10 }, (_, k) => [k, 10 * k + 450]);
+  assert.deepEqual(r.firstValue, sums);
+  assert.deepEqual(r.secondValue, sums.map(([k, v]) => [k, 2 * v]));
+  assert.equal(r.started, 2, "the map stage's two tasks ran once, for both jobs");
+  const first = restJobs.find((j) => j.jobId === r.first[0]);
+  const second = restJobs.find((j) => j.jobId === r.second[0]);
+  assert.ok(first && second, JSON.stringify(restJobs));
+  const shared = second.stageIds.filter((id) => first.stageIds.includes(id));
+  assert.equal(shared.length, 1, 'the map stage is the two jobs\' one shared stage');
+  // Each: the map stage's 2 tasks (all ended after the second job started, so Spark's listener
+  // counted them for it too) and its own result stage's 2; both stages complete, none skipped.
+  const counts = (j: JobJson): number[] => [j.stageIds.length, j.numTasks, j.numCompletedTasks, j.numActiveTasks, j.numCompletedStages, j.numSkippedStages, j.numSkippedTasks];
+  assert.deepEqual(counts(first), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(first));
+  assert.deepEqual(counts(second), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(second));
 });
 
 test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {

@@ -235,21 +235,27 @@ export class JobStageStatus implements SchedulerListener {
    * marks SKIPPED a stage of the job still PENDING at its end: no attempt ran while the job did
    * (an earlier action had computed its outputs), with the tasks of each one's latest attempt
    * (its StageInfo's numTasks; 0 for one no longer kept); `skipped` those latest attempts (kept).
+   * `joined`: the attempts of those it did not submit that ran while it did (another job submitted
+   * them; it waited on them), whose tasks and ends count toward it too, as Spark's AppStatusListener
+   * adds a running job to each of its stages' LiveStage.jobs (onJobStart, onStageSubmitted).
    */
-  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number; skipped: StageRecord[] } {
+  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number; skipped: StageRecord[]; joined: StageRecord[] } {
     const submitted = [...new Set(job.stageKeys.map((k) => Number(k.slice(0, k.indexOf('.')))))];
     const mine = new Set(submitted);
     const others = [...new Set(job.stageIds ?? live(job.jobId) ?? [])].filter((id) => !mine.has(id)).sort((a, b) => a - b);
     let skippedStages = 0;
     let skippedTasks = 0;
     const skipped: StageRecord[] = [];
-    if (job.status !== 'RUNNING' && others.length > 0) {
+    const joined: StageRecord[] = [];
+    if (others.length > 0) {
       const wanted = new Set(others);
+      const end = job.completionTime ?? Infinity;
       // Per stage: whether an attempt ran while the job did, and its latest attempt.
       const seen = new Map<number, { ran: boolean; latest: StageRecord }>();
       for (const st of this.stages.values()) {
         if (!wanted.has(st.stageId)) continue;
-        const ran = st.completionTime === undefined || st.completionTime > job.submissionTime;
+        const ran = st.submissionTime <= end && (st.completionTime === undefined || st.completionTime > job.submissionTime);
+        if (ran) joined.push(st);
         const o = seen.get(st.stageId);
         if (o === undefined) seen.set(st.stageId, { ran, latest: st });
         else {
@@ -257,7 +263,7 @@ export class JobStageStatus implements SchedulerListener {
           if (st.attemptId > o.latest.attemptId) o.latest = st;
         }
       }
-      for (const id of others) {
+      for (const id of job.status === 'RUNNING' ? [] : others) {
         const o = seen.get(id);
         if (o?.ran) continue;
         skippedStages++;
@@ -265,7 +271,7 @@ export class JobStageStatus implements SchedulerListener {
         if (o) skipped.push(o.latest);
       }
     }
-    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped };
+    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped, joined };
   }
 }
 

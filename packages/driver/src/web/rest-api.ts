@@ -128,12 +128,14 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
 
 /**
  * Spark's JobData: `stageIds` every stage the job ran or waited on, those it found computed
- * (skipped: `numSkippedStages`, `numSkippedTasks`) too; `liveStageIds` a running job's (the DAG
+ * (skipped: `numSkippedStages`, `numSkippedTasks`) too; its task and stage counts those of the
+ * stages it submitted and of those another job's it waited on while they ran; `liveStageIds` a running job's (the DAG
  * scheduler's, by job id).
  */
 export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: number) => number, liveStageIds: (jobId: number) => readonly number[] | undefined): unknown {
-  const stages = s.stagesOf(j);
   const all = s.jobStages(j, liveStageIds);
+  // Its own stage attempts and those of another job's it waited on while they ran (Spark's LiveStage.jobs).
+  const stages = [...s.stagesOf(j), ...all.joined];
   const t = j.properties.outputOperation;
   return {
     jobId: j.jobId,
