@@ -7927,6 +7927,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared stage, as the REST' }],
   },
+  {
+    id: 'free-port-ephemeral',
+    what: "freePort takes bind(0)'s port from the kernel's ephemeral range, which another lane's socket may take before the test's server binds it (a CI run's EADDRINUSE)",
+    file: 'packages/test-disk/src/free-port.ts',
+    search: "      const port = await tryPort(range.from + Math.floor(Math.random() * (range.to - range.from)), '0.0.0.0');\n",
+    replace: "      const port = await tryPort(0, '0.0.0.0');\n",
+    tests: [{ file: 'packages/test-disk/dist/test/free-port.test.js', pattern: 'below the ephemeral range' }],
+  },
+  {
+    id: 'free-port-unchecked',
+    what: 'freePort hands out the port it drew without listening on it first, so a port in use comes back',
+    file: 'packages/test-disk/src/free-port.ts',
+    search: "    s.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err)));\n",
+    replace: "    s.once('error', () => resolve(port));\n",
+    tests: [{ file: 'packages/test-disk/dist/test/free-port.test.js', pattern: 'not handed out' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -183,17 +183,7 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined> | T | und
   }
 }
 
-/** A port nothing listens on: bind port 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@sluice/test-disk/free-port';
 
 /** A seeded PRNG in [0, 1), so generated inputs are the same on every run. */
 export function mulberry32(seed: number): () => number {

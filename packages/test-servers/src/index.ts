@@ -20,5 +20,5 @@
  */
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
-export { freePort } from './free-port.js';
+export { freePort } from '@sluice/test-disk/free-port';
 export { mulberry32 } from './prng.js';

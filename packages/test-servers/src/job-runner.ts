@@ -177,7 +177,7 @@ export function jsonLines<T>(lines: readonly string[], prefix: string): T[] {
   return lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as T);
 }
 
-export { freePort } from './free-port.js';
+export { freePort } from '@sluice/test-disk/free-port';
 export { mulberry32 } from './prng.js';
 
 /** `sluice run` of a fixture: a driver process of its own (its workers exit with it). */

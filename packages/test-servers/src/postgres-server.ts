@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '@sluice/test-disk/free-port';
 
 export interface PostgresServerOptions {
   /** Require this password of the user `sluice` (scram-sha-256); default: trust. */

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '@sluice/test-disk/free-port';
 
 export interface RedisServerOptions {
   /** requirepass: clients must AUTH with this password. */
