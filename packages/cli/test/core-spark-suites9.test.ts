@@ -65,6 +65,7 @@ interface StageJson {
   stageId: number;
   attemptId: number;
   jobId: number;
+  jobIds: number[];
   status: string;
   numTasks: number;
   numCompleteTasks: number;
@@ -246,11 +247,15 @@ test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them
     const st = restStages.filter((x) => x.stageId === resultId);
     assert.deepEqual(st.map(brief), [[resultId, 0, job.jobId, 'COMPLETE', 2, 2]], JSON.stringify(st));
   }
+  // StageData.jobIds (LiveStage.jobIds): the skipped map stage's fresh LiveStage was the second
+  // job's alone (the first had ended before it started); each result stage its own job's.
+  assert.deepEqual(mapStage.map((x) => x.jobIds), [[second.jobId]]);
+  for (const job of [first, second]) assert.deepEqual(restStages.filter((x) => x.stageId === job.stageIds[1]).map((x) => x.jobIds), [[job.jobId]]);
   assert.ok(restSkippedStages.some((x) => x.stageId === shared[0]), JSON.stringify(restSkippedStages.map(brief)));
   assert.ok(restSkippedStages.every((x) => x.status === 'SKIPPED'), JSON.stringify(restSkippedStages.map(brief)));
 });
 
-test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a job started while another\'s map stage runs waits on it, and that stage\'s tasks and completion count toward both jobs (LiveStage.jobs)', () => {
+test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a job started while another\'s map stage runs waits on it, and that stage\'s tasks and completion count toward both jobs (LiveStage.jobs); its StageData.jobIds lists both', () => {
   const r = cases.one<{ first: number[]; second: number[]; firstValue: [number, number][]; secondValue: [number, number][]; started: number }>('rest-shared-stage-counted');
   // keys x % 10 of 0..99, summed: k*10 + 450; the second doubled.
   const sums = Array.from({ length: 10 }, (_, k) => [k, 10 * k + 450]);
@@ -267,6 +272,15 @@ test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a 
   const counts = (j: JobJson): number[] => [j.stageIds.length, j.numTasks, j.numCompletedTasks, j.numActiveTasks, j.numCompletedStages, j.numSkippedStages, j.numSkippedTasks];
   assert.deepEqual(counts(first), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(first));
   assert.deepEqual(counts(second), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(second));
+  // REST /stages' StageData.jobIds: the map stage both jobs' (the first's onStageSubmitted, then the
+  // second's onJobStart adding it to the live stage: LiveStage.jobIds += jobId), each result stage
+  // only its own job's.
+  const mapStage = restStages.filter((x) => x.stageId === shared[0]);
+  assert.deepEqual(mapStage.map((x) => [x.status, x.jobId, x.jobIds]), [['COMPLETE', first.jobId, [first.jobId, second.jobId].sort((a, b) => a - b)]], JSON.stringify(mapStage));
+  for (const job of [first, second]) {
+    const own = job.stageIds.filter((id) => id !== shared[0]);
+    assert.deepEqual(restStages.filter((x) => own.includes(x.stageId)).map((x) => x.jobIds), [[job.jobId]], JSON.stringify(job));
+  }
 });
 
 test('JobCancellationSuite "only keeps limited number of cancelled job groups": the last 1,000 groups cancelled with their future jobs are kept, oldest first out; a group cancelled again keeps its place (Spark\'s LimitedSizeFIFOSet, a LinkedHashSet)', () => {

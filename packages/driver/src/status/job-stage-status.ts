@@ -39,6 +39,19 @@ export interface StageRecord {
   readonly attemptId: number;
   /** The action (Spark job) that submitted it. */
   readonly jobId: number;
+  /**
+   * The actions it belongs to (Spark's StageData.jobIds, LiveStage.jobIds): `jobId`, and each
+   * ended action that waited on it while it ran (added at that action's end; a running one's are
+   * JobStageStatus.stageJobIds').
+   */
+  readonly jobIds: Set<number>;
+  /**
+   * Set once an ended action skipped it (Spark's AppStatusListener.onJobEnd writes the fresh
+   * LiveStage its onJobStart made under this stage id and attempt as SKIPPED over what the store
+   * held): `by` the last such action, `jobIds` those that shared that LiveStage (started before
+   * the first of them ended, `firstEnd`).
+   */
+  skipped: { by: number; jobIds: number[]; firstEnd: number } | undefined;
   readonly kind: 'result' | 'shuffleMap';
   /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's) for a result stage, its map side's creation site for a shuffle map stage. */
   readonly name: string;
@@ -75,8 +88,21 @@ export interface JobRecord {
   readonly stageKeys: string[];
   /** Once it ended: the stages it ran or waited on, skipped ones too (JobEndEvent.stageIds). */
   stageIds: readonly number[] | undefined;
+  /** Once it ended: its JobStageStatus.jobStages, worked out at its end, as Spark's AppStatusListener.onJobEnd counts its skipped stages once. */
+  ended: JobStages | undefined;
   failureReason: string | undefined;
   readonly properties: JobProperties;
+}
+
+/** What JobStageStatus.jobStages tells of one action. */
+export interface JobStages {
+  readonly stageIds: number[];
+  readonly skippedStages: number;
+  readonly skippedTasks: number;
+  /** The latest attempts (kept) of the stages it skipped. */
+  readonly skipped: StageRecord[];
+  /** The attempts of stages another action submitted that ran while it did (it waited on them). */
+  readonly joined: StageRecord[];
 }
 
 const MAX_FAILURES_KEPT = 20;
@@ -118,6 +144,7 @@ export class JobStageStatus implements SchedulerListener {
       numPartitions: e.numPartitions,
       stageKeys: [],
       stageIds: undefined,
+      ended: undefined,
       failureReason: undefined,
       properties: e.properties,
     });
@@ -133,6 +160,8 @@ export class JobStageStatus implements SchedulerListener {
       stageId: e.stageId,
       attemptId: e.stageAttempt,
       jobId: e.jobId,
+      jobIds: new Set([e.jobId]),
+      skipped: undefined,
       kind: e.kind,
       name: e.name,
       numTasks: e.numTasks,
@@ -204,6 +233,19 @@ export class JobStageStatus implements SchedulerListener {
     j.status = e.failure === undefined ? 'SUCCEEDED' : 'FAILED';
     j.failureReason = e.failure;
     j.stageIds = e.stageIds;
+    // Spark's AppStatusListener.onJobEnd: the job's stages still PENDING become SKIPPED, counted
+    // once; the stage attempts it waited on while they ran list it among their jobs.
+    const ended = this.workOut(j, e.stageIds ?? []);
+    j.ended = ended;
+    for (const st of ended.joined) st.jobIds.add(j.jobId);
+    for (const st of ended.skipped) {
+      const m = st.skipped;
+      // One fresh LiveStage for every job that started before the first of them ended.
+      if (m !== undefined && j.submissionTime <= m.firstEnd) {
+        m.jobIds.push(j.jobId);
+        m.by = Math.max(m.by, j.jobId);
+      } else st.skipped = { by: Math.max(m?.by ?? -1, j.jobId), jobIds: [j.jobId], firstEnd: e.time };
+    }
   }
 
   allJobs(): JobRecord[] {
@@ -235,14 +277,38 @@ export class JobStageStatus implements SchedulerListener {
    * marks SKIPPED a stage of the job still PENDING at its end: no attempt ran while the job did
    * (an earlier action had computed its outputs), with the tasks of each one's latest attempt
    * (its StageInfo's numTasks; 0 for one no longer kept); `skipped` those latest attempts (kept).
+   * An ended job's are those worked out at its end (onJobEnd), as Spark's counts them once there.
    * `joined`: the attempts of those it did not submit that ran while it did (another job submitted
    * them; it waited on them), whose tasks and ends count toward it too, as Spark's AppStatusListener
    * adds a running job to each of its stages' LiveStage.jobs (onJobStart, onStageSubmitted).
    */
-  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): { stageIds: number[]; skippedStages: number; skippedTasks: number; skipped: StageRecord[]; joined: StageRecord[] } {
+  jobStages(job: JobRecord, live: (jobId: number) => readonly number[] | undefined): JobStages {
+    const ended = job.ended;
+    if (ended === undefined) return this.workOut(job, live(job.jobId) ?? []);
+    // Worked out at its end; the attempts no longer kept are left out.
+    const kept = (st: StageRecord): boolean => this.stages.get(stageKey(st.stageId, st.attemptId)) === st;
+    return { ...ended, skipped: ended.skipped.filter(kept), joined: ended.joined.filter(kept) };
+  }
+
+  /**
+   * The actions each stage attempt belongs to (Spark's StageData.jobIds), ascending: its `jobIds`
+   * and each running action that waits on it while it runs (`live`: a running action's stage ids,
+   * worked out once here); a skipped attempt's (`skipped`), the actions that skipped it.
+   */
+  stageJobIds(live: (jobId: number) => readonly number[] | undefined): (st: StageRecord) => number[] {
+    const running = new Map<StageRecord, number[]>();
+    for (const j of this.jobs.values()) {
+      if (j.status !== 'RUNNING') continue;
+      for (const st of this.workOut(j, live(j.jobId) ?? []).joined) running.set(st, [...(running.get(st) ?? []), j.jobId]);
+    }
+    return (st) => [...new Set(st.skipped?.jobIds ?? [...st.jobIds, ...(running.get(st) ?? [])])].sort((a, b) => a - b);
+  }
+
+  /** JobStageStatus.jobStages from the stage ids `given` it (the DAG scheduler's), over the stage attempts kept now. */
+  private workOut(job: JobRecord, given: readonly number[]): JobStages {
     const submitted = [...new Set(job.stageKeys.map((k) => Number(k.slice(0, k.indexOf('.')))))];
     const mine = new Set(submitted);
-    const others = [...new Set(job.stageIds ?? live(job.jobId) ?? [])].filter((id) => !mine.has(id)).sort((a, b) => a - b);
+    const others = [...new Set(given)].filter((id) => !mine.has(id)).sort((a, b) => a - b);
     let skippedStages = 0;
     let skippedTasks = 0;
     const skipped: StageRecord[] = [];

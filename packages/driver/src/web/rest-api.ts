@@ -173,31 +173,26 @@ function killedSummary(stages: readonly Pick<StageRecord, 'killedTasksSummary'>[
 type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] | 'SKIPPED' };
 
 /**
- * The stage attempts an ended job skipped (JobStageStatus.jobStages: an earlier action had
- * computed them). Spark's AppStatusListener gives a job's every stage a fresh LiveStage at its
- * start (onJobStart, keyed by stage id and attempt) and, at its end, writes those still PENDING
- * as SKIPPED over what the store kept under that key (onJobEnd): the REST API then shows the
- * attempt SKIPPED, with no tasks of its own, its job the last one that skipped it. By attempt,
- * that job's id.
+ * A stage attempt as REST /stages shows it. Spark's AppStatusListener gives a job's every stage a
+ * fresh LiveStage at its start (onJobStart, keyed by stage id and attempt) and, at its end, writes
+ * those still PENDING as SKIPPED over what the store kept under that key (onJobEnd): an attempt an
+ * ended job skipped (StageRecord.skipped, marked at that job's end: an earlier action had computed
+ * it) shows SKIPPED, its StageInfo (name, tasks, times), with no task counts or metrics of its own,
+ * its job the last one that skipped it.
  */
-function skippedAttempts(s: JobStageStatus, live: (jobId: number) => readonly number[] | undefined): Map<StageRecord, number> {
-  const out = new Map<StageRecord, number>();
-  for (const job of s.allJobs()) if (job.status !== 'RUNNING') for (const st of s.jobStages(job, live).skipped) out.set(st, job.jobId);
-  return out;
-}
-
-/** Spark's LiveStage for a skipped attempt: its StageInfo (name, tasks, times), status SKIPPED, the job that skipped it, no task counts or metrics. */
-function skippedView(x: StageRecord, jobId: number): StageView {
-  return { ...x, jobId, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [] };
+function stageView(x: StageRecord): StageView {
+  if (x.skipped === undefined) return x;
+  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [] };
 }
 
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
-export function stageData(x: StageView, activeTasks: number): unknown {
+export function stageData(x: StageView, activeTasks: number, jobIds: readonly number[]): unknown {
   return {
     status: x.status,
     stageId: x.stageId,
     attemptId: x.attemptId,
     jobId: x.jobId,
+    jobIds,
     name: x.name,
     numTasks: x.numTasks,
     numActiveTasks: x.status === 'ACTIVE' ? activeTasks : 0,
@@ -297,22 +292,19 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     }
     case 'stages': {
       const active = runningByStage();
-      const skipped = skippedAttempts(j.stages, (jobId) => d.dag.actionStageIds(j.runId, jobId));
-      const view = (x: StageRecord): StageView => {
-        const by = skipped.get(x);
-        return by === undefined ? x : skippedView(x, by);
-      };
+      const jobIdsOf = j.stages.stageJobIds((jobId) => d.dag.actionStageIds(j.runId, jobId));
+      const show = (x: StageRecord): unknown => stageData(stageView(x), active(x.stageId), jobIdsOf(x));
       if (rest.length === 1) {
         const f = statusFilter(query, STAGE_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return ok(j.stages.allStages().map(view).filter((x) => f.length === 0 || f.includes(x.status)).reverse().map((x) => stageData(x, active(x.stageId))));
+        return ok(j.stages.allStages().filter((x) => f.length === 0 || f.includes(stageView(x).status)).reverse().map(show));
       }
       const id = Number(rest[1]);
-      const attempts = j.stages.allStages().filter((x) => x.stageId === id).map(view);
+      const attempts = j.stages.allStages().filter((x) => x.stageId === id);
       if (attempts.length === 0) return notFound(`application ${j.id} has no stage '${rest[1]}' (or it is no longer kept)`);
-      if (rest.length === 2) return ok(attempts.map((x) => stageData(x, active(x.stageId))));
+      if (rest.length === 2) return ok(attempts.map(show));
       const a = attempts.find((x) => x.attemptId === Number(rest[2]));
-      return a ? ok(stageData(a, active(a.stageId))) : notFound(`stage ${id} of application ${j.id} has no attempt '${rest[2]}'`);
+      return a ? ok(show(a)) : notFound(`stage ${id} of application ${j.id} has no attempt '${rest[2]}'`);
     }
     case 'executors':
       return ok(executors(d));
