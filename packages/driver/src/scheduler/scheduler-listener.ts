@@ -56,6 +56,8 @@ export interface StageSubmittedEvent {
   /** Spark's StageInfo.name: a result stage its job's name, a shuffle map stage its map side's creation site (`map at job.ts:10:5`). */
   readonly name: string;
   readonly numTasks: number;
+  /** The partitions its tasks compute, in task index order (a resubmitted attempt's are the missing ones); absent: 0..numTasks-1. */
+  readonly partitions?: readonly number[];
   readonly time: number;
 }
 

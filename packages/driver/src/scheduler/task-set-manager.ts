@@ -122,7 +122,12 @@ export function taskSetOptions(base: TaskSetOptions, taskTimeoutMs: number): Tas
 export interface RunningTaskInfo {
   readonly taskId: string;
   readonly stageId: number;
+  readonly stageAttempt: number;
+  /** Its index in the task set (Spark's TaskInfo.index). */
+  readonly index: number;
   readonly partition: number;
+  /** The task's attempt number (0 for its first launch). */
+  readonly attempt: number;
   readonly workerId: string;
   readonly runningMs: number;
   readonly speculative: boolean;
@@ -353,7 +358,7 @@ export class TaskSetManager {
     const now = this.clock.now();
     return [...this.running]
       .filter(([, a]) => !a.queued)
-      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative }))
+      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative }))
       .sort((x, y) => y.runningMs - x.runningMs);
   }
 
@@ -391,7 +396,7 @@ export class TaskSetManager {
       }
       if (!a.warned && ran > longRunningMs) {
         a.warned = true;
-        longRunning.push({ taskId, stageId: this.stage.stageId, partition, workerId: a.workerId, runningMs: ran, speculative: a.speculative });
+        longRunning.push({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, partition, attempt: a.attempt, workerId: a.workerId, runningMs: ran, speculative: a.speculative });
       }
     }
     return longRunning;

@@ -23,6 +23,31 @@ export interface TaskFailureRecord {
   readonly stack: string;
 }
 
+/**
+ * A task attempt that ended (Spark's v1.TaskData, the fields Sluice has): kept per stage
+ * attempt, the first MAX_TASKS_KEPT, for the REST API's taskList, taskSummary and details.
+ */
+export interface TaskRecord {
+  readonly taskId: string;
+  /** The task's index in its stage (its partition's place); Spark's TaskData.index. */
+  readonly index: number;
+  readonly attempt: number;
+  readonly partition: number;
+  /** When it launched, as the driver saw it (its end less its duration). */
+  readonly launchTime: number;
+  readonly durationMs: number;
+  readonly workerId: string;
+  /** Spark's TaskInfo.status: SUCCESS, FAILED or KILLED. */
+  readonly status: 'SUCCESS' | 'FAILED' | 'KILLED';
+  readonly speculative: boolean;
+  readonly errorMessage: string | undefined;
+  readonly shuffleReadBytes: number;
+  readonly shuffleWriteBytes: number;
+}
+
+/** Ended task attempts kept per stage attempt (Spark's spark.ui.retainedTasks is 100,000 per stage). */
+export const MAX_TASKS_KEPT = 10_000;
+
 export type StageStatus = 'ACTIVE' | 'COMPLETE' | 'FAILED';
 export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -75,6 +100,10 @@ export interface StageRecord {
   readonly failures: TaskFailureRecord[];
   /** Named accumulators its tasks updated, by accumulator id, each with its value after the stage's last such task (StageInfo.accumulables). */
   readonly accumulables: Map<number, AccumulableRecord>;
+  /** Its ended task attempts in the order they ended (the first MAX_TASKS_KEPT). */
+  readonly tasks: TaskRecord[];
+  /** The partitions its tasks compute, by task index (undefined: task i computes partition i). */
+  readonly partitions: readonly number[] | undefined;
 }
 
 /** One action (Spark's JobData). */
@@ -179,6 +208,8 @@ export class JobStageStatus implements SchedulerListener {
       failureReason: undefined,
       failures: [],
       accumulables: new Map(),
+      tasks: [],
+      partitions: e.partitions,
     });
     evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
   }
@@ -189,6 +220,24 @@ export class JobStageStatus implements SchedulerListener {
     if (!s) return;
     s.executorRunTime += e.durationMs;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
+    if (s.tasks.length < MAX_TASKS_KEPT) {
+      const ok = e.reason === 'success';
+      const failed = FAILED_TASK_REASONS.includes(e.reason);
+      s.tasks.push({
+        taskId: e.taskId,
+        index: s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition),
+        attempt: e.attempt,
+        partition: e.partition,
+        launchTime: this.now() - e.durationMs,
+        durationMs: e.durationMs,
+        workerId: e.workerId,
+        status: ok ? 'SUCCESS' : failed ? 'FAILED' : 'KILLED',
+        speculative: e.speculative,
+        errorMessage: failed ? (e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason)) : ok ? undefined : e.killReason,
+        shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
+        shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
+      });
+    }
     if (e.reason === 'success') {
       s.numCompleteTasks++;
       s.shuffleReadBytes += e.shuffleReadBytes;

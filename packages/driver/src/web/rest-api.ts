@@ -1,7 +1,8 @@
 import { failureReason, type FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
-import type { JobRecord, JobStageStatus, StageRecord } from '../status/job-stage-status.js';
+import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
+import type { JobRecord, JobStageStatus, StageRecord, TaskRecord } from '../status/job-stage-status.js';
 import type { BatchRecord, OutputOpRecord, StreamingProgress } from '../status/streaming-progress.js';
 
 /** A REST answer: a status and a JSON body. */
@@ -19,20 +20,83 @@ const ok = (body: unknown): RestReply => ({ status: 200, body });
 const notFound = (message: string): RestReply => ({ status: 404, body: { error: message } });
 const badRequest = (message: string): RestReply => ({ status: 400, body: { error: message } });
 
+
 const BATCH_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED'] as const;
-const JOB_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+// Spark's JobExecutionStatus has UNKNOWN too (a job whose end was never heard): Sluice has none such, so it lists none.
+const JOB_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'UNKNOWN'] as const;
+const APPLICATION_STATUSES = ['RUNNING', 'COMPLETED'] as const;
+
+/**
+ * Resources of Spark's REST API that Sluice cannot have, each with why (a 404 naming it, where
+ * an unknown path gets the list of those it has). Under an application, then at /api/v1.
+ */
+const NOT_IN_SLUICE: Readonly<Record<string, string>> = {
+  sql: 'Sluice has no Spark SQL (no Dataset or DataFrame), so no SQL executions: its jobs are RDD and DStream actions, under jobs and stages',
+  logs: 'Sluice writes no event logs and has no history server: an application is kept by the driver that ran it, in memory, and its record is this REST API while that driver runs',
+  environment: 'Sluice has no SparkConf or JVM properties: a job is set by the options of sluice driver, sluice submit and sluice run (see --help) and by its StreamingContext',
+  storage: 'Sluice does not list cached RDDs: executors (each worker) counts their blocks and bytes in rddBlocks, memoryUsed and diskUsed',
+};
+const NOT_AT_ROOT: Readonly<Record<string, string>> = {
+  version: 'Sluice is no Spark version: `sluice --version` prints Sluice\'s',
+};
 const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED', 'SKIPPED'] as const;
+const TASK_STATUSES = ['RUNNING', 'SUCCESS', 'FAILED', 'KILLED', 'UNKNOWN'] as const;
+/** Spark's default quantiles for taskSummary and withSummaries. */
+const DEFAULT_QUANTILES = '0.05,0.25,0.5,0.75,0.95';
 
 /** A mean of whole ms, as Spark's avgTime: a Long sum divided by the count (truncated). */
 function avg(xs: readonly number[]): number | undefined {
   return xs.length === 0 ? undefined : Math.trunc(xs.reduce((a, b) => a + b, 0) / xs.length);
 }
 
-function statusFilter<T extends string>(query: URLSearchParams, allowed: readonly T[]): T[] | string {
-  const asked = query.getAll('status').map((s) => s.toUpperCase());
+function statusFilter<T extends string>(query: URLSearchParams, allowed: readonly T[], param = 'status'): T[] | string {
+  const asked = query.getAll(param).map((s) => s.toUpperCase());
   const bad = asked.find((s) => !(allowed as readonly string[]).includes(s));
   if (bad !== undefined) return `unknown status '${bad}': use one of ${allowed.join(', ')}`;
   return asked as T[];
+}
+
+/**
+ * A date parameter as Spark's SimpleDateParam takes it: `2015-02-03T16:42:40.000GMT`, `2015-02-10`
+ * (midnight GMT) or ms since the epoch; undefined for anything else.
+ */
+function dateParam(raw: string): number | undefined {
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return Date.parse(`${raw}T00:00:00.000Z`);
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})(GMT|Z|[+-]\d{2}:?\d{2})$/.exec(raw);
+  if (!m) return undefined;
+  const t = Date.parse(`${m[1]}${m[2] === 'GMT' ? 'Z' : m[2]}`);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/**
+ * `/api/v1/applications`, as Spark's ApplicationListResource: status=running|completed, minDate
+ * and maxDate bound the start, minEndDate and maxEndDate the end (a running application passes
+ * the end bounds unless maxEndDate is past), limit=N the first N.
+ */
+function applicationList(d: DriverNode, query: URLSearchParams): RestReply {
+  const f = statusFilter(query, APPLICATION_STATUSES);
+  if (typeof f === 'string') return badRequest(f);
+  const bounds: Record<string, number> = { minDate: Date.UTC(2010, 0, 1), maxDate: Date.UTC(3000, 0, 1), minEndDate: Date.UTC(2010, 0, 1), maxEndDate: Date.UTC(3000, 0, 1) };
+  for (const k of Object.keys(bounds)) {
+    const raw = query.get(k);
+    if (raw === null) continue;
+    const t = dateParam(raw);
+    if (t === undefined) return badRequest(`${k}: '${raw}' is no date: give 2015-02-03T16:42:40.000GMT, 2015-02-10 or ms since the epoch`);
+    bounds[k] = t;
+  }
+  const limit = query.get('limit') === null ? Infinity : Number(query.get('limit'));
+  if (!(limit >= 0)) return badRequest(`limit: '${query.get('limit')}' is no number of applications`);
+  const now = d.now();
+  const apps = [...d.jobs.values()].filter((x) => {
+    const running = x.state === 'running';
+    if (f.length > 0 && !f.includes(running ? 'RUNNING' : 'COMPLETED')) return false;
+    const startOk = x.startedAt >= bounds.minDate && x.startedAt <= bounds.maxDate;
+    const end = x.endedAt ?? now;
+    const endOk = running ? bounds.maxEndDate > now : end >= bounds.minEndDate && end <= bounds.maxEndDate;
+    return startOk && endOk;
+  });
+  return ok(apps.slice(0, limit).map((x) => applicationInfo(x, now)));
 }
 
 /** `/api/v1/applications/{id}` (Spark's ApplicationInfo): one per submitted job. */
@@ -182,7 +246,7 @@ type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] |
  */
 function stageView(x: StageRecord): StageView {
   if (x.skipped === undefined) return x;
-  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [] };
+  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [], tasks: [] };
 }
 
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
@@ -212,6 +276,97 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     // Named accumulators the stage's tasks updated, by id: { id, name, value } (no `update`, None for a stage).
     accumulatorUpdates: [...x.accumulables.values()].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, name: a.name, value: a.value })),
   };
+}
+
+/** A task attempt as the REST API shows it: ended (kept by JobStageStatus) or running now. */
+type TaskView = Omit<TaskRecord, 'status'> & { readonly status: TaskRecord['status'] | 'RUNNING' };
+
+/** A stage attempt's task attempts: those that ended, then those running now (Spark's task store holds both). */
+function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: number): TaskView[] {
+  const live = x.status === 'ACTIVE' ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
+  return [
+    ...x.tasks,
+    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0 })),
+  ];
+}
+
+/** Spark's v1.TaskData (the fields Sluice has; taskId is Sluice's string id, executorId the worker). */
+function taskData(t: TaskView, host: (workerId: string) => string | undefined): unknown {
+  return {
+    taskId: t.taskId,
+    index: t.index,
+    attempt: t.attempt,
+    partitionId: t.partition,
+    launchTime: sparkDate(t.launchTime),
+    duration: t.durationMs,
+    executorId: t.workerId,
+    host: host(t.workerId),
+    status: t.status,
+    speculative: t.speculative,
+    errorMessage: t.errorMessage,
+    // Sluice's duration is launch to result as the driver saw it; shuffle read is one figure, totalBytesRead (the guide's task metric: local and remote).
+    taskMetrics: { executorRunTime: t.durationMs, shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes }, shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes } },
+  };
+}
+
+/** `quantiles=0.05,0.5` as numbers in [0, 1], or the error to answer with. */
+function parseQuantiles(query: URLSearchParams): number[] | string {
+  const raw = query.get('quantiles') ?? DEFAULT_QUANTILES;
+  const qs = raw.split(',').map((q) => Number(q.trim()));
+  const bad = qs.findIndex((q, i) => raw.split(',')[i].trim() === '' || !(q >= 0 && q <= 1));
+  return bad >= 0 ? `quantiles: '${raw.split(',')[bad]}' is no number between 0 and 1 (give them as quantiles=0.05,0.5,0.95)` : qs;
+}
+
+/**
+ * Spark's TaskMetricDistributions over a stage attempt's successful tasks (AppStatusStore.taskSummary):
+ * each metric's values sorted, the value at min(floor(q * count), count - 1) for each quantile;
+ * undefined when no task succeeded.
+ */
+export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: readonly number[]): unknown {
+  const ok = tasks.filter((t) => t.status === 'SUCCESS');
+  if (ok.length === 0) return undefined;
+  const at = (f: (t: TaskView) => number): number[] => {
+    const sorted = ok.map(f).sort((a, b) => a - b);
+    return quantiles.map((q) => sorted[Math.min(Math.floor(q * ok.length), ok.length - 1)]);
+  };
+  return {
+    quantiles,
+    duration: at((t) => t.durationMs),
+    executorRunTime: at((t) => t.durationMs),
+    shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes) },
+    shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes) },
+  };
+}
+
+/** Spark's ExecutorStageSummary by worker (the fields Sluice has), over the stage attempt's ended tasks. */
+function executorSummary(tasks: readonly TaskView[]): Record<string, unknown> {
+  const out: Record<string, { taskTime: number; failedTasks: number; succeededTasks: number; killedTasks: number; shuffleRead: number; shuffleWrite: number }> = {};
+  for (const t of tasks) {
+    if (t.status === 'RUNNING') continue;
+    const e = (out[t.workerId] ??= { taskTime: 0, failedTasks: 0, succeededTasks: 0, killedTasks: 0, shuffleRead: 0, shuffleWrite: 0 });
+    e.taskTime += t.durationMs;
+    if (t.status === 'SUCCESS') e.succeededTasks++;
+    else if (t.status === 'FAILED') e.failedTasks++;
+    else e.killedTasks++;
+    e.shuffleRead += t.shuffleReadBytes;
+    e.shuffleWrite += t.shuffleWriteBytes;
+  }
+  return out;
+}
+
+/** The paging and order of Spark's taskList: offset (0), length (20), sortBy ID (launch order), runtime or -runtime, status. */
+function taskList(tasks: readonly TaskView[], query: URLSearchParams, host: (workerId: string) => string | undefined): RestReply {
+  const offset = Number(query.get('offset') ?? 0);
+  const length = Number(query.get('length') ?? 20);
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(length) || length < 0) return badRequest(`offset and length are whole numbers, 0 or more (got offset=${query.get('offset')}, length=${query.get('length')})`);
+  const sortBy = query.get('sortBy') ?? 'ID';
+  if (!['ID', 'runtime', '-runtime', 'INCREASING_RUNTIME', 'DECREASING_RUNTIME'].includes(sortBy)) return badRequest(`sortBy: '${sortBy}' is none of ID, runtime, -runtime (Spark's TaskSorting)`);
+  const f = statusFilter(query, TASK_STATUSES);
+  if (typeof f === 'string') return badRequest(f);
+  const sorted = tasks.filter((t) => f.length === 0 || f.includes(t.status)).sort((a, b) => a.launchTime - b.launchTime || a.index - b.index || a.attempt - b.attempt);
+  if (sortBy === 'runtime' || sortBy === 'INCREASING_RUNTIME') sorted.sort((a, b) => a.durationMs - b.durationMs);
+  if (sortBy === '-runtime' || sortBy === 'DECREASING_RUNTIME') sorted.sort((a, b) => b.durationMs - a.durationMs);
+  return ok(sorted.slice(offset, offset + length).map((t) => taskData(t, host)));
 }
 
 /** Spark's ExecutorSummary for each worker (the same for every application: workers are shared). */
@@ -258,15 +413,18 @@ export function workers(d: DriverNode): unknown[] {
  * `streaming/receivers[/{streamId}]`, `streaming/batches[?status=]`, `streaming/batches/{batchId}`,
  * `streaming/batches/{batchId}/operations[/{outputOpId}]`, `streaming/dashboards[/{name}]`
  * (Sluice's: the job's live dashboards, as their page shows them), `jobs[?status=]`, `jobs/{jobId}`,
- * `stages[?status=]`, `stages/{stageId}[/{attemptId}]`, `executors`; and `/api/v1/workers`.
+ * `stages[?status=&details=&withSummaries=&quantiles=]`, `stages/{stageId}[/{attemptId}]` (details by
+ * default), `stages/{stageId}/{attemptId}/taskList[?offset=&length=&sortBy=&status=]` and `/taskSummary[?quantiles=]`,
+ * `executors`, `allexecutors`; and `/api/v1/workers`. Spark's resources Sluice cannot have are 404s saying why.
  * Field names follow Spark's (status/api/v1 and its streaming package); lists of batches
  * are newest first, as Spark's.
  */
 export function restApi(d: DriverNode, path: string, query: URLSearchParams): RestReply {
   const parts = path.split('/').filter((x) => x !== '').slice(2); // after api/v1
   if (parts[0] === 'workers' && parts.length === 1) return ok(workers(d));
+  if (parts.length >= 1 && NOT_AT_ROOT[parts[0]] !== undefined) return notFound(`/api/v1/${parts[0]} is Spark's, not Sluice's: ${NOT_AT_ROOT[parts[0]]}`);
   if (parts[0] !== 'applications') return notFound(`no REST resource /api/v1/${parts.join('/')}; start at /api/v1/applications (or /api/v1/workers)`);
-  if (parts.length === 1) return ok([...d.jobs.values()].map((x) => applicationInfo(x, d.now())));
+  if (parts.length === 1) return applicationList(d, query);
   const j = d.jobs.get(decodeURIComponent(parts[1]));
   if (!j) return notFound(`no application (job) '${decodeURIComponent(parts[1])}'; /api/v1/applications lists them`);
   const rest = parts.slice(2);
@@ -293,23 +451,70 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     case 'stages': {
       const active = runningByStage();
       const jobIdsOf = j.stages.stageJobIds((jobId) => d.dag.actionStageIds(j.runId, jobId));
-      const show = (x: StageRecord): unknown => stageData(stageView(x), active(x.stageId), jobIdsOf(x));
+      const running = d.dag.runningTasks(j.runId);
+      const host = (workerId: string): string | undefined => j.workerAddress(workerId)?.replace(/:\d+$/, '');
+      // Spark's StageResource: details (tasks by id, executorSummary) by default for one stage, not for the list; withSummaries adds the quantiles.
+      // The stage's StageData, or why the query is bad.
+      const shown = (record: StageRecord, detailsByDefault: boolean): Record<string, unknown> | string => {
+        const x = stageView(record);
+        const base = stageData(x, active(x.stageId), jobIdsOf(record)) as Record<string, unknown>;
+        const details = (query.get('details') ?? String(detailsByDefault)) === 'true';
+        const summaries = query.get('withSummaries') === 'true';
+        if (!details && !summaries) return base;
+        const tasks = stageTasks(x, running, d.now());
+        if (details) {
+          const f = statusFilter(query, TASK_STATUSES, 'taskStatus');
+          if (typeof f === 'string') return f;
+          base.tasks = Object.fromEntries(tasks.filter((t) => f.length === 0 || f.includes(t.status)).map((t) => [t.taskId, taskData(t, host)]));
+          base.executorSummary = executorSummary(tasks);
+        }
+        if (summaries) {
+          const qs = parseQuantiles(query);
+          if (typeof qs === 'string') return qs;
+          base.taskMetricsDistributions = taskMetricDistributions(tasks, qs);
+        }
+        return base;
+      };
+      const answer = (xs: readonly StageRecord[], detailsByDefault: boolean, one: boolean): RestReply => {
+        const out: unknown[] = [];
+        for (const x of xs) {
+          const r = shown(x, detailsByDefault);
+          if (typeof r === 'string') return badRequest(r);
+          out.push(r);
+        }
+        return ok(one ? out[0] : out);
+      };
       if (rest.length === 1) {
+        if (query.getAll('status').some((x) => x.toUpperCase() === 'PENDING')) {
+          return badRequest("status 'PENDING': Sluice keeps a stage once it is submitted, so it lists no pending ones; a running job's stageIds (jobs/{jobId}) name the stages it will run");
+        }
         const f = statusFilter(query, STAGE_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return ok(j.stages.allStages().filter((x) => f.length === 0 || f.includes(stageView(x).status)).reverse().map(show));
+        return answer(j.stages.allStages().filter((x) => f.length === 0 || f.includes(stageView(x).status)).reverse(), false, false);
       }
       const id = Number(rest[1]);
       const attempts = j.stages.allStages().filter((x) => x.stageId === id);
       if (attempts.length === 0) return notFound(`application ${j.id} has no stage '${rest[1]}' (or it is no longer kept)`);
-      if (rest.length === 2) return ok(attempts.map(show));
+      if (rest.length === 2) return answer(attempts, true, false);
       const a = attempts.find((x) => x.attemptId === Number(rest[2]));
-      return a ? ok(show(a)) : notFound(`stage ${id} of application ${j.id} has no attempt '${rest[2]}'`);
+      if (!a) return notFound(`stage ${id} of application ${j.id} has no attempt '${rest[2]}'`);
+      if (rest.length === 3) return answer([a], true, true);
+      if (rest.length === 4 && rest[3] === 'taskList') return taskList(stageTasks(stageView(a), running, d.now()), query, host);
+      if (rest.length === 4 && rest[3] === 'taskSummary') {
+        const qs = parseQuantiles(query);
+        if (typeof qs === 'string') return badRequest(qs);
+        const summary = taskMetricDistributions(stageTasks(stageView(a), running, d.now()), qs);
+        return summary === undefined ? notFound(`no task of stage ${id} attempt ${a.attemptId} has succeeded yet: taskSummary is over successful tasks`) : ok(summary);
+      }
+      return notFound(`no REST resource '${rest.slice(3).join('/')}' under a stage attempt; use taskList or taskSummary`);
     }
     case 'executors':
-      return ok(executors(d));
+    // Spark's allexecutors adds the removed ones; the driver forgets a worker once it is gone, so both list the registered workers.
+    case 'allexecutors':
+      return rest.length === 1 ? ok(executors(d)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
     default:
-      return notFound(`no REST resource '${rest[0]}' under /api/v1/applications/${j.id}; use streaming, jobs, stages or executors`);
+      if (NOT_IN_SLUICE[rest[0]] !== undefined) return notFound(`/api/v1/applications/${j.id}/${rest.join('/')} is Spark's, not Sluice's: ${NOT_IN_SLUICE[rest[0]]}`);
+      return notFound(`no REST resource '${rest[0]}' under /api/v1/applications/${j.id}; use streaming, jobs, stages, executors or allexecutors`);
   }
 }
 

@@ -1,0 +1,306 @@
+// Spark's Monitoring guide (docs/monitoring.md, "REST API") followed endpoint by endpoint against
+// a real batch job (fixture monitoring-guide.ts) on a cluster of 2 worker processes: one cluster,
+// every answer read once the job ended. What each case expects is Spark's, from its sources:
+// - StagesResource: /stages/{id} and /stages/{id}/{attempt} give details (the attempt's tasks by
+//   id, executorSummary by executor) unless details=false; the list only with details=true;
+//   withSummaries=true adds taskMetricsDistributions at the quantiles asked (default
+//   0.05,0.25,0.5,0.75,0.95).
+// - .../taskList: offset (0) and length (20) page the task attempts, sortBy ID (their launch
+//   order), runtime or -runtime (TaskSorting), status=running|success|failed|killed filters
+//   (TaskStatus); a failed attempt is a task of status FAILED with its errorMessage, its retry
+//   the same index and partition with attempt 1.
+// - .../taskSummary: AppStatusStore.taskSummary, over the successful tasks only: each metric's
+//   values sorted, for quantile q the one at min(floor(q * count), count - 1); none succeeded: 404.
+// - ApplicationListResource: status=running|completed, limit=N.
+// - JobExecutionStatus has UNKNOWN (a valid filter); /allexecutors answers as /executors does.
+// - Resources Sluice cannot have (sql, logs, environment, storage, version) answer 404 saying why.
+// Expected values are computed here from what the job did (1,000 numbers in 4 partitions, the
+// sums by x % 10, one task failing once, one always), not read back from Sluice's code.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, pollUntil, withCluster, type JobRun } from './harness.js';
+
+interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+interface Task {
+  taskId: string;
+  index: number;
+  attempt: number;
+  partitionId: number;
+  launchTime: string;
+  duration: number;
+  executorId: string;
+  host: string;
+  status: string;
+  errorMessage?: string;
+  taskMetrics: { executorRunTime: number; shuffleReadMetrics: { totalBytesRead: number }; shuffleWriteMetrics: { bytesWritten: number } };
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'monitoring-guide-'));
+let run: JobRun;
+const got = new Map<string, Reply>();
+let workerIds: string[] = [];
+/** The HELD action's stage, read while its partition 1 ran. */
+let heldStage = -1;
+/** Stage ids by the fixture's action: CACHED, SHUFFLE, RETRIED, FAILED. */
+const stagesOf = new Map<string, number[]>();
+
+/** The job id (Spark's) printed on the fixture's `LABEL ... ids` line. */
+function jobIdOf(label: string): number {
+  const line = run.lines.find((l) => l.startsWith(`${label} `));
+  assert.ok(line, `no ${label} line in:\n${run.lines.join('\n')}`);
+  return Number(line.split(' ').at(-1)!.split(',')[0]);
+}
+
+const get = (p: string): Reply => {
+  const r = got.get(p);
+  assert.ok(r, `${p} was not fetched`);
+  return r;
+};
+
+before(async () => {
+  await withCluster({ workers: 2, coresPerWorker: 1, driver: { webPort: 0 } }, async (h) => {
+    const running = h.run(fixture('monitoring-guide.ts'), [scratch]);
+    const root = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
+    // While HELD's partition 1 runs: its stage's taskList as it is then.
+    const app = await pollUntil(async () => {
+      for (const a of (await (await fetch(`${root}/applications?status=running`)).json()) as { id: string }[]) {
+        const active = (await (await fetch(`${root}/applications/${a.id}/stages?status=active`)).json()) as { stageId: number; numTasks: number; numCompleteTasks: number }[];
+        const held = active.find((x) => x.numTasks === 2 && x.numCompleteTasks === 1);
+        if (held) {
+          heldStage = held.stageId;
+          return `applications/${a.id}`;
+        }
+      }
+      return undefined;
+    }, 60_000, 'the HELD stage with one task done, one running');
+    for (const p of ['APP/stages/HELD/0/taskList', 'APP/stages/HELD/0/taskList?status=running', 'APP/stages/HELD/0?details=false']) {
+      const r = await fetch(`${root}/${p.replace('APP', app).replace('HELD', String(heldStage))}`);
+      got.set(p, { status: r.status, body: await r.json() });
+    }
+    fs.writeFileSync(path.join(scratch, 'release'), '');
+    run = await running;
+    const fetchOne = async (p: string): Promise<Reply> => {
+      const r = await fetch(`${root}/${p.replaceAll('APP', app)}`);
+      const text = await r.text();
+      const reply = { status: r.status, body: JSON.parse(text) };
+      got.set(p, reply);
+      return reply;
+    };
+    workerIds = h.cluster.driver.registry.all().map((w) => w.id).sort();
+    for (const label of ['CACHED', 'SHUFFLE', 'RETRIED', 'FAILED']) {
+      const job = await fetchOne(`APP/jobs/${jobIdOf(label)}`);
+      assert.equal(job.status, 200, JSON.stringify(job.body));
+      stagesOf.set(label, job.body.stageIds);
+    }
+    const [retried] = stagesOf.get('RETRIED')!;
+    const [failed] = stagesOf.get('FAILED')!;
+    const shuffle = stagesOf.get('SHUFFLE')!;
+    const paths = [
+      'applications',
+      'applications?status=running',
+      'applications?status=completed',
+      'applications?limit=0',
+      'applications?maxEndDate=2020-01-01',
+      'applications?minEndDate=2020-01-01&maxDate=3000-01-01T00:00:00.000GMT',
+      'applications?minDate=2999-12-31',
+      'applications?minDate=yesterday',
+      'APP/stages?status=pending',
+      'APP/jobs?status=unknown',
+      'APP/executors',
+      'APP/allexecutors',
+      'APP/stages',
+      'APP/stages?details=true',
+      `APP/stages/${retried}`,
+      `APP/stages/${retried}/0`,
+      `APP/stages/${retried}/0?details=false`,
+      `APP/stages/${retried}/0?taskStatus=failed`,
+      `APP/stages/${retried}/0?details=false&withSummaries=true&quantiles=0.5`,
+      `APP/stages/${retried}/0/taskList`,
+      `APP/stages/${retried}/0/taskList?offset=1&length=2`,
+      `APP/stages/${retried}/0/taskList?sortBy=runtime`,
+      `APP/stages/${retried}/0/taskList?sortBy=-runtime`,
+      `APP/stages/${retried}/0/taskList?status=failed`,
+      `APP/stages/${retried}/0/taskList?sortBy=fastest`,
+      `APP/stages/${retried}/0/taskSummary`,
+      `APP/stages/${retried}/0/taskSummary?quantiles=0,0.5,0.99,1`,
+      `APP/stages/${retried}/0/taskSummary?quantiles=2`,
+      `APP/stages/${retried}/0/tasks`,
+      `APP/stages/${failed}/0/taskList?status=failed`,
+      `APP/stages/${failed}/0/taskSummary`,
+      ...shuffle.map((s) => `APP/stages/${s}/0/taskList?length=100`),
+      ...shuffle.map((s) => `APP/stages/${s}/0?details=false`),
+      'APP/sql',
+      'APP/logs',
+      'APP/environment',
+      'APP/storage/rdd',
+      'version',
+    ];
+    for (const p of paths) await fetchOne(p);
+  });
+});
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+test('the fixture did what the test counts on: 1,000 cached, the sums by x % 10, the retried count 1,000, the always-failing job failed', () => {
+  assert.ok(run.ok, String(run.failure));
+  assert.equal(run.lines.at(-1), 'DONE');
+  const sums = Array.from({ length: 10 }, (_, k) => [k, Array.from({ length: 100 }, (_, i) => i * 10 + k).reduce((a, b) => a + b, 0)]);
+  assert.ok(run.lines.includes(`CACHED 1000 ${jobIdOf('CACHED')}`));
+  assert.ok(run.lines.some((l) => l.startsWith(`SHUFFLE ${JSON.stringify(sums)} `)));
+  assert.ok(run.lines.some((l) => l.startsWith('RETRIED 1000 ')));
+  assert.ok(run.lines.some((l) => l.startsWith('FAILED yes ')));
+});
+
+test('taskList: every attempt of the retried stage, in launch order (Spark\'s sortBy=ID): 4 SUCCESS, 1 FAILED (partition 1, attempt 0, its error), its retry attempt 1', () => {
+  const tasks = get(`APP/stages/${stagesOf.get('RETRIED')![0]}/0/taskList`).body as Task[];
+  assert.equal(tasks.length, 5);
+  assert.deepEqual(tasks.map((t) => t.status).sort(), ['FAILED', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+  const failed = tasks.find((t) => t.status === 'FAILED')!;
+  assert.deepEqual([failed.partitionId, failed.index, failed.attempt, failed.errorMessage], [1, 1, 0, 'planned failure of partition 1, first attempt']);
+  const retry = tasks.find((t) => t.partitionId === 1 && t.status === 'SUCCESS')!;
+  assert.equal(retry.attempt, 1);
+  assert.ok(Date.parse(retry.launchTime.replace('GMT', 'Z')) >= Date.parse(failed.launchTime.replace('GMT', 'Z')), 'the retry launched after the failure');
+  assert.deepEqual(tasks.filter((t) => t.status === 'SUCCESS').map((t) => t.partitionId).sort(), [0, 1, 2, 3]);
+  for (const t of tasks) {
+    assert.equal(t.index, t.partitionId, 'a first stage attempt runs every partition: index = partition');
+    assert.ok(workerIds.includes(t.executorId), t.executorId);
+    assert.equal(t.host, '127.0.0.1');
+    assert.equal(t.taskMetrics.executorRunTime, t.duration);
+  }
+  const launches = tasks.map((t) => Date.parse(t.launchTime.replace('GMT', 'Z')));
+  assert.deepEqual(launches, [...launches].sort((a, b) => a - b), 'sortBy ID: launch order');
+  assert.deepEqual(get(`APP/stages/${stagesOf.get('RETRIED')![0]}/0/taskList?status=failed`).body, [failed]);
+});
+
+test('taskList while a task runs: the HELD stage\'s partition 0 SUCCESS, partition 1 RUNNING (status=running lists it alone), as the stage\'s numActiveTasks counts it', () => {
+  const tasks = get('APP/stages/HELD/0/taskList').body as Task[];
+  assert.deepEqual(tasks.map((t) => [t.partitionId, t.status]), [[0, 'SUCCESS'], [1, 'RUNNING']]);
+  const runningNow = get('APP/stages/HELD/0/taskList?status=running').body as Task[];
+  assert.deepEqual(runningNow.map((t) => [t.partitionId, t.attempt, t.status]), [[1, 0, 'RUNNING']]);
+  assert.ok(workerIds.includes(runningNow[0].executorId));
+  assert.equal(get('APP/stages/HELD/0?details=false').body.numActiveTasks, 1);
+  assert.ok(run.lines.includes('HELD 2'));
+});
+
+test('taskList pages with offset and length and sorts by runtime either way; an unknown sortBy is 400', () => {
+  const s = stagesOf.get('RETRIED')![0];
+  const all = get(`APP/stages/${s}/0/taskList`).body as Task[];
+  assert.deepEqual(get(`APP/stages/${s}/0/taskList?offset=1&length=2`).body, all.slice(1, 3));
+  const up = get(`APP/stages/${s}/0/taskList?sortBy=runtime`).body as Task[];
+  const down = get(`APP/stages/${s}/0/taskList?sortBy=-runtime`).body as Task[];
+  assert.deepEqual(up.map((t) => t.duration), all.map((t) => t.duration).sort((a, b) => a - b));
+  assert.deepEqual(down.map((t) => t.duration), all.map((t) => t.duration).sort((a, b) => b - a));
+  assert.deepEqual(new Set(up.map((t) => t.taskId)), new Set(all.map((t) => t.taskId)));
+  const bad = get(`APP/stages/${s}/0/taskList?sortBy=fastest`);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error, /sortBy: 'fastest'/);
+});
+
+test('taskSummary: Spark\'s quantiles over the successful tasks only (the value at min(floor(q * n), n - 1) of each sorted metric); default quantiles 0.05,0.25,0.5,0.75,0.95; a quantile past 1 is 400; a stage none of whose tasks succeeded is 404', () => {
+  const s = stagesOf.get('RETRIED')![0];
+  const ok = (get(`APP/stages/${s}/0/taskList`).body as Task[]).filter((t) => t.status === 'SUCCESS');
+  const durations = ok.map((t) => t.duration).sort((a, b) => a - b);
+  const at = (qs: number[]): number[] => qs.map((q) => durations[Math.min(Math.floor(q * durations.length), durations.length - 1)]);
+  const asked = get(`APP/stages/${s}/0/taskSummary?quantiles=0,0.5,0.99,1`).body;
+  assert.deepEqual(asked.quantiles, [0, 0.5, 0.99, 1]);
+  assert.deepEqual(asked.duration, at([0, 0.5, 0.99, 1]));
+  assert.deepEqual(asked.executorRunTime, at([0, 0.5, 0.99, 1]));
+  assert.deepEqual(asked.shuffleWriteMetrics.writeBytes, [0, 0, 0, 0], 'a count writes no shuffle');
+  const dflt = get(`APP/stages/${s}/0/taskSummary`).body;
+  assert.deepEqual(dflt.quantiles, [0.05, 0.25, 0.5, 0.75, 0.95]);
+  assert.deepEqual(dflt.duration, at([0.05, 0.25, 0.5, 0.75, 0.95]));
+  assert.equal(get(`APP/stages/${s}/0/taskSummary?quantiles=2`).status, 400);
+  const failedStage = stagesOf.get('FAILED')![0];
+  const none = get(`APP/stages/${failedStage}/0/taskSummary`);
+  assert.equal(none.status, 404);
+  assert.match(none.body.error, /no task .* has succeeded/);
+  // The always-failing partition's 4 attempts (spark.task.maxFailures), attempts 0..3.
+  const failedTasks = get(`APP/stages/${failedStage}/0/taskList?status=failed`).body as Task[];
+  assert.deepEqual(failedTasks.map((t) => [t.partitionId, t.attempt, t.errorMessage]), [0, 1, 2, 3].map((a) => [0, a, 'partition 0 always fails']));
+});
+
+test('the shuffle\'s tasks: the map stage\'s 4 tasks wrote what the result stage\'s 3 read, each side summing to its StageData figure', () => {
+  const shuffle = stagesOf.get('SHUFFLE')!;
+  const byStage = shuffle.map((s) => ({ stage: get(`APP/stages/${s}/0?details=false`).body, tasks: get(`APP/stages/${s}/0/taskList?length=100`).body as Task[] }));
+  const map = byStage.find((x) => x.stage.shuffleWriteBytes > 0)!;
+  const result = byStage.find((x) => x.stage.shuffleReadBytes > 0)!;
+  assert.deepEqual([map.tasks.length, result.tasks.length], [4, 3]);
+  const written = map.tasks.reduce((a, t) => a + t.taskMetrics.shuffleWriteMetrics.bytesWritten, 0);
+  const read = result.tasks.reduce((a, t) => a + t.taskMetrics.shuffleReadMetrics.totalBytesRead, 0);
+  assert.equal(written, map.stage.shuffleWriteBytes);
+  assert.equal(read, result.stage.shuffleReadBytes);
+  assert.equal(read, written, 'every byte written is read once');
+  assert.ok(map.tasks.every((t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten > 0), 'each of the 4 map tasks wrote its 10 keys\' sums');
+});
+
+test('details: one stage\'s attempt shows its tasks by id and executorSummary by default (Spark\'s StagesResource), not with details=false; the list only with details=true; taskStatus filters the tasks; withSummaries adds taskMetricsDistributions', () => {
+  const s = stagesOf.get('RETRIED')![0];
+  const all = get(`APP/stages/${s}/0/taskList`).body as Task[];
+  const one = get(`APP/stages/${s}/0`).body;
+  assert.deepEqual(one.tasks, Object.fromEntries(all.map((t) => [t.taskId, t])));
+  const perWorker = new Map<string, { succeededTasks: number; failedTasks: number; killedTasks: number; taskTime: number }>();
+  for (const t of all) {
+    const e = perWorker.get(t.executorId) ?? { succeededTasks: 0, failedTasks: 0, killedTasks: 0, taskTime: 0 };
+    if (t.status === 'SUCCESS') e.succeededTasks++;
+    else e.failedTasks++;
+    e.taskTime += t.duration;
+    perWorker.set(t.executorId, e);
+  }
+  for (const [w, e] of perWorker) assert.deepEqual({ ...one.executorSummary[w], shuffleRead: undefined, shuffleWrite: undefined }, { ...e, shuffleRead: undefined, shuffleWrite: undefined }, w);
+  assert.deepEqual(get(`APP/stages/${s}`).body, [one]);
+  assert.equal(get(`APP/stages/${s}/0?details=false`).body.tasks, undefined);
+  assert.deepEqual(Object.values(get(`APP/stages/${s}/0?taskStatus=failed`).body.tasks).map((t) => (t as Task).status), ['FAILED']);
+  assert.ok((get('APP/stages').body as { tasks?: unknown }[]).every((x) => x.tasks === undefined));
+  const detailed = (get('APP/stages?details=true').body as { stageId: number; tasks: Record<string, Task> }[]).find((x) => x.stageId === s)!;
+  assert.equal(Object.keys(detailed.tasks).length, 5);
+  const summarized = get(`APP/stages/${s}/0?details=false&withSummaries=true&quantiles=0.5`).body;
+  assert.equal(summarized.tasks, undefined);
+  assert.deepEqual(summarized.taskMetricsDistributions.quantiles, [0.5]);
+  const durations = all.filter((t) => t.status === 'SUCCESS').map((t) => t.duration).sort((a, b) => a - b);
+  assert.deepEqual(summarized.taskMetricsDistributions.duration, [durations[2]]);
+});
+
+test('a path under a stage attempt that is no resource is 404, where it answered the stage', () => {
+  const r = get(`APP/stages/${stagesOf.get('RETRIED')![0]}/0/tasks`);
+  assert.equal(r.status, 404);
+  assert.match(r.body.error, /use taskList or taskSummary/);
+});
+
+test('applications: status=completed lists the ended job, status=running does not, limit=0 none, minDate/maxDate/minEndDate/maxEndDate bound its start and end; stages?status=pending is 400 saying why; jobs?status=unknown is a valid, empty filter; allexecutors lists the workers as executors does', () => {
+  const ids = (p: string): string[] => (get(p).body as { id: string }[]).map((a) => a.id);
+  assert.ok(ids('applications').includes(run.jobId!));
+  assert.ok(ids('applications?status=completed').includes(run.jobId!));
+  assert.ok(!ids('applications?status=running').includes(run.jobId!));
+  assert.deepEqual(get('applications?limit=0').body, []);
+  // The job started and ended today: before 3000 and after 2020; not by 2020, nor after 2999-12-31.
+  assert.ok(ids('applications?minEndDate=2020-01-01&maxDate=3000-01-01T00:00:00.000GMT').includes(run.jobId!));
+  assert.ok(!ids('applications?maxEndDate=2020-01-01').includes(run.jobId!));
+  assert.deepEqual(get('applications?minDate=2999-12-31').body, []);
+  assert.equal(get('applications?minDate=yesterday').status, 400);
+  const pending = get('APP/stages?status=pending');
+  assert.equal(pending.status, 400);
+  assert.match(pending.body.error, /lists no pending ones/);
+  assert.deepEqual(get('APP/jobs?status=unknown'), { status: 200, body: [] });
+  assert.deepEqual(ids('APP/allexecutors').sort(), workerIds);
+  assert.deepEqual(ids('APP/executors').sort(), workerIds);
+});
+
+test('what Sluice cannot have (sql, logs, environment, storage, version) is a 404 saying why', () => {
+  for (const [p, why] of [
+    ['APP/sql', /no Spark SQL/],
+    ['APP/logs', /no event logs/],
+    ['APP/environment', /no SparkConf/],
+    ['APP/storage/rdd', /does not list cached RDDs/],
+    ['version', /sluice --version/],
+  ] as const) {
+    const r = get(p);
+    assert.equal(r.status, 404, p);
+    assert.match(r.body.error, /is Spark's, not Sluice's/, p);
+    assert.match(r.body.error, why, p);
+  }
+});
