@@ -3421,7 +3421,7 @@ const MUTATIONS = [
   {
     id: 'fresh-copy-references-split',
     what: 'the copy of captured data splits an array shared inside it into two (a push through one is not seen through the other)',
-    file: 'packages/core/src/closure/revive-closure.ts',
+    file: 'packages/core/src/util/fresh-copy.ts',
     search: '    const out: unknown[] = value.slice();\n    memo.set(value, out);\n',
     replace: '    const out: unknown[] = value.slice();\n',
     tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'deep copy of the data captured' }],
@@ -7926,6 +7926,44 @@ const MUTATIONS = [
     search: '        if (ran) joined.push(st);\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'shared stage, as the REST' }],
+  },
+  {
+    id: 'copier-walks-any-value',
+    what: "copier copies every zero value by walking it, where freshCopy gives other than the codec's decode (a boxed number, an error, bytes, an array with a named key, a RegExp)",
+    file: 'packages/core/src/codec/codec.ts',
+    search: '  if (!copiesFresh(snapshot)) return () => decodeRecords<T>(bytes);\n',
+    replace: '  if (false && !copiesFresh(snapshot)) return () => decodeRecords<T>(bytes);\n',
+    tests: [{ file: 'packages/core/dist/test/codec/copier.test.js', pattern: 'codec round trip' }],
+  },
+  {
+    id: 'copier-snapshot-shared',
+    what: "copier's walked copies follow later changes to the zero value, where the codec's bytes were a snapshot of it (and a value in its wire form keeps its class tags)",
+    file: 'packages/core/src/codec/codec.ts',
+    search: '  const snapshot = decodeRecords<T>(bytes);\n',
+    replace: '  const snapshot = value;\n',
+    tests: [
+      { file: 'packages/core/dist/test/codec/copier.test.js', pattern: 'later changes' },
+      { file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: 'zero values of a job' },
+    ],
+  },
+  {
+    id: 'copier-copy-shared',
+    what: 'every use of a zero value gets the one snapshot, not a fresh copy (aggregateByKey keys share one accumulator)',
+    file: 'packages/core/src/codec/codec.ts',
+    search: '  return () => freshCopy(snapshot) as T;\n',
+    replace: '  return () => snapshot as T;\n',
+    tests: [
+      { file: 'packages/core/dist/test/codec/copier.test.js', pattern: 'codec round trip' },
+      { file: 'packages/cli/dist/test/rdd-spark-suites.test.js', pattern: 'fresh copy for each key' },
+    ],
+  },
+  {
+    id: 'fresh-copy-proto-key-assigned',
+    what: "freshCopy assigns an own __proto__ key (JSON.parse makes one), which sets the copy's prototype instead of copying the data",
+    file: 'packages/core/src/util/fresh-copy.ts',
+    search: "      if (key === '__proto__') Object.defineProperty",
+    replace: "      if (key === '__never__') Object.defineProperty",
+    tests: [{ file: 'packages/core/dist/test/codec/copier.test.js', pattern: '__proto__ key' }],
   },
   {
     id: 'free-port-ephemeral',

@@ -20,6 +20,7 @@
  * the user's own file and line, as frames of the bundle itself do.
  */
 import { SluiceError } from '../errors.js';
+import { freshCopy } from '../util/fresh-copy.js';
 import type { ShippedFunction } from './shipped-function.js';
 
 const CAPS = '__sluice_caps';
@@ -105,65 +106,6 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
   } finally {
     ctx.stack.pop();
   }
-}
-
-/**
- * A deep copy of captured data, so each revived function has its own, as each Spark task
- * deserializes its closure anew: a task thread keeps a stage's payload decoded for all the
- * stage's tasks, and a function that changes what it captured (`seen.n++`, `list.push(x)`)
- * must not see another task's changes. References shared inside the value (and cycles) stay
- * shared in the copy. Only what capture allows as data comes here (checkPlain): plain
- * objects, arrays, Map, Set, Date, RegExp, ArrayBuffers and their views; primitives as they are.
- */
-export function freshCopy(value: unknown, seen?: Map<object, unknown>): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const memo = (seen ??= new Map());
-  const known = memo.get(value);
-  if (known !== undefined) return known;
-  if (Array.isArray(value)) {
-    // slice() copies the primitives (and keeps holes) at once; only objects are copied one by one.
-    const out: unknown[] = value.slice();
-    memo.set(value, out);
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i];
-      if (typeof v === 'object' && v !== null) out[i] = freshCopy(v, memo);
-    }
-    return out;
-  }
-  if (value instanceof Map) {
-    const out = new Map();
-    memo.set(value, out);
-    for (const [k, v] of value) out.set(freshCopy(k, memo), freshCopy(v, memo));
-    return out;
-  }
-  if (value instanceof Set) {
-    const out = new Set();
-    memo.set(value, out);
-    for (const v of value) out.add(freshCopy(v, memo));
-    return out;
-  }
-  let out: object;
-  if (value instanceof Date) out = new Date(value.getTime());
-  else if (value instanceof RegExp) {
-    const re = new RegExp(value.source, value.flags);
-    re.lastIndex = value.lastIndex;
-    out = re;
-  } else if (value instanceof ArrayBuffer) out = value.slice(0);
-  else if (ArrayBuffer.isView(value)) {
-    const buffer = freshCopy(value.buffer, memo) as ArrayBuffer;
-    const View = value.constructor as new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView;
-    const length = value instanceof DataView ? value.byteLength : (value as unknown as { length: number }).length;
-    // Buffer's constructor is deprecated (and Buffer.from copies nothing from an ArrayBuffer).
-    out = typeof Buffer !== 'undefined' && Buffer.isBuffer(value) ? Buffer.from(buffer, value.byteOffset, length) : new View(buffer, value.byteOffset, length);
-  } else {
-    const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(value) as object | null);
-    memo.set(value, copy);
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) copy[key] = freshCopy(record[key], memo);
-    return copy;
-  }
-  memo.set(value, out);
-  return out;
 }
 
 interface Placement {
