@@ -188,7 +188,7 @@ test('DistributedSuite "repeatedly failing task": "failed 4 times" and the user\
 test('FailureSuite "last failure cause is sent back to driver": the job\'s error has the user\'s error as its cause, with its own cause', () => {
   const r = got<{ code: string; message: string; chain: [string, string][]; causeStack: string }>('fail-user-exception');
   assert.equal(r.code, 'SLUICE_TASK_FAILED');
-  assert.match(r.message, /^Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): oops$/);
+  assert.match(r.message, /^Job aborted due to stage failure: Task \d+ in stage \d+\.0 failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): UserException: oops$/);
   assert.deepEqual(r.chain, [
     ['UserException', 'oops'],
     ['RangeError', 'failed=true'],

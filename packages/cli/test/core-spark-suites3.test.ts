@@ -44,7 +44,7 @@ test('TaskSetManagerSuite "repeated failures lead to task set abortion", DAGSche
   const r = got<{ o: Failed; attempts: [number, number, string][]; notSerializable: Failed; after: number }>('sched-max-failures');
   assert.equal(r.o.code, 'SLUICE_TASK_FAILED');
   assert.deepEqual(r.attempts, [0, 1, 2, 3].map((a) => [0, a, 'ExceptionFailure']), "the listener's TaskInfo.index and attemptNumber");
-  assert.match(r.o.error, /^Job aborted due to stage failure: Task 0 in stage (\d+)\.0 failed 4 times, most recent failure: Lost task 0\.3 in stage \1\.0 \(TID \S+\) \(worker worker-\S+\): oops$/);
+  assert.match(r.o.error, /^Job aborted due to stage failure: Task 0 in stage (\d+)\.0 failed 4 times, most recent failure: Lost task 0\.3 in stage \1\.0 \(TID \S+\) \(worker worker-\S+\): Error: oops$/);
   assert.equal(r.notSerializable.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
   assert.match(r.notSerializable.error, /^Job aborted due to stage failure: Task [01]\.0 in stage (\d+)\.0 \(TID \S+\) had a not serializable result: the result of partition [01] \(records of rdd\.map at \S+core-spark-suites3\.ts:\d+:\d+\) cannot be sent to the driver: /);
   assert.equal(r.after, 10, 'later jobs run');

@@ -19,6 +19,13 @@
 //   with its cancellation's message (Sluice's own words, containing "cancel" as
 //   JobCancellationSuite asserts), its running tasks killed (TaskKilled), and its map stages
 //   only it uses ended with it though another job runs on.
+// - A failed task's error text (TaskEndReason.scala): ExceptionFailure.toErrorString is the
+//   exception's fullStackTrace, "java.lang.RuntimeException: boom" (Throwable.toString: the class,
+//   then ": " and the message when it has one) and its frames; TaskSetManager.handleFailedTask's
+//   "Lost task 0.3 in stage 1.0 (TID 7) (host executor 1): " + toErrorString is what abortStage's
+//   "most recent failure: " quotes; AppStatusListener.onTaskEnd keeps it as the task's
+//   errorMessage. In JS the class is the Error's name and the text Error.prototype.toString's
+//   ("TypeError: ...", "Error" for no message); a thrown string has no class: its text alone.
 // - DAGScheduler.updateAccumulators merges each of a successful task's accumulator updates inside
 //   try { ... } catch { case NonFatal(e) => logError(s"Failed to update accumulator ...") }: an
 //   accumulator whose merge throws keeps its value, the others merge, the job goes on.
@@ -69,6 +76,8 @@ interface StageJson {
   status: string;
   numTasks: number;
   numCompleteTasks: number;
+  failureReason?: string;
+  failedTasks: { errorMessage: string }[];
 }
 /** GET .../stages and .../stages?status=skipped once the fixture's job ended. */
 let restStages: StageJson[] = [];
@@ -91,7 +100,11 @@ after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 type Heard = [string, ...unknown[]];
 type Failure = { code: string | null; error: string };
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** Spark's abort text for partition `p` of stage `stage` (attempt 0) failing its 4 attempts with `message`; TID and executor are Sluice's. */
+/**
+ * Spark's abort text for partition `p` of stage `stage` (attempt 0) failing its 4 attempts with
+ * `message`, the task's error as ExceptionFailure.toErrorString opens it (its class, then its
+ * message: "Error: boom"); TID and executor are Sluice's.
+ */
 const aborted = (p: number, stage: number, message: string): RegExp =>
   new RegExp(`^${escape(`Job aborted due to stage failure: Task ${p} in stage ${stage}.0 failed 4 times, most recent failure: Lost task ${p}.3 in stage ${stage}.0 (TID `)}\\S+\\) \\(worker \\S+\\): ${escape(message)}$`);
 /** A task a job's end killed: its TaskKilled reason (TaskSchedulerImpl.killAllTaskAttempts' "Stage cancelled: " + the reason the stage is marked finished with). */
@@ -106,7 +119,7 @@ test('FailureSuite "failure in a single-stage job" as a listener hears it: the s
   const [, jobId, stageIds] = start as [string, number, number[]];
   assert.equal(stageIds.length, 1);
   const stage = stageIds[0];
-  assert.match(r.action.error, aborted(1, stage, 'result stage fails at 3'));
+  assert.match(r.action.error, aborted(1, stage, 'Error: result stage fails at 3'));
   // Partition 1's attempts 0..3, each an ExceptionFailure with the task's error.
   assert.deepEqual(of(r.heard, 'taskEnd').filter((h) => h[2] === 1), [0, 1, 2, 3].map((a) => ['taskEnd', stage, 1, a, 'ExceptionFailure', 'result stage fails at 3']));
   assert.deepEqual(of(r.heard, 'stageCompleted'), [['stageCompleted', stage, 0, r.action.error]]);
@@ -125,7 +138,7 @@ test('FailureSuite "failure in a two-stage job", the map side failing: its shuff
   assert.equal(submitted.length, 1, JSON.stringify(r.heard));
   const mapStage = submitted[0][1] as number;
   assert.ok(stageIds.includes(mapStage));
-  assert.match(r.action.error, aborted(1, mapStage, 'map stage fails at 3'));
+  assert.match(r.action.error, aborted(1, mapStage, 'Error: map stage fails at 3'));
   assert.deepEqual(of(r.heard, 'stageCompleted'), [['stageCompleted', mapStage, 0, r.action.error]]);
   assert.deepEqual(of(r.heard, 'jobEnd'), [['jobEnd', jobId, r.action.error]]);
   assert.equal(indexOf(r.heard, 'jobEnd', jobId), r.heard.length - 1, 'the job ends last');
@@ -158,7 +171,7 @@ test('FailureSuite "failure in a two-stage job" with the other map stage still r
   assert.equal(stageIds.length, 3, 'two map stages and the result stage');
   const failures = of(r.heard, 'taskEnd').filter((h) => h[4] === 'ExceptionFailure');
   const failingStage = failures[0]?.[1] as number;
-  assert.match(r.action.error, aborted(1, failingStage, 'the other map stage fails'));
+  assert.match(r.action.error, aborted(1, failingStage, 'Error: the other map stage fails'));
   const submitted = of(r.heard, 'stageSubmitted').map((h) => h[1] as number);
   assert.equal(submitted.length, 2, JSON.stringify(r.heard));
   const slowStage = submitted.find((s) => s !== failingStage)!;
@@ -181,7 +194,7 @@ test('FailureSuite "failure in a two-stage job" with the other map stage still r
 test('a failed job leaves a shared map stage another running job waits on running (failJobAndIndependentStages ends only the stages that job alone uses): the other job succeeds, the stage computed once', () => {
   const r = cases.one<{ action: Failure; other: { value: [number, number][] } | Failure; otherJobId: number; heard: Heard[]; started: number }>('listener-shared-stage-kept');
   assert.equal(r.action.code, 'SLUICE_TASK_FAILED', r.action.error);
-  assert.match(r.action.error, /^Job aborted due to stage failure: Task 1 in stage \d+\.0 failed 4 times, .*: a stage of one job fails$/);
+  assert.match(r.action.error, /^Job aborted due to stage failure: Task 1 in stage \d+\.0 failed 4 times, .*: Error: a stage of one job fails$/);
   // The other job: keys x % 2 of 0..3, summed: 0 + 2 and 1 + 3.
   assert.ok('value' in r.other, JSON.stringify(r.other));
   assert.deepEqual([...r.other.value].sort((a, b) => a[0] - b[0]), [[0, 2], [1, 4]]);
@@ -280,6 +293,39 @@ test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a 
   for (const job of [first, second]) {
     const own = job.stageIds.filter((id) => id !== shared[0]);
     assert.deepEqual(restStages.filter((x) => own.includes(x.stageId)).map((x) => x.jobIds), [[job.jobId]], JSON.stringify(job));
+  }
+});
+
+test('a failed task\'s error as Spark\'s ExceptionFailure.toErrorString gives it ("java.lang.RuntimeException: boom"), in JS "Error: boom": the job\'s failure, the listener\'s task end (className, errorString with the stack), REST stages\' failureReason and failedTasks\' errorMessage', () => {
+  type End = { stageId: number; error: string | null; className: string | null; errorString: string | null };
+  const r = cases.one<Record<string, { action: Failure; ends: End[] }>>('task-error-text');
+  // What each threw: its message (ExceptionFailure.description), class (the Error's name) and
+  // Error.prototype.toString's text (class, ": ", message; the class alone with no message).
+  const thrown: Record<string, { message: string; className: string | null; text: string }> = {
+    error: { message: 'boom', className: 'Error', text: 'Error: boom' },
+    typeError: { message: "Cannot read properties of null (reading 'f')", className: 'TypeError', text: "TypeError: Cannot read properties of null (reading 'f')" },
+    subclass: { message: 'bad record 7', className: 'BadRecordError', text: 'BadRecordError: bad record 7' },
+    noMessage: { message: '', className: 'Error', text: 'Error' },
+    string: { message: 'a thrown string', className: null, text: 'a thrown string' },
+  };
+  assert.deepEqual(Object.keys(r), Object.keys(thrown));
+  for (const [kind, t] of Object.entries(thrown)) {
+    const { action, ends } = r[kind];
+    assert.equal(action.code, 'SLUICE_TASK_FAILED', `${kind}: ${action.error}`);
+    assert.equal(ends.length, 4, `${kind}: the one task's 4 attempts failed: ${JSON.stringify(ends)}`);
+    const stage = ends[0].stageId;
+    assert.match(action.error, aborted(0, stage, t.text), kind);
+    for (const e of ends) {
+      assert.deepEqual([e.stageId, e.error, e.className], [stage, t.message, t.className], kind);
+      // toErrorString: the text, then (an Error's) its stack's frames, the fixture's own among them.
+      if (t.className === null) assert.equal(e.errorString, t.text, kind);
+      else {
+        assert.ok(e.errorString?.startsWith(`${t.text}\n    at `), `${kind}: ${e.errorString}`);
+        assert.match(e.errorString ?? '', /core-spark-suites9\.ts:\d+:\d+/, kind);
+      }
+    }
+    const st = restStages.filter((x) => x.stageId === stage);
+    assert.deepEqual(st.map((x) => [x.status, x.failureReason, x.failedTasks.map((f) => f.errorMessage)]), [['FAILED', action.error, [t.text, t.text, t.text, t.text]]], kind);
   }
 });
 

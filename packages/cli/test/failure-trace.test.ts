@@ -51,7 +51,7 @@ test('sluice run of a job whose task throws: the task\'s frames, the user\'s fun
     const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 100_000 });
     const show = `exit ${r.code}\n--- stderr\n${r.stderr}`;
     assert.equal(r.code, 1, show);
-    assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*most recent failure: .*in JSON at position 1\n/, show);
+    assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*most recent failure: .*\(worker \S+\): SyntaxError: .*in JSON at position 1\n/, show);
     const user = r.stderr.split('\n').filter((l) => /^\s+at parseRecord \(.*throws\.ts:2:\d+\)$/.test(l));
     assert.equal(user.length, 1, `the frame of parseRecord printed once:\n${show}`);
     assert.equal(r.stderr.match(/in JSON at position 1/g)?.length, 1, `the task's error message printed once:\n${show}`);

@@ -161,7 +161,9 @@ test('taskList: every attempt of the retried stage, in launch order (Spark\'s so
   assert.equal(tasks.length, 5);
   assert.deepEqual(tasks.map((t) => t.status).sort(), ['FAILED', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
   const failed = tasks.find((t) => t.status === 'FAILED')!;
-  assert.deepEqual([failed.partitionId, failed.index, failed.attempt, failed.errorMessage], [1, 1, 0, 'planned failure of partition 1, first attempt']);
+  // Spark's TaskData.errorMessage: ExceptionFailure.toErrorString, the error's class and message, then its stack.
+  assert.deepEqual([failed.partitionId, failed.index, failed.attempt], [1, 1, 0]);
+  assert.ok(failed.errorMessage?.startsWith('Error: planned failure of partition 1, first attempt\n    at '), failed.errorMessage);
   const retry = tasks.find((t) => t.partitionId === 1 && t.status === 'SUCCESS')!;
   assert.equal(retry.attempt, 1);
   assert.ok(Date.parse(retry.launchTime.replace('GMT', 'Z')) >= Date.parse(failed.launchTime.replace('GMT', 'Z')), 'the retry launched after the failure');
@@ -221,7 +223,7 @@ test('taskSummary: Spark\'s quantiles over the successful tasks only (the value 
   assert.match(none.body.error, /no task .* has succeeded/);
   // The always-failing partition's 4 attempts (spark.task.maxFailures), attempts 0..3.
   const failedTasks = get(`APP/stages/${failedStage}/0/taskList?status=failed`).body as Task[];
-  assert.deepEqual(failedTasks.map((t) => [t.partitionId, t.attempt, t.errorMessage]), [0, 1, 2, 3].map((a) => [0, a, 'partition 0 always fails']));
+  assert.deepEqual(failedTasks.map((t) => [t.partitionId, t.attempt, t.errorMessage?.split('\n')[0]]), [0, 1, 2, 3].map((a) => [0, a, 'Error: partition 0 always fails']));
 });
 
 test('the shuffle\'s tasks: the map stage\'s 4 tasks wrote what the result stage\'s 3 read, each side summing to its StageData figure', () => {

@@ -257,7 +257,7 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         assert.equal(failedStages.length, 1, JSON.stringify(failedStages));
         const f = failedStages[0];
         assert.equal(f.status, 'COMPLETE', 'the retry succeeded');
-        assert.equal(f.failedTasks[0].errorMessage, 'boom: the first attempt fails');
+        assert.equal(f.failedTasks[0].errorMessage, 'Error: boom: the first attempt fails', "Spark's TaskData.errorMessage: ExceptionFailure.toErrorString, the error's class first");
         const line = lineOf(fixture('stream-ui.ts'), "throw new Error('boom");
         assert.match(f.failedTasks[0].location ?? '', new RegExp(`stream-ui\\.ts:${line}:\\d+$`));
 
@@ -326,7 +326,7 @@ async function batchJob(cluster: LocalCluster): Promise<void> {
     assert.equal(result.shuffleReadBytes, map.shuffleWriteBytes);
     assert.ok(map.executorRunTime >= (MAPS - 1) * 300 * 0.9, `12 map tasks of 300 ms ran ${map.executorRunTime} ms in all`);
     const line = lineOf(fixture('stage-tasks.ts'), "throw new Error('map task 1 fails once");
-    assert.equal(map.failedTasks[0].errorMessage, 'map task 1 fails once on purpose');
+    assert.equal(map.failedTasks[0].errorMessage, 'Error: map task 1 fails once on purpose');
     assert.match(map.failedTasks[0].location ?? '', new RegExp(`stage-tasks\\.ts:${line}:\\d+$`));
     const page = await (await fetch(`${web}/jobs/${job.id}/`)).text();
     assert.match(page, new RegExp(`stage-tasks\\.ts:${line}:\\d+</td>`), 'the job page names the line that threw');

@@ -10,7 +10,7 @@
 export type SchedulerEvent =
   | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string }
   | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's call site) for a result stage, its map side's creation site for a shuffle map stage. */ readonly name: string; readonly numTasks: number; readonly time: number }
-  | ({ readonly type: 'taskEnd'; readonly error?: string } & TaskEnd)
+  | ({ readonly type: 'taskEnd'; readonly error?: string; readonly errorString?: string; readonly className?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
   | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
 
@@ -101,8 +101,18 @@ export interface SparkListenerTaskEnd {
   readonly stageAttemptId: number;
   /** Spark's TaskEndReason: 'Success', 'ExceptionFailure', 'FetchFailed', 'ExecutorLostFailure', 'TaskKilled' or 'TaskTimeout'. */
   readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
-  /** The failure's message, for a task that failed. */
+  /** The failure's message, for a task that failed (Spark's ExceptionFailure.description). */
   readonly error?: string;
+  /**
+   * For a task that failed, Spark's TaskFailedReason.toErrorString: for an Error thrown by the
+   * task's code its class and message as Error.prototype.toString writes them, then its stack
+   * (`TypeError: x is not a function\n    at parse (job.ts:3:9)`), as ExceptionFailure's
+   * `java.lang.RuntimeException: boom\n\tat ...`; for a thrown value that is no Error, a
+   * fetch failure or a failure of Sluice's own, the message alone.
+   */
+  readonly errorString?: string;
+  /** For an 'ExceptionFailure' whose error is an Error (not Sluice's own), its name: Spark's ExceptionFailure.className (`TypeError`). */
+  readonly className?: string;
   /**
    * For 'TaskKilled', why (Spark's TaskKilled.reason): "another attempt succeeded" for a losing
    * speculative copy or late duplicate; for a task of a stage its job's failure or cancellation
@@ -219,6 +229,8 @@ export class SparkListenerBus {
           stageAttemptId: e.stageAttempt,
           reason: REASONS[e.reason],
           ...(e.error !== undefined && { error: e.error }),
+          ...(e.errorString !== undefined && { errorString: e.errorString }),
+          ...(e.className !== undefined && { className: e.className }),
           ...(e.killReason !== undefined && { killReason: e.killReason }),
           taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed', accumulables },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },

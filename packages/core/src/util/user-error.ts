@@ -86,3 +86,41 @@ export function failureReason(info: { readonly message: string; readonly stack: 
   const rest = at < 0 ? `\n${info.stack}` : info.stack.slice(at + info.message.length);
   return rest.trim() === '' ? info.message : `${info.message}${rest}`;
 }
+
+/**
+ * The class of a failed task's error, the JS analogue of Spark's ExceptionFailure.className:
+ * the name its stack opens with, as userErrorInfo writes it (`TypeError` of `TypeError: x is
+ * not a function`), for an error that is not Sluice's own (`code` SLUICE_TASK_FAILED: an
+ * Error the user's code, Node or a library threw; a SluiceError names itself by its code).
+ * Undefined for a thrown value that is no Error (it has no class; its stack opens
+ * `Error (non-Error value thrown): `) and for a failure Sluice reported without a stack.
+ */
+export function taskErrorClass(code: string, message: string, stack: string): string | undefined {
+  if (code !== 'SLUICE_TASK_FAILED') return undefined;
+  const name = /^[A-Za-z_$][\w$]*/.exec(stack)?.[0];
+  if (name === undefined) return undefined;
+  const rest = stack.slice(name.length);
+  return (message === '' ? /^:? ?(\n|$)/.test(rest) : rest.startsWith(`: ${message}`)) ? name : undefined;
+}
+
+/**
+ * A failed task's error as Spark's TaskFailedReason.toErrorString opens it
+ * (`java.lang.RuntimeException: boom`): its class and message as Error.prototype.toString
+ * writes them (`TypeError: x is not a function`, `Error` for one with no message); one with
+ * no class (taskErrorClass), its message alone.
+ */
+export function taskErrorString(className: string | undefined, message: string): string {
+  if (className === undefined) return message;
+  return message === '' ? className : `${className}: ${message}`;
+}
+
+/**
+ * Spark's ExceptionFailure.toErrorString in JS: taskErrorString, then the stack's frames (and
+ * causes) below its header; one with no class, its message alone.
+ */
+export function taskErrorStringWithStack(className: string | undefined, message: string, stack: string): string {
+  const head = taskErrorString(className, message);
+  if (className === undefined) return head;
+  const frames = stack.split('\n').slice(`${className}: ${message}`.split('\n').length);
+  return [head, ...frames].join('\n');
+}

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, userErrorInfo, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, isSluiceError, taskErrorStringWithStack, userErrorInfo, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -335,7 +335,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;
       const { runId: _runId, error, ...rest } = e;
-      this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...(error && { error: error.message }) } });
+      // Spark's ExceptionFailure: its className and toErrorString (class, message, stack) beside the message.
+      const failure = error && { error: error.message, errorString: taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) };
+      this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });
     },
     onStageCompleted: (e) => {
       if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageCompleted', stageId: e.stageId, stageAttempt: e.stageAttempt, time: e.time, ...(e.failure !== undefined && { failure: e.failure }) } });

@@ -9,6 +9,8 @@ import {
   encode,
   encodeSmall,
   stageSharedPlan,
+  taskErrorClass,
+  taskErrorString,
   type ActionSpec,
   type Clock,
   type JobRunResult,
@@ -864,7 +866,9 @@ export class DAGScheduler implements RegistryListener {
 /**
  * A failed task set's error message, as Spark's DAGScheduler aborts a stage: "Job aborted due to
  * stage failure: Task 0 in stage 3.0 failed 4 times, most recent failure: Lost task 0.3 in stage
- * 3.0 (TID <task id>) (worker <id>): <the task's error>", and for a result that cannot be sent
+ * 3.0 (TID <task id>) (worker <id>): <the task's error>", the error as Spark's ExceptionFailure.toErrorString
+ * opens it, its class and message (`TypeError: x is not a function`: core's taskErrorString; its
+ * stack is the error's own, not in the message), and for a result that cannot be sent
  * "... Task 0.0 in stage 3.0 (TID <task id>) had a not serializable result: <what>" (not retried).
  * The task is named by its partition; a TID is Sluice's task id, a string.
  */
@@ -874,5 +878,5 @@ export function taskSetFailure(end: Extract<TaskSetEnd, { kind: 'failed' }>): st
   if (end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
     return `Job aborted due to stage failure: Task ${task} in stage ${end.stage} (TID ${taskId}) had a not serializable result: ${end.message}`;
   }
-  return `Job aborted due to stage failure: Task ${end.partition} in stage ${end.stage} failed ${end.attempts} times, most recent failure: Lost task ${task} in stage ${end.stage} (TID ${taskId}) (worker ${workerId}): ${end.message}`;
+  return `Job aborted due to stage failure: Task ${end.partition} in stage ${end.stage} failed ${end.attempts} times, most recent failure: Lost task ${task} in stage ${end.stage} (TID ${taskId}) (worker ${workerId}): ${taskErrorString(taskErrorClass(end.code, end.message, end.stack), end.message)}`;
 }

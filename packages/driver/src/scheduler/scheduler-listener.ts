@@ -18,7 +18,15 @@ export interface TaskEndEvent extends TaskEnd {
   /** The job attempt's run id (DriverJob.runId). */
   readonly runId: string;
   /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
-  readonly error?: { readonly message: string; readonly stack: string };
+  readonly error?: TaskEndError;
+}
+
+/** A failed task attempt's error. */
+export interface TaskEndError {
+  readonly message: string;
+  readonly stack: string;
+  /** The thrown Error's name (Spark's ExceptionFailure.className: `TypeError`), for an `error` not Sluice's own (core's taskErrorClass). */
+  readonly className?: string;
 }
 
 /** What an action was run for, given with it to the DAG scheduler (Spark's job properties). */

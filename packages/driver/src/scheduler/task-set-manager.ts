@@ -1,6 +1,6 @@
-import { bytesToString, mapStatusTotalBytes, type Clock, type wire } from '@sluice/core/internal';
+import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
-import { FAILED_TASK_REASONS, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
+import { FAILED_TASK_REASONS, type TaskEndError, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
 /** How a task set ended. */
 export type TaskSetEnd =
@@ -548,7 +548,7 @@ export class TaskSetManager {
     let reason: TaskEndReason;
     let shuffleWriteBytes = 0;
     let shuffleReadBytes = 0;
-    let error: { message: string; stack: string } | undefined;
+    let error: TaskEndError | undefined;
     let killReason: string | undefined;
     if (!result.ok) {
       reason = result.workerLost ? 'worker_lost' : 'error';
@@ -566,10 +566,15 @@ export class TaskSetManager {
             shuffleReadBytes = o.shuffle_read_bytes || 0;
           }
           break;
-        case 'error':
+        case 'error': {
           reason = 'error';
-          error = { message: o.error?.message ?? '', stack: o.error?.stack ?? '' };
+          const message = o.error?.message ?? '';
+          const stack = o.error?.stack ?? '';
+          // ExceptionFailure.className: the thrown Error's name, for an error not Sluice's own.
+          const className = taskErrorClass(o.error?.code ?? '', message, stack);
+          error = className === undefined ? { message, stack } : { message, stack, className };
           break;
+        }
         case 'fetch_failed':
           reason = 'fetch_failed';
           error = { message: o.fetch_failed?.message ?? '', stack: '' };
@@ -584,7 +589,7 @@ export class TaskSetManager {
     return undefined;
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: { message: string; stack: string }, shuffleReadBytes = 0, killReason?: string): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
     const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };

@@ -1,4 +1,4 @@
-import type { StageAccumulable } from '@sluice/core/internal';
+import { taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -233,7 +233,8 @@ export class JobStageStatus implements SchedulerListener {
         workerId: e.workerId,
         status: ok ? 'SUCCESS' : failed ? 'FAILED' : 'KILLED',
         speculative: e.speculative,
-        errorMessage: failed ? (e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason)) : ok ? undefined : e.killReason,
+        // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack.
+        errorMessage: failed ? (e.error ? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack) : e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason) : ok ? undefined : e.killReason,
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
       });
@@ -246,7 +247,8 @@ export class JobStageStatus implements SchedulerListener {
       s.numFailedTasks++;
       if (s.failures.length < MAX_FAILURES_KEPT) {
         const stack = e.error?.stack ?? '';
-        const message = e.error?.message ?? (e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason);
+        // Spark's TaskData.errorMessage opens with the error's class: `TypeError: x is not a function`.
+        const message = e.error ? taskErrorString(e.error.className, e.error.message) : e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason;
         s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
       }
     } else {
