@@ -7966,6 +7966,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/codec/copier.test.js', pattern: '__proto__ key' }],
   },
   {
+    id: 'fresh-copy-view-copies-payload',
+    what: 'freshCopy copies the whole buffer under a byte view, which for a decoded view is the whole payload it was decoded from (each revive paid the payload size)',
+    file: 'packages/core/src/util/fresh-copy.ts',
+    search: '    const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;\n',
+    replace: '    const whole = true;\n',
+    tests: [{ file: 'packages/core/dist/test/util/fresh-copy.test.js', pattern: 'not the payload' }],
+  },
+  {
     id: 'free-port-ephemeral',
     what: "freePort takes bind(0)'s port from the kernel's ephemeral range, which another lane's socket may take before the test's server binds it (a CI run's EADDRINUSE)",
     file: 'packages/test-disk/src/free-port.ts',

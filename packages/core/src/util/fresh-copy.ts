@@ -46,11 +46,17 @@ export function freshCopy(value: unknown, seen?: Map<object, unknown>): unknown 
     out = re;
   } else if (value instanceof ArrayBuffer) out = value.slice(0);
   else if (ArrayBuffer.isView(value)) {
-    const buffer = freshCopy(value.buffer, memo) as ArrayBuffer;
     const View = value.constructor as new (b: ArrayBuffer, offset: number, length: number) => ArrayBufferView;
     const length = value instanceof DataView ? value.byteLength : (value as unknown as { length: number }).length;
+    // A view over all of its buffer copies the buffer (shared with other references to it). A view
+    // over part of one copies its own bytes alone: a decoded view lies in the whole payload it was
+    // decoded from (Node's deserializer makes views over its input), or a small Buffer in Node's
+    // 8 KiB pool, and copying all of that for each revive cost the payload's size every task.
+    const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+    const buffer = whole ? (freshCopy(value.buffer, memo) as ArrayBuffer) : (value.buffer as ArrayBuffer).slice(value.byteOffset, value.byteOffset + value.byteLength);
+    const offset = whole ? value.byteOffset : 0;
     // Buffer's constructor is deprecated (and Buffer.from copies nothing from an ArrayBuffer).
-    out = typeof Buffer !== 'undefined' && Buffer.isBuffer(value) ? Buffer.from(buffer, value.byteOffset, length) : new View(buffer, value.byteOffset, length);
+    out = typeof Buffer !== 'undefined' && Buffer.isBuffer(value) ? Buffer.from(buffer, offset, length) : new View(buffer, offset, length);
   } else {
     const copy: Record<string, unknown> = Object.create(Object.getPrototypeOf(value) as object | null);
     memo.set(value, copy);
