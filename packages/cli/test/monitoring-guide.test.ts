@@ -79,8 +79,8 @@ before(async () => {
       }
       return undefined;
     }, 60_000, 'the HELD stage with one task done, one running');
-    for (const p of ['APP/stages/HELD/0/taskList', 'APP/stages/HELD/0/taskList?status=running', 'APP/stages/HELD/0?details=false']) {
-      const r = await fetch(`${root}/${p.replace('APP', app).replace('HELD', String(heldStage))}`);
+    for (const p of ['APP/stages/HELD/0/taskList', 'APP/stages/HELD/0/taskList?status=running', 'APP/stages/HELD/0?details=false', 'APP/executors#held']) {
+      const r = await fetch(`${root}/${p.replace('APP', app).replace('HELD', String(heldStage)).replace('#held', '')}`);
       got.set(p, { status: r.status, body: await r.json() });
     }
     fs.writeFileSync(path.join(scratch, 'release'), '');
@@ -290,6 +290,43 @@ test('applications: status=completed lists the ended job, status=running does no
   assert.deepEqual(get('APP/jobs?status=unknown'), { status: 200, body: [] });
   assert.deepEqual(ids('APP/allexecutors').sort(), workerIds);
   assert.deepEqual(ids('APP/executors').sort(), workerIds);
+});
+
+interface Executor {
+  id: string;
+  activeTasks: number;
+  completedTasks: number;
+  failedTasks: number;
+  totalTasks: number;
+  totalDuration: number;
+  totalShuffleRead: number;
+  totalShuffleWrite: number;
+}
+
+test('executors: this application\'s task figures on each worker, as Spark\'s per-application executors (AppStatusListener.onTaskEnd): completedTasks its successes, failedTasks, totalTasks every attempt launched, totalDuration and the shuffle bytes; activeTasks its running ones', () => {
+  const ended = get('APP/executors').body as Executor[];
+  const sum = (xs: Executor[], f: (e: Executor) => number): number => xs.reduce((a, e) => a + f(e), 0);
+  // CACHED 4, SHUFFLE 4 + 3, RETRIED 4 (+ 1 failed), FAILED 0 (+ 4 failed), HELD 2.
+  assert.equal(sum(ended, (e) => e.completedTasks), 4 + 7 + 4 + 2);
+  assert.equal(sum(ended, (e) => e.failedTasks), 1 + 4);
+  assert.equal(sum(ended, (e) => e.totalTasks), 17 + 5);
+  assert.equal(sum(ended, (e) => e.activeTasks), 0);
+  for (const e of ended) assert.equal(e.totalTasks, e.completedTasks + e.failedTasks);
+  const stages = get('APP/stages?details=true').body as { tasks: Record<string, Task>; shuffleWriteBytes: number; shuffleReadBytes: number }[];
+  const tasks = stages.flatMap((x) => Object.values(x.tasks));
+  for (const w of workerIds) {
+    const e = ended.find((x) => x.id === w)!;
+    const mine = tasks.filter((t) => t.executorId === w);
+    assert.equal(e.totalDuration, mine.reduce((a, t) => a + t.duration, 0), w);
+    assert.equal(e.completedTasks, mine.filter((t) => t.status === 'SUCCESS').length, w);
+  }
+  assert.equal(sum(ended, (e) => e.totalShuffleWrite), stages.reduce((a, x) => a + x.shuffleWriteBytes, 0));
+  assert.equal(sum(ended, (e) => e.totalShuffleRead), stages.reduce((a, x) => a + x.shuffleReadBytes, 0));
+  assert.ok(sum(ended, (e) => e.totalShuffleWrite) > 0);
+  // While HELD's partition 1 ran: one active task, counted in totalTasks.
+  const held = get('APP/executors#held').body as Executor[];
+  assert.equal(sum(held, (e) => e.activeTasks), 1);
+  assert.equal(sum(held, (e) => e.totalTasks), sum(held, (e) => e.completedTasks + e.failedTasks) + 1);
 });
 
 test('what Sluice cannot have (sql, logs, environment, storage, version) is a 404 saying why', () => {

@@ -105,7 +105,7 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
           await sleep(200);
         }
         // Every line sent is in a completed batch: the statistics say so.
-        type ReceiverJson = { streamId: number; streamName: string; executorId: string; numRecords: number; isActive: boolean; lastErrorMessage?: string; lastErrorTime?: string; avgEventRate?: number };
+        type ReceiverJson = { streamId: number; streamName: string; executorId: string; numRecords: number; isActive: boolean; lastErrorMessage?: string; lastErrorTime?: string; avgEventRate?: number; eventRates: [number, number][]; executorHost?: string };
         const deadline = Date.now() + 30_000;
         for (;;) {
           const s = await get<{ numProcessedRecords: number }>(`/applications/${job.id}/streaming/statistics`);
@@ -129,6 +129,10 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         const sparkRate = done.reduce((a, b) => a + (b.inputSize * 1000) / BATCH_MS, 0) / done.length;
         assert.ok(r0.avgEventRate !== undefined && Math.abs(r0.avgEventRate - sparkRate) < 1e-9, `avgEventRate ${r0.avgEventRate}, Spark's ${sparkRate} over ${done.length} batches`);
         assert.ok(sparkRate > 0);
+        // Spark's eventRates (receivedRecordRateWithBatchTime): each of those batches, oldest first, [its time, records × 1000 / the interval];
+        // executorHost the worker's host alone (ReceiverInfo.location), since 5 December 2026.
+        assert.deepEqual(r0.eventRates, done.map((b) => [b.batchId, (b.inputSize * 1000) / BATCH_MS]).reverse());
+        assert.equal(r0.executorHost, '127.0.0.1');
         // The source drops the connection: the receiver restarts, as Spark's restart(message) is
         // (ReceiverSupervisor.restartReceiver): a stop, so the receivers table shows it inactive
         // with the stop's message (deregisterReceiver) and no lastErrorTime (no error given:

@@ -48,6 +48,22 @@ export interface TaskRecord {
 /** Ended task attempts kept per stage attempt (Spark's spark.ui.retainedTasks is 100,000 per stage). */
 export const MAX_TASKS_KEPT = 10_000;
 
+/**
+ * A worker's task attempts for one application (Spark's LiveExecutor task counters, which are
+ * per application): every attempt that ended on it, whether or not its stage is still kept.
+ */
+export interface ExecutorTaskCounts {
+  /** Successful attempts (Spark's completedTasks: a Success). */
+  completedTasks: number;
+  /** Failed attempts (not killed ones). */
+  failedTasks: number;
+  killedTasks: number;
+  /** Every ended attempt's duration, ms (Spark's totalDuration). */
+  totalDuration: number;
+  totalShuffleRead: number;
+  totalShuffleWrite: number;
+}
+
 export type StageStatus = 'ACTIVE' | 'COMPLETE' | 'FAILED';
 export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -152,6 +168,7 @@ export function stageKey(stageId: number, attempt: number): string {
 export class JobStageStatus implements SchedulerListener {
   private readonly jobs = new Map<number, JobRecord>();
   private readonly stages = new Map<string, StageRecord>();
+  private readonly byWorker = new Map<string, ExecutorTaskCounts>();
 
   constructor(
     private readonly runId: () => string,
@@ -216,6 +233,15 @@ export class JobStageStatus implements SchedulerListener {
 
   onTaskEnd(e: TaskEndEvent): void {
     if (e.runId !== this.runId()) return;
+    const w = this.byWorker.get(e.workerId) ?? { completedTasks: 0, failedTasks: 0, killedTasks: 0, totalDuration: 0, totalShuffleRead: 0, totalShuffleWrite: 0 };
+    this.byWorker.set(e.workerId, w);
+    w.totalDuration += e.durationMs;
+    if (e.reason === 'success') {
+      w.completedTasks++;
+      w.totalShuffleRead += e.shuffleReadBytes;
+      w.totalShuffleWrite += e.shuffleWriteBytes;
+    } else if (FAILED_TASK_REASONS.includes(e.reason)) w.failedTasks++;
+    else w.killedTasks++;
     const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
     if (!s) return;
     s.executorRunTime += e.durationMs;
@@ -297,6 +323,11 @@ export class JobStageStatus implements SchedulerListener {
         m.by = Math.max(m.by, j.jobId);
       } else st.skipped = { by: Math.max(m?.by ?? -1, j.jobId), jobIds: [j.jobId], firstEnd: e.time };
     }
+  }
+
+  /** The application's ended task attempts on a worker, counted (none yet: undefined). */
+  executorCounts(workerId: string): Readonly<ExecutorTaskCounts> | undefined {
+    return this.byWorker.get(workerId);
   }
 
   allJobs(): JobRecord[] {

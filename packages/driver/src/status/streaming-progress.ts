@@ -222,14 +222,22 @@ export class StreamingProgress {
   }
 
   /**
-   * A receiver's records/s as Spark's REST avgEventRate: over the retained completed batches,
-   * the mean of its stream's records in each (0 where it had none) × 1000 / the batch
-   * interval; undefined before a batch completed.
+   * A receiver's records/s in each retained completed batch, oldest first, as Spark's REST
+   * eventRates (StreamingJobProgressListener.receivedRecordRateWithBatchTime): [batch time in ms,
+   * its stream's records in that batch (0 where it had none) × 1000 / the batch interval].
    */
+  receiverRates(r: ReceiverRecord): [number, number][] {
+    if (this.batchIntervalMs <= 0) return [];
+    return this.completed
+      .toArray()
+      .map((b): [number, number] => [b.batchTime, ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs])
+      .sort((a, b) => a[0] - b[0]);
+  }
+
+  /** A receiver's records/s as Spark's REST avgEventRate: the mean of its eventRates; undefined before a batch completed. */
   receiverRate(r: ReceiverRecord): number | undefined {
-    const done = this.completed.toArray();
-    if (done.length === 0 || this.batchIntervalMs <= 0) return undefined;
-    return done.reduce((a, b) => a + ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs, 0) / done.length;
+    const rates = this.receiverRates(r);
+    return rates.length === 0 ? undefined : rates.reduce((a, [, x]) => a + x, 0) / rates.length;
   }
 
   /** Whether the job ever ran a streaming batch. */

@@ -369,24 +369,41 @@ function taskList(tasks: readonly TaskView[], query: URLSearchParams, host: (wor
   return ok(sorted.slice(offset, offset + length).map((t) => taskData(t, host)));
 }
 
-/** Spark's ExecutorSummary for each worker (the same for every application: workers are shared). */
-export function executors(d: DriverNode): unknown[] {
-  return d.registry.all().map((w) => ({
-    id: w.id,
-    hostPort: w.address,
-    isActive: w.unresponsiveSince === undefined,
-    totalCores: w.cores,
-    activeTasks: w.cores - w.freeSlots,
-    completedTasks: w.tasksCompleted,
-    memoryUsed: w.storage?.memoryBytes ?? 0,
-    maxMemory: w.storage?.memoryLimitBytes ?? 0,
-    diskUsed: w.storage?.diskBytes ?? 0,
-    rssBytes: w.storage?.rssBytes ?? 0,
-    rddBlocks: w.storage?.rddBlocks ?? 0,
-    inputBlocks: w.storage?.inputBlocks ?? 0,
-    shuffleBlocks: w.storage?.shuffleBlocks ?? 0,
-    broadcastBlocks: w.storage?.broadcastBlocks ?? 0,
-  }));
+/**
+ * Spark's ExecutorSummary for each registered worker. The worker's storage (blocks, memory) is the
+ * worker's, shared by every application; its task figures are this application's, as Spark's
+ * executors are an application's own: activeTasks its running attempts there, completedTasks its
+ * successful ones, failedTasks, totalTasks every attempt launched (ended or running),
+ * totalDuration, totalShuffleRead and totalShuffleWrite (AppStatusListener.onTaskEnd).
+ */
+export function executors(d: DriverNode, j: DriverJob): unknown[] {
+  const running = d.dag.runningTasks(j.runId);
+  return d.registry.all().map((w) => {
+    const c = j.stages.executorCounts(w.id);
+    const active = running.filter((t) => t.workerId === w.id).length;
+    return {
+      id: w.id,
+      hostPort: w.address,
+      isActive: w.unresponsiveSince === undefined,
+      totalCores: w.cores,
+      maxTasks: w.cores,
+      activeTasks: active,
+      completedTasks: c?.completedTasks ?? 0,
+      failedTasks: c?.failedTasks ?? 0,
+      totalTasks: active + (c ? c.completedTasks + c.failedTasks + c.killedTasks : 0),
+      totalDuration: c?.totalDuration ?? 0,
+      totalShuffleRead: c?.totalShuffleRead ?? 0,
+      totalShuffleWrite: c?.totalShuffleWrite ?? 0,
+      memoryUsed: w.storage?.memoryBytes ?? 0,
+      maxMemory: w.storage?.memoryLimitBytes ?? 0,
+      diskUsed: w.storage?.diskBytes ?? 0,
+      rssBytes: w.storage?.rssBytes ?? 0,
+      rddBlocks: w.storage?.rddBlocks ?? 0,
+      inputBlocks: w.storage?.inputBlocks ?? 0,
+      shuffleBlocks: w.storage?.shuffleBlocks ?? 0,
+      broadcastBlocks: w.storage?.broadcastBlocks ?? 0,
+    };
+  });
 }
 
 /**
@@ -511,7 +528,7 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     case 'executors':
     // Spark's allexecutors adds the removed ones; the driver forgets a worker once it is gone, so both list the registered workers.
     case 'allexecutors':
-      return rest.length === 1 ? ok(executors(d)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
+      return rest.length === 1 ? ok(executors(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
     default:
       if (NOT_IN_SLUICE[rest[0]] !== undefined) return notFound(`/api/v1/applications/${j.id}/${rest.join('/')} is Spark's, not Sluice's: ${NOT_IN_SLUICE[rest[0]]}`);
       return notFound(`no REST resource '${rest[0]}' under /api/v1/applications/${j.id}; use streaming, jobs, stages, executors or allexecutors`);
@@ -531,11 +548,13 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
         streamName: r.name,
         isActive: r.active,
         executorId: r.workerId,
-        executorHost: r.workerId !== undefined ? j.workerAddress(r.workerId) : undefined,
+        // Spark's ReceiverInfo.location: the executor's host, no port.
+        executorHost: r.workerId !== undefined ? j.workerAddress(r.workerId)?.replace(/:\d+$/, '') : undefined,
         lastErrorTime: sparkDate(r.lastErrorTime),
         lastErrorMessage: r.lastErrorMessage,
         lastError: r.lastError,
         avgEventRate: p.receiverRate(r),
+        eventRates: p.receiverRates(r),
         numRecords: r.numRecords,
       }));
       if (rest.length === 1) return ok(list);
