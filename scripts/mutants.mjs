@@ -8157,6 +8157,22 @@ const MUTATIONS = [
     replace: 'j.workerAddress(r.workerId) : undefined,',
     tests: ['packages/cli/dist/test/streaming-rest.test.js'],
   },
+  {
+    id: 'streaming-started-number-only',
+    what: "onStreamingStarted is given the start time as a plain number, with no `time` field, where Spark's listener reads StreamingListenerStreamingStarted(time).time",
+    file: 'packages/core/src/streaming/streaming-listener.ts',
+    search: '  return Object.assign(new Number(time), { time }) as unknown as StreamingListenerStreamingStarted;',
+    replace: '  return time as StreamingListenerStreamingStarted;',
+    tests: ['packages/cli/dist/test/streaming-spark-suites14.test.js'],
+  },
+  {
+    id: 'streaming-started-event-only',
+    what: "onStreamingStarted is given Spark's event object alone, so a listener written for the number (t - before, new Date(t)) breaks",
+    file: 'packages/core/src/streaming/streaming-listener.ts',
+    search: '  return Object.assign(new Number(time), { time }) as unknown as StreamingListenerStreamingStarted;',
+    replace: '  return { time } as unknown as StreamingListenerStreamingStarted;',
+    tests: ['packages/cli/dist/test/streaming-spark-suites14.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -89,8 +89,12 @@ test('Spark semantics, suite 14 (one job on a local cluster)', { timeout: 300_00
     });
 
     await t.test("onStreamingStarted's time is the wall clock's at the start, on a manual clock too (Spark's System.currentTimeMillis())", () => {
-      const s = jsonLine<{ time: number | null; before: number; after: number; manual: number }>(run.lines, 'X streaming-started ');
+      const s = jsonLine<{ time: number | null; sparkTime: number | null; asNumber: { elapsed: number; iso: string; text: string } | null; before: number; after: number; manual: number }>(run.lines, 'X streaming-started ');
       assert.ok(s.time !== null && s.time >= s.before && s.time <= s.after, `onStreamingStarted(${s.time}) within ssc.start() (${s.before}..${s.after}), not the manual clock's ${s.manual}`);
+      // Spark's StreamingListenerStreamingStarted(time): the same time as its `time` field; a
+      // listener written for the number reads it as one (arithmetic, Date, a template).
+      assert.equal(s.sparkTime, s.time);
+      assert.deepEqual(s.asNumber, { elapsed: s.time - s.before, iso: new Date(s.time).toISOString(), text: String(s.time) });
     });
 
     await t.test("getOrCreate: every checkpoint unreadable fails with Spark's \"Failed to read checkpoint from directory <dir>\" after Sluice's words, a new context with createOnError; an empty directory or one of other files makes a new context", () => {

@@ -47,7 +47,7 @@ export type { MapWithStateDStream } from './dstream/state-dstreams.js';
 export { Receiver } from './receiver/receiver.js';
 export { TaskContext } from './scheduler/task-context.js';
 export { encodeRawBlock } from './receiver/raw-socket-receiver.js';
-export type { StreamingListener, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo, SubmittedBatchInfo, StartedBatchInfo, SparkEvent } from './streaming/streaming-listener.js';
+export type { StreamingListener, StreamingListenerStreamingStarted, ReceiverInfo, OutputOperationInfo, CompletedOutputOperationInfo, SubmittedBatchInfo, StartedBatchInfo, SparkEvent } from './streaming/streaming-listener.js';
 export type { BatchInfo, FlowStatus, InputRate, StreamInputInfo } from './streaming/streaming-backend.js';
 export type { PIDSettings } from './streaming/rate/pid-rate-estimator.js';
 export type { FallingBehind } from './streaming/falling-behind-detector.js';

@@ -28,7 +28,7 @@ import { warmUpCluster } from './cluster-warm-up.js';
 import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
-import { sparkEvent, type StreamingListener } from './streaming-listener.js';
+import { sparkEvent, streamingStarted, type StreamingListener } from './streaming-listener.js';
 import { stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite, userCallStack } from '../closure/call-site.js';
@@ -757,7 +757,8 @@ export class StreamingContext {
     // Spark's StreamingListenerStreamingStarted(System.currentTimeMillis()): the wall clock's time
     // the context started, a manual clock's too (its batch times are the test's, the start is not).
     const startedAt = new SystemClock().now();
-    this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(startedAt));
+    const started = streamingStarted(startedAt);
+    this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(started));
     this.warmedUp = warm ? this.warmUpThenReceive(receiverStreams) : Promise.resolve();
     void this.warmedUp.then(() => {
       if (this.state !== 'active') return;

@@ -82,12 +82,31 @@ export function sparkEvent<I extends object, K extends string>(info: I, field: K
 }
 
 /**
+ * Spark's StreamingListenerStreamingStarted(time) and the number it holds at once: the start
+ * time in ms as a Number object with Spark's `time` field, so a listener written as Spark's
+ * (`(e) => e.time`) and one written for the number (`(t) => t - before`, `new Date(t)`,
+ * `${t}`, JSON) both read it. It is an object: compare it by value (`+t === x`, `t.time === x`),
+ * not with `===` on itself, and `typeof` says 'object'.
+ */
+export type StreamingListenerStreamingStarted = number & { readonly time: number };
+
+/** The onStreamingStarted event for a start at `time` (ms). */
+export function streamingStarted(time: number): StreamingListenerStreamingStarted {
+  // A Number with an own `time`: arithmetic, Date, templates and JSON see the number.
+  return Object.assign(new Number(time), { time }) as unknown as StreamingListenerStreamingStarted;
+}
+
+/**
  * Hooks into a running StreamingContext, as Spark's StreamingListener. Every method is
  * optional; they are called on the driver program's thread, in event order.
  */
 export interface StreamingListener {
-  /** The context started (Spark's onStreamingStarted): `time` is the wall clock's, in ms, a manual clock's context's too, as Spark's System.currentTimeMillis(). */
-  onStreamingStarted?(time: number): void;
+  /**
+   * The context started (Spark's onStreamingStarted): the wall clock's time, in ms, a manual
+   * clock's context's too, as Spark's System.currentTimeMillis(); both the number and Spark's
+   * event with it as `time` (StreamingListenerStreamingStarted).
+   */
+  onStreamingStarted?(streamingStarted: StreamingListenerStreamingStarted): void;
   /** A batch's jobs were submitted; `info.batchInfo` is `info` (Spark's StreamingListenerBatchSubmitted.batchInfo), as for every batch event. */
   onBatchSubmitted?(info: SparkEvent<SubmittedBatchInfo, 'batchInfo'>): void;
   /** `submissionTime` as onBatchSubmitted's (Spark's BatchInfo carries it at every event). */
