@@ -3,8 +3,9 @@
 // `sluice submit` of its own job file (distinct files, so each binds fresh task threads:
 // sc.parallelize(400 numbers, 8 partitions).map(x => 2x).count()), 300 ms apart (a worker
 // collects garbage 100 ms after a job's release). Prints, per checkout, the worker processes'
-// CPU time (user + system, /proc) over jobs 2..N, and the mean wall of those jobs' submits
-// (a whole `sluice submit` process each); medians of the rounds. Checkouts alternate (A B A B ...).
+// CPU time (user + system, /proc) over jobs 2..N, the driver's (since perf16), and the mean wall of those jobs' submits
+// (a whole `sluice submit` process each) and of their spans in the driver (its log's 'job started' to
+// 'job ended': the thread's start, the program, its tasks; since perf16); medians of the rounds. Checkouts alternate (A B A B ...).
 //
 //   node bench/jobs-in-a-row.js [rounds=3] [jobs=7] [checkout ...]     (default checkout: this one)
 import { spawn, spawnSync } from 'node:child_process';
@@ -48,12 +49,16 @@ async function once(checkout) {
   const main = path.join(checkout, 'packages/cli/bin/sluice.js');
   const port = await freePort();
   const driver = spawn(process.execPath, [main, 'driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The driver's log: each job's 'job started' and 'job ended' times (pino's `time`, ms), for its span in the driver.
+  let log = '';
+  driver.stderr.on('data', (d) => (log += d));
   const workers = [];
   try {
     await waitFor(driver, 'driver listening', 'sluice driver');
     for (let i = 0; i < 2; i++) workers.push(spawn(process.execPath, [main, 'worker', '--driver', `127.0.0.1:${port}`, '--cores', '2', '--log-level', 'info', '--local-dir', os.tmpdir()], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
     await Promise.all(workers.map((w) => waitFor(w, 'worker registered', 'sluice worker')));
     let cpuAfterFirst = 0;
+    let driverCpuAfterFirst = 0;
     let walls = 0;
     for (let j = 1; j <= JOBS; j++) {
       const t0 = performance.now();
@@ -61,9 +66,21 @@ async function once(checkout) {
       if (r.status !== 0 || !r.stdout.includes(`"job":${j}`)) throw new Error(`${checkout}: job ${j}: sluice submit exited ${r.status}: ${r.stdout}${r.stderr}`);
       if (j > 1) walls += performance.now() - t0;
       await sleep(300);
-      if (j === 1) cpuAfterFirst = workers.reduce((s, w) => s + cpuOf(w.pid), 0);
+      if (j === 1) {
+        cpuAfterFirst = workers.reduce((s, w) => s + cpuOf(w.pid), 0);
+        driverCpuAfterFirst = cpuOf(driver.pid);
+      }
     }
-    return { cpuMs: workers.reduce((s, w) => s + cpuOf(w.pid), 0) - cpuAfterFirst, wallMs: walls / (JOBS - 1) };
+    // From the driver's 'job started' (the job given a thread) to its 'job ended', jobs 2..N: the mean.
+    const spans = new Map();
+    for (const l of log.split('\n').filter((x) => x.startsWith('{'))) {
+      const e = JSON.parse(l);
+      if (e.jobId === undefined || (e.msg !== 'job started' && e.msg !== 'job ended')) continue;
+      spans.set(e.jobId, { ...spans.get(e.jobId), [e.msg === 'job started' ? 'from' : 'to']: e.time });
+    }
+    const later = [...spans.values()].slice(1).filter((x) => x.from !== undefined && x.to !== undefined);
+    const driverJobMs = later.reduce((t, x) => t + x.to - x.from, 0) / later.length;
+    return { cpuMs: workers.reduce((s, w) => s + cpuOf(w.pid), 0) - cpuAfterFirst, driverCpuMs: cpuOf(driver.pid) - driverCpuAfterFirst, wallMs: walls / (JOBS - 1), driverJobMs };
   } finally {
     for (const c of [...workers, driver]) c.kill('SIGTERM');
     await sleep(300);
@@ -80,6 +97,6 @@ try {
 }
 console.log(`${JOBS} jobs in a row on driver + 2 workers x 2 cores (sluice submit each): median of ${ROUNDS} alternating rounds`);
 for (const [c, xs] of runs) {
-  console.log(`  ${c}: workers' CPU over jobs 2-${JOBS} ${Math.round(median(xs.map((x) => x.cpuMs)))} ms (rounds ${xs.map((x) => Math.round(x.cpuMs)).join(' ')}), a job's submit ${Math.round(median(xs.map((x) => x.wallMs)))} ms`);
+  console.log(`  ${c}: workers' CPU over jobs 2-${JOBS} ${Math.round(median(xs.map((x) => x.cpuMs)))} ms (rounds ${xs.map((x) => Math.round(x.cpuMs)).join(' ')}), the driver's ${Math.round(median(xs.map((x) => x.driverCpuMs)))} ms (rounds ${xs.map((x) => Math.round(x.driverCpuMs)).join(' ')}), a job's submit ${Math.round(median(xs.map((x) => x.wallMs)))} ms (rounds ${xs.map((x) => Math.round(x.wallMs)).join(' ')}), in the driver (started to ended) ${Math.round(median(xs.map((x) => x.driverJobMs)))} ms (rounds ${xs.map((x) => Math.round(x.driverJobMs)).join(' ')})`);
 }
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

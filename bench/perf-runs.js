@@ -1,7 +1,8 @@
 // Where a job's first runs spend CPU that its warm runs do not (not a test): on-CPU samples of
 // `perf record` over bench/scheduler.js, cut at its runs' ends, split by process (the driver,
 // the workers), thread (main, other: task threads and V8's helpers) and what ran (TurboFan
-// compiling, GC, the kernel, JavaScript by tier, ...), for a job's first 3 timed runs and its
+// compiling, GC, the kernel, JavaScript by tier, ...), for a job's first 2,000 tasks (run 0, from the
+// job's submission: its mark since perf16), its first 3 timed runs and its
 // last 3; then the JavaScript functions whose samples fell most from the first runs to the
 // last (each sample counted for the nearest JavaScript frame on its stack). perf samples a
 // thread only while it runs, so unlike --cpu-prof's samples these are CPU, not a preempted
@@ -26,6 +27,7 @@ if (!samplesFile || !marksFile) {
 }
 const marks = fs.readFileSync(marksFile, 'utf8').split('\n');
 const ends = marks.filter((l) => l.startsWith('MARK run end ')).map((l) => Number(BigInt(l.split(' ')[3]) / 1000n) / 1e6);
+const submit = marks.filter((l) => l.startsWith('MARK job submit ')).map((l) => Number(BigInt(l.split(' ')[3]) / 1000n) / 1e6)[0];
 const driverPid = Number(marks.find((l) => l.startsWith('MARK driver pid '))?.split(' ')[3]);
 if (ends.length < 7 || !(driverPid > 0)) {
   console.error(`${marksFile}: need the driver's pid and 7 run ends or more (a warm-up and 6 timed runs); found ${ends.length}`);
@@ -33,7 +35,9 @@ if (ends.length < 7 || !(driverPid > 0)) {
 }
 const n = ends.length;
 // Run 0 (the warm-up) ends at ends[0]; timed runs 1-3 end at ends[1..3]; the last 3 end at ends[n-3..n-1].
+// With the job's submission marked (bench/scheduler.js since perf16), also its first 2,000 tasks (run 0).
 const windows = [
+  ...(submit === undefined ? [] : [{ name: 'run 0', from: submit, to: ends[0] }]),
   { name: 'runs 1-3', from: ends[0], to: ends[3] },
   { name: `runs ${n - 3}-${n - 1}`, from: ends[n - 4], to: ends[n - 1] },
 ];
@@ -91,14 +95,17 @@ for await (const line of rl) {
 }
 flush();
 
-const [a, b] = byWindow;
-console.log(`samples (perf's rate, e.g. 999 Hz: ~1 ms of CPU each): ${windows[0].name} ${a.total}, ${windows[1].name} ${b.total}`);
-console.log(`\n${'where'.padEnd(60)} ${windows[0].name.padStart(10)} ${windows[1].name.padStart(10)}`);
-const keys = (x, y) => [...new Set([...x.keys(), ...y.keys()])];
-for (const k of keys(a.cats, b.cats).sort((p, q) => (b.cats.get(q) ?? 0) + (a.cats.get(q) ?? 0) - (b.cats.get(p) ?? 0) - (a.cats.get(p) ?? 0))) {
-  console.log(`${k.padEnd(60)} ${String(a.cats.get(k) ?? 0).padStart(10)} ${String(b.cats.get(k) ?? 0).padStart(10)}`);
+// The first window (run 0 when marked, else runs 1-3) against the last (the warm runs).
+const [a, b] = [byWindow[0], byWindow[byWindow.length - 1]];
+const [wa, wb] = [windows[0], windows[windows.length - 1]];
+console.log(`samples (perf's rate, e.g. 999 Hz: ~1 ms of CPU each): ${windows.map((w, i) => `${w.name} ${byWindow[i].total}`).join(', ')}`);
+console.log(`\n${'where'.padEnd(60)} ${windows.map((w) => w.name.padStart(10)).join(' ')}`);
+const keys = (...ms) => [...new Set(ms.flatMap((m) => [...m.keys()]))];
+const sum = (k) => byWindow.reduce((t, x) => t + (x.cats.get(k) ?? 0), 0);
+for (const k of keys(...byWindow.map((x) => x.cats)).sort((p, q) => sum(q) - sum(p))) {
+  console.log(`${k.padEnd(60)} ${byWindow.map((x) => String(x.cats.get(k) ?? 0).padStart(10)).join(' ')}`);
 }
-console.log(`\nfunctions whose samples fell most (${windows[0].name} / ${windows[1].name}):`);
+console.log(`\nfunctions whose samples fell most (${wa.name} / ${wb.name}):`);
 const top = Number(topArg ?? 40);
 for (const k of keys(a.fns, b.fns).sort((p, q) => (a.fns.get(q) ?? 0) - (b.fns.get(q) ?? 0) - ((a.fns.get(p) ?? 0) - (b.fns.get(p) ?? 0))).slice(0, top)) {
   console.log(`${String(a.fns.get(k) ?? 0).padStart(6)} ${String(b.fns.get(k) ?? 0).padStart(6)}  ${k}`);

@@ -34,7 +34,7 @@
 // read at each run's end: the first runs' extra CPU is V8 warming up (bench/README, sixth round).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
-// SLUICE_BENCH_MARKS=1 prints the monotonic clock at each run's end (and the driver's pid) on
+// SLUICE_BENCH_MARKS=1 prints the monotonic clock at the job's submission and at each run's end (and the driver's pid) on
 // standard error, to cut a `perf record -k CLOCK_MONOTONIC` of the run by run: bench/perf-runs.js.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -140,6 +140,8 @@ async function run(args) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
   lastRunCpuMs = [allCpuMs()];
+  // The job's first tasks (its run 0) begin here: bench/perf-runs.js cuts them from this mark to the first run's end.
+  if (process.env.SLUICE_BENCH_MARKS) mark(`job submit ${process.hrtime.bigint()}`);
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
   const lines = [];
   job.on('output', (l) => {
