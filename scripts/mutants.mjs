@@ -8173,6 +8173,30 @@ const MUTATIONS = [
     replace: '  return { time } as unknown as StreamingListenerStreamingStarted;',
     tests: ['packages/cli/dist/test/streaming-spark-suites14.test.js'],
   },
+  {
+    id: 'spare-job-thread-never-replaced',
+    what: "a standing driver's spare driver-program thread, once a job took it, is never started again: each later job of a new bundle starts and loads a thread of its own before its program runs",
+    file: 'packages/driver/src/job/spare-job-threads.ts',
+    search: '    if (this.replace && this.runningAttempts === 0 && this.used && !this.spare && !this.closed) this.startSpare();',
+    replace: '    if (this.replace && this.runningAttempts < 0 && this.used && !this.spare && !this.closed) this.startSpare();',
+    tests: [{ file: 'packages/cli/dist/test/spare-job-thread-replaced.test.js', pattern: 'replaces its spare' }],
+  },
+  {
+    id: 'spare-job-thread-replaced-while-job-runs',
+    what: "a standing driver starts its next spare driver-program thread as soon as a job takes one, while that job runs: the thread's load takes CPU from the job's first tasks",
+    file: 'packages/driver/src/job/spare-job-threads.ts',
+    search: '    if (taken === this.spare) this.spare = undefined;',
+    replace: '    if (taken === this.spare) this.spare = undefined;\n    if (taken !== undefined && this.replace && !this.spare && !this.closed) this.startSpare();',
+    tests: [{ file: 'packages/cli/dist/test/spare-job-thread-replaced.test.js', pattern: 'replaces its spare' }],
+  },
+  {
+    id: 'sluice-driver-no-spare-job-thread',
+    what: '`sluice driver` starts no driver-program thread ahead of its jobs: each job of a new bundle waits for one to start and load',
+    file: 'packages/cli/src/main.ts',
+    search: '      spareJobThread: true,\n      replaceSpareJobThread: true,\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/spare-job-thread-replaced.test.js', pattern: 'sluice driver' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -330,6 +330,9 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       webPort: o.webPort === 0 ? undefined : o.webPort,
       stateDir: o.stateDir,
       jobThreadCode: cliThreadCode('job'),
+      // A standing driver serves job after job: each finds a thread with Sluice loaded (started again once none runs).
+      spareJobThread: true,
+      replaceSpareJobThread: true,
       retainedBatches: o.retainedBatches,
       tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) },
       workerAllocation: {

@@ -79,6 +79,12 @@ export interface DriverOptions {
    */
   readonly spareJobThread?: boolean;
   /**
+   * Start that thread again each time a job took it, once no job attempt runs on the driver
+   * (SpareJobThreads' `replace`): `sluice driver` sets it, so each job of a new bundle finds
+   * a thread with Sluice loaded. Default false (`sluice run`'s driver serves one job).
+   */
+  readonly replaceSpareJobThread?: boolean;
+  /**
    * What driver-program threads run (default: this package's job-thread module and the
    * @sluice/core package it imports); the `sluice` command passes its thread bundles when it
    * runs its own.
@@ -265,7 +271,7 @@ export class DriverNode {
       this.clock,
       opts.log.child({ component: 'decommissioner' }),
     );
-    this.spareJobThreads = new SpareJobThreads(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry);
+    this.spareJobThreads = new SpareJobThreads(opts.log.child({ component: 'spare-job-thread' }), opts.jobThreadCode?.entry, opts.replaceSpareJobThread === true);
     this.launcher = new JobLauncher({
       dag: this.dag,
       registry: this.registry,

@@ -63,7 +63,7 @@ export interface JobLaunchSpec {
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
   /** Where an attempt's thread comes from and a thread its program left clean goes back to (SpareJobThreads); undefined: a new thread of the modules' entry each attempt, terminated after it. */
-  readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack'>;
+  readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack' | 'attemptEnded'>;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -551,6 +551,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       // itself so its last printed lines (often what explains a failure) arrive first.
       setTimeout(() => a.thread.terminate(), 2000).unref();
     } else a.thread.terminate();
+    this.spec.threads?.attemptEnded();
     if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
       this.restartsLeft--;
       const next = a.number + 1;

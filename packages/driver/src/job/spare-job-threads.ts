@@ -42,10 +42,19 @@ export function outputEndLine(jobId: string): string {
  * compiled, where a new thread loads and compiles it all again (~200 ms of the driver's CPU
  * a job, most of a short job's driver-side cost).
  *
+ * With `replace` (a standing `sluice driver`, which serves job after job; since 2026-12-05) a
+ * spare taken is replaced once no job attempt runs on the driver (`attemptEnded` told of each
+ * attempt's end): a later job of another bundle then finds a thread with Sluice loaded instead
+ * of starting one (bench/jobs-in-a-row.js: a job's span in the driver 822 -> 660 ms; bench/
+ * README, "The cost of one task", fourteenth round). Never while an attempt runs: the load
+ * would take CPU from its first tasks (a stream keeps its attempt running, so a driver serving
+ * one gets no spare until it ends).
+ *
  * Invariants: a thread serves one job at a time — `threadFor` hands a thread over for good
  * (the job's DriverJob owns it until it gives it back or it ends); the spare has run only
- * the thread entry and received nothing before its `bind`, and is started once (a later job
- * starts a thread of its own or takes a kept one). A thread is kept only if its job's output
+ * the thread entry and received nothing before its `bind`; without `replace` it is started
+ * once (a later job starts a thread of its own or takes a kept one), with it again each time
+ * no attempt runs and there is none. A thread is kept only if its job's output
  * drained (its end line came on both streams: ProgramThread) and nothing came after it;
  * at most MAX_KEPT_JOB_THREADS are kept, each serving at most MAX_JOBS_PER_THREAD jobs
  * (BundleImports, in the thread). A kept thread or the spare that dies is dropped; neither
@@ -58,17 +67,32 @@ export class SpareJobThreads {
   private used = false;
   private closed = false;
   private readonly kept: { readonly thread: ProgramThread; readonly bundleSha: string }[] = [];
+  /** Job attempts given a thread (threadFor) that have not ended (attemptEnded). */
+  private runningAttempts = 0;
 
   constructor(
     private readonly log: Logger,
     /** The entry job threads start from (DriverOptions.jobThreadCode). */
     private readonly entry: URL = JOB_THREAD_ENTRY,
+    /** Whether a spare taken is replaced once no attempt runs (see above). */
+    private readonly replace = false,
   ) {}
 
-  /** Start the spare (once; later calls do nothing). */
+  /** Start the spare (once without `replace`; later calls do nothing). */
   start(): void {
     if (this.used || this.spare || this.closed) return;
+    this.startSpare();
+  }
+
+  /** A job attempt given a thread by `threadFor` ended (whatever became of its thread): with `replace`, the spare is started again once none runs. */
+  attemptEnded(): void {
+    this.runningAttempts = Math.max(0, this.runningAttempts - 1);
+    if (this.replace && this.runningAttempts === 0 && this.used && !this.spare && !this.closed) this.startSpare();
+  }
+
+  private startSpare(): void {
     this.used = true;
+    this.log.debug('spare job thread started');
     const spare = new ProgramThread(new Thread(this.entry, jobThreadOptions({ spare: true })));
     spare.onIdleGone = () => {
       if (this.spare !== spare) return;
@@ -91,6 +115,7 @@ export class SpareJobThreads {
    */
   threadFor(data: JobThreadData, bundleSha: string, owner: ProgramThreadOwner): ProgramThread {
     const i = this.kept.findIndex((k) => k.bundleSha === bundleSha && !k.thread.tainted && !k.thread.gone);
+    this.runningAttempts++;
     const taken = i >= 0 ? this.kept.splice(i, 1)[0].thread : this.spare;
     if (taken === this.spare) this.spare = undefined;
     if (!taken) return startProgramThread(data, owner, this.entry);

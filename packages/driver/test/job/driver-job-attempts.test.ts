@@ -49,6 +49,7 @@ function setup(): { job: DriverJob; threads: FakeThread[]; actions: HeldAction[]
       return { postMessage: (m: MainToJob) => got.push(m), terminate: () => undefined } as unknown as ProgramThread;
     },
     giveBack: () => undefined,
+    attemptEnded: () => undefined,
   };
   const job = new DriverJob({ id: 'j', name: 'attempts', bundleSha: 'sha', bundlePath: '/nonexistent', args: [], maxRestarts: 1, threads: threadsPool }, dag, registry, new SystemClock(), pino({ level: 'silent' }));
   return { job, threads, actions, ended };
