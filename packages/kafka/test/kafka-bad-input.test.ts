@@ -5,9 +5,8 @@
 // KafkaUtils.createRDD over given ranges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import net from 'node:net';
 import { Consumer, Producer, murmur2 } from '@platformatic/kafka';
-import { fixture, jsonLines, startJob } from './job-runner.js';
+import { fixture, freePort, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
 
 /** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
@@ -16,12 +15,8 @@ const TEST_TIMEOUT_MS = 240_000;
 const env = useEnv();
 
 test('a wrong broker address fails the job with an error naming it; an unknown topic names the topic', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const closed = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  // A port nothing listens on, below the kernel's ephemeral range (no other socket takes it meanwhile).
+  const closed = await freePort();
   const bad = await startJob(env.cluster, fixture('count-job.ts'), [JSON.stringify({ brokers: [`127.0.0.1:${closed}`], topics: ['x'], groupId: 'g', batchMs: 500, expectTotal: 1 })]);
   const end = await bad.finished(60_000);
   assert.equal(end.ok, false);

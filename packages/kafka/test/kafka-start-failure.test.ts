@@ -11,10 +11,9 @@
 // the start after the user's requestTimeoutMs per request (the client tries 4 times), not
 // after @platformatic/kafka's default of 30 s per request.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, startCluster, startJob } from './job-runner.js';
+import { fixture, freePort, startCluster, startJob } from './job-runner.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 import { ApiKey } from './support/protocol/messages.js';
 
@@ -49,12 +48,8 @@ async function failsAtStart(args: Record<string, unknown>, message: RegExp): Pro
 
 test('an unknown topic and brokers that never answer fail the context at once, with no batch to come (a manual clock never advanced)', { timeout: 360_000 }, async (t) => {
   const unknown = await failsAtStart({ brokers: kafka.bootstrap, topics: ['no-such-topic'], groupId: 'g', batchMs: 500, expectTotal: 1 }, /SLUICE_BAD_ARGUMENT: KafkaUtils\.createDirectStream: Unknown topic no-such-topic.*create the topic or fix its name/);
-  const closed = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+  // A port nothing listens on, below the kernel's ephemeral range (no other socket takes it meanwhile).
+  const closed = await freePort();
   const unreachable = await failsAtStart({ brokers: [`127.0.0.1:${closed}`], topics: ['x'], groupId: 'g', batchMs: 500, expectTotal: 1 }, new RegExp(`SLUICE_UNREACHABLE: KafkaUtils\\.createDirectStream: cannot reach Kafka brokers 127\\.0\\.0\\.1:${closed}`));
   t.diagnostic(`awaitTermination rejected ${unknown} ms (unknown topic) and ${unreachable} ms (unreachable brokers) after ssc.start()`);
 });
