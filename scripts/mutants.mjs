@@ -8197,6 +8197,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/spare-job-thread-replaced.test.js', pattern: 'sluice driver' }],
   },
+  {
+    id: 'stage-ids-result-first',
+    what: "an action's result stage takes its id before the map stages it reads, where Spark's DAGScheduler numbers parents first (createResultStage after getOrCreateParentStages)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'parents first' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -226,7 +226,7 @@ test('taskSummary: Spark\'s quantiles over the successful tasks only (the value 
   assert.deepEqual(failedTasks.map((t) => [t.partitionId, t.attempt, t.errorMessage?.split('\n')[0]]), [0, 1, 2, 3].map((a) => [0, a, 'Error: partition 0 always fails']));
 });
 
-test('the shuffle\'s tasks: the map stage\'s 4 tasks wrote what the result stage\'s 3 read, each side summing to its StageData figure', () => {
+test('the shuffle\'s tasks: the map stage\'s 4 tasks wrote what the result stage\'s 3 read, each side summing to its StageData figure; the map stage has the lower id, as Spark numbers parents first', () => {
   const shuffle = stagesOf.get('SHUFFLE')!;
   const byStage = shuffle.map((s) => ({ stage: get(`APP/stages/${s}/0?details=false`).body, tasks: get(`APP/stages/${s}/0/taskList?length=100`).body as Task[] }));
   const map = byStage.find((x) => x.stage.shuffleWriteBytes > 0)!;
@@ -238,6 +238,8 @@ test('the shuffle\'s tasks: the map stage\'s 4 tasks wrote what the result stage
   assert.equal(read, result.stage.shuffleReadBytes);
   assert.equal(read, written, 'every byte written is read once');
   assert.ok(map.tasks.every((t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten > 0), 'each of the 4 map tasks wrote its 10 keys\' sums');
+  // Spark numbers a job's stages parents first (createResultStage calls getOrCreateParentStages before it takes its own id).
+  assert.ok(map.stage.stageId < result.stage.stageId, `map stage ${map.stage.stageId}, result stage ${result.stage.stageId}`);
 });
 
 test('details: one stage\'s attempt shows its tasks by id and executorSummary by default (Spark\'s StagesResource), not with details=false; the list only with details=true; taskStatus filters the tasks; withSummaries adds taskMetricsDistributions', () => {

@@ -483,6 +483,15 @@ export class DAGScheduler implements RegistryListener {
     }
   }
 
+  /** Give shuffle `shuffleId`'s map stage its id, once, after its parents' (Spark's getOrCreateShuffleMapStage, ancestors first). */
+  private numberMapStage(job: JobState, shuffleId: number): void {
+    if (job.shuffleStageIds.has(shuffleId)) return;
+    const info = job.shuffles.get(shuffleId);
+    if (!info) return;
+    for (const parent of shufflesRead(stagePlan(info.graph, info.mapSide))) this.numberMapStage(job, parent);
+    job.shuffleStageIds.set(shuffleId, this.nextStageId++);
+  }
+
   /** Note, for cancelStage, that action `actionId` waits on shuffle `shuffleId`'s map stage (computed for another action) and on its parents'. */
   private noteStages(job: JobState, actionId: number, shuffleId: number): void {
     const state = job.actions.get(actionId);
@@ -496,6 +505,9 @@ export class DAGScheduler implements RegistryListener {
   private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
     const plan = stagePlan(graph, graph.root);
+    // Spark's numbering (DAGScheduler.createResultStage calls getOrCreateParentStages first): the map
+    // stages of the shuffles the action reads, each after its own parents, take their ids before its result stage.
+    for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);
     const stageId = this.nextStageId++;
     job.actions.get(actionId)?.stages.add(stageId);
     const results = new Map<number, TaskResultValue>();
