@@ -8205,6 +8205,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'parents first' }],
   },
+  {
+    id: 'stage-completed-indices-not-kept',
+    what: "REST numCompletedIndices (StageData's and JobData's) stays 0, where Spark's AppStatusListener adds each successful task's index to LiveStage/LiveJob.completedIndices",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: "    if (e.reason === 'success') s.completedIndices.add(index);\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
+  {
+    id: 'job-completed-indices-by-index-only',
+    what: "a job's numCompletedIndices counts task indexes without their stage, so two stages' index 0 count once, where Spark's LiveJob keys them by (stage id, index)",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    numCompletedIndices: new Set(stages.flatMap((x) => [...x.completedIndices].map((i) => `${x.stageId}:${i}`))).size,',
+    replace: '    numCompletedIndices: new Set(stages.flatMap((x) => [...x.completedIndices])).size,',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

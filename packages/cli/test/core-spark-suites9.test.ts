@@ -61,6 +61,7 @@ interface JobJson {
   numKilledTasks: number;
   killedTasksSummary: Record<string, number>;
   numCompletedTasks: number;
+  numCompletedIndices: number;
   numActiveTasks: number;
 }
 
@@ -76,6 +77,7 @@ interface StageJson {
   status: string;
   numTasks: number;
   numCompleteTasks: number;
+  numCompletedIndices: number;
   failureReason?: string;
   failedTasks: { errorMessage: string }[];
 }
@@ -263,6 +265,12 @@ test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them
   // StageData.jobIds (LiveStage.jobIds): the skipped map stage's fresh LiveStage was the second
   // job's alone (the first had ended before it started); each result stage its own job's.
   assert.deepEqual(mapStage.map((x) => x.jobIds), [[second.jobId]]);
+  // numCompletedIndices (LiveStage/LiveJob.completedIndices: the distinct task indexes that
+  // succeeded): the skipped stage's fresh LiveStage none; each result stage its 2; the first job
+  // its 4 map and 2 result tasks, the second its result stage's 2.
+  assert.deepEqual(mapStage.map((x) => x.numCompletedIndices), [0]);
+  for (const job of [first, second]) assert.deepEqual(restStages.filter((x) => x.stageId === job.stageIds[1]).map((x) => x.numCompletedIndices), [2]);
+  assert.deepEqual([first.numCompletedIndices, second.numCompletedIndices], [6, 2]);
   for (const job of [first, second]) assert.deepEqual(restStages.filter((x) => x.stageId === job.stageIds[1]).map((x) => x.jobIds), [[job.jobId]]);
   assert.ok(restSkippedStages.some((x) => x.stageId === shared[0]), JSON.stringify(restSkippedStages.map(brief)));
   assert.ok(restSkippedStages.every((x) => x.status === 'SKIPPED'), JSON.stringify(restSkippedStages.map(brief)));
@@ -285,6 +293,8 @@ test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a 
   const counts = (j: JobJson): number[] => [j.stageIds.length, j.numTasks, j.numCompletedTasks, j.numActiveTasks, j.numCompletedStages, j.numSkippedStages, j.numSkippedTasks];
   assert.deepEqual(counts(first), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(first));
   assert.deepEqual(counts(second), [2, 4, 4, 0, 2, 0, 0], JSON.stringify(second));
+  // numCompletedIndices: the map stage's 2 task indexes and the job's own result stage's 2, each job.
+  assert.deepEqual([first.numCompletedIndices, second.numCompletedIndices], [4, 4]);
   // REST /stages' StageData.jobIds: the map stage both jobs' (the first's onStageSubmitted, then the
   // second's onJobStart adding it to the live stage: LiveStage.jobIds += jobId), each result stage
   // only its own job's.

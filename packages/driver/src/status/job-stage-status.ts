@@ -98,6 +98,8 @@ export interface StageRecord {
   readonly name: string;
   readonly numTasks: number;
   numCompleteTasks: number;
+  /** The task indexes (in its task set) that succeeded (Spark's LiveStage.completedIndices; StageData.numCompletedIndices is their count). */
+  readonly completedIndices: Set<number>;
   numFailedTasks: number;
   numKilledTasks: number;
   /** Its killed task attempts by their reason (Spark's StageData.killedTasksSummary: TaskKilled.reason to a count). */
@@ -212,6 +214,7 @@ export class JobStageStatus implements SchedulerListener {
       name: e.name,
       numTasks: e.numTasks,
       numCompleteTasks: 0,
+      completedIndices: new Set(),
       numFailedTasks: 0,
       numKilledTasks: 0,
       killedTasksSummary: new Map(),
@@ -246,12 +249,15 @@ export class JobStageStatus implements SchedulerListener {
     if (!s) return;
     s.executorRunTime += e.durationMs;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
+    // Spark's TaskInfo.index: the task's place in its task set.
+    const index = s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition);
+    if (e.reason === 'success') s.completedIndices.add(index);
     if (s.tasks.length < MAX_TASKS_KEPT) {
       const ok = e.reason === 'success';
       const failed = FAILED_TASK_REASONS.includes(e.reason);
       s.tasks.push({
         taskId: e.taskId,
-        index: s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition),
+        index,
         attempt: e.attempt,
         partition: e.partition,
         launchTime: this.now() - e.durationMs,

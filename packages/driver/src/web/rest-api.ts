@@ -212,6 +212,8 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     numTasks: stages.reduce((a, x) => a + x.numTasks, 0),
     numActiveTasks: stages.reduce((a, x) => a + (x.status === 'ACTIVE' ? activeTasks(x.stageId) : 0), 0),
     numCompletedTasks: stages.reduce((a, x) => a + x.numCompleteTasks, 0),
+    // Spark's JobData.numCompletedIndices: distinct (stage, task index) successes (its LiveJob.completedIndices).
+    numCompletedIndices: new Set(stages.flatMap((x) => [...x.completedIndices].map((i) => `${x.stageId}:${i}`))).size,
     numFailedTasks: stages.reduce((a, x) => a + x.numFailedTasks, 0),
     numKilledTasks: stages.reduce((a, x) => a + x.numKilledTasks, 0),
     killedTasksSummary: killedSummary(stages),
@@ -246,7 +248,7 @@ type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] |
  */
 function stageView(x: StageRecord): StageView {
   if (x.skipped === undefined) return x;
-  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [], tasks: [] };
+  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, completedIndices: new Set(), numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [], tasks: [] };
 }
 
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
@@ -261,6 +263,8 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     numTasks: x.numTasks,
     numActiveTasks: x.status === 'ACTIVE' ? activeTasks : 0,
     numCompleteTasks: x.numCompleteTasks,
+    // Spark's: the distinct task indexes that succeeded.
+    numCompletedIndices: x.completedIndices.size,
     numFailedTasks: x.numFailedTasks,
     numKilledTasks: x.numKilledTasks,
     killedTasksSummary: killedSummary([x]),
