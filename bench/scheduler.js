@@ -31,7 +31,10 @@
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
 // standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
 // processes (driver + workers, every thread) a task over the first 3 runs and over the last 3,
-// read at each run's end: the first runs' extra CPU is V8 warming up (bench/README, sixth round).
+// read at each run's end: the first runs' extra CPU is V8 warming up (bench/README, sixth round);
+// and over the warm-up run and the first 3 together (runs 0-3: V8's compiling moves between the
+// warm-up and runs 1-3 with the warm-up's length, so a change that shortens it can raise the
+// first runs' figure; bench/README, fourteenth round).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
 // SLUICE_BENCH_MARKS=1 prints the monotonic clock at the job's submission and at each run's end (and the driver's pid) on
@@ -62,7 +65,7 @@ if (process.argv[2] === 'compare') {
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
-  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm');
+  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm   runs 0-3');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
@@ -77,13 +80,14 @@ if (process.argv[2] === 'compare') {
       const m = /: ([\d,]+) tasks\/s .*warm ([\d,]+) tasks\/s.*driver CPU ([\d.]+) ms per task, workers' CPU ([\d.]+) ms per task; all CPU ([\d.]+) ms per task first, ([\d.]+) warm/.exec(res.stdout);
       if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
       const num = (x) => Number(x.replace(/,/g, ''));
-      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]) };
+      const start = /runs 0-3 ([\d.]+) ms per task/.exec(res.stdout);
+      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]), cpuStart: start ? Number(start[1]) : NaN };
       rows.get(c).push(row);
-      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms`);
+      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms ${row.cpuStart.toFixed(3).padStart(9)} ms`);
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${med(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3 (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -178,8 +182,10 @@ try {
     const timedCpu = runCpu.slice(1);
     const cpuFirst = (timedCpu.slice(0, 3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     const cpuWarm = (timedCpu.slice(-3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
+    // The warm-up run and the first 3 together: V8's compiling that runs beside a long warm-up lands in runs 1-3 after a short one (bench/README, fourteenth round).
+    const cpuStart = (runCpu.slice(0, 4).reduce((a, b) => a + b, 0) / (4 * n)).toFixed(3);
     out.push(
-      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')})`,
+      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {
