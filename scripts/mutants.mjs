@@ -8221,6 +8221,22 @@ const MUTATIONS = [
     replace: '    numCompletedIndices: new Set(stages.flatMap((x) => [...x.completedIndices])).size,',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
   },
+  {
+    id: 'rest-job-group-missing',
+    what: "REST JobData has no jobGroup, where Spark's gives the job group (spark.jobGroup.id) its action was called in",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    jobGroup: j.properties.group,\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'jobGroup and jobTags' }],
+  },
+  {
+    id: 'rest-job-tags-unsorted',
+    what: "REST JobData.jobTags in the order they were added, where Spark's are sorted (AppStatusListener.onJobStart: toSet.toSeq.sorted)",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    jobTags: [...(j.properties.tags ?? [])].sort(),\n',
+    replace: '    jobTags: [...(j.properties.tags ?? [])],\n',
+    tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'jobGroup and jobTags' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -331,6 +331,13 @@ test('executors: this application\'s task figures on each worker, as Spark\'s pe
   assert.equal(sum(held, (e) => e.totalTasks), sum(held, (e) => e.completedTasks + e.failedTasks) + 1);
 });
 
+test('jobs: jobGroup and jobTags are the group and tags the action was called with (Spark\'s JobData), its description the group\'s; none for the others', () => {
+  const cached = get(`APP/jobs/${jobIdOf('CACHED')}`).body;
+  assert.deepEqual([cached.jobGroup, cached.jobTags, cached.description], ['monitoring', ['cache', 'guide'], 'the cached count']);
+  const shuffle = get(`APP/jobs/${jobIdOf('SHUFFLE')}`).body;
+  assert.deepEqual([shuffle.jobGroup, shuffle.jobTags, shuffle.description], [undefined, [], undefined]);
+});
+
 test('what Sluice cannot have (sql, logs, environment, storage, version) is a 404 saying why', () => {
   for (const [p, why] of [
     ['APP/sql', /no Spark SQL/],

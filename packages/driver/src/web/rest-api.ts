@@ -208,6 +208,9 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     submissionTime: sparkDate(j.submissionTime),
     completionTime: sparkDate(j.completionTime),
     stageIds: all.stageIds,
+    // Spark's JobData.jobGroup and jobTags: the job group (spark.jobGroup.id) and tags its action was called with.
+    jobGroup: j.properties.group,
+    jobTags: [...(j.properties.tags ?? [])].sort(),
     status: j.status,
     numTasks: stages.reduce((a, x) => a + x.numTasks, 0),
     numActiveTasks: stages.reduce((a, x) => a + (x.status === 'ACTIVE' ? activeTasks(x.stageId) : 0), 0),
