@@ -8009,8 +8009,8 @@ const MUTATIONS = [
     id: 'stage-job-ids-skipped-submitter',
     what: "a skipped stage's REST StageData.jobIds are its earlier run's, where Spark's are the jobs whose fresh LiveStage it was (the skipping ones)",
     file: 'packages/driver/src/status/job-stage-status.ts',
-    search: '    return (st) => [...new Set(st.skipped?.jobIds ?? [...st.jobIds,',
-    replace: '    return (st) => [...new Set([...st.jobIds,',
+    search: '      const ids = m !== undefined ? [...m.jobIds, ...runningNames',
+    replace: '      const ids = m !== undefined && false ? [...m.jobIds, ...runningNames',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'skipped stages' }],
   },
   {
@@ -8236,6 +8236,30 @@ const MUTATIONS = [
     search: '    jobTags: [...(j.properties.tags ?? [])].sort(),\n',
     replace: '    jobTags: [...(j.properties.tags ?? [])],\n',
     tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'jobGroup and jobTags' }],
+  },
+  {
+    id: 'skipped-stage-job-ids-no-overlap',
+    what: "a job skipping a stage another skipping job's end already wrote SKIPPED, though it started before that end, writes a fresh entry of its own, where Spark's shared LiveStage lists both jobs",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '      if (m !== undefined && j.submissionTime <= m.firstEnd) {\n',
+    replace: '      if (m !== undefined && false) {\n',
+    tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
+  },
+  {
+    id: 'skipped-stage-running-sharer-not-listed',
+    what: "REST /stages read while a job runs that shares a SKIPPED entry's LiveStage leaves it out of jobIds, where Spark's onJobStart added it before the entry was written",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '(r.job.submissionTime <= m.firstEnd && r.stageIds.has(st.stageId) ? [r.job.jobId] : [])',
+    replace: '(false ? [r.job.jobId] : [])',
+    tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
+  },
+  {
+    id: 'stage-job-ids-running-waiter-not-listed',
+    what: "REST /stages read while a job waits on another job's running stage leaves it out of that stage's jobIds, where Spark's onJobStart adds it to the live stage (LiveStage.jobIds += jobId)",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: ' : [...st.jobIds, ...(running.get(st) ?? [])];',
+    replace: ' : [...st.jobIds];',
+    tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
   },
 ];
 

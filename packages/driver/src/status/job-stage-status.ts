@@ -325,9 +325,16 @@ export class JobStageStatus implements SchedulerListener {
       const m = st.skipped;
       // One fresh LiveStage for every job that started before the first of them ended.
       if (m !== undefined && j.submissionTime <= m.firstEnd) {
-        m.jobIds.push(j.jobId);
+        if (!m.jobIds.includes(j.jobId)) m.jobIds.push(j.jobId);
         m.by = Math.max(m.by, j.jobId);
       } else st.skipped = { by: Math.max(m?.by ?? -1, j.jobId), jobIds: [j.jobId], firstEnd: e.time };
+    }
+    // A job that shared the fresh LiveStage another's end wrote SKIPPED (it started before that
+    // end) is among that entry's jobs though it ran the stage anew.
+    const named = new Set(e.stageIds ?? []);
+    for (const st of this.stages.values()) {
+      const m = st.skipped;
+      if (m !== undefined && named.has(st.stageId) && j.submissionTime <= m.firstEnd && !m.jobIds.includes(j.jobId)) m.jobIds.push(j.jobId);
     }
   }
 
@@ -385,11 +392,19 @@ export class JobStageStatus implements SchedulerListener {
    */
   stageJobIds(live: (jobId: number) => readonly number[] | undefined): (st: StageRecord) => number[] {
     const running = new Map<StageRecord, number[]>();
+    const runningNames: { job: JobRecord; stageIds: Set<number> }[] = [];
     for (const j of this.jobs.values()) {
       if (j.status !== 'RUNNING') continue;
-      for (const st of this.workOut(j, live(j.jobId) ?? []).joined) running.set(st, [...(running.get(st) ?? []), j.jobId]);
+      const given = live(j.jobId) ?? [];
+      runningNames.push({ job: j, stageIds: new Set(given) });
+      for (const st of this.workOut(j, given).joined) running.set(st, [...(running.get(st) ?? []), j.jobId]);
     }
-    return (st) => [...new Set(st.skipped?.jobIds ?? [...st.jobIds, ...(running.get(st) ?? [])])].sort((a, b) => a - b);
+    return (st) => {
+      const m = st.skipped;
+      // A skipped entry's: its jobs, and those running that started before it was written (they share its LiveStage).
+      const ids = m !== undefined ? [...m.jobIds, ...runningNames.flatMap((r) => (r.job.submissionTime <= m.firstEnd && r.stageIds.has(st.stageId) ? [r.job.jobId] : []))] : [...st.jobIds, ...(running.get(st) ?? [])];
+      return [...new Set(ids)].sort((a, b) => a - b);
+    };
   }
 
   /** JobStageStatus.jobStages from the stage ids `given` it (the DAG scheduler's), over the stage attempts kept now. */

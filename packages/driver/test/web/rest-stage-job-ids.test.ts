@@ -1,0 +1,108 @@
+// REST /stages' jobIds and SKIPPED entries where the CLI suites cannot reach them: a stage read
+// while the jobs waiting on it run, and skipping jobs that overlap. The scheduler's events go to
+// JobStageStatus as the DAG scheduler sends them; the REST answers come from restApi over a
+// driver holding that one application. What each case expects is Spark's AppStatusListener,
+// worked out here from its rules, not from Sluice's code:
+// - onJobStart: each stage the job names gets the LiveStage kept under (stage id, attempt), a
+//   fresh one if none is live (getOrCreateStage), and the job is added to its jobIds; a stage a
+//   job submits takes every live job naming it (onStageSubmitted). A stage's LiveStage leaves
+//   the live map once it completed (onStageCompleted/onTaskEnd).
+// - onJobEnd: the job's stages still PENDING are written SKIPPED and leave the live map: the
+//   first of the jobs sharing a fresh LiveStage to end writes it, with every job that had started
+//   before then; a job starting after that gets a fresh one again.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DriverNode } from '../../src/driver-node.js';
+import { JobStageStatus } from '../../src/status/job-stage-status.js';
+import { restApi } from '../../src/web/rest-api.js';
+
+const RUN = 'run-1';
+
+/** One application's status and a driver serving only it; `live` the running jobs' stage ids (the DAG scheduler's). */
+function app(): { s: JobStageStatus; live: Map<number, number[]>; stages: () => { stageId: number; attemptId: number; jobId: number; jobIds: number[]; status: string }[]; clock: { t: number } } {
+  const clock = { t: 1000 };
+  const s = new JobStageStatus(() => RUN, 1000, () => undefined, () => clock.t);
+  const live = new Map<number, number[]>();
+  const job = { id: 'app', runId: RUN, stages: s, workerAddress: () => undefined };
+  const d = {
+    jobs: new Map([['app', job]]),
+    now: () => clock.t,
+    dag: { runningTasks: () => [], actionStageIds: (_run: string, jobId: number) => live.get(jobId) },
+    registry: { all: () => [] },
+  } as unknown as DriverNode;
+  const stages = (): ReturnType<ReturnType<typeof app>['stages']> => {
+    const r = restApi(d, '/api/v1/applications/app/stages', new URLSearchParams());
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return (r.body as ReturnType<ReturnType<typeof app>['stages']>).map(({ stageId, attemptId, jobId, jobIds, status }) => ({ stageId, attemptId, jobId, jobIds, status }));
+  };
+  return { s, live, stages, clock };
+}
+
+function start(a: ReturnType<typeof app>, jobId: number, stageIds: number[]): void {
+  a.clock.t++;
+  a.live.set(jobId, stageIds);
+  a.s.onJobStart({ runId: RUN, jobId, time: a.clock.t, name: 'collect', action: 'collect', numPartitions: 2, properties: {} });
+}
+function submit(a: ReturnType<typeof app>, jobId: number, stageId: number, kind: 'result' | 'shuffleMap'): void {
+  a.clock.t++;
+  a.s.onStageSubmitted({ runId: RUN, jobId, stageId, stageAttempt: 0, kind, name: kind, numTasks: 2, time: a.clock.t });
+}
+function complete(a: ReturnType<typeof app>, stageId: number): void {
+  a.clock.t++;
+  for (const p of [0, 1]) a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: 0, taskId: `${stageId}.${p}`, partition: p, attempt: 0, workerId: 'w', reason: 'success', durationMs: 1, speculative: false, shuffleReadBytes: 0, shuffleWriteBytes: 0 });
+  a.s.onStageCompleted({ runId: RUN, stageId, stageAttempt: 0, time: a.clock.t });
+}
+function end(a: ReturnType<typeof app>, jobId: number): void {
+  a.clock.t++;
+  const stageIds = a.live.get(jobId);
+  a.live.delete(jobId);
+  a.s.onJobEnd({ runId: RUN, jobId, time: a.clock.t, ...(stageIds && { stageIds }) });
+}
+const one = (a: ReturnType<typeof app>, stageId: number): unknown[] => a.stages().filter((x) => x.stageId === stageId).map((x) => [x.status, x.jobId, x.jobIds]);
+
+test("a map stage a second job waits on while it runs lists both jobs, read while they run and after (LiveStage.jobIds: onStageSubmitted's live jobs, onJobStart's += jobId)", () => {
+  const a = app();
+  // Job 0: map stage 0, result stage 1. Job 1 (map stage 0, result stage 2) starts while map stage 0 runs.
+  start(a, 0, [0, 1]);
+  submit(a, 0, 0, 'shuffleMap');
+  assert.deepEqual(one(a, 0), [['ACTIVE', 0, [0]]]);
+  start(a, 1, [0, 2]);
+  assert.deepEqual(one(a, 0), [['ACTIVE', 0, [0, 1]]], 'read while both run');
+  complete(a, 0);
+  submit(a, 0, 1, 'result');
+  submit(a, 1, 2, 'result');
+  assert.deepEqual([one(a, 1), one(a, 2)], [[['ACTIVE', 0, [0]]], [['ACTIVE', 1, [1]]]]);
+  complete(a, 1);
+  end(a, 0);
+  complete(a, 2);
+  end(a, 1);
+  assert.deepEqual([one(a, 0), one(a, 1), one(a, 2)], [[['COMPLETE', 0, [0, 1]]], [['COMPLETE', 0, [0]]], [['COMPLETE', 1, [1]]]], 'after both ended');
+});
+
+test('jobs skipping a computed stage: those that started before the first of them ended share one SKIPPED entry (its jobIds both); a job starting after that writes a fresh one (its own id)', () => {
+  const a = app();
+  start(a, 0, [0, 1]);
+  submit(a, 0, 0, 'shuffleMap');
+  complete(a, 0);
+  submit(a, 0, 1, 'result');
+  complete(a, 1);
+  end(a, 0);
+  assert.deepEqual(one(a, 0), [['COMPLETE', 0, [0]]]);
+  // Jobs 1 and 2 both start (one fresh LiveStage for stage 0, both its jobs), each runs its result stage; 1 ends first.
+  start(a, 1, [0, 2]);
+  start(a, 2, [0, 3]);
+  submit(a, 1, 2, 'result');
+  submit(a, 2, 3, 'result');
+  complete(a, 2);
+  end(a, 1);
+  assert.deepEqual(one(a, 0), [['SKIPPED', 1, [1, 2]]], 'written at job 1\'s end with both jobs');
+  complete(a, 3);
+  end(a, 2);
+  assert.deepEqual(one(a, 0), [['SKIPPED', 2, [1, 2]]], 'job 2 found no live stage of its own: the entry keeps both (its job the last to skip it)');
+  // Job 3 starts once both ended: a fresh LiveStage, its own.
+  start(a, 3, [0, 4]);
+  submit(a, 3, 4, 'result');
+  complete(a, 4);
+  end(a, 3);
+  assert.deepEqual(one(a, 0), [['SKIPPED', 3, [3]]]);
+});
