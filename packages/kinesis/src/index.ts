@@ -19,8 +19,8 @@
  *     await ssc.awaitTermination();
  *   }
  */
-export { KinesisInputDStream, KinesisInputDStreamBuilder } from './kinesis-input-dstream.js';
+export { KinesisInputDStream, KinesisInputDStreamBuilder, MetricsLevel, type KinesisMetricsLevel } from './kinesis-input-dstream.js';
 export { KinesisReceiver } from './kinesis-receiver.js';
 export type { KinesisRecord } from './kinesis-record.js';
-export type { KinesisCredentials } from './kinesis-credentials.js';
-export type { KinesisInitialPosition } from './initial-position.js';
+export { SparkAWSCredentials, SparkAWSCredentialsBuilder, type KinesisCredentials } from './kinesis-credentials.js';
+export { KinesisInitialPositions, type KinesisInitialPosition } from './initial-position.js';

@@ -1,4 +1,4 @@
-import { SluiceError, type DStream, type StreamingContext } from '@sluice/core';
+import { SluiceError, StorageLevel, type DStream, type SparkStorageLevel, type StreamingContext } from '@sluice/core';
 import type { KinesisCredentials } from './kinesis-credentials.js';
 import type { KinesisRecord } from './kinesis-record.js';
 import { resolveInitialPosition, type KinesisInitialPosition, type ResolvedInitialPosition } from './initial-position.js';
@@ -40,6 +40,9 @@ export class KinesisInputDStreamBuilder {
   private idleMs = 200;
   private shardSyncMs = 1000;
   private retryMs = 1000;
+  private level: SparkStorageLevel = StorageLevel.MEMORY_AND_DISK_2;
+  private metricsNone = false;
+  private dimensions: readonly string[] | undefined;
 
   streamingContext(ssc: StreamingContext): this {
     this.ssc = ssc;
@@ -92,14 +95,73 @@ export class KinesisInputDStreamBuilder {
     return this;
   }
 
-  /** Credentials for Kinesis (Spark's kinesisCredentials); default: the AWS SDK's default chain on each worker. */
-  kinesisCredentials(credentials: KinesisCredentials): this {
-    const c = credentials as Partial<KinesisCredentials> | undefined;
+  /**
+   * Credentials for Kinesis (Spark's kinesisCredentials); default: the AWS SDK's default chain on
+   * each worker, which `undefined` (what `SparkAWSCredentials.builder().build()` gives) also asks for.
+   */
+  kinesisCredentials(credentials: KinesisCredentials | undefined): this {
+    if (credentials === undefined) {
+      this.credentials = undefined;
+      return this;
+    }
+    const c = credentials as Partial<KinesisCredentials> | null;
     if (!c || typeof c.accessKeyId !== 'string' || c.accessKeyId === '' || typeof c.secretAccessKey !== 'string' || c.secretAccessKey === '') {
       throw bad('kinesisCredentials', c && { ...c, secretAccessKey: c.secretAccessKey ? '***' : c.secretAccessKey }, 'give { accessKeyId, secretAccessKey } (and sessionToken for temporary credentials)');
     }
     this.credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
     return this;
+  }
+
+  /**
+   * Spark's storageLevel (default StorageLevel.MEMORY_AND_DISK_2, Spark's): taken as a receiver's
+   * is, any StorageLevel.* of @sluice/core; the blocks are stored as Sluice always stores them
+   * (serialized, replicated to a second worker or written ahead with writeAheadLog).
+   */
+  storageLevel(level: SparkStorageLevel): this {
+    if (typeof level !== 'string' || !Object.hasOwn(StorageLevel, level)) throw bad('storageLevel', level, 'give StorageLevel.MEMORY_AND_DISK_2 (or another StorageLevel.* from @sluice/core)');
+    this.level = level;
+    return this;
+  }
+
+  /**
+   * Spark's CloudWatch metrics level. Sluice sends nothing to CloudWatch, so only
+   * MetricsLevel.NONE is honoured; SUMMARY and DETAILED are refused (the stream's rates are in
+   * the streaming UI and on /metrics).
+   */
+  metricsLevel(level: KinesisMetricsLevel): this {
+    if (level !== 'NONE') {
+      throw bad(
+        'metricsLevel',
+        level,
+        "Sluice sends no CloudWatch metrics, so only MetricsLevel.NONE can be honoured: remove .metricsLevel(...) (or give MetricsLevel.NONE); the stream's record rates are in the streaming UI and on the driver's /metrics",
+      );
+    }
+    this.metricsNone = true;
+    return this;
+  }
+
+  /** Spark's metricsEnabledDimensions: taken only with metricsLevel(MetricsLevel.NONE) (nothing is sent; see metricsLevel). */
+  metricsEnabledDimensions(dimensions: Iterable<string>): this {
+    this.dimensions = [...dimensions];
+    return this;
+  }
+
+  /** Spark's dynamoDBCredentials: refused, Sluice uses no DynamoDB (the shard checkpoints live in the checkpoint directory). */
+  dynamoDBCredentials(credentials: KinesisCredentials | undefined): never {
+    void credentials;
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      "Kinesis: dynamoDBCredentials cannot be honoured: Sluice uses no DynamoDB table, each shard's checkpoint is a file in the job's checkpoint directory (ssc.checkpoint(dir)); remove .dynamoDBCredentials(...)",
+    );
+  }
+
+  /** Spark's cloudWatchCredentials: refused, Sluice sends nothing to CloudWatch. */
+  cloudWatchCredentials(credentials: KinesisCredentials | undefined): never {
+    void credentials;
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      "Kinesis: cloudWatchCredentials cannot be honoured: Sluice sends no CloudWatch metrics; remove .cloudWatchCredentials(...) (the stream's rates are in the streaming UI and on the driver's /metrics)",
+    );
   }
 
   /** Records asked for by one GetRecords (1 to 10,000; default 10,000), as Spark's KinesisReadConfigs. */
@@ -146,6 +208,13 @@ export class KinesisInputDStreamBuilder {
     if (!ssc) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'Kinesis: streamingContext is not set: call .streamingContext(ssc) on the builder');
     if (!this.stream) throw new SluiceError('SLUICE_BAD_ARGUMENT', "Kinesis: streamName is not set: call .streamName('my-stream') on the builder");
     if (!this.appName) throw new SluiceError('SLUICE_BAD_ARGUMENT', `Kinesis stream '${this.stream}': checkpointAppName is not set: call .checkpointAppName('my-app') (it names where the shards' checkpoints are kept)`);
+    if (this.dimensions !== undefined && !this.metricsNone) {
+      throw bad(
+        'metricsEnabledDimensions',
+        this.dimensions,
+        "Sluice sends no CloudWatch metrics (Spark's default metricsLevel, DETAILED, would send them with these dimensions): remove .metricsEnabledDimensions(...), or also call .metricsLevel(MetricsLevel.NONE)",
+      );
+    }
     const region = this.region ?? regionOf(this.endpoint);
     const config: KinesisReaderConfig = {
       streamName: this.stream,
@@ -160,7 +229,7 @@ export class KinesisInputDStreamBuilder {
       shardSyncIntervalMs: this.shardSyncMs,
       retryWaitMs: this.retryMs,
     };
-    const receiver = new KinesisReceiver<T>(config, handler);
+    const receiver = new KinesisReceiver<T>(config, handler, this.level);
     let byKey = groups.get(ssc);
     if (!byKey) groups.set(ssc, (byKey = new Map()));
     const key = `${config.endpointUrl} ${config.regionName} ${config.streamName} ${config.checkpointAppName}`;
@@ -189,6 +258,10 @@ export class KinesisInputDStreamBuilder {
     return ssc.withNamedScope('kinesis stream', () => ssc.receiverStream<T>(receiver, `KinesisInputDStream(${stream}, ${app}, reader ${index})`));
   }
 }
+
+/** Spark's (the KCL's) MetricsLevel names; Sluice honours NONE only (see metricsLevel). */
+export const MetricsLevel = { NONE: 'NONE', SUMMARY: 'SUMMARY', DETAILED: 'DETAILED' } as const;
+export type KinesisMetricsLevel = (typeof MetricsLevel)[keyof typeof MetricsLevel];
 
 /** The region in a Kinesis endpoint (kinesis.eu-west-1.amazonaws.com), else us-east-1 as Spark's default. */
 function regionOf(endpoint: string): string {

@@ -6,13 +6,16 @@
 // built stream's receiver, as Spark's test reads the stream's private[kinesis] fields.
 // Spark's defaults, typed in from KinesisInputDStream's object (never from Sluice): endpoint
 // https://kinesis.us-east-1.amazonaws.com, region us-east-1, LATEST, the batch interval as
-// checkpoint interval, the default credentials (none given). Storage level and the
-// CloudWatch metrics settings have no counterpart (README Kinesis); "old Api should throw
-// with AT_TIMESTAMP" neither: there is no initialPositionInStream.
+// checkpoint interval, the default credentials (none given), storage level MEMORY_AND_DISK_2.
+// The CloudWatch metrics settings are refused unless MetricsLevel.NONE (nothing is sent);
+// "old Api should throw with AT_TIMESTAMP" has no counterpart: there is no initialPositionInStream.
+// Spark's guide's own forms (docs/streaming-kinesis-integration.md) as written: new
+// KinesisInitialPositions.*(), .storageLevel(StorageLevel.MEMORY_AND_DISK_2), .metricsLevel,
+// SparkAWSCredentials.builder().basicCredentials(...).build().
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RDDOperationScope, SluiceContext, SluiceError, StreamingContext, type DStream } from '@sluice/core';
-import { KinesisInputDStream, type KinesisReceiver } from '../src/index.js';
+import { RDDOperationScope, SluiceContext, SluiceError, StorageLevel, StreamingContext, type DStream } from '@sluice/core';
+import { KinesisInitialPositions, KinesisInputDStream, MetricsLevel, SparkAWSCredentials, type KinesisReceiver } from '../src/index.js';
 import type { KinesisReaderConfig } from '../src/kinesis-reader-config.js';
 
 const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
@@ -45,6 +48,57 @@ test("should propagate required values and Spark's default values", () => {
   assert.deepEqual(c.initialPosition, { kind: 'LATEST' }, 'DEFAULT_INITIAL_POSITION');
   assert.equal(c.checkpointIntervalMs, BATCH_MS, 'checkpointInterval == batchDuration');
   assert.equal(c.credentials, undefined, 'DefaultCredentials: the AWS default chain on each worker');
+  assert.equal(receiverOf(builder().build()).storageLevel, 'MEMORY_AND_DISK_2', 'DEFAULT_STORAGE_LEVEL');
+});
+
+function receiverOf(stream: DStream<unknown>): KinesisReceiver<unknown> {
+  return (stream as unknown as { receiver: KinesisReceiver<unknown> }).receiver;
+}
+
+test("Spark's guide as written: new KinesisInitialPositions.*(), storageLevel, metricsLevel(NONE) with dimensions, SparkAWSCredentials", () => {
+  const at = new Date(Date.UTC(2026, 11, 5, 14, 30, 0, 250));
+  const guide = (initial: InstanceType<(typeof KinesisInitialPositions)[keyof typeof KinesisInitialPositions]>) =>
+    KinesisInputDStream.builder()
+      .streamingContext(ssc)
+      .endpointUrl('https://kinesis.us-west-2.amazonaws.com')
+      .regionName('us-west-2')
+      .streamName(streamName)
+      .initialPosition(initial)
+      .checkpointAppName(checkpointAppName)
+      .checkpointInterval(2000)
+      .storageLevel(StorageLevel.MEMORY_ONLY)
+      .metricsLevel(MetricsLevel.NONE)
+      .metricsEnabledDimensions(new Set(['Operation', 'ShardId']))
+      .kinesisCredentials(SparkAWSCredentials.builder().basicCredentials('AKID', 'SECRET').build())
+      .buildWithMessageHandler((r) => r.partitionKey);
+  const expected: [InstanceType<(typeof KinesisInitialPositions)[keyof typeof KinesisInitialPositions]>, unknown][] = [
+    [new KinesisInitialPositions.Latest(), { kind: 'LATEST' }],
+    [new KinesisInitialPositions.TrimHorizon(), { kind: 'TRIM_HORIZON' }],
+    [new KinesisInitialPositions.AtTimestamp(at), { kind: 'AT_TIMESTAMP', timestampMs: Date.UTC(2026, 11, 5, 14, 30, 0, 250) }],
+  ];
+  for (const [initial, kind] of expected) {
+    const s = guide(initial);
+    const c = configOf(s);
+    assert.deepEqual(c.initialPosition, kind, initial.getPosition());
+    assert.deepEqual([c.regionName, c.checkpointIntervalMs, c.credentials], ['us-west-2', 2000, { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }]);
+    assert.equal(receiverOf(s).storageLevel, 'MEMORY_ONLY');
+  }
+  assert.equal(new KinesisInitialPositions.AtTimestamp(at).getTimestamp(), at);
+  // SparkAWSCredentials.builder().build() with nothing given is Spark's DefaultCredentials: the default chain.
+  assert.equal(configOf(builder().kinesisCredentials(SparkAWSCredentials.builder().build()).build()).credentials, undefined);
+});
+
+test('what Sluice cannot honour is refused naming the setting and the fix: CloudWatch metrics, DynamoDB and CloudWatch credentials, STS, a bad storage level', () => {
+  for (const level of [MetricsLevel.SUMMARY, MetricsLevel.DETAILED]) {
+    assert.throws(() => builder().metricsLevel(level), badArgument(new RegExp(`metricsLevel "${level}" is not valid: Sluice sends no CloudWatch metrics.*remove \\.metricsLevel`)));
+  }
+  // Dimensions without metricsLevel(NONE) ask for metrics at Spark's default level, DETAILED.
+  assert.throws(() => builder().metricsEnabledDimensions(['Operation']).build(), badArgument(/metricsEnabledDimensions \["Operation"\] is not valid: .*metricsLevel\(MetricsLevel\.NONE\)/));
+  assert.throws(() => builder().dynamoDBCredentials(undefined), badArgument(/dynamoDBCredentials cannot be honoured: Sluice uses no DynamoDB.*remove \.dynamoDBCredentials/));
+  assert.throws(() => builder().cloudWatchCredentials(undefined), badArgument(/cloudWatchCredentials cannot be honoured.*remove \.cloudWatchCredentials/));
+  assert.throws(() => SparkAWSCredentials.builder().stsCredentials('arn:aws:iam::1:role/r', 's'), badArgument(/stsCredentials\('arn:aws:iam::1:role\/r'\) cannot be honoured.*remove \.stsCredentials/));
+  assert.throws(() => builder().storageLevel('MEMORY' as never), badArgument(/storageLevel "MEMORY" is not valid: give StorageLevel\.MEMORY_AND_DISK_2/));
+  assert.throws(() => builder().initialPosition({ position: 'LATEST' } as never), badArgument(/KinesisInitialPositions\.Latest\(\)/));
 });
 
 test('should propagate custom non-auth values (TrimHorizon, then AtTimestamp a day back) and credentials', () => {
