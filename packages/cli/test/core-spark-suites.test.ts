@@ -238,7 +238,7 @@ test('DistributedSuite "simple groupByKey", "caching", "caching on disk"', () =>
 test('RDD.persist as Spark\'s: an unknown level refused; a level cannot change once assigned (the same again is fine, another after unpersist)', () => {
   const bad = failed('dist-persist-bad-level');
   assert.equal(bad.code, 'SLUICE_BAD_ARGUMENT');
-  assert.match(bad.error, /unknown storage level "MEMORY_ONLY_2".*'MEMORY_ONLY', 'MEMORY_AND_DISK', 'DISK_ONLY'/);
+  assert.match(bad.error, /unknown storage level "MEMORY_ONLY_3".*give one of Spark's, StorageLevel\.MEMORY_ONLY \(the default\), MEMORY_AND_DISK, DISK_ONLY/);
   const change = failed('dist-persist-change-level');
   assert.equal(change.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(change.error, /cannot change the storage level .* already assigned a level \('MEMORY_ONLY'\).*unpersist\(\)/);

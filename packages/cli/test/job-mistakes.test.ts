@@ -131,11 +131,11 @@ test('a DStream reduceByKey capturing a socket fails at the call, naming conn, d
   );
 });
 
-test('a DStream map given a native function fails at the call, naming it and the fix (wrap it in an arrow function)', async () => {
+test('a DStream map given a bound native function fails at the call, naming it and the fix (wrap it in an arrow function)', async () => {
   await assertMistake(
     'dstream-native',
     'SLUICE_TASK_NOT_SERIALIZABLE',
-    [/Task not serializable: dstream\.map at .* was given the function 'sqrt', which is native or bound and has no source to send to workers/, /Wrap it in an arrow function written in the job/],
+    [/Task not serializable: dstream\.map at .* was given the function 'bound sqrt', which is native or bound and has no source to send to workers/, /Wrap it in an arrow function written in the job/],
     `dstream.map at ${at('native-map')}`,
   );
 });

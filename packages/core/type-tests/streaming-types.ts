@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { State, StateSpec, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext } from '@sluice/core';
+import { State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext, type SparkStorageLevel } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -184,4 +184,42 @@ export async function numberLiteralsReduceToANumber(sc: SluiceContext, points: R
   await words.reduce((a, b) => a.length + b.length);
   // @ts-expect-error nor one of numbers a string
   await inside.reduce((a, b) => `${a}${b}`);
+}
+
+export async function rddGuideShapes(sc: SluiceContext, lines: RDD<string>, words: DStream<string>, people: RDD<{ name: string; age: number }>): Promise<void> {
+  // The RDD Programming Guide's `lines.map(s => (s, 1)).reduceByKey((a, b) => a + b)`, as written
+  // in TypeScript: a pair returned from map is a pair (before 2026-12-05, RDD<(string | number)[]>).
+  const pairs = lines.map((s) => [s, 1]);
+  expectType<typeof pairs, RDD<[string, number]>>(true);
+  const counts = pairs.reduceByKey((a, b) => a + b);
+  expectType<typeof counts, RDD<[string, number]>>(true);
+  const sorted = counts.sortByKey();
+  expectType<typeof sorted, RDD<[string, number]>>(true);
+  const streamed = words.map((w) => [w, 1]).reduceByKey((a, b) => a + b);
+  expectType<typeof streamed, DStream<[string, number]>>(true);
+  // Everything else as before: a value, an annotated array, an object.
+  const lengths = lines.map((s) => s.length);
+  expectType<typeof lengths, RDD<number>>(true);
+  const arrays = lines.map((s): string[] => [s]);
+  expectType<typeof arrays, RDD<string[]>>(true);
+  const objects = lines.map((s) => ({ s }));
+  expectType<typeof objects, RDD<{ s: string }>>(true);
+  // PySpark's key functions: takeOrdered(num, key), top(num, key), max(key), min(key).
+  const youngest = await people.takeOrdered(2, (p) => p.age);
+  expectType<typeof youngest, { name: string; age: number }[]>(true);
+  const lastByName = await people.top(1, (p) => p.name);
+  expectType<typeof lastByName, { name: string; age: number }[]>(true);
+  await people.max((p) => p.age);
+  await lengths.takeOrdered(3, (a, b) => b - a);
+  // Every Spark storage level persists (the guide's MEMORY_ONLY_SER); getStorageLevel gives it back.
+  lines.persist(StorageLevel.MEMORY_ONLY_SER);
+  words.persist(StorageLevel.MEMORY_AND_DISK_SER_2);
+  const level = lines.getStorageLevel();
+  expectType<typeof level, SparkStorageLevel>(true);
+  // @ts-expect-error no such level
+  lines.persist('MEMORY');
+  // @ts-expect-error PySpark's sortByKey keyfunc: write sortBy(([k]) => keyfunc(k), ...)
+  counts.sortByKey(true, 2, (k: string) => k.toLowerCase());
+  // @ts-expect-error Spark's env map is { env: { ... } }
+  lines.pipe('cat', { FOO: 'bar' });
 }

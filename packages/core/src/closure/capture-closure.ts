@@ -105,6 +105,11 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   const name = typeof fn.name === 'string' ? fn.name : ''; // a class may define `static name()`
   const label = name || '<anonymous>';
   if (/\{\s*\[native code\]\s*\}\s*$/.test(raw)) {
+    // A built-in every worker has (String, Number, parseInt, Math.sqrt, JSON.parse, console.log, ...)
+    // travels as its path from globalThis: `lines.map(Number)`, `rdd.foreach(console.log)` (Scala's
+    // rdd.foreach(println)) run as written.
+    const builtin = globalPath(fn);
+    if (builtin !== undefined) return { source: `(globalThis${builtin.map((k) => `[${JSON.stringify(k)}]`).join('')})`, name: label, callSite: ctx.callSite, captures: {} };
     const what = ctx.via.length === 0 ? `was given the function '${label}'` : `captures '${ctx.via.join(' → ')}' (the function '${label}')`;
     throw new NotSerializableError(
       `Task not serializable: ${where(ctx)} ${what}, which is native or bound and has no source to send to workers. ` +
@@ -142,6 +147,32 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   } finally {
     ctx.stack.pop();
   }
+}
+
+/** The objects of globalThis whose built-in functions ship by path, besides globalThis's own (String, parseInt, ...). */
+const BUILTIN_NAMESPACES = ['Math', 'JSON', 'console', 'Number', 'Object', 'Array', 'String', 'Reflect', 'Date', 'BigInt', 'Boolean', 'Symbol', 'Buffer'] as const;
+
+/**
+ * Where a native function is found from globalThis (`['parseInt']`, `['Math', 'sqrt']`,
+ * `['console', 'log']`), or undefined: a bound function or another native one the job made is no
+ * built-in a worker has. Read at each call, as the job may have replaced a built-in.
+ */
+function globalPath(fn: Function): readonly string[] | undefined {
+  const g = globalThis as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(g)) {
+    if (name === 'globalThis') continue;
+    const desc = Object.getOwnPropertyDescriptor(g, name);
+    if (desc !== undefined && 'value' in desc && desc.value === fn) return [name];
+  }
+  for (const ns of BUILTIN_NAMESPACES) {
+    const obj = g[ns];
+    if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null) continue;
+    for (const name of Object.getOwnPropertyNames(obj)) {
+      const desc = Object.getOwnPropertyDescriptor(obj, name);
+      if (desc !== undefined && 'value' in desc && desc.value === fn) return [ns, name];
+    }
+  }
+  return undefined;
 }
 
 function warnOfWrites(raw: string, tokens: ReturnType<typeof tokenize>, label: string, locals: ReadonlyMap<string, unknown>, ctx: CaptureContext): void {

@@ -2,7 +2,7 @@ import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
-import type { StorageLevel } from '../rdd/plan.js';
+import { storedLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
 import type { RDD } from '../rdd/rdd.js';
 import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
@@ -49,7 +49,7 @@ export abstract class DStream<T> {
     return this.ssc;
   }
   /** @internal */ readonly generated = new Map<number, RDD<T>>();
-  /** @internal */ storageLevel: StorageLevel = 'NONE';
+  /** @internal */ storageLevel: SparkStorageLevel = 'NONE';
   /** @internal */ checkpointInterval: number | undefined;
   /** @internal */ rememberMs = 0;
   /** @internal Set for streams that must be checkpointed (stateful). */
@@ -230,9 +230,11 @@ export abstract class DStream<T> {
 
   // ---- settings -----------------------------------------------------------------------
 
-  persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+  /** Persist each batch's RDD at `level`, any of Spark's levels, stored as `RDD.persist` stores it. */
+  persist(level: SparkStorageLevel = 'MEMORY_ONLY'): this {
     // Spark's DStream.persist: isInitialized (started, and stopped after) is its condition.
     this.ssc.checkNotStarted(`dstream.persist: the storage level of stream ${this.id}`, 'Cannot change storage level of a DStream after streaming context has started');
+    if (storedLevel(level) === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.persist (stream ${this.id}): ${JSON.stringify(level)} is not a storage level to persist at; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK_SER, ... (from @sluice/core)`);
     this.storageLevel = level;
     return this;
   }
@@ -297,6 +299,9 @@ export abstract class DStream<T> {
     for (const f of fns) if (f !== undefined) this.ssc.sc.checkShippable(f, `dstream.${operator}`);
   }
 
+  /** Each element through `f`; a pair written inline is a pair, as `RDD.map`'s: `words.map((w) => [w, 1])` is a `DStream<[string, number]>`. */
+  map<K, V>(f: (t: T) => readonly [K, V]): DStream<[K, V]>;
+  map<U>(f: (t: T) => U): DStream<U>;
   map<U>(f: (t: T) => U): DStream<U> {
     this.shippable('map', f);
     return this.derive('map', {}, (rdd) => rdd.map(f));

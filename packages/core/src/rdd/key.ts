@@ -139,3 +139,20 @@ export function compareKeys(a: unknown, b: unknown): number {
       return 0;
   }
 }
+
+/** What top, takeOrdered, max and min order by: a comparator of two elements, or PySpark's key function of one. */
+export type OrderArg<T> = ((a: T, b: T) => number) | ((x: T) => unknown);
+
+/**
+ * The comparator an order argument stands for: a function of one parameter (`length` 1) is
+ * PySpark's `key` (`takeOrdered(3, (x) => -x)`), its results compared by key.ts's order; any
+ * other function is a comparator, as Scala's Ordering. Used on the driver and in the task alike.
+ */
+export function orderComparator<T>(f: OrderArg<T> | undefined, keyed: boolean): (a: T, b: T) => number {
+  if (f === undefined) return compareKeys as (a: T, b: T) => number;
+  if (keyed) {
+    const key = f as (x: T) => unknown;
+    return (a, b) => compareKeys(key(a), key(b));
+  }
+  return f as (a: T, b: T) => number;
+}

@@ -9,7 +9,17 @@ import type { Dependency, RDD } from './rdd.js';
  * (key.ts). Mixed into RDD (see rdd.ts).
  */
 export class OrderedRDDFunctions {
-  sortByKey<K, V>(this: RDD<[K, V]>, ascending = true, numPartitions: number = this.numPartitions): RDD<[K, V]> {
+  /**
+   * The pairs sorted by key, ascending by default, into `numPartitions` range partitions (Spark's
+   * sortByKey). PySpark's third argument, `keyfunc`, is not taken: a third argument is
+   * SLUICE_BAD_ARGUMENT pointing at `sortBy(([k]) => keyfunc(k), ascending, numPartitions)`, which
+   * sorts by it (before 2026-12-05 it was ignored, and the pairs came back sorted by the keys).
+   */
+  sortByKey<K, V>(this: RDD<[K, V]>, ascending = true, numPartitions: number = this.numPartitions, ...rest: never[]): RDD<[K, V]> {
+    if (rest.length > 0) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sortByKey: takes (ascending, numPartitions), got ${2 + rest.length} arguments; to sort by a function of the keys (PySpark's keyfunc), write rdd.sortBy(([k]) => keyfunc(k), ascending, numPartitions)`);
+    }
+    if (typeof ascending !== 'boolean') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sortByKey: ascending must be true or false, got ${typeof ascending === 'function' ? 'a function (a sort key is sortBy(([k]) => key(k)))' : String(ascending)}`);
     // As Spark's RangePartitioner, 0 is allowed (an RDD with no partition sorts into one).
     if (!Number.isInteger(numPartitions) || numPartitions < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.sortByKey: numPartitions must be a whole number >= 0, got ${String(numPartitions)}`);
     return rangeShuffle(this, Math.max(1, numPartitions), ascending, true);

@@ -6,7 +6,7 @@ import { concatParts } from '../util/concat-parts.js';
 import { copier } from '../codec/codec.js';
 import { toWire } from '../codec/record-classes.js';
 import { checkPrecision, estimate, merge, newSketch, precisionFor } from './hyper-log-log.js';
-import { compareKeys, keyId, type KeyId } from './key.js';
+import { keyId, orderComparator, type KeyId, type OrderArg } from './key.js';
 import { CountEvaluator, GroupedCountEvaluator } from './approximate-evaluators.js';
 import { checkApproximateArguments, runApproximateJob } from './approximate-job.js';
 import type { BoundedDouble, PartialResult } from './partial-result.js';
@@ -84,11 +84,25 @@ export class RDDActions<T> {
     return out;
   }
 
-  async top(this: RDD<T>, n: number, compare?: (a: T, b: T) => number): Promise<T[]> {
+  /**
+   * The n largest elements, largest first, by `compare` (a comparator of two elements, Scala's
+   * Ordering) or by `key` (a function of one element, PySpark's `top(num, key)`: the elements
+   * whose keys are largest, keys compared as sortBy's), or by the default order.
+   */
+  top(this: RDD<T>, n: number, compare?: (a: T, b: T) => number): Promise<T[]>;
+  top(this: RDD<T>, n: number, key: (x: T) => unknown): Promise<T[]>;
+  async top(this: RDD<T>, n: number, compare?: OrderArg<T>): Promise<T[]> {
     return ordered(this, n, false, compare, 'top');
   }
 
-  async takeOrdered(this: RDD<T>, n: number, compare?: (a: T, b: T) => number): Promise<T[]> {
+  /**
+   * The n smallest elements, smallest first, by `compare` (a comparator of two elements, Scala's
+   * Ordering: `takeOrdered(3, (a, b) => b - a)`) or by `key` (a function of one element,
+   * PySpark's `takeOrdered(num, key)`: `takeOrdered(3, (x) => -x)`), or by the default order.
+   */
+  takeOrdered(this: RDD<T>, n: number, compare?: (a: T, b: T) => number): Promise<T[]>;
+  takeOrdered(this: RDD<T>, n: number, key: (x: T) => unknown): Promise<T[]>;
+  async takeOrdered(this: RDD<T>, n: number, compare?: OrderArg<T>): Promise<T[]> {
     return ordered(this, n, true, compare, 'takeOrdered');
   }
 
@@ -96,29 +110,33 @@ export class RDDActions<T> {
     const parts = (await this.context.runAction(this, { kind: 'reduce', fn: this.ship(f, 'reduce') })) as { empty: boolean; value: T }[];
     const nonEmpty = parts.filter((p) => !p.empty);
     if (nonEmpty.length === 0) throw emptyCollection(this, 'reduce', ': use fold() with a zero value');
-    return nonEmpty.map((p) => p.value).reduce(f);
+    return nonEmpty.map((p) => p.value).reduce((a, b) => f(a, b));
   }
 
   async fold(this: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T> {
     const parts = (await this.context.runAction(this, { kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'fold') })) as T[];
     // Into a copy of the zero, as Spark's (Utils.clone): a function that changes its first argument leaves the caller's zero alone.
-    return parts.reduce(f, copyOf(zero));
+    return parts.reduce((a, b) => f(a, b), copyOf(zero));
   }
 
   async aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
     const parts = (await this.context.runAction(this, { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregate') })) as U[];
-    return parts.reduce(combOp, copyOf(zero));
+    return parts.reduce((a, b) => combOp(a, b), copyOf(zero));
   }
 
-  /** The largest element by `compare` (default: key.ts's order), as Spark's max(): an empty RDD is an error. */
-  async max(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T> {
+  /** The largest element by `compare` or PySpark's `key` (as top's; default: key.ts's order), as Spark's max(): an empty RDD is an error. */
+  max(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T>;
+  max(this: RDD<T>, key: (x: T) => unknown): Promise<T>;
+  async max(this: RDD<T>, compare?: OrderArg<T>): Promise<T> {
     const got = await ordered(this, 1, false, compare, 'max');
     if (got.length === 0) throw emptyCollection(this, 'max', '');
     return got[0];
   }
 
-  /** The smallest element by `compare` (default: key.ts's order), as Spark's min(): an empty RDD is an error. */
-  async min(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T> {
+  /** The smallest element by `compare` or PySpark's `key` (as takeOrdered's; default: key.ts's order), as Spark's min(): an empty RDD is an error. */
+  min(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T>;
+  min(this: RDD<T>, key: (x: T) => unknown): Promise<T>;
+  async min(this: RDD<T>, compare?: OrderArg<T>): Promise<T> {
     const got = await ordered(this, 1, true, compare, 'min');
     if (got.length === 0) throw emptyCollection(this, 'min', '');
     return got[0];
@@ -250,13 +268,15 @@ export class RDDActions<T> {
   }
 }
 
-async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: ((a: T, b: T) => number) | undefined, op: string): Promise<T[]> {
+async function ordered<T>(rdd: RDD<T>, n: number, ascending: boolean, compare: OrderArg<T> | undefined, op: string): Promise<T[]> {
   // Spark's BoundedPriorityQueue refuses a negative size (IllegalArgumentException); 0 is no element, without a job.
   if (!Number.isInteger(n) || n < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the number of elements must be a whole number >= 0, got ${String(n)}`);
+  if (compare !== undefined && typeof compare !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: the order must be a comparator (a, b) => number or a key function (x) => key, got ${typeof compare}`);
   if (n === 0) return [];
+  const keyed = compare !== undefined && compare.length === 1;
   const shipped = compare ? rdd.ship(compare, op) : undefined;
-  const parts = (await rdd.context.runAction(rdd, { kind: 'top', n, ascending, compare: shipped })) as T[][];
-  const cmp = compare ?? (compareKeys as (a: T, b: T) => number);
+  const parts = (await rdd.context.runAction(rdd, { kind: 'top', n, ascending, compare: shipped, keyed })) as T[][];
+  const cmp = orderComparator(compare, keyed);
   const all = concatParts(parts);
   all.sort(ascending ? cmp : (a, b) => cmp(b, a));
   return all.slice(0, n);

@@ -6,6 +6,7 @@ import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
+import { storedLevel, type SparkStorageLevel } from './storage-level.js';
 import { debugString, describe } from './debug-string.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
@@ -63,6 +64,8 @@ export class RDD<T> {
   /** @internal */ op: NodeOp;
   /** @internal */ deps: Dependency[];
   /** @internal */ storage: StorageLevel = 'NONE';
+  /** @internal The Spark level persist() was given, which `storage` stores (MEMORY_ONLY_SER as MEMORY_ONLY); undefined when it is `storage` itself. */
+  persistLevel: SparkStorageLevel | undefined;
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
   /** @internal localCheckpoint() was called: the next action's end truncates the lineage. */
@@ -115,8 +118,9 @@ export class RDD<T> {
     return this.numPartitions;
   }
 
-  getStorageLevel(): StorageLevel {
-    return this.storage;
+  /** The level `persist` was given (Spark's name, `StorageLevel.MEMORY_ONLY_SER` included), or 'NONE'. */
+  getStorageLevel(): SparkStorageLevel {
+    return this.storage === 'NONE' ? 'NONE' : (this.persistLevel ?? this.storage);
   }
 
   setName(name: string): this {
@@ -153,6 +157,13 @@ export class RDD<T> {
 
   // ---- narrow transformations ---------------------------------------------------
 
+  /**
+   * Each element through `f`. A pair written inline is a pair, as Scala's `lines.map(s => (s, 1))`
+   * is an RDD[(String, Int)]: `lines.map((s) => [s, 1])` is an `RDD<[string, number]>`, ready for
+   * `reduceByKey` and `join` (TypeScript alone would type it `RDD<(string | number)[]>`).
+   */
+  map<K, V>(f: (t: T) => readonly [K, V]): RDD<[K, V]>;
+  map<U>(f: (t: T) => U): RDD<U>;
   map<U>(f: (t: T) => U): RDD<U> {
     return this.narrow({ kind: 'map', fn: this.ship(f, 'map') });
   }
@@ -213,6 +224,7 @@ export class RDD<T> {
     if (argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe: the command must be a non-empty string or array of strings (the program first), got ${JSON.stringify(command)}`);
     }
+    checkPipeOptions(options, argv);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.env ?? {})) {
       if (typeof v !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${argv.join(' ')}'): env ${k} must be a string, got ${typeof v}`);
@@ -415,25 +427,33 @@ export class RDD<T> {
   }
 
   /**
-   * Keep the partitions once computed, at `level`: 'MEMORY_ONLY' (the default), 'MEMORY_AND_DISK'
-   * or 'DISK_ONLY' (always stored serialized, never replicated, so Spark's `_SER` and `_2` levels
-   * have no counterpart: any other level is SLUICE_BAD_ARGUMENT). As Spark's, a level cannot be
-   * changed once assigned (SLUICE_BAD_ARGUMENT; the same level again is harmless, `unpersist()`
-   * first to choose another), except that a locally checkpointed RDD (or one marked) takes any
-   * level with disk added: MEMORY_ONLY becomes MEMORY_AND_DISK.
+   * Keep the partitions once computed, at `level`, any of Spark's (`StorageLevel.*` from
+   * `@sluice/core`, or its name): 'MEMORY_ONLY' (the default), 'MEMORY_AND_DISK', 'DISK_ONLY', and
+   * Spark's `_SER`, `_2` and `OFF_HEAP` levels, which are stored as the first three (partitions
+   * are always stored serialized, in the worker's memory, and not replicated: MEMORY_ONLY_SER and
+   * OFF_HEAP as MEMORY_ONLY, MEMORY_AND_DISK_SER_2 as MEMORY_AND_DISK, DISK_ONLY_3 as DISK_ONLY;
+   * a lost partition is recomputed from its lineage, as for every level); `getStorageLevel()`
+   * gives the level given. Anything else (and 'NONE') is SLUICE_BAD_ARGUMENT. Until 2026-12-05 the
+   * `_SER`, `_2` and OFF_HEAP levels were refused. As Spark's, a level cannot be changed once
+   * assigned (SLUICE_BAD_ARGUMENT; the same level again is harmless, `unpersist()` first to choose
+   * another), except that a locally checkpointed RDD (or one marked) takes any level with disk
+   * added: MEMORY_ONLY becomes MEMORY_AND_DISK.
    */
-  persist(level: StorageLevel = 'MEMORY_ONLY'): this {
-    if (!PERSIST_LEVELS.includes(level)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist: unknown storage level ${JSON.stringify(level)} for ${this.toString()}; use one of ${PERSIST_LEVELS.map((l) => `'${l}'`).join(', ')} (partitions are always stored serialized and not replicated, so Spark's _SER and _2 levels have no counterpart)`);
+  persist(level: SparkStorageLevel = 'MEMORY_ONLY'): this {
+    const stored = storedLevel(level);
+    if (stored === undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist: unknown storage level ${JSON.stringify(level)} for ${this.toString()}; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK, DISK_ONLY, a _SER or _2 one, or OFF_HEAP (from @sluice/core)`);
     }
     if (this.localCheckpointRequested || this.locallyCheckpointed) {
-      this.storage = withDisk(level);
+      this.storage = withDisk(stored);
+      this.persistLevel = undefined;
       return this;
     }
-    if (this.storage !== 'NONE' && this.storage !== level) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.storage}'), as Spark; call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);
+    if (this.storage !== 'NONE' && this.getStorageLevel() !== level) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.getStorageLevel()}'), as Spark; call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);
     }
-    this.storage = level;
+    this.storage = stored;
+    this.persistLevel = stored === level ? undefined : level;
     this.context.persistentRdds.set(this as RDD<unknown>);
     return this;
   }
@@ -446,6 +466,7 @@ export class RDD<T> {
    */
   async unpersist(blocking = true): Promise<this> {
     this.storage = 'NONE';
+    this.persistLevel = undefined;
     this.context.persistentRdds.delete(this.id);
     const removed = this.context.removeRdd(this.id);
     if (blocking) await removed;
@@ -483,6 +504,7 @@ export class RDD<T> {
    */
   localCheckpoint(): this {
     this.storage = this.storage === 'NONE' ? 'MEMORY_AND_DISK' : withDisk(this.storage);
+    this.persistLevel = undefined;
     this.context.persistentRdds.set(this as RDD<unknown>);
     if (this.isCheckpointed()) {
       this.context.log('warn', 'rdd.localCheckpoint(): not marked, the RDD was already checkpointed and its lineage truncated', { component: 'rdd', rddId: this.id });
@@ -614,8 +636,28 @@ function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
 }
 
 /** The level with disk added (Spark's LocalRDDCheckpointData.transformStorageLevel): a local checkpoint's blocks are not evicted. */
-/** The levels persist() takes. */
-const PERSIST_LEVELS: readonly StorageLevel[] = ['MEMORY_ONLY', 'MEMORY_AND_DISK', 'DISK_ONLY'];
+/** The keys of PipeOptions. */
+const PIPE_OPTIONS: ReadonlySet<string> = new Set(['env', 'cwd', 'printPipeContext', 'printRDDElement']);
+
+/**
+ * pipe's second argument is options. Spark's is the environment itself (Scala's `pipe(command,
+ * env: Map)`, PySpark's `pipe(command, env)`), so `pipe(cmd, { FOO: 'bar' })` or a Map would
+ * otherwise be taken as options with no env and the command run without the variables: refused,
+ * naming the key and the form to write.
+ */
+function checkPipeOptions(options: unknown, argv: readonly string[]): void {
+  const where = `rdd.pipe('${argv.join(' ')}')`;
+  const envForm = "pass the environment as { env: { NAME: 'value' } } (Spark's pipe(command, env) map)";
+  if (options instanceof Map) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the second argument is options, not a Map; ${envForm}, e.g. { env: Object.fromEntries(map) }`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the second argument must be options { env, cwd, printPipeContext, printRDDElement }, got ${Array.isArray(options) ? 'an array' : options === null ? 'null' : typeof options}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !PIPE_OPTIONS.has(k));
+  if (unknown.length > 0) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (it takes env, cwd, printPipeContext, printRDDElement); to set environment variables, ${envForm}`);
+  }
+}
+
 
 function withDisk(level: StorageLevel): StorageLevel {
   return level === 'MEMORY_ONLY' || level === 'NONE' ? 'MEMORY_AND_DISK' : level;

@@ -10,7 +10,7 @@ import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
-import { compareKeys, keyId, type KeyId } from '../rdd/key.js';
+import { keyId, orderComparator, type KeyId } from '../rdd/key.js';
 import { partitionFunction } from '../rdd/partitioner.js';
 import type { ShuffleSpec } from '../rdd/plan.js';
 import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
@@ -149,7 +149,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'top': {
       const all = await computer.collect(root, split);
-      const cmp = action.compare ? (env.revive(action.compare) as (a: unknown, b: unknown) => number) : compareKeys;
+      const cmp = orderComparator(action.compare ? (env.revive(action.compare) as (a: unknown, b: unknown) => number) : undefined, action.keyed === true);
       all.sort(action.ascending ? cmp : (a, b) => cmp(b, a));
       return all.slice(0, action.n);
     }

@@ -18,7 +18,7 @@ export type ActionSpec =
   | { readonly kind: 'countByValue' }
   /** The partition's HyperLogLog sketch of 2^p registers (countApproxDistinct; hyper-log-log.ts). */
   | { readonly kind: 'countApproxDistinct'; readonly p: number }
-  | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction }
+  | { readonly kind: 'top'; readonly n: number; readonly ascending: boolean; readonly compare?: ShippedFunction; /** `compare` is PySpark's key function of one element, not a comparator. */ readonly keyed?: boolean }
   | { readonly kind: 'sampleKeys'; readonly perPartition: number }
   /** `fsSettings`: a registered file system's settings on the driver (FileSystem.settings). */
   | { readonly kind: 'saveAsTextFile'; readonly dir: string; readonly fsSettings?: unknown; readonly codec?: CompressionCodec }

@@ -163,11 +163,27 @@ describe('captureClosure / reviveClosure', () => {
     }
   });
 
-  test('native and bound functions are rejected', () => {
-    notSerializable(() => captureClosure(Math.max, 'rdd.map'), /native or bound/, /'max'/);
+  test('built-ins travel by their path from globalThis (String, Math.max, JSON.parse, console.log), given or captured', () => {
+    const max = roundTrip(Math.max);
+    assert.equal(max.shipped.source, '(globalThis["Math"]["max"])');
+    assert.deepEqual(max.shipped.captures, {});
+    assert.equal(max.revived(3, 7), 7);
+    assert.equal(roundTrip(String).revived(12), '12');
+    assert.equal(roundTrip(parseInt).revived('42px'), 42);
+    assert.equal(roundTrip(console.log).shipped.source, '(globalThis["console"]["log"])');
     const parse = JSON.parse;
-    notSerializable(() => captureClosure((s: string) => parse(s), 'rdd.map'), /captures 'parse'/, /native or bound/);
+    const viaCapture = roundTrip((s: string) => parse(s) as unknown);
+    assert.deepEqual(viaCapture.shipped.captures['parse'], { kind: 'function', fn: { source: '(globalThis["JSON"]["parse"])', name: 'parse', callSite: viaCapture.shipped.callSite, captures: {} } });
+    assert.deepEqual(viaCapture.revived('{"a":1}'), { a: 1 });
+  });
+
+  test('bound functions and natives no worker has by a global path are rejected', () => {
     notSerializable(() => captureClosure(((a: number, b: number) => a + b).bind(null, 1), 'rdd.map'), /native or bound/);
+    notSerializable(() => captureClosure(Math.max.bind(Math), 'rdd.map'), /native or bound/, /'bound max'/);
+    // A prototype's method is no global's own property (it needs its `this` anyway).
+    notSerializable(() => captureClosure(Array.prototype.join, 'rdd.map'), /native or bound/, /'join'/);
+    const join = Array.prototype.join;
+    notSerializable(() => captureClosure(() => join.call([1, 2]), 'rdd.map'), /captures 'join'/, /native or bound/);
   });
 
   test('a Shippable capture travels as its [SHIP]() form', () => {
