@@ -8365,6 +8365,14 @@ const MUTATIONS = [
     replace: '    return nonEmpty.map((p) => p.value).reduce(f);',
     tests: [{ file: 'packages/cli/dist/test/rdd-guide.test.js', pattern: 'built-ins given to operators' }],
   },
+  {
+    id: 'job-completed-stages-counts-attempts',
+    what: "REST JobData.numCompletedStages counts COMPLETE attempts, so a map stage run again after a fetch failure counts twice, where Spark's LiveJob.completedStages is a set of stage ids",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    numCompletedStages: completedStageIds(stages),\n',
+    replace: "    numCompletedStages: stages.filter((x) => x.status === 'COMPLETE').length,\n",
+    tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -222,13 +222,30 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     killedTasksSummary: killedSummary(stages),
     numSkippedTasks: all.skippedTasks,
     numActiveStages: stages.filter((x) => x.status === 'ACTIVE').length,
-    numCompletedStages: stages.filter((x) => x.status === 'COMPLETE').length,
+    numCompletedStages: completedStageIds(stages),
     numSkippedStages: all.skippedStages,
     numFailedStages: stages.filter((x) => x.status === 'FAILED').length,
     failureReason: j.failureReason,
     batchId: t?.batchTime,
     outputOpId: t?.outputOpId,
   };
+}
+
+/**
+ * Spark's JobData.numCompletedStages: the size of LiveJob.completedStages, a set of stage ids (a
+ * stage's COMPLETE attempt adds its id, a new attempt's submission takes it out again): the
+ * stages whose latest attempt completed, each once though several of its attempts did (a map
+ * stage run again after a fetch failure).
+ */
+function completedStageIds(stages: readonly StageRecord[]): number {
+  const latest = new Map<number, StageRecord>();
+  for (const x of stages) {
+    const o = latest.get(x.stageId);
+    if (o === undefined || x.attemptId > o.attemptId) latest.set(x.stageId, x);
+  }
+  let n = 0;
+  for (const x of latest.values()) if (x.status === 'COMPLETE') n++;
+  return n;
 }
 
 /** Spark's killedTasksSummary (JobData's and StageData's): the stage attempts' killed tasks by reason, summed. */

@@ -10,6 +10,9 @@
 // - onJobEnd: the job's stages still PENDING are written SKIPPED and leave the live map: the
 //   first of the jobs sharing a fresh LiveStage to end writes it, with every job that had started
 //   before then; a job starting after that gets a fresh one again.
+// - A job's counts (LiveJob): completedStages is a set of stage ids (a COMPLETE attempt adds its
+//   id, a submission takes it out), failedStages and completedTasks count attempts and Successes,
+//   completedIndices is a set of (stage id, TaskInfo.index), the index in the attempt's task set.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DriverNode } from '../../src/driver-node.js';
@@ -19,7 +22,7 @@ import { restApi } from '../../src/web/rest-api.js';
 const RUN = 'run-1';
 
 /** One application's status and a driver serving only it; `live` the running jobs' stage ids (the DAG scheduler's). */
-function app(): { s: JobStageStatus; live: Map<number, number[]>; stages: () => { stageId: number; attemptId: number; jobId: number; jobIds: number[]; status: string }[]; clock: { t: number } } {
+function app(): { s: JobStageStatus; d: DriverNode; live: Map<number, number[]>; stages: () => { stageId: number; attemptId: number; jobId: number; jobIds: number[]; status: string }[]; clock: { t: number } } {
   const clock = { t: 1000 };
   const s = new JobStageStatus(() => RUN, 1000, () => undefined, () => clock.t);
   const live = new Map<number, number[]>();
@@ -35,7 +38,7 @@ function app(): { s: JobStageStatus; live: Map<number, number[]>; stages: () => 
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return (r.body as ReturnType<ReturnType<typeof app>['stages']>).map(({ stageId, attemptId, jobId, jobIds, status }) => ({ stageId, attemptId, jobId, jobIds, status }));
   };
-  return { s, live, stages, clock };
+  return { s, d, live, stages, clock };
 }
 
 function start(a: ReturnType<typeof app>, jobId: number, stageIds: number[]): void {
@@ -105,4 +108,45 @@ test('jobs skipping a computed stage: those that started before the first of the
   complete(a, 4);
   end(a, 3);
   assert.deepEqual(one(a, 0), [['SKIPPED', 3, [3]]]);
+});
+
+test("a job whose map stage runs again after a fetch failure: JobData's numCompletedStages counts each stage once (LiveJob.completedStages, a set), numFailedStages the failed attempt, numCompletedIndices (stage, task index) pairs", () => {
+  const a = app();
+  const submitAttempt = (stageId: number, attempt: number, kind: 'result' | 'shuffleMap', partitions: number[]): void => {
+    a.clock.t++;
+    a.s.onStageSubmitted({ runId: RUN, jobId: 0, stageId, stageAttempt: attempt, kind, name: kind, numTasks: partitions.length, partitions, time: a.clock.t });
+  };
+  const taskEnd = (stageId: number, attempt: number, partition: number, reason: 'success' | 'fetch_failed'): void =>
+    a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: attempt, taskId: `${stageId}.${attempt}.${partition}`, partition, attempt: 0, workerId: 'w', reason, durationMs: 1, speculative: false, shuffleReadBytes: 0, shuffleWriteBytes: 0, ...(reason === 'fetch_failed' && { error: { message: 'shuffle 0 map 1 lost', stack: '' } }) });
+  const stageEnd = (stageId: number, attempt: number, failure?: string): void => {
+    a.clock.t++;
+    a.s.onStageCompleted({ runId: RUN, stageId, stageAttempt: attempt, time: a.clock.t, ...(failure !== undefined && { failure }) });
+  };
+  start(a, 0, [0, 1]);
+  // Map stage 0, attempt 0: both partitions. Result stage 1, attempt 0: partition 0 done, partition 1 fails to fetch.
+  submitAttempt(0, 0, 'shuffleMap', [0, 1]);
+  taskEnd(0, 0, 0, 'success');
+  taskEnd(0, 0, 1, 'success');
+  stageEnd(0, 0);
+  submitAttempt(1, 0, 'result', [0, 1]);
+  taskEnd(1, 0, 0, 'success');
+  taskEnd(1, 0, 1, 'fetch_failed');
+  stageEnd(1, 0, 'shuffle 0 map 1 lost');
+  // Map stage 0 again (attempt 1: the lost partition 1, task index 0), then result stage 1 (attempt 1: partition 1, index 0).
+  submitAttempt(0, 1, 'shuffleMap', [1]);
+  taskEnd(0, 1, 1, 'success');
+  stageEnd(0, 1);
+  submitAttempt(1, 1, 'result', [1]);
+  taskEnd(1, 1, 1, 'success');
+  stageEnd(1, 1);
+  end(a, 0);
+  const r = restApi(a.d, '/api/v1/applications/app/jobs/0', new URLSearchParams());
+  const j = r.body as Record<string, unknown>;
+  // completedStages: {0} after map attempt 0, {0} - 0 at its resubmission, {0} again, + 1 at the end: {0, 1}.
+  // Successes 2 + 1 + 1 + 1; indexes (0,0) (0,1) (1,0), then (0,0) and (1,0) again.
+  assert.deepEqual(
+    [j.numCompletedStages, j.numFailedStages, j.numActiveStages, j.numSkippedStages, j.numCompletedTasks, j.numFailedTasks, j.numCompletedIndices],
+    [2, 1, 0, 0, 5, 1, 3],
+    JSON.stringify(j),
+  );
 });
