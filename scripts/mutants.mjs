@@ -3851,6 +3851,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'guide as written' }],
   },
   {
+    id: 'kinesis-utils-keys-dropped',
+    what: "Kinesis: KinesisUtils.createStream's awsAccessKeyId and awsSecretKey are dropped (the readers use the default chain)",
+    file: 'packages/kinesis/src/kinesis-utils.ts',
+    search: '  if (rest.length === 2) b.kinesisCredentials(',
+    replace: '  if (rest.length === 9) b.kinesisCredentials(',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'KinesisUtils.createStream' }],
+  },
+  {
     id: 'kinesis-children-ignore-parents',
     what: 'Kinesis: a child shard of a split or merge is read at once, not after its parents were read to the end',
     file: 'packages/kinesis/src/shard-coordinator.ts',

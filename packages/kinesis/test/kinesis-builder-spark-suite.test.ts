@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RDDOperationScope, SluiceContext, SluiceError, StorageLevel, StreamingContext, type DStream } from '@sluice/core';
-import { KinesisInitialPositions, KinesisInputDStream, MetricsLevel, SparkAWSCredentials, type KinesisReceiver } from '../src/index.js';
+import { InitialPositionInStream, KinesisInitialPositions, KinesisInputDStream, KinesisUtils, MetricsLevel, SparkAWSCredentials, type KinesisReceiver } from '../src/index.js';
 import type { KinesisReaderConfig } from '../src/kinesis-reader-config.js';
 
 const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
@@ -132,4 +132,26 @@ test("the built stream's base scope is Spark's named scope, 'kinesis stream [n]'
     assert.equal(scope.name, `kinesis stream [${s.id}]`);
     assert.equal(scope.parent, undefined);
   }
+});
+
+test("KinesisUtils.createStream, Spark's older forms: storage level, then a message handler and/or the AWS keys; a timestamp is refused (Spark's old API throws on AT_TIMESTAMP)", () => {
+  const ep = 'https://kinesis.eu-west-1.amazonaws.com';
+  const bytes = KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.TRIM_HORIZON, 4000, StorageLevel.MEMORY_AND_DISK_2);
+  const c = configOf(bytes);
+  assert.deepEqual(
+    [c.checkpointAppName, c.streamName, c.endpointUrl, c.regionName, c.initialPosition, c.checkpointIntervalMs, c.credentials, receiverOf(bytes).messageHandler, receiverOf(bytes).storageLevel],
+    ['old-app', 'old-stream', ep, 'eu-west-1', { kind: 'TRIM_HORIZON' }, 4000, undefined, undefined, 'MEMORY_AND_DISK_2'],
+  );
+  const keyed = configOf(KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.LATEST, 4000, StorageLevel.MEMORY_ONLY, 'AKID', 'SECRET'));
+  assert.deepEqual([keyed.initialPosition, keyed.credentials], [{ kind: 'LATEST' }, { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }]);
+  const handler = (r: { partitionKey: string }) => r.partitionKey;
+  const mapped = KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.LATEST, 4000, StorageLevel.MEMORY_ONLY, handler, 'AKID', 'SECRET');
+  assert.equal(receiverOf(mapped).messageHandler, handler);
+  assert.deepEqual(configOf(mapped).credentials, { accessKeyId: 'AKID', secretAccessKey: 'SECRET' });
+  assert.equal(receiverOf(KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.LATEST, 4000, StorageLevel.MEMORY_ONLY, handler)).messageHandler, handler);
+  assert.throws(
+    () => KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', { atTimestamp: new Date() } as never, 4000, StorageLevel.MEMORY_ONLY),
+    badArgument(/initialPositionInStream .* is not valid: give InitialPositionInStream\.LATEST or InitialPositionInStream\.TRIM_HORIZON \(for a timestamp use .*AtTimestamp/),
+  );
+  assert.throws(() => (KinesisUtils.createStream as (...a: unknown[]) => unknown)(ssc, 'a', 's', ep, 'eu-west-1', 'LATEST', 4000, 'MEMORY_ONLY', 'AKID'), badArgument(/1 arguments after storageLevel are not valid: give none, or awsAccessKeyId and awsSecretKey/));
 });

@@ -1,0 +1,61 @@
+import { SluiceError, type DStream, type SparkStorageLevel, type StreamingContext } from '@sluice/core';
+import { KinesisInputDStream } from './kinesis-input-dstream.js';
+import type { KinesisRecord } from './kinesis-record.js';
+
+/** Spark's (the KCL's) InitialPositionInStream, for KinesisUtils.createStream: LATEST or TRIM_HORIZON. */
+export const InitialPositionInStream = { LATEST: 'LATEST', TRIM_HORIZON: 'TRIM_HORIZON' } as const;
+export type InitialPositionInStream = (typeof InitialPositionInStream)[keyof typeof InitialPositionInStream];
+
+type Handler<T> = (record: KinesisRecord) => T;
+
+/**
+ * Spark's older KinesisUtils.createStream forms (Scala's, and PySpark's positional ones), each
+ * a KinesisInputDStream.builder() with those settings: (ssc, kinesisAppName, streamName,
+ * endpointUrl, regionName, initialPositionInStream, checkpointInterval, storageLevel) and
+ * then optionally a messageHandler and/or awsAccessKeyId, awsSecretKey. Without a handler the
+ * records are their payload Buffers (Scala's Array[Byte]; PySpark decodes them as UTF-8: map
+ * with `(b) => b.toString('utf8')`). The initial position is InitialPositionInStream.LATEST or
+ * TRIM_HORIZON (Spark's old API takes no timestamp: use the builder's initialPosition for one).
+ */
+export const KinesisUtils = {
+  createStream: createStream as {
+    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel): DStream<Buffer>;
+    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, awsAccessKeyId: string, awsSecretKey: string): DStream<Buffer>;
+    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, messageHandler: Handler<T>): DStream<T>;
+    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, messageHandler: Handler<T>, awsAccessKeyId: string, awsSecretKey: string): DStream<T>;
+  },
+} as const;
+
+function createStream(
+  ssc: StreamingContext,
+  kinesisAppName: string,
+  streamName: string,
+  endpointUrl: string,
+  regionName: string,
+  initialPositionInStream: InitialPositionInStream,
+  checkpointInterval: number,
+  storageLevel: SparkStorageLevel,
+  ...rest: unknown[]
+): DStream<unknown> {
+  if (initialPositionInStream !== 'LATEST' && initialPositionInStream !== 'TRIM_HORIZON') {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `KinesisUtils.createStream: initialPositionInStream ${JSON.stringify(initialPositionInStream) ?? String(initialPositionInStream)} is not valid: give InitialPositionInStream.LATEST or InitialPositionInStream.TRIM_HORIZON (for a timestamp use KinesisInputDStream.builder().initialPosition(new KinesisInitialPositions.AtTimestamp(date)))`,
+    );
+  }
+  const handler = typeof rest[0] === 'function' ? (rest.shift() as Handler<unknown>) : undefined;
+  if (rest.length !== 0 && rest.length !== 2) {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `KinesisUtils.createStream: ${rest.length} arguments after storageLevel${handler ? ' and messageHandler' : ''} are not valid: give none, or awsAccessKeyId and awsSecretKey`);
+  }
+  const b = KinesisInputDStream.builder()
+    .streamingContext(ssc)
+    .checkpointAppName(kinesisAppName)
+    .streamName(streamName)
+    .endpointUrl(endpointUrl)
+    .regionName(regionName)
+    .initialPosition(initialPositionInStream)
+    .checkpointInterval(checkpointInterval)
+    .storageLevel(storageLevel);
+  if (rest.length === 2) b.kinesisCredentials({ accessKeyId: rest[0] as string, secretAccessKey: rest[1] as string });
+  return handler ? b.buildWithMessageHandler(handler) : b.build();
+}
