@@ -8381,6 +8381,14 @@ const MUTATIONS = [
     replace: "    numCompletedStages: stages.filter((x) => x.status === 'COMPLETE').length,\n",
     tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
   },
+  {
+    id: 'rest-streaming-job-description-own',
+    what: "REST JobData.description of a streaming batch's job is Sluice's own 'batch <ms>, output operation N', where Spark's is the spark.job.description JobScheduler set ('Streaming job from [output operation N, batch time ...]')",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    description: j.properties.description,\n',
+    replace: '    description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : j.properties.description,\n',
+    tests: ['packages/cli/dist/test/streaming-rest.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -247,7 +247,15 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         const warmUpEnd = new Date(others[0].completionTime!.replace('GMT', 'Z')).getTime();
         assert.ok(connectedAt! >= warmUpEnd, `the receiver connected (${connectedAt}) after the warm-up ended (${warmUpEnd})`);
         // A batch's action is described by its batch and operation, never as the warm-up.
-        for (const j of jobs.filter((x) => forBatches.has(x.jobId))) assert.equal(j.description, `batch ${j.batchId}, output operation ${j.outputOpId}`);
+        // Spark's JobScheduler description (spark.job.description: UIUtils.formatBatchTime without the date, ms as the
+        // interval is under a second), since 5 December 2026; before, `batch <ms>, output operation N`.
+        for (const j of jobs.filter((x) => forBatches.has(x.jobId))) {
+          const description = j.description ?? '';
+          assert.match(description, /^Streaming job from \[output operation (\d+), batch time \d{2}:\d{2}:\d{2}\.\d{3}\]$/);
+          assert.equal(description.split(' ')[5], `${j.outputOpId},`);
+          const hhmmss = new Date(j.batchId!).toTimeString().slice(0, 8);
+          assert.ok(description.includes(` ${hhmmss}`), `${description} at ${hhmmss}`);
+        }
         // The job page's list of actions says the same: the warm-up's row names it where a batch's names its batch.
         const jobPage = await (await fetch(`http://127.0.0.1:${h.cluster.driver.webPort}/jobs/${job.id}/`)).text();
         const actionRows = (/<table class="actions">(.*?)<\/table>/s.exec(jobPage)?.[1] ?? '').split('<tr>').slice(2);

@@ -204,7 +204,8 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
   return {
     jobId: j.jobId,
     name: j.name,
-    description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : j.properties.description,
+    // Spark's: the spark.job.description the action ran with; a streaming output's `Streaming job from [output operation N, batch time ...]` (Spark's without its link).
+    description: j.properties.description,
     submissionTime: sparkDate(j.submissionTime),
     completionTime: sparkDate(j.completionTime),
     stageIds: all.stageIds,
