@@ -8391,6 +8391,24 @@ const MUTATIONS = [
   },
 ];
 // ---- command line ---------------------------------------------------------------------------
+  },
+  {
+    id: 'rdd-partitions-one',
+    what: "rdd.partitions (Spark's) lists one partition whatever the RDD has",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '    return Array.from({ length: this.numPartitions }, (_, index) => ({ index }));',
+    replace: '    return Array.from({ length: 1 }, (_, index) => ({ index }));',
+    tests: [{ file: 'packages/cli/dist/test/rdd-guide.test.js', pattern: 'rdd.partitions' }],
+  },
+  {
+    id: 'context-application-id-empty',
+    what: "sc.applicationId (Spark's) is empty, not the job's id",
+    file: 'packages/core/src/context.ts',
+    search: "  get applicationId(): string {\n    return this.backend.jobId;",
+    replace: "  get applicationId(): string {\n    return '';",
+    tests: [{ file: 'packages/cli/dist/test/rdd-guide.test.js', pattern: 'rdd.partitions' }],
+  },
+];// ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const onlyArg = argv.indexOf('--only');

@@ -103,3 +103,10 @@ test("built-ins given to operators (map(Number), map(String), filter(Number.isIn
   assert.equal(bound.code, 'SLUICE_TASK_NOT_SERIALIZABLE');
   assert.match(bound.error, /native or bound/);
 });
+
+test("Spark's rdd.partitions (one { index } a partition, in order) and sc.applicationId (the job's id)", () => {
+  const p = got<{ length: number; indexes: number[]; union: number; applicationId: string; jobId: string }>('partitions');
+  assert.deepEqual({ length: p.length, indexes: p.indexes, union: p.union }, { length: 3, indexes: [0, 1, 2], union: 5 });
+  assert.match(p.applicationId, /^job-/);
+  assert.equal(p.applicationId, p.jobId);
+});

@@ -155,6 +155,11 @@ export class SluiceContext {
     return this.backend.jobId;
   }
 
+  /** Spark's `sc.applicationId`: this job's id (`sluice jobs`, the REST API's application id). */
+  get applicationId(): string {
+    return this.backend.jobId;
+  }
+
   /** @internal Log on the driver through the job's logger (no-op where the backend has none). */
   log(level: LogLevel, message: string, fields: Record<string, unknown>): void {
     this.backend.log?.(level, message, fields);

@@ -118,6 +118,14 @@ export class RDD<T> {
     return this.numPartitions;
   }
 
+  /**
+   * Spark's `rdd.partitions`: one `{ index }` a partition, in order, so Spark's
+   * `rdd.partitions.length` (Scala's `.size`) ports as written; a new array at each read.
+   */
+  get partitions(): readonly { readonly index: number }[] {
+    return Array.from({ length: this.numPartitions }, (_, index) => ({ index }));
+  }
+
   /** The level `persist` was given (Spark's name, `StorageLevel.MEMORY_ONLY_SER` included), or 'NONE'. */
   getStorageLevel(): SparkStorageLevel {
     return this.storage === 'NONE' ? 'NONE' : (this.persistLevel ?? this.storage);
