@@ -8389,9 +8389,6 @@ const MUTATIONS = [
     replace: '    description: t ? `batch ${t.batchTime}, output operation ${t.outputOpId}` : j.properties.description,\n',
     tests: ['packages/cli/dist/test/streaming-rest.test.js'],
   },
-];
-// ---- command line ---------------------------------------------------------------------------
-  },
   {
     id: 'rdd-partitions-one',
     what: "rdd.partitions (Spark's) lists one partition whatever the RDD has",
@@ -8408,7 +8405,8 @@ const MUTATIONS = [
     replace: "  get applicationId(): string {\n    return '';",
     tests: [{ file: 'packages/cli/dist/test/rdd-guide.test.js', pattern: 'rdd.partitions' }],
   },
-];// ---- command line ---------------------------------------------------------------------------
+];
+// ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const onlyArg = argv.indexOf('--only');
