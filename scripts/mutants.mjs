@@ -7237,6 +7237,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: "spark-submit's options" }],
   },
   {
+    id: 'spark-conf-kinesis-retry-unmapped',
+    what: "sluice run --conf spark.streaming.kinesis.retry.waitTime=500ms (the Kinesis guide's) says only that there is no SparkConf, not the builder's retryWait",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "  'spark.streaming.kinesis.retry.waitTime': (v) =>",
+    replace: "  'spark.streaming.kinesis.retry.waitTime.x': (v) =>",
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: "spark-submit's options" }],
+  },
+  {
     id: 'task-context-partition-id-zero',
     what: "TaskContext.get().partitionId() is 0 in every task (the guide's exactly-once pattern commits every partition under one id)",
     file: 'packages/core/src/scheduler/task-context.ts',

@@ -13,6 +13,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.streaming.concurrentJobs': (v) => `new StreamingContext(sc, batch, { concurrentJobs: ${v} }) in the job`,
   'spark.streaming.kafka.maxRatePerPartition': (v) => `KafkaUtils.createDirectStream(ssc, { ..., maxRatePerPartition: ${v} }) of @sluice/kafka in the job`,
   'spark.streaming.stopGracefullyOnShutdown': () => "'sluice run --stop-gracefully-on-shutdown' (a job on a standing driver: 'sluice stop --graceful JOB')",
+  'spark.streaming.kinesis.retry.waitTime': (v) => `KinesisInputDStream.builder()...retryWait(ms) of @sluice/kinesis in the job (milliseconds: '${v}' given; default 1000)`,
+  'spark.streaming.kinesis.retry.maxAttempts': () => "no limit to set: @sluice/kinesis's readers retry a failed GetRecords every retryWait until it succeeds (a throttled one silently, others reported as receiver errors); remove it",
   'spark.speculation': () => "'--speculation' on 'sluice run' and 'sluice driver' (and --speculation-quantile, --speculation-multiplier, --speculation-min-runtime)",
   'spark.driver.maxResultSize': (v) => `'--max-result-size ${v}' on 'sluice run' and 'sluice driver'`,
 };
