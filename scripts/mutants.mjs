@@ -8413,7 +8413,16 @@ const MUTATIONS = [
     replace: "  get applicationId(): string {\n    return '';",
     tests: [{ file: 'packages/cli/dist/test/rdd-guide.test.js', pattern: 'rdd.partitions' }],
   },
+  {
+    id: 'receiver-rates-completed-only',
+    what: "a receiver's REST eventRates and avgEventRate cover the completed batches only, where Spark's cover its retainedBatches (waiting, running and completed)",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '    return [...this.active.values(), ...this.completed.toArray()]\n',
+    replace: '    return this.completed\n      .toArray()\n',
+    tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
+  },
 ];
+
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);

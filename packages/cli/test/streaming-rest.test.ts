@@ -113,16 +113,17 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
           assert.ok(Date.now() < deadline, `only ${s.numProcessedRecords} of ${LINES} records processed within 30 s`);
           await sleep(100);
         }
-        // The receiver's avgEventRate, as Spark's REST API: over the retained completed
+        // The receiver's avgEventRate, as Spark's REST API: over the retained
         // batches, the mean of each one's records of the stream × 1000 / the batch interval
         // (read until the batches listed before and after it are the same).
-        const completedNow = async (): Promise<BatchJson[]> => get<BatchJson[]>(`/applications/${job.id}/streaming/batches?status=COMPLETED`);
+        // Spark's retainedBatches: queued, processing and completed ones (since 5 December 2026; before, completed ones only).
+        const completedNow = async (): Promise<BatchJson[]> => get<BatchJson[]>(`/applications/${job.id}/streaming/batches`);
         const { r0, done } = await (async () => {
           for (const until = Date.now() + 30_000; ; await sleep(50)) {
             const before = await completedNow();
             const [r] = await get<ReceiverJson[]>(`/applications/${job.id}/streaming/receivers`);
             const after = await completedNow();
-            if (before.length === after.length && before[0]?.batchId === after[0]?.batchId) return { r0: r, done: after };
+            if (JSON.stringify(before.map((b) => [b.batchId, b.inputSize])) === JSON.stringify(after.map((b) => [b.batchId, b.inputSize]))) return { r0: r, done: after };
             assert.ok(Date.now() < until, 'the batches listed never held still');
           }
         })();

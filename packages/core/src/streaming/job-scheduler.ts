@@ -82,6 +82,7 @@ export class JobScheduler {
       batchTime: time,
       batchIntervalMs: this.ssc.batchIntervalMs,
       numRecords,
+      streamRecords: Object.fromEntries(Object.entries(streamIdToInputInfo).map(([id, x]) => [id, x.numRecords])),
       submissionTime: batch.submissionTime,
       outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name, description: j.description })),
     });

@@ -157,6 +157,8 @@ export type StreamingProgressEvent =
       readonly batchTime: number;
       readonly batchIntervalMs: number;
       readonly numRecords: number;
+      /** Its records by input stream id (Spark's BatchInfo.streamIdToInputInfo numRecords), where known. */
+      readonly streamRecords?: Readonly<Record<number, number>>;
       readonly submissionTime: number;
       /** The batch's output operations, in the order they run. */
       readonly outputOperations: readonly { readonly id: number; readonly name: string; readonly description: string }[];

@@ -86,6 +86,7 @@ export class StreamingProgress {
           processingStartTime: undefined,
           processingEndTime: undefined,
           status: 'QUEUED',
+          ...(e.streamRecords && { streamRecords: e.streamRecords }),
           outputOps: e.outputOperations.map((o) => ({ id: o.id, name: o.name, description: o.description, startTime: undefined, endTime: undefined, failure: undefined, jobIds: [] })),
         });
         return;
@@ -222,19 +223,19 @@ export class StreamingProgress {
   }
 
   /**
-   * A receiver's records/s in each retained completed batch, oldest first, as Spark's REST
-   * eventRates (StreamingJobProgressListener.receivedRecordRateWithBatchTime): [batch time in ms,
-   * its stream's records in that batch (0 where it had none) × 1000 / the batch interval].
+   * A receiver's records/s in each retained batch, queued, processing and completed, by batch
+   * time, as Spark's REST eventRates (StreamingJobProgressListener.receivedRecordRateWithBatchTime
+   * over retainedBatches): [batch time in ms, its stream's records in that batch (0 where it had
+   * none) × 1000 / the batch interval].
    */
   receiverRates(r: ReceiverRecord): [number, number][] {
     if (this.batchIntervalMs <= 0) return [];
-    return this.completed
-      .toArray()
+    return [...this.active.values(), ...this.completed.toArray()]
       .map((b): [number, number] => [b.batchTime, ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs])
       .sort((a, b) => a[0] - b[0]);
   }
 
-  /** A receiver's records/s as Spark's REST avgEventRate: the mean of its eventRates; undefined before a batch completed. */
+  /** A receiver's records/s as Spark's REST avgEventRate: the mean of its eventRates; undefined before a batch was submitted. */
   receiverRate(r: ReceiverRecord): number | undefined {
     const rates = this.receiverRates(r);
     return rates.length === 0 ? undefined : rates.reduce((a, [, x]) => a + x, 0) / rates.length;

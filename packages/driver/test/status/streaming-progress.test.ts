@@ -71,7 +71,7 @@ test("streaming statistics average as Spark's ApiStreamingRootResource: times as
   assert.equal(s.numProcessedRecords, 7);
 });
 
-test("a receiver's avgEventRate as Spark's REST API: the mean over retained completed batches of its stream's records x 1000 / the interval, 0 where it had none", () => {
+test("a receiver's eventRates and avgEventRate as Spark's REST API: over the retained batches (completed, and queued or processing), by time, its stream's records x 1000 / the interval, 0 where it had none, and their mean", () => {
   const p = new StreamingProgress(3);
   p.onReceiverStarting(0, 'r');
   const r = p.receivers()[0];
@@ -88,6 +88,16 @@ test("a receiver's avgEventRate as Spark's REST API: the mean over retained comp
   }
   // (0 + 5 + 1) x 1000 / 500 / 3 = 4 records/s.
   assert.equal(p.receiverRate(r), 4);
+  // A queued batch counts too (Spark's retainedBatches: waiting, running and completed, by time): 7 records at 2500.
+  p.onProgress({ type: 'batchSubmitted', batchTime: 2500, batchIntervalMs: 500, numRecords: 7, streamRecords: { 0: 7 }, submissionTime: 2500, outputOperations: [] });
+  assert.deepEqual(p.receiverRates(r), [
+    [1000, 0],
+    [1500, 10],
+    [2000, 2],
+    [2500, 14],
+  ]);
+  // (0 + 5 + 1 + 7) x 1000 / 500 / 4 = 6.5 records/s.
+  assert.equal(p.receiverRate(r), 6.5);
 });
 
 test("a receiver's error info as Spark's ReceiverTracker keeps it: reportError's stays while it runs; a stop's (message, its error's stack, a time only with an error) replaces it, and is gone once it registers again", () => {
