@@ -3859,6 +3859,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'KinesisUtils.createStream' }],
   },
   {
+    id: 'kinesis-old-api-takes-timestamp',
+    what: "Kinesis: the deprecated initialPositionInStream takes AT_TIMESTAMP (or a timestamp) as its position, where Spark's throws",
+    file: 'packages/kinesis/src/kinesis-input-dstream.ts',
+    search: "    if (position !== 'LATEST' && position !== 'TRIM_HORIZON') {",
+    replace: '    if (position === undefined) {',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'old Api' }],
+  },
+  {
     id: 'kinesis-children-ignore-parents',
     what: 'Kinesis: a child shard of a split or merge is read at once, not after its parents were read to the end',
     file: 'packages/kinesis/src/shard-coordinator.ts',

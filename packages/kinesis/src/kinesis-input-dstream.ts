@@ -79,6 +79,19 @@ export class KinesisInputDStreamBuilder {
     return this;
   }
 
+  /**
+   * Spark's deprecated initialPositionInStream(InitialPositionInStream.LATEST | TRIM_HORIZON):
+   * the same as initialPosition; anything else is refused, as Spark's throws on AT_TIMESTAMP
+   * (give initialPosition(new KinesisInitialPositions.AtTimestamp(date)) for a timestamp).
+   */
+  initialPositionInStream(position: 'LATEST' | 'TRIM_HORIZON'): this {
+    if (position !== 'LATEST' && position !== 'TRIM_HORIZON') {
+      throw bad('initialPositionInStream', position, 'give InitialPositionInStream.LATEST or InitialPositionInStream.TRIM_HORIZON; for a timestamp use .initialPosition(new KinesisInitialPositions.AtTimestamp(date))');
+    }
+    this.initial = { kind: position };
+    return this;
+  }
+
   /** Names this application's checkpoints (Spark: the KCL's DynamoDB table); streams with the same name share the shards. */
   checkpointAppName(name: string): this {
     if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(name) || name === '.' || name === '..') {

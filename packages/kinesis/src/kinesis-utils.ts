@@ -37,12 +37,6 @@ function createStream(
   storageLevel: SparkStorageLevel,
   ...rest: unknown[]
 ): DStream<unknown> {
-  if (initialPositionInStream !== 'LATEST' && initialPositionInStream !== 'TRIM_HORIZON') {
-    throw new SluiceError(
-      'SLUICE_BAD_ARGUMENT',
-      `KinesisUtils.createStream: initialPositionInStream ${JSON.stringify(initialPositionInStream) ?? String(initialPositionInStream)} is not valid: give InitialPositionInStream.LATEST or InitialPositionInStream.TRIM_HORIZON (for a timestamp use KinesisInputDStream.builder().initialPosition(new KinesisInitialPositions.AtTimestamp(date)))`,
-    );
-  }
   const handler = typeof rest[0] === 'function' ? (rest.shift() as Handler<unknown>) : undefined;
   if (rest.length !== 0 && rest.length !== 2) {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `KinesisUtils.createStream: ${rest.length} arguments after storageLevel${handler ? ' and messageHandler' : ''} are not valid: give none, or awsAccessKeyId and awsSecretKey`);
@@ -53,7 +47,7 @@ function createStream(
     .streamName(streamName)
     .endpointUrl(endpointUrl)
     .regionName(regionName)
-    .initialPosition(initialPositionInStream)
+    .initialPositionInStream(initialPositionInStream)
     .checkpointInterval(checkpointInterval)
     .storageLevel(storageLevel);
   if (rest.length === 2) b.kinesisCredentials({ accessKeyId: rest[0] as string, secretAccessKey: rest[1] as string });

@@ -8,7 +8,8 @@
 // https://kinesis.us-east-1.amazonaws.com, region us-east-1, LATEST, the batch interval as
 // checkpoint interval, the default credentials (none given), storage level MEMORY_AND_DISK_2.
 // The CloudWatch metrics settings are refused unless MetricsLevel.NONE (nothing is sent);
-// "old Api should throw with AT_TIMESTAMP" has no counterpart: there is no initialPositionInStream.
+// "old Api should throw UnsupportedOperationException with AT_TIMESTAMP": the deprecated
+// initialPositionInStream takes LATEST and TRIM_HORIZON and refuses anything else.
 // Spark's guide's own forms (docs/streaming-kinesis-integration.md) as written: new
 // KinesisInitialPositions.*(), .storageLevel(StorageLevel.MEMORY_AND_DISK_2), .metricsLevel,
 // SparkAWSCredentials.builder().basicCredentials(...).build().
@@ -151,7 +152,15 @@ test("KinesisUtils.createStream, Spark's older forms: storage level, then a mess
   assert.equal(receiverOf(KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.LATEST, 4000, StorageLevel.MEMORY_ONLY, handler)).messageHandler, handler);
   assert.throws(
     () => KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', { atTimestamp: new Date() } as never, 4000, StorageLevel.MEMORY_ONLY),
-    badArgument(/initialPositionInStream .* is not valid: give InitialPositionInStream\.LATEST or InitialPositionInStream\.TRIM_HORIZON \(for a timestamp use .*AtTimestamp/),
+    badArgument(/initialPositionInStream .* is not valid: give InitialPositionInStream\.LATEST or InitialPositionInStream\.TRIM_HORIZON; for a timestamp use .*AtTimestamp/),
   );
   assert.throws(() => (KinesisUtils.createStream as (...a: unknown[]) => unknown)(ssc, 'a', 's', ep, 'eu-west-1', 'LATEST', 4000, 'MEMORY_ONLY', 'AKID'), badArgument(/1 arguments after storageLevel are not valid: give none, or awsAccessKeyId and awsSecretKey/));
+});
+
+test('old Api should throw with AT_TIMESTAMP: initialPositionInStream takes LATEST and TRIM_HORIZON only', () => {
+  assert.deepEqual(configOf(builder().initialPositionInStream(InitialPositionInStream.TRIM_HORIZON).build()).initialPosition, { kind: 'TRIM_HORIZON' });
+  assert.deepEqual(configOf(builder().initialPositionInStream(InitialPositionInStream.LATEST).build()).initialPosition, { kind: 'LATEST' });
+  for (const p of ['AT_TIMESTAMP', { atTimestamp: new Date() }, new KinesisInitialPositions.AtTimestamp(new Date())]) {
+    assert.throws(() => builder().initialPositionInStream(p as never), badArgument(/initialPositionInStream .* is not valid: give InitialPositionInStream\.LATEST or InitialPositionInStream\.TRIM_HORIZON; for a timestamp use \.initialPosition\(new KinesisInitialPositions\.AtTimestamp\(date\)\)/));
+  }
 });
