@@ -3867,6 +3867,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'old Api' }],
   },
   {
+    id: 'kinesis-kpl-aggregate-unreported',
+    what: "Kinesis: a record aggregated by the Kinesis Producer Library is given as one record with no word of it (Spark's KCL de-aggregates it)",
+    file: 'packages/kinesis/src/shard-reader.ts',
+    search: '      const aggregated = records.find((r) => isKplAggregated(r.Data));',
+    replace: '      const aggregated = records.find((r) => isKplAggregated(r.Data) && r.Data === undefined);',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'Kinesis Producer Library' }],
+  },
+  {
     id: 'kinesis-children-ignore-parents',
     what: 'Kinesis: a child shard of a split or merge is read at once, not after its parents were read to the end',
     file: 'packages/kinesis/src/shard-coordinator.ts',

@@ -52,6 +52,8 @@ export class ShardReader<T> {
   private safe: { after: string; next: number } | undefined;
   private written: string | undefined;
   private ended = false;
+  /** A KPL-aggregated record of this shard was reported (once per reader). */
+  private aggregatedReported = false;
 
   constructor(
     readonly shardId: string,
@@ -122,6 +124,16 @@ export class ShardReader<T> {
       h.fail(`Kinesis: the messageHandler threw on a record of shard ${this.shardId} of stream '${h.config.streamName}'`, err);
       throw err;
     }
+    if (!this.aggregatedReported) {
+      const aggregated = records.find((r) => isKplAggregated(r.Data));
+      if (aggregated) {
+        this.aggregatedReported = true;
+        h.report(
+          `Kinesis: record ${aggregated.SequenceNumber} of shard ${this.shardId} of stream '${h.config.streamName}' is aggregated by the Kinesis Producer Library (it starts with the KPL's magic bytes f3899ac2): Sluice gives such records as written, one record each, where Spark's KCL de-aggregates them; turn aggregation off in the producer (KPL AggregationEnabled=false) or split them in buildWithMessageHandler`,
+          undefined,
+        );
+      }
+    }
     const position = shardPosition(this.shardId, this.next);
     const stored = h.store(mapped, position);
     this.next += records.length;
@@ -167,4 +179,12 @@ function toKinesisRecord(r: _Record, shardId: string): KinesisRecord {
     approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
     shardId,
   };
+}
+
+/** The Kinesis Producer Library's aggregated-record magic (then a protobuf AggregatedRecord and its MD5). */
+const KPL_MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
+
+/** Whether a record's payload is a KPL aggregate: its magic, then at least the 16-byte MD5. */
+function isKplAggregated(d: Uint8Array | undefined): boolean {
+  return d !== undefined && d.byteLength > KPL_MAGIC.length + 16 && KPL_MAGIC.every((b, i) => d[i] === b);
 }

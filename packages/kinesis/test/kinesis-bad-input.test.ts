@@ -1,7 +1,8 @@
 // Bad input to KinesisInputDStream against a real kinesalite: an unreachable endpoint and a
 // stream that does not exist are receiver errors (StreamingListener onReceiverError, as
 // `sluice jobs` and the driver log show them) naming Kinesis, the value and the setting to
-// fix; the readers keep retrying. A bad initialPosition and a missing checkpoint directory
+// fix; the readers keep retrying. A record aggregated by the KPL is a receiver error too
+// (given as written; the message says what to do). A bad initialPosition and a missing checkpoint directory
 // fail the job at once. The controls: LATEST reads only what is put after the readers
 // started; the same job submitted again resumes after the shard checkpoints (nothing old
 // counted again); { atTimestamp } reads only what arrived from then on.
@@ -51,6 +52,18 @@ async function receiverError(o: object): Promise<string> {
     await job.done;
   }
 }
+
+test("a record aggregated by the Kinesis Producer Library: a receiver error naming it and what to do (Spark's KCL de-aggregates; Sluice gives it as written)", async () => {
+  const c = client(kinesis.endpoint);
+  await createStream(c, 'kpl', 1);
+  // The KPL's format: magic f3899ac2, a protobuf AggregatedRecord, its MD5 (16 bytes); a plain record before it is no aggregate.
+  await c.send(new PutRecordCommand({ StreamName: 'kpl', PartitionKey: 'p', Data: Buffer.from('plain 1') }));
+  const body = Buffer.from([0x0a, 0x01, 0x70, 0x1a, 0x08, 0x08, 0x00, 0x1a, 0x04, 0x61, 0x20, 0x32, 0x33]);
+  const md5 = (await import('node:crypto')).createHash('md5').update(body).digest();
+  const put = await c.send(new PutRecordCommand({ StreamName: 'kpl', PartitionKey: 'p', Data: Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), body, md5]) }));
+  const message = await receiverError({ stream: 'kpl', app: 'kpl-app', initialPosition: 'TRIM_HORIZON', expectIds: 1000 }); // never done by itself
+  assert.match(message, new RegExp(`^Kinesis: record ${put.SequenceNumber} of shard ${put.ShardId} of stream 'kpl' is aggregated by the Kinesis Producer Library .*turn aggregation off in the producer \\(KPL AggregationEnabled=false\\) or split them in buildWithMessageHandler`));
+});
 
 test('an unreachable endpoint: a receiver error naming Kinesis, the URL and endpointUrl', async () => {
   const endpoint = `http://127.0.0.1:${await freePort()}`;
