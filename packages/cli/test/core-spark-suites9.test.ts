@@ -306,6 +306,27 @@ test('AppStatusListener\'s shared stage, as the REST API\'s JobData tells it: a 
   }
 });
 
+test("TaskContext's stageId, stageAttemptNumber, attemptNumber and taskAttemptId, as the listener heard the same attempts (a retry probe: partition 1 fails while attemptNumber() is 0)", () => {
+  type Seen = { sums: [number, number][]; partition: number; stage: number; stageAttempt: number; attempt: number; taskAttemptId: string };
+  const r = cases.one<{ seen: Seen[]; ends: [number, number, number, string, string][] }>('task-context');
+  const seen = [...r.seen].sort((a, b) => a.partition - b.partition);
+  assert.deepEqual(seen.map((s) => s.partition), [0, 1]);
+  // The sums of 0..5 by parity, over both reduce partitions.
+  assert.deepEqual(seen.flatMap((s) => s.sums).sort((a, b) => a[0] - b[0]), [[0, 0 + 2 + 4], [1, 1 + 3 + 5]]);
+  // Partition 1 ran again after its first attempt threw: attempt 1; partition 0 once; the stage once.
+  assert.deepEqual(seen.map((s) => [s.attempt, s.stageAttempt]), [[0, 0], [1, 0]]);
+  for (const s of seen) {
+    // The listener's successful end of that partition: the same stage, attempt number and task id.
+    const end = r.ends.filter(([stage, index, , reason]) => stage === s.stage && index === s.partition && reason === 'Success');
+    assert.deepEqual(end.map(([, , attempt, , taskId]) => [attempt, taskId]), [[s.attempt, s.taskAttemptId]], JSON.stringify(r.ends));
+  }
+  assert.equal(seen[0].stage, seen[1].stage);
+  // The failed first attempt of partition 1 in that stage, and a map stage of 3 tasks before it.
+  assert.deepEqual(r.ends.filter(([stage, , , reason]) => stage === seen[0].stage && reason !== 'Success').map(([, index, attempt, reason]) => [index, attempt, reason]), [[1, 0, 'ExceptionFailure']]);
+  const map = r.ends.filter(([stage]) => stage !== seen[0].stage);
+  assert.deepEqual(map.map(([, index, attempt, reason]) => [index, attempt, reason]).sort(), [[0, 0, 'Success'], [1, 0, 'Success'], [2, 0, 'Success']]);
+});
+
 test('a failed task\'s error as Spark\'s ExceptionFailure.toErrorString gives it ("java.lang.RuntimeException: boom"), in JS "Error: boom": the job\'s failure, the listener\'s task end (className, errorString with the stack), REST stages\' failureReason and failedTasks\' errorMessage', () => {
   type End = { stageId: number; error: string | null; className: string | null; errorString: string | null };
   const r = cases.one<Record<string, { action: Failure; ends: End[] }>>('task-error-text');

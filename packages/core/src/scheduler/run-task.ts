@@ -37,12 +37,12 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
 export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number; part?: TaskPart } = {}): Promise<TaskRunOutcome> {
   const computer = newComputer(payload, env, options.part);
   if (payload.kind === 'shuffleMap') {
-    const output = await TaskContext.runFor(partition, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS));
+    const output = await TaskContext.runFor(partition, env.taskId, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS));
     return { kind: 'mapStatus', sizes: output.sizes, output };
   }
   const action = payload.action;
   if (!action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
-  return { kind: 'result', value: await TaskContext.runFor(partition, () => runAction(computer, payload, partition, action, env)) };
+  return { kind: 'result', value: await TaskContext.runFor(partition, env.taskId, () => runAction(computer, payload, partition, action, env)) };
 }
 
 /**
@@ -64,7 +64,7 @@ export async function runResultRange(payload: TaskPayload, first: number, count:
   for (let i = 0; i < count; i++) {
     const computer = newComputer(payload, env, part);
     const action = payload.action;
-    values[i] = await TaskContext.runFor(first + i, () => runAction(computer, payload, first + i, action, env));
+    values[i] = await TaskContext.runFor(first + i, env.taskId, () => runAction(computer, payload, first + i, action, env));
   }
   return values;
 }

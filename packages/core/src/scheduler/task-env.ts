@@ -8,6 +8,8 @@ import type { MapOutputLocation } from './task-spec.js';
  */
 export interface TaskEnv {
   readonly jobId: string;
+  /** The task attempt's id (`<job>.s<stage>r<stage attempt>.p<partition>.a<attempt>`), what TaskContext reads its stage and attempt from; fakes may leave it out. */
+  readonly taskId?: string;
   /** Revive a shipped function inside the job bundle's module scope (memoized per task). */
   revive(fn: ShippedFunction): Function;
   /**

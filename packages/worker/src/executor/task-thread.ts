@@ -159,7 +159,7 @@ class ThreadTaskEnv implements TaskEnv {
 
   constructor(
     readonly jobId: string,
-    private readonly taskId: string,
+    readonly taskId: string,
     private readonly partition: number,
     private readonly rangeCount: number,
     private readonly scope: (src: string) => unknown,
