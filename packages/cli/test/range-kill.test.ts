@@ -9,14 +9,15 @@
 // ranges of 6, so each range's values must be filed by the new ranges. The collect must give
 // exactly the sums computed here, each record once, partition after partition and each from
 // its own partition; the killed worker's map outputs must be computed again (each once, and
-// only those), and its range task must have ended as lost.
+// only those), and its range task must have ended as lost, told as Spark's ExecutorLostFailure
+// (to the program's SparkListener and in REST's failedTasks and taskList).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, pollUntil, startJob, within, withCluster } from './harness.js';
+import { appRest, fixture, jsonLine, pollUntil, startJob, within, withCluster } from './harness.js';
 
 const MAPS = 12;
 const REDUCES = 48;
@@ -38,7 +39,7 @@ test('a worker killed while range tasks of a result stage run: exact results in 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-range-kill-'));
   try {
     // Speculation off: a copy of a slow map task would leave a second map output to count.
-    await withCluster({ workers: 0, driver: { tasks: { speculation: false } } }, async (h) => {
+    await withCluster({ workers: 0, driver: { webPort: 0, tasks: { speculation: false } } }, async (h) => {
       const driver = h.cluster.driver;
       // Workers started one at a time, so each registered id is known to belong to its process.
       const procs = new Map<string, ChildProcess>();
@@ -125,6 +126,22 @@ test('a worker killed while range tasks of a result stage run: exact results in 
         resultEnds.some((e) => e.workerId === victim.id && e.reason === 'worker_lost'),
         `the killed worker's range task ended as lost: ${JSON.stringify(resultEnds)}`,
       );
+      // Spark's ExecutorLostFailure.toErrorString, exitCausedByApp false (a lost worker does not count
+      // against its tasks): "ExecutorLostFailure (executor <id> exited unrelated to the running tasks) Reason: <reason>".
+      const lostText = `ExecutorLostFailure (executor ${victim.id} exited unrelated to the running tasks) Reason: worker ${victim.id} was lost`;
+      const heard = job.lines.filter((l) => l.startsWith('LOST ')).map((l) => JSON.parse(l.slice('LOST '.length)) as { executorId: string; error?: string; errorString?: string });
+      assert.ok(heard.length > 0, `the program's listener heard the lost task: ${JSON.stringify(job.lines.slice(-5))}`);
+      assert.deepEqual(heard, heard.map(() => ({ executorId: victim.id, error: `worker ${victim.id} was lost`, errorString: lostText })));
+      const resultStage = [...resultStages][0]!;
+      const get = appRest(h.cluster, job.id);
+      const stage = await get<{ failedTasks: { executorId: string; errorMessage: string }[] }>(`stages/${resultStage}/0`);
+      const failedOnVictim = stage.failedTasks.filter((f) => f.executorId === victim.id);
+      assert.ok(failedOnVictim.length > 0, JSON.stringify(stage.failedTasks));
+      assert.deepEqual(failedOnVictim.map((f) => f.errorMessage), failedOnVictim.map(() => lostText));
+      const tasks = await get<{ executorId: string; status: string; errorMessage?: string }[]>(`stages/${resultStage}/0/taskList?length=100`);
+      const lostTasks = tasks.filter((t) => t.status === 'FAILED' && t.executorId === victim.id);
+      assert.ok(lostTasks.length > 0, JSON.stringify(tasks));
+      assert.deepEqual(lostTasks.map((t) => [t.executorId, t.errorMessage]), lostTasks.map(() => [victim.id, lostText]));
       driver.dag.removeListener(listener);
     });
   } finally {

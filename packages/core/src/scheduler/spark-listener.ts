@@ -108,7 +108,9 @@ export interface SparkListenerTaskEnd {
    * task's code its class and message as Error.prototype.toString writes them, then its stack
    * (`TypeError: x is not a function\n    at parse (job.ts:3:9)`), as ExceptionFailure's
    * `java.lang.RuntimeException: boom\n\tat ...`; for a thrown value that is no Error, a
-   * fetch failure or a failure of Sluice's own, the message alone.
+   * fetch failure or a failure of Sluice's own, the message alone; for a task whose worker was
+   * lost ('ExecutorLostFailure', `error` then `worker w was lost`), ExecutorLostFailure's
+   * `ExecutorLostFailure (executor w exited unrelated to the running tasks) Reason: worker w was lost`.
    */
   readonly errorString?: string;
   /** For an 'ExceptionFailure' whose error is an Error (not Sluice's own), its name: Spark's ExceptionFailure.className (`TypeError`). */

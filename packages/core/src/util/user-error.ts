@@ -124,3 +124,18 @@ export function taskErrorStringWithStack(className: string | undefined, message:
   const frames = stack.split('\n').slice(`${className}: ${message}`.split('\n').length);
   return [head, ...frames].join('\n');
 }
+
+/**
+ * Spark's ExecutorLostFailure.toErrorString for a task whose worker was lost (the executor id is
+ * the worker's id): `ExecutorLostFailure (executor w exited unrelated to the running tasks)
+ * Reason: worker w was lost`. Sluice does not count a lost worker against its tasks, as Spark
+ * with exitCausedByApp false, so the exit is always "unrelated to the running tasks".
+ */
+export function executorLostErrorString(workerId: string): string {
+  return `ExecutorLostFailure (executor ${workerId} exited unrelated to the running tasks) Reason: ${workerLostReason(workerId)}`;
+}
+
+/** Why a task's worker was lost, as ExecutorLostFailure's reason (and the listener's `error`). */
+export function workerLostReason(workerId: string): string {
+  return `worker ${workerId} was lost`;
+}

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, isSluiceError, taskErrorStringWithStack, userErrorInfo, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -336,7 +336,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       if (!this.forwarding(this.current, e.runId)) return;
       const { runId: _runId, error, ...rest } = e;
       // Spark's ExceptionFailure: its className and toErrorString (class, message, stack) beside the message.
-      const failure = error && { error: error.message, errorString: taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) };
+      const failure =
+        error !== undefined
+          ? { error: error.message, errorString: taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) }
+          : // Spark's ExecutorLostFailure: the executor (the worker) exited unrelated to the running tasks.
+            e.reason === 'worker_lost' && { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) };
       this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });
     },
     onStageCompleted: (e) => {

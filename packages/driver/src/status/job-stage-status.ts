@@ -1,4 +1,4 @@
-import { taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
+import { executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -265,8 +265,9 @@ export class JobStageStatus implements SchedulerListener {
         workerId: e.workerId,
         status: ok ? 'SUCCESS' : failed ? 'FAILED' : 'KILLED',
         speculative: e.speculative,
-        // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack.
-        errorMessage: failed ? (e.error ? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack) : e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason) : ok ? undefined : e.killReason,
+        // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack;
+        // a lost worker's task, ExecutorLostFailure's text.
+        errorMessage: failed ? (e.error ? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
       });
@@ -280,7 +281,7 @@ export class JobStageStatus implements SchedulerListener {
       if (s.failures.length < MAX_FAILURES_KEPT) {
         const stack = e.error?.stack ?? '';
         // Spark's TaskData.errorMessage opens with the error's class: `TypeError: x is not a function`.
-        const message = e.error ? taskErrorString(e.error.className, e.error.message) : e.reason === 'worker_lost' ? `worker ${e.workerId} was lost` : e.reason;
+        const message = e.error ? taskErrorString(e.error.className, e.error.message) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason;
         s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
       }
     } else {
