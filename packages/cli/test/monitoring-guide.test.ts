@@ -13,7 +13,9 @@
 //   values sorted, for quantile q the one at min(floor(q * count), count - 1); none succeeded: 404.
 // - ApplicationListResource: status=running|completed, limit=N.
 // - JobExecutionStatus has UNKNOWN (a valid filter); /allexecutors answers as /executors does.
-// - Resources Sluice cannot have (sql, logs, environment, storage, version) answer 404 saying why.
+// - Resources Sluice cannot have (sql, logs, environment, version) answer 404 saying why.
+// - storage/rdd[/{id}] (AppStatusListener's LiveRDD, api.scala's RDDStorageInfo): the RDDs with cached
+//   partitions, read while the job runs (its end drops its blocks); an unpersisted one is gone.
 // Expected values are computed here from what the job did (1,000 numbers in 4 partitions, the
 // sums by x % 10, one task failing once, one always), not read back from Sluice's code.
 import assert from 'node:assert/strict';
@@ -47,6 +49,8 @@ const got = new Map<string, Reply>();
 let workerIds: string[] = [];
 /** The HELD action's stage, read while its partition 1 ran. */
 let heldStage = -1;
+/** storage/rdd/{id} is read for every id up to this one while HELD runs (the unpersisted RDD's id is known only after). */
+const MAX_RDD_ID = 40;
 /** Stage ids by the fixture's action: CACHED, SHUFFLE, RETRIED, FAILED. */
 const stagesOf = new Map<string, number[]>();
 
@@ -79,10 +83,23 @@ before(async () => {
       }
       return undefined;
     }, 60_000, 'the HELD stage with one task done, one running');
-    for (const p of ['APP/stages/HELD/0/taskList', 'APP/stages/HELD/0/taskList?status=running', 'APP/stages/HELD/0?details=false', 'APP/executors#held']) {
+    for (const p of ['APP/stages/HELD/0/taskList', 'APP/stages/HELD/0/taskList?status=running', 'APP/stages/HELD/0?details=false', 'APP/executors#held', 'APP/storage/rdd']) {
       const r = await fetch(`${root}/${p.replace('APP', app).replace('HELD', String(heldStage)).replace('#held', '')}`);
       got.set(p, { status: r.status, body: await r.json() });
     }
+    // Each listed RDD's details, the unpersisted one's (its id from the STORED line, printed before HELD ran), and the
+    // executors once their heartbeats count the DISK_ONLY blocks (the workers' own bytes, not the tasks' reports).
+    for (let id = 0; id <= MAX_RDD_ID; id++) {
+      const r = await fetch(`${root}/${app}/storage/rdd/${id}`);
+      got.set(`APP/storage/rdd/${id}`, { status: r.status, body: await r.json() });
+    }
+    const onDisk = (get('APP/storage/rdd').body as { name: string; diskUsed: number }[]).find((x) => x.name === 'on disk');
+    let last: unknown;
+    await pollUntil(async () => {
+      last = await (await fetch(`${root}/${app}/executors`)).json();
+      return (last as { diskUsed: number }[]).reduce((a, e) => a + e.diskUsed, 0) === onDisk?.diskUsed ? true : undefined;
+    }, 15_000, 'the executors\' diskUsed to sum to the DISK_ONLY RDD\'s').catch(() => undefined);
+    got.set('APP/executors#stored', { status: 200, body: last });
     fs.writeFileSync(path.join(scratch, 'release'), '');
     run = await running;
     const fetchOne = async (p: string): Promise<Reply> => {
@@ -138,7 +155,7 @@ before(async () => {
       'APP/sql',
       'APP/logs',
       'APP/environment',
-      'APP/storage/rdd',
+      'APP/storage',
       'version',
     ];
     for (const p of paths) await fetchOne(p);
@@ -308,10 +325,10 @@ interface Executor {
 test('executors: this application\'s task figures on each worker, as Spark\'s per-application executors (AppStatusListener.onTaskEnd): completedTasks its successes, failedTasks, totalTasks every attempt launched, totalDuration and the shuffle bytes; activeTasks its running ones', () => {
   const ended = get('APP/executors').body as Executor[];
   const sum = (xs: Executor[], f: (e: Executor) => number): number => xs.reduce((a, e) => a + f(e), 0);
-  // CACHED 4, SHUFFLE 4 + 3, RETRIED 4 (+ 1 failed), FAILED 0 (+ 4 failed), HELD 2.
-  assert.equal(sum(ended, (e) => e.completedTasks), 4 + 7 + 4 + 2);
+  // CACHED 4, SHUFFLE 4 + 3, RETRIED 4 (+ 1 failed), STORED 2 + 2, FAILED 0 (+ 4 failed), HELD 2.
+  assert.equal(sum(ended, (e) => e.completedTasks), 4 + 7 + 4 + 4 + 2);
   assert.equal(sum(ended, (e) => e.failedTasks), 1 + 4);
-  assert.equal(sum(ended, (e) => e.totalTasks), 17 + 5);
+  assert.equal(sum(ended, (e) => e.totalTasks), 21 + 5);
   assert.equal(sum(ended, (e) => e.activeTasks), 0);
   for (const e of ended) assert.equal(e.totalTasks, e.completedTasks + e.failedTasks);
   const stages = get('APP/stages?details=true').body as { tasks: Record<string, Task>; shuffleWriteBytes: number; shuffleReadBytes: number }[];
@@ -338,12 +355,78 @@ test('jobs: jobGroup and jobTags are the group and tags the action was called wi
   assert.deepEqual([shuffle.jobGroup, shuffle.jobTags, shuffle.description], [undefined, [], undefined]);
 });
 
-test('what Sluice cannot have (sql, logs, environment, storage, version) is a 404 saying why', () => {
+interface RddStorage {
+  id: number;
+  name: string;
+  numPartitions: number;
+  numCachedPartitions: number;
+  storageLevel: string;
+  memoryUsed: number;
+  diskUsed: number;
+  dataDistribution: { address: string; memoryUsed: number; memoryRemaining: number; diskUsed: number }[];
+  partitions: { blockName: string; storageLevel: string; memoryUsed: number; diskUsed: number; executors: string[] }[];
+}
+
+test('storage/rdd while the job runs: the cached RDD (4 of 4 partitions in memory) and the DISK_ONLY one, as Spark\'s RDDStorageInfo; the unpersisted one is gone; details give each partition\'s block and the bytes by worker', () => {
+  const line = run.lines.find((l) => l.startsWith('STORED '));
+  assert.ok(line);
+  const [, diskCount, goneCount, numsId, diskId, goneId] = line.split(' ').map(Number);
+  assert.deepEqual([diskCount, goneCount], [100, 100]);
+  assert.ok(goneId <= MAX_RDD_ID);
+  const list = get('APP/storage/rdd');
+  assert.equal(list.status, 200);
+  const rdds = list.body as RddStorage[];
+  assert.deepEqual(rdds.map((r) => r.id), [numsId, diskId]);
+  const executors = get('APP/executors#held').body as { id: string; hostPort: string; memoryUsed: number; diskUsed: number; rddBlocks: number }[];
+  const [nums, onDisk] = rdds;
+  // nums: sc.parallelize(..., 4).cache(), no name set: Spark names it by its class; stored serialized, one copy.
+  assert.deepEqual([nums.name, nums.numPartitions, nums.numCachedPartitions, nums.storageLevel, nums.diskUsed], ['ParallelCollectionRDD', 4, 4, 'Memory Serialized 1x Replicated', 0]);
+  assert.deepEqual([onDisk.name, onDisk.numPartitions, onDisk.numCachedPartitions, onDisk.storageLevel, onDisk.memoryUsed], ['on disk', 2, 2, 'Disk Serialized 1x Replicated', 0]);
+  assert.ok(nums.memoryUsed > 0 && onDisk.diskUsed > 0);
+  // 1,000 numbers take more bytes than 100.
+  assert.ok(nums.memoryUsed > onDisk.diskUsed);
+  // The workers' own block bytes (heartbeats): the DISK_ONLY blocks are all they hold on disk; in memory they hold the cached RDD's and the shuffle's map outputs.
+  const stored = get('APP/executors#stored').body as typeof executors;
+  assert.equal(stored.reduce((a, e) => a + e.diskUsed, 0), onDisk.diskUsed);
+  // In memory: the cached RDD's blocks and SHUFFLE's 4 map outputs, each its data (the stage's shuffleWriteBytes) and its
+  // index (Spark's index file: 3 reduce partitions + 1 offsets of 8 bytes).
+  const shuffleWrite = (get('APP/stages?details=true').body as { shuffleWriteBytes: number }[]).reduce((a, x) => a + x.shuffleWriteBytes, 0);
+  assert.equal(stored.reduce((a, e) => a + e.memoryUsed, 0), nums.memoryUsed + shuffleWrite + 4 * (3 + 1) * 8);
+  assert.equal(stored.reduce((a, e) => a + e.rddBlocks, 0), 4 + 2);
+  for (const r of rdds) {
+    const one = get(`APP/storage/rdd/${r.id}`);
+    assert.equal(one.status, 200);
+    const d = one.body as RddStorage;
+    assert.deepEqual(d.partitions.map((p) => p.blockName), Array.from({ length: r.numPartitions }, (_, i) => `rdd_${r.id}_${i}`));
+    for (const p of d.partitions) {
+      assert.equal(p.storageLevel, r.storageLevel);
+      assert.equal(p.executors.length, 1);
+      assert.ok(workerIds.includes(p.executors[0]));
+    }
+    const bytes = (p: { memoryUsed: number; diskUsed: number }): number => p.memoryUsed + p.diskUsed;
+    assert.equal(d.partitions.reduce((a, p) => a + bytes(p), 0), r.memoryUsed + r.diskUsed);
+    // By worker: the bytes of the partitions it holds, at its address.
+    const holders = [...new Set(d.partitions.flatMap((p) => p.executors))].sort();
+    assert.deepEqual(d.dataDistribution.map((x) => x.address), holders.map((w) => executors.find((e) => e.id === w)!.hostPort));
+    for (const [i, w] of holders.entries()) {
+      assert.equal(bytes(d.dataDistribution[i]), d.partitions.filter((p) => p.executors.includes(w)).reduce((a, p) => a + bytes(p), 0));
+      assert.ok(d.dataDistribution[i].memoryRemaining > 0);
+    }
+  }
+  // The unpersisted RDD, and an id no RDD had cached: 404.
+  for (const id of [goneId, MAX_RDD_ID]) {
+    const r = get(`APP/storage/rdd/${id}`);
+    assert.equal(r.status, 404, String(id));
+    assert.match(r.body.error, /has no cached RDD/);
+  }
+  assert.equal(get('APP/storage').status, 404);
+});
+
+test('what Sluice cannot have (sql, logs, environment, version) is a 404 saying why', () => {
   for (const [p, why] of [
     ['APP/sql', /no Spark SQL/],
     ['APP/logs', /no event logs/],
     ['APP/environment', /no SparkConf/],
-    ['APP/storage/rdd', /does not list cached RDDs/],
     ['version', /sluice --version/],
   ] as const) {
     const r = get(p);

@@ -85,6 +85,11 @@ function describeStored(r: RDD<unknown>): string {
   return `${describe(r)} [${r.storage === 'NONE' ? '' : r.storage}]`;
 }
 
+/** The RDD class Spark would have made for `op` (`MapPartitionsRDD`, `ShuffledRDD`, ...): its RDDInfo name when none was set. */
+export function rddClassName(op: NodeOp): string {
+  return classOf(op).cls;
+}
+
 function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
   const mapped = (operator: string, fn?: ShippedFunction): { cls: string; operator: string; site?: string } => ({ cls: 'MapPartitionsRDD', operator, site: fn?.callSite });
   switch (op.kind) {

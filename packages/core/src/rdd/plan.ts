@@ -185,6 +185,11 @@ export interface PlanNode {
    */
   readonly shuffleParents: readonly number[];
   readonly storage: StorageLevel;
+  /**
+   * A persisted RDD's name as Spark's RDDInfo gives it (setName's, else its class, `ParallelCollectionRDD`):
+   * what the driver's REST storage/rdd lists it by. Absent for one not persisted.
+   */
+  readonly name?: string;
 }
 
 /** An RDD's whole lineage, down to sources and checkpoints: what the DAG scheduler cuts into stages. */

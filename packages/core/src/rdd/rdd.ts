@@ -7,7 +7,7 @@ import type { SluiceContext } from '../context.js';
 import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { storedLevel, type SparkStorageLevel } from './storage-level.js';
-import { debugString, describe } from './debug-string.js';
+import { debugString, describe, rddClassName } from './debug-string.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
@@ -594,7 +594,7 @@ export class RDD<T> {
         }
       }
       const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.locallyCheckpointed ? { kind: 'localCheckpoint' } : r.op;
-      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage };
+      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op) }) };
     };
     visit(this as RDD<unknown>);
     const action = creationSiteText(callSite);

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '73d6b8ee4bd9667c3e3decd1941189772fa0cab300b6ffac80d7fde71bf132cc';
+export const PROTO_CODECS_SHA256 = '08536251f6a6d2124d86d873ae2586c9542d71635755d9b3dcc4d3516e396db2';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -6593,6 +6593,7 @@ toObject: function TaskEnded$toObject(m,o,q){
   ".sluice.v1.TaskOutcome": {
     ctor: () => function TaskOutcome(p){
   this.stored_blocks=[]
+  this.stored_block_bytes=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -6623,6 +6624,12 @@ encode: function TaskOutcome$encode(m,w,q){
   w.uint32(65).double(m.shuffle_read_bytes)
   if(m.indirect_result!=null&&Object.hasOwnProperty.call(m,"indirect_result"))
   types[5].encode(m.indirect_result,w.uint32(74).fork(),q+1).ldelim()
+  if(m.stored_block_bytes!=null&&m.stored_block_bytes.length){
+  w.uint32(82).fork()
+  for(var i=0;i<m.stored_block_bytes.length;++i)
+  w.double(m.stored_block_bytes[i])
+  w.ldelim()
+  }
   return w
 },
 decode: function TaskOutcome$decode(r,l,e,n){
@@ -6675,6 +6682,23 @@ decode: function TaskOutcome$decode(r,l,e,n){
   if(!(m.stored_blocks&&m.stored_blocks.length))
   m.stored_blocks=[]
   m.stored_blocks.push(r.string())
+  break
+  }
+  case 10: {
+  if(!(m.stored_block_bytes&&m.stored_block_bytes.length))
+  m.stored_block_bytes=[]
+  if((t&7)===2){
+  var c2=r.uint32()+r.pos
+  if(c2>r.len)
+  throw RangeError("index out of range")
+  r.len=c2
+  while(r.pos<c2)
+  m.stored_block_bytes.push(r.double())
+  if(r.pos!==c2)
+  throw RangeError("index out of range")
+  r.len=c
+  }else
+  m.stored_block_bytes.push(r.double())
   break
   }
   case 7: {
@@ -6743,6 +6767,14 @@ fromObject: function TaskOutcome$fromObject(d,n){
   m.stored_blocks[i]=String(d.stored_blocks[i])
   }
   }
+  if(d.stored_block_bytes){
+  if(!Array.isArray(d.stored_block_bytes))
+  throw TypeError(".sluice.v1.TaskOutcome.stored_block_bytes: array expected")
+  m.stored_block_bytes=[]
+  for(var i=0;i<d.stored_block_bytes.length;++i){
+  m.stored_block_bytes[i]=Number(d.stored_block_bytes[i])
+  }
+  }
   if(d.accumulators!=null){
   if(typeof d.accumulators==="string")
   util.base64.decode(d.accumulators,m.accumulators=util.newBuffer(util.base64.length(d.accumulators)),0)
@@ -6763,6 +6795,7 @@ toObject: function TaskOutcome$toObject(m,o,q){
   var d={}
   if(o.arrays||o.defaults){
   d.stored_blocks=[]
+  d.stored_block_bytes=[]
   }
   if(o.defaults){
   if(o.bytes===String)d.accumulators=""
@@ -6813,6 +6846,12 @@ toObject: function TaskOutcome$toObject(m,o,q){
   d.indirect_result=types[5].toObject(m.indirect_result,o,q+1)
   if(o.oneofs)
   d.outcome="indirect_result"
+  }
+  if(m.stored_block_bytes&&m.stored_block_bytes.length){
+  d.stored_block_bytes=[]
+  for(var j=0;j<m.stored_block_bytes.length;++j){
+  d.stored_block_bytes[j]=o.json&&!isFinite(m.stored_block_bytes[j])?String(m.stored_block_bytes[j]):m.stored_block_bytes[j]
+  }
   }
   return d
 },

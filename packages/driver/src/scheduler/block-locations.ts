@@ -4,11 +4,19 @@
  */
 export class BlockLocations {
   private readonly blocks = new Map<string, Set<string>>();
+  /** A block's bytes, where the task that stored it said (a copy has its original's). */
+  private readonly sizes = new Map<string, number>();
 
-  add(blockId: string, workerId: string): void {
+  add(blockId: string, workerId: string, bytes?: number): void {
     let s = this.blocks.get(blockId);
     if (!s) this.blocks.set(blockId, (s = new Set()));
     s.add(workerId);
+    if (bytes !== undefined) this.sizes.set(blockId, bytes);
+  }
+
+  /** The block's bytes as stored, when known. */
+  sizeOf(blockId: string): number | undefined {
+    return this.blocks.has(blockId) ? this.sizes.get(blockId) : undefined;
   }
 
   /** Every block and the workers holding it. */
@@ -23,16 +31,21 @@ export class BlockLocations {
   removeWorker(workerId: string): void {
     for (const [id, s] of this.blocks) {
       s.delete(workerId);
-      if (s.size === 0) this.blocks.delete(id);
+      if (s.size === 0) this.delete(id);
     }
   }
 
   removeIds(ids: readonly string[]): void {
-    for (const id of ids) this.blocks.delete(id);
+    for (const id of ids) this.delete(id);
   }
 
   removeByPrefix(prefix: string): void {
-    for (const id of [...this.blocks.keys()]) if (id.startsWith(prefix)) this.blocks.delete(id);
+    for (const id of [...this.blocks.keys()]) if (id.startsWith(prefix)) this.delete(id);
+  }
+
+  private delete(id: string): void {
+    this.blocks.delete(id);
+    this.sizes.delete(id);
   }
 
   get size(): number {

@@ -55,6 +55,22 @@ interface JobState {
   cancelled: SluiceError | undefined;
   /** The actions running now, by action id: what cancelling one stops. */
   readonly actions: Map<number, ActionState>;
+  /** The persisted RDDs its actions' lineages named, by RDD id (the latest lineage's view). */
+  readonly persisted: Map<number, PersistedRdd>;
+}
+
+/** A persisted RDD as an action's lineage named it. */
+export interface PersistedRdd {
+  readonly rddId: number;
+  readonly name: string;
+  readonly numPartitions: number;
+  readonly storage: PlanNode['storage'];
+}
+
+/** A persisted RDD's cached blocks on live workers (REST storage/rdd: Spark's LiveRDD). */
+export interface StoredRdd extends PersistedRdd {
+  /** By partition, ascending: the block's bytes (0 when unknown) and the live workers holding it. */
+  readonly blocks: readonly { readonly partition: number; readonly bytes: number; readonly workerIds: readonly string[] }[];
 }
 
 /** What a running task set was submitted for. */
@@ -205,6 +221,7 @@ export class DAGScheduler implements RegistryListener {
       taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
       actions: new Map(),
+      persisted: new Map(),
     });
   }
 
@@ -366,6 +383,34 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_${rddId}_`);
   }
 
+  /**
+   * The job's persisted RDDs that have cached blocks on live workers, by RDD id ascending, each
+   * with its blocks (Spark's AppStatusListener keeps a LiveRDD while it has blocks; unpersist
+   * removes them).
+   */
+  storedRdds(jobId: string): StoredRdd[] {
+    const job = this.jobs.get(jobId);
+    if (!job) return [];
+    const byRdd = new Map<number, { partition: number; bytes: number; workerIds: string[] }[]>();
+    const prefix = `rdd_${jobId}_`;
+    for (const [blockId, workers] of this.blockLocations.entries()) {
+      if (!blockId.startsWith(prefix)) continue;
+      const live = [...workers].filter((w) => this.registry.get(w) !== undefined).sort();
+      if (live.length === 0) continue;
+      const [rdd, partition] = blockId.slice(prefix.length).split('_').map(Number);
+      let list = byRdd.get(rdd);
+      if (!list) byRdd.set(rdd, (list = []));
+      list.push({ partition, bytes: this.blockLocations.sizeOf(blockId) ?? 0, workerIds: live });
+    }
+    const out: StoredRdd[] = [];
+    for (const [rddId, blocks] of [...byRdd].sort((a, b) => a[0] - b[0])) {
+      const p = job.persisted.get(rddId);
+      if (p === undefined) continue;
+      out.push({ ...p, blocks: blocks.sort((a, b) => a.partition - b.partition) });
+    }
+    return out;
+  }
+
   /** The partitions of an RDD whose cached block a live worker holds (LocalRDDCheckpointData's check before it truncates the lineage). */
   cachedPartitions(jobId: string, rddId: number): number[] {
     const prefix = `rdd_${jobId}_${rddId}_`;
@@ -504,6 +549,9 @@ export class DAGScheduler implements RegistryListener {
 
   private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
+    for (const n of Object.values(graph.nodes)) {
+      if (n.storage !== 'NONE') job.persisted.set(n.id, { rddId: n.id, name: n.name ?? `RDD ${n.id}`, numPartitions: n.numPartitions, storage: n.storage });
+    }
     const plan = stagePlan(graph, graph.root);
     // Spark's numbering (DAGScheduler.createResultStage calls getOrCreateParentStages first): the map
     // stages of the shuffles the action reads, each after its own parents, take their ids before its result stage.
@@ -805,7 +853,7 @@ export class DAGScheduler implements RegistryListener {
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
       onSuccess: (partition, outcome, workerId, taskId) => {
-        for (const b of outcome.stored_blocks) this.blockLocations.add(b, workerId);
+        outcome.stored_blocks.forEach((b, i) => this.blockLocations.add(b, workerId, outcome.stored_block_bytes[i]));
         if (hasDirectKeys) {
           const keys = directKeys(partition);
           this.blockLocations.removeIds(keys);

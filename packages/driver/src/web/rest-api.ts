@@ -1,6 +1,7 @@
 import { failureReason, type FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
+import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { JobRecord, JobStageStatus, StageRecord, TaskRecord } from '../status/job-stage-status.js';
 import type { BatchRecord, OutputOpRecord, StreamingProgress } from '../status/streaming-progress.js';
@@ -34,7 +35,6 @@ const NOT_IN_SLUICE: Readonly<Record<string, string>> = {
   sql: 'Sluice has no Spark SQL (no Dataset or DataFrame), so no SQL executions: its jobs are RDD and DStream actions, under jobs and stages',
   logs: 'Sluice writes no event logs and has no history server: an application is kept by the driver that ran it, in memory, and its record is this REST API while that driver runs',
   environment: 'Sluice has no SparkConf or JVM properties: a job is set by the options of sluice driver, sluice submit and sluice run (see --help) and by its StreamingContext',
-  storage: 'Sluice does not list cached RDDs: executors (each worker) counts their blocks and bytes in rddBlocks, memoryUsed and diskUsed',
 };
 const NOT_AT_ROOT: Readonly<Record<string, string>> = {
   version: 'Sluice is no Spark version: `sluice --version` prints Sluice\'s',
@@ -432,6 +432,58 @@ export function executors(d: DriverNode, j: DriverJob): unknown[] {
 }
 
 /**
+ * Spark's StorageLevel.description for how Sluice stores a level: serialized always, one copy
+ * (`_SER` and `_2` levels are stored as their plain level).
+ */
+function storageLevelDescription(level: StoredRdd['storage']): string {
+  const disk = level === 'DISK_ONLY' || level === 'MEMORY_AND_DISK';
+  const memory = level === 'MEMORY_ONLY' || level === 'MEMORY_AND_DISK';
+  return `${disk ? 'Disk ' : ''}${memory ? 'Memory ' : ''}Serialized 1x Replicated`;
+}
+
+/**
+ * Spark's RDDStorageInfo for a cached RDD (AppStatusListener's LiveRDD): its cached partitions'
+ * bytes in memory (a MEMORY_ONLY or MEMORY_AND_DISK block, as stored) or on disk (DISK_ONLY);
+ * with `details`, dataDistribution by worker and the partitions (Spark's block names, `rdd_<id>_<p>`).
+ */
+export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): unknown {
+  const onDisk = r.storage === 'DISK_ONLY';
+  const bytes = (b: StoredRdd['blocks'][number]): number => b.bytes * b.workerIds.length;
+  const memoryUsed = onDisk ? 0 : r.blocks.reduce((a, b) => a + bytes(b), 0);
+  const diskUsed = onDisk ? r.blocks.reduce((a, b) => a + bytes(b), 0) : 0;
+  const info: Record<string, unknown> = {
+    id: r.rddId,
+    name: r.name,
+    numPartitions: r.numPartitions,
+    numCachedPartitions: r.blocks.length,
+    storageLevel: storageLevelDescription(r.storage),
+    memoryUsed,
+    diskUsed,
+  };
+  if (!details) return info;
+  const level = storageLevelDescription(r.storage);
+  const workerIds = [...new Set(r.blocks.flatMap((b) => b.workerIds))].sort();
+  info.dataDistribution = workerIds.map((id) => {
+    const w = d.registry.get(id);
+    const mine = r.blocks.filter((b) => b.workerIds.includes(id)).reduce((a, b) => a + b.bytes, 0);
+    return {
+      address: w?.address,
+      memoryUsed: onDisk ? 0 : mine,
+      memoryRemaining: Math.max(0, (w?.storage?.memoryLimitBytes ?? 0) - (w?.storage?.memoryBytes ?? 0)),
+      diskUsed: onDisk ? mine : 0,
+    };
+  });
+  info.partitions = r.blocks.map((b) => ({
+    blockName: `rdd_${r.rddId}_${b.partition}`,
+    storageLevel: level,
+    memoryUsed: onDisk ? 0 : b.bytes * b.workerIds.length,
+    diskUsed: onDisk ? b.bytes * b.workerIds.length : 0,
+    executors: b.workerIds,
+  }));
+  return info;
+}
+
+/**
  * `/api/v1/workers` (Sluice's, as `sluice workers`): every registered worker, with
  * `decommission` its graceful release's phase ('draining', 'migrating', 'releasing') while
  * one runs, else null.
@@ -457,7 +509,7 @@ export function workers(d: DriverNode): unknown[] {
  * (Sluice's: the job's live dashboards, as their page shows them), `jobs[?status=]`, `jobs/{jobId}`,
  * `stages[?status=&details=&withSummaries=&quantiles=]`, `stages/{stageId}[/{attemptId}]` (details by
  * default), `stages/{stageId}/{attemptId}/taskList[?offset=&length=&sortBy=&status=]` and `/taskSummary[?quantiles=]`,
- * `executors`, `allexecutors`; and `/api/v1/workers`. Spark's resources Sluice cannot have are 404s saying why.
+ * `executors`, `allexecutors`, `storage/rdd[/{rddId}]` (cached RDDs); and `/api/v1/workers`. Spark's resources Sluice cannot have are 404s saying why.
  * Field names follow Spark's (status/api/v1 and its streaming package); lists of batches
  * are newest first, as Spark's.
  */
@@ -554,9 +606,16 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     // Spark's allexecutors adds the removed ones; the driver forgets a worker once it is gone, so both list the registered workers.
     case 'allexecutors':
       return rest.length === 1 ? ok(executors(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
+    case 'storage': {
+      if (rest[1] !== 'rdd' || rest.length > 3) return notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; use storage/rdd or storage/rdd/{rddId}`);
+      const stored = d.dag.storedRdds(j.runId);
+      if (rest.length === 2) return ok(stored.map((r) => rddStorageInfo(d, r, false)));
+      const r = stored.find((x) => x.rddId === Number(rest[2]));
+      return r ? ok(rddStorageInfo(d, r, true)) : notFound(`application ${j.id} has no cached RDD '${rest[2]}': storage/rdd lists those with cached partitions (an RDD is listed once an action has cached one, until unpersist)`);
+    }
     default:
       if (NOT_IN_SLUICE[rest[0]] !== undefined) return notFound(`/api/v1/applications/${j.id}/${rest.join('/')} is Spark's, not Sluice's: ${NOT_IN_SLUICE[rest[0]]}`);
-      return notFound(`no REST resource '${rest[0]}' under /api/v1/applications/${j.id}; use streaming, jobs, stages, executors or allexecutors`);
+      return notFound(`no REST resource '${rest[0]}' under /api/v1/applications/${j.id}; use streaming, jobs, stages, executors, allexecutors or storage/rdd`);
   }
 }
 

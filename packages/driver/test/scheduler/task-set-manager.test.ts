@@ -51,7 +51,7 @@ function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: 
   return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
 }
 
-const base = { stored_blocks: [] as string[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
 const ok = (value = 'v'): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(value) } });
 const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) } } });
 const userError = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: `Error: ${message}\n    at job.ts:3:9` } } });

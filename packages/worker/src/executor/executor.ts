@@ -64,6 +64,8 @@ export interface TaskToRun {
 interface RunningTask {
   readonly jobId: string;
   readonly cached: string[];
+  /** The bytes of each of `cached`, in its order. */
+  readonly cachedBytes: number[];
 }
 
 /**
@@ -168,7 +170,7 @@ export class Executor {
     if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
     const fresh = !this.sandboxes.has(task.jobId);
     const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
-    const running: RunningTask = { jobId: task.jobId, cached: [] };
+    const running: RunningTask = { jobId: task.jobId, cached: [], cachedBytes: [] };
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
@@ -186,7 +188,7 @@ export class Executor {
     if (outcome === 'killed') return { killed: true };
     switch (outcome.kind) {
       case 'result': {
-        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
         // Too large for the task stream's messages (Spark's IndirectTaskResult): kept here as a
         // block the driver reads in chunks with GetBlock and then removes (or the job's release does).
         const blockId = `taskresult_${task.jobId}_${task.taskId}`;
@@ -196,11 +198,11 @@ export class Executor {
           // A full --local-dir: the attempt fails, as a map output's that cannot be stored.
           if (isDiskFull(err)) {
             log().warn({ err }, 'task result not stored: disk full');
-            return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached };
+            return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
           }
           throw err;
         }
-        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
       }
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
@@ -211,17 +213,17 @@ export class Executor {
           // failure: retried, and the job fails naming it only after the retries.
           if (!isDiskFull(err)) throw err;
           log().warn({ err }, 'map output not stored: disk full');
-          return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached };
+          return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
         }
-        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, shuffle_read_bytes: outcome.shuffleReadBytes };
+        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
       }
       case 'error':
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
-        return { error: { code: outcome.code, message: outcome.message, stack: outcome.stack }, stored_blocks: running.cached };
+        return { error: { code: outcome.code, message: outcome.message, stack: outcome.stack }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
       case 'fetchFailed':
         return {
           fetch_failed: { shuffle_id: outcome.shuffleId, map_partition: outcome.mapPartition, worker_id: outcome.workerId, message: outcome.message },
-          stored_blocks: running.cached,
+          stored_blocks: running.cached, stored_block_bytes: running.cachedBytes,
         };
       default: {
         const never: never = outcome;
@@ -484,7 +486,9 @@ export class Executor {
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {
           this.blocks.put(blockId, [data], level as StorageLevel);
-          this.running.get(taskId)?.cached.push(blockId);
+          const r = this.running.get(taskId);
+          r?.cached.push(blockId);
+          r?.cachedBytes.push(data.byteLength);
         },
         cacheGet: (blockId) => {
           const segs = this.blocks.get(blockId);

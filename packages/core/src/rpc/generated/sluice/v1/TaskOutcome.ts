@@ -15,6 +15,7 @@ export interface TaskOutcome {
   'accumulators'?: (Buffer | Uint8Array | string);
   'shuffle_read_bytes'?: (number | string);
   'indirect_result'?: (_sluice_v1_IndirectResult | null);
+  'stored_block_bytes'?: (number | string)[];
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }
 
@@ -28,5 +29,6 @@ export interface TaskOutcome__Output {
   'accumulators': (Buffer);
   'shuffle_read_bytes': (number);
   'indirect_result'?: (_sluice_v1_IndirectResult__Output | null);
+  'stored_block_bytes': (number)[];
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }
