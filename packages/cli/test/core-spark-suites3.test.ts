@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, removeBlocksOn, siteAt, withCluster } from './harness.js';
+import { appRest, fixture, pollUntil, removeBlocksOn, siteAt, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites3-'));
@@ -18,18 +18,34 @@ const reported = new ReportedOutcomes();
 const got = <T>(name: string): T => reported.got<T>(name);
 /** Map output blocks the test removed from the workers between sched-fetch-failed's two jobs. */
 let removedShuffleBlocks = 0;
+/** The workers' ids and addresses (host:port) when sched-fetch-failed's map outputs were removed. */
+const workerAddresses = new Map<string, string>();
+/** REST stages' failed tasks (stageId, attemptId, each errorMessage) and FAILED tasks of every stage attempt's taskList, once the fixture ended. */
+let restFailedTasks: [number, number, string[]][] = [];
+let restTaskListFailed: [number, number, string[]][] = [];
 
 before(async () => {
   // 2 cores each: room for two jobs' tasks at once. spark.driver.maxResultSize 2m, as TaskSetManagerSuite sets it.
-  await withCluster({ workers: 2, coresPerWorker: 2, driver: { tasks: { maxResultSizeBytes: 2 * 1024 * 1024 } } }, async (h) => {
+  await withCluster({ workers: 2, coresPerWorker: 2, driver: { webPort: 0, tasks: { maxResultSizeBytes: 2 * 1024 * 1024 } } }, async (h) => {
     const run = h.run(fixture('core-spark-suites3.ts'), [tmp]);
     // sched-fetch-failed: once its first job wrote the map outputs, they are removed from every worker.
     let ended = false;
     void run.finally(() => (ended = true));
     await pollUntil(() => ended || fs.existsSync(path.join(tmp, 'fetch-ready')) || undefined, 120_000, 'sched-fetch-failed to be ready');
-    for (const w of h.cluster.driver.registry.all()) removedShuffleBlocks += await removeBlocksOn(w.address, h.cluster.secret, ['shuffle_']);
+    for (const w of h.cluster.driver.registry.all()) {
+      workerAddresses.set(w.id, w.address);
+      removedShuffleBlocks += await removeBlocksOn(w.address, h.cluster.secret, ['shuffle_']);
+    }
     fs.writeFileSync(path.join(tmp, 'fetch-removed'), '');
-    reported.read(await run);
+    const done = await run;
+    reported.read(done);
+    const get = appRest(h.cluster, done.jobId!);
+    const stages = await get<{ stageId: number; attemptId: number; failedTasks: { errorMessage: string }[] }[]>('stages');
+    restFailedTasks = stages.map((s) => [s.stageId, s.attemptId, s.failedTasks.map((f) => f.errorMessage)]);
+    for (const s of stages) {
+      const tasks = await get<{ status: string; errorMessage?: string }[]>(`stages/${s.stageId}/${s.attemptId}/taskList?length=1000`);
+      restTaskListFailed.push([s.stageId, s.attemptId, tasks.filter((t) => t.status === 'FAILED').map((t) => t.errorMessage ?? '')]);
+    }
   });
 });
 
@@ -65,7 +81,7 @@ test('TaskSetManagerSuite "abort the job if total size of results is too large",
 });
 
 test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lost, the reduce tasks fail to fetch, the map stage runs again as a new attempt, the result right', () => {
-  const r = got<{ removed: boolean; first: [number, number][]; second: [number, number][]; submitted: [number, number, string][]; ends: [number, number, string, string | null][]; completed: [number, number, string | null][] }>('sched-fetch-failed');
+  const r = got<{ removed: boolean; first: [number, number][]; second: [number, number][]; submitted: [number, number, string][]; ends: [number, number, string, string | null][]; completed: [number, number, string | null][]; fetchTexts: [number, string | null, string | null][] }>('sched-fetch-failed');
   const sums = range(0, 10).map((k) => [k, range(0, 100).filter((x) => x % 10 === k).reduce((a, b) => a + b, 0)]);
   assert.equal(r.removed, true);
   assert.ok(removedShuffleBlocks > 0, String(removedShuffleBlocks));
@@ -100,6 +116,32 @@ test('DAGSchedulerSuite "run trivial shuffle with fetch failure": map outputs lo
     assert.ok(failureReason !== null && messages.includes(failureReason), `attempt ${a}: ${failureReason} is one of its FetchFailed messages ${JSON.stringify(messages)}`);
   }
   assert.deepEqual(r.ends.filter(([id, a]) => id === resultId && a === resultSubmits.length - 1).map(([, , reason]) => reason), ['Success', 'Success'], JSON.stringify(r.ends));
+  // Each FetchFailed end's errorString is Spark's FetchFailed.toErrorString:
+  // "FetchFailed(BlockManagerId(<executor>, <host>, <port>, None), shuffleId=S, mapIndex=M, mapId=M', reduceId=R, message=\n<message>\n)",
+  // the executor the worker that held the output, at its address; Sluice's map id is the map partition (one output each);
+  // reduceId the task's partition (of 2), mapIndex one of the 4 map partitions, one shuffle.
+  assert.ok(r.fetchTexts.length > 0);
+  const shuffles = new Set<string>();
+  for (const [index, error, text] of r.fetchTexts) {
+    const m = /^FetchFailed\(BlockManagerId\(([^,]+), ([^,]+), (\d+), None\), shuffleId=(\d+), mapIndex=(\d+), mapId=(\d+), reduceId=(\d+), message=\n([\s\S]*)\n\)$/.exec(text ?? '');
+    assert.ok(m, `Spark's FetchFailed text: ${JSON.stringify(text)}`);
+    const [, worker, host, port, shuffleId, mapIndex, mapId, reduceId, message] = m;
+    assert.equal(`${host}:${port}`, workerAddresses.get(worker!), `${worker} at its address: ${text}`);
+    assert.ok(['0', '1', '2', '3'].includes(mapIndex!), text!);
+    assert.equal(mapId, mapIndex, text!);
+    assert.ok(index === 0 || index === 1, String(index));
+    assert.equal(reduceId, String(index), text!);
+    assert.equal(message, error, text!);
+    shuffles.add(shuffleId!);
+  }
+  assert.equal(shuffles.size, 1, JSON.stringify(r.fetchTexts));
+  // REST's failedTasks and taskList errorMessage of those tasks: the same text (Spark's TaskData.errorMessage is toErrorString).
+  const texts = r.fetchTexts.map(([, , text]) => text);
+  for (const list of [restFailedTasks, restTaskListFailed]) {
+    const messages = list.filter(([id]) => id === resultId).flatMap(([, , m]) => m);
+    assert.ok(messages.length > 0, JSON.stringify(list));
+    assert.ok(messages.every((m) => texts.includes(m)), `${JSON.stringify(messages)} among ${JSON.stringify(texts)}`);
+  }
 });
 
 // ---------------------------------------------------------------- SparkListenerSuite

@@ -135,6 +135,20 @@ export function executorLostErrorString(workerId: string): string {
   return `ExecutorLostFailure (executor ${workerId} exited unrelated to the running tasks) Reason: ${workerLostReason(workerId)}`;
 }
 
+/**
+ * Spark's FetchFailed.toErrorString for a task that could not read a shuffle's map output:
+ * `FetchFailed(BlockManagerId(w, 127.0.0.1, 7078, None), shuffleId=0, mapIndex=3, mapId=3,
+ * reduceId=1, message=\n<message>\n)`. The block manager is the worker that held the output
+ * (its id, host and port; `null` when its address is not known, as Spark's for no address);
+ * Sluice keeps one output per map partition, so its map id is the map partition; reduceId is
+ * the task's partition.
+ */
+export function fetchFailedErrorString(f: { readonly workerId: string; readonly address: string | undefined; readonly shuffleId: number; readonly mapPartition: number; readonly reduceId: number; readonly message: string }): string {
+  const colon = f.address?.lastIndexOf(':') ?? -1;
+  const bm = f.address === undefined || colon < 0 ? 'null' : `BlockManagerId(${f.workerId}, ${f.address.slice(0, colon)}, ${f.address.slice(colon + 1)}, None)`;
+  return `FetchFailed(${bm}, shuffleId=${f.shuffleId}, mapIndex=${f.mapPartition}, mapId=${f.mapPartition}, reduceId=${f.reduceId}, message=\n${f.message}\n)`;
+}
+
 /** Why a task's worker was lost, as ExecutorLostFailure's reason (and the listener's `error`). */
 export function workerLostReason(workerId: string): string {
   return `worker ${workerId} was lost`;

@@ -338,7 +338,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       // Spark's ExceptionFailure: its className and toErrorString (class, message, stack) beside the message.
       const failure =
         error !== undefined
-          ? { error: error.message, errorString: taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) }
+          ? { error: error.message, errorString: error.errorString ?? taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) }
           : // Spark's ExecutorLostFailure: the executor (the worker) exited unrelated to the running tasks.
             e.reason === 'worker_lost' && { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) };
       this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });

@@ -8,6 +8,7 @@ import {
   decodeSmall,
   encode,
   encodeSmall,
+  fetchFailedErrorString,
   stageSharedPlan,
   taskErrorClass,
   taskErrorString,
@@ -701,6 +702,18 @@ export class DAGScheduler implements RegistryListener {
     return state ? Promise.race([p, state.stopped]) : p;
   }
 
+
+  /**
+   * A fetch failure's error with Spark's FetchFailed.toErrorString as its errorString: the
+   * worker that held the output (its address from the registry, else from the map output's
+   * location), the shuffle, the map partition and the task's partition.
+   */
+  private withFetchFailedText(jobId: string, reduceId: number, error: NonNullable<TaskEndEvent['error']>): NonNullable<TaskEndEvent['error']> {
+    const f = error.fetch;
+    if (f === undefined) return error;
+    const address = this.registry.get(f.workerId)?.address ?? this.mapOutputs.locations(jobId, f.shuffleId)?.[f.mapPartition]?.address;
+    return { ...error, errorString: fetchFailedErrorString({ ...f, address, reduceId, message: error.message }) };
+  }
   /**
    * Why a stage attempt failed, as its completion tells it (Spark's StageInfo.failureReason). A
    * stage its job's failure ended has its job's failure, as Spark's
@@ -881,7 +894,7 @@ export class DAGScheduler implements RegistryListener {
           // What the task itself counted reading (map statuses' sizes are approximate).
           shuffleReadBytes: e.shuffleReadBytes,
         };
-        const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: e.error } : base;
+        const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);
       },
       // Spark's cancelTasks(stageId, ..., reason) beside markStageAsFinished(stage, Some(reason)):

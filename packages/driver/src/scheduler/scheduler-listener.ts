@@ -27,6 +27,13 @@ export interface TaskEndError {
   readonly stack: string;
   /** The thrown Error's name (Spark's ExceptionFailure.className: `TypeError`), for an `error` not Sluice's own (core's taskErrorClass). */
   readonly className?: string;
+  /** For a `fetch_failed` end, the shuffle output it could not read (the worker that held it, the map partition). */
+  readonly fetch?: { readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string };
+  /**
+   * Spark's toErrorString where it is not the error's class, message and stack: for a
+   * `fetch_failed` end, FetchFailed's (core's fetchFailedErrorString), set by the DAG scheduler.
+   */
+  readonly errorString?: string;
 }
 
 /** What an action was run for, given with it to the DAG scheduler (Spark's job properties). */

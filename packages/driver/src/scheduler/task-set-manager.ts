@@ -578,6 +578,7 @@ export class TaskSetManager {
         case 'fetch_failed':
           reason = 'fetch_failed';
           error = { message: o.fetch_failed?.message ?? '', stack: '' };
+          if (o.fetch_failed) error = { ...error, fetch: { shuffleId: o.fetch_failed.shuffle_id, mapPartition: o.fetch_failed.map_partition, workerId: o.fetch_failed.worker_id } };
           break;
         default:
           reason = 'killed';

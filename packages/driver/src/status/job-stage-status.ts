@@ -267,7 +267,7 @@ export class JobStageStatus implements SchedulerListener {
         speculative: e.speculative,
         // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack;
         // a lost worker's task, ExecutorLostFailure's text.
-        errorMessage: failed ? (e.error ? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
+        errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
       });
@@ -281,7 +281,7 @@ export class JobStageStatus implements SchedulerListener {
       if (s.failures.length < MAX_FAILURES_KEPT) {
         const stack = e.error?.stack ?? '';
         // Spark's TaskData.errorMessage opens with the error's class: `TypeError: x is not a function`.
-        const message = e.error ? taskErrorString(e.error.className, e.error.message) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason;
+        const message = e.error ? (e.error.errorString ?? taskErrorString(e.error.className, e.error.message)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason;
         s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message, location: userFrame(stack), stack });
       }
     } else {
