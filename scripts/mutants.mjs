@@ -8225,8 +8225,8 @@ const MUTATIONS = [
     id: 'listener-task-end-worker-lost-no-error',
     what: "The program's SparkListener hears a task whose worker was lost with no error nor errorString, where Spark's reason is an ExecutorLostFailure whose toErrorString names the executor",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: "e.reason === 'worker_lost' && { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) };",
-    replace: "e.reason === 'worker_lost' && {};",
+    search: "? { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) }",
+    replace: "? {}",
     tests: [{ file: 'packages/cli/dist/test/range-kill.test.js', pattern: 'range tasks' }],
   },
   {
@@ -8268,6 +8268,22 @@ const MUTATIONS = [
     search: 'errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) :',
     replace: 'errorMessage: failed ? (e.error ? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack) :',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites3.test.js', pattern: 'run trivial shuffle with fetch failure' }],
+  },
+  {
+    id: 'listener-task-killed-no-error-string',
+    what: "The program's SparkListener hears a TaskKilled end with no errorString, where Spark's TaskKilled.toErrorString is 'TaskKilled (<reason>)'",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "e.killReason !== undefined && { errorString: taskKilledErrorString(e.killReason) };",
+    replace: "e.killReason !== undefined && {};",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'job group' }],
+  },
+  {
+    id: 'task-killed-error-string-reason-alone',
+    what: "TaskKilled's errorString is its reason alone, without Spark's 'TaskKilled (...)' around it",
+    file: 'packages/core/src/util/user-error.ts',
+    search: '  return `TaskKilled (${reason})`;',
+    replace: '  return reason;',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'job group' }],
   },
   {
     id: 'rest-executor-completed-any-outcome',

@@ -160,6 +160,8 @@ test('JobCancellationSuite "job group" as a listener hears it: the cancelled job
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => [h[1], h[2], h[4]]).sort(), [[stage, 0, 'TaskKilled'], [stage, 1, 'TaskKilled']]);
   // Each TaskKilled's reason is the cancellation (the reason the stage is marked finished with, after "Stage cancelled: ").
   assert.deepEqual(of(r.heard, 'taskEnd').map((h) => h[5]), [cancelled(r.action.error), cancelled(r.action.error)]);
+  // Their errorString is Spark's TaskKilled.toErrorString: "TaskKilled (" + reason + ")".
+  assert.deepEqual(of(r.heard, 'taskEnd').map((h) => h[6]), [`TaskKilled (${cancelled(r.action.error)})`, `TaskKilled (${cancelled(r.action.error)})`]);
   // The REST API's JobData counts them by that reason (AppStatusListener.killedTasksSummary: TaskKilled.reason -> count).
   const job = restJobs.find((j) => j.jobId === jobId);
   assert.ok(job, JSON.stringify(restJobs.map((j) => j.jobId)));

@@ -110,7 +110,8 @@ export interface SparkListenerTaskEnd {
    * `java.lang.RuntimeException: boom\n\tat ...`; for a thrown value that is no Error, a
    * fetch failure or a failure of Sluice's own, the message alone; for a task whose worker was
    * lost ('ExecutorLostFailure', `error` then `worker w was lost`), ExecutorLostFailure's
-   * `ExecutorLostFailure (executor w exited unrelated to the running tasks) Reason: worker w was lost`.
+   * `ExecutorLostFailure (executor w exited unrelated to the running tasks) Reason: worker w was lost`;
+   * for a 'TaskKilled' one, TaskKilled's `TaskKilled (<killReason>)`.
    */
   readonly errorString?: string;
   /** For an 'ExceptionFailure' whose error is an Error (not Sluice's own), its name: Spark's ExceptionFailure.className (`TypeError`). */

@@ -149,6 +149,11 @@ export function fetchFailedErrorString(f: { readonly workerId: string; readonly 
   return `FetchFailed(${bm}, shuffleId=${f.shuffleId}, mapIndex=${f.mapPartition}, mapId=${f.mapPartition}, reduceId=${f.reduceId}, message=\n${f.message}\n)`;
 }
 
+/** Spark's TaskKilled.toErrorString: `TaskKilled (another attempt succeeded)`. */
+export function taskKilledErrorString(reason: string): string {
+  return `TaskKilled (${reason})`;
+}
+
 /** Why a task's worker was lost, as ExecutorLostFailure's reason (and the listener's `error`). */
 export function workerLostReason(workerId: string): string {
   return `worker ${workerId} was lost`;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -340,7 +340,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         error !== undefined
           ? { error: error.message, errorString: error.errorString ?? taskErrorStringWithStack(error.className, error.message, error.stack), ...(error.className !== undefined && { className: error.className }) }
           : // Spark's ExecutorLostFailure: the executor (the worker) exited unrelated to the running tasks.
-            e.reason === 'worker_lost' && { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) };
+            e.reason === 'worker_lost'
+            ? { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) }
+            : // Spark's TaskKilled(reason).toErrorString.
+              e.killReason !== undefined && { errorString: taskKilledErrorString(e.killReason) };
       this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });
     },
     onStageCompleted: (e) => {
