@@ -73,6 +73,8 @@ before(async () => {
     const root = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
     // While HELD's partition 1 runs: its stage's taskList as it is then.
     const app = await pollUntil(async () => {
+      // Not before HELD's partition 1 holds: STORED's counts are 2-task stages too.
+      if (!fs.existsSync(path.join(scratch, 'holding'))) return undefined;
       for (const a of (await (await fetch(`${root}/applications?status=running`)).json()) as { id: string }[]) {
         const active = (await (await fetch(`${root}/applications/${a.id}/stages?status=active`)).json()) as { stageId: number; numTasks: number; numCompleteTasks: number }[];
         const held = active.find((x) => x.numTasks === 2 && x.numCompleteTasks === 1);
@@ -87,19 +89,24 @@ before(async () => {
       const r = await fetch(`${root}/${p.replace('APP', app).replace('HELD', String(heldStage)).replace('#held', '')}`);
       got.set(p, { status: r.status, body: await r.json() });
     }
-    // Each listed RDD's details, the unpersisted one's (its id from the STORED line, printed before HELD ran), and the
-    // executors once their heartbeats count the DISK_ONLY blocks (the workers' own bytes, not the tasks' reports).
-    for (let id = 0; id <= MAX_RDD_ID; id++) {
-      const r = await fetch(`${root}/${app}/storage/rdd/${id}`);
-      got.set(`APP/storage/rdd/${id}`, { status: r.status, body: await r.json() });
-    }
+    // The executors once every worker's heartbeat has told its storage (its memory limit: maxMemory) and they count the
+    // DISK_ONLY blocks (the workers' own bytes, not the tasks' reports); then each listed RDD's details (their
+    // memoryRemaining is the worker's limit less its blocks, known from those heartbeats) and the unpersisted one's
+    // (its id from the STORED line, printed before HELD ran).
     const onDisk = (get('APP/storage/rdd').body as { name: string; diskUsed: number }[]).find((x) => x.name === 'on disk');
     let last: unknown;
     await pollUntil(async () => {
       last = await (await fetch(`${root}/${app}/executors`)).json();
-      return (last as { diskUsed: number }[]).reduce((a, e) => a + e.diskUsed, 0) === onDisk?.diskUsed ? true : undefined;
-    }, 15_000, 'the executors\' diskUsed to sum to the DISK_ONLY RDD\'s').catch(() => undefined);
+      const es = last as { diskUsed: number; maxMemory: number; rddBlocks: number }[];
+      // Heartbeats after the unpersisted RDD's 2 blocks went: the cached RDD's 4 and the DISK_ONLY one's 2 are left.
+      const blocks = es.reduce((a, e) => a + e.rddBlocks, 0);
+      return es.every((e) => e.maxMemory > 0) && blocks === 4 + 2 && es.reduce((a, e) => a + e.diskUsed, 0) === onDisk?.diskUsed ? true : undefined;
+    }, 60_000, 'every worker\'s storage told, the unpersisted blocks gone, the executors\' diskUsed summing to the DISK_ONLY RDD\'s').catch(() => undefined);
     got.set('APP/executors#stored', { status: 200, body: last });
+    for (let id = 0; id <= MAX_RDD_ID; id++) {
+      const r = await fetch(`${root}/${app}/storage/rdd/${id}`);
+      got.set(`APP/storage/rdd/${id}`, { status: r.status, body: await r.json() });
+    }
     fs.writeFileSync(path.join(scratch, 'release'), '');
     run = await running;
     const fetchOne = async (p: string): Promise<Reply> => {
@@ -198,7 +205,8 @@ test('taskList: every attempt of the retried stage, in launch order (Spark\'s so
 
 test('taskList while a task runs: the HELD stage\'s partition 0 SUCCESS, partition 1 RUNNING (status=running lists it alone), as the stage\'s numActiveTasks counts it', () => {
   const tasks = get('APP/stages/HELD/0/taskList').body as Task[];
-  assert.deepEqual(tasks.map((t) => [t.partitionId, t.status]), [[0, 'SUCCESS'], [1, 'RUNNING']]);
+  // Both launched at once (on two workers), so their launch order (sortBy ID) may be either: by partition here.
+  assert.deepEqual(tasks.map((t) => [t.partitionId, t.status]).sort((a, b) => Number(a[0]) - Number(b[0])), [[0, 'SUCCESS'], [1, 'RUNNING']]);
   const runningNow = get('APP/stages/HELD/0/taskList?status=running').body as Task[];
   assert.deepEqual(runningNow.map((t) => [t.partitionId, t.attempt, t.status]), [[1, 0, 'RUNNING']]);
   assert.ok(workerIds.includes(runningNow[0].executorId));
