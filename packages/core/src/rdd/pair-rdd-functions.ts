@@ -91,7 +91,6 @@ export class PairRDDFunctions {
     return this.partitionByInternal(partitioner);
   }
 
-
   join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions?: PartitionArg): RDD<[K, [V, W]]> {
     return cogroupAs(this, other, partitions, 'rdd.join').narrow({ kind: 'joinValues', mode: 'inner' }, true) as RDD<[K, [V, W]]>;
   }

@@ -666,7 +666,6 @@ function checkPipeOptions(options: unknown, argv: readonly string[]): void {
   }
 }
 
-
 function withDisk(level: StorageLevel): StorageLevel {
   return level === 'MEMORY_ONLY' || level === 'NONE' ? 'MEMORY_AND_DISK' : level;
 }

@@ -16,7 +16,6 @@ import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
 import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
 
-
 /**
  * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
  * then ended without failing — as Spark's KILLED application state, never `succeeded`, so

@@ -201,7 +201,6 @@ const streaming: StreamingBackend = {
   },
 };
 
-
 /** How the job `data` describes reaches the cluster. */
 const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,

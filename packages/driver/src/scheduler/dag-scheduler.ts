@@ -702,7 +702,6 @@ export class DAGScheduler implements RegistryListener {
     return state ? Promise.race([p, state.stopped]) : p;
   }
 
-
   /**
    * A fetch failure's error with Spark's FetchFailed.toErrorString as its errorString: the
    * worker that held the output (its address from the registry, else from the map output's

@@ -21,7 +21,6 @@ const ok = (body: unknown): RestReply => ({ status: 200, body });
 const notFound = (message: string): RestReply => ({ status: 404, body: { error: message } });
 const badRequest = (message: string): RestReply => ({ status: 400, body: { error: message } });
 
-
 const BATCH_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED'] as const;
 // Spark's JobExecutionStatus has UNKNOWN too (a job whose end was never heard): Sluice has none such, so it lists none.
 const JOB_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'UNKNOWN'] as const;

@@ -37,7 +37,6 @@ export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 /** Fetches a broadcast variable's encoded value from the driver. */
 export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
 
-
 /** One task to run, with its stage's shared description (Worker.RunTasks). */
 export interface TaskToRun {
   readonly taskId: string;

@@ -101,7 +101,6 @@ async function ask(build: (reqId: number) => ThreadToMain & { reqId: number }): 
   return reply;
 }
 
-
 function send(msg: ThreadToMain, transfer?: ArrayBuffer[]): void {
   port.postMessage(msg, transfer);
 }
@@ -465,7 +464,6 @@ async function unbind(): Promise<string | undefined> {
 
 /** What this thread held before its first job (taken once its own code is loaded, below). */
 let baseline: ThreadBaseline | undefined;
-
 
 async function startReceiver(msg: Extract<MainToThread, { type: 'startReceiver' }>): Promise<void> {
   const streamId = msg.streamId;
