@@ -4,16 +4,15 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import { freePort } from '@sluice/test-disk/free-port';
 import { unreachableReason } from '../../src/rpc/unreachable-reason.js';
 
-/** A port nothing listens on: one a server just had, closed again. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/**
+ * A port nothing listens on: freePort's, drawn below the kernel's ephemeral range and checked
+ * free. (A port bind(0) just had, closed again, is among those the kernel hands to other
+ * processes' binds and outgoing connections next, so something could be answering there.)
+ */
+const closedPort = freePort;
 
 test('a port where nothing listens: connection refused, naming the port and the host', async () => {
   const port = await closedPort();
