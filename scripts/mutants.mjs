@@ -8565,6 +8565,38 @@ const MUTATIONS = [
     replace: '    return this.completed\n      .toArray()\n',
     tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
   },
+  {
+    id: 'receiver-stream-id-unknown-on-worker',
+    what: "a receiver's streamId is -1 where it runs (Spark's Receiver.streamId is its input stream's id)",
+    file: 'packages/core/src/receiver/receiver.ts',
+    search: 'return this.supervisor?.streamId ?? streamIds.get(this) ?? -1;',
+    replace: 'return streamIds.get(this) ?? -1;',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'store\\(\\)' }],
+  },
+  {
+    id: 'receiver-stream-id-unknown-on-driver',
+    what: "a receiver given to receiverStream keeps streamId -1 on the driver program (Spark's setReceiverId)",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    setReceiverStreamId(receiver, this.id);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'store\\(\\)' }],
+  },
+  {
+    id: 'receiver-store-metadata-null-throws',
+    what: "Receiver.store(records, null), Spark's store with metadata, throws a TypeError and stores nothing",
+    file: 'packages/core/src/receiver/receiver.ts',
+    search: "typeof options === 'object' && options !== null ? options.position : undefined",
+    replace: '(options as { readonly position?: number }).position',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'store\\(\\)' }],
+  },
+  {
+    id: 'receiver-restart-no-default-delay',
+    what: "a receiver's restart(message) starts it again at once, not after Spark's spark.streaming.receiverRestartDelay (2000 ms)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: 'restart(reason: string, error?: unknown, delayMs = 2000): void {',
+    replace: 'restart(reason: string, error?: unknown, delayMs = 0): void {',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'CustomReceiver' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import type { RDD } from '../rdd/rdd.js';
 import { userCallSite } from '../closure/call-site.js';
 import { shipReceiver } from '../receiver/ship-receiver.js';
-import type { Receiver } from '../receiver/receiver.js';
+import { setReceiverStreamId, type Receiver } from '../receiver/receiver.js';
 import { SluiceError } from '../errors.js';
 import { SystemClock } from '../util/clock.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
@@ -159,6 +159,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     readonly name: string,
   ) {
     super(ssc);
+    setReceiverStreamId(receiver, this.id);
   }
 
   /** Where the job's code made this stream (ssc.receiverStream), for errors about its receiver. */

@@ -20,6 +20,16 @@ export interface ReceiverSupervisor {
   isStopped(): boolean;
   /** A stop or a restart began (onStop runs or ran, and no new onStart yet). */
   isStopping(): boolean;
+  /** The id of the receiver's input stream (Receiver.streamId), when the worker was told it. */
+  readonly streamId?: number | undefined;
+}
+
+/** The stream each receiver given to `receiverStream` feeds, on the driver program (Spark's setReceiverId). */
+const streamIds = new WeakMap<object, number>();
+
+/** @internal Record the input stream a receiver feeds (ssc.receiverStream), as Spark's Receiver.setReceiverId. */
+export function setReceiverStreamId(receiver: Receiver<unknown>, streamId: number): void {
+  streamIds.set(receiver, streamId);
 }
 
 /** The records a store() call names: an array's, an iterator's (read to its end), or the one record. */
@@ -111,10 +121,17 @@ export abstract class Receiver<T> {
    * of the stream is counted once however often the source sends it: a receiver that
    * died after its records became durable but before it acknowledged them gets them again
    * from the source, and they are not counted twice (exactly once, not at least once).
+   * Spark's store(records, metadata) has no counterpart for its metadata, which Spark keeps
+   * with the block and reads nowhere: a program that passes one (not typed so) has it ignored.
+   * Spark's store(ByteBuffer) neither: a Buffer is one record (a Uint8Array once it crosses
+   * threads); decode serialized records in the receiver and store them.
    */
   store(recordOrRecords: T | readonly T[] | Iterator<T>, options: { readonly position?: number } = {}): Promise<void> {
     let p: Promise<void>;
-    const position = options.position;
+    // Spark's store(records, metadata) takes any metadata, which it keeps with the block and
+    // reads nowhere: a program ported with one (a string, a number, null) stores as Spark's
+    // does; only an object's `position` is Sluice's.
+    const position = typeof options === 'object' && options !== null ? options.position : undefined;
     if (this.supervisor?.isStopped()) {
       p = Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the records were not stored`));
     } else if (position !== undefined && !Number.isSafeInteger(position)) {
@@ -187,6 +204,16 @@ export abstract class Receiver<T> {
 
   isStarted(): boolean {
     return !this.isStopped();
+  }
+
+  /**
+   * The id of the input stream this receiver feeds, as Spark's `Receiver.streamId`: the
+   * stream's `id` (`ssc.receiverStream(r).id`), the `streamId` of its listener events and of
+   * REST's `streaming/receivers`. Known once the receiver is given to `receiverStream` (on the
+   * driver program) and wherever it runs (in onStart, on its worker); -1 before, as Spark's.
+   */
+  get streamId(): number {
+    return this.supervisor?.streamId ?? streamIds.get(this) ?? -1;
   }
 
   /** @internal Stores are refused from now on (the stop is over; while onStop drains they are still taken). */

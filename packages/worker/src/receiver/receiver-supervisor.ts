@@ -97,7 +97,8 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   /** Set while the first waiting store waits for the rate limiter. */
   private rateTimer: NodeJS.Timeout | undefined;
   private readonly limiter: RateLimiter;
-  private readonly streamId: number | undefined;
+  /** The receiver's input stream (Receiver.streamId). */
+  readonly streamId: number | undefined;
   /** Callers of whenAccepting(), resolved once no store waits. */
   private accepting: (() => void)[] = [];
 
