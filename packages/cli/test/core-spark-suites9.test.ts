@@ -247,12 +247,13 @@ test('AppStatusListener\'s skipped stages, as the REST API\'s JobData tells them
   assert.deepEqual([first.numTasks, first.numCompletedStages, first.numSkippedStages, first.numSkippedTasks], [6, 2, 0, 0], JSON.stringify(first));
   // The second: Spark's job stageIds are every stage it depends on (DAGScheduler's jobIdToStageIds); the
   // map stage, its outputs there, stays PENDING and is marked SKIPPED at the job's end (AppStatusListener.onJobEnd:
-  // skippedStages += it, skippedTasks += its numTasks); its own result stage's 2 tasks are its numTasks.
+  // skippedStages += it, skippedTasks += its numTasks); its numTasks, fixed at its start (onJobStart: the
+  // StageInfos not completed, the map stage's fresh one too), is both stages' 4 + 2.
   const shared = second.stageIds.filter((id) => first.stageIds.includes(id));
   assert.equal(second.stageIds.length, 2, JSON.stringify(second));
   assert.equal(shared.length, 1, 'the map stage is the two jobs\' one shared stage');
   assert.equal(second.stageIds[0], shared[0], 'parents first, as Spark\'s stage ids run');
-  assert.deepEqual([second.numTasks, second.numCompletedStages, second.numSkippedStages, second.numSkippedTasks], [2, 1, 1, 4], JSON.stringify(second));
+  assert.deepEqual([second.numTasks, second.numCompletedStages, second.numSkippedStages, second.numSkippedTasks], [6, 1, 1, 4], JSON.stringify(second));
   // REST /stages, as Spark's: the second job's start gave the map stage a fresh LiveStage under
   // the same (stage id, attempt 0) key, and its end wrote it SKIPPED over the first job's COMPLETE
   // one (AppStatusListener.onJobStart's getOrCreateStage, onJobEnd): one entry for it, SKIPPED, its

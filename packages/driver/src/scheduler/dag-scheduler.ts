@@ -34,7 +34,7 @@ import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
-import { actionName, type JobProperties, type SchedulerListener, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
+import { actionName, type JobProperties, type JobStageInfo, type SchedulerListener, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -127,6 +127,11 @@ const RANGED_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['collect', 'cou
  * every other task failure is SLUICE_TASK_FAILED, as before.
  */
 const KEPT_TASK_CODES: ReadonlySet<string> = new Set(['SLUICE_RESULT_TOO_LARGE', 'SLUICE_TASK_TIMEOUT', 'SLUICE_DISK_FULL', 'SLUICE_CHECKPOINT']);
+
+/** Spark's StageInfo.name for a shuffle's map stage: its map side's creation site. */
+function mapStageName(info: ShuffleDependencyInfo, stageId: number): string {
+  return info.graph.creationSites?.[info.mapSide] ?? `shuffle map stage ${stageId}`;
+}
 
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
@@ -431,7 +436,15 @@ export class DAGScheduler implements RegistryListener {
     if (!job) throw new SluiceError('SLUICE_INTERNAL', `unknown job ${jobId}`);
     const actionId = this.nextActionId++;
     onStart?.(actionId);
-    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name: actionName(action, graph.callSite), action: action.kind, numPartitions: partitions.length, properties };
+    for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
+    const plan = stagePlan(graph, graph.root);
+    // Spark's numbering (DAGScheduler.createResultStage calls getOrCreateParentStages first): the map
+    // stages of the shuffles the action reads, each after its own parents, take their ids before its result stage.
+    for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);
+    const stageId = this.nextStageId++;
+    const name = actionName(action, graph.callSite);
+    const stageInfos = [...this.mapStageInfos(job, plan), { stageId, attempt: 0, kind: 'result' as const, name, numTasks: partitions.length }];
+    const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name, action: action.kind, numPartitions: partitions.length, properties, stageInfos };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
     job.actions.set(actionId, state);
@@ -439,7 +452,7 @@ export class DAGScheduler implements RegistryListener {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) onAbort();
-      const out = await this.runAction(job, actionId, graph, action, partitions, onResult);
+      const out = await this.runAction(job, actionId, stageId, plan, graph, action, partitions, onResult);
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), stageIds: [...state.stages] });
       return out;
     } catch (err) {
@@ -548,16 +561,27 @@ export class DAGScheduler implements RegistryListener {
     if (info) for (const parent of shufflesRead(stagePlan(info.graph, info.mapSide))) this.noteStages(job, actionId, parent);
   }
 
-  private async runAction(job: JobState, actionId: number, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
-    for (const [id, info] of shuffleDependencies(graph)) job.shuffles.set(id, info);
+  /**
+   * The map stages of the shuffles `plan` reads and of theirs, as an action's start names them
+   * (Spark's SparkListenerJobStart.stageInfos: every stage of its graph, computed ones too), ascending.
+   */
+  private mapStageInfos(job: JobState, plan: Plan): JobStageInfo[] {
+    const out = new Map<number, JobStageInfo>();
+    const visit = (shuffleId: number): void => {
+      const sid = job.shuffleStageIds.get(shuffleId);
+      const info = job.shuffles.get(shuffleId);
+      if (sid === undefined || info === undefined || out.has(sid)) return;
+      out.set(sid, { stageId: sid, attempt: Math.max(0, (job.nextStageAttempt.get(sid) ?? 0) - 1), kind: 'shuffleMap', name: mapStageName(info, sid), numTasks: info.graph.nodes[info.mapSide].numPartitions });
+      for (const parent of shufflesRead(stagePlan(info.graph, info.mapSide))) visit(parent);
+    };
+    for (const shuffleId of shufflesRead(plan)) visit(shuffleId);
+    return [...out.values()].sort((a, b) => a.stageId - b.stageId);
+  }
+
+  private async runAction(job: JobState, actionId: number, stageId: number, plan: Plan, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const n of Object.values(graph.nodes)) {
       if (n.storage !== 'NONE') job.persisted.set(n.id, { rddId: n.id, name: n.name ?? `RDD ${n.id}`, numPartitions: n.numPartitions, storage: n.storage });
     }
-    const plan = stagePlan(graph, graph.root);
-    // Spark's numbering (DAGScheduler.createResultStage calls getOrCreateParentStages first): the map
-    // stages of the shuffles the action reads, each after its own parents, take their ids before its result stage.
-    for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);
-    const stageId = this.nextStageId++;
     job.actions.get(actionId)?.stages.add(stageId);
     const results = new Map<number, TaskResultValue>();
     const log = this.log.child({ jobId: job.jobId, stageId });
@@ -656,7 +680,7 @@ export class DAGScheduler implements RegistryListener {
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
         const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
         job.nextStageAttempt.set(sid, stageAttempt + 1);
-        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: info.graph.creationSites?.[info.mapSide] ?? `shuffle map stage ${sid}` }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid) }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));

@@ -59,6 +59,24 @@ export interface JobStartEvent {
   readonly action: ActionSpec['kind'];
   readonly numPartitions: number;
   readonly properties: JobProperties;
+  /**
+   * The stages the action names at its start (Spark's SparkListenerJobStart.stageInfos): its
+   * result stage and the map stages of the shuffles it reads, theirs too, computed ones as well,
+   * ascending by stage id.
+   */
+  readonly stageInfos?: readonly JobStageInfo[];
+}
+
+/** A stage as an action's start names it (Spark's StageInfo in SparkListenerJobStart.stageInfos). */
+export interface JobStageInfo {
+  readonly stageId: number;
+  /** Its latest attempt's number (0 for a stage never submitted). */
+  readonly attempt: number;
+  readonly kind: 'result' | 'shuffleMap';
+  /** As StageSubmittedEvent.name. */
+  readonly name: string;
+  /** Its tasks were it submitted now in full: a map stage's map partitions, the result stage's partitions asked. */
+  readonly numTasks: number;
 }
 
 export interface StageSubmittedEvent {

@@ -3,6 +3,7 @@ import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
   type JobProperties,
+  type JobStageInfo,
   type JobStartEvent,
   type SchedulerListener,
   type StageCompletedEvent,
@@ -132,6 +133,12 @@ export interface JobRecord {
   completionTime: number | undefined;
   status: JobStatus;
   readonly numPartitions: number;
+  /**
+   * The stages its start named (JobStartEvent.stageInfos), by stage id: Spark's JobData.stageIds
+   * from the start, and its numTasks (a result stage's tasks as its first attempt was submitted,
+   * where Sluice's tasks cover several partitions). Empty when the start named none.
+   */
+  readonly stageInfos: Map<number, JobStageInfo>;
   readonly stageKeys: string[];
   /** Once it ended: the stages it ran or waited on, skipped ones too (JobEndEvent.stageIds). */
   stageIds: readonly number[] | undefined;
@@ -141,6 +148,20 @@ export interface JobRecord {
   readonly properties: JobProperties;
 }
 
+/**
+ * A stage no kept attempt of which was submitted, that an action's start named (Spark's fresh
+ * LiveStage from onJobStart): PENDING while such an action runs; once one ended without it, SKIPPED
+ * (`skipped` as StageRecord's).
+ */
+export interface UnsubmittedStage {
+  readonly info: JobStageInfo;
+  readonly status: 'PENDING' | 'SKIPPED';
+  /** The actions it belongs to: the running ones it is pending for, or those that skipped it. */
+  readonly jobIds: number[];
+  /** The last action that skipped it; a pending one's, the first it is pending for. */
+  readonly jobId: number;
+}
+
 /** What JobStageStatus.jobStages tells of one action. */
 export interface JobStages {
   readonly stageIds: number[];
@@ -148,6 +169,8 @@ export interface JobStages {
   readonly skippedTasks: number;
   /** The latest attempts (kept) of the stages it skipped. */
   readonly skipped: StageRecord[];
+  /** The stages it skipped that no kept attempt of was submitted. */
+  readonly unsubmitted: number[];
   /** The attempts of stages another action submitted that ran while it did (it waited on them). */
   readonly joined: StageRecord[];
 }
@@ -171,6 +194,8 @@ export class JobStageStatus implements SchedulerListener {
   private readonly jobs = new Map<number, JobRecord>();
   private readonly stages = new Map<string, StageRecord>();
   private readonly byWorker = new Map<string, ExecutorTaskCounts>();
+  /** Stages never submitted (none kept) that an ended action skipped, by stage key, as UnsubmittedStage's SKIPPED ones. */
+  private readonly unrun = new Map<string, { info: JobStageInfo; skipped: { by: number; jobIds: number[]; firstEnd: number } }>();
 
   constructor(
     private readonly runId: () => string,
@@ -190,6 +215,7 @@ export class JobStageStatus implements SchedulerListener {
       completionTime: undefined,
       status: 'RUNNING',
       numPartitions: e.numPartitions,
+      stageInfos: new Map((e.stageInfos ?? []).map((i) => [i.stageId, i])),
       stageKeys: [],
       stageIds: undefined,
       ended: undefined,
@@ -203,7 +229,13 @@ export class JobStageStatus implements SchedulerListener {
   onStageSubmitted(e: StageSubmittedEvent): void {
     if (e.runId !== this.runId()) return;
     const key = stageKey(e.stageId, e.stageAttempt);
-    this.jobs.get(e.jobId)?.stageKeys.push(key);
+    const job = this.jobs.get(e.jobId);
+    job?.stageKeys.push(key);
+    // Where Sluice's result tasks cover several partitions, its first attempt's tasks are the job's.
+    const info = job?.stageInfos.get(e.stageId);
+    if (info !== undefined && e.kind === 'result' && e.stageAttempt === 0) job!.stageInfos.set(e.stageId, { ...info, numTasks: e.numTasks });
+    // Spark's onStageSubmitted writes the live stage over what the store held under its key.
+    this.unrun.delete(key);
     this.stages.set(key, {
       stageId: e.stageId,
       attemptId: e.stageAttempt,
@@ -322,14 +354,17 @@ export class JobStageStatus implements SchedulerListener {
     const ended = this.workOut(j, e.stageIds ?? []);
     j.ended = ended;
     for (const st of ended.joined) st.jobIds.add(j.jobId);
-    for (const st of ended.skipped) {
-      const m = st.skipped;
-      // One fresh LiveStage for every job that started before the first of them ended.
-      if (m !== undefined && j.submissionTime <= m.firstEnd) {
-        if (!m.jobIds.includes(j.jobId)) m.jobIds.push(j.jobId);
-        m.by = Math.max(m.by, j.jobId);
-      } else st.skipped = { by: Math.max(m?.by ?? -1, j.jobId), jobIds: [j.jobId], firstEnd: e.time };
+    for (const st of ended.skipped) st.skipped = skippedBy(st.skipped, j, e.time);
+    // Those it named that no attempt of was ever submitted (kept): SKIPPED from its start's StageInfo.
+    for (const id of ended.unsubmitted) {
+      const info = j.stageInfos.get(id);
+      if (info === undefined) continue;
+      const key = stageKey(id, info.attempt);
+      const u = this.unrun.get(key);
+      this.unrun.delete(key);
+      this.unrun.set(key, { info, skipped: skippedBy(u?.skipped, j, e.time) });
     }
+    evict(this.unrun, this.retained, () => true);
     // A job that shared the fresh LiveStage another's end wrote SKIPPED (it started before that
     // end) is among that entry's jobs though it ran the stage anew.
     const named = new Set(e.stageIds ?? []);
@@ -337,6 +372,70 @@ export class JobStageStatus implements SchedulerListener {
       const m = st.skipped;
       if (m !== undefined && named.has(st.stageId) && j.submissionTime <= m.firstEnd && !m.jobIds.includes(j.jobId)) m.jobIds.push(j.jobId);
     }
+  }
+
+  /**
+   * Spark's LiveStage still PENDING (onJobStart makes one for each stage a job names that is not
+   * live): for each stage a running action's start named that no attempt of ran since it started
+   * (none running, none completed after its start), those actions, ascending, by stage id.
+   */
+  private pendingStages(): Map<number, number[]> {
+    // By stage id: the latest end among its kept attempts (a running one's: Infinity).
+    const lastEnd = new Map<number, number>();
+    for (const st of this.stages.values()) lastEnd.set(st.stageId, Math.max(lastEnd.get(st.stageId) ?? -Infinity, st.completionTime ?? Infinity));
+    // By stage id: when an ended job last wrote it SKIPPED (a job started before then shared that LiveStage, no longer live).
+    const skippedAt = new Map<number, number>();
+    const mark = (id: number, m: StageRecord['skipped']): void => {
+      if (m !== undefined) skippedAt.set(id, Math.max(skippedAt.get(id) ?? -Infinity, m.firstEnd));
+    };
+    for (const st of this.stages.values()) mark(st.stageId, st.skipped);
+    for (const u of this.unrun.values()) mark(u.info.stageId, u.skipped);
+    const out = new Map<number, number[]>();
+    for (const j of this.jobs.values()) {
+      if (j.status !== 'RUNNING') continue;
+      for (const id of j.stageInfos.keys()) {
+        if ((lastEnd.get(id) ?? -Infinity) > j.submissionTime || (skippedAt.get(id) ?? -Infinity) >= j.submissionTime) continue;
+        out.set(id, [...(out.get(id) ?? []), j.jobId]);
+      }
+    }
+    for (const ids of out.values()) ids.sort((a, b) => a - b);
+    return out;
+  }
+
+  /**
+   * Which kept stage attempts show PENDING now: the latest kept attempt of a stage pending for a
+   * running action (Spark's fresh LiveStage written over its key), with those actions; else undefined.
+   */
+  pendingOf(): (st: StageRecord) => number[] | undefined {
+    const pending = this.pendingStages();
+    const latest = new Map<number, StageRecord>();
+    for (const st of this.stages.values()) {
+      const o = latest.get(st.stageId);
+      if (o === undefined || st.attemptId > o.attemptId) latest.set(st.stageId, st);
+    }
+    return (st) => (latest.get(st.stageId) === st ? pending.get(st.stageId) : undefined);
+  }
+
+  /**
+   * The stages running or ended actions named that no kept attempt of was submitted: PENDING for
+   * the running actions whose start named them (none of their attempts kept), then those an ended
+   * action skipped (not pending again), oldest first.
+   */
+  unsubmittedStages(): UnsubmittedStage[] {
+    const kept = new Set([...this.stages.values()].map((st) => st.stageId));
+    const out: UnsubmittedStage[] = [];
+    const shown = new Set<string>();
+    for (const [id, jobIds] of this.pendingStages()) {
+      if (kept.has(id)) continue;
+      const info = this.jobs.get(jobIds[0])?.stageInfos.get(id);
+      if (info === undefined) continue;
+      shown.add(stageKey(id, info.attempt));
+      out.push({ info, status: 'PENDING', jobIds, jobId: jobIds[0] });
+    }
+    for (const [key, u] of this.unrun) {
+      if (!shown.has(key)) out.push({ info: u.info, status: 'SKIPPED', jobIds: [...u.skipped.jobIds].sort((a, b) => a - b), jobId: u.skipped.by });
+    }
+    return out;
   }
 
   /** The application's ended task attempts on a worker, counted (none yet: undefined). */
@@ -397,7 +496,7 @@ export class JobStageStatus implements SchedulerListener {
     for (const j of this.jobs.values()) {
       if (j.status !== 'RUNNING') continue;
       const given = live(j.jobId) ?? [];
-      runningNames.push({ job: j, stageIds: new Set(given) });
+      runningNames.push({ job: j, stageIds: new Set([...given, ...j.stageInfos.keys()]) });
       for (const st of this.workOut(j, given).joined) running.set(st, [...(running.get(st) ?? []), j.jobId]);
     }
     return (st) => {
@@ -412,10 +511,11 @@ export class JobStageStatus implements SchedulerListener {
   private workOut(job: JobRecord, given: readonly number[]): JobStages {
     const submitted = [...new Set(job.stageKeys.map((k) => Number(k.slice(0, k.indexOf('.')))))];
     const mine = new Set(submitted);
-    const others = [...new Set(given)].filter((id) => !mine.has(id)).sort((a, b) => a - b);
+    const others = [...new Set([...given, ...job.stageInfos.keys()])].filter((id) => !mine.has(id)).sort((a, b) => a - b);
     let skippedStages = 0;
     let skippedTasks = 0;
     const skipped: StageRecord[] = [];
+    const unsubmitted: number[] = [];
     const joined: StageRecord[] = [];
     if (others.length > 0) {
       const wanted = new Set(others);
@@ -437,12 +537,28 @@ export class JobStageStatus implements SchedulerListener {
         const o = seen.get(id);
         if (o?.ran) continue;
         skippedStages++;
-        skippedTasks += o?.latest.numTasks ?? 0;
+        // Its StageInfo's numTasks: as its start named it, else its latest attempt's.
+        skippedTasks += job.stageInfos.get(id)?.numTasks ?? o?.latest.numTasks ?? 0;
         if (o) skipped.push(o.latest);
+        else unsubmitted.push(id);
       }
     }
-    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped, joined };
+    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped, unsubmitted, joined };
   }
+}
+
+/**
+ * A stage's skipped mark once action `j` ended (at `time`) without running it, `m` its mark before:
+ * the jobs that started before the first of them ended share one (Spark's one fresh LiveStage, made
+ * by the first's onJobStart, written SKIPPED by the first's onJobEnd); a later job writes a fresh one.
+ */
+function skippedBy(m: StageRecord['skipped'], j: JobRecord, time: number): NonNullable<StageRecord['skipped']> {
+  if (m !== undefined && j.submissionTime <= m.firstEnd) {
+    if (!m.jobIds.includes(j.jobId)) m.jobIds.push(j.jobId);
+    m.by = Math.max(m.by, j.jobId);
+    return m;
+  }
+  return { by: Math.max(m?.by ?? -1, j.jobId), jobIds: [j.jobId], firstEnd: time };
 }
 
 /** Drop the oldest entries `done` accepts until `map` holds at most `max`. */

@@ -3,7 +3,7 @@ import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
 import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
-import type { JobRecord, JobStageStatus, StageRecord, TaskRecord } from '../status/job-stage-status.js';
+import type { JobRecord, JobStageStatus, StageRecord, TaskRecord, UnsubmittedStage } from '../status/job-stage-status.js';
 import type { BatchRecord, OutputOpRecord, StreamingProgress } from '../status/streaming-progress.js';
 
 /** A REST answer: a status and a JSON body. */
@@ -38,7 +38,7 @@ const NOT_IN_SLUICE: Readonly<Record<string, string>> = {
 const NOT_AT_ROOT: Readonly<Record<string, string>> = {
   version: 'Sluice is no Spark version: `sluice --version` prints Sluice\'s',
 };
-const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED', 'SKIPPED'] as const;
+const STAGE_STATUSES = ['ACTIVE', 'COMPLETE', 'FAILED', 'PENDING', 'SKIPPED'] as const;
 const TASK_STATUSES = ['RUNNING', 'SUCCESS', 'FAILED', 'KILLED', 'UNKNOWN'] as const;
 /** Spark's default quantiles for taskSummary and withSummaries. */
 const DEFAULT_QUANTILES = '0.05,0.25,0.5,0.75,0.95';
@@ -212,7 +212,9 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     jobGroup: j.properties.group,
     jobTags: [...(j.properties.tags ?? [])].sort(),
     status: j.status,
-    numTasks: stages.reduce((a, x) => a + x.numTasks, 0),
+    // Spark's: fixed at its start (AppStatusListener.onJobStart), its stages' numTasks summed, those it
+    // then skips among them (numSkippedTasks); without a start's stages, its attempts' tasks.
+    numTasks: j.stageInfos.size > 0 ? [...j.stageInfos.values()].reduce((a, x) => a + x.numTasks, 0) : stages.reduce((a, x) => a + x.numTasks, 0),
     numActiveTasks: stages.reduce((a, x) => a + (x.status === 'ACTIVE' ? activeTasks(x.stageId) : 0), 0),
     numCompletedTasks: stages.reduce((a, x) => a + x.numCompleteTasks, 0),
     // Spark's JobData.numCompletedIndices: distinct (stage, task index) successes (its LiveJob.completedIndices).
@@ -255,8 +257,11 @@ function killedSummary(stages: readonly Pick<StageRecord, 'killedTasksSummary'>[
   return out;
 }
 
-/** A stage attempt as the REST API shows it: its record, or a skipped one's view of it. */
-type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] | 'SKIPPED' };
+/** A stage attempt as the REST API shows it: its record, a skipped or pending one's view of it, or a stage not submitted yet. */
+type StageView = Omit<StageRecord, 'status' | 'submissionTime'> & { status: StageRecord['status'] | 'SKIPPED' | 'PENDING'; submissionTime: number | undefined };
+
+/** A stage's counts and metrics before any task of it: a skipped or pending view's. */
+const NO_TASKS = { numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0 } as const;
 
 /**
  * A stage attempt as REST /stages shows it. Spark's AppStatusListener gives a job's every stage a
@@ -266,9 +271,37 @@ type StageView = Omit<StageRecord, 'status'> & { status: StageRecord['status'] |
  * it) shows SKIPPED, its StageInfo (name, tasks, times), with no task counts or metrics of its own,
  * its job the last one that skipped it.
  */
-function stageView(x: StageRecord): StageView {
+function stageView(x: StageRecord, pendingFor?: readonly number[]): StageView {
+  // A running job's start named it and none of its attempts ran since (Spark's fresh LiveStage, PENDING).
+  if (pendingFor !== undefined) return { ...x, ...NO_TASKS, jobId: pendingFor[0], status: 'PENDING', completedIndices: new Set(), killedTasksSummary: new Map(), failures: [], tasks: [] };
   if (x.skipped === undefined) return x;
-  return { ...x, jobId: x.skipped.by, status: 'SKIPPED', numCompleteTasks: 0, completedIndices: new Set(), numFailedTasks: 0, numKilledTasks: 0, killedTasksSummary: new Map(), executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, failures: [], tasks: [] };
+  return { ...x, ...NO_TASKS, jobId: x.skipped.by, status: 'SKIPPED', completedIndices: new Set(), killedTasksSummary: new Map(), failures: [], tasks: [] };
+}
+
+/** A stage no kept attempt of was submitted (Spark's LiveStage from onJobStart's StageInfo): PENDING, or SKIPPED once its jobs ended without it. */
+function unsubmittedView(u: UnsubmittedStage): StageView {
+  const i = u.info;
+  return {
+    ...NO_TASKS,
+    stageId: i.stageId,
+    attemptId: i.attempt,
+    jobId: u.jobId,
+    jobIds: new Set(u.jobIds),
+    skipped: undefined,
+    kind: i.kind,
+    name: i.name,
+    numTasks: i.numTasks,
+    completedIndices: new Set(),
+    killedTasksSummary: new Map(),
+    submissionTime: undefined,
+    completionTime: undefined,
+    status: u.status,
+    failureReason: undefined,
+    failures: [],
+    accumulables: new Map(),
+    tasks: [],
+    partitions: undefined,
+  };
 }
 
 /** Spark's StageData (the fields Sluice has), with the failed tasks and where the user's code threw. */
@@ -292,7 +325,7 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     maxTaskTime: x.maxTaskTime,
     submissionTime: sparkDate(x.submissionTime),
     completionTime: sparkDate(x.completionTime),
-    duration: x.completionTime !== undefined ? x.completionTime - x.submissionTime : undefined,
+    duration: x.completionTime !== undefined && x.submissionTime !== undefined ? x.completionTime - x.submissionTime : undefined,
     shuffleReadBytes: x.shuffleReadBytes,
     shuffleWriteBytes: x.shuffleWriteBytes,
     failureReason: x.failureReason,
@@ -543,14 +576,22 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     }
     case 'stages': {
       const active = runningByStage();
-      const jobIdsOf = j.stages.stageJobIds((jobId) => d.dag.actionStageIds(j.runId, jobId));
+      const recordJobIds = j.stages.stageJobIds((jobId) => d.dag.actionStageIds(j.runId, jobId));
+      const pendingOf = j.stages.pendingOf();
+      // Each kept attempt's view (PENDING while a running job waits on it, as Spark's), with its jobs; then the stages not submitted.
+      const views: { view: StageView; jobIds: readonly number[] }[] = [
+        ...j.stages.allStages().map((x) => {
+          const pending = pendingOf(x);
+          return { view: stageView(x, pending), jobIds: pending ?? recordJobIds(x) };
+        }),
+        ...j.stages.unsubmittedStages().map((u) => ({ view: unsubmittedView(u), jobIds: u.jobIds })),
+      ];
       const running = d.dag.runningTasks(j.runId);
       const host = (workerId: string): string | undefined => j.workerAddress(workerId)?.replace(/:\d+$/, '');
       // Spark's StageResource: details (tasks by id, executorSummary) by default for one stage, not for the list; withSummaries adds the quantiles.
       // The stage's StageData, or why the query is bad.
-      const shown = (record: StageRecord, detailsByDefault: boolean): Record<string, unknown> | string => {
-        const x = stageView(record);
-        const base = stageData(x, active(x.stageId), jobIdsOf(record)) as Record<string, unknown>;
+      const shown = ({ view: x, jobIds }: (typeof views)[number], detailsByDefault: boolean): Record<string, unknown> | string => {
+        const base = stageData(x, active(x.stageId), jobIds) as Record<string, unknown>;
         const details = (query.get('details') ?? String(detailsByDefault)) === 'true';
         const summaries = query.get('withSummaries') === 'true';
         if (!details && !summaries) return base;
@@ -568,7 +609,7 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
         }
         return base;
       };
-      const answer = (xs: readonly StageRecord[], detailsByDefault: boolean, one: boolean): RestReply => {
+      const answer = (xs: readonly (typeof views)[number][], detailsByDefault: boolean, one: boolean): RestReply => {
         const out: unknown[] = [];
         for (const x of xs) {
           const r = shown(x, detailsByDefault);
@@ -578,26 +619,23 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
         return ok(one ? out[0] : out);
       };
       if (rest.length === 1) {
-        if (query.getAll('status').some((x) => x.toUpperCase() === 'PENDING')) {
-          return badRequest("status 'PENDING': Sluice keeps a stage once it is submitted, so it lists no pending ones; a running job's stageIds (jobs/{jobId}) name the stages it will run");
-        }
         const f = statusFilter(query, STAGE_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return answer(j.stages.allStages().filter((x) => f.length === 0 || f.includes(stageView(x).status)).reverse(), false, false);
+        return answer(views.filter((x) => f.length === 0 || f.includes(x.view.status)).reverse(), false, false);
       }
       const id = Number(rest[1]);
-      const attempts = j.stages.allStages().filter((x) => x.stageId === id);
+      const attempts = views.filter((x) => x.view.stageId === id).sort((a, b) => a.view.attemptId - b.view.attemptId);
       if (attempts.length === 0) return notFound(`application ${j.id} has no stage '${rest[1]}' (or it is no longer kept)`);
       if (rest.length === 2) return answer(attempts, true, false);
-      const a = attempts.find((x) => x.attemptId === Number(rest[2]));
+      const a = attempts.find((x) => x.view.attemptId === Number(rest[2]));
       if (!a) return notFound(`stage ${id} of application ${j.id} has no attempt '${rest[2]}'`);
       if (rest.length === 3) return answer([a], true, true);
-      if (rest.length === 4 && rest[3] === 'taskList') return taskList(stageTasks(stageView(a), running, d.now()), query, host);
+      if (rest.length === 4 && rest[3] === 'taskList') return taskList(stageTasks(a.view, running, d.now()), query, host);
       if (rest.length === 4 && rest[3] === 'taskSummary') {
         const qs = parseQuantiles(query);
         if (typeof qs === 'string') return badRequest(qs);
-        const summary = taskMetricDistributions(stageTasks(stageView(a), running, d.now()), qs);
-        return summary === undefined ? notFound(`no task of stage ${id} attempt ${a.attemptId} has succeeded yet: taskSummary is over successful tasks`) : ok(summary);
+        const summary = taskMetricDistributions(stageTasks(a.view, running, d.now()), qs);
+        return summary === undefined ? notFound(`no task of stage ${id} attempt ${a.view.attemptId} has succeeded yet: taskSummary is over successful tasks`) : ok(summary);
       }
       return notFound(`no REST resource '${rest.slice(3).join('/')}' under a stage attempt; use taskList or taskSummary`);
     }

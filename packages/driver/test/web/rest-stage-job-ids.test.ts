@@ -10,6 +10,8 @@
 // - onJobEnd: the job's stages still PENDING are written SKIPPED and leave the live map: the
 //   first of the jobs sharing a fresh LiveStage to end writes it, with every job that had started
 //   before then; a job starting after that gets a fresh one again.
+// - A job's numTasks (LiveJob.numTasks) is fixed at its start: its StageInfos' numTasks summed (the
+//   attempts run again after a fetch failure add none).
 // - A job's counts (LiveJob): completedStages is a set of stage ids (a COMPLETE attempt adds its
 //   id, a submission takes it out), failedStages and completedTasks count attempts and Successes,
 //   completedIndices is a set of (stage id, TaskInfo.index), the index in the attempt's task set.
@@ -44,7 +46,9 @@ function app(): { s: JobStageStatus; d: DriverNode; live: Map<number, number[]>;
 function start(a: ReturnType<typeof app>, jobId: number, stageIds: number[]): void {
   a.clock.t++;
   a.live.set(jobId, stageIds);
-  a.s.onJobStart({ runId: RUN, jobId, time: a.clock.t, name: 'collect', action: 'collect', numPartitions: 2, properties: {} });
+  // Its start names each stage, 2 tasks each, its last the result stage (JobStartEvent.stageInfos).
+  const stageInfos = stageIds.map((stageId, i) => ({ stageId, attempt: 0, kind: i === stageIds.length - 1 ? ('result' as const) : ('shuffleMap' as const), name: 'collect', numTasks: 2 }));
+  a.s.onJobStart({ runId: RUN, jobId, time: a.clock.t, name: 'collect', action: 'collect', numPartitions: 2, properties: {}, stageInfos });
 }
 function submit(a: ReturnType<typeof app>, jobId: number, stageId: number, kind: 'result' | 'shuffleMap'): void {
   a.clock.t++;
@@ -93,7 +97,10 @@ test('jobs skipping a computed stage: those that started before the first of the
   assert.deepEqual(one(a, 0), [['COMPLETE', 0, [0]]]);
   // Jobs 1 and 2 both start (one fresh LiveStage for stage 0, both its jobs), each runs its result stage; 1 ends first.
   start(a, 1, [0, 2]);
+  // While it runs, stage 0 (computed before it started) and its result stage 2 wait: PENDING (onJobStart's fresh LiveStages).
+  assert.deepEqual([one(a, 0), one(a, 2)], [[['PENDING', 1, [1]]], [['PENDING', 1, [1]]]], 'read as job 1 started');
   start(a, 2, [0, 3]);
+  assert.deepEqual(one(a, 0), [['PENDING', 1, [1, 2]]], 'both jobs wait on it');
   submit(a, 1, 2, 'result');
   submit(a, 2, 3, 'result');
   complete(a, 2);
@@ -122,7 +129,10 @@ test("a job whose map stage runs again after a fetch failure: JobData's numCompl
     a.clock.t++;
     a.s.onStageCompleted({ runId: RUN, stageId, stageAttempt: attempt, time: a.clock.t, ...(failure !== undefined && { failure }) });
   };
-  start(a, 0, [0, 1]);
+  // Its start names both stages, 2 tasks each (JobStartEvent.stageInfos).
+  a.clock.t++;
+  a.live.set(0, [0, 1]);
+  a.s.onJobStart({ runId: RUN, jobId: 0, time: a.clock.t, name: 'collect', action: 'collect', numPartitions: 2, properties: {}, stageInfos: [{ stageId: 0, attempt: 0, kind: 'shuffleMap', name: 'map', numTasks: 2 }, { stageId: 1, attempt: 0, kind: 'result', name: 'collect', numTasks: 2 }] });
   // Map stage 0, attempt 0: both partitions. Result stage 1, attempt 0: partition 0 done, partition 1 fails to fetch.
   submitAttempt(0, 0, 'shuffleMap', [0, 1]);
   taskEnd(0, 0, 0, 'success');
@@ -145,8 +155,24 @@ test("a job whose map stage runs again after a fetch failure: JobData's numCompl
   // completedStages: {0} after map attempt 0, {0} - 0 at its resubmission, {0} again, + 1 at the end: {0, 1}.
   // Successes 2 + 1 + 1 + 1; indexes (0,0) (0,1) (1,0), then (0,0) and (1,0) again.
   assert.deepEqual(
-    [j.numCompletedStages, j.numFailedStages, j.numActiveStages, j.numSkippedStages, j.numCompletedTasks, j.numFailedTasks, j.numCompletedIndices],
-    [2, 1, 0, 0, 5, 1, 3],
+    [j.numCompletedStages, j.numFailedStages, j.numActiveStages, j.numSkippedStages, j.numCompletedTasks, j.numFailedTasks, j.numCompletedIndices, j.numTasks],
+    [2, 1, 0, 0, 5, 1, 3, 4],
     JSON.stringify(j),
   );
+});
+
+test("a job's numTasks is its start's StageInfos' tasks (LiveJob.numTasks), where Sluice's result tasks cover several partitions its result stage's as submitted", () => {
+  const a = app();
+  a.clock.t++;
+  a.live.set(0, [0, 1]);
+  a.s.onJobStart({ runId: RUN, jobId: 0, time: a.clock.t, name: 'collect', action: 'collect', numPartitions: 8, properties: {}, stageInfos: [{ stageId: 0, attempt: 0, kind: 'shuffleMap', name: 'map', numTasks: 4 }, { stageId: 1, attempt: 0, kind: 'result', name: 'collect', numTasks: 8 }] });
+  const numTasks = (): unknown => (restApi(a.d, '/api/v1/applications/app/jobs/0', new URLSearchParams()).body as Record<string, unknown>).numTasks;
+  assert.equal(numTasks(), 4 + 8);
+  a.clock.t++;
+  a.s.onStageSubmitted({ runId: RUN, jobId: 0, stageId: 0, stageAttempt: 0, kind: 'shuffleMap', name: 'map', numTasks: 4, time: a.clock.t });
+  complete(a, 0);
+  // The result stage's 8 partitions in 3 tasks.
+  a.clock.t++;
+  a.s.onStageSubmitted({ runId: RUN, jobId: 0, stageId: 1, stageAttempt: 0, kind: 'result', name: 'collect', numTasks: 3, partitions: [0, 3, 6], time: a.clock.t });
+  assert.equal(numTasks(), 4 + 3);
 });
