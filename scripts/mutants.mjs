@@ -8653,6 +8653,14 @@ const MUTATIONS = [
     replace: ") continue;",
     tests: ['packages/driver/dist/test/web/rest-stage-job-ids.test.js'],
   },
+  {
+    id: 'receiver-uncaught-error-not-reported',
+    what: "an error a receiver's code leaves uncaught retires its thread without a receiver error: listeners hear no onReceiverError (the failure the guide warns of is silent)",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: "  for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message, stack: info.stack });\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'uncaught' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

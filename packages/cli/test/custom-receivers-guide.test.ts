@@ -11,6 +11,8 @@
 //    batch's RDD has a partition a block, none when it has none: ReceiverInputDStreamSuite);
 //    reportError reaches onReceiverError and the receiver goes on; streamId, storageLevel,
 //    isStarted and isStopped as Spark's (ReceiverSuite);
+//  - the guide's "avoid silent failures": an error the receiving "thread" leaves uncaught is
+//    reported (onReceiverError), and the receiver is stopped and started again;
 //  - a reliable receiver acknowledges its source only after store() resolved, and by then
 //    the records are in the write-ahead log; preferredLocation places it (ReceiverTrackerSuite
 //    SPARK-11063); every line counted once.
@@ -37,6 +39,7 @@ const sockets = new Set<net.Socket>();
 let setupError: unknown;
 const runs = new Map<string, JobRun>();
 let socketPort = 0;
+let carelessPort = 0;
 let preferred = '';
 let connections = 0;
 /** For each ACK the reliable source got: the batch's sequence number and whether every one of its lines was in the log then. */
@@ -70,6 +73,8 @@ before(async () => {
       runs.set('socket', await job.done);
 
       runs.set('flavors', await h.run(FIXTURE, ['flavors', '12', path.join(tmp, 'flavors-info')]));
+      carelessPort = await freePort();
+      runs.set('careless', await h.run(FIXTURE, ['careless', String(carelessPort)]));
 
       // The reliable receiver: NEXT asks for the next batch not acknowledged; ACK <seq> acknowledges it.
       const checkpoint = path.join(tmp, 'checkpoint');
@@ -171,6 +176,19 @@ test('store(): a record, an array, an iterator, a generator, a Buffer and record
   assert.ok(events.every((e) => e.streamId === id));
   assert.equal(events[1].lastErrorMessage, 'flavors stored: reported, not stopped');
   assert.match(events[1].lastError, /^Error: reported, not stopped\n\s+at StoreFlavors\.run \(\S*custom-receivers-guide\.ts:\d+:\d+\)/);
+});
+
+test("the guide's warning: an error the receiving thread leaves uncaught is not silent: reported (onReceiverError), the receiver stopped and started again", () => {
+  const events = jsonLines<Event>(run('careless').lines, 'EVENT ');
+  assert.deepEqual(
+    events.slice(0, 4).map((e) => e.kind),
+    ['started', 'error', 'stopped', 'started'],
+    JSON.stringify(events),
+  );
+  const message = `an error the job's code left unhandled: connect ECONNREFUSED 127.0.0.1:${carelessPort}`;
+  assert.equal(events[1].lastErrorMessage, message);
+  assert.match(events[1].lastError, new RegExp(`^Error: connect ECONNREFUSED 127\\.0\\.0\\.1:${carelessPort}\\n`));
+  assert.ok(events[2].lastErrorMessage.includes(message), events[2].lastErrorMessage);
 });
 
 test('a reliable receiver acknowledges after store() resolved, when its records are in the write-ahead log; placed by preferredLocation; every line once', () => {
