@@ -103,9 +103,27 @@ function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = [
   );
 }
 
+const NAME_HELP = "the job's name in 'sluice jobs', the web UI and the REST API (spark-submit's --name, spark.app.name; default: the job file's name)";
+
+/** --name: a job's name, not empty. */
+function jobName(v: string): string {
+  if (v.trim() === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', '--name must not be empty (without --name the job is named by its file)');
+  return v;
+}
+
 /** --task-timeout: a duration ('30s', '2m', '500ms' or milliseconds). */
 function taskTimeout(v: string): number {
   return toMillis(/^\d+$/.test(v) ? Number(v) : v, '--task-timeout');
+}
+
+/**
+ * sluice worker --memory: Spark's worker --memory format, '2g', '1000m', '512k' (binary
+ * units), in bytes; a number alone is MiB, as it always was here (Spark's would be bytes).
+ */
+function workerMemory(v: string): number {
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1024 * 1024;
+  if (/^\s*\d+\s*[kmgt]b?\s*$/i.test(v)) return parseByteSize(v, '--memory');
+  throw new SluiceError('SLUICE_BAD_ARGUMENT', `--memory must be MiB ('1024') or a size with k, m, g or t ('2g', '1000m'), got '${v.slice(0, 100)}'`);
 }
 
 /** --max-result-size: Spark's spark.driver.maxResultSize, bytes or '1g', '512m' (0: no limit). */
@@ -360,7 +378,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--port <port>', 'gRPC port (0: any free port)', port('--port'), 0)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
   .option('--advertise-host <host>', "host other processes use to reach this worker (default: --bind; 'auto': this machine's first non-loopback IPv4)")
-  .option('--memory <mb>', "MiB of blocks kept in memory before spilling to disk (default: a quarter of this machine's memory, at most 1024)", int('--memory'))
+  .option('--memory <mem>', "memory the worker keeps blocks in before spilling to disk, as start-worker.sh's: '2g', '1000m' (a number alone: MiB) (default: a quarter of this machine's memory, at most 1 GiB)", workerMemory)
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
@@ -418,7 +436,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         port: o.port,
         bind: o.bind,
         advertiseHost: o.advertiseHost,
-        memoryLimit: o.memory === undefined ? undefined : o.memory * 1024 * 1024,
+        memoryLimit: o.memory,
         localDir: o.localDir,
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
@@ -507,6 +525,7 @@ speculationOptions(
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
+  .option('--name <name>', NAME_HELP, jobName)
   .option('--workers <n>', 'worker processes', atLeast('--workers', 1), 2)
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
@@ -520,7 +539,7 @@ speculationOptions(
     `Ctrl-C or SIGTERM stops a streaming job gracefully: its receivers stop, then every batch of what they stored runs (Spark's spark.streaming.stopGracefullyOnShutdown); up to ${GRACEFUL_SHUTDOWN_LIMIT_S} s, a second signal stops at once (default: not gracefully, 10 s)`,
   )
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     // A job file that is not there fails at once, before a worker process starts.
@@ -576,7 +595,7 @@ speculationOptions(
         await Promise.allSettled([bundled, started]);
         throw err;
       });
-      const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
+      const job = cluster.driver.submit({ name: o.name ?? bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
       j = job;
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
       const bar = ConsoleProgressBar.forStderr(() => (job.streaming ? [] : cluster.driver.stageProgress(job.id)), o.progress);
@@ -619,13 +638,14 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .argument('<job>', 'job file (.ts or .js)')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
+  .option('--name <name>', NAME_HELP, jobName)
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--supervise', "restart the job's program (from its checkpoint) when it throws or exits abnormally, as spark-submit --supervise")
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--no-progress', PROGRESS_HELP)
-  .action(async (job: string, rawArgs: string[], o: ClientOpts & { detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: ClientOpts & { name?: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     const driver = driverOf(o, 'submit', args);
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
@@ -641,6 +661,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
     bar?.start();
     const outcome = await submitJob(driver, sec, bundle, {
       args,
+      name: o.name,
       onOutput: (line, stderr) => {
         bar?.clear();
         (stderr ? process.stderr : process.stdout).write(line + '\n');
@@ -648,7 +669,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
       onJobId: (id) => {
         jobId = id;
         bar?.clear();
-        process.stderr.write(`submitted ${escapeControl(bundle.name)} as ${escapeControl(id)}\n`);
+        process.stderr.write(`submitted ${escapeControl(o.name ?? bundle.name)} as ${escapeControl(id)}\n`);
       },
       onNotice: (message) => {
         bar?.clear();

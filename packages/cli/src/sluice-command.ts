@@ -1,4 +1,6 @@
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
+import { driverAddressProblem } from './driver-address.js';
+import { masterUrlInstead } from './spark-master-url.js';
 import { sparkConfInstead } from './spark-conf-keys.js';
 
 /** Why a command has no such option, for options other commands have (the rest get commander's message). */
@@ -19,11 +21,49 @@ const SPARK_SUBMIT_OPTIONS: Readonly<Record<string, string>> = {
   '--num-executors': "workers are processes: 'sluice run --workers N', or one 'sluice worker --driver HOST:PORT' each beside a standing driver",
   '--total-executor-cores': "'sluice run --workers N --cores C' (N x C), or 'sluice worker --cores C' on each worker of a standing driver",
   '--executor-cores': "'--cores C' on 'sluice run' and on 'sluice worker'",
-  '--executor-memory': "'sluice worker --memory MB' (MiB of blocks a worker keeps in memory before spilling)",
+  '--executor-memory': "'sluice worker --memory MEM' ('2g', '512m'; the memory a worker keeps blocks in before spilling)",
+  '--driver-memory': "the driver is a Node process: give it V8's heap limit in MiB, NODE_OPTIONS=--max-old-space-size=2048 sluice driver (or sluice run)",
+  '--driver-cores': "a job's program runs on one thread of the driver; its tasks run on the workers' cores ('sluice worker --cores C', 'sluice run --cores C')",
+  '--driver-java-options': "the driver is a Node process: NODE_OPTIONS='...' sluice driver (or sluice run)",
+  '--driver-class-path': "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
+  '--driver-library-path': "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
   '--class': "a job is a module: give its file, whose default export runs",
   '--conf': "there is no SparkConf: settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))",
+  '--properties-file':
+    "Sluice reads no properties file (nor conf/spark-defaults.conf): settings are the commands' options ('sluice <command> --help'; keep them in a script) and the StreamingContext's options in the job",
   '--jars': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
   '--packages': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
+  '--repositories': "the job file is bundled with its npm dependencies: 'npm install' them (from your npm registry) in the job's project",
+  '--exclude-packages': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
+  '--py-files': "a job is one TypeScript or JavaScript file bundled with the modules it imports: import them from the job file",
+  '--files':
+    "nothing is copied to the workers: a job reads its files by path (a relative path resolves against the directory 'sluice submit' ran in), so put them where the driver and the workers see them (a shared disk) or in S3",
+  '--archives': "nothing is copied to the workers: put the files where the driver and the workers see them (a shared disk) or in S3",
+  '--verbose': "'--log-level debug' on 'sluice run' (and on 'sluice driver' and 'sluice worker') logs what each step does",
+  '-v': "'--log-level debug' on 'sluice run' (and on 'sluice driver' and 'sluice worker') logs what each step does",
+  '--kill': "'sluice stop JOB --driver HOST:PORT' (JOB as 'sluice submit' and 'sluice jobs' print it)",
+  '--status': "'sluice jobs --driver HOST:PORT' lists every job with its state",
+  '--queue': 'there are no queues: a driver runs every job submitted to it on its workers',
+  '--principal': "there is no Kerberos: the cluster secret ('--secret-file', $SLUICE_SECRET) admits a client, and '--tls-ca' verifies the driver",
+  '--keytab': "there is no Kerberos: the cluster secret ('--secret-file', $SLUICE_SECRET) admits a client, and '--tls-ca' verifies the driver",
+  '--proxy-user': "there is no Kerberos: the cluster secret ('--secret-file', $SLUICE_SECRET) admits a client, and '--tls-ca' verifies the driver",
+};
+
+/**
+ * The standalone master's and worker's options (start-master.sh, start-worker.sh) that no
+ * sluice command has under that name: the sluice driver's or worker's option instead.
+ */
+const SPARK_STANDALONE_OPTIONS: Readonly<Record<string, string>> = {
+  '--host': "'--bind HOST' on 'sluice driver' and 'sluice worker' (a worker's '--advertise-host' names the host others reach it by)",
+  '--ip': "'--bind HOST' on 'sluice driver' and 'sluice worker' (a worker's '--advertise-host' names the host others reach it by)",
+  '-i': "'--bind HOST' on 'sluice driver' and 'sluice worker' (a worker's '--advertise-host' names the host others reach it by)",
+  '-p': "'--port PORT' ('sluice driver': 7077 by default, as the master's; 'sluice worker': any free port)",
+  '--webui-port':
+    "'sluice driver --web-port PORT' (4040 by default, not the master's 8080: one UI serves the workers and every job, as the master's and the application's together); a worker has no web UI: the driver's lists the workers",
+  '-c': "'--cores N' on 'sluice worker' (and 'sluice run')",
+  '-m': "'--memory MEM' on 'sluice worker' ('2g', '1000m'; the memory it keeps blocks in before spilling)",
+  '--work-dir': "'sluice worker --local-dir DIR' (scratch space for spilled blocks and bundles; a job's output is on its 'sluice submit')",
+  '-d': "'sluice worker --local-dir DIR' (scratch space for spilled blocks and bundles; a job's output is on its 'sluice submit')",
 };
 
 /**
@@ -42,11 +82,14 @@ export class SluiceCommand extends Command {
     const root = rootOf(this);
     const name = flag.split('=')[0];
     const owners = root.commands.filter((c) => c !== this && c.options.some((o) => o.long === name || o.short === name)).map((c) => `sluice ${c.name()}`);
-    const spark = SPARK_SUBMIT_OPTIONS[name];
+    const submit = SPARK_SUBMIT_OPTIONS[name];
+    const spark = submit ?? SPARK_STANDALONE_OPTIONS[name];
     if (owners.length === 0 && spark !== undefined) {
-      // --conf KEY=VALUE: where that setting is in Sluice, when it is one the streaming guide names.
-      const conf = name === '--conf' ? sparkConfInstead((root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv) : undefined;
-      this.error(`error: unknown option '${name}' (spark-submit's): ${spark}${conf === undefined ? '' : `; ${conf}`}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
+      // --conf KEY=VALUE and --master URL: the Sluice setting or command for the value given.
+      const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv;
+      const given = name === '--conf' ? sparkConfInstead(argv) : name === '--master' ? masterUrlInstead(argv) : undefined;
+      const whose = submit !== undefined ? "spark-submit's" : "Spark standalone's";
+      this.error(`error: unknown option '${name}' (${whose}): ${spark}${given === undefined ? '' : `; ${given}`}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
         code: 'commander.unknownOption',
       });
     }
@@ -59,6 +102,26 @@ export class SluiceCommand extends Command {
       code: 'commander.unknownOption',
     });
   }
+  /**
+   * Called by commander's parser for a required option not given. `sluice worker
+   * spark://HOST:PORT` (start-worker.sh's form, the master's URL as an argument) is told to
+   * give it as `--driver HOST:PORT`, rather than only that --driver is missing.
+   */
+  missingMandatoryOptionValue(option: Option): void {
+    // An option of Spark's among the arguments (`sluice worker -c 2`) is what to tell first.
+    const spark = this.args.find((a) => a.startsWith('-') && (SPARK_SUBMIT_OPTIONS[a.split('=')[0]] ?? SPARK_STANDALONE_OPTIONS[a.split('=')[0]]) !== undefined);
+    if (spark !== undefined) this.unknownOption(spark);
+    const given = this.args[0];
+    if (option.long === '--driver' && given !== undefined && !given.startsWith('-')) {
+      const url = /^[a-z][a-z0-9+.-]*:\/\/([^/]+)/i.exec(given);
+      const address = url && driverAddressProblem(url[1]!) === undefined ? url[1]! : driverAddressProblem(given) === undefined ? given : 'HOST:PORT';
+      this.error(`error: sluice ${this.name()} takes the driver's address as an option, not an argument ('${given.slice(0, 100)}', as start-worker.sh takes the master's URL): sluice ${this.name()} --driver ${address}. See 'sluice ${this.name()} --help'.`, {
+        code: 'commander.missingMandatoryOptionValue',
+      });
+    }
+    (Command.prototype as unknown as { missingMandatoryOptionValue(this: Command, o: Option): void }).missingMandatoryOptionValue.call(this, option);
+  }
+
 }
 
 function rootOf(c: Command): Command {

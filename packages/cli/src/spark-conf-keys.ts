@@ -1,3 +1,5 @@
+import { masterUrlFor } from './spark-master-url.js';
+
 /**
  * Spark settings a Spark user passes as `--conf KEY=VALUE` (the streaming programming guide's
  * Performance Tuning, Deploying and Fault-tolerance sections name them), and where each one is
@@ -17,16 +19,53 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.streaming.kinesis.retry.maxAttempts': () => "no limit to set: @sluice/kinesis's readers retry a failed GetRecords every retryWait until it succeeds (a throttled one silently, others reported as receiver errors); remove it",
   'spark.speculation': () => "'--speculation' on 'sluice run' and 'sluice driver' (and --speculation-quantile, --speculation-multiplier, --speculation-min-runtime)",
   'spark.driver.maxResultSize': (v) => `'--max-result-size ${v}' on 'sluice run' and 'sluice driver'`,
+  // The submitting-applications and standalone guides' settings.
+  'spark.master': (v) => masterUrlFor(v),
+  'spark.app.name': (v) => `'--name ${v}' on 'sluice submit' and 'sluice run'`,
+  'spark.executor.memory': (v) => `'sluice worker --memory ${v}'`,
+  'spark.executor.cores': (v) => `'--cores ${v}' on 'sluice worker' and 'sluice run'`,
+  'spark.executor.instances': (v) => `'sluice run --workers ${v}', or ${v} 'sluice worker' processes beside a standing driver`,
+  'spark.driver.memory': (v) => `NODE_OPTIONS=--max-old-space-size=${heapMiB(v)} sluice driver (or sluice run): the driver is a Node process, whose heap limit is in MiB`,
+  'spark.cores.max': () => "no cap a job sets: a driver's jobs share its workers' cores; a job of its own cluster: 'sluice run --workers N --cores C'",
+  'spark.deploy.defaultCores': () => "no cap a job sets: a driver's jobs share its workers' cores; a job of its own cluster: 'sluice run --workers N --cores C'",
+  'spark.deploy.recoveryMode': (v) =>
+    v.toUpperCase() === 'ZOOKEEPER'
+      ? "no standby drivers: run one driver on a '--state-dir DIR' and restart it when it fails (systemd, a restart policy, Kubernetes): it relaunches the jobs that were running, under their ids"
+      : "'sluice driver --state-dir DIR' (FILESYSTEM's recovery directory: a driver started again on DIR relaunches the jobs that were running, under their ids)",
+  'spark.deploy.recoveryDirectory': (v) => `'sluice driver --state-dir ${v}'`,
+  'spark.deploy.zookeeper.url': () => "no standby drivers: run one driver on a '--state-dir DIR' and restart it when it fails: it relaunches the jobs that were running, under their ids",
+  'spark.worker.timeout': (v) => `'sluice driver --worker-timeout-ms ${/^\d+$/.test(v) ? Number(v) * 1000 : 'MS'}' (milliseconds; Spark's is in seconds)`,
+  'spark.master.ui.port': (v) => `'sluice driver --web-port ${v}' (the driver's one UI: workers and jobs)`,
+  'spark.ui.port': (v) => `'--web-port ${v}' on 'sluice driver' and 'sluice run'`,
+  'spark.master.rest.enabled': () => "no REST submission server: 'sluice submit --driver HOST:PORT' submits over the driver's gRPC port, and 'sluice stop' and 'sluice jobs' kill and list (the web port's /api/v1 is the monitoring API, read-only)",
+  'spark.master.rest.port': () => "no REST submission server: 'sluice submit --driver HOST:PORT' submits over the driver's gRPC port, and 'sluice stop' and 'sluice jobs' kill and list (the web port's /api/v1 is the monitoring API, read-only)",
+  'spark.local.dir': (v) => `'sluice worker --local-dir ${v}'`,
+  'spark.streaming.ui.retainedBatches': (v) => `'sluice driver --retained-batches ${v}'`,
+  'spark.speculation.quantile': (v) => `'--speculation --speculation-quantile ${v}' on 'sluice run' and 'sluice driver'`,
+  'spark.speculation.multiplier': (v) => `'--speculation --speculation-multiplier ${v}' on 'sluice run' and 'sluice driver'`,
+  'spark.speculation.minTaskRuntime': (v) => `'--speculation --speculation-min-runtime ${v}' on 'sluice run' and 'sluice driver'`,
+  'spark.shuffle.io.connectionTimeout': (v) => `'sluice worker --peer-connect-timeout ${v}'`,
+  'spark.decommission.enabled': () => "on by default: 'sluice driver --no-decommission' turns it off",
+  'spark.streaming.dynamicAllocation.minExecutors': (v) => `'sluice driver --min-workers ${v}'`,
+  'spark.streaming.dynamicAllocation.maxExecutors': (v) => `'sluice driver --max-workers ${v}'`,
 };
 
+/** spark.driver.memory's value ('2g', '512m', MiB without a unit, as Spark reads it) in MiB, or 'MIB' when it is not a size. */
+function heapMiB(v: string): string {
+  const m = /^\s*(\d+)\s*([kmgt]?)b?\s*$/i.exec(v);
+  if (!m) return 'MIB';
+  const mib = { '': 1, k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'] * Number(m[1]);
+  return String(Math.floor(mib));
+}
+
 /** The `--conf` argument in `argv` (`--conf KEY=VALUE` or `--conf=KEY=VALUE`), split at its first `=`. */
-export function confArgument(argv: readonly string[]): { key: string; value: string } | undefined {
+export function confArgument(argv: readonly string[]): { key: string; value: string; given: string } | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const given = a === '--conf' ? argv[i + 1] : a.startsWith('--conf=') ? a.slice('--conf='.length) : undefined;
     if (given === undefined) continue;
     const eq = given.indexOf('=');
-    return eq < 0 ? { key: given, value: '' } : { key: given.slice(0, eq), value: given.slice(eq + 1) };
+    return eq < 0 ? { key: given, value: '', given } : { key: given.slice(0, eq), value: given.slice(eq + 1), given };
   }
   return undefined;
 }
@@ -35,6 +74,7 @@ export function confArgument(argv: readonly string[]): { key: string; value: str
 export function sparkConfInstead(argv: readonly string[]): string | undefined {
   const conf = confArgument(argv);
   if (conf === undefined) return undefined;
+  if (!conf.given.includes('=')) return `'--conf ${conf.key.slice(0, 100)}' has no '=': spark-submit's takes KEY=VALUE`;
   const where = SPARK_CONF_KEYS[conf.key];
   return where === undefined ? undefined : `for ${conf.key}, ${where(conf.value === '' ? '...' : conf.value)}`;
 }

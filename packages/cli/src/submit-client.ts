@@ -37,6 +37,8 @@ function waitReady(client: grpc.Client, address: string, timeoutMs: number): Pro
 
 export interface SubmitOptions {
   readonly args: readonly string[];
+  /** The job's name (default: the bundle's, the job file's name). */
+  readonly name?: string;
   /** Each line the job prints. */
   /** A line the job printed; `stderr`: on its standard error. */
   readonly onOutput: (line: string, stderr: boolean) => void;
@@ -118,7 +120,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     await waitReady(client, address, 5000);
     const submit = client.SubmitJob(secretMetadata(security.secret));
     const first = follow(submit, opts.detach === true);
-    submit.write({ header: { name: bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd() } });
+    submit.write({ header: { name: opts.name ?? bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd() } });
     for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
     for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
     submit.end();

@@ -57,8 +57,8 @@ test("each client command's --help lists only the options it uses; the servers k
     jobs: client,
     workers: client,
     stop: [...client, '--graceful'],
-    submit: [...client, '--detach', '--max-restarts', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--cores', '--help', '--log-level', '--max-result-size', '--no-progress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+    submit: [...client, '--detach', '--max-restarts', '--name', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
+    run: ['--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
@@ -103,7 +103,7 @@ test('a client command refuses an option it does not use, naming the commands th
 
 test("spark-submit's options (--master, --num-executors, --conf) and a spark:// driver address are refused saying what Sluice has instead", async () => {
   const cases: [string[], RegExp][] = [
-    [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\)\. See 'sluice submit --help'/],
+    [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\); for --master spark:\/\/[\d.:]+, 'sluice submit --driver [\d.:]+ job\.ts'\. See 'sluice submit --help'/],
     [['run', '--num-executors', '3', JOB], /unknown option '--num-executors' \(spark-submit's\): workers are processes: 'sluice run --workers N'/],
     [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: .*'sluice <command> --help'.*; for spark\.streaming\.backpressure\.enabled, new StreamingContext\(sc, batch, \{ backpressure: true \}\) in the job\. See 'sluice run --help'/],
     // the streaming guide's Performance Tuning settings name where Sluice sets them, with the value given
