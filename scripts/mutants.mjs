@@ -8757,6 +8757,14 @@ const MUTATIONS = [
     replace: "m: 1, g: 1, t:",
     tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'other options' }],
   },
+  {
+    id: 'receiver-retired-stop-no-stack',
+    what: "a receiver whose code left an error unhandled is stopped with lastError \"\" where the error's stack is known (Spark's deregisterReceiver keeps a stop's error)",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '          finish(`receiver thread retired: ${msg.reason}`, msg.stack);',
+    replace: '          finish(`receiver thread retired: ${msg.reason}`);',
+    tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'uncaught' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -178,7 +178,7 @@ test('store(): a record, an array, an iterator, a generator, a Buffer and record
   assert.match(events[1].lastError, /^Error: reported, not stopped\n\s+at StoreFlavors\.run \(\S*custom-receivers-guide\.ts:\d+:\d+\)/);
 });
 
-test("the guide's warning: an error the receiving thread leaves uncaught is not silent: reported (onReceiverError), the receiver stopped and started again", () => {
+test("the guide's warning: an error the receiving thread leaves uncaught is not silent: reported (onReceiverError), the receiver stopped (the error's stack its lastError) and started again", () => {
   const events = jsonLines<Event>(run('careless').lines, 'EVENT ');
   assert.deepEqual(
     events.slice(0, 4).map((e) => e.kind),
@@ -189,6 +189,8 @@ test("the guide's warning: an error the receiving thread leaves uncaught is not 
   assert.equal(events[1].lastErrorMessage, message);
   assert.match(events[1].lastError, new RegExp(`^Error: connect ECONNREFUSED 127\\.0\\.0\\.1:${carelessPort}\\n`));
   assert.ok(events[2].lastErrorMessage.includes(message), events[2].lastErrorMessage);
+  // The stop's lastError is that error's stack too (Spark's deregisterReceiver keeps the error a stop gave).
+  assert.equal(events[2].lastError, events[1].lastError);
 });
 
 test('a reliable receiver acknowledges after store() resolved, when its records are in the write-ahead log; placed by preferredLocation; every line once', () => {

@@ -218,7 +218,8 @@ export class JobSandbox {
           events.restarting(msg.reason, msg.stack);
           return;
         case 'retire':
-          finish(`receiver thread retired: ${msg.reason}`);
+          // The error's stack is the stop's lastError, as Spark's deregisterReceiver keeps a stop's error.
+          finish(`receiver thread retired: ${msg.reason}`, msg.stack);
           return;
         default:
           return;

@@ -430,7 +430,7 @@ function unhandled(err: unknown): void {
   // The tasks not started yet run elsewhere: the main thread gives them to another thread on `retire`.
   pending.length = 0;
   for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message, stack: info.stack });
-  if (!retired) send({ type: 'retire', reason: message });
+  if (!retired) send({ type: 'retire', reason: message, stack: info.stack });
   retired = true;
 }
 process.on('unhandledRejection', unhandled);

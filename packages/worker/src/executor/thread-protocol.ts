@@ -104,8 +104,8 @@ export type ThreadToMain =
   | { readonly type: 'done'; readonly ended: readonly TaskEnded[] }
   /** The answer to `unbind`: `clean`, the thread may be bound to another job; else why not (it is to be terminated). */
   | { readonly type: 'unbound'; readonly clean: boolean; readonly reason?: string }
-  /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). */
-  | { readonly type: 'retire'; readonly reason: string }
+  /** The job's code left an error unhandled in this thread: replace it (it runs nothing more). `stack`: that error's (a receiver's lastError). */
+  | { readonly type: 'retire'; readonly reason: string; readonly stack?: string }
   | { readonly type: 'cachePut'; readonly taskId: string; readonly blockId: string; readonly data: Uint8Array; readonly level: StorageLevel }
   | {
       readonly type: 'fetch';
