@@ -7,7 +7,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { SluiceError, type CheckpointObject, type CheckpointStore } from '@sluice/core';
-import { s3Failure } from './s3-failure.js';
+import { isPassingS3Failure, s3Failure } from './s3-failure.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
 /** DeleteObjects takes at most this many keys a call. */
@@ -32,6 +32,8 @@ export class S3CheckpointStore implements CheckpointStore {
   readonly endpoint: string;
   private readonly client: S3Client;
   private readonly ownsClient: boolean;
+  /** How long a call failing for a reason that passes is tried again (S3Options.retryTimeoutMs). */
+  private readonly retryTimeoutMs: number;
 
   /** `client`: one made from `options` (shared by the stores of one configuration), else a new one. */
   constructor(location: string, options: ResolvedS3Options, client?: S3Client) {
@@ -49,6 +51,7 @@ export class S3CheckpointStore implements CheckpointStore {
     this.endpoint = options.endpoint ?? `AWS S3${options.region ? ` (${options.region})` : ''}`;
     this.client = client ?? makeS3Client(options);
     this.ownsClient = client === undefined;
+    this.retryTimeoutMs = options.retryTimeoutMs;
   }
 
   describe(key: string): string {
@@ -59,7 +62,7 @@ export class S3CheckpointStore implements CheckpointStore {
     // A one-key listing rather than HeadBucket: its error responses carry the reason
     // (NoSuchBucket, InvalidAccessKeyId, ...), and listing is what recovery needs.
     try {
-      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/` : undefined, MaxKeys: 1 }));
+      await this.send(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/` : undefined, MaxKeys: 1 })));
     } catch (err) {
       throw this.failure('check', this.location, err);
     }
@@ -68,7 +71,8 @@ export class S3CheckpointStore implements CheckpointStore {
   async write(key: string, data: Uint8Array | string): Promise<void> {
     const objectKey = this.objectKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: typeof data === 'string' ? Buffer.from(data) : data }));
+      // A PUT of a whole object is idempotent: sent again, the object is the same.
+      await this.send(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: typeof data === 'string' ? Buffer.from(data) : data })));
     } catch (err) {
       throw this.failure('write', `s3://${this.bucket}/${objectKey}`, err);
     }
@@ -77,9 +81,11 @@ export class S3CheckpointStore implements CheckpointStore {
   async read(key: string): Promise<Buffer | undefined> {
     const objectKey = this.objectKey(key);
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      if (!res.Body) return Buffer.alloc(0);
-      return Buffer.from(await res.Body.transformToByteArray());
+      return await this.send(async () => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+        if (!res.Body) return Buffer.alloc(0);
+        return Buffer.from(await res.Body.transformToByteArray());
+      });
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw this.failure('read', `s3://${this.bucket}/${objectKey}`, err);
@@ -93,7 +99,7 @@ export class S3CheckpointStore implements CheckpointStore {
     let token: string | undefined;
     try {
       do {
-        const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token }));
+        const res = await this.send(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })));
         for (const o of res.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key.slice(cut), size: o.Size ?? 0 });
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
@@ -111,7 +117,7 @@ export class S3CheckpointStore implements CheckpointStore {
       const target = `s3://${this.bucket}/${batch[0]}${batch.length > 1 ? ` (and ${batch.length - 1} more)` : ''}`;
       let errors: { Key?: string; Code?: string; Message?: string }[] | undefined;
       try {
-        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        const res = await this.send(() => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
         errors = res.Errors;
       } catch (err) {
         throw this.failure('delete', target, err);
@@ -135,6 +141,25 @@ export class S3CheckpointStore implements CheckpointStore {
   /** Stop the client's connections if this store made it (the store cannot be used after). */
   destroy(): void {
     if (this.ownsClient) this.client.destroy();
+  }
+
+  /**
+   * `call`, tried again while it fails for a reason that passes (isPassingS3Failure: the
+   * endpoint unreachable, a reset, a timeout, a 5xx, throttling) and `retryTimeoutMs` has
+   * not run out, after pauses of 200 ms doubling to 2 s; the last failure is thrown. Every
+   * call here is idempotent (a whole-object PUT, a GET, a listing, a delete).
+   */
+  private async send<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.retryTimeoutMs;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await call();
+      } catch (err) {
+        const pause = Math.min(2000, 200 * 2 ** retry);
+        if (!isPassingS3Failure(err) || Date.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   private objectKey(key: string): string {

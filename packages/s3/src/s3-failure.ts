@@ -27,6 +27,25 @@ interface AwsErrorShape {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 const DENIED = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden', 'ExpiredToken', 'InvalidToken']);
 
+/** HTTP statuses of a server that may answer the same call later (S3's InternalError, ServiceUnavailable/SlowDown, a gateway's). */
+const PASSING_STATUS = new Set([500, 502, 503, 504]);
+const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable']);
+
+/**
+ * Whether a failed S3 call failed for a reason that passes, so the same call may succeed
+ * later: the endpoint unreachable or its connection reset (a server restarting), a
+ * timeout, an HTTP 5xx, throttling. Not: a missing bucket or key, refused credentials, a
+ * wrong region, a host name that does not resolve (ENOTFOUND: a typo, as S3A fails fast).
+ */
+export function isPassingS3Failure(err: unknown): boolean {
+  const e = (err ?? {}) as AwsErrorShape;
+  const name = e.name ?? '';
+  if (e.code === 'ENOTFOUND' || name === 'ENOTFOUND') return false;
+  if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') return true;
+  const status = e.$metadata?.httpStatusCode;
+  return (status !== undefined && PASSING_STATUS.has(status)) || THROTTLED.has(name);
+}
+
 /**
  * A SLUICE_CHECKPOINT error for a failed S3 call that names the bucket, the endpoint and
  * the fix: a missing bucket, refused credentials, an unreachable endpoint, or (otherwise)

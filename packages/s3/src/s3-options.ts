@@ -22,6 +22,15 @@ export interface S3Options {
   /** Milliseconds to wait for a TCP connection to the endpoint (default 5000). */
   readonly connectionTimeoutMs?: number;
   /**
+   * Checkpoints: how long a checkpoint read, write, listing or delete keeps trying again
+   * (pauses of 200 ms doubling to 2 s) after the SDK's own attempts failed for a reason
+   * that passes — the endpoint unreachable or resetting connections, a timeout, an HTTP
+   * 5xx, throttling — as Hadoop's S3A retries connectivity failures (fs.s3a.retry.limit
+   * 7, fs.s3a.retry.interval 500 ms), so that an S3 server restarting or a network blip
+   * of a few seconds does not fail a checkpoint (default 10000; 0: the SDK's attempts only).
+   */
+  readonly retryTimeoutMs?: number;
+  /**
    * Text files: a part larger than this is uploaded as a multipart upload in pieces of this
    * many bytes, as its records are computed (default 8 MiB; S3's minimum piece is 5 MiB).
    */
@@ -31,6 +40,8 @@ export interface S3Options {
 /** S3's smallest piece of a multipart upload (but the last). */
 export const MIN_MULTIPART_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_MULTIPART_PART_SIZE = 8 * 1024 * 1024;
+/** How long a checkpoint call keeps trying again after a failure that passes (S3Options.retryTimeoutMs). */
+export const DEFAULT_RETRY_TIMEOUT_MS = 10_000;
 
 /** Options with the environment applied: what a client is built from. */
 export interface ResolvedS3Options {
@@ -41,6 +52,7 @@ export interface ResolvedS3Options {
   readonly credentials: S3Options['credentials'];
   readonly maxAttempts: number;
   readonly connectionTimeoutMs: number;
+  readonly retryTimeoutMs: number;
   readonly multipartPartSize: number;
 }
 
@@ -62,6 +74,7 @@ export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = pr
     credentials: options.credentials ?? envCredentials,
     maxAttempts: options.maxAttempts ?? 3,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+    retryTimeoutMs: options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS,
     multipartPartSize: checkPartSize(options.multipartPartSize ?? DEFAULT_MULTIPART_PART_SIZE),
   };
 }

@@ -1,7 +1,9 @@
 // S3CheckpointStore against s3rver (a separate process on loopback): the store interface
 // core's checkpoints use, through the real S3 API — listings past one page, deletes past
-// one DeleteObjects call, a root that is a prefix of another, and the error for a missing bucket.
+// one DeleteObjects call, a root that is a prefix of another, the error for a missing bucket,
+// and calls tried again while the server's connections are reset (retryTimeoutMs).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { SluiceError } from '@sluice/core';
 import { S3CheckpointStore } from '../src/s3-checkpoint-store.js';
@@ -61,4 +63,69 @@ test('a missing bucket is an error naming the bucket, the endpoint and the fix; 
   });
   await assert.rejects(store.write('k', 'v'), /does not exist/);
   assert.throws(() => open('s3://Bad_Bucket/p'), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_BAD_ARGUMENT' && /'Bad_Bucket' is not an S3 bucket name/.test(e.message));
+});
+
+/**
+ * A front for s3rver on loopback that resets (RST) the first `resets` connections made to
+ * it, as a server restarting does, and forwards every later one to s3rver.
+ */
+async function flakyFront(target: string, resets: number): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
+  const { port } = new URL(target);
+  let n = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((c) => {
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+    c.on('error', () => undefined);
+    if (++n <= resets) {
+      c.resetAndDestroy();
+      return;
+    }
+    const up = net.connect({ host: '127.0.0.1', port: Number(port) });
+    sockets.add(up);
+    up.on('close', () => sockets.delete(up));
+    up.on('error', () => c.destroy());
+    c.pipe(up).pipe(c);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    connections: () => n,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('a call whose connections are reset (the server restarting) is tried again past the SDK attempts, within retryTimeoutMs; one that never passes fails naming the endpoint', async () => {
+  // 7 resets: more than the SDK's 3 attempts of one call, or of two (the store's first retry)
+  const front = await flakyFront(s3!.endpoint, 7);
+  const options = (retryTimeoutMs: number): ReturnType<typeof resolveS3Options> => resolveS3Options({ endpoint: front.endpoint, retryTimeoutMs }, s3!.env);
+  try {
+    const store = new S3CheckpointStore(`s3://${BUCKET}/flaky`, options(120_000));
+    stores.push(store);
+    await store.write('metadata/checkpoint-000000000001', 'after the resets');
+    assert.ok(front.connections() > 7, `connections made: ${front.connections()}`);
+    assert.deepEqual((await s3!.list(BUCKET, 'flaky/')).map((o) => o.key), ['flaky/metadata/checkpoint-000000000001']);
+    assert.equal((await store.read('metadata/checkpoint-000000000001'))?.toString(), 'after the resets');
+  } finally {
+    await front.close();
+  }
+  // Nothing listens at the front's port now: with no time to try again the call fails at
+  // once, as before, naming the endpoint and the fix.
+  const gone = new S3CheckpointStore(`s3://${BUCKET}/flaky`, options(0));
+  stores.push(gone);
+  await assert.rejects(gone.write('k', 'v'), (e: unknown) => {
+    assert.ok(e instanceof SluiceError && e.code === 'SLUICE_CHECKPOINT');
+    assert.match(e.message, new RegExp(`cannot reach the S3 endpoint ${front.endpoint.replace(/\./g, '\\.')} for bucket '${BUCKET}' \\(ECONNREFUSED`));
+    return true;
+  });
+  // A failure that does not pass (a missing bucket) is not tried again: it fails at once.
+  const missing = new S3CheckpointStore('s3://not-a-bucket-either/p', resolveS3Options({ retryTimeoutMs: 600_000 }, s3!.env));
+  stores.push(missing);
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('a write to a missing bucket still had not failed after 60 s: tried again?')), 60_000)));
+  await assert.rejects(Promise.race([missing.write('k', 'v'), stuck]), /does not exist/);
+  clearTimeout(timer);
 });
