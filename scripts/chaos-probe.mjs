@@ -5,7 +5,7 @@
 //
 //   node scripts/chaos-probe.mjs --rounds 20 --seed 7 [--first 0] [--round-s 30] [--faults a,b] [--jobs 1|2]
 //                                [--wal on|off|mixed] [--keep] [--verbose]
-//                                [--kafka|--kafka-checkpointed|--mqtt|--kinesis|--flume [--polling]|--flow|--disk-full|--sinks]
+//                                [--kafka|--kafka-checkpointed|--mqtt|--kinesis|--flume [--polling]|--flow|--disk-full|--sinks|--s3-checkpoint]
 //
 // The job (scripts/chaos/chaos-job.ts): a file stream and a reliable receiver over this
 // script's replayable TCP source (the write-ahead log on, or off), unioned, feeding
@@ -24,7 +24,16 @@
 // --sinks adds each batch's sums written to Postgres, Redis and S3 (scripts/chaos/sinks-job.ts),
 // the servers restarted or stopped, every table, counter and object checked (SinkServers);
 // --flume is the connector round over Flume's push receiver (--polling: its polling stream
-// over SparkSinks). The default mode's faults include
+// over SparkSinks). --s3-checkpoint puts the default job's checkpoint directory on s3rver
+// (s3://chaos/<job>, scripts/chaos/s3-checkpoint-job.ts; the driver and workers reach it by the
+// AWS_* environment README's "Where checkpoints live" names, through a proxy of the probe's),
+// the log off (README: it cannot live on S3; --wal on checks the stream refuses to start, in
+// its words), the default faults (but those waiting for a log segment or a metadata temporary
+// file, neither of which S3 has) with one S3 fault a round at least: s3rver restarted (down
+// 1-4 s) or down 8-15 s (a job may fail then, naming the endpoint, and is submitted again: it
+// must recover from the bucket), stopped (SIGSTOP 2-8 s: requests hang) or slow (every
+// packet delayed 100-500 ms for 5-12 s), both to be ridden out. The checks read the bucket
+// from s3rver's directory (S3CheckpointServer). The default mode's faults include
 // a proxied worker's links held or cut mid-stream (net-hold, net-cut, net-hold-short,
 // net-cut-driver-link), not only in a recovery.
 // A failed round keeps its directory (and the processes' logs) and is reported; the exit
@@ -119,7 +128,12 @@ const FLUME = flag('flume');
 // transactions rolled back into the channel)
 const FLUME_POLLING = FLUME && flag('polling');
 const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset', ...(FLUME_POLLING ? ['flume-agents-restart'] : [])];
-const MODE_FAULTS = KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
+// --s3-checkpoint: the default job checkpointing to s3rver (S3CheckpointServer), the log off.
+const S3CKPT = flag('s3-checkpoint');
+const S3_ONLY_FAULTS = ['s3-restart', 's3-down-long', 's3-stop', 's3-slow'];
+const S3_FAULTS = [...FAULTS.filter((f) => f !== 'worker-kill-at-log-segment' && f !== 'driver-kill-at-metadata-temp'), ...S3_ONLY_FAULTS];
+const S3_JOB = path.join(REPO, 'scripts', 'chaos', 's3-checkpoint-job.ts');
+const MODE_FAULTS = S3CKPT ? S3_FAULTS : KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
@@ -357,12 +371,44 @@ class ChaosJob {
     this.feeder = new Feeder(path.join(this.dir, 'in'), path.join(this.dir, 'staging'), rand);
   }
 
+  /** --s3-checkpoint: the checkpoint directory s3://<bucket>/<name>, seen on disk in s3rver's directory. */
+  onS3(server) {
+    this.ckpt = `s3://${server.bucket}/${this.name}`;
+    this.s3root = path.join(server.dir, server.bucket, this.name);
+  }
+
+  /**
+   * What the checkpoint directory holds, as paths relative to it (fs.readdirSync's recursive
+   * listing: files and directories); on S3, the objects' keys under the job's prefix (s3rver
+   * keeps `<key>._S3rver_object` beside its metadata files) and the "directories" they make.
+   */
+  ckptList() {
+    if (!this.s3root) return fs.readdirSync(this.ckpt, { recursive: true });
+    let all;
+    try {
+      all = fs.readdirSync(this.s3root, { recursive: true });
+    } catch {
+      return []; // nothing written yet, or a "directory" emptied as it was read
+    }
+    const out = [];
+    for (const f of all) {
+      if (f.endsWith('._S3rver_object')) out.push(f.slice(0, -'._S3rver_object'.length));
+      else if (!f.includes('._S3rver_')) out.push(f);
+    }
+    return out;
+  }
+
+  /** The local file holding the checkpoint's `key` (on S3: s3rver's copy of the object, which it serves as it is). */
+  ckptFile(key) {
+    return this.s3root ? path.join(this.s3root, `${key}._S3rver_object`) : path.join(this.ckpt, key);
+  }
+
   async submit(cluster) {
     if (!this.source.isUp) await this.source.up();
     const args = [this.ckpt, path.join(this.dir, 'in'), this.out, this.control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(this.source.port), this.wal ? 'wal' : 'nowal'];
     if (FLOW) args.push(`${FLOW_MAX_RATE}:${FLOW_INITIAL_RATE}:${FLOW_MIN_RATE}`);
     if (SINKS) args.push('', JSON.stringify(cluster.sinks.jobArgs(this.name)));
-    const r = await runCli(['submit', SINKS ? SINKS_JOB : JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
+    const r = await runCli(['submit', SINKS ? SINKS_JOB : S3CKPT ? S3_JOB : JOB, '--driver', cluster.address, '--detach', '--', ...args], cluster.secret);
     const id = / as (\S+)$/m.exec(r.stderr)?.[1];
     if (r.code !== 0 || id === undefined) throw new Error(`submit failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     this.id = id;
@@ -541,7 +587,7 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
   job.timeouts = [...mapped.values()].flat().filter((m) => m.startsWith('T:')).length;
   job.batches = times.length;
   // checkpoint debris
-  const files = fs.readdirSync(job.ckpt, { recursive: true });
+  const files = job.ckptList();
   // A state checkpoint's part file being written by a task that was killed (its worker
   // killed, or declared lost while stopped and its tasks killed when it woke) stays as a
   // temporary file in that checkpoint's directory until the directory is deleted (by design:
@@ -923,11 +969,132 @@ function checkSinkFailures(jobs, sinks) {
   return problems;
 }
 
+// ---------- --s3-checkpoint: s3rver behind a proxy of the probe's ----------
+/**
+ * The jobs' checkpoint store: s3rver (its data on disk in `dir`, bucket `chaos`), restartable
+ * on its port, reached through a TCP proxy in this process that can delay every chunk it
+ * forwards (a slow store). The driver's and workers' AWS_ENDPOINT_URL is the proxy.
+ */
+class S3CheckpointServer {
+  constructor(root) {
+    this.dir = path.join(root, 's3rver');
+    this.bucket = 'chaos';
+    fs.mkdirSync(this.dir, { recursive: true });
+    /** Each S3 fault: what, whether README lets a job fail for it, when. */
+    this.faults = [];
+    this.down = 0;
+    this.delayMs = 0;
+    this.sockets = new Set();
+  }
+
+  get endpoint() {
+    return `http://127.0.0.1:${this.proxyPort}`;
+  }
+
+  /** The AWS SDK's environment every host is given (README, Where checkpoints live). */
+  env() {
+    return { AWS_ENDPOINT_URL: this.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+  }
+
+  async start() {
+    this.port = await freePort();
+    this.proxyPort = await freePort();
+    await this.startS3();
+    this.proxy = net.createServer((c) => this.forward(c));
+    await new Promise((r, rej) => {
+      this.proxy.once('error', rej);
+      this.proxy.listen(this.proxyPort, '127.0.0.1', r);
+    });
+  }
+
+  async startS3() {
+    const bin = path.join(path.dirname(createRequire(path.join(REPO, 'packages', 's3', 'package.json')).resolve('s3rver/package.json')), 'bin', 's3rver.js');
+    const args = ['--openssl-legacy-provider', bin, '-d', this.dir, '-a', '127.0.0.1', '-p', String(this.port), '--silent', '--no-vhost-buckets', '--configure-bucket', this.bucket];
+    this.s3 = await SinkServers.prototype.startServer('s3rver', process.execPath, args, /S3rver listening/);
+  }
+
+  /** One client connection to s3rver; each chunk either way forwarded `delayMs` after it came (in order). */
+  forward(client) {
+    const upstream = net.connect({ host: '127.0.0.1', port: this.port });
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    }
+    const pipe = (from, to) => {
+      let chain = Promise.resolve();
+      from.on('data', (d) => {
+        const due = Date.now() + this.delayMs;
+        chain = chain.then(async () => {
+          if (due > Date.now()) await sleep(due - Date.now());
+          if (!to.destroyed) to.write(d);
+        });
+      });
+      from.on('end', () => (chain = chain.then(() => to.end())));
+      from.on('error', () => undefined);
+      from.on('close', () => (chain = chain.then(() => to.destroy())));
+    };
+    pipe(client, upstream);
+    pipe(upstream, client);
+  }
+
+  /** An S3 fault: s3rver SIGTERM and up again after `ms`, SIGSTOP for `ms`, or every chunk delayed `delay` ms for `ms`. */
+  async fault(how, ms, mayFail, note, delay = 0) {
+    const from = Date.now();
+    this.down++;
+    try {
+      if (how === 'SIGSTOP') {
+        this.s3.child.kill('SIGSTOP');
+        await sleep(ms);
+        this.s3.child.kill('SIGCONT');
+      } else if (how === 'slow') {
+        this.delayMs = delay;
+        await sleep(ms);
+        this.delayMs = 0;
+      } else {
+        await SinkServers.prototype.stopProcess(this.s3);
+        await sleep(ms);
+        await this.startS3();
+      }
+    } finally {
+      this.down--;
+    }
+    this.faults.push({ how, mayFail, from, to: Date.now() });
+    note(`s3rver ${how === 'slow' ? `slow (every chunk delayed ${delay} ms)` : how} for ${ms} ms${mayFail ? '' : ' (the jobs must ride it out)'}`);
+  }
+
+  async dispose() {
+    this.proxy?.close();
+    for (const s of this.sockets) s.destroy();
+    if (this.s3) await SinkServers.prototype.stopProcess(this.s3);
+  }
+}
+
+/**
+ * --s3-checkpoint: a job that failed must have failed for S3 (a SLUICE_CHECKPOINT naming the
+ * endpoint or the bucket) while or just after s3rver was down in a fault that lets it fail
+ * (README: an S3 call that fails after the SDK's retries fails what made it: a state
+ * checkpoint's task, 4 times, fails the job); anything else is a finding.
+ */
+function checkS3Failures(jobs, server) {
+  const problems = [];
+  for (const j of jobs) {
+    for (const f of j.failures ?? []) {
+      const msg = String(f.message);
+      const names = msg.includes(`127.0.0.1:${server.proxyPort}`) || msg.includes(`s3://${server.bucket}/`);
+      const during = server.faults.filter((x) => f.time >= x.from - 1000 && f.time <= x.to + 10_000);
+      if (!names) problems.push(`${j.name} failed (${f.code}) naming neither the S3 endpoint nor the bucket: ${msg.slice(0, 400)}`);
+      else if (during.length === 0) problems.push(`${j.name} failed (${f.code}) for S3 with no S3 fault under way: ${msg.slice(0, 400)}`);
+      else if (!during.some((x) => x.mayFail)) problems.push(`${j.name} failed (${f.code}) during s3rver ${during.map((x) => x.how).join(', ')}, which a job must ride out: ${msg.slice(0, 400)}`);
+    }
+  }
+  return problems;
+}
+
 // ---------- faults ----------
 const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
 
 /**
- * The state checkpoint parts that the newest metadata checkpoint of `ckpt` refers to and the
+ * The state checkpoint parts that the newest metadata checkpoint of `job`'s refers to and the
  * oldest kept one does not ({ parts, newest, oldestTime }), or { note } saying why there are none.
  * Only reads. A recovery passes over the files referring to such a part for the oldest kept one,
  * which does not (README, Recovery). Files referring to a part in `damaged` (absolute paths,
@@ -935,24 +1102,23 @@ const pick = (rand, xs) => xs[Math.floor(rand() * xs.length)];
  * part, naming it and not a second one (seed 3411 round 1, two draws on one file: the second
  * part was never reported).
  */
-function damageableState(ckpt, damaged) {
-  const mdDir = path.join(ckpt, 'metadata');
+function damageableState(job, damaged) {
   let files = [];
   try {
-    files = fs.readdirSync(mdDir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort().reverse();
+    files = job.ckptList().filter((n) => /^metadata\/checkpoint-\d{12}$/.test(n)).map((n) => n.slice('metadata/'.length)).sort().reverse();
   } catch {
     return { note: 'no metadata checkpoint' };
   }
   const refs = (n) => {
     try {
-      const data = fs.readFileSync(path.join(mdDir, n), 'utf8');
+      const data = fs.readFileSync(job.ckptFile(`metadata/${n}`), 'utf8');
       const md = JSON.parse(data.slice(data.indexOf('\n') + 1));
       return Object.assign(Object.values(md.stateCheckpoints), { batchTime: md.batchTime });
     } catch {
       return undefined;
     }
   };
-  const partsOf = (x) => Array.from({ length: x.numPartitions }, (_, i) => path.join(ckpt, x.dir, `part-${i}`));
+  const partsOf = (x) => Array.from({ length: x.numPartitions }, (_, i) => job.ckptFile(`${x.dir}/part-${i}`));
   const all = files.map(refs);
   while (all.length > 0 && all[0] && all[0].some((x) => partsOf(x).some((f) => damaged.has(f)))) {
     all.shift();
@@ -961,12 +1127,12 @@ function damageableState(ckpt, damaged) {
   const [newest, oldest] = [all[0], all[all.length - 1]];
   if (files.length < 2 || !newest || !oldest) return { note: `${files.length} metadata checkpoints, not two readable` };
   const older = new Set(oldest.map((x) => x.dir));
-  const parts = newest
+  const keys = newest
     .filter((x) => !older.has(x.dir))
-    .flatMap(partsOf)
-    .filter((f) => fs.existsSync(f) && fs.statSync(f).size > 16);
-  if (parts.length === 0) return { note: `no state part ${files[0]} refers to and ${files[files.length - 1]} does not` };
-  return { parts, newest: files[0], oldestTime: oldest.batchTime };
+    .flatMap((x) => Array.from({ length: x.numPartitions }, (_, i) => `${x.dir}/part-${i}`))
+    .filter((k) => fs.existsSync(job.ckptFile(k)) && fs.statSync(job.ckptFile(k)).size > 16);
+  if (keys.length === 0) return { note: `no state part ${files[0]} refers to and ${files[files.length - 1]} does not` };
+  return { parts: keys.map((k) => job.ckptFile(k)), keys, newest: files[0], oldestTime: oldest.batchTime };
 }
 
 /**
@@ -979,17 +1145,17 @@ function damageableState(ckpt, damaged) {
  * looked at again; killed if they are still there, let go on (SIGCONT) if not. Returns how long
  * it waited, and whether it found a moment.
  */
-async function killDriverWhenDamageable(round, cluster, ckpt, ms) {
+async function killDriverWhenDamageable(round, cluster, job, ms) {
   const damaged = new Set(round.damagedFiles);
   const from = Date.now();
   const deadline = from + ms;
   let stops = 0;
   while (Date.now() < deadline) {
-    if (damageableState(ckpt, damaged).parts) {
+    if (damageableState(job, damaged).parts) {
       const stoppedAt = Date.now();
       cluster.driver.signal('SIGSTOP');
       stops++;
-      if (damageableState(ckpt, damaged).parts) {
+      if (damageableState(job, damaged).parts) {
         await round.killDriver(cluster);
         return { waited: Date.now() - from, found: true, stops };
       }
@@ -1010,22 +1176,23 @@ async function killDriverWhenDamageable(round, cluster, ckpt, ms) {
  * kept file: the batches after it that the passed-over files recorded are generated again, their
  * input regrouped (README: their outputs may differ, as after a full checkpoint directory).
  */
-function damageNewestState(ckpt, r, damaged) {
-  const d = damageableState(ckpt, new Set(damaged));
+function damageNewestState(job, r, damaged) {
+  const d = damageableState(job, new Set(damaged));
   if (!d.parts) return { note: `${d.note}: nothing damaged` };
   const victim = pick(r, d.parts);
   const bytes = fs.readFileSync(victim);
   const at = 16 + Math.floor(r() * (bytes.length - 16));
   bytes[at] ^= 1 << Math.floor(r() * 8);
   fs.writeFileSync(victim, bytes);
-  return { note: `${path.relative(ckpt, victim)} byte ${at} of ${bytes.length} changed (${d.newest} refers to it)`, from: d.oldestTime, part: path.relative(ckpt, victim), file: victim };
+  const part = d.keys[d.parts.indexOf(victim)];
+  return { note: `${part} byte ${at} of ${bytes.length} changed (${d.newest} refers to it)`, from: d.oldestTime, part, file: victim };
 }
 
-/** Polls `dir` (recursively) every few ms until a path matching `re` appears that was not there before; resolves with it (undefined after `ms`). */
-async function whenAppears(dir, re, ms) {
+/** Polls `job`'s checkpoint directory (ckptList) every few ms until a path matching `re` appears that was not there before; resolves with it (undefined after `ms`). */
+async function whenAppears(job, re, ms) {
   const list = () => {
     try {
-      return fs.readdirSync(dir, { recursive: true }).filter((f) => re.test(f));
+      return job.ckptList().filter((f) => re.test(f));
     } catch {
       return []; // not made yet, or a directory deleted while it was read
     }
@@ -1117,12 +1284,12 @@ class Round {
         return this.killWorker(cluster, anyWorker(), 'random');
       case 'worker-kill-at-state-checkpoint': {
         const j = pick(r, jobs);
-        const f = await whenAppears(path.join(j.ckpt), /^state\/[^/]+$/, 15_000);
+        const f = await whenAppears(j, /^state\/[^/]+$/, 15_000);
         return this.killWorker(cluster, anyWorker(), `as ${f ?? 'no state checkpoint (15 s)'} appeared`);
       }
       case 'worker-kill-at-log-segment': {
         const j = pick(r, jobs);
-        const f = await whenAppears(j.ckpt, /^receivedData\/.*\.wal$/, 15_000);
+        const f = await whenAppears(j, /^receivedData\/.*\.wal$/, 15_000);
         return this.killWorker(cluster, anyWorker(), `as ${f ?? 'no log file (15 s)'} appeared`);
       }
       case 'worker-kill-two': {
@@ -1170,7 +1337,7 @@ class Round {
       }
       case 'driver-kill-at-metadata-temp': {
         const j = pick(r, jobs);
-        const f = await whenAppears(j.ckpt, /^metadata\/.*\.sluice-tmp$/, 15_000);
+        const f = await whenAppears(j, /^metadata\/.*\.sluice-tmp$/, 15_000);
         await this.killDriver(cluster);
         this.note(`driver SIGKILL as ${f ?? 'no metadata temp file (15 s)'} appeared`);
         return this.restartDriver(cluster);
@@ -1197,7 +1364,7 @@ class Round {
       }
       case 'driver-kill-at-state-checkpoint': {
         const j = pick(r, jobs);
-        const f = await whenAppears(j.ckpt, /^state\/[^/]+$/, 15_000);
+        const f = await whenAppears(j, /^state\/[^/]+$/, 15_000);
         await this.killDriver(cluster);
         await sleep(Math.floor(r() * 1000));
         this.note(`driver SIGKILL as ${f ?? 'no state checkpoint (15 s)'} appeared`);
@@ -1209,9 +1376,9 @@ class Round {
         // faults34: killed at a moment when a part can be damaged (killDriverWhenDamageable), not
         // at a fixed delay after a state checkpoint's directory appeared.
         const j = pick(r, jobs);
-        const k = await killDriverWhenDamageable(this, cluster, j.ckpt, 20_000);
+        const k = await killDriverWhenDamageable(this, cluster, j, 20_000);
         await sleep(300); // its process gone, no write under way
-        const d = damageNewestState(j.ckpt, r, this.damagedFiles);
+        const d = damageNewestState(j, r, this.damagedFiles);
         if (d.from !== undefined) {
           this.regroupRanges.push([d.from, Date.now() + 3 * BATCH_MS]);
           this.damagedParts.push(d.part);
@@ -1369,12 +1536,23 @@ class Round {
         // past the wait: the job may fail naming the server and the wait, and is submitted again
         return cluster.sinks.outage('redis', 'SIGTERM', PG_WAIT_MS + 2000 + Math.floor(r() * 4000), true, (x) => this.note(x));
       case 's3-restart':
+        // --s3-checkpoint: down 1-4 s, within what a checkpoint call tries again for (@sluice/s3's retryTimeoutMs, 10 s): ridden out
+        if (S3CKPT) return cluster.s3.fault('SIGTERM', 1000 + Math.floor(r() * 3000), false, (x) => this.note(x));
         return cluster.sinks.outage('s3', 'SIGTERM', 1000 + Math.floor(r() * 3000), true, (x) => this.note(x));
+      case 's3-down-long':
+        return cluster.s3.fault('SIGTERM', 8000 + Math.floor(r() * 7000), true, (x) => this.note(x));
+      case 's3-stop':
+        return cluster.s3.fault('SIGSTOP', 2000 + Math.floor(r() * 6000), false, (x) => this.note(x));
+      case 's3-slow':
+        return cluster.s3.fault('slow', 5000 + Math.floor(r() * 7000), false, (x) => this.note(x), 100 + Math.floor(r() * 400));
       default:
         throw new Error(`fault ${name} has no action`);
     }
   }
 }
+
+/** A round whose checks are all done before its end (not an error). */
+class RoundDone extends Error {}
 
 async function runRound(n) {
   const rand = mulberry32(SEED * 100_003 + n);
@@ -1385,11 +1563,15 @@ async function runRound(n) {
   const jobs = [];
   for (let j = 0; j < JOBS; j++) {
     // --sinks: the log on (a sink's exactly-once needs each batch re-run on the same input)
-    const wal = WAL === 'on' || SINKS ? true : WAL === 'off' ? false : rand() < 0.5;
+    // --s3-checkpoint: the log off (README: it cannot live on S3), but with --wal on (a round that checks the refusal)
+    const wal = WAL === 'on' || SINKS ? true : WAL === 'off' || S3CKPT ? false : rand() < 0.5;
     jobs.push(new ChaosJob(root, `job${j}`, wal, mulberry32(SEED * 7 + n * 13 + j)));
   }
   const nFaults = 1 + Math.floor(rand() * 3);
   const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
+  // --s3-checkpoint: an S3 fault in every round (the first drawn again among them if none was drawn)
+  const s3Kinds = KINDS.filter((f) => S3_ONLY_FAULTS.includes(f));
+  if (S3CKPT && s3Kinds.length > 0 && !faults.some((f) => s3Kinds.includes(f))) faults[0] = pick(rand, s3Kinds);
   const mounts = [];
   const { mountTmpfs, unmountTmpfs } = DISK ? await import(path.join(REPO, 'packages', 'test-disk', 'dist', 'src', 'index.js')) : {};
   const mount = (dir, size) => {
@@ -1420,18 +1602,37 @@ async function runRound(n) {
       cluster.sinks = new SinkServers(root, jobs.map((j) => j.name));
       await cluster.sinks.start();
     }
+    if (S3CKPT) {
+      cluster.s3 = new S3CheckpointServer(root);
+      await cluster.s3.start();
+      Object.assign(process.env, cluster.s3.env()); // the driver's and workers' (and sluice submit's)
+      for (const j of jobs) j.onS3(cluster.s3);
+    }
     await cluster.startDriver();
     const proxied = faults.some((f) => f.startsWith('net-'));
     for (let i = 0; i < 3; i++) await (proxied && i === 0 ? cluster.addProxiedWorker() : cluster.addWorker());
     for (const j of jobs) await j.submit(cluster);
+    if (S3CKPT && jobs.some((j) => j.wal)) {
+      // README: the log cannot go to S3; the stream stops before it starts, saying so
+      for (const j of jobs) {
+        const f = await until(`${j.name} to be refused (the log on, checkpoints on S3)`, 90_000, () => j.failure(cluster));
+        const msg = String(f.message);
+        if (f.code !== 'SLUICE_CHECKPOINT' || !msg.includes('object storage has no append') || !msg.includes(j.ckpt)) problems.push(`${j.name} (log on, checkpoint ${j.ckpt}) failed with ${f.code}, not the log's refusal naming the directory: ${msg.slice(0, 400)}`);
+        if (j.outputs('input').size > 0) problems.push(`${j.name} ran ${j.outputs('input').size} batches with the log on and an s3:// checkpoint directory`);
+        j.refused = true;
+      }
+      throw new RoundDone();
+    }
     await until('every job\'s first batch', 90_000, () => jobs.every((j) => j.outputs('input').size > 0));
     // --disk-full: a job that failed (as README says a state checkpoint that cannot be written
     // fails it) must have failed with SLUICE_DISK_FULL, in words naming the path and the fix;
     // it is submitted again once space is back and must recover from its checkpoint.
     const resubmitIfFailed = (j) => {
-      if (!(DISK || SINKS) || j.resubmitting) return;
+      if (!(DISK || SINKS || S3CKPT) || j.resubmitting) return;
       const f = j.failure(cluster);
       if (!f) return;
+      // log off: both holders of a received block killed fails the job as README documents (see gone below); not submitted again
+      if (!j.wal && round.workersKilled >= 2 && String(f.message).includes('cannot be read from any worker it was stored on')) return;
       if ((j.failures ?? []).length >= 3) throw new Error(`${j.name} failed 3 times: ${String(f.message).slice(0, 300)}`);
       j.resubmitting = true;
       j.failures = [...(j.failures ?? []), f];
@@ -1441,8 +1642,19 @@ async function runRound(n) {
         if (DISK) while (round.fullPeriods.length === 0 || fs.existsSync(path.join(j.disk, 'filler'))) await sleep(200);
         // --sinks: once no server is down
         if (SINKS) while (cluster.sinks.down > 0) await sleep(200);
+        // --s3-checkpoint: once s3rver is back
+        if (S3CKPT) while (cluster.s3.down > 0) await sleep(200);
         await sleep(500);
-        await j.submit(cluster);
+        // the driver may be down meanwhile (a driver fault): tried again until it answers
+        for (let tries = 0; ; tries++) {
+          try {
+            await j.submit(cluster);
+            break;
+          } catch (err) {
+            if (tries >= 30) throw err;
+            await sleep(1000);
+          }
+        }
         round.restarts.push({ killedAt: failedAt, restartedAt: Date.now() });
         if (DISK) round.regroupRanges.push([failedAt - 30_000, Date.now() + 3 * BATCH_MS]);
         round.note(`${j.name} failed (${f.code}) and was submitted again as ${j.id}`);
@@ -1450,7 +1662,7 @@ async function runRound(n) {
       })().catch((err) => round.note(`${j.name}: submitting it again failed: ${err.message}`));
     };
     // --sinks: a job failed by a server's outage is submitted again as soon as the servers are back
-    watching = SINKS
+    watching = SINKS || S3CKPT
       ? setInterval(() => {
           try {
             jobs.forEach(resubmitIfFailed);
@@ -1539,6 +1751,7 @@ async function runRound(n) {
       for (const j of live) problems.push(...(await cluster.sinks.check(j)));
     }
     if (FLOW) for (const j of live) problems.push(...checkFlow(j, round));
+    if (S3CKPT) problems.push(...checkS3Failures(jobs, cluster.s3));
     // the driver runs on, and has forgotten every job that stopped (a driver started again on
     // its --state-dir would relaunch one it still lists)
     if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
@@ -1553,12 +1766,13 @@ async function runRound(n) {
     const stale = live.filter((j) => registered.includes(j.id));
     if (stale.length > 0) problems.push(`stopped jobs still registered in the driver's --state-dir (a restarted driver relaunches them): ${stale.map((j) => j.id).join(', ')}`);
   } catch (err) {
-    problems.push(`round failed: ${err.message}`);
+    if (!(err instanceof RoundDone)) problems.push(`round failed: ${err.message}`);
   } finally {
     if (feeding) clearInterval(feeding);
     if (watching) clearInterval(watching);
     await cluster.stopAll();
     for (const j of jobs) await j.source.close();
+    await cluster.s3?.dispose().catch((err) => problems.push(`stopping s3rver: ${err.message}`));
     await cluster.sinks?.dispose().catch((err) => problems.push(`stopping the sinks' servers: ${err.message}`));
     for (const m of mounts.reverse()) {
       // a failed round keeps a copy of what was on the tmpfs
@@ -1567,7 +1781,7 @@ async function runRound(n) {
     }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
-  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''}${j.flow ? `; ${j.flow}` : ''}${j.s3Dirs !== undefined ? `; sinks: ${j.pgRows} Postgres rows, ${j.redisKeys} Redis counters, ${j.s3Dirs} S3 batches, ${j.s3Temporary} objects left under _temporary/, ${(j.failures ?? []).length} job failures` : ''})`).join(' ');
+  const jobsSaid = jobs.map((j) => `${j.name}(log ${j.wal ? 'on' : 'off'}: ${j.batches ?? '?'} batches, ${j.source.lines.length}+${j.feeder.lines.length} lines, ${j.lostSource ?? '?'} source lines lost, ${j.rewrites ?? '?'} outputs re-run, ${j.timeouts ?? '?'} keys timed out, ${j.walSegments ?? '?'} log segments and ${j.stateDirs ?? '?'} state checkpoints a stream left${j.killedTmp ? `, ${j.killedTmp} temporary files of killed tasks` : ''}${j.flow ? `; ${j.flow}` : ''}${j.refused ? '; refused at its start, as README says (log on, checkpoints on S3)' : ''}${S3CKPT && !j.refused ? `; checkpoints on S3, ${(j.failures ?? []).length} job failures` : ''}${j.s3Dirs !== undefined ? `; sinks: ${j.pgRows} Postgres rows, ${j.redisKeys} Redis counters, ${j.s3Dirs} S3 batches, ${j.s3Temporary} objects left under _temporary/, ${(j.failures ?? []).length} job failures` : ''})`).join(' ');
   for (const j of jobs.filter((x) => x.gone)) round.note(`${j.name} failed reading a received block whose every copy died with its workers (log off: README documents it; not checked further)`);
   const documented = jobs.some((j) => j.gone);
   log(`round ${n} ${problems.length === 0 ? (documented ? 'PASS (documented loss)' : 'PASS') : 'FAIL'} ${secs}s [${faults.join(', ')}] ${jobsSaid}`);
@@ -2109,6 +2323,6 @@ for (const r of results) for (const f of new Set(r.faults)) {
   if (r.pass) e.pass++;
   byFault.set(f, e);
 }
-log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : FLUME ? `Flume ${FLUME_POLLING ? 'polling' : 'push'} receiver, log on` : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}${SINKS ? ', Postgres/Redis/S3 sinks' : ''}`})`);
+log(`${results.filter((r) => r.pass).length}/${results.length} rounds passed, ${results.filter((r) => r.documented).length} of them with a job failed as documented (seed ${SEED}, ${KAFKA_CKPT ? 'Kafka direct stream, checkpointed, idempotent output' : KAFKA ? 'Kafka direct stream, transactional output' : MQTT ? 'MQTT receiver, QoS 1, log on' : FLUME ? `Flume ${FLUME_POLLING ? 'polling' : 'push'} receiver, log on` : KINESIS ? 'Kinesis readers, log on' : `${JOBS} job(s) a round, log ${WAL}${FLOW ? ', flow control' : ''}${DISK ? ', disks filled' : ''}${SINKS ? ', Postgres/Redis/S3 sinks' : ''}${S3CKPT ? ', checkpoints on S3' : ''}`})`);
 for (const [f, e] of [...byFault].sort()) log(`  ${f}: ${e.pass}/${e.runs}`);
 process.exit(Math.min(100, results.filter((r) => !r.pass).length));
