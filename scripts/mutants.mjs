@@ -8789,6 +8789,30 @@ const MUTATIONS = [
     replace: '          finish(`receiver thread retired: ${msg.reason}`);',
     tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'uncaught' }],
   },
+  {
+    id: 'context-app-name-is-id',
+    what: "sc.appName gives the job's id, not its name (Spark's spark.app.name, the application name REST shows)",
+    file: 'packages/core/src/context.ts',
+    search: "    return this.backend.appName ?? this.backend.jobId;",
+    replace: "    return this.backend.jobId;",
+    tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
+  },
+  {
+    id: 'context-master-not-driver-address',
+    what: "a job sluice submit gave sees sc.master 'local', not the driver's address (Spark's master URL)",
+    file: 'packages/driver/src/driver-node.ts',
+    search: "      master: () => opts.master ?? this.address,",
+    replace: "      master: () => opts.master ?? 'local',",
+    tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
+  },
+  {
+    id: 'context-master-local-workers-only',
+    what: "sluice run's sc.master counts its workers, not their cores (Spark's local[N]: N threads)",
+    file: 'packages/cli/src/local-cluster.ts',
+    search: "master: `local[${opts.workers * opts.coresPerWorker}]`",
+    replace: "master: `local[${opts.workers}]`",
+    tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -56,7 +56,8 @@ export class LocalCluster {
     if (p && !opts.workerExecArgv?.length && opts.workerStderr !== 'pipe' && prestartMatches(p, opts.workers, this.spec)) this.adopted = p;
     else if (p) for (const c of p.children) c.stdin?.end();
     this.secret = this.adopted?.secret ?? crypto.randomBytes(16).toString('hex');
-    this.driver = new DriverNode({ security: { secret: this.secret }, log: opts.log, port: 0, ...opts.driver });
+    // sc.master: Spark's local[N], N the local workers' cores in all.
+    this.driver = new DriverNode({ security: { secret: this.secret }, log: opts.log, port: 0, master: `local[${opts.workers * opts.coresPerWorker}]`, ...opts.driver });
     // Tracked from now, so stop() ends them even if start() is never called.
     for (const c of this.adopted?.children ?? []) this.track(c);
   }

@@ -7,6 +7,9 @@
 //   computed ones too); AppStatusListener.onJobStart gives each a LiveStage (getOrCreateStage: a
 //   fresh one, status PENDING, with the job among its jobIds, where none is live), so REST
 //   /stages lists it, and ?status=pending; onStageSubmitted makes it ACTIVE.
+// - SparkContext.appName is spark.app.name, the application's name its UI and REST API show;
+//   master the master URL it was started with: local[N] in local mode (N threads), the cluster
+//   manager's URL (spark://HOST:PORT) otherwise; Sluice's driver takes HOST:PORT (--driver).
 // - onJobStart fixes LiveJob.numTasks: the numTasks of its StageInfos not completed, summed (every
 //   stage's here: Spark's second action gets fresh stages, its first having ended); onJobEnd writes
 //   each of its stages still PENDING as SKIPPED, adding it to skippedStages and its numTasks to
@@ -17,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { appRest, fixture, startJob, withCluster, type JobRun } from './harness.js';
+import { appRest, fixture, runCli, startJob, withCluster, type JobRun } from './harness.js';
 import { SparkCaseRun } from './spark-case-run.js';
 
 interface StageJson {
@@ -60,9 +63,14 @@ let jobs: JobJson[] = [];
 let stages: StageJson[] = [];
 let skipped: StageJson[] = [];
 let pendingAfter: StageJson[] = [];
+/** The driver's address and the application's name as REST gives it. */
+let driverAddress = '';
+let restName = '';
 
 before(async () => {
-  const run = await withCluster({ workers: 2, coresPerWorker: 2, driver: { webPort: 0 } }, async (h): Promise<JobRun> => {
+  // No master given: the driver's address, as a job `sluice submit` gave it sees it.
+  const run = await withCluster({ workers: 2, coresPerWorker: 2, driver: { webPort: 0, master: undefined } }, async (h): Promise<JobRun> => {
+    driverAddress = h.cluster.driver.address;
     const job = await startJob(h.cluster, fixture('core-spark-suites10.ts'), [scratch]);
     const get = appRest(h.cluster, job.id);
     try {
@@ -85,6 +93,7 @@ before(async () => {
     stages = await get<StageJson[]>('stages');
     skipped = await get<StageJson[]>('stages?status=skipped');
     pendingAfter = await get<StageJson[]>('stages?status=pending');
+    restName = (await get<{ name: string }>('')).name;
     return r;
   });
   assert.ok(run.ok, `the job failed: ${String(run.failure)}\n${run.lines.slice(-40).join('\n')}`);
@@ -150,4 +159,25 @@ test('once it ended: the first job\'s stages COMPLETE, none pending; its numTask
   assert.deepEqual(stages.filter((x) => x.stageId === failedMap).map((x) => [x.status, x.numTasks]), [['FAILED', 2]]);
   assert.deepEqual(stages.filter((x) => x.stageId === neverRun).map(brief), [[neverRun, 0, 'SKIPPED', 3, 0, [failing.jobId]]]);
   assert.deepEqual(skipped.map((x) => x.stageId).sort((x, y) => x - y), [a, b, neverRun]);
+});
+
+test("sc.appName is the application's name (REST's, the job file's name), sc.master the driver's address (HOST:PORT, what sluice submit --driver takes), sc.applicationId its id", () => {
+  const r = cases.one<{ appName: string; master: string; applicationId: string }>('context-names');
+  assert.deepEqual(r, { appName: restName, master: driverAddress, applicationId: cases.run.jobId });
+  assert.equal(r.appName, 'core-spark-suites10.ts');
+  assert.match(r.master, /^127\.0\.0\.1:\d+$/);
+});
+
+test('under sluice run, sc.master is local[N], N its local workers\' cores in all (Spark\'s local[N])', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'core-spark-suites10-run-'));
+  try {
+    const r = await runCli(['run', '--workers', '2', '--cores', '3', fixture('core-spark-suites10.ts'), dir, 'context-names'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('X context-names '));
+    assert.ok(line, r.stdout);
+    const v = JSON.parse(line.slice('X context-names '.length)) as { appName: string; master: string };
+    assert.deepEqual([v.appName, v.master], ['core-spark-suites10.ts', 'local[6]']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

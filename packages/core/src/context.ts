@@ -43,6 +43,10 @@ import { makeDirectorySync } from './util/make-directory.js';
  */
 export interface ClusterBackend {
   readonly jobId: string;
+  /** The job's name (sc.appName); absent: its id. */
+  readonly appName?: string;
+  /** Where the job runs (sc.master): the driver's address, or `local[N]` for a `sluice run`; absent: `local`. */
+  readonly master?: string;
   /**
    * `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions.
    * `signal`: aborting it cancels the job (the async actions' cancel()): it rejects with SLUICE_CANCELLED.
@@ -158,6 +162,23 @@ export class SluiceContext {
   /** Spark's `sc.applicationId`: this job's id (`sluice jobs`, the REST API's application id). */
   get applicationId(): string {
     return this.backend.jobId;
+  }
+
+  /**
+   * Spark's `sc.appName`: the job's name, as `sluice jobs` and the REST API's application name
+   * give it (`sluice submit --name`, else the job file's name).
+   */
+  get appName(): string {
+    return this.backend.appName ?? this.backend.jobId;
+  }
+
+  /**
+   * Spark's `sc.master`: where the job runs. `local[N]` for `sluice run` (its own driver and
+   * local workers of N cores in all, as Spark's local[N]); under `sluice submit`, the driver's
+   * address, `HOST:PORT` (what `--driver` takes: Spark's `spark://HOST:PORT` without the scheme).
+   */
+  get master(): string {
+    return this.backend.master ?? 'local';
   }
 
   /** @internal Log on the driver through the job's logger (no-op where the backend has none). */

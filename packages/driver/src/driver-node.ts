@@ -78,6 +78,8 @@ export interface DriverOptions {
    * workers start. Default false.
    */
   readonly spareJobThread?: boolean;
+  /** What each job's sc.master says (Spark's master URL): `sluice run` gives `local[N]`; default the driver's address, HOST:PORT. */
+  readonly master?: string;
   /**
    * Start that thread again each time a job took it, once no job attempt runs on the driver
    * (SpareJobThreads' `replace`): `sluice driver` sets it, so each job of a new bundle finds
@@ -286,6 +288,7 @@ export class DriverNode {
       jobStarted: (job) => this.metrics?.watchJob(job),
       threads: this.spareJobThreads,
       coreDir: opts.jobThreadCode?.coreDir,
+      master: () => opts.master ?? this.address,
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();

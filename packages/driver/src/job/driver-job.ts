@@ -63,6 +63,8 @@ export interface JobLaunchSpec {
   readonly firstAttempt?: number;
   /** Where an attempt's thread comes from and a thread its program left clean goes back to (SpareJobThreads); undefined: a new thread of the modules' entry each attempt, terminated after it. */
   readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack' | 'attemptEnded'>;
+  /** What the program's sc.master says (DriverOptions.master, else the driver's address); default `local`. */
+  readonly master?: string;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -211,7 +213,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
-    const data: JobThreadData = { jobId: this.spec.id, bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).

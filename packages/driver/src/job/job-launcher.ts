@@ -48,6 +48,8 @@ export interface JobLauncherDeps {
   readonly threads?: JobLaunchSpec['threads'];
   /** The @sluice/core those threads run, which the bundles link to (DriverOptions.jobThreadCode; default the package). */
   readonly coreDir?: string;
+  /** What each job's sc.master says, asked as it starts (DriverOptions.master, else the driver's address). */
+  readonly master?: () => string;
 }
 
 /**
@@ -145,7 +147,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.() }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -3,6 +3,10 @@ import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, L
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
   readonly jobId: string;
+  /** The job's name (sc.appName). */
+  readonly appName: string;
+  /** Where the job runs (sc.master): DriverOptions.master, else the driver's address. */
+  readonly master: string;
   readonly bundlePath: string;
   readonly args: readonly string[];
   /** Total worker cores when the job started: the default number of partitions. */

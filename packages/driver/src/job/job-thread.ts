@@ -204,6 +204,8 @@ const streaming: StreamingBackend = {
 /** How the job `data` describes reaches the cluster. */
 const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
+  appName: data.appName,
+  master: data.master,
   defaultParallelism: () => data.parallelism,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
