@@ -202,6 +202,7 @@ export abstract class Receiver<T> {
     return this.supervisor === undefined || this.supervisor.isStopped() || this.supervisor.isStopping();
   }
 
+  /** Whether the receiver runs (Spark's isStarted): started and no stop or restart begun; the opposite of isStopped(). */
   isStarted(): boolean {
     return !this.isStopped();
   }
