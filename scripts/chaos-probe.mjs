@@ -1645,13 +1645,14 @@ async function runRound(n) {
         // --s3-checkpoint: once s3rver is back
         if (S3CKPT) while (cluster.s3.down > 0) await sleep(200);
         await sleep(500);
-        // the driver may be down meanwhile (a driver fault): tried again until it answers
-        for (let tries = 0; ; tries++) {
+        // the driver may be down meanwhile (a driver fault): tried again until it answers (no new attempt after 90 s)
+        const giveUp = Date.now() + 90_000;
+        for (;;) {
           try {
             await j.submit(cluster);
             break;
           } catch (err) {
-            if (tries >= 30) throw err;
+            if (Date.now() > giveUp) throw err;
             await sleep(1000);
           }
         }
