@@ -8813,6 +8813,14 @@ const MUTATIONS = [
     replace: "master: `local[${opts.workers}]`",
     tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
   },
+  {
+    id: 'rest-submission-unexplained',
+    what: "a Spark user's POST /v1/submissions/create (the standalone master's REST submission) gets 405 'only GET and HEAD', not Spark's ErrorResponse naming sluice submit",
+    file: 'packages/driver/src/web/status-server.ts',
+    search: "    } else if (SPARK_REST_SUBMISSIONS.test(url)) {",
+    replace: "    } else if (SPARK_REST_SUBMISSIONS.test('')) {",
+    tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'REST submission' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

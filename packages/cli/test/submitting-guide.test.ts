@@ -174,3 +174,24 @@ test("start-master.sh's and start-worker.sh's options are refused naming sluice 
   // Nothing of these reached the cluster: the two workers of before() are all it has.
   assert.equal((await workerRows()).size, 2);
 });
+
+test("the standalone master's REST submission (POST /v1/submissions/create, kill, status) is answered on the driver's web port with Spark's ErrorResponse naming sluice submit, stop and jobs; nothing is submitted", async () => {
+  const before = ((await (await fetch(`http://127.0.0.1:${webPort}/api/v1/applications`)).json()) as unknown[]).length;
+  // The guide's curl example, as sent.
+  const create = await fetch(`http://127.0.0.1:${webPort}/v1/submissions/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json;charset=UTF-8' },
+    body: JSON.stringify({ appResource: '', sparkProperties: { 'spark.master': `spark://${driver.address}`, 'spark.app.name': 'Spark Pi' }, clientSparkVersion: '', mainClass: 'org.apache.spark.deploy.SparkSubmit', environmentVariables: {}, action: 'CreateSubmissionRequest', appArgs: [SUM, '10'] }),
+  });
+  const kill = await fetch(`http://127.0.0.1:${webPort}/v1/submissions/kill/driver-20231124153531-0000`, { method: 'POST' });
+  const status = await fetch(`http://127.0.0.1:${webPort}/v1/submissions/status/driver-20231124153531-0000`);
+  for (const res of [create, kill, status]) {
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { action: string; success: boolean; message: string };
+    assert.equal(body.action, 'ErrorResponse');
+    assert.equal(body.success, false);
+    assert.match(body.message, /^Sluice has no REST submission server .*'sluice submit --driver HOST:PORT job\.ts'.*'sluice stop ID --driver HOST:PORT'.*'sluice jobs --driver HOST:PORT'/);
+  }
+  const after = ((await (await fetch(`http://127.0.0.1:${webPort}/api/v1/applications`)).json()) as unknown[]).length;
+  assert.equal(after, before, 'no job was submitted');
+});

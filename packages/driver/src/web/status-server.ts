@@ -10,6 +10,15 @@ import { uiPage } from './ui-pages.js';
 /** POST: release a worker gracefully (DriverNode.decommission), as `sluice workers decommission`. */
 const DECOMMISSION = /^\/api\/v1\/workers\/([^/]+)\/decommission$/;
 
+/**
+ * Spark's REST submission server's paths (the standalone master's spark.master.rest, port
+ * 6066: create, kill, status). Sluice has none; a Spark user's curl is told what does it.
+ */
+const SPARK_REST_SUBMISSIONS = /^\/v1\/submissions(?:\/|$)/;
+
+const NO_REST_SUBMISSION =
+  "Sluice has no REST submission server (Spark's spark.master.rest.enabled, port 6066): submit a job with 'sluice submit --driver HOST:PORT job.ts' (the driver's gRPC port), kill one with 'sluice stop ID --driver HOST:PORT', and see its state with 'sluice jobs --driver HOST:PORT' or GET /api/v1/applications/ID on this port";
+
 /** A job's dashboards as Server-Sent Events (dashboard-events). */
 const DASHBOARD_EVENTS = /^\/jobs\/([^/]+)\/dashboard\/events$/;
 
@@ -53,6 +62,9 @@ export class StatusServer {
     const [url = '/', search = ''] = (req.url ?? '/').split('?');
     if (req.method === 'POST' && DECOMMISSION.test(url)) {
       this.decommission(req, res, decodeURIComponent(DECOMMISSION.exec(url)![1]), new URLSearchParams(search).get('wait') === 'true');
+    } else if (SPARK_REST_SUBMISSIONS.test(url)) {
+      // As Spark's RestSubmissionClient reads an answer: an ErrorResponse, success false.
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ action: 'ErrorResponse', message: NO_REST_SUBMISSION, success: false }));
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET and HEAD\n');
     } else if (url.startsWith('/api/v1/')) {
