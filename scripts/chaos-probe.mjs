@@ -133,6 +133,8 @@ const S3CKPT = flag('s3-checkpoint');
 const S3_ONLY_FAULTS = ['s3-restart', 's3-down-long', 's3-stop', 's3-slow'];
 const S3_FAULTS = [...FAULTS.filter((f) => f !== 'worker-kill-at-log-segment' && f !== 'driver-kill-at-metadata-temp'), ...S3_ONLY_FAULTS];
 const S3_JOB = path.join(REPO, 'scripts', 'chaos', 's3-checkpoint-job.ts');
+/** How long @sluice/s3 tries a checkpoint call again (its retryTimeoutMs default). */
+const S3_RETRY_MS = 10_000;
 const MODE_FAULTS = S3CKPT ? S3_FAULTS : KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
 for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
@@ -1058,8 +1060,13 @@ class S3CheckpointServer {
     } finally {
       this.down--;
     }
-    this.faults.push({ how, mayFail, from, to: Date.now() });
-    note(`s3rver ${how === 'slow' ? `slow (every chunk delayed ${delay} ms)` : how} for ${ms} ms${mayFail ? '' : ' (the jobs must ride it out)'}`);
+    const to = Date.now();
+    // A restart's outage is its stop, the pause and s3rver's start (seconds on a loaded
+    // machine): past what a checkpoint call tries again for (@sluice/s3's retryTimeoutMs, 10 s,
+    // less 2 s) a job may fail as after s3-down-long.
+    const outage = how === 'SIGTERM' && to - from > S3_RETRY_MS - 2000;
+    this.faults.push({ how, mayFail: mayFail || outage, from, to });
+    note(`s3rver ${how === 'slow' ? `slow (every chunk delayed ${delay} ms)` : how} for ${ms} ms (${to - from} ms in all)${mayFail || outage ? '' : ' (the jobs must ride it out)'}`);
   }
 
   async dispose() {
