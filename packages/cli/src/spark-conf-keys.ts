@@ -48,6 +48,9 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.decommission.enabled': () => "on by default: 'sluice driver --no-decommission' turns it off",
   'spark.streaming.dynamicAllocation.minExecutors': (v) => `'sluice driver --min-workers ${v}'`,
   'spark.streaming.dynamicAllocation.maxExecutors': (v) => `'sluice driver --max-workers ${v}'`,
+  // The job scheduling guide's fair scheduler.
+  'spark.scheduler.mode': (v) => `sc.setSchedulerMode('${v}') in the job (and sc.setLocalProperty('spark.scheduler.pool', name) for a pool)`,
+  'spark.scheduler.allocation.file': (v) => `sc.setSchedulerMode('FAIR', { allocationFile: '${v}' }) in the job`,
 };
 
 /** spark.driver.memory's value ('2g', '512m', MiB without a unit, as Spark reads it) in MiB, or 'MIB' when it is not a size. */

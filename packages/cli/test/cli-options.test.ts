@@ -109,6 +109,9 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
     // the streaming guide's Performance Tuning settings name where Sluice sets them, with the value given
     [['submit', '--driver', driver.address, '--conf=spark.streaming.blockInterval=100ms', JOB], /; for spark\.streaming\.blockInterval, new StreamingContext\(sc, batch, \{ blockInterval: '100ms' \}\) in the job\. See 'sluice submit --help'/],
     [['run', '--conf', 'spark.driver.maxResultSize=2g', JOB], /; for spark\.driver\.maxResultSize, '--max-result-size 2g' on 'sluice run' and 'sluice driver'\./],
+    // the job scheduling guide's fair scheduler
+    [['run', '--conf', 'spark.scheduler.mode=FAIR', JOB], /; for spark\.scheduler\.mode, sc\.setSchedulerMode\('FAIR'\) in the job \(and sc\.setLocalProperty\('spark\.scheduler\.pool', name\) for a pool\)\./],
+    [['submit', '--driver', driver.address, '--conf', 'spark.scheduler.allocation.file=pools.xml', JOB], /; for spark\.scheduler\.allocation\.file, sc\.setSchedulerMode\('FAIR', \{ allocationFile: 'pools\.xml' \}\) in the job\. See 'sluice submit --help'/],
     // the Kinesis guide's retry settings
     [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /; for spark\.streaming\.kinesis\.retry\.waitTime, KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)\./],
     [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /; for spark\.streaming\.kinesis\.retry\.maxAttempts, no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it\./],

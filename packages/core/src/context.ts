@@ -28,6 +28,7 @@ import { runInJobGroup, runWithJobDescription } from './scheduler/job-descriptio
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type AccumulableInfo, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
+import { DEFAULT_POOL_NAME, defaultPool, readAllocationFile, schedulingModeOf, type SchedulerConfig, type SchedulerModeOptions, type SchedulingMode } from './scheduler/scheduler-pools.js';
 import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
@@ -81,6 +82,8 @@ export interface ClusterBackend {
   readonly streaming?: StreamingBackend;
   /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
   checkpointDirSet?(dir: string): void;
+  /** The program chose how its jobs share the cluster (sc.setSchedulerMode): the driver schedules its task sets so from now on. */
+  setScheduler?(config: SchedulerConfig): void;
   /** Log on the driver through the job's logger (constant message, data in `fields`). */
   log?(level: LogLevel, message: string, fields: Record<string, unknown>): void;
   /** Give the scheduler's events of the program's jobs to `handler` from now on (undefined: stop): sc.addSparkListener. */
@@ -683,6 +686,28 @@ export class SluiceContext {
     return this.runningActions.getLocalProperty(key);
   }
 
+  /**
+   * Spark's spark.scheduler.mode (and spark.scheduler.allocation.file): how the program's
+   * concurrent jobs share the cluster's cores, from now on. 'FIFO' (the default): the first
+   * job's stages take every slot they can use, later jobs' get what is left. 'FAIR': the stages
+   * run in pools (the local property 'spark.scheduler.pool' when the action is called, else the
+   * pool 'default') that share the cores by Spark's FairSchedulingAlgorithm: a pool below its
+   * minShare first, then the one with the fewest running tasks per unit of weight; within a pool
+   * by its schedulingMode (FIFO by job then stage, or FAIR). The pools' settings come from
+   * `options.allocationFile` (Spark's fairscheduler.xml, read now, a relative path against
+   * sc.workingDirectory); a pool named by the property but not in the file is made with
+   * Spark's defaults (FIFO, weight 1, minShare 0). A mode other than FIFO or FAIR, or a file
+   * that cannot be read or holds a bad value, is SLUICE_BAD_ARGUMENT naming the file, pool and field.
+   */
+  setSchedulerMode(mode: SchedulingMode, options: SchedulerModeOptions = {}): void {
+    const m = schedulingModeOf(mode, 'sc.setSchedulerMode');
+    if (options === null || typeof options !== 'object') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setSchedulerMode: the options must be an object ({ allocationFile }), got ${typeof options}`);
+    const file = options.allocationFile;
+    if (file !== undefined && (typeof file !== 'string' || file === '')) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setSchedulerMode: allocationFile must be a non-empty path, got ${JSON.stringify(file) ?? String(file)}`);
+    const pools = file === undefined ? [defaultPool(DEFAULT_POOL_NAME)] : readAllocationFile(path.resolve(this.workingDirectory, file));
+    this.backend.setScheduler?.({ mode: m, pools });
+  }
+
   /** @internal The local properties the calling code sees, copied (a StreamingContext saves them at start). */
   localPropertiesSnapshot(): Map<string, string> {
     return this.runningActions.snapshot();
@@ -829,7 +854,7 @@ export class SluiceContext {
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(callSite), action, parts, each, running.signal, onJobStart);
       const described = (): Promise<JobRunResult> => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
       // Its tasks' accumulator updates were merged as each ended (mergeTaskAccumulators).
-      const result = await (running.group === undefined && running.tags.length === 0 ? described() : runInJobGroup({ group: running.group, tags: running.tags }, described));
+      const result = await (running.group === undefined && running.tags.length === 0 && running.pool === undefined ? described() : runInJobGroup({ group: running.group, tags: running.tags, pool: running.pool }, described));
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
       // Instances of the job's classes come back tagged from the workers: revive them here.
       return result.values.map((v) => fromWire(v));

@@ -20,10 +20,11 @@ export function currentJobDescription(): string | undefined {
   return scope.getStore();
 }
 
-/** The job group and tags of an action (Spark's spark.jobGroup.id and spark.job.tags). */
+/** The job group, tags and scheduler pool of an action (Spark's spark.jobGroup.id, spark.job.tags and spark.scheduler.pool). */
 export interface JobGroupTags {
   readonly group?: string;
   readonly tags?: readonly string[];
+  readonly pool?: string;
 }
 
 const groupScope = new AsyncLocalStorage<JobGroupTags>();

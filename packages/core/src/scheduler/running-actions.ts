@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SluiceError } from '../errors.js';
 import { currentOutputOperation } from '../streaming/output-operation-scope.js';
+import { SCHEDULER_POOL } from './scheduler-pools.js';
 
 /** One action running: the job group and tags it was started with, whether a streaming batch's output started it, and what cancels it. */
 interface RunningAction {
@@ -115,7 +116,7 @@ export class RunningActions {
    * description, and the function that ends the entry. An action of a group cancelled with its
    * future jobs starts aborted, the signal's reason saying so.
    */
-  start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; group: string | undefined; tags: readonly string[]; done: () => void } {
+  start(signal: AbortSignal | undefined): { signal: AbortSignal; description: string | undefined; group: string | undefined; tags: readonly string[]; pool: string | undefined; done: () => void } {
     const group = this.properties.get(JOB_GROUP_ID);
     const entry = { group, tags: this.getJobTags(), streaming: currentOutputOperation() !== undefined, abort: new AbortController() };
     this.running.add(entry);
@@ -130,6 +131,7 @@ export class RunningActions {
       description: this.properties.get(JOB_DESCRIPTION),
       group,
       tags: [...entry.tags],
+      pool: this.properties.get(SCHEDULER_POOL),
       done: () => {
         this.running.delete(entry);
         signal?.removeEventListener('abort', onAbort);

@@ -1,3 +1,5 @@
+import { SCHEDULER_POOL } from './scheduler-pools.js';
+
 /**
  * Spark's SparkListener for a driver program: the DAG scheduler's events of the program's
  * jobs, stages and tasks, as the driver's main thread forwards them (only while the program
@@ -8,8 +10,9 @@
 
 /** What the driver forwards: one scheduler event of the program's jobs (plain data). */
 export type SchedulerEvent =
-  | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string }
-  | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's call site) for a result stage, its map side's creation site for a shuffle map stage. */ readonly name: string; readonly numTasks: number; readonly time: number }
+  | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string; readonly pool?: string }
+  | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's call site) for a result stage, its map side's creation site for a shuffle map stage. */ readonly name: string; readonly numTasks: number; readonly time: number; /** The submitting action's spark.scheduler.pool, if set. */ readonly pool?: string }
+  | { readonly type: 'taskStart'; readonly stageId: number; readonly stageAttempt: number; readonly taskId: string; readonly partition: number; readonly attempt: number; readonly workerId: string; readonly speculative: boolean; readonly time: number }
   | ({ readonly type: 'taskEnd'; readonly error?: string; readonly errorString?: string; readonly className?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
   | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
@@ -85,7 +88,7 @@ export interface SparkListenerJobStart {
   readonly time: number;
   /** Every stage the job runs or waits on, known at its start. */
   readonly stageIds: readonly number[];
-  /** Spark's local properties the job was started with: spark.jobGroup.id, spark.job.description. */
+  /** Spark's local properties the job was started with: spark.jobGroup.id, spark.job.description, spark.scheduler.pool. */
   readonly properties: ReadonlyMap<string, string>;
 }
 
@@ -94,6 +97,14 @@ export interface SparkListenerJobEnd {
   readonly time: number;
   /** 'JobSucceeded', or the failure (Spark's JobFailed(exception)). */
   readonly jobResult: 'JobSucceeded' | { readonly failed: string };
+}
+
+/** Spark's SparkListenerTaskStart: a task attempt was launched on a worker (told in launch order). */
+export interface SparkListenerTaskStart {
+  readonly stageId: number;
+  readonly stageAttemptId: number;
+  /** `index`: the task's partition, as onTaskEnd's; `launchTime`: the driver's clock at the launch (ms since the epoch). */
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly launchTime: number; readonly speculative: boolean };
 }
 
 export interface SparkListenerTaskEnd {
@@ -132,8 +143,10 @@ export interface SparkListenerTaskEnd {
 export interface SparkListener {
   onJobStart?(jobStart: SparkListenerJobStart): void;
   onJobEnd?(jobEnd: SparkListenerJobEnd): void;
-  onStageSubmitted?(stageSubmitted: { readonly stageInfo: StageInfo }): void;
+  /** `properties`: Spark's SparkListenerStageSubmitted.properties, the submitting job's spark.scheduler.pool when it was set. */
+  onStageSubmitted?(stageSubmitted: { readonly stageInfo: StageInfo; readonly properties: ReadonlyMap<string, string> }): void;
   onStageCompleted?(stageCompleted: { readonly stageInfo: StageInfo }): void;
+  onTaskStart?(taskStart: SparkListenerTaskStart): void;
   onTaskEnd?(taskEnd: SparkListenerTaskEnd): void;
 }
 
@@ -216,12 +229,16 @@ export class SparkListenerBus {
         const properties = new Map<string, string>();
         if (e.group !== undefined) properties.set('spark.jobGroup.id', e.group);
         if (e.description !== undefined) properties.set('spark.job.description', e.description);
+        if (e.pool !== undefined) properties.set(SCHEDULER_POOL, e.pool);
         call('onJobStart', { jobId: e.jobId, time: e.time, stageIds: e.stageIds, properties } satisfies SparkListenerJobStart);
         return;
       }
       case 'stageSubmitted':
         this.submitted.set(`${e.stageId}.${e.stageAttempt}`, { name: e.name, time: e.time, numTasks: e.numTasks });
-        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time, accumulables: [] } });
+        call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time, accumulables: [] }, properties: new Map(e.pool === undefined ? [] : [[SCHEDULER_POOL, e.pool]]) });
+        return;
+      case 'taskStart':
+        call('onTaskStart', { stageId: e.stageId, stageAttemptId: e.stageAttempt, taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, launchTime: e.time, speculative: e.speculative } } satisfies SparkListenerTaskStart);
         return;
       case 'taskEnd': {
         const stage = this.accumulables.get(`${e.stageId}.${e.stageAttempt}`);

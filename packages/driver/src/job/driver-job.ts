@@ -321,17 +321,20 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       if (!this.forwarding(a, e.runId)) return;
       queueMicrotask(() => {
         const stageIds = this.dag.actionStageIds(e.runId, e.jobId) ?? [];
-        const { group, description } = e.properties;
-        this.postTo(a, { type: 'schedulerEvent', event: { type: 'jobStart', jobId: e.jobId, time: e.time, stageIds, ...(group !== undefined && { group }), ...(description !== undefined && { description }) } });
+        const { group, description, pool } = e.properties;
+        this.postTo(a, { type: 'schedulerEvent', event: { type: 'jobStart', jobId: e.jobId, time: e.time, stageIds, ...(group !== undefined && { group }), ...(description !== undefined && { description }), ...(pool !== undefined && { pool }) } });
       });
     },
     onStageSubmitted: (e) => {
-      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, name: e.name, numTasks: e.numTasks, time: e.time } });
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageSubmitted', jobId: e.jobId, stageId: e.stageId, stageAttempt: e.stageAttempt, kind: e.kind, name: e.name, numTasks: e.numTasks, time: e.time, ...(e.pool !== undefined && { pool: e.pool }) } });
     },
     // Whether the program listens or not: its accumulators are merged task by task.
     onTaskAccumulators: (e) => {
       const a = this.current;
       if (a.runId === e.runId) this.postTo(a, { type: 'taskAccumulators', stageId: e.stageId, attempt: e.stageAttempt, taskId: e.taskId, updates: e.updates });
+    },
+    onTaskStart: (e) => {
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'taskStart', stageId: e.stageId, stageAttempt: e.stageAttempt, taskId: e.taskId, partition: e.partition, attempt: e.attempt, workerId: e.workerId, speculative: e.speculative, time: e.time } });
     },
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;
@@ -380,7 +383,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         const a = this.current;
         const abort = new AbortController();
         a.actionAborts.set(m.reqId, abort);
-        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }), ...(m.group !== undefined && { group: m.group }), ...(m.tags !== undefined && { tags: m.tags }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal, m.jobIds ? (jobId) => this.postTo(a, { type: 'jobStarted', reqId: m.reqId, jobId }) : undefined).finally(() => a.actionAborts.delete(m.reqId)).then(
+        this.dag.runJob(a.runId, m.graph, m.action, m.partitions, { ...(m.outputOperation && { outputOperation: m.outputOperation }), ...(m.description !== undefined && { description: m.description }), ...(m.group !== undefined && { group: m.group }), ...(m.tags !== undefined && { tags: m.tags }), ...(m.pool !== undefined && { pool: m.pool }) }, m.partials ? (partition, value) => this.postTo(a, { type: 'jobPartial', reqId: m.reqId, partition, value }) : undefined, abort.signal, m.jobIds ? (jobId) => this.postTo(a, { type: 'jobStarted', reqId: m.reqId, jobId }) : undefined).finally(() => a.actionAborts.delete(m.reqId)).then(
           (result) => this.postTo(a, { type: 'jobResult', reqId: m.reqId, result }),
           (err: unknown) => {
             const e = err as Error;
@@ -495,6 +498,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         log[m.level](fields, m.message);
         return;
       }
+      case 'scheduler':
+        this.dag.setScheduler(this.current.runId, m.config);
+        return;
       case 'checkpointDir':
         this.emit('checkpointDir', m.dir);
         return;

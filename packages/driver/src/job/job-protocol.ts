@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent, TaskAccumulatorUpdates } from '@sluice/core/internal';
+import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, SchedulerConfig, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent, TaskAccumulatorUpdates } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -42,6 +42,8 @@ export type JobToMain =
       readonly group?: string;
       /** The job tags the action was started with (sc.addJobTag), if any. */
       readonly tags?: readonly string[];
+      /** The scheduler pool the action was started in (the local property spark.scheduler.pool), if any. */
+      readonly pool?: string;
       /** Send each partition's value as its task ends (`jobPartial`), before the result: an approximate action. */
       readonly partials?: boolean;
       /** Send the job id the DAG scheduler gives the action (`jobStarted`), as it starts: FutureAction.jobIds. */
@@ -61,6 +63,8 @@ export type JobToMain =
   /** Which partitions of an RDD have a cached block on a live worker (answered by `partitions`). */
   | { readonly type: 'cachedPartitions'; readonly reqId: number; readonly rddId: number }
   | { readonly type: 'removeShuffles'; readonly shuffleIds: readonly number[] }
+  /** sc.setSchedulerMode: how the program's task sets share the cluster from now on. */
+  | { readonly type: 'scheduler'; readonly config: SchedulerConfig }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
   /**
    * Broadcast.unpersist() and destroy(): every worker drops its copies (answered by `ack` once

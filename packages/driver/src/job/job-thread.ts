@@ -272,6 +272,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   checkpointDirSet(dir) {
     outbox.post({ type: 'checkpointDir', dir } satisfies JobToMain);
   },
+  setScheduler(config) {
+    outbox.post({ type: 'scheduler', config } satisfies JobToMain);
+  },
   reportAccumulables(values) {
     // At once (SluiceContext sends them once a turn, as tasks' updates are merged): the last
     // ones reach the main thread before the action's result reaches the program, which may
@@ -287,10 +290,10 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   streaming,
 });
 
-/** The job group and tags of the action being started, as a runJob message's fields (none when it has neither). */
-function groupAndTags(): { group?: string; tags?: readonly string[] } {
+/** The job group, tags and scheduler pool of the action being started, as a runJob message's fields (none when it has none). */
+function groupAndTags(): { group?: string; tags?: readonly string[]; pool?: string } {
   const g = currentJobGroup();
-  return { ...(g?.group !== undefined && { group: g.group }), ...(g?.tags !== undefined && g.tags.length > 0 && { tags: g.tags }) };
+  return { ...(g?.group !== undefined && { group: g.group }), ...(g?.tags !== undefined && g.tags.length > 0 && { tags: g.tags }), ...(g?.pool !== undefined && { pool: g.pool }) };
 }
 
 /** A runJob's result, or its error thrown. */

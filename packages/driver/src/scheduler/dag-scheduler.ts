@@ -19,6 +19,7 @@ import {
   type MapOutputLocation,
   type Plan,
   type PlanNode,
+  type SchedulerConfig,
   type ShuffleSpec,
   type TaskPart,
   type TaskPayload,
@@ -89,6 +90,8 @@ interface TaskSetOwner {
 /** An action running: set `cancelled` and call `cancel` to stop it (DAGScheduler.cancelAction). */
 interface ActionState {
   cancelled: SluiceError | undefined;
+  /** The scheduler pool it was started in (spark.scheduler.pool): its task sets' under FAIR scheduling. */
+  pool: string | undefined;
   /** The stages it runs or waits on (its result stage, the map stages of the shuffles it reads and theirs): what cancelStage finds it by. */
   readonly stages: Set<number>;
   /** Rejects with `cancelled` once set; what the action's waits race (never settles otherwise). */
@@ -102,6 +105,7 @@ function actionState(): ActionState {
   stopped.catch(() => undefined);
   const state: ActionState = {
     cancelled: undefined,
+    pool: undefined,
     stages: new Set(),
     stopped,
     cancel: (err) => {
@@ -231,8 +235,14 @@ export class DAGScheduler implements RegistryListener {
     });
   }
 
+  /** Job (run) `jobId`'s program chose how its task sets share the cluster (sc.setSchedulerMode). */
+  setScheduler(jobId: string, config: SchedulerConfig): void {
+    if (this.jobs.has(jobId)) this.taskScheduler.setScheduler(jobId, config);
+  }
+
   /** Forget everything about a job; its running task sets are aborted. */
   endJob(jobId: string): void {
+    this.taskScheduler.forgetApplication(jobId);
     const job = this.jobs.get(jobId);
     if (job) {
       job.cancelled = new SluiceError('SLUICE_CANCELLED', `job ${jobId} ended`);
@@ -447,6 +457,7 @@ export class DAGScheduler implements RegistryListener {
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name, action: action.kind, numPartitions: partitions.length, properties, stageInfos };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
+    state.pool = properties.pool;
     job.actions.set(actionId, state);
     const onAbort = (): void => this.cancelAction(job, actionId);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -874,10 +885,14 @@ export class DAGScheduler implements RegistryListener {
       const e = this.mapOutputs.emptySegments(job.jobId, Number(s));
       if (e !== undefined) emptySegments[Number(s)] = e;
     }
+    // Spark's TaskSet properties: the pool of the action that submitted the stage.
+    const pool = job.actions.get(actionId)?.pool;
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
       stageAttempt: attempt,
+      priority: actionId,
+      pool,
       describe: (partition, taskId, taskAttempt) => {
         const slices = slicer(partition);
         let part: TaskPart | undefined = slices === undefined ? undefined : { slices };
@@ -897,6 +912,11 @@ export class DAGScheduler implements RegistryListener {
         }
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) this.taskAccumulators(job, stageId, attempt, taskId, decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId, taskId);
+      },
+      onTaskStart: (taskId, partition, taskAttempt, workerId, speculative, time) => {
+        if (this.listeners.length === 0) return;
+        const e = { runId: job.jobId, stageId, stageAttempt: attempt, taskId, partition, attempt: taskAttempt, workerId, speculative, time };
+        for (const l of this.listeners) l.onTaskStart?.(e);
       },
       onTaskEnd: (e) => {
         if (this.listeners.length === 0) return;
@@ -940,7 +960,7 @@ export class DAGScheduler implements RegistryListener {
     for (const n of Object.values(plan.nodes)) if (n.op.kind === 'blocks') for (const b of n.op.blocks) for (const l of b.locations) named.add(l.workerId);
     if (named.size > 0) this.taskSetWorkers.set(tsm, named);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
-    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, partitions, time: this.clock.now() });
+    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, partitions, time: this.clock.now(), ...(pool !== undefined && { pool }) });
     this.taskScheduler.submit(tsm);
     const done = tsm.finished.finally(() => {
       job.taskSets.delete(tsm);

@@ -46,6 +46,8 @@ export interface JobProperties {
   readonly group?: string;
   /** The job tags the action was started with (Spark's spark.job.tags), if any. */
   readonly tags?: readonly string[];
+  /** The scheduler pool the action was started in (Spark's spark.scheduler.pool local property), if any. */
+  readonly pool?: string;
 }
 
 /** An action was submitted (Spark's onJobStart); `jobId` numbers actions across the driver, from 0. */
@@ -92,6 +94,8 @@ export interface StageSubmittedEvent {
   /** The partitions its tasks compute, in task index order (a resubmitted attempt's are the missing ones); absent: 0..numTasks-1. */
   readonly partitions?: readonly number[];
   readonly time: number;
+  /** The spark.scheduler.pool local property of the action that submitted it, if set (Spark's onStageSubmitted properties). */
+  readonly pool?: string;
 }
 
 export interface StageCompletedEvent {
@@ -121,9 +125,23 @@ export interface TaskAccumulatorsEvent {
   readonly updates: Readonly<Record<number, unknown>>;
 }
 
+/** A task attempt was launched on a worker (Spark's onTaskStart), in launch order. */
+export interface TaskStartEvent {
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly speculative: boolean;
+  readonly time: number;
+}
+
 export interface SchedulerListener {
   onJobStart?(e: JobStartEvent): void;
   onStageSubmitted?(e: StageSubmittedEvent): void;
+  onTaskStart?(e: TaskStartEvent): void;
   /** Before the task's onTaskEnd, for a partition's first success with updates. */
   onTaskAccumulators?(e: TaskAccumulatorsEvent): void;
   onTaskEnd?(e: TaskEndEvent): void;

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
+import { defaultPool, type PoolConfig, type SchedulerConfig } from '@sluice/core/internal';
 import type { TaskSetManager } from './task-set-manager.js';
+import { fairOrder, poolOf } from './fair-scheduling.js';
 import { StarvationWarnings, starvationMessage } from './starvation-warnings.js';
 import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
 
@@ -36,7 +38,11 @@ export interface TaskSchedulerOptions {
 /**
  * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
  * offered free slots in submission order (FIFO); each launch takes a slot until the
- * worker reports the task's outcome. Re-offers slots on every change and on a short
+ * worker reports the task's outcome. An application that chose FAIR scheduling
+ * (sc.setSchedulerMode, `setScheduler`) has its own task sets offered in fair-scheduling.ts's
+ * order instead, re-sorted before each slot is offered (Spark sorts once per resourceOffers,
+ * which mostly offers one freed slot): they take the places its task sets hold in the
+ * submission order, so other applications' keep theirs. Re-offers slots on every change and on a short
  * tick, so locality waits expire and stragglers get speculated; the tick also enforces
  * task timeouts. Speculative copies get a slot only after every task set's pending tasks.
  *
@@ -69,6 +75,8 @@ export interface TaskSchedulerOptions {
  */
 export class TaskScheduler implements RegistryListener {
   private readonly taskSets: TaskSetManager[] = [];
+  /** Applications (run ids) scheduled FAIR, with their pools (those made for an unknown pool name added). */
+  private readonly fair = new Map<string, { readonly mode: 'FAIR'; readonly pools: PoolConfig[] }>();
   /** Launches queued on each worker beyond its slots, oldest first (as many as its `queuedTasks`). */
   private readonly queuedOn = new Map<WorkerInfo, { readonly tsm: TaskSetManager; readonly taskId: string }[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -133,7 +141,36 @@ export class TaskScheduler implements RegistryListener {
     this.timer = undefined;
   }
 
+  /** Application (run) `runId` schedules its task sets as `config` says from now on (sc.setSchedulerMode). */
+  setScheduler(runId: string, config: SchedulerConfig): void {
+    if (config.mode === 'FAIR') this.fair.set(runId, { mode: 'FAIR', pools: [...config.pools] });
+    else this.fair.delete(runId);
+    this.log.info({ jobId: runId, mode: config.mode, pools: config.mode === 'FAIR' ? config.pools : undefined }, 'scheduling mode set');
+    this.requestSchedule();
+  }
+
+  /** How many applications are scheduled FAIR now (each forgotten as it ends). */
+  get fairApplications(): number {
+    return this.fair.size;
+  }
+
+  /** Application (run) `runId` ended: forget its scheduling mode. */
+  forgetApplication(runId: string): void {
+    this.fair.delete(runId);
+  }
+
   submit(tsm: TaskSetManager): void {
+    const fair = this.fair.get(tsm.stage.jobId);
+    const pool = poolOf(tsm);
+    if (fair !== undefined && !fair.pools.some((p) => p.name === pool)) {
+      // As Spark's FairSchedulableBuilder.addTaskSetManager: made with the defaults, once.
+      const made = defaultPool(pool);
+      fair.pools.push(made);
+      this.log.warn(
+        { jobId: tsm.stage.jobId, pool, ...made },
+        `a job was submitted with scheduler pool ${pool}, which has not been configured (no allocation file, or ${pool} is not in it): created ${pool} with the defaults (schedulingMode FIFO, minShare 0, weight 1)`,
+      );
+    }
     this.taskSets.push(tsm);
     void tsm.finished.then(() => {
       const i = this.taskSets.indexOf(tsm);
@@ -207,9 +244,10 @@ export class TaskScheduler implements RegistryListener {
     while (open.length > 0) {
       const next: WorkerInfo[] = [];
       for (const w of open) {
+        const ordered = this.fair.size === 0 ? sets : this.offerOrder(sets);
         // Pending tasks of every task set first; speculative copies only from slots none of them wants.
         offers: for (const speculate of [false, true]) {
-          for (const tsm of sets) {
+          for (const tsm of ordered) {
             const t = tsm.offer(w.id, live, speculate);
             if (!t) continue;
             this.launch(w, tsm, t.taskId, t.desc, false);
@@ -238,7 +276,7 @@ export class TaskScheduler implements RegistryListener {
     while (open.length > 0) {
       const next: WorkerInfo[] = [];
       for (const w of open) {
-        for (const tsm of sets) {
+        for (const tsm of this.fair.size === 0 ? sets : this.offerOrder(sets)) {
           const t = tsm.offer(w.id, live, false, true);
           if (!t) continue;
           this.launch(w, tsm, t.taskId, t.desc, true);
@@ -248,6 +286,30 @@ export class TaskScheduler implements RegistryListener {
       }
       open = next;
     }
+  }
+
+  /**
+   * `sets` (in submission order) with each FAIR application's put in its fair order
+   * (fair-scheduling.ts, over all its task sets) in the places its own hold.
+   */
+  private offerOrder(sets: readonly TaskSetManager[]): TaskSetManager[] {
+    const out = [...sets];
+    const places = new Map<string, number[]>();
+    sets.forEach((t, i) => {
+      if (!this.fair.has(t.stage.jobId)) return;
+      let p = places.get(t.stage.jobId);
+      if (p === undefined) places.set(t.stage.jobId, (p = []));
+      p.push(i);
+    });
+    for (const [runId, at] of places) {
+      const offered = new Set(at.map((i) => sets[i]));
+      const own = fairOrder(
+        this.taskSets.filter((t) => t.stage.jobId === runId),
+        this.fair.get(runId)!,
+      ).filter((t) => offered.has(t));
+      at.forEach((i, k) => (out[i] = own[k]));
+    }
+    return out;
   }
 
   private launch(w: WorkerInfo, tsm: TaskSetManager, taskId: string, desc: Parameters<WorkerInfo['endpoint']['launchTask']>[0], queued: boolean): void {

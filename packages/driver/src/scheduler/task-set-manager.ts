@@ -34,6 +34,10 @@ export interface StageCallbacks {
   readonly stageId: number;
   /** Which run of the stage this is (a stage re-runs after a fetch failure); part of task ids. */
   readonly stageAttempt: number;
+  /** Spark's TaskSet priority: the id of the action (Spark's job) that submitted it; a FIFO pool runs lower ones first. */
+  readonly priority?: number;
+  /** The scheduler pool it runs in under FAIR scheduling (the action's spark.scheduler.pool), if one was set. */
+  readonly pool?: string;
   /** The description of one attempt of the task over `partition` (its stage's part shared by every task). */
   describe(partition: number, taskId: string, attempt: number): TaskDescription;
   /**
@@ -45,6 +49,8 @@ export interface StageCallbacks {
   /** A task's first successful attempt. */
   /** `taskId`: the successful attempt's. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
+  /** Every attempt launched, as it is (Spark's onTaskStart; `time` the clock's); must not call back into the set. */
+  onTaskStart?(taskId: string, partition: number, attempt: number, workerId: string, speculative: boolean, time: number): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
   onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
   /**
@@ -414,6 +420,7 @@ export class TaskSetManager {
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
     const now = this.clock.now();
     this.running.set(taskId, { index, taskId, attempt, workerId, start: now, speculative, queued: false, startedAt: now });
+    this.stage.onTaskStart?.(taskId, partition, attempt, workerId, speculative, now);
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
   }
 

@@ -1,4 +1,4 @@
-import { executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
+import { DEFAULT_POOL_NAME, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -123,6 +123,8 @@ export interface StageRecord {
   readonly tasks: TaskRecord[];
   /** The partitions its tasks compute, by task index (undefined: task i computes partition i). */
   readonly partitions: readonly number[] | undefined;
+  /** Spark's StageData.schedulingPool: the submitting action's spark.scheduler.pool, else 'default' (as Spark's AppStatusListener, in either mode). */
+  readonly schedulingPool: string;
 }
 
 /** One action (Spark's JobData). */
@@ -258,6 +260,7 @@ export class JobStageStatus implements SchedulerListener {
       shuffleReadBytes: 0,
       shuffleWriteBytes: 0,
       failureReason: undefined,
+      schedulingPool: e.pool ?? DEFAULT_POOL_NAME,
       failures: [],
       accumulables: new Map(),
       tasks: [],

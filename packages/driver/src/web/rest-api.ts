@@ -1,4 +1,4 @@
-import { failureReason, type FallingBehind } from '@sluice/core/internal';
+import { DEFAULT_POOL_NAME, failureReason, type FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
 import type { StoredRdd } from '../scheduler/dag-scheduler.js';
@@ -297,6 +297,8 @@ function unsubmittedView(u: UnsubmittedStage): StageView {
     completionTime: undefined,
     status: u.status,
     failureReason: undefined,
+    // Spark's LiveStage's until onStageSubmitted sets the job's pool.
+    schedulingPool: DEFAULT_POOL_NAME,
     failures: [],
     accumulables: new Map(),
     tasks: [],
@@ -332,6 +334,7 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     failedTasks: x.failures.map((f) => ({ taskId: f.taskId, partition: f.partition, executorId: f.workerId, time: sparkDate(f.time), errorMessage: f.message, location: f.location, stack: f.stack })),
     // Named accumulators the stage's tasks updated, by id: { id, name, value } (no `update`, None for a stage).
     accumulatorUpdates: [...x.accumulables.values()].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, name: a.name, value: a.value })),
+    schedulingPool: x.schedulingPool,
   };
 }
 
