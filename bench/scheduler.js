@@ -35,6 +35,8 @@
 // and over the warm-up run and the first 3 together (runs 0-3: V8's compiling moves between the
 // warm-up and runs 1-3 with the warm-up's length, so a change that shortens it can raise the
 // first runs' figure; bench/README, fourteenth round).
+// And run 0's wall from the job's submission to its first run's end (the program's start, the
+// workers binding task threads and importing the bundle, run 0's tasks) and that run's CPU (since perf17).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
 // SLUICE_BENCH_MARKS=1 prints the monotonic clock at the job's submission and at each run's end (and the driver's pid) on
@@ -65,7 +67,7 @@ if (process.argv[2] === 'compare') {
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
-  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm   runs 0-3');
+  console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm   runs 0-3   run 0: wall    CPU');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
@@ -81,13 +83,14 @@ if (process.argv[2] === 'compare') {
       if (res.status !== 0 || !m) throw new Error(`${c}: the bench failed (exit ${res.status}):\n${res.stdout}${res.stderr}`);
       const num = (x) => Number(x.replace(/,/g, ''));
       const start = /runs 0-3 ([\d.]+) ms per task/.exec(res.stdout);
-      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]), cpuStart: start ? Number(start[1]) : NaN };
+      const run0 = /run 0 (\d+) ms from submission, CPU (\d+) ms/.exec(res.stdout);
+      const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]), cpuStart: start ? Number(start[1]) : NaN, run0: run0 ? Number(run0[1]) : NaN, run0Cpu: run0 ? Number(run0[2]) : NaN };
       rows.get(c).push(row);
-      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms ${row.cpuStart.toFixed(3).padStart(9)} ms`);
+      console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms ${row.cpuStart.toFixed(3).padStart(9)} ms ${String(row.run0).padStart(6)} ms ${String(row.run0Cpu).padStart(6)} ms`);
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${med(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3 (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${med(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3, run 0 ${med(rs.map((x) => x.run0))} ms from submission (CPU ${med(rs.map((x) => x.run0Cpu))} ms) (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -128,6 +131,8 @@ function workersCpuMs() {
 
 /** CPU of the driver and the workers (ms) at the end of each run of the last run() call: the first is at the job's submission. */
 let lastRunCpuMs = [];
+/** Wall ms from the job's submission to its first run's end (its program's start, the threads' binding, run 0). */
+let lastRun0WallMs = NaN;
 
 function allCpuMs() {
   const c = process.cpuUsage();
@@ -144,6 +149,8 @@ async function run(args) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
   lastRunCpuMs = [allCpuMs()];
+  const submitted = performance.now();
+  lastRun0WallMs = NaN;
   // The job's first tasks (its run 0) begin here: bench/perf-runs.js cuts them from this mark to the first run's end.
   if (process.env.SLUICE_BENCH_MARKS) mark(`job submit ${process.hrtime.bigint()}`);
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
@@ -152,6 +159,7 @@ async function run(args) {
     lines.push(l);
     // Read as each run's line arrives (a few ms after the run ends: the job's output is streamed).
     if (l.startsWith('BENCH ')) {
+      if (Number.isNaN(lastRun0WallMs)) lastRun0WallMs = performance.now() - submitted;
       lastRunCpuMs.push(allCpuMs());
       // The monotonic clock (perf's -k CLOCK_MONOTONIC, --cpu-prof's) at each run's end, to cut profiles by run (bench/perf-runs.js).
       if (process.env.SLUICE_BENCH_MARKS) mark(`run end ${process.hrtime.bigint()}`);
@@ -185,7 +193,7 @@ try {
     // The warm-up run and the first 3 together: V8's compiling that runs beside a long warm-up lands in runs 1-3 after a short one (bench/README, fourteenth round).
     const cpuStart = (runCpu.slice(0, 4).reduce((a, b) => a + b, 0) / (4 * n)).toFixed(3);
     out.push(
-      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task`,
+      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task; run 0 ${lastRun0WallMs.toFixed(0)} ms from submission, CPU ${runCpu[0].toFixed(0)} ms`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {
