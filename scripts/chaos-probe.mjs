@@ -1012,7 +1012,16 @@ class S3CheckpointServer {
   async startS3() {
     const bin = path.join(path.dirname(createRequire(path.join(REPO, 'packages', 's3', 'package.json')).resolve('s3rver/package.json')), 'bin', 's3rver.js');
     const args = ['--openssl-legacy-provider', bin, '-d', this.dir, '-a', '127.0.0.1', '-p', String(this.port), '--silent', '--no-vhost-buckets', '--configure-bucket', this.bucket];
-    this.s3 = await SinkServers.prototype.startServer('s3rver', process.execPath, args, /S3rver listening/);
+    const s3 = await SinkServers.prototype.startServer('s3rver', process.execPath, args, /S3rver listening/);
+    // its output kept in the round's logs; an exit the probe did not ask for is a finding (checkS3Failures)
+    const log = fs.createWriteStream(path.join(path.dirname(this.dir), 'logs', 's3rver.log'), { flags: 'a' });
+    s3.child.stdout.on('data', (d) => log.write(d));
+    s3.child.stderr.on('data', (d) => log.write(d));
+    s3.child.once('exit', (code, sig) => {
+      log.end(`exited (${code ?? sig})\n`);
+      if (!s3.stopping) this.died = `s3rver exited by itself (${code ?? sig}) at ${new Date().toISOString().slice(11, 23)}`;
+    });
+    this.s3 = s3;
   }
 
   /** One client connection to s3rver; each chunk either way forwarded `delayMs` after it came (in order). */
@@ -1053,6 +1062,7 @@ class S3CheckpointServer {
         await sleep(ms);
         this.delayMs = 0;
       } else {
+        this.s3.stopping = true;
         await SinkServers.prototype.stopProcess(this.s3);
         await sleep(ms);
         await this.startS3();
@@ -1072,6 +1082,7 @@ class S3CheckpointServer {
   async dispose() {
     this.proxy?.close();
     for (const s of this.sockets) s.destroy();
+    if (this.s3) this.s3.stopping = true;
     if (this.s3) await SinkServers.prototype.stopProcess(this.s3);
   }
 }
@@ -1084,6 +1095,7 @@ class S3CheckpointServer {
  */
 function checkS3Failures(jobs, server) {
   const problems = [];
+  if (server.died) problems.push(server.died);
   for (const j of jobs) {
     for (const f of j.failures ?? []) {
       const msg = String(f.message);
@@ -1775,6 +1787,7 @@ async function runRound(n) {
     if (stale.length > 0) problems.push(`stopped jobs still registered in the driver's --state-dir (a restarted driver relaunches them): ${stale.map((j) => j.id).join(', ')}`);
   } catch (err) {
     if (!(err instanceof RoundDone)) problems.push(`round failed: ${err.message}`);
+    if (cluster.s3?.died) problems.push(cluster.s3.died);
   } finally {
     if (feeding) clearInterval(feeding);
     if (watching) clearInterval(watching);
