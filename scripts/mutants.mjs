@@ -8909,6 +8909,14 @@ const MUTATIONS = [
     replace: "    } else if (SPARK_REST_SUBMISSIONS.test('')) {",
     tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'REST submission' }],
   },
+  {
+    id: 'task-timeout-end-no-error',
+    what: "a task killed past --task-timeout ends with no error (the listener's TaskTimeout without error or errorString, REST's errorMessage the bare 'timeout')",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "        this.killAttempt(taskId, a, 'timeout', undefined, { message, stack: '' });",
+    replace: "        this.killAttempt(taskId, a, 'timeout');",
+    tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js', { file: 'packages/cli/dist/test/stuck-task.test.js', pattern: 'task-timeout kills' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

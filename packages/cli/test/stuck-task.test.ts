@@ -53,6 +53,15 @@ test('--task-timeout kills a task that never returns; the job fails naming stage
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /failed \[SLUICE_TASK_TIMEOUT\]: Job aborted due to stage failure: Task 0 in stage \d+\.0 failed 4 times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): task \S+ \(stage \d+, partition 0\) ran past the job's task timeout of 1500 ms on worker worker-\w+ and was killed/);
   assert.doesNotMatch(r.stdout, /UNREACHABLE/);
+  // The listener heard each of partition 0's 4 attempts end TaskTimeout, told why (its error, and
+  // errorString the same: a failure of Sluice's own, Spark having no task timeout), not bare.
+  const heard = r.stdout.split('\n').filter((l) => l.startsWith('TIMEOUT ')).map((l) => JSON.parse(l.slice('TIMEOUT '.length)) as { index: number; error: string | null; errorString: string | null });
+  assert.equal(heard.length, 4, r.stdout);
+  for (const h of heard) {
+    assert.equal(h.index, 0);
+    assert.match(h.error ?? '', /^task \S+ \(stage \d+, partition 0\) ran past the job's task timeout of 1500 ms on worker worker-\w+ and was killed; find why it does not return, or raise --task-timeout$/);
+    assert.equal(h.errorString, h.error);
+  }
   await quickJobRuns();
 });
 

@@ -122,7 +122,8 @@ export interface SparkListenerTaskEnd {
    * fetch failure or a failure of Sluice's own, the message alone; for a task whose worker was
    * lost ('ExecutorLostFailure', `error` then `worker w was lost`), ExecutorLostFailure's
    * `ExecutorLostFailure (executor w exited unrelated to the running tasks) Reason: worker w was lost`;
-   * for a 'TaskKilled' one, TaskKilled's `TaskKilled (<killReason>)`.
+   * for a 'TaskKilled' one, TaskKilled's `TaskKilled (<killReason>)`; for a 'TaskTimeout' one
+   * (Sluice's: Spark has no task timeout), the timeout's message, as `error`.
    */
   readonly errorString?: string;
   /** For an 'ExceptionFailure' whose error is an Error (not Sluice's own), its name: Spark's ExceptionFailure.className (`TypeError`). */

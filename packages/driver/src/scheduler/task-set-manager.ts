@@ -382,14 +382,12 @@ export class TaskSetManager {
       const ran = now - a.start;
       const partition = this.partitions[a.index];
       if (this.opts.taskTimeoutMs > 0 && ran > this.opts.taskTimeoutMs) {
-        this.killAttempt(taskId, a, 'timeout');
-        this.taskFailed(a, {
-          code: 'SLUICE_TASK_TIMEOUT',
-          message:
-            `task ${taskId} (stage ${this.stage.stageId}, partition ${partition}) ran past the job's task timeout of ${this.opts.taskTimeoutMs} ms ` +
-            `on worker ${a.workerId} and was killed; find why it does not return, or raise --task-timeout`,
-          stack: '',
-        });
+        const message =
+          `task ${taskId} (stage ${this.stage.stageId}, partition ${partition}) ran past the job's task timeout of ${this.opts.taskTimeoutMs} ms ` +
+          `on worker ${a.workerId} and was killed; find why it does not return, or raise --task-timeout`;
+        // Its end tells why (Spark has no task timeout: a failure of Sluice's own, told by its message).
+        this.killAttempt(taskId, a, 'timeout', undefined, { message, stack: '' });
+        this.taskFailed(a, { code: 'SLUICE_TASK_TIMEOUT', message, stack: '' });
         if (this.ended) return longRunning;
         continue;
       }
@@ -728,10 +726,10 @@ export class TaskSetManager {
     return l;
   }
 
-  /** `why`: a `killed` attempt's reason (Spark's TaskKilled.reason). */
-  private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason, why?: string): void {
+  /** `why`: a `killed` attempt's reason (Spark's TaskKilled.reason); `error`: a failed one's (a timeout's). */
+  private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason, why?: string, error?: TaskEndError): void {
     this.running.delete(taskId);
-    this.emitEnd(taskId, a, reason, 0, undefined, 0, why);
+    this.emitEnd(taskId, a, reason, 0, error, 0, why);
     this.kill(a.workerId, taskId);
   }
 

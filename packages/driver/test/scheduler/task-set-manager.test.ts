@@ -638,6 +638,8 @@ describe('TaskSetManager', () => {
       assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');
       assert.equal(byTask.get(t[3].taskId)?.reason, 'timeout');
+      // Told why, as the set's failure would be (the listener's error and errorString, REST's errorMessage), not the bare reason.
+      assert.deepEqual(byTask.get(t[3].taskId)?.error, { message: `task ${t[3].taskId} (stage 7, partition ${t[3].partition}) ran past the job's task timeout of 5000 ms on worker w4 and was killed; find why it does not return, or raise --task-timeout`, stack: '' });
       assert.equal(byTask.get(t[3].taskId)?.durationMs, 6040);
       // A result arriving for the killed attempt is not reported again.
       tsm.onResult(t[3].taskId, ok());
