@@ -1141,6 +1141,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/fair-scheduler.test.js', pattern: 'FIFO \\(the default\\)' }],
   },
   {
+    id: 'ui-stage-pool-column-never',
+    what: "the UI's job page never shows the stages' pools, where Spark's stage table has its Pool Name column in FAIR mode",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: '        this.schedulingMode = m.config.mode;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/fair-scheduler.test.js', pattern: "the UI's job page" }],
+  },
+  {
     id: 'listener-stage-submitted-no-pool',
     what: "the program's SparkListener onStageSubmitted properties never carry spark.scheduler.pool",
     file: 'packages/core/src/scheduler/spark-listener.ts',

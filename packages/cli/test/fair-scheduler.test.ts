@@ -46,6 +46,7 @@ function allocations(name: string, body: string): string {
 
 describe('two slots (2 workers x 1 core)', () => {
   const runs = new Map<string, JobRun>();
+  const pages = new Map<string, string>();
   before(async () => {
     const badWeight = allocations('bad-weight.xml', '<pool name="p"><weight>two</weight></pool>');
     await withCluster({ workers: 2, coresPerWorker: 1, driver: { webPort: 0 } }, async (h) => {
@@ -56,6 +57,9 @@ describe('two slots (2 workers x 1 core)', () => {
       const root = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1/applications/${runs.get('fair')!.jobId}`;
       const stages = (await (await fetch(`${root}/stages`)).json()) as { stageId: number; schedulingPool: string }[];
       runs.set('rest', { ...runs.get('fair')!, lines: [`X rest ${JSON.stringify(stages.map((s) => [s.stageId, s.schedulingPool]))}`] });
+      // The UI's job page: the stage table's pool column under FAIR only (Spark's "Pool Name").
+      const ui = `http://127.0.0.1:${h.cluster.driver.webPort}/jobs`;
+      for (const which of ['fifo', 'fair'] as const) pages.set(which, await (await fetch(`${ui}/${runs.get(which)!.jobId}/`)).text());
     });
   });
 
@@ -103,6 +107,23 @@ describe('two slots (2 workers x 1 core)', () => {
     assert.deepEqual(r.inBatch, ['reports', 'saved']);
     assert.equal(r.programPool, 'saved');
     assert.deepEqual(r.after, [null]);
+  });
+
+  test("the UI's job page shows each stage's pool (\"Pool Name\") when the program schedules FAIR", () => {
+    const stageRows = (html: string): string[][] => {
+      // The last stages table: 'Stages of those actions' (the first, 'Active stages', is empty by now).
+      const t = [...html.matchAll(/<table class="stages">(.*?)<\/table>/gs)].at(-1);
+      assert.ok(t, html);
+      return [...t[1].matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/gs)].map((c) => c[1]));
+    };
+    const [head, ...rows] = stageRows(pages.get('fair')!);
+    assert.deepEqual(head.slice(0, 3), ['Stage', 'Pool Name', 'Kind']);
+    const heard = contest(runs.get('fair')!, 'fair').heard;
+    assert.deepEqual(
+      rows.map((r) => [Number(r[0]), r[1]]).sort((a, b) => (a[0] as number) - (b[0] as number)),
+      heard.map((x) => [x.stage, x.pool]).sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
+    assert.doesNotMatch(pages.get('fifo')!, /Pool Name/);
   });
 
   test('an allocation file with a bad value: SLUICE_BAD_ARGUMENT naming the file, the pool and the field', () => {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type wire } from '@sluice/core/internal';
+import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -137,6 +137,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   readonly dashboards = new DashboardStore();
   /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
   readonly stages: JobStageStatus;
+  /** How the current attempt's program schedules its jobs (sc.setSchedulerMode; FIFO until it says): the UI shows pools under FAIR. */
+  schedulingMode: SchedulingMode = 'FIFO';
   /**
    * Set while the streaming job falls behind: its scheduling delay grew for N completed
    * batches in a row (StreamingContextOptions.fallingBehindBatches, default 10), until a
@@ -212,6 +214,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
 
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
+    this.schedulingMode = 'FIFO';
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
     const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
@@ -499,6 +502,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'scheduler':
+        this.schedulingMode = m.config.mode;
         this.dag.setScheduler(this.current.runId, m.config);
         return;
       case 'checkpointDir':

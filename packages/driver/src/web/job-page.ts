@@ -10,10 +10,15 @@ export function progressBar(s: StageRecord, running: number): { html: string } {
   return { html: `<div class="progress" data-complete="${s.numCompleteTasks}" data-total="${s.numTasks}"><div style="width:${pct.toFixed(1)}%"></div><span>${escapeHtml(label)}</span></div>` };
 }
 
-/** The stages table of some actions: kind, description (Spark's stage name), status, task progress, durations, shuffle bytes. */
-export function stagesTable(stages: readonly StageRecord[], running: (stageId: number) => number): string {
+/**
+ * The stages table of some actions: kind, description (Spark's stage name), status, task progress,
+ * durations, shuffle bytes; with `pools` (the program schedules FAIR) each stage's pool after its
+ * id, as Spark's stage table adds its "Pool Name" column in FAIR mode.
+ */
+export function stagesTable(stages: readonly StageRecord[], running: (stageId: number) => number, pools = false): string {
   const rows: Cell[][] = stages.map((s) => [
     s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId,
+    ...(pools ? [s.schedulingPool] : []),
     s.kind === 'result' ? 'result' : 'shuffle map',
     s.name,
     s.status,
@@ -26,7 +31,7 @@ export function stagesTable(stages: readonly StageRecord[], running: (stageId: n
     bytes(s.shuffleWriteBytes),
     s.failureReason ?? '',
   ]);
-  return table(['Stage', 'Kind', 'Description', 'Status', 'Tasks', 'Submitted', 'Duration', 'Task time (sum)', 'Longest task', 'Shuffle read', 'Shuffle write', 'Failure'], rows, ' class="stages"');
+  return table(['Stage', ...(pools ? ['Pool Name'] : []), 'Kind', 'Description', 'Status', 'Tasks', 'Submitted', 'Duration', 'Task time (sum)', 'Longest task', 'Shuffle read', 'Shuffle write', 'Failure'], rows, ' class="stages"');
 }
 
 /** Failed task attempts of some stages, each with the user's file:line. */
@@ -71,8 +76,8 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
 ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${
     j.dashboards.size > 0 ? ` · <a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard</a>` : ''
   }</p>` : ''}
-<h2>Active stages</h2>${stagesTable(active, runningOf)}
+<h2>Active stages</h2>${stagesTable(active, runningOf, j.schedulingMode === 'FAIR')}
 <h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
-<h2>Stages of those actions</h2>${stagesTable(stages, runningOf)}${failuresTable(stages)}`;
+<h2>Stages of those actions</h2>${stagesTable(stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;
   return page(`Job ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
 }
