@@ -8925,6 +8925,38 @@ const MUTATIONS = [
     replace: "        this.killAttempt(taskId, a, 'timeout');",
     tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js', { file: 'packages/cli/dist/test/stuck-task.test.js', pattern: 'task-timeout kills' }],
   },
+  {
+    id: 'security-web-ui-plain-http-under-tls',
+    what: "a driver with --tls-cert/--tls-key serves its web UI and REST API over HTTPS (Spark's spark.ssl.ui), so a POST's cluster secret never crosses the network in clear",
+    file: 'packages/driver/src/web/status-server.ts',
+    search: "const server = tls ? https.createServer(",
+    replace: "const server = false ? https.createServer(",
+    tests: ['packages/cli/dist/test/security-guide.test.js'],
+  },
+  {
+    id: 'security-state-dir-world-readable',
+    what: "the driver's --state-dir files (jobs' arguments and code) are written owner-only, 0600",
+    file: 'packages/driver/src/state/driver-state-store.ts',
+    search: "const fd = fs.openSync(tmp, 'w', 0o600);",
+    replace: "const fd = fs.openSync(tmp, 'w');",
+    tests: ['packages/cli/dist/test/security-guide.test.js'],
+  },
+  {
+    id: 'security-conf-io-encryption-unnamed',
+    what: "--conf spark.io.encryption.enabled says it is not provided and what to do instead (README Security)",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "'spark.io.encryption.enabled': () =>",
+    replace: "'spark.io.encryption.enabledX': () =>",
+    tests: [{ file: 'packages/cli/dist/test/security-guide.test.js', pattern: 'conf keys' }],
+  },
+  {
+    id: 'security-conf-secret-echoed',
+    what: "--conf spark.authenticate.secret=VALUE never echoes the value given",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "'spark.authenticate.secret': () => `${SECRET_WHERE}; not on a command line, where ps shows it`,",
+    replace: "'spark.authenticate.secret': (v) => `${SECRET_WHERE}; not on a command line, where ps shows it (${v})`,",
+    tests: [{ file: 'packages/cli/dist/test/security-guide.test.js', pattern: 'conf keys' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

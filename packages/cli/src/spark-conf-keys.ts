@@ -1,5 +1,10 @@
 import { masterUrlFor } from './spark-master-url.js';
 
+const SECRET_WHERE = "always on: every RPC carries the cluster secret; give the same one to 'sluice driver', every 'sluice worker' and the CLI with --secret-file FILE, SLUICE_SECRET_FILE or SLUICE_SECRET (make one with `openssl rand -hex 16`)";
+const TLS_WHERE = "'--tls-cert CERT.pem --tls-key KEY.pem' on 'sluice driver' and 'sluice worker' (every RPC, and the driver's web UI over HTTPS) and '--tls-ca CA.pem' on every worker and client";
+const UI_ACLS =
+  "no UI ACLs or filters: the web UI and REST GETs answer whoever reaches the web port (127.0.0.1 unless --bind; '--web-port 0' turns it off); what changes the cluster needs the cluster secret (the REST POSTs' x-sluice-secret header, and 'sluice submit', 'sluice stop' over gRPC)";
+
 /**
  * Spark settings a Spark user passes as `--conf KEY=VALUE` (the streaming programming guide's
  * Performance Tuning, Deploying and Fault-tolerance sections name them), and where each one is
@@ -51,6 +56,28 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   // The job scheduling guide's fair scheduler.
   'spark.scheduler.mode': (v) => `sc.setSchedulerMode('${v}') in the job (and sc.setLocalProperty('spark.scheduler.pool', name) for a pool)`,
   'spark.scheduler.allocation.file': (v) => `sc.setSchedulerMode('FAIR', { allocationFile: '${v}' }) in the job`,
+  // The Security guide's settings (README "Security").
+  'spark.authenticate': () => SECRET_WHERE,
+  'spark.authenticate.secret': () => `${SECRET_WHERE}; not on a command line, where ps shows it`,
+  'spark.authenticate.secret.file': (v) => `'--secret-file ${v}' (or SLUICE_SECRET_FILE=${v}) on 'sluice driver', every 'sluice worker' and the CLI`,
+  'spark.authenticate.secret.driver.file': (v) => `'--secret-file ${v}' (or SLUICE_SECRET_FILE=${v}) on 'sluice driver', every 'sluice worker' and the CLI: one secret for all`,
+  'spark.authenticate.secret.executor.file': (v) => `'--secret-file ${v}' (or SLUICE_SECRET_FILE=${v}) on 'sluice driver', every 'sluice worker' and the CLI: one secret for all`,
+  'spark.network.crypto.enabled': () => TLS_WHERE,
+  'spark.ssl.enabled': () => TLS_WHERE,
+  'spark.ssl.ui.enabled': () => TLS_WHERE,
+  'spark.ssl.keyStore': () => `PEM files, not a Java keystore (openssl pkcs12 -in KEYSTORE.p12 -nodes converts one): ${TLS_WHERE}`,
+  'spark.ssl.trustStore': () => "'--tls-ca CA.pem' (PEM) on every worker and client",
+  'spark.io.encryption.enabled': () =>
+    "not provided: shuffle, spill, cached blocks and the write-ahead log are written unencrypted (the worker's scratch dir is its user's only, 0700); put 'sluice worker --local-dir' and the checkpoint directory on an encrypted filesystem, and remove it",
+  'spark.redaction.regex': () => 'nothing to set: the cluster secret and job arguments are never printed in logs, the UI, the REST API or `sluice jobs`; remove it',
+  'spark.acls.enable': () => UI_ACLS,
+  'spark.ui.view.acls': () => UI_ACLS,
+  'spark.modify.acls': () => UI_ACLS,
+  'spark.admin.acls': () => UI_ACLS,
+  'spark.ui.filters': () => UI_ACLS,
+  'spark.driver.port': (v) => `'sluice driver --port ${v}'`,
+  'spark.driver.bindAddress': (v) => `'--bind ${v}' on 'sluice driver' (its gRPC and web ports) and 'sluice worker'`,
+  'spark.blockManager.port': (v) => `'sluice worker --port ${v}' (tasks, shuffle and block fetches share it)`,
 };
 
 /** spark.driver.memory's value ('2g', '512m', MiB without a unit, as Spark reads it) in MiB, or 'MIB' when it is not a size. */

@@ -156,6 +156,12 @@ export function describeFallingBehind(f: FallingBehind): string {
   return `falling behind: scheduling delay grew for ${f.batches} batches in a row, now ${f.schedulingDelayMs} ms (since batch ${f.since})`;
 }
 
+/** The web UI's certificate: the gRPC server's (--tls-cert, --tls-key), or none (plain HTTP). */
+function webTls(security: SecurityConfig): { cert: string; key: string } | undefined {
+  const t = security.tls;
+  return t?.cert && t.key ? { cert: t.cert, key: t.key } : undefined;
+}
+
 function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
   const t = tasks[0];
   return {
@@ -348,7 +354,7 @@ export class DriverNode {
     const hb = this.opts.heartbeatIntervalMs ?? 1000;
     this.registry.start(Math.max(50, Math.floor(hb / 2)));
     this.taskScheduler.start();
-    if (this.opts.webPort !== undefined) this.webPort = await this.web.start(this.opts.bind ?? '127.0.0.1', this.opts.webPort);
+    if (this.opts.webPort !== undefined) this.webPort = await this.web.start(this.opts.bind ?? '127.0.0.1', this.opts.webPort, webTls(this.opts.security));
     this.state = 'running';
     this.log.info({ address: this.address }, 'driver listening');
     if (isPlaintextExposed(this.opts.bind ?? '127.0.0.1', this.opts.security)) this.log.warn({ address: this.address, hint: PLAINTEXT_HINT }, PLAINTEXT_WARNING);

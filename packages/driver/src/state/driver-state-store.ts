@@ -267,11 +267,13 @@ function stateDiskFull(file: string, what: string, cause: unknown): DiskFullErro
   return new DiskFullError({ path: file, what, where: `driver ${process.pid}`, fix: 'start the driver with --state-dir on a disk with space', cause });
 }
 
-/** Write `file` whole or not at all: a temp file, fsynced, renamed over it, and the directory fsynced. */
+/** Write `file` whole or not at all, readable by this user only: a temp file, fsynced, renamed over it, and the directory fsynced. */
 function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const fd = fs.openSync(tmp, 'w');
+    // Owner-only (0600), as Spark keeps its event logs from other users: the registry holds
+    // the jobs' arguments and the bundles their code, either of which may carry a credential.
+    const fd = fs.openSync(tmp, 'w', 0o600);
     try {
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from 'pino';
 import { SluiceError } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
@@ -27,7 +29,7 @@ const DASHBOARD_EVENTS = /^\/jobs\/([^/]+)\/dashboard\/events$/;
  * dashboards' event streams (dashboard-events), `/metrics` for Prometheus and `/health`.
  */
 export class StatusServer {
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   private readonly dashboardEvents: DashboardEvents;
 
   constructor(
@@ -37,8 +39,13 @@ export class StatusServer {
     this.dashboardEvents = new DashboardEvents(log);
   }
 
-  async start(host: string, port: number): Promise<number> {
-    const server = http.createServer((req, res) => {
+  /**
+   * Listen on host:port. With `tls` (the driver's --tls-cert and --tls-key) the UI, the REST
+   * API and /metrics are served over HTTPS with that certificate, as Spark's spark.ssl.ui
+   * serves its UI, so the cluster secret a POST carries never crosses the network in clear.
+   */
+  async start(host: string, port: number, tls?: { readonly cert: string; readonly key: string }): Promise<number> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       try {
         this.route(req, res);
       } catch (err) {
@@ -46,13 +53,14 @@ export class StatusServer {
         this.log.warn({ err, url: req.url }, 'web UI request failed');
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request: ${(err as Error).message}\n`);
       }
-    });
+    };
+    const server = tls ? https.createServer({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) }, handler) : http.createServer(handler);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(new SluiceError('SLUICE_IO', `driver web UI cannot listen on ${host}:${port}: ${err.message}; use --web-port to pick another (0 turns it off)`, { cause: err })));
       server.listen(port, host, () => {
         const p = (server.address() as { port: number }).port;
-        this.log.info({ url: `http://${host}:${p}/` }, 'web UI listening');
+        this.log.info({ url: `${tls ? 'https' : 'http'}://${host}:${p}/` }, 'web UI listening');
         resolve(p);
       });
     });
