@@ -8957,6 +8957,14 @@ const MUTATIONS = [
     replace: "'spark.authenticate.secret': (v) => `${SECRET_WHERE}; not on a command line, where ps shows it (${v})`,",
     tests: [{ file: 'packages/cli/dist/test/security-guide.test.js', pattern: 'conf keys' }],
   },
+  {
+    id: 'job-stage-ids-submitted-last',
+    what: "REST JobData.stageIds lists the stages a job did not submit first, then those it did, where Spark's read ascending",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: "    return { stageIds: [...others, ...submitted].sort((a, b) => a - b), skippedStages",
+    replace: "    return { stageIds: [...others, ...submitted], skippedStages",
+    tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

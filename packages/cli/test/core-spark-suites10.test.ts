@@ -109,7 +109,9 @@ test("while a job's first map stage runs, its later map stage and its result sta
   const j = held.job;
   // Stage ids in Spark's order: A, then B (reads A's shuffle), then the result stage.
   assert.equal(j.stageIds.length, 3, JSON.stringify(j));
-  const [a, b, result] = [...j.stageIds].sort((x, y) => x - y);
+  // Ascending, as Spark's JobData.stageIds (a HashSet of small Ints) reads, the pending ones among them.
+  const [a, b, result] = j.stageIds;
+  assert.deepEqual(j.stageIds, [...j.stageIds].sort((x, y) => x - y));
   assert.equal(held.active.filter((x) => j.stageIds.includes(x.stageId)).map((x) => x.stageId).join(), String(a), 'A runs');
   // A: 2 tasks (parallelize's 2 slices); B: 2 (the first reduceByKey's partitions); result: 3 (the second's).
   assert.deepEqual([j.status, j.numTasks, j.numActiveStages, j.numCompletedTasks], ['RUNNING', 2 + 2 + 3, 1, 0], JSON.stringify(j));
@@ -153,7 +155,8 @@ test('once it ended: the first job\'s stages COMPLETE, none pending; its numTask
   for (const id of [a, b]) assert.deepEqual(stages.filter((x) => x.stageId === id).map(brief), [[id, 0, 'SKIPPED', 2, 0, [again.jobId]]]);
   // The failing job: its map stage (2 tasks) failed; its result stage (3 tasks) never submitted.
   assert.equal(failing.stageIds.length, 2, JSON.stringify(failing));
-  const [failedMap, neverRun] = asc(failing.stageIds);
+  assert.deepEqual(failing.stageIds, asc(failing.stageIds), 'ascending, the one never submitted too');
+  const [failedMap, neverRun] = failing.stageIds;
   // (Its map stage's partition 0 may or may not have succeeded before partition 1's 4th failure.)
   assert.deepEqual(counts(failing).filter((_, i) => i !== 2), ['FAILED', 5, 0, 1, 3, 1], JSON.stringify(failing));
   assert.deepEqual(stages.filter((x) => x.stageId === failedMap).map((x) => [x.status, x.numTasks]), [['FAILED', 2]]);

@@ -470,8 +470,8 @@ export class JobStageStatus implements SchedulerListener {
   /**
    * Every stage `job` ran or waited on (Spark's JobData.stageIds, the job's stageIds from its
    * start): those the DAG scheduler gave it (`live`, by job id, while it runs; its end's once it
-   * ended) that it did not submit, ascending, then those it submitted, in order (parents first, as
-   * Spark's ids run). Once it ended, those of them skipped, as Spark's AppStatusListener.onJobEnd
+   * ended, and those its start named), ascending (parents first, as Spark's ids run; Spark's come
+   * from a HashSet of small Ints, in that order). Once it ended, those of them skipped, as Spark's AppStatusListener.onJobEnd
    * marks SKIPPED a stage of the job still PENDING at its end: no attempt ran while the job did
    * (an earlier action had computed its outputs), with the tasks of each one's latest attempt
    * (its StageInfo's numTasks; 0 for one no longer kept); `skipped` those latest attempts (kept).
@@ -546,7 +546,7 @@ export class JobStageStatus implements SchedulerListener {
         else unsubmitted.push(id);
       }
     }
-    return { stageIds: [...others, ...submitted], skippedStages, skippedTasks, skipped, unsubmitted, joined };
+    return { stageIds: [...others, ...submitted].sort((a, b) => a - b), skippedStages, skippedTasks, skipped, unsubmitted, joined };
   }
 }
 
