@@ -8816,9 +8816,9 @@ const MUTATIONS = [
   {
     id: 'master-url-value-unexplained',
     what: "--master URL gets the generic 'no master URL' message only, not the sluice command for that URL",
-    file: 'packages/cli/src/sluice-command.ts',
-    search: "name === '--master' ? masterUrlInstead(argv) : undefined",
-    replace: "undefined",
+    file: 'packages/cli/src/spark-option-values.ts',
+    search: "  '--master': (v) => masterUrlFor(v),",
+    replace: "  '--master-x': (v) => masterUrlFor(v),",
     tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'master URLs' }],
   },
   {
@@ -8870,6 +8870,13 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'other options' }],
   },
   {
+    id: 'spark-option-value-ignored',
+    what: "--num-executors 3, --executor-memory 20G, --kill ID, -c 2 get the generic refusal only, not the sluice command line with the value given",
+    file: 'packages/cli/src/spark-option-values.ts',
+    search: "  return instead === undefined ? undefined : `for ${name} ${value.slice(0, 100)}, ${instead}`;",
+    replace: "  return instead === undefined ? undefined : undefined;",
+    tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'other options|start-master' }],
+  },  {
     id: 'conf-driver-memory-gib-as-mib',
     what: "--conf spark.driver.memory=2g names --max-old-space-size=2, not 2048",
     file: 'packages/cli/src/spark-conf-keys.ts',

@@ -1,6 +1,6 @@
 import { Command, type Option } from 'commander';
 import { driverAddressProblem } from './driver-address.js';
-import { masterUrlInstead } from './spark-master-url.js';
+import { sparkOptionValueInstead } from './spark-option-values.js';
 import { sparkConfInstead } from './spark-conf-keys.js';
 
 /** Why a command has no such option, for options other commands have (the rest get commander's message). */
@@ -85,9 +85,9 @@ export class SluiceCommand extends Command {
     const submit = SPARK_SUBMIT_OPTIONS[name];
     const spark = submit ?? SPARK_STANDALONE_OPTIONS[name];
     if (owners.length === 0 && spark !== undefined) {
-      // --conf KEY=VALUE and --master URL: the Sluice setting or command for the value given.
+      // --conf KEY=VALUE, --master URL, --num-executors N...: the Sluice setting or command for the value given.
       const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv;
-      const given = name === '--conf' ? sparkConfInstead(argv) : name === '--master' ? masterUrlInstead(argv) : undefined;
+      const given = name === '--conf' ? sparkConfInstead(argv) : sparkOptionValueInstead(argv, name);
       const whose = submit !== undefined ? "spark-submit's" : "Spark standalone's";
       this.error(`error: unknown option '${name}' (${whose}): ${spark}${given === undefined ? '' : `; ${given}`}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
         code: 'commander.unknownOption',

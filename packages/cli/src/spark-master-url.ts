@@ -36,9 +36,3 @@ export function masterUrlFor(url: string): string {
   }
   return `'${url.slice(0, 100)}' is not a master URL Sluice knows (local, local[N], local[*], spark://HOST:PORT)`;
 }
-
-/** What Sluice has instead of the `--master` in `argv`, for its value; undefined without one. */
-export function masterUrlInstead(argv: readonly string[]): string | undefined {
-  const url = optionValue(argv, '--master');
-  return url === undefined ? undefined : `for --master ${url}, ${masterUrlFor(url)}`;
-}

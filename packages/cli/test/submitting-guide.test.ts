@@ -32,6 +32,13 @@ after(async () => {
   await driver?.stop();
 });
 
+/** The submit-sum fixture's [sc.appName, sc.master]. */
+function contextOf(r: CliResult): [string, string] {
+  const m = /^CONTEXT (.*)$/m.exec(r.stdout);
+  assert.ok(m, show(r));
+  return JSON.parse(m[1]) as [string, string];
+}
+
 /** 1 + 2 + ... + n, added up here. */
 function sumTo(n: number): number {
   let s = 0;
@@ -71,6 +78,8 @@ test('spark-submit --name N --master spark://H:P app.jar ARGS as sluice submit -
   const r = await runCli(['submit', '--name', name, '--driver', driver.address, SUM, String(n), '--verbose', 'x y'], { env, timeoutMs: 120_000 });
   assert.equal(r.code, 0, show(r));
   assert.match(r.stdout, new RegExp(`^SUM ${sumTo(n)} ARGS ${JSON.stringify([String(n), '--verbose', 'x y']).replace(/[[\]]/g, '\\$&')}$`, 'm'), show(r));
+  // The program's SparkContext: appName is --name, master the driver's address (spark://H:P without the scheme).
+  assert.deepEqual(contextOf(r), [name, driver.address]);
   const id = new RegExp(`submitted ${name} as (\\S+)`).exec(r.stderr)?.[1];
   assert.ok(id, show(r));
   // `spark-submit --status`: sluice jobs lists it by that name, succeeded; REST too.
@@ -91,9 +100,10 @@ test("spark-submit --master local[K] app ARGS as sluice run --workers K job.ts A
   const r = await runCli(['run', '--name', 'local pi', '--workers', '3', '--log-level', 'info', SUM, '100', 'b'], { env, timeoutMs: 120_000 });
   assert.equal(r.code, 0, show(r));
   assert.match(r.stdout, new RegExp(`^SUM ${sumTo(100)} ARGS \\["100","b"\\]$`, 'm'), show(r));
-  // The embedded driver's log names the job by --name.
+  // The embedded driver's log names the job by --name, and so does the program's sc.appName; sc.master is local[3].
   const started = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; name?: string }).filter((l) => l.msg === 'job started');
   assert.deepEqual(started.map((l) => l.name), ['local pi'], show(r));
+  assert.deepEqual(contextOf(r), ['local pi', 'local[3]']);
 });
 
 test("a detached submission's status and kill (spark-submit --status / Client kill) as sluice jobs and sluice stop", { timeout: 180_000 }, async () => {
@@ -140,12 +150,14 @@ test("spark-submit's other options and the guides' settings are refused naming S
     [['run', '--properties-file', 'conf/spark-defaults.conf', SUM], /unknown option '--properties-file' \(spark-submit's\): Sluice reads no properties file \(nor conf\/spark-defaults\.conf\)/],
     [['run', '--driver-memory', '2g', SUM], /unknown option '--driver-memory' \(spark-submit's\): .*NODE_OPTIONS=--max-old-space-size=/],
     [['run', '--conf', 'spark.driver.memory=2g', SUM], /for spark\.driver\.memory, NODE_OPTIONS=--max-old-space-size=2048 sluice driver/],
-    [['run', '--executor-memory', '20G', SUM], /'sluice worker --memory MEM'/],
+    [['run', '--executor-memory', '20G', SUM], /'sluice worker --memory MEM'.*; for --executor-memory 20G, 'sluice worker --memory 20G'\./],
+    [['run', '--num-executors', '3', SUM], /; for --num-executors 3, 'sluice run --workers 3 job\.ts', or 3 'sluice worker' processes/],
+    [['run', '--executor-cores', '4', SUM], /; for --executor-cores 4, 'sluice worker --cores 4'/],
     [['run', '--conf', 'spark.executor.memory=20G', SUM], /for spark\.executor\.memory, 'sluice worker --memory 20G'\./],
     [['run', '--files', 'a.txt', SUM], /unknown option '--files' \(spark-submit's\): nothing is copied to the workers/],
     [['run', '--py-files', 'a.zip', SUM], /unknown option '--py-files' \(spark-submit's\)/],
     [['run', '--verbose', SUM], /unknown option '--verbose' \(spark-submit's\): '--log-level debug'/],
-    [['submit', '--kill', 'driver-1', '--driver', driver.address], /unknown option '--kill' \(spark-submit's\): 'sluice stop JOB --driver HOST:PORT'/],
+    [['submit', '--kill', 'driver-1', '--driver', driver.address], /unknown option '--kill' \(spark-submit's\): 'sluice stop JOB --driver HOST:PORT'.*; for --kill driver-1, 'sluice stop driver-1 --driver HOST:PORT'\./],
     [['submit', '--status', 'driver-1', '--driver', driver.address], /unknown option '--status' \(spark-submit's\): 'sluice jobs --driver HOST:PORT'/],
     [['run', '--supervise', SUM], /sluice run does not take --supervise \(an option of sluice submit\)/],
     [['run', '--conf', 'spark.app.name=pi', SUM], /for spark\.app\.name, '--name pi' on 'sluice submit' and 'sluice run'\./],
@@ -164,7 +176,7 @@ test("start-master.sh's and start-worker.sh's options are refused naming sluice 
     [['driver', '--host', '127.0.0.1'], /unknown option '--host' \(Spark standalone's\): '--bind HOST' on 'sluice driver' and 'sluice worker'/],
     [['driver', '-p', '7077'], /unknown option '-p' \(Spark standalone's\): '--port PORT'/],
     [['driver', '--webui-port', '8080'], /unknown option '--webui-port' \(Spark standalone's\): 'sluice driver --web-port PORT' \(4040 by default, not the master's 8080/],
-    [['worker', '--driver', driver.address, '-c', '2'], /unknown option '-c' \(Spark standalone's\): '--cores N'/],
+    [['worker', '--driver', driver.address, '-c', '2'], /unknown option '-c' \(Spark standalone's\): '--cores N'.*; for -c 2, '--cores 2'\./],
     [['worker', '-m', '2g'], /unknown option '-m' \(Spark standalone's\): '--memory MEM'/],
     [['worker', '--driver', driver.address, '--work-dir', '/tmp'], /unknown option '--work-dir' \(Spark standalone's\): 'sluice worker --local-dir DIR'/],
     [['worker', `spark://${driver.address}`], new RegExp(`sluice worker takes the driver's address as an option, not an argument \\('spark://${driver.address}', as start-worker\\.sh takes the master's URL\\): sluice worker --driver ${driver.address}\\.`)],
