@@ -8972,6 +8972,22 @@ const MUTATIONS = [
     replace: "    return { stageIds: [...others, ...submitted], skippedStages",
     tests: ['packages/cli/dist/test/core-spark-suites10.test.js'],
   },
+  {
+    id: 'security-tls-cert-alone-plaintext',
+    what: "a server given --tls-cert without --tls-key (or the other way) is refused, where it listened in plaintext",
+    file: 'packages/cli/src/main.ts',
+    search: "if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) {",
+    replace: "if (false) {",
+    tests: [{ file: 'packages/cli/dist/test/security-guide.test.js', pattern: 'half a TLS setup' }],
+  },
+  {
+    id: 'security-tls-file-unread',
+    what: "an unreadable --tls-cert/--tls-key/--tls-ca is SLUICE_BAD_ARGUMENT naming the option and the file, where it was a bare ENOENT",
+    file: 'packages/cli/src/main.ts',
+    search: "    if (!file) continue;\n    try {\n      fs.accessSync(file, fs.constants.R_OK);",
+    replace: "    if (!file) continue;\n    try {\n      if (file === '') fs.accessSync(file, fs.constants.R_OK);",
+    tests: [{ file: 'packages/cli/dist/test/security-guide.test.js', pattern: 'half a TLS setup' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

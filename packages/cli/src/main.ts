@@ -70,6 +70,19 @@ interface ClientOpts {
 }
 
 function security(o: { secretFile?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string }): SecurityConfig {
+  // One of the pair alone would leave the server listening in plaintext while its user believes it speaks TLS.
+  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) {
+    const [given, missing] = o.tlsCert ? ['--tls-cert', '--tls-key'] : ['--tls-key', '--tls-cert'];
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${given} needs ${missing}: a server speaks TLS with both (it would listen in plaintext with one); give both PEM files, or neither`);
+  }
+  for (const [flag, file] of [['--tls-cert', o.tlsCert], ['--tls-key', o.tlsKey], ['--tls-ca', o.tlsCa]] as const) {
+    if (!file) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (err) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${flag} '${file}' cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the path of a readable PEM file`, { cause: err });
+    }
+  }
   return { secret: resolveSecret({ secretFile: o.secretFile }), tls: o.tlsCert || o.tlsCa ? { cert: o.tlsCert, key: o.tlsKey, ca: o.tlsCa } : undefined };
 }
 
@@ -79,8 +92,8 @@ function serverCommand(cmd: Command): Command {
   return cmd
     .addOption(new Option('--log-level <level>', 'trace | debug | info | warn | error | silent').default(process.env.SLUICE_LOG_LEVEL ?? 'info'))
     .option('--secret-file <file>', SECRET_FILE_HELP)
-    .option('--tls-cert <file>', 'PEM certificate (servers) for TLS')
-    .option('--tls-key <file>', 'PEM private key (servers) for TLS')
+    .option('--tls-cert <file>', "PEM certificate (servers) for TLS, with --tls-key (the driver's web UI too, over HTTPS)")
+    .option('--tls-key <file>', 'PEM private key (servers) for TLS, with --tls-cert')
     .option('--tls-ca <file>', 'PEM CA certificate to verify TLS peers');
 }
 

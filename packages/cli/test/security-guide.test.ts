@@ -169,3 +169,30 @@ test("the Security guide's --conf keys name what Sluice has instead, never echoi
     assert.ok(!(r.stdout + r.stderr).includes(given), `the secret given was echoed: ${r.stderr}`);
   }
 });
+
+test('half a TLS setup is refused before anything listens: --tls-cert without --tls-key (or the other way), an unreadable PEM file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-security-tls-'));
+  try {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const missing = path.join(dir, 'missing.pem');
+    const env = { SLUICE_SECRET: crypto.randomBytes(16).toString('hex'), SLUICE_SECRET_FILE: '' };
+    const port = String(await freePort());
+    const cases: [string[], RegExp][] = [
+      [['driver', '--port', port, '--web-port', '0', '--tls-cert', cert], /SLUICE_BAD_ARGUMENT.*--tls-cert needs --tls-key: a server speaks TLS with both \(it would listen in plaintext with one\)/],
+      [['worker', '--driver', `127.0.0.1:${port}`, '--tls-key', key, '--tls-ca', cert], /SLUICE_BAD_ARGUMENT.*--tls-key needs --tls-cert/],
+      [['driver', '--port', port, '--web-port', '0', '--tls-cert', missing, '--tls-key', key], new RegExp(`SLUICE_BAD_ARGUMENT.*--tls-cert '${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' cannot be read \\(ENOENT\\)`)],
+      [['jobs', '--driver', `127.0.0.1:${port}`, '--tls-ca', missing], /SLUICE_BAD_ARGUMENT.*--tls-ca '.*missing\.pem' cannot be read \(ENOENT\)/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await runCli(args, { env, timeoutMs: 60_000 });
+      assert.equal(r.timedOut, false, `${args.join(' ')} did not stop`);
+      assert.notEqual(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /listening/);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
