@@ -34,6 +34,8 @@ export class S3CheckpointStore implements CheckpointStore {
   private readonly ownsClient: boolean;
   /** How long a call failing for a reason that passes is tried again (S3Options.retryTimeoutMs). */
   private readonly retryTimeoutMs: number;
+  /** S3Options.socketTimeoutMs, for messages. */
+  private readonly socketTimeoutMs: number;
 
   /** `client`: one made from `options` (shared by the stores of one configuration), else a new one. */
   constructor(location: string, options: ResolvedS3Options, client?: S3Client) {
@@ -52,6 +54,7 @@ export class S3CheckpointStore implements CheckpointStore {
     this.client = client ?? makeS3Client(options);
     this.ownsClient = client === undefined;
     this.retryTimeoutMs = options.retryTimeoutMs;
+    this.socketTimeoutMs = options.socketTimeoutMs;
   }
 
   describe(key: string): string {
@@ -170,7 +173,7 @@ export class S3CheckpointStore implements CheckpointStore {
   }
 
   private failure(op: string, target: string, err: unknown): SluiceError {
-    return s3Failure({ op, bucket: this.bucket, endpoint: this.endpoint, target }, err);
+    return s3Failure({ op, bucket: this.bucket, endpoint: this.endpoint, target, socketTimeoutMs: this.socketTimeoutMs }, err);
   }
 }
 
@@ -182,7 +185,9 @@ export function makeS3Client(options: ResolvedS3Options): S3Client {
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
     maxAttempts: options.maxAttempts,
-    requestHandler: { connectionTimeout: options.connectionTimeoutMs },
+    // socketTimeout: an attempt idle that long (an endpoint that accepted and never answers)
+    // fails as a TimeoutError; without it the SDK waits for ever.
+    requestHandler: { connectionTimeout: options.connectionTimeoutMs, socketTimeout: options.socketTimeoutMs },
     // S3-compatible servers often predate the SDK's default CRC checksums.
     ...(custom ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),

@@ -15,6 +15,8 @@ export interface S3CallContext {
   readonly location?: string;
   /** Default SLUICE_CHECKPOINT. */
   readonly code?: ErrorCode;
+  /** S3Options.socketTimeoutMs of the client, named when an attempt hung. */
+  readonly socketTimeoutMs?: number;
 }
 
 interface AwsErrorShape {
@@ -67,6 +69,9 @@ export function s3Failure(ctx: S3CallContext, err: unknown): SluiceError {
     message = `${what}: no S3 credentials were found for ${where} (${detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) on every host, or call configureS3({ credentials })`;
   } else if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
     message = `${what}: ${where} is in another region (${detail}); set AWS_REGION (or configureS3({ region })) to the bucket's region`;
+  } else if (name === 'TimeoutError' && /of inactivity/.test(e.message ?? '')) {
+    // The SDK's socket timeout: connected, then nothing came back (a hung or overloaded server).
+    message = `${what}: the S3 endpoint ${ctx.endpoint} for bucket '${ctx.bucket}' accepted the connection but did not answer within ${ctx.socketTimeoutMs !== undefined ? `${ctx.socketTimeoutMs} ms` : 'the socket timeout'} in any attempt (${e.message ?? ''}); check that the server is up and not hung, or raise configureS3({ socketTimeoutMs })`;
   } else if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name) || name === 'TimeoutError') {
     message = `${what}: cannot reach the S3 endpoint ${ctx.endpoint} for bucket '${ctx.bucket}' (${e.code ?? name}: ${e.message ?? ''}); check AWS_ENDPOINT_URL (or configureS3({ endpoint })) and that the server is up`;
   } else {

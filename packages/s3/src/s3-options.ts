@@ -22,6 +22,15 @@ export interface S3Options {
   /** Milliseconds to wait for a TCP connection to the endpoint (default 5000). */
   readonly connectionTimeoutMs?: number;
   /**
+   * Milliseconds an attempt of a call may go without the endpoint sending or taking a byte
+   * before it is given up as hung (a TimeoutError, which passes: the SDK's next attempt,
+   * then retryTimeoutMs). Default 20000: S3 answers in well under a second, a busy
+   * S3-compatible server in a few; a hung endpoint then fails a call after about
+   * maxAttempts x 20 s (one minute, as checkpointWriteTimeout bounds a metadata write).
+   * Hadoop's S3A waits 200 s (fs.s3a.connection.timeout), long for batches of seconds. 0: no bound.
+   */
+  readonly socketTimeoutMs?: number;
+  /**
    * Checkpoints: how long a checkpoint read, write, listing or delete keeps trying again
    * (pauses of 200 ms doubling to 2 s) after the SDK's own attempts failed for a reason
    * that passes — the endpoint unreachable or resetting connections, a timeout, an HTTP
@@ -42,6 +51,8 @@ export const MIN_MULTIPART_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 /** How long a checkpoint call keeps trying again after a failure that passes (S3Options.retryTimeoutMs). */
 export const DEFAULT_RETRY_TIMEOUT_MS = 10_000;
+/** How long an attempt may go without a byte from or to the endpoint (S3Options.socketTimeoutMs). */
+export const DEFAULT_SOCKET_TIMEOUT_MS = 20_000;
 
 /** Options with the environment applied: what a client is built from. */
 export interface ResolvedS3Options {
@@ -52,6 +63,8 @@ export interface ResolvedS3Options {
   readonly credentials: S3Options['credentials'];
   readonly maxAttempts: number;
   readonly connectionTimeoutMs: number;
+  /** 0: no bound. */
+  readonly socketTimeoutMs: number;
   readonly retryTimeoutMs: number;
   readonly multipartPartSize: number;
 }
@@ -74,6 +87,7 @@ export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = pr
     credentials: options.credentials ?? envCredentials,
     maxAttempts: options.maxAttempts ?? 3,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,
+    socketTimeoutMs: options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
     retryTimeoutMs: options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS,
     multipartPartSize: checkPartSize(options.multipartPartSize ?? DEFAULT_MULTIPART_PART_SIZE),
   };

@@ -1,7 +1,8 @@
 // S3CheckpointStore against s3rver (a separate process on loopback): the store interface
 // core's checkpoints use, through the real S3 API — listings past one page, deletes past
 // one DeleteObjects call, a root that is a prefix of another, the error for a missing bucket,
-// and calls tried again while the server's connections are reset (retryTimeoutMs).
+// calls tried again while the server's connections are reset (retryTimeoutMs), and an
+// endpoint that accepts and never answers given up after socketTimeoutMs.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
@@ -128,4 +129,77 @@ test('a call whose connections are reset (the server restarting) is tried again 
   const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('a write to a missing bucket still had not failed after 60 s: tried again?')), 60_000)));
   await assert.rejects(Promise.race([missing.write('k', 'v'), stuck]), /does not exist/);
   clearTimeout(timer);
+});
+
+/**
+ * A front on loopback that accepts connections and holds each `stallMs` before forwarding
+ * it to s3rver (what arrives meanwhile is kept); `stallMs` undefined: never answers (a hung server).
+ */
+async function stallingFront(target: string, stallMs: number | undefined): Promise<{ endpoint: string; connections: () => number; close: () => Promise<void> }> {
+  const { port } = new URL(target);
+  let n = 0;
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = net.createServer((c) => {
+    n++;
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
+    c.on('error', () => undefined);
+    c.pause();
+    if (stallMs === undefined) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const up = net.connect({ host: '127.0.0.1', port: Number(port) });
+      sockets.add(up);
+      up.on('close', () => sockets.delete(up));
+      up.on('error', () => c.destroy());
+      c.pipe(up).pipe(c);
+      c.resume();
+    }, stallMs);
+    timers.add(timer);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    connections: () => n,
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('an endpoint that accepts and never answers fails a checkpoint write within socketTimeoutMs x attempts + retryTimeoutMs, naming the endpoint; one that answers after a stall succeeds', { timeout: 120_000 }, async () => {
+  const hung = await stallingFront(s3!.endpoint, undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const store = new S3CheckpointStore(`s3://${BUCKET}/hung`, resolveS3Options({ endpoint: hung.endpoint, socketTimeoutMs: 300, retryTimeoutMs: 5000 }, s3!.env));
+    stores.push(store);
+    // The bound: 3 SDK attempts of 0.3 s, tried again for up to 5 s, is under 10 s; 60 s is far past it.
+    const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('a write to an endpoint that never answers still had not failed after 60 s: no socket timeout?')), 60_000)));
+    await assert.rejects(Promise.race([store.write('metadata/checkpoint-000000000001', 'never lands'), stuck]), (e: unknown) => {
+      assert.ok(e instanceof SluiceError && e.code === 'SLUICE_CHECKPOINT', String(e));
+      assert.match(e.message, new RegExp(`checkpoint write of s3://${BUCKET}/hung/metadata/checkpoint-000000000001 failed: the S3 endpoint ${hung.endpoint.replace(/\./g, '\\.')} for bucket '${BUCKET}' accepted the connection but did not answer within 300 ms`));
+      assert.match(e.message, /configureS3\(\{ socketTimeoutMs \}\)/);
+      return true;
+    });
+    // Each SDK attempt gave up its connection and made a new one, and the store tried again
+    // (a timeout passes): more than the 3 attempts of one call.
+    assert.ok(hung.connections() > 3, `connections made: ${hung.connections()}`);
+  } finally {
+    clearTimeout(timer);
+    await hung.close();
+  }
+  // A server that answers after a stall shorter than the bound is waited for: the write lands.
+  const slow = await stallingFront(s3!.endpoint, 300);
+  try {
+    const store = new S3CheckpointStore(`s3://${BUCKET}/slow`, resolveS3Options({ endpoint: slow.endpoint, socketTimeoutMs: 10_000, retryTimeoutMs: 0 }, s3!.env));
+    stores.push(store);
+    await store.write('metadata/checkpoint-000000000001', 'after a stall');
+    assert.equal((await store.read('metadata/checkpoint-000000000001'))?.toString(), 'after a stall');
+    assert.deepEqual((await s3!.list(BUCKET, 'slow/')).map((o) => o.key), ['slow/metadata/checkpoint-000000000001']);
+  } finally {
+    await slow.close();
+  }
 });

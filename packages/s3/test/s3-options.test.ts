@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { resolveS3Options } from '../src/s3-options.js';
 
 test('the endpoint, region, path style and credentials come from the AWS_* variables, options over them', () => {
-  assert.deepEqual(resolveS3Options({}, {}), { endpoint: undefined, region: undefined, forcePathStyle: false, credentials: undefined, maxAttempts: 3, connectionTimeoutMs: 5000, retryTimeoutMs: 10_000, multipartPartSize: 8 * 1024 * 1024 });
+  assert.deepEqual(resolveS3Options({}, {}), { endpoint: undefined, region: undefined, forcePathStyle: false, credentials: undefined, maxAttempts: 3, connectionTimeoutMs: 5000, socketTimeoutMs: 20_000, retryTimeoutMs: 10_000, multipartPartSize: 8 * 1024 * 1024 });
   const env = { AWS_ENDPOINT_URL: 'http://10.0.0.5:9000', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_DEFAULT_REGION: 'eu-west-1' };
   assert.deepEqual(resolveS3Options({}, env), {
     endpoint: 'http://10.0.0.5:9000',
@@ -13,6 +13,7 @@ test('the endpoint, region, path style and credentials come from the AWS_* varia
     credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
     maxAttempts: 3,
     connectionTimeoutMs: 5000,
+    socketTimeoutMs: 20_000,
     retryTimeoutMs: 10_000,
     multipartPartSize: 8 * 1024 * 1024,
   });
