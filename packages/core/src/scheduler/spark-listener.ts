@@ -12,10 +12,22 @@ import { SCHEDULER_POOL } from './scheduler-pools.js';
 export type SchedulerEvent =
   | { readonly type: 'jobStart'; readonly jobId: number; readonly time: number; readonly stageIds: readonly number[]; readonly group?: string; readonly description?: string; readonly pool?: string }
   | { readonly type: 'stageSubmitted'; readonly jobId: number; readonly stageId: number; readonly stageAttempt: number; readonly kind: 'result' | 'shuffleMap'; /** Spark's StageInfo.name: `collect at job.ts:12:5` (its job's call site) for a result stage, its map side's creation site for a shuffle map stage. */ readonly name: string; readonly numTasks: number; readonly time: number; /** The submitting action's spark.scheduler.pool, if set. */ readonly pool?: string }
-  | { readonly type: 'taskStart'; readonly stageId: number; readonly stageAttempt: number; readonly taskId: string; readonly partition: number; readonly attempt: number; readonly workerId: string; readonly speculative: boolean; readonly time: number }
+  | ({ readonly type: 'taskStart' } & TaskStart)
   | ({ readonly type: 'taskEnd'; readonly error?: string; readonly errorString?: string; readonly className?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
   | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
+
+/** A task attempt's launch on a worker, as the DAG scheduler tells it (the driver's TaskStartEvent adds its run), in launch order. */
+export interface TaskStart {
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly speculative: boolean;
+  readonly time: number;
+}
 
 /** A task attempt's end, as the DAG scheduler tells it (the driver's TaskEndEvent adds its run and error). */
 export interface TaskEnd {

@@ -1,4 +1,4 @@
-import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason } from '@sluice/core/internal';
+import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason, TaskStart } from '@sluice/core/internal';
 
 /**
  * What the schedulers tell observers (metrics, UIs) about actions, stage attempts and task
@@ -126,16 +126,9 @@ export interface TaskAccumulatorsEvent {
 }
 
 /** A task attempt was launched on a worker (Spark's onTaskStart), in launch order. */
-export interface TaskStartEvent {
+export interface TaskStartEvent extends TaskStart {
+  /** The job attempt's run id (DriverJob.runId). */
   readonly runId: string;
-  readonly stageId: number;
-  readonly stageAttempt: number;
-  readonly taskId: string;
-  readonly partition: number;
-  readonly attempt: number;
-  readonly workerId: string;
-  readonly speculative: boolean;
-  readonly time: number;
 }
 
 export interface SchedulerListener {
