@@ -1133,6 +1133,14 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/scheduler/scheduler-pools.test.js', { file: 'packages/cli/dist/test/fair-scheduler.test.js', pattern: 'an allocation file with a bad value' }],
   },
   {
+    id: 'worker-registers-without-storage',
+    what: "a worker's registration carries no storage: its memory is unknown until its first heartbeat",
+    file: 'packages/driver/src/driver-node.ts',
+    search: "r.cores, workerStorage(r.storage));",
+    replace: "r.cores, undefined);",
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'before its first heartbeat' }],
+  },
+  {
     id: 'listener-task-start-not-told',
     what: "the program's SparkListener is never told onTaskStart",
     file: 'packages/driver/src/job/driver-job.ts',

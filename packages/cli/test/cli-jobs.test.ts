@@ -98,3 +98,26 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     for (const p of procs) p.kill('SIGKILL');
   }
 });
+
+test("sluice workers shows a worker's memory as it registers, before its first heartbeat", async () => {
+  const port = await freePort();
+  const driver = `127.0.0.1:${port}`;
+  // Heartbeats every 30 s (a worker is lost only after 5 minutes without one): what `sluice
+  // workers` shows in the first seconds came with the registration.
+  const procs = [start(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn', '--heartbeat-ms', '30000', '--worker-timeout-ms', '300000'])];
+  try {
+    procs.push(start(['worker', '--driver', driver, '--cores', '1', '--memory', '48m', '--log-level', 'warn']));
+    let row: string[] | undefined;
+    for (let i = 0; i < 300 && row === undefined; i++) {
+      const w = await runCli(['workers', '--driver', driver], { env, timeoutMs: 60_000 });
+      row = w.stdout.split('\n').find((l) => l.startsWith('worker-'))?.split(/\s{2,}/);
+      if (row === undefined) await sleep(100);
+    }
+    assert.ok(row, 'the worker registered');
+    // WORKER ADDRESS CORES RUNNING COMPLETED RECEIVERS HEARTBEAT BLOCKS MEMORY DISK RSS STATE: 48m is 48 MiB.
+    assert.equal(row[8], '0 MiB of 48 MiB', row.join(' | '));
+    assert.equal(row[7], '0/0/0', row.join(' | '));
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+});

@@ -26,7 +26,7 @@ import {
   type ThreadCode,
   type wire,
 } from '@sluice/core/internal';
-import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry } from './cluster/worker-registry.js';
+import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry, type WorkerStorage } from './cluster/worker-registry.js';
 import { WorkerDecommissioner, decommissionOptions, type DecommissionOptions, type DecommissionOutcome } from './cluster/worker-decommissioner.js';
 import type { DriverJob, JobStateName } from './job/driver-job.js';
 import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
@@ -160,6 +160,21 @@ export function describeFallingBehind(f: FallingBehind): string {
 function webTls(security: SecurityConfig): { cert: string; key: string } | undefined {
   const t = security.tls;
   return t?.cert && t.key ? { cert: t.cert, key: t.key } : undefined;
+}
+
+/** A worker's block store as it reports it (registration, heartbeats); undefined when it sent none. */
+function workerStorage(s: wire.WorkerStorage__Output | null | undefined): WorkerStorage | undefined {
+  if (!s) return undefined;
+  return {
+    inputBlocks: s.input_blocks,
+    shuffleBlocks: s.shuffle_blocks,
+    rddBlocks: s.rdd_blocks,
+    memoryBytes: s.memory_bytes,
+    diskBytes: s.disk_bytes,
+    memoryLimitBytes: s.memory_limit_bytes,
+    rssBytes: s.rss_bytes,
+    broadcastBlocks: s.broadcast_blocks,
+  };
 }
 
 function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo, 'running_tasks' | 'longest_task' | 'longest_task_ms'> {
@@ -492,21 +507,11 @@ export class DriverNode {
         if (!r.worker_id || !r.port || !r.cores) {
           return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'RegisterWorker needs worker_id, port and cores > 0' });
         }
-        this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores);
+        this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores, workerStorage(r.storage));
         callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000, driver_instance: this.instanceId });
       },
       Heartbeat: (call, callback) => {
-        const s = call.request.storage;
-        const storage = s && {
-          inputBlocks: s.input_blocks,
-          shuffleBlocks: s.shuffle_blocks,
-          rddBlocks: s.rdd_blocks,
-          memoryBytes: s.memory_bytes,
-          diskBytes: s.disk_bytes,
-          memoryLimitBytes: s.memory_limit_bytes,
-          rssBytes: s.rss_bytes,
-          broadcastBlocks: s.broadcast_blocks,
-        };
+        const storage = workerStorage(call.request.storage);
         const p = call.request.process;
         const processStats = p && {
           heapUsedBytes: Number(p.heap_used_bytes),

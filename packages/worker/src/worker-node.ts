@@ -365,7 +365,7 @@ export class WorkerNode {
     const known = this.executor.jobIds();
     return new Promise((resolve, reject) => {
       this.driverClient.RegisterWorker(
-        { worker_id: this.workerId, host: this.host, port: this.boundPort, cores: this.opts.cores },
+        { worker_id: this.workerId, host: this.host, port: this.boundPort, cores: this.opts.cores, storage: this.storage() },
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },
         (err, res) => {

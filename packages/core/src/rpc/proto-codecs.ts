@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '08536251f6a6d2124d86d873ae2586c9542d71635755d9b3dcc4d3516e396db2';
+export const PROTO_CODECS_SHA256 = '4480ebaf51b4c1b16ba5f5c399d1430cdb15743d32ca1ee45c5c62319828b1b9';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1751,6 +1751,8 @@ encode: function RegisterWorkerRequest$encode(m,w,q){
   w.uint32(24).uint32(m.port)
   if(m.cores!=null&&Object.hasOwnProperty.call(m,"cores"))
   w.uint32(32).uint32(m.cores)
+  if(m.storage!=null&&Object.hasOwnProperty.call(m,"storage"))
+  types[4].encode(m.storage,w.uint32(42).fork(),q+1).ldelim()
   return w
 },
 decode: function RegisterWorkerRequest$decode(r,l,e,n){
@@ -1791,6 +1793,10 @@ decode: function RegisterWorkerRequest$decode(r,l,e,n){
   m.cores=r.uint32()
   break
   }
+  case 5: {
+  m.storage=types[4].decode(r,r.uint32(),undefined,n+1)
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -1824,6 +1830,11 @@ fromObject: function RegisterWorkerRequest$fromObject(d,n){
   if(d.cores!=null){
   m.cores=d.cores>>>0
   }
+  if(d.storage!=null){
+  if(!util.isObject(d.storage))
+  throw TypeError(".sluice.v1.RegisterWorkerRequest.storage: object expected")
+  m.storage=types[4].fromObject(d.storage,n+1)
+  }
   return m
 },
 toObject: function RegisterWorkerRequest$toObject(m,o,q){
@@ -1838,6 +1849,7 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   d.host=""
   d.port=0
   d.cores=0
+  d.storage=null
   }
   if(m.worker_id!=null&&Object.hasOwnProperty.call(m,"worker_id")){
   d.worker_id=m.worker_id
@@ -1850,6 +1862,9 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   }
   if(m.cores!=null&&Object.hasOwnProperty.call(m,"cores")){
   d.cores=m.cores
+  }
+  if(m.storage!=null&&Object.hasOwnProperty.call(m,"storage")){
+  d.storage=types[4].toObject(m.storage,o,q+1)
   }
   return d
 },

@@ -28,7 +28,7 @@ export interface WorkerInfo {
    * receiver is placed on it, and no received block is replicated to it.
    */
   decommissioning: boolean;
-  /** What the worker held at its last heartbeat. */
+  /** What the worker held at its registration or last heartbeat. */
   storage?: WorkerStorage;
   /** The worker process's heap, CPU and event-loop delay at its last heartbeat. */
   process?: WorkerProcessStats;
@@ -47,7 +47,7 @@ export interface WorkerProcessStats {
   readonly eventLoopLagMaxSeconds: number;
 }
 
-/** A worker's block store and memory as its heartbeat reports them. */
+/** A worker's block store and memory as its registration and heartbeats report them. */
 export interface WorkerStorage {
   readonly inputBlocks: number;
   readonly shuffleBlocks: number;
@@ -126,17 +126,18 @@ export class WorkerRegistry {
     this.workers.clear();
   }
 
-  register(id: string, address: string, cores: number): WorkerInfo {
+  register(id: string, address: string, cores: number, storage?: WorkerStorage): WorkerInfo {
     const old = this.workers.get(id);
     if (old && old.address === address && old.cores === cores) {
       // Known: it was paused, or its heartbeats crossed with the driver's; nothing is lost.
       old.lastHeartbeat = this.clock.now();
       old.unresponsiveSince = undefined;
+      if (storage) old.storage = storage;
       this.log.info({ workerId: id, address }, 'worker registered again; it keeps its blocks and map outputs');
       return old;
     }
     if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false };
+    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false, storage };
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');
