@@ -1141,6 +1141,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'before its first heartbeat' }],
   },
   {
+    id: 'kinesis-record-get-data-empty',
+    what: "a Kinesis record's getData() (Spark's KCL Record getter) gives no bytes",
+    file: 'packages/kinesis/src/kinesis-record.ts',
+    search: "  getData(): Buffer {\n    return this.data;",
+    replace: "  getData(): Buffer {\n    return Buffer.alloc(0);",
+    tests: [{ file: 'packages/kinesis/dist/test/shard-reader.test.js', pattern: 'getters' }, { file: 'packages/kinesis/dist/test/kinesis-reshard.test.js' }],
+  },
+  {
     id: 'listener-task-start-not-told',
     what: "the program's SparkListener is never told onTaskStart",
     file: 'packages/driver/src/job/driver-job.ts',

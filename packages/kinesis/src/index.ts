@@ -21,7 +21,7 @@
  */
 export { KinesisInputDStream, KinesisInputDStreamBuilder, MetricsLevel, type KinesisMetricsLevel } from './kinesis-input-dstream.js';
 export { KinesisReceiver } from './kinesis-receiver.js';
-export type { KinesisRecord } from './kinesis-record.js';
+export { KinesisRecord } from './kinesis-record.js';
 export { SparkAWSCredentials, SparkAWSCredentialsBuilder, type KinesisCredentials } from './kinesis-credentials.js';
 export { KinesisInitialPositions, type KinesisInitialPosition } from './initial-position.js';
 export { KinesisUtils, InitialPositionInStream } from './kinesis-utils.js';

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
-import type { KinesisRecord } from './kinesis-record.js';
+import { KinesisRecord } from './kinesis-record.js';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
 import { classify, describeFailure } from './kinesis-client.js';
 import { shardPosition, type ShardCheckpoint } from './shard-checkpoint.js';
@@ -172,13 +172,7 @@ function iteratorFor(p: ResolvedInitialPosition): { ShardIteratorType: 'LATEST' 
 
 function toKinesisRecord(r: _Record, shardId: string): KinesisRecord {
   const d = r.Data ?? new Uint8Array(0);
-  return {
-    data: Buffer.from(d.buffer, d.byteOffset, d.byteLength),
-    partitionKey: r.PartitionKey ?? '',
-    sequenceNumber: r.SequenceNumber ?? '',
-    approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
-    shardId,
-  };
+  return new KinesisRecord(Buffer.from(d.buffer, d.byteOffset, d.byteLength), r.PartitionKey ?? '', r.SequenceNumber ?? '', r.ApproximateArrivalTimestamp, shardId);
 }
 
 /** The Kinesis Producer Library's aggregated-record magic (then a protobuf AggregatedRecord and its MD5). */

@@ -160,3 +160,25 @@ test('a reader started from a checkpoint resumes after it, the positions going o
   assert.equal(await running, true);
   assert.deepEqual(host.writes.at(-1), { after: '108', next: 9, end: true });
 });
+
+test("a messageHandler's record has the KCL Record's getters (Spark's record.getData(), getPartitionKey() ...) beside its fields", async () => {
+  const arrived = new Date(Date.UTC(2026, 11, 5, 12, 0, 0));
+  const client = {
+    send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> => {
+      if (cmd.constructor.name === 'GetShardIteratorCommand') return { ShardIterator: '0' };
+      if (cmd.input.ShardIterator !== '0') return { Records: [], NextShardIterator: undefined };
+      return { Records: [{ Data: Buffer.from('payload-1'), PartitionKey: 'user-7', SequenceNumber: '4951', ApproximateArrivalTimestamp: arrived }], NextShardIterator: '1' };
+    },
+  } as unknown as KinesisClient;
+  class Getters extends Host {
+    override map(r: KinesisRecord): string {
+      return [r.getData().toString('utf8'), r.getPartitionKey(), r.getSequenceNumber(), r.getApproximateArrivalTimestamp()?.toISOString(), r.shardId].join('|');
+    }
+  }
+  const host = new Getters(client);
+  const running = new ShardReader<string>(SHARD, { from: { kind: 'TRIM_HORIZON' }, next: 0 }, host).run();
+  await until(() => host.stores.length === 1);
+  assert.deepEqual(host.stores[0]!.records, [`payload-1|user-7|4951|2026-12-05T12:00:00.000Z|${SHARD}`]);
+  host.stores[0]!.done.resolve();
+  assert.equal(await running, true);
+});
