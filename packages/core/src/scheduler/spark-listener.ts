@@ -57,9 +57,12 @@ export interface TaskEnd {
  * - `fetch_failed`: it could not read a parent stage's shuffle output;
  * - `worker_lost`: its worker died or became unreachable (not counted against the task);
  * - `timeout`: it ran past the job's task timeout and was killed;
- * - `killed`: a losing speculative copy, a late duplicate, or its stage ended (cancelled).
+ * - `killed`: a losing speculative copy, a late duplicate, or its stage ended (cancelled);
+ * - `resubmitted`: a shuffle map task that had succeeded, whose worker was lost while its stage
+ *   attempt still ran: its output went with the worker and the task runs again in that attempt
+ *   (Spark's Resubmitted; told once more for the successful attempt, its task id and worker).
  */
-export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed';
+export type TaskEndReason = 'success' | 'error' | 'fetch_failed' | 'worker_lost' | 'timeout' | 'killed' | 'resubmitted';
 
 /**
  * Spark's AccumulableInfo of a named accumulator a task changed (a non-zero update): in a
@@ -122,8 +125,13 @@ export interface SparkListenerTaskStart {
 export interface SparkListenerTaskEnd {
   readonly stageId: number;
   readonly stageAttemptId: number;
-  /** Spark's TaskEndReason: 'Success', 'ExceptionFailure', 'FetchFailed', 'ExecutorLostFailure', 'TaskKilled' or 'TaskTimeout'. */
-  readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout';
+  /**
+   * Spark's TaskEndReason: 'Success', 'ExceptionFailure', 'FetchFailed', 'ExecutorLostFailure', 'TaskKilled',
+   * 'TaskTimeout' or 'Resubmitted' (a successful shuffle map task whose worker was lost while its stage ran:
+   * told for that attempt a second time, its taskInfo the successful one's, `errorString`
+   * `Resubmitted (resubmitted due to lost executor)`; the task runs again).
+   */
+  readonly reason: 'Success' | 'ExceptionFailure' | 'FetchFailed' | 'ExecutorLostFailure' | 'TaskKilled' | 'TaskTimeout' | 'Resubmitted';
   /** The failure's message, for a task that failed (Spark's ExceptionFailure.description). */
   readonly error?: string;
   /**
@@ -170,6 +178,7 @@ const REASONS: Readonly<Record<TaskEndReason, SparkListenerTaskEnd['reason']>> =
   worker_lost: 'ExecutorLostFailure',
   killed: 'TaskKilled',
   timeout: 'TaskTimeout',
+  resubmitted: 'Resubmitted',
 };
 
 /** The program's listeners and the events they are given (SluiceContext.addSparkListener). */
@@ -265,7 +274,7 @@ export class SparkListenerBus {
           ...(e.errorString !== undefined && { errorString: e.errorString }),
           ...(e.className !== undefined && { className: e.className }),
           ...(e.killReason !== undefined && { killReason: e.killReason }),
-          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success', failed: e.reason !== 'success' && e.reason !== 'killed', killed: e.reason === 'killed', accumulables },
+          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success' || e.reason === 'resubmitted', failed: e.reason !== 'success' && e.reason !== 'killed' && e.reason !== 'resubmitted', killed: e.reason === 'killed', accumulables },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
         } satisfies SparkListenerTaskEnd);
         return;

@@ -149,6 +149,9 @@ export function fetchFailedErrorString(f: { readonly workerId: string; readonly 
   return `FetchFailed(${bm}, shuffleId=${f.shuffleId}, mapIndex=${f.mapPartition}, mapId=${f.mapPartition}, reduceId=${f.reduceId}, message=\n${f.message}\n)`;
 }
 
+/** Spark's Resubmitted.toErrorString: a successful shuffle map task whose worker was lost while its stage ran. */
+export const RESUBMITTED_ERROR_STRING = 'Resubmitted (resubmitted due to lost executor)';
+
 /** Spark's TaskKilled.toErrorString: `TaskKilled (another attempt succeeded)`. */
 export function taskKilledErrorString(reason: string): string {
   return `TaskKilled (${reason})`;

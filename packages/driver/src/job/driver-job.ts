@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -349,8 +349,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
           : // Spark's ExecutorLostFailure: the executor (the worker) exited unrelated to the running tasks.
             e.reason === 'worker_lost'
             ? { error: workerLostReason(e.workerId), errorString: executorLostErrorString(e.workerId) }
-            : // Spark's TaskKilled(reason).toErrorString.
-              e.killReason !== undefined && { errorString: taskKilledErrorString(e.killReason) };
+            : // Spark's Resubmitted.toErrorString (it has no message of its own).
+              e.reason === 'resubmitted'
+              ? { errorString: RESUBMITTED_ERROR_STRING }
+              : // Spark's TaskKilled(reason).toErrorString.
+                e.killReason !== undefined && { errorString: taskKilledErrorString(e.killReason) };
       this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });
     },
     onStageCompleted: (e) => {

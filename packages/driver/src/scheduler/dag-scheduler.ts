@@ -891,6 +891,7 @@ export class DAGScheduler implements RegistryListener {
       jobId: job.jobId,
       stageId,
       stageAttempt: attempt,
+      shuffleMap: kind.kind === 'shuffleMap',
       priority: actionId,
       pool,
       describe: (partition, taskId, taskAttempt) => {

@@ -11,8 +11,11 @@ import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason, TaskStart 
 /** How a task attempt ended (core's TaskEndReason, which a program's SparkListener is given too). */
 export type { TaskEndReason };
 
-/** The reasons that count as a failed task (Spark's "failed tasks"). */
-export const FAILED_TASK_REASONS: readonly TaskEndReason[] = ['error', 'fetch_failed', 'worker_lost', 'timeout'];
+/**
+ * The reasons that count as a failed task (Spark's "failed tasks": AppStatusListener counts every
+ * end but Success, TaskKilled and TaskCommitDenied as failed, Resubmitted too).
+ */
+export const FAILED_TASK_REASONS: readonly TaskEndReason[] = ['error', 'fetch_failed', 'worker_lost', 'timeout', 'resubmitted'];
 
 export interface TaskEndEvent extends TaskEnd {
   /** The job attempt's run id (DriverJob.runId). */

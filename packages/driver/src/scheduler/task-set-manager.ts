@@ -34,6 +34,12 @@ export interface StageCallbacks {
   readonly stageId: number;
   /** Which run of the stage this is (a stage re-runs after a fetch failure); part of task ids. */
   readonly stageAttempt: number;
+  /**
+   * A shuffle map stage's: its tasks' outputs live on the workers that ran them, so a successful
+   * task whose worker is lost while the set runs is run again in it (Spark's
+   * TaskSetManager.executorLost for ShuffleMapTasks: told as a `resubmitted` end).
+   */
+  readonly shuffleMap?: boolean;
   /** Spark's TaskSet priority: the id of the action (Spark's job) that submitted it; a FIFO pool runs lower ones first. */
   readonly priority?: number;
   /** The scheduler pool it runs in under FAIR scheduling (the action's spark.scheduler.pool), if one was set. */
@@ -222,6 +228,9 @@ export class TaskSetManager {
   private readonly durations = new SortedDurations();
   /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
   private recentMs: number | undefined;
+  /** A shuffle map set's successful attempt of each task, and its run time (ms), while its output is thought alive (`onWorkerLost`). */
+  private readonly succeeded: (Attempt | undefined)[] = [];
+  private readonly succeededMs: Float64Array;
   /** 1 for tasks that had their one speculative copy. */
   private readonly speculated: Uint8Array;
   private remaining: number;
@@ -249,6 +258,7 @@ export class TaskSetManager {
     this.failures = new Uint32Array(partitions.length);
     this.attempts = new Uint32Array(partitions.length);
     this.speculated = new Uint8Array(partitions.length);
+    this.succeededMs = new Float64Array(stage.shuffleMap ? partitions.length : 0);
     this.remaining = partitions.length;
     this.created = clock.now();
     this.isPending = new Uint8Array(partitions.length).fill(1);
@@ -540,6 +550,10 @@ export class TaskSetManager {
     const ran = this.clock.now() - a.start;
     this.durations.insert(ran);
     this.recentMs = this.recentMs === undefined ? ran : 0.8 * this.recentMs + 0.2 * ran;
+    if (this.stage.shuffleMap) {
+      this.succeeded[a.index] = a;
+      this.succeededMs[a.index] = ran;
+    }
     this.stage.onSuccess(this.partitions[a.index], o, a.workerId, a.taskId);
     for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other, 'killed', ANOTHER_ATTEMPT_SUCCEEDED);
     if (this.remaining === 0) this.end({ kind: 'done' });
@@ -593,6 +607,12 @@ export class TaskSetManager {
     if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
     this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason);
     return undefined;
+  }
+
+  /** Spark's TaskEnd(Resubmitted) for a successful attempt whose output was lost: its own task id, worker and run time. */
+  private emitResubmitted(a: Attempt, ranMs: number): void {
+    this.failedAttempts++;
+    this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
   }
 
   private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string): void {
@@ -655,8 +675,24 @@ export class TaskSetManager {
     return true;
   }
 
-  /** A worker was declared lost: its running attempts go back to pending. */
+  /**
+   * A worker was declared lost: its running attempts go back to pending; in a shuffle map set
+   * still running, so do the tasks that succeeded on it (their outputs went with it), each told
+   * as a `resubmitted` end of its successful attempt first, as Spark's
+   * TaskSetManager.executorLost (`Resubmitted`, then the running tasks' ExecutorLostFailure).
+   */
   onWorkerLost(workerId: string): void {
+    if (this.stage.shuffleMap && !this.ended) {
+      for (let index = 0; index < this.succeeded.length; index++) {
+        const a = this.succeeded[index];
+        if (a === undefined || a.workerId !== workerId || this.done[index] === 0) continue;
+        this.succeeded[index] = undefined;
+        this.done[index] = 0;
+        this.remaining++;
+        this.emitResubmitted(a, this.succeededMs[index]);
+        this.requeue(index);
+      }
+    }
     for (const [id, a] of [...this.running]) {
       if (a.workerId !== workerId) continue;
       this.running.delete(id);

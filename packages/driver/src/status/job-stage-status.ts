@@ -1,4 +1,4 @@
-import { DEFAULT_POOL_NAME, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
+import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -282,6 +282,13 @@ export class JobStageStatus implements SchedulerListener {
     else w.killedTasks++;
     const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
     if (!s) return;
+    if (e.reason === 'resubmitted') {
+      // Spark's AppStatusListener (SPARK-41187): a failed task of the stage, no task attempt's end
+      // (the successful attempt's record stays SUCCESS), no run time, no active task less.
+      s.numFailedTasks++;
+      if (s.failures.length < MAX_FAILURES_KEPT) s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message: RESUBMITTED_ERROR_STRING, location: undefined, stack: '' });
+      return;
+    }
     s.executorRunTime += e.durationMs;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
     // Spark's TaskInfo.index: the task's place in its task set.
