@@ -33,6 +33,8 @@ import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
+import type { AddedFileRef } from './shared/added-file-content.js';
+import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
@@ -69,6 +71,11 @@ export interface ClusterBackend {
   cachedPartitions?(rddId: number): Promise<readonly number[]>;
   /** Keep a broadcast variable's encoded value where workers can fetch it by id. */
   putBroadcast?(id: number, value: Uint8Array): void;
+  /**
+   * sc.addFile copied a file into this thread's files directory (SparkFiles' root): serve it
+   * to workers, and name it in every stage launched from now on.
+   */
+  addFile?(ref: AddedFileRef): void;
   /**
    * Have every worker drop its copies of a broadcast variable (Broadcast.unpersist), and with
    * `fromDriver` forget the value served to them too (Broadcast.destroy); resolves once every
@@ -485,6 +492,42 @@ export class SluiceContext {
     return new Broadcast(id, value, put === undefined, this.broadcastOwner);
   }
 
+  /**
+   * Spark's addFile: ship a file (a lookup table, a model, a config) to every worker that
+   * runs this job's tasks, where `SparkFiles.get(name)` gives the path of the worker's copy
+   * (`name`: the path's base name). A relative path resolves against the directory the job
+   * was submitted from; a `file:` URI is taken as its path; other schemes (http, hdfs, ...)
+   * are refused. A directory needs `recursive` (as Spark's "... is a directory and recursive
+   * is not turned on."); a path that does not exist is SLUICE_IO. The file is copied at once
+   * (the driver program's SparkFiles.get gives that copy), so a later change of the original
+   * is not seen. Adding the same path again does nothing; another path with the same base
+   * name is SLUICE_BAD_ARGUMENT ("File x was already registered with a different path").
+   * Workers fetch a file before the first task of a stage launched after the add, workers
+   * that join later included; a job's files are its own, and are removed when it ends.
+   */
+  addFile(path: string, recursive = false): void {
+    this.assertNotStopped('sc.addFile');
+    this.addedFiles.add(path, recursive);
+  }
+
+  /** Spark's listFiles: the absolute paths of the files added with sc.addFile, in the order added. */
+  listFiles(): string[] {
+    return this.addedFiles.list();
+  }
+
+  /**
+   * Spark's addJar ships code to the executors; in Sluice a job's code — its modules and
+   * npm dependencies — travels as the job bundle `sluice submit` builds, so this is refused
+   * (SLUICE_BAD_ARGUMENT) naming that: import the code from the job file instead (or ship a
+   * data file with sc.addFile).
+   */
+  addJar(path: string): never {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `sc.addJar('${path}'): Sluice ships a job's code as its bundle: \`sluice submit\` bundles the job file with everything it imports (its npm dependencies included), and every worker loads that bundle; import the code from the job file instead, or add a data file with sc.addFile`,
+    );
+  }
+
   /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
   longAccumulator(name?: string): LongAccumulator {
     this.assertNotStopped('sc.longAccumulator');
@@ -505,6 +548,12 @@ export class SluiceContext {
     this.assertNotStopped('sc.collectionAccumulator');
     return this.track(new Accumulator<T[]>({ id: this.nextSharedId++, kind: 'collection', name }, undefined, this.newSharedId));
   }
+
+  /** What sc.addFile added (copied into this thread's files directory and announced to the driver). */
+  private readonly addedFiles = new AddedFiles(
+    (ref: AddedFileRef) => this.backend.addFile?.(ref),
+    (message, fields) => this.log('warn', message, { component: 'added-files', ...fields }),
+  );
 
   /** What a broadcast's unpersist() and destroy() tell: the workers drop their copies; destroy, the value served too. */
   private readonly broadcastOwner: BroadcastOwner = { removeBroadcast: async (id, fromDriver) => this.backend.removeBroadcast?.(id, fromDriver) };

@@ -29,6 +29,7 @@ export { StorageLevel, type SparkStorageLevel } from './rdd/storage-level.js';
 export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 export { AccumulatorV2 } from './shared/accumulator-v2.js';
 export { Broadcast } from './shared/broadcast.js';
+export { SparkFiles } from './shared/spark-files.js';
 export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, ErrorCodes, type ErrorCode } from './errors.js';
 // Streaming. The derived-stream modules register themselves with DStream when loaded.
 import './dstream/window-dstreams.js';

@@ -34,6 +34,7 @@ import { unknownReceiverAnswer, type ReceiverReportAnswer } from './streaming/re
 import { DriverStateStore } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
+import { serveAddedFile } from './rpc/serve-added-file.js';
 import { DAGScheduler } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
 import type { MetricsSources, PrometheusMetrics } from './web/prometheus-metrics.js';
@@ -302,6 +303,7 @@ export class DriverNode {
       log: this.log,
       rootLog: opts.log,
       bundleRoot: path.join(this.localDir, 'bundles'),
+      filesRoot: path.join(this.localDir, 'files'),
       stateStore: this.stateStore,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
@@ -597,6 +599,18 @@ export class DriverNode {
         }
         for (const c of chunks(value)) call.write({ data: c });
         call.end();
+      },
+      GetFile: (call) => {
+        const job = this.launcher.jobByRunId(call.request.job_id);
+        const ref = job?.files.get(call.request.name);
+        if (!job || !ref) {
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: `job ${call.request.job_id} has no added file '${call.request.name}' (the job ended?)` });
+          return;
+        }
+        serveAddedFile(call, job.filesDir, ref.name).catch((err: Error) => {
+          this.log.warn({ err, jobId: call.request.job_id, name: ref.name }, 'cannot send an added file');
+          call.emit('error', { code: grpc.status.INTERNAL, details: `cannot send the added file '${ref.name}' of job ${call.request.job_id}: ${err.message}` });
+        });
       },
       GetBundle: (call) => {
         const b = this.launcher.bundle(call.request.sha256);

@@ -29,6 +29,8 @@ import {
   type wire,
 } from '@sluice/core/internal';
 import { Executor } from './executor/executor.js';
+import { AddedFileWriter } from './executor/added-file-writer.js';
+import { JobFiles } from './executor/job-files.js';
 import type { ReportStream, ReportStreamHandlers } from './receiver/receiver-reporter.js';
 import { ProcessStats } from './process-stats.js';
 import { workerService } from './rpc/worker-service.js';
@@ -218,6 +220,7 @@ export class WorkerNode {
       // What the job left in this thread's heap (its blocks' Buffers, decoded stages) is
       // garbage now: collected at once, not when the heap next grows by the threshold.
       () => this.memory.collectSoon(),
+      new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), this.log.child({ component: 'job-files' })),
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
@@ -551,6 +554,34 @@ export class WorkerNode {
       call.on('data', (c: { data: Buffer }) => parts.push(c.data));
       call.on('error', (err: grpc.ServiceError) => reject(driverError(err, this.driverAddress)));
       call.on('end', () => resolve(Buffer.concat(parts)));
+    });
+  }
+
+  /** Job `jobId`'s added file `name` from the driver (Driver.GetFile), written at `into` as it comes. */
+  private fetchAddedFile(jobId: string, name: string, into: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const writer = new AddedFileWriter(into);
+      const call = this.driverClient.GetFile({ job_id: jobId, name }, secretMetadata(this.opts.security.secret));
+      call.on('data', (c: wire.FileChunk__Output) => {
+        try {
+          writer.write(c);
+        } catch (err) {
+          call.cancel();
+          writer.close();
+          reject(err as Error);
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        writer.close();
+        reject(driverError(err, this.driverAddress));
+      });
+      call.on('end', () => {
+        try {
+          resolve(writer.sha256());
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
     });
   }
 

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '4480ebaf51b4c1b16ba5f5c399d1430cdb15743d32ca1ee45c5c62319828b1b9';
+export const PROTO_CODECS_SHA256 = 'a83d1d1d2057c8b845e2f13a8fba8caa26be25d4332c4840cec67c5c23021710';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -3642,6 +3642,346 @@ toObject: function Chunk$toObject(m,o,q){
 },
     }),
   },
+  ".sluice.v1.GetFileRequest": {
+    ctor: () => function GetFileRequest(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function GetFileRequest$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id"))
+  w.uint32(10).string(m.job_id)
+  if(m.name!=null&&Object.hasOwnProperty.call(m,"name"))
+  w.uint32(18).string(m.name)
+  return w
+},
+decode: function GetFileRequest$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.job_id=r.string()
+  break
+  }
+  case 2: {
+  m.name=r.string()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function GetFileRequest$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.GetFileRequest: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.job_id!=null){
+  m.job_id=String(d.job_id)
+  }
+  if(d.name!=null){
+  m.name=String(d.name)
+  }
+  return m
+},
+toObject: function GetFileRequest$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.job_id=""
+  d.name=""
+  }
+  if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
+  d.job_id=m.job_id
+  }
+  if(m.name!=null&&Object.hasOwnProperty.call(m,"name")){
+  d.name=m.name
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.FileChunk": {
+    ctor: () => function FileChunk(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function FileChunk$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.path!=null&&Object.hasOwnProperty.call(m,"path"))
+  w.uint32(10).string(m.path)
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data"))
+  w.uint32(18).bytes(m.data)
+  if(m.start!=null&&Object.hasOwnProperty.call(m,"start"))
+  w.uint32(24).bool(m.start)
+  if(m.directory!=null&&Object.hasOwnProperty.call(m,"directory"))
+  w.uint32(32).bool(m.directory)
+  return w
+},
+decode: function FileChunk$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.path=r.string()
+  break
+  }
+  case 2: {
+  m.data=r.bytes()
+  break
+  }
+  case 3: {
+  m.start=r.bool()
+  break
+  }
+  case 4: {
+  m.directory=r.bool()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function FileChunk$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.FileChunk: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.path!=null){
+  m.path=String(d.path)
+  }
+  if(d.data!=null){
+  if(typeof d.data==="string")
+  util.base64.decode(d.data,m.data=util.newBuffer(util.base64.length(d.data)),0)
+  else if(d.data.length >= 0)
+  m.data=d.data
+  }
+  if(d.start!=null){
+  m.start=Boolean(d.start)
+  }
+  if(d.directory!=null){
+  m.directory=Boolean(d.directory)
+  }
+  return m
+},
+toObject: function FileChunk$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.path=""
+  if(o.bytes===String)d.data=""
+  else{
+  d.data=[]
+  if(o.bytes!==Array)d.data=util.newBuffer(d.data)
+  }
+  d.start=false
+  d.directory=false
+  }
+  if(m.path!=null&&Object.hasOwnProperty.call(m,"path")){
+  d.path=m.path
+  }
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data")){
+  d.data=o.bytes===String?util.base64.encode(m.data,0,m.data.length):o.bytes===Array?Array.prototype.slice.call(m.data):m.data
+  }
+  if(m.start!=null&&Object.hasOwnProperty.call(m,"start")){
+  d.start=m.start
+  }
+  if(m.directory!=null&&Object.hasOwnProperty.call(m,"directory")){
+  d.directory=m.directory
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.AddedFile": {
+    ctor: () => function AddedFile(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function AddedFile$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.name!=null&&Object.hasOwnProperty.call(m,"name"))
+  w.uint32(10).string(m.name)
+  if(m.sha256!=null&&Object.hasOwnProperty.call(m,"sha256"))
+  w.uint32(18).string(m.sha256)
+  if(m.directory!=null&&Object.hasOwnProperty.call(m,"directory"))
+  w.uint32(24).bool(m.directory)
+  return w
+},
+decode: function AddedFile$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.name=r.string()
+  break
+  }
+  case 2: {
+  m.sha256=r.string()
+  break
+  }
+  case 3: {
+  m.directory=r.bool()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function AddedFile$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.AddedFile: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.name!=null){
+  m.name=String(d.name)
+  }
+  if(d.sha256!=null){
+  m.sha256=String(d.sha256)
+  }
+  if(d.directory!=null){
+  m.directory=Boolean(d.directory)
+  }
+  return m
+},
+toObject: function AddedFile$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.name=""
+  d.sha256=""
+  d.directory=false
+  }
+  if(m.name!=null&&Object.hasOwnProperty.call(m,"name")){
+  d.name=m.name
+  }
+  if(m.sha256!=null&&Object.hasOwnProperty.call(m,"sha256")){
+  d.sha256=m.sha256
+  }
+  if(m.directory!=null&&Object.hasOwnProperty.call(m,"directory")){
+  d.directory=m.directory
+  }
+  return d
+},
+    }),
+  },
   ".sluice.v1.ListWorkersRequest": {
     ctor: () => function ListWorkersRequest(p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -6106,6 +6446,7 @@ toObject: function TaskBatch$toObject(m,o,q){
   },
   ".sluice.v1.StageDescription": {
     ctor: () => function StageDescription(p){
+  this.files=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -6128,6 +6469,10 @@ encode: function StageDescription$encode(m,w,q){
   w.uint32(42).bytes(m.payload)
   if(m.shuffle_id!=null&&Object.hasOwnProperty.call(m,"shuffle_id"))
   w.uint32(48).int32(m.shuffle_id)
+  if(m.files!=null&&m.files.length){
+  for(var i=0;i<m.files.length;++i)
+  types[6].encode(m.files[i],w.uint32(58).fork(),q+1).ldelim()
+  }
   return w
 },
 decode: function StageDescription$decode(r,l,e,n){
@@ -6176,6 +6521,12 @@ decode: function StageDescription$decode(r,l,e,n){
   m.shuffle_id=r.int32()
   break
   }
+  case 7: {
+  if(!(m.files&&m.files.length))
+  m.files=[]
+  m.files.push(types[6].decode(r,r.uint32(),undefined,n+1))
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -6218,6 +6569,16 @@ fromObject: function StageDescription$fromObject(d,n){
   if(d.shuffle_id!=null){
   m.shuffle_id=d.shuffle_id|0
   }
+  if(d.files){
+  if(!Array.isArray(d.files))
+  throw TypeError(".sluice.v1.StageDescription.files: array expected")
+  m.files=[]
+  for(var i=0;i<d.files.length;++i){
+  if(!util.isObject(d.files[i]))
+  throw TypeError(".sluice.v1.StageDescription.files: object expected")
+  m.files[i]=types[6].fromObject(d.files[i],n+1)
+  }
+  }
   return m
 },
 toObject: function StageDescription$toObject(m,o,q){
@@ -6227,6 +6588,9 @@ toObject: function StageDescription$toObject(m,o,q){
   if(q>util.recursionLimit)
   throw Error("max depth exceeded")
   var d={}
+  if(o.arrays||o.defaults){
+  d.files=[]
+  }
   if(o.defaults){
   d.stage_key=""
   d.job_id=""
@@ -6256,6 +6620,12 @@ toObject: function StageDescription$toObject(m,o,q){
   }
   if(m.shuffle_id!=null&&Object.hasOwnProperty.call(m,"shuffle_id")){
   d.shuffle_id=m.shuffle_id
+  }
+  if(m.files&&m.files.length){
+  d.files=[]
+  for(var j=0;j<m.files.length;++j){
+  d.files[j]=types[6].toObject(m.files[j],o,q+1)
+  }
   }
   return d
 },

@@ -29,3 +29,5 @@ export type { MovedMapOutput, MovedMapOutput__Output } from './generated/sluice/
 export type { MigrateBlocksRequest__Output } from './generated/sluice/v1/MigrateBlocksRequest.js';
 export type { MigrateBlocksResponse } from './generated/sluice/v1/MigrateBlocksResponse.js';
 export type { DecommissionWorkerResponse__Output } from './generated/sluice/v1/DecommissionWorkerResponse.js';
+export type { FileChunk, FileChunk__Output } from './generated/sluice/v1/FileChunk.js';
+export type { AddedFile, AddedFile__Output } from './generated/sluice/v1/AddedFile.js';

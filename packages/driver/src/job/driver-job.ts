@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -65,6 +68,8 @@ export interface JobLaunchSpec {
   readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack' | 'attemptEnded'>;
   /** What the program's sc.master says (DriverOptions.master, else the driver's address); default `local`. */
   readonly master?: string;
+  /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
+  readonly filesRoot?: string;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -80,6 +85,8 @@ interface Attempt {
   readonly number: number;
   /** The id workers and the DAG scheduler see for this attempt (attemptRunId). */
   readonly runId: string;
+  /** Where the attempt's program copies the files it adds (sc.addFile), served to workers from there; removed when the attempt ends. */
+  readonly filesDir: string;
   readonly thread: ProgramThread;
   /** The attempt's output is all here (ProgramThreadOwner.drained). */
   drained: boolean;
@@ -149,6 +156,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private readonly rates = new Map<number, InputRate>();
   /** Encoded broadcast values of the current attempt, by id, served to workers (GetBroadcast). */
   readonly broadcasts = new Map<number, Uint8Array>();
+  /** Files the current attempt's program added (sc.addFile), by name, served to workers (GetFile) from its files directory. */
+  readonly files = new Map<string, AddedFileRef>();
   /** The last lines the job printed, for clients that attach again (WatchJob). */
   readonly output = new JobOutput();
   /** How the job ended, once `end` was emitted. */
@@ -212,11 +221,19 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return this.current.runId;
   }
 
+  /** Where the current attempt's added files are on the driver (`files` names them). */
+  get filesDir(): string {
+    return this.current.filesDir;
+  }
+
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.schedulingMode = 'FIFO';
     this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, outputEnd: outputEndLine(runId) };
+    const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
+    // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
+    fs.rmSync(filesDir, { recursive: true, force: true });
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).
@@ -244,7 +261,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       },
     };
     const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
-    a = { number, runId, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false };
+    a = { number, runId, filesDir, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -431,6 +448,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
         return;
+      case 'addFile':
+        this.files.set(m.ref.name, m.ref);
+        this.dag.addFile(this.runId, m.ref);
+        this.log.info({ name: m.ref.name, directory: m.ref.directory, sha256: m.ref.sha256 }, 'file added');
+        return;
       case 'removeBroadcast': {
         // As Spark's BlockManagerMaster.removeBroadcast: every worker drops its copies; destroy also the driver's.
         const a = this.current;
@@ -559,6 +581,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     a.tracker = undefined;
     a.removals.close();
     this.broadcasts.clear();
+    this.files.clear();
+    fs.rmSync(a.filesDir, { recursive: true, force: true });
     // The attempt's flow control is over with it (a next attempt reports its own).
     this.rates.clear();
     this.fallingBehind = undefined;

@@ -34,6 +34,8 @@ export interface JobLauncherDeps {
   readonly rootLog: Logger;
   /** Where bundles are written to be imported (the driver's scratch directory). */
   readonly bundleRoot: string;
+  /** Where each job attempt's added files are kept (the driver's scratch directory); default a temporary directory. */
+  readonly filesRoot?: string;
   /** The --state-dir registry, if the driver has one. */
   readonly stateStore: DriverStateStore | undefined;
   /** False once the driver stops: jobs it cancels then stay in the registry for the next driver. */
@@ -147,7 +149,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.() }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -1,4 +1,4 @@
-import type { ActionSpec, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, SchedulerConfig, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent, TaskAccumulatorUpdates } from '@sluice/core/internal';
+import type { ActionSpec, AddedFileRef, BatchInfo, DashboardEvent, FlowStatus, JobRunResult, LineageGraph, LogLevel, OutputOperationTag, ReceivedBlock, SchedulerConfig, ReceiverEvent, ReceiverRunOptions, SchedulerEvent, StageAccumulable, StatusAnswer, StatusQuery, StreamingProgressEvent, TaskAccumulatorUpdates } from '@sluice/core/internal';
 
 /** Data the driver program's thread starts with. */
 export interface JobThreadData {
@@ -13,6 +13,8 @@ export interface JobThreadData {
   readonly parallelism: number;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
+  /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */
+  readonly filesDir?: string;
   /**
    * The line the thread prints on its stdout and stderr once the job's program ended and the
    * thread may serve a later job (ProgramThread): what came before it on a stream is this
@@ -66,6 +68,8 @@ export type JobToMain =
   /** sc.setSchedulerMode: how the program's task sets share the cluster from now on. */
   | { readonly type: 'scheduler'; readonly config: SchedulerConfig }
   | { readonly type: 'putBroadcast'; readonly id: number; readonly value: Uint8Array }
+  /** sc.addFile copied a file into the attempt's files directory: serve it, and name it in the stages launched from now on. */
+  | { readonly type: 'addFile'; readonly ref: AddedFileRef }
   /**
    * Broadcast.unpersist() and destroy(): every worker drops its copies (answered by `ack` once
    * each answered); `fromDriver` (destroy): the value is no longer served to workers either.

@@ -28,6 +28,7 @@ import {
   encode,
   isSluiceError,
   setJobWorkingDirectory,
+  setSparkFilesRoot,
   setRecordClassScope,
   bundleEval,
   checkStreamingContextsStarted,
@@ -263,6 +264,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   putBroadcast(id, value) {
     outbox.post({ type: 'putBroadcast', id, value } satisfies JobToMain);
   },
+  addFile(ref) {
+    outbox.post({ type: 'addFile', ref } satisfies JobToMain);
+  },
   async removeBroadcast(id, fromDriver) {
     await requests.request((reqId) => ({ type: 'removeBroadcast', reqId, id, fromDriver }));
   },
@@ -320,6 +324,7 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   stopHandlers = [];
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);
+  setSparkFilesRoot(data.filesDir);
   let main: unknown;
   let mod: Record<string, unknown>;
   try {

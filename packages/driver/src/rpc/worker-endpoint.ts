@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type AddedFileRef, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { MigrationResult } from '../cluster/worker-decommissioner.js';
 import { TaskStream } from './task-stream.js';
 
@@ -17,6 +17,8 @@ export interface StageDescription {
   readonly shuffleId: number;
   /** Encoded TaskPayload: the plan (parallelize data left out), the action or shuffle, map output locations. */
   readonly payload: Uint8Array;
+  /** The files the job added (sc.addFile) when the stage attempt's first task launched; absent: none. */
+  readonly files?: readonly AddedFileRef[];
 }
 
 /** One task attempt: its stage, and the little it carries of its own. */

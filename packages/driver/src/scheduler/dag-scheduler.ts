@@ -25,6 +25,7 @@ import {
   type TaskPayload,
   type TaskResultValue,
   type wire,
+  type AddedFileRef,
 } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { StageDescription } from '../rpc/worker-endpoint.js';
@@ -59,6 +60,8 @@ interface JobState {
   readonly actions: Map<number, ActionState>;
   /** The persisted RDDs its actions' lineages named, by RDD id (the latest lineage's view). */
   readonly persisted: Map<number, PersistedRdd>;
+  /** The files its program added (sc.addFile), in the order added: each stage attempt names those added before its first task launched. */
+  readonly files: AddedFileRef[];
 }
 
 /** A persisted RDD as an action's lineage named it. */
@@ -232,7 +235,17 @@ export class DAGScheduler implements RegistryListener {
       cancelled: undefined,
       actions: new Map(),
       persisted: new Map(),
+      files: [],
     });
+  }
+
+  /**
+   * Job (run) `jobId`'s program added a file (sc.addFile): the stage attempts whose first task
+   * launches from now on name it, and workers fetch it before running their tasks (Spark's
+   * TaskSetManager takes the added files when it is made; here, when its first task launches).
+   */
+  addFile(jobId: string, ref: AddedFileRef): void {
+    this.jobs.get(jobId)?.files.push(ref);
   }
 
   /** Job (run) `jobId`'s program chose how its task sets share the cluster (sc.setSchedulerMode). */
@@ -874,7 +887,7 @@ export class DAGScheduler implements RegistryListener {
         mapOutputs,
         ...(Object.keys(emptySegments).length > 0 && { emptySegments }),
       };
-      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload) };
+      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload), files: [...job.files] };
       return stage;
     };
     const noTaskData = new Uint8Array(0);

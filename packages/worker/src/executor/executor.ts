@@ -20,6 +20,7 @@ import type { ShuffleClient } from '../shuffle/shuffle-client.js';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
 import { ReceiverReporter, type ReportStreamOpener } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
+import type { JobFiles } from './job-files.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
@@ -52,6 +53,8 @@ export interface TaskToRun {
   readonly partition: number;
   /** Encoded TaskPart of this task; empty when it has none. */
   readonly taskData: Uint8Array;
+  /** The files the job added (sc.addFile) that the stage's tasks may read: here before the task runs. */
+  readonly files?: readonly wire.AddedFile__Output[];
   /**
    * Aborted when the task stream that launched it closed (its driver is gone): a task still
    * waiting for its bundle then does not start (those already in the job's threads are
@@ -121,6 +124,8 @@ export class Executor {
     threadEntry?: URL,
     /** Called once a job was released here (its threads stopped, its blocks dropped). */
     private readonly jobReleased: () => void = () => undefined,
+    /** The jobs' added files here (sc.addFile); absent: a task naming one fails. */
+    private readonly files?: JobFiles,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares, threadEntry);
@@ -165,6 +170,15 @@ export class Executor {
     } catch (err) {
       log().error({ err }, 'cannot get job bundle');
       return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
+    }
+    if (task.files !== undefined && task.files.length > 0) {
+      try {
+        if (!this.files) throw new Error('this worker keeps no added files');
+        await this.files.ensure(task.jobId, task.files);
+      } catch (err) {
+        log().error({ err }, 'cannot get the files the job added');
+        return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the files the job added with sc.addFile: ${(err as Error).message}`, stack: '' } };
+      }
     }
     if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
     const fresh = !this.sandboxes.has(task.jobId);
@@ -423,6 +437,7 @@ export class Executor {
     this.sandboxes.delete(jobId);
     if (sandbox) this.spares.taskEnded();
     this.broadcastCache.delete(jobId);
+    this.files?.release(jobId);
     const n =
       this.blocks.removeByPrefix(`shuffle_${jobId}_`) +
       this.blocks.removeByPrefix(`rdd_${jobId}_`) +
@@ -435,7 +450,7 @@ export class Executor {
 
   /** Every job that has anything here: a sandbox, receivers, broadcasts or blocks. */
   jobIds(): Set<string> {
-    return new Set([...this.sandboxes.keys(), ...this.reporters.keys(), ...this.broadcastCache.keys(), ...this.blocks.jobIds()]);
+    return new Set([...this.sandboxes.keys(), ...this.reporters.keys(), ...this.broadcastCache.keys(), ...this.blocks.jobIds(), ...(this.files?.jobIds() ?? [])]);
   }
 
   removeRdd(jobId: string, rddId: number): number {
@@ -531,7 +546,8 @@ export class Executor {
           return { type: 'fetchFailed', reqId: msg.reqId, shuffleId: msg.shuffleId, mapPartition: r.mapPartition, workerId: r.workerId, message: r.message };
         },
       };
-      s = new JobSandbox(jobId, bundleSha256, () => this.spares.take(jobId, bundleSha256, bundlePath), this.taskThreads, host, this.log.child({ jobId }));
+      const filesDir = this.files?.dir(jobId);
+      s = new JobSandbox(jobId, bundleSha256, () => this.spares.take(jobId, bundleSha256, bundlePath, filesDir), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

@@ -90,7 +90,7 @@ export class SpareTaskThreads {
    * fresh spare, else one still starting, else a new thread. The caller owns it from now
    * on and must listen to its 'error' and 'exit' events at once.
    */
-  take(jobId: string, bundleSha256: string, bundlePath: string): Thread {
+  take(jobId: string, bundleSha256: string, bundlePath: string, filesDir?: string): Thread {
     let i = this.spares.findIndex((s) => s.ready && s.bundle === bundleSha256);
     if (i < 0) i = this.spares.findIndex((s) => s.ready && s.bundle === undefined);
     if (i < 0) i = this.spares.findIndex((s) => s.bundle === undefined);
@@ -106,7 +106,7 @@ export class SpareTaskThreads {
       thread = this.startThread();
     }
     this.log.debug({ jobId, spare: spare !== undefined, ready: spare?.ready ?? false, reused: spare?.bundle !== undefined }, 'task thread bound to a job');
-    thread.postMessage({ type: 'bind', jobId, bundlePath } satisfies MainToThread);
+    thread.postMessage({ type: 'bind', jobId, bundlePath, ...(filesDir !== undefined && { filesDir }) } satisfies MainToThread);
     this.scheduleReplenish();
     return thread;
   }

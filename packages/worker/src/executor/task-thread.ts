@@ -12,6 +12,7 @@ import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   Broadcast,
+  setSparkFilesRoot,
   PortRequests,
   FetchFailedError,
   TaskAccumulators,
@@ -453,6 +454,7 @@ async function unbind(): Promise<string | undefined> {
   flushEnded();
   job = undefined;
   loaded = undefined;
+  setSparkFilesRoot(undefined);
   stages.clear();
   broadcastValues.clear();
   pendingRates.clear();
@@ -514,6 +516,8 @@ port.on('message', (msg: MainToThread) => {
         return;
       }
       {
+        // Before the job's module loads: SparkFiles finds this job's files here (a bound thread serves one job).
+        setSparkFilesRoot(msg.filesDir);
         const loading = loadJob(msg.jobId, msg.bundlePath);
         job = loading;
         void loading.then((b) => {

@@ -44,7 +44,13 @@ export type MainToThread =
    * (an instance of its own: a thread bound again imports the bundle afresh, so no module
    * state of the job before is seen). Again only after an `unbind` it answered clean.
    */
-  | { readonly type: 'bind'; readonly jobId: string; readonly bundlePath: string }
+  | {
+      readonly type: 'bind';
+      readonly jobId: string;
+      readonly bundlePath: string;
+      /** The job's files directory here (JobFiles), SparkFiles' root in its tasks. */
+      readonly filesDir?: string;
+    }
   /**
    * The job this thread served was released here: forget it (its stages, broadcasts,
    * record classes) and answer `unbound`, clean only if the job left nothing behind that

@@ -99,6 +99,7 @@ export function handleTaskStream(
           stagePayload: s.payload,
           partition: t.partition,
           taskData: t.task_data,
+          files: s.files,
           signal: closed.signal,
         })
         .then(

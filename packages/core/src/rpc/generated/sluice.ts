@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AddedFile as _sluice_v1_AddedFile, AddedFile__Output as _sluice_v1_AddedFile__Output } from './sluice/v1/AddedFile';
 import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from './sluice/v1/BlockChunk';
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from './sluice/v1/Chunk';
 import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from './sluice/v1/DecommissionWorkerRequest';
@@ -8,9 +9,11 @@ import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerRespons
 import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from './sluice/v1/FetchFailure';
 import type { FetchShuffleRequest as _sluice_v1_FetchShuffleRequest, FetchShuffleRequest__Output as _sluice_v1_FetchShuffleRequest__Output } from './sluice/v1/FetchShuffleRequest';
+import type { FileChunk as _sluice_v1_FileChunk, FileChunk__Output as _sluice_v1_FileChunk__Output } from './sluice/v1/FileChunk';
 import type { GetBlockRequest as _sluice_v1_GetBlockRequest, GetBlockRequest__Output as _sluice_v1_GetBlockRequest__Output } from './sluice/v1/GetBlockRequest';
 import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from './sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from './sluice/v1/GetBundleRequest';
+import type { GetFileRequest as _sluice_v1_GetFileRequest, GetFileRequest__Output as _sluice_v1_GetFileRequest__Output } from './sluice/v1/GetFileRequest';
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from './sluice/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from './sluice/v1/HeartbeatResponse';
 import type { IndirectResult as _sluice_v1_IndirectResult, IndirectResult__Output as _sluice_v1_IndirectResult__Output } from './sluice/v1/IndirectResult';
@@ -75,6 +78,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   sluice: {
     v1: {
+      AddedFile: MessageTypeDefinition<_sluice_v1_AddedFile, _sluice_v1_AddedFile__Output>
       BlockChunk: MessageTypeDefinition<_sluice_v1_BlockChunk, _sluice_v1_BlockChunk__Output>
       Chunk: MessageTypeDefinition<_sluice_v1_Chunk, _sluice_v1_Chunk__Output>
       DecommissionWorkerRequest: MessageTypeDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerRequest__Output>
@@ -82,9 +86,11 @@ export interface ProtoGrpcType {
       Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }
       FetchFailure: MessageTypeDefinition<_sluice_v1_FetchFailure, _sluice_v1_FetchFailure__Output>
       FetchShuffleRequest: MessageTypeDefinition<_sluice_v1_FetchShuffleRequest, _sluice_v1_FetchShuffleRequest__Output>
+      FileChunk: MessageTypeDefinition<_sluice_v1_FileChunk, _sluice_v1_FileChunk__Output>
       GetBlockRequest: MessageTypeDefinition<_sluice_v1_GetBlockRequest, _sluice_v1_GetBlockRequest__Output>
       GetBroadcastRequest: MessageTypeDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_GetBroadcastRequest__Output>
       GetBundleRequest: MessageTypeDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_GetBundleRequest__Output>
+      GetFileRequest: MessageTypeDefinition<_sluice_v1_GetFileRequest, _sluice_v1_GetFileRequest__Output>
       HeartbeatRequest: MessageTypeDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatRequest__Output>
       HeartbeatResponse: MessageTypeDefinition<_sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatResponse__Output>
       IndirectResult: MessageTypeDefinition<_sluice_v1_IndirectResult, _sluice_v1_IndirectResult__Output>

@@ -5,8 +5,10 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from '../../sluice/v1/Chunk';
 import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from '../../sluice/v1/DecommissionWorkerRequest';
 import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerResponse, DecommissionWorkerResponse__Output as _sluice_v1_DecommissionWorkerResponse__Output } from '../../sluice/v1/DecommissionWorkerResponse';
+import type { FileChunk as _sluice_v1_FileChunk, FileChunk__Output as _sluice_v1_FileChunk__Output } from '../../sluice/v1/FileChunk';
 import type { GetBroadcastRequest as _sluice_v1_GetBroadcastRequest, GetBroadcastRequest__Output as _sluice_v1_GetBroadcastRequest__Output } from '../../sluice/v1/GetBroadcastRequest';
 import type { GetBundleRequest as _sluice_v1_GetBundleRequest, GetBundleRequest__Output as _sluice_v1_GetBundleRequest__Output } from '../../sluice/v1/GetBundleRequest';
+import type { GetFileRequest as _sluice_v1_GetFileRequest, GetFileRequest__Output as _sluice_v1_GetFileRequest__Output } from '../../sluice/v1/GetFileRequest';
 import type { HeartbeatRequest as _sluice_v1_HeartbeatRequest, HeartbeatRequest__Output as _sluice_v1_HeartbeatRequest__Output } from '../../sluice/v1/HeartbeatRequest';
 import type { HeartbeatResponse as _sluice_v1_HeartbeatResponse, HeartbeatResponse__Output as _sluice_v1_HeartbeatResponse__Output } from '../../sluice/v1/HeartbeatResponse';
 import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_JobEvent__Output } from '../../sluice/v1/JobEvent';
@@ -42,6 +44,11 @@ export interface DriverClient extends grpc.Client {
   GetBundle(argument: _sluice_v1_GetBundleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   getBundle(argument: _sluice_v1_GetBundleRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
   getBundle(argument: _sluice_v1_GetBundleRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_Chunk__Output>;
+  
+  GetFile(argument: _sluice_v1_GetFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_FileChunk__Output>;
+  GetFile(argument: _sluice_v1_GetFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_FileChunk__Output>;
+  getFile(argument: _sluice_v1_GetFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_FileChunk__Output>;
+  getFile(argument: _sluice_v1_GetFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_sluice_v1_FileChunk__Output>;
   
   Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   Heartbeat(argument: _sluice_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sluice_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
@@ -112,6 +119,8 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
   
   GetBundle: grpc.handleServerStreamingCall<_sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk>;
   
+  GetFile: grpc.handleServerStreamingCall<_sluice_v1_GetFileRequest__Output, _sluice_v1_FileChunk>;
+  
   Heartbeat: grpc.handleUnaryCall<_sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse>;
   
   ListJobs: grpc.handleUnaryCall<_sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse>;
@@ -134,6 +143,7 @@ export interface DriverDefinition extends grpc.ServiceDefinition {
   DecommissionWorker: MethodDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerResponse, _sluice_v1_DecommissionWorkerRequest__Output, _sluice_v1_DecommissionWorkerResponse__Output>
   GetBroadcast: MethodDefinition<_sluice_v1_GetBroadcastRequest, _sluice_v1_Chunk, _sluice_v1_GetBroadcastRequest__Output, _sluice_v1_Chunk__Output>
   GetBundle: MethodDefinition<_sluice_v1_GetBundleRequest, _sluice_v1_Chunk, _sluice_v1_GetBundleRequest__Output, _sluice_v1_Chunk__Output>
+  GetFile: MethodDefinition<_sluice_v1_GetFileRequest, _sluice_v1_FileChunk, _sluice_v1_GetFileRequest__Output, _sluice_v1_FileChunk__Output>
   Heartbeat: MethodDefinition<_sluice_v1_HeartbeatRequest, _sluice_v1_HeartbeatResponse, _sluice_v1_HeartbeatRequest__Output, _sluice_v1_HeartbeatResponse__Output>
   ListJobs: MethodDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsResponse, _sluice_v1_ListJobsRequest__Output, _sluice_v1_ListJobsResponse__Output>
   ListWorkers: MethodDefinition<_sluice_v1_ListWorkersRequest, _sluice_v1_ListWorkersResponse, _sluice_v1_ListWorkersRequest__Output, _sluice_v1_ListWorkersResponse__Output>

@@ -1,5 +1,6 @@
 // Original file: proto/sluice/v1/sluice.proto
 
+import type { AddedFile as _sluice_v1_AddedFile, AddedFile__Output as _sluice_v1_AddedFile__Output } from '../../sluice/v1/AddedFile';
 
 export interface StageDescription {
   'stage_key'?: (string);
@@ -8,6 +9,7 @@ export interface StageDescription {
   'stage_id'?: (number);
   'payload'?: (Buffer | Uint8Array | string);
   'shuffle_id'?: (number);
+  'files'?: (_sluice_v1_AddedFile)[];
 }
 
 export interface StageDescription__Output {
@@ -17,4 +19,5 @@ export interface StageDescription__Output {
   'stage_id': (number);
   'payload': (Buffer);
   'shuffle_id': (number);
+  'files': (_sluice_v1_AddedFile__Output)[];
 }
