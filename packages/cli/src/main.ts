@@ -5,6 +5,7 @@
  *   sluice worker --driver HOST:PORT --cores N        run a worker
  *   sluice init DIR                                   scaffold a typed job project
  *   sluice run [--workers 2] [--typecheck] job.ts [ARGS]   embedded local cluster + job (ARGS: the job's)
+ *   sluice shell [--workers 2] [--cores 1]            a REPL with `sc` on an embedded local cluster (spark-shell)
  *   sluice submit --driver HOST:PORT job.ts [ARGS]    send a job to a running driver
  *   sluice workers --driver HOST:PORT                 list a driver's workers
  *   sluice jobs --driver HOST:PORT                    list jobs and their last batch's figures
@@ -639,6 +640,69 @@ speculationOptions(
     // asynchronous, so their last lines are flushed first.
     await flushStdio();
     process.exit();
+  });
+
+program
+  .command('shell')
+  .description("an interactive shell, spark-shell's counterpart: a Node REPL with `sc` bound to the SluiceContext of an embedded local cluster (driver + worker processes)")
+  .option('--workers <n>', 'worker processes (spark-shell --master local[N]: N is workers x cores)', atLeast('--workers', 1), 2)
+  .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
+  .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
+  .option('--master <url>', "not supported: the shell runs a local cluster of its own (see 'sluice shell --help')")
+  .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
+  .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string }) => {
+    if (o.master !== undefined) {
+      // A driver's program reads no input: `sluice submit` streams a job's output, nothing to it.
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `sluice shell --master '${o.master}': a shell on a running driver is not supported (its program would run in the driver's process, which \`sluice submit\` sends no input to); sluice shell runs a local cluster of its own (--workers N --cores N, as --master local[N]); for a running driver, write the commands in a job file and \`sluice submit --driver HOST:PORT job.ts\``,
+      );
+    }
+    const log = createRootLogger(o.logLevel);
+    routeGrpcLogs(log);
+    const { LocalCluster } = await import('./local-cluster.js');
+    const { runWorkerArgs } = await import('./local-worker-process.js');
+    const { shellBundle } = await import('./shell-program.js');
+    const { ShellTerminal } = await import('./shell-terminal.js');
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs: runWorkerArgs(undefined), driver: { webPort: o.webPort ?? 0, jobFailureLogLevel: 'info', jobThreadCode: cliThreadCode('job') } });
+    let clusterStopped: Promise<void> | undefined;
+    const stopCluster = (): Promise<void> => (clusterStopped ??= cluster.stop());
+    const term = new ShellTerminal(process.stdin, process.stdout, () => undefined);
+    // Ctrl-C from a pipe or `kill -INT` (on a terminal it is a byte of the input): the shell's
+    // running jobs are cancelled, as spark-shell's Ctrl-C; SIGTERM ends the shell.
+    process.on('SIGINT', () => term.interrupt());
+    process.on('SIGTERM', () => {
+      term.close();
+      void stopCluster().then(
+        () => process.exit(143),
+        () => process.exit(1),
+      );
+    });
+    try {
+      const bundle = shellBundle();
+      const started = cluster.start();
+      cluster.giveBundle(bundle);
+      await started;
+      const job = cluster.driver.submit({ name: 'sluice-shell', code: bundle.code, sourceMap: bundle.sourceMap, args: term.programArgs(), workingDir: process.cwd() });
+      // As spark-shell greets: the web UI, then what `sc` is.
+      process.stdout.write(`Sluice web UI available at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/\n`);
+      process.stdout.write(`Sluice context available as 'sc' (master = local[${o.workers * o.cores}], ${o.workers} worker processes x ${o.cores} cores, job id = ${job.id}); the API as 'sluice'.\n`);
+      process.stdout.write('Actions return Promises: the shell shows their values (rdd.count()); await one to keep it (const n = await rdd.count()). Type .help for help, .exit or Ctrl-D to leave.\n');
+      job.on('output', (line, _n, stderr) => (stderr ? process.stderr : process.stdout).write(line + '\n'));
+      job.once('finished', () => void stopCluster().catch(() => undefined));
+      const outcome = await new Promise<JobOutcome>((resolve) =>
+        job.once('end', (state, error) => resolve({ jobId: job.id, ok: state === 'succeeded' || state === 'stopped', failure: error })),
+      );
+      if (!outcome.ok) {
+        printFailure(outcome);
+        process.exitCode = 1;
+      }
+    } finally {
+      term.close();
+      await stopCluster();
+    }
+    await flushStdio();
+    process.exit(process.exitCode);
   });
 
 /** Resolves once stdout and stderr have taken everything written to them so far (writes to a pipe are asynchronous). */

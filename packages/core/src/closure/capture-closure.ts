@@ -2,9 +2,11 @@
  * Turns a function given to an operator into a ShippedFunction: its source plus the
  * values of the local variables it captured, found through the V8 inspector.
  *
- * Only Closure / Block / Catch / Eval scopes are shipped. Module, Script and Global
- * bindings are not: on a worker the function is revived inside the same job bundle's
- * module scope, where they resolve as they did on the driver. A scope object lists every
+ * Closure / Block / Catch / Eval / Script scopes are shipped. Module and Global bindings
+ * are not: on a worker the function is revived inside the same job bundle's module scope,
+ * where they resolve as they did on the driver. A Script scope (the top-level `const`s,
+ * `let`s and classes of classic scripts: what `sluice shell`'s REPL keeps a line's
+ * declarations in) is in no bundle, so what a function uses of it travels as a local does. A scope object lists every
  * context-allocated variable of that scope, including ones only sibling closures use, so
  * only names that occur as identifiers in the function's own source are taken.
  *
@@ -330,7 +332,7 @@ function scopeType(scope: RemoteObject): string {
   return (scope.description ?? '').split(' ', 1)[0] ?? '';
 }
 
-const NOT_SHIPPED_SCOPES = new Set(['Module', 'Script', 'Global', 'With']);
+const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);
 
 /**
  * The captured locals `fn` uses, by name, and those it sees under a name the bundle's module

@@ -1,0 +1,165 @@
+// `sluice shell`, spark-shell's counterpart, driven through plain stdin and stdout pipes (real
+// processes: the command, its driver-program thread, its worker processes): Spark's Quick Start
+// typed at the prompt on a fixture text file, each value computed here from the file's text; a
+// closure over a const of the shell; a capture that cannot travel; a task that throws; Ctrl-C
+// (a SIGINT to the command) cancelling a running job; `.exit` leaving no process behind.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CLI_BIN, pollUntil, processAlive, within } from './harness.js';
+
+const PROMPT = 'sluice> ';
+
+/** A README-like text: lines of words, some with "Spark", an empty line, one long line. */
+function fixtureText(): string {
+  const words = ['Spark', 'Sluice', 'stream', 'batch', 'the', 'a', 'of', 'worker', 'driver', 'RDD'];
+  const lines: string[] = [];
+  let seed = 7;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 120; i++) {
+    if (i === 40) lines.push('');
+    const n = 1 + Math.floor(next() * (i === 77 ? 30 : 9));
+    lines.push(Array.from({ length: n }, () => words[Math.floor(next() * words.length)]!).join(' '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+interface Shell {
+  readonly child: ChildProcess;
+  out: string;
+  err: string;
+  readonly exited: Promise<number | null>;
+  /** Type `line`; resolves with what the shell wrote before its next prompt. */
+  type(line: string, ms?: number): Promise<string>;
+}
+
+function startShell(cwd: string): Shell {
+  const child = spawn(process.execPath, [CLI_BIN, 'shell', '--workers', '2'], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
+  const sh: Shell = {
+    child,
+    out: '',
+    err: '',
+    exited: new Promise((r) => child.once('exit', (code) => r(code))),
+    async type(line, ms = 120_000) {
+      const from = sh.out.length;
+      child.stdin!.write(line + '\n');
+      await pollUntil(() => (sh.out.length > from && sh.out.endsWith(PROMPT) ? true : undefined), ms, `the prompt after ${line}\nstdout: ${sh.out}\nstderr: ${sh.err}`, 20);
+      return sh.out.slice(from, -PROMPT.length).trim();
+    },
+  };
+  child.stdout!.on('data', (d: Buffer) => (sh.out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (sh.err += d.toString()));
+  return sh;
+}
+
+/** The processes whose parent is `pid` (the shell's worker processes). */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+test("sluice shell: Spark's Quick Start at the prompt, closures over the shell's consts, errors that leave it usable, Ctrl-C, .exit", { timeout: 240_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
+  const text = fixtureText();
+  fs.writeFileSync(path.join(dir, 'README.md'), text);
+  const lines = text.split('\n').slice(0, -1);
+  const sh = startShell(dir);
+  try {
+    await pollUntil(() => (sh.out.endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nstdout: ${sh.out}\nstderr: ${sh.err}`, 20);
+    assert.match(sh.out, /Sluice context available as 'sc' \(master = local\[2\]/);
+    const ui = /Sluice web UI available at (http:\/\/127\.0\.0\.1:\d+)\/jobs\/([^/]+)\//.exec(sh.out);
+    assert.ok(ui, sh.out);
+    const workers = childPids(sh.child.pid!);
+    assert.equal(workers.length, 2, `the shell's worker processes: ${workers.join(', ')}`);
+
+    // Spark's Quick Start, in TypeScript.
+    assert.equal(await sh.type('const textFile = sc.textFile("README.md")'), 'undefined');
+    assert.equal(await sh.type('textFile.count()'), String(lines.length));
+    assert.equal(await sh.type('textFile.first()'), `'${lines[0]}'`);
+    const withSpark = lines.filter((l) => l.includes('Spark'));
+    assert.equal(await sh.type('const linesWithSpark = textFile.filter(line => line.includes("Spark"))'), 'undefined');
+    assert.equal(await sh.type('linesWithSpark.count()'), String(withSpark.length));
+    const maxWords = Math.max(...lines.map((l) => l.split(' ').length));
+    assert.equal(await sh.type('textFile.map(line => line.split(" ").length).reduce((a, b) => (a > b ? a : b))'), String(maxWords));
+    assert.equal(await sh.type('const wordCounts = textFile.flatMap(line => line.split(" ")).map(word => [word, 1]).reduceByKey((a, b) => a + b)'), 'undefined');
+    const counts = new Map<string, number>();
+    for (const w of lines.flatMap((l) => l.split(' '))) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const printed = await sh.type('console.log(JSON.stringify(await wordCounts.collect()))');
+    const collected = JSON.parse(printed.split('\n')[0]!) as Array<[string, number]>;
+    assert.deepEqual(new Map(collected), counts);
+    assert.equal(collected.length, counts.size);
+    assert.match(await sh.type('linesWithSpark.cache()'), /^MapPartitionsRDD\[\d+\] at filter at REPL\d+:\d+:\d+/);
+    assert.equal(await sh.type('linesWithSpark.count()'), String(withSpark.length));
+    assert.equal(await sh.type('linesWithSpark.count()'), String(withSpark.length));
+
+    // A closure over the shell's own consts (a value and a function), shipped to the workers.
+    await sh.type('const k = 7');
+    await sh.type('const twice = x => 2 * x');
+    assert.equal(await sh.type('await sc.parallelize([1, 2, 3], 3).map(x => twice(x) * k).collect()'), '[ 14, 28, 42 ]');
+    // What cannot travel fails at once, naming the variable, and the shell goes on.
+    await sh.type('const lock = new WeakMap()');
+    const notShipped = await sh.type('sc.parallelize([1]).map(x => lock.has(x)).count()');
+    assert.match(notShipped, /Task not serializable: rdd\.map at REPL\d+:\d+:\d+ captures 'lock' \(a WeakMap\)/);
+    // A task that throws: its error, then the next command works.
+    const failed = await sh.type('textFile.map(line => { throw new Error("no way: " + line.length) }).count()');
+    assert.match(failed, /^Uncaught:?\s+TaskFailedError \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*Error: no way: \d+$/);
+    assert.equal(await sh.type('textFile.count()'), String(lines.length));
+
+    // Ctrl-C while an action runs: its job is cancelled, the prompt comes back.
+    const running = sh.type('sc.parallelize([1, 2], 2).map(x => { const end = Date.now() + 200000; while (Date.now() < end); return x }).count()');
+    await pollUntil(async () => {
+      const jobs = (await (await fetch(`${ui[1]}/api/v1/applications/${ui[2]}/jobs`)).json()) as Array<{ status: string }>;
+      return jobs.some((j) => j.status === 'RUNNING') ? true : undefined;
+    }, 60_000, 'the long job running');
+    sh.child.kill('SIGINT');
+    const cancelled = await within(running, 60_000, 'the prompt after Ctrl-C');
+    assert.match(cancelled, /Cancelling 1 running job/);
+    assert.match(cancelled, /\[SLUICE_CANCELLED\]: .*cancelled/);
+    assert.equal(await sh.type('k * 6'), '42');
+
+    // .exit: the shell exits, and its worker processes with it.
+    sh.child.stdin!.write('.exit\n');
+    assert.equal(await within(sh.exited, 60_000, 'the shell to exit'), 0);
+    for (const pid of workers) await pollUntil(() => (processAlive(pid) ? undefined : true), 30_000, `worker process ${pid} to end`);
+  } finally {
+    if (sh.child.exitCode === null) sh.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sluice shell: the end of its input (Ctrl-D) ends it; --master is refused, naming what to do', { timeout: 120_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
+  const sh = startShell(dir);
+  try {
+    await pollUntil(() => (sh.out.endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nstderr: ${sh.err}`, 20);
+    const workers = childPids(sh.child.pid!);
+    assert.equal(await sh.type('await sc.parallelize([3, 4]).reduce((a, b) => a * b)'), '12');
+    // Lines typed ahead (here: piped at once) wait for the line before, an action awaited included.
+    const from = sh.out.length;
+    sh.child.stdin!.write('const a = await sc.parallelize([1, 2, 3]).count()\na * 10\n');
+    await pollUntil(() => (sh.out.slice(from).split(PROMPT).length === 3 ? true : undefined), 60_000, `two prompts\nstdout: ${sh.out}`, 20);
+    assert.deepEqual(sh.out.slice(from).split(PROMPT).map((s) => s.trim()), ['undefined', '30', '']);
+    sh.child.stdin!.end();
+    assert.equal(await within(sh.exited, 60_000, 'the shell to exit'), 0);
+    for (const pid of workers) await pollUntil(() => (processAlive(pid) ? undefined : true), 30_000, `worker process ${pid} to end`);
+  } finally {
+    if (sh.child.exitCode === null) sh.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const refused = spawn(process.execPath, [CLI_BIN, 'shell', '--master', 'spark://127.0.0.1:7077'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  refused.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await within(new Promise<number | null>((r) => refused.once('exit', r)), 60_000, 'sluice shell --master to exit');
+  assert.notEqual(code, 0);
+  assert.match(err, /a shell on a running driver is not supported/);
+  assert.match(err, /sluice submit --driver HOST:PORT job\.ts/);
+});
