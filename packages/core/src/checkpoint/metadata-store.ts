@@ -20,6 +20,18 @@ export interface UnreadableMetadata {
   readonly reason: string;
 }
 
+/**
+ * No metadata checkpoint in the directory is usable: every one is damaged (or refers to
+ * damaged state). What StreamingContext.getOrCreate's createOnError starts afresh on; a
+ * store that cannot be read now (listing or reading failed) is another error, never this.
+ */
+export class NoUsableCheckpointError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_CHECKPOINT', message);
+    this.name = 'NoUsableCheckpointError';
+  }
+}
+
 export interface ReadMetadata {
   /** The full address of the file read. */
   readonly file: string;
@@ -89,9 +101,12 @@ export class MetadataStore {
 
   /**
    * The newest whole metadata checkpoint, or undefined when there is none. Damaged objects
-   * (checksum or length wrong, not JSON), and whole ones that `damage` finds unusable (what
-   * they refer to is damaged: it returns why), are skipped and reported in `skipped`; when
-   * every one is skipped, a SluiceError names them and how to start afresh.
+   * (checksum or length wrong, not JSON, gone since the listing), and whole ones that
+   * `damage` finds unusable (what they refer to is damaged: it returns why), are skipped and
+   * reported in `skipped`; when every one is skipped, a NoUsableCheckpointError names them
+   * and how to start afresh. A read that fails (the store unreachable, a timeout, a 5xx past
+   * the store's own retries) is not damage: it throws, and so may `damage`, rather than fall
+   * back to an older checkpoint, whose older state and input positions would be replayed.
    */
   async readLatest(damage?: (md: StreamingMetadata) => Promise<string | undefined>): Promise<ReadMetadata | undefined> {
     const skipped: UnreadableMetadata[] = [];
@@ -102,8 +117,7 @@ export class MetadataStore {
       skipped.push({ file: this.store.describe(key), reason: reason ?? 'unusable' });
     }
     if (skipped.length === 0) return undefined;
-    throw new SluiceError(
-      'SLUICE_CHECKPOINT',
+    throw new NoUsableCheckpointError(
       `no usable metadata checkpoint in '${this.dir}': ${skipped.map((s) => `${s.file.slice(s.file.lastIndexOf('/') + 1)} (${s.reason})`).join('; ')}. ` +
         `To start afresh (the stream's state and input positions are then lost), move or delete the checkpoint directory '${this.store.location}' or give getOrCreate another one` +
         // Spark's CheckpointReader.read when no checkpoint file could be read (getOrCreate without createOnError).
@@ -111,7 +125,7 @@ export class MetadataStore {
     );
   }
 
-  /** Every whole metadata checkpoint kept (what the newest and its fallbacks refer to must stay). */
+  /** Every whole metadata checkpoint kept (what the newest and its fallbacks refer to must stay); throws when one cannot be read. */
   async readAll(): Promise<StreamingMetadata[]> {
     const out: StreamingMetadata[] = [];
     for (const key of await this.keys()) {
@@ -126,9 +140,16 @@ export class MetadataStore {
     try {
       data = await this.store.read(key);
     } catch (err) {
-      return { reason: `unreadable: ${(err as Error).message}` };
+      // Not damage: the object may be whole and the newest. Falling back would recover older
+      // state and input positions (batches replayed, or lost without a write-ahead log).
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `cannot read metadata checkpoint '${this.store.describe(key)}' (${(err as Error).message}); recovery does not fall back to an older checkpoint for a read that failed, only for a damaged or missing one: ` +
+          `submit the job again once the checkpoint store answers (on S3, configureS3({ retryTimeoutMs }) makes a read try again for longer)`,
+        { cause: err },
+      );
     }
-    if (data === undefined) return { reason: 'deleted while being read' };
+    if (data === undefined) return { reason: 'missing: deleted since it was listed' };
     return parseMetadata(data);
   }
 }

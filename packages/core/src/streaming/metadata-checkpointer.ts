@@ -350,7 +350,7 @@ export class MetadataCheckpointer {
  * truncated or changed since it was written: every part is read and checked), or undefined
  * when they are whole. Checked when recovery begins, before any batch runs: a metadata
  * checkpoint whose state is damaged is passed over for the one before it, as a damaged
- * metadata file is.
+ * metadata file is. A listing or read that fails throws: that is not damage.
  */
 export async function stateCheckpointDamage(store: CheckpointStore, md: StreamingMetadata): Promise<string | undefined> {
   for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
@@ -362,7 +362,13 @@ export async function stateCheckpointDamage(store: CheckpointStore, md: Streamin
       try {
         data = await store.read(`${ref.dir}/part-${i}`);
       } catch (err) {
-        return `${where}: part-${i} cannot be read: ${(err as Error).message}`;
+        // Not damage (see MetadataStore.readLatest): no fall back to older state for it.
+        throw new SluiceError(
+          'SLUICE_CHECKPOINT',
+          `cannot read part-${i} of ${where} (${(err as Error).message}); recovery does not fall back to an older checkpoint for a read that failed, only for a damaged or missing one: ` +
+            `submit the job again once the checkpoint store answers (on S3, configureS3({ retryTimeoutMs }) makes a read try again for longer)`,
+          { cause: err },
+        );
       }
       if (data === undefined) return `${where} lacks part-${i}`;
       const damage = checkpointPartDamage(data);

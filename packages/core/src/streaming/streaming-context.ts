@@ -12,7 +12,7 @@ import { fileSystemFor } from '../io/file-system-registry.js';
 import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
-import { MetadataStore, type ReadMetadata } from '../checkpoint/metadata-store.js';
+import { MetadataStore, NoUsableCheckpointError, type ReadMetadata } from '../checkpoint/metadata-store.js';
 import { batchScope, creationSiteText, currentCreationSite, currentScope, scopeMethods, withCreationSite, withGivenScope, withScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from './ui-utils.js';
 import type { RDD } from '../rdd/rdd.js';
@@ -115,7 +115,10 @@ export interface GetOrCreateOptions {
   /**
    * When no metadata checkpoint in the directory can be read (every one damaged), create a
    * new StreamingContext with `create` (its state and input positions start afresh)
-   * instead of failing; a warning says so. Default false, as Spark's createOnError.
+   * instead of failing; a warning says so. Default false, as Spark's createOnError. A
+   * checkpoint store that cannot be listed or read now (unreachable, timing out) still
+   * fails: Spark's listing failure does too, and its read failures would start afresh,
+   * losing the state for an outage that passes.
    */
   readonly createOnError?: boolean;
 }
@@ -378,7 +381,8 @@ export class StreamingContext {
     try {
       found = await new MetadataStore(store).readLatest((md) => stateCheckpointDamage(store, md));
     } catch (err) {
-      if (!options.createOnError) throw err;
+      // Only damage starts afresh: a store that cannot be read now would lose the state for nothing.
+      if (!options.createOnError || !(err instanceof NoUsableCheckpointError)) throw err;
       unreadable = err;
     }
     const ssc = await create();
