@@ -14,13 +14,13 @@
 //     perf record -k CLOCK_MONOTONIC -F 999 -g -o /tmp/p.data -- \
 //     node --perf-basic-prof --interpreted-frames-native-stack bench/scheduler.js 12 2 4 narrow 2>/tmp/marks.txt
 //   perf script -i /tmp/p.data -F comm,pid,tid,time,ip,sym --no-inline > /tmp/p.txt
-//   node bench/perf-runs.js /tmp/p.txt /tmp/marks.txt [functions=40]
+//   node bench/perf-runs.js /tmp/p.txt /tmp/marks.txt [functions=40] ['runs 1-3': the functions of runs 1-3, not run 0's]
 // (--interpreted-frames-native-stack names interpreted functions, which otherwise show as
 // Builtins_InterpreterEntryTrampoline; it costs a little.)
 import fs from 'node:fs';
 import readline from 'node:readline';
 
-const [samplesFile, marksFile, topArg] = process.argv.slice(2);
+const [samplesFile, marksFile, topArg, firstArg] = process.argv.slice(2);
 if (!samplesFile || !marksFile) {
   console.error('usage: node bench/perf-runs.js <perf script output> <marks (SLUICE_BENCH_MARKS)> [functions=40]');
   process.exit(2);
@@ -95,9 +95,14 @@ for await (const line of rl) {
 }
 flush();
 
-// The first window (run 0 when marked, else runs 1-3) against the last (the warm runs).
-const [a, b] = [byWindow[0], byWindow[byWindow.length - 1]];
-const [wa, wb] = [windows[0], windows[windows.length - 1]];
+// The first window (run 0 when marked, else runs 1-3; `first`: the window named so, e.g. 'runs 1-3') against the last (the warm runs).
+const firstAt = firstArg === undefined ? 0 : windows.findIndex((w) => w.name === firstArg);
+if (firstAt < 0) {
+  console.error(`no window ${firstArg}: ${windows.map((w) => w.name).join(', ')}`);
+  process.exit(2);
+}
+const [a, b] = [byWindow[firstAt], byWindow[byWindow.length - 1]];
+const [wa, wb] = [windows[firstAt], windows[windows.length - 1]];
 console.log(`samples (perf's rate, e.g. 999 Hz: ~1 ms of CPU each): ${windows.map((w, i) => `${w.name} ${byWindow[i].total}`).join(', ')}`);
 console.log(`\n${'where'.padEnd(60)} ${windows.map((w) => w.name.padStart(10)).join(' ')}`);
 const keys = (...ms) => [...new Set(ms.flatMap((m) => [...m.keys()]))];
