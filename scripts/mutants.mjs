@@ -9204,6 +9204,22 @@ const MUTATIONS = [
     replace: "  await new Promise<void>((resolve) => server.once('exit-never', resolve));",
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'the end of its input' }],
   },
+  {
+    id: "receiver-added-files-not-fetched",
+    what: "a worker starts a receiver without fetching the job's added files",
+    file: "packages/worker/src/executor/executor.ts",
+    search: "      await this.files.ensure(desc.job_id, desc.files);",
+    replace: "      void desc.files;",
+    tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'receiver finds' }],
+  },
+  {
+    id: "receiver-placement-names-no-added-file",
+    what: "a receiver's placement names none of the job's added files",
+    file: "packages/driver/src/streaming/receiver-tracker.ts",
+    search: "      files: [...this.files()],",
+    replace: "      files: [],",
+    tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'receiver finds' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

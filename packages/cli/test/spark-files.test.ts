@@ -3,9 +3,9 @@
 // worker reads the content of the file the test wrote (and a directory's, added with
 // recursive); the errors Spark gives (a directory without recursive, a path that does not
 // exist, one name from two paths) and Sluice's refusals (http, addJar, a name never added);
-// a file added between two actions; a worker that joins after the add; a job's files are its
-// own and leave the workers when it ends; `sluice run` resolves a relative path against the
-// directory it ran in.
+// a file added between two actions; a worker that joins after the add; a receiver reads them
+// as tasks do; a job's files are its own and leave the workers when it ends; `sluice run`
+// resolves a relative path against the directory it ran in.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -127,6 +127,22 @@ test('a worker that joins after sc.addFile fetches the file before its first tas
       assert.equal(seen.length, 12);
       for (const s of seen) assert.equal(s.text, f.table);
       assert.ok(seen.some((s) => s.pid === second.pid), `the worker that joined later (${second.pid}) ran tasks: ${seen.map((s) => s.pid).join(' ')}`);
+    });
+  } finally {
+    fs.rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
+test('a receiver finds the added files on its worker as it starts', { timeout: 180_000 }, async () => {
+  const f = makeFiles();
+  try {
+    await withCluster({ workers: 2, logLevel: 'fatal' }, async (h) => {
+      const workerPids = new Set(h.cluster.workerProcesses.map((c) => c.pid));
+      const run = await h.run(FIXTURE, [f.dir, 'receiver']);
+      assert.ok(run.ok, show(run));
+      const got = jsonLine<{ pid: number; conf: [string, string][] }>(run.lines, 'RECEIVER ');
+      assert.ok(workerPids.has(got.pid), `the receiver ran in a worker (${got.pid})`);
+      assert.deepEqual(got.conf, f.conf);
     });
   } finally {
     fs.rmSync(f.dir, { recursive: true, force: true });

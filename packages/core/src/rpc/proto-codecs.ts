@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'a83d1d1d2057c8b845e2f13a8fba8caa26be25d4332c4840cec67c5c23021710';
+export const PROTO_CODECS_SHA256 = 'b02dd40e4bdf14f6e0e64e0e698d485ec67405ba3a2f18c4976490da30b2e7f1';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -5195,6 +5195,7 @@ toObject: function Peer$toObject(m,o,q){
   ".sluice.v1.ReceiverDescription": {
     ctor: () => function ReceiverDescription(p){
   this.peers=[]
+  this.files=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -5237,6 +5238,10 @@ encode: function ReceiverDescription$encode(m,w,q){
   w.uint32(113).double(m.max_rate)
   if(m.initial_rate!=null&&Object.hasOwnProperty.call(m,"initial_rate"))
   w.uint32(121).double(m.initial_rate)
+  if(m.files!=null&&m.files.length){
+  for(var i=0;i<m.files.length;++i)
+  types[15].encode(m.files[i],w.uint32(130).fork(),q+1).ldelim()
+  }
   return w
 },
 decode: function ReceiverDescription$decode(r,l,e,n){
@@ -5323,6 +5328,12 @@ decode: function ReceiverDescription$decode(r,l,e,n){
   m.initial_rate=r.double()
   break
   }
+  case 16: {
+  if(!(m.files&&m.files.length))
+  m.files=[]
+  m.files.push(types[15].decode(r,r.uint32(),undefined,n+1))
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -5406,6 +5417,16 @@ fromObject: function ReceiverDescription$fromObject(d,n){
   if(d.initial_rate!=null){
   m.initial_rate=Number(d.initial_rate)
   }
+  if(d.files){
+  if(!Array.isArray(d.files))
+  throw TypeError(".sluice.v1.ReceiverDescription.files: array expected")
+  m.files=[]
+  for(var i=0;i<d.files.length;++i){
+  if(!util.isObject(d.files[i]))
+  throw TypeError(".sluice.v1.ReceiverDescription.files: object expected")
+  m.files[i]=types[15].fromObject(d.files[i],n+1)
+  }
+  }
   return m
 },
 toObject: function ReceiverDescription$toObject(m,o,q){
@@ -5417,6 +5438,7 @@ toObject: function ReceiverDescription$toObject(m,o,q){
   var d={}
   if(o.arrays||o.defaults){
   d.peers=[]
+  d.files=[]
   }
   if(o.defaults){
   d.job_id=""
@@ -5494,6 +5516,12 @@ toObject: function ReceiverDescription$toObject(m,o,q){
   }
   if(m.initial_rate!=null&&Object.hasOwnProperty.call(m,"initial_rate")){
   d.initial_rate=o.json&&!isFinite(m.initial_rate)?String(m.initial_rate):m.initial_rate
+  }
+  if(m.files&&m.files.length){
+  d.files=[]
+  for(var j=0;j<m.files.length;++j){
+  d.files[j]=types[15].toObject(m.files[j],o,q+1)
+  }
   }
   return d
 },

@@ -326,7 +326,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
               : undefined;
       if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
-    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock);
+    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock, () => [...this.files.values()]);
     return a.tracker;
   }
 

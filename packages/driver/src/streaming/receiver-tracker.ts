@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import crypto from 'node:crypto';
-import { walWriterName, type Clock, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
+import { walWriterName, type AddedFileRef, type Clock, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 
 interface TrackedReceiver {
@@ -103,6 +103,8 @@ export class ReceiverTracker implements RegistryListener {
     private readonly onEvent: (e: ReceiverEvent) => void,
     private readonly log: Logger,
     private readonly clock: Clock,
+    /** The files the job added so far (sc.addFile), named in each placement: a receiver reads them as a task does. */
+    private readonly files: () => readonly AddedFileRef[] = () => [],
   ) {
     registry.addListener(this);
   }
@@ -356,6 +358,7 @@ export class ReceiverTracker implements RegistryListener {
       max_rate: r.options.maxRate ?? 0,
       // Placed again: it starts at the rate backpressure set last, not at the initial rate.
       initial_rate: r.rate || (r.options.initialRate ?? 0),
+      files: [...this.files()],
     };
     if (r.writer) this.writerEnded(r.streamId, r.writer);
     r.workerId = w.id;

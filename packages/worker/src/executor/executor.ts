@@ -257,6 +257,11 @@ export class Executor {
    */
   async startReceiver(desc: wire.ReceiverDescription__Output): Promise<void> {
     const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
+    // The job's added files are here before the receiver starts, as before a task (SparkFiles.get in onStart).
+    if (desc.files.length > 0) {
+      if (!this.files) throw new SluiceError('SLUICE_JOB_LOAD', 'this worker keeps no added files');
+      await this.files.ensure(desc.job_id, desc.files);
+    }
     const sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath);
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
     let dropped = false;

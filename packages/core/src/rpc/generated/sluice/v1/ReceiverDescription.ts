@@ -1,6 +1,7 @@
 // Original file: proto/sluice/v1/sluice.proto
 
 import type { Peer as _sluice_v1_Peer, Peer__Output as _sluice_v1_Peer__Output } from '../../sluice/v1/Peer';
+import type { AddedFile as _sluice_v1_AddedFile, AddedFile__Output as _sluice_v1_AddedFile__Output } from '../../sluice/v1/AddedFile';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReceiverDescription {
@@ -19,6 +20,7 @@ export interface ReceiverDescription {
   'writer'?: (string);
   'max_rate'?: (number | string);
   'initial_rate'?: (number | string);
+  'files'?: (_sluice_v1_AddedFile)[];
 }
 
 export interface ReceiverDescription__Output {
@@ -37,4 +39,5 @@ export interface ReceiverDescription__Output {
   'writer': (string);
   'max_rate': (number);
   'initial_rate': (number);
+  'files': (_sluice_v1_AddedFile__Output)[];
 }
