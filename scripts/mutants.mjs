@@ -9157,6 +9157,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'read in tasks on every worker' }],
   },
   {
+    id: 'shell-prompt-globals-not-shipped',
+    what: "a function typed at sluice shell's prompt does not take the prompt's var and function declarations (globals) with it",
+    file: 'packages/cli/src/shell-program.ts',
+    search: '  shipGlobals((name) => !before.has(name));',
+    replace: '  shipGlobals(undefined);',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
+  },
+  {
+    id: 'ship-globals-ignored',
+    what: 'captureClosure ships no global that shipGlobals picked',
+    file: 'packages/core/src/closure/capture-closure.ts',
+    search: '  if (shippedGlobal !== undefined) addShippedGlobals(locals, referenced, shippedGlobal);',
+    replace: '  if (shippedGlobal === null) addShippedGlobals(locals, referenced, shippedGlobal);',
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'top-level consts travel' }, { file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
+  },
+  {
     id: 'shell-rdd-shown-as-object',
     what: "sluice shell shows an RDD as Node's inspect of its fields, not as Spark's MapPartitionsRDD[2] at filter at ...",
     file: 'packages/cli/src/shell-program.ts',
@@ -9170,7 +9186,7 @@ const MUTATIONS = [
     file: 'packages/core/src/closure/capture-closure.ts',
     search: "const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);",
     replace: "const NOT_SHIPPED_SCOPES = new Set(['Module', 'Script', 'Global', 'With']);",
-    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'top-level consts travel' }, { file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
   },
   {
     id: 'shell-ctrl-c-cancels-nothing',

@@ -47,6 +47,8 @@ interface ShellModules {
   readonly workerThreads: typeof import('node:worker_threads');
   /** @sluice/core, as the REPL's `sluice`. */
   readonly sluice: unknown;
+  /** @sluice/core/internal's shipGlobals. */
+  readonly shipGlobals: (which: ((name: string) => boolean) | undefined) => void;
   readonly prompt: string;
 }
 
@@ -59,7 +61,7 @@ interface ShellModules {
 async function shellProgram(sc: SluiceContext, args: readonly string[], modules: ShellModules): Promise<void> {
   const [channelName = '', mode = 'pipe', columnsArg = '80'] = args;
   const terminal = mode === 'terminal';
-  const { repl, stream, console: consoleModule, workerThreads, sluice, prompt } = modules;
+  const { repl, stream, console: consoleModule, workerThreads, sluice, shipGlobals, prompt } = modules;
   const { PassThrough, Writable } = stream;
   const { Console } = consoleModule;
   const { BroadcastChannel } = workerThreads;
@@ -196,8 +198,13 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
   };
 
   const context = server.context as Record<string, unknown>;
-  context.sc = sc;
   context.sluice = sluice;
+  // A `var` or `function` declared at the prompt is a global, which no worker has: the globals
+  // made from now on travel with a function that uses them, as the prompt's consts do. `sc`
+  // among them: a function using it fails at once (a SluiceContext cannot travel).
+  const before = new Set(Object.getOwnPropertyNames(globalThis));
+  shipGlobals((name) => !before.has(name));
+  context.sc = sc;
   // A message posted before the program's channel existed would be lost: the terminal sends from now on.
   send({ type: 'ready' });
   await new Promise<void>((resolve) => server.once('exit', resolve));
@@ -215,8 +222,9 @@ export function shellBundle(): { readonly name: string; readonly code: Buffer; r
     "import * as __sluice_shell_console from 'node:console';",
     "import * as __sluice_shell_threads from 'node:worker_threads';",
     "import * as sluice from '@sluice/core';",
+    "import { shipGlobals as __sluice_shell_ship_globals } from '@sluice/core/internal';",
     `const __sluice_shell = ${shellProgram.toString()};`,
-    `export default (sc, args) => __sluice_shell(sc, args, { repl: __sluice_shell_repl, stream: __sluice_shell_stream, console: __sluice_shell_console, workerThreads: __sluice_shell_threads, sluice, prompt: ${JSON.stringify(SHELL_PROMPT)} });`,
+    `export default (sc, args) => __sluice_shell(sc, args, { repl: __sluice_shell_repl, stream: __sluice_shell_stream, console: __sluice_shell_console, workerThreads: __sluice_shell_threads, sluice, shipGlobals: __sluice_shell_ship_globals, prompt: ${JSON.stringify(SHELL_PROMPT)} });`,
     `export const ${BUNDLE_EVAL_EXPORT} = (__sluice_src) => eval(__sluice_src);`,
     '',
   ].join('\n');

@@ -105,6 +105,13 @@ test("sluice shell: Spark's Quick Start at the prompt, closures over the shell's
     await sh.type('const k = 7');
     await sh.type('const twice = x => 2 * x');
     assert.equal(await sh.type('await sc.parallelize([1, 2, 3], 3).map(x => twice(x) * k).collect()'), '[ 14, 28, 42 ]');
+    // `var` and `function` at the prompt make globals, which travel too (a recursive one included).
+    await sh.type('var offset = 10');
+    await sh.type('function addOffset(x) { return x + offset }');
+    await sh.type('function fact(n) { return n <= 1 ? 1 : n * fact(n - 1) }');
+    const fact = (n: number): number => (n <= 1 ? 1 : n * fact(n - 1));
+    assert.equal(await sh.type('sc.parallelize([1, 2, 3, 4], 2).map(x => addOffset(x) + fact(x)).collect()'), `[ ${[1, 2, 3, 4].map((x) => x + 10 + fact(x)).join(', ')} ]`);
+    assert.match(await sh.type('sc.parallelize([1]).map(x => sc.appName).count()'), /Task not serializable: rdd\.map at REPL\d+:\d+:\d+ captures 'sc' \(a SluiceContext\)/);
     // What cannot travel fails at once, naming the variable, and the shell goes on.
     await sh.type('const lock = new WeakMap()');
     const notShipped = await sh.type('sc.parallelize([1]).map(x => lock.has(x)).count()');

@@ -1,4 +1,4 @@
-import { closeCaptureSession } from './closure/capture-closure.js';
+import { closeCaptureSession, shipGlobals } from './closure/capture-closure.js';
 import { setRecordClassScope } from './codec/record-classes.js';
 import { setJobWorkingDirectory } from './job-working-directory.js';
 import { StreamingContext } from './streaming/streaming-context.js';
@@ -22,9 +22,10 @@ export function driverProgramLeftover(): string | undefined {
   return active === undefined ? undefined : `the job left the StreamingContext created at ${active.createdAt} running`;
 }
 
-/** Forget the job that ran in this thread: its working directory, record classes, inspector session and StreamingContexts. */
+/** Forget the job that ran in this thread: its working directory, record classes, inspector session, shipped globals and StreamingContexts. */
 export function resetDriverProgramState(): void {
   setJobWorkingDirectory(undefined);
+  shipGlobals(undefined);
   setRecordClassScope(undefined);
   closeCaptureSession();
   forgetUnstartedContexts();

@@ -133,7 +133,9 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     );
   }
   const location = functionLocation(fn);
-  const { locals, moduleNames } = readCapturedLocals(fn, referencedNames(tokens));
+  const referenced = referencedNames(tokens);
+  const { locals, moduleNames } = readCapturedLocals(fn, referenced);
+  if (shippedGlobal !== undefined) addShippedGlobals(locals, referenced, shippedGlobal);
   if (ctx.onWarning !== undefined) warnOfWrites(raw, tokens, label, locals, ctx);
   ctx.stack.push(fn);
   try {
@@ -148,6 +150,30 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     return { source, name: label, callSite: ctx.callSite, captures, ...(location && { location }) };
   } finally {
     ctx.stack.pop();
+  }
+}
+
+/** Which globals of this thread travel with a function that uses them (shipGlobals); none by default. */
+let shippedGlobal: ((name: string) => boolean) | undefined;
+
+/**
+ * Make the global variables `which` picks travel with a shipped function that uses them, as
+ * its captured locals do (undefined: none, the default). For `sluice shell`: a `var` or
+ * `function` declared at its prompt is a property of globalThis, which no worker has. A name
+ * the function finds in a scope of its own first is not looked up (module-level bindings
+ * are not read here: a caller with a module scope of its own gives no `which`).
+ */
+export function shipGlobals(which: ((name: string) => boolean) | undefined): void {
+  shippedGlobal = which;
+}
+
+function addShippedGlobals(locals: Map<string, unknown>, referenced: ReadonlySet<string>, which: (name: string) => boolean): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  for (const name of referenced) {
+    if (locals.has(name) || !Object.hasOwn(g, name) || !which(name)) continue;
+    const desc = Object.getOwnPropertyDescriptor(g, name);
+    // A data property (what `var` and `function` make); an accessor is left alone.
+    if (desc !== undefined && 'value' in desc) locals.set(name, desc.value);
   }
 }
 

@@ -4,7 +4,7 @@
  *   const shipped = captureClosure((x: number) => x * factor, 'rdd.map');   // driver
  *   const fn = reviveClosure(shipped, (s) => eval(s), reviveShippable);      // worker, inside the bundle
  */
-export { captureClosure, type CaptureWarning } from './capture-closure.js';
+export { captureClosure, shipGlobals, type CaptureWarning } from './capture-closure.js';
 export { reviveClosure, type BundleOrigin } from './revive-closure.js';
 export { SHIP, isShippable } from './shippable.js';
 export type { Shippable, ShippedValue } from './shippable.js';

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { NotSerializableError } from '../../src/errors.js';
-import { SHIP, captureClosure, reviveClosure } from '../../src/closure/index.js';
+import { SHIP, captureClosure, reviveClosure, shipGlobals } from '../../src/closure/index.js';
 import type { CaptureWarning, Shippable, ShippedFunction } from '../../src/closure/index.js';
 import { generatingBatch, rememberShipOrigin } from '../../src/closure/ship-origin.js';
 
@@ -61,6 +62,32 @@ describe('captureClosure / reviveClosure', () => {
     assert.equal(revived(1), 'n=6:one:2');
     assert.equal(revived(5), 'n=30:?:2');
     assert.match(shipped.callSite, /capture-closure\.test\.(js|ts):\d+:\d+$/);
+  });
+
+  test("a classic script's top-level consts travel (a REPL's, as sluice shell's); its globals only when shipGlobals picks them", () => {
+    // What Node's REPL does with a line: a script run in this context.
+    const times = vm.runInThisContext('const __scriptFactor = 4; (x) => x * __scriptFactor') as (x: number) => number;
+    const { shipped, revived } = roundTrip(times);
+    assert.deepEqual(shipped.captures['__scriptFactor'], { kind: 'value', value: 4 });
+    assert.equal(revived(3), 12);
+    // `var` and `function` at a script's top level are properties of globalThis.
+    const add = vm.runInThisContext('var __shellOffset = 5; function __shellAdd(x) { return x + __shellOffset } __shellAdd') as (x: number) => number;
+    try {
+      assert.deepEqual(Object.keys(captureClosure(add, 'rdd.map').captures), []);
+      shipGlobals((name) => name.startsWith('__shell'));
+      const g = roundTrip((x: number) => add(x) * 2);
+      assert.deepEqual(Object.keys(g.shipped.captures).sort(), ['add']);
+      const inner = g.shipped.captures['add'];
+      assert.ok(inner?.kind === 'function');
+      assert.deepEqual(inner.fn.captures['__shellOffset'], { kind: 'value', value: 5 });
+      assert.equal(roundTrip(add).revived(1), 6);
+      // A function that calls itself by its global name ships a ref, not a copy a level.
+      const fact = vm.runInThisContext('function __shellFact(n) { return n <= 1 ? 1 : n * __shellFact(n - 1) } __shellFact') as (n: number) => number;
+      assert.equal(roundTrip(fact).revived(5), 120);
+    } finally {
+      // (The globals stay: a script's `var` cannot be deleted.)
+      shipGlobals(undefined);
+    }
   });
 
   test('a captured local helper that itself captures a local', () => {
