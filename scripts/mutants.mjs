@@ -9236,6 +9236,30 @@ const MUTATIONS = [
     replace: "      files: [],",
     tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'receiver finds' }],
   },
+  {
+    id: "job-files-sha-not-checked",
+    what: "a worker takes an added file whose sha256 is not the driver's",
+    file: "packages/worker/src/executor/job-files.ts",
+    search: "      if (got !== f.sha256)",
+    replace: "      if (got === '')",
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'is refused' }],
+  },
+  {
+    id: "job-files-fetch-not-shared",
+    what: "every task fetches the added file again, none waits for the fetch under way",
+    file: "packages/worker/src/executor/job-files.ts",
+    search: "        of.set(f.name, (p = fetching));",
+    replace: "        p = fetching;",
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'fetched once' }],
+  },
+  {
+    id: "job-files-released-mid-fetch-kept",
+    what: "a fetch under way when its job was released puts the file in place all the same",
+    file: "packages/worker/src/executor/job-files.ts",
+    search: "      if (!this.fetches.has(jobId)) throw",
+    replace: "      if (jobId === '') throw",
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'leaves nothing' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+// JobFiles, a worker's copies of the files jobs added with sc.addFile, against a source the
+// test controls (the real one is Driver.GetFile, covered by packages/cli/test/spark-files):
+// one fetch for many tasks at once, a copy whose sha256 is not the driver's refused and
+// fetched again by the next task, a job's directory removed when it is released, even while
+// a fetch of it was under way.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { JobFiles } from '../../src/executor/job-files.js';
+
+const log = pino({ level: 'silent' });
+
+/** The sha256 of an added single file as AddedFileHash defines it, computed here: 'f', its (empty) path, NUL, the bytes, their count (8 bytes, big-endian). */
+function fileSha(content: string): string {
+  const n = Buffer.alloc(8);
+  n.writeBigUInt64BE(BigInt(Buffer.byteLength(content)));
+  return crypto.createHash('sha256').update('f\0').update(content).update(n).digest('hex');
+}
+
+function tmpRoot(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-job-files-'));
+}
+
+test('a file is fetched once for every task that needs it, and is there, whole, when they run', async () => {
+  const root = tmpRoot();
+  try {
+    let calls = 0;
+    const files = new JobFiles(root, async (_job, _name, into) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      fs.writeFileSync(into, 'lookup table\n');
+      return fileSha('lookup table\n');
+    }, log);
+    const ref = { name: 'table.txt', sha256: fileSha('lookup table\n'), directory: false };
+    await Promise.all([files.ensure('job-1', [ref]), files.ensure('job-1', [ref]), files.ensure('job-1', [ref])]);
+    await files.ensure('job-1', [ref]);
+    assert.equal(calls, 1);
+    assert.equal(fs.readFileSync(path.join(files.dir('job-1'), 'table.txt'), 'utf8'), 'lookup table\n');
+    assert.deepEqual(fs.readdirSync(files.dir('job-1')), ['table.txt'], 'no partial copy left beside it');
+    assert.deepEqual(files.jobIds(), ['job-1']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a copy whose sha256 is not the driver's is refused, and the next task fetches it again", async () => {
+  const root = tmpRoot();
+  try {
+    let calls = 0;
+    const files = new JobFiles(root, async (_job, _name, into) => {
+      calls++;
+      const content = calls === 1 ? 'lookup tab' : 'lookup table\n'; // the first arrives cut short
+      fs.writeFileSync(into, content);
+      return fileSha(content);
+    }, log);
+    const ref = { name: 'table.txt', sha256: fileSha('lookup table\n'), directory: false };
+    await assert.rejects(files.ensure('job-1', [ref]), /the added file 'table\.txt' arrived corrupted/);
+    assert.deepEqual(fs.readdirSync(files.dir('job-1')), [], 'the bad copy was removed');
+    await files.ensure('job-1', [ref]);
+    assert.equal(calls, 2);
+    assert.equal(fs.readFileSync(path.join(files.dir('job-1'), 'table.txt'), 'utf8'), 'lookup table\n');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a released job's files are removed, and a fetch under way when it was leaves nothing", async () => {
+  const root = tmpRoot();
+  try {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const files = new JobFiles(root, async (job, _name, into) => {
+      if (job === 'job-2') await gate;
+      // As the real source writes a directory: made with its parents.
+      fs.mkdirSync(into, { recursive: true });
+      fs.writeFileSync(path.join(into, 'a.txt'), 'alpha\n');
+      return 'whatever';
+    }, log);
+    const dirRef = { name: 'conf', sha256: 'whatever', directory: true };
+    await files.ensure('job-1', [dirRef]);
+    assert.ok(fs.existsSync(path.join(files.dir('job-1'), 'conf', 'a.txt')));
+    files.release('job-1');
+    assert.equal(fs.existsSync(files.dir('job-1')), false);
+
+    const fetching = files.ensure('job-2', [dirRef]);
+    await new Promise((r) => setImmediate(r));
+    files.release('job-2');
+    release();
+    await assert.rejects(fetching, /job job-2 ended while its added file 'conf' was fetched/);
+    assert.equal(fs.existsSync(files.dir('job-2')), false);
+    assert.deepEqual(files.jobIds(), []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
