@@ -526,7 +526,12 @@ export class DriverNode {
           eventLoopLagMaxSeconds: p.event_loop_lag_max_seconds,
         };
         const known = this.registry.heartbeat(call.request.worker_id, storage ?? undefined, processStats ?? undefined);
-        if (known) this.taskScheduler.heartbeat(call.request.worker_id, call.request.running_task_ids);
+        if (known) {
+          this.taskScheduler.heartbeat(call.request.worker_id, call.request.running_task_ids);
+          // Cached partitions the worker spilled to its disk or dropped since its last beat.
+          for (const b of call.request.spilled_rdd_blocks) this.dag.blockLocations.spilledAt(b, call.request.worker_id);
+          for (const b of call.request.dropped_rdd_blocks) this.dag.blockLocations.removeAt(b, call.request.worker_id);
+        }
         callback(null, {
           known,
           decommission: this.decommissioner.phase(call.request.worker_id) !== undefined,

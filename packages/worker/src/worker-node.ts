@@ -409,8 +409,16 @@ export class WorkerNode {
 
   private heartbeat(): void {
     if (this.state !== 'running') return;
+    const changes = this.blocks.rddChanges();
     this.driverClient.Heartbeat(
-      { worker_id: this.workerId, running_task_ids: this.executor.runningTaskIds, storage: this.storage(), process: this.processStats.sample() },
+      {
+        worker_id: this.workerId,
+        running_task_ids: this.executor.runningTaskIds,
+        storage: this.storage(),
+        process: this.processStats.sample(),
+        dropped_rdd_blocks: changes.dropped,
+        spilled_rdd_blocks: changes.spilled,
+      },
       secretMetadata(this.opts.security.secret),
       { deadline: Date.now() + 5000 },
       (err, res) => {
@@ -433,6 +441,7 @@ export class WorkerNode {
         this.retryTimer = undefined;
         this.retryDelayMs = 0;
         this.lastUnreachableLog = 0;
+        this.blocks.told(changes);
         if (this.state !== 'running') return;
         if (res && res.lost_peers.length > 0) this.shuffle.peersLost(res.lost_peers);
         if (res?.decommission && this.leaving === undefined) {

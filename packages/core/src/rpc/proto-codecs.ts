@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'b02dd40e4bdf14f6e0e64e0e698d485ec67405ba3a2f18c4976490da30b2e7f1';
+export const PROTO_CODECS_SHA256 = '2afd136524d464a9b324458a28f831f60c17152081b0919bddd46fef6bb549fb';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1971,6 +1971,8 @@ toObject: function RegisterWorkerResponse$toObject(m,o,q){
   ".sluice.v1.HeartbeatRequest": {
     ctor: () => function HeartbeatRequest(p){
   this.running_task_ids=[]
+  this.dropped_rdd_blocks=[]
+  this.spilled_rdd_blocks=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -1991,6 +1993,14 @@ encode: function HeartbeatRequest$encode(m,w,q){
   types[2].encode(m.storage,w.uint32(26).fork(),q+1).ldelim()
   if(m.process!=null&&Object.hasOwnProperty.call(m,"process"))
   types[3].encode(m.process,w.uint32(34).fork(),q+1).ldelim()
+  if(m.dropped_rdd_blocks!=null&&m.dropped_rdd_blocks.length){
+  for(var i=0;i<m.dropped_rdd_blocks.length;++i)
+  w.uint32(42).string(m.dropped_rdd_blocks[i])
+  }
+  if(m.spilled_rdd_blocks!=null&&m.spilled_rdd_blocks.length){
+  for(var i=0;i<m.spilled_rdd_blocks.length;++i)
+  w.uint32(50).string(m.spilled_rdd_blocks[i])
+  }
   return w
 },
 decode: function HeartbeatRequest$decode(r,l,e,n){
@@ -2031,6 +2041,18 @@ decode: function HeartbeatRequest$decode(r,l,e,n){
   }
   case 4: {
   m.process=types[3].decode(r,r.uint32(),undefined,n+1)
+  break
+  }
+  case 5: {
+  if(!(m.dropped_rdd_blocks&&m.dropped_rdd_blocks.length))
+  m.dropped_rdd_blocks=[]
+  m.dropped_rdd_blocks.push(r.string())
+  break
+  }
+  case 6: {
+  if(!(m.spilled_rdd_blocks&&m.spilled_rdd_blocks.length))
+  m.spilled_rdd_blocks=[]
+  m.spilled_rdd_blocks.push(r.string())
   break
   }
   default:
@@ -2075,6 +2097,22 @@ fromObject: function HeartbeatRequest$fromObject(d,n){
   throw TypeError(".sluice.v1.HeartbeatRequest.process: object expected")
   m.process=types[3].fromObject(d.process,n+1)
   }
+  if(d.dropped_rdd_blocks){
+  if(!Array.isArray(d.dropped_rdd_blocks))
+  throw TypeError(".sluice.v1.HeartbeatRequest.dropped_rdd_blocks: array expected")
+  m.dropped_rdd_blocks=[]
+  for(var i=0;i<d.dropped_rdd_blocks.length;++i){
+  m.dropped_rdd_blocks[i]=String(d.dropped_rdd_blocks[i])
+  }
+  }
+  if(d.spilled_rdd_blocks){
+  if(!Array.isArray(d.spilled_rdd_blocks))
+  throw TypeError(".sluice.v1.HeartbeatRequest.spilled_rdd_blocks: array expected")
+  m.spilled_rdd_blocks=[]
+  for(var i=0;i<d.spilled_rdd_blocks.length;++i){
+  m.spilled_rdd_blocks[i]=String(d.spilled_rdd_blocks[i])
+  }
+  }
   return m
 },
 toObject: function HeartbeatRequest$toObject(m,o,q){
@@ -2086,6 +2124,8 @@ toObject: function HeartbeatRequest$toObject(m,o,q){
   var d={}
   if(o.arrays||o.defaults){
   d.running_task_ids=[]
+  d.dropped_rdd_blocks=[]
+  d.spilled_rdd_blocks=[]
   }
   if(o.defaults){
   d.worker_id=""
@@ -2106,6 +2146,18 @@ toObject: function HeartbeatRequest$toObject(m,o,q){
   }
   if(m.process!=null&&Object.hasOwnProperty.call(m,"process")){
   d.process=types[3].toObject(m.process,o,q+1)
+  }
+  if(m.dropped_rdd_blocks&&m.dropped_rdd_blocks.length){
+  d.dropped_rdd_blocks=[]
+  for(var j=0;j<m.dropped_rdd_blocks.length;++j){
+  d.dropped_rdd_blocks[j]=m.dropped_rdd_blocks[j]
+  }
+  }
+  if(m.spilled_rdd_blocks&&m.spilled_rdd_blocks.length){
+  d.spilled_rdd_blocks=[]
+  for(var j=0;j<m.spilled_rdd_blocks.length;++j){
+  d.spilled_rdd_blocks[j]=m.spilled_rdd_blocks[j]
+  }
   }
   return d
 },

@@ -74,8 +74,11 @@ export interface PersistedRdd {
 
 /** A persisted RDD's cached blocks on live workers (REST storage/rdd: Spark's LiveRDD). */
 export interface StoredRdd extends PersistedRdd {
-  /** By partition, ascending: the block's bytes (0 when unknown) and the live workers holding it. */
-  readonly blocks: readonly { readonly partition: number; readonly bytes: number; readonly workerIds: readonly string[] }[];
+  /**
+   * By partition, ascending: the block's bytes (0 when unknown), the live workers holding it and
+   * those of them holding it on their disk, spilled from memory.
+   */
+  readonly blocks: readonly { readonly partition: number; readonly bytes: number; readonly workerIds: readonly string[]; readonly spilledAt: readonly string[] }[];
 }
 
 /** What a running task set was submitted for. */
@@ -420,7 +423,7 @@ export class DAGScheduler implements RegistryListener {
   storedRdds(jobId: string): StoredRdd[] {
     const job = this.jobs.get(jobId);
     if (!job) return [];
-    const byRdd = new Map<number, { partition: number; bytes: number; workerIds: string[] }[]>();
+    const byRdd = new Map<number, { partition: number; bytes: number; workerIds: string[]; spilledAt: string[] }[]>();
     const prefix = `rdd_${jobId}_`;
     for (const [blockId, workers] of this.blockLocations.entries()) {
       if (!blockId.startsWith(prefix)) continue;
@@ -429,7 +432,7 @@ export class DAGScheduler implements RegistryListener {
       const [rdd, partition] = blockId.slice(prefix.length).split('_').map(Number);
       let list = byRdd.get(rdd);
       if (!list) byRdd.set(rdd, (list = []));
-      list.push({ partition, bytes: this.blockLocations.sizeOf(blockId) ?? 0, workerIds: live });
+      list.push({ partition, bytes: this.blockLocations.sizeOf(blockId) ?? 0, workerIds: live, spilledAt: live.filter((w) => this.blockLocations.isSpilledAt(blockId, w)) });
     }
     const out: StoredRdd[] = [];
     for (const [rddId, blocks] of [...byRdd].sort((a, b) => a[0] - b[0])) {

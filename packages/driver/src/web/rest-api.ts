@@ -467,25 +467,30 @@ export function executors(d: DriverNode, j: DriverJob): unknown[] {
 }
 
 /**
- * Spark's StorageLevel.description for how Sluice stores a level: serialized always, one copy
- * (`_SER` and `_2` levels are stored as their plain level).
+ * Spark's StorageLevel.description for where a block's copy is (serialized always, one copy:
+ * `_SER` and `_2` levels are stored as their plain level): a MEMORY_AND_DISK block spilled to
+ * the worker's disk is described as on disk, as Spark's BlockManager reports the block's
+ * status after dropping it from memory.
  */
-function storageLevelDescription(level: StoredRdd['storage']): string {
+function storageLevelDescription(level: StoredRdd['storage'], spilled = false): string {
   const disk = level === 'DISK_ONLY' || level === 'MEMORY_AND_DISK';
-  const memory = level === 'MEMORY_ONLY' || level === 'MEMORY_AND_DISK';
+  const memory = !spilled && (level === 'MEMORY_ONLY' || level === 'MEMORY_AND_DISK');
   return `${disk ? 'Disk ' : ''}${memory ? 'Memory ' : ''}Serialized 1x Replicated`;
 }
 
 /**
  * Spark's RDDStorageInfo for a cached RDD (AppStatusListener's LiveRDD): its cached partitions'
- * bytes in memory (a MEMORY_ONLY or MEMORY_AND_DISK block, as stored) or on disk (DISK_ONLY);
- * with `details`, dataDistribution by worker and the partitions (Spark's block names, `rdd_<id>_<p>`).
+ * bytes in memory (a MEMORY_ONLY or MEMORY_AND_DISK block, as stored) or on disk (DISK_ONLY, or
+ * a MEMORY_AND_DISK block a worker spilled); a MEMORY_ONLY block a worker evicted for room is no
+ * longer counted (Spark's "Fraction Cached" below 100%); with `details`, dataDistribution by
+ * worker and the partitions (Spark's block names, `rdd_<id>_<p>`).
  */
 export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): unknown {
-  const onDisk = r.storage === 'DISK_ONLY';
-  const bytes = (b: StoredRdd['blocks'][number]): number => b.bytes * b.workerIds.length;
-  const memoryUsed = onDisk ? 0 : r.blocks.reduce((a, b) => a + bytes(b), 0);
-  const diskUsed = onDisk ? r.blocks.reduce((a, b) => a + bytes(b), 0) : 0;
+  type Block = StoredRdd['blocks'][number];
+  const onDiskAt = (b: Block, workerId: string): boolean => r.storage === 'DISK_ONLY' || b.spilledAt.includes(workerId);
+  const diskCopies = (b: Block): number => b.workerIds.filter((w) => onDiskAt(b, w)).length;
+  const memoryUsed = r.blocks.reduce((a, b) => a + b.bytes * (b.workerIds.length - diskCopies(b)), 0);
+  const diskUsed = r.blocks.reduce((a, b) => a + b.bytes * diskCopies(b), 0);
   const info: Record<string, unknown> = {
     id: r.rddId,
     name: r.name,
@@ -496,23 +501,23 @@ export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): u
     diskUsed,
   };
   if (!details) return info;
-  const level = storageLevelDescription(r.storage);
   const workerIds = [...new Set(r.blocks.flatMap((b) => b.workerIds))].sort();
   info.dataDistribution = workerIds.map((id) => {
     const w = d.registry.get(id);
-    const mine = r.blocks.filter((b) => b.workerIds.includes(id)).reduce((a, b) => a + b.bytes, 0);
+    const mine = r.blocks.filter((b) => b.workerIds.includes(id));
     return {
       address: w?.address,
-      memoryUsed: onDisk ? 0 : mine,
+      memoryUsed: mine.filter((b) => !onDiskAt(b, id)).reduce((a, b) => a + b.bytes, 0),
       memoryRemaining: Math.max(0, (w?.storage?.memoryLimitBytes ?? 0) - (w?.storage?.memoryBytes ?? 0)),
-      diskUsed: onDisk ? mine : 0,
+      diskUsed: mine.filter((b) => onDiskAt(b, id)).reduce((a, b) => a + b.bytes, 0),
     };
   });
   info.partitions = r.blocks.map((b) => ({
     blockName: `rdd_${r.rddId}_${b.partition}`,
-    storageLevel: level,
-    memoryUsed: onDisk ? 0 : b.bytes * b.workerIds.length,
-    diskUsed: onDisk ? b.bytes * b.workerIds.length : 0,
+    // Where its copies are: on disk once every copy is (one copy, but for one a decommission moved).
+    storageLevel: storageLevelDescription(r.storage, diskCopies(b) === b.workerIds.length),
+    memoryUsed: b.bytes * (b.workerIds.length - diskCopies(b)),
+    diskUsed: b.bytes * diskCopies(b),
     executors: b.workerIds,
   }));
   return info;

@@ -71,6 +71,9 @@ export class BlockManager {
   private readonly memoryLimit: number;
   private readonly log: Logger;
   private readonly removalListeners: ((blockId: string) => void)[] = [];
+  /** Cached partitions dropped (evicted for room, or unreadable) and spilled since the driver was last told. */
+  private readonly rddDropped = new Set<string>();
+  private readonly rddSpilled = new Set<string>();
   /** The reused memory `join` makes segments in. */
   readonly pool: BlockBufferPool;
 
@@ -105,6 +108,8 @@ export class BlockManager {
    */
   put(blockId: string, segments: Uint8Array[], level: StorageLevel | 'SHUFFLE'): void {
     this.remove(blockId);
+    this.rddDropped.delete(blockId);
+    this.rddSpilled.delete(blockId);
     const size = segments.reduce((a, s) => a + s.length, 0);
     const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter, kind: kindOf(blockId) };
     if (level === 'DISK_ONLY') {
@@ -162,7 +167,7 @@ export class BlockManager {
       return (e.files ?? []).map((f) => fs.readFileSync(f));
     } catch (err) {
       this.log.warn({ err, blockId }, 'spilled block unreadable; dropping it');
-      this.remove(blockId);
+      this.drop(blockId);
       return undefined;
     }
   }
@@ -176,6 +181,25 @@ export class BlockManager {
     const e = this.blocks.get(blockId);
     if (e?.segments) for (const s of e.segments) this.pool.forget(s);
     return e;
+  }
+
+  /**
+   * The cached partitions (rdd_ blocks) this store dropped (evicted for room, or unreadable)
+   * and spilled to disk since the driver was last told (`told`): what a heartbeat reports.
+   */
+  rddChanges(): { readonly dropped: string[]; readonly spilled: string[] } {
+    return { dropped: [...this.rddDropped], spilled: [...this.rddSpilled] };
+  }
+
+  /** The driver got these changes (its heartbeat answered): they are not told again. */
+  told(changes: { readonly dropped: readonly string[]; readonly spilled: readonly string[] }): void {
+    for (const id of changes.dropped) this.rddDropped.delete(id);
+    for (const id of changes.spilled) this.rddSpilled.delete(id);
+  }
+
+  /** Remove a block the store itself gave up (its file unreadable); a cached partition's is told to the driver. */
+  private drop(blockId: string): void {
+    if (this.remove(blockId) && kindOf(blockId) === 'rdd') this.rddDropped.add(blockId);
   }
 
   /** Call `listener` with the id of every block removed from now on (replaced, evicted, dropped, released). */
@@ -214,7 +238,7 @@ export class BlockManager {
       return out;
     } catch (err) {
       this.log.warn({ err, blockId }, 'spilled block unreadable; dropping it');
-      this.remove(blockId);
+      this.drop(blockId);
       return undefined;
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
@@ -276,9 +300,11 @@ export class BlockManager {
       if (e.level === 'MEMORY_ONLY') {
         this.log.debug({ blockId: id, size: e.size }, 'evicting cached block');
         this.remove(id);
+        if (e.kind === 'rdd') this.rddDropped.add(id);
       } else {
         this.writeToDisk(id, e);
         this.memoryUsed -= e.size;
+        if (e.kind === 'rdd') this.rddSpilled.add(id);
       }
     }
   }

@@ -8,6 +8,8 @@ export interface HeartbeatRequest {
   'running_task_ids'?: (string)[];
   'storage'?: (_sluice_v1_WorkerStorage | null);
   'process'?: (_sluice_v1_WorkerProcess | null);
+  'dropped_rdd_blocks'?: (string)[];
+  'spilled_rdd_blocks'?: (string)[];
 }
 
 export interface HeartbeatRequest__Output {
@@ -15,4 +17,6 @@ export interface HeartbeatRequest__Output {
   'running_task_ids': (string)[];
   'storage': (_sluice_v1_WorkerStorage__Output | null);
   'process': (_sluice_v1_WorkerProcess__Output | null);
+  'dropped_rdd_blocks': (string)[];
+  'spilled_rdd_blocks': (string)[];
 }
