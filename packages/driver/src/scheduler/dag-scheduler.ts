@@ -143,6 +143,9 @@ function mapStageName(info: ShuffleDependencyInfo, stageId: number): string {
   return info.graph.creationSites?.[info.mapSide] ?? `shuffle map stage ${stageId}`;
 }
 
+/** Spark's TaskKilled reason for a result stage's attempts still running as its job succeeds (DAGScheduler's killAllTaskAttempts). */
+const JOB_FINISHED = 'Stage finished';
+
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
 
@@ -480,6 +483,12 @@ export class DAGScheduler implements RegistryListener {
     try {
       if (signal?.aborted) onAbort();
       const out = await this.runAction(job, actionId, stageId, plan, graph, action, partitions, onResult);
+      // Spark's "Job N is finished. Cancelling potential speculative or zombie tasks for this
+      // job": the result stage's attempts still running (a zombie's) are killed, "Stage finished".
+      for (const t of [...job.taskSets]) {
+        const owner = this.taskSetOwners.get(t);
+        if (owner?.result && owner.actionId === actionId) t.killRunning(JOB_FINISHED);
+      }
       for (const l of this.listeners) l.onJobEnd?.({ runId: jobId, jobId: actionId, time: this.clock.now(), stageIds: [...state.stages] });
       return out;
     } catch (err) {
@@ -620,11 +629,20 @@ export class DAGScheduler implements RegistryListener {
       const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
-      // Tasks over several contiguous partitions where the stage reads shuffles and nothing else varies by partition.
-      const ranges = this.resultRanges(job, plan, action, missing, mapOutputs);
+      // Tasks over several contiguous partitions where the stage reads shuffles and nothing else
+      // varies by partition; a task a partition while an older attempt's tasks run (a zombie's:
+      // each of its results is then taken whole or not at all, never a range in part).
+      const zombie = [...job.taskSets].some((t) => t.isEnded && this.taskSetOwners.get(t)?.stageId === stageId);
+      const ranges = zombie ? undefined : this.resultRanges(job, plan, action, missing, mapOutputs);
       const firsts = ranges === undefined ? missing : ranges.map((r) => r.first);
       const countOf = new Map<number, number>();
       for (const r of ranges ?? []) if (r.count > 1) countOf.set(r.first, r.count);
+      // A task's result is taken only when none of its partitions has one (alreadyDone): its
+      // accumulator updates are merged once, as Spark's for a result task (job.finished(outputId)).
+      const taken = (p: number): boolean => {
+        for (let q = p; q < p + (countOf.get(p) ?? 1); q++) if (results.has(q)) return true;
+        return false;
+      };
       const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite) }, (p, outcome, _workerId, taskId) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
         const count = countOf.get(p) ?? 1;
@@ -644,7 +662,7 @@ export class DAGScheduler implements RegistryListener {
           }
         }
         this.taskAccumulators(job, stageId, attempt, taskId, r.accumulators);
-      });
+      }, taken);
       if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
       this.handleFailure(job, end, log, actionId);
@@ -711,7 +729,7 @@ export class DAGScheduler implements RegistryListener {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
-        });
+        }, (p) => this.mapOutputs.has(job.jobId, shuffleId, p));
         if (end.kind !== 'done') this.handleFailure(job, end, log, actionId);
       }
     })();
@@ -854,6 +872,11 @@ export class DAGScheduler implements RegistryListener {
     /** What the stage computes, and its name (Spark's StageInfo.name). */
     kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number>; name: string } | { kind: 'shuffleMap'; spec: ShuffleSpec; name: string },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string) => void,
+    /**
+     * Whether a partition's outcome is had already (by another attempt of the stage: an older one
+     * a fetch failure left running, or a newer one): a task's success for it is then not taken.
+     */
+    alreadyDone: (partition: number) => boolean,
   ): Promise<TaskSetEnd> {
     // Received blocks are read where they are now (a decommissioning worker's were copied).
     if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
@@ -920,6 +943,7 @@ export class DAGScheduler implements RegistryListener {
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
+      alreadyDone,
       onSuccess: (partition, outcome, workerId, taskId) => {
         outcome.stored_blocks.forEach((b, i) => this.blockLocations.add(b, workerId, outcome.stored_block_bytes[i]));
         if (hasDirectKeys) {
@@ -929,6 +953,13 @@ export class DAGScheduler implements RegistryListener {
         }
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) this.taskAccumulators(job, stageId, attempt, taskId, decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId, taskId);
+        // Spark's notifyPartitionCompletion: the stage's other attempt running (a newer one, when
+        // this is a zombie's task) has the partitions done too.
+        const count = kind.kind === 'result' ? (kind.countOf?.get(partition) ?? 1) : 1;
+        for (const other of job.taskSets) {
+          if (other === tsm || other.isEnded || this.taskSetOwners.get(other)?.stageId !== stageId) continue;
+          for (let q = partition; q < partition + count; q++) other.markPartitionCompleted(q);
+        }
       },
       onTaskStart: (taskId, partition, taskAttempt, workerId, speculative, time) => {
         if (this.listeners.length === 0) return;
@@ -979,14 +1010,17 @@ export class DAGScheduler implements RegistryListener {
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
     for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, partitions, time: this.clock.now(), ...(pool !== undefined && { pool }) });
     this.taskScheduler.submit(tsm);
-    const done = tsm.finished.finally(() => {
+    // Kept until no attempt of it runs: a zombie's (a fetch failure ended it) run on, and are
+    // killed with the rest of the job's (endJob, cancelActions, failIndependentStages).
+    void tsm.drained.then(() => {
       job.taskSets.delete(tsm);
       this.taskSetOwners.delete(tsm);
       this.shuffleSources.delete(tsm);
       this.taskSetWorkers.delete(tsm);
-      // No task of this stage attempt launches again: the workers may drop its description.
+      // No task of this stage attempt launches or runs again: the workers may drop its description.
       if (stage) for (const w of this.registry.all()) w.endpoint.forgetStage(stageKey);
-    }).then((end) => {
+    });
+    const done = tsm.finished.then((end) => {
       const failure = this.stageFailure(job, actionId, end);
       for (const l of this.listeners) l.onStageCompleted?.({ runId: job.jobId, stageId, stageAttempt: attempt, time: this.clock.now(), ...(failure !== undefined && { failure }) });
       return end;

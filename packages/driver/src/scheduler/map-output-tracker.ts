@@ -42,6 +42,11 @@ export class MapOutputTracker {
     this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, status };
   }
 
+  /** Whether map partition `map`'s output is registered (on a worker thought alive). */
+  has(jobId: string, shuffleId: number, map: number): boolean {
+    return this.shuffles.get(this.key(jobId, shuffleId))?.[map] !== undefined;
+  }
+
   missing(jobId: string, shuffleId: number, numMaps: number): number[] {
     const o = this.outputs(jobId, shuffleId, numMaps);
     const out: number[] = [];

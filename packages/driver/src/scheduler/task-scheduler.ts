@@ -172,7 +172,9 @@ export class TaskScheduler implements RegistryListener {
       );
     }
     this.taskSets.push(tsm);
-    void tsm.finished.then(() => {
+    // Kept while attempts of it run after it ended (a zombie's, after a fetch failure): a lost
+    // worker's are told to it. An ended set is offered nothing (wantsSlot, canQueue).
+    void tsm.drained.then(() => {
       const i = this.taskSets.indexOf(tsm);
       if (i >= 0) this.taskSets.splice(i, 1);
     });

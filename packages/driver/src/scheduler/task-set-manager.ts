@@ -52,6 +52,12 @@ export interface StageCallbacks {
    * without asking (tiny tasks are offered thousands of times a second).
    */
   preferredWorkers?(partition: number): ReadonlySet<string> | undefined;
+  /**
+   * Whether `partition`'s outcome is had already (another attempt of the stage, an older one
+   * left running after a fetch failure or a newer one, took it): a success of this set's for it
+   * is then a late duplicate, told `killed` (another attempt succeeded), its result dropped.
+   */
+  alreadyDone?(partition: number): boolean;
   /** A task's first successful attempt. */
   /** `taskId`: the successful attempt's. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
@@ -237,6 +243,14 @@ export class TaskSetManager {
   /** Attempts that failed (any reason in FAILED_TASK_REASONS), for progress. */
   private failedAttempts = 0;
   private ended = false;
+  /**
+   * Set when a task's fetch failure ended the set (Spark's isZombie after FetchFailed): nothing
+   * more is launched, but its running attempts run on, and a success among them still counts.
+   */
+  private zombie = false;
+  private resolveDrained!: () => void;
+  /** Settles once the set ended and no attempt of it runs (a zombie's last attempt ended). */
+  readonly drained: Promise<void>;
   /** Attempts launched so far (queued ones included). */
   private launches = 0;
   private readonly created: number;
@@ -268,11 +282,37 @@ export class TaskSetManager {
     for (let i = 0; i < partitions.length; i++) byIndex.push(i);
     this.all = new PendingTasks(this.isPending, this.pendingSeq, byIndex);
     this.finished = new Promise((r) => (this.resolveEnd = r));
+    this.drained = new Promise((r) => (this.resolveDrained = r));
     if (partitions.length === 0) this.end({ kind: 'done' });
   }
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** Whether a fetch failure ended it while attempts of it still run (Spark's zombie TaskSetManager). */
+  get isZombie(): boolean {
+    return this.zombie && this.running.size > 0;
+  }
+
+  /**
+   * Another attempt of the stage computed `partition` (Spark's markPartitionCompleted, told by
+   * notifyPartitionCompletion): it is done here too, its attempts here killed (another attempt
+   * succeeded), the set done once every partition is. Returns whether it was still to do here.
+   */
+  markPartitionCompleted(partition: number): boolean {
+    if (this.ended) return false;
+    const index = this.partitions.indexOf(partition);
+    if (index < 0 || this.done[index] === 1) return false;
+    this.done[index] = 1;
+    this.remaining--;
+    if (this.isPending[index] === 1) {
+      this.isPending[index] = 0;
+      this.pendingCount--;
+    }
+    for (const [id, other] of [...this.running]) if (other.index === index) this.killAttempt(id, other, 'killed', ANOTHER_ATTEMPT_SUCCEEDED);
+    if (this.remaining === 0) this.end({ kind: 'done' });
+    return true;
   }
 
   get runningCount(): number {
@@ -491,6 +531,14 @@ export class TaskSetManager {
     const a = this.running.get(taskId);
     if (!a) return; // Already re-queued (its worker was declared lost) or the set ended.
     this.running.delete(taskId);
+    try {
+      this.handleResult(taskId, a, result);
+    } finally {
+      if (this.ended && this.running.size === 0) this.resolveDrained();
+    }
+  }
+
+  private handleResult(taskId: string, a: Attempt, result: LaunchResult): void {
     // A partition's first success is reported after onSuccess, as Spark's DAGScheduler merges
     // the task's accumulator updates before it posts SparkListenerTaskEnd; any other end now.
     const emit = this.reportEnd(taskId, a, result);
@@ -529,8 +577,10 @@ export class TaskSetManager {
         this.taskFailed(a, o.error!);
         return;
       case 'fetch_failed': {
+        // Spark's handleFailedTask on FetchFailed: the set becomes a zombie, its other running
+        // attempts left to finish (their successes still count); the stage is resubmitted.
         const f = o.fetch_failed!;
-        this.end({ kind: 'fetchFailed', shuffleId: f.shuffle_id, mapPartition: f.map_partition, workerId: f.worker_id, message: f.message });
+        this.end({ kind: 'fetchFailed', shuffleId: f.shuffle_id, mapPartition: f.map_partition, workerId: f.worker_id, message: f.message }, true);
         return;
       }
       case 'killed':
@@ -555,7 +605,7 @@ export class TaskSetManager {
       this.succeededMs[a.index] = ran;
     }
     this.stage.onSuccess(this.partitions[a.index], o, a.workerId, a.taskId);
-    for (const [id, other] of this.running) if (other.index === a.index) this.killAttempt(id, other, 'killed', ANOTHER_ATTEMPT_SUCCEEDED);
+    for (const [id, other] of [...this.running]) if (other.index === a.index) this.killAttempt(id, other, 'killed', ANOTHER_ATTEMPT_SUCCEEDED);
     if (this.remaining === 0) this.end({ kind: 'done' });
   }
 
@@ -578,7 +628,8 @@ export class TaskSetManager {
         case 'result':
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
-          reason = this.done[a.index] === 1 || this.ended ? 'killed' : 'success';
+          // A zombie's success still counts (Spark's), unless another attempt of the stage has it.
+          reason = this.done[a.index] === 1 || (this.ended && !this.zombie) || this.stage.alreadyDone?.(this.partitions[a.index]) === true ? 'killed' : 'success';
           if (reason === 'killed') killReason = ANOTHER_ATTEMPT_SUCCEEDED;
           else {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
@@ -699,6 +750,7 @@ export class TaskSetManager {
       this.emitEnd(id, a, 'worker_lost');
       if (this.done[a.index] === 0) this.requeue(a.index);
     }
+    if (this.ended && this.running.size === 0) this.resolveDrained();
     // The lost worker's cached blocks are gone: its pending tasks are placed again by their
     // preferences now (those with none left run anywhere), as offers asking each time did.
     const lost = this.byWorker?.get(workerId);
@@ -713,13 +765,26 @@ export class TaskSetManager {
     }
   }
 
-  /** End the set now (its job was cancelled); running attempts are killed. */
+  /**
+   * End the set now (its job was cancelled); running attempts are killed. A set that ended
+   * already (a zombie) has its attempts still running killed, as `end` gives their reason.
+   */
   abort(end: TaskSetEnd): void {
-    this.end(end);
+    if (!this.ended) {
+      this.end(end);
+      return;
+    }
+    this.killRunning(this.stage.endReason?.(end) ?? STAGE_ENDED);
+  }
+
+  /** Kill the attempts still running (a zombie's, once its stage's job no longer needs them), `why` their TaskKilled reason. */
+  killRunning(why: string): void {
+    for (const [id, a] of [...this.running]) this.killAttempt(id, a, 'killed', why);
+    if (this.ended && this.running.size === 0) this.resolveDrained();
   }
 
   private requeue(index: number): void {
-    if (this.done[index] === 1 || this.isPending[index] === 1) return;
+    if (this.ended || this.done[index] === 1 || this.isPending[index] === 1) return;
     for (const r of this.running.values()) if (r.index === index) return;
     this.isPending[index] = 1;
     this.pendingCount++;
@@ -769,15 +834,18 @@ export class TaskSetManager {
     this.kill(a.workerId, taskId);
   }
 
-  private end(e: TaskSetEnd): void {
+  /** `keepRunning`: a fetch failure's end, its running attempts left to finish (a zombie); else they are killed. */
+  private end(e: TaskSetEnd, keepRunning = false): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.running.size > 0) {
+    this.zombie = keepRunning;
+    if (this.running.size > 0 && !keepRunning) {
       const why = this.stage.endReason?.(e) ?? STAGE_ENDED;
       for (const [id, a] of [...this.running]) this.killAttempt(id, a, 'killed', why);
     }
     this.isPending.fill(0);
     this.pendingCount = 0;
+    if (this.running.size === 0) this.resolveDrained();
     this.resolveEnd(e);
   }
 }

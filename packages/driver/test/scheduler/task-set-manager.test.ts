@@ -595,17 +595,58 @@ describe('TaskSetManager', () => {
     });
   });
 
-  test('a fetch failure ends the set with kind fetchFailed, and running tasks are killed', async () => {
-    const { stage, tsm, ended } = setup([0, 1, 2]);
+  test("a fetch failure ends the set with kind fetchFailed; its running tasks run on in the zombie set and a success still counts (Spark's isZombie)", async () => {
+    const { stage, tsm, ended } = setup([0, 1, 2, 3]);
     const a = launch(tsm, 'w1');
     const b = launch(tsm, 'w2');
+    const c = launch(tsm, 'w3');
+    let drained = false;
+    void tsm.drained.then(() => (drained = true));
     tsm.onResult(a.taskId, fetchFailed());
     assert.deepEqual(await ended(), { kind: 'fetchFailed', shuffleId: 2, mapPartition: 5, workerId: 'w9', message: 'cannot fetch shuffle_job1_2_5_0 from w9' });
-    assert.deepEqual(stage.kills, [{ workerId: 'w2', taskId: b.taskId }]);
-    assert.equal(tsm.offer('w3'), undefined, 'pending tasks are dropped');
+    assert.deepEqual(stage.kills, [], 'running tasks are not killed');
+    assert.equal(tsm.offer('w4'), undefined, 'pending tasks are dropped');
+    assert.equal(tsm.runningCount, 2);
+    assert.equal(tsm.isZombie, true);
+    tsm.onResult(b.taskId, ok('b'));
+    assert.deepEqual(stage.successes, [{ partition: b.partition, workerId: 'w2', result: 'b' }], "a zombie's success counts");
+    assert.deepEqual(stage.ends.map((e) => [e.taskId, e.reason]), [[a.taskId, 'fetch_failed'], [b.taskId, 'success']]);
+    // A lost worker's attempt in a zombie is told lost and not queued again.
+    tsm.onWorkerLost('w3');
+    assert.equal(tsm.offer('w4'), undefined);
     assert.equal(tsm.runningCount, 0);
+    await Promise.resolve();
+    assert.equal(drained, true, 'drained once no attempt runs');
+    assert.deepEqual(stage.ends.map((e) => [e.taskId, e.reason]).slice(2), [[c.taskId, 'worker_lost']]);
+  });
+
+  test("a zombie's success for a partition another attempt has is a late duplicate (alreadyDone); abort kills a zombie's attempts", async () => {
+    const { stage, tsm } = setup([0, 1, 2]);
+    const done = new Set<number>();
+    (stage as { alreadyDone?: (p: number) => boolean }).alreadyDone = (p) => done.has(p);
+    const a = launch(tsm, 'w1');
+    const b = launch(tsm, 'w2');
+    const c = launch(tsm, 'w3');
+    tsm.onResult(a.taskId, fetchFailed());
+    done.add(b.partition);
     tsm.onResult(b.taskId, ok());
-    assert.equal(stage.successes.length, 0);
+    assert.deepEqual(stage.successes, []);
+    assert.deepEqual(stage.ends.at(-1), { ...stage.ends.at(-1)!, taskId: b.taskId, reason: 'killed', killReason: 'another attempt succeeded' });
+    tsm.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'job ended', stack: '', partition: -1, attempts: 0 });
+    assert.deepEqual(stage.kills, [{ workerId: 'w3', taskId: c.taskId }]);
+    assert.equal(tsm.runningCount, 0);
+  });
+
+  test('markPartitionCompleted: another attempt computed the partition; its copies here are killed, the set done once every partition is', async () => {
+    const { stage, tsm, ended } = setup([4, 5]);
+    const a = launch(tsm, 'w1');
+    assert.equal(tsm.markPartitionCompleted(a.partition), true);
+    assert.deepEqual(stage.kills, [{ workerId: 'w1', taskId: a.taskId }]);
+    assert.equal(tsm.markPartitionCompleted(a.partition), false);
+    const other = a.partition === 4 ? 5 : 4;
+    assert.equal(tsm.markPartitionCompleted(other), true);
+    assert.deepEqual(await ended(), { kind: 'done' });
+    assert.deepEqual(stage.successes, []);
   });
 
   test('abort ends the set with the given end and kills running attempts', async () => {
