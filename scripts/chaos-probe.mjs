@@ -35,7 +35,10 @@
 // packet delayed 100-500 ms for 5-12 s), both to be ridden out. The checks read the bucket
 // from s3rver's directory (S3CheckpointServer). The default mode's faults include
 // a proxied worker's links held or cut mid-stream (net-hold, net-cut, net-hold-short,
-// net-cut-driver-link), not only in a recovery.
+// net-cut-driver-link), not only in a recovery. With --s3-checkpoint, --faults may also name
+// driver-kill-s3-down and driver-kill-s3-stop (never drawn otherwise): the driver killed and
+// started again while s3rver is down or stopped, its jobs recovering from a bucket that does
+// not answer; no recovery may pass over a checkpoint no fault damaged.
 // A failed round keeps its directory (and the processes' logs) and is reported; the exit
 // code is the number of failed rounds (capped at 100).
 import { spawn } from 'node:child_process';
@@ -75,6 +78,12 @@ const FAULTS = [
 
 // ---------- arguments ----------
 const argv = process.argv.slice(2);
+// --help: this file's opening comment (before, an unknown flag was ignored: --help ran 5 rounds)
+if (argv.includes('--help') || argv.includes('-h')) {
+  const head = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  process.stdout.write(`${head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
 const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
@@ -131,13 +140,17 @@ const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 
 // --s3-checkpoint: the default job checkpointing to s3rver (S3CheckpointServer), the log off.
 const S3CKPT = flag('s3-checkpoint');
 const S3_ONLY_FAULTS = ['s3-restart', 's3-down-long', 's3-stop', 's3-slow'];
+// faults37: the driver killed and started again while s3rver is down (SIGTERM, 2-14 s) or stopped
+// (SIGSTOP, 3-9 s), so the relaunched jobs recover while S3 does not answer. Only with --faults
+// (not in the default draw, so the seeds of earlier rounds draw as they did).
+const S3_RECOVERY_FAULTS = ['driver-kill-s3-down', 'driver-kill-s3-stop'];
 const S3_FAULTS = [...FAULTS.filter((f) => f !== 'worker-kill-at-log-segment' && f !== 'driver-kill-at-metadata-temp'), ...S3_ONLY_FAULTS];
 const S3_JOB = path.join(REPO, 'scripts', 'chaos', 's3-checkpoint-job.ts');
 /** How long @sluice/s3 tries a checkpoint call again (its retryTimeoutMs default). */
 const S3_RETRY_MS = 10_000;
 const MODE_FAULTS = S3CKPT ? S3_FAULTS : KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
-for (const f of KINDS) if (!MODE_FAULTS.includes(f)) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
+for (const f of KINDS) if (!MODE_FAULTS.includes(f) && !(S3CKPT && S3_RECOVERY_FAULTS.includes(f))) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
@@ -1562,6 +1575,20 @@ class Round {
         return cluster.s3.fault('SIGTERM', 8000 + Math.floor(r() * 7000), true, (x) => this.note(x));
       case 's3-stop':
         return cluster.s3.fault('SIGSTOP', 2000 + Math.floor(r() * 6000), false, (x) => this.note(x));
+      case 'driver-kill-s3-down':
+      case 'driver-kill-s3-stop': {
+        // faults37: the relaunched jobs' getOrCreate reads the bucket while s3rver does not
+        // answer: refused (down) or hanging (stopped). Ridden out within retryTimeoutMs (a
+        // restart's outage past it may fail a job, naming the endpoint: submitted again); a
+        // recovery must never take the failed read for a damaged checkpoint (checked below).
+        await this.killDriver(cluster);
+        const stop = name === 'driver-kill-s3-stop';
+        const ms = stop ? 3000 + Math.floor(r() * 6000) : 2000 + Math.floor(r() * 12_000);
+        const outage = cluster.s3.fault(stop ? 'SIGSTOP' : 'SIGTERM', ms, false, (x) => this.note(`driver SIGKILL, started again during ${x}`));
+        await sleep(300 + Math.floor(r() * 700));
+        await this.restartDriver(cluster);
+        return outage;
+      }
       case 's3-slow':
         return cluster.s3.fault('slow', 5000 + Math.floor(r() * 7000), false, (x) => this.note(x), 100 + Math.floor(r() * 400));
       default:
@@ -1589,7 +1616,7 @@ async function runRound(n) {
   const nFaults = 1 + Math.floor(rand() * 3);
   const faults = Array.from({ length: nFaults }, () => pick(rand, KINDS));
   // --s3-checkpoint: an S3 fault in every round (the first drawn again among them if none was drawn)
-  const s3Kinds = KINDS.filter((f) => S3_ONLY_FAULTS.includes(f));
+  const s3Kinds = KINDS.filter((f) => S3_ONLY_FAULTS.includes(f) || S3_RECOVERY_FAULTS.includes(f));
   if (S3CKPT && s3Kinds.length > 0 && !faults.some((f) => s3Kinds.includes(f))) faults[0] = pick(rand, s3Kinds);
   const mounts = [];
   const { mountTmpfs, unmountTmpfs } = DISK ? await import(path.join(REPO, 'packages', 'test-disk', 'dist', 'src', 'index.js')) : {};
@@ -1677,7 +1704,7 @@ async function runRound(n) {
         }
         round.restarts.push({ killedAt: failedAt, restartedAt: Date.now() });
         if (DISK) round.regroupRanges.push([failedAt - 30_000, Date.now() + 3 * BATCH_MS]);
-        round.note(`${j.name} failed (${f.code}) and was submitted again as ${j.id}`);
+        round.note(`${j.name} failed (${f.code}: ${String(f.message).slice(0, 240)}) and was submitted again as ${j.id}`);
         j.resubmitting = false;
       })().catch((err) => round.note(`${j.name}: submitting it again failed: ${err.message}`));
     };
@@ -1772,6 +1799,14 @@ async function runRound(n) {
     }
     if (FLOW) for (const j of live) problems.push(...checkFlow(j, round));
     if (S3CKPT) problems.push(...checkS3Failures(jobs, cluster.s3));
+    // faults37: on S3 nothing but driver-kill-state-damaged damages a checkpoint, so a recovery
+    // passing over a metadata checkpoint otherwise took a read that failed for damage
+    if (S3CKPT && round.damagedParts.length === 0) {
+      for (const p of cluster.all) {
+        const l = p.lines.find((x) => x.includes('metadata checkpoint is damaged'));
+        if (l) problems.push(`a recovery passed over a metadata checkpoint no fault damaged: ${l.slice(0, 500)}`);
+      }
+    }
     // the driver runs on, and has forgotten every job that stopped (a driver started again on
     // its --state-dir would relaunch one it still lists)
     if (!cluster.driver.alive()) problems.push(`the driver exited: ${cluster.driver.lines.slice(-3).join(' | ').slice(0, 600)}`);
