@@ -9237,6 +9237,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'top-level consts travel' }, { file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
   },
   {
+    id: 'shell-terminal-ctrl-c-held',
+    what: "on a terminal, sluice shell holds a Ctrl-C key with the typed-ahead input instead of cancelling the running job",
+    file: 'packages/cli/src/shell-program.ts',
+    search: "        const parts = terminal ? m.data.split('\\x03') : [m.data];",
+    replace: '        const parts = [m.data];',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
+  },
+  {
+    id: 'shell-terminal-not-raw',
+    what: "sluice shell leaves its terminal in cooked mode (the terminal echoes and edits lines, and Ctrl-C is a signal)",
+    file: 'packages/cli/src/shell-terminal.ts',
+    search: '    if (this.terminal) this.stdin.setRawMode(true);',
+    replace: '    if (!this.terminal) this.stdin.setRawMode(true);',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
+  },
+  {
     id: 'shell-rdd-shown-as-object',
     what: "sluice shell shows an RDD as Node's inspect of its fields, not as Spark's MapPartitionsRDD[2] at filter at ...",
     file: 'packages/cli/src/shell-program.ts',

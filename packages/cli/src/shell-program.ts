@@ -104,7 +104,7 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
     if (ended && !holding && pending.length === 0 && !input.writableEnded) input.end();
   };
 
-  const server: REPLServer = repl.start({ prompt, input, output, terminal, useGlobal: true, preview: false });
+  const server: REPLServer = repl.start({ prompt, input, output, terminal, useColors: terminal, useGlobal: true, preview: false });
   const displayPrompt = server.displayPrompt.bind(server);
   server.displayPrompt = (preserveCursor?: boolean): void => {
     displayPrompt(preserveCursor);

@@ -170,3 +170,38 @@ test('sluice shell: the end of its input (Ctrl-D) ends it; --master is refused, 
   assert.match(err, /a shell on a running driver is not supported/);
   assert.match(err, /sluice submit --driver HOST:PORT job\.ts/);
 });
+
+test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line editor echoes and edits, Ctrl-C is a key that cancels the running job, Ctrl-D leaves', { timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
+  // script(1) runs the command on a pseudo-terminal fed from our pipe: keys in, the screen out.
+  const child = spawn('script', ['-qfec', `${process.execPath} ${CLI_BIN} shell --workers 2`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
+  let screen = '';
+  child.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (screen += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // The text without the terminal's control sequences (colours, cursor moves).
+  const text = (): string => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  try {
+    await pollUntil(() => (text().endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nscreen: ${text()}`, 20);
+    const ui = /Sluice web UI available at (http:\/\/127\.0\.0\.1:\d+)\/jobs\/([^/]+)\//.exec(text());
+    assert.ok(ui, text());
+    // "k", then Backspace (DEL) takes it back: the line evaluated is 6 * 7.
+    child.stdin!.write('k\x7f6 * 7\r');
+    await pollUntil(() => (/\r\n42\r\nsluice> $/.test(text()) ? true : undefined), 60_000, `42 and the prompt\nscreen: ${text()}`, 20);
+    // The line as edited, echoed once by the shell's line editor (the terminal is raw: it echoes nothing itself).
+    assert.match(text(), /sluice> 6 \* 7\r?\r\n42\r\n/);
+    child.stdin!.write('sc.parallelize([1, 2], 2).map(x => { const end = Date.now() + 200000; while (Date.now() < end); return x }).count()\r');
+    await pollUntil(async () => {
+      const jobs = (await (await fetch(`${ui[1]}/api/v1/applications/${ui[2]}/jobs`)).json()) as Array<{ status: string }>;
+      return jobs.some((j) => j.status === 'RUNNING') ? true : undefined;
+    }, 60_000, 'the long job running');
+    child.stdin!.write('\x03');
+    await pollUntil(() => (/SLUICE_CANCELLED.*\r\nsluice> $/.test(text()) ? true : undefined), 60_000, `the prompt after Ctrl-C\nscreen: ${text()}`, 20);
+    assert.match(text(), /Cancelling 1 running job \(Ctrl-C\)\.\r\nUncaught SluiceError \[SLUICE_CANCELLED\]: .*cancelled/);
+    child.stdin!.write('\x04');
+    assert.equal(await within(exited, 60_000, 'the shell to leave on Ctrl-D'), 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
