@@ -1213,6 +1213,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'Stage finished' }],
   },
   {
+    id: 'zombie-rest-no-active-tasks',
+    what: "REST's stage attempt a fetch failure ended shows its zombie tasks still running (numActiveTasks, RUNNING in taskList), as Spark's LiveStage.activeTasks",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: "  return status === 'ACTIVE' || status === 'FAILED';",
+    replace: "  return status === 'ACTIVE';",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'finish in the zombie attempt' }],
+  },
+  {
     id: 'zombie-duplicate-taken',
     what: "a task's success for a partition another attempt of its stage has already is a late duplicate (killed), its result not taken twice",
     file: 'packages/driver/src/scheduler/task-set-manager.ts',
@@ -8385,7 +8393,7 @@ const MUTATIONS = [
     id: 'rest-task-list-no-running',
     what: "REST taskList lists only ended task attempts, where Spark's lists the running ones too (status RUNNING)",
     file: 'packages/driver/src/web/rest-api.ts',
-    search: "  const live = x.status === 'ACTIVE' ? running.filter",
+    search: "  const live = hasLiveTasks(x.status) ? running.filter",
     replace: "  const live = x.status === 'NEVER' ? running.filter",
     tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'taskList while a task runs' }],
   },

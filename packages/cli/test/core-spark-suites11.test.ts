@@ -163,7 +163,7 @@ interface ZombieRun {
  * gates its mode needs); checks what every mode shares: the job succeeded, every key once with
  * its sum, the accumulator counted each record once.
  */
-async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: string; resultStage: number; events: Ev[]; show: () => string }) => Promise<void>, check: (r: ZombieRun) => Promise<void>): Promise<void> {
+async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: string; resultStage: number; events: Ev[]; show: () => string; get: <T>(p: string) => Promise<T> }) => Promise<void>, check: (r: ZombieRun) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-zombie-'));
   try {
     // No speculation, no pipelining: each task launched once, when a core is free.
@@ -198,7 +198,7 @@ async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: str
         'the result stage attempt 0 ended by a fetch failure, partitions 1-3 held',
       ).catch((err: Error) => assert.fail(`${err.message}: ${show()}`));
       const resultStage = failedAttempt.kind === 'completed' ? failedAttempt.stageId : -1;
-      await step({ dir, resultStage, events, show });
+      await step({ dir, resultStage, events, show, get: appRest(h.cluster, job.id) });
       const run = await within(job.done, 90_000, 'the job to end');
       assert.equal(run.ok, true, JSON.stringify(run.failure));
       const records = jsonLine<[number, number, number, number][]>(job.lines, 'RESULT ');
@@ -222,7 +222,12 @@ const submittedOf = (mine: readonly Ev[]): number[][] => mine.flatMap((e) => (e.
 test('a fetch failure ends a result stage attempt: its other running tasks finish in the zombie attempt and count (SUCCESS, stageAttemptId 0), the resubmitted attempt runs only the missing partition, the result exact', { timeout: 180_000 }, async () => {
   await zombieRun(
     'early',
-    async ({ dir, resultStage, events, show }) => {
+    async ({ dir, resultStage, events, show, get }) => {
+      // REST while they are held: the failed attempt 0 has them active and RUNNING (Spark's LiveStage.activeTasks).
+      const held = await get<{ status: string; numActiveTasks: number }>(`stages/${resultStage}/0`);
+      assert.deepEqual([held.status, held.numActiveTasks], ['FAILED', 3], JSON.stringify(held));
+      const heldTasks = await get<{ index: number; status: string }[]>(`stages/${resultStage}/0/taskList?length=100`);
+      assert.deepEqual(heldTasks.filter((t) => t.status === 'RUNNING').map((t) => t.index).sort(), [1, 2, 3], JSON.stringify(heldTasks));
       fs.writeFileSync(path.join(dir, 'go'), '');
       // They finish in the zombie attempt 0, before the lost map output is computed again.
       await pollUntil(

@@ -195,7 +195,7 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
  * stages it submitted and of those another job's it waited on while they ran; `liveStageIds` a running job's (the DAG
  * scheduler's, by job id).
  */
-export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: number) => number, liveStageIds: (jobId: number) => readonly number[] | undefined): unknown {
+export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: number, attempt: number) => number, liveStageIds: (jobId: number) => readonly number[] | undefined): unknown {
   const all = s.jobStages(j, liveStageIds);
   // Its own stage attempts and those of another job's it waited on while they ran (Spark's LiveStage.jobs).
   const stages = [...s.stagesOf(j), ...all.joined];
@@ -215,7 +215,7 @@ export function jobData(s: JobStageStatus, j: JobRecord, activeTasks: (stageId: 
     // Spark's: fixed at its start (AppStatusListener.onJobStart), its stages' numTasks summed, those it
     // then skips among them (numSkippedTasks); without a start's stages, its attempts' tasks.
     numTasks: j.stageInfos.size > 0 ? [...j.stageInfos.values()].reduce((a, x) => a + x.numTasks, 0) : stages.reduce((a, x) => a + x.numTasks, 0),
-    numActiveTasks: stages.reduce((a, x) => a + (x.status === 'ACTIVE' ? activeTasks(x.stageId) : 0), 0),
+    numActiveTasks: stages.reduce((a, x) => a + (hasLiveTasks(x.status) ? activeTasks(x.stageId, x.attemptId) : 0), 0),
     numCompletedTasks: stages.reduce((a, x) => a + x.numCompleteTasks, 0),
     // Spark's JobData.numCompletedIndices: distinct (stage, task index) successes (its LiveJob.completedIndices).
     numCompletedIndices: new Set(stages.flatMap((x) => [...x.completedIndices].map((i) => `${x.stageId}:${i}`))).size,
@@ -316,7 +316,7 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     jobIds,
     name: x.name,
     numTasks: x.numTasks,
-    numActiveTasks: x.status === 'ACTIVE' ? activeTasks : 0,
+    numActiveTasks: hasLiveTasks(x.status) ? activeTasks : 0,
     numCompleteTasks: x.numCompleteTasks,
     // Spark's: the distinct task indexes that succeeded.
     numCompletedIndices: x.completedIndices.size,
@@ -342,8 +342,17 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
 type TaskView = Omit<TaskRecord, 'status'> & { readonly status: TaskRecord['status'] | 'RUNNING' };
 
 /** A stage attempt's task attempts: those that ended, then those running now (Spark's task store holds both). */
+/**
+ * Whether a stage attempt in this status can have tasks running: an active one, and one a fetch
+ * failure ended (FAILED) whose other tasks run on in it (a zombie, as Spark's LiveStage.activeTasks
+ * counts them whatever its status).
+ */
+function hasLiveTasks(status: StageView['status']): boolean {
+  return status === 'ACTIVE' || status === 'FAILED';
+}
+
 function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: number): TaskView[] {
-  const live = x.status === 'ACTIVE' ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
+  const live = hasLiveTasks(x.status) ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
   return [
     ...x.tasks,
     ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0 })),
@@ -563,9 +572,10 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
   if (!j) return notFound(`no application (job) '${decodeURIComponent(parts[1])}'; /api/v1/applications lists them`);
   const rest = parts.slice(2);
   if (rest.length === 0) return ok(applicationInfo(j, d.now()));
-  const runningByStage = (): ((stageId: number) => number) => {
+  // Running attempts by stage attempt (a zombie's under its own, not the stage's newer attempt).
+  const runningByStage = (): ((stageId: number, attempt: number) => number) => {
     const running = d.dag.runningTasks(j.runId);
-    return (stageId) => running.filter((t) => t.stageId === stageId).length;
+    return (stageId, attempt) => running.filter((t) => t.stageId === stageId && t.stageAttempt === attempt).length;
   };
   switch (rest[0]) {
     case 'streaming':
@@ -599,7 +609,7 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
       // Spark's StageResource: details (tasks by id, executorSummary) by default for one stage, not for the list; withSummaries adds the quantiles.
       // The stage's StageData, or why the query is bad.
       const shown = ({ view: x, jobIds }: (typeof views)[number], detailsByDefault: boolean): Record<string, unknown> | string => {
-        const base = stageData(x, active(x.stageId), jobIds) as Record<string, unknown>;
+        const base = stageData(x, active(x.stageId, x.attemptId), jobIds) as Record<string, unknown>;
         const details = (query.get('details') ?? String(detailsByDefault)) === 'true';
         const summaries = query.get('withSummaries') === 'true';
         if (!details && !summaries) return base;
