@@ -9348,6 +9348,14 @@ const MUTATIONS = [
     replace: "      if (jobId === '') throw",
     tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'leaves nothing' }],
   },
+  {
+    id: "job-files-disk-full-unnamed",
+    what: "a full --local-dir while an added file is fetched fails the task with the bare ENOSPC, naming neither the file nor --local-dir",
+    file: "packages/worker/src/executor/job-files.ts",
+    search: "      if (isDiskFull(err) && !(err instanceof DiskFullError)) {",
+    replace: "      if (err === undefined) {",
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'full disk' }, { file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'local-dir is full' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { fixture, jsonLine, pollUntil, runCli, startJob, withCluster, type JobRun } from './harness.js';
 
 const FIXTURE = fixture('spark-files.ts');
@@ -145,6 +146,45 @@ test('a receiver finds the added files on its worker as it starts', { timeout: 1
       assert.deepEqual(got.conf, f.conf);
     });
   } finally {
+    fs.rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
+test("a worker whose --local-dir is full fails the tasks with SLUICE_DISK_FULL naming the file; with space back they read it", { timeout: 180_000 }, async (t) => {
+  const f = makeFiles();
+  const disk = path.join(f.dir, 'disk');
+  const cannot = mountTmpfs(disk);
+  if (cannot !== undefined) {
+    fs.rmSync(f.dir, { recursive: true, force: true });
+    return t.skip(cannot);
+  }
+  try {
+    const localDir = path.join(disk, 'local');
+    fs.mkdirSync(localDir);
+    await withCluster({ workers: 2, logLevel: 'fatal', workerArgs: ['--local-dir', localDir] }, async (h) => {
+      // The fixture's bundle on both workers while there is room (a bundle that cannot be
+      // written fails the task before any file is fetched): a job whose tasks ran on both.
+      const warm = await h.run(FIXTURE, [f.dir, 'main']);
+      assert.ok(warm.ok, show(warm));
+      const pids = [...jsonLine<TaskSeen[]>(warm.lines, 'TASKS '), ...jsonLine<TaskSeen[]>(warm.lines, 'LATE ')].map((x) => x.pid);
+      assert.equal(new Set(pids).size, 2);
+      // Its files gone from the workers (released after its end) before the disk is filled.
+      const filesDirs = (): string[] => fs.readdirSync(localDir).flatMap((w) => (fs.existsSync(path.join(localDir, w, 'files')) ? fs.readdirSync(path.join(localDir, w, 'files')) : []));
+      await pollUntil(() => (filesDirs().length === 0 ? true : undefined), 30_000, 'the warm-up job\'s files removed from the workers');
+      const filler = path.join(disk, 'filler');
+      fillDisk(filler);
+      const full = await h.run(FIXTURE, [f.dir, 'read']);
+      assert.ok(full.ok, show(full));
+      const err = jsonLine<{ code: string; message: string }>(full.lines, 'READ_ERR ');
+      assert.equal(err.code, 'SLUICE_DISK_FULL', err.message);
+      assert.match(err.message, /cannot write the file 'table\.txt' job \S+ added with sc\.addFile to '.*'.*start the worker with --local-dir on a larger disk/);
+      fs.rmSync(filler);
+      const back = await h.run(FIXTURE, [f.dir, 'read']);
+      assert.ok(back.ok, show(back));
+      assert.deepEqual(jsonLine(back.lines, 'READ '), [f.table.length, f.table.length, f.table.length, f.table.length]);
+    });
+  } finally {
+    unmountTmpfs(disk);
     fs.rmSync(f.dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SluiceError } from '../errors.js';
+import { DiskFullError, SluiceError, isDiskFull } from '../errors.js';
 import { describeJobPath, resolveJobPath } from '../job-working-directory.js';
 import { addedFileSha256, type AddedFileRef } from './added-file-content.js';
 import { sparkFilesRoot } from './spark-files.js';
@@ -68,6 +68,9 @@ export class AddedFiles {
     } catch (err) {
       fs.rmSync(partial, { recursive: true, force: true });
       if (err instanceof SluiceError) throw err;
+      if (isDiskFull(err)) {
+        throw new DiskFullError({ path: root, what: `the copy of ${abs} sc.addFile keeps`, where: "the driver's scratch directory", fix: "give the driver more space in the system's temporary directory (TMPDIR), where it makes its scratch directory", cause: err });
+      }
       throw new SluiceError('SLUICE_IO', `sc.addFile: cannot copy ${abs} into the driver's files directory ${root}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SluiceError, type AddedFileRef } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, isDiskFull, type AddedFileRef } from '@sluice/core/internal';
 
 /**
  * Fetches job `jobId`'s added file `name` from the driver and writes it at `into` (a file,
@@ -83,6 +83,9 @@ export class JobFiles {
     } catch (err) {
       // Released meanwhile: the directory the fetch made again goes too.
       fs.rmSync(this.fetches.has(jobId) ? partial : dir, { recursive: true, force: true });
+      if (isDiskFull(err) && !(err instanceof DiskFullError)) {
+        throw new DiskFullError({ path: dir, what: `the file '${f.name}' job ${jobId} added with sc.addFile`, where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
+      }
       throw err;
     }
     this.log.info({ jobId, name: f.name, ms: Math.round(performance.now() - started) }, 'added file fetched');

@@ -97,3 +97,21 @@ test("a released job's files are removed, and a fetch under way when it was leav
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a full disk while a file is fetched is SLUICE_DISK_FULL naming the file, the directory and --local-dir', async () => {
+  const root = tmpRoot();
+  try {
+    const files = new JobFiles(root, async (_job, _name, into) => {
+      fs.writeFileSync(into, 'lookup');
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }, log);
+    await assert.rejects(files.ensure('job-1', [{ name: 'table.txt', sha256: fileSha('lookup table\n'), directory: false }]), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SLUICE_DISK_FULL');
+      assert.match(err.message, new RegExp(`cannot write the file 'table\\.txt' job job-1 added with sc\\.addFile to '${files.dir('job-1')}'.*--local-dir on a larger disk`));
+      return true;
+    });
+    assert.deepEqual(fs.readdirSync(files.dir('job-1')), [], 'the partial copy was removed');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
