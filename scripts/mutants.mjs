@@ -9261,6 +9261,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
   },
   {
+    id: 'shell-master-local-not-translated',
+    what: "sluice shell --master local[N] is refused without naming --workers N",
+    file: 'packages/cli/src/main.ts',
+    search: '        n !== undefined\n',
+    replace: '        n === -1\n',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'the end of its input' }],
+  },
+  {
     id: 'shell-rdd-shown-as-object',
     what: "sluice shell shows an RDD as Node's inspect of its fields, not as Spark's MapPartitionsRDD[2] at filter at ...",
     file: 'packages/cli/src/shell-program.ts',

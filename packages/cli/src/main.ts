@@ -13,6 +13,7 @@
  *   sluice --version
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS } from '@sluice/driver/defaults';
@@ -652,10 +653,15 @@ program
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
   .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string }) => {
     if (o.master !== undefined) {
-      // A driver's program reads no input: `sluice submit` streams a job's output, nothing to it.
+      // spark-shell --master local[N] is this shell's --workers N; a running driver's program
+      // reads no input (`sluice submit` streams a job's output, nothing to it).
+      const local = /^local(?:\[(\d+|\*)(?:,\s*\d+)?\])?$/.exec(o.master.trim());
+      const n = local === null ? undefined : local[1] === undefined ? 1 : local[1] === '*' ? os.availableParallelism() : Number(local[1]);
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `sluice shell --master '${o.master}': a shell on a running driver is not supported (its program would run in the driver's process, which \`sluice submit\` sends no input to); sluice shell runs a local cluster of its own (--workers N --cores N, as --master local[N]); for a running driver, write the commands in a job file and \`sluice submit --driver HOST:PORT job.ts\``,
+        n !== undefined
+          ? `sluice shell takes no --master: spark-shell's --master ${o.master} is 'sluice shell --workers ${n}' (a local cluster of ${n} worker process${n === 1 ? '' : 'es'} of 1 core; --cores N for more each)`
+          : `sluice shell --master '${o.master}': a shell on a running driver is not supported (its program would run in the driver's process, which \`sluice submit\` sends no input to); sluice shell runs a local cluster of its own (--workers N --cores N, as --master local[N]); for a running driver, write the commands in a job file and \`sluice submit --driver HOST:PORT job.ts\``,
       );
     }
     const log = createRootLogger(o.logLevel);

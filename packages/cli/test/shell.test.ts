@@ -169,6 +169,12 @@ test('sluice shell: the end of its input (Ctrl-D) ends it; --master is refused, 
   assert.notEqual(code, 0);
   assert.match(err, /a shell on a running driver is not supported/);
   assert.match(err, /sluice submit --driver HOST:PORT job\.ts/);
+  // spark-shell --master local[3] is --workers 3 here.
+  const local = spawn(process.execPath, [CLI_BIN, 'shell', '--master', 'local[3]'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let localErr = '';
+  local.stderr!.on('data', (d: Buffer) => (localErr += d.toString()));
+  assert.notEqual(await within(new Promise<number | null>((r) => local.once('exit', r)), 60_000, 'sluice shell --master local[3] to exit'), 0);
+  assert.match(localErr, /spark-shell's --master local\[3\] is 'sluice shell --workers 3'/);
 });
 
 test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line editor echoes and edits, Ctrl-C is a key that cancels the running job, Ctrl-D leaves', { timeout: 180_000 }, async () => {
