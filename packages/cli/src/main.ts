@@ -170,6 +170,8 @@ interface SpeculationOpts {
   speculationQuantile?: number;
   speculationMultiplier?: number;
   speculationMinRuntime?: number;
+  /** --task-max-failures: Spark's spark.task.maxFailures. */
+  taskMaxFailures?: number;
 }
 
 /** Adds --speculation and its settings (Spark's spark.speculation.*; off by default, as Spark's). */
@@ -178,10 +180,15 @@ function speculationOptions(c: Command): Command {
     .option('--speculation', "run a copy of a straggling task on another worker, the first to finish kept (Spark's spark.speculation; default off, as Spark's: a task with side effects may then run twice)")
     .option('--speculation-quantile <q>', "with --speculation: the fraction of a stage's tasks that must finish before any is copied (spark.speculation.quantile; default 0.75)", quantile)
     .option('--speculation-multiplier <m>', "with --speculation: a task is a straggler once it runs this many times the finished tasks' median (spark.speculation.multiplier; default 1.5)", ratio('--speculation-multiplier'))
-    .option('--speculation-min-runtime <duration>', "with --speculation: never copy a task that ran less than this ('500ms', '2s'; spark.speculation.minTaskRuntime; default 1s)", speculationMinRuntime);
+    .option('--speculation-min-runtime <duration>', "with --speculation: never copy a task that ran less than this ('500ms', '2s'; spark.speculation.minTaskRuntime; default 1s)", speculationMinRuntime)
+    .option(
+      '--task-max-failures <n>',
+      "attempts of a task before its job fails with Spark's 'Task P in stage S failed N times' (Spark's spark.task.maxFailures; default 4, Spark's; 1: no retry)",
+      atLeast('--task-max-failures', 1),
+    );
 }
 
-/** The driver's task options from --speculation* (only those given; a setting without --speculation is refused). */
+/** The driver's task options from --speculation* and --task-max-failures (only those given; a speculation setting without --speculation is refused). */
 function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['tasks']> {
   const settings = (['speculationQuantile', 'speculationMultiplier', 'speculationMinRuntime'] as const).filter((k) => o[k] !== undefined);
   if (o.speculation !== true && settings.length > 0) {
@@ -193,6 +200,7 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
     ...(o.speculationQuantile !== undefined ? { speculationQuantile: o.speculationQuantile } : {}),
     ...(o.speculationMultiplier !== undefined ? { speculationMultiplier: o.speculationMultiplier } : {}),
     ...(o.speculationMinRuntime !== undefined ? { speculationMinMs: o.speculationMinRuntime } : {}),
+    ...(o.taskMaxFailures !== undefined ? { maxFailures: o.taskMaxFailures } : {}),
   };
 }
 
@@ -545,6 +553,7 @@ speculationOptions(
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
   .option('--max-result-size <size>', MAX_RESULT_SIZE_HELP, maxResultSize)
+  .option('--retained-batches <n>', "completed batches the streaming job's UI and REST API keep, with --web-port (Spark's spark.streaming.ui.retainedBatches; default 1000)", atLeast('--retained-batches', 1))
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', port('--web-port'))
@@ -554,7 +563,7 @@ speculationOptions(
     `Ctrl-C or SIGTERM stops a streaming job gracefully: its receivers stop, then every batch of what they stored runs (Spark's spark.streaming.stopGracefullyOnShutdown); up to ${GRACEFUL_SHUTDOWN_LIMIT_S} s, a second signal stops at once (default: not gracefully, 10 s)`,
   )
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; retainedBatches?: number; shuffleSpillRecords?: number; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     // A job file that is not there fails at once, before a worker process starts.
@@ -568,7 +577,7 @@ speculationOptions(
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

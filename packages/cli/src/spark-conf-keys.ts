@@ -24,6 +24,77 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.streaming.kinesis.retry.maxAttempts': () => "no limit to set: @sluice/kinesis's readers retry a failed GetRecords every retryWait until it succeeds (a throttled one silently, others reported as receiver errors); remove it",
   'spark.speculation': () => "'--speculation' on 'sluice run' and 'sluice driver' (and --speculation-quantile, --speculation-multiplier, --speculation-min-runtime)",
   'spark.driver.maxResultSize': (v) => `'--max-result-size ${v}' on 'sluice run' and 'sluice driver'`,
+  // The rest of the configuration guide's Spark Streaming section (README "Spark's configuration keys in Sluice").
+  'spark.streaming.unpersist': () =>
+    "always on: a batch's RDDs are unpersisted once past their stream's remember duration; to keep them longer, ssc.remember(duration) (or a window) in the job",
+  'spark.streaming.kafka.minRatePerPartition': (v) => `KafkaUtils.createDirectStream(ssc, { ..., minRatePerPartition: ${v} }) of @sluice/kafka in the job`,
+  'spark.streaming.kafka.maxRetries': () =>
+    "KafkaUtils.createDirectStream(ssc, { ..., retryTimeoutMs: MS }) of @sluice/kafka in the job: its offset lookups retry a broker that is down or no longer the leader for that long (default 30000), not a number of times",
+  'spark.streaming.driver.writeAheadLog.closeFileAfterWrite': () =>
+    'nothing to set: metadata checkpoints are whole files, each written under a temporary name and renamed (on S3, one object each); remove it',
+  'spark.streaming.receiver.writeAheadLog.closeFileAfterWrite': () =>
+    "nothing to set: the receivers' log appends each block to a segment file and fsyncs it before the block is reported; it cannot go to S3 (no append): checkpoint to a shared directory; remove it",
+  'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs': (v) => `new StreamingContext(sc, batch, { writeAheadLog: { rollingInterval: '${v}s' } }) in the job`,
+  'spark.streaming.backpressure.pid.minRate': (v) => `new StreamingContext(sc, batch, { backpressure: { minRate: ${v} } }) in the job`,
+  'spark.streaming.gracefulStopTimeout': () =>
+    'not settable: a graceful stop runs every batch of what the receivers stored for up to 60 s, then the driver cancels the program (sluice run: 65 s in all)',
+  'spark.streaming.receiverRestartDelay': () => 'not settable: a receiver that stopped with an error is started again 2 s later (onReceiverStarted says when), as Spark\'s default',
+  'spark.streaming.fileStream.minRememberDuration': (v) => `ssc.textFileStream(dir, { minRememberDuration: '${v}' }) (or fileStream) in the job`,
+  // The configuration guide's Scheduling, Execution Behavior, Networking, Shuffle Behavior and
+  // Memory Management sections, and the Tuning guide's settings.
+  'spark.task.maxFailures': (v) => `'--task-max-failures ${v}' on 'sluice run' and 'sluice driver' (for every job that driver runs)`,
+  'spark.speculation.interval': () => 'not settable: stragglers are looked for every 100 ms (Spark\'s default); --speculation-min-runtime bounds what is copied',
+  'spark.locality.wait': () =>
+    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
+  'spark.locality.wait.process': () =>
+    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
+  'spark.locality.wait.node': () =>
+    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
+  'spark.locality.wait.rack': () => 'no racks: a task that prefers a worker waits up to 500 ms for a slot there, then runs anywhere',
+  'spark.task.cpus': () => "not settable: a task takes one of a worker's --cores; give a worker fewer --cores to run fewer tasks at once",
+  'spark.default.parallelism': (v) =>
+    `sc.defaultParallelism is the cluster's cores (workers x --cores, at least 2) and not settable: give the partitions where it matters, sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), stream.reduceByKey(f, ${v}), repartition(${v}), or run more cores ('sluice run --workers N --cores C')`,
+  'spark.network.timeout': () =>
+    "'sluice driver --worker-timeout-ms MS' (a silent worker is declared lost after it; default 60000) and 'sluice worker --peer-connect-timeout DURATION' (shuffle and block fetches; default 30s)",
+  'spark.executor.heartbeatInterval': (v) => `'sluice driver --heartbeat-ms MS' (milliseconds: '${v}' given; default 1000)`,
+  'spark.rpc.askTimeout': () =>
+    "not settable as one timeout: 'sluice driver --worker-timeout-ms MS' declares a silent worker lost, 'sluice worker --peer-connect-timeout DURATION' bounds a fetch from another worker, '--task-timeout' a task",
+  'spark.rpc.message.maxSize': () => 'not settable: a task sent to a worker may be up to 128 MiB encoded (a task over 1000 KiB is warned about), a result of any size comes back in chunks; share large values with sc.broadcast',
+  'spark.shuffle.compress': () => 'not provided: shuffle segments are the records v8-serialized, uncompressed; remove it',
+  'spark.shuffle.spill.compress': () => 'not provided: spilled segments are the records v8-serialized, uncompressed; remove it',
+  'spark.io.compression.codec': () =>
+    "not provided for shuffle, spill, cached blocks or broadcasts (all uncompressed); output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'",
+  'spark.rdd.compress': () => 'not provided: cached partitions are stored v8-serialized, uncompressed; remove it',
+  'spark.broadcast.compress': () => 'not provided: broadcast values are sent v8-serialized, uncompressed; remove it',
+  'spark.shuffle.spill.numElementsForceSpillThreshold': (v) => `'sluice worker --shuffle-spill-records ${v}' (or 'sluice run --shuffle-spill-records ${v}')`,
+  'spark.shuffle.file.buffer': () => 'nothing to set (map outputs are written whole per map task); remove it',
+  'spark.reducer.maxSizeInFlight': () => 'nothing to set; remove it',
+  'spark.shuffle.sort.bypassMergeThreshold': () => 'nothing to set (every map task writes one block of its reduce partitions\' segments and an index); remove it',
+  'spark.shuffle.service.enabled': () =>
+    "no external shuffle service: each worker serves its own map outputs; a worker leaving gracefully copies them to another ('sluice driver --no-decommission-shuffle' turns that off), a lost one's are recomputed",
+  'spark.shuffle.io.maxRetries': () => "not settable: a fetch that fails is a fetch failure, and the lost map outputs are recomputed; bound a fetch with 'sluice worker --peer-connect-timeout DURATION'",
+  'spark.shuffle.io.retryWait': () => "not settable: a fetch that fails is a fetch failure, and the lost map outputs are recomputed; bound a fetch with 'sluice worker --peer-connect-timeout DURATION'",
+  'spark.memory.fraction': () =>
+    "no unified memory regions: 'sluice worker --memory SIZE' bounds the blocks (received, cached) a worker keeps in memory before spilling them to --local-dir, and NODE_OPTIONS=--max-old-space-size=MIB bounds the process's JavaScript heap",
+  'spark.memory.storageFraction': () =>
+    "no unified memory regions: 'sluice worker --memory SIZE' bounds the blocks (received, cached) a worker keeps in memory before spilling them to --local-dir, and NODE_OPTIONS=--max-old-space-size=MIB bounds the process's JavaScript heap",
+  'spark.memory.offHeap.enabled': () => 'not provided: \'sluice worker --memory SIZE\' bounds the blocks a worker keeps in memory; remove it',
+  'spark.memory.offHeap.size': () => 'not provided: \'sluice worker --memory SIZE\' bounds the blocks a worker keeps in memory; remove it',
+  'spark.executor.memoryOverhead': (v) => `NODE_OPTIONS=--max-old-space-size=${heapMiB(v)} sluice worker: the worker is a Node process, whose heap limit is in MiB`,
+  'spark.serializer': () =>
+    "nothing to choose: records, tasks and blocks are v8-serialized (Node's structured clone: Map, Set, Date, bigint and typed arrays kept); instances of the job's top-level classes keep their class, with no registration",
+  'spark.kryo.registrationRequired': () =>
+    "nothing to register: instances of the job's top-level classes keep their class across processes by name; an instance of a class defined inside a function fails when encoded, naming it",
+  'spark.kryo.classesToRegister': () =>
+    "nothing to register: instances of the job's top-level classes keep their class across processes by name; an instance of a class defined inside a function fails when encoded, naming it",
+  'spark.kryoserializer.buffer.max': () => 'not settable: records are v8-serialized with no buffer to size; a task may be up to 128 MiB encoded; remove it',
+  'spark.executor.extraJavaOptions': () =>
+    "no JVM: V8's options go in NODE_OPTIONS on 'sluice worker' (the heap: --max-old-space-size=MIB; the young generation: --max-semi-space-size=MIB)",
+  'spark.driver.extraJavaOptions': () =>
+    "no JVM: V8's options go in NODE_OPTIONS on 'sluice driver' or 'sluice run' (the heap: --max-old-space-size=MIB)",
+  'spark.cleaner.referenceTracking': () => "always on: the map outputs of a shuffle the program no longer reaches are removed from the workers once it is garbage; remove it",
+  'spark.files.maxPartitionBytes': (v) => `sc.textFile(path, minPartitions) in the job ('${v}' is a size; give a number of partitions)`,
+  'spark.excludeOnFailure.enabled': () => 'not provided: a failed task is retried, up to 4 attempts; a worker that stops answering is declared lost (--worker-timeout-ms); remove it',
   // The submitting-applications and standalone guides' settings.
   'spark.master': (v) => masterUrlFor(v),
   'spark.app.name': (v) => `'--name ${v}' on 'sluice submit' and 'sluice run'`,
@@ -45,7 +116,7 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.master.rest.enabled': () => "no REST submission server: 'sluice submit --driver HOST:PORT' submits over the driver's gRPC port, and 'sluice stop' and 'sluice jobs' kill and list (the web port's /api/v1 is the monitoring API, read-only)",
   'spark.master.rest.port': () => "no REST submission server: 'sluice submit --driver HOST:PORT' submits over the driver's gRPC port, and 'sluice stop' and 'sluice jobs' kill and list (the web port's /api/v1 is the monitoring API, read-only)",
   'spark.local.dir': (v) => `'sluice worker --local-dir ${v}'`,
-  'spark.streaming.ui.retainedBatches': (v) => `'sluice driver --retained-batches ${v}'`,
+  'spark.streaming.ui.retainedBatches': (v) => `'--retained-batches ${v}' on 'sluice driver' and 'sluice run'`,
   'spark.speculation.quantile': (v) => `'--speculation --speculation-quantile ${v}' on 'sluice run' and 'sluice driver'`,
   'spark.speculation.multiplier': (v) => `'--speculation --speculation-multiplier ${v}' on 'sluice run' and 'sluice driver'`,
   'spark.speculation.minTaskRuntime': (v) => `'--speculation --speculation-min-runtime ${v}' on 'sluice run' and 'sluice driver'`,

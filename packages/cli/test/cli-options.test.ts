@@ -58,7 +58,7 @@ test("each client command's --help lists only the options it uses; the servers k
     workers: client,
     stop: [...client, '--graceful'],
     submit: [...client, '--detach', '--max-restarts', '--name', '--no-progress', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+    run: ['--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--retained-batches', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-max-failures', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });
@@ -115,7 +115,7 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
     // the Kinesis guide's retry settings
     [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /; for spark\.streaming\.kinesis\.retry\.waitTime, KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)\./],
     [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /; for spark\.streaming\.kinesis\.retry\.maxAttempts, no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it\./],
-    [['run', '--conf', 'spark.executor.extraJavaOptions=-Xss4m', JOB], /there is no SparkConf: [^;]*\)\. See 'sluice run --help'/],
+    [['run', '--conf', 'spark.sql.shuffle.partitions=8', JOB], /there is no SparkConf: [^;]*\)\. See 'sluice run --help'/],
     [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
   ];
   await assertRefused(cases);

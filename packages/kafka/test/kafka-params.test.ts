@@ -48,3 +48,12 @@ test('connection options: brokers as host:port, a known SASL mechanism', () => {
   refused(() => connectionParams('op', { brokers: ['a:1'], requestTimeoutMs: 0 }), /op: requestTimeoutMs: got 0; give a number of milliseconds > 0/);
   assert.equal(connectionParams('op', { brokers: ['a:1'] }).requestTimeoutMs, 30_000);
 });
+
+test("direct stream options: a key the stream does not know (a Spark setting, a misspelling) is refused, not ignored", () => {
+  const given = (extra: Record<string, unknown>): DirectStreamOptions => ({ ...ok, ...extra }) as DirectStreamOptions;
+  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRatePerPartition': 100 })), /option 'spark\.streaming\.kafka\.maxRatePerPartition': got 100; Spark's spark\.streaming\.kafka\.maxRatePerPartition is maxRatePerPartition here; the options are brokers, clientId, /);
+  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRetries': 3 })), /is retryTimeoutMs \(how long offset lookups retry a broker, not how many times\) here/);
+  refused(() => validateStreamOptions(given({ maxRatePerPartiton: 100 })), /option 'maxRatePerPartiton': got 100; no such option; the options are .*maxRatePerPartition, minRatePerPartition$/);
+  refused(() => validateStreamOptions(given({ 'group.id': 'g2' })), /Spark's group\.id is groupId here/);
+  validateStreamOptions({ ...ok, clientId: undefined, maxRatePerPartition: 10, minRatePerPartition: 2, retryTimeoutMs: 5000, requestTimeoutMs: 5000, startingOffsets: 'earliest' });
+});

@@ -39,6 +39,7 @@ import { DEFAULT_FALLING_BEHIND_BATCHES, FallingBehindDetector } from './falling
 import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 import { JOB_DESCRIPTION, JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL } from '../scheduler/running-actions.js';
 import { userErrorInfo } from '../util/user-error.js';
+import { checkStreamingContextOptions } from './streaming-context-options.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -255,6 +256,7 @@ export class StreamingContext {
 
   constructor(sc: SluiceContext, batchInterval: Duration, options: StreamingContextOptions = {}) {
     this.sc = sc;
+    checkStreamingContextOptions(options);
     this.batchIntervalMs = toMillis(batchInterval, 'StreamingContext batch interval');
     if (typeof batchInterval === 'number' && this.batchIntervalMs < SHORT_BATCH_INTERVAL_MS) {
       // PySpark's StreamingContext(sc, 2) is 2 seconds; here a number is milliseconds (Scala's Duration(2)).

@@ -149,6 +149,9 @@ const JOB_FINISHED = 'Stage finished';
 /** Stage attempts allowed after fetch failures before an action gives up. */
 const MAX_STAGE_ATTEMPTS = 8;
 
+/** Spark's TaskSetManager.TASK_SIZE_TO_WARN_KIB: a task encoded larger than this is warned about (once a task set). */
+export const TASK_SIZE_TO_WARN_KIB = 1000;
+
 /**
  * The MapStatus a map task's outcome reports; one that is absent or unreadable (a worker
  * bug) counts as data in every segment: fetching an empty segment costs a request, skipping
@@ -365,6 +368,22 @@ export class DAGScheduler implements RegistryListener {
    * names that are registered and staying, then copies made since (a decommissioning
    * worker's blocks, Worker.MigrateBlocks); the plan itself when nothing changed.
    */
+  /**
+   * Spark's TaskSetManager warning for a task whose encoded size is past TASK_SIZE_TO_WARN_KIB
+   * (its message, then what makes a task large here and what to do); whether it warned.
+   */
+  private warnLargeTask(jobId: string, stageId: number, bytes: number): boolean {
+    if (bytes <= TASK_SIZE_TO_WARN_KIB * 1024) return false;
+    const kib = Math.floor(bytes / 1024);
+    this.log.warn(
+      { jobId, stageId, taskBytes: bytes },
+      `Stage ${stageId} contains a task of very large size (${kib} KiB). The maximum recommended task size is ${TASK_SIZE_TO_WARN_KIB} KiB. ` +
+        'A task carries the data given to sc.parallelize and the variables its functions capture, to every task: ' +
+        'share a large read-only value with sc.broadcast(value) (sent to each worker once), read large inputs from files (sc.textFile), or parallelize into more partitions',
+    );
+    return true;
+  }
+
   private withMovedBlocks(plan: Plan): Plan {
     let changed = false;
     const nodes: Record<number, Plan['nodes'][number]> = {};
@@ -917,6 +936,8 @@ export class DAGScheduler implements RegistryListener {
       return stage;
     };
     const noTaskData = new Uint8Array(0);
+    // Spark's TaskSetManager warns once a task set, on its first task past TASK_SIZE_TO_WARN_KIB.
+    let warnedTaskSize = false;
     const slicer = taskSlicer(plan);
     // The empty segments of the map outputs this task set reads, as of its locations.
     const emptySegments: Record<number, (Uint8Array | null)[]> = {};
@@ -939,7 +960,9 @@ export class DAGScheduler implements RegistryListener {
         if (cachedNodes.length > 0) part = { ...part, cachedLocations: this.cachedLocations(job.jobId, plan, partition, cachedNodes) };
         const count = kind.kind === 'result' ? kind.countOf?.get(partition) : undefined;
         if (count !== undefined && count > 1) part = { ...part, partitions: count };
-        return { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
+        const desc = { taskId, partition, attempt: taskAttempt, stage: stageDescription(), taskData: part === undefined ? noTaskData : encodeSmall(part) };
+        if (!warnedTaskSize) warnedTaskSize = this.warnLargeTask(job.jobId, stageId, desc.stage.payload.length + desc.taskData.length);
+        return desc;
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
