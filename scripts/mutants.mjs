@@ -9436,6 +9436,14 @@ const MUTATIONS = [
     replace: "      if (err === undefined) {",
     tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'full disk' }, { file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'local-dir is full' }],
   },
+  {
+    id: "added-file-driver-disk-full-unnamed",
+    what: "sc.addFile on a driver whose scratch directory is full fails as SLUICE_IO, not SLUICE_DISK_FULL",
+    file: "packages/core/src/shared/added-files.ts",
+    search: "      if (isDiskFull(err)) {",
+    replace: "      if (err === undefined) {",
+    tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'scratch directory is full' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -189,6 +189,38 @@ test("a worker whose --local-dir is full fails the tasks with SLUICE_DISK_FULL n
   }
 });
 
+test("a driver whose scratch directory is full refuses sc.addFile with SLUICE_DISK_FULL naming the file", { timeout: 180_000 }, async (t) => {
+  const f = makeFiles();
+  const disk = path.join(f.dir, 'disk');
+  const cannot = mountTmpfs(disk);
+  if (cannot !== undefined) {
+    fs.rmSync(f.dir, { recursive: true, force: true });
+    return t.skip(cannot);
+  }
+  try {
+    const localDir = path.join(disk, 'driver');
+    await withCluster({ workers: 1, logLevel: 'fatal', driver: { localDir } }, async (h) => {
+      // The fixture's bundle kept by the driver while there is room.
+      const warm = await h.run(FIXTURE, [f.dir, 'none']);
+      assert.ok(warm.ok, show(warm));
+      const filler = path.join(disk, 'filler');
+      fillDisk(filler);
+      const full = await h.run(FIXTURE, [f.dir, 'read']);
+      assert.equal(full.state, 'failed', show(full));
+      assert.equal(full.failure?.code, 'SLUICE_DISK_FULL', show(full));
+      assert.match(full.failure?.message ?? '', new RegExp(`cannot write the copy of ${path.join(f.dir, 'table.txt')} sc\\.addFile keeps to '${localDir}/files/[^']+' \\(the driver's scratch directory\\)`));
+      assert.deepEqual(fs.readdirSync(path.join(localDir, 'files')).flatMap((d) => fs.readdirSync(path.join(localDir, 'files', d))), [], 'no partial copy left');
+      fs.rmSync(filler);
+      const back = await h.run(FIXTURE, [f.dir, 'read']);
+      assert.ok(back.ok, show(back));
+      assert.deepEqual(jsonLine(back.lines, 'READ '), [f.table.length, f.table.length, f.table.length, f.table.length]);
+    });
+  } finally {
+    unmountTmpfs(disk);
+    fs.rmSync(f.dir, { recursive: true, force: true });
+  }
+});
+
 test('sluice run: a relative path resolves against the directory it ran in', { timeout: 180_000 }, async () => {
   const f = makeFiles();
   try {
