@@ -1221,6 +1221,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'finish in the zombie attempt' }],
   },
   {
+    id: 'zombie-late-fetch-failure-ignored',
+    what: "a zombie's fetch failure before its stage is resubmitted unregisters the map outputs it names (Spark's handleTaskCompletion), where the resubmitted attempt failed on them again",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "      if (f) this.stage.onZombieFetchFailed?.(",
+    replace: "      if (f && f === null) this.stage.onZombieFetchFailed?.(",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'unregisters the map output' }],
+  },
+  {
     id: 'zombie-duplicate-taken',
     what: "a task's success for a partition another attempt of its stage has already is a late duplicate (killed), its result not taken twice",
     file: 'packages/driver/src/scheduler/task-set-manager.ts',

@@ -131,11 +131,10 @@ test('a worker lost while its shuffle map stage runs: its successful map tasks a
   }
 });
 
-/** fixtures/zombie-stage.ts's sums by key: map partition 0 gives keys 0, 4, 8 (1000 + k); map partition m of 1-3 gives r + 4j (r 1-3, j < m) m * 100 + r + 4j. */
+/** fixtures/zombie-stage.ts's sums by key: map partition m gives keys m + 4j (j <= m), each m * 100 + its key. */
 function zombieSums(): [number, number][] {
   const sums = new Map<number, number>();
-  for (const k of [0, 4, 8]) sums.set(k, 1000 + k);
-  for (let m = 1; m <= 3; m++) for (let r = 1; r <= 3; r++) for (let j = 0; j < m; j++) sums.set(r + 4 * j, (sums.get(r + 4 * j) ?? 0) + m * 100 + r + 4 * j);
+  for (let m = 0; m < 4; m++) for (let j = 0; j <= m; j++) sums.set(m + 4 * j, (sums.get(m + 4 * j) ?? 0) + m * 100 + m + 4 * j);
   return [...sums].sort((a, b) => a[0] - b[0]);
 }
 
@@ -163,11 +162,16 @@ interface ZombieRun {
  * gates its mode needs); checks what every mode shares: the job succeeded, every key once with
  * its sum, the accumulator counted each record once.
  */
-async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: string; resultStage: number; events: Ev[]; show: () => string; get: <T>(p: string) => Promise<T> }) => Promise<void>, check: (r: ZombieRun) => Promise<void>): Promise<void> {
+async function zombieRun(
+  mode: 'early' | 'late' | 'finish' | 'second',
+  step: (r: { dir: string; resultStage: number; events: Ev[]; show: () => string; get: <T>(p: string) => Promise<T>; second: number }) => Promise<void>,
+  check: (r: ZombieRun & { second: number }) => Promise<void>,
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-zombie-'));
   try {
     // No speculation, no pipelining: each task launched once, when a core is free.
-    await withCluster({ workers: 2, coresPerWorker: 4, driver: { webPort: 0, tasks: { speculation: false, pipelineMaxTaskMs: 0 } } }, async (h) => {
+    // `second`: 2 cores each, so each worker holds 2 of the 4 map outputs (a map output on another worker than map partition 0's).
+    await withCluster({ workers: 2, coresPerWorker: mode === 'second' ? 2 : 4, driver: { webPort: 0, tasks: { speculation: false, pipelineMaxTaskMs: 0 } } }, async (h) => {
       const driver = h.cluster.driver;
       const events: Ev[] = [];
       const listener: Parameters<typeof driver.dag.addListener>[0] = {
@@ -186,19 +190,28 @@ async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: str
       assert.ok(holder, 'map partition 0 has an output');
       const removed = await removeBlocksOn(holder.address, h.cluster.secret, [`shuffle_${job.id}_0_0`]);
       assert.ok(removed > 0, `removed map partition 0's output from ${holder.workerId}`);
+      // `second`: a map output on the other worker removed too, read by its reduce partition alone.
+      let second = -1;
+      if (mode === 'second') {
+        const locs = driver.dag.mapOutputs.locations(job.id, 0)!;
+        second = [1, 2, 3].find((m) => locs[m]!.workerId !== holder.workerId) ?? -1;
+        assert.ok(second > 0, `a map output on another worker than ${holder.workerId}: ${JSON.stringify(locs)}`);
+        assert.ok((await removeBlocksOn(locs[second]!.address, h.cluster.secret, [`shuffle_${job.id}_0_${second}`])) > 0);
+      }
       const since = events.length;
       fs.writeFileSync(path.join(dir, 'removed'), '');
       // The result stage's first attempt ended by partition 0's fetch failure, partitions 1-3 held in it.
       const failedAttempt = await pollUntil(
         () => {
           const done = events.slice(since).find((e) => e.kind === 'completed' && e.attempt === 0 && e.failure !== undefined);
-          return done && file('started-1') && file('started-2') && file('started-3') ? done : undefined;
+          // (`second`'s second partition may fail to fetch before its function starts.)
+          return done && [1, 2, 3].every((p) => p === second || file(`started-${p}`)) ? done : undefined;
         },
         60_000,
         'the result stage attempt 0 ended by a fetch failure, partitions 1-3 held',
       ).catch((err: Error) => assert.fail(`${err.message}: ${show()}`));
       const resultStage = failedAttempt.kind === 'completed' ? failedAttempt.stageId : -1;
-      await step({ dir, resultStage, events, show, get: appRest(h.cluster, job.id) });
+      await step({ dir, resultStage, events, show, get: appRest(h.cluster, job.id), second });
       const run = await within(job.done, 90_000, 'the job to end');
       assert.equal(run.ok, true, JSON.stringify(run.failure));
       const records = jsonLine<[number, number, number, number][]>(job.lines, 'RESULT ');
@@ -207,7 +220,7 @@ async function zombieRun(mode: 'early' | 'late' | 'finish', step: (r: { dir: str
       assert.equal(acc, zombieSums().length, 'each record counted once by the accumulator');
       const mine = events.filter((e) => e.kind === 'jobEnd' || e.stageId === resultStage);
       const heard = jsonLines<[string, number, number, unknown, unknown, unknown]>(job.lines, 'EVENT ').filter((e) => e[1] === resultStage);
-      await check({ resultStage, mine, records, acc, heard, get: appRest(h.cluster, job.id), show });
+      await check({ resultStage, mine, records, acc, heard, get: appRest(h.cluster, job.id), show, second });
       driver.dag.removeListener(listener);
     });
   } finally {
@@ -306,6 +319,31 @@ test("a zombie's tasks still running when the job succeeds are killed, TaskKille
       const jobEnd = mine.map((e) => e.kind).lastIndexOf('jobEnd');
       const killed = mine.flatMap((e, i) => (e.kind === 'taskEnd' && e.attempt === 0 && e.reason === 'killed' ? [[e.partition, e.killReason, i < jobEnd]] : []));
       assert.deepEqual(killed.sort(), [1, 2, 3].map((p) => [p, 'Stage finished', true]), show());
+    },
+  );
+});
+
+test("a fetch failure in the zombie attempt before the stage is resubmitted unregisters the map output it names too (Spark's handleTaskCompletion): the resubmitted attempt runs once, both partitions", { timeout: 180_000 }, async () => {
+  await zombieRun(
+    'second',
+    async ({ dir, resultStage, events, show, second }) => {
+      fs.writeFileSync(path.join(dir, 'go'), '');
+      // The other held partitions succeed in the zombie attempt, the second removed output's partition fails to fetch there.
+      await pollUntil(
+        () => {
+          const zombieEnds = events.filter((e) => e.kind === 'taskEnd' && e.stageId === resultStage && e.attempt === 0);
+          const ok = zombieEnds.filter((e) => e.kind === 'taskEnd' && e.reason === 'success').length;
+          const failed = zombieEnds.some((e) => e.kind === 'taskEnd' && e.partition === second && e.reason === 'fetch_failed');
+          return ok === 2 && failed ? true : undefined;
+        },
+        60_000,
+        `partition ${second} to fail to fetch and the 2 others to succeed in the zombie attempt`,
+      ).catch((err: Error) => assert.fail(`${err.message}: ${show()}`));
+      fs.writeFileSync(path.join(dir, 'zombies-done'), '');
+    },
+    async ({ mine, records, show, second }) => {
+      for (const [k, , p, attempt] of records) assert.deepEqual([p, attempt], [k % 4, k % 4 === 0 || k % 4 === second ? 1 : 0], `key ${k}: ${JSON.stringify(records)}`);
+      assert.deepEqual(submittedOf(mine), [[0, 4], [1, 2]], `one resubmission, for partitions 0 and ${second}: ${show()}`);
     },
   );
 });

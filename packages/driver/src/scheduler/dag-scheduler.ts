@@ -52,6 +52,8 @@ interface JobState {
    * (Spark's Stage.nextAttemptId), across the actions that run it.
    */
   readonly nextStageAttempt: Map<number, number>;
+  /** Each stage's latest attempt submitted, by stage id (Spark's stage.latestInfo.attemptNumber): a zombie's fetch failure counts only while it is the latest. */
+  readonly latestAttempt: Map<number, number>;
   readonly taskSets: Set<TaskSetManager>;
   /** Task attempts running longer are killed (0: no limit); `sluice submit --task-timeout`. */
   readonly taskTimeoutMs: number;
@@ -239,6 +241,7 @@ export class DAGScheduler implements RegistryListener {
       ensuring: new Map(),
       shuffleStageIds: new Map(),
       nextStageAttempt: new Map(),
+      latestAttempt: new Map(),
       taskSets: new Set(),
       taskTimeoutMs: opts.taskTimeoutMs ?? this.options.taskTimeoutMs,
       cancelled: undefined,
@@ -428,6 +431,7 @@ export class DAGScheduler implements RegistryListener {
       job?.shuffles.delete(id);
       const sid = job?.shuffleStageIds.get(id);
       if (sid !== undefined) job?.nextStageAttempt.delete(sid);
+      if (sid !== undefined) job?.latestAttempt.delete(sid);
       job?.shuffleStageIds.delete(id);
       this.mapOutputs.removeShuffle(jobId, id);
     }
@@ -516,6 +520,7 @@ export class DAGScheduler implements RegistryListener {
       throw err;
     } finally {
       job.actions.delete(actionId);
+      job.latestAttempt.delete(stageId);
       signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -967,6 +972,15 @@ export class DAGScheduler implements RegistryListener {
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
       preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
       alreadyDone,
+      // Spark's handleTaskCompletion on a FetchFailed of an older attempt: ignored once the stage
+      // was submitted again ("Ignoring fetch failure from ... as it's from ... attempt"); before
+      // that, the map outputs it names are unregistered too (the resubmission, still running its
+      // parent stages, then computes them as well, where its own tasks would fail on them again).
+      onZombieFetchFailed: (f) => {
+        if (this.jobs.get(job.jobId) !== job || job.latestAttempt.get(stageId) !== attempt) return;
+        const n = this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId);
+        this.log.warn({ jobId: job.jobId, stageId, attempt, lostShuffleId: f.shuffleId, mapPartition: f.mapPartition, workerId: f.workerId, lostOutputs: n, reason: f.message }, 'fetch failed in a stage attempt that already failed; its map outputs will be recomputed too');
+      },
       onSuccess: (partition, outcome, workerId, taskId) => {
         outcome.stored_blocks.forEach((b, i) => this.blockLocations.add(b, workerId, outcome.stored_block_bytes[i]));
         if (hasDirectKeys) {
@@ -1023,6 +1037,7 @@ export class DAGScheduler implements RegistryListener {
       this.registry.get(workerId)?.endpoint.killTask(taskId);
     });
     job.taskSets.add(tsm);
+    job.latestAttempt.set(stageId, attempt);
     const owner: TaskSetOwner = { actionId, stageId, result: kind.kind === 'result', shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : undefined, done: undefined };
     this.taskSetOwners.set(tsm, owner);
     const sources = Object.entries(mapOutputs).flatMap(([sid, locs]) => locs.map((l, m) => ({ shuffleId: Number(sid), mapPartition: m, workerId: l.workerId })));

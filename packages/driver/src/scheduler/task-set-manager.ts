@@ -58,6 +58,11 @@ export interface StageCallbacks {
    * is then a late duplicate, told `killed` (another attempt succeeded), its result dropped.
    */
   alreadyDone?(partition: number): boolean;
+  /**
+   * A fetch failure of a task left running after the set ended by another (a zombie's): the map
+   * outputs it names may be lost too. Must not call back into the set.
+   */
+  onZombieFetchFailed?(f: { readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string }): void;
   /** A task's first successful attempt. */
   /** `taskId`: the successful attempt's. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
@@ -555,7 +560,11 @@ export class TaskSetManager {
 
   /** What a result whose end is reported first does: everything but a partition's first success. */
   private onEndedResult(a: Attempt, result: LaunchResult): void {
-    if (this.ended) return;
+    if (this.ended) {
+      const f = this.zombie && result.ok ? result.outcome.fetch_failed : undefined;
+      if (f) this.stage.onZombieFetchFailed?.({ shuffleId: f.shuffle_id, mapPartition: f.map_partition, workerId: f.worker_id, message: f.message });
+      return;
+    }
     if (!result.ok && result.workerLost) {
       // The worker is gone or unreachable: not the task's fault.
       this.requeue(a.index);
