@@ -9452,6 +9452,14 @@ const MUTATIONS = [
     replace: "      if (err === undefined) {",
     tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'scratch directory is full' }],
   },
+  {
+    id: "spark-files-get-leaves-root",
+    what: "SparkFiles.get gives a path out of the directory of added files ('../x', an absolute path)",
+    file: "packages/core/src/shared/spark-files.ts",
+    search: "    if (p !== dir && !p.startsWith(dir + path.sep)) {",
+    replace: "    if (p === '') {",
+    tests: [{ file: 'packages/core/dist/test/shared/spark-files.test.js', pattern: 'announces the copy once' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------
