@@ -9349,6 +9349,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'the end of its input' }],
   },
   {
+    id: 'shell-editor-mode-held',
+    what: "sluice shell holds the lines typed in the REPL's editor mode (.editor), which shows no prompt, for ever",
+    file: 'packages/cli/src/shell-program.ts',
+    search: '    while ((!holding || editing()) && pending.length > 0) {',
+    replace: '    while (!holding && pending.length > 0) {',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
+  },
+  {
     id: 'shell-rdd-shown-as-object',
     what: "sluice shell shows an RDD as Node's inspect of its fields, not as Spark's MapPartitionsRDD[2] at filter at ...",
     file: 'packages/cli/src/shell-program.ts',

@@ -19,7 +19,8 @@
  *
  * Input is given to the REPL one line at a time: the next line only once the REPL showed its
  * prompt again (the last one evaluated), as Node's REPL, given several lines at once,
- * evaluates a line while the one before still awaits its action.
+ * evaluates a line while the one before still awaits its action; in the REPL's editor mode
+ * (`.editor`, which shows no prompt until Ctrl-D) as they come.
  */
 import crypto from 'node:crypto';
 import type { REPLEval, REPLServer, REPLWriter } from 'node:repl';
@@ -86,8 +87,10 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
   /** A line was given to the REPL and its prompt has not come back yet. */
   let holding = false;
   let ended = false;
+  /** Whether the REPL is in its editor mode (`.editor`): it takes lines without a prompt until Ctrl-D. */
+  let editing = (): boolean => false;
   const feed = (): void => {
-    while (!holding && pending.length > 0) {
+    while ((!holding || editing()) && pending.length > 0) {
       const nl = pending.search(/[\r\n]/);
       if (nl < 0) {
         // Part of a line (keystrokes on a terminal): given now, for the line editor.
@@ -105,6 +108,7 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
   };
 
   const server: REPLServer = repl.start({ prompt, input, output, terminal, useColors: terminal, useGlobal: true, preview: false });
+  editing = () => (server as { editorMode?: unknown }).editorMode === true;
   const displayPrompt = server.displayPrompt.bind(server);
   server.displayPrompt = (preserveCursor?: boolean): void => {
     displayPrompt(preserveCursor);

@@ -177,7 +177,7 @@ test('sluice shell: the end of its input (Ctrl-D) ends it; --master is refused, 
   assert.match(localErr, /spark-shell's --master local\[3\] is 'sluice shell --workers 3'/);
 });
 
-test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line editor echoes and edits, Ctrl-C is a key that cancels the running job, Ctrl-D leaves', { timeout: 180_000 }, async () => {
+test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line editor echoes and edits, .editor takes lines until Ctrl-D, Ctrl-C is a key that cancels the running job, Ctrl-D leaves', { timeout: 180_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
   // script(1) runs the command on a pseudo-terminal fed from our pipe: keys in, the screen out.
   const child = spawn('script', ['-qfec', `${process.execPath} ${CLI_BIN} shell --workers 2`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
@@ -196,6 +196,12 @@ test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line edi
     await pollUntil(() => (/\r\n42\r\nsluice> $/.test(text()) ? true : undefined), 60_000, `42 and the prompt\nscreen: ${text()}`, 20);
     // The line as edited, echoed once by the shell's line editor (the terminal is raw: it echoes nothing itself).
     assert.match(text(), /sluice> 6 \* 7\r?\r\n42\r\n/);
+    // The REPL's editor mode: lines without a prompt until Ctrl-D, then evaluated together.
+    child.stdin!.write('.editor\r');
+    await pollUntil(() => (text().includes('Entering editor mode') ? true : undefined), 60_000, `editor mode\nscreen: ${text()}`, 20);
+    child.stdin!.write('const zz = [1, 2, 3]\r');
+    child.stdin!.write('await sc.parallelize(zz).map(x => x * 5).reduce((a, b) => a + b)\r\x04');
+    await pollUntil(() => (/\r\n30\r\nsluice> $/.test(text()) ? true : undefined), 60_000, `30 after the editor's lines\nscreen: ${text()}`, 20);
     child.stdin!.write('sc.parallelize([1, 2], 2).map(x => { const end = Date.now() + 200000; while (Date.now() < end); return x }).count()\r');
     await pollUntil(async () => {
       const jobs = (await (await fetch(`${ui[1]}/api/v1/applications/${ui[2]}/jobs`)).json()) as Array<{ status: string }>;
