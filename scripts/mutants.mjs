@@ -1229,6 +1229,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'unregisters the map output' }],
   },
   {
+    id: 'zombie-no-task-timeout',
+    what: "a zombie's attempts past the job's task timeout are killed (told timeout), where a hung one held its core until the job ended",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "      if (this.zombie) this.timeOutZombieAttempts();",
+    replace: "      if (this.zombie && this.opts.taskTimeoutMs < 0) this.timeOutZombieAttempts();",
+    tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: "zombie's attempt past the timeout" }],
+  },
+  {
     id: 'zombie-duplicate-taken',
     what: "a task's success for a partition another attempt of its stage has already is a late duplicate (killed), its result not taken twice",
     file: 'packages/driver/src/scheduler/task-set-manager.ts',

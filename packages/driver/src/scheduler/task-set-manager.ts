@@ -429,7 +429,10 @@ export class TaskSetManager {
    * Returns attempts that passed `longRunningMs` for the first time (to log them).
    */
   tick(longRunningMs: number): RunningTaskInfo[] {
-    if (this.ended) return [];
+    if (this.ended) {
+      if (this.zombie) this.timeOutZombieAttempts();
+      return [];
+    }
     const now = this.clock.now();
     const threshold = this.speculationThreshold();
     const longRunning: RunningTaskInfo[] = [];
@@ -459,6 +462,23 @@ export class TaskSetManager {
       }
     }
     return longRunning;
+  }
+
+  /**
+   * A zombie's attempts past the job's task timeout are killed as any (a hung one would hold its
+   * core until the job ends), told `timeout`; nothing is counted or queued again (the set ended).
+   */
+  private timeOutZombieAttempts(): void {
+    if (this.opts.taskTimeoutMs <= 0) return;
+    const now = this.clock.now();
+    for (const [taskId, a] of [...this.running]) {
+      if (now - a.start <= this.opts.taskTimeoutMs) continue;
+      const message =
+        `task ${taskId} (stage ${this.stage.stageId}, partition ${this.partitions[a.index]}) ran past the job's task timeout of ${this.opts.taskTimeoutMs} ms ` +
+        `on worker ${a.workerId} and was killed; find why it does not return, or raise --task-timeout`;
+      this.killAttempt(taskId, a, 'timeout', undefined, { message, stack: '' });
+    }
+    if (this.running.size === 0) this.resolveDrained();
   }
 
   /** How long this set has waited for its first launch (ms), or undefined once one launched or it ended (StarvationWarnings). */

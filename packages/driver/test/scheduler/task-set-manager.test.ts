@@ -566,6 +566,24 @@ describe('TaskSetManager', () => {
       assert.deepEqual(stage.kills.at(-1), { workerId: 'w2', taskId: retry.taskId });
     });
 
+    test("a zombie's attempt past the timeout is killed, told timeout, nothing queued again; the set drains", async () => {
+      const { clock, stage, tsm, ended } = setup([0, 1], { taskTimeoutMs: 500 });
+      const a = launch(tsm, 'w1');
+      const b = launch(tsm, 'w2');
+      tsm.onResult(a.taskId, fetchFailed());
+      assert.equal((await ended())?.kind, 'fetchFailed');
+      let drained = false;
+      void tsm.drained.then(() => (drained = true));
+      clock.advance(501);
+      tsm.tick(Infinity);
+      assert.deepEqual(stage.kills, [{ workerId: 'w2', taskId: b.taskId }]);
+      assert.equal(stage.ends.at(-1)?.reason, 'timeout');
+      assert.match(stage.ends.at(-1)?.error?.message ?? '', /ran past the job's task timeout of 500 ms on worker w2/);
+      assert.equal(tsm.offer('w3'), undefined);
+      await Promise.resolve();
+      assert.equal(drained, true);
+    });
+
     test('a task whose original timed out while its copy ran is queued again when the copy is killed as slow', async () => {
       const { clock, stage, tsm, ended } = setup([0, 1, 2, 3], { speculation: true, speculationMultiplier: 1.5, speculationQuantile: 0.75, speculationMinMs: 100, taskTimeoutMs: 1000 });
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
