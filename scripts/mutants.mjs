@@ -1240,8 +1240,8 @@ const MUTATIONS = [
     id: 'zombie-duplicate-taken',
     what: "a task's success for a partition another attempt of its stage has already is a late duplicate (killed), its result not taken twice",
     file: 'packages/driver/src/scheduler/task-set-manager.ts',
-    search: " || this.stage.alreadyDone?.(this.partitions[a.index]) === true ? 'killed' : 'success';",
-    replace: " ? 'killed' : 'success';",
+    search: "(!this.zombie || this.stage.alreadyDone?.(this.partitions[a.index]) === true)",
+    replace: "(!this.zombie)",
     tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: 'late duplicate \\(alreadyDone\\)' }],
   },
   {

@@ -56,6 +56,7 @@ export interface StageCallbacks {
    * Whether `partition`'s outcome is had already (another attempt of the stage, an older one
    * left running after a fetch failure or a newer one, took it): a success of this set's for it
    * is then a late duplicate, told `killed` (another attempt succeeded), its result dropped.
+   * Asked only once the set is a zombie (a running set is told by markPartitionCompleted).
    */
   alreadyDone?(partition: number): boolean;
   /**
@@ -657,8 +658,10 @@ export class TaskSetManager {
         case 'result':
         case 'map_status':
           // Only the partition's first success counts; a late duplicate lost the race.
-          // A zombie's success still counts (Spark's), unless another attempt of the stage has it.
-          reason = this.done[a.index] === 1 || (this.ended && !this.zombie) || this.stage.alreadyDone?.(this.partitions[a.index]) === true ? 'killed' : 'success';
+          // A zombie's success still counts (Spark's), unless another attempt of the stage has it
+          // (asked of a zombie only: a running set hears of another attempt's success by
+          // markPartitionCompleted; the hot path of a tiny task's end asks nothing more).
+          reason = this.done[a.index] === 1 || (this.ended && (!this.zombie || this.stage.alreadyDone?.(this.partitions[a.index]) === true)) ? 'killed' : 'success';
           if (reason === 'killed') killReason = ANOTHER_ATTEMPT_SUCCEEDED;
           else {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
