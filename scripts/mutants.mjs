@@ -1181,6 +1181,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/driver/dist/test/scheduler/block-locations.test.js' }],
   },
   {
+    id: 'spark-submit-option-owned-by-shell-not-told',
+    what: "'sluice run --master local' gets 'an option of sluice shell' instead of spark-submit's equivalent",
+    file: 'packages/cli/src/sluice-command.ts',
+    search: '    if ((owners.length === 0 || submit !== undefined) && spark !== undefined) {',
+    replace: '    if (owners.length === 0 && spark !== undefined) {',
+    tests: [{ file: 'packages/cli/dist/test/submitting-guide.test.js', pattern: 'master URLs' }],
+  },
+  {
     id: 'listener-task-start-not-told',
     what: "the program's SparkListener is never told onTaskStart",
     file: 'packages/driver/src/job/driver-job.ts',

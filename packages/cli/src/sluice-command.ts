@@ -84,7 +84,9 @@ export class SluiceCommand extends Command {
     const owners = root.commands.filter((c) => c !== this && c.options.some((o) => o.long === name || o.short === name)).map((c) => `sluice ${c.name()}`);
     const submit = SPARK_SUBMIT_OPTIONS[name];
     const spark = submit ?? SPARK_STANDALONE_OPTIONS[name];
-    if (owners.length === 0 && spark !== undefined) {
+    // spark-submit's own options are told as such even where another sluice command has one of
+    // that name (`sluice shell --master local[N]`): `sluice run --master local` is a spark-submit habit.
+    if ((owners.length === 0 || submit !== undefined) && spark !== undefined) {
       // --conf KEY=VALUE, --master URL, --num-executors N...: the Sluice setting or command for the value given.
       const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv;
       const given = name === '--conf' ? sparkConfInstead(argv) : sparkOptionValueInstead(argv, name);

@@ -41,7 +41,7 @@ const BAD_SECRETS: readonly [string, Secret, RegExp][] = [
 
 /** The RPCs the issue names, so a renamed or dropped RPC fails here rather than going unchecked. */
 const EXPECTED: Record<ServiceName, string[]> = {
-  Driver: ['RegisterWorker', 'Heartbeat', 'SubmitJob', 'GetBundle', 'GetBroadcast', 'ListWorkers', 'ListJobs', 'StopJob', 'WatchJob', 'ReceiverReports', 'DecommissionWorker'],
+  Driver: ['RegisterWorker', 'Heartbeat', 'SubmitJob', 'GetBundle', 'GetFile', 'GetBroadcast', 'ListWorkers', 'ListJobs', 'StopJob', 'WatchJob', 'ReceiverReports', 'DecommissionWorker'],
   Worker: ['RunTasks', 'KillTask', 'ShuffleStream', 'GetBlock', 'PutBlock', 'ReleaseJob', 'RemoveRdd', 'RemoveBroadcast', 'RemoveBlocks', 'StartReceiver', 'StopReceiver', 'MigrateBlocks'],
 };
 

@@ -87,8 +87,8 @@ test('a client command refuses an option it does not use, naming the commands th
   const cases: [string[], RegExp][] = [
     [['jobs', '--driver', driver.address, '--tls-cert', 'c.pem'], /sluice jobs does not take --tls-cert \(an option of sluice driver, sluice worker\): a client presents no certificate; give the CA .* with --tls-ca/],
     [['workers', '--driver', driver.address, '--tls-key', 'k.pem'], /sluice workers does not take --tls-key \(an option of sluice driver, sluice worker\)/],
-    [['stop', 'job-x', '--driver', driver.address, '--log-level', 'info'], /sluice stop does not take --log-level \(an option of sluice driver, sluice worker, sluice run\): it logs nothing/],
-    [['submit', '--driver', driver.address, '--workers', '2', JOB], /sluice submit does not take --workers \(an option of sluice run\)/],
+    [['stop', 'job-x', '--driver', driver.address, '--log-level', 'info'], /sluice stop does not take --log-level \(an option of sluice driver, sluice worker, sluice run, sluice shell\): it logs nothing/],
+    [['submit', '--driver', driver.address, '--workers', '2', JOB], /sluice submit does not take --workers \(an option of sluice run, sluice shell\)/],
     [['jobs', '--driver', driver.address, '--no-such-option'], /unknown option '--no-such-option'/],
   ];
   await assertRefused(cases);
