@@ -7597,6 +7597,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/tuning-guide.test.js', pattern: 'retained-batches' }],
   },
   {
+    id: 'streaming-context-spark-option-value-dropped',
+    what: "new StreamingContext(sc, batch, { 'spark.streaming.blockInterval': '100ms' })'s refusal names { blockInterval: N }, not the value given",
+    file: 'packages/core/src/streaming/streaming-context-options.ts',
+    search: "${spark.replace(/\\bN\\b/g, shown)}",
+    replace: '${spark}',
+    tests: [{ file: 'packages/cli/dist/test/tuning-guide.test.js', pattern: 'StreamingContext options' }],
+  },
+  {
     id: 'large-task-not-warned',
     what: "a task past Spark's TASK_SIZE_TO_WARN_KIB (1000 KiB) is not warned about",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

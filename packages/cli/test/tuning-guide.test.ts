@@ -94,14 +94,15 @@ test("--conf with the configuration guide's streaming, scheduling, execution, ne
 
 test('StreamingContext options a Spark user may write (a Spark property, a misspelt option) are refused naming the option, never taken and ignored', async () => {
   const given: [object, RegExp | 'ok'][] = [
-    [{ unpersist: false }, /unknown option 'unpersist' \(Spark's setting; here: always on here: .*ssc\.remember\(duration\)/],
-    [{ 'spark.streaming.blockInterval': '100ms' }, /unknown option 'spark\.streaming\.blockInterval' \(Spark's setting; here: \{ blockInterval: '200ms' \}\); the options are clock, blockInterval,/],
+    [{ unpersist: false }, /unknown option 'unpersist' \(Spark's setting; in Sluice: always on: .*ssc\.remember\(duration\)/],
+    [{ 'spark.streaming.blockInterval': '100ms' }, /unknown option 'spark\.streaming\.blockInterval' \(Spark's setting; in Sluice: \{ blockInterval: '100ms' \}\); the options are clock, blockInterval,/],
     [{ blockinterval: '100ms' }, /unknown option 'blockinterval'; the options are clock, blockInterval, concurrentJobs, writeAheadLog, receiverMaxBufferedRecords, checkpointWriteTimeout, backpressure, receiverMaxRate, fallingBehindBatches$/],
     [{ stopGracefullyOnShutdown: true }, /'sluice run --stop-gracefully-on-shutdown'/],
-    [{ retainedBatches: 50 }, /'--retained-batches N' on 'sluice driver' and 'sluice run'/],
-    [{ maxRatePerPartition: 100 }, /KafkaUtils\.createDirectStream\(ssc, \{ \.\.\., maxRatePerPartition: N \}\)/],
+    [{ retainedBatches: 50 }, /'--retained-batches 50' on 'sluice driver' and 'sluice run'/],
+    [{ maxRatePerPartition: 100 }, /KafkaUtils\.createDirectStream\(ssc, \{ \.\.\., maxRatePerPartition: 100 \}\)/],
+    [{ 'spark.streaming.concurrentJobs': 2 }, /\(Spark's setting; in Sluice: \{ concurrentJobs: 2 \}\)/],
     [{ backpressure: { initalRate: 100 } }, /StreamingContext backpressure: unknown option 'initalRate'; the options are initialRate, proportional, integral, derived, minRate/],
-    [{ writeAheadLog: { closeFileAfterWrite: true } }, /StreamingContext writeAheadLog: unknown option 'closeFileAfterWrite' \(Spark's setting; here: nothing to set/],
+    [{ writeAheadLog: { closeFileAfterWrite: true } }, /StreamingContext writeAheadLog: unknown option 'closeFileAfterWrite' \(Spark's setting; in Sluice: nothing to set/],
     [{ blockInterval: '100ms', receiverMaxRate: 10, backpressure: { initialRate: 5, minRate: 5 }, concurrentJobs: 2, writeAheadLog: { rollingInterval: '10s' } }, 'ok'],
   ];
   const r = await runJob(['options', JSON.stringify(given.map(([o]) => o))]);

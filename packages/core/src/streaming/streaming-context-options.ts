@@ -17,7 +17,7 @@ const BACKPRESSURE_KEYS: Record<keyof BackpressureOptions, true> = { initialRate
 const WRITE_AHEAD_LOG_KEYS: Record<keyof WriteAheadLogOptions, true> = { rollingInterval: true, maxSegmentBytes: true };
 
 const ALWAYS_UNPERSISTED =
-  "always on here: a batch's RDDs are unpersisted once past their stream's remember duration; to keep them longer, ssc.remember(duration) (or a window)";
+  "always on: a batch's RDDs are unpersisted once past their stream's remember duration; to keep them longer, ssc.remember(duration) (or a window)";
 const RETAINED_BATCHES = "a driver's setting, not a job's: '--retained-batches N' on 'sluice driver' and 'sluice run'";
 const GRACEFUL_ON_SHUTDOWN = "a command's setting, not a job's: 'sluice run --stop-gracefully-on-shutdown' (a job on a standing driver: 'sluice stop --graceful JOB')";
 const KAFKA = (option: string): string => `an option of the Kafka stream, not of the StreamingContext: KafkaUtils.createDirectStream(ssc, { ..., ${option} }) of @sluice/kafka`;
@@ -29,7 +29,7 @@ const CLOSE_FILE_AFTER_WRITE =
  * property name (`spark.streaming.blockInterval`) or its last part (`unpersist`).
  */
 const SPARK_NAMES: Readonly<Record<string, string>> = {
-  'spark.streaming.blockInterval': "{ blockInterval: '200ms' }",
+  'spark.streaming.blockInterval': '{ blockInterval: N }',
   'spark.streaming.receiver.maxRate': '{ receiverMaxRate: N } (records per second per receiver)',
   'spark.streaming.backpressure.enabled': '{ backpressure: true }',
   'spark.streaming.backpressure.initialRate': '{ backpressure: { initialRate: N } }',
@@ -38,7 +38,7 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   'spark.streaming.backpressure.pid.derived': '{ backpressure: { derived: N } }',
   'spark.streaming.backpressure.pid.minRate': '{ backpressure: { minRate: N } }',
   'spark.streaming.receiver.writeAheadLog.enable': '{ writeAheadLog: true }, with ssc.checkpoint(dir)',
-  'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs': "{ writeAheadLog: { rollingInterval: '60s' } }",
+  'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs': "{ writeAheadLog: { rollingInterval: 'Ns' } }",
   'spark.streaming.concurrentJobs': '{ concurrentJobs: N }',
   'spark.streaming.unpersist': ALWAYS_UNPERSISTED,
   unpersist: ALWAYS_UNPERSISTED,
@@ -68,7 +68,10 @@ function refuseUnknownKeys(given: object, knownKeys: Readonly<Record<string, tru
   for (const key of Object.keys(given)) {
     if (known.includes(key)) continue;
     const spark = SPARK_NAMES[key];
-    const instead = spark === undefined ? '' : ` (Spark's setting; here: ${spark})`;
+    // N in the setting stands for the value given, when it is a plain one.
+    const v: unknown = (given as Record<string, unknown>)[key];
+    const shown = typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeof v === 'string' && key !== 'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs' ? `'${v}'` : typeof v === 'string' ? v : 'N';
+    const instead = spark === undefined ? '' : ` (Spark's setting; in Sluice: ${spark.replace(/\bN\b/g, shown)})`;
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown option '${key}'${instead}; the options are ${known.join(', ')}`);
   }
 }
