@@ -9381,6 +9381,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
   },
   {
+    id: 'capture-driver-only-generic',
+    what: 'a shipped function capturing an RDD or the SluiceContext gets the general advice and the class name (_RDD in the bundles), not what it is and what to do',
+    file: 'packages/core/src/closure/capture-closure.ts',
+    search: '  if (driverOnly !== undefined) fail(driverOnly.fix);',
+    replace: '  if (driverOnly === null) fail(driverOnly.fix);',
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'an RDD or the SluiceContext' }, { file: 'packages/cli/dist/test/shell.test.js', pattern: 'Quick Start at the prompt' }],
+  },
+  {
     id: 'shell-rdd-shown-as-object',
     what: "sluice shell shows an RDD as Node's inspect of its fields, not as Spark's MapPartitionsRDD[2] at filter at ...",
     file: 'packages/cli/src/shell-program.ts',

@@ -111,7 +111,9 @@ test("sluice shell: Spark's Quick Start at the prompt, closures over the shell's
     await sh.type('function fact(n) { return n <= 1 ? 1 : n * fact(n - 1) }');
     const fact = (n: number): number => (n <= 1 ? 1 : n * fact(n - 1));
     assert.equal(await sh.type('sc.parallelize([1, 2, 3, 4], 2).map(x => addOffset(x) + fact(x)).collect()'), `[ ${[1, 2, 3, 4].map((x) => x + 10 + fact(x)).join(', ')} ]`);
-    assert.match(await sh.type('sc.parallelize([1]).map(x => sc.appName).count()'), /Task not serializable: rdd\.map at REPL\d+:\d+:\d+ captures 'sc' \(a SluiceContext\)/);
+    assert.match(await sh.type('sc.parallelize([1]).map(x => sc.appName).count()'), /Task not serializable: rdd\.map at REPL\d+:\d+:\d+ captures 'sc' \(the SluiceContext\)/);
+    // An RDD inside another RDD's function: Spark's SPARK-5063, refused at once.
+    assert.match(await sh.type('sc.parallelize([1]).map(x => textFile.count()).count()'), /captures 'textFile' \(an RDD\).*SPARK-5063/);
     // What cannot travel fails at once, naming the variable, and the shell goes on.
     await sh.type('const lock = new WeakMap()');
     const notShipped = await sh.type('sc.parallelize([1]).map(x => lock.has(x)).count()');

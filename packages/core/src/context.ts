@@ -7,6 +7,7 @@ import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
 import { userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
 import { rememberShipOrigin } from './closure/ship-origin.js';
+import { DRIVER_ONLY, type DriverOnlyInfo } from './closure/driver-only.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import type { CompressionCodec } from './io/compression-codec.js';
 import type { FileSystem, SaveOptions } from './io/file-system.js';
@@ -170,6 +171,11 @@ export class SluiceContext {
   }
 
   /** Spark's `sc.applicationId`: this job's id (`sluice jobs`, the REST API's application id). */
+  /** The context lives on the driver, as Spark's SparkContext: a shipped function that captures it is refused. */
+  get [DRIVER_ONLY](): DriverOnlyInfo {
+    return { what: 'the SluiceContext', fix: "The SluiceContext is the driver's, as Spark's SparkContext: use it outside the function (read what the function needs into a local first, or broadcast it)." };
+  }
+
   get applicationId(): string {
     return this.backend.jobId;
   }

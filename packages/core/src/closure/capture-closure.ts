@@ -18,6 +18,7 @@ import { Session } from 'node:inspector';
 import { types } from 'node:util';
 import { NotSerializableError, SluiceError } from '../errors.js';
 import { SHIP, isShippable } from './shippable.js';
+import { driverOnlyInfo } from './driver-only.js';
 import type { CapturedValue, ShippedFunction } from './shipped-function.js';
 import { UNKNOWN_CALL_SITE, userCallSite } from './call-site.js';
 import { capturedWrites, functionExpression, ownThisTokens, referencedNames, thisProperty, tokenize } from './function-source.js';
@@ -260,6 +261,8 @@ function checkPlain(value: unknown, path: string, ctx: CaptureContext, seen: Set
   if (seen.has(value)) return;
   seen.add(value);
   if (types.isProxy(value) || types.isArgumentsObject(value) || types.isModuleNamespaceObject(value)) fail(FIX);
+  const driverOnly = driverOnlyInfo(value);
+  if (driverOnly !== undefined) fail(driverOnly.fix);
   if (isShippable(value)) fail('Broadcast variables and accumulators travel only when captured directly: capture it in a variable of its own.');
   const proto: unknown = Object.getPrototypeOf(value);
   if (Array.isArray(value) && proto === Array.prototype) {
@@ -296,6 +299,8 @@ function describe(value: unknown): string {
   if (types.isProxy(value)) return 'a Proxy';
   if (types.isArgumentsObject(value)) return 'an arguments object';
   if (types.isModuleNamespaceObject(value)) return 'a module namespace object';
+  const driverOnly = driverOnlyInfo(value);
+  if (driverOnly !== undefined) return driverOnly.what;
   let name: unknown;
   try {
     name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;

@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
+import { DRIVER_ONLY, type DriverOnlyInfo } from '../closure/driver-only.js';
 import { mulberry32, sampleSeed } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
@@ -146,6 +147,14 @@ export class RDD<T> {
    */
   toDebugString(): string {
     return debugString(this as RDD<unknown>);
+  }
+
+  /** An RDD lives on the driver: a shipped function that captures one is refused, as Spark refuses nested RDDs (SPARK-5063). */
+  get [DRIVER_ONLY](): DriverOnlyInfo {
+    return {
+      what: 'an RDD',
+      fix: "An RDD's transformations and actions run on the driver, not inside another RDD's function (Spark's SPARK-5063: rdd1.map(x => rdd2.count() * x) is invalid): collect() or broadcast the values the function needs first, or join the two RDDs.",
+    };
   }
 
   /** `[name ]Class[id] at operator[ at site] [storage level]`, as Spark's RDD.toString (see toDebugString). */

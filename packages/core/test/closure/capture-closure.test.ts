@@ -7,6 +7,7 @@ import { NotSerializableError } from '../../src/errors.js';
 import { SHIP, captureClosure, reviveClosure, shipGlobals } from '../../src/closure/index.js';
 import type { CaptureWarning, Shippable, ShippedFunction } from '../../src/closure/index.js';
 import { generatingBatch, rememberShipOrigin } from '../../src/closure/ship-origin.js';
+import { SluiceContext } from '../../src/context.js';
 
 // Module-level names: the job bundle has them on the worker too, so they are not shipped.
 const MODULE_OFFSET = 100;
@@ -88,6 +89,13 @@ describe('captureClosure / reviveClosure', () => {
       // (The globals stay: a script's `var` cannot be deleted.)
       shipGlobals(undefined);
     }
+  });
+
+  test('an RDD or the SluiceContext captured is refused saying what it is and what to do (Spark: SPARK-5063, SparkContext driver-only)', () => {
+    const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+    const other = sc.parallelize([1, 2]);
+    notSerializable(() => captureClosure((x: number) => other.id * x, 'rdd.map'), /captures 'other' \(an RDD\)/, /SPARK-5063/, /collect\(\) or broadcast/);
+    notSerializable(() => captureClosure(() => sc.appName, 'rdd.map'), /captures 'sc' \(the SluiceContext\)/, /as Spark's SparkContext/);
   });
 
   test('a captured local helper that itself captures a local', () => {
