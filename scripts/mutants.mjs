@@ -8000,8 +8000,8 @@ const MUTATIONS = [
     id: 'spark-submit-options-unexplained',
     what: "spark-submit's options (--master, --num-executors, --conf) get commander's bare 'unknown option', not what Sluice has instead",
     file: 'packages/cli/src/sluice-command.ts',
-    search: 'if (owners.length === 0 && spark !== undefined) {',
-    replace: 'if (owners.length < 0 && spark !== undefined) {',
+    search: 'if ((owners.length === 0 || submit !== undefined) && spark !== undefined) {',
+    replace: 'if (false && spark !== undefined) {',
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'spark-submit' }],
   },
   {
