@@ -658,7 +658,7 @@ program
   .option('--workers <n>', 'worker processes (spark-shell --master local[N]: N is workers x cores)', atLeast('--workers', 1), 2)
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
-  .option('--master <url>', "not supported: the shell runs a local cluster of its own (see 'sluice shell --help')")
+  .option('--master <url>', "refused: the shell runs a local cluster of its own (spark-shell's --master local[N] is --workers N)")
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
   .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string }) => {
     if (o.master !== undefined) {
