@@ -7599,10 +7599,26 @@ const MUTATIONS = [
   {
     id: 'streaming-context-spark-option-value-dropped',
     what: "new StreamingContext(sc, batch, { 'spark.streaming.blockInterval': '100ms' })'s refusal names { blockInterval: N }, not the value given",
-    file: 'packages/core/src/streaming/streaming-context-options.ts',
+    file: 'packages/core/src/util/refuse-unknown-options.ts',
     search: "${spark.replace(/\\bN\\b/g, shown)}",
     replace: '${spark}',
     tests: [{ file: 'packages/cli/dist/test/tuning-guide.test.js', pattern: 'StreamingContext options' }],
+  },
+  {
+    id: 'mqtt-stream-unknown-options-taken',
+    what: "MQTTUtils.createStream(ssc, url, topic, { Qos: 0 }) (a misspelt option, or Bahir's keepAliveInterval) is taken and ignored",
+    file: 'packages/mqtt/src/mqtt-utils.ts',
+    search: "  refuseUnknownOptions(o, OPTION_KEYS, 'MQTTUtils.createStream(ssc, brokerUrl, topics, options)', SPARK_NAMES);\n",
+    replace: '',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'an option the stream does not know' }],
+  },
+  {
+    id: 'mqtt-stream-spark-names-unexplained',
+    what: "MQTTUtils.createStream's refusal of { maxRatePerPartition: 100 } names no option, not { receiverMaxRate: 100 } on the StreamingContext",
+    file: 'packages/mqtt/src/mqtt-utils.ts',
+    search: "'MQTTUtils.createStream(ssc, brokerUrl, topics, options)', SPARK_NAMES);",
+    replace: "'MQTTUtils.createStream(ssc, brokerUrl, topics, options)');",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'an option the stream does not know' }],
   },
   {
     id: 'large-task-not-warned',

@@ -30,6 +30,7 @@ export { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumu
 export { AccumulatorV2 } from './shared/accumulator-v2.js';
 export { Broadcast } from './shared/broadcast.js';
 export { SparkFiles } from './shared/spark-files.js';
+export { refuseUnknownOptions } from './util/refuse-unknown-options.js';
 export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, ErrorCodes, type ErrorCode } from './errors.js';
 // Streaming. The derived-stream modules register themselves with DStream when loaded.
 import './dstream/window-dstreams.js';

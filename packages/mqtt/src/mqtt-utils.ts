@@ -1,4 +1,4 @@
-import { SluiceError, type DStream, type StreamingContext } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions, type DStream, type StreamingContext } from '@sluice/core';
 import type { MQTTStreamOptions, ResolvedMQTTOptions } from './mqtt-options.js';
 import { MQTTReceiver } from './mqtt-receiver.js';
 
@@ -8,7 +8,34 @@ function bad(setting: string, value: unknown, fix: string): SluiceError {
   return new SluiceError('SLUICE_BAD_ARGUMENT', `MQTT: ${setting} ${JSON.stringify(value)} is not valid: ${fix}`);
 }
 
+// MQTTStreamOptions' keys, spelt out so the compiler says when the interface gains one.
+const OPTION_KEYS: Record<keyof MQTTStreamOptions, true> = {
+  qos: true,
+  clientId: true,
+  username: true,
+  password: true,
+  persistentSession: true,
+  keepalive: true,
+  connectTimeoutMs: true,
+  reconnectPeriodMs: true,
+};
+
+const RECEIVER_MAX_RATE = '{ receiverMaxRate: N } on the StreamingContext (records per second per receiver)';
+/** Bahir's MQTTUtils parameters and Spark's rate settings a user may give as options, and the setting each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  cleanSession: '{ persistentSession: false } for a clean session (persistentSession is its opposite; default true)',
+  connectionTimeout: '{ connectTimeoutMs: ... } (milliseconds, where Bahir takes seconds)',
+  keepAliveInterval: '{ keepalive: N } (seconds)',
+  storageLevel: "nothing to set: a receiver's block is replicated to a second worker (or written to the write-ahead log when that is on)",
+  'spark.streaming.receiver.maxRate': RECEIVER_MAX_RATE,
+  maxRate: RECEIVER_MAX_RATE,
+  'spark.streaming.kafka.maxRatePerPartition': RECEIVER_MAX_RATE,
+  maxRatePerPartition: RECEIVER_MAX_RATE,
+};
+
 function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOptions): ResolvedMQTTOptions {
+  // A key the stream does not know would be taken and ignored (a misspelt qos, a Spark setting).
+  refuseUnknownOptions(o, OPTION_KEYS, 'MQTTUtils.createStream(ssc, brokerUrl, topics, options)', SPARK_NAMES);
   let url: URL;
   try {
     url = new URL(brokerUrl);

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
+import { SluiceContext, StreamingContext } from '@sluice/core';
+import { MQTTUtils } from '../src/index.js';
 import { fixture, freePort, jsonLines, startCluster, startJob } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
@@ -78,4 +80,21 @@ test('the right credentials: every message read, QoS 1 and QoS 0 (the control)',
   assert.equal(ids.length, 2500);
   assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), sent.ids);
   assert.ok(!end.lines.some((l) => l.startsWith('RECEIVER error ')), end.lines.filter((l) => l.startsWith('RECEIVER error ')).join('\n'));
+});
+
+test("an option the stream does not know (a misspelt qos, Bahir's or Spark's name) is refused at the call, naming it, Sluice's setting and the options", () => {
+  // No broker or cluster: the refusal comes from createStream itself, before any receiver runs.
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const ssc = new StreamingContext(sc, 1000);
+  const url = 'tcp://127.0.0.1:1883';
+  const options = 'qos, clientId, username, password, persistentSession, keepalive, connectTimeoutMs, reconnectPeriodMs';
+  const refused = (call: () => unknown, message: string): void =>
+    assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message.endsWith(message), message);
+  const where = 'MQTTUtils.createStream(ssc, brokerUrl, topics, options)';
+  refused(() => MQTTUtils.createStream(ssc, url, 't', { Qos: 0 } as object), `${where}: unknown option 'Qos'; the options are ${options}`);
+  refused(() => MQTTUtils.createPairedStream(ssc, url, 't', { maxRatePerPartition: 100 } as object), `${where}: unknown option 'maxRatePerPartition' (Spark's setting; in Sluice: { receiverMaxRate: 100 } on the StreamingContext (records per second per receiver)); the options are ${options}`);
+  refused(() => MQTTUtils.createPairedByteArrayStream(ssc, url, 't', { keepAliveInterval: 60 } as object), `${where}: unknown option 'keepAliveInterval' (Spark's setting; in Sluice: { keepalive: 60 } (seconds)); the options are ${options}`);
+  refused(() => MQTTUtils.createStream(ssc, url, 't', { qos: 1, cleanSession: true } as object), `unknown option 'cleanSession' (Spark's setting; in Sluice: { persistentSession: false } for a clean session (persistentSession is its opposite; default true)); the options are ${options}`);
+  // Every option the interface has is taken.
+  MQTTUtils.createStream(ssc, url, 't', { qos: 0, clientId: 'c', username: 'u', password: 'p', persistentSession: false, keepalive: 10, connectTimeoutMs: 100, reconnectPeriodMs: 100 });
 });

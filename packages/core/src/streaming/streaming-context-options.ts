@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors.js';
+import { refuseUnknownOptions } from '../util/refuse-unknown-options.js';
 import type { BackpressureOptions, StreamingContextOptions, WriteAheadLogOptions } from './streaming-context.js';
 
 // Each options interface's keys, spelt out so the compiler says when one gains a key.
@@ -58,22 +58,11 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   maxRate: '{ receiverMaxRate: N } (records per second per receiver)',
 };
 
-/**
- * Refuses a key of `given` that is not one of `known` (a misspelt option, or a Spark property
- * written as an option, would otherwise be taken and ignored): SLUICE_BAD_ARGUMENT naming the
- * key, where Sluice has the setting when it is Spark's, and the options there are.
- */
+/** Spark's setting written as a string of seconds ('5'), shown unquoted as the value of 'Ns'. */
+const RAW_STRING_KEYS: ReadonlySet<string> = new Set(['spark.streaming.receiver.writeAheadLog.rollingIntervalSecs']);
+
 function refuseUnknownKeys(given: object, knownKeys: Readonly<Record<string, true>>, where: string): void {
-  const known = Object.keys(knownKeys);
-  for (const key of Object.keys(given)) {
-    if (known.includes(key)) continue;
-    const spark = SPARK_NAMES[key];
-    // N in the setting stands for the value given, when it is a plain one.
-    const v: unknown = (given as Record<string, unknown>)[key];
-    const shown = typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeof v === 'string' && key !== 'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs' ? `'${v}'` : typeof v === 'string' ? v : 'N';
-    const instead = spark === undefined ? '' : ` (Spark's setting; in Sluice: ${spark.replace(/\bN\b/g, shown)})`;
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown option '${key}'${instead}; the options are ${known.join(', ')}`);
-  }
+  refuseUnknownOptions(given, knownKeys, where, SPARK_NAMES, RAW_STRING_KEYS);
 }
 
 /** The StreamingContext's options checked for keys it does not know (before any is read). */
