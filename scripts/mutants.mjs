@@ -9516,6 +9516,30 @@ const MUTATIONS = [
     replace: "    if (p === '') {",
     tests: [{ file: 'packages/core/dist/test/shared/spark-files.test.js', pattern: 'announces the copy once' }],
   },
+  {
+    id: "task-locality-always-process-local",
+    what: "a task launched on a worker it does not prefer (the locality wait over) is told PROCESS_LOCAL, not ANY (Spark's TaskInfo.taskLocality)",
+    file: "packages/driver/src/scheduler/task-set-manager.ts",
+    search: "    return prefs.length === 0 || prefs.includes(workerId) ? 'PROCESS_LOCAL' : 'ANY';",
+    replace: "    return 'PROCESS_LOCAL';",
+    tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: 'locality level' }],
+  },
+  {
+    id: "task-locality-no-pref-any",
+    what: "a task that prefers no worker, in a stage with cached partitions, is told ANY where Spark's TaskSetManager gives its noPrefs tasks PROCESS_LOCAL",
+    file: "packages/driver/src/scheduler/task-set-manager.ts",
+    search: "    return prefs.length === 0 || prefs.includes(workerId) ? 'PROCESS_LOCAL' : 'ANY';",
+    replace: "    return prefs.includes(workerId) ? 'PROCESS_LOCAL' : 'ANY';",
+    tests: [{ file: 'packages/cli/dist/test/rdd-locality.test.js' }],
+  },
+  {
+    id: "rest-task-locality-dropped",
+    what: "REST taskList's TaskData has no taskLocality",
+    file: "packages/driver/src/web/rest-api.ts",
+    search: "    taskLocality: t.taskLocality,\n",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/rdd-locality.test.js', pattern: 'taskLocality' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -5,20 +5,26 @@
 // only where it prefers: where each task ran is then deterministic, not a guess.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { fixture, withCluster, type JobRun } from './harness.js';
+import { appRest, fixture, withCluster, type JobRun } from './harness.js';
 
 /** For each action of the run, in order: the worker that ran each partition's successful task. */
 let ranOn: Map<number, string>[] = [];
 let run: JobRun | undefined;
+/** For each action of the run, in order: REST taskList's (partitionId, executorId, taskLocality) of its stage's successful tasks. */
+let restTasks: { partitionId: number; executorId: string; taskLocality: string }[][] = [];
 
 before(async () => {
-  await withCluster({ workers: 2, driver: { tasks: { localityWaitMs: 3_600_000, speculation: false } } }, async (h) => {
+  await withCluster({ workers: 2, driver: { webPort: 0, tasks: { localityWaitMs: 3_600_000, speculation: false } } }, async (h) => {
     const actions: number[] = [];
     const actionOfStage = new Map<number, number>();
+    const stagesOf = new Map<number, number[]>();
     const byAction = new Map<number, Map<number, string>>();
     h.cluster.driver.dag.addListener({
       onJobStart: (e) => void actions.push(e.jobId),
-      onStageSubmitted: (e) => void actionOfStage.set(e.stageId, e.jobId),
+      onStageSubmitted: (e) => {
+        actionOfStage.set(e.stageId, e.jobId);
+        stagesOf.set(e.jobId, [...(stagesOf.get(e.jobId) ?? []), e.stageId]);
+      },
       onTaskEnd: (e) => {
         if (e.reason !== 'success') return;
         const action = actionOfStage.get(e.stageId)!;
@@ -28,6 +34,14 @@ before(async () => {
     });
     run = await h.run(fixture('rdd-locality.ts'));
     ranOn = actions.map((a) => byAction.get(a) ?? new Map<number, string>());
+    const get = appRest(h.cluster, run.jobId!);
+    restTasks = [];
+    for (const a of actions) {
+      const stages = stagesOf.get(a) ?? [];
+      assert.equal(stages.length, 1, `action ${a} ran one stage: ${JSON.stringify(stages)}`);
+      const tasks = await get<{ partitionId: number; executorId: string; taskLocality: string; status: string }[]>(`stages/${stages[0]}/0/taskList?length=100`);
+      restTasks.push(tasks.filter((t) => t.status === 'SUCCESS').map(({ partitionId, executorId, taskLocality }) => ({ partitionId, executorId, taskLocality })));
+    }
   });
 });
 
@@ -52,4 +66,19 @@ test("a coalesced partition runs where the first of its parent partitions is hel
   const [, , four, coalesced] = ranOn;
   assert.equal(coalesced.get(0), four.get(0));
   assert.equal(coalesced.get(1), four.get(2), `coalesced partition 1 (parents 2, 3): ran on ${coalesced.get(1)}, partition 2 is on ${four.get(2)}`);
+});
+
+test("REST taskList's taskLocality (Spark's TaskData.taskLocality): PROCESS_LOCAL for a task with no preference (a parallelize's, as Spark's noPrefs tasks) and for one run on the worker holding its cached partition", () => {
+  const [cached, union, four, coalesced] = restTasks;
+  const expect = (tasks: typeof cached) => tasks.map((t) => t.taskLocality);
+  // Actions 0 and 2 compute their partitions afresh (parallelize: no preference).
+  assert.deepEqual(expect(cached), ['PROCESS_LOCAL', 'PROCESS_LOCAL'], JSON.stringify(cached));
+  assert.deepEqual(expect(four), Array(4).fill('PROCESS_LOCAL'), JSON.stringify(four));
+  // The union's partition 0 prefers none; 1 and 2 ran where the cached blocks are (the test above), so PROCESS_LOCAL.
+  for (const t of union) {
+    if (t.partitionId > 0) assert.equal(t.executorId, ranOn[0].get(t.partitionId - 1), JSON.stringify(union));
+    assert.equal(t.taskLocality, 'PROCESS_LOCAL', JSON.stringify(union));
+  }
+  assert.equal(union.length, 3);
+  assert.deepEqual(expect(coalesced), ['PROCESS_LOCAL', 'PROCESS_LOCAL'], JSON.stringify(coalesced));
 });

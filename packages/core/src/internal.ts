@@ -54,7 +54,7 @@ export * from './dashboard/dashboard-summary.js';
 export * from './streaming/output-operation-scope.js';
 export * from './scheduler/job-description-scope.js';
 export type { StatusQuery, StatusAnswer, SparkJobInfo, SparkStageInfo } from './scheduler/status-tracker.js';
-export type { SchedulerEvent, TaskEnd, TaskEndReason, TaskStart } from './scheduler/spark-listener.js';
+export type { SchedulerEvent, TaskEnd, TaskEndReason, TaskLocality, TaskStart } from './scheduler/spark-listener.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export { WARM_UP_TIMEOUT_MS } from './streaming/cluster-warm-up.js';

@@ -27,6 +27,8 @@ export interface TaskStart {
   readonly workerId: string;
   readonly speculative: boolean;
   readonly time: number;
+  /** The locality level it was launched at (Spark's TaskInfo.taskLocality). */
+  readonly taskLocality: TaskLocality;
 }
 
 /** A task attempt's end, as the DAG scheduler tells it (the driver's TaskEndEvent adds its run and error). */
@@ -42,6 +44,8 @@ export interface TaskEnd {
   /** From launch to the end as the driver saw it (ms). */
   readonly durationMs: number;
   readonly speculative: boolean;
+  /** The locality level it was launched at (Spark's TaskInfo.taskLocality). */
+  readonly taskLocality: TaskLocality;
   /** Bytes of shuffle output a successful map task wrote (0 for anything else). */
   readonly shuffleWriteBytes: number;
   /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
@@ -49,6 +53,17 @@ export interface TaskEnd {
   /** Why a `killed` attempt was killed (Spark's TaskKilled.reason); absent for any other end. */
   readonly killReason?: string;
 }
+
+/**
+ * The locality level a task attempt was launched at (Spark's TaskLocality, as TaskSetManager
+ * sets TaskInfo.taskLocality). Sluice's scheduler has two levels: a task launched on a worker
+ * it prefers (one holding its partition's cached block or received block) or one with no
+ * preference is PROCESS_LOCAL (Spark's dequeueTask gives a task from its noPrefs list
+ * PROCESS_LOCAL too: a parallelize's tasks show PROCESS_LOCAL in Spark's UI); one launched
+ * elsewhere (its locality wait over, or a speculative copy) is ANY. Sluice has no host or rack
+ * level: a task on another worker of its preferred worker's host is ANY, not NODE_LOCAL.
+ */
+export type TaskLocality = 'PROCESS_LOCAL' | 'ANY';
 
 /**
  * How a task attempt ended (a closed set; the driver's scheduler events use it too):

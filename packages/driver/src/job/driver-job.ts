@@ -354,7 +354,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       if (a.runId === e.runId) this.postTo(a, { type: 'taskAccumulators', stageId: e.stageId, attempt: e.stageAttempt, taskId: e.taskId, updates: e.updates });
     },
     onTaskStart: (e) => {
-      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'taskStart', stageId: e.stageId, stageAttempt: e.stageAttempt, taskId: e.taskId, partition: e.partition, attempt: e.attempt, workerId: e.workerId, speculative: e.speculative, time: e.time } });
+      if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'taskStart', stageId: e.stageId, stageAttempt: e.stageAttempt, taskId: e.taskId, partition: e.partition, attempt: e.attempt, workerId: e.workerId, speculative: e.speculative, time: e.time, taskLocality: e.taskLocality } });
     },
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;

@@ -998,9 +998,9 @@ export class DAGScheduler implements RegistryListener {
           for (let q = partition; q < partition + count; q++) other.markPartitionCompleted(q);
         }
       },
-      onTaskStart: (taskId, partition, taskAttempt, workerId, speculative, time) => {
+      onTaskStart: (taskId, partition, taskAttempt, workerId, speculative, time, taskLocality) => {
         if (this.listeners.length === 0) return;
-        const e = { runId: job.jobId, stageId, stageAttempt: attempt, taskId, partition, attempt: taskAttempt, workerId, speculative, time };
+        const e = { runId: job.jobId, stageId, stageAttempt: attempt, taskId, partition, attempt: taskAttempt, workerId, speculative, time, taskLocality };
         for (const l of this.listeners) l.onTaskStart?.(e);
       },
       onTaskEnd: (e) => {
@@ -1018,6 +1018,7 @@ export class DAGScheduler implements RegistryListener {
           reason: e.reason,
           durationMs: e.durationMs,
           speculative: e.speculative,
+          taskLocality: e.taskLocality,
           shuffleWriteBytes: e.shuffleWriteBytes,
           // What the task itself counted reading (map statuses' sizes are approximate).
           shuffleReadBytes: e.shuffleReadBytes,

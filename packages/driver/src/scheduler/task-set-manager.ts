@@ -1,4 +1,4 @@
-import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type wire } from '@sluice/core/internal';
+import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type TaskLocality, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndError, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 
@@ -68,7 +68,7 @@ export interface StageCallbacks {
   /** `taskId`: the successful attempt's. */
   onSuccess(partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string): void;
   /** Every attempt launched, as it is (Spark's onTaskStart; `time` the clock's); must not call back into the set. */
-  onTaskStart?(taskId: string, partition: number, attempt: number, workerId: string, speculative: boolean, time: number): void;
+  onTaskStart?(taskId: string, partition: number, attempt: number, workerId: string, speculative: boolean, time: number, taskLocality: TaskLocality): void;
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
   onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
   /**
@@ -155,6 +155,8 @@ export interface RunningTaskInfo {
   readonly workerId: string;
   readonly runningMs: number;
   readonly speculative: boolean;
+  /** The locality level it was launched at (Spark's TaskInfo.taskLocality). */
+  readonly taskLocality: TaskLocality;
 }
 
 /** "stage S partition P on WORKER" (and whether it is a speculative copy). */
@@ -175,6 +177,7 @@ interface Attempt {
   readonly workerId: string;
   readonly start: number;
   readonly speculative: boolean;
+  readonly locality: TaskLocality;
   /**
    * Sent to a worker beyond its free slots (pipelining) and, as far as the driver can
    * tell, still waiting there for one: not running yet (progress, `sluice jobs` and the
@@ -420,7 +423,7 @@ export class TaskSetManager {
     const now = this.clock.now();
     return [...this.running]
       .filter(([, a]) => !a.queued)
-      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative }))
+      .map(([taskId, a]) => ({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, runningMs: now - a.startedAt, speculative: a.speculative, taskLocality: a.locality }))
       .sort((x, y) => y.runningMs - x.runningMs);
   }
 
@@ -459,7 +462,7 @@ export class TaskSetManager {
       }
       if (!a.warned && ran > longRunningMs) {
         a.warned = true;
-        longRunning.push({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, partition, attempt: a.attempt, workerId: a.workerId, runningMs: ran, speculative: a.speculative });
+        longRunning.push({ taskId, stageId: this.stage.stageId, stageAttempt: this.stage.stageAttempt, index: a.index, partition, attempt: a.attempt, workerId: a.workerId, runningMs: ran, speculative: a.speculative, taskLocality: a.locality });
       }
     }
     return longRunning;
@@ -493,9 +496,22 @@ export class TaskSetManager {
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
     const now = this.clock.now();
-    this.running.set(taskId, { index, taskId, attempt, workerId, start: now, speculative, queued: false, startedAt: now });
-    this.stage.onTaskStart?.(taskId, partition, attempt, workerId, speculative, now);
+    const locality = this.localityOf(index, workerId);
+    this.running.set(taskId, { index, taskId, attempt, workerId, start: now, speculative, locality, queued: false, startedAt: now });
+    this.stage.onTaskStart?.(taskId, partition, attempt, workerId, speculative, now, locality);
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
+  }
+
+  /**
+   * The locality level of a launch of task `index` on `workerId` (Spark's TaskInfo.taskLocality,
+   * core's TaskLocality): PROCESS_LOCAL on a worker it prefers or for a task that prefers none
+   * (as Spark's dequeueTask gives its noPrefs tasks), else ANY.
+   */
+  private localityOf(index: number, workerId: string): TaskLocality {
+    if (this.stage.preferredWorkers === undefined) return 'PROCESS_LOCAL';
+    if (this.byWorker === undefined) this.indexPreferences();
+    const prefs = this.prefsOf[index];
+    return prefs.length === 0 || prefs.includes(workerId) ? 'PROCESS_LOCAL' : 'ANY';
   }
 
   /** Run time past which a task is a straggler (multiplier × median of finished tasks), once `quantile` of them finished. */
@@ -695,13 +711,13 @@ export class TaskSetManager {
   /** Spark's TaskEnd(Resubmitted) for a successful attempt whose output was lost: its own task id, worker and run time. */
   private emitResubmitted(a: Attempt, ranMs: number): void {
     this.failedAttempts++;
-    this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
+    this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
   }
 
   private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
-    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, shuffleWriteBytes, shuffleReadBytes };
+    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes };
     // `error` and `killReason` only where there is one (no spread on a success: a tiny task
     // ends thousands of times a second).
     if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });

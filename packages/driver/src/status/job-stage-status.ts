@@ -1,4 +1,4 @@
-import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable } from '@sluice/core/internal';
+import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable, type TaskLocality } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -41,6 +41,8 @@ export interface TaskRecord {
   /** Spark's TaskInfo.status: SUCCESS, FAILED or KILLED. */
   readonly status: 'SUCCESS' | 'FAILED' | 'KILLED';
   readonly speculative: boolean;
+  /** The locality level it was launched at (Spark's TaskData.taskLocality). */
+  readonly taskLocality: TaskLocality;
   readonly errorMessage: string | undefined;
   readonly shuffleReadBytes: number;
   readonly shuffleWriteBytes: number;
@@ -307,6 +309,7 @@ export class JobStageStatus implements SchedulerListener {
         workerId: e.workerId,
         status: ok ? 'SUCCESS' : failed ? 'FAILED' : 'KILLED',
         speculative: e.speculative,
+        taskLocality: e.taskLocality,
         // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack;
         // a lost worker's task, ExecutorLostFailure's text.
         errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,

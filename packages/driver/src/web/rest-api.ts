@@ -355,7 +355,7 @@ function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: numb
   const live = hasLiveTasks(x.status) ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
   return [
     ...x.tasks,
-    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0 })),
+    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, taskLocality: t.taskLocality, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0 })),
   ];
 }
 
@@ -372,6 +372,7 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
     host: host(t.workerId),
     status: t.status,
     speculative: t.speculative,
+    taskLocality: t.taskLocality,
     errorMessage: t.errorMessage,
     // Sluice's duration is launch to result as the driver saw it; shuffle read is one figure, totalBytesRead (the guide's task metric: local and remote).
     taskMetrics: { executorRunTime: t.durationMs, shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes }, shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes } },

@@ -244,6 +244,27 @@ describe('TaskSetManager', () => {
       assert.equal(t.partition, 0);
     });
 
+    test("each attempt's locality level (Spark's TaskInfo.taskLocality): PROCESS_LOCAL on a worker it prefers or with no preference (Spark's noPrefs tasks), ANY elsewhere after the wait; the end tells the launch's", () => {
+      const { clock, stage, tsm } = setup([0, 1, 2, 3], { localityWaitMs: 500 }, { 0: ['wA'], 1: ['wA', 'wB'], 2: ['wB'] });
+      const level = (taskId: string): string | undefined => tsm.runningTasks().find((t) => t.taskId === taskId)?.taskLocality;
+      const onA = launch(tsm, 'wA');
+      assert.equal(onA.partition, 0);
+      assert.equal(level(onA.taskId), 'PROCESS_LOCAL', 'partition 0 on wA, which it prefers');
+      const none = launch(tsm, 'wC');
+      assert.equal(none.partition, 3);
+      assert.equal(level(none.taskId), 'PROCESS_LOCAL', 'partition 3 prefers no worker (as a parallelize)');
+      const onB = launch(tsm, 'wB');
+      assert.equal(onB.partition, 1);
+      assert.equal(level(onB.taskId), 'PROCESS_LOCAL', 'partition 1 on wB, one of the two it prefers');
+      clock.advance(500);
+      const elsewhere = launch(tsm, 'wC');
+      assert.equal(elsewhere.partition, 2);
+      assert.equal(level(elsewhere.taskId), 'ANY', 'partition 2 prefers wB: on wC, the wait over, ANY');
+      tsm.onResult(elsewhere.taskId, ok());
+      tsm.onResult(onA.taskId, ok());
+      assert.deepEqual(stage.ends.map((e) => [e.partition, e.taskLocality]), [[2, 'ANY'], [0, 'PROCESS_LOCAL']]);
+    });
+
     test('an empty preference set does not wait', () => {
       const { tsm } = setup([0], { localityWaitMs: 500 }, { 0: [] });
       assert.equal(launch(tsm, 'wZ').partition, 0);
@@ -692,7 +713,7 @@ describe('TaskSetManager', () => {
       tsm.tick(Infinity);
       const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
       assert.equal(stage.ends.length, 4, 'one report per ended attempt');
-      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, shuffleWriteBytes: 3, shuffleReadBytes: 11 });
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleWriteBytes: 3, shuffleReadBytes: 11 });
       assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
       assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');

@@ -56,7 +56,7 @@ function submit(a: ReturnType<typeof app>, jobId: number, stageId: number, kind:
 }
 function complete(a: ReturnType<typeof app>, stageId: number): void {
   a.clock.t++;
-  for (const p of [0, 1]) a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: 0, taskId: `${stageId}.${p}`, partition: p, attempt: 0, workerId: 'w', reason: 'success', durationMs: 1, speculative: false, shuffleReadBytes: 0, shuffleWriteBytes: 0 });
+  for (const p of [0, 1]) a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: 0, taskId: `${stageId}.${p}`, partition: p, attempt: 0, workerId: 'w', reason: 'success', durationMs: 1, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleReadBytes: 0, shuffleWriteBytes: 0 });
   a.s.onStageCompleted({ runId: RUN, stageId, stageAttempt: 0, time: a.clock.t });
 }
 function end(a: ReturnType<typeof app>, jobId: number): void {
@@ -124,7 +124,7 @@ test("a job whose map stage runs again after a fetch failure: JobData's numCompl
     a.s.onStageSubmitted({ runId: RUN, jobId: 0, stageId, stageAttempt: attempt, kind, name: kind, numTasks: partitions.length, partitions, time: a.clock.t });
   };
   const taskEnd = (stageId: number, attempt: number, partition: number, reason: 'success' | 'fetch_failed'): void =>
-    a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: attempt, taskId: `${stageId}.${attempt}.${partition}`, partition, attempt: 0, workerId: 'w', reason, durationMs: 1, speculative: false, shuffleReadBytes: 0, shuffleWriteBytes: 0, ...(reason === 'fetch_failed' && { error: { message: 'shuffle 0 map 1 lost', stack: '' } }) });
+    a.s.onTaskEnd({ runId: RUN, stageId, stageAttempt: attempt, taskId: `${stageId}.${attempt}.${partition}`, partition, attempt: 0, workerId: 'w', reason, durationMs: 1, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleReadBytes: 0, shuffleWriteBytes: 0, ...(reason === 'fetch_failed' && { error: { message: 'shuffle 0 map 1 lost', stack: '' } }) });
   const stageEnd = (stageId: number, attempt: number, failure?: string): void => {
     a.clock.t++;
     a.s.onStageCompleted({ runId: RUN, stageId, stageAttempt: attempt, time: a.clock.t, ...(failure !== undefined && { failure }) });
