@@ -40,6 +40,7 @@ import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 import { JOB_DESCRIPTION, JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL } from '../scheduler/running-actions.js';
 import { userErrorInfo } from '../util/user-error.js';
 import { checkStreamingContextOptions } from './streaming-context-options.js';
+import { checkFileStreamOptions, checkNewFilesStreamOptions, checkRawSocketStreamOptions, checkSocketTextStreamOptions } from './input-options.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
 
@@ -506,6 +507,7 @@ export class StreamingContext {
     ({ host, port } = socketSource('socketTextStream', host, port));
     const name = `socketTextStream(${host}:${port})`;
     const options: SocketTextStreamOptions = typeof optionsOrLevel === 'string' ? (sparkStorageLevel(optionsOrLevel, name), {}) : optionsOrLevel;
+    checkSocketTextStreamOptions(name, options);
     const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxRecordLength must be a whole number of bytes >= 1, got ${String(options.maxRecordLength)}; for example { maxRecordLength: 128 * 1024 * 1024 }`);
@@ -529,6 +531,7 @@ export class StreamingContext {
   rawSocketStream<T>(host: string, port: number, options: { readonly maxBlockBytes?: number } = {}): DStream<T> {
     ({ host, port } = socketSource('rawSocketStream', host, port));
     const name = `rawSocketStream(${host}:${port})`;
+    checkRawSocketStreamOptions(name, options);
     const max = options.maxBlockBytes ?? DEFAULT_MAX_RAW_BLOCK_BYTES;
     if (!Number.isSafeInteger(max) || max < 1 || max > 0xffffffff) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `${name}: maxBlockBytes must be a whole number of bytes from 1 to 2^32 - 1, got ${String(options.maxBlockBytes)}`);
@@ -556,12 +559,14 @@ export class StreamingContext {
    * still being written is read once it has settled). See FileInputDStream.
    */
   textFileStream(directory: string, options: Pick<FileStreamOptions, 'ignoreMissingFiles' | 'minRememberDuration'> = {}): DStream<string> {
+    checkNewFilesStreamOptions(`textFileStream(${directory})`, options);
     return this.fileStream(directory, options);
   }
 
   /** textFileStream with a file filter, and the files already there read too when `newFilesOnly` is false. */
   fileStream(directory: string, options: FileStreamOptions = {}): DStream<string> {
     this.checkNotStarted('fileStream');
+    checkFileStreamOptions(`fileStream(${directory})`, options);
     return new FileInputDStream<string>(this, localStreamDirectory(directory, 'fileStream'), options);
   }
 
@@ -574,6 +579,7 @@ export class StreamingContext {
    */
   binaryRecordsStream(directory: string, recordLength: number, options: Pick<FileStreamOptions, 'ignoreMissingFiles' | 'minRememberDuration'> = {}): DStream<Buffer> {
     this.checkNotStarted('binaryRecordsStream');
+    checkNewFilesStreamOptions(`binaryRecordsStream(${directory})`, options);
     if (!Number.isSafeInteger(recordLength) || recordLength < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `binaryRecordsStream(${directory}): recordLength must be a whole number of bytes >= 1, got ${String(recordLength)}`);
     }
