@@ -584,8 +584,8 @@ const MUTATIONS = [
     id: 'status-active-tasks-unread',
     what: "sc.statusTracker.getStageInfo's numActiveTasks is always 0, not the stage's running tasks",
     file: 'packages/driver/src/status/status-answers.ts',
-    search: "        numActiveTasks: latest.status === 'ACTIVE' ? (now?.runningTasks ?? 0) : 0,",
-    replace: '        numActiveTasks: now === undefined ? 0 : 0,',
+    search: "        numActiveTasks: active,",
+    replace: '        numActiveTasks: active * 0,',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites2.test.js', pattern: 'statusTracker' }],
   },
   {
@@ -9579,6 +9579,14 @@ const MUTATIONS = [
     search: "    taskLocality: t.taskLocality,\n",
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/rdd-locality.test.js', pattern: 'taskLocality' }],
+  },
+  {
+    id: "status-tracker-zombie-tasks-not-active",
+    what: "sc.statusTracker.getStageInfo's numActiveTasks leaves out the tasks a fetch failure left running in the stage's latest (FAILED) attempt, where REST's numActiveTasks and Spark's LiveStage.activeTasks count them",
+    file: "packages/driver/src/status/status-answers.ts",
+    search: "      const active = latest.status === 'ACTIVE' || latest.status === 'FAILED' ? running",
+    replace: "      const active = latest.status === 'ACTIVE' ? running",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'its other running tasks finish in the zombie' }],
   },
 ];
 

@@ -241,6 +241,10 @@ test('a fetch failure ends a result stage attempt: its other running tasks finis
       assert.deepEqual([held.status, held.numActiveTasks], ['FAILED', 3], JSON.stringify(held));
       const heldTasks = await get<{ index: number; status: string }[]>(`stages/${resultStage}/0/taskList?length=100`);
       assert.deepEqual(heldTasks.filter((t) => t.status === 'RUNNING').map((t) => t.index).sort(), [1, 2, 3], JSON.stringify(heldTasks));
+      // sc.statusTracker.getStageInfo in the program says the same: the latest attempt, 0, with its 3 held tasks active (Spark's lastStageAttempt's numActiveTasks).
+      fs.writeFileSync(path.join(dir, 'ask-status'), '');
+      const info = await pollUntil(() => (fs.existsSync(path.join(dir, 'status.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as { currentAttemptId: number; numActiveTasks: number; numTasks: number } | null) : undefined), 60_000, "the program's getStageInfo answer").catch((err: Error) => assert.fail(`${err.message}: ${show()}`));
+      assert.deepEqual([info?.currentAttemptId, info?.numTasks, info?.numActiveTasks], [0, 4, 3], JSON.stringify(info));
       fs.writeFileSync(path.join(dir, 'go'), '');
       // They finish in the zombie attempt 0, before the lost map output is computed again.
       await pollUntil(

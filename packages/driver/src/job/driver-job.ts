@@ -440,7 +440,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.current.listening = m.on;
         return;
       case 'status':
-        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.stageProgress(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId)) });
+        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.runningTasks(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId)) });
         return;
       case 'cachedPartitions':
         this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });

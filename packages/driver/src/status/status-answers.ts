@@ -1,15 +1,15 @@
 import type { SparkJobInfo, SparkStageInfo, StatusAnswer, StatusQuery } from '@sluice/core/internal';
-import type { StageProgress } from '../scheduler/task-set-manager.js';
+import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { JobStageStatus, StageRecord } from './job-stage-status.js';
 
 /**
  * sc.statusTracker's answers (Spark's SparkStatusTracker over its AppStatusStore) from one
- * submitted job's status (the jobs and stage attempts its pages keep), its stage attempts
- * running now (`running`: their running tasks) and the stages of its running actions
+ * submitted job's status (the jobs and stage attempts its pages keep), its task attempts
+ * running now (`running`: a zombie stage attempt's too, as the REST API's) and the stages of its running actions
  * (`liveStageIds`, by job id). Ids ascending.
  * Threading: driver main thread.
  */
-export function answerStatus(query: StatusQuery, status: JobStageStatus, running: readonly StageProgress[], liveStageIds: (jobId: number) => readonly number[] | undefined): StatusAnswer {
+export function answerStatus(query: StatusQuery, status: JobStageStatus, running: readonly RunningTaskInfo[], liveStageIds: (jobId: number) => readonly number[] | undefined): StatusAnswer {
   const ascending = (ids: Iterable<number>): number[] => [...new Set(ids)].sort((a, b) => a - b);
   switch (query.kind) {
     case 'jobIdsForGroup':
@@ -30,14 +30,17 @@ export function answerStatus(query: StatusQuery, status: JobStageStatus, running
       let latest: StageRecord | undefined;
       for (const s of status.allStages()) if (s.stageId === query.stageId && (latest === undefined || s.attemptId > latest.attemptId)) latest = s;
       if (latest === undefined) return null;
-      const now = running.find((p) => p.stageId === latest.stageId && p.stageAttempt === latest.attemptId);
+      // Spark's lastStageAttempt's numActiveTasks (LiveStage.activeTasks, whatever its status): the
+      // attempts running in it, an ACTIVE one's or those a fetch failure left running in a FAILED
+      // one (a zombie) until its next attempt is submitted, as REST's numActiveTasks.
+      const active = latest.status === 'ACTIVE' || latest.status === 'FAILED' ? running.filter((t) => t.stageId === latest.stageId && t.stageAttempt === latest.attemptId).length : 0;
       return {
         stageId: latest.stageId,
         currentAttemptId: latest.attemptId,
         submissionTime: latest.submissionTime,
         name: latest.name,
         numTasks: latest.numTasks,
-        numActiveTasks: latest.status === 'ACTIVE' ? (now?.runningTasks ?? 0) : 0,
+        numActiveTasks: active,
         numCompletedTasks: latest.numCompleteTasks,
         numFailedTasks: latest.numFailedTasks,
       } satisfies SparkStageInfo;
