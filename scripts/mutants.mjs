@@ -9588,6 +9588,14 @@ const MUTATIONS = [
     replace: "      const active = latest.status === 'ACTIVE' ? running",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites11.test.js', pattern: 'its other running tasks finish in the zombie' }],
   },
+  {
+    id: "listener-task-locality-dropped",
+    what: "the program's SparkListener onTaskEnd taskInfo has no taskLocality",
+    file: "packages/core/src/scheduler/spark-listener.ts",
+    search: "speculative: e.speculative, taskLocality: e.taskLocality, successful:",
+    replace: "speculative: e.speculative, successful:",
+    tests: [{ file: 'packages/cli/dist/test/rdd-locality.test.js', pattern: 'SparkListener' }],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

@@ -82,3 +82,9 @@ test("REST taskList's taskLocality (Spark's TaskData.taskLocality): PROCESS_LOCA
   assert.equal(union.length, 3);
   assert.deepEqual(expect(coalesced), ['PROCESS_LOCAL', 'PROCESS_LOCAL'], JSON.stringify(coalesced));
 });
+
+test("the program's SparkListener hears each successful task's taskInfo.taskLocality: PROCESS_LOCAL for all of them, as REST", () => {
+  const heard = run!.lines.filter((l) => l.startsWith('L ')).map((l) => l.split(' ')[3]);
+  // 2 + 3 + 4 + 2 successful tasks over the four actions.
+  assert.deepEqual(heard, Array(11).fill('PROCESS_LOCAL'), run!.lines.join('\n'));
+});

@@ -134,7 +134,7 @@ export interface SparkListenerTaskStart {
   readonly stageId: number;
   readonly stageAttemptId: number;
   /** `index`: the task's partition, as onTaskEnd's; `launchTime`: the driver's clock at the launch (ms since the epoch). */
-  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly launchTime: number; readonly speculative: boolean };
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly launchTime: number; readonly speculative: boolean; /** Spark's TaskInfo.taskLocality (core's TaskLocality). */ readonly taskLocality: TaskLocality };
 }
 
 export interface SparkListenerTaskEnd {
@@ -171,7 +171,7 @@ export interface SparkListenerTaskEnd {
    */
   readonly killReason?: string;
   /** `accumulables`: Spark's TaskInfo.accumulables, the named accumulators a successful task changed, by id (none for any other). */
-  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean; readonly accumulables: readonly AccumulableInfo[] };
+  readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; /** Spark's TaskInfo.taskLocality (core's TaskLocality). */ readonly taskLocality: TaskLocality; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean; readonly accumulables: readonly AccumulableInfo[] };
   readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
 }
 
@@ -275,7 +275,7 @@ export class SparkListenerBus {
         call('onStageSubmitted', { stageInfo: { stageId: e.stageId, attemptNumber: e.stageAttempt, name: e.name, numTasks: e.numTasks, submissionTime: e.time, accumulables: [] }, properties: new Map(e.pool === undefined ? [] : [[SCHEDULER_POOL, e.pool]]) });
         return;
       case 'taskStart':
-        call('onTaskStart', { stageId: e.stageId, stageAttemptId: e.stageAttempt, taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, launchTime: e.time, speculative: e.speculative } } satisfies SparkListenerTaskStart);
+        call('onTaskStart', { stageId: e.stageId, stageAttemptId: e.stageAttempt, taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, launchTime: e.time, speculative: e.speculative, taskLocality: e.taskLocality } } satisfies SparkListenerTaskStart);
         return;
       case 'taskEnd': {
         const stage = this.accumulables.get(`${e.stageId}.${e.stageAttempt}`);
@@ -289,7 +289,7 @@ export class SparkListenerBus {
           ...(e.errorString !== undefined && { errorString: e.errorString }),
           ...(e.className !== undefined && { className: e.className }),
           ...(e.killReason !== undefined && { killReason: e.killReason }),
-          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, successful: e.reason === 'success' || e.reason === 'resubmitted', failed: e.reason !== 'success' && e.reason !== 'killed' && e.reason !== 'resubmitted', killed: e.reason === 'killed', accumulables },
+          taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, taskLocality: e.taskLocality, successful: e.reason === 'success' || e.reason === 'resubmitted', failed: e.reason !== 'success' && e.reason !== 'killed' && e.reason !== 'resubmitted', killed: e.reason === 'killed', accumulables },
           taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
         } satisfies SparkListenerTaskEnd);
         return;
