@@ -7661,6 +7661,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/input-options.test.js' }],
   },
   {
+    id: 'redis-sink-unknown-options-taken',
+    what: "saveToRedis(rdd, { ..., markerTTLSeconds: 60 }) (a misspelt option, or spark-redis's host) is taken and ignored",
+    file: 'packages/redis/src/redis-options.ts',
+    search: "  refuseUnknownOptions(options, OPTION_KEYS, `${OP}(target, options)`, SPARK_NAMES);\n",
+    replace: '',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'an option the sink does not know' }],
+  },
+  {
+    id: 'redis-sink-spark-names-unexplained',
+    what: "saveToRedis's refusal of { 'spark.redis.host': 'cache' } does not say the host goes in url",
+    file: 'packages/redis/src/redis-options.ts',
+    search: "`${OP}(target, options)`, SPARK_NAMES);",
+    replace: "`${OP}(target, options)`);",
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'an option the sink does not know' }],
+  },
+  {
     id: 'large-task-not-warned',
     what: "a task past Spark's TASK_SIZE_TO_WARN_KIB (1000 KiB) is not warned about",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 export type RedisKind = 'counter' | 'hash' | 'sortedSet';
 
@@ -86,6 +86,41 @@ export interface RedisRecordFunctions<T> {
 }
 
 const OP = 'saveToRedis';
+
+// SaveToRedisOptions' keys, spelt out so the compiler says when the interface gains one.
+const OPTION_KEYS: Record<keyof SaveToRedisOptions<unknown>, true> = {
+  url: true,
+  kind: true,
+  key: true,
+  field: true,
+  value: true,
+  member: true,
+  score: true,
+  increment: true,
+  outputId: true,
+  chunkSize: true,
+  markerTtlSeconds: true,
+  batchTime: true,
+  onProgress: true,
+  reconnectTimeoutMs: true,
+};
+
+const IN_URL = "url: 'redis://[[user]:password@]host:port[/db]'";
+/** spark-redis's settings (its configuration keys, or their last part) a user may give as options, and where each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  'spark.redis.host': IN_URL,
+  'spark.redis.port': IN_URL,
+  'spark.redis.auth': IN_URL,
+  'spark.redis.db': IN_URL,
+  host: IN_URL,
+  port: IN_URL,
+  auth: IN_URL,
+  password: IN_URL,
+  db: IN_URL,
+  dbNum: IN_URL,
+  'spark.redis.timeout': '{ reconnectTimeoutMs: N } (how long a write waits for a server that went away)',
+  timeout: '{ reconnectTimeoutMs: N } (how long a write waits for a server that went away)',
+};
 const KINDS: readonly RedisKind[] = ['counter', 'hash', 'sortedSet'];
 
 function bad(setting: string, got: unknown, fix: string): SluiceError {
@@ -99,6 +134,8 @@ export function redactUrl(url: string): string {
 
 export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: RedisSinkParams; fns: RedisRecordFunctions<T> } {
   if (options === null || typeof options !== 'object') throw bad('options', options, "give { url, kind, key }");
+  // A key the sink does not know would be taken and ignored (a misspelt option, spark-redis's host).
+  refuseUnknownOptions(options, OPTION_KEYS, `${OP}(target, options)`, SPARK_NAMES);
   const { url, kind, key } = options;
   if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw bad('url', typeof url === 'string' ? redactUrl(url) : url, "give 'redis://[:password@]host:6379[/db]'");
   if (!KINDS.includes(kind)) throw bad('kind', kind, "give 'counter', 'hash' or 'sortedSet'");

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
+import { SluiceContext, StreamingContext } from '@sluice/core';
 import { freePort, startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob } from './job-runner.js';
+import { saveToRedis, type SaveToRedisOptions } from '../src/index.js';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -82,4 +84,20 @@ test('a key that holds another type than the kind writes: names the key, its typ
   const markers = await redis.keys('sluice:output:*');
   assert.ok(markers.length > 0);
   for (const m of markers) assert.match((await redis.get(m))!, /^failed kind: key 'taken' holds a Redis string/);
+});
+
+test("an option the sink does not know (a misspelt one, spark-redis's host) is refused at the call, naming it, Sluice's setting and the options", () => {
+  // No job runs: the refusal comes from saveToRedis itself, for an RDD and for a DStream.
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const rdd = sc.parallelize([['a', 1] as [string, number]]);
+  const stream = new StreamingContext(sc, 1000).queueStream([rdd]);
+  const options = 'url, kind, key, field, value, member, score, increment, outputId, chunkSize, markerTtlSeconds, batchTime, onProgress, reconnectTimeoutMs';
+  const given = (extra: Record<string, unknown>): SaveToRedisOptions<[string, number]> => ({ url: server.url, kind: 'counter', key: 'never', ...extra }) as SaveToRedisOptions<[string, number]>;
+  const refused = (call: () => unknown, message: string): void =>
+    assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  refused(() => saveToRedis(rdd, given({ markerTTLSeconds: 60 })), `saveToRedis(target, options): unknown option 'markerTTLSeconds'; the options are ${options}`);
+  refused(() => saveToRedis(stream, given({ 'spark.redis.host': 'cache' })), `saveToRedis(target, options): unknown option 'spark.redis.host' (Spark's setting; in Sluice: url: 'redis://[[user]:password@]host:port[/db]'); the options are ${options}`);
+  refused(() => saveToRedis(stream, given({ timeout: 2000 })), `saveToRedis(target, options): unknown option 'timeout' (Spark's setting; in Sluice: { reconnectTimeoutMs: 2000 } (how long a write waits for a server that went away)); the options are ${options}`);
+  // A known option is taken (the stream's output is registered; nothing runs).
+  saveToRedis(stream, given({ field: ([w]: [string, number]) => w, chunkSize: 10, markerTtlSeconds: 60, reconnectTimeoutMs: 0, outputId: 'o' }));
 });
