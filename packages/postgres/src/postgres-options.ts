@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 /** What the sink says on the worker as it writes a partition (tests use it to fail a task at that point). */
 export interface PostgresProgress {
@@ -69,6 +69,34 @@ export interface PostgresSinkParams {
 
 const OP = 'saveToPostgres';
 
+// SaveToPostgresOptions' keys, spelt out so the compiler says when the interface gains one.
+const OPTION_KEYS: Record<keyof SaveToPostgresOptions, true> = {
+  connectionString: true,
+  table: true,
+  columns: true,
+  conflictKey: true,
+  method: true,
+  outputId: true,
+  batchSize: true,
+  markerTable: true,
+  poolSize: true,
+  batchTime: true,
+  onProgress: true,
+  reconnectTimeoutMs: true,
+};
+
+const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
+/** Spark's JDBC data source options a user may give as saveToPostgres options, and the option each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  url: CONNECTION,
+  user: CONNECTION,
+  password: CONNECTION,
+  driver: 'nothing to set: the pg client is built in',
+  dbtable: '{ table: N }',
+  batchsize: '{ batchSize: N }',
+  numPartitions: "the RDD's partitions: a partition is written by one connection (rdd.coalesce(N) for fewer)",
+};
+
 function bad(setting: string, got: unknown, fix: string): SluiceError {
   return new SluiceError('SLUICE_BAD_ARGUMENT', `${OP}: ${setting}: got ${got === undefined ? 'nothing' : JSON.stringify(got)}; ${fix}`);
 }
@@ -82,6 +110,8 @@ export function redact(connectionString: string): string {
 
 export function postgresSinkParams(options: SaveToPostgresOptions): PostgresSinkParams {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'give { connectionString, table, columns }');
+  // A key the sink does not know would be taken and ignored (a misspelt option, Spark's JDBC dbtable).
+  refuseUnknownOptions(options, OPTION_KEYS, `${OP}(target, options)`, SPARK_NAMES);
   const { connectionString, table, columns, conflictKey } = options;
   if (!isName(connectionString) || !/^postgres(ql)?:\/\//.test(connectionString)) throw bad('connectionString', connectionString === undefined ? undefined : redact(String(connectionString)), "give 'postgres://user:password@host:5432/database'");
   if (!isName(table)) throw bad('table', table, 'give the name of an existing table');

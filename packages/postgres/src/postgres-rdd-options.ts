@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 import { redact } from './postgres-options.js';
 
 /**
@@ -45,6 +45,30 @@ export interface PostgresSlice {
 }
 
 const OP = 'postgresRDD';
+
+// PostgresRDDOptions' keys, spelt out so the compiler says when the interface gains one.
+const OPTION_KEYS: Record<keyof PostgresRDDOptions<unknown>, true> = {
+  connectionString: true,
+  sql: true,
+  lowerBound: true,
+  upperBound: true,
+  numPartitions: true,
+  mapRow: true,
+  fetchSize: true,
+};
+
+const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
+/** Spark's JDBC data source options a user may give as postgresRDD options, and the option each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  url: CONNECTION,
+  user: CONNECTION,
+  password: CONNECTION,
+  driver: 'nothing to set: the pg client is built in',
+  fetchsize: '{ fetchSize: N }',
+  query: '{ sql: N }, with two placeholders for the key range',
+  dbtable: "{ sql: 'SELECT ... FROM table WHERE ? <= key AND key <= ?' }",
+  partitionColumn: "the sql's two placeholders: { sql: 'SELECT ... WHERE ? <= key AND key <= ?' }",
+};
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
 
@@ -152,6 +176,8 @@ export interface CheckedRDDOptions {
 /** Checks the options at the call (nothing is read yet); a bad one throws SLUICE_BAD_ARGUMENT naming it. */
 export function postgresRDDOptions(options: PostgresRDDOptions<unknown>, op = OP): CheckedRDDOptions {
   if (options === null || typeof options !== 'object') throw bad(op, 'options', shown(options), 'give { connectionString, sql, lowerBound, upperBound, numPartitions }');
+  // A key the RDD does not know would be taken and ignored (a misspelt option, Spark's JDBC fetchsize).
+  refuseUnknownOptions(options, OPTION_KEYS, `${op}(sc, options)`, SPARK_NAMES);
   const { connectionString } = options;
   if (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString)) {
     throw bad(op, 'connectionString', typeof connectionString === 'string' ? JSON.stringify(redact(connectionString)) : shown(connectionString), "give 'postgres://user:password@host:5432/database'");

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import type { LocalCluster } from '@sluice/cli';
+import { SluiceContext, StreamingContext } from '@sluice/core';
 import { freePort, startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob } from './job-runner.js';
+import { postgresRDD, saveToPostgres, type PostgresRDDOptions, type PostgresResultRow, type SaveToPostgresOptions } from '../src/index.js';
 
 let server: PostgresServer;
 let cluster: LocalCluster;
@@ -89,4 +91,28 @@ test('bad options fail at the call, before any task: method, conflictKey outside
   assert.equal(k.ok, false);
   assert.match(k.failure!, /saveToPostgres: conflictKey: got \["key"\]; 'key' must be among columns \["id","word","n"\]/);
   await nothingWritten();
+});
+
+test("an option saveToPostgres or postgresRDD does not know (a misspelt one, Spark's JDBC option) is refused at the call, naming it, Sluice's setting and the options", () => {
+  // No job runs: the refusal comes from the call itself (saveToPostgres of an RDD and of a DStream, postgresRDD).
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const rdd = sc.parallelize([[1, 'a', 2]]);
+  const stream = new StreamingContext(sc, 1000).queueStream([rdd]);
+  const refused = (call: () => unknown, message: string): void =>
+    assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  const sink = (extra: Record<string, unknown>): SaveToPostgresOptions => ({ connectionString: server.url, table: 'events', columns: ['id', 'word', 'n'], ...extra }) as SaveToPostgresOptions;
+  const sinkOptions = 'connectionString, table, columns, conflictKey, method, outputId, batchSize, markerTable, poolSize, batchTime, onProgress, reconnectTimeoutMs';
+  refused(() => saveToPostgres(rdd, sink({ conflictKeys: ['id'] })), `saveToPostgres(target, options): unknown option 'conflictKeys'; the options are ${sinkOptions}`);
+  refused(() => saveToPostgres(stream, sink({ batchsize: 500 })), `saveToPostgres(target, options): unknown option 'batchsize' (Spark's setting; in Sluice: { batchSize: 500 }); the options are ${sinkOptions}`);
+  refused(
+    () => saveToPostgres(stream, sink({ user: 'sluice' })),
+    `saveToPostgres(target, options): unknown option 'user' (Spark's setting; in Sluice: { connectionString: 'postgres://user:password@host:5432/database' }); the options are ${sinkOptions}`,
+  );
+  const read = (extra: Record<string, unknown>): PostgresRDDOptions<PostgresResultRow> => ({ connectionString: server.url, sql: 'SELECT id FROM events WHERE ? <= id AND id <= ?', lowerBound: 1, upperBound: 10, numPartitions: 2, ...extra }) as PostgresRDDOptions<PostgresResultRow>;
+  const readOptions = 'connectionString, sql, lowerBound, upperBound, numPartitions, mapRow, fetchSize';
+  refused(() => postgresRDD(sc, read({ fetchsize: 100 })), `postgresRDD(sc, options): unknown option 'fetchsize' (Spark's setting; in Sluice: { fetchSize: 100 }); the options are ${readOptions}`);
+  refused(() => postgresRDD(sc, read({ numPartition: 4 })), `postgresRDD(sc, options): unknown option 'numPartition'; the options are ${readOptions}`);
+  // The known options are taken (nothing runs).
+  saveToPostgres(stream, sink({ conflictKey: ['id'], method: 'insert', outputId: 'o', batchSize: 10, markerTable: 'm', poolSize: 1, reconnectTimeoutMs: 0 }));
+  postgresRDD(sc, { ...read({ fetchSize: 100 }), mapRow: (row) => row[0] });
 });
