@@ -7701,6 +7701,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-bad-input.test.js', pattern: 'an option saveToPostgres or postgresRDD does not know' }],
   },
   {
+    id: 'flume-stream-unknown-options-taken',
+    what: "FlumeUtils.createStream(ssc, host, port, { enableDecompresion: true }) (a misspelt option) is taken and ignored",
+    file: 'packages/flume/src/flume-utils.ts',
+    search: "  refuseUnknownOptions(o, STREAM_KEYS, where, SPARK_NAMES);\n",
+    replace: '',
+    tests: [{ file: 'packages/flume/dist/test/flume-bad-input.test.js', pattern: 'an option the stream does not know' }],
+  },
+  {
+    id: 'flume-polling-unknown-options-taken',
+    what: "FlumeUtils.createPollingStream(ssc, sinks, { maxBatchSise: 100 }) (a misspelt option, or spark.streaming.receiver.maxRate) is taken and ignored",
+    file: 'packages/flume/src/flume-utils.ts',
+    search: "  refuseUnknownOptions(o, POLLING_KEYS, where, SPARK_NAMES);\n",
+    replace: '',
+    tests: [{ file: 'packages/flume/dist/test/flume-bad-input.test.js', pattern: 'an option the stream does not know' }],
+  },
+  {
     id: 'large-task-not-warned',
     what: "a task past Spark's TASK_SIZE_TO_WARN_KIB (1000 KiB) is not warned about",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

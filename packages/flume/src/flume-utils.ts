@@ -1,4 +1,4 @@
-import { SluiceError, type DStream, type StreamingContext } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions, type DStream, type StreamingContext } from '@sluice/core';
 import type { SparkFlumeEvent } from './flume-event.js';
 import { DEFAULT_MAX_BATCH_BYTES, STORAGE_LEVELS, type FlumeStreamOptions, type ReceiverStorageLevel, type ResolvedFlumeOptions } from './flume-options.js';
 import { FlumeReceiver } from './flume-receiver.js';
@@ -8,8 +8,24 @@ function bad(where: string, setting: string, value: unknown, fix: string): Sluic
   return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${setting} ${JSON.stringify(value) ?? String(value)} is not valid: ${fix}`);
 }
 
+// Each options interface's keys, spelt out so the compiler says when one gains a key.
+const STREAM_KEYS: Record<keyof FlumeStreamOptions, true> = { storageLevel: true, enableDecompression: true, maxBatchBytes: true };
+const POLLING_KEYS: Record<keyof FlumePollingOptions, true> = { storageLevel: true, maxBatchSize: true, parallelism: true, timeoutMs: true, retryWaitMs: true };
+
+const RECEIVER_MAX_RATE = '{ receiverMaxRate: N } on the StreamingContext (records per second per receiver)';
+/** Spark's receiver settings a user may give as a Flume stream's option, and where each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  'spark.streaming.receiver.maxRate': RECEIVER_MAX_RATE,
+  maxRate: RECEIVER_MAX_RATE,
+  receiverMaxRate: RECEIVER_MAX_RATE,
+  'spark.streaming.blockInterval': '{ blockInterval: N } on the StreamingContext',
+  blockInterval: '{ blockInterval: N } on the StreamingContext',
+};
+
 function resolve(hostname: string, port: number, o: FlumeStreamOptions): ResolvedFlumeOptions {
   const where = `FlumeUtils.createStream(${String(hostname)}:${String(port)})`;
+  // A key the stream does not know would be taken and ignored (a misspelt option, a Spark setting).
+  refuseUnknownOptions(o, STREAM_KEYS, where, SPARK_NAMES);
   if (typeof hostname !== 'string' || hostname.length === 0) throw bad(where, 'hostname', hostname, 'give the address to listen on, e.g. "0.0.0.0" (every interface of the worker)');
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(where, 'port', port, 'give the port the avro sink sends to, 1..65535 (Flume examples use 41414)');
   const storageLevel = o.storageLevel ?? 'MEMORY_AND_DISK_SER_2';
@@ -58,6 +74,7 @@ export type SparkSinkAddress = string | { readonly host: string; readonly port: 
 
 function resolvePolling(addresses: readonly SparkSinkAddress[], o: FlumePollingOptions): ResolvedPollingOptions {
   const where = 'FlumeUtils.createPollingStream';
+  refuseUnknownOptions(o, POLLING_KEYS, where, SPARK_NAMES);
   if (!Array.isArray(addresses) || addresses.length === 0) throw bad(where, 'addresses', addresses, "give the SparkSinks' addresses, e.g. ['agent-1:9999'] or [{ host: 'agent-1', port: 9999 }]");
   const resolved = addresses.map((a) => {
     const m = typeof a === 'string' ? /^(.+):(\d+)$/.exec(a) : null;

@@ -14,6 +14,8 @@ import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
 import avro from 'avsc';
 import type { LocalCluster } from '@sluice/cli';
+import { SluiceContext, StreamingContext } from '@sluice/core';
+import { FlumeUtils } from '../src/index.js';
 import { fixture, freePort, jsonLines, pollUntil, startCluster, startJob, type RunningJob } from './job-runner.js';
 import { FlumeSink, HandshakeRequestType, HandshakeResponseType, javaBuffers, nettyPack, whenListening } from './support/flume-avro-client.js';
 import { emptySent, sendAll, type Sent } from './support/events.js';
@@ -191,4 +193,29 @@ test('bad options fail the job at once, naming the stream, the option and its va
   const job2 = await startJob(cluster, fixture('flume-count-job.ts'), [JSON.stringify({ host: '0.0.0.0', port: 41414, batchMs: 500, expectIds: 1, storageLevel: 'MEMORY_ONLY_3' })]);
   const end2 = await job2.finished(30_000);
   assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: .*FlumeUtils\.createStream\(0\.0\.0\.0:41414\): storageLevel "MEMORY_ONLY_3" is not valid: use one of Spark's names/);
+});
+
+test("an option the stream does not know (a misspelt one, a Spark receiver setting) is refused at the call, naming it, Sluice's setting and the options", () => {
+  // No agent or job: the refusal comes from createStream / createPollingStream itself.
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const ssc = new StreamingContext(sc, 1000);
+  const refused = (call: () => unknown, message: string): void =>
+    assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  refused(
+    () => FlumeUtils.createStream(ssc, '127.0.0.1', 41414, { enableDecompresion: true } as object),
+    "FlumeUtils.createStream(127.0.0.1:41414): unknown option 'enableDecompresion'; the options are storageLevel, enableDecompression, maxBatchBytes",
+  );
+  refused(
+    () => FlumeUtils.createPollingStream(ssc, ['127.0.0.1:9999'], { 'spark.streaming.receiver.maxRate': 1000 } as object),
+    "FlumeUtils.createPollingStream: unknown option 'spark.streaming.receiver.maxRate' (Spark's setting; in Sluice: { receiverMaxRate: 1000 } on the StreamingContext (records per second per receiver)); the options are storageLevel, maxBatchSize, parallelism, timeoutMs, retryWaitMs",
+  );
+  refused(
+    () => FlumeUtils.createPollingStream(ssc, ['127.0.0.1:9999'], { maxBatchSise: 100 } as object),
+    "FlumeUtils.createPollingStream: unknown option 'maxBatchSise'; the options are storageLevel, maxBatchSize, parallelism, timeoutMs, retryWaitMs",
+  );
+  // Every option each takes is taken, and Spark's positional forms.
+  FlumeUtils.createStream(ssc, '127.0.0.1', 41414, { storageLevel: 'MEMORY_AND_DISK_SER_2', enableDecompression: true, maxBatchBytes: 1024 });
+  FlumeUtils.createStream(ssc, '127.0.0.1', 41414, 'MEMORY_AND_DISK_SER_2', true);
+  FlumeUtils.createPollingStream(ssc, ['127.0.0.1:9999'], { storageLevel: 'MEMORY_AND_DISK_SER_2', maxBatchSize: 10, parallelism: 2, timeoutMs: 100, retryWaitMs: 10 });
+  FlumeUtils.createPollingStream(ssc, ['127.0.0.1:9999'], 'MEMORY_AND_DISK_SER_2', 10, 2);
 });
