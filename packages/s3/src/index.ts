@@ -67,6 +67,7 @@ function register(): void {
  * stores opened before are opened again with the new options.
  */
 export function configureS3(options: S3Options): void {
+  resolveS3Options(options); // a bad option is refused here, at the call, not at the first s3:// use
   configured = { ...options };
   clients = new Map(); // stores opened before keep theirs
   register();

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 /** How the S3 client of `s3://` checkpoint locations connects. */
 export interface S3Options {
@@ -69,8 +69,39 @@ export interface ResolvedS3Options {
   readonly multipartPartSize: number;
 }
 
+// S3Options' keys, spelt out so the compiler says when the interface gains one.
+const OPTION_KEYS: Record<keyof S3Options, true> = {
+  endpoint: true,
+  region: true,
+  forcePathStyle: true,
+  credentials: true,
+  maxAttempts: true,
+  connectionTimeoutMs: true,
+  socketTimeoutMs: true,
+  retryTimeoutMs: true,
+  multipartPartSize: true,
+};
+
+const CREDENTIALS = "{ credentials: { accessKeyId, secretAccessKey } } (or the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables)";
+/** Hadoop's S3A settings (as Spark takes them, with or without spark.hadoop.) a user may give as options, and the option each is here. */
+const S3A_NAMES: Readonly<Record<string, string>> = {
+  'fs.s3a.endpoint': '{ endpoint: N }',
+  'fs.s3a.endpoint.region': '{ region: N }',
+  'fs.s3a.path.style.access': '{ forcePathStyle: N }',
+  'fs.s3a.access.key': CREDENTIALS,
+  'fs.s3a.secret.key': CREDENTIALS,
+  'fs.s3a.session.token': CREDENTIALS,
+  'fs.s3a.attempts.maximum': '{ maxAttempts: N }',
+  'fs.s3a.connection.establish.timeout': '{ connectionTimeoutMs: N }',
+  'fs.s3a.connection.timeout': '{ socketTimeoutMs: N }',
+  'fs.s3a.multipart.size': '{ multipartPartSize: N } (bytes)',
+};
+const SPARK_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(S3A_NAMES).flatMap(([k, v]) => [[k, v], [`spark.hadoop.${k}`, v]]));
+
 /** `options` over the environment `env` (the AWS SDK's variables, as every host sets them). */
 export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = process.env): ResolvedS3Options {
+  // A key the client does not know would be taken and ignored (a misspelt option, Hadoop's fs.s3a.endpoint).
+  refuseUnknownOptions(options, OPTION_KEYS, 'configureS3(options)', SPARK_NAMES);
   const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? (endpoint !== undefined ? 'us-east-1' : undefined);
   const envPathStyle = nonEmpty(env.SLUICE_S3_FORCE_PATH_STYLE);

@@ -1,6 +1,7 @@
 // How an s3:// store connects: options given to configureS3 over the AWS SDK's variables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { configureS3 } from '../src/index.js';
 import { resolveS3Options } from '../src/s3-options.js';
 
 test('the endpoint, region, path style and credentials come from the AWS_* variables, options over them', () => {
@@ -35,4 +36,19 @@ test('the endpoint, region, path style and credentials come from the AWS_* varia
 test("a multipart piece below S3's 5 MiB minimum is refused, naming the option", () => {
   assert.equal(resolveS3Options({ multipartPartSize: 5 * 1024 * 1024 }, {}).multipartPartSize, 5 * 1024 * 1024);
   assert.throws(() => resolveS3Options({ multipartPartSize: 1024 }, {}), (e: unknown) => (e as { code?: string }).code === 'SLUICE_BAD_ARGUMENT' && /multipartPartSize: 1024.*>= 5242880/.test((e as Error).message));
+});
+
+test("an option configureS3 does not know (a misspelt one, Hadoop's fs.s3a.* as Spark takes it) is refused at the call, naming it, Sluice's option and the options", () => {
+  const options = 'endpoint, region, forcePathStyle, credentials, maxAttempts, connectionTimeoutMs, socketTimeoutMs, retryTimeoutMs, multipartPartSize';
+  const refused = (call: () => unknown, message: string): void =>
+    assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  refused(() => configureS3({ pathStyle: true } as object), `configureS3(options): unknown option 'pathStyle'; the options are ${options}`);
+  refused(
+    () => configureS3({ 'spark.hadoop.fs.s3a.endpoint': 'http://127.0.0.1:9000' } as object),
+    `configureS3(options): unknown option 'spark.hadoop.fs.s3a.endpoint' (Spark's setting; in Sluice: { endpoint: 'http://127.0.0.1:9000' }); the options are ${options}`,
+  );
+  refused(() => configureS3({ 'fs.s3a.attempts.maximum': 5 } as object), `configureS3(options): unknown option 'fs.s3a.attempts.maximum' (Spark's setting; in Sluice: { maxAttempts: 5 }); the options are ${options}`);
+  // Every option is taken.
+  configureS3({ endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1, connectionTimeoutMs: 100, socketTimeoutMs: 100, retryTimeoutMs: 0, multipartPartSize: 5 * 1024 * 1024 });
+  configureS3({});
 });
