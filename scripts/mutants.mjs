@@ -7741,6 +7741,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/s3/dist/test/s3-options.test.js', pattern: 'an option configureS3 does not know' }],
   },
   {
+    id: 'foreach-rdd-unknown-options-taken',
+    what: "dstream.foreachRDD(f, { checkpointStat: state }) (a misspelt checkpointState) is taken and ignored: the state is not kept",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "    if (typeof options === 'object' && options !== null) checkForeachRDDOptions(options);\n",
+    replace: '',
+    tests: [{ file: 'packages/core/dist/test/streaming/foreach-rdd-options.test.js' }],
+  },
+  {
     id: 'large-task-not-warned',
     what: "a task past Spark's TASK_SIZE_TO_WARN_KIB (1000 KiB) is not warned about",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

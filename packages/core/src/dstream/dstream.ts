@@ -10,7 +10,7 @@ import { formatBatchTime } from '../streaming/ui-utils.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
-import type { ForeachRDDOptions } from './output-checkpoint-state.js';
+import { checkForeachRDDOptions, type ForeachRDDOptions } from './output-checkpoint-state.js';
 import type { DashboardOptions } from '../dashboard/dashboard-options.js';
 import { registerDashboard } from '../dashboard/dashboard-output.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
@@ -633,6 +633,7 @@ export abstract class DStream<T> {
    * output helper's knowledge of its sink; see OutputCheckpointState).
    */
   foreachRDD(f: (rdd: RDD<T>, time: number) => void | Promise<void>, options: ForeachRDDOptions = {}): void {
+    if (typeof options === 'object' && options !== null) checkForeachRDDOptions(options);
     this.ssc.registerOutput(this as DStream<unknown>, f as (rdd: RDD<unknown>, time: number) => void | Promise<void>, { op: 'foreachRDD' }, options.checkpointState);
   }
 

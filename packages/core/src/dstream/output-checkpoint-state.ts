@@ -1,3 +1,5 @@
+import { refuseUnknownOptions } from '../util/refuse-unknown-options.js';
+
 /**
  * What an output operation keeps in the metadata checkpoints: plain JSON of its own (what a
  * connector's output helper learned of its sink, such as that an earlier batch wrote through
@@ -24,4 +26,12 @@ export interface OutputCheckpointState {
 export interface ForeachRDDOptions {
   /** The output's own state kept in the metadata checkpoints (see OutputCheckpointState). */
   readonly checkpointState?: OutputCheckpointState;
+}
+
+// ForeachRDDOptions' keys, spelt out so the compiler says when the interface gains one.
+const FOREACH_RDD_KEYS: Record<keyof ForeachRDDOptions, true> = { checkpointState: true };
+
+/** foreachRDD's options checked for keys it does not know (a misspelt checkpointState would be taken and ignored). */
+export function checkForeachRDDOptions(options: object): void {
+  refuseUnknownOptions(options, FOREACH_RDD_KEYS, 'dstream.foreachRDD(f, options)');
 }
