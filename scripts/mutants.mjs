@@ -7749,6 +7749,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/core/dist/test/streaming/foreach-rdd-options.test.js' }],
   },
   {
+    id: 'kinesis-credentials-unknown-keys-taken',
+    what: "kinesisCredentials({ accessKeyId, awsSecretKey }) (Spark's name for secretAccessKey, or a misspelt sessionToken) is taken, not refused naming Sluice's key",
+    file: 'packages/kinesis/src/kinesis-input-dstream.ts',
+    search: "    if (typeof c === 'object' && c !== null) refuseUnknownOptions(c, CREDENTIAL_KEYS,",
+    replace: "    if (typeof c === 'object' && c === null) refuseUnknownOptions(c, CREDENTIAL_KEYS,",
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'kinesisCredentials: a key Sluice does not know' }],
+  },
+  {
     id: 'large-task-not-warned',
     what: "a task past Spark's TASK_SIZE_TO_WARN_KIB (1000 KiB) is not warned about",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -1,4 +1,4 @@
-import { SluiceError, StorageLevel, type DStream, type SparkStorageLevel, type StreamingContext } from '@sluice/core';
+import { SluiceError, StorageLevel, refuseUnknownOptions, type DStream, type SparkStorageLevel, type StreamingContext } from '@sluice/core';
 import type { KinesisCredentials } from './kinesis-credentials.js';
 import type { KinesisRecord } from './kinesis-record.js';
 import { resolveInitialPosition, type KinesisInitialPosition, type ResolvedInitialPosition } from './initial-position.js';
@@ -20,6 +20,19 @@ function bad(setting: string, value: unknown, fix: string): SluiceError {
 
 /** The streams of one StreamingContext that read the same stream for the same application: they share its shards. */
 const groups = new WeakMap<StreamingContext, Map<string, KinesisReceiver<unknown>[]>>();
+
+// KinesisCredentials' keys, spelt out so the compiler says when the interface gains one.
+const CREDENTIAL_KEYS: Record<keyof KinesisCredentials, true> = { accessKeyId: true, secretAccessKey: true, sessionToken: true };
+const STS = "SparkAWSCredentials' stsCredentials, which Sluice refuses: give the workers a role through the SDK's default chain (kinesisCredentials(undefined))";
+/** Spark's names (KinesisUtils' parameters, BasicCredentials' fields, STS's) a user may give as keys, and the key each is here. */
+const SPARK_CREDENTIAL_NAMES: Readonly<Record<string, string>> = {
+  awsAccessKeyId: 'accessKeyId',
+  awsSecretKey: 'secretAccessKey',
+  secretKey: 'secretAccessKey',
+  roleArn: STS,
+  sessionName: STS,
+  externalId: STS,
+};
 
 /**
  * Builds a Kinesis input stream, as Spark's KinesisInputDStream.Builder. Required:
@@ -118,6 +131,8 @@ export class KinesisInputDStreamBuilder {
       return this;
     }
     const c = credentials as Partial<KinesisCredentials> | null;
+    // A key Sluice does not know would be taken and ignored (Spark's awsSecretKey for secretAccessKey, an STS setting).
+    if (typeof c === 'object' && c !== null) refuseUnknownOptions(c, CREDENTIAL_KEYS, 'KinesisInputDStream.builder().kinesisCredentials(credentials)', SPARK_CREDENTIAL_NAMES);
     if (!c || typeof c.accessKeyId !== 'string' || c.accessKeyId === '' || typeof c.secretAccessKey !== 'string' || c.secretAccessKey === '') {
       throw bad('kinesisCredentials', c && { ...c, secretAccessKey: c.secretAccessKey ? '***' : c.secretAccessKey }, 'give { accessKeyId, secretAccessKey } (and sessionToken for temporary credentials)');
     }

@@ -164,3 +164,18 @@ test('old Api should throw with AT_TIMESTAMP: initialPositionInStream takes LATE
     assert.throws(() => builder().initialPositionInStream(p as never), badArgument(/initialPositionInStream .* is not valid: give InitialPositionInStream\.LATEST or InitialPositionInStream\.TRIM_HORIZON; for a timestamp use \.initialPosition\(new KinesisInitialPositions\.AtTimestamp\(date\)\)/));
   }
 });
+
+test("kinesisCredentials: a key Sluice does not know (Spark's awsSecretKey, an STS setting, a misspelling) is refused naming it, Sluice's key and the keys", () => {
+  const keys = 'accessKeyId, secretAccessKey, sessionToken';
+  const where = 'KinesisInputDStream.builder().kinesisCredentials(credentials)';
+  const refused = (given: object, message: string): void =>
+    assert.throws(() => builder().kinesisCredentials(given as never), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  refused({ accessKeyId: 'AKIA', awsSecretKey: 'x' }, `${where}: unknown option 'awsSecretKey' (Spark's setting; in Sluice: secretAccessKey); the options are ${keys}`);
+  refused({ accessKeyId: 'AKIA', secretAccessKey: 'x', sesionToken: 't' }, `${where}: unknown option 'sesionToken'; the options are ${keys}`);
+  refused(
+    { accessKeyId: 'AKIA', secretAccessKey: 'x', roleArn: 'arn:aws:iam::1:role/r' },
+    `${where}: unknown option 'roleArn' (Spark's setting; in Sluice: SparkAWSCredentials' stsCredentials, which Sluice refuses: give the workers a role through the SDK's default chain (kinesisCredentials(undefined))); the options are ${keys}`,
+  );
+  // The known keys are taken.
+  builder().kinesisCredentials({ accessKeyId: 'AKIA', secretAccessKey: 'x', sessionToken: 't' }).build();
+});
