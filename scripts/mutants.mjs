@@ -7584,8 +7584,8 @@ const MUTATIONS = [
     id: 'kafka-stream-unknown-options-taken',
     what: "KafkaUtils.createDirectStream(ssc, { ..., 'spark.streaming.kafka.maxRatePerPartition': 100 }) (a Spark key, or a misspelt option) is taken and ignored",
     file: 'packages/kafka/src/kafka-params.ts',
-    search: '    if (key in STREAM_OPTION_KEYS) continue;',
-    replace: '    continue;',
+    search: '  refuseUnknownOptions(o, STREAM_OPTION_KEYS, op, SPARK_STREAM_OPTIONS);\n',
+    replace: '',
     tests: [{ file: 'packages/kafka/dist/test/kafka-params.test.js', pattern: 'a key the stream does not know' }],
   },
   {

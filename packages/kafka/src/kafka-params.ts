@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core';
+import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 /** TLS to the brokers (Node's tls.connect options that travel as plain data). */
 export interface KafkaSsl {
@@ -137,24 +137,20 @@ const STREAM_OPTION_KEYS: Record<keyof DirectStreamOptions, true> = {
 
 /** Spark's names (its configuration keys, Kafka's consumer properties) a user may give as options, and the option each is here. */
 const SPARK_STREAM_OPTIONS: Readonly<Record<string, string>> = {
-  'spark.streaming.kafka.maxRatePerPartition': 'maxRatePerPartition',
-  'spark.streaming.kafka.minRatePerPartition': 'minRatePerPartition',
-  'spark.streaming.kafka.maxRetries': 'retryTimeoutMs (how long offset lookups retry a broker, not how many times)',
-  'bootstrap.servers': 'brokers',
-  'group.id': 'groupId',
-  'auto.offset.reset': 'autoOffsetReset',
-  'client.id': 'clientId',
-  'request.timeout.ms': 'requestTimeoutMs',
+  'spark.streaming.kafka.maxRatePerPartition': '{ maxRatePerPartition: N }',
+  'spark.streaming.kafka.minRatePerPartition': '{ minRatePerPartition: N }',
+  'spark.streaming.kafka.maxRetries': '{ retryTimeoutMs: MS } (how long offset lookups retry a broker, not how many times)',
+  'bootstrap.servers': '{ brokers: [N] }',
+  'group.id': '{ groupId: N }',
+  'auto.offset.reset': '{ autoOffsetReset: N }',
+  'client.id': '{ clientId: N }',
+  'request.timeout.ms': '{ requestTimeoutMs: N }',
 };
 
 export function validateStreamOptions(o: DirectStreamOptions): void {
   const op = 'KafkaUtils.createDirectStream';
   // A key the stream does not know would be taken and ignored (a Spark key, a misspelling).
-  for (const key of Object.keys(o)) {
-    if (key in STREAM_OPTION_KEYS) continue;
-    const here = SPARK_STREAM_OPTIONS[key];
-    bad(`${op}: option '${key}'`, (o as unknown as Record<string, unknown>)[key], `${here === undefined ? 'no such option' : `Spark's ${key} is ${here} here`}; the options are ${Object.keys(STREAM_OPTION_KEYS).join(', ')}`);
-  }
+  refuseUnknownOptions(o, STREAM_OPTION_KEYS, op, SPARK_STREAM_OPTIONS);
   if (typeof o.groupId !== 'string' || o.groupId === '') bad(`${op}: groupId`, o.groupId, 'give the consumer group the stream commits to');
   const given = [o.topics !== undefined, o.topicPattern !== undefined, o.assign !== undefined].filter(Boolean).length;
   if (given !== 1) bad(`${op}: topics / topicPattern / assign`, { topics: o.topics, topicPattern: o.topicPattern === undefined ? undefined : String(o.topicPattern), assign: o.assign }, 'give exactly one of them');

@@ -51,9 +51,9 @@ test('connection options: brokers as host:port, a known SASL mechanism', () => {
 
 test("direct stream options: a key the stream does not know (a Spark setting, a misspelling) is refused, not ignored", () => {
   const given = (extra: Record<string, unknown>): DirectStreamOptions => ({ ...ok, ...extra }) as DirectStreamOptions;
-  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRatePerPartition': 100 })), /option 'spark\.streaming\.kafka\.maxRatePerPartition': got 100; Spark's spark\.streaming\.kafka\.maxRatePerPartition is maxRatePerPartition here; the options are brokers, clientId, /);
-  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRetries': 3 })), /is retryTimeoutMs \(how long offset lookups retry a broker, not how many times\) here/);
-  refused(() => validateStreamOptions(given({ maxRatePerPartiton: 100 })), /option 'maxRatePerPartiton': got 100; no such option; the options are .*maxRatePerPartition, minRatePerPartition$/);
-  refused(() => validateStreamOptions(given({ 'group.id': 'g2' })), /Spark's group\.id is groupId here/);
+  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRatePerPartition': 100 })), /^KafkaUtils\.createDirectStream: unknown option 'spark\.streaming\.kafka\.maxRatePerPartition' \(Spark's setting; in Sluice: \{ maxRatePerPartition: 100 \}\); the options are brokers, clientId, /);
+  refused(() => validateStreamOptions(given({ 'spark.streaming.kafka.maxRetries': 3 })), /in Sluice: \{ retryTimeoutMs: MS \} \(how long offset lookups retry a broker, not how many times\)\)/);
+  refused(() => validateStreamOptions(given({ maxRatePerPartiton: 100 })), /^KafkaUtils\.createDirectStream: unknown option 'maxRatePerPartiton'; the options are .*maxRatePerPartition, minRatePerPartition$/);
+  refused(() => validateStreamOptions(given({ 'group.id': 'g2' })), /unknown option 'group\.id' \(Spark's setting; in Sluice: \{ groupId: 'g2' \}\)/);
   validateStreamOptions({ ...ok, clientId: undefined, maxRatePerPartition: 10, minRatePerPartition: 2, retryTimeoutMs: 5000, requestTimeoutMs: 5000, startingOffsets: 'earliest' });
 });
