@@ -86,12 +86,16 @@ const OPTION_KEYS: Record<keyof SaveToPostgresOptions, true> = {
 };
 
 const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
-/** Spark's JDBC data source options a user may give as saveToPostgres options, and the option each is here. */
-const SPARK_NAMES: Readonly<Record<string, string>> = {
+/** Spark's JDBC connection options, which saveToPostgres and postgresRDD alike have as the connection string. */
+export const JDBC_CONNECTION_NAMES: Readonly<Record<string, string>> = {
   url: CONNECTION,
   user: CONNECTION,
   password: CONNECTION,
   driver: 'nothing to set: the pg client is built in',
+};
+/** Spark's JDBC data source options a user may give as saveToPostgres options, and the option each is here. */
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  ...JDBC_CONNECTION_NAMES,
   dbtable: '{ table: N }',
   batchsize: '{ batchSize: N }',
   numPartitions: "the RDD's partitions: a partition is written by one connection (rdd.coalesce(N) for fewer)",

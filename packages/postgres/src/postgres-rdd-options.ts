@@ -1,5 +1,5 @@
 import { SluiceError, refuseUnknownOptions } from '@sluice/core';
-import { redact } from './postgres-options.js';
+import { JDBC_CONNECTION_NAMES, redact } from './postgres-options.js';
 
 /**
  * A row as the reader gets it from Postgres: the values of the query's columns in SELECT
@@ -57,13 +57,9 @@ const OPTION_KEYS: Record<keyof PostgresRDDOptions<unknown>, true> = {
   fetchSize: true,
 };
 
-const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
 /** Spark's JDBC data source options a user may give as postgresRDD options, and the option each is here. */
 const SPARK_NAMES: Readonly<Record<string, string>> = {
-  url: CONNECTION,
-  user: CONNECTION,
-  password: CONNECTION,
-  driver: 'nothing to set: the pg client is built in',
+  ...JDBC_CONNECTION_NAMES,
   fetchsize: '{ fetchSize: N }',
   query: '{ sql: N }, with two placeholders for the key range',
   dbtable: "{ sql: 'SELECT ... FROM table WHERE ? <= key AND key <= ?' }",

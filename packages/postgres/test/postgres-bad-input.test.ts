@@ -112,6 +112,10 @@ test("an option saveToPostgres or postgresRDD does not know (a misspelt one, Spa
   const readOptions = 'connectionString, sql, lowerBound, upperBound, numPartitions, mapRow, fetchSize';
   refused(() => postgresRDD(sc, read({ fetchsize: 100 })), `postgresRDD(sc, options): unknown option 'fetchsize' (Spark's setting; in Sluice: { fetchSize: 100 }); the options are ${readOptions}`);
   refused(() => postgresRDD(sc, read({ numPartition: 4 })), `postgresRDD(sc, options): unknown option 'numPartition'; the options are ${readOptions}`);
+  refused(
+    () => postgresRDD(sc, read({ password: 'secret' })),
+    `postgresRDD(sc, options): unknown option 'password' (Spark's setting; in Sluice: { connectionString: 'postgres://user:password@host:5432/database' }); the options are ${readOptions}`,
+  );
   // The known options are taken (nothing runs).
   saveToPostgres(stream, sink({ conflictKey: ['id'], method: 'insert', outputId: 'o', batchSize: 10, markerTable: 'm', poolSize: 1, reconnectTimeoutMs: 0 }));
   postgresRDD(sc, { ...read({ fetchSize: 100 }), mapRow: (row) => row[0] });
