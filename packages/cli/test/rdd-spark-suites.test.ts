@@ -362,9 +362,9 @@ test('RDDSuite "zipWithIndex", "... with a single partition", "... chained with 
 test('RDDSuite "nested RDDs are not supported", "actions cannot be performed inside of transformations" (SPARK-5063)', () => {
   for (const name of ['nested-rdd', 'action-in-transformation']) {
     const e = failed(name);
-    // Spark: SparkException naming SPARK-5063; Sluice refuses to ship the function, naming the captured RDD.
+    // Spark: SparkException naming SPARK-5063; Sluice refuses to ship the function, naming the captured RDD and SPARK-5063.
     assert.equal(e.code, 'SLUICE_TASK_NOT_SERIALIZABLE', `${name}: ${e.code} ${e.error}`);
-    assert.match(e.error, /captures 'rdd2' \(a RDD\)/, name);
+    assert.match(e.error, /captures 'rdd2' \(an RDD\), which cannot be sent to workers.*SPARK-5063/, name);
   }
 });
 
