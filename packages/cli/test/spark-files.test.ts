@@ -10,14 +10,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { fixture, jsonLine, pollUntil, runCli, startJob, withCluster, type JobRun } from './harness.js';
 
 const FIXTURE = fixture('spark-files.ts');
 
 /** The files the fixture reads, made by the test: what it expects back comes from here. */
-function makeFiles(): { dir: string; table: string; late: string; conf: [string, string][] } {
+interface Files { dir: string; table: string; late: string; conf: [string, string][] }
+
+function makeFiles(): Files {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-spark-files-'));
   const table = `fr,France\nde,Germany\n${'x'.repeat(3 * 1024 * 1024 + 17)}\n`; // over 3 chunks of the stream
   const late = `added late ${process.pid}\n`;
@@ -150,15 +152,29 @@ test('a receiver finds the added files on its worker as it starts', { timeout: 1
   }
 });
 
-test("a worker whose --local-dir is full fails the tasks with SLUICE_DISK_FULL naming the file; with space back they read it", { timeout: 180_000 }, async (t) => {
+/**
+ * The test's files, with a tmpfs mounted at `<files>/disk` (root only: skipped, saying why,
+ * elsewhere); unmounted and removed after `fn`, whatever it did.
+ */
+async function withFilesOnTmpfs(t: TestContext, fn: (f: Files, disk: string) => Promise<void>): Promise<void> {
   const f = makeFiles();
   const disk = path.join(f.dir, 'disk');
   const cannot = mountTmpfs(disk);
   if (cannot !== undefined) {
     fs.rmSync(f.dir, { recursive: true, force: true });
-    return t.skip(cannot);
+    t.skip(cannot);
+    return;
   }
   try {
+    await fn(f, disk);
+  } finally {
+    unmountTmpfs(disk);
+    fs.rmSync(f.dir, { recursive: true, force: true });
+  }
+}
+
+test("a worker whose --local-dir is full fails the tasks with SLUICE_DISK_FULL naming the file; with space back they read it", { timeout: 180_000 }, async (t) => {
+  await withFilesOnTmpfs(t, async (f, disk) => {
     const localDir = path.join(disk, 'local');
     fs.mkdirSync(localDir);
     await withCluster({ workers: 2, logLevel: 'fatal', workerArgs: ['--local-dir', localDir] }, async (h) => {
@@ -183,21 +199,11 @@ test("a worker whose --local-dir is full fails the tasks with SLUICE_DISK_FULL n
       assert.ok(back.ok, show(back));
       assert.deepEqual(jsonLine(back.lines, 'READ '), [f.table.length, f.table.length, f.table.length, f.table.length]);
     });
-  } finally {
-    unmountTmpfs(disk);
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a driver whose scratch directory is full refuses sc.addFile with SLUICE_DISK_FULL naming the file", { timeout: 180_000 }, async (t) => {
-  const f = makeFiles();
-  const disk = path.join(f.dir, 'disk');
-  const cannot = mountTmpfs(disk);
-  if (cannot !== undefined) {
-    fs.rmSync(f.dir, { recursive: true, force: true });
-    return t.skip(cannot);
-  }
-  try {
+  await withFilesOnTmpfs(t, async (f, disk) => {
     const localDir = path.join(disk, 'driver');
     await withCluster({ workers: 1, logLevel: 'fatal', driver: { localDir } }, async (h) => {
       // The fixture's bundle kept by the driver while there is room.
@@ -215,10 +221,7 @@ test("a driver whose scratch directory is full refuses sc.addFile with SLUICE_DI
       assert.ok(back.ok, show(back));
       assert.deepEqual(jsonLine(back.lines, 'READ '), [f.table.length, f.table.length, f.table.length, f.table.length]);
     });
-  } finally {
-    unmountTmpfs(disk);
-    fs.rmSync(f.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('sluice run: a relative path resolves against the directory it ran in', { timeout: 180_000 }, async () => {
