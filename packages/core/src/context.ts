@@ -37,6 +37,8 @@ import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
 import type { AddedFileRef } from './shared/added-file-content.js';
 import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
+import { logLevelPasses, sparkLogLevel, type SparkLogLevel } from './util/spark-log-level.js';
+import { SLUICE_VERSION } from './version.js';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
 import { makeDirectorySync } from './util/make-directory.js';
@@ -170,12 +172,12 @@ export class SluiceContext {
     return this.backend.jobId;
   }
 
-  /** Spark's `sc.applicationId`: this job's id (`sluice jobs`, the REST API's application id). */
   /** The context lives on the driver, as Spark's SparkContext: a shipped function that captures it is refused. */
   get [DRIVER_ONLY](): DriverOnlyInfo {
     return { what: 'the SluiceContext', fix: "The SluiceContext is the driver's, as Spark's SparkContext: use it outside the function (read what the function needs into a local first, or broadcast it)." };
   }
 
+  /** Spark's `sc.applicationId`: this job's id (`sluice jobs`, the REST API's application id). */
   get applicationId(): string {
     return this.backend.jobId;
   }
@@ -197,8 +199,44 @@ export class SluiceContext {
     return this.backend.master ?? 'local';
   }
 
-  /** @internal Log on the driver through the job's logger (no-op where the backend has none). */
+  /**
+   * Spark's `sc.isLocal`: whether the job runs in local mode, as Spark's (master `local...`):
+   * under `sluice run`; false under `sluice submit` to a driver. Since 2026-12-05.
+   */
+  get isLocal(): boolean {
+    return this.master.startsWith('local');
+  }
+
+  /**
+   * Spark's `sc.version`: the version of Sluice (@sluice/core) the job runs on, `'0.1.0'`, where
+   * Spark's is Spark's own. Since 2026-12-05.
+   */
+  get version(): string {
+    return SLUICE_VERSION;
+  }
+
+  /** Spark's `sc.startTime`: when this job's context was made (ms since the epoch), as Spark's SparkContext's start. Since 2026-12-05. */
+  readonly startTime: number = Date.now();
+
+  /** The level sc.setLogLevel set, if any. */
+  private logLevel: SparkLogLevel | undefined;
+
+  /**
+   * Spark's `sc.setLogLevel(logLevel)`: the program's messages below `logLevel` (one of Spark's,
+   * ALL, TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF, any case) are dropped from now on: the
+   * warnings and notes Sluice logs for this program on the driver (a captured variable, a
+   * StreamingContext's, a checkpoint's ...): `'ERROR'` or `'OFF'` silences them. The driver's and
+   * the workers' own logs keep their `--log-level`, and a level below it shows nothing more
+   * (Spark's changes its driver's root logger). Another name is SLUICE_BAD_ARGUMENT with Spark's
+   * sentence. Since 2026-12-05.
+   */
+  setLogLevel(logLevel: string): void {
+    this.logLevel = sparkLogLevel(logLevel, 'sc.setLogLevel');
+  }
+
+  /** @internal Log on the driver through the job's logger (no-op where the backend has none), unless sc.setLogLevel set a higher level. */
   log(level: LogLevel, message: string, fields: Record<string, unknown>): void {
+    if (this.logLevel !== undefined && !logLevelPasses(level, this.logLevel)) return;
     this.backend.log?.(level, message, fields);
   }
 
@@ -534,6 +572,11 @@ export class SluiceContext {
     );
   }
 
+  /** Spark's `sc.listJars()`: none, as `addJar` is refused (a job's code ships as its bundle). Since 2026-12-05. */
+  listJars(): string[] {
+    return [];
+  }
+
   /** Spark's LongAccumulator: the sum, count and mean of the integers tasks add (see LongAccumulator). */
   longAccumulator(name?: string): LongAccumulator {
     this.assertNotStopped('sc.longAccumulator');
@@ -592,6 +635,16 @@ export class SluiceContext {
    */
   setCheckpointDir(dir: string): void {
     this.setCheckpointDirFor(dir, 'sc.setCheckpointDir');
+  }
+
+  /**
+   * Spark's `sc.getCheckpointDir`: the checkpoint directory sc.setCheckpointDir (or
+   * ssc.checkpoint) set, as it was normalized (an absolute path, or the `s3://...` location), or
+   * undefined (Spark's None) before; Spark's is a fresh subdirectory of the one given, named by a
+   * UUID, where Sluice writes into the one given. Since 2026-12-05.
+   */
+  getCheckpointDir(): string | undefined {
+    return this.checkpointDirectory;
   }
 
   /** @internal setCheckpointDir as `caller` (ssc.checkpoint sets it too), which its errors name. */
