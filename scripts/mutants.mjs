@@ -9748,6 +9748,46 @@ const MUTATIONS = [
     replace: "export const SLUICE_VERSION = '0.1.1';",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version' }],
   },
+  {
+    id: 'lz4-overlap-copied-at-once',
+    what: 'an LZ4 match that overlaps what it copies (a run) is copied with copyWithin, which reads the source before it is written',
+    file: 'packages/core/src/io/lz4-block.ts',
+    search: 'if (offset >= m && m > 32) {',
+    replace: 'if (m > 32) {',
+    tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
+  {
+    id: 'lz4-offset-before-output',
+    what: 'an LZ4 match offset reaching before the start of the output is not refused (reads what was never written)',
+    file: 'packages/core/src/io/lz4-block.ts',
+    search: 'if (offset > op - windowStart) throw',
+    replace: 'if (offset > op) throw',
+    tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
+  {
+    id: 'lz4-frame-block-checksum-unchecked',
+    what: 'an LZ4 frame block whose checksum does not match is decoded all the same',
+    file: 'packages/core/src/io/lz4-frame.ts',
+    search: 'if (blockSum && xxh32(b, ip, ip + size) !== readU32(b, ip + size)) throw',
+    replace: 'if (blockSum && xxh32(b, ip, ip + size) === -1) throw',
+    tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
+  {
+    id: 'lz4-window-ignored',
+    what: 'the LZ4 compressor takes matches more than 64 KiB back, which no offset can code',
+    file: 'packages/core/src/io/lz4-block.ts',
+    search: 'if (stored < floor || ip - ref > MAX_OFFSET || read32(src, ref) !== word) {',
+    replace: 'if (stored < floor || read32(src, ref) !== word) {',
+    tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
+  {
+    id: 'xxh32-tail-lanes-skipped',
+    what: "XXH32 skips the input's last 4-byte lanes (the lz4 command refuses our frames' checksums)",
+    file: 'packages/core/src/io/xxh32.ts',
+    search: 'while (i + 4 <= end) {',
+    replace: 'while (i + 4 <= end && false) {',
+    tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
 ];
 
 // ---- command line ---------------------------------------------------------------------------

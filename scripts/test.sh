@@ -67,6 +67,10 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || echo "warning: could not install redis-server" >&2
 fi
+# The LZ4 codec's test (packages/core/test/io/lz4.test.ts) checks its frames against Debian's lz4 command.
+if ! command -v lz4 >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lz4 >/dev/null) || echo "warning: could not install lz4" >&2
+fi
 # The multi-host test runs driver and workers in network namespaces with iproute2's `ip` (packages/cli/test/multi-host-netns.test.ts).
 if ! command -v ip >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null) || echo "warning: could not install iproute2 (ip)" >&2
