@@ -39,6 +39,10 @@
 // driver-kill-s3-down and driver-kill-s3-stop (never drawn otherwise): the driver killed and
 // started again while s3rver is down or stopped, its jobs recovering from a bucket that does
 // not answer; no recovery may pass over a checkpoint no fault damaged.
+// With --kafka or --kafka-checkpointed, --faults may also name broker-pause (never drawn
+// otherwise): the test broker paused 3-10 s (nothing read or answered, as a SIGSTOPped broker),
+// the job's requestTimeoutMs 2 s; --kafka-checkpointed then also saves each batch's records to
+// 'out' with saveToKafka, each input record to be there at least once.
 // A failed round keeps its directory (and the processes' logs) and is reported; the exit
 // code is the number of failed rounds (capped at 100).
 import { spawn } from 'node:child_process';
@@ -106,6 +110,10 @@ const KAFKA = flag('kafka') || flag('kafka-checkpointed');
 const KAFKA_CKPT = flag('kafka-checkpointed');
 const MQTT = flag('mqtt');
 const KAFKA_FAULTS = ['worker-kill', 'worker-kill-two', 'worker-kill-all', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'broker-down'];
+// faults38: the broker frozen (KafkaTestCluster.pause: nothing read or answered, as SIGSTOP) 3-10 s,
+// the job's requestTimeoutMs 2 s (recover-job.ts also saving each batch to 'out' with saveToKafka).
+// Only with --faults (the default draw, and the job, are unchanged).
+const KAFKA_EXTRA_FAULTS = ['broker-pause'];
 const MQTT_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'mqtt-broker-restart'];
 const DISK = flag('disk-full');
 // --flow: the stream job with backpressure on (initial rate 60/s, the PID's floor 10/s) and the
@@ -150,7 +158,7 @@ const S3_JOB = path.join(REPO, 'scripts', 'chaos', 's3-checkpoint-job.ts');
 const S3_RETRY_MS = 10_000;
 const MODE_FAULTS = S3CKPT ? S3_FAULTS : KAFKA ? KAFKA_FAULTS : MQTT ? MQTT_FAULTS : KINESIS ? KINESIS_FAULTS : DISK ? DISK_FAULTS : SINKS ? SINK_FAULTS : FLUME ? FLUME_FAULTS : FAULTS;
 const KINDS = ONLY ?? MODE_FAULTS;
-for (const f of KINDS) if (!MODE_FAULTS.includes(f) && !(S3CKPT && S3_RECOVERY_FAULTS.includes(f))) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
+for (const f of KINDS) if (!MODE_FAULTS.includes(f) && !(S3CKPT && S3_RECOVERY_FAULTS.includes(f)) && !(KAFKA && KAFKA_EXTRA_FAULTS.includes(f))) throw new Error(`unknown fault '${f}'; one of ${MODE_FAULTS.join(', ')}`);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
@@ -1506,6 +1514,14 @@ class Round {
         const w = cluster.liveWorkers().find((x) => started && x.lines.some((l) => l.includes(`"workerId":"${started.workerId}"`))) ?? anyWorker();
         return this.killWorker(cluster, w, `the receiver's (${started?.workerId ?? 'not started'})`);
       }
+      case 'broker-pause': {
+        const ms = 3000 + Math.floor(r() * 7000);
+        cluster.kafka.pause();
+        await sleep(ms);
+        cluster.kafka.resume();
+        this.note(`the Kafka broker paused ${ms} ms (nothing read or answered; the job's requestTimeoutMs 2000)`);
+        return;
+      }
       case 'broker-down': {
         const ms = 1000 + Math.floor(r() * 4000);
         await cluster.kafka.stopBroker(0);
@@ -1931,9 +1947,12 @@ async function runKafkaRound(n) {
     await cluster.startDriver();
     for (let i = 0; i < 3; i++) await cluster.addWorker();
     const out = path.join(root, 'out');
+    // With broker-pause among the faults asked for: requests time out (2 s) inside a pause, and the
+    // checkpointed job also saves each batch's records to 'out' (saveToKafka), checked below.
+    const pausing = KINDS.includes('broker-pause');
     const args = KAFKA_CKPT
-      ? [JSON.stringify({ brokers: kafka.bootstrap, topics: ['in'], groupId: 'g', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: 2000 })]
-      : [JSON.stringify({ brokers: kafka.bootstrap, inTopic: 'in', outTopic: 'out', groupId: 'g', prefix: `chaos${n}`, batchMs: BATCH_MS, slowMs: 10, expectRecords: 1e12 })];
+      ? [JSON.stringify({ brokers: kafka.bootstrap, topics: ['in'], groupId: 'g', ckpt: path.join(root, 'ckpt'), out, batchMs: BATCH_MS, maxRatePerPartition: 2000, ...(pausing ? { requestTimeoutMs: 2000, saveTopic: 'out' } : {}) })]
+      : [JSON.stringify({ brokers: kafka.bootstrap, inTopic: 'in', outTopic: 'out', groupId: 'g', prefix: `chaos${n}`, batchMs: BATCH_MS, slowMs: 10, expectRecords: 1e12, ...(pausing ? { requestTimeoutMs: 2000 } : {}) })];
     const r = await runCli(['submit', KAFKA_CKPT ? KAFKA_CKPT_JOB : KAFKA_JOB, '--driver', cluster.address, '--detach', '--', ...args], secret);
     if (r.code !== 0) throw new Error(`submit failed (${r.code}):\n${r.stderr}`);
     await produce(200);
@@ -1971,6 +1990,18 @@ async function runKafkaRound(n) {
         round.rangesOut = all.length;
       } catch (err) {
         problems.push(err.message);
+      }
+      if (pausing) {
+        // saveToKafka: every input record in 'out' at least once (README: a re-run task, or a
+        // batch re-run after a driver kill, writes again), nothing else there.
+        const inValues = new Set([0, 1, 2].flatMap((p) => kafka.records('in', p).map((rec) => rec.value?.toString() ?? '')));
+        const outValues = new Map();
+        for (const p of [0, 1]) for (const rec of kafka.records('out', p)) outValues.set(rec.value?.toString() ?? '', (outValues.get(rec.value?.toString() ?? '') ?? 0) + 1);
+        const missing = [...inValues].filter((v) => !outValues.has(v));
+        const foreign = [...outValues.keys()].filter((v) => !inValues.has(v));
+        if (missing.length > 0) problems.push(`${missing.length} input records never written to 'out' by saveToKafka, e.g. ${missing.slice(0, 5).join(', ')}`);
+        if (foreign.length > 0) problems.push(`'out' holds ${foreign.length} values never produced, e.g. ${foreign.slice(0, 5).join(', ')}`);
+        round.note(`saveToKafka: ${inValues.size} records, ${[...outValues.values()].filter((c) => c > 1).length} of them written twice or more`);
       }
       throw new KafkaChecked();
     }

@@ -4983,8 +4983,8 @@ const MUTATIONS = [
     id: 'kafka-sink-unknown-topic-no-hint',
     what: "saveToKafka to a topic the brokers do not have fails without saying to create it (or to let the brokers create topics)",
     file: 'packages/kafka/src/kafka-sink.ts',
-    search: "    const hint = /unknown topic/i.test(msg) ?",
-    replace: "    const hint = /never matches/i.test(msg) ?",
+    search: "    const hint = /unknown topic/i.test(msg)\n",
+    replace: "    const hint = /never matches/i.test(msg)\n",
     tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'do not have' }],
   },
   {
@@ -9787,6 +9787,22 @@ const MUTATIONS = [
     search: 'while (i + 4 <= end) {',
     replace: 'while (i + 4 <= end && false) {',
     tests: ['packages/core/dist/test/io/lz4.test.js'],
+  },
+  {
+    id: "kafka-sink-timeout-not-retried",
+    what: "saveToKafka fails the task at a produce the broker did not answer within requestTimeoutMs (a paused broker), as @platformatic/kafka does not retry timeouts: the re-run task writes its partition again with a new producer and the frozen request, appended on resume, leaves records twice",
+    file: "packages/kafka/src/kafka-sink.ts",
+    search: "      if (!brokerUnreachable(err) || Date.now() + delay > deadline) throw err;",
+    replace: "      throw err;",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-broker-pause.test.js', pattern: '3x the request timeout' }],
+  },
+  {
+    id: "kafka-driver-unreachable-no-advice",
+    what: "the direct stream's driver lookups failing past retryTimeoutMs fail the job without saying what to do (check the brokers, run the job again from its checkpoint, or raise retryTimeoutMs)",
+    file: "packages/kafka/src/direct-kafka-input-dstream.ts",
+    search: "${msg}; check that the brokers are up and reachable from the driver, then run",
+    replace: "${msg}; then run",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-broker-pause.test.js', pattern: 'past retryTimeoutMs' }],
   },
 ];
 

@@ -159,7 +159,11 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
               { cause: err },
             );
           }
-          throw new SluiceError('SLUICE_IO', `KafkaUtils.createDirectStream: ${what} failed for ${this.conn.retryTimeoutMs} ms on brokers ${this.conn.brokers.join(',')}: ${msg}`, { cause: err });
+          throw new SluiceError(
+            'SLUICE_IO',
+            `KafkaUtils.createDirectStream: ${what} failed for ${this.conn.retryTimeoutMs} ms on brokers ${this.conn.brokers.join(',')}: ${msg}; check that the brokers are up and reachable from the driver, then run the job again (with a checkpoint it goes on from its last batch: StreamingContext.getOrCreate), or raise retryTimeoutMs to wait longer`,
+            { cause: err },
+          );
         }
         this.ssc.sc.log('warn', 'kafka direct stream: broker call failed, retrying', { component: 'kafka-direct-stream', what, err: msg, delayMs: delay });
         this.client?.clearMetadata();

@@ -41,6 +41,40 @@ function errorMessages(err: unknown): string[] {
   return [own, ...(Array.isArray(e?.errors) ? e.errors.flatMap(errorMessages) : [])];
 }
 
+/**
+ * Whether a client error is the broker not answering or not reachable (a request timed out,
+ * a connection refused or closed) and nothing else: every error nested in it is a network
+ * error (@platformatic/kafka gives its timeouts the network code, and does not retry them).
+ */
+function brokerUnreachable(err: unknown): boolean {
+  const e = err as { code?: string; errors?: unknown[] };
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return e.errors.every(brokerUnreachable);
+  return e?.code === 'PLT_KFK_NETWORK';
+}
+
+/**
+ * Sends one request's records with the task's producer; a broker that did not answer (its
+ * request timed out) or could not be reached is asked again with the same producer, the
+ * records keeping their sequence numbers (the producer moves a partition's on only when an
+ * answer comes), so a request the broker did append before it stopped answering is
+ * acknowledged again, not written twice; for up to retryTimeoutMs, as Kafka's producer
+ * retries within delivery.timeout.ms. Other errors are not retried.
+ */
+async function sendOnce(producer: ReturnType<typeof cachedProducer>, messages: Message[], retryTimeoutMs: number): Promise<void> {
+  const deadline = Date.now() + retryTimeoutMs;
+  let delay = 100;
+  for (;;) {
+    try {
+      await producer.send({ messages: messages as { topic: string; partition: number }[] });
+      return;
+    } catch (err) {
+      if (!brokerUnreachable(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+}
+
 /** Produce requests a task has in flight at most (Kafka's max.in.flight.requests.per.connection default). */
 const MAX_IN_FLIGHT = 5;
 
@@ -86,7 +120,11 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
   const failed = (err: unknown, records: number): SluiceError => {
     dropProducer(p.conn, '');
     const msg = errorMessages(err).join(': ');
-    const hint = /unknown topic/i.test(msg) ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)` : '';
+    const hint = /unknown topic/i.test(msg)
+      ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)`
+      : brokerUnreachable(err)
+        ? `; the brokers did not answer within retryTimeoutMs (${p.conn.retryTimeoutMs} ms): check that they are up and reachable from the workers (a task run again writes its partition again)`
+        : '';
     return new SluiceError('SLUICE_IO', `${where}: writing ${records} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}${hint}`, { cause: err });
   };
   const settled = (): Promise<unknown> => Promise.all([...inFlight].map((r) => r.done));
@@ -131,7 +169,7 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
     }
     const request = {
       partitions,
-      done: producer.send({ messages: messages as { topic: string; partition: number }[] }).then(
+      done: sendOnce(producer, messages, p.conn.retryTimeoutMs).then(
         () => {
           written += messages.length;
         },

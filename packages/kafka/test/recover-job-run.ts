@@ -17,14 +17,15 @@ export interface RecoverJobRun {
 /**
  * Starts the driver (with `driverArgs`) and 2 workers, pushing each process to `procs` (for the
  * file's clean-up), and submits recover-job.ts reading `topic` at 200 records/s a partition
- * (at most 100 a partition a 500 ms batch) with `groupId`, checkpointing to `ckpt`, writing `out`.
+ * (at most 100 a partition a 500 ms batch) with `groupId`, checkpointing to `ckpt`, writing `out`
+ * (`job`: more of the fixture's arguments).
  */
-export async function startRecoverJob(kafka: KafkaTestCluster, o: { topic: string; groupId: string; ckpt: string; out: string }, procs: SluiceProcess[], driverArgs: readonly string[] = []): Promise<RecoverJobRun> {
+export async function startRecoverJob(kafka: Pick<KafkaTestCluster, 'bootstrap'>, o: { topic: string; groupId: string; ckpt: string; out: string; job?: Record<string, unknown> }, procs: SluiceProcess[], driverArgs: readonly string[] = []): Promise<RecoverJobRun> {
   const secret = randomSecret();
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const startDriver = (): Promise<SluiceProcess> => spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', ...driverArgs], secret, /driver listening/);
-  const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: [o.topic], groupId: o.groupId, ckpt: o.ckpt, out: o.out, batchMs: 500, maxRatePerPartition: 200 })];
+  const args = [JSON.stringify({ brokers: kafka.bootstrap, topics: [o.topic], groupId: o.groupId, ckpt: o.ckpt, out: o.out, batchMs: 500, maxRatePerPartition: 200, ...o.job })];
   const run: RecoverJobRun = {
     driver: await startDriver(),
     restart: async () => {

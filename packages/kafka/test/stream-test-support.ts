@@ -50,7 +50,13 @@ export interface BatchEvent {
  * partitions' ends (read until they are, 10 s at most: the last commit is asynchronous).
  * Returns the batches and the events, for a caller's own checks.
  */
-export async function assertRecoverJobExact(kafka: KafkaTestCluster, topic: string, groupId: string, out: string, want: Produced, maxPerBatch: number, from: (partition: number) => number = () => 0): Promise<{ all: Batch[]; events: BatchEvent[] }> {
+/** What assertRecoverJobExact reads of a broker: a KafkaTestCluster, or a view of one in another process (support/broker-process.ts). */
+export interface BrokerView {
+  readonly bootstrap: string[];
+  readonly topics: ReadonlyMap<string, { readonly partitions: readonly { readonly partition: number; readonly endOffset: bigint }[] }>;
+}
+
+export async function assertRecoverJobExact(kafka: BrokerView, topic: string, groupId: string, out: string, want: Produced, maxPerBatch: number, from: (partition: number) => number = () => 0): Promise<{ all: Batch[]; events: BatchEvent[] }> {
   const all = batchFiles(out);
   const total = all.reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq }), nothing());
   assert.deepEqual(total, want, 'every record counted exactly once');
@@ -210,7 +216,7 @@ export async function recoverAndCountAll(run: { restart(): Promise<void> }, prod
  * partition v % partitions) until `stop()`, which resolves once the last send is done; what
  * was sent is added to `into` as it is sent.
  */
-export function steadyProducer(kafka: KafkaTestCluster, topic: string, partitions: number, into: Produced, perTick = 40, everyMs = 100): { stop(): Promise<void> } {
+export function steadyProducer(kafka: Pick<KafkaTestCluster, 'bootstrap'>, topic: string, partitions: number, into: Produced, perTick = 40, everyMs = 100): { stop(): Promise<void> } {
   const producer = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
   let next = 1;
   let producing = true;

@@ -80,6 +80,10 @@ export class KafkaTestCluster {
   /** API keys whose requests are read and never answered (muteRequests). */
   private muted = new Set<number>();
   private nextLeader = 0;
+  /** While paused (pause()): the answers not yet written, to be written at resume(). */
+  private paused: (() => void)[] | undefined;
+  /** Called with every request read, before it is answered (a test freezes its broker process at a chosen request). */
+  onRequest: ((apiKey: number, request: Readonly<Record<string, unknown>>) => void) | undefined;
 
   private constructor(private readonly options: KafkaTestClusterOptions) {
     const n = options.brokers ?? 1;
@@ -125,6 +129,7 @@ export class KafkaTestCluster {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
       this.serve(id, s);
+      if (this.paused) s.pause();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -251,6 +256,28 @@ export class KafkaTestCluster {
     this.muted = new Set(apiKeys);
   }
 
+  /**
+   * Stops answering, as a broker process frozen with SIGSTOP would, within this process (the
+   * chaos probe's broker-pause; a test that can use a process of its own freezes
+   * support/broker-process.ts): nothing more is read from any connection (new connections are
+   * accepted, as the kernel would, and not read), and answers not yet written are held.
+   * Requests read before the pause are still handled (their effects happen) and their answers
+   * held. `resume()` writes the held answers, then reads on.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = [];
+    for (const set of this.sockets.values()) for (const s of set) s.pause();
+  }
+
+  resume(): void {
+    const held = this.paused;
+    if (!held) return;
+    this.paused = undefined;
+    for (const write of held) write();
+    for (const set of this.sockets.values()) for (const s of set) s.resume();
+  }
+
   /** The next `n` produce requests are appended but their connections are closed before the answer. */
   dropNextProduceResponses(n: number): void {
     this.dropProduceResponses += n;
@@ -315,6 +342,7 @@ export class KafkaTestCluster {
     this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
     const key = `${brokerId}:${apiKey}`;
     this.brokerRequestCounts.set(key, (this.brokerRequestCounts.get(key) ?? 0) + 1);
+    this.onRequest?.(apiKey, request);
     if (this.muted.has(apiKey)) return;
     const port = apiKey === ApiKey.Fetch ? socket.remotePort : undefined;
     if (port !== undefined) this.fetchingPorts.set(port, (this.fetchingPorts.get(port) ?? 0) + 1);
@@ -342,6 +370,10 @@ export class KafkaTestCluster {
 
   private send(socket: net.Socket, w: WireWriter): void {
     if (socket.destroyed) return;
+    if (this.paused) {
+      this.paused.push(() => this.send(socket, w));
+      return;
+    }
     const body = w.toBuffer();
     const size = Buffer.allocUnsafe(4);
     size.writeInt32BE(body.length);
