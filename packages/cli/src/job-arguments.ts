@@ -49,6 +49,17 @@ export function arrangeJobArguments(cmd: Command, tokens: readonly string[]): Ar
   return { tokens: [...tokens], notices };
 }
 
+/** How many of `tokens` (a command's, after its name) are that command's own options, before its job file or a `--`. */
+export function leadingOptionTokens(cmd: Command, tokens: readonly string[]): number {
+  let j = 0;
+  while (j < tokens.length && tokens[j] !== '--' && isOptionLike(tokens[j])) {
+    const n = optionTokens(cmd, tokens, j);
+    if (n === 0) break;
+    j += n;
+  }
+  return j;
+}
+
 /** The job's arguments as commander hands them over (everything after the job file), without a leading `--`. */
 export function jobArguments(args: readonly string[]): string[] {
   return args[0] === '--' ? args.slice(1) : [...args];

@@ -35,6 +35,7 @@ import type { JobOutcome } from './submit-client.js';
 import type { DriverOptions } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
 import { checkJobFile } from './job-file.js';
+import { applyPropertiesFile } from './properties-file.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
 // run and submit, the driver by driver and run, the worker by worker, the gRPC client by
@@ -118,6 +119,8 @@ function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = [
   );
 }
 
+const PROPERTIES_FILE_HELP =
+  "Spark's properties file (spark-defaults.conf: 'key value' lines, # comments): the properties this command takes become its options, those given here win; any other fails naming where Sluice sets it (default: $SPARK_CONF_DIR/spark-defaults.conf when it exists; README: Configuration)";
 const NAME_HELP = "the job's name in 'sluice jobs', the web UI and the REST API (spark-submit's --name, spark.app.name; default: the job file's name)";
 
 /** --name: a job's name, not empty. */
@@ -286,6 +289,7 @@ const program = new SluiceCommand('sluice')
   .showHelpAfterError();
 
 speculationOptions(serverCommand(program.command('driver').description('run a Sluice driver')))
+  .option('--properties-file <file>', PROPERTIES_FILE_HELP)
   .option('--port <port>', 'gRPC port', port('--port'), 7077)
   .option('--web-port <port>', 'web UI and Prometheus /metrics port (0: off)', port('--web-port'), 4040)
   .option('--bind <host>', 'interface to listen on', '127.0.0.1')
@@ -548,6 +552,7 @@ speculationOptions(
   .argument('<job>', 'job file (.ts or .js) whose default export receives the SluiceContext')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
+  .option('--properties-file <file>', PROPERTIES_FILE_HELP)
   .option('--name <name>', NAME_HELP, jobName)
   .option('--workers <n>', 'worker processes', atLeast('--workers', 1), 2)
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
@@ -730,6 +735,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .argument('<job>', 'job file (.ts or .js)')
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
+  .option('--properties-file <file>', PROPERTIES_FILE_HELP)
   .option('--name <name>', NAME_HELP, jobName)
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
@@ -872,16 +878,23 @@ clientCommand(program.command('stop').description('stop a job (a streaming job s
     process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });
 
-/** `run` and `submit` hand everything after the job file to the job (see arrangeJobArguments). */
+/**
+ * `run` and `submit` hand everything after the job file to the job (see arrangeJobArguments);
+ * `run`, `submit` and `driver` take their properties file's settings as options (applyPropertiesFile).
+ */
 function commandLine(argv: readonly string[]): string[] {
   const cmd = program.commands.find((c) => c.name() === argv[0]);
-  if (!cmd || (argv[0] !== 'run' && argv[0] !== 'submit')) return [...argv];
-  const arranged = arrangeJobArguments(cmd, argv.slice(1));
+  if (!cmd || (argv[0] !== 'run' && argv[0] !== 'submit' && argv[0] !== 'driver')) return [...argv];
+  const arranged = argv[0] === 'driver' ? { tokens: argv.slice(1), notices: [] } : arrangeJobArguments(cmd, argv.slice(1));
   for (const n of arranged.notices) process.stderr.write(`sluice: ${escapeControl(n)}\n`);
-  return [argv[0], ...arranged.tokens];
+  const applied = applyPropertiesFile(cmd, argv[0], arranged.tokens, process.env);
+  for (const n of applied.notices) process.stderr.write(`sluice: ${escapeControl(n, { keepNewlines: true })}\n`);
+  return [argv[0], ...applied.tokens];
 }
 
-program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }).catch((err: unknown) => {
+Promise.resolve()
+  .then(() => program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }))
+  .catch((err: unknown) => {
   const e = err as Error;
   process.stderr.write(`error${isSluiceError(e) ? ` [${e.code}]` : ''}: ${e.message}\n`);
   // Its stack (source-mapped to the .ts files, from the bundle too) for a bug report.

@@ -29,8 +29,6 @@ const SPARK_SUBMIT_OPTIONS: Readonly<Record<string, string>> = {
   '--driver-library-path': "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
   '--class': "a job is a module: give its file, whose default export runs",
   '--conf': "there is no SparkConf: settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))",
-  '--properties-file':
-    "Sluice reads no properties file (nor conf/spark-defaults.conf): settings are the commands' options ('sluice <command> --help'; keep them in a script) and the StreamingContext's options in the job",
   '--jars': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
   '--packages': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
   '--repositories': "the job file is bundled with its npm dependencies: 'npm install' them (from your npm registry) in the job's project",

@@ -149,7 +149,52 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.driver.port': (v) => `'sluice driver --port ${v}'`,
   'spark.driver.bindAddress': (v) => `'--bind ${v}' on 'sluice driver' (its gRPC and web ports) and 'sluice worker'`,
   'spark.blockManager.port': (v) => `'sluice worker --port ${v}' (tasks, shuffle and block fetches share it)`,
+  // The configuration guide's Application Properties, Runtime Environment, Spark UI and Dynamic
+  // Allocation sections (README "Configuration"); the keys a properties file takes are in spark-properties.ts.
+  'spark.logConf': () => "in a properties file ('--properties-file FILE', $SPARK_CONF_DIR/spark-defaults.conf): 'spark.logConf true' there prints the options sluice took from it",
+  'spark.log.level': (v) => `'--log-level ${v.toLowerCase()}' on 'sluice run', 'sluice driver' and 'sluice worker'`,
+  'spark.submit.deployMode': () => "a job's program always runs in the driver process, as in cluster mode ('sluice submit' prints its output); remove it",
+  'spark.driver.cores': () => "a job's program runs on one thread of the driver; its tasks run on the workers' cores ('sluice worker --cores C', 'sluice run --cores C'); remove it",
+  'spark.driver.supervise': () => "'sluice submit --supervise'",
+  'spark.driver.memoryOverhead': (v) => `NODE_OPTIONS=--max-old-space-size=${heapMiB(v)} sluice driver: the driver is a Node process, whose heap limit is in MiB`,
+  'spark.driver.host': () => "'--bind HOST' on 'sluice driver' (workers and clients reach it at the --driver HOST:PORT they are given)",
+  'spark.extraListeners': () => 'sc.addSparkListener(listener) in the job (a SparkListener object; a StreamingListener: ssc.addStreamingListener)',
+  'spark.driver.extraClassPath': () => "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
+  'spark.executor.extraClassPath': () => "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
+  'spark.driver.extraLibraryPath': () => "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
+  'spark.executor.extraLibraryPath': () => "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
+  'spark.driver.userClassPathFirst': () => "the job file is bundled with the modules it imports, its own versions first; remove it",
+  'spark.executor.userClassPathFirst': () => "the job file is bundled with the modules it imports, its own versions first; remove it",
+  'spark.jars': () => "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
+  'spark.jars.packages': () => "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
+  'spark.submit.pyFiles': () => 'a job is one TypeScript or JavaScript file bundled with the modules it imports: import them from the job file',
+  'spark.files': () => "nothing is copied to the workers by the CLI: sc.addFile(path) in the job, or a disk the driver and the workers share, or S3",
+  'spark.archives': () => 'nothing is copied to the workers: put the files where the driver and the workers see them (a shared disk) or in S3',
+  'spark.ui.enabled': () => "'--web-port 0' on 'sluice driver' turns its web UI off; 'sluice run' serves one only with '--web-port PORT'",
+  'spark.ui.retainedJobs': () =>
+    "not settable: the REST API and the UI keep a job's last max(1000, 4 x --retained-batches) finished actions and stages (running ones always); '--retained-batches N' on 'sluice driver' and 'sluice run' raises it",
+  'spark.ui.retainedStages': () =>
+    "not settable: the REST API and the UI keep a job's last max(1000, 4 x --retained-batches) finished actions and stages (running ones always); '--retained-batches N' on 'sluice driver' and 'sluice run' raises it",
+  'spark.ui.retainedTasks': () => 'not settable: the REST API keeps the first 10,000 ended task attempts of each stage attempt (and every running one)',
+  'spark.ui.killEnabled': () => "nothing to turn off: the web UI has no kill links; 'sluice stop JOB' (with the cluster secret) stops a job; remove it",
+  'spark.ui.showConsoleProgress': () => "'--no-progress' on 'sluice run' and 'sluice submit' (the progress is drawn only when stderr is a terminal)",
+  'spark.ui.liveUpdate.period': () => 'not settable: the REST API answers from live state, and the Streaming page reads it every second; remove it',
+  'spark.eventLog.enabled': () =>
+    'no event logs and no history server: the driver keeps what its REST API and UI show (finished jobs too, until it stops; with --state-dir, a restarted driver relaunches running jobs); remove it',
+  'spark.eventLog.dir': () =>
+    'no event logs and no history server: the driver keeps what its REST API and UI show (finished jobs too, until it stops; with --state-dir, a restarted driver relaunches running jobs); remove it',
+  'spark.eventLog.compress': () => 'no event logs and no history server; remove it',
+  'spark.dynamicAllocation.enabled': () => DYNAMIC_ALLOCATION,
+  'spark.dynamicAllocation.minExecutors': (v) => `${DYNAMIC_ALLOCATION}; the floor: 'sluice driver --min-workers ${v}'`,
+  'spark.dynamicAllocation.maxExecutors': (v) => `${DYNAMIC_ALLOCATION}; the ceiling: 'sluice driver --max-workers ${v}'`,
+  'spark.dynamicAllocation.initialExecutors': (v) => `${DYNAMIC_ALLOCATION}; start ${v} workers ('sluice run --workers ${v}', or ${v} 'sluice worker' processes)`,
+  'spark.dynamicAllocation.executorIdleTimeout': () => `${DYNAMIC_ALLOCATION}; it asks for one worker fewer when batches take at most --scaling-down-ratio of the interval`,
+  'spark.dynamicAllocation.schedulerBacklogTimeout': () => `${DYNAMIC_ALLOCATION}; it asks for more when batches take --scaling-up-ratio of the interval or more`,
+  'spark.streaming.dynamicAllocation.enabled': () => DYNAMIC_ALLOCATION,
 };
+
+const DYNAMIC_ALLOCATION =
+  "Sluice never starts or stops workers itself: the driver publishes how many a job's streams need as sluice_desired_workers on /metrics, for an orchestrator to scale on (README: Prometheus metrics; 'sluice driver --min-workers, --max-workers, --scaling-up-ratio, --scaling-down-ratio, --scaling-interval-ms', Spark's spark.streaming.dynamicAllocation.*), and a worker leaving is decommissioned gracefully";
 
 /** spark.driver.memory's value ('2g', '512m', MiB without a unit, as Spark reads it) in MiB, or 'MIB' when it is not a size. */
 function heapMiB(v: string): string {
@@ -176,6 +221,19 @@ export function sparkConfInstead(argv: readonly string[]): string | undefined {
   const conf = confArgument(argv);
   if (conf === undefined) return undefined;
   if (!conf.given.includes('=')) return `'--conf ${conf.key.slice(0, 100)}' has no '=': spark-submit's takes KEY=VALUE`;
-  const where = SPARK_CONF_KEYS[conf.key];
-  return where === undefined ? undefined : `for ${conf.key}, ${where(conf.value === '' ? '...' : conf.value)}`;
+  const where = sparkKeyInstead(conf.key, conf.value === '' ? '...' : conf.value);
+  return where === undefined ? undefined : `for ${conf.key}, ${where}`;
 }
+
+/** Where Sluice sets the Spark setting `key` (given `value`), or undefined for a key not listed. */
+export function sparkKeyInstead(key: string, value: string): string | undefined {
+  const prefix = SPARK_CONF_PREFIXES.find(([p]) => key.startsWith(p) && key.length > p.length);
+  if (prefix !== undefined) return prefix[1](key.slice(prefix[0].length), value);
+  return SPARK_CONF_KEYS[key]?.(value);
+}
+
+/** Settings named by a prefix and a name of the user's (spark.executorEnv.[EnvironmentVariableName]). */
+const SPARK_CONF_PREFIXES: readonly (readonly [string, (name: string, value: string) => string])[] = [
+  ['spark.executorEnv.', (name, v) => `the environment of the worker processes: '${name}=${v} sluice worker ...' (sluice run's workers have its environment: '${name}=${v} sluice run ...'); tasks read it as process.env.${name}`],
+  ['spark.driverEnv.', (name, v) => `the environment of the driver process: '${name}=${v} sluice driver' (or sluice run)`],
+];

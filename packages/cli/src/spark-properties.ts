@@ -1,0 +1,117 @@
+import os from 'node:os';
+import { driverAddressProblem } from './driver-address.js';
+import { masterUrlFor } from './spark-master-url.js';
+
+/** The commands that read a properties file, as spark-submit and the standalone master do. */
+export type PropertiesCommand = 'run' | 'submit' | 'driver';
+
+/** What a Spark property becomes on a command: that command's option tokens, or why it is refused there. */
+export type PropertyOutcome = { readonly tokens: readonly string[] } | { readonly refused: string };
+
+/** Every property of the file, for the properties that depend on another (spark.ui.enabled on spark.ui.port). */
+type Properties = ReadonlyMap<string, string>;
+
+type Mapper = (value: string, all: Properties) => PropertyOutcome;
+
+const take = (...tokens: string[]): PropertyOutcome => ({ tokens });
+const refuse = (refused: string): PropertyOutcome => ({ refused });
+
+/** A Spark boolean ('true' / 'false', any case, as Spark's ConfigBuilder.booleanConf reads it): the option's tokens when true. */
+function flag(whenTrue: readonly string[], whenFalse: readonly string[] = []): Mapper {
+  return (v) => {
+    const b = v.trim().toLowerCase();
+    if (b === 'true') return take(...whenTrue);
+    if (b === 'false') return take(...whenFalse);
+    return refuse(`'${v.slice(0, 100)}' is not a boolean: give true or false`);
+  };
+}
+
+/** A value passed to the option as it is (the option checks it). */
+const as = (option: string): Mapper => (v) => take(option, v.trim());
+
+const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A Spark time ('25ms', '5s', '10min', '3h'; a number alone in `unit`, as Spark's timeConf takes it) in whole milliseconds. */
+function millis(option: string, unit: 'ms' | 's'): Mapper {
+  return (v) => {
+    const m = /^\s*(\d+)\s*(us|ms|s|min|m|h|d)?\s*$/i.exec(v);
+    if (!m) return refuse(`'${v.slice(0, 100)}' is not a time: give '500ms', '10s', '2min' (a number alone is in ${unit === 'ms' ? 'milliseconds' : 'seconds'}, as Spark reads it)`);
+    return take(option, String(Math.round(Number(m[1]) * TIME_UNITS_MS[(m[2] ?? unit).toLowerCase()])));
+  };
+}
+
+/** Spark's log levels (log4j's) as `--log-level` takes them. */
+const LOG_LEVELS: Readonly<Record<string, string>> = { ALL: 'trace', TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error', OFF: 'silent' };
+
+const logLevel: Mapper = (v) => {
+  const level = LOG_LEVELS[v.trim().toUpperCase()];
+  return level === undefined ? refuse(`'${v.slice(0, 100)}' is not a log level: ${Object.keys(LOG_LEVELS).join(', ')}`) : take('--log-level', level);
+};
+
+const uiPort: Mapper = (v, all) => ((all.get('spark.ui.enabled') ?? '').trim().toLowerCase() === 'false' ? take() : take('--web-port', v.trim()));
+
+/**
+ * The Spark properties a command takes from a properties file, and the option of that command
+ * each one is given as (before the command line's own options, so a flag given there wins, as
+ * spark-submit's flags win over spark-defaults.conf). A property not listed for a command is
+ * refused there (spark-conf-keys says where Sluice sets it instead).
+ */
+const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand, Mapper>>>> = {
+  'spark.app.name': { run: as('--name'), submit: as('--name') },
+  'spark.master': {
+    run: (v) => {
+      const local = /^\s*local(?:\[(\d+|\*)\])?\s*$/.exec(v);
+      if (!local) return refuse(`sluice run's cluster is local: ${masterUrlFor(v)}`);
+      return take('--workers', local[1] === undefined ? '1' : local[1] === '*' ? String(os.availableParallelism()) : local[1]);
+    },
+    submit: (v) => {
+      const spark = /^\s*spark:\/\/([^,/]+)\s*$/.exec(v);
+      if (!spark || driverAddressProblem(spark[1]) !== undefined) return refuse(`sluice submit sends the job to a standing driver: ${masterUrlFor(v)}`);
+      return take('--driver', spark[1]);
+    },
+  },
+  'spark.executor.instances': { run: as('--workers') },
+  'spark.executor.cores': { run: as('--cores') },
+  'spark.task.maxFailures': { run: as('--task-max-failures'), driver: as('--task-max-failures') },
+  'spark.speculation': { run: flag(['--speculation']), driver: flag(['--speculation']) },
+  'spark.speculation.quantile': { run: as('--speculation-quantile'), driver: as('--speculation-quantile') },
+  'spark.speculation.multiplier': { run: as('--speculation-multiplier'), driver: as('--speculation-multiplier') },
+  'spark.speculation.minTaskRuntime': { run: millis('--speculation-min-runtime', 'ms'), driver: millis('--speculation-min-runtime', 'ms') },
+  'spark.driver.maxResultSize': { run: as('--max-result-size'), driver: as('--max-result-size') },
+  'spark.streaming.ui.retainedBatches': { run: as('--retained-batches'), driver: as('--retained-batches') },
+  'spark.streaming.stopGracefullyOnShutdown': { run: flag(['--stop-gracefully-on-shutdown']) },
+  // spark.ui.enabled false turns the UI off whatever port the file names, as Spark's.
+  'spark.ui.port': { run: uiPort, driver: uiPort },
+  'spark.ui.enabled': {
+    // sluice run serves a UI only on --web-port (spark.ui.port); a standing driver serves one unless --web-port 0.
+    run: (v, all) =>
+      v.trim().toLowerCase() === 'true' && !all.has('spark.ui.port')
+        ? refuse("sluice run serves its web UI only on a port given: 'sluice run --web-port PORT' (spark.ui.port PORT in the file)")
+        : flag([])(v, all),
+    driver: flag([], ['--web-port', '0']),
+  },
+  'spark.ui.showConsoleProgress': { run: flag([], ['--no-progress']), submit: flag([], ['--no-progress']) },
+  'spark.log.level': { run: logLevel, driver: logLevel },
+  'spark.shuffle.spill.numElementsForceSpillThreshold': { run: as('--shuffle-spill-records') },
+  'spark.driver.supervise': { submit: flag(['--supervise']) },
+  'spark.driver.port': { driver: as('--port') },
+  'spark.driver.bindAddress': { driver: as('--bind') },
+  'spark.master.ui.port': { driver: as('--web-port') },
+  'spark.executor.heartbeatInterval': { driver: millis('--heartbeat-ms', 'ms') },
+  'spark.worker.timeout': { driver: millis('--worker-timeout-ms', 's') },
+  'spark.starvation.timeout': { driver: millis('--starvation-timeout-ms', 'ms') },
+  'spark.deploy.recoveryDirectory': { driver: as('--state-dir') },
+  'spark.streaming.dynamicAllocation.minExecutors': { driver: as('--min-workers') },
+  'spark.streaming.dynamicAllocation.maxExecutors': { driver: as('--max-workers') },
+  'spark.decommission.enabled': { driver: flag([], ['--no-decommission']) },
+};
+
+/** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */
+export function propertyOption(command: PropertiesCommand, key: string, value: string, all: Properties): PropertyOutcome | undefined {
+  return PROPERTY_OPTIONS[key]?.[command]?.(value, all);
+}
+
+/** The commands that take `key` from a properties file ('sluice run', ...), for a refusal on another. */
+export function commandsTaking(key: string): string[] {
+  return Object.keys(PROPERTY_OPTIONS[key] ?? {}).map((c) => `sluice ${c}`);
+}

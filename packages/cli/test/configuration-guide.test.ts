@@ -1,0 +1,191 @@
+// Spark's "Configuration" guide, ported (README "Configuration: Spark's properties file"): a
+// Spark user's spark-defaults.conf given to `sluice run`, `sluice submit` and `sluice driver`
+// (--properties-file, or $SPARK_CONF_DIR/spark-defaults.conf), real processes on loopback.
+// Each property taken changes what the job, the logs or the REST API show; each one refused
+// fails the command before anything runs, naming where Sluice sets it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fixture, freePort, pollUntil, runCli, type CliResult } from './harness.js';
+import { randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+
+function show(r: CliResult): string {
+  return `exit ${r.code}, timedOut ${r.timedOut}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+const SUM = fixture('submit-sum.ts');
+const THROWS = fixture('always-throws.ts');
+const env = { SLUICE_LOG_LEVEL: 'warn', SPARK_CONF_DIR: '' };
+let dir: string;
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-configuration-guide-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A properties file of these lines, in a directory of its own (as conf/spark-defaults.conf). */
+function propertiesFile(name: string, lines: readonly string[]): string {
+  const d = fs.mkdtempSync(path.join(dir, `${name}-`));
+  const file = path.join(d, 'spark-defaults.conf');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** The submit-sum fixture's SUM line and [sc.appName, sc.master]. */
+function sumAndContext(r: CliResult): { sum: number; context: [string, string] } {
+  const s = /^SUM (\d+) /m.exec(r.stdout);
+  const c = /^CONTEXT (.*)$/m.exec(r.stdout);
+  assert.ok(s && c, show(r));
+  return { sum: Number(s[1]), context: JSON.parse(c[1]) as [string, string] };
+}
+
+/** 1 + 2 + ... + n, added up here. */
+function sumTo(n: number): number {
+  let s = 0;
+  for (let i = 1; i <= n; i++) s += i;
+  return s;
+}
+
+test("sluice run --properties-file: spark.app.name, spark.master local[N] and spark.log.level in Spark's format become its options; spark.logConf lists them", async () => {
+  const file = propertiesFile('run', [
+    '# a Spark user\'s defaults: key, whitespace or = or :, value',
+    'spark.app.name      counting-sheep',
+    'spark.master=local[3]',
+    '   spark.log.level : DEBUG',
+    '! a comment too',
+    'spark.logConf true',
+    'hadoop.tmp.dir /tmp/h',
+  ]);
+  const r = await runCli(['run', '--properties-file', file, SUM, '10'], { env, timeoutMs: 120_000 });
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual(sumAndContext(r), { sum: sumTo(10), context: ['counting-sheep', 'local[3]'] });
+  // spark.log.level DEBUG: the driver's debug lines (pino JSON, level 20) are on stderr.
+  assert.ok(r.stderr.split('\n').some((l) => l.startsWith('{') && (JSON.parse(l) as { level: number }).level === 20), show(r));
+  // spark.logConf: what was taken from the file, and as which option.
+  assert.match(r.stderr, /properties from .*spark-defaults\.conf \(spark\.logConf\):\n {2}spark\.app\.name counting-sheep: --name counting-sheep\n {2}spark\.master local\[3\]: --workers 3\n {2}spark\.log\.level DEBUG: --log-level debug\n/, show(r));
+  // A key outside spark.* is ignored with spark-submit's warning.
+  assert.match(r.stderr, /Warning: Ignoring non-Spark config property: hadoop\.tmp\.dir/, show(r));
+
+  // Without the file: the job file's name, local[2], and no debug line.
+  const plain = await runCli(['run', SUM, '10'], { env, timeoutMs: 120_000 });
+  assert.equal(plain.code, 0, show(plain));
+  assert.deepEqual(sumAndContext(plain).context, ['submit-sum.ts', 'local[2]']);
+  assert.ok(!plain.stderr.split('\n').some((l) => l.startsWith('{') && (JSON.parse(l) as { level: number }).level <= 20), show(plain));
+});
+
+test("precedence as Spark's: the command line's flags over the file; $SPARK_CONF_DIR/spark-defaults.conf when no --properties-file is given, not beside one", async () => {
+  const confDir = path.dirname(propertiesFile('conf-dir', ['spark.app.name from-conf-dir', 'spark.master local[3]']));
+  const own = propertiesFile('own', ['spark.app.name from-file', 'spark.logConf true']);
+  // Flags over the file.
+  const flags = await runCli(['run', '--name', 'from-flag', '--properties-file', own, SUM, '4'], { env, timeoutMs: 120_000 });
+  assert.equal(flags.code, 0, show(flags));
+  assert.deepEqual(sumAndContext(flags), { sum: sumTo(4), context: ['from-flag', 'local[2]'] });
+  assert.match(flags.stderr, /spark\.app\.name from-file: --name from-file \(the command line's --name wins\)/, show(flags));
+  // $SPARK_CONF_DIR's spark-defaults.conf is read without --properties-file...
+  const defaults = await runCli(['run', SUM, '4'], { env: { ...env, SPARK_CONF_DIR: confDir }, timeoutMs: 120_000 });
+  assert.equal(defaults.code, 0, show(defaults));
+  assert.deepEqual(sumAndContext(defaults).context, ['from-conf-dir', 'local[3]']);
+  // ...and not with one: spark-submit reads one file or the other.
+  const both = await runCli(['run', '--properties-file', own, SUM, '4'], { env: { ...env, SPARK_CONF_DIR: confDir }, timeoutMs: 120_000 });
+  assert.equal(both.code, 0, show(both));
+  assert.deepEqual(sumAndContext(both).context, ['from-file', 'local[2]']);
+
+  // spark.ui.port is sluice run's --web-port; spark.ui.enabled false turns it off, the port named or not.
+  const port = await freePort();
+  const ui = await runCli(['run', '--properties-file', propertiesFile('ui-port', [`spark.ui.port ${port}`]), SUM, '4'], { env, timeoutMs: 120_000 });
+  assert.equal(ui.code, 0, show(ui));
+  assert.match(ui.stderr, new RegExp(`web UI at http://127\\.0\\.0\\.1:${port}/jobs/`), show(ui));
+  const off = await runCli(['run', '--properties-file', propertiesFile('ui-off', [`spark.ui.port ${port}`, 'spark.ui.enabled false']), SUM, '4'], { env, timeoutMs: 120_000 });
+  assert.equal(off.code, 0, show(off));
+  assert.doesNotMatch(off.stderr, /web UI at/, show(off));
+});
+
+test('a property sluice does not take fails the command before it runs, each one named with its line and where Sluice sets it', async () => {
+  const file = propertiesFile('refused', [
+    'spark.app.name fine',
+    'spark.executor.memory 4g',
+    'spark.serializer org.apache.spark.serializer.KryoSerializer',
+    'spark.eventLog.enabled true',
+    'spark.executorEnv.REGION eu-west-1',
+    'spark.ui.retainedJobs 50',
+    'spark.dynamicAllocation.enabled true',
+    'spark.submit.deployMode cluster',
+    'spark.driver.port 7078',
+    'spark.speculation yes',
+    'spark.made.up 1',
+  ]);
+  const r = await runCli(['run', '--properties-file', file, SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 1, show(r));
+  assert.equal(r.stdout, '', show(r));
+  assert.match(r.stderr, /SLUICE_BAD_ARGUMENT\].*sets 10 properties that sluice run does not take; nothing ran/, show(r));
+  for (const line of [
+    /line 2: spark\.executor\.memory: 'sluice worker --memory 4g'/,
+    /line 3: spark\.serializer: nothing to choose: records, tasks and blocks are v8-serialized/,
+    /line 4: spark\.eventLog\.enabled: no event logs and no history server/,
+    /line 5: spark\.executorEnv\.REGION: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/,
+    /line 6: spark\.ui\.retainedJobs: not settable: .*max\(1000, 4 x --retained-batches\)/,
+    /line 7: spark\.dynamicAllocation\.enabled: Sluice never starts or stops workers itself: .*sluice_desired_workers/,
+    /line 8: spark\.submit\.deployMode: a job's program always runs in the driver process/,
+    /line 9: spark\.driver\.port: a setting of sluice driver \(in its properties file too\); 'sluice driver --port 7078'/,
+    /line 10: spark\.speculation: 'yes' is not a boolean: give true or false/,
+    /line 11: spark\.made\.up: not a setting Sluice has/,
+  ]) {
+    assert.match(r.stderr, line, show(r));
+  }
+  assert.doesNotMatch(r.stderr, /line 1:/, show(r));
+
+  // One alone is refused too; sluice run serves a UI only on a port given.
+  const ui = await runCli(['run', '--properties-file', propertiesFile('ui', ['spark.ui.enabled true']), SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(ui.code, 1, show(ui));
+  assert.match(ui.stderr, /sets a property that sluice run does not take.*\n {2}line 1: spark\.ui\.enabled: sluice run serves its web UI only on a port given: 'sluice run --web-port PORT'/, show(ui));
+  // A file named that is not there.
+  const missing = await runCli(['run', '--properties-file', path.join(dir, 'nope.conf'), SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(missing.code, 1, show(missing));
+  assert.match(missing.stderr, /cannot read the properties file .*nope\.conf/, show(missing));
+  // --conf names the same place for the guide's keys (it takes none: there is no SparkConf).
+  const conf = await runCli(['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(conf.code, 1, show(conf));
+  assert.match(conf.stderr, /for spark\.executorEnv\.REGION, the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/, show(conf));
+});
+
+test("sluice driver and sluice submit read their files: spark.driver.port, spark.ui.port and spark.task.maxFailures on the driver, spark.master spark://HOST:PORT and spark.app.name on submit", async () => {
+  const secret = randomSecret();
+  const [grpc, web] = [await freePort(), await freePort()];
+  const driverFile = propertiesFile('driver', [`spark.driver.port ${grpc}`, `spark.ui.port ${web}`, 'spark.task.maxFailures 1']);
+  let driver: SluiceProcess | undefined;
+  let worker: SluiceProcess | undefined;
+  try {
+    driver = await spawnSluice(['driver', '--properties-file', driverFile, '--log-level', 'info'], secret, /driver listening/, { SPARK_CONF_DIR: '' });
+    worker = await startWorkerProcess(`127.0.0.1:${grpc}`, secret);
+    const submitEnv = { ...env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const submitFile = propertiesFile('submit', [`spark.master spark://127.0.0.1:${grpc}`, 'spark.app.name guide-app']);
+    // No --driver: spark.master gives it.
+    const r = await runCli(['submit', '--properties-file', submitFile, SUM, '6'], { env: submitEnv, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(sumAndContext(r), { sum: sumTo(6), context: ['guide-app', `127.0.0.1:${grpc}`] }); // sc.master: the driver's address, as submitting-guide has it
+    // spark.ui.port: the driver's REST API is there, and lists the job under spark.app.name.
+    const apps = await pollUntil(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${web}/api/v1/applications`);
+        const list = (await res.json()) as { name: string }[];
+        return list.some((a) => a.name === 'guide-app') ? list : undefined;
+      },
+      30_000,
+      'guide-app in /api/v1/applications',
+    );
+    assert.ok(apps.length >= 1);
+    // spark.task.maxFailures 1: the first failed attempt fails the job.
+    const failing = await runCli(['submit', '--driver', `127.0.0.1:${grpc}`, THROWS], { env: submitEnv, timeoutMs: 120_000 });
+    assert.equal(failing.code, 1, show(failing));
+    assert.match(failing.stderr, /Task 2 in stage \d+\.0 failed 1 times, most recent failure: Lost task 2\.0 /, show(failing));
+    // A driver setting in submit's file is refused, naming the command that takes it.
+    const wrong = await runCli(['submit', '--properties-file', propertiesFile('submit-wrong', ['spark.task.maxFailures 2']), '--driver', `127.0.0.1:${grpc}`, SUM, '3'], { env: submitEnv, timeoutMs: 60_000 });
+    assert.equal(wrong.code, 1, show(wrong));
+    assert.match(wrong.stderr, /line 1: spark\.task\.maxFailures: a setting of sluice run and sluice driver \(in its properties file too\); '--task-max-failures 2'/, show(wrong));
+  } finally {
+    await worker?.stop();
+    await driver?.stop();
+  }
+});
