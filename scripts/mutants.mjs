@@ -4588,6 +4588,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-bundle.test.js', pattern: 'runs the driver and both workers from the bundle' }],
   },
   {
+    id: 'task-batch-payload-default-lost',
+    what: "a worker's TaskBatch read without toObject leaves a stage's payload absent on the wire as protobufjs's prototype default (a frozen empty array, not the empty Buffer toObject gave)",
+    file: 'packages/core/src/rpc/proto.ts',
+    search: "  for (const s of m.stages) if (!Object.hasOwn(s, 'payload')) s.payload = Buffer.alloc(0);\n",
+    replace: '',
+    tests: [{ file: 'packages/core/dist/test/rpc/proto-descriptor.test.js', pattern: "a worker's TaskBatch, read without toObject" }],
+  },
+  {
+    id: 'task-batch-task-data-default-lost',
+    what: "a worker's TaskBatch read without toObject leaves a launch's task_data absent on the wire as protobufjs's prototype default (a frozen empty array, not an empty Buffer)",
+    file: 'packages/core/src/rpc/proto.ts',
+    search: "  for (const t of m.tasks) if (!Object.hasOwn(t, 'task_data')) t.task_data = Buffer.alloc(0);\n",
+    replace: '',
+    tests: [{ file: 'packages/core/dist/test/rpc/proto-descriptor.test.js', pattern: "a worker's TaskBatch, read without toObject" }],
+  },
+  {
     id: 'local-workers-esm-entry',
     what: "sluice run's local workers start from dist/src/cli-entry.js (Node's ES module loader) though the bundle is used and its CommonJS entry is there",
     file: 'packages/cli/src/cli-entry.ts',

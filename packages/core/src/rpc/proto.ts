@@ -42,7 +42,8 @@ const directTypes = new Map<string, protobuf.Type>();
  * The Driver and Worker services, built from the descriptor generated at build time
  * (proto-descriptor.ts) rather than by parsing the .proto: messages are encoded and
  * decoded exactly as @grpc/proto-loader does with PROTO_LOADER_OPTIONS (fromObject and
- * encode; decode and toObject), which the proto-descriptor test checks message by message.
+ * encode; decode and toObject, but for a TaskBatch: readTaskBatch), which the
+ * proto-descriptor test checks message by message.
  */
 export function loadProto(): SluiceServices {
   if (loaded) return loaded;
@@ -158,8 +159,28 @@ function serializer(type: protobuf.Type): (value: object) => Buffer {
 }
 
 function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  if (type.fullName === '.sluice.v1.TaskBatch') return (bytes) => readTaskBatch(type, bytes);
   const options: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
   return (bytes) => type.toObject(type.decode(bytes), options);
+}
+
+/**
+ * A TaskBatch (what a worker reads on its task stream, a message every few tiny tasks) as
+ * protobufjs decodes it, without toObject's copy of every stage and launch. What the copy
+ * added is there already: its types (TaskBatch, StageDescription, TaskLaunch, AddedFile)
+ * have no 64-bit integers, enums, oneofs or maps; repeated fields are own arrays (the
+ * constructors make them); a string, number or bool absent on the wire reads as the
+ * default its type's prototype holds ("", 0, false). Bytes are not: their prototype default
+ * is protobufjs's frozen empty array, so an absent `payload` or `task_data` becomes an empty
+ * Buffer here, as toObject's default is. The messages are instances of protobufjs's
+ * classes, read field by field, never spread or cloned (the proto-descriptor test reads
+ * them against proto-loader's objects, sparse messages included).
+ */
+function readTaskBatch(type: protobuf.Type, bytes: Buffer): wire.TaskBatch__Output {
+  const m = type.decode(bytes) as unknown as wire.TaskBatch__Output;
+  for (const s of m.stages) if (!Object.hasOwn(s, 'payload')) s.payload = Buffer.alloc(0);
+  for (const t of m.tasks) if (!Object.hasOwn(t, 'task_data')) t.task_data = Buffer.alloc(0);
+  return m;
 }
 
 /**
