@@ -26,7 +26,11 @@
 // Node options after plus signs for the bench's process (the driver) and the worker processes
 // (their task threads share them): `.+--always-sparkplug` (so a checkout path holds no `+`).
 // `--part cached` before the checkouts runs the cached part instead of narrow (a checkout's
-// bench/scheduler-job.ts must know it). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
+// bench/scheduler-job.ts must know it). `--ready` before the checkouts submits each job once the
+// workers' spare task threads have loaded Sluice (the worker processes idle: see waitIdle), not
+// right after the cluster's start: run 0 then shows a job's start on a ready cluster (perf19;
+// SLUICE_BENCH_READY=1 outside compare); `<checkout>,--ready` does so for that checkout only,
+// to set both beside each other (`compare 6 2 4 . .,--ready`). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
 // standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
@@ -54,28 +58,37 @@ if (process.argv[2] === 'compare') {
   let checkouts = process.argv.slice(6);
   let repeats = 3;
   let part = 'narrow';
+  let ready = false;
   for (;;) {
+    if (checkouts[0] === '--ready') {
+      ready = true;
+      checkouts = checkouts.slice(1);
+      continue;
+    }
     if (checkouts[0] === '--repeats') repeats = Number(checkouts[1]);
     else if (checkouts[0] === '--part') part = checkouts[1];
     else break;
     checkouts = checkouts.slice(2);
   }
   if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || !['narrow', 'cached'].includes(part) || checkouts.length === 0) {
-    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] [--part narrow|cached] <checkout> [checkout ...]');
+    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] [--part narrow|cached] [--ready] <checkout> [checkout ...]');
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3`);
+  console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3${ready ? "; each job submitted once the workers' spare threads are ready (--ready)" : ''}`);
   console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm   runs 0-3   run 0: wall    CPU');
   for (let r = 0; r < rounds; r++) {
     for (const c of checkouts) {
       const load = os.loadavg()[0];
       const [spec, ...nodeArgs] = c.split('+');
-      const [dir, ...workerArgs] = spec.split(',');
+      const [dir, ...options] = spec.split(',');
+      // `--ready` among a checkout's options is the bench's, not the workers'.
+      const workerArgs = options.filter((o) => o !== '--ready');
+      const readyHere = ready || options.includes('--ready');
       const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
       const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), part, ...workerArgs], {
-        env: { ...process.env, ...nodeEnv, SLUICE_BENCH_CHECKOUT: path.resolve(dir) },
+        env: { ...process.env, ...nodeEnv, SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -173,8 +186,28 @@ async function run(args) {
   return lines.filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6)));
 }
 
+/**
+ * Resolves once the worker processes have been idle (their CPU, every thread, up by at most
+ * 20 ms over 300 ms, three windows in a row; /proc's ticks are 10 ms): their spare task threads
+ * have loaded Sluice's thread bundle (what bench/first-tasks.js waits for from the workers'
+ * debug log, which would cost every task a log line here). Gives up after 30 s. Returns the wait, ms.
+ */
+async function waitIdle() {
+  const t0 = performance.now();
+  let quiet = 0;
+  let last = workersCpuMs();
+  while (quiet < 3 && performance.now() - t0 < 30_000) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = workersCpuMs();
+    quiet = now - last <= 20 ? quiet + 1 : 0;
+    last = now;
+  }
+  return performance.now() - t0;
+}
+
 await cluster.start();
 const out = [];
+if (process.env.SLUICE_BENCH_READY === '1') out.push(`  spare task threads ready (the workers idle) ${(await waitIdle()).toFixed(0)} ms after the cluster's start`);
 try {
   for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached').map((p) => [p, 2000])) {
     const runs = (await run([kind, String(n), '0', String(REPEATS + 1)])).slice(1);
