@@ -8288,8 +8288,8 @@ const MUTATIONS = [
     id: 'node-class-record-told-to-move',
     what: "a record holding Node's own object (a net.Socket) is refused with the advice for a job class defined inside a function: 'Move class Socket to the top level of its module'",
     file: 'packages/core/src/codec/record-classes.ts',
-    search: '    scope && !definedInBundle(ctor)\n',
-    replace: '    scope && false && !definedInBundle(ctor)\n',
+    search: '      : scope && !definedInBundle(ctor)\n',
+    replace: '      : scope && false && !definedInBundle(ctor)\n',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: "Node's own object" }],
   },
   {
@@ -9868,8 +9868,71 @@ const MUTATIONS = [
     replace: "${msg}; then run",
     tests: [{ file: 'packages/kafka/dist/test/kafka-broker-pause.test.js', pattern: 'past retryTimeoutMs' }],
   },
+  {
+    id: 'shell-class-not-marked',
+    what: "a class captured from sluice shell's prompt (a Script scope) is not marked scriptClass: its instances made on a worker cannot be sent to the driver ('not a class of the job's code but Node's')",
+    file: 'packages/core/src/closure/capture-closure.ts',
+    search: "        if (type === 'Script') (scriptNames ??= new Set()).add(v.name);\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }],
+  },
+  {
+    id: 'shell-class-copy-per-revival',
+    what: 'registerScriptClass never reuses the class a thread has: every revival of a function makes its own copy of a prompt class, so records decoded in a thread and the functions revived there disagree on instanceof',
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '  if (reuse && have !== undefined) return have;\n',
+    replace: '',
+    tests: [{ file: 'packages/core/dist/test/codec/script-classes.test.js', pattern: 'registered copy' }],
+  },
+  {
+    id: 'shell-class-self-capture-not-reused',
+    what: "a prompt class that captures only its own name (every class: its body binds it) is copied for each revival: a subclass's parent and the function's own class differ on a worker, instanceof fails",
+    file: 'packages/core/src/closure/revive-closure.ts',
+    search: 'Object.values(captured.fn.captures).every(isSelf)',
+    replace: 'Object.keys(captured.fn.captures).length === 0',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }],
+  },
+  {
+    id: 'shell-class-table-per-instance',
+    what: "a batch's table of prompt classes takes a new index for every instance of a class, where each class is listed once and its instances name that index",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '      if (s === undefined) table.set(cls, (s = table.size));',
+    replace: '      table.set(cls, (s = table.size));',
+    tests: ['packages/core/dist/test/codec/script-classes.test.js'],
+  },
+  {
+    id: 'shell-class-typed-unchecked',
+    what: "any class bound at the shell's top level counts as declared at the prompt, Node's own (URL) or a package's included, so its instances are sent by source",
+    file: 'packages/cli/src/shell-program.ts',
+    search: '      return /^class\\b/.test(source) && typed.includes(source) ? v : undefined;',
+    replace: '      return /^class\\b/.test(source) ? v : undefined;',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }],
+  },
+  {
+    id: 'shell-class-copy-at-prompt',
+    what: "records of a prompt class arrive at the shell as instances of a copy evaluated from the source, not of the prompt's own class (instanceof P false at the prompt)",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '  let ctor: unknown = scriptLookup?.classNamed(name);',
+    replace: '  let ctor: unknown = undefined;',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }, 'packages/core/dist/test/codec/script-classes.test.js'],
+  },
+  {
+    id: 'shell-class-inside-function-called-nodes',
+    what: "a record of a class declared at the shell's prompt inside a function is refused as a class of Node's, not as one to declare at the prompt's top level",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: "    scriptLookup && source !== '' && scriptLookup.typed(source)",
+    replace: "    false && scriptLookup && source !== '' && scriptLookup.typed(source)",
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }, 'packages/core/dist/test/codec/script-classes.test.js'],
+  },
+  {
+    id: 'shell-class-evaluated-per-batch',
+    what: "a thread that rebuilt a prompt class from its source rebuilds it again for every batch: records of two batches are of two classes",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '  const have = scriptClassByKey.get(key);\n  if (have !== undefined) return have;\n  let ctor',
+    replace: '  let ctor',
+    tests: ['packages/core/dist/test/codec/script-classes.test.js'],
+  },
 ];
-
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);

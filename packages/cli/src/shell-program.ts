@@ -25,7 +25,7 @@
 import crypto from 'node:crypto';
 import type { REPLEval, REPLServer, REPLWriter } from 'node:repl';
 import type { SluiceContext } from '@sluice/core';
-import { BUNDLE_EVAL_EXPORT } from '@sluice/core/internal';
+import { BUNDLE_EVAL_EXPORT, type ScriptClassLookup } from '@sluice/core/internal';
 
 /** From the terminal (the command's main thread) to the shell's program. */
 export type ToShellProgram =
@@ -50,6 +50,8 @@ interface ShellModules {
   readonly sluice: unknown;
   /** @sluice/core/internal's shipGlobals. */
   readonly shipGlobals: (which: ((name: string) => boolean) | undefined) => void;
+  /** @sluice/core/internal's setScriptClassLookup. */
+  readonly setScriptClassLookup: (lookup: ScriptClassLookup | undefined) => void;
   readonly prompt: string;
 }
 
@@ -62,7 +64,7 @@ interface ShellModules {
 async function shellProgram(sc: SluiceContext, args: readonly string[], modules: ShellModules): Promise<void> {
   const [channelName = '', mode = 'pipe', columnsArg = '80'] = args;
   const terminal = mode === 'terminal';
-  const { repl, stream, console: consoleModule, workerThreads, sluice, shipGlobals, prompt } = modules;
+  const { repl, stream, console: consoleModule, workerThreads, sluice, shipGlobals, setScriptClassLookup, prompt } = modules;
   const { PassThrough, Writable } = stream;
   const { Console } = consoleModule;
   const { BroadcastChannel } = workerThreads;
@@ -142,7 +144,10 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
   (server as { writer: REPLWriter }).writer = Object.assign(writer, { options: (defaultWriter as { options?: unknown }).options });
 
   const defaultEval = server.eval;
+  /** Every line given to the REPL: a class whose source is in it was declared at the prompt. */
+  let typed = '';
   const autoAwait: REPLEval = (code, context, file, done) => {
+    typed += code;
     defaultEval.call(server, code, context, file, (err, result) => {
       if (err !== null || typeof (result as { then?: unknown } | null)?.then !== 'function') return done(err, result);
       const shown = new Promise<unknown>((resolve, reject) => {
@@ -208,6 +213,24 @@ async function shellProgram(sc: SluiceContext, args: readonly string[], modules:
   // among them: a function using it fails at once (a SluiceContext cannot travel).
   const before = new Set(Object.getOwnPropertyNames(globalThis));
   shipGlobals((name) => !before.has(name));
+  // A class declared at the prompt (Spark's REPL case class): its instances travel as records,
+  // keeping their class. The prompt's top-level bindings are what an indirect eval sees.
+  const globalEval = eval;
+  setScriptClassLookup({
+    classNamed(name: string): Function | undefined {
+      if (!/^[A-Za-z_$][\w$]*$/.test(name)) return undefined;
+      let v: unknown;
+      try {
+        v = globalEval(name);
+      } catch {
+        return undefined;
+      }
+      if (typeof v !== 'function') return undefined;
+      const source = Function.prototype.toString.call(v);
+      return /^class\b/.test(source) && typed.includes(source) ? v : undefined;
+    },
+    typed: (source: string): boolean => typed.includes(source),
+  });
   context.sc = sc;
   // A message posted before the program's channel existed would be lost: the terminal sends from now on.
   send({ type: 'ready' });
@@ -226,9 +249,9 @@ export function shellBundle(): { readonly name: string; readonly code: Buffer; r
     "import * as __sluice_shell_console from 'node:console';",
     "import * as __sluice_shell_threads from 'node:worker_threads';",
     "import * as sluice from '@sluice/core';",
-    "import { shipGlobals as __sluice_shell_ship_globals } from '@sluice/core/internal';",
+    "import { shipGlobals as __sluice_shell_ship_globals, setScriptClassLookup as __sluice_shell_script_classes } from '@sluice/core/internal';",
     `const __sluice_shell = ${shellProgram.toString()};`,
-    `export default (sc, args) => __sluice_shell(sc, args, { repl: __sluice_shell_repl, stream: __sluice_shell_stream, console: __sluice_shell_console, workerThreads: __sluice_shell_threads, sluice, shipGlobals: __sluice_shell_ship_globals, prompt: ${JSON.stringify(SHELL_PROMPT)} });`,
+    `export default (sc, args) => __sluice_shell(sc, args, { repl: __sluice_shell_repl, stream: __sluice_shell_stream, console: __sluice_shell_console, workerThreads: __sluice_shell_threads, sluice, shipGlobals: __sluice_shell_ship_globals, setScriptClassLookup: __sluice_shell_script_classes, prompt: ${JSON.stringify(SHELL_PROMPT)} });`,
     `export const ${BUNDLE_EVAL_EXPORT} = (__sluice_src) => eval(__sluice_src);`,
     '',
   ].join('\n');

@@ -219,3 +219,66 @@ test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line edi
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("sluice shell: instances of a class declared at the prompt travel as records and keep their class (Spark's REPL case classes); Node's classes and classes inside a function are refused", { timeout: 240_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
+  const sh = startShell(dir);
+  try {
+    await pollUntil(() => (sh.out.endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nstdout: ${sh.out}\nstderr: ${sh.err}`, 20);
+    const xs = [1, 2, 3, 4, 5, 6];
+    const json = async (line: string): Promise<unknown> => {
+      const printed = await sh.type(`console.log(JSON.stringify(${line}))`);
+      try {
+        return JSON.parse(printed.split('\n')[0]!) as unknown;
+      } catch {
+        assert.fail(`${line}: ${printed}`);
+      }
+    };
+    await sh.type('class P { constructor(x) { this.x = x } get twice() { return this.x * 2 } label() { return "p" + this.x } }');
+    await sh.type('class Q extends P { get thrice() { return this.x * 3 } }');
+    await sh.type(`const ps = sc.parallelize(${JSON.stringify(xs)}, 3).map(x => x % 2 === 0 ? new Q(x) : new P(x))`);
+    // Task results to the driver: collect, take, first; each record of the prompt's own class.
+    assert.match(await sh.type('ps.collect()'), /^\[\s*P \{ x: 1 \},\s*Q \{ x: 2 \},/);
+    const expected = xs.map((x) => [x, x % 2 === 0 ? 'Q' : 'P', 2 * x, `p${x}`, x % 2 === 0 ? 3 * x : null]);
+    const show = '.map(p => [p.x, p instanceof Q ? "Q" : p instanceof P ? "P" : "?", p.twice, p.label(), p instanceof Q ? p.thrice : null])';
+    assert.deepEqual(await json(`(await ps.collect())${show}`), expected);
+    assert.deepEqual(await json(`(await ps.take(2))${show}`), expected.slice(0, 2));
+    assert.deepEqual(await json(`[await ps.first()]${show}`), expected.slice(0, 1));
+    // A shuffle: the records cross from worker to worker, the reducing function's methods and instanceof work on them.
+    const byParity = new Map<number, number[]>();
+    for (const x of xs) byParity.set(x % 2, [...(byParity.get(x % 2) ?? []), 2 * x]);
+    const grouped = (await json(`await ps.map(p => [p.x % 2, p]).groupByKey(2).mapValues(v => [...v].map(p => (p instanceof P ? p.twice : -1)).sort((a, b) => a - b)).collect()`)) as Array<[number, number[]]>;
+    assert.deepEqual(new Map(grouped), byParity);
+    // And back to the driver after a shuffle.
+    const regrouped = (await json(`(await ps.map(p => [p.x % 2, p]).groupByKey(2).collect()).map(([k, v]) => [k, [...v].map(p => p.label()).sort()])`)) as Array<[number, string[]]>;
+    assert.deepEqual(new Map(regrouped), new Map([...byParity].map(([k, v]) => [k, v.map((t) => `p${t / 2}`).sort()])));
+    // Cached on the workers, read by two jobs.
+    await sh.type('const cached = ps.cache()');
+    const sumTwice = xs.reduce((a, x) => a + 2 * x, 0);
+    assert.equal(await sh.type('cached.map(p => p.twice).reduce((a, b) => a + b)'), String(sumTwice));
+    assert.equal(await sh.type('cached.map(p => p.twice).reduce((a, b) => a + b)'), String(sumTwice));
+    // parallelize of instances made at the prompt: the workers' function never captured P.
+    await sh.type(`const made = ${JSON.stringify(xs)}.map(x => new P(x))`);
+    assert.deepEqual(await json(`await sc.parallelize(made, 2).map(p => [p.label(), p.twice]).collect()`), xs.map((x) => [`p${x}`, 2 * x]));
+    assert.equal(await sh.type('(await sc.parallelize(made, 2).collect()).every((p, i) => p instanceof P && p !== made[i] && p.x === made[i].x)'), 'true');
+    // A class whose methods use another prompt name: at the prompt (its own class) and in the function that made it.
+    await sh.type('const rate = 7');
+    await sh.type('class R { constructor(x) { this.x = x } get v() { return this.x * rate } }');
+    assert.deepEqual(await json(`(await sc.parallelize(${JSON.stringify(xs)}, 2).map(x => new R(x)).collect()).map(r => r.v)`), xs.map((x) => 7 * x));
+    assert.deepEqual(await json(`await sc.parallelize(${JSON.stringify(xs)}, 2).map(x => new R(x).v).collect()`), xs.map((x) => 7 * x));
+
+    // Node's own classes are refused as before, made on a worker or at the prompt.
+    const nodeClass = /SLUICE_.*records of class URL cannot travel between processes: it is not a class of the job's code but Node's/;
+    assert.match(await sh.type('sc.parallelize([1]).map(x => new URL("http://h/" + x)).collect()'), nodeClass);
+    assert.match(await sh.type('sc.parallelize([new URL("http://h/")]).count()'), nodeClass);
+    // A class declared at the prompt but inside a function: named as such.
+    await sh.type('function mk(x) { class Inner { constructor() { this.x = x } }; return new Inner() }');
+    assert.match(await sh.type('sc.parallelize([mk(1)]).count()'), /SLUICE_BAD_RECORD.*records of class Inner cannot travel between processes: the class was declared at the shell's prompt, but inside a function or block/);
+    assert.equal(await sh.type('ps.count()'), String(xs.length));
+    sh.child.stdin!.end();
+    assert.equal(await within(sh.exited, 60_000, 'the shell to exit'), 0);
+  } finally {
+    if (sh.child.exitCode === null) sh.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

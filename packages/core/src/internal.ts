@@ -9,7 +9,7 @@ export * from './errors.js';
 export * from './codec/codec.js';
 export { decodeSmall, encodeSmall } from './codec/small-value.js';
 export { mulberry32 } from './util/random.js';
-export { fromWire, setRecordClassScope, toWire } from './codec/record-classes.js';
+export { fromWire, setRecordClassScope, setScriptClassLookup, toWire, type ScriptClassLookup } from './codec/record-classes.js';
 export * from './closure/index.js';
 export * from './rdd/key.js';
 export * from './rdd/partitioner.js';

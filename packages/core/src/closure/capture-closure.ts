@@ -135,7 +135,7 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   }
   const location = functionLocation(fn);
   const referenced = referencedNames(tokens);
-  const { locals, moduleNames } = readCapturedLocals(fn, referenced);
+  const { locals, moduleNames, scriptNames } = readCapturedLocals(fn, referenced);
   if (shippedGlobal !== undefined) addShippedGlobals(locals, referenced, shippedGlobal);
   if (ctx.onWarning !== undefined) warnOfWrites(raw, tokens, label, locals, ctx);
   ctx.stack.push(fn);
@@ -143,7 +143,10 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
     const captures: Record<string, CapturedValue> = {};
     for (const [name, value] of locals) {
       // defineProperty: a local may be called `__proto__`.
-      Object.defineProperty(captures, name, { value: encodeCapture(name, value, ctx), enumerable: true, writable: true, configurable: true });
+      let captured = encodeCapture(name, value, ctx);
+      // A class declared at the shell's prompt: its instances may travel as records (record-classes.ts).
+      if (captured.kind === 'function' && scriptNames?.has(name) && isClass(value)) captured = { ...captured, scriptClass: true };
+      Object.defineProperty(captures, name, { value: captured, enumerable: true, writable: true, configurable: true });
     }
     for (const [name, moduleName] of moduleNames) {
       Object.defineProperty(captures, name, { value: { kind: 'module', name: moduleName }, enumerable: true, writable: true, configurable: true });
@@ -152,6 +155,10 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
   } finally {
     ctx.stack.pop();
   }
+}
+
+function isClass(value: unknown): boolean {
+  return typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value));
 }
 
 /** Which globals of this thread travel with a function that uses them (shipGlobals); none by default. */
@@ -369,7 +376,10 @@ const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);
  * The captured locals `fn` uses, by name, and those it sees under a name the bundle's module
  * scope binds to the same value under another name (local name -> module name).
  */
-function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): { locals: Map<string, unknown>; moduleNames: Map<string, string> } {
+function readCapturedLocals(
+  fn: Function,
+  referenced: ReadonlySet<string>,
+): { locals: Map<string, unknown>; moduleNames: Map<string, string>; scriptNames?: ReadonlySet<string> } {
   const slotted = globalThis as Slotted;
   slotted[SLOT] = fn;
   try {
@@ -392,6 +402,8 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): { lo
     // scope lacks); such a name is revived as the module's binding (a `module` capture), so
     // the instances the function makes are of the bundle's class, which records can carry.
     const moduleTwins: string[] = [];
+    /** Names found in a Script scope (a classic script's top level: `sluice shell`'s prompt). */
+    let scriptNames: Set<string> | undefined;
     let moduleScope: string | undefined;
     for (let i = 0; i < scopes.length; i++) {
       const scope = scopes[i]!;
@@ -404,6 +416,7 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): { lo
         if (v.value === undefined || !referenced.has(v.name) || found.has(v.name)) continue;
         found.set(v.name, v.value);
         if (onModule) moduleTwins.push(v.name);
+        if (type === 'Script') (scriptNames ??= new Set()).add(v.name);
       }
     }
     /** Module bindings that may hold a twin's value: [twin, module name, remote]. */
@@ -440,7 +453,7 @@ function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): { lo
       locals.delete(twin);
       if (moduleName !== twin) moduleNames.set(twin, moduleName);
     }
-    return { locals, moduleNames };
+    return { locals, moduleNames, ...(scriptNames && { scriptNames }) };
   } finally {
     delete slotted[SLOT];
     post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });

@@ -21,7 +21,8 @@
  */
 import { SluiceError } from '../errors.js';
 import { freshCopy } from '../util/fresh-copy.js';
-import type { ShippedFunction } from './shipped-function.js';
+import { registerScriptClass } from '../codec/record-classes.js';
+import type { CapturedValue, ShippedFunction } from './shipped-function.js';
 
 const CAPS = '__sluice_caps';
 const SET_NAME = '__sluice_name';
@@ -80,9 +81,13 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
         case 'shippable':
           values[name] = ctx.reviveShippable(captured.type, captured.data);
           break;
-        case 'function':
-          values[name] = reviveFunction(captured.fn, ctx);
+        case 'function': {
+          const fn = reviveFunction(captured.fn, ctx);
+          // A class of the shell's prompt, known to the record codec: one per thread while it
+          // captures nothing but its own name (its body's binding of itself).
+          values[name] = captured.scriptClass === true ? registerScriptClass(fn, name, Object.values(captured.fn.captures).every(isSelf)) : fn;
           break;
+        }
         case 'module':
           if (!isBindableIdentifier(captured.name)) bad(`the capture '${name}' names the module binding ${JSON.stringify(captured.name)}, which is not a JavaScript identifier.`);
           values[name] = ctx.evalInScope(captured.name);
@@ -106,6 +111,10 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
   } finally {
     ctx.stack.pop();
   }
+}
+
+function isSelf(captured: CapturedValue): boolean {
+  return captured.kind === 'ref' && captured.index === 0;
 }
 
 interface Placement {

@@ -30,8 +30,12 @@ export interface ShippedFunction {
 export type CapturedValue =
   /** Plain data (primitives, plain objects, arrays, Map, Set, Date, RegExp, typed arrays, Buffers). */
   | { readonly kind: 'value'; readonly value: unknown }
-  /** A local function, shipped in turn with its own captures. */
-  | { readonly kind: 'function'; readonly fn: ShippedFunction }
+  /**
+   * A local function, shipped in turn with its own captures. `scriptClass`: a class
+   * declared at the top level of a classic script (`sluice shell`'s prompt), whose
+   * instances may travel as records (see record-classes.ts).
+   */
+  | { readonly kind: 'function'; readonly fn: ShippedFunction; readonly scriptClass?: true }
   /** A broadcast variable, accumulator, ...: the result of its `[SHIP]()`. */
   | { readonly kind: 'shippable'; readonly type: string; readonly data: unknown }
   /**

@@ -21,6 +21,15 @@ import { SluiceError } from '../errors.js';
  * What v8 does not carry, tagged instances do not carry either: `#private` fields and
  * functions stored in fields.
  *
+ * Classes declared at `sluice shell`'s prompt (Spark's REPL case classes) are in no bundle:
+ * a batch holding their instances carries, once, a table of them ([binding name, source]),
+ * and each tagged instance the index of its class there (`s`). The receiving thread takes
+ * the class it already has under that name and source (at the shell, the prompt's own, found
+ * through setScriptClassLookup; on a worker, the copy reviveClosure made of a class a
+ * function captured from the prompt, registerScriptClass), else evaluates the source in the
+ * bundle's scope once (its methods then see the bundle's names, not the prompt's). Only those
+ * classes qualify: a Node or package class is refused as before.
+ *
  * Threading: the scope is per thread, set once by the thread that loads the job bundle
  * (a worker's task thread, the driver's job thread); every such thread runs one job.
  * Threads without a scope (the driver's and workers' main threads) pass tagged data
@@ -32,11 +41,29 @@ const TAG = '\u0000sluice';
 interface Marked {
   readonly [TAG]: 'records';
   readonly v: unknown;
+  /** The prompt classes the records hold: [binding name, source], indexed by Tagged.s. */
+  readonly k?: ReadonlyArray<readonly [string, string]>;
 }
 interface Tagged {
   readonly [TAG]: 'instance';
   readonly c: string;
   readonly f: Record<string, unknown>;
+  /** For a class declared at the shell's prompt: its index in the batch's table (Marked.k). */
+  readonly s?: number;
+}
+
+/** A class declared at the shell's prompt: the name it is bound to there, and its source. */
+interface ScriptClass {
+  readonly name: string;
+  readonly source: string;
+}
+
+/** How the shell tells its prompt's classes (setScriptClassLookup). */
+export interface ScriptClassLookup {
+  /** The class bound to `name` at the prompt's top level, if one is and its source was typed there. */
+  classNamed(name: string): Function | undefined;
+  /** Whether `source` (a class's text) was typed at the prompt, at any depth. */
+  typed(source: string): boolean;
 }
 
 type Scope = (src: string) => unknown;
@@ -45,7 +72,11 @@ let bundleText = '';
 /** The bundle's top-level classes and the names they are bound to, found on first need. */
 let bindings: Map<Function, string> | undefined;
 /** Per class: its binding name if it can travel, else the error to throw. */
-let checked = new WeakMap<Function, string | SluiceError>();
+let checked = new WeakMap<Function, string | ScriptClass | SluiceError>();
+/** This thread's prompt classes: by constructor, and by name and source (`${name}\n${source}`). */
+let scriptClasses = new WeakMap<Function, ScriptClass>();
+let scriptClassByKey = new Map<string, Function>();
+let scriptLookup: ScriptClassLookup | undefined;
 
 /**
  * Set the job bundle's scope for this thread: its exported eval and its text, where the
@@ -57,6 +88,59 @@ export function setRecordClassScope(evalInScope: Scope | undefined, text = ''): 
   bundleText = text;
   bindings = undefined;
   checked = new WeakMap();
+  scriptClasses = new WeakMap();
+  scriptClassByKey = new Map();
+  scriptLookup = undefined;
+}
+
+/** For `sluice shell`'s program: how to find the classes declared at its prompt (undefined: none). */
+export function setScriptClassLookup(lookup: ScriptClassLookup | undefined): void {
+  scriptLookup = lookup;
+}
+
+function sourceOf(ctor: Function): string {
+  return Function.prototype.toString.call(ctor);
+}
+
+/**
+ * A class captured from the shell's prompt, as reviveClosure made it in this thread: its
+ * instances may travel as records. Returns the class to use: one this thread already has
+ * under the same name and source when `reuse` (the class captured nothing of its own), so
+ * every task's records and functions share one class; else `ctor`, which replaces it.
+ */
+export function registerScriptClass(ctor: Function, name: string, reuse: boolean): Function {
+  const source = sourceOf(ctor);
+  const key = `${name}\n${source}`;
+  const have = scriptClassByKey.get(key);
+  if (reuse && have !== undefined) return have;
+  scriptClassByKey.set(key, ctor);
+  scriptClasses.set(ctor, { name, source });
+  return ctor;
+}
+
+/** The class of a prompt class's instance arriving here: this thread's copy, the prompt's own, or one evaluated from its source. */
+function scriptClassFor(name: string, source: string): Function {
+  const key = `${name}\n${source}`;
+  const have = scriptClassByKey.get(key);
+  if (have !== undefined) return have;
+  let ctor: unknown = scriptLookup?.classNamed(name);
+  if (typeof ctor !== 'function' || sourceOf(ctor) !== source) {
+    if (!/^class\b/.test(source)) throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${name} arrived whose class source is not a class`);
+    try {
+      ctor = scope?.(`(${source}\n)`);
+    } catch (cause) {
+      throw new SluiceError(
+        'SLUICE_BAD_RECORD',
+        `a record of class ${name} (declared at the shell's prompt) arrived, but the class cannot be rebuilt in this process from its source: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+          `A prompt class that extends another prompt class is rebuilt only where a function that uses it ran; map such records to plain objects ({ ...p }) before a shuffle, collect or cache, or put the classes in a job file and \`sluice run\` it`,
+        { cause },
+      );
+    }
+    if (typeof ctor !== 'function') throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${name} arrived, but no job bundle is loaded here to rebuild its class in`);
+  }
+  scriptClassByKey.set(key, ctor as Function);
+  scriptClasses.set(ctor as Function, { name, source });
+  return ctor as Function;
 }
 
 /** Top-level `class X`, `var X = class` (and let/const) of the bundle, by constructor. */
@@ -127,20 +211,38 @@ function userClassOf(o: object): Function | undefined {
   );
 }
 
-/** The name `ctor` is bound to at the top level of the bundle, which resolves to `ctor` everywhere. */
-function classNameOf(ctor: Function): string {
+/**
+ * The name `ctor` is bound to at the top level of the bundle, which resolves to `ctor`
+ * everywhere; or, for a class declared at the shell's prompt, its name and source.
+ */
+function classOf(ctor: Function): string | ScriptClass {
   const known = checked.get(ctor);
   if (typeof known === 'string') return known;
-  if (known) throw known;
+  if (known instanceof SluiceError) throw known;
+  if (known) return known;
   const binding = classBindings().get(ctor);
   if (binding !== undefined) {
     checked.set(ctor, binding);
     return binding;
   }
+  const script = scriptClasses.get(ctor) ?? promptClass(ctor);
+  if (script !== undefined) {
+    checked.set(ctor, script);
+    return script;
+  }
   const name = ctor.name.replace(/^_+(?=[A-Za-z$])/, '');
+  let source = '';
+  try {
+    source = sourceOf(ctor);
+  } catch {
+    // a Proxy of a class: not typed at the prompt
+  }
   const err = new SluiceError(
     'SLUICE_BAD_RECORD',
-    scope && !definedInBundle(ctor)
+    scriptLookup && source !== '' && scriptLookup.typed(source)
+      ? `records of class ${name || '(anonymous)'} cannot travel between processes: the class was declared at the shell's prompt, but inside a function or block, where other processes cannot find it. ` +
+          `Declare class ${name || '(anonymous)'} at the top level of the prompt, or map such records to plain objects ({ ...p }) before a shuffle, collect or cache`
+      : scope && !definedInBundle(ctor)
       ? // Node's own (net.Socket, an EventEmitter...): no move makes it data.
         `records of class ${name || '(anonymous)'} cannot travel between processes: it is not a class of the job's code but Node's (or of a package outside the job bundle), such as a socket, a stream or a client, whose state lives in this process. ` +
           `Keep such objects out of records: open them where they are used (once per partition, in mapPartitions or foreachPartition) and put only plain data in records`
@@ -151,6 +253,15 @@ function classNameOf(ctor: Function): string {
   );
   checked.set(ctor, err);
   throw err;
+}
+
+/** `ctor` as a class of the shell's prompt (declared at its top level), registered; undefined if it is not one. */
+function promptClass(ctor: Function): ScriptClass | undefined {
+  if (scriptLookup === undefined || ctor.name === '' || scriptLookup.classNamed(ctor.name) !== ctor) return undefined;
+  const entry = { name: ctor.name, source: sourceOf(ctor) };
+  scriptClasses.set(ctor, entry);
+  scriptClassByKey.set(`${entry.name}\n${entry.source}`, ctor);
+  return entry;
 }
 
 /** Whether `ctor`'s source is the job bundle's: a class of the job's code or of a package bundled with it. */
@@ -199,41 +310,48 @@ function mayHoldInstances(v: unknown, depth: number): boolean {
 }
 
 /** `value` with every user class instance replaced by a tagged plain object (copying only what changes). */
-function tag(value: unknown, seen: Map<object, unknown>): unknown {
+function tag(value: unknown, seen: Map<object, unknown>, table: Map<ScriptClass, number>): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const have = seen.get(value);
   if (have !== undefined) return have;
   const ctor = userClassOf(value);
   if (ctor) {
     const fields: Record<string, unknown> = {};
-    const out: Tagged = { [TAG]: 'instance', c: classNameOf(ctor), f: fields };
+    const cls = classOf(ctor);
+    let out: Tagged;
+    if (typeof cls === 'string') out = { [TAG]: 'instance', c: cls, f: fields };
+    else {
+      let s = table.get(cls);
+      if (s === undefined) table.set(cls, (s = table.size));
+      out = { [TAG]: 'instance', c: cls.name, f: fields, s };
+    }
     seen.set(value, out);
-    for (const k of Object.keys(value)) fields[k] = tag((value as Record<string, unknown>)[k], seen);
+    for (const k of Object.keys(value)) fields[k] = tag((value as Record<string, unknown>)[k], seen, table);
     return out;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (Array.isArray(value) && proto === Array.prototype) {
     const out: unknown[] = new Array<unknown>(value.length);
     seen.set(value, out);
-    for (let i = 0; i < value.length; i++) out[i] = tag(value[i], seen);
+    for (let i = 0; i < value.length; i++) out[i] = tag(value[i], seen, table);
     return out;
   }
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = Object.create(proto as object | null) as Record<string, unknown>;
     seen.set(value, out);
-    for (const k of Object.keys(value)) Object.defineProperty(out, k, { value: tag((value as Record<string, unknown>)[k], seen), enumerable: true, writable: true, configurable: true });
+    for (const k of Object.keys(value)) Object.defineProperty(out, k, { value: tag((value as Record<string, unknown>)[k], seen, table), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (types.isMap(value) && proto === Map.prototype) {
     const out = new Map<unknown, unknown>();
     seen.set(value, out);
-    for (const [k, v] of value) out.set(tag(k, seen), tag(v, seen));
+    for (const [k, v] of value) out.set(tag(k, seen, table), tag(v, seen, table));
     return out;
   }
   if (types.isSet(value) && proto === Set.prototype) {
     const out = new Set<unknown>();
     seen.set(value, out);
-    for (const v of value) out.add(tag(v, seen));
+    for (const v of value) out.add(tag(v, seen, table));
     return out;
   }
   return value;
@@ -244,33 +362,35 @@ function isTagged(v: unknown): v is Tagged {
 }
 
 /** Rebuild tagged instances in place (containers are fresh from the decoder). */
-function untag(value: unknown, revived: Map<object, unknown>): unknown {
+function untag(value: unknown, revived: Map<object, unknown>, table: Marked['k']): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const have = revived.get(value);
   if (have !== undefined) return have;
   if (isTagged(value)) {
-    const ctor = scope?.(value.c);
+    const script = value.s === undefined ? undefined : table?.[value.s];
+    if (value.s !== undefined && script === undefined) throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${value.c} arrived without its class in the batch's table`);
+    const ctor = script !== undefined ? scriptClassFor(script[0], script[1]) : scope?.(value.c);
     if (typeof ctor !== 'function') throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${value.c} arrived, but the job bundle has no top-level class ${value.c}`);
     const inst = Object.create((ctor as { prototype: object }).prototype) as Record<string, unknown>;
     revived.set(value, inst);
-    for (const k of Object.keys(value.f)) Object.defineProperty(inst, k, { value: untag(value.f[k], revived), enumerable: true, writable: true, configurable: true });
+    for (const k of Object.keys(value.f)) Object.defineProperty(inst, k, { value: untag(value.f[k], revived, table), enumerable: true, writable: true, configurable: true });
     return inst;
   }
   revived.set(value, value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = untag(value[i], revived);
+    for (let i = 0; i < value.length; i++) value[i] = untag(value[i], revived, table);
   } else if (types.isMap(value)) {
     const entries = [...value];
     value.clear();
-    for (const [k, v] of entries) value.set(untag(k, revived), untag(v, revived));
+    for (const [k, v] of entries) value.set(untag(k, revived, table), untag(v, revived, table));
   } else if (types.isSet(value)) {
     const items = [...value];
     value.clear();
-    for (const v of items) value.add(untag(v, revived));
+    for (const v of items) value.add(untag(v, revived, table));
   } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
     const o = value as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      const v = untag(o[k], revived);
+      const v = untag(o[k], revived, table);
       // defineProperty: a key may be `__proto__`.
       if (v !== o[k]) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
@@ -281,12 +401,14 @@ function untag(value: unknown, revived: Map<object, unknown>): unknown {
 /** Records ready for v8 serialize: `value` itself when it holds no class instance. */
 export function toWire(value: unknown): unknown {
   if (!mayHoldInstances(value, 0)) return value;
-  const marked: Marked = { [TAG]: 'records', v: tag(value, new Map()) };
+  const table = new Map<ScriptClass, number>();
+  const v = tag(value, new Map(), table);
+  const marked: Marked = table.size === 0 ? { [TAG]: 'records', v } : { [TAG]: 'records', v, k: [...table.keys()].map((c) => [c.name, c.source] as const) };
   return marked;
 }
 
 /** Records as they were before toWire, where the job bundle is loaded; elsewhere unchanged. */
 export function fromWire<T = unknown>(value: unknown): T {
   if (typeof value !== 'object' || value === null || (value as Record<string, unknown>)[TAG] !== 'records' || !scope) return value as T;
-  return untag((value as Marked).v, new Map()) as T;
+  return untag((value as Marked).v, new Map(), (value as Marked).k) as T;
 }
