@@ -69,7 +69,9 @@ function fmt(ms) {
 async function child(checkout, sizes) {
   const { LocalCluster, bundleJob, createRootLogger } = await import(pathToFileURL(path.join(checkout, 'packages/cli/dist/src/index.js')).href);
   const log = createRootLogger('warn', { pretty: false });
-  const cluster = new LocalCluster({ workers: 2, coresPerWorker: 2, logLevel: 'warn', log });
+  // SLUICE_BENCH_WORKER_ARGS: extra `sluice worker` options (e.g. '--shuffle-compress'), to measure a setting.
+  const workerArgs = (process.env.SLUICE_BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean);
+  const cluster = new LocalCluster({ workers: 2, coresPerWorker: 2, logLevel: 'warn', log, workerArgs });
   const bundle = await bundleJob(path.join(here, 'scheduler-job.ts'));
   const workersCpuMs = () => {
     let ticks = 0;

@@ -40,6 +40,8 @@ const SKALE_DIR = path.join(os.tmpdir(), 'sluice-bench-skale-1.2.2');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // bin/sluice.js as a user runs it: the bundled command when it is fresh (see packages/cli/src/cli-entry.ts).
 const CLI_MAIN = path.join(root, 'packages/cli/bin/sluice.js');
+// SLUICE_BENCH_WORKER_ARGS: extra worker options for Sluice's runs (e.g. '--shuffle-compress', which `sluice run` takes too), to measure a setting.
+const WORKER_ARGS = (process.env.SLUICE_BENCH_WORKER_ARGS ?? '').split(' ').filter(Boolean);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-wc-'));
 const file = path.join(tmp, 'lines.txt');
@@ -133,7 +135,7 @@ async function compareCheckouts(checkouts) {
       same('baseline', b);
       base.push(b.ms);
       for (const c of checkouts) {
-        const r = await timed('/usr/bin/time', [...TIME_CPU, process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--workers', '2', '--cores', '1', path.join(c, 'bench/wordcount-job.ts'), file, String(PARTITIONS)], { cwd: c }, `sluice run (${c})`);
+        const r = await timed('/usr/bin/time', [...TIME_CPU, process.execPath, path.join(c, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', ...WORKER_ARGS, '--workers', '2', '--cores', '1', path.join(c, 'bench/wordcount-job.ts'), file, String(PARTITIONS)], { cwd: c }, `sluice run (${c})`);
         same(c, r);
         runs.get(c).push(r);
       }
@@ -155,7 +157,7 @@ const skale = installSkale();
 const dask = checkDask();
 
 const log = createRootLogger('warn', { pretty: false });
-const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log });
+const cluster = new LocalCluster({ workers: 2, coresPerWorker: 1, logLevel: 'warn', log, workerArgs: WORKER_ARGS });
 const bundle = await bundleJob(path.join(here, 'wordcount-job.ts'));
 
 /** Each engine: its runs' figures (ms), and its results (all must equal the baseline's). */
@@ -203,7 +205,7 @@ try {
     const s = await sluiceInProcess();
     check('sluice in-process', s);
     byKey.sluiceIn.runs.push(s.ms);
-    const sw = await timed(process.execPath, [CLI_MAIN, 'run', '--no-progress', '--workers', '2', '--cores', '1', path.join(here, 'wordcount-job.ts'), file, String(PARTITIONS)], { cwd: root }, 'sluice run');
+    const sw = await timed(process.execPath, [CLI_MAIN, 'run', '--no-progress', ...WORKER_ARGS, '--workers', '2', '--cores', '1', path.join(here, 'wordcount-job.ts'), file, String(PARTITIONS)], { cwd: root }, 'sluice run');
     check('sluice run', sw);
     byKey.sluiceWhole.runs.push(sw.wallMs);
     if (!skale.unavailable) {

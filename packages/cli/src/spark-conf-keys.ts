@@ -60,11 +60,13 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.rpc.askTimeout': () =>
     "not settable as one timeout: 'sluice driver --worker-timeout-ms MS' declares a silent worker lost, 'sluice worker --peer-connect-timeout DURATION' bounds a fetch from another worker, '--task-timeout' a task",
   'spark.rpc.message.maxSize': () => 'not settable: a task sent to a worker may be up to 128 MiB encoded (a task over 1000 KiB is warned about), a result of any size comes back in chunks; share large values with sc.broadcast',
-  'spark.shuffle.compress': () => 'not provided: shuffle segments are the records v8-serialized, uncompressed; remove it',
-  'spark.shuffle.spill.compress': () => 'not provided: spilled segments are the records v8-serialized, uncompressed; remove it',
-  'spark.io.compression.codec': () =>
-    "not provided for shuffle, spill, cached blocks or broadcasts (all uncompressed); output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'",
-  'spark.rdd.compress': () => 'not provided: cached partitions are stored v8-serialized, uncompressed; remove it',
+  'spark.shuffle.compress': (v) => shuffleCompressWhere(v),
+  'spark.shuffle.spill.compress': (v) => `${shuffleCompressWhere(v)}; a map task's spills are runs of its map output, compressed with it`,
+  'spark.io.compression.codec': (v) =>
+    v.toLowerCase() === 'lz4' || v.endsWith('.LZ4CompressionCodec')
+      ? "lz4 is the codec of 'sluice worker --shuffle-compress' (and 'sluice run --shuffle-compress'); nothing else to set"
+      : `'${v.slice(0, 100)}' is not provided: the one codec is lz4 ('sluice worker --shuffle-compress', or 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented. Output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'`,
+  'spark.rdd.compress': () => "not provided: cached partitions are stored v8-serialized, uncompressed (only map outputs are compressed: 'sluice worker --shuffle-compress'); remove it",
   'spark.broadcast.compress': () => 'not provided: broadcast values are sent v8-serialized, uncompressed; remove it',
   'spark.shuffle.spill.numElementsForceSpillThreshold': (v) => `'sluice worker --shuffle-spill-records ${v}' (or 'sluice run --shuffle-spill-records ${v}')`,
   'spark.shuffle.file.buffer': () => 'nothing to set (map outputs are written whole per map task); remove it',
@@ -195,6 +197,13 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
 
 const DYNAMIC_ALLOCATION =
   "Sluice never starts or stops workers itself: the driver publishes how many a job's streams need as sluice_desired_workers on /metrics, for an orchestrator to scale on (README: Prometheus metrics; 'sluice driver --min-workers, --max-workers, --scaling-up-ratio, --scaling-down-ratio, --scaling-interval-ms', Spark's spark.streaming.dynamicAllocation.*), and a worker leaving is decommissioned gracefully";
+
+/** Where spark.shuffle.compress is set in Sluice, for the value given (Spark's default is true; Sluice's, off: README's Tuning table has the figures). */
+function shuffleCompressWhere(v: string): string {
+  return v.toLowerCase() === 'false'
+    ? "off by default in Sluice (the figures are in README's Tuning section); remove it"
+    : "'sluice worker --shuffle-compress' (or 'sluice run --shuffle-compress'): map outputs LZ4-compressed (spark.io.compression.codec lz4)";
+}
 
 /** spark.driver.memory's value ('2g', '512m', MiB without a unit, as Spark reads it) in MiB, or 'MIB' when it is not a size. */
 function heapMiB(v: string): string {

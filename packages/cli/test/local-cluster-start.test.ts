@@ -64,6 +64,9 @@ test('the prestart reads only the run options it knows, before the job file; any
   assert.deepEqual(prestartPlan(['--shuffle-spill-records', '100', '--task-timeout', '1m', '--web-port', '0', 'job.ts'], {}), { ...dflt, workerArgs: ['--no-replace-spare-threads', '--shuffle-spill-records', '100'] });
   // A driver-side flag: the workers are the same, so they are prestarted.
   assert.deepEqual(prestartPlan(['--stop-gracefully-on-shutdown', 'job.ts'], {}), dflt);
+  // --shuffle-compress is the workers': they are prestarted with it (and only with it before the job file).
+  assert.deepEqual(prestartPlan(['--shuffle-compress', 'job.ts'], {}), { ...dflt, workerArgs: ['--no-replace-spare-threads', '--shuffle-compress'] });
+  assert.deepEqual(prestartPlan(['job.ts', '--shuffle-compress'], {}), dflt);
   // The command refuses --workers 0 and --cores 0: no worker is prestarted for them.
   for (const args of [['--workers', '0', 'job.ts'], ['--cores', '0', 'job.ts'], [], ['--workers', '2'], ['--help', 'job.ts'], ['-h'], ['--workers=3', 'job.ts'], ['--workers', 'two', 'job.ts'], ['--workers', '400', 'job.ts'], ['--cores', '-1', 'job.ts'], ['--shuffle-spill-records', '1e3', 'job.ts'], ['--unknown', 'job.ts']]) {
     assert.equal(prestartPlan(args, {}), undefined, `prestart for ${JSON.stringify(args)}`);

@@ -79,6 +79,12 @@ export interface WorkerOptions {
    */
   readonly shuffleSpillRecords?: number;
   /**
+   * Whether map tasks LZ4-compress their shuffle output (the v8-encoded frames of 256 bytes
+   * and more that shrink), as Spark's spark.shuffle.compress with spark.io.compression.codec
+   * lz4; a reader takes compressed and plain frames alike, so workers may differ. Default false.
+   */
+  readonly shuffleCompress?: boolean;
+  /**
    * Threads each job's tasks run in on this worker (default `cores`). Below `cores`, the
    * tasks the driver launches beyond the threads wait on the worker, one in each busy
    * thread, so a thread goes from one tiny task to the next without a round trip to the
@@ -211,7 +217,7 @@ export class WorkerNode {
       this.workerId,
       () => this.address,
       (jobId, id) => this.fetchBroadcast(jobId, id),
-      spillRecords,
+      { shuffleSpillRecords: spillRecords, shuffleCompress: opts.shuffleCompress === true },
       (handlers) => this.openReports(handlers),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,

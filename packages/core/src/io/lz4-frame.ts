@@ -127,6 +127,38 @@ export function lz4Unframe(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * What is wrong with the one LZ4 frame b[start, end), or undefined when its header checksum,
+ * block sizes and block checksums (those it has) are right, read without decoding it (XXH32
+ * of the compressed bytes only): a cheap check of a frame written with block checksums.
+ */
+export function lz4FrameProblem(b: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start < 7) return `${end - start} bytes are too few for an LZ4 frame`;
+  if (readU32(b, start) !== LZ4_FRAME_MAGIC) return 'no LZ4 magic number';
+  const flg = b[start + 4];
+  const bd = b[start + 5];
+  if ((flg & 0xc0) !== FLG_VERSION || flg & 0x03 || bd & 0x8f) return 'an LZ4 frame descriptor not written here';
+  const blockMax = BLOCK_MAX_SIZES[(bd >>> 4) & 7];
+  if (blockMax === 0) return 'an LZ4 block maximum size code not one of 4 to 7';
+  let ip = start + 6 + (flg & FLG_CONTENT_SIZE ? 8 : 0);
+  if (end - ip < 1) return 'a cut LZ4 frame header';
+  if (((xxh32(b, start + 4, ip) >>> 8) & 0xff) !== b[ip]) return 'its header checksum does not match';
+  ip++;
+  const blockSum = (flg & FLG_BLOCK_CHECKSUM) !== 0;
+  for (;;) {
+    if (end - ip < 4) return 'no end mark';
+    const word = readU32(b, ip);
+    ip += 4;
+    if (word === 0) break;
+    const size = word >= UNCOMPRESSED ? word - UNCOMPRESSED : word;
+    if (size > blockMax || size + (blockSum ? 4 : 0) > end - ip) return `a block of ${size} bytes runs past the frame`;
+    if (blockSum && xxh32(b, ip, ip + size) !== readU32(b, ip + size)) return `the block at byte ${ip - 4 - start} does not match its checksum`;
+    ip += size + (blockSum ? 4 : 0);
+  }
+  const rest = end - ip - (flg & FLG_CONTENT_CHECKSUM ? 4 : 0);
+  return rest === 0 ? undefined : `${rest} bytes ${rest < 0 ? 'missing' : 'left over'} after its end mark`;
+}
+
 function unframeOne(b: Uint8Array, start: number): { content: Uint8Array; end: number } {
   const end = b.length;
   if (end - start < 7) throw corrupt(`${end - start} bytes at byte ${start} are too few for a frame header`);

@@ -1,5 +1,6 @@
 import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
+import { isLz4Frame, lz4Frame, lz4FrameProblem, lz4Unframe } from '../io/lz4-frame.js';
 import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-output-file.js';
 
 /**
@@ -21,6 +22,15 @@ import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-o
  * string, lone surrogates included). Little-endian.
  */
 export const PAIRS_TAG = 0x50;
+/**
+ * With shuffle compression on (Spark's spark.shuffle.compress, spark.io.compression.codec
+ * lz4), a v8-encoded frame of at least this many bytes is written as an LZ4 frame of it
+ * (io/lz4-frame.ts; its block checksums let a reader find a damaged one before decoding it)
+ * when that is smaller: such a frame starts with the LZ4 magic number (byte 0x04), never a
+ * v8 or compact frame's first byte. Compact frames (16 pairs at most) are left as they are.
+ */
+export const COMPRESS_MIN_BYTES = 256;
+
 /** Buckets of at most this many records may use the compact form. */
 export const COMPACT_MAX_RECORDS = 16;
 
@@ -109,7 +119,7 @@ function writePairs(buf: Buffer, at: number, records: readonly unknown[], from: 
  * straight into one buffer of its own in partition order: no array per partition, no
  * buffer per frame (a 2,000-partition shuffle's map task writes 2,000 frames a spill).
  */
-export function encodeRun(records: readonly unknown[], partitions: ArrayLike<number>, count: number, numPartitions: number): MapOutputRun {
+export function encodeRun(records: readonly unknown[], partitions: ArrayLike<number>, count: number, numPartitions: number, compress = false): MapOutputRun {
   const n = numPartitions;
   // Records in partition order (a counting sort: stable, so each partition keeps their order).
   const bounds = new Int32Array(n + 1);
@@ -132,7 +142,11 @@ export function encodeRun(records: readonly unknown[], partitions: ArrayLike<num
     if (from === to) continue;
     let size = compactBytes(sorted, from, to);
     if (size < 0) {
-      const enc = encodeRecords(sorted.slice(from, to));
+      let enc: Uint8Array = encodeRecords(sorted.slice(from, to));
+      if (compress && enc.length >= COMPRESS_MIN_BYTES) {
+        const packed = lz4Frame(enc, { contentChecksum: false });
+        if (packed.length < enc.length) enc = packed;
+      }
       (v8 ??= [])[r] = enc;
       size = enc.length;
     }
@@ -159,6 +173,7 @@ export function encodeRun(records: readonly unknown[], partitions: ArrayLike<num
 
 /** The records of one frame, whichever way it was encoded. */
 export function decodeShuffleFrame<T = unknown>(bytes: Uint8Array): T[] {
+  if (isLz4Frame(bytes)) return decodeShuffleFrame<T>(lz4Unframe(bytes));
   if (bytes[0] !== PAIRS_TAG) return decodeRecords<T[]>(bytes);
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: T[] = [];
@@ -183,12 +198,40 @@ export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): v
     const end = from + len;
     if (end > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame of ${len} bytes at byte ${at} of ${total}`);
     if (len > 0 && buf[from] === PAIRS_TAG) decodePairs(buf, from, end, out);
-    else {
+    else if (len >= 4 && buf[from] === 0x04 && isLz4Frame(buf, from)) {
+      const recs = decodeShuffleFrame<T>(lz4Unframe(buf.subarray(from, end)));
+      for (let i = 0; i < recs.length; i++) out.push(recs[i]);
+    } else {
       const recs = decodeRecords<T[]>(buf.subarray(from, end));
       for (let i = 0; i < recs.length; i++) out.push(recs[i]);
     }
     at = end;
   }
+}
+
+/**
+ * What is wrong with a buffer of whole frames (as decodeShuffleFrames reads), or undefined
+ * when nothing is: frames that run past its end, or a compressed frame whose header or
+ * blocks do not match their checksums (read without decoding). A reader calls it on what a
+ * worker sent before handing it to a task, so a damaged map output is a fetch failure
+ * (recomputed from lineage) and never other records.
+ */
+export function shuffleFramesProblem(bytes: Uint8Array): string | undefined {
+  const total = bytes.length;
+  let at = 0;
+  while (at < total) {
+    if (at + 4 > total) return `a frame header at byte ${at} of ${total} is cut`;
+    const len = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+    const from = at + 4;
+    const end = from + len;
+    if (end > total) return `a frame of ${len} bytes at byte ${at} runs past the segments' ${total} bytes`;
+    if (len >= 4 && bytes[from] === 0x04 && isLz4Frame(bytes, from)) {
+      const problem = lz4FrameProblem(bytes, from, end);
+      if (problem !== undefined) return `the compressed frame at byte ${at}: ${problem}`;
+    }
+    at = end;
+  }
+  return undefined;
 }
 
 /** The records of the compact frame at buf[start, end), pushed onto `out`. */

@@ -128,3 +128,29 @@ test('encodeRun lays a spill out by partition straight into one buffer: each par
     }
   }
 });
+
+test('with compression, large frames become LZ4 frames that decode to the same records; small ones stay as they are; a damaged one is found', async () => {
+  const { COMPRESS_MIN_BYTES, shuffleFramesProblem } = await import('../../src/shuffle/shuffle-frame.js');
+  const records = Array.from({ length: 3000 }, (_, i) => [`key${i % 7}`, { text: 'the quick brown fox '.repeat(3), i }]);
+  const parts = Int32Array.from(records, (_, i) => (i < 1 ? 0 : 1 + (i % 3)));
+  const plain = encodeRun(records, parts, records.length, 4);
+  const packed = encodeRun(records, parts, records.length, 4, true);
+  assert.ok(packed.data.length < plain.data.length / 2, `${packed.data.length} of ${plain.data.length} bytes`);
+  for (let r = 0; r < 4; r++) {
+    const seg = (run: typeof plain): Uint8Array => run.data.subarray(run.offsets[r], run.offsets[r + 1]);
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    decodeShuffleFrames(seg(plain), a);
+    decodeShuffleFrames(seg(packed), b);
+    assert.deepStrictEqual(b, a);
+    // Partition 0's one record encodes below COMPRESS_MIN_BYTES: the same bytes either way; the others start with the LZ4 magic.
+    if (r === 0) assert.ok(seg(packed).length < COMPRESS_MIN_BYTES && Buffer.from(seg(packed)).equals(Buffer.from(seg(plain))));
+    else assert.equal(seg(packed)[4], 0x04);
+  }
+  assert.equal(shuffleFramesProblem(packed.data), undefined);
+  assert.equal(shuffleFramesProblem(plain.data), undefined);
+  const bad = Uint8Array.from(packed.data);
+  bad[Math.floor(bad.length / 2)] ^= 1;
+  assert.match(shuffleFramesProblem(bad) ?? '', /does not match its checksum/);
+  assert.match(shuffleFramesProblem(packed.data.subarray(0, packed.data.length - 3)) ?? '', /runs past/);
+});

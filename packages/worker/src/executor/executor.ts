@@ -24,7 +24,7 @@ import type { JobFiles } from './job-files.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
-import type { MainToThread, ThreadOutcome } from './thread-protocol.js';
+import type { MainToThread, ThreadData, ThreadOutcome } from './thread-protocol.js';
 
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
 /**
@@ -110,8 +110,8 @@ export class Executor {
     private readonly selfId: string,
     private readonly selfAddress: () => string,
     private readonly broadcastSource: BroadcastSource,
-    /** Records a map task buffers before spilling its buckets (WorkerOptions.shuffleSpillRecords). */
-    private readonly shuffleSpillRecords: number,
+    /** What every task thread is started with: the records a map task buffers before spilling its buckets, whether it compresses them (WorkerOptions.shuffleSpillRecords, shuffleCompress). */
+    threadData: ThreadData,
     /** Opens a receiver's report stream to the driver (Driver.ReceiverReports). */
     private readonly openReports: ReportStreamOpener,
     /** The spare task threads' logger (its own component, bound once). */
@@ -128,7 +128,7 @@ export class Executor {
     private readonly files?: JobFiles,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
-    this.spares = new SpareTaskThreads(taskThreads, { shuffleSpillRecords }, sparesLog, replaceSpares, threadEntry);
+    this.spares = new SpareTaskThreads(taskThreads, threadData, sparesLog, replaceSpares, threadEntry);
   }
 
   /** Start the spare task threads (idempotent). */

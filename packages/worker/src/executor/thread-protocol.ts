@@ -8,6 +8,8 @@ import type { ErrorCode, MapOutputLocation, MapOutputPlaces, StorageLevel } from
 export interface ThreadData {
   /** Records a map task buffers (map-side combine: distinct keys) before it spills its buckets as segments. */
   readonly shuffleSpillRecords: number;
+  /** Whether map tasks LZ4-compress their large shuffle frames (spark.shuffle.compress; WorkerOptions.shuffleCompress). */
+  readonly shuffleCompress?: boolean;
 }
 
 /** How a task ended, as the thread reports it. */

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, shuffleFramesProblem, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
 import { splitRangeAnswer } from './range-answer.js';
@@ -94,8 +94,8 @@ export class ShuffleClient {
       byWorker.map(async (here, w): Promise<FetchResult> => {
         if (here.length === 0) return { ok: true, framed: [] };
         const { workerId, address } = workers[w];
-        if (workerId === this.selfWorkerId) return this.fetchLocal(jobId, shuffleId, reduce, here);
-        return this.fetchRemote(workerId, address, jobId, shuffleId, reduce, here);
+        const r = workerId === this.selfWorkerId ? this.fetchLocal(jobId, shuffleId, reduce, here) : await this.fetchRemote(workerId, address, jobId, shuffleId, reduce, here);
+        return r.ok ? (damaged(r.framed, workerId, here, shuffleId, reduce) ?? r) : r;
       }),
     );
     const framed: Uint8Array[] = [];
@@ -125,6 +125,8 @@ export class ShuffleClient {
           for (let k = 0; k < count; k++) {
             const r = this.fetchLocal(jobId, shuffleId, reduce + k, here);
             if (!r.ok) return r;
+            const bad = damaged(r.framed, workerId, here, shuffleId, reduce + k);
+            if (bad !== undefined) return bad;
             framed.push(r.framed);
           }
           return { ok: true, framed };
@@ -133,6 +135,10 @@ export class ShuffleClient {
         if (!r.ok) return r;
         const parts = splitRangeAnswer(r.framed[0], count);
         if (parts === undefined) return { ok: false, mapPartition: here[0], workerId, message: `worker ${workerId} at ${address} answered a fetch of reduce partitions ${reduce}-${reduce + count - 1} of shuffle ${shuffleId} with bytes that do not split into them` };
+        for (let k = 0; k < count; k++) {
+          const bad = damaged([parts[k]], workerId, here, shuffleId, reduce + k);
+          if (bad !== undefined) return bad;
+        }
         return { ok: true, framed: parts.map((p) => [p]) };
       }),
     );
@@ -359,4 +365,21 @@ export class ShuffleClient {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+/**
+ * A fetch failure for segments a worker sent that are damaged (a compressed frame whose
+ * checksums do not match, frames cut short: shuffleFramesProblem), or undefined when they
+ * are whole. Spark's reader finds a corrupt block as it decompresses it and throws a
+ * FetchFailedException (spark.shuffle.detectCorrupt): here too the map outputs there are
+ * recomputed from lineage, and no task decodes other records from them.
+ */
+function damaged(framed: readonly Uint8Array[], workerId: string, maps: readonly number[], shuffleId: number, reduce: number): Extract<FetchResult, { ok: false }> | undefined {
+  for (const f of framed) {
+    const problem = shuffleFramesProblem(f);
+    if (problem !== undefined) {
+      return { ok: false, mapPartition: maps[0], workerId, message: `reduce partition ${reduce} of shuffle ${shuffleId} from worker ${workerId} (map outputs ${maps.join(', ')}) is damaged: ${problem}` };
+    }
+  }
+  return undefined;
 }

@@ -35,7 +35,7 @@ const executor = new Executor(
   'w-test',
   () => '127.0.0.1:1',
   () => Promise.reject(new Error('no broadcasts here')),
-  1000,
+  { shuffleSpillRecords: 1000 },
   (() => {
     throw new Error('no receivers here');
   }) as ReportStreamOpener,
