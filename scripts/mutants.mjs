@@ -7597,6 +7597,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'precedence' }],
   },
   {
+    id: 'rest-environment-default-max-failures',
+    what: "REST environment's spark.task.maxFailures is Spark's default, not the driver's --task-max-failures (or its properties file's)",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "    ['spark.task.maxFailures', String(t.maxFailures)],",
+    replace: "    ['spark.task.maxFailures', String(DEFAULT_TASK_OPTIONS.maxFailures)],",
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'sluice driver and sluice submit' }],
+  },
+  {
+    id: 'rest-environment-unsorted',
+    what: "REST environment's sparkProperties are in the order they were listed, not sorted by key as Spark's",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: '  props.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'sluice driver and sluice submit' }],
+  },
+  {
     id: 'executor-env-prefix-unknown',
     what: "spark.executorEnv.NAME (a prefix key) is refused as an unknown setting, not naming the worker process's environment",
     file: 'packages/cli/src/spark-conf-keys.ts',

@@ -176,6 +176,19 @@ test("sluice driver and sluice submit read their files: spark.driver.port, spark
       'guide-app in /api/v1/applications',
     );
     assert.ok(apps.length >= 1);
+    // Viewing Spark Properties: the application's environment lists what the driver and the job run with.
+    const id = (apps as unknown as { id: string; name: string }[]).find((a) => a.name === 'guide-app')!.id;
+    const envInfo = (await (await fetch(`http://127.0.0.1:${web}/api/v1/applications/${id}/environment`)).json()) as { sparkProperties: [string, string][]; runtime: { nodeVersion: string } };
+    const props = new Map(envInfo.sparkProperties);
+    assert.equal(props.get('spark.app.name'), 'guide-app');
+    assert.equal(props.get('spark.app.id'), id);
+    assert.equal(props.get('spark.driver.port'), String(grpc));
+    assert.equal(props.get('spark.ui.port'), String(web));
+    assert.equal(props.get('spark.task.maxFailures'), '1');
+    assert.equal(props.get('spark.speculation'), 'false');
+    assert.deepEqual(envInfo.sparkProperties.map(([k]) => k), [...props.keys()].sort(), 'sorted by key, as Spark lists them');
+    assert.equal(envInfo.runtime.nodeVersion, process.versions.node);
+    assert.ok(!JSON.stringify(envInfo).includes(secret), 'the secret is not listed');
     // spark.task.maxFailures 1: the first failed attempt fails the job.
     const failing = await runCli(['submit', '--driver', `127.0.0.1:${grpc}`, THROWS], { env: submitEnv, timeoutMs: 120_000 });
     assert.equal(failing.code, 1, show(failing));

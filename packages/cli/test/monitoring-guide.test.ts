@@ -13,7 +13,7 @@
 //   values sorted, for quantile q the one at min(floor(q * count), count - 1); none succeeded: 404.
 // - ApplicationListResource: status=running|completed, limit=N.
 // - JobExecutionStatus has UNKNOWN (a valid filter); /allexecutors answers as /executors does.
-// - Resources Sluice cannot have (sql, logs, environment, version) answer 404 saying why.
+// - Resources Sluice cannot have (sql, logs, version) answer 404 saying why.
 // - storage/rdd[/{id}] (AppStatusListener's LiveRDD, api.scala's RDDStorageInfo): the RDDs with cached
 //   partitions, read while the job runs (its end drops its blocks); an unpersisted one is gone.
 // Expected values are computed here from what the job did (1,000 numbers in 4 partitions, the
@@ -429,11 +429,11 @@ test('storage/rdd while the job runs: the cached RDD (4 of 4 partitions in memor
   assert.equal(get('APP/storage').status, 404);
 });
 
-test('what Sluice cannot have (sql, logs, environment, version) is a 404 saying why', () => {
+// environment is served since 2026-12-05 (configuration-guide.test.ts reads it).
+test('what Sluice cannot have (sql, logs, version) is a 404 saying why', () => {
   for (const [p, why] of [
     ['APP/sql', /no Spark SQL/],
     ['APP/logs', /no event logs/],
-    ['APP/environment', /no SparkConf/],
     ['version', /sluice --version/],
   ] as const) {
     const r = get(p);

@@ -325,6 +325,11 @@ export class DriverNode {
     return this.clock.now();
   }
 
+  /** The options this driver was started with (the REST API's `environment` lists them as Spark's properties). */
+  get options(): DriverOptions {
+    return this.opts;
+  }
+
   get port(): number {
     return this.boundPort;
   }

@@ -130,6 +130,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   state: JobStateName = 'running';
   error: ErrorInfo | undefined;
   readonly startedAt: number;
+  /** What the program's sc.master says (the launch spec's master, else `local`). */
+  get master(): string {
+    return this.spec.master ?? 'local';
+  }
   endedAt: number | undefined;
   actionsRun = 0;
   /** Streaming figures, for `sluice jobs`. */

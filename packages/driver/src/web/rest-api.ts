@@ -1,6 +1,7 @@
 import { DEFAULT_POOL_NAME, failureReason, type FallingBehind } from '@sluice/core/internal';
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
+import { environmentInfo } from './environment-info.js';
 import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { JobRecord, JobStageStatus, StageRecord, TaskRecord, UnsubmittedStage } from '../status/job-stage-status.js';
@@ -33,7 +34,6 @@ const APPLICATION_STATUSES = ['RUNNING', 'COMPLETED'] as const;
 const NOT_IN_SLUICE: Readonly<Record<string, string>> = {
   sql: 'Sluice has no Spark SQL (no Dataset or DataFrame), so no SQL executions: its jobs are RDD and DStream actions, under jobs and stages',
   logs: 'Sluice writes no event logs and has no history server: an application is kept by the driver that ran it, in memory, and its record is this REST API while that driver runs',
-  environment: 'Sluice has no SparkConf or JVM properties: a job is set by the options of sluice driver, sluice submit and sluice run (see --help) and by its StreamingContext',
 };
 const NOT_AT_ROOT: Readonly<Record<string, string>> = {
   version: 'Sluice is no Spark version: `sluice --version` prints Sluice\'s',
@@ -662,6 +662,8 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     // Spark's allexecutors adds the removed ones; the driver forgets a worker once it is gone, so both list the registered workers.
     case 'allexecutors':
       return rest.length === 1 ? ok(executors(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
+    case 'environment':
+      return rest.length === 1 ? ok(environmentInfo(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}: environment has nothing under it`);
     case 'storage': {
       if (rest[1] !== 'rdd' || rest.length > 3) return notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; use storage/rdd or storage/rdd/{rddId}`);
       const stored = d.dag.storedRdds(j.runId);

@@ -1,0 +1,48 @@
+import { DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
+import { DEFAULT_TASK_OPTIONS, type DriverNode } from '../driver-node.js';
+import type { DriverJob } from '../job/driver-job.js';
+import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
+
+/**
+ * `/api/v1/applications/{id}/environment`, Spark's ApplicationEnvironmentInfo (the UI's
+ * Environment tab, where the configuration guide says to check that properties were set):
+ * `sparkProperties` are the Spark properties this driver and job run with, each under Spark's
+ * key with the value in effect — given by an option, a properties file or the default — sorted
+ * by key as Spark's SparkEnv.environmentDetails sorts them. The secret is never among them.
+ * `runtime` has Node's version where Spark's has Java's and Scala's; there are no Hadoop,
+ * system or metrics properties, classpath entries or resource profiles.
+ */
+export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
+  const o = d.options;
+  const t = { ...DEFAULT_TASK_OPTIONS, ...o.tasks };
+  const props: [string, string][] = [
+    ['spark.app.id', j.id],
+    ['spark.app.name', j.name],
+    ['spark.app.startTime', String(j.startedAt)],
+    ['spark.master', j.master],
+    ['spark.driver.bindAddress', o.bind ?? '127.0.0.1'],
+    ['spark.driver.port', String(d.port)],
+    ['spark.executor.heartbeatInterval', `${o.heartbeatIntervalMs ?? 1000}ms`],
+    ['spark.worker.timeout', `${Math.round((o.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS) / 1000)}`],
+    ['spark.starvation.timeout', `${o.starvationTimeoutMs ?? DEFAULT_STARVATION_TIMEOUT_MS}ms`],
+    ['spark.task.maxFailures', String(t.maxFailures)],
+    ['spark.speculation', String(t.speculation)],
+    ['spark.driver.maxResultSize', String(t.maxResultSizeBytes ?? 0)],
+    ['spark.streaming.ui.retainedBatches', String(o.retainedBatches ?? DEFAULT_RETAINED_BATCHES)],
+  ];
+  if (t.speculation) {
+    props.push(['spark.speculation.quantile', String(t.speculationQuantile)], ['spark.speculation.multiplier', String(t.speculationMultiplier)], ['spark.speculation.minTaskRuntime', `${t.speculationMinMs}ms`]);
+  }
+  if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
+  if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);
+  props.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    runtime: { nodeVersion: process.versions.node },
+    sparkProperties: props,
+    hadoopProperties: [],
+    systemProperties: [],
+    metricsProperties: [],
+    classpathEntries: [],
+    resourceProfiles: [],
+  };
+}
