@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext, type SparkStorageLevel } from '@sluice/core';
+import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext, type SparkStorageLevel } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -222,4 +222,38 @@ export async function rddGuideShapes(sc: SluiceContext, lines: RDD<string>, word
   counts.sortByKey(true, 2, (k: string) => k.toLowerCase());
   // @ts-expect-error Spark's env map is { env: { ... } }
   lines.pipe('cat', { FOO: 'bar' });
+}
+
+export async function scalaCurriedForms(points: RDD<number>, words: RDD<string>, pairs: RDD<[string, number]>): Promise<void> {
+  // Scala's fold(zero)(op), aggregate(zero)(seqOp, combOp), treeAggregate(zero)(seqOp, combOp, depth).
+  const total = await points.fold(0)((a, b) => a + b);
+  expectType<typeof total, number>(true);
+  const inside = points.map((x) => (x > 0 ? 1 : 0));
+  const count = await inside.fold(0)((a, b) => a + b);
+  expectType<typeof count, number>(true);
+  const longest = await words.fold('')((a, b) => (a.length >= b.length ? a : b));
+  expectType<typeof longest, string>(true);
+  const sumCount = await words.aggregate<[number, number]>([0, 0])((acc, w) => [acc[0] + w.length, acc[1] + 1], (a, b) => [a[0] + b[0], a[1] + b[1]]);
+  expectType<typeof sumCount, [number, number]>(true);
+  const lengths = await words.treeAggregate(0)((acc, w) => acc + w.length, (a, b) => a + b, 3);
+  expectType<typeof lengths, number>(true);
+  // @ts-expect-error the words are strings
+  await words.fold('')((a, b) => a * b);
+  // @ts-expect-error seqOp takes the accumulator first
+  await words.aggregate(0)((w: string, acc: number) => acc + w.length, (a, b) => a + b);
+  // foldByKey(zero[, partitions])(func), aggregateByKey(zero[, partitions])(seqOp, combOp), reduceByKey(partitioner, func).
+  const sums = pairs.foldByKey(0)((a, b) => a + b);
+  expectType<typeof sums, RDD<[string, number]>>(true);
+  const sums3 = pairs.foldByKey(0, 3)((a, b) => a + b);
+  expectType<typeof sums3, RDD<[string, number]>>(true);
+  const sets = pairs.aggregateByKey(new Set<number>(), HashPartitioner.of(2))((s, v) => s.add(v), (a, b) => new Set([...a, ...b]));
+  expectType<typeof sets, RDD<[string, Set<number>]>>(true);
+  const reduced = pairs.reduceByKey(HashPartitioner.of(4), (a, b) => a + b);
+  expectType<typeof reduced, RDD<[string, number]>>(true);
+  // @ts-expect-error the values are numbers
+  pairs.foldByKey('')((a, b) => a + b);
+  // The curried forms leave RDD<T> assignable to RDD<unknown>, as every RDD is.
+  const anyRdd: RDD<unknown> = words;
+  const generic = <T>(rdd: RDD<T>): RDD<unknown> => rdd;
+  void [anyRdd, generic];
 }

@@ -1,3 +1,4 @@
+import type { Curried } from './curried.js';
 import { sampleByKeyExact } from './sample-by-key-exact.js';
 import { checkApproximateArguments } from './approximate-job.js';
 import type { BoundedDouble, PartialResult } from './partial-result.js';
@@ -36,8 +37,16 @@ export class PairRDDFunctions {
     return this.narrow({ kind: 'flatMapValues', fn: this.ship(f, 'flatMapValues') }, true);
   }
 
-  /** `partitions`: a partition count, a Partitioner, or { numPartitions } / { partitioner } (Spark's overloads). */
-  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]> {
+  /**
+   * `partitions`: a partition count, a Partitioner, or { numPartitions } / { partitioner } (Spark's
+   * overloads); Scala's `reduceByKey(partitioner, func)`, the partitioner first, too (since 2026-12-05).
+   */
+  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<[K, V]>, partitioner: Partitioner, f: (a: V, b: V) => V): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<[K, V]>, first: ((a: V, b: V) => V) | Partitioner, second?: PartitionArg | ((a: V, b: V) => V)): RDD<[K, V]> {
+    const swapped = typeof first !== 'function' && typeof second === 'function';
+    const f = (swapped ? second : first) as (a: V, b: V) => V;
+    const partitions = (swapped ? first : second) as PartitionArg | undefined;
     return this.combineInternal<K, V, V>({ kind: 'reduce', fn: this.ship(f, 'reduceByKey') }, this.defaultPartitioner(partitions, [], 'rdd.reduceByKey'), true);
   }
 
@@ -45,12 +54,39 @@ export class PairRDDFunctions {
     return this.combineInternal<K, V, V[]>({ kind: 'group' }, this.defaultPartitioner(partitions, [], 'rdd.groupByKey'), false);
   }
 
-  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]> {
+  /**
+   * Each key's values folded into a copy of `zero` by `f`, as Spark's foldByKey; Scala's curried
+   * `foldByKey(zero)(func)` and `foldByKey(zero, partitions)(func)` too: without `f`, the function
+   * that takes it (since 2026-12-05).
+   */
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]>;
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, partitions?: PartitionArg): Curried<(f: Curried<(a: V, b: V) => V>) => RDD<[K, V]>>;
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, second?: ((a: V, b: V) => V) | PartitionArg, partitions?: PartitionArg): RDD<[K, V]> | ((f: (a: V, b: V) => V) => RDD<[K, V]>) {
+    if (typeof second !== 'function' && partitions === undefined) return (g: (a: V, b: V) => V) => this.foldByKey(zero, g, second);
+    const f = second as (a: V, b: V) => V;
     return this.combineInternal<K, V, V>({ kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(partitions, [], 'rdd.foldByKey'), true);
   }
 
-  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, partitions?: PartitionArg): RDD<[K, U]> {
-    const spec: AggregatorSpec = { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp, 'aggregateByKey') };
+  /**
+   * Each key's values folded into a copy of `zero` by `seqOp` within a partition, the partitions'
+   * results merged by `combOp`, as Spark's aggregateByKey (PySpark's flat form); Scala's curried
+   * `aggregateByKey(zero)(seqOp, combOp)` and `aggregateByKey(zero, partitions)(seqOp, combOp)`
+   * too: without the functions, the function that takes them (since 2026-12-05).
+   */
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, partitions?: PartitionArg): RDD<[K, U]>;
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, partitions?: PartitionArg): Curried<(seqOp: Curried<(acc: U, v: V) => U>, combOp: Curried<(a: U, b: U) => U>) => RDD<[K, U]>>;
+  aggregateByKey<K, V, U>(
+    this: RDD<[K, V]>,
+    zero: U,
+    second?: ((acc: U, v: V) => U) | PartitionArg,
+    combOp?: (a: U, b: U) => U,
+    partitions?: PartitionArg,
+  ): RDD<[K, U]> | ((seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U) => RDD<[K, U]>) {
+    if (typeof second !== 'function' && combOp === undefined && partitions === undefined) {
+      return (s: (acc: U, v: V) => U, c: (a: U, b: U) => U) => this.aggregateByKey(zero, s, c, second);
+    }
+    const seqOp = second as (acc: U, v: V) => U;
+    const spec: AggregatorSpec = { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp as (a: U, b: U) => U, 'aggregateByKey') };
     return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(partitions, [], 'rdd.aggregateByKey'), true);
   }
 
@@ -59,7 +95,10 @@ export class PairRDDFunctions {
    * `{ numPartitions, partitioner, mapSideCombine }`; with `mapSideCombine: false` the
    * records are shuffled as they are and combined only on the reduce side
    * (createCombiner and mergeValue there, mergeCombiners never), as Spark's
-   * combineByKeyWithClassTag(..., mapSideCombine = false).
+   * combineByKeyWithClassTag(..., mapSideCombine = false). Scala's positional form,
+   * `combineByKey(createCombiner, mergeValue, mergeCombiners, partitioner, mapSideCombine)`, too
+   * (since 2026-12-05): a fifth argument that is no boolean, or one given beside an options
+   * object's, is SLUICE_BAD_ARGUMENT.
    */
   combineByKey<K, V, C>(
     this: RDD<[K, V]>,
@@ -67,14 +106,22 @@ export class PairRDDFunctions {
     mergeValue: (c: C, v: V) => C,
     mergeCombiners: (a: C, b: C) => C,
     options?: CombineByKeyOptions,
+    mapSideCombineArg?: boolean,
   ): RDD<[K, C]> {
+    const isOptionsObject = typeof options === 'object' && options !== null && !('kind' in options);
+    if (mapSideCombineArg !== undefined && (typeof mapSideCombineArg !== 'boolean' || isOptionsObject)) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `rdd.combineByKey: the fifth argument is Spark's mapSideCombine, a boolean after a partitioner or partition count (combineByKey(c, m, mc, partitioner, false)), got ${isOptionsObject ? 'one beside an options object: give { mapSideCombine } in the options only' : typeof mapSideCombineArg}`,
+      );
+    }
     const spec: AggregatorSpec = {
       kind: 'combine',
       createCombiner: this.ship(createCombiner, 'combineByKey'),
       mergeValue: this.ship(mergeValue, 'combineByKey'),
       mergeCombiners: this.ship(mergeCombiners, 'combineByKey'),
     };
-    const mapSideCombine = typeof options === 'object' && options !== null && !('kind' in options) ? options.mapSideCombine !== false : true;
+    const mapSideCombine = isOptionsObject ? (options as { mapSideCombine?: boolean }).mapSideCombine !== false : mapSideCombineArg !== false;
     return this.combineInternal<K, V, C>(spec, this.defaultPartitioner(options, [], 'rdd.combineByKey'), mapSideCombine);
   }
 

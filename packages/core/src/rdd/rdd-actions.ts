@@ -1,3 +1,4 @@
+import type { Curried } from './curried.js';
 import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
@@ -113,16 +114,30 @@ export class RDDActions<T> {
     return nonEmpty.map((p) => p.value).reduce((a, b) => f(a, b));
   }
 
-  async fold(this: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T> {
-    const parts = (await this.context.runAction(this, { kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'fold') })) as T[];
-    // Into a copy of the zero, as Spark's (Utils.clone): a function that changes its first argument leaves the caller's zero alone.
-    return parts.reduce((a, b) => f(a, b), copyOf(zero));
+  /**
+   * Every element folded into `zero` with `f`, each partition from its own copy of the zero, then
+   * the partitions' results, as Spark's fold. Scala's curried `fold(zero)(op)` too: `fold(zero)`
+   * alone gives the function that takes `f` (since 2026-12-05).
+   */
+  fold(this: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T>;
+  fold(this: RDD<T>, zero: T): Curried<(f: Curried<(a: T, b: T) => T>) => Promise<T>>;
+  fold(this: RDD<T>, zero: T, f?: (a: T, b: T) => T): Promise<T> | ((f: (a: T, b: T) => T) => Promise<T>) {
+    if (f === undefined) return (g: (a: T, b: T) => T) => this.fold(zero, g);
+    return foldAll(this, zero, f);
   }
 
-  async aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
-    const parts = (await this.context.runAction(this, { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregate') })) as U[];
-    return parts.reduce((a, b) => combOp(a, b), copyOf(zero));
+  /**
+   * Each partition's elements folded into its own copy of `zero` by `seqOp`, the partitions'
+   * results combined by `combOp`, as Spark's aggregate. Scala's curried `aggregate(zero)(seqOp,
+   * combOp)` too: `aggregate(zero)` alone gives the function that takes both (since 2026-12-05).
+   */
+  aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U>;
+  aggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => U>, combOp: Curried<(a: U, b: U) => U>) => Promise<U>>;
+  aggregate<U>(this: RDD<T>, zero: U, seqOp?: (acc: U, t: T) => U, combOp?: (a: U, b: U) => U): Promise<U> | ((seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U) => Promise<U>) {
+    if (seqOp === undefined && combOp === undefined) return (s: (acc: U, t: T) => U, c: (a: U, b: U) => U) => this.aggregate(zero, s, c);
+    return aggregateAll(this, zero, seqOp as (acc: U, t: T) => U, combOp as (a: U, b: U) => U);
   }
+
 
   /** The largest element by `compare` or PySpark's `key` (as top's; default: key.ts's order), as Spark's max(): an empty RDD is an error. */
   max(this: RDD<T>, compare?: (a: T, b: T) => number): Promise<T>;
@@ -145,28 +160,22 @@ export class RDDActions<T> {
   /**
    * aggregate() in rounds, as Spark's treeAggregate: partitions' results are combined
    * `depth` levels deep on the workers (a shuffle each), the last few on the driver.
-   * The result is aggregate()'s; `depth` must be at least 1.
+   * The result is aggregate()'s; `depth` must be at least 1. Scala's curried
+   * `treeAggregate(zero)(seqOp, combOp, depth)` too (since 2026-12-05).
    */
-  async treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
-    if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}${sparkWords(Number.isInteger(depth), `Depth must be greater than or equal to 1 but got ${String(depth)}.`)}`);
-    // As Spark's (Utils.clone of the zero): the caller's zero is never the result, not even with no partition.
-    if (this.numPartitions === 0) return copyOf(zero);
-    // Each partition folded from its own copy of the zero (the zero travels in the plan, as fold's, so a job class keeps its class).
-    let partial = this.narrow<U>({ kind: 'aggregatePartition', zero: toWire(zero), seqOp: this.ship(seqOp, 'treeAggregate') });
-    let n = partial.numPartitions;
-    const scale = Math.max(Math.ceil(Math.pow(n, 1 / depth)), 2);
-    // As Spark's: another level only while it leaves the driver less to combine.
-    while (n > scale + Math.ceil(n / scale)) {
-      n = Math.floor(n / scale);
-      const parts = n;
-      const keyed = partial.narrow<[number, U]>({
-        kind: 'mapPartitions',
-        withIndex: true,
-        fn: this.ship((index: number, it: Iterable<U>): [number, U][] => [...it].map((u): [number, U] => [index % parts, u]), 'treeAggregate'),
-      });
-      partial = keyed.foldByKey(zero, combOp, parts).values();
+  treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth?: number): Promise<U>;
+  treeAggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => U>, combOp: Curried<(a: U, b: U) => U>, depth?: number) => Promise<U>>;
+  treeAggregate<U>(
+    this: RDD<T>,
+    zero: U,
+    seqOp?: (acc: U, t: T) => U,
+    combOp?: (a: U, b: U) => U,
+    depth?: number,
+  ): Promise<U> | ((seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth?: number) => Promise<U>) {
+    if (seqOp === undefined && combOp === undefined && depth === undefined) {
+      return (s: (acc: U, t: T) => U, c: (a: U, b: U) => U, d?: number) => this.treeAggregate(zero, s, c, d);
     }
-    return partial.fold(zero, combOp);
+    return treeAggregateAll(this, zero, seqOp as (acc: U, t: T) => U, combOp as (a: U, b: U) => U, depth);
   }
 
   /** reduce() in rounds, as Spark's treeReduce (see treeAggregate): an empty RDD is an error. */
@@ -333,4 +342,40 @@ export function mergeCounts<T>(parts: [T, number][][]): Map<T, number> {
 /** A deep copy of a zero value through the record codec (job classes kept), as Spark clones one with its closure serializer. */
 function copyOf<T>(value: T): T {
   return copier(value)();
+}
+
+/** fold's job: each partition folded on the workers, then their results into a copy of the zero. */
+async function foldAll<T>(rdd: RDD<T>, zero: T, f: (a: T, b: T) => T): Promise<T> {
+  const parts = (await rdd.context.runAction(rdd, { kind: 'fold', zero: toWire(zero), fn: rdd.ship(f, 'fold') })) as T[];
+  // Into a copy of the zero, as Spark's (Utils.clone): a function that changes its first argument leaves the caller's zero alone.
+  return parts.reduce((a, b) => f(a, b), copyOf(zero));
+}
+
+/** aggregate's job: each partition by seqOp on the workers, then their results by combOp into a copy of the zero. */
+async function aggregateAll<T, U>(rdd: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U> {
+  const parts = (await rdd.context.runAction(rdd, { kind: 'aggregate', zero: toWire(zero), seqOp: rdd.ship(seqOp, 'aggregate') })) as U[];
+  return parts.reduce((a, b) => combOp(a, b), copyOf(zero));
+}
+
+/** treeAggregate's flat form. */
+async function treeAggregateAll<T, U>(rdd: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth = 2): Promise<U> {
+  if (!Number.isInteger(depth) || depth < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.treeAggregate: depth must be a whole number >= 1, got ${String(depth)}${sparkWords(Number.isInteger(depth), `Depth must be greater than or equal to 1 but got ${String(depth)}.`)}`);
+  // As Spark's (Utils.clone of the zero): the caller's zero is never the result, not even with no partition.
+  if (rdd.numPartitions === 0) return copyOf(zero);
+  // Each partition folded from its own copy of the zero (the zero travels in the plan, as fold's, so a job class keeps its class).
+  let partial = rdd.narrow<U>({ kind: 'aggregatePartition', zero: toWire(zero), seqOp: rdd.ship(seqOp, 'treeAggregate') });
+  let n = partial.numPartitions;
+  const scale = Math.max(Math.ceil(Math.pow(n, 1 / depth)), 2);
+  // As Spark's: another level only while it leaves the driver less to combine.
+  while (n > scale + Math.ceil(n / scale)) {
+    n = Math.floor(n / scale);
+    const parts = n;
+    const keyed = partial.narrow<[number, U]>({
+      kind: 'mapPartitions',
+      withIndex: true,
+      fn: rdd.ship((index: number, it: Iterable<U>): [number, U][] => [...it].map((u): [number, U] => [index % parts, u]), 'treeAggregate'),
+    });
+    partial = keyed.foldByKey(zero, combOp, parts).values();
+  }
+  return partial.fold(zero, combOp);
 }

@@ -1,3 +1,4 @@
+import type { Curried } from './curried.js';
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import type { ShippedFunction } from '../closure/shipped-function.js';
@@ -624,6 +625,9 @@ export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFuncti
   reduce(f: (a: T, b: T) => T): Promise<T>;
   fold<N extends number>(this: RDD<N>, zero: number, f: (a: number, b: number) => number): Promise<number>;
   fold(zero: T, f: (a: T, b: T) => T): Promise<T>;
+  // Scala's curried fold(zero)(op).
+  fold<N extends number>(this: RDD<N>, zero: number): Curried<(f: (a: number, b: number) => number) => Promise<number>>;
+  fold(zero: T): Curried<(f: Curried<(a: T, b: T) => T>) => Promise<T>>;
   treeReduce<N extends number>(this: RDD<N>, f: (a: number, b: number) => number, depth?: number): Promise<number>;
   treeReduce(f: (a: T, b: T) => T, depth?: number): Promise<T>;
 }
