@@ -9941,6 +9941,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }, 'packages/core/dist/test/codec/script-classes.test.js'],
   },
   {
+    id: 'shell-class-rebuilt-from-source-only',
+    what: "a prompt class rebuilt where no copy of it is (sc.parallelize of instances made at the prompt) is evaluated from its source alone: a method reading a prompt const fails (ReferenceError), a subclass cannot be rebuilt",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '      ctor = shipped !== undefined && scope !== undefined ? reviveClosure(',
+    replace: '      ctor = false && scope !== undefined ? reviveClosure(',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }, 'packages/core/dist/test/codec/script-classes.test.js'],
+  },
+  {
+    id: 'shell-class-sent-without-captures',
+    what: "the shell sends a prompt class's instances with the class's source only, not what it uses of the prompt",
+    file: 'packages/core/src/codec/record-classes.ts',
+    search: '    shipped = captureClosure(ctor, `a record of class ${ctor.name}`, "the shell\'s prompt");',
+    replace: '    shipped = undefined;',
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'declared at the prompt' }, 'packages/core/dist/test/codec/script-classes.test.js'],
+  },
+  {
     id: 'shell-class-evaluated-per-batch',
     what: "a thread that rebuilt a prompt class from its source rebuilds it again for every batch: records of two batches are of two classes",
     file: 'packages/core/src/codec/record-classes.ts',

@@ -266,6 +266,10 @@ test("sluice shell: instances of a class declared at the prompt travel as record
     await sh.type('class R { constructor(x) { this.x = x } get v() { return this.x * rate } }');
     assert.deepEqual(await json(`(await sc.parallelize(${JSON.stringify(xs)}, 2).map(x => new R(x)).collect()).map(r => r.v)`), xs.map((x) => 7 * x));
     assert.deepEqual(await json(`await sc.parallelize(${JSON.stringify(xs)}, 2).map(x => new R(x).v).collect()`), xs.map((x) => 7 * x));
+    // Classes only ever sent from the prompt (no function names them): rebuilt on the workers with what they use of the prompt, a parent class included.
+    await sh.type('class S0 { constructor(x) { this.x = x } get v() { return this.x * rate } }');
+    await sh.type('class S1 extends S0 { get w() { return this.v + 1 } }');
+    assert.deepEqual(await json(`await sc.parallelize(${JSON.stringify(xs)}.map(x => new S1(x)), 3).map(s => [s.w, s instanceof s.constructor]).collect()`), xs.map((x) => [7 * x + 1, true]));
 
     // Node's own classes are refused as before, made on a worker or at the prompt.
     const nodeClass = /SLUICE_.*records of class URL cannot travel between processes: it is not a class of the job's code but Node's/;

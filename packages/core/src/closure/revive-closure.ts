@@ -85,7 +85,7 @@ function reviveFunction(shipped: ShippedFunction, ctx: ReviveContext): Function 
           const fn = reviveFunction(captured.fn, ctx);
           // A class of the shell's prompt, known to the record codec: one per thread while it
           // captures nothing but its own name (its body's binding of itself).
-          values[name] = captured.scriptClass === true ? registerScriptClass(fn, name, Object.values(captured.fn.captures).every(isSelf)) : fn;
+          values[name] = captured.scriptClass === true ? registerScriptClass(fn, name, Object.values(captured.fn.captures).every(isSelf), captured.fn) : fn;
           break;
         }
         case 'module':

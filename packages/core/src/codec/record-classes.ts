@@ -1,5 +1,8 @@
 import { types } from 'node:util';
 import { SluiceError } from '../errors.js';
+import { captureClosure } from '../closure/capture-closure.js';
+import { reviveClosure } from '../closure/revive-closure.js';
+import type { ShippedFunction } from '../closure/shipped-function.js';
 
 /**
  * Records that are instances of the job's own classes keep their class across processes,
@@ -22,12 +25,13 @@ import { SluiceError } from '../errors.js';
  * functions stored in fields.
  *
  * Classes declared at `sluice shell`'s prompt (Spark's REPL case classes) are in no bundle:
- * a batch holding their instances carries, once, a table of them ([binding name, source]),
- * and each tagged instance the index of its class there (`s`). The receiving thread takes
- * the class it already has under that name and source (at the shell, the prompt's own, found
- * through setScriptClassLookup; on a worker, the copy reviveClosure made of a class a
- * function captured from the prompt, registerScriptClass), else evaluates the source in the
- * bundle's scope once (its methods then see the bundle's names, not the prompt's). Only those
+ * a batch holding their instances carries, once, a table of them ([binding name, source,
+ * the class shipped as a function is, with what it captures of the prompt]), and each tagged
+ * instance the index of its class there (`s`). The receiving thread takes the class it
+ * already has under that name and source (at the shell, the prompt's own, found through
+ * setScriptClassLookup; on a worker, the copy reviveClosure made of a class a function
+ * captured from the prompt, registerScriptClass), else revives the shipped class once (its
+ * methods see the prompt's names it captured, its parent class comes with it). Only those
  * classes qualify: a Node or package class is refused as before.
  *
  * Threading: the scope is per thread, set once by the thread that loads the job bundle
@@ -41,8 +45,8 @@ const TAG = '\u0000sluice';
 interface Marked {
   readonly [TAG]: 'records';
   readonly v: unknown;
-  /** The prompt classes the records hold: [binding name, source], indexed by Tagged.s. */
-  readonly k?: ReadonlyArray<readonly [string, string]>;
+  /** The prompt classes the records hold: [binding name, source, shipped class], indexed by Tagged.s. */
+  readonly k?: ReadonlyArray<readonly [string, string, ShippedFunction?]>;
 }
 interface Tagged {
   readonly [TAG]: 'instance';
@@ -56,6 +60,8 @@ interface Tagged {
 interface ScriptClass {
   readonly name: string;
   readonly source: string;
+  /** The class as a shipped function, with its captures (undefined: it could not be captured; the source alone travels). */
+  readonly shipped: ShippedFunction | undefined;
 }
 
 /** How the shell tells its prompt's classes (setScriptClassLookup). */
@@ -108,18 +114,23 @@ function sourceOf(ctor: Function): string {
  * under the same name and source when `reuse` (the class captured nothing of its own), so
  * every task's records and functions share one class; else `ctor`, which replaces it.
  */
-export function registerScriptClass(ctor: Function, name: string, reuse: boolean): Function {
+export function registerScriptClass(ctor: Function, name: string, reuse: boolean, shipped?: ShippedFunction): Function {
   const source = sourceOf(ctor);
   const key = `${name}\n${source}`;
   const have = scriptClassByKey.get(key);
   if (reuse && have !== undefined) return have;
   scriptClassByKey.set(key, ctor);
-  scriptClasses.set(ctor, { name, source });
+  scriptClasses.set(ctor, { name, source, shipped });
   return ctor;
 }
 
+/** A shipped class's captures are data and classes; a broadcast or accumulator has no task to belong to here. */
+function refuseShippable(type: string): never {
+  throw new SluiceError('SLUICE_BAD_RECORD', `a class declared at the shell's prompt captures a ${type}, which a record's class cannot bring: use it in the function instead`);
+}
+
 /** The class of a prompt class's instance arriving here: this thread's copy, the prompt's own, or one evaluated from its source. */
-function scriptClassFor(name: string, source: string): Function {
+function scriptClassFor(name: string, source: string, shipped: ShippedFunction | undefined): Function {
   const key = `${name}\n${source}`;
   const have = scriptClassByKey.get(key);
   if (have !== undefined) return have;
@@ -127,7 +138,8 @@ function scriptClassFor(name: string, source: string): Function {
   if (typeof ctor !== 'function' || sourceOf(ctor) !== source) {
     if (!/^class\b/.test(source)) throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${name} arrived whose class source is not a class`);
     try {
-      ctor = scope?.(`(${source}\n)`);
+      ctor = shipped !== undefined && scope !== undefined ? reviveClosure(shipped, scope, refuseShippable) : scope?.(`(${source}\n)`);
+      if (typeof ctor === 'function' && sourceOf(ctor) !== source) throw new Error('the shipped class is not the one of the record');
     } catch (cause) {
       throw new SluiceError(
         'SLUICE_BAD_RECORD',
@@ -139,7 +151,7 @@ function scriptClassFor(name: string, source: string): Function {
     if (typeof ctor !== 'function') throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${name} arrived, but no job bundle is loaded here to rebuild its class in`);
   }
   scriptClassByKey.set(key, ctor as Function);
-  scriptClasses.set(ctor as Function, { name, source });
+  scriptClasses.set(ctor as Function, { name, source, shipped });
   return ctor as Function;
 }
 
@@ -258,7 +270,13 @@ function classOf(ctor: Function): string | ScriptClass {
 /** `ctor` as a class of the shell's prompt (declared at its top level), registered; undefined if it is not one. */
 function promptClass(ctor: Function): ScriptClass | undefined {
   if (scriptLookup === undefined || ctor.name === '' || scriptLookup.classNamed(ctor.name) !== ctor) return undefined;
-  const entry = { name: ctor.name, source: sourceOf(ctor) };
+  let shipped: ShippedFunction | undefined;
+  try {
+    shipped = captureClosure(ctor, `a record of class ${ctor.name}`, "the shell's prompt");
+  } catch {
+    shipped = undefined; // it captures what cannot travel: its source alone does
+  }
+  const entry = { name: ctor.name, source: sourceOf(ctor), shipped };
   scriptClasses.set(ctor, entry);
   scriptClassByKey.set(`${entry.name}\n${entry.source}`, ctor);
   return entry;
@@ -369,7 +387,7 @@ function untag(value: unknown, revived: Map<object, unknown>, table: Marked['k']
   if (isTagged(value)) {
     const script = value.s === undefined ? undefined : table?.[value.s];
     if (value.s !== undefined && script === undefined) throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${value.c} arrived without its class in the batch's table`);
-    const ctor = script !== undefined ? scriptClassFor(script[0], script[1]) : scope?.(value.c);
+    const ctor = script !== undefined ? scriptClassFor(script[0], script[1], script[2]) : scope?.(value.c);
     if (typeof ctor !== 'function') throw new SluiceError('SLUICE_BAD_RECORD', `a record of class ${value.c} arrived, but the job bundle has no top-level class ${value.c}`);
     const inst = Object.create((ctor as { prototype: object }).prototype) as Record<string, unknown>;
     revived.set(value, inst);
@@ -403,7 +421,7 @@ export function toWire(value: unknown): unknown {
   if (!mayHoldInstances(value, 0)) return value;
   const table = new Map<ScriptClass, number>();
   const v = tag(value, new Map(), table);
-  const marked: Marked = table.size === 0 ? { [TAG]: 'records', v } : { [TAG]: 'records', v, k: [...table.keys()].map((c) => [c.name, c.source] as const) };
+  const marked: Marked = table.size === 0 ? { [TAG]: 'records', v } : { [TAG]: 'records', v, k: [...table.keys()].map((c) => (c.shipped === undefined ? ([c.name, c.source] as const) : ([c.name, c.source, c.shipped] as const))) };
   return marked;
 }
 

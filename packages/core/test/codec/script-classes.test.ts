@@ -6,8 +6,10 @@
 // decode. Classes are made by evaluating their source, as the REPL and reviveClosure make them.
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, test } from 'node:test';
 import { decodeRecords, encodeRecords } from '../../src/codec/codec.js';
+import type { ShippedFunction } from '../../src/closure/shipped-function.js';
 import { registerScriptClass, setRecordClassScope, setScriptClassLookup, toWire } from '../../src/codec/record-classes.js';
 
 const P_SOURCE = 'class P { constructor(x) { this.x = x } get twice() { return this.x * 2 } }';
@@ -19,8 +21,8 @@ const make = (source: string): new (x: number) => Inst => globalEval(`(${source}
 afterEach(() => setRecordClassScope(undefined));
 
 /** The table and tagged records of an encoded batch, as v8 decodes them (no revival). */
-function raw(bytes: Buffer): { k?: Array<[string, string]>; v: unknown } {
-  return v8.deserialize(bytes) as { k?: Array<[string, string]>; v: unknown };
+function raw(bytes: Buffer): { k?: Array<[string, string, ShippedFunction?]>; v: unknown } {
+  return v8.deserialize(bytes) as { k?: Array<[string, string, ShippedFunction?]>; v: unknown };
 }
 
 test('a batch of prompt-class instances carries the class once; another thread revives it from its source, one class for every batch', () => {
@@ -75,7 +77,9 @@ test("at the shell: the prompt's own classes travel and come back as themselves;
   const Inner = make(INNER) as unknown as new () => object;
   setScriptClassLookup({ classNamed: (name) => (name === 'P' ? P : undefined), typed: (source) => source === P_SOURCE || source === INNER });
   const bytes = encodeRecords([new P(4)]);
-  assert.deepEqual(raw(bytes).k, [['P', P_SOURCE]]);
+  const [entry] = raw(bytes).k!;
+  assert.deepEqual(entry!.slice(0, 2), ['P', P_SOURCE]);
+  assert.equal(entry![2]!.source, `(${P_SOURCE}\n)`, 'the class, shipped as a function is');
   const back = decodeRecords<Inst[]>(bytes);
   assert.ok(back[0] instanceof P);
   assert.equal(back[0]!.twice, 8);
@@ -104,4 +108,20 @@ test('a class that cannot be rebuilt from its source (it extends a class this th
   const bytes = encodeRecords([new Sub()]);
   setRecordClassScope(scopeEval, 'the bundle');
   assert.throws(() => decodeRecords(bytes), { code: 'SLUICE_BAD_RECORD', message: /a record of class Sub \(declared at the shell's prompt\) arrived, but the class cannot be rebuilt in this process/ });
+});
+
+test("at the shell: a prompt class travels with what it captures of the prompt (a const its methods use, the class it extends), rebuilt where no copy of it is", () => {
+  setRecordClassScope(scopeEval, 'the bundle');
+  // A classic script's top level, as the REPL's: rate and Base are captured from its Script scope.
+  const [Base, Sub] = vm.runInThisContext(
+    'const scriptClassesRate = 5; class Base { constructor(x) { this.x = x } get v() { return this.x * scriptClassesRate } }; class Sub extends Base { get w() { return this.v + 1 } }; [Base, Sub]',
+  ) as [new (x: number) => { v: number }, new (x: number) => { v: number; w: number }];
+  setScriptClassLookup({ classNamed: (name) => ({ Base, Sub })[name as 'Base'], typed: () => true });
+  const bytes = encodeRecords([new Sub(2), new Base(3)]);
+  assert.deepEqual(raw(bytes).k?.map(([n]) => n), ['Sub', 'Base']);
+  setRecordClassScope(scopeEval, 'the bundle'); // a worker's thread: no copy of either
+  const [sub, base] = decodeRecords<[{ v: number; w: number; constructor: Function }, { v: number; constructor: Function }]>(bytes);
+  assert.deepEqual([sub.v, sub.w, base.v], [10, 11, 15]);
+  assert.notEqual(sub.constructor, Sub);
+  assert.equal(Object.getPrototypeOf(sub.constructor), base.constructor, "the rebuilt Sub's parent is the rebuilt Base");
 });
