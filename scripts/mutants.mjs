@@ -2685,6 +2685,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/shuffle-spill.test.js'],
   },
   {
+    id: 'props-shuffle-compress-not-taken',
+    what: "spark.shuffle.compress true in a properties file is taken as nothing (sluice run's workers do not compress)",
+    file: 'packages/cli/src/spark-properties.ts',
+    search: "  'spark.shuffle.compress': { run: flag(['--shuffle-compress']) },",
+    replace: "  'spark.shuffle.compress': { run: flag([]) },",
+    tests: [{ file: 'packages/cli/dist/test/shuffle-compress.test.js', pattern: 'properties file' }],
+  },
+  {
+    id: 'props-io-codec-any',
+    what: 'any spark.io.compression.codec in a properties file is taken, as if it were lz4',
+    file: 'packages/cli/src/spark-properties.ts',
+    search: "  return c.toLowerCase() === 'lz4' || c === 'org.apache.spark.io.LZ4CompressionCodec'",
+    replace: "  return c !== ''",
+    tests: [{ file: 'packages/cli/dist/test/shuffle-compress.test.js', pattern: 'properties file' }],
+  },
+  {
     id: 'received-block-no-replica',
     what: 'a received block is read only from its first location, never from its replica',
     // The driver hands a task only the registered, staying locations of each block (a lost

@@ -48,6 +48,22 @@ const logLevel: Mapper = (v) => {
   return level === undefined ? refuse(`'${v.slice(0, 100)}' is not a log level: ${Object.keys(LOG_LEVELS).join(', ')}`) : take('--log-level', level);
 };
 
+/** spark.shuffle.spill.compress: a map task's spills are runs of its map output, compressed exactly when spark.shuffle.compress says (false when absent, Sluice's default). */
+const spillCompress: Mapper = (v, all) => {
+  const b = v.trim().toLowerCase();
+  if (b !== 'true' && b !== 'false') return refuse(`'${v.slice(0, 100)}' is not a boolean: give true or false`);
+  const shuffle = (all.get('spark.shuffle.compress') ?? 'false').trim().toLowerCase();
+  return b === shuffle ? take() : refuse(`a map task's spills are runs of its map output, compressed exactly when it is: give spark.shuffle.compress ${b} (it is ${shuffle} here)`);
+};
+
+/** spark.io.compression.codec: lz4 (its short name or Spark's class name), the one codec. */
+const ioCodec: Mapper = (v) => {
+  const c = v.trim();
+  return c.toLowerCase() === 'lz4' || c === 'org.apache.spark.io.LZ4CompressionCodec'
+    ? take()
+    : refuse(`'${c.slice(0, 100)}' is not provided: the one codec is lz4 (spark.shuffle.compress true, 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented`);
+};
+
 const uiPort: Mapper = (v, all) => ((all.get('spark.ui.enabled') ?? '').trim().toLowerCase() === 'false' ? take() : take('--web-port', v.trim()));
 
 /**
@@ -93,6 +109,9 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.ui.showConsoleProgress': { run: flag([], ['--no-progress']), submit: flag([], ['--no-progress']) },
   'spark.log.level': { run: logLevel, driver: logLevel },
   'spark.shuffle.spill.numElementsForceSpillThreshold': { run: as('--shuffle-spill-records') },
+  'spark.shuffle.compress': { run: flag(['--shuffle-compress']) },
+  'spark.shuffle.spill.compress': { run: spillCompress },
+  'spark.io.compression.codec': { run: ioCodec },
   'spark.driver.supervise': { submit: flag(['--supervise']) },
   'spark.driver.port': { driver: as('--port') },
   'spark.driver.bindAddress': { driver: as('--bind') },

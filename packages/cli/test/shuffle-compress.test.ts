@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, pollUntil, scratchDirsOf, withCluster } from './harness.js';
+import { fixture, jsonLine, pollUntil, runCli, scratchDirsOf, withCluster, type CliResult } from './harness.js';
 
 const N = 20_000;
 /** For each key i % 40: [key, [count, sum of i]], computed here. */
@@ -77,6 +77,30 @@ test('compressed map outputs damaged on disk are a fetch failure, recomputed fro
       assert.ok(failed.length >= 1, `a stage failed on the damaged map outputs: ${JSON.stringify(job.stages.allStages().map((s) => [s.stageId, s.attemptId, s.status, s.failureReason]))}`);
       assert.match(failed[0].failureReason!, /does not match its checksum|runs past/);
     });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const show = (r: CliResult): string => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+test("Spark's keys in a properties file: spark.shuffle.compress true becomes sluice run's --shuffle-compress, codec lz4 is taken, another codec is refused naming lz4", { timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shuffle-compress-props-'));
+  const env = { SLUICE_LOG_LEVEL: 'warn', SPARK_CONF_DIR: '' };
+  try {
+    const file = path.join(dir, 'spark-defaults.conf');
+    fs.writeFileSync(file, ['spark.shuffle.compress true', 'spark.shuffle.spill.compress true', 'spark.io.compression.codec lz4', 'spark.logConf true'].join('\n') + '\n');
+    const r = await runCli(['run', '--properties-file', file, fixture('shuffle-compress.ts'), '4000'], { env, timeoutMs: 150_000 });
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(jsonLine(r.stdout.split('\n'), 'RESULT1 '), expected(4000));
+    assert.match(r.stderr, / {2}spark\.shuffle\.compress true: --shuffle-compress\n {2}spark\.shuffle\.spill\.compress true: \(no option: as without it\)\n {2}spark\.io\.compression\.codec lz4: \(no option: as without it\)\n/, show(r));
+
+    fs.writeFileSync(file, ['spark.io.compression.codec zstd', 'spark.shuffle.spill.compress true'].join('\n') + '\n');
+    const bad = await runCli(['run', '--properties-file', file, fixture('shuffle-compress.ts'), '4000'], { env, timeoutMs: 60_000 });
+    assert.equal(bad.code, 1, show(bad));
+    assert.equal(bad.stdout, '', show(bad));
+    assert.match(bad.stderr, /line 1: spark\.io\.compression\.codec: 'zstd' is not provided: the one codec is lz4 .*zstd, snappy and lzf are not implemented/, show(bad));
+    assert.match(bad.stderr, /line 2: spark\.shuffle\.spill\.compress: a map task's spills are runs of its map output, compressed exactly when it is: give spark\.shuffle\.compress true \(it is false here\)/, show(bad));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
