@@ -10077,6 +10077,38 @@ const MUTATIONS = [
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
 
+  {
+    id: 'rdd-not-provided-methods-missing',
+    what: "rdd.saveAsSequenceFile (and the other Hadoop/JVM names) are not on RDDs: JavaScript gets 'is not a function', not what to use instead",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: 'DoubleRDDFunctions, NotProvidedRDDFunctions]) {',
+    replace: 'DoubleRDDFunctions]) {',
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version|need Hadoop' }],
+  },
+  {
+    id: 'not-provided-wrong-code',
+    what: "a JVM-only method called by name fails SLUICE_INTERNAL, as if Sluice were broken, not SLUICE_BAD_ARGUMENT",
+    file: 'packages/core/src/util/not-provided.ts',
+    search: "throw new SluiceError('SLUICE_BAD_ARGUMENT', `${call} is not provided",
+    replace: "throw new SluiceError('SLUICE_INTERNAL', `${call} is not provided",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version|need Hadoop' }],
+  },
+  {
+    id: 'sc-get-conf-no-alternative',
+    what: 'sc.getConf() refused without naming where Spark conf values are in Sluice',
+    file: 'packages/core/src/context.ts',
+    search: "      'read sc.appName, sc.master, sc.applicationId,",
+    replace: "      'read sc.applicationId,",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version|need Hadoop' }],
+  },
+  {
+    id: 'dstream-save-as-hadoop-files-silent',
+    what: 'dstream.saveAsHadoopFiles returns without saving anything or saying so',
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "    return notProvided('dstream.saveAsHadoopFiles', HADOOP_OUTPUT, SAVE_FILES_INSTEAD);",
+    replace: '    return undefined as never;',
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version|need Hadoop' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -19,6 +19,9 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-context-api-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 const coreVersion = (JSON.parse(fs.readFileSync(new URL('../../../core/package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** What the run's not-provided case printed (the first test runs the job). */
+let notProvided: Record<string, { code: string; message: string } | null> = {};
+
 function caseLine<T>(stdout: string, c: string): T {
   const line = stdout.split('\n').find((l) => l.startsWith(`X ${c} `));
   assert.ok(line, stdout);
@@ -53,6 +56,7 @@ test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpoin
   assert.equal(c.absolute, path.join(dir, 'ck'));
   assert.equal(c.fromUri, path.join(dir, 'ck2'));
 
+  notProvided = caseLine<Record<string, { code: string; message: string } | null>>(r.stdout, 'not-provided');
   const l = caseLine<{ ids: Record<string, number>; errors: ({ code: string; message: string } | null)[] }>(r.stdout, 'log-level');
   // The warning's RDD ids that reached the driver's log (stderr, JSON lines), level by level.
   const logged = new Set(
@@ -70,6 +74,34 @@ test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpoin
   }
   assert.equal(l.errors[2]?.code, 'SLUICE_BAD_ARGUMENT');
   assert.ok(!l.errors[2]?.message.includes('Spark:'), l.errors[2]?.message);
+});
+
+test("Spark's methods that need Hadoop or the JVM, called by name, are SLUICE_BAD_ARGUMENT naming what to use instead", () => {
+  const r = notProvided;
+  const expected: Record<string, RegExp> = {
+    'rdd.saveAsSequenceFile': /saveAsObjectFile/,
+    'rdd.saveAsHadoopFile': /saveAsTextFile/,
+    'rdd.saveAsNewAPIHadoopFile': /saveAsTextFile/,
+    'rdd.saveAsHadoopDataset': /foreachPartition/,
+    'rdd.saveAsNewAPIHadoopDataset': /foreachPartition/,
+    'rdd.barrier': /barrier execution mode .*coalesce\(1\)/,
+    'rdd.withResources': /--cores/,
+    'sc.sequenceFile': /sc\.objectFile/,
+    'sc.hadoopFile': /sc\.textFile/,
+    'sc.newAPIHadoopFile': /sc\.textFile/,
+    'sc.hadoopRDD': /sc\.binaryFiles/,
+    'sc.newAPIHadoopRDD': /connector/,
+    'sc.getConf': /no SparkConf.*sc\.appName/,
+    'dstream.saveAsHadoopFiles': /saveAsTextFiles/,
+    'dstream.saveAsNewAPIHadoopFiles': /foreachRDD/,
+  };
+  assert.deepEqual(Object.keys(r).sort(), Object.keys(expected).sort());
+  for (const [name, re] of Object.entries(expected)) {
+    const e = r[name];
+    assert.equal(e?.code, 'SLUICE_BAD_ARGUMENT', `${name}: ${JSON.stringify(e)}`);
+    assert.ok(e.message.startsWith(name.replace(/^rdd\.barrier$/, 'rdd.barrier()').replace(/^sc\.getConf$/, 'sc.getConf()') + ' is not provided: '), e.message);
+    assert.match(e.message, re);
+  }
 });
 
 test('sluice submit to a driver: isLocal is false (master is the driver\'s HOST:PORT)', async () => {

@@ -39,6 +39,10 @@ import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import { logLevelPasses, sparkLogLevel, type SparkLogLevel } from './util/spark-log-level.js';
 import { SLUICE_VERSION } from './version.js';
+import { notProvided } from './util/not-provided.js';
+
+const HADOOP_INPUT = "Hadoop's InputFormats and SequenceFiles need the JVM's Hadoop library, which Sluice (Node) has not";
+const READ_INSTEAD = 'read files with sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.binaryRecords, what rdd.saveAsObjectFile wrote with sc.objectFile, or a store through its connector (see the connectors)';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
 import type { WalPlace } from './wal/wal-segment.js';
 import { makeDirectorySync } from './util/make-directory.js';
@@ -569,6 +573,46 @@ export class SluiceContext {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
       `sc.addJar('${path}'): Sluice ships a job's code as its bundle: \`sluice submit\` bundles the job file with everything it imports (its npm dependencies included), and every worker loads that bundle; import the code from the job file instead, or add a data file with sc.addFile`,
+    );
+  }
+
+  /** @deprecated Not provided (Hadoop SequenceFiles): read what rdd.saveAsObjectFile wrote with sc.objectFile, or text with sc.textFile. */
+  sequenceFile(...args: never[]): never {
+    void args;
+    return notProvided('sc.sequenceFile', HADOOP_INPUT, READ_INSTEAD);
+  }
+
+  /** @deprecated Not provided (Hadoop InputFormats): use sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.objectFile. */
+  hadoopFile(...args: never[]): never {
+    void args;
+    return notProvided('sc.hadoopFile', HADOOP_INPUT, READ_INSTEAD);
+  }
+
+  /** @deprecated Not provided (Hadoop InputFormats): use sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.objectFile. */
+  newAPIHadoopFile(...args: never[]): never {
+    void args;
+    return notProvided('sc.newAPIHadoopFile', HADOOP_INPUT, READ_INSTEAD);
+  }
+
+  /** @deprecated Not provided (Hadoop InputFormats): use sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.objectFile. */
+  hadoopRDD(...args: never[]): never {
+    void args;
+    return notProvided('sc.hadoopRDD', HADOOP_INPUT, READ_INSTEAD);
+  }
+
+  /** @deprecated Not provided (Hadoop InputFormats): use sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.objectFile. */
+  newAPIHadoopRDD(...args: never[]): never {
+    void args;
+    return notProvided('sc.newAPIHadoopRDD', HADOOP_INPUT, READ_INSTEAD);
+  }
+
+  /** @deprecated Not provided: Sluice has no SparkConf. */
+  getConf(...args: never[]): never {
+    void args;
+    return notProvided(
+      'sc.getConf()',
+      'Sluice has no SparkConf: a job is configured by the flags of sluice submit, sluice run and sluice driver',
+      'read sc.appName, sc.master, sc.applicationId, sc.defaultParallelism or sc.getLocalProperty(key) for what Spark keeps there',
     );
   }
 

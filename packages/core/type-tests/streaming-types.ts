@@ -257,3 +257,17 @@ export async function scalaCurriedForms(points: RDD<number>, words: RDD<string>,
   const generic = <T>(rdd: RDD<T>): RDD<unknown> => rdd;
   void [anyRdd, generic];
 }
+
+export function jvmOnlyMethodsRefuseArguments(sc: SluiceContext, rdd: RDD<[string, number]>, lines: DStream<string>): void {
+  // Spark's Hadoop and JVM methods exist only to refuse by name (at run time, for JavaScript): TypeScript refuses any argument.
+  // @ts-expect-error not provided: saveAsObjectFile or saveAsTextFile
+  rdd.saveAsSequenceFile('out');
+  // @ts-expect-error not provided: saveAsTextFile
+  rdd.saveAsHadoopFile('out', 'Text', 'IntWritable', 'TextOutputFormat');
+  // @ts-expect-error not provided: sc.textFile
+  sc.hadoopFile('in', 'TextInputFormat', 'LongWritable', 'Text');
+  // @ts-expect-error not provided: sc.objectFile
+  sc.sequenceFile('in', 'Text', 'IntWritable');
+  // @ts-expect-error not provided: saveAsTextFiles
+  lines.saveAsHadoopFiles('out', 'txt');
+}

@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
+import { notProvided } from '../util/not-provided.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import { storedLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
@@ -18,6 +19,9 @@ import { checkWindowArgs } from './window-args.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
 
 /** Which of Spark's updateStateByKey forms a function has. */
+const HADOOP_OUTPUT = "Hadoop's OutputFormats need the JVM's Hadoop library, which Sluice (Node) has not";
+const SAVE_FILES_INSTEAD = "save each batch with dstream.saveAsTextFiles(prefix, suffix) or saveAsObjectFiles(prefix, suffix), or write it to a store in foreachRDD with the store's client (see the connectors)";
+
 export type UpdateStateForm = 'values' | 'timeKey' | 'iterator';
 /** An updateStateByKey function of any of the forms. */
 export type UpdateStateFunction<K, V, S> =
@@ -684,6 +688,18 @@ export abstract class DStream<T> {
    * package registered (`s3://bucket/prefix` with `import '@sluice/s3'`), which commits
    * each batch its own way (see that package).
    */
+  /** @deprecated Not provided (Hadoop OutputFormats): use saveAsTextFiles, saveAsObjectFiles or foreachRDD. */
+  saveAsHadoopFiles(...args: never[]): never {
+    void args;
+    return notProvided('dstream.saveAsHadoopFiles', HADOOP_OUTPUT, SAVE_FILES_INSTEAD);
+  }
+
+  /** @deprecated Not provided (Hadoop OutputFormats): use saveAsTextFiles, saveAsObjectFiles or foreachRDD. */
+  saveAsNewAPIHadoopFiles(...args: never[]): never {
+    void args;
+    return notProvided('dstream.saveAsNewAPIHadoopFiles', HADOOP_OUTPUT, SAVE_FILES_INSTEAD);
+  }
+
   saveAsTextFiles(prefix: string, suffix?: string): void {
     // A location of a registered file system (`s3://...`) is checked here, at the call.
     fileSystemFor(prefix, 'saveAsTextFiles');

@@ -15,6 +15,7 @@ import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
 import { PairRDDFunctions, cogroupAs, subtractPlacedByKey } from './pair-rdd-functions.js';
 import { RDDActions } from './rdd-actions.js';
+import { NotProvidedRDDFunctions } from './not-provided-rdd-functions.js';
 import { scalaDouble } from '../util/scala-double.js';
 import { creationSiteText, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, type CreationSite, type RDDOperationScope } from './rdd-operation-scope.js';
 
@@ -616,7 +617,7 @@ export class RDD<T> {
 // extends theirs), copied onto RDD's prototype here, where RDD is defined: so every RDD has
 // them. Other modules import only rdd.ts (and the mixins' types), so it is always loaded
 // before the mixin modules' bodies run against it, and they before this loop.
-export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions {
+export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions, NotProvidedRDDFunctions {
   // An RDD of number literals (SparkPi's `map(() => (inside ? 1 : 0))`, an RDD<0 | 1>) reduces
   // and folds to a number: `(a, b) => a + b` is a number where the generic form (as Array's
   // reduce) wants `0 | 1` back. Checked first: a context-sensitive function is typed by the
@@ -631,7 +632,7 @@ export interface RDD<T> extends RDDActions<T>, AsyncRDDActions<T>, PairRDDFuncti
   treeReduce<N extends number>(this: RDD<N>, f: (a: number, b: number) => number, depth?: number): Promise<number>;
   treeReduce(f: (a: T, b: T) => T, depth?: number): Promise<T>;
 }
-for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions]) {
+for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFunctions, DoubleRDDFunctions, NotProvidedRDDFunctions]) {
   for (const name of Object.getOwnPropertyNames(mixin.prototype)) {
     if (name !== 'constructor') Object.defineProperty(RDD.prototype, name, Object.getOwnPropertyDescriptor(mixin.prototype, name)!);
   }
