@@ -3133,7 +3133,7 @@ const MUTATIONS = [
     file: 'packages/kafka/src/kafka-transactional-sink.ts',
     search: '    if (committed >= BigInt(range.untilOffset)) {',
     replace: '    if (committed > BigInt(range.untilOffset)) {',
-    tests: ['packages/kafka/dist/test/kafka-transactional-pause.test.js'],
+    tests: ['packages/kafka/dist/test/kafka-transactional-pause.test.js', 'packages/kafka/dist/test/kafka-transactional-broker-pause.test.js'],
   },
   {
     id: 'report-not-sent-again',
@@ -9899,6 +9899,14 @@ const MUTATIONS = [
     search: "${msg}; check that the brokers are up and reachable from the driver, then run",
     replace: "${msg}; then run",
     tests: [{ file: 'packages/kafka/dist/test/kafka-broker-pause.test.js', pattern: 'past retryTimeoutMs' }],
+  },
+  {
+    id: "kafka-sink-unreachable-no-advice",
+    what: "saveToKafka to brokers that stopped answering fails without naming the timeouts or saying to check the brokers",
+    file: "packages/kafka/src/kafka-sink.ts",
+    search: "      : brokerUnreachable(err)\n        ? `; the brokers did not answer",
+    replace: "      : false\n        ? `; the brokers did not answer",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'stops answering' }],
   },
   {
     id: 'shell-class-not-marked',

@@ -123,7 +123,7 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
     const hint = /unknown topic/i.test(msg)
       ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)`
       : brokerUnreachable(err)
-        ? `; the brokers did not answer within retryTimeoutMs (${p.conn.retryTimeoutMs} ms): check that they are up and reachable from the workers (a task run again writes its partition again)`
+        ? `; the brokers did not answer (requestTimeoutMs ${p.conn.requestTimeoutMs} ms a request, a produce asked again for retryTimeoutMs ${p.conn.retryTimeoutMs} ms): check that they are up and reachable from the workers (a task run again writes its partition again)`
         : '';
     return new SluiceError('SLUICE_IO', `${where}: writing ${records} records to brokers ${p.conn.brokers.join(',')} failed after ${written} were written: ${msg}${hint}`, { cause: err });
   };

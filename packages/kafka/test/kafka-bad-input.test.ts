@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { Consumer, Producer, murmur2 } from '@platformatic/kafka';
 import { fixture, freePort, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
+import { ApiKey } from './support/protocol/messages.js';
 
 /** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
 const TEST_TIMEOUT_MS = 240_000;
@@ -151,6 +152,26 @@ test('saveToKafka: a request that fails in the pipeline fails the task with its 
   // Each attempt of the task stops sending once the failure is known: a few requests of 50 after it at most, not the 400 records.
   const after = new Set(values.filter((v) => v.startsWith('b')));
   assert.ok(after.size < 400, `${after.size} of the 400 records after the failing one were written`);
+});
+
+test('saveToKafka to a broker that stops answering (paused) past retryTimeoutMs fails the job naming the brokers, the timeouts and what to do', { timeout: TEST_TIMEOUT_MS }, async () => {
+  env.kafka.createTopic('paused-out', 3);
+  // The broker stops answering (KafkaTestCluster.pause: as a SIGSTOP) as the first produce to the sink arrives.
+  env.kafka.onRequest = (apiKey, request) => {
+    if (apiKey !== ApiKey.Produce || !((request.topicData ?? []) as { name: string }[]).some((t) => t.name === 'paused-out')) return;
+    env.kafka.onRequest = undefined;
+    env.kafka.pause();
+  };
+  let end;
+  try {
+    const job = await startJob(env.cluster, fixture('edge-job.ts'), jobArgs(env.kafka, { mode: 'sink-order', topics: [], groupId: 'g', total: 0, sinkTopic: 'paused-out', sinkTimeouts: { requestTimeoutMs: 500, retryTimeoutMs: 1500 } }));
+    end = await job.finished(120_000);
+  } finally {
+    env.kafka.onRequest = undefined;
+    env.kafka.resume();
+  }
+  assert.equal(end.ok, false, 'the job failed');
+  assert.match(end.failure!, /saveToKafka\(topic 'paused-out'\) partition \d: writing \d+ records to brokers 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)* failed after \d+ were written: .*timed out.*; the brokers did not answer \(requestTimeoutMs 500 ms a request, a produce asked again for retryTimeoutMs 1500 ms\): check that they are up and reachable from the workers/);
 });
 
 test('saveToKafka to a topic the brokers do not have (nor create) fails naming it, with the way out', { timeout: TEST_TIMEOUT_MS }, async () => {
