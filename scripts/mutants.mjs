@@ -10117,6 +10117,30 @@ const MUTATIONS = [
     replace: '    return undefined as never;',
     tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version|need Hadoop' }],
   },
+  {
+    id: 'sc-spark-user-ignores-env',
+    what: "sc.sparkUser ignores SPARK_USER (Spark's Utils.getCurrentUserName reads it first)",
+    file: 'packages/core/src/context.ts',
+    search: '    return process.env.SPARK_USER ?? os.userInfo().username;',
+    replace: '    return os.userInfo().username;',
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version' }],
+  },
+  {
+    id: 'sc-set-interrupt-on-cancel-not-set',
+    what: 'sc.setInterruptOnCancel(true) leaves spark.job.interruptOnCancel unset',
+    file: 'packages/core/src/context.ts',
+    search: '    this.runningActions.setLocalProperty(JOB_INTERRUPT_ON_CANCEL, String(interruptOnCancel));\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version' }],
+  },
+  {
+    id: 'sc-get-scheduling-mode-stale',
+    what: "sc.getSchedulingMode() stays 'FIFO' after sc.setSchedulerMode('FAIR')",
+    file: 'packages/core/src/context.ts',
+    search: '    this.schedulingMode = m;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api.test.js', pattern: 'sluice run: version' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -5,6 +5,8 @@
 // - startTime: System.currentTimeMillis() when the context was made, before the program ran.
 // - listJars: the jars addJar added; addJar is refused in Sluice, so none.
 // - getCheckpointDir: None before setCheckpointDir, then the directory (Spark's a UUID child of it).
+// - sparkUser: SPARK_USER, else the current user; setInterruptOnCancel: the local property
+//   spark.job.interruptOnCancel as "true"/"false"; getSchedulingMode: FIFO unless set.
 // - setLogLevel: upper-cases its argument, require(VALID_LOG_LEVELS contains it, "Supplied level
 //   $logLevel did not match one of: ALL,DEBUG,ERROR,FATAL,TRACE,WARN,INFO,OFF" (the Set's printed
 //   order)), then log4j's threshold: a WARN message shows at ALL..WARN, not at ERROR, FATAL, OFF.
@@ -40,11 +42,11 @@ interface ContextCase {
   fromUri: string;
 }
 
-test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpointDir; setLogLevel drops the program\'s warnings below its level', async () => {
+test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpointDir, sparkUser, setInterruptOnCancel, getSchedulingMode; setLogLevel drops the program\'s warnings below its level', async () => {
   const dir = path.join(scratch, 'run');
   fs.mkdirSync(dir);
   const launched = Date.now();
-  const r = await runCli(['run', '--workers', '1', fixture('spark-context-api.ts'), dir], { timeoutMs: 180_000 });
+  const r = await runCli(['run', '--workers', '1', fixture('spark-context-api.ts'), dir], { timeoutMs: 180_000, env: { ...process.env, SPARK_USER: 'sparky' } });
   assert.equal(r.code, 0, r.stderr);
   const c = caseLine<ContextCase>(r.stdout, 'context');
   assert.equal(c.version, coreVersion);
@@ -56,6 +58,8 @@ test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpoin
   assert.equal(c.absolute, path.join(dir, 'ck'));
   assert.equal(c.fromUri, path.join(dir, 'ck2'));
 
+  const m = caseLine<{ sparkUser: string; interruptBefore: string | null; interruptTrue: string; interruptFalse: string; badInterrupt: string | null; modes: string[] }>(r.stdout, 'more');
+  assert.deepEqual(m, { sparkUser: 'sparky', interruptBefore: null, interruptTrue: 'true', interruptFalse: 'false', badInterrupt: 'SLUICE_BAD_ARGUMENT', modes: ['FIFO', 'FAIR', 'FIFO'] });
   notProvided = caseLine<Record<string, { code: string; message: string } | null>>(r.stdout, 'not-provided');
   const l = caseLine<{ ids: Record<string, number>; errors: ({ code: string; message: string } | null)[] }>(r.stdout, 'log-level');
   // The warning's RDD ids that reached the driver's log (stderr, JSON lines), level by level.
@@ -108,10 +112,13 @@ test('sluice submit to a driver: isLocal is false (master is the driver\'s HOST:
   const dir = path.join(scratch, 'submit');
   fs.mkdirSync(dir);
   // No master given: the driver's address, as a job `sluice submit` gave it sees it.
-  const run = await withCluster({ workers: 1, driver: { webPort: 0, master: undefined } }, (h) => h.run(fixture('spark-context-api.ts'), [dir, 'context']));
+  const run = await withCluster({ workers: 1, driver: { webPort: 0, master: undefined } }, (h) => h.run(fixture('spark-context-api.ts'), [dir, 'context,more']));
   assert.ok(run.ok, String(run.failure));
   const c = caseLine<ContextCase>(run.lines.join('\n'), 'context');
   assert.equal(c.isLocal, false);
+  // No SPARK_USER: the user the driver runs as, this test's.
+  const m = caseLine<{ sparkUser: string }>(run.lines.join('\n'), 'more');
+  assert.equal(m.sparkUser, process.env.SPARK_USER ?? os.userInfo().username);
   assert.match(c.master, /^127\.0\.0\.1:\d+$/);
   assert.equal(c.version, coreVersion);
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } from './checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
@@ -28,7 +29,7 @@ import { currentCreationSite, scopeMethods, withCreationSite } from './rdd/rdd-o
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type AccumulableInfo, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
-import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, RunningActions } from './scheduler/running-actions.js';
+import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, JOB_INTERRUPT_ON_CANCEL, RunningActions } from './scheduler/running-actions.js';
 import { DEFAULT_POOL_NAME, defaultPool, readAllocationFile, schedulingModeOf, type SchedulerConfig, type SchedulerModeOptions, type SchedulingMode } from './scheduler/scheduler-pools.js';
 import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
@@ -217,6 +218,14 @@ export class SluiceContext {
    */
   get version(): string {
     return SLUICE_VERSION;
+  }
+
+  /**
+   * Spark's `sc.sparkUser`: the environment variable SPARK_USER of the driver, as Spark's, else
+   * the name of the user the driver runs as (Spark's Hadoop user). Since 2026-12-05.
+   */
+  get sparkUser(): string {
+    return process.env.SPARK_USER ?? os.userInfo().username;
   }
 
   /** Spark's `sc.startTime`: when this job's context was made (ms since the epoch), as Spark's SparkContext's start. Since 2026-12-05. */
@@ -814,6 +823,16 @@ export class SluiceContext {
     this.runningActions.setJobGroup(groupId, description, interruptOnCancel);
   }
 
+  /**
+   * Spark's setInterruptOnCancel: the local property spark.job.interruptOnCancel, `'true'` or
+   * `'false'`, for the actions started from now on (tasks of a cancelled job are always killed,
+   * see setJobGroup). Since 2026-12-05.
+   */
+  setInterruptOnCancel(interruptOnCancel: boolean): void {
+    if (typeof interruptOnCancel !== 'boolean') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setInterruptOnCancel: expected true or false, got ${typeof interruptOnCancel}`);
+    this.runningActions.setLocalProperty(JOB_INTERRUPT_ON_CANCEL, String(interruptOnCancel));
+  }
+
   /** Spark's clearJobGroup: the actions started from now on belong to no group and have no description. */
   clearJobGroup(): void {
     this.runningActions.clearJobGroup();
@@ -858,6 +877,15 @@ export class SluiceContext {
     if (file !== undefined && (typeof file !== 'string' || file === '')) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setSchedulerMode: allocationFile must be a non-empty path, got ${JSON.stringify(file) ?? String(file)}`);
     const pools = file === undefined ? [defaultPool(DEFAULT_POOL_NAME)] : readAllocationFile(path.resolve(this.workingDirectory, file));
     this.backend.setScheduler?.({ mode: m, pools });
+    this.schedulingMode = m;
+  }
+
+  /** The mode sc.setSchedulerMode set last. */
+  private schedulingMode: SchedulingMode = 'FIFO';
+
+  /** Spark's `sc.getSchedulingMode`: 'FIFO' (the default) or 'FAIR', as sc.setSchedulerMode set it last. Since 2026-12-05. */
+  getSchedulingMode(): SchedulingMode {
+    return this.schedulingMode;
   }
 
   /** @internal The local properties the calling code sees, copied (a StreamingContext saves them at start). */
