@@ -29,6 +29,7 @@ import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { mapBundleStack } from './bundle-stack-traces.js';
 import { createRootLogger } from './logger.js';
 import { SluiceCommand } from './sluice-command.js';
+import { addSparkConf, localityWaitOf, type SparkConfSettings } from './spark-conf-settings.js';
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
@@ -175,6 +176,8 @@ interface SpeculationOpts {
   speculationMinRuntime?: number;
   /** --task-max-failures: Spark's spark.task.maxFailures. */
   taskMaxFailures?: number;
+  /** --conf KEY=VALUE: the Spark settings taken (spark-conf-settings.ts). */
+  conf?: SparkConfSettings;
 }
 
 /** Adds --speculation and its settings (Spark's spark.speculation.*; off by default, as Spark's). */
@@ -188,6 +191,11 @@ function speculationOptions(c: Command): Command {
       '--task-max-failures <n>',
       "attempts of a task before its job fails with Spark's 'Task P in stage S failed N times' (Spark's spark.task.maxFailures; default 4, Spark's; 1: no retry)",
       atLeast('--task-max-failures', 1),
+    )
+    .option(
+      '--conf <KEY=VALUE>',
+      "a Spark setting, as spark-submit's (repeat for more): spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms) and spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2); for every job of this driver",
+      (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}, c.name()),
     );
 }
 
@@ -204,6 +212,7 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
     ...(o.speculationMultiplier !== undefined ? { speculationMultiplier: o.speculationMultiplier } : {}),
     ...(o.speculationMinRuntime !== undefined ? { speculationMinMs: o.speculationMinRuntime } : {}),
     ...(o.taskMaxFailures !== undefined ? { maxFailures: o.taskMaxFailures } : {}),
+    ...(o.conf && localityWaitOf(o.conf) !== undefined ? { localityWaitMs: localityWaitOf(o.conf) } : {}),
   };
 }
 
@@ -380,6 +389,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       replaceSpareJobThread: true,
       retainedBatches: o.retainedBatches,
       tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) },
+      ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }),
       workerAllocation: {
         minWorkers: o.minWorkers,
         maxWorkers: o.maxWorkers ?? Number.POSITIVE_INFINITY,
@@ -586,7 +596,7 @@ speculationOptions(
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords, o.shuffleCompress === true);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;

@@ -44,16 +44,14 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   // Memory Management sections, and the Tuning guide's settings.
   'spark.task.maxFailures': (v) => `'--task-max-failures ${v}' on 'sluice run' and 'sluice driver' (for every job that driver runs)`,
   'spark.speculation.interval': () => 'not settable: stragglers are looked for every 100 ms (Spark\'s default); --speculation-min-runtime bounds what is copied',
-  'spark.locality.wait': () =>
-    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
-  'spark.locality.wait.process': () =>
-    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
+  'spark.locality.wait': (v) => `'--conf spark.locality.wait=${v}' on 'sluice run' or 'sluice driver' (for every job that driver runs)`,
+  'spark.locality.wait.process': (v) => `'--conf spark.locality.wait.process=${v}' on 'sluice run' or 'sluice driver' (for every job that driver runs)`,
   'spark.locality.wait.node': () =>
-    'not settable: a task that prefers a worker (a cached partition, a received block) waits up to 500 ms for a slot there, then runs anywhere; there are no separate process, node and rack levels',
-  'spark.locality.wait.rack': () => 'no racks: a task that prefers a worker waits up to 500 ms for a slot there, then runs anywhere',
+    "no node level: a task that prefers a worker waits there, then runs anywhere; give the whole wait as '--conf spark.locality.wait=TIME' on 'sluice run' or 'sluice driver'",
+  'spark.locality.wait.rack': () => "no racks: a task that prefers a worker waits there, then runs anywhere; give the wait as '--conf spark.locality.wait=TIME' on 'sluice run' or 'sluice driver'",
   'spark.task.cpus': () => "not settable: a task takes one of a worker's --cores; give a worker fewer --cores to run fewer tasks at once",
   'spark.default.parallelism': (v) =>
-    `sc.defaultParallelism is the cluster's cores (workers x --cores, at least 2) and not settable: give the partitions where it matters, sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), stream.reduceByKey(f, ${v}), repartition(${v}), or run more cores ('sluice run --workers N --cores C')`,
+    `'--conf spark.default.parallelism=${v}' on 'sluice run' or 'sluice driver' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,
   'spark.network.timeout': () =>
     "'sluice driver --worker-timeout-ms MS' (a silent worker is declared lost after it; default 60000) and 'sluice worker --peer-connect-timeout DURATION' (shuffle and block fetches; default 30s)",
   'spark.executor.heartbeatInterval': (v) => `'sluice driver --heartbeat-ms MS' (milliseconds: '${v}' given; default 1000)`,

@@ -93,6 +93,12 @@ export interface ClusterBackend {
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
   removeShuffles?(shuffleIds: readonly number[]): void;
   defaultParallelism(): number;
+  /**
+   * Whether defaultParallelism() is spark.default.parallelism, set on the driver: it is then
+   * sc.defaultParallelism as given, and keyed operations given no partitions use it (Spark's
+   * Partitioner.defaultPartitioner reads the setting only when it is set).
+   */
+  readonly defaultParallelismSet?: boolean;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
   /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
@@ -263,8 +269,18 @@ export class SluiceContext {
     return jobWorkingDirectory();
   }
 
+  /**
+   * Spark's sc.defaultParallelism: spark.default.parallelism when the driver was given it
+   * (`--conf spark.default.parallelism=N` on `sluice run` or `sluice driver`), else the cluster's
+   * cores when the job started, at least 2 (CoarseGrainedSchedulerBackend's default).
+   */
   get defaultParallelism(): number {
-    return Math.max(2, this.backend.defaultParallelism());
+    return this.backend.defaultParallelismSet === true ? this.backend.defaultParallelism() : Math.max(2, this.backend.defaultParallelism());
+  }
+
+  /** @internal Whether spark.default.parallelism was set (Partitioner.defaultPartitioner's `conf.contains`). */
+  get defaultParallelismSet(): boolean {
+    return this.backend.defaultParallelismSet === true;
   }
 
   /**

@@ -69,6 +69,13 @@ export interface DriverOptions {
    */
   readonly starvationTimeoutMs?: number;
   readonly tasks?: Partial<TaskSetOptions>;
+  /**
+   * Spark's spark.default.parallelism (`--conf` on `sluice driver` and `sluice run`): every job's
+   * sc.defaultParallelism, and the partitions of its keyed operations given no count or partitioner
+   * (Spark's Partitioner.defaultPartitioner when the setting is set). Unset: the cluster's cores
+   * when the job was submitted, at least 2, and those operations keep their largest input's count.
+   */
+  readonly defaultParallelism?: number;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -305,6 +312,7 @@ export class DriverNode {
       bundleRoot: path.join(this.localDir, 'bundles'),
       filesRoot: path.join(this.localDir, 'files'),
       stateStore: this.stateStore,
+      defaultParallelism: opts.defaultParallelism,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

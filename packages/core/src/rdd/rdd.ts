@@ -552,16 +552,18 @@ export class RDD<T> {
   /** @internal */
   defaultPartitioner(partitions: PartitionArg | undefined, others: readonly RDD<unknown>[] = [], operator = 'rdd'): Partitioner {
     return resolvePartitioner(partitions, () => {
-      // Spark's Partitioner.defaultPartitioner (without spark.default.parallelism): the partitioner of
-      // the input with the most partitions among those that have one (not a range one here, whose
-      // bounds fit its own keys), when it has as many partitions as the largest input or is within
-      // 10x of it; else a HashPartitioner over the largest input's partition count.
+      // Spark's Partitioner.defaultPartitioner: the partitioner of the input with the most partitions
+      // among those that have one (not a range one here, whose bounds fit its own keys), when it has
+      // within 10x of the largest input's partitions or at least the default count; else a
+      // HashPartitioner of the default count. The default count is spark.default.parallelism when
+      // it is set (sc.defaultParallelism), else the largest input's partition count.
       const rdds = [this as RDD<unknown>, ...others];
       let best: RDD<unknown> | undefined;
       for (const r of rdds) if (r.partitioner && r.partitioner.kind !== 'range' && r.numPartitions > 0 && (best === undefined || r.numPartitions > best.numPartitions)) best = r;
       const most = Math.max(...rdds.map((r) => r.numPartitions));
-      if (best?.partitioner && (Math.log10(most) - Math.log10(best.numPartitions) < 1 || most <= best.numPartitions)) return best.partitioner;
-      return HashPartitioner.of(Math.max(1, most));
+      const count = this.context.defaultParallelismSet ? this.context.defaultParallelism : most;
+      if (best?.partitioner && (Math.log10(most) - Math.log10(best.numPartitions) < 1 || count <= best.numPartitions)) return best.partitioner;
+      return HashPartitioner.of(Math.max(1, count));
     }, operator);
   }
 

@@ -56,6 +56,8 @@ export interface JobLaunchSpec {
   readonly taskTimeoutMs?: number;
   /** Default number of partitions the program sees; fixed at the first launch so a relaunch partitions as it did (default: the cluster's cores, at least 2). */
   readonly parallelism?: number;
+  /** Whether `parallelism` is spark.default.parallelism (set on the driver), not the cluster's cores. */
+  readonly parallelismSet?: boolean;
   /** Restart the program (a new attempt) when it fails, at most this many times (0: never). */
   readonly maxRestarts?: number;
   /** Absolute directory the job's relative paths resolve against (default: the driver's working directory). */
@@ -237,7 +239,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).

@@ -38,6 +38,8 @@ export interface JobLauncherDeps {
   readonly filesRoot?: string;
   /** The --state-dir registry, if the driver has one. */
   readonly stateStore: DriverStateStore | undefined;
+  /** spark.default.parallelism, when the driver was given it (DriverOptions.defaultParallelism). */
+  readonly defaultParallelism?: number;
   /** False once the driver stops: jobs it cancels then stay in the registry for the next driver. */
   readonly driverRunning: () => boolean;
   /** Completed batches each streaming job's UI keeps (DEFAULT_RETAINED_BATCHES when absent). */
@@ -94,16 +96,17 @@ export class JobLauncher {
     const number = store ? store.takeJobNumber() : ++this.jobCounter;
     const id = `job-${String(number).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
     const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
-    const parallelism = Math.max(2, this.deps.registry.totalCores());
+    const parallelism = this.deps.defaultParallelism ?? Math.max(2, this.deps.registry.totalCores());
+    const parallelismSet = this.deps.defaultParallelism !== undefined;
     const args = req.args ?? [];
     const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
     // Registered before it starts: a driver killed from here on relaunches it.
     store?.add(
-      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
+      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, ...(parallelismSet ? { parallelismSet } : {}), supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
       req.code,
       req.sourceMap,
     );
-    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, workingDir });
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, parallelismSet, workingDir });
   }
 
   /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
@@ -133,7 +136,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */

@@ -9,8 +9,10 @@ export interface JobThreadData {
   readonly master: string;
   readonly bundlePath: string;
   readonly args: readonly string[];
-  /** Total worker cores when the job started: the default number of partitions. */
+  /** Total worker cores when the job started (at least 2), or spark.default.parallelism: the default number of partitions. */
   readonly parallelism: number;
+  /** Whether `parallelism` is spark.default.parallelism (sc.defaultParallelism exactly; keyed operations use it). */
+  readonly parallelismSet?: boolean;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
   /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */

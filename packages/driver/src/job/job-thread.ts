@@ -208,6 +208,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   appName: data.appName,
   master: data.master,
   defaultParallelism: () => data.parallelism,
+  defaultParallelismSet: data.parallelismSet === true,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();

@@ -14,6 +14,8 @@ export interface PersistedJob {
   readonly taskTimeoutMs?: number;
   /** Default number of partitions the program saw at its first launch. */
   readonly parallelism: number;
+  /** Whether that number was spark.default.parallelism (the driver's --conf), not the cluster's cores. */
+  readonly parallelismSet?: boolean;
   /** Submitted with --supervise: a failing program is restarted. */
   readonly supervise: boolean;
   /** Restarts a failure may still cause (--max-restarts, minus those used). */

@@ -1,0 +1,95 @@
+import { SluiceError } from '@sluice/core/internal';
+import { sparkKeyInstead } from './spark-conf-keys.js';
+
+/**
+ * The Spark settings `sluice run` and `sluice driver` take as `--conf KEY=VALUE`, as
+ * spark-submit does, and what each becomes on the driver. Every other key is refused here,
+ * naming where Sluice sets it (spark-conf-keys.ts), and nothing runs.
+ *
+ * - `spark.locality.wait`, `spark.locality.wait.process`: how long a task that prefers a
+ *   worker (its cached partition or received block is there) waits for a slot there before it
+ *   runs anywhere (Spark's TaskSetManager.localityWaits; `.process` wins over the general key,
+ *   as Spark's getLocalityWait reads it). Sluice has one level, the worker (PROCESS_LOCAL).
+ * - `spark.locality.wait.node`: 0 only ("skip node locality", as the configuration guide
+ *   suggests it): Sluice has no node level to wait at; any other wait is refused.
+ * - `spark.locality.wait.rack`: taken and without effect, as Spark's on a cluster with no rack
+ *   information (no RACK_LOCAL level is valid there): Sluice has no racks.
+ * - `spark.default.parallelism`: sc.defaultParallelism of every job the driver runs.
+ */
+export interface SparkConfSettings {
+  /** spark.locality.wait (ms). */
+  readonly localityWaitMs?: number;
+  /** spark.locality.wait.process (ms): wins over localityWaitMs. */
+  readonly localityWaitProcessMs?: number;
+  /** spark.default.parallelism. */
+  readonly defaultParallelism?: number;
+}
+
+/** Spark's time suffixes (JavaUtils.timeSuffixes), in milliseconds. */
+const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A time as Spark reads spark.locality.wait (JavaUtils.timeStringAsMs): a whole number, a unit
+ * or none (milliseconds), case and surrounding space ignored ('3s', '500ms', '0', '1min');
+ * microseconds are rounded down to milliseconds, as Spark converts them. A fraction ('1.5s'),
+ * a space inside, an unknown unit or a negative time is SLUICE_BAD_ARGUMENT naming the key.
+ */
+export function sparkTimeMs(key: string, value: string): number {
+  const m = /^(\d+)([a-z]+)?$/.exec(value.trim().toLowerCase());
+  const unit = m?.[2] ?? 'ms';
+  if (!m || TIME_UNITS_MS[unit] === undefined) {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `--conf ${key}=${value.slice(0, 100)}: not a time; Spark's form is a whole number and a unit, or milliseconds alone: '3s', '500ms', '0' (units us, ms, s, m or min, h, d)`,
+    );
+  }
+  return Math.floor(Number(m[1]) * TIME_UNITS_MS[unit]);
+}
+
+/** The settings so far with `--conf given` added (commander's option parser: one call a --conf). */
+export function addSparkConf(given: string, previous: SparkConfSettings, command: string): SparkConfSettings {
+  const eq = given.indexOf('=');
+  if (eq < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `'--conf ${given.slice(0, 100)}' has no '=': spark-submit's takes KEY=VALUE`);
+  const key = given.slice(0, eq).trim();
+  const value = given.slice(eq + 1);
+  switch (key) {
+    case 'spark.locality.wait':
+      return { ...previous, localityWaitMs: sparkTimeMs(key, value) };
+    case 'spark.locality.wait.process':
+      return { ...previous, localityWaitProcessMs: sparkTimeMs(key, value) };
+    case 'spark.locality.wait.node':
+      if (sparkTimeMs(key, value) !== 0) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `--conf ${key}=${value.slice(0, 100)}: Sluice has no node level: a task that prefers a worker waits there (PROCESS_LOCAL), then runs anywhere (ANY); give the whole wait as spark.locality.wait.process or spark.locality.wait (0 here, skipping node locality, is taken)`,
+        );
+      }
+      return previous;
+    case 'spark.locality.wait.rack':
+      // Spark without rack information has no RACK_LOCAL level, and this wait is never read.
+      sparkTimeMs(key, value);
+      return previous;
+    case 'spark.default.parallelism': {
+      const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n) || n < 1) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: give a whole number of partitions, 1 or more ('--conf ${key}=8')`);
+      }
+      return { ...previous, defaultParallelism: n };
+    }
+    default: {
+      const instead = sparkKeyInstead(key, value === '' ? '...' : value);
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `--conf ${key.slice(0, 100)}: there is no SparkConf: sluice ${command}'s --conf takes ${SETTABLE}; ${instead === undefined ? "other settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))" : `for ${key}, ${instead}`}. See 'sluice ${command} --help'.`,
+      );
+    }
+  }
+}
+
+/** The keys addSparkConf takes, as its refusal lists them. */
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect) and spark.default.parallelism';
+
+/** The locality wait the settings give (ms), or undefined for the driver's default. */
+export function localityWaitOf(s: SparkConfSettings): number | undefined {
+  return s.localityWaitProcessMs ?? s.localityWaitMs;
+}
