@@ -10205,6 +10205,14 @@ const MUTATIONS = [
     replace: "    const parallelism = Math.max(2, this.deps.registry.totalCores());",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites12.test.js', pattern: 'spark.default.parallelism=7' }],
   },
+  {
+    id: "properties-default-parallelism-refused",
+    what: "spark.default.parallelism in a properties file is refused, though sluice run and sluice driver take it as --conf",
+    file: "packages/cli/src/spark-properties.ts",
+    search: "  'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism') },\n",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites12.test.js', pattern: 'properties file' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -29,6 +29,9 @@ function flag(whenTrue: readonly string[], whenFalse: readonly string[] = []): M
 /** A value passed to the option as it is (the option checks it). */
 const as = (option: string): Mapper => (v) => take(option, v.trim());
 
+/** A property passed as `--conf KEY=VALUE`, the value as it is (--conf checks it). */
+const asConf = (key: string): Mapper => (v) => take('--conf', `${key}=${v.trim()}`);
+
 const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A Spark time ('25ms', '5s', '10min', '3h'; a number alone in `unit`, as Spark's timeConf takes it) in whole milliseconds. */
@@ -123,6 +126,12 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.streaming.dynamicAllocation.minExecutors': { driver: as('--min-workers') },
   'spark.streaming.dynamicAllocation.maxExecutors': { driver: as('--max-workers') },
   'spark.decommission.enabled': { driver: flag([], ['--no-decommission']) },
+  // Taken as --conf KEY=VALUE (spark-conf-settings.ts checks the value): a --conf on the command line comes after, and wins.
+  'spark.locality.wait': { run: asConf('spark.locality.wait'), driver: asConf('spark.locality.wait') },
+  'spark.locality.wait.process': { run: asConf('spark.locality.wait.process'), driver: asConf('spark.locality.wait.process') },
+  'spark.locality.wait.node': { run: asConf('spark.locality.wait.node'), driver: asConf('spark.locality.wait.node') },
+  'spark.locality.wait.rack': { run: asConf('spark.locality.wait.rack'), driver: asConf('spark.locality.wait.rack') },
+  'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

@@ -161,3 +161,18 @@ test('--conf spark.default.parallelism=1 is 1 (not raised to 2), and an input ha
   const got = await runParallelism(['spark.default.parallelism=1']);
   assert.deepEqual(got, { parts: { defaultParallelism: 1, parallelize: 1, range: 1, reduceByKey: 1, groupByKey: 1, join: 1, joinEligible: 4, joinNotEligible: 2 }, stream: [1] });
 });
+
+test('spark.default.parallelism in a properties file is taken as --conf, and a --conf on the command line wins over it, as spark-submit flags over spark-defaults.conf', { timeout: 240_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-parallelism-props-'));
+  try {
+    const file = path.join(dir, 'spark-defaults.conf');
+    fs.writeFileSync(file, 'spark.default.parallelism 5\nspark.locality.wait 0\n');
+    for (const [extra, n] of [[[], 5], [['--conf', 'spark.default.parallelism=3'], 3]] as [string[], number][]) {
+      const r = await runCli(['run', '--workers', '2', '--cores', '1', '--properties-file', file, ...extra, PARALLELISM_JOB], { timeoutMs: 180_000 });
+      assert.equal(r.code, 0, show(r));
+      assert.equal(jsonLine<Parts>(r.stdout.split('\n'), 'P ').defaultParallelism, n, show(r));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
