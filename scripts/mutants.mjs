@@ -7629,6 +7629,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'sluice driver and sluice submit' }],
   },
   {
+    id: 'properties-bad-value-unnamed',
+    what: "a properties file's value its option refuses (spark.task.maxFailures none) is reported as the option alone, not the file's line",
+    file: 'packages/cli/src/properties-file.ts',
+    search: '    } else if (badValue(cmd, outcome.tokens) !== undefined) {',
+    replace: '    } else if (false) {',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'does not take fails the command' }],
+  },
+  {
+    id: 'properties-shell-master-refused',
+    what: "sluice shell's properties file's spark.master local[N] is refused, where spark-shell takes it",
+    file: 'packages/cli/src/spark-properties.ts',
+    search: "    shell: localMaster('sluice shell'),\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'sluice shell' }],
+  },
+  {
     id: 'executor-env-prefix-unknown',
     what: "spark.executorEnv.NAME (a prefix key) is refused as an unknown setting, not naming the worker process's environment",
     file: 'packages/cli/src/spark-conf-keys.ts',

@@ -675,6 +675,7 @@ program
   .command('shell')
   .description("an interactive shell, spark-shell's counterpart: a Node REPL with `sc` bound to the SluiceContext of an embedded local cluster (driver + worker processes)")
   .option('--workers <n>', 'worker processes (spark-shell --master local[N]: N is workers x cores)', atLeast('--workers', 1), 2)
+  .option('--properties-file <file>', PROPERTIES_FILE_HELP)
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
   .option('--master <url>', "refused: the shell runs a local cluster of its own (spark-shell's --master local[N] is --workers N)")
@@ -894,12 +895,12 @@ clientCommand(program.command('stop').description('stop a job (a streaming job s
 
 /**
  * `run` and `submit` hand everything after the job file to the job (see arrangeJobArguments);
- * `run`, `submit` and `driver` take their properties file's settings as options (applyPropertiesFile).
+ * `run`, `submit`, `driver` and `shell` take their properties file's settings as options (applyPropertiesFile).
  */
 function commandLine(argv: readonly string[]): string[] {
   const cmd = program.commands.find((c) => c.name() === argv[0]);
-  if (!cmd || (argv[0] !== 'run' && argv[0] !== 'submit' && argv[0] !== 'driver')) return [...argv];
-  const arranged = argv[0] === 'driver' ? { tokens: argv.slice(1), notices: [] } : arrangeJobArguments(cmd, argv.slice(1));
+  if (!cmd || (argv[0] !== 'run' && argv[0] !== 'submit' && argv[0] !== 'driver' && argv[0] !== 'shell')) return [...argv];
+  const arranged = argv[0] === 'driver' || argv[0] === 'shell' ? { tokens: argv.slice(1), notices: [] } : arrangeJobArguments(cmd, argv.slice(1));
   for (const n of arranged.notices) process.stderr.write(`sluice: ${escapeControl(n)}\n`);
   const applied = applyPropertiesFile(cmd, argv[0], arranged.tokens, process.env);
   for (const n of applied.notices) process.stderr.write(`sluice: ${escapeControl(n, { keepNewlines: true })}\n`);

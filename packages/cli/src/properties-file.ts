@@ -82,6 +82,8 @@ export function applyPropertiesFile(cmd: Command, command: PropertiesCommand, to
       refused.push(`line ${l.line}: ${l.key}: ${whyRefused(command, l.key, l.value)}`);
     } else if ('refused' in outcome) {
       refused.push(`line ${l.line}: ${l.key}: ${outcome.refused}`);
+    } else if (badValue(cmd, outcome.tokens) !== undefined) {
+      refused.push(`line ${l.line}: ${l.key}: ${badValue(cmd, outcome.tokens)}`);
     } else {
       added.push(...outcome.tokens);
       const flag = outcome.tokens[0];
@@ -92,7 +94,7 @@ export function applyPropertiesFile(cmd: Command, command: PropertiesCommand, to
   if (refused.length > 0) {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
-      `sluice ${command}: the properties file ${file.path} (${file.from}) sets ${refused.length === 1 ? 'a property' : `${refused.length} properties`} that sluice ${command} does not take; nothing ran. Set each where it says, or remove it:\n${refused.map((r) => `  ${r}`).join('\n')}`,
+      `sluice ${command}: the properties file ${file.path} (${file.from}) sets ${refused.length === 1 ? 'a property' : `${refused.length} properties`} that sluice ${command} does not take, or not with that value; nothing ran. Set each where it says, or remove it:\n${refused.map((r) => `  ${r}`).join('\n')}`,
     );
   }
   if (logConf) notices.push(`properties from ${file.path} (spark.logConf):${logged.length === 0 ? ' none' : `\n${logged.join('\n')}`}`);
@@ -116,4 +118,17 @@ function whyRefused(command: PropertiesCommand, key: string, value: string): str
   const taken = others.length > 0 ? `a setting of ${others.join(' and ')} (in its properties file too)` : undefined;
   if (instead !== undefined && taken !== undefined) return `${taken}; ${instead}`;
   return instead ?? taken ?? `not a setting Sluice has (README "Configuration" lists the properties sluice ${command} takes)`;
+}
+
+/** Why the option `tokens` make (`--task-max-failures x`) is refused by that option's own check, or undefined when it takes it. */
+function badValue(cmd: Command, tokens: readonly string[]): string | undefined {
+  if (tokens.length !== 2) return undefined;
+  const parse = cmd.options.find((o) => o.long === tokens[0])?.parseArg;
+  if (parse === undefined) return undefined;
+  try {
+    parse(tokens[1], undefined);
+    return undefined;
+  } catch (err) {
+    return `'${tokens[1].slice(0, 100)}' is refused as ${tokens[0]}: ${(err as Error).message}`;
+  }
 }

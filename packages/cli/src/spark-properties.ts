@@ -2,8 +2,8 @@ import os from 'node:os';
 import { driverAddressProblem } from './driver-address.js';
 import { masterUrlFor } from './spark-master-url.js';
 
-/** The commands that read a properties file, as spark-submit and the standalone master do. */
-export type PropertiesCommand = 'run' | 'submit' | 'driver';
+/** The commands that read a properties file, as spark-submit, spark-shell and the standalone master do. */
+export type PropertiesCommand = 'run' | 'submit' | 'driver' | 'shell';
 
 /** What a Spark property becomes on a command: that command's option tokens, or why it is refused there. */
 export type PropertyOutcome = { readonly tokens: readonly string[] } | { readonly refused: string };
@@ -43,6 +43,15 @@ function millis(option: string, unit: 'ms' | 's'): Mapper {
   };
 }
 
+/** spark.master local, local[N] or local[*] as the local cluster's --workers (the command's own cluster). */
+function localMaster(command: string): Mapper {
+  return (v) => {
+    const local = /^\s*local(?:\[(\d+|\*)\])?\s*$/.exec(v);
+    if (!local) return refuse(`${command}'s cluster is local: ${masterUrlFor(v)}`);
+    return take('--workers', local[1] === undefined ? '1' : local[1] === '*' ? String(os.availableParallelism()) : local[1]);
+  };
+}
+
 /** Spark's log levels (log4j's) as `--log-level` takes them. */
 const LOG_LEVELS: Readonly<Record<string, string>> = { ALL: 'trace', TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error', OFF: 'silent' };
 
@@ -78,19 +87,16 @@ const uiPort: Mapper = (v, all) => ((all.get('spark.ui.enabled') ?? '').trim().t
 const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand, Mapper>>>> = {
   'spark.app.name': { run: as('--name'), submit: as('--name') },
   'spark.master': {
-    run: (v) => {
-      const local = /^\s*local(?:\[(\d+|\*)\])?\s*$/.exec(v);
-      if (!local) return refuse(`sluice run's cluster is local: ${masterUrlFor(v)}`);
-      return take('--workers', local[1] === undefined ? '1' : local[1] === '*' ? String(os.availableParallelism()) : local[1]);
-    },
+    run: localMaster('sluice run'),
+    shell: localMaster('sluice shell'),
     submit: (v) => {
       const spark = /^\s*spark:\/\/([^,/]+)\s*$/.exec(v);
       if (!spark || driverAddressProblem(spark[1]) !== undefined) return refuse(`sluice submit sends the job to a standing driver: ${masterUrlFor(v)}`);
       return take('--driver', spark[1]);
     },
   },
-  'spark.executor.instances': { run: as('--workers') },
-  'spark.executor.cores': { run: as('--cores') },
+  'spark.executor.instances': { run: as('--workers'), shell: as('--workers') },
+  'spark.executor.cores': { run: as('--cores'), shell: as('--cores') },
   'spark.task.maxFailures': { run: as('--task-max-failures'), driver: as('--task-max-failures') },
   'spark.speculation': { run: flag(['--speculation']), driver: flag(['--speculation']) },
   'spark.speculation.quantile': { run: as('--speculation-quantile'), driver: as('--speculation-quantile') },
@@ -100,7 +106,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.streaming.ui.retainedBatches': { run: as('--retained-batches'), driver: as('--retained-batches') },
   'spark.streaming.stopGracefullyOnShutdown': { run: flag(['--stop-gracefully-on-shutdown']) },
   // spark.ui.enabled false turns the UI off whatever port the file names, as Spark's.
-  'spark.ui.port': { run: uiPort, driver: uiPort },
+  'spark.ui.port': { run: uiPort, driver: uiPort, shell: uiPort },
   'spark.ui.enabled': {
     // sluice run serves a UI only on --web-port (spark.ui.port); a standing driver serves one unless --web-port 0.
     run: (v, all) =>
@@ -110,7 +116,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
     driver: flag([], ['--web-port', '0']),
   },
   'spark.ui.showConsoleProgress': { run: flag([], ['--no-progress']), submit: flag([], ['--no-progress']) },
-  'spark.log.level': { run: logLevel, driver: logLevel },
+  'spark.log.level': { run: logLevel, driver: logLevel, shell: logLevel },
   'spark.shuffle.spill.numElementsForceSpillThreshold': { run: as('--shuffle-spill-records') },
   'spark.shuffle.compress': { run: flag(['--shuffle-compress']) },
   'spark.shuffle.spill.compress': { run: spillCompress },

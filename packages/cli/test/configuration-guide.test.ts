@@ -115,11 +115,12 @@ test('a property sluice does not take fails the command before it runs, each one
     'spark.driver.port 7078',
     'spark.speculation yes',
     'spark.made.up 1',
+    'spark.task.maxFailures none',
   ]);
   const r = await runCli(['run', '--properties-file', file, SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(r.code, 1, show(r));
   assert.equal(r.stdout, '', show(r));
-  assert.match(r.stderr, /SLUICE_BAD_ARGUMENT\].*sets 10 properties that sluice run does not take; nothing ran/, show(r));
+  assert.match(r.stderr, /SLUICE_BAD_ARGUMENT\].*sets 11 properties that sluice run does not take, or not with that value; nothing ran/, show(r));
   for (const line of [
     /line 2: spark\.executor\.memory: 'sluice worker --memory 4g'/,
     /line 3: spark\.serializer: nothing to choose: records, tasks and blocks are v8-serialized/,
@@ -131,6 +132,8 @@ test('a property sluice does not take fails the command before it runs, each one
     /line 9: spark\.driver\.port: a setting of sluice driver \(in its properties file too\); 'sluice driver --port 7078'/,
     /line 10: spark\.speculation: 'yes' is not a boolean: give true or false/,
     /line 11: spark\.made\.up: not a setting Sluice has/,
+    // A property sluice run takes, with a value its option refuses: named with its line too.
+    /line 12: spark\.task\.maxFailures: 'none' is refused as --task-max-failures: --task-max-failures must be a whole number >= 1, got 'none'/,
   ]) {
     assert.match(r.stderr, line, show(r));
   }
@@ -139,7 +142,7 @@ test('a property sluice does not take fails the command before it runs, each one
   // One alone is refused too; sluice run serves a UI only on a port given.
   const ui = await runCli(['run', '--properties-file', propertiesFile('ui', ['spark.ui.enabled true']), SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(ui.code, 1, show(ui));
-  assert.match(ui.stderr, /sets a property that sluice run does not take.*\n {2}line 1: spark\.ui\.enabled: sluice run serves its web UI only on a port given: 'sluice run --web-port PORT'/, show(ui));
+  assert.match(ui.stderr, /sets a property that sluice run does not take, or not with that value.*\n {2}line 1: spark\.ui\.enabled: sluice run serves its web UI only on a port given: 'sluice run --web-port PORT'/, show(ui));
   // A file named that is not there.
   const missing = await runCli(['run', '--properties-file', path.join(dir, 'nope.conf'), SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(missing.code, 1, show(missing));
@@ -201,4 +204,17 @@ test("sluice driver and sluice submit read their files: spark.driver.port, spark
     await worker?.stop();
     await driver?.stop();
   }
+});
+
+test("sluice shell reads the file as spark-shell does: spark.master local[N] sizes its local cluster", async () => {
+  const file = propertiesFile('shell', ['spark.master local[3]', 'spark.logConf true']);
+  const r = await runCli(['shell', '--properties-file', file], { env, stdin: "console.log('SHELL', sc.master, sc.defaultParallelism)\n", timeoutMs: 120_000 });
+  assert.equal(r.code, 0, show(r));
+  // local[3]: 3 cores (3 workers of 1), as spark-shell's 3 threads.
+  assert.match(r.stdout, /SHELL local\[3\] 3\b/, show(r));
+  assert.match(r.stderr, /spark\.master local\[3\]: --workers 3\n/, show(r));
+  // A property of run's the shell has no option for is refused, naming where it is set.
+  const name = await runCli(['shell', '--properties-file', propertiesFile('shell-name', ['spark.app.name repl'])], { env, stdin: '', timeoutMs: 60_000 });
+  assert.equal(name.code, 1, show(name));
+  assert.match(name.stderr, /line 1: spark\.app\.name: a setting of sluice run and sluice submit \(in its properties file too\); '--name repl'/, show(name));
 });
