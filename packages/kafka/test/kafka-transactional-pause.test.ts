@@ -17,6 +17,7 @@ import { fixture, jsonLines, startJob } from './job-runner.js';
 import { assertCommittedCounts } from './stream-test-support.js';
 import { pollUntil } from './sluice-process.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { wordLines } from './support/word-lines.js';
 
 interface Result {
   time: number;
@@ -40,23 +41,10 @@ after(async () => {
 test('a worker frozen (SIGSTOP) with a transaction open, declared lost, then woken while the stream runs: every count seen once by read_committed', { timeout: 180_000 }, async (t) => {
   kafka.createTopic('px-words', 3);
   kafka.createTopic('px-counts', 2);
-  const expected = new Map<string, number>();
-  let seed = 23;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const lines = wordLines('px-words', 23);
+  const { expected } = lines;
   const producer = new Producer({ clientId: 'in', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
-  /** `lines` lines of 1-4 words each; word k lives in partition k % 3. */
-  const send = async (lines: number): Promise<void> => {
-    for (let sent = 0; sent < lines; ) {
-      const messages = [];
-      for (let i = 0; i < 100 && sent < lines; i++, sent++) {
-        const p = Math.floor(rand() * 3);
-        const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + p}`);
-        for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
-        messages.push({ topic: 'px-words', partition: p, value: Buffer.from(words.join(' ')) });
-      }
-      await producer.send({ messages });
-    }
-  };
+  const send = (n: number): Promise<void> => lines.send(producer, n);
   const FIRST = 2400;
   const SECOND = 1200;
   try {

@@ -11,6 +11,7 @@ import { fixture } from './job-runner.js';
 import { freePort, pollUntil, randomSecret, startDriver, startWorker, submitDetached, type SluiceProcess } from './sluice-process.js';
 import { assertCommittedCounts } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { wordLines } from './support/word-lines.js';
 
 const procs: SluiceProcess[] = [];
 let kafka: KafkaTestCluster | undefined;
@@ -25,21 +26,11 @@ test('kill -9 of the driver mid-stream, restart, submit again: read_committed ou
   const k = kafka;
   k.createTopic('rs-words', 3);
   k.createTopic('rs-counts', 2);
-  const expected = new Map<string, number>();
-  let seed = 5;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  const produce = async (lines: number): Promise<void> => {
+  const lines = wordLines('rs-words', 5);
+  const { expected } = lines;
+  const produce = async (n: number): Promise<void> => {
     const p = new Producer({ clientId: 'in', bootstrapBrokers: k.bootstrap, retries: 20, retryDelay: 100 });
-    for (let sent = 0; sent < lines; ) {
-      const messages = [];
-      for (let i = 0; i < 100 && sent < lines; i++, sent++) {
-        const part = Math.floor(rand() * 3);
-        const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + part}`);
-        for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
-        messages.push({ topic: 'rs-words', partition: part, value: Buffer.from(words.join(' ')) });
-      }
-      await p.send({ messages });
-    }
+    await lines.send(p, n);
     await p.close();
   };
   await produce(2400);

@@ -13,6 +13,7 @@ import { Producer } from '@platformatic/kafka';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { assertCommittedCounts, useEnv } from './stream-test-support.js';
 import { pollUntil } from './sluice-process.js';
+import { wordLines } from './support/word-lines.js';
 
 const env = useEnv();
 
@@ -27,26 +28,8 @@ test('Kafka -> aggregate -> Kafka in one transaction per range: a worker killed 
   const kafka = env.kafka;
   kafka.createTopic('tx-words', 3);
   kafka.createTopic('tx-counts', 2);
-  const expected = new Map<string, number>();
-  let seed = 11;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  /** A line of 1-4 words of partition p (word k lives in partition k % 3). */
-  const line = (p: number, count: boolean): string => {
-    const words = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `w${3 * Math.floor(rand() * 12) + p}`);
-    if (count) for (const w of words) expected.set(w, (expected.get(w) ?? 0) + 1);
-    return words.join(' ');
-  };
+  const { expected, send } = wordLines('tx-words', 11);
   const plain = new Producer({ clientId: 'in', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
-  const send = async (producer: { send: Producer['send'] }, lines: number, count: boolean) => {
-    for (let sent = 0; sent < lines; ) {
-      const messages = [];
-      for (let i = 0; i < 100 && sent < lines; i++, sent++) {
-        const p = Math.floor(rand() * 3);
-        messages.push({ topic: 'tx-words', partition: p, value: Buffer.from(line(p, count)) });
-      }
-      await producer.send({ messages });
-    }
-  };
   await send(plain, 1500, true);
   const txp = new Producer({ clientId: 'in-tx', bootstrapBrokers: kafka.bootstrap, idempotent: true, transactionalId: 'input-writer', retries: 20, retryDelay: 100 });
   const committedTx = await txp.beginTransaction();
