@@ -8,10 +8,10 @@
 //
 //   node bench/shuffle-compress.js [records=2000000] [rounds=3]
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuOf } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const median = (xs) => {
@@ -53,14 +53,7 @@ async function child(n, on) {
   const log = createRootLogger('warn', { pretty: false });
   const cluster = new LocalCluster({ workers: 2, coresPerWorker: 2, logLevel: 'warn', log, workerArgs: on ? ['--shuffle-compress'] : [] });
   const bundle = await bundleJob(path.join(here, 'shuffle-compress-job.ts'));
-  const workersCpuMs = () => {
-    let ticks = 0;
-    for (const p of cluster.workerProcesses) {
-      const f = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    }
-    return ticks * 10;
-  };
+  const workersCpuMs = () => cluster.workerProcesses.reduce((ms, p) => ms + cpuOf(p.pid), 0);
   const runJob = async (args) => {
     const w0 = workersCpuMs();
     const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
