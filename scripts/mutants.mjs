@@ -7637,6 +7637,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'does not take fails the command' }],
   },
   {
+    id: 'spark-time-space-inside',
+    what: "the one Spark time parser takes a space between number and unit ('5 s'), which Spark's JavaUtils.timeStringAs refuses",
+    file: 'packages/cli/src/spark-time.ts',
+    search: 'const m = /^(\\d+)([a-z]+)?$/.exec(',
+    replace: 'const m = /^(\\d+)\\s*([a-z]+)?$/.exec(',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'timeStringAs reads it' }],
+  },
+  {
     id: 'properties-shell-master-refused',
     what: "sluice shell's properties file's spark.master local[N] is refused, where spark-shell takes it",
     file: 'packages/cli/src/spark-properties.ts',
@@ -10176,7 +10184,7 @@ const MUTATIONS = [
   {
     id: "conf-time-fraction-taken",
     what: "--conf spark.locality.wait=1.5s is taken (as 1500 ms), where Spark's timeStringAsMs refuses a fraction",
-    file: "packages/cli/src/spark-conf-settings.ts",
+    file: "packages/cli/src/spark-time.ts",
     search: "  const m = /^(\\d+)([a-z]+)?$/.exec(value.trim().toLowerCase());",
     replace: "  const m = /^(\\d+(?:\\.\\d+)?)([a-z]+)?$/.exec(value.trim().toLowerCase());",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites12.test.js', pattern: 'refused naming the key' }],

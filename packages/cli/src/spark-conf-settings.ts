@@ -1,5 +1,6 @@
 import { SluiceError } from '@sluice/core/internal';
 import { sparkKeyInstead } from './spark-conf-keys.js';
+import { sparkTimeStringMs } from './spark-time.js';
 
 /**
  * The Spark settings `sluice run` and `sluice driver` take as `--conf KEY=VALUE`, as
@@ -25,25 +26,20 @@ export interface SparkConfSettings {
   readonly defaultParallelism?: number;
 }
 
-/** Spark's time suffixes (JavaUtils.timeSuffixes), in milliseconds. */
-const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /**
- * A time as Spark reads spark.locality.wait (JavaUtils.timeStringAsMs): a whole number, a unit
- * or none (milliseconds), case and surrounding space ignored ('3s', '500ms', '0', '1min');
- * microseconds are rounded down to milliseconds, as Spark converts them. A fraction ('1.5s'),
- * a space inside, an unknown unit or a negative time is SLUICE_BAD_ARGUMENT naming the key.
+ * A time as Spark reads spark.locality.wait (JavaUtils.timeStringAsMs: sparkTimeStringMs);
+ * a fraction ('1.5s'), a space inside, an unknown unit or a negative time is
+ * SLUICE_BAD_ARGUMENT naming the key.
  */
 export function sparkTimeMs(key: string, value: string): number {
-  const m = /^(\d+)([a-z]+)?$/.exec(value.trim().toLowerCase());
-  const unit = m?.[2] ?? 'ms';
-  if (!m || TIME_UNITS_MS[unit] === undefined) {
+  const ms = sparkTimeStringMs(value, 'ms');
+  if (ms === undefined) {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
       `--conf ${key}=${value.slice(0, 100)}: not a time; Spark's form is a whole number and a unit, or milliseconds alone: '3s', '500ms', '0' (units us, ms, s, m or min, h, d)`,
     );
   }
-  return Math.floor(Number(m[1]) * TIME_UNITS_MS[unit]);
+  return ms;
 }
 
 /** The settings so far with `--conf given` added (commander's option parser: one call a --conf). */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { driverAddressProblem } from './driver-address.js';
 import { masterUrlFor } from './spark-master-url.js';
+import { sparkTimeStringMs } from './spark-time.js';
 
 /** The commands that read a properties file, as spark-submit, spark-shell and the standalone master do. */
 export type PropertiesCommand = 'run' | 'submit' | 'driver' | 'shell';
@@ -32,14 +33,12 @@ const as = (option: string): Mapper => (v) => take(option, v.trim());
 /** A property passed as `--conf KEY=VALUE`, the value as it is (--conf checks it). */
 const asConf = (key: string): Mapper => (v) => take('--conf', `${key}=${v.trim()}`);
 
-const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A Spark time ('25ms', '5s', '10min', '3h'; a number alone in `unit`, as Spark's timeConf takes it) in whole milliseconds. */
+/** A Spark time ('25ms', '5s', '10min', '3h'; a number alone in `unit`, as Spark's timeConf takes it) as the option's whole milliseconds. */
 function millis(option: string, unit: 'ms' | 's'): Mapper {
   return (v) => {
-    const m = /^\s*(\d+)\s*(us|ms|s|min|m|h|d)?\s*$/i.exec(v);
-    if (!m) return refuse(`'${v.slice(0, 100)}' is not a time: give '500ms', '10s', '2min' (a number alone is in ${unit === 'ms' ? 'milliseconds' : 'seconds'}, as Spark reads it)`);
-    return take(option, String(Math.round(Number(m[1]) * TIME_UNITS_MS[(m[2] ?? unit).toLowerCase()])));
+    const ms = sparkTimeStringMs(v, unit);
+    if (ms === undefined) return refuse(`'${v.slice(0, 100)}' is not a time: give '500ms', '10s', '2min' (a number alone is in ${unit === 'ms' ? 'milliseconds' : 'seconds'}, as Spark reads it)`);
+    return take(option, String(ms));
   };
 }
 

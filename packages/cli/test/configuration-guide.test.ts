@@ -218,3 +218,13 @@ test("sluice shell reads the file as spark-shell does: spark.master local[N] siz
   assert.equal(name.code, 1, show(name));
   assert.match(name.stderr, /line 1: spark\.app\.name: a setting of sluice run and sluice submit \(in its properties file too\); '--name repl'/, show(name));
 });
+
+test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --conf's are: no space between number and unit", async () => {
+  // '5 s' Spark refuses ("Failed to parse time string"); so does the file, as --conf spark.locality.wait does.
+  const r = await runCli(['run', '--properties-file', propertiesFile('time', ['spark.speculation.minTaskRuntime 5 s', 'spark.speculation.minTaskRuntime 5 s']), SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 1, show(r));
+  assert.match(r.stderr, /line 2: spark\.speculation\.minTaskRuntime: '5 s' is not a time: give '500ms', '10s', '2min'/, show(r));
+  const conf = await runCli(['run', '--conf', 'spark.locality.wait=5 s', SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(conf.code, 1, show(conf));
+  assert.match(conf.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(conf));
+});
