@@ -7645,6 +7645,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'timeStringAs reads it' }],
   },
   {
+    id: 'conf-refusal-whole-help',
+    what: "a --conf refusal on a command without --conf is followed by the command's whole help, scrolling the fix off screen",
+    file: 'packages/cli/src/sluice-command.ts',
+    search: "if (name === '--conf') this.showHelpAfterError(false);",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'one line to the help' }],
+  },
+  {
+    id: 'properties-refusal-no-help-line',
+    what: "a properties file's refusal ends without the line to the command's help",
+    file: 'packages/cli/src/properties-file.ts',
+    search: "join('\\n')}\\nSee 'sluice ${command} --help'.`,",
+    replace: "join('\\n')}`,",
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'one line to the help' }],
+  },
+  {
     id: 'properties-shell-master-refused',
     what: "sluice shell's properties file's spark.master local[N] is refused, where spark-shell takes it",
     file: 'packages/cli/src/spark-properties.ts',

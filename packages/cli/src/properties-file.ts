@@ -94,7 +94,7 @@ export function applyPropertiesFile(cmd: Command, command: PropertiesCommand, to
   if (refused.length > 0) {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
-      `sluice ${command}: the properties file ${file.path} (${file.from}) sets ${refused.length === 1 ? 'a property' : `${refused.length} properties`} that sluice ${command} does not take, or not with that value; nothing ran. Set each where it says, or remove it:\n${refused.map((r) => `  ${r}`).join('\n')}`,
+      `sluice ${command}: the properties file ${file.path} (${file.from}) sets ${refused.length === 1 ? 'a property' : `${refused.length} properties`} that sluice ${command} does not take, or not with that value; nothing ran. Set each where it says, or remove it:\n${refused.map((r) => `  ${r}`).join('\n')}\nSee 'sluice ${command} --help'.`,
     );
   }
   if (logConf) notices.push(`properties from ${file.path} (spark.logConf):${logged.length === 0 ? ' none' : `\n${logged.join('\n')}`}`);

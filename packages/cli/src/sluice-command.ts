@@ -90,7 +90,9 @@ export class SluiceCommand extends Command {
       const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv;
       const given = name === '--conf' ? sparkConfInstead(argv) : sparkOptionValueInstead(argv, name);
       const whose = submit !== undefined ? "spark-submit's" : "Spark standalone's";
-      this.error(`error: unknown option '${name}' (${whose}): ${spark}${given === undefined ? '' : `; ${given}`}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
+      // A --conf refusal names its fix: the command's whole help after it would scroll it off screen.
+      if (name === '--conf') this.showHelpAfterError(false);
+      this.error(`error: unknown option '${name}' (${whose}): ${spark}${given === undefined ? '' : `; ${given}`}.${name === '--conf' ? '\n' : ' '}See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
         code: 'commander.unknownOption',
       });
     }

@@ -76,7 +76,7 @@ export function addSparkConf(given: string, previous: SparkConfSettings, command
       const instead = sparkKeyInstead(key, value === '' ? '...' : value);
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `--conf ${key.slice(0, 100)}: there is no SparkConf: sluice ${command}'s --conf takes ${SETTABLE}; ${instead === undefined ? "other settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))" : `for ${key}, ${instead}`}. See 'sluice ${command} --help'.`,
+        `--conf ${key.slice(0, 100)}: there is no SparkConf: sluice ${command}'s --conf takes ${SETTABLE}; ${instead === undefined ? "other settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))" : `for ${key}, ${instead}`}.\nSee 'sluice ${command} --help'.`,
       );
     }
   }

@@ -228,3 +228,22 @@ test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --
   assert.equal(conf.code, 1, show(conf));
   assert.match(conf.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(conf));
 });
+
+test("a --conf or properties-file refusal is its message and one line to the help, not the command's whole help after it", async () => {
+  const cases: [string[], string][] = [
+    [['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM], 'submit'],
+    [['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM], 'run'],
+    [['run', '--properties-file', propertiesFile('help', ['spark.executorEnv.REGION eu-west-1']), SUM], 'run'],
+  ];
+  for (const [args, command] of cases) {
+    const r = await runCli(args, { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /REGION=eu-west-1 sluice worker/, show(r));
+    assert.ok(r.stderr.trimEnd().endsWith(`\nSee 'sluice ${command} --help'.`), show(r));
+    assert.doesNotMatch(r.stderr, /Usage:|Options:/, show(r));
+  }
+  // An unknown option keeps commander's help after it.
+  const unknown = await runCli(['run', '--no-such-option', SUM], { env, timeoutMs: 60_000 });
+  assert.equal(unknown.code, 1, show(unknown));
+  assert.match(unknown.stderr, /unknown option '--no-such-option'\n\nUsage: sluice run/, show(unknown));
+});
