@@ -122,6 +122,8 @@ function driverOf(o: ClientOpts, command: string, jobArgs: readonly string[] = [
 
 const PROPERTIES_FILE_HELP =
   "Spark's properties file (spark-defaults.conf: 'key value' lines, # comments): the properties this command takes become its options, those given here win; any other fails naming where Sluice sets it (default: $SPARK_CONF_DIR/spark-defaults.conf when it exists; README: Configuration)";
+const CONF_HELP =
+  "a Spark property, as spark-submit's --conf (repeat for more): any this command takes from its properties file, as the same option (spark.app.name: --name; README: Configuration); over the file's line of that key, under the option given itself";
 const NAME_HELP = "the job's name in 'sluice jobs', the web UI and the REST API (spark-submit's --name, spark.app.name; default: the job file's name)";
 
 /** --name: a job's name, not empty. */
@@ -194,7 +196,7 @@ function speculationOptions(c: Command): Command {
     )
     .option(
       '--conf <KEY=VALUE>',
-      "a Spark setting, as spark-submit's (repeat for more): spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms) and spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2); for every job of this driver",
+      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms) and spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}, c.name()),
     );
 }
@@ -676,6 +678,7 @@ program
   .description("an interactive shell, spark-shell's counterpart: a Node REPL with `sc` bound to the SluiceContext of an embedded local cluster (driver + worker processes)")
   .option('--workers <n>', 'worker processes (spark-shell --master local[N]: N is workers x cores)', atLeast('--workers', 1), 2)
   .option('--properties-file <file>', PROPERTIES_FILE_HELP)
+  .option('--conf <KEY=VALUE>', CONF_HELP)
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
   .option('--master <url>', "refused: the shell runs a local cluster of its own (spark-shell's --master local[N] is --workers N)")
@@ -751,6 +754,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
   .option('--properties-file <file>', PROPERTIES_FILE_HELP)
+  .option('--conf <KEY=VALUE>', CONF_HELP)
   .option('--name <name>', NAME_HELP, jobName)
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)

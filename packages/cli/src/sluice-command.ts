@@ -29,7 +29,7 @@ const SPARK_SUBMIT_OPTIONS: Readonly<Record<string, string>> = {
   '--driver-library-path': "the job file is bundled with the modules it imports: 'npm install' them in the job's project",
   '--class': "a job is a module: give its file, whose default export runs",
   '--conf':
-    "there is no SparkConf: 'sluice run' and 'sluice driver' take --conf for spark.locality.wait and spark.default.parallelism (for every job of that driver); other settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))",
+    "'sluice run', 'sluice submit', 'sluice driver' and 'sluice shell' take --conf KEY=VALUE for the Spark properties each takes in its properties file (README: Configuration); other settings are the commands' options ('sluice <command> --help') and the StreamingContext's options (new StreamingContext(sc, batch, options))",
   '--jars': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
   '--packages': "the job file is bundled with its npm dependencies: 'npm install' them in the job's project",
   '--repositories': "the job file is bundled with its npm dependencies: 'npm install' them (from your npm registry) in the job's project",

@@ -57,7 +57,7 @@ test("each client command's --help lists only the options it uses; the servers k
     jobs: client,
     workers: client,
     stop: [...client, '--graceful'],
-    submit: [...client, '--detach', '--max-restarts', '--name', '--no-progress', '--properties-file', '--supervise', '--task-timeout', '--typecheck'],
+    submit: [...client, '--conf', '--detach', '--max-restarts', '--name', '--no-progress', '--properties-file', '--supervise', '--task-timeout', '--typecheck'],
     run: ['--conf', '--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--properties-file', '--retained-batches', '--shuffle-compress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-max-failures', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
@@ -105,19 +105,19 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
   const cases: [string[], RegExp][] = [
     [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\); for --master spark:\/\/[\d.:]+, 'sluice submit --driver [\d.:]+ job\.ts'\. See 'sluice submit --help'/],
     [['run', '--num-executors', '3', JOB], /unknown option '--num-executors' \(spark-submit's\): workers are processes: 'sluice run --workers N'/],
-    [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /SLUICE_BAD_ARGUMENT.*--conf spark\.streaming\.backpressure\.enabled: there is no SparkConf: sluice run's --conf takes spark\.locality\.wait, .* and spark\.default\.parallelism; for spark\.streaming\.backpressure\.enabled, new StreamingContext\(sc, batch, \{ backpressure: true \}\) in the job\.\nSee 'sluice run --help'\./],
-    // submit has no --conf: a key run and driver take names them
-    [['submit', '--driver', driver.address, '--conf', 'spark.locality.wait=0', JOB], /unknown option '--conf' \(spark-submit's\): there is no SparkConf: 'sluice run' and 'sluice driver' take --conf for spark\.locality\.wait and spark\.default\.parallelism .*; for spark\.locality\.wait, '--conf spark\.locality\.wait=0' on 'sluice run' or 'sluice driver' \(for every job that driver runs\)\.\nSee 'sluice submit --help'/],
+    [['run', '--conf', 'spark.streaming.backpressure.enabled=true', JOB], /SLUICE_BAD_ARGUMENT\]: sluice run: --conf sets a property that sluice run does not take, or not with that value; nothing ran\. Set each where it says, or remove it:\n {2}--conf spark\.streaming\.backpressure\.enabled=true: new StreamingContext\(sc, batch, \{ backpressure: true \}\) in the job\nSee 'sluice run --help'\./],
+    // submit's --conf takes what its properties file takes: a key run and driver take names them
+    [['submit', '--driver', driver.address, '--conf', 'spark.locality.wait=0', JOB], /--conf spark\.locality\.wait=0: a setting of sluice run and sluice driver \(in its properties file and --conf too\); '--conf spark\.locality\.wait=0' on 'sluice run' or 'sluice driver' \(for every job that driver runs\)\nSee 'sluice submit --help'/],
     // the streaming guide's Performance Tuning settings name where Sluice sets them, with the value given
-    [['submit', '--driver', driver.address, '--conf=spark.streaming.blockInterval=100ms', JOB], /; for spark\.streaming\.blockInterval, new StreamingContext\(sc, batch, \{ blockInterval: '100ms' \}\) in the job\.\nSee 'sluice submit --help'/],
-    [['run', '--conf', 'spark.driver.maxResultSize=2g', JOB], /; for spark\.driver\.maxResultSize, '--max-result-size 2g' on 'sluice run' and 'sluice driver'\./],
+    [['submit', '--driver', driver.address, '--conf=spark.streaming.blockInterval=100ms', JOB], /--conf spark\.streaming\.blockInterval=100ms: new StreamingContext\(sc, batch, \{ blockInterval: '100ms' \}\) in the job\nSee 'sluice submit --help'/],
+    [['submit', '--driver', driver.address, '--conf', 'spark.driver.maxResultSize=2g', JOB], /--conf spark\.driver\.maxResultSize=2g: a setting of sluice run and sluice driver .*'--max-result-size 2g' on 'sluice run' and 'sluice driver'/],
     // the job scheduling guide's fair scheduler
-    [['run', '--conf', 'spark.scheduler.mode=FAIR', JOB], /; for spark\.scheduler\.mode, sc\.setSchedulerMode\('FAIR'\) in the job \(and sc\.setLocalProperty\('spark\.scheduler\.pool', name\) for a pool\)\./],
-    [['submit', '--driver', driver.address, '--conf', 'spark.scheduler.allocation.file=pools.xml', JOB], /; for spark\.scheduler\.allocation\.file, sc\.setSchedulerMode\('FAIR', \{ allocationFile: 'pools\.xml' \}\) in the job\.\nSee 'sluice submit --help'/],
+    [['run', '--conf', 'spark.scheduler.mode=FAIR', JOB], /--conf spark\.scheduler\.mode=FAIR: sc\.setSchedulerMode\('FAIR'\) in the job \(and sc\.setLocalProperty\('spark\.scheduler\.pool', name\) for a pool\)/],
+    [['submit', '--driver', driver.address, '--conf', 'spark.scheduler.allocation.file=pools.xml', JOB], /--conf spark\.scheduler\.allocation\.file=pools\.xml: sc\.setSchedulerMode\('FAIR', \{ allocationFile: 'pools\.xml' \}\) in the job\nSee 'sluice submit --help'/],
     // the Kinesis guide's retry settings
-    [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /; for spark\.streaming\.kinesis\.retry\.waitTime, KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)\./],
-    [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /; for spark\.streaming\.kinesis\.retry\.maxAttempts, no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it\./],
-    [['run', '--conf', 'spark.sql.shuffle.partitions=8', JOB], /--conf spark\.sql\.shuffle\.partitions: there is no SparkConf: .*; other settings are the commands' options \('sluice <command> --help'\) and the StreamingContext's options/],
+    [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /--conf spark\.streaming\.kinesis\.retry\.waitTime=500ms: KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)/],
+    [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /--conf spark\.streaming\.kinesis\.retry\.maxAttempts=10: no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it/],
+    [['run', '--conf', 'spark.sql.shuffle.partitions=8', JOB], /--conf spark\.sql\.shuffle\.partitions=8: not a setting Sluice has \(README "Configuration" lists the properties sluice run takes\)/],
     [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
   ];
   await assertRefused(cases);

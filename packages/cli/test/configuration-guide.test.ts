@@ -91,6 +91,14 @@ test("precedence as Spark's: the command line's flags over the file; $SPARK_CONF
   const both = await runCli(['run', '--properties-file', own, SUM, '4'], { env: { ...env, SPARK_CONF_DIR: confDir }, timeoutMs: 120_000 });
   assert.equal(both.code, 0, show(both));
   assert.deepEqual(sumAndContext(both).context, ['from-file', 'local[2]']);
+  // --conf as spark-submit's: over the file's line of that key, under the flag itself.
+  const conf = await runCli(['run', '--properties-file', own, '--conf', 'spark.app.name=from-conf', '--conf', 'spark.master=local[3]', SUM, '4'], { env, timeoutMs: 120_000 });
+  assert.equal(conf.code, 0, show(conf));
+  assert.deepEqual(sumAndContext(conf), { sum: sumTo(4), context: ['from-conf', 'local[3]'] });
+  assert.match(conf.stderr, /spark\.app\.name from-conf \(--conf\): --name from-conf\n/, show(conf));
+  const flagOverConf = await runCli(['run', '--conf', 'spark.app.name=from-conf', '--name', 'from-flag', SUM, '4'], { env, timeoutMs: 120_000 });
+  assert.equal(flagOverConf.code, 0, show(flagOverConf));
+  assert.deepEqual(sumAndContext(flagOverConf).context, ['from-flag', 'local[2]']);
 
   // spark.ui.port is sluice run's --web-port; spark.ui.enabled false turns it off, the port named or not.
   const port = await freePort();
@@ -129,7 +137,7 @@ test('a property sluice does not take fails the command before it runs, each one
     /line 6: spark\.ui\.retainedJobs: not settable: .*max\(1000, 4 x --retained-batches\)/,
     /line 7: spark\.dynamicAllocation\.enabled: Sluice never starts or stops workers itself: .*sluice_desired_workers/,
     /line 8: spark\.submit\.deployMode: a job's program always runs in the driver process/,
-    /line 9: spark\.driver\.port: a setting of sluice driver \(in its properties file too\); 'sluice driver --port 7078'/,
+    /line 9: spark\.driver\.port: a setting of sluice driver \(in its properties file and --conf too\); 'sluice driver --port 7078'/,
     /line 10: spark\.speculation: 'yes' is not a boolean: give true or false/,
     /line 11: spark\.made\.up: not a setting Sluice has/,
     // A property sluice run takes, with a value its option refuses: named with its line too.
@@ -147,10 +155,18 @@ test('a property sluice does not take fails the command before it runs, each one
   const missing = await runCli(['run', '--properties-file', path.join(dir, 'nope.conf'), SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(missing.code, 1, show(missing));
   assert.match(missing.stderr, /cannot read the properties file .*nope\.conf/, show(missing));
-  // --conf names the same place for the guide's keys (it takes none: there is no SparkConf).
-  const conf = await runCli(['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM, '4'], { env, timeoutMs: 60_000 });
+  // --conf goes through the same table: refused as the file's are, each named by its --conf; nothing runs.
+  const conf = await runCli(['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', '--conf', 'spark.task.maxFailures=none', '--conf', 'spark.app.name=fine', SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(conf.code, 1, show(conf));
-  assert.match(conf.stderr, /for spark\.executorEnv\.REGION, the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/, show(conf));
+  assert.equal(conf.stdout, '', show(conf));
+  assert.match(conf.stderr, /sluice run: --conf sets 2 properties that sluice run does not take, or not with that value; nothing ran/, show(conf));
+  assert.match(conf.stderr, /\n {2}--conf spark\.executorEnv\.REGION=eu-west-1: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/, show(conf));
+  assert.match(conf.stderr, /\n {2}--conf spark\.task\.maxFailures=none: 'none' is refused as --task-max-failures: --task-max-failures must be a whole number >= 1/, show(conf));
+  assert.doesNotMatch(conf.stderr, /spark\.app\.name/, show(conf));
+  // A file line and a --conf refused together, each named.
+  const mixed = await runCli(['run', '--properties-file', propertiesFile('mixed', ['spark.made.up 1']), '--conf', 'spark.driver.port=7078', SUM, '4'], { env, timeoutMs: 60_000 });
+  assert.equal(mixed.code, 1, show(mixed));
+  assert.match(mixed.stderr, /the properties file .*spark-defaults\.conf \(--properties-file\) and --conf set 2 properties.*\n {2}line 1: spark\.made\.up: not a setting Sluice has.*\n {2}--conf spark\.driver\.port=7078: a setting of sluice driver \(in its properties file and --conf too\); 'sluice driver --port 7078'/, show(mixed));
 });
 
 test("sluice driver and sluice submit read their files: spark.driver.port, spark.ui.port and spark.task.maxFailures on the driver, spark.master spark://HOST:PORT and spark.app.name on submit", async () => {
@@ -168,15 +184,22 @@ test("sluice driver and sluice submit read their files: spark.driver.port, spark
     const r = await runCli(['submit', '--properties-file', submitFile, SUM, '6'], { env: submitEnv, timeoutMs: 120_000 });
     assert.equal(r.code, 0, show(r));
     assert.deepEqual(sumAndContext(r), { sum: sumTo(6), context: ['guide-app', `127.0.0.1:${grpc}`] }); // sc.master: the driver's address, as submitting-guide has it
+    // --conf spark.app.name over the file's; --name over both.
+    const conf = await runCli(['submit', '--properties-file', submitFile, '--conf', 'spark.app.name=conf-app', SUM, '5'], { env: submitEnv, timeoutMs: 120_000 });
+    assert.equal(conf.code, 0, show(conf));
+    assert.deepEqual(sumAndContext(conf), { sum: sumTo(5), context: ['conf-app', `127.0.0.1:${grpc}`] });
+    const named = await runCli(['submit', '--conf', `spark.master=spark://127.0.0.1:${grpc}`, '--conf', 'spark.app.name=conf-app', '--name', 'flag-app', SUM, '3'], { env: submitEnv, timeoutMs: 120_000 });
+    assert.equal(named.code, 0, show(named));
+    assert.deepEqual(sumAndContext(named), { sum: sumTo(3), context: ['flag-app', `127.0.0.1:${grpc}`] });
     // spark.ui.port: the driver's REST API is there, and lists the job under spark.app.name.
     const apps = await pollUntil(
       async () => {
         const res = await fetch(`http://127.0.0.1:${web}/api/v1/applications`);
         const list = (await res.json()) as { name: string }[];
-        return list.some((a) => a.name === 'guide-app') ? list : undefined;
+        return ['guide-app', 'conf-app', 'flag-app'].every((n) => list.some((a) => a.name === n)) ? list : undefined;
       },
       30_000,
-      'guide-app in /api/v1/applications',
+      'guide-app, conf-app and flag-app in /api/v1/applications',
     );
     assert.ok(apps.length >= 1);
     // Viewing Spark Properties: the application's environment lists what the driver and the job run with.
@@ -199,7 +222,7 @@ test("sluice driver and sluice submit read their files: spark.driver.port, spark
     // A driver setting in submit's file is refused, naming the command that takes it.
     const wrong = await runCli(['submit', '--properties-file', propertiesFile('submit-wrong', ['spark.task.maxFailures 2']), '--driver', `127.0.0.1:${grpc}`, SUM, '3'], { env: submitEnv, timeoutMs: 60_000 });
     assert.equal(wrong.code, 1, show(wrong));
-    assert.match(wrong.stderr, /line 1: spark\.task\.maxFailures: a setting of sluice run and sluice driver \(in its properties file too\); '--task-max-failures 2'/, show(wrong));
+    assert.match(wrong.stderr, /line 1: spark\.task\.maxFailures: a setting of sluice run and sluice driver \(in its properties file and --conf too\); '--task-max-failures 2'/, show(wrong));
   } finally {
     await worker?.stop();
     await driver?.stop();
@@ -213,10 +236,14 @@ test("sluice shell reads the file as spark-shell does: spark.master local[N] siz
   // local[3]: 3 cores (3 workers of 1), as spark-shell's 3 threads.
   assert.match(r.stdout, /SHELL local\[3\] 3\b/, show(r));
   assert.match(r.stderr, /spark\.master local\[3\]: --workers 3\n/, show(r));
+  // --conf as the file's line, over it.
+  const conf = await runCli(['shell', '--properties-file', file, '--conf', 'spark.master=local[4]'], { env, stdin: "console.log('SHELL', sc.master, sc.defaultParallelism)\n", timeoutMs: 120_000 });
+  assert.equal(conf.code, 0, show(conf));
+  assert.match(conf.stdout, /SHELL local\[4\] 4\b/, show(conf));
   // A property of run's the shell has no option for is refused, naming where it is set.
   const name = await runCli(['shell', '--properties-file', propertiesFile('shell-name', ['spark.app.name repl'])], { env, stdin: '', timeoutMs: 60_000 });
   assert.equal(name.code, 1, show(name));
-  assert.match(name.stderr, /line 1: spark\.app\.name: a setting of sluice run and sluice submit \(in its properties file too\); '--name repl'/, show(name));
+  assert.match(name.stderr, /line 1: spark\.app\.name: a setting of sluice run and sluice submit \(in its properties file and --conf too\); '--name repl'/, show(name));
 });
 
 test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --conf's are: no space between number and unit", async () => {

@@ -90,7 +90,7 @@ test('--conf spark.locality.wait.process=10min (over spark.locality.wait=0, as S
 
 test('--conf values Spark would not read as a time, and node waits Sluice has no level for, are refused naming the key and the form; nothing runs', async () => {
   const cases: [string, RegExp][] = [
-    ['spark.locality.wait=1.5s', /SLUICE_BAD_ARGUMENT.*--conf spark\.locality\.wait=1\.5s: not a time; Spark's form is a whole number and a unit, or milliseconds alone: '3s', '500ms', '0'/],
+    ['spark.locality.wait=1.5s', /SLUICE_BAD_ARGUMENT[\s\S]*--conf spark\.locality\.wait=1\.5s: not a time; Spark's form is a whole number and a unit, or milliseconds alone: '3s', '500ms', '0'/],
     ['spark.locality.wait.process=3 s', /--conf spark\.locality\.wait\.process=3 s: not a time/],
     ['spark.locality.wait=-1', /--conf spark\.locality\.wait=-1: not a time/],
     ['spark.locality.wait=3sec', /--conf spark\.locality\.wait=3sec: not a time.*units us, ms, s, m or min, h, d/],

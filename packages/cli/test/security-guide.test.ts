@@ -153,14 +153,14 @@ test("the Security guide's --conf keys name what Sluice has instead, never echoi
   const job = fixture('security-guide.ts');
   const given = `s3cr3t-${crypto.randomBytes(12).toString('hex')}`;
   const cases: [string[], RegExp][] = [
-    [['--conf', `spark.authenticate.secret=${given}`], /for spark\.authenticate\.secret, always on: every RPC carries the cluster secret; .*--secret-file FILE, SLUICE_SECRET_FILE or SLUICE_SECRET .*not on a command line, where ps shows it/],
-    [['--conf', 'spark.authenticate.secret.file=/run/secrets/s'], /for spark\.authenticate\.secret\.file, '--secret-file \/run\/secrets\/s' \(or SLUICE_SECRET_FILE=\/run\/secrets\/s\)/],
-    [['--conf', 'spark.ssl.enabled=true'], /for spark\.ssl\.enabled, '--tls-cert CERT\.pem --tls-key KEY\.pem' on 'sluice driver' and 'sluice worker' \(every RPC, and the driver's web UI over HTTPS\)/],
-    [['--conf', 'spark.ssl.keyStore=/ks.jks'], /for spark\.ssl\.keyStore, PEM files, not a Java keystore/],
-    [['--conf', 'spark.io.encryption.enabled=true'], /for spark\.io\.encryption\.enabled, not provided: .*encrypted filesystem/],
-    [['--conf', 'spark.ui.view.acls=bob'], /for spark\.ui\.view\.acls, no UI ACLs or filters: .*127\.0\.0\.1 unless --bind; '--web-port 0' turns it off/],
-    [['--conf', 'spark.redaction.regex=(?i)pass'], /for spark\.redaction\.regex, nothing to set/],
-    [['--conf', 'spark.driver.bindAddress=10.0.0.5'], /for spark\.driver\.bindAddress, '--bind 10\.0\.0\.5' on 'sluice driver'/],
+    [['--conf', `spark.authenticate.secret=${given}`], /--conf spark\.authenticate\.secret=[^:]*: (?:a setting of [^;]*; )?always on: every RPC carries the cluster secret; .*--secret-file FILE, SLUICE_SECRET_FILE or SLUICE_SECRET .*not on a command line, where ps shows it/],
+    [['--conf', 'spark.authenticate.secret.file=/run/secrets/s'], /--conf spark\.authenticate\.secret\.file=[^:]*: (?:a setting of [^;]*; )?'--secret-file \/run\/secrets\/s' \(or SLUICE_SECRET_FILE=\/run\/secrets\/s\)/],
+    [['--conf', 'spark.ssl.enabled=true'], /--conf spark\.ssl\.enabled=[^:]*: (?:a setting of [^;]*; )?'--tls-cert CERT\.pem --tls-key KEY\.pem' on 'sluice driver' and 'sluice worker' \(every RPC, and the driver's web UI over HTTPS\)/],
+    [['--conf', 'spark.ssl.keyStore=/ks.jks'], /--conf spark\.ssl\.keyStore=[^:]*: (?:a setting of [^;]*; )?PEM files, not a Java keystore/],
+    [['--conf', 'spark.io.encryption.enabled=true'], /--conf spark\.io\.encryption\.enabled=[^:]*: (?:a setting of [^;]*; )?not provided: .*encrypted filesystem/],
+    [['--conf', 'spark.ui.view.acls=bob'], /--conf spark\.ui\.view\.acls=[^:]*: (?:a setting of [^;]*; )?no UI ACLs or filters: .*127\.0\.0\.1 unless --bind; '--web-port 0' turns it off/],
+    [['--conf', 'spark.redaction.regex=(?i)pass'], /--conf spark\.redaction\.regex=[^:]*: (?:a setting of [^;]*; )?nothing to set/],
+    [['--conf', 'spark.driver.bindAddress=10.0.0.5'], /--conf spark\.driver\.bindAddress=[^:]*: (?:a setting of [^;]*; )?'--bind 10\.0\.0\.5' on 'sluice driver'/],
   ];
   for (const [args, expected] of cases) {
     const r = await runCli(['run', ...args, job], { timeoutMs: 60_000 });

@@ -141,7 +141,7 @@ test("spark-submit's master URLs are refused naming the sluice command for that 
     [['submit', '--master', `spark://${driver.address}`, SUM, '5'], new RegExp(`; for --master spark://${driver.address}, 'sluice submit --driver ${driver.address} job\\.ts'\\. See 'sluice submit --help'`)],
     [['submit', '--master', 'spark://h1:7077,h2:7077', SUM], /'sluice submit --driver HOST:PORT job\.ts' \(a driver has no standby masters/],
     [['run', '--master', 'yarn', SUM], /; for --master yarn, no cluster manager: .*'sluice worker --driver HOST:PORT'/],
-    [['run', '--conf', 'spark.master=local[2]', SUM], /; for spark\.master, 'sluice run --workers 2 job\.ts'\./],
+    [['driver', '--conf', 'spark.master=local[2]'], /--conf spark\.master=local\[2\]: a setting of sluice run.*; 'sluice run --workers 2 job\.ts'/],
   ]);
 });
 
@@ -150,25 +150,25 @@ test("spark-submit's other options and the guides' settings are refused naming S
     // A properties file is read since 2026-12-05 (configuration-guide.test.ts); one that is not there is named.
     [['run', '--properties-file', 'conf/spark-defaults.conf', SUM], /cannot read the properties file .*conf\/spark-defaults\.conf \(--properties-file\)/],
     [['run', '--driver-memory', '2g', SUM], /unknown option '--driver-memory' \(spark-submit's\): .*NODE_OPTIONS=--max-old-space-size=/],
-    [['run', '--conf', 'spark.driver.memory=2g', SUM], /for spark\.driver\.memory, NODE_OPTIONS=--max-old-space-size=2048 sluice driver/],
+    [['run', '--conf', 'spark.driver.memory=2g', SUM], /--conf spark\.driver\.memory=[^:]*: NODE_OPTIONS=--max-old-space-size=2048 sluice driver/],
     [['run', '--executor-memory', '20G', SUM], /'sluice worker --memory MEM'.*; for --executor-memory 20G, 'sluice worker --memory 20G'\./],
     [['run', '--num-executors', '3', SUM], /; for --num-executors 3, 'sluice run --workers 3 job\.ts', or 3 'sluice worker' processes/],
     [['run', '--executor-cores', '4', SUM], /; for --executor-cores 4, 'sluice worker --cores 4'/],
-    [['run', '--conf', 'spark.executor.memory=20G', SUM], /for spark\.executor\.memory, 'sluice worker --memory 20G'\./],
+    [['run', '--conf', 'spark.executor.memory=20G', SUM], /--conf spark\.executor\.memory=[^:]*: 'sluice worker --memory 20G'/],
     [['run', '--files', 'a.txt', SUM], /unknown option '--files' \(spark-submit's\): nothing is copied to the workers/],
     [['run', '--py-files', 'a.zip', SUM], /unknown option '--py-files' \(spark-submit's\)/],
     [['run', '--verbose', SUM], /unknown option '--verbose' \(spark-submit's\): '--log-level debug'/],
     [['submit', '--kill', 'driver-1', '--driver', driver.address], /unknown option '--kill' \(spark-submit's\): 'sluice stop JOB --driver HOST:PORT'.*; for --kill driver-1, 'sluice stop driver-1 --driver HOST:PORT'\./],
     [['submit', '--status', 'driver-1', '--driver', driver.address], /unknown option '--status' \(spark-submit's\): 'sluice jobs --driver HOST:PORT'/],
     [['run', '--supervise', SUM], /sluice run does not take --supervise \(an option of sluice submit\)/],
-    [['run', '--conf', 'spark.app.name=pi', SUM], /for spark\.app\.name, '--name pi' on 'sluice submit' and 'sluice run'\./],
-    [['run', '--conf', 'nokey', SUM], /'--conf nokey' has no '=': spark-submit's takes KEY=VALUE/],
-    [['driver', '--conf', 'spark.deploy.recoveryMode=FILESYSTEM'], /for spark\.deploy\.recoveryMode, 'sluice driver --state-dir DIR'/],
-    [['driver', '--conf', 'spark.deploy.recoveryMode=ZOOKEEPER'], /for spark\.deploy\.recoveryMode, no standby drivers: run one driver on a '--state-dir DIR'/],
-    [['driver', '--conf', 'spark.deploy.recoveryDirectory=/var/spark'], /for spark\.deploy\.recoveryDirectory, 'sluice driver --state-dir \/var\/spark'\./],
-    [['driver', '--conf', 'spark.worker.timeout=30'], /for spark\.worker\.timeout, 'sluice driver --worker-timeout-ms 30000'/],
-    [['driver', '--conf', 'spark.master.rest.enabled=true'], /for spark\.master\.rest\.enabled, no REST submission server: 'sluice submit --driver HOST:PORT'/],
-    [['driver', '--conf', 'spark.master.ui.port=8080'], /for spark\.master\.ui\.port, 'sluice driver --web-port 8080'/],
+    [['driver', '--conf', 'spark.app.name=pi'], /--conf spark\.app\.name=pi: a setting of sluice run and sluice submit .*; '--name pi' on 'sluice submit' and 'sluice run'/],
+    [['run', '--conf', 'nokey', SUM], /--conf nokey: has no '=': spark-submit's takes KEY=VALUE/],
+    [['driver', '--conf', 'spark.deploy.recoveryMode=FILESYSTEM'], /--conf spark\.deploy\.recoveryMode=[^:]*: 'sluice driver --state-dir DIR'/],
+    [['driver', '--conf', 'spark.deploy.recoveryMode=ZOOKEEPER'], /--conf spark\.deploy\.recoveryMode=[^:]*: no standby drivers: run one driver on a '--state-dir DIR'/],
+    [['run', '--conf', 'spark.deploy.recoveryDirectory=/var/spark', SUM], /--conf spark\.deploy\.recoveryDirectory=\/var\/spark: a setting of sluice driver .*; 'sluice driver --state-dir \/var\/spark'/],
+    [['run', '--conf', 'spark.worker.timeout=30', SUM], /--conf spark\.worker\.timeout=30: a setting of sluice driver .*; 'sluice driver --worker-timeout-ms 30000'/],
+    [['driver', '--conf', 'spark.master.rest.enabled=true'], /--conf spark\.master\.rest\.enabled=[^:]*: no REST submission server: 'sluice submit --driver HOST:PORT'/],
+    [['run', '--conf', 'spark.master.ui.port=8080', SUM], /--conf spark\.master\.ui\.port=8080: a setting of sluice driver .*; 'sluice driver --web-port 8080'/],
   ]);
 });
 
