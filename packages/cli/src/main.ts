@@ -197,7 +197,7 @@ function speculationOptions(c: Command): Command {
     .option(
       '--conf <KEY=VALUE>',
       `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms) and spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2), for every job of this driver`,
-      (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}, c.name()),
+      (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
     );
 }
 
