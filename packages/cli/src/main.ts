@@ -218,6 +218,15 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
   };
 }
 
+/** The driver options of `sluice shell --conf` (spark.default.parallelism, spark.locality.wait), as sluice run gives them. */
+function shellConf(conf: SparkConfSettings | undefined): Pick<DriverOptions, 'defaultParallelism' | 'tasks'> {
+  const wait = conf === undefined ? undefined : localityWaitOf(conf);
+  return {
+    ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
+    ...(wait === undefined ? {} : { tasks: { localityWaitMs: wait } }),
+  };
+}
+
 const TYPECHECK_HELP = "type-check the job with the TypeScript compiler of its project first (its tsconfig.json, or strict defaults); type errors are printed as file:line and nothing runs";
 
 /**
@@ -678,12 +687,16 @@ program
   .description("an interactive shell, spark-shell's counterpart: a Node REPL with `sc` bound to the SluiceContext of an embedded local cluster (driver + worker processes)")
   .option('--workers <n>', 'worker processes (spark-shell --master local[N]: N is workers x cores)', atLeast('--workers', 1), 2)
   .option('--properties-file <file>', PROPERTIES_FILE_HELP)
-  .option('--conf <KEY=VALUE>', CONF_HELP)
+  .option(
+    '--conf <KEY=VALUE>',
+    `${CONF_HELP}; also spark.locality.wait (or .process) and spark.default.parallelism, as sluice run takes them`,
+    (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
+  )
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
   .option('--master <url>', "refused: the shell runs a local cluster of its own (spark-shell's --master local[N] is --workers N)")
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string }) => {
+  .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string; conf?: SparkConfSettings }) => {
     if (o.master !== undefined) {
       // spark-shell --master local[N] is this shell's --workers N; a running driver's program
       // reads no input (`sluice submit` streams a job's output, nothing to it).
@@ -702,7 +715,7 @@ program
     const { runWorkerArgs } = await import('./local-worker-process.js');
     const { shellBundle } = await import('./shell-program.js');
     const { ShellTerminal } = await import('./shell-terminal.js');
-    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs: runWorkerArgs(undefined), driver: { webPort: o.webPort ?? 0, jobFailureLogLevel: 'info', jobThreadCode: cliThreadCode('job') } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs: runWorkerArgs(undefined), driver: { webPort: o.webPort ?? 0, jobFailureLogLevel: 'info', jobThreadCode: cliThreadCode('job'), ...shellConf(o.conf) } });
     let clusterStopped: Promise<void> | undefined;
     const stopCluster = (): Promise<void> => (clusterStopped ??= cluster.stop());
     const term = new ShellTerminal(process.stdin, process.stdout, () => undefined);

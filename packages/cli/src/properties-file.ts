@@ -164,7 +164,7 @@ function propertiesFileOf(options: readonly string[], env: NodeJS.ProcessEnv): {
 function whyRefused(command: PropertiesCommand, key: string, value: string): string {
   const instead = sparkKeyInstead(key, value === '' ? '...' : value);
   const others = commandsTaking(key);
-  const taken = others.length > 0 ? `a setting of ${others.join(' and ')} (in its properties file and --conf too)` : undefined;
+  const taken = others.length > 0 ? `a setting of ${others.length > 2 ? `${others.slice(0, -1).join(', ')} and ${others[others.length - 1]}` : others.join(' and ')} (in its properties file and --conf too)` : undefined;
   if (instead !== undefined && taken !== undefined) return `${taken}; ${instead}`;
   return instead ?? taken ?? `not a setting Sluice has (README "Configuration" lists the properties sluice ${command} takes)`;
 }

@@ -44,14 +44,14 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   // Memory Management sections, and the Tuning guide's settings.
   'spark.task.maxFailures': (v) => `'--task-max-failures ${v}' on 'sluice run' and 'sluice driver' (for every job that driver runs)`,
   'spark.speculation.interval': () => 'not settable: stragglers are looked for every 100 ms (Spark\'s default); --speculation-min-runtime bounds what is copied',
-  'spark.locality.wait': (v) => `'--conf spark.locality.wait=${v}' on 'sluice run' or 'sluice driver' (for every job that driver runs)`,
-  'spark.locality.wait.process': (v) => `'--conf spark.locality.wait.process=${v}' on 'sluice run' or 'sluice driver' (for every job that driver runs)`,
+  'spark.locality.wait': (v) => `'--conf spark.locality.wait=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.locality.wait.process': (v) => `'--conf spark.locality.wait.process=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
   'spark.locality.wait.node': () =>
-    "no node level: a task that prefers a worker waits there, then runs anywhere; give the whole wait as '--conf spark.locality.wait=TIME' on 'sluice run' or 'sluice driver'",
-  'spark.locality.wait.rack': () => "no racks: a task that prefers a worker waits there, then runs anywhere; give the wait as '--conf spark.locality.wait=TIME' on 'sluice run' or 'sluice driver'",
+    "no node level: a task that prefers a worker waits there, then runs anywhere; give the whole wait as '--conf spark.locality.wait=TIME' on 'sluice run', 'sluice driver' or 'sluice shell'",
+  'spark.locality.wait.rack': () => "no racks: a task that prefers a worker waits there, then runs anywhere; give the wait as '--conf spark.locality.wait=TIME' on 'sluice run', 'sluice driver' or 'sluice shell'",
   'spark.task.cpus': () => "not settable: a task takes one of a worker's --cores; give a worker fewer --cores to run fewer tasks at once",
   'spark.default.parallelism': (v) =>
-    `'--conf spark.default.parallelism=${v}' on 'sluice run' or 'sluice driver' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,
+    `'--conf spark.default.parallelism=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,
   'spark.network.timeout': () =>
     "'sluice driver --worker-timeout-ms MS' (a silent worker is declared lost after it; default 60000) and 'sluice worker --peer-connect-timeout DURATION' (shuffle and block fetches; default 30s)",
   'spark.executor.heartbeatInterval': (v) => `'sluice driver --heartbeat-ms MS' (milliseconds: '${v}' given; default 1000)`,

@@ -132,11 +132,11 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.streaming.dynamicAllocation.maxExecutors': { driver: as('--max-workers') },
   'spark.decommission.enabled': { driver: flag([], ['--no-decommission']) },
   // Taken as --conf KEY=VALUE (spark-conf-settings.ts checks the value): a --conf on the command line comes after, and wins.
-  'spark.locality.wait': { run: asConf('spark.locality.wait'), driver: asConf('spark.locality.wait') },
-  'spark.locality.wait.process': { run: asConf('spark.locality.wait.process'), driver: asConf('spark.locality.wait.process') },
-  'spark.locality.wait.node': { run: asConf('spark.locality.wait.node'), driver: asConf('spark.locality.wait.node') },
-  'spark.locality.wait.rack': { run: asConf('spark.locality.wait.rack'), driver: asConf('spark.locality.wait.rack') },
-  'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism') },
+  'spark.locality.wait': { run: asConf('spark.locality.wait'), driver: asConf('spark.locality.wait'), shell: asConf('spark.locality.wait') },
+  'spark.locality.wait.process': { run: asConf('spark.locality.wait.process'), driver: asConf('spark.locality.wait.process'), shell: asConf('spark.locality.wait.process') },
+  'spark.locality.wait.node': { run: asConf('spark.locality.wait.node'), driver: asConf('spark.locality.wait.node'), shell: asConf('spark.locality.wait.node') },
+  'spark.locality.wait.rack': { run: asConf('spark.locality.wait.rack'), driver: asConf('spark.locality.wait.rack'), shell: asConf('spark.locality.wait.rack') },
+  'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism'), shell: asConf('spark.default.parallelism') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

@@ -36,8 +36,8 @@ interface Shell {
   type(line: string, ms?: number): Promise<string>;
 }
 
-function startShell(cwd: string): Shell {
-  const child = spawn(process.execPath, [CLI_BIN, 'shell', '--workers', '2'], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
+function startShell(cwd: string, args: readonly string[] = []): Shell {
+  const child = spawn(process.execPath, [CLI_BIN, 'shell', '--workers', '2', ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
   const sh: Shell = {
     child,
     out: '',
@@ -145,12 +145,15 @@ test("sluice shell: Spark's Quick Start at the prompt, closures over the shell's
   }
 });
 
-test('sluice shell: the end of its input (Ctrl-D) ends it; --master is refused, naming what to do', { timeout: 120_000 }, async () => {
+test('sluice shell: the end of its input (Ctrl-D) ends it; --conf spark.default.parallelism as spark-shell takes it; --master is refused, naming what to do', { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-shell-'));
-  const sh = startShell(dir);
+  // 2 workers x 1 core would give 2; spark-shell --conf spark.default.parallelism=5 gives 5.
+  const sh = startShell(dir, ['--conf', 'spark.default.parallelism=5', '--conf', 'spark.locality.wait=0']);
   try {
     await pollUntil(() => (sh.out.endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nstderr: ${sh.err}`, 20);
     const workers = childPids(sh.child.pid!);
+    assert.equal(await sh.type('sc.defaultParallelism'), '5');
+    assert.equal(await sh.type('sc.parallelize([1, 2, 3, 4, 5, 6, 7]).getNumPartitions()'), '5');
     assert.equal(await sh.type('await sc.parallelize([3, 4]).reduce((a, b) => a * b)'), '12');
     // Lines typed ahead (here: piped at once) wait for the line before, an action awaited included.
     const from = sh.out.length;
