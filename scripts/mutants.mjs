@@ -10215,10 +10215,10 @@ const MUTATIONS = [
   },
   {
     id: "conf-locality-wait-dropped",
-    what: "sluice run/driver --conf spark.locality.wait is parsed and not given to the driver (the 500 ms default stays)",
+    what: "sluice run/driver/shell --conf spark.locality.wait is parsed and not given to the driver (the 500 ms default stays)",
     file: "packages/cli/src/main.ts",
-    search: "    ...(o.conf && localityWaitOf(o.conf) !== undefined ? { localityWaitMs: localityWaitOf(o.conf) } : {}),",
-    replace: "",
+    search: "    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }) },",
+    replace: "    tasks,",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites12.test.js', pattern: 'spark.locality.wait=0' }],
   },
   {
@@ -10281,8 +10281,8 @@ const MUTATIONS = [
     id: "shell-conf-parallelism-dropped",
     what: "sluice shell --conf spark.default.parallelism=5 is taken and not given to its driver (sc.defaultParallelism stays the cluster's cores)",
     file: "packages/cli/src/main.ts",
-    search: "    ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),\n    ...(wait === undefined",
-    replace: "    ...(wait === undefined",
+    search: "    ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),\n    tasks: { ...tasks",
+    replace: "    tasks: { ...tasks",
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'spark.default.parallelism as spark-shell' }],
   },
   {

@@ -178,6 +178,10 @@ interface SpeculationOpts {
   speculationMinRuntime?: number;
   /** --task-max-failures: Spark's spark.task.maxFailures. */
   taskMaxFailures?: number;
+}
+
+/** The --conf option of `sluice run` and `sluice driver` (the shell declares its own). */
+interface ConfOpts {
   /** --conf KEY=VALUE: the Spark settings taken (spark-conf-settings.ts). */
   conf?: SparkConfSettings;
 }
@@ -214,16 +218,18 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
     ...(o.speculationMultiplier !== undefined ? { speculationMultiplier: o.speculationMultiplier } : {}),
     ...(o.speculationMinRuntime !== undefined ? { speculationMinMs: o.speculationMinRuntime } : {}),
     ...(o.taskMaxFailures !== undefined ? { maxFailures: o.taskMaxFailures } : {}),
-    ...(o.conf && localityWaitOf(o.conf) !== undefined ? { localityWaitMs: localityWaitOf(o.conf) } : {}),
   };
 }
 
-/** The driver options of `sluice shell --conf` (spark.default.parallelism, spark.locality.wait), as sluice run gives them. */
-function shellConf(conf: SparkConfSettings | undefined): Pick<DriverOptions, 'defaultParallelism' | 'tasks'> {
+/**
+ * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
+ * spark.default.parallelism, and spark.locality.wait added to the command's other task options.
+ */
+function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
-    ...(wait === undefined ? {} : { tasks: { localityWaitMs: wait } }),
+    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }) },
   };
 }
 
@@ -355,7 +361,8 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
   .action(
     async (
       o: ServerOpts &
-        SpeculationOpts & {
+        SpeculationOpts &
+        ConfOpts & {
         port: number;
         webPort: number;
         bind: string;
@@ -399,8 +406,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       spareJobThread: true,
       replaceSpareJobThread: true,
       retainedBatches: o.retainedBatches,
-      tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) },
-      ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }),
+      ...confDriverOptions(o.conf, { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) }),
       workerAllocation: {
         minWorkers: o.minWorkers,
         maxWorkers: o.maxWorkers ?? Number.POSITIVE_INFINITY,
@@ -593,7 +599,7 @@ speculationOptions(
     `Ctrl-C or SIGTERM stops a streaming job gracefully: its receivers stop, then every batch of what they stored runs (Spark's spark.streaming.stopGracefullyOnShutdown); up to ${GRACEFUL_SHUTDOWN_LIMIT_S} s, a second signal stops at once (default: not gracefully, 10 s)`,
   )
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; retainedBatches?: number; shuffleSpillRecords?: number; shuffleCompress?: boolean; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & ConfOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; retainedBatches?: number; shuffleSpillRecords?: number; shuffleCompress?: boolean; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     // A job file that is not there fails at once, before a worker process starts.
@@ -607,7 +613,7 @@ speculationOptions(
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
     const workerArgs = runWorkerArgs(o.shuffleSpillRecords, o.shuffleCompress === true);
     const prestarted = takePrestartedWorkers();
-    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }), tasks: { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) } } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), ...confDriverOptions(o.conf, { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) }) } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');
     let j: import('@sluice/driver').DriverJob | undefined;
     let signalled = false;
@@ -715,7 +721,7 @@ program
     const { runWorkerArgs } = await import('./local-worker-process.js');
     const { shellBundle } = await import('./shell-program.js');
     const { ShellTerminal } = await import('./shell-terminal.js');
-    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs: runWorkerArgs(undefined), driver: { webPort: o.webPort ?? 0, jobFailureLogLevel: 'info', jobThreadCode: cliThreadCode('job'), ...shellConf(o.conf) } });
+    const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs: runWorkerArgs(undefined), driver: { webPort: o.webPort ?? 0, jobFailureLogLevel: 'info', jobThreadCode: cliThreadCode('job'), ...confDriverOptions(o.conf) } });
     let clusterStopped: Promise<void> | undefined;
     const stopCluster = (): Promise<void> => (clusterStopped ??= cluster.stop());
     const term = new ShellTerminal(process.stdin, process.stdout, () => undefined);
