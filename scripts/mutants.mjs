@@ -257,6 +257,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/redis/dist/test/redis-sink-restart.test.js', pattern: 'after batch 3' }],
   },
   {
+    id: 'redis-sink-no-command-timeout',
+    what: "saveToRedis's commands wait for ever for an answer: a redis-server paused (SIGSTOP) for good as a partition writes inside its MULTI holds the task, and the streaming job, silently for ever (before faults39, 6 December 2026)",
+    file: 'packages/redis/src/client-cache.ts',
+    search: '    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),\n',
+    replace: '',
+    tests: [{ file: 'packages/redis/dist/test/redis-sink-pause.test.js', pattern: 'past every attempt' }],
+  },
+  {
+    id: 'redis-sink-silent-not-waited',
+    what: "saveToRedis does not wait for a server that stops answering (a command timed out) as it waits for one that restarts: each attempt fails at its first timeout, and the failure does not say how long it waited",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: " || /Connection is closed|Stream isn't writeable/i.test(e.message ?? '') || timedOut(err));\n",
+    replace: " || /Connection is closed|Stream isn't writeable/i.test(e.message ?? ''));\n",
+    tests: [{ file: 'packages/redis/dist/test/redis-sink-pause.test.js', pattern: 'past every attempt' }],
+  },
+  {
     id: 'redis-sink-reached-per-thread-only',
     what: "saveToRedis waits for a restarting server only in job threads that wrote through it before: a worker that joined while redis-server restarts fails its tasks at once on the refused connection, though earlier batches had reached the server",
     file: 'packages/redis/src/save-to-redis.ts',
@@ -3886,8 +3902,8 @@ const MUTATIONS = [
     id: 'redis-exec-on-failure',
     what: 'saveToRedis EXECs the queued commands of a partition that failed mid-write instead of dropping the connection',
     file: 'packages/redis/src/redis-partition-writer.ts',
-    search: 'if (inMulti) broken = true;',
-    replace: 'if (inMulti) await client.exec().catch(() => undefined);',
+    search: 'if (inMulti || timedOut(err)) broken = true;',
+    replace: 'if (inMulti) await client.exec().catch(() => undefined);\n    else if (timedOut(err)) broken = true;',
     tests: ['packages/redis/dist/test/redis-sink.test.js'],
   },
   {

@@ -11,11 +11,21 @@ import { Redis } from 'ioredis';
  * (a resent INCRBY outside its MULTI would apply twice): one that broke is dropped, and
  * the next partition opens a new one (waiting for a server it reached before: see
  * watchMarker in redis-partition-writer.ts).
+ *
+ * Every command, and the connection's handshake (the TCP connect, CLIENT SETNAME, the ready
+ * check), waits at most `commandTimeoutMs` for the server's answer (0: no limit): a server
+ * that accepts connections and stops answering (SIGSTOP, a stalled host; the kernel still
+ * completes the TCP handshake) fails it with `Command timed out`, and the caller drops the
+ * connection. Idle connections are kept per URL and timeout.
  */
 const idle = new Map<string, Redis[]>();
 
-export async function takeClient(url: string): Promise<Redis> {
-  const list = idle.get(url) ?? [];
+/** The message of a command or handshake that got no answer within the timeout (ioredis's own for a command). */
+export const TIMED_OUT = 'Command timed out';
+
+export async function takeClient(url: string, commandTimeoutMs: number): Promise<Redis> {
+  const cacheKey = `${commandTimeoutMs} ${url}`;
+  const list = idle.get(cacheKey) ?? [];
   for (let c = list.pop(); c; c = list.pop()) {
     if (c.status === 'ready') return c;
     c.disconnect();
@@ -28,28 +38,36 @@ export async function takeClient(url: string): Promise<Redis> {
     retryStrategy: () => null,
     connectTimeout: 10_000,
     connectionName: 'sluice-redis',
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
   });
   // Errors reach the caller through the command or connect() that failed; a failed connect()
   // says only 'Connection is closed', so the error before it (refused, WRONGPASS) is what it throws.
   let last: unknown;
   client.on('error', (err) => (last = err));
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    if (commandTimeoutMs > 0) timer = setTimeout(() => reject(new Error(`${TIMED_OUT} (the connection's handshake)`)), commandTimeoutMs);
+  });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), silent]);
   } catch (err) {
     client.disconnect();
-    throw last ?? err;
+    throw err instanceof Error && err.message.startsWith(TIMED_OUT) ? err : (last ?? err);
+  } finally {
+    clearTimeout(timer);
   }
   return client;
 }
 
-export function giveBack(url: string, client: Redis, broken: boolean): void {
+export function giveBack(url: string, commandTimeoutMs: number, client: Redis, broken: boolean): void {
   if (broken || client.status !== 'ready') {
     client.disconnect();
     return;
   }
-  const list = idle.get(url) ?? [];
+  const cacheKey = `${commandTimeoutMs} ${url}`;
+  const list = idle.get(cacheKey) ?? [];
   list.push(client);
-  idle.set(url, list);
+  idle.set(cacheKey, list);
 }
 
 /** Closes every idle connection of this thread. */

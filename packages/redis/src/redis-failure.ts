@@ -11,12 +11,25 @@ export function serverOf(url: string): string {
   }
 }
 
+/** A command or connection handshake that got no answer within commandTimeoutMs (client-cache's TIMED_OUT, ioredis's message). */
+export function timedOut(err: unknown): boolean {
+  return /^Command timed out/.test((err as { message?: string } | null)?.message ?? '');
+}
+
 /** An ioredis failure as a SluiceError naming the connector, the setting to fix and `where`. */
-export function redisFailure(err: unknown, where: string, url: string): SluiceError {
+export function redisFailure(err: unknown, where: string, url: string, commandTimeoutMs?: number): SluiceError {
   if (err instanceof SluiceError) return err;
   const e = (err ?? {}) as { code?: string; message?: string };
   const msg = e.message ?? String(err);
   const server = serverOf(url);
+  if (timedOut(err)) {
+    const u = new URL(url);
+    return new SluiceError(
+      'SLUICE_UNREACHABLE',
+      `${where}: the Redis server ${server} (url ${redactUrl(url)}) did not answer within commandTimeoutMs ${commandTimeoutMs ?? '?'} ms (${msg}): it takes connections but is stopped, overloaded or busy with a long command; check that it answers (redis-cli -h ${u.hostname} -p ${u.port || '6379'} ping), or raise commandTimeoutMs`,
+      { cause: err },
+    );
+  }
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(e.code ?? '') || /connect ETIMEDOUT|Connection is closed|Stream isn't writeable/i.test(msg)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Redis server ${server} (url ${redactUrl(url)}): ${msg}; check the host and port in url and that the server runs`, { cause: err });
   }

@@ -54,6 +54,14 @@ export interface SaveToRedisOptions<T> {
    * 30,000 ms; 0: fail at once). A server never reached fails the task at once.
    */
   readonly reconnectTimeoutMs?: number;
+  /**
+   * How long a command (and a connection's handshake) waits for the server's answer before
+   * the connection is dropped (default 10,000 ms; 0: no limit, a server that stops answering
+   * holds the write for ever). spark-redis's `timeout` (Jedis's socket timeout, 2,000 ms).
+   * A server reached before that stops answering is then waited for as one that went away
+   * (reconnectTimeoutMs); the partition's marker keeps a re-run from applying it twice.
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** The settings without functions (functions travel to the workers as variables of their own). */
@@ -67,6 +75,8 @@ export interface RedisSinkParams {
   readonly chunkSize: number;
   readonly markerTtlSeconds: number;
   readonly reconnectTimeoutMs: number;
+  /** 0: no limit. */
+  readonly commandTimeoutMs: number;
   /**
    * An earlier batch of this DStream output wrote through the server (set by the driver per
    * batch): a refused connection is then the server restarting, waited for, even in a job
@@ -103,6 +113,7 @@ const OPTION_KEYS: Record<keyof SaveToRedisOptions<unknown>, true> = {
   batchTime: true,
   onProgress: true,
   reconnectTimeoutMs: true,
+  commandTimeoutMs: true,
 };
 
 const IN_URL = "url: 'redis://[[user]:password@]host:port[/db]'";
@@ -118,8 +129,8 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   password: IN_URL,
   db: IN_URL,
   dbNum: IN_URL,
-  'spark.redis.timeout': '{ reconnectTimeoutMs: N } (how long a write waits for a server that went away)',
-  timeout: '{ reconnectTimeoutMs: N } (how long a write waits for a server that went away)',
+  'spark.redis.timeout': '{ commandTimeoutMs: N } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)',
+  timeout: '{ commandTimeoutMs: N } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)',
 };
 const KINDS: readonly RedisKind[] = ['counter', 'hash', 'sortedSet'];
 
@@ -157,8 +168,10 @@ export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: Re
   if (!Number.isSafeInteger(markerTtlSeconds) || markerTtlSeconds < 1) throw bad('markerTtlSeconds', options.markerTtlSeconds, 'give a whole number of seconds >= 1');
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
   if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
+  const commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
+  if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 0) throw bad('commandTimeoutMs', options.commandTimeoutMs, 'give a whole number of milliseconds >= 0 (0: no limit)');
   return {
-    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds, reconnectTimeoutMs },
+    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds, reconnectTimeoutMs, commandTimeoutMs },
     fns: {
       key: typeof key === 'function' ? key : undefined,
       field: options.field,

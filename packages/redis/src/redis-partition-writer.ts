@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '@sluice/core';
 import { giveBack, takeClient } from './client-cache.js';
-import { redisFailure } from './redis-failure.js';
+import { redisFailure, timedOut } from './redis-failure.js';
 import type { RedisRecordFunctions, RedisSinkParams } from './redis-options.js';
 
 /** What writing one partition did: commands applied, and 1 if an earlier attempt had applied it (nothing applied). */
@@ -69,12 +69,13 @@ const reached = new Set<string>();
 /**
  * A failure that says the server is going away or coming back: it is loading its data after
  * a start (LOADING), or, when it was reached before (`reachedBefore`), it refuses or closed
- * the connection (a restart; an address never reached that refuses is a wrong one).
+ * the connection (a restart; an address never reached that refuses is a wrong one) or stopped
+ * answering (no answer within commandTimeoutMs: a server paused or stalled).
  */
 function restarting(err: unknown, reachedBefore: boolean): boolean {
   const e = (err ?? {}) as { code?: string; message?: string };
   if (/^LOADING\b/.test(e.message ?? '')) return true;
-  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable/i.test(e.message ?? ''));
+  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable/i.test(e.message ?? '') || timedOut(err));
 }
 
 /**
@@ -89,19 +90,20 @@ async function watchMarker(p: RedisSinkParams, marker: string, where: string): P
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
     let client: Redis | undefined;
     try {
-      client = await takeClient(p.url);
+      client = await takeClient(p.url, p.commandTimeoutMs);
       await client.watch(marker);
       const found = await client.get(marker);
       reached.add(p.url);
       return { client, found };
     } catch (err) {
       // the connection is dropped (with its WATCH); the next try opens another
-      if (client) giveBack(p.url, client, true);
+      if (client) giveBack(p.url, p.commandTimeoutMs, client, true);
       const waitMore = restarting(err, reached.has(p.url) || p.reachedBefore === true);
       const waited = Date.now() - started;
       if (!waitMore || waited + delay > p.reconnectTimeoutMs) {
-        const f = redisFailure(err, where, p.url);
-        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to take connections again; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
+        const f = redisFailure(err, where, p.url, p.commandTimeoutMs);
+        const what = timedOut(err) ? 'answer again' : 'take connections again';
+        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to ${what}; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
       }
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -176,10 +178,11 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     return [n, 0];
   } catch (err) {
     // Drop the connection: Redis discards a MULTI's queued commands and the WATCH with it.
-    if (inMulti) broken = true;
+    // One that timed out may still answer later (its replies would go to the next command).
+    if (inMulti || timedOut(err)) broken = true;
     else await client.unwatch().catch(() => (broken = true));
-    throw redisFailure(err, where, p.url);
+    throw redisFailure(err, where, p.url, p.commandTimeoutMs);
   } finally {
-    giveBack(p.url, client, broken);
+    giveBack(p.url, p.commandTimeoutMs, client, broken);
   }
 }

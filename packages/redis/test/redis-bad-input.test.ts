@@ -91,13 +91,13 @@ test("an option the sink does not know (a misspelt one, spark-redis's host) is r
   const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
   const rdd = sc.parallelize([['a', 1] as [string, number]]);
   const stream = new StreamingContext(sc, 1000).queueStream([rdd]);
-  const options = 'url, kind, key, field, value, member, score, increment, outputId, chunkSize, markerTtlSeconds, batchTime, onProgress, reconnectTimeoutMs';
+  const options = 'url, kind, key, field, value, member, score, increment, outputId, chunkSize, markerTtlSeconds, batchTime, onProgress, reconnectTimeoutMs, commandTimeoutMs';
   const given = (extra: Record<string, unknown>): SaveToRedisOptions<[string, number]> => ({ url: server.url, kind: 'counter', key: 'never', ...extra }) as SaveToRedisOptions<[string, number]>;
   const refused = (call: () => unknown, message: string): void =>
     assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
   refused(() => saveToRedis(rdd, given({ markerTTLSeconds: 60 })), `saveToRedis(target, options): unknown option 'markerTTLSeconds'; the options are ${options}`);
   refused(() => saveToRedis(stream, given({ 'spark.redis.host': 'cache' })), `saveToRedis(target, options): unknown option 'spark.redis.host' (Spark's setting; in Sluice: url: 'redis://[[user]:password@]host:port[/db]'); the options are ${options}`);
-  refused(() => saveToRedis(stream, given({ timeout: 2000 })), `saveToRedis(target, options): unknown option 'timeout' (Spark's setting; in Sluice: { reconnectTimeoutMs: 2000 } (how long a write waits for a server that went away)); the options are ${options}`);
+  refused(() => saveToRedis(stream, given({ timeout: 2000 })), `saveToRedis(target, options): unknown option 'timeout' (Spark's setting; in Sluice: { commandTimeoutMs: 2000 } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)); the options are ${options}`);
   // A known option is taken (the stream's output is registered; nothing runs).
-  saveToRedis(stream, given({ field: ([w]: [string, number]) => w, chunkSize: 10, markerTtlSeconds: 60, reconnectTimeoutMs: 0, outputId: 'o' }));
+  saveToRedis(stream, given({ field: ([w]: [string, number]) => w, chunkSize: 10, markerTtlSeconds: 60, reconnectTimeoutMs: 0, commandTimeoutMs: 0, outputId: 'o' }));
 });

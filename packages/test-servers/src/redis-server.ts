@@ -3,7 +3,8 @@
 // (an append-only file, fsync always, so a restart keeps every write), optionally a password
 // (requirepass). `stop()` sends SIGTERM to its PID, waits for the exit (SIGKILL after 10 s)
 // and removes the directory; `restart(downMs, until?)` stops it the same way, waits and starts
-// it again on the same port and directory.
+// it again on the same port and directory. `pid` is its process's, for a test that pauses it
+// (SIGSTOP: it takes connections, the kernel's, and answers nothing until SIGCONT).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,8 @@ export interface RedisServer {
   /** redis://[:password@]127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** The redis-server process's id (a test may SIGSTOP it: stop() and restart() SIGCONT it first). */
+  readonly pid: number;
   /** SIGTERM, `downMs` (and until `until` settles, if given) with nothing listening on the port, then started again (data kept with appendOnly). */
   restart(downMs: number, until?: Promise<unknown>): Promise<void>;
   stop(): Promise<void>;
@@ -49,6 +52,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   }
   const stopServer = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid!, 'SIGCONT'); // a paused server would not act on SIGTERM
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       process.kill(child.pid!, 'SIGTERM');
       const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
@@ -60,6 +64,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   return {
     url: `redis://${secret}127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child.pid!;
+    },
     async restart(downMs: number, until?: Promise<unknown>) {
       await stopServer();
       await new Promise((r) => setTimeout(r, downMs));
