@@ -116,7 +116,7 @@ test("Spark's security guide on a TLS cluster: secrets refused, nothing leaked, 
     assert.match(jobs.stdout, /running/);
     const listed = await cli(['workers']);
     outputs.push(jobs.stdout, jobs.stderr, listed.stdout, listed.stderr);
-    for (const p of ['/', `/jobs/${jobId}/`, '/metrics', '/api/v1/applications', `/api/v1/applications/${jobId}`, `/api/v1/applications/${jobId}/jobs`, `/api/v1/applications/${jobId}/stages?details=true`, `/api/v1/applications/${jobId}/executors`, `/api/v1/applications/${jobId}/environment`, '/api/v1/workers']) {
+    for (const p of ['/', `/jobs/${jobId}/`, `/jobs/${jobId}/environment/`, `/jobs/${jobId}/stages/`, `/jobs/${jobId}/storage/`, `/jobs/${jobId}/executors/`, '/metrics', '/api/v1/applications', `/api/v1/applications/${jobId}`, `/api/v1/applications/${jobId}/jobs`, `/api/v1/applications/${jobId}/stages?details=true`, `/api/v1/applications/${jobId}/executors`, `/api/v1/applications/${jobId}/environment`, '/api/v1/workers']) {
       outputs.push((await request(`${web}${p}`, { ca })).body);
     }
 

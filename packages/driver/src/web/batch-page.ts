@@ -4,6 +4,7 @@ import type { DriverNode } from '../driver-node.js';
 import type { BatchRecord } from '../status/streaming-progress.js';
 import { duration, durationVerbose, escapeHtml, page, table, type Cell } from './html.js';
 import { actionsTable, failuresTable, stagesTable } from './job-page.js';
+import { jobTabs } from './job-tabs.js';
 
 /**
  * `/jobs/{id}/streaming/batch/{batchTime}`: one batch's output operations, their actions, stages
@@ -48,7 +49,7 @@ ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(stages, runningOf,
   ]
     .map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> ${escapeHtml(v)}</li>`)
     .join('');
-  const body = `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Back to the Streaming page</a></p>
+  const body = `${jobTabs(j, 'streaming')}<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Back to the Streaming page</a></p>
 <ul id="batch-details">${details}</ul>
 ${table(['Batch time', 'Status', 'Input records', 'Scheduling delay', 'Processing time', 'Total delay'], summary, ' id="batch-summary"')}
 <h2>Output operations</h2>

@@ -2,6 +2,7 @@ import type { DriverJob } from '../job/driver-job.js';
 import type { DriverNode } from '../driver-node.js';
 import type { JobRecord, StageRecord } from '../status/job-stage-status.js';
 import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
+import { jobTabs } from './job-tabs.js';
 
 /** A stage's tasks as a progress bar: done of total, and how many run now. */
 export function progressBar(s: StageRecord, running: number): { html: string } {
@@ -70,7 +71,7 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
   const active = j.stages.allStages().filter((s) => s.status === 'ACTIVE');
   const recent = jobs.slice(0, 100);
   const stages = recent.flatMap((a) => j.stages.stagesOf(a));
-  const body = `<p>State: <b id="job-state">${escapeHtml(j.state)}</b>, attempt ${escapeHtml(j.attempt)}, started ${escapeHtml(time(j.startedAt))}${
+  const body = `${jobTabs(j, 'jobs')}<p>State: <b id="job-state">${escapeHtml(j.state)}</b>, attempt ${escapeHtml(j.attempt)}, started ${escapeHtml(time(j.startedAt))}${
     j.endedAt !== undefined ? `, ended ${escapeHtml(time(j.endedAt))}` : ''
   }${j.error ? `. Error: <span class="error">${escapeHtml(j.error.message)}</span>` : ''}</p>
 ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${

@@ -105,7 +105,7 @@ export class StatusServer {
         },
       );
     } else {
-      const p = uiPage(this.driver, url);
+      const p = uiPage(this.driver, url, new URLSearchParams(search));
       if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

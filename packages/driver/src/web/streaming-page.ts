@@ -1,5 +1,6 @@
 import type { DriverJob } from '../job/driver-job.js';
 import { driverTimeZone, escapeHtml, page } from './html.js';
+import { jobTabs } from './job-tabs.js';
 
 /** The four series each streaming job is charted by (a timeline and a histogram each), keyed as the page script reads them. */
 export const STREAMING_SERIES = [
@@ -25,7 +26,7 @@ export function streamingPage(j: DriverJob): string {
     ([key, title]) => `<div class="series"><h3>${escapeHtml(title)}</h3><p class="stat" id="stat-${key}"></p>
 <div class="timeline" id="timeline-${key}" data-points="0"></div><div class="histogram" id="histogram-${key}" data-points="0"></div></div>`,
   ).join('\n');
-  const body = `${j.dashboards.size > 0 ? `<p><a id="dashboard-link" href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard: ${escapeHtml(j.dashboards.names().join(', '))}</a></p>
+  const body = `${jobTabs(j, 'streaming')}${j.dashboards.size > 0 ? `<p><a id="dashboard-link" href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard: ${escapeHtml(j.dashboards.names().join(', '))}</a></p>
 ` : ''}<p id="summary">Loading…</p>
 <p id="warning" class="warning" hidden></p>
 <section class="charts">${charts}</section>

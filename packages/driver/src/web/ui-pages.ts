@@ -1,28 +1,30 @@
 import type { DriverNode } from '../driver-node.js';
 import { batchPage } from './batch-page.js';
 import { dashboardPage } from './dashboard-page.js';
-import { escapeHtml, page } from './html.js';
 import { jobPage } from './job-page.js';
+import { jobTabPage, TAB_PAGES } from './job-tab-pages.js';
 import { overviewPage } from './overview-page.js';
+import { badRequestPage as badRequest, missingPage as missing, type PageReply } from './page-reply.js';
 import { streamingPage } from './streaming-page.js';
 
-/** An HTML answer. */
-export interface PageReply {
-  readonly status: number;
-  readonly html: string;
-}
-
-const missing = (what: string): PageReply => ({ status: 404, html: page('Not found', `<p>${escapeHtml(what)}</p><p><a href="/">Back to the driver</a></p>`) });
-const badRequest = (what: string): PageReply => ({ status: 400, html: page('Bad request', `<p>${escapeHtml(what)}</p><p><a href="/">Back to the driver</a></p>`) });
+export type { PageReply } from './page-reply.js';
 
 /**
  * The UI's pages: `/` (workers, jobs), `/jobs/{id}/` (actions, stages), `/jobs/{id}/streaming/`
  * (charts, batches, receivers, workers), `/jobs/{id}/streaming/batch/{batchTime}` and
- * `/jobs/{id}/dashboard/` (the job's live dashboards).
+ * `/jobs/{id}/dashboard/` (the job's live dashboards); and Spark's other tabs (job-tab-pages):
+ * `/jobs/{id}/stages/` and `stages/stage/?id=N&attempt=A`, `storage/` and `storage/rdd/?id=N`,
+ * `environment/`, `executors/` (`query`: those pages' parameters).
  * Returns undefined for a path that is no page.
  */
-export function uiPage(d: DriverNode, path: string): PageReply | undefined {
+export function uiPage(d: DriverNode, path: string, query: URLSearchParams = new URLSearchParams()): PageReply | undefined {
   if (path === '/') return { status: 200, html: overviewPage(d) };
+  const tab = TAB_PAGES.exec(path);
+  if (tab) {
+    const id = decodeURIComponent(tab[1]);
+    const j = d.jobs.get(id);
+    return j ? jobTabPage(d, j, tab[2], tab[3] ?? '', query) : missing(`No job '${id}' on this driver.`);
+  }
   const dash = /^\/jobs\/([^/]+)\/dashboard\/?$/.exec(path);
   if (dash) {
     const id = decodeURIComponent(dash[1]);

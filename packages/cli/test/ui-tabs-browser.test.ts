@@ -1,0 +1,200 @@
+// Spark's UI tabs other than Jobs and Streaming, in a real browser (Debian's Chromium through
+// playwright-core) on `sluice run`'s cluster of 2 worker processes: a batch job (fixture
+// ui-tabs.ts) caches 1,000 numbers in 4 partitions under the name '<b>nums</b>', sums them by
+// x % 10 over 3 reduce partitions, counts 120 one-number partitions, then holds while the test
+// walks the pages by their tabs, from the overview, as a user would:
+// - Environment: the properties set by the test's --conf (spark.task.maxFailures 3, spark.app.name)
+//   and its --web-port (spark.ui.port); the cluster secret nowhere on the page;
+// - Storage: the cached RDD with 4 of 4 partitions (100%), its name as text; its page lists
+//   blocks rdd_ID_0..3, each on a worker of this cluster;
+// - Stages: the 4 completed stages with 4, 4, 3 and 120 tasks (the actions' partitions); the
+//   120-task stage's page: its summary over 120 tasks (min and max the tasks' own, read from
+//   REST taskList), by executor 120 tasks, and the tasks table paged (100 a page: every index
+//   once over the 2 pages) and sorted by duration both ways and by launch order both ways;
+// - Executors: 2 workers, 2 cores, 131 completed tasks (4 + 4 + 3 + 120), the RDD's 4 blocks.
+// Plus what needs no browser: bad and unknown page parameters (400, 404).
+// Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
+// ui-stage.png, ui-executors.png).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from './browser-support.js';
+import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
+import { randomSecret } from './sluice-processes.js';
+
+/** The rows of the table matching `selector`, each cell's text (runs in the page: this package compiles without the DOM types). */
+function rows(page: Page, selector: string): Promise<string[][]> {
+  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((tr) => [...tr.cells].map((td) => td.textContent))`) as Promise<string[][]>;
+}
+
+/** As the pages write a duration (html.ts's ms): '87 ms', '1.23 s', '12.3 s'. */
+function shownMs(v: number): string {
+  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+}
+
+test("Environment, Storage, Stages and Executors pages in Chromium, on sluice run's cluster", { timeout: 200_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-tabs-'));
+  const port = await freePort();
+  const secret = randomSecret();
+  const child = spawn(
+    process.execPath,
+    [CLI_BIN, 'run', '--web-port', String(port), '--conf', 'spark.task.maxFailures=3', '--conf', 'spark.app.name=ui-tabs <app>', fixture('ui-tabs.ts'), dir],
+    { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const browser = await launchChromium();
+  try {
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 120_000, 'the job to hold');
+    const line = (label: string): string[] => {
+      const l = stdout.split('\n').find((x) => x.startsWith(`${label} `));
+      assert.ok(l, `no ${label} line in:\n${stdout}`);
+      return l.split(' ');
+    };
+    const [, cached, rddId] = line('CACHED');
+    assert.equal(cached, '1000');
+    const manyJob = Number(line('MANY')[2]);
+    const root = `http://127.0.0.1:${port}`;
+    const apps = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string; name: string }[];
+    const app = apps.find((a) => a.name === 'ui-tabs <app>');
+    assert.ok(app, JSON.stringify(apps));
+    const rest = `${root}/api/v1/applications/${app.id}`;
+    const jobBase = `${root}/jobs/${app.id}/`;
+    const [manyStage] = ((await (await fetch(`${rest}/jobs/${manyJob}`)).json()) as { stageIds: number[] }).stageIds;
+    const workerIds = ((await (await fetch(`${root}/api/v1/workers`)).json()) as { id: string }[]).map((w) => w.id).sort();
+    assert.equal(workerIds.length, 2);
+
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    // From the overview to the job's page, then by its tabs.
+    await page.goto(`${root}/`);
+    await page.click(`#jobs a[href="/jobs/${app.id}/"]`);
+    assert.deepEqual(await page.locator('#job-tabs a').allTextContents(), ['Jobs', 'Stages', 'Storage', 'Environment', 'Executors']);
+    assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Jobs');
+
+    // Environment: what --conf and --web-port set; sorted by key; the secret nowhere.
+    await page.click('#job-tabs a[data-tab=environment]');
+    assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Environment');
+    const props = await rows(page, '#spark-properties');
+    const byKey = new Map(props.map(([k, v]) => [k, v]));
+    assert.equal(byKey.get('spark.task.maxFailures'), '3');
+    assert.equal(byKey.get('spark.app.name'), 'ui-tabs <app>');
+    assert.equal(byKey.get('spark.ui.port'), String(port));
+    assert.equal(byKey.get('spark.app.id'), app.id);
+    assert.deepEqual(props.map(([k]) => k), [...byKey.keys()].sort(), 'sorted by key, as Spark lists them');
+    assert.deepEqual(await rows(page, '#runtime'), [['Node.js Version', process.versions.node]]);
+    assert.ok(!(await page.content()).includes(secret), 'the secret is not shown');
+    await shot(page, 'ui-environment.png');
+
+    // Storage: the cached RDD, its name as text (no <b> element), 4 of 4 partitions.
+    await page.click('#job-tabs a[data-tab=storage]');
+    const rdds = await rows(page, '#rdds');
+    assert.equal(rdds.length, 1, JSON.stringify(rdds));
+    assert.deepEqual(rdds[0].slice(0, 5), [rddId, '<b>nums</b>', 'Memory Serialized 1x Replicated', '4', '100%']);
+    assert.equal(await page.locator('#rdds b').count(), 0, 'the name is text, not markup');
+    await shot(page, 'ui-storage.png');
+    await page.click(`#rdds a:text-is("<b>nums</b>")`);
+    assert.equal(await page.locator('[data-field="Cached Partitions"]').textContent(), '4');
+    assert.equal(await page.locator('[data-field="Total Partitions"]').textContent(), '4');
+    const parts = await rows(page, '#partitions');
+    assert.deepEqual(parts.map((p) => p[0]), [0, 1, 2, 3].map((p) => `rdd_${rddId}_${p}`));
+    for (const p of parts) for (const w of p[4].split(', ')) assert.ok(workerIds.includes(w), `${p[0]} on ${w}, a worker of ${workerIds.join(', ')}`);
+    const holders = new Set(parts.flatMap((p) => p[4].split(', ')));
+    assert.equal((await rows(page, '#data-distribution')).length, holders.size, 'one distribution row for each worker holding a block');
+    await shot(page, 'ui-rdd.png');
+
+    // Stages: 4 completed, with the actions' partitions as their task counts.
+    await page.click('#job-tabs a[data-tab=stages]');
+    const completed = await rows(page, 'table[data-status=COMPLETE]');
+    assert.deepEqual(completed.map((r) => r[4].split(' ')[0]).sort(), ['120/120', '3/3', '4/4', '4/4']);
+    assert.equal(await page.locator('h2#active').count(), 0, 'no active stage');
+    await shot(page, 'ui-stages.png');
+    await page.click(`table[data-status=COMPLETE] a[href$="stage/?id=${manyStage}&attempt=0"] >> nth=0`);
+    assert.equal(await page.locator('h1').textContent(), `Details for Stage ${manyStage} (Attempt 0)`);
+    assert.equal(await page.locator('#tasks-title').textContent(), 'Tasks (120)');
+    // The summary's min and max: the tasks' own durations, from REST taskList.
+    const durations = ((await (await fetch(`${rest}/stages/${manyStage}/0/taskList?length=1000`)).json()) as { duration: number }[]).map((t) => t.duration);
+    assert.equal(durations.length, 120);
+    const summary = await rows(page, '#summary-metrics');
+    assert.equal(summary[0][0], 'Duration');
+    assert.equal(summary[0][1], shownMs(Math.min(...durations)));
+    assert.equal(summary[0][5], shownMs(Math.max(...durations)));
+    assert.match((await page.locator('h2', { hasText: 'Summary Metrics' }).textContent()) ?? '', /^Summary Metrics for 120 Completed Tasks$/);
+    const byExec = await rows(page, '#executor-summary');
+    assert.equal(byExec.reduce((a, r) => a + Number(r[3]), 0), 120, 'Total Tasks by executor sum to the stage\'s');
+    assert.equal(byExec.reduce((a, r) => a + Number(r[6]), 0), 120, 'all succeeded');
+    for (const r of byExec) assert.ok(workerIds.includes(r[0]), r[0]);
+    // Paged 100 a page: every index once over pages 1 and 2.
+    const first = await rows(page, '#tasks');
+    assert.equal(first.length, 100);
+    await shot(page, 'ui-stage.png');
+    await page.click('#task-paging a:text-is("2")');
+    const second = await rows(page, '#tasks');
+    assert.equal(second.length, 20);
+    assert.deepEqual([...first, ...second].map((r) => Number(r[0])).sort((a, b) => a - b), Array.from({ length: 120 }, (_, i) => i));
+    // Sorted by duration: ascending, then (clicked again) descending.
+    const shownDurations = (): Promise<number[]> => page.evaluate(`[...document.querySelectorAll('#tasks tbody td[data-ms]')].map((td) => Number(td.dataset.ms))`) as Promise<number[]>;
+    await page.click('#tasks a[data-sort=Duration]');
+    const up = await shownDurations();
+    assert.deepEqual(up, [...durations].sort((a, b) => a - b).slice(0, 100));
+    await page.click('#tasks a[data-sort=Duration]');
+    assert.deepEqual(await shownDurations(), [...durations].sort((a, b) => b - a).slice(0, 100));
+    // By launch order (REST taskList's ID order), the newest first: the last 100, then the first 20, each reversed.
+    const launched = ((await (await fetch(`${rest}/stages/${manyStage}/0/taskList?length=1000&sortBy=ID`)).json()) as { taskId: string }[]).map((t) => t.taskId);
+    const shownIds = (): Promise<string[]> => page.evaluate(`[...document.querySelectorAll('#tasks tbody tr')].map((tr) => tr.dataset.task)`) as Promise<string[]>;
+    await page.click('#tasks a[data-sort=ID]');
+    assert.deepEqual(await shownIds(), launched.slice(0, 100));
+    await page.click('#tasks a[data-sort=ID]');
+    assert.deepEqual(await shownIds(), launched.slice(20).reverse());
+    await page.click('#task-paging a:text-is("2")');
+    assert.deepEqual(await shownIds(), launched.slice(0, 20).reverse());
+
+    // Executors: both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
+    await page.click('#job-tabs a[data-tab=executors]');
+    const execRows = await rows(page, '#executors');
+    assert.deepEqual(execRows.map((r) => r[0]).sort(), workerIds);
+    const total = await pollUntil(
+      async () => {
+        await page.goto(`${jobBase}executors/`);
+        const [t] = await rows(page, '#executors-total');
+        return t[3] === '4' ? t : undefined;
+      },
+      60_000,
+      'the executors to report the RDD\'s 4 blocks',
+    );
+    assert.equal(total[6], '2', 'cores');
+    assert.equal(total[9], '131', 'complete tasks: 4 + 4 + 3 + 120');
+    assert.equal(total[8], '0', 'failed tasks');
+    await shot(page, 'ui-executors.png');
+
+    // Without a browser: bad parameters and unknown pages.
+    const status = async (p: string): Promise<number> => (await fetch(`${jobBase}${p}`)).status;
+    assert.equal(await status(`stages/stage/?id=${manyStage}&task.page=0`), 400);
+    assert.equal(await status(`stages/stage/?id=${manyStage}&task.sort=Host`), 400);
+    assert.equal(await status('stages/stage/'), 400);
+    assert.equal(await status('stages/stage/?id=999'), 404);
+    assert.equal(await status('storage/rdd/?id=999'), 404);
+    assert.equal(await status('storage/rdd/?id=x'), 400);
+    assert.equal(await status('environment/more'), 404);
+    assert.equal((await fetch(`${root}/jobs/no-such-job/stages/`)).status, 404);
+    const outOfRange = await (await fetch(`${jobBase}stages/stage/?id=${manyStage}&task.page=3`)).text();
+    assert.match(outOfRange, /Page 3 is out of range: the tasks are on pages 1 to 2\./);
+
+    fs.writeFileSync(path.join(dir, 'release'), '');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    await browser.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

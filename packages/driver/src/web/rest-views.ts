@@ -1,0 +1,123 @@
+import type { DriverNode } from '../driver-node.js';
+import type { DriverJob } from '../job/driver-job.js';
+import { restApi } from './rest-api.js';
+
+/*
+ * The REST API's answers as the UI's pages read them: each page of Spark's other tabs
+ * (Environment, Storage, Stages, Executors) is built from the answer of the REST resource
+ * Spark's page shows, read through restApi itself, so the page and the REST API always agree.
+ * These shapes are the fields of those answers the pages use (rest-api.ts builds them).
+ */
+
+/** `environment` (Spark's ApplicationEnvironmentInfo). */
+export interface EnvironmentView {
+  readonly runtime: { readonly nodeVersion: string };
+  readonly sparkProperties: readonly (readonly [string, string])[];
+}
+
+/** `storage/rdd[/{id}]` (Spark's RDDStorageInfo); the distribution and partitions with details. */
+export interface RddStorageView {
+  readonly id: number;
+  readonly name: string;
+  readonly numPartitions: number;
+  readonly numCachedPartitions: number;
+  readonly storageLevel: string;
+  readonly memoryUsed: number;
+  readonly diskUsed: number;
+  readonly dataDistribution?: readonly { readonly address: string | undefined; readonly memoryUsed: number; readonly memoryRemaining: number; readonly diskUsed: number }[];
+  readonly partitions?: readonly { readonly blockName: string; readonly storageLevel: string; readonly memoryUsed: number; readonly diskUsed: number; readonly executors: readonly string[] }[];
+}
+
+/** A task attempt of `taskList` and of a stage's `tasks` (Spark's TaskData). */
+export interface TaskDataView {
+  readonly taskId: string;
+  readonly index: number;
+  readonly attempt: number;
+  readonly partitionId: number;
+  readonly launchTime: string;
+  readonly duration: number;
+  readonly executorId: string;
+  readonly host: string | undefined;
+  readonly status: string;
+  readonly speculative: boolean;
+  readonly taskLocality: string;
+  readonly errorMessage: string | undefined;
+  readonly taskMetrics: { readonly shuffleReadMetrics: { readonly totalBytesRead: number }; readonly shuffleWriteMetrics: { readonly bytesWritten: number } };
+}
+
+/** An executor's figures for one stage attempt (Spark's ExecutorStageSummary). */
+export interface ExecutorStageSummaryView {
+  readonly taskTime: number;
+  readonly failedTasks: number;
+  readonly succeededTasks: number;
+  readonly killedTasks: number;
+  readonly shuffleRead: number;
+  readonly shuffleWrite: number;
+}
+
+/** `stages[/{id}[/{attempt}]]` (Spark's StageData); `tasks` and `executorSummary` with details. */
+export interface StageDataView {
+  readonly status: string;
+  readonly stageId: number;
+  readonly attemptId: number;
+  readonly jobIds: readonly number[];
+  readonly name: string;
+  readonly numTasks: number;
+  readonly numActiveTasks: number;
+  readonly numCompleteTasks: number;
+  readonly numFailedTasks: number;
+  readonly numKilledTasks: number;
+  readonly executorRunTime: number;
+  readonly submissionTime: string | undefined;
+  readonly completionTime: string | undefined;
+  readonly duration: number | undefined;
+  readonly shuffleReadBytes: number;
+  readonly shuffleWriteBytes: number;
+  readonly failureReason: string | undefined;
+  readonly schedulingPool: string;
+  readonly accumulatorUpdates: readonly { readonly id: number; readonly name: string; readonly value: string }[];
+  readonly failedTasks: readonly { readonly taskId: string; readonly partition: number; readonly executorId: string; readonly time: string | undefined; readonly errorMessage: string; readonly location: string | undefined }[];
+  readonly tasks?: Readonly<Record<string, TaskDataView>>;
+  readonly executorSummary?: Readonly<Record<string, ExecutorStageSummaryView>>;
+}
+
+/** `taskSummary` (Spark's TaskMetricDistributions). */
+export interface TaskSummaryView {
+  readonly quantiles: readonly number[];
+  readonly duration: readonly number[];
+  readonly shuffleReadMetrics: { readonly readBytes: readonly number[] };
+  readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[] };
+}
+
+/** `executors` (Spark's ExecutorSummary). */
+export interface ExecutorView {
+  readonly id: string;
+  readonly hostPort: string;
+  readonly isActive: boolean;
+  readonly totalCores: number;
+  readonly activeTasks: number;
+  readonly completedTasks: number;
+  readonly failedTasks: number;
+  readonly totalTasks: number;
+  readonly totalDuration: number;
+  readonly totalShuffleRead: number;
+  readonly totalShuffleWrite: number;
+  readonly memoryUsed: number;
+  readonly maxMemory: number;
+  readonly diskUsed: number;
+  readonly rddBlocks: number;
+}
+
+/** What the REST API answers about job `j` at `resource` (under /api/v1/applications/{id}/). */
+export type RestRead<T> = { readonly ok: true; readonly body: T } | { readonly ok: false; readonly status: number; readonly error: string };
+
+export function readRest<T>(d: DriverNode, j: DriverJob, resource: string, query: Record<string, string> = {}): RestRead<T> {
+  const r = restApi(d, `/api/v1/applications/${encodeURIComponent(j.id)}/${resource}`, new URLSearchParams(query));
+  if (r.status === 200) return { ok: true, body: r.body as T };
+  return { ok: false, status: r.status, error: (r.body as { error?: string }).error ?? `HTTP ${r.status}` };
+}
+
+/** A REST date ("2015-06-12T00:00:00.000GMT") in ms, or undefined. */
+export function restDate(s: string | undefined): number | undefined {
+  return s === undefined ? undefined : Date.parse(s.replace(/GMT$/, 'Z'));
+}

@@ -1,0 +1,163 @@
+import type { DriverJob } from '../job/driver-job.js';
+import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
+import { jobTabs } from './job-tabs.js';
+import { restDate, type StageDataView, type TaskDataView, type TaskSummaryView } from './rest-views.js';
+import { stageHref, stageProgress } from './stages-page.js';
+
+/** Spark's StagePage summary quantiles and their column names. */
+export const STAGE_QUANTILES = [0, 0.25, 0.5, 0.75, 1] as const;
+const QUANTILE_NAMES = ['Min', '25th percentile', 'Median', '75th percentile', 'Max'];
+
+/** The tasks table's order: launch order (REST taskList's sortBy ID) or duration (runtime), ascending or not. */
+export type TaskSort = 'ID' | 'Duration';
+
+/** The tasks table's page, from the query (Spark's StagePage parameters: task.page from 1, task.pageSize, task.sort, task.desc). */
+export interface TaskPaging {
+  readonly page: number;
+  readonly pageSize: number;
+  readonly sort: TaskSort;
+  readonly desc: boolean;
+}
+
+export const DEFAULT_TASK_PAGE_SIZE = 100;
+
+/** The paging a query asks for, or why it is bad. */
+export function taskPaging(query: URLSearchParams): TaskPaging | string {
+  const pageRaw = query.get('task.page') ?? '1';
+  const sizeRaw = query.get('task.pageSize') ?? String(DEFAULT_TASK_PAGE_SIZE);
+  const sort = query.get('task.sort') ?? 'ID';
+  const descRaw = query.get('task.desc') ?? 'false';
+  if (!/^[1-9]\d{0,8}$/.test(pageRaw)) return `task.page: '${pageRaw}' is no page number (1, 2, ...)`;
+  if (!/^[1-9]\d{0,5}$/.test(sizeRaw)) return `task.pageSize: '${sizeRaw}' is no page size (a whole number, 1 or more)`;
+  if (sort !== 'ID' && sort !== 'Duration') return `task.sort: '${sort}' is neither ID (launch order) nor Duration`;
+  if (descRaw !== 'true' && descRaw !== 'false') return `task.desc: '${descRaw}' is neither true nor false`;
+  return { page: Number(pageRaw), pageSize: Number(sizeRaw), sort, desc: descRaw === 'true' };
+}
+
+/**
+ * REST taskList's query for a page of `total` task attempts: offset, length and sortBy (ID or
+ * runtime, -runtime for Duration descending), and whether to reverse what it answers (the last
+ * ones in launch order, newest first: taskList has no descending ID).
+ */
+export function taskListQuery(p: TaskPaging, total: number): { query: Record<string, string>; reverse: boolean } {
+  if (p.sort === 'ID' && p.desc) {
+    const end = Math.max(0, total - (p.page - 1) * p.pageSize);
+    const offset = Math.max(0, total - p.page * p.pageSize);
+    return { query: { offset: String(offset), length: String(end - offset), sortBy: 'ID' }, reverse: true };
+  }
+  return { query: { offset: String((p.page - 1) * p.pageSize), length: String(p.pageSize), sortBy: p.sort === 'ID' ? 'ID' : p.desc ? '-runtime' : 'runtime' }, reverse: false };
+}
+
+export interface StagePageData {
+  /** The stage attempt with details (tasks, executorSummary). */
+  readonly stage: StageDataView;
+  /** taskSummary at STAGE_QUANTILES; undefined while no task succeeded. */
+  readonly summary: TaskSummaryView | undefined;
+  /** The page's task attempts, in its order. */
+  readonly tasks: readonly TaskDataView[];
+  readonly paging: TaskPaging;
+  /** Worker addresses by id (the executors the REST API lists). */
+  readonly addresses: ReadonlyMap<string, string>;
+}
+
+function localitySummary(tasks: readonly TaskDataView[]): string {
+  const n = new Map<string, number>();
+  for (const t of tasks) n.set(t.taskLocality, (n.get(t.taskLocality) ?? 0) + 1);
+  return [...n].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}: ${v}`).join('; ') || '-';
+}
+
+/**
+ * `/jobs/{id}/stages/stage/?id=N&attempt=A`: Spark's stage page (StagePage) from the REST API's
+ * `stages/{id}/{attempt}` (details), `taskSummary?quantiles=0,0.25,0.5,0.75,1` and `taskList`:
+ * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration and
+ * shuffle bytes; Sluice measures no GC time), Aggregated Metrics by Executor, accumulators,
+ * and the tasks table, paged and sorted by launch order or duration.
+ */
+export function stagePage(j: DriverJob, data: StagePageData): string {
+  const { stage: s, summary, paging } = data;
+  const allTasks = Object.values(s.tasks ?? {});
+  const total = allTasks.length;
+  const here = stageHref(j, s.stageId, s.attemptId);
+  const facts: [string, string][] = [
+    ['Status', s.status],
+    ['Total Time Across All Tasks', ms(s.executorRunTime)],
+    ['Locality Level Summary', localitySummary(allTasks)],
+    ...(s.shuffleReadBytes > 0 ? [['Shuffle Read', bytes(s.shuffleReadBytes)] as [string, string]] : []),
+    ...(s.shuffleWriteBytes > 0 ? [['Shuffle Write', bytes(s.shuffleWriteBytes)] as [string, string]] : []),
+    ['Associated Job Ids', s.jobIds.join(', ')],
+    ['Submitted', time(restDate(s.submissionTime))],
+    ['Duration', ms(s.duration)],
+    ['Scheduling Pool', s.schedulingPool],
+  ];
+  const factsHtml = facts.map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> <span data-field="${escapeHtml(k)}">${escapeHtml(v)}</span></li>`).join('');
+  const done = s.numCompleteTasks;
+  let metrics: string;
+  if (summary === undefined) metrics = `<p id="no-summary">${escapeHtml('No task of this stage attempt has succeeded yet: the summary is over successful tasks.')}</p>`;
+  else {
+    const rows: Cell[][] = [['Duration', ...summary.duration.map((v) => ms(v))]];
+    if (s.shuffleReadBytes > 0) rows.push(['Shuffle Read Size', ...summary.shuffleReadMetrics.readBytes.map(bytes)]);
+    if (s.shuffleWriteBytes > 0) rows.push(['Shuffle Write Size', ...summary.shuffleWriteMetrics.writeBytes.map(bytes)]);
+    metrics = table(['Metric', ...QUANTILE_NAMES], rows, ' id="summary-metrics" class="quantiles"');
+  }
+  const byExec = Object.entries(s.executorSummary ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const execRows: Cell[][] = byExec.map(([id, e]) => [
+    id,
+    data.addresses.get(id) ?? '-',
+    ms(e.taskTime),
+    e.succeededTasks + e.failedTasks + e.killedTasks,
+    e.failedTasks,
+    e.killedTasks,
+    e.succeededTasks,
+    bytes(e.shuffleRead),
+    bytes(e.shuffleWrite),
+  ]);
+  const accs = s.accumulatorUpdates.length === 0 ? '' : `<h2>Accumulators</h2>${table(['Accumulable', 'Value'], s.accumulatorUpdates.map((a) => [a.name, a.value]), ' id="accumulators"')}`;
+  const pages = Math.max(1, Math.ceil(total / paging.pageSize));
+  const hrefOf = (p: Partial<TaskPaging>): string => {
+    const q = { ...paging, ...p };
+    return `${here}&task.page=${q.page}&task.pageSize=${q.pageSize}&task.sort=${q.sort}&task.desc=${q.desc}`;
+  };
+  // A sortable column's header: sorts by it (ascending; descending when it already is ascending).
+  const sortHeader = (col: TaskSort, label: string): string => {
+    const on = paging.sort === col;
+    const arrow = on ? (paging.desc ? ' ▾' : ' ▴') : '';
+    return `<a class="sort" data-sort="${col}" href="${escapeHtml(hrefOf({ sort: col, desc: on && !paging.desc, page: 1 }))}">${escapeHtml(label + arrow)}</a>`;
+  };
+  const taskRows = data.tasks.map(
+    (t) =>
+      `<tr data-task="${escapeHtml(t.taskId)}"><td>${escapeHtml(t.index)}</td><td>${escapeHtml(t.taskId)}</td><td>${escapeHtml(t.attempt)}</td><td>${escapeHtml(t.status)}${t.speculative ? ' (speculative)' : ''}</td><td>${escapeHtml(
+        t.taskLocality,
+      )}</td><td>${escapeHtml(t.executorId)}</td><td>${escapeHtml(t.host ?? '-')}</td><td>${escapeHtml(time(restDate(t.launchTime)))}</td><td data-ms="${escapeHtml(t.duration)}">${escapeHtml(ms(t.duration))}</td><td>${escapeHtml(
+        bytes(t.taskMetrics.shuffleReadMetrics.totalBytesRead),
+      )}</td><td>${escapeHtml(bytes(t.taskMetrics.shuffleWriteMetrics.bytesWritten))}</td><td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`,
+  );
+  const head = ['Index', sortHeader('ID', 'Task ID'), 'Attempt', 'Status', 'Locality Level', 'Worker', 'Host', 'Launch Time', sortHeader('Duration', 'Duration'), 'Shuffle Read', 'Shuffle Write', 'Errors']
+    .map((h) => `<th>${h.startsWith('<a ') ? h : escapeHtml(h)}</th>`)
+    .join('');
+  const pageLinks = Array.from({ length: pages }, (_, i) => i + 1)
+    .filter((p) => p === 1 || p === pages || Math.abs(p - paging.page) <= 3)
+    .map((p) => (p === paging.page ? `<b>${p}</b>` : link(hrefOf({ page: p }), p).html))
+    .join(' ');
+  const tasksHtml =
+    paging.page > pages
+      ? `<p id="tasks-out-of-range">${escapeHtml(`Page ${paging.page} is out of range: the tasks are on pages 1 to ${pages}.`)}</p>`
+      : `<p class="paging" id="task-paging" data-pages="${pages}" data-page="${paging.page}">Page ${pageLinks} · ${escapeHtml(`${paging.pageSize} tasks a page`)}</p>
+<table id="tasks" data-sort="${paging.sort}" data-desc="${paging.desc}"><thead><tr>${head}</tr></thead><tbody>${taskRows.join('')}</tbody></table>`;
+  const failed =
+    s.failedTasks.length === 0
+      ? ''
+      : `<h2>Failed tasks</h2>${table(['Task ID', 'Partition', 'Worker', 'When', 'Thrown at', 'Error'], s.failedTasks.map((f) => [f.taskId, f.partition, f.executorId, time(restDate(f.time)), f.location ?? '-', f.errorMessage]), ' id="failed-tasks"')}`;
+  const body = `${jobTabs(j, 'stages')}
+<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/stages/">Back to Stages</a> · ${escapeHtml(s.name)}</p>
+<div>${stageProgress(s).html}</div>
+<ul id="stage-facts">${factsHtml}</ul>${s.failureReason ? `<pre class="error" id="stage-failure">${escapeHtml(s.failureReason)}</pre>` : ''}
+<h2>Summary Metrics for ${done} Completed Task${done === 1 ? '' : 's'}</h2>${metrics}
+<h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read', 'Shuffle Write'], execRows, ' id="executor-summary"')}
+${accs}
+<h2 id="tasks-title">Tasks (${total})</h2>
+${tasksHtml}${failed}`;
+  return page(`Details for Stage ${s.stageId} (Attempt ${s.attemptId})`, body, {
+    head: s.status === 'ACTIVE' || s.status === 'PENDING' ? '<meta http-equiv="refresh" content="2">' : '',
+    bodyAttrs: ` data-stage="${escapeHtml(s.stageId)}" data-attempt="${escapeHtml(s.attemptId)}" data-status="${escapeHtml(s.status)}"`,
+  });
+}
