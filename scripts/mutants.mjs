@@ -4812,6 +4812,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/job-mistakes.test.js', pattern: 'capturing a class instance' }],
   },
   {
+    id: 'call-site-in-connector',
+    what: "userCallSite takes a connector's frame as the user's: a DStream output made by saveToRedis is named by the connector's foreachRDD, not by the user's line",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '  return CORE_DIRS.some((dir) => at.startsWith(dir)) || SLUICE_PACKAGE_FRAME.test(at);',
+    replace: '  return CORE_DIRS.some((dir) => at.startsWith(dir));',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',

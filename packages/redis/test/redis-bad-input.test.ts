@@ -4,6 +4,7 @@
 // without an outputId. A real Debian redis-server requiring a password; driver in this
 // process + 2 worker processes.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
@@ -53,6 +54,22 @@ test('an unreachable server: an error naming saveToRedis, the address and url (p
   assert.match(end.failure!, /check the host and port in url/);
   assert.doesNotMatch(end.failure!, /right-secret/);
   await nothingWritten();
+});
+
+test("a DStream output's failure names the user's saveToRedis line, not the connector's foreachRDD (Spark's creation site skips its own classes)", { timeout: 60_000 }, async () => {
+  const file = fixture('redis-stream-job.ts');
+  // The call's line and column, from the fixture's text (1-based, as a stack frame's).
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes('saveToRedis(pairs')) + 1;
+  const column = lines[line - 1]!.indexOf('saveToRedis(pairs') + 1;
+  const port = await freePort();
+  const end = await (await startJob(cluster, file, [JSON.stringify({ url: `redis://127.0.0.1:${port}` })])).finished(60_000);
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /cannot reach the Redis server/);
+  const site = /output operation 0 \((\w+) at ([^)]*)\)/.exec(end.failure!);
+  assert.ok(site, `an output operation named in: ${end.failure}`);
+  assert.equal(site[2], `${fs.realpathSync(file)}:${line}:${column}`, end.failure);
+  assert.doesNotMatch(end.failure!, /output operation 0 \(\w+ at [^)]*save-to-redis/);
 });
 
 test('a wrong password: an error naming the credentials in url, without the password', { timeout: 60_000 }, async () => {

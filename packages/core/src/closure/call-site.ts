@@ -23,7 +23,29 @@ if (RUNNING !== undefined) {
   if (file !== HERE) CORE_DIRS.push(path.dirname(file) + path.sep);
 }
 
-/** `file:line:column` of the first frame outside @sluice/core, or UNKNOWN_CALL_SITE. */
+/**
+ * Sluice's other packages (the connectors a job bundles, the driver and worker): a frame in one
+ * is Sluice's, not the user's, as Spark's getCallSite and DStream.getCreationSite skip every
+ * `org.apache.spark` class (its Kafka and Kinesis connectors' included), so an output made by
+ * `saveToRedis(stream, ...)` is named by the user's line, not by the connector's `foreachRDD`.
+ * Installed, `node_modules/@sluice/<name>/...`; in this repository, `packages/<name>/src/` and
+ * `packages/<name>/dist/src/` beside core (not the private test helpers, `packages/test-*`).
+ */
+const INSTALLED_PACKAGE = String.raw`[\\/]node_modules[\\/]@sluice[\\/][^\\/]+[\\/]`;
+const REPOSITORY_PACKAGE = /[\\/]dist[\\/]src[\\/]closure[\\/]call-site\.js$/.test(HERE)
+  ? '^' + escapeRegExp(fileURLToPath(new URL('../../../../', import.meta.url))) + String.raw`(?!test-)[^\\/]+[\\/](?:dist[\\/])?src[\\/]`
+  : undefined;
+const SLUICE_PACKAGE_FRAME = new RegExp(REPOSITORY_PACKAGE === undefined ? INSTALLED_PACKAGE : `${INSTALLED_PACKAGE}|${REPOSITORY_PACKAGE}`);
+
+function isSluiceFrame(at: string): boolean {
+  return CORE_DIRS.some((dir) => at.startsWith(dir)) || SLUICE_PACKAGE_FRAME.test(at);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `file:line:column` of the first frame outside Sluice's packages, or UNKNOWN_CALL_SITE. */
 export function userCallSite(): string {
   return firstUserFrame(stackNow().stack);
 }
@@ -52,7 +74,7 @@ function stackNow(): Error {
 function firstUserFrame(stack: string | undefined): string {
   for (const line of (stack ?? '').split('\n').slice(1)) {
     const at = frameLocation(line);
-    if (at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir))) return at;
+    if (at !== undefined && !isSluiceFrame(at)) return at;
   }
   return UNKNOWN_CALL_SITE;
 }
@@ -75,7 +97,7 @@ export function userCallStack(limit = 20): string {
   const lines = (stack ?? '').split('\n').slice(1);
   const first = lines.findIndex((line) => {
     const at = frameLocation(line);
-    return at !== undefined && !CORE_DIRS.some((dir) => at.startsWith(dir));
+    return at !== undefined && !isSluiceFrame(at);
   });
   if (first < 0) return UNKNOWN_CALL_SITE;
   return lines
