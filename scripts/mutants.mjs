@@ -273,6 +273,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/redis/dist/test/redis-sink-pause.test.js', pattern: 'past every attempt' }],
   },
   {
+    id: 'mqtt-silent-broker-unexplained',
+    what: "an MQTT receiver whose broker stops answering (SIGSTOP) reports only 'MQTT: broker URL: Keepalive timeout' (or 'connack timeout'): not the wait that ran out, nor that it reconnects and what to check",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: "  if (err.message === 'Keepalive timeout' || err.message === 'connack timeout') {\n",
+    replace: '  if (err.message === undefined) {\n',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-broker-pause.test.js', pattern: 'paused 8 s mid-read' }],
+  },
+  {
     id: 'redis-sink-reached-per-thread-only',
     what: "saveToRedis waits for a restarting server only in job threads that wrote through it before: a worker that joined while redis-server restarts fails its tasks at once on the refused connection, though earlier batches had reached the server",
     file: 'packages/redis/src/save-to-redis.ts',

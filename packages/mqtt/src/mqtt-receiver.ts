@@ -140,6 +140,12 @@ function describeError(err: Error & { code?: string | number }, url: string, o: 
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
     return `MQTT: cannot reach the broker at ${url} (brokerUrl): ${err.message}; check the host and port and that the broker runs (retrying every ${o.reconnectPeriodMs} ms)`;
   }
+  // A broker that takes connections and answers nothing (stopped, overloaded): mqtt.js gives
+  // up on a ping after the keepalive, and on a CONNECT after connectTimeout, then reconnects.
+  if (err.message === 'Keepalive timeout' || err.message === 'connack timeout') {
+    const wait = err.message === 'Keepalive timeout' ? `did not answer a ping within keepalive ${o.keepalive} s` : `accepted the connection and did not answer CONNECT within connectTimeoutMs ${o.connectTimeoutMs} ms`;
+    return `MQTT: the broker at ${url} ${wait} (${err.message}): it is stopped or overloaded; reconnecting every ${o.reconnectPeriodMs} ms (reconnectPeriodMs), the session's unacknowledged messages come again; check the broker, or raise keepalive and connectTimeoutMs for a slow one`;
+  }
   // CONNACK reason codes: 4/5 (MQTT 3.1.1), 134 bad user name or password, 135 not authorized (MQTT 5).
   if (code === 134 || code === 135 || code === 4 || code === 5) {
     return `MQTT: the broker at ${url} refused the credentials (username ${JSON.stringify(o.username ?? null)}, password ${o.password === undefined ? 'not set' : 'set'}): ${err.message}; check the username and password options`;

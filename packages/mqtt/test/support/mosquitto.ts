@@ -28,6 +28,12 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** The running broker's process id (a test may SIGSTOP it: stop() sends SIGCONT first). */
+  get pid(): number {
+    if (this.proc?.pid === undefined) throw new Error('mosquitto is not running');
+    return this.proc.pid;
+  }
+
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const conf = path.join(this.dir, 'mosquitto.conf');
@@ -72,6 +78,7 @@ export class Mosquitto {
     this.proc = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    process.kill(proc.pid!, 'SIGCONT'); // a paused broker would not act on SIGTERM
     process.kill(proc.pid!, 'SIGTERM');
     const timer = setTimeout(() => proc.pid && proc.exitCode === null && process.kill(proc.pid, 'SIGKILL'), 10_000);
     await exited;
