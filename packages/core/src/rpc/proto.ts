@@ -10,6 +10,7 @@ import { grpcLib, protobufLib, protobufVersion } from './grpc-lib.js';
 import type { ProtoGrpcType } from './generated/sluice.js';
 import { PROTO_CODECS, PROTO_CODECS_PROTOBUFJS, PROTO_CODECS_SHA256, type ProtoTypeCodecs } from './proto-codecs.js';
 import { PROTO_DESCRIPTOR, PROTO_SHA256 } from './proto-descriptor.js';
+import { outcomeBatchMatches, readOutcomeBatch } from './read-outcome-batch.js';
 import type * as wire from './wire.js';
 
 /**
@@ -42,7 +43,8 @@ const directTypes = new Map<string, protobuf.Type>();
  * The Driver and Worker services, built from the descriptor generated at build time
  * (proto-descriptor.ts) rather than by parsing the .proto: messages are encoded and
  * decoded exactly as @grpc/proto-loader does with PROTO_LOADER_OPTIONS (fromObject and
- * encode; decode and toObject, but for a TaskBatch: readTaskBatch), which the
+ * encode; decode and toObject, but for a TaskBatch: readTaskBatch, and a TaskOutcomeBatch:
+ * readOutcomeBatch, the same objects read straight from the wire), which the
  * proto-descriptor test checks message by message.
  */
 export function loadProto(): SluiceServices {
@@ -160,6 +162,10 @@ function serializer(type: protobuf.Type): (value: object) => Buffer {
 
 function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
   if (type.fullName === '.sluice.v1.TaskBatch') return (bytes) => readTaskBatch(type, bytes);
+  if (type.fullName === '.sluice.v1.TaskOutcomeBatch' && outcomeBatchMatches(type)) {
+    const pb = protobufLib();
+    return (bytes) => readOutcomeBatch(pb, bytes);
+  }
   const options: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
   return (bytes) => type.toObject(type.decode(bytes), options);
 }

@@ -20,6 +20,7 @@ import type * as Protobuf from 'protobufjs';
 import { PROTO_LOADER_OPTIONS, encodeDirect, loadProto } from '../../src/rpc/proto.js';
 import type * as wire from '../../src/rpc/wire.js';
 import { PROTO_SHA256 } from '../../src/rpc/proto-descriptor.js';
+import { outcomeBatchMatches } from '../../src/rpc/read-outcome-batch.js';
 import { mulberry32 } from '../support/prng.js';
 
 const REPO_PROTO = fileURLToPath(new URL('../../../../../proto/sluice/v1/sluice.proto', import.meta.url));
@@ -213,6 +214,65 @@ test("encodeDirect: a TaskOutcomeBatch as a worker writes it, without fromObject
     ],
   };
   checkDirect('TaskOutcomeBatch', 'responseSerialize', 37, [{ ended: [] }, workerLike]);
+});
+
+/** `msg` with each field kept with probability 1/2, at every depth (nested messages and arrays of them too). */
+function sparseDeep(msg: Record<string, unknown>, random: () => number): Record<string, unknown> {
+  const thin = (x: unknown): unknown => (x !== null && typeof x === 'object' && !(x instanceof Uint8Array) && !Array.isArray(x) ? sparseDeep(x as Record<string, unknown>, random) : x);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(msg)) {
+    if (random() < 0.5) continue;
+    out[k] = Array.isArray(v) ? v.map(thin) : thin(v);
+  }
+  return out;
+}
+
+test("the driver's TaskOutcomeBatch, read straight from the wire (readOutcomeBatch), is proto-loader's object: every oneof member, absent and empty bytes, uint64 sizes, sparse messages", () => {
+  const reference = protoLoader.loadSync(REPO_PROTO, PROTO_LOADER_OPTIONS)['sluice.v1.Worker'] as grpc.ServiceDefinition;
+  const theirs = reference.RunTasks!.responseDeserialize as (bytes: Buffer) => unknown;
+  const serialize = reference.RunTasks!.responseSerialize as (value: object) => Buffer;
+  const ours = (loadProto().sluice.v1.Worker as unknown as grpc.ServiceClientConstructor).service.RunTasks!.responseDeserialize as (bytes: Buffer) => unknown;
+  const root = new protobuf.Root().loadSync(REPO_PROTO, { keepCase: true });
+  root.resolveAll();
+  const type = root.lookupType('sluice.v1.TaskOutcomeBatch');
+  // The services read with it only while the .proto's types are the ones it reads.
+  assert.equal(outcomeBatchMatches(type), true, "readOutcomeBatch's fields are the .proto's");
+  const edited = new protobuf.Root().loadSync(REPO_PROTO, { keepCase: true });
+  edited.lookupType('sluice.v1.TaskError').add(new protobuf.Field('worker', 4, 'string'));
+  edited.resolveAll();
+  assert.equal(outcomeBatchMatches(edited.lookupType('sluice.v1.TaskOutcomeBatch')), false, 'a field added under TaskOutcomeBatch falls back to toObject');
+  const random = mulberry32(43);
+  const written: object[] = [
+    {},
+    { ended: [] },
+    { ended: [{}, { task_id: 't' }, { outcome: {} }] },
+    { ended: [{ task_id: 'a', outcome: { result: Buffer.alloc(0) } }, { task_id: 'b', outcome: { result: Buffer.from([1, 2]), accumulators: Buffer.alloc(0), stored_blocks: ['rdd_1_0', ''], stored_block_bytes: [12, 0.5] } }] },
+    { ended: [{ task_id: 'c', outcome: { map_status: {} } }, { task_id: 'd', outcome: { map_status: { status: Buffer.alloc(0) }, accumulators: Buffer.from([9]) } }, { outcome: { map_status: { status: Buffer.from([0, 200]) }, shuffle_read_bytes: 77.25 } }] },
+    { ended: [{ outcome: { error: {} } }, { outcome: { error: { code: 'SLUICE_TASK_FAILED' } } }, { outcome: { error: { message: 'é✓', stack: 'Error\n at f' } } }] },
+    { ended: [{ outcome: { fetch_failed: {} } }, { outcome: { fetch_failed: { shuffle_id: 2 ** 32 - 1, map_partition: 3, worker_id: 'w', message: 'm' } } }] },
+    { ended: [{ outcome: { killed: false } }, { outcome: { killed: true, stored_blocks: ['x'] } }] },
+    { ended: [0, 1, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 3, 2 ** 53 - 1].map((size) => ({ outcome: { indirect_result: { block_id: `taskresult_j_${size}`, size } } })).concat([{ outcome: { indirect_result: {} as { block_id: string; size: number } } }]) },
+  ];
+  const samples = Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? sparseDeep(sample(type, random), random) : sample(type, random)));
+  const members = new Set<string>();
+  for (const msg of [...written, ...samples]) {
+    const bytes = serialize(msg);
+    const read = ours(bytes) as wire.TaskOutcomeBatch__Output;
+    assert.deepStrictEqual(read, theirs(bytes), `TaskOutcomeBatch ${JSON.stringify(msg)}`);
+    for (const e of read.ended) {
+      if (e.outcome?.outcome) members.add(e.outcome.outcome);
+      // Plain objects all the way down, as toObject's: nothing read through a prototype, no Long.
+      if (e.outcome) for (const v of [e.outcome, e.outcome.map_status, e.outcome.error, e.outcome.fetch_failed, e.outcome.indirect_result]) if (v) assert.equal(Object.getPrototypeOf(v), Object.prototype);
+      if (e.outcome?.indirect_result) assert.equal(typeof e.outcome.indirect_result.size, 'number');
+    }
+  }
+  assert.deepEqual([...members].sort(), ['error', 'fetch_failed', 'indirect_result', 'killed', 'map_status', 'result']);
+  // Unknown fields are skipped (a newer worker's), and a length past its message's end is refused, as protobufjs's decode.
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).fork().uint32((7 << 3) | 0).uint32(5).uint32((1 << 3) | 2).string('t').uint32((2 << 3) | 2).fork().uint32((99 << 3) | 2).string('new').uint32((5 << 3) | 0).bool(true).ldelim().ldelim();
+  const unknown = Buffer.from(w.finish());
+  assert.deepStrictEqual(ours(unknown), theirs(unknown));
+  assert.throws(() => ours(Buffer.from([(1 << 3) | 2, 5, (1 << 3) | 2, 1])), RangeError);
 });
 
 test('an installed core whose .proto differs from the descriptor it was built with refuses to load it, naming the fix', (t) => {
