@@ -4892,6 +4892,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }],
   },
   {
+    id: 'receiver-peers-never-asked-again',
+    what: "a receiver replicates only to the peers it was placed with: once they are lost every block is kept on its worker alone, though a worker joined since",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '            if ((locations.length === 1 && askedAgo >= 1000) || askedAgo >= 60_000) askPeers();',
+    replace: '            void askedAgo;',
+    tests: [{ file: 'packages/cli/dist/test/receiver-replica-peers.test.js' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',

@@ -227,6 +227,7 @@ export class WorkerNode {
       // garbage now: collected at once, not when the heap next grows by the threshold.
       () => this.memory.collectSoon(),
       new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), this.log.child({ component: 'job-files' })),
+      () => this.replicaPeers(),
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
@@ -560,6 +561,16 @@ export class WorkerNode {
       p.catch(() => this.bundleFetches.delete(sha256));
     }
     return p;
+  }
+
+  /** The workers the driver has now, but those leaving (being decommissioned): where a received block's replica may go. */
+  private replicaPeers(): Promise<wire.Peer[]> {
+    return new Promise((resolve, reject) => {
+      this.driverClient.ListWorkers({}, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res?: { workers: wire.WorkerInfo__Output[] }) => {
+        if (err || !res) reject(err ? driverError(err, this.driverAddress) : new Error('no answer'));
+        else resolve(res.workers.filter((w) => w.decommission === '').map((w) => ({ worker_id: w.worker_id, address: w.address })));
+      });
+    });
   }
 
   private fetchBroadcast(jobId: string, id: number): Promise<Uint8Array> {

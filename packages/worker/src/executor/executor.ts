@@ -126,6 +126,8 @@ export class Executor {
     private readonly jobReleased: () => void = () => undefined,
     /** The jobs' added files here (sc.addFile); absent: a task naming one fails. */
     private readonly files?: JobFiles,
+    /** The workers a received block may be replicated to now (the driver's ListWorkers, those not leaving); absent: the peers a receiver was placed with. */
+    private readonly listPeers?: () => Promise<wire.Peer[]>,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, threadData, sparesLog, replaceSpares, threadEntry);
@@ -299,8 +301,26 @@ export class Executor {
     const inOrder = (f: () => Promise<void> | void): void => {
       chain = chain.then(f).catch((err: unknown) => log.error({ err }, 'receiver event failed'));
     };
-    const peers = desc.peers.filter((p) => p.worker_id !== this.selfId);
+    let peers = desc.peers.filter((p) => p.worker_id !== this.selfId);
     let next = Math.floor(Math.random() * Math.max(1, peers.length));
+    // The peers are asked of the driver again, as Spark's BlockManager.getPeers: after a block
+    // found no peer to take its replica (forceFetch: the peers died; a worker may have joined
+    // since), at most once a second, and every minute (spark.storage.cachedPeersTtl), so a
+    // worker that joined after the receiver was placed takes replicas too. Without it, once its
+    // peers were lost every block was kept on this worker alone, and losing it lost them.
+    let peersAskedAt = Date.now();
+    let askingPeers = false;
+    const askPeers = (): void => {
+      if (askingPeers || this.listPeers === undefined) return;
+      askingPeers = true;
+      peersAskedAt = Date.now();
+      this.listPeers()
+        .then((ps) => {
+          peers = ps.filter((p) => p.worker_id !== this.selfId);
+        })
+        .catch((err: unknown) => log.debug({ err }, 'cannot list the peers for received blocks; keeping the ones known'))
+        .finally(() => (askingPeers = false));
+    };
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
     const writer = desc.writer || walWriterName(`${this.selfId}-${Date.now().toString(36)}`);
@@ -369,6 +389,8 @@ export class Executor {
               }
             }
             if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
+            const askedAgo = Date.now() - peersAskedAt;
+            if ((locations.length === 1 && askedAgo >= 1000) || askedAgo >= 60_000) askPeers();
             events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => answer(err?.message));
           } catch (err) {
             // Not logged, or not kept (the write-ahead log or the block store refused it):
