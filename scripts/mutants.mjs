@@ -565,6 +565,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
   {
+    id: "ui-job-page-stage-unlinked",
+    what: "the job page's stages table shows each stage id as text, no link to the stage's page",
+    file: "packages/driver/src/web/job-page.ts",
+    search: "link(stageHref(j, s.stageId, s.attemptId), s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId)",
+    replace: "s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId",
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
+    id: "ui-stages-active-section-dropped",
+    what: "the Stages page lists no active stage (its section left out of Spark's five)",
+    file: "packages/driver/src/web/stages-page.ts",
+    search: "  ['ACTIVE', 'Active Stages', 'active'],\n",
+    replace: "",
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
     id: 'stop-drops-queued-batches',
     what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -114,7 +114,8 @@ describe('two slots (2 workers x 1 core)', () => {
       // The last stages table: 'Stages of those actions' (the first, 'Active stages', is empty by now).
       const t = [...html.matchAll(/<table class="stages">(.*?)<\/table>/gs)].at(-1);
       assert.ok(t, html);
-      return [...t[1].matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/gs)].map((c) => c[1]));
+      // A cell's text (the stage id is a link to its page).
+      return [...t[1].matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<t[hd]>(.*?)<\/t[hd]>/gs)].map((c) => c[1].replace(/<[^>]*>/g, '')));
     };
     const [head, ...rows] = stageRows(pages.get('fair')!);
     assert.deepEqual(head.slice(0, 3), ['Stage', 'Pool Name', 'Kind']);

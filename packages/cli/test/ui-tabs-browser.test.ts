@@ -1,17 +1,20 @@
 // Spark's UI tabs other than Jobs and Streaming, in a real browser (Debian's Chromium through
 // playwright-core) on `sluice run`'s cluster of 2 worker processes: a batch job (fixture
 // ui-tabs.ts) caches 1,000 numbers in 4 partitions under the name '<b>nums</b>', sums them by
-// x % 10 over 3 reduce partitions, counts 120 one-number partitions, then holds while the test
-// walks the pages by their tabs, from the overview, as a user would:
+// x % 10 over 3 reduce partitions, counts 120 one-number partitions, then holds in a 1-task stage
+// while the test walks the pages by their tabs, from the overview, as a user would:
 // - Environment: the properties set by the test's --conf (spark.task.maxFailures 3, spark.app.name)
 //   and its --web-port (spark.ui.port); the cluster secret nowhere on the page;
 // - Storage: the cached RDD with 4 of 4 partitions (100%), its name as text; its page lists
 //   blocks rdd_ID_0..3, each on a worker of this cluster;
-// - Stages: the 4 completed stages with 4, 4, 3 and 120 tasks (the actions' partitions); the
+// - Stages: the 4 completed stages with 4, 4, 3 and 120 tasks (the actions' partitions), the held
+//   one active with its task running (its page: the task RUNNING, no summary yet); the
 //   120-task stage's page: its summary over 120 tasks (min and max the tasks' own, read from
 //   REST taskList), by executor 120 tasks, and the tasks table paged (100 a page: every index
 //   once over the 2 pages) and sorted by duration both ways and by launch order both ways;
-// - Executors: 2 workers, 2 cores, 131 completed tasks (4 + 4 + 3 + 120), the RDD's 4 blocks.
+// - Executors: 2 workers, 2 cores, 131 completed tasks (4 + 4 + 3 + 120) and the held one active,
+//   the RDD's 4 blocks;
+// - the job page's stages link to their pages.
 // Plus what needs no browser: bad and unknown page parameters (400, 404).
 // Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
 // ui-stage.png, ui-executors.png).
@@ -26,9 +29,34 @@ import { ARTIFACTS, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
 
-/** The rows of the table matching `selector`, each cell's text (runs in the page: this package compiles without the DOM types). */
+/**
+ * `script` evaluated in the page (a string: this package compiles without the DOM types); again
+ * if the page's own refresh (a running job's pages reload every few seconds) replaced it meanwhile.
+ */
+async function inPage<T>(page: Page, script: string): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return (await page.evaluate(script)) as T;
+    } catch (err) {
+      if (i >= 5 || !/context was destroyed|navigat/i.test((err as Error).message)) throw err;
+      await page.waitForLoadState('load');
+    }
+  }
+}
+
+/** Click the link `selector` finds (its first) and wait until its page has loaded (not the page it left, nor that one's own refresh). */
+async function follow(page: Page, selector: string): Promise<void> {
+  const a = page.locator(selector).first();
+  const href = await a.getAttribute('href');
+  assert.ok(href, `${selector} is a link`);
+  const target = new URL(href, page.url()).href;
+  await a.click();
+  await page.waitForURL(target);
+}
+
+/** The rows of the table matching `selector`, each cell's text. */
 function rows(page: Page, selector: string): Promise<string[][]> {
-  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((tr) => [...tr.cells].map((td) => td.textContent))`) as Promise<string[][]>;
+  return inPage(page, `[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((tr) => [...tr.cells].map((td) => td.textContent))`);
 }
 
 /** As the pages write a duration (html.ts's ms): '87 ms', '1.23 s', '12.3 s'. */
@@ -78,12 +106,12 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     // From the overview to the job's page, then by its tabs.
     await page.goto(`${root}/`);
-    await page.click(`#jobs a[href="/jobs/${app.id}/"]`);
+    await follow(page, `#jobs a[href="/jobs/${app.id}/"]`);
     assert.deepEqual(await page.locator('#job-tabs a').allTextContents(), ['Jobs', 'Stages', 'Storage', 'Environment', 'Executors']);
     assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Jobs');
 
     // Environment: what --conf and --web-port set; sorted by key; the secret nowhere.
-    await page.click('#job-tabs a[data-tab=environment]');
+    await follow(page, '#job-tabs a[data-tab=environment]');
     assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Environment');
     const props = await rows(page, '#spark-properties');
     const byKey = new Map(props.map(([k, v]) => [k, v]));
@@ -97,13 +125,13 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await shot(page, 'ui-environment.png');
 
     // Storage: the cached RDD, its name as text (no <b> element), 4 of 4 partitions.
-    await page.click('#job-tabs a[data-tab=storage]');
+    await follow(page, '#job-tabs a[data-tab=storage]');
     const rdds = await rows(page, '#rdds');
     assert.equal(rdds.length, 1, JSON.stringify(rdds));
     assert.deepEqual(rdds[0].slice(0, 5), [rddId, '<b>nums</b>', 'Memory Serialized 1x Replicated', '4', '100%']);
     assert.equal(await page.locator('#rdds b').count(), 0, 'the name is text, not markup');
     await shot(page, 'ui-storage.png');
-    await page.click(`#rdds a:text-is("<b>nums</b>")`);
+    await follow(page, `#rdds a:text-is("<b>nums</b>")`);
     assert.equal(await page.locator('[data-field="Cached Partitions"]').textContent(), '4');
     assert.equal(await page.locator('[data-field="Total Partitions"]').textContent(), '4');
     const parts = await rows(page, '#partitions');
@@ -114,12 +142,21 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await shot(page, 'ui-rdd.png');
 
     // Stages: 4 completed, with the actions' partitions as their task counts.
-    await page.click('#job-tabs a[data-tab=stages]');
+    await follow(page, '#job-tabs a[data-tab=stages]');
     const completed = await rows(page, 'table[data-status=COMPLETE]');
     assert.deepEqual(completed.map((r) => r[4].split(' ')[0]).sort(), ['120/120', '3/3', '4/4', '4/4']);
-    assert.equal(await page.locator('h2#active').count(), 0, 'no active stage');
+    const active = await rows(page, 'table[data-status=ACTIVE]');
+    assert.equal(active.length, 1, JSON.stringify(active));
+    assert.equal(active[0][4], '0/1 (1 running)');
+    assert.equal(await page.locator('h2#active').textContent(), 'Active Stages (1)');
     await shot(page, 'ui-stages.png');
-    await page.click(`table[data-status=COMPLETE] a[href$="stage/?id=${manyStage}&attempt=0"] >> nth=0`);
+    await follow(page, 'table[data-status=ACTIVE] a >> nth=0');
+    assert.equal(await page.getAttribute('body', 'data-status'), 'ACTIVE');
+    const running = await rows(page, '#tasks');
+    assert.deepEqual(running.map((r) => [r[0], r[3]]), [['0', 'RUNNING']]);
+    assert.equal(await page.locator('#no-summary').count(), 1, 'no summary before a task succeeded');
+    await follow(page, '#job-tabs a[data-tab=stages]');
+    await follow(page, `table[data-status=COMPLETE] a[href$="stage/?id=${manyStage}&attempt=0"] >> nth=0`);
     assert.equal(await page.locator('h1').textContent(), `Details for Stage ${manyStage} (Attempt 0)`);
     assert.equal(await page.locator('#tasks-title').textContent(), 'Tasks (120)');
     // The summary's min and max: the tasks' own durations, from REST taskList.
@@ -138,29 +175,29 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const first = await rows(page, '#tasks');
     assert.equal(first.length, 100);
     await shot(page, 'ui-stage.png');
-    await page.click('#task-paging a:text-is("2")');
+    await follow(page, '#task-paging a:text-is("2")');
     const second = await rows(page, '#tasks');
     assert.equal(second.length, 20);
     assert.deepEqual([...first, ...second].map((r) => Number(r[0])).sort((a, b) => a - b), Array.from({ length: 120 }, (_, i) => i));
     // Sorted by duration: ascending, then (clicked again) descending.
-    const shownDurations = (): Promise<number[]> => page.evaluate(`[...document.querySelectorAll('#tasks tbody td[data-ms]')].map((td) => Number(td.dataset.ms))`) as Promise<number[]>;
-    await page.click('#tasks a[data-sort=Duration]');
+    const shownDurations = (): Promise<number[]> => inPage(page, `[...document.querySelectorAll('#tasks tbody td[data-ms]')].map((td) => Number(td.dataset.ms))`);
+    await follow(page, '#tasks a[data-sort=Duration]');
     const up = await shownDurations();
     assert.deepEqual(up, [...durations].sort((a, b) => a - b).slice(0, 100));
-    await page.click('#tasks a[data-sort=Duration]');
+    await follow(page, '#tasks a[data-sort=Duration]');
     assert.deepEqual(await shownDurations(), [...durations].sort((a, b) => b - a).slice(0, 100));
     // By launch order (REST taskList's ID order), the newest first: the last 100, then the first 20, each reversed.
     const launched = ((await (await fetch(`${rest}/stages/${manyStage}/0/taskList?length=1000&sortBy=ID`)).json()) as { taskId: string }[]).map((t) => t.taskId);
-    const shownIds = (): Promise<string[]> => page.evaluate(`[...document.querySelectorAll('#tasks tbody tr')].map((tr) => tr.dataset.task)`) as Promise<string[]>;
-    await page.click('#tasks a[data-sort=ID]');
+    const shownIds = (): Promise<string[]> => inPage(page, `[...document.querySelectorAll('#tasks tbody tr')].map((tr) => tr.dataset.task)`);
+    await follow(page, '#tasks a[data-sort=ID]');
     assert.deepEqual(await shownIds(), launched.slice(0, 100));
-    await page.click('#tasks a[data-sort=ID]');
+    await follow(page, '#tasks a[data-sort=ID]');
     assert.deepEqual(await shownIds(), launched.slice(20).reverse());
-    await page.click('#task-paging a:text-is("2")');
+    await follow(page, '#task-paging a:text-is("2")');
     assert.deepEqual(await shownIds(), launched.slice(0, 20).reverse());
 
     // Executors: both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
-    await page.click('#job-tabs a[data-tab=executors]');
+    await follow(page, '#job-tabs a[data-tab=executors]');
     const execRows = await rows(page, '#executors');
     assert.deepEqual(execRows.map((r) => r[0]).sort(), workerIds);
     const total = await pollUntil(
@@ -174,8 +211,15 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     );
     assert.equal(total[6], '2', 'cores');
     assert.equal(total[9], '131', 'complete tasks: 4 + 4 + 3 + 120');
+    assert.equal(total[7], '1', 'active tasks: the held one');
+    assert.equal(total[10], '132', 'total tasks');
     assert.equal(total[8], '0', 'failed tasks');
     await shot(page, 'ui-executors.png');
+
+    // The job page links each stage to its page (as Spark's job page does).
+    await follow(page, '#job-tabs a[data-tab=jobs]');
+    await follow(page, `table.stages a[href$="stage/?id=${manyStage}&attempt=0"] >> nth=0`);
+    assert.equal(await page.locator('#tasks-title').textContent(), 'Tasks (120)');
 
     // Without a browser: bad parameters and unknown pages.
     const status = async (p: string): Promise<number> => (await fetch(`${jobBase}${p}`)).status;

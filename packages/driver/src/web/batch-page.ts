@@ -27,7 +27,7 @@ export function batchPage(d: DriverNode, j: DriverJob, b: BatchRecord): string {
       return `<section class="output-op" data-op="${escapeHtml(o.id)}"><h3>Output operation ${escapeHtml(o.id)}: ${escapeHtml(o.name)} — ${escapeHtml(status)}, ${escapeHtml(
         duration(o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined),
       )}</h3>${o.failure ? `<pre class="error">${escapeHtml(o.failure.stack || o.failure.message)}</pre>` : ''}
-${actions.length > 0 ? actionsTable(j, actions) + stagesTable(stages, runningOf, j.schedulingMode === 'FAIR') + failuresTable(stages) : `<p>${escapeHtml(o.jobIds.length > 0 ? 'Its actions are no longer kept.' : 'It ran no action on the cluster.')}</p>`}</section>`;
+${actions.length > 0 ? actionsTable(j, actions) + stagesTable(j, stages, runningOf, j.schedulingMode === 'FAIR') + failuresTable(stages) : `<p>${escapeHtml(o.jobIds.length > 0 ? 'Its actions are no longer kept.' : 'It ran no action on the cluster.')}</p>`}</section>`;
     })
     .join('\n');
   const summary: Cell[][] = [

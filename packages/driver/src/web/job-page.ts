@@ -3,6 +3,7 @@ import type { DriverNode } from '../driver-node.js';
 import type { JobRecord, StageRecord } from '../status/job-stage-status.js';
 import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
 import { jobTabs } from './job-tabs.js';
+import { stageHref } from './stages-page.js';
 
 /** A stage's tasks as a progress bar: done of total, and how many run now. */
 export function progressBar(s: StageRecord, running: number): { html: string } {
@@ -12,13 +13,14 @@ export function progressBar(s: StageRecord, running: number): { html: string } {
 }
 
 /**
- * The stages table of some actions: kind, description (Spark's stage name), status, task progress,
+ * The stages table of some actions (each stage linking to its page): kind, description (Spark's stage name), status, task progress,
  * durations, shuffle bytes; with `pools` (the program schedules FAIR) each stage's pool after its
  * id, as Spark's stage table adds its "Pool Name" column in FAIR mode.
  */
-export function stagesTable(stages: readonly StageRecord[], running: (stageId: number) => number, pools = false): string {
+export function stagesTable(j: DriverJob, stages: readonly StageRecord[], running: (stageId: number) => number, pools = false): string {
   const rows: Cell[][] = stages.map((s) => [
-    s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId,
+    // As Spark's job page links each stage to its page.
+    link(stageHref(j, s.stageId, s.attemptId), s.attemptId > 0 ? `${s.stageId} (attempt ${s.attemptId})` : s.stageId),
     ...(pools ? [s.schedulingPool] : []),
     s.kind === 'result' ? 'result' : 'shuffle map',
     s.name,
@@ -77,8 +79,8 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
 ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${
     j.dashboards.size > 0 ? ` · <a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard</a>` : ''
   }</p>` : ''}
-<h2>Active stages</h2>${stagesTable(active, runningOf, j.schedulingMode === 'FAIR')}
+<h2>Active stages</h2>${stagesTable(j, active, runningOf, j.schedulingMode === 'FAIR')}
 <h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
-<h2>Stages of those actions</h2>${stagesTable(stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;
+<h2>Stages of those actions</h2>${stagesTable(j, stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;
   return page(`Job ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
 }
