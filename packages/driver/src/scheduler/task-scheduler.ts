@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { WorkerInfo, WorkerRegistry, RegistryListener } from '../cluster/worker-registry.js';
 import { defaultPool, type PoolConfig, type SchedulerConfig } from '@sluice/core/internal';
-import type { TaskSetManager } from './task-set-manager.js';
+import { OFFER_LEVELS, type TaskSetManager } from './task-set-manager.js';
 import { fairOrder, poolOf } from './fair-scheduling.js';
 import { StarvationWarnings, starvationMessage } from './starvation-warnings.js';
 import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
@@ -37,7 +37,9 @@ export interface TaskSchedulerOptions {
 
 /**
  * Matches task sets to worker slots, as Spark's TaskSchedulerImpl: task sets are
- * offered free slots in submission order (FIFO); each launch takes a slot until the
+ * offered free slots in submission order (FIFO), each every free slot at one locality level
+ * before any at the next (delay scheduling: TaskSetManager's OFFER_LEVELS, its wait restarted
+ * after a pass that refused no slot, `endOfferRound`); each launch takes a slot until the
  * worker reports the task's outcome. An application that chose FAIR scheduling
  * (sc.setSchedulerMode, `setScheduler`) has its own task sets offered in fair-scheduling.ts's
  * order instead, re-sorted before each slot is offered (Spark sorts once per resourceOffers,
@@ -50,7 +52,7 @@ export interface TaskSchedulerOptions {
  * taken and that has nothing queued is sent up to QUEUED_PER_CORE more tasks per core from task sets
  * that allow it (`TaskSetManager.canQueue`: recent tasks under `pipelineMaxTaskMs`, no
  * task timeout; of a stage whose tasks prefer workers, only those preferring that worker or
- * none); the worker queues them and starts each as a slot
+ * none, and only behind tiny tasks: never behind a launch that may run long, `heldLong`); the worker queues them and starts each as a slot
  * frees, without a round trip to the driver. The queue is refilled only once it is empty,
  * so one message carries several tasks. Never more than (1 + QUEUED_PER_CORE) times its
  * cores are in flight to a worker.
@@ -79,6 +81,12 @@ export class TaskScheduler implements RegistryListener {
   private readonly fair = new Map<string, { readonly mode: 'FAIR'; readonly pools: PoolConfig[] }>();
   /** Launches queued on each worker beyond its slots, oldest first (as many as its `queuedTasks`). */
   private readonly queuedOn = new Map<WorkerInfo, { readonly tsm: TaskSetManager; readonly taskId: string }[]>();
+  /**
+   * Launches holding a slot on each worker that may run long: of a set whose recent tasks were
+   * not tiny (or not known yet) when launched (`TaskSetManager.runsTiny`). A task that prefers a
+   * worker is not queued behind one (fillQueues).
+   */
+  private readonly heldLong = new Map<WorkerInfo, number>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private readonly unseen: UnseenTasks;
@@ -191,6 +199,7 @@ export class TaskScheduler implements RegistryListener {
 
   workerLost(w: WorkerInfo): void {
     this.queuedOn.delete(w);
+    this.heldLong.delete(w);
     this.unseen.workerGone(w.id);
     for (const t of this.taskSets) t.onWorkerLost(w.id);
     this.requestSchedule();
@@ -237,27 +246,53 @@ export class TaskScheduler implements RegistryListener {
     const sets = this.taskSets.filter((t) => t.wantsSlot());
     if (sets.length === 0) return;
     // Spread tasks: one slot per worker per round, most free slots first, ties in random
-    // order (as Spark shuffles its offers), so a worker that just joined gets work too. A
-    // round offers only the workers that got a task in the one before and still have a free
-    // slot: within a pass, a worker no set gave a task gets none later (sets only lose
-    // pending tasks, and a copy is never placed beside its original).
+    // order (as Spark shuffles its offers), so a worker that just joined gets work too.
     const live = this.registry.all().length;
-    let open = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
-    while (open.length > 0) {
-      const next: WorkerInfo[] = [];
-      for (const w of open) {
-        const ordered = this.fair.size === 0 ? sets : this.offerOrder(sets);
-        // Pending tasks of every task set first; speculative copies only from slots none of them wants.
-        offers: for (const speculate of [false, true]) {
-          for (const tsm of ordered) {
-            const t = tsm.offer(w.id, live, speculate);
+    const free = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
+    if (free.length === 0) return;
+    // As Spark's TaskSchedulerImpl.resourceOffers: each task set in turn (FIFO: submission
+    // order) is offered every free slot at one locality level before any at the next
+    // (OFFER_LEVELS), rounds of one slot per worker until a round launches nothing. Under FAIR,
+    // the sets are re-sorted before each slot (fair-scheduling.ts), level by level.
+    const fifo = this.fair.size === 0;
+    for (const group of fifo ? sets.map((t) => [t]) : [sets]) {
+      const levels = group.some((t) => t.hasPreferences) ? OFFER_LEVELS : (['ANY'] as const);
+      for (const level of levels) {
+        this.offerRounds(free, (w) => {
+          for (const tsm of fifo ? group : this.offerOrder(group)) {
+            const t = tsm.offer(w.id, live, false, false, level);
             if (!t) continue;
             this.launch(w, tsm, t.taskId, t.desc, false);
-            if (w.freeSlots > 0) next.push(w);
-            break offers;
+            return true;
           }
-        }
+          return false;
+        });
       }
+    }
+    // Speculative copies only from slots no task set's pending task wanted.
+    this.offerRounds(free, (w) => {
+      for (const tsm of fifo ? sets : this.offerOrder(sets)) {
+        const t = tsm.offer(w.id, live, true);
+        if (!t) continue;
+        this.launch(w, tsm, t.taskId, t.desc, false);
+        return true;
+      }
+      return false;
+    });
+    for (const tsm of sets) tsm.endOfferRound();
+  }
+
+  /**
+   * Rounds of one slot per worker, over `free`'s workers that still have one, until a round
+   * launches nothing (`offerSlot`: whether a task was launched on the worker): a worker no task
+   * set gave a task in a round gets none later in these rounds (sets only lose pending tasks, and
+   * a copy is never placed beside its original).
+   */
+  private offerRounds(free: readonly WorkerInfo[], offerSlot: (w: WorkerInfo) => boolean): void {
+    let open = free.filter((w) => w.freeSlots > 0);
+    while (open.length > 0) {
+      const next: WorkerInfo[] = [];
+      for (const w of open) if (offerSlot(w) && w.freeSlots > 0) next.push(w);
       open = next;
     }
   }
@@ -279,6 +314,11 @@ export class TaskScheduler implements RegistryListener {
       const next: WorkerInfo[] = [];
       for (const w of open) {
         for (const tsm of this.fair.size === 0 ? sets : this.offerOrder(sets)) {
+          // Spark never queues: a task runs only on a free core. A task that prefers a worker is
+          // queued there only behind tiny tasks (it starts about as soon as a core would free);
+          // behind a long one it stays pending, to run there once a core frees, or elsewhere at
+          // ANY once the locality wait is over, as in Spark.
+          if (tsm.hasPreferences && (this.heldLong.get(w) ?? 0) > 0) continue;
           const t = tsm.offer(w.id, live, false, true);
           if (!t) continue;
           this.launch(w, tsm, t.taskId, t.desc, true);
@@ -322,11 +362,18 @@ export class TaskScheduler implements RegistryListener {
       if (!q) this.queuedOn.set(w, (q = []));
       q.push({ tsm, taskId });
     } else w.freeSlots--;
+    const long = !queued && !tsm.runsTiny();
+    if (long) this.heldLong.set(w, (this.heldLong.get(w) ?? 0) + 1);
     if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, workerId: w.id, queued }, 'launching task');
     this.unseen.launched(w.id, taskId, this.now());
     void w.endpoint.launchTask(desc).then((res) => {
       this.unseen.ended(w.id, taskId);
       const current = this.registry.get(w.id);
+      if (long && current === w) {
+        const n = (this.heldLong.get(w) ?? 1) - 1;
+        if (n > 0) this.heldLong.set(w, n);
+        else this.heldLong.delete(w);
+      }
       if (current === w) {
         // One launch fewer in flight: a queued task (if any) now has the slot.
         if (w.queuedTasks > 0) {

@@ -193,6 +193,18 @@ interface Attempt {
 export type KillTask = (workerId: string, taskId: string) => void;
 
 /**
+ * The locality levels a set is offered slots at, best first, as Spark's TaskSetManager's
+ * myLocalityLevels on a cluster with one level, the worker (no NODE_LOCAL: each worker is its own
+ * host; no RACK_LOCAL): PROCESS_LOCAL (a task that prefers the offered worker), NO_PREF (a task
+ * that prefers none; no wait, as Spark's getLocalityWait of NO_PREF), ANY (after the locality
+ * wait). TaskScheduler offers every free slot at one level before any at the next (Spark's
+ * TaskSchedulerImpl.resourceOffers: `for (currentMaxLocality <- taskSet.myLocalityLevels)`).
+ */
+export type OfferLevel = 'PROCESS_LOCAL' | 'NO_PREF' | 'ANY';
+export const OFFER_LEVELS: readonly OfferLevel[] = ['PROCESS_LOCAL', 'NO_PREF', 'ANY'];
+const LEVEL_RANK: Readonly<Record<OfferLevel, number>> = { PROCESS_LOCAL: 0, NO_PREF: 1, ANY: 2 };
+
+/**
  * Schedules the tasks of one stage attempt, as Spark's TaskSetManager: hands out
  * pending tasks to offered slots (preferring workers that hold the partition's cached
  * data, for up to the locality wait), retries failed tasks up to `maxFailures`
@@ -263,6 +275,20 @@ export class TaskSetManager {
   /** Attempts launched so far (queued ones included). */
   private launches = 0;
   private readonly created: number;
+  /**
+   * Delay scheduling, as Spark's TaskSetManager (currentLocalityIndex, lastLocalityWaitResetTime):
+   * the level (OFFER_LEVELS' index) the set may launch at now, and when its wait last restarted
+   * (the set's creation, a level left because it had no task, or `endOfferRound`'s reset).
+   */
+  private levelIndex = 0;
+  private lastLocalityWaitReset: number;
+  /**
+   * Over the offers of one scheduling pass (TaskScheduler's, ended by `endOfferRound`): the best
+   * level launched at (OFFER_LEVELS' index; -1: none), and whether an offer at ANY was refused
+   * while tasks were pending (Spark's delay-scheduling reject).
+   */
+  private roundBest = -1;
+  private roundRejected = false;
   private resolveEnd!: (e: TaskSetEnd) => void;
   /** Results taken so far and their encoded bytes (Spark's calculatedTasks and totalResultSize). */
   private resultTasks = 0;
@@ -284,6 +310,7 @@ export class TaskSetManager {
     this.succeededMs = new Float64Array(stage.shuffleMap ? partitions.length : 0);
     this.remaining = partitions.length;
     this.created = clock.now();
+    this.lastLocalityWaitReset = this.created;
     this.isPending = new Uint8Array(partitions.length).fill(1);
     this.pendingSeq = new Uint32Array(partitions.length);
     this.pendingCount = partitions.length;
@@ -336,8 +363,12 @@ export class TaskSetManager {
    * `toQueue`: the task is to wait on the worker beyond its free slots (pipelining): only a
    * task that prefers it or prefers none, whatever the locality wait (a task queued on a worker
    * holding none of its data would run there without it, while its own worker runs the rest).
+   * `maxLocality`, as Spark's resourceOffer's: PROCESS_LOCAL gives only a task that prefers the
+   * worker; NO_PREF also one that prefers none (no wait, and no change to the delay scheduling
+   * state); ANY also any other once the locality wait allows it (`allowedLevel`), and an offer
+   * at ANY that gets nothing while tasks are pending counts as a delay-scheduling reject.
    */
-  offer(workerId: string, liveWorkers = 1, speculate = true, toQueue = false): TaskLaunch | undefined {
+  offer(workerId: string, liveWorkers = 1, speculate = true, toQueue = false, maxLocality: OfferLevel = 'ANY'): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
     const mayRun = (index: number): boolean => {
@@ -345,28 +376,83 @@ export class TaskSetManager {
       return !(failed !== undefined && failed.has(workerId) && failed.size < liveWorkers);
     };
     let pick: number | undefined;
-    if (this.pendingCount > 0) {
-      if (this.stage.preferredWorkers === undefined) {
-        // No task of the stage prefers a worker: the first one this worker may run.
-        pick = this.all.first(mayRun);
-      } else {
-        // A task that prefers this worker first; else one with no preference, or (the
-        // locality wait over) any. Each list is read from its start, skipping tasks no
-        // longer pending there: O(1) an offer but for tasks this worker may not run.
-        if (this.byWorker === undefined) this.indexPreferences();
+    if (this.stage.preferredWorkers === undefined) {
+      // No task of the stage prefers a worker: the first one this worker may run.
+      if (this.pendingCount > 0) pick = this.all.first(mayRun);
+    } else {
+      // A task that prefers this worker first; else one with no preference, or (the
+      // locality wait over) any. Each list is read from its start, skipping tasks no
+      // longer pending there: O(1) an offer but for tasks this worker may not run.
+      if (this.byWorker === undefined) this.indexPreferences();
+      // As Spark's resourceOffer, every offer but one at NO_PREF (or to queue) moves the level on first.
+      const allowed = maxLocality === 'NO_PREF' || toQueue ? 'NO_PREF' : this.allowedLevel(now);
+      if (this.pendingCount > 0) {
         pick = this.byWorker!.get(workerId)?.first(mayRun);
-        if (pick === undefined) pick = (!toQueue && now - this.created >= this.opts.localityWaitMs ? this.all : this.noPrefs!).first(mayRun);
+        if (pick === undefined && maxLocality !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);
+        if (pick === undefined && maxLocality === 'ANY' && !toQueue && allowed === 'ANY') pick = this.all.first(mayRun);
+        if (pick === undefined && maxLocality === 'ANY' && !toQueue) this.roundRejected = true;
       }
     }
     if (pick !== undefined) {
       this.isPending[pick] = 0;
       this.pendingCount--;
-      return this.launch(pick, workerId, false);
+      return this.launch(pick, workerId, false, toQueue);
     }
     const spec = speculate && this.opts.speculation ? this.speculatable(workerId, now) : undefined;
     if (spec === undefined) return undefined;
     this.speculated[spec] = 1;
-    return this.launch(spec, workerId, true);
+    return this.launch(spec, workerId, true, toQueue);
+  }
+
+  /** Whether any task of the set prefers a worker (offers at PROCESS_LOCAL and NO_PREF can differ from one at ANY). */
+  get hasPreferences(): boolean {
+    return this.stage.preferredWorkers !== undefined;
+  }
+
+  /**
+   * The level the set may launch at now, as Spark's getAllowedLocalityLevel: from the current
+   * level, a level with no pending task is left at once (its wait restarting now, SPARK-4939),
+   * one whose wait (spark.locality.wait.process at PROCESS_LOCAL, none at NO_PREF) ran out since
+   * the last restart is left, the next level's wait starting where it ended.
+   */
+  private allowedLevel(now: number): OfferLevel {
+    while (this.levelIndex < OFFER_LEVELS.length - 1) {
+      const level = OFFER_LEVELS[this.levelIndex];
+      const wait = level === 'PROCESS_LOCAL' ? this.opts.localityWaitMs : 0;
+      if (!(level === 'PROCESS_LOCAL' ? this.anyPreferringPending() : this.noPrefs!.hasPending())) {
+        this.lastLocalityWaitReset = now;
+        this.levelIndex++;
+      } else if (now - this.lastLocalityWaitReset >= wait) {
+        this.lastLocalityWaitReset += wait;
+        this.levelIndex++;
+      } else return level;
+    }
+    return OFFER_LEVELS[this.levelIndex];
+  }
+
+  /** Whether a pending task prefers some worker (Spark's moreTasksToRunIn(forExecutor)); empty lists are dropped. */
+  private anyPreferringPending(): boolean {
+    for (const [w, l] of this.byWorker!) {
+      if (l.hasPending()) return true;
+      this.byWorker!.delete(w);
+    }
+    return false;
+  }
+
+  /**
+   * The end of one scheduling pass's offers to this set (TaskScheduler's, every free slot offered:
+   * Spark's resourceOffers with isAllFreeResources). As Spark's default delay scheduling
+   * (spark.locality.wait.legacyResetOnTaskLaunch false, TaskSchedulerImpl.resourceOffers): a pass
+   * that launched a task and refused no offer for locality restarts the wait, at the best level it
+   * launched at (resetDelayScheduleTimer(globalMinLocality)); one that refused leaves it running.
+   */
+  endOfferRound(): void {
+    if (this.roundBest >= 0 && !this.roundRejected) {
+      this.lastLocalityWaitReset = this.clock.now();
+      this.levelIndex = this.roundBest;
+    }
+    this.roundBest = -1;
+    this.roundRejected = false;
   }
 
   /**
@@ -380,8 +466,13 @@ export class TaskSetManager {
    * tiny tasks without a round trip each.
    */
   canQueue(): boolean {
+    return !this.ended && this.pendingCount > 0 && this.runsTiny();
+  }
+
+  /** Whether the set's recent tasks ran at most `pipelineMaxTaskMs` (and it has no task timeout): a launch of it frees its slot soon. */
+  runsTiny(): boolean {
     const max = this.opts.pipelineMaxTaskMs ?? 0;
-    return max > 0 && !this.ended && this.pendingCount > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0;
+    return max > 0 && this.recentMs !== undefined && this.recentMs <= max && this.opts.taskTimeoutMs === 0;
   }
 
   /** An attempt just launched was sent to wait on its worker beyond the worker's free slots (pipelining): not running yet. */
@@ -490,13 +581,19 @@ export class TaskSetManager {
     return this.ended || this.launches > 0 ? undefined : Math.max(0, this.clock.now() - this.created);
   }
 
-  private launch(index: number, workerId: string, speculative: boolean): TaskLaunch {
+  private launch(index: number, workerId: string, speculative: boolean, queued: boolean): TaskLaunch {
     this.launches++;
     const attempt = this.attempts[index]++;
     const partition = this.partitions[index];
     const taskId = `${this.stage.jobId}.s${this.stage.stageId}r${this.stage.stageAttempt}.p${partition}.a${attempt}`;
     const now = this.clock.now();
     const locality = this.localityOf(index, workerId);
+    if (!queued) {
+      // Spark's level of a launch for delay scheduling: a task that prefers none counts as
+      // PROCESS_LOCAL (dequeueTask gives its noPrefs tasks that level).
+      const rank = locality === 'ANY' ? LEVEL_RANK.ANY : LEVEL_RANK.PROCESS_LOCAL;
+      if (this.roundBest < 0 || rank < this.roundBest) this.roundBest = rank;
+    }
     this.running.set(taskId, { index, taskId, attempt, workerId, start: now, speculative, locality, queued: false, startedAt: now });
     this.stage.onTaskStart?.(taskId, partition, attempt, workerId, speculative, now, locality);
     return { taskId, desc: this.stage.describe(partition, taskId, attempt) };
@@ -946,6 +1043,11 @@ class PendingTasks {
     while (this.cursor < this.first0.length && !this.live(this.first0[this.cursor], 0)) this.cursor++;
     for (let k = this.cursor; k < this.first0.length; k++) if (this.live(this.first0[k], 0) && may(this.first0[k])) return this.first0[k];
     return undefined;
+  }
+
+  /** Whether it holds a pending task (stale entries at its head dropped). */
+  hasPending(): boolean {
+    return this.first(() => true) !== undefined;
   }
 
   /** Its pending tasks in offer order. */

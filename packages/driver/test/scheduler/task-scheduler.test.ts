@@ -222,6 +222,76 @@ describe('TaskScheduler: pipelining tiny tasks', () => {
   }
 });
 
+describe("TaskScheduler: Spark's delay scheduling (TaskSchedulerImpl.resourceOffers)", () => {
+  test('every free slot is offered at PROCESS_LOCAL before any at ANY: with no locality wait, a free worker a task prefers gets it, whichever worker is offered first', async () => {
+    // Offers are shuffled: over 30 clusters the other worker is offered first about half the time.
+    for (let i = 0; i < 30; i++) {
+      const c = cluster({ wA: 1, wB: 1 });
+      const { tsm } = c.run(1, { localityWaitMs: 0 }, { 0: ['wA'] });
+      await settle();
+      assert.deepEqual([c.fakes.get('wA')!.launched, c.fakes.get('wB')!.launched], [1, 0], `cluster ${i}`);
+      assert.equal(tsm.runningTasks()[0].taskLocality, 'PROCESS_LOCAL');
+    }
+  });
+
+  test('a pass that launched locally and refused no slot restarts the wait; one that refused a slot does not', async () => {
+    const c = cluster({ wA: 1, wB: 1 });
+    // A blocker holds wA (its task prefers it); partitions 0-2 prefer wB, 3 prefers the busy wA.
+    c.run(1, { localityWaitMs: 3_600_000 }, { 0: ['wA'] });
+    await settle();
+    assert.equal(c.fakes.get('wA')!.waiting.length, 1);
+    const { tsm } = c.run(4, { localityWaitMs: 500, pipelineMaxTaskMs: 0 }, { 0: ['wB'], 1: ['wB'], 2: ['wB'], 3: ['wA'] });
+    await settle();
+    const onB = (): number[] => c.fakes.get('wB')!.waiting.map((l) => l.desc.partition as number);
+    assert.deepEqual(onB(), [0]);
+    // Each of wB's tasks takes 300 ms; each pass launches the next one PROCESS_LOCAL on the only
+    // free slot, refusing none: the wait restarts at each (300, 600 ms after submission).
+    for (const next of [1, 2]) {
+      c.clock.advance(300);
+      for (const l of c.fakes.get('wB')!.waiting.splice(0)) l.resolve(ok());
+      await settle();
+      assert.deepEqual(onB(), [next]);
+    }
+    c.clock.advance(300);
+    for (const l of c.fakes.get('wB')!.waiting.splice(0)) l.resolve(ok());
+    await settle();
+    assert.deepEqual(onB(), [], 'at 900 ms, 300 ms after the last restart: partition 3 still waits for wA (refused)');
+    c.clock.advance(199);
+    c.scheduler.workerAdded();
+    await settle();
+    assert.deepEqual(onB(), [], 'still within the wait restarted at 600 ms');
+    c.clock.advance(1);
+    c.scheduler.workerAdded();
+    await settle();
+    assert.deepEqual(onB(), [3], 'the wait restarted at 600 ms is over at 1,100 ms: ANY on wB');
+    assert.equal(tsm.runningTasks().find((t) => t.partition === 3)?.taskLocality, 'ANY');
+  });
+
+  test('a task that prefers a worker is not queued behind a long task there (a blocker): it runs on a free worker, ANY, once the wait is over', async () => {
+    const c = cluster({ wA: 1, wB: 1 });
+    c.run(1, { localityWaitMs: 3_600_000 }, { 0: ['wA'] });
+    await settle();
+    // Tiny tasks (pipelined): 0-5 prefer wB, 6 prefers the busy wA.
+    const prefs: Record<number, string[]> = { 6: ['wA'] };
+    for (let p = 0; p < 6; p++) prefs[p] = ['wB'];
+    const { stage, tsm } = c.run(7, { localityWaitMs: 500 }, prefs);
+    await settle();
+    const a = c.registry.get('wA')!;
+    for (let i = 0; i < 10 && tsm.progress().completedTasks < 6; i++) {
+      for (const l of c.fakes.get('wB')!.waiting.splice(0, 1)) (c.clock.advance(1), l.resolve(ok()));
+      await settle();
+      assert.deepEqual([a.queuedTasks, c.fakes.get('wA')!.waiting.length], [0, 1], 'nothing queued behind the blocker on wA');
+    }
+    assert.equal(stage.successes.size, 6, "wB ran its own tasks, some queued there (behind tiny ones)");
+    assert.ok(c.fakes.get('wB')!.maxInFlight > 1, 'wB pipelined');
+    c.clock.advance(500);
+    c.scheduler.workerAdded();
+    await settle();
+    assert.deepEqual(c.fakes.get('wB')!.waiting.map((l) => l.desc.partition), [6]);
+    assert.equal(tsm.runningTasks().find((t) => t.partition === 6)?.taskLocality, 'ANY');
+  });
+});
+
 describe('TaskScheduler: idle workers at the end of a stage', () => {
   test('a task set with nothing pending is offered no slot: the end of each task does not walk every idle worker', async () => {
     const workers = 20;

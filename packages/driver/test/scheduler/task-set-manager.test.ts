@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock, encodeMapStatus, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../../src/rpc/worker-endpoint.js';
-import { TaskSetManager, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
+import { TaskSetManager, type OfferLevel, type StageCallbacks, type TaskSetEnd, type TaskSetOptions } from '../../src/scheduler/task-set-manager.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
 
@@ -291,6 +291,86 @@ describe('TaskSetManager', () => {
       assert.equal(launch(tsm, 'wB').partition, 1);
     });
 
+    // Spark's TaskSetManagerSuite delay-scheduling tests, on Sluice's levels (the worker alone:
+    // PROCESS_LOCAL, NO_PREF, ANY; no NODE_LOCAL, each worker its own host). An offer at ANY also
+    // gives a task preferring none (TaskScheduler offers NO_PREF before ANY, so the two agree).
+    const at = (tsm: TaskSetManager, workerId: string, level: OfferLevel): number | undefined => tsm.offer(workerId, 1, true, false, level)?.desc.partition as number | undefined;
+    const levelOf = (tsm: TaskSetManager, partition: number): string | undefined => tsm.runningTasks().find((t) => t.partition === partition)?.taskLocality;
+
+    test("Spark's 'basic delay scheduling': a task waits for its worker at PROCESS_LOCAL, one preferring none goes at NO_PREF, the rest run ANY once the wait is over", () => {
+      const { clock, tsm } = setup([0, 1, 2, 3], { localityWaitMs: 500 }, { 0: ['wA'], 1: ['wB'], 2: ['wB'], 3: [] });
+      assert.equal(at(tsm, 'wA', 'ANY'), 0);
+      assert.equal(levelOf(tsm, 0), 'PROCESS_LOCAL');
+      assert.equal(at(tsm, 'wA', 'PROCESS_LOCAL'), undefined, 'no other task prefers wA');
+      assert.equal(at(tsm, 'wA', 'NO_PREF'), 3, 'the task preferring none, at once');
+      assert.equal(levelOf(tsm, 3), 'PROCESS_LOCAL', "Spark's level of a noPrefs task");
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined, '1 and 2 wait for wB');
+      clock.advance(499);
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined);
+      assert.equal(at(tsm, 'wB', 'PROCESS_LOCAL'), 1);
+      clock.advance(1);
+      assert.equal(at(tsm, 'wA', 'PROCESS_LOCAL'), undefined, 'an offer at PROCESS_LOCAL never gives another worker\'s task');
+      assert.equal(at(tsm, 'wA', 'NO_PREF'), undefined, 'nor one at NO_PREF');
+      assert.equal(at(tsm, 'wA', 'ANY'), 2, 'the wait over: ANY');
+      assert.equal(levelOf(tsm, 2), 'ANY');
+    });
+
+    test("Spark's 'we do not need to delay scheduling when we only have noPref tasks in the queue'", () => {
+      const { tsm } = setup([0, 1, 2], { localityWaitMs: 500 }, { 0: ['wA'], 1: ['wB'], 2: [] });
+      assert.equal(at(tsm, 'wA', 'PROCESS_LOCAL'), 0);
+      assert.equal(at(tsm, 'wB', 'PROCESS_LOCAL'), 1);
+      assert.equal(at(tsm, 'wB', 'PROCESS_LOCAL'), undefined);
+      assert.equal(at(tsm, 'wB', 'NO_PREF'), 2, 'no wait for it');
+    });
+
+    test("Spark's 'delay scheduling with fallback', the scheduler's passes ending each (endOfferRound): a pass that launched locally and refused nothing restarts the wait at PROCESS_LOCAL", () => {
+      const { clock, tsm } = setup([0, 1, 2, 3, 4], { localityWaitMs: 500 }, { 0: ['wA'], 1: ['wB'], 2: ['wB'], 3: ['wC'], 4: ['wB'] });
+      assert.equal(at(tsm, 'wA', 'ANY'), 0);
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined, 'the others wait for wB and wC');
+      tsm.endOfferRound();
+      clock.advance(500);
+      assert.equal(at(tsm, 'wA', 'ANY'), 1);
+      assert.equal(at(tsm, 'wA', 'ANY'), 2);
+      assert.deepEqual([levelOf(tsm, 1), levelOf(tsm, 2)], ['ANY', 'ANY']);
+      tsm.endOfferRound();
+      assert.equal(at(tsm, 'wB', 'ANY'), 4);
+      assert.equal(levelOf(tsm, 4), 'PROCESS_LOCAL');
+      tsm.endOfferRound();
+      // "Now that we've launched a local task, we should no longer launch the task for host3."
+      assert.equal(at(tsm, 'wB', 'ANY'), undefined);
+      tsm.endOfferRound();
+      clock.advance(499);
+      assert.equal(at(tsm, 'wB', 'ANY'), undefined);
+      tsm.endOfferRound();
+      clock.advance(1);
+      assert.equal(at(tsm, 'wB', 'ANY'), 3, 'after another wait, non-locally');
+      assert.equal(levelOf(tsm, 3), 'ANY');
+    });
+
+    test("a pass that launched locally but refused an offer for locality does not restart the wait (Spark's default; legacyResetOnTaskLaunch restarted it on every launch)", () => {
+      const { clock, tsm } = setup([0, 1, 2, 3], { localityWaitMs: 500 }, { 0: ['wB'], 1: ['wB'], 2: ['wB'], 3: ['wC'] });
+      assert.equal(at(tsm, 'wB', 'ANY'), 0);
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined, 'refused: 1-3 wait for wB and wC');
+      tsm.endOfferRound();
+      clock.advance(300);
+      assert.equal(at(tsm, 'wB', 'ANY'), 1);
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined);
+      tsm.endOfferRound();
+      clock.advance(200);
+      assert.equal(at(tsm, 'wA', 'ANY'), 2, 'the wait runs from the set\'s creation: over at 500 ms, though a local launch came at 300');
+      assert.equal(levelOf(tsm, 2), 'ANY');
+    });
+
+    test('a level with no pending task is left at once (SPARK-4939): once no task prefers a worker, one queued again runs anywhere without waiting', async () => {
+      const { tsm } = setup([0, 1], { localityWaitMs: 500 }, { 0: ['wA'], 1: [] });
+      const t0 = tsm.offer('wA', 1, true, false, 'PROCESS_LOCAL')!;
+      assert.equal(at(tsm, 'wB', 'NO_PREF'), 1);
+      assert.equal(at(tsm, 'wB', 'ANY'), undefined, 'nothing pending');
+      tsm.onResult(t0.taskId, killed());
+      assert.equal(at(tsm, 'wB', 'ANY'), 0, 'the set had left PROCESS_LOCAL (no task there): its task queued again runs on wB');
+      assert.equal(levelOf(tsm, 0), 'ANY');
+    });
+
     test('3,000 partitions over 3 workers: every offer picks as a scan of the pending queue would, asking each task its preferences about once', () => {
       // Partitions 7, 10, 13 ...; by the rule below a fifth prefer no worker, some one, some two,
       // some a worker that never offers (they wait for the locality wait).
@@ -316,7 +396,7 @@ describe('TaskSetManager', () => {
       // The model: the pending partitions in a queue (a task queued again goes first); an
       // offer takes the first the worker may run (not one that failed there while a live
       // worker it did not fail on remains) that prefers the worker, else the first with no
-      // preference, or (the wait over) the first.
+      // preference, else (the wait over) the first (Spark's dequeueTask: forExecutor, noPrefs, all).
       const queue = [...partitions];
       const failedOn = new Map<number, Set<string>>();
       const running = new Map<string, { partition: number; workerId: string }>();
@@ -327,7 +407,7 @@ describe('TaskSetManager', () => {
           const f = failedOn.get(p);
           return !(f !== undefined && f.has(w) && f.size < live);
         });
-        return may.find((p) => prefs[p].includes(w)) ?? may.find((p) => prefs[p].length === 0 || waitOver);
+        return may.find((p) => prefs[p].includes(w)) ?? may.find((p) => prefs[p].length === 0) ?? (waitOver ? may[0] : undefined);
       };
       const queueAgain = (p: number): void => {
         if (!done.has(p) && !queue.includes(p) && ![...running.values()].some((r) => r.partition === p)) queue.unshift(p);
