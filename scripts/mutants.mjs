@@ -4916,6 +4916,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/receiver-replica-peers.test.js' }],
   },
   {
+    id: 'stop-ended-job-requested',
+    what: "sluice stop of a job that already ended (stopped, failed) says 'stop requested for ID', as if it would stop",
+    file: 'packages/cli/src/main.ts',
+    search: "    const ended = (await c.listJobs(driver, security(o))).find((j) => j.job_id === job && j.state !== 'running');",
+    replace: '    const ended = undefined as { state: string } | undefined;',
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',

@@ -911,7 +911,15 @@ clientCommand(program.command('stop').description('stop a job (a streaming job s
   .option('--graceful', 'stop receiving, process every batch already received, then stop')
   .action(async (job: string, o: ClientOpts & { graceful?: boolean }) => {
     const driver = driverOf(o, 'stop');
-    const found = await (await client()).stopJob(driver, security(o), job, o.graceful === true);
+    const c = await client();
+    // A job that already ended has nothing to stop: said so, as Spark's Master answers a kill of
+    // a finished driver "Driver ... has already finished", not "stop requested" for it.
+    const ended = (await c.listJobs(driver, security(o))).find((j) => j.job_id === job && j.state !== 'running');
+    if (ended) {
+      process.stderr.write(`job ${job} has already ended (${ended.state}): nothing to stop; \`sluice jobs\` shows how it ended\n`);
+      return;
+    }
+    const found = await c.stopJob(driver, security(o), job, o.graceful === true);
     if (!found) throw new Error(`the driver at ${driver} has no job '${job}'; see \`sluice jobs\``);
     process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });

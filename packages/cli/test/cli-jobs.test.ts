@@ -56,6 +56,11 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     }
     // Stopped, not succeeded: the job did not finish its work, it was stopped (Spark: KILLED).
     assert.equal(row?.[2], 'stopped');
+    // Stopped again: it has already ended, and says so (not 'stop requested'), as Spark's
+    // Master answers a kill of a finished driver.
+    const again = await runCli(['stop', jobId!, '--driver', driver], { env, timeoutMs: 60_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, `job ${jobId} has already ended (stopped): nothing to stop; \`sluice jobs\` shows how it ended\n`);
 
     // A non-graceful stop of a job whose `sluice submit` is attached: the job is `stopped`
     // too, and the attached submit says so once and exits 0 (the stop was asked for).
@@ -93,6 +98,11 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.match(failed.stderr, new RegExp(`stream-cli\\.ts:${line}:`));
     const jobs = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
     assert.match(jobs.stdout, /stream-cli\.ts\s+failed/);
+    const failedId = /^(job-\S+)\s+stream-cli\.ts\s+failed/m.exec(jobs.stdout)![1]!;
+    const stopFailed = await runCli(['stop', failedId, '--driver', driver, '--graceful'], { env, timeoutMs: 60_000 });
+    assert.equal(stopFailed.code, 0, stopFailed.stderr);
+    assert.match(stopFailed.stderr, new RegExp(`^job ${failedId} has already ended \\(failed\\): nothing to stop`));
+    assert.doesNotMatch(stopFailed.stderr, /stop requested/);
     assert.match(jobs.stdout, new RegExp(`failed: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
   } finally {
     for (const p of procs) p.kill('SIGKILL');
