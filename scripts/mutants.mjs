@@ -581,6 +581,22 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
   {
+    id: "ui-stage-task-error-unescaped",
+    what: "the stage page's tasks table writes a failed attempt's error message as markup (a message '<i>planned</i> ...' becomes italics)",
+    file: "packages/driver/src/web/stage-page.ts",
+    search: "<td class=\"error\">${escapeHtml(t.errorMessage ?? '')}</td>",
+    replace: "<td class=\"error\">${t.errorMessage ?? ''}</td>",
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
+    id: "ui-stage-failed-task-no-location",
+    what: "the stage page's failed tasks table leaves out where the user's code threw",
+    file: "packages/driver/src/web/stage-page.ts",
+    search: "f.location ?? '-'",
+    replace: "'-'",
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
     id: 'stop-drops-queued-batches',
     what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -7,17 +7,18 @@
 //   and its --web-port (spark.ui.port); the cluster secret nowhere on the page;
 // - Storage: the cached RDD with 4 of 4 partitions (100%), its name as text; its page lists
 //   blocks rdd_ID_0..3, each on a worker of this cluster;
-// - Stages: the 4 completed stages with 4, 4, 3 and 120 tasks (the actions' partitions), the held
+// - Stages: the 5 completed stages with 4, 4, 3, 120 and 2 tasks (the actions' partitions), the held
 //   one active with its task running (its page: the task RUNNING, no summary yet); the
 //   120-task stage's page: its summary over 120 tasks (min and max the tasks' own, read from
 //   REST taskList), by executor 120 tasks, and the tasks table paged (100 a page: every index
-//   once over the 2 pages) and sorted by duration both ways and by launch order both ways;
-// - Executors: 2 workers, 2 cores, 131 completed tasks (4 + 4 + 3 + 120) and the held one active,
+//   once over the 2 pages) and sorted by duration both ways and by launch order both ways; the
+//   retried stage's page: its failed attempt with the error as text and the fixture's line that threw;
+// - Executors: 2 workers, 2 cores, 133 completed tasks (4 + 4 + 3 + 120 + 2), 1 failed, the held one active,
 //   the RDD's 4 blocks;
 // - the job page's stages link to their pages.
 // Plus what needs no browser: bad and unknown page parameters (400, 404).
 // Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
-// ui-stage.png, ui-executors.png).
+// ui-stage.png, ui-stage-retried.png, ui-executors.png).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -144,7 +145,7 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     // Stages: 4 completed, with the actions' partitions as their task counts.
     await follow(page, '#job-tabs a[data-tab=stages]');
     const completed = await rows(page, 'table[data-status=COMPLETE]');
-    assert.deepEqual(completed.map((r) => r[4].split(' ')[0]).sort(), ['120/120', '3/3', '4/4', '4/4']);
+    assert.deepEqual(completed.map((r) => r[4].split(' ')[0]).sort(), ['120/120', '2/2', '3/3', '4/4', '4/4']);
     const active = await rows(page, 'table[data-status=ACTIVE]');
     assert.equal(active.length, 1, JSON.stringify(active));
     assert.equal(active[0][4], '0/1 (1 running)');
@@ -210,16 +211,29 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
       'the executors to report the RDD\'s 4 blocks',
     );
     assert.equal(total[6], '2', 'cores');
-    assert.equal(total[9], '131', 'complete tasks: 4 + 4 + 3 + 120');
+    assert.equal(total[9], '133', 'complete tasks: 4 + 4 + 3 + 120 + 2');
     assert.equal(total[7], '1', 'active tasks: the held one');
-    assert.equal(total[10], '132', 'total tasks');
-    assert.equal(total[8], '0', 'failed tasks');
+    assert.equal(total[8], '1', 'failed tasks: the retried one');
+    assert.equal(total[10], '135', 'total tasks');
     await shot(page, 'ui-executors.png');
 
     // The job page links each stage to its page (as Spark's job page does).
     await follow(page, '#job-tabs a[data-tab=jobs]');
     await follow(page, `table.stages a[href$="stage/?id=${manyStage}&attempt=0"] >> nth=0`);
     assert.equal(await page.locator('#tasks-title').textContent(), 'Tasks (120)');
+
+    // The retried stage: its failed attempt, the error as text, where the fixture threw.
+    const [retriedStage] = ((await (await fetch(`${rest}/jobs/${Number(line('RETRIED')[2])}`)).json()) as { stageIds: number[] }).stageIds;
+    await page.goto(`${jobBase}stages/stage/?id=${retriedStage}&attempt=0`);
+    const attempts = await rows(page, '#tasks');
+    assert.deepEqual(attempts.map((r) => [r[0], r[2], r[3]]).sort(), [['0', '0', 'SUCCESS'], ['1', '0', 'FAILED'], ['1', '1', 'SUCCESS']]);
+    assert.match(attempts.find((r) => r[3] === 'FAILED')![11], /<i>planned<\/i> failure of partition 1/);
+    assert.equal(await page.locator('#tasks i, #failed-tasks i').count(), 0, 'the error is text, not markup');
+    const failedRows = await rows(page, '#failed-tasks');
+    assert.equal(failedRows.length, 1);
+    assert.match(failedRows[0][4], /ui-tabs\.ts:\d+:\d+$/, 'thrown at the fixture\'s line');
+    assert.equal(await page.locator('#summary-metrics').count(), 1, 'a summary over its 2 successful tasks');
+    await shot(page, 'ui-stage-retried.png');
 
     // Without a browser: bad parameters and unknown pages.
     const status = async (p: string): Promise<number> => (await fetch(`${jobBase}${p}`)).status;
