@@ -10562,6 +10562,46 @@ const MUTATIONS = [
       { file: 'packages/cli/dist/test/core-spark-suites13.test.js', pattern: 'tiny tasks' },
     ],
   },
+  {
+    id: 'broadcast-compress-not-applied',
+    what: 'sc.broadcast keeps the value uncompressed whatever spark.broadcast.compress says',
+    file: 'packages/core/src/context.ts',
+    search: 'broadcastBytes(bytes, this.backend.broadcastCompress === true)',
+    replace: 'broadcastBytes(bytes, false)',
+    tests: [{ file: 'packages/cli/dist/test/broadcast-compress.test.js', pattern: 'same results on and off' }],
+  },
+  {
+    id: 'broadcast-compressed-read-as-plain',
+    what: "a worker decodes a compressed broadcast's bytes as if they were the v8 encoding",
+    file: 'packages/core/src/shared/broadcast-bytes.ts',
+    search: 'return decodeRecords(isLz4Frame(bytes) ? lz4Unframe(bytes) : bytes);',
+    replace: 'return decodeRecords(bytes);',
+    tests: [{ file: 'packages/cli/dist/test/broadcast-compress.test.js', pattern: 'same results on and off' }],
+  },
+  {
+    id: 'broadcast-corrupt-unnamed',
+    what: 'a damaged compressed broadcast fails its tasks as a job-load error, its SLUICE_CORRUPT_DATA not named',
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: "if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') {",
+    replace: 'if (false) {',
+    tests: [{ file: 'packages/cli/dist/test/broadcast-compress.test.js', pattern: 'damaged' }],
+  },
+  {
+    id: 'broadcast-compress-conf-dropped',
+    what: "sluice run's (and driver's, shell's) --conf spark.broadcast.compress=false never reaches its driver",
+    file: 'packages/cli/src/main.ts',
+    search: '    ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/broadcast-compress.test.js', pattern: 'sluice run compresses' }],
+  },
+  {
+    id: 'props-broadcast-compress-not-taken',
+    what: "a properties file's spark.broadcast.compress false is taken and ignored on sluice run",
+    file: 'packages/cli/src/spark-properties.ts',
+    search: "  'spark.broadcast.compress': { run: asConf('spark.broadcast.compress'),",
+    replace: "  'spark.broadcast.compress': { run: () => take(),",
+    tests: [{ file: 'packages/cli/dist/test/broadcast-compress.test.js', pattern: 'sluice run compresses' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

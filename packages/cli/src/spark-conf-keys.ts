@@ -65,7 +65,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
       ? "lz4 is the codec of 'sluice worker --shuffle-compress' (and 'sluice run --shuffle-compress'); nothing else to set"
       : `'${v.slice(0, 100)}' is not provided: the one codec is lz4 ('sluice worker --shuffle-compress', or 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented. Output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'`,
   'spark.rdd.compress': () => "not provided: cached partitions are stored v8-serialized, uncompressed (only map outputs are compressed: 'sluice worker --shuffle-compress'); remove it",
-  'spark.broadcast.compress': () => 'not provided: broadcast values are sent v8-serialized, uncompressed; remove it',
+  'spark.broadcast.compress': (v) =>
+    `'--conf spark.broadcast.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver keeps and sends its broadcast values LZ4-compressed; true by default, as Spark's)`,
   'spark.shuffle.spill.numElementsForceSpillThreshold': (v) => `'sluice worker --shuffle-spill-records ${v}' (or 'sluice run --shuffle-spill-records ${v}')`,
   'spark.shuffle.file.buffer': () => 'nothing to set (map outputs are written whole per map task); remove it',
   'spark.reducer.maxSizeInFlight': () => 'nothing to set; remove it',

@@ -15,6 +15,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  * - `spark.locality.wait.rack`: taken and without effect, as Spark's on a cluster with no rack
  *   information (no RACK_LOCAL level is valid there): Sluice has no racks.
  * - `spark.default.parallelism`: sc.defaultParallelism of every job the driver runs.
+ * - `spark.broadcast.compress`: whether every job's broadcast values are kept and sent to the
+ *   workers LZ4-compressed (default true, Spark's: README's Tuning table has the figures).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -23,6 +25,8 @@ export interface SparkConfSettings {
   readonly localityWaitProcessMs?: number;
   /** spark.default.parallelism. */
   readonly defaultParallelism?: number;
+  /** spark.broadcast.compress. */
+  readonly broadcastCompress?: boolean;
 }
 
 /**
@@ -71,6 +75,12 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       }
       return { ...previous, defaultParallelism: n };
     }
+    case 'spark.broadcast.compress': {
+      // Spark's booleanConf: true or false, any case, surrounding space ignored.
+      const b = value.trim().toLowerCase();
+      if (b !== 'true' && b !== 'false') throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: not a boolean; give true or false`);
+      return { ...previous, broadcastCompress: b === 'true' };
+    }
     default:
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
@@ -79,7 +89,7 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect) and spark.default.parallelism';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism and spark.broadcast.compress';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

@@ -72,7 +72,7 @@ const ioCodec: Mapper = (v) => {
   const c = v.trim();
   return c.toLowerCase() === 'lz4' || c === 'org.apache.spark.io.LZ4CompressionCodec'
     ? take()
-    : refuse(`'${c.slice(0, 100)}' is not provided: the one codec is lz4 (spark.shuffle.compress true, 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented`);
+    : refuse(`'${c.slice(0, 100)}' is not provided: the one codec is lz4 (of spark.shuffle.compress, 'sluice run --shuffle-compress', and spark.broadcast.compress); zstd, snappy and lzf are not implemented`);
 };
 
 const uiPort: Mapper = (v, all) => ((all.get('spark.ui.enabled') ?? '').trim().toLowerCase() === 'false' ? take() : take('--web-port', v.trim()));
@@ -119,7 +119,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.shuffle.spill.numElementsForceSpillThreshold': { run: as('--shuffle-spill-records') },
   'spark.shuffle.compress': { run: flag(['--shuffle-compress']) },
   'spark.shuffle.spill.compress': { run: spillCompress },
-  'spark.io.compression.codec': { run: ioCodec },
+  'spark.io.compression.codec': { run: ioCodec, driver: ioCodec, shell: ioCodec },
   'spark.driver.supervise': { submit: flag(['--supervise']) },
   'spark.driver.port': { driver: as('--port') },
   'spark.driver.bindAddress': { driver: as('--bind') },
@@ -137,6 +137,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.locality.wait.node': { run: asConf('spark.locality.wait.node'), driver: asConf('spark.locality.wait.node'), shell: asConf('spark.locality.wait.node') },
   'spark.locality.wait.rack': { run: asConf('spark.locality.wait.rack'), driver: asConf('spark.locality.wait.rack'), shell: asConf('spark.locality.wait.rack') },
   'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism'), shell: asConf('spark.default.parallelism') },
+  'spark.broadcast.compress': { run: asConf('spark.broadcast.compress'), driver: asConf('spark.broadcast.compress'), shell: asConf('spark.broadcast.compress') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

@@ -73,7 +73,7 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   ['spark.kryo.registrationRequired=true', /nothing to register/],
   ['spark.kryoserializer.buffer.max=128m', /not settable/],
   ['spark.rdd.compress=true', /not provided: cached partitions .*uncompressed/],
-  ['spark.broadcast.compress=true', /uncompressed/],
+  ['spark.broadcast.compress=true', /'--conf spark\.broadcast\.compress=true' on 'sluice run', 'sluice driver' or 'sluice shell' .*LZ4-compressed; true by default/],
   ['spark.executor.extraJavaOptions=-XX:+UseG1GC', /no JVM: V8's options go in NODE_OPTIONS on 'sluice worker'/],
   ['spark.cleaner.referenceTracking=false', /always on/],
 ];

@@ -35,6 +35,7 @@ import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
 import { Broadcast, type BroadcastOwner } from './shared/broadcast.js';
+import { broadcastBytes } from './shared/broadcast-bytes.js';
 import type { AddedFileRef } from './shared/added-file-content.js';
 import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
@@ -99,6 +100,8 @@ export interface ClusterBackend {
    * Partitioner.defaultPartitioner reads the setting only when it is set).
    */
   readonly defaultParallelismSet?: boolean;
+  /** Whether broadcast values are kept for workers LZ4-compressed (spark.broadcast.compress, set on the driver). */
+  readonly broadcastCompress?: boolean;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
   /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
@@ -554,13 +557,13 @@ export class SluiceContext {
     const id = this.nextSharedId++;
     const put = this.backend.putBroadcast;
     if (put) {
-      let bytes: Buffer;
+      let bytes: Uint8Array;
       try {
         bytes = encodeRecords(value);
       } catch (err) {
         throw new SluiceError('SLUICE_TASK_NOT_SERIALIZABLE', `sc.broadcast: the value cannot be sent to workers (${(err as Error).message}); broadcast plain data`, { cause: err });
       }
-      put.call(this.backend, id, bytes);
+      put.call(this.backend, id, broadcastBytes(bytes, this.backend.broadcastCompress === true));
     }
     return new Broadcast(id, value, put === undefined, this.broadcastOwner);
   }

@@ -28,6 +28,7 @@ export * from './shuffle/map-status.js';
 export * from './shuffle/map-output-places.js';
 export * from './shared/accumulator.js';
 export * from './shared/broadcast.js';
+export * from './shared/broadcast-bytes.js';
 export * from './shared/spark-files.js';
 export * from './shared/added-file-content.js';
 export * from './rpc/proto.js';

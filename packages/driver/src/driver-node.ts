@@ -76,6 +76,12 @@ export interface DriverOptions {
    * when the job was submitted, at least 2, and those operations keep their largest input's count.
    */
   readonly defaultParallelism?: number;
+  /**
+   * Spark's spark.broadcast.compress (`--conf` on `sluice driver`, `sluice run` and `sluice shell`):
+   * each job's broadcast values are kept and sent to workers as LZ4 frames (when that is
+   * smaller). Default true, as Spark's (README's Tuning table has the figures).
+   */
+  readonly broadcastCompress?: boolean;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -313,6 +319,7 @@ export class DriverNode {
       filesRoot: path.join(this.localDir, 'files'),
       stateStore: this.stateStore,
       defaultParallelism: opts.defaultParallelism,
+      broadcastCompress: opts.broadcastCompress !== false,
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

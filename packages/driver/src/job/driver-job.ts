@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -70,6 +70,8 @@ export interface JobLaunchSpec {
   readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack' | 'attemptEnded'>;
   /** What the program's sc.master says (DriverOptions.master, else the driver's address); default `local`. */
   readonly master?: string;
+  /** Whether the program's broadcasts are LZ4-compressed (spark.broadcast.compress; DriverOptions.broadcastCompress). */
+  readonly broadcastCompress?: boolean;
   /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
   readonly filesRoot?: string;
 }
@@ -239,7 +241,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).
@@ -453,6 +455,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       case 'putBroadcast':
         this.broadcasts.set(m.id, m.value);
+        // As Spark's "Block broadcast_N stored as bytes in memory (estimated size ...)": what each worker fetches.
+        this.log.info({ broadcastId: m.id, bytes: m.value.length, lz4: isCompressedBroadcast(m.value) }, 'broadcast stored');
         return;
       case 'addFile':
         this.files.set(m.ref.name, m.ref);

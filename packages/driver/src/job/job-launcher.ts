@@ -54,6 +54,8 @@ export interface JobLauncherDeps {
   readonly coreDir?: string;
   /** What each job's sc.master says, asked as it starts (DriverOptions.master, else the driver's address). */
   readonly master?: () => string;
+  /** Whether each job's broadcasts are LZ4-compressed (DriverOptions.broadcastCompress). */
+  readonly broadcastCompress?: boolean;
 }
 
 /**
@@ -152,7 +154,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

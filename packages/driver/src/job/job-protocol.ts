@@ -13,6 +13,8 @@ export interface JobThreadData {
   readonly parallelism: number;
   /** Whether `parallelism` is spark.default.parallelism (sc.defaultParallelism exactly; keyed operations use it). */
   readonly parallelismSet?: boolean;
+  /** Whether sc.broadcast LZ4-compresses the values it keeps for workers (spark.broadcast.compress). */
+  readonly broadcastCompress?: boolean;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
   /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */

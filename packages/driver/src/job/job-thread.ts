@@ -209,6 +209,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   master: data.master,
   defaultParallelism: () => data.parallelism,
   defaultParallelismSet: data.parallelismSet === true,
+  broadcastCompress: data.broadcastCompress === true,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();

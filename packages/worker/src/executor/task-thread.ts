@@ -17,10 +17,11 @@ import {
   FetchFailedError,
   TaskAccumulators,
   broadcastIds,
+  broadcastValue,
   bundleEval,
   decode,
   decodeSmall,
-  decodeRecords,
+  SluiceError,
   encode,
   encodeSmall,
   encodeMapStatus,
@@ -125,7 +126,7 @@ async function loadBroadcasts(ids: number[]): Promise<Map<number, unknown>> {
   if (reply.type !== 'broadcasts') throw new Error(`unexpected reply ${reply.type}`);
   if (reply.error) throw new Error(reply.error);
   for (const id of missing) {
-    const value = decodeRecords(reply.values[id]);
+    const value = broadcastValue(reply.values[id]);
     // The task has its value even if a forgetBroadcast came while it was fetched.
     values.set(id, value);
     broadcastValues.set(id, value);
@@ -265,6 +266,10 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     try {
       broadcasts = await loadBroadcasts(stage.broadcastIds);
     } catch (err) {
+      // A damaged compressed value (its LZ4 checksums) is SLUICE_CORRUPT_DATA, named, as Spark's "corrupt remote block broadcast_N_pieceM".
+      if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') {
+        return { kind: 'error', code: err.code, message: `cannot get a broadcast variable: SLUICE_CORRUPT_DATA: ${err.message} (its compressed bytes were damaged after sc.broadcast made them; broadcast the value again)`, stack: '' };
+      }
       return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `cannot get a broadcast variable: ${(err as Error).message}`, stack: '' };
     }
   }
