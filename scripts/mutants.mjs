@@ -4940,6 +4940,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js' }],
   },
   {
+    id: 'jobs-error-message-twice',
+    what: "sluice jobs prints a failed job's message, then its stack's header repeating it, where sluice submit prints it once",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: "    if (said !== '' && message.startsWith(said)) return [message, ...failureTrace(stack, message)].join('\\n');",
+    replace: '    void said;',
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',

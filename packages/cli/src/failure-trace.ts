@@ -25,3 +25,22 @@ export function failureTrace(stack: string, message: string): string[] {
   }
   return out;
 }
+
+/**
+ * `sluice jobs`' text of a failed job's error: the driver's ListJobs sends its message, a line
+ * break and its stack, whose header repeats the message (or its start: a failed output
+ * operation's message adds the batch and the operation); printed as the message then
+ * failureTrace's lines, as `sluice submit` prints a failure, not the message twice. A text
+ * that is not so made is returned as it is.
+ */
+export function jobErrorText(error: string): string {
+  for (let at = error.indexOf('\n'); at >= 0; at = error.indexOf('\n', at + 1)) {
+    const message = error.slice(0, at);
+    const stack = error.slice(at + 1);
+    const header = /^[\w$.]+(?: \[\w+\])?: /.exec(stack)?.[0];
+    if (header === undefined) continue;
+    const said = stack.slice(header.length, stack.search(/\n {4}at |\nCaused by: |$/));
+    if (said !== '' && message.startsWith(said)) return [message, ...failureTrace(stack, message)].join('\n');
+  }
+  return error;
+}

@@ -21,7 +21,7 @@ import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, 
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
-import { failureTrace } from './failure-trace.js';
+import { failureTrace, jobErrorText } from './failure-trace.js';
 import { initJob } from './init-job.js';
 import { installIpCheckFastPath } from './ip-check-fast-path.js';
 import { parseBundleLine } from './local-bundle-line.js';
@@ -901,7 +901,7 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
     }
     table(rows);
     for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
-    for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(j.error, { keepNewlines: true })}\n`);
+    for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(jobErrorText(j.error), { keepNewlines: true })}\n`);
     for (const j of jobs) {
       if (j.last_receiver_error) process.stdout.write(`\n${escapeControl(j.job_id)} last receiver error, ${(j.last_receiver_error_ms_ago / 1000).toFixed(1)} s ago: ${escapeControl(j.last_receiver_error)}\n`);
     }
