@@ -281,6 +281,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-broker-pause.test.js', pattern: 'paused 8 s mid-read' }],
   },
   {
+    id: 'pg-sink-no-query-timeout',
+    what: "saveToPostgres's statements wait for ever for an answer (Spark's JDBC queryTimeout 0): a PostgreSQL paused (SIGSTOP) for good mid-transaction holds the task, and the streaming job, silently for ever (before faults39, 6 December 2026)",
+    file: 'packages/postgres/src/pool-cache.ts',
+    search: '{ query_timeout: queryTimeoutMs, connectionTimeoutMillis: Math.min(10_000, queryTimeoutMs) }',
+    replace: '{ connectionTimeoutMillis: Math.min(10_000, queryTimeoutMs) }',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-pause.test.js', pattern: 'past every attempt' }],
+  },
+  {
+    id: 'pg-sink-silent-not-waited',
+    what: "saveToPostgres does not wait for a server that stops answering (a statement or connection timed out) as it waits for one that restarts: each attempt fails at its first timeout, and the failure does not say how long it waited",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: "  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || timedOut(err));\n",
+    replace: "  return reachedBefore && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '');\n",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-pause.test.js', pattern: 'past every attempt' }],
+  },
+  {
     id: 'redis-sink-reached-per-thread-only',
     what: "saveToRedis waits for a restarting server only in job threads that wrote through it before: a worker that joined while redis-server restarts fails its tasks at once on the refused connection, though earlier batches had reached the server",
     file: 'packages/redis/src/save-to-redis.ts',

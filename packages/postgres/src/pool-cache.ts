@@ -7,14 +7,19 @@ import pg from 'pg';
  * so a worker holds at most cores × poolSize connections per connection string. A thread
  * ends with its job, and its sockets with it; `closePools` ends them in order earlier.
  * A pool stays (pg replaces a broken connection); an idle connection closes after 60 s.
+ * With `queryTimeoutMs` (0: none) each query waits at most that long for its answer (pg's
+ * query_timeout: it fails with 'Query read timeout'), and a connection's handshake at most
+ * that long or 10 s: a server that takes connections and answers nothing (SIGSTOP, a stalled
+ * host; the kernel completes the TCP handshake) fails the write instead of holding it.
  */
 const pools = new Map<string, pg.Pool>();
 
-export function cachedPool(connectionString: string, max: number): pg.Pool {
-  const key = `${max} ${connectionString}`;
+export function cachedPool(connectionString: string, max: number, queryTimeoutMs = 0): pg.Pool {
+  const key = `${max} ${queryTimeoutMs} ${connectionString}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 60_000, connectionTimeoutMillis: 10_000, application_name: 'sluice-postgres', allowExitOnIdle: true });
+    const timeouts = queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs, connectionTimeoutMillis: Math.min(10_000, queryTimeoutMs) } : { connectionTimeoutMillis: 10_000 };
+    pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 60_000, application_name: 'sluice-postgres', allowExitOnIdle: true, ...timeouts });
     // An idle connection that breaks (the server restarted) is dropped by the pool; without a
     // listener its 'error' would end the thread.
     pool.on('error', () => undefined);

@@ -20,16 +20,29 @@ export function serverOf(connectionString: string): string {
   }
 }
 
+/** No answer within queryTimeoutMs: a query (pg's query_timeout), or a connection's handshake (the pool's connectionTimeoutMillis). */
+export function timedOut(err: unknown): boolean {
+  return /^Query read timeout|^Connection terminated due to connection timeout|^timeout expired/.test((err as { message?: string } | null)?.message ?? '');
+}
+
 /**
  * A pg failure as a SluiceError naming the connector, the setting to fix and `where`
  * (the output, batch and partition). Connection failures and refused credentials name
  * connectionString; a missing table names `table`; the rest is the server's own word.
  */
-export function postgresFailure(err: unknown, where: string, connectionString: string, table: string): SluiceError {
+export function postgresFailure(err: unknown, where: string, connectionString: string, table: string, queryTimeoutMs?: number): SluiceError {
   if (err instanceof SluiceError) return err;
   const e = (err ?? {}) as PgError;
   const msg = e.message ?? String(err);
   const server = serverOf(connectionString);
+  if (timedOut(err) && queryTimeoutMs !== undefined && queryTimeoutMs > 0) {
+    const handshake = !/^Query read timeout/.test(msg);
+    return new SluiceError(
+      'SLUICE_UNREACHABLE',
+      `${where}: the Postgres server ${server} (connectionString ${redact(connectionString)}) did not answer ${handshake ? `a new connection within ${Math.min(10_000, queryTimeoutMs)} ms` : `a statement within queryTimeoutMs ${queryTimeoutMs} ms`} (${msg}): it takes connections but is stopped, overloaded or waiting on a lock; the attempt's transaction was rolled back (its connection dropped); check that it answers (pg_isready, SELECT 1), or raise queryTimeoutMs`,
+      { cause: err },
+    );
+  }
   const user = (() => {
     try {
       return decodeURIComponent(new URL(connectionString).username) || '(default)';

@@ -45,6 +45,14 @@ export interface SaveToPostgresOptions {
    * (default 30,000 ms; 0: fail at once). A server never reached fails the task at once.
    */
   readonly reconnectTimeoutMs?: number;
+  /**
+   * How long each statement of the write (and a connection's handshake, up to 10 s) waits for
+   * the server's answer before the attempt fails and its connection is dropped, which rolls
+   * its transaction back (default 120,000 ms; 0: no limit, Spark's JDBC `queryTimeout`
+   * default, where a server that stops answering holds the write for ever). A server reached
+   * before that stops answering is then waited for as one that went away (reconnectTimeoutMs).
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 export interface PostgresSinkParams {
@@ -59,6 +67,8 @@ export interface PostgresSinkParams {
   readonly poolSize: number;
   readonly onProgress: ((p: PostgresProgress) => void | Promise<void>) | undefined;
   readonly reconnectTimeoutMs: number;
+  /** 0: no limit. */
+  readonly queryTimeoutMs: number;
   /**
    * An earlier batch of this DStream output wrote through the server (set by the driver per
    * batch): a refused connection is then the server restarting, waited for, even in a job
@@ -83,6 +93,7 @@ const OPTION_KEYS: Record<keyof SaveToPostgresOptions, true> = {
   batchTime: true,
   onProgress: true,
   reconnectTimeoutMs: true,
+  queryTimeoutMs: true,
 };
 
 const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
@@ -98,6 +109,7 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   ...JDBC_CONNECTION_NAMES,
   dbtable: '{ table: N }',
   batchsize: '{ batchSize: N }',
+  queryTimeout: '{ queryTimeoutMs: N × 1000 } (milliseconds, where Spark takes seconds)',
   numPartitions: "the RDD's partitions: a partition is written by one connection (rdd.coalesce(N) for fewer)",
 };
 
@@ -139,5 +151,7 @@ export function postgresSinkParams(options: SaveToPostgresOptions): PostgresSink
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw bad('onProgress', typeof options.onProgress, 'give a function or nothing');
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
   if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
-  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress, reconnectTimeoutMs };
+  const queryTimeoutMs = options.queryTimeoutMs ?? 120_000;
+  if (!Number.isSafeInteger(queryTimeoutMs) || queryTimeoutMs < 0) throw bad('queryTimeoutMs', options.queryTimeoutMs, 'give a whole number of milliseconds >= 0 (0: no limit)');
+  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress, reconnectTimeoutMs, queryTimeoutMs };
 }

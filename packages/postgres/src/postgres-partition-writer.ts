@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError } from '@sluice/core';
 import { cachedPool } from './pool-cache.js';
-import { postgresFailure, serverOf } from './postgres-failure.js';
+import { postgresFailure, serverOf, timedOut } from './postgres-failure.js';
 import type { PostgresSinkParams } from './postgres-options.js';
 import { copyField, quoteIdent, quoteQualified, toPostgresText } from './postgres-value.js';
 
@@ -32,7 +32,7 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   const it = records[Symbol.iterator]();
   const first = it.next();
   if (first.done) return [0, 0];
-  const pool = cachedPool(p.connectionString, p.poolSize);
+  const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs);
   const client = await openTransaction(pool, p, where);
   // A checked-out connection is ours to watch (pg's pool listens only to idle ones): its
   // session ended between statements (the server shut down, 57P01, while the partition's rows
@@ -59,8 +59,9 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     await p.onProgress?.({ stage: 'committed', outputId: p.outputId, batch, partition, rows: written });
     return [written, 0];
   } catch (err) {
-    if (state.abandoned) {
-      // The connection is in the middle of a COPY: drop it, which rolls the transaction back on the server.
+    if (state.abandoned || timedOut(err)) {
+      // The connection is in the middle of a COPY, or a statement went unanswered (a ROLLBACK
+      // would queue behind it): drop it, which rolls the transaction back on the server.
       broken = err instanceof Error ? err : new Error(String(err));
     } else if (inTransaction) {
       // Roll back on this connection; if that fails too the connection is dropped, which
@@ -69,7 +70,7 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     }
     if (err instanceof SluiceError) throw err;
     if ((err as { code?: string }).code === '42703') throw await missingColumns(pool, p, where, err);
-    throw postgresFailure(err, where, p.connectionString, p.table);
+    throw postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs);
   } finally {
     client.removeListener('error', onLost);
     client.release(broken ?? lost);
@@ -83,12 +84,13 @@ const reached = new Set<string>();
  * A failure that says the server is going away or coming back: it is shutting down or
  * starting up (SQLSTATE class 57P: 57P01 an administrator's shutdown ended the session,
  * 57P03 it does not take connections yet), or it closed the connection; a refused
- * connection counts when the server was reached before (`reachedBefore`).
+ * connection, or one that got no answer within queryTimeoutMs (a server paused or stalled),
+ * counts when the server was reached before (`reachedBefore`).
  */
 function restarting(err: unknown, reachedBefore: boolean): boolean {
   const e = (err ?? {}) as { code?: string; message?: string };
   if (e.code?.startsWith('57P') || /Connection terminated unexpectedly|terminating connection/i.test(e.message ?? '')) return true;
-  return reachedBefore && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '');
+  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || timedOut(err));
 }
 
 /**
@@ -115,8 +117,9 @@ async function openTransaction(pool: pg.Pool, p: PostgresSinkParams, where: stri
       if (err instanceof SluiceError) throw err;
       const waited = Date.now() - started;
       if (!waitMore || waited + delay > p.reconnectTimeoutMs) {
-        const f = postgresFailure(err, where, p.connectionString, p.table);
-        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to take connections again; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
+        const f = postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs);
+        const what = timedOut(err) ? 'answer again' : 'take connections again';
+        throw waitMore && p.reconnectTimeoutMs > 0 ? new SluiceError(f.code, `${f.message} (the write waited ${waited} ms for the server to ${what}; reconnectTimeoutMs ${p.reconnectTimeoutMs})`, { cause: err }) : f;
       }
       await new Promise((r) => setTimeout(r, delay));
     }

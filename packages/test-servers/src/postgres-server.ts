@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@sluice/test-disk/free-port';
+import { resumeTree } from './pause-server.js';
 
 export interface PostgresServerOptions {
   /** Require this password of the user `sluice` (scram-sha-256); default: trust. */
@@ -21,6 +22,8 @@ export interface PostgresServer {
   readonly url: string;
   readonly port: number;
   readonly user: string;
+  /** The postmaster's process id (from postmaster.pid): pauseTree/resumeTree (pause-server.ts) freeze and wake the whole server; stop() and restart() wake it first. */
+  readonly postmasterPid: number;
   /**
    * Stop the server as an administrator would (pg_ctl stop -m fast: its sessions are ended,
    * 57P01), keep its data, and start it again on the same port after `downMs`; resolves
@@ -57,17 +60,24 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   let child = await startServer(wrap(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-F']));
   const stopServer = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
+      // A paused server would not stop; as root, runuser stops itself when its child (the
+      // postmaster) is stopped, and would not reap it: wake the whole tree from the spawned process.
+      resumeTree(child.pid!);
       const closed = new Promise((r) => child.once('close', r));
       const [c3, a3] = wrap(path.join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
       spawnSync(c3, a3, { encoding: 'utf8' });
       await closed;
     }
   };
+  const postmasterPid = (): number => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const secret = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}`;
   return {
     url: `postgres://sluice${secret}@127.0.0.1:${port}/postgres`,
     port,
     user: 'sluice',
+    get postmasterPid() {
+      return postmasterPid();
+    },
     async restart(downMs: number, until?: Promise<unknown>) {
       await stopServer();
       await new Promise((r) => setTimeout(r, downMs));
