@@ -613,6 +613,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
   {
+    id: "ui-overview-storage-link-dropped",
+    what: "the overview's Pages cell links a job's Stages, Environment and Executors pages but not its Storage page",
+    file: "packages/driver/src/web/overview-page.ts",
+    search: "  ['storage/', 'Storage'],\n",
+    replace: "",
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
     id: 'stop-drops-queued-batches',
     what: "a non-graceful ssc.stop() drops the batches already queued at once (Spark's job executor runs them within the 2 s it waits)",
     file: 'packages/core/src/streaming/streaming-context.ts',

@@ -15,7 +15,7 @@
 //   retried stage's page: its failed attempt with the error as text and the fixture's line that threw;
 // - Executors: 2 workers, 2 cores, 133 completed tasks (4 + 4 + 3 + 120 + 2), 1 failed, the held one active,
 //   the RDD's 4 blocks;
-// - the job page's stages link to their pages.
+// - the job page's stages link to their pages, and the overview links the job's four pages.
 // Plus what needs no browser: bad and unknown page parameters (400, 404).
 // Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
 // ui-stage.png, ui-stage-retried.png, ui-executors.png).
@@ -107,6 +107,12 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     // From the overview to the job's page, then by its tabs.
     await page.goto(`${root}/`);
+    // The overview links the job's pages, each where its tab does.
+    const overviewLinks = await inPage<[string, string][]>(
+      page,
+      `[...document.querySelectorAll('#jobs tbody tr')].filter((tr) => tr.cells[0].textContent === ${JSON.stringify(app.id)}).flatMap((tr) => [...tr.cells[tr.cells.length - 1].querySelectorAll('a')].map((a) => [a.textContent, a.getAttribute('href')]))`,
+    );
+    assert.deepEqual(overviewLinks, ['stages', 'storage', 'environment', 'executors'].map((t) => [t[0].toUpperCase() + t.slice(1), `/jobs/${app.id}/${t}/`]));
     await follow(page, `#jobs a[href="/jobs/${app.id}/"]`);
     assert.deepEqual(await page.locator('#job-tabs a').allTextContents(), ['Jobs', 'Stages', 'Storage', 'Environment', 'Executors']);
     assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Jobs');

@@ -18,7 +18,15 @@ export function workersTable(d: DriverNode): string {
   return table(['Worker', 'Address', 'Cores', 'Running tasks', 'Completed tasks', 'Block memory', 'RSS', 'Blocks', 'State'], rows, ' id="workers"');
 }
 
-/** `/`: the workers and every job, each linking to its page (and a streaming job to its Streaming page). */
+/** A job's pages besides its own, as its tabs (job-tabs) name them. */
+const JOB_PAGES = [
+  ['stages/', 'Stages'],
+  ['storage/', 'Storage'],
+  ['environment/', 'Environment'],
+  ['executors/', 'Executors'],
+] as const;
+
+/** `/`: the workers and every job, each linking to its page (and a streaming job to its Streaming page) and to its Stages, Storage, Environment and Executors pages. */
 export function overviewPage(d: DriverNode): string {
   const jobs: Cell[][] = [...d.jobs.values()].map((j) => {
     const tasks = d.dag.runningTasks(j.runId);
@@ -36,12 +44,14 @@ export function overviewPage(d: DriverNode): string {
       tasks.length,
       t ? `${(t.runningMs / 1000).toFixed(1)} s: ${describeRunningTask(t)}` : '-',
       j.error?.message ?? (j.state === 'running' && j.fallingBehind ? `falling behind: scheduling delay grew for ${j.fallingBehind.batches} batches in a row, now ${j.fallingBehind.schedulingDelayMs} ms` : ''),
+      // The job's other pages, as its tabs name them.
+      { html: JOB_PAGES.map(([path, label]) => link(`${base}${path}`, label).html).join(' · ') },
     ];
   });
   return page(
     `Sluice driver ${d.address}`,
     `<h2>Workers</h2>${workersTable(d)}
-<h2>Jobs</h2>${table(['Job', 'Name', 'State', 'Batches / actions', 'Last batch records', 'Scheduling delay', 'Processing time', 'Total delay', 'Running tasks', 'Longest task', 'Error or warning'], jobs, ' id="jobs"')}
+<h2>Jobs</h2>${table(['Job', 'Name', 'State', 'Batches / actions', 'Last batch records', 'Scheduling delay', 'Processing time', 'Total delay', 'Running tasks', 'Longest task', 'Error or warning', 'Pages'], jobs, ' id="jobs"')}
 <p>${escapeHtml('Each job is an application of the REST API: /api/v1/applications.')}</p>`,
     { head: '<meta http-equiv="refresh" content="2">' },
   );
